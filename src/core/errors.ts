@@ -1,0 +1,100 @@
+/**
+ * Errors that cross the public API. Each has a stable `code` and a `definite` flag:
+ * `definite: true` means the operation certainly did not take effect; `false` means its
+ * outcome is unknown (it may or may not have happened).
+ */
+export type ErrorCode =
+  | 'CONFIG'
+  | 'VALIDATION'
+  | 'UNAVAILABLE'
+  | 'TIMEOUT'
+  | 'ABORTED'
+  | 'STOPPED'
+  | 'INTERNAL';
+
+export class MeridianError extends Error {
+  readonly code: ErrorCode;
+  readonly definite: boolean;
+  constructor(code: ErrorCode, message: string, definite: boolean) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.definite = definite;
+  }
+}
+
+/** A bad configuration field: `field` is its dotted path, `allowed` says what would be accepted. */
+export class ConfigError extends MeridianError {
+  readonly field: string;
+  readonly allowed: string;
+  constructor(field: string, allowed: string, got?: unknown) {
+    super('CONFIG', `config.${field}: expected ${allowed}${got === undefined ? '' : `, got ${describe(got)}`}`, true);
+    this.field = field;
+    this.allowed = allowed;
+  }
+}
+
+/** A bad key, value or argument to a client call; the call was not sent. */
+export class ValidationError extends MeridianError {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super('VALIDATION', `${field}: ${message}`, true);
+    this.field = field;
+  }
+}
+
+/** The operation was definitely not executed (no server could take it). */
+export class UnavailableError extends MeridianError {
+  constructor(message: string) {
+    super('UNAVAILABLE', message, true);
+  }
+}
+
+/** The outcome is unknown: the operation may or may not have taken effect. */
+export class TimeoutError extends MeridianError {
+  constructor(message: string) {
+    super('TIMEOUT', message, false);
+  }
+}
+
+/** The transaction was definitely not committed. */
+export class AbortedError extends MeridianError {
+  readonly reason: string;
+  constructor(message: string, reason = 'aborted') {
+    super('ABORTED', message, true);
+    this.reason = reason;
+  }
+}
+
+/** The cluster was stopped before the operation completed; its outcome is unknown. */
+export class StoppedError extends MeridianError {
+  constructor(message = 'cluster stopped') {
+    super('STOPPED', message, false);
+  }
+}
+
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
+
+/** A plain, codec-safe description of an error for crossing a thread boundary. */
+export interface ErrorData {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+}
+
+export function errorData(error: unknown): ErrorData {
+  if (error instanceof Error) {
+    const out: ErrorData = { name: error.name, message: error.message };
+    if (error.stack !== undefined) out.stack = error.stack;
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string') out.code = code;
+    return out;
+  }
+  return { name: 'Error', message: String(error) };
+}

@@ -1,0 +1,139 @@
+import type { Prng } from '../core/prng.js';
+
+/**
+ * The network model, applied by the router to every message on both transports. Pure: the
+ * caller passes the PRNG; the model never reads a clock.
+ */
+export interface NetworkConfig {
+  /** Latency between regions, keys `'a~b'` (symmetric). Within a region the default is 0. */
+  latencyMs?: Record<string, number>;
+  /** Latency for a pair of regions that has no entry. */
+  defaultLatencyMs?: number;
+  /** Uniform jitter added to each message: a draw from [0, jitterMs). Reorders messages. */
+  jitterMs?: number;
+  /** Probability that a message is lost. */
+  loss?: number;
+  /** Probability that a message is delivered twice. */
+  duplicate?: number;
+}
+
+export interface ResolvedNetwork {
+  latency: Map<string, number>;
+  defaultLatencyMs: number;
+  jitterMs: number;
+  loss: number;
+  duplicate: number;
+}
+
+/** One partition rule: traffic from any of `from` to any of `to` is blocked (and back, unless oneWay). */
+export interface PartitionRule {
+  from: string[];
+  to: string[];
+  oneWay: boolean;
+}
+
+/** Where an actor lives in the network: its region and its node (a server id, region id, ...). */
+export interface Location {
+  region: string;
+  node: string;
+}
+
+export type DropCause =
+  | 'loss'
+  | 'partition'
+  | 'dead'
+  | 'unknown-address'
+  | 'too-large'
+  | 'encode-error'
+  | 'mailbox-full'
+  | 'malformed'
+  | 'no-actor'
+  | 'stopped';
+
+export const DROP_CAUSES: readonly DropCause[] = [
+  'loss', 'partition', 'dead', 'unknown-address', 'too-large', 'encode-error', 'mailbox-full', 'malformed', 'no-actor', 'stopped',
+];
+
+export function pairKey(a: string, b: string): string {
+  return a < b ? `${a}~${b}` : `${b}~${a}`;
+}
+
+export function resolveNetwork(config: NetworkConfig | undefined): ResolvedNetwork {
+  const latency = new Map<string, number>();
+  for (const [key, ms] of Object.entries(config?.latencyMs ?? {})) {
+    const [a, b] = key.split('~') as [string, string];
+    latency.set(pairKey(a, b), ms);
+  }
+  return {
+    latency,
+    defaultLatencyMs: config?.defaultLatencyMs ?? 0,
+    jitterMs: config?.jitterMs ?? 0,
+    loss: config?.loss ?? 0,
+    duplicate: config?.duplicate ?? 0,
+  };
+}
+
+export function mergeNetwork(base: NetworkConfig, change: NetworkConfig): NetworkConfig {
+  return {
+    ...base,
+    ...change,
+    latencyMs: { ...(base.latencyMs ?? {}), ...(change.latencyMs ?? {}) },
+  };
+}
+
+export class Partitions {
+  private rules: PartitionRule[] = [];
+
+  add(rule: PartitionRule): void {
+    this.rules.push({ from: [...rule.from], to: [...rule.to], oneWay: rule.oneWay });
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+
+  list(): PartitionRule[] {
+    return this.rules.map((r) => ({ from: [...r.from], to: [...r.to], oneWay: r.oneWay }));
+  }
+
+  set(rules: PartitionRule[]): void {
+    this.clear();
+    for (const rule of rules) this.add(rule);
+  }
+
+  get size(): number {
+    return this.rules.length;
+  }
+
+  /** True when a message from `src` to `dst` is blocked. A name matches a region or a node. */
+  blocks(src: Location, dst: Location): boolean {
+    for (const rule of this.rules) {
+      if (matches(rule.from, src) && matches(rule.to, dst)) return true;
+      if (!rule.oneWay && matches(rule.to, src) && matches(rule.from, dst)) return true;
+    }
+    return false;
+  }
+}
+
+function matches(names: string[], loc: Location): boolean {
+  for (const name of names) if (name === loc.region || name === loc.node) return true;
+  return false;
+}
+
+export type NetDecision = { drop: DropCause } | { delaysMs: number[] };
+
+/**
+ * Decides the fate of one message: dropped (and why) or delivered after each of `delaysMs`
+ * (two entries when duplicated). Draws from `prng` in a fixed order so runs replay exactly.
+ */
+export function decide(net: ResolvedNetwork, partitions: Partitions, src: Location, dst: Location, prng: Prng): NetDecision {
+  if (partitions.size > 0 && partitions.blocks(src, dst)) return { drop: 'partition' };
+  if (net.loss > 0 && prng.next() < net.loss) return { drop: 'loss' };
+  const base = net.latency.get(pairKey(src.region, dst.region)) ?? (src.region === dst.region ? 0 : net.defaultLatencyMs);
+  const first = base + (net.jitterMs > 0 ? prng.next() * net.jitterMs : 0);
+  if (net.duplicate > 0 && prng.next() < net.duplicate) {
+    const second = base + (net.jitterMs > 0 ? prng.next() * net.jitterMs : 0);
+    return { delaysMs: [first, second] };
+  }
+  return { delaysMs: [first] };
+}

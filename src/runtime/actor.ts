@@ -1,0 +1,83 @@
+import type { Message } from '../core/codec.js';
+
+export type { Message } from '../core/codec.js';
+
+/**
+ * What an actor may do to the world. Actor code handles one message at a time,
+ * synchronously, and acts only through this context: no clock, timers, randomness or IO of
+ * its own, so the same code runs on worker threads and in the deterministic simulator.
+ */
+export interface ActorContext {
+  /** This actor's address (`us-east/0`, `balancer`, ...). */
+  readonly self: string;
+  /** This incarnation's id (nanoid; seeded in sim). Changes on every restart. */
+  readonly incarnation: string;
+  /** The sender of the message in hand. */
+  readonly sender: string;
+  send(to: string, msg: Message): void;
+  /** Send to the sender of the message in hand. */
+  reply(msg: Message): void;
+  /** Pass the message on with its original sender, so the receiver replies to that sender. */
+  forward(to: string, msg: Message, from?: string): void;
+  /** A timer fires as a message `{ type: 'timer', key }` from self. Setting a key again replaces it. */
+  setTimer(key: string, delayMs: number): void;
+  cancelTimer(key: string): void;
+  now(): number;
+  /** A float in [0, 1) from this actor's seeded PRNG. */
+  random(): number;
+  /** A fresh id (nanoid alphabet), deterministic in sim. */
+  nextId(): string;
+  /** Append to the durable log; made durable before this step's messages are sent. */
+  persist(record: unknown): void;
+  /** Add to a named counter of this actor (visible in stats and the control plane). */
+  count(name: string, by?: number): void;
+  /** Report a problem without failing the step. */
+  warn(message: string): void;
+}
+
+export interface TimerMessage extends Message {
+  type: 'timer';
+  key: string;
+}
+
+/** Sent back to an actor whose message could not leave its host (never for network drops). */
+export interface UndeliverableMessage extends Message {
+  type: 'undeliverable';
+  to: string;
+  reason: 'unknown-address' | 'too-large' | 'encode-error';
+  original: Message | null;
+}
+
+/** Runtime notices delivered to actors that subscribed to them (the balancer does). */
+export interface SystemMessage extends Message {
+  type: 'sys';
+  event: 'node-crashed' | 'node-restarted';
+  node: string;
+}
+
+/**
+ * A behaviour: plain functions over private state (XState's "actor logic"). `receive` may
+ * mutate `state` in place. `recover` gets the records this actor persisted before a restart.
+ */
+export interface Behavior<State = any, Params = any> {
+  readonly name: string;
+  init(ctx: ActorContext, params: Params, recovered: unknown[]): State;
+  receive(state: State, msg: Message, ctx: ActorContext): void;
+  /** A small, codec-safe summary for the control plane. */
+  summary?(state: State): unknown;
+  /** Load figures reported to the control plane (in-flight requests, ...). */
+  load?(state: State): Record<string, number>;
+}
+
+export type SupervisionPolicy = 'restart' | 'stop';
+
+/** Everything needed to create an actor on some host. Codec-safe. */
+export interface ActorSpec {
+  address: string;
+  behavior: string;
+  params: unknown;
+  region: string;
+  /** The failure unit: a server and its heartbeat share a node, so partitions and crashes hit both. */
+  node: string;
+  supervision?: SupervisionPolicy;
+}

@@ -1,0 +1,265 @@
+import type { Envelope, Message } from '../core/codec.js';
+import { seededIds } from '../core/ids.js';
+import { RESTART_BACKOFF_MS_BASE, RESTART_BACKOFF_MS_MAX, TIMERS_PER_ACTOR_MAX } from '../core/limits.js';
+import { Prng, hashString } from '../core/prng.js';
+import type { ActorContext, ActorSpec, Behavior } from './actor.js';
+import type { Host, TimerHandle } from './host.js';
+import type { ActorStats } from './stats.js';
+
+type Status = 'running' | 'backoff' | 'stopped' | 'dead';
+
+interface Outgoing {
+  to: string;
+  msg: Message;
+  from: string;
+}
+
+/**
+ * One actor incarnation on a host: its state, bounded mailbox, timers and supervision.
+ * A step's sends, persists and timer changes are buffered and carried out only when the
+ * step returns normally, persists first (the etcd-raft Ready rule); a step that throws has
+ * no effect on the world.
+ */
+export class Cell {
+  readonly spec: ActorSpec;
+  private readonly behavior: Behavior;
+  private state: unknown;
+  private status: Status = 'running';
+  private readonly mailbox: Envelope[] = [];
+  private head = 0;
+  queued = false;
+  private readonly timers = new Map<string, TimerHandle>();
+  private backoffTimer: TimerHandle | undefined;
+  private consecutiveFailures = 0;
+  private readonly prng: Prng;
+  private readonly ids: () => string;
+  readonly incarnation: string;
+  private readonly stats: ActorStats;
+  // The step in progress.
+  private sender = '';
+  private outgoing: Outgoing[] = [];
+  private persists: unknown[] = [];
+  private timerOps: Array<{ key: string; delayMs: number | null }> = [];
+  private readonly ctx: ActorContext;
+
+  constructor(private readonly host: Host, spec: ActorSpec, behavior: Behavior) {
+    this.spec = spec;
+    this.behavior = behavior;
+    this.incarnation = host.env.newId();
+    this.prng = new Prng((host.seed ^ hashString(`${spec.address}#${this.incarnation}`)) >>> 0);
+    this.ids = seededIds(this.prng.fork('ids'));
+    this.stats = host.stats.actor(spec.address);
+    const cell = this;
+    this.ctx = {
+      self: spec.address,
+      incarnation: this.incarnation,
+      get sender() {
+        return cell.sender;
+      },
+      send: (to, msg) => {
+        this.outgoing.push({ to, msg, from: spec.address });
+      },
+      reply: (msg) => {
+        this.outgoing.push({ to: this.sender, msg, from: spec.address });
+      },
+      forward: (to, msg, from) => {
+        this.outgoing.push({ to, msg, from: from ?? this.sender });
+      },
+      setTimer: (key, delayMs) => {
+        if (!(delayMs >= 0) || !Number.isFinite(delayMs)) throw new RangeError(`setTimer(${key}): delayMs must be a finite number >= 0, got ${delayMs}`);
+        this.timerOps.push({ key, delayMs });
+      },
+      cancelTimer: (key) => {
+        this.timerOps.push({ key, delayMs: null });
+      },
+      now: () => host.env.now(),
+      random: () => this.prng.next(),
+      nextId: () => this.ids(),
+      persist: (record) => {
+        this.persists.push(record);
+      },
+      count: (name, by = 1) => {
+        this.stats.counters[name] = (this.stats.counters[name] ?? 0) + by;
+      },
+      warn: (message) => {
+        host.env.report({ kind: 'warn', address: spec.address, message });
+      },
+    };
+  }
+
+  start(): void {
+    this.initialize();
+  }
+
+  private initialize(): void {
+    this.beginStep('');
+    try {
+      const recovered = this.host.env.durable.load(this.spec.address);
+      this.state = this.behavior.init(this.ctx, this.spec.params, recovered);
+    } catch (error) {
+      this.abortStep();
+      this.fail(error);
+      return;
+    }
+    this.status = 'running';
+    this.commitStep();
+    if (this.hasWork() && !this.queued) {
+      this.queued = true;
+      this.host.ready(this);
+    }
+  }
+
+  enqueue(envelope: Envelope): boolean {
+    if (this.status === 'stopped' || this.status === 'dead') return false;
+    if (this.mailbox.length - this.head >= this.host.mailboxCapacity) return false;
+    this.mailbox.push(envelope);
+    if (this.status === 'running' && !this.queued) {
+      this.queued = true;
+      this.host.ready(this);
+    }
+    return true;
+  }
+
+  hasWork(): boolean {
+    return this.status === 'running' && this.mailbox.length > this.head;
+  }
+
+  mailboxLength(): number {
+    return this.mailbox.length - this.head;
+  }
+
+  /** Handles up to `budget` messages; returns how many it handled. */
+  run(budget: number): number {
+    let handled = 0;
+    while (handled < budget && this.status === 'running' && this.head < this.mailbox.length) {
+      const envelope = this.mailbox[this.head]!;
+      this.mailbox[this.head++] = undefined as unknown as Envelope;
+      if (this.head > 1024 && this.head * 2 > this.mailbox.length) {
+        this.mailbox.splice(0, this.head);
+        this.head = 0;
+      }
+      handled++;
+      this.step(envelope);
+    }
+    return handled;
+  }
+
+  private step(envelope: Envelope): void {
+    this.stats.received++;
+    this.beginStep(envelope.from);
+    try {
+      this.behavior.receive(this.state, envelope.msg, this.ctx);
+    } catch (error) {
+      this.abortStep();
+      this.fail(error);
+      return;
+    }
+    this.consecutiveFailures = 0;
+    this.commitStep();
+  }
+
+  private beginStep(sender: string): void {
+    this.sender = sender;
+    this.outgoing = [];
+    this.persists = [];
+    this.timerOps = [];
+  }
+
+  private abortStep(): void {
+    this.outgoing = [];
+    this.persists = [];
+    this.timerOps = [];
+  }
+
+  private commitStep(): void {
+    if (this.persists.length > 0) {
+      const records = this.persists;
+      this.persists = [];
+      this.host.env.durable.append(this.spec.address, records);
+    }
+    for (const op of this.timerOps) this.applyTimer(op.key, op.delayMs);
+    this.timerOps = [];
+    const out = this.outgoing;
+    this.outgoing = [];
+    for (const o of out) this.host.route(this.spec.address, o.to, o.msg, o.from);
+  }
+
+  private applyTimer(key: string, delayMs: number | null): void {
+    const existing = this.timers.get(key);
+    if (existing !== undefined) {
+      existing.cancel();
+      this.timers.delete(key);
+    }
+    if (delayMs === null) return;
+    if (this.timers.size >= TIMERS_PER_ACTOR_MAX) {
+      this.host.env.report({ kind: 'warn', address: this.spec.address, message: `timer ${key} refused: over ${TIMERS_PER_ACTOR_MAX} timers` });
+      return;
+    }
+    const handle = this.host.env.setTimer(delayMs, () => {
+      if (this.timers.get(key) !== handle) return;
+      this.timers.delete(key);
+      this.enqueue({ to: this.spec.address, from: this.spec.address, msg: { type: 'timer', key } });
+    });
+    this.timers.set(key, handle);
+  }
+
+  /** Supervision: report, then restart after a growing backoff or stop for good. */
+  private fail(error: unknown): void {
+    const policy = this.spec.supervision ?? 'restart';
+    this.host.actorError(this.spec.address, this.incarnation, error, policy);
+    this.clearTimers();
+    if (policy === 'stop') {
+      this.status = 'stopped';
+      this.mailbox.length = 0;
+      this.head = 0;
+      return;
+    }
+    this.status = 'backoff';
+    this.consecutiveFailures++;
+    this.stats.restarts++;
+    const delay = Math.min(RESTART_BACKOFF_MS_MAX, RESTART_BACKOFF_MS_BASE * 2 ** (this.consecutiveFailures - 1));
+    this.backoffTimer = this.host.env.setTimer(delay, () => {
+      this.backoffTimer = undefined;
+      if (this.status !== 'backoff') return;
+      this.initialize();
+    });
+  }
+
+  private clearTimers(): void {
+    for (const t of this.timers.values()) t.cancel();
+    this.timers.clear();
+  }
+
+  /** Crash or stop: nothing more runs, nothing is sent. */
+  kill(): void {
+    this.status = 'dead';
+    this.clearTimers();
+    this.backoffTimer?.cancel();
+    this.backoffTimer = undefined;
+    this.mailbox.length = 0;
+    this.head = 0;
+  }
+
+  summary(): unknown {
+    return {
+      address: this.spec.address,
+      behavior: this.spec.behavior,
+      incarnation: this.incarnation,
+      status: this.status,
+      mailbox: this.mailboxLength(),
+      timers: this.timers.size,
+      state: this.behavior.summary ? this.behavior.summary(this.state) : null,
+    };
+  }
+
+  load(): Record<string, number> {
+    const base: Record<string, number> = { mailbox: this.mailboxLength() };
+    if (this.behavior.load && this.status === 'running') Object.assign(base, this.behavior.load(this.state));
+    return base;
+  }
+
+  /** Direct access for same-host co-located actors (heartbeat reads its server's load). */
+  peekState(): unknown {
+    return this.state;
+  }
+}

@@ -1,0 +1,60 @@
+import type { Packr } from 'msgpackr';
+
+/**
+ * The durable log of each actor, keyed by address (stable across restarts). The runtime
+ * appends a step's records before it sends that step's messages.
+ */
+export interface DurableStore {
+  append(address: string, records: unknown[]): void;
+  load(address: string): unknown[];
+  /** Forget everything (used by stop() to remove the temporary data directory). */
+  close(): void;
+}
+
+/** Record framing shared by the file and memory stores: [length u32][crc32 u32][msgpack]. */
+export const RECORD_HEADER_BYTES = 8;
+
+export interface Crc32 {
+  (data: Uint8Array): number;
+}
+
+export function frameRecord(packr: Packr, record: unknown, crc32: Crc32): Uint8Array {
+  const body = packr.pack(record);
+  const out = new Uint8Array(RECORD_HEADER_BYTES + body.byteLength);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, body.byteLength);
+  view.setUint32(4, crc32(body) >>> 0);
+  out.set(body, RECORD_HEADER_BYTES);
+  return out;
+}
+
+export interface ParsedLog {
+  records: unknown[];
+  /** Bytes of whole, valid records; anything after it is a torn or corrupt tail. */
+  validBytes: number;
+  tornTail: boolean;
+}
+
+/** Reads framed records; stops at the first torn or corrupt record and reports where. */
+export function parseLog(packr: Packr, bytes: Uint8Array, crc32: Crc32): ParsedLog {
+  const records: unknown[] = [];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let offset = 0;
+  while (offset < bytes.byteLength) {
+    if (offset + RECORD_HEADER_BYTES > bytes.byteLength) break;
+    const length = view.getUint32(offset);
+    const sum = view.getUint32(offset + 4);
+    const start = offset + RECORD_HEADER_BYTES;
+    if (start + length > bytes.byteLength) break;
+    const body = bytes.subarray(start, start + length);
+    if ((crc32(body) >>> 0) !== sum) break;
+    try {
+      records.push(packr.unpack(body));
+    } catch {
+      // A body whose checksum matches but does not decode is treated as corrupt: stop here.
+      break;
+    }
+    offset = start + length;
+  }
+  return { records, validBytes: offset, tornTail: offset !== bytes.byteLength };
+}

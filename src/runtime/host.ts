@@ -1,0 +1,334 @@
+import type { Packr } from 'msgpackr';
+import { createPackr, decodeFrame, FrameError, type Envelope, type Message } from '../core/codec.js';
+import { errorData, type ErrorData } from '../core/errors.js';
+import { DRAIN_BUDGET_MESSAGES, ERRORS_KEPT_MAX, MAILBOX_CAPACITY_DEFAULT, MESSAGE_BYTES_MAX_DEFAULT } from '../core/limits.js';
+import { Prng, hashString } from '../core/prng.js';
+import { decide, Partitions, resolveNetwork, type DropCause, type Location, type NetworkConfig, type PartitionRule, type ResolvedNetwork } from '../net/model.js';
+import type { ActorSpec, Behavior } from './actor.js';
+import { Cell } from './cell.js';
+import type { DurableStore } from './durable.js';
+import { emptyHostStats, type HostStats } from './stats.js';
+
+/** Where an address lives: the host that runs it and its network location. */
+export interface DirectoryEntry extends Location {
+  host: number;
+}
+
+/** Clients live on the front host; their address carries their home region: `client/<region>/<id>`. */
+export const FRONT_HOST = 0;
+
+export function clientLocation(address: string): DirectoryEntry | undefined {
+  if (!address.startsWith('client/')) return undefined;
+  const slash = address.indexOf('/', 7);
+  if (slash < 0) return undefined;
+  return { host: FRONT_HOST, region: address.slice(7, slash), node: address };
+}
+
+export interface TimerHandle {
+  cancel(): void;
+}
+
+/** What a host needs from its transport. */
+export interface HostEnv {
+  now(): number;
+  setTimer(delayMs: number, fn: () => void): TimerHandle;
+  /** Run `fn` soon, after the current step (setImmediate on threads, an event at now in sim). */
+  schedule(fn: () => void): void;
+  /** Carry one encoded envelope to `host`, after `delayMs`. */
+  transmit(host: number, encoded: Uint8Array, delayMs: number): void;
+  durable: DurableStore;
+  report(event: HostEvent): void;
+  /** Random ids for incarnations: seeded in sim, nanoid on threads. */
+  newId(): string;
+}
+
+export type HostEvent =
+  | { kind: 'actor-error'; address: string; incarnation: string; error: ErrorData; action: 'restart' | 'stop' }
+  | { kind: 'frame-error'; error: string }
+  | { kind: 'warn'; address: string; message: string };
+
+export interface HostOptions {
+  id: number;
+  seed: number;
+  directory: Map<string, DirectoryEntry>;
+  behaviors: Map<string, Behavior>;
+  network?: NetworkConfig;
+  mailboxCapacity?: number;
+  messageBytesMax?: number;
+}
+
+/** A local endpoint that is not an actor: the client API on the front host. */
+export type ExternalEndpoint = (envelope: Envelope) => void;
+
+/**
+ * A host runs actors and routes every message they send: the one place every message
+ * passes. It applies the network model, the size limit and the codec, then hands encoded
+ * envelopes to its transport.
+ */
+export class Host {
+  readonly id: number;
+  readonly packr: Packr = createPackr();
+  readonly stats: HostStats = emptyHostStats();
+  readonly errors: HostEvent[] = [];
+  private readonly cells = new Map<string, Cell>();
+  private readonly specs = new Map<string, ActorSpec>();
+  private readonly externals = new Map<string, ExternalEndpoint>();
+  private readonly runQueue: Cell[] = [];
+  private drainScheduled = false;
+  private readonly netPrng: Prng;
+  private net: ResolvedNetwork;
+  private networkConfig: NetworkConfig;
+  readonly partitions = new Partitions();
+  private readonly deadNodes = new Set<string>();
+  readonly mailboxCapacity: number;
+  readonly messageBytesMax: number;
+  private stopped = false;
+
+  constructor(readonly env: HostEnv, private readonly options: HostOptions) {
+    this.id = options.id;
+    this.netPrng = new Prng((options.seed ^ hashString(`net/${options.id}`)) >>> 0);
+    this.networkConfig = options.network ?? {};
+    this.net = resolveNetwork(this.networkConfig);
+    this.mailboxCapacity = options.mailboxCapacity ?? MAILBOX_CAPACITY_DEFAULT;
+    this.messageBytesMax = options.messageBytesMax ?? MESSAGE_BYTES_MAX_DEFAULT;
+  }
+
+  get seed(): number {
+    return this.options.seed;
+  }
+
+  behavior(name: string): Behavior {
+    const b = this.options.behaviors.get(name);
+    if (b === undefined) throw new Error(`unknown behaviour ${JSON.stringify(name)}`);
+    return b;
+  }
+
+  locate(address: string): DirectoryEntry | undefined {
+    return this.options.directory.get(address) ?? clientLocation(address);
+  }
+
+  /** Add an address to the directory (every host must learn it before traffic flows). */
+  register(address: string, entry: DirectoryEntry): void {
+    this.options.directory.set(address, entry);
+  }
+
+  // ---- lifecycle of actors -------------------------------------------------------------
+
+  spawn(spec: ActorSpec): void {
+    this.specs.set(spec.address, spec);
+    const cell = new Cell(this, spec, this.behavior(spec.behavior));
+    this.cells.set(spec.address, cell);
+    cell.start();
+  }
+
+  addExternal(address: string, endpoint: ExternalEndpoint): void {
+    this.externals.set(address, endpoint);
+  }
+
+  removeExternal(address: string): void {
+    this.externals.delete(address);
+  }
+
+  cell(address: string): Cell | undefined {
+    return this.cells.get(address);
+  }
+
+  addresses(): string[] {
+    return [...this.cells.keys()];
+  }
+
+  /** Abruptly stop every actor of `node` on this host: no clean-up, timers dropped, mailboxes lost. */
+  crashNode(node: string): number {
+    let crashed = 0;
+    for (const [address, cell] of this.cells) {
+      if (cell.spec.node !== node) continue;
+      cell.kill();
+      this.cells.delete(address);
+      crashed++;
+    }
+    return crashed;
+  }
+
+  /** Recreate every actor of `node` that this host ran, recovering from the durable store. */
+  restartNode(node: string): number {
+    let started = 0;
+    for (const spec of this.specs.values()) {
+      if (spec.node !== node || this.cells.has(spec.address)) continue;
+      const cell = new Cell(this, spec, this.behavior(spec.behavior));
+      this.cells.set(spec.address, cell);
+      cell.start();
+      started++;
+    }
+    return started;
+  }
+
+  setNodeDead(node: string, dead: boolean): void {
+    if (dead) this.deadNodes.add(node);
+    else this.deadNodes.delete(node);
+  }
+
+  isNodeDead(node: string): boolean {
+    return this.deadNodes.has(node);
+  }
+
+  setNetwork(config: NetworkConfig): void {
+    this.networkConfig = config;
+    this.net = resolveNetwork(config);
+  }
+
+  setPartitions(rules: PartitionRule[]): void {
+    this.partitions.set(rules);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const cell of this.cells.values()) cell.kill();
+    this.cells.clear();
+    this.runQueue.length = 0;
+  }
+
+  // ---- sending -------------------------------------------------------------------------
+
+  /**
+   * Route one message. Drops are counted by cause; a message that cannot leave this host
+   * (unknown address, too large, not encodable) is bounced to its sender as `undeliverable`.
+   */
+  route(from: string, to: string, msg: Message, sender: string = from): void {
+    if (this.stopped) return;
+    const src = this.locate(from);
+    const dst = this.locate(to);
+    this.stats.sent++;
+    const actorStats = this.stats.actor(from);
+    actorStats.sent++;
+    if (dst === undefined) {
+      this.drop('unknown-address', src, undefined);
+      this.bounce(from, to, msg, 'unknown-address');
+      return;
+    }
+    const srcLoc: Location = src ?? { region: dst.region, node: from };
+    if (this.deadNodes.has(dst.node)) {
+      this.drop('dead', srcLoc, dst);
+      return;
+    }
+    const fate = decide(this.net, this.partitions, srcLoc, dst, this.netPrng);
+    if ('drop' in fate) {
+      this.drop(fate.drop, srcLoc, dst);
+      return;
+    }
+    let encoded: Uint8Array;
+    try {
+      encoded = this.packr.pack({ to, from: sender, msg });
+    } catch (error) {
+      this.drop('encode-error', srcLoc, dst);
+      this.bounce(from, to, msg, 'encode-error');
+      this.env.report({ kind: 'warn', address: from, message: `message to ${to} not encodable: ${(error as Error).message}` });
+      return;
+    }
+    if (encoded.byteLength > this.messageBytesMax) {
+      this.drop('too-large', srcLoc, dst);
+      this.bounce(from, to, msg, 'too-large');
+      return;
+    }
+    this.stats.link(srcLoc.region, dst.region).sent++;
+    this.stats.bytes += encoded.byteLength;
+    for (const delay of fate.delaysMs) this.env.transmit(dst.host, encoded, delay);
+  }
+
+  private bounce(from: string, to: string, msg: Message, reason: 'unknown-address' | 'too-large' | 'encode-error'): void {
+    // The sender learns at once of what its own host refused to send; never of network drops.
+    const original: Message = { type: msg.type, rid: (msg as { rid?: unknown }).rid ?? null };
+    const bounce: Message = { type: 'undeliverable', to, reason, original };
+    if (this.cells.has(from) || this.externals.has(from)) {
+      this.env.schedule(() => this.deliver({ to: from, from: to, msg: bounce }));
+    }
+  }
+
+  drop(cause: DropCause, src: Location | undefined, dst: Location | undefined): void {
+    this.stats.dropped[cause] = (this.stats.dropped[cause] ?? 0) + 1;
+    if (src !== undefined && dst !== undefined) this.stats.link(src.region, dst.region).dropped++;
+  }
+
+  // ---- receiving -----------------------------------------------------------------------
+
+  /** A frame from another host (or this one): many encoded envelopes. */
+  receiveFrame(frame: Uint8Array): void {
+    let envelopes: Envelope[];
+    try {
+      envelopes = decodeFrame(this.packr, frame);
+    } catch (error) {
+      this.stats.dropped.malformed = (this.stats.dropped.malformed ?? 0) + 1;
+      const message = error instanceof FrameError ? error.message : String(error);
+      this.keepError({ kind: 'frame-error', error: message });
+      return;
+    }
+    for (const envelope of envelopes) this.deliver(envelope);
+  }
+
+  /** One encoded envelope (the simulator delivers them one at a time). */
+  receiveEncoded(encoded: Uint8Array): void {
+    let envelope: Envelope;
+    try {
+      envelope = this.packr.unpack(encoded) as Envelope;
+    } catch (error) {
+      this.stats.dropped.malformed = (this.stats.dropped.malformed ?? 0) + 1;
+      this.keepError({ kind: 'frame-error', error: (error as Error).message });
+      return;
+    }
+    this.deliver(envelope);
+  }
+
+  deliver(envelope: Envelope): void {
+    if (this.stopped) return;
+    const external = this.externals.get(envelope.to);
+    if (external !== undefined) {
+      this.stats.delivered++;
+      external(envelope);
+      return;
+    }
+    const cell = this.cells.get(envelope.to);
+    if (cell === undefined) {
+      // Crashed (or not yet restarted), or an address this host never ran.
+      this.stats.dropped['no-actor'] = (this.stats.dropped['no-actor'] ?? 0) + 1;
+      return;
+    }
+    if (!cell.enqueue(envelope)) {
+      this.stats.dropped['mailbox-full'] = (this.stats.dropped['mailbox-full'] ?? 0) + 1;
+      return;
+    }
+    this.stats.delivered++;
+  }
+
+  /** Called by a cell that has work and is not yet queued. */
+  ready(cell: Cell): void {
+    this.runQueue.push(cell);
+    if (!this.drainScheduled) {
+      this.drainScheduled = true;
+      this.env.schedule(this.drain);
+    }
+  }
+
+  private readonly drain = (): void => {
+    this.drainScheduled = false;
+    let budget = DRAIN_BUDGET_MESSAGES;
+    while (budget > 0 && this.runQueue.length > 0) {
+      const cell = this.runQueue.shift()!;
+      budget -= cell.run(Math.min(budget, 64));
+      if (cell.hasWork()) this.runQueue.push(cell);
+      else cell.queued = false;
+    }
+    if (this.runQueue.length > 0 && !this.drainScheduled) {
+      this.drainScheduled = true;
+      this.env.schedule(this.drain);
+    }
+  };
+
+  keepError(event: HostEvent): void {
+    this.stats.errors++;
+    if (this.errors.length < ERRORS_KEPT_MAX) this.errors.push(event);
+    this.env.report(event);
+  }
+
+  actorError(address: string, incarnation: string, error: unknown, action: 'restart' | 'stop'): void {
+    this.keepError({ kind: 'actor-error', address, incarnation, error: errorData(error), action });
+  }
+}

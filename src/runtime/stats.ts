@@ -1,0 +1,92 @@
+import type { DropCause } from '../net/model.js';
+
+export interface ActorStats {
+  sent: number;
+  received: number;
+  restarts: number;
+  counters: Record<string, number>;
+}
+
+export interface LinkStats {
+  sent: number;
+  dropped: number;
+}
+
+/** Counters kept by one host. Plain data except for the two accessors, stripped by `snapshot`. */
+export interface HostStats {
+  sent: number;
+  delivered: number;
+  bytes: number;
+  errors: number;
+  dropped: Partial<Record<DropCause, number>>;
+  actors: Record<string, ActorStats>;
+  links: Record<string, LinkStats>;
+  actor(address: string): ActorStats;
+  link(fromRegion: string, toRegion: string): LinkStats;
+}
+
+export type StatsSnapshot = Omit<HostStats, 'actor' | 'link'>;
+
+export function emptyHostStats(): HostStats {
+  const stats: HostStats = {
+    sent: 0,
+    delivered: 0,
+    bytes: 0,
+    errors: 0,
+    dropped: {},
+    actors: {},
+    links: {},
+    actor(address) {
+      let a = stats.actors[address];
+      if (a === undefined) stats.actors[address] = a = { sent: 0, received: 0, restarts: 0, counters: {} };
+      return a;
+    },
+    link(fromRegion, toRegion) {
+      const key = `${fromRegion}->${toRegion}`;
+      let l = stats.links[key];
+      if (l === undefined) stats.links[key] = l = { sent: 0, dropped: 0 };
+      return l;
+    },
+  };
+  return stats;
+}
+
+export function snapshot(stats: HostStats): StatsSnapshot {
+  return {
+    sent: stats.sent,
+    delivered: stats.delivered,
+    bytes: stats.bytes,
+    errors: stats.errors,
+    dropped: { ...stats.dropped },
+    actors: structuredClone(stats.actors),
+    links: structuredClone(stats.links),
+  };
+}
+
+/** Sums host snapshots into one. */
+export function mergeSnapshots(parts: StatsSnapshot[]): StatsSnapshot {
+  const out: StatsSnapshot = { sent: 0, delivered: 0, bytes: 0, errors: 0, dropped: {}, actors: {}, links: {} };
+  for (const p of parts) {
+    out.sent += p.sent;
+    out.delivered += p.delivered;
+    out.bytes += p.bytes;
+    out.errors += p.errors;
+    for (const [cause, n] of Object.entries(p.dropped)) {
+      const c = cause as DropCause;
+      out.dropped[c] = (out.dropped[c] ?? 0) + (n ?? 0);
+    }
+    for (const [address, a] of Object.entries(p.actors)) {
+      const o = (out.actors[address] ??= { sent: 0, received: 0, restarts: 0, counters: {} });
+      o.sent += a.sent;
+      o.received += a.received;
+      o.restarts += a.restarts;
+      for (const [name, n] of Object.entries(a.counters)) o.counters[name] = (o.counters[name] ?? 0) + n;
+    }
+    for (const [key, l] of Object.entries(p.links)) {
+      const o = (out.links[key] ??= { sent: 0, dropped: 0 });
+      o.sent += l.sent;
+      o.dropped += l.dropped;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,38 @@
+import type { ActorSpec } from '../actor.js';
+import type { Host, HostEvent, TimerHandle } from '../host.js';
+import type { NetworkConfig, PartitionRule } from '../../net/model.js';
+import type { StatsSnapshot } from '../stats.js';
+
+/** The actors one host runs. `dedicated`: the host runs a single node (crash = kill the thread). */
+export interface HostPlan {
+  id: number;
+  specs: ActorSpec[];
+  dedicated: boolean;
+}
+
+/** What the cluster needs from a transport; both transports implement it. */
+export interface Runtime {
+  readonly kind: 'threads' | 'sim';
+  /** The host on the calling thread, where clients and the balancer live. */
+  readonly host: Host;
+  start(): Promise<void>;
+  now(): number;
+  setTimer(delayMs: number, fn: () => void): TimerHandle;
+  /** The caller is about to await something the runtime must settle (drives the simulator). */
+  beginWait(): void;
+  endWait(): void;
+  sleep(ms: number): Promise<void>;
+  crashNode(node: string): Promise<void>;
+  restartNode(node: string): Promise<void>;
+  setNetwork(config: NetworkConfig): void;
+  setPartitions(rules: PartitionRule[]): void;
+  stats(): StatsSnapshot;
+  collectStats(): Promise<StatsSnapshot>;
+  summary(address: string): Promise<unknown>;
+  load(addresses: string[]): Promise<Record<string, Record<string, number>>>;
+  injectFrame(hostId: number, bytes: Uint8Array): Promise<void>;
+  hostCount(): number;
+  stop(): Promise<void>;
+}
+
+export type { HostEvent };

@@ -1,0 +1,125 @@
+import type { Behavior } from '../actor.js';
+import type { DirectoryEntry, HostEvent, TimerHandle } from '../host.js';
+import type { NetworkConfig, PartitionRule } from '../../net/model.js';
+import { snapshot, type StatsSnapshot } from '../stats.js';
+import type { HostPlan, Runtime } from './runtime.js';
+import { SimWorld } from './sim.js';
+
+export interface SimRuntimeOptions {
+  seed: number;
+  directory: Map<string, DirectoryEntry>;
+  behaviors: Map<string, Behavior>;
+  network: NetworkConfig;
+  mailboxCapacity: number;
+  messageBytesMax: number;
+  recordTrace: boolean;
+  onEvent: (event: HostEvent) => void;
+}
+
+/** The sim transport behind the Runtime interface: one SimWorld runs every host's actors. */
+export class SimRuntime implements Runtime {
+  readonly kind = 'sim' as const;
+  readonly world: SimWorld;
+  private readonly nodesDown = new Set<string>();
+
+  constructor(options: SimRuntimeOptions, private readonly plans: HostPlan[]) {
+    this.world = new SimWorld({
+      seed: options.seed,
+      directory: options.directory,
+      behaviors: options.behaviors,
+      network: options.network,
+      mailboxCapacity: options.mailboxCapacity,
+      messageBytesMax: options.messageBytesMax,
+      recordTrace: options.recordTrace,
+      onEvent: options.onEvent,
+    });
+  }
+
+  get host() {
+    return this.world.host;
+  }
+
+  async start(): Promise<void> {
+    // Every message and host of the plan lives in one world, so host ids collapse to 0.
+    for (const plan of this.plans) for (const spec of plan.specs) this.world.host.spawn(spec);
+  }
+
+  now(): number {
+    return this.world.now();
+  }
+
+  setTimer(delayMs: number, fn: () => void): TimerHandle {
+    return this.world.at(this.world.now() + delayMs, fn);
+  }
+
+  beginWait(): void {
+    this.world.beginWait();
+  }
+
+  endWait(): void {
+    this.world.endWait();
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.world.beginWait();
+      this.world.at(this.world.now() + ms, () => {
+        this.world.endWait();
+        resolve();
+      });
+    });
+  }
+
+  async crashNode(node: string): Promise<void> {
+    this.nodesDown.add(node);
+    this.world.host.setNodeDead(node, true);
+    this.world.host.crashNode(node);
+  }
+
+  async restartNode(node: string): Promise<void> {
+    this.nodesDown.delete(node);
+    this.world.host.setNodeDead(node, false);
+    this.world.host.restartNode(node);
+  }
+
+  setNetwork(config: NetworkConfig): void {
+    this.world.host.setNetwork(config);
+  }
+
+  setPartitions(rules: PartitionRule[]): void {
+    this.world.host.setPartitions(rules);
+  }
+
+  stats(): StatsSnapshot {
+    return snapshot(this.world.host.stats);
+  }
+
+  async collectStats(): Promise<StatsSnapshot> {
+    return this.stats();
+  }
+
+  async summary(address: string): Promise<unknown> {
+    return this.world.host.cell(address)?.summary() ?? null;
+  }
+
+  async load(addresses: string[]): Promise<Record<string, Record<string, number>>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const a of addresses) {
+      const cell = this.world.host.cell(a);
+      if (cell !== undefined) out[a] = cell.load();
+    }
+    return out;
+  }
+
+  async injectFrame(_hostId: number, bytes: Uint8Array): Promise<void> {
+    this.world.host.receiveFrame(bytes);
+  }
+
+  hostCount(): number {
+    return 1;
+  }
+
+  async stop(): Promise<void> {
+    this.world.stop();
+  }
+}

@@ -1,0 +1,152 @@
+import type { MessagePort } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { FrameBuilder, FRAME_HEADER_BYTES } from '../../core/codec.js';
+import { randomId } from '../../core/ids.js';
+import { FRAME_BYTES_FLUSH } from '../../core/limits.js';
+import type { Behavior } from '../actor.js';
+import type { DurableStore } from '../durable.js';
+import { Host, type DirectoryEntry, type HostEnv, type HostEvent, type TimerHandle } from '../host.js';
+import type { NetworkConfig } from '../../net/model.js';
+
+export interface ThreadHostOptions {
+  id: number;
+  seed: number;
+  directory: Map<string, DirectoryEntry>;
+  behaviors: Map<string, Behavior>;
+  network?: NetworkConfig;
+  mailboxCapacity?: number;
+  messageBytesMax?: number;
+  durable: DurableStore;
+  report: (event: HostEvent) => void;
+}
+
+/**
+ * A host on a real thread (a worker, or the main thread's front host). Outgoing envelopes
+ * are batched per destination host and flushed once per event-loop turn, or early when a
+ * frame is full, as one exact-size transferred buffer on that pair's own MessagePort.
+ */
+export class ThreadHost {
+  readonly host: Host;
+  private readonly ports = new Map<number, MessagePort>();
+  private readonly builders = new Map<number, FrameBuilder>();
+  private readonly dirty = new Set<number>();
+  private flushScheduled = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
+  framesSent = 0;
+
+  constructor(options: ThreadHostOptions) {
+    const origin = performance.timeOrigin;
+    const env: HostEnv = {
+      now: () => origin + performance.now(),
+      setTimer: (delayMs, fn) => this.setTimer(delayMs, fn),
+      schedule: (fn) => {
+        setImmediate(fn);
+      },
+      transmit: (host, encoded, delayMs) => {
+        if (delayMs <= 0) {
+          this.enqueue(host, encoded);
+          return;
+        }
+        const copy = encoded.slice();
+        this.setTimer(delayMs, () => this.enqueue(host, copy));
+      },
+      durable: options.durable,
+      report: options.report,
+      newId: () => randomId(),
+    };
+    const hostOptions: ConstructorParameters<typeof Host>[1] = {
+      id: options.id,
+      seed: options.seed,
+      directory: options.directory,
+      behaviors: options.behaviors,
+    };
+    if (options.network !== undefined) hostOptions.network = options.network;
+    if (options.mailboxCapacity !== undefined) hostOptions.mailboxCapacity = options.mailboxCapacity;
+    if (options.messageBytesMax !== undefined) hostOptions.messageBytesMax = options.messageBytesMax;
+    this.host = new Host(env, hostOptions);
+  }
+
+  private setTimer(delayMs: number, fn: () => void): TimerHandle {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.closed) fn();
+    }, delayMs);
+    this.timers.add(timer);
+    return {
+      cancel: () => {
+        clearTimeout(timer);
+        this.timers.delete(timer);
+      },
+    };
+  }
+
+  /** Attach the port to another host (replacing an older one, as after that host restarted). */
+  connect(peer: number, port: MessagePort): void {
+    const old = this.ports.get(peer);
+    if (old !== undefined && old !== port) old.close();
+    this.ports.set(peer, port);
+    port.on('message', (frame: Uint8Array) => this.host.receiveFrame(frame));
+    port.unref();
+  }
+
+  disconnect(peer: number): void {
+    const port = this.ports.get(peer);
+    if (port !== undefined) port.close();
+    this.ports.delete(peer);
+    this.builders.delete(peer);
+    this.dirty.delete(peer);
+  }
+
+  private enqueue(host: number, encoded: Uint8Array): void {
+    if (this.closed) return;
+    let builder = this.builders.get(host);
+    if (builder === undefined) this.builders.set(host, (builder = new FrameBuilder()));
+    builder.append(encoded);
+    if (builder.byteLength >= FRAME_BYTES_FLUSH) {
+      this.flushOne(host, builder);
+      return;
+    }
+    this.dirty.add(host);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    for (const host of this.dirty) {
+      const builder = this.builders.get(host);
+      if (builder !== undefined && builder.count > 0) this.flushOne(host, builder);
+    }
+    this.dirty.clear();
+  };
+
+  private flushOne(host: number, builder: FrameBuilder): void {
+    const frame = builder.take();
+    if (frame.byteLength <= FRAME_HEADER_BYTES) return;
+    if (host === this.host.id) {
+      // Same host: still through the codec (actors never share objects), without a port.
+      this.host.receiveFrame(frame);
+      return;
+    }
+    const port = this.ports.get(host);
+    if (port === undefined) {
+      this.host.drop('dead', undefined, undefined);
+      return;
+    }
+    this.framesSent++;
+    port.postMessage(frame, [frame.buffer as ArrayBuffer]);
+  }
+
+  /** Cancel every timer and close every port: nothing of this host keeps the process alive. */
+  close(): void {
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    for (const port of this.ports.values()) port.close();
+    this.ports.clear();
+    this.host.stop();
+  }
+}

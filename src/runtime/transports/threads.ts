@@ -1,0 +1,337 @@
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { rmSync } from 'node:fs';
+import * as Comlink from 'comlink';
+import { HOST_READY_TIMEOUT_MS } from '../../core/limits.js';
+import type { ActorSpec, Behavior } from '../actor.js';
+import { portEndpoint, type AdminApi } from '../admin.js';
+import { FileDurableStore } from '../durable-file.js';
+import type { DirectoryEntry, HostEvent, TimerHandle } from '../host.js';
+import { mergeSnapshots, snapshot, type StatsSnapshot } from '../stats.js';
+import type { NetworkConfig, PartitionRule } from '../../net/model.js';
+import { ThreadHost } from './thread-host.js';
+import type { HostPlan, Runtime } from './runtime.js';
+
+/** How often workers push their counters to the main thread. */
+export const STATS_PUSH_INTERVAL_MS = 50;
+
+const WORKER_URL = new URL('../../../workers/host.js', import.meta.url);
+
+interface WorkerHost {
+  id: number;
+  plan: HostPlan;
+  worker: Worker;
+  admin: Comlink.Remote<AdminApi>;
+  adminPort: MessagePort;
+  alive: boolean;
+  /** Resolvers for the startup handshake. */
+  onReady?: () => void;
+  onStarted?: () => void;
+  onFatal?: (error: Error) => void;
+}
+
+export interface ThreadsOptions {
+  seed: number;
+  directory: Map<string, DirectoryEntry>;
+  behaviors: Map<string, Behavior>;
+  /** Module URL that exports `behaviors`, imported by every worker. */
+  behaviorsModule: string;
+  network: NetworkConfig;
+  mailboxCapacity: number;
+  messageBytesMax: number;
+  dataDir: string;
+  removeDataDir: boolean;
+  fsync: boolean;
+  onEvent: (event: HostEvent) => void;
+}
+
+/**
+ * The threads transport, main-thread side: one worker per host, a direct MessageChannel
+ * between every pair of hosts (the front host on this thread included), comlink for control.
+ */
+export class ThreadsRuntime implements Runtime {
+  readonly kind = 'threads' as const;
+  readonly front: ThreadHost;
+  private readonly hosts = new Map<number, WorkerHost>();
+  private readonly latestStats = new Map<number, StatsSnapshot>();
+  private readonly retiredStats: StatsSnapshot[] = [];
+  private readonly durable: FileDurableStore;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(private readonly options: ThreadsOptions, private readonly plans: HostPlan[]) {
+    this.durable = new FileDurableStore(options.dataDir, options.fsync);
+    this.front = new ThreadHost({
+      id: 0,
+      seed: options.seed,
+      directory: options.directory,
+      behaviors: options.behaviors,
+      network: options.network,
+      mailboxCapacity: options.mailboxCapacity,
+      messageBytesMax: options.messageBytesMax,
+      durable: this.durable,
+      report: options.onEvent,
+    });
+  }
+
+  get host() {
+    return this.front.host;
+  }
+
+  async start(): Promise<void> {
+    const workers = this.plans.filter((p) => p.id !== 0);
+    try {
+      await Promise.all(workers.map((plan) => this.spawnWorker(plan)));
+      const ids = [0, ...workers.map((p) => p.id)];
+      for (let i = 0; i < ids.length; i++) {
+        for (let j = i + 1; j < ids.length; j++) this.link(ids[i]!, ids[j]!);
+      }
+      await Promise.all(workers.map((plan) => this.startWorker(this.hosts.get(plan.id)!)));
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+    const frontPlan = this.plans.find((p) => p.id === 0);
+    for (const spec of frontPlan?.specs ?? []) this.front.host.spawn(spec);
+  }
+
+  private spawnWorker(plan: HostPlan): Promise<void> {
+    const admin = new MessageChannel();
+    const workerData = {
+      hostId: plan.id,
+      seed: this.options.seed,
+      directory: [...this.options.directory],
+      network: this.options.network,
+      mailboxCapacity: this.options.mailboxCapacity,
+      messageBytesMax: this.options.messageBytesMax,
+      dataDir: this.options.dataDir,
+      fsync: this.options.fsync,
+      specs: plan.specs,
+      behaviorsModule: this.options.behaviorsModule,
+      adminPort: admin.port2,
+      statsIntervalMs: STATS_PUSH_INTERVAL_MS,
+    };
+    const worker = new Worker(WORKER_URL, { workerData, transferList: [admin.port2] });
+    const entry: WorkerHost = {
+      id: plan.id,
+      plan,
+      worker,
+      admin: Comlink.wrap<AdminApi>(portEndpoint(admin.port1)),
+      adminPort: admin.port1,
+      alive: true,
+    };
+    this.hosts.set(plan.id, entry);
+    worker.on('message', (message: { type: string; event?: HostEvent; stats?: StatsSnapshot; error?: { message: string } }) => {
+      switch (message.type) {
+        case 'ready':
+          entry.onReady?.();
+          break;
+        case 'started':
+          entry.onStarted?.();
+          break;
+        case 'event':
+          this.options.onEvent(message.event!);
+          break;
+        case 'stats':
+          if (entry.alive && this.hosts.get(plan.id) === entry) this.latestStats.set(plan.id, message.stats!);
+          break;
+        case 'fatal':
+          entry.onFatal?.(new Error(`host ${plan.id} failed to start: ${message.error?.message}`));
+          break;
+      }
+    });
+    worker.on('error', (error) => {
+      this.options.onEvent({ kind: 'frame-error', error: `host ${plan.id} thread error: ${error.message}` });
+      entry.onFatal?.(error);
+    });
+    return this.handshake(entry, 'ready');
+  }
+
+  private handshake(entry: WorkerHost, phase: 'ready' | 'started'): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`host ${entry.id} did not become ${phase} within ${HOST_READY_TIMEOUT_MS} ms`)), HOST_READY_TIMEOUT_MS);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      if (phase === 'ready') entry.onReady = done;
+      else entry.onStarted = done;
+      entry.onFatal = (error) => {
+        clearTimeout(timer);
+        reject(error);
+      };
+    });
+  }
+
+  private startWorker(entry: WorkerHost): Promise<void> {
+    const started = this.handshake(entry, 'started');
+    entry.worker.postMessage({ type: 'start' });
+    return started;
+  }
+
+  /** A direct channel between hosts a and b: no message between them passes this thread. */
+  private link(a: number, b: number): void {
+    const channel = new MessageChannel();
+    this.attach(a, b, channel.port1);
+    this.attach(b, a, channel.port2);
+  }
+
+  private attach(host: number, peer: number, port: MessagePort): void {
+    if (host === 0) {
+      this.front.connect(peer, port);
+      return;
+    }
+    const entry = this.hosts.get(host)!;
+    entry.worker.postMessage({ type: 'peer', peer, port }, [port]);
+  }
+
+  private liveWorkers(): WorkerHost[] {
+    return [...this.hosts.values()].filter((h) => h.alive);
+  }
+
+  now(): number {
+    return this.front.host.env.now();
+  }
+
+  setTimer(delayMs: number, fn: () => void): TimerHandle {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, delayMs);
+    this.timers.add(timer);
+    return {
+      cancel: () => {
+        clearTimeout(timer);
+        this.timers.delete(timer);
+      },
+    };
+  }
+
+  beginWait(): void {}
+  endWait(): void {}
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.setTimer(ms, resolve));
+  }
+
+  private hostOfNode(node: string): WorkerHost | undefined {
+    for (const h of this.hosts.values()) if (h.plan.specs.some((s) => s.node === node)) return h;
+    return undefined;
+  }
+
+  async crashNode(node: string): Promise<void> {
+    const entry = this.hostOfNode(node);
+    if (entry === undefined) throw new Error(`no host runs node ${node}`);
+    this.front.host.setNodeDead(node, true);
+    const others = this.liveWorkers().filter((h) => h !== entry);
+    await Promise.all(others.map((h) => h.admin.setNodeDead(node, true)));
+    if (entry.plan.dedicated) {
+      // Abrupt: the thread is terminated with whatever it had in flight.
+      entry.alive = false;
+      const last = this.latestStats.get(entry.id);
+      if (last !== undefined) this.retiredStats.push(last);
+      this.latestStats.delete(entry.id);
+      entry.admin[Comlink.releaseProxy]();
+      entry.adminPort.close();
+      this.front.disconnect(entry.id);
+      await entry.worker.terminate();
+    } else {
+      await entry.admin.setNodeDead(node, true);
+      await entry.admin.crashNode(node);
+    }
+  }
+
+  async restartNode(node: string): Promise<void> {
+    const entry = this.hostOfNode(node);
+    if (entry === undefined) throw new Error(`no host runs node ${node}`);
+    if (entry.plan.dedicated) {
+      if (entry.alive) return;
+      await this.spawnWorker(entry.plan);
+      const fresh = this.hosts.get(entry.id)!;
+      this.link(0, fresh.id);
+      for (const other of this.liveWorkers()) {
+        if (other === fresh) continue;
+        const channel = new MessageChannel();
+        fresh.worker.postMessage({ type: 'peer', peer: other.id, port: channel.port1 }, [channel.port1]);
+        await other.admin.connect(fresh.id, Comlink.transfer(channel.port2, [channel.port2]));
+      }
+      // The new host learns which nodes are still down.
+      await this.startWorker(fresh);
+    } else {
+      await entry.admin.restartNode(node);
+    }
+    this.front.host.setNodeDead(node, false);
+    await Promise.all(this.liveWorkers().map((h) => h.admin.setNodeDead(node, false)));
+  }
+
+  setNetwork(config: NetworkConfig): void {
+    this.front.host.setNetwork(config);
+    for (const h of this.liveWorkers()) void h.admin.setNetwork(config).catch(() => undefined);
+  }
+
+  setPartitions(rules: PartitionRule[]): void {
+    this.front.host.setPartitions(rules);
+    for (const h of this.liveWorkers()) void h.admin.setPartitions(rules).catch(() => undefined);
+  }
+
+  stats(): StatsSnapshot {
+    return mergeSnapshots([...this.retiredStats, ...this.latestStats.values(), snapshot(this.front.host.stats)]);
+  }
+
+  async collectStats(): Promise<StatsSnapshot> {
+    const parts = await Promise.all(this.liveWorkers().map(async (h) => {
+      const s = await h.admin.stats();
+      this.latestStats.set(h.id, s);
+      return s;
+    }));
+    return mergeSnapshots([...this.retiredStats, ...parts, snapshot(this.front.host.stats)]);
+  }
+
+  async summary(address: string): Promise<unknown> {
+    const local = this.front.host.cell(address);
+    if (local !== undefined) return local.summary();
+    const entry = this.liveWorkers().find((h) => h.plan.specs.some((s) => s.address === address));
+    return entry === undefined ? null : entry.admin.summary(address);
+  }
+
+  async ping(): Promise<Array<{ host: number; actors: number; nowMs: number }>> {
+    return Promise.all(this.liveWorkers().map((h) => h.admin.ping()));
+  }
+
+  async load(addresses: string[]): Promise<Record<string, Record<string, number>>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const h of this.liveWorkers()) Object.assign(out, await h.admin.load(addresses));
+    return out;
+  }
+
+  /** Test hook: hand raw bytes to a host as if a peer had sent them. */
+  async injectFrame(hostId: number, bytes: Uint8Array): Promise<void> {
+    if (hostId === 0) {
+      this.front.host.receiveFrame(bytes);
+      return;
+    }
+    const entry = this.hosts.get(hostId);
+    if (entry === undefined || !entry.alive) throw new Error(`no live host ${hostId}`);
+    await entry.admin.injectFrame(bytes);
+  }
+
+  hostCount(): number {
+    return this.liveWorkers().length + 1;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    const all = [...this.hosts.values()];
+    for (const h of all) {
+      h.alive = false;
+      h.admin[Comlink.releaseProxy]();
+      h.adminPort.close();
+    }
+    await Promise.all(all.map((h) => h.worker.terminate()));
+    this.front.close();
+    this.durable.close();
+    if (this.options.removeDataDir) rmSync(this.options.dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Worker-thread entry: one host. Startup handshake: build the host, post `ready`; take peer
+ * ports; on `start` spawn the actors and post `started`. Control calls come over comlink.
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import type { ActorSpec, Behavior } from '../src/runtime/actor.js';
+import { portEndpoint, type AdminApi } from '../src/runtime/admin.js';
+import { FileDurableStore } from '../src/runtime/durable-file.js';
+import { ThreadHost } from '../src/runtime/transports/thread-host.js';
+import { snapshot } from '../src/runtime/stats.js';
+import type { DirectoryEntry, HostEvent } from '../src/runtime/host.js';
+import type { NetworkConfig } from '../src/net/model.js';
+
+export interface HostWorkerData {
+  hostId: number;
+  seed: number;
+  directory: Array<[string, DirectoryEntry]>;
+  network: NetworkConfig;
+  mailboxCapacity: number;
+  messageBytesMax: number;
+  dataDir: string;
+  fsync: boolean;
+  specs: ActorSpec[];
+  behaviorsModule: string;
+  adminPort: MessagePort;
+  statsIntervalMs: number;
+}
+
+const data = workerData as HostWorkerData;
+const port = parentPort!;
+
+async function main(): Promise<void> {
+  const mod = (await import(data.behaviorsModule)) as { behaviors: Map<string, Behavior> };
+  const durable = new FileDurableStore(data.dataDir, data.fsync);
+  const report = (event: HostEvent): void => port.postMessage({ type: 'event', host: data.hostId, event });
+  const th = new ThreadHost({
+    id: data.hostId,
+    seed: data.seed,
+    directory: new Map(data.directory),
+    behaviors: mod.behaviors,
+    network: data.network,
+    mailboxCapacity: data.mailboxCapacity,
+    messageBytesMax: data.messageBytesMax,
+    durable,
+    report,
+  });
+  const host = th.host;
+  const api: AdminApi = {
+    ping: () => ({ host: data.hostId, actors: host.addresses().length, nowMs: host.env.now() }),
+    summary: (address) => host.cell(address)?.summary() ?? null,
+    stats: () => snapshot(host.stats),
+    load: (addresses) => {
+      const out: Record<string, Record<string, number>> = {};
+      for (const a of addresses) {
+        const cell = host.cell(a);
+        if (cell !== undefined) out[a] = cell.load();
+      }
+      return out;
+    },
+    errors: () => host.errors,
+    connect: (peer, p) => th.connect(peer, p),
+    disconnect: (peer) => th.disconnect(peer),
+    setNetwork: (config) => host.setNetwork(config),
+    setPartitions: (rules) => host.setPartitions(rules),
+    setNodeDead: (node, dead) => host.setNodeDead(node, dead),
+    crashNode: (node) => host.crashNode(node),
+    restartNode: (node) => host.restartNode(node),
+    injectFrame: (bytes) => host.receiveFrame(bytes),
+  };
+  Comlink.expose(api, portEndpoint(data.adminPort));
+
+  // Push counters now and then so the main thread can answer stats() without a round trip.
+  let lastSent = -1;
+  const pushStats = (): void => {
+    if (host.stats.delivered + host.stats.sent === lastSent) return;
+    lastSent = host.stats.delivered + host.stats.sent;
+    port.postMessage({ type: 'stats', host: data.hostId, stats: snapshot(host.stats) });
+  };
+  const statsTimer = setInterval(pushStats, data.statsIntervalMs);
+  statsTimer.unref();
+
+  port.on('message', (message: { type: string; peer?: number; port?: MessagePort }) => {
+    if (message.type === 'peer') th.connect(message.peer!, message.port!);
+    else if (message.type === 'start') {
+      for (const spec of data.specs) host.spawn(spec);
+      port.postMessage({ type: 'started', host: data.hostId });
+    }
+  });
+  port.postMessage({ type: 'ready', host: data.hostId });
+}
+
+main().catch((error: unknown) => {
+  port.postMessage({ type: 'fatal', host: data.hostId, error: { name: (error as Error).name, message: (error as Error).message, stack: (error as Error).stack } });
+});

@@ -1,0 +1,356 @@
+/**
+ * Two-phase commit with presumed abort (Mohan, Lindsay & Obermarck 1986), as two pure cores:
+ * `TwoPcCoordinator` and `TwoPcParticipant`. Each handles many transactions at once, keyed by
+ * `txn`.
+ *
+ * - The coordinator forces a commit record before sending commit; it never logs aborts. A
+ *   coordinator that finds no commit record for a transaction (after a crash, or because it
+ *   aborted and forgot it) answers "abort": that is the presumption.
+ * - A participant forces its yes vote (with the payload it will apply) before sending it. From
+ *   then on it is uncertain: it may not decide alone, and keeps sending decision requests to the
+ *   coordinator every `decisionRetryTicks` until it learns the outcome. This is 2PC's blocking
+ *   window: while the coordinator is down, uncertain participants wait.
+ * - Before voting, a participant may abort unilaterally: if the host has not voted within
+ *   `voteTimeoutTicks` of the prepare, it votes no.
+ * - The coordinator aborts a transaction whose votes have not all arrived within
+ *   `voteTimeoutTicks`, and resends commit every `commitRetryTicks` until every participant
+ *   acknowledged it, then logs an end record.
+ */
+import { ConfigError, ValidationError } from '../core/errors.js';
+import { assert } from '../core/assert.js';
+import { requireNonEmptyString, requirePositiveInt } from './config.js';
+import { Outbox } from './types.js';
+import type { Ready } from './types.js';
+import type {
+  TwoPcCoordinatorDecision,
+  TwoPcCoordinatorRecord,
+  TwoPcMessage,
+  TwoPcParticipantDecision,
+  TwoPcParticipantRecord,
+} from './twopc-messages.js';
+
+export type {
+  TwoPcCoordinatorDecision,
+  TwoPcCoordinatorRecord,
+  TwoPcMessage,
+  TwoPcParticipantDecision,
+  TwoPcParticipantRecord,
+} from './twopc-messages.js';
+
+/** How many decided transactions a participant remembers to answer duplicates correctly. */
+export const TWOPC_REMEMBERED_DECISIONS_MAX = 10_000;
+/** How many transactions a coordinator may run at once; `begin` refuses more. */
+export const TWOPC_ACTIVE_TXNS_MAX = 100_000;
+
+export interface TwoPcCoordinatorConfig {
+  self: string;
+  /** Abort a transaction whose votes have not all arrived after this many ticks. */
+  voteTimeoutTicks: number;
+  /** Resend commit to participants that have not acknowledged it every this many ticks. */
+  commitRetryTicks: number;
+}
+
+interface CoordinatorTxn {
+  phase: 'collecting' | 'committed';
+  participants: string[];
+  yes: Set<string>;
+  acked: Set<string>;
+  elapsedTicks: number;
+}
+
+export class TwoPcCoordinator {
+  private readonly config: TwoPcCoordinatorConfig;
+  private readonly txns = new Map<string, CoordinatorTxn>();
+  private readonly out = new Outbox<TwoPcMessage, TwoPcCoordinatorRecord, TwoPcCoordinatorDecision>();
+
+  constructor(config: TwoPcCoordinatorConfig, recovered?: TwoPcCoordinatorRecord[]) {
+    requireNonEmptyString('self', config.self);
+    requirePositiveInt('voteTimeoutTicks', config.voteTimeoutTicks);
+    requirePositiveInt('commitRetryTicks', config.commitRetryTicks);
+    this.config = { ...config };
+    for (const record of recovered ?? []) {
+      if (record.type === 'commit') {
+        this.txns.set(record.txn, {
+          phase: 'committed',
+          participants: [...record.participants],
+          yes: new Set(record.participants),
+          acked: new Set(),
+          elapsedTicks: 0,
+        });
+      } else {
+        this.txns.delete(record.txn);
+      }
+    }
+    // A recovered commit may never have reached its participants: resend it now. Transactions
+    // that were collecting votes are forgotten, which is the abort that presumed abort implies.
+    for (const [txn, state] of this.txns) {
+      for (const p of state.participants) this.out.send(p, { type: 'commit', txn });
+    }
+  }
+
+  /** Starts phase 1: sends prepare to every participant. Addresses must be distinct. */
+  begin(txn: string, participants: ReadonlyArray<{ to: string; payload: unknown }>): void {
+    if (typeof txn !== 'string' || txn.length === 0) throw new ValidationError('txn', 'must be a non-empty string');
+    if (this.txns.has(txn)) throw new ValidationError('txn', `transaction ${txn} is already active`);
+    if (participants.length === 0) throw new ValidationError('participants', 'must not be empty');
+    if (this.txns.size >= TWOPC_ACTIVE_TXNS_MAX) throw new ValidationError('txn', 'too many active transactions');
+    const addresses = participants.map((p) => p.to);
+    if (new Set(addresses).size !== addresses.length) {
+      throw new ValidationError('participants', 'addresses must be distinct');
+    }
+    this.txns.set(txn, {
+      phase: 'collecting',
+      participants: addresses,
+      yes: new Set(),
+      acked: new Set(),
+      elapsedTicks: 0,
+    });
+    for (const p of participants) this.out.send(p.to, { type: 'prepare', txn, payload: p.payload });
+  }
+
+  step(from: string, msg: TwoPcMessage): void {
+    const state = this.txns.get(msg.txn);
+    switch (msg.type) {
+      case 'vote':
+        if (state === undefined) {
+          // Aborted and forgotten, or lost in a crash: presumed abort.
+          if (msg.yes) this.out.send(from, { type: 'abort', txn: msg.txn });
+          return;
+        }
+        if (state.phase !== 'collecting' || !state.participants.includes(from)) return;
+        if (!msg.yes) {
+          this.abort(msg.txn, state, 'vote-no', from);
+          return;
+        }
+        state.yes.add(from);
+        if (state.yes.size === state.participants.length) this.commit(msg.txn, state);
+        return;
+      case 'ack':
+        if (state === undefined || state.phase !== 'committed') return;
+        state.acked.add(from);
+        if (state.acked.size === state.participants.length) {
+          this.out.persist({ type: 'end', txn: msg.txn });
+          this.txns.delete(msg.txn);
+        }
+        return;
+      case 'decision-request':
+        if (state === undefined) this.out.send(from, { type: 'abort', txn: msg.txn });
+        else if (state.phase === 'committed') this.out.send(from, { type: 'commit', txn: msg.txn });
+        // Still collecting votes: the answer is not known yet; the vote timeout bounds the wait.
+        return;
+      case 'prepare':
+      case 'commit':
+      case 'abort':
+        return; // Participant-bound messages; a coordinator ignores them.
+    }
+  }
+
+  tick(): void {
+    for (const [txn, state] of [...this.txns]) {
+      state.elapsedTicks++;
+      if (state.phase === 'collecting') {
+        if (state.elapsedTicks >= this.config.voteTimeoutTicks) this.abort(txn, state, 'timeout', undefined);
+      } else if (state.elapsedTicks >= this.config.commitRetryTicks) {
+        state.elapsedTicks = 0;
+        for (const p of state.participants) {
+          if (!state.acked.has(p)) this.out.send(p, { type: 'commit', txn });
+        }
+      }
+    }
+  }
+
+  /** Transactions this coordinator still tracks (collecting votes, or committed and not fully acknowledged). */
+  active(): { txn: string; phase: 'collecting' | 'committed' }[] {
+    return [...this.txns].map(([txn, s]) => ({ txn, phase: s.phase }));
+  }
+
+  ready(): Ready<TwoPcMessage, TwoPcCoordinatorRecord, TwoPcCoordinatorDecision> {
+    return this.out.take();
+  }
+
+  hasReady(): boolean {
+    return this.out.has();
+  }
+
+  private commit(txn: string, state: CoordinatorTxn): void {
+    state.phase = 'committed';
+    state.elapsedTicks = 0;
+    // The Ready rule makes this record durable before the commit messages below leave.
+    this.out.persist({ type: 'commit', txn, participants: [...state.participants] });
+    for (const p of state.participants) this.out.send(p, { type: 'commit', txn });
+    this.out.decide({ kind: 'commit', txn });
+  }
+
+  private abort(txn: string, state: CoordinatorTxn, reason: 'vote-no' | 'timeout', noVoter: string | undefined): void {
+    // Presumed abort: nothing is logged, the transaction is simply forgotten.
+    this.txns.delete(txn);
+    for (const p of state.participants) {
+      if (p !== noVoter) this.out.send(p, { type: 'abort', txn });
+    }
+    this.out.decide({ kind: 'abort', txn, reason });
+  }
+}
+
+export interface TwoPcParticipantConfig {
+  self: string;
+  /** Abort unilaterally (vote no) if the host has not voted this many ticks after the prepare. */
+  voteTimeoutTicks: number;
+  /** While uncertain, ask the coordinator for the outcome every this many ticks. */
+  decisionRetryTicks: number;
+}
+
+type ParticipantPhase = 'voting' | 'uncertain' | 'committed' | 'aborted';
+
+interface ParticipantTxn {
+  phase: ParticipantPhase;
+  coordinator: string;
+  payload: unknown;
+  elapsedTicks: number;
+}
+
+export class TwoPcParticipant {
+  private readonly config: TwoPcParticipantConfig;
+  private readonly txns = new Map<string, ParticipantTxn>();
+  private readonly out = new Outbox<TwoPcMessage, TwoPcParticipantRecord, TwoPcParticipantDecision>();
+
+  constructor(config: TwoPcParticipantConfig, recovered?: TwoPcParticipantRecord[]) {
+    requireNonEmptyString('self', config.self);
+    requirePositiveInt('voteTimeoutTicks', config.voteTimeoutTicks);
+    requirePositiveInt('decisionRetryTicks', config.decisionRetryTicks);
+    this.config = { ...config };
+    for (const record of recovered ?? []) {
+      if (record.type === 'voted') {
+        this.txns.set(record.txn, {
+          phase: 'uncertain',
+          coordinator: record.coordinator,
+          payload: record.payload,
+          elapsedTicks: 0,
+        });
+      } else {
+        const state = this.txns.get(record.txn);
+        if (state === undefined) throw new ConfigError('recovered', 'a decided record after its voted record', record);
+        state.phase = record.commit ? 'committed' : 'aborted';
+      }
+    }
+    // Uncertain after a restart: ask right away rather than after a full retry period.
+    for (const [txn, state] of this.txns) {
+      if (state.phase === 'uncertain') this.out.send(state.coordinator, { type: 'decision-request', txn });
+    }
+  }
+
+  /**
+   * The host's answer to a `prepare` decision. Returns false if the transaction is no longer
+   * waiting for a vote (it timed out and was aborted, or was never prepared).
+   */
+  vote(txn: string, yes: boolean): boolean {
+    const state = this.txns.get(txn);
+    if (state === undefined || state.phase !== 'voting') return false;
+    if (yes) {
+      state.phase = 'uncertain';
+      state.elapsedTicks = 0;
+      this.out.persist({ type: 'voted', txn, coordinator: state.coordinator, payload: state.payload });
+      this.out.send(state.coordinator, { type: 'vote', txn, yes: true });
+    } else {
+      this.decideAbort(txn, state, 'vote-no');
+      this.out.send(state.coordinator, { type: 'vote', txn, yes: false });
+    }
+    return true;
+  }
+
+  step(from: string, msg: TwoPcMessage): void {
+    const state = this.txns.get(msg.txn);
+    switch (msg.type) {
+      case 'prepare':
+        if (state === undefined) {
+          this.remember(msg.txn, { phase: 'voting', coordinator: from, payload: msg.payload, elapsedTicks: 0 });
+          this.out.decide({ kind: 'prepare', txn: msg.txn, payload: msg.payload });
+        } else if (state.phase === 'uncertain' || state.phase === 'committed') {
+          this.out.send(from, { type: 'vote', txn: msg.txn, yes: true }); // A duplicate, or our vote was lost.
+        } else if (state.phase === 'aborted') {
+          this.out.send(from, { type: 'vote', txn: msg.txn, yes: false });
+        }
+        return;
+      case 'commit':
+        if (state === undefined || state.phase === 'committed') {
+          // Unknown here means decided long ago and forgotten: only a committed txn gets commits.
+          this.out.send(from, { type: 'ack', txn: msg.txn });
+          return;
+        }
+        assert(state.phase !== 'aborted', `2pc: commit for ${msg.txn}, which this participant aborted`);
+        assert(state.phase === 'uncertain', `2pc: commit for ${msg.txn} before this participant voted`);
+        state.phase = 'committed';
+        this.out.persist({ type: 'decided', txn: msg.txn, commit: true });
+        this.out.decide({ kind: 'commit', txn: msg.txn, payload: state.payload });
+        this.out.send(from, { type: 'ack', txn: msg.txn });
+        return;
+      case 'abort':
+        if (state === undefined) {
+          // Abort overtook the prepare: remember it, so a late prepare gets a no vote.
+          this.remember(msg.txn, { phase: 'aborted', coordinator: from, payload: null, elapsedTicks: 0 });
+          return;
+        }
+        assert(state.phase !== 'committed', `2pc: abort for ${msg.txn}, which this participant committed`);
+        if (state.phase !== 'aborted') this.decideAbort(msg.txn, state, 'coordinator');
+        return;
+      case 'vote':
+      case 'ack':
+      case 'decision-request':
+        return; // Coordinator-bound messages.
+    }
+  }
+
+  tick(): void {
+    for (const [txn, state] of this.txns) {
+      if (state.phase === 'voting') {
+        if (++state.elapsedTicks >= this.config.voteTimeoutTicks) {
+          this.decideAbort(txn, state, 'timeout');
+          this.out.send(state.coordinator, { type: 'vote', txn, yes: false });
+        }
+      } else if (state.phase === 'uncertain') {
+        if (++state.elapsedTicks >= this.config.decisionRetryTicks) {
+          state.elapsedTicks = 0;
+          this.out.send(state.coordinator, { type: 'decision-request', txn });
+        }
+      }
+    }
+  }
+
+  /** Transactions voted yes whose outcome is unknown: the host keeps their locks. */
+  inDoubt(): { txn: string; coordinator: string; payload: unknown }[] {
+    const list: { txn: string; coordinator: string; payload: unknown }[] = [];
+    for (const [txn, s] of this.txns) {
+      if (s.phase === 'uncertain') list.push({ txn, coordinator: s.coordinator, payload: s.payload });
+    }
+    return list;
+  }
+
+  phaseOf(txn: string): ParticipantPhase | undefined {
+    return this.txns.get(txn)?.phase;
+  }
+
+  ready(): Ready<TwoPcMessage, TwoPcParticipantRecord, TwoPcParticipantDecision> {
+    return this.out.take();
+  }
+
+  hasReady(): boolean {
+    return this.out.has();
+  }
+
+  private decideAbort(txn: string, state: ParticipantTxn, reason: 'coordinator' | 'vote-no' | 'timeout'): void {
+    // Only an abort after a yes vote needs a record: without one, recovery presumes abort anyway.
+    if (state.phase === 'uncertain') this.out.persist({ type: 'decided', txn, commit: false });
+    state.phase = 'aborted';
+    this.out.decide({ kind: 'abort', txn, payload: state.payload, reason });
+  }
+
+  private remember(txn: string, state: ParticipantTxn): void {
+    this.txns.set(txn, state);
+    if (this.txns.size <= TWOPC_REMEMBERED_DECISIONS_MAX) return;
+    for (const [old, s] of this.txns) {
+      if (s.phase === 'committed' || s.phase === 'aborted') {
+        this.txns.delete(old);
+        return;
+      }
+    }
+  }
+}

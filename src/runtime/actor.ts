@@ -2,6 +2,11 @@ import type { Message } from '../core/codec.js';
 
 export type { Message } from '../core/codec.js';
 
+/** Anything with a string `type` can be sent; it must survive the codec. */
+export interface Outgoing {
+  readonly type: string;
+}
+
 /**
  * What an actor may do to the world. Actor code handles one message at a time,
  * synchronously, and acts only through this context: no clock, timers, randomness or IO of
@@ -14,11 +19,11 @@ export interface ActorContext {
   readonly incarnation: string;
   /** The sender of the message in hand. */
   readonly sender: string;
-  send(to: string, msg: Message): void;
+  send<M extends Outgoing>(to: string, msg: M): void;
   /** Send to the sender of the message in hand. */
-  reply(msg: Message): void;
+  reply<M extends Outgoing>(msg: M): void;
   /** Pass the message on with its original sender, so the receiver replies to that sender. */
-  forward(to: string, msg: Message, from?: string): void;
+  forward<M extends Outgoing>(to: string, msg: M, from?: string): void;
   /** A timer fires as a message `{ type: 'timer', key }` from self. Setting a key again replaces it. */
   setTimer(key: string, delayMs: number): void;
   cancelTimer(key: string): void;
@@ -31,6 +36,10 @@ export interface ActorContext {
   persist(record: unknown): void;
   /** Add to a named counter of this actor (visible in stats and the control plane). */
   count(name: string, by?: number): void;
+  /** Tell the cluster's listeners something (membership changes...); not a message to an actor. */
+  publish(topic: string, data: unknown): void;
+  /** Messages waiting in this actor's mailbox (a load figure). */
+  mailbox(): number;
   /** Report a problem without failing the step. */
   warn(message: string): void;
 }

@@ -40,6 +40,7 @@ export class Cell {
   private outgoing: Outgoing[] = [];
   private persists: unknown[] = [];
   private timerOps: Array<{ key: string; delayMs: number | null }> = [];
+  private published: Array<{ topic: string; data: unknown }> = [];
   private readonly ctx: ActorContext;
 
   constructor(private readonly host: Host, spec: ActorSpec, behavior: Behavior) {
@@ -57,13 +58,13 @@ export class Cell {
         return cell.sender;
       },
       send: (to, msg) => {
-        this.outgoing.push({ to, msg, from: spec.address });
+        this.outgoing.push({ to, msg: msg as unknown as Message, from: spec.address });
       },
       reply: (msg) => {
-        this.outgoing.push({ to: this.sender, msg, from: spec.address });
+        this.outgoing.push({ to: this.sender, msg: msg as unknown as Message, from: spec.address });
       },
       forward: (to, msg, from) => {
-        this.outgoing.push({ to, msg, from: from ?? this.sender });
+        this.outgoing.push({ to, msg: msg as unknown as Message, from: from ?? this.sender });
       },
       setTimer: (key, delayMs) => {
         if (!(delayMs >= 0) || !Number.isFinite(delayMs)) throw new RangeError(`setTimer(${key}): delayMs must be a finite number >= 0, got ${delayMs}`);
@@ -80,6 +81,10 @@ export class Cell {
       },
       count: (name, by = 1) => {
         this.stats.counters[name] = (this.stats.counters[name] ?? 0) + by;
+      },
+      mailbox: () => this.mailboxLength(),
+      publish: (topic, data) => {
+        this.published.push({ topic, data });
       },
       warn: (message) => {
         host.env.report({ kind: 'warn', address: spec.address, message });
@@ -163,9 +168,11 @@ export class Cell {
     this.outgoing = [];
     this.persists = [];
     this.timerOps = [];
+    this.published = [];
   }
 
   private abortStep(): void {
+    this.published = [];
     this.outgoing = [];
     this.persists = [];
     this.timerOps = [];
@@ -178,6 +185,10 @@ export class Cell {
       this.host.env.durable.append(this.spec.address, records);
     }
     for (const op of this.timerOps) this.applyTimer(op.key, op.delayMs);
+    if (this.published.length > 0) {
+      for (const p of this.published) this.host.env.report({ kind: 'publish', address: this.spec.address, topic: p.topic, data: p.data });
+      this.published = [];
+    }
     this.timerOps = [];
     const out = this.outgoing;
     this.outgoing = [];

@@ -45,7 +45,8 @@ export interface HostEnv {
 export type HostEvent =
   | { kind: 'actor-error'; address: string; incarnation: string; error: ErrorData; action: 'restart' | 'stop' }
   | { kind: 'frame-error'; error: string }
-  | { kind: 'warn'; address: string; message: string };
+  | { kind: 'warn'; address: string; message: string }
+  | { kind: 'publish'; address: string; topic: string; data: unknown };
 
 export interface HostOptions {
   id: number;
@@ -193,7 +194,8 @@ export class Host {
    * Route one message. Drops are counted by cause; a message that cannot leave this host
    * (unknown address, too large, not encodable) is bounced to its sender as `undeliverable`.
    */
-  route(from: string, to: string, msg: Message, sender: string = from): void {
+  route(from: string, to: string, message: { readonly type: string }, sender: string = from): void {
+    const msg = message as Message;
     if (this.stopped) return;
     const src = this.locate(from);
     const dst = this.locate(to);

@@ -1,0 +1,295 @@
+import { Prng } from '../core/prng.js';
+import { planLocality, pickRegion, type LocalityPlan, type RegionHealth } from '../balance/locality.js';
+import { OutlierDetector } from '../balance/outlier.js';
+import { createStrategy } from '../balance/strategy.js';
+import { DEFAULT_WEIGHT, type Endpoint, type Strategy } from '../balance/types.js';
+import { Membership } from '../liveness/membership.js';
+import type { ActorContext, Behavior, SystemMessage } from '../runtime/actor.js';
+import type { Digest, Load, MemberState, Req, Res } from './messages.js';
+import type { ResolvedBalancer } from './validate-parts.js';
+
+/** Requests one balancer keeps in flight; beyond it new requests are refused (UNAVAILABLE). */
+export const BALANCER_INFLIGHT_MAX = 100_000;
+/** How often in-flight requests are swept for expiry, as a fraction of the request timeout. */
+export const SWEEP_FRACTION = 4;
+
+export interface BalancerParams {
+  region: string;
+  /** Failover order, home region first. */
+  priority: string[];
+  servers: Record<string, string[]>;
+  balancer: ResolvedBalancer | Record<string, unknown>;
+  heartbeatIntervalMs: number;
+  requestTimeoutMs: number;
+  /** The first region's balancer publishes membership changes to `cluster.on('member')`. */
+  publishMembers: boolean;
+}
+
+interface MemberInfo {
+  region: string;
+  state: MemberState;
+  load: Load | undefined;
+  /** Known crashed from the runtime (a refused connection): not routed to until restarted. */
+  crashed: boolean;
+  active: number;
+}
+
+interface Inflight {
+  client: string;
+  rid: number;
+  server: string;
+  sentMs: number;
+}
+
+export interface BalancerState {
+  params: BalancerParams;
+  config: ResolvedBalancer;
+  members: Map<string, MemberInfo>;
+  /** Liveness of each region's control point, from its digests. */
+  regions: Membership;
+  regionState: Map<string, MemberState>;
+  strategies: Map<string, Strategy>;
+  prng: Prng;
+  outlier: OutlierDetector | undefined;
+  inflight: Map<number, Inflight>;
+  nextRid: number;
+  plan: LocalityPlan | undefined;
+  version: number;
+  routed: number;
+  refused: number;
+}
+
+/**
+ * The front door of one home region: picks a region (home first, failing over by priority
+ * as health drops, Envoy's overprovisioning and panic rules), then a server there with the
+ * configured strategy, forwards the request and relays the answer back to the client. It
+ * sees every completion, so it knows in-flight counts and latencies for its strategies and
+ * for passive outlier ejection.
+ */
+export const balancerBehavior: Behavior<BalancerState, BalancerParams> = {
+  name: 'balancer',
+  init(ctx, params) {
+    const config = params.balancer as ResolvedBalancer;
+    const prng = new Prng(Math.floor(ctx.random() * 0x100000000));
+    const members = new Map<string, MemberInfo>();
+    for (const [region, ids] of Object.entries(params.servers)) {
+      for (const id of ids) members.set(id, { region, state: 'up', load: undefined, crashed: false, active: 0 });
+    }
+    const regions = new Membership({ detector: { threshold: 8, firstHeartbeatEstimateMs: params.heartbeatIntervalMs }, checkIntervalMs: params.heartbeatIntervalMs });
+    const now = ctx.now();
+    const regionState = new Map<string, MemberState>();
+    for (const r of params.priority) {
+      regions.add(r, now);
+      regionState.set(r, 'up');
+    }
+    const strategies = new Map<string, Strategy>();
+    for (const r of params.priority) {
+      const options: Parameters<typeof createStrategy>[1] = {
+        prng: prng.fork(`strategy/${r}`),
+        choiceCount: config.choiceCount,
+        activeRequestBias: config.activeRequestBias,
+        virtualNodes: config.virtualNodes,
+        maglevTableSize: config.maglevTableSize,
+        decayTimeMs: config.decayTimeMs,
+      };
+      if (config.boundedLoadFactor !== undefined) options.boundedLoadFactor = config.boundedLoadFactor;
+      strategies.set(r, createStrategy(config.strategy, options));
+    }
+    let outlier: OutlierDetector | undefined;
+    if (config.outlier !== null) {
+      outlier = new OutlierDetector(config.outlier);
+      outlier.setServers([...members.keys()]);
+    }
+    ctx.setTimer('sweep', Math.max(1, params.requestTimeoutMs / SWEEP_FRACTION));
+    ctx.setTimer('regions', params.heartbeatIntervalMs);
+    return { params, config, members, regions, regionState, strategies, prng, outlier, inflight: new Map(), nextRid: 1, plan: undefined, version: 0, routed: 0, refused: 0 };
+  },
+  receive(state, msg, ctx) {
+    switch (msg.type) {
+      case 'req':
+        route(state, msg as unknown as Req, ctx);
+        return;
+      case 'res':
+        complete(state, msg as unknown as Res, ctx);
+        return;
+      case 'digest':
+        onDigest(state, msg as unknown as Digest, ctx);
+        return;
+      case 'sys':
+        onSystem(state, msg as unknown as SystemMessage, ctx);
+        return;
+      case 'timer':
+        onTimer(state, (msg as { key?: string }).key ?? '', ctx);
+        return;
+      default:
+        return;
+    }
+  },
+  summary(state) {
+    return {
+      inflight: state.inflight.size,
+      routed: state.routed,
+      refused: state.refused,
+      regions: Object.fromEntries(state.regionState),
+      ejected: state.outlier?.ejected() ?? [],
+    };
+  },
+};
+
+function healthyIn(state: BalancerState, region: string, nowMs: number, panic: boolean): Endpoint[] {
+  const out: Endpoint[] = [];
+  const regionDown = state.regionState.get(region) === 'down';
+  for (const id of state.params.servers[region] ?? []) {
+    const m = state.members.get(id)!;
+    if (m.crashed) continue;
+    if (!panic && (regionDown || m.state !== 'up' || state.outlier?.isEjected(id))) continue;
+    out.push({ id, weight: state.config.weights[id] ?? DEFAULT_WEIGHT, active: m.active });
+  }
+  void nowMs;
+  return out;
+}
+
+function localityPlan(state: BalancerState): LocalityPlan {
+  if (state.plan !== undefined) return state.plan;
+  const health: Record<string, RegionHealth> = {};
+  for (const region of state.params.priority) {
+    const ids = state.params.servers[region] ?? [];
+    let healthy = 0;
+    if (state.regionState.get(region) !== 'down') {
+      for (const id of ids) {
+        const m = state.members.get(id)!;
+        if (!m.crashed && m.state === 'up' && !state.outlier?.isEjected(id)) healthy++;
+      }
+    }
+    health[region] = { healthy, total: ids.length };
+  }
+  const configured = state.config.locality.priority;
+  const priority = configured.length > 0 ? configured : state.params.priority.slice(1).map((r) => [r]);
+  state.plan = planLocality({
+    homeRegion: state.params.region,
+    priority,
+    health,
+    overprovisioningFactor: state.config.locality.overprovisioningFactor,
+    panicThresholdPercent: state.config.locality.panicThresholdPercent,
+  });
+  return state.plan;
+}
+
+function refuse(state: BalancerState, req: Req, ctx: ActorContext, message: string): void {
+  state.refused++;
+  const res: Res = { type: 'res', rid: req.rid, ok: false, code: 'UNAVAILABLE', message };
+  ctx.reply(res);
+}
+
+function route(state: BalancerState, req: Req, ctx: ActorContext): void {
+  if (state.inflight.size >= BALANCER_INFLIGHT_MAX) {
+    refuse(state, req, ctx, `balancer/${state.params.region} has ${BALANCER_INFLIGHT_MAX} requests in flight`);
+    return;
+  }
+  const now = ctx.now();
+  const choice = pickRegion(localityPlan(state), state.prng);
+  if (choice === undefined) {
+    refuse(state, req, ctx, 'no healthy server in any region');
+    return;
+  }
+  let endpoints = healthyIn(state, choice.region, now, choice.panic);
+  if (endpoints.length === 0) endpoints = healthyIn(state, choice.region, now, true);
+  const strategy = state.strategies.get(choice.region)!;
+  const picked = strategy.pick(endpoints, { key: req.body.key, nowMs: now });
+  if (picked === undefined) {
+    refuse(state, req, ctx, `no server available in region ${choice.region}`);
+    return;
+  }
+  const rid = state.nextRid++;
+  state.inflight.set(rid, { client: ctx.sender, rid: req.rid, server: picked.id, sentMs: now });
+  state.members.get(picked.id)!.active++;
+  state.routed++;
+  const forward: Req = { type: 'req', rid, body: req.body };
+  ctx.send(picked.id, forward);
+}
+
+function finish(state: BalancerState, rid: number, ok: boolean, nowMs: number): Inflight | undefined {
+  const entry = state.inflight.get(rid);
+  if (entry === undefined) return undefined;
+  state.inflight.delete(rid);
+  const m = state.members.get(entry.server);
+  if (m !== undefined && m.active > 0) m.active--;
+  const strategy = state.strategies.get(m?.region ?? '');
+  strategy?.onResult(entry.server, nowMs - entry.sentMs, ok, nowMs);
+  if (state.outlier !== undefined) {
+    const events = state.outlier.onResult(entry.server, ok, nowMs);
+    if (events.length > 0) state.plan = undefined;
+  }
+  return entry;
+}
+
+function complete(state: BalancerState, res: Res, ctx: ActorContext): void {
+  // A server's own refusal (it is not the shard's leader and knows no leader, ...) is not
+  // its failure as a host; only answers that never come count against it (see sweep).
+  const entry = finish(state, res.rid, true, ctx.now());
+  if (entry === undefined) return; // Expired already; the client has given up on it.
+  ctx.send(entry.client, { ...res, rid: entry.rid });
+}
+
+function onDigest(state: BalancerState, digest: Digest, ctx: ActorContext): void {
+  const now = ctx.now();
+  state.regions.heartbeat(digest.region, now);
+  if (state.regionState.get(digest.region) !== 'up') {
+    state.regionState.set(digest.region, 'up');
+    state.plan = undefined;
+  }
+  for (const d of digest.members) {
+    const m = state.members.get(d.id);
+    if (m === undefined) continue;
+    m.load = d.load;
+    if (m.state !== d.state) {
+      const previous = m.state;
+      m.state = d.state;
+      state.plan = undefined;
+      state.version++;
+      if (state.params.publishMembers) ctx.publish('member', { id: d.id, region: m.region, state: d.state, previous, version: state.version, atMs: now });
+    }
+  }
+}
+
+function onSystem(state: BalancerState, msg: SystemMessage, ctx: ActorContext): void {
+  const m = state.members.get(msg.node);
+  if (m === undefined) return;
+  if (msg.event === 'node-crashed') {
+    // Like a refused connection: the process is gone. Requests it held will never be answered;
+    // their outcome is unknown (they may have been executed before the crash).
+    m.crashed = true;
+    for (const [rid, entry] of state.inflight) {
+      if (entry.server !== msg.node) continue;
+      finish(state, rid, false, ctx.now());
+      const res: Res = { type: 'res', rid: entry.rid, ok: false, code: 'TIMEOUT', message: `server ${msg.node} crashed with the request in flight; it may or may not have taken effect` };
+      ctx.send(entry.client, res);
+    }
+  } else {
+    m.crashed = false;
+  }
+  state.plan = undefined;
+}
+
+function onTimer(state: BalancerState, key: string, ctx: ActorContext): void {
+  const now = ctx.now();
+  if (key === 'sweep') {
+    const cutoff = now - state.params.requestTimeoutMs;
+    for (const [rid, entry] of state.inflight) {
+      if (entry.sentMs > cutoff) continue;
+      finish(state, rid, false, now);
+    }
+    if (state.outlier !== undefined && state.outlier.tick(now).length > 0) state.plan = undefined;
+    ctx.setTimer('sweep', Math.max(1, state.params.requestTimeoutMs / SWEEP_FRACTION));
+    return;
+  }
+  if (key === 'regions') {
+    for (const change of state.regions.evaluate(now)) {
+      if (change.to === 'absent') continue;
+      // A region whose digests stopped is unreachable from here: its servers are not routed to.
+      state.regionState.set(change.id, change.to === 'down' ? 'down' : change.to);
+      state.plan = undefined;
+    }
+    ctx.setTimer('regions', state.params.heartbeatIntervalMs);
+  }
+}

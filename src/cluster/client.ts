@@ -1,0 +1,251 @@
+import type { Envelope } from '../core/codec.js';
+import { AbortedError, MeridianError, StoppedError, TimeoutError, UnavailableError, ValidationError } from '../core/errors.js';
+import { KEY_BYTES_MAX, VALUE_BYTES_MAX } from '../core/limits.js';
+import type { HistoryRecorder, OpKind } from '../harness/history.js';
+import type { Host } from '../runtime/host.js';
+import type { Runtime } from '../runtime/transports/runtime.js';
+import type { Req, RequestBody, Res, TxnOp } from './messages.js';
+import { balancerAddress } from './topology.js';
+
+/** Operations in one transaction. */
+export const TXN_OPS_MAX = 64;
+/** Nesting depth of a value. */
+export const VALUE_DEPTH_MAX = 32;
+/** Client calls one client may have open at once. */
+export const CLIENT_INFLIGHT_MAX = 100_000;
+
+export interface ClientOptions {
+  region: string;
+}
+
+export interface GetOptions {
+  /** 'local' reads the nearest replica and may return a stale value. */
+  consistency?: 'linearizable' | 'local';
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  timer: { cancel(): void };
+  historyId: number | undefined;
+  slot: number;
+  body: RequestBody;
+}
+
+export interface ClientDeps {
+  runtime: Runtime;
+  host: Host;
+  history: HistoryRecorder;
+  requestTimeoutMs: number;
+  newId(): string;
+  /** Checks the region; throws a ValidationError naming `region`. */
+  checkRegion(region: string): void;
+  isStopped(): boolean;
+}
+
+/**
+ * A client of the cluster. It lives on the calling thread (the front host) and sends every
+ * request to its home region's balancer. Each call resolves with the result or rejects with
+ * a typed error: UnavailableError / AbortedError (definite: it did not happen),
+ * TimeoutError (indefinite: it may have happened), ValidationError (bad input, not sent).
+ */
+export class Client {
+  readonly id: string;
+  readonly region: string;
+  readonly address: string;
+  private readonly pending = new Map<number, Pending>();
+  private readonly slots: boolean[] = [];
+  private nextRid = 1;
+  private closed = false;
+
+  constructor(private readonly deps: ClientDeps, options: ClientOptions) {
+    this.region = options.region;
+    this.id = deps.newId();
+    this.address = `client/${options.region}/${this.id}`;
+    deps.host.addExternal(this.address, (envelope) => this.receive(envelope));
+  }
+
+  async put(key: string, value: unknown): Promise<void> {
+    checkKey(key);
+    checkValue(value, 'value');
+    await this.call({ op: 'put', key, value }, 'put', value);
+  }
+
+  async get(key: string, options: GetOptions = {}): Promise<unknown> {
+    checkKey(key);
+    const consistency = options.consistency ?? 'linearizable';
+    if (consistency !== 'linearizable' && consistency !== 'local') {
+      throw new ValidationError('options.consistency', `'linearizable' or 'local', got ${JSON.stringify(consistency)}`);
+    }
+    // Local reads may be stale by design: they are kept out of the linearizability history.
+    return this.call({ op: 'get', key, consistency }, consistency === 'local' ? null : 'get', undefined);
+  }
+
+  async delete(key: string): Promise<void> {
+    checkKey(key);
+    await this.call({ op: 'delete', key }, 'delete', undefined);
+  }
+
+  /** Sets `key` to `next` if it holds `expected`; resolves true when it swapped. */
+  async cas(key: string, expected: unknown, next: unknown): Promise<boolean> {
+    checkKey(key);
+    checkValue(expected, 'expected');
+    checkValue(next, 'next');
+    return (await this.call({ op: 'cas', key, expected, value: next }, 'cas', { expected, next })) as boolean;
+  }
+
+  /** All or nothing over put, delete and check ops; a failed check aborts the whole transaction. */
+  async transaction(ops: TxnOp[]): Promise<void> {
+    if (!Array.isArray(ops) || ops.length === 0 || ops.length > TXN_OPS_MAX) {
+      throw new ValidationError('ops', `an array of 1 to ${TXN_OPS_MAX} operations`);
+    }
+    const clean: TxnOp[] = ops.map((op, i) => {
+      if (typeof op !== 'object' || op === null) throw new ValidationError(`ops[${i}]`, 'an object { op, key, value? }');
+      if (op.op !== 'put' && op.op !== 'delete' && op.op !== 'check') {
+        throw new ValidationError(`ops[${i}].op`, `'put', 'delete' or 'check', got ${JSON.stringify(op.op)}`);
+      }
+      checkKey(op.key, `ops[${i}].key`);
+      if (op.op === 'delete') return { op: 'delete', key: op.key };
+      checkValue(op.value, `ops[${i}].value`);
+      return { op: op.op, key: op.key, value: op.value };
+    });
+    await this.call({ op: 'txn', key: clean[0]!.key, ops: clean }, null, undefined);
+  }
+
+  private call(body: RequestBody, kind: OpKind | null, input: unknown): Promise<unknown> {
+    if (this.closed || this.deps.isStopped()) return Promise.reject(new StoppedError('the cluster is stopped'));
+    if (this.pending.size >= CLIENT_INFLIGHT_MAX) {
+      return Promise.reject(new UnavailableError(`client ${this.id} has ${CLIENT_INFLIGHT_MAX} calls open; wait for some to finish`));
+    }
+    const rid = this.nextRid++;
+    const slot = this.takeSlot();
+    const historyId = kind === null ? undefined : this.deps.history.invoke({ client: `${this.address}#${slot}`, key: body.key, kind, input });
+    return new Promise((resolve, reject) => {
+      const timer = this.deps.runtime.setTimer(this.deps.requestTimeoutMs, () => {
+        this.settle(rid, undefined, new TimeoutError(`${body.op} ${JSON.stringify(body.key)}: no answer within ${this.deps.requestTimeoutMs} ms; it may or may not have taken effect`));
+      });
+      this.pending.set(rid, { resolve, reject, timer, historyId, slot, body });
+      this.deps.runtime.beginWait();
+      const req: Req = { type: 'req', rid, body };
+      this.deps.host.route(this.address, balancerAddress(this.region), req);
+    });
+  }
+
+  private takeSlot(): number {
+    let i = this.slots.indexOf(false);
+    if (i < 0) i = this.slots.length;
+    this.slots[i] = true;
+    return i;
+  }
+
+  private receive(envelope: Envelope): void {
+    const msg = envelope.msg;
+    if (msg.type === 'res') {
+      const res = msg as unknown as Res;
+      if (res.ok) this.settle(res.rid, res.value, undefined);
+      else this.settle(res.rid, undefined, errorFromWire(res.code, res.message));
+      return;
+    }
+    if (msg.type === 'undeliverable') {
+      const original = msg.original as { rid?: number } | null;
+      if (original?.rid != null) this.settle(original.rid, undefined, new UnavailableError(`request could not be sent: ${String(msg.reason)}`));
+    }
+  }
+
+  private settle(rid: number, value: unknown, error: Error | undefined): void {
+    const p = this.pending.get(rid);
+    if (p === undefined) return; // Late answer after a timeout: already reported as unknown.
+    this.pending.delete(rid);
+    this.slots[p.slot] = false;
+    p.timer.cancel();
+    if (p.historyId !== undefined) {
+      if (error === undefined) this.deps.history.complete(p.historyId, 'ok', historyOutput(p.body, value));
+      else this.deps.history.complete(p.historyId, error instanceof MeridianError && error.definite ? 'fail' : 'unknown');
+    }
+    this.deps.runtime.endWait();
+    if (error === undefined) p.resolve(value);
+    else p.reject(error);
+  }
+
+  /** Fails every open call (the cluster is stopping). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const rid of [...this.pending.keys()]) this.settle(rid, undefined, new StoppedError('the cluster stopped before an answer came; the call may or may not have taken effect'));
+    this.deps.host.removeExternal(this.address);
+  }
+
+  get inflight(): number {
+    return this.pending.size;
+  }
+}
+
+function historyOutput(body: RequestBody, value: unknown): unknown {
+  if (body.op === 'get' || body.op === 'cas') return value;
+  return undefined;
+}
+
+function errorFromWire(code: string, message: string): Error {
+  switch (code) {
+    case 'UNAVAILABLE':
+      return new UnavailableError(message);
+    case 'ABORTED':
+      return new AbortedError(message);
+    case 'VALIDATION':
+      return new ValidationError('request', message);
+    case 'TIMEOUT':
+      return new TimeoutError(message);
+    default:
+      return new TimeoutError(`${code}: ${message}; the outcome is unknown`);
+  }
+}
+
+const encoder = new TextEncoder();
+
+export function checkKey(key: unknown, field = 'key'): asserts key is string {
+  if (typeof key !== 'string' || key.length === 0) throw new ValidationError(field, `a non-empty string, got ${typeof key === 'string' ? 'an empty string' : typeof key}`);
+  if (key.length > KEY_BYTES_MAX || encoder.encode(key).byteLength > KEY_BYTES_MAX) throw new ValidationError(field, `at most ${KEY_BYTES_MAX} bytes of UTF-8`);
+}
+
+/** Values are plain data: null, booleans, numbers, strings, arrays, plain objects, byte arrays. */
+export function checkValue(value: unknown, field: string): void {
+  let bytes = 0;
+  const walk = (v: unknown, path: string, depth: number): void => {
+    if (depth > VALUE_DEPTH_MAX) throw new ValidationError(path, `nested deeper than ${VALUE_DEPTH_MAX} levels`);
+    if (v === null || typeof v === 'boolean') {
+      bytes += 1;
+      return;
+    }
+    if (typeof v === 'number') {
+      bytes += 9;
+      return;
+    }
+    if (typeof v === 'string') {
+      bytes += (v.length < 64 ? v.length * 3 : encoder.encode(v).byteLength) + 5;
+      return;
+    }
+    if (v === undefined) throw new ValidationError(path, 'a value (undefined is not storable; use delete to remove a key)');
+    if (v instanceof Uint8Array) {
+      bytes += v.byteLength + 5;
+      return;
+    }
+    if (Array.isArray(v)) {
+      bytes += 5;
+      v.forEach((item, i) => walk(item, `${path}[${i}]`, depth + 1));
+      return;
+    }
+    if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+      bytes += 5;
+      for (const [k, item] of Object.entries(v as Record<string, unknown>)) {
+        bytes += k.length * 3 + 5;
+        if (item === undefined) throw new ValidationError(`${path}.${k}`, 'a value (undefined is not storable)');
+        walk(item, `${path}.${k}`, depth + 1);
+      }
+      return;
+    }
+    const what = typeof v === 'object' ? (v as object).constructor?.name ?? 'object' : typeof v;
+    throw new ValidationError(path, `plain data (null, boolean, number, string, array, plain object, Uint8Array), got ${what}`);
+  };
+  walk(value, field, 0);
+  if (bytes > VALUE_BYTES_MAX) throw new ValidationError(field, `at most ${VALUE_BYTES_MAX} bytes encoded (about ${bytes} here)`);
+}

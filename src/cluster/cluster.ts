@@ -1,0 +1,344 @@
+import { EventEmitter } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomInt } from 'node:crypto';
+import { ConfigError, ValidationError } from '../core/errors.js';
+import { randomId, seededIds } from '../core/ids.js';
+import { Prng, hashString } from '../core/prng.js';
+import { HistoryRecorder, type History } from '../harness/history.js';
+import { mergeNetwork, type NetworkConfig, type PartitionRule } from '../net/model.js';
+import type { ActorSpec } from '../runtime/actor.js';
+import type { DirectoryEntry, HostEvent } from '../runtime/host.js';
+import type { StatsSnapshot } from '../runtime/stats.js';
+import type { HostPlan, Runtime } from '../runtime/transports/runtime.js';
+import { SimRuntime } from '../runtime/transports/sim-runtime.js';
+import type { TraceEntry } from '../runtime/transports/sim.js';
+import { ThreadsRuntime } from '../runtime/transports/threads.js';
+import { behaviors } from './behaviors.js';
+import type { BalancerState } from './balancer.js';
+import { Client, type ClientOptions } from './client.js';
+import { validateConfig, validateNetworkChange, type ClusterConfig, type ResolvedConfig } from './config.js';
+import { validateBalancerConfig, validateHeartbeatConfig } from './validate-parts.js';
+import { planCluster } from './plan.js';
+import { allServers, balancerAddress } from './topology.js';
+import type { MemberState } from './messages.js';
+
+/** Actor errors and warnings kept for `cluster.errors()`; older ones are only counted. */
+export const CLUSTER_EVENTS_KEPT_MAX = 1_000;
+
+export interface Member {
+  id: string;
+  region: string;
+  state: MemberState;
+}
+
+export interface MemberEvent extends Member {
+  previous: MemberState | 'unknown';
+  version: number;
+  atMs: number;
+}
+
+export interface ClusterStats extends StatsSnapshot {
+  /** Per server: the client requests it executed. */
+  servers: Record<string, { requests: number }>;
+  /** Messages dropped, all causes together. */
+  droppedTotal: number;
+}
+
+export interface PartitionOptions {
+  /** Block only traffic from the first group to the second. */
+  oneWay?: boolean;
+}
+
+/**
+ * A running cluster. Created by `startCluster`; stop it with `stop()`, after which no
+ * thread, timer or handle of it is left.
+ */
+export class Cluster extends EventEmitter {
+  readonly config: ResolvedConfig;
+  readonly seed: number;
+  private readonly runtime: Runtime;
+  private readonly recorder: HistoryRecorder;
+  private readonly clients: Client[] = [];
+  private readonly events: HostEvent[] = [];
+  private eventsSeen = 0;
+  private readonly regionNames: Set<string>;
+  private readonly servers: Set<string>;
+  private readonly down = new Set<string>();
+  private network: NetworkConfig;
+  private partitions: PartitionRule[] = [];
+  private stopped = false;
+  private readonly clientIds: () => string;
+
+  /** @internal use startCluster */
+  constructor(config: ResolvedConfig, runtime: Runtime) {
+    super();
+    this.config = config;
+    this.seed = config.seed;
+    this.runtime = runtime;
+    this.network = config.network;
+    this.recorder = new HistoryRecorder({ now: () => runtime.now() });
+    this.regionNames = new Set(config.regions.map((r) => r.name));
+    this.servers = new Set(allServers(config));
+    this.clientIds = config.transport === 'sim' ? seededIds(new Prng((config.seed ^ hashString('clients')) >>> 0)) : () => randomId();
+  }
+
+  /** @internal */
+  onHostEvent(event: HostEvent): void {
+    if (event.kind === 'publish') {
+      if (event.topic === 'member' && event.address === balancerAddress(this.config.regions[0]!.name)) {
+        this.emit('member', event.data as MemberEvent);
+      }
+      return;
+    }
+    this.eventsSeen++;
+    if (this.events.length < CLUSTER_EVENTS_KEPT_MAX) this.events.push(event);
+    this.emit(event.kind, event);
+  }
+
+  get transport(): 'threads' | 'sim' {
+    return this.runtime.kind;
+  }
+
+  client(options: ClientOptions = { region: this.config.regions[0]!.name }): Client {
+    if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'an object { region }');
+    if (!this.regionNames.has(options.region)) {
+      throw new ValidationError('region', `one of ${[...this.regionNames].map((r) => `'${r}'`).join(', ')}, got ${JSON.stringify(options.region)}`);
+    }
+    this.assertRunning();
+    const client = new Client(
+      {
+        runtime: this.runtime,
+        host: this.runtime.host,
+        history: this.recorder,
+        requestTimeoutMs: this.config.requestTimeoutMs,
+        newId: this.clientIds,
+        checkRegion: () => undefined,
+        isStopped: () => this.stopped,
+      },
+      options,
+    );
+    this.clients.push(client);
+    return client;
+  }
+
+  private checkServer(id: unknown, field = 'id'): string {
+    if (typeof id !== 'string' || !this.servers.has(id)) {
+      throw new ValidationError(field, `a server id such as '${this.config.regions[0]!.name}/0' (region/index from 0), got ${JSON.stringify(id)}`);
+    }
+    return id;
+  }
+
+  /** Crash a server abruptly: its thread is terminated (dedicated) or its actors dropped (packed, sim). */
+  async crash(id: string): Promise<void> {
+    this.assertRunning();
+    this.checkServer(id);
+    if (this.down.has(id)) return;
+    this.down.add(id);
+    await this.runtime.crashNode(id);
+    this.notifyBalancers('node-crashed', id);
+  }
+
+  /** Restart a crashed server; it recovers from its durable log. */
+  async restart(id: string): Promise<void> {
+    this.assertRunning();
+    this.checkServer(id);
+    if (!this.down.has(id)) return;
+    await this.runtime.restartNode(id);
+    this.down.delete(id);
+    this.notifyBalancers('node-restarted', id);
+  }
+
+  private notifyBalancers(event: 'node-crashed' | 'node-restarted', node: string): void {
+    for (const r of this.config.regions) {
+      this.runtime.host.deliver({ to: balancerAddress(r.name), from: 'runtime', msg: { type: 'sys', event, node } });
+    }
+  }
+
+  /**
+   * Cut traffic between two groups of regions or servers (both ways unless `oneWay`, then
+   * only from `a` to `b`). Partitions add up until `heal()`.
+   */
+  partition(a: string[], b: string[], options: PartitionOptions = {}): void {
+    this.assertRunning();
+    const check = (group: unknown, field: string): string[] => {
+      if (!Array.isArray(group) || group.length === 0) throw new ValidationError(field, 'a non-empty array of region names or server ids');
+      for (const name of group) {
+        if (typeof name !== 'string' || (!this.regionNames.has(name) && !this.servers.has(name))) {
+          throw new ValidationError(field, `region names or server ids, got ${JSON.stringify(name)}`);
+        }
+      }
+      return [...group] as string[];
+    };
+    const from = check(a, 'a');
+    const to = check(b, 'b');
+    if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'an object { oneWay? }');
+    if (options.oneWay !== undefined && typeof options.oneWay !== 'boolean') throw new ValidationError('options.oneWay', 'true or false');
+    this.partitions.push({ from, to, oneWay: options.oneWay ?? false });
+    this.runtime.setPartitions(this.partitions);
+  }
+
+  /** Remove every partition. */
+  heal(): void {
+    this.assertRunning();
+    this.partitions = [];
+    this.runtime.setPartitions([]);
+  }
+
+  /** Change latency, jitter, loss or duplication while running (merged into the current settings). */
+  setNetwork(change: NetworkConfig): void {
+    this.assertRunning();
+    const valid = validateNetworkChange(change, this.regionNames);
+    this.network = mergeNetwork(this.network, valid);
+    this.runtime.setNetwork(this.network);
+  }
+
+  /** Wait: real time on threads, virtual time in sim. */
+  sleep(ms: number): Promise<void> {
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new ValidationError('ms', `a number of milliseconds >= 0, got ${JSON.stringify(ms)}`);
+    this.assertRunning();
+    return this.runtime.sleep(ms);
+  }
+
+  /** The current time of the cluster's clock (virtual in sim). */
+  now(): number {
+    return this.runtime.now();
+  }
+
+  /** The membership view of the first region's balancer. */
+  members(): Member[] {
+    const cell = this.runtime.host.cell(balancerAddress(this.config.regions[0]!.name));
+    const state = cell?.peekState() as BalancerState | undefined;
+    const out: Member[] = [];
+    for (const r of this.config.regions) {
+      for (let i = 0; i < r.servers; i++) {
+        const id = `${r.name}/${i}`;
+        out.push({ id, region: r.name, state: state?.members.get(id)?.state ?? 'down' });
+      }
+    }
+    return out;
+  }
+
+  /** Counters from every thread (on threads, as of their last push, at most ~50 ms old). */
+  stats(): ClusterStats {
+    return this.decorate(this.runtime.stats());
+  }
+
+  /** Fresh counters from every thread. */
+  async collectStats(): Promise<ClusterStats> {
+    return this.decorate(await this.runtime.collectStats());
+  }
+
+  private decorate(s: StatsSnapshot): ClusterStats {
+    const servers: Record<string, { requests: number }> = {};
+    for (const id of this.servers) servers[id] = { requests: s.actors[id]?.counters.requests ?? 0 };
+    let droppedTotal = 0;
+    for (const n of Object.values(s.dropped)) droppedTotal += n ?? 0;
+    return { ...s, servers, droppedTotal };
+  }
+
+  /** A control-plane look at one actor (its state summary, mailbox, timers). */
+  inspect(address: string): Promise<unknown> {
+    if (typeof address !== 'string') throw new ValidationError('address', 'an actor address');
+    return this.runtime.summary(address);
+  }
+
+  /** Every client operation so far, with invoke and completion times and outcomes. */
+  history(): History {
+    return this.recorder.toHistory();
+  }
+
+  /** Actor errors, frame errors and warnings reported so far (the first CLUSTER_EVENTS_KEPT_MAX). */
+  errors(): HostEvent[] {
+    return [...this.events];
+  }
+
+  /** sim only: a hash of every delivered message; equal seeds and calls give equal hashes. */
+  traceHash(): number {
+    if (!(this.runtime instanceof SimRuntime)) throw new ValidationError('transport', "traceHash() needs transport 'sim'");
+    return this.runtime.world.traceHash;
+  }
+
+  /** sim with `trace: true`: every delivered message. */
+  trace(): TraceEntry[] {
+    if (!(this.runtime instanceof SimRuntime)) throw new ValidationError('transport', "trace() needs transport 'sim'");
+    return [...this.runtime.world.trace];
+  }
+
+  /** @internal for tests and benchmarks */
+  get internals(): { runtime: Runtime } {
+    return { runtime: this.runtime };
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  private assertRunning(): void {
+    if (this.stopped) throw new ValidationError('cluster', 'the cluster is stopped');
+  }
+
+  /** Stop everything: open calls fail with StoppedError; no thread, timer or handle is left. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const client of this.clients) client.close();
+    await this.runtime.stop();
+    this.removeAllListeners();
+  }
+}
+
+/** Launch a cluster. The whole config is validated before any thread starts. */
+export async function startCluster(config: ClusterConfig): Promise<Cluster> {
+  const resolved = validateConfig(config, {
+    balancer: validateBalancerConfig,
+    heartbeat: validateHeartbeatConfig,
+    cores: availableParallelism(),
+    randomSeed: () => randomInt(0, 0x7fffffff),
+  });
+  const { plans, directory } = planCluster(resolved);
+  let cluster: Cluster | undefined;
+  const onEvent = (event: HostEvent): void => cluster?.onHostEvent(event);
+  const runtime = createRuntime(resolved, plans, directory, onEvent);
+  cluster = new Cluster(resolved, runtime);
+  await runtime.start();
+  return cluster;
+}
+
+function createRuntime(config: ResolvedConfig, plans: HostPlan[], directory: Map<string, DirectoryEntry>, onEvent: (e: HostEvent) => void): Runtime {
+  if (config.transport === 'sim') {
+    return new SimRuntime(
+      {
+        seed: config.seed,
+        directory,
+        behaviors,
+        network: config.network,
+        mailboxCapacity: config.mailboxCapacity,
+        messageBytesMax: config.messageBytesMax,
+        recordTrace: config.trace,
+        onEvent,
+      },
+      plans,
+    );
+  }
+  const dataDir = config.dataDir ?? mkdtempSync(join(tmpdir(), 'meridian-'));
+  return new ThreadsRuntime(
+    {
+      seed: config.seed,
+      directory,
+      behaviors,
+      behaviorsModule: new URL('./behaviors.js', import.meta.url).href,
+      network: config.network,
+      mailboxCapacity: config.mailboxCapacity,
+      messageBytesMax: config.messageBytesMax,
+      dataDir,
+      removeDataDir: config.dataDir === undefined,
+      fsync: config.fsync,
+      onEvent,
+    },
+    plans,
+  );
+}
+
+export type { ActorSpec, ConfigError };

@@ -1,0 +1,252 @@
+import { ConfigError } from '../core/errors.js';
+import { MAILBOX_CAPACITY_DEFAULT, MESSAGE_BYTES_MAX_DEFAULT, REQUEST_TIMEOUT_MS_DEFAULT } from '../core/limits.js';
+import type { NetworkConfig } from '../net/model.js';
+import type { BalancerConfig as ResolvedBalancer } from '../balance/validate.js';
+import type { HeartbeatConfig as ResolvedHeartbeat } from '../liveness/validate.js';
+
+export type TransportName = 'threads' | 'sim';
+export type PlacementName = 'dedicated' | 'packed';
+export type ReplicationMode = 'none' | 'passive' | 'active' | 'hybrid';
+export type CommitProtocol = '2pc' | '3pc' | 'paxos-commit';
+
+export interface RegionConfig {
+  name: string;
+  servers: number;
+}
+
+export interface ReplicationConfig {
+  mode: ReplicationMode;
+  /** Servers holding each shard, spread over regions. */
+  factor?: number;
+  /** passive: ship updates to backups before acknowledging (true) or after (false). */
+  sync?: boolean;
+  /** passive with sync: false and hybrid: most updates a remote backup may lag behind. */
+  lagBound?: number;
+  /** Commands per Multi-Paxos slot; 1 disables batching. */
+  batch?: number;
+}
+
+export interface BalancerConfig {
+  strategy?: string;
+  weights?: Record<string, number>;
+  locality?: Record<string, unknown>;
+  [option: string]: unknown;
+}
+
+export interface HeartbeatConfig {
+  intervalMs?: number;
+  phiThreshold?: number;
+  [option: string]: unknown;
+}
+
+/** What `startCluster` accepts. Every field but `regions` has a default. */
+export interface ClusterConfig {
+  regions: RegionConfig[];
+  transport?: TransportName;
+  seed?: number;
+  placement?: PlacementName;
+  /** packed: number of worker threads (default: the number of cores). */
+  threads?: number;
+  network?: NetworkConfig;
+  replication?: ReplicationConfig;
+  commit?: CommitProtocol;
+  balancer?: BalancerConfig;
+  heartbeat?: HeartbeatConfig;
+  shards?: number;
+  requestTimeoutMs?: number;
+  mailboxCapacity?: number;
+  messageBytesMax?: number;
+  /** threads: where servers keep their logs (default: a temporary directory removed by stop()). */
+  dataDir?: string;
+  fsync?: boolean;
+  /** sim: keep every delivered message for `cluster.trace()`. */
+  trace?: boolean;
+}
+
+export const SHARDS_DEFAULT = 16;
+export const SHARDS_MAX = 4096;
+export const REGIONS_MAX = 64;
+export const SERVERS_PER_REGION_MAX = 10_000;
+export const THREADS_MAX = 256;
+export const REGION_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
+
+export const TRANSPORTS: readonly TransportName[] = ['threads', 'sim'];
+export const PLACEMENTS: readonly PlacementName[] = ['dedicated', 'packed'];
+export const REPLICATION_MODES: readonly ReplicationMode[] = ['none', 'passive', 'active', 'hybrid'];
+export const COMMIT_PROTOCOLS: readonly CommitProtocol[] = ['2pc', '3pc', 'paxos-commit'];
+
+const TOP_LEVEL_KEYS = new Set([
+  'regions', 'transport', 'seed', 'placement', 'threads', 'network', 'replication', 'commit', 'balancer', 'heartbeat',
+  'shards', 'requestTimeoutMs', 'mailboxCapacity', 'messageBytesMax', 'dataDir', 'fsync', 'trace',
+]);
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+export function checkKeys(value: Record<string, unknown>, allowed: Iterable<string>, field: string): void {
+  const set = new Set(allowed);
+  for (const key of Object.keys(value)) {
+    if (!set.has(key)) throw new ConfigError(field === '' ? key : `${field}.${key}`, `one of the known options (${[...set].join(', ')})`, 'an unknown option');
+  }
+}
+
+export function checkInt(value: unknown, field: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(field, `an integer from ${min} to ${max}`, value);
+  }
+  return value;
+}
+
+export function checkNumber(value: unknown, field: string, min: number, max: number, what?: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigError(field, what ?? `a number from ${min} to ${max}`, value);
+  }
+  return value;
+}
+
+export function checkOneOf<T extends string>(value: unknown, field: string, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !allowed.includes(value as T)) {
+    throw new ConfigError(field, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
+  }
+  return value as T;
+}
+
+function validateNetwork(network: unknown, regionNames: Set<string>, field = 'network'): NetworkConfig {
+  if (!isPlainObject(network)) throw new ConfigError(field, 'an object', network);
+  checkKeys(network, ['latencyMs', 'defaultLatencyMs', 'jitterMs', 'loss', 'duplicate'], field);
+  const out: NetworkConfig = {};
+  if (network.latencyMs !== undefined) {
+    if (!isPlainObject(network.latencyMs)) throw new ConfigError(`${field}.latencyMs`, "an object mapping 'regionA~regionB' to milliseconds", network.latencyMs);
+    const latency: Record<string, number> = {};
+    for (const [key, ms] of Object.entries(network.latencyMs)) {
+      const parts = key.split('~');
+      const f = `${field}.latencyMs["${key}"]`;
+      if (parts.length !== 2) throw new ConfigError(f, "a key of the form 'regionA~regionB'", key);
+      for (const region of parts) {
+        if (!regionNames.has(region)) throw new ConfigError(f, `regions that exist (${[...regionNames].join(', ')})`, `unknown region ${JSON.stringify(region)}`);
+      }
+      latency[key] = checkNumber(ms, f, 0, 600_000, 'a latency in ms from 0 to 600000');
+    }
+    out.latencyMs = latency;
+  }
+  if (network.defaultLatencyMs !== undefined) out.defaultLatencyMs = checkNumber(network.defaultLatencyMs, `${field}.defaultLatencyMs`, 0, 600_000);
+  if (network.jitterMs !== undefined) out.jitterMs = checkNumber(network.jitterMs, `${field}.jitterMs`, 0, 600_000);
+  if (network.loss !== undefined) out.loss = checkNumber(network.loss, `${field}.loss`, 0, 1, 'a probability from 0 to 1');
+  if (network.duplicate !== undefined) out.duplicate = checkNumber(network.duplicate, `${field}.duplicate`, 0, 1, 'a probability from 0 to 1');
+  return out;
+}
+
+/** A network change while running: the same rules as at start. */
+export function validateNetworkChange(network: unknown, regionNames: Set<string>): NetworkConfig {
+  return validateNetwork(network, regionNames, 'network');
+}
+
+export interface ResolvedConfig {
+  regions: RegionConfig[];
+  transport: TransportName;
+  seed: number;
+  placement: PlacementName;
+  threads: number;
+  network: NetworkConfig;
+  replication: Required<ReplicationConfig>;
+  commit: CommitProtocol;
+  balancer: ResolvedBalancer;
+  heartbeat: ResolvedHeartbeat;
+  shards: number;
+  requestTimeoutMs: number;
+  mailboxCapacity: number;
+  messageBytesMax: number;
+  dataDir: string | undefined;
+  fsync: boolean;
+  trace: boolean;
+}
+
+export interface ValidateHooks {
+  balancer(value: unknown, servers: Set<string>, regions: Set<string>): ResolvedBalancer;
+  heartbeat(value: unknown): ResolvedHeartbeat;
+  cores: number;
+  randomSeed(): number;
+}
+
+/** Validates everything before any thread starts; the first bad field throws a ConfigError naming it. */
+export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedConfig {
+  if (!isPlainObject(config)) throw new ConfigError('(root)', 'an object', config);
+  checkKeys(config, TOP_LEVEL_KEYS, '');
+  if (!Array.isArray(config.regions) || config.regions.length === 0) {
+    throw new ConfigError('regions', `a non-empty array of { name, servers } (at most ${REGIONS_MAX})`, config.regions);
+  }
+  if (config.regions.length > REGIONS_MAX) throw new ConfigError('regions', `at most ${REGIONS_MAX} regions`, config.regions);
+  const names = new Set<string>();
+  const regions: RegionConfig[] = [];
+  config.regions.forEach((region: unknown, i: number) => {
+    const f = `regions[${i}]`;
+    if (!isPlainObject(region)) throw new ConfigError(f, 'an object { name, servers }', region);
+    checkKeys(region, ['name', 'servers'], f);
+    if (typeof region.name !== 'string' || !REGION_NAME_PATTERN.test(region.name)) {
+      throw new ConfigError(`${f}.name`, 'a name of lowercase letters, digits and dashes, starting with a letter, at most 32 characters', region.name);
+    }
+    if (names.has(region.name)) throw new ConfigError(`${f}.name`, 'a region name not used by another region', region.name);
+    names.add(region.name);
+    const servers = checkInt(region.servers, `${f}.servers`, 1, SERVERS_PER_REGION_MAX);
+    regions.push({ name: region.name, servers });
+  });
+  const transport = config.transport === undefined ? 'threads' : checkOneOf(config.transport, 'transport', TRANSPORTS);
+  const seed = config.seed === undefined ? hooks.randomSeed() : checkInt(config.seed, 'seed', 0, 0xffffffff);
+  const placement = config.placement === undefined ? 'dedicated' : checkOneOf(config.placement, 'placement', PLACEMENTS);
+  const threads = config.threads === undefined ? hooks.cores : checkInt(config.threads, 'threads', 1, THREADS_MAX);
+  if (config.threads !== undefined && placement !== 'packed') throw new ConfigError('threads', "only with placement: 'packed'", config.threads);
+  const network = config.network === undefined ? {} : validateNetwork(config.network, names);
+
+  const totalServers = regions.reduce((n, r) => n + r.servers, 0);
+  const serverIds = new Set<string>();
+  for (const r of regions) for (let i = 0; i < r.servers; i++) serverIds.add(`${r.name}/${i}`);
+
+  let replication: Required<ReplicationConfig>;
+  {
+    const r = config.replication ?? { mode: 'none' };
+    if (!isPlainObject(r)) throw new ConfigError('replication', "an object { mode, factor }", r);
+    checkKeys(r, ['mode', 'factor', 'sync', 'lagBound', 'batch'], 'replication');
+    const mode = checkOneOf(r.mode, 'replication.mode', REPLICATION_MODES);
+    const defaultFactor = mode === 'none' ? 1 : Math.min(3, totalServers);
+    const factor = r.factor === undefined ? defaultFactor : checkInt(r.factor, 'replication.factor', 1, Math.min(totalServers, 15));
+    if (mode === 'none' && factor !== 1) throw new ConfigError('replication.factor', "1 with mode 'none' (choose a replication mode for more copies)", factor);
+    const sync = r.sync === undefined ? true : r.sync;
+    if (typeof sync !== 'boolean') throw new ConfigError('replication.sync', 'true or false', sync);
+    const lagBound = r.lagBound === undefined ? 100 : checkInt(r.lagBound, 'replication.lagBound', 1, 1_000_000);
+    const batch = r.batch === undefined ? 64 : checkInt(r.batch, 'replication.batch', 1, 10_000);
+    replication = { mode, factor, sync, lagBound, batch };
+  }
+  const commit = config.commit === undefined ? '2pc' : checkOneOf(config.commit, 'commit', COMMIT_PROTOCOLS);
+  const balancer = hooks.balancer(config.balancer ?? {}, serverIds, names);
+  const heartbeat = hooks.heartbeat(config.heartbeat ?? {});
+  const shards = config.shards === undefined ? SHARDS_DEFAULT : checkInt(config.shards, 'shards', 1, SHARDS_MAX);
+  const requestTimeoutMs = config.requestTimeoutMs === undefined ? REQUEST_TIMEOUT_MS_DEFAULT : checkNumber(config.requestTimeoutMs, 'requestTimeoutMs', 1, 3_600_000);
+  const mailboxCapacity = config.mailboxCapacity === undefined ? MAILBOX_CAPACITY_DEFAULT : checkInt(config.mailboxCapacity, 'mailboxCapacity', 1, 10_000_000);
+  const messageBytesMax = config.messageBytesMax === undefined ? MESSAGE_BYTES_MAX_DEFAULT : checkInt(config.messageBytesMax, 'messageBytesMax', 64, 64 * 1024 * 1024);
+  if (config.dataDir !== undefined && (typeof config.dataDir !== 'string' || config.dataDir === '')) throw new ConfigError('dataDir', 'a directory path', config.dataDir);
+  if (config.fsync !== undefined && typeof config.fsync !== 'boolean') throw new ConfigError('fsync', 'true or false', config.fsync);
+  if (config.trace !== undefined && typeof config.trace !== 'boolean') throw new ConfigError('trace', 'true or false', config.trace);
+  if (transport === 'threads' && placement === 'dedicated' && totalServers + regions.length > THREADS_MAX) {
+    throw new ConfigError('placement', `'packed' for more than ${THREADS_MAX} servers and regions on threads (dedicated gives each its own thread)`, placement);
+  }
+  return {
+    regions,
+    transport,
+    seed,
+    placement,
+    threads,
+    network,
+    replication,
+    commit,
+    balancer,
+    heartbeat,
+    shards,
+    requestTimeoutMs,
+    mailboxCapacity,
+    messageBytesMax,
+    dataDir: config.dataDir as string | undefined,
+    fsync: (config.fsync as boolean | undefined) ?? false,
+    trace: (config.trace as boolean | undefined) ?? false,
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * The cluster's wire messages. Plain data with a string-literal `type`; one union here so a
+ * reader finds every message of the data plane in one place. Protocol messages live beside
+ * their protocol cores.
+ */
+export type OpName = 'get' | 'put' | 'delete' | 'cas' | 'txn';
+
+export interface TxnOp {
+  op: 'put' | 'delete' | 'check';
+  key: string;
+  value?: unknown;
+}
+
+export interface RequestBody {
+  op: OpName;
+  key: string;
+  value?: unknown;
+  expected?: unknown;
+  ops?: TxnOp[];
+  /** 'local': read the nearest replica, may be stale. */
+  consistency?: 'linearizable' | 'local';
+}
+
+/** client -> balancer, balancer -> server, server -> server (forwarded). */
+export interface Req {
+  type: 'req';
+  rid: number;
+  body: RequestBody;
+  /** Hops taken so far: a forwarded request that exceeds the limit is failed, not looped. */
+  hops?: number;
+}
+
+export type ErrorCodeWire = 'UNAVAILABLE' | 'TIMEOUT' | 'ABORTED' | 'VALIDATION' | 'INTERNAL';
+
+export interface ResOk {
+  type: 'res';
+  rid: number;
+  ok: true;
+  value?: unknown;
+  /** The server that executed the request. */
+  by?: string;
+}
+
+export interface ResErr {
+  type: 'res';
+  rid: number;
+  ok: false;
+  code: ErrorCodeWire;
+  message: string;
+}
+
+export type Res = ResOk | ResErr;
+
+/** A server's load, carried on heartbeats and region digests. */
+export interface Load {
+  inflight: number;
+  mailbox: number;
+  latencyEwmaMs: number;
+  busyMs: number;
+  requests: number;
+}
+
+/** heartbeat actor -> its region actor. */
+export interface Heartbeat {
+  type: 'hb';
+  node: string;
+  seq: number;
+  incarnation: string;
+  load: Load;
+}
+
+/** server -> its heartbeat actor (same thread): the latest load figures. */
+export interface LoadReport {
+  type: 'load';
+  load: Load;
+}
+
+export type MemberState = 'up' | 'suspect' | 'down';
+
+export interface MemberDigest {
+  id: string;
+  state: MemberState;
+  load: Load;
+}
+
+/** region actor -> every balancer and coordinator: the region's view of its servers. */
+export interface Digest {
+  type: 'digest';
+  region: string;
+  seq: number;
+  version: number;
+  members: MemberDigest[];
+  /** Regions this region's actor currently considers reachable. */
+  peers: Record<string, MemberState>;
+}
+
+/** region actor -> region actor: cross-region liveness. */
+export interface RegionBeat {
+  type: 'rhb';
+  region: string;
+  seq: number;
+}

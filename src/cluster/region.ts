@@ -1,0 +1,99 @@
+import { Membership, type MembershipChange } from '../liveness/membership.js';
+import type { Behavior } from '../runtime/actor.js';
+import type { ResolvedHeartbeat } from './validate-parts.js';
+import type { Digest, Heartbeat, Load, MemberDigest, RegionBeat } from './messages.js';
+import { balancerAddress, coordinatorAddress } from './topology.js';
+
+export interface RegionParams {
+  region: string;
+  servers: string[];
+  regions: string[];
+  heartbeat: ResolvedHeartbeat | Record<string, unknown>;
+}
+
+export interface RegionState {
+  params: RegionParams;
+  hb: ResolvedHeartbeat;
+  servers: Membership;
+  peers: Membership;
+  loads: Map<string, Load>;
+  /** Restart counting: the incarnation ids seen from each server, as numbers for the view. */
+  incarnations: Map<string, { id: string; n: number }>;
+  seq: number;
+  changes: number;
+}
+
+const ZERO_LOAD: Load = { inflight: 0, mailbox: 0, latencyEwmaMs: 0, busyMs: 0, requests: 0 };
+
+/**
+ * A region's control point: runs phi-accrual over its servers' heartbeats, beats to the other
+ * region actors (cross-region liveness), and every interval sends a digest of its members,
+ * their load and its view of the other regions to every balancer and coordinator.
+ */
+export const regionBehavior: Behavior<RegionState, RegionParams> = {
+  name: 'region',
+  init(ctx, params) {
+    const hb = params.heartbeat as ResolvedHeartbeat;
+    const options = {
+      detector: {
+        threshold: hb.phiThreshold,
+        minStdDeviationMs: hb.minStdDeviationMs,
+        acceptableHeartbeatPauseMs: hb.acceptableHeartbeatPauseMs,
+        firstHeartbeatEstimateMs: hb.firstHeartbeatEstimateMs,
+        maxSampleSize: hb.maxSampleSize,
+      },
+      checkIntervalMs: hb.intervalMs,
+    };
+    const now = ctx.now();
+    const servers = new Membership(options);
+    for (const id of params.servers) servers.add(id, now);
+    const peers = new Membership(options);
+    for (const r of params.regions) if (r !== params.region) peers.add(r, now);
+    ctx.setTimer('tick', hb.intervalMs);
+    return { params, hb, servers, peers, loads: new Map(), incarnations: new Map(), seq: 0, changes: 0 };
+  },
+  receive(state, msg, ctx) {
+    const now = ctx.now();
+    switch (msg.type) {
+      case 'hb': {
+        const beat = msg as unknown as Heartbeat;
+        let inc = state.incarnations.get(beat.node);
+        if (inc === undefined) state.incarnations.set(beat.node, (inc = { id: beat.incarnation, n: 0 }));
+        else if (inc.id !== beat.incarnation) inc = { id: beat.incarnation, n: inc.n + 1 };
+        state.incarnations.set(beat.node, inc);
+        state.loads.set(beat.node, beat.load);
+        state.changes += state.servers.heartbeat(beat.node, now, inc.n).length;
+        return;
+      }
+      case 'rhb':
+        state.peers.heartbeat((msg as unknown as RegionBeat).region, now);
+        return;
+      case 'timer': {
+        const changes: MembershipChange[] = state.servers.evaluate(now);
+        state.changes += changes.length;
+        state.peers.evaluate(now);
+        state.seq++;
+        for (const r of state.params.regions) {
+          if (r === state.params.region) continue;
+          const beat: RegionBeat = { type: 'rhb', region: state.params.region, seq: state.seq };
+          ctx.send(r, beat);
+        }
+        const members: MemberDigest[] = state.servers.view().map((m) => ({ id: m.id, state: m.state, load: state.loads.get(m.id) ?? ZERO_LOAD }));
+        const peers: Record<string, 'up' | 'suspect' | 'down'> = {};
+        for (const p of state.peers.view()) peers[p.id] = p.state;
+        const digest: Digest = { type: 'digest', region: state.params.region, seq: state.seq, version: state.servers.version, members, peers };
+        for (const r of state.params.regions) {
+          ctx.send(balancerAddress(r), digest);
+          ctx.send(coordinatorAddress(r), digest);
+        }
+        ctx.setTimer('tick', state.hb.intervalMs);
+        return;
+      }
+      default:
+        return;
+    }
+  },
+  summary(state) {
+    return { members: state.servers.view(), peers: state.peers.view(), version: state.servers.version };
+  },
+};

@@ -1,0 +1,87 @@
+import { hashString } from '../core/prng.js';
+import type { RegionConfig, ResolvedConfig } from './config.js';
+
+/**
+ * Names and placement of everything in the cloud. Pure and deterministic, so every thread
+ * computes the same answer from the same config.
+ *
+ * Addresses: a server `us-east/0` (node `us-east/0`), its heartbeat `us-east/0/hb` (same
+ * node), the region actor `us-east` (node `us-east`), the region's coordinator
+ * `coordinator/us-east` (node `us-east`), the region's balancer `balancer/us-east` (node
+ * `front`: it lives with the clients), clients `client/us-east/<id>`.
+ */
+export interface Topology {
+  regions: RegionConfig[];
+  shards: number;
+  factor: number;
+}
+
+export function serverId(region: string, index: number): string {
+  return `${region}/${index}`;
+}
+
+export function heartbeatAddress(server: string): string {
+  return `${server}/hb`;
+}
+
+export function balancerAddress(region: string): string {
+  return `balancer/${region}`;
+}
+
+export function coordinatorAddress(region: string): string {
+  return `coordinator/${region}`;
+}
+
+export function regionOfServer(server: string): string {
+  return server.slice(0, server.indexOf('/'));
+}
+
+export function allServers(topology: Pick<Topology, 'regions'>): string[] {
+  const out: string[] = [];
+  for (const r of topology.regions) for (let i = 0; i < r.servers; i++) out.push(serverId(r.name, i));
+  return out;
+}
+
+export function topologyOf(config: ResolvedConfig): Topology {
+  return { regions: config.regions, shards: config.shards, factor: config.replication.factor };
+}
+
+export function shardOf(key: string, shards: number): number {
+  return hashString(key) % shards;
+}
+
+/**
+ * The servers holding a shard: `factor` servers, each in a different region while regions
+ * last (then again round the regions, on other servers). The first is the shard's preferred
+ * leader / primary.
+ */
+export function replicasOf(shard: number, topology: Topology): string[] {
+  const { regions, factor } = topology;
+  const out: string[] = [];
+  const r = regions.length;
+  for (let k = 0; k < factor; k++) {
+    const region = regions[(shard + k) % r]!;
+    const lap = Math.floor(k / r);
+    const index = (Math.floor(shard / r) + lap) % region.servers;
+    const id = serverId(region.name, index);
+    if (!out.includes(id)) out.push(id);
+    else {
+      // Fewer servers than the factor asks for in this region: take the next free one.
+      for (let j = 1; j < region.servers; j++) {
+        const alt = serverId(region.name, (index + j) % region.servers);
+        if (!out.includes(alt)) {
+          out.push(alt);
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Shards of which `server` holds a replica. */
+export function shardsOf(server: string, topology: Topology): number[] {
+  const out: number[] = [];
+  for (let s = 0; s < topology.shards; s++) if (replicasOf(s, topology).includes(server)) out.push(s);
+  return out;
+}

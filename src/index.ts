@@ -1,0 +1,31 @@
+/** Meridian's public API: an explicit export list, nothing else. */
+export { startCluster, Cluster, CLUSTER_EVENTS_KEPT_MAX } from './cluster/cluster.js';
+export type { Member, MemberEvent, ClusterStats, PartitionOptions } from './cluster/cluster.js';
+export { Client } from './cluster/client.js';
+export type { ClientOptions, GetOptions } from './cluster/client.js';
+export type {
+  ClusterConfig,
+  RegionConfig,
+  ReplicationConfig,
+  ReplicationMode,
+  CommitProtocol,
+  BalancerConfig,
+  HeartbeatConfig,
+  TransportName,
+  PlacementName,
+} from './cluster/config.js';
+export type { TxnOp } from './cluster/messages.js';
+export type { NetworkConfig, DropCause } from './net/model.js';
+export {
+  MeridianError,
+  ConfigError,
+  ValidationError,
+  UnavailableError,
+  TimeoutError,
+  AbortedError,
+  StoppedError,
+} from './core/errors.js';
+export type { ErrorCode } from './core/errors.js';
+export type { History, HistoryOp, OpKind, OpOutcome } from './harness/history.js';
+export type { Behavior, ActorContext, ActorSpec } from './runtime/actor.js';
+export type { TraceEntry } from './runtime/transports/sim.js';

@@ -38,6 +38,20 @@ export function twoPcCost(participants: number): AnalyticCost {
   return { messages: 4 * n, messageDelays: 3, stableWrites: 2 * n + 2 };
 }
 
+/**
+ * Single-decree Paxos, n nodes that are each acceptor and learner, one of them proposing,
+ * no contention (ballot round 1 wins).
+ *   messages = (n-1) prepare + (n-1) promise + (n-1) accept + (n-1) accepted + (n-1) chosen = 5(n-1)
+ *              (the proposer's own acceptor and learner are local)
+ *   delays   = 5 for every learner (the proposer itself learns after 4); 0 when n = 1
+ *   writes   = 1 round record + n promises + n accepted + n learned = 3n + 1
+ */
+export function paxosCost(nodes: number): AnalyticCost {
+  requireCount('nodes', nodes, 1);
+  return { messages: 5 * (nodes - 1), messageDelays: nodes === 1 ? 0 : 5, stableWrites: 3 * nodes + 1 };
+}
+
 export const analyticMessages = {
   twoPc: twoPcCost,
+  paxos: paxosCost,
 };

@@ -1,0 +1,96 @@
+import { ConfigError } from '../core/errors.js';
+import {
+  DEFAULT_ACCEPTABLE_HEARTBEAT_PAUSE_MS,
+  DEFAULT_MAX_SAMPLE_SIZE,
+  DEFAULT_MIN_STD_DEVIATION_MS,
+  DEFAULT_PHI_THRESHOLD,
+} from './phi.js';
+import { DEFAULT_STALL_FACTOR } from './stall.js';
+
+/**
+ * Validation of the `heartbeat` section of a cluster config. Every problem throws a
+ * ConfigError naming the field ('heartbeat.intervalMs') and what would be accepted; the
+ * result has every default filled in.
+ */
+
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 100;
+/** Below 1 ms a heartbeat stream is a busy loop, not a liveness signal. */
+export const MIN_HEARTBEAT_INTERVAL_MS = 1;
+export const MAX_HEARTBEAT_INTERVAL_MS = 60_000;
+/** phi 1000 would need a silence of tens of standard deviations; nobody means that. */
+export const MAX_PHI_THRESHOLD = 1000;
+export const MAX_SAMPLE_SIZE_LIMIT = 100_000;
+/** One hour, for pauses and estimates alike. */
+export const MAX_DURATION_MS = 3_600_000;
+export const MAX_STALL_FACTOR = 1000;
+
+export type HeartbeatConfig = {
+  /** How often each server sends a heartbeat, and how often monitors check. */
+  intervalMs: number;
+  /** phi at which a node is convicted 'down'. */
+  phiThreshold: number;
+  /** phi at which a node becomes 'suspect'; defaults to phiThreshold / 2. */
+  suspectThreshold: number;
+  maxSampleSize: number;
+  minStdDeviationMs: number;
+  acceptableHeartbeatPauseMs: number;
+  /** Defaults to intervalMs: the sender's own schedule is the best first guess. */
+  firstHeartbeatEstimateMs: number;
+  stallFactor: number;
+};
+
+const KEYS = [
+  'intervalMs',
+  'phiThreshold',
+  'suspectThreshold',
+  'maxSampleSize',
+  'minStdDeviationMs',
+  'acceptableHeartbeatPauseMs',
+  'firstHeartbeatEstimateMs',
+  'stallFactor',
+] as const;
+
+interface Rule {
+  min: number;
+  max: number;
+  minExclusive?: boolean;
+  integer?: boolean;
+}
+
+function numberIn(value: unknown, field: string, rule: Rule): number {
+  const lower = `${rule.minExclusive === true ? '>' : '>='} ${rule.min}`;
+  const allowed = `${rule.integer === true ? 'an integer' : 'a finite number'} ${lower} and <= ${rule.max}`;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(field, allowed, value);
+  if (rule.integer === true && !Number.isInteger(value)) throw new ConfigError(field, allowed, value);
+  if (value < rule.min || (rule.minExclusive === true && value === rule.min) || value > rule.max) throw new ConfigError(field, allowed, value);
+  return value;
+}
+
+/** Validate the `heartbeat` section (undefined means all defaults); `path` prefixes field names. */
+export function validateHeartbeatConfig(raw: unknown, path = 'heartbeat'): HeartbeatConfig {
+  if (raw === undefined) raw = {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(path, 'an object', raw);
+  const input = raw as Record<string, unknown>;
+  for (const key of Object.keys(input)) {
+    if (!(KEYS as readonly string[]).includes(key)) throw new ConfigError(`${path}.${key}`, `one of the keys ${KEYS.join(', ')}`, key);
+  }
+  const get = (key: (typeof KEYS)[number], fallback: number, rule: Rule): number =>
+    input[key] === undefined ? fallback : numberIn(input[key], `${path}.${key}`, rule);
+
+  const intervalMs = get('intervalMs', DEFAULT_HEARTBEAT_INTERVAL_MS, { min: MIN_HEARTBEAT_INTERVAL_MS, max: MAX_HEARTBEAT_INTERVAL_MS });
+  const phiThreshold = get('phiThreshold', DEFAULT_PHI_THRESHOLD, { min: 0, minExclusive: true, max: MAX_PHI_THRESHOLD });
+  const suspectThreshold = get('suspectThreshold', phiThreshold / 2, { min: 0, minExclusive: true, max: MAX_PHI_THRESHOLD });
+  if (suspectThreshold > phiThreshold) {
+    throw new ConfigError(`${path}.suspectThreshold`, `a number > 0 and <= phiThreshold (${phiThreshold})`, suspectThreshold);
+  }
+  return {
+    intervalMs,
+    phiThreshold,
+    suspectThreshold,
+    maxSampleSize: get('maxSampleSize', DEFAULT_MAX_SAMPLE_SIZE, { min: 2, max: MAX_SAMPLE_SIZE_LIMIT, integer: true }),
+    minStdDeviationMs: get('minStdDeviationMs', DEFAULT_MIN_STD_DEVIATION_MS, { min: 0, minExclusive: true, max: MAX_DURATION_MS }),
+    acceptableHeartbeatPauseMs: get('acceptableHeartbeatPauseMs', DEFAULT_ACCEPTABLE_HEARTBEAT_PAUSE_MS, { min: 0, max: MAX_DURATION_MS }),
+    firstHeartbeatEstimateMs: get('firstHeartbeatEstimateMs', intervalMs, { min: 0, minExclusive: true, max: MAX_DURATION_MS }),
+    stallFactor: get('stallFactor', DEFAULT_STALL_FACTOR, { min: 1, minExclusive: true, max: MAX_STALL_FACTOR }),
+  };
+}

@@ -194,7 +194,7 @@ export class Host {
    * Route one message. Drops are counted by cause; a message that cannot leave this host
    * (unknown address, too large, not encodable) is bounced to its sender as `undeliverable`.
    */
-  route(from: string, to: string, message: { readonly type: string }, sender: string = from): void {
+  route<M extends { readonly type: string }>(from: string, to: string, message: M, sender: string = from): void {
     const msg = message as Message;
     if (this.stopped) return;
     const src = this.locate(from);

@@ -1,0 +1,111 @@
+import test from 'ava';
+import { createPackr, FrameBuilder } from '../src/core/codec.js';
+import type { HostEvent } from '../src/runtime/host.js';
+import { eventually, runtimeWith } from './helpers/runtimes.js';
+
+const transports = ['sim', 'threads'] as const;
+
+for (const kind of transports) {
+  test(`${kind}: per-link FIFO order without jitter, from two senders`, async (t) => {
+    const rt = await runtimeWith(kind, [
+      { address: 'a', behavior: 'sender', params: { to: 'c', count: 2000 }, host: 1 },
+      { address: 'b', behavior: 'sender', params: { to: 'c', count: 2000 }, host: 2, region: 'r2' },
+      { address: 'c', behavior: 'collector', params: {}, host: 3 },
+    ], { network: { latencyMs: { 'r1~r2': 3 } } });
+    try {
+      const done = await eventually(rt, async () => ((await rt.summary('c')) as { state: { total: number } } | null)?.state.total === 4000, 10_000);
+      t.true(done, 'all 4000 messages arrive');
+      const s = (await rt.summary('c')) as { state: { bySender: Record<string, number[]> } };
+      for (const from of ['a', 'b']) {
+        const seen = s.state.bySender[from]!;
+        t.deepEqual(seen, Array.from({ length: 2000 }, (_, i) => i), `messages from ${from} arrive in send order`);
+      }
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  test(`${kind}: supervision restarts a throwing actor, reports it, discards the failed step`, async (t) => {
+    const events: HostEvent[] = [];
+    const rt = await runtimeWith(kind, [
+      { address: 'x', behavior: 'thrower', params: {}, host: 1 },
+      { address: 'y', behavior: 'thrower', params: {}, host: 1, supervision: 'stop' },
+      { address: 'other', behavior: 'collector', params: {}, host: 2 },
+    ], { events });
+    try {
+      rt.host.route('tester', 'x', { type: 'work' });
+      rt.host.route('tester', 'x', { type: 'boom' });
+      rt.host.route('tester', 'other', { type: 'seq', n: 1 });
+      const restarted = await eventually(rt, async () => ((await rt.summary('x')) as { status: string; state: { inits: number } | null } | null)?.state?.inits === 2);
+      t.true(restarted, 'x was re-initialised from its durable log (one record before the failure)');
+      t.true(await eventually(rt, () => events.some((e) => e.kind === 'actor-error')), 'the error is reported');
+      const errors = events.filter((e) => e.kind === 'actor-error');
+      t.is(errors.length, 1);
+      const e = errors[0] as Extract<HostEvent, { kind: 'actor-error' }>;
+      t.is(e.address, 'x');
+      t.is(e.action, 'restart');
+      t.regex(e.error.message, /boom on purpose/);
+      t.true(e.incarnation.length > 0, 'the error names the actor incarnation id');
+      rt.host.route('tester', 'y', { type: 'boom' });
+      await eventually(rt, () => events.filter((ev) => ev.kind === 'actor-error').length === 2);
+      const y = (await rt.summary('y')) as { status: string };
+      t.is(y.status, 'stopped', "policy 'stop' leaves the actor stopped");
+      const other = (await rt.summary('other')) as { state: { total: number } };
+      t.is(other.state.total, 1, 'other actors are not disturbed');
+      const stats = await rt.collectStats();
+      t.is(stats.dropped['unknown-address'] ?? 0, 0, 'the failed step sent nothing');
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  test(`${kind}: unknown destination, oversized and unencodable messages are counted and bounced to the sender`, async (t) => {
+    const rt = await runtimeWith(kind, [
+      { address: 'echo/a', behavior: 'echo', params: {}, host: 1 },
+      { address: 'echo/b', behavior: 'echo', params: {}, host: 2 },
+    ], { messageBytesMax: 1024 * 1024 });
+    const got: Array<{ type: string; reason?: unknown }> = [];
+    rt.host.addExternal('client/r1/t', (env) => got.push(env.msg));
+    rt.host.register('client/r1/t', { host: 0, region: 'r1', node: 'client/r1/t' });
+    try {
+      rt.host.route('client/r1/t', 'no-such-actor', { type: 'hello', rid: 7 });
+      rt.host.route('client/r1/t', 'echo/a', { type: 'make-unencodable' });
+      rt.host.route('client/r1/t', 'echo/a', { type: 'make-huge' });
+      rt.host.route('client/r1/t', 'echo/b', { type: 'ping' });
+      t.true(await eventually(rt, () => got.some((m) => m.type === 'echoed')));
+      t.true(got.some((m) => m.type === 'undeliverable' && m.reason === 'unknown-address'), 'the client hears of the unknown address');
+      t.true(await eventually(rt, async () => {
+        const s = await rt.collectStats();
+        return (s.dropped['too-large'] ?? 0) === 1 && (s.dropped['encode-error'] ?? 0) === 1;
+      }), 'oversized and unencodable replies are counted');
+      t.true(await eventually(rt, async () => ((await rt.summary('echo/b')) as { state: { n: number } }).state.n >= 3), 'echo/a got its bounces and told echo/b');
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  test(`${kind}: malformed frames are counted and the host keeps running`, async (t) => {
+    const events: HostEvent[] = [];
+    const rt = await runtimeWith(kind, [{ address: 'echo/a', behavior: 'echo', params: {}, host: 1 }], { events });
+    const got: string[] = [];
+    rt.host.addExternal('client/r1/t', (env) => got.push(env.msg.type));
+    rt.host.register('client/r1/t', { host: 0, region: 'r1', node: 'client/r1/t' });
+    try {
+      const target = kind === 'sim' ? 0 : 1;
+      await rt.injectFrame(target, new Uint8Array([1, 2, 3]));
+      await rt.injectFrame(target, new Uint8Array(64).fill(0xc1));
+      const builder = new FrameBuilder();
+      builder.append(createPackr().pack({ not: 'an envelope' }));
+      await rt.injectFrame(target, builder.take());
+      const garbage = new FrameBuilder();
+      garbage.append(new Uint8Array([0xdf, 0xff, 0xff, 0xff, 0xff]));
+      await rt.injectFrame(target, garbage.take());
+      rt.host.route('client/r1/t', 'echo/a', { type: 'ping' });
+      t.true(await eventually(rt, () => got.includes('echoed')), 'still answering');
+      const stats = await rt.collectStats();
+      t.is(stats.dropped.malformed, 4);
+    } finally {
+      await rt.stop();
+    }
+  });
+}

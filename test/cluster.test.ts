@@ -1,0 +1,155 @@
+import test from 'ava';
+import { startCluster, TimeoutError, UnavailableError, ValidationError, type ClusterConfig } from '../src/index.js';
+
+const transports = ['sim', 'threads'] as const;
+
+function config(transport: 'sim' | 'threads', extra: Partial<ClusterConfig> = {}): ClusterConfig {
+  return {
+    regions: [{ name: 'us-east', servers: 2 }, { name: 'eu-west', servers: 2 }],
+    transport,
+    seed: 7,
+    network: { latencyMs: { 'us-east~eu-west': 5 } },
+    heartbeat: { intervalMs: 50 },
+    ...extra,
+  };
+}
+
+for (const transport of transports) {
+  test(`${transport}: put, get, delete and cas through the balancer`, async (t) => {
+    const cluster = await startCluster(config(transport));
+    try {
+      const c = cluster.client({ region: 'eu-west' });
+      t.is(await c.get('missing'), undefined);
+      await c.put('a', { n: 1, tags: ['x'] });
+      t.deepEqual(await c.get('a'), { n: 1, tags: ['x'] });
+      t.true(await c.cas('a', { n: 1, tags: ['x'] }, 2));
+      t.false(await c.cas('a', 1, 3));
+      t.is(await c.get('a'), 2);
+      await c.delete('a');
+      t.is(await c.get('a'), undefined);
+      const many = await Promise.all(Array.from({ length: 200 }, (_, i) => c.put(`k${i}`, i)));
+      t.is(many.length, 200);
+      t.is(await c.get('k199'), 199);
+      const stats = await cluster.collectStats();
+      const handled = Object.values(stats.servers).reduce((n, s) => n + s.requests, 0);
+      t.true(handled >= 207, `servers handled every request (${handled})`);
+      t.true(Object.values(stats.servers).every((s) => s.requests > 0), 'every server got requests');
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  test(`${transport}: bad client input is a ValidationError and nothing is sent`, async (t) => {
+    const cluster = await startCluster(config(transport));
+    try {
+      const c = cluster.client({ region: 'us-east' });
+      await t.throwsAsync(c.put('', 1), { instanceOf: ValidationError, message: /key/ });
+      await t.throwsAsync(c.put('k', undefined), { instanceOf: ValidationError, message: /value/ });
+      await t.throwsAsync(c.put('k', () => 1), { instanceOf: ValidationError, message: /plain data/ });
+      await t.throwsAsync(c.put('k', 10n), { instanceOf: ValidationError });
+      await t.throwsAsync(c.put('k', new Map()), { instanceOf: ValidationError, message: /Map/ });
+      await t.throwsAsync(c.put('k', 'x'.repeat(70_000)), { instanceOf: ValidationError, message: /bytes/ });
+      await t.throwsAsync(c.put('k'.repeat(2000), 1), { instanceOf: ValidationError, message: /bytes/ });
+      t.throws(() => cluster.client({ region: 'mars' }), { instanceOf: ValidationError, message: /region/ });
+      await t.throwsAsync(cluster.crash('us-east/9'), { instanceOf: ValidationError, message: /server id/ });
+      t.throws(() => cluster.partition(['us-east'], ['pluto']), { instanceOf: ValidationError });
+      t.throws(() => cluster.setNetwork({ loss: 2 }), { message: /network.loss/ });
+      t.is(cluster.stats().actors[c.address]?.sent ?? 0, 0, 'the client sent nothing');
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  test(`${transport}: a request that cannot be answered times out with TimeoutError`, async (t) => {
+    const cluster = await startCluster(config(transport, { requestTimeoutMs: 300 }));
+    try {
+      const c = cluster.client({ region: 'us-east' });
+      await c.put('warm', 1);
+      // Cut us-east's servers off from everything: the balancer's requests vanish.
+      cluster.partition(['us-east/0', 'us-east/1', 'eu-west/0', 'eu-west/1'], ['us-east', 'eu-west']);
+      const start = cluster.now();
+      const error = await t.throwsAsync(c.put('x', 1), { instanceOf: TimeoutError });
+      t.false(error!.definite, 'a timeout is indefinite');
+      t.true(cluster.now() - start >= 299, 'after the configured timeout');
+      cluster.heal();
+      await cluster.sleep(100);
+      await c.put('x', 2);
+      t.is(await c.get('x'), 2);
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  test(`${transport}: crash and restart a server; its data survives the restart`, async (t) => {
+    const cluster = await startCluster(config(transport, { requestTimeoutMs: 2000 }));
+    try {
+      const c = cluster.client({ region: 'us-east' });
+      for (let i = 0; i < 40; i++) await c.put(`key${i}`, i);
+      await cluster.crash('us-east/0');
+      // Keys owned by the crashed server fail (definitely or indefinitely); others still work.
+      const outcomes = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => c.get(`key${i}`)));
+      const ok = outcomes.filter((o) => o.status === 'fulfilled').length;
+      t.true(ok > 0 && ok < 40, `some keys live on the crashed server (${ok}/40 answered)`);
+      for (const o of outcomes) if (o.status === 'rejected') t.true(o.reason instanceof TimeoutError || o.reason instanceof UnavailableError, String(o.reason));
+      await cluster.restart('us-east/0');
+      await cluster.sleep(200);
+      for (let i = 0; i < 40; i++) t.is(await c.get(`key${i}`), i, `key${i} recovered`);
+      const stats = await cluster.collectStats();
+      t.true((stats.dropped.dead ?? 0) + (stats.dropped['no-actor'] ?? 0) > 0, 'messages to the dead server were dropped and counted');
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  test(`${transport}: a one-way partition blocks one direction only, and heals`, async (t) => {
+    const cluster = await startCluster(config(transport));
+    try {
+      await cluster.sleep(200);
+      const before = await cluster.collectStats();
+      cluster.partition(['us-east'], ['eu-west'], { oneWay: true });
+      await cluster.sleep(transport === 'sim' ? 500 : 400);
+      const during = await cluster.collectStats();
+      const dropped = (s: typeof before, link: string): number => s.links[link]?.dropped ?? 0;
+      const sent = (s: typeof before, link: string): number => s.links[link]?.sent ?? 0;
+      t.true(dropped(during, 'us-east->eu-west') > dropped(before, 'us-east->eu-west'), 'us-east -> eu-west is cut');
+      t.is(dropped(during, 'eu-west->us-east'), dropped(before, 'eu-west->us-east'), 'eu-west -> us-east is not');
+      t.true(sent(during, 'eu-west->us-east') > sent(before, 'eu-west->us-east'), 'eu-west -> us-east still flows');
+      t.true((during.dropped.partition ?? 0) > 0);
+      cluster.heal();
+      await cluster.sleep(100);
+      const healed = await cluster.collectStats();
+      await cluster.sleep(300);
+      const later = await cluster.collectStats();
+      t.is(dropped(later, 'us-east->eu-west'), dropped(healed, 'us-east->eu-west'), 'no drops after heal');
+      t.true(sent(later, 'us-east->eu-west') > sent(healed, 'us-east->eu-west'));
+    } finally {
+      await cluster.stop();
+    }
+  });
+}
+
+test('sim: a crashed server is marked down and comes back up after restart', async (t) => {
+  const cluster = await startCluster(config('sim'));
+  try {
+    await cluster.sleep(500);
+    t.true(cluster.members().every((m) => m.state === 'up'));
+    await cluster.crash('eu-west/1');
+    await cluster.sleep(3000);
+    t.is(cluster.members().find((m) => m.id === 'eu-west/1')!.state, 'down');
+    await cluster.restart('eu-west/1');
+    await cluster.sleep(500);
+    t.is(cluster.members().find((m) => m.id === 'eu-west/1')!.state, 'up');
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test('stop() fails open calls and the cluster refuses new ones', async (t) => {
+  const cluster = await startCluster(config('threads'));
+  const c = cluster.client({ region: 'us-east' });
+  cluster.partition(['us-east/0', 'us-east/1', 'eu-west/0', 'eu-west/1'], ['us-east', 'eu-west']);
+  const pending = c.put('x', 1);
+  await cluster.stop();
+  await t.throwsAsync(pending, { message: /stopped/ });
+  await t.throwsAsync(c.put('y', 1), { message: /stopped/ });
+});

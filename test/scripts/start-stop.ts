@@ -1,0 +1,15 @@
+/** Starts a cluster, uses it, stops it; the process must then exit by itself. */
+import { startCluster } from '../../src/index.js';
+
+const transport = (process.argv[2] ?? 'threads') as 'threads' | 'sim';
+const placement = (process.argv[3] ?? 'dedicated') as 'dedicated' | 'packed';
+const cluster = await startCluster({ regions: [{ name: 'a', servers: 2 }, { name: 'b', servers: 2 }], transport, placement, requestTimeoutMs: 500 });
+const client = cluster.client({ region: 'a' });
+await client.put('k', 1);
+await client.get('k');
+await cluster.crash('a/1');
+await cluster.restart('a/1');
+cluster.partition(['a'], ['b']);
+void client.put('k2', 2).catch(() => undefined);
+await cluster.stop();
+console.log('stopped');

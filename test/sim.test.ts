@@ -1,0 +1,78 @@
+import test from 'ava';
+import { startCluster, type Cluster } from '../src/index.js';
+import { eventually, runtimeWith } from './helpers/runtimes.js';
+
+async function workload(seed: number): Promise<{ hash: number; stats: string; results: string }> {
+  const cluster: Cluster = await startCluster({
+    regions: [{ name: 'us-east', servers: 3 }, { name: 'eu-west', servers: 3 }, { name: 'ap-south', servers: 2 }],
+    transport: 'sim',
+    seed,
+    network: { latencyMs: { 'us-east~eu-west': 40, 'us-east~ap-south': 90, 'eu-west~ap-south': 70 }, jitterMs: 5, loss: 0.01, duplicate: 0.01 },
+    requestTimeoutMs: 1000,
+    balancer: { strategy: 'random' },
+  });
+  try {
+    const results: string[] = [];
+    const clients = ['us-east', 'eu-west', 'ap-south'].map((region) => cluster.client({ region }));
+    await Promise.all(clients.map(async (c, ci) => {
+      for (let i = 0; i < 30; i++) {
+        try {
+          if (i % 3 === 0) await c.put(`k${i % 7}`, ci * 100 + i);
+          else results.push(`${ci}:${i}:${JSON.stringify(await c.get(`k${i % 7}`))}`);
+        } catch (error) {
+          results.push(`${ci}:${i}:${(error as Error).name}`);
+        }
+      }
+    }));
+    await cluster.crash('eu-west/2');
+    await cluster.sleep(700);
+    await cluster.restart('eu-west/2');
+    await cluster.sleep(300);
+    const stats = cluster.stats();
+    return { hash: cluster.traceHash(), stats: JSON.stringify([stats.sent, stats.delivered, stats.dropped, stats.servers]), results: results.join(',') };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+test('sim: the same seed gives the identical trace, stats and results; another seed differs', async (t) => {
+  const seed = 4242;
+  t.log(`seed ${seed} and ${seed + 1}`);
+  const a = await workload(seed);
+  const b = await workload(seed);
+  const c = await workload(seed + 1);
+  t.is(a.hash, b.hash, 'trace hash');
+  t.is(a.stats, b.stats, 'stats');
+  t.is(a.results, b.results, 'client results');
+  t.not(a.hash, c.hash, 'a different seed gives a different trace');
+});
+
+/** |observed - expected| within 5 standard deviations of a binomial(n, p). */
+function withinBinomial(observed: number, n: number, p: number): boolean {
+  const sd = Math.sqrt(n * p * (1 - p));
+  return Math.abs(observed - n * p) <= 5 * sd;
+}
+
+for (const [loss, duplicate] of [[0.1, 0], [0, 0.2], [0.3, 0.3]] as const) {
+  test(`sim: loss ${loss} and duplication ${duplicate} rates are within statistical bounds`, async (t) => {
+    const seed = 99 + Math.round(loss * 10) + Math.round(duplicate * 100);
+    t.log(`seed ${seed}`);
+    const n = 20_000;
+    const rt = await runtimeWith('sim', [
+      { address: 'a', behavior: 'sender', params: { to: 'c', count: n }, host: 1 },
+      { address: 'c', behavior: 'collector', params: {}, host: 2, region: 'r2' },
+    ], { seed, network: { loss, duplicate, latencyMs: { 'r1~r2': 1 } } });
+    try {
+      await eventually(rt, async () => ((await rt.summary('a')) as { state: { sent: number } }).state.sent === n, 60_000, 50);
+      await rt.sleep(50);
+      const stats = await rt.collectStats();
+      const lost = stats.dropped.loss ?? 0;
+      t.true(withinBinomial(lost, n, loss), `lost ${lost} of ${n} at p=${loss}`);
+      const received = ((await rt.summary('c')) as { state: { total: number } }).state.total;
+      const duplicated = received - (n - lost);
+      t.true(withinBinomial(duplicated, n - lost, duplicate), `duplicated ${duplicated} of ${n - lost} at p=${duplicate}`);
+    } finally {
+      await rt.stop();
+    }
+  });
+}

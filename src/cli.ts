@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+/** `meridian demo | bench | check`. */
+import { runDemo, DEMO_DEFAULTS } from './cli/demo.js';
+import { REPLICATION_MODES, type ReplicationMode } from './cluster/config.js';
+
+const USAGE = `usage:
+  meridian demo [--transport threads|sim] [--seed N] [--duration-ms N] [--replication none|passive|active|hybrid]
+  meridian bench [suite ...] [--quick] [--json FILE]
+  meridian check --seeds N [--workers K] | --seed S [--trace]`;
+
+function fail(message: string): never {
+  console.error(`meridian: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+function intFlag(value: string | undefined, flag: string, min: number): number {
+  const n = Number(value);
+  if (value === undefined || !Number.isInteger(n) || n < min) fail(`${flag} needs an integer >= ${min}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+async function demo(args: string[]): Promise<void> {
+  const options = { ...DEMO_DEFAULTS };
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i]!;
+    const value = args[i + 1];
+    switch (flag) {
+      case '--transport':
+        if (value !== 'threads' && value !== 'sim') fail(`--transport takes threads or sim, got ${JSON.stringify(value)}`);
+        options.transport = value;
+        i++;
+        break;
+      case '--seed':
+        options.seed = intFlag(value, flag, 0);
+        i++;
+        break;
+      case '--duration-ms':
+        options.durationMs = intFlag(value, flag, 300);
+        i++;
+        break;
+      case '--replication':
+        if (!REPLICATION_MODES.includes(value as ReplicationMode)) fail(`--replication takes ${REPLICATION_MODES.join(', ')}, got ${JSON.stringify(value)}`);
+        options.replication = value as ReplicationMode;
+        i++;
+        break;
+      default:
+        fail(`unknown demo option ${JSON.stringify(flag)}`);
+    }
+  }
+  await runDemo(options);
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  switch (command) {
+    case 'demo':
+    case undefined:
+      await demo(rest);
+      return;
+    case 'bench': {
+      const bench = (await import('../bench/run.js')) as { main(argv: string[]): Promise<number> };
+      process.exitCode = await bench.main(rest);
+      return;
+    }
+    case 'check': {
+      const check = (await import('./cli/check.js')) as { main(argv: string[]): Promise<number> };
+      process.exitCode = await check.main(rest);
+      return;
+    }
+    case '--help':
+    case '-h':
+    case 'help':
+      console.log(USAGE);
+      return;
+    default:
+      fail(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.stack ?? error.message : String(error));
+  process.exit(1);
+});

@@ -12,13 +12,14 @@ export function weightsEqual(endpoints: readonly Endpoint[]): boolean {
 }
 
 /**
- * Index drawn with probability proportional to `scores[i]` (all finite, >= 0, not all 0).
+ * Index in [0, count) drawn with probability proportional to `scores[i]` (all finite, >= 0, not
+ * all 0).
  * Rounding can leave the draw past the last bucket; it then falls on the last positive score.
  */
-export function weightedIndex(scores: ArrayLike<number>, total: number, prng: Prng): number {
+export function weightedIndex(scores: ArrayLike<number>, count: number, total: number, prng: Prng): number {
   let target = prng.next() * total;
   let lastPositive = -1;
-  for (let i = 0; i < scores.length; i++) {
+  for (let i = 0; i < count; i++) {
     const score = scores[i] as number;
     if (score <= 0) continue;
     lastPositive = i;

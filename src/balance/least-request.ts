@@ -1,6 +1,6 @@
 import { assert } from '../core/assert.js';
 import type { Prng } from '../core/prng.js';
-import { weightedIndex, weightsEqual } from './choose.js';
+import { twoDistinct, weightedIndex, weightsEqual } from './choose.js';
 import type { Endpoint, Strategy } from './types.js';
 
 /** Envoy's default: two random candidates (the "power of two choices", Mitzenmacher 2001). */
@@ -38,6 +38,11 @@ export function createLeastRequest(options: LeastRequestOptions): Strategy {
   const drawn = new Int32Array(MAX_CHOICE_COUNT);
   let scores = new Float64Array(16);
 
+  function drawnBefore(index: number, count: number): boolean {
+    for (let k = 0; k < count; k++) if (drawn[k] === index) return true;
+    return false;
+  }
+
   function leastOfDrawn(endpoints: readonly Endpoint[]): Endpoint {
     const n = endpoints.length;
     if (choiceCount >= n) {
@@ -51,13 +56,19 @@ export function createLeastRequest(options: LeastRequestOptions): Strategy {
       }
       return best;
     }
+    if (choiceCount === 2) {
+      const [i, j] = twoDistinct(n, prng);
+      const first = endpoints[i] as Endpoint;
+      const second = endpoints[j] as Endpoint;
+      return second.active < first.active ? second : first;
+    }
     let best: Endpoint | undefined;
     for (let k = 0; k < choiceCount; k++) {
       let index: number;
       // Rejection sampling of distinct indices: choiceCount < n, and choiceCount is small.
       do {
         index = prng.int(n);
-      } while (drawn.subarray(0, k).includes(index));
+      } while (drawnBefore(index, k));
       drawn[k] = index;
       const candidate = endpoints[index] as Endpoint;
       if (best === undefined || candidate.active < best.active) best = candidate;
@@ -80,7 +91,7 @@ export function createLeastRequest(options: LeastRequestOptions): Strategy {
         scores[i] = score;
         total += score;
       }
-      return endpoints[weightedIndex(scores.subarray(0, n), total, prng)];
+      return endpoints[weightedIndex(scores, n, total, prng)];
     },
     onResult(): void {},
   };

@@ -21,7 +21,7 @@ export function createRandom(prng: Prng): Strategy {
         scratch[i] = weight;
         total += weight;
       }
-      return endpoints[weightedIndex(scratch.subarray(0, n), total, prng)];
+      return endpoints[weightedIndex(scratch, n, total, prng)];
     },
     onResult(): void {},
   };

@@ -1,3 +1,4 @@
+import { EndpointSetKey } from './endpoint-set.js';
 import type { Endpoint, Strategy } from './types.js';
 
 /**
@@ -6,40 +7,45 @@ import type { Endpoint, Strategy } from './types.js';
  * one on ties) and drops by the sum of all weights. Weights 5, 1, 1 give a a b a c a a: the
  * heavy server's turns are spread out instead of bunched as a a a a a b c.
  *
- * Current weights are kept by id. When the endpoint list changes, survivors keep theirs, a
- * newcomer starts at 0 and a leaver's entry is dropped. Each pick adds the total and removes
- * it once, so the sum of current weights stays fixed between changes and the sequence is
- * back to exact proportions within one cycle.
+ * Current weights live in an array parallel to the endpoint list. When the list changes,
+ * survivors keep theirs (matched by id), a newcomer starts at 0 and a leaver's is dropped.
+ * Each pick adds the total and removes it once, so the sum of current weights stays fixed
+ * between changes and the sequence is back to exact proportions within a cycle or so.
  */
 export function createWeightedRoundRobin(): Strategy {
-  let current = new Map<string, number>();
+  let builtFor: EndpointSetKey | undefined;
+  let ids: string[] = [];
+  let current = new Float64Array(0);
+
+  function adopt(endpoints: readonly Endpoint[]): void {
+    const previous = new Map<string, number>();
+    ids.forEach((id, i) => previous.set(id, current[i] as number));
+    ids = endpoints.map((e) => e.id);
+    current = Float64Array.from(ids, (id) => previous.get(id) ?? 0);
+    builtFor = new EndpointSetKey(endpoints);
+  }
+
   return {
     name: 'weighted-round-robin',
     pick(endpoints: readonly Endpoint[]): Endpoint | undefined {
       const n = endpoints.length;
       if (n === 0) return undefined;
+      if (builtFor === undefined || !builtFor.matches(endpoints)) adopt(endpoints);
       let total = 0;
-      let best: Endpoint | undefined;
+      let best = 0;
       let bestCurrent = -Infinity;
       for (let i = 0; i < n; i++) {
-        const endpoint = endpoints[i] as Endpoint;
-        const value = (current.get(endpoint.id) ?? 0) + endpoint.weight;
-        current.set(endpoint.id, value);
-        total += endpoint.weight;
+        const weight = (endpoints[i] as Endpoint).weight;
+        const value = (current[i] as number) + weight;
+        current[i] = value;
+        total += weight;
         if (value > bestCurrent) {
           bestCurrent = value;
-          best = endpoint;
+          best = i;
         }
       }
-      const chosen = best as Endpoint;
-      current.set(chosen.id, bestCurrent - total);
-      // Ids are unique, so a map larger than the list still holds servers that left.
-      if (current.size > n) {
-        const kept = new Map<string, number>();
-        for (const endpoint of endpoints) kept.set(endpoint.id, current.get(endpoint.id) as number);
-        current = kept;
-      }
-      return chosen;
+      current[best] = bestCurrent - total;
+      return endpoints[best];
     },
     onResult(): void {},
   };

@@ -1,0 +1,65 @@
+import { MessageChannel, Worker, type TransferListItem } from 'node:worker_threads';
+import type { RawCommand, RawDone, RawEncoding } from '../../workers/bench-raw.js';
+import { withTimeout } from './wait.js';
+
+const RAW_WORKER_URL = new URL('../../workers/bench-raw.js', import.meta.url);
+
+/** Two bare worker threads joined by one MessageChannel (see workers/bench-raw.ts). */
+export class RawPair {
+  private readonly pinger: Worker;
+  private readonly ponger: Worker;
+  private waiting: { resolve(done: RawDone): void; reject(error: Error): void } | undefined;
+
+  private constructor() {
+    this.pinger = new Worker(RAW_WORKER_URL, { workerData: { role: 'pinger' } });
+    this.ponger = new Worker(RAW_WORKER_URL, { workerData: { role: 'ponger' } });
+    const channel = new MessageChannel();
+    this.command(this.pinger, { type: 'peer', port: channel.port1 }, [channel.port1]);
+    this.command(this.ponger, { type: 'peer', port: channel.port2 }, [channel.port2]);
+    this.pinger.on('message', (done: RawDone) => {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w?.resolve(done);
+    });
+    for (const worker of [this.pinger, this.ponger]) {
+      worker.on('error', (error) => {
+        const w = this.waiting;
+        this.waiting = undefined;
+        w?.reject(error);
+      });
+    }
+  }
+
+  static async start(): Promise<RawPair> {
+    const pair = new RawPair();
+    await Promise.all([pair.pinger, pair.ponger].map((w) => new Promise<void>((resolve) => w.once('online', () => resolve()))));
+    return pair;
+  }
+
+  private command(worker: Worker, command: RawCommand, transfer: TransferListItem[] = []): void {
+    worker.postMessage(command, transfer);
+  }
+
+  private run(command: RawCommand, what: string): Promise<RawDone> {
+    if (this.waiting !== undefined) throw new Error('RawPair: one run at a time');
+    const done = new Promise<RawDone>((resolve, reject) => {
+      this.waiting = { resolve, reject };
+    });
+    this.command(this.pinger, command);
+    return withTimeout(done, what);
+  }
+
+  /** `total` round trips with `window` requests in flight. */
+  throughput(total: number, window: number, encoding: RawEncoding): Promise<RawDone> {
+    return this.run({ type: 'throughput', total, window, encoding }, `raw throughput (${encoding})`);
+  }
+
+  /** `count` round trips of one message each, one at a time. */
+  rtt(count: number): Promise<RawDone> {
+    return this.run({ type: 'rtt', count }, 'raw rtt');
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.pinger.terminate(), this.ponger.terminate()]);
+  }
+}

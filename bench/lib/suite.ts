@@ -1,0 +1,32 @@
+/** What every bench suite module (`bench/<suite>.ts`) exports and returns. */
+
+export interface SuiteOptions {
+  /** CI mode: small sizes, finishes in well under a minute. */
+  quick: boolean;
+  /** Smaller still, for the smoke test: proves the code path works, measures nothing useful. */
+  tiny?: boolean;
+  /** Progress lines (to stderr by default, so stdout holds only tables and JSON lines). */
+  log?: (line: string) => void;
+}
+
+export interface SuiteResult {
+  suite: string;
+  /** Flat figures: numbers, strings, or small objects. Printed as one JSON line. */
+  figures: Record<string, unknown>;
+  /** A human-readable table, printed before the JSON line. */
+  table?: string;
+}
+
+export type SuiteRun = (opts: SuiteOptions) => Promise<SuiteResult>;
+
+/** The sizes a suite picks from, by mode. */
+export type Mode = 'full' | 'quick' | 'tiny';
+
+export function modeOf(opts: SuiteOptions): Mode {
+  if (opts.tiny === true) return 'tiny';
+  return opts.quick ? 'quick' : 'full';
+}
+
+export function logger(opts: SuiteOptions): (line: string) => void {
+  return opts.log ?? ((line) => process.stderr.write(`${line}\n`));
+}

@@ -1,0 +1,208 @@
+/**
+ * The transport suite: what carrying a message costs in Meridian against the physical limit
+ * of worker threads on this machine and against comlink, all measured in this one process.
+ *
+ * Counting: a request and its reply are two messages, for every contender. Throughput runs
+ * are closed loops with `window` requests in flight; a reply lets the next request go.
+ *   raw       two bare worker threads, msgpack frames over one MessageChannel, transferred
+ *   meridian  a pinger and a ponger actor on two worker hosts of a ThreadsRuntime
+ *   comlink   the main thread calling a comlink-exposed worker
+ * Round-trip latency is one request in flight. Boot figures time startCluster().
+ */
+import { performance } from 'node:perf_hooks';
+import { bootAndAnswer, type BootTiming, regions } from './lib/boot.js';
+import { ComlinkPair } from './lib/comlink-pair.js';
+import { MeridianPair } from './lib/meridian-pair.js';
+import { RawPair } from './lib/raw-pair.js';
+import { median, round, summarize, type LatencySummary } from './lib/stats.js';
+import { logger, modeOf, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
+import { fmt, formatTable } from './lib/table.js';
+
+interface Sizes {
+  /** Round trips per throughput run. */
+  roundTrips: number;
+  /** Requests in flight during a throughput run. */
+  window: number;
+  /** Throughput runs per contender (after one warm-up run); the median counts. */
+  reps: number;
+  comlinkCalls: number;
+  comlinkReps: number;
+  /** Timed round trips, one at a time (after a warm-up of the same size). */
+  rttSamples: number;
+  /** 3 x 3 dedicated boots; the median counts. */
+  boots: number;
+  packed: { regions: number; servers: number };
+  sim: { regions: number; servers: number };
+}
+
+const SIZES: Record<Mode, Sizes> = {
+  full: {
+    roundTrips: 500_000, window: 1_000, reps: 5, comlinkCalls: 100_000, comlinkReps: 3, rttSamples: 10_000, boots: 7,
+    packed: { regions: 10, servers: 100 }, sim: { regions: 10, servers: 1_000 },
+  },
+  quick: {
+    roundTrips: 100_000, window: 1_000, reps: 3, comlinkCalls: 20_000, comlinkReps: 2, rttSamples: 2_000, boots: 3,
+    packed: { regions: 10, servers: 100 }, sim: { regions: 10, servers: 1_000 },
+  },
+  tiny: {
+    roundTrips: 2_000, window: 100, reps: 1, comlinkCalls: 500, comlinkReps: 1, rttSamples: 50, boots: 1,
+    packed: { regions: 2, servers: 10 }, sim: { regions: 2, servers: 50 },
+  },
+};
+
+function msgsPerSecond(roundTrips: number, elapsedMs: number): number {
+  return (2 * roundTrips) / (elapsedMs / 1000);
+}
+
+interface Throughputs {
+  raw: number;
+  rawBatch: number;
+  meridian: number;
+}
+
+/**
+ * Raw and Meridian runs interleaved (raw, raw-batch, meridian, raw, ...), so that load from
+ * anything else on this shared machine hits every contender alike.
+ */
+async function throughputs(raw: RawPair, meridian: MeridianPair, s: Sizes, log: (line: string) => void): Promise<Throughputs> {
+  await raw.throughput(Math.min(s.roundTrips, 50_000), s.window, 'each');
+  await raw.throughput(Math.min(s.roundTrips, 50_000), s.window, 'batch');
+  await meridian.throughput(Math.min(s.roundTrips, 50_000), s.window);
+  const rawRuns: number[] = [];
+  const rawBatchRuns: number[] = [];
+  const meridianRuns: number[] = [];
+  for (let rep = 0; rep < s.reps; rep++) {
+    const a = await raw.throughput(s.roundTrips, s.window, 'each');
+    rawRuns.push(msgsPerSecond(a.received, a.elapsedMs));
+    const b = await raw.throughput(s.roundTrips, s.window, 'batch');
+    rawBatchRuns.push(msgsPerSecond(b.received, b.elapsedMs));
+    const m = await meridian.throughput(s.roundTrips, s.window);
+    meridianRuns.push(msgsPerSecond(m.received, m.elapsedMs));
+    log(`transport: rep ${rep + 1}/${s.reps}: raw ${fmt(rawRuns.at(-1)!)}  raw-batch ${fmt(rawBatchRuns.at(-1)!)}  meridian ${fmt(meridianRuns.at(-1)!)} msgs/s`);
+  }
+  return { raw: median(rawRuns), rawBatch: median(rawBatchRuns), meridian: median(meridianRuns) };
+}
+
+async function comlinkRate(s: Sizes, log: (line: string) => void): Promise<number> {
+  const pair = await ComlinkPair.start();
+  try {
+    await pair.pipelined(Math.min(s.comlinkCalls, 5_000), s.window);
+    const runs: number[] = [];
+    for (let rep = 0; rep < s.comlinkReps; rep++) {
+      const elapsedMs = await pair.pipelined(s.comlinkCalls, s.window);
+      runs.push(s.comlinkCalls / (elapsedMs / 1000));
+      log(`transport: comlink rep ${rep + 1}/${s.comlinkReps}: ${fmt(runs.at(-1)!)} calls/s`);
+    }
+    return median(runs);
+  } finally {
+    await pair.stop();
+  }
+}
+
+async function latencies(raw: RawPair, meridian: MeridianPair, s: Sizes): Promise<{ raw: LatencySummary; meridian: LatencySummary }> {
+  await raw.rtt(s.rttSamples);
+  await meridian.rtt(s.rttSamples);
+  const r = await raw.rtt(s.rttSamples);
+  const m = await meridian.rtt(s.rttSamples);
+  return { raw: summarize(r.rttsMs), meridian: summarize(m.rttsMs) };
+}
+
+interface Boots {
+  dedicated: BootTiming[];
+  packed: BootTiming;
+  sim: BootTiming;
+}
+
+async function boots(s: Sizes, log: (line: string) => void): Promise<Boots> {
+  const dedicated: BootTiming[] = [];
+  for (let i = 0; i < s.boots; i++) {
+    dedicated.push(await bootAndAnswer({ regions: regions(3, 3), transport: 'threads', placement: 'dedicated', seed: i + 1 }));
+    log(`transport: boot 3x3 dedicated ${i + 1}/${s.boots}: ${fmt(dedicated.at(-1)!.bootMs)} ms`);
+  }
+  const packed = await bootAndAnswer({ regions: regions(s.packed.regions, s.packed.servers), transport: 'threads', placement: 'packed', seed: 1 });
+  log(`transport: packed ${s.packed.regions}x${s.packed.servers} answered after ${fmt(packed.answerMs)} ms`);
+  const sim = await bootAndAnswer({ regions: regions(s.sim.regions, s.sim.servers), transport: 'sim', seed: 1 });
+  log(`transport: sim ${s.sim.regions}x${s.sim.servers} answered after ${fmt(sim.answerMs)} ms`);
+  return { dedicated, packed, sim };
+}
+
+export async function run(opts: SuiteOptions): Promise<SuiteResult> {
+  const mode = modeOf(opts);
+  const s = SIZES[mode];
+  const log = logger(opts);
+  const started = performance.now();
+  const raw = await RawPair.start();
+  let meridian: MeridianPair | undefined;
+  let tp: Throughputs;
+  let rtt: { raw: LatencySummary; meridian: LatencySummary };
+  try {
+    meridian = await MeridianPair.start();
+    tp = await throughputs(raw, meridian, s, log);
+    rtt = await latencies(raw, meridian, s);
+  } finally {
+    await raw.stop();
+    await meridian?.stop();
+  }
+  const comlinkCalls = await comlinkRate(s, log);
+  const boot = await boots(s, log);
+
+  const rawBest = Math.max(tp.raw, tp.rawBatch);
+  const comlinkMsgs = 2 * comlinkCalls;
+  const bootMs3x3 = median(boot.dedicated.map((b) => b.bootMs));
+  const answerMs3x3 = median(boot.dedicated.map((b) => b.answerMs));
+  const us = (ms: number): number => round(ms * 1000, 4);
+  const figures = {
+    ratio_to_raw: round(tp.meridian / rawBest, 3),
+    ratio_to_comlink: round(tp.meridian / comlinkMsgs, 3),
+    rtt_ratio: round(rtt.meridian.p50 / rtt.raw.p50, 3),
+    boot_ms_3x3: round(bootMs3x3, 4),
+    boot_ms_packed_1000: round(boot.packed.answerMs, 4),
+    boot_ms_sim_10000: round(boot.sim.answerMs, 4),
+    meridian_msgs_per_s: Math.round(tp.meridian),
+    raw_msgs_per_s: Math.round(rawBest),
+    raw_each_msgs_per_s: Math.round(tp.raw),
+    raw_batch_msgs_per_s: Math.round(tp.rawBatch),
+    comlink_calls_per_s: Math.round(comlinkCalls),
+    comlink_msgs_per_s: Math.round(comlinkMsgs),
+    raw_rtt_p50_us: us(rtt.raw.p50),
+    raw_rtt_p99_us: us(rtt.raw.p99),
+    meridian_rtt_p50_us: us(rtt.meridian.p50),
+    meridian_rtt_p99_us: us(rtt.meridian.p99),
+    answer_ms_3x3: round(answerMs3x3, 4),
+    boot_only_ms_packed_1000: round(boot.packed.bootMs, 4),
+    boot_only_ms_sim_10000: round(boot.sim.bootMs, 4),
+    servers_packed: s.packed.regions * s.packed.servers,
+    servers_sim: s.sim.regions * s.sim.servers,
+    window: s.window,
+    round_trips: s.roundTrips,
+    elapsed_s: round((performance.now() - started) / 1000, 3),
+  };
+
+  const target = (ok: boolean): string => (ok ? 'met' : 'MISSED');
+  const rows: Array<Array<string | number>> = [
+    ['raw workers, msgpack frames (best encoding)', fmt(rawBest), '1.000', '', ''],
+    ['  raw, messages packed one by one', fmt(tp.raw), fmt(tp.raw / rawBest, 3), '', ''],
+    ['  raw, one array packed per frame', fmt(tp.rawBatch), fmt(tp.rawBatch / rawBest, 3), '', ''],
+    ['meridian actors, two hosts', fmt(tp.meridian), fmt(figures.ratio_to_raw, 3), '>= 0.5', target(figures.ratio_to_raw >= 0.5)],
+    ['comlink, pipelined calls', fmt(comlinkMsgs), fmt(comlinkMsgs / rawBest, 3), '', ''],
+    ['meridian / comlink', '', fmt(figures.ratio_to_comlink, 2), '>= 10', target(figures.ratio_to_comlink >= 10)],
+  ];
+  const rttRows: Array<Array<string | number>> = [
+    ['raw workers', fmt(figures.raw_rtt_p50_us, 1), fmt(figures.raw_rtt_p99_us, 1), '', ''],
+    ['meridian actors', fmt(figures.meridian_rtt_p50_us, 1), fmt(figures.meridian_rtt_p99_us, 1), '<= 1.5 x raw p50', target(figures.rtt_ratio <= 1.5)],
+  ];
+  const bootRows: Array<Array<string | number>> = [
+    ['3 regions x 3 servers, dedicated (startCluster)', fmt(bootMs3x3), '< 600', target(bootMs3x3 < 600)],
+    ['  same, until a put and a get are answered', fmt(answerMs3x3), '', ''],
+    [`${figures.servers_packed} servers, packed, until answered`, fmt(boot.packed.answerMs), '< 3000', target(boot.packed.answerMs < 3000)],
+    [`${figures.servers_sim} servers, sim, until answered`, fmt(boot.sim.answerMs), '', ''],
+  ];
+  const table = [
+    formatTable(['throughput (msgs/s; request + reply = 2)', 'msgs/s', 'x raw', 'target', ''], rows, `transport (${mode}; ${s.roundTrips} round trips, window ${s.window}, median of ${s.reps})`),
+    '',
+    formatTable(['round trip, one in flight', 'p50 us', 'p99 us', 'target', ''], rttRows),
+    '',
+    formatTable(['boot', 'ms', 'target', ''], bootRows),
+  ].join('\n');
+  return { suite: 'transport', figures, table };
+}

@@ -1,0 +1,44 @@
+import test from 'ava';
+import { run } from '../bench/transport.js';
+import { parseArgs, SUITES, UsageError } from '../bench/run.js';
+import { median, percentile } from '../bench/lib/stats.js';
+import { formatTable } from '../bench/lib/table.js';
+
+// Benchmarks are not tests: this proves the transport suite runs end to end and yields
+// figures, never how fast anything is.
+test('transport suite (tiny) yields finite positive figures and a table', async (t) => {
+  const result = await run({ quick: true, tiny: true, log: (line) => t.log(line) });
+  t.is(result.suite, 'transport');
+  const required = ['ratio_to_raw', 'ratio_to_comlink', 'rtt_ratio', 'boot_ms_3x3', 'boot_ms_packed_1000', 'boot_ms_sim_10000', 'raw_msgs_per_s', 'meridian_msgs_per_s', 'comlink_calls_per_s'];
+  for (const name of required) t.true(name in result.figures, `figure ${name} is missing`);
+  for (const [name, value] of Object.entries(result.figures)) {
+    t.is(typeof value, 'number', `figure ${name} is not a number: ${JSON.stringify(value)}`);
+    t.true(Number.isFinite(value as number) && (value as number) > 0, `figure ${name} is not finite and positive: ${String(value)}`);
+  }
+  t.true(typeof result.table === 'string' && result.table.includes('meridian'));
+});
+
+test('runner arguments: suites, --quick, --json; unknown names are refused with the allowed list', (t) => {
+  t.deepEqual(parseArgs([]), { suites: [], quick: false, json: undefined });
+  t.deepEqual(parseArgs(['transport', '--quick', '--json', 'out.json']), { suites: ['transport'], quick: true, json: 'out.json' });
+  t.deepEqual(parseArgs(['--json=x.json', 'transport', 'transport']), { suites: ['transport'], quick: false, json: 'x.json' });
+  const unknownSuite = t.throws(() => parseArgs(['transprot']), { instanceOf: UsageError });
+  t.true(unknownSuite.message.includes('transprot'));
+  for (const name of SUITES) t.true(unknownSuite.message.includes(name), `allowed list lacks ${name}`);
+  const unknownFlag = t.throws(() => parseArgs(['--fast']), { instanceOf: UsageError });
+  t.true(unknownFlag.message.includes('--fast') && unknownFlag.message.includes('--quick'));
+  t.throws(() => parseArgs(['--json']), { instanceOf: UsageError });
+});
+
+test('percentiles by nearest rank, median, and table alignment', (t) => {
+  const values = [5, 1, 4, 2, 3, 6, 7, 8, 9, 10];
+  t.is(percentile(values, 50), 5);
+  t.is(percentile(values, 99), 10);
+  t.is(percentile(values, 0), 1);
+  t.is(median([3, 1, 2]), 2);
+  t.is(median([4, 1, 2, 3]), 2.5);
+  t.true(Number.isNaN(percentile([], 50)));
+  const table = formatTable(['name', 'n'], [['a', 1_000], ['bb', 2]]).split('\n');
+  t.is(table[2], 'a     1,000');
+  t.is(table[3], 'bb        2');
+});

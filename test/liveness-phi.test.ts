@@ -133,3 +133,12 @@ test('phi: a discounted stall moves the last arrival forward, never past now', (
   detector.heartbeat(4250);
   t.is(detector.sampleCount, samples, 'the interval across a stall is not a sample');
 });
+
+test('phi: a clock stepping backwards reads as standing still, not as a failure', (t) => {
+  const detector = new PhiAccrualDetector({ firstHeartbeatEstimateMs: 100 });
+  for (let i = 0; i <= 10; i++) detector.heartbeat(i * 100);
+  detector.heartbeat(900);
+  t.is(detector.lastHeartbeatMs, 1000);
+  t.is(detector.phi(500), detector.phi(1000));
+  t.true(detector.isAvailable(500));
+});

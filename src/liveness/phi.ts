@@ -145,7 +145,8 @@ export class PhiAccrualDetector {
       this.history.add(mean - mean / 4);
       this.history.add(mean + mean / 4);
     } else {
-      assert(nowMs >= last, 'heartbeat times do not go backwards');
+      // A wall clock may step backwards (NTP); that reads as no time passing, not as a crash.
+      nowMs = Math.max(nowMs, last);
       // An interval that already counts as a failure (the first heartbeat after one) or that
       // spans the monitor's own stall would skew the distribution; Akka skips the former too.
       if (!this.skipNextInterval && this.isAvailable(nowMs)) this.history.add(nowMs - last);
@@ -158,8 +159,7 @@ export class PhiAccrualDetector {
   phi(nowMs: number): number {
     const last = this.lastMs;
     if (last === undefined) return 0;
-    assert(nowMs >= last, 'phi is asked at or after the last heartbeat');
-    return phiOf(nowMs - last, this.history.mean + this.options.acceptableHeartbeatPauseMs, this.stdDeviationMs);
+    return phiOf(Math.max(nowMs - last, 0), this.history.mean + this.options.acceptableHeartbeatPauseMs, this.stdDeviationMs);
   }
 
   isAvailable(nowMs: number): boolean {

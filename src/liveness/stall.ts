@@ -41,10 +41,13 @@ export class StallDetector {
    */
   observe(nowMs: number): number {
     const previous = this.previousMs;
-    this.previousMs = nowMs;
-    if (previous === undefined) return 0;
-    assert(nowMs >= previous, 'check times do not go backwards');
-    const gapMs = nowMs - previous;
+    if (previous === undefined) {
+      this.previousMs = nowMs;
+      return 0;
+    }
+    // A clock that steps backwards reads as standing still.
+    this.previousMs = Math.max(nowMs, previous);
+    const gapMs = Math.max(nowMs - previous, 0);
     if (gapMs <= this.stallFactor * this.intervalMs) return 0;
     const stalledMs = gapMs - this.intervalMs;
     this.stalledTotalMs += stalledMs;

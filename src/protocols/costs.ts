@@ -51,7 +51,34 @@ export function paxosCost(nodes: number): AnalyticCost {
   return { messages: 5 * (nodes - 1), messageDelays: nodes === 1 ? 0 : 5, stableWrites: 3 * nodes + 1 };
 }
 
+/**
+ * Multi-Paxos, one slot through a stable leader (no ticks in between), n replicas.
+ *   messages = (n-1) accept + (n-1) accepted + (n-1) commit = 3(n-1)
+ *              (the commit index rides on the next accept when there is one: with a busy
+ *              leader the commit messages disappear and the cost tends to 2(n-1) per slot)
+ *   delays   = 3 until every replica applied (the leader applies after 2)
+ *   writes   = n accept records + n commit records = 2n
+ * Batching divides all three by the number of commands per slot.
+ */
+export function multiPaxosSlotCost(replicas: number): AnalyticCost {
+  requireCount('replicas', replicas, 1);
+  return { messages: 3 * (replicas - 1), messageDelays: replicas === 1 ? 0 : 3, stableWrites: 2 * replicas };
+}
+
+/**
+ * Multi-Paxos election with empty logs and no contention, n replicas.
+ *   messages = (n-1) prepare + (n-1) promise + (n-1) heartbeat + (n-1) heartbeat-ack = 4(n-1)
+ *   delays   = 3 until every replica knows the leader (the leader knows after 2)
+ *   writes   = the candidate's promise to itself + (n-1) promises = n
+ */
+export function multiPaxosElectionCost(replicas: number): AnalyticCost {
+  requireCount('replicas', replicas, 1);
+  return { messages: 4 * (replicas - 1), messageDelays: replicas === 1 ? 0 : 3, stableWrites: replicas };
+}
+
 export const analyticMessages = {
   twoPc: twoPcCost,
   paxos: paxosCost,
+  multiPaxosSlot: multiPaxosSlotCost,
+  multiPaxosElection: multiPaxosElectionCost,
 };

@@ -1,0 +1,69 @@
+/**
+ * Wire messages, durable records and decisions of Multi-Paxos (Lamport, "Paxos Made Simple"
+ * section 3; van Renesse & Altinbuken, "Paxos Made Moderately Complex", 2015).
+ * One log slot holds a batch of commands; an empty batch is a no-op filling a gap.
+ */
+import type { Ballot } from './ballot.js';
+
+/** A slot's value as an acceptor holds it. `chosen` is true once it is known to be decided. */
+export interface MultiPaxosSlot {
+  index: number;
+  ballot: Ballot;
+  commands: unknown[];
+  chosen: boolean;
+}
+
+export interface MultiPaxosSnapshot {
+  index: number;
+  data: unknown;
+}
+
+export type MultiPaxosMessage =
+  /** Phase 1a for every slot from `fromIndex` on (the candidate's first unchosen slot). */
+  | { type: 'prepare'; ballot: Ballot; fromIndex: number }
+  /**
+   * Phase 1b: every slot the acceptor holds from `fromIndex` on, and its snapshot if that
+   * already covers `fromIndex` (compacted slots are chosen, but no longer listed).
+   */
+  | { type: 'promise'; ballot: Ballot; slots: MultiPaxosSlot[]; snapshot: MultiPaxosSnapshot | null }
+  /** Phase 2a for one slot; also carries the leader's commit index. */
+  | { type: 'accept'; ballot: Ballot; index: number; commands: unknown[]; commitIndex: number }
+  /** Phase 2b. */
+  | { type: 'accepted'; ballot: Ballot; index: number }
+  /** Refusal of `ballot`: the acceptor promised `promised`. Deposes a stale leader or candidate. */
+  | { type: 'nack'; ballot: Ballot; promised: Ballot }
+  /** The leader's commit index advanced (sent when no accept carries it). */
+  | { type: 'commit'; ballot: Ballot; commitIndex: number }
+  | { type: 'heartbeat'; ballot: Ballot; commitIndex: number }
+  | { type: 'heartbeat-ack'; ballot: Ballot; commitIndex: number }
+  /** A follower missing chosen slots asks the leader for them. */
+  | { type: 'catchup'; ballot: Ballot; fromIndex: number }
+  /** Chosen slots, leader -> lagging follower. */
+  | { type: 'entries'; ballot: Ballot; slots: MultiPaxosSlot[]; commitIndex: number }
+  /** The leader's snapshot, when the slots a follower misses were compacted. */
+  | { type: 'snapshot'; ballot: Ballot; snapshot: MultiPaxosSnapshot; commitIndex: number };
+
+export type MultiPaxosRecord =
+  /** The acceptor's promise (a candidate's promise to itself, too, before its prepare leaves). */
+  | { type: 'promise'; ballot: Ballot }
+  /** An accepted slot value (implies a promise of `ballot`). */
+  | { type: 'accept'; index: number; ballot: Ballot; commands: unknown[] }
+  /** A chosen slot value learned from the leader or from phase 1. */
+  | { type: 'chosen'; index: number; ballot: Ballot; commands: unknown[] }
+  /** Every slot up to `index` is chosen, and its value is the one held (accepted or chosen record). */
+  | { type: 'commit'; index: number }
+  /** Every slot up to `index` is folded into `data`; earlier records are obsolete. */
+  | { type: 'snapshot'; index: number; data: unknown };
+
+export type MultiPaxosDecision =
+  /** Apply `command`, the `offset`-th command of slot `index`. Reported once, in log order. */
+  | { kind: 'apply'; index: number; offset: number; command: unknown }
+  /**
+   * Replace the state machine with `snapshot`, which covers every slot up to `index`: after a
+   * restart (the last compacted state), or when a lagging replica installs the leader's.
+   */
+  | { kind: 'snapshot'; index: number; snapshot: unknown }
+  /** `snapshotEvery` slots were applied since the last compaction: call `compact(index, state)`. */
+  | { kind: 'snapshot-due'; index: number }
+  /** Proposals that never got a slot because this node stopped leading: definitely not applied. */
+  | { kind: 'dropped'; commands: unknown[] };

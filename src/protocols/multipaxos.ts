@@ -1,0 +1,520 @@
+/**
+ * Multi-Paxos for state-machine replication, as a pure core (one per replica).
+ *
+ * Roles. Every replica is an acceptor and a learner; one at a time leads. A replica whose
+ * election timer (electionTicks plus a random 0..electionTicks-1, from the injected Prng or one
+ * seeded by its address) expires without hearing a leader becomes a candidate: it promises
+ * itself a ballot above any it has seen (persisted before its prepares leave) and runs phase 1
+ * for every slot from its first unchosen one. With a majority of promises it becomes leader:
+ * it installs the newest snapshot a promiser sent (if its own log is behind it), marks slots
+ * reported chosen, and re-proposes every other slot up to the highest one reported, with the
+ * highest-ballot accepted value, or a no-op (empty batch) in a gap.
+ *
+ * Normal case. `propose(command)` queues the command at the leader (false elsewhere, with
+ * `leaderHint()`); when the host drains `ready()`, queued commands are cut into batches of at
+ * most `maxBatch`, one batch per new slot, while at most `maxInflight` slots await a majority.
+ * A slot accepted by a majority is chosen; the commit index (every slot up to it chosen) rides on
+ * the next accept, or on a `commit` message when no accept follows. A follower that learns the
+ * commit index marks the slots it accepted at the leader's ballot as chosen (a ballot proposes
+ * one value per slot), and fetches the others (`catchup` -> `entries`, or `snapshot` when the
+ * leader compacted them). Slots are applied in order, exactly once per incarnation of the host's
+ * state: after a restart the core hands back its snapshot, then re-applies the slots after it.
+ *
+ * Liveness. The leader sends heartbeats every `heartbeatTicks` (and re-sends accepts that have
+ * not reached a majority); it steps down when a higher ballot refuses it, or when it has not
+ * heard from a majority for `electionTicks` (check quorum), so a partitioned leader stops
+ * claiming leadership.
+ *
+ * Reads. There is no lease: a linearizable read goes through the log. The host proposes a read
+ * command and answers it when that command is applied; everything applied before it is visible.
+ *
+ * Persistence (the Ready rule makes each durable before the messages that depend on it): the
+ * promise, accepted slots, chosen slots learned from others, the commit index, snapshots.
+ */
+import { ConfigError } from '../core/errors.js';
+import { Prng } from '../core/prng.js';
+import { ballotEquals, BALLOT_ZERO, compareBallots } from './ballot.js';
+import type { Ballot } from './ballot.js';
+import { requireAddresses, requireNonEmptyString, requirePositiveInt } from './config.js';
+import { ReplicaLog } from './multipaxos-log.js';
+import { Outbox } from './types.js';
+import type { Ready } from './types.js';
+import type {
+  MultiPaxosDecision,
+  MultiPaxosMessage,
+  MultiPaxosRecord,
+  MultiPaxosSlot,
+  MultiPaxosSnapshot,
+} from './multipaxos-messages.js';
+
+export type {
+  MultiPaxosDecision,
+  MultiPaxosMessage,
+  MultiPaxosRecord,
+  MultiPaxosSlot,
+  MultiPaxosSnapshot,
+} from './multipaxos-messages.js';
+
+/** Commands the leader queues before `propose` refuses more. */
+export const MULTIPAXOS_PENDING_MAX = 10_000;
+/** Chosen slots sent to a lagging replica in one `entries` message. */
+export const MULTIPAXOS_CATCHUP_SLOTS_MAX = 256;
+
+export interface MultiPaxosConfig {
+  self: string;
+  /** Every replica, including `self`, in the same order everywhere. */
+  peers: string[];
+  /** Base election timeout; the real one is drawn from [electionTicks, 2 * electionTicks). */
+  electionTicks: number;
+  /** The leader's heartbeat (and accept re-send) period; must be below electionTicks. */
+  heartbeatTicks: number;
+  /** Commands per slot. */
+  maxBatch: number;
+  /** Slots proposed and not yet chosen, at most. */
+  maxInflight: number;
+  /** If set, a `snapshot-due` decision every this many applied slots. */
+  snapshotEvery?: number;
+  prng?: Prng;
+}
+
+export type MultiPaxosRole = 'follower' | 'candidate' | 'leader';
+
+interface Proposal {
+  commands: unknown[];
+  acks: Set<string>;
+  ageTicks: number;
+}
+
+export class MultiPaxos {
+  private readonly config: MultiPaxosConfig;
+  private readonly majority: number;
+  private readonly prng: Prng;
+  private readonly out = new Outbox<MultiPaxosMessage, MultiPaxosRecord, MultiPaxosDecision>();
+  private readonly log: ReplicaLog;
+
+  /** Acceptor: the highest ballot promised (durable). */
+  private promised: Ballot = BALLOT_ZERO;
+  /** The highest round seen anywhere, so the next campaign outbids it. */
+  private roundSeen = 0;
+
+  private role: MultiPaxosRole = 'follower';
+  /** Our ballot as candidate or leader. */
+  private ballot: Ballot = BALLOT_ZERO;
+  private leaderId: string | undefined = undefined;
+  private hint: string | undefined = undefined;
+  private electionElapsed = 0;
+  private electionTimeout: number;
+
+  // Candidate.
+  private readonly promises = new Map<string, { slots: MultiPaxosSlot[]; snapshot: MultiPaxosSnapshot | null }>();
+
+  // Leader.
+  private readonly proposals = new Map<number, Proposal>();
+  private pending: unknown[] = [];
+  private nextIndex = 1;
+  private heartbeatElapsed = 0;
+  private quorumElapsed = 0;
+  private readonly heardFrom = new Set<string>();
+  private commitSent = 0;
+
+  // Follower.
+  private knownCommit = 0;
+  private catchupWait = 0;
+
+  constructor(config: MultiPaxosConfig, recovered?: MultiPaxosRecord[]) {
+    requireNonEmptyString('self', config.self);
+    const peers = requireAddresses('peers', config.peers, 1);
+    if (!peers.includes(config.self)) throw new ConfigError('peers', 'a list that includes self', peers);
+    requirePositiveInt('electionTicks', config.electionTicks);
+    requirePositiveInt('heartbeatTicks', config.heartbeatTicks);
+    if (config.heartbeatTicks >= config.electionTicks) {
+      throw new ConfigError('heartbeatTicks', `fewer than electionTicks (${config.electionTicks})`, config.heartbeatTicks);
+    }
+    requirePositiveInt('maxBatch', config.maxBatch);
+    requirePositiveInt('maxInflight', config.maxInflight);
+    if (config.snapshotEvery !== undefined) requirePositiveInt('snapshotEvery', config.snapshotEvery);
+    this.config = { ...config, peers };
+    this.majority = Math.floor(peers.length / 2) + 1;
+    this.prng = config.prng ?? new Prng(`multipaxos:${config.self}`);
+    this.electionTimeout = this.drawElectionTimeout();
+    this.log = new ReplicaLog(this.out, config.snapshotEvery);
+    for (const record of recovered ?? []) {
+      if (record.type === 'promise') this.promised = maxOf(this.promised, record.ballot);
+      this.log.replay(record);
+    }
+    this.promised = this.log.highestAcceptedBallot(this.promised);
+    this.roundSeen = this.promised.round;
+    this.log.resume();
+  }
+
+  // Host API -----------------------------------------------------------------------------
+
+  /**
+   * Queues `command` for the log. False if this replica is not the leader (see `leaderHint()`)
+   * or its queue is full. True does not promise the command will be applied: a leader that
+   * loses leadership reports its unslotted commands as `dropped`, and a slotted command may or
+   * may not survive (the host dedupes retries, e.g. by client id and sequence number).
+   */
+  propose(command: unknown): boolean {
+    if (this.role !== 'leader' || this.pending.length >= MULTIPAXOS_PENDING_MAX) return false;
+    this.pending.push(command);
+    return true;
+  }
+
+  isLeader(): boolean {
+    return this.role === 'leader';
+  }
+
+  /** The leader this replica currently follows (itself if it leads), if it knows one. */
+  leader(): string | undefined {
+    return this.role === 'leader' ? this.config.self : this.leaderId;
+  }
+
+  /** Where to send proposals: the known leader, or the owner of the last higher ballot seen. */
+  leaderHint(): string | undefined {
+    return this.leader() ?? this.hint;
+  }
+
+  /** Starts an election now instead of waiting for the timer (tests; leadership transfer). */
+  campaign(): void {
+    this.stepDown(false);
+    this.roundSeen = Math.max(this.roundSeen, this.promised.round);
+    this.ballot = { round: this.roundSeen + 1, id: this.config.self };
+    this.roundSeen = this.ballot.round;
+    this.promised = this.ballot;
+    this.out.persist({ type: 'promise', ballot: this.ballot });
+    this.role = 'candidate';
+    this.leaderId = undefined;
+    this.promises.clear();
+    this.resetElectionTimer();
+    for (const p of this.config.peers) {
+      this.out.send(p, { type: 'prepare', ballot: this.ballot, fromIndex: this.log.commitIndex + 1 });
+    }
+  }
+
+  /** The host applied every slot up to `index` and `snapshot` is its state there. */
+  compact(index: number, snapshot: unknown): boolean {
+    return this.log.compact(index, snapshot);
+  }
+
+  status(): { role: MultiPaxosRole; ballot: Ballot; promised: Ballot; commitIndex: number; applied: number; snapshotIndex: number; lastIndex: number; pending: number; inflight: number } {
+    return {
+      role: this.role,
+      ballot: this.ballot,
+      promised: this.promised,
+      commitIndex: this.log.commitIndex,
+      applied: this.log.applied,
+      snapshotIndex: this.log.snapshotIndex,
+      lastIndex: this.log.lastIndex,
+      pending: this.pending.length,
+      inflight: this.proposals.size,
+    };
+  }
+
+  ready(): Ready<MultiPaxosMessage, MultiPaxosRecord, MultiPaxosDecision> {
+    this.flush();
+    return this.out.take();
+  }
+
+  hasReady(): boolean {
+    return this.out.has() || this.canFlush();
+  }
+
+  // Inputs -------------------------------------------------------------------------------
+
+  step(from: string, msg: MultiPaxosMessage): void {
+    switch (msg.type) {
+      case 'prepare':
+        return this.onPrepare(from, msg.ballot, msg.fromIndex);
+      case 'promise':
+        return this.onPromise(from, msg.ballot, msg.slots, msg.snapshot);
+      case 'accept':
+        return this.onAccept(from, msg);
+      case 'accepted':
+        return this.onAccepted(from, msg.ballot, msg.index);
+      case 'nack':
+        return this.onNack(msg.ballot, msg.promised);
+      case 'commit':
+      case 'heartbeat':
+        if (!this.followLeader(from, msg.ballot)) return;
+        if (msg.type === 'heartbeat') {
+          this.out.send(from, { type: 'heartbeat-ack', ballot: msg.ballot, commitIndex: this.log.commitIndex });
+        }
+        return this.learnCommit(from, msg.ballot, msg.commitIndex);
+      case 'heartbeat-ack':
+        if (this.role === 'leader' && ballotEquals(msg.ballot, this.ballot)) this.heardFrom.add(from);
+        return;
+      case 'catchup':
+        return this.onCatchup(from, msg.ballot, msg.fromIndex);
+      case 'entries':
+        // Chosen values are facts whatever ballot delivers them.
+        for (const slot of msg.slots) this.log.markChosen(slot.index, slot.ballot, slot.commands);
+        this.log.advanceCommit();
+        this.catchupWait = 0;
+        return this.afterCatchup(from, msg.ballot, msg.commitIndex);
+      case 'snapshot':
+        this.log.installSnapshot(msg.snapshot);
+        this.catchupWait = 0;
+        return this.afterCatchup(from, msg.ballot, msg.commitIndex);
+    }
+  }
+
+  tick(): void {
+    if (this.catchupWait > 0) this.catchupWait--;
+    if (this.role === 'leader') {
+      this.tickLeader();
+      return;
+    }
+    if (++this.electionElapsed >= this.electionTimeout) this.campaign();
+  }
+
+  // Acceptor -----------------------------------------------------------------------------
+
+  private onPrepare(from: string, ballot: Ballot, fromIndex: number): void {
+    if (compareBallots(ballot, this.promised) < 0) {
+      this.out.send(from, { type: 'nack', ballot, promised: this.promised });
+      return;
+    }
+    this.raisePromise(ballot);
+    if (from !== this.config.self) {
+      // Someone else is campaigning: give it a chance before competing.
+      this.leaderId = undefined;
+      this.hint = ballot.id;
+      this.resetElectionTimer();
+    }
+    const covered = this.log.snapshotIndex >= fromIndex;
+    this.out.send(from, {
+      type: 'promise',
+      ballot,
+      slots: this.log.slotsFrom(fromIndex),
+      snapshot: covered ? this.log.currentSnapshot() : null,
+    });
+  }
+
+  private onAccept(from: string, msg: Extract<MultiPaxosMessage, { type: 'accept' }>): void {
+    if (compareBallots(msg.ballot, this.promised) < 0) {
+      this.out.send(from, { type: 'nack', ballot: msg.ballot, promised: this.promised });
+      return;
+    }
+    if (compareBallots(msg.ballot, this.promised) > 0) {
+      this.promised = msg.ballot;
+      this.roundSeen = Math.max(this.roundSeen, msg.ballot.round);
+      // The accept record implies this promise, but a chosen slot writes no accept record.
+      if (this.log.isChosen(msg.index)) this.out.persist({ type: 'promise', ballot: msg.ballot });
+    }
+    this.followLeader(from, msg.ballot);
+    this.log.accept(msg.index, msg.ballot, msg.commands);
+    this.out.send(from, { type: 'accepted', ballot: msg.ballot, index: msg.index });
+    this.learnCommit(from, msg.ballot, msg.commitIndex);
+  }
+
+  private raisePromise(ballot: Ballot): void {
+    this.roundSeen = Math.max(this.roundSeen, ballot.round);
+    if (compareBallots(ballot, this.promised) <= 0) return;
+    this.promised = ballot;
+    this.out.persist({ type: 'promise', ballot });
+    if (this.role !== 'follower' && compareBallots(ballot, this.ballot) > 0) this.stepDown(true);
+  }
+
+  // Follower -----------------------------------------------------------------------------
+
+  /**
+   * A message from the leader of `ballot`. Returns false (and refuses it) if that ballot is
+   * stale; otherwise follows that leader, deposing ourselves if we led or campaigned lower.
+   */
+  private followLeader(from: string, ballot: Ballot): boolean {
+    if (compareBallots(ballot, this.promised) < 0) {
+      this.out.send(from, { type: 'nack', ballot, promised: this.promised });
+      return false;
+    }
+    this.roundSeen = Math.max(this.roundSeen, ballot.round);
+    if (this.role === 'leader' && ballotEquals(ballot, this.ballot)) return true;
+    if (this.role !== 'follower') this.stepDown(true);
+    this.leaderId = ballot.id;
+    this.electionElapsed = 0;
+    return true;
+  }
+
+  private learnCommit(from: string, ballot: Ballot, leaderCommit: number): void {
+    if (this.role === 'leader') return;
+    if (leaderCommit > this.knownCommit) this.knownCommit = leaderCommit;
+    this.log.learnCommit(ballot, leaderCommit);
+    this.log.advanceCommit();
+    if (this.log.commitIndex < this.knownCommit) this.requestCatchup(from, ballot);
+  }
+
+  private afterCatchup(from: string, ballot: Ballot, leaderCommit: number): void {
+    if (leaderCommit > this.knownCommit) this.knownCommit = leaderCommit;
+    if (this.role !== 'leader' && this.log.commitIndex < this.knownCommit) this.requestCatchup(from, ballot);
+  }
+
+  private requestCatchup(leader: string, ballot: Ballot): void {
+    if (this.catchupWait > 0) return;
+    this.catchupWait = 2 * this.config.heartbeatTicks;
+    this.out.send(leader, { type: 'catchup', ballot, fromIndex: this.log.commitIndex + 1 });
+  }
+
+  // Candidate ----------------------------------------------------------------------------
+
+  private onPromise(from: string, ballot: Ballot, slots: MultiPaxosSlot[], snapshot: MultiPaxosSnapshot | null): void {
+    if (this.role !== 'candidate' || !ballotEquals(ballot, this.ballot)) return;
+    this.promises.set(from, { slots, snapshot });
+    if (this.promises.size >= this.majority) this.becomeLeader();
+  }
+
+  private becomeLeader(): void {
+    // Slots a promiser compacted are chosen but no longer listed: take the newest snapshot.
+    let newest: MultiPaxosSnapshot | null = null;
+    for (const p of this.promises.values()) {
+      if (p.snapshot !== null && (newest === null || p.snapshot.index > newest.index)) newest = p.snapshot;
+    }
+    if (newest !== null) this.log.installSnapshot(newest);
+
+    const best = new Map<number, MultiPaxosSlot>();
+    let highest = this.log.lastIndex;
+    for (const p of this.promises.values()) {
+      for (const slot of p.slots) {
+        highest = Math.max(highest, slot.index);
+        const seen = best.get(slot.index);
+        if (seen === undefined || (slot.chosen && !seen.chosen) || (!seen.chosen && compareBallots(slot.ballot, seen.ballot) > 0)) {
+          best.set(slot.index, slot);
+        }
+      }
+    }
+    this.role = 'leader';
+    this.leaderId = this.config.self;
+    this.promises.clear();
+    this.proposals.clear();
+    this.heardFrom.clear();
+    this.heartbeatElapsed = 0;
+    this.quorumElapsed = 0;
+    this.commitSent = 0;
+    for (let i = this.log.commitIndex + 1; i <= highest; i++) {
+      const slot = best.get(i);
+      if (slot !== undefined && slot.chosen) {
+        this.log.markChosen(i, slot.ballot, slot.commands);
+      } else if (!this.log.isChosen(i)) {
+        this.proposeSlot(i, slot === undefined ? [] : slot.commands);
+      }
+    }
+    this.nextIndex = highest + 1;
+    this.log.advanceCommit();
+    this.broadcastHeartbeat();
+  }
+
+  // Leader -------------------------------------------------------------------------------
+
+  private proposeSlot(index: number, commands: unknown[]): void {
+    this.proposals.set(index, { commands, acks: new Set(), ageTicks: 0 });
+    for (const p of this.config.peers) {
+      this.out.send(p, { type: 'accept', ballot: this.ballot, index, commands, commitIndex: this.log.commitIndex });
+    }
+    this.commitSent = this.log.commitIndex;
+  }
+
+  private onAccepted(from: string, ballot: Ballot, index: number): void {
+    if (this.role !== 'leader' || !ballotEquals(ballot, this.ballot)) return;
+    this.heardFrom.add(from);
+    const proposal = this.proposals.get(index);
+    if (proposal === undefined) return;
+    proposal.acks.add(from);
+    if (proposal.acks.size < this.majority) return;
+    this.proposals.delete(index);
+    this.log.markChosen(index, this.ballot, proposal.commands);
+    this.log.advanceCommit();
+  }
+
+  private onCatchup(from: string, ballot: Ballot, fromIndex: number): void {
+    if (this.role !== 'leader') return;
+    if (ballotEquals(ballot, this.ballot)) this.heardFrom.add(from);
+    if (fromIndex <= this.log.snapshotIndex) {
+      this.out.send(from, { type: 'snapshot', ballot: this.ballot, snapshot: this.log.currentSnapshot(), commitIndex: this.log.commitIndex });
+      return;
+    }
+    const slots = this.log.committedFrom(fromIndex, MULTIPAXOS_CATCHUP_SLOTS_MAX);
+    if (slots.length > 0) {
+      this.out.send(from, { type: 'entries', ballot: this.ballot, slots, commitIndex: this.log.commitIndex });
+    }
+  }
+
+  private onNack(ballot: Ballot, promised: Ballot): void {
+    this.roundSeen = Math.max(this.roundSeen, promised.round);
+    if (this.role === 'follower' || !ballotEquals(ballot, this.ballot)) return;
+    if (compareBallots(promised, this.ballot) <= 0) return;
+    this.hint = promised.id;
+    this.stepDown(true);
+  }
+
+  private tickLeader(): void {
+    if (++this.heartbeatElapsed >= this.config.heartbeatTicks) {
+      this.heartbeatElapsed = 0;
+      this.broadcastHeartbeat();
+    }
+    for (const [index, proposal] of this.proposals) {
+      if (++proposal.ageTicks < this.config.heartbeatTicks) continue;
+      proposal.ageTicks = 0;
+      for (const p of this.config.peers) {
+        if (proposal.acks.has(p)) continue;
+        this.out.send(p, { type: 'accept', ballot: this.ballot, index, commands: proposal.commands, commitIndex: this.log.commitIndex });
+      }
+    }
+    if (++this.quorumElapsed >= this.config.electionTicks) {
+      this.quorumElapsed = 0;
+      const heard = this.heardFrom.size + (this.heardFrom.has(this.config.self) ? 0 : 1);
+      this.heardFrom.clear();
+      if (heard < this.majority) this.stepDown(true);
+    }
+  }
+
+  private broadcastHeartbeat(): void {
+    for (const p of this.config.peers) {
+      if (p !== this.config.self) this.out.send(p, { type: 'heartbeat', ballot: this.ballot, commitIndex: this.log.commitIndex });
+    }
+    this.commitSent = this.log.commitIndex;
+  }
+
+  /** Cuts queued commands into new slots while the window allows; announces commit progress. */
+  private flush(): void {
+    if (this.role !== 'leader') return;
+    while (this.pending.length > 0 && this.proposals.size < this.config.maxInflight) {
+      const batch = this.pending.splice(0, this.config.maxBatch);
+      this.proposeSlot(this.nextIndex++, batch);
+    }
+    if (this.log.commitIndex > this.commitSent) {
+      for (const p of this.config.peers) {
+        if (p !== this.config.self) this.out.send(p, { type: 'commit', ballot: this.ballot, commitIndex: this.log.commitIndex });
+      }
+      this.commitSent = this.log.commitIndex;
+    }
+  }
+
+  private canFlush(): boolean {
+    if (this.role !== 'leader') return false;
+    return (this.pending.length > 0 && this.proposals.size < this.config.maxInflight) || this.log.commitIndex > this.commitSent;
+  }
+
+  private stepDown(resetTimer: boolean): void {
+    if (this.role === 'leader' && this.pending.length > 0) {
+      this.out.decide({ kind: 'dropped', commands: this.pending });
+    }
+    this.pending = [];
+    this.proposals.clear();
+    this.promises.clear();
+    if (this.role === 'leader') this.leaderId = undefined;
+    this.role = 'follower';
+    if (resetTimer) this.resetElectionTimer();
+  }
+
+  private resetElectionTimer(): void {
+    this.electionElapsed = 0;
+    this.electionTimeout = this.drawElectionTimeout();
+  }
+
+  private drawElectionTimeout(): number {
+    return this.config.electionTicks + this.prng.int(this.config.electionTicks);
+  }
+}
+
+function maxOf(a: Ballot, b: Ballot): Ballot {
+  return compareBallots(a, b) >= 0 ? a : b;
+}

@@ -1,0 +1,345 @@
+/**
+ * Scripted tests of Multi-Paxos for state-machine replication ("Paxos Made Simple" section 3;
+ * "Paxos Made Moderately Complex"): election, the steady state with batching and pipelining,
+ * failover, catch-up from the log and from a snapshot, and a seeded randomized run.
+ */
+import test from 'ava';
+import { Prng } from '../src/core/prng.js';
+import { MultiPaxos } from '../src/protocols/multipaxos.js';
+import type { MultiPaxosConfig, MultiPaxosDecision, MultiPaxosMessage, MultiPaxosRecord } from '../src/protocols/multipaxos.js';
+import { analyticMessages } from '../src/protocols/costs.js';
+import { Net } from './protocols-net.js';
+
+const ELECTION = 10;
+const HEARTBEAT = 3;
+
+interface HostState {
+  /** The state machine: every command applied, in order. */
+  state: string[];
+  /** The last position applied in this incarnation, as index * 1e6 + offset. */
+  last: number;
+  snapshots: number;
+}
+
+/** A replicated cluster with a host per replica that checks what it is asked to apply. */
+class Cluster {
+  readonly hosts = new Map<string, HostState>();
+  readonly violations: string[] = [];
+  /** Global agreement: what each log position holds, and where each command sits. */
+  private readonly atPosition = new Map<string, string>();
+  private readonly positionOf = new Map<string, string>();
+  readonly net: Net<MultiPaxosMessage, MultiPaxosRecord, MultiPaxosDecision, MultiPaxos>;
+  readonly ids: string[];
+
+  constructor(n: number, opts: Partial<MultiPaxosConfig> & { seed?: number } = {}) {
+    this.ids = Array.from({ length: n }, (_, i) => `r${i + 1}`);
+    const { seed, ...overrides } = opts;
+    this.net = new Net<MultiPaxosMessage, MultiPaxosRecord, MultiPaxosDecision, MultiPaxos>({
+      ids: this.ids,
+      make: (id, recovered) => {
+        this.hosts.set(id, { state: [], last: 0, snapshots: 0 }); // a restarted host lost its memory
+        return new MultiPaxos(
+          {
+            self: id,
+            peers: this.ids,
+            electionTicks: ELECTION,
+            heartbeatTicks: HEARTBEAT,
+            maxBatch: 4,
+            maxInflight: 4,
+            ...(seed === undefined ? {} : { prng: new Prng(`${seed}:${id}`) }),
+            ...overrides,
+          },
+          recovered,
+        );
+      },
+      onDecision: (id, core, d) => this.onDecision(id, core, d),
+    });
+  }
+
+  private onDecision(id: string, core: MultiPaxos, d: MultiPaxosDecision): void {
+    const host = this.hosts.get(id)!;
+    switch (d.kind) {
+      case 'apply': {
+        const position = d.index * 1e6 + d.offset;
+        if (position <= host.last) this.violations.push(`${id} applied ${d.index}.${d.offset} after ${host.last}`);
+        host.last = position;
+        const key = `${d.index}.${d.offset}`;
+        const command = String(d.command);
+        const there = this.atPosition.get(key);
+        if (there !== undefined && there !== command) this.violations.push(`${key}: ${id} applied ${command}, another ${there}`);
+        this.atPosition.set(key, command);
+        const where = this.positionOf.get(command);
+        if (where !== undefined && where !== key) this.violations.push(`${command} applied at ${where} and at ${key}`);
+        this.positionOf.set(command, key);
+        host.state.push(command);
+        return;
+      }
+      case 'snapshot':
+        host.state = [...(d.snapshot as string[])];
+        host.last = d.index * 1e6 + 1e6 - 1;
+        host.snapshots++;
+        return;
+      case 'snapshot-due':
+        core.compact(d.index, [...host.state]);
+        return;
+      case 'dropped':
+        return;
+    }
+  }
+
+  core(id: string): MultiPaxos {
+    return this.net.core(id);
+  }
+
+  leaders(): string[] {
+    return this.ids.filter((id) => !this.net.down.has(id) && this.core(id).isLeader());
+  }
+
+  elect(id: string): void {
+    this.net.act(id, (c) => c.campaign());
+    this.net.stabilize();
+  }
+
+  propose(id: string, ...commands: string[]): void {
+    this.net.act(id, (c) => {
+      for (const command of commands) if (!c.propose(command)) throw new Error(`${id} refused ${command}`);
+    });
+  }
+
+  state(id: string): string[] {
+    return this.hosts.get(id)!.state;
+  }
+}
+
+function range(prefix: string, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+}
+
+test('election then one slot: costs match the analytic counts', (t) => {
+  for (const n of [1, 3, 5]) {
+    const c = new Cluster(n);
+    c.net.act('r1', (core) => core.campaign());
+    const electionRounds = c.net.stabilize();
+    t.true(c.core('r1').isLeader());
+    for (const id of c.ids) t.is(c.core(id).leader(), 'r1', `${id} knows the leader, n=${n}`);
+    const election = analyticMessages.multiPaxosElection(n);
+    t.is(c.net.remoteSent, election.messages, `election messages, n=${n}`);
+    t.is(c.net.persisted, election.stableWrites, `election writes, n=${n}`);
+    t.is(Math.max(0, electionRounds - 1), election.messageDelays, `election delays (the last round only carries acks), n=${n}`);
+
+    const [sent, persisted] = [c.net.remoteSent, c.net.persisted];
+    c.propose('r1', 'a', 'b', 'c'); // one batch, one slot
+    const start = c.net.round;
+    c.net.stabilize();
+    for (const id of c.ids) t.deepEqual(c.state(id), ['a', 'b', 'c'], `${id}, n=${n}`);
+    const slot = analyticMessages.multiPaxosSlot(n);
+    t.is(c.net.remoteSent - sent, slot.messages, `slot messages, n=${n}`);
+    t.is(c.net.persisted - persisted, slot.stableWrites, `slot writes, n=${n}`);
+    const lastApply = Math.max(...c.net.events.filter((e) => e.decision.kind === 'apply').map((e) => e.round));
+    t.is(lastApply - start, slot.messageDelays, `slot delays, n=${n}`);
+    t.deepEqual(c.net.decisionsOf('r1').filter((d) => d.kind === 'apply').map((d) => d.kind === 'apply' && [d.index, d.offset]), [[1, 0], [1, 1], [1, 2]]);
+    t.deepEqual(c.violations, []);
+  }
+});
+
+test('a follower refuses proposals and names the leader', (t) => {
+  const c = new Cluster(3);
+  c.elect('r2');
+  t.false(c.core('r1').propose('x'));
+  t.is(c.core('r1').leaderHint(), 'r2');
+  t.is(c.core('r3').leader(), 'r2');
+});
+
+test('batching and pipelining: at most maxBatch commands per slot, maxInflight slots in flight', (t) => {
+  const c = new Cluster(3, { maxBatch: 2, maxInflight: 2 });
+  c.elect('r1');
+  c.propose('r1', ...range('c', 11));
+  let maxInflight = 0;
+  while (c.net.queue.length > 0) {
+    maxInflight = Math.max(maxInflight, c.core('r1').status().inflight);
+    c.net.deliverRound();
+  }
+  t.is(maxInflight, 2);
+  for (const id of c.ids) t.deepEqual(c.state(id), range('c', 11));
+  const slots = c.net.decisionsOf('r2').filter((d) => d.kind === 'apply').map((d) => (d.kind === 'apply' ? d.index : 0));
+  t.deepEqual(slots, [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6]);
+  t.deepEqual(c.violations, []);
+});
+
+test('leader failover: the new leader re-proposes accepted values and fills gaps with no-ops', (t) => {
+  const c = new Cluster(3);
+  c.elect('r1');
+  c.propose('r1', 'a');
+  c.net.stabilize(); // slot 1 = [a], everywhere
+  c.propose('r1', 'b'); // slot 2
+  c.net.act('r1', () => undefined);
+  c.propose('r1', 'c'); // slot 3
+  c.net.act('r1', () => undefined);
+  // Slot 2's accepts are lost; slot 3's reaches r2 only. Then the leader dies.
+  c.net.dropWhere((m) => m.msg.type === 'accept' && m.msg.index === 2);
+  c.net.deliverWhere((m) => m.msg.type === 'accept' && m.msg.index === 3 && m.to === 'r2');
+  c.net.crash('r1');
+  c.net.stabilize();
+  t.deepEqual(c.state('r2'), ['a']);
+  // r2 or r3 times out and takes over; phase 1 sees [c] at slot 3 (in r2's promise).
+  for (let i = 0; i < 4 * ELECTION && c.leaders().length === 0; i++) c.net.run(1);
+  const [leader] = c.leaders();
+  t.truthy(leader);
+  t.not(leader, 'r1');
+  c.net.run(1);
+  for (const id of ['r2', 'r3']) t.deepEqual(c.state(id), ['a', 'c'], `${id}: slot 2 is a no-op, slot 3 kept c`);
+  c.propose(leader!, 'd');
+  c.net.stabilize();
+  for (const id of ['r2', 'r3']) t.deepEqual(c.state(id), ['a', 'c', 'd']);
+  // The old leader restarts: it re-applies its committed prefix, then catches up.
+  c.net.restart('r1');
+  t.deepEqual(c.state('r1'), ['a']);
+  c.net.run(2 * HEARTBEAT);
+  t.deepEqual(c.state('r1'), ['a', 'c', 'd']);
+  t.deepEqual(c.violations, []);
+});
+
+test('a lagging replica catches up from the leader log, in bounded chunks', (t) => {
+  const c = new Cluster(3, { maxBatch: 1, maxInflight: 8 });
+  c.elect('r1');
+  c.net.isolate('r3');
+  for (let i = 0; i < 40; i++) {
+    c.propose('r1', `x${i}`);
+    c.net.stabilize();
+  }
+  t.is(c.state('r2').length, 40);
+  t.deepEqual(c.state('r3'), []);
+  c.net.heal();
+  c.net.run(HEARTBEAT);
+  t.deepEqual(c.state('r3'), range('x', 40));
+  t.true((c.net.sentByType['entries'] ?? 0) >= 1);
+  t.deepEqual(c.violations, []);
+});
+
+test('a replica behind the leader snapshot installs it, then the slots after it', (t) => {
+  const c = new Cluster(3, { maxBatch: 1, snapshotEvery: 5 });
+  c.elect('r1');
+  c.net.isolate('r3');
+  for (let i = 0; i < 23; i++) {
+    c.propose('r1', `x${i}`);
+    c.net.stabilize();
+  }
+  t.is(c.core('r1').status().snapshotIndex, 20, 'the leader compacted through slot 20');
+  c.net.heal();
+  c.net.run(HEARTBEAT);
+  t.deepEqual(c.state('r3'), range('x', 23));
+  t.is(c.hosts.get('r3')!.snapshots, 1);
+  t.deepEqual(c.net.decisionsOf('r3').filter((d) => d.kind === 'snapshot').map((d) => d.kind === 'snapshot' && d.index), [20]);
+  // Restarting hands the host its own latest snapshot, then the committed slots after it.
+  c.net.crash('r3');
+  c.net.restart('r3');
+  t.deepEqual(c.state('r3'), range('x', 23));
+  t.deepEqual(c.violations, []);
+});
+
+test('a partitioned leader steps down (check quorum); its unreplicated proposals are never applied', (t) => {
+  const c = new Cluster(5);
+  c.elect('r1');
+  c.propose('r1', 'a');
+  c.net.stabilize();
+  c.net.isolate('r1');
+  c.propose('r1', 'lost');
+  c.net.stabilize();
+  for (let i = 0; i < 4 * ELECTION && (c.core('r1').isLeader() || c.leaders().length === 0); i++) c.net.run(1);
+  t.false(c.core('r1').isLeader(), 'no quorum: stepped down');
+  const [leader] = c.leaders();
+  t.truthy(leader);
+  c.propose(leader!, 'b');
+  c.net.stabilize();
+  c.net.heal();
+  c.net.run(3 * HEARTBEAT);
+  for (const id of c.ids) t.deepEqual(c.state(id), ['a', 'b'], id);
+  t.is(c.core('r1').leader(), leader);
+  t.deepEqual(c.violations, []);
+});
+
+test('dueling candidates: the lower ballot is refused and one leader emerges', (t) => {
+  const c = new Cluster(3);
+  c.net.act('r1', (core) => core.campaign());
+  c.net.act('r2', (core) => core.campaign());
+  c.net.stabilize();
+  t.deepEqual(c.leaders(), ['r2'], 'ballot 1.r2 outbids 1.r1');
+  t.true((c.net.sentByType['nack'] ?? 0) > 0);
+  c.propose('r2', 'x');
+  c.net.stabilize();
+  for (const id of c.ids) t.deepEqual(c.state(id), ['x']);
+});
+
+interface ChaosResult {
+  violations: string[];
+  applied: number;
+}
+
+function chaos(seed: number, steps: number): ChaosResult {
+  const prng = new Prng(seed);
+  const c = new Cluster(5, { seed, maxBatch: 3, maxInflight: 3, snapshotEvery: 7 });
+  let next = 0;
+  for (let step = 0; step < steps; step++) {
+    const r = prng.next();
+    const up = c.ids.filter((id) => !c.net.down.has(id));
+    if (r < 0.55) {
+      c.net.randomDeliver(prng, { drop: 0.15, duplicate: 0.05 });
+    } else if (r < 0.8) {
+      c.net.tick(1, [prng.pick(up)]);
+    } else if (r < 0.92) {
+      const leaders = c.leaders();
+      if (leaders.length > 0) {
+        const id = prng.pick(leaders);
+        c.net.act(id, (core) => core.propose(`cmd${next++}`));
+      }
+    } else if (r < 0.95) {
+      if (c.net.down.size < 2) c.net.crash(prng.pick(up));
+    } else if (r < 0.98) {
+      const down = c.ids.filter((id) => c.net.down.has(id));
+      if (down.length > 0) c.net.restart(prng.pick(down));
+    } else if (r < 0.99) {
+      c.net.isolate(prng.pick(c.ids));
+    } else {
+      c.net.heal();
+    }
+  }
+  // Liveness phase: everyone up, no faults. A final command must reach every replica; the host
+  // retries it under a new id if the leader that took it is deposed before it is applied.
+  c.net.heal();
+  for (const id of c.ids) if (c.net.down.has(id)) c.net.restart(id);
+  const isFinal = (cmd: string | undefined): boolean => cmd !== undefined && cmd.startsWith('final');
+  const settled = (): boolean =>
+    c.ids.every((id) => c.state(id).some(isFinal) && c.state(id).length === c.state('r1').length);
+  let attempts = 0;
+  let sinceAttempt = Infinity;
+  for (let i = 0; i < 60 * ELECTION && !settled(); i++) {
+    const [leader] = c.leaders();
+    if (leader !== undefined && sinceAttempt > 2 * ELECTION && !c.state(leader).some(isFinal)) {
+      c.net.act(leader, (core) => core.propose(`final-${attempts++}`));
+      sinceAttempt = 0;
+    }
+    sinceAttempt++;
+    c.net.run(1);
+  }
+  const violations = [...c.violations];
+  const reference = c.state('r1');
+  for (const id of c.ids) {
+    if (!c.state(id).some(isFinal)) violations.push(`liveness: ${id} never applied a final command`);
+    else if (JSON.stringify(c.state(id)) !== JSON.stringify(reference)) violations.push(`${id}'s state differs from r1's`);
+  }
+  return { violations, applied: reference.length };
+}
+
+test('randomized: drops, duplicates, reordering, partitions, crashes and restarts keep replicas in agreement', (t) => {
+  const base = Number(process.env['MERIDIAN_SEED'] ?? 7100);
+  const seeds = Number(process.env['MERIDIAN_SEEDS'] ?? 25);
+  t.log(`seeds ${base}..${base + seeds - 1} (MERIDIAN_SEED and MERIDIAN_SEEDS move and widen the window)`);
+  let applied = 0;
+  for (let seed = base; seed < base + seeds; seed++) {
+    const result = chaos(seed, 2500);
+    t.deepEqual(result.violations, [], `seed ${seed}`);
+    applied += result.applied;
+  }
+  t.log(`commands applied on every replica, over all seeds: ${applied}`);
+  t.true(applied > seeds * 20, 'the runs made progress');
+});

@@ -76,7 +76,28 @@ export function multiPaxosElectionCost(replicas: number): AnalyticCost {
   return { messages: 4 * (replicas - 1), messageDelays: replicas === 1 ? 0 : 3, stableWrites: replicas };
 }
 
+/**
+ * Paxos Commit, N RMs, 2F+1 acceptors, a coordinator (leader) that is not an RM, every vote
+ * yes; `acceptorsWithLeader` (0 or 1) acceptors share the leader's address, the others are on
+ * nodes of their own. No bundling: each acceptor sends one phase 2b per instance.
+ *   messages = N prepare + N(2F+1) phase 2a + N(2F+1-c) phase 2b + N outcome = N(4F+4-c)
+ *              (F = 0, c = 1: 3N, the messages of 2PC without its acks)
+ *   delays   = 4: prepare, 2a, 2b, outcome; 3 when the 2b is local (F = 0, c = 1)
+ *   writes   = N prepared records + N(2F+1) accepted records + N decided records = N(2F+3)
+ */
+export function paxosCommitCost(rms: number, f: number, acceptorsWithLeader: 0 | 1 = 0): AnalyticCost {
+  requireCount('rms', rms, 1);
+  requireCount('f', f, 0);
+  const c = acceptorsWithLeader;
+  return {
+    messages: rms * (4 * f + 4 - c),
+    messageDelays: f === 0 && c === 1 ? 3 : 4,
+    stableWrites: rms * (2 * f + 3),
+  };
+}
+
 export const analyticMessages = {
+  paxosCommit: paxosCommitCost,
   twoPc: twoPcCost,
   paxos: paxosCost,
   multiPaxosSlot: multiPaxosSlotCost,

@@ -1,0 +1,58 @@
+/**
+ * Wire messages, durable records and decisions of Paxos Commit (Gray & Lamport, "Consensus on
+ * Transaction Commit", 2004). One Paxos instance per resource manager (RM) decides whether that
+ * RM is `prepared` or `aborted`; the transaction commits iff every instance chose `prepared`.
+ */
+import type { Ballot } from './ballot.js';
+
+export type PaxosCommitValue = 'prepared' | 'aborted';
+
+export interface PaxosCommitAccepted {
+  ballot: Ballot;
+  value: PaxosCommitValue;
+}
+
+export type PaxosCommitMessage =
+  /** Leader -> RM: the transaction's RMs, acceptors and leader travel with it. */
+  | { type: 'prepare'; txn: string; rms: string[]; payload: unknown }
+  /**
+   * Phase 2a for instance `rm`. At ballot 0 the RM itself sends it (the fast path, allowed
+   * because ballot 0 belongs to the RM alone); at higher ballots a (recovery) leader does.
+   * `leader` is where acceptors send their phase 2b.
+   */
+  | { type: 'phase2a'; txn: string; rm: string; ballot: Ballot; value: PaxosCommitValue; leader: string; rms: string[] }
+  /** Phase 2b, acceptor -> leader. */
+  | { type: 'phase2b'; txn: string; rm: string; ballot: Ballot; value: PaxosCommitValue }
+  /** Phase 1a for every instance of the transaction at once (one ballot for all). */
+  | { type: 'phase1a'; txn: string; ballot: Ballot; rms: string[] }
+  /** Phase 1b: what the acceptor accepted in each instance (null: nothing). */
+  | { type: 'phase1b'; txn: string; ballot: Ballot; accepted: { rm: string; accepted: PaxosCommitAccepted | null }[] }
+  /** The acceptor promised a higher ballot for this transaction. */
+  | { type: 'nack'; txn: string; ballot: Ballot; promised: Ballot }
+  /** The decided outcome, leader -> every RM (and the coordinator that began the transaction). */
+  | { type: 'outcome'; txn: string; commit: boolean };
+
+export type PaxosCommitRecord =
+  /** Acceptor: forced before its phase 1b leaves. */
+  | { type: 'promise'; txn: string; ballot: Ballot }
+  /** Acceptor: forced before its phase 2b leaves. */
+  | { type: 'accepted'; txn: string; rm: string; ballot: Ballot; value: PaxosCommitValue }
+  /** RM: forced before its `prepared` phase 2a leaves (the payload it will apply on commit). */
+  | { type: 'prepared'; txn: string; coordinator: string; rms: string[]; payload: unknown }
+  | { type: 'decided'; txn: string; commit: boolean }
+  /**
+   * RM: forced before an `aborted` phase 2a leaves (vote no, or vote timeout), so that a restarted
+   * RM never proposes a second, different value at its ballot 0.
+   */
+  | { type: 'aborted'; txn: string; coordinator: string; rms: string[] }
+  /** Leader: the round it runs phase 1 with, forced first, so a restarted leader never reuses it. */
+  | { type: 'round'; txn: string; round: number };
+
+export type PaxosCommitDecision =
+  /** RM: the host must answer with `vote(txn, yes)`. */
+  | { kind: 'prepare'; txn: string; payload: unknown }
+  /** RM: the outcome for this RM's part. */
+  | { kind: 'commit'; txn: string; payload: unknown }
+  | { kind: 'abort'; txn: string; payload: unknown; reason: 'outcome' | 'vote-no' | 'timeout' }
+  /** Leader (the coordinator that began it, or a recovery leader): the transaction's outcome. */
+  | { kind: 'outcome'; txn: string; commit: boolean };

@@ -1,0 +1,463 @@
+/**
+ * Paxos Commit (Gray & Lamport, "Consensus on Transaction Commit", 2004), as one pure core per
+ * node. A node plays any mix of three roles:
+ *
+ * - RM (resource manager, the participant): gets `prepare` from the leader, asks its host
+ *   (decision `prepare`; the host answers `vote(txn, yes)`), forces its prepared record, and
+ *   sends phase 2a with ballot 0 for its own instance straight to the acceptors (the fast path:
+ *   ballot 0 belongs to the RM alone, so it needs no phase 1). An RM that has not voted within
+ *   `voteTimeoutTicks` aborts on its own. A prepared RM that has not learned the outcome within
+ *   `recoveryTicks` (plus a random extra, so RMs do not all start at once) becomes a recovery
+ *   leader for the transaction.
+ * - Acceptor (if `self` is in `acceptors`, 2F+1 of them): one Paxos acceptor per transaction
+ *   and RM instance (a single promise per transaction, since phase 1 always covers every
+ *   instance); forces promises and accepted values before replying; sends phase 2b to the
+ *   leader named in the phase 2a.
+ * - Leader: the coordinator that called `begin`, or a recovery leader (`recover`, or an RM
+ *   that timed out). It counts phase 2b messages; an instance is chosen when F+1 acceptors
+ *   accepted it at one ballot. Commit iff every instance chose `prepared`; abort as soon as one
+ *   chose `aborted`. If the fast path has not decided within `leaderTimeoutTicks`, the leader
+ *   runs phase 1 with a higher ballot for the transaction and proposes, per instance, the
+ *   highest-ballot value a majority reported, or `aborted` where none was accepted. That is
+ *   what makes Paxos Commit non-blocking: any node can finish a transaction whose leader died,
+ *   as long as F+1 acceptors are up. The leader writes nothing but the round of its ballot.
+ *
+ * With F = 0 (one acceptor, on the coordinator's node) the messages are those of 2PC and the
+ * coordinator's node is again a single point of blocking.
+ */
+import { assert } from '../core/assert.js';
+import { ValidationError } from '../core/errors.js';
+import { Prng } from '../core/prng.js';
+import { ballotEquals, BALLOT_ZERO, compareBallots, formatBallot } from './ballot.js';
+import type { Ballot } from './ballot.js';
+import { requireAddresses, requireNonEmptyString, requirePositiveInt } from './config.js';
+import { Outbox } from './types.js';
+import type { Ready } from './types.js';
+import type {
+  PaxosCommitAccepted,
+  PaxosCommitDecision,
+  PaxosCommitMessage,
+  PaxosCommitRecord,
+  PaxosCommitValue,
+} from './paxoscommit-messages.js';
+
+export type {
+  PaxosCommitAccepted,
+  PaxosCommitDecision,
+  PaxosCommitMessage,
+  PaxosCommitRecord,
+  PaxosCommitValue,
+} from './paxoscommit-messages.js';
+
+/**
+ * Transactions an acceptor or RM remembers; beyond it the oldest is forgotten. Forgetting an
+ * acceptor's state for a transaction still in progress would be unsafe, so the bound is far
+ * above the number of transactions a cluster keeps open at once.
+ */
+export const PAXOS_COMMIT_REMEMBERED_TXNS_MAX = 100_000;
+
+export interface PaxosCommitConfig {
+  self: string;
+  /** The 2F+1 acceptors, the same list on every node. */
+  acceptors: string[];
+  /** RM: abort unilaterally if the host has not voted this many ticks after the prepare. */
+  voteTimeoutTicks: number;
+  /** Leader: run phase 1 (higher ballot) if the transaction is undecided after this many ticks. */
+  leaderTimeoutTicks: number;
+  /** RM: prepared with no outcome for recoveryTicks + random(recoveryTicks): lead a recovery. */
+  recoveryTicks: number;
+  prng?: Prng;
+}
+
+interface AcceptorTxn {
+  promised: Ballot;
+  accepted: Map<string, PaxosCommitAccepted>;
+}
+
+type RmPhase = 'voting' | 'prepared' | 'committed' | 'aborted';
+
+interface RmTxn {
+  phase: RmPhase;
+  coordinator: string;
+  rms: string[];
+  payload: unknown;
+  elapsedTicks: number;
+  timeoutTicks: number;
+}
+
+type LeaderPhase = 'fast' | 'phase1' | 'phase2' | 'backoff';
+
+interface LeaderTxn {
+  rms: string[];
+  /** Who began the transaction: told the outcome even if it is not an RM. */
+  coordinator: string;
+  phase: LeaderPhase;
+  ballot: Ballot;
+  roundSeen: number;
+  /** Per instance, per ballot: the value and the acceptors that accepted it. */
+  tallies: Map<string, Map<string, { value: PaxosCommitValue; acceptors: Set<string> }>>;
+  chosen: Map<string, PaxosCommitValue>;
+  promises: Map<string, Map<string, PaxosCommitAccepted | null>>;
+  elapsedTicks: number;
+  backoffTicks: number;
+}
+
+export class PaxosCommitNode {
+  private readonly config: PaxosCommitConfig;
+  private readonly quorum: number;
+  private readonly prng: Prng;
+  private readonly out = new Outbox<PaxosCommitMessage, PaxosCommitRecord, PaxosCommitDecision>();
+  private readonly acceptorTxns = new Map<string, AcceptorTxn>();
+  private readonly rmTxns = new Map<string, RmTxn>();
+  private readonly leaderTxns = new Map<string, LeaderTxn>();
+  /** Highest phase-1 round this node used per transaction (durable). */
+  private readonly roundsUsed = new Map<string, number>();
+
+  constructor(config: PaxosCommitConfig, recovered?: PaxosCommitRecord[]) {
+    requireNonEmptyString('self', config.self);
+    const acceptors = requireAddresses('acceptors', config.acceptors, 1);
+    requirePositiveInt('voteTimeoutTicks', config.voteTimeoutTicks);
+    requirePositiveInt('leaderTimeoutTicks', config.leaderTimeoutTicks);
+    requirePositiveInt('recoveryTicks', config.recoveryTicks);
+    this.config = { ...config, acceptors };
+    this.quorum = Math.floor(acceptors.length / 2) + 1;
+    this.prng = config.prng ?? new Prng(`paxoscommit:${config.self}`);
+    for (const record of recovered ?? []) this.replay(record);
+  }
+
+  // Host API -----------------------------------------------------------------------------
+
+  /** Coordinator: starts the transaction, sending prepare to every RM. */
+  begin(txn: string, rms: ReadonlyArray<{ to: string; payload: unknown }>): void {
+    if (typeof txn !== 'string' || txn.length === 0) throw new ValidationError('txn', 'must be a non-empty string');
+    if (this.leaderTxns.has(txn)) throw new ValidationError('txn', `transaction ${txn} is already active`);
+    if (rms.length === 0) throw new ValidationError('rms', 'must not be empty');
+    const addresses = rms.map((r) => r.to);
+    if (new Set(addresses).size !== addresses.length) throw new ValidationError('rms', 'addresses must be distinct');
+    this.leaderTxns.set(txn, this.newLeaderTxn(txn, addresses, this.config.self));
+    for (const r of rms) this.out.send(r.to, { type: 'prepare', txn, rms: addresses, payload: r.payload });
+  }
+
+  /** RM: the host's answer to a `prepare` decision. False if the RM is no longer waiting for it. */
+  vote(txn: string, yes: boolean): boolean {
+    const rm = this.rmTxns.get(txn);
+    if (rm === undefined || rm.phase !== 'voting') return false;
+    if (yes) {
+      rm.phase = 'prepared';
+      rm.elapsedTicks = 0;
+      rm.timeoutTicks = this.drawRecoveryTimeout();
+      this.out.persist({ type: 'prepared', txn, coordinator: rm.coordinator, rms: rm.rms, payload: rm.payload });
+      this.sendFastPath(txn, rm, 'prepared');
+    } else {
+      this.abortRm(txn, rm, 'vote-no');
+    }
+    return true;
+  }
+
+  /**
+   * Leads a recovery for `txn` now: phase 1 with a higher ballot over every instance. Any node
+   * may call it (a backup coordinator, say); RMs call it themselves when they time out.
+   */
+  recover(txn: string, rms: string[], coordinator: string): void {
+    if (this.leaderTxns.has(txn)) return;
+    const leader = this.newLeaderTxn(txn, [...rms], coordinator);
+    this.leaderTxns.set(txn, leader);
+    this.startPhase1(txn, leader);
+  }
+
+  /** RM: transactions voted prepared whose outcome this RM does not know yet. */
+  inDoubt(): { txn: string; payload: unknown }[] {
+    const list: { txn: string; payload: unknown }[] = [];
+    for (const [txn, rm] of this.rmTxns) if (rm.phase === 'prepared') list.push({ txn, payload: rm.payload });
+    return list;
+  }
+
+  step(from: string, msg: PaxosCommitMessage): void {
+    switch (msg.type) {
+      case 'prepare':
+        return this.onPrepare(from, msg.txn, msg.rms, msg.payload);
+      case 'phase2a':
+        return this.onPhase2a(from, msg);
+      case 'phase1a':
+        return this.onPhase1a(from, msg.txn, msg.ballot, msg.rms);
+      case 'phase2b':
+        return this.onPhase2b(from, msg.txn, msg.rm, msg.ballot, msg.value);
+      case 'phase1b':
+        return this.onPhase1b(from, msg.txn, msg.ballot, msg.accepted);
+      case 'nack':
+        return this.onNack(msg.txn, msg.ballot, msg.promised);
+      case 'outcome':
+        return this.onOutcome(msg.txn, msg.commit);
+    }
+  }
+
+  tick(): void {
+    for (const [txn, rm] of this.rmTxns) {
+      if (rm.phase === 'voting' && ++rm.elapsedTicks >= this.config.voteTimeoutTicks) {
+        this.abortRm(txn, rm, 'timeout');
+      } else if (rm.phase === 'prepared' && !this.leaderTxns.has(txn) && ++rm.elapsedTicks >= rm.timeoutTicks) {
+        rm.elapsedTicks = 0;
+        rm.timeoutTicks = this.drawRecoveryTimeout();
+        this.recover(txn, rm.rms, rm.coordinator);
+      }
+    }
+    for (const [txn, leader] of this.leaderTxns) {
+      if (leader.phase === 'backoff') {
+        if (--leader.backoffTicks <= 0) this.startPhase1(txn, leader);
+      } else if (++leader.elapsedTicks >= this.config.leaderTimeoutTicks) {
+        this.startPhase1(txn, leader);
+      }
+    }
+  }
+
+  ready(): Ready<PaxosCommitMessage, PaxosCommitRecord, PaxosCommitDecision> {
+    return this.out.take();
+  }
+
+  hasReady(): boolean {
+    return this.out.has();
+  }
+
+  // Recovery -----------------------------------------------------------------------------
+
+  private replay(record: PaxosCommitRecord): void {
+    switch (record.type) {
+      case 'promise':
+        this.acceptorTxn(record.txn).promised = record.ballot;
+        return;
+      case 'accepted': {
+        const a = this.acceptorTxn(record.txn);
+        a.accepted.set(record.rm, { ballot: record.ballot, value: record.value });
+        if (compareBallots(record.ballot, a.promised) > 0) a.promised = record.ballot;
+        return;
+      }
+      case 'prepared':
+        this.rmTxns.set(record.txn, {
+          phase: 'prepared',
+          coordinator: record.coordinator,
+          rms: record.rms,
+          payload: record.payload,
+          elapsedTicks: 0,
+          timeoutTicks: this.drawRecoveryTimeout(),
+        });
+        return;
+      case 'decided': {
+        const rm = this.rmTxns.get(record.txn);
+        assert(rm !== undefined, `paxos commit: decided record for ${record.txn} without its prepared record`);
+        rm.phase = record.commit ? 'committed' : 'aborted';
+        return;
+      }
+      case 'aborted':
+        this.rmTxns.set(record.txn, {
+          phase: 'aborted',
+          coordinator: record.coordinator,
+          rms: record.rms,
+          payload: null,
+          elapsedTicks: 0,
+          timeoutTicks: 0,
+        });
+        return;
+      case 'round':
+        this.roundsUsed.set(record.txn, Math.max(this.roundsUsed.get(record.txn) ?? 0, record.round));
+        return;
+    }
+  }
+
+  // RM -----------------------------------------------------------------------------------
+
+  private onPrepare(from: string, txn: string, rms: string[], payload: unknown): void {
+    const rm = this.rmTxns.get(txn);
+    if (rm === undefined) {
+      this.remember(this.rmTxns, txn, {
+        phase: 'voting',
+        coordinator: from,
+        rms,
+        payload,
+        elapsedTicks: 0,
+        timeoutTicks: 0,
+      });
+      this.out.decide({ kind: 'prepare', txn, payload });
+    } else if (rm.phase === 'prepared' || rm.phase === 'aborted') {
+      // A duplicate prepare, or our phase 2a was lost: say it again.
+      this.sendFastPath(txn, rm, rm.phase);
+    }
+  }
+
+  private sendFastPath(txn: string, rm: RmTxn, value: PaxosCommitValue): void {
+    for (const a of this.config.acceptors) {
+      this.out.send(a, { type: 'phase2a', txn, rm: this.config.self, ballot: BALLOT_ZERO, value, leader: rm.coordinator, rms: rm.rms });
+    }
+  }
+
+  private abortRm(txn: string, rm: RmTxn, reason: 'vote-no' | 'timeout'): void {
+    // Never prepared, so `prepared` can never be chosen for this instance: deciding alone is safe.
+    rm.phase = 'aborted';
+    this.out.persist({ type: 'aborted', txn, coordinator: rm.coordinator, rms: rm.rms });
+    this.sendFastPath(txn, rm, 'aborted');
+    this.out.decide({ kind: 'abort', txn, payload: rm.payload, reason });
+  }
+
+  private onOutcome(txn: string, commit: boolean): void {
+    const leader = this.leaderTxns.get(txn);
+    if (leader !== undefined) {
+      // Another leader finished it first (we began it, or were recovering it too).
+      this.leaderTxns.delete(txn);
+      this.out.decide({ kind: 'outcome', txn, commit });
+    }
+    const rm = this.rmTxns.get(txn);
+    if (rm === undefined) return; // Not an RM of this transaction (or it forgot it long ago).
+    if (rm.phase === 'committed' || rm.phase === 'aborted') {
+      assert((rm.phase === 'committed') === commit, `paxos commit: ${txn} decided both ways at ${this.config.self}`);
+      return;
+    }
+    assert(!(commit && rm.phase === 'voting'), `paxos commit: ${txn} committed before ${this.config.self} prepared`);
+    if (rm.phase === 'prepared') this.out.persist({ type: 'decided', txn, commit });
+    rm.phase = commit ? 'committed' : 'aborted';
+    if (commit) this.out.decide({ kind: 'commit', txn, payload: rm.payload });
+    else this.out.decide({ kind: 'abort', txn, payload: rm.payload, reason: 'outcome' });
+  }
+
+  // Acceptor -----------------------------------------------------------------------------
+
+  private acceptorTxn(txn: string): AcceptorTxn {
+    let a = this.acceptorTxns.get(txn);
+    if (a === undefined) {
+      a = { promised: BALLOT_ZERO, accepted: new Map() };
+      this.remember(this.acceptorTxns, txn, a);
+    }
+    return a;
+  }
+
+  private isAcceptor(): boolean {
+    return this.config.acceptors.includes(this.config.self);
+  }
+
+  private onPhase2a(from: string, msg: Extract<PaxosCommitMessage, { type: 'phase2a' }>): void {
+    if (!this.isAcceptor()) return;
+    const a = this.acceptorTxn(msg.txn);
+    if (compareBallots(msg.ballot, a.promised) < 0) {
+      // An RM's ballot-0 message needs no answer: the recovery leader will decide its instance.
+      if (msg.ballot.round > 0) this.out.send(from, { type: 'nack', txn: msg.txn, ballot: msg.ballot, promised: a.promised });
+      return;
+    }
+    a.promised = msg.ballot;
+    const held = a.accepted.get(msg.rm);
+    if (held === undefined || !ballotEquals(held.ballot, msg.ballot)) {
+      a.accepted.set(msg.rm, { ballot: msg.ballot, value: msg.value });
+      this.out.persist({ type: 'accepted', txn: msg.txn, rm: msg.rm, ballot: msg.ballot, value: msg.value });
+    }
+    const value = a.accepted.get(msg.rm)!.value;
+    this.out.send(msg.leader, { type: 'phase2b', txn: msg.txn, rm: msg.rm, ballot: msg.ballot, value });
+  }
+
+  private onPhase1a(from: string, txn: string, ballot: Ballot, rms: string[]): void {
+    if (!this.isAcceptor()) return;
+    const a = this.acceptorTxn(txn);
+    if (compareBallots(ballot, a.promised) < 0) {
+      this.out.send(from, { type: 'nack', txn, ballot, promised: a.promised });
+      return;
+    }
+    if (compareBallots(ballot, a.promised) > 0) {
+      a.promised = ballot;
+      this.out.persist({ type: 'promise', txn, ballot });
+    }
+    const accepted = rms.map((rm) => ({ rm, accepted: a.accepted.get(rm) ?? null }));
+    this.out.send(from, { type: 'phase1b', txn, ballot, accepted });
+  }
+
+  // Leader -------------------------------------------------------------------------------
+
+  private newLeaderTxn(txn: string, rms: string[], coordinator: string): LeaderTxn {
+    return {
+      rms,
+      coordinator,
+      phase: 'fast',
+      ballot: BALLOT_ZERO,
+      roundSeen: this.roundsUsed.get(txn) ?? 0,
+      tallies: new Map(),
+      chosen: new Map(),
+      promises: new Map(),
+      elapsedTicks: 0,
+      backoffTicks: 0,
+    };
+  }
+
+  private startPhase1(txn: string, leader: LeaderTxn): void {
+    const round = Math.max(leader.roundSeen, this.roundsUsed.get(txn) ?? 0) + 1;
+    this.roundsUsed.set(txn, round);
+    leader.roundSeen = round;
+    leader.ballot = { round, id: this.config.self };
+    leader.phase = 'phase1';
+    leader.elapsedTicks = 0;
+    leader.promises.clear();
+    this.out.persist({ type: 'round', txn, round });
+    for (const a of this.config.acceptors) this.out.send(a, { type: 'phase1a', txn, ballot: leader.ballot, rms: leader.rms });
+  }
+
+  private onPhase1b(from: string, txn: string, ballot: Ballot, accepted: { rm: string; accepted: PaxosCommitAccepted | null }[]): void {
+    const leader = this.leaderTxns.get(txn);
+    if (leader === undefined || leader.phase !== 'phase1' || !ballotEquals(ballot, leader.ballot)) return;
+    leader.promises.set(from, new Map(accepted.map((x) => [x.rm, x.accepted])));
+    if (leader.promises.size < this.quorum) return;
+    leader.phase = 'phase2';
+    leader.elapsedTicks = 0;
+    for (const rm of leader.rms) {
+      if (leader.chosen.has(rm)) continue;
+      let best: PaxosCommitAccepted | null = null;
+      for (const promise of leader.promises.values()) {
+        const a = promise.get(rm) ?? null;
+        if (a !== null && (best === null || compareBallots(a.ballot, best.ballot) > 0)) best = a;
+      }
+      // No acceptor of a majority accepted anything: `prepared` was never chosen, so abort is safe.
+      const value: PaxosCommitValue = best === null ? 'aborted' : best.value;
+      for (const a of this.config.acceptors) {
+        this.out.send(a, { type: 'phase2a', txn, rm, ballot: leader.ballot, value, leader: this.config.self, rms: leader.rms });
+      }
+    }
+  }
+
+  private onPhase2b(from: string, txn: string, rm: string, ballot: Ballot, value: PaxosCommitValue): void {
+    const leader = this.leaderTxns.get(txn);
+    if (leader === undefined || leader.chosen.has(rm) || !leader.rms.includes(rm)) return;
+    const byBallot = leader.tallies.get(rm) ?? new Map<string, { value: PaxosCommitValue; acceptors: Set<string> }>();
+    leader.tallies.set(rm, byBallot);
+    const key = formatBallot(ballot);
+    const tally = byBallot.get(key) ?? { value, acceptors: new Set<string>() };
+    byBallot.set(key, tally);
+    assert(tally.value === value, `paxos commit: two values at ballot ${key} for ${txn}/${rm}`);
+    tally.acceptors.add(from);
+    if (tally.acceptors.size < this.quorum) return;
+    leader.chosen.set(rm, value);
+    if (value === 'aborted') this.finish(txn, leader, false);
+    else if (leader.chosen.size === leader.rms.length) this.finish(txn, leader, true);
+  }
+
+  private onNack(txn: string, ballot: Ballot, promised: Ballot): void {
+    const leader = this.leaderTxns.get(txn);
+    if (leader === undefined || !ballotEquals(ballot, leader.ballot)) return;
+    if (leader.phase !== 'phase1' && leader.phase !== 'phase2') return;
+    leader.roundSeen = Math.max(leader.roundSeen, promised.round);
+    leader.phase = 'backoff';
+    leader.backoffTicks = 1 + this.prng.int(this.config.leaderTimeoutTicks);
+  }
+
+  private finish(txn: string, leader: LeaderTxn, commit: boolean): void {
+    this.leaderTxns.delete(txn);
+    const told = new Set(leader.rms);
+    if (leader.coordinator !== this.config.self) told.add(leader.coordinator);
+    for (const to of told) this.out.send(to, { type: 'outcome', txn, commit });
+    this.out.decide({ kind: 'outcome', txn, commit });
+  }
+
+  private drawRecoveryTimeout(): number {
+    return this.config.recoveryTicks + this.prng.int(this.config.recoveryTicks);
+  }
+
+  private remember<T>(map: Map<string, T>, txn: string, value: T): void {
+    map.set(txn, value);
+    if (map.size > PAXOS_COMMIT_REMEMBERED_TXNS_MAX) {
+      const oldest = map.keys().next().value;
+      if (oldest !== undefined) map.delete(oldest);
+    }
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * Scripted tests of Paxos Commit (Gray & Lamport, "Consensus on Transaction Commit", 2004):
+ * the fault-free fast path (section 4), the leader's failure (section 4.2: non-blocking), and
+ * the F = 0 case that degenerates to 2PC (section 5).
+ */
+import test from 'ava';
+import { Prng } from '../src/core/prng.js';
+import { PaxosCommitNode } from '../src/protocols/paxoscommit.js';
+import type { PaxosCommitDecision, PaxosCommitMessage, PaxosCommitRecord } from '../src/protocols/paxoscommit.js';
+import { analyticMessages } from '../src/protocols/costs.js';
+import { Net } from './protocols-net.js';
+
+const VOTE_TIMEOUT = 5;
+const LEADER_TIMEOUT = 8;
+const RECOVERY = 10;
+
+type PcNet = Net<PaxosCommitMessage, PaxosCommitRecord, PaxosCommitDecision, PaxosCommitNode>;
+
+function setup(opts: {
+  rms: number;
+  acceptors: string[];
+  votes?: Record<string, boolean | 'never'>;
+  /** The host's vote, when it must be computed (overrides `votes`). */
+  decideVote?: (rm: string, txn: string) => boolean;
+  seed?: number;
+}): { net: PcNet; rms: string[] } {
+  const rms = Array.from({ length: opts.rms }, (_, i) => `p${i + 1}`);
+  const ids = [...new Set(['c', ...rms, ...opts.acceptors])];
+  const net = new Net<PaxosCommitMessage, PaxosCommitRecord, PaxosCommitDecision, PaxosCommitNode>({
+    ids,
+    make: (id, recovered) =>
+      new PaxosCommitNode(
+        {
+          self: id,
+          acceptors: opts.acceptors,
+          voteTimeoutTicks: VOTE_TIMEOUT,
+          leaderTimeoutTicks: LEADER_TIMEOUT,
+          recoveryTicks: RECOVERY,
+          ...(opts.seed === undefined ? {} : { prng: new Prng(`${opts.seed}:${id}`) }),
+        },
+        recovered,
+      ),
+    onDecision: (id, core, d) => {
+      if (d.kind !== 'prepare') return;
+      const vote = opts.decideVote?.(id, d.txn) ?? opts.votes?.[id] ?? true;
+      if (vote !== 'never') core.vote(d.txn, vote);
+    },
+  });
+  return { net, rms };
+}
+
+function acceptors(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `a${i + 1}`);
+}
+
+function begin(net: PcNet, txn: string, rms: string[]): void {
+  net.act('c', (c) => c.begin(txn, rms.map((to) => ({ to, payload: `w@${to}` }))));
+}
+
+/** RM outcomes as "kind txn" strings (prepare requests left out). */
+function rmOutcomes(net: PcNet, id: string): string[] {
+  return net.decisionsOf(id).filter((d) => d.kind === 'commit' || d.kind === 'abort').map((d) => `${d.kind} ${d.txn}`);
+}
+
+function leaderOutcomes(net: PcNet, id: string): string[] {
+  return net.decisionsOf(id).filter((d) => d.kind === 'outcome').map((d) => (d.kind === 'outcome' ? `${d.commit ? 'commit' : 'abort'} ${d.txn}` : ''));
+}
+
+test('fault-free commit: costs match paxosCommitCost(N, F) with acceptors on their own nodes', (t) => {
+  for (const n of [1, 2, 4]) {
+    for (const f of [0, 1, 2]) {
+      const { net, rms } = setup({ rms: n, acceptors: acceptors(2 * f + 1) });
+      begin(net, 't1', rms);
+      net.stabilize();
+      t.deepEqual(leaderOutcomes(net, 'c'), ['commit t1']);
+      for (const p of rms) {
+        t.deepEqual(net.decisionsOf(p).filter((d) => d.kind === 'commit'), [{ kind: 'commit', txn: 't1', payload: `w@${p}` }]);
+      }
+      const cost = analyticMessages.paxosCommit(n, f);
+      const lastRm = Math.max(...net.events.filter((e) => e.decision.kind === 'commit').map((e) => e.round));
+      t.is(net.remoteSent, cost.messages, `messages N=${n} F=${f}`);
+      t.is(lastRm, cost.messageDelays, `delays N=${n} F=${f}`);
+      t.is(net.persisted, cost.stableWrites, `writes N=${n} F=${f}`);
+    }
+  }
+});
+
+test('F = 0 with the acceptor on the coordinator: the messages and delays of 2PC', (t) => {
+  for (const n of [1, 3, 5]) {
+    const { net, rms } = setup({ rms: n, acceptors: ['c'] });
+    begin(net, 't1', rms);
+    net.stabilize();
+    const cost = analyticMessages.paxosCommit(n, 0, 1);
+    t.is(cost.messages, 3 * n);
+    t.is(net.remoteSent, cost.messages);
+    t.is(Math.max(...net.events.map((e) => e.round)), cost.messageDelays);
+    t.is(net.persisted, cost.stableWrites);
+    for (const p of rms) t.deepEqual(rmOutcomes(net, p), ['commit t1']);
+  }
+});
+
+test('one RM votes no: its instance chooses aborted and the transaction aborts', (t) => {
+  const { net, rms } = setup({ rms: 3, acceptors: acceptors(3), votes: { p2: false } });
+  begin(net, 't1', rms);
+  net.stabilize();
+  t.deepEqual(leaderOutcomes(net, 'c'), ['abort t1']);
+  for (const p of rms) t.deepEqual(rmOutcomes(net, p), ['abort t1']);
+  t.deepEqual(net.logs.get('p2'), [{ type: 'aborted', txn: 't1', coordinator: 'c', rms }]);
+});
+
+test('an RM whose host never votes aborts alone; the leader learns it from the acceptors', (t) => {
+  const { net, rms } = setup({ rms: 2, acceptors: acceptors(3), votes: { p1: 'never' } });
+  begin(net, 't1', rms);
+  net.stabilize();
+  t.deepEqual(leaderOutcomes(net, 'c'), []);
+  net.run(VOTE_TIMEOUT);
+  t.deepEqual(rmOutcomes(net, 'p1'), ['abort t1']);
+  t.deepEqual(leaderOutcomes(net, 'c'), ['abort t1']);
+  t.deepEqual(rmOutcomes(net, 'p2'), ['abort t1']);
+});
+
+test('coordinator crash after the RMs prepared: an RM leads recovery and commits (non-blocking, F = 1)', (t) => {
+  const { net, rms } = setup({ rms: 3, acceptors: acceptors(3) });
+  begin(net, 't1', rms);
+  net.deliverRound(); // prepare -> RMs prepare and send phase 2a
+  net.deliverRound(); // phase 2a -> acceptors accept, send phase 2b to c
+  net.crash('c');
+  net.stabilize(); // the phase 2b messages die with c
+  for (const p of rms) t.deepEqual(rmOutcomes(net, p), [], `${p} waits`);
+  let ticks = 0;
+  while (rms.some((p) => rmOutcomes(net, p).length === 0)) {
+    if (++ticks > 10 * RECOVERY) return t.fail('no recovery');
+    net.run(1);
+  }
+  for (const p of rms) t.deepEqual(rmOutcomes(net, p), ['commit t1']);
+  const leaders = rms.filter((p) => leaderOutcomes(net, p).length > 0);
+  t.true(leaders.length >= 1, 'an RM finished it as leader');
+  t.true(ticks < 2 * RECOVERY + LEADER_TIMEOUT, `finished after ${ticks} ticks, without the coordinator`);
+  t.true(net.logs.get(leaders[0]!)!.some((r) => r.type === 'round'), 'the recovery leader wrote its round first');
+});
+
+test('coordinator crash before one RM prepared: recovery chooses aborted for that instance', (t) => {
+  const { net, rms } = setup({ rms: 3, acceptors: acceptors(3), votes: { p3: 'never' } });
+  begin(net, 't1', rms);
+  net.deliverRound();
+  net.crash('c');
+  net.crash('p3'); // dies before voting: its instance has no value anywhere
+  net.stabilize();
+  for (let i = 0; i < 10 * RECOVERY && rmOutcomes(net, 'p1').length === 0; i++) net.run(1);
+  t.deepEqual(rmOutcomes(net, 'p1'), ['abort t1']);
+  t.deepEqual(rmOutcomes(net, 'p2'), ['abort t1']);
+});
+
+test('F = 0: the coordinator (with the only acceptor) crashing blocks the RMs until it restarts, as in 2PC', (t) => {
+  const { net, rms } = setup({ rms: 2, acceptors: ['c'] });
+  begin(net, 't1', rms);
+  net.deliverRound(); // prepares -> phase 2a to c
+  net.deliverRound(); // c accepts both (persisted), decides commit; the outcomes are queued
+  t.deepEqual(leaderOutcomes(net, 'c'), ['commit t1']);
+  t.is(net.dropWhere((m) => m.msg.type === 'outcome'), 2, 'c dies before the outcomes leave');
+  net.crash('c');
+  net.run(10 * RECOVERY);
+  for (const p of rms) {
+    t.deepEqual(rmOutcomes(net, p), [], `${p} is blocked: no acceptor quorum without c`);
+    t.deepEqual(net.core(p).inDoubt().map((d) => d.txn), ['t1']);
+  }
+  net.restart('c');
+  for (let i = 0; i < 10 * RECOVERY && rms.some((p) => rmOutcomes(net, p).length === 0); i++) net.run(1);
+  // The restarted acceptor still holds both `prepared` values: a recovering RM finds them.
+  for (const p of rms) t.deepEqual(rmOutcomes(net, p), ['commit t1']);
+});
+
+test('the leader times out on a lost phase 2a and finishes with phase 1 (higher ballot)', (t) => {
+  const { net, rms } = setup({ rms: 2, acceptors: acceptors(3) });
+  begin(net, 't1', rms);
+  net.deliverRound();
+  t.is(net.dropWhere((m) => m.from === 'p2' && m.msg.type === 'phase2a'), 3);
+  net.stabilize();
+  t.deepEqual(leaderOutcomes(net, 'c'), []);
+  net.run(LEADER_TIMEOUT);
+  // p2 was prepared, but no acceptor heard it: aborted is the only safe value for its instance.
+  t.deepEqual(leaderOutcomes(net, 'c'), ['abort t1']);
+  for (const p of rms) t.deepEqual(rmOutcomes(net, p), ['abort t1']);
+  t.deepEqual(net.logs.get('c'), [{ type: 'round', txn: 't1', round: 1 }]);
+});
+
+test('dueling recovery leaders agree: the lower ballot is refused, one outcome everywhere', (t) => {
+  const { net, rms } = setup({ rms: 3, acceptors: acceptors(3) });
+  begin(net, 't1', rms);
+  net.deliverRound();
+  net.deliverRound();
+  net.crash('c');
+  net.stabilize();
+  net.act('p1', (n) => n.recover('t1', rms, 'c'));
+  net.act('p2', (n) => n.recover('t1', rms, 'c'));
+  for (let i = 0; i < 10 * RECOVERY && rms.some((p) => rmOutcomes(net, p).length === 0); i++) {
+    net.stabilize();
+    net.tick();
+  }
+  for (const p of rms) t.deepEqual(rmOutcomes(net, p), ['commit t1']);
+  t.true((net.sentByType['nack'] ?? 0) > 0, 'one of them was refused');
+});
+
+test('randomized: drops, duplicates, crashes; every transaction atomic, commit only if all voted yes', (t) => {
+  const base = Number(process.env['MERIDIAN_SEED'] ?? 4200);
+  const seeds = Number(process.env['MERIDIAN_SEEDS'] ?? 40);
+  t.log(`seeds ${base}..${base + seeds - 1}`);
+  let committed = 0;
+  for (let seed = base; seed < base + seeds; seed++) {
+    const prng = new Prng(seed);
+    const noVoters = new Set<string>(); // "txn/rm" the host refused
+    const hostPrng = prng.fork('votes');
+    const decideVote = (rm: string, txn: string): boolean => {
+      const yes = hostPrng.chance(0.9);
+      if (!yes) noVoters.add(`${txn}/${rm}`);
+      return yes;
+    };
+    const { net, rms } = setup({ rms: 3, acceptors: acceptors(3), seed, decideVote });
+    const txns = ['t1', 't2', 't3'];
+    for (const txn of txns) begin(net, txn, rms);
+    const nodes = ['c', ...rms, ...acceptors(3)];
+    for (let step = 0; step < 800; step++) {
+      const r = prng.next();
+      if (r < 0.6) net.randomDeliver(prng, { drop: 0.1, duplicate: 0.05 });
+      else if (r < 0.9) net.tick(1, [prng.pick(nodes)]);
+      else if (r < 0.95) {
+        const up = nodes.filter((id) => !net.down.has(id));
+        if (net.down.size < 2) net.crash(prng.pick(up));
+      } else {
+        const down = nodes.filter((id) => net.down.has(id));
+        if (down.length > 0) net.restart(prng.pick(down));
+      }
+    }
+    // Liveness: all up, no faults; every RM must learn every outcome.
+    for (const id of nodes) if (net.down.has(id)) net.restart(id);
+    for (let i = 0; i < 20 * RECOVERY; i++) net.run(1);
+    for (const txn of txns) {
+      const outcomes = new Set<string>();
+      for (const id of nodes) {
+        for (const d of net.decisionsOf(id)) {
+          if (d.txn !== txn) continue;
+          if (d.kind === 'commit' || (d.kind === 'outcome' && d.commit)) outcomes.add('commit');
+          if ((d.kind === 'abort' && d.reason === 'outcome') || (d.kind === 'outcome' && !d.commit)) outcomes.add('abort');
+        }
+      }
+      t.true(outcomes.size <= 1, `seed ${seed} ${txn}: ${[...outcomes].join(' and ')}`);
+      if (outcomes.has('commit')) {
+        committed++;
+        t.false(rms.some((p) => noVoters.has(`${txn}/${p}`)), `seed ${seed} ${txn}: committed over a no vote`);
+      }
+      for (const p of rms) {
+        const known = net.core(p).inDoubt().some((d) => d.txn === txn);
+        t.false(known, `seed ${seed} ${txn}: ${p} still in doubt after the liveness phase`);
+      }
+    }
+  }
+  t.log(`transactions committed: ${committed} of ${seeds * 3}`);
+  t.true(committed > 0);
+});

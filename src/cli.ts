@@ -5,8 +5,7 @@ import { REPLICATION_MODES, type ReplicationMode } from './cluster/config.js';
 
 const USAGE = `usage:
   meridian demo [--transport threads|sim] [--seed N] [--duration-ms N] [--replication none|passive|active|hybrid]
-  meridian bench [suite ...] [--quick] [--json FILE]
-  meridian check --seeds N [--workers K] | --seed S [--trace]`;
+  meridian bench [suite ...] [--quick] [--json FILE]`;
 
 function fail(message: string): never {
   console.error(`meridian: ${message}\n${USAGE}`);
@@ -58,13 +57,8 @@ async function main(): Promise<void> {
       await demo(rest);
       return;
     case 'bench': {
-      const bench = (await import('../bench/run.js')) as { main(argv: string[]): Promise<number> };
+      const bench = (await import('../bench/run.js')) as unknown as { main(argv: string[]): Promise<number> };
       process.exitCode = await bench.main(rest);
-      return;
-    }
-    case 'check': {
-      const check = (await import('./cli/check.js')) as { main(argv: string[]): Promise<number> };
-      process.exitCode = await check.main(rest);
       return;
     }
     case '--help':

@@ -24,7 +24,15 @@ export interface ReplicationConfig {
   lagBound?: number;
   /** Commands per Multi-Paxos slot; 1 disables batching. */
   batch?: number;
+  /**
+   * Testing only: run a deliberately broken variant, to prove the tests catch it.
+   * 'ack-before-chosen': a primary that acknowledges before its backups have the write.
+   * 'forget-promises': acceptors that forget their promises on restart.
+   */
+  unsafe?: 'ack-before-chosen' | 'forget-promises';
 }
+
+export type ResolvedReplication = Required<Omit<ReplicationConfig, 'unsafe'>> & Pick<ReplicationConfig, 'unsafe'>;
 
 export interface BalancerConfig {
   strategy?: string;
@@ -149,7 +157,7 @@ export interface ResolvedConfig {
   placement: PlacementName;
   threads: number;
   network: NetworkConfig;
-  replication: Required<ReplicationConfig>;
+  replication: ResolvedReplication;
   commit: CommitProtocol;
   balancer: ResolvedBalancer;
   heartbeat: ResolvedHeartbeat;
@@ -202,11 +210,11 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
   const serverIds = new Set<string>();
   for (const r of regions) for (let i = 0; i < r.servers; i++) serverIds.add(`${r.name}/${i}`);
 
-  let replication: Required<ReplicationConfig>;
+  let replication: ResolvedReplication;
   {
     const r = config.replication ?? { mode: 'none' };
     if (!isPlainObject(r)) throw new ConfigError('replication', "an object { mode, factor }", r);
-    checkKeys(r, ['mode', 'factor', 'sync', 'lagBound', 'batch'], 'replication');
+    checkKeys(r, ['mode', 'factor', 'sync', 'lagBound', 'batch', 'unsafe'], 'replication');
     const mode = checkOneOf(r.mode, 'replication.mode', REPLICATION_MODES);
     const defaultFactor = mode === 'none' ? 1 : Math.min(3, totalServers);
     const factor = r.factor === undefined ? defaultFactor : checkInt(r.factor, 'replication.factor', 1, Math.min(totalServers, 15));
@@ -216,6 +224,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     const lagBound = r.lagBound === undefined ? 100 : checkInt(r.lagBound, 'replication.lagBound', 1, 1_000_000);
     const batch = r.batch === undefined ? 64 : checkInt(r.batch, 'replication.batch', 1, 10_000);
     replication = { mode, factor, sync, lagBound, batch };
+    if (r.unsafe !== undefined) replication.unsafe = checkOneOf(r.unsafe, 'replication.unsafe', ['ack-before-chosen', 'forget-promises'] as const);
   }
   const commit = config.commit === undefined ? '2pc' : checkOneOf(config.commit, 'commit', COMMIT_PROTOCOLS);
   const balancer = hooks.balancer(config.balancer ?? {}, serverIds, names);

@@ -1,30 +1,144 @@
-import type { Behavior } from '../runtime/actor.js';
+import type { ActorContext, Behavior } from '../runtime/actor.js';
+import type { TxnOp } from '../replication/ops.js';
+import { createCoordinatorCore, type CommitProtocolName, type CoordinatorCore } from './commit-adapters.js';
 import type { ResolvedConfig } from './config.js';
+import type { Req, Res } from './messages.js';
+import type { ParticipantReply, ParticipantWire } from './participant.js';
+import { shardOfKey } from './server.js';
+import { groupOf, topologyOf, type Topology } from './topology.js';
+
+/** Transactions one coordinator runs at once; beyond it new ones are refused (UNAVAILABLE). */
+export const COORDINATOR_TXNS_MAX = 10_000;
+/** Ticks without word from a shard's believed leader before the coordinator tries another replica. */
+export const LEADER_SILENCE_TICKS = 50;
 
 export interface CoordinatorParams {
   region: string;
-  commit: ResolvedConfig['commit'];
+  commit: CommitProtocolName;
+  topology: Topology;
+  tickMs: number;
 }
 
 export function coordinatorParams(config: ResolvedConfig, region: string): CoordinatorParams {
-  return { region, commit: config.commit };
+  return { region, commit: config.commit, topology: topologyOf(config), tickMs: 10 };
 }
 
 interface CoordinatorState {
   params: CoordinatorParams;
-  digests: number;
+  core: CoordinatorCore;
+  pending: Map<string, { to: string; rid: number }>;
+  /** Per shard: the replica believed to lead, and ticks since it last answered. */
+  leaders: Map<number, { server: string; silentTicks: number; rotation: number }>;
+  committed: number;
+  aborted: number;
 }
 
-/** The region's transaction coordinator. It watches region digests for liveness. */
+/**
+ * A region's transaction coordinator: splits a transaction's operations by shard, runs the
+ * configured commit protocol with each shard's replication group as one participant, and
+ * answers the client: success at the commit point, AbortedError when it aborts.
+ */
 export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams> = {
   name: 'coordinator',
-  init(_ctx, params) {
-    return { params, digests: 0 };
+  init(ctx, params, recovered) {
+    const state: CoordinatorState = {
+      params,
+      core: createCoordinatorCore(params.commit, ctx.self, recovered),
+      pending: new Map(),
+      leaders: new Map(),
+      committed: 0,
+      aborted: 0,
+    };
+    drain(state, ctx);
+    ctx.setTimer('tick', params.tickMs);
+    return state;
   },
-  receive(state, msg) {
-    if (msg.type === 'digest') state.digests++;
+  receive(state, msg, ctx) {
+    switch (msg.type) {
+      case 'req':
+        begin(state, msg as unknown as Req, ctx);
+        return;
+      case 'tx-r': {
+        const m = msg as unknown as ParticipantReply;
+        const leader = state.leaders.get(m.s);
+        if (leader !== undefined && leader.server === ctx.sender) leader.silentTicks = 0;
+        else state.leaders.set(m.s, { server: ctx.sender, silentTicks: 0, rotation: 0 });
+        state.core.step(`shard/${m.s}`, m.m);
+        drain(state, ctx);
+        return;
+      }
+      case 'timer':
+        for (const l of state.leaders.values()) l.silentTicks++;
+        state.core.tick();
+        drain(state, ctx);
+        ctx.setTimer('tick', state.params.tickMs);
+        return;
+      default:
+        return;
+    }
   },
   summary(state) {
-    return { commit: state.params.commit, digests: state.digests };
+    return { commit: state.params.commit, pending: state.pending.size, committed: state.committed, aborted: state.aborted };
   },
 };
+
+function begin(state: CoordinatorState, req: Req, ctx: ActorContext): void {
+  const origin = { to: ctx.sender, rid: req.rid };
+  const ops = req.body.ops ?? [];
+  if (state.pending.size >= COORDINATOR_TXNS_MAX) {
+    ctx.reply({ type: 'res', rid: req.rid, ok: false, code: 'UNAVAILABLE', message: `coordinator/${state.params.region} runs ${COORDINATOR_TXNS_MAX} transactions already` } satisfies Res);
+    return;
+  }
+  const byShard = new Map<number, TxnOp[]>();
+  for (const op of ops) {
+    const s = shardOfKey(op.key, state.params.topology);
+    let list = byShard.get(s);
+    if (list === undefined) byShard.set(s, (list = []));
+    list.push(op);
+  }
+  const txn = `${state.params.region}:${ctx.nextId()}`;
+  state.pending.set(txn, origin);
+  state.core.begin(txn, [...byShard].map(([s, shardOps]) => ({ to: `shard/${s}`, payload: shardOps })));
+  drain(state, ctx);
+}
+
+function target(state: CoordinatorState, shard: number): string {
+  const group = groupOf(shard, state.params.topology);
+  let leader = state.leaders.get(shard);
+  if (leader === undefined) state.leaders.set(shard, (leader = { server: group[0]!, silentTicks: 0, rotation: 0 }));
+  if (leader.silentTicks > LEADER_SILENCE_TICKS) {
+    // No answer for a while: try the next replica; it forwards to the leader it knows.
+    leader.rotation++;
+    leader.server = group[leader.rotation % group.length]!;
+    leader.silentTicks = 0;
+  }
+  return leader.server;
+}
+
+function drain(state: CoordinatorState, ctx: ActorContext): void {
+  for (let round = 0; round < 4 && state.core.hasReady(); round++) {
+    const r = state.core.ready();
+    for (const record of r.persist) ctx.persist(record);
+    for (const m of r.messages) {
+      if (m.to.startsWith('shard/')) {
+        const s = Number(m.to.slice(6));
+        const wire: ParticipantWire = { type: 'tx', s, m: m.msg as ParticipantWire['m'] };
+        ctx.send(target(state, s), wire);
+      } else {
+        ctx.send(m.to, m.msg as { type: string });
+      }
+    }
+    for (const d of r.decisions) {
+      const origin = state.pending.get(d.txn);
+      state.pending.delete(d.txn);
+      if (d.kind === 'commit') state.committed++;
+      else state.aborted++;
+      ctx.count(d.kind === 'commit' ? 'txn-commit' : 'txn-abort');
+      if (origin === undefined) continue; // Recovered after a restart: nobody waits any more.
+      const res: Res = d.kind === 'commit'
+        ? { type: 'res', rid: origin.rid, ok: true }
+        : { type: 'res', rid: origin.rid, ok: false, code: 'ABORTED', message: `transaction ${d.txn} aborted (${d.reason})` };
+      ctx.send(origin.to, res);
+    }
+  }
+}

@@ -3,23 +3,9 @@
  * reader finds every message of the data plane in one place. Protocol messages live beside
  * their protocol cores.
  */
-export type OpName = 'get' | 'put' | 'delete' | 'cas' | 'txn';
+import type { RequestBody } from '../replication/ops.js';
 
-export interface TxnOp {
-  op: 'put' | 'delete' | 'check';
-  key: string;
-  value?: unknown;
-}
-
-export interface RequestBody {
-  op: OpName;
-  key: string;
-  value?: unknown;
-  expected?: unknown;
-  ops?: TxnOp[];
-  /** 'local': read the nearest replica, may be stale. */
-  consistency?: 'linearizable' | 'local';
-}
+export type { OpName, TxnOp, RequestBody } from '../replication/ops.js';
 
 /** client -> balancer, balancer -> server, server -> server (forwarded). */
 export interface Req {

@@ -5,7 +5,33 @@ import type { Topology } from './topology.js';
 /** How often a server reports its load to its heartbeat actor, relative to the heartbeat. */
 export const LOAD_REPORTS_PER_HEARTBEAT = 1;
 
+/** The replication tick: Multi-Paxos and commit-protocol timeouts count in these. */
+export const TICK_MS = 10;
+export const ELECTION_TICKS = 30;
+export const HEARTBEAT_TICKS = 5;
+export const MAX_INFLIGHT_SLOTS = 64;
+export const SNAPSHOT_EVERY_SLOTS = 1_000;
+
 export function serverParams(config: ResolvedConfig, topology: Topology, id: string, region: string): ServerParams {
-  const hb = config.heartbeat as { intervalMs: number };
-  return { id, region, topology, loadIntervalMs: Math.max(1, hb.intervalMs / LOAD_REPORTS_PER_HEARTBEAT) };
+  const hb = config.heartbeat;
+  const r = config.replication;
+  return {
+    id,
+    region,
+    topology,
+    commit: config.commit,
+    replication: {
+      mode: r.mode,
+      sync: r.sync,
+      lagBound: r.lagBound,
+      batch: r.batch,
+      tickMs: TICK_MS,
+      electionTicks: ELECTION_TICKS,
+      heartbeatTicks: HEARTBEAT_TICKS,
+      maxInflight: MAX_INFLIGHT_SLOTS,
+      snapshotEvery: SNAPSHOT_EVERY_SLOTS,
+      ...(r.unsafe === undefined ? {} : { unsafe: r.unsafe }),
+    },
+    loadIntervalMs: Math.max(1, hb.intervalMs / LOAD_REPORTS_PER_HEARTBEAT),
+  };
 }

@@ -1,134 +1,330 @@
 import type { ActorContext, Behavior } from '../runtime/actor.js';
-import type { Load, Req, Res, RequestBody } from './messages.js';
-import { heartbeatAddress, replicasOf, shardOf, type Topology } from './topology.js';
+import type { MultiPaxosMessage, MultiPaxosRecord } from '../protocols/multipaxos.js';
+import { GroupReplica, type GroupOutput, type Origin } from '../replication/group.js';
+import { LearnerFeed, LearnerReplica, type LearnMessage } from '../replication/learner.js';
+import type { ErrorCodeWire, Load, Req, Res } from './messages.js';
+import { Participants, type ParticipantWire } from './participant.js';
+import { coordinatorAddress, groupOf, groupShardsOf, heartbeatAddress, learnersOf, learnerShardsOf, regionOfServer, type Topology } from './topology.js';
 
 /** A forwarded request may travel this many hops between servers before it is failed. */
-export const FORWARD_HOPS_MAX = 3;
-/** Weight of the newest sample in the server's latency EWMA. */
-export const LATENCY_EWMA_ALPHA = 0.2;
+export const FORWARD_HOPS_MAX = 4;
+/** Ticks a request may wait at a replica that knows no leader before it is refused. */
+export const HOLD_TICKS_MAX = 100;
+/** Requests held waiting for a leader, per shard. */
+export const HELD_PER_SHARD_MAX = 10_000;
+
+export interface ReplicationParams {
+  mode: 'none' | 'passive' | 'active' | 'hybrid';
+  sync: boolean;
+  lagBound: number;
+  batch: number;
+  tickMs: number;
+  electionTicks: number;
+  heartbeatTicks: number;
+  maxInflight: number;
+  snapshotEvery: number;
+  /** Testing only: deliberately broken variants that the checker must catch. */
+  unsafe?: 'ack-before-chosen' | 'forget-promises';
+}
 
 export interface ServerParams {
   id: string;
   region: string;
   topology: Topology;
+  replication: ReplicationParams;
+  commit: '2pc' | '3pc' | 'paxos-commit';
   /** How often the server tells its heartbeat actor its load. */
   loadIntervalMs: number;
 }
 
-/**
- * State of a server in replication mode 'none': each shard lives on exactly one server (its
- * first replica). Writes are persisted so a restarted server recovers its data.
- */
+interface Held {
+  req: Req;
+  origin: Origin;
+  ticks: number;
+}
+
 export interface ServerState {
   params: ServerParams;
-  data: Map<string, unknown>;
+  groups: Map<number, GroupReplica>;
+  learners: Map<number, LearnerReplica>;
+  feeds: Map<number, LearnerFeed>;
+  held: Map<number, Held[]>;
+  participants: Participants;
+  /** Reported replication lag per (shard, learner), so the gauge can be kept by deltas. */
+  lagReported: Map<string, number>;
   requests: number;
   inflight: number;
   latencyEwmaMs: number;
   busyMs: number;
 }
 
-type Record_ = { k: string; v?: unknown; d?: true };
+/** A persisted record: a Multi-Paxos record of shard `s`. */
+type ServerRecord = { s: number; r: MultiPaxosRecord };
 
-export function executeOnMap(data: Map<string, unknown>, body: RequestBody): { ok: true; value?: unknown; writes: Record_[] } | { ok: false; code: 'VALIDATION'; message: string } {
-  switch (body.op) {
-    case 'get':
-      return { ok: true, value: data.get(body.key), writes: [] };
-    case 'put':
-      data.set(body.key, body.value);
-      return { ok: true, writes: [{ k: body.key, v: body.value }] };
-    case 'delete': {
-      const existed = data.delete(body.key);
-      return { ok: true, value: existed, writes: [{ k: body.key, d: true }] };
-    }
-    case 'cas': {
-      const current = data.get(body.key);
-      if (!sameValue(current, body.expected)) return { ok: true, value: false, writes: [] };
-      data.set(body.key, body.value);
-      return { ok: true, value: true, writes: [{ k: body.key, v: body.value }] };
-    }
-    case 'txn':
-      return { ok: false, code: 'VALIDATION', message: "transactions need a commit protocol: replication mode 'none' runs single-key operations only" };
-  }
-}
-
-/** Structural equality of codec-safe values (what cas and transaction checks compare). */
-export function sameValue(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a === 'number' && typeof b === 'number') return Number.isNaN(a) && Number.isNaN(b);
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (a instanceof Uint8Array || b instanceof Uint8Array) {
-    if (!(a instanceof Uint8Array && b instanceof Uint8Array) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-    return true;
-  }
-  const ka = Object.keys(a as object);
-  const kb = Object.keys(b as object);
-  if (ka.length !== kb.length) return false;
-  for (const k of ka) if (!sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
-  return true;
-}
-
-export function currentLoad(state: { inflight: number; latencyEwmaMs: number; busyMs: number; requests: number }, mailbox: number): Load {
+export function currentLoad(state: ServerState, mailbox: number): Load {
   return { inflight: state.inflight, mailbox, latencyEwmaMs: state.latencyEwmaMs, busyMs: state.busyMs, requests: state.requests };
 }
 
 export const serverBehavior: Behavior<ServerState, ServerParams> = {
   name: 'server',
   init(ctx, params, recovered) {
-    const data = new Map<string, unknown>();
-    for (const record of recovered as Record_[]) {
-      if (record.d) data.delete(record.k);
-      else data.set(record.k, record.v);
+    const state: ServerState = {
+      params,
+      groups: new Map(),
+      learners: new Map(),
+      feeds: new Map(),
+      held: new Map(),
+      participants: new Participants(params, ctx.self, drain),
+      lagReported: new Map(),
+      requests: 0,
+      inflight: 0,
+      latencyEwmaMs: 0,
+      busyMs: 0,
+    };
+    const { topology, replication } = params;
+    const byShard = new Map<number, MultiPaxosRecord[]>();
+    for (const record of recovered as ServerRecord[]) {
+      let list = byShard.get(record.s);
+      if (list === undefined) byShard.set(record.s, (list = []));
+      list.push(record.r);
+    }
+    {
+      for (const shard of groupShardsOf(params.id, topology)) {
+        const peers = groupOf(shard, topology);
+        const records = replication.unsafe === 'forget-promises' ? (byShard.get(shard) ?? []).filter((r) => r.type !== 'promise') : byShard.get(shard) ?? [];
+        const group = new GroupReplica(
+          {
+            shard,
+            self: params.id,
+            peers,
+            // Mode 'none' is a group of one: the same path, without copies.
+            mode: replication.mode === 'none' ? 'active' : replication.mode,
+            sync: replication.sync,
+            lagBound: replication.lagBound,
+            electionTicks: replication.electionTicks,
+            heartbeatTicks: replication.heartbeatTicks,
+            maxBatch: replication.batch,
+            maxInflight: replication.maxInflight,
+            snapshotEvery: replication.snapshotEvery,
+            seed: Math.floor(ctx.random() * 0x100000000),
+            unsafeAckBeforeChosen: replication.unsafe === 'ack-before-chosen',
+          },
+          records,
+        );
+        state.groups.set(shard, group);
+        // The preferred leader of a fresh group stands at once instead of waiting out a timeout.
+        if (records.length === 0 && peers[0] === params.id) group.core.campaign();
+        const learners = learnersOf(shard, topology);
+        if (learners.length > 0) state.feeds.set(shard, new LearnerFeed(learners));
+      }
+      for (const shard of learnerShardsOf(params.id, topology)) state.learners.set(shard, new LearnerReplica());
+      for (const shard of state.groups.keys()) drain(state, shard, ctx);
+      ctx.setTimer('tick', replication.tickMs);
     }
     ctx.setTimer('load', params.loadIntervalMs);
-    return { params, data, requests: 0, inflight: 0, latencyEwmaMs: 0, busyMs: 0 };
+    return state;
   },
   receive(state, msg, ctx) {
     switch (msg.type) {
       case 'req':
         handleRequest(state, msg as unknown as Req, ctx);
         return;
-      case 'timer':
-        if ((msg as { key?: string }).key === 'load') {
+      case 'px': {
+        const m = msg as unknown as { s: number; m: MultiPaxosMessage };
+        const group = state.groups.get(m.s);
+        if (group === undefined) return;
+        group.step(ctx.sender, m.m);
+        drain(state, m.s, ctx);
+        return;
+      }
+      case 'learn': {
+        const m = msg as unknown as Extract<LearnMessage, { type: 'learn' }>;
+        const learner = state.learners.get(m.s);
+        if (learner === undefined) return;
+        const applied = learner.receive(m);
+        ctx.reply({ type: 'learn-ack', s: m.s, applied } satisfies LearnMessage);
+        return;
+      }
+      case 'learn-ack': {
+        const m = msg as unknown as Extract<LearnMessage, { type: 'learn-ack' }>;
+        state.feeds.get(m.s)?.ack(ctx.sender, m.applied);
+        return;
+      }
+      case 'tx':
+        state.participants.receive(state, msg as unknown as ParticipantWire, ctx);
+        return;
+      case 'timer': {
+        const key = (msg as { key?: string }).key;
+        if (key === 'load') {
           ctx.send(heartbeatAddress(state.params.id), { type: 'load', load: currentLoad(state, ctx.mailbox()) });
           ctx.setTimer('load', state.params.loadIntervalMs);
+        } else if (key === 'tick') {
+          onTick(state, ctx);
+          ctx.setTimer('tick', state.params.replication.tickMs);
         }
         return;
+      }
       default:
         return;
     }
   },
   summary(state) {
-    return { keys: state.data.size, requests: state.requests };
+    const groups: Record<string, unknown> = {};
+    for (const [shard, g] of state.groups) groups[shard] = g.status();
+    return { requests: state.requests, groups, learners: [...state.learners.keys()] };
   },
   load(state) {
     return { requests: state.requests, inflight: state.inflight };
   },
 };
 
+type ResBody = { ok: true; value?: unknown; by?: string } | { ok: false; code: ErrorCodeWire; message: string };
+
+function reply(ctx: ActorContext, origin: Origin, res: ResBody): void {
+  ctx.send(origin.to, { type: 'res', rid: origin.rid, ...res } as Res);
+}
+
+/** Carry out what a group produced: persist, then send, then answer and vote. */
+export function drain(state: ServerState, shard: number, ctx: ActorContext): void {
+  const group = state.groups.get(shard);
+  if (group === undefined) return;
+  const r = group.ready();
+  for (const record of r.persist) ctx.persist({ s: shard, r: record } satisfies ServerRecord);
+  for (const m of r.messages) ctx.send(m.to, { type: 'px', s: shard, m: m.msg });
+  for (const out of group.takeOutputs()) onOutput(state, shard, out, ctx);
+}
+
+function onOutput(state: ServerState, shard: number, out: GroupOutput, ctx: ActorContext): void {
+  switch (out.kind) {
+    case 'reply':
+      if (out.ok) {
+        state.requests++;
+        ctx.count('requests');
+        const res: ResBody & { ok: true } = { ok: true, by: state.params.id };
+        if (out.value !== undefined) res.value = out.value;
+        reply(ctx, out.origin, res );
+      } else {
+        reply(ctx, out.origin, { ok: false, code: out.code, message: out.message });
+      }
+      return;
+    case 'applied':
+      if (state.groups.get(shard)?.isLeader()) state.feeds.get(shard)?.record(out.index, out.command);
+      if (out.command.k === 'pc') state.participants.onGroupOutput(state, shard, out, ctx);
+      return;
+    case 'vote':
+    case 'txn-done':
+      state.participants.onGroupOutput(state, shard, out, ctx);
+      return;
+  }
+}
+
+
+function onTick(state: ServerState, ctx: ActorContext): void {
+  for (const [shard, group] of state.groups) {
+    group.tick();
+    drain(state, shard, ctx);
+    retryHeld(state, shard, ctx);
+    const feed = state.feeds.get(shard);
+    if (feed !== undefined && group.isLeader()) {
+      for (const m of feed.tick(shard, group.sm.applied, group.sm)) ctx.send(m.to, m.msg);
+      for (const [learner, lag] of feed.lags(group.sm.applied)) {
+        const key = `${shard}:${learner}`;
+        const before = state.lagReported.get(key) ?? 0;
+        if (lag !== before) {
+          ctx.count(`lag:${regionOfServer(learner)}`, lag - before);
+          state.lagReported.set(key, lag);
+        }
+      }
+    }
+  }
+  state.participants.tick(state, ctx);
+}
+
+function retryHeld(state: ServerState, shard: number, ctx: ActorContext): void {
+  const held = state.held.get(shard);
+  if (held === undefined || held.length === 0) return;
+  state.held.delete(shard);
+  for (const h of held) {
+    h.ticks++;
+    if (h.ticks > HOLD_TICKS_MAX) {
+      reply(ctx, h.origin, { ok: false, code: 'UNAVAILABLE', message: `shard ${shard} has had no leader for ${HOLD_TICKS_MAX} ticks` });
+      continue;
+    }
+    routeToGroup(state, shard, h.req, h.origin, ctx, h.ticks);
+  }
+}
+
 function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
-  const { topology, id } = state.params;
-  const owner = replicasOf(shardOf(req.body.key, topology.shards), topology)[0]!;
-  if (owner !== id) {
-    const hops = (req.hops ?? 0) + 1;
-    if (hops > FORWARD_HOPS_MAX) {
-      ctx.reply({ type: 'res', rid: req.rid, ok: false, code: 'UNAVAILABLE', message: `request for key ${JSON.stringify(req.body.key)} forwarded more than ${FORWARD_HOPS_MAX} times` });
+  const { topology, replication, id } = state.params;
+  const body = req.body;
+  const origin: Origin = { to: ctx.sender, rid: req.rid };
+  if (body.op === 'txn') {
+    // Transactions are run by the region's coordinator; it answers the same origin.
+    ctx.forward(coordinatorAddress(state.params.region), req);
+    return;
+  }
+  const shard = shardOfKey(body.key, topology);
+  void replication;
+  if (body.op === 'get' && body.consistency === 'local') {
+    const local = state.groups.get(shard)?.readLocal(body.key) ?? state.learners.get(shard)?.sm.data.get(body.key);
+    if (state.groups.has(shard) || state.learners.has(shard)) {
+      state.requests++;
+      ctx.count('requests');
+      const res: ResBody & { ok: true } = { ok: true, by: id };
+      if (local !== undefined) res.value = local;
+      reply(ctx, origin, res );
       return;
     }
-    ctx.forward(owner, { type: 'req', rid: req.rid, body: req.body, hops });
+    const candidates = [...groupOf(shard, topology), ...learnersOf(shard, topology)];
+    const near = candidates.find((s) => regionOfServer(s) === state.params.region) ?? candidates[0]!;
+    return forward(state, near, req, ctx);
+  }
+  routeToGroup(state, shard, req, origin, ctx, 0);
+}
+
+export function shardOfKey(key: string, topology: Topology): number {
+  // Same hash as topology.shardOf; kept here so the hot path reads as one piece.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % topology.shards;
+}
+
+function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origin, ctx: ActorContext, heldTicks: number): void {
+  const group = state.groups.get(shard);
+  if (group === undefined) {
+    return forward(state, groupOf(shard, state.params.topology)[0]!, req, ctx);
+  }
+  if (group.isLeader()) {
+    if (!group.submit(req.body, origin)) {
+      reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `shard ${shard}: the leader's queue is full` });
+      return;
+    }
+    drain(state, shard, ctx);
     return;
   }
-  state.requests++;
-  ctx.count('requests');
-  const result = executeOnMap(state.data, req.body);
-  if (!result.ok) {
-    ctx.reply({ type: 'res', rid: req.rid, ok: false, code: result.code, message: result.message });
+  const hint = group.leaderHint();
+  if (hint !== undefined && hint !== state.params.id && (req.hops ?? 0) < FORWARD_HOPS_MAX) {
+    return forward(state, hint, req, ctx);
+  }
+  let held = state.held.get(shard);
+  if (held === undefined) state.held.set(shard, (held = []));
+  if (held.length >= HELD_PER_SHARD_MAX) {
+    reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `shard ${shard} has no leader and ${HELD_PER_SHARD_MAX} requests waiting` });
     return;
   }
-  for (const w of result.writes) ctx.persist(w);
-  const res: Res = { type: 'res', rid: req.rid, ok: true, by: id };
-  if (result.value !== undefined) res.value = result.value;
-  ctx.reply(res);
+  held.push({ req, origin, ticks: heldTicks });
+}
+
+function forward(state: ServerState, to: string, req: Req, ctx: ActorContext): void {
+  const hops = (req.hops ?? 0) + 1;
+  if (hops > FORWARD_HOPS_MAX) {
+    const res: Res = { type: 'res', rid: req.rid, ok: false, code: 'UNAVAILABLE', message: `request for key ${JSON.stringify(req.body.key)} forwarded more than ${FORWARD_HOPS_MAX} times` };
+    ctx.reply(res);
+    return;
+  }
+  void state;
+  ctx.forward(to, { type: 'req', rid: req.rid, body: req.body, hops } satisfies Req);
 }

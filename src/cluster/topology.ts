@@ -14,6 +14,7 @@ export interface Topology {
   regions: RegionConfig[];
   shards: number;
   factor: number;
+  mode: 'none' | 'passive' | 'active' | 'hybrid';
 }
 
 export function serverId(region: string, index: number): string {
@@ -43,7 +44,7 @@ export function allServers(topology: Pick<Topology, 'regions'>): string[] {
 }
 
 export function topologyOf(config: ResolvedConfig): Topology {
-  return { regions: config.regions, shards: config.shards, factor: config.replication.factor };
+  return { regions: config.regions, shards: config.shards, factor: config.replication.factor, mode: config.replication.mode };
 }
 
 export function shardOf(key: string, shards: number): number {
@@ -83,5 +84,42 @@ export function replicasOf(shard: number, topology: Topology): string[] {
 export function shardsOf(server: string, topology: Topology): number[] {
   const out: number[] = [];
   for (let s = 0; s < topology.shards; s++) if (replicasOf(s, topology).includes(server)) out.push(s);
+  return out;
+}
+
+/**
+ * The servers that replicate a shard synchronously (its Paxos group; one server in mode
+ * 'none'). Hybrid keeps the group inside the shard's home region.
+ */
+export function groupOf(shard: number, topology: Topology): string[] {
+  if (topology.mode === 'none') return replicasOf(shard, topology).slice(0, 1);
+  if (topology.mode !== 'hybrid') return replicasOf(shard, topology);
+  const r = topology.regions.length;
+  const home = topology.regions[shard % r]!;
+  const count = Math.min(topology.factor, home.servers);
+  const first = Math.floor(shard / r);
+  return Array.from({ length: count }, (_, j) => serverId(home.name, (first + j) % home.servers));
+}
+
+/** Hybrid: one asynchronous learner of the shard in every region but its home. */
+export function learnersOf(shard: number, topology: Topology): string[] {
+  if (topology.mode !== 'hybrid') return [];
+  const r = topology.regions.length;
+  const home = topology.regions[shard % r]!;
+  const first = Math.floor(shard / r);
+  return topology.regions.filter((x) => x.name !== home.name).map((x) => serverId(x.name, first % x.servers));
+}
+
+/** Shards whose group includes `server`. */
+export function groupShardsOf(server: string, topology: Topology): number[] {
+  const out: number[] = [];
+  for (let s = 0; s < topology.shards; s++) if (groupOf(s, topology).includes(server)) out.push(s);
+  return out;
+}
+
+/** Shards `server` learns asynchronously (hybrid). */
+export function learnerShardsOf(server: string, topology: Topology): number[] {
+  const out: number[] = [];
+  for (let s = 0; s < topology.shards; s++) if (learnersOf(s, topology).includes(server)) out.push(s);
   return out;
 }

@@ -30,7 +30,8 @@ export class FileDurableStore implements DurableStore {
       fd = openSync(this.fileOf(address), 'a');
       this.fds.set(address, fd);
     }
-    for (const part of parts) writeSync(fd, part);
+    if (parts.length === 1) writeSync(fd, parts[0]!);
+    else writeSync(fd, Buffer.concat(parts));
     if (this.fsync) fsyncSync(fd);
   }
 

@@ -1,0 +1,281 @@
+import { Prng } from '../core/prng.js';
+import { MultiPaxos, type MultiPaxosDecision, type MultiPaxosMessage, type MultiPaxosRecord } from '../protocols/multipaxos.js';
+import type { RequestBody, TxnOp } from './ops.js';
+import { executeOn, KvStateMachine, type Command, type Completion, type Snapshot } from './state-machine.js';
+
+/**
+ * One replica of one shard's replication group: a Multi-Paxos core, the replicated state
+ * machine, and what the mode adds on top.
+ *
+ * - `active` (state-machine replication): the leader proposes client commands; every replica
+ *   executes them in log order.
+ * - `passive` (primary-backup): the leader is the primary. It executes each operation on a
+ *   speculative copy of the state and proposes the effect (the writes and the result);
+ *   backups apply effects without executing. The primary is chosen by Paxos (the leader
+ *   election of Multi-Paxos), so there are never two primaries whose writes are accepted:
+ *   an effect counts only once a majority accepted it at the primary's ballot. `sync: true`
+ *   answers after the effect is chosen; `sync: false` answers once the primary applied it,
+ *   with at most `lagBound` effects not yet chosen (acknowledged writes may be lost when the
+ *   primary fails: the price of asynchrony).
+ * - `hybrid`: passive within the primary's region (the Paxos group is there, a quorum of
+ *   it is synchronous), and asynchronous learners in the other regions (see learner.ts).
+ *
+ * Pure: no IO, no clock. The host (the server actor) feeds messages and ticks, carries out
+ * `ready()`, and answers whoever waits on completions.
+ */
+export type GroupMode = 'active' | 'passive' | 'hybrid';
+
+export interface GroupConfig {
+  shard: number;
+  self: string;
+  peers: string[];
+  mode: GroupMode;
+  sync: boolean;
+  lagBound: number;
+  electionTicks: number;
+  heartbeatTicks: number;
+  maxBatch: number;
+  maxInflight: number;
+  snapshotEvery: number;
+  seed: number;
+  /** Testing only: a primary that acknowledges writes before they are chosen, in sync mode too. */
+  unsafeAckBeforeChosen?: boolean;
+}
+
+/** Where an answer goes: the address that asked and its correlation id. */
+export interface Origin {
+  to: string;
+  rid: number;
+}
+
+export type GroupOutput =
+  | { kind: 'reply'; origin: Origin; ok: true; value: unknown }
+  | { kind: 'reply'; origin: Origin; ok: false; code: 'UNAVAILABLE' | 'VALIDATION'; message: string }
+  | { kind: 'vote'; txn: string; vote: boolean; reason?: string }
+  | { kind: 'txn-done'; txn: string; outcome: 'commit' | 'abort' }
+  | { kind: 'applied'; index: number; command: Command };
+
+interface Waiter {
+  origin: Origin;
+  /** Passive async: already answered; only bookkeeping remains. */
+  answered: boolean;
+}
+
+export class GroupReplica {
+  readonly core: MultiPaxos;
+  readonly sm = new KvStateMachine();
+  /** Passive/hybrid primary: committed state plus the effects it proposed, not yet chosen. */
+  private spec: KvStateMachine | undefined;
+  private readonly waiters = new Map<string, Waiter>();
+  private unchosenEffects = 0;
+  private barrierId: string | undefined;
+  private held: Array<{ id: string; body: RequestBody; origin: Origin }> = [];
+  private wasLeader = false;
+  private nextLocalId = 0;
+  readonly outputs: GroupOutput[] = [];
+
+  constructor(readonly config: GroupConfig, recovered: MultiPaxosRecord[]) {
+    this.core = new MultiPaxos(
+      {
+        self: config.self,
+        peers: config.peers,
+        electionTicks: config.electionTicks,
+        heartbeatTicks: config.heartbeatTicks,
+        maxBatch: config.maxBatch,
+        maxInflight: config.maxInflight,
+        snapshotEvery: config.snapshotEvery,
+        prng: new Prng(config.seed),
+      },
+      recovered,
+    );
+  }
+
+  isLeader(): boolean {
+    return this.core.isLeader();
+  }
+
+  leaderHint(): string | undefined {
+    return this.core.leaderHint();
+  }
+
+  /** A client operation arrived at this replica, which leads. False: not the leader now. */
+  submit(body: RequestBody, origin: Origin): boolean {
+    if (!this.core.isLeader()) return false;
+    const id = `${this.config.self}#${this.nextLocalId++}`;
+    if (this.config.mode === 'active') return this.proposeWaiting({ k: 'op', id, body }, origin);
+    if (this.barrierId !== undefined || this.spec === undefined) {
+      // A new primary first learns everything chosen before it (its barrier), then serves.
+      this.held.push({ id, body, origin });
+      return true;
+    }
+    return this.primaryExecute(id, body, origin);
+  }
+
+  /** Phase 1 of a transaction at this shard, proposed through the log (the leader only). */
+  proposePrepare(txn: string, ops: TxnOp[]): boolean {
+    return this.proposeCommand({ k: 'prepare', txn, ops });
+  }
+
+  proposeOutcome(txn: string, outcome: 'commit' | 'abort'): boolean {
+    return this.proposeCommand({ k: outcome, txn });
+  }
+
+  /** A participant's durable record, replicated with the shard so a new leader can resume it. */
+  proposeRecord(txn: string, record: unknown): boolean {
+    return this.proposeCommand({ k: 'pc', txn, record });
+  }
+
+  private proposeCommand(command: Command): boolean {
+    // A primary still learning its predecessor's log cannot yet say what its state will be.
+    if (command.k !== 'pc' && this.config.mode !== 'active' && (this.barrierId !== undefined || this.spec === undefined)) return false;
+    if (!this.core.propose(command)) return false;
+    this.spec?.apply(command);
+    return true;
+  }
+
+  private proposeWaiting(command: Command & { id: string }, origin: Origin): boolean {
+    if (!this.core.propose(command)) return false;
+    this.waiters.set(command.id, { origin, answered: false });
+    return true;
+  }
+
+  private primaryExecute(id: string, body: RequestBody, origin: Origin): boolean {
+    const spec = this.spec!;
+    if (spec.isLocked(body.key)) {
+      // A transaction holds the key: the operation waits in the log like an active one.
+      const command: Command = { k: 'op', id, body };
+      if (!this.proposeWaiting(command, origin)) return false;
+      spec.apply(command);
+      return true;
+    }
+    const result = executeOn(spec.data, body);
+    if (!result.ok) {
+      this.outputs.push({ kind: 'reply', origin, ok: false, code: 'VALIDATION', message: result.message });
+      return true;
+    }
+    const command: Command = { k: 'effect', id, writes: result.writes, result: result.value };
+    if (!this.core.propose(command)) return false;
+    spec.apply(command);
+    this.unchosenEffects++;
+    const early = this.config.unsafeAckBeforeChosen === true || (!this.config.sync && this.unchosenEffects <= this.config.lagBound);
+    if (early) this.outputs.push({ kind: 'reply', origin, ok: true, value: result.value });
+    this.waiters.set(id, { origin, answered: early });
+    return true;
+  }
+
+  step(from: string, msg: MultiPaxosMessage): void {
+    this.core.step(from, msg);
+  }
+
+  tick(): void {
+    this.core.tick();
+  }
+
+  /**
+   * Take what the core produced: records to persist and messages to send (in that order,
+   * by the caller), after applying decisions to the state machine. Outputs collect in
+   * `outputs` for the host to act on.
+   */
+  ready(): { persist: MultiPaxosRecord[]; messages: Array<{ to: string; msg: MultiPaxosMessage }> } {
+    const persist: MultiPaxosRecord[] = [];
+    const messages: Array<{ to: string; msg: MultiPaxosMessage }> = [];
+    for (let round = 0; round < 8 && this.core.hasReady(); round++) {
+      const r = this.core.ready();
+      persist.push(...r.persist);
+      messages.push(...r.messages);
+      for (const d of r.decisions) this.decide(d);
+      this.leadershipChanged();
+    }
+    return { persist, messages };
+  }
+
+  private leadershipChanged(): void {
+    const leader = this.core.isLeader();
+    if (leader === this.wasLeader) return;
+    this.wasLeader = leader;
+    if (this.config.mode === 'active') return;
+    if (leader) {
+      // Barrier: once this no-op is applied, everything chosen before this term is applied too.
+      this.spec = undefined;
+      this.barrierId = `${this.config.self}#barrier${this.nextLocalId++}`;
+      this.core.propose({ k: 'effect', id: this.barrierId, writes: [], result: null } satisfies Command);
+    } else {
+      this.spec = undefined;
+      this.barrierId = undefined;
+      this.unchosenEffects = 0;
+      for (const h of this.held) this.outputs.push({ kind: 'reply', origin: h.origin, ok: false, code: 'UNAVAILABLE', message: `shard ${this.config.shard}: ${this.config.self} stopped being the primary` });
+      this.held = [];
+    }
+  }
+
+  private decide(d: MultiPaxosDecision): void {
+    switch (d.kind) {
+      case 'apply': {
+        const command = d.command as Command;
+        const mine = command.k === 'effect' && this.waiters.has(command.id);
+        for (const c of this.sm.apply(command)) this.complete(c);
+        this.outputs.push({ kind: 'applied', index: this.sm.applied, command });
+        if (mine) this.unchosenEffects = Math.max(0, this.unchosenEffects - 1);
+        if (command.k === 'effect' && command.id === this.barrierId) {
+          this.barrierId = undefined;
+          this.spec = this.sm.clone();
+          const held = this.held;
+          this.held = [];
+          for (const h of held) {
+            if (!this.primaryExecute(h.id, h.body, h.origin)) {
+              this.outputs.push({ kind: 'reply', origin: h.origin, ok: false, code: 'UNAVAILABLE', message: `shard ${this.config.shard}: the primary's queue is full` });
+            }
+          }
+        }
+        return;
+      }
+      case 'snapshot':
+        this.sm.restore(d.snapshot as Snapshot);
+        if (this.spec !== undefined) this.spec = this.sm.clone();
+        return;
+      case 'snapshot-due':
+        this.core.compact(d.index, this.sm.snapshot());
+        return;
+      case 'dropped':
+        // Never got a log slot: definitely not applied.
+        for (const c of d.commands as Command[]) {
+          if ('id' in c) {
+            const w = this.waiters.get(c.id);
+            this.waiters.delete(c.id);
+            if (w !== undefined && !w.answered) this.outputs.push({ kind: 'reply', origin: w.origin, ok: false, code: 'UNAVAILABLE', message: `shard ${this.config.shard}: leadership changed before the operation was ordered` });
+          }
+        }
+        return;
+    }
+  }
+
+  private complete(c: Completion): void {
+    if ('id' in c) {
+      const w = this.waiters.get(c.id);
+      if (w === undefined) return;
+      this.waiters.delete(c.id);
+      if (w.answered) return;
+      if (c.ok) this.outputs.push({ kind: 'reply', origin: w.origin, ok: true, value: c.value });
+      else this.outputs.push({ kind: 'reply', origin: w.origin, ok: false, code: c.code, message: c.message });
+      return;
+    }
+    if ('vote' in c) {
+      this.outputs.push({ kind: 'vote', txn: c.txn, vote: c.vote, ...(c.reason === undefined ? {} : { reason: c.reason }) });
+      return;
+    }
+    this.outputs.push({ kind: 'txn-done', txn: c.txn, outcome: c.done });
+  }
+
+  /** Read the committed local state (a 'local' read: may be stale). */
+  readLocal(key: string): unknown {
+    return this.sm.data.get(key);
+  }
+
+  takeOutputs(): GroupOutput[] {
+    return this.outputs.splice(0, this.outputs.length);
+  }
+
+  status(): ReturnType<MultiPaxos['status']> & { waiters: number; held: number } {
+    return { ...this.core.status(), waiters: this.waiters.size, held: this.held.length };
+  }
+}

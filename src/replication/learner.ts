@@ -1,0 +1,91 @@
+import type { Command, Snapshot } from './state-machine.js';
+import { KvStateMachine } from './state-machine.js';
+
+/**
+ * Asynchronous replication to other regions (hybrid mode). The shard's leader feeds each
+ * remote learner the commands it applied, in order; a learner applies them to its own copy
+ * and acknowledges. The gap between the leader's applied index and a learner's acknowledged
+ * one is the replication lag of that learner's region.
+ */
+export type LearnMessage =
+  | { type: 'learn'; s: number; entries: Array<[number, Command]>; snapshot: Snapshot | null }
+  | { type: 'learn-ack'; s: number; applied: number };
+
+/** Applied commands the leader keeps for learners; a learner further behind gets a snapshot. */
+export const LEARN_BUFFER_MAX = 4_096;
+/** Commands in one `learn` message. */
+export const LEARN_BATCH_MAX = 512;
+/** Ticks a learner's acknowledgement may take before the leader sends again. */
+export const LEARN_RESEND_TICKS = 20;
+
+export class LearnerReplica {
+  readonly sm = new KvStateMachine();
+
+  /** Apply what the leader sent; returns the applied index to acknowledge. */
+  receive(msg: Extract<LearnMessage, { type: 'learn' }>): number {
+    if (msg.snapshot !== null && msg.snapshot.applied > this.sm.applied) this.sm.restore(msg.snapshot);
+    for (const [index, command] of msg.entries) {
+      if (index !== this.sm.applied + 1) continue;
+      this.sm.apply(command);
+    }
+    return this.sm.applied;
+  }
+}
+
+interface LearnerProgress {
+  acked: number;
+  sentUpTo: number;
+  sinceSendTicks: number;
+}
+
+/** The leader's side: a window of applied commands and each learner's progress. */
+export class LearnerFeed {
+  private readonly buffer: Array<[number, Command]> = [];
+  private readonly progress = new Map<string, LearnerProgress>();
+
+  constructor(learners: string[]) {
+    for (const l of learners) this.progress.set(l, { acked: 0, sentUpTo: 0, sinceSendTicks: 0 });
+  }
+
+  record(index: number, command: Command): void {
+    this.buffer.push([index, command]);
+    if (this.buffer.length > LEARN_BUFFER_MAX) this.buffer.shift();
+  }
+
+  ack(learner: string, applied: number): void {
+    const p = this.progress.get(learner);
+    if (p === undefined) return;
+    p.acked = Math.max(p.acked, applied);
+    if (p.sentUpTo < p.acked) p.sentUpTo = p.acked;
+  }
+
+  /** Messages to send this tick, given the leader's applied index and state. */
+  tick(shard: number, applied: number, sm: KvStateMachine): Array<{ to: string; msg: LearnMessage }> {
+    const out: Array<{ to: string; msg: LearnMessage }> = [];
+    const first = this.buffer.length > 0 ? this.buffer[0]![0] : applied + 1;
+    for (const [learner, p] of this.progress) {
+      p.sinceSendTicks++;
+      if (p.sinceSendTicks >= LEARN_RESEND_TICKS) p.sentUpTo = p.acked;
+      if (p.sentUpTo >= applied) continue;
+      p.sinceSendTicks = 0;
+      if (p.sentUpTo + 1 < first) {
+        out.push({ to: learner, msg: { type: 'learn', s: shard, entries: [], snapshot: sm.snapshot() } });
+        p.sentUpTo = applied;
+        continue;
+      }
+      const start = p.sentUpTo + 1 - first;
+      const entries = this.buffer.slice(start, start + LEARN_BATCH_MAX);
+      if (entries.length === 0) continue;
+      out.push({ to: learner, msg: { type: 'learn', s: shard, entries, snapshot: null } });
+      p.sentUpTo = entries[entries.length - 1]![0];
+    }
+    return out;
+  }
+
+  /** Lag of each learner in commands: leader applied minus learner acknowledged. */
+  lags(applied: number): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [learner, p] of this.progress) out.set(learner, Math.max(0, applied - p.acked));
+    return out;
+  }
+}

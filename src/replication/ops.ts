@@ -1,0 +1,18 @@
+/** Client operations as the replication layer executes them (the cluster's wire types reuse these). */
+export type OpName = 'get' | 'put' | 'delete' | 'cas' | 'txn';
+
+export interface TxnOp {
+  op: 'put' | 'delete' | 'check';
+  key: string;
+  value?: unknown;
+}
+
+export interface RequestBody {
+  op: OpName;
+  key: string;
+  value?: unknown;
+  expected?: unknown;
+  ops?: TxnOp[];
+  /** 'local': read the nearest replica, may be stale. */
+  consistency?: 'linearizable' | 'local';
+}

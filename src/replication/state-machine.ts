@@ -1,0 +1,234 @@
+import type { RequestBody, TxnOp } from './ops.js';
+
+/**
+ * The replicated key-value state machine of one shard. Every replica applies the same
+ * commands in the same order and so reaches the same state; nothing here reads a clock or
+ * draws randomness.
+ *
+ * Transactions use no-wait locking: a prepared transaction locks its keys until it commits or
+ * aborts; a prepare that meets a lock votes no (no deadlocks, at the price of aborts). A
+ * single-key operation on a locked key waits, in log order, until the lock is released, so a
+ * read never sees a transaction half done.
+ */
+export type Command =
+  /** A client operation, executed by every replica (active replication). */
+  | { k: 'op'; id: string; body: RequestBody }
+  /** The effect of an operation the primary executed (passive replication). */
+  | { k: 'effect'; id: string; writes: Write[]; result: unknown }
+  /** Phase 1 of a transaction at this shard: lock and check, vote yes or no. */
+  | { k: 'prepare'; txn: string; ops: TxnOp[] }
+  | { k: 'commit'; txn: string }
+  | { k: 'abort'; txn: string }
+  /** A commit-protocol participant's durable record, replicated so a new leader can resume it. */
+  | { k: 'pc'; txn: string; record: unknown }
+  | { k: 'noop' };
+
+export interface Write {
+  key: string;
+  value?: unknown;
+  del?: true;
+}
+
+/** What applying a command produced for whoever waits on it. */
+export type Completion =
+  | { id: string; ok: true; value: unknown }
+  | { id: string; ok: false; code: 'VALIDATION'; message: string }
+  | { txn: string; vote: boolean; reason?: string }
+  | { txn: string; done: 'commit' | 'abort' };
+
+export interface Snapshot {
+  applied: number;
+  data: Array<[string, unknown]>;
+  prepared: Array<[string, TxnOp[]]>;
+  pc: Array<[string, unknown[]]>;
+}
+
+/** Operations waiting for one locked key, at most. Beyond it they fail at once. */
+export const WAITERS_PER_KEY_MAX = 10_000;
+/** Transactions remembered as finished, so a late duplicate prepare is refused. */
+export const FINISHED_TXNS_MAX = 10_000;
+
+export class KvStateMachine {
+  readonly data = new Map<string, unknown>();
+  private readonly locks = new Map<string, string>();
+  private readonly prepared = new Map<string, TxnOp[]>();
+  private readonly waiting = new Map<string, Array<Extract<Command, { k: 'op' }>>>();
+  /** Participant records per transaction still open at this shard. */
+  readonly pc = new Map<string, unknown[]>();
+  private readonly finished: string[] = [];
+  private readonly finishedSet = new Set<string>();
+  applied = 0;
+
+  apply(command: Command): Completion[] {
+    this.applied++;
+    switch (command.k) {
+      case 'op':
+        return this.applyOp(command);
+      case 'effect':
+        for (const w of command.writes) this.write(w);
+        return [{ id: command.id, ok: true, value: command.result }];
+      case 'prepare':
+        return [this.prepare(command.txn, command.ops)];
+      case 'commit':
+      case 'abort':
+        return this.finish(command.txn, command.k);
+      case 'pc': {
+        if (this.finishedSet.has(command.txn)) return [];
+        let records = this.pc.get(command.txn);
+        if (records === undefined) this.pc.set(command.txn, (records = []));
+        records.push(command.record);
+        return [];
+      }
+      case 'noop':
+        return [];
+    }
+  }
+
+  isLocked(key: string): boolean {
+    return this.locks.has(key);
+  }
+
+  private applyOp(command: Extract<Command, { k: 'op' }>): Completion[] {
+    const key = command.body.key;
+    if (this.locks.has(key)) {
+      let queue = this.waiting.get(key);
+      if (queue === undefined) this.waiting.set(key, (queue = []));
+      if (queue.length >= WAITERS_PER_KEY_MAX) {
+        return [{ id: command.id, ok: false, code: 'VALIDATION', message: `too many operations waiting for locked key ${JSON.stringify(key)}` }];
+      }
+      queue.push(command);
+      return [];
+    }
+    return [this.execute(command.id, command.body)];
+  }
+
+  /** Execute one operation on the current state (also what a passive primary runs). */
+  execute(id: string, body: RequestBody): Completion {
+    const r = executeOn(this.data, body);
+    if (!r.ok) return { id, ok: false, code: 'VALIDATION', message: r.message };
+    for (const w of r.writes) this.write(w);
+    return { id, ok: true, value: r.value };
+  }
+
+  private write(w: Write): void {
+    if (w.del) this.data.delete(w.key);
+    else this.data.set(w.key, w.value);
+  }
+
+  private prepare(txn: string, ops: TxnOp[]): Completion {
+    if (this.prepared.has(txn)) return { txn, vote: true };
+    if (this.finishedSet.has(txn)) return { txn, vote: false, reason: 'already finished' };
+    for (const op of ops) {
+      const holder = this.locks.get(op.key);
+      if (holder !== undefined && holder !== txn) return { txn, vote: false, reason: `key ${JSON.stringify(op.key)} is locked by another transaction` };
+    }
+    for (const op of ops) {
+      if (op.op === 'check' && !sameValue(this.data.get(op.key), op.value)) {
+        return { txn, vote: false, reason: `check failed on key ${JSON.stringify(op.key)}` };
+      }
+    }
+    for (const op of ops) this.locks.set(op.key, txn);
+    this.prepared.set(txn, ops);
+    return { txn, vote: true };
+  }
+
+  private finish(txn: string, outcome: 'commit' | 'abort'): Completion[] {
+    const ops = this.prepared.get(txn);
+    this.remember(txn);
+    this.pc.delete(txn);
+    if (ops === undefined) return [{ txn, done: outcome }];
+    this.prepared.delete(txn);
+    if (outcome === 'commit') {
+      for (const op of ops) {
+        if (op.op === 'put') this.data.set(op.key, op.value);
+        else if (op.op === 'delete') this.data.delete(op.key);
+      }
+    }
+    const out: Completion[] = [{ txn, done: outcome }];
+    for (const op of ops) {
+      if (this.locks.get(op.key) === txn) this.locks.delete(op.key);
+    }
+    // Operations that waited for these keys run now, in the order they were applied.
+    for (const op of ops) {
+      const queue = this.waiting.get(op.key);
+      if (queue === undefined) continue;
+      this.waiting.delete(op.key);
+      for (const waiter of queue) out.push(...this.applyOp(waiter));
+    }
+    return out;
+  }
+
+  private remember(txn: string): void {
+    if (this.finishedSet.has(txn)) return;
+    this.finished.push(txn);
+    this.finishedSet.add(txn);
+    if (this.finished.length > FINISHED_TXNS_MAX) this.finishedSet.delete(this.finished.shift()!);
+  }
+
+  snapshot(): Snapshot {
+    return { applied: this.applied, data: [...this.data], prepared: [...this.prepared], pc: [...this.pc] };
+  }
+
+  restore(snapshot: Snapshot): void {
+    this.data.clear();
+    this.locks.clear();
+    this.prepared.clear();
+    this.waiting.clear();
+    this.pc.clear();
+    this.applied = snapshot.applied;
+    for (const [k, v] of snapshot.data) this.data.set(k, v);
+    for (const [txn, ops] of snapshot.prepared) {
+      this.prepared.set(txn, ops);
+      for (const op of ops) this.locks.set(op.key, txn);
+    }
+    for (const [txn, records] of snapshot.pc) this.pc.set(txn, records);
+  }
+
+  /** Transactions prepared here and not yet finished. */
+  openTransactions(): string[] {
+    return [...this.prepared.keys()];
+  }
+
+  clone(): KvStateMachine {
+    const copy = new KvStateMachine();
+    copy.restore(this.snapshot());
+    return copy;
+  }
+}
+
+export type ExecResult = { ok: true; value: unknown; writes: Write[] } | { ok: false; message: string };
+
+/** One single-key operation against a map, without changing it: the value and the writes. */
+export function executeOn(data: Map<string, unknown>, body: RequestBody): ExecResult {
+  switch (body.op) {
+    case 'get':
+      return { ok: true, value: data.get(body.key), writes: [] };
+    case 'put':
+      return { ok: true, value: undefined, writes: [{ key: body.key, value: body.value }] };
+    case 'delete':
+      return { ok: true, value: undefined, writes: [{ key: body.key, del: true }] };
+    case 'cas':
+      if (!sameValue(data.get(body.key), body.expected)) return { ok: true, value: false, writes: [] };
+      return { ok: true, value: true, writes: [{ key: body.key, value: body.value }] };
+    case 'txn':
+      return { ok: false, message: 'a transaction is not a single-key operation' };
+  }
+}
+
+/** Structural equality of codec-safe values (what cas and transaction checks compare). */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a === 'number' && typeof b === 'number') return Number.isNaN(a) && Number.isNaN(b);
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (a instanceof Uint8Array || b instanceof Uint8Array) {
+    if (!(a instanceof Uint8Array && b instanceof Uint8Array) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+  const ka = Object.keys(a as object);
+  const kb = Object.keys(b as object);
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) if (!sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  return true;
+}

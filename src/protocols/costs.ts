@@ -96,7 +96,19 @@ export function paxosCommitCost(rms: number, f: number, acceptorsWithLeader: 0 |
   };
 }
 
+/**
+ * 3PC, N participants, coordinator on its own node, every vote yes.
+ *   messages = N can-commit + N vote + N pre-commit + N ack + N do-commit = 5N
+ *   delays   = 5 until every participant committed (the coordinator decides after 4)
+ *   writes   = N yes votes + N pre-commits + N decisions = 3N (the coordinator writes nothing)
+ */
+export function threePcCost(participants: number): AnalyticCost {
+  requireCount('participants', participants, 1);
+  return { messages: 5 * participants, messageDelays: 5, stableWrites: 3 * participants };
+}
+
 export const analyticMessages = {
+  threePc: threePcCost,
   paxosCommit: paxosCommitCost,
   twoPc: twoPcCost,
   paxos: paxosCost,

@@ -10,11 +10,11 @@
  *   take no time.
  * - `stableWrites` counts records handed to `persist`, over all nodes.
  *
- * For comparison, Gray & Lamport ("Consensus on Transaction Commit", 2004, table 1) count from
- * an RM's BeginCommit: 2PC 3N-1 messages and 4 delays; Paxos Commit (N+1)(F+3)-4 messages and
- * 5 delays, or N(F+3)-3 and 4 delays with acceptors co-located and phase 2b messages bundled.
- * Our cores start at the coordinator (no BeginCommit hop), acknowledge 2PC commits so the
- * coordinator can forget them, and do not bundle, hence the differences.
+ * Gray & Lamport ("Consensus on Transaction Commit", 2004, table 1) count a different flow:
+ * from an RM's BeginCommit message, with acceptors bundling their phase 2b messages, and with
+ * co-located roles (their 2PC: 3N-1 messages, 4 delays). The cores here start at the
+ * coordinator (no BeginCommit hop), acknowledge 2PC commits so the coordinator can forget them,
+ * and do not bundle, so the formulas below are derived for these cores, not copied.
  */
 export interface AnalyticCost {
   messages: number;
@@ -107,11 +107,12 @@ export function threePcCost(participants: number): AnalyticCost {
   return { messages: 5 * participants, messageDelays: 5, stableWrites: 3 * participants };
 }
 
+/** Every formula above, by protocol: fault-free message counts, message delays and writes. */
 export const analyticMessages = {
-  threePc: threePcCost,
-  paxosCommit: paxosCommitCost,
   twoPc: twoPcCost,
+  threePc: threePcCost,
   paxos: paxosCost,
   multiPaxosSlot: multiPaxosSlotCost,
   multiPaxosElection: multiPaxosElectionCost,
+  paxosCommit: paxosCommitCost,
 };

@@ -204,11 +204,21 @@ function route(state: BalancerState, req: Req, ctx: ActorContext): void {
   state.inflight.set(rid, { client: ctx.sender, rid: req.rid, server: picked.id, sentMs: now });
   state.members.get(picked.id)!.active++;
   state.routed++;
+  // The balancer's own choice, per server: servers count where a request EXECUTES (a server
+  // forwards a key it does not own), so only this shows how the strategy spread the load.
+  ctx.count(`routed:${picked.id}`);
   const forward: Req = { type: 'req', rid, body: req.body };
   ctx.send(picked.id, forward);
 }
 
-function finish(state: BalancerState, rid: number, ok: boolean, nowMs: number): Inflight | undefined {
+/**
+ * Close an in-flight entry. `outlier: false` keeps the outcome from the outlier detector: a
+ * request failed because the runtime reported its server crashed says nothing about how the
+ * server behaves while it runs, and counting each such request as a failure ejected a
+ * restarted server (a new process) for baseEjectionTimeMs whenever the crash caught
+ * consecutiveFailures or more requests in flight.
+ */
+function finish(state: BalancerState, rid: number, ok: boolean, nowMs: number, outlier = true): Inflight | undefined {
   const entry = state.inflight.get(rid);
   if (entry === undefined) return undefined;
   state.inflight.delete(rid);
@@ -216,7 +226,7 @@ function finish(state: BalancerState, rid: number, ok: boolean, nowMs: number): 
   if (m !== undefined && m.active > 0) m.active--;
   const strategy = state.strategies.get(m?.region ?? '');
   strategy?.onResult(entry.server, nowMs - entry.sentMs, ok, nowMs);
-  if (state.outlier !== undefined) {
+  if (outlier && state.outlier !== undefined) {
     const events = state.outlier.onResult(entry.server, ok, nowMs);
     if (events.length > 0) state.plan = undefined;
   }
@@ -261,7 +271,7 @@ function onSystem(state: BalancerState, msg: SystemMessage, ctx: ActorContext): 
     m.crashed = true;
     for (const [rid, entry] of state.inflight) {
       if (entry.server !== msg.node) continue;
-      finish(state, rid, false, ctx.now());
+      finish(state, rid, false, ctx.now(), false);
       const res: Res = { type: 'res', rid: entry.rid, ok: false, code: 'TIMEOUT', message: `server ${msg.node} crashed with the request in flight; it may or may not have taken effect` };
       ctx.send(entry.client, res);
     }

@@ -42,7 +42,11 @@ export const regionBehavior: Behavior<RegionState, RegionParams> = {
         firstHeartbeatEstimateMs: hb.firstHeartbeatEstimateMs,
         maxSampleSize: hb.maxSampleSize,
       },
+      // Both were validated but not passed on, so a configured suspectThreshold or
+      // stallFactor silently had no effect.
+      suspectThreshold: hb.suspectThreshold,
       checkIntervalMs: hb.intervalMs,
+      stallFactor: hb.stallFactor,
     };
     const now = ctx.now();
     const servers = new Membership(options);

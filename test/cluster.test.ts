@@ -10,6 +10,7 @@ function config(transport: 'sim' | 'threads', extra: Partial<ClusterConfig> = {}
     seed: 7,
     network: { latencyMs: { 'us-east~eu-west': 5 } },
     heartbeat: { intervalMs: 50 },
+    replication: { mode: 'none' },
     ...extra,
   };
 }

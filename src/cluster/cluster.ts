@@ -189,7 +189,7 @@ export class Cluster extends EventEmitter {
   /** Change latency, jitter, loss or duplication while running (merged into the current settings). */
   setNetwork(change: NetworkConfig): void {
     this.assertRunning();
-    const valid = validateNetworkChange(change, this.regionNames);
+    const valid = validateNetworkChange(change, this.regionNames, this.servers);
     this.network = mergeNetwork(this.network, valid);
     this.runtime.setNetwork(this.network);
   }

@@ -39,8 +39,8 @@ export interface CoordinatorCore {
 }
 
 /** Timeouts in ticks of the coordinator and participants (10 ms each by default). */
-export const VOTE_TIMEOUT_TICKS = 300;
-export const RETRY_TICKS = 50;
+export const VOTE_TIMEOUT_TICKS = 100;
+export const RETRY_TICKS = 30;
 
 export function createParticipantCore(protocol: CommitProtocolName, self: string, records: unknown[]): ParticipantCore {
   switch (protocol) {

@@ -28,8 +28,9 @@ export interface ReplicationConfig {
    * Testing only: run a deliberately broken variant, to prove the tests catch it.
    * 'ack-before-chosen': a primary that acknowledges before its backups have the write.
    * 'forget-promises': acceptors that forget their promises on restart.
+   * 'amnesia': acceptors that forget their promises and accepted values on restart (a lost disk).
    */
-  unsafe?: 'ack-before-chosen' | 'forget-promises';
+  unsafe?: 'ack-before-chosen' | 'forget-promises' | 'amnesia';
 }
 
 export type ResolvedReplication = Required<Omit<ReplicationConfig, 'unsafe'>> & Pick<ReplicationConfig, 'unsafe'>;
@@ -120,9 +121,9 @@ export function checkOneOf<T extends string>(value: unknown, field: string, allo
   return value as T;
 }
 
-function validateNetwork(network: unknown, regionNames: Set<string>, field = 'network'): NetworkConfig {
+function validateNetwork(network: unknown, regionNames: Set<string>, field = 'network', servers?: Set<string>): NetworkConfig {
   if (!isPlainObject(network)) throw new ConfigError(field, 'an object', network);
-  checkKeys(network, ['latencyMs', 'defaultLatencyMs', 'jitterMs', 'loss', 'duplicate'], field);
+  checkKeys(network, ['latencyMs', 'defaultLatencyMs', 'jitterMs', 'loss', 'duplicate', 'nodeDelayMs'], field);
   const out: NetworkConfig = {};
   if (network.latencyMs !== undefined) {
     if (!isPlainObject(network.latencyMs)) throw new ConfigError(`${field}.latencyMs`, "an object mapping 'regionA~regionB' to milliseconds", network.latencyMs);
@@ -142,12 +143,22 @@ function validateNetwork(network: unknown, regionNames: Set<string>, field = 'ne
   if (network.jitterMs !== undefined) out.jitterMs = checkNumber(network.jitterMs, `${field}.jitterMs`, 0, 600_000);
   if (network.loss !== undefined) out.loss = checkNumber(network.loss, `${field}.loss`, 0, 1, 'a probability from 0 to 1');
   if (network.duplicate !== undefined) out.duplicate = checkNumber(network.duplicate, `${field}.duplicate`, 0, 1, 'a probability from 0 to 1');
+  if (network.nodeDelayMs !== undefined) {
+    if (!isPlainObject(network.nodeDelayMs)) throw new ConfigError(`${field}.nodeDelayMs`, 'an object mapping server ids to milliseconds', network.nodeDelayMs);
+    const delays: Record<string, number> = {};
+    for (const [id, ms] of Object.entries(network.nodeDelayMs)) {
+      const f = `${field}.nodeDelayMs["${id}"]`;
+      if (servers !== undefined && !servers.has(id)) throw new ConfigError(f, 'a server id of this cluster', `unknown server ${JSON.stringify(id)}`);
+      delays[id] = checkNumber(ms, f, 0, 600_000, 'a delay in ms from 0 to 600000');
+    }
+    out.nodeDelayMs = delays;
+  }
   return out;
 }
 
 /** A network change while running: the same rules as at start. */
-export function validateNetworkChange(network: unknown, regionNames: Set<string>): NetworkConfig {
-  return validateNetwork(network, regionNames, 'network');
+export function validateNetworkChange(network: unknown, regionNames: Set<string>, servers: Set<string>): NetworkConfig {
+  return validateNetwork(network, regionNames, 'network', servers);
 }
 
 export interface ResolvedConfig {
@@ -204,15 +215,15 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
   const placement = config.placement === undefined ? 'dedicated' : checkOneOf(config.placement, 'placement', PLACEMENTS);
   const threads = config.threads === undefined ? hooks.cores : checkInt(config.threads, 'threads', 1, THREADS_MAX);
   if (config.threads !== undefined && placement !== 'packed') throw new ConfigError('threads', "only with placement: 'packed'", config.threads);
-  const network = config.network === undefined ? {} : validateNetwork(config.network, names);
-
   const totalServers = regions.reduce((n, r) => n + r.servers, 0);
   const serverIds = new Set<string>();
   for (const r of regions) for (let i = 0; i < r.servers; i++) serverIds.add(`${r.name}/${i}`);
+  const network = config.network === undefined ? {} : validateNetwork(config.network, names, 'network', serverIds);
 
   let replication: ResolvedReplication;
   {
-    const r = config.replication ?? { mode: 'none' };
+    // Replicated by default: state-machine replication over up to three servers.
+    const r = config.replication ?? { mode: 'active' };
     if (!isPlainObject(r)) throw new ConfigError('replication', "an object { mode, factor }", r);
     checkKeys(r, ['mode', 'factor', 'sync', 'lagBound', 'batch', 'unsafe'], 'replication');
     const mode = checkOneOf(r.mode, 'replication.mode', REPLICATION_MODES);
@@ -224,7 +235,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     const lagBound = r.lagBound === undefined ? 100 : checkInt(r.lagBound, 'replication.lagBound', 1, 1_000_000);
     const batch = r.batch === undefined ? 64 : checkInt(r.batch, 'replication.batch', 1, 10_000);
     replication = { mode, factor, sync, lagBound, batch };
-    if (r.unsafe !== undefined) replication.unsafe = checkOneOf(r.unsafe, 'replication.unsafe', ['ack-before-chosen', 'forget-promises'] as const);
+    if (r.unsafe !== undefined) replication.unsafe = checkOneOf(r.unsafe, 'replication.unsafe', ['ack-before-chosen', 'forget-promises', 'amnesia'] as const);
   }
   const commit = config.commit === undefined ? '2pc' : checkOneOf(config.commit, 'commit', COMMIT_PROTOCOLS);
   const balancer = hooks.balancer(config.balancer ?? {}, serverIds, names);

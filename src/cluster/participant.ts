@@ -1,7 +1,7 @@
 import type { ActorContext } from '../runtime/actor.js';
 import type { GroupOutput } from '../replication/group.js';
 import type { TxnOp } from '../replication/ops.js';
-import { createParticipantCore, type ParticipantCore, type ParticipantDecision } from './commit-adapters.js';
+import { createParticipantCore, type ParticipantCore } from './commit-adapters.js';
 import type { ServerParams, ServerState } from './server.js';
 
 /**
@@ -38,8 +38,6 @@ interface Shard {
   core: ParticipantCore;
   /** Messages held until the records proposed with the same tag are chosen. */
   held: Map<string, Array<{ to: string; msg: unknown }>>;
-  /** Decisions whose log proposal failed (leader busy); retried on tick. */
-  retry: ParticipantDecision[];
   orphanTicks: Map<string, number>;
   /** Transactions whose prepare this leader proposed and awaits (to vote on apply). */
   awaitingVote: Set<string>;
@@ -49,8 +47,13 @@ export function participantAddress(shard: number): string {
   return `shard/${shard}`;
 }
 
+/** Protocol messages held at a replica that knows no leader yet, per shard, and for how long. */
+export const HELD_WIRES_MAX = 1_000;
+export const HELD_WIRE_TICKS_MAX = 100;
+
 export class Participants {
   private readonly shards = new Map<number, Shard>();
+  private readonly heldWires = new Map<number, Array<{ wire: ParticipantWire; from: string; ticks: number }>>();
   private nextTag = 0;
 
   constructor(
@@ -71,30 +74,43 @@ export class Participants {
       // This replica leads now: resume from the records the shard's log holds.
       const records: unknown[] = [];
       for (const list of group.sm.pc.values()) records.push(...list);
-      shard = { core: createParticipantCore(this.params.commit, participantAddress(s), records), held: new Map(), retry: [], orphanTicks: new Map(), awaitingVote: new Set() };
+      shard = { core: createParticipantCore(this.params.commit, participantAddress(s), records), held: new Map(), orphanTicks: new Map(), awaitingVote: new Set() };
       this.shards.set(s, shard);
     }
     return shard;
   }
 
-  receive(state: ServerState, wire: ParticipantWire, ctx: ActorContext): void {
+  receive(state: ServerState, wire: ParticipantWire, ctx: ActorContext, from: string = ctx.sender, heldTicks = 0): void {
     const group = state.groups.get(wire.s);
     if (group === undefined) return;
     if (!group.isLeader()) {
       const hint = group.leaderHint();
-      if (hint !== undefined && hint !== this.self) ctx.forward(hint, wire);
+      if (hint !== undefined && hint !== this.self) {
+        ctx.forward(hint, wire, from);
+        return;
+      }
+      // No leader known (an election is on): keep the message a while instead of losing it.
+      let held = this.heldWires.get(wire.s);
+      if (held === undefined) this.heldWires.set(wire.s, (held = []));
+      if (held.length < HELD_WIRES_MAX) held.push({ wire, from, ticks: heldTicks });
       return;
     }
     const shard = this.shard(state, wire.s)!;
     // An abort for a prepare this core never voted on (an earlier leader locked, then died).
-    if (wire.m.type === 'abort' && group.sm.openTransactions().includes(wire.m.txn)) {
-      if (!group.proposeOutcome(wire.m.txn, 'abort')) shard.retry.push({ kind: 'abort', txn: wire.m.txn });
+    if (wire.m.type === 'abort' && !shard.core.knows(wire.m.txn) && group.sm.openTransactions().includes(wire.m.txn)) {
+      group.proposeOutcome(wire.m.txn, 'abort');
     }
-    shard.core.step(ctx.sender, wire.m);
+    shard.core.step(from, wire.m);
     this.drain(state, wire.s, ctx);
   }
 
-  /** Carry out the core's output: records through the log, messages after them. */
+  /**
+   * Carry out the core's output. Records go through the shard's log; an outcome and the
+   * records written with it are one log entry, so a replica that has the record has applied
+   * the outcome too (an acknowledgement never runs ahead of the commit it acknowledges).
+   * Messages leave once the last of the entries is chosen. If this replica cannot propose
+   * (it stopped leading), the core is dropped: the next leader rebuilds it from the log.
+   */
   drain(state: ServerState, s: number, ctx: ActorContext): void {
     const shard = this.shards.get(s);
     const group = state.groups.get(s);
@@ -102,19 +118,47 @@ export class Participants {
     for (let round = 0; round < 4 && shard.core.hasReady(); round++) {
       const r = shard.core.ready();
       const messages = r.messages.map((m) => ({ to: m.to, msg: m.msg }));
-      if (r.persist.length > 0) {
-        const tag = `${this.self}#${this.nextTag++}`;
-        let proposed = true;
-        r.persist.forEach((record, i) => {
-          const txn = (record as { txn?: string }).txn ?? '';
-          proposed = group.proposeRecord(txn, i === r.persist.length - 1 ? { tag, record } : { record }) && proposed;
-        });
-        if (!proposed) continue; // Not leading any more: the messages must not leave.
-        shard.held.set(tag, messages);
-      } else {
-        for (const m of messages) this.send(s, m.to, m.msg, ctx);
+      const recordsByTxn = new Map<string, unknown[]>();
+      for (const record of r.persist) {
+        const txn = (record as { txn?: string }).txn ?? '';
+        let list = recordsByTxn.get(txn);
+        if (list === undefined) recordsByTxn.set(txn, (list = []));
+        list.push(record);
       }
-      for (const d of r.decisions) this.decide(state, s, shard, d);
+      const tag = `${this.self}#${this.nextTag++}`;
+      const entries: Array<() => boolean> = [];
+      for (const d of r.decisions) {
+        if (d.kind === 'prepare') {
+          shard.awaitingVote.add(d.txn);
+          entries.push(() => group.proposePrepare(d.txn, d.payload as TxnOp[]));
+        } else {
+          const records = recordsByTxn.get(d.txn) ?? [];
+          recordsByTxn.delete(d.txn);
+          entries.push(() => group.proposeOutcome(d.txn, d.kind, records.map((record) => ({ record }))));
+        }
+      }
+      for (const [txn, records] of recordsByTxn) {
+        for (const record of records) entries.push(() => group.proposeRecord(txn, { record }));
+      }
+      if (entries.length === 0) {
+        // Nothing to make durable: the messages depend on nothing new.
+        for (const m of messages) this.send(s, m.to, m.msg, ctx);
+        continue;
+      }
+      // The last entry carries the tag that releases the messages.
+      entries.push(() => group.proposeRecord('', { tag, record: null }));
+      let ok = true;
+      for (const propose of entries) {
+        if (!propose()) {
+          ok = false;
+          break;
+        }
+      }
+      if (!ok) {
+        this.shards.delete(s);
+        break;
+      }
+      if (messages.length > 0) shard.held.set(tag, messages);
     }
     // The log proposals above are carried out by the group.
     this.drainGroup(state, s, ctx);
@@ -123,20 +167,6 @@ export class Participants {
   private send(s: number, to: string, msg: unknown, ctx: ActorContext): void {
     const reply: ParticipantReply = { type: 'tx-r', s, m: msg };
     ctx.send(to, reply);
-  }
-
-  private decide(state: ServerState, s: number, shard: Shard, d: ParticipantDecision): void {
-    const group = state.groups.get(s)!;
-    switch (d.kind) {
-      case 'prepare':
-        shard.awaitingVote.add(d.txn);
-        if (!group.proposePrepare(d.txn, d.payload as TxnOp[])) shard.retry.push(d);
-        return;
-      case 'commit':
-      case 'abort':
-        if (!group.proposeOutcome(d.txn, d.kind)) shard.retry.push(d);
-        return;
-    }
   }
 
   /** What the shard's log produced that concerns transactions. */
@@ -150,24 +180,29 @@ export class Participants {
       return;
     }
     if (out.kind === 'applied' && out.command.k === 'pc') {
-      const tag = (out.command.record as { tag?: string }).tag;
-      if (tag === undefined) return;
-      const held = shard.held.get(tag);
-      if (held === undefined) return;
-      shard.held.delete(tag);
+      const tag = (out.command.record as { tag?: string } | null)?.tag;
+      const held = tag === undefined ? undefined : shard.held.get(tag);
+      if (held === undefined) {
+        // A record this core did not write (an earlier leader's, chosen only now): the core
+        // must be rebuilt from the full set of records, or it would act without knowing it.
+        if (tag !== undefined && !tag.startsWith(`${this.self}#`)) this.shards.delete(s);
+        return;
+      }
+      shard.held.delete(tag!);
       for (const m of held) this.send(s, m.to, m.msg, ctx);
     }
   }
 
   tick(state: ServerState, ctx: ActorContext): void {
+    // Take them all first: receiving may hold a message again, for the next tick.
+    const held = [...this.heldWires.values()].flat();
+    this.heldWires.clear();
+    for (const h of held) if (h.ticks < HELD_WIRE_TICKS_MAX) this.receive(state, h.wire, ctx, h.from, h.ticks + 1);
     for (const s of state.groups.keys()) {
       const shard = this.shard(state, s);
       if (shard === undefined) continue;
       const group = state.groups.get(s)!;
       shard.core.tick();
-      const retry = shard.retry;
-      shard.retry = [];
-      for (const d of retry) this.decide(state, s, shard, d);
       // Orphans: locked by a prepare whose vote never left (no voted record was chosen).
       const open = new Set(group.sm.openTransactions());
       for (const txn of open) {

@@ -24,7 +24,7 @@ export interface ReplicationParams {
   maxInflight: number;
   snapshotEvery: number;
   /** Testing only: deliberately broken variants that the checker must catch. */
-  unsafe?: 'ack-before-chosen' | 'forget-promises';
+  unsafe?: 'ack-before-chosen' | 'forget-promises' | 'amnesia';
 }
 
 export interface ServerParams {
@@ -91,7 +91,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
     {
       for (const shard of groupShardsOf(params.id, topology)) {
         const peers = groupOf(shard, topology);
-        const records = replication.unsafe === 'forget-promises' ? (byShard.get(shard) ?? []).filter((r) => r.type !== 'promise') : byShard.get(shard) ?? [];
+        const records = forgetful(replication.unsafe, byShard.get(shard) ?? []);
         const group = new GroupReplica(
           {
             shard,
@@ -179,6 +179,13 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
 };
 
 type ResBody = { ok: true; value?: unknown; by?: string } | { ok: false; code: ErrorCodeWire; message: string };
+
+/** The broken variants: what an acceptor "forgets" on restart. */
+function forgetful(unsafe: ReplicationParams['unsafe'], records: MultiPaxosRecord[]): MultiPaxosRecord[] {
+  if (unsafe === 'forget-promises') return records.filter((r) => r.type !== 'promise');
+  if (unsafe === 'amnesia') return records.filter((r) => r.type === 'snapshot');
+  return records;
+}
 
 function reply(ctx: ActorContext, origin: Origin, res: ResBody): void {
   ctx.send(origin.to, { type: 'res', rid: origin.rid, ...res } as Res);

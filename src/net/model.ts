@@ -15,6 +15,8 @@ export interface NetworkConfig {
   loss?: number;
   /** Probability that a message is delivered twice. */
   duplicate?: number;
+  /** Extra delay of every message delivered to a node (a slow server, not a dead one). */
+  nodeDelayMs?: Record<string, number>;
 }
 
 export interface ResolvedNetwork {
@@ -23,6 +25,7 @@ export interface ResolvedNetwork {
   jitterMs: number;
   loss: number;
   duplicate: number;
+  nodeDelay: Map<string, number>;
 }
 
 /** One partition rule: traffic from any of `from` to any of `to` is blocked (and back, unless oneWay). */
@@ -70,6 +73,7 @@ export function resolveNetwork(config: NetworkConfig | undefined): ResolvedNetwo
     jitterMs: config?.jitterMs ?? 0,
     loss: config?.loss ?? 0,
     duplicate: config?.duplicate ?? 0,
+    nodeDelay: new Map(Object.entries(config?.nodeDelayMs ?? {})),
   };
 }
 
@@ -78,6 +82,7 @@ export function mergeNetwork(base: NetworkConfig, change: NetworkConfig): Networ
     ...base,
     ...change,
     latencyMs: { ...(base.latencyMs ?? {}), ...(change.latencyMs ?? {}) },
+    nodeDelayMs: { ...(base.nodeDelayMs ?? {}), ...(change.nodeDelayMs ?? {}) },
   };
 }
 
@@ -129,7 +134,7 @@ export type NetDecision = { drop: DropCause } | { delaysMs: number[] };
 export function decide(net: ResolvedNetwork, partitions: Partitions, src: Location, dst: Location, prng: Prng): NetDecision {
   if (partitions.size > 0 && partitions.blocks(src, dst)) return { drop: 'partition' };
   if (net.loss > 0 && prng.next() < net.loss) return { drop: 'loss' };
-  const base = net.latency.get(pairKey(src.region, dst.region)) ?? (src.region === dst.region ? 0 : net.defaultLatencyMs);
+  const base = (net.latency.get(pairKey(src.region, dst.region)) ?? (src.region === dst.region ? 0 : net.defaultLatencyMs)) + (net.nodeDelay.size > 0 ? net.nodeDelay.get(dst.node) ?? 0 : 0);
   const first = base + (net.jitterMs > 0 ? prng.next() * net.jitterMs : 0);
   if (net.duplicate > 0 && prng.next() < net.duplicate) {
     const second = base + (net.jitterMs > 0 ? prng.next() * net.jitterMs : 0);

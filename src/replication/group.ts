@@ -71,6 +71,9 @@ export class GroupReplica {
   private barrierId: string | undefined;
   private held: Array<{ id: string; body: RequestBody; origin: Origin }> = [];
   private wasLeader = false;
+  /** The primary's reign (its ballot) and the number of its next effect. */
+  private term = '';
+  private effectSeq = 0;
   private nextLocalId = 0;
   readonly outputs: GroupOutput[] = [];
 
@@ -116,8 +119,9 @@ export class GroupReplica {
     return this.proposeCommand({ k: 'prepare', txn, ops });
   }
 
-  proposeOutcome(txn: string, outcome: 'commit' | 'abort'): boolean {
-    return this.proposeCommand({ k: outcome, txn });
+  /** The outcome, with the participant records that must be durable no later than it. */
+  proposeOutcome(txn: string, outcome: 'commit' | 'abort', records?: unknown[]): boolean {
+    return this.proposeCommand(records === undefined ? { k: outcome, txn } : { k: outcome, txn, pc: records });
   }
 
   /** A participant's durable record, replicated with the shard so a new leader can resume it. */
@@ -153,8 +157,9 @@ export class GroupReplica {
       this.outputs.push({ kind: 'reply', origin, ok: false, code: 'VALIDATION', message: result.message });
       return true;
     }
-    const command: Command = { k: 'effect', id, writes: result.writes, result: result.value };
+    const command: Command = { k: 'effect', id, writes: result.writes, result: result.value, term: this.term, seq: this.effectSeq };
     if (!this.core.propose(command)) return false;
+    this.effectSeq++;
     spec.apply(command);
     this.unchosenEffects++;
     const early = this.config.unsafeAckBeforeChosen === true || (!this.config.sync && this.unchosenEffects <= this.config.lagBound);
@@ -198,7 +203,10 @@ export class GroupReplica {
       // Barrier: once this no-op is applied, everything chosen before this term is applied too.
       this.spec = undefined;
       this.barrierId = `${this.config.self}#barrier${this.nextLocalId++}`;
-      this.core.propose({ k: 'effect', id: this.barrierId, writes: [], result: null } satisfies Command);
+      const ballot = this.core.status().ballot;
+      this.term = `${ballot.round}.${ballot.id}`;
+      this.effectSeq = 1;
+      this.core.propose({ k: 'effect', id: this.barrierId, writes: [], result: null, term: this.term, seq: 0 } satisfies Command);
     } else {
       this.spec = undefined;
       this.barrierId = undefined;

@@ -13,12 +13,20 @@ import type { RequestBody, TxnOp } from './ops.js';
 export type Command =
   /** A client operation, executed by every replica (active replication). */
   | { k: 'op'; id: string; body: RequestBody }
-  /** The effect of an operation the primary executed (passive replication). */
-  | { k: 'effect'; id: string; writes: Write[]; result: unknown }
+  /**
+   * The effect of an operation the primary executed (passive replication). `term` names the
+   * primary's reign and `seq` numbers its effects (0: the barrier that opens the reign). An
+   * effect was computed on the state its predecessors left, so it applies only right after
+   * its predecessor: when a change of primary lost an earlier effect of the same reign (its
+   * slot became a no-op), the later ones are refused instead of applied to a state they were
+   * not computed for.
+   */
+  | { k: 'effect'; id: string; writes: Write[]; result: unknown; term: string; seq: number }
   /** Phase 1 of a transaction at this shard: lock and check, vote yes or no. */
   | { k: 'prepare'; txn: string; ops: TxnOp[] }
-  | { k: 'commit'; txn: string }
-  | { k: 'abort'; txn: string }
+  /** The outcome at this shard; `pc` carries the participant records written with it. */
+  | { k: 'commit'; txn: string; pc?: unknown[] }
+  | { k: 'abort'; txn: string; pc?: unknown[] }
   /** A commit-protocol participant's durable record, replicated so a new leader can resume it. */
   | { k: 'pc'; txn: string; record: unknown }
   | { k: 'noop' };
@@ -32,12 +40,14 @@ export interface Write {
 /** What applying a command produced for whoever waits on it. */
 export type Completion =
   | { id: string; ok: true; value: unknown }
-  | { id: string; ok: false; code: 'VALIDATION'; message: string }
+  | { id: string; ok: false; code: 'VALIDATION' | 'UNAVAILABLE'; message: string }
   | { txn: string; vote: boolean; reason?: string }
   | { txn: string; done: 'commit' | 'abort' };
 
 export interface Snapshot {
   applied: number;
+  effectTerm: string;
+  effectSeq: number;
   data: Array<[string, unknown]>;
   prepared: Array<[string, TxnOp[]]>;
   pc: Array<[string, unknown[]]>;
@@ -58,6 +68,8 @@ export class KvStateMachine {
   private readonly finished: string[] = [];
   private readonly finishedSet = new Set<string>();
   applied = 0;
+  private effectTerm = '';
+  private effectSeq = -1;
 
   apply(command: Command): Completion[] {
     this.applied++;
@@ -65,6 +77,11 @@ export class KvStateMachine {
       case 'op':
         return this.applyOp(command);
       case 'effect':
+        if (command.seq !== 0 && (command.term !== this.effectTerm || command.seq !== this.effectSeq + 1)) {
+          return [{ id: command.id, ok: false, code: 'UNAVAILABLE', message: 'the primary changed and an earlier operation of its reign was lost; not applied' }];
+        }
+        this.effectTerm = command.term;
+        this.effectSeq = command.seq;
         for (const w of command.writes) this.write(w);
         return [{ id: command.id, ok: true, value: command.result }];
       case 'prepare':
@@ -73,7 +90,7 @@ export class KvStateMachine {
       case 'abort':
         return this.finish(command.txn, command.k);
       case 'pc': {
-        if (this.finishedSet.has(command.txn)) return [];
+        if (command.txn === '' || this.finishedSet.has(command.txn)) return [];
         let records = this.pc.get(command.txn);
         if (records === undefined) this.pc.set(command.txn, (records = []));
         records.push(command.record);
@@ -166,7 +183,7 @@ export class KvStateMachine {
   }
 
   snapshot(): Snapshot {
-    return { applied: this.applied, data: [...this.data], prepared: [...this.prepared], pc: [...this.pc] };
+    return { applied: this.applied, effectTerm: this.effectTerm, effectSeq: this.effectSeq, data: [...this.data], prepared: [...this.prepared], pc: [...this.pc] };
   }
 
   restore(snapshot: Snapshot): void {
@@ -176,6 +193,8 @@ export class KvStateMachine {
     this.waiting.clear();
     this.pc.clear();
     this.applied = snapshot.applied;
+    this.effectTerm = snapshot.effectTerm;
+    this.effectSeq = snapshot.effectSeq;
     for (const [k, v] of snapshot.data) this.data.set(k, v);
     for (const [txn, ops] of snapshot.prepared) {
       this.prepared.set(txn, ops);

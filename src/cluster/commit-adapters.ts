@@ -1,3 +1,8 @@
+import { Prng } from '../core/prng.js';
+import { PaxosCommitNode } from '../protocols/paxoscommit.js';
+import type { PaxosCommitMessage, PaxosCommitRecord } from '../protocols/paxoscommit-messages.js';
+import { ThreePcCoordinator, ThreePcParticipant } from '../protocols/threepc.js';
+import type { ThreePcMessage, ThreePcRecord } from '../protocols/threepc-messages.js';
 import { TwoPcCoordinator, TwoPcParticipant } from '../protocols/twopc.js';
 import type { TwoPcCoordinatorRecord, TwoPcMessage, TwoPcParticipantRecord } from '../protocols/twopc-messages.js';
 
@@ -41,8 +46,20 @@ export interface CoordinatorCore {
 /** Timeouts in ticks of the coordinator and participants (10 ms each by default). */
 export const VOTE_TIMEOUT_TICKS = 100;
 export const RETRY_TICKS = 30;
+/** 3PC: suspect the coordinator after this long without a word; termination phases. */
+export const COORDINATOR_TIMEOUT_TICKS = 150;
+export const TERMINATION_TICKS = 50;
+/** Paxos Commit: the leader runs phase 1 after this long; an RM leads recovery after this (plus random). */
+export const LEADER_TIMEOUT_TICKS = 100;
+export const RECOVERY_TICKS = 150;
 
-export function createParticipantCore(protocol: CommitProtocolName, self: string, records: unknown[]): ParticipantCore {
+export interface AdapterOptions {
+  /** Paxos Commit: the 2F+1 acceptors (the region coordinators), the same list everywhere. */
+  acceptors: string[];
+  seed: number;
+}
+
+export function createParticipantCore(protocol: CommitProtocolName, self: string, records: unknown[], options: AdapterOptions): ParticipantCore {
   switch (protocol) {
     case '2pc': {
       const core = new TwoPcParticipant({ self, voteTimeoutTicks: VOTE_TIMEOUT_TICKS, decisionRetryTicks: RETRY_TICKS }, unwrap(records) as TwoPcParticipantRecord[]);
@@ -62,12 +79,63 @@ export function createParticipantCore(protocol: CommitProtocolName, self: string
         hasReady: () => core.hasReady(),
       };
     }
-    default:
-      throw new Error(`commit protocol ${protocol} has no participant adapter yet`);
+    case '3pc': {
+      const core = new ThreePcParticipant(
+        { self, voteTimeoutTicks: VOTE_TIMEOUT_TICKS, coordinatorTimeoutTicks: COORDINATOR_TIMEOUT_TICKS, terminationTicks: TERMINATION_TICKS },
+        unwrap(records) as ThreePcRecord[],
+      );
+      return {
+        step: (from, msg) => core.step(from, msg as ThreePcMessage),
+        tick: () => core.tick(),
+        vote: (txn, yes) => void core.vote(txn, yes),
+        knows: (txn) => core.stateOf(txn) !== undefined,
+        ready: () => {
+          const r = core.ready();
+          return {
+            persist: r.persist,
+            messages: r.messages,
+            decisions: r.decisions.map((d): ParticipantDecision => (d.kind === 'prepare' ? { kind: 'prepare', txn: d.txn, payload: d.payload } : { kind: d.kind, txn: d.txn })),
+          };
+        },
+        hasReady: () => core.hasReady(),
+      };
+    }
+    case 'paxos-commit': {
+      const core = new PaxosCommitNode(
+        { self, acceptors: options.acceptors, voteTimeoutTicks: VOTE_TIMEOUT_TICKS, leaderTimeoutTicks: LEADER_TIMEOUT_TICKS, recoveryTicks: RECOVERY_TICKS, prng: new Prng(options.seed) },
+        unwrap(records) as PaxosCommitRecord[],
+      );
+      const awaiting = new Set<string>();
+      return {
+        step: (from, msg) => core.step(from, msg as PaxosCommitMessage),
+        tick: () => core.tick(),
+        vote: (txn, yes) => {
+          awaiting.delete(txn);
+          core.vote(txn, yes);
+        },
+        knows: (txn) => awaiting.has(txn) || core.inDoubt().some((d) => d.txn === txn),
+        ready: () => {
+          const r = core.ready();
+          const decisions: ParticipantDecision[] = [];
+          for (const d of r.decisions) {
+            if (d.kind === 'prepare') {
+              awaiting.add(d.txn);
+              decisions.push({ kind: 'prepare', txn: d.txn, payload: d.payload });
+            } else if (d.kind === 'commit' || d.kind === 'abort') {
+              awaiting.delete(d.txn);
+              decisions.push({ kind: d.kind, txn: d.txn });
+            }
+            // 'outcome' is a leader's decision; this RM learns its own part as commit/abort.
+          }
+          return { persist: r.persist, messages: r.messages, decisions };
+        },
+        hasReady: () => core.hasReady(),
+      };
+    }
   }
 }
 
-export function createCoordinatorCore(protocol: CommitProtocolName, self: string, records: unknown[]): CoordinatorCore {
+export function createCoordinatorCore(protocol: CommitProtocolName, self: string, records: unknown[], options: AdapterOptions): CoordinatorCore {
   switch (protocol) {
     case '2pc': {
       const core = new TwoPcCoordinator({ self, voteTimeoutTicks: VOTE_TIMEOUT_TICKS, commitRetryTicks: RETRY_TICKS }, records as TwoPcCoordinatorRecord[]);
@@ -86,8 +154,49 @@ export function createCoordinatorCore(protocol: CommitProtocolName, self: string
         hasReady: () => core.hasReady(),
       };
     }
-    default:
-      throw new Error(`commit protocol ${protocol} has no coordinator adapter yet`);
+    case '3pc': {
+      // Crash-stop: the 3PC coordinator writes nothing; termination replaces its recovery.
+      const core = new ThreePcCoordinator({ self, voteTimeoutTicks: VOTE_TIMEOUT_TICKS, ackTimeoutTicks: VOTE_TIMEOUT_TICKS });
+      return {
+        begin: (txn, participants) => core.begin(txn, participants),
+        step: (from, msg) => core.step(from, msg as ThreePcMessage),
+        tick: () => core.tick(),
+        ready: () => {
+          const r = core.ready();
+          return {
+            persist: r.persist,
+            messages: r.messages,
+            decisions: r.decisions.map((d): CoordinatorDecision => (d.kind === 'commit' ? { kind: 'commit', txn: d.txn } : { kind: 'abort', txn: d.txn, reason: d.reason })),
+          };
+        },
+        hasReady: () => core.hasReady(),
+      };
+    }
+    case 'paxos-commit': {
+      // The region coordinators are the acceptors of every transaction and lead their own.
+      const core = new PaxosCommitNode(
+        { self, acceptors: options.acceptors, voteTimeoutTicks: VOTE_TIMEOUT_TICKS, leaderTimeoutTicks: LEADER_TIMEOUT_TICKS, recoveryTicks: RECOVERY_TICKS, prng: new Prng(options.seed) },
+        records as PaxosCommitRecord[],
+      );
+      const decided = new Set<string>();
+      return {
+        begin: (txn, participants) => core.begin(txn, participants),
+        step: (from, msg) => core.step(from, msg as PaxosCommitMessage),
+        tick: () => core.tick(),
+        ready: () => {
+          const r = core.ready();
+          const decisions: CoordinatorDecision[] = [];
+          for (const d of r.decisions) {
+            if (d.kind !== 'outcome' || decided.has(d.txn)) continue;
+            decided.add(d.txn);
+            if (decided.size > 100_000) decided.delete(decided.values().next().value as string);
+            decisions.push(d.commit ? { kind: 'commit', txn: d.txn } : { kind: 'abort', txn: d.txn, reason: 'a participant voted no or timed out' });
+          }
+          return { persist: r.persist, messages: r.messages, decisions };
+        },
+        hasReady: () => core.hasReady(),
+      };
+    }
   }
 }
 

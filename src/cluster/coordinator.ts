@@ -5,7 +5,7 @@ import type { ResolvedConfig } from './config.js';
 import type { Req, Res } from './messages.js';
 import type { ParticipantReply, ParticipantWire } from './participant.js';
 import { shardOfKey } from './server.js';
-import { groupOf, topologyOf, type Topology } from './topology.js';
+import { coordinatorAddress, groupOf, topologyOf, type Topology } from './topology.js';
 
 /** Transactions one coordinator runs at once; beyond it new ones are refused (UNAVAILABLE). */
 export const COORDINATOR_TXNS_MAX = 10_000;
@@ -17,10 +17,12 @@ export interface CoordinatorParams {
   commit: CommitProtocolName;
   topology: Topology;
   tickMs: number;
+  /** Paxos Commit: every region's coordinator is an acceptor (2F+1 = the number of regions). */
+  acceptors: string[];
 }
 
 export function coordinatorParams(config: ResolvedConfig, region: string): CoordinatorParams {
-  return { region, commit: config.commit, topology: topologyOf(config), tickMs: 10 };
+  return { region, commit: config.commit, topology: topologyOf(config), tickMs: 10, acceptors: config.regions.map((r) => coordinatorAddress(r.name)) };
 }
 
 interface CoordinatorState {
@@ -43,7 +45,7 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams> 
   init(ctx, params, recovered) {
     const state: CoordinatorState = {
       params,
-      core: createCoordinatorCore(params.commit, ctx.self, recovered),
+      core: createCoordinatorCore(params.commit, ctx.self, recovered, { acceptors: params.acceptors, seed: Math.floor(ctx.random() * 0x100000000) }),
       pending: new Map(),
       leaders: new Map(),
       committed: 0,

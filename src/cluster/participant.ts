@@ -3,6 +3,8 @@ import type { GroupOutput } from '../replication/group.js';
 import type { TxnOp } from '../replication/ops.js';
 import { createParticipantCore, type ParticipantCore } from './commit-adapters.js';
 import type { ServerParams, ServerState } from './server.js';
+import { coordinatorAddress, groupOf } from './topology.js';
+import { hashString } from '../core/prng.js';
 
 /**
  * The participant side of distributed transactions, on a server. The participant for a
@@ -22,6 +24,8 @@ export interface ParticipantWire {
   type: 'tx';
   s: number;
   m: { type: string; txn: string; [field: string]: unknown };
+  /** The logical sender when it is another shard's participant (`shard/<n>`); else the actor. */
+  f?: string;
 }
 
 /** server -> coordinator (or another protocol role): a message from the participant of shard `s`. */
@@ -74,13 +78,14 @@ export class Participants {
       // This replica leads now: resume from the records the shard's log holds.
       const records: unknown[] = [];
       for (const list of group.sm.pc.values()) records.push(...list);
-      shard = { core: createParticipantCore(this.params.commit, participantAddress(s), records), held: new Map(), orphanTicks: new Map(), awaitingVote: new Set() };
+      const acceptors = this.params.topology.regions.map((r) => coordinatorAddress(r.name));
+      shard = { core: createParticipantCore(this.params.commit, participantAddress(s), records, { acceptors, seed: hashString(`${this.self}/${s}/${this.nextTag}`) }), held: new Map(), orphanTicks: new Map(), awaitingVote: new Set() };
       this.shards.set(s, shard);
     }
     return shard;
   }
 
-  receive(state: ServerState, wire: ParticipantWire, ctx: ActorContext, from: string = ctx.sender, heldTicks = 0): void {
+  receive(state: ServerState, wire: ParticipantWire, ctx: ActorContext, from: string = wire.f ?? ctx.sender, heldTicks = 0): void {
     const group = state.groups.get(wire.s);
     if (group === undefined) return;
     if (!group.isLeader()) {
@@ -165,6 +170,15 @@ export class Participants {
   }
 
   private send(s: number, to: string, msg: unknown, ctx: ActorContext): void {
+    if (to.startsWith('shard/')) {
+      // Another shard's participant (3PC termination, Paxos Commit recovery): any replica of
+      // that shard takes it and passes it to its leader.
+      const target = Number(to.slice(6));
+      const wire: ParticipantWire = { type: 'tx', s: target, m: msg as ParticipantWire['m'], f: participantAddress(s) };
+      const group = groupOf(target, this.params.topology);
+      ctx.send(group.includes(this.self) ? this.self : group[this.nextTag % group.length]!, wire);
+      return;
+    }
     const reply: ParticipantReply = { type: 'tx-r', s, m: msg };
     ctx.send(to, reply);
   }

@@ -168,6 +168,8 @@ export interface BankOptions {
   accounts?: number;
   clients?: number;
   faultMs?: number;
+  /** Inject partitions (default true). 3PC is only safe without them (crash-stop model). */
+  partitions?: boolean;
 }
 
 export interface BankResult {
@@ -264,11 +266,11 @@ export async function runBankScenario(options: BankOptions): Promise<BankResult>
           down.delete(back);
           faults.push(`${cluster.now().toFixed(0)} restart ${back}`);
           await cluster.restart(back);
-        } else if (roll < 0.85) {
+        } else if (roll < 0.85 && options.partitions !== false) {
           const a = prng.pick(regions);
           faults.push(`${cluster.now().toFixed(0)} partition ${a} | rest`);
           cluster.partition([a], regions.filter((r) => r !== a));
-        } else {
+        } else if (options.partitions !== false) {
           faults.push(`${cluster.now().toFixed(0)} heal`);
           cluster.heal();
         }

@@ -25,8 +25,8 @@ interface Sizes {
   window: number;
   /** Throughput runs per contender (after one warm-up run); the median counts. */
   reps: number;
+  /** Calls per comlink run (comlink is far slower: fewer calls give runs of similar length). */
   comlinkCalls: number;
-  comlinkReps: number;
   /** Timed round trips, one at a time (after a warm-up of the same size). */
   rttSamples: number;
   /** 3 x 3 dedicated boots; the median counts. */
@@ -37,15 +37,15 @@ interface Sizes {
 
 const SIZES: Record<Mode, Sizes> = {
   full: {
-    roundTrips: 500_000, window: 1_000, reps: 5, comlinkCalls: 100_000, comlinkReps: 3, rttSamples: 10_000, boots: 7,
+    roundTrips: 500_000, window: 1_000, reps: 5, comlinkCalls: 100_000, rttSamples: 10_000, boots: 7,
     packed: { regions: 10, servers: 100 }, sim: { regions: 10, servers: 1_000 },
   },
   quick: {
-    roundTrips: 100_000, window: 1_000, reps: 3, comlinkCalls: 20_000, comlinkReps: 2, rttSamples: 2_000, boots: 3,
+    roundTrips: 100_000, window: 1_000, reps: 3, comlinkCalls: 20_000, rttSamples: 2_000, boots: 3,
     packed: { regions: 10, servers: 100 }, sim: { regions: 10, servers: 1_000 },
   },
   tiny: {
-    roundTrips: 2_000, window: 100, reps: 1, comlinkCalls: 500, comlinkReps: 1, rttSamples: 50, boots: 1,
+    roundTrips: 2_000, window: 100, reps: 1, comlinkCalls: 500, rttSamples: 50, boots: 1,
     packed: { regions: 2, servers: 10 }, sim: { regions: 2, servers: 50 },
   },
 };
@@ -58,46 +58,38 @@ interface Throughputs {
   raw: number;
   rawBatch: number;
   meridian: number;
+  comlinkCalls: number;
+}
+
+interface Contenders {
+  raw: RawPair;
+  meridian: MeridianPair;
+  comlink: ComlinkPair;
 }
 
 /**
- * Raw and Meridian runs interleaved (raw, raw-batch, meridian, raw, ...), so that load from
- * anything else on this shared machine hits every contender alike.
+ * Runs interleaved (raw, raw-batch, meridian, comlink, raw, ...), so that load from anything
+ * else on this shared machine hits every contender alike; the median of each counts.
  */
-async function throughputs(raw: RawPair, meridian: MeridianPair, s: Sizes, log: (line: string) => void): Promise<Throughputs> {
-  // One full-size warm-up run each, so that every contender is measured with optimized code.
-  await raw.throughput(s.roundTrips, s.window, 'each');
-  await raw.throughput(s.roundTrips, s.window, 'batch');
-  await meridian.throughput(s.roundTrips, s.window);
+async function throughputs(c: Contenders, s: Sizes, log: (line: string) => void): Promise<Throughputs> {
   const rawRuns: number[] = [];
   const rawBatchRuns: number[] = [];
   const meridianRuns: number[] = [];
-  for (let rep = 0; rep < s.reps; rep++) {
-    const a = await raw.throughput(s.roundTrips, s.window, 'each');
+  const comlinkRuns: number[] = [];
+  // Rep 0 is a full-size warm-up for each, so that every contender is measured with optimized code.
+  for (let rep = 0; rep <= s.reps; rep++) {
+    const a = await c.raw.throughput(s.roundTrips, s.window, 'each');
+    const b = await c.raw.throughput(s.roundTrips, s.window, 'batch');
+    const m = await c.meridian.throughput(s.roundTrips, s.window);
+    const comlinkMs = await c.comlink.pipelined(s.comlinkCalls, s.window);
+    if (rep === 0) continue;
     rawRuns.push(msgsPerSecond(a.received, a.elapsedMs));
-    const b = await raw.throughput(s.roundTrips, s.window, 'batch');
     rawBatchRuns.push(msgsPerSecond(b.received, b.elapsedMs));
-    const m = await meridian.throughput(s.roundTrips, s.window);
     meridianRuns.push(msgsPerSecond(m.received, m.elapsedMs));
-    log(`transport: rep ${rep + 1}/${s.reps}: raw ${fmt(rawRuns.at(-1)!)}  raw-batch ${fmt(rawBatchRuns.at(-1)!)}  meridian ${fmt(meridianRuns.at(-1)!)} msgs/s`);
+    comlinkRuns.push(s.comlinkCalls / (comlinkMs / 1000));
+    log(`transport: rep ${rep}/${s.reps}: raw ${fmt(rawRuns.at(-1)!)}  raw-batch ${fmt(rawBatchRuns.at(-1)!)}  meridian ${fmt(meridianRuns.at(-1)!)} msgs/s; comlink ${fmt(comlinkRuns.at(-1)!)} calls/s`);
   }
-  return { raw: median(rawRuns), rawBatch: median(rawBatchRuns), meridian: median(meridianRuns) };
-}
-
-async function comlinkRate(s: Sizes, log: (line: string) => void): Promise<number> {
-  const pair = await ComlinkPair.start();
-  try {
-    await pair.pipelined(Math.min(s.comlinkCalls, 5_000), s.window);
-    const runs: number[] = [];
-    for (let rep = 0; rep < s.comlinkReps; rep++) {
-      const elapsedMs = await pair.pipelined(s.comlinkCalls, s.window);
-      runs.push(s.comlinkCalls / (elapsedMs / 1000));
-      log(`transport: comlink rep ${rep + 1}/${s.comlinkReps}: ${fmt(runs.at(-1)!)} calls/s`);
-    }
-    return median(runs);
-  } finally {
-    await pair.stop();
-  }
+  return { raw: median(rawRuns), rawBatch: median(rawBatchRuns), meridian: median(meridianRuns), comlinkCalls: median(comlinkRuns) };
 }
 
 async function latencies(raw: RawPair, meridian: MeridianPair, s: Sizes): Promise<{ raw: LatencySummary; meridian: LatencySummary }> {
@@ -141,17 +133,20 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const started = performance.now();
   const raw = await RawPair.start();
   let meridian: MeridianPair | undefined;
+  let comlink: ComlinkPair | undefined;
   let tp: Throughputs;
   let rtt: { raw: LatencySummary; meridian: LatencySummary };
   try {
     meridian = await MeridianPair.start();
-    tp = await throughputs(raw, meridian, s, log);
+    comlink = await ComlinkPair.start();
+    tp = await throughputs({ raw, meridian, comlink }, s, log);
     rtt = await latencies(raw, meridian, s);
   } finally {
     await raw.stop();
     await meridian?.stop();
+    await comlink?.stop();
   }
-  const comlinkCalls = await comlinkRate(s, log);
+  const comlinkCalls = tp.comlinkCalls;
   const boot = await boots(s, log);
 
   const rawBest = Math.max(tp.raw, tp.rawBatch);

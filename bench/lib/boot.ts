@@ -25,17 +25,18 @@ export async function bootAndAnswer(config: ClusterConfig): Promise<BootTiming> 
   const t0 = performance.now();
   const cluster = await withTimeout(startCluster(config), 'startCluster');
   const booted = performance.now();
+  let answered: number;
   try {
     const client = cluster.client({ region: config.regions[0]!.name });
     await withTimeout(client.put('bench-key', 42), 'first put');
     const value = await withTimeout(client.get('bench-key'), 'first get');
     if (value !== 42) throw new Error(`boot check: get returned ${JSON.stringify(value)}, expected 42`);
-    const answered = performance.now();
-    await cluster.stop();
-    return { bootMs: booted - t0, answerMs: answered - t0, stopMs: performance.now() - answered };
+    answered = performance.now();
   } finally {
+    // Stopped on failure too: a failed check must not leave threads behind.
     await cluster.stop();
   }
+  return { bootMs: booted - t0, answerMs: answered - t0, stopMs: performance.now() - answered };
 }
 
 /** Only startCluster() to resolved, then stop. */

@@ -1,0 +1,580 @@
+/**
+ * A linearizability checker: the Wing–Gong algorithm with Lowe's memoisation, as Porcupine
+ * implements it (github.com/anishathalye/porcupine, checker.go). Operations become call and
+ * return entries in one doubly linked list sorted by time; the search repeatedly linearizes
+ * the first call it can (the model accepts it and the pair (linearized set, model state) has
+ * not been seen before), lifting the call and its return out of the list, and backtracks when
+ * it reaches a return whose call is not linearized yet. The history is split by key first
+ * (P-compositionality: each key is an independent object for both models).
+ *
+ * Unknown outcomes: an operation that may have taken effect at any time after its invocation,
+ * or never, gets a return at +Infinity. "Never" needs no case of its own because such an
+ * operation's output is unconstrained, so it can always be linearized after everything
+ * else. For the same reason the search may stop as soon as every definite operation is
+ * linearized.
+ */
+import { ValidationError } from '../core/errors.js';
+import { Prng } from '../core/prng.js';
+import { OP_KINDS, OP_OUTCOMES, type History, type HistoryOp } from './history.js';
+import { isModelName, MODEL_NAMES, modelByName, type Model, type ModelName, type ModelOp } from './models.js';
+
+/**
+ * Search steps (one step = one call tried or one backtrack) allowed per key before the key's
+ * verdict is 'unknown'. Porcupine's hardest test histories need well under a million; the
+ * cap keeps a pathological history from hanging a test run (about a second or two per key).
+ */
+export const CHECK_STEPS_MAX = 10_000_000;
+
+/**
+ * Search steps per key once another key has failed. The verdict is settled by then, and a
+ * failing key costs a full search of its failing prefix, so other keys get a short look
+ * (Porcupine stops at the first failure); those that need more are listed in `timedOut`.
+ */
+export const AFTER_VIOLATION_STEPS_MAX = 200_000;
+
+/** How often (steps - 1, a power of two minus one) a search looks at the shared failure flag. */
+const FAILED_POLL_MASK = 4095;
+
+/**
+ * Search steps allowed, in total over all violations of one check, to shrink failing prefixes
+ * to small witnesses. Finding the shortest failing prefix is not counted here: it costs a
+ * few searches of the size of the one that found the violation.
+ */
+export const SHRINK_STEPS_MAX = 1_000_000;
+
+/** Search steps allowed for one trial while shrinking; a trial that runs out keeps its ops. */
+export const SHRINK_TRIAL_STEPS_MAX = 50_000;
+
+export type Verdict = 'linearizable' | 'not-linearizable' | 'unknown';
+
+export interface CheckOptions {
+  /** Search steps per key before giving up with 'unknown'; default CHECK_STEPS_MAX. */
+  stepsMax?: number;
+  /** Shrink each violation to a small witness (default true); off, `ops` is the failing prefix. */
+  shrink?: boolean;
+}
+
+/**
+ * Why a key is not linearizable, in two parts, both sound on their own:
+ *
+ * - `failedOp` ends the shortest failing prefix: the history cut just after this operation's
+ *   completion (operations still open at the cut count as unknown) is already not
+ *   linearizable, and the cut just before it is (or could not be decided). It is the first
+ *   operation whose response cannot be explained.
+ * - `ops` is a witness inside that prefix: definite operations that cannot be ordered even
+ *   when every other operation of the key is weakened to "unknown" (it may have happened at
+ *   any time after its invocation, or never; reads are simply dropped). Weakening only adds
+ *   orders, so a witness that fails proves the whole key fails, with no hidden context. It is
+ *   shrunk by delta debugging (ddmin) until removing any single member makes it linearizable
+ *   (`minimal: true`), unless the shrinking budget ran out first (`minimal: false`: still a
+ *   witness, maybe not the smallest). `failedOp` is always a member.
+ *
+ * A window of the longest linearizable prefix would be long and would not say which earlier
+ * operations matter; a witness usually names three to six operations.
+ */
+export interface Violation {
+  key: string;
+  failedOp: HistoryOp;
+  /** The witness, sorted by invocation time. */
+  ops: HistoryOp[];
+  minimal: boolean;
+}
+
+export interface CheckResult {
+  /** True only when every key was proved linearizable. */
+  ok: boolean;
+  verdict: Verdict;
+  /** Keys checked. */
+  keys: number;
+  /** Operations checked (failed operations, and unknown reads, are not counted). */
+  ops: number;
+  /** One per key that is not linearizable, sorted by key. */
+  violations: Violation[];
+  /** Keys whose search ran out of steps: their verdict is unknown. */
+  timedOut: string[];
+  /** Search steps spent, shrinking included. */
+  steps: number;
+}
+
+/** An operation as the search sees it. */
+interface CheckOp {
+  op: HistoryOp;
+  modelOp: ModelOp;
+  invokeMs: number;
+  /** +Infinity when the outcome is unknown. */
+  completeMs: number;
+  definite: boolean;
+}
+
+type SearchVerdict = 'ok' | 'fail' | 'unknown';
+
+interface SearchResult {
+  verdict: SearchVerdict;
+  steps: number;
+}
+
+/**
+ * Checks a history against a model, key by key, synchronously.
+ *
+ * `failed` is a cell of shared memory, for checks of several parts of one history running in
+ * different threads: it is set to 1 (Atomics) when a key fails, and a search that finds it
+ * set stops after AFTER_VIOLATION_STEPS_MAX steps, leaving its key in `timedOut`, since the
+ * verdict is settled (Porcupine stops every search at the first failure).
+ */
+export function checkHistory(
+  history: History,
+  modelName: ModelName,
+  options: CheckOptions = {},
+  failed: Int32Array = new Int32Array(1),
+): CheckResult {
+  const model = validModel(modelName);
+  const stepsMax = validateStepsMax(options.stepsMax);
+  const byKey = splitByKey(model, history);
+  const result: CheckResult = { ok: true, verdict: 'linearizable', keys: byKey.size, ops: 0, violations: [], timedOut: [], steps: 0 };
+  const shrinkBudget = { steps: options.shrink === false ? 0 : SHRINK_STEPS_MAX };
+  // Smaller keys first: a violation found early shortens the search of the rest.
+  const keys = [...byKey.keys()].sort((a, b) => (byKey.get(a) as CheckOp[]).length - (byKey.get(b) as CheckOp[]).length || (a < b ? -1 : 1));
+  for (const key of keys) {
+    const ops = byKey.get(key) as CheckOp[];
+    result.ops += ops.length;
+    const outcome = search(model, ops, stepsMax, failed);
+    result.steps += outcome.steps;
+    if (outcome.verdict === 'unknown') result.timedOut.push(key);
+    if (outcome.verdict !== 'fail') continue;
+    Atomics.store(failed, 0, 1);
+    const explained = explain(model, key, ops, outcome.steps, shrinkBudget);
+    result.steps += explained.steps;
+    result.violations.push(explained.violation);
+  }
+  return finish(result);
+}
+
+/** Sets `ok` and `verdict` from the violations and time-outs: a violation is definite. */
+export function finish(result: CheckResult): CheckResult {
+  result.violations.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  result.timedOut.sort();
+  result.verdict = result.violations.length > 0 ? 'not-linearizable' : result.timedOut.length > 0 ? 'unknown' : 'linearizable';
+  result.ok = result.verdict === 'linearizable';
+  return result;
+}
+
+function validModel(modelName: ModelName): Model<unknown> {
+  if (!isModelName(modelName)) {
+    throw new ValidationError('modelName', `expected one of ${MODEL_NAMES.join(', ')}, got ${String(modelName)}`);
+  }
+  return modelByName(modelName);
+}
+
+/**
+ * Throws a ValidationError naming the first malformed operation or option, as `checkHistory`
+ * would; for callers that hand the history to another thread, where error classes are lost.
+ */
+export function validateHistory(history: History, modelName: ModelName, options: CheckOptions = {}): void {
+  const model = validModel(modelName);
+  validateStepsMax(options.stepsMax);
+  if (!Array.isArray(history)) throw new ValidationError('history', 'expected an array of operations');
+  const ids = new Set<number>();
+  history.forEach((op, index) => validateOp(model, op, index, ids));
+}
+
+function validateStepsMax(stepsMax: number | undefined): number {
+  if (stepsMax === undefined) return CHECK_STEPS_MAX;
+  if (!Number.isInteger(stepsMax) || stepsMax < 1) {
+    throw new ValidationError('options.stepsMax', `expected a positive integer, got ${String(stepsMax)}`);
+  }
+  return stepsMax;
+}
+
+/**
+ * Validates every operation and groups the ones that matter by key. Failed operations did not
+ * happen; unknown operations that cannot change the state (reads) constrain nothing.
+ */
+function splitByKey(model: Model<unknown>, history: History): Map<string, CheckOp[]> {
+  if (!Array.isArray(history)) throw new ValidationError('history', 'expected an array of operations');
+  const ids = new Set<number>();
+  const byKey = new Map<string, CheckOp[]>();
+  history.forEach((op, index) => {
+    validateOp(model, op, index, ids);
+    if (op.outcome === 'fail') return;
+    const definite = op.outcome === 'ok';
+    const modelOp: ModelOp = definite
+      ? { kind: op.kind, input: op.input, outcome: 'ok', output: op.output }
+      : { kind: op.kind, input: op.input, outcome: 'unknown' };
+    if (!definite && !model.mutates(modelOp)) return;
+    const checkOp: CheckOp = {
+      op,
+      modelOp,
+      invokeMs: op.invokeMs,
+      completeMs: definite ? (op.completeMs as number) : Number.POSITIVE_INFINITY,
+      definite,
+    };
+    const list = byKey.get(op.key);
+    if (list === undefined) byKey.set(op.key, [checkOp]);
+    else list.push(checkOp);
+  });
+  return byKey;
+}
+
+function validateOp(model: Model<unknown>, op: HistoryOp, index: number, ids: Set<number>): void {
+  const at = `history[${index}]`;
+  if (typeof op !== 'object' || op === null) throw new ValidationError(at, 'expected an operation object');
+  if (!Number.isInteger(op.id)) throw new ValidationError(`${at}.id`, 'expected an integer');
+  if (ids.has(op.id)) throw new ValidationError(`${at}.id`, `duplicate id ${op.id}`);
+  ids.add(op.id);
+  if (typeof op.key !== 'string') throw new ValidationError(`${at}.key`, 'expected a string');
+  if (!OP_KINDS.includes(op.kind)) throw new ValidationError(`${at}.kind`, `expected one of ${OP_KINDS.join(', ')}`);
+  if (!model.kinds.includes(op.kind)) {
+    throw new ValidationError(`${at}.kind`, `the ${model.name} model accepts ${model.kinds.join(', ')}, got ${op.kind}`);
+  }
+  if (!OP_OUTCOMES.includes(op.outcome)) {
+    throw new ValidationError(`${at}.outcome`, `expected one of ${OP_OUTCOMES.join(', ')}`);
+  }
+  if (typeof op.invokeMs !== 'number' || !Number.isFinite(op.invokeMs)) {
+    throw new ValidationError(`${at}.invokeMs`, 'expected a finite number');
+  }
+  if (op.outcome === 'ok') {
+    if (typeof op.completeMs !== 'number' || !Number.isFinite(op.completeMs)) {
+      throw new ValidationError(`${at}.completeMs`, 'expected a finite number for an ok operation');
+    }
+    if (op.completeMs < op.invokeMs) throw new ValidationError(`${at}.completeMs`, 'is before invokeMs');
+  }
+  if (op.outcome === 'fail') return;
+  const problem = model.validate({ kind: op.kind, input: op.input, outcome: op.outcome, output: op.output });
+  if (problem !== undefined) throw new ValidationError(at, problem);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The search.
+
+/** Zobrist keys, one per operation index, so the linearized set hashes in O(1) per change. */
+const zobrist: number[] = [];
+const zobristPrng = new Prng('meridian/linearizability/zobrist');
+
+function zobristKeys(n: number): number[] {
+  while (zobrist.length < n) zobrist.push(zobristPrng.nextUint32() | 0);
+  return zobrist;
+}
+
+interface CacheEntry {
+  definite: Uint32Array;
+  unknown: Uint32Array;
+  /** The model state, by number. */
+  state: number;
+}
+
+/**
+ * Node 2i is the call of operation i and node 2i + 1 its return. Sorted by time; at equal
+ * times calls come first, so operations that touch at a single instant count as concurrent.
+ */
+function sortedNodes(ops: readonly CheckOp[]): Int32Array {
+  const nodes = new Int32Array(ops.length * 2);
+  for (let i = 0; i < nodes.length; i++) nodes[i] = i;
+  const time = (node: number): number => {
+    const op = ops[node >> 1] as CheckOp;
+    return (node & 1) === 0 ? op.invokeMs : op.completeMs;
+  };
+  nodes.sort((a, b) => {
+    const ta = time(a);
+    const tb = time(b);
+    if (ta !== tb) return ta < tb ? -1 : 1;
+    return (a & 1) - (b & 1) || a - b;
+  });
+  return nodes;
+}
+
+/**
+ * Decides whether `ops` (one key) is linearizable, within `stepsMax` steps. When `failed` is
+ * given and some key (maybe in another thread) has failed, the search also stops once it is
+ * past AFTER_VIOLATION_STEPS_MAX steps.
+ */
+function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number, failed?: Int32Array): SearchResult {
+  const n = ops.length;
+  let definiteLeft = 0;
+  for (const op of ops) if (op.definite) definiteLeft++;
+  if (definiteLeft === 0) return { verdict: 'ok', steps: 0 };
+
+  // The entry list: next/prev links over nodes, with a sentinel head at index 2n.
+  const head = 2 * n;
+  const next = new Int32Array(2 * n + 1).fill(-1);
+  const prev = new Int32Array(2 * n + 1).fill(-1);
+  let last = head;
+  for (const node of sortedNodes(ops)) {
+    next[last] = node;
+    prev[node] = last;
+    last = node;
+  }
+  // Removes a call and its return from the list; `unlift` puts them back in reverse order.
+  const lift = (call: number): void => {
+    const ret = call + 1;
+    next[prev[call] as number] = next[call] as number;
+    prev[next[call] as number] = prev[call] as number; // a call is always followed by its return
+    next[prev[ret] as number] = next[ret] as number;
+    if (next[ret] !== -1) prev[next[ret] as number] = prev[ret] as number;
+  };
+  const unlift = (call: number): void => {
+    const ret = call + 1;
+    next[prev[ret] as number] = ret;
+    if (next[ret] !== -1) prev[next[ret] as number] = ret;
+    next[prev[call] as number] = call;
+    prev[next[call] as number] = call;
+  };
+
+  // The linearized set, as two bitsets: definite operations and unknown ones. Each operation
+  // has a slot in its own bitset.
+  const slot = new Int32Array(n);
+  let definiteCount = 0;
+  let unknownCount = 0;
+  ops.forEach((op, i) => {
+    slot[i] = op.definite ? definiteCount++ : unknownCount++;
+  });
+  const definiteBits = new Uint32Array((definiteCount + 31) >>> 5);
+  const unknownBits = new Uint32Array((unknownCount + 31) >>> 5);
+  const keys = zobristKeys(definiteCount);
+  let hash = 0; // of the definite bits
+
+  // Model states are numbered by their keys, and each transition (state number, operation) is
+  // computed once: the search revisits the same few transitions many times, and a number
+  // compares and hashes in O(1) where a key (a long string of appends, say) does not.
+  const stateValues: unknown[] = [];
+  const stateNumbers = new Map<string, number>();
+  const numberOf = (value: unknown): number => {
+    const stateKey = model.hash(value);
+    let number = stateNumbers.get(stateKey);
+    if (number === undefined) {
+      number = stateValues.length;
+      stateNumbers.set(stateKey, number);
+      stateValues.push(value);
+    }
+    return number;
+  };
+  /** (state number * n + operation) -> the next state number, or -1 when the model rejects. */
+  const transitions = new Map<number, number>();
+  const transition = (state: number, i: number): number => {
+    const memoKey = state * n + i;
+    const known = transitions.get(memoKey);
+    if (known !== undefined) return known;
+    const op = ops[i] as CheckOp;
+    const stepped = model.step(stateValues[state], op.modelOp);
+    if (!stepped.ok && !op.definite) {
+      throw new Error(`assertion failed: model ${model.name} rejected an operation whose outcome is unknown`);
+    }
+    const after = stepped.ok ? numberOf(stepped.state) : -1;
+    transitions.set(memoKey, after);
+    return after;
+  };
+
+  // The cache of configurations seen: Lowe's memoisation, plus a dominance rule for unknown
+  // operations. A configuration (D ∪ U, s) — definite set D, unknown set U, state s — is
+  // covered by an earlier (D ∪ U', s) with U' ⊆ U: whatever order completes the former also
+  // completes the latter, because the unknowns in U \ U' can be put last (they return at
+  // +Infinity, so they never block another operation, and their outputs are unconstrained).
+  // With no unknown operations this is exactly Porcupine's cache.
+  const cache = new Map<number, CacheEntry[]>();
+  // Returns true when the configuration is not covered, and remembers it.
+  const remember = (definiteHash: number, state: number): boolean => {
+    const bucketKey = (definiteHash ^ Math.imul(state + 1, 0x9e3779b1)) | 0;
+    const bucket = cache.get(bucketKey);
+    const entry: CacheEntry = { definite: definiteBits.slice(), unknown: unknownBits.slice(), state };
+    if (bucket === undefined) {
+      cache.set(bucketKey, [entry]);
+      return true;
+    }
+    let kept = 0;
+    for (let b = 0; b < bucket.length; b++) {
+      const seen = bucket[b] as CacheEntry;
+      if (seen.state === state && sameBits(seen.definite, definiteBits)) {
+        if (isSubset(seen.unknown, unknownBits)) return false;
+        // Covered by the new entry from now on: drop it to keep buckets short.
+        if (isSubset(unknownBits, seen.unknown)) continue;
+      }
+      bucket[kept++] = seen;
+    }
+    bucket.length = kept;
+    bucket.push(entry);
+    return true;
+  };
+  const flip = (i: number): void => {
+    const k = slot[i] as number;
+    const bitset = (ops[i] as CheckOp).definite ? definiteBits : unknownBits;
+    (bitset[k >>> 5] as number) ^= 1 << (k & 31);
+  };
+
+  // The linearization so far: the calls lifted, and the state before each.
+  const stackCall = new Int32Array(n);
+  const stackState = new Int32Array(n);
+  let depth = 0;
+  let state = numberOf(model.init());
+  let entry = next[head] as number;
+  let steps = 0;
+  for (;;) {
+    if (++steps > stepsMax) return { verdict: 'unknown', steps };
+    if ((steps & FAILED_POLL_MASK) === 0 && failed !== undefined && steps > AFTER_VIOLATION_STEPS_MAX && Atomics.load(failed, 0) !== 0) {
+      return { verdict: 'unknown', steps };
+    }
+    if (entry === -1) throw new Error('assertion failed: the search ran past the end of the entry list');
+    if ((entry & 1) === 0) {
+      const i = entry >> 1;
+      const after = transition(state, i);
+      if (after !== -1) {
+        const definite = (ops[i] as CheckOp).definite;
+        flip(i);
+        const keyed = definite ? (hash ^ (keys[slot[i] as number] as number)) | 0 : hash;
+        if (remember(keyed, after)) {
+          stackCall[depth] = entry;
+          stackState[depth] = state;
+          depth++;
+          hash = keyed;
+          state = after;
+          lift(entry);
+          if (definite && --definiteLeft === 0) return { verdict: 'ok', steps };
+          entry = next[head] as number;
+          continue;
+        }
+        flip(i);
+      }
+      entry = next[entry] as number;
+      continue;
+    }
+    // A return whose call is not linearized: undo the last linearized call and try the next.
+    if (depth === 0) return { verdict: 'fail', steps };
+    depth--;
+    entry = stackCall[depth] as number;
+    state = stackState[depth] as number;
+    const i = entry >> 1;
+    flip(i);
+    if ((ops[i] as CheckOp).definite) hash = (hash ^ (keys[slot[i] as number] as number)) | 0;
+    unlift(entry);
+    if ((ops[i] as CheckOp).definite) definiteLeft++;
+    entry = next[entry] as number;
+  }
+}
+
+function sameBits(a: Uint32Array, b: Uint32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Whether every bit of `a` is set in `b`. */
+function isSubset(a: Uint32Array, b: Uint32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (((a[i] as number) & ~(b[i] as number)) !== 0) return false;
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Explaining a violation.
+
+/** `op` with its outcome made unknown, or undefined when it then constrains nothing. */
+function weaken(model: Model<unknown>, op: CheckOp): CheckOp | undefined {
+  if (!model.mutates(op.modelOp)) return undefined;
+  if (!op.definite) return op;
+  const modelOp: ModelOp = { kind: op.modelOp.kind, input: op.modelOp.input, outcome: 'unknown' };
+  if (!model.mutates(modelOp)) return undefined;
+  return { op: op.op, modelOp, invokeMs: op.invokeMs, completeMs: Number.POSITIVE_INFINITY, definite: false };
+}
+
+/** The ops with only those in `definite` (by index) kept definite, the rest weakened. */
+function weakenAllBut(model: Model<unknown>, ops: readonly CheckOp[], definite: ReadonlySet<number>): CheckOp[] {
+  const out: CheckOp[] = [];
+  ops.forEach((op, index) => {
+    const kept = definite.has(index) ? op : weaken(model, op);
+    if (kept !== undefined) out.push(kept);
+  });
+  return out;
+}
+
+function explain(
+  model: Model<unknown>,
+  key: string,
+  ops: readonly CheckOp[],
+  searchSteps: number,
+  shrinkBudget: { steps: number },
+): { violation: Violation; steps: number } {
+  let steps = 0;
+  const run = (definite: Iterable<number>, stepsMax: number): SearchVerdict => {
+    const outcome = search(model, weakenAllBut(model, ops, new Set(definite)), stepsMax);
+    steps += outcome.steps;
+    return outcome.verdict;
+  };
+  // A prefix costs at most about what the whole failing history cost.
+  const prefixTrial = (definite: Iterable<number>): SearchVerdict => run(definite, 2 * searchSteps + 1000);
+  // A shrinking trial runs within what is left of the shared budget; one cut short answers
+  // 'unknown', which every caller treats as "may be linearizable", the safe side.
+  const trial = (definite: Iterable<number>): SearchVerdict => {
+    const stepsMax = Math.min(SHRINK_TRIAL_STEPS_MAX, shrinkBudget.steps);
+    if (stepsMax <= 0) return 'unknown';
+    const before = steps;
+    const verdict = run(definite, stepsMax);
+    shrinkBudget.steps -= steps - before;
+    return verdict;
+  };
+
+  // The completions of definite operations, in time order. Cutting the history after the
+  // completion at position c keeps definite exactly the operations completed by then; the
+  // others were open at the cut or not yet invoked (`weaken` makes those unknowns invoked
+  // after everything definite, which can always go last, so they never matter).
+  const completions: number[] = [];
+  for (const node of sortedNodes(ops)) {
+    if ((node & 1) === 1 && (ops[node >> 1] as CheckOp).definite) completions.push(node >> 1);
+  }
+  const range = (from: number, to: number): number[] => completions.slice(from, to + 1);
+
+  // 1. The shortest failing prefix, by binary search: the whole history (the last cut) fails.
+  let lo = 0;
+  let hi = completions.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (prefixTrial(range(0, mid)) === 'fail') hi = mid;
+    else lo = mid + 1;
+  }
+  const cut = hi;
+  const failedIndex = completions[cut] as number;
+  if (shrinkBudget.steps <= 0) return { violation: violationOf(key, ops, failedIndex, range(0, cut), false), steps };
+
+  // 2. The latest start: weakening everything completed before position `from` only adds
+  // orders, so whether the window [from, cut] still fails is monotone in `from`.
+  lo = 0;
+  hi = cut;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (trial(range(mid, cut)) === 'fail') lo = mid;
+    else hi = mid - 1;
+  }
+
+  // 3. ddmin inside the window, over everything but the failed operation, which every witness
+  // in this prefix needs (the prefix one cut shorter is this history with it weakened).
+  // Observers (reads) go first: dropping them only makes trials cheaper, while each weakened
+  // mutator adds orders to search. A last pass over observers restores 1-minimality, since
+  // weakening mutators may have made some observer unnecessary.
+  const isObserver = (index: number): boolean => !model.mutates((ops[index] as CheckOp).modelOp);
+  const window = range(lo, cut - 1);
+  let observers = window.filter(isObserver);
+  let mutators = window.filter((index) => !isObserver(index));
+  let decided = true;
+  const shrinkAll = (candidates: number[], others: () => number[], chunkFirst: number): number[] => {
+    for (let chunk = chunkFirst; chunk >= 1 && candidates.length > 0; chunk = Math.ceil(chunk / 2)) {
+      for (let start = 0; start < candidates.length; ) {
+        const without = candidates.slice(0, start).concat(candidates.slice(start + chunk));
+        const verdict = trial([...without, ...others(), failedIndex]);
+        if (verdict === 'fail') {
+          candidates = without;
+        } else {
+          if (verdict === 'unknown' && chunk === 1) decided = false;
+          start += chunk;
+        }
+      }
+      if (chunk === 1) break;
+    }
+    return candidates;
+  };
+  observers = shrinkAll(observers, () => mutators, Math.ceil(observers.length / 2));
+  const mutatorsBefore = mutators.length;
+  mutators = shrinkAll(mutators, () => observers, Math.ceil(mutators.length / 2));
+  if (mutators.length < mutatorsBefore) observers = shrinkAll(observers, () => mutators, 1);
+  return { violation: violationOf(key, ops, failedIndex, [...observers, ...mutators, failedIndex], decided), steps };
+}
+
+function violationOf(key: string, ops: readonly CheckOp[], failedIndex: number, witness: number[], minimal: boolean): Violation {
+  const witnessOps = witness.map((index) => (ops[index] as CheckOp).op);
+  witnessOps.sort((a, b) => a.invokeMs - b.invokeMs || a.id - b.id);
+  return { key, failedOp: (ops[failedIndex] as CheckOp).op, ops: witnessOps, minimal };
+}

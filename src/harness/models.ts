@@ -1,0 +1,194 @@
+/**
+ * Sequential specifications for the linearizability checker, as plain objects of pure
+ * functions (Porcupine's `Model`). They are named, not passed, so a checker worker thread can
+ * look one up: functions do not cross a thread boundary.
+ */
+import type { OpKind, OpOutcome } from './history.js';
+
+export type ModelName = 'register' | 'kv';
+export const MODEL_NAMES: readonly ModelName[] = ['register', 'kv'];
+
+/** The part of a history operation a model sees. Failed operations never reach a model. */
+export interface ModelOp {
+  kind: OpKind;
+  input: unknown;
+  outcome: Exclude<OpOutcome, 'fail'>;
+  output?: unknown;
+}
+
+export interface StepResult<S> {
+  ok: boolean;
+  state: S;
+}
+
+export interface Model<S> {
+  readonly name: ModelName;
+  /** The operation kinds this model understands; the checker rejects others up front. */
+  readonly kinds: readonly OpKind[];
+  init(): S;
+  /**
+   * Applies `op` to `state`. `ok` says whether the recorded output is what the specification
+   * answers. With outcome 'unknown' the output is not known, so `ok` must be true.
+   */
+  step(state: S, op: ModelOp): StepResult<S>;
+  /** A canonical key: two states are equal exactly when their keys are equal. */
+  hash(state: S): string;
+  /**
+   * False when `op`, with its recorded outcome and output, leaves every state unchanged
+   * (a read, a cas that answered false). The checker drops such operations when their outcome
+   * is unknown, since they then constrain nothing, and may drop them when shrinking a violation.
+   */
+  mutates(op: ModelOp): boolean;
+  /** A description of what is wrong with `op`'s input or output, or undefined if it is usable. */
+  validate(op: ModelOp): string | undefined;
+}
+
+/**
+ * An injective text encoding of a codec-safe value: equal encodings mean equal values (deep
+ * equality for arrays, plain objects and byte arrays). Used to compare and hash states.
+ */
+export function canonical(value: unknown): string {
+  switch (typeof value) {
+    case 'undefined':
+      return 'u';
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Object.is(value, -0) ? 'n0' : `n${value}`;
+    case 'boolean':
+      return value ? 'T' : 'F';
+    case 'bigint':
+      return `i${value}`;
+    case 'object':
+      return canonicalObject(value);
+    default:
+      // Functions and symbols cannot be recorded values; naming the type keeps the encoding total.
+      return `?${typeof value}`;
+  }
+}
+
+function canonicalObject(value: object | null): string {
+  if (value === null) return 'z';
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (ArrayBuffer.isView(value)) {
+    const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    let hex = '';
+    for (const byte of bytes) hex += byte.toString(16).padStart(2, '0');
+    return `x${hex}`;
+  }
+  if (value instanceof Map) {
+    const entries = [...value.entries()].map(([k, v]) => `${canonical(k)}:${canonical(v)}`).sort();
+    return `M{${entries.join(',')}}`;
+  }
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(record[k])}`).join(',')}}`;
+}
+
+/** Deep equality of recorded values, fast for primitives. */
+export function equalValues(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
+    return typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b);
+  }
+  return canonical(a) === canonical(b);
+}
+
+interface CasInput {
+  expected: unknown;
+  next: unknown;
+}
+
+function isCasInput(input: unknown): input is CasInput {
+  return typeof input === 'object' && input !== null && 'expected' in input && 'next' in input;
+}
+
+/**
+ * One value per key. read/get return it (undefined when missing), write/put set it, delete
+ * removes it, cas { expected, next } swaps when the value equals `expected` and answers true,
+ * otherwise answers false and changes nothing: a false cas is a read that saw another value.
+ */
+export const registerModel: Model<unknown> = {
+  name: 'register',
+  kinds: ['read', 'write', 'get', 'put', 'delete', 'cas'],
+  init: () => undefined,
+  step(state, op) {
+    switch (op.kind) {
+      case 'read':
+      case 'get':
+        return { ok: op.outcome === 'unknown' || equalValues(op.output, state), state };
+      case 'write':
+      case 'put':
+        return { ok: true, state: op.input };
+      case 'delete':
+        return { ok: true, state: undefined };
+      case 'cas': {
+        const { expected, next } = op.input as CasInput;
+        const matches = equalValues(state, expected);
+        if (op.outcome === 'unknown') return { ok: true, state: matches ? next : state };
+        return op.output === true ? { ok: matches, state: next } : { ok: !matches, state };
+      }
+      default:
+        return { ok: false, state };
+    }
+  },
+  hash: canonical,
+  mutates(op) {
+    if (op.kind === 'read' || op.kind === 'get') return false;
+    return !(op.kind === 'cas' && op.outcome === 'ok' && op.output === false);
+  },
+  validate(op) {
+    if (op.kind === 'cas') {
+      if (!isCasInput(op.input)) return 'cas input must be { expected, next }';
+      if (op.outcome === 'ok' && typeof op.output !== 'boolean') return 'cas output must be true or false';
+    }
+    return undefined;
+  },
+};
+
+/**
+ * Porcupine's key-value model, for one key: a string that starts empty; get returns it
+ * (undefined reads as ''), put replaces it, append concatenates to it.
+ */
+export const kvModel: Model<string> = {
+  name: 'kv',
+  kinds: ['get', 'put', 'append'],
+  init: () => '',
+  step(state, op) {
+    switch (op.kind) {
+      case 'get':
+        return { ok: op.outcome === 'unknown' || (op.output ?? '') === state, state };
+      case 'put':
+        return { ok: true, state: op.input as string };
+      case 'append':
+        return { ok: true, state: state + (op.input as string) };
+      default:
+        return { ok: false, state };
+    }
+  },
+  hash: (state) => state,
+  mutates: (op) => op.kind !== 'get',
+  validate(op) {
+    if ((op.kind === 'put' || op.kind === 'append') && typeof op.input !== 'string') {
+      return `${op.kind} input must be a string`;
+    }
+    if (op.kind === 'get' && op.outcome === 'ok' && op.output !== undefined && typeof op.output !== 'string') {
+      return 'get output must be a string or undefined';
+    }
+    return undefined;
+  },
+};
+
+const MODELS: { readonly [N in ModelName]: Model<unknown> } = {
+  register: registerModel,
+  kv: kvModel as Model<unknown>,
+};
+
+export function isModelName(name: unknown): name is ModelName {
+  return typeof name === 'string' && (MODEL_NAMES as readonly string[]).includes(name);
+}
+
+/** The model with this name; callers validate the name first (see `isModelName`). */
+export function modelByName(name: ModelName): Model<unknown> {
+  return MODELS[name];
+}

@@ -1,0 +1,138 @@
+/**
+ * Parsers for a peer's linearizability test data (Porcupine's `test_data`, see
+ * shared/data/porcupine/README.md), so Meridian's checker can be held to the same verdicts.
+ * Time is the line number: only the order of events matters.
+ */
+import { ValidationError } from '../core/errors.js';
+import type { History, HistoryOp, OpKind } from './history.js';
+
+/** Builds a history from invocation and completion events, one open operation per process. */
+class EventLog {
+  private readonly ops: HistoryOp[] = [];
+  private readonly open = new Map<string, HistoryOp>();
+
+  invoke(process: string, key: string, kind: OpKind, input: unknown, at: number): void {
+    // A process that invokes again without completing has abandoned its last operation:
+    // its outcome is unknown (Jepsen gives a crashed process a new number, so this is rare).
+    this.open.delete(process);
+    const op: HistoryOp = { id: this.ops.length, client: process, key, kind, input, invokeMs: at, outcome: 'unknown' };
+    this.ops.push(op);
+    this.open.set(process, op);
+  }
+
+  /** Completes the process's open operation; a completion with nothing open is ignored. */
+  complete(process: string, kind: OpKind, outcome: HistoryOp['outcome'], output: unknown, at: number): void {
+    const op = this.open.get(process);
+    if (op === undefined || op.kind !== kind) return;
+    this.open.delete(process);
+    op.outcome = outcome;
+    if (outcome === 'unknown') return;
+    op.completeMs = at;
+    if (output !== undefined) op.output = output;
+  }
+
+  /** Operations never completed keep their 'unknown' outcome. */
+  history(): History {
+    return this.ops;
+  }
+}
+
+const JEPSEN_LINE = /^INFO\s+jepsen\.util\s+-\s+(\d+)\s+:(invoke|ok|fail|info)\s+:(read|write|cas)\s+(.*?)\s*$/;
+const CAS_ARGS = /^\[\s*(-?\d+)\s+(-?\d+)\s*\]$/;
+
+function jepsenValue(text: string, line: number): number | undefined {
+  if (text === 'nil') return undefined;
+  if (!/^-?\d+$/.test(text)) throw new ValidationError(`line ${line}`, `expected nil or an integer, got ${text}`);
+  return Number(text);
+}
+
+/**
+ * A Jepsen etcd log: one integer register, on key `key` (default ''). Lines that do not
+ * look like operations are noise. A completed cas that answered `:fail` is a compare that
+ * failed: it did not change the register, but it did read it, so it is recorded as an ok cas
+ * with output false, as Porcupine's etcd model treats it. Timed-out (`:info`, or a read's
+ * `:fail :timed-out`) and never-completed operations have unknown outcomes.
+ */
+export function parseJepsenEtcdLog(text: string, key = ''): History {
+  const log = new EventLog();
+  const lines = text.split('\n');
+  lines.forEach((raw, index) => {
+    const match = JEPSEN_LINE.exec(raw);
+    if (match === null) return;
+    const [, process, type, kind, arg] = match as unknown as [string, string, string, 'read' | 'write' | 'cas', string];
+    const at = index + 1;
+    if (type === 'invoke') {
+      log.invoke(process, key, kind, jepsenInput(kind, arg, at), at);
+      return;
+    }
+    if (type === 'info' || arg === ':timed-out') {
+      log.complete(process, kind, 'unknown', undefined, at);
+      return;
+    }
+    if (kind === 'cas') {
+      log.complete(process, kind, 'ok', type === 'ok', at);
+    } else if (type === 'fail') {
+      log.complete(process, kind, 'fail', undefined, at);
+    } else {
+      log.complete(process, kind, 'ok', kind === 'read' ? jepsenValue(arg, at) : undefined, at);
+    }
+  });
+  return log.history();
+}
+
+function jepsenInput(kind: 'read' | 'write' | 'cas', arg: string, line: number): unknown {
+  if (kind === 'read') return undefined;
+  if (kind === 'write') return jepsenValue(arg, line);
+  const cas = CAS_ARGS.exec(arg);
+  if (cas === null) throw new ValidationError(`line ${line}`, `expected [FROM TO], got ${arg}`);
+  return { expected: Number(cas[1]), next: Number(cas[2]) };
+}
+
+const EDN_PROCESS = /:process\s+(\d+)/;
+const EDN_TYPE = /:type\s+:(invoke|ok|fail|info)/;
+const EDN_F = /:f\s+:(get|put|append)/;
+const EDN_KEY = /:key\s+"((?:[^"\\]|\\.)*)"/;
+const EDN_VALUE = /:value\s+(nil|"(?:[^"\\]|\\.)*")/;
+
+function ednString(quoted: string): string {
+  return JSON.parse(quoted) as string;
+}
+
+/**
+ * Porcupine's key-value EDN logs: one `{:process P, :type T, :f F, :key K, :value V}` event
+ * per line, with get, put and append on string keys (use the 'kv' model).
+ */
+export function parseKvEdn(text: string): History {
+  const log = new EventLog();
+  const lines = text.split('\n');
+  lines.forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '') return;
+    const at = index + 1;
+    const process = EDN_PROCESS.exec(line);
+    const type = EDN_TYPE.exec(line);
+    const f = EDN_F.exec(line);
+    const key = EDN_KEY.exec(line);
+    const value = EDN_VALUE.exec(line);
+    if (process === null || type === null || f === null || key === null || value === null) {
+      throw new ValidationError(`line ${at}`, `expected {:process, :type, :f, :key, :value}, got ${line.slice(0, 80)}`);
+    }
+    const kind = f[1] as 'get' | 'put' | 'append';
+    const v = value[1] === 'nil' ? undefined : ednString(value[1] as string);
+    const client = process[1] as string;
+    switch (type[1]) {
+      case 'invoke':
+        log.invoke(client, ednString(`"${key[1] as string}"`), kind, kind === 'get' ? undefined : v, at);
+        return;
+      case 'ok':
+        log.complete(client, kind, 'ok', kind === 'get' ? (v ?? '') : undefined, at);
+        return;
+      case 'fail':
+        log.complete(client, kind, 'fail', undefined, at);
+        return;
+      default:
+        log.complete(client, kind, 'unknown', undefined, at);
+    }
+  });
+  return log.history();
+}

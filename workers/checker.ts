@@ -1,0 +1,20 @@
+/**
+ * A piscina task: check the operations of some keys of a history. Stateless; the pool is
+ * started and destroyed by src/harness/parallel.ts.
+ */
+import type { History } from '../src/harness/history.js';
+import { checkHistory, type CheckOptions, type CheckResult } from '../src/harness/linearizability.js';
+import type { ModelName } from '../src/harness/models.js';
+
+/** What parallel.ts posts: plain data only, since it crosses a thread boundary. */
+export interface CheckTask {
+  history: History;
+  modelName: ModelName;
+  options: CheckOptions;
+  /** Shared by every task of one check: set to 1 when any key fails (see checkHistory). */
+  failed: Int32Array;
+}
+
+export default function check(task: CheckTask): CheckResult {
+  return checkHistory(task.history, task.modelName, task.options, task.failed);
+}

@@ -126,7 +126,7 @@ export class Client {
       });
       this.pending.set(rid, { resolve, reject, timer, historyId, slot, body });
       this.deps.runtime.beginWait();
-      const req: Req = { type: 'req', rid, body };
+      const req: Req = { type: 'req', rid, body: { ...body, rq: `${this.id}:${rid}` } };
       this.deps.host.route(this.address, balancerAddress(this.region), req);
     });
   }

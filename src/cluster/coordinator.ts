@@ -33,7 +33,12 @@ interface CoordinatorState {
   leaders: Map<number, { server: string; silentTicks: number; rotation: number }>;
   committed: number;
   aborted: number;
+  /** Request ids of transactions begun, so a duplicated request does not run twice. */
+  begun: Map<string, string>;
 }
+
+/** Transaction request ids remembered against duplicates. */
+export const BEGUN_REMEMBERED_MAX = 10_000;
 
 /**
  * A region's transaction coordinator: splits a transaction's operations by shard, runs the
@@ -50,6 +55,7 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams> 
       leaders: new Map(),
       committed: 0,
       aborted: 0,
+      begun: new Map(),
     };
     drain(state, ctx);
     ctx.setTimer('tick', params.tickMs);
@@ -69,6 +75,10 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams> 
         drain(state, ctx);
         return;
       }
+      case 'tx-c':
+        state.core.step(ctx.sender, (msg as unknown as { m: unknown }).m);
+        drain(state, ctx);
+        return;
       case 'timer':
         for (const l of state.leaders.values()) l.silentTicks++;
         state.core.tick();
@@ -98,7 +108,13 @@ function begin(state: CoordinatorState, req: Req, ctx: ActorContext): void {
     if (list === undefined) byShard.set(s, (list = []));
     list.push(op);
   }
+  const rq = req.body.rq;
+  if (rq !== undefined && state.begun.has(rq)) return; // A duplicate: the first one answers.
   const txn = `${state.params.region}:${ctx.nextId()}`;
+  if (rq !== undefined) {
+    state.begun.set(rq, txn);
+    if (state.begun.size > BEGUN_REMEMBERED_MAX) state.begun.delete(state.begun.keys().next().value as string);
+  }
   state.pending.set(txn, origin);
   state.core.begin(txn, [...byShard].map(([s, shardOps]) => ({ to: `shard/${s}`, payload: shardOps })));
   drain(state, ctx);
@@ -127,7 +143,9 @@ function drain(state: CoordinatorState, ctx: ActorContext): void {
         const wire: ParticipantWire = { type: 'tx', s, m: m.msg as ParticipantWire['m'] };
         ctx.send(target(state, s), wire);
       } else {
-        ctx.send(m.to, m.msg as { type: string });
+        // Another coordinator (Paxos Commit acceptors and leaders): wrapped, so it is not
+        // mistaken for a message of the coordinator actor itself.
+        ctx.send(m.to, { type: 'tx-c', m: m.msg });
       }
     }
     for (const d of r.decisions) {

@@ -152,12 +152,15 @@ export class GroupReplica {
       spec.apply(command);
       return true;
     }
-    const result = executeOn(spec.data, body);
+    const earlier = spec.seen(body.rq);
+    // A duplicate of a request already executed: answer its result again, through the log.
+    const result = earlier !== undefined ? { ok: true as const, value: earlier.value, writes: [] } : executeOn(spec.data, body);
     if (!result.ok) {
       this.outputs.push({ kind: 'reply', origin, ok: false, code: 'VALIDATION', message: result.message });
       return true;
     }
     const command: Command = { k: 'effect', id, writes: result.writes, result: result.value, term: this.term, seq: this.effectSeq };
+    if (body.rq !== undefined) command.rq = body.rq;
     if (!this.core.propose(command)) return false;
     this.effectSeq++;
     spec.apply(command);

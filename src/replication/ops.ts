@@ -15,4 +15,10 @@ export interface RequestBody {
   ops?: TxnOp[];
   /** 'local': read the nearest replica, may be stale. */
   consistency?: 'linearizable' | 'local';
+  /**
+   * The request's unique id (client id and call number). The network may deliver a request
+   * twice; a state machine that has seen this id answers with the first result instead of
+   * executing again, so a duplicated cas or put is not applied twice.
+   */
+  rq?: string;
 }

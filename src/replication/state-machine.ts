@@ -21,7 +21,7 @@ export type Command =
    * slot became a no-op), the later ones are refused instead of applied to a state they were
    * not computed for.
    */
-  | { k: 'effect'; id: string; writes: Write[]; result: unknown; term: string; seq: number }
+  | { k: 'effect'; id: string; writes: Write[]; result: unknown; term: string; seq: number; rq?: string }
   /** Phase 1 of a transaction at this shard: lock and check, vote yes or no. */
   | { k: 'prepare'; txn: string; ops: TxnOp[] }
   /** The outcome at this shard; `pc` carries the participant records written with it. */
@@ -46,6 +46,7 @@ export type Completion =
 
 export interface Snapshot {
   applied: number;
+  seen: Array<[string, unknown]>;
   effectTerm: string;
   effectSeq: number;
   data: Array<[string, unknown]>;
@@ -57,6 +58,8 @@ export interface Snapshot {
 export const WAITERS_PER_KEY_MAX = 10_000;
 /** Transactions remembered as finished, so a late duplicate prepare is refused. */
 export const FINISHED_TXNS_MAX = 10_000;
+/** Request ids remembered with their results, to answer duplicates without executing again. */
+export const SEEN_REQUESTS_MAX = 10_000;
 
 export class KvStateMachine {
   readonly data = new Map<string, unknown>();
@@ -70,6 +73,20 @@ export class KvStateMachine {
   applied = 0;
   private effectTerm = '';
   private effectSeq = -1;
+  /** Results of recent requests by id, oldest first (a Map keeps insertion order). */
+  private readonly seenResults = new Map<string, unknown>();
+
+  /** The result of an earlier request with this id, if it is still remembered. */
+  seen(rq: string | undefined): { value: unknown } | undefined {
+    if (rq === undefined || !this.seenResults.has(rq)) return undefined;
+    return { value: this.seenResults.get(rq) };
+  }
+
+  private remember_(rq: string | undefined, value: unknown): void {
+    if (rq === undefined) return;
+    this.seenResults.set(rq, value);
+    if (this.seenResults.size > SEEN_REQUESTS_MAX) this.seenResults.delete(this.seenResults.keys().next().value as string);
+  }
 
   apply(command: Command): Completion[] {
     this.applied++;
@@ -83,6 +100,7 @@ export class KvStateMachine {
         this.effectTerm = command.term;
         this.effectSeq = command.seq;
         for (const w of command.writes) this.write(w);
+        this.remember_(command.rq, command.result);
         return [{ id: command.id, ok: true, value: command.result }];
       case 'prepare':
         return [this.prepare(command.txn, command.ops)];
@@ -121,9 +139,12 @@ export class KvStateMachine {
 
   /** Execute one operation on the current state (also what a passive primary runs). */
   execute(id: string, body: RequestBody): Completion {
+    const earlier = this.seen(body.rq);
+    if (earlier !== undefined) return { id, ok: true, value: earlier.value };
     const r = executeOn(this.data, body);
     if (!r.ok) return { id, ok: false, code: 'VALIDATION', message: r.message };
     for (const w of r.writes) this.write(w);
+    this.remember_(body.rq, r.value);
     return { id, ok: true, value: r.value };
   }
 
@@ -183,7 +204,7 @@ export class KvStateMachine {
   }
 
   snapshot(): Snapshot {
-    return { applied: this.applied, effectTerm: this.effectTerm, effectSeq: this.effectSeq, data: [...this.data], prepared: [...this.prepared], pc: [...this.pc] };
+    return { applied: this.applied, seen: [...this.seenResults], effectTerm: this.effectTerm, effectSeq: this.effectSeq, data: [...this.data], prepared: [...this.prepared], pc: [...this.pc] };
   }
 
   restore(snapshot: Snapshot): void {
@@ -193,6 +214,8 @@ export class KvStateMachine {
     this.waiting.clear();
     this.pc.clear();
     this.applied = snapshot.applied;
+    this.seenResults.clear();
+    for (const [rq, value] of snapshot.seen) this.seenResults.set(rq, value);
     this.effectTerm = snapshot.effectTerm;
     this.effectSeq = snapshot.effectSeq;
     for (const [k, v] of snapshot.data) this.data.set(k, v);

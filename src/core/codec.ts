@@ -7,12 +7,37 @@ import { Packr } from 'msgpackr';
  * are written as inline record definitions, which any Packr can read.
  */
 const SHARED_STRUCTURES: readonly string[][] = [
+  // Envelope and timers.
   ['to', 'from', 'msg'],
-  ['type', 'rid', 'key', 'value'],
-  ['type', 'rid', 'op', 'key', 'value'],
-  ['type', 'rid', 'ok', 'value'],
   ['type', 'key'],
-  ['type', 'seq', 'load'],
+  // Client requests and answers (src/cluster/messages.ts), in the key order they are built.
+  ['type', 'rid', 'body'],
+  ['type', 'rid', 'body', 'hops'],
+  ['op', 'key', 'value'],
+  ['op', 'key', 'value', 'rq'],
+  ['op', 'key', 'consistency', 'rq'],
+  ['op', 'key', 'rq'],
+  ['op', 'key', 'expected', 'value', 'rq'],
+  ['type', 'rid', 'ok', 'by'],
+  ['type', 'rid', 'ok', 'by', 'value'],
+  ['type', 'rid', 'ok', 'value'],
+  ['type', 'rid', 'ok', 'code', 'message'],
+  // Replication: Multi-Paxos messages wrapped per shard, ballots, log commands.
+  ['type', 's', 'm'],
+  ['round', 'id'],
+  ['type', 'ballot', 'index', 'commands', 'commitIndex'],
+  ['type', 'ballot', 'index'],
+  ['type', 'ballot', 'commitIndex'],
+  ['k', 'id', 'body'],
+  ['k', 'id', 'writes', 'result', 'term', 'seq'],
+  ['k', 'id', 'writes', 'result', 'term', 'seq', 'rq'],
+  ['key', 'value'],
+  // Liveness: heartbeats, load reports, region beats.
+  ['type', 'node', 'seq', 'incarnation', 'load'],
+  ['inflight', 'mailbox', 'latencyEwmaMs', 'busyMs', 'requests'],
+  ['type', 'load'],
+  ['type', 'region', 'seq'],
+  ['id', 'state', 'load'],
 ];
 
 export function createPackr(): Packr {

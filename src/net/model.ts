@@ -26,6 +26,8 @@ export interface ResolvedNetwork {
   loss: number;
   duplicate: number;
   nodeDelay: Map<string, number>;
+  /** Some region has a latency to itself configured ('a~a'). */
+  intraRegionLatency: boolean;
 }
 
 /** One partition rule: traffic from any of `from` to any of `to` is blocked (and back, unless oneWay). */
@@ -74,6 +76,10 @@ export function resolveNetwork(config: NetworkConfig | undefined): ResolvedNetwo
     loss: config?.loss ?? 0,
     duplicate: config?.duplicate ?? 0,
     nodeDelay: new Map(Object.entries(config?.nodeDelayMs ?? {})),
+    intraRegionLatency: [...latency.keys()].some((k) => {
+      const [a, b] = k.split('~');
+      return a === b;
+    }),
   };
 }
 
@@ -127,13 +133,17 @@ function matches(names: string[], loc: Location): boolean {
 
 export type NetDecision = { drop: DropCause } | { delaysMs: number[] };
 
+/** The common case on a quiet network, shared so the router allocates nothing for it. */
+const DELIVER_NOW: NetDecision = Object.freeze({ delaysMs: Object.freeze([0]) as number[] });
+
 /**
  * Decides the fate of one message: dropped (and why) or delivered after each of `delaysMs`
  * (two entries when duplicated). Draws from `prng` in a fixed order so runs replay exactly.
  */
 export function decide(net: ResolvedNetwork, partitions: Partitions, src: Location, dst: Location, prng: Prng): NetDecision {
   if (partitions.size > 0 && partitions.blocks(src, dst)) return { drop: 'partition' };
-  if (net.loss > 0 && prng.next() < net.loss) return { drop: 'loss' };
+ if (net.loss > 0 && prng.next() < net.loss) return { drop: 'loss' };
+  if (src.region === dst.region && net.jitterMs === 0 && net.duplicate === 0 && net.nodeDelay.size === 0 && !net.intraRegionLatency) return DELIVER_NOW;
   const base = (net.latency.get(pairKey(src.region, dst.region)) ?? (src.region === dst.region ? 0 : net.defaultLatencyMs)) + (net.nodeDelay.size > 0 ? net.nodeDelay.get(dst.node) ?? 0 : 0);
   const first = base + (net.jitterMs > 0 ? prng.next() * net.jitterMs : 0);
   if (net.duplicate > 0 && prng.next() < net.duplicate) {

@@ -1,9 +1,9 @@
 import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, existsSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import type { Packr } from 'msgpackr';
 import { createPackr } from '../core/codec.js';
 import { frameRecord, parseLog, type DurableStore } from './durable.js';
+import { crc32js as crc32 } from './durable-memory.js';
 
 /**
  * One append-only file per actor under the cluster's data directory. Appends are synchronous

@@ -32,8 +32,10 @@ export interface TimerHandle {
 export interface HostEnv {
   now(): number;
   setTimer(delayMs: number, fn: () => void): TimerHandle;
-  /** Run `fn` soon, after the current step (setImmediate on threads, an event at now in sim). */
+  /** Run `fn` soon, after the current step (a microtask on threads, an event at now in sim). */
   schedule(fn: () => void): void;
+  /** Run `fn` after other pending work had its turn (setImmediate on threads): for yielding. */
+  scheduleLater(fn: () => void): void;
   /** Carry one encoded envelope to `host`, after `delayMs`. */
   transmit(host: number, encoded: Uint8Array, delayMs: number): void;
   durable: DurableStore;
@@ -319,8 +321,9 @@ export class Host {
       else cell.queued = false;
     }
     if (this.runQueue.length > 0 && !this.drainScheduled) {
+      // Out of budget: let timers and ports have their turn before going on.
       this.drainScheduled = true;
-      this.env.schedule(this.drain);
+      this.env.scheduleLater(this.drain);
     }
   };
 

@@ -28,6 +28,8 @@ export interface HostStats {
 export type StatsSnapshot = Omit<HostStats, 'actor' | 'link'>;
 
 export function emptyHostStats(): HostStats {
+  // Per region pair, so the hot path does not build a key string per message.
+  const linkCache = new Map<string, Map<string, LinkStats>>();
   const stats: HostStats = {
     sent: 0,
     delivered: 0,
@@ -42,9 +44,14 @@ export function emptyHostStats(): HostStats {
       return a;
     },
     link(fromRegion, toRegion) {
-      const key = `${fromRegion}->${toRegion}`;
-      let l = stats.links[key];
-      if (l === undefined) stats.links[key] = l = { sent: 0, dropped: 0 };
+      let inner = linkCache.get(fromRegion);
+      if (inner === undefined) linkCache.set(fromRegion, (inner = new Map()));
+      let l = inner.get(toRegion);
+      if (l === undefined) {
+        const key = `${fromRegion}->${toRegion}`;
+        l = stats.links[key] ??= { sent: 0, dropped: 0 };
+        inner.set(toRegion, l);
+      }
       return l;
     },
   };

@@ -58,6 +58,9 @@ export class SimWorld {
       schedule: (fn) => {
         this.at(this.nowMs, fn);
       },
+      scheduleLater: (fn) => {
+        this.at(this.nowMs, fn);
+      },
       transmit: (_host, encoded, delayMs) => {
         // Copy: a pack() result is a view into the codec's shared slab.
         const bytes = encoded.slice();

@@ -41,6 +41,9 @@ export class ThreadHost {
       now: () => origin + performance.now(),
       setTimer: (delayMs, fn) => this.setTimer(delayMs, fn),
       schedule: (fn) => {
+        queueMicrotask(fn);
+      },
+      scheduleLater: (fn) => {
         setImmediate(fn);
       },
       transmit: (host, encoded, delayMs) => {
@@ -109,8 +112,10 @@ export class ThreadHost {
     }
     this.dirty.add(host);
     if (!this.flushScheduled) {
+      // Once the current work is done (a microtask): batches form within one turn, and a
+      // reply leaves without waiting for the next event-loop iteration.
       this.flushScheduled = true;
-      setImmediate(this.flush);
+      queueMicrotask(this.flush);
     }
   }
 
@@ -128,7 +133,8 @@ export class ThreadHost {
     if (frame.byteLength <= FRAME_HEADER_BYTES) return;
     if (host === this.host.id) {
       // Same host: still through the codec (actors never share objects), without a port.
-      this.host.receiveFrame(frame);
+      // On the next turn, so actors messaging each other here cannot starve timers and ports.
+      setImmediate(() => this.host.receiveFrame(frame));
       return;
     }
     const port = this.ports.get(host);

@@ -234,6 +234,9 @@ export class Host {
       return;
     }
     this.stats.link(srcLoc.region, dst.region).sent++;
+    const inner = (msg as { m?: { type?: unknown } }).m;
+    const type = inner !== undefined && inner !== null && typeof inner.type === 'string' ? `${msg.type}:${inner.type}` : msg.type;
+    this.stats.types[type] = (this.stats.types[type] ?? 0) + 1;
     this.stats.bytes += encoded.byteLength;
     for (const delay of fate.delaysMs) this.env.transmit(dst.host, encoded, delay);
   }

@@ -21,6 +21,8 @@ export interface HostStats {
   dropped: Partial<Record<DropCause, number>>;
   actors: Record<string, ActorStats>;
   links: Record<string, LinkStats>;
+  /** Messages sent by type; a wrapped protocol message counts as `wrapper:inner` (`px:accept`). */
+  types: Record<string, number>;
   actor(address: string): ActorStats;
   link(fromRegion: string, toRegion: string): LinkStats;
 }
@@ -38,6 +40,7 @@ export function emptyHostStats(): HostStats {
     dropped: {},
     actors: {},
     links: {},
+    types: {},
     actor(address) {
       let a = stats.actors[address];
       if (a === undefined) stats.actors[address] = a = { sent: 0, received: 0, restarts: 0, counters: {} };
@@ -67,12 +70,13 @@ export function snapshot(stats: HostStats): StatsSnapshot {
     dropped: { ...stats.dropped },
     actors: structuredClone(stats.actors),
     links: structuredClone(stats.links),
+    types: { ...stats.types },
   };
 }
 
 /** Sums host snapshots into one. */
 export function mergeSnapshots(parts: StatsSnapshot[]): StatsSnapshot {
-  const out: StatsSnapshot = { sent: 0, delivered: 0, bytes: 0, errors: 0, dropped: {}, actors: {}, links: {} };
+  const out: StatsSnapshot = { sent: 0, delivered: 0, bytes: 0, errors: 0, dropped: {}, actors: {}, links: {}, types: {} };
   for (const p of parts) {
     out.sent += p.sent;
     out.delivered += p.delivered;
@@ -89,6 +93,7 @@ export function mergeSnapshots(parts: StatsSnapshot[]): StatsSnapshot {
       o.restarts += a.restarts;
       for (const [name, n] of Object.entries(a.counters)) o.counters[name] = (o.counters[name] ?? 0) + n;
     }
+    for (const [type, n] of Object.entries(p.types)) out.types[type] = (out.types[type] ?? 0) + n;
     for (const [key, l] of Object.entries(p.links)) {
       const o = (out.links[key] ??= { sent: 0, dropped: 0 });
       o.sent += l.sent;

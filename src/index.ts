@@ -27,5 +27,13 @@ export {
 } from './core/errors.js';
 export type { ErrorCode } from './core/errors.js';
 export type { History, HistoryOp, OpKind, OpOutcome } from './harness/history.js';
+export { HistoryRecorder } from './harness/history.js';
+export { checkHistory } from './harness/linearizability.js';
+export type { CheckResult, CheckOptions, Violation, Verdict } from './harness/linearizability.js';
+export { checkLinearizable } from './harness/parallel.js';
+export type { ParallelCheckOptions } from './harness/parallel.js';
+export type { ModelName } from './harness/models.js';
+export { runScenario, runBankScenario } from './harness/scenario.js';
+export type { ScenarioOptions, ScenarioResult, BankOptions, BankResult } from './harness/scenario.js';
 export type { Behavior, ActorContext, ActorSpec } from './runtime/actor.js';
 export type { TraceEntry } from './runtime/transports/sim.js';

@@ -238,6 +238,21 @@ export class Cluster extends EventEmitter {
     return { ...s, servers, droppedTotal };
   }
 
+  /**
+   * Hybrid replication: how far each region's asynchronous copies are behind their shards'
+   * leaders, in commands, summed over shards (as of the last counters pushed by each thread).
+   */
+  replicationLag(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.config.regions) out[r.name] = 0;
+    for (const a of Object.values(this.runtime.stats().actors)) {
+      for (const [name, n] of Object.entries(a.counters)) {
+        if (name.startsWith('lag:')) out[name.slice(4)] = (out[name.slice(4)] ?? 0) + n;
+      }
+    }
+    return out;
+  }
+
   /** A control-plane look at one actor (its state summary, mailbox, timers). */
   inspect(address: string): Promise<unknown> {
     if (typeof address !== 'string') throw new ValidationError('address', 'an actor address');

@@ -16,7 +16,7 @@
 import { ValidationError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
 import { OP_KINDS, OP_OUTCOMES, type History, type HistoryOp } from './history.js';
-import { isModelName, MODEL_NAMES, modelByName, type Model, type ModelName, type ModelOp } from './models.js';
+import { canonical, isModelName, MODEL_NAMES, modelByName, type Model, type ModelName, type ModelOp } from './models.js';
 
 /**
  * Search steps (one step = one call tried or one backtrack) allowed per key before the key's
@@ -298,10 +298,23 @@ function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number
   const next = new Int32Array(2 * n + 1).fill(-1);
   const prev = new Int32Array(2 * n + 1).fill(-1);
   let last = head;
+  // Unknown operations with the same kind and input are interchangeable once invoked: using
+  // the earlier-invoked one first loses nothing, since the later one stays available (neither
+  // ever returns). So an unknown operation is tried only when the previous one of its kind and
+  // input is linearized; `sameBefore[i]` is that previous one, or -1. Without this, a history
+  // with many unknown writes of a few values would search every subset of them.
+  const sameBefore = new Int32Array(n).fill(-1);
+  const lastSame = new Map<string, number>();
   for (const node of sortedNodes(ops)) {
     next[last] = node;
     prev[node] = last;
     last = node;
+    const op = ops[node >> 1] as CheckOp;
+    if ((node & 1) === 0 && !op.definite) {
+      const sameKey = `${op.modelOp.kind}:${canonical(op.modelOp.input)}`;
+      sameBefore[node >> 1] = lastSame.get(sameKey) ?? -1;
+      lastSame.set(sameKey, node >> 1);
+    }
   }
   // Removes a call and its return from the list; `unlift` puts them back in reverse order.
   const lift = (call: number): void => {
@@ -414,6 +427,14 @@ function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number
     if (entry === -1) throw new Error('assertion failed: the search ran past the end of the entry list');
     if ((entry & 1) === 0) {
       const i = entry >> 1;
+      const before = sameBefore[i] as number;
+      if (before !== -1) {
+        const k = slot[before] as number;
+        if (((unknownBits[k >>> 5] as number) & (1 << (k & 31))) === 0) {
+          entry = next[entry] as number;
+          continue;
+        }
+      }
       const after = transition(state, i);
       if (after !== -1) {
         const definite = (ops[i] as CheckOp).definite;

@@ -327,9 +327,12 @@ export class ThreadsRuntime implements Runtime {
     this.timers.clear();
     const all = [...this.hosts.values()];
     for (const h of all) {
+      // A crashed host's proxy was released when it was crashed.
+      if (h.alive) {
+        h.admin[Comlink.releaseProxy]();
+        h.adminPort.close();
+      }
       h.alive = false;
-      h.admin[Comlink.releaseProxy]();
-      h.adminPort.close();
     }
     await Promise.all(all.map((h) => h.worker.terminate()));
     this.front.close();

@@ -23,8 +23,10 @@ export interface ScenarioOptions {
   faultMs?: number;
   /** Operations each client runs in the liveness phase. */
   livenessOps?: number;
-  /** Keep the message trace (for `meridian check --trace`). */
+  /** Keep the message trace (for `meridian check --trace`; sim only). */
   trace?: boolean;
+  /** 'sim' (default: reproducible) or 'threads' (the same scenario on real threads). */
+  transport?: 'sim' | 'threads';
 }
 
 export interface ScenarioResult {
@@ -54,19 +56,21 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const network = { latencyMs, jitterMs: prng.int(10), loss: prng.chance(0.5) ? prng.next() * 0.05 : 0, duplicate: prng.chance(0.5) ? prng.next() * 0.05 : 0 };
   const replication: ReplicationConfig = { mode: o.mode, factor: 3 };
   if (o.unsafe !== undefined) replication.unsafe = o.unsafe;
+  const threads = o.transport === 'threads';
   const config: ClusterConfig = {
     regions: regions.map((name) => ({ name, servers: 2 })),
-    transport: 'sim',
+    transport: o.transport ?? 'sim',
     seed: o.seed,
     network,
     replication,
     shards: 4,
     requestTimeoutMs: 600,
     heartbeat: { intervalMs: 100 },
-    trace: o.trace ?? false,
+    trace: !threads && (o.trace ?? false),
   };
   if (o.commit !== undefined) config.commit = o.commit;
   const cluster = await startCluster(config);
+  const t0 = cluster.now();
   const faults: string[] = [];
   const servers = regions.flatMap((r) => [`${r}/0`, `${r}/1`]);
   try {
@@ -100,24 +104,24 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         if (roll < 0.3 && down.size < 2) {
           const victim = prng.pick(servers.filter((s) => !down.has(s)));
           down.add(victim);
-          faults.push(`${cluster.now().toFixed(0)} crash ${victim}`);
+          faults.push(`${(cluster.now() - t0).toFixed(0)} crash ${victim}`);
           await cluster.crash(victim);
         } else if (roll < 0.55 && down.size > 0) {
           const back = prng.pick([...down]);
           down.delete(back);
-          faults.push(`${cluster.now().toFixed(0)} restart ${back}`);
+          faults.push(`${(cluster.now() - t0).toFixed(0)} restart ${back}`);
           await cluster.restart(back);
         } else if (roll < 0.9) {
           const a = prng.pick(regions);
           const oneWay = prng.chance(0.3);
-          faults.push(`${cluster.now().toFixed(0)} partition ${a} | rest${oneWay ? ' (one-way)' : ''}`);
+          faults.push(`${(cluster.now() - t0).toFixed(0)} partition ${a} | rest${oneWay ? ' (one-way)' : ''}`);
           cluster.partition([a], regions.filter((r) => r !== a), { oneWay });
         } else {
-          faults.push(`${cluster.now().toFixed(0)} heal`);
+          faults.push(`${(cluster.now() - t0).toFixed(0)} heal`);
           cluster.heal();
         }
       }
-      faults.push(`${cluster.now().toFixed(0)} heal all`);
+      faults.push(`${(cluster.now() - t0).toFixed(0)} heal all`);
       cluster.heal();
       for (const s of down) await cluster.restart(s);
       faulting = false;
@@ -151,10 +155,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       check,
       operations: history.length,
       faults,
-      traceHash: cluster.traceHash(),
+      traceHash: threads ? 0 : cluster.traceHash(),
     };
     if (!result.ok) result.history = history;
-    if (o.trace) result.trace = cluster.trace();
+    if (o.trace && !threads) result.trace = cluster.trace();
     return result;
   } finally {
     await cluster.stop();
@@ -170,6 +174,7 @@ export interface BankOptions {
   faultMs?: number;
   /** Inject partitions (default true). 3PC is only safe without them (crash-stop model). */
   partitions?: boolean;
+  transport?: 'sim' | 'threads';
 }
 
 export interface BankResult {
@@ -196,7 +201,7 @@ export async function runBankScenario(options: BankOptions): Promise<BankResult>
   const regions = ['r1', 'r2', 'r3'];
   const cluster = await startCluster({
     regions: regions.map((name) => ({ name, servers: 2 })),
-    transport: 'sim',
+    transport: options.transport ?? 'sim',
     seed: options.seed,
     network: { latencyMs: { 'r1~r2': 5 + prng.int(20), 'r1~r3': 5 + prng.int(20), 'r2~r3': 5 + prng.int(20) }, jitterMs: prng.int(5) },
     replication: { mode: options.mode, factor: 3 },
@@ -204,6 +209,7 @@ export async function runBankScenario(options: BankOptions): Promise<BankResult>
     shards: 4,
     requestTimeoutMs: 3_000,
   });
+  const t0 = cluster.now();
   const faults: string[] = [];
   const keys = Array.from({ length: accounts }, (_, i) => `acct${i}`);
   let committed = 0;
@@ -259,19 +265,19 @@ export async function runBankScenario(options: BankOptions): Promise<BankResult>
         if (roll < 0.35 && down.size < 1) {
           const victim = prng.pick(servers);
           down.add(victim);
-          faults.push(`${cluster.now().toFixed(0)} crash ${victim}`);
+          faults.push(`${(cluster.now() - t0).toFixed(0)} crash ${victim}`);
           await cluster.crash(victim);
         } else if (roll < 0.65 && down.size > 0) {
           const back = [...down][0]!;
           down.delete(back);
-          faults.push(`${cluster.now().toFixed(0)} restart ${back}`);
+          faults.push(`${(cluster.now() - t0).toFixed(0)} restart ${back}`);
           await cluster.restart(back);
         } else if (roll < 0.85 && options.partitions !== false) {
           const a = prng.pick(regions);
-          faults.push(`${cluster.now().toFixed(0)} partition ${a} | rest`);
+          faults.push(`${(cluster.now() - t0).toFixed(0)} partition ${a} | rest`);
           cluster.partition([a], regions.filter((r) => r !== a));
         } else if (options.partitions !== false) {
-          faults.push(`${cluster.now().toFixed(0)} heal`);
+          faults.push(`${(cluster.now() - t0).toFixed(0)} heal`);
           cluster.heal();
         }
       }

@@ -18,7 +18,7 @@ export const DEMO_DEFAULTS: DemoOptions = {
   seed: 1,
   durationMs: 4_000,
   clientsPerRegion: 8,
-  replication: 'none',
+  replication: 'active',
   log: (line) => console.log(line),
 };
 

@@ -64,6 +64,7 @@ async function main(): Promise<void> {
     setNetwork: (config) => host.setNetwork(config),
     setPartitions: (rules) => host.setPartitions(rules),
     setNodeDead: (node, dead) => host.setNodeDead(node, dead),
+    setClockSkew: (node, ms) => host.setClockSkew(node, ms),
     crashNode: (node) => host.crashNode(node),
     restartNode: (node) => host.restartNode(node),
     injectFrame: (bytes) => host.receiveFrame(bytes),

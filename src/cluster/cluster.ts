@@ -194,6 +194,17 @@ export class Cluster extends EventEmitter {
     this.runtime.setNetwork(this.network);
   }
 
+  /**
+   * Skew the clock of one server (what its actors read from `ctx.now()`) by `ms`, positive or
+   * negative; 0 removes the skew. Timers still run on the host's clock.
+   */
+  setClockSkew(id: string, ms: number): void {
+    this.assertRunning();
+    this.checkServer(id);
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || Math.abs(ms) > 86_400_000) throw new ValidationError('ms', `a finite offset in ms, at most one day either way, got ${JSON.stringify(ms)}`);
+    this.runtime.setClockSkew(id, ms);
+  }
+
   /** Wait: real time on threads, virtual time in sim. */
   sleep(ms: number): Promise<void> {
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new ValidationError('ms', `a number of milliseconds >= 0, got ${JSON.stringify(ms)}`);

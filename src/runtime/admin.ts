@@ -19,6 +19,7 @@ export interface AdminApi {
   setNetwork(config: NetworkConfig): void;
   setPartitions(rules: PartitionRule[]): void;
   setNodeDead(node: string, dead: boolean): void;
+  setClockSkew(node: string, ms: number): void;
   crashNode(node: string): number;
   restartNode(node: string): number;
   /** Test hook: hand raw bytes to the host as if a peer had sent them. */

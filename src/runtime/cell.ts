@@ -73,7 +73,7 @@ export class Cell {
       cancelTimer: (key) => {
         this.timerOps.push({ key, delayMs: null });
       },
-      now: () => host.env.now(),
+      now: () => host.nowFor(spec.node),
       random: () => this.prng.next(),
       nextId: () => this.ids(),
       persist: (record) => {

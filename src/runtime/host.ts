@@ -83,6 +83,8 @@ export class Host {
   private networkConfig: NetworkConfig;
   readonly partitions = new Partitions();
   private readonly deadNodes = new Set<string>();
+  /** Per-node clock offsets (a skewed clock): what `ctx.now()` adds for actors of that node. */
+  private readonly clockSkewMs = new Map<string, number>();
   readonly mailboxCapacity: number;
   readonly messageBytesMax: number;
   private stopped = false;
@@ -172,6 +174,17 @@ export class Host {
 
   isNodeDead(node: string): boolean {
     return this.deadNodes.has(node);
+  }
+
+  setClockSkew(node: string, ms: number): void {
+    if (ms === 0) this.clockSkewMs.delete(node);
+    else this.clockSkewMs.set(node, ms);
+  }
+
+  /** The time as the actors of `node` read it. */
+  nowFor(node: string): number {
+    const skew = this.clockSkewMs.size === 0 ? 0 : this.clockSkewMs.get(node) ?? 0;
+    return this.env.now() + skew;
   }
 
   setNetwork(config: NetworkConfig): void {

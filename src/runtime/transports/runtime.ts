@@ -26,6 +26,8 @@ export interface Runtime {
   restartNode(node: string): Promise<void>;
   setNetwork(config: NetworkConfig): void;
   setPartitions(rules: PartitionRule[]): void;
+  /** Offset the clock that actors of `node` read (0 removes it). */
+  setClockSkew(node: string, ms: number): void;
   stats(): StatsSnapshot;
   collectStats(): Promise<StatsSnapshot>;
   summary(address: string): Promise<unknown>;

@@ -90,6 +90,10 @@ export class SimRuntime implements Runtime {
     this.world.host.setPartitions(rules);
   }
 
+  setClockSkew(node: string, ms: number): void {
+    this.world.host.setClockSkew(node, ms);
+  }
+
   stats(): StatsSnapshot {
     return snapshot(this.world.host.stats);
   }

@@ -275,6 +275,11 @@ export class ThreadsRuntime implements Runtime {
     for (const h of this.liveWorkers()) void h.admin.setPartitions(rules).catch(() => undefined);
   }
 
+  setClockSkew(node: string, ms: number): void {
+    this.front.host.setClockSkew(node, ms);
+    for (const h of this.liveWorkers()) void h.admin.setClockSkew(node, ms).catch(() => undefined);
+  }
+
   stats(): StatsSnapshot {
     return mergeSnapshots([...this.retiredStats, ...this.latestStats.values(), snapshot(this.front.host.stats)]);
   }

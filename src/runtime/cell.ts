@@ -163,19 +163,18 @@ export class Cell {
     this.commitStep();
   }
 
+  // The step buffers are reused from step to step (emptied, not reallocated): nothing that
+  // commitStep calls can re-enter this cell's step synchronously.
   private beginStep(sender: string): void {
     this.sender = sender;
-    this.outgoing = [];
-    this.persists = [];
-    this.timerOps = [];
-    this.published = [];
+    this.abortStep();
   }
 
   private abortStep(): void {
-    this.published = [];
-    this.outgoing = [];
-    this.persists = [];
-    this.timerOps = [];
+    if (this.published.length > 0) this.published.length = 0;
+    if (this.outgoing.length > 0) this.outgoing.length = 0;
+    if (this.persists.length > 0) this.persists.length = 0;
+    if (this.timerOps.length > 0) this.timerOps.length = 0;
   }
 
   private commitStep(): void {
@@ -184,15 +183,20 @@ export class Cell {
       this.persists = [];
       this.host.env.durable.append(this.spec.address, records);
     }
-    for (const op of this.timerOps) this.applyTimer(op.key, op.delayMs);
+    if (this.timerOps.length > 0) {
+      for (const op of this.timerOps) this.applyTimer(op.key, op.delayMs);
+      this.timerOps.length = 0;
+    }
     if (this.published.length > 0) {
       for (const p of this.published) this.host.env.report({ kind: 'publish', address: this.spec.address, topic: p.topic, data: p.data });
-      this.published = [];
+      this.published.length = 0;
     }
-    this.timerOps = [];
     const out = this.outgoing;
-    this.outgoing = [];
-    for (const o of out) this.host.route(this.spec.address, o.to, o.msg, o.from);
+    for (let i = 0; i < out.length; i++) {
+      const o = out[i]!;
+      this.host.route(this.spec.address, o.to, o.msg, o.from);
+    }
+    out.length = 0;
   }
 
   private applyTimer(key: string, delayMs: number | null): void {

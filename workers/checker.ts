@@ -11,10 +11,10 @@ export interface CheckTask {
   history: History;
   modelName: ModelName;
   options: CheckOptions;
-  /** Shared by every task of one check: set to 1 when any key fails (see checkHistory). */
-  failed: Int32Array;
+  /** Shared by every task of one check, in shared memory (see sharedCheckState). */
+  shared: Int32Array;
 }
 
 export default function check(task: CheckTask): CheckResult {
-  return checkHistory(task.history, task.modelName, task.options, task.failed);
+  return checkHistory(task.history, task.modelName, task.options, task.shared);
 }

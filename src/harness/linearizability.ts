@@ -12,6 +12,11 @@
  * operation's output is unconstrained, so it can always be linearized after everything
  * else. For the same reason the search may stop as soon as every definite operation is
  * linearized.
+ *
+ * Beyond Porcupine, three things keep the search small (each is argued where it is coded):
+ * model transitions are memoised on numbered states; a configuration whose unknown
+ * operations are a superset of a seen one's (same definite set, same state) is skipped; and
+ * unknown operations with the same kind and input are used in invocation order only.
  */
 import { ValidationError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
@@ -21,7 +26,7 @@ import { canonical, isModelName, MODEL_NAMES, modelByName, type Model, type Mode
 /**
  * Search steps (one step = one call tried or one backtrack) allowed per key before the key's
  * verdict is 'unknown'. Porcupine's hardest test histories need well under a million; the
- * cap keeps a pathological history from hanging a test run (about a second or two per key).
+ * cap keeps a pathological history from hanging a test run (a few seconds per key).
  */
 export const CHECK_STEPS_MAX = 10_000_000;
 
@@ -30,7 +35,7 @@ export const CHECK_STEPS_MAX = 10_000_000;
  * failing key costs a full search of its failing prefix, so other keys get a short look
  * (Porcupine stops at the first failure); those that need more are listed in `timedOut`.
  */
-export const AFTER_VIOLATION_STEPS_MAX = 200_000;
+export const AFTER_VIOLATION_STEPS_MAX = 100_000;
 
 /** How often (steps - 1, a power of two minus one) a search looks at the shared failure flag. */
 const FAILED_POLL_MASK = 4095;
@@ -40,10 +45,10 @@ const FAILED_POLL_MASK = 4095;
  * to small witnesses. Finding the shortest failing prefix is not counted here: it costs a
  * few searches of the size of the one that found the violation.
  */
-export const SHRINK_STEPS_MAX = 1_000_000;
+export const SHRINK_STEPS_MAX = 500_000;
 
 /** Search steps allowed for one trial while shrinking; a trial that runs out keeps its ops. */
-export const SHRINK_TRIAL_STEPS_MAX = 50_000;
+export const SHRINK_TRIAL_STEPS_MAX = 30_000;
 
 export type Verdict = 'linearizable' | 'not-linearizable' | 'unknown';
 
@@ -62,12 +67,14 @@ export interface CheckOptions {
  *   linearizable, and the cut just before it is (or could not be decided). It is the first
  *   operation whose response cannot be explained.
  * - `ops` is a witness inside that prefix: definite operations that cannot be ordered even
- *   when every other operation of the key is weakened to "unknown" (it may have happened at
- *   any time after its invocation, or never; reads are simply dropped). Weakening only adds
- *   orders, so a witness that fails proves the whole key fails, with no hidden context. It is
- *   shrunk by delta debugging (ddmin) until removing any single member makes it linearizable
- *   (`minimal: true`), unless the shrinking budget ran out first (`minimal: false`: still a
- *   witness, maybe not the smallest). `failedOp` is always a member.
+ *   when every other operation of the key is weakened: those that changed nothing (reads, a
+ *   cas that answered false) removed, the others made unknown (they may have happened at any
+ *   time after their invocation, or never). Weakening only adds orders, so a witness that
+ *   fails proves the whole key fails, with no hidden context. It is shrunk by delta debugging
+ *   (ddmin) until weakening any single member makes it linearizable (`minimal: true`), unless
+ *   the shrinking budget ran out first (`minimal: false`: still a witness, maybe not the
+ *   smallest; with `shrink: false`, the definite operations of the shortest failing prefix).
+ *   `failedOp` is always a member.
  *
  * A window of the longest linearizable prefix would be long and would not say which earlier
  * operations matter; a witness usually names three to six operations.
@@ -90,7 +97,7 @@ export interface CheckResult {
   ops: number;
   /** One per key that is not linearizable, sorted by key. */
   violations: Violation[];
-  /** Keys whose search ran out of steps: their verdict is unknown. */
+  /** Keys whose search ran out of steps, or was cut short once another key failed. */
   timedOut: string[];
   /** Search steps spent, shrinking included. */
   steps: number;
@@ -113,36 +120,48 @@ interface SearchResult {
   steps: number;
 }
 
+/** Cells of the array that the checks of one history's parts share, maybe across threads. */
+export const SHARED_FAILED = 0;
+export const SHARED_SHRINK_STEPS_LEFT = 1;
+
 /**
- * Checks a history against a model, key by key, synchronously.
- *
- * `failed` is a cell of shared memory, for checks of several parts of one history running in
- * different threads: it is set to 1 (Atomics) when a key fails, and a search that finds it
- * set stops after AFTER_VIOLATION_STEPS_MAX steps, leaving its key in `timedOut`, since the
- * verdict is settled (Porcupine stops every search at the first failure).
+ * The state that checks of parts of one history share: whether some key has failed (a search
+ * that sees it stops after AFTER_VIOLATION_STEPS_MAX steps, leaving its key in `timedOut`,
+ * since the verdict is settled: Porcupine stops every search at the first failure), and the
+ * shrinking steps left (SHRINK_STEPS_MAX for the whole history). `threads: true` puts it in
+ * shared memory, to post to worker threads; it is read and written with Atomics.
+ */
+export function sharedCheckState(options: CheckOptions, threads: boolean): Int32Array {
+  const cells = threads ? new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT)) : new Int32Array(2);
+  cells[SHARED_SHRINK_STEPS_LEFT] = options.shrink === false ? 0 : SHRINK_STEPS_MAX;
+  return cells;
+}
+
+/**
+ * Checks a history against a model, key by key, synchronously. `shared` is for checking a
+ * history in parts (see `sharedCheckState`); a single call needs none.
  */
 export function checkHistory(
   history: History,
   modelName: ModelName,
   options: CheckOptions = {},
-  failed: Int32Array = new Int32Array(1),
+  shared: Int32Array = sharedCheckState(options, false),
 ): CheckResult {
   const model = validModel(modelName);
   const stepsMax = validateStepsMax(options.stepsMax);
   const byKey = splitByKey(model, history);
   const result: CheckResult = { ok: true, verdict: 'linearizable', keys: byKey.size, ops: 0, violations: [], timedOut: [], steps: 0 };
-  const shrinkBudget = { steps: options.shrink === false ? 0 : SHRINK_STEPS_MAX };
   // Smaller keys first: a violation found early shortens the search of the rest.
   const keys = [...byKey.keys()].sort((a, b) => (byKey.get(a) as CheckOp[]).length - (byKey.get(b) as CheckOp[]).length || (a < b ? -1 : 1));
   for (const key of keys) {
     const ops = byKey.get(key) as CheckOp[];
     result.ops += ops.length;
-    const outcome = search(model, ops, stepsMax, failed);
+    const outcome = search(model, ops, stepsMax, shared);
     result.steps += outcome.steps;
     if (outcome.verdict === 'unknown') result.timedOut.push(key);
     if (outcome.verdict !== 'fail') continue;
-    Atomics.store(failed, 0, 1);
-    const explained = explain(model, key, ops, outcome.steps, shrinkBudget);
+    Atomics.store(shared, SHARED_FAILED, 1);
+    const explained = explain(model, key, ops, outcome.steps, shared);
     result.steps += explained.steps;
     result.violations.push(explained.violation);
   }
@@ -221,6 +240,7 @@ function validateOp(model: Model<unknown>, op: HistoryOp, index: number, ids: Se
   if (!Number.isInteger(op.id)) throw new ValidationError(`${at}.id`, 'expected an integer');
   if (ids.has(op.id)) throw new ValidationError(`${at}.id`, `duplicate id ${op.id}`);
   ids.add(op.id);
+  if (typeof op.client !== 'string') throw new ValidationError(`${at}.client`, 'expected a string');
   if (typeof op.key !== 'string') throw new ValidationError(`${at}.key`, 'expected a string');
   if (!OP_KINDS.includes(op.kind)) throw new ValidationError(`${at}.kind`, `expected one of ${OP_KINDS.join(', ')}`);
   if (!model.kinds.includes(op.kind)) {
@@ -283,11 +303,11 @@ function sortedNodes(ops: readonly CheckOp[]): Int32Array {
 }
 
 /**
- * Decides whether `ops` (one key) is linearizable, within `stepsMax` steps. When `failed` is
+ * Decides whether `ops` (one key) is linearizable, within `stepsMax` steps. When `shared` is
  * given and some key (maybe in another thread) has failed, the search also stops once it is
  * past AFTER_VIOLATION_STEPS_MAX steps.
  */
-function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number, failed?: Int32Array): SearchResult {
+function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number, shared?: Int32Array): SearchResult {
   const n = ops.length;
   let definiteLeft = 0;
   for (const op of ops) if (op.definite) definiteLeft++;
@@ -421,7 +441,7 @@ function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number
   let steps = 0;
   for (;;) {
     if (++steps > stepsMax) return { verdict: 'unknown', steps };
-    if ((steps & FAILED_POLL_MASK) === 0 && failed !== undefined && steps > AFTER_VIOLATION_STEPS_MAX && Atomics.load(failed, 0) !== 0) {
+    if ((steps & FAILED_POLL_MASK) === 0 && shared !== undefined && steps > AFTER_VIOLATION_STEPS_MAX && Atomics.load(shared, SHARED_FAILED) !== 0) {
       return { verdict: 'unknown', steps };
     }
     if (entry === -1) throw new Error('assertion failed: the search ran past the end of the entry list');
@@ -508,7 +528,7 @@ function explain(
   key: string,
   ops: readonly CheckOp[],
   searchSteps: number,
-  shrinkBudget: { steps: number },
+  shared: Int32Array,
 ): { violation: Violation; steps: number } {
   let steps = 0;
   const run = (definite: Iterable<number>, stepsMax: number): SearchVerdict => {
@@ -521,11 +541,11 @@ function explain(
   // A shrinking trial runs within what is left of the shared budget; one cut short answers
   // 'unknown', which every caller treats as "may be linearizable", the safe side.
   const trial = (definite: Iterable<number>): SearchVerdict => {
-    const stepsMax = Math.min(SHRINK_TRIAL_STEPS_MAX, shrinkBudget.steps);
+    const stepsMax = Math.min(SHRINK_TRIAL_STEPS_MAX, Atomics.load(shared, SHARED_SHRINK_STEPS_LEFT));
     if (stepsMax <= 0) return 'unknown';
     const before = steps;
     const verdict = run(definite, stepsMax);
-    shrinkBudget.steps -= steps - before;
+    Atomics.sub(shared, SHARED_SHRINK_STEPS_LEFT, steps - before);
     return verdict;
   };
 
@@ -549,7 +569,7 @@ function explain(
   }
   const cut = hi;
   const failedIndex = completions[cut] as number;
-  if (shrinkBudget.steps <= 0) return { violation: violationOf(key, ops, failedIndex, range(0, cut), false), steps };
+  if (Atomics.load(shared, SHARED_SHRINK_STEPS_LEFT) <= 0) return { violation: violationOf(key, ops, failedIndex, range(0, cut), false), steps };
 
   // 2. The latest start: weakening everything completed before position `from` only adds
   // orders, so whether the window [from, cut] still fails is monotone in `from`.

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { ValidationError } from '../core/errors.js';
 import type { History, HistoryOp } from './history.js';
-import { checkHistory, finish, validateHistory, type CheckOptions, type CheckResult } from './linearizability.js';
+import { checkHistory, finish, sharedCheckState, validateHistory, type CheckOptions, type CheckResult } from './linearizability.js';
 import type { ModelName } from './models.js';
 import type { CheckTask } from '../../workers/checker.js';
 
@@ -34,8 +34,8 @@ export interface ParallelCheckOptions extends CheckOptions {
 const workerFile = fileURLToPath(new URL('../../workers/checker.js', import.meta.url));
 
 /**
- * Like `checkHistory`, with keys spread over worker threads. The shrinking budget
- * (SHRINK_STEPS_MAX) applies per task rather than per call.
+ * Like `checkHistory`, with keys spread over worker threads, which share the shrinking budget
+ * and learn of each other's violations through shared memory.
  */
 export async function checkLinearizable(
   history: History,
@@ -66,11 +66,11 @@ export async function checkLinearizable(
 
   const batches = balance([...byKey.values()], Math.min(byKey.size, workers * TASKS_PER_WORKER));
   const pool = new Piscina({ filename: workerFile, minThreads: workers, maxThreads: workers });
-  const failed = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  const shared = sharedCheckState(checkOptions, true);
   try {
     const results = await Promise.all(
       batches.map((batch) => {
-        const task: CheckTask = { history: batch, modelName, options: checkOptions, failed };
+        const task: CheckTask = { history: batch, modelName, options: checkOptions, shared };
         return pool.run(task) as Promise<CheckResult>;
       }),
     );

@@ -1,0 +1,491 @@
+import test from 'ava';
+import { ValidationError } from '../src/core/errors.js';
+import { Prng } from '../src/core/prng.js';
+import { HistoryRecorder, type History, type HistoryOp, type OpKind } from '../src/harness/history.js';
+import { checkHistory, type CheckResult } from '../src/harness/linearizability.js';
+import { kvModel, modelByName, registerModel, type ModelName } from '../src/harness/models.js';
+import { checkLinearizable } from '../src/harness/parallel.js';
+
+const SEED = Number(process.env.SEED ?? 20240611);
+
+// --- Building histories by hand -------------------------------------------------------------
+
+/** [invokeMs, completeMs] or [invokeMs] for an unknown outcome. */
+type Span = [number, number] | [number];
+
+function builder(): { add: (kind: OpKind, span: Span, io?: { input?: unknown; output?: unknown; key?: string; fail?: boolean }) => HistoryOp; history: History } {
+  const history: History = [];
+  return {
+    history,
+    add(kind, span, io = {}) {
+      const op: HistoryOp = {
+        id: history.length,
+        client: `c${history.length}`,
+        key: io.key ?? '',
+        kind,
+        input: io.input,
+        invokeMs: span[0],
+        outcome: io.fail === true ? 'fail' : span.length === 2 ? 'ok' : 'unknown',
+      };
+      if (span.length === 2) op.completeMs = span[1];
+      if ('output' in io) op.output = io.output;
+      history.push(op);
+      return op;
+    },
+  };
+}
+
+/**
+ * The history with every operation outside `keep` weakened: those that changed nothing (reads,
+ * a cas that answered false) removed, the others made unknown (they may have happened at any
+ * time after their invocation, or never). A violation's witness must fail even so.
+ */
+function weakenOthers(history: History, keep: readonly HistoryOp[], modelName: ModelName): History {
+  const model = modelByName(modelName);
+  const ids = new Set(keep.map((op) => op.id));
+  const out: History = [];
+  for (const op of history) {
+    if (ids.has(op.id) || op.outcome === 'fail') {
+      out.push(op);
+      continue;
+    }
+    if (op.outcome === 'ok' && !model.mutates({ kind: op.kind, input: op.input, outcome: 'ok', output: op.output })) continue;
+    const weak: HistoryOp = { ...op, outcome: 'unknown' };
+    delete weak.completeMs;
+    out.push(weak);
+  }
+  return out;
+}
+
+function verdictOf(history: History, model: ModelName = 'register'): CheckResult['verdict'] {
+  return checkHistory(history, model).verdict;
+}
+
+// --- Hand-made histories --------------------------------------------------------------------
+
+test('sequential write then read is linearizable; a stale read is not', (t) => {
+  const ok = builder();
+  ok.add('write', [0, 1], { input: 1 });
+  ok.add('read', [2, 3], { output: 1 });
+  t.is(verdictOf(ok.history), 'linearizable');
+
+  const bad = builder();
+  bad.add('write', [0, 1], { input: 1 });
+  const w2 = bad.add('write', [2, 3], { input: 2 });
+  const r = bad.add('read', [4, 5], { output: 1 });
+  const result = checkHistory(bad.history, 'register');
+  t.false(result.ok);
+  t.is(result.verdict, 'not-linearizable');
+  t.is(result.violations.length, 1);
+  const v = result.violations[0]!;
+  t.is(v.key, '');
+  t.is(v.failedOp.id, r.id);
+  t.true(v.minimal);
+  // write 1 must stay definite (as unknown it could land after write 2), and so must write 2.
+  t.deepEqual(v.ops.map((op) => op.id), [0, w2.id, r.id]);
+});
+
+test('a read of the initial value (missing) and deletes', (t) => {
+  const h = builder();
+  h.add('get', [0, 1], { output: undefined });
+  h.add('put', [2, 3], { input: 'a' });
+  h.add('delete', [4, 5]);
+  h.add('get', [6, 7], { output: undefined });
+  t.is(verdictOf(h.history), 'linearizable');
+  h.add('get', [8, 9], { output: 'a' });
+  t.is(verdictOf(h.history), 'not-linearizable');
+});
+
+test('concurrent write and reads may see either value, but not go back', (t) => {
+  const h = builder();
+  h.add('write', [0, 1], { input: 0 });
+  h.add('write', [2, 10], { input: 1 });
+  h.add('read', [3, 4], { output: 1 });
+  h.add('read', [5, 6], { output: 1 });
+  t.is(verdictOf(h.history), 'linearizable');
+  const h2 = builder();
+  h2.add('write', [0, 1], { input: 0 });
+  h2.add('write', [2, 10], { input: 1 });
+  h2.add('read', [3, 4], { output: 1 });
+  h2.add('read', [5, 6], { output: 0 }); // 1 was already visible: cannot go back to 0
+  t.is(verdictOf(h2.history), 'not-linearizable');
+});
+
+test('operations that touch at one instant count as concurrent', (t) => {
+  const h = builder();
+  h.add('write', [0, 5], { input: 1 });
+  h.add('read', [5, 6], { output: undefined }); // invoked when the write completed
+  t.is(verdictOf(h.history), 'linearizable');
+  const h2 = builder();
+  h2.add('write', [0, 5], { input: 1 });
+  h2.add('read', [6, 7], { output: undefined });
+  t.is(verdictOf(h2.history), 'not-linearizable');
+});
+
+test('unknown outcomes may take effect any time after invocation, or never', (t) => {
+  const late = builder();
+  late.add('write', [0, 1], { input: 0 });
+  late.add('write', [2], { input: 7 }); // timed out
+  late.add('read', [10, 11], { output: 0 });
+  late.add('read', [20, 21], { output: 7 }); // took effect late
+  t.is(verdictOf(late.history), 'linearizable');
+
+  const never = builder();
+  never.add('write', [0, 1], { input: 0 });
+  never.add('write', [2], { input: 7 });
+  never.add('read', [10, 11], { output: 0 });
+  t.is(verdictOf(never.history), 'linearizable');
+
+  const early = builder();
+  early.add('read', [0, 1], { output: 7 }); // before the write was invoked
+  early.add('write', [2], { input: 7 });
+  t.is(verdictOf(early.history), 'not-linearizable');
+
+  // The unknown write must land after a later definite write: trying it first, before that
+  // write, fails, and the search must still try it after (the dominance rule's direction).
+  const after = builder();
+  after.add('write', [0], { input: 5 });
+  after.add('write', [1, 2], { input: 0 });
+  after.add('read', [3, 4], { output: 5 });
+  t.is(verdictOf(after.history), 'linearizable');
+
+  // An unknown read constrains nothing, whatever output it carries.
+  const read = builder();
+  read.add('read', [0], { output: 42 });
+  t.is(verdictOf(read.history), 'linearizable');
+});
+
+test('failed operations did not happen', (t) => {
+  const h = builder();
+  h.add('write', [0, 1], { input: 1 });
+  h.add('write', [2, 3], { input: 2, fail: true });
+  h.add('read', [4, 5], { output: 1 });
+  t.is(verdictOf(h.history), 'linearizable');
+  h.add('read', [6, 7], { output: 2 });
+  t.is(verdictOf(h.history), 'not-linearizable');
+});
+
+test('cas: true swaps, false is a read that saw another value', (t) => {
+  const h = builder();
+  h.add('write', [0, 1], { input: 1 });
+  h.add('cas', [2, 3], { input: { expected: 1, next: 2 }, output: true });
+  h.add('cas', [4, 5], { input: { expected: 1, next: 3 }, output: false });
+  h.add('read', [6, 7], { output: 2 });
+  t.is(verdictOf(h.history), 'linearizable');
+
+  const wrongFalse = builder();
+  wrongFalse.add('write', [0, 1], { input: 1 });
+  wrongFalse.add('cas', [2, 3], { input: { expected: 1, next: 2 }, output: false });
+  t.is(verdictOf(wrongFalse.history), 'not-linearizable');
+
+  const wrongTrue = builder();
+  wrongTrue.add('write', [0, 1], { input: 1 });
+  wrongTrue.add('cas', [2, 3], { input: { expected: 5, next: 2 }, output: true });
+  t.is(verdictOf(wrongTrue.history), 'not-linearizable');
+
+  // An unknown cas swaps only if the value matched where it lands.
+  const pending = builder();
+  pending.add('write', [0, 1], { input: 1 });
+  pending.add('cas', [2], { input: { expected: 1, next: 2 } });
+  pending.add('read', [5, 6], { output: 2 });
+  t.is(verdictOf(pending.history), 'linearizable');
+  pending.add('write', [7, 8], { input: 3 });
+  pending.add('read', [9, 10], { output: 2 }); // the cas could land here, but 3 != 1
+  t.is(verdictOf(pending.history), 'not-linearizable');
+});
+
+test('values compare deeply: arrays, objects, byte arrays', (t) => {
+  const h = builder();
+  h.add('put', [0, 1], { input: { b: [1, 2], a: 'x' } });
+  h.add('get', [2, 3], { output: { a: 'x', b: [1, 2] } });
+  h.add('cas', [4, 5], { input: { expected: { a: 'x', b: [1, 2] }, next: new Uint8Array([1, 2]) }, output: true });
+  h.add('get', [6, 7], { output: new Uint8Array([1, 2]) });
+  t.is(verdictOf(h.history), 'linearizable');
+  h.add('get', [8, 9], { output: new Uint8Array([1, 3]) });
+  t.is(verdictOf(h.history), 'not-linearizable');
+});
+
+test('keys are checked independently and a violation names its key', (t) => {
+  const h = builder();
+  h.add('put', [0, 10], { key: 'a', input: 1 });
+  h.add('put', [0, 10], { key: 'b', input: 1 });
+  h.add('get', [11, 12], { key: 'a', output: 1 });
+  h.add('get', [11, 12], { key: 'b', output: undefined });
+  const result = checkHistory(h.history, 'register');
+  t.is(result.keys, 2);
+  t.is(result.ops, 4);
+  t.deepEqual(result.violations.map((v) => v.key), ['b']);
+});
+
+test('kv model: appends concatenate, gets see the whole string', (t) => {
+  const h = builder();
+  h.add('append', [0, 10], { input: 'x' });
+  h.add('append', [0, 10], { input: 'y' });
+  h.add('get', [11, 12], { output: 'yx' });
+  t.is(verdictOf(h.history, 'kv'), 'linearizable');
+  h.add('get', [13, 14], { output: 'xy' });
+  t.is(verdictOf(h.history, 'kv'), 'not-linearizable');
+  const empty = builder();
+  empty.add('get', [0, 1], { output: '' });
+  empty.add('get', [2, 3], { output: undefined });
+  t.is(verdictOf(empty.history, 'kv'), 'linearizable');
+});
+
+test('the step budget turns a long search into unknown, never a wrong verdict', (t) => {
+  const h = builder();
+  for (let i = 0; i < 12; i++) h.add('write', [0, 100], { input: i });
+  h.add('read', [101, 102], { output: 99 });
+  const result = checkHistory(h.history, 'register', { stepsMax: 5 });
+  t.is(result.verdict, 'unknown');
+  t.false(result.ok);
+  t.deepEqual(result.timedOut, ['']);
+  t.is(checkHistory(h.history, 'register').verdict, 'not-linearizable');
+});
+
+test('malformed histories are rejected with the field named', (t) => {
+  const h = builder();
+  h.add('write', [0, 1], { input: 1 });
+  const dup = [...h.history, { ...h.history[0]! }];
+  t.is(t.throws(() => checkHistory(dup, 'register'), { instanceOf: ValidationError })?.field, 'history[1].id');
+  const backwards = [{ ...h.history[0]!, completeMs: -1 }];
+  t.is(t.throws(() => checkHistory(backwards, 'register'), { instanceOf: ValidationError })?.field, 'history[0].completeMs');
+  const noComplete: History = [{ id: 0, client: 'a', key: '', kind: 'read', input: undefined, invokeMs: 0, outcome: 'ok' }];
+  t.throws(() => checkHistory(noComplete, 'register'), { instanceOf: ValidationError, message: /completeMs/ });
+  const appendOnRegister: History = [{ id: 0, client: 'a', key: '', kind: 'append', input: 'x', invokeMs: 0, outcome: 'unknown' }];
+  t.throws(() => checkHistory(appendOnRegister, 'register'), { instanceOf: ValidationError, message: /register model accepts/ });
+  const badCas: History = [{ id: 0, client: 'a', key: '', kind: 'cas', input: 3, invokeMs: 0, outcome: 'unknown' }];
+  t.throws(() => checkHistory(badCas, 'register'), { instanceOf: ValidationError, message: /expected, next/ });
+  t.throws(() => checkHistory([], 'nope' as ModelName), { instanceOf: ValidationError, message: /register, kv/ });
+  t.throws(() => checkHistory([], 'kv', { stepsMax: 0 }), { instanceOf: ValidationError, message: /stepsMax/ });
+});
+
+test('HistoryRecorder records invocations, completions and open operations', (t) => {
+  let now = 0;
+  const recorder = new HistoryRecorder({ now: () => now });
+  const a = recorder.invoke({ client: 'a', key: 'k', kind: 'put', input: 1 });
+  now = 1;
+  const b = recorder.invoke({ client: 'b', key: 'k', kind: 'get' });
+  t.throws(() => recorder.invoke({ client: 'a', key: 'k', kind: 'get' }), { instanceOf: ValidationError });
+  now = 2;
+  recorder.complete(a, 'ok');
+  now = 3;
+  recorder.complete(b, 'ok', 1);
+  const c = recorder.invoke({ client: 'a', key: 'k', kind: 'cas', input: { expected: 1, next: 2 } });
+  const d = recorder.invoke({ client: 'b', key: 'k', kind: 'put', input: 9 });
+  recorder.complete(d, 'fail');
+  const e = recorder.invoke({ client: 'b', key: 'k', kind: 'put', input: 5 });
+  recorder.complete(e, 'unknown');
+  t.throws(() => recorder.complete(e, 'ok'), { instanceOf: ValidationError });
+  t.is(recorder.pending, 1);
+  const history = recorder.toHistory();
+  t.deepEqual(history[0], { id: a, client: 'a', key: 'k', kind: 'put', input: 1, invokeMs: 0, outcome: 'ok', completeMs: 2 });
+  t.deepEqual(history[1], { id: b, client: 'b', key: 'k', kind: 'get', input: undefined, invokeMs: 1, outcome: 'ok', output: 1, completeMs: 3 });
+  t.is(history[2]!.id, c);
+  t.is(history[2]!.outcome, 'unknown'); // still open
+  t.is(history[3]!.outcome, 'fail');
+  t.is(history[4]!.outcome, 'unknown');
+  t.is(history[4]!.completeMs, undefined);
+  t.is(checkHistory(history, 'register').verdict, 'linearizable');
+  // The copy is a snapshot: later completions do not change it.
+  recorder.complete(c, 'ok', true);
+  t.is(history[2]!.outcome, 'unknown');
+  t.is(structuredClone(history).length, history.length);
+});
+
+// --- A brute-force oracle for small histories -----------------------------------------------
+
+/** Tries every order that respects real time; unknown operations may also be left out. */
+function bruteForce(history: History, modelName: ModelName): boolean {
+  const model = modelByName(modelName);
+  const byKey = new Map<string, HistoryOp[]>();
+  for (const op of history) {
+    if (op.outcome === 'fail') continue;
+    byKey.set(op.key, [...(byKey.get(op.key) ?? []), op]);
+  }
+  const complete = (op: HistoryOp): number => (op.outcome === 'ok' ? (op.completeMs as number) : Number.POSITIVE_INFINITY);
+  const search = (left: HistoryOp[], state: unknown): boolean => {
+    if (left.every((op) => op.outcome !== 'ok')) return true;
+    for (const op of left) {
+      // op may go next unless some other operation left completed before op was invoked.
+      if (left.some((other) => other !== op && complete(other) < op.invokeMs)) continue;
+      const stepped = model.step(state, op.outcome === 'ok' ? { kind: op.kind, input: op.input, outcome: 'ok', output: op.output } : { kind: op.kind, input: op.input, outcome: 'unknown' });
+      if (stepped.ok && search(left.filter((other) => other !== op), stepped.state)) return true;
+    }
+    return false;
+  };
+  return [...byKey.values()].every((ops) => search(ops, model.init()));
+}
+
+function randomSmallHistory(prng: Prng, modelName: ModelName): History {
+  const h = builder();
+  const count = 2 + prng.int(6);
+  const key = (): string => (prng.chance(0.2) ? 'other' : '');
+  for (let i = 0; i < count; i++) {
+    const invoke = prng.int(12);
+    const span: Span = prng.chance(0.3) ? [invoke] : [invoke, invoke + prng.int(6)];
+    const fail = span.length === 2 && prng.chance(0.1);
+    if (modelName === 'kv') {
+      const kind = prng.pick(['get', 'put', 'append'] as const);
+      const text = prng.pick(['a', 'b', 'ab', 'ba', '']);
+      if (kind === 'get') h.add(kind, span, { key: key(), output: text, fail });
+      else h.add(kind, span, { key: key(), input: text, fail });
+      continue;
+    }
+    const kind = prng.pick(['read', 'write', 'cas', 'delete'] as const);
+    const value = (): number | undefined => (prng.chance(0.2) ? undefined : prng.int(3));
+    if (kind === 'read') h.add(kind, span, { key: key(), output: value(), fail });
+    else if (kind === 'write') h.add(kind, span, { key: key(), input: value(), fail });
+    else if (kind === 'delete') h.add(kind, span, { key: key(), fail });
+    else h.add(kind, span, { key: key(), input: { expected: value(), next: value() }, output: prng.chance(0.5), fail });
+  }
+  return h.history;
+}
+
+test('agrees with a brute-force search on small random histories', (t) => {
+  t.log(`seed ${SEED} (set SEED to change)`);
+  const prng = new Prng(SEED);
+  const verdicts = { linearizable: 0, 'not-linearizable': 0 };
+  for (let round = 0; round < 5000; round++) {
+    const modelName: ModelName = round % 3 === 0 ? 'kv' : 'register';
+    const history = randomSmallHistory(prng, modelName);
+    const expected = bruteForce(history, modelName);
+    const result = checkHistory(history, modelName);
+    if (result.ok !== expected) {
+      t.fail(`seed ${SEED} round ${round}: brute force says ${expected}, checker ${result.verdict}\n${JSON.stringify(history)}`);
+      return;
+    }
+    verdicts[result.verdict as keyof typeof verdicts]++;
+    // Every witness fails on its own, and names its failed operation.
+    for (const v of result.violations) {
+      t.true(v.ops.includes(v.failedOp));
+      if (bruteForce(weakenOthers(history, v.ops, modelName), modelName)) {
+        t.fail(`seed ${SEED} round ${round}: the witness of key ${v.key} is linearizable with the rest weakened`);
+        return;
+      }
+    }
+  }
+  t.log(verdicts);
+  // Both verdicts must be well represented, or the comparison proves little.
+  t.true(verdicts.linearizable > 1000 && verdicts['not-linearizable'] > 1000);
+});
+
+// --- Histories generated from a sequential execution ----------------------------------------
+
+interface Generated {
+  history: History;
+  /** Reads that completed ok, by index in the history: candidates for mutation. */
+  reads: number[];
+}
+
+/**
+ * Runs the register model sequentially, one operation every 10 ms of linearization time, and
+ * widens each operation into an interval around its linearization point, so that neighbours
+ * overlap at random. Some outcomes become unknown (the effect still happened) and some writes
+ * fail (they never happen and their values are never read).
+ */
+function generate(prng: Prng, count: number, keys: number): Generated {
+  const history: History = [];
+  const reads: number[] = [];
+  const state = new Map<string, unknown>();
+  const clientFreeAt: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const at = (i + 1) * 10;
+    const invokeMs = at - prng.int(40);
+    const completeMs = at + prng.int(40);
+    let client = clientFreeAt.findIndex((free) => free < invokeMs);
+    if (client === -1) client = clientFreeAt.length;
+    clientFreeAt[client] = completeMs;
+    const key = `k${prng.int(keys)}`;
+    const current = state.get(key);
+    const base = { id: i, client: `c${client}`, key, invokeMs, completeMs };
+    const roll = prng.next();
+    let op: HistoryOp;
+    if (roll < 0.4) {
+      op = { ...base, kind: 'get', input: undefined, outcome: 'ok', output: current };
+      reads.push(i);
+    } else if (roll < 0.65) {
+      const value = prng.int(5);
+      state.set(key, value);
+      op = { ...base, kind: 'put', input: value, outcome: 'ok' };
+    } else if (roll < 0.85) {
+      const expected = prng.chance(0.5) ? current : prng.int(5);
+      const next = prng.int(5);
+      const swapped = expected === current;
+      if (swapped) state.set(key, next);
+      op = { ...base, kind: 'cas', input: { expected, next }, outcome: 'ok', output: swapped };
+    } else if (roll < 0.9) {
+      state.delete(key);
+      op = { ...base, kind: 'delete', input: undefined, outcome: 'ok' };
+    } else if (roll < 0.95) {
+      op = { ...base, kind: 'put', input: 1000 + i, outcome: 'fail' }; // never happened
+    } else {
+      const value = prng.int(5);
+      state.set(key, value);
+      op = { ...base, kind: 'put', input: value, outcome: 'unknown' };
+      delete op.completeMs;
+    }
+    history.push(op);
+  }
+  return { history, reads };
+}
+
+test('histories from a sequential execution are linearizable; a read of a never-written value is caught', (t) => {
+  t.log(`seed ${SEED} (set SEED to change)`);
+  for (let round = 0; round < 60; round++) {
+    const prng = new Prng(SEED).fork(`round ${round}`);
+    const { history, reads } = generate(prng, 60 + prng.int(140), 1 + prng.int(4));
+    const result = checkHistory(history, 'register');
+    if (!result.ok) {
+      t.fail(`seed ${SEED} round ${round}: generated history judged ${result.verdict}: ${JSON.stringify(result.violations[0]?.ops)}`);
+      return;
+    }
+    if (reads.length === 0) continue;
+    const target = prng.pick(reads);
+    const mutated = history.map((op) => (op.id === target ? { ...op, output: -1 } : op));
+    const bad = checkHistory(mutated, 'register');
+    const key = history[target]!.key;
+    t.is(bad.verdict, 'not-linearizable', `seed ${SEED} round ${round}`);
+    t.deepEqual(bad.violations.map((v) => v.key), [key], `seed ${SEED} round ${round}`);
+    // The original was linearizable, so every witness must use the mutated read.
+    const witness = bad.violations[0]!;
+    t.true(witness.ops.some((op) => op.id === target), `seed ${SEED} round ${round}`);
+    t.is(checkHistory(weakenOthers(mutated, witness.ops, 'register'), 'register').verdict, 'not-linearizable', `seed ${SEED} round ${round}`);
+  }
+});
+
+test('models are plain objects usable directly', (t) => {
+  t.is(registerModel.init(), undefined);
+  t.deepEqual(registerModel.step(1, { kind: 'read', input: undefined, outcome: 'ok', output: 1 }), { ok: true, state: 1 });
+  t.deepEqual(registerModel.step(1, { kind: 'cas', input: { expected: 2, next: 3 }, outcome: 'ok', output: false }), { ok: true, state: 1 });
+  t.false(registerModel.mutates({ kind: 'cas', input: { expected: 2, next: 3 }, outcome: 'ok', output: false }));
+  t.true(registerModel.mutates({ kind: 'cas', input: { expected: 2, next: 3 }, outcome: 'unknown' }));
+  t.not(registerModel.hash(1), registerModel.hash('1'));
+  t.is(registerModel.hash({ a: 1, b: 2 }), registerModel.hash({ b: 2, a: 1 }));
+  t.deepEqual(kvModel.step('a', { kind: 'append', input: 'b', outcome: 'ok' }), { ok: true, state: 'ab' });
+});
+
+// --- The pool -------------------------------------------------------------------------------
+
+test('checkLinearizable on a pool agrees with the inline check and validates its options', async (t) => {
+  t.log(`seed ${SEED} (set SEED to change)`);
+  const prng = new Prng(SEED).fork('pool');
+  const { history, reads } = generate(prng, 400, 8);
+  const target = prng.pick(reads);
+  const mutated = history.map((op) => (op.id === target ? { ...op, output: -1 } : op));
+  const [good, bad] = await Promise.all([
+    checkLinearizable(history, 'register', { inline: false }),
+    checkLinearizable(mutated, 'register', { inline: false, workers: 2 }),
+  ]);
+  const inline = checkHistory(mutated, 'register');
+  t.true(good.ok);
+  t.is(good.keys, checkHistory(history, 'register').keys);
+  t.is(bad.verdict, 'not-linearizable');
+  t.deepEqual(bad.violations.map((v) => v.key), inline.violations.map((v) => v.key));
+  t.deepEqual(bad.violations[0]!.ops.map((op) => op.id), inline.violations[0]!.ops.map((op) => op.id));
+  // Small histories never start a pool; both paths validate before any thread starts.
+  t.true((await checkLinearizable(history.slice(0, 10), 'register')).ok);
+  await t.throwsAsync(checkLinearizable(history, 'register', { workers: 0 }), { instanceOf: ValidationError, message: /workers/ });
+  await t.throwsAsync(checkLinearizable([{ ...history[0]!, kind: 'append' }], 'register', { inline: false }), {
+    instanceOf: ValidationError,
+  });
+});

@@ -323,6 +323,48 @@ test('threads: a slow server gets less traffic under least-request than under ro
   t.true(lr < rr, `least-request ${lr} < round-robin ${rr}`);
 });
 
+test('sim: outlier ejection takes out a silent server, not the healthy servers forwarding to a crashed owner', async (t) => {
+  const seed = testSeed(108);
+  t.log(`seed ${seed}`);
+  // phi so high that membership does not act within the test: only outlier ejection does.
+  const cluster = await startCluster(base('sim', seed, { requestTimeoutMs: 300, heartbeat: { intervalMs: 50, phiThreshold: 1000 }, balancer: { strategy: 'round-robin' } }));
+  const ejected = async (): Promise<string[]> => ((await cluster.inspect(`balancer/${HOME}`)) as { state: { ejected: string[] } }).state.ejected;
+  try {
+    const client = cluster.client({ region: HOME });
+    await cluster.sleep(200);
+    // us-east/1 crashes: requests for its keys, routed to the other servers, are forwarded to
+    // it and expire at the balancer against the forwarder.
+    await cluster.crash('us-east/1');
+    const keys = keysWhere(cluster, 400, `o${seed}`);
+    const lost = keys.filter((k) => ownerOf(cluster, k) === 'us-east/1').length;
+    t.true(lost > 20, `${lost} of the keys live on the crashed server`);
+    const pending: Promise<unknown>[] = [];
+    for (const key of keys) {
+      pending.push(client.get(key).catch(() => undefined));
+      await cluster.sleep(2);
+    }
+    await Promise.all(pending);
+    await cluster.sleep(400);
+    t.deepEqual(await ejected(), [], 'the servers that forwarded to the crashed owner answered other requests: not outliers');
+
+    // us-east/2 goes silent (cut off, not crashed: no runtime notice): it is ejected.
+    cluster.partition(['us-east/2'], [HOME, 'eu-west']);
+    const live = keysWhere(cluster, 200, `q${seed}`, (owner) => owner !== 'us-east/1' && owner !== 'us-east/2');
+    for (const key of live) {
+      pending.push(client.get(key).catch(() => undefined));
+      await cluster.sleep(2);
+    }
+    await Promise.all(pending);
+    t.deepEqual(await ejected(), ['us-east/2']);
+    t.is(cluster.members().find((m) => m.id === 'us-east/2')!.state, 'up', 'membership has not acted: the ejection was the outlier detector');
+    const before = await routed(cluster);
+    t.is(await getAll(cluster, live.slice(0, 60), 10), 60, 'requests avoid the ejected server and succeed');
+    t.is(diff(await routed(cluster), before)['us-east/2'], 0);
+  } finally {
+    await cluster.stop();
+  }
+});
+
 test('bad balancer and heartbeat configs are ConfigErrors naming the field', async (t) => {
   const cases: Array<[Partial<ClusterConfig>, string]> = [
     [{ balancer: { strategy: 'fastest' } }, 'balancer.strategy'],

@@ -32,6 +32,8 @@ interface MemberInfo {
   /** Known crashed from the runtime (a refused connection): not routed to until restarted. */
   crashed: boolean;
   active: number;
+  /** When an answer last came FROM this server (it executed something): it is alive. */
+  lastAnswerMs: number;
 }
 
 interface Inflight {
@@ -73,7 +75,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams> = {
     const prng = new Prng(Math.floor(ctx.random() * 0x100000000));
     const members = new Map<string, MemberInfo>();
     for (const [region, ids] of Object.entries(params.servers)) {
-      for (const id of ids) members.set(id, { region, state: 'up', load: undefined, crashed: false, active: 0 });
+      for (const id of ids) members.set(id, { region, state: 'up', load: undefined, crashed: false, active: 0, lastAnswerMs: Number.NEGATIVE_INFINITY });
     }
     const regions = new Membership({ detector: { threshold: 8, firstHeartbeatEstimateMs: params.heartbeatIntervalMs }, checkIntervalMs: params.heartbeatIntervalMs });
     const now = ctx.now();
@@ -236,6 +238,8 @@ function finish(state: BalancerState, rid: number, ok: boolean, nowMs: number, o
 function complete(state: BalancerState, res: Res, ctx: ActorContext): void {
   // A server's own refusal (it is not the shard's leader and knows no leader, ...) is not
   // its failure as a host; only answers that never come count against it (see sweep).
+  const answeredBy = state.members.get(ctx.sender);
+  if (answeredBy !== undefined) answeredBy.lastAnswerMs = ctx.now();
   const entry = finish(state, res.rid, true, ctx.now());
   if (entry === undefined) return; // Expired already; the client has given up on it.
   ctx.send(entry.client, { ...res, rid: entry.rid });
@@ -287,7 +291,13 @@ function onTimer(state: BalancerState, key: string, ctx: ActorContext): void {
     const cutoff = now - state.params.requestTimeoutMs;
     for (const [rid, entry] of state.inflight) {
       if (entry.sentMs > cutoff) continue;
-      finish(state, rid, false, now);
+      // A server forwards a key it does not own, and the owner answers: a request lost past a
+      // forwarder (its owner crashed, say) expires here against the forwarder. A server that
+      // has answered anything since the request was sent is alive; only a server gone quiet
+      // is an outlier. Without this, one crashed owner got the healthy servers forwarding to
+      // it ejected, up to maxEjectionPercent, and moved a whole region's traffic away.
+      const alive = (state.members.get(entry.server)?.lastAnswerMs ?? Number.NEGATIVE_INFINITY) > entry.sentMs;
+      finish(state, rid, false, now, !alive);
     }
     if (state.outlier !== undefined && state.outlier.tick(now).length > 0) state.plan = undefined;
     ctx.setTimer('sweep', Math.max(1, state.params.requestTimeoutMs / SWEEP_FRACTION));

@@ -1,0 +1,459 @@
+/**
+ * Fault schedules (a "nemesis", after Jepsen): a loop on the cluster's own clock that starts
+ * faults, ends each after a while, and heals everything at the end. Every choice comes from
+ * one seed, and the loop waits only through `cluster.sleep`, so in the simulator a schedule
+ * runs in virtual time and the same seed and calls give the same faults at the same times.
+ *
+ * The caller awaits `run(durationMs)` beside its workload (`Promise.all`), which is what keeps
+ * virtual time moving in sim; on threads the same code runs in real time.
+ *
+ * Not here: clock skew. A skewed clock would make one node's timers fire early or late, which
+ * needs a per-node offset on `ctx.now()` and timer delays in the runtime; the network model
+ * cannot fake it. `'clock-skew'` is rejected with an error that says so.
+ */
+import { ConfigError } from '../core/errors.js';
+import { Prng, hashString } from '../core/prng.js';
+import type { NetworkConfig } from '../net/model.js';
+import type { PartitionOptions } from '../cluster/cluster.js';
+
+export type FaultKind =
+  | 'crash'
+  | 'partition'
+  | 'majority-minority'
+  | 'one-way'
+  | 'loss'
+  | 'duplicate'
+  | 'latency-spike';
+
+/**
+ * crash: crash a server, restart it when the fault ends (at most `crashMax` down at once).
+ * partition: a random split of the servers into two sides, both ways.
+ * majority-minority: a minority side (one region, or fewer than half of the servers) cut off both ways.
+ * one-way: a random split where only traffic from the first side to the second is lost.
+ * loss, duplicate: raise the network's loss or duplication rate.
+ * latency-spike: add latency to every link of one region, or to every message into one server.
+ */
+export const FAULT_KINDS: readonly FaultKind[] = ['crash', 'partition', 'majority-minority', 'one-way', 'loss', 'duplicate', 'latency-spike'];
+
+export const NEMESIS_DEFAULTS = {
+  /** Mean time between nemesis steps; each step starts at most one fault. */
+  intervalMs: 300,
+  /** Mean time a fault lasts before the nemesis undoes it. */
+  faultMs: 1_000,
+  /** Servers down at once (a minority of any shard's replicas with factor 3). */
+  crashMax: 1,
+  /** Partitions active at once, all partition kinds together. */
+  partitionsMax: 1,
+  lossRate: 0.05,
+  duplicateRate: 0.05,
+  spikeMs: 200,
+} as const;
+
+/** Bounds on the options: a schedule is a test tool, not a way to stall a run for hours. */
+export const NEMESIS_INTERVAL_MS_MAX = 600_000;
+export const NEMESIS_FAULT_MS_MAX = 3_600_000;
+export const NEMESIS_SPIKE_MS_MAX = 60_000;
+export const NEMESIS_PARTITIONS_MAX = 8;
+/** Log entries kept; later ones are counted in `dropped` (a long threads run would grow without end). */
+export const NEMESIS_LOG_MAX = 10_000;
+
+export interface NemesisOptions {
+  /** Fault kinds to draw from (default: all). With `swarm`, the pool the swarm draws from. */
+  faults?: FaultKind[];
+  /** Draw the fault mix (which kinds, rates, interval, durations) from the seed. */
+  swarm?: boolean;
+  /** Default: derived from the cluster's seed. */
+  seed?: number;
+  intervalMs?: number;
+  faultMs?: number;
+  crashMax?: number;
+  partitionsMax?: number;
+  lossRate?: number;
+  duplicateRate?: number;
+  spikeMs?: number;
+  /**
+   * The network settings to restore when a fault ends. Default: the cluster's configured
+   * network (the cluster does not expose settings changed later by `setNetwork`).
+   */
+  baseline?: NetworkConfig;
+}
+
+/** A schedule with every choice made: what `swarm` draws, or the options with defaults. */
+export interface NemesisPlan {
+  seed: number;
+  faults: FaultKind[];
+  intervalMs: number;
+  faultMs: number;
+  crashMax: number;
+  partitionsMax: number;
+  lossRate: number;
+  duplicateRate: number;
+  spikeMs: number;
+}
+
+export interface FaultEvent {
+  /** Cluster time since the nemesis was created. */
+  atMs: number;
+  kind: FaultKind | 'heal';
+  action: 'start' | 'end' | 'heal';
+  detail: string;
+}
+
+/** What the nemesis needs of a cluster (a structural type, so tests can pass a fake). */
+export interface NemesisTarget {
+  readonly seed: number;
+  readonly config: { regions: ReadonlyArray<{ name: string; servers: number }>; network: NetworkConfig };
+  readonly isStopped: boolean;
+  crash(id: string): Promise<void>;
+  restart(id: string): Promise<void>;
+  partition(a: string[], b: string[], options?: PartitionOptions): void;
+  heal(): void;
+  setNetwork(change: NetworkConfig): void;
+  sleep(ms: number): Promise<void>;
+  now(): number;
+}
+
+interface ActiveFault {
+  kind: FaultKind;
+  endsAtMs: number;
+  detail: string;
+  undo: () => Promise<void>;
+}
+
+interface PartitionCut {
+  a: string[];
+  b: string[];
+  oneWay: boolean;
+}
+
+/** Swarm testing (Groce et al., ISSTA 2012): each seed leaves some fault kinds out entirely. */
+export function drawSwarm(seed: number, pool: readonly FaultKind[] = FAULT_KINDS): NemesisPlan {
+  const rng = new Prng((seed ^ hashString('nemesis/swarm')) >>> 0);
+  let faults = pool.filter(() => rng.chance(0.5));
+  if (faults.length === 0) faults = [rng.pick(pool)];
+  return {
+    seed,
+    faults,
+    intervalMs: 100 + rng.int(600),
+    faultMs: 200 + rng.int(1_800),
+    crashMax: 1 + rng.int(2),
+    partitionsMax: 1 + rng.int(2),
+    lossRate: 0.01 + rng.next() * 0.1,
+    duplicateRate: 0.01 + rng.next() * 0.1,
+    spikeMs: 20 + rng.int(480),
+  };
+}
+
+/** Validates options and makes every choice; the plan is plain data (it goes into logs and reports). */
+export function resolvePlan(options: NemesisOptions, clusterSeed: number): NemesisPlan {
+  if (typeof options !== 'object' || options === null) throw new ConfigError('nemesis', 'an object of options', options);
+  const known = ['faults', 'swarm', 'seed', 'intervalMs', 'faultMs', 'crashMax', 'partitionsMax', 'lossRate', 'duplicateRate', 'spikeMs', 'baseline'];
+  for (const key of Object.keys(options)) if (!known.includes(key)) throw new ConfigError(`nemesis.${key}`, `one of the options ${known.join(', ')}`);
+  const seed = options.seed ?? ((clusterSeed ^ hashString('nemesis')) >>> 0);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ConfigError('nemesis.seed', 'an integer from 0 to 2^32 - 1', seed);
+  let pool: FaultKind[] = [...FAULT_KINDS];
+  if (options.faults !== undefined) {
+    if (!Array.isArray(options.faults) || options.faults.length === 0) throw new ConfigError('nemesis.faults', `a non-empty array of ${FAULT_KINDS.join(', ')}`, options.faults);
+    for (const kind of options.faults as unknown[]) {
+      if (kind === 'clock-skew') {
+        throw new ConfigError('nemesis.faults', `${FAULT_KINDS.join(', ')} ('clock-skew' needs a per-node clock offset in the runtime, which does not exist yet)`, kind);
+      }
+      if (!FAULT_KINDS.includes(kind as FaultKind)) throw new ConfigError('nemesis.faults', `fault kinds from ${FAULT_KINDS.join(', ')}`, kind);
+    }
+    pool = [...new Set(options.faults)];
+  }
+  if (options.swarm !== undefined && typeof options.swarm !== 'boolean') throw new ConfigError('nemesis.swarm', 'true or false', options.swarm);
+  const base: NemesisPlan = options.swarm === true ? drawSwarm(seed, pool) : { seed, faults: pool, ...NEMESIS_DEFAULTS };
+  const num = (value: number | undefined, field: Exclude<keyof NemesisPlan, 'faults' | 'seed'>, min: number, max: number, integer: boolean): void => {
+    if (value === undefined) return;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+      throw new ConfigError(`nemesis.${field}`, `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`, value);
+    }
+    base[field] = value;
+  };
+  num(options.intervalMs, 'intervalMs', 1, NEMESIS_INTERVAL_MS_MAX, false);
+  num(options.faultMs, 'faultMs', 1, NEMESIS_FAULT_MS_MAX, false);
+  num(options.crashMax, 'crashMax', 0, Number.MAX_SAFE_INTEGER, true);
+  num(options.partitionsMax, 'partitionsMax', 0, NEMESIS_PARTITIONS_MAX, true);
+  num(options.lossRate, 'lossRate', 0, 1, false);
+  num(options.duplicateRate, 'duplicateRate', 0, 1, false);
+  num(options.spikeMs, 'spikeMs', 0, NEMESIS_SPIKE_MS_MAX, false);
+  return base;
+}
+
+/** `   812 ms  start crash r1/0` */
+export function formatFaultEvent(e: FaultEvent): string {
+  return `${e.atMs.toFixed(0).padStart(6)} ms  ${e.action === 'heal' ? 'heal' : `${e.action} ${e.kind}`} ${e.detail}`.trimEnd();
+}
+
+/**
+ * A fault schedule on one cluster. Create it with `cluster.nemesis(options)`; await `run()`
+ * beside the workload; `heal()` ends every fault.
+ */
+export class Nemesis {
+  readonly plan: NemesisPlan;
+  /** Every fault started and ended, and every heal, in order (the first NEMESIS_LOG_MAX). */
+  readonly log: FaultEvent[] = [];
+  /** Log entries left out past NEMESIS_LOG_MAX. */
+  dropped = 0;
+  private readonly rng: Prng;
+  private readonly t0: number;
+  private readonly servers: string[];
+  private readonly regions: string[];
+  private readonly baseline: NetworkConfig;
+  private readonly activeFaults: ActiveFault[] = [];
+  private readonly down = new Set<string>();
+  private cuts: PartitionCut[] = [];
+  private readonly touchedPairs = new Set<string>();
+  private readonly touchedNodes = new Set<string>();
+  private stopped = false;
+  private running = false;
+
+  constructor(private readonly cluster: NemesisTarget, options: NemesisOptions = {}) {
+    this.plan = resolvePlan(options, cluster.seed);
+    this.rng = new Prng(this.plan.seed);
+    this.t0 = cluster.now();
+    this.regions = cluster.config.regions.map((r) => r.name);
+    this.servers = cluster.config.regions.flatMap((r) => Array.from({ length: r.servers }, (_, i) => `${r.name}/${i}`));
+    this.baseline = options.baseline ?? cluster.config.network;
+  }
+
+  /** Descriptions of the faults in force now. */
+  active(): Array<{ kind: FaultKind; detail: string }> {
+    return this.activeFaults.map((f) => ({ kind: f.kind, detail: f.detail }));
+  }
+
+  /** The log as text lines, one per event. */
+  lines(): string[] {
+    return this.log.map(formatFaultEvent);
+  }
+
+  /**
+   * Run the schedule for `durationMs` of cluster time, then heal (unless `heal: false`).
+   * Resolves with the log. Ends early, quietly, after `stop()` (at its next wake-up) or when
+   * the cluster is stopped.
+   */
+  async run(durationMs: number, options: { heal?: boolean } = {}): Promise<FaultEvent[]> {
+    if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0) throw new ConfigError('durationMs', 'a number of milliseconds >= 0', durationMs);
+    if (this.running) throw new ConfigError('nemesis', 'one run() at a time');
+    this.running = true;
+    this.stopped = false;
+    const end = this.cluster.now() + durationMs;
+    try {
+      while (!this.stopped && this.cluster.now() < end) {
+        // Exponential-ish spacing (0.5x to 1.5x the mean) so faults do not line up with timers.
+        const waitMs = Math.min(this.plan.intervalMs * (0.5 + this.rng.next()), end - this.cluster.now());
+        await this.cluster.sleep(waitMs);
+        if (this.stopped || this.cluster.isStopped || this.cluster.now() >= end) break;
+        await this.step();
+      }
+      if (options.heal !== false && !this.cluster.isStopped) await this.heal();
+    } catch (error) {
+      // A cluster stopped under a running schedule (a test body that threw) is not an error here.
+      if (!this.cluster.isStopped) throw error;
+    } finally {
+      this.running = false;
+    }
+    return this.log;
+  }
+
+  /** Make `run()` end at its next wake-up (it heals then, unless told not to). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** One nemesis step: end the faults that are due, then start one fault if any kind can start. */
+  async step(): Promise<void> {
+    const now = this.cluster.now();
+    for (const fault of [...this.activeFaults]) {
+      if (fault.endsAtMs > now) continue;
+      this.activeFaults.splice(this.activeFaults.indexOf(fault), 1);
+      await fault.undo();
+      this.record(fault.kind, 'end', fault.detail);
+    }
+    const startable = this.plan.faults.filter((kind) => this.canStart(kind));
+    if (startable.length === 0) return;
+    const kind = this.rng.pick(startable);
+    const lastsMs = this.plan.faultMs * (0.5 + this.rng.next());
+    const started = await this.start(kind);
+    this.activeFaults.push({ kind, endsAtMs: this.cluster.now() + lastsMs, ...started });
+    this.record(kind, 'start', started.detail);
+  }
+
+  /** End every fault: restart every crashed server, remove every partition, restore the network. */
+  async heal(): Promise<void> {
+    this.activeFaults.length = 0;
+    this.cuts = [];
+    this.cluster.heal();
+    this.cluster.setNetwork(this.restoredNetwork());
+    const restarted: string[] = [];
+    for (const id of this.servers) {
+      // restart() is a no-op for a server that is up; this also restarts servers crashed by the caller.
+      if (this.down.has(id)) restarted.push(id);
+      await this.cluster.restart(id);
+    }
+    this.down.clear();
+    this.record('heal', 'heal', restarted.length > 0 ? `(restarted ${restarted.join(', ')})` : '');
+  }
+
+  private canStart(kind: FaultKind): boolean {
+    switch (kind) {
+      case 'crash':
+        return this.down.size < this.plan.crashMax && this.down.size < this.servers.length;
+      case 'partition':
+      case 'one-way':
+        return this.cuts.length < this.plan.partitionsMax && this.servers.length >= 2;
+      case 'majority-minority':
+        return this.cuts.length < this.plan.partitionsMax && this.servers.length >= 3;
+      case 'loss':
+      case 'duplicate':
+      case 'latency-spike':
+        // One of each at a time, so ending one restores the baseline and nothing else.
+        return !this.activeFaults.some((f) => f.kind === kind);
+    }
+  }
+
+  private async start(kind: FaultKind): Promise<{ detail: string; undo: () => Promise<void> }> {
+    switch (kind) {
+      case 'crash': {
+        const victim = this.rng.pick(this.servers.filter((s) => !this.down.has(s)));
+        this.down.add(victim);
+        await this.cluster.crash(victim);
+        return {
+          detail: victim,
+          undo: async () => {
+            this.down.delete(victim);
+            await this.cluster.restart(victim);
+          },
+        };
+      }
+      case 'partition':
+      case 'one-way': {
+        const [a, b] = this.randomSplit();
+        return this.cut({ a, b, oneWay: kind === 'one-way' });
+      }
+      case 'majority-minority': {
+        const [a, b] = this.minoritySplit();
+        return this.cut({ a, b, oneWay: false });
+      }
+      case 'loss':
+        return this.rate('loss', this.plan.lossRate);
+      case 'duplicate':
+        return this.rate('duplicate', this.plan.duplicateRate);
+      case 'latency-spike':
+        return this.spike();
+    }
+  }
+
+  private cut(cut: PartitionCut): { detail: string; undo: () => Promise<void> } {
+    this.cuts.push(cut);
+    this.cluster.partition(cut.a, cut.b, { oneWay: cut.oneWay });
+    return {
+      detail: `${cut.a.join(' ')} ${cut.oneWay ? '->' : '|'} ${cut.b.join(' ')}`,
+      undo: async () => {
+        // Partitions only add up in the cluster, so ending one means healing and re-cutting the rest.
+        this.cuts = this.cuts.filter((c) => c !== cut);
+        this.cluster.heal();
+        for (const c of this.cuts) this.cluster.partition(c.a, c.b, { oneWay: c.oneWay });
+      },
+    };
+  }
+
+  private randomSplit(): [string[], string[]] {
+    const shuffled = this.shuffle(this.servers);
+    const at = 1 + this.rng.int(shuffled.length - 1);
+    return [shuffled.slice(0, at), shuffled.slice(at)];
+  }
+
+  /** One region when regions are at least three (so it is a minority), else a random minority of servers. */
+  private minoritySplit(): [string[], string[]] {
+    if (this.regions.length >= 3 && this.rng.chance(0.5)) {
+      const region = this.rng.pick(this.regions);
+      return [[region], this.regions.filter((r) => r !== region)];
+    }
+    const shuffled = this.shuffle(this.servers);
+    const minority = 1 + this.rng.int(Math.ceil(shuffled.length / 2) - 1);
+    return [shuffled.slice(0, minority), shuffled.slice(minority)];
+  }
+
+  private rate(field: 'loss' | 'duplicate', value: number): { detail: string; undo: () => Promise<void> } {
+    this.cluster.setNetwork({ [field]: value });
+    return {
+      detail: value.toFixed(3),
+      undo: async () => {
+        this.cluster.setNetwork({ [field]: this.baseline[field] ?? 0 });
+      },
+    };
+  }
+
+  private spike(): { detail: string; undo: () => Promise<void> } {
+    const extraMs = this.plan.spikeMs;
+    if (this.regions.length >= 2 && this.rng.chance(0.5)) {
+      const region = this.rng.pick(this.regions);
+      const spiked: Record<string, number> = {};
+      for (const other of this.regions) {
+        if (other === region) continue;
+        const key = `${region}~${other}`;
+        spiked[key] = this.baseLatency(region, other) + extraMs;
+        this.touchedPairs.add(key);
+      }
+      this.cluster.setNetwork({ latencyMs: spiked });
+      return {
+        detail: `${region} +${extraMs.toFixed(0)} ms`,
+        undo: async () => {
+          const restored: Record<string, number> = {};
+          for (const key of Object.keys(spiked)) {
+            const [a, b] = key.split('~') as [string, string];
+            restored[key] = this.baseLatency(a, b);
+          }
+          this.cluster.setNetwork({ latencyMs: restored });
+        },
+      };
+    }
+    const server = this.rng.pick(this.servers);
+    this.touchedNodes.add(server);
+    this.cluster.setNetwork({ nodeDelayMs: { [server]: (this.baseline.nodeDelayMs?.[server] ?? 0) + extraMs } });
+    return {
+      detail: `${server} +${extraMs.toFixed(0)} ms`,
+      undo: async () => {
+        this.cluster.setNetwork({ nodeDelayMs: { [server]: this.baseline.nodeDelayMs?.[server] ?? 0 } });
+      },
+    };
+  }
+
+  private baseLatency(a: string, b: string): number {
+    const table = this.baseline.latencyMs ?? {};
+    return table[`${a}~${b}`] ?? table[`${b}~${a}`] ?? this.baseline.defaultLatencyMs ?? 0;
+  }
+
+  private restoredNetwork(): NetworkConfig {
+    const latencyMs: Record<string, number> = {};
+    for (const key of this.touchedPairs) {
+      const [a, b] = key.split('~') as [string, string];
+      latencyMs[key] = this.baseLatency(a, b);
+    }
+    const nodeDelayMs: Record<string, number> = {};
+    for (const node of this.touchedNodes) nodeDelayMs[node] = this.baseline.nodeDelayMs?.[node] ?? 0;
+    const out: NetworkConfig = { loss: this.baseline.loss ?? 0, duplicate: this.baseline.duplicate ?? 0 };
+    if (this.touchedPairs.size > 0) out.latencyMs = latencyMs;
+    if (this.touchedNodes.size > 0) out.nodeDelayMs = nodeDelayMs;
+    return out;
+  }
+
+  private shuffle<T>(items: readonly T[]): T[] {
+    const out = [...items];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = this.rng.int(i + 1);
+      [out[i], out[j]] = [out[j]!, out[i]!];
+    }
+    return out;
+  }
+
+  private record(kind: FaultKind | 'heal', action: FaultEvent['action'], detail: string): void {
+    if (this.log.length >= NEMESIS_LOG_MAX) {
+      this.dropped++;
+      return;
+    }
+    this.log.push({ atMs: this.cluster.now() - this.t0, kind, action, detail });
+  }
+}

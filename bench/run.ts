@@ -1,18 +1,24 @@
 /**
- * The bench runner: `node dist/bench/run.js [suite ...] [--quick] [--json FILE]`.
+ * The bench runner: `meridian bench [suite ...] [--quick] [--json FILE] [--html FILE]
+ * [--compare OLD.json]` (or `node dist/bench/run.js ...`).
  *
  * Each suite is a module `bench/<suite>.ts` exporting `run(opts): Promise<SuiteResult>`. The
- * runner prints each suite's table, then its one JSON line, and with `--json FILE` writes every
- * result plus the machine's description to FILE. Bad arguments exit with code 2.
+ * runner shows progress on stderr (a bar on a terminal, plain lines otherwise), prints each
+ * suite's table, then its one JSON line; `--json FILE` writes every result plus the machine's
+ * description, `--html FILE` a self-contained report with plots, `--compare OLD.json` the
+ * ratio of every figure to an earlier run's. Bad arguments exit with code 2.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { compareReports, type ReportLike } from './lib/compare.js';
 import { jsonLine } from './lib/json.js';
 import { machineInfo } from './lib/machine.js';
+import { Progress } from './lib/progress.js';
+import { renderHtml, type BenchReport } from './lib/report.js';
 import type { SuiteResult, SuiteRun } from './lib/suite.js';
 
 /** Every suite the runner knows, in the order `run` with no names runs them. */
-export const SUITES = ['transport', 'replication', 'commit', 'balancer', 'failover'] as const;
+export const SUITES = ['transport', 'replication', 'commit', 'balancer', 'failover', 'latency-model', 'scale'] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 /** After the last suite, the process must end by itself; if it does not, a handle leaked. */
@@ -22,40 +28,50 @@ export interface RunArgs {
   suites: SuiteName[];
   quick: boolean;
   json: string | undefined;
+  html: string | undefined;
+  compare: string | undefined;
 }
 
 export class UsageError extends Error {}
 
-const USAGE = `usage: node dist/bench/run.js [suite ...] [--quick] [--json FILE]
-  suites: ${SUITES.join(', ')} (default: all that exist)
-  --quick      small sizes (CI): well under a minute per suite
-  --json FILE  write every result and the machine's description to FILE`;
+const USAGE = `usage: meridian bench [suite ...] [--quick] [--json FILE] [--html FILE] [--compare OLD.json]
+  suites: ${SUITES.join(', ')} (default: all)
+  --quick             small sizes (CI): well under a minute per suite
+  --json FILE         write every result and the machine's description to FILE
+  --html FILE         write a self-contained HTML report with plots to FILE
+  --compare OLD.json  print the ratio of every figure to the same figure in OLD.json`;
+
+const FILE_FLAGS = ['--json', '--html', '--compare'] as const;
 
 export function parseArgs(argv: readonly string[]): RunArgs {
   const suites: SuiteName[] = [];
   let quick = false;
-  let json: string | undefined;
+  const files: Record<(typeof FILE_FLAGS)[number], string | undefined> = { '--json': undefined, '--html': undefined, '--compare': undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
+    const flag = FILE_FLAGS.find((f) => arg === f || arg.startsWith(`${f}=`));
     if (arg === '--quick') {
       quick = true;
-    } else if (arg === '--json') {
-      const file = argv[i + 1];
-      if (file === undefined || file.startsWith('--')) throw new UsageError('--json needs a file name: --json FILE');
-      json = file;
-      i++;
-    } else if (arg.startsWith('--json=')) {
-      json = arg.slice('--json='.length);
-      if (json === '') throw new UsageError('--json needs a file name: --json FILE');
+    } else if (flag !== undefined) {
+      let file: string | undefined;
+      if (arg === flag) {
+        file = argv[i + 1];
+        i++;
+      } else {
+        file = arg.slice(flag.length + 1);
+      }
+      if (file === undefined || file === '' || file.startsWith('--')) throw new UsageError(`${flag} needs a file name: ${flag} FILE`);
+      files[flag] = file;
     } else if (arg.startsWith('-')) {
-      throw new UsageError(`unknown option ${JSON.stringify(arg)}; allowed: --quick, --json FILE`);
+      throw new UsageError(`unknown option ${JSON.stringify(arg)}; allowed: --quick, --json FILE, --html FILE, --compare OLD.json`);
     } else if ((SUITES as readonly string[]).includes(arg)) {
       if (!suites.includes(arg as SuiteName)) suites.push(arg as SuiteName);
     } else {
       throw new UsageError(`unknown suite ${JSON.stringify(arg)}; allowed: ${SUITES.join(', ')}`);
     }
   }
-  return { suites, quick, json };
+  if (files['--compare'] !== undefined && !existsSync(files['--compare'])) throw new UsageError(`--compare: no file ${JSON.stringify(files['--compare'])}`);
+  return { suites, quick, json: files['--json'], html: files['--html'], compare: files['--compare'] };
 }
 
 function suiteUrl(name: SuiteName): URL {
@@ -69,7 +85,7 @@ async function loadSuite(name: SuiteName): Promise<SuiteRun | undefined> {
   return mod.run as SuiteRun;
 }
 
-async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[]): Promise<number> {
   let args: RunArgs;
   try {
     args = parseArgs(argv);
@@ -78,10 +94,21 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`bench: ${error.message}\n${USAGE}\n`);
     return 2;
   }
+  let old: ReportLike | undefined;
+  if (args.compare !== undefined) {
+    try {
+      old = JSON.parse(readFileSync(args.compare, 'utf8')) as ReportLike;
+      if (!Array.isArray(old.results)) throw new Error('no "results" array');
+    } catch (error) {
+      process.stderr.write(`bench: --compare ${args.compare}: not a bench JSON report (${(error as Error).message})\n`);
+      return 2;
+    }
+  }
   const explicit = args.suites.length > 0;
   const names = explicit ? args.suites : [...SUITES];
   const results: SuiteResult[] = [];
   const skipped: string[] = [];
+  const progress = new Progress(names.length);
   for (const name of names) {
     const run = await loadSuite(name);
     if (run === undefined) {
@@ -89,16 +116,26 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`bench: suite ${name} is not written yet (no bench/${name}.ts)${explicit ? '' : '; skipped'}\n`);
       continue;
     }
-    process.stderr.write(`bench: ${name}${args.quick ? ' (quick)' : ''}...\n`);
-    const result = await run({ quick: args.quick });
+    progress.start(`${name}${args.quick ? ' (quick)' : ''}`);
+    const result = await run({ quick: args.quick, log: (line) => progress.log(line) });
+    progress.finish(name);
     results.push(result);
     if (result.table !== undefined) process.stdout.write(`${result.table}\n`);
     process.stdout.write(`${jsonLine(result)}\n`);
   }
+  const report: BenchReport = { machine: machineInfo() as unknown as Record<string, unknown>, quick: args.quick, skipped, results };
   if (args.json !== undefined) {
-    const report = { machine: machineInfo(), quick: args.quick, skipped, results: results.map((r) => ({ suite: r.suite, figures: r.figures })) };
-    writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
+    const data = { machine: report.machine, quick: args.quick, skipped, results: results.map((r) => ({ suite: r.suite, figures: r.figures })) };
+    writeFileSync(args.json, `${JSON.stringify(data, null, 2)}\n`);
     process.stderr.write(`bench: wrote ${args.json}\n`);
+  }
+  if (args.html !== undefined) {
+    writeFileSync(args.html, renderHtml(report));
+    process.stderr.write(`bench: wrote ${args.html}\n`);
+  }
+  if (old !== undefined) {
+    const { table } = compareReports({ results }, old);
+    process.stdout.write(`\ncompared with ${args.compare}\n${table}\n`);
   }
   // Asking for a suite by name that does not exist yet is an error; skipping it in "all" is not.
   return explicit && skipped.length > 0 ? 2 : 0;

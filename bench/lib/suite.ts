@@ -15,6 +15,17 @@ export interface SuiteResult {
   figures: Record<string, unknown>;
   /** A human-readable table, printed before the JSON line. */
   table?: string;
+  /** Plots for the HTML report. */
+  charts?: Chart[];
+}
+
+/** A plot: lines over a numeric x, or grouped bars over categories. */
+export interface Chart {
+  title: string;
+  kind: 'line' | 'bar';
+  xLabel: string;
+  yLabel: string;
+  series: Array<{ name: string; points: Array<[number | string, number]> }>;
 }
 
 export type SuiteRun = (opts: SuiteOptions) => Promise<SuiteResult>;

@@ -20,6 +20,8 @@ export interface BalancerParams {
   servers: Record<string, string[]>;
   balancer: ResolvedBalancer | Record<string, unknown>;
   heartbeatIntervalMs: number;
+  /** The heartbeat config: the same detector parameters judge other regions' digests. */
+  heartbeat?: { phiThreshold: number; suspectThreshold: number; minStdDeviationMs: number; acceptableHeartbeatPauseMs: number; maxSampleSize: number; stallFactor: number };
   requestTimeoutMs: number;
   /** The first region's balancer publishes membership changes to `cluster.on('member')`. */
   publishMembers: boolean;
@@ -77,7 +79,16 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams> = {
     for (const [region, ids] of Object.entries(params.servers)) {
       for (const id of ids) members.set(id, { region, state: 'up', load: undefined, crashed: false, active: 0, lastAnswerMs: Number.NEGATIVE_INFINITY });
     }
-    const regions = new Membership({ detector: { threshold: 8, firstHeartbeatEstimateMs: params.heartbeatIntervalMs }, checkIntervalMs: params.heartbeatIntervalMs });
+    const hb = params.heartbeat;
+    const regions = new Membership({
+      detector: {
+        threshold: hb?.phiThreshold ?? 8,
+        firstHeartbeatEstimateMs: params.heartbeatIntervalMs,
+        ...(hb === undefined ? {} : { minStdDeviationMs: hb.minStdDeviationMs, acceptableHeartbeatPauseMs: hb.acceptableHeartbeatPauseMs, maxSampleSize: hb.maxSampleSize }),
+      },
+      ...(hb === undefined ? {} : { suspectThreshold: hb.suspectThreshold, stallFactor: hb.stallFactor }),
+      checkIntervalMs: params.heartbeatIntervalMs,
+    });
     const now = ctx.now();
     const regionState = new Map<string, MemberState>();
     for (const r of params.priority) {

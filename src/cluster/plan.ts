@@ -60,6 +60,7 @@ export function planCluster(config: ResolvedConfig): { plans: HostPlan[]; direct
       servers: Object.fromEntries(config.regions.map((r) => [r.name, Array.from({ length: r.servers }, (_, i) => serverId(r.name, i))])),
       balancer: config.balancer,
       heartbeatIntervalMs: hb.intervalMs,
+      heartbeat: config.heartbeat,
       requestTimeoutMs: config.requestTimeoutMs,
       publishMembers: region.name === regionNames[0],
     };

@@ -121,11 +121,13 @@ export class ThreadHost {
 
   private readonly flush = (): void => {
     this.flushScheduled = false;
-    for (const host of this.dirty) {
+    // Take the set first: flushing may deliver locally and queue more, for the next flush.
+    const hosts = [...this.dirty];
+    this.dirty.clear();
+    for (const host of hosts) {
       const builder = this.builders.get(host);
       if (builder !== undefined && builder.count > 0) this.flushOne(host, builder);
     }
-    this.dirty.clear();
   };
 
   private flushOne(host: number, builder: FrameBuilder): void {

@@ -1,0 +1,192 @@
+/**
+ * A self-contained HTML report of a bench run: the machine, each suite's figures and tables,
+ * and plots drawn as inline SVG (no scripts, no external files), so the report opens in any
+ * browser from disk.
+ */
+import type { Chart, SuiteResult } from './suite.js';
+
+export interface BenchReport {
+  machine: Record<string, unknown>;
+  quick: boolean;
+  skipped: string[];
+  results: Array<Pick<SuiteResult, 'suite' | 'figures' | 'table' | 'charts'>>;
+}
+
+const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#4d7c0f', '#be185d'];
+
+function esc(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function fmt(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  const a = Math.abs(n);
+  if (a >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (a >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
+  if (a >= 100) return n.toFixed(0);
+  if (a >= 1) return n.toFixed(2);
+  return n.toPrecision(2);
+}
+
+/** Nice tick values from 0 (or min) to max. */
+function ticks(min: number, max: number, count = 5): number[] {
+  if (max <= min) return [min];
+  const raw = (max - min) / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
+  const out: number[] = [];
+  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) out.push(v);
+  return out;
+}
+
+const W = 640;
+const H = 300;
+const M = { left: 64, right: 16, top: 28, bottom: 48 };
+
+function frame(chart: Chart, body: string, legend: string[]): string {
+  const legendSvg = legend
+    .map((name, i) => `<g transform="translate(${M.left + i * 130},${H - 12})"><rect width="10" height="10" y="-9" fill="${COLORS[i % COLORS.length]}"/><text x="14" font-size="11">${esc(name)}</text></g>`)
+    .join('');
+  return `<figure><svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(chart.title)}" xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif">
+<text x="${W / 2}" y="16" text-anchor="middle" font-size="13" font-weight="600">${esc(chart.title)}</text>
+${body}
+<text x="14" y="${M.top + (H - M.top - M.bottom) / 2}" font-size="11" transform="rotate(-90 14 ${M.top + (H - M.top - M.bottom) / 2})" text-anchor="middle">${esc(chart.yLabel)}</text>
+${legendSvg}
+</svg></figure>`;
+}
+
+function axes(yMax: number, xLabel: string): { y: (v: number) => number; svg: string } {
+  const plotH = H - M.top - M.bottom;
+  const y = (v: number): number => M.top + plotH - (v / yMax) * plotH;
+  const lines = ticks(0, yMax)
+    .map((t) => `<line x1="${M.left}" x2="${W - M.right}" y1="${y(t)}" y2="${y(t)}" stroke="#e5e7eb"/><text x="${M.left - 6}" y="${y(t) + 4}" text-anchor="end" font-size="10">${fmt(t)}</text>`)
+    .join('');
+  const svg = `${lines}<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${M.top + plotH}" stroke="#111"/><line x1="${M.left}" x2="${W - M.right}" y1="${M.top + plotH}" y2="${M.top + plotH}" stroke="#111"/><text x="${(M.left + W - M.right) / 2}" y="${H - 26}" text-anchor="middle" font-size="11">${esc(xLabel)}</text>`;
+  return { y, svg };
+}
+
+export function renderChart(chart: Chart): string {
+  const plotW = W - M.left - M.right;
+  if (chart.kind === 'bar') {
+    const names = chart.series.map((s) => s.name);
+    const categories = [...new Set(chart.series.flatMap((s) => s.points.map(([x]) => String(x))))];
+    const yMax = Math.max(1e-9, ...chart.series.flatMap((s) => s.points.map(([, v]) => v))) * 1.1;
+    const { y, svg } = axes(yMax, chart.xLabel);
+    const groupW = plotW / Math.max(1, categories.length);
+    const barW = Math.max(2, (groupW * 0.8) / Math.max(1, chart.series.length));
+    let bars = '';
+    categories.forEach((cat, ci) => {
+      chart.series.forEach((s, si) => {
+        const point = s.points.find(([x]) => String(x) === cat);
+        if (point === undefined) return;
+        const x = M.left + ci * groupW + groupW * 0.1 + si * barW;
+        bars += `<rect x="${x}" y="${y(point[1])}" width="${barW - 1}" height="${Math.max(0, y(0) - y(point[1]))}" fill="${COLORS[si % COLORS.length]}"><title>${esc(`${s.name} ${cat}: ${fmt(point[1])}`)}</title></rect>`;
+      });
+      bars += `<text x="${M.left + ci * groupW + groupW / 2}" y="${H - M.bottom + 14}" text-anchor="middle" font-size="10">${esc(cat)}</text>`;
+    });
+    return frame(chart, svg + bars, names);
+  }
+  const xs = chart.series.flatMap((s) => s.points.map(([x]) => Number(x)));
+  const xMin = Math.min(...xs);
+  const xMax = Math.max(...xs);
+  const yMax = Math.max(1e-9, ...chart.series.flatMap((s) => s.points.map(([, v]) => v))) * 1.1;
+  const { y, svg } = axes(yMax, chart.xLabel);
+  const x = (v: number): number => (xMax === xMin ? M.left + plotW / 2 : M.left + ((v - xMin) / (xMax - xMin)) * plotW);
+  const xTicks = ticks(xMin, xMax)
+    .map((t) => `<text x="${x(t)}" y="${H - M.bottom + 14}" text-anchor="middle" font-size="10">${fmt(t)}</text>`)
+    .join('');
+  const paths = chart.series
+    .map((s, i) => {
+      const pts = [...s.points].sort((a, b) => Number(a[0]) - Number(b[0]));
+      const d = pts.map(([px, py], k) => `${k === 0 ? 'M' : 'L'}${x(Number(px)).toFixed(1)},${y(py).toFixed(1)}`).join(' ');
+      const dots = pts.map(([px, py]) => `<circle cx="${x(Number(px)).toFixed(1)}" cy="${y(py).toFixed(1)}" r="2.5" fill="${COLORS[i % COLORS.length]}"><title>${esc(`${s.name} ${px}: ${fmt(py)}`)}</title></circle>`).join('');
+      return `<path d="${d}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="2"/>${dots}`;
+    })
+    .join('');
+  return frame(chart, svg + xTicks + paths, chart.series.map((s) => s.name));
+}
+
+/** Charts derived from well-known figures, for suites that do not draw their own. */
+export function derivedCharts(result: Pick<SuiteResult, 'suite' | 'figures'>): Chart[] {
+  const charts: Chart[] = [];
+  const f = result.figures;
+  const msgs = f.msgs_per_op as Record<string, { measured?: number; analytic?: number }> | undefined;
+  if (msgs !== undefined && typeof msgs === 'object') {
+    const names = Object.keys(msgs);
+    charts.push({
+      title: `${result.suite}: messages per operation by protocol`,
+      kind: 'bar',
+      xLabel: 'protocol / mode',
+      yLabel: 'messages',
+      series: [
+        { name: 'measured', points: names.filter((n) => typeof msgs[n]?.measured === 'number').map((n) => [n, msgs[n]!.measured!]) },
+        { name: 'analytic', points: names.filter((n) => typeof msgs[n]?.analytic === 'number').map((n) => [n, msgs[n]!.analytic!]) },
+      ],
+    });
+  }
+  const rates = Object.entries(f).filter(([k, v]) => typeof v === 'number' && /_(ops|txn)_per_s$/.test(k)) as Array<[string, number]>;
+  if (rates.length > 1) {
+    charts.push({ title: `${result.suite}: throughput`, kind: 'bar', xLabel: 'figure', yLabel: 'per second', series: [{ name: 'throughput', points: rates.map(([k, v]) => [k.replace(/_per_s$/, ''), v]) }] });
+  }
+  const p50 = Object.entries(f).filter(([k, v]) => typeof v === 'number' && /_p50_ms$/.test(k)) as Array<[string, number]>;
+  if (p50.length > 0) {
+    const names = p50.map(([k]) => k.replace(/_p50_ms$/, ''));
+    charts.push({
+      title: `${result.suite}: latency distribution`,
+      kind: 'bar',
+      xLabel: 'configuration',
+      yLabel: 'ms',
+      series: [
+        { name: 'p50', points: names.map((n) => [n, Number(f[`${n}_p50_ms`])]) },
+        { name: 'p99', points: names.filter((n) => typeof f[`${n}_p99_ms`] === 'number').map((n) => [n, Number(f[`${n}_p99_ms`])]) },
+      ],
+    });
+  }
+  return charts.filter((c) => c.series.some((s) => s.points.length > 0));
+}
+
+function figureRows(figures: Record<string, unknown>, prefix = ''): Array<[string, string]> {
+  const rows: Array<[string, string]> = [];
+  for (const [k, v] of Object.entries(figures)) {
+    const name = prefix === '' ? k : `${prefix}.${k}`;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) rows.push(...figureRows(v as Record<string, unknown>, name));
+    else rows.push([name, typeof v === 'number' ? fmt(v) : Array.isArray(v) ? `[${v.length} rows]` : String(v)]);
+  }
+  return rows;
+}
+
+export function renderHtml(report: BenchReport): string {
+  const machine = Object.entries(report.machine)
+    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(typeof v === 'object' ? JSON.stringify(v) : String(v))}</td></tr>`)
+    .join('');
+  const sections = report.results
+    .map((r) => {
+      const charts = [...(r.charts ?? []), ...derivedCharts(r)].map(renderChart).join('\n');
+      const rows = figureRows(r.figures)
+        .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`)
+        .join('');
+      const table = r.table === undefined ? '' : `<pre>${esc(r.table)}</pre>`;
+      return `<section id="${esc(r.suite)}"><h2>${esc(r.suite)}</h2>${charts}${table}<details><summary>all figures</summary><table class="figures">${rows}</table></details></section>`;
+    })
+    .join('\n');
+  const nav = report.results.map((r) => `<a href="#${esc(r.suite)}">${esc(r.suite)}</a>`).join(' · ');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Meridian bench report</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 980px; color: #111; padding: 0 1rem; }
+h1 { margin-bottom: 0.2rem; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; margin-top: 2.5rem; }
+pre { background: #f6f8fa; padding: 0.8rem; overflow-x: auto; font-size: 12px; }
+table { border-collapse: collapse; font-size: 13px; } th, td { text-align: left; padding: 2px 10px; border-bottom: 1px solid #eee; }
+figure { margin: 1rem 0; } svg { max-width: 100%; height: auto; background: #fff; }
+.muted { color: #666; }
+</style></head>
+<body>
+<h1>Meridian bench report</h1>
+<p class="muted">${report.quick ? 'quick mode (small sizes)' : 'full mode'}${report.skipped.length > 0 ? `; skipped: ${esc(report.skipped.join(', '))}` : ''} · ${nav}</p>
+<p>Every figure is measured in the same run as its baseline (bare worker threads, comlink, piscina) and read as a ratio to it.</p>
+<h2>machine</h2><table>${machine}</table>
+${sections}
+</body></html>
+`;
+}

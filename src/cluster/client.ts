@@ -36,6 +36,8 @@ export interface ClientDeps {
   runtime: Runtime;
   host: Host;
   history: HistoryRecorder;
+  /** False once the history is off or full: calls are then not recorded. */
+  recording(): boolean;
   requestTimeoutMs: number;
   newId(): string;
   /** Checks the region; throws a ValidationError naming `region`. */
@@ -119,7 +121,7 @@ export class Client {
     }
     const rid = this.nextRid++;
     const slot = this.takeSlot();
-    const historyId = kind === null ? undefined : this.deps.history.invoke({ client: `${this.address}#${slot}`, key: body.key, kind, input });
+    const historyId = kind === null || !this.deps.recording() ? undefined : this.deps.history.invoke({ client: `${this.address}#${slot}`, key: body.key, kind, input });
     return new Promise((resolve, reject) => {
       const timer = this.deps.runtime.setTimer(this.deps.requestTimeoutMs, () => {
         this.settle(rid, undefined, new TimeoutError(`${body.op} ${JSON.stringify(body.key)}: no answer within ${this.deps.requestTimeoutMs} ms; it may or may not have taken effect`));

@@ -19,7 +19,7 @@ import { ThreadsRuntime } from '../runtime/transports/threads.js';
 import { behaviors } from './behaviors.js';
 import type { BalancerState } from './balancer.js';
 import { Client, type ClientOptions } from './client.js';
-import { validateConfig, validateNetworkChange, type ClusterConfig, type ResolvedConfig } from './config.js';
+import { HISTORY_OPS_MAX, validateConfig, validateNetworkChange, type ClusterConfig, type ResolvedConfig } from './config.js';
 import { validateBalancerConfig, validateHeartbeatConfig } from './validate-parts.js';
 import { planCluster } from './plan.js';
 import { allServers, balancerAddress } from './topology.js';
@@ -70,6 +70,8 @@ export class Cluster extends EventEmitter {
   private network: NetworkConfig;
   private partitions: PartitionRule[] = [];
   private stopped = false;
+  /** Operations recorded into the history so far. */
+  private recorded = 0;
   private readonly clientIds: () => string;
 
   /** @internal use startCluster */
@@ -113,6 +115,12 @@ export class Cluster extends EventEmitter {
         runtime: this.runtime,
         host: this.runtime.host,
         history: this.recorder,
+        recording: () => {
+          if (!this.config.history) return false;
+          if (this.recorded >= HISTORY_OPS_MAX) return false;
+          this.recorded++;
+          return true;
+        },
         requestTimeoutMs: this.config.requestTimeoutMs,
         newId: this.clientIds,
         checkRegion: () => undefined,
@@ -269,6 +277,11 @@ export class Cluster extends EventEmitter {
   inspect(address: string): Promise<unknown> {
     if (typeof address !== 'string') throw new ValidationError('address', 'an actor address');
     return this.runtime.summary(address);
+  }
+
+  /** True when the history reached HISTORY_OPS_MAX operations and stopped recording. */
+  historyTruncated(): boolean {
+    return this.recorded >= HISTORY_OPS_MAX;
   }
 
   /** Every client operation so far, with invoke and completion times and outcomes. */

@@ -70,7 +70,15 @@ export interface ClusterConfig {
   fsync?: boolean;
   /** sim: keep every delivered message for `cluster.trace()`. */
   trace?: boolean;
+  /**
+   * Record client operations for `cluster.history()` (default true). At most
+   * HISTORY_OPS_MAX operations are kept; after that recording stops (see `historyTruncated`).
+   */
+  history?: boolean;
 }
+
+/** Operations the history keeps; a long-running cluster stops recording there. */
+export const HISTORY_OPS_MAX = 1_000_000;
 
 export const SHARDS_DEFAULT = 16;
 export const SHARDS_MAX = 4096;
@@ -86,7 +94,7 @@ export const COMMIT_PROTOCOLS: readonly CommitProtocol[] = ['2pc', '3pc', 'paxos
 
 const TOP_LEVEL_KEYS = new Set([
   'regions', 'transport', 'seed', 'placement', 'threads', 'network', 'replication', 'commit', 'balancer', 'heartbeat',
-  'shards', 'requestTimeoutMs', 'mailboxCapacity', 'messageBytesMax', 'dataDir', 'fsync', 'trace',
+  'shards', 'requestTimeoutMs', 'mailboxCapacity', 'messageBytesMax', 'dataDir', 'fsync', 'trace', 'history',
 ]);
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -179,6 +187,7 @@ export interface ResolvedConfig {
   dataDir: string | undefined;
   fsync: boolean;
   trace: boolean;
+  history: boolean;
 }
 
 export interface ValidateHooks {
@@ -247,6 +256,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
   if (config.dataDir !== undefined && (typeof config.dataDir !== 'string' || config.dataDir === '')) throw new ConfigError('dataDir', 'a directory path', config.dataDir);
   if (config.fsync !== undefined && typeof config.fsync !== 'boolean') throw new ConfigError('fsync', 'true or false', config.fsync);
   if (config.trace !== undefined && typeof config.trace !== 'boolean') throw new ConfigError('trace', 'true or false', config.trace);
+  if (config.history !== undefined && typeof config.history !== 'boolean') throw new ConfigError('history', 'true or false', config.history);
   if (transport === 'threads' && placement === 'dedicated' && totalServers + regions.length > THREADS_MAX) {
     throw new ConfigError('placement', `'packed' for more than ${THREADS_MAX} servers and regions on threads (dedicated gives each its own thread)`, placement);
   }
@@ -268,5 +278,6 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     dataDir: config.dataDir as string | undefined,
     fsync: (config.fsync as boolean | undefined) ?? false,
     trace: (config.trace as boolean | undefined) ?? false,
+    history: (config.history as boolean | undefined) ?? true,
   };
 }

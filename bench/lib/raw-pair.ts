@@ -63,3 +63,22 @@ export class RawPair {
     await Promise.all([this.pinger.terminate(), this.ponger.terminate()]);
   }
 }
+
+/**
+ * The raw baseline in one call: messages per second between two bare worker threads (request
+ * and reply counted as two), best of `reps` runs, one msgpack array per frame.
+ */
+export async function measureRaw(options: { roundTrips: number; window: number; reps: number }): Promise<{ msgsPerS: number }> {
+  const pair = await RawPair.start();
+  try {
+    await pair.throughput(Math.min(options.roundTrips, 10_000), options.window, 'batch');
+    let best = 0;
+    for (let i = 0; i < options.reps; i++) {
+      const done = await pair.throughput(options.roundTrips, options.window, 'batch');
+      best = Math.max(best, (done.received * 2) / (done.elapsedMs / 1000));
+    }
+    return { msgsPerS: best };
+  } finally {
+    await pair.stop();
+  }
+}

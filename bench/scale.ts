@@ -1,0 +1,144 @@
+/**
+ * scale: how cost grows with the work. Throughput and memory as regions, servers and clients
+ * grow (up to 1,000 servers packed on threads, 10,000 in sim), and the simulator's speed in
+ * simulated seconds per real second. Each size is set beside the raw transport baseline of
+ * the same run.
+ */
+import { performance } from 'node:perf_hooks';
+import { startCluster, type Cluster, type ClusterConfig } from '../src/index.js';
+import { regions } from './lib/boot.js';
+import { measureRaw } from './lib/raw-pair.js';
+import { logger, modeOf, type Chart, type SuiteOptions, type SuiteResult } from './lib/suite.js';
+import { formatTable } from './lib/table.js';
+import { withTimeout } from './lib/wait.js';
+
+interface Size {
+  regions: number;
+  servers: number;
+}
+
+const SIZES = {
+  tiny: { threads: [{ regions: 2, servers: 2 }], clients: [2, 8], sim: [{ regions: 2, servers: 5 }], loadMs: 200, simMs: 500 },
+  quick: { threads: [{ regions: 3, servers: 3 }, { regions: 10, servers: 100 }], clients: [4, 32, 128], sim: [{ regions: 10, servers: 10 }, { regions: 10, servers: 1000 }], loadMs: 600, simMs: 2_000 },
+  full: {
+    threads: [{ regions: 3, servers: 3 }, { regions: 10, servers: 10 }, { regions: 10, servers: 100 }],
+    clients: [4, 16, 64, 256],
+    sim: [{ regions: 10, servers: 10 }, { regions: 10, servers: 100 }, { regions: 10, servers: 1000 }],
+    loadMs: 2_000,
+    simMs: 5_000,
+  },
+};
+
+/** A closed loop: `clients` callers each keep one request outstanding for `ms` of the cluster's clock. */
+async function closedLoop(cluster: Cluster, clients: number, ms: number): Promise<{ ops: number; failed: number }> {
+  const names = cluster.config.regions.map((r) => r.name);
+  const callers = Array.from({ length: clients }, (_, i) => cluster.client({ region: names[i % names.length]! }));
+  const end = cluster.now() + ms;
+  let ops = 0;
+  let failed = 0;
+  await Promise.all(
+    callers.map(async (c, i) => {
+      let n = 0;
+      while (cluster.now() < end) {
+        const key = `k${(i * 7919 + n++) % 1000}`;
+        try {
+          if (n % 4 === 0) await c.put(key, n);
+          else await c.get(key);
+          ops++;
+        } catch {
+          failed++;
+        }
+      }
+    }),
+  );
+  return { ops, failed };
+}
+
+function rssMb(): number {
+  return process.memoryUsage().rss / (1024 * 1024);
+}
+
+export async function run(opts: SuiteOptions): Promise<SuiteResult> {
+  const mode = modeOf(opts);
+  const sizes = SIZES[mode];
+  const log = logger(opts);
+  const raw = await measureRaw({ roundTrips: mode === 'tiny' ? 2_000 : 50_000, window: 500, reps: 1 });
+  log(`raw baseline ${Math.round(raw.msgsPerS)} msgs/s`);
+  const rows: string[][] = [];
+  const throughput: Record<string, Record<string, number>> = {};
+  const memory: Record<string, number> = {};
+  const lineSeries: Chart['series'] = [];
+  for (const size of sizes.threads) {
+    const servers = size.regions * size.servers;
+    const config: ClusterConfig = {
+      regions: regions(size.regions, size.servers),
+      transport: 'threads',
+      placement: 'packed',
+      threads: 2,
+      replication: { mode: 'active', factor: 3 },
+      // Big clusters beat less often: 1,000 servers at 100 ms is 10k heartbeats a second.
+      heartbeat: { intervalMs: servers > 100 ? 500 : 100 },
+      history: false,
+    };
+    const before = rssMb();
+    const t0 = performance.now();
+    const cluster = await withTimeout(startCluster(config), `start ${servers} servers`, 60_000);
+    const bootMs = performance.now() - t0;
+    const points: Array<[number, number]> = [];
+    try {
+      await cluster.sleep(300);
+      for (const clients of sizes.clients) {
+        const start = performance.now();
+        const r = await closedLoop(cluster, clients, sizes.loadMs);
+        const seconds = (performance.now() - start) / 1000;
+        const rate = r.ops / seconds;
+        points.push([clients, rate]);
+        (throughput[`${servers}`] ??= {})[`${clients}`] = Math.round(rate);
+        rows.push([`threads packed`, `${size.regions} x ${size.servers}`, String(clients), String(Math.round(rate)), String(r.failed), (rate / raw.msgsPerS).toFixed(4), bootMs.toFixed(0), (rssMb() - before).toFixed(0)]);
+        log(`threads ${servers} servers, ${clients} clients: ${Math.round(rate)} ops/s`);
+      }
+      memory[`threads_${servers}`] = Math.round(rssMb() - before);
+    } finally {
+      await cluster.stop();
+    }
+    lineSeries.push({ name: `${servers} servers (threads)`, points });
+  }
+  const simSpeed: Record<string, number> = {};
+  for (const size of sizes.sim) {
+    const servers = size.regions * size.servers;
+    const before = rssMb();
+    const t0 = performance.now();
+    const cluster = await startCluster({
+      regions: regions(size.regions, size.servers),
+      transport: 'sim',
+      seed: 1,
+      replication: { mode: 'active', factor: 3 },
+      heartbeat: { intervalMs: servers > 1000 ? 500 : 100 },
+      history: false,
+      network: { defaultLatencyMs: 10 },
+    });
+    const bootMs = performance.now() - t0;
+    try {
+      const start = performance.now();
+      const r = await closedLoop(cluster, 16, sizes.simMs);
+      const realS = (performance.now() - start) / 1000;
+      const speed = sizes.simMs / 1000 / realS;
+      simSpeed[`${servers}`] = +speed.toFixed(3);
+      memory[`sim_${servers}`] = Math.round(rssMb() - before);
+      rows.push([`sim`, `${size.regions} x ${size.servers}`, '16', `${Math.round(r.ops / (sizes.simMs / 1000))} (virtual)`, String(r.failed), '-', bootMs.toFixed(0), (rssMb() - before).toFixed(0)]);
+      log(`sim ${servers} servers: ${speed.toFixed(2)} simulated s per real s`);
+    } finally {
+      await cluster.stop();
+    }
+  }
+  const table = formatTable(['transport', 'regions x servers', 'clients', 'ops/s', 'failed', 'ops / raw msgs', 'boot ms', 'rss +MB'], rows, `scale (${mode}); raw baseline ${Math.round(raw.msgsPerS)} msgs/s; sim speed in simulated s per real s: ${JSON.stringify(simSpeed)}`);
+  return {
+    suite: 'scale',
+    figures: { raw_msgs_per_s: Math.round(raw.msgsPerS), throughput_by_servers_and_clients: throughput, rss_mb: memory, sim_seconds_per_real_second: simSpeed },
+    table,
+    charts: [
+      { title: 'throughput against clients', kind: 'line', xLabel: 'concurrent clients', yLabel: 'operations per second', series: lineSeries },
+      { title: 'simulator speed', kind: 'bar', xLabel: 'servers', yLabel: 'simulated s per real s', series: [{ name: 'sim', points: Object.entries(simSpeed).map(([k, v]) => [k, v]) }] },
+    ],
+  };
+}

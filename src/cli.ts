@@ -5,7 +5,9 @@ import { REPLICATION_MODES, type ReplicationMode } from './cluster/config.js';
 
 const USAGE = `usage:
   meridian demo [--transport threads|sim] [--seed N] [--duration-ms N] [--replication none|passive|active|hybrid]
-  meridian bench [suite ...] [--quick] [--json FILE]`;
+  meridian bench [suite ...] [--quick] [--json FILE]
+  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis builtin|swarm]
+  meridian check --seed S [--trace] [--mode ...] [--unsafe VARIANT] [--nemesis builtin|swarm]`;
 
 function fail(message: string): never {
   console.error(`meridian: ${message}\n${USAGE}`);
@@ -59,6 +61,11 @@ async function main(): Promise<void> {
     case 'bench': {
       const bench = (await import('../bench/run.js')) as unknown as { main(argv: string[]): Promise<number> };
       process.exitCode = await bench.main(rest);
+      return;
+    }
+    case 'check': {
+      const check = await import('./cli/check.js');
+      process.exitCode = await check.main(rest);
       return;
     }
     case '--help':

@@ -35,5 +35,7 @@ export type { ParallelCheckOptions } from './harness/parallel.js';
 export type { ModelName } from './harness/models.js';
 export { runScenario, runBankScenario } from './harness/scenario.js';
 export type { ScenarioOptions, ScenarioResult, BankOptions, BankResult } from './harness/scenario.js';
+export { Nemesis, FAULT_KINDS, NEMESIS_DEFAULTS, drawSwarm, describePlan, formatFaultEvent, type NemesisOptions, type NemesisPlan, type FaultKind, type FaultEvent } from './harness/nemesis.js';
+export { withCluster, eventually, type TestContextLike, type EventuallyOptions } from './harness/ava.js';
 export type { Behavior, ActorContext, ActorSpec } from './runtime/actor.js';
 export type { TraceEntry } from './runtime/transports/sim.js';

@@ -181,6 +181,13 @@ export function resolvePlan(options: NemesisOptions, clusterSeed: number): Nemes
   return base;
 }
 
+/** One line: `crash, loss every ~340 ms, each ~900 ms (seed 7, crashMax 1, partitionsMax 1, loss 0.050, duplicate 0.050, spike 200 ms)` */
+export function describePlan(p: NemesisPlan): string {
+  return `${p.faults.join(', ')} every ~${p.intervalMs.toFixed(0)} ms, each ~${p.faultMs.toFixed(0)} ms `
+    + `(seed ${p.seed}, crashMax ${p.crashMax}, partitionsMax ${p.partitionsMax}, loss ${p.lossRate.toFixed(3)}, `
+    + `duplicate ${p.duplicateRate.toFixed(3)}, spike ${p.spikeMs.toFixed(0)} ms)`;
+}
+
 /** `   812 ms  start crash r1/0` */
 export function formatFaultEvent(e: FaultEvent): string {
   return `${e.atMs.toFixed(0).padStart(6)} ms  ${e.action === 'heal' ? 'heal' : `${e.action} ${e.kind}`} ${e.detail}`.trimEnd();

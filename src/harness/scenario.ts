@@ -3,6 +3,7 @@ import type { ClusterConfig, ReplicationConfig } from '../cluster/config.js';
 import { Prng } from '../core/prng.js';
 import type { History } from './history.js';
 import { checkHistory, type CheckResult } from './linearizability.js';
+import { describePlan, type NemesisOptions } from './nemesis.js';
 
 /**
  * One seeded fault-injection run in the simulator, then the checker: the harness behind
@@ -27,6 +28,11 @@ export interface ScenarioOptions {
   trace?: boolean;
   /** 'sim' (default: reproducible) or 'threads' (the same scenario on real threads). */
   transport?: 'sim' | 'threads';
+  /**
+   * Fault schedule: absent, the built-in one below (the one the seeded tests pin); given,
+   * `cluster.nemesis(options)` runs for `faultMs` instead (e.g. `{ swarm: true }`).
+   */
+  nemesis?: NemesisOptions;
 }
 
 export interface ScenarioResult {
@@ -126,7 +132,13 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       for (const s of down) await cluster.restart(s);
       faulting = false;
     };
-    await Promise.all([nemesis(), ...clients.map((_, i) => workload(i))]);
+    const schedule = async (options: NemesisOptions): Promise<void> => {
+      const n = cluster.nemesis({ seed: o.seed, ...options });
+      await n.run(o.faultMs);
+      faults.push(`plan ${describePlan(n.plan)}`, ...n.lines());
+      faulting = false;
+    };
+    await Promise.all([o.nemesis === undefined ? nemesis() : schedule(o.nemesis), ...clients.map((_, i) => workload(i))]);
     // Liveness: a healed cluster converges and answers every client.
     cluster.setNetwork({ loss: 0, duplicate: 0 });
     await cluster.sleep(1_000);

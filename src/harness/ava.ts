@@ -1,0 +1,81 @@
+/**
+ * Helpers for test suites that embed Meridian. Written for ava, but `t` is typed by shape (an
+ * object with `log` and `teardown`), so src does not import ava (a devDependency) and any
+ * runner with the same two calls works.
+ */
+import { startCluster, type Cluster } from '../cluster/cluster.js';
+import type { ClusterConfig } from '../cluster/config.js';
+import { ConfigError } from '../core/errors.js';
+
+/** The part of ava's `t` the helpers use. */
+export interface TestContextLike {
+  log(...values: unknown[]): void;
+  teardown(fn: () => unknown): void;
+}
+
+/** How often `eventually` looks again, by default (cluster time). */
+export const EVENTUALLY_INTERVAL_MS_DEFAULT = 50;
+export const EVENTUALLY_TIMEOUT_MS_DEFAULT = 5_000;
+
+/**
+ * Start a cluster, run `body` with it, and always stop it: when the body returns, when it
+ * throws, and (through `t.teardown`) when the test times out. The seed is logged first, so
+ * a failing test shows what to replay; when the body throws, the error is logged beside the
+ * seed and rethrown.
+ */
+export async function withCluster<T>(t: TestContextLike, config: ClusterConfig, body: (cluster: Cluster) => Promise<T>): Promise<T> {
+  const cluster = await startCluster(config);
+  // Registered before the body runs: ava runs teardowns even when a test times out.
+  t.teardown(() => cluster.stop());
+  t.log(`cluster seed ${cluster.seed} (transport ${cluster.transport}; replay with seed: ${cluster.seed})`);
+  try {
+    return await body(cluster);
+  } catch (error) {
+    const at = cluster.isStopped ? '' : ` at cluster time ${cluster.now().toFixed(0)} ms`;
+    t.log(`failed with seed ${cluster.seed}${at}: ${error instanceof Error ? error.message : String(error)}`);
+    throw error;
+  } finally {
+    await cluster.stop();
+  }
+}
+
+export interface EventuallyOptions {
+  /** Give up after this much cluster time (virtual in sim). */
+  timeoutMs?: number;
+  intervalMs?: number;
+  /** Says what was awaited, in the error. */
+  message?: string;
+}
+
+/**
+ * Call `check` until it returns something other than `false` without throwing, sleeping on
+ * the cluster's clock in between (so in sim the cluster runs while this waits); resolves with
+ * that value. After `timeoutMs` it throws an error carrying the last failure.
+ */
+export async function eventually<T>(
+  cluster: Pick<Cluster, 'sleep' | 'now'>,
+  check: () => T | Promise<T>,
+  options: EventuallyOptions = {},
+): Promise<Exclude<T, false>> {
+  const timeoutMs = options.timeoutMs ?? EVENTUALLY_TIMEOUT_MS_DEFAULT;
+  const intervalMs = options.intervalMs ?? EVENTUALLY_INTERVAL_MS_DEFAULT;
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) throw new ConfigError('timeoutMs', 'a number of milliseconds >= 0', timeoutMs);
+  if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs <= 0) throw new ConfigError('intervalMs', 'a number of milliseconds > 0', intervalMs);
+  const deadline = cluster.now() + timeoutMs;
+  let last = 'it returned false';
+  let tries = 0;
+  for (;;) {
+    tries++;
+    try {
+      const value = await check();
+      if (value !== false) return value as Exclude<T, false>;
+      last = 'it returned false';
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    const left = deadline - cluster.now();
+    if (left <= 0) break;
+    await cluster.sleep(Math.min(intervalMs, left));
+  }
+  throw new Error(`eventually${options.message === undefined ? '' : ` (${options.message})`}: not true after ${timeoutMs} ms and ${tries} tries; last: ${last}`);
+}

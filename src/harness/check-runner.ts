@@ -1,0 +1,168 @@
+/**
+ * `meridian check` without the command line: many seeded scenarios on a piscina pool, each
+ * run and checked in a worker (sim runs are single-threaded CPU work, so seeds are the unit of
+ * parallelism), and one seed replayed in this thread with its message trace.
+ */
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { ReplicationConfig } from '../cluster/config.js';
+import { ConfigError } from '../core/errors.js';
+import type { Violation } from './linearizability.js';
+import { runScenario, type ScenarioOptions, type ScenarioResult } from './scenario.js';
+
+export type CheckMode = 'active' | 'passive' | 'hybrid';
+export const CHECK_MODES: readonly CheckMode[] = ['active', 'passive', 'hybrid'];
+export type UnsafeVariant = NonNullable<ReplicationConfig['unsafe']>;
+export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = ['ack-before-chosen', 'forget-promises', 'amnesia'];
+/** 'builtin': the scenario's own schedule (the one the test suite pins); 'swarm': a nemesis with a seed-drawn mix. */
+export type ScheduleName = 'builtin' | 'swarm';
+export const SCHEDULES: readonly ScheduleName[] = ['builtin', 'swarm'];
+
+export const CHECK_RUN_WORKERS_DEFAULT = 2;
+export const CHECK_RUN_WORKERS_MAX = 64;
+export const CHECK_RUN_SEEDS_MAX = 1_000_000;
+/** Tasks queued per worker: enough to keep it busy, few enough that a million seeds is not a million promises. */
+export const TASKS_IN_FLIGHT_PER_WORKER = 2;
+
+/** One seed, as posted to a worker: plain data only. */
+export interface ScenarioTask {
+  seed: number;
+  mode: CheckMode;
+  unsafe?: UnsafeVariant;
+  schedule?: ScheduleName;
+}
+
+/** What a worker sends back: the verdict and what explains it, not the whole history. */
+export interface ScenarioReport {
+  seed: number;
+  mode: CheckMode;
+  ok: boolean;
+  live: boolean;
+  verdict: string;
+  operations: number;
+  faults: string[];
+  violations: Violation[];
+  timedOut: string[];
+  traceHash: number;
+  /** Wall time of the run and the check (the only thing here that is not a function of the seed). */
+  elapsedMs: number;
+  /** The run itself threw (a bug in the cluster or the harness): the seed fails. */
+  error?: string;
+}
+
+export interface CheckRunOptions {
+  /** First seed (default 1). */
+  from?: number;
+  /** How many seeds: from, from + 1, ... */
+  seeds: number;
+  workers?: number;
+  mode?: CheckMode;
+  unsafe?: UnsafeVariant;
+  schedule?: ScheduleName;
+  /** Called as each seed finishes (in completion order, which varies with the workers). */
+  onReport?: (report: ScenarioReport, done: number, total: number) => void;
+}
+
+export interface CheckRunSummary {
+  /** Sorted by seed. */
+  reports: ScenarioReport[];
+  failed: ScenarioReport[];
+  operations: number;
+  elapsedMs: number;
+  workers: number;
+}
+
+export function scenarioOptions(task: ScenarioTask): ScenarioOptions {
+  const options: ScenarioOptions = { seed: task.seed, mode: task.mode };
+  if (task.unsafe !== undefined) options.unsafe = task.unsafe;
+  if (task.schedule === 'swarm') options.nemesis = { swarm: true };
+  return options;
+}
+
+/** Run and check one seed (in a worker, or inline). Never throws: a crash is a failing report. */
+export async function runOneSeed(task: ScenarioTask): Promise<ScenarioReport> {
+  const started = performance.now();
+  try {
+    const r = await runScenario(scenarioOptions(task));
+    return {
+      seed: r.seed,
+      mode: task.mode,
+      ok: r.ok,
+      live: r.live,
+      verdict: r.check.verdict,
+      operations: r.operations,
+      faults: r.faults,
+      violations: r.check.violations,
+      timedOut: r.check.timedOut,
+      traceHash: r.traceHash,
+      elapsedMs: performance.now() - started,
+    };
+  } catch (error) {
+    return {
+      seed: task.seed,
+      mode: task.mode,
+      ok: false,
+      live: false,
+      verdict: 'unknown',
+      operations: 0,
+      faults: [],
+      violations: [],
+      timedOut: [],
+      traceHash: 0,
+      elapsedMs: performance.now() - started,
+      error: error instanceof Error ? error.stack ?? error.message : String(error),
+    };
+  }
+}
+
+const workerFile = fileURLToPath(new URL('../../workers/scenario.js', import.meta.url));
+
+function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, 'unsafe' | 'onReport'>> {
+  const from = o.from ?? 1;
+  const workers = o.workers ?? CHECK_RUN_WORKERS_DEFAULT;
+  const mode = o.mode ?? 'active';
+  const schedule = o.schedule ?? 'builtin';
+  if (!Number.isInteger(from) || from < 0) throw new ConfigError('from', 'an integer >= 0', from);
+  if (!Number.isInteger(o.seeds) || o.seeds < 1 || o.seeds > CHECK_RUN_SEEDS_MAX) throw new ConfigError('seeds', `an integer from 1 to ${CHECK_RUN_SEEDS_MAX}`, o.seeds);
+  if (!Number.isInteger(workers) || workers < 1 || workers > CHECK_RUN_WORKERS_MAX) throw new ConfigError('workers', `an integer from 1 to ${CHECK_RUN_WORKERS_MAX}`, workers);
+  if (!CHECK_MODES.includes(mode)) throw new ConfigError('mode', CHECK_MODES.join(', '), mode);
+  if (!SCHEDULES.includes(schedule)) throw new ConfigError('schedule', SCHEDULES.join(', '), schedule);
+  if (o.unsafe !== undefined && !UNSAFE_VARIANTS.includes(o.unsafe)) throw new ConfigError('unsafe', UNSAFE_VARIANTS.join(', '), o.unsafe);
+  return { from, seeds: o.seeds, workers, mode, schedule };
+}
+
+/** Run seeds from, from + 1, ... on a pool of `workers` threads; the pool is destroyed before this returns. */
+export async function runChecks(options: CheckRunOptions): Promise<CheckRunSummary> {
+  const o = checkRunOptions(options);
+  const started = performance.now();
+  const pool = new Piscina({ filename: workerFile, minThreads: o.workers, maxThreads: o.workers });
+  const reports: ScenarioReport[] = [];
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < o.seeds) {
+      const task: ScenarioTask = { seed: o.from + next++, mode: o.mode, schedule: o.schedule };
+      if (options.unsafe !== undefined) task.unsafe = options.unsafe;
+      const report = (await pool.run(task)) as ScenarioReport;
+      reports.push(report);
+      options.onReport?.(report, reports.length, o.seeds);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(o.seeds, o.workers * TASKS_IN_FLIGHT_PER_WORKER) }, lane));
+  } finally {
+    await pool.destroy();
+  }
+  reports.sort((a, b) => a.seed - b.seed);
+  return {
+    reports,
+    failed: reports.filter((r) => !r.ok),
+    operations: reports.reduce((sum, r) => sum + r.operations, 0),
+    elapsedMs: performance.now() - started,
+    workers: o.workers,
+  };
+}
+
+/** Replay one seed in this thread, keeping its message trace (sim is deterministic: same seed, same trace). */
+export async function replaySeed(task: ScenarioTask): Promise<ScenarioResult> {
+  return runScenario({ ...scenarioOptions(task), trace: true });
+}

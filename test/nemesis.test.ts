@@ -1,0 +1,299 @@
+import test from 'ava';
+import { ConfigError, startCluster, eventually, type Cluster, type ClusterConfig, type NetworkConfig } from '../src/index.js';
+import { drawSwarm, FAULT_KINDS, Nemesis, type NemesisTarget } from '../src/harness/nemesis.js';
+import { mergeNetwork } from '../src/net/model.js';
+import { runScenario } from '../src/harness/scenario.js';
+
+/**
+ * Fault schedules: every kind really changes the cluster (crashes show in members(),
+ * partitions and loss drop messages with their cause), heal() undoes all of it, and every
+ * choice is a function of the seed.
+ */
+
+const REGIONS = ['r1', 'r2', 'r3'];
+
+function simConfig(seed: number): ClusterConfig {
+  return {
+    regions: REGIONS.map((name) => ({ name, servers: 2 })),
+    transport: 'sim',
+    seed,
+    network: { latencyMs: { 'r1~r2': 5, 'r1~r3': 10, 'r2~r3': 15 } },
+    replication: { mode: 'active', factor: 3 },
+    shards: 4,
+    heartbeat: { intervalMs: 100 },
+  };
+}
+
+async function withSim<T>(seed: number, body: (cluster: Cluster) => Promise<T>): Promise<T> {
+  const cluster = await startCluster(simConfig(seed));
+  try {
+    return await body(cluster);
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** A cluster that only records: virtual time moves by exactly what sleep() asks. */
+class FakeCluster implements NemesisTarget {
+  readonly seed: number;
+  readonly config: { regions: Array<{ name: string; servers: number }>; network: NetworkConfig };
+  isStopped = false;
+  network: NetworkConfig;
+  partitions: Array<{ a: string[]; b: string[]; oneWay: boolean }> = [];
+  down = new Set<string>();
+  private clock = 0;
+
+  constructor(seed: number, network: NetworkConfig) {
+    this.seed = seed;
+    this.config = { regions: REGIONS.map((name) => ({ name, servers: 2 })), network };
+    this.network = network;
+  }
+
+  async crash(id: string): Promise<void> {
+    this.down.add(id);
+  }
+
+  async restart(id: string): Promise<void> {
+    this.down.delete(id);
+  }
+
+  partition(a: string[], b: string[], options: { oneWay?: boolean } = {}): void {
+    this.partitions.push({ a, b, oneWay: options.oneWay ?? false });
+  }
+
+  heal(): void {
+    this.partitions = [];
+  }
+
+  setNetwork(change: NetworkConfig): void {
+    this.network = mergeNetwork(this.network, change);
+  }
+
+  async sleep(ms: number): Promise<void> {
+    this.clock += ms;
+  }
+
+  now(): number {
+    return this.clock;
+  }
+
+  /** The latency a message between two regions gets, whatever way it is written down. */
+  latency(a: string, b: string): number {
+    const t = this.network.latencyMs ?? {};
+    return t[`${a}~${b}`] ?? t[`${b}~${a}`] ?? this.network.defaultLatencyMs ?? 0;
+  }
+}
+
+const BASE_NETWORK: NetworkConfig = { latencyMs: { 'r1~r2': 5, 'r1~r3': 10 }, defaultLatencyMs: 20, loss: 0.001, duplicate: 0, nodeDelayMs: { 'r2/0': 3 } };
+
+test('crash: the victim leaves members() and drops messages as dead; heal brings it back', async (t) => {
+  const seed = 11;
+  t.log(`seed ${seed}`);
+  await withSim(seed, async (cluster) => {
+    const n = cluster.nemesis({ faults: ['crash'], seed, intervalMs: 100, faultMs: 600_000 });
+    await n.run(400, { heal: false });
+    const crashed = n.active().map((f) => f.detail);
+    t.is(crashed.length, 1, 'crashMax 1 holds however many steps ran');
+    const victim = crashed[0]!;
+    const state = await eventually(cluster, () => cluster.members().find((m) => m.id === victim)?.state === 'down' && 'down', { timeoutMs: 3_000 });
+    t.is(state, 'down');
+    const deadBefore = cluster.stats().dropped.dead ?? 0;
+    await cluster.sleep(500);
+    t.true((cluster.stats().dropped.dead ?? 0) > deadBefore, 'heartbeats to the crashed server are dropped as dead');
+    await n.heal();
+    t.deepEqual(n.active(), []);
+    t.regex(n.lines().at(-1)!, new RegExp(`heal \\(restarted ${victim}\\)`));
+    await eventually(cluster, () => cluster.members().every((m) => m.state === 'up'), { timeoutMs: 5_000, message: 'all up after heal' });
+    t.pass();
+  });
+});
+
+test('partition: messages drop with cause partition until heal', async (t) => {
+  const seed = 12;
+  t.log(`seed ${seed}`);
+  await withSim(seed, async (cluster) => {
+    const n = cluster.nemesis({ faults: ['partition'], seed, intervalMs: 100, faultMs: 600_000 });
+    await n.run(300, { heal: false });
+    t.is(n.active().length, 1, 'partitionsMax 1');
+    t.regex(n.active()[0]!.detail, /^\S+( \S+)* \| \S+( \S+)*$/);
+    const before = cluster.stats().dropped.partition ?? 0;
+    await cluster.sleep(500);
+    const during = cluster.stats().dropped.partition ?? 0;
+    t.true(during > before, `heartbeats across the cut are dropped (${before} -> ${during})`);
+    await n.heal();
+    await cluster.sleep(200);
+    const healed = cluster.stats().dropped.partition ?? 0;
+    await cluster.sleep(500);
+    t.is(cluster.stats().dropped.partition ?? 0, healed, 'nothing dropped by partition after heal');
+  });
+});
+
+test('loss: messages drop with cause loss; the baseline comes back when the fault ends', async (t) => {
+  const seed = 13;
+  t.log(`seed ${seed}`);
+  await withSim(seed, async (cluster) => {
+    const n = cluster.nemesis({ faults: ['loss'], seed, lossRate: 0.5, intervalMs: 100, faultMs: 300 });
+    const before = cluster.stats().dropped.loss ?? 0;
+    await n.run(1_000, { heal: false });
+    t.true((cluster.stats().dropped.loss ?? 0) > before, 'some messages were lost');
+    t.true(n.log.some((e) => e.kind === 'loss' && e.action === 'end'), 'a loss fault ended inside the run');
+    await n.heal();
+    await cluster.sleep(100);
+    const healed = cluster.stats().dropped.loss ?? 0;
+    await cluster.sleep(1_000);
+    t.is(cluster.stats().dropped.loss ?? 0, healed, 'no loss after heal (the cluster started with none)');
+  });
+});
+
+test('a schedule runs in sim on virtual time with nothing else awaited, and the same seed gives the same log', async (t) => {
+  const seed = 21;
+  t.log(`seed ${seed}`);
+  const once = (nemesisSeed: number): Promise<{ lines: string[]; elapsedMs: number }> =>
+    withSim(seed, async (cluster) => {
+      const t0 = cluster.now();
+      const n = cluster.nemesis({ seed: nemesisSeed });
+      await n.run(3_000);
+      return { lines: n.lines(), elapsedMs: cluster.now() - t0 };
+    });
+  const a = await once(5);
+  const b = await once(5);
+  const c = await once(6);
+  t.true(a.elapsedMs >= 3_000, `virtual time moved (${a.elapsedMs} ms)`);
+  t.true(a.lines.length >= 5, a.lines.join('\n'));
+  t.regex(a.lines.at(-1)!, /heal/);
+  t.deepEqual(a.lines, b.lines);
+  t.notDeepEqual(a.lines, c.lines);
+});
+
+test('stop() ends a run early, with a heal', async (t) => {
+  await withSim(3, async (cluster) => {
+    const n = cluster.nemesis({ seed: 3, intervalMs: 100 });
+    const t0 = cluster.now();
+    const running = n.run(60_000);
+    await cluster.sleep(500);
+    n.stop();
+    await running;
+    t.true(cluster.now() - t0 < 1_000, 'ended at its next wake-up');
+    t.is(n.log.at(-1)!.action, 'heal');
+  });
+});
+
+test('a cluster stopped under a running schedule ends the run quietly (fake cluster)', async (t) => {
+  const fake = new FakeCluster(4, {});
+  const crash = fake.crash.bind(fake);
+  fake.crash = async (id: string) => {
+    await crash(id);
+    // The cluster stops while the crash is in flight (a test body threw, say): the next call fails.
+    fake.isStopped = true;
+    fake.restart = () => Promise.reject(new Error('the cluster is stopped'));
+    fake.sleep = () => Promise.reject(new Error('the cluster is stopped'));
+  };
+  const n = new Nemesis(fake, { faults: ['crash'], seed: 4, intervalMs: 100 });
+  const log = await n.run(10_000);
+  t.is(log.length, 1, 'the crash was logged; no heal was tried on a stopped cluster');
+  t.is(log[0]!.action, 'start');
+});
+
+test('network kinds and heal restore the baseline exactly (fake cluster)', async (t) => {
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    const fake = new FakeCluster(seed, BASE_NETWORK);
+    const n = new Nemesis(fake, { faults: ['loss', 'duplicate', 'latency-spike'], seed, intervalMs: 50, faultMs: 200, spikeMs: 1_000 });
+    let sawSpike = false;
+    let sawLoss = false;
+    for (let i = 0; i < 40; i++) {
+      await fake.sleep(50);
+      await n.step();
+      const kinds = n.active().map((f) => f.kind);
+      t.is(new Set(kinds).size, kinds.length, `seed ${seed}: one fault of each network kind at a time`);
+      if (kinds.includes('loss')) {
+        sawLoss = true;
+        t.is(fake.network.loss, n.plan.lossRate);
+      } else t.is(fake.network.loss, 0.001, `seed ${seed}: loss back to the baseline`);
+      if (kinds.includes('latency-spike')) {
+        sawSpike = true;
+        const spiked = REGIONS.some((a) => REGIONS.some((b) => a !== b && fake.latency(a, b) >= 1_000))
+          || Object.values(fake.network.nodeDelayMs ?? {}).some((ms) => ms >= 1_000);
+        t.true(spiked, `seed ${seed}: a spike is in force while active`);
+      }
+    }
+    t.true(sawSpike && sawLoss, `seed ${seed}: both kinds ran`);
+    await n.heal();
+    t.is(fake.network.loss, 0.001);
+    t.is(fake.network.duplicate, 0);
+    for (const a of REGIONS) for (const b of REGIONS) if (a < b) t.is(fake.latency(a, b), BASE_NETWORK.latencyMs![`${a}~${b}`] ?? 20, `${a}~${b}`);
+    for (const s of ['r1/0', 'r1/1', 'r2/0', 'r2/1', 'r3/0', 'r3/1']) t.is(fake.network.nodeDelayMs?.[s] ?? 0, s === 'r2/0' ? 3 : 0, s);
+  }
+});
+
+test('partition shapes: majority-minority cuts off a minority, one-way cuts one way, ending one keeps the others', async (t) => {
+  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+    const fake = new FakeCluster(seed, {});
+    const n = new Nemesis(fake, { faults: ['majority-minority', 'one-way', 'partition'], seed, partitionsMax: 2, intervalMs: 50, faultMs: 120 });
+    for (let i = 0; i < 30; i++) {
+      await fake.sleep(50);
+      await n.step();
+      const active = n.active();
+      t.true(active.length <= 2, 'partitionsMax');
+      t.is(fake.partitions.length, active.length, `seed ${seed}: the cluster has exactly the active cuts`);
+      for (const [j, cut] of fake.partitions.entries()) {
+        const kind = active[j]!.kind;
+        t.is(cut.oneWay, kind === 'one-way');
+        t.true(cut.a.length > 0 && cut.b.length > 0);
+        if (kind === 'majority-minority') {
+          const size = (side: string[]): number => side.reduce((sum, x) => sum + (x.includes('/') ? 1 : 2), 0);
+          t.true(size(cut.a) < size(cut.b), `seed ${seed}: minority ${cut.a.join(' ')} vs ${cut.b.join(' ')}`);
+        }
+      }
+    }
+    await n.heal();
+    t.deepEqual(fake.partitions, []);
+  }
+});
+
+test('crashMax bounds servers down at once; heal restarts all', async (t) => {
+  const fake = new FakeCluster(9, {});
+  const n = new Nemesis(fake, { faults: ['crash'], seed: 9, crashMax: 2, intervalMs: 10, faultMs: 1_000_000 });
+  for (let i = 0; i < 10; i++) await n.step();
+  t.is(fake.down.size, 2);
+  await n.heal();
+  t.is(fake.down.size, 0);
+});
+
+test('swarm: equal seeds draw equal mixes, different seeds differ, some kinds are left out', (t) => {
+  const seeds = Array.from({ length: 30 }, (_, i) => i + 1);
+  t.log(`seeds ${seeds[0]}..${seeds.at(-1)}`);
+  for (const seed of seeds) t.deepEqual(drawSwarm(seed), drawSwarm(seed));
+  const mixes = new Set(seeds.map((s) => drawSwarm(s).faults.join(',')));
+  t.true(mixes.size >= 10, `${mixes.size} distinct mixes`);
+  t.true(seeds.some((s) => drawSwarm(s).faults.length < FAULT_KINDS.length), 'swarm leaves kinds out');
+  t.true(new Set(seeds.map((s) => drawSwarm(s).intervalMs)).size > 10, 'intervals differ');
+  for (const seed of seeds) t.true(drawSwarm(seed, ['crash', 'loss']).faults.every((k) => k === 'crash' || k === 'loss'), 'draws from the given pool only');
+  // Explicit options win over the draw.
+  const fake = new FakeCluster(1, {});
+  t.is(new Nemesis(fake, { swarm: true, seed: 5, intervalMs: 77 }).plan.intervalMs, 77);
+  t.deepEqual(new Nemesis(fake, { swarm: true, seed: 5 }).plan, drawSwarm(5));
+});
+
+test('bad options name the field; clock-skew says what it needs', (t) => {
+  const fake = new FakeCluster(1, {});
+  const skew = t.throws(() => new Nemesis(fake, { faults: ['clock-skew' as never] }), { instanceOf: ConfigError });
+  t.is(skew.field, 'nemesis.faults');
+  t.regex(skew.message, /clock offset in the runtime/);
+  t.is(t.throws(() => new Nemesis(fake, { faults: [] }), { instanceOf: ConfigError }).field, 'nemesis.faults');
+  t.is(t.throws(() => new Nemesis(fake, { intervalMs: 0 }), { instanceOf: ConfigError }).field, 'nemesis.intervalMs');
+  t.is(t.throws(() => new Nemesis(fake, { lossRate: 2 }), { instanceOf: ConfigError }).field, 'nemesis.lossRate');
+  t.is(t.throws(() => new Nemesis(fake, { crashMax: 1.5 }), { instanceOf: ConfigError }).field, 'nemesis.crashMax');
+  t.is(t.throws(() => new Nemesis(fake, { sped: 1 } as never), { instanceOf: ConfigError }).field, 'nemesis.sped');
+});
+
+test('runScenario with a swarm nemesis: the plan and faults are logged and the run is checked', async (t) => {
+  const seed = 7;
+  t.log(`seed ${seed}`);
+  const a = await runScenario({ seed, mode: 'active', nemesis: { swarm: true }, faultMs: 2_000 });
+  const b = await runScenario({ seed, mode: 'active', nemesis: { swarm: true }, faultMs: 2_000 });
+  t.regex(a.faults[0]!, /^plan /);
+  t.true(a.faults.length >= 2, a.faults.join('\n'));
+  t.true(a.ok, `${a.check.verdict}, live ${a.live}`);
+  t.deepEqual(a.faults, b.faults);
+  t.is(a.traceHash, b.traceHash, 'the same seed gives the same run');
+});

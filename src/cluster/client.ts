@@ -26,7 +26,8 @@ export interface GetOptions {
 interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
-  timer: { cancel(): void };
+  /** When the call times out, on the runtime's clock. */
+  deadlineMs: number;
   historyId: number | undefined;
   slot: number;
   body: RequestBody;
@@ -59,6 +60,11 @@ export class Client {
   private readonly slots: boolean[] = [];
   private nextRid = 1;
   private closed = false;
+  /**
+   * One timer for all open calls: every call has the same timeout, so calls time out in the
+   * order they were made (the pending map's order), and the timer waits for the oldest.
+   */
+  private sweepTimer: { cancel(): void } | undefined;
 
   constructor(private readonly deps: ClientDeps, options: ClientOptions) {
     this.region = options.region;
@@ -120,18 +126,35 @@ export class Client {
       return Promise.reject(new UnavailableError(`client ${this.id} has ${CLIENT_INFLIGHT_MAX} calls open; wait for some to finish`));
     }
     const rid = this.nextRid++;
-    const slot = this.takeSlot();
-    const historyId = kind === null || !this.deps.recording() ? undefined : this.deps.history.invoke({ client: `${this.address}#${slot}`, key: body.key, kind, input });
+    const recording = kind !== null && this.deps.recording();
+    const slot = recording ? this.takeSlot() : -1;
+    const historyId = recording ? this.deps.history.invoke({ client: `${this.address}#${slot}`, key: body.key, kind: kind!, input }) : undefined;
     return new Promise((resolve, reject) => {
-      const timer = this.deps.runtime.setTimer(this.deps.requestTimeoutMs, () => {
-        this.settle(rid, undefined, new TimeoutError(`${body.op} ${JSON.stringify(body.key)}: no answer within ${this.deps.requestTimeoutMs} ms; it may or may not have taken effect`));
-      });
-      this.pending.set(rid, { resolve, reject, timer, historyId, slot, body });
+      const deadlineMs = this.deps.runtime.now() + this.deps.requestTimeoutMs;
+      this.pending.set(rid, { resolve, reject, deadlineMs, historyId, slot, body });
+      if (this.sweepTimer === undefined) this.armSweep();
       this.deps.runtime.beginWait();
       const req: Req = { type: 'req', rid, body: { ...body, rq: `${this.id}:${rid}` } };
       this.deps.host.route(this.address, balancerAddress(this.region), req);
     });
   }
+
+  private armSweep(): void {
+    const oldest = this.pending.values().next();
+    if (oldest.done === true) return;
+    const delay = Math.max(0, oldest.value.deadlineMs - this.deps.runtime.now());
+    this.sweepTimer = this.deps.runtime.setTimer(delay, this.sweep);
+  }
+
+  private readonly sweep = (): void => {
+    this.sweepTimer = undefined;
+    const now = this.deps.runtime.now();
+    for (const [rid, p] of this.pending) {
+      if (p.deadlineMs > now) break;
+      this.settle(rid, undefined, new TimeoutError(`${p.body.op} ${JSON.stringify(p.body.key)}: no answer within ${this.deps.requestTimeoutMs} ms; it may or may not have taken effect`));
+    }
+    if (!this.closed) this.armSweep();
+  };
 
   private takeSlot(): number {
     let i = this.slots.indexOf(false);
@@ -158,8 +181,11 @@ export class Client {
     const p = this.pending.get(rid);
     if (p === undefined) return; // Late answer after a timeout: already reported as unknown.
     this.pending.delete(rid);
-    this.slots[p.slot] = false;
-    p.timer.cancel();
+    if (p.slot >= 0) this.slots[p.slot] = false;
+    if (this.pending.size === 0 && this.sweepTimer !== undefined) {
+      this.sweepTimer.cancel();
+      this.sweepTimer = undefined;
+    }
     if (p.historyId !== undefined) {
       if (error === undefined) this.deps.history.complete(p.historyId, 'ok', historyOutput(p.body, value));
       else this.deps.history.complete(p.historyId, error instanceof MeridianError && error.definite ? 'fail' : 'unknown');
@@ -206,7 +232,8 @@ const encoder = new TextEncoder();
 
 export function checkKey(key: unknown, field = 'key'): asserts key is string {
   if (typeof key !== 'string' || key.length === 0) throw new ValidationError(field, `a non-empty string, got ${typeof key === 'string' ? 'an empty string' : typeof key}`);
-  if (key.length > KEY_BYTES_MAX || encoder.encode(key).byteLength > KEY_BYTES_MAX) throw new ValidationError(field, `at most ${KEY_BYTES_MAX} bytes of UTF-8`);
+  // A key of at most KEY_BYTES_MAX / 3 characters fits whatever it holds (3 bytes a UTF-16 unit at most).
+  if (key.length > KEY_BYTES_MAX || (key.length * 3 > KEY_BYTES_MAX && encoder.encode(key).byteLength > KEY_BYTES_MAX)) throw new ValidationError(field, `at most ${KEY_BYTES_MAX} bytes of UTF-8`);
 }
 
 /** Values are plain data: null, booleans, numbers, strings, arrays, plain objects, byte arrays. */

@@ -1,0 +1,84 @@
+import test from 'ava';
+import { ConfigError, eventually, withCluster, type Cluster, type ClusterConfig, type TestContextLike } from '../src/index.js';
+
+/** withCluster always stops its cluster and says which seed failed; eventually waits on cluster time. */
+
+function config(seed: number): ClusterConfig {
+  return {
+    regions: [{ name: 'r1', servers: 2 }, { name: 'r2', servers: 2 }],
+    transport: 'sim',
+    seed,
+    network: { latencyMs: { 'r1~r2': 10 } },
+    replication: { mode: 'active', factor: 3 },
+    shards: 2,
+    heartbeat: { intervalMs: 100 },
+  };
+}
+
+/** A stand-in for ava's t that keeps what it was given. */
+function fakeT(): TestContextLike & { logs: string[]; teardowns: Array<() => unknown> } {
+  const logs: string[] = [];
+  const teardowns: Array<() => unknown> = [];
+  return { logs, teardowns, log: (...values) => logs.push(values.join(' ')), teardown: (fn) => teardowns.push(fn) };
+}
+
+test('withCluster: a body that throws still stops the cluster, and the seed is logged with the error', async (t) => {
+  const ft = fakeT();
+  let seen: Cluster | undefined;
+  await t.throwsAsync(
+    withCluster(ft, config(42), async (cluster) => {
+      seen = cluster;
+      await cluster.client({ region: 'r1' }).put('k', 1);
+      throw new Error('boom');
+    }),
+    { message: 'boom' },
+  );
+  t.true(seen?.isStopped, 'stopped after the throw');
+  t.true(ft.logs.some((l) => /seed 42/.test(l)), ft.logs.join('\n'));
+  t.true(ft.logs.some((l) => /failed with seed 42 at cluster time \d+ ms: boom/.test(l)), ft.logs.join('\n'));
+  t.is(ft.teardowns.length, 1, 'a teardown is registered (for a test that times out)');
+  await ft.teardowns[0]!();
+});
+
+test('withCluster: returns the body value and stops; a random seed is logged so it can be replayed', async (t) => {
+  const ft = fakeT();
+  let seen: Cluster | undefined;
+  const { seed: _omit, ...noSeed } = config(0);
+  const value = await withCluster(ft, noSeed, async (cluster) => {
+    seen = cluster;
+    const c = cluster.client({ region: 'r2' });
+    await c.put('a', 'x');
+    return c.get('a');
+  });
+  t.is(value, 'x');
+  t.true(seen?.isStopped);
+  t.regex(ft.logs[0]!, new RegExp(`cluster seed ${seen!.seed} `));
+});
+
+test('withCluster with ava itself, and eventually seeing a crash in members()', async (t) => {
+  await withCluster(t, config(5), async (cluster) => {
+    await cluster.crash('r2/1');
+    const state = await eventually(cluster, () => cluster.members().find((m) => m.id === 'r2/1')!.state === 'down' && 'down');
+    t.is(state, 'down');
+  });
+});
+
+test('eventually: times out on cluster time with the last failure, and validates its options', async (t) => {
+  const ft = fakeT();
+  await withCluster(ft, config(6), async (cluster) => {
+    const t0 = cluster.now();
+    let calls = 0;
+    const error = await t.throwsAsync(
+      eventually(cluster, () => {
+        calls++;
+        throw new Error(`not yet (${calls})`);
+      }, { timeoutMs: 1_000, intervalMs: 100, message: 'never' }),
+    );
+    t.regex(error!.message, /eventually \(never\): not true after 1000 ms and 11 tries; last: not yet \(11\)/);
+    t.is(cluster.now() - t0, 1_000, 'virtual time, exactly the timeout');
+    let n = 0;
+    t.is(await eventually(cluster, () => ++n >= 3 && n, { intervalMs: 10 }), 3);
+    await t.throwsAsync(eventually(cluster, () => true, { timeoutMs: -1 }), { instanceOf: ConfigError, message: /timeoutMs/ });
+    await t.throwsAsync(eventually(cluster, () => true, { intervalMs: 0 }), { instanceOf: ConfigError, message: /intervalMs/ });
+  });
+});

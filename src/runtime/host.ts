@@ -16,6 +16,8 @@ export interface DirectoryEntry extends Location {
 
 /** Clients live on the front host; their address carries their home region: `client/<region>/<id>`. */
 export const FRONT_HOST = 0;
+/** Client locations parsed from their addresses and kept, at most. */
+export const CLIENT_LOCATIONS_CACHED_MAX = 100_000;
 
 export function clientLocation(address: string): DirectoryEntry | undefined {
   if (!address.startsWith('client/')) return undefined;
@@ -83,6 +85,8 @@ export class Host {
   private networkConfig: NetworkConfig;
   readonly partitions = new Partitions();
   private readonly deadNodes = new Set<string>();
+  private readonly clients = new Map<string, DirectoryEntry>();
+  private readonly typeNames = new Map<string, Map<string, string>>();
   /** Per-node clock offsets (a skewed clock): what `ctx.now()` adds for actors of that node. */
   private readonly clockSkewMs = new Map<string, number>();
   readonly mailboxCapacity: number;
@@ -109,7 +113,26 @@ export class Host {
   }
 
   locate(address: string): DirectoryEntry | undefined {
-    return this.options.directory.get(address) ?? clientLocation(address);
+    const known = this.options.directory.get(address);
+    if (known !== undefined) return known;
+    let client = this.clients.get(address);
+    if (client === undefined) {
+      client = clientLocation(address);
+      if (client === undefined) return undefined;
+      // Clients come and go; the cache is bounded and simply starts again when full.
+      if (this.clients.size >= CLIENT_LOCATIONS_CACHED_MAX) this.clients.clear();
+      this.clients.set(address, client);
+    }
+    return client;
+  }
+
+  /** `wrapper:inner` type names, built once per pair. */
+  private typeName(outer: string, inner: string): string {
+    let byInner = this.typeNames.get(outer);
+    if (byInner === undefined) this.typeNames.set(outer, (byInner = new Map()));
+    let name = byInner.get(inner);
+    if (name === undefined) byInner.set(inner, (name = `${outer}:${inner}`));
+    return name;
   }
 
   /** Add an address to the directory (every host must learn it before traffic flows). */
@@ -248,7 +271,7 @@ export class Host {
     }
     this.stats.link(srcLoc.region, dst.region).sent++;
     const inner = (msg as { m?: { type?: unknown } }).m;
-    const type = inner !== undefined && inner !== null && typeof inner.type === 'string' ? `${msg.type}:${inner.type}` : msg.type;
+    const type = inner !== undefined && inner !== null && typeof inner.type === 'string' ? this.typeName(msg.type, inner.type) : msg.type;
     this.stats.types[type] = (this.stats.types[type] ?? 0) + 1;
     this.stats.bytes += encoded.byteLength;
     for (const delay of fate.delaysMs) this.env.transmit(dst.host, encoded, delay);

@@ -3,6 +3,10 @@ import { performance } from 'node:perf_hooks';
 import { FrameBuilder, FRAME_HEADER_BYTES } from '../../core/codec.js';
 import { randomId } from '../../core/ids.js';
 import { FRAME_BYTES_FLUSH } from '../../core/limits.js';
+import type { Envelope } from '../../core/codec.js';
+
+/** Same-host deliveries in one event-loop turn before the rest wait for the next turn. */
+export const LOCAL_BURST_MAX = 10_000;
 import type { Behavior } from '../actor.js';
 import type { DurableStore } from '../durable.js';
 import { Host, type DirectoryEntry, type HostEnv, type HostEvent, type TimerHandle } from '../host.js';
@@ -47,6 +51,14 @@ export class ThreadHost {
         setImmediate(fn);
       },
       transmit: (host, encoded, delayMs) => {
+        if (host === options.id) {
+          // Same host: decoded at once (the receiver gets its own copy, as through a port),
+          // without a frame.
+          const envelope = this.host.packr.unpack(encoded) as Envelope;
+          if (delayMs <= 0) this.deliverLocal(envelope);
+          else this.setTimer(delayMs, () => this.deliverLocal(envelope));
+          return;
+        }
         if (delayMs <= 0) {
           this.enqueue(host, encoded);
           return;
@@ -100,6 +112,38 @@ export class ThreadHost {
     this.builders.delete(peer);
     this.dirty.delete(peer);
   }
+
+  private localQueue: Envelope[] = [];
+  private localScheduled = false;
+  /** Local deliveries since the event loop last turned; past LOCAL_BURST_MAX they wait a turn. */
+  private localBurst = 0;
+  private burstResetScheduled = false;
+
+  private deliverLocal(envelope: Envelope): void {
+    if (this.closed) return;
+    this.localQueue.push(envelope);
+    if (this.localScheduled) return;
+    this.localScheduled = true;
+    // Soon (a microtask), unless actors here have been messaging each other without pause:
+    // then on the next turn, so they cannot starve timers and ports.
+    if (this.localBurst < LOCAL_BURST_MAX) queueMicrotask(this.drainLocal);
+    else setImmediate(this.drainLocal);
+  }
+
+  private readonly drainLocal = (): void => {
+    this.localScheduled = false;
+    const queue = this.localQueue;
+    this.localQueue = [];
+    this.localBurst += queue.length;
+    if (!this.burstResetScheduled) {
+      this.burstResetScheduled = true;
+      setImmediate(() => {
+        this.localBurst = 0;
+        this.burstResetScheduled = false;
+      });
+    }
+    for (const envelope of queue) this.host.deliver(envelope);
+  };
 
   private enqueue(host: number, encoded: Uint8Array): void {
     if (this.closed) return;

@@ -1,0 +1,122 @@
+import type { History, OpKind } from '../harness/history.js';
+import { DROP_CAUSES } from '../net/model.js';
+import type { StatsSnapshot } from '../runtime/stats.js';
+import { LATENCY_BUCKETS_SECONDS, Registry, type MetricsSnapshot } from './registry.js';
+
+/**
+ * The cluster's metrics, built afresh from what the cluster already keeps: the counters of
+ * every thread (collectStats), the balancer's membership view, and the client history. A pure
+ * function of its input, so a test can feed it made-up numbers.
+ */
+
+/** Member states as gauge values: 0 up, 1 suspect, 2 down (higher is worse, so max() over servers alerts). */
+export const MEMBER_STATE_VALUES = { up: 0, suspect: 1, down: 2 } as const;
+
+/**
+ * A history operation with no answer counts as 'unknown' only this long after its request
+ * timeout, so it is surely settled; until then it is in flight and not counted at all (a
+ * counter must never go down, and an open call may still succeed).
+ */
+export const UNKNOWN_OUTCOME_GRACE_MS = 1_000;
+
+export interface ClusterMetricsInput {
+  stats: StatsSnapshot & { servers: Record<string, { requests: number }> };
+  members: readonly { id: string; region: string; state: 'up' | 'suspect' | 'down' }[];
+  regions: readonly string[];
+  history: History;
+  /** The cluster's clock (virtual in sim), to tell settled operations from open ones. */
+  nowMs: number;
+  requestTimeoutMs: number;
+  info: { transport: string; replication: string; commit: string };
+}
+
+const COUNTER_TXN = { 'txn-commit': 'commit', 'txn-abort': 'abort' } as const;
+const LAG_PREFIX = 'lag:';
+const ROUTED_PREFIX = 'routed:';
+
+export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot {
+  const r = new Registry();
+  const { stats } = input;
+
+  r.gauge({ name: 'meridian_cluster_info', help: 'Always 1; the labels describe the cluster.', labelNames: ['transport', 'replication', 'commit'] }).set(input.info, 1);
+
+  r.counter({ name: 'meridian_messages_sent_total', help: 'Messages sent by every actor.' }).inc({}, stats.sent);
+  r.counter({ name: 'meridian_messages_delivered_total', help: 'Messages delivered to an actor.' }).inc({}, stats.delivered);
+  r.counter({ name: 'meridian_message_bytes_total', help: 'Encoded bytes of messages sent between threads.' }).inc({}, stats.bytes);
+  r.counter({ name: 'meridian_actor_errors_total', help: 'Errors thrown by actor code.' }).inc({}, stats.errors);
+
+  const dropped = r.counter({ name: 'meridian_messages_dropped_total', help: 'Messages dropped, by cause.', labelNames: ['cause'] });
+  for (const cause of DROP_CAUSES) dropped.inc({ cause }, stats.dropped[cause] ?? 0);
+
+  const byType = r.counter({ name: 'meridian_messages_by_type_total', help: 'Messages sent, by type; a wrapped protocol message as wrapper:inner.', labelNames: ['type'] });
+  for (const type of Object.keys(stats.types).sort()) byType.inc({ type }, stats.types[type]!);
+
+  const linkSent = r.counter({ name: 'meridian_link_messages_sent_total', help: 'Messages sent from one region to another.', labelNames: ['from', 'to'] });
+  const linkDropped = r.counter({ name: 'meridian_link_messages_dropped_total', help: 'Messages dropped between two regions.', labelNames: ['from', 'to'] });
+  for (const key of Object.keys(stats.links).sort()) {
+    const [from, to] = key.split('->') as [string, string];
+    linkSent.inc({ from, to }, stats.links[key]!.sent);
+    linkDropped.inc({ from, to }, stats.links[key]!.dropped);
+  }
+
+  const regionOf = new Map(input.members.map((m) => [m.id, m.region]));
+  const requests = r.counter({ name: 'meridian_server_requests_total', help: 'Client requests executed, per server.', labelNames: ['server', 'region'] });
+  const restarts = r.counter({ name: 'meridian_server_restarts_total', help: 'Restarts of each server actor.', labelNames: ['server', 'region'] });
+  for (const server of Object.keys(stats.servers).sort()) {
+    const labels = { server, region: regionOf.get(server) ?? server.split('/')[0]! };
+    requests.inc(labels, stats.servers[server]!.requests);
+    restarts.inc(labels, stats.actors[server]?.restarts ?? 0);
+  }
+
+  const txns = r.counter({ name: 'meridian_transactions_total', help: 'Transactions decided by each coordinator, by outcome.', labelNames: ['coordinator', 'outcome'] });
+  const routed = r.counter({ name: 'meridian_balancer_routed_total', help: 'Requests each balancer routed, per server.', labelNames: ['balancer', 'server'] });
+  const lag = new Map<string, number>(input.regions.map((region) => [region, 0]));
+  for (const address of Object.keys(stats.actors).sort()) {
+    const counters = stats.actors[address]!.counters;
+    for (const [counter, outcome] of Object.entries(COUNTER_TXN)) {
+      if (counters[counter] !== undefined) txns.inc({ coordinator: address, outcome }, counters[counter]);
+    }
+    for (const [name, n] of Object.entries(counters)) {
+      // Lag is kept by deltas on each server: the sum over servers is the region's lag.
+      if (name.startsWith(LAG_PREFIX)) lag.set(name.slice(LAG_PREFIX.length), (lag.get(name.slice(LAG_PREFIX.length)) ?? 0) + n);
+      else if (name.startsWith(ROUTED_PREFIX)) routed.inc({ balancer: address, server: name.slice(ROUTED_PREFIX.length) }, n);
+    }
+  }
+  const lagGauge = r.gauge({ name: 'meridian_replication_lag_commands', help: "Commands a region's asynchronous copies are behind their shards' leaders (hybrid replication), summed over shards.", labelNames: ['region'] });
+  for (const [region, n] of lag) lagGauge.set({ region }, n);
+
+  const memberState = r.gauge({ name: 'meridian_member_state', help: "Each server's state in the first region's balancer view: 0 up, 1 suspect, 2 down.", labelNames: ['server', 'region'] });
+  const membersIn = r.gauge({ name: 'meridian_members', help: 'Servers in each state, in the first balancer view.', labelNames: ['state'] });
+  const perState = { up: 0, suspect: 0, down: 0 };
+  for (const m of input.members) {
+    memberState.set({ server: m.id, region: m.region }, MEMBER_STATE_VALUES[m.state]);
+    perState[m.state]++;
+  }
+  for (const [state, n] of Object.entries(perState)) membersIn.set({ state }, n);
+
+  addClientMetrics(r, input);
+  return r.snapshot();
+}
+
+function addClientMetrics(r: Registry, input: ClusterMetricsInput): void {
+  const ops = r.counter({ name: 'meridian_client_operations_total', help: 'Recorded client operations (get, put, delete, cas; not local reads or transactions), by outcome: ok, fail (definitely not done), unknown (timed out or stopped).', labelNames: ['op', 'outcome'] });
+  const latency = r.histogram({ name: 'meridian_client_latency_seconds', help: 'Time from call to answer of recorded client operations that completed (ok or fail), in cluster time (virtual in sim).', labelNames: ['op'], buckets: LATENCY_BUCKETS_SECONDS });
+  const settledBeforeMs = input.nowMs - input.requestTimeoutMs - UNKNOWN_OUTCOME_GRACE_MS;
+  // Sorted by kind so the series come out in the same order whatever order the calls ran in.
+  const byKind = new Map<OpKind, History>();
+  for (const op of input.history) {
+    const list = byKind.get(op.kind) ?? [];
+    list.push(op);
+    byKind.set(op.kind, list);
+  }
+  for (const kind of [...byKind.keys()].sort()) {
+    for (const op of byKind.get(kind)!) {
+      if (op.completeMs !== undefined) {
+        ops.inc({ op: kind, outcome: op.outcome });
+        latency.observe({ op: kind }, Math.max(0, op.completeMs - op.invokeMs) / 1000);
+      } else if (op.invokeMs < settledBeforeMs) {
+        ops.inc({ op: kind, outcome: 'unknown' });
+      }
+    }
+  }
+}

@@ -24,6 +24,10 @@ import { validateBalancerConfig, validateHeartbeatConfig } from './validate-part
 import { planCluster } from './plan.js';
 import { allServers, balancerAddress } from './topology.js';
 import type { MemberState } from './messages.js';
+import { buildClusterMetrics } from '../metrics/cluster-metrics.js';
+import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from '../metrics/http.js';
+import { toPrometheusText } from '../metrics/prometheus.js';
+import type { MetricsSnapshot } from '../metrics/registry.js';
 
 /** Actor errors and warnings kept for `cluster.errors()`; older ones are only counted. */
 export const CLUSTER_EVENTS_KEPT_MAX = 1_000;
@@ -73,6 +77,8 @@ export class Cluster extends EventEmitter {
   /** Operations recorded into the history so far. */
   private recorded = 0;
   private readonly clientIds: () => string;
+  /** Open metrics endpoints, closed by stop(). */
+  private readonly metricsServers = new Set<MetricsServer>();
 
   /** @internal use startCluster */
   constructor(config: ResolvedConfig, runtime: Runtime) {
@@ -321,6 +327,52 @@ export class Cluster extends EventEmitter {
     return new Nemesis(this, { baseline: this.network, ...options });
   }
 
+  /**
+   * Metrics from fresh counters of every thread, the first balancer's membership view and the
+   * client history: requests per server, transactions, messages by type, drops by cause,
+   * replication lag, member states, client latency histograms. See src/metrics/cluster-metrics.ts.
+   */
+  async metrics(): Promise<MetricsSnapshot> {
+    this.assertRunning();
+    const stats = await this.collectStats();
+    return buildClusterMetrics({
+      stats,
+      members: this.members(),
+      regions: this.config.regions.map((r) => r.name),
+      history: this.recorder.toHistory(),
+      nowMs: this.runtime.now(),
+      requestTimeoutMs: this.config.requestTimeoutMs,
+      info: { transport: this.config.transport, replication: this.config.replication.mode, commit: this.config.commit },
+    });
+  }
+
+  /** `metrics()` in the Prometheus text exposition format 0.0.4. */
+  async metricsText(): Promise<string> {
+    return toPrometheusText(await this.metrics());
+  }
+
+  /**
+   * Serve `metricsText()` over HTTP at GET /metrics on a loopback address (default
+   * 127.0.0.1, port 0 = any free port) for Prometheus to scrape. stop() closes it.
+   */
+  async serveMetrics(options: MetricsServerOptions = {}): Promise<MetricsServer> {
+    this.assertRunning();
+    const server = await startMetricsServer(options, () => this.metricsText());
+    if (this.stopped) {
+      await server.close();
+      throw new ValidationError('cluster', 'the cluster stopped while the metrics server was starting');
+    }
+    const tracked: MetricsServer = {
+      url: server.url,
+      close: () => {
+        this.metricsServers.delete(tracked);
+        return server.close();
+      },
+    };
+    this.metricsServers.add(tracked);
+    return tracked;
+  }
+
   get isStopped(): boolean {
     return this.stopped;
   }
@@ -333,6 +385,7 @@ export class Cluster extends EventEmitter {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    await Promise.all([...this.metricsServers].map((s) => s.close()));
     for (const client of this.clients) client.close();
     await this.runtime.stop();
     this.removeAllListeners();

@@ -68,14 +68,7 @@ export function createParticipantCore(protocol: CommitProtocolName, self: string
         tick: () => core.tick(),
         vote: (txn, yes) => void core.vote(txn, yes),
         knows: (txn) => core.phaseOf(txn) !== undefined,
-        ready: () => {
-          const r = core.ready();
-          return {
-            persist: r.persist,
-            messages: r.messages,
-            decisions: r.decisions.map((d): ParticipantDecision => (d.kind === 'prepare' ? { kind: 'prepare', txn: d.txn, payload: d.payload } : { kind: d.kind, txn: d.txn })),
-          };
-        },
+        ready: () => participantReady(core.ready()),
         hasReady: () => core.hasReady(),
       };
     }
@@ -89,14 +82,7 @@ export function createParticipantCore(protocol: CommitProtocolName, self: string
         tick: () => core.tick(),
         vote: (txn, yes) => void core.vote(txn, yes),
         knows: (txn) => core.stateOf(txn) !== undefined,
-        ready: () => {
-          const r = core.ready();
-          return {
-            persist: r.persist,
-            messages: r.messages,
-            decisions: r.decisions.map((d): ParticipantDecision => (d.kind === 'prepare' ? { kind: 'prepare', txn: d.txn, payload: d.payload } : { kind: d.kind, txn: d.txn })),
-          };
-        },
+        ready: () => participantReady(core.ready()),
         hasReady: () => core.hasReady(),
       };
     }
@@ -198,6 +184,19 @@ export function createCoordinatorCore(protocol: CommitProtocolName, self: string
       };
     }
   }
+}
+
+/** 2PC's and 3PC's participant output in the common shape. */
+function participantReady(r: {
+  persist: unknown[];
+  messages: Array<{ to: string; msg: unknown }>;
+  decisions: Array<{ kind: 'prepare' | 'commit' | 'abort'; txn: string; payload: unknown }>;
+}): CoreReady<ParticipantDecision> {
+  return {
+    persist: r.persist,
+    messages: r.messages,
+    decisions: r.decisions.map((d): ParticipantDecision => (d.kind === 'prepare' ? { kind: 'prepare', txn: d.txn, payload: d.payload } : { kind: d.kind, txn: d.txn })),
+  };
 }
 
 /** Records replicated through a shard log are wrapped as `{ record, tag? }`. */

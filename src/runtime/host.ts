@@ -57,9 +57,9 @@ export interface HostOptions {
   seed: number;
   directory: Map<string, DirectoryEntry>;
   behaviors: Map<string, Behavior>;
-  network?: NetworkConfig;
-  mailboxCapacity?: number;
-  messageBytesMax?: number;
+  network?: NetworkConfig | undefined;
+  mailboxCapacity?: number | undefined;
+  messageBytesMax?: number | undefined;
 }
 
 /** A local endpoint that is not an actor: the client API on the front host. */

@@ -70,16 +70,8 @@ export class SimWorld {
       report: (event) => options.onEvent?.(event),
       newId: ids,
     };
-    const hostOptions: ConstructorParameters<typeof Host>[1] = {
-      id: 0,
-      seed: options.seed,
-      directory: options.directory,
-      behaviors: options.behaviors,
-    };
-    if (options.network !== undefined) hostOptions.network = options.network;
-    if (options.mailboxCapacity !== undefined) hostOptions.mailboxCapacity = options.mailboxCapacity;
-    if (options.messageBytesMax !== undefined) hostOptions.messageBytesMax = options.messageBytesMax;
-    this.host = new Host(env, hostOptions);
+    const { seed, directory, behaviors, network, mailboxCapacity, messageBytesMax } = options;
+    this.host = new Host(env, { id: 0, seed, directory, behaviors, network, mailboxCapacity, messageBytesMax });
   }
 
   now(): number {

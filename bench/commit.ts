@@ -1,0 +1,341 @@
+/**
+ * The commit suite: committed transactions per second and their latency for each commit
+ * protocol ('2pc', '3pc', 'paxos-commit'), with Multi-Paxos batching (64) and without (1), on
+ * 3 regions x 3 servers with active replication, factor 3; the raw worker-thread baseline is
+ * measured in the same run.
+ *
+ * Every transaction puts two keys that live on two different shards, so two shard groups take
+ * part: `client.transaction([{ op: 'put', key: a, value }, { op: 'put', key: b, value }])`.
+ * Closed loops of `window` transactions in flight from clients spread over the three regions
+ * (a server forwards a transaction to its own region's coordinator). The key pairs are dealt
+ * in order from a pool far larger than the window, so two transactions in flight rarely share
+ * a key; an abort (a prepare that finds a key locked votes no) is counted, not retried.
+ *
+ * Messages per transaction (router counts, collectStats().types deltas; background types left
+ * out), `isolated` = batch 1, one transaction at a time spaced by more than a tick, set against
+ * the analytic count derived from the code for N = 2 participant shards, groups of g = 3:
+ *
+ *   client path   req: client -> balancer, balancer -> server, server -> coordinator (3);
+ *                 res: coordinator -> balancer, balancer -> client (2)                   = 5
+ *   protocol      the pure core's messages (src/protocols/costs.ts), every one a real hop
+ *                 because the participant of a shard is that shard's group leader:
+ *                   2PC   prepare, vote, commit, ack                           4N
+ *                   3PC   can-commit, vote, pre-commit, ack, do-commit         5N
+ *                   PC    prepare N, phase 2a N(2F+1), phase 2b N(2F+1), outcome N
+ *                         (acceptors = the 3 region coordinators, F = 1; the leader's own
+ *                         acceptor sends its 2b to itself, which the router counts)  N(4F+4)
+ *   shard logs    what a participant must not forget goes through its shard's Paxos log,
+ *                 not a local file (src/cluster/participant.ts): each step of the core that
+ *                 writes a record, or gets a prepare, proposes its entries plus a "tag" entry
+ *                 that releases the messages held behind them. Steps per participant:
+ *                   2PC   prepare, voted, commit+decided                       s = 3
+ *                   3PC   prepare, voted, precommitted, do-commit+decided      s = 4
+ *                   PC    prepare, prepared, outcome+decided                   s = 3
+ *                 At batch 1 each entry is a slot of its own (2 per step); batched, the two
+ *                 share a slot. An isolated slot costs g accepts + g accepteds (the leader's
+ *                 own included) + g-1 commits = 3g-1 = 8.
+ *   => messages = 5 + protocol + N * s * k * (3g-1), k = 2 at batch 1 (1 batched):
+ *        2PC  5 + 8  + 2*3*2*8 = 109      3PC  5 + 10 + 2*4*2*8 = 143      PC  5 + 16 + 2*3*2*8 = 117
+ *
+ * Against Gray & Lamport ("Consensus on Transaction Commit", 2004, table 1): their 2PC sends
+ * 3N-1 messages in 4 message delays, with N+1 stable writes (local forced log writes, free of
+ * messages); Paxos Commit (N+1)(F+3)-4 messages with bundled phase 2b, 5 delays, N+F+1 writes.
+ * Here a stable write of a participant is a Multi-Paxos round among g replicas (3g-1 messages,
+ * 2 delays to the leader): the participant stays available when a replica fails, and that,
+ * not the commit protocol, dominates the count: with N = 2, 2PC's own 8 messages are 7% of
+ * 109, its 6 log rounds the other 96. The coordinator's records stay local (its own file), as
+ * Paxos Commit's acceptors' do. The three protocols then differ mostly by their number of
+ * participant steps (3, 4, 3) and by Paxos Commit's 2N(2F+1) acceptor messages.
+ *
+ * Run alone: node dist/bench/run.js commit [--quick]
+ */
+import { performance } from 'node:perf_hooks';
+import { startCluster, type Client, type Cluster, type ClusterConfig, type CommitProtocol } from '../src/index.js';
+import {
+  BACKGROUND_TYPES,
+  SETTLE_MS,
+  baseConfig,
+  clientsOf,
+  closedLoop,
+  keysOnTwoShards,
+  LATENCIES_MS,
+  latencyMatrix,
+  perOp,
+  rawBaseline,
+  sumTypes,
+  typesDelta,
+  type ClusterShape,
+  type LoadResult,
+  type RawBaseline,
+} from './lib/cluster-load.js';
+import { percentile, round } from './lib/stats.js';
+import { logger, modeOf, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
+import { fmt, formatTable } from './lib/table.js';
+import { withTimeout } from './lib/wait.js';
+
+const SEED = 9_221;
+const PROTOCOLS: readonly CommitProtocol[] = ['2pc', '3pc', 'paxos-commit'];
+const FIGURE_NAMES: Record<CommitProtocol, string> = { '2pc': 'twopc', '3pc': 'threepc', 'paxos-commit': 'paxos_commit' };
+/** Participants (shards) per transaction, and the replicas of each shard's group. */
+const N = 2;
+const GROUP = 3;
+/** Spacing of the isolated transactions: more than the 10 ms replication and commit tick. */
+const ISOLATED_GAP_MS = 15;
+/** Same placement as the replication suite, for the same reasons (see bench/replication.ts). */
+const PLACEMENT: ClusterShape = { transport: 'threads', placement: 'packed', threads: 2 };
+
+interface Sizes {
+  shape: ClusterShape;
+  latencies: readonly number[];
+  window: number;
+  clients: number;
+  /** Key pairs in the pool (a multiple of the window keeps conflicts rare). */
+  pairs: number;
+  ops: number;
+  runMs: number;
+  warmupOps: number;
+  batch1Wan: boolean;
+  isolated: number;
+  raw: { roundTrips: number; window: number; reps: number };
+}
+
+const SIZES: Record<Mode, Sizes> = {
+  full: {
+    shape: PLACEMENT, latencies: LATENCIES_MS, window: 1_000, clients: 24, pairs: 50_000, ops: 100_000, runMs: 4_000, warmupOps: 10_000,
+    batch1Wan: true, isolated: 60, raw: { roundTrips: 300_000, window: 1_000, reps: 3 },
+  },
+  quick: {
+    shape: PLACEMENT, latencies: LATENCIES_MS, window: 500, clients: 12, pairs: 20_000, ops: 20_000, runMs: 900, warmupOps: 2_000,
+    batch1Wan: false, isolated: 12, raw: { roundTrips: 100_000, window: 1_000, reps: 1 },
+  },
+  tiny: {
+    shape: { transport: 'sim', placement: 'dedicated' }, latencies: LATENCIES_MS, window: 8, clients: 3, pairs: 400, ops: 60, runMs: 10_000, warmupOps: 10,
+    batch1Wan: false, isolated: 3, raw: { roundTrips: 2_000, window: 100, reps: 1 },
+  },
+};
+
+/** Steps per participant whose entries go through the shard log (see the header). */
+const LOG_STEPS: Record<CommitProtocol, number> = { '2pc': 3, '3pc': 4, 'paxos-commit': 3 };
+
+/** The pure core's messages for N participants (F = 1 for Paxos Commit: 3 acceptors). */
+export function protocolMessages(protocol: CommitProtocol, n: number, f = 1): number {
+  switch (protocol) {
+    case '2pc':
+      return 4 * n;
+    case '3pc':
+      return 5 * n;
+    case 'paxos-commit':
+      return n * (4 * f + 4);
+  }
+}
+
+/** The analytic count of one isolated transaction (see the header). */
+export function analyticTxn(protocol: CommitProtocol, batch: number, n = N, g = GROUP): number {
+  const entriesPerSlot = batch === 1 ? 2 : 1;
+  return 5 + protocolMessages(protocol, n) + n * LOG_STEPS[protocol] * entriesPerSlot * (3 * g - 1);
+}
+
+interface RunFigures {
+  committedPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  committed: number;
+  aborted: number;
+  failed: number;
+  abortRate: number;
+  cpuUsPerTxn: number;
+}
+
+function runFigures(r: LoadResult): RunFigures {
+  const aborted = r.errors.ABORTED ?? 0;
+  return {
+    committedPerSec: r.okPerSec,
+    p50Ms: percentile(r.latenciesMs, 50),
+    p99Ms: percentile(r.latenciesMs, 99),
+    committed: r.ok,
+    aborted,
+    failed: r.failed - aborted,
+    abortRate: aborted / Math.max(1, r.ok + aborted),
+    cpuUsPerTxn: (r.cpuMs * 1000) / Math.max(1, r.ok),
+  };
+}
+
+function commitConfig(s: Sizes, protocol: CommitProtocol, batch: number): ClusterConfig {
+  const config = baseConfig(s.shape, SEED, s.latencies[0]!);
+  config.replication = { mode: 'active', factor: GROUP, batch };
+  config.commit = protocol;
+  return config;
+}
+
+async function ready(cluster: Cluster, clients: Client[]): Promise<void> {
+  const pairs = keysOnTwoShards('ready', clients.length, cluster.config.shards);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await Promise.all(clients.map((c, i) => {
+        const [a, b] = pairs[i]!;
+        return c.transaction([{ op: 'put', key: a, value: attempt }, { op: 'put', key: b, value: attempt }]);
+      }));
+      return;
+    } catch (error) {
+      if (attempt >= 50) throw error;
+      await cluster.sleep(50);
+    }
+  }
+}
+
+function txnLoop(clients: Client[], s: Sizes, pairs: Array<[string, string]>, total: number, offset: number, durationMs?: number): Promise<LoadResult> {
+  return closedLoop({
+    window: s.window,
+    total,
+    ...(durationMs === undefined ? {} : { durationMs }),
+    call: (i, w) => {
+      const [a, b] = pairs[(offset + i) % pairs.length]!;
+      return clients[w % clients.length]!.transaction([{ op: 'put', key: a, value: i }, { op: 'put', key: b, value: i }]);
+    },
+  });
+}
+
+interface ProtocolResult {
+  protocol: CommitProtocol;
+  batch: number;
+  runs: Record<number, RunFigures>;
+  loadedPerTxn: number;
+  loadedTypes: Record<string, number>;
+  isolated?: { perTxn: number; types: Record<string, number>; analytic: number; committed: number };
+}
+
+async function isolatedTxns(cluster: Cluster, clients: Client[], count: number, batch: number): Promise<ProtocolResult['isolated']> {
+  const pairs = keysOnTwoShards('iso', count, cluster.config.shards);
+  await cluster.sleep(ISOLATED_GAP_MS);
+  const before = await cluster.collectStats();
+  let committed = 0;
+  for (let i = 0; i < count; i++) {
+    const [a, b] = pairs[i]!;
+    try {
+      await clients[i % clients.length]!.transaction([{ op: 'put', key: a, value: i }, { op: 'put', key: b, value: i }]);
+      committed++;
+    } catch {
+      // Counted below: an isolated transaction should never abort.
+    }
+    await cluster.sleep(ISOLATED_GAP_MS);
+  }
+  const after = await cluster.collectStats();
+  const types = typesDelta(before, after);
+  const path = Object.fromEntries(Object.entries(types).filter(([t]) => !BACKGROUND_TYPES.has(t)));
+  return { perTxn: sumTypes(path) / count, types: perOp(path, count), analytic: analyticTxn(cluster.config.commit, batch), committed };
+}
+
+async function measureProtocol(s: Sizes, protocol: CommitProtocol, batch: number, log: (line: string) => void): Promise<ProtocolResult> {
+  const t0 = performance.now();
+  const cluster = await withTimeout(startCluster(commitConfig(s, protocol, batch)), `startCluster ${protocol}`);
+  const result: ProtocolResult = { protocol, batch, runs: {}, loadedPerTxn: 0, loadedTypes: {} };
+  try {
+    const pairs = keysOnTwoShards('t', s.pairs, cluster.config.shards);
+    await cluster.sleep(SETTLE_MS);
+    const clients = clientsOf(cluster, s.clients);
+    await ready(cluster, clients);
+    if (batch === 1) result.isolated = await isolatedTxns(cluster, clients, s.isolated, batch);
+    await txnLoop(clients, s, pairs, s.warmupOps, 0);
+    let offset = s.warmupOps;
+    for (const ms of s.latencies) {
+      if (batch === 1 && ms > 0 && !s.batch1Wan) continue;
+      cluster.setNetwork({ latencyMs: latencyMatrix(ms) });
+      const before = await cluster.collectStats();
+      const r = await txnLoop(clients, s, pairs, s.ops, offset, s.runMs);
+      offset += r.calls;
+      if (ms === s.latencies[0]) {
+        const after = await cluster.collectStats();
+        const path = Object.fromEntries(Object.entries(typesDelta(before, after)).filter(([t]) => !BACKGROUND_TYPES.has(t)));
+        result.loadedPerTxn = sumTypes(path) / r.calls;
+        result.loadedTypes = perOp(path, r.calls);
+      }
+      const f = runFigures(r);
+      result.runs[ms] = f;
+      log(`commit: ${protocol} batch ${batch} at ${ms} ms: ${fmt(f.committedPerSec)} committed/s p50 ${fmt(f.p50Ms, 2)} ms p99 ${fmt(f.p99Ms, 2)} ms; ${f.aborted} aborted, ${f.failed} failed${f.failed > 0 ? ` ${JSON.stringify(r.errors)}` : ''}; ${fmt(f.cpuUsPerTxn)} us CPU per committed txn`);
+    }
+  } finally {
+    await cluster.stop();
+  }
+  log(`commit: ${protocol} batch ${batch}: ${fmt((performance.now() - t0) / 1000, 1)} s with boot and stop`);
+  return result;
+}
+
+function describe(shape: ClusterShape): string {
+  if (shape.transport === 'sim') return 'sim';
+  return shape.placement === 'packed' ? `threads, packed on ${shape.threads ?? 'all'} threads` : 'threads, dedicated (12 worker threads)';
+}
+
+export async function run(opts: SuiteOptions): Promise<SuiteResult> {
+  const mode = modeOf(opts);
+  const s = SIZES[mode];
+  const log = logger(opts);
+  const started = performance.now();
+
+  const raw: RawBaseline = await rawBaseline(s.raw.roundTrips, s.raw.window, s.raw.reps);
+  log(`commit: raw baseline ${fmt(raw.msgsPerSec)} msgs/s`);
+  const results: ProtocolResult[] = [];
+  for (const batch of [64, 1]) {
+    for (const p of PROTOCOLS) results.push(await measureProtocol(s, p, batch, log));
+  }
+  const at = (p: CommitProtocol, batch: number): ProtocolResult => results.find((r) => r.protocol === p && r.batch === batch)!;
+  const lat0 = s.latencies[0]!;
+  const wan = s.latencies[s.latencies.length - 1]!;
+
+  const figures: Record<string, unknown> = { raw_msgs_per_s: Math.round(raw.msgsPerSec) };
+  const msgsPerOp: Record<string, { measured: number; analytic: number; loaded_batch64: number; analytic_batched: number }> = {};
+  for (const p of PROTOCOLS) {
+    const name = FIGURE_NAMES[p];
+    const r = at(p, 64).runs;
+    figures[`${name}_txn_per_s`] = Math.round(r[lat0]!.committedPerSec);
+    figures[`${name}_p50_ms`] = round(r[lat0]!.p50Ms, 4);
+    figures[`${name}_p99_ms`] = round(r[lat0]!.p99Ms, 4);
+    figures[`${name}_abort_rate`] = round(r[lat0]!.abortRate, 4);
+    figures[`${name}_cpu_us_per_txn`] = round(r[lat0]!.cpuUsPerTxn, 4);
+    figures[`${name}_txn_per_s_${wan}ms`] = Math.round(r[wan]!.committedPerSec);
+    figures[`${name}_p50_ms_${wan}ms`] = round(r[wan]!.p50Ms, 4);
+    figures[`${name}_p99_ms_${wan}ms`] = round(r[wan]!.p99Ms, 4);
+    const b1 = at(p, 1).runs[lat0]!;
+    figures[`${name}_txn_per_s_batch1`] = Math.round(b1.committedPerSec);
+    figures[`${name}_p50_ms_batch1`] = round(b1.p50Ms, 4);
+    figures[`${name}_p99_ms_batch1`] = round(b1.p99Ms, 4);
+    const iso = at(p, 1).isolated!;
+    msgsPerOp[p] = { measured: round(iso.perTxn, 4), analytic: iso.analytic, loaded_batch64: round(at(p, 64).loadedPerTxn, 4), analytic_batched: analyticTxn(p, 64) };
+  }
+  figures.msgs_per_op = msgsPerOp;
+  figures.twopc_vs_target = round((figures.twopc_txn_per_s as number) / 25_000, 4);
+  figures.window = s.window;
+  figures.elapsed_s = round((performance.now() - started) / 1000, 3);
+
+  const rows: Array<Array<string | number>> = [];
+  for (const batch of [64, 1]) {
+    for (const p of PROTOCOLS) {
+      for (const ms of s.latencies) {
+        const f = at(p, batch).runs[ms];
+        if (f === undefined) continue;
+        rows.push([`${p}, batch ${batch}, ${ms} ms`, fmt(f.committedPerSec), fmt(f.p50Ms, 2), fmt(f.p99Ms, 2), `${fmt(100 * f.abortRate, 2)}%`, f.failed, fmt(f.cpuUsPerTxn)]);
+      }
+    }
+  }
+  const msgRows = PROTOCOLS.map((p) => {
+    const iso = at(p, 1).isolated!;
+    const types = Object.entries(iso.types).map(([t, n]) => `${t} ${fmt(n, 1)}`).join(', ');
+    return [p, fmt(iso.perTxn, 2), fmt(iso.analytic), fmt(at(p, 64).loadedPerTxn, 2), fmt(analyticTxn(p, 64)), types];
+  });
+  const twopc = figures.twopc_txn_per_s as number;
+  const table = [
+    formatTable(
+      ['protocol', 'committed/s', 'p50 ms', 'p99 ms', 'aborted', 'failed', 'CPU us/txn'],
+      rows,
+      `commit (${mode}; ${describe(s.shape)}; 3 regions x 3 servers, active, factor 3; 2 shards per txn; window ${s.window}, ${s.clients} clients; raw baseline ${fmt(raw.msgsPerSec)} msgs/s)`,
+    ),
+    '',
+    formatTable(['figure', 'value', 'target', ''], [['2PC committed txn/s (batch 64, 0 ms)', fmt(twopc), '>= 25,000', twopc >= 25_000 ? 'met' : 'MISSED']]),
+    '',
+    formatTable(
+      ['protocol', 'msgs/txn isolated b1', 'analytic b1', 'loaded b64', 'analytic b64 isolated', 'isolated, by type'],
+      msgRows,
+      'messages per transaction (router counts, background left out; analytic: 5 + protocol + N*s*k*(3g-1), see bench/commit.ts)',
+    ),
+  ].join('\n');
+  return { suite: 'commit', figures, table };
+}

@@ -1,0 +1,512 @@
+/**
+ * The replication suite: what each replication mode costs a write (and a linearizable read)
+ * on 3 regions x 3 servers, against the raw worker-thread baseline measured in the same run.
+ *
+ * 1. Throughput and latency. For each mode ('none', 'active', 'passive', 'hybrid'), with
+ *    Multi-Paxos batching (replication.batch 64, the default) and without (batch 1): closed
+ *    loops of `window` client calls in flight from `clients` clients spread over the three
+ *    regions, puts then gets of `keys` keys, at 0 ms and at 20 ms between regions (one cluster
+ *    per mode and batch; the latency is changed with setNetwork between runs).
+ * 2. One server crashed: active, batch 64, 0 ms; `us-east/1` is crashed a third of the way
+ *    into a run; throughput before, and from the crash to the end (failover included).
+ * 3. Recovery: with `us-east/1` still down, `recoverWrites` more puts; then restart it and
+ *    time until every shard group it belongs to has applied as far as its peers had
+ *    (cluster.inspect: the summary's groups[shard].applied against the other members').
+ * 4. Messages per operation, fault free, counted by the router (collectStats().types deltas),
+ *    background types (heartbeats, digests, load reports, Paxos heartbeats) left out:
+ *      isolated  batch 1, one put at a time, spaced by more than a replication tick, so that
+ *                nothing is shared between puts: the figure the analytic count describes.
+ *      loaded    the throughput run at batch 64 (slots carry many commands, commit indexes
+ *                ride on accepts): what a put costs under load.
+ *    Analytic count of ONE put at batch 1, derived from the code (src/cluster/server.ts,
+ *    src/replication/group.ts, src/protocols/multipaxos.ts), group of g replicas:
+ *      req   client -> balancer 1 + balancer -> server 1 + server -> leader p   (p: below)
+ *      px    accept g (to every member, the leader's own acceptor included: the router carries
+ *            and counts a message to self) + accepted g (every acceptor answers, the leader's
+ *            own included) + commit g-1 (the leader announces the new commit index to the
+ *            others; no later accept carries it when puts are isolated)
+ *      res   leader -> balancer 1 + balancer -> client 1
+ *      learn hybrid only: the leader feeds each of its r-1 remote learners once per tick
+ *            with something new: learn r-1 + learn-ack r-1
+ *    => none 6 + p (g = 1); active and passive 12 + p (g = 3: a passive primary proposes the
+ *       effect instead of the command, same slot); hybrid 12 + p + 4 (g = 3 in the home region).
+ *    p = the chance that the server the balancer picked (round-robin over its region's 3) is
+ *    not the shard's leader: 2/3 when the leader is in the client's region, else 1; averaged
+ *    over the keys and client regions used (the preferred leader, groupOf(shard)[0], leads
+ *    in the fault-free case).
+ *
+ * Placement: see PLACEMENT below.
+ *
+ * Run alone: node dist/bench/run.js replication [--quick]
+ */
+import { performance } from 'node:perf_hooks';
+import { startCluster, type Client, type Cluster, type ClusterConfig, type ReplicationMode } from '../src/index.js';
+import { groupShardsOf } from '../src/cluster/topology.js';
+import {
+  BACKGROUND_TYPES,
+  SETTLE_MS,
+  baseConfig,
+  clientsOf,
+  closedLoop,
+  forwardChance,
+  LATENCIES_MS,
+  latencyMatrix,
+  perOp,
+  rawBaseline,
+  REGIONS,
+  sumTypes,
+  topologyOfConfig,
+  typesDelta,
+  type ClusterShape,
+  type LoadResult,
+  type RawBaseline,
+} from './lib/cluster-load.js';
+import { percentile, round } from './lib/stats.js';
+import { logger, modeOf, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
+import { fmt, formatTable } from './lib/table.js';
+import { withTimeout } from './lib/wait.js';
+
+const SEED = 7_117;
+const MODES: readonly ReplicationMode[] = ['none', 'active', 'passive', 'hybrid'];
+const CRASHED = 'us-east/1';
+/** How often recovery polls the restarted server's summary. */
+const RECOVERY_POLL_MS = 5;
+/** Spacing of the isolated puts: more than the 10 ms replication tick, so each is alone. */
+const ISOLATED_GAP_MS = 15;
+/**
+ * The crash run's request timeout (default 5 s). Calls in flight at the crashed server, and
+ * calls routed to it as a shard's leader before the servers learn of the new leader, are
+ * lost and end only at this timeout; a closed loop's worker waits for it, so a shorter one
+ * keeps the loop going.
+ */
+const CRASH_REQUEST_TIMEOUT_MS = 1_000;
+
+/**
+ * Placement. 'dedicated' gives each of the 3 regions and 9 servers a thread of its own (12
+ * workers + the calling thread on 2 cores): every message between two actors crosses threads,
+ * and the OS switches between 13 busy threads. 'packed' with 2 threads (one per core) runs the
+ * same actors on 2 workers + the calling thread, so many messages stay inside a thread and far
+ * fewer threads compete for the 2 cores. Both are measured for active at batch 64 (full mode);
+ * the suite's figures use the one named here, chosen from those runs (see the report).
+ */
+const PLACEMENT: ClusterShape = { transport: 'threads', placement: 'packed', threads: 2 };
+const OTHER_PLACEMENT: ClusterShape = { transport: 'threads', placement: 'dedicated' };
+
+interface Sizes {
+  shape: ClusterShape;
+  latencies: readonly number[];
+  window: number;
+  clients: number;
+  keys: number;
+  /** Calls per throughput run, and the most time one may take. */
+  ops: number;
+  runMs: number;
+  warmupOps: number;
+  /** Batch-1 runs at 20 ms too; gets at 20 ms; gets at batch 1 (quick mode leaves them out). */
+  batch1Wan: boolean;
+  getsWan: boolean;
+  getsBatch1: boolean;
+  isolated: number;
+  crashRunMs: number;
+  /** Calls in the crash run (sim: a count, not a duration); threads run for crashRunMs. */
+  crashOps?: number;
+  recoverWrites: number;
+  raw: { roundTrips: number; window: number; reps: number };
+  comparePlacements: boolean;
+}
+
+const SIZES: Record<Mode, Sizes> = {
+  full: {
+    shape: PLACEMENT, latencies: LATENCIES_MS, window: 2_000, clients: 24, keys: 20_000, ops: 200_000, runMs: 4_000, warmupOps: 20_000,
+    batch1Wan: true, getsWan: true, getsBatch1: true, isolated: 120, crashRunMs: 6_000, recoverWrites: 20_000, raw: { roundTrips: 300_000, window: 1_000, reps: 3 }, comparePlacements: true,
+  },
+  quick: {
+    shape: PLACEMENT, latencies: LATENCIES_MS, window: 1_000, clients: 12, keys: 5_000, ops: 30_000, runMs: 700, warmupOps: 2_000,
+    batch1Wan: false, getsWan: false, getsBatch1: false, isolated: 20, crashRunMs: 1_800, recoverWrites: 3_000, raw: { roundTrips: 100_000, window: 1_000, reps: 1 }, comparePlacements: false,
+  },
+  tiny: {
+    shape: { transport: 'sim', placement: 'dedicated' }, latencies: LATENCIES_MS, window: 16, clients: 3, keys: 64, ops: 120, runMs: 10_000, warmupOps: 30,
+    batch1Wan: false, getsWan: true, getsBatch1: true, isolated: 4, crashRunMs: 60_000, crashOps: 150, recoverWrites: 50, raw: { roundTrips: 2_000, window: 100, reps: 1 }, comparePlacements: false,
+  },
+};
+
+interface RunFigures {
+  opsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  ok: number;
+  failed: number;
+  /** Process CPU time (all threads) per successful call: steadier than ops/s on a shared machine. */
+  cpuUsPerOp: number;
+}
+
+function runFigures(r: LoadResult): RunFigures {
+  return {
+    opsPerSec: r.okPerSec,
+    p50Ms: percentile(r.latenciesMs, 50),
+    p99Ms: percentile(r.latenciesMs, 99),
+    ok: r.ok,
+    failed: r.failed,
+    cpuUsPerOp: (r.cpuMs * 1000) / Math.max(1, r.ok),
+  };
+}
+
+function replicationConfig(s: Sizes, mode: ReplicationMode, batch: number, shape = s.shape): ClusterConfig {
+  const config = baseConfig(shape, SEED, s.latencies[0]!);
+  config.replication = { mode, factor: mode === 'none' ? 1 : 3, batch };
+  return config;
+}
+
+/** Waits until a put through each client is answered: every shard has a leader. */
+async function ready(cluster: Cluster, clients: Client[]): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await Promise.all(clients.map((c, i) => c.put(`ready-${i}`, attempt)));
+      return;
+    } catch (error) {
+      if (attempt >= 50) throw error;
+      await cluster.sleep(50);
+    }
+  }
+}
+
+function putLoop(clients: Client[], s: Sizes, total: number, durationMs?: number): Promise<LoadResult> {
+  return closedLoop({
+    window: s.window,
+    total,
+    ...(durationMs === undefined ? {} : { durationMs }),
+    call: (i, w) => clients[w % clients.length]!.put(`k${i % s.keys}`, i),
+  });
+}
+
+function getLoop(clients: Client[], s: Sizes, total: number, durationMs: number): Promise<LoadResult> {
+  return closedLoop({ window: s.window, total, durationMs, call: (i, w) => clients[w % clients.length]!.get(`k${(i * 7) % s.keys}`) });
+}
+
+interface ModeResult {
+  mode: ReplicationMode;
+  batch: number;
+  /** By latency (ms): puts and gets. */
+  puts: Record<number, RunFigures>;
+  gets: Record<number, RunFigures>;
+  /** Request-path messages per put in the 0 ms put run, by type. */
+  loadedTypes: Record<string, number>;
+  loadedPerOp: number;
+  /** Unloaded: one put at a time at 0 ms, batch 1; latency of those puts too. */
+  isolated?: { perOp: number; types: Record<string, number>; analytic: number; forward: number; p50Ms: number; p99Ms: number };
+}
+
+/** The analytic count of one isolated put (see the header): `p` the forward chance. */
+export function analyticPut(mode: ReplicationMode, factor: number, regions: number, p: number): number {
+  const g = mode === 'none' ? 1 : factor;
+  const learners = mode === 'hybrid' ? regions - 1 : 0;
+  return 2 + p + g + g + (g - 1) + 2 + 2 * learners;
+}
+
+/** One put at a time, spaced by more than a tick, batch 1: messages per put by type. */
+async function isolatedPuts(cluster: Cluster, clients: Client[], count: number): Promise<ModeResult['isolated']> {
+  const topology = topologyOfConfig(cluster);
+  await cluster.sleep(ISOLATED_GAP_MS);
+  let forward = 0;
+  const before = await cluster.collectStats();
+  const latenciesMs: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const client = clients[i % clients.length]!;
+    const key = `iso-${i}`;
+    forward += forwardChance(key, client.region, topology);
+    const t0 = performance.now();
+    await client.put(key, i);
+    latenciesMs.push(performance.now() - t0);
+    await cluster.sleep(ISOLATED_GAP_MS);
+  }
+  const after = await cluster.collectStats();
+  const types = typesDelta(before, after);
+  const requestPath = Object.fromEntries(Object.entries(types).filter(([t]) => !BACKGROUND_TYPES.has(t)));
+  const p = forward / count;
+  const c = cluster.config;
+  return {
+    perOp: sumTypes(requestPath) / count,
+    types: perOp(requestPath, count),
+    analytic: analyticPut(c.replication.mode, c.replication.factor, c.regions.length, p),
+    forward: p,
+    p50Ms: percentile(latenciesMs, 50),
+    p99Ms: percentile(latenciesMs, 99),
+  };
+}
+
+async function measureMode(s: Sizes, mode: ReplicationMode, batch: number, log: (line: string) => void): Promise<ModeResult> {
+  const t0 = performance.now();
+  const cluster = await withTimeout(startCluster(replicationConfig(s, mode, batch)), `startCluster ${mode}`);
+  const result: ModeResult = { mode, batch, puts: {}, gets: {}, loadedTypes: {}, loadedPerOp: 0 };
+  try {
+    await cluster.sleep(SETTLE_MS);
+    const clients = clientsOf(cluster, s.clients);
+    await ready(cluster, clients);
+    if (batch === 1) result.isolated = await isolatedPuts(cluster, clients, s.isolated);
+    await putLoop(clients, s, s.warmupOps);
+    for (const ms of s.latencies) {
+      const wan = ms !== s.latencies[0];
+      if (batch === 1 && wan && !s.batch1Wan) continue;
+      cluster.setNetwork({ latencyMs: latencyMatrix(ms) });
+      const before = await cluster.collectStats();
+      const puts = await putLoop(clients, s, s.ops, s.runMs);
+      if (!wan) {
+        const after = await cluster.collectStats();
+        const types = typesDelta(before, after);
+        const path = Object.fromEntries(Object.entries(types).filter(([t]) => !BACKGROUND_TYPES.has(t)));
+        result.loadedTypes = perOp(path, puts.calls);
+        result.loadedPerOp = sumTypes(path) / puts.calls;
+      }
+      const p = (result.puts[ms] = runFigures(puts));
+      let line = `replication: ${mode} batch ${batch} at ${ms} ms: put ${fmt(p.opsPerSec)}/s p50 ${fmt(p.p50Ms, 2)} ms p99 ${fmt(p.p99Ms, 2)} ms, ${fmt(p.cpuUsPerOp)} us CPU/put`;
+      if (puts.failed > 0) line += ` (${puts.failed} failed: ${JSON.stringify(puts.errors)})`;
+      if ((batch === 1 ? s.getsBatch1 : true) && (!wan || s.getsWan)) {
+        const gets = await getLoop(clients, s, s.ops, s.runMs);
+        const g = (result.gets[ms] = runFigures(gets));
+        line += `; get ${fmt(g.opsPerSec)}/s p50 ${fmt(g.p50Ms, 2)} ms p99 ${fmt(g.p99Ms, 2)} ms${gets.failed > 0 ? ` (${gets.failed} failed)` : ''}`;
+      }
+      log(line);
+    }
+  } finally {
+    await cluster.stop();
+  }
+  log(`replication: ${mode} batch ${batch}: ${fmt((performance.now() - t0) / 1000, 1)} s with boot and stop`);
+  return result;
+}
+
+interface CrashResult {
+  beforeOpsPerSec: number;
+  crashedOpsPerSec: number;
+  failed: number;
+  errors: Record<string, number>;
+  /** restart() called until the server's groups applied as far as their peers had. */
+  recoverMs: number;
+  /** restart() called until it resolved (the host is back; recovery from its log under way). */
+  restartMs: number;
+  /** Slots the restarted server had to catch up on (sum over its groups, beyond its own log). */
+  behindSlots: number;
+}
+
+interface GroupStatus {
+  applied: number;
+  role: string;
+}
+
+async function groupsOf(cluster: Cluster, server: string): Promise<Record<string, GroupStatus> | undefined> {
+  try {
+    // The control plane's summary of an actor: its behavior's own summary is under `state`.
+    const summary = (await cluster.inspect(server)) as { state?: { groups?: Record<string, GroupStatus> } | null } | null;
+    return summary?.state?.groups ?? undefined;
+  } catch {
+    return undefined; // A host that is still starting.
+  }
+}
+
+async function crashAndRecover(s: Sizes, log: (line: string) => void): Promise<CrashResult> {
+  const config = replicationConfig(s, 'active', 64);
+  config.requestTimeoutMs = CRASH_REQUEST_TIMEOUT_MS;
+  const cluster = await withTimeout(startCluster(config), 'startCluster (crash)');
+  try {
+    await cluster.sleep(SETTLE_MS);
+    const clients = clientsOf(cluster, s.clients);
+    await ready(cluster, clients);
+    await putLoop(clients, s, s.warmupOps);
+    // The crash comes a third of the way into the run (or, in sim where the loop's clock is
+    // not the cluster's, after a third of the calls settled).
+    const crashAtMs = s.crashRunMs / 3;
+    const crashAfterOps = s.crashOps === undefined ? Number.POSITIVE_INFINITY : Math.floor(s.crashOps / 3);
+    let before = 0;
+    let after = 0;
+    let crashedAt: number | undefined;
+    let crashing: Promise<void> | undefined;
+    const run = await closedLoop({
+      window: s.window,
+      total: s.crashOps ?? Number.MAX_SAFE_INTEGER,
+      durationMs: s.crashRunMs,
+      call: (i, w) => clients[w % clients.length]!.put(`k${i % s.keys}`, i),
+      onSettled: (atMs, ok) => {
+        if (crashedAt === undefined) {
+          if (ok) before++;
+          if (atMs >= crashAtMs || before >= crashAfterOps) {
+            crashedAt = atMs;
+            crashing = cluster.crash(CRASHED);
+          }
+        } else if (ok) {
+          after++;
+        }
+      },
+    });
+    await crashing;
+    if (crashedAt === undefined) throw new Error('the crash run ended before the crash');
+    const crashedOpsPerSec = after / ((run.elapsedMs - crashedAt) / 1000);
+    const beforeOpsPerSec = before / (crashedAt / 1000);
+    log(`replication: ${CRASHED} crashed: ${fmt(beforeOpsPerSec)} puts/s before, ${fmt(crashedOpsPerSec)} puts/s after (failover included); ${run.failed} failed ${JSON.stringify(run.errors)}`);
+
+    // Recovery: more writes while it is down, then restart and wait for it to catch up.
+    await putLoop(clients, s, s.recoverWrites);
+    await cluster.sleep(50); // Let the commit index of the last slots reach every live member.
+    const topology = topologyOfConfig(cluster);
+    const shards = groupShardsOf(CRASHED, topology);
+    const target = new Map<number, number>();
+    for (const server of cluster.members().map((m) => m.id)) {
+      if (server === CRASHED) continue;
+      const groups = await groupsOf(cluster, server);
+      for (const shard of shards) {
+        const g = groups?.[shard];
+        if (g !== undefined) target.set(shard, Math.max(target.get(shard) ?? 0, g.applied));
+      }
+    }
+    const t1 = performance.now();
+    await cluster.restart(CRASHED);
+    const restartMs = performance.now() - t1;
+    let firstSeen: Record<string, GroupStatus> | undefined;
+    for (;;) {
+      const groups = await groupsOf(cluster, CRASHED);
+      if (groups !== undefined) {
+        firstSeen ??= groups;
+        if (shards.every((shard) => (groups[shard]?.applied ?? 0) >= (target.get(shard) ?? 0))) break;
+      }
+      if (performance.now() - t1 > 60_000) throw new Error(`${CRASHED} did not catch up within 60 s of its restart`);
+      await cluster.sleep(RECOVERY_POLL_MS);
+    }
+    const recoverMs = performance.now() - t1;
+    let behindSlots = 0;
+    for (const shard of shards) behindSlots += Math.max(0, (target.get(shard) ?? 0) - (firstSeen?.[shard]?.applied ?? 0));
+    log(`replication: ${CRASHED} restarted in ${fmt(restartMs)} ms, caught up after ${fmt(recoverMs)} ms (${shards.length} groups, ${behindSlots} slots behind when first seen)`);
+    return { beforeOpsPerSec, crashedOpsPerSec, failed: run.failed, errors: run.errors, recoverMs, restartMs, behindSlots };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** Active at batch 64 and 0 ms on the other placement, for the choice of PLACEMENT. */
+async function otherPlacement(s: Sizes, log: (line: string) => void): Promise<RunFigures> {
+  const cluster = await withTimeout(startCluster(replicationConfig(s, 'active', 64, OTHER_PLACEMENT)), 'startCluster (other placement)');
+  try {
+    await cluster.sleep(SETTLE_MS);
+    const clients = clientsOf(cluster, s.clients);
+    await ready(cluster, clients);
+    await putLoop(clients, s, s.warmupOps);
+    const r = runFigures(await putLoop(clients, s, s.ops, s.runMs));
+    log(`replication: active batch 64 on ${describe(OTHER_PLACEMENT)}: ${fmt(r.opsPerSec)} puts/s p50 ${fmt(r.p50Ms, 2)} ms`);
+    return r;
+  } finally {
+    await cluster.stop();
+  }
+}
+
+function describe(shape: ClusterShape): string {
+  if (shape.transport === 'sim') return 'sim';
+  return shape.placement === 'packed' ? `threads, packed on ${shape.threads ?? 'all'} threads` : 'threads, dedicated (12 worker threads)';
+}
+
+export async function run(opts: SuiteOptions): Promise<SuiteResult> {
+  const mode = modeOf(opts);
+  const s = SIZES[mode];
+  const log = logger(opts);
+  const started = performance.now();
+
+  const raw: RawBaseline = await rawBaseline(s.raw.roundTrips, s.raw.window, s.raw.reps);
+  log(`replication: raw baseline ${fmt(raw.msgsPerSec)} msgs/s`);
+
+  const results: ModeResult[] = [];
+  for (const batch of [64, 1]) {
+    for (const m of MODES) results.push(await measureMode(s, m, batch, log));
+  }
+  const crash = await crashAndRecover(s, log);
+  const other = s.comparePlacements ? await otherPlacement(s, log) : undefined;
+
+  const at = (m: ReplicationMode, batch: number): ModeResult => results.find((r) => r.mode === m && r.batch === batch)!;
+  const lat0 = s.latencies[0]!;
+  const wan = s.latencies[s.latencies.length - 1]!;
+  const us = (ms: number): number => round(ms, 4);
+  const figures: Record<string, unknown> = {
+    raw_msgs_per_s: Math.round(raw.msgsPerSec),
+  };
+  for (const m of MODES) {
+    const r = at(m, 64);
+    const put0 = r.puts[lat0]!;
+    figures[`${m}_ops_per_s`] = Math.round(put0.opsPerSec);
+    figures[`${m}_p50_ms`] = us(put0.p50Ms);
+    figures[`${m}_p99_ms`] = us(put0.p99Ms);
+    figures[`${m}_cpu_us_per_op`] = us(put0.cpuUsPerOp);
+    const get0 = r.gets[lat0]!;
+    figures[`${m}_get_ops_per_s`] = Math.round(get0.opsPerSec);
+    figures[`${m}_get_p50_ms`] = us(get0.p50Ms);
+    figures[`${m}_get_p99_ms`] = us(get0.p99Ms);
+    figures[`${m}_ops_per_s_${wan}ms`] = Math.round(r.puts[wan]!.opsPerSec);
+    figures[`${m}_p50_ms_${wan}ms`] = us(r.puts[wan]!.p50Ms);
+    figures[`${m}_p99_ms_${wan}ms`] = us(r.puts[wan]!.p99Ms);
+    const b1 = at(m, 1);
+    figures[`${m}_ops_per_s_batch1`] = Math.round(b1.puts[lat0]!.opsPerSec);
+    figures[`${m}_p50_ms_batch1`] = us(b1.puts[lat0]!.p50Ms);
+    figures[`${m}_p99_ms_batch1`] = us(b1.puts[lat0]!.p99Ms);
+    figures[`${m}_unloaded_p50_ms`] = us(b1.isolated!.p50Ms);
+  }
+  const msgsPerOp: Record<string, { measured: number; analytic: number; loaded_batch64: number }> = {};
+  for (const m of MODES) {
+    const iso = at(m, 1).isolated!;
+    msgsPerOp[m] = { measured: round(iso.perOp, 4), analytic: round(iso.analytic, 4), loaded_batch64: round(at(m, 64).loadedPerOp, 4) };
+  }
+  figures.msgs_per_op = msgsPerOp;
+  figures.ops_per_s_one_crashed = Math.round(crash.crashedOpsPerSec);
+  figures.ops_per_s_before_crash = Math.round(crash.beforeOpsPerSec);
+  figures.recover_ms = round(crash.recoverMs, 4);
+  figures.restart_ms = round(crash.restartMs, 4);
+  figures.active_vs_raw = round((figures.active_ops_per_s as number) / raw.msgsPerSec, 4);
+  if (other !== undefined) figures.active_ops_per_s_other_placement = Math.round(other.opsPerSec);
+  figures.window = s.window;
+  figures.elapsed_s = round((performance.now() - started) / 1000, 3);
+
+  const target = (ok: boolean): string => (ok ? 'met' : 'MISSED');
+  const rows: Array<Array<string | number>> = [];
+  for (const batch of [64, 1]) {
+    for (const m of MODES) {
+      const r = at(m, batch);
+      for (const ms of s.latencies) {
+        const p = r.puts[ms];
+        if (p === undefined) continue;
+        const g = r.gets[ms];
+        const getCells = g === undefined ? ['', '', ''] : [fmt(g.opsPerSec), fmt(g.p50Ms, 2), fmt(g.p99Ms, 2)];
+        rows.push([`${m}, batch ${batch}, ${ms} ms`, fmt(p.opsPerSec), fmt(p.p50Ms, 2), fmt(p.p99Ms, 2), fmt(p.cpuUsPerOp), ...getCells, p.failed + (g?.failed ?? 0)]);
+      }
+    }
+  }
+  for (const m of MODES) {
+    const iso = at(m, 1).isolated!;
+    rows.push([`${m}, one put at a time, ${lat0} ms`, '', fmt(iso.p50Ms, 2), fmt(iso.p99Ms, 2), '', '', '', '', '']);
+  }
+  const msgRows: Array<Array<string | number>> = MODES.map((m) => {
+    const iso = at(m, 1).isolated!;
+    const formula = m === 'none' ? '6 + p' : m === 'hybrid' ? '12 + p + 4' : '12 + p';
+    const types = Object.entries(iso.types).map(([t, n]) => `${t} ${fmt(n, 2)}`).join(', ');
+    return [m, fmt(iso.perOp, 2), formula, fmt(iso.analytic, 2), fmt(at(m, 64).loadedPerOp, 2), types];
+  });
+  const table = [
+    formatTable(
+      ['mode', 'put/s', 'put p50 ms', 'put p99 ms', 'CPU us/put', 'get/s', 'get p50 ms', 'get p99 ms', 'failed'],
+      rows,
+      `replication (${mode}; ${describe(s.shape)}; 3 regions x 3 servers, factor 3; window ${s.window}, ${s.clients} clients; raw baseline ${fmt(raw.msgsPerSec)} msgs/s)`,
+    ),
+    '',
+    formatTable(
+      ['figure', 'value', 'target', ''],
+      [
+        ['active puts/s / raw msgs/s (batch 64, 0 ms)', fmt(figures.active_vs_raw as number, 4), '>= 0.15', target((figures.active_vs_raw as number) >= 0.15)],
+        [`puts/s before ${CRASHED} crashed (active, batch 64)`, fmt(crash.beforeOpsPerSec), '', ''],
+        [`puts/s with ${CRASHED} crashed (failover included)`, fmt(crash.crashedOpsPerSec), '', `${crash.failed} failed`],
+        [`restart of ${CRASHED} until it resolved, ms`, fmt(crash.restartMs), '', ''],
+        [`restart until caught up (${fmt(crash.behindSlots)} slots behind), ms`, fmt(crash.recoverMs), '', ''],
+        ...(other === undefined ? [] : [[`active puts/s on ${describe(OTHER_PLACEMENT)}`, fmt(other.opsPerSec), '', '']]),
+      ],
+    ),
+    '',
+    formatTable(
+      ['mode', 'msgs/put isolated', 'analytic', '= ', 'loaded b64', 'isolated, by type'],
+      msgRows,
+      'messages per put (router counts, background left out; p = chance of a forward to the leader)',
+    ),
+  ].join('\n');
+  void REGIONS;
+  return { suite: 'replication', figures, table };
+}

@@ -187,6 +187,8 @@ export class GroupReplica {
   ready(): { persist: MultiPaxosRecord[]; messages: Array<{ to: string; msg: MultiPaxosMessage }> } {
     const persist: MultiPaxosRecord[] = [];
     const messages: Array<{ to: string; msg: MultiPaxosMessage }> = [];
+    // A step may have made this replica leader with nothing else to flush: look first.
+    this.leadershipChanged();
     for (let round = 0; round < 8 && this.core.hasReady(); round++) {
       const r = this.core.ready();
       persist.push(...r.persist);

@@ -26,7 +26,8 @@ export interface GetOptions {
 interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
-  /** When the call times out, on the runtime's clock. */
+  /** When the call was made and when it times out, on the runtime's clock. */
+  startMs: number;
   deadlineMs: number;
   historyId: number | undefined;
   slot: number;
@@ -39,6 +40,8 @@ export interface ClientDeps {
   history: HistoryRecorder;
   /** False once the history is off or full: calls are then not recorded. */
   recording(): boolean;
+  /** Every call as it settles: its operation, latency on the runtime's clock, and outcome. */
+  onSettle?(op: string, latencyMs: number, outcome: 'ok' | 'fail' | 'unknown'): void;
   requestTimeoutMs: number;
   newId(): string;
   /** Checks the region; throws a ValidationError naming `region`. */
@@ -130,8 +133,9 @@ export class Client {
     const slot = recording ? this.takeSlot() : -1;
     const historyId = recording ? this.deps.history.invoke({ client: `${this.address}#${slot}`, key: body.key, kind: kind!, input }) : undefined;
     return new Promise((resolve, reject) => {
-      const deadlineMs = this.deps.runtime.now() + this.deps.requestTimeoutMs;
-      this.pending.set(rid, { resolve, reject, deadlineMs, historyId, slot, body });
+      const startMs = this.deps.runtime.now();
+      const deadlineMs = startMs + this.deps.requestTimeoutMs;
+      this.pending.set(rid, { resolve, reject, startMs, deadlineMs, historyId, slot, body });
       if (this.sweepTimer === undefined) this.armSweep();
       this.deps.runtime.beginWait();
       const req: Req = { type: 'req', rid, body: { ...body, rq: `${this.id}:${rid}` } };
@@ -185,6 +189,11 @@ export class Client {
     if (this.pending.size === 0 && this.sweepTimer !== undefined) {
       this.sweepTimer.cancel();
       this.sweepTimer = undefined;
+    }
+    if (this.deps.onSettle !== undefined) {
+      const op = p.body.op === 'get' && p.body.consistency === 'local' ? 'get-local' : p.body.op;
+      const outcome = error === undefined ? 'ok' : error instanceof MeridianError && error.definite ? 'fail' : 'unknown';
+      this.deps.onSettle(op, this.deps.runtime.now() - p.startMs, outcome);
     }
     if (p.historyId !== undefined) {
       if (error === undefined) this.deps.history.complete(p.historyId, 'ok', historyOutput(p.body, value));

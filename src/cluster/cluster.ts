@@ -24,7 +24,7 @@ import { validateBalancerConfig, validateHeartbeatConfig } from './validate-part
 import { planCluster } from './plan.js';
 import { allServers, balancerAddress } from './topology.js';
 import type { MemberState } from './messages.js';
-import { buildClusterMetrics } from '../metrics/cluster-metrics.js';
+import { buildClusterMetrics, ClientMetrics } from '../metrics/cluster-metrics.js';
 import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from '../metrics/http.js';
 import { toPrometheusText } from '../metrics/prometheus.js';
 import type { MetricsSnapshot } from '../metrics/registry.js';
@@ -77,6 +77,8 @@ export class Cluster extends EventEmitter {
   /** Operations recorded into the history so far. */
   private recorded = 0;
   private readonly clientIds: () => string;
+  /** Client calls as they settle, for metrics(). */
+  private readonly clientMetrics = new ClientMetrics();
   /** Open metrics endpoints, closed by stop(). */
   private readonly metricsServers = new Set<MetricsServer>();
 
@@ -121,6 +123,7 @@ export class Cluster extends EventEmitter {
         runtime: this.runtime,
         host: this.runtime.host,
         history: this.recorder,
+        onSettle: (op, latencyMs, outcome) => this.clientMetrics.record(op, latencyMs, outcome),
         recording: () => {
           if (!this.config.history) return false;
           if (this.recorded >= HISTORY_OPS_MAX) return false;
@@ -339,7 +342,8 @@ export class Cluster extends EventEmitter {
       stats,
       members: this.members(),
       regions: this.config.regions.map((r) => r.name),
-      history: this.recorder.toHistory(),
+      history: [],
+      client: this.clientMetrics.snapshot(),
       nowMs: this.runtime.now(),
       requestTimeoutMs: this.config.requestTimeoutMs,
       info: { transport: this.config.transport, replication: this.config.replication.mode, commit: this.config.commit },

@@ -28,6 +28,27 @@ export interface ClusterMetricsInput {
   nowMs: number;
   requestTimeoutMs: number;
   info: { transport: string; replication: string; commit: string };
+  /**
+   * Client metrics kept live as calls settle (every call: transactions and local reads too).
+   * When given, they replace the ones derived from `history`.
+   */
+  client?: MetricsSnapshot;
+}
+
+/** What the cluster keeps as client calls settle; `clientFamilies()` goes into `client`. */
+export class ClientMetrics {
+  private readonly registry = new Registry();
+  private readonly ops = this.registry.counter({ name: 'meridian_client_operations_total', help: 'Client calls by operation (get, get-local, put, delete, cas, txn) and outcome: ok, fail (definitely not done), unknown (timed out or stopped).', labelNames: ['op', 'outcome'] });
+  private readonly latency = this.registry.histogram({ name: 'meridian_client_latency_seconds', help: 'Time from call to answer of client calls that completed (ok or fail), in cluster time (virtual in sim).', labelNames: ['op'], buckets: LATENCY_BUCKETS_SECONDS });
+
+  record(op: string, latencyMs: number, outcome: 'ok' | 'fail' | 'unknown'): void {
+    this.ops.inc({ op, outcome });
+    if (outcome !== 'unknown') this.latency.observe({ op }, Math.max(0, latencyMs) / 1000);
+  }
+
+  snapshot(): MetricsSnapshot {
+    return this.registry.snapshot();
+  }
 }
 
 const COUNTER_TXN = { 'txn-commit': 'commit', 'txn-abort': 'abort' } as const;
@@ -94,6 +115,10 @@ export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot
   }
   for (const [state, n] of Object.entries(perState)) membersIn.set({ state }, n);
 
+  if (input.client !== undefined) {
+    const snapshot = r.snapshot();
+    return { families: [...snapshot.families, ...input.client.families] };
+  }
   addClientMetrics(r, input);
   return r.snapshot();
 }

@@ -1,0 +1,87 @@
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import { run as runReplication, analyticPut } from '../bench/replication.js';
+import { run as runCommit, analyticTxn, protocolMessages } from '../bench/commit.js';
+import { keysOnTwoShards, shardOf } from '../bench/lib/cluster-load.js';
+
+// Benchmarks are not tests: these prove that the replication and commit suites run end to end
+// (tiny sizes, on the deterministic simulator; the suites' seeds are fixed in their files) and
+// yield every figure, finite and positive. Never how fast anything is.
+
+/** Every number in `value`, with its path; nested objects (msgs_per_op) included. */
+function numbers(value: unknown, path: string, out: Array<[string, unknown]>): void {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) numbers(v, `${path}.${k}`, out);
+    return;
+  }
+  out.push([path, value]);
+}
+
+function checkFigures(t: ExecutionContext, figures: Record<string, unknown>, required: string[]): void {
+  for (const name of required) t.true(name in figures, `figure ${name} is missing`);
+  const all: Array<[string, unknown]> = [];
+  numbers(figures, 'figures', all);
+  t.true(all.length >= required.length);
+  for (const [path, value] of all) {
+    t.is(typeof value, 'number', `${path} is not a number: ${JSON.stringify(value)}`);
+    // An abort rate of 0 is a result (no two transactions in flight shared a key), not a failure.
+    const zeroAllowed = path.endsWith('_abort_rate');
+    t.true(Number.isFinite(value as number) && ((value as number) > 0 || (zeroAllowed && value === 0)), `${path} is not finite and positive: ${String(value)}`);
+  }
+}
+
+test('replication suite (tiny) yields finite positive figures for every mode', async (t) => {
+  const result = await runReplication({ quick: true, tiny: true, log: (line) => t.log(line) });
+  t.is(result.suite, 'replication');
+  const modes = ['none', 'active', 'passive', 'hybrid'];
+  checkFigures(t, result.figures, [
+    'raw_msgs_per_s',
+    ...modes.flatMap((m) => [`${m}_ops_per_s`, `${m}_p50_ms`, `${m}_p99_ms`, `${m}_get_ops_per_s`, `${m}_ops_per_s_batch1`]),
+    'msgs_per_op',
+    'ops_per_s_one_crashed',
+    'recover_ms',
+    'active_vs_raw',
+  ]);
+  const perOp = result.figures.msgs_per_op as Record<string, { measured: number; analytic: number }>;
+  t.deepEqual(Object.keys(perOp).sort(), [...modes].sort());
+  for (const m of modes) t.true(perOp[m]!.measured > 0 && perOp[m]!.analytic > 0);
+  t.true(typeof result.table === 'string' && result.table.includes('hybrid'));
+});
+
+test('commit suite (tiny) yields finite positive figures for every protocol', async (t) => {
+  const result = await runCommit({ quick: true, tiny: true, log: (line) => t.log(line) });
+  t.is(result.suite, 'commit');
+  checkFigures(t, result.figures, ['raw_msgs_per_s', 'twopc_txn_per_s', 'threepc_txn_per_s', 'paxos_commit_txn_per_s', 'msgs_per_op']);
+  const perOp = result.figures.msgs_per_op as Record<string, { measured: number; analytic: number }>;
+  t.deepEqual(Object.keys(perOp).sort(), ['2pc', '3pc', 'paxos-commit']);
+  t.true(typeof result.table === 'string' && result.table.includes('paxos-commit'));
+});
+
+test('analytic counts: the formulas stated in the suites', (t) => {
+  // One isolated put at batch 1 (bench/replication.ts): 2 + p + g + g + (g-1) + 2 (+ 4 learner messages in hybrid).
+  t.is(analyticPut('none', 1, 3, 1), 7);
+  t.is(analyticPut('active', 3, 3, 0), 12);
+  t.is(analyticPut('passive', 3, 3, 1), 13);
+  t.is(analyticPut('hybrid', 3, 3, 1), 17);
+  // One isolated two-shard transaction (bench/commit.ts): 5 + protocol + N*s*k*(3g-1).
+  t.is(protocolMessages('2pc', 2), 8);
+  t.is(protocolMessages('3pc', 2), 10);
+  t.is(protocolMessages('paxos-commit', 2), 16);
+  t.is(analyticTxn('2pc', 1), 109);
+  t.is(analyticTxn('3pc', 1), 143);
+  t.is(analyticTxn('paxos-commit', 1), 117);
+  t.is(analyticTxn('2pc', 64), 61);
+});
+
+test('transaction key pairs always span two shards', (t) => {
+  const shards = 16;
+  const pairs = keysOnTwoShards('t', 500, shards);
+  t.is(pairs.length, 500);
+  const keys = new Set<string>();
+  for (const [a, b] of pairs) {
+    t.not(shardOf(a, shards), shardOf(b, shards), `${a} and ${b} share a shard`);
+    keys.add(a);
+    keys.add(b);
+  }
+  t.is(keys.size, 1000, 'every key is used once');
+});

@@ -18,16 +18,19 @@ test('transport suite (tiny) yields finite positive figures and a table', async 
   t.true(typeof result.table === 'string' && result.table.includes('meridian'));
 });
 
-test('runner arguments: suites, --quick, --json; unknown names are refused with the allowed list', (t) => {
-  t.deepEqual(parseArgs([]), { suites: [], quick: false, json: undefined });
-  t.deepEqual(parseArgs(['transport', '--quick', '--json', 'out.json']), { suites: ['transport'], quick: true, json: 'out.json' });
-  t.deepEqual(parseArgs(['--json=x.json', 'transport', 'transport']), { suites: ['transport'], quick: false, json: 'x.json' });
+test('runner arguments: suites, --quick, --json, --html, --compare; unknown names are refused with the allowed list', (t) => {
+  const none = { json: undefined, html: undefined, compare: undefined };
+  t.deepEqual(parseArgs([]), { suites: [], quick: false, ...none });
+  t.deepEqual(parseArgs(['transport', '--quick', '--json', 'out.json']), { suites: ['transport'], quick: true, ...none, json: 'out.json' });
+  t.deepEqual(parseArgs(['--json=x.json', 'transport', 'transport', '--html', 'r.html']), { suites: ['transport'], quick: false, ...none, json: 'x.json', html: 'r.html' });
   const unknownSuite = t.throws(() => parseArgs(['transprot']), { instanceOf: UsageError });
   t.true(unknownSuite.message.includes('transprot'));
   for (const name of SUITES) t.true(unknownSuite.message.includes(name), `allowed list lacks ${name}`);
   const unknownFlag = t.throws(() => parseArgs(['--fast']), { instanceOf: UsageError });
   t.true(unknownFlag.message.includes('--fast') && unknownFlag.message.includes('--quick'));
   t.throws(() => parseArgs(['--json']), { instanceOf: UsageError });
+  t.throws(() => parseArgs(['--html', '--quick']), { instanceOf: UsageError, message: /--html needs a file/ });
+  t.throws(() => parseArgs(['--compare', 'no-such-file.json']), { instanceOf: UsageError, message: /no file/ });
 });
 
 test('percentiles by nearest rank, median, and table alignment', (t) => {

@@ -15,15 +15,23 @@ function config(seed: number): ClusterConfig {
   };
 }
 
-/** A stand-in for ava's t that keeps what it was given. */
-function fakeT(): TestContextLike & { logs: string[]; teardowns: Array<() => unknown> } {
+/** A stand-in for ava's t that keeps what it was given (and passes the logs on, so a failure still shows the seed). */
+function fakeT(real: { log(...values: unknown[]): void }): TestContextLike & { logs: string[]; teardowns: Array<() => unknown> } {
   const logs: string[] = [];
   const teardowns: Array<() => unknown> = [];
-  return { logs, teardowns, log: (...values) => logs.push(values.join(' ')), teardown: (fn) => teardowns.push(fn) };
+  return {
+    logs,
+    teardowns,
+    log: (...values) => {
+      logs.push(values.join(' '));
+      real.log(...values);
+    },
+    teardown: (fn) => teardowns.push(fn),
+  };
 }
 
 test('withCluster: a body that throws still stops the cluster, and the seed is logged with the error', async (t) => {
-  const ft = fakeT();
+  const ft = fakeT(t);
   let seen: Cluster | undefined;
   await t.throwsAsync(
     withCluster(ft, config(42), async (cluster) => {
@@ -41,12 +49,12 @@ test('withCluster: a body that throws still stops the cluster, and the seed is l
 });
 
 test('withCluster: returns the body value and stops; a random seed is logged so it can be replayed', async (t) => {
-  const ft = fakeT();
+  const ft = fakeT(t);
   let seen: Cluster | undefined;
   const { seed: _omit, ...noSeed } = config(0);
   const value = await withCluster(ft, noSeed, async (cluster) => {
     seen = cluster;
-    const c = cluster.client({ region: 'r2' });
+    const c = cluster.client({ region: 'r1' });
     await c.put('a', 'x');
     return c.get('a');
   });
@@ -64,7 +72,7 @@ test('withCluster with ava itself, and eventually seeing a crash in members()', 
 });
 
 test('eventually: times out on cluster time with the last failure, and validates its options', async (t) => {
-  const ft = fakeT();
+  const ft = fakeT(t);
   await withCluster(ft, config(6), async (cluster) => {
     const t0 = cluster.now();
     let calls = 0;

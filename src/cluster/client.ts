@@ -23,16 +23,33 @@ export interface GetOptions {
   consistency?: 'linearizable' | 'local';
 }
 
+/** One history operation a call records: a single-key call records one, a transaction one per key. */
+interface Recorded {
+  id: number;
+  slot: number;
+  /** What the operation read if the call succeeds; `answer`: the call's own answer. */
+  output: unknown;
+}
+
+/** A key's part in a transaction, as the history records it. */
+interface Projection {
+  key: string;
+  kind: OpKind;
+  input: unknown;
+  output: unknown;
+}
+
 interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
   /** When the call was made and when it times out, on the runtime's clock. */
   startMs: number;
   deadlineMs: number;
-  historyId: number | undefined;
-  slot: number;
+  recorded: Recorded[];
   body: RequestBody;
 }
+
+const ANSWER = Symbol('answer');
 
 export interface ClientDeps {
   runtime: Runtime;
@@ -97,10 +114,13 @@ export class Client {
     await this.call({ op: 'delete', key }, 'delete', undefined);
   }
 
-  /** Sets `key` to `next` if it holds `expected`; resolves true when it swapped. */
+  /**
+   * Sets `key` to `next` if it holds `expected`; resolves true when it swapped. `expected`
+   * undefined means the key is missing (cas(key, undefined, v) creates it only if absent).
+   */
   async cas(key: string, expected: unknown, next: unknown): Promise<boolean> {
     checkKey(key);
-    checkValue(expected, 'expected');
+    if (expected !== undefined) checkValue(expected, 'expected');
     checkValue(next, 'next');
     return (await this.call({ op: 'cas', key, expected, value: next }, 'cas', { expected, next })) as boolean;
   }
@@ -117,25 +137,32 @@ export class Client {
       }
       checkKey(op.key, `ops[${i}].key`);
       if (op.op === 'delete') return { op: 'delete', key: op.key };
+      // A check of undefined passes when the key is missing.
+      if (op.op === 'check' && op.value === undefined) return { op: 'check', key: op.key, value: undefined };
       checkValue(op.value, `ops[${i}].value`);
       return { op: op.op, key: op.key, value: op.value };
     });
-    await this.call({ op: 'txn', key: clean[0]!.key, ops: clean }, null, undefined);
+    await this.call({ op: 'txn', key: clean[0]!.key, ops: clean }, null, undefined, projectTransaction(clean));
   }
 
-  private call(body: RequestBody, kind: OpKind | null, input: unknown): Promise<unknown> {
+  private call(body: RequestBody, kind: OpKind | null, input: unknown, projections?: Projection[]): Promise<unknown> {
     if (this.closed || this.deps.isStopped()) return Promise.reject(new StoppedError('the cluster is stopped'));
     if (this.pending.size >= CLIENT_INFLIGHT_MAX) {
       return Promise.reject(new UnavailableError(`client ${this.id} has ${CLIENT_INFLIGHT_MAX} calls open; wait for some to finish`));
     }
     const rid = this.nextRid++;
-    const recording = kind !== null && this.deps.recording();
-    const slot = recording ? this.takeSlot() : -1;
-    const historyId = recording ? this.deps.history.invoke({ client: `${this.address}#${slot}`, key: body.key, kind: kind!, input }) : undefined;
+    const parts: Projection[] = projections ?? (kind === null ? [] : [{ key: body.key, kind, input, output: ANSWER }]);
+    const recorded: Recorded[] = [];
+    if (parts.length > 0 && this.deps.recording()) {
+      for (const part of parts) {
+        const slot = this.takeSlot();
+        recorded.push({ id: this.deps.history.invoke({ client: `${this.address}#${slot}`, key: part.key, kind: part.kind, input: part.input }), slot, output: part.output });
+      }
+    }
     return new Promise((resolve, reject) => {
       const startMs = this.deps.runtime.now();
       const deadlineMs = startMs + this.deps.requestTimeoutMs;
-      this.pending.set(rid, { resolve, reject, startMs, deadlineMs, historyId, slot, body });
+      this.pending.set(rid, { resolve, reject, startMs, deadlineMs, recorded, body });
       if (this.sweepTimer === undefined) this.armSweep();
       this.deps.runtime.beginWait();
       const req: Req = { type: 'req', rid, body: { ...body, rq: `${this.id}:${rid}` } };
@@ -185,7 +212,7 @@ export class Client {
     const p = this.pending.get(rid);
     if (p === undefined) return; // Late answer after a timeout: already reported as unknown.
     this.pending.delete(rid);
-    if (p.slot >= 0) this.slots[p.slot] = false;
+    for (const r of p.recorded) this.slots[r.slot] = false;
     if (this.pending.size === 0 && this.sweepTimer !== undefined) {
       this.sweepTimer.cancel();
       this.sweepTimer = undefined;
@@ -195,9 +222,9 @@ export class Client {
       const outcome = error === undefined ? 'ok' : error instanceof MeridianError && error.definite ? 'fail' : 'unknown';
       this.deps.onSettle(op, this.deps.runtime.now() - p.startMs, outcome);
     }
-    if (p.historyId !== undefined) {
-      if (error === undefined) this.deps.history.complete(p.historyId, 'ok', historyOutput(p.body, value));
-      else this.deps.history.complete(p.historyId, error instanceof MeridianError && error.definite ? 'fail' : 'unknown');
+    for (const r of p.recorded) {
+      if (error === undefined) this.deps.history.complete(r.id, 'ok', r.output === ANSWER ? historyOutput(p.body, value) : r.output);
+      else this.deps.history.complete(r.id, error instanceof MeridianError && error.definite ? 'fail' : 'unknown');
     }
     this.deps.runtime.endWait();
     if (error === undefined) p.resolve(value);
@@ -215,6 +242,39 @@ export class Client {
   get inflight(): number {
     return this.pending.size;
   }
+}
+
+/**
+ * A transaction as per-key history operations, so the per-key checker sees its effect on
+ * every key it touched (at the transaction's time): only checks -> a get that read the
+ * checked value; only writes -> a put or delete; checks and writes -> a cas from the checked
+ * value to the last written one. Atomicity across keys is not what this checks (the bank
+ * scenario does); consistency of each key with everything else is.
+ */
+function projectTransaction(ops: TxnOp[]): Projection[] {
+  const byKey = new Map<string, { checked: boolean; expected: unknown; written: boolean; next: unknown }>();
+  for (const op of ops) {
+    let k = byKey.get(op.key);
+    if (k === undefined) byKey.set(op.key, (k = { checked: false, expected: undefined, written: false, next: undefined }));
+    if (op.op === 'check' && !k.written && !k.checked) {
+      k.checked = true;
+      k.expected = op.value;
+    } else if (op.op === 'put') {
+      k.written = true;
+      k.next = op.value;
+    } else if (op.op === 'delete') {
+      k.written = true;
+      k.next = undefined;
+    }
+  }
+  const out: Projection[] = [];
+  for (const [key, k] of byKey) {
+    if (k.checked && k.written) out.push({ key, kind: 'cas', input: { expected: k.expected, next: k.next }, output: true });
+    else if (k.checked) out.push({ key, kind: 'get', input: undefined, output: k.expected });
+    else if (k.next === undefined) out.push({ key, kind: 'delete', input: undefined, output: undefined });
+    else out.push({ key, kind: 'put', input: k.next, output: undefined });
+  }
+  return out;
 }
 
 function historyOutput(body: RequestBody, value: unknown): unknown {

@@ -284,7 +284,7 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
     }
     const candidates = [...groupOf(shard, topology), ...learnersOf(shard, topology)];
     const near = candidates.find((s) => regionOfServer(s) === state.params.region) ?? candidates[0]!;
-    return forward(state, near, req, ctx);
+    return forward(near, req, origin, ctx);
   }
   routeToGroup(state, shard, req, origin, ctx, 0);
 }
@@ -302,7 +302,7 @@ export function shardOfKey(key: string, topology: Topology): number {
 function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origin, ctx: ActorContext, heldTicks: number): void {
   const group = state.groups.get(shard);
   if (group === undefined) {
-    return forward(state, groupOf(shard, state.params.topology)[0]!, req, ctx);
+    return forward(groupOf(shard, state.params.topology)[0]!, req, origin, ctx);
   }
   if (group.isLeader()) {
     if (!group.submit(req.body, origin)) {
@@ -314,7 +314,7 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
   }
   const hint = group.leaderHint();
   if (hint !== undefined && hint !== state.params.id && (req.hops ?? 0) < FORWARD_HOPS_MAX) {
-    return forward(state, hint, req, ctx);
+    return forward(hint, req, origin, ctx);
   }
   let held = state.held.get(shard);
   if (held === undefined) state.held.set(shard, (held = []));
@@ -325,13 +325,16 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
   held.push({ req, origin, ticks: heldTicks });
 }
 
-function forward(state: ServerState, to: string, req: Req, ctx: ActorContext): void {
+/**
+ * Pass a request on towards its shard's leader, on behalf of `origin` (the answer goes there).
+ * The origin is explicit: a request held through an election is passed on from a tick, whose
+ * sender is this server, not the balancer that asked.
+ */
+function forward(to: string, req: Req, origin: Origin, ctx: ActorContext): void {
   const hops = (req.hops ?? 0) + 1;
   if (hops > FORWARD_HOPS_MAX) {
-    const res: Res = { type: 'res', rid: req.rid, ok: false, code: 'UNAVAILABLE', message: `request for key ${JSON.stringify(req.body.key)} forwarded more than ${FORWARD_HOPS_MAX} times` };
-    ctx.reply(res);
+    reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `request for key ${JSON.stringify(req.body.key)} forwarded more than ${FORWARD_HOPS_MAX} times` });
     return;
   }
-  void state;
-  ctx.forward(to, { type: 'req', rid: req.rid, body: req.body, hops } satisfies Req);
+  ctx.forward(to, { type: 'req', rid: req.rid, body: req.body, hops } satisfies Req, origin.to);
 }

@@ -49,11 +49,11 @@
  *
  * Run alone: node dist/bench/run.js commit [--quick]
  */
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { startCluster, type Client, type Cluster, type ClusterConfig, type CommitProtocol } from '../src/index.js';
 import {
   BACKGROUND_TYPES,
-  SETTLE_MS,
   baseConfig,
   clientsOf,
   closedLoop,
@@ -69,7 +69,7 @@ import {
   type RawBaseline,
 } from './lib/cluster-load.js';
 import { percentile, round } from './lib/stats.js';
-import { logger, modeOf, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
+import { logger, modeOf, type Chart, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
 import { fmt, formatTable } from './lib/table.js';
 import { withTimeout } from './lib/wait.js';
 
@@ -94,6 +94,8 @@ interface Sizes {
   ops: number;
   runMs: number;
   warmupOps: number;
+  /** A warm-up (JIT, caches) ends at warmupOps calls or after this long. */
+  warmupMs: number;
   batch1Wan: boolean;
   isolated: number;
   raw: { roundTrips: number; window: number; reps: number };
@@ -101,15 +103,15 @@ interface Sizes {
 
 const SIZES: Record<Mode, Sizes> = {
   full: {
-    shape: PLACEMENT, latencies: LATENCIES_MS, window: 1_000, clients: 24, pairs: 50_000, ops: 100_000, runMs: 4_000, warmupOps: 10_000,
+    shape: PLACEMENT, latencies: LATENCIES_MS, window: 1_000, clients: 24, pairs: 50_000, ops: 100_000, runMs: 4_000, warmupOps: 10_000, warmupMs: 1_500,
     batch1Wan: true, isolated: 60, raw: { roundTrips: 300_000, window: 1_000, reps: 3 },
   },
   quick: {
-    shape: PLACEMENT, latencies: LATENCIES_MS, window: 500, clients: 12, pairs: 20_000, ops: 20_000, runMs: 900, warmupOps: 2_000,
+    shape: PLACEMENT, latencies: LATENCIES_MS, window: 200, clients: 12, pairs: 20_000, ops: 20_000, runMs: 700, warmupOps: 2_000, warmupMs: 300,
     batch1Wan: false, isolated: 12, raw: { roundTrips: 100_000, window: 1_000, reps: 1 },
   },
   tiny: {
-    shape: { transport: 'sim', placement: 'dedicated' }, latencies: LATENCIES_MS, window: 8, clients: 3, pairs: 400, ops: 60, runMs: 10_000, warmupOps: 10,
+    shape: { transport: 'sim', placement: 'dedicated' }, latencies: LATENCIES_MS, window: 8, clients: 3, pairs: 400, ops: 60, runMs: 10_000, warmupOps: 10, warmupMs: 10_000,
     batch1Wan: false, isolated: 3, raw: { roundTrips: 2_000, window: 100, reps: 1 },
   },
 };
@@ -231,12 +233,13 @@ async function measureProtocol(s: Sizes, protocol: CommitProtocol, batch: number
   const result: ProtocolResult = { protocol, batch, runs: {}, loadedPerTxn: 0, loadedTypes: {} };
   try {
     const pairs = keysOnTwoShards('t', s.pairs, cluster.config.shards);
-    await cluster.sleep(SETTLE_MS);
     const clients = clientsOf(cluster, s.clients);
     await ready(cluster, clients);
+    const tReady = performance.now();
     if (batch === 1) result.isolated = await isolatedTxns(cluster, clients, s.isolated, batch);
-    await txnLoop(clients, s, pairs, s.warmupOps, 0);
-    let offset = s.warmupOps;
+    const tIsolated = performance.now();
+    let offset = (await txnLoop(clients, s, pairs, s.warmupOps, 0, s.warmupMs)).calls;
+    log(`commit: ${protocol} batch ${batch}: ready after ${fmt(tReady - t0)} ms, isolated ${fmt(tIsolated - tReady)} ms, warm-up ${fmt(performance.now() - tIsolated)} ms`);
     for (const ms of s.latencies) {
       if (batch === 1 && ms > 0 && !s.batch1Wan) continue;
       cluster.setNetwork({ latencyMs: latencyMatrix(ms) });
@@ -270,6 +273,8 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const s = SIZES[mode];
   const log = logger(opts);
   const started = performance.now();
+  // Others' load on a shared machine moves every rate; the table says how loaded it was.
+  const loadAtStart = loadavg()[0]!;
 
   const raw: RawBaseline = await rawBaseline(s.raw.roundTrips, s.raw.window, s.raw.reps);
   log(`commit: raw baseline ${fmt(raw.msgsPerSec)} msgs/s`);
@@ -326,7 +331,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     formatTable(
       ['protocol', 'committed/s', 'p50 ms', 'p99 ms', 'aborted', 'failed', 'CPU us/txn'],
       rows,
-      `commit (${mode}; ${describe(s.shape)}; 3 regions x 3 servers, active, factor 3; 2 shards per txn; window ${s.window}, ${s.clients} clients; raw baseline ${fmt(raw.msgsPerSec)} msgs/s)`,
+      `commit (${mode}; ${describe(s.shape)}; 3 regions x 3 servers, active, factor 3; 2 shards per txn; window ${s.window}, ${s.clients} clients; raw baseline ${fmt(raw.msgsPerSec)} msgs/s; load average ${fmt(loadAtStart, 1)} at start, ${fmt(loadavg()[0]!, 1)} at end)`,
     ),
     '',
     formatTable(['figure', 'value', 'target', ''], [['2PC committed txn/s (batch 64, 0 ms)', fmt(twopc), '>= 25,000', twopc >= 25_000 ? 'met' : 'MISSED']]),
@@ -337,5 +342,27 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       'messages per transaction (router counts, background left out; analytic: 5 + protocol + N*s*k*(3g-1), see bench/commit.ts)',
     ),
   ].join('\n');
-  return { suite: 'commit', figures, table };
+  const bar = (title: string, yLabel: string, series: Array<{ name: string; value: (p: CommitProtocol) => number | undefined }>): Chart => ({
+    title,
+    kind: 'bar',
+    xLabel: 'commit protocol',
+    yLabel,
+    series: series.map((x) => ({ name: x.name, points: PROTOCOLS.flatMap((p): Array<[string, number]> => {
+      const v = x.value(p);
+      return v === undefined ? [] : [[p, round(v, 4)]];
+    }) })),
+  });
+  const charts: Chart[] = [
+    bar('Committed two-shard transactions per second', 'txn/s', [
+      { name: `batch 64, ${lat0} ms`, value: (p) => at(p, 64).runs[lat0]?.committedPerSec },
+      { name: `batch 64, ${wan} ms`, value: (p) => at(p, 64).runs[wan]?.committedPerSec },
+      { name: `batch 1, ${lat0} ms`, value: (p) => at(p, 1).runs[lat0]?.committedPerSec },
+    ]),
+    bar('Messages per transaction', 'messages', [
+      { name: 'isolated batch 1, measured', value: (p) => at(p, 1).isolated?.perTxn },
+      { name: 'isolated batch 1, analytic', value: (p) => at(p, 1).isolated?.analytic },
+      { name: 'under load, batch 64', value: (p) => at(p, 64).loadedPerTxn },
+    ]),
+  ];
+  return { suite: 'commit', figures, table, charts };
 }

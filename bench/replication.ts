@@ -8,7 +8,12 @@
  *    regions, puts then gets of `keys` keys, at 0 ms and at 20 ms between regions (one cluster
  *    per mode and batch; the latency is changed with setNetwork between runs).
  * 2. One server crashed: active, batch 64, 0 ms; `us-east/1` is crashed a third of the way
- *    into a run; throughput before, and from the crash to the end (failover included).
+ *    into a run; throughput before, and from the crash to the end (failover included). The
+ *    run's request timeout is 1 s (CRASH_REQUEST_TIMEOUT_MS). Failed calls are mostly calls
+ *    for the shards the crashed server led: a server outside a shard's group forwards to the
+ *    group's preferred leader, groupOf(shard)[0], even after another replica took over
+ *    (src/cluster/server.ts, routeToGroup), so those calls are dropped at the dead server
+ *    and end at the timeout until it is back.
  * 3. Recovery: with `us-east/1` still down, `recoverWrites` more puts; then restart it and
  *    time until every shard group it belongs to has applied as far as its peers had
  *    (cluster.inspect: the summary's groups[shard].applied against the other members').
@@ -39,12 +44,12 @@
  *
  * Run alone: node dist/bench/run.js replication [--quick]
  */
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { startCluster, type Client, type Cluster, type ClusterConfig, type ReplicationMode } from '../src/index.js';
 import { groupShardsOf } from '../src/cluster/topology.js';
 import {
   BACKGROUND_TYPES,
-  SETTLE_MS,
   baseConfig,
   clientsOf,
   closedLoop,
@@ -62,7 +67,7 @@ import {
   type RawBaseline,
 } from './lib/cluster-load.js';
 import { percentile, round } from './lib/stats.js';
-import { logger, modeOf, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
+import { logger, modeOf, type Chart, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
 import { fmt, formatTable } from './lib/table.js';
 import { withTimeout } from './lib/wait.js';
 
@@ -102,6 +107,8 @@ interface Sizes {
   ops: number;
   runMs: number;
   warmupOps: number;
+  /** A warm-up (JIT, caches) ends at warmupOps calls or after this long. */
+  warmupMs: number;
   /** Batch-1 runs at 20 ms too; gets at 20 ms; gets at batch 1 (quick mode leaves them out). */
   batch1Wan: boolean;
   getsWan: boolean;
@@ -117,15 +124,15 @@ interface Sizes {
 
 const SIZES: Record<Mode, Sizes> = {
   full: {
-    shape: PLACEMENT, latencies: LATENCIES_MS, window: 2_000, clients: 24, keys: 20_000, ops: 200_000, runMs: 4_000, warmupOps: 20_000,
+    shape: PLACEMENT, latencies: LATENCIES_MS, window: 2_000, clients: 24, keys: 20_000, ops: 200_000, runMs: 4_000, warmupOps: 20_000, warmupMs: 1_500,
     batch1Wan: true, getsWan: true, getsBatch1: true, isolated: 120, crashRunMs: 6_000, recoverWrites: 20_000, raw: { roundTrips: 300_000, window: 1_000, reps: 3 }, comparePlacements: true,
   },
   quick: {
-    shape: PLACEMENT, latencies: LATENCIES_MS, window: 1_000, clients: 12, keys: 5_000, ops: 30_000, runMs: 700, warmupOps: 2_000,
+    shape: PLACEMENT, latencies: LATENCIES_MS, window: 500, clients: 12, keys: 5_000, ops: 30_000, runMs: 700, warmupOps: 2_000, warmupMs: 300,
     batch1Wan: false, getsWan: false, getsBatch1: false, isolated: 20, crashRunMs: 1_800, recoverWrites: 3_000, raw: { roundTrips: 100_000, window: 1_000, reps: 1 }, comparePlacements: false,
   },
   tiny: {
-    shape: { transport: 'sim', placement: 'dedicated' }, latencies: LATENCIES_MS, window: 16, clients: 3, keys: 64, ops: 120, runMs: 10_000, warmupOps: 30,
+    shape: { transport: 'sim', placement: 'dedicated' }, latencies: LATENCIES_MS, window: 16, clients: 3, keys: 64, ops: 120, runMs: 10_000, warmupOps: 30, warmupMs: 10_000,
     batch1Wan: false, getsWan: true, getsBatch1: true, isolated: 4, crashRunMs: 60_000, crashOps: 150, recoverWrites: 50, raw: { roundTrips: 2_000, window: 100, reps: 1 }, comparePlacements: false,
   },
 };
@@ -196,6 +203,16 @@ interface ModeResult {
   isolated?: { perOp: number; types: Record<string, number>; analytic: number; forward: number; p50Ms: number; p99Ms: number };
 }
 
+/**
+ * Commands per Multi-Paxos slot in the loaded run: a slot sends one accept to each of the g
+ * group members, so g / (accepts per put). 1 means batching did not happen.
+ */
+function commandsPerSlot(r: ModeResult): number {
+  const g = r.mode === 'none' ? 1 : 3;
+  const accepts = r.loadedTypes['px:accept'] ?? 0;
+  return accepts > 0 ? g / accepts : Number.NaN;
+}
+
 /** The analytic count of one isolated put (see the header): `p` the forward chance. */
 export function analyticPut(mode: ReplicationMode, factor: number, regions: number, p: number): number {
   const g = mode === 'none' ? 1 : factor;
@@ -239,11 +256,13 @@ async function measureMode(s: Sizes, mode: ReplicationMode, batch: number, log: 
   const cluster = await withTimeout(startCluster(replicationConfig(s, mode, batch)), `startCluster ${mode}`);
   const result: ModeResult = { mode, batch, puts: {}, gets: {}, loadedTypes: {}, loadedPerOp: 0 };
   try {
-    await cluster.sleep(SETTLE_MS);
     const clients = clientsOf(cluster, s.clients);
     await ready(cluster, clients);
+    const tReady = performance.now();
     if (batch === 1) result.isolated = await isolatedPuts(cluster, clients, s.isolated);
-    await putLoop(clients, s, s.warmupOps);
+    const tIsolated = performance.now();
+    await putLoop(clients, s, s.warmupOps, s.warmupMs);
+    log(`replication: ${mode} batch ${batch}: ready after ${fmt(tReady - t0)} ms, isolated ${fmt(tIsolated - tReady)} ms, warm-up ${fmt(performance.now() - tIsolated)} ms`);
     for (const ms of s.latencies) {
       const wan = ms !== s.latencies[0];
       if (batch === 1 && wan && !s.batch1Wan) continue;
@@ -307,10 +326,9 @@ async function crashAndRecover(s: Sizes, log: (line: string) => void): Promise<C
   config.requestTimeoutMs = CRASH_REQUEST_TIMEOUT_MS;
   const cluster = await withTimeout(startCluster(config), 'startCluster (crash)');
   try {
-    await cluster.sleep(SETTLE_MS);
     const clients = clientsOf(cluster, s.clients);
     await ready(cluster, clients);
-    await putLoop(clients, s, s.warmupOps);
+    await putLoop(clients, s, s.warmupOps, s.warmupMs);
     // The crash comes a third of the way into the run (or, in sim where the loop's clock is
     // not the cluster's, after a third of the calls settled).
     const crashAtMs = s.crashRunMs / 3;
@@ -383,10 +401,9 @@ async function crashAndRecover(s: Sizes, log: (line: string) => void): Promise<C
 async function otherPlacement(s: Sizes, log: (line: string) => void): Promise<RunFigures> {
   const cluster = await withTimeout(startCluster(replicationConfig(s, 'active', 64, OTHER_PLACEMENT)), 'startCluster (other placement)');
   try {
-    await cluster.sleep(SETTLE_MS);
     const clients = clientsOf(cluster, s.clients);
     await ready(cluster, clients);
-    await putLoop(clients, s, s.warmupOps);
+    await putLoop(clients, s, s.warmupOps, s.warmupMs);
     const r = runFigures(await putLoop(clients, s, s.ops, s.runMs));
     log(`replication: active batch 64 on ${describe(OTHER_PLACEMENT)}: ${fmt(r.opsPerSec)} puts/s p50 ${fmt(r.p50Ms, 2)} ms`);
     return r;
@@ -405,6 +422,8 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const s = SIZES[mode];
   const log = logger(opts);
   const started = performance.now();
+  // Others' load on a shared machine moves every rate; the table says how loaded it was.
+  const loadAtStart = loadavg()[0]!;
 
   const raw: RawBaseline = await rawBaseline(s.raw.roundTrips, s.raw.window, s.raw.reps);
   log(`replication: raw baseline ${fmt(raw.msgsPerSec)} msgs/s`);
@@ -480,13 +499,13 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     const iso = at(m, 1).isolated!;
     const formula = m === 'none' ? '6 + p' : m === 'hybrid' ? '12 + p + 4' : '12 + p';
     const types = Object.entries(iso.types).map(([t, n]) => `${t} ${fmt(n, 2)}`).join(', ');
-    return [m, fmt(iso.perOp, 2), formula, fmt(iso.analytic, 2), fmt(at(m, 64).loadedPerOp, 2), types];
+    return [m, fmt(iso.perOp, 2), formula, fmt(iso.analytic, 2), fmt(at(m, 64).loadedPerOp, 2), fmt(commandsPerSlot(at(m, 64)), 2), types];
   });
   const table = [
     formatTable(
       ['mode', 'put/s', 'put p50 ms', 'put p99 ms', 'CPU us/put', 'get/s', 'get p50 ms', 'get p99 ms', 'failed'],
       rows,
-      `replication (${mode}; ${describe(s.shape)}; 3 regions x 3 servers, factor 3; window ${s.window}, ${s.clients} clients; raw baseline ${fmt(raw.msgsPerSec)} msgs/s)`,
+      `replication (${mode}; ${describe(s.shape)}; 3 regions x 3 servers, factor 3; window ${s.window}, ${s.clients} clients; raw baseline ${fmt(raw.msgsPerSec)} msgs/s; load average ${fmt(loadAtStart, 1)} at start, ${fmt(loadavg()[0]!, 1)} at end)`,
     ),
     '',
     formatTable(
@@ -502,11 +521,37 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     ),
     '',
     formatTable(
-      ['mode', 'msgs/put isolated', 'analytic', '= ', 'loaded b64', 'isolated, by type'],
+      ['mode', 'msgs/put isolated', 'analytic', '= ', 'loaded b64', 'cmds/slot b64', 'isolated, by type'],
       msgRows,
       'messages per put (router counts, background left out; p = chance of a forward to the leader)',
     ),
   ].join('\n');
+  const bar = (title: string, yLabel: string, series: Array<{ name: string; value: (m: ReplicationMode) => number | undefined }>): Chart => ({
+    title,
+    kind: 'bar',
+    xLabel: 'replication mode',
+    yLabel,
+    series: series.map((x) => ({ name: x.name, points: MODES.flatMap((m): Array<[string, number]> => {
+      const v = x.value(m);
+      return v === undefined ? [] : [[m, round(v, 4)]];
+    }) })),
+  });
+  const charts: Chart[] = [
+    bar('Puts per second (closed loop)', 'puts/s', [
+      { name: `batch 64, ${lat0} ms`, value: (m) => at(m, 64).puts[lat0]?.opsPerSec },
+      { name: `batch 64, ${wan} ms`, value: (m) => at(m, 64).puts[wan]?.opsPerSec },
+      { name: `batch 1, ${lat0} ms`, value: (m) => at(m, 1).puts[lat0]?.opsPerSec },
+    ]),
+    bar('CPU time per put (all threads)', 'us', [
+      { name: 'batch 64', value: (m) => at(m, 64).puts[lat0]?.cpuUsPerOp },
+      { name: 'batch 1', value: (m) => at(m, 1).puts[lat0]?.cpuUsPerOp },
+    ]),
+    bar('Messages per put', 'messages', [
+      { name: 'isolated, measured', value: (m) => at(m, 1).isolated?.perOp },
+      { name: 'isolated, analytic', value: (m) => at(m, 1).isolated?.analytic },
+      { name: 'under load, batch 64', value: (m) => at(m, 64).loadedPerOp },
+    ]),
+  ];
   void REGIONS;
-  return { suite: 'replication', figures, table };
+  return { suite: 'replication', figures, table, charts };
 }

@@ -19,15 +19,6 @@ export const SERVERS_PER_REGION = 3;
 /** Latencies the suites run at: within one machine, and a WAN-like 20 ms between regions. */
 export const LATENCIES_MS = [0, 20] as const;
 
-/**
- * A pause after startCluster before the first call. A request that reaches a replica before it
- * knows its shard's leader is held and forwarded on a later tick, and that forward goes out
- * with the server itself as sender (src/cluster/server.ts, retryHeld -> forward: ctx.forward
- * without `from`), so its answer never reaches the balancer and the call ends at its timeout
- * (5 s). After a few Paxos heartbeats (every 50 ms) every replica knows its leader.
- */
-export const SETTLE_MS = 250;
-
 /** Every worker of one closed loop waits at most this long for its call (a hung call is a bug). */
 export const CALL_TIMEOUT_MS = 30_000;
 

@@ -37,15 +37,21 @@
  *   => messages = 5 + protocol + N * s * k * (3g-1), k = 2 at batch 1 (1 batched):
  *        2PC  5 + 8  + 2*3*2*8 = 109      3PC  5 + 10 + 2*4*2*8 = 143      PC  5 + 16 + 2*3*2*8 = 117
  *
- * Against Gray & Lamport ("Consensus on Transaction Commit", 2004, table 1): their 2PC sends
- * 3N-1 messages in 4 message delays, with N+1 stable writes (local forced log writes, free of
- * messages); Paxos Commit (N+1)(F+3)-4 messages with bundled phase 2b, 5 delays, N+F+1 writes.
- * Here a stable write of a participant is a Multi-Paxos round among g replicas (3g-1 messages,
- * 2 delays to the leader): the participant stays available when a replica fails, and that,
- * not the commit protocol, dominates the count: with N = 2, 2PC's own 8 messages are 7% of
- * 109, its 6 log rounds the other 96. The coordinator's records stay local (its own file), as
- * Paxos Commit's acceptors' do. The three protocols then differ mostly by their number of
- * participant steps (3, 4, 3) and by Paxos Commit's 2N(2F+1) acceptor messages.
+ * Against Gray & Lamport ("Consensus on Transaction Commit", 2004, table 1): their 2PC takes
+ * 4 message delays (BeginCommit, prepare, prepared, commit) and about 3N messages (3N+1; 3N-1
+ * with the coordinator on an RM's node), with N+1 stable writes that are local forced log
+ * writes, free of messages; Paxos Commit takes 5 delays and N+F+1 stable writes, its messages
+ * growing as N*F (every RM's phase 2a to the acceptors, the acceptors' phase 2b bundled), and
+ * is 2PC at F = 0. Here the protocols' own messages stay that small (4N, 5N, N(4F+4); no
+ * BeginCommit hop, but 2PC acknowledgements), and a participant's stable write becomes a
+ * Multi-Paxos round among g replicas: 3g-1 messages and 2 more delays (accept, accepted) per
+ * step. That replication, which keeps a participant available when a replica fails, dominates
+ * the count: for 2PC with N = 2, the protocol's own 8 messages are 7% of 109, its 6 log slots
+ * the other 96; batched, 48 of 61. Delays from the coordinator to the commit point (2PC):
+ * prepare 1 + log prepare 2 + log vote 2 + vote 1 = 6, against 2 in G&L (prepare, prepared).
+ * The coordinator's own records stay local (its file), as Paxos Commit's acceptors' do. The
+ * three protocols then differ mostly by their number of participant steps (3, 4, 3) and by
+ * Paxos Commit's 2N(2F+1) acceptor messages.
  *
  * Run alone: node dist/bench/run.js commit [--quick]
  */

@@ -19,7 +19,10 @@ test('balancer config: defaults are filled in and named', (t) => {
     decayTimeMs: DEFAULT_DECAY_TIME_MS,
     locality: { overprovisioningFactor: DEFAULT_OVERPROVISIONING_FACTOR, panicThresholdPercent: DEFAULT_PANIC_THRESHOLD_PERCENT, priority: [] },
     outlier: { ...DEFAULT_OUTLIER_OPTIONS },
+    dynamicWeights: false,
   });
+  t.true(validateBalancerConfig({ dynamicWeights: true }).dynamicWeights);
+  t.throws(() => validateBalancerConfig({ dynamicWeights: 'yes' }), { message: /balancer\.dynamicWeights/ });
 });
 
 test('balancer config: good configs pass through', (t) => {

@@ -52,6 +52,8 @@ export type BalancerConfig = {
   locality: LocalityConfig;
   /** null when outlier ejection is turned off (`outlier: false`). */
   outlier: OutlierOptions | null;
+  /** Scale weights by the load servers report on their heartbeats (busy time, mailbox backlog). */
+  dynamicWeights: boolean;
 };
 
 export const DEFAULT_LOCALITY_CONFIG: Readonly<LocalityConfig> = Object.freeze({
@@ -71,7 +73,7 @@ const OPTION_OWNERS: Readonly<Record<string, readonly StrategyName[]>> = {
   weights: STRATEGY_NAMES.filter((name) => name !== 'round-robin'),
 };
 
-const BALANCER_KEYS = ['strategy', 'locality', 'outlier', ...Object.keys(OPTION_OWNERS)];
+const BALANCER_KEYS = ['strategy', 'locality', 'outlier', 'dynamicWeights', ...Object.keys(OPTION_OWNERS)];
 const LOCALITY_KEYS = ['overprovisioningFactor', 'panicThresholdPercent', 'priority'];
 const OUTLIER_KEYS = Object.keys(DEFAULT_OUTLIER_OPTIONS);
 
@@ -211,7 +213,12 @@ export function validateBalancerConfig(raw: unknown, path = 'balancer'): Balance
         : numberIn(raw['decayTimeMs'], `${path}.decayTimeMs`, { min: 0, minExclusive: true, max: MAX_DECAY_TIME_MS }),
     locality: validateLocality(raw['locality'], `${path}.locality`),
     outlier: validateOutlier(raw['outlier'], `${path}.outlier`),
+    dynamicWeights: false,
   };
+  if (raw['dynamicWeights'] !== undefined) {
+    if (typeof raw['dynamicWeights'] !== 'boolean') throw new ConfigError(`${path}.dynamicWeights`, 'true or false', raw['dynamicWeights']);
+    config.dynamicWeights = raw['dynamicWeights'];
+  }
   if (raw['boundedLoadFactor'] !== undefined) {
     config.boundedLoadFactor = numberIn(raw['boundedLoadFactor'], `${path}.boundedLoadFactor`, { min: 1, max: MAX_BOUNDED_LOAD_FACTOR });
   }

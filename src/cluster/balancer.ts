@@ -149,6 +149,26 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams> = {
   },
 };
 
+/** Busy fraction of a server above which its weight shrinks (dynamic weights). */
+export const BUSY_FRACTION_KNEE = 0.5;
+/** Mailbox backlog above which a server's weight shrinks. */
+export const MAILBOX_KNEE = 100;
+/** The least a reported load can scale a weight by. */
+export const LOAD_FACTOR_MIN = 0.1;
+
+/**
+ * Dynamic weights from the load a server reports on its heartbeats: a server busy for more
+ * than half of the last interval, or with a backlog in its mailbox, gets proportionally less
+ * weight. Under light load the factor is exactly 1, so configured weights hold as given.
+ */
+export function loadFactor(load: Load | undefined, intervalMs: number): number {
+  if (load === undefined) return 1;
+  const busy = Math.min(1, Math.max(0, load.busyMs / Math.max(1, intervalMs)));
+  let factor = busy <= BUSY_FRACTION_KNEE ? 1 : 1 - (busy - BUSY_FRACTION_KNEE) / (1 - BUSY_FRACTION_KNEE);
+  if (load.mailbox > MAILBOX_KNEE) factor *= MAILBOX_KNEE / load.mailbox;
+  return Math.max(LOAD_FACTOR_MIN, factor);
+}
+
 function healthyIn(state: BalancerState, region: string, nowMs: number, panic: boolean): Endpoint[] {
   const out: Endpoint[] = [];
   const regionDown = state.regionState.get(region) === 'down';
@@ -156,7 +176,13 @@ function healthyIn(state: BalancerState, region: string, nowMs: number, panic: b
     const m = state.members.get(id)!;
     if (m.crashed) continue;
     if (!panic && (regionDown || m.state !== 'up' || state.outlier?.isEjected(id))) continue;
-    out.push({ id, weight: state.config.weights[id] ?? DEFAULT_WEIGHT, active: m.active });
+    // Load exchange: the weight scaled by the server's reported load, and in-flight work
+    // counted as the larger of what this balancer sent and what the server reports having
+    // (other balancers send to it too).
+    const configured = state.config.weights[id] ?? DEFAULT_WEIGHT;
+    const weight = state.config.dynamicWeights ? configured * loadFactor(m.load, state.params.heartbeatIntervalMs) : configured;
+    const active = Math.max(m.active, m.load?.inflight ?? 0);
+    out.push({ id, weight, active });
   }
   void nowMs;
   return out;

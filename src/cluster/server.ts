@@ -56,7 +56,18 @@ export interface ServerState {
   inflight: number;
   latencyEwmaMs: number;
   busyMs: number;
+  /** Arrival time of each request this server submitted as leader, by origin, until answered. */
+  arrivals: Map<string, number>;
+  /** Busy time at the last load report, to report busy time per interval. */
+  busyAtLastReport: number;
 }
+
+/** Weight of the newest sample in the server's latency EWMA. */
+export const LATENCY_EWMA_ALPHA = 0.2;
+/** Requests whose arrival time a server keeps for its latency figure, at most. */
+export const ARRIVALS_TRACKED_MAX = 10_000;
+/** A request unanswered this long is no longer counted as in flight. */
+export const ARRIVAL_MAX_AGE_MS = 60_000;
 
 /** A persisted record: a Multi-Paxos record of shard `s`. */
 type ServerRecord = { s: number; r: MultiPaxosRecord };
@@ -80,6 +91,8 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
       inflight: 0,
       latencyEwmaMs: 0,
       busyMs: 0,
+      arrivals: new Map(),
+      busyAtLastReport: 0,
     };
     const { topology, replication } = params;
     const byShard = new Map<number, MultiPaxosRecord[]>();
@@ -156,6 +169,13 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
       case 'timer': {
         const key = (msg as { key?: string }).key;
         if (key === 'load') {
+          const busy = ctx.busyMs();
+          state.busyMs = busy - state.busyAtLastReport;
+          state.busyAtLastReport = busy;
+          // Requests never answered (lost with a leader change) stop counting after a while.
+          const cutoff = ctx.now() - ARRIVAL_MAX_AGE_MS;
+          for (const [key, at] of state.arrivals) if (at < cutoff) state.arrivals.delete(key);
+          state.inflight = state.arrivals.size;
           ctx.send(heartbeatAddress(state.params.id), { type: 'load', load: currentLoad(state, ctx.mailbox()) });
           ctx.setTimer('load', state.params.loadIntervalMs);
         } else if (key === 'tick') {
@@ -203,7 +223,14 @@ export function drain(state: ServerState, shard: number, ctx: ActorContext): voi
 
 function onOutput(state: ServerState, shard: number, out: GroupOutput, ctx: ActorContext): void {
   switch (out.kind) {
-    case 'reply':
+    case 'reply': {
+      const key = `${out.origin.to}#${out.origin.rid}`;
+      const arrived = state.arrivals.get(key);
+      if (arrived !== undefined) {
+        state.arrivals.delete(key);
+        const latency = ctx.now() - arrived;
+        state.latencyEwmaMs = state.latencyEwmaMs === 0 ? latency : state.latencyEwmaMs + LATENCY_EWMA_ALPHA * (latency - state.latencyEwmaMs);
+      }
       if (out.ok) {
         state.requests++;
         ctx.count('requests');
@@ -214,6 +241,7 @@ function onOutput(state: ServerState, shard: number, out: GroupOutput, ctx: Acto
         reply(ctx, out.origin, { ok: false, code: out.code, message: out.message });
       }
       return;
+    }
     case 'applied':
       if (state.groups.get(shard)?.isLeader()) state.feeds.get(shard)?.record(out.index, out.command);
       if (out.command.k === 'pc') state.participants.onGroupOutput(state, shard, out, ctx);
@@ -305,7 +333,9 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
     return forward(groupOf(shard, state.params.topology)[0]!, req, origin, ctx);
   }
   if (group.isLeader()) {
+    if (state.arrivals.size < ARRIVALS_TRACKED_MAX) state.arrivals.set(`${origin.to}#${origin.rid}`, ctx.now());
     if (!group.submit(req.body, origin)) {
+      state.arrivals.delete(`${origin.to}#${origin.rid}`);
       reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `shard ${shard}: the leader's queue is full` });
       return;
     }

@@ -40,6 +40,8 @@ export interface ActorContext {
   publish(topic: string, data: unknown): void;
   /** Messages waiting in this actor's mailbox (a load figure). */
   mailbox(): number;
+  /** Time this actor has spent handling messages, in ms of the host's clock (0 in sim). */
+  busyMs(): number;
   /** Report a problem without failing the step. */
   warn(message: string): void;
 }

@@ -31,6 +31,8 @@ export class Cell {
   private readonly timers = new Map<string, TimerHandle>();
   private backoffTimer: TimerHandle | undefined;
   private consecutiveFailures = 0;
+  /** Host-clock time spent in this actor's steps (virtual time stands still in a step). */
+  private busyMs = 0;
   private readonly prng: Prng;
   private readonly ids: () => string;
   readonly incarnation: string;
@@ -83,6 +85,7 @@ export class Cell {
         this.stats.counters[name] = (this.stats.counters[name] ?? 0) + by;
       },
       mailbox: () => this.mailboxLength(),
+      busyMs: () => this.busyMs,
       publish: (topic, data) => {
         this.published.push({ topic, data });
       },
@@ -151,6 +154,7 @@ export class Cell {
 
   private step(envelope: Envelope): void {
     this.stats.received++;
+    const started = this.host.env.now();
     this.beginStep(envelope.from);
     try {
       this.behavior.receive(this.state, envelope.msg, this.ctx);
@@ -161,6 +165,7 @@ export class Cell {
     }
     this.consecutiveFailures = 0;
     this.commitStep();
+    this.busyMs += this.host.env.now() - started;
   }
 
   // The step buffers are reused from step to step (emptied, not reallocated): nothing that

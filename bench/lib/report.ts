@@ -43,11 +43,15 @@ const W = 640;
 const H = 300;
 const M = { left: 64, right: 16, top: 28, bottom: 48 };
 
-function frame(chart: Chart, body: string, legend: string[]): string {
+/** Extra height below the plot for slanted category labels. */
+const SLANT_EXTRA = 70;
+
+function frame(chart: Chart, body: string, legend: string[], extra = 0): string {
+  const height = H + extra;
   const legendSvg = legend
-    .map((name, i) => `<g transform="translate(${M.left + i * 130},${H - 12})"><rect width="10" height="10" y="-9" fill="${COLORS[i % COLORS.length]}"/><text x="14" font-size="11">${esc(name)}</text></g>`)
+    .map((name, i) => `<g transform="translate(${M.left + i * 130},${height - 6})"><rect width="10" height="10" y="-9" fill="${COLORS[i % COLORS.length]}"/><text x="14" font-size="11">${esc(name)}</text></g>`)
     .join('');
-  return `<figure><svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(chart.title)}" xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif">
+  return `<figure><svg viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" role="img" aria-label="${esc(chart.title)}" xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif">
 <text x="${W / 2}" y="16" text-anchor="middle" font-size="13" font-weight="600">${esc(chart.title)}</text>
 ${body}
 <text x="14" y="${M.top + (H - M.top - M.bottom) / 2}" font-size="11" transform="rotate(-90 14 ${M.top + (H - M.top - M.bottom) / 2})" text-anchor="middle">${esc(chart.yLabel)}</text>
@@ -55,13 +59,13 @@ ${legendSvg}
 </svg></figure>`;
 }
 
-function axes(yMax: number, xLabel: string): { y: (v: number) => number; svg: string } {
+function axes(yMax: number, xLabel: string, extra = 0): { y: (v: number) => number; svg: string } {
   const plotH = H - M.top - M.bottom;
   const y = (v: number): number => M.top + plotH - (v / yMax) * plotH;
   const lines = ticks(0, yMax)
     .map((t) => `<line x1="${M.left}" x2="${W - M.right}" y1="${y(t)}" y2="${y(t)}" stroke="#e5e7eb"/><text x="${M.left - 6}" y="${y(t) + 4}" text-anchor="end" font-size="10">${fmt(t)}</text>`)
     .join('');
-  const svg = `${lines}<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${M.top + plotH}" stroke="#111"/><line x1="${M.left}" x2="${W - M.right}" y1="${M.top + plotH}" y2="${M.top + plotH}" stroke="#111"/><text x="${(M.left + W - M.right) / 2}" y="${H - 26}" text-anchor="middle" font-size="11">${esc(xLabel)}</text>`;
+  const svg = `${lines}<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${M.top + plotH}" stroke="#111"/><line x1="${M.left}" x2="${W - M.right}" y1="${M.top + plotH}" y2="${M.top + plotH}" stroke="#111"/><text x="${(M.left + W - M.right) / 2}" y="${H - 20 + extra}" text-anchor="middle" font-size="11">${esc(xLabel)}</text>`;
   return { y, svg };
 }
 
@@ -71,8 +75,10 @@ export function renderChart(chart: Chart): string {
     const names = chart.series.map((s) => s.name);
     const categories = [...new Set(chart.series.flatMap((s) => s.points.map(([x]) => String(x))))];
     const yMax = Math.max(1e-9, ...chart.series.flatMap((s) => s.points.map(([, v]) => v))) * 1.1;
-    const { y, svg } = axes(yMax, chart.xLabel);
     const groupW = plotW / Math.max(1, categories.length);
+    // Many or long labels would overlap: slant them.
+    const slant = categories.length > 5 || categories.some((c) => c.length * 6 > groupW);
+    const { y, svg } = axes(yMax, chart.xLabel, slant ? SLANT_EXTRA - 10 : 0);
     const barW = Math.max(2, (groupW * 0.8) / Math.max(1, chart.series.length));
     let bars = '';
     categories.forEach((cat, ci) => {
@@ -82,9 +88,13 @@ export function renderChart(chart: Chart): string {
         const x = M.left + ci * groupW + groupW * 0.1 + si * barW;
         bars += `<rect x="${x}" y="${y(point[1])}" width="${barW - 1}" height="${Math.max(0, y(0) - y(point[1]))}" fill="${COLORS[si % COLORS.length]}"><title>${esc(`${s.name} ${cat}: ${fmt(point[1])}`)}</title></rect>`;
       });
-      bars += `<text x="${M.left + ci * groupW + groupW / 2}" y="${H - M.bottom + 14}" text-anchor="middle" font-size="10">${esc(cat)}</text>`;
+      const lx = M.left + ci * groupW + groupW / 2;
+      const ly = H - M.bottom + 14;
+      bars += slant
+        ? `<text x="${lx}" y="${ly}" text-anchor="end" font-size="10" transform="rotate(-35 ${lx} ${ly})">${esc(cat)}</text>`
+        : `<text x="${lx}" y="${ly}" text-anchor="middle" font-size="10">${esc(cat)}</text>`;
     });
-    return frame(chart, svg + bars, names);
+    return frame(chart, svg + bars, names, slant ? SLANT_EXTRA : 0);
   }
   const xs = chart.series.flatMap((s) => s.points.map(([x]) => Number(x)));
   const xMin = Math.min(...xs);

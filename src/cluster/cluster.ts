@@ -168,9 +168,17 @@ export class Cluster extends EventEmitter {
     this.notifyBalancers('node-restarted', id);
   }
 
+  /**
+   * The runtime's notice of a dead or restarted process, as a refused connection tells a
+   * real peer: to every balancer (on this thread) and every live server (over the network,
+   * so a partition can keep it from arriving, as it would a real notice).
+   */
   private notifyBalancers(event: 'node-crashed' | 'node-restarted', node: string): void {
     for (const r of this.config.regions) {
       this.runtime.host.deliver({ to: balancerAddress(r.name), from: 'runtime', msg: { type: 'sys', event, node } });
+    }
+    for (const server of this.servers) {
+      if (server !== node && !this.down.has(server)) this.runtime.host.route('runtime', server, { type: 'sys', event, node });
     }
   }
 

@@ -150,8 +150,8 @@ export class Participants {
         for (const m of messages) this.send(s, m.to, m.msg, ctx);
         continue;
       }
-      // The last entry carries the tag that releases the messages.
-      entries.push(() => group.proposeRecord('', { tag, record: null }));
+      // The last entry carries the tag that releases the messages (none: no tag entry).
+      if (messages.length > 0) entries.push(() => group.proposeRecord('', { tag, record: null }));
       let ok = true;
       for (const propose of entries) {
         if (!propose()) {

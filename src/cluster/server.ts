@@ -1,4 +1,4 @@
-import type { ActorContext, Behavior } from '../runtime/actor.js';
+import type { ActorContext, Behavior, Message, SystemMessage } from '../runtime/actor.js';
 import type { MultiPaxosMessage, MultiPaxosRecord } from '../protocols/multipaxos.js';
 import { GroupReplica, type GroupOutput, type Origin } from '../replication/group.js';
 import { LearnerFeed, LearnerReplica, type LearnMessage } from '../replication/learner.js';
@@ -60,7 +60,15 @@ export interface ServerState {
   arrivals: Map<string, number>;
   /** Busy time at the last load report, to report busy time per interval. */
   busyAtLastReport: number;
+  /** Shards whose group has work to carry out at the next flush. */
+  dirty: Set<number>;
+  sinceFlush: number;
+  /** Nodes the runtime reported dead (refused connections): not forwarded to. */
+  downNodes: Set<string>;
 }
+
+/** Messages handled before pending group work is carried out even with more waiting. */
+export const FLUSH_EVERY_MESSAGES = 64;
 
 /** Weight of the newest sample in the server's latency EWMA. */
 export const LATENCY_EWMA_ALPHA = 0.2;
@@ -93,6 +101,9 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
       busyMs: 0,
       arrivals: new Map(),
       busyAtLastReport: 0,
+      dirty: new Set(),
+      sinceFlush: 0,
+      downNodes: new Set(),
     };
     const { topology, replication } = params;
     const byShard = new Map<number, MultiPaxosRecord[]>();
@@ -138,16 +149,48 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
     return state;
   },
   receive(state, msg, ctx) {
+    handle(state, msg, ctx);
+    // Batching: while more messages wait, proposals and acknowledgements pile up in the
+    // groups; they are cut into log slots when the mailbox is empty (or every
+    // FLUSH_EVERY_MESSAGES messages), not after each message.
+    state.sinceFlush++;
+    if (state.dirty.size > 0 && (ctx.mailbox() === 0 || state.sinceFlush >= FLUSH_EVERY_MESSAGES)) {
+      state.sinceFlush = 0;
+      const dirty = [...state.dirty];
+      state.dirty.clear();
+      for (const shard of dirty) drain(state, shard, ctx);
+    }
+  },
+  summary(state) {
+    const groups: Record<string, unknown> = {};
+    for (const [shard, g] of state.groups) groups[shard] = g.status();
+    return { requests: state.requests, groups, learners: [...state.learners.keys()], down: [...state.downNodes] };
+  },
+  load(state) {
+    return { requests: state.requests, inflight: state.inflight };
+  },
+};
+
+function handle(state: ServerState, msg: Message, ctx: ActorContext): void {
     switch (msg.type) {
       case 'req':
         handleRequest(state, msg as unknown as Req, ctx);
         return;
+      case 'sys': {
+        // The runtime's notice that a node's process died or came back (a refused connection).
+        const sys = msg as unknown as SystemMessage;
+        if (sys.event === 'node-crashed') state.downNodes.add(sys.node);
+        else state.downNodes.delete(sys.node);
+        return;
+      }
       case 'px': {
         const m = msg as unknown as { s: number; m: MultiPaxosMessage };
+        // A word from a node is proof of life, whatever notice was missed or reordered.
+        if (state.downNodes.size > 0) state.downNodes.delete(ctx.sender);
         const group = state.groups.get(m.s);
         if (group === undefined) return;
         group.step(ctx.sender, m.m);
-        drain(state, m.s, ctx);
+        state.dirty.add(m.s);
         return;
       }
       case 'learn': {
@@ -187,16 +230,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
       default:
         return;
     }
-  },
-  summary(state) {
-    const groups: Record<string, unknown> = {};
-    for (const [shard, g] of state.groups) groups[shard] = g.status();
-    return { requests: state.requests, groups, learners: [...state.learners.keys()] };
-  },
-  load(state) {
-    return { requests: state.requests, inflight: state.inflight };
-  },
-};
+}
 
 type ResBody = { ok: true; value?: unknown; by?: string } | { ok: false; code: ErrorCodeWire; message: string };
 
@@ -330,7 +364,15 @@ export function shardOfKey(key: string, topology: Topology): number {
 function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origin, ctx: ActorContext, heldTicks: number): void {
   const group = state.groups.get(shard);
   if (group === undefined) {
-    return forward(groupOf(shard, state.params.topology)[0]!, req, origin, ctx);
+    // Not a replica of the shard: pass it to a replica that is not known to be down, nearest
+    // first; that replica passes it on to the leader it knows.
+    const members = groupOf(shard, state.params.topology).filter((m) => !state.downNodes.has(m));
+    if (members.length === 0) {
+      reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `every replica of shard ${shard} is down` });
+      return;
+    }
+    const near = members.find((m) => regionOfServer(m) === state.params.region) ?? members[0]!;
+    return forward(near, req, origin, ctx);
   }
   if (group.isLeader()) {
     if (state.arrivals.size < ARRIVALS_TRACKED_MAX) state.arrivals.set(`${origin.to}#${origin.rid}`, ctx.now());
@@ -339,11 +381,11 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
       reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `shard ${shard}: the leader's queue is full` });
       return;
     }
-    drain(state, shard, ctx);
+    state.dirty.add(shard);
     return;
   }
   const hint = group.leaderHint();
-  if (hint !== undefined && hint !== state.params.id && (req.hops ?? 0) < FORWARD_HOPS_MAX) {
+  if (hint !== undefined && hint !== state.params.id && !state.downNodes.has(hint) && (req.hops ?? 0) < FORWARD_HOPS_MAX) {
     return forward(hint, req, origin, ctx);
   }
   let held = state.held.get(shard);

@@ -63,12 +63,15 @@ export interface ServerState {
   /** Shards whose group has work to carry out at the next flush. */
   dirty: Set<number>;
   sinceFlush: number;
+  flushTimer: boolean;
   /** Nodes the runtime reported dead (refused connections): not forwarded to. */
   downNodes: Set<string>;
 }
 
 /** Messages handled before pending group work is carried out even with more waiting. */
 export const FLUSH_EVERY_MESSAGES = 64;
+/** How long a busy leader lets commands gather before cutting a slot. */
+export const FLUSH_DELAY_MS = 0;
 
 /** Weight of the newest sample in the server's latency EWMA. */
 export const LATENCY_EWMA_ALPHA = 0.2;
@@ -103,6 +106,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
       busyAtLastReport: 0,
       dirty: new Set(),
       sinceFlush: 0,
+      flushTimer: false,
       downNodes: new Set(),
     };
     const { topology, replication } = params;
@@ -154,12 +158,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
     // groups; they are cut into log slots when the mailbox is empty (or every
     // FLUSH_EVERY_MESSAGES messages), not after each message.
     state.sinceFlush++;
-    if (state.dirty.size > 0 && (ctx.mailbox() === 0 || state.sinceFlush >= FLUSH_EVERY_MESSAGES)) {
-      state.sinceFlush = 0;
-      const dirty = [...state.dirty];
-      state.dirty.clear();
-      for (const shard of dirty) drain(state, shard, ctx);
-    }
+    if (state.dirty.size > 0) flushGroups(state, ctx, msg.type === 'timer' && (msg as { key?: string }).key === 'flush');
   },
   summary(state) {
     const groups: Record<string, unknown> = {};
@@ -170,6 +169,29 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
     return { requests: state.requests, inflight: state.inflight };
   },
 };
+
+/**
+ * Nagle's rule for the log: a group with nothing in flight carries out its work at once (low
+ * latency when idle); a group with slots in flight lets commands gather into one slot until
+ * the flush timer (the next turn), or FLUSH_EVERY_MESSAGES messages, whichever comes first.
+ */
+function flushGroups(state: ServerState, ctx: ActorContext, timerFired: boolean): void {
+  const force = timerFired || state.sinceFlush >= FLUSH_EVERY_MESSAGES;
+  if (force) state.sinceFlush = 0;
+  for (const shard of [...state.dirty]) {
+    const group = state.groups.get(shard);
+    if (!force && group !== undefined && group.isLeader() && group.inflight() > 0) {
+      if (!state.flushTimer) {
+        state.flushTimer = true;
+        ctx.setTimer('flush', FLUSH_DELAY_MS);
+      }
+      continue;
+    }
+    state.dirty.delete(shard);
+    drain(state, shard, ctx);
+  }
+  if (timerFired) state.flushTimer = false;
+}
 
 function handle(state: ServerState, msg: Message, ctx: ActorContext): void {
     switch (msg.type) {

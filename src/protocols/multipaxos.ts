@@ -192,6 +192,11 @@ export class MultiPaxos {
     }
   }
 
+  /** Slots proposed by this leader and not yet chosen. */
+  inflight(): number {
+    return this.proposals.size;
+  }
+
   /** The host applied every slot up to `index` and `snapshot` is its state there. */
   compact(index: number, snapshot: unknown): boolean {
     return this.log.compact(index, snapshot);

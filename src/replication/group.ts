@@ -97,6 +97,11 @@ export class GroupReplica {
     return this.core.isLeader();
   }
 
+  /** Slots of this leader awaiting a majority: while there are some, new commands can wait to batch. */
+  inflight(): number {
+    return this.core.inflight();
+  }
+
   leaderHint(): string | undefined {
     return this.core.leaderHint();
   }

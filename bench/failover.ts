@@ -28,7 +28,7 @@
 import { performance } from 'node:perf_hooks';
 import { ownerOf } from './balancer.js';
 import { median, percentile, round } from './lib/stats.js';
-import { logger, modeOf, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
+import { logger, modeOf, type Chart, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
 import { fmt, formatTable } from './lib/table.js';
 import { withTimeout } from './lib/wait.js';
 import { startCluster, type Cluster, type ClusterConfig } from '../src/index.js';
@@ -132,6 +132,24 @@ export interface ScenarioResult {
   beforeP99Ms: number;
   afterP50Ms: number;
   afterP99Ms: number;
+  /** Per TIMELINE_BIN_MS of send time, from the fault: [ms, answered, failed]. */
+  timeline?: Array<[number, number, number]>;
+}
+
+/** Width of one bar of the failover timeline. */
+export const TIMELINE_BIN_MS = 100;
+
+/** Requests answered and failed per bin of send time around the fault. */
+function timelineOf(samples: readonly Sample[], faultMs: number): Array<[number, number, number]> {
+  const bins = new Map<number, [number, number, number]>();
+  for (const s of samples) {
+    const bin = Math.floor((s.sentMs - faultMs) / TIMELINE_BIN_MS) * TIMELINE_BIN_MS;
+    let b = bins.get(bin);
+    if (b === undefined) bins.set(bin, (b = [bin, 0, 0]));
+    if (s.ok) b[1]++;
+    else b[2]++;
+  }
+  return [...bins.values()].sort((a, b) => a[0] - b[0]);
 }
 
 function analyse(scenario: Scenario, samples: readonly Sample[], faultMs: number): ScenarioResult {
@@ -151,6 +169,7 @@ function analyse(scenario: Scenario, samples: readonly Sample[], faultMs: number
     beforeP99Ms: p99Before,
     afterP50Ms: percentile(settled, 50),
     afterP99Ms: percentile(settled, 99),
+    timeline: timelineOf(samples, faultMs),
   };
 }
 
@@ -249,9 +268,22 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const started = performance.now();
 
   const medians: ScenarioResult[] = [];
+  const charts: Chart[] = [];
   for (const scenario of SCENARIOS) {
     const runs: ScenarioResult[] = [];
     for (let i = 0; i < s.seeds; i++) runs.push(await simScenario(scenario, BASE_SEED + i, s));
+    const first = runs[0]!.timeline ?? [];
+    const perSecond = 1000 / TIMELINE_BIN_MS;
+    charts.push({
+      title: `failover timeline: ${scenario.scope} ${scenario.failure} (seed ${BASE_SEED}; fault at 0)`,
+      kind: 'line',
+      xLabel: 'ms from the fault (send time)',
+      yLabel: 'requests per second',
+      series: [
+        { name: 'answered', points: first.map(([t, ok]) => [t, ok * perSecond]) },
+        { name: 'failed', points: first.map(([t, , failed]) => [t, failed * perSecond]) },
+      ],
+    });
     const pick = (f: (r: ScenarioResult) => number): number => median(runs.map(f));
     const m: ScenarioResult = {
       ...scenario,
@@ -321,5 +353,5 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       [[`${s.threadsWindow} closed loops`, fmt(threads.beforeReqPerS), fmt(threads.afterReqPerS), threads.lost, fmt(threads.failoverMs)]],
     ),
   ].join('\n');
-  return { suite: 'failover', figures, table };
+  return { suite: 'failover', figures, table, charts };
 }

@@ -23,7 +23,8 @@ export type FaultKind =
   | 'one-way'
   | 'loss'
   | 'duplicate'
-  | 'latency-spike';
+  | 'latency-spike'
+  | 'clock-skew';
 
 /**
  * crash: crash a server, restart it when the fault ends (at most `crashMax` down at once).
@@ -32,8 +33,15 @@ export type FaultKind =
  * one-way: a random split where only traffic from the first side to the second is lost.
  * loss, duplicate: raise the network's loss or duplication rate.
  * latency-spike: add latency to every link of one region, or to every message into one server.
+ * clock-skew: jump one server's clock (what its actors read from ctx.now()) ahead or back by
+ * `skewMs`, until the fault ends. Not in the default pool (so earlier seeds draw as before):
+ * ask for it in `faults`.
  */
 export const FAULT_KINDS: readonly FaultKind[] = ['crash', 'partition', 'majority-minority', 'one-way', 'loss', 'duplicate', 'latency-spike'];
+/** Every kind a plan may name. */
+export const ALL_FAULT_KINDS: readonly FaultKind[] = [...FAULT_KINDS, 'clock-skew'];
+/** How far a clock-skew fault moves a server's clock, by default. */
+export const NEMESIS_SKEW_MS_DEFAULT = 2_000;
 
 export const NEMESIS_DEFAULTS = {
   /** Mean time between nemesis steps; each step starts at most one fault. */
@@ -109,6 +117,8 @@ export interface NemesisTarget {
   partition(a: string[], b: string[], options?: PartitionOptions): void;
   heal(): void;
   setNetwork(change: NetworkConfig): void;
+  /** Offset one server's clock; without it, 'clock-skew' never starts. */
+  setClockSkew?(id: string, ms: number): void;
   sleep(ms: number): Promise<void>;
   now(): number;
 }
@@ -155,10 +165,7 @@ export function resolvePlan(options: NemesisOptions, clusterSeed: number): Nemes
   if (options.faults !== undefined) {
     if (!Array.isArray(options.faults) || options.faults.length === 0) throw new ConfigError('nemesis.faults', `a non-empty array of ${FAULT_KINDS.join(', ')}`, options.faults);
     for (const kind of options.faults as unknown[]) {
-      if (kind === 'clock-skew') {
-        throw new ConfigError('nemesis.faults', `${FAULT_KINDS.join(', ')} ('clock-skew' needs a per-node clock offset in the runtime, which does not exist yet)`, kind);
-      }
-      if (!FAULT_KINDS.includes(kind as FaultKind)) throw new ConfigError('nemesis.faults', `fault kinds from ${FAULT_KINDS.join(', ')}`, kind);
+      if (!ALL_FAULT_KINDS.includes(kind as FaultKind)) throw new ConfigError('nemesis.faults', `fault kinds from ${ALL_FAULT_KINDS.join(', ')}`, kind);
     }
     pool = [...new Set(options.faults)];
   }
@@ -213,6 +220,7 @@ export class Nemesis {
   private cuts: PartitionCut[] = [];
   private readonly touchedPairs = new Set<string>();
   private readonly touchedNodes = new Set<string>();
+  private readonly skewed = new Set<string>();
   private stopped = false;
   private running = false;
 
@@ -293,6 +301,8 @@ export class Nemesis {
     this.cuts = [];
     this.cluster.heal();
     this.cluster.setNetwork(this.restoredNetwork());
+    for (const server of this.skewed) this.cluster.setClockSkew?.(server, 0);
+    this.skewed.clear();
     const restarted: string[] = [];
     for (const id of this.servers) {
       // restart() is a no-op for a server that is up; this also restarts servers crashed by the caller.
@@ -317,6 +327,8 @@ export class Nemesis {
       case 'latency-spike':
         // One of each at a time, so ending one restores the baseline and nothing else.
         return !this.activeFaults.some((f) => f.kind === kind);
+      case 'clock-skew':
+        return this.cluster.setClockSkew !== undefined && !this.activeFaults.some((f) => f.kind === kind);
     }
   }
 
@@ -349,6 +361,19 @@ export class Nemesis {
         return this.rate('duplicate', this.plan.duplicateRate);
       case 'latency-spike':
         return this.spike();
+      case 'clock-skew': {
+        const server = this.rng.pick(this.servers);
+        const skewMs = (this.rng.chance(0.5) ? 1 : -1) * NEMESIS_SKEW_MS_DEFAULT;
+        this.cluster.setClockSkew!(server, skewMs);
+        this.skewed.add(server);
+        return {
+          detail: `${server} ${skewMs > 0 ? '+' : ''}${skewMs} ms`,
+          undo: async () => {
+            this.skewed.delete(server);
+            this.cluster.setClockSkew!(server, 0);
+          },
+        };
+      }
     }
   }
 

@@ -40,8 +40,8 @@ export class MeridianPair {
       { id: 2, specs: [ponger], dedicated: true },
     ];
     const directory = new Map<string, DirectoryEntry>([
-      [PINGER_ADDRESS, { host: 1, region: REGION, node: 'bench-1' }],
-      [PONGER_ADDRESS, { host: 2, region: REGION, node: 'bench-2' }],
+      [PINGER_ADDRESS, { host: 1, region: REGION, node: 'bench-1', index: 0 }],
+      [PONGER_ADDRESS, { host: 2, region: REGION, node: 'bench-2', index: 1 }],
     ]);
     this.runtime = new ThreadsRuntime(
       {

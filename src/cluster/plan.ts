@@ -41,7 +41,7 @@ export function planCluster(config: ResolvedConfig): { plans: HostPlan[]; direct
   };
   const add = (plan: HostPlan, spec: ActorSpec): void => {
     plan.specs.push(spec);
-    directory.set(spec.address, { host: plan.id, region: spec.region, node: spec.node });
+    directory.set(spec.address, { host: plan.id, region: spec.region, node: spec.node, index: directory.size });
   };
   const regionNames = config.regions.map((r) => r.name);
   for (const region of config.regions) {

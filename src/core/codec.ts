@@ -70,7 +70,8 @@ export interface Message {
 export function isEnvelope(value: unknown): value is Envelope {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  if (typeof v.to !== 'string' || typeof v.from !== 'string') return false;
+  // An address, or its directory index (see DirectoryEntry.index).
+  if ((typeof v.to !== 'string' && typeof v.to !== 'number') || (typeof v.from !== 'string' && typeof v.from !== 'number')) return false;
   const msg = v.msg as Record<string, unknown> | null;
   return typeof msg === 'object' && msg !== null && typeof msg.type === 'string';
 }

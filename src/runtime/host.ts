@@ -12,6 +12,12 @@ import { emptyHostStats, type HostStats } from './stats.js';
 /** Where an address lives: the host that runs it and its network location. */
 export interface DirectoryEntry extends Location {
   host: number;
+  /**
+   * The address's number, the same on every host: envelopes carry it instead of the address
+   * string, which spares encoding and decoding two strings per message. Absent for addresses
+   * added later (clients, tests), which travel as strings.
+   */
+  index?: number;
 }
 
 /** Clients live on the front host; their address carries their home region: `client/<region>/<id>`. */
@@ -86,6 +92,8 @@ export class Host {
   readonly partitions = new Partitions();
   private readonly deadNodes = new Set<string>();
   private readonly clients = new Map<string, DirectoryEntry>();
+  /** Address of each directory index. */
+  private readonly addressOf: string[] = [];
   private readonly typeNames = new Map<string, Map<string, string>>();
   /** Per-node clock offsets (a skewed clock): what `ctx.now()` adds for actors of that node. */
   private readonly clockSkewMs = new Map<string, number>();
@@ -98,6 +106,7 @@ export class Host {
     this.netPrng = new Prng((options.seed ^ hashString(`net/${options.id}`)) >>> 0);
     this.networkConfig = options.network ?? {};
     this.net = resolveNetwork(this.networkConfig);
+    for (const [address, entry] of options.directory) if (entry.index !== undefined) this.addressOf[entry.index] = address;
     this.mailboxCapacity = options.mailboxCapacity ?? MAILBOX_CAPACITY_DEFAULT;
     this.messageBytesMax = options.messageBytesMax ?? MESSAGE_BYTES_MAX_DEFAULT;
   }
@@ -257,7 +266,8 @@ export class Host {
     }
     let encoded: Uint8Array;
     try {
-      encoded = this.packr.pack({ to, from: sender, msg });
+      const fromIndex = sender === from ? src?.index : this.options.directory.get(sender)?.index;
+      encoded = this.packr.pack({ to: dst.index ?? to, from: fromIndex ?? sender, msg });
     } catch (error) {
       this.drop('encode-error', srcLoc, dst);
       this.bounce(from, to, msg, 'encode-error');
@@ -304,14 +314,22 @@ export class Host {
       this.keepError({ kind: 'frame-error', error: message });
       return;
     }
-    for (const envelope of envelopes) this.deliver(envelope);
+    for (const envelope of envelopes) this.deliver(this.resolve(envelope));
+  }
+
+  /** Envelopes carry directory indices for known addresses: back to strings. */
+  resolve(envelope: Envelope): Envelope {
+    const e = envelope as { to: string | number; from: string | number };
+    if (typeof e.to === 'number') e.to = this.addressOf[e.to] ?? String(e.to);
+    if (typeof e.from === 'number') e.from = this.addressOf[e.from] ?? String(e.from);
+    return envelope;
   }
 
   /** One encoded envelope (the simulator delivers them one at a time). */
   receiveEncoded(encoded: Uint8Array): void {
     let envelope: Envelope;
     try {
-      envelope = this.packr.unpack(encoded) as Envelope;
+      envelope = this.resolve(this.packr.unpack(encoded) as Envelope);
     } catch (error) {
       this.stats.dropped.malformed = (this.stats.dropped.malformed ?? 0) + 1;
       this.keepError({ kind: 'frame-error', error: (error as Error).message });

@@ -1,3 +1,4 @@
+import type { Envelope } from '../../core/codec.js';
 import { seededIds } from '../../core/ids.js';
 import { Prng, hashString } from '../../core/prng.js';
 import type { Behavior } from '../actor.js';
@@ -89,7 +90,7 @@ export class SimWorld {
     this.deliveredCount++;
     if (this.options.recordTrace) {
       try {
-        const env = this.host.packr.unpack(bytes) as { to: string; from: string; msg: { type: string } };
+        const env = this.host.resolve(this.host.packr.unpack(bytes) as Envelope) as unknown as { to: string; from: string; msg: { type: string } };
         this.trace.push({ at: this.nowMs, from: env.from, to: env.to, type: env.msg.type });
       } catch {
         // A malformed message is counted by the host below.

@@ -54,7 +54,7 @@ export class ThreadHost {
         if (host === options.id) {
           // Same host: decoded at once (the receiver gets its own copy, as through a port),
           // without a frame.
-          const envelope = this.host.packr.unpack(encoded) as Envelope;
+          const envelope = this.host.resolve(this.host.packr.unpack(encoded) as Envelope);
           if (delayMs <= 0) this.deliverLocal(envelope);
           else this.setTimer(delayMs, () => this.deliverLocal(envelope));
           return;

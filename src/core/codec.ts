@@ -96,7 +96,12 @@ export class FrameBuilder {
   }
 
   append(encoded: Uint8Array): void {
-    const need = this.length + encoded.byteLength;
+    this.appendRange(encoded, 0, encoded.byteLength);
+  }
+
+  /** Copy bytes[start, end) in, without making a view of them. */
+  appendRange(bytes: Uint8Array, start: number, end: number): void {
+    const need = this.length + (end - start);
     if (need > this.bytes.byteLength) {
       let size = this.bytes.byteLength * 2;
       while (size < need) size *= 2;
@@ -104,7 +109,8 @@ export class FrameBuilder {
       grown.set(this.bytes.subarray(0, this.length));
       this.bytes = grown;
     }
-    this.bytes.set(encoded, this.length);
+    if (Buffer.isBuffer(bytes)) bytes.copy(this.bytes, this.length, start, end);
+    else this.bytes.set(bytes.subarray(start, end), this.length);
     this.length = need;
     this.count++;
   }

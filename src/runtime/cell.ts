@@ -138,6 +138,8 @@ export class Cell {
 
   /** Handles up to `budget` messages; returns how many it handled. */
   run(budget: number): number {
+    // Busy time is taken per run of up to `budget` messages: a clock read per message costs.
+    const started = this.host.env.now();
     let handled = 0;
     while (handled < budget && this.status === 'running' && this.head < this.mailbox.length) {
       const envelope = this.mailbox[this.head]!;
@@ -149,12 +151,12 @@ export class Cell {
       handled++;
       this.step(envelope);
     }
+    this.busyMs += this.host.env.now() - started;
     return handled;
   }
 
   private step(envelope: Envelope): void {
     this.stats.received++;
-    const started = this.host.env.now();
     this.beginStep(envelope.from);
     try {
       this.behavior.receive(this.state, envelope.msg, this.ctx);
@@ -165,7 +167,6 @@ export class Cell {
     }
     this.consecutiveFailures = 0;
     this.commitStep();
-    this.busyMs += this.host.env.now() - started;
   }
 
   // The step buffers are reused from step to step (emptied, not reallocated): nothing that

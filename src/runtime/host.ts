@@ -1,4 +1,4 @@
-import type { Packr } from 'msgpackr';
+import { REUSE_BUFFER_MODE, type Packr } from 'msgpackr';
 import { createPackr, decodeFrame, FrameError, type Envelope, type Message } from '../core/codec.js';
 import { errorData, type ErrorData } from '../core/errors.js';
 import { DRAIN_BUDGET_MESSAGES, ERRORS_KEPT_MAX, MAILBOX_CAPACITY_DEFAULT, MESSAGE_BYTES_MAX_DEFAULT } from '../core/limits.js';
@@ -44,8 +44,11 @@ export interface HostEnv {
   schedule(fn: () => void): void;
   /** Run `fn` after other pending work had its turn (setImmediate on threads): for yielding. */
   scheduleLater(fn: () => void): void;
-  /** Carry one encoded envelope to `host`, after `delayMs`. */
-  transmit(host: number, encoded: Uint8Array, delayMs: number): void;
+  /**
+   * Carry one encoded envelope, bytes[start, end), to `host` after `delayMs`. The bytes are
+   * the codec's own buffer, overwritten by the next encoding: copy what must be kept.
+   */
+  transmit(host: number, bytes: Uint8Array, start: number, end: number, delayMs: number): void;
   durable: DurableStore;
   report(event: HostEvent): void;
   /** Random ids for incarnations: seeded in sim, nanoid on threads. */
@@ -264,17 +267,20 @@ export class Host {
       this.drop(fate.drop, srcLoc, dst);
       return;
     }
-    let encoded: Uint8Array;
+    let encoded: Uint8Array & { start?: number; end?: number };
     try {
       const fromIndex = sender === from ? src?.index : this.options.directory.get(sender)?.index;
-      encoded = this.packr.pack({ to: dst.index ?? to, from: fromIndex ?? sender, msg });
+      // REUSE_BUFFER_MODE: the codec's buffer and the range written, without a new view per message.
+      encoded = this.packr.pack({ to: dst.index ?? to, from: fromIndex ?? sender, msg }, REUSE_BUFFER_MODE);
     } catch (error) {
       this.drop('encode-error', srcLoc, dst);
       this.bounce(from, to, msg, 'encode-error');
       this.env.report({ kind: 'warn', address: from, message: `message to ${to} not encodable: ${(error as Error).message}` });
       return;
     }
-    if (encoded.byteLength > this.messageBytesMax) {
+    const start = encoded.start ?? 0;
+    const end = encoded.end ?? encoded.byteLength;
+    if (end - start > this.messageBytesMax) {
       this.drop('too-large', srcLoc, dst);
       this.bounce(from, to, msg, 'too-large');
       return;
@@ -283,8 +289,8 @@ export class Host {
     const inner = (msg as { m?: { type?: unknown } }).m;
     const type = inner !== undefined && inner !== null && typeof inner.type === 'string' ? this.typeName(msg.type, inner.type) : msg.type;
     this.stats.types[type] = (this.stats.types[type] ?? 0) + 1;
-    this.stats.bytes += encoded.byteLength;
-    for (const delay of fate.delaysMs) this.env.transmit(dst.host, encoded, delay);
+    this.stats.bytes += end - start;
+    for (const delay of fate.delaysMs) this.env.transmit(dst.host, encoded, start, end, delay);
   }
 
   private bounce(from: string, to: string, msg: Message, reason: 'unknown-address' | 'too-large' | 'encode-error'): void {

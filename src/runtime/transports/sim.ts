@@ -62,9 +62,9 @@ export class SimWorld {
       scheduleLater: (fn) => {
         this.at(this.nowMs, fn);
       },
-      transmit: (_host, encoded, delayMs) => {
-        // Copy: a pack() result is a view into the codec's shared slab.
-        const bytes = encoded.slice();
+      transmit: (_host, encoded, start, end, delayMs) => {
+        // Copy: the codec reuses its buffer.
+        const bytes = encoded.slice(start, end);
         this.at(this.nowMs + delayMs, () => this.deliverBytes(bytes));
       },
       durable: this.durable,

@@ -50,21 +50,21 @@ export class ThreadHost {
       scheduleLater: (fn) => {
         setImmediate(fn);
       },
-      transmit: (host, encoded, delayMs) => {
+      transmit: (host, bytes, start, end, delayMs) => {
         if (host === options.id) {
           // Same host: decoded at once (the receiver gets its own copy, as through a port),
           // without a frame.
-          const envelope = this.host.resolve(this.host.packr.unpack(encoded) as Envelope);
+          const envelope = this.host.resolve(this.host.packr.unpack(bytes.subarray(start, end)) as Envelope);
           if (delayMs <= 0) this.deliverLocal(envelope);
           else this.setTimer(delayMs, () => this.deliverLocal(envelope));
           return;
         }
         if (delayMs <= 0) {
-          this.enqueue(host, encoded);
+          this.enqueue(host, bytes, start, end);
           return;
         }
-        const copy = encoded.slice();
-        this.setTimer(delayMs, () => this.enqueue(host, copy));
+        const copy = bytes.slice(start, end);
+        this.setTimer(delayMs, () => this.enqueue(host, copy, 0, copy.byteLength));
       },
       durable: options.durable,
       report: options.report,
@@ -137,11 +137,11 @@ export class ThreadHost {
     for (const envelope of queue) this.host.deliver(envelope);
   };
 
-  private enqueue(host: number, encoded: Uint8Array): void {
+  private enqueue(host: number, bytes: Uint8Array, start: number, end: number): void {
     if (this.closed) return;
     let builder = this.builders.get(host);
     if (builder === undefined) this.builders.set(host, (builder = new FrameBuilder()));
-    builder.append(encoded);
+    builder.appendRange(bytes, start, end);
     if (builder.byteLength >= FRAME_BYTES_FLUSH) {
       this.flushOne(host, builder);
       return;

@@ -78,6 +78,9 @@ export function isEnvelope(value: unknown): value is Envelope {
 
 export class FrameError extends Error {}
 
+/** Below this size a copy is a plain loop (no view, no native call). */
+export const SMALL_COPY_BYTES = 256;
+
 /**
  * Accumulates encoded envelopes for one destination and hands out an exact-size buffer that
  * can be transferred (a `pack()` result is a view into a shared slab, so it is copied here).
@@ -109,8 +112,14 @@ export class FrameBuilder {
       grown.set(this.bytes.subarray(0, this.length));
       this.bytes = grown;
     }
-    if (Buffer.isBuffer(bytes)) bytes.copy(this.bytes, this.length, start, end);
-    else this.bytes.set(bytes.subarray(start, end), this.length);
+    if (end - start <= SMALL_COPY_BYTES) {
+      // Most envelopes are a few dozen bytes: a plain loop beats a view plus set() or copy().
+      const target = this.bytes;
+      let at = this.length;
+      for (let i = start; i < end; i++) target[at++] = bytes[i]!;
+    } else {
+      this.bytes.set(bytes.subarray(start, end), this.length);
+    }
     this.length = need;
     this.count++;
   }

@@ -200,7 +200,7 @@ export class Cell {
     const out = this.outgoing;
     for (let i = 0; i < out.length; i++) {
       const o = out[i]!;
-      this.host.route(this.spec.address, o.to, o.msg, o.from);
+      this.host.route(this.spec.address, o.to, o.msg, o.from, this.stats);
     }
     out.length = 0;
   }

@@ -7,7 +7,7 @@ import { decide, Partitions, resolveNetwork, type DropCause, type Location, type
 import type { ActorSpec, Behavior } from './actor.js';
 import { Cell } from './cell.js';
 import type { DurableStore } from './durable.js';
-import { emptyHostStats, type HostStats } from './stats.js';
+import { emptyHostStats, type ActorStats, type HostStats, type LinkStats } from './stats.js';
 
 /** Where an address lives: the host that runs it and its network location. */
 export interface DirectoryEntry extends Location {
@@ -95,6 +95,9 @@ export class Host {
   readonly partitions = new Partitions();
   private readonly deadNodes = new Set<string>();
   private readonly clients = new Map<string, DirectoryEntry>();
+  private lastLinkFrom = '';
+  private lastLinkTo = '';
+  private lastLink: LinkStats | undefined;
   /** Address of each directory index. */
   private readonly addressOf: string[] = [];
   private readonly typeNames = new Map<string, Map<string, string>>();
@@ -244,14 +247,13 @@ export class Host {
    * Route one message. Drops are counted by cause; a message that cannot leave this host
    * (unknown address, too large, not encodable) is bounced to its sender as `undeliverable`.
    */
-  route<M extends { readonly type: string }>(from: string, to: string, message: M, sender: string = from): void {
+  route<M extends { readonly type: string }>(from: string, to: string, message: M, sender: string = from, fromStats?: ActorStats): void {
     const msg = message as Message;
     if (this.stopped) return;
     const src = this.locate(from);
     const dst = this.locate(to);
     this.stats.sent++;
-    const actorStats = this.stats.actor(from);
-    actorStats.sent++;
+    (fromStats ?? this.stats.actor(from)).sent++;
     if (dst === undefined) {
       this.drop('unknown-address', src, undefined);
       this.bounce(from, to, msg, 'unknown-address');
@@ -285,7 +287,13 @@ export class Host {
       this.bounce(from, to, msg, 'too-large');
       return;
     }
-    this.stats.link(srcLoc.region, dst.region).sent++;
+    // Consecutive messages mostly go between the same two regions: keep the last counter.
+    if (this.lastLinkFrom !== srcLoc.region || this.lastLinkTo !== dst.region) {
+      this.lastLinkFrom = srcLoc.region;
+      this.lastLinkTo = dst.region;
+      this.lastLink = this.stats.link(srcLoc.region, dst.region);
+    }
+    this.lastLink!.sent++;
     const inner = (msg as { m?: { type?: unknown } }).m;
     const type = inner !== undefined && inner !== null && typeof inner.type === 'string' ? this.typeName(msg.type, inner.type) : msg.type;
     this.stats.types[type] = (this.stats.types[type] ?? 0) + 1;

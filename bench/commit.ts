@@ -61,7 +61,7 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { startCluster, type Client, type Cluster, type ClusterConfig, type CommitProtocol } from '../src/index.js';
-import {
+import { describeShape,
   BACKGROUND_TYPES,
   baseConfig,
   clientsOf,
@@ -275,10 +275,6 @@ async function measureProtocol(s: Sizes, protocol: CommitProtocol, batch: number
   return result;
 }
 
-function describe(shape: ClusterShape): string {
-  if (shape.transport === 'sim') return 'sim';
-  return shape.placement === 'packed' ? `threads, packed on ${shape.threads ?? 'all'} threads` : 'threads, dedicated (12 worker threads)';
-}
 
 export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const mode = modeOf(opts);
@@ -343,7 +339,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     formatTable(
       ['protocol', 'committed/s', 'p50 ms', 'p99 ms', 'aborted', 'failed', 'CPU us/txn'],
       rows,
-      `commit (${mode}; ${describe(s.shape)}; 3 regions x 3 servers, active, factor 3; 2 shards per txn; window ${s.window}, ${s.clients} clients; raw baseline ${fmt(raw.msgsPerSec)} msgs/s; load average ${fmt(loadAtStart, 1)} at start, ${fmt(loadavg()[0]!, 1)} at end)`,
+      `commit (${mode}; ${describeShape(s.shape)}; 3 regions x 3 servers, active, factor 3; 2 shards per txn; window ${s.window}, ${s.clients} clients; raw baseline ${fmt(raw.msgsPerSec)} msgs/s; load average ${fmt(loadAtStart, 1)} at start, ${fmt(loadavg()[0]!, 1)} at end)`,
     ),
     '',
     formatTable(['figure', 'value', 'target', ''], [['2PC committed txn/s (batch 64, 0 ms)', fmt(twopc), '>= 25,000', twopc >= 25_000 ? 'met' : 'MISSED']]),

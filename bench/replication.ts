@@ -48,7 +48,7 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { startCluster, type Client, type Cluster, type ClusterConfig, type ReplicationMode } from '../src/index.js';
 import { groupShardsOf } from '../src/cluster/topology.js';
-import {
+import { describeShape,
   BACKGROUND_TYPES,
   baseConfig,
   clientsOf,
@@ -407,17 +407,13 @@ async function otherPlacement(s: Sizes, log: (line: string) => void): Promise<Ru
     await ready(cluster, clients);
     await putLoop(clients, s, s.warmupOps, s.warmupMs);
     const r = runFigures(await putLoop(clients, s, s.ops, s.runMs));
-    log(`replication: active batch 64 on ${describe(OTHER_PLACEMENT)}: ${fmt(r.opsPerSec)} puts/s p50 ${fmt(r.p50Ms, 2)} ms`);
+    log(`replication: active batch 64 on ${describeShape(OTHER_PLACEMENT)}: ${fmt(r.opsPerSec)} puts/s p50 ${fmt(r.p50Ms, 2)} ms`);
     return r;
   } finally {
     await cluster.stop();
   }
 }
 
-function describe(shape: ClusterShape): string {
-  if (shape.transport === 'sim') return 'sim';
-  return shape.placement === 'packed' ? `threads, packed on ${shape.threads ?? 'all'} threads` : 'threads, dedicated (12 worker threads)';
-}
 
 export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const mode = modeOf(opts);
@@ -507,7 +503,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     formatTable(
       ['mode', 'put/s', 'put p50 ms', 'put p99 ms', 'CPU us/put', 'get/s', 'get p50 ms', 'get p99 ms', 'failed'],
       rows,
-      `replication (${mode}; ${describe(s.shape)}; 3 regions x 3 servers, factor 3; window ${s.window}, ${s.clients} clients; raw baseline ${fmt(raw.msgsPerSec)} msgs/s; load average ${fmt(loadAtStart, 1)} at start, ${fmt(loadavg()[0]!, 1)} at end)`,
+      `replication (${mode}; ${describeShape(s.shape)}; 3 regions x 3 servers, factor 3; window ${s.window}, ${s.clients} clients; raw baseline ${fmt(raw.msgsPerSec)} msgs/s; load average ${fmt(loadAtStart, 1)} at start, ${fmt(loadavg()[0]!, 1)} at end)`,
     ),
     '',
     formatTable(
@@ -518,7 +514,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
         [`puts/s with ${CRASHED} crashed (failover included)`, fmt(crash.crashedOpsPerSec), '', `${crash.failed} failed`],
         [`restart of ${CRASHED} until it resolved, ms`, fmt(crash.restartMs), '', ''],
         [`restart until caught up (${fmt(crash.behindSlots)} slots behind), ms`, fmt(crash.recoverMs), '', ''],
-        ...(other === undefined ? [] : [[`active puts/s on ${describe(OTHER_PLACEMENT)}`, fmt(other.opsPerSec), '', '']]),
+        ...(other === undefined ? [] : [[`active puts/s on ${describeShape(OTHER_PLACEMENT)}`, fmt(other.opsPerSec), '', '']]),
       ],
     ),
     '',

@@ -30,6 +30,12 @@ export interface ClusterShape {
 }
 
 /** The latency matrix of the suites: every pair of regions at `ms`. */
+/** How a shape reads in a table heading. */
+export function describeShape(shape: ClusterShape): string {
+  if (shape.transport === 'sim') return 'sim';
+  return shape.placement === 'packed' ? `threads, packed on ${shape.threads ?? 'all'} threads` : 'threads, dedicated (12 worker threads)';
+}
+
 export function latencyMatrix(ms: number): Record<string, number> {
   const out: Record<string, number> = {};
   for (let i = 0; i < REGIONS.length; i++) {

@@ -129,14 +129,7 @@ export function createCoordinatorCore(protocol: CommitProtocolName, self: string
         begin: (txn, participants) => core.begin(txn, participants),
         step: (from, msg) => core.step(from, msg as TwoPcMessage),
         tick: () => core.tick(),
-        ready: () => {
-          const r = core.ready();
-          return {
-            persist: r.persist,
-            messages: r.messages,
-            decisions: r.decisions.map((d): CoordinatorDecision => (d.kind === 'commit' ? { kind: 'commit', txn: d.txn } : { kind: 'abort', txn: d.txn, reason: d.reason })),
-          };
-        },
+        ready: () => coordinatorReady(core.ready()),
         hasReady: () => core.hasReady(),
       };
     }
@@ -147,14 +140,7 @@ export function createCoordinatorCore(protocol: CommitProtocolName, self: string
         begin: (txn, participants) => core.begin(txn, participants),
         step: (from, msg) => core.step(from, msg as ThreePcMessage),
         tick: () => core.tick(),
-        ready: () => {
-          const r = core.ready();
-          return {
-            persist: r.persist,
-            messages: r.messages,
-            decisions: r.decisions.map((d): CoordinatorDecision => (d.kind === 'commit' ? { kind: 'commit', txn: d.txn } : { kind: 'abort', txn: d.txn, reason: d.reason })),
-          };
-        },
+        ready: () => coordinatorReady(core.ready()),
         hasReady: () => core.hasReady(),
       };
     }
@@ -184,6 +170,19 @@ export function createCoordinatorCore(protocol: CommitProtocolName, self: string
       };
     }
   }
+}
+
+/** 2PC's and 3PC's coordinator output in the common shape. */
+function coordinatorReady(r: {
+  persist: unknown[];
+  messages: Array<{ to: string; msg: unknown }>;
+  decisions: Array<{ kind: 'commit'; txn: string } | { kind: 'abort'; txn: string; reason: string }>;
+}): CoreReady<CoordinatorDecision> {
+  return {
+    persist: r.persist,
+    messages: r.messages,
+    decisions: r.decisions.map((d): CoordinatorDecision => (d.kind === 'commit' ? { kind: 'commit', txn: d.txn } : { kind: 'abort', txn: d.txn, reason: d.reason })),
+  };
 }
 
 /** 2PC's and 3PC's participant output in the common shape. */

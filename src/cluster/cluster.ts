@@ -290,6 +290,12 @@ export class Cluster extends EventEmitter {
     return out;
   }
 
+  /** Ping every worker host over the control plane (comlink): what each runs and its clock. Empty in sim. */
+  ping(): Promise<Array<{ host: number; actors: number; nowMs: number }>> {
+    this.assertRunning();
+    return this.runtime.ping();
+  }
+
   /** A control-plane look at one actor (its state summary, mailbox, timers). */
   inspect(address: string): Promise<unknown> {
     if (typeof address !== 'string') throw new ValidationError('address', 'an actor address');

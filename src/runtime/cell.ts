@@ -269,6 +269,10 @@ export class Cell {
       status: this.status,
       mailbox: this.mailboxLength(),
       timers: this.timers.size,
+      received: this.stats.received,
+      sent: this.stats.sent,
+      restarts: this.stats.restarts,
+      counters: { ...this.stats.counters },
       state: this.behavior.summary ? this.behavior.summary(this.state) : null,
     };
   }

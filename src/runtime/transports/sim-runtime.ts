@@ -102,6 +102,11 @@ export class SimRuntime implements Runtime {
     return this.stats();
   }
 
+  async ping(): Promise<Array<{ host: number; actors: number; nowMs: number }>> {
+    // One thread, no worker hosts: there is nothing to ask.
+    return [];
+  }
+
   async summary(address: string): Promise<unknown> {
     return this.world.host.cell(address)?.summary() ?? null;
   }

@@ -1,0 +1,25 @@
+import test from 'ava';
+import { startCluster } from '../src/index.js';
+
+test('threads: the comlink control plane pings every host and reads an actor summary with its counters', async (t) => {
+  const cluster = await startCluster({ regions: [{ name: 'a', servers: 2 }, { name: 'b', servers: 1 }], transport: 'threads', replication: { mode: 'none' } });
+  try {
+    const c = cluster.client({ region: 'a' });
+    for (let i = 0; i < 20; i++) await c.put(`k${i}`, i);
+    const pongs = await cluster.ping();
+    // dedicated placement: a host per region and per server, plus this thread (not pinged).
+    t.is(pongs.length, 2 + 3);
+    t.true(pongs.every((p) => p.actors > 0 && Number.isFinite(p.nowMs)));
+    const summaries = await Promise.all(['a/0', 'a/1', 'b/0'].map((id) => cluster.inspect(id)));
+    for (const s of summaries) {
+      const summary = s as { status: string; received: number; counters: Record<string, number>; state: { requests: number } };
+      t.is(summary.status, 'running');
+      t.true(summary.received > 0);
+    }
+    const requests = summaries.reduce((n: number, s) => n + ((s as { counters: Record<string, number> }).counters.requests ?? 0), 0);
+    t.is(requests, 20, 'the counters the control plane reads add up to the requests made');
+    t.is(await cluster.inspect('no-such-actor'), null);
+  } finally {
+    await cluster.stop();
+  }
+});

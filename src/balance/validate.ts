@@ -1,4 +1,5 @@
 import { ConfigError } from '../core/errors.js';
+import { numberIn, type NumberRule } from '../core/validate.js';
 import { MAX_CHOICE_COUNT, DEFAULT_ACTIVE_REQUEST_BIAS, DEFAULT_CHOICE_COUNT } from './least-request.js';
 import { DEFAULT_OVERPROVISIONING_FACTOR, DEFAULT_PANIC_THRESHOLD_PERCENT } from './locality.js';
 import { DEFAULT_MAGLEV_TABLE_SIZE, MAX_MAGLEV_TABLE_SIZE, MIN_MAGLEV_TABLE_SIZE, isPrime } from './maglev.js';
@@ -87,22 +88,6 @@ function checkKeys(value: Record<string, unknown>, allowed: readonly string[], p
   }
 }
 
-interface NumberRule {
-  min: number;
-  max: number;
-  /** Exclude `min` itself. */
-  minExclusive?: boolean;
-  integer?: boolean;
-}
-
-function numberIn(value: unknown, field: string, rule: NumberRule): number {
-  const lower = `${rule.minExclusive === true ? '>' : '>='} ${rule.min}`;
-  const allowed = `${rule.integer === true ? 'an integer' : 'a finite number'} ${lower} and <= ${rule.max}`;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(field, allowed, value);
-  if (rule.integer === true && !Number.isInteger(value)) throw new ConfigError(field, allowed, value);
-  if (value < rule.min || (rule.minExclusive === true && value === rule.min) || value > rule.max) throw new ConfigError(field, allowed, value);
-  return value;
-}
 
 function validateWeights(raw: unknown, path: string): Record<string, number> {
   if (!isRecord(raw)) throw new ConfigError(path, 'an object mapping server ids to weights', raw);

@@ -1,4 +1,5 @@
 import { ConfigError } from '../core/errors.js';
+import { numberIn, type NumberRule } from '../core/validate.js';
 import {
   DEFAULT_ACCEPTABLE_HEARTBEAT_PAUSE_MS,
   DEFAULT_MAX_SAMPLE_SIZE,
@@ -50,21 +51,6 @@ const KEYS = [
   'stallFactor',
 ] as const;
 
-interface Rule {
-  min: number;
-  max: number;
-  minExclusive?: boolean;
-  integer?: boolean;
-}
-
-function numberIn(value: unknown, field: string, rule: Rule): number {
-  const lower = `${rule.minExclusive === true ? '>' : '>='} ${rule.min}`;
-  const allowed = `${rule.integer === true ? 'an integer' : 'a finite number'} ${lower} and <= ${rule.max}`;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(field, allowed, value);
-  if (rule.integer === true && !Number.isInteger(value)) throw new ConfigError(field, allowed, value);
-  if (value < rule.min || (rule.minExclusive === true && value === rule.min) || value > rule.max) throw new ConfigError(field, allowed, value);
-  return value;
-}
 
 /** Validate the `heartbeat` section (undefined means all defaults); `path` prefixes field names. */
 export function validateHeartbeatConfig(raw: unknown, path = 'heartbeat'): HeartbeatConfig {
@@ -74,7 +60,7 @@ export function validateHeartbeatConfig(raw: unknown, path = 'heartbeat'): Heart
   for (const key of Object.keys(input)) {
     if (!(KEYS as readonly string[]).includes(key)) throw new ConfigError(`${path}.${key}`, `one of the keys ${KEYS.join(', ')}`, key);
   }
-  const get = (key: (typeof KEYS)[number], fallback: number, rule: Rule): number =>
+  const get = (key: (typeof KEYS)[number], fallback: number, rule: NumberRule): number =>
     input[key] === undefined ? fallback : numberIn(input[key], `${path}.${key}`, rule);
 
   const intervalMs = get('intervalMs', DEFAULT_HEARTBEAT_INTERVAL_MS, { min: MIN_HEARTBEAT_INTERVAL_MS, max: MAX_HEARTBEAT_INTERVAL_MS });

@@ -4,7 +4,7 @@ import { GroupReplica, type GroupOutput, type Origin } from '../replication/grou
 import { LearnerFeed, LearnerReplica, type LearnMessage } from '../replication/learner.js';
 import type { ErrorCodeWire, Load, Req, Res } from './messages.js';
 import { Participants, type ParticipantWire } from './participant.js';
-import { coordinatorAddress, groupOf, groupShardsOf, heartbeatAddress, learnersOf, learnerShardsOf, regionOfServer, type Topology } from './topology.js';
+import { coordinatorAddress, groupOf, shardOf, groupShardsOf, heartbeatAddress, learnersOf, learnerShardsOf, regionOfServer, type Topology } from './topology.js';
 
 /** A forwarded request may travel this many hops between servers before it is failed. */
 export const FORWARD_HOPS_MAX = 4;
@@ -374,13 +374,7 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
 }
 
 export function shardOfKey(key: string, topology: Topology): number {
-  // Same hash as topology.shardOf; kept here so the hot path reads as one piece.
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % topology.shards;
+  return shardOf(key, topology.shards);
 }
 
 function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origin, ctx: ActorContext, heldTicks: number): void {

@@ -80,12 +80,6 @@ export function replicasOf(shard: number, topology: Topology): string[] {
   return out;
 }
 
-/** Shards of which `server` holds a replica. */
-export function shardsOf(server: string, topology: Topology): number[] {
-  const out: number[] = [];
-  for (let s = 0; s < topology.shards; s++) if (replicasOf(s, topology).includes(server)) out.push(s);
-  return out;
-}
 
 /**
  * The servers that replicate a shard synchronously (its Paxos group; one server in mode

@@ -6,13 +6,20 @@ import { frameRecord, parseLog, type DurableStore } from './durable.js';
 import { crc32js as crc32 } from './durable-memory.js';
 
 /**
- * One append-only file per actor under the cluster's data directory. Appends are synchronous
- * so a step's records are on disk (in the OS, or on the device with `fsync`) before the
- * step's messages leave.
+ * One append-only file per actor under the cluster's data directory.
+ *
+ * Appends are gathered and written by `sync()`, one write per file. The host calls `sync()`
+ * before any message leaves it (every frame flush and every same-host delivery), and a step's
+ * messages only leave through those, so a step's records are on disk (in the OS, or on the
+ * device with `fsync`) before the messages that depend on them: the Ready rule, with the
+ * writes of many steps in one system call. A thread that dies in between loses both the
+ * records and the messages, which is the same as dying before the step.
  */
 export class FileDurableStore implements DurableStore {
   private readonly packr: Packr = createPackr();
   private readonly fds = new Map<string, number>();
+  /** Framed records not yet written, per actor. */
+  private readonly pending = new Map<string, Uint8Array[]>();
   tornTailsTruncated = 0;
 
   constructor(private readonly dir: string, private readonly fsync: boolean) {
@@ -24,18 +31,28 @@ export class FileDurableStore implements DurableStore {
   }
 
   append(address: string, records: unknown[]): void {
-    const parts = records.map((r) => frameRecord(this.packr, r, crc32));
-    let fd = this.fds.get(address);
-    if (fd === undefined) {
-      fd = openSync(this.fileOf(address), 'a');
-      this.fds.set(address, fd);
+    let list = this.pending.get(address);
+    if (list === undefined) this.pending.set(address, (list = []));
+    for (const r of records) list.push(frameRecord(this.packr, r, crc32));
+  }
+
+  /** Write (and with `fsync`, force) everything appended so far. */
+  sync(): void {
+    if (this.pending.size === 0) return;
+    for (const [address, parts] of this.pending) {
+      let fd = this.fds.get(address);
+      if (fd === undefined) {
+        fd = openSync(this.fileOf(address), 'a');
+        this.fds.set(address, fd);
+      }
+      writeSync(fd, parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+      if (this.fsync) fsyncSync(fd);
     }
-    if (parts.length === 1) writeSync(fd, parts[0]!);
-    else writeSync(fd, Buffer.concat(parts));
-    if (this.fsync) fsyncSync(fd);
+    this.pending.clear();
   }
 
   load(address: string): unknown[] {
+    this.sync();
     const file = this.fileOf(address);
     if (!existsSync(file)) return [];
     const bytes = readFileSync(file);
@@ -59,6 +76,7 @@ export class FileDurableStore implements DurableStore {
   }
 
   close(): void {
+    this.sync();
     for (const fd of this.fds.values()) closeSync(fd);
     this.fds.clear();
   }

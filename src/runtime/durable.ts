@@ -7,6 +7,11 @@ import type { Packr } from 'msgpackr';
 export interface DurableStore {
   append(address: string, records: unknown[]): void;
   load(address: string): unknown[];
+  /**
+   * Make everything appended durable. Stores that write at once need not have it; a store
+   * that gathers appends must be synced by its host before any message leaves.
+   */
+  sync?(): void;
   /** Forget everything (used by stop() to remove the temporary data directory). */
   close(): void;
 }

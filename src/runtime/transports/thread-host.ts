@@ -39,7 +39,10 @@ export class ThreadHost {
   private closed = false;
   framesSent = 0;
 
+  private readonly durable: DurableStore;
+
   constructor(options: ThreadHostOptions) {
+    this.durable = options.durable;
     const origin = performance.timeOrigin;
     const env: HostEnv = {
       now: () => origin + performance.now(),
@@ -124,6 +127,7 @@ export class ThreadHost {
 
   private readonly drainLocal = (): void => {
     this.localScheduled = false;
+    this.durable.sync?.();
     const queue = this.localQueue;
     this.localQueue = [];
     this.localBurst += queue.length;
@@ -143,6 +147,7 @@ export class ThreadHost {
     if (builder === undefined) this.builders.set(host, (builder = new FrameBuilder()));
     builder.appendRange(bytes, start, end);
     if (builder.byteLength >= FRAME_BYTES_FLUSH) {
+      this.durable.sync?.();
       this.flushOne(host, builder);
       return;
     }
@@ -157,6 +162,8 @@ export class ThreadHost {
 
   private readonly flush = (): void => {
     this.flushScheduled = false;
+    // Records before the messages that depend on them (see FileDurableStore).
+    this.durable.sync?.();
     // Take the set first: flushing may deliver locally and queue more, for the next flush.
     const hosts = [...this.dirty];
     this.dirty.clear();

@@ -65,7 +65,13 @@ export class Participants {
     private readonly self: string,
     /** The server's own drain of a shard's group: persist, send, answer. */
     private readonly drainGroup: (state: ServerState, s: number, ctx: ActorContext) => void,
-  ) {}
+    /** Changes on every restart, so this life's tags never match an earlier life's. */
+    incarnation = '',
+  ) {
+    this.tagPrefix = `${self}@${incarnation}#`;
+  }
+
+  private readonly tagPrefix: string;
 
   private shard(state: ServerState, s: number): Shard | undefined {
     const group = state.groups.get(s);
@@ -130,7 +136,7 @@ export class Participants {
         if (list === undefined) recordsByTxn.set(txn, (list = []));
         list.push(record);
       }
-      const tag = `${this.self}#${this.nextTag++}`;
+      const tag = `${this.tagPrefix}${this.nextTag++}`;
       const entries: Array<() => boolean> = [];
       for (const d of r.decisions) {
         if (d.kind === 'prepare') {
@@ -199,7 +205,7 @@ export class Participants {
       if (held === undefined) {
         // A record this core did not write (an earlier leader's, chosen only now): the core
         // must be rebuilt from the full set of records, or it would act without knowing it.
-        if (tag !== undefined && !tag.startsWith(`${this.self}#`)) this.shards.delete(s);
+        if (tag !== undefined && !tag.startsWith(this.tagPrefix)) this.shards.delete(s);
         return;
       }
       shard.held.delete(tag!);

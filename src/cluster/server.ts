@@ -66,6 +66,8 @@ export interface ServerState {
   flushTimer: boolean;
   /** Nodes the runtime reported dead (refused connections): not forwarded to. */
   downNodes: Set<string>;
+  /** Requests passed on to another server, by origin, until they age out. */
+  forwarded: Map<string, { to: string; origin: Origin; atMs: number }>;
 }
 
 /** Messages handled before pending group work is carried out even with more waiting. */
@@ -77,6 +79,9 @@ export const FLUSH_DELAY_MS = 0;
 export const LATENCY_EWMA_ALPHA = 0.2;
 /** Requests whose arrival time a server keeps for its latency figure, at most. */
 export const ARRIVALS_TRACKED_MAX = 10_000;
+/** Forwarded requests remembered for crash notices, at most, and for how long. */
+export const FORWARDED_TRACKED_MAX = 10_000;
+export const FORWARD_TRACK_MS = 10_000;
 /** A request unanswered this long is no longer counted as in flight. */
 export const ARRIVAL_MAX_AGE_MS = 60_000;
 
@@ -96,7 +101,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
       learners: new Map(),
       feeds: new Map(),
       held: new Map(),
-      participants: new Participants(params, ctx.self, drain),
+      participants: new Participants(params, ctx.self, drain, ctx.incarnation),
       lagReported: new Map(),
       requests: 0,
       inflight: 0,
@@ -108,6 +113,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
       sinceFlush: 0,
       flushTimer: false,
       downNodes: new Set(),
+      forwarded: new Map(),
     };
     const { topology, replication } = params;
     const byShard = new Map<number, MultiPaxosRecord[]>();
@@ -135,6 +141,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
             maxInflight: replication.maxInflight,
             snapshotEvery: replication.snapshotEvery,
             seed: Math.floor(ctx.random() * 0x100000000),
+            incarnation: ctx.incarnation,
             unsafeAckBeforeChosen: replication.unsafe === 'ack-before-chosen',
           },
           records,
@@ -201,8 +208,19 @@ function handle(state: ServerState, msg: Message, ctx: ActorContext): void {
       case 'sys': {
         // The runtime's notice that a node's process died or came back (a refused connection).
         const sys = msg as unknown as SystemMessage;
-        if (sys.event === 'node-crashed') state.downNodes.add(sys.node);
-        else state.downNodes.delete(sys.node);
+        if (sys.event === 'node-crashed') {
+          state.downNodes.add(sys.node);
+          // Requests this server passed to the dead node will not be answered by it: say so now
+          // (their outcome is unknown) instead of leaving the client to its timeout. One the
+          // node did answer is already settled, and a second answer is ignored.
+          for (const [key, f] of state.forwarded) {
+            if (f.to !== sys.node) continue;
+            state.forwarded.delete(key);
+            reply(ctx, f.origin, { ok: false, code: 'TIMEOUT', message: `${sys.node} crashed with the request; it may or may not have taken effect` });
+          }
+        } else {
+          state.downNodes.delete(sys.node);
+        }
         return;
       }
       case 'px': {
@@ -240,6 +258,11 @@ function handle(state: ServerState, msg: Message, ctx: ActorContext): void {
           // Requests never answered (lost with a leader change) stop counting after a while.
           const cutoff = ctx.now() - ARRIVAL_MAX_AGE_MS;
           for (const [key, at] of state.arrivals) if (at < cutoff) state.arrivals.delete(key);
+          const forwardCutoff = ctx.now() - FORWARD_TRACK_MS;
+          for (const [key, f] of state.forwarded) {
+            if (f.atMs >= forwardCutoff) break; // Oldest first: the rest are younger.
+            state.forwarded.delete(key);
+          }
           state.inflight = state.arrivals.size;
           ctx.send(heartbeatAddress(state.params.id), { type: 'load', load: currentLoad(state, ctx.mailbox()) });
           ctx.setTimer('load', state.params.loadIntervalMs);
@@ -368,7 +391,7 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
     }
     const candidates = [...groupOf(shard, topology), ...learnersOf(shard, topology)];
     const near = candidates.find((s) => regionOfServer(s) === state.params.region) ?? candidates[0]!;
-    return forward(near, req, origin, ctx);
+    return forward(state, near, req, origin, ctx);
   }
   routeToGroup(state, shard, req, origin, ctx, 0);
 }
@@ -388,7 +411,7 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
       return;
     }
     const near = members.find((m) => regionOfServer(m) === state.params.region) ?? members[0]!;
-    return forward(near, req, origin, ctx);
+    return forward(state, near, req, origin, ctx);
   }
   if (group.isLeader()) {
     if (state.arrivals.size < ARRIVALS_TRACKED_MAX) state.arrivals.set(`${origin.to}#${origin.rid}`, ctx.now());
@@ -402,7 +425,7 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
   }
   const hint = group.leaderHint();
   if (hint !== undefined && hint !== state.params.id && !state.downNodes.has(hint) && (req.hops ?? 0) < FORWARD_HOPS_MAX) {
-    return forward(hint, req, origin, ctx);
+    return forward(state, hint, req, origin, ctx);
   }
   let held = state.held.get(shard);
   if (held === undefined) state.held.set(shard, (held = []));
@@ -418,11 +441,14 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
  * The origin is explicit: a request held through an election is passed on from a tick, whose
  * sender is this server, not the balancer that asked.
  */
-function forward(to: string, req: Req, origin: Origin, ctx: ActorContext): void {
+function forward(state: ServerState, to: string, req: Req, origin: Origin, ctx: ActorContext): void {
   const hops = (req.hops ?? 0) + 1;
   if (hops > FORWARD_HOPS_MAX) {
     reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `request for key ${JSON.stringify(req.body.key)} forwarded more than ${FORWARD_HOPS_MAX} times` });
     return;
   }
   ctx.forward(to, { type: 'req', rid: req.rid, body: req.body, hops } satisfies Req, origin.to);
+  // Remember where it went, so a crash notice for that node can fail it at once.
+  if (state.forwarded.size >= FORWARDED_TRACKED_MAX) state.forwarded.delete(state.forwarded.keys().next().value as string);
+  state.forwarded.set(`${origin.to}#${origin.rid}`, { to, origin, atMs: ctx.now() });
 }

@@ -38,6 +38,8 @@ export interface GroupConfig {
   maxInflight: number;
   snapshotEvery: number;
   seed: number;
+  /** This replica's incarnation (changes on every restart): part of its command ids. */
+  incarnation?: string;
   /** Testing only: a primary that acknowledges writes before they are chosen, in sync mode too. */
   unsafeAckBeforeChosen?: boolean;
 }
@@ -75,9 +77,15 @@ export class GroupReplica {
   private term = '';
   private effectSeq = 0;
   private nextLocalId = 0;
+  /**
+   * Command ids are `<self>@<incarnation>#<n>`: a restarted replica counts from 0 again, and
+   * an entry of its earlier life may still be applied, so the incarnation keeps ids unique.
+   */
+  private readonly idPrefix: string;
   readonly outputs: GroupOutput[] = [];
 
   constructor(readonly config: GroupConfig, recovered: MultiPaxosRecord[]) {
+    this.idPrefix = `${config.self}@${config.incarnation ?? ''}`;
     this.core = new MultiPaxos(
       {
         self: config.self,
@@ -109,7 +117,7 @@ export class GroupReplica {
   /** A client operation arrived at this replica, which leads. False: not the leader now. */
   submit(body: RequestBody, origin: Origin): boolean {
     if (!this.core.isLeader()) return false;
-    const id = `${this.config.self}#${this.nextLocalId++}`;
+    const id = `${this.idPrefix}#${this.nextLocalId++}`;
     if (this.config.mode === 'active') return this.proposeWaiting({ k: 'op', id, body }, origin);
     if (this.barrierId !== undefined || this.spec === undefined) {
       // A new primary first learns everything chosen before it (its barrier), then serves.
@@ -212,7 +220,7 @@ export class GroupReplica {
     if (leader) {
       // Barrier: once this no-op is applied, everything chosen before this term is applied too.
       this.spec = undefined;
-      this.barrierId = `${this.config.self}#barrier${this.nextLocalId++}`;
+      this.barrierId = `${this.idPrefix}#barrier${this.nextLocalId++}`;
       const ballot = this.core.status().ballot;
       this.term = `${ballot.round}.${ballot.id}`;
       this.effectSeq = 1;

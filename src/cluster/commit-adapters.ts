@@ -12,6 +12,8 @@ import type { TwoPcCoordinatorRecord, TwoPcMessage, TwoPcParticipantRecord } fro
  */
 export type CommitProtocolName = '2pc' | '3pc' | 'paxos-commit';
 
+export type ParticipantPhase = 'voting' | 'uncertain' | 'committed' | 'aborted';
+
 export type ParticipantDecision =
   | { kind: 'prepare'; txn: string; payload: unknown }
   | { kind: 'commit'; txn: string }
@@ -27,8 +29,11 @@ export interface ParticipantCore {
   step(from: string, msg: unknown): void;
   tick(): void;
   vote(txn: string, yes: boolean): void;
-  /** Whether the core is tracking `txn` (voting, uncertain or decided). */
-  knows(txn: string): boolean;
+  /**
+   * Where the core stands on `txn`: waiting for the host's vote, voted yes and waiting for the
+   * outcome ('uncertain'; 3PC's pre-committed counts), decided, or not tracking it.
+   */
+  phase(txn: string): ParticipantPhase | undefined;
   ready(): CoreReady<ParticipantDecision>;
   hasReady(): boolean;
 }
@@ -42,6 +47,9 @@ export interface CoordinatorCore {
   ready(): CoreReady<CoordinatorDecision>;
   hasReady(): boolean;
 }
+
+/** Decisions a Paxos Commit participant adapter remembers. */
+export const DECIDED_REMEMBERED_MAX = 10_000;
 
 /** Timeouts in ticks of the coordinator and participants (10 ms each by default). */
 export const VOTE_TIMEOUT_TICKS = 100;
@@ -67,7 +75,7 @@ export function createParticipantCore(protocol: CommitProtocolName, self: string
         step: (from, msg) => core.step(from, msg as TwoPcMessage),
         tick: () => core.tick(),
         vote: (txn, yes) => void core.vote(txn, yes),
-        knows: (txn) => core.phaseOf(txn) !== undefined,
+        phase: (txn) => core.phaseOf(txn),
         ready: () => participantReady(core.ready()),
         hasReady: () => core.hasReady(),
       };
@@ -81,7 +89,12 @@ export function createParticipantCore(protocol: CommitProtocolName, self: string
         step: (from, msg) => core.step(from, msg as ThreePcMessage),
         tick: () => core.tick(),
         vote: (txn, yes) => void core.vote(txn, yes),
-        knows: (txn) => core.stateOf(txn) !== undefined,
+        phase: (txn) => {
+          const state = core.stateOf(txn);
+          if (state === undefined) return undefined;
+          if (state === 'initial') return 'voting';
+          return state === 'precommitted' ? 'uncertain' : state;
+        },
         ready: () => participantReady(core.ready()),
         hasReady: () => core.hasReady(),
       };
@@ -92,6 +105,11 @@ export function createParticipantCore(protocol: CommitProtocolName, self: string
         unwrap(records) as PaxosCommitRecord[],
       );
       const awaiting = new Set<string>();
+      // The core does not say what it decided; the adapter remembers (from its records too).
+      const decided = new Map<string, 'committed' | 'aborted'>();
+      for (const r of unwrap(records) as PaxosCommitRecord[]) {
+        if (r.type === 'decided') decided.set(r.txn, r.commit ? 'committed' : 'aborted');
+      }
       return {
         step: (from, msg) => core.step(from, msg as PaxosCommitMessage),
         tick: () => core.tick(),
@@ -99,7 +117,7 @@ export function createParticipantCore(protocol: CommitProtocolName, self: string
           awaiting.delete(txn);
           core.vote(txn, yes);
         },
-        knows: (txn) => awaiting.has(txn) || core.inDoubt().some((d) => d.txn === txn),
+        phase: (txn) => (awaiting.has(txn) ? 'voting' : decided.get(txn) ?? (core.inDoubt().some((d) => d.txn === txn) ? 'uncertain' : undefined)),
         ready: () => {
           const r = core.ready();
           const decisions: ParticipantDecision[] = [];
@@ -109,6 +127,8 @@ export function createParticipantCore(protocol: CommitProtocolName, self: string
               decisions.push({ kind: 'prepare', txn: d.txn, payload: d.payload });
             } else if (d.kind === 'commit' || d.kind === 'abort') {
               awaiting.delete(d.txn);
+              decided.set(d.txn, d.kind === 'commit' ? 'committed' : 'aborted');
+              if (decided.size > DECIDED_REMEMBERED_MAX) decided.delete(decided.keys().next().value as string);
               decisions.push({ kind: d.kind, txn: d.txn });
             }
             // 'outcome' is a leader's decision; this RM learns its own part as commit/abort.

@@ -107,10 +107,6 @@ export class Participants {
       return;
     }
     const shard = this.shard(state, wire.s)!;
-    // An abort for a prepare this core never voted on (an earlier leader locked, then died).
-    if (wire.m.type === 'abort' && !shard.core.knows(wire.m.txn) && group.sm.openTransactions().includes(wire.m.txn)) {
-      group.proposeOutcome(wire.m.txn, 'abort');
-    }
     shard.core.step(from, wire.m);
     this.drain(state, wire.s, ctx);
   }
@@ -223,18 +219,30 @@ export class Participants {
       if (shard === undefined) continue;
       const group = state.groups.get(s)!;
       shard.core.tick();
-      // Orphans: locked by a prepare whose vote never left (no voted record was chosen).
+      // Transactions still locking keys here that nothing is moving on, for ORPHAN_TICKS:
+      // - the core voted yes and waits for the outcome: it asks the coordinator; leave it;
+      // - the core decided, but the outcome entry was lost (a leader change): propose it again;
+      // - the core does not know it, or still waits for a vote that no prepare entry will
+      //   bring: no yes vote left this shard (a yes vote leaves only once its record is
+      //   chosen, and a new leader's core is built from those records), so abort is safe.
       const open = new Set(group.sm.openTransactions());
       for (const txn of open) {
-        if (shard.awaitingVote.has(txn) || shard.core.knows(txn)) {
+        const phase = shard.core.phase(txn);
+        if (shard.awaitingVote.has(txn) || phase === 'uncertain') {
           shard.orphanTicks.delete(txn);
           continue;
+        }
+        if (phase === undefined && group.sm.pc.has(txn)) {
+          // Records this core was not built from: rebuild it from the log.
+          this.shards.delete(s);
+          break;
         }
         const ticks = (shard.orphanTicks.get(txn) ?? 0) + 1;
         shard.orphanTicks.set(txn, ticks);
         if (ticks >= ORPHAN_TICKS) {
-          shard.orphanTicks.delete(txn);
-          if (!group.proposeOutcome(txn, 'abort')) shard.orphanTicks.set(txn, ORPHAN_TICKS - 1);
+          // Whether or not the proposal takes (a new leader's barrier), look again later.
+          shard.orphanTicks.set(txn, 0);
+          group.proposeOutcome(txn, phase === 'committed' ? 'commit' : 'abort');
         }
       }
       for (const txn of shard.orphanTicks.keys()) if (!open.has(txn)) shard.orphanTicks.delete(txn);

@@ -184,8 +184,12 @@ export interface BankOptions {
   accounts?: number;
   clients?: number;
   faultMs?: number;
-  /** Inject partitions (default true). 3PC is only safe without them (crash-stop model). */
+  /** Inject partitions (default true). */
   partitions?: boolean;
+  /** Crash and restart servers (default true). */
+  crashes?: boolean;
+  /** Lose 1% of messages in half of the seeds (default true). */
+  loss?: boolean;
   transport?: 'sim' | 'threads';
 }
 
@@ -239,7 +243,7 @@ export async function runBankScenario(options: BankOptions): Promise<BankResult>
       }
     }
     // Faults start after the setup: message loss first.
-    const loss = prng.chance(0.5) ? 0.01 : 0;
+    const loss = prng.chance(0.5) && options.loss !== false ? 0.01 : 0;
     if (loss > 0) faults.push(`loss ${loss}`);
     cluster.setNetwork({ loss });
     let faulting = true;
@@ -274,7 +278,7 @@ export async function runBankScenario(options: BankOptions): Promise<BankResult>
       while (cluster.now() < end) {
         await cluster.sleep(150 + prng.int(400));
         const roll = prng.next();
-        if (roll < 0.35 && down.size < 1) {
+        if (roll < 0.35 && down.size < 1 && options.crashes !== false) {
           const victim = prng.pick(servers);
           down.add(victim);
           faults.push(`${(cluster.now() - t0).toFixed(0)} crash ${victim}`);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, statSync, appendFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, statSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileDurableStore } from '../src/runtime/durable-file.js';
@@ -99,4 +99,19 @@ test('threads: a replica restarted from a log with a torn tail recovers and catc
   } finally {
     await cluster.stop();
   }
+});
+
+test('file store: replace() swaps the whole log atomically, pending appends included, and appends go on after it', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-durable-'));
+  const store = new FileDurableStore(dir, true);
+  store.append('s', [{ n: 1 }, { n: 2 }]);
+  store.sync();
+  store.append('s', [{ n: 3 }]);
+  store.replace('s', [{ checkpoint: 3 }]);
+  store.append('s', [{ n: 4 }]);
+  store.sync();
+  t.deepEqual(store.load('s'), [{ checkpoint: 3 }, { n: 4 }]);
+  t.false(readdirSync(dir).some((f) => f.endsWith('.tmp')), 'no temporary file left');
+  store.close();
+  t.deepEqual(new FileDurableStore(dir, false).load('s'), [{ checkpoint: 3 }, { n: 4 }], 'a fresh store reads the same');
 });

@@ -1,5 +1,6 @@
 import type { ActorContext, Behavior, Message, SystemMessage } from '../runtime/actor.js';
 import type { MultiPaxosMessage, MultiPaxosRecord } from '../protocols/multipaxos.js';
+import { compareBallots, type Ballot } from '../protocols/ballot.js';
 import { GroupReplica, type GroupOutput, type Origin } from '../replication/group.js';
 import { LearnerFeed, LearnerReplica, type LearnMessage } from '../replication/learner.js';
 import type { ErrorCodeWire, Load, Req, Res } from './messages.js';
@@ -68,6 +69,10 @@ export interface ServerState {
   downNodes: Set<string>;
   /** Requests passed on to another server, by origin, until they age out. */
   forwarded: Map<string, { to: string; origin: Origin; atMs: number }>;
+  /** What a restart needs of each shard's log (see ShardLog); the checkpoint is built from it. */
+  logs: Map<number, ShardLog>;
+  /** Records appended since the last checkpoint. */
+  sinceCheckpoint: number;
 }
 
 /** Messages handled before pending group work is carried out even with more waiting. */
@@ -79,6 +84,47 @@ export const FLUSH_DELAY_MS = 0;
 export const LATENCY_EWMA_ALPHA = 0.2;
 /** Requests whose arrival time a server keeps for its latency figure, at most. */
 export const ARRIVALS_TRACKED_MAX = 10_000;
+/** Records a server appends before it replaces its log by a checkpoint. */
+export const CHECKPOINT_EVERY_RECORDS = 8_000;
+
+/**
+ * The records of one shard's Multi-Paxos log that a restart still needs: the highest ballot
+ * promised (explicitly, or implied by an accepted slot), the last snapshot, and the records
+ * of slots after it, in the order written. A snapshot at index i makes every slot record at
+ * or below i obsolete.
+ */
+export interface ShardLog {
+  promised: Ballot | undefined;
+  records: MultiPaxosRecord[];
+}
+
+export function rememberRecord(log: ShardLog, r: MultiPaxosRecord): void {
+  switch (r.type) {
+    case 'promise':
+      log.promised = log.promised === undefined || compareBallots(r.ballot, log.promised) > 0 ? r.ballot : log.promised;
+      return;
+    case 'accept':
+      log.promised = log.promised === undefined || compareBallots(r.ballot, log.promised) > 0 ? r.ballot : log.promised;
+      log.records.push(r);
+      return;
+    case 'snapshot':
+      // The snapshot goes first: later slot and commit records replay on top of it.
+      log.records = [r, ...log.records.filter((x) => x.type !== 'snapshot' && x.type !== 'promise' && x.index > r.index)];
+      return;
+    default:
+      log.records.push(r);
+  }
+}
+
+function checkpointOf(logs: Map<number, ShardLog>): ServerRecord[] {
+  const out: ServerRecord[] = [];
+  for (const [s, log] of logs) {
+    if (log.promised !== undefined) out.push({ s, r: { type: 'promise', ballot: log.promised } });
+    for (const r of log.records) out.push({ s, r });
+  }
+  return out;
+}
+
 /** Forwarded requests remembered for crash notices, at most, and for how long. */
 export const FORWARDED_TRACKED_MAX = 10_000;
 export const FORWARD_TRACK_MS = 10_000;
@@ -114,6 +160,8 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
       flushTimer: false,
       downNodes: new Set(),
       forwarded: new Map(),
+      logs: new Map(),
+      sinceCheckpoint: 0,
     };
     const { topology, replication } = params;
     const byShard = new Map<number, MultiPaxosRecord[]>();
@@ -121,7 +169,13 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
       let list = byShard.get(record.s);
       if (list === undefined) byShard.set(record.s, (list = []));
       list.push(record.r);
+      let log = state.logs.get(record.s);
+      if (log === undefined) state.logs.set(record.s, (log = { promised: undefined, records: [] }));
+      rememberRecord(log, record.r);
     }
+    // A log much longer than what it holds is compacted now (the restart read it all anyway).
+    const kept = [...state.logs.values()].reduce((n, l) => n + l.records.length + 1, 0);
+    if (recovered.length > 2 * kept + 100) ctx.checkpoint(checkpointOf(state.logs));
     {
       for (const shard of groupShardsOf(params.id, topology)) {
         const peers = groupOf(shard, topology);
@@ -295,7 +349,19 @@ export function drain(state: ServerState, shard: number, ctx: ActorContext): voi
   const group = state.groups.get(shard);
   if (group === undefined) return;
   const r = group.ready();
-  for (const record of r.persist) ctx.persist({ s: shard, r: record } satisfies ServerRecord);
+  if (r.persist.length > 0) {
+    let log = state.logs.get(shard);
+    if (log === undefined) state.logs.set(shard, (log = { promised: undefined, records: [] }));
+    for (const record of r.persist) {
+      ctx.persist({ s: shard, r: record } satisfies ServerRecord);
+      rememberRecord(log, record);
+    }
+    state.sinceCheckpoint += r.persist.length;
+    if (state.sinceCheckpoint >= CHECKPOINT_EVERY_RECORDS) {
+      state.sinceCheckpoint = 0;
+      ctx.checkpoint(checkpointOf(state.logs));
+    }
+  }
   for (const m of r.messages) ctx.send(m.to, { type: 'px', s: shard, m: m.msg });
   for (const out of group.takeOutputs()) onOutput(state, shard, out, ctx);
 }

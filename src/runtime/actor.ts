@@ -34,6 +34,11 @@ export interface ActorContext {
   nextId(): string;
   /** Append to the durable log; made durable before this step's messages are sent. */
   persist(record: unknown): void;
+  /**
+   * Replace the whole durable log by `records`, after this step's appends: a checkpoint that
+   * must hold everything a restart needs (the log would otherwise grow without end).
+   */
+  checkpoint(records: unknown[]): void;
   /** Add to a named counter of this actor (visible in stats and the control plane). */
   count(name: string, by?: number): void;
   /** Tell the cluster's listeners something (membership changes...); not a message to an actor. */

@@ -43,6 +43,7 @@ export class Cell {
   private persists: unknown[] = [];
   private timerOps: Array<{ key: string; delayMs: number | null }> = [];
   private published: Array<{ topic: string; data: unknown }> = [];
+  private checkpointRecords: unknown[] | undefined;
   private readonly ctx: ActorContext;
 
   constructor(private readonly host: Host, spec: ActorSpec, behavior: Behavior) {
@@ -80,6 +81,9 @@ export class Cell {
       nextId: () => this.ids(),
       persist: (record) => {
         this.persists.push(record);
+      },
+      checkpoint: (records) => {
+        this.checkpointRecords = records;
       },
       count: (name, by = 1) => {
         this.stats.counters[name] = (this.stats.counters[name] ?? 0) + by;
@@ -177,6 +181,7 @@ export class Cell {
   }
 
   private abortStep(): void {
+    this.checkpointRecords = undefined;
     if (this.published.length > 0) this.published.length = 0;
     if (this.outgoing.length > 0) this.outgoing.length = 0;
     if (this.persists.length > 0) this.persists.length = 0;
@@ -188,6 +193,10 @@ export class Cell {
       const records = this.persists;
       this.persists = [];
       this.host.env.durable.append(this.spec.address, records);
+    }
+    if (this.checkpointRecords !== undefined) {
+      this.host.env.durable.replace(this.spec.address, this.checkpointRecords);
+      this.checkpointRecords = undefined;
     }
     if (this.timerOps.length > 0) {
       for (const op of this.timerOps) this.applyTimer(op.key, op.delayMs);

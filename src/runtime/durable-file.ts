@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, existsSync, truncateSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, existsSync, renameSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Packr } from 'msgpackr';
 import { createPackr } from '../core/codec.js';
@@ -49,6 +49,25 @@ export class FileDurableStore implements DurableStore {
       if (this.fsync) fsyncSync(fd);
     }
     this.pending.clear();
+  }
+
+  replace(address: string, records: unknown[]): void {
+    // What was pending for this actor is in the checkpoint (the actor built it from its state).
+    this.pending.delete(address);
+    const fd = this.fds.get(address);
+    if (fd !== undefined) {
+      closeSync(fd);
+      this.fds.delete(address);
+    }
+    const file = this.fileOf(address);
+    const tmp = `${file}.tmp`;
+    const out = openSync(tmp, 'w');
+    const parts = records.map((r) => frameRecord(this.packr, r, crc32));
+    if (parts.length > 0) writeSync(out, Buffer.concat(parts));
+    if (this.fsync) fsyncSync(out);
+    closeSync(out);
+    // A rename is atomic: a crash leaves the old log or the new one, never half of either.
+    renameSync(tmp, file);
   }
 
   load(address: string): unknown[] {

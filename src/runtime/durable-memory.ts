@@ -34,6 +34,15 @@ export class MemoryDurableStore implements DurableStore {
     for (const record of records) log.push(frameRecord(this.packr, record, crc32js));
   }
 
+  replace(address: string, records: unknown[]): void {
+    this.logs.set(address, records.map((r) => frameRecord(this.packr, r, crc32js)));
+  }
+
+  /** Records an actor's log holds now (tests). */
+  size(address: string): number {
+    return this.load(address).length;
+  }
+
   load(address: string): unknown[] {
     const log = this.logs.get(address);
     if (log === undefined) return [];

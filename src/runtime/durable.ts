@@ -7,6 +7,8 @@ import type { Packr } from 'msgpackr';
 export interface DurableStore {
   append(address: string, records: unknown[]): void;
   load(address: string): unknown[];
+  /** Replace an actor's whole log by `records` (a checkpoint): written at once, atomically. */
+  replace(address: string, records: unknown[]): void;
   /**
    * Make everything appended durable. Stores that write at once need not have it; a store
    * that gathers appends must be synced by its host before any message leaves.

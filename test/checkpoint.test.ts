@@ -1,0 +1,37 @@
+import test from 'ava';
+import { startCluster } from '../src/index.js';
+import { SimRuntime } from '../src/runtime/transports/sim-runtime.js';
+import { rememberRecord, type ShardLog } from '../src/cluster/server.js';
+
+test('a shard log keeps the highest promise, the last snapshot and the slots after it', (t) => {
+  const log: ShardLog = { promised: undefined, records: [] };
+  const b = (round: number, id = 'a') => ({ round, id });
+  rememberRecord(log, { type: 'promise', ballot: b(1) });
+  rememberRecord(log, { type: 'accept', index: 1, ballot: b(3), commands: ['x'] });
+  rememberRecord(log, { type: 'accept', index: 2, ballot: b(3), commands: ['y'] });
+  rememberRecord(log, { type: 'commit', index: 1 });
+  rememberRecord(log, { type: 'accept', index: 3, ballot: b(3), commands: ['z'] });
+  rememberRecord(log, { type: 'commit', index: 3 });
+  rememberRecord(log, { type: 'snapshot', index: 2, data: 'state@2' });
+  t.deepEqual(log.promised, b(3), 'an accepted ballot is a promise too');
+  t.deepEqual(log.records.map((r) => `${r.type}:${'index' in r ? r.index : ''}`), ['snapshot:2', 'accept:3', 'commit:3']);
+});
+
+test('sim: a busy server checkpoints its log, which stays bounded, and recovers from it', async (t) => {
+  const cluster = await startCluster({ regions: [{ name: 'a', servers: 1 }], transport: 'sim', seed: 5, replication: { mode: 'none' }, shards: 1 });
+  try {
+    const c = cluster.client({ region: 'a' });
+    const puts = 5_000;
+    for (let i = 0; i < puts; i++) await c.put(`k${i % 50}`, i);
+    const store = (cluster.internals.runtime as SimRuntime).world.durable;
+    const records = store.size('a/0');
+    t.log(`${records} records in the log after ${puts} writes`);
+    t.true(records < puts, 'the log was compacted (a write appends at least two records)');
+    await cluster.crash('a/0');
+    await cluster.restart('a/0');
+    await cluster.sleep(1_000);
+    for (let k = 0; k < 50; k++) t.is(await c.get(`k${k}`), puts - 50 + k, `k${k} after recovery`);
+  } finally {
+    await cluster.stop();
+  }
+});

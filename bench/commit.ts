@@ -26,19 +26,16 @@
  *                         acceptor sends its 2b to itself, which the router counts)  N(4F+4)
  *   shard logs    what a participant must not forget goes through its shard's Paxos log,
  *                 not a local file (src/cluster/participant.ts): each step of the core that
- *                 writes a record, or gets a prepare, proposes its entries, plus a "tag" entry
- *                 that releases the messages held behind them when the step has any. Entries
- *                 per step, per participant:
- *                   2PC   prepare 1, voted+tag 2, commit(+decided)+tag 2
- *                   3PC   prepare 1, voted+tag 2, precommitted+tag 2, do-commit(+decided) 1
- *                   PC    prepare 1, prepared+tag 2, outcome(+decided) 1
+ *                 writes a record, or gets a prepare, proposes one entry (records and an
+ *                 outcome share one; the last entry carries the tag that releases the messages
+ *                 held behind it). Steps per participant:
+ *                   2PC   prepare, voted, commit(+decided)                           s = 3
+ *                   3PC   prepare, voted, precommitted, do-commit(+decided)          s = 4
+ *                   PC    prepare, prepared, outcome(+decided)                       s = 3
  *                 An isolated slot costs g accepts + g accepteds (the leader's own included)
- *                 + g-1 commits = 3g-1 = 8. At batch 1 a step's second entry is the next slot,
- *                 whose accept carries the commit of the first: it costs 2g = 6. Batched, a
- *                 step's entries share one slot (8).
- *   => messages = 5 + protocol + N * sum over steps of slot costs:
- *        batch 1:  2PC  5 + 8  + 2*(8+14+14) = 85     3PC  5 + 10 + 2*(8+14+14+8) = 103
- *                  PC   5 + 16 + 2*(8+14+8)  = 81
+ *                 + g-1 commits = 3g-1 = 8, batched or not.
+ *   => messages = 5 + protocol + N * s * (3g-1):
+ *        2PC  5 + 8 + 2*3*8 = 61      3PC  5 + 10 + 2*4*8 = 79      PC  5 + 16 + 2*3*8 = 69
  *
  * Against Gray & Lamport ("Consensus on Transaction Commit", 2004, table 1): their 2PC takes
  * 4 message delays (BeginCommit, prepare, prepared, commit) and about 3N messages (3N+1; 3N-1
@@ -125,8 +122,8 @@ const SIZES: Record<Mode, Sizes> = {
   },
 };
 
-/** Log entries of each participant step (see the header). */
-const LOG_STEPS: Record<CommitProtocol, number[]> = { '2pc': [1, 2, 2], '3pc': [1, 2, 2, 1], 'paxos-commit': [1, 2, 1] };
+/** Log slots of each participant step (see the header). */
+const LOG_STEPS: Record<CommitProtocol, number> = { '2pc': 3, '3pc': 4, 'paxos-commit': 3 };
 
 /** The pure core's messages for N participants (F = 1 for Paxos Commit: 3 acceptors). */
 export function protocolMessages(protocol: CommitProtocol, n: number, f = 1): number {
@@ -142,11 +139,9 @@ export function protocolMessages(protocol: CommitProtocol, n: number, f = 1): nu
 
 /** The analytic count of one isolated transaction (see the header). */
 export function analyticTxn(protocol: CommitProtocol, batch: number, n = N, g = GROUP): number {
-  const slot = 3 * g - 1;
-  // Batched, a step's entries share one slot; at batch 1 each further entry is a slot whose
-  // accept carries the previous slot's commit (2g instead of 3g-1).
-  const perParticipant = LOG_STEPS[protocol].reduce((sum, entries) => sum + (batch === 1 ? slot + (entries - 1) * 2 * g : slot), 0);
-  return 5 + protocolMessages(protocol, n) + n * perParticipant;
+  // One slot per participant step, batched or not (a step's records and tag share its entry).
+  void batch;
+  return 5 + protocolMessages(protocol, n) + n * LOG_STEPS[protocol] * (3 * g - 1);
 }
 
 interface RunFigures {
@@ -347,7 +342,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     formatTable(
       ['protocol', 'msgs/txn isolated b1', 'analytic b1', 'loaded b64', 'analytic b64 isolated', 'isolated, by type'],
       msgRows,
-      'messages per transaction (router counts, background left out; analytic: 5 + protocol + N*s*k*(3g-1), see bench/commit.ts)',
+      'messages per transaction (router counts, background left out; analytic: 5 + protocol + N*s*(3g-1), see bench/commit.ts)',
     ),
   ].join('\n');
   const bar = (title: string, yLabel: string, series: Array<{ name: string; value: (p: CommitProtocol) => number | undefined }>): Chart => ({

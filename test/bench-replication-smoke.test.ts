@@ -63,13 +63,13 @@ test('analytic counts: the formulas stated in the suites', (t) => {
   t.is(analyticPut('active', 3, 3, 0), 12);
   t.is(analyticPut('passive', 3, 3, 1), 13);
   t.is(analyticPut('hybrid', 3, 3, 1), 17);
-  // One isolated two-shard transaction (bench/commit.ts): 5 + protocol + N * (slot costs of its steps).
+  // One isolated two-shard transaction (bench/commit.ts): 5 + protocol + N*s*(3g-1).
   t.is(protocolMessages('2pc', 2), 8);
   t.is(protocolMessages('3pc', 2), 10);
   t.is(protocolMessages('paxos-commit', 2), 16);
-  t.is(analyticTxn('2pc', 1), 85);
-  t.is(analyticTxn('3pc', 1), 103);
-  t.is(analyticTxn('paxos-commit', 1), 81);
+  t.is(analyticTxn('2pc', 1), 61);
+  t.is(analyticTxn('3pc', 1), 79);
+  t.is(analyticTxn('paxos-commit', 1), 69);
   t.is(analyticTxn('2pc', 64), 61);
 });
 

@@ -133,30 +133,33 @@ export class Participants {
         list.push(record);
       }
       const tag = `${this.tagPrefix}${this.nextTag++}`;
-      const entries: Array<() => boolean> = [];
+      // Each entry is proposed with the tag when it is the last one and messages wait on it.
+      const entries: Array<{ propose: (tag: string | undefined) => boolean; tags: boolean }> = [];
       for (const d of r.decisions) {
         if (d.kind === 'prepare') {
           shard.awaitingVote.add(d.txn);
-          entries.push(() => group.proposePrepare(d.txn, d.payload as TxnOp[]));
+          entries.push({ propose: () => group.proposePrepare(d.txn, d.payload as TxnOp[]), tags: false });
         } else {
           const records = recordsByTxn.get(d.txn) ?? [];
           recordsByTxn.delete(d.txn);
-          entries.push(() => group.proposeOutcome(d.txn, d.kind, records.map((record) => ({ record }))));
+          entries.push({ propose: (t) => group.proposeOutcome(d.txn, d.kind, records.map((record) => ({ record })), t), tags: true });
         }
       }
       for (const [txn, records] of recordsByTxn) {
-        for (const record of records) entries.push(() => group.proposeRecord(txn, { record }));
+        for (const record of records) entries.push({ propose: (t) => group.proposeRecord(txn, t === undefined ? { record } : { tag: t, record }), tags: true });
       }
       if (entries.length === 0) {
         // Nothing to make durable: the messages depend on nothing new.
         for (const m of messages) this.send(s, m.to, m.msg, ctx);
         continue;
       }
-      // The last entry carries the tag that releases the messages (none: no tag entry).
-      if (messages.length > 0) entries.push(() => group.proposeRecord('', { tag, record: null }));
+      // The messages leave when the last entry is chosen: it carries the tag (a prepare cannot,
+      // so then a tag entry of its own follows).
+      if (messages.length > 0 && !entries[entries.length - 1]!.tags) entries.push({ propose: (t) => group.proposeRecord('', { tag: t, record: null }), tags: true });
       let ok = true;
-      for (const propose of entries) {
-        if (!propose()) {
+      for (let i = 0; i < entries.length; i++) {
+        const last = i === entries.length - 1;
+        if (!entries[i]!.propose(last && messages.length > 0 ? tag : undefined)) {
           ok = false;
           break;
         }
@@ -195,8 +198,9 @@ export class Participants {
       this.drain(state, s, ctx);
       return;
     }
-    if (out.kind === 'applied' && out.command.k === 'pc') {
-      const tag = (out.command.record as { tag?: string } | null)?.tag;
+    if (out.kind === 'applied') {
+      const c = out.command;
+      const tag = c.k === 'pc' ? (c.record as { tag?: string } | null)?.tag : c.k === 'commit' || c.k === 'abort' ? c.tag : undefined;
       const held = tag === undefined ? undefined : shard.held.get(tag);
       if (held === undefined) {
         // A record this core did not write (an earlier leader's, chosen only now): the core

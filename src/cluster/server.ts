@@ -389,7 +389,7 @@ function onOutput(state: ServerState, shard: number, out: GroupOutput, ctx: Acto
     }
     case 'applied':
       if (state.groups.get(shard)?.isLeader()) state.feeds.get(shard)?.record(out.index, out.command);
-      if (out.command.k === 'pc') state.participants.onGroupOutput(state, shard, out, ctx);
+      if (out.command.k === 'pc' || ((out.command.k === 'commit' || out.command.k === 'abort') && out.command.tag !== undefined)) state.participants.onGroupOutput(state, shard, out, ctx);
       return;
     case 'vote':
     case 'txn-done':

@@ -133,8 +133,10 @@ export class GroupReplica {
   }
 
   /** The outcome, with the participant records that must be durable no later than it. */
-  proposeOutcome(txn: string, outcome: 'commit' | 'abort', records?: unknown[]): boolean {
-    return this.proposeCommand(records === undefined ? { k: outcome, txn } : { k: outcome, txn, pc: records });
+  proposeOutcome(txn: string, outcome: 'commit' | 'abort', records?: unknown[], tag?: string): boolean {
+    const command: Extract<Command, { k: 'commit' | 'abort' }> = records === undefined ? { k: outcome, txn } : { k: outcome, txn, pc: records };
+    if (tag !== undefined) command.tag = tag;
+    return this.proposeCommand(command);
   }
 
   /** A participant's durable record, replicated with the shard so a new leader can resume it. */

@@ -25,8 +25,8 @@ export type Command =
   /** Phase 1 of a transaction at this shard: lock and check, vote yes or no. */
   | { k: 'prepare'; txn: string; ops: TxnOp[] }
   /** The outcome at this shard; `pc` carries the participant records written with it. */
-  | { k: 'commit'; txn: string; pc?: unknown[] }
-  | { k: 'abort'; txn: string; pc?: unknown[] }
+  | { k: 'commit'; txn: string; pc?: unknown[]; tag?: string }
+  | { k: 'abort'; txn: string; pc?: unknown[]; tag?: string }
   /** A commit-protocol participant's durable record, replicated so a new leader can resume it. */
   | { k: 'pc'; txn: string; record: unknown }
   | { k: 'noop' };

@@ -46,8 +46,8 @@
  * BeginCommit hop, but 2PC acknowledgements), and a participant's stable write becomes a
  * Multi-Paxos round among g replicas: 3g-1 messages and 2 more delays (accept, accepted) per
  * step. That replication, which keeps a participant available when a replica fails, dominates
- * the count: for 2PC with N = 2, the protocol's own 8 messages are 7% of 109, its 6 log slots
- * the other 96; batched, 48 of 61. Delays from the coordinator to the commit point (2PC):
+ * the count: for 2PC with N = 2, the protocol's own 8 messages are 13% of 61, its 6 log slots
+ * the other 48. Delays from the coordinator to the commit point (2PC):
  * prepare 1 + log prepare 2 + log vote 2 + vote 1 = 6, against 2 in G&L (prepare, prepared).
  * The coordinator's own records stay local (its file), as Paxos Commit's acceptors' do. The
  * three protocols then differ mostly by their number of participant steps (3, 4, 3) and by

@@ -32,10 +32,9 @@ import { startCluster, type Client, type Cluster, type ClusterConfig, type Membe
 import type { Envelope } from '../src/core/codec.js';
 import { Prng } from '../src/core/prng.js';
 import { STRATEGY_NAMES } from '../src/balance/types.js';
-import { groupOf, shardOf } from '../src/cluster/topology.js';
 import type { Req, Res } from '../src/cluster/messages.js';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../src/liveness/validate.js';
-import { DEFAULT_MIN_STD_DEVIATION_MS, DEFAULT_PHI_THRESHOLD, phiOf } from '../src/liveness/phi.js';
+import { DEFAULT_MIN_STD_DEVIATION_MS, DEFAULT_PHI_THRESHOLD, silenceAtPhi } from '../src/liveness/phi.js';
 
 const SEED = 424_242;
 const REGION = 'us-east';
@@ -59,26 +58,8 @@ const SIZES: Record<Mode, Sizes> = {
   tiny: { pureQuick: true, detectionTrials: 2, requests: 1_000, window: 64, clients: 4, reps: 1, keys: 256 },
 };
 
-/** The server that owns `key` when every key lives on one server (replication 'none'). */
-export function ownerOf(cluster: Cluster, key: string): string {
-  const { regions, shards } = cluster.config;
-  return groupOf(shardOf(key, shards), { regions, shards, factor: 1, mode: 'none' })[0]!;
-}
-
 // ---- crash detection in the cluster ---------------------------------------------------------
 
-/** The silence at which phi reaches `threshold` (phi grows with silence; bisection). */
-export function silenceAtPhi(threshold: number, meanMs: number, sdMs: number): number {
-  let low = 0;
-  let high = meanMs + sdMs;
-  while (phiOf(high, meanMs, sdMs) < threshold) high *= 2;
-  while (high - low > 0.01) {
-    const mid = (low + high) / 2;
-    if (phiOf(mid, meanMs, sdMs) < threshold) low = mid;
-    else high = mid;
-  }
-  return high;
-}
 
 export interface DetectionRow {
   threshold: number;
@@ -258,7 +239,7 @@ export async function endToEnd(s: Sizes, log: (line: string) => void): Promise<E
   const loops: RawLoop[] = [];
   try {
     const keys = Array.from({ length: s.keys }, (_, i) => `key-${i}`);
-    const owners = new Map(keys.map((k) => [k, ownerOf(cluster, k)]));
+    const owners = new Map(keys.map((k) => [k, cluster.serverFor(k)]));
     const raw = (name: string): RawLoop => {
       const loop = new RawLoop(cluster, `client/${REGION}/bench-${name}`, keys);
       loops.push(loop);

@@ -75,7 +75,7 @@ import { describeShape,
   type RawBaseline,
 } from './lib/cluster-load.js';
 import { percentile, round } from './lib/stats.js';
-import { logger, modeOf, type Chart, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
+import { barChart, logger, modeOf, type Chart, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
 import { fmt, formatTable } from './lib/table.js';
 import { withTimeout } from './lib/wait.js';
 
@@ -345,16 +345,8 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       'messages per transaction (router counts, background left out; analytic: 5 + protocol + N*s*(3g-1), see bench/commit.ts)',
     ),
   ].join('\n');
-  const bar = (title: string, yLabel: string, series: Array<{ name: string; value: (p: CommitProtocol) => number | undefined }>): Chart => ({
-    title,
-    kind: 'bar',
-    xLabel: 'commit protocol',
-    yLabel,
-    series: series.map((x) => ({ name: x.name, points: PROTOCOLS.flatMap((p): Array<[string, number]> => {
-      const v = x.value(p);
-      return v === undefined ? [] : [[p, round(v, 4)]];
-    }) })),
-  });
+  const bar = (title: string, yLabel: string, series: Array<{ name: string; value: (p: CommitProtocol) => number | undefined }>): Chart =>
+    barChart(PROTOCOLS, 'commit protocol', title, yLabel, series);
   const charts: Chart[] = [
     bar('Committed two-shard transactions per second', 'txn/s', [
       { name: `batch 64, ${lat0} ms`, value: (p) => at(p, 64).runs[lat0]?.committedPerSec },

@@ -26,7 +26,6 @@
  * Run alone: node dist/bench/run.js failover [--quick]
  */
 import { performance } from 'node:perf_hooks';
-import { ownerOf } from './balancer.js';
 import { median, percentile, round } from './lib/stats.js';
 import { logger, modeOf, type Chart, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
 import { fmt, formatTable } from './lib/table.js';
@@ -110,7 +109,7 @@ async function inject(cluster: Cluster, scenario: Scenario): Promise<void> {
 function routableKeys(cluster: Cluster, scope: Scope, count: number): string[] {
   const failed = new Set(failedServers(scope));
   const keys: string[] = [];
-  for (let i = 0; keys.length < count; i++) if (!failed.has(ownerOf(cluster, `key-${i}`))) keys.push(`key-${i}`);
+  for (let i = 0; keys.length < count; i++) if (!failed.has(cluster.serverFor(`key-${i}`))) keys.push(`key-${i}`);
   return keys;
 }
 

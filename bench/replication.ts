@@ -47,7 +47,7 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { startCluster, type Client, type Cluster, type ClusterConfig, type ReplicationMode } from '../src/index.js';
-import { groupShardsOf } from '../src/cluster/topology.js';
+import { groupShardsOf, topologyOf } from '../src/cluster/topology.js';
 import { describeShape,
   BACKGROUND_TYPES,
   baseConfig,
@@ -60,14 +60,13 @@ import { describeShape,
   rawBaseline,
   REGIONS,
   sumTypes,
-  topologyOfConfig,
   typesDelta,
   type ClusterShape,
   type LoadResult,
   type RawBaseline,
 } from './lib/cluster-load.js';
 import { percentile, round } from './lib/stats.js';
-import { logger, modeOf, type Chart, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
+import { barChart, logger, modeOf, type Chart, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
 import { fmt, formatTable } from './lib/table.js';
 import { withTimeout } from './lib/wait.js';
 
@@ -224,7 +223,7 @@ export function analyticPut(mode: ReplicationMode, factor: number, regions: numb
 
 /** One put at a time, spaced by more than a tick, batch 1: messages per put by type. */
 async function isolatedPuts(cluster: Cluster, clients: Client[], count: number): Promise<ModeResult['isolated']> {
-  const topology = topologyOfConfig(cluster);
+  const topology = topologyOf(cluster.config);
   await cluster.sleep(ISOLATED_GAP_MS);
   let forward = 0;
   const before = await cluster.collectStats();
@@ -365,7 +364,7 @@ async function crashAndRecover(s: Sizes, log: (line: string) => void): Promise<C
     // Recovery: more writes while it is down, then restart and wait for it to catch up.
     await putLoop(clients, s, s.recoverWrites);
     await cluster.sleep(50); // Let the commit index of the last slots reach every live member.
-    const topology = topologyOfConfig(cluster);
+    const topology = topologyOf(cluster.config);
     const shards = groupShardsOf(CRASHED, topology);
     const target = new Map<number, number>();
     for (const server of cluster.members().map((m) => m.id)) {
@@ -413,7 +412,6 @@ async function otherPlacement(s: Sizes, log: (line: string) => void): Promise<Ru
     await cluster.stop();
   }
 }
-
 
 export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const mode = modeOf(opts);
@@ -524,16 +522,8 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       'messages per put (router counts, background left out; p = chance of a forward to the leader)',
     ),
   ].join('\n');
-  const bar = (title: string, yLabel: string, series: Array<{ name: string; value: (m: ReplicationMode) => number | undefined }>): Chart => ({
-    title,
-    kind: 'bar',
-    xLabel: 'replication mode',
-    yLabel,
-    series: series.map((x) => ({ name: x.name, points: MODES.flatMap((m): Array<[string, number]> => {
-      const v = x.value(m);
-      return v === undefined ? [] : [[m, round(v, 4)]];
-    }) })),
-  });
+  const bar = (title: string, yLabel: string, series: Array<{ name: string; value: (m: ReplicationMode) => number | undefined }>): Chart =>
+    barChart(MODES, 'replication mode', title, yLabel, series);
   const charts: Chart[] = [
     bar('Puts per second (closed loop)', 'puts/s', [
       { name: `batch 64, ${lat0} ms`, value: (m) => at(m, 64).puts[lat0]?.opsPerSec },

@@ -9,7 +9,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { ConfigError, startCluster, type Cluster, type ClusterConfig } from '../src/index.js';
 import { STRATEGY_NAMES, type StrategyName } from '../src/balance/types.js';
-import { groupOf, shardOf } from '../src/cluster/topology.js';
 import { chiSquare, chiSquareCritical, testSeed } from './balance-stats.js';
 
 type Transport = 'sim' | 'threads';
@@ -57,15 +56,10 @@ function sumOf(counts: Record<string, number>, prefix = ''): number {
   return n;
 }
 
-function ownerOf(cluster: Cluster, key: string): string {
-  const { regions, shards } = cluster.config;
-  return groupOf(shardOf(key, shards), { regions, shards, factor: 1, mode: 'none' })[0]!;
-}
-
 /** Keys `${prefix}-i` whose owner satisfies `accept`, `count` of them. */
 function keysWhere(cluster: Cluster, count: number, prefix: string, accept: (owner: string) => boolean = () => true): string[] {
   const keys: string[] = [];
-  for (let i = 0; keys.length < count; i++) if (accept(ownerOf(cluster, `${prefix}-${i}`))) keys.push(`${prefix}-${i}`);
+  for (let i = 0; keys.length < count; i++) if (accept(cluster.serverFor(`${prefix}-${i}`))) keys.push(`${prefix}-${i}`);
   return keys;
 }
 
@@ -336,7 +330,7 @@ test('sim: outlier ejection takes out a silent server, not the healthy servers f
     // it and expire at the balancer against the forwarder.
     await cluster.crash('us-east/1');
     const keys = keysWhere(cluster, 400, `o${seed}`);
-    const lost = keys.filter((k) => ownerOf(cluster, k) === 'us-east/1').length;
+    const lost = keys.filter((k) => cluster.serverFor(k) === 'us-east/1').length;
     t.true(lost > 20, `${lost} of the keys live on the crashed server`);
     const pending: Promise<unknown>[] = [];
     for (const key of keys) {

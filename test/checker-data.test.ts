@@ -6,10 +6,9 @@ import test from 'ava';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { History, HistoryOp } from '../src/harness/history.js';
 import { checkHistory, type CheckResult } from '../src/harness/linearizability.js';
-import { modelByName, type ModelName } from '../src/harness/models.js';
 import { checkLinearizable } from '../src/harness/parallel.js';
+import { weakenOthers } from './helpers/weaken.js';
 import { parseJepsenEtcdLog, parseKvEdn } from '../src/harness/parse.js';
 
 /** The nearest folder above this file holding Meridian's package.json (works from dist/ too). */
@@ -48,24 +47,6 @@ function verdicts(dir: string): Array<{ file: string; expected: CheckResult['ver
       if (expected !== 'linearizable' && expected !== 'not-linearizable') throw new Error(`VERDICTS.txt: bad line ${line}`);
       return { file, expected };
     });
-}
-
-/** As in checker.test.ts: a witness must fail with everything else weakened. */
-function weakenOthers(history: History, keep: readonly HistoryOp[], modelName: ModelName): History {
-  const model = modelByName(modelName);
-  const ids = new Set(keep.map((op) => op.id));
-  const out: History = [];
-  for (const op of history) {
-    if (ids.has(op.id) || op.outcome === 'fail') {
-      out.push(op);
-      continue;
-    }
-    if (op.outcome === 'ok' && !model.mutates({ kind: op.kind, input: op.input, outcome: 'ok', output: op.output })) continue;
-    const weak: HistoryOp = { ...op, outcome: 'unknown' };
-    delete weak.completeMs;
-    out.push(weak);
-  }
-  return out;
 }
 
 test('jepsen etcd logs: every verdict agrees with Porcupine, and every witness fails on its own', (t) => {

@@ -5,6 +5,7 @@ import { HistoryRecorder, type History, type HistoryOp, type OpKind } from '../s
 import { checkHistory, type CheckResult } from '../src/harness/linearizability.js';
 import { kvModel, modelByName, registerModel, type ModelName } from '../src/harness/models.js';
 import { checkLinearizable } from '../src/harness/parallel.js';
+import { weakenOthers } from './helpers/weaken.js';
 import { seedRange } from './helpers/seeds.js';
 
 // One base seed for every randomized test here; MERIDIAN_SEED_BASE changes it.
@@ -35,28 +36,6 @@ function builder(): { add: (kind: OpKind, span: Span, io?: { input?: unknown; ou
       return op;
     },
   };
-}
-
-/**
- * The history with every operation outside `keep` weakened: those that changed nothing (reads,
- * a cas that answered false) removed, the others made unknown (they may have happened at any
- * time after their invocation, or never). A violation's witness must fail even so.
- */
-function weakenOthers(history: History, keep: readonly HistoryOp[], modelName: ModelName): History {
-  const model = modelByName(modelName);
-  const ids = new Set(keep.map((op) => op.id));
-  const out: History = [];
-  for (const op of history) {
-    if (ids.has(op.id) || op.outcome === 'fail') {
-      out.push(op);
-      continue;
-    }
-    if (op.outcome === 'ok' && !model.mutates({ kind: op.kind, input: op.input, outcome: 'ok', output: op.output })) continue;
-    const weak: HistoryOp = { ...op, outcome: 'unknown' };
-    delete weak.completeMs;
-    out.push(weak);
-  }
-  return out;
 }
 
 function verdictOf(history: History, model: ModelName = 'register'): CheckResult['verdict'] {

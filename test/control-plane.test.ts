@@ -1,5 +1,6 @@
 import test from 'ava';
 import { startCluster } from '../src/index.js';
+import { ValidationError } from '../src/core/errors.js';
 
 test('threads: the comlink control plane pings every host and reads an actor summary with its counters', async (t) => {
   const cluster = await startCluster({ regions: [{ name: 'a', servers: 2 }, { name: 'b', servers: 1 }], transport: 'threads', replication: { mode: 'none' } });
@@ -19,6 +20,10 @@ test('threads: the comlink control plane pings every host and reads an actor sum
     const requests = summaries.reduce((n: number, s) => n + ((s as { counters: Record<string, number> }).counters.requests ?? 0), 0);
     t.is(requests, 20, 'the counters the control plane reads add up to the requests made');
     t.is(await cluster.inspect('no-such-actor'), null);
+    // mode 'none': serverFor names the one server holding a key, and every server holds some.
+    const holders = new Set(Array.from({ length: 60 }, (_, i) => cluster.serverFor(`k${i}`)));
+    t.deepEqual([...holders].sort(), ['a/0', 'a/1', 'b/0']);
+    t.is(t.throws(() => cluster.serverFor(''), { instanceOf: ValidationError })?.field, 'key');
   } finally {
     await cluster.stop();
   }

@@ -8,8 +8,7 @@
  */
 import test from 'ava';
 import { startCluster, type Cluster, type ClusterConfig, type MemberEvent } from '../src/index.js';
-import { DEFAULT_MIN_STD_DEVIATION_MS, phiOf } from '../src/liveness/phi.js';
-import { groupOf, shardOf } from '../src/cluster/topology.js';
+import { DEFAULT_MIN_STD_DEVIATION_MS, silenceAtPhi } from '../src/liveness/phi.js';
 import { testSeed } from './balance-stats.js';
 
 const INTERVAL_MS = 50;
@@ -29,23 +28,6 @@ function config(transport: 'sim' | 'threads', seed: number, extra: Partial<Clust
   };
 }
 
-/**
- * The silence after the last heartbeat at which phi reaches `threshold`, for a monitor whose
- * interval history has mean `meanMs` and standard deviation at most `minSdMs` (phi uses
- * max(sd, minSd), so a steadier stream than that is judged with minSd). phi grows with silence;
- * bisection to 0.01 ms.
- */
-function silenceAtPhi(threshold: number, meanMs: number, sdMs: number): number {
-  let low = 0;
-  let high = meanMs + sdMs;
-  while (phiOf(high, meanMs, sdMs) < threshold) high *= 2;
-  while (high - low > 0.01) {
-    const mid = (low + high) / 2;
-    if (phiOf(mid, meanMs, sdMs) < threshold) low = mid;
-    else high = mid;
-  }
-  return high;
-}
 
 /**
  * Crash to 'down' in members(), at most: one interval since the last beat before the crash,
@@ -70,12 +52,6 @@ function record(cluster: Cluster): MemberEvent[] {
   return events;
 }
 
-/** The server that owns `key` in mode 'none' (each key lives on one server). */
-function ownerOf(cluster: Cluster, key: string): string {
-  const { regions, shards } = cluster.config;
-  return groupOf(shardOf(key, shards), { regions, shards, factor: 1, mode: 'none' })[0]!;
-}
-
 /**
  * `count` gets of distinct keys, `concurrency` at a time, skipping keys owned by `avoid` (a
  * server forwards a key it does not own to its owner; a dead owner would only time out);
@@ -84,7 +60,7 @@ function ownerOf(cluster: Cluster, key: string): string {
 async function load(cluster: Cluster, count: number, concurrency: number, prefix: string, avoid?: string): Promise<number> {
   const client = cluster.client({ region: 'us-east' });
   const keys: string[] = [];
-  for (let i = 0; keys.length < count; i++) if (avoid === undefined || ownerOf(cluster, `${prefix}-${i}`) !== avoid) keys.push(`${prefix}-${i}`);
+  for (let i = 0; keys.length < count; i++) if (avoid === undefined || cluster.serverFor(`${prefix}-${i}`) !== avoid) keys.push(`${prefix}-${i}`);
   let ok = 0;
   for (let i = 0; i < count; i += concurrency) {
     const batch = keys.slice(i, i + concurrency).map((key) => client.get(key));
@@ -154,7 +130,7 @@ test('sim: a crash with requests in flight fails them at once, and the restarted
   try {
     const client = cluster.client({ region: 'us-east' });
     await cluster.sleep(500);
-    const keys = Array.from({ length: 200 }, (_, i) => `k${i}`).filter((k) => ownerOf(cluster, k) !== 'us-east/1').slice(0, 60);
+    const keys = Array.from({ length: 200 }, (_, i) => `k${i}`).filter((k) => cluster.serverFor(k) !== 'us-east/1').slice(0, 60);
     const pending = keys.map((k) => client.get(k));
     await cluster.sleep(10);
     const inflightBefore = routedTo(cluster, 'us-east/1');

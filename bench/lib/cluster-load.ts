@@ -9,7 +9,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { MeridianError, type Client, type Cluster, type ClusterConfig, type ClusterStats } from '../../src/index.js';
-import { groupOf, replicasOf, shardOf, type Topology } from '../../src/cluster/topology.js';
+import { preferredServerOf, replicasOf, shardOf, type Topology } from '../../src/cluster/topology.js';
 import { RawPair } from './raw-pair.js';
 import { withTimeout } from './wait.js';
 
@@ -172,18 +172,13 @@ export function perOp(types: Record<string, number>, per: number): Record<string
 
 // ---- topology facts the analytic counts need ----------------------------------------------------
 
-export function topologyOfConfig(cluster: Cluster): Topology {
-  const c = cluster.config;
-  return { regions: c.regions, shards: c.shards, factor: c.replication.factor, mode: c.replication.mode };
-}
-
 /**
  * The chance that a request for `key` needs a forward between servers: the balancer of
  * `region` picks one of that region's servers (each alike, over many requests), and only the
  * shard's leader (its preferred leader, `groupOf(shard)[0]`, in the fault-free case) executes.
  */
 export function forwardChance(key: string, region: string, topology: Topology): number {
-  const leader = groupOf(shardOf(key, topology.shards), topology)[0]!;
+  const leader = preferredServerOf(key, topology);
   const servers = topology.regions.find((r) => r.name === region)!.servers;
   return leader.startsWith(`${region}/`) ? 1 - 1 / servers : 1;
 }

@@ -1,5 +1,7 @@
 /** What every bench suite module (`bench/<suite>.ts`) exports and returns. */
 
+import { round } from './stats.js';
+
 export interface SuiteOptions {
   /** CI mode: small sizes, finishes in well under a minute. */
   quick: boolean;
@@ -26,6 +28,29 @@ export interface Chart {
   xLabel: string;
   yLabel: string;
   series: Array<{ name: string; points: Array<[number | string, number]> }>;
+}
+
+/**
+ * Grouped bars over `categories`: one series per entry, a category left out of a series where
+ * its value is undefined (the run did not happen in this mode), values rounded to 4 places.
+ */
+export function barChart<C extends string>(
+  categories: readonly C[],
+  xLabel: string,
+  title: string,
+  yLabel: string,
+  series: Array<{ name: string; value: (c: C) => number | undefined }>,
+): Chart {
+  return {
+    title,
+    kind: 'bar',
+    xLabel,
+    yLabel,
+    series: series.map((x) => ({ name: x.name, points: categories.flatMap((c): Array<[string, number]> => {
+      const v = x.value(c);
+      return v === undefined ? [] : [[c, round(v, 4)]];
+    }) })),
+  };
 }
 
 export type SuiteRun = (opts: SuiteOptions) => Promise<SuiteResult>;

@@ -22,7 +22,7 @@ import { Client, type ClientOptions } from './client.js';
 import { HISTORY_OPS_MAX, validateConfig, validateNetworkChange, type ClusterConfig, type ResolvedConfig } from './config.js';
 import { validateBalancerConfig, validateHeartbeatConfig } from './validate-parts.js';
 import { planCluster } from './plan.js';
-import { allServers, balancerAddress } from './topology.js';
+import { allServers, balancerAddress, preferredServerOf, topologyOf } from './topology.js';
 import type { MemberState } from './messages.js';
 import { buildClusterMetrics, ClientMetrics } from '../metrics/cluster-metrics.js';
 import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from '../metrics/http.js';
@@ -294,6 +294,15 @@ export class Cluster extends EventEmitter {
   ping(): Promise<Array<{ host: number; actors: number; nowMs: number }>> {
     this.assertRunning();
     return this.runtime.ping();
+  }
+
+  /**
+   * The server that `key`'s shard prefers as leader (in mode 'none', the one server holding
+   * it): what a test crashes or partitions to hit a key.
+   */
+  serverFor(key: string): string {
+    if (typeof key !== 'string' || key.length === 0) throw new ValidationError('key', 'a non-empty string');
+    return preferredServerOf(key, topologyOf(this.config));
   }
 
   /** A control-plane look at one actor (its state summary, mailbox, timers). */

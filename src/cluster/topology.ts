@@ -117,3 +117,8 @@ export function learnerShardsOf(server: string, topology: Topology): number[] {
   for (let s = 0; s < topology.shards; s++) if (learnersOf(s, topology).includes(server)) out.push(s);
   return out;
 }
+
+/** The server a shard prefers as its leader: the owner of `key` in mode 'none', the first replica otherwise. */
+export function preferredServerOf(key: string, topology: Topology): string {
+  return groupOf(shardOf(key, topology.shards), topology)[0]!;
+}

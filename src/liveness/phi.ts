@@ -178,3 +178,20 @@ export class PhiAccrualDetector {
     this.skipNextInterval = true;
   }
 }
+
+/**
+ * The silence after the last heartbeat at which phi reaches `threshold`, for intervals of mean
+ * `meanMs` and standard deviation `sdMs` (phi grows with silence; bisection to 0.01 ms). The
+ * inverse of `phiOf`: what a detection-time bound is made of.
+ */
+export function silenceAtPhi(threshold: number, meanMs: number, sdMs: number): number {
+  let low = 0;
+  let high = meanMs + sdMs;
+  while (phiOf(high, meanMs, sdMs) < threshold) high *= 2;
+  while (high - low > 0.01) {
+    const mid = (low + high) / 2;
+    if (phiOf(mid, meanMs, sdMs) < threshold) low = mid;
+    else high = mid;
+  }
+  return high;
+}

@@ -270,7 +270,6 @@ async function measureProtocol(s: Sizes, protocol: CommitProtocol, batch: number
   return result;
 }
 
-
 export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const mode = modeOf(opts);
   const s = SIZES[mode];

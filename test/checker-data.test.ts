@@ -1,6 +1,6 @@
 /**
- * Holds the checker to Porcupine's verdicts on Porcupine's own test histories (see
- * shared/data/porcupine/README.md). The data lives beside the repository, in ../shared.
+ * Holds the checker to Porcupine's verdicts on Porcupine's own test histories, copied into
+ * test/fixtures/porcupine/ (MIT; see README.md and LICENSE there).
  */
 import test from 'ava';
 import { existsSync, readFileSync } from 'node:fs';
@@ -24,14 +24,13 @@ function findRepoRoot(): string {
 }
 
 const repoRoot = findRepoRoot();
-const dataDir = path.resolve(repoRoot, '../shared/data/porcupine');
+const dataDir = path.resolve(repoRoot, 'test/fixtures/porcupine');
 
 function requireData(folder: string): string {
   const dir = path.join(dataDir, folder);
   if (!existsSync(path.join(dir, 'VERDICTS.txt'))) {
     throw new Error(
-      `Porcupine test data not found at ${dir}: these tests need a copy of shared/data/porcupine ` +
-        `beside the repository (${path.resolve(repoRoot, '..')}/shared/data/porcupine).`,
+      `Porcupine test data not found at ${dir}: the repository ships it in test/fixtures/porcupine.`,
     );
   }
   return dir;

@@ -22,6 +22,13 @@ export interface ThreadHostOptions {
   messageBytesMax?: number;
   durable: DurableStore;
   report: (event: HostEvent) => void;
+  /**
+   * Another link than MessagePorts (the NATS transport): carries one frame to `peer`, false
+   * when there is no way to it. Absent, frames go over the ports given to connect().
+   */
+  sendFrame?: (peer: number, frame: Uint8Array) => boolean;
+  /** Largest frame the link carries: a frame is sent before an envelope would pass it. */
+  frameBytesMax?: number;
 }
 
 /**
@@ -40,9 +47,13 @@ export class ThreadHost {
   framesSent = 0;
 
   private readonly durable: DurableStore;
+  private readonly sendFrame: ((peer: number, frame: Uint8Array) => boolean) | undefined;
+  private readonly frameBytesMax: number;
 
   constructor(options: ThreadHostOptions) {
     this.durable = options.durable;
+    this.sendFrame = options.sendFrame;
+    this.frameBytesMax = options.frameBytesMax ?? Number.POSITIVE_INFINITY;
     const origin = performance.timeOrigin;
     const env: HostEnv = {
       now: () => origin + performance.now(),
@@ -145,6 +156,10 @@ export class ThreadHost {
     if (this.closed) return;
     let builder = this.builders.get(host);
     if (builder === undefined) this.builders.set(host, (builder = new FrameBuilder()));
+    if (builder.count > 0 && builder.byteLength + (end - start) > this.frameBytesMax) {
+      this.durable.sync?.();
+      this.flushOne(host, builder);
+    }
     builder.appendRange(bytes, start, end);
     if (builder.byteLength >= FRAME_BYTES_FLUSH) {
       this.durable.sync?.();
@@ -180,6 +195,11 @@ export class ThreadHost {
       // Same host: still through the codec (actors never share objects), without a port.
       // On the next turn, so actors messaging each other here cannot starve timers and ports.
       setImmediate(() => this.host.receiveFrame(frame));
+      return;
+    }
+    if (this.sendFrame !== undefined) {
+      if (this.sendFrame(host, frame)) this.framesSent++;
+      else this.host.drop('dead', undefined, undefined);
       return;
     }
     const port = this.ports.get(host);

@@ -230,7 +230,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
   const seed = config.seed === undefined ? hooks.randomSeed() : checkInt(config.seed, 'seed', 0, 0xffffffff);
   let placement = config.placement === undefined ? 'dedicated' : checkOneOf(config.placement, 'placement', PLACEMENTS);
   let threads = config.threads === undefined ? hooks.cores : checkInt(config.threads, 'threads', 1, THREADS_MAX);
-  if (config.threads !== undefined && placement !== 'packed') throw new ConfigError('threads', "only with placement: 'packed'", config.threads);
+  if (config.threads !== undefined && placement !== 'packed' && transport !== 'nats') throw new ConfigError('threads', "only with placement: 'packed'", config.threads);
   const totalServers = regions.reduce((n, r) => n + r.servers, 0);
   let nats: ResolvedNats | undefined;
   if (transport === 'nats') {

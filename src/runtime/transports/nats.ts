@@ -356,7 +356,19 @@ export class NatsRuntime implements Runtime {
     await this.respawn(entry);
   }
 
-  private async respawn(entry: HostEntry): Promise<void> {
+  private readonly respawning = new Map<number, Promise<void>>();
+
+  /** One new process for a dead host, however many callers ask for it at once. */
+  private respawn(entry: HostEntry): Promise<void> {
+    let pending = this.respawning.get(entry.id);
+    if (pending === undefined) {
+      pending = this.respawnNow(entry).finally(() => this.respawning.delete(entry.id));
+      this.respawning.set(entry.id, pending);
+    }
+    return pending;
+  }
+
+  private async respawnNow(entry: HostEntry): Promise<void> {
     const fresh = await this.spawnHost(entry.plan);
     await this.call(fresh, 'start');
     // Credit for frames the old process never read will not come back.

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { ConfigError, startCluster, type ClusterConfig } from '../src/index.js';
-import { freePort } from './helpers/nats-server.js';
+import { freePort } from '../src/harness/nats-server.js';
 
 /** Config checks of transport 'nats': none of them needs a NATS server. */
 const base = (): Record<string, unknown> => ({

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { runBankScenario, runScenario } from '../src/harness/scenario.js';
 import type { NatsRuntime } from '../src/runtime/transports/nats.js';
-import { natsServerBinary, startNatsServer } from './helpers/nats-server.js';
+import { natsServerBinary, startNatsServer } from '../src/harness/nats-server.js';
 
 /**
  * The fault scenarios of test/scenario-threads.test.ts over NATS: 3 regions × 2 servers on 3

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { startCluster, type Cluster, type ClusterConfig } from '../src/index.js';
 import { eventually } from '../src/harness/ava.js';
 import type { NatsRuntime } from '../src/runtime/transports/nats.js';
-import { natsServerBinary, processExists, serverLoad, startNatsServer, type NatsServer } from './helpers/nats-server.js';
+import { natsServerBinary, processExists, serverLoad, startNatsServer, type NatsServer } from '../src/harness/nats-server.js';
 
 /** The NATS transport against a real nats-server, each test on its own server and ports. */
 const binary = natsServerBinary();

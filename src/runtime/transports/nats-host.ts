@@ -9,7 +9,7 @@ import { snapshot } from '../stats.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import { ThreadHost } from './thread-host.js';
 import {
-  BEAT_SILENCE_MS, HELLO_INTERVAL_MS, NatsLink, connectNats, decodeControl, encodeControl, frameBytesMax, serveControl, subjects,
+  NATS_FRAME_BYTES_FLUSH, BEAT_SILENCE_MS, HELLO_INTERVAL_MS, NatsLink, connectNats, decodeControl, encodeControl, frameBytesMax, serveControl, subjects,
 } from './nats-wire.js';
 
 /** What the launcher tells a host when it takes it into the cluster. */
@@ -123,6 +123,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
       report,
       sendFrame: (peer, frame) => link!.send(peer, frame),
       frameBytesMax: frameBytesMax(nc),
+      frameBytesFlush: Math.min(NATS_FRAME_BYTES_FLUSH, frameBytesMax(nc)),
     });
     const h = host.host;
     h.setPartitions(a.partitions);

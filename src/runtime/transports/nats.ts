@@ -13,7 +13,7 @@ import { ThreadHost } from './thread-host.js';
 import type { HostPlan, Runtime } from './runtime.js';
 import type { NatsAssign } from './nats-host.js';
 import {
-  BEAT_INTERVAL_MS, CONTROL_TIMEOUT_MS, NatsLink, callHost, connectNats, decodeControl, encodeControl, envelopeBytesMax, frameBytesMax, subjects,
+  NATS_FRAME_BYTES_FLUSH, BEAT_INTERVAL_MS, CONTROL_TIMEOUT_MS, NatsLink, callHost, connectNats, decodeControl, encodeControl, envelopeBytesMax, frameBytesMax, subjects,
   type Subjects,
 } from './nats-wire.js';
 import { STATS_PUSH_INTERVAL_MS } from './threads.js';
@@ -135,6 +135,7 @@ export class NatsRuntime implements Runtime {
       report: this.options.onEvent,
       sendFrame: (peer, frame) => this.link!.send(peer, frame),
       frameBytesMax: frameBytesMax(nc),
+      frameBytesFlush: Math.min(NATS_FRAME_BYTES_FLUSH, frameBytesMax(nc)),
     });
     const front = this.front.host;
     this.link = new NatsLink(nc, this.subj, 0, (frame) => front.receiveFrame(frame));

@@ -29,6 +29,8 @@ export interface ThreadHostOptions {
   sendFrame?: (peer: number, frame: Uint8Array) => boolean;
   /** Largest frame the link carries: a frame is sent before an envelope would pass it. */
   frameBytesMax?: number;
+  /** A frame this full leaves at once, before the turn ends (default FRAME_BYTES_FLUSH). */
+  frameBytesFlush?: number;
 }
 
 /**
@@ -49,11 +51,13 @@ export class ThreadHost {
   private readonly durable: DurableStore;
   private readonly sendFrame: ((peer: number, frame: Uint8Array) => boolean) | undefined;
   private readonly frameBytesMax: number;
+  private readonly frameBytesFlush: number;
 
   constructor(options: ThreadHostOptions) {
     this.durable = options.durable;
     this.sendFrame = options.sendFrame;
     this.frameBytesMax = options.frameBytesMax ?? Number.POSITIVE_INFINITY;
+    this.frameBytesFlush = options.frameBytesFlush ?? FRAME_BYTES_FLUSH;
     const origin = performance.timeOrigin;
     const env: HostEnv = {
       now: () => origin + performance.now(),
@@ -161,7 +165,7 @@ export class ThreadHost {
       this.flushOne(host, builder);
     }
     builder.appendRange(bytes, start, end);
-    if (builder.byteLength >= FRAME_BYTES_FLUSH) {
+    if (builder.byteLength >= this.frameBytesFlush) {
       this.durable.sync?.();
       this.flushOne(host, builder);
       return;

@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 
 /**
- * A real nats-server for the NATS tests, on free loopback ports. The binary comes from
+ * A real nats-server for the NATS tests and benches, on free loopback ports. The binary comes from
  * MERIDIAN_NATS_SERVER_BIN (CI sets it from scripts/ci-nats.sh) or the PATH; without one the
  * tests are skipped and say why.
  */

@@ -454,44 +454,25 @@ function createRuntime(config: ResolvedConfig, plans: HostPlan[], directory: Map
     );
   }
   const dataDir = config.dataDir ?? mkdtempSync(join(tmpdir(), 'meridian-'));
+  const options = {
+    seed: config.seed,
+    directory,
+    behaviors,
+    behaviorsModule: new URL('./behaviors.js', import.meta.url).href,
+    network: config.network,
+    mailboxCapacity: config.mailboxCapacity,
+    messageBytesMax: config.messageBytesMax,
+    dataDir,
+    removeDataDir: config.dataDir === undefined,
+    fsync: config.fsync,
+    onEvent,
+  };
   if (config.transport === 'nats') {
     const nats = config.nats!;
-    return new NatsRuntime(
-      {
-        seed: config.seed,
-        directory,
-        behaviors,
-        behaviorsModule: new URL('./behaviors.js', import.meta.url).href,
-        network: config.network,
-        mailboxCapacity: config.mailboxCapacity,
-        messageBytesMax: config.messageBytesMax,
-        dataDir,
-        removeDataDir: config.dataDir === undefined,
-        fsync: config.fsync,
-        onEvent,
-        servers: nats.servers,
-        cluster: nats.cluster ?? randomId().replace(/[^A-Za-z0-9]/g, ''),
-        hosts: nats.hosts === undefined ? 'spawn' : 'remote',
-      },
-      plans,
-    );
+    const cluster = nats.cluster ?? randomId().replace(/[^A-Za-z0-9]/g, '');
+    return new NatsRuntime({ ...options, servers: nats.servers, cluster, hosts: nats.hosts === undefined ? 'spawn' : 'remote' }, plans);
   }
-  return new ThreadsRuntime(
-    {
-      seed: config.seed,
-      directory,
-      behaviors,
-      behaviorsModule: new URL('./behaviors.js', import.meta.url).href,
-      network: config.network,
-      mailboxCapacity: config.mailboxCapacity,
-      messageBytesMax: config.messageBytesMax,
-      dataDir,
-      removeDataDir: config.dataDir === undefined,
-      fsync: config.fsync,
-      onEvent,
-    },
-    plans,
-  );
+  return new ThreadsRuntime(options, plans);
 }
 
 export type { ActorSpec, ConfigError };

@@ -34,7 +34,7 @@ export const BACKLOG_BYTES_MAX = 64 * 1024 * 1024;
  * A frame this full is published before the turn ends. Larger than on threads
  * (FRAME_BYTES_FLUSH): each NATS message costs a protocol line and a parse on both sides.
  */
-export const NATS_FRAME_BYTES_FLUSH = 32 * 1024;
+export const NATS_FRAME_BYTES_FLUSH = 8 * 1024;
 /** Room kept under the server's max_payload for NATS's own framing. */
 export const PAYLOAD_MARGIN_BYTES = 1024;
 export const NATS_CONNECT_TIMEOUT_MS = 5_000;

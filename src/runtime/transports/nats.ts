@@ -11,6 +11,7 @@ import { mergeSnapshots, snapshot, type StatsSnapshot } from '../stats.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import { ThreadHost } from './thread-host.js';
 import type { HostPlan, Runtime } from './runtime.js';
+import { RealTimers } from './real-timers.js';
 import type { NatsAssign } from './nats-host.js';
 import {
   NATS_FRAME_BYTES_FLUSH, BEAT_INTERVAL_MS, CONTROL_TIMEOUT_MS, NatsLink, callHost, connectNats, decodeControl, encodeControl, envelopeBytesMax, frameBytesMax, subjects,
@@ -71,7 +72,7 @@ export class NatsRuntime implements Runtime {
   private readonly latestStats = new Map<number, StatsSnapshot>();
   private readonly retiredStats: StatsSnapshot[] = [];
   private readonly durable: FileDurableStore;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new RealTimers();
   private beat: NodeJS.Timeout | undefined;
   /** Hellos awaited by uid (spawned hosts), and the remote plans not yet taken. */
   private readonly awaited = new Map<string, (hello: { uid: string; pid: number }) => void>();
@@ -306,24 +307,14 @@ export class NatsRuntime implements Runtime {
   }
 
   setTimer(delayMs: number, fn: () => void): TimerHandle {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fn();
-    }, delayMs);
-    this.timers.add(timer);
-    return {
-      cancel: () => {
-        clearTimeout(timer);
-        this.timers.delete(timer);
-      },
-    };
+    return this.timers.set(delayMs, fn);
   }
 
   beginWait(): void {}
   endWait(): void {}
 
   sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.setTimer(ms, resolve));
+    return this.timers.sleep(ms);
   }
 
   private hostOfNode(node: string): HostEntry | undefined {
@@ -475,7 +466,6 @@ export class NatsRuntime implements Runtime {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     if (this.beat !== undefined) clearInterval(this.beat);
     this.remoteJoined = undefined;

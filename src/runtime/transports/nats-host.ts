@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,7 +69,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
   let link: NatsLink | undefined;
   let durable: FileDurableStore | undefined;
   let ownDataDir: string | undefined;
-  let lastBeat = Date.now();
+  let lastBeat = performance.now();
   let finished = false;
   let resolveDone!: (reason: string) => void;
   const done = new Promise<string>((resolve) => (resolveDone = resolve));
@@ -131,7 +132,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     for (const [node, ms] of a.clockSkew) h.setClockSkew(node, ms);
     link = new NatsLink(nc, subj, a.hostId, (frame) => h.receiveFrame(frame));
     th = host;
-    lastBeat = Date.now();
+    lastBeat = performance.now();
     clearInterval(hello);
     const crashed = new Set(a.crashed);
     subs.push(serveControl(nc, subj, a.hostId, {
@@ -196,9 +197,9 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     },
   }));
   if (options.watchBeat) {
-    subs.push(nc.subscribe(subj.beat, { callback: () => void (lastBeat = Date.now()) }));
+    subs.push(nc.subscribe(subj.beat, { callback: () => void (lastBeat = performance.now()) }));
     timers.push(setInterval(() => {
-      if (th !== undefined && Date.now() - lastBeat > BEAT_SILENCE_MS) void stop(`no beat from the launcher for ${BEAT_SILENCE_MS} ms`);
+      if (th !== undefined && performance.now() - lastBeat > BEAT_SILENCE_MS) void stop(`no beat from the launcher for ${BEAT_SILENCE_MS} ms`);
     }, BEAT_SILENCE_MS / 10));
   }
   // Subscriptions reach the server before the launcher can ask.

@@ -1,6 +1,8 @@
+import { performance } from 'node:perf_hooks';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { pack, unpack } from 'msgpackr';
 import { FRAME_HEADER_BYTES } from '../../core/codec.js';
+import type { DropCause } from '../../net/model.js';
 
 /**
  * The NATS transport's wire: subjects, the control plane's request/reply encoding, and the
@@ -184,27 +186,28 @@ export class NatsLink {
 
   private peer(id: number): Peer {
     let p = this.peers.get(id);
-    if (p === undefined) this.peers.set(id, (p = { inflight: 0, backlog: [], backlogBytes: 0, lastCredit: Date.now() }));
+    if (p === undefined) this.peers.set(id, (p = { inflight: 0, backlog: [], backlogBytes: 0, lastCredit: performance.now() }));
     return p;
   }
 
-  /** Send a frame to `peer` now or when its window has room; false when it had to be dropped. */
-  send(peerId: number, frame: Uint8Array): boolean {
-    if (this.closed) return false;
+  /** Send a frame to `peer` now or when its window has room; else why it was dropped. */
+  send(peerId: number, frame: Uint8Array): DropCause | undefined {
+    if (this.closed) return 'stopped';
     const p = this.peer(peerId);
     if (p.backlog.length === 0 && (p.inflight === 0 || p.inflight + frame.byteLength <= CREDIT_WINDOW_BYTES)) {
       this.publish(peerId, p, frame);
-      return true;
+      return undefined;
     }
     if (p.backlogBytes + frame.byteLength > BACKLOG_BYTES_MAX) {
+      // A full buffer on the way: as a real network does, it loses what does not fit.
       this.backlogDrops++;
-      return false;
+      return 'loss';
     }
-    if (p.backlog.length === 0) p.lastCredit = Date.now();
+    if (p.backlog.length === 0) p.lastCredit = performance.now();
     p.backlog.push(frame);
     p.backlogBytes += frame.byteLength;
     this.watchStalls();
-    return true;
+    return undefined;
   }
 
   private publish(peerId: number, p: Peer, frame: Uint8Array): void {
@@ -226,7 +229,7 @@ export class NatsLink {
   private credit(from: number, bytes: number): void {
     const p = this.peer(from);
     p.inflight = Math.max(0, p.inflight - bytes);
-    p.lastCredit = Date.now();
+    p.lastCredit = performance.now();
     this.drain(from, p);
   }
 
@@ -242,7 +245,7 @@ export class NatsLink {
     if (this.stallTimer !== undefined || this.closed) return;
     this.stallTimer = setInterval(() => {
       let waiting = false;
-      const now = Date.now();
+      const now = performance.now();
       for (const [id, p] of this.peers) {
         if (p.backlog.length === 0) continue;
         if (now - p.lastCredit >= CREDIT_STALL_MS) {

@@ -10,7 +10,7 @@ export const LOCAL_BURST_MAX = 10_000;
 import type { Behavior } from '../actor.js';
 import type { DurableStore } from '../durable.js';
 import { Host, type DirectoryEntry, type HostEnv, type HostEvent, type TimerHandle } from '../host.js';
-import type { NetworkConfig } from '../../net/model.js';
+import type { DropCause, NetworkConfig } from '../../net/model.js';
 
 export interface ThreadHostOptions {
   id: number;
@@ -23,10 +23,10 @@ export interface ThreadHostOptions {
   durable: DurableStore;
   report: (event: HostEvent) => void;
   /**
-   * Another link than MessagePorts (the NATS transport): carries one frame to `peer`, false
-   * when there is no way to it. Absent, frames go over the ports given to connect().
+   * Another link than MessagePorts (the NATS transport): carries one frame to `peer`, or says
+   * why it dropped it. Absent, frames go over the ports given to connect().
    */
-  sendFrame?: (peer: number, frame: Uint8Array) => boolean;
+  sendFrame?: (peer: number, frame: Uint8Array) => DropCause | undefined;
   /** Largest frame the link carries: a frame is sent before an envelope would pass it. */
   frameBytesMax?: number;
   /** A frame this full leaves at once, before the turn ends (default FRAME_BYTES_FLUSH). */
@@ -49,7 +49,7 @@ export class ThreadHost {
   framesSent = 0;
 
   private readonly durable: DurableStore;
-  private readonly sendFrame: ((peer: number, frame: Uint8Array) => boolean) | undefined;
+  private readonly sendFrame: ((peer: number, frame: Uint8Array) => DropCause | undefined) | undefined;
   private readonly frameBytesMax: number;
   private readonly frameBytesFlush: number;
 
@@ -202,8 +202,9 @@ export class ThreadHost {
       return;
     }
     if (this.sendFrame !== undefined) {
-      if (this.sendFrame(host, frame)) this.framesSent++;
-      else this.host.drop('dead', undefined, undefined);
+      const dropped = this.sendFrame(host, frame);
+      if (dropped === undefined) this.framesSent++;
+      else this.host.drop(dropped, undefined, undefined);
       return;
     }
     const port = this.ports.get(host);

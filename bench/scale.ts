@@ -11,6 +11,7 @@ import { measureRaw } from './lib/raw-pair.js';
 import { logger, modeOf, type Chart, type SuiteOptions, type SuiteResult } from './lib/suite.js';
 import { formatTable } from './lib/table.js';
 import { withTimeout } from './lib/wait.js';
+import { natsServerBinary, startNatsServer } from '../src/harness/nats-server.js';
 
 interface Size {
   regions: number;
@@ -103,6 +104,47 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     }
     lineSeries.push({ name: `${servers} servers (threads)`, points });
   }
+  // The smallest threads size again over NATS: 3 host processes and a local nats-server.
+  const natsThroughput: Record<string, number> = {};
+  const natsBin = natsServerBinary();
+  if ('bin' in natsBin) {
+    const size = sizes.threads[0]!;
+    const servers = size.regions * size.servers;
+    const server = await startNatsServer(natsBin.bin);
+    try {
+      const t0 = performance.now();
+      const cluster = await withTimeout(startCluster({
+        regions: regions(size.regions, size.servers),
+        transport: 'nats',
+        nats: { servers: server.url, processes: 3 },
+        replication: { mode: 'active', factor: 3 },
+        heartbeat: { intervalMs: 100 },
+        history: false,
+      }), `start ${servers} servers over NATS`, 60_000);
+      const bootMs = performance.now() - t0;
+      const points: Array<[number, number]> = [];
+      try {
+        await cluster.sleep(300);
+        for (const clients of sizes.clients) {
+          const start = performance.now();
+          const r = await closedLoop(cluster, clients, sizes.loadMs);
+          const rate = r.ops / ((performance.now() - start) / 1000);
+          points.push([clients, rate]);
+          natsThroughput[`${clients}`] = Math.round(rate);
+          // rss: this (launcher) process only; the hosts are processes of their own.
+          rows.push(['nats, 3 processes', `${size.regions} x ${size.servers}`, String(clients), String(Math.round(rate)), String(r.failed), (rate / raw.msgsPerS).toFixed(4), bootMs.toFixed(0), '-']);
+          log(`nats 3 processes ${servers} servers, ${clients} clients: ${Math.round(rate)} ops/s`);
+        }
+      } finally {
+        await cluster.stop();
+      }
+      lineSeries.push({ name: `${servers} servers (nats, 3 processes)`, points });
+    } finally {
+      await server.stop();
+    }
+  } else {
+    log(`nats: skipped (${natsBin.reason})`);
+  }
   const simSpeed: Record<string, number> = {};
   for (const size of sizes.sim) {
     const servers = size.regions * size.servers;
@@ -134,7 +176,10 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const table = formatTable(['transport', 'regions x servers', 'clients', 'ops/s', 'failed', 'ops / raw msgs', 'boot ms', 'rss +MB'], rows, `scale (${mode}); raw baseline ${Math.round(raw.msgsPerS)} msgs/s; sim speed in simulated s per real s: ${JSON.stringify(simSpeed)}`);
   return {
     suite: 'scale',
-    figures: { raw_msgs_per_s: Math.round(raw.msgsPerS), throughput_by_servers_and_clients: throughput, rss_mb: memory, sim_seconds_per_real_second: simSpeed },
+    figures: {
+      raw_msgs_per_s: Math.round(raw.msgsPerS), throughput_by_servers_and_clients: throughput, rss_mb: memory, sim_seconds_per_real_second: simSpeed,
+      ...(Object.keys(natsThroughput).length === 0 ? {} : { nats_3_processes_throughput_by_clients: natsThroughput }),
+    },
     table,
     charts: [
       { title: 'throughput against clients', kind: 'line', xLabel: 'concurrent clients', yLabel: 'operations per second', series: lineSeries },

@@ -8,6 +8,11 @@
  *   meridian  a pinger and a ponger actor on two worker hosts of a ThreadsRuntime
  *   comlink   the main thread calling a comlink-exposed worker
  * Round-trip latency is one request in flight. Boot figures time startCluster().
+ *
+ * NATS rows (when a nats-server binary is there; it is started on a free loopback port):
+ *   nats-raw       two bare threads, a @nats-io/transport-node connection each, publishing the
+ *                  raw contenders' frames to each other's subject through that server
+ *   nats-meridian  the pinger and ponger actors on two host processes of a NatsRuntime
  */
 import { performance } from 'node:perf_hooks';
 import { bootAndAnswer, type BootTiming, regions } from './lib/boot.js';
@@ -17,6 +22,7 @@ import { RawPair } from './lib/raw-pair.js';
 import { median, round, summarize, type LatencySummary } from './lib/stats.js';
 import { logger, modeOf, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
 import { fmt, formatTable } from './lib/table.js';
+import { natsServerBinary, startNatsServer } from '../src/harness/nats-server.js';
 
 interface Sizes {
   /** Round trips per throughput run. */
@@ -33,20 +39,22 @@ interface Sizes {
   boots: number;
   packed: { regions: number; servers: number };
   sim: { regions: number; servers: number };
+  /** Round trips per NATS throughput run and timed NATS round trips. */
+  nats: { roundTrips: number; rttSamples: number };
 }
 
 const SIZES: Record<Mode, Sizes> = {
   full: {
     roundTrips: 500_000, window: 1_000, reps: 5, comlinkCalls: 100_000, rttSamples: 10_000, boots: 7,
-    packed: { regions: 10, servers: 100 }, sim: { regions: 10, servers: 1_000 },
+    packed: { regions: 10, servers: 100 }, sim: { regions: 10, servers: 1_000 }, nats: { roundTrips: 200_000, rttSamples: 5_000 },
   },
   quick: {
     roundTrips: 100_000, window: 1_000, reps: 3, comlinkCalls: 20_000, rttSamples: 2_000, boots: 3,
-    packed: { regions: 10, servers: 100 }, sim: { regions: 10, servers: 1_000 },
+    packed: { regions: 10, servers: 100 }, sim: { regions: 10, servers: 1_000 }, nats: { roundTrips: 50_000, rttSamples: 1_000 },
   },
   tiny: {
     roundTrips: 2_000, window: 100, reps: 1, comlinkCalls: 500, rttSamples: 50, boots: 1,
-    packed: { regions: 2, servers: 10 }, sim: { regions: 2, servers: 50 },
+    packed: { regions: 2, servers: 10 }, sim: { regions: 2, servers: 50 }, nats: { roundTrips: 2_000, rttSamples: 50 },
   },
 };
 
@@ -126,6 +134,53 @@ async function boots(s: Sizes, log: (line: string) => void): Promise<Boots> {
   return { dedicated, cpuMs, packed, sim };
 }
 
+interface NatsFigures {
+  raw: number;
+  rawEach: number;
+  rawBatch: number;
+  meridian: number;
+  rawRtt: LatencySummary;
+  meridianRtt: LatencySummary;
+}
+
+/** The NATS rows: bare client against Meridian over one nats-server, runs interleaved. */
+async function natsRuns(s: Sizes, log: (line: string) => void): Promise<NatsFigures | { skipped: string }> {
+  const binary = natsServerBinary();
+  if ('reason' in binary) return { skipped: binary.reason };
+  const server = await startNatsServer(binary.bin);
+  let raw: RawPair | undefined;
+  let meridian: MeridianPair | undefined;
+  try {
+    raw = await RawPair.startNats(server.url);
+    meridian = await MeridianPair.start(1, server.url);
+    const each: number[] = [];
+    const batch: number[] = [];
+    const mer: number[] = [];
+    const { roundTrips } = s.nats;
+    for (let rep = 0; rep <= s.reps; rep++) {
+      const a = await raw.throughput(roundTrips, s.window, 'each');
+      const b = await raw.throughput(roundTrips, s.window, 'batch');
+      const m = await meridian.throughput(roundTrips, s.window);
+      if (rep === 0) continue;
+      each.push(msgsPerSecond(a.received, a.elapsedMs));
+      batch.push(msgsPerSecond(b.received, b.elapsedMs));
+      mer.push(msgsPerSecond(m.received, m.elapsedMs));
+      log(`transport: nats rep ${rep}/${s.reps}: bare client ${fmt(each.at(-1)!)} (one array per frame ${fmt(batch.at(-1)!)})  meridian ${fmt(mer.at(-1)!)} msgs/s`);
+    }
+    await raw.rtt(s.nats.rttSamples);
+    await meridian.rtt(s.nats.rttSamples);
+    const rr = await raw.rtt(s.nats.rttSamples);
+    const mr = await meridian.rtt(s.nats.rttSamples);
+    const rawEach = median(each);
+    const rawBatch = median(batch);
+    return { raw: Math.max(rawEach, rawBatch), rawEach, rawBatch, meridian: median(mer), rawRtt: summarize(rr.rttsMs), meridianRtt: summarize(mr.rttsMs) };
+  } finally {
+    await raw?.stop();
+    await meridian?.stop();
+    await server.stop();
+  }
+}
+
 export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const mode = modeOf(opts);
   const s = SIZES[mode];
@@ -148,6 +203,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   }
   const comlinkCalls = tp.comlinkCalls;
   const boot = await boots(s, log);
+  const nats = await natsRuns(s, log);
 
   const rawBest = Math.max(tp.raw, tp.rawBatch);
   const comlinkMsgs = 2 * comlinkCalls;
@@ -180,6 +236,16 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     servers_sim: s.sim.regions * s.sim.servers,
     window: s.window,
     round_trips: s.roundTrips,
+    ...('skipped' in nats ? {} : {
+      nats_ratio_to_raw: round(nats.meridian / nats.raw, 3),
+      nats_meridian_msgs_per_s: Math.round(nats.meridian),
+      nats_raw_msgs_per_s: Math.round(nats.raw),
+      nats_raw_each_msgs_per_s: Math.round(nats.rawEach),
+      nats_raw_batch_msgs_per_s: Math.round(nats.rawBatch),
+      nats_raw_rtt_p50_us: us(nats.rawRtt.p50),
+      nats_meridian_rtt_p50_us: us(nats.meridianRtt.p50),
+      nats_round_trips: s.nats.roundTrips,
+    }),
     elapsed_s: round((performance.now() - started) / 1000, 3),
   };
 
@@ -210,6 +276,16 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     formatTable(['round trip, one in flight', 'p50 us', 'p99 us', 'target', ''], rttRows),
     '',
     formatTable(['boot', 'ms', 'target', ''], bootRows),
+    '',
+    'skipped' in nats
+      ? `nats: skipped (${nats.skipped})`
+      : formatTable(['over NATS (msgs/s; request + reply = 2)', 'msgs/s', 'x bare', 'target', ''], [
+        ['bare @nats-io/transport-node, same frames (best)', fmt(nats.raw), '1.000', '', ''],
+        ['  bare, messages packed one by one', fmt(nats.rawEach), fmt(nats.rawEach / nats.raw, 3), '', ''],
+        ['  bare, one array packed per frame', fmt(nats.rawBatch), fmt(nats.rawBatch / nats.raw, 3), '', ''],
+        ['meridian actors, two host processes', fmt(nats.meridian), fmt(nats.meridian / nats.raw, 3), '>= 0.5', target(nats.meridian / nats.raw >= 0.5)],
+        ['round trip p50 us: bare / meridian', `${fmt(figures.nats_raw_rtt_p50_us ?? 0, 1)} / ${fmt(figures.nats_meridian_rtt_p50_us ?? 0, 1)}`, '', '', ''],
+      ], `nats (one local nats-server; ${s.nats.roundTrips} round trips, window ${s.window}, median of ${s.reps})`),
   ].join('\n');
   return { suite: 'transport', figures, table };
 }

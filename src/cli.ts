@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** `meridian demo | bench | check`. */
+/** `meridian demo | bench | check | host`. */
 import { runDemo, DEMO_DEFAULTS } from './cli/demo.js';
 import { REPLICATION_MODES, type ReplicationMode } from './cluster/config.js';
 
@@ -7,7 +7,8 @@ const USAGE = `usage:
   meridian demo [--transport threads|sim] [--seed N] [--duration-ms N] [--replication none|passive|active|hybrid]
   meridian bench [suite ...] [--quick] [--json FILE]
   meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis builtin|swarm]
-  meridian check --seed S [--trace] [--mode ...] [--unsafe VARIANT] [--nemesis builtin|swarm]`;
+  meridian check --seed S [--trace] [--mode ...] [--unsafe VARIANT] [--nemesis builtin|swarm]
+  meridian host --nats URL[,URL] --cluster NAME [--data-dir DIR]`;
 
 function fail(message: string): never {
   console.error(`meridian: ${message}\n${USAGE}`);
@@ -66,6 +67,11 @@ async function main(): Promise<void> {
     case 'check': {
       const check = await import('./cli/check.js');
       process.exitCode = await check.main(rest);
+      return;
+    }
+    case 'host': {
+      const host = await import('./cli/host.js');
+      process.exitCode = await host.main(rest);
       return;
     }
     case '--help':

@@ -13,6 +13,7 @@ export type {
   HeartbeatConfig,
   TransportName,
   PlacementName,
+  NatsConfig,
 } from './cluster/config.js';
 export type { TxnOp } from './cluster/messages.js';
 export type { NetworkConfig, DropCause } from './net/model.js';

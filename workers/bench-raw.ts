@@ -8,6 +8,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { FrameWriter, makeReply, makeRequest, rawPackr, type BenchReply, type BenchRequest } from '../bench/lib/messages.js';
 
 /** How messages go into a frame: packed one by one and concatenated, or as one array. */
@@ -15,6 +16,9 @@ export type RawEncoding = 'each' | 'batch';
 
 export type RawCommand =
   | { type: 'peer'; port: MessagePort }
+  /** The NATS baseline: the same frames published through a NATS server, one connection each. */
+  | { type: 'nats'; url: string; subject: string; peerSubject: string }
+  | { type: 'close' }
   | { type: 'throughput'; total: number; window: number; encoding: RawEncoding }
   | { type: 'rtt'; count: number };
 
@@ -30,7 +34,12 @@ const packr = rawPackr();
 const writer = new FrameWriter(packr);
 const control = parentPort!;
 const role = (workerData as { role: 'pinger' | 'ponger' }).role;
-let peer: MessagePort | undefined;
+/** Where frames go: a MessagePort, or a NATS subject that looks like one. */
+interface FramePort {
+  postMessage(frame: Uint8Array, transfer: ArrayBuffer[]): void;
+}
+let peer: FramePort | undefined;
+let nc: NatsConnection | undefined;
 
 // The pinger's run in progress.
 let total = 0;
@@ -49,7 +58,7 @@ function decode(frame: Uint8Array): unknown[] {
   return values.length === 1 && Array.isArray(values[0]) ? (values[0] as unknown[]) : values;
 }
 
-function post(port: MessagePort, messages: unknown[], how: RawEncoding): void {
+function post(port: FramePort, messages: unknown[], how: RawEncoding): void {
   let frame: Uint8Array;
   if (how === 'batch') {
     frame = packr.pack(messages).slice();
@@ -95,7 +104,18 @@ control.on('message', (command: RawCommand) => {
   switch (command.type) {
     case 'peer':
       peer = command.port;
-      peer.on('message', (frame: Uint8Array) => (role === 'pinger' ? onPingerFrame(frame) : onPongerFrame(frame)));
+      command.port.on('message', (frame: Uint8Array) => (role === 'pinger' ? onPingerFrame(frame) : onPongerFrame(frame)));
+      break;
+    case 'nats':
+      void connect({ servers: command.url, name: `bench-raw-${role}` }).then((conn) => {
+        nc = conn;
+        conn.subscribe(command.subject, { callback: (_error, msg) => (role === 'pinger' ? onPingerFrame(msg.data) : onPongerFrame(msg.data)) });
+        peer = { postMessage: (frame) => conn.publish(command.peerSubject, frame) };
+        return conn.flush();
+      }).then(() => control.postMessage({ type: 'nats-ready' }));
+      break;
+    case 'close':
+      void (nc?.close() ?? Promise.resolve()).then(() => control.postMessage({ type: 'closed' }));
       break;
     case 'throughput':
       total = command.total;

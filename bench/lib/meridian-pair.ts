@@ -5,6 +5,8 @@ import type { ActorSpec } from '../../src/runtime/actor.js';
 import type { DirectoryEntry, HostEvent } from '../../src/runtime/host.js';
 import type { HostPlan } from '../../src/runtime/transports/runtime.js';
 import { ThreadsRuntime } from '../../src/runtime/transports/threads.js';
+import { NatsRuntime } from '../../src/runtime/transports/nats.js';
+import type { Runtime } from '../../src/runtime/transports/runtime.js';
 import { MAILBOX_CAPACITY_DEFAULT, MESSAGE_BYTES_MAX_DEFAULT } from '../../src/core/limits.js';
 import { BENCH_DONE_TOPIC, behaviors, type PingerParams, type RunDone, type StartRun } from '../behaviors.js';
 import { withTimeout } from './wait.js';
@@ -23,9 +25,10 @@ export class MeridianPair {
   private waiting: { run: number; resolve(done: RunDone): void; reject(error: Error): void } | undefined;
   private nextRun = 1;
   private readonly problems: string[] = [];
-  private readonly runtime: ThreadsRuntime;
+  private readonly runtime: Runtime;
 
-  private constructor(seed: number) {
+  /** `nats`: a NATS URL; the two hosts are then processes exchanging frames through it. */
+  private constructor(seed: number, nats?: string) {
     const pinger: ActorSpec = {
       address: PINGER_ADDRESS,
       behavior: 'bench-pinger',
@@ -43,26 +46,26 @@ export class MeridianPair {
       [PINGER_ADDRESS, { host: 1, region: REGION, node: 'bench-1', index: 0 }],
       [PONGER_ADDRESS, { host: 2, region: REGION, node: 'bench-2', index: 1 }],
     ]);
-    this.runtime = new ThreadsRuntime(
-      {
-        seed,
-        directory,
-        behaviors,
-        behaviorsModule: new URL('../behaviors.js', import.meta.url).href,
-        network: {},
-        mailboxCapacity: MAILBOX_CAPACITY_DEFAULT,
-        messageBytesMax: MESSAGE_BYTES_MAX_DEFAULT,
-        dataDir: mkdtempSync(join(tmpdir(), 'meridian-bench-')),
-        removeDataDir: true,
-        fsync: false,
-        onEvent: (event) => this.onEvent(event),
-      },
-      plans,
-    );
+    const options = {
+      seed,
+      directory,
+      behaviors,
+      behaviorsModule: new URL('../behaviors.js', import.meta.url).href,
+      network: {},
+      mailboxCapacity: MAILBOX_CAPACITY_DEFAULT,
+      messageBytesMax: MESSAGE_BYTES_MAX_DEFAULT,
+      dataDir: mkdtempSync(join(tmpdir(), 'meridian-bench-')),
+      removeDataDir: true,
+      fsync: false,
+      onEvent: (event: HostEvent) => this.onEvent(event),
+    };
+    this.runtime = nats === undefined
+      ? new ThreadsRuntime(options, plans)
+      : new NatsRuntime({ ...options, servers: [nats], cluster: `bench${process.pid}`, hosts: 'spawn' }, plans);
   }
 
-  static async start(seed = 1): Promise<MeridianPair> {
-    const pair = new MeridianPair(seed);
+  static async start(seed = 1, nats?: string): Promise<MeridianPair> {
+    const pair = new MeridianPair(seed, nats);
     await withTimeout(pair.runtime.start(), 'meridian pair start');
     return pair;
   }

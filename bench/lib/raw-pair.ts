@@ -9,14 +9,20 @@ export class RawPair {
   private readonly pinger: Worker;
   private readonly ponger: Worker;
   private waiting: { resolve(done: RawDone): void; reject(error: Error): void } | undefined;
+  private readonly nats: string | undefined;
 
-  private constructor() {
+  /** `nats`: a NATS URL; the two threads then exchange their frames through that server. */
+  private constructor(nats?: string) {
+    this.nats = nats;
     this.pinger = new Worker(RAW_WORKER_URL, { workerData: { role: 'pinger' } });
     this.ponger = new Worker(RAW_WORKER_URL, { workerData: { role: 'ponger' } });
-    const channel = new MessageChannel();
-    this.command(this.pinger, { type: 'peer', port: channel.port1 }, [channel.port1]);
-    this.command(this.ponger, { type: 'peer', port: channel.port2 }, [channel.port2]);
+    if (nats === undefined) {
+      const channel = new MessageChannel();
+      this.command(this.pinger, { type: 'peer', port: channel.port1 }, [channel.port1]);
+      this.command(this.ponger, { type: 'peer', port: channel.port2 }, [channel.port2]);
+    }
     this.pinger.on('message', (done: RawDone) => {
+      if (done.type !== 'done') return;
       const w = this.waiting;
       this.waiting = undefined;
       w?.resolve(done);
@@ -33,6 +39,25 @@ export class RawPair {
   static async start(): Promise<RawPair> {
     const pair = new RawPair();
     await Promise.all([pair.pinger, pair.ponger].map((w) => new Promise<void>((resolve) => w.once('online', () => resolve()))));
+    return pair;
+  }
+
+  /** The bare-client baseline over NATS: two threads, a connection each, the same frames. */
+  static async startNats(url: string): Promise<RawPair> {
+    const pair = new RawPair(url);
+    const prefix = `bench-raw-${process.pid}`;
+    const ready = (w: Worker): Promise<void> => new Promise<void>((resolve) => {
+      const on = (m: { type: string }): void => {
+        if (m.type !== 'nats-ready') return;
+        w.off('message', on);
+        resolve();
+      };
+      w.on('message', on);
+    });
+    const both = Promise.all([ready(pair.pinger), ready(pair.ponger)]);
+    pair.command(pair.pinger, { type: 'nats', url, subject: `${prefix}.pinger`, peerSubject: `${prefix}.ponger` });
+    pair.command(pair.ponger, { type: 'nats', url, subject: `${prefix}.ponger`, peerSubject: `${prefix}.pinger` });
+    await withTimeout(both, 'raw NATS pair start');
     return pair;
   }
 
@@ -60,6 +85,14 @@ export class RawPair {
   }
 
   async stop(): Promise<void> {
+    if (this.nats !== undefined) {
+      // Close the NATS connections before the threads go.
+      const closed = (w: Worker): Promise<void> => new Promise<void>((resolve) => w.on('message', (m: { type: string }) => m.type === 'closed' && resolve()));
+      const both = Promise.all([closed(this.pinger), closed(this.ponger)]);
+      this.command(this.pinger, { type: 'close' });
+      this.command(this.ponger, { type: 'close' });
+      await withTimeout(both, 'raw NATS pair close', 5_000).catch(() => undefined);
+    }
     await Promise.all([this.pinger.terminate(), this.ponger.terminate()]);
   }
 }

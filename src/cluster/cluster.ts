@@ -16,6 +16,7 @@ import type { HostPlan, Runtime } from '../runtime/transports/runtime.js';
 import { SimRuntime } from '../runtime/transports/sim-runtime.js';
 import type { TraceEntry } from '../runtime/transports/sim.js';
 import { ThreadsRuntime } from '../runtime/transports/threads.js';
+import { NatsRuntime } from '../runtime/transports/nats.js';
 import { behaviors } from './behaviors.js';
 import type { BalancerState } from './balancer.js';
 import { Client, type ClientOptions } from './client.js';
@@ -108,7 +109,7 @@ export class Cluster extends EventEmitter {
     this.emit(event.kind, event);
   }
 
-  get transport(): 'threads' | 'sim' {
+  get transport(): 'threads' | 'sim' | 'nats' {
     return this.runtime.kind;
   }
 
@@ -453,22 +454,25 @@ function createRuntime(config: ResolvedConfig, plans: HostPlan[], directory: Map
     );
   }
   const dataDir = config.dataDir ?? mkdtempSync(join(tmpdir(), 'meridian-'));
-  return new ThreadsRuntime(
-    {
-      seed: config.seed,
-      directory,
-      behaviors,
-      behaviorsModule: new URL('./behaviors.js', import.meta.url).href,
-      network: config.network,
-      mailboxCapacity: config.mailboxCapacity,
-      messageBytesMax: config.messageBytesMax,
-      dataDir,
-      removeDataDir: config.dataDir === undefined,
-      fsync: config.fsync,
-      onEvent,
-    },
-    plans,
-  );
+  const options = {
+    seed: config.seed,
+    directory,
+    behaviors,
+    behaviorsModule: new URL('./behaviors.js', import.meta.url).href,
+    network: config.network,
+    mailboxCapacity: config.mailboxCapacity,
+    messageBytesMax: config.messageBytesMax,
+    dataDir,
+    removeDataDir: config.dataDir === undefined,
+    fsync: config.fsync,
+    onEvent,
+  };
+  if (config.transport === 'nats') {
+    const nats = config.nats!;
+    const cluster = nats.cluster ?? randomId().replace(/[^A-Za-z0-9]/g, '');
+    return new NatsRuntime({ ...options, servers: nats.servers, cluster, hosts: nats.hosts === undefined ? 'spawn' : 'remote' }, plans);
+  }
+  return new ThreadsRuntime(options, plans);
 }
 
 export type { ActorSpec, ConfigError };

@@ -3,8 +3,11 @@ import { MAILBOX_CAPACITY_DEFAULT, MESSAGE_BYTES_MAX_DEFAULT, REQUEST_TIMEOUT_MS
 import type { NetworkConfig } from '../net/model.js';
 import type { BalancerConfig as ResolvedBalancer } from '../balance/validate.js';
 import type { HeartbeatConfig as ResolvedHeartbeat } from '../liveness/validate.js';
+import { NATS_PROCESSES_MAX, validateNats, type NatsConfig, type ResolvedNats } from './validate-nats.js';
 
-export type TransportName = 'threads' | 'sim';
+export type { NatsConfig, ResolvedNats };
+
+export type TransportName = 'threads' | 'sim' | 'nats';
 export type PlacementName = 'dedicated' | 'packed';
 export type ReplicationMode = 'none' | 'passive' | 'active' | 'hybrid';
 export type CommitProtocol = '2pc' | '3pc' | 'paxos-commit';
@@ -56,6 +59,8 @@ export interface ClusterConfig {
   placement?: PlacementName;
   /** packed: number of worker threads (default: the number of cores). */
   threads?: number;
+  /** transport 'nats': servers, and host processes to spawn or hosts to wait for. */
+  nats?: NatsConfig;
   network?: NetworkConfig;
   replication?: ReplicationConfig;
   commit?: CommitProtocol;
@@ -87,14 +92,14 @@ export const SERVERS_PER_REGION_MAX = 10_000;
 export const THREADS_MAX = 256;
 export const REGION_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 
-export const TRANSPORTS: readonly TransportName[] = ['threads', 'sim'];
+export const TRANSPORTS: readonly TransportName[] = ['threads', 'sim', 'nats'];
 export const PLACEMENTS: readonly PlacementName[] = ['dedicated', 'packed'];
 export const REPLICATION_MODES: readonly ReplicationMode[] = ['none', 'passive', 'active', 'hybrid'];
 export const COMMIT_PROTOCOLS: readonly CommitProtocol[] = ['2pc', '3pc', 'paxos-commit'];
 
 const TOP_LEVEL_KEYS = new Set([
   'regions', 'transport', 'seed', 'placement', 'threads', 'network', 'replication', 'commit', 'balancer', 'heartbeat',
-  'shards', 'requestTimeoutMs', 'mailboxCapacity', 'messageBytesMax', 'dataDir', 'fsync', 'trace', 'history',
+  'shards', 'requestTimeoutMs', 'mailboxCapacity', 'messageBytesMax', 'dataDir', 'fsync', 'trace', 'history', 'nats',
 ]);
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -175,6 +180,8 @@ export interface ResolvedConfig {
   seed: number;
   placement: PlacementName;
   threads: number;
+  /** transport 'nats' only; placement and threads then follow from it. */
+  nats: ResolvedNats | undefined;
   network: NetworkConfig;
   replication: ResolvedReplication;
   commit: CommitProtocol;
@@ -221,10 +228,28 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
   });
   const transport = config.transport === undefined ? 'threads' : checkOneOf(config.transport, 'transport', TRANSPORTS);
   const seed = config.seed === undefined ? hooks.randomSeed() : checkInt(config.seed, 'seed', 0, 0xffffffff);
-  const placement = config.placement === undefined ? 'dedicated' : checkOneOf(config.placement, 'placement', PLACEMENTS);
-  const threads = config.threads === undefined ? hooks.cores : checkInt(config.threads, 'threads', 1, THREADS_MAX);
-  if (config.threads !== undefined && placement !== 'packed') throw new ConfigError('threads', "only with placement: 'packed'", config.threads);
+  let placement = config.placement === undefined ? 'dedicated' : checkOneOf(config.placement, 'placement', PLACEMENTS);
+  let threads = config.threads === undefined ? hooks.cores : checkInt(config.threads, 'threads', 1, THREADS_MAX);
+  if (config.threads !== undefined && placement !== 'packed' && transport !== 'nats') throw new ConfigError('threads', "only with placement: 'packed'", config.threads);
   const totalServers = regions.reduce((n, r) => n + r.servers, 0);
+  let nats: ResolvedNats | undefined;
+  if (transport === 'nats') {
+    if (config.placement !== undefined) throw new ConfigError('placement', "absent with transport 'nats' (nats.processes places servers)", config.placement);
+    if (config.threads !== undefined) throw new ConfigError('threads', "absent with transport 'nats' (see nats.processes)", config.threads);
+    nats = validateNats(config.nats, hooks.cores, isPlainObject);
+    // processes: N and hosts: N deal servers over N hosts as 'packed' does; 'dedicated', one each.
+    if (nats.processes === 'dedicated') {
+      placement = 'dedicated';
+      if (totalServers + regions.length > NATS_PROCESSES_MAX) {
+        throw new ConfigError('nats.processes', `a number for more than ${NATS_PROCESSES_MAX} servers and regions ('dedicated' spawns one process each)`, 'dedicated');
+      }
+    } else {
+      placement = 'packed';
+      threads = nats.processes ?? nats.hosts!;
+    }
+  } else if (config.nats !== undefined) {
+    throw new ConfigError('nats', "absent unless transport is 'nats'", config.nats);
+  }
   const serverIds = new Set<string>();
   for (const r of regions) for (let i = 0; i < r.servers; i++) serverIds.add(`${r.name}/${i}`);
   const network = config.network === undefined ? {} : validateNetwork(config.network, names, 'network', serverIds);
@@ -266,6 +291,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     seed,
     placement,
     threads,
+    nats,
     network,
     replication,
     commit,

@@ -1,5 +1,5 @@
-import { startCluster } from '../cluster/cluster.js';
-import type { ClusterConfig, ReplicationConfig } from '../cluster/config.js';
+import { startCluster, type Cluster } from '../cluster/cluster.js';
+import type { ClusterConfig, NatsConfig, ReplicationConfig } from '../cluster/config.js';
 import { Prng } from '../core/prng.js';
 import type { History } from './history.js';
 import { checkHistory, type CheckResult } from './linearizability.js';
@@ -26,8 +26,15 @@ export interface ScenarioOptions {
   livenessOps?: number;
   /** Keep the message trace (for `meridian check --trace`; sim only). */
   trace?: boolean;
-  /** 'sim' (default: reproducible) or 'threads' (the same scenario on real threads). */
-  transport?: 'sim' | 'threads';
+  /** 'sim' (default: reproducible) or 'threads' / 'nats' (the same scenario in real time). */
+  transport?: 'sim' | 'threads' | 'nats';
+  /** With transport 'nats': its servers and hosts. */
+  nats?: NatsConfig;
+  /**
+   * More faults of the caller's own beside the schedule during the safety phase (e.g. killing
+   * a host process); lines it pushes onto `faults` are reported with the others.
+   */
+  during?: (cluster: Cluster, faults: string[]) => Promise<void>;
   /**
    * Fault schedule: absent, the built-in one below (the one the seeded tests pin); given,
    * `cluster.nemesis(options)` runs for `faultMs` instead (e.g. `{ swarm: true }`).
@@ -62,7 +69,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const network = { latencyMs, jitterMs: prng.int(10), loss: prng.chance(0.5) ? prng.next() * 0.05 : 0, duplicate: prng.chance(0.5) ? prng.next() * 0.05 : 0 };
   const replication: ReplicationConfig = { mode: o.mode, factor: 3 };
   if (o.unsafe !== undefined) replication.unsafe = o.unsafe;
-  const threads = o.transport === 'threads';
+  const threads = o.transport === 'threads' || o.transport === 'nats';
   const config: ClusterConfig = {
     regions: regions.map((name) => ({ name, servers: 2 })),
     transport: o.transport ?? 'sim',
@@ -75,6 +82,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     trace: !threads && (o.trace ?? false),
   };
   if (o.commit !== undefined) config.commit = o.commit;
+  if (o.nats !== undefined) config.nats = o.nats;
   const cluster = await startCluster(config);
   const t0 = cluster.now();
   const faults: string[] = [];
@@ -138,7 +146,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       faults.push(`plan ${describePlan(n.plan)}`, ...n.lines());
       faulting = false;
     };
-    await Promise.all([o.nemesis === undefined ? nemesis() : schedule(o.nemesis), ...clients.map((_, i) => workload(i))]);
+    const extra = o.during === undefined ? [] : [o.during(cluster, faults)];
+    await Promise.all([o.nemesis === undefined ? nemesis() : schedule(o.nemesis), ...extra, ...clients.map((_, i) => workload(i))]);
     // Liveness: a healed cluster converges and answers every client.
     cluster.setNetwork({ loss: 0, duplicate: 0 });
     await cluster.sleep(1_000);
@@ -190,7 +199,9 @@ export interface BankOptions {
   crashes?: boolean;
   /** Lose 1% of messages in half of the seeds (default true). */
   loss?: boolean;
-  transport?: 'sim' | 'threads';
+  transport?: 'sim' | 'threads' | 'nats';
+  /** With transport 'nats': its servers and hosts. */
+  nats?: NatsConfig;
 }
 
 export interface BankResult {
@@ -224,6 +235,7 @@ export async function runBankScenario(options: BankOptions): Promise<BankResult>
     commit: options.commit,
     shards: 4,
     requestTimeoutMs: 3_000,
+    ...(options.nats === undefined ? {} : { nats: options.nats }),
   });
   const t0 = cluster.now();
   const faults: string[] = [];

@@ -10,9 +10,9 @@ export interface HostPlan {
   dedicated: boolean;
 }
 
-/** What the cluster needs from a transport; both transports implement it. */
+/** What the cluster needs from a transport; every transport implements it. */
 export interface Runtime {
-  readonly kind: 'threads' | 'sim';
+  readonly kind: 'threads' | 'sim' | 'nats';
   /** The host on the calling thread, where clients and the balancer live. */
   readonly host: Host;
   start(): Promise<void>;

@@ -10,7 +10,7 @@ export const LOCAL_BURST_MAX = 10_000;
 import type { Behavior } from '../actor.js';
 import type { DurableStore } from '../durable.js';
 import { Host, type DirectoryEntry, type HostEnv, type HostEvent, type TimerHandle } from '../host.js';
-import type { NetworkConfig } from '../../net/model.js';
+import type { DropCause, NetworkConfig } from '../../net/model.js';
 
 export interface ThreadHostOptions {
   id: number;
@@ -22,6 +22,15 @@ export interface ThreadHostOptions {
   messageBytesMax?: number;
   durable: DurableStore;
   report: (event: HostEvent) => void;
+  /**
+   * Another link than MessagePorts (the NATS transport): carries one frame to `peer`, or says
+   * why it dropped it. Absent, frames go over the ports given to connect().
+   */
+  sendFrame?: (peer: number, frame: Uint8Array) => DropCause | undefined;
+  /** Largest frame the link carries: a frame is sent before an envelope would pass it. */
+  frameBytesMax?: number;
+  /** A frame this full leaves at once, before the turn ends (default FRAME_BYTES_FLUSH). */
+  frameBytesFlush?: number;
 }
 
 /**
@@ -40,9 +49,15 @@ export class ThreadHost {
   framesSent = 0;
 
   private readonly durable: DurableStore;
+  private readonly sendFrame: ((peer: number, frame: Uint8Array) => DropCause | undefined) | undefined;
+  private readonly frameBytesMax: number;
+  private readonly frameBytesFlush: number;
 
   constructor(options: ThreadHostOptions) {
     this.durable = options.durable;
+    this.sendFrame = options.sendFrame;
+    this.frameBytesMax = options.frameBytesMax ?? Number.POSITIVE_INFINITY;
+    this.frameBytesFlush = options.frameBytesFlush ?? FRAME_BYTES_FLUSH;
     const origin = performance.timeOrigin;
     const env: HostEnv = {
       now: () => origin + performance.now(),
@@ -145,8 +160,12 @@ export class ThreadHost {
     if (this.closed) return;
     let builder = this.builders.get(host);
     if (builder === undefined) this.builders.set(host, (builder = new FrameBuilder()));
+    if (builder.count > 0 && builder.byteLength + (end - start) > this.frameBytesMax) {
+      this.durable.sync?.();
+      this.flushOne(host, builder);
+    }
     builder.appendRange(bytes, start, end);
-    if (builder.byteLength >= FRAME_BYTES_FLUSH) {
+    if (builder.byteLength >= this.frameBytesFlush) {
       this.durable.sync?.();
       this.flushOne(host, builder);
       return;
@@ -180,6 +199,12 @@ export class ThreadHost {
       // Same host: still through the codec (actors never share objects), without a port.
       // On the next turn, so actors messaging each other here cannot starve timers and ports.
       setImmediate(() => this.host.receiveFrame(frame));
+      return;
+    }
+    if (this.sendFrame !== undefined) {
+      const dropped = this.sendFrame(host, frame);
+      if (dropped === undefined) this.framesSent++;
+      else this.host.drop(dropped, undefined, undefined);
       return;
     }
     const port = this.ports.get(host);

@@ -10,6 +10,7 @@ import { mergeSnapshots, snapshot, type StatsSnapshot } from '../stats.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import { ThreadHost } from './thread-host.js';
 import type { HostPlan, Runtime } from './runtime.js';
+import { RealTimers } from './real-timers.js';
 
 /** How often workers push their counters to the main thread. */
 export const STATS_PUSH_INTERVAL_MS = 50;
@@ -55,7 +56,7 @@ export class ThreadsRuntime implements Runtime {
   private readonly latestStats = new Map<number, StatsSnapshot>();
   private readonly retiredStats: StatsSnapshot[] = [];
   private readonly durable: FileDurableStore;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new RealTimers();
   private stopped = false;
 
   constructor(private readonly options: ThreadsOptions, private readonly plans: HostPlan[]) {
@@ -195,24 +196,14 @@ export class ThreadsRuntime implements Runtime {
   }
 
   setTimer(delayMs: number, fn: () => void): TimerHandle {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fn();
-    }, delayMs);
-    this.timers.add(timer);
-    return {
-      cancel: () => {
-        clearTimeout(timer);
-        this.timers.delete(timer);
-      },
-    };
+    return this.timers.set(delayMs, fn);
   }
 
   beginWait(): void {}
   endWait(): void {}
 
   sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.setTimer(ms, resolve));
+    return this.timers.sleep(ms);
   }
 
   private hostOfNode(node: string): WorkerHost | undefined {
@@ -328,7 +319,6 @@ export class ThreadsRuntime implements Runtime {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     const all = [...this.hosts.values()];
     for (const h of all) {

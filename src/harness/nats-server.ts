@@ -1,0 +1,82 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/**
+ * A real nats-server for the NATS tests and benches, on free loopback ports. The binary comes from
+ * MERIDIAN_NATS_SERVER_BIN (CI sets it from scripts/ci-nats.sh) or the PATH; without one the
+ * tests are skipped and say why.
+ */
+export interface NatsServer {
+  url: string;
+  /** The monitoring endpoint (connz, subsz): what tests read to see nothing is left connected. */
+  monitorUrl: string;
+  stop(): Promise<void>;
+}
+
+export function natsServerBinary(): { bin: string } | { reason: string } {
+  const fromEnv = process.env.MERIDIAN_NATS_SERVER_BIN;
+  if (fromEnv !== undefined && fromEnv !== '') return { bin: fromEnv };
+  const found = spawnSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' });
+  const bin = found.stdout.trim();
+  if (found.status === 0 && bin !== '') return { bin };
+  return { reason: 'no nats-server binary (set MERIDIAN_NATS_SERVER_BIN or install Debian package nats-server: bash scripts/ci-nats.sh)' };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startNatsServer(bin: string, extraArgs: string[] = []): Promise<NatsServer> {
+  const port = await freePort();
+  const monitor = await freePort();
+  const child: ChildProcess = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    if (log.length < 16_384) log += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const monitorUrl = `http://127.0.0.1:${monitor}`;
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  for (let i = 0; ; i++) {
+    try {
+      const res = await fetch(`${monitorUrl}/healthz`);
+      if (res.ok) break;
+    } catch {
+      // Not listening yet.
+    }
+    if (child.exitCode !== null || i >= 100) {
+      await stop();
+      throw new Error(`nats-server did not start on 127.0.0.1:${port}: ${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { url: `nats://127.0.0.1:${port}`, monitorUrl, stop };
+}
+
+/** Connections and subscriptions the server holds now. */
+export async function serverLoad(server: NatsServer): Promise<{ connections: number; subscriptions: number }> {
+  const connz = (await (await fetch(`${server.monitorUrl}/connz`)).json()) as { num_connections: number };
+  const subsz = (await (await fetch(`${server.monitorUrl}/subsz`)).json()) as { num_subscriptions: number };
+  return { connections: connz.num_connections, subscriptions: subsz.num_subscriptions };
+}
+
+/** True while a process with this pid exists. */
+export function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,299 @@
+import { performance } from 'node:perf_hooks';
+import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { pack, unpack } from 'msgpackr';
+import { FRAME_HEADER_BYTES } from '../../core/codec.js';
+import type { DropCause } from '../../net/model.js';
+
+/**
+ * The NATS transport's wire: subjects, the control plane's request/reply encoding, and the
+ * data link between hosts (the threads transport's frames, one NATS message each, with a
+ * credit window per host pair). Shared by the launcher (nats.ts) and hosts (nats-host.ts).
+ *
+ * Subjects, under `meridian.<cluster>`:
+ *   .hello              a host without an id announces itself { uid, pid, hostname }
+ *   .assign.<uid>       request: the launcher gives that host its id, plan and settings
+ *   .d.<dst>.<src>      data frames from host src to host dst
+ *   .k.<src>            credit returned to host src { from: dst, bytes }
+ *   .c.<host>           control requests to a host { m: method, a: args } → { v } or { e }
+ *   .ev                 host events { host, event }; .st host counters { host, stats }
+ *   .beat               the launcher is alive (remote hosts exit when it goes silent)
+ */
+export const CLUSTER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Bytes host A may have in flight towards host B before it waits for B's credit. */
+export const CREDIT_WINDOW_BYTES = 4 * 1024 * 1024;
+/** The receiver returns credit once this much arrived, or after CREDIT_DELAY_MS. */
+export const CREDIT_RETURN_BYTES = CREDIT_WINDOW_BYTES / 4;
+export const CREDIT_DELAY_MS = 5;
+/**
+ * Core NATS drops messages to a host that is gone (at most once): credit for them never
+ * comes back. A window stuck this long with frames waiting is taken as lost and reopened.
+ */
+export const CREDIT_STALL_MS = 500;
+/** Frames waiting for credit, per peer, at most; past it frames are dropped as network loss. */
+export const BACKLOG_BYTES_MAX = 64 * 1024 * 1024;
+/**
+ * A frame this full is published before the turn ends. Larger than on threads
+ * (FRAME_BYTES_FLUSH): each NATS message costs a protocol line and a parse on both sides.
+ */
+export const NATS_FRAME_BYTES_FLUSH = 8 * 1024;
+/** Room kept under the server's max_payload for NATS's own framing. */
+export const PAYLOAD_MARGIN_BYTES = 1024;
+export const NATS_CONNECT_TIMEOUT_MS = 5_000;
+export const CONTROL_TIMEOUT_MS = 10_000;
+export const BEAT_INTERVAL_MS = 1_000;
+/** A remote host that hears no beat from its launcher this long exits. */
+export const BEAT_SILENCE_MS = 10_000;
+export const HELLO_INTERVAL_MS = 250;
+
+export function subjects(cluster: string) {
+  const p = `meridian.${cluster}`;
+  return {
+    prefix: p,
+    hello: `${p}.hello`,
+    assign: (uid: string) => `${p}.assign.${uid}`,
+    data: (dst: number, src: number) => `${p}.d.${dst}.${src}`,
+    dataFor: (dst: number) => `${p}.d.${dst}.*`,
+    credit: (src: number) => `${p}.k.${src}`,
+    control: (host: number) => `${p}.c.${host}`,
+    events: `${p}.ev`,
+    stats: `${p}.st`,
+    beat: `${p}.beat`,
+  };
+}
+export type Subjects = ReturnType<typeof subjects>;
+
+/** Connect with bounded time; the error names the servers. */
+export async function connectNats(servers: string[], name: string): Promise<NatsConnection> {
+  try {
+    return await connect({
+      servers,
+      name,
+      timeout: NATS_CONNECT_TIMEOUT_MS,
+      maxReconnectAttempts: 10,
+      reconnectTimeWait: 250,
+      pingInterval: 2_000,
+      maxPingOut: 3,
+    });
+  } catch (error) {
+    throw new Error(`cannot reach NATS at ${servers.join(', ')} within ${NATS_CONNECT_TIMEOUT_MS} ms: ${(error as Error).message}`);
+  }
+}
+
+/** The largest frame this connection's server accepts. */
+export function frameBytesMax(nc: NatsConnection): number {
+  return (nc.info?.max_payload ?? 1024 * 1024) - PAYLOAD_MARGIN_BYTES;
+}
+
+/** The largest envelope a frame can hold on this connection. */
+export function envelopeBytesMax(nc: NatsConnection): number {
+  return frameBytesMax(nc) - FRAME_HEADER_BYTES;
+}
+
+export function encodeControl(value: unknown): Uint8Array {
+  return pack(value);
+}
+
+export function decodeControl<T>(bytes: Uint8Array): T {
+  return unpack(bytes) as T;
+}
+
+export class ControlError extends Error {}
+
+/** A control request: `method(args)` on host `host`, answered within CONTROL_TIMEOUT_MS. */
+export async function callHost<T>(nc: NatsConnection, subj: Subjects, host: number, method: string, args: unknown[] = [], timeout = CONTROL_TIMEOUT_MS): Promise<T> {
+  let reply;
+  try {
+    reply = await nc.request(subj.control(host), encodeControl({ m: method, a: args }), { timeout });
+  } catch (error) {
+    throw new ControlError(`host ${host} did not answer ${method}: ${(error as Error).message}`);
+  }
+  const answer = decodeControl<{ v?: T; e?: string }>(reply.data);
+  if (answer.e !== undefined) throw new ControlError(`host ${host} failed ${method}: ${answer.e}`);
+  return answer.v as T;
+}
+
+/** Serve control requests for `host` with the methods of `api`. */
+export function serveControl(nc: NatsConnection, subj: Subjects, host: number, api: Record<string, (...args: never[]) => unknown>): Subscription {
+  return nc.subscribe(subj.control(host), {
+    callback: (error, msg) => {
+      if (error !== null) return;
+      void (async () => {
+        let answer: { v?: unknown; e?: string };
+        try {
+          const { m, a } = decodeControl<{ m: string; a: unknown[] }>(msg.data);
+          const fn = api[m];
+          if (fn === undefined) throw new Error(`unknown control method ${JSON.stringify(m)}`);
+          answer = { v: await (fn as (...args: unknown[]) => unknown)(...a) };
+        } catch (e) {
+          answer = { e: (e as Error).message };
+        }
+        msg.respond(encodeControl(answer));
+      })();
+    },
+  });
+}
+
+interface Peer {
+  inflight: number;
+  backlog: Uint8Array[];
+  backlogBytes: number;
+  lastCredit: number;
+}
+
+/**
+ * One host's data link: publishes frames to peers within a credit window per pair, receives
+ * frames for this host and returns credit for them once handed to the host. No flow control
+ * exists in core NATS; without the window a busy host would be cut off by the server as a
+ * slow consumer.
+ */
+export class NatsLink {
+  private readonly peers = new Map<number, Peer>();
+  private readonly owed = new Map<number, number>();
+  private creditTimer: NodeJS.Timeout | undefined;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private readonly subs: Subscription[] = [];
+  private closed = false;
+  /** Frames dropped because a peer's backlog was full (counted by the host as loss). */
+  backlogDrops = 0;
+  framesIn = 0;
+  framesOut = 0;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly subj: Subjects,
+    readonly id: number,
+    private readonly receive: (frame: Uint8Array) => void,
+  ) {
+    const dataPrefix = subj.data(id, 0).slice(0, -1);
+    this.subs.push(nc.subscribe(subj.dataFor(id), {
+      callback: (error, msg) => {
+        if (error !== null || this.closed) return;
+        const src = Number(msg.subject.slice(dataPrefix.length));
+        this.framesIn++;
+        this.receive(msg.data);
+        this.owe(src, msg.data.byteLength);
+      },
+    }));
+    this.subs.push(nc.subscribe(subj.credit(id), {
+      callback: (error, msg) => {
+        if (error !== null || this.closed || msg.data.byteLength !== 8) return;
+        const view = new DataView(msg.data.buffer, msg.data.byteOffset, 8);
+        this.credit(view.getUint32(0), view.getUint32(4));
+      },
+    }));
+  }
+
+  private peer(id: number): Peer {
+    let p = this.peers.get(id);
+    if (p === undefined) this.peers.set(id, (p = { inflight: 0, backlog: [], backlogBytes: 0, lastCredit: performance.now() }));
+    return p;
+  }
+
+  /** Send a frame to `peer` now or when its window has room; else why it was dropped. */
+  send(peerId: number, frame: Uint8Array): DropCause | undefined {
+    if (this.closed) return 'stopped';
+    const p = this.peer(peerId);
+    if (p.backlog.length === 0 && (p.inflight === 0 || p.inflight + frame.byteLength <= CREDIT_WINDOW_BYTES)) {
+      this.publish(peerId, p, frame);
+      return undefined;
+    }
+    if (p.backlogBytes + frame.byteLength > BACKLOG_BYTES_MAX) {
+      // A full buffer on the way: as a real network does, it loses what does not fit.
+      this.backlogDrops++;
+      return 'loss';
+    }
+    if (p.backlog.length === 0) p.lastCredit = performance.now();
+    p.backlog.push(frame);
+    p.backlogBytes += frame.byteLength;
+    this.watchStalls();
+    return undefined;
+  }
+
+  private publish(peerId: number, p: Peer, frame: Uint8Array): void {
+    p.inflight += frame.byteLength;
+    this.framesOut++;
+    this.nc.publish(this.subj.data(peerId, this.id), frame);
+  }
+
+  private drain(peerId: number, p: Peer): void {
+    while (p.backlog.length > 0) {
+      const next = p.backlog[0]!;
+      if (p.inflight > 0 && p.inflight + next.byteLength > CREDIT_WINDOW_BYTES) return;
+      p.backlog.shift();
+      p.backlogBytes -= next.byteLength;
+      this.publish(peerId, p, next);
+    }
+  }
+
+  private credit(from: number, bytes: number): void {
+    const p = this.peer(from);
+    p.inflight = Math.max(0, p.inflight - bytes);
+    p.lastCredit = performance.now();
+    this.drain(from, p);
+  }
+
+  /** Forget what is in flight to `peer` (it restarted: credit for the old frames will not come). */
+  reset(peerId: number): void {
+    const p = this.peers.get(peerId);
+    if (p === undefined) return;
+    p.inflight = 0;
+    this.drain(peerId, p);
+  }
+
+  private watchStalls(): void {
+    if (this.stallTimer !== undefined || this.closed) return;
+    this.stallTimer = setInterval(() => {
+      let waiting = false;
+      const now = performance.now();
+      for (const [id, p] of this.peers) {
+        if (p.backlog.length === 0) continue;
+        if (now - p.lastCredit >= CREDIT_STALL_MS) {
+          p.inflight = 0;
+          p.lastCredit = now;
+          this.drain(id, p);
+        }
+        if (p.backlog.length > 0) waiting = true;
+      }
+      if (!waiting) {
+        clearInterval(this.stallTimer);
+        this.stallTimer = undefined;
+      }
+    }, CREDIT_STALL_MS / 5);
+  }
+
+  private owe(src: number, bytes: number): void {
+    if (!Number.isInteger(src)) return;
+    const owed = (this.owed.get(src) ?? 0) + bytes;
+    this.owed.set(src, owed);
+    if (owed >= CREDIT_RETURN_BYTES) {
+      this.returnCredit(src, owed);
+      return;
+    }
+    if (this.creditTimer === undefined) this.creditTimer = setTimeout(this.returnAll, CREDIT_DELAY_MS);
+  }
+
+  private returnCredit(src: number, bytes: number): void {
+    this.owed.delete(src);
+    const out = new Uint8Array(8);
+    const view = new DataView(out.buffer);
+    view.setUint32(0, this.id);
+    view.setUint32(4, bytes);
+    this.nc.publish(this.subj.credit(src), out);
+  }
+
+  private readonly returnAll = (): void => {
+    this.creditTimer = undefined;
+    if (this.closed) return;
+    for (const [src, bytes] of [...this.owed]) this.returnCredit(src, bytes);
+  };
+
+  close(): void {
+    this.closed = true;
+    if (this.creditTimer !== undefined) clearTimeout(this.creditTimer);
+    if (this.stallTimer !== undefined) clearInterval(this.stallTimer);
+    for (const sub of this.subs) sub.unsubscribe();
+    this.subs.length = 0;
+    this.peers.clear();
+  }
+}

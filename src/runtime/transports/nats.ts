@@ -1,0 +1,499 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { randomId } from '../../core/ids.js';
+import { HOST_READY_TIMEOUT_MS } from '../../core/limits.js';
+import type { Behavior } from '../actor.js';
+import { FileDurableStore } from '../durable-file.js';
+import type { DirectoryEntry, HostEvent, TimerHandle } from '../host.js';
+import { mergeSnapshots, snapshot, type StatsSnapshot } from '../stats.js';
+import type { NetworkConfig, PartitionRule } from '../../net/model.js';
+import { ThreadHost } from './thread-host.js';
+import type { HostPlan, Runtime } from './runtime.js';
+import { RealTimers } from './real-timers.js';
+import type { NatsAssign } from './nats-host.js';
+import {
+  NATS_FRAME_BYTES_FLUSH, BEAT_INTERVAL_MS, CONTROL_TIMEOUT_MS, NatsLink, callHost, connectNats, decodeControl, encodeControl, envelopeBytesMax, frameBytesMax, subjects,
+  type Subjects,
+} from './nats-wire.js';
+import { STATS_PUSH_INTERVAL_MS } from './threads.js';
+
+const HOST_ENTRY = fileURLToPath(new URL('../../../workers/nats-host.js', import.meta.url));
+
+/** How long startCluster waits for `hosts: N` hosts started elsewhere to say hello. */
+export const REMOTE_HOSTS_WAIT_MS = 60_000;
+/** How long stop() gives a host process to exit after it was told to, before SIGKILL. */
+export const HOST_EXIT_WAIT_MS = 3_000;
+
+export interface NatsOptions {
+  seed: number;
+  directory: Map<string, DirectoryEntry>;
+  behaviors: Map<string, Behavior>;
+  behaviorsModule: string;
+  network: NetworkConfig;
+  mailboxCapacity: number;
+  messageBytesMax: number;
+  dataDir: string;
+  removeDataDir: boolean;
+  fsync: boolean;
+  onEvent: (event: HostEvent) => void;
+  servers: string[];
+  /** The subject prefix `meridian.<cluster>`. */
+  cluster: string;
+  /** 'spawn': host processes on this machine; 'remote': wait for hosts started with `meridian host`. */
+  hosts: 'spawn' | 'remote';
+  remoteWaitMs?: number;
+}
+
+interface HostEntry {
+  id: number;
+  plan: HostPlan;
+  uid: string;
+  child: ChildProcess | undefined;
+  pid: number | undefined;
+  alive: boolean;
+  exited: Promise<void>;
+}
+
+/**
+ * The NATS transport, launcher side: host processes (spawned here, or started elsewhere with
+ * `meridian host`) exchange the threads transport's frames over a NATS server; the control
+ * plane is NATS request/reply. The front host (clients, balancers) runs in this process.
+ */
+export class NatsRuntime implements Runtime {
+  readonly kind = 'nats' as const;
+  private front: ThreadHost | undefined;
+  private nc: NatsConnection | undefined;
+  private link: NatsLink | undefined;
+  private subj: Subjects;
+  private readonly subs: Subscription[] = [];
+  private readonly hosts = new Map<number, HostEntry>();
+  private readonly latestStats = new Map<number, StatsSnapshot>();
+  private readonly retiredStats: StatsSnapshot[] = [];
+  private readonly durable: FileDurableStore;
+  private readonly timers = new RealTimers();
+  private beat: NodeJS.Timeout | undefined;
+  /** Hellos awaited by uid (spawned hosts), and the remote plans not yet taken. */
+  private readonly awaited = new Map<string, (hello: { uid: string; pid: number }) => void>();
+  private readonly remotePending: HostPlan[] = [];
+  private remoteJoined: (() => void) | undefined;
+  private readonly seenUids = new Set<string>();
+  private network: NetworkConfig;
+  private partitions: PartitionRule[] = [];
+  private readonly deadNodes = new Set<string>();
+  private readonly crashedNodes = new Set<string>();
+  private readonly clockSkew = new Map<string, number>();
+  private messageBytesMax: number;
+  private stopped = false;
+
+  constructor(private readonly options: NatsOptions, private readonly plans: HostPlan[]) {
+    this.durable = new FileDurableStore(options.dataDir, options.fsync);
+    this.subj = subjects(options.cluster);
+    this.network = options.network;
+    this.messageBytesMax = options.messageBytesMax;
+  }
+
+  get host() {
+    if (this.front === undefined) throw new Error('the NATS runtime has not started');
+    return this.front.host;
+  }
+
+  /** The subject prefix hosts join under. */
+  get clusterName(): string {
+    return this.options.cluster;
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.connect();
+      const workers = this.plans.filter((p) => p.id !== 0);
+      if (this.options.hosts === 'spawn') await Promise.all(workers.map((plan) => this.spawnHost(plan)));
+      else await this.waitForRemoteHosts(workers);
+      await Promise.all(workers.map((plan) => callHost(this.nc!, this.subj, plan.id, 'start')));
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+    const frontPlan = this.plans.find((p) => p.id === 0);
+    for (const spec of frontPlan?.specs ?? []) this.front!.host.spawn(spec);
+  }
+
+  private async connect(): Promise<void> {
+    const nc = (this.nc = await connectNats(this.options.servers, `meridian-launcher-${this.options.cluster}`));
+    // A message must fit one NATS payload with its frame header: bigger ones are refused
+    // ('too-large', bounced to the sender as undeliverable).
+    this.messageBytesMax = Math.min(this.options.messageBytesMax, envelopeBytesMax(nc));
+    this.front = new ThreadHost({
+      id: 0,
+      seed: this.options.seed,
+      directory: this.options.directory,
+      behaviors: this.options.behaviors,
+      network: this.options.network,
+      mailboxCapacity: this.options.mailboxCapacity,
+      messageBytesMax: this.messageBytesMax,
+      durable: this.durable,
+      report: this.options.onEvent,
+      sendFrame: (peer, frame) => this.link!.send(peer, frame),
+      frameBytesMax: frameBytesMax(nc),
+      frameBytesFlush: Math.min(NATS_FRAME_BYTES_FLUSH, frameBytesMax(nc)),
+    });
+    const front = this.front.host;
+    this.link = new NatsLink(nc, this.subj, 0, (frame) => front.receiveFrame(frame));
+    this.subs.push(nc.subscribe(this.subj.events, {
+      callback: (error, msg) => {
+        if (error !== null || this.stopped) return;
+        this.options.onEvent(decodeControl<{ event: HostEvent }>(msg.data).event);
+      },
+    }));
+    this.subs.push(nc.subscribe(this.subj.stats, {
+      callback: (error, msg) => {
+        if (error !== null) return;
+        const { host, stats } = decodeControl<{ host: number; stats: StatsSnapshot }>(msg.data);
+        if (this.hosts.get(host)?.alive === true) this.latestStats.set(host, stats);
+      },
+    }));
+    this.subs.push(nc.subscribe(this.subj.hello, {
+      callback: (error, msg) => {
+        if (error !== null || this.stopped) return;
+        this.onHello(decodeControl<{ uid: string; pid: number }>(msg.data));
+      },
+    }));
+    this.beat = setInterval(() => nc.publish(this.subj.beat), BEAT_INTERVAL_MS);
+    nc.publish(this.subj.beat);
+    await nc.flush();
+  }
+
+  private onHello(hello: { uid: string; pid: number }): void {
+    if (typeof hello?.uid !== 'string' || this.seenUids.has(hello.uid)) return;
+    const waiter = this.awaited.get(hello.uid);
+    if (waiter !== undefined) {
+      this.seenUids.add(hello.uid);
+      this.awaited.delete(hello.uid);
+      waiter(hello);
+      return;
+    }
+    const plan = this.remotePending.shift();
+    if (plan === undefined) return;
+    this.seenUids.add(hello.uid);
+    const entry = this.register(plan, hello.uid, undefined, hello.pid);
+    this.assign(entry).then(
+      () => {
+        if (this.remotePending.length === 0 && [...this.hosts.values()].every((h) => h.alive)) this.remoteJoined?.();
+      },
+      (error: unknown) => {
+        // That host did not take its assignment: give the plan to the next one that says hello.
+        this.hosts.delete(plan.id);
+        this.remotePending.unshift(plan);
+        this.options.onEvent({ kind: 'frame-error', error: `host ${hello.uid} refused host ${plan.id}: ${(error as Error).message}` });
+      },
+    );
+  }
+
+  private waitForRemoteHosts(plans: HostPlan[]): Promise<void> {
+    const waitMs = this.options.remoteWaitMs ?? REMOTE_HOSTS_WAIT_MS;
+    this.remotePending.push(...plans);
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const joined = plans.length - this.remotePending.length;
+        reject(new Error(`only ${joined} of ${plans.length} hosts joined NATS cluster ${JSON.stringify(this.options.cluster)} within ${waitMs} ms (start them with: meridian host --nats ${this.options.servers[0]} --cluster ${this.options.cluster})`));
+      }, waitMs);
+      this.remoteJoined = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      if (plans.length === 0) this.remoteJoined();
+    });
+  }
+
+  private register(plan: HostPlan, uid: string, child: ChildProcess | undefined, pid: number | undefined): HostEntry {
+    let markExited!: () => void;
+    const entry: HostEntry = { id: plan.id, plan, uid, child, pid, alive: true, exited: new Promise<void>((r) => (markExited = r)) };
+    if (child === undefined) markExited();
+    else {
+      child.once('exit', (code, signal) => {
+        const wasAlive = entry.alive;
+        this.retire(entry);
+        markExited();
+        if (wasAlive && !this.stopped) this.options.onEvent({ kind: 'frame-error', error: `host ${plan.id} process ${pid} exited (${signal ?? code})` });
+      });
+    }
+    this.hosts.set(plan.id, entry);
+    return entry;
+  }
+
+  private retire(entry: HostEntry): void {
+    if (!entry.alive) return;
+    entry.alive = false;
+    const last = this.latestStats.get(entry.id);
+    if (last !== undefined) this.retiredStats.push(last);
+    this.latestStats.delete(entry.id);
+  }
+
+  /** Start a host process for `plan` on this machine and hand it its assignment. */
+  private async spawnHost(plan: HostPlan): Promise<HostEntry> {
+    const uid = `h${plan.id}-${randomId().replace(/[^A-Za-z0-9]/g, '')}`;
+    const hello = new Promise<{ uid: string; pid: number }>((resolve) => this.awaited.set(uid, resolve));
+    const child = spawn(process.execPath, [HOST_ENTRY, '--nats', this.options.servers.join(','), '--cluster', this.options.cluster, '--uid', uid], {
+      // stdin is the host's lifeline: it exits when the pipe closes (this process is gone).
+      stdio: ['pipe', 'ignore', 'inherit'],
+    });
+    // Neither the child nor its pipe keeps this process alive; stop() ends them.
+    child.unref();
+    (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    const entry = this.register(plan, uid, child, child.pid);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        hello,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`host ${plan.id} process did not join within ${HOST_READY_TIMEOUT_MS} ms`)), HOST_READY_TIMEOUT_MS);
+        }),
+        entry.exited.then(() => {
+          throw new Error(`host ${plan.id} process exited before joining (is NATS reachable from it?)`);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      this.awaited.delete(uid);
+    }
+    await this.assign(entry);
+    return entry;
+  }
+
+  private async assign(entry: HostEntry): Promise<void> {
+    const assign: NatsAssign = {
+      hostId: entry.id,
+      seed: this.options.seed,
+      directory: [...this.options.directory],
+      network: this.network,
+      partitions: this.partitions,
+      deadNodes: [...this.deadNodes],
+      clockSkew: [...this.clockSkew],
+      mailboxCapacity: this.options.mailboxCapacity,
+      messageBytesMax: this.messageBytesMax,
+      dataDir: entry.child === undefined ? null : this.options.dataDir,
+      fsync: this.options.fsync,
+      specs: entry.plan.specs,
+      crashed: entry.plan.specs.filter((s) => this.crashedNodes.has(s.node)).map((s) => s.node),
+      behaviorsModule: this.options.behaviorsModule,
+      statsIntervalMs: STATS_PUSH_INTERVAL_MS,
+    };
+    let reply;
+    try {
+      reply = await this.nc!.request(this.subj.assign(entry.uid), encodeControl(assign), { timeout: CONTROL_TIMEOUT_MS });
+    } catch (error) {
+      throw new Error(`host ${entry.id} (${entry.uid}) did not take its assignment: ${(error as Error).message}`);
+    }
+    const answer = decodeControl<{ e?: string }>(reply.data);
+    if (answer.e !== undefined) throw new Error(`host ${entry.id} (${entry.uid}) refused its assignment: ${answer.e}`);
+  }
+
+  private live(): HostEntry[] {
+    return [...this.hosts.values()].filter((h) => h.alive);
+  }
+
+  private call<T>(entry: HostEntry, method: string, ...args: unknown[]): Promise<T> {
+    return callHost<T>(this.nc!, this.subj, entry.id, method, args);
+  }
+
+  /** Tell every live host (and this one) something, not waiting for the answers. */
+  private broadcast(method: string, ...args: unknown[]): void {
+    for (const h of this.live()) void this.call(h, method, ...args).catch(() => undefined);
+  }
+
+  now(): number {
+    return this.host.env.now();
+  }
+
+  setTimer(delayMs: number, fn: () => void): TimerHandle {
+    return this.timers.set(delayMs, fn);
+  }
+
+  beginWait(): void {}
+  endWait(): void {}
+
+  sleep(ms: number): Promise<void> {
+    return this.timers.sleep(ms);
+  }
+
+  private hostOfNode(node: string): HostEntry | undefined {
+    for (const h of this.hosts.values()) if (h.plan.specs.some((s) => s.node === node)) return h;
+    return undefined;
+  }
+
+  /** The host processes' ids and pids (spawned ones), for tests and tools. */
+  processes(): Array<{ host: number; pid: number | undefined; alive: boolean; nodes: string[] }> {
+    return [...this.hosts.values()].map((h) => ({ host: h.id, pid: h.pid, alive: h.alive, nodes: [...new Set(h.plan.specs.map((s) => s.node))] }));
+  }
+
+  /**
+   * Kill host process `hostId` (SIGKILL) without telling anyone: its actors vanish with what
+   * they had in flight, as in a machine's crash. Peers notice by silence (heartbeats).
+   */
+  async killProcess(hostId: number): Promise<void> {
+    const entry = this.hosts.get(hostId);
+    if (entry?.child === undefined) throw new Error(`host ${hostId} is not a process this launcher spawned`);
+    if (!entry.alive) return;
+    this.retire(entry);
+    entry.child.kill('SIGKILL');
+    await entry.exited;
+  }
+
+  /** Start a killed host process again: its actors recover from their durable logs. */
+  async restartProcess(hostId: number): Promise<void> {
+    const entry = this.hosts.get(hostId);
+    if (entry?.child === undefined) throw new Error(`host ${hostId} is not a process this launcher spawned`);
+    if (entry.alive) return;
+    await this.respawn(entry);
+  }
+
+  private readonly respawning = new Map<number, Promise<void>>();
+
+  /** One new process for a dead host, however many callers ask for it at once. */
+  private respawn(entry: HostEntry): Promise<void> {
+    let pending = this.respawning.get(entry.id);
+    if (pending === undefined) {
+      pending = this.respawnNow(entry).finally(() => this.respawning.delete(entry.id));
+      this.respawning.set(entry.id, pending);
+    }
+    return pending;
+  }
+
+  private async respawnNow(entry: HostEntry): Promise<void> {
+    const fresh = await this.spawnHost(entry.plan);
+    await this.call(fresh, 'start');
+    // Credit for frames the old process never read will not come back.
+    this.link!.reset(fresh.id);
+    this.broadcast('resetPeer', fresh.id);
+  }
+
+  async crashNode(node: string): Promise<void> {
+    const entry = this.hostOfNode(node);
+    if (entry === undefined) throw new Error(`no host runs node ${node}`);
+    this.crashedNodes.add(node);
+    this.deadNodes.add(node);
+    this.front!.host.setNodeDead(node, true);
+    const others = this.live().filter((h) => h !== entry);
+    await Promise.all(others.map((h) => this.call(h, 'setNodeDead', node, true).catch(() => undefined)));
+    if (!entry.alive) return;
+    if (entry.plan.dedicated && entry.child !== undefined) {
+      // The process holds nothing else: it is killed with whatever it had in flight.
+      await this.killProcess(entry.id);
+    } else {
+      await this.call(entry, 'setNodeDead', node, true);
+      await this.call(entry, 'crashNode', node);
+    }
+  }
+
+  async restartNode(node: string): Promise<void> {
+    const entry = this.hostOfNode(node);
+    if (entry === undefined) throw new Error(`no host runs node ${node}`);
+    this.crashedNodes.delete(node);
+    if (entry.alive) await this.call(entry, 'restartNode', node);
+    else if (entry.child !== undefined) await this.respawn(this.hosts.get(entry.id)!);
+    else throw new Error(`host ${entry.id} (started elsewhere) is gone; it cannot be restarted from here`);
+    this.deadNodes.delete(node);
+    this.front!.host.setNodeDead(node, false);
+    await Promise.all(this.live().map((h) => this.call(h, 'setNodeDead', node, false).catch(() => undefined)));
+  }
+
+  setNetwork(config: NetworkConfig): void {
+    this.network = config;
+    this.front!.host.setNetwork(config);
+    this.broadcast('setNetwork', config);
+  }
+
+  setPartitions(rules: PartitionRule[]): void {
+    this.partitions = rules;
+    this.front!.host.setPartitions(rules);
+    this.broadcast('setPartitions', rules);
+  }
+
+  setClockSkew(node: string, ms: number): void {
+    if (ms === 0) this.clockSkew.delete(node);
+    else this.clockSkew.set(node, ms);
+    this.front!.host.setClockSkew(node, ms);
+    this.broadcast('setClockSkew', node, ms);
+  }
+
+  stats(): StatsSnapshot {
+    const own = this.front === undefined ? [] : [snapshot(this.front.host.stats)];
+    return mergeSnapshots([...this.retiredStats, ...this.latestStats.values(), ...own]);
+  }
+
+  async collectStats(): Promise<StatsSnapshot> {
+    const parts = await Promise.all(this.live().map(async (h) => {
+      const s = await this.call<StatsSnapshot>(h, 'stats');
+      this.latestStats.set(h.id, s);
+      return s;
+    }));
+    return mergeSnapshots([...this.retiredStats, ...parts, snapshot(this.host.stats)]);
+  }
+
+  async summary(address: string): Promise<unknown> {
+    const local = this.host.cell(address);
+    if (local !== undefined) return local.summary();
+    const entry = this.live().find((h) => h.plan.specs.some((s) => s.address === address));
+    return entry === undefined ? null : this.call(entry, 'summary', address);
+  }
+
+  ping(): Promise<Array<{ host: number; actors: number; nowMs: number }>> {
+    return Promise.all(this.live().map((h) => this.call<{ host: number; actors: number; nowMs: number }>(h, 'ping')));
+  }
+
+  async load(addresses: string[]): Promise<Record<string, Record<string, number>>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const h of this.live()) Object.assign(out, await this.call(h, 'load', addresses));
+    return out;
+  }
+
+  async injectFrame(hostId: number, bytes: Uint8Array): Promise<void> {
+    if (hostId === 0) {
+      this.host.receiveFrame(bytes);
+      return;
+    }
+    const entry = this.hosts.get(hostId);
+    if (entry === undefined || !entry.alive) throw new Error(`no live host ${hostId}`);
+    await this.call(entry, 'injectFrame', bytes);
+  }
+
+  hostCount(): number {
+    return this.live().length + 1;
+  }
+
+  /** Shut every host down (SIGKILL for a spawned one that does not exit in time), then disconnect. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.timers.clear();
+    if (this.beat !== undefined) clearInterval(this.beat);
+    this.remoteJoined = undefined;
+    const all = [...this.hosts.values()];
+    if (this.nc !== undefined && !this.nc.isClosed()) {
+      await Promise.all(all.filter((h) => h.alive).map((h) => callHost(this.nc!, this.subj, h.id, 'shutdown', [], HOST_EXIT_WAIT_MS).catch(() => undefined)));
+    }
+    await Promise.all(all.map(async (h) => {
+      if (h.child === undefined) return;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), HOST_EXIT_WAIT_MS)));
+      if ((await Promise.race([h.exited, late])) === 'late') {
+        h.child.kill('SIGKILL');
+        await h.exited;
+      }
+      clearTimeout(timer);
+      h.child.stdin?.destroy();
+    }));
+    for (const h of all) this.retire(h);
+    this.front?.close();
+    this.link?.close();
+    for (const s of this.subs) s.unsubscribe();
+    this.subs.length = 0;
+    if (this.nc !== undefined) {
+      await this.nc.flush().catch(() => undefined);
+      await this.nc.close().catch(() => undefined);
+    }
+    this.durable.close();
+    if (this.options.removeDataDir) rmSync(this.options.dataDir, { recursive: true, force: true });
+  }
+}

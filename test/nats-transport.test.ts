@@ -1,0 +1,180 @@
+import test, { type ExecutionContext } from 'ava';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startCluster, type Cluster, type ClusterConfig } from '../src/index.js';
+import { eventually } from '../src/harness/ava.js';
+import type { NatsRuntime } from '../src/runtime/transports/nats.js';
+import { natsServerBinary, processExists, serverLoad, startNatsServer, type NatsServer } from '../src/harness/nats-server.js';
+
+/** The NATS transport against a real nats-server, each test on its own server and ports. */
+const binary = natsServerBinary();
+const natsTest = 'bin' in binary ? test.serial : test.skip;
+const skipped = 'reason' in binary ? ` (skipped: ${binary.reason})` : '';
+const realClock = { sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)), now: () => Date.now() };
+const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+
+async function withServer(t: ExecutionContext, body: (server: NatsServer, baseline: { connections: number; subscriptions: number }) => Promise<void>, args: string[] = []): Promise<void> {
+  const server = await startNatsServer((binary as { bin: string }).bin, args);
+  try {
+    const baseline = await serverLoad(server);
+    t.log(`nats-server at ${server.url}: ${baseline.connections} connections, ${baseline.subscriptions} subscriptions before`);
+    await body(server, baseline);
+  } finally {
+    await server.stop();
+  }
+}
+
+function natsConfig(server: NatsServer, nats: Partial<NonNullable<ClusterConfig['nats']>> = {}): ClusterConfig {
+  return {
+    regions: [{ name: 'a', servers: 2 }, { name: 'b', servers: 1 }],
+    transport: 'nats',
+    seed: 7,
+    requestTimeoutMs: 2_000,
+    nats: { servers: server.url, processes: 2, ...nats },
+  };
+}
+
+async function leavesNothing(t: ExecutionContext, server: NatsServer, baseline: { connections: number; subscriptions: number }, pids: number[]): Promise<void> {
+  for (const pid of pids) t.false(processExists(pid), `host process ${pid} is gone`);
+  // The server drops a closed client's subscriptions as it notices the close.
+  const load = await eventually(realClock, async () => {
+    const now = await serverLoad(server);
+    return now.connections === baseline.connections && now.subscriptions === baseline.subscriptions ? now : false;
+  }, { timeoutMs: 5_000, message: 'the server is back to its baseline' });
+  t.deepEqual(load, baseline);
+}
+
+natsTest(`nats: operations across 2 host processes, then stop() leaves no process, connection or subscription${skipped}`, async (t) => {
+  await withServer(t, async (server, baseline) => {
+    const cluster = await startCluster(natsConfig(server));
+    const runtime = cluster.internals.runtime as NatsRuntime;
+    const pids = runtime.processes().map((p) => p.pid!);
+    try {
+      t.is(cluster.transport, 'nats');
+      t.is(pids.length, 2);
+      for (const pid of pids) t.true(processExists(pid));
+      const pings = await cluster.ping();
+      t.deepEqual(pings.map((p) => p.host).sort(), [1, 2]);
+      const a = cluster.client({ region: 'a' });
+      const b = cluster.client({ region: 'b' });
+      for (let i = 0; i < 20; i++) await a.put(`k${i}`, i);
+      for (let i = 0; i < 20; i++) t.is(await b.get(`k${i}`), i);
+      t.true(await a.cas('k0', 0, 100));
+      t.is(await b.get('k0'), 100);
+      const stats = await cluster.collectStats();
+      t.true(stats.delivered > 0);
+      t.is(stats.dropped.malformed ?? 0, 0);
+      t.true((await serverLoad(server)).connections >= 3, 'launcher and two hosts connected');
+    } finally {
+      await cluster.stop();
+    }
+    await leavesNothing(t, server, baseline, pids);
+  });
+});
+
+natsTest(`nats: dedicated processes; crash kills the server's process (SIGKILL) and restart recovers it from its log${skipped}`, async (t) => {
+  await withServer(t, async (server, baseline) => {
+    const cluster = await startCluster({ ...natsConfig(server, { processes: 'dedicated' }), replication: { mode: 'none' } });
+    const runtime = cluster.internals.runtime as NatsRuntime;
+    const allPids = new Set<number>();
+    try {
+      t.is(runtime.processes().length, 5, '2 regions and 3 servers, a process each');
+      for (const p of runtime.processes()) allPids.add(p.pid!);
+      const client = cluster.client({ region: 'a' });
+      const key = 'durable-key';
+      const owner = cluster.serverFor(key);
+      await client.put(key, 'before');
+      const victim = runtime.processes().find((p) => p.nodes.includes(owner))!;
+      t.deepEqual(victim.nodes, [owner]);
+      await cluster.crash(owner);
+      t.false(processExists(victim.pid!), `process ${victim.pid} of ${owner} was killed`);
+      await t.throwsAsync(client.get(key));
+      await cluster.restart(owner);
+      const fresh = runtime.processes().find((p) => p.nodes.includes(owner))!;
+      allPids.add(fresh.pid!);
+      t.not(fresh.pid, victim.pid);
+      t.is(await eventually(cluster, async () => (await client.get(key)) ?? false, { timeoutMs: 10_000 }), 'before');
+    } finally {
+      await cluster.stop();
+    }
+    await leavesNothing(t, server, baseline, [...allPids]);
+  });
+});
+
+natsTest(`nats: a message over the server's max_payload is refused as too-large, not sent${skipped}`, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-nats-conf-'));
+  const conf = join(dir, 'nats.conf');
+  writeFileSync(conf, 'max_payload: 16384\n');
+  try {
+    await withServer(t, async (server) => {
+      const cluster = await startCluster(natsConfig(server));
+      try {
+        const host = cluster.internals.runtime.host;
+        t.true(host.messageBytesMax < 16384, `messageBytesMax lowered to ${host.messageBytesMax}`);
+        const before = host.stats.dropped['too-large'] ?? 0;
+        host.route('client/a/test', 'a/0', { type: 'probe', pad: 'x'.repeat(20_000) });
+        host.route('client/a/test', 'a/0', { type: 'probe', pad: 'x'.repeat(1_000) });
+        t.is((host.stats.dropped['too-large'] ?? 0) - before, 1);
+        // Traffic still flows, and no frame was refused by the server (the connection is up).
+        await cluster.client({ region: 'a' }).put('k', 'v');
+        t.is(await cluster.client({ region: 'b' }).get('k'), 'v');
+      } finally {
+        await cluster.stop();
+      }
+    }, ['-c', conf]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+natsTest(`nats: host processes exit by themselves when their launcher is killed before stop()${skipped}`, async (t) => {
+  await withServer(t, async (server, baseline) => {
+    const script = fileURLToPath(new URL('./scripts/nats-launch.js', import.meta.url));
+    const child = spawn(process.execPath, [script, server.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    let out = '';
+    const pids = await new Promise<number[]>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!) as number[]);
+      });
+      child.once('exit', (code) => reject(new Error(`launcher exited with ${code}: ${out}`)));
+    });
+    t.is(pids.length, 2);
+    for (const pid of pids) t.true(processExists(pid));
+    child.kill('SIGKILL');
+    await exited;
+    await eventually(realClock, () => pids.every((pid) => !processExists(pid)), { timeoutMs: 10_000, message: 'orphaned hosts exit' });
+    await leavesNothing(t, server, baseline, pids);
+  });
+});
+
+natsTest(`nats: hosts started with 'meridian host' join a cluster (hosts: 2) and exit when it stops${skipped}`, async (t) => {
+  await withServer(t, async (server, baseline) => {
+    const name = `test${process.pid}`;
+    const hosts = [0, 1].map(() => {
+      const child = spawn(process.execPath, [cli, 'host', '--nats', server.url, '--cluster', name], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      return { child, exited, out: () => out };
+    });
+    let cluster: Cluster | undefined;
+    try {
+      cluster = await startCluster(natsConfig(server, { processes: undefined, hosts: 2, cluster: name }));
+      t.deepEqual((await cluster.ping()).map((p) => p.host).sort(), [1, 2]);
+      const client = cluster.client({ region: 'b' });
+      await client.put('remote', 42);
+      t.is(await cluster.client({ region: 'a' }).get('remote'), 42);
+    } finally {
+      await cluster?.stop();
+    }
+    const codes = await Promise.all(hosts.map((h) => h.exited));
+    t.deepEqual(codes, [0, 0]);
+    for (const h of hosts) t.regex(h.out(), /exiting \(shut down by the launcher\)/);
+    await leavesNothing(t, server, baseline, []);
+  });
+});

@@ -55,10 +55,12 @@ export type {
 export const TXN_CHECK_WORKERS_DEFAULT = 2;
 export const TXN_CHECK_WORKERS_MAX = 64;
 /**
- * Histories with fewer transactions are checked inline: below this, starting a pool and
- * copying the history to it costs more than the per-key analysis it takes over.
+ * Histories with fewer transactions are checked inline: starting a pool and copying the
+ * transactions to it (structured clone, micro-op by micro-op) costs more than the per-key
+ * analysis it takes over. On the 2-core machine this was written on, the pool was still 2-3
+ * times slower than inline at 100,000 transactions (see docs/testing.md), hence the high bar.
  */
-export const TXN_PARALLEL_MIN = 100_000;
+export const TXN_PARALLEL_MIN = 250_000;
 
 export function analyze(model: TxnModel, views: readonly TxnView[], txnCount: number): KeyAnalysis {
   return model === 'list-append' ? analyzeListAppend(views, txnCount) : analyzeRwRegister(views, txnCount);

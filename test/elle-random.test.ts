@@ -96,7 +96,7 @@ test('the pool gives the same result as the synchronous checker', async (t) => {
   const seed = SEEDS[0]!;
   t.log(`seed ${seed}`);
   const prng = new Prng(seed);
-  const clean = serialHistory({ model: 'list-append', seed, txns: 2000, keys: 40 });
+  const clean = serialHistory({ model: 'list-append', seed, txns: 1000, keys: 30 });
   const bad = corrupt(clean, prng)!;
   for (const history of [clean, bad.history]) {
     for (const consistency of ['serializable', 'strict-serializable'] as const) {
@@ -106,7 +106,7 @@ test('the pool gives the same result as the synchronous checker', async (t) => {
       t.deepEqual(pooled, sync);
     }
   }
-  const reg = serialHistory({ model: 'rw-register', seed, txns: 2000, keys: 40 });
+  const reg = serialHistory({ model: 'rw-register', seed, txns: 1000, keys: 30 });
   t.deepEqual(await checkTransactionsParallel(reg, { model: 'rw-register', inline: false }), checkTransactions(reg, { model: 'rw-register' }));
 });
 

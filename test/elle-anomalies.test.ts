@@ -106,6 +106,8 @@ test('list-append internal: a transaction does not see its own append', (t) => {
   t.deepEqual(types(r), ['internal']);
   const r2 = check(h().txn(1, [['r', 'x', []], ['r', 'x', [5]]]).txn(2, [['append', 'x', 5]]), 'list-append');
   t.true(types(r2).includes('internal'));
+  const r3 = check(h().txn(1, [['r', 'x', [5]], ['append', 'x', 5]]), 'list-append');
+  t.deepEqual(types(r3), ['internal'], 'a read of its own later append');
 });
 
 test('list-append garbage-read: a read of a value nobody appended', (t) => {

@@ -9,7 +9,12 @@ export type TxnKey = string | number;
 /** An appended or written value. Values are unique per key across the whole history. */
 export type TxnValue = string | number;
 
-/** One step of a transaction: `['append', k, v]`, `['r', k, list | null]` or `['w', k, v]`, `['r', k, v | null]`. */
+/**
+ * One step of a transaction: `['append', k, v]`, `['r', k, list | null]` (list-append) or
+ * `['w', k, v]`, `['r', k, v | null]` (rw-register). A list-append read of a missing key is
+ * `[]`; there `null` means "not known" (as in an invocation) and the read is ignored. An
+ * rw-register read of null is a read of the initial state.
+ */
 export type MicroOp =
   | ['append', TxnKey, TxnValue]
   | ['r', TxnKey, TxnValue[] | TxnValue | null]

@@ -234,6 +234,23 @@ test('rw-register G-single-realtime: a stale read of the initial state', (t) => 
   t.deepEqual(types(check(hist, 'rw-register', 'strict-serializable')), ['G-single-realtime']);
 });
 
+test('rw-register G-single-realtime: a stale read after two blind writes, ordered by real time', (t) => {
+  const hist = h().txn(1, [['w', 'x', 1]]).txn(2, [['w', 'x', 2]]).txn(3, [['r', 'x', 1]]);
+  t.true(check(hist, 'rw-register').ok, 'serializable: T3 may come before T2');
+  const r = check(hist, 'rw-register', 'strict-serializable');
+  t.deepEqual(types(r), ['G-single-realtime']);
+  const rw = r.anomalies[0]!.cycle!.find((e) => e.kind === 'rw')!;
+  t.deepEqual([rw.from, rw.to, rw.key], [5, 3, 'x']);
+  // Concurrent writers are not ordered: T3 may read either.
+  const concurrent = h()
+    .invoke(1, [['w', 'x', 1]])
+    .invoke(2, [['w', 'x', 2]])
+    .complete(1, 'ok', [['w', 'x', 1]])
+    .complete(2, 'ok', [['w', 'x', 2]])
+    .txn(3, [['r', 'x', 1]]);
+  t.true(check(concurrent, 'rw-register', 'strict-serializable').ok);
+});
+
 test('rw-register clean: reads of the latest write, an info write read, a failed write never read', (t) => {
   const hist = h()
     .txn(1, [['r', 'x', null], ['w', 'x', 1]])

@@ -101,7 +101,7 @@ export function collectTxns(history: ElleOp[], realtime?: EdgeList): Txns {
       const id = views.length;
       pending.set(op.process, id);
       invokePos.push(i);
-      views.push({ id, index: op.index, status: TXN_INFO, pos: i, ops: op.value });
+      views.push({ id, index: op.index, status: TXN_INFO, pos: i, invokePos: i, ops: op.value });
       ops.push(op);
       if (realtime !== undefined) for (const p of frontier) pushEdge(realtime, p, id, RT, undefined, undefined, undefined);
       continue;

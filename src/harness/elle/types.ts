@@ -114,6 +114,8 @@ export interface TxnView {
   status: number;
   /** Position in the history of the op whose `value` these micro-ops come from. */
   pos: number;
+  /** Position in the history of its invocation. */
+  invokePos: number;
   ops: MicroOp[];
   /** Original position of each micro-op in that value, when `ops` is a subset. */
   opIdx?: number[];

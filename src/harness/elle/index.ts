@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { describe, ValidationError } from '../../core/errors.js';
 import { findCycles, cycleEdges, explainCycle } from './classify.js';
-import { buildGraph, compareKeys } from './graph.js';
+import { buildGraph } from './graph.js';
 import { collectTxns, newRealtimeEdges, validateHistory, validateOptions, type Txns } from './history.js';
 import { analyzeListAppend } from './list-append.js';
 import { analyzeRwRegister } from './rw-register.js';
@@ -179,5 +179,3 @@ function compareIds(a: readonly number[], b: readonly number[]): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
   return a.length - b.length;
 }
-
-export { compareKeys };

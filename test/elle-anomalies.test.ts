@@ -99,6 +99,13 @@ test('list-append incompatible-order: two reads that are not prefixes of one ano
 test('list-append duplicate-elements: a read holds an element twice', (t) => {
   const r = check(h().txn(1, [['append', 'x', 1]]).txn(2, [['r', 'x', [1, 1]]]), 'list-append');
   t.deepEqual(types(r), ['duplicate-elements']);
+  // A long list is shown by its ends in the explanation.
+  const long = Array.from({ length: 40 }, (_, i) => i + 1);
+  const hist = h();
+  for (const v of long) hist.txn(1, [['append', 'x', v]]);
+  const r2 = check(hist.txn(2, [['r', 'x', [...long, 40]]]), 'list-append');
+  t.deepEqual(types(r2), ['duplicate-elements']);
+  t.regex(r2.anomalies[0]!.explanation, /\[1 2 3 4 5 6 7 8 \.\.\. \(25 more\) \.\.\. 34 35 36 37 38 39 40 40\] from key "x", which holds 40 more than once/);
 });
 
 test('list-append internal: a transaction does not see its own append', (t) => {

@@ -162,8 +162,15 @@ export function pushEdge(e: EdgeList, from: number, to: number, kind: number, ke
   e.b.push(b);
 }
 
+/** Lists longer than this are shown by their ends only, so explanations stay short. */
+const SHOW_LIST_MAX = 16;
+
 export function show(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? `[${v.map(show).join(' ')}]` : String(v);
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (!Array.isArray(v)) return String(v);
+  if (v.length <= SHOW_LIST_MAX) return `[${v.map(show).join(' ')}]`;
+  const half = SHOW_LIST_MAX / 2;
+  return `[${v.slice(0, half).map(show).join(' ')} ... (${v.length - SHOW_LIST_MAX} more) ... ${v.slice(-half).map(show).join(' ')}]`;
 }
 
 export function fieldOf(view: TxnView, mop: number, part?: number): string {

@@ -77,6 +77,28 @@ test('list-append G1a: a committed read sees an append of a failed transaction',
   t.regex(r.anomalies[0]!.explanation, /failed/);
 });
 
+test('list-append: an element of a failed writer is passed over in the version order', (t) => {
+  // x: 1 (T1), 2 (failed), 3 (T3): still T1 ww T3; y: T3 before T1. A G0 cycle, beside the G1a.
+  const hist = h()
+    .txn(1, [['append', 'x', 1]])
+    .txn(2, [['append', 'x', 2]], 'fail')
+    .txn(3, [['append', 'x', 3], ['append', 'y', 1]])
+    .txn(4, [['append', 'y', 2]])
+    .txn(5, [['r', 'x', [1, 2, 3]], ['r', 'y', [1, 2]]])
+    .txn(6, [['r', 'y', [1]]]); // and T4 appended y right after T3
+  const r = check(hist, 'list-append');
+  t.deepEqual(types(r), ['G1a']);
+  const g0 = h()
+    .txn(1, [['append', 'x', 1], ['append', 'y', 2]])
+    .txn(2, [['append', 'x', 2]], 'fail')
+    .txn(3, [['append', 'x', 3], ['append', 'y', 1]])
+    .txn(5, [['r', 'x', [1, 2, 3]], ['r', 'y', [1, 2]]]);
+  const r2 = check(g0, 'list-append');
+  t.deepEqual(types(r2), ['G0', 'G1a']);
+  const cycle = r2.anomalies.find((a) => a.type === 'G0')!.cycle!;
+  t.deepEqual(cycle.map((e) => `${e.from}->${e.to} ${String(e.key)}`).sort(), ['1->5 x', '5->1 y']);
+});
+
 test('list-append G1b: a read ends in an intermediate append', (t) => {
   const hist = h()
     .txn(1, [['append', 'x', 1], ['append', 'x', 2]])

@@ -193,6 +193,16 @@ function analyzeKey(ks: KeyState, status: Int8Array, index: number[], edges: Ret
     }
   }
 
+  // Where elements of failed or unknown writers sit in the order: the first valid position at or after each.
+  let nextValid: Int32Array | undefined;
+  if (badAt >= 0) {
+    nextValid = new Int32Array(order.length + 1);
+    nextValid[order.length] = -1;
+    for (let p = order.length - 1; p >= 0; p--) {
+      const w = writerOf(order[p]!);
+      nextValid[p] = w !== NO_WRITER && status[w] !== TXN_FAIL ? p : nextValid[p + 1]!;
+    }
+  }
   for (let r = 0; r < ks.readTxns.length; r++) {
     const list = ks.readLists[r]!;
     const t = ks.readTxns[r]! >> 1;
@@ -255,22 +265,25 @@ function analyzeKey(ks: KeyState, status: Int8Array, index: number[], edges: Ret
         }
       }
     }
-    // rw: the writer of the next element in the version order.
-    if (prefix && list.length < order.length) {
-      const next = order[list.length]!;
+    // rw: the writer of the next element in the version order (the next one with a committed
+    // or indeterminate writer).
+    const at = nextValid === undefined ? list.length : nextValid[list.length]!;
+    if (prefix && at >= 0 && at < order.length) {
+      const next = order[at]!;
       const w = writerOf(next);
-      if (w !== NO_WRITER && w !== t && status[w] !== TXN_FAIL) {
-        pushEdge(edges, t, w, RW, key, list.length > 0 ? list[list.length - 1]! : null, next);
-      }
+      if (w !== t) pushEdge(edges, t, w, RW, key, list.length > 0 ? list[list.length - 1]! : null, next);
     }
   }
-  // ww: consecutive elements of the version order.
-  let prevW = order.length > 0 ? writerOf(order[0]!) : NO_WRITER;
-  for (let p = 1; p < order.length; p++) {
-    const w = writerOf(order[p]!);
-    if (w !== prevW && w !== NO_WRITER && prevW !== NO_WRITER && status[w] !== TXN_FAIL && status[prevW] !== TXN_FAIL) {
-      pushEdge(edges, prevW, w, WW, key, order[p - 1]!, order[p]!);
-    }
+  // ww: consecutive elements of the version order, passing over those of failed or unknown
+  // writers (reported above).
+  let prevW = NO_WRITER;
+  let prevV: TxnValue | undefined;
+  for (let p = 0; p < order.length; p++) {
+    const v = order[p]!;
+    const w = writerOf(v);
+    if (w === NO_WRITER || status[w] === TXN_FAIL) continue;
+    if (prevW !== NO_WRITER && w !== prevW) pushEdge(edges, prevW, w, WW, key, prevV, v);
     prevW = w;
+    prevV = v;
   }
 }

@@ -455,7 +455,14 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
       reply(ctx, origin, res );
       return;
     }
-    const candidates = [...groupOf(shard, topology), ...learnersOf(shard, topology)];
+    // The nearest replica (or learner) not known to be down: a request is never sent to a
+    // node the runtime reported dead.
+    const candidates = [...groupOf(shard, topology), ...learnersOf(shard, topology)].filter((s) => !state.downNodes.has(s));
+    if (candidates.length === 0) {
+      // A read changes nothing, so refusing it is definite.
+      reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `every replica of shard ${shard} is down` });
+      return;
+    }
     const near = candidates.find((s) => regionOfServer(s) === state.params.region) ?? candidates[0]!;
     return forward(state, near, req, origin, ctx);
   }

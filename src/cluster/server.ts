@@ -2,6 +2,7 @@ import type { ActorContext, Behavior, Message, SystemMessage } from '../runtime/
 import type { MultiPaxosMessage, MultiPaxosRecord } from '../protocols/multipaxos.js';
 import { compareBallots, type Ballot } from '../protocols/ballot.js';
 import { GroupReplica, type GroupOutput, type Origin } from '../replication/group.js';
+import type { RequestBody } from '../replication/ops.js';
 import { LearnerFeed, LearnerReplica, type LearnMessage } from '../replication/learner.js';
 import type { ErrorCodeWire, Load, Req, Res } from './messages.js';
 import { Participants, type ParticipantWire } from './participant.js';
@@ -340,6 +341,18 @@ function forgetful(unsafe: ReplicationParams['unsafe'], records: MultiPaxosRecor
   return records;
 }
 
+/**
+ * The answer for a request this server gives up on. UnavailableError promises the call did
+ * not happen, but this copy is not the only one: the network may have duplicated it, and
+ * another copy may already hold a log slot (and be applied later). Nothing here can prove
+ * otherwise, so a write gets TIMEOUT (outcome unknown). A read changes nothing: refusing
+ * it is definite whatever its copies do.
+ */
+function notDone(body: RequestBody, message: string): ResBody {
+  if (body.op === 'get') return { ok: false, code: 'UNAVAILABLE', message };
+  return { ok: false, code: 'TIMEOUT', message: `${message}; it may or may not have taken effect (another copy of the request may hold a log slot)` };
+}
+
 function reply(ctx: ActorContext, origin: Origin, res: ResBody): void {
   ctx.send(origin.to, { type: 'res', rid: origin.rid, ...res } as Res);
 }
@@ -427,7 +440,7 @@ function retryHeld(state: ServerState, shard: number, ctx: ActorContext): void {
   for (const h of held) {
     h.ticks++;
     if (h.ticks > HOLD_TICKS_MAX) {
-      reply(ctx, h.origin, { ok: false, code: 'UNAVAILABLE', message: `shard ${shard} has had no leader for ${HOLD_TICKS_MAX} ticks` });
+      reply(ctx, h.origin, notDone(h.req.body, `shard ${shard} has had no leader for ${HOLD_TICKS_MAX} ticks`));
       continue;
     }
     routeToGroup(state, shard, h.req, h.origin, ctx, h.ticks);
@@ -480,7 +493,7 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
     // first; that replica passes it on to the leader it knows.
     const members = groupOf(shard, state.params.topology).filter((m) => !state.downNodes.has(m));
     if (members.length === 0) {
-      reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `every replica of shard ${shard} is down` });
+      reply(ctx, origin, notDone(req.body, `every replica of shard ${shard} is down`));
       return;
     }
     const near = members.find((m) => regionOfServer(m) === state.params.region) ?? members[0]!;
@@ -490,7 +503,7 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
     if (state.arrivals.size < ARRIVALS_TRACKED_MAX) state.arrivals.set(`${origin.to}#${origin.rid}`, ctx.now());
     if (!group.submit(req.body, origin)) {
       state.arrivals.delete(`${origin.to}#${origin.rid}`);
-      reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `shard ${shard}: the leader's queue is full` });
+      reply(ctx, origin, notDone(req.body, `shard ${shard}: the leader's queue is full`));
       return;
     }
     state.dirty.add(shard);
@@ -503,7 +516,7 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
   let held = state.held.get(shard);
   if (held === undefined) state.held.set(shard, (held = []));
   if (held.length >= HELD_PER_SHARD_MAX) {
-    reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `shard ${shard} has no leader and ${HELD_PER_SHARD_MAX} requests waiting` });
+    reply(ctx, origin, notDone(req.body, `shard ${shard} has no leader and ${HELD_PER_SHARD_MAX} requests waiting`));
     return;
   }
   held.push({ req, origin, ticks: heldTicks });
@@ -517,7 +530,7 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
 function forward(state: ServerState, to: string, req: Req, origin: Origin, ctx: ActorContext): void {
   const hops = (req.hops ?? 0) + 1;
   if (hops > FORWARD_HOPS_MAX) {
-    reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `request for key ${JSON.stringify(req.body.key)} forwarded more than ${FORWARD_HOPS_MAX} times` });
+    reply(ctx, origin, notDone(req.body, `request for key ${JSON.stringify(req.body.key)} forwarded more than ${FORWARD_HOPS_MAX} times`));
     return;
   }
   ctx.forward(to, { type: 'req', rid: req.rid, body: req.body, hops } satisfies Req, origin.to);

@@ -7,7 +7,8 @@ const config = (mode: 'none' | 'active' | 'passive' | 'hybrid'): ClusterConfig =
   regions: [{ name: 'r1', servers: 3 }, { name: 'r2', servers: 3 }],
   transport: 'sim',
   seed: 3,
-  network: { latencyMs: { 'r1~r2': 30 } },
+  // Jitter: messages sent before the crash may arrive after its notice.
+  network: { latencyMs: { 'r1~r2': 30 }, jitterMs: 25 },
   heartbeat: { intervalMs: 50 },
   replication: mode === 'none' ? { mode } : { mode, factor: 3 },
   requestTimeoutMs: 500,
@@ -19,7 +20,7 @@ for (const mode of ['active', 'passive', 'hybrid'] as const) {
   test(`${mode}: with one server of six down, no local read fails`, async (t) => {
     await withCluster(t, config(mode), async (cluster) => {
       const c = cluster.client({ region: 'r1' });
-      for (let i = 0; i < KEYS; i++) await c.put(`k${i}`, i);
+      await Promise.all(Array.from({ length: KEYS }, (_, i) => c.put(`k${i}`, i)));
       await cluster.crash('r1/1');
       await eventually(cluster, () => cluster.members().find((m) => m.id === 'r1/1')?.state === 'down', { timeoutMs: 5_000 });
       // Right after, and again 3 s later.
@@ -36,7 +37,7 @@ for (const mode of ['active', 'passive', 'hybrid'] as const) {
 test('none: a key whose only server is down gets an UnavailableError at once, the others are read', async (t) => {
   await withCluster(t, config('none'), async (cluster) => {
     const c = cluster.client({ region: 'r1' });
-    for (let i = 0; i < KEYS; i++) await c.put(`k${i}`, i);
+    await Promise.all(Array.from({ length: KEYS }, (_, i) => c.put(`k${i}`, i)));
     await cluster.crash('r1/1');
     await eventually(cluster, () => cluster.members().find((m) => m.id === 'r1/1')?.state === 'down', { timeoutMs: 5_000 });
     let onDead = 0;

@@ -68,6 +68,8 @@ export interface ServerState {
   flushTimer: boolean;
   /** Nodes the runtime reported dead (refused connections): not forwarded to. */
   downNodes: Set<string>;
+  /** When each node in `downNodes` was reported dead (this server's clock). */
+  downSince: Map<string, number>;
   /** Requests passed on to another server, by origin, until they age out. */
   forwarded: Map<string, { to: string; origin: Origin; atMs: number }>;
   /** What a restart needs of each shard's log (see ShardLog); the checkpoint is built from it. */
@@ -126,6 +128,12 @@ function checkpointOf(logs: Map<number, ShardLog>): ServerRecord[] {
   return out;
 }
 
+/**
+ * A message from a node reported dead proves it alive again only this long after the report:
+ * earlier, it may have been sent before the crash (the restart notice says so at once).
+ */
+export const PROOF_OF_LIFE_AFTER_MS = 1_000;
+
 /** Forwarded requests remembered for crash notices, at most, and for how long. */
 export const FORWARDED_TRACKED_MAX = 10_000;
 export const FORWARD_TRACK_MS = 10_000;
@@ -160,6 +168,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
       sinceFlush: 0,
       flushTimer: false,
       downNodes: new Set(),
+      downSince: new Map(),
       forwarded: new Map(),
       logs: new Map(),
       sinceCheckpoint: 0,
@@ -265,6 +274,7 @@ function handle(state: ServerState, msg: Message, ctx: ActorContext): void {
         const sys = msg as unknown as SystemMessage;
         if (sys.event === 'node-crashed') {
           state.downNodes.add(sys.node);
+          state.downSince.set(sys.node, ctx.now());
           // Requests this server passed to the dead node will not be answered by it: say so now
           // (their outcome is unknown) instead of leaving the client to its timeout. One the
           // node did answer is already settled, and a second answer is ignored.
@@ -275,13 +285,19 @@ function handle(state: ServerState, msg: Message, ctx: ActorContext): void {
           }
         } else {
           state.downNodes.delete(sys.node);
+          state.downSince.delete(sys.node);
         }
         return;
       }
       case 'px': {
         const m = msg as unknown as { s: number; m: MultiPaxosMessage };
-        // A word from a node is proof of life, whatever notice was missed or reordered.
-        if (state.downNodes.size > 0) state.downNodes.delete(ctx.sender);
+        // A word from a node is proof of life, whatever notice was missed or reordered; but
+        // not one that may have been on its way when the node died (the notice travels like
+        // any message, and jitter lets older messages arrive after it).
+        if (state.downNodes.size > 0 && ctx.now() - (state.downSince.get(ctx.sender) ?? Number.NEGATIVE_INFINITY) >= PROOF_OF_LIFE_AFTER_MS) {
+          state.downNodes.delete(ctx.sender);
+          state.downSince.delete(ctx.sender);
+        }
         const group = state.groups.get(m.s);
         if (group === undefined) return;
         group.step(ctx.sender, m.m);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { withCluster, type ClusterConfig } from '../src/index.js';
+import { eventually, withCluster, type ClusterConfig } from '../src/index.js';
 import type { Cluster } from '../src/cluster/cluster.js';
 import type { BalancerState } from '../src/cluster/balancer.js';
 import { balancerAddress } from '../src/cluster/topology.js';
@@ -20,6 +20,11 @@ const config: ClusterConfig = {
 function heardCrash(cluster: Cluster, region: string, server: string): boolean | undefined {
   const state = cluster.internals.runtime.host.cell(balancerAddress(region))?.peekState() as BalancerState | undefined;
   return state?.members.get(server)?.crashed;
+}
+
+function stateAt(cluster: Cluster, region: string, server: string): string | undefined {
+  const state = cluster.internals.runtime.host.cell(balancerAddress(region))?.peekState() as BalancerState | undefined;
+  return state?.members.get(server)?.state;
 }
 
 test('a crash notice takes the link latency to reach a balancer in another region', async (t) => {
@@ -47,5 +52,22 @@ test('a balancer cut off from the crashed server by a partition does not hear th
     await cluster.restart('r1/1');
     await cluster.sleep(500);
     t.false(heardCrash(cluster, 'r1', 'r1/1'), 'restart heard once healed');
+  });
+});
+
+test('a restart notice kept out by a partition: the balancer takes the server back once heartbeats show it up', async (t) => {
+  await withCluster(t, config, async (cluster) => {
+    await cluster.sleep(200);
+    await cluster.crash('r1/1');
+    // Down in the membership of balancer r2 too (heartbeats stopped).
+    await eventually(cluster, () => stateAt(cluster, 'r2', 'r1/1') === 'down', { timeoutMs: 3_000 });
+    t.true(heardCrash(cluster, 'r2', 'r1/1'), 'the crash notice arrived');
+    cluster.partition(['r2'], ['r1/1']);
+    await cluster.restart('r1/1');
+    // The restart notice from r1/1 to balancer r2 is dropped by the partition.
+    await cluster.sleep(200);
+    cluster.heal();
+    await eventually(cluster, () => heardCrash(cluster, 'r2', 'r1/1') === false, { timeoutMs: 3_000, message: 'balancer r2 takes r1/1 back' });
+    t.is(stateAt(cluster, 'r2', 'r1/1'), 'up');
   });
 });

@@ -25,6 +25,7 @@ export {
   TimeoutError,
   AbortedError,
   StoppedError,
+  HostExitedError,
 } from './core/errors.js';
 export type { ErrorCode } from './core/errors.js';
 export type { History, HistoryOp, OpKind, OpOutcome } from './harness/history.js';

@@ -19,6 +19,8 @@ const cases: Array<[string, (c: Record<string, unknown>) => void, string, RegExp
   ['negative seed', (c) => { c.seed = -1; }, 'seed', /integer/],
   ['unknown replication mode', (c) => { c.replication = { mode: 'chain' }; }, 'replication.mode', /'passive', 'active', 'hybrid'/],
   ['replication factor too high', (c) => { c.replication = { mode: 'active', factor: 9 }; }, 'replication.factor', /integer from 1 to 2/],
+  ['snapshot interval zero', (c) => { c.replication = { mode: 'active', snapshotEvery: 0 }; }, 'replication.snapshotEvery', /integer from 1 to 1000000/],
+  ['snapshot interval fractional', (c) => { c.replication = { mode: 'active', snapshotEvery: 2.5 }; }, 'replication.snapshotEvery', /integer/],
   ['unknown commit protocol', (c) => { c.commit = '4pc'; }, 'commit', /'2pc', '3pc', 'paxos-commit'/],
   ['negative latency', (c) => { c.network = { latencyMs: { 'us-east~eu-west': -5 } }; }, 'network.latencyMs["us-east~eu-west"]', /latency/],
   ['unknown region in latency map', (c) => { c.network = { latencyMs: { 'us-east~mars': 5 } }; }, 'network.latencyMs["us-east~mars"]', /regions that exist/],

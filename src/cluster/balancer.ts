@@ -296,6 +296,9 @@ function onDigest(state: BalancerState, digest: Digest, ctx: ActorContext): void
     if (m.state !== d.state) {
       const previous = m.state;
       m.state = d.state;
+      // Down, then beating again: it restarted, even if the restart notice (a message like
+      // any other since issue 8) was lost or cut off by a partition.
+      if (previous === 'down' && d.state === 'up') m.crashed = false;
       state.plan = undefined;
       state.version++;
       if (state.params.publishMembers) ctx.publish('member', { id: d.id, region: m.region, state: d.state, previous, version: state.version, atMs: now });

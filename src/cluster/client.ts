@@ -303,9 +303,19 @@ export function checkKey(key: unknown, field = 'key'): asserts key is string {
   if (typeof key !== 'string' || key.length === 0) throw new ValidationError(field, `a non-empty string, got ${typeof key === 'string' ? 'an empty string' : typeof key}`);
   // A key of at most KEY_BYTES_MAX / 3 characters fits whatever it holds (3 bytes a UTF-16 unit at most).
   if (key.length > KEY_BYTES_MAX || (key.length * 3 > KEY_BYTES_MAX && encoder.encode(key).byteLength > KEY_BYTES_MAX)) throw new ValidationError(field, `at most ${KEY_BYTES_MAX} bytes of UTF-8`);
+  if (LONE_SURROGATE.test(key)) throw new ValidationError(field, WELL_FORMED);
 }
 
-/** Values are plain data: null, booleans, numbers, strings, arrays, plain objects, byte arrays. */
+/** A UTF-16 surrogate without its pair: UTF-8 cannot carry it (it would come back as U+FFFD). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const WELL_FORMED = 'a well-formed string (no lone surrogate such as "\\ud800": it would not come back as it was)';
+
+/**
+ * Values are plain data: null, booleans, numbers, strings, arrays, plain objects, byte arrays.
+ * What the codec cannot bring back exactly is refused, naming its path: -0 (it would read
+ * back as 0), a string with a lone surrogate (U+FFFD), an array with holes, an object with an
+ * own `__proto__` key (renamed by the decoder) or symbol keys (dropped).
+ */
 export function checkValue(value: unknown, field: string): void {
   let bytes = 0;
   const walk = (v: unknown, path: string, depth: number): void => {
@@ -315,10 +325,12 @@ export function checkValue(value: unknown, field: string): void {
       return;
     }
     if (typeof v === 'number') {
+      if (Object.is(v, -0)) throw new ValidationError(path, 'a number other than -0 (it would read back as 0)');
       bytes += 9;
       return;
     }
     if (typeof v === 'string') {
+      if (LONE_SURROGATE.test(v)) throw new ValidationError(path, WELL_FORMED);
       bytes += (v.length < 64 ? v.length * 3 : encoder.encode(v).byteLength) + 5;
       return;
     }
@@ -329,12 +341,18 @@ export function checkValue(value: unknown, field: string): void {
     }
     if (Array.isArray(v)) {
       bytes += 5;
-      v.forEach((item, i) => walk(item, `${path}[${i}]`, depth + 1));
+      for (let i = 0; i < v.length; i++) {
+        if (!(i in v)) throw new ValidationError(`${path}[${i}]`, 'an element (an array with holes would not come back as it was)');
+        walk(v[i], `${path}[${i}]`, depth + 1);
+      }
       return;
     }
     if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
       bytes += 5;
+      if (Object.getOwnPropertySymbols(v).length > 0) throw new ValidationError(path, 'an object with string keys only (symbol keys would be dropped)');
       for (const [k, item] of Object.entries(v as Record<string, unknown>)) {
+        if (k === '__proto__') throw new ValidationError(`${path}.${k}`, 'a key other than "__proto__" (the decoder renames it)');
+        if (LONE_SURROGATE.test(k)) throw new ValidationError(`${path}.${JSON.stringify(k)}`, WELL_FORMED);
         bytes += k.length * 3 + 5;
         if (item === undefined) throw new ValidationError(`${path}.${k}`, 'a value (undefined is not storable)');
         walk(item, `${path}.${k}`, depth + 1);

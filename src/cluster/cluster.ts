@@ -171,15 +171,17 @@ export class Cluster extends EventEmitter {
 
   /**
    * The runtime's notice of a dead or restarted process, as a refused connection tells a
-   * real peer: to every balancer (on this thread) and every live server (over the network,
-   * so a partition can keep it from arriving, as it would a real notice).
+   * real peer: to every balancer and every live server. It is a message through the router
+   * from the node's own location, so the network model applies to it like to any message
+   * from that node: a partition between the two keeps it from arriving, and it takes the
+   * link's latency (and may be lost or duplicated).
    */
   private notifyBalancers(event: 'node-crashed' | 'node-restarted', node: string): void {
-    for (const r of this.config.regions) {
-      this.runtime.host.deliver({ to: balancerAddress(r.name), from: 'runtime', msg: { type: 'sys', event, node } });
-    }
+    const host = this.runtime.host;
+    const stats = host.stats.actor('runtime');
+    for (const r of this.config.regions) host.route(node, balancerAddress(r.name), { type: 'sys', event, node }, 'runtime', stats);
     for (const server of this.servers) {
-      if (server !== node && !this.down.has(server)) this.runtime.host.route('runtime', server, { type: 'sys', event, node });
+      if (server !== node && !this.down.has(server)) host.route(node, server, { type: 'sys', event, node }, 'runtime', stats);
     }
   }
 

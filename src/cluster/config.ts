@@ -28,6 +28,11 @@ export interface ReplicationConfig {
   /** Commands per Multi-Paxos slot; 1 disables batching. */
   batch?: number;
   /**
+   * Applied log slots between snapshots of a shard's state (default SNAPSHOT_EVERY_DEFAULT).
+   * A replica compacts its log there; one that fell behind the snapshot catches up from it.
+   */
+  snapshotEvery?: number;
+  /**
    * Testing only: run a deliberately broken variant, to prove the tests catch it.
    * 'ack-before-chosen': a primary that acknowledges before its backups have the write.
    * 'forget-promises': acceptors that forget their promises on restart.
@@ -81,6 +86,9 @@ export interface ClusterConfig {
    */
   history?: boolean;
 }
+
+/** Applied slots between snapshots of a shard, by default. */
+export const SNAPSHOT_EVERY_DEFAULT = 1_000;
 
 /** Operations the history keeps; a long-running cluster stops recording there. */
 export const HISTORY_OPS_MAX = 1_000_000;
@@ -259,7 +267,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     // Replicated by default: state-machine replication over up to three servers.
     const r = config.replication ?? { mode: 'active' };
     if (!isPlainObject(r)) throw new ConfigError('replication', "an object { mode, factor }", r);
-    checkKeys(r, ['mode', 'factor', 'sync', 'lagBound', 'batch', 'unsafe'], 'replication');
+    checkKeys(r, ['mode', 'factor', 'sync', 'lagBound', 'batch', 'snapshotEvery', 'unsafe'], 'replication');
     const mode = checkOneOf(r.mode, 'replication.mode', REPLICATION_MODES);
     const defaultFactor = mode === 'none' ? 1 : Math.min(3, totalServers);
     const factor = r.factor === undefined ? defaultFactor : checkInt(r.factor, 'replication.factor', 1, Math.min(totalServers, 15));
@@ -268,7 +276,8 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     if (typeof sync !== 'boolean') throw new ConfigError('replication.sync', 'true or false', sync);
     const lagBound = r.lagBound === undefined ? 100 : checkInt(r.lagBound, 'replication.lagBound', 1, 1_000_000);
     const batch = r.batch === undefined ? 64 : checkInt(r.batch, 'replication.batch', 1, 10_000);
-    replication = { mode, factor, sync, lagBound, batch };
+    const snapshotEvery = r.snapshotEvery === undefined ? SNAPSHOT_EVERY_DEFAULT : checkInt(r.snapshotEvery, 'replication.snapshotEvery', 1, 1_000_000);
+    replication = { mode, factor, sync, lagBound, batch, snapshotEvery };
     if (r.unsafe !== undefined) replication.unsafe = checkOneOf(r.unsafe, 'replication.unsafe', ['ack-before-chosen', 'forget-promises', 'amnesia'] as const);
   }
   const commit = config.commit === undefined ? '2pc' : checkOneOf(config.commit, 'commit', COMMIT_PROTOCOLS);

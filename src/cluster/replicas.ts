@@ -10,7 +10,6 @@ export const TICK_MS = 10;
 export const ELECTION_TICKS = 30;
 export const HEARTBEAT_TICKS = 5;
 export const MAX_INFLIGHT_SLOTS = 64;
-export const SNAPSHOT_EVERY_SLOTS = 1_000;
 
 export function serverParams(config: ResolvedConfig, topology: Topology, id: string, region: string): ServerParams {
   const hb = config.heartbeat;
@@ -29,7 +28,7 @@ export function serverParams(config: ResolvedConfig, topology: Topology, id: str
       electionTicks: ELECTION_TICKS,
       heartbeatTicks: HEARTBEAT_TICKS,
       maxInflight: MAX_INFLIGHT_SLOTS,
-      snapshotEvery: SNAPSHOT_EVERY_SLOTS,
+      snapshotEvery: r.snapshotEvery,
       ...(r.unsafe === undefined ? {} : { unsafe: r.unsafe }),
     },
     loadIntervalMs: Math.max(1, hb.intervalMs / LOAD_REPORTS_PER_HEARTBEAT),

@@ -2,6 +2,7 @@ import type { ActorContext, Behavior, Message, SystemMessage } from '../runtime/
 import type { MultiPaxosMessage, MultiPaxosRecord } from '../protocols/multipaxos.js';
 import { compareBallots, type Ballot } from '../protocols/ballot.js';
 import { GroupReplica, type GroupOutput, type Origin } from '../replication/group.js';
+import type { RequestBody } from '../replication/ops.js';
 import { LearnerFeed, LearnerReplica, type LearnMessage } from '../replication/learner.js';
 import type { ErrorCodeWire, Load, Req, Res } from './messages.js';
 import { Participants, type ParticipantWire } from './participant.js';
@@ -67,6 +68,8 @@ export interface ServerState {
   flushTimer: boolean;
   /** Nodes the runtime reported dead (refused connections): not forwarded to. */
   downNodes: Set<string>;
+  /** When each node in `downNodes` was reported dead (this server's clock). */
+  downSince: Map<string, number>;
   /** Requests passed on to another server, by origin, until they age out. */
   forwarded: Map<string, { to: string; origin: Origin; atMs: number }>;
   /** What a restart needs of each shard's log (see ShardLog); the checkpoint is built from it. */
@@ -125,6 +128,12 @@ function checkpointOf(logs: Map<number, ShardLog>): ServerRecord[] {
   return out;
 }
 
+/**
+ * A message from a node reported dead proves it alive again only this long after the report:
+ * earlier, it may have been sent before the crash (the restart notice says so at once).
+ */
+export const PROOF_OF_LIFE_AFTER_MS = 1_000;
+
 /** Forwarded requests remembered for crash notices, at most, and for how long. */
 export const FORWARDED_TRACKED_MAX = 10_000;
 export const FORWARD_TRACK_MS = 10_000;
@@ -159,6 +168,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
       sinceFlush: 0,
       flushTimer: false,
       downNodes: new Set(),
+      downSince: new Map(),
       forwarded: new Map(),
       logs: new Map(),
       sinceCheckpoint: 0,
@@ -264,6 +274,7 @@ function handle(state: ServerState, msg: Message, ctx: ActorContext): void {
         const sys = msg as unknown as SystemMessage;
         if (sys.event === 'node-crashed') {
           state.downNodes.add(sys.node);
+          state.downSince.set(sys.node, ctx.now());
           // Requests this server passed to the dead node will not be answered by it: say so now
           // (their outcome is unknown) instead of leaving the client to its timeout. One the
           // node did answer is already settled, and a second answer is ignored.
@@ -274,13 +285,19 @@ function handle(state: ServerState, msg: Message, ctx: ActorContext): void {
           }
         } else {
           state.downNodes.delete(sys.node);
+          state.downSince.delete(sys.node);
         }
         return;
       }
       case 'px': {
         const m = msg as unknown as { s: number; m: MultiPaxosMessage };
-        // A word from a node is proof of life, whatever notice was missed or reordered.
-        if (state.downNodes.size > 0) state.downNodes.delete(ctx.sender);
+        // A word from a node is proof of life, whatever notice was missed or reordered; but
+        // not one that may have been on its way when the node died (the notice travels like
+        // any message, and jitter lets older messages arrive after it).
+        if (state.downNodes.size > 0 && ctx.now() - (state.downSince.get(ctx.sender) ?? Number.NEGATIVE_INFINITY) >= PROOF_OF_LIFE_AFTER_MS) {
+          state.downNodes.delete(ctx.sender);
+          state.downSince.delete(ctx.sender);
+        }
         const group = state.groups.get(m.s);
         if (group === undefined) return;
         group.step(ctx.sender, m.m);
@@ -338,6 +355,18 @@ function forgetful(unsafe: ReplicationParams['unsafe'], records: MultiPaxosRecor
   if (unsafe === 'forget-promises') return records.filter((r) => r.type !== 'promise');
   if (unsafe === 'amnesia') return records.filter((r) => r.type === 'snapshot');
   return records;
+}
+
+/**
+ * The answer for a request this server gives up on. UnavailableError promises the call did
+ * not happen, but this copy is not the only one: the network may have duplicated it, and
+ * another copy may already hold a log slot (and be applied later). Nothing here can prove
+ * otherwise, so a write gets TIMEOUT (outcome unknown). A read changes nothing: refusing
+ * it is definite whatever its copies do.
+ */
+function notDone(body: RequestBody, message: string): ResBody {
+  if (body.op === 'get') return { ok: false, code: 'UNAVAILABLE', message };
+  return { ok: false, code: 'TIMEOUT', message: `${message}; it may or may not have taken effect (another copy of the request may hold a log slot)` };
 }
 
 function reply(ctx: ActorContext, origin: Origin, res: ResBody): void {
@@ -427,7 +456,7 @@ function retryHeld(state: ServerState, shard: number, ctx: ActorContext): void {
   for (const h of held) {
     h.ticks++;
     if (h.ticks > HOLD_TICKS_MAX) {
-      reply(ctx, h.origin, { ok: false, code: 'UNAVAILABLE', message: `shard ${shard} has had no leader for ${HOLD_TICKS_MAX} ticks` });
+      reply(ctx, h.origin, notDone(h.req.body, `shard ${shard} has had no leader for ${HOLD_TICKS_MAX} ticks`));
       continue;
     }
     routeToGroup(state, shard, h.req, h.origin, ctx, h.ticks);
@@ -455,7 +484,14 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
       reply(ctx, origin, res );
       return;
     }
-    const candidates = [...groupOf(shard, topology), ...learnersOf(shard, topology)];
+    // The nearest replica (or learner) not known to be down: a request is never sent to a
+    // node the runtime reported dead.
+    const candidates = [...groupOf(shard, topology), ...learnersOf(shard, topology)].filter((s) => !state.downNodes.has(s));
+    if (candidates.length === 0) {
+      // A read changes nothing, so refusing it is definite.
+      reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `every replica of shard ${shard} is down` });
+      return;
+    }
     const near = candidates.find((s) => regionOfServer(s) === state.params.region) ?? candidates[0]!;
     return forward(state, near, req, origin, ctx);
   }
@@ -473,7 +509,7 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
     // first; that replica passes it on to the leader it knows.
     const members = groupOf(shard, state.params.topology).filter((m) => !state.downNodes.has(m));
     if (members.length === 0) {
-      reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `every replica of shard ${shard} is down` });
+      reply(ctx, origin, notDone(req.body, `every replica of shard ${shard} is down`));
       return;
     }
     const near = members.find((m) => regionOfServer(m) === state.params.region) ?? members[0]!;
@@ -483,7 +519,7 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
     if (state.arrivals.size < ARRIVALS_TRACKED_MAX) state.arrivals.set(`${origin.to}#${origin.rid}`, ctx.now());
     if (!group.submit(req.body, origin)) {
       state.arrivals.delete(`${origin.to}#${origin.rid}`);
-      reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `shard ${shard}: the leader's queue is full` });
+      reply(ctx, origin, notDone(req.body, `shard ${shard}: the leader's queue is full`));
       return;
     }
     state.dirty.add(shard);
@@ -496,7 +532,7 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
   let held = state.held.get(shard);
   if (held === undefined) state.held.set(shard, (held = []));
   if (held.length >= HELD_PER_SHARD_MAX) {
-    reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `shard ${shard} has no leader and ${HELD_PER_SHARD_MAX} requests waiting` });
+    reply(ctx, origin, notDone(req.body, `shard ${shard} has no leader and ${HELD_PER_SHARD_MAX} requests waiting`));
     return;
   }
   held.push({ req, origin, ticks: heldTicks });
@@ -510,7 +546,7 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
 function forward(state: ServerState, to: string, req: Req, origin: Origin, ctx: ActorContext): void {
   const hops = (req.hops ?? 0) + 1;
   if (hops > FORWARD_HOPS_MAX) {
-    reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `request for key ${JSON.stringify(req.body.key)} forwarded more than ${FORWARD_HOPS_MAX} times` });
+    reply(ctx, origin, notDone(req.body, `request for key ${JSON.stringify(req.body.key)} forwarded more than ${FORWARD_HOPS_MAX} times`));
     return;
   }
   ctx.forward(to, { type: 'req', rid: req.rid, body: req.body, hops } satisfies Req, origin.to);

@@ -73,6 +73,18 @@ export class StoppedError extends MeridianError {
   }
 }
 
+/**
+ * A worker thread (host) died while a call on it was pending, or the call was made after it
+ * died. Its outcome is unknown. `host` is the host's id.
+ */
+export class HostExitedError extends StoppedError {
+  readonly host: number;
+  constructor(host: number, message: string) {
+    super(message);
+    this.host = host;
+  }
+}
+
 export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
   if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);

@@ -52,7 +52,7 @@ export interface Origin {
 
 export type GroupOutput =
   | { kind: 'reply'; origin: Origin; ok: true; value: unknown }
-  | { kind: 'reply'; origin: Origin; ok: false; code: 'UNAVAILABLE' | 'VALIDATION'; message: string }
+  | { kind: 'reply'; origin: Origin; ok: false; code: 'UNAVAILABLE' | 'VALIDATION' | 'TIMEOUT'; message: string }
   | { kind: 'vote'; txn: string; vote: boolean; reason?: string }
   | { kind: 'txn-done'; txn: string; outcome: 'commit' | 'abort' }
   | { kind: 'applied'; index: number; command: Command };
@@ -231,7 +231,7 @@ export class GroupReplica {
       this.spec = undefined;
       this.barrierId = undefined;
       this.unchosenEffects = 0;
-      for (const h of this.held) this.outputs.push({ kind: 'reply', origin: h.origin, ok: false, code: 'UNAVAILABLE', message: `shard ${this.config.shard}: ${this.config.self} stopped being the primary` });
+      for (const h of this.held) this.outputs.push(notDone(h.origin, h.body, `shard ${this.config.shard}: ${this.config.self} stopped being the primary`));
       this.held = [];
     }
   }
@@ -251,7 +251,7 @@ export class GroupReplica {
           this.held = [];
           for (const h of held) {
             if (!this.primaryExecute(h.id, h.body, h.origin)) {
-              this.outputs.push({ kind: 'reply', origin: h.origin, ok: false, code: 'UNAVAILABLE', message: `shard ${this.config.shard}: the primary's queue is full` });
+              this.outputs.push(notDone(h.origin, h.body, `shard ${this.config.shard}: the primary's queue is full`));
             }
           }
         }
@@ -265,12 +265,13 @@ export class GroupReplica {
         this.core.compact(d.index, this.sm.snapshot());
         return;
       case 'dropped':
-        // Never got a log slot: definitely not applied.
+        // This command never got a log slot; another copy of the same request may have one.
         for (const c of d.commands as Command[]) {
           if ('id' in c) {
             const w = this.waiters.get(c.id);
             this.waiters.delete(c.id);
-            if (w !== undefined && !w.answered) this.outputs.push({ kind: 'reply', origin: w.origin, ok: false, code: 'UNAVAILABLE', message: `shard ${this.config.shard}: leadership changed before the operation was ordered` });
+            const body = c.k === 'op' ? c.body : undefined;
+            if (w !== undefined && !w.answered) this.outputs.push(notDone(w.origin, body, `shard ${this.config.shard}: leadership changed before the operation was ordered`));
           }
         }
         return;
@@ -284,6 +285,9 @@ export class GroupReplica {
       this.waiters.delete(c.id);
       if (w.answered) return;
       if (c.ok) this.outputs.push({ kind: 'reply', origin: w.origin, ok: true, value: c.value });
+      // An effect refused (its predecessor was lost) is this copy not applied, not the request:
+      // another copy of it may yet be executed by the next primary.
+      else if (c.code === 'UNAVAILABLE') this.outputs.push(notDone(w.origin, undefined, c.message));
       else this.outputs.push({ kind: 'reply', origin: w.origin, ok: false, code: c.code, message: c.message });
       return;
     }
@@ -306,4 +310,14 @@ export class GroupReplica {
   status(): ReturnType<MultiPaxos['status']> & { waiters: number; held: number } {
     return { ...this.core.status(), waiters: this.waiters.size, held: this.held.length };
   }
+}
+
+/**
+ * The answer for an operation given up on here. Only a read may be refused definitely (it
+ * changes nothing); a write's copies may hold other log slots (network duplication), so its
+ * outcome is unknown: TIMEOUT. `body` undefined: the operation is not known to be a read.
+ */
+function notDone(origin: Origin, body: RequestBody | undefined, message: string): GroupOutput {
+  if (body?.op === 'get') return { kind: 'reply', origin, ok: false, code: 'UNAVAILABLE', message };
+  return { kind: 'reply', origin, ok: false, code: 'TIMEOUT', message: `${message}; it may or may not have taken effect (another copy of the request may hold a log slot)` };
 }

@@ -52,6 +52,14 @@ export interface Snapshot {
   data: Array<[string, unknown]>;
   prepared: Array<[string, TxnOp[]]>;
   pc: Array<[string, unknown[]]>;
+  /**
+   * Single-key operations waiting behind a transaction's locks, per key, in log order. They
+   * run when the lock is released, on every replica alike, so a restored replica needs them.
+   * (Optional only to read snapshots written before it existed.)
+   */
+  waiting?: Array<[string, Array<Extract<Command, { k: 'op' }>>]>;
+  /** Transactions remembered as finished, oldest first: a late duplicate prepare is refused. */
+  finished?: string[];
 }
 
 /** Operations waiting for one locked key, at most. Beyond it they fail at once. */
@@ -203,8 +211,19 @@ export class KvStateMachine {
     if (this.finished.length > FINISHED_TXNS_MAX) this.finishedSet.delete(this.finished.shift()!);
   }
 
+  /** All replicated state: what a replica restored from it needs to go on exactly like this one. */
   snapshot(): Snapshot {
-    return { applied: this.applied, seen: [...this.seenResults], effectTerm: this.effectTerm, effectSeq: this.effectSeq, data: [...this.data], prepared: [...this.prepared], pc: [...this.pc] };
+    return {
+      applied: this.applied,
+      seen: [...this.seenResults],
+      effectTerm: this.effectTerm,
+      effectSeq: this.effectSeq,
+      data: [...this.data],
+      prepared: [...this.prepared],
+      pc: [...this.pc],
+      waiting: [...this.waiting].map(([key, queue]) => [key, [...queue]]),
+      finished: [...this.finished],
+    };
   }
 
   restore(snapshot: Snapshot): void {
@@ -223,7 +242,12 @@ export class KvStateMachine {
       this.prepared.set(txn, ops);
       for (const op of ops) this.locks.set(op.key, txn);
     }
-    for (const [txn, records] of snapshot.pc) this.pc.set(txn, records);
+    // Copies: a clone (the passive primary's working copy) must not share the lists it appends to.
+    for (const [txn, records] of snapshot.pc) this.pc.set(txn, [...records]);
+    for (const [key, queue] of snapshot.waiting ?? []) this.waiting.set(key, [...queue]);
+    this.finished.length = 0;
+    this.finishedSet.clear();
+    for (const txn of snapshot.finished ?? []) this.remember(txn);
   }
 
   /** Transactions prepared here and not yet finished. */

@@ -58,6 +58,8 @@ export interface HostEnv {
 export type HostEvent =
   | { kind: 'actor-error'; address: string; incarnation: string; error: ErrorData; action: 'restart' | 'stop' }
   | { kind: 'frame-error'; error: string }
+  /** A worker thread ended without being asked to (threads transport): its nodes are gone. */
+  | { kind: 'host-exit'; host: number; nodes: string[]; exitCode: number | null; error: string }
   | { kind: 'warn'; address: string; message: string }
   | { kind: 'publish'; address: string; topic: string; data: unknown };
 

@@ -1,6 +1,7 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { rmSync } from 'node:fs';
 import * as Comlink from 'comlink';
+import { HostExitedError } from '../../core/errors.js';
 import { HOST_READY_TIMEOUT_MS } from '../../core/limits.js';
 import type { ActorSpec, Behavior } from '../actor.js';
 import { portEndpoint, type AdminApi } from '../admin.js';
@@ -24,6 +25,10 @@ interface WorkerHost {
   admin: Comlink.Remote<AdminApi>;
   adminPort: MessagePort;
   alive: boolean;
+  /** Rejecters of the admin calls pending on this host, failed at once if it dies. */
+  pending: Set<(error: Error) => void>;
+  /** Set once its thread ended (asked to or not): no call on it can be answered. */
+  exited: boolean;
   /** Resolvers for the startup handshake. */
   onReady?: () => void;
   onStarted?: () => void;
@@ -121,6 +126,8 @@ export class ThreadsRuntime implements Runtime {
       admin: Comlink.wrap<AdminApi>(portEndpoint(admin.port1)),
       adminPort: admin.port1,
       alive: true,
+      pending: new Set(),
+      exited: false,
     };
     this.hosts.set(plan.id, entry);
     worker.on('message', (message: { type: string; event?: HostEvent; stats?: StatsSnapshot; error?: { message: string } }) => {
@@ -145,8 +152,65 @@ export class ThreadsRuntime implements Runtime {
     worker.on('error', (error) => {
       this.options.onEvent({ kind: 'frame-error', error: `host ${plan.id} thread error: ${error.message}` });
       entry.onFatal?.(error);
+      // An uncaught error ends the thread ('exit' follows); it is dead from now on.
+      this.hostDied(entry, null, `uncaught error: ${error.message}`);
+    });
+    worker.on('exit', (code) => {
+      entry.onFatal?.(new Error(`host ${plan.id} exited with code ${code}`));
+      this.hostDied(entry, code, `exited with code ${code}`);
     });
     return this.handshake(entry, 'ready');
+  }
+
+  /**
+   * A worker's thread ended. Every admin call pending on it fails with HostExitedError (comlink
+   * would wait for ever), and so does every later one. If nobody asked it to end (not a crash
+   * of a dedicated host, not stop()), it is marked dead and reported as a 'host-exit' event.
+   */
+  private hostDied(entry: WorkerHost, code: number | null, why: string): void {
+    if (entry.exited) return;
+    entry.exited = true;
+    const nodes = [...new Set(entry.plan.specs.map((s) => s.node))];
+    const error = new HostExitedError(entry.id, `host ${entry.id} (${nodes.join(', ')}) ${why}; the call may or may not have taken effect`);
+    const pending = [...entry.pending];
+    entry.pending.clear();
+    for (const reject of pending) reject(error);
+    if (!entry.alive || this.stopped) return;
+    entry.alive = false;
+    this.retire(entry);
+    for (const node of nodes) {
+      this.front.host.setNodeDead(node, true);
+      for (const h of this.liveWorkers()) void this.call(h, (a) => a.setNodeDead(node, true)).catch(() => undefined);
+    }
+    this.options.onEvent({ kind: 'host-exit', host: entry.id, nodes, exitCode: code, error: error.message });
+  }
+
+  /** Stop using a host that is gone: keep its last counters, close its control port and channel. */
+  private retire(entry: WorkerHost): void {
+    const last = this.latestStats.get(entry.id);
+    if (last !== undefined) this.retiredStats.push(last);
+    this.latestStats.delete(entry.id);
+    entry.admin[Comlink.releaseProxy]();
+    entry.adminPort.close();
+    this.front.disconnect(entry.id);
+  }
+
+  /** An admin call on a host that fails with HostExitedError, instead of hanging, if the host dies. */
+  private call<T>(entry: WorkerHost, f: (admin: Comlink.Remote<AdminApi>) => Promise<T>): Promise<T> {
+    if (entry.exited || !entry.alive) return Promise.reject(new HostExitedError(entry.id, `host ${entry.id} is dead`));
+    return new Promise<T>((resolve, reject) => {
+      entry.pending.add(reject);
+      f(entry.admin).then(
+        (value) => {
+          entry.pending.delete(reject);
+          resolve(value);
+        },
+        (error: unknown) => {
+          entry.pending.delete(reject);
+          reject(error);
+        },
+      );
+    });
   }
 
   private handshake(entry: WorkerHost, phase: 'ready' | 'started'): Promise<void> {
@@ -216,20 +280,16 @@ export class ThreadsRuntime implements Runtime {
     if (entry === undefined) throw new Error(`no host runs node ${node}`);
     this.front.host.setNodeDead(node, true);
     const others = this.liveWorkers().filter((h) => h !== entry);
-    await Promise.all(others.map((h) => h.admin.setNodeDead(node, true)));
+    await Promise.all(others.map((h) => this.call(h, (a) => a.setNodeDead(node, true))));
     if (entry.plan.dedicated) {
       // Abrupt: the thread is terminated with whatever it had in flight.
+      if (!entry.alive) return; // It died on its own already.
       entry.alive = false;
-      const last = this.latestStats.get(entry.id);
-      if (last !== undefined) this.retiredStats.push(last);
-      this.latestStats.delete(entry.id);
-      entry.admin[Comlink.releaseProxy]();
-      entry.adminPort.close();
-      this.front.disconnect(entry.id);
+      this.retire(entry);
       await entry.worker.terminate();
     } else {
-      await entry.admin.setNodeDead(node, true);
-      await entry.admin.crashNode(node);
+      await this.call(entry, (a) => a.setNodeDead(node, true));
+      await this.call(entry, (a) => a.crashNode(node));
     }
   }
 
@@ -245,30 +305,30 @@ export class ThreadsRuntime implements Runtime {
         if (other === fresh) continue;
         const channel = new MessageChannel();
         fresh.worker.postMessage({ type: 'peer', peer: other.id, port: channel.port1 }, [channel.port1]);
-        await other.admin.connect(fresh.id, Comlink.transfer(channel.port2, [channel.port2]));
+        await this.call(other, (a) => a.connect(fresh.id, Comlink.transfer(channel.port2, [channel.port2])));
       }
       // The new host learns which nodes are still down.
       await this.startWorker(fresh);
     } else {
-      await entry.admin.restartNode(node);
+      await this.call(entry, (a) => a.restartNode(node));
     }
     this.front.host.setNodeDead(node, false);
-    await Promise.all(this.liveWorkers().map((h) => h.admin.setNodeDead(node, false)));
+    await Promise.all(this.liveWorkers().map((h) => this.call(h, (a) => a.setNodeDead(node, false))));
   }
 
   setNetwork(config: NetworkConfig): void {
     this.front.host.setNetwork(config);
-    for (const h of this.liveWorkers()) void h.admin.setNetwork(config).catch(() => undefined);
+    for (const h of this.liveWorkers()) void this.call(h, (a) => a.setNetwork(config)).catch(() => undefined);
   }
 
   setPartitions(rules: PartitionRule[]): void {
     this.front.host.setPartitions(rules);
-    for (const h of this.liveWorkers()) void h.admin.setPartitions(rules).catch(() => undefined);
+    for (const h of this.liveWorkers()) void this.call(h, (a) => a.setPartitions(rules)).catch(() => undefined);
   }
 
   setClockSkew(node: string, ms: number): void {
     this.front.host.setClockSkew(node, ms);
-    for (const h of this.liveWorkers()) void h.admin.setClockSkew(node, ms).catch(() => undefined);
+    for (const h of this.liveWorkers()) void this.call(h, (a) => a.setClockSkew(node, ms)).catch(() => undefined);
   }
 
   stats(): StatsSnapshot {
@@ -277,7 +337,7 @@ export class ThreadsRuntime implements Runtime {
 
   async collectStats(): Promise<StatsSnapshot> {
     const parts = await Promise.all(this.liveWorkers().map(async (h) => {
-      const s = await h.admin.stats();
+      const s = await this.call(h, (a) => a.stats());
       this.latestStats.set(h.id, s);
       return s;
     }));
@@ -288,16 +348,16 @@ export class ThreadsRuntime implements Runtime {
     const local = this.front.host.cell(address);
     if (local !== undefined) return local.summary();
     const entry = this.liveWorkers().find((h) => h.plan.specs.some((s) => s.address === address));
-    return entry === undefined ? null : entry.admin.summary(address);
+    return entry === undefined ? null : this.call(entry, (a) => a.summary(address));
   }
 
   async ping(): Promise<Array<{ host: number; actors: number; nowMs: number }>> {
-    return Promise.all(this.liveWorkers().map((h) => h.admin.ping()));
+    return Promise.all(this.liveWorkers().map((h) => this.call(h, (a) => a.ping())));
   }
 
   async load(addresses: string[]): Promise<Record<string, Record<string, number>>> {
     const out: Record<string, Record<string, number>> = {};
-    for (const h of this.liveWorkers()) Object.assign(out, await h.admin.load(addresses));
+    for (const h of this.liveWorkers()) Object.assign(out, await this.call(h, (a) => a.load(addresses)));
     return out;
   }
 
@@ -309,7 +369,7 @@ export class ThreadsRuntime implements Runtime {
     }
     const entry = this.hosts.get(hostId);
     if (entry === undefined || !entry.alive) throw new Error(`no live host ${hostId}`);
-    await entry.admin.injectFrame(bytes);
+    await this.call(entry, (a) => a.injectFrame(bytes));
   }
 
   hostCount(): number {

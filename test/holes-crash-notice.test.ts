@@ -1,0 +1,73 @@
+import test from 'ava';
+import { eventually, withCluster, type ClusterConfig } from '../src/index.js';
+import type { Cluster } from '../src/cluster/cluster.js';
+import type { BalancerState } from '../src/cluster/balancer.js';
+import { balancerAddress } from '../src/cluster/topology.js';
+
+// Issue 8, item 6: in sim, the runtime's crash notice is a message through the router, subject
+// to partitions and latency, not a direct call into the balancers.
+
+const config: ClusterConfig = {
+  regions: [{ name: 'r1', servers: 2 }, { name: 'r2', servers: 2 }],
+  transport: 'sim',
+  seed: 5,
+  network: { latencyMs: { 'r1~r2': 100 } },
+  heartbeat: { intervalMs: 50 },
+  replication: { mode: 'none' },
+};
+
+/** Whether the balancer of `region` was told that `server` crashed. */
+function heardCrash(cluster: Cluster, region: string, server: string): boolean | undefined {
+  const state = cluster.internals.runtime.host.cell(balancerAddress(region))?.peekState() as BalancerState | undefined;
+  return state?.members.get(server)?.crashed;
+}
+
+function stateAt(cluster: Cluster, region: string, server: string): string | undefined {
+  const state = cluster.internals.runtime.host.cell(balancerAddress(region))?.peekState() as BalancerState | undefined;
+  return state?.members.get(server)?.state;
+}
+
+test('a crash notice takes the link latency to reach a balancer in another region', async (t) => {
+  await withCluster(t, config, async (cluster) => {
+    await cluster.sleep(200);
+    await cluster.crash('r1/0');
+    await cluster.sleep(10);
+    t.true(heardCrash(cluster, 'r1', 'r1/0'), 'the home balancer heard it at once (no latency within a region)');
+    t.false(heardCrash(cluster, 'r2', 'r1/0'), 'the remote balancer has not heard it 10 ms later (latency 100 ms)');
+    await cluster.sleep(150);
+    t.true(heardCrash(cluster, 'r2', 'r1/0'), 'the remote balancer heard it after the latency');
+  });
+});
+
+test('a balancer cut off from the crashed server by a partition does not hear the notice', async (t) => {
+  await withCluster(t, config, async (cluster) => {
+    await cluster.sleep(200);
+    cluster.partition(['r2'], ['r1/1']);
+    await cluster.crash('r1/1');
+    await cluster.sleep(500);
+    t.true(heardCrash(cluster, 'r1', 'r1/1'), 'the balancer on the same side heard it');
+    t.false(heardCrash(cluster, 'r2', 'r1/1'), 'the partitioned balancer did not');
+    // Once healed, the restart notice arrives.
+    cluster.heal();
+    await cluster.restart('r1/1');
+    await cluster.sleep(500);
+    t.false(heardCrash(cluster, 'r1', 'r1/1'), 'restart heard once healed');
+  });
+});
+
+test('a restart notice kept out by a partition: the balancer takes the server back once heartbeats show it up', async (t) => {
+  await withCluster(t, config, async (cluster) => {
+    await cluster.sleep(200);
+    await cluster.crash('r1/1');
+    // Down in the membership of balancer r2 too (heartbeats stopped).
+    await eventually(cluster, () => stateAt(cluster, 'r2', 'r1/1') === 'down', { timeoutMs: 3_000 });
+    t.true(heardCrash(cluster, 'r2', 'r1/1'), 'the crash notice arrived');
+    cluster.partition(['r2'], ['r1/1']);
+    await cluster.restart('r1/1');
+    // The restart notice from r1/1 to balancer r2 is dropped by the partition.
+    await cluster.sleep(200);
+    cluster.heal();
+    await eventually(cluster, () => heardCrash(cluster, 'r2', 'r1/1') === false, { timeoutMs: 3_000, message: 'balancer r2 takes r1/1 back' });
+    t.is(stateAt(cluster, 'r2', 'r1/1'), 'up');
+  });
+});

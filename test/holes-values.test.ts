@@ -1,0 +1,66 @@
+import test from 'ava';
+import { ValidationError, withCluster, type ClusterConfig } from '../src/index.js';
+
+// Issue 8, item 9: a stored value comes back exactly as it was, or is refused up front with a
+// ValidationError naming its path.
+
+const config: ClusterConfig = { regions: [{ name: 'r1', servers: 1 }], transport: 'sim', seed: 1, replication: { mode: 'none' } };
+
+const sparse = [1, 2, 3];
+delete sparse[1];
+const ownProto = JSON.parse('{"a": 1, "__proto__": {"b": 2}}') as object;
+const withSymbol = { a: 1, [Symbol('s')]: 2 };
+
+/** Values the codec cannot bring back, and the path the error must name. */
+const refused: Array<[string, unknown, RegExp]> = [
+  ['-0', -0, /^value: .*-0/],
+  ['-0 nested', { n: [0, -0] }, /^value\.n\[1\]: .*-0/],
+  ['a lone high surrogate', '\ud800', /^value: .*lone surrogate/],
+  ['a lone low surrogate, nested', ['ok', 'x\udc00y'], /^value\[1\]: .*lone surrogate/],
+  ['a lone surrogate in an object key', { ['k\ud800']: 1 }, /^value\."k\\ud800": .*lone surrogate/],
+  ['a sparse array', sparse, /^value\[1\]: .*holes/],
+  ['a sparse array, nested', { list: [, 1] }, /^value\.list\[0\]: .*holes/],
+  ['an own __proto__ key', ownProto, /^value\.__proto__: /],
+  ['symbol keys', withSymbol, /^value: .*symbol/],
+];
+
+/** Look-alikes that must come back exactly. */
+const kept: Array<[string, unknown]> = [
+  ['0', 0],
+  ['NaN', Number.NaN],
+  ['-Infinity', Number.NEGATIVE_INFINITY],
+  ['a surrogate pair', 'emoji \ud83d\ude00'],
+  ['U+FFFD itself', '\ufffd'],
+  ['an array with null and nested arrays', [1, null, [[]], 3]],
+  ['a key "__proto_"', { __proto_: 1 }],
+  ['a key "constructor"', { constructor: 'x', toString: 1 }],
+  ['numeric-looking keys', { 2: 'b', 1: 'a', x: 'c' }],
+];
+
+test('values that cannot come back as they were are refused, naming the path, and nothing is stored', async (t) => {
+  await withCluster(t, config, async (cluster) => {
+    const c = cluster.client({ region: 'r1' });
+    for (const [name, value, message] of refused) {
+      await t.throwsAsync(c.put('k', value), { instanceOf: ValidationError, message }, `put: ${name}`);
+      await t.throwsAsync(c.cas('k', value, 1), { instanceOf: ValidationError, message: /^expected/ }, `cas expected: ${name}`);
+      await t.throwsAsync(c.cas('k', 1, value), { instanceOf: ValidationError, message: /^next/ }, `cas next: ${name}`);
+      await t.throwsAsync(c.transaction([{ op: 'put', key: 'k', value }]), { instanceOf: ValidationError, message: /^ops\[0\]\.value/ }, `transaction: ${name}`);
+      t.is(await c.get('k'), undefined, `nothing stored: ${name}`);
+    }
+    await t.throwsAsync(c.put('\ud800', 1), { instanceOf: ValidationError, message: /^key: .*lone surrogate/ });
+    await t.throwsAsync(c.get('a\udfff'), { instanceOf: ValidationError, message: /^key: / });
+  });
+});
+
+test('values that can come back do, exactly', async (t) => {
+  await withCluster(t, config, async (cluster) => {
+    const c = cluster.client({ region: 'r1' });
+    for (const [i, [name, value]] of kept.entries()) {
+      await c.put(`k${i}`, value);
+      const back = await c.get(`k${i}`);
+      t.deepEqual(back, value, name);
+      if (typeof value === 'number') t.true(Object.is(back, value), `${name}: the same number`);
+      if (typeof value === 'object' && value !== null) t.deepEqual(Object.keys(back as object), Object.keys(value), `${name}: the same keys`);
+    }
+  });
+});

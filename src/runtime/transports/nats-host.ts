@@ -99,7 +99,6 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     if (th === undefined) nc.publish(subj.hello, encodeControl({ uid: options.uid, pid: process.pid, hostname: hostname() }));
   }, HELLO_INTERVAL_MS);
   timers.push(hello);
-  nc.publish(subj.hello, encodeControl({ uid: options.uid, pid: process.pid, hostname: hostname() }));
 
   const assign = async (a: NatsAssign): Promise<void> => {
     let mod: { behaviors: Map<string, Behavior> };
@@ -180,6 +179,9 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
       lastSent = h.stats.delivered + h.stats.sent;
       nc.publish(subj.stats, encodeControl({ host: a.hostId, stats: snapshot(h.stats) }));
     }, a.statsIntervalMs));
+    // The control subscription reaches the server before the launcher, answered, sends `start`
+    // (without this a loaded machine answers it with "no responders").
+    await nc.flush();
     log(`host ${options.uid}: joined cluster ${options.cluster} as host ${a.hostId} with ${a.specs.length} actors`);
   };
 
@@ -202,7 +204,8 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
       if (th !== undefined && performance.now() - lastBeat > BEAT_SILENCE_MS) void stop(`no beat from the launcher for ${BEAT_SILENCE_MS} ms`);
     }, BEAT_SILENCE_MS / 10));
   }
-  // Subscriptions reach the server before the launcher can ask.
+  // Subscriptions reach the server before the launcher can ask: the first hello goes after them.
   await nc.flush();
+  nc.publish(subj.hello, encodeControl({ uid: options.uid, pid: process.pid, hostname: hostname() }));
   return { done, stop };
 }

@@ -369,8 +369,11 @@ export class NatsRuntime implements Runtime {
   }
 
   async crashNode(node: string): Promise<void> {
-    const entry = this.hostOfNode(node);
-    if (entry === undefined) throw new Error(`no host runs node ${node}`);
+    const found = this.hostOfNode(node);
+    if (found === undefined) throw new Error(`no host runs node ${node}`);
+    // A host process being started again answers nothing until it has its assignment.
+    await this.respawning.get(found.id)?.catch(() => undefined);
+    const entry = this.hosts.get(found.id)!;
     this.crashedNodes.add(node);
     this.deadNodes.add(node);
     this.front!.host.setNodeDead(node, true);
@@ -387,8 +390,11 @@ export class NatsRuntime implements Runtime {
   }
 
   async restartNode(node: string): Promise<void> {
-    const entry = this.hostOfNode(node);
-    if (entry === undefined) throw new Error(`no host runs node ${node}`);
+    const found = this.hostOfNode(node);
+    if (found === undefined) throw new Error(`no host runs node ${node}`);
+    // A host process being started again answers nothing until it has its assignment.
+    await this.respawning.get(found.id)?.catch(() => undefined);
+    const entry = this.hosts.get(found.id)!;
     this.crashedNodes.delete(node);
     if (entry.alive) await this.call(entry, 'restartNode', node);
     else if (entry.child !== undefined) await this.respawn(this.hosts.get(entry.id)!);

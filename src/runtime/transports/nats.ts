@@ -177,11 +177,15 @@ export class NatsRuntime implements Runtime {
     if (plan === undefined) return;
     this.seenUids.add(hello.uid);
     const entry = this.register(plan, hello.uid, undefined, hello.pid);
+    this.assigning++;
     this.assign(entry).then(
       () => {
-        if (this.remotePending.length === 0 && [...this.hosts.values()].every((h) => h.alive)) this.remoteJoined?.();
+        this.assigning--;
+        // Joined only when no plan waits for a host and no host is still taking its assignment.
+        if (this.remotePending.length === 0 && this.assigning === 0 && [...this.hosts.values()].every((h) => h.alive)) this.remoteJoined?.();
       },
       (error: unknown) => {
+        this.assigning--;
         // That host did not take its assignment: give the plan to the next one that says hello.
         this.hosts.delete(plan.id);
         this.remotePending.unshift(plan);
@@ -349,6 +353,8 @@ export class NatsRuntime implements Runtime {
   }
 
   private readonly respawning = new Map<number, Promise<void>>();
+  /** Remote hosts whose assignment is sent and not yet answered. */
+  private assigning = 0;
 
   /** One new process for a dead host, however many callers ask for it at once. */
   private respawn(entry: HostEntry): Promise<void> {

@@ -228,7 +228,10 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
   summary(state) {
     const groups: Record<string, unknown> = {};
     for (const [shard, g] of state.groups) groups[shard] = g.status();
-    return { requests: state.requests, groups, learners: [...state.learners.keys()], down: [...state.downNodes] };
+    // Transactions prepared (holding locks) at the shards this server leads.
+    let openTxns = 0;
+    for (const g of state.groups.values()) if (g.isLeader()) openTxns += g.sm.openTransactions().length;
+    return { requests: state.requests, groups, learners: [...state.learners.keys()], down: [...state.downNodes], openTxns };
   },
   load(state) {
     return { requests: state.requests, inflight: state.inflight };

@@ -1,0 +1,149 @@
+/**
+ * Input validation, and the step from a history of invocations and completions to
+ * transactions: pairing each completion with its process's invocation, and the real-time
+ * order between transactions.
+ */
+import { describe, ValidationError } from '../../core/errors.js';
+import { emptyEdges, pushEdge, RT, TXN_FAIL, TXN_INFO, TXN_OK, type EdgeList, type ElleOp, type TxnCheckOptions, type TxnConsistency, type TxnModel, type TxnView } from './types.js';
+
+export const TXN_MODELS: readonly TxnModel[] = ['list-append', 'rw-register'];
+export const TXN_CONSISTENCIES: readonly TxnConsistency[] = ['serializable', 'strict-serializable'];
+const OP_TYPES = ['invoke', 'ok', 'fail', 'info'];
+
+export function validateOptions(options: unknown): { model: TxnModel; consistency: TxnConsistency } {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ValidationError('options', `expected an object { model, consistency? }, got ${describe(options)}`);
+  }
+  const o = options as Partial<TxnCheckOptions>;
+  if (!(TXN_MODELS as readonly unknown[]).includes(o.model)) {
+    throw new ValidationError('options.model', `expected one of ${TXN_MODELS.join(', ')}, got ${describe(o.model)}`);
+  }
+  if (o.consistency !== undefined && !(TXN_CONSISTENCIES as readonly unknown[]).includes(o.consistency)) {
+    throw new ValidationError('options.consistency', `expected one of ${TXN_CONSISTENCIES.join(', ')}, got ${describe(o.consistency)}`);
+  }
+  return { model: o.model as TxnModel, consistency: o.consistency ?? 'serializable' };
+}
+
+function isKey(k: unknown): boolean {
+  return typeof k === 'string' || (typeof k === 'number' && Number.isFinite(k));
+}
+
+/** Checks every entry's shape; throws a ValidationError naming the first bad field. */
+export function validateHistory(history: unknown, model: TxnModel): asserts history is ElleOp[] {
+  if (!Array.isArray(history)) throw new ValidationError('history', `expected an array of operations, got ${describe(history)}`);
+  const listAppend = model === 'list-append';
+  for (let i = 0; i < history.length; i++) {
+    const op = history[i] as Partial<ElleOp> | null;
+    const at = `history[${i}]`;
+    if (typeof op !== 'object' || op === null || Array.isArray(op)) throw new ValidationError(at, `expected an operation object, got ${describe(op)}`);
+    if (typeof op.index !== 'number' || !Number.isInteger(op.index) || op.index < 0) throw new ValidationError(`${at}.index`, `expected an integer >= 0, got ${describe(op.index)}`);
+    if (!isKey(op.process)) throw new ValidationError(`${at}.process`, `expected a number or a string, got ${describe(op.process)}`);
+    if (!OP_TYPES.includes(op.type as string)) throw new ValidationError(`${at}.type`, `expected one of ${OP_TYPES.join(', ')}, got ${describe(op.type)}`);
+    if (op.f !== 'txn') throw new ValidationError(`${at}.f`, `expected "txn", got ${describe(op.f)}`);
+    const value = op.value as unknown;
+    if (!Array.isArray(value)) throw new ValidationError(`${at}.value`, `expected an array of micro-ops, got ${describe(value)}`);
+    for (let j = 0; j < value.length; j++) {
+      const mop = value[j] as unknown;
+      const mat = `${at}.value[${j}]`;
+      if (!Array.isArray(mop) || mop.length !== 3) throw new ValidationError(mat, `expected a micro-op [f, key, value], got ${describe(mop)}`);
+      const f = mop[0] as unknown;
+      const write = listAppend ? 'append' : 'w';
+      if (f !== 'r' && f !== write) throw new ValidationError(`${mat}[0]`, `expected "r" or "${write}" (model ${model}), got ${describe(f)}`);
+      if (!isKey(mop[1])) throw new ValidationError(`${mat}[1]`, `expected a key (a string or a finite number), got ${describe(mop[1])}`);
+      const v = mop[2] as unknown;
+      if (f !== 'r' || !listAppend) {
+        if (!isKey(v) && !(f === 'r' && v === null)) {
+          throw new ValidationError(`${mat}[2]`, `expected ${f === 'r' ? 'null or ' : ''}a value (a string or a finite number), got ${describe(v)}`);
+        }
+      } else if (v !== null) {
+        if (!Array.isArray(v)) throw new ValidationError(`${mat}[2]`, `expected null or a list of values, got ${describe(v)}`);
+        for (let m = 0; m < v.length; m++) {
+          const e = v[m] as unknown;
+          if (typeof e === 'number' ? Number.isFinite(e) : typeof e === 'string') continue;
+          if (!isKey(v[m])) throw new ValidationError(`${mat}[2][${m}]`, `expected a value (a string or a finite number), got ${describe(v[m])}`);
+        }
+      }
+    }
+  }
+}
+
+export interface Txns {
+  views: TxnView[];
+  /** The op that names each transaction (completion, or invocation if none). */
+  ops: ElleOp[];
+  committed: number;
+  failed: number;
+  indeterminate: number;
+}
+
+/**
+ * Pairs completions with invocations (one outstanding invocation per process) and returns
+ * the transactions in invocation order; `realtime` receives, when given, the rt edges.
+ * An invocation that never completes is indeterminate, like an 'info' completion.
+ */
+export function collectTxns(history: ElleOp[], realtime?: EdgeList): Txns {
+  const views: TxnView[] = [];
+  const ops: ElleOp[] = [];
+  const invokePos: number[] = [];
+  const pending = new Map<number | string, number>(); // process -> txn id
+  const completed: boolean[] = [];
+  // Real time: a transaction is invoked after every member of `frontier` completed; the
+  // frontier holds completed ok transactions none of which completed before another's invocation.
+  let frontier: number[] = [];
+  const preds: Array<number[] | undefined> = [];
+  for (let i = 0; i < history.length; i++) {
+    const op = history[i] as ElleOp;
+    if (op.type === 'invoke') {
+      const open = pending.get(op.process);
+      if (open !== undefined) {
+        throw new ValidationError(`history[${i}].process`, `process ${describe(op.process)} invokes again while its invocation at history[${invokePos[open] as number}] has not completed`);
+      }
+      const id = views.length;
+      pending.set(op.process, id);
+      invokePos.push(i);
+      completed.push(false);
+      views.push({ id, index: op.index, status: TXN_INFO, pos: i, ops: op.value });
+      ops.push(op);
+      if (realtime !== undefined) {
+        if (frontier.length > 0) {
+          for (const p of frontier) pushEdge(realtime, p, id, RT, undefined, undefined, undefined);
+          preds.push(frontier.slice());
+        } else {
+          preds.push(undefined);
+        }
+      }
+      continue;
+    }
+    const id = pending.get(op.process);
+    if (id === undefined) {
+      throw new ValidationError(`history[${i}].process`, `a completion (${op.type}) of process ${describe(op.process)}, which has no invocation outstanding`);
+    }
+    pending.delete(op.process);
+    completed[id] = true;
+    const view = views[id] as TxnView;
+    view.status = op.type === 'ok' ? TXN_OK : op.type === 'fail' ? TXN_FAIL : TXN_INFO;
+    view.index = op.index;
+    view.pos = i;
+    view.ops = op.value;
+    ops[id] = op;
+    if (realtime !== undefined && op.type === 'ok') {
+      const before = preds[id];
+      if (before !== undefined) {
+        const drop = new Set(before);
+        frontier = frontier.filter((p) => !drop.has(p));
+      }
+      frontier.push(id);
+    }
+  }
+  let committed = 0;
+  let failed = 0;
+  for (const v of views) {
+    if (v.status === TXN_OK) committed++;
+    else if (v.status === TXN_FAIL) failed++;
+  }
+  return { views, ops, committed, failed, indeterminate: views.length - committed - failed };
+}
+
+export function newRealtimeEdges(): EdgeList {
+  return emptyEdges();
+}

@@ -1,0 +1,180 @@
+/**
+ * `checkTransactions`: an Elle-style checker of transactional histories. It infers the
+ * dependencies between transactions from what they read (per key, in linear time: see
+ * list-append.ts and rw-register.ts), adds real-time edges for strict serializability, and
+ * looks for cycles in the dependency graph by strongly connected components (classify.ts).
+ *
+ * `checkTransactionsParallel` spreads the per-key analysis over a piscina pool for large
+ * histories (keys are independent there); the graph and its cycles are searched in the
+ * calling thread. Both give the same result for the same history.
+ */
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { describe, ValidationError } from '../../core/errors.js';
+import { findCycles, cycleEdges, explainCycle } from './classify.js';
+import { buildGraph, compareKeys } from './graph.js';
+import { collectTxns, newRealtimeEdges, validateHistory, validateOptions, type Txns } from './history.js';
+import { analyzeListAppend } from './list-append.js';
+import { analyzeRwRegister } from './rw-register.js';
+import {
+  TXN_FAIL,
+  type Anomaly,
+  type EdgeList,
+  type ElleOp,
+  type KeyAnalysis,
+  type LocalAnomaly,
+  type MicroOp,
+  type TxnCheckOptions,
+  type TxnCheckResult,
+  type TxnConsistency,
+  type TxnKey,
+  type TxnModel,
+  type TxnParallelCheckOptions,
+  type TxnView,
+} from './types.js';
+import type { ElleTask } from '../../../workers/elle.js';
+
+export type {
+  Anomaly,
+  CycleEdge,
+  EdgeKind,
+  ElleOp,
+  ElleOpType,
+  MicroOp,
+  TxnCheckOptions,
+  TxnCheckResult,
+  TxnCheckStats,
+  TxnConsistency,
+  TxnKey,
+  TxnModel,
+  TxnParallelCheckOptions,
+  TxnValue,
+} from './types.js';
+
+/** Threads by default (the machine this was written for has two cores). */
+export const TXN_CHECK_WORKERS_DEFAULT = 2;
+export const TXN_CHECK_WORKERS_MAX = 64;
+/**
+ * Histories with fewer transactions are checked inline: below this, starting a pool and
+ * copying the history to it costs more than the per-key analysis it takes over.
+ */
+export const TXN_PARALLEL_MIN = 100_000;
+
+export function analyze(model: TxnModel, views: readonly TxnView[], txnCount: number): KeyAnalysis {
+  return model === 'list-append' ? analyzeListAppend(views, txnCount) : analyzeRwRegister(views, txnCount);
+}
+
+/** Checks a history in this thread. Throws a ValidationError naming the first bad field. */
+export function checkTransactions(history: ElleOp[], options: TxnCheckOptions): TxnCheckResult {
+  const { model, consistency } = validateOptions(options);
+  validateHistory(history, model);
+  const rt = consistency === 'strict-serializable' ? newRealtimeEdges() : undefined;
+  const txns = collectTxns(history, rt);
+  const analysis = analyze(model, txns.views, txns.views.length);
+  return finish(txns, [analysis], rt, model, consistency);
+}
+
+/** Like `checkTransactions`, with the per-key analysis on a piscina pool for large histories. */
+export async function checkTransactionsParallel(history: ElleOp[], options: TxnParallelCheckOptions): Promise<TxnCheckResult> {
+  const { model, consistency } = validateOptions(options);
+  const workers = options.workers ?? TXN_CHECK_WORKERS_DEFAULT;
+  if (!Number.isInteger(workers) || workers < 1 || workers > TXN_CHECK_WORKERS_MAX) {
+    throw new ValidationError('options.workers', `expected an integer from 1 to ${TXN_CHECK_WORKERS_MAX}, got ${describe(workers)}`);
+  }
+  if (options.inline !== undefined && typeof options.inline !== 'boolean') {
+    throw new ValidationError('options.inline', `expected a boolean, got ${describe(options.inline)}`);
+  }
+  validateHistory(history, model);
+  const rt = consistency === 'strict-serializable' ? newRealtimeEdges() : undefined;
+  const txns = collectTxns(history, rt);
+  const inline = options.inline ?? (txns.views.length < TXN_PARALLEL_MIN || workers < 2);
+  if (inline) return finish(txns, [analyze(model, txns.views, txns.views.length)], rt, model, consistency);
+
+  const groups = splitByKey(txns.views, workers);
+  const pool = new Piscina({ filename: workerFile, minThreads: Math.min(workers, groups.length), maxThreads: workers });
+  try {
+    const analyses = await Promise.all(
+      groups.map((views) => {
+        const task: ElleTask = { model, views, txnCount: txns.views.length };
+        return pool.run(task) as Promise<KeyAnalysis>;
+      }),
+    );
+    return finish(txns, analyses, rt, model, consistency);
+  } finally {
+    await pool.destroy();
+  }
+}
+
+const workerFile = fileURLToPath(new URL('../../../workers/elle.js', import.meta.url));
+
+/** Splits each transaction's micro-ops into `count` groups of keys (keys dealt round-robin in order of appearance). */
+function splitByKey(views: readonly TxnView[], count: number): TxnView[][] {
+  const groupOf = new Map<TxnKey, number>();
+  const groups: TxnView[][] = Array.from({ length: count }, () => []);
+  const parts: Array<TxnView | undefined> = new Array<TxnView | undefined>(count);
+  for (const view of views) {
+    parts.fill(undefined);
+    for (let j = 0; j < view.ops.length; j++) {
+      const mop = view.ops[j] as MicroOp;
+      let g = groupOf.get(mop[1]);
+      if (g === undefined) {
+        g = groupOf.size % count;
+        groupOf.set(mop[1], g);
+      }
+      let part = parts[g];
+      if (part === undefined) {
+        part = { id: view.id, index: view.index, status: view.status, pos: view.pos, ops: [], opIdx: [] };
+        parts[g] = part;
+        (groups[g] as TxnView[]).push(part);
+      }
+      part.ops.push(mop);
+      part.opIdx!.push(j);
+    }
+  }
+  return groups.filter((g) => g.length > 0);
+}
+
+const LOCAL_ORDER = ['G1a', 'G1b', 'internal', 'garbage-read', 'incompatible-order', 'duplicate-elements'];
+
+function finish(txns: Txns, analyses: readonly KeyAnalysis[], rt: EdgeList | undefined, model: TxnModel, consistency: TxnConsistency): TxnCheckResult {
+  const invalid = analyses.find((a) => a.invalid !== undefined)?.invalid;
+  if (invalid !== undefined) throw new ValidationError(invalid.field, invalid.message);
+  const { views, ops } = txns;
+  const locals: LocalAnomaly[] = [];
+  let keys = 0;
+  const lists: EdgeList[] = [];
+  for (const a of analyses) {
+    for (const x of a.anomalies) locals.push(x);
+    keys += a.keys;
+    lists.push(a.edges);
+  }
+  if (rt !== undefined) lists.push(rt);
+  // Deterministic whatever the split: by type, then the transactions involved, then the text.
+  locals.sort((x, y) => LOCAL_ORDER.indexOf(x.type) - LOCAL_ORDER.indexOf(y.type) || compareIds(x.txns, y.txns) || (x.explanation < y.explanation ? -1 : x.explanation > y.explanation ? 1 : 0));
+  const anomalies: Anomaly[] = locals.map((x) => ({ type: x.type, ops: x.txns.map((t) => ops[t] as ElleOp), explanation: x.explanation }));
+
+  const n = views.length;
+  const graph = buildGraph(n, lists, (id) => (views[id] as TxnView).status === TXN_FAIL);
+  const indexOf = (id: number): number => (views[id] as TxnView).index;
+  const { cycles, components } = findCycles(graph, consistency === 'strict-serializable');
+  for (const c of cycles) {
+    anomalies.push({
+      type: c.type,
+      cycle: cycleEdges(graph, c.edges, indexOf),
+      ops: c.edges.map((e) => ops[graph.src[e]!] as ElleOp),
+      explanation: explainCycle(graph, c.edges, c.type, model, indexOf),
+    });
+  }
+  return {
+    ok: anomalies.length === 0,
+    anomalies,
+    stats: { transactions: n, committed: txns.committed, failed: txns.failed, indeterminate: txns.indeterminate, keys, edges: graph.src.length, components },
+  };
+}
+
+function compareIds(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+export { compareKeys };

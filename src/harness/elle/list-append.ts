@@ -1,0 +1,270 @@
+/**
+ * The list-append analysis. Every append of a value to a key is unique, so a read of a key
+ * (a list) names the transactions that appended each of its elements, in the order the
+ * database applied them. All committed reads of a key must be prefixes of the longest one,
+ * which is therefore the key's version order (as far as it was observed), and from it:
+ *
+ *   ww  T1 -> T2  T2 appended the element right after T1's;
+ *   wr  T1 -> T2  T2's first read of the key ends with T1's (last) append;
+ *   rw  T1 -> T2  T1's first read of the key has n elements and T2 appended element n+1.
+ *
+ * Only a transaction's external reads (the first read of a key, before it appends to it) give
+ * wr and rw edges; later reads must agree with what it read and appended before ('internal').
+ * One pass over the micro-ops indexes the appends and reads, one pass per key derives the
+ * edges: time linear in the size of the history.
+ */
+import {
+  emptyEdges,
+  fieldOf,
+  pushEdge,
+  RW,
+  show,
+  TXN_FAIL,
+  TXN_OK,
+  WR,
+  WW,
+  type KeyAnalysis,
+  type LocalAnomaly,
+  type TxnKey,
+  type TxnValue,
+  type TxnView,
+} from './types.js';
+
+interface KeyState {
+  key: TxnKey;
+  /** value -> writer id * 2, + 1 when the writer appended to this key again afterwards. */
+  writers: Map<TxnValue, number>;
+  /** Committed reads: reader id * 2, + 1 for an external read; and the lists read. */
+  readTxns: number[];
+  readLists: TxnValue[][];
+  longest: TxnValue[] | undefined;
+  longestTxn: number;
+  // The transaction being indexed, and what it did to this key so far.
+  cur: number;
+  /** Its appends to the key: curAppends[0 .. curAppendCount - 1] (the array is reused). */
+  curAppends: TxnValue[];
+  curAppendCount: number;
+  /** The list it knows the key holds (after a read), or undefined. */
+  curKnown: TxnValue[] | undefined;
+  curKnownShared: boolean;
+}
+
+const NO_WRITER = -1;
+
+export function analyzeListAppend(views: readonly TxnView[], txnCount: number): KeyAnalysis {
+  const status = new Int8Array(txnCount);
+  const index: number[] = new Array<number>(txnCount);
+  for (const v of views) {
+    status[v.id] = v.status;
+    index[v.id] = v.index;
+  }
+  const keys = new Map<TxnKey, KeyState>();
+  const anomalies: LocalAnomaly[] = [];
+  const edges = emptyEdges();
+
+  for (const view of views) {
+    const ok = view.status === TXN_OK;
+    const ops = view.ops;
+    for (let j = 0; j < ops.length; j++) {
+      const mop = ops[j]!;
+      const key = mop[1];
+      let ks = keys.get(key);
+      if (ks === undefined) {
+        ks = { key, writers: new Map(), readTxns: [], readLists: [], longest: undefined, longestTxn: -1, cur: -1, curAppends: [], curAppendCount: 0, curKnown: undefined, curKnownShared: false };
+        keys.set(key, ks);
+      }
+      if (ks.cur !== view.id) {
+        ks.cur = view.id;
+        ks.curAppendCount = 0;
+        ks.curKnown = undefined;
+      }
+      if (mop[0] === 'append') {
+        const value = mop[2];
+        const seen = ks.writers.get(value);
+        if (seen !== undefined) {
+          return {
+            edges,
+            anomalies,
+            keys: keys.size,
+            invalid: { field: fieldOf(view, j, 2), message: `value ${show(value)} is appended to key ${show(key)} more than once (also by the transaction at index ${index[seen >> 1] as number}); list-append needs unique values per key` },
+          };
+        }
+        const n = ks.curAppendCount;
+        if (n > 0) {
+          const prev = ks.curAppends[n - 1]!;
+          ks.writers.set(prev, (ks.writers.get(prev) as number) | 1);
+        }
+        ks.writers.set(value, view.id * 2);
+        ks.curAppends[n] = value;
+        ks.curAppendCount = n + 1;
+        if (ks.curKnown !== undefined) {
+          if (ks.curKnownShared) {
+            ks.curKnown = ks.curKnown.slice();
+            ks.curKnownShared = false;
+          }
+          ks.curKnown.push(value);
+        }
+      } else if (ok) {
+        const list = mop[2] as TxnValue[] | null;
+        if (list === null) continue; // nothing known
+        const first = ks.curKnown === undefined && ks.curAppendCount === 0;
+        if (!first) {
+          const expected = ks.curKnown;
+          let consistent: boolean;
+          let wanted: string;
+          if (expected !== undefined) {
+            consistent = sameList(list, expected);
+            wanted = show(expected);
+          } else {
+            consistent = endsWith(list, ks.curAppends, ks.curAppendCount);
+            wanted = `a list ending in ${show(ks.curAppends.slice(0, ks.curAppendCount))}`;
+          }
+          if (!consistent) {
+            anomalies.push({
+              type: 'internal',
+              txns: [view.id],
+              explanation: `the transaction at index ${view.index} read ${show(list)} from key ${show(key)} (micro-op ${j}) where its own earlier micro-ops imply ${wanted}`,
+            });
+          }
+        }
+        ks.curKnown = list;
+        ks.curKnownShared = true;
+        ks.readTxns.push(view.id * 2 + (first ? 1 : 0));
+        ks.readLists.push(list);
+        if (ks.longest === undefined || list.length > ks.longest.length) {
+          ks.longest = list;
+          ks.longestTxn = view.id;
+        }
+      }
+    }
+  }
+
+  for (const ks of keys.values()) analyzeKey(ks, status, index, edges, anomalies);
+  return { edges, anomalies, keys: keys.size };
+}
+
+function sameList(a: readonly TxnValue[], b: readonly TxnValue[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function endsWith(a: readonly TxnValue[], suffix: readonly TxnValue[], count: number): boolean {
+  const off = a.length - count;
+  if (off < 0) return false;
+  for (let i = 0; i < count; i++) if (a[off + i] !== suffix[i]) return false;
+  return true;
+}
+
+function isPrefix(a: readonly TxnValue[], of: readonly TxnValue[]): boolean {
+  if (a.length > of.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== of[i]) return false;
+  return true;
+}
+
+/** Position of the first element that repeats an earlier one, or -1. */
+function firstDuplicate(list: readonly TxnValue[]): number {
+  const seen = new Set<TxnValue>();
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i]!;
+    if (seen.has(v)) return i;
+    seen.add(v);
+  }
+  return -1;
+}
+
+function analyzeKey(ks: KeyState, status: Int8Array, index: number[], edges: ReturnType<typeof emptyEdges>, anomalies: LocalAnomaly[]): void {
+  const order = ks.longest;
+  if (order === undefined) return; // appended, never read: nothing is known of its order
+  const key = ks.key;
+  const writers = ks.writers;
+  const writerOf = (v: TxnValue): number => {
+    const w = writers.get(v);
+    return w === undefined ? NO_WRITER : w >> 1;
+  };
+  // Facts about the version order, by position: the first repeat, failed and unknown writers.
+  const dupAt = firstDuplicate(order);
+  let badAt = -1;
+  for (let p = 0; p < order.length; p++) {
+    const w = writerOf(order[p]!);
+    if (w === NO_WRITER || status[w] === TXN_FAIL) {
+      badAt = p;
+      break;
+    }
+  }
+
+  for (let r = 0; r < ks.readTxns.length; r++) {
+    const list = ks.readLists[r]!;
+    const t = ks.readTxns[r]! >> 1;
+    const external = (ks.readTxns[r]! & 1) === 1;
+    const prefix = list === order || isPrefix(list, order);
+    if (!prefix) {
+      anomalies.push({
+        type: 'incompatible-order',
+        txns: [t, ks.longestTxn],
+        explanation: `key ${show(key)}: the transaction at index ${index[t] as number} read ${show(list)} and the one at index ${index[ks.longestTxn] as number} read ${show(order)}; neither is a prefix of the other`,
+      });
+    }
+    const dup = prefix ? (dupAt >= 0 && dupAt < list.length ? dupAt : -1) : firstDuplicate(list);
+    if (dup >= 0) {
+      anomalies.push({
+        type: 'duplicate-elements',
+        txns: [t],
+        explanation: `the transaction at index ${index[t] as number} read ${show(list)} from key ${show(key)}, which holds ${show(list[dup])} more than once`,
+      });
+    }
+    // Elements written by failed transactions, or by nobody.
+    if (!prefix || (badAt >= 0 && badAt < list.length)) {
+      const seen = new Set<number>();
+      for (const v of list) {
+        const w = writerOf(v);
+        if (w === NO_WRITER) {
+          anomalies.push({ type: 'garbage-read', txns: [t], explanation: `the transaction at index ${index[t] as number} read ${show(list)} from key ${show(key)}, but no transaction appended ${show(v)} to it` });
+        } else if (status[w] === TXN_FAIL && !seen.has(w)) {
+          seen.add(w);
+          anomalies.push({
+            type: 'G1a',
+            txns: [t, w],
+            explanation: `the transaction at index ${index[t] as number} read ${show(list)} from key ${show(key)}, which includes ${show(v)}, appended by the transaction at index ${index[w] as number}, which failed (aborted read)`,
+          });
+        }
+      }
+    }
+    if (!external) continue;
+    // wr: the writer of the last element; G1b when that was not its last append to the key.
+    if (list.length > 0) {
+      const last = list[list.length - 1]!;
+      const code = writers.get(last);
+      if (code !== undefined) {
+        const w = code >> 1;
+        if (w !== t && status[w] !== TXN_FAIL) {
+          if ((code & 1) === 1) {
+            anomalies.push({
+              type: 'G1b',
+              txns: [t, w],
+              explanation: `the transaction at index ${index[t] as number} read ${show(list)} from key ${show(key)}, ending in ${show(last)}, an intermediate append of the transaction at index ${index[w] as number}, which appended to the key again later (intermediate read)`,
+            });
+          }
+          pushEdge(edges, w, t, WR, key, last, undefined);
+        }
+      }
+    }
+    // rw: the writer of the next element in the version order.
+    if (prefix && list.length < order.length) {
+      const next = order[list.length]!;
+      const w = writerOf(next);
+      if (w !== NO_WRITER && w !== t && status[w] !== TXN_FAIL) {
+        pushEdge(edges, t, w, RW, key, list.length > 0 ? list[list.length - 1]! : null, next);
+      }
+    }
+  }
+  // ww: consecutive elements of the version order.
+  let prevW = order.length > 0 ? writerOf(order[0]!) : NO_WRITER;
+  for (let p = 1; p < order.length; p++) {
+    const w = writerOf(order[p]!);
+    if (w !== prevW && w !== NO_WRITER && prevW !== NO_WRITER && status[w] !== TXN_FAIL && status[prevW] !== TXN_FAIL) {
+      pushEdge(edges, prevW, w, WW, key, order[p - 1]!, order[p]!);
+    }
+    prevW = w;
+  }
+}

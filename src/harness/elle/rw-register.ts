@@ -1,0 +1,185 @@
+/**
+ * The rw-register analysis. Writes are unique per key, so a read names its writer (wr). A
+ * register's read does not show the versions before it, so the version order is only partly
+ * known, from two facts (Elle's rw-register uses the same ones, among others):
+ *
+ *   - the initial state (null) comes before every written version;
+ *   - a transaction that read version x of a key and then wrote y installs y after x.
+ *
+ * From each known "x before y": ww writer(x) -> writer(y), and rw reader(x) -> writer(y) for
+ * every external reader of x. Both facts only ever relate a version to a later one, not
+ * necessarily to the next, which is sound: in any total order the next-version edges give a
+ * path with the same rw edges.
+ */
+import {
+  emptyEdges,
+  fieldOf,
+  pushEdge,
+  RW,
+  show,
+  TXN_FAIL,
+  TXN_OK,
+  WR,
+  WW,
+  type KeyAnalysis,
+  type LocalAnomaly,
+  type TxnKey,
+  type TxnValue,
+  type TxnView,
+} from './types.js';
+
+/** Stands for null (the initial state) in maps of values. */
+const INITIAL = Symbol('initial');
+type Version = TxnValue | typeof INITIAL;
+
+interface KeyState {
+  key: TxnKey;
+  /** value -> writer id * 2, + 1 when the writer wrote this key again afterwards. */
+  writers: Map<TxnValue, number>;
+  /** Final writers of the key (one entry per transaction), failed ones included. */
+  writerTxns: number[];
+  /** Each writer's last write to the key. */
+  finals: Map<number, TxnValue>;
+  /** Committed external reads: version -> readers. */
+  readers: Map<Version, number[]>;
+  /** "version < the final write of txn": [version, txn] pairs from read-then-write transactions. */
+  follows: Array<[Version, number]>;
+  cur: number;
+  curWrote: boolean;
+  curLast: TxnValue | undefined;
+  /** What the transaction knows the key holds: a value, INITIAL, or undefined (nothing). */
+  curKnown: Version | undefined;
+  curRead: Version | undefined;
+}
+
+export function analyzeRwRegister(views: readonly TxnView[], txnCount: number): KeyAnalysis {
+  const status = new Int8Array(txnCount);
+  const index: number[] = new Array<number>(txnCount);
+  for (const v of views) {
+    status[v.id] = v.status;
+    index[v.id] = v.index;
+  }
+  const keys = new Map<TxnKey, KeyState>();
+  const anomalies: LocalAnomaly[] = [];
+  const edges = emptyEdges();
+
+  for (const view of views) {
+    const ok = view.status === TXN_OK;
+    const ops = view.ops;
+    for (let j = 0; j < ops.length; j++) {
+      const mop = ops[j]!;
+      const key = mop[1];
+      let ks = keys.get(key);
+      if (ks === undefined) {
+        ks = { key, writers: new Map(), writerTxns: [], finals: new Map(), readers: new Map(), follows: [], cur: -1, curWrote: false, curLast: undefined, curKnown: undefined, curRead: undefined };
+        keys.set(key, ks);
+      }
+      if (ks.cur !== view.id) {
+        ks.cur = view.id;
+        ks.curWrote = false;
+        ks.curLast = undefined;
+        ks.curKnown = undefined;
+        ks.curRead = undefined;
+      }
+      if (mop[0] === 'w') {
+        const value = mop[2];
+        const seen = ks.writers.get(value);
+        if (seen !== undefined) {
+          return {
+            edges,
+            anomalies,
+            keys: keys.size,
+            invalid: { field: fieldOf(view, j, 2), message: `value ${show(value)} is written to key ${show(key)} more than once (also by the transaction at index ${index[seen >> 1] as number}); rw-register needs unique values per key` },
+          };
+        }
+        if (ks.curLast !== undefined) {
+          ks.writers.set(ks.curLast, (ks.writers.get(ks.curLast) as number) | 1);
+        } else {
+          ks.writerTxns.push(view.id);
+          if (ks.curRead !== undefined && ok) ks.follows.push([ks.curRead, view.id]);
+        }
+        ks.writers.set(value, view.id * 2);
+        ks.finals.set(view.id, value);
+        ks.curLast = value;
+        ks.curWrote = true;
+        ks.curKnown = value;
+      } else if (ok) {
+        const raw = mop[2] as TxnValue | null;
+        const version: Version = raw === null ? INITIAL : raw;
+        if (ks.curKnown === undefined) {
+          ks.curRead = version;
+          const list = ks.readers.get(version);
+          if (list === undefined) ks.readers.set(version, [view.id]);
+          else list.push(view.id);
+        } else if (ks.curKnown !== version) {
+          anomalies.push({
+            type: 'internal',
+            txns: [view.id],
+            explanation: `the transaction at index ${view.index} read ${show(raw)} from key ${show(key)} (micro-op ${j}) where its own earlier micro-ops imply ${show(ks.curKnown === INITIAL ? null : ks.curKnown)}`,
+          });
+        }
+        ks.curKnown = version;
+      }
+    }
+  }
+
+  for (const ks of keys.values()) analyzeKey(ks, status, index, edges, anomalies);
+  return { edges, anomalies, keys: keys.size };
+}
+
+function analyzeKey(ks: KeyState, status: Int8Array, index: number[], edges: ReturnType<typeof emptyEdges>, anomalies: LocalAnomaly[]): void {
+  const key = ks.key;
+  const at = (t: number): number => index[t] as number;
+  // wr, and the reads no committed write explains.
+  for (const [version, readers] of ks.readers) {
+    if (version === INITIAL) continue;
+    const code = ks.writers.get(version);
+    for (const t of readers) {
+      if (code === undefined) {
+        anomalies.push({ type: 'garbage-read', txns: [t], explanation: `the transaction at index ${at(t)} read ${show(version)} from key ${show(key)}, but no transaction wrote that value` });
+        continue;
+      }
+      const w = code >> 1;
+      if (w === t) {
+        anomalies.push({ type: 'internal', txns: [t], explanation: `the transaction at index ${at(t)} read ${show(version)} from key ${show(key)} before writing that value itself` });
+      } else if (status[w] === TXN_FAIL) {
+        anomalies.push({ type: 'G1a', txns: [t, w], explanation: `the transaction at index ${at(t)} read ${show(version)} from key ${show(key)}, written by the transaction at index ${at(w)}, which failed (aborted read)` });
+      } else {
+        if ((code & 1) === 1) {
+          anomalies.push({
+            type: 'G1b',
+            txns: [t, w],
+            explanation: `the transaction at index ${at(t)} read ${show(version)} from key ${show(key)}, an intermediate write of the transaction at index ${at(w)}, which wrote the key again later (intermediate read)`,
+          });
+        }
+        pushEdge(edges, w, t, WR, key, version, undefined);
+      }
+    }
+  }
+  const finalOf = (t: number): TxnValue => ks.finals.get(t) as TxnValue;
+  // The initial state precedes every version: every reader of null precedes every writer.
+  const initialReaders = ks.readers.get(INITIAL);
+  if (initialReaders !== undefined && ks.writerTxns.length > 0) {
+    const finals = ks.writerTxns.map((w) => (status[w] === TXN_FAIL ? undefined : finalOf(w)));
+    for (const t of initialReaders) {
+      for (let i = 0; i < ks.writerTxns.length; i++) {
+        const w = ks.writerTxns[i]!;
+        const v = finals[i];
+        if (w !== t && v !== undefined) pushEdge(edges, t, w, RW, key, null, v);
+      }
+    }
+  }
+  // Read-then-write: the version read precedes the one written.
+  for (const [version, w] of ks.follows) {
+    const v = finalOf(w);
+    if (version !== INITIAL) {
+      const code = ks.writers.get(version);
+      if (code !== undefined) {
+        const prev = code >> 1;
+        if (prev !== w && status[prev] !== TXN_FAIL) pushEdge(edges, prev, w, WW, key, version, v);
+      }
+      const readers = ks.readers.get(version);
+      if (readers !== undefined) for (const r of readers) if (r !== w) pushEdge(edges, r, w, RW, key, version, v);
+    }
+  }
+}

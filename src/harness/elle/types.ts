@@ -1,0 +1,165 @@
+/**
+ * Types of the transactional checker (an Elle-style one: Kingsbury and Alvaro, "Elle:
+ * Inferring Isolation Anomalies from Experimental Observations", VLDB 2020). The history
+ * shape is Elle's JSON one, so histories can be exchanged with Elle itself.
+ */
+
+/** A key of a micro-op. 1 and '1' are different keys. */
+export type TxnKey = string | number;
+/** An appended or written value. Values are unique per key across the whole history. */
+export type TxnValue = string | number;
+
+/** One step of a transaction: `['append', k, v]`, `['r', k, list | null]` or `['w', k, v]`, `['r', k, v | null]`. */
+export type MicroOp =
+  | ['append', TxnKey, TxnValue]
+  | ['r', TxnKey, TxnValue[] | TxnValue | null]
+  | ['w', TxnKey, TxnValue];
+
+export type ElleOpType = 'invoke' | 'ok' | 'fail' | 'info';
+
+/** One entry of a history, in real-time order: an invocation or a completion of a transaction. */
+export interface ElleOp {
+  index: number;
+  process: number | string;
+  type: ElleOpType;
+  f: 'txn';
+  value: MicroOp[];
+}
+
+export type TxnModel = 'list-append' | 'rw-register';
+export type TxnConsistency = 'serializable' | 'strict-serializable';
+
+export interface TxnCheckOptions {
+  model: TxnModel;
+  /** Default 'serializable'; 'strict-serializable' adds real-time (rt) edges. */
+  consistency?: TxnConsistency;
+}
+
+export type EdgeKind = 'ww' | 'wr' | 'rw' | 'rt';
+
+/** One dependency of a cycle, between two transactions named by the `index` of their completion. */
+export interface CycleEdge {
+  from: number;
+  to: number;
+  kind: EdgeKind;
+  /** The key that makes the edge; absent for rt. */
+  key?: TxnKey;
+}
+
+export interface Anomaly {
+  /**
+   * G0, G1a, G1b, G1c, G-single, G2 (and G0-realtime ... G2-realtime when the cycle needs a
+   * real-time edge), incompatible-order, duplicate-elements, internal (a transaction that does
+   * not see its own earlier reads and writes) or garbage-read (a value nobody wrote).
+   */
+  type: string;
+  /** For cycle anomalies: the cycle, its last edge ending where its first starts. */
+  cycle?: CycleEdge[];
+  /** The completions involved (the invocation for a transaction that never completed). */
+  ops: ElleOp[];
+  explanation: string;
+}
+
+export interface TxnCheckStats {
+  /** Transactions (invocations) in the history. */
+  transactions: number;
+  committed: number;
+  failed: number;
+  /** 'info' completions and invocations that never completed. */
+  indeterminate: number;
+  keys: number;
+  /** Dependency edges after merging duplicates, rt edges included. */
+  edges: number;
+  /** Strongly connected components of more than one transaction. */
+  components: number;
+}
+
+export interface TxnCheckResult {
+  ok: boolean;
+  anomalies: Anomaly[];
+  stats?: TxnCheckStats;
+}
+
+export interface TxnParallelCheckOptions extends TxnCheckOptions {
+  /** Threads in the pool; default 2. */
+  workers?: number;
+  /** true: check in this thread; false: use a pool even for a small history; default: a pool only for large histories. */
+  inline?: boolean;
+}
+
+// --- Internal: what the per-key analyses exchange (plain data, it crosses threads) ---------
+
+export const WW = 0;
+export const WR = 1;
+export const RW = 2;
+export const RT = 3;
+export const EDGE_KINDS: readonly EdgeKind[] = ['ww', 'wr', 'rw', 'rt'];
+
+export const TXN_OK = 0;
+export const TXN_FAIL = 1;
+export const TXN_INFO = 2;
+
+/** A transaction as the analyses see it: `ops` may be only the micro-ops of some keys. */
+export interface TxnView {
+  /** Dense id, in invocation order. */
+  id: number;
+  /** `index` of the op that names it (completion, or invocation when it never completed). */
+  index: number;
+  /** TXN_OK, TXN_FAIL or TXN_INFO. */
+  status: number;
+  /** Position in the history of the op whose `value` these micro-ops come from. */
+  pos: number;
+  ops: MicroOp[];
+  /** Original position of each micro-op in that value, when `ops` is a subset. */
+  opIdx?: number[];
+}
+
+/**
+ * Edges as parallel arrays. `a`/`b` are the values that explain the edge: ww: the two
+ * versions; wr: the value read; rw: what was read (null: nothing) and the later version.
+ */
+export interface EdgeList {
+  from: number[];
+  to: number[];
+  kind: number[];
+  key: Array<TxnKey | undefined>;
+  a: Array<TxnValue | null | undefined>;
+  b: Array<TxnValue | undefined>;
+}
+
+/** An anomaly found by looking at one key, naming transactions by id. */
+export interface LocalAnomaly {
+  type: string;
+  txns: number[];
+  explanation: string;
+}
+
+export interface KeyAnalysis {
+  edges: EdgeList;
+  anomalies: LocalAnomaly[];
+  keys: number;
+  /** A bad input found while indexing (a value written twice): field and message. */
+  invalid?: { field: string; message: string };
+}
+
+export function emptyEdges(): EdgeList {
+  return { from: [], to: [], kind: [], key: [], a: [], b: [] };
+}
+
+export function pushEdge(e: EdgeList, from: number, to: number, kind: number, key: TxnKey | undefined, a: TxnValue | null | undefined, b: TxnValue | undefined): void {
+  e.from.push(from);
+  e.to.push(to);
+  e.kind.push(kind);
+  e.key.push(key);
+  e.a.push(a);
+  e.b.push(b);
+}
+
+export function show(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? `[${v.map(show).join(' ')}]` : String(v);
+}
+
+export function fieldOf(view: TxnView, mop: number, part?: number): string {
+  const j = view.opIdx === undefined ? mop : (view.opIdx[mop] as number);
+  return `history[${view.pos}].value[${j}]${part === undefined ? '' : `[${part}]`}`;
+}

@@ -1,0 +1,246 @@
+import test from 'ava';
+import { checkTransactions, type TxnCheckResult, type TxnConsistency, type TxnModel } from '../src/harness/elle/index.js';
+import { h } from './helpers/elle-history.js';
+
+function types(r: TxnCheckResult): string[] {
+  return r.anomalies.map((a) => a.type).sort();
+}
+
+function check(history: ReturnType<typeof h>, model: TxnModel, consistency: TxnConsistency = 'serializable'): TxnCheckResult {
+  return checkTransactions(history.ops, { model, consistency });
+}
+
+// --- list-append ---------------------------------------------------------------------------
+
+test('list-append G0: two transactions append to x and y in opposite orders', (t) => {
+  const hist = h()
+    .txn(1, [['append', 'x', 1], ['append', 'y', 1]])
+    .txn(2, [['append', 'x', 2], ['append', 'y', 2]])
+    .txn(3, [['r', 'x', [1, 2]], ['r', 'y', [2, 1]]]);
+  for (const consistency of ['serializable', 'strict-serializable'] as const) {
+    const r = check(hist, 'list-append', consistency);
+    t.false(r.ok);
+    t.deepEqual(types(r), ['G0']);
+    const a = r.anomalies[0]!;
+    t.deepEqual(a.cycle!.map((e) => e.kind), ['ww', 'ww']);
+    t.deepEqual(new Set(a.cycle!.map((e) => e.key)), new Set(['x', 'y']));
+    t.deepEqual(a.ops.map((o) => o.index).sort(), [1, 3]);
+    t.regex(a.explanation, /ww/);
+  }
+});
+
+test('list-append G1c: each transaction reads the other one\'s append', (t) => {
+  const hist = h()
+    .invoke(1, [['append', 'x', 1], ['r', 'y', [1]]])
+    .invoke(2, [['append', 'y', 1], ['r', 'x', [1]]])
+    .complete(1, 'ok', [['append', 'x', 1], ['r', 'y', [1]]])
+    .complete(2, 'ok', [['append', 'y', 1], ['r', 'x', [1]]]);
+  const r = check(hist, 'list-append');
+  t.deepEqual(types(r), ['G1c']);
+  t.deepEqual(r.anomalies[0]!.cycle!.map((e) => e.kind), ['wr', 'wr']);
+  t.deepEqual(r.anomalies[0]!.cycle!.map((e) => [e.from, e.to]).sort(), [[2, 3], [3, 2]]);
+});
+
+test('list-append G-single: read skew, one anti-dependency', (t) => {
+  const hist = h()
+    .invoke(1, [['r', 'x', []], ['r', 'y', [1]]])
+    .txn(2, [['append', 'x', 1], ['append', 'y', 1]])
+    .complete(1, 'ok', [['r', 'x', []], ['r', 'y', [1]]])
+    .txn(3, [['r', 'x', [1]]]);
+  const r = check(hist, 'list-append');
+  t.deepEqual(types(r), ['G-single']);
+  const kinds = r.anomalies[0]!.cycle!.map((e) => e.kind).sort();
+  t.deepEqual(kinds, ['rw', 'wr']);
+  const rw = r.anomalies[0]!.cycle!.find((e) => e.kind === 'rw')!;
+  t.deepEqual([rw.from, rw.to, rw.key], [3, 2, 'x']);
+});
+
+test('list-append G2: write skew, two anti-dependencies', (t) => {
+  const hist = h()
+    .invoke(1, [['r', 'x', []], ['append', 'y', 1]])
+    .invoke(2, [['r', 'y', []], ['append', 'x', 1]])
+    .complete(1, 'ok', [['r', 'x', []], ['append', 'y', 1]])
+    .complete(2, 'ok', [['r', 'y', []], ['append', 'x', 1]])
+    .txn(3, [['r', 'x', [1]], ['r', 'y', [1]]]);
+  const r = check(hist, 'list-append', 'strict-serializable');
+  t.deepEqual(types(r), ['G2']);
+  t.deepEqual(r.anomalies[0]!.cycle!.map((e) => e.kind), ['rw', 'rw']);
+});
+
+test('list-append G1a: a committed read sees an append of a failed transaction', (t) => {
+  const hist = h()
+    .txn(1, [['append', 'x', 1]], 'fail')
+    .txn(2, [['r', 'x', [1]]]);
+  const r = check(hist, 'list-append');
+  t.deepEqual(types(r), ['G1a']);
+  t.deepEqual(r.anomalies[0]!.ops.map((o) => o.index), [3, 1]);
+  t.regex(r.anomalies[0]!.explanation, /failed/);
+});
+
+test('list-append G1b: a read ends in an intermediate append', (t) => {
+  const hist = h()
+    .txn(1, [['append', 'x', 1], ['append', 'x', 2]])
+    .txn(2, [['r', 'x', [1]]]);
+  const r = check(hist, 'list-append');
+  t.deepEqual(types(r), ['G1b']);
+});
+
+test('list-append incompatible-order: two reads that are not prefixes of one another', (t) => {
+  const hist = h()
+    .txn(1, [['append', 'x', 1]])
+    .txn(2, [['append', 'x', 2]])
+    .txn(3, [['r', 'x', [1, 2]]])
+    .txn(4, [['r', 'x', [2, 1]]]);
+  const r = check(hist, 'list-append');
+  t.deepEqual(types(r), ['incompatible-order']);
+  t.deepEqual(r.anomalies[0]!.ops.map((o) => o.index), [7, 5]);
+});
+
+test('list-append duplicate-elements: a read holds an element twice', (t) => {
+  const r = check(h().txn(1, [['append', 'x', 1]]).txn(2, [['r', 'x', [1, 1]]]), 'list-append');
+  t.deepEqual(types(r), ['duplicate-elements']);
+});
+
+test('list-append internal: a transaction does not see its own append', (t) => {
+  const r = check(h().txn(1, [['append', 'x', 1], ['r', 'x', []]]), 'list-append');
+  t.deepEqual(types(r), ['internal']);
+  const r2 = check(h().txn(1, [['r', 'x', []], ['r', 'x', [5]]]).txn(2, [['append', 'x', 5]]), 'list-append');
+  t.true(types(r2).includes('internal'));
+});
+
+test('list-append garbage-read: a read of a value nobody appended', (t) => {
+  const r = check(h().txn(1, [['r', 'x', [7]]]), 'list-append');
+  t.deepEqual(types(r), ['garbage-read']);
+});
+
+test('list-append G0-realtime: the version order contradicts real time', (t) => {
+  const hist = h()
+    .txn(1, [['append', 'x', 1]])
+    .txn(2, [['append', 'x', 2]])
+    .txn(3, [['r', 'x', [2, 1]]]);
+  t.true(check(hist, 'list-append').ok);
+  const r = check(hist, 'list-append', 'strict-serializable');
+  t.deepEqual(types(r), ['G0-realtime']);
+  t.deepEqual(r.anomalies[0]!.cycle!.map((e) => e.kind).sort(), ['rt', 'ww']);
+  const rt = r.anomalies[0]!.cycle!.find((e) => e.kind === 'rt')!;
+  t.deepEqual([rt.from, rt.to, rt.key], [1, 3, undefined]);
+});
+
+test('list-append G1c-realtime: a read of an append invoked after the read completed', (t) => {
+  const hist = h()
+    .txn(1, [['r', 'x', [1]]])
+    .txn(2, [['append', 'x', 1]]);
+  t.true(check(hist, 'list-append').ok);
+  const r = check(hist, 'list-append', 'strict-serializable');
+  t.deepEqual(types(r), ['G1c-realtime']);
+});
+
+test('list-append G-single-realtime: a stale read', (t) => {
+  const hist = h()
+    .txn(1, [['append', 'x', 1]])
+    .txn(2, [['r', 'x', []]])
+    .txn(3, [['r', 'x', [1]]]);
+  t.true(check(hist, 'list-append').ok, 'serializable: T2 may come first');
+  const r = check(hist, 'list-append', 'strict-serializable');
+  t.deepEqual(types(r), ['G-single-realtime']);
+  t.deepEqual(r.anomalies[0]!.cycle!.map((e) => e.kind).sort(), ['rt', 'rw']);
+});
+
+test('list-append G2-realtime: two anti-dependencies and a real-time edge', (t) => {
+  const hist = h()
+    .invoke(1, [['append', 'x', 1]])
+    .invoke(2, [['r', 'x', []], ['append', 'y', 1]])
+    .complete(1, 'ok', [['append', 'x', 1]])
+    .invoke(3, [['r', 'y', []]])
+    .complete(2, 'ok', [['r', 'x', []], ['append', 'y', 1]])
+    .complete(3, 'ok', [['r', 'y', []]])
+    .txn(4, [['r', 'x', [1]], ['r', 'y', [1]]]);
+  t.true(check(hist, 'list-append').ok);
+  const r = check(hist, 'list-append', 'strict-serializable');
+  t.deepEqual(types(r), ['G2-realtime']);
+  t.deepEqual(r.anomalies[0]!.cycle!.map((e) => e.kind).sort(), ['rt', 'rw', 'rw']);
+});
+
+test('list-append clean: concurrent, indeterminate and failed transactions', (t) => {
+  const hist = h()
+    .invoke(1, [['append', 'x', 1]])
+    .invoke(2, [['r', 'x', [1]], ['append', 'y', 1]])
+    .complete(2, 'ok', [['r', 'x', [1]], ['append', 'y', 1]])
+    .complete(1, 'info', [['append', 'x', 1]]) // may have happened: it explains the read
+    .txn(3, [['append', 'x', 2]], 'info') // may not have happened: never read, no obligation
+    .txn(4, [['append', 'z', 1]], 'fail')
+    .txn(5, [['r', 'x', [1]], ['r', 'y', [1]], ['r', 'z', []], ['append', 'z', 2], ['r', 'z', [2]]])
+    .invoke(6, [['append', 'y', 3]]); // never completes
+  for (const consistency of ['serializable', 'strict-serializable'] as const) {
+    const r = check(hist, 'list-append', consistency);
+    t.true(r.ok, JSON.stringify(r.anomalies));
+    t.deepEqual(r.stats, { transactions: 6, committed: 2, failed: 1, indeterminate: 3, keys: 3, edges: r.stats!.edges, components: 0 });
+  }
+});
+
+// --- rw-register ---------------------------------------------------------------------------
+
+test('rw-register G1c: each transaction reads the other one\'s write', (t) => {
+  const hist = h()
+    .invoke(1, [['w', 'x', 1], ['r', 'y', 1]])
+    .invoke(2, [['w', 'y', 1], ['r', 'x', 1]])
+    .complete(1, 'ok', [['w', 'x', 1], ['r', 'y', 1]])
+    .complete(2, 'ok', [['w', 'y', 1], ['r', 'x', 1]]);
+  t.deepEqual(types(check(hist, 'rw-register')), ['G1c']);
+});
+
+test('rw-register G-single: a read of the initial state beside a read of the same writer', (t) => {
+  const hist = h()
+    .invoke(1, [['r', 'x', null], ['r', 'y', 1]])
+    .txn(2, [['w', 'x', 1], ['w', 'y', 1]])
+    .complete(1, 'ok', [['r', 'x', null], ['r', 'y', 1]]);
+  const r = check(hist, 'rw-register');
+  t.deepEqual(types(r), ['G-single']);
+  t.deepEqual(r.anomalies[0]!.cycle!.map((e) => e.kind).sort(), ['rw', 'wr']);
+});
+
+test('rw-register G2: write skew', (t) => {
+  const hist = h()
+    .invoke(1, [['r', 'x', null], ['w', 'y', 1]])
+    .invoke(2, [['r', 'y', null], ['w', 'x', 1]])
+    .complete(1, 'ok', [['r', 'x', null], ['w', 'y', 1]])
+    .complete(2, 'ok', [['r', 'y', null], ['w', 'x', 1]]);
+  t.deepEqual(types(check(hist, 'rw-register')), ['G2']);
+});
+
+test('rw-register G-single from read-then-write version order', (t) => {
+  // T2 read x=1 and wrote 2, so 1 < 2; T3 read T2's z but still x=1.
+  const hist = h()
+    .txn(1, [['w', 'x', 1]])
+    .txn(2, [['r', 'x', 1], ['w', 'x', 2], ['w', 'z', 7]])
+    .txn(3, [['r', 'x', 1], ['r', 'z', 7]]);
+  const r = check(hist, 'rw-register');
+  t.deepEqual(types(r), ['G-single']);
+  t.deepEqual(r.anomalies[0]!.cycle!.map((e) => `${e.kind} ${String(e.key)}`).sort(), ['rw x', 'wr z']);
+});
+
+test('rw-register G1a, G1b, internal, garbage-read', (t) => {
+  t.deepEqual(types(check(h().txn(1, [['w', 'x', 1]], 'fail').txn(2, [['r', 'x', 1]]), 'rw-register')), ['G1a']);
+  t.deepEqual(types(check(h().txn(1, [['w', 'x', 1], ['w', 'x', 2]]).txn(2, [['r', 'x', 1]]), 'rw-register')), ['G1b']);
+  t.deepEqual(types(check(h().txn(1, [['w', 'x', 1], ['r', 'x', null]]), 'rw-register')), ['internal']);
+  t.deepEqual(types(check(h().txn(1, [['r', 'x', 9]]), 'rw-register')), ['garbage-read']);
+});
+
+test('rw-register G-single-realtime: a stale read of the initial state', (t) => {
+  const hist = h().txn(1, [['w', 'x', 1]]).txn(2, [['r', 'x', null]]);
+  t.true(check(hist, 'rw-register').ok);
+  t.deepEqual(types(check(hist, 'rw-register', 'strict-serializable')), ['G-single-realtime']);
+});
+
+test('rw-register clean: reads of the latest write, an info write read, a failed write never read', (t) => {
+  const hist = h()
+    .txn(1, [['r', 'x', null], ['w', 'x', 1]])
+    .txn(2, [['r', 'x', 1], ['w', 'x', 2], ['r', 'x', 2]])
+    .txn(3, [['w', 'y', 1]], 'info')
+    .txn(4, [['w', 'x', 3]], 'fail')
+    .txn(5, [['r', 'x', 2], ['r', 'y', 1]]);
+  for (const consistency of ['serializable', 'strict-serializable'] as const) {
+    const r = check(hist, 'rw-register', consistency);
+    t.true(r.ok, JSON.stringify(r.anomalies));
+  }
+});

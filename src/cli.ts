@@ -7,7 +7,8 @@ const USAGE = `usage:
   meridian demo [--transport threads|sim] [--seed N] [--duration-ms N] [--replication none|passive|active|hybrid]
   meridian bench [suite ...] [--quick] [--json FILE]
   meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis builtin|swarm]
-  meridian check --seed S [--trace] [--mode ...] [--unsafe VARIANT] [--nemesis builtin|swarm]`;
+  meridian check --seed S [--trace] [--mode ...] [--unsafe VARIANT] [--nemesis builtin|swarm]
+  meridian check --workload txn --seeds N | --seed S [--commit 2pc|paxos-commit] [--unsafe release-locks-at-prepare|vote-before-prepare-durable]`;
 
 function fail(message: string): never {
   console.error(`meridian: ${message}\n${USAGE}`);

@@ -128,6 +128,9 @@ function checkpointOf(logs: Map<number, ShardLog>): ServerRecord[] {
   return out;
 }
 
+/** Open transactions a server's summary names (shard:txn), at most. */
+export const OPEN_TXN_IDS_SHOWN = 1_000;
+
 /** Forwarded requests remembered for crash notices, at most, and for how long. */
 export const FORWARDED_TRACKED_MAX = 10_000;
 export const FORWARD_TRACK_MS = 10_000;
@@ -229,9 +232,9 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
     const groups: Record<string, unknown> = {};
     for (const [shard, g] of state.groups) groups[shard] = g.status();
     // Transactions prepared (holding locks) at the shards this server leads.
-    let openTxns = 0;
-    for (const g of state.groups.values()) if (g.isLeader()) openTxns += g.sm.openTransactions().length;
-    return { requests: state.requests, groups, learners: [...state.learners.keys()], down: [...state.downNodes], openTxns };
+    const open: string[] = [];
+    for (const [s, g] of state.groups) if (g.isLeader()) for (const txn of g.sm.openTransactions()) open.push(`${s}:${txn}`);
+    return { requests: state.requests, groups, learners: [...state.learners.keys()], down: [...state.downNodes], openTxns: open.length, openTxnIds: open.slice(0, OPEN_TXN_IDS_SHOWN) };
   },
   load(state) {
     return { requests: state.requests, inflight: state.inflight };

@@ -190,6 +190,16 @@ export class Participants {
       for (const [txn, records] of recordsByTxn) {
         for (const record of records) entries.push({ propose: (t) => group.proposeRecord(txn, t === undefined ? { record } : { tag: t, record }), tags: true });
       }
+      if (entries.length === 0 && !early && shard.held.size > 0 && messages.length > 0) {
+        // Nothing new to make durable, but the core may answer from a state whose entries are
+        // not chosen yet (an ack to a repeated commit whose commit entry is still in flight):
+        // the messages wait behind this leader's newest pending entry, which the log applies
+        // after everything proposed before it.
+        let newest: string | undefined;
+        for (const tag of shard.held.keys()) newest = tag;
+        shard.held.get(newest!)!.push(...messages);
+        continue;
+      }
       if (entries.length === 0 || early) {
         // Nothing to make durable: the messages depend on nothing new. (Or, broken on purpose,
         // they leave without waiting for what they depend on.)

@@ -34,6 +34,8 @@ export type { CheckResult, CheckOptions, Violation, Verdict } from './harness/li
 export { checkLinearizable } from './harness/parallel.js';
 export type { ParallelCheckOptions } from './harness/parallel.js';
 export type { ModelName } from './harness/models.js';
+export { checkTransactions, checkTransactionsParallel } from './harness/elle/index.js';
+export type { ElleOp, ElleOpType, MicroOp, Anomaly, CycleEdge, EdgeKind, TxnCheckResult, TxnCheckOptions, TxnParallelCheckOptions, TxnCheckStats, TxnModel, TxnConsistency, TxnKey, TxnValue } from './harness/elle/index.js';
 export { runScenario, runBankScenario } from './harness/scenario.js';
 export type { ScenarioOptions, ScenarioResult, BankOptions, BankResult } from './harness/scenario.js';
 export { Nemesis, FAULT_KINDS, NEMESIS_DEFAULTS, drawSwarm, describePlan, formatFaultEvent, type NemesisOptions, type NemesisPlan, type FaultKind, type FaultEvent } from './harness/nemesis.js';

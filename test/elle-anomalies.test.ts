@@ -99,6 +99,13 @@ test('list-append incompatible-order: two reads that are not prefixes of one ano
 test('list-append duplicate-elements: a read holds an element twice', (t) => {
   const r = check(h().txn(1, [['append', 'x', 1]]).txn(2, [['r', 'x', [1, 1]]]), 'list-append');
   t.deepEqual(types(r), ['duplicate-elements']);
+  // A long list is shown by its ends in the explanation.
+  const long = Array.from({ length: 40 }, (_, i) => i + 1);
+  const hist = h();
+  for (const v of long) hist.txn(1, [['append', 'x', v]]);
+  const r2 = check(hist.txn(2, [['r', 'x', [...long, 40]]]), 'list-append');
+  t.deepEqual(types(r2), ['duplicate-elements']);
+  t.regex(r2.anomalies[0]!.explanation, /\[1 2 3 4 5 6 7 8 \.\.\. \(25 more\) \.\.\. 34 35 36 37 38 39 40 40\] from key "x", which holds 40 more than once/);
 });
 
 test('list-append internal: a transaction does not see its own append', (t) => {
@@ -106,6 +113,8 @@ test('list-append internal: a transaction does not see its own append', (t) => {
   t.deepEqual(types(r), ['internal']);
   const r2 = check(h().txn(1, [['r', 'x', []], ['r', 'x', [5]]]).txn(2, [['append', 'x', 5]]), 'list-append');
   t.true(types(r2).includes('internal'));
+  const r3 = check(h().txn(1, [['r', 'x', [5]], ['append', 'x', 5]]), 'list-append');
+  t.deepEqual(types(r3), ['internal'], 'a read of its own later append');
 });
 
 test('list-append garbage-read: a read of a value nobody appended', (t) => {
@@ -230,6 +239,23 @@ test('rw-register G-single-realtime: a stale read of the initial state', (t) => 
   const hist = h().txn(1, [['w', 'x', 1]]).txn(2, [['r', 'x', null]]);
   t.true(check(hist, 'rw-register').ok);
   t.deepEqual(types(check(hist, 'rw-register', 'strict-serializable')), ['G-single-realtime']);
+});
+
+test('rw-register G-single-realtime: a stale read after two blind writes, ordered by real time', (t) => {
+  const hist = h().txn(1, [['w', 'x', 1]]).txn(2, [['w', 'x', 2]]).txn(3, [['r', 'x', 1]]);
+  t.true(check(hist, 'rw-register').ok, 'serializable: T3 may come before T2');
+  const r = check(hist, 'rw-register', 'strict-serializable');
+  t.deepEqual(types(r), ['G-single-realtime']);
+  const rw = r.anomalies[0]!.cycle!.find((e) => e.kind === 'rw')!;
+  t.deepEqual([rw.from, rw.to, rw.key], [5, 3, 'x']);
+  // Concurrent writers are not ordered: T3 may read either.
+  const concurrent = h()
+    .invoke(1, [['w', 'x', 1]])
+    .invoke(2, [['w', 'x', 2]])
+    .complete(1, 'ok', [['w', 'x', 1]])
+    .complete(2, 'ok', [['w', 'x', 2]])
+    .txn(3, [['r', 'x', 1]]);
+  t.true(check(concurrent, 'rw-register', 'strict-serializable').ok);
 });
 
 test('rw-register clean: reads of the latest write, an info write read, a failed write never read', (t) => {

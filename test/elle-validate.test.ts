@@ -72,3 +72,9 @@ test('the pool validates too, with the same fields, and its own options', async 
   await t.throwsAsync(checkTransactionsParallel(ops, { ...LA, workers: 0 }), { instanceOf: ValidationError, message: /options\.workers/ });
   await t.throwsAsync(checkTransactionsParallel(ops, { ...LA, inline: 'yes' as never }), { instanceOf: ValidationError, message: /options\.inline/ });
 });
+
+test('exported from the package entry point', async (t) => {
+  const api = await import('../src/index.js');
+  t.is(api.checkTransactions, checkTransactions);
+  t.is(api.checkTransactionsParallel, checkTransactionsParallel);
+});

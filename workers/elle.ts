@@ -11,8 +11,9 @@ export interface ElleTask {
   model: TxnModel;
   views: TxnView[];
   txnCount: number;
+  realtime: boolean;
 }
 
 export default function analyzeKeys(task: ElleTask): KeyAnalysis {
-  return task.model === 'list-append' ? analyzeListAppend(task.views, task.txnCount) : analyzeRwRegister(task.views, task.txnCount);
+  return task.model === 'list-append' ? analyzeListAppend(task.views, task.txnCount) : analyzeRwRegister(task.views, task.txnCount, task.realtime);
 }

@@ -89,20 +89,29 @@ export function findCycles(g: DepGraph, realtime: boolean): { cycles: FoundCycle
 }
 
 function searchSpec(g: DepGraph, comp: number[], spec: Spec, fullMask: number, s: Scratch): number[] | undefined {
-  const mask = spec.path | kindBit(spec.anchor);
+  const anchorBit = kindBit(spec.anchor);
+  const mask = spec.path | anchorBit;
   const subs = (mask & fullMask) === fullMask ? [comp] : components(g, comp, mask, s);
   let best: number[] | undefined;
   s.steps = 0;
   for (const sub of subs) {
+    // When the anchor's kind is not a path kind (G-single), number the components of the
+    // path kinds: an anchor a -> b closes a cycle only if b's number is at least a's.
+    let ids: Int32Array | undefined;
+    if ((spec.path & anchorBit) === 0) {
+      ids = new Int32Array(sub.length);
+      components(g, sub, spec.path, s, ids);
+    }
     const t = s.mark(sub);
     for (const a of sub) {
       for (let e = g.start[a]!; e < g.start[a + 1]!; e++) {
         if (g.kind[e] !== spec.anchor) continue;
         const b = g.dst[e]!;
         if (s.tag[b] !== t) continue;
+        if (ids !== undefined && ids[s.local[b]!]! < ids[s.local[a]!]!) continue;
         const remaining = CYCLE_SEARCH_BUDGET - s.steps;
         if (remaining <= 0) return best;
-        const path = shortestPath(g, b, a, t, spec.path, s, remaining);
+        const path = shortestPath(g, b, a, t, spec.path, s, remaining, ids);
         if (path !== undefined && (best === undefined || path.length + 1 < best.length)) {
           best = [e, ...path];
           if (best.length === 2) return best;

@@ -162,10 +162,13 @@ export class Scratch {
 }
 
 /**
- * Tarjan's algorithm over the nodes in `nodes`, following edges whose kind is in `mask`.
+ * Tarjan's algorithm over the nodes in `nodes`. When `ids` is given (one slot per node of
+ * `nodes`), it receives each node's component number, in the order Tarjan completes them,
+ * which is a reverse topological order: an edge between components goes from a higher
+ * number to a lower one., following edges whose kind is in `mask`.
  * Returns the components of two or more nodes, in the order Tarjan completes them.
  */
-export function components(g: DepGraph, nodes: ArrayLike<number>, mask: number, s: Scratch): number[][] {
+export function components(g: DepGraph, nodes: ArrayLike<number>, mask: number, s: Scratch, ids?: Int32Array): number[][] {
   const k = nodes.length;
   const t = s.mark(nodes);
   const idx = new Int32Array(k).fill(-1);
@@ -176,6 +179,7 @@ export function components(g: DepGraph, nodes: ArrayLike<number>, mask: number, 
   const callEdge = new Int32Array(k);
   let sp = 0;
   let counter = 0;
+  let compCount = 0;
   const out: number[][] = [];
   const { start, dst, kind } = g;
   for (let root = 0; root < k; root++) {
@@ -219,7 +223,9 @@ export function components(g: DepGraph, nodes: ArrayLike<number>, mask: number, 
           w = stack[--sp]!;
           onStack[w] = 0;
           comp.push(nodes[w]!);
+          if (ids !== undefined) ids[w] = compCount;
         } while (w !== u);
+        compCount++;
         if (comp.length > 1) out.push(comp.reverse());
       }
       depth--;
@@ -236,7 +242,11 @@ export function components(g: DepGraph, nodes: ArrayLike<number>, mask: number, 
  * A shortest path from `from` to `to` over nodes with tag `t` and edges whose kind is in
  * `mask`, as edge positions; undefined when there is none or after `budget` edges looked at.
  */
-export function shortestPath(g: DepGraph, from: number, to: number, t: number, mask: number, s: Scratch, budget: number): number[] | undefined {
+export function shortestPath(g: DepGraph, from: number, to: number, t: number, mask: number, s: Scratch, budget: number, ids?: Int32Array): number[] | undefined {
+  // With component numbers (see components), a node on a path from `from` to `to` has a
+  // number between theirs: the search skips the others.
+  const lo = ids === undefined ? 0 : ids[s.local[to]!]!;
+  const hi = ids === undefined ? 0 : ids[s.local[from]!]!;
   const seen = s.nextSeen();
   const { start, dst, kind } = g;
   let head = 0;
@@ -253,6 +263,10 @@ export function shortestPath(g: DepGraph, from: number, to: number, t: number, m
       if (((mask >> kind[e]!) & 1) === 0) continue;
       const v = dst[e]!;
       if (s.tag[v] !== t || s.seen[v] === seen) continue;
+      if (ids !== undefined) {
+        const c = ids[s.local[v]!]!;
+        if (c < lo || c > hi) continue;
+      }
       s.seen[v] = seen;
       s.prev[v] = e;
       if (v === to) {

@@ -86,11 +86,11 @@ export function collectTxns(history: ElleOp[], realtime?: EdgeList): Txns {
   const ops: ElleOp[] = [];
   const invokePos: number[] = [];
   const pending = new Map<number | string, number>(); // process -> txn id
-  const completed: boolean[] = [];
   // Real time: a transaction is invoked after every member of `frontier` completed; the
   // frontier holds completed ok transactions none of which completed before another's invocation.
-  let frontier: number[] = [];
-  const preds: Array<number[] | undefined> = [];
+  const frontier: number[] = [];
+  /** History position at which each member of the frontier completed. */
+  const completedAt: number[] = [];
   for (let i = 0; i < history.length; i++) {
     const op = history[i] as ElleOp;
     if (op.type === 'invoke') {
@@ -101,17 +101,9 @@ export function collectTxns(history: ElleOp[], realtime?: EdgeList): Txns {
       const id = views.length;
       pending.set(op.process, id);
       invokePos.push(i);
-      completed.push(false);
-      views.push({ id, index: op.index, status: TXN_INFO, pos: i, ops: op.value });
+      views.push({ id, index: op.index, status: TXN_INFO, pos: i, invokePos: i, ops: op.value });
       ops.push(op);
-      if (realtime !== undefined) {
-        if (frontier.length > 0) {
-          for (const p of frontier) pushEdge(realtime, p, id, RT, undefined, undefined, undefined);
-          preds.push(frontier.slice());
-        } else {
-          preds.push(undefined);
-        }
-      }
+      if (realtime !== undefined) for (const p of frontier) pushEdge(realtime, p, id, RT, undefined, undefined, undefined);
       continue;
     }
     const id = pending.get(op.process);
@@ -119,7 +111,6 @@ export function collectTxns(history: ElleOp[], realtime?: EdgeList): Txns {
       throw new ValidationError(`history[${i}].process`, `a completion (${op.type}) of process ${describe(op.process)}, which has no invocation outstanding`);
     }
     pending.delete(op.process);
-    completed[id] = true;
     const view = views[id] as TxnView;
     view.status = op.type === 'ok' ? TXN_OK : op.type === 'fail' ? TXN_FAIL : TXN_INFO;
     view.index = op.index;
@@ -127,12 +118,13 @@ export function collectTxns(history: ElleOp[], realtime?: EdgeList): Txns {
     view.ops = op.value;
     ops[id] = op;
     if (realtime !== undefined && op.type === 'ok') {
-      const before = preds[id];
-      if (before !== undefined) {
-        const drop = new Set(before);
-        frontier = frontier.filter((p) => !drop.has(p));
-      }
+      // Members that completed before this one was invoked now precede it: it stands for them.
+      const invokedAt = invokePos[id] as number;
+      let keep = 0;
+      for (const p of frontier) if ((completedAt[p] as number) > invokedAt) frontier[keep++] = p;
+      frontier.length = keep;
       frontier.push(id);
+      completedAt[id] = i;
     }
   }
   let committed = 0;

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { describe, ValidationError } from '../../core/errors.js';
 import { findCycles, cycleEdges, explainCycle } from './classify.js';
-import { buildGraph, compareKeys } from './graph.js';
+import { buildGraph } from './graph.js';
 import { collectTxns, newRealtimeEdges, validateHistory, validateOptions, type Txns } from './history.js';
 import { analyzeListAppend } from './list-append.js';
 import { analyzeRwRegister } from './rw-register.js';
@@ -55,13 +55,16 @@ export type {
 export const TXN_CHECK_WORKERS_DEFAULT = 2;
 export const TXN_CHECK_WORKERS_MAX = 64;
 /**
- * Histories with fewer transactions are checked inline: below this, starting a pool and
- * copying the history to it costs more than the per-key analysis it takes over.
+ * Histories with fewer transactions are checked inline: starting a pool and copying the
+ * transactions to it (structured clone, micro-op by micro-op) costs more than the per-key
+ * analysis it takes over. On the 2-core machine this was written on, the pool was still 2-3
+ * times slower than inline at 100,000 transactions (see docs/testing.md), hence the high bar.
  */
-export const TXN_PARALLEL_MIN = 100_000;
+export const TXN_PARALLEL_MIN = 250_000;
 
-export function analyze(model: TxnModel, views: readonly TxnView[], txnCount: number): KeyAnalysis {
-  return model === 'list-append' ? analyzeListAppend(views, txnCount) : analyzeRwRegister(views, txnCount);
+/** The per-key analysis; `realtime` lets rw-register order versions by real time (strict serializability). */
+export function analyze(model: TxnModel, views: readonly TxnView[], txnCount: number, realtime: boolean): KeyAnalysis {
+  return model === 'list-append' ? analyzeListAppend(views, txnCount) : analyzeRwRegister(views, txnCount, realtime);
 }
 
 /** Checks a history in this thread. Throws a ValidationError naming the first bad field. */
@@ -70,7 +73,7 @@ export function checkTransactions(history: ElleOp[], options: TxnCheckOptions): 
   validateHistory(history, model);
   const rt = consistency === 'strict-serializable' ? newRealtimeEdges() : undefined;
   const txns = collectTxns(history, rt);
-  const analysis = analyze(model, txns.views, txns.views.length);
+  const analysis = analyze(model, txns.views, txns.views.length, rt !== undefined);
   return finish(txns, [analysis], rt, model, consistency);
 }
 
@@ -88,14 +91,14 @@ export async function checkTransactionsParallel(history: ElleOp[], options: TxnP
   const rt = consistency === 'strict-serializable' ? newRealtimeEdges() : undefined;
   const txns = collectTxns(history, rt);
   const inline = options.inline ?? (txns.views.length < TXN_PARALLEL_MIN || workers < 2);
-  if (inline) return finish(txns, [analyze(model, txns.views, txns.views.length)], rt, model, consistency);
+  if (inline) return finish(txns, [analyze(model, txns.views, txns.views.length, rt !== undefined)], rt, model, consistency);
 
   const groups = splitByKey(txns.views, workers);
   const pool = new Piscina({ filename: workerFile, minThreads: Math.min(workers, groups.length), maxThreads: workers });
   try {
     const analyses = await Promise.all(
       groups.map((views) => {
-        const task: ElleTask = { model, views, txnCount: txns.views.length };
+        const task: ElleTask = { model, views, txnCount: txns.views.length, realtime: rt !== undefined };
         return pool.run(task) as Promise<KeyAnalysis>;
       }),
     );
@@ -123,7 +126,7 @@ function splitByKey(views: readonly TxnView[], count: number): TxnView[][] {
       }
       let part = parts[g];
       if (part === undefined) {
-        part = { id: view.id, index: view.index, status: view.status, pos: view.pos, ops: [], opIdx: [] };
+        part = { id: view.id, index: view.index, status: view.status, pos: view.pos, invokePos: view.invokePos, ops: [], opIdx: [] };
         parts[g] = part;
         (groups[g] as TxnView[]).push(part);
       }
@@ -176,5 +179,3 @@ function compareIds(a: readonly number[], b: readonly number[]): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
   return a.length - b.length;
 }
-
-export { compareKeys };

@@ -237,7 +237,13 @@ function analyzeKey(ks: KeyState, status: Int8Array, index: number[], edges: Ret
       const code = writers.get(last);
       if (code !== undefined) {
         const w = code >> 1;
-        if (w !== t && status[w] !== TXN_FAIL) {
+        if (w === t) {
+          anomalies.push({
+            type: 'internal',
+            txns: [t],
+            explanation: `the transaction at index ${index[t] as number} read ${show(list)} from key ${show(key)} before it appended ${show(last)} itself`,
+          });
+        } else if (status[w] !== TXN_FAIL) {
           if ((code & 1) === 1) {
             anomalies.push({
               type: 'G1b',

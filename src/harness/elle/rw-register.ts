@@ -4,7 +4,11 @@
  * known, from two facts (Elle's rw-register uses the same ones, among others):
  *
  *   - the initial state (null) comes before every written version;
- *   - a transaction that read version x of a key and then wrote y installs y after x.
+ *   - a transaction that read version x of a key and then wrote y installs y after x;
+ *   - under strict serializability (each key then is linearizable), a version written by a
+ *     transaction that completed before another writer of the key was invoked comes first.
+ *     Like the rt edges, this links each writer only to the frontier of latest completed
+ *     writers of the key, so it stays linear for histories of bounded concurrency.
  *
  * From each known "x before y": ww writer(x) -> writer(y), and rw reader(x) -> writer(y) for
  * every external reader of x. Both facts only ever relate a version to a later one, not
@@ -52,12 +56,17 @@ interface KeyState {
   curRead: Version | undefined;
 }
 
-export function analyzeRwRegister(views: readonly TxnView[], txnCount: number): KeyAnalysis {
+export function analyzeRwRegister(views: readonly TxnView[], txnCount: number, realtime = false): KeyAnalysis {
   const status = new Int8Array(txnCount);
   const index: number[] = new Array<number>(txnCount);
+  // Real time: invocation and (ok) completion positions.
+  const invokeAt = realtime ? new Int32Array(txnCount) : undefined;
+  const completeAt = realtime ? new Int32Array(txnCount) : undefined;
   for (const v of views) {
     status[v.id] = v.status;
     index[v.id] = v.index;
+    if (invokeAt !== undefined) invokeAt[v.id] = v.invokePos;
+    if (completeAt !== undefined) completeAt[v.id] = v.pos;
   }
   const keys = new Map<TxnKey, KeyState>();
   const anomalies: LocalAnomaly[] = [];
@@ -123,8 +132,40 @@ export function analyzeRwRegister(views: readonly TxnView[], txnCount: number): 
     }
   }
 
-  for (const ks of keys.values()) analyzeKey(ks, status, index, edges, anomalies);
+  for (const ks of keys.values()) {
+    analyzeKey(ks, status, index, edges, anomalies);
+    if (invokeAt !== undefined && completeAt !== undefined) realtimeOrder(ks, status, invokeAt, completeAt, edges);
+  }
   return { edges, anomalies, keys: keys.size };
+}
+
+/**
+ * Strict serializability: writer W1 completed before writer W2 was invoked, so W1's version
+ * precedes W2's and every reader of it precedes W2 (rw). W1 -> W2 itself is an rt edge already.
+ */
+function realtimeOrder(ks: KeyState, status: Int8Array, invokeAt: Int32Array, completeAt: Int32Array, edges: ReturnType<typeof emptyEdges>): void {
+  const writers = ks.writerTxns.filter((w) => status[w] !== TXN_FAIL); // in invocation order
+  if (writers.length < 2) return;
+  const completions = writers.filter((w) => status[w] === TXN_OK).sort((a, b) => completeAt[a]! - completeAt[b]!);
+  const frontier: number[] = [];
+  let next = 0;
+  for (const w of writers) {
+    const invoked = invokeAt[w]!;
+    for (; next < completions.length && completeAt[completions[next]!]! < invoked; next++) {
+      const c = completions[next]!;
+      // Members that completed before c was invoked precede c: c stands for them from now on.
+      let keep = 0;
+      for (const f of frontier) if (completeAt[f]! > invokeAt[c]!) frontier[keep++] = f;
+      frontier.length = keep;
+      frontier.push(c);
+    }
+    const written = ks.finals.get(w) as TxnValue;
+    for (const f of frontier) {
+      const version = ks.finals.get(f) as TxnValue;
+      const readers = ks.readers.get(version);
+      if (readers !== undefined) for (const r of readers) if (r !== w) pushEdge(edges, r, w, RW, ks.key, version, written);
+    }
+  }
 }
 
 function analyzeKey(ks: KeyState, status: Int8Array, index: number[], edges: ReturnType<typeof emptyEdges>, anomalies: LocalAnomaly[]): void {

@@ -9,7 +9,12 @@ export type TxnKey = string | number;
 /** An appended or written value. Values are unique per key across the whole history. */
 export type TxnValue = string | number;
 
-/** One step of a transaction: `['append', k, v]`, `['r', k, list | null]` or `['w', k, v]`, `['r', k, v | null]`. */
+/**
+ * One step of a transaction: `['append', k, v]`, `['r', k, list | null]` (list-append) or
+ * `['w', k, v]`, `['r', k, v | null]` (rw-register). A list-append read of a missing key is
+ * `[]`; there `null` means "not known" (as in an invocation) and the read is ignored. An
+ * rw-register read of null is a read of the initial state.
+ */
 export type MicroOp =
   | ['append', TxnKey, TxnValue]
   | ['r', TxnKey, TxnValue[] | TxnValue | null]
@@ -109,6 +114,8 @@ export interface TxnView {
   status: number;
   /** Position in the history of the op whose `value` these micro-ops come from. */
   pos: number;
+  /** Position in the history of its invocation. */
+  invokePos: number;
   ops: MicroOp[];
   /** Original position of each micro-op in that value, when `ops` is a subset. */
   opIdx?: number[];
@@ -155,8 +162,15 @@ export function pushEdge(e: EdgeList, from: number, to: number, kind: number, ke
   e.b.push(b);
 }
 
+/** Lists longer than this are shown by their ends only, so explanations stay short. */
+const SHOW_LIST_MAX = 16;
+
 export function show(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? `[${v.map(show).join(' ')}]` : String(v);
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (!Array.isArray(v)) return String(v);
+  if (v.length <= SHOW_LIST_MAX) return `[${v.map(show).join(' ')}]`;
+  const half = SHOW_LIST_MAX / 2;
+  return `[${v.slice(0, half).map(show).join(' ')} ... (${v.length - SHOW_LIST_MAX} more) ... ${v.slice(-half).map(show).join(' ')}]`;
 }
 
 export function fieldOf(view: TxnView, mop: number, part?: number): string {

@@ -52,6 +52,8 @@ for (const commit of ['2pc', '3pc', 'paxos-commit'] as const) {
       elle.forEach((e, i) => t.is(e.index, i));
       const invokes = elle.filter((e) => e.type === 'invoke');
       t.is(invokes[2]!.value[0]![2], null, 'an invocation does not know what it will read');
+      t.deepEqual(oks[0]!.value[0], ['r', keys[0]!, []], 'a list-append history reads a missing key as []');
+      t.deepEqual(cluster.history({ format: 'elle', model: 'rw-register' }).filter((e) => e.type === 'ok')[0]!.value[0], ['r', keys[0]!, null], 'and an rw-register one as null');
     } finally {
       await cluster.stop();
     }

@@ -193,7 +193,7 @@ export class Client {
       let process = this.processes[slot];
       if (process === undefined) this.processes[slot] = process = txnHistory.newProcess();
       txn = { process, slot, ops: txnOps };
-      txnHistory.record(process, 'invoke', microOps(txnOps, undefined));
+      txnHistory.record(process, 'invoke', unknownReads(microOps(txnOps, undefined)));
     }
     return new Promise((resolve, reject) => {
       const startMs = this.deps.runtime.now();
@@ -266,9 +266,9 @@ export class Client {
     if (p.txn !== undefined && this.deps.txnHistory !== undefined) {
       const t = p.txn;
       if (error === undefined) this.deps.txnHistory.record(t.process, 'ok', microOps(t.ops, resultOf(t.ops, value)));
-      else if (error instanceof MeridianError && error.definite) this.deps.txnHistory.record(t.process, 'fail', microOps(t.ops, undefined));
+      else if (error instanceof MeridianError && error.definite) this.deps.txnHistory.record(t.process, 'fail', unknownReads(microOps(t.ops, undefined)));
       else {
-        this.deps.txnHistory.record(t.process, 'info', microOps(t.ops, undefined));
+        this.deps.txnHistory.record(t.process, 'info', unknownReads(microOps(t.ops, undefined)));
         // The process may still be running it: its next transaction is another process's.
         this.processes[t.slot] = this.deps.txnHistory.newProcess();
       }
@@ -338,6 +338,11 @@ function resultOf(ops: TxnOp[], wire: unknown): unknown[] {
   });
 }
 
+/** Reads not known (an invocation, a failure): null, whatever a check expected. */
+function unknownReads(ops: TxnMicroOp[]): TxnMicroOp[] {
+  return ops.map((m) => (m[0] === 'r' ? ['r', m[1], null] : m));
+}
+
 /** A transaction's ops as Elle micro-ops; `reads` (aligned with ops) fills in the reads. */
 function microOps(ops: TxnOp[], reads: unknown[] | undefined): TxnMicroOp[] {
   return ops.map((op, i): TxnMicroOp => {
@@ -348,10 +353,11 @@ function microOps(ops: TxnOp[], reads: unknown[] | undefined): TxnMicroOp[] {
         return ['w', op.key, op.value];
       case 'delete':
         return ['w', op.key, null];
+      // A completed read of a missing key stays undefined here; the recorder renders it per model.
       case 'check':
-        return ['r', op.key, op.value ?? null];
+        return ['r', op.key, op.value];
       case 'get':
-        return ['r', op.key, reads === undefined ? null : reads[i] ?? null];
+        return ['r', op.key, reads === undefined ? null : reads[i]];
     }
   });
 }

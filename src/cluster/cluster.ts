@@ -341,13 +341,16 @@ export class Cluster extends EventEmitter {
    * in real-time order, for `checkTransactions`.
    */
   history(): History;
-  history(options: { format: 'elle' }): TxnHistoryOp[];
-  history(options: { format?: 'ops' | 'elle' }): History | TxnHistoryOp[];
-  history(options: { format?: 'ops' | 'elle' } = {}): History | TxnHistoryOp[] {
-    if (typeof options !== 'object' || options === null) throw new ValidationError('options', "an object { format?: 'ops' | 'elle' }");
+  history(options: { format: 'elle'; model?: 'list-append' | 'rw-register' }): TxnHistoryOp[];
+  history(options: { format?: 'ops' | 'elle'; model?: 'list-append' | 'rw-register' }): History | TxnHistoryOp[];
+  history(options: { format?: 'ops' | 'elle'; model?: 'list-append' | 'rw-register' } = {}): History | TxnHistoryOp[] {
+    if (typeof options !== 'object' || options === null) throw new ValidationError('options', "an object { format?: 'ops' | 'elle', model? }");
     const format = options.format ?? 'ops';
     if (format !== 'ops' && format !== 'elle') throw new ValidationError('options.format', `'ops' or 'elle', got ${JSON.stringify(format)}`);
-    return format === 'elle' ? this.txnRecorder.toHistory() : this.recorder.toHistory();
+    // How a read of a missing key reads: [] in a list-append history (the default), null in rw-register.
+    const model = options.model ?? 'list-append';
+    if (model !== 'list-append' && model !== 'rw-register') throw new ValidationError('options.model', `'list-append' or 'rw-register', got ${JSON.stringify(model)}`);
+    return format === 'elle' ? this.txnRecorder.toHistory(model) : this.recorder.toHistory();
   }
 
   /** Actor errors, frame errors and warnings reported so far (the first CLUSTER_EVENTS_KEPT_MAX). */

@@ -42,8 +42,14 @@ export class TxnHistoryRecorder {
     this.events.push({ index: this.events.length, process, type, f: 'txn', value });
   }
 
-  /** A copy of every event so far. Invocations without completion are left open (Elle reads them as info). */
-  toHistory(): TxnHistoryOp[] {
-    return this.events.map((e) => ({ ...e, value: e.value.map((m) => [...m] as TxnMicroOp) }));
+  /**
+   * A copy of every event so far. Invocations without completion are left open (Elle reads
+   * them as info). A completed read of a missing key (recorded as undefined) becomes `[]` for
+   * 'list-append' (an empty list: what the checker reads as "nothing appended yet") and
+   * `null` for 'rw-register' (the initial state); an invocation's reads stay null (unknown).
+   */
+  toHistory(model: 'list-append' | 'rw-register' = 'list-append'): TxnHistoryOp[] {
+    const missing = (): unknown => (model === 'list-append' ? [] : null);
+    return this.events.map((e) => ({ ...e, value: e.value.map((m) => (m[2] === undefined ? [m[0], m[1], missing()] : [...m]) as TxnMicroOp) }));
   }
 }

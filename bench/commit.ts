@@ -270,6 +270,124 @@ async function measureProtocol(s: Sizes, protocol: CommitProtocol, batch: number
   return result;
 }
 
+// --- Coordinator crash: 2PC against Paxos Commit -------------------------------------------
+
+/** Virtual ms of each phase of the crash run: before the crash, coordinator down, after its restart. */
+export const CRASH_PHASES_MS = { before: 1_000, down: 6_000, after: 2_000 } as const;
+/** A part that held its locks this long after the crash counts as blocked. */
+const BLOCKED_MS = 1_000;
+/** How often the crash run samples the transactions holding locks (virtual ms). */
+const CRASH_SAMPLE_MS = 10;
+const CRASH_CLIENTS = 12;
+const CRASH_VICTIM = 'coordinator/us-east';
+
+export interface CrashFigures {
+  protocol: CommitProtocol;
+  /** Committed transactions per simulated second in each phase. */
+  txnPerSecBefore: number;
+  txnPerSecDown: number;
+  txnPerSecAfter: number;
+  /** Transaction parts (a transaction at one shard) holding locks when the coordinator crashed. */
+  lockedAtCrash: number;
+  /** How long those parts held their locks in all (ms, p50 and max; sampled every 10 ms). */
+  crashLockHoldP50Ms: number;
+  crashLockHoldMaxMs: number;
+  /** Of those, the parts that held their locks longer than BLOCKED_MS. */
+  blocked: number;
+  /** Lock-hold time of every other transaction part (ms, p50 and p99). */
+  lockHoldP50Ms: number;
+  lockHoldP99Ms: number;
+}
+
+/**
+ * The same two-shard transactions from 12 clients spread over the regions (closed loops, keys
+ * never shared, so no aborts by contention), in sim (virtual time: every figure is a function
+ * of the seed): coordinator/us-east crashes after 1 s and restarts 3 s later. While it is
+ * down, us-east's servers send new transactions to the next region's coordinator; the
+ * transactions it led are what differs: Paxos Commit's participants finish them with the
+ * other coordinators as acceptors, 2PC's stay blocked, locks held, until the restart.
+ */
+export async function coordinatorCrash(protocol: CommitProtocol): Promise<CrashFigures> {
+  const config = baseConfig({ transport: 'sim', placement: 'dedicated' }, SEED, LATENCIES_MS[0]!);
+  config.network = { latencyMs: latencyMatrix(10) };
+  config.replication = { mode: 'active', factor: GROUP };
+  config.commit = protocol;
+  config.requestTimeoutMs = 2_000;
+  const cluster = await startCluster(config);
+  try {
+    const clients = clientsOf(cluster, CRASH_CLIENTS);
+    const pairs = keysOnTwoShards('crash', 100_000, cluster.config.shards);
+    let next = 0;
+    const done: number[] = [];
+    let running = true;
+    await ready(cluster, clients);
+    const t0 = cluster.now();
+    const loops = clients.map(async (c) => {
+      while (running) {
+        const [a, b] = pairs[next++ % pairs.length]!;
+        try {
+          await c.transaction([{ op: 'append', key: a, value: next }, { op: 'append', key: b, value: next }]);
+          done.push(cluster.now() - t0);
+        } catch {
+          // Aborted or timed out: not committed (the closed loop goes on).
+        }
+      }
+    });
+    const servers = cluster.members().map((m) => m.id);
+    const seen = new Map<string, { first: number; last: number }>();
+    let atCrash = new Set<string>();
+    const crashAt = CRASH_PHASES_MS.before;
+    const restartAt = crashAt + CRASH_PHASES_MS.down;
+    const end = restartAt + CRASH_PHASES_MS.after;
+    let crashed = false;
+    let restarted = false;
+    while (cluster.now() - t0 < end) {
+      const now = cluster.now() - t0;
+      if (!crashed && now >= crashAt) {
+        crashed = true;
+        await cluster.crash(CRASH_VICTIM);
+      }
+      if (!restarted && now >= restartAt) {
+        restarted = true;
+        await cluster.restart(CRASH_VICTIM);
+      }
+      const open = new Set<string>();
+      for (const id of servers) {
+        const s = (await cluster.inspect(id)) as { state?: { openTxnIds?: string[] } } | null;
+        for (const t of s?.state?.openTxnIds ?? []) open.add(t);
+      }
+      for (const t of open) {
+        const e = seen.get(t);
+        if (e === undefined) seen.set(t, { first: now, last: now });
+        else e.last = now;
+      }
+      // The parts the crashed coordinator led (its transaction ids start with its region).
+      if (crashed && atCrash.size === 0 && now - crashAt < CRASH_SAMPLE_MS) atCrash = new Set([...open].filter((t) => t.includes(`:${CRASH_VICTIM.slice('coordinator/'.length)}:`)));
+      await cluster.sleep(CRASH_SAMPLE_MS);
+    }
+    running = false;
+    await Promise.all(loops);
+    const holdOf = (e: { first: number; last: number }): number => e.last - e.first + CRASH_SAMPLE_MS;
+    const crashHolds = [...atCrash].map((t) => holdOf(seen.get(t)!)).sort((x, y) => x - y);
+    const otherHolds = [...seen].filter(([t]) => !atCrash.has(t)).map(([, e]) => holdOf(e)).sort((x, y) => x - y);
+    const rate = (from: number, to: number): number => (done.filter((t) => t >= from && t < to).length * 1000) / (to - from);
+    return {
+      protocol,
+      txnPerSecBefore: rate(0, crashAt),
+      txnPerSecDown: rate(crashAt, restartAt),
+      txnPerSecAfter: rate(restartAt, end),
+      lockedAtCrash: atCrash.size,
+      crashLockHoldP50Ms: crashHolds.length === 0 ? 0 : percentile(crashHolds, 50),
+      crashLockHoldMaxMs: crashHolds.length === 0 ? 0 : crashHolds[crashHolds.length - 1]!,
+      blocked: crashHolds.filter((h) => h > BLOCKED_MS).length,
+      lockHoldP50Ms: otherHolds.length === 0 ? 0 : percentile(otherHolds, 50),
+      lockHoldP99Ms: otherHolds.length === 0 ? 0 : percentile(otherHolds, 99),
+    };
+  } finally {
+    await cluster.stop();
+  }
+}
+
 export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const mode = modeOf(opts);
   const s = SIZES[mode];
@@ -283,6 +401,12 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const results: ProtocolResult[] = [];
   for (const batch of [64, 1]) {
     for (const p of PROTOCOLS) results.push(await measureProtocol(s, p, batch, log));
+  }
+  const crashes: CrashFigures[] = [];
+  for (const p of ['2pc', 'paxos-commit'] as const) {
+    const c = await coordinatorCrash(p);
+    crashes.push(c);
+    log(`commit: coordinator crash, ${p}: ${fmt(c.txnPerSecBefore)} / ${fmt(c.txnPerSecDown)} / ${fmt(c.txnPerSecAfter)} committed/s before / down / after; ${c.lockedAtCrash} parts locked at the crash (${c.blocked} for more than ${BLOCKED_MS} ms), held ${fmt(c.crashLockHoldP50Ms)} ms p50, ${fmt(c.crashLockHoldMaxMs)} ms max`);
   }
   const at = (p: CommitProtocol, batch: number): ProtocolResult => results.find((r) => r.protocol === p && r.batch === batch)!;
   const lat0 = s.latencies[0]!;
@@ -309,6 +433,17 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     msgsPerOp[p] = { measured: round(iso.perTxn, 4), analytic: iso.analytic, loaded_batch64: round(at(p, 64).loadedPerTxn, 4), analytic_batched: analyticTxn(p, 64) };
   }
   figures.msgs_per_op = msgsPerOp;
+  figures.coordinator_crash = Object.fromEntries(crashes.map((c) => [FIGURE_NAMES[c.protocol], {
+    txn_per_s_before: round(c.txnPerSecBefore, 2),
+    txn_per_s_down: round(c.txnPerSecDown, 2),
+    txn_per_s_after: round(c.txnPerSecAfter, 2),
+    locked_at_crash: c.lockedAtCrash,
+    crash_lock_hold_p50_ms: c.crashLockHoldP50Ms,
+    crash_lock_hold_max_ms: c.crashLockHoldMaxMs,
+    blocked_over_1s: c.blocked,
+    lock_hold_p50_ms: c.lockHoldP50Ms,
+    lock_hold_p99_ms: c.lockHoldP99Ms,
+  }]));
   figures.twopc_vs_target = round((figures.twopc_txn_per_s as number) / 25_000, 4);
   figures.window = s.window;
   figures.elapsed_s = round((performance.now() - started) / 1000, 3);
@@ -342,6 +477,12 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       ['protocol', 'msgs/txn isolated b1', 'analytic b1', 'loaded b64', 'analytic b64 isolated', 'isolated, by type'],
       msgRows,
       'messages per transaction (router counts, background left out; analytic: 5 + protocol + N*s*(3g-1), see bench/commit.ts)',
+    ),
+    '',
+    formatTable(
+      ['protocol', 'txn/s before', 'txn/s down', 'txn/s after', 'parts locked at crash', `held > ${BLOCKED_MS} ms`, 'their lock hold p50 / max ms', 'other lock hold p50 / p99 ms'],
+      crashes.map((c) => [c.protocol, fmt(c.txnPerSecBefore), fmt(c.txnPerSecDown), fmt(c.txnPerSecAfter), c.lockedAtCrash, c.blocked, `${fmt(c.crashLockHoldP50Ms)} / ${fmt(c.crashLockHoldMaxMs)}`, `${fmt(c.lockHoldP50Ms)} / ${fmt(c.lockHoldP99Ms)}`]),
+      `coordinator crash (sim, virtual time; 3 regions x 3 servers, active, factor 3, 10 ms between regions; ${CRASH_CLIENTS} closed-loop clients, two-shard appends; ${CRASH_VICTIM} down for ${CRASH_PHASES_MS.down} ms after ${CRASH_PHASES_MS.before} ms; lock holds sampled every ${CRASH_SAMPLE_MS} ms)`,
     ),
   ].join('\n');
   const bar = (title: string, yLabel: string, series: Array<{ name: string; value: (p: CommitProtocol) => number | undefined }>): Chart =>

@@ -8,6 +8,7 @@ const USAGE = `usage:
   meridian bench [suite ...] [--quick] [--json FILE]
   meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis builtin|swarm]
   meridian check --seed S [--trace] [--mode ...] [--unsafe VARIANT] [--nemesis builtin|swarm]
+  meridian check --workload txn --seeds N | --seed S [--commit 2pc|paxos-commit] [--unsafe release-locks-at-prepare|vote-before-prepare-durable]
   meridian host --nats URL[,URL] --cluster NAME [--data-dir DIR]`;
 
 function fail(message: string): never {

@@ -16,6 +16,7 @@ export type {
   NatsConfig,
 } from './cluster/config.js';
 export type { TxnOp } from './cluster/messages.js';
+export type { TxnHistoryOp, TxnMicroOp } from './harness/txn-history.js';
 export type { NetworkConfig, DropCause } from './net/model.js';
 export {
   MeridianError,

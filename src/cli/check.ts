@@ -12,7 +12,14 @@ import {
   SCHEDULES,
   UNSAFE_VARIANTS,
   replaySeed,
+  replayTxnSeed,
   runChecks,
+  TXN_CHECK_COMMITS,
+  TXN_UNSAFE_VARIANTS,
+  WORKLOADS,
+  type TxnCommit,
+  type TxnUnsafe,
+  type Workload,
   type CheckMode,
   type ScenarioReport,
   type ScheduleName,
@@ -20,7 +27,8 @@ import {
 } from '../harness/check-runner.js';
 
 export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis builtin|swarm]
-  meridian check --seed S [--trace] [--mode ...] [--unsafe VARIANT] [--nemesis builtin|swarm]`;
+  meridian check --seed S [--trace] [--mode ...] [--unsafe VARIANT] [--nemesis builtin|swarm]
+  meridian check --workload txn --seeds N | --seed S [--commit 2pc|paxos-commit] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]`;
 
 /** Progress lines in a many-seed run (one every tenth of the seeds). */
 export const PROGRESS_STEPS = 10;
@@ -39,6 +47,10 @@ interface CheckArgs {
   unsafe?: UnsafeVariant;
   schedule: ScheduleName;
   trace: boolean;
+  workload: Workload;
+  /** txn: the protocols to run (default every one that claims strict serializability). */
+  commits?: TxnCommit[];
+  txnUnsafe?: TxnUnsafe;
 }
 
 class FlagError extends Error {}
@@ -57,7 +69,8 @@ function oneOf<T extends string>(value: string | undefined, flag: string, allowe
 }
 
 export function parseCheckArgs(argv: string[]): CheckArgs {
-  const args: CheckArgs = { mode: 'active', schedule: 'builtin', trace: false };
+  const args: CheckArgs = { mode: 'active', schedule: 'builtin', trace: false, workload: 'kv' };
+  let unsafe: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = argv[i + 1];
@@ -83,7 +96,15 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         i++;
         break;
       case '--unsafe':
-        args.unsafe = oneOf(value, flag, UNSAFE_VARIANTS);
+        unsafe = value;
+        i++;
+        break;
+      case '--workload':
+        args.workload = oneOf(value, flag, WORKLOADS);
+        i++;
+        break;
+      case '--commit':
+        args.commits = [oneOf(value, flag, TXN_CHECK_COMMITS)];
         i++;
         break;
       case '--nemesis':
@@ -97,6 +118,12 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         throw new FlagError(`unknown check option ${JSON.stringify(flag)}`);
     }
   }
+  if (unsafe !== undefined) {
+    if (args.workload === 'txn') args.txnUnsafe = oneOf(unsafe, '--unsafe', TXN_UNSAFE_VARIANTS);
+    else args.unsafe = oneOf(unsafe, '--unsafe', UNSAFE_VARIANTS);
+  }
+  if (args.commits !== undefined && args.workload !== 'txn') throw new FlagError('--commit applies to --workload txn');
+  if (args.workload === 'txn' && args.schedule !== 'builtin') throw new FlagError('--nemesis applies to the kv workload (txn has its own schedule, with coordinator crashes)');
   if (args.seeds !== undefined && args.seed !== undefined) throw new FlagError('--seeds runs many seeds and --seed replays one: give one of them');
   if (args.seeds === undefined && args.seed === undefined) throw new FlagError('give --seeds N (check many seeds) or --seed S (replay one)');
   if (args.trace && args.seed === undefined) throw new FlagError('--trace needs --seed S (it replays one seed in this process)');
@@ -125,7 +152,9 @@ export function formatViolation(v: Violation): string[] {
 }
 
 function replayCommand(r: { seed: number; mode: CheckMode }, args: CheckArgs): string {
-  const extra = `${args.unsafe === undefined ? '' : ` --unsafe ${args.unsafe}`}${args.schedule === 'builtin' ? '' : ` --nemesis ${args.schedule}`}`;
+  const unsafe = args.unsafe ?? args.txnUnsafe;
+  const txn = args.workload === 'txn' ? ` --workload txn${args.commits === undefined ? '' : ` --commit ${args.commits[0]}`}` : '';
+  const extra = `${txn}${unsafe === undefined ? '' : ` --unsafe ${unsafe}`}${args.schedule === 'builtin' ? '' : ` --nemesis ${args.schedule}`}`;
   return `meridian check --seed ${r.seed} --mode ${r.mode}${extra} --trace`;
 }
 
@@ -138,6 +167,7 @@ function printFailure(io: CheckIo, r: ScenarioReport, args: CheckArgs): void {
   io.out(`seed ${r.seed} (${r.mode}): ${describeFailure(r)}`);
   if (r.error !== undefined) for (const line of r.error.split('\n').slice(1, 8)) io.out(`  ${line.trim()}`);
   for (const v of r.violations) for (const line of formatViolation(v)) io.out(`  ${line}`);
+  for (const a of r.anomalies ?? []) io.out(`  ${a}`);
   if (r.timedOut.length > 0) io.out(`  keys the checker could not decide: ${r.timedOut.join(', ')}`);
   io.out('  faults:');
   for (const f of r.faults) io.out(`    ${f}`);
@@ -148,7 +178,11 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
   const from = args.from ?? 1;
   const total = args.seeds!;
   const workers = args.workers ?? CHECK_RUN_WORKERS_DEFAULT;
-  io.out(`meridian check: seeds ${from}..${from + total - 1}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${args.schedule} faults, ${workers} workers`);
+  const what = args.workload === 'txn'
+    ? `read/append transactions (${(args.commits ?? TXN_CHECK_COMMITS).join(' and ')}, checked strict serializable)`
+    : `${args.schedule} faults`;
+  const unsafe = args.unsafe ?? args.txnUnsafe;
+  io.out(`meridian check: seeds ${from}..${from + total - 1}, ${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${what}, ${workers} workers`);
   const every = Math.max(1, Math.ceil(total / PROGRESS_STEPS));
   let failedSoFar = 0;
   const summary = await runChecks({
@@ -158,6 +192,9 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
     mode: args.mode,
     schedule: args.schedule,
     ...(args.unsafe === undefined ? {} : { unsafe: args.unsafe }),
+    ...(args.workload === 'kv' ? {} : { workload: args.workload }),
+    ...(args.commits === undefined ? {} : { commits: args.commits }),
+    ...(args.txnUnsafe === undefined ? {} : { txnUnsafe: args.txnUnsafe }),
     onReport: (r, done) => {
       if (!r.ok) {
         failedSoFar++;
@@ -180,6 +217,7 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
 
 /** Everything printed here is a function of the flags: the same seed prints the same text. */
 async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
+  if (args.workload === 'txn') return replayTxn(args, io);
   const seed = args.seed!;
   io.out(`meridian check: replaying seed ${seed}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${args.schedule} faults`);
   const task = { seed, mode: args.mode, schedule: args.schedule, ...(args.unsafe === undefined ? {} : { unsafe: args.unsafe }) };
@@ -196,6 +234,28 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
   const hash = `0x${r.traceHash.toString(16).padStart(8, '0')}`;
   io.out(`verdict: ${r.ok ? 'ok' : 'FAILED'}: ${r.check.verdict}, ${r.live ? 'live' : 'not live'} (${r.operations} operations, trace hash ${hash})`);
   return r.ok ? 0 : 1;
+}
+
+/** Replay one seed of the transactional workload, once per protocol, in this process. */
+async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
+  const seed = args.seed!;
+  let ok = true;
+  for (const commit of args.commits ?? TXN_CHECK_COMMITS) {
+    io.out(`meridian check: replaying seed ${seed}, read/append transactions, ${commit} over ${args.mode} replication${args.txnUnsafe === undefined ? '' : ` (unsafe: ${args.txnUnsafe})`}`);
+    const r = await replayTxnSeed({ seed, mode: args.mode, ...(args.txnUnsafe === undefined ? {} : { txnUnsafe: args.txnUnsafe }) }, commit);
+    if (args.trace) {
+      const trace = r.trace ?? [];
+      io.out(`trace (${trace.length} messages delivered; virtual ms, from -> to, type):`);
+      for (const e of trace) io.out(`${e.at.toFixed(0).padStart(7)}  ${e.from} -> ${e.to}  ${e.type}`);
+    }
+    io.out('faults:');
+    for (const f of r.faults) io.out(`  ${f}`);
+    for (const a of r.anomalies) io.out(a);
+    const hash = `0x${r.traceHash.toString(16).padStart(8, '0')}`;
+    io.out(`verdict: ${r.ok ? 'ok' : 'FAILED'}: ${r.verdict}, ${r.live ? 'live' : 'not live'} (${r.transactions} transactions: ${r.committed} committed, ${r.aborted} aborted, ${r.indefinite} indefinite; trace hash ${hash})`);
+    ok &&= r.ok;
+  }
+  return ok ? 0 : 1;
 }
 
 export async function main(argv: string[], io: CheckIo = { out: (l) => console.log(l), err: (l) => console.error(l) }): Promise<number> {

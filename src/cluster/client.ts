@@ -2,6 +2,7 @@ import type { Envelope } from '../core/codec.js';
 import { AbortedError, MeridianError, StoppedError, TimeoutError, UnavailableError, ValidationError } from '../core/errors.js';
 import { KEY_BYTES_MAX, VALUE_BYTES_MAX } from '../core/limits.js';
 import type { HistoryRecorder, OpKind } from '../harness/history.js';
+import type { TxnHistoryRecorder, TxnMicroOp } from '../harness/txn-history.js';
 import type { Host } from '../runtime/host.js';
 import type { Runtime } from '../runtime/transports/runtime.js';
 import type { Req, RequestBody, Res, TxnOp } from './messages.js';
@@ -39,6 +40,13 @@ interface Projection {
   output: unknown;
 }
 
+/** A transaction as its Elle history records it: the process, and the micro-ops invoked. */
+interface TxnRecord {
+  process: number;
+  slot: number;
+  ops: TxnOp[];
+}
+
 interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
@@ -47,14 +55,21 @@ interface Pending {
   deadlineMs: number;
   recorded: Recorded[];
   body: RequestBody;
+  txn?: TxnRecord;
 }
 
 const ANSWER = Symbol('answer');
+/** A projected get inside a transaction: its output is the value the transaction's op `i` read. */
+class ReadOf {
+  constructor(readonly index: number) {}
+}
 
 export interface ClientDeps {
   runtime: Runtime;
   host: Host;
   history: HistoryRecorder;
+  /** Transactions in Elle's shape (`cluster.history({ format: 'elle' })`). */
+  txnHistory?: TxnHistoryRecorder;
   /** False once the history is off or full: calls are then not recorded. */
   recording(): boolean;
   /** Every call as it settles: its operation, latency on the runtime's clock, and outcome. */
@@ -78,6 +93,8 @@ export class Client {
   readonly address: string;
   private readonly pending = new Map<number, Pending>();
   private readonly slots: boolean[] = [];
+  /** The Elle process of each slot; a slot whose transaction ended unknown gets a new one. */
+  private readonly processes: number[] = [];
   private nextRid = 1;
   private closed = false;
   /**
@@ -125,27 +142,37 @@ export class Client {
     return (await this.call({ op: 'cas', key, expected, value: next }, 'cas', { expected, next })) as boolean;
   }
 
-  /** All or nothing over put, delete and check ops; a failed check aborts the whole transaction. */
-  async transaction(ops: TxnOp[]): Promise<void> {
+  /**
+   * All or nothing over put, delete, check, get and append ops; a failed check aborts the whole
+   * transaction. Resolves with an array aligned with `ops`: the value each `get` read
+   * (undefined when the key is missing; a get sees the transaction's own earlier writes),
+   * undefined for the other ops. `append` adds `value` to the list at key (a missing key is an
+   * empty list; a key holding anything but a list aborts the transaction).
+   */
+  async transaction(ops: TxnOp[]): Promise<unknown[]> {
     if (!Array.isArray(ops) || ops.length === 0 || ops.length > TXN_OPS_MAX) {
       throw new ValidationError('ops', `an array of 1 to ${TXN_OPS_MAX} operations`);
     }
     const clean: TxnOp[] = ops.map((op, i) => {
       if (typeof op !== 'object' || op === null) throw new ValidationError(`ops[${i}]`, 'an object { op, key, value? }');
-      if (op.op !== 'put' && op.op !== 'delete' && op.op !== 'check') {
-        throw new ValidationError(`ops[${i}].op`, `'put', 'delete' or 'check', got ${JSON.stringify(op.op)}`);
+      if (op.op !== 'put' && op.op !== 'delete' && op.op !== 'check' && op.op !== 'get' && op.op !== 'append') {
+        throw new ValidationError(`ops[${i}].op`, `'put', 'delete', 'check', 'get' or 'append', got ${JSON.stringify(op.op)}`);
       }
       checkKey(op.key, `ops[${i}].key`);
-      if (op.op === 'delete') return { op: 'delete', key: op.key };
+      if (op.op === 'delete' || op.op === 'get') {
+        if (op.value !== undefined) throw new ValidationError(`ops[${i}].value`, `nothing: a ${op.op} takes no value`);
+        return { op: op.op, key: op.key };
+      }
       // A check of undefined passes when the key is missing.
       if (op.op === 'check' && op.value === undefined) return { op: 'check', key: op.key, value: undefined };
       checkValue(op.value, `ops[${i}].value`);
       return { op: op.op, key: op.key, value: op.value };
     });
-    await this.call({ op: 'txn', key: clean[0]!.key, ops: clean }, null, undefined, projectTransaction(clean));
+    const wire = (await this.call({ op: 'txn', key: clean[0]!.key, ops: clean }, null, undefined, projectTransaction(clean), clean)) as unknown;
+    return resultOf(clean, wire);
   }
 
-  private call(body: RequestBody, kind: OpKind | null, input: unknown, projections?: Projection[]): Promise<unknown> {
+  private call(body: RequestBody, kind: OpKind | null, input: unknown, projections?: Projection[], txnOps?: TxnOp[]): Promise<unknown> {
     if (this.closed || this.deps.isStopped()) return Promise.reject(new StoppedError('the cluster is stopped'));
     if (this.pending.size >= CLIENT_INFLIGHT_MAX) {
       return Promise.reject(new UnavailableError(`client ${this.id} has ${CLIENT_INFLIGHT_MAX} calls open; wait for some to finish`));
@@ -159,10 +186,19 @@ export class Client {
         recorded.push({ id: this.deps.history.invoke({ client: `${this.address}#${slot}`, key: part.key, kind: part.kind, input: part.input }), slot, output: part.output });
       }
     }
+    let txn: TxnRecord | undefined;
+    const txnHistory = this.deps.txnHistory;
+    if (txnOps !== undefined && txnHistory !== undefined && this.deps.recording()) {
+      const slot = this.takeSlot();
+      let process = this.processes[slot];
+      if (process === undefined) this.processes[slot] = process = txnHistory.newProcess();
+      txn = { process, slot, ops: txnOps };
+      txnHistory.record(process, 'invoke', unknownReads(microOps(txnOps, undefined)));
+    }
     return new Promise((resolve, reject) => {
       const startMs = this.deps.runtime.now();
       const deadlineMs = startMs + this.deps.requestTimeoutMs;
-      this.pending.set(rid, { resolve, reject, startMs, deadlineMs, recorded, body });
+      this.pending.set(rid, txn === undefined ? { resolve, reject, startMs, deadlineMs, recorded, body } : { resolve, reject, startMs, deadlineMs, recorded, body, txn });
       if (this.sweepTimer === undefined) this.armSweep();
       this.deps.runtime.beginWait();
       const req: Req = { type: 'req', rid, body: { ...body, rq: `${this.id}:${rid}` } };
@@ -213,6 +249,7 @@ export class Client {
     if (p === undefined) return; // Late answer after a timeout: already reported as unknown.
     this.pending.delete(rid);
     for (const r of p.recorded) this.slots[r.slot] = false;
+    if (p.txn !== undefined) this.slots[p.txn.slot] = false;
     if (this.pending.size === 0 && this.sweepTimer !== undefined) {
       this.sweepTimer.cancel();
       this.sweepTimer = undefined;
@@ -223,8 +260,18 @@ export class Client {
       this.deps.onSettle(op, this.deps.runtime.now() - p.startMs, outcome);
     }
     for (const r of p.recorded) {
-      if (error === undefined) this.deps.history.complete(r.id, 'ok', r.output === ANSWER ? historyOutput(p.body, value) : r.output);
+      if (error === undefined) this.deps.history.complete(r.id, 'ok', r.output === ANSWER ? historyOutput(p.body, value) : r.output instanceof ReadOf ? resultOf(p.body.ops ?? [], value)[r.output.index] : r.output);
       else this.deps.history.complete(r.id, error instanceof MeridianError && error.definite ? 'fail' : 'unknown');
+    }
+    if (p.txn !== undefined && this.deps.txnHistory !== undefined) {
+      const t = p.txn;
+      if (error === undefined) this.deps.txnHistory.record(t.process, 'ok', microOps(t.ops, resultOf(t.ops, value)));
+      else if (error instanceof MeridianError && error.definite) this.deps.txnHistory.record(t.process, 'fail', unknownReads(microOps(t.ops, undefined)));
+      else {
+        this.deps.txnHistory.record(t.process, 'info', unknownReads(microOps(t.ops, undefined)));
+        // The process may still be running it: its next transaction is another process's.
+        this.processes[t.slot] = this.deps.txnHistory.newProcess();
+      }
     }
     this.deps.runtime.endWait();
     if (error === undefined) p.resolve(value);
@@ -247,18 +294,22 @@ export class Client {
 /**
  * A transaction as per-key history operations, so the per-key checker sees its effect on
  * every key it touched (at the transaction's time): only checks -> a get that read the
- * checked value; only writes -> a put or delete; checks and writes -> a cas from the checked
- * value to the last written one. Atomicity across keys is not what this checks (the bank
- * scenario does); consistency of each key with everything else is.
+ * checked value; only gets -> a get of what the first one read; only writes -> a put or
+ * delete; a check and then writes -> a cas from the checked value to the last written one; a
+ * get and writes -> the put or delete alone (what the get read is not known at invocation).
+ * A transaction with an append is not projected: lists are checked as transactions (Elle).
+ * Atomicity across keys is not what this checks (the bank scenario and the transactional
+ * check do); consistency of each key with everything else is.
  */
 function projectTransaction(ops: TxnOp[]): Projection[] {
-  const byKey = new Map<string, { checked: boolean; expected: unknown; written: boolean; next: unknown }>();
-  for (const op of ops) {
+  if (ops.some((op) => op.op === 'append')) return [];
+  const byKey = new Map<string, { read: 'check' | 'get' | undefined; expected: unknown; written: boolean; next: unknown }>();
+  ops.forEach((op, i) => {
     let k = byKey.get(op.key);
-    if (k === undefined) byKey.set(op.key, (k = { checked: false, expected: undefined, written: false, next: undefined }));
-    if (op.op === 'check' && !k.written && !k.checked) {
-      k.checked = true;
-      k.expected = op.value;
+    if (k === undefined) byKey.set(op.key, (k = { read: undefined, expected: undefined, written: false, next: undefined }));
+    if ((op.op === 'check' || op.op === 'get') && !k.written && k.read === undefined) {
+      k.read = op.op;
+      k.expected = op.op === 'check' ? op.value : new ReadOf(i);
     } else if (op.op === 'put') {
       k.written = true;
       k.next = op.value;
@@ -266,15 +317,49 @@ function projectTransaction(ops: TxnOp[]): Projection[] {
       k.written = true;
       k.next = undefined;
     }
-  }
+  });
   const out: Projection[] = [];
   for (const [key, k] of byKey) {
-    if (k.checked && k.written) out.push({ key, kind: 'cas', input: { expected: k.expected, next: k.next }, output: true });
-    else if (k.checked) out.push({ key, kind: 'get', input: undefined, output: k.expected });
+    if (k.read === 'check' && k.written) out.push({ key, kind: 'cas', input: { expected: k.expected, next: k.next }, output: true });
+    else if (k.read !== undefined && !k.written) out.push({ key, kind: 'get', input: undefined, output: k.expected });
     else if (k.next === undefined) out.push({ key, kind: 'delete', input: undefined, output: undefined });
     else out.push({ key, kind: 'put', input: k.next, output: undefined });
   }
   return out;
+}
+
+/** The coordinator's answer (one `[value]` or `[]` per op) as the values for the caller. */
+function resultOf(ops: TxnOp[], wire: unknown): unknown[] {
+  const entries = Array.isArray(wire) ? (wire as unknown[]) : [];
+  return ops.map((op, i) => {
+    if (op.op !== 'get') return undefined;
+    const e = entries[i];
+    return Array.isArray(e) && e.length === 1 ? e[0] : undefined;
+  });
+}
+
+/** Reads not known (an invocation, a failure): null, whatever a check expected. */
+function unknownReads(ops: TxnMicroOp[]): TxnMicroOp[] {
+  return ops.map((m) => (m[0] === 'r' ? ['r', m[1], null] : m));
+}
+
+/** A transaction's ops as Elle micro-ops; `reads` (aligned with ops) fills in the reads. */
+function microOps(ops: TxnOp[], reads: unknown[] | undefined): TxnMicroOp[] {
+  return ops.map((op, i): TxnMicroOp => {
+    switch (op.op) {
+      case 'append':
+        return ['append', op.key, op.value];
+      case 'put':
+        return ['w', op.key, op.value];
+      case 'delete':
+        return ['w', op.key, null];
+      // A completed read of a missing key stays undefined here; the recorder renders it per model.
+      case 'check':
+        return ['r', op.key, op.value];
+      case 'get':
+        return ['r', op.key, reads === undefined ? null : reads[i]];
+    }
+  });
 }
 
 function historyOutput(body: RequestBody, value: unknown): unknown {

@@ -7,6 +7,7 @@ import { ConfigError, ValidationError } from '../core/errors.js';
 import { randomId, seededIds } from '../core/ids.js';
 import { Prng, hashString } from '../core/prng.js';
 import { HistoryRecorder, type History } from '../harness/history.js';
+import { TxnHistoryRecorder, type TxnHistoryOp } from '../harness/txn-history.js';
 import { Nemesis, type NemesisOptions } from '../harness/nemesis.js';
 import { mergeNetwork, type NetworkConfig, type PartitionRule } from '../net/model.js';
 import type { ActorSpec } from '../runtime/actor.js';
@@ -23,7 +24,7 @@ import { Client, type ClientOptions } from './client.js';
 import { HISTORY_OPS_MAX, validateConfig, validateNetworkChange, type ClusterConfig, type ResolvedConfig } from './config.js';
 import { validateBalancerConfig, validateHeartbeatConfig } from './validate-parts.js';
 import { planCluster } from './plan.js';
-import { allServers, balancerAddress, preferredServerOf, topologyOf } from './topology.js';
+import { allServers, balancerAddress, coordinatorAddress, preferredServerOf, topologyOf } from './topology.js';
 import type { MemberState } from './messages.js';
 import { buildClusterMetrics, ClientMetrics } from '../metrics/cluster-metrics.js';
 import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from '../metrics/http.js';
@@ -66,6 +67,9 @@ export class Cluster extends EventEmitter {
   readonly seed: number;
   private readonly runtime: Runtime;
   private readonly recorder: HistoryRecorder;
+  private readonly txnRecorder = new TxnHistoryRecorder();
+  /** Region coordinators (`coordinator/<region>`), which crash and restart like servers. */
+  private readonly coordinators: Set<string>;
   private readonly clients: Client[] = [];
   private readonly events: HostEvent[] = [];
   private eventsSeen = 0;
@@ -93,6 +97,7 @@ export class Cluster extends EventEmitter {
     this.recorder = new HistoryRecorder({ now: () => runtime.now() });
     this.regionNames = new Set(config.regions.map((r) => r.name));
     this.servers = new Set(allServers(config));
+    this.coordinators = new Set(config.regions.map((r) => coordinatorAddress(r.name)));
     this.clientIds = config.transport === 'sim' ? seededIds(new Prng((config.seed ^ hashString('clients')) >>> 0)) : () => randomId();
   }
 
@@ -124,6 +129,7 @@ export class Cluster extends EventEmitter {
         runtime: this.runtime,
         host: this.runtime.host,
         history: this.recorder,
+        txnHistory: this.txnRecorder,
         onSettle: (op, latencyMs, outcome) => this.clientMetrics.record(op, latencyMs, outcome),
         recording: () => {
           if (!this.config.history) return false;
@@ -149,20 +155,33 @@ export class Cluster extends EventEmitter {
     return id;
   }
 
-  /** Crash a server abruptly: its thread is terminated (dedicated) or its actors dropped (packed, sim). */
+  private checkCrashable(id: unknown): string {
+    if (typeof id === 'string' && this.coordinators.has(id)) return id;
+    if (typeof id !== 'string' || !this.servers.has(id)) {
+      const region = this.config.regions[0]!.name;
+      throw new ValidationError('id', `a server id such as '${region}/0' (region/index from 0) or a coordinator such as 'coordinator/${region}', got ${JSON.stringify(id)}`);
+    }
+    return id;
+  }
+
+  /**
+   * Crash a server or a region's coordinator (`coordinator/<region>`) abruptly: a server's
+   * thread is terminated (dedicated) or its actors dropped (packed, sim); a coordinator's actor
+   * is dropped from its region's host.
+   */
   async crash(id: string): Promise<void> {
     this.assertRunning();
-    this.checkServer(id);
+    this.checkCrashable(id);
     if (this.down.has(id)) return;
     this.down.add(id);
     await this.runtime.crashNode(id);
     this.notifyBalancers('node-crashed', id);
   }
 
-  /** Restart a crashed server; it recovers from its durable log. */
+  /** Restart a crashed server or coordinator; it recovers from its durable log. */
   async restart(id: string): Promise<void> {
     this.assertRunning();
-    this.checkServer(id);
+    this.checkCrashable(id);
     if (!this.down.has(id)) return;
     await this.runtime.restartNode(id);
     this.down.delete(id);
@@ -319,9 +338,22 @@ export class Cluster extends EventEmitter {
     return this.recorded >= HISTORY_OPS_MAX;
   }
 
-  /** Every client operation so far, with invoke and completion times and outcomes. */
-  history(): History {
-    return this.recorder.toHistory();
+  /**
+   * Every client operation so far, with invoke and completion times and outcomes; with
+   * `{ format: 'elle' }`, the transactions in Elle's shape (see src/harness/txn-history.ts),
+   * in real-time order, for `checkTransactions`.
+   */
+  history(): History;
+  history(options: { format: 'elle'; model?: 'list-append' | 'rw-register' }): TxnHistoryOp[];
+  history(options: { format?: 'ops' | 'elle'; model?: 'list-append' | 'rw-register' }): History | TxnHistoryOp[];
+  history(options: { format?: 'ops' | 'elle'; model?: 'list-append' | 'rw-register' } = {}): History | TxnHistoryOp[] {
+    if (typeof options !== 'object' || options === null) throw new ValidationError('options', "an object { format?: 'ops' | 'elle', model? }");
+    const format = options.format ?? 'ops';
+    if (format !== 'ops' && format !== 'elle') throw new ValidationError('options.format', `'ops' or 'elle', got ${JSON.stringify(format)}`);
+    // How a read of a missing key reads: [] in a list-append history (the default), null in rw-register.
+    const model = options.model ?? 'list-append';
+    if (model !== 'list-append' && model !== 'rw-register') throw new ValidationError('options.model', `'list-append' or 'rw-register', got ${JSON.stringify(model)}`);
+    return format === 'elle' ? this.txnRecorder.toHistory(model) : this.recorder.toHistory();
   }
 
   /** Actor errors, frame errors and warnings reported so far (the first CLUSTER_EVENTS_KEPT_MAX). */

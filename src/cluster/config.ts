@@ -4,6 +4,7 @@ import type { NetworkConfig } from '../net/model.js';
 import type { BalancerConfig as ResolvedBalancer } from '../balance/validate.js';
 import type { HeartbeatConfig as ResolvedHeartbeat } from '../liveness/validate.js';
 import { NATS_PROCESSES_MAX, validateNats, type NatsConfig, type ResolvedNats } from './validate-nats.js';
+import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
 
 export type { NatsConfig, ResolvedNats };
 
@@ -69,6 +70,11 @@ export interface ClusterConfig {
   network?: NetworkConfig;
   replication?: ReplicationConfig;
   commit?: CommitProtocol;
+  /**
+   * Testing only: `unsafe` runs a deliberately broken transaction layer, to prove the
+   * transactional check catches it: 'release-locks-at-prepare' or 'vote-before-prepare-durable'.
+   */
+  transactions?: { unsafe?: TxnUnsafe };
   balancer?: BalancerConfig;
   heartbeat?: HeartbeatConfig;
   shards?: number;
@@ -106,7 +112,7 @@ export const REPLICATION_MODES: readonly ReplicationMode[] = ['none', 'passive',
 export const COMMIT_PROTOCOLS: readonly CommitProtocol[] = ['2pc', '3pc', 'paxos-commit'];
 
 const TOP_LEVEL_KEYS = new Set([
-  'regions', 'transport', 'seed', 'placement', 'threads', 'network', 'replication', 'commit', 'balancer', 'heartbeat',
+  'regions', 'transport', 'seed', 'placement', 'threads', 'network', 'replication', 'commit', 'transactions', 'balancer', 'heartbeat',
   'shards', 'requestTimeoutMs', 'mailboxCapacity', 'messageBytesMax', 'dataDir', 'fsync', 'trace', 'history', 'nats',
 ]);
 
@@ -193,6 +199,7 @@ export interface ResolvedConfig {
   network: NetworkConfig;
   replication: ResolvedReplication;
   commit: CommitProtocol;
+  transactions: { unsafe?: TxnUnsafe };
   balancer: ResolvedBalancer;
   heartbeat: ResolvedHeartbeat;
   shards: number;
@@ -281,6 +288,12 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     if (r.unsafe !== undefined) replication.unsafe = checkOneOf(r.unsafe, 'replication.unsafe', ['ack-before-chosen', 'forget-promises', 'amnesia'] as const);
   }
   const commit = config.commit === undefined ? '2pc' : checkOneOf(config.commit, 'commit', COMMIT_PROTOCOLS);
+  const transactions: { unsafe?: TxnUnsafe } = {};
+  if (config.transactions !== undefined) {
+    if (!isPlainObject(config.transactions)) throw new ConfigError('transactions', 'an object { unsafe? }', config.transactions);
+    checkKeys(config.transactions, ['unsafe'], 'transactions');
+    if (config.transactions.unsafe !== undefined) transactions.unsafe = checkOneOf(config.transactions.unsafe, 'transactions.unsafe', TXN_UNSAFE_VARIANTS);
+  }
   const balancer = hooks.balancer(config.balancer ?? {}, serverIds, names);
   const heartbeat = hooks.heartbeat(config.heartbeat ?? {});
   const shards = config.shards === undefined ? SHARDS_DEFAULT : checkInt(config.shards, 'shards', 1, SHARDS_MAX);
@@ -304,6 +317,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     network,
     replication,
     commit,
+    transactions,
     balancer,
     heartbeat,
     shards,

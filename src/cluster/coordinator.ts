@@ -1,9 +1,9 @@
 import type { ActorContext, Behavior } from '../runtime/actor.js';
-import type { TxnOp } from '../replication/ops.js';
+import type { TxnOp, TxnReads } from '../replication/ops.js';
 import { createCoordinatorCore, type CommitProtocolName, type CoordinatorCore } from './commit-adapters.js';
 import type { ResolvedConfig } from './config.js';
 import type { Req, Res } from './messages.js';
-import type { ParticipantReply, ParticipantWire } from './participant.js';
+import type { ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery } from './participant.js';
 import { shardOfKey } from './server.js';
 import { coordinatorAddress, groupOf, topologyOf, type Topology } from './topology.js';
 
@@ -25,10 +25,39 @@ export function coordinatorParams(config: ResolvedConfig, region: string): Coord
   return { region, commit: config.commit, topology: topologyOf(config), tickMs: 10, acceptors: config.regions.map((r) => coordinatorAddress(r.name)) };
 }
 
+/** A transaction this coordinator began and a client waits for. */
+interface PendingTxn {
+  to: string;
+  rid: number;
+  /** The client's ops, in its order, and the shard of each. */
+  ops: TxnOp[];
+  shards: number[];
+  /** What it read, per shard with a get (from the yes votes, or asked for after the commit). */
+  reads: Map<number, TxnReads>;
+  /** Committed, waiting for the reads of these shards; ticks since last asked, tries. */
+  missing?: Set<number>;
+  askTicks: number;
+  asked: number;
+}
+
+/** Ticks between asks for a committed transaction's reads, and asks before giving up. */
+export const READS_ASK_TICKS = 30;
+export const READS_ASKS_MAX = 20;
+/** Records appended before the coordinator replaces its log by a checkpoint. */
+export const COORDINATOR_CHECKPOINT_EVERY_RECORDS = 4_096;
+/**
+ * Transactions whose records the checkpoint keeps, newest first: what the Paxos Commit core
+ * itself remembers (PAXOS_COMMIT_REMEMBERED_TXNS_MAX). 2PC's commit records stay until their end.
+ */
+export const COORDINATOR_LOG_TXNS_MAX = 100_000;
+
 interface CoordinatorState {
   params: CoordinatorParams;
   core: CoordinatorCore;
-  pending: Map<string, { to: string; rid: number }>;
+  pending: Map<string, PendingTxn>;
+  /** The live part of the durable log, by transaction (insertion order = age). */
+  log: Map<string, unknown[]>;
+  sinceCheckpoint: number;
   /** Per shard: the replica believed to lead, and ticks since it last answered. */
   leaders: Map<number, { server: string; silentTicks: number; rotation: number }>;
   committed: number;
@@ -52,11 +81,17 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams> 
       params,
       core: createCoordinatorCore(params.commit, ctx.self, recovered, { acceptors: params.acceptors, seed: Math.floor(ctx.random() * 0x100000000) }),
       pending: new Map(),
+      log: new Map(),
+      sinceCheckpoint: 0,
       leaders: new Map(),
       committed: 0,
       aborted: 0,
       begun: new Map(),
     };
+    for (const record of recovered) remember(state, record);
+    // A restart that read a long log compacts it at once.
+    if (recovered.length > 2 * liveRecords(state) + COORDINATOR_CHECKPOINT_EVERY_RECORDS / 4) ctx.checkpoint(checkpointOf(state));
+    if (recovered.length > 0) ctx.count('coordinator-recovered-records', recovered.length);
     drain(state, ctx);
     ctx.setTimer('tick', params.tickMs);
     return state;
@@ -71,8 +106,22 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams> 
         const leader = state.leaders.get(m.s);
         if (leader !== undefined && leader.server === ctx.sender) leader.silentTicks = 0;
         else state.leaders.set(m.s, { server: ctx.sender, silentTicks: 0, rotation: 0 });
+        if (m.r !== undefined) {
+          const txn = (m.m as { txn?: string }).txn;
+          const p = txn === undefined ? undefined : state.pending.get(txn);
+          if (p !== undefined) p.reads.set(m.s, m.r);
+        }
         state.core.step(`shard/${m.s}`, m.m);
         drain(state, ctx);
+        return;
+      }
+      case 'tx-a': {
+        const m = msg as unknown as ReadsAnswer;
+        const p = state.pending.get(m.txn);
+        if (p === undefined || p.missing === undefined || m.r === undefined) return;
+        p.reads.set(m.s, m.r);
+        p.missing.delete(m.s);
+        if (p.missing.size === 0) answerCommitted(state, m.txn, p, ctx);
         return;
       }
       case 'tx-c':
@@ -83,6 +132,7 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams> 
         for (const l of state.leaders.values()) l.silentTicks++;
         state.core.tick();
         drain(state, ctx);
+        askForReads(state, ctx);
         ctx.setTimer('tick', state.params.tickMs);
         return;
       default:
@@ -90,7 +140,7 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams> 
     }
   },
   summary(state) {
-    return { commit: state.params.commit, pending: state.pending.size, committed: state.committed, aborted: state.aborted };
+    return { commit: state.params.commit, pending: state.pending.size, committed: state.committed, aborted: state.aborted, logTxns: state.log.size };
   },
 };
 
@@ -102,8 +152,10 @@ function begin(state: CoordinatorState, req: Req, ctx: ActorContext): void {
     return;
   }
   const byShard = new Map<number, TxnOp[]>();
+  const shards: number[] = [];
   for (const op of ops) {
     const s = shardOfKey(op.key, state.params.topology);
+    shards.push(s);
     let list = byShard.get(s);
     if (list === undefined) byShard.set(s, (list = []));
     list.push(op);
@@ -115,7 +167,7 @@ function begin(state: CoordinatorState, req: Req, ctx: ActorContext): void {
     state.begun.set(rq, txn);
     if (state.begun.size > BEGUN_REMEMBERED_MAX) state.begun.delete(state.begun.keys().next().value as string);
   }
-  state.pending.set(txn, origin);
+  state.pending.set(txn, { ...origin, ops, shards, reads: new Map(), askTicks: 0, asked: 0 });
   state.core.begin(txn, [...byShard].map(([s, shardOps]) => ({ to: `shard/${s}`, payload: shardOps })));
   drain(state, ctx);
 }
@@ -136,7 +188,15 @@ function target(state: CoordinatorState, shard: number): string {
 function drain(state: CoordinatorState, ctx: ActorContext): void {
   for (let round = 0; round < 4 && state.core.hasReady(); round++) {
     const r = state.core.ready();
-    for (const record of r.persist) ctx.persist(record);
+    for (const record of r.persist) {
+      ctx.persist(record);
+      remember(state, record);
+      state.sinceCheckpoint++;
+    }
+    if (state.sinceCheckpoint >= COORDINATOR_CHECKPOINT_EVERY_RECORDS) {
+      state.sinceCheckpoint = 0;
+      ctx.checkpoint(checkpointOf(state));
+    }
     for (const m of r.messages) {
       if (m.to.startsWith('shard/')) {
         const s = Number(m.to.slice(6));
@@ -150,15 +210,83 @@ function drain(state: CoordinatorState, ctx: ActorContext): void {
     }
     for (const d of r.decisions) {
       const origin = state.pending.get(d.txn);
-      state.pending.delete(d.txn);
       if (d.kind === 'commit') state.committed++;
       else state.aborted++;
       ctx.count(d.kind === 'commit' ? 'txn-commit' : 'txn-abort');
       if (origin === undefined) continue; // Recovered after a restart: nobody waits any more.
-      const res: Res = d.kind === 'commit'
-        ? { type: 'res', rid: origin.rid, ok: true }
-        : { type: 'res', rid: origin.rid, ok: false, code: 'ABORTED', message: `transaction ${d.txn} aborted (${d.reason})` };
-      ctx.send(origin.to, res);
+      if (d.kind === 'abort') {
+        state.pending.delete(d.txn);
+        ctx.send(origin.to, { type: 'res', rid: origin.rid, ok: false, code: 'ABORTED', message: `transaction ${d.txn} aborted (${d.reason})` } satisfies Res);
+        continue;
+      }
+      // Committed: answer with what it read; shards whose vote did not bring it are asked.
+      const missing = new Set<number>();
+      origin.ops.forEach((op, i) => {
+        if (op.op === 'get' && !origin.reads.has(origin.shards[i]!)) missing.add(origin.shards[i]!);
+      });
+      if (missing.size === 0) {
+        answerCommitted(state, d.txn, origin, ctx);
+        continue;
+      }
+      origin.missing = missing;
+      origin.askTicks = READS_ASK_TICKS;
     }
   }
+}
+
+/** The client's answer: one entry per op, `[value]` for a get that found one, else `[]`. */
+function answerCommitted(state: CoordinatorState, txn: string, p: PendingTxn, ctx: ActorContext): void {
+  state.pending.delete(txn);
+  const next = new Map<number, number>();
+  const value: TxnReads = p.ops.map((op, i) => {
+    if (op.op !== 'get') return [];
+    const s = p.shards[i]!;
+    const j = next.get(s) ?? 0;
+    next.set(s, j + 1);
+    return p.reads.get(s)?.[j] ?? [];
+  });
+  ctx.send(p.to, { type: 'res', rid: p.rid, ok: true, value } satisfies Res);
+}
+
+/** Committed transactions still missing what they read at some shard: ask again, or give up. */
+function askForReads(state: CoordinatorState, ctx: ActorContext): void {
+  for (const [txn, p] of state.pending) {
+    if (p.missing === undefined || ++p.askTicks < READS_ASK_TICKS) continue;
+    p.askTicks = 0;
+    if (p.asked++ >= READS_ASKS_MAX) {
+      state.pending.delete(txn);
+      ctx.send(p.to, { type: 'res', rid: p.rid, ok: false, code: 'TIMEOUT', message: `transaction ${txn} committed, but what it read could not be learned` } satisfies Res);
+      continue;
+    }
+    for (const s of p.missing) ctx.send(target(state, s), { type: 'tx-q', s, txn } satisfies ReadsQuery);
+  }
+}
+
+/** Keep a record in the live log (by transaction); a 2PC end record retires its transaction. */
+function remember(state: CoordinatorState, record: unknown): void {
+  const r = record as { type?: string; txn?: string };
+  if (typeof r.txn !== 'string') return;
+  if (r.type === 'end' && state.params.commit === '2pc') {
+    state.log.delete(r.txn);
+    return;
+  }
+  let list = state.log.get(r.txn);
+  if (list === undefined) {
+    state.log.set(r.txn, (list = []));
+    if (state.log.size > COORDINATOR_LOG_TXNS_MAX) state.log.delete(state.log.keys().next().value as string);
+  }
+  list.push(record);
+}
+
+function liveRecords(state: CoordinatorState): number {
+  let n = 0;
+  for (const list of state.log.values()) n += list.length;
+  return n;
+}
+
+/** Everything a restart needs: the live records, oldest transaction first. */
+function checkpointOf(state: CoordinatorState): unknown[] {
+  const out: unknown[] = [];
+  for (const list of state.log.values()) out.push(...list);
+  return out;
 }

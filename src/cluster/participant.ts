@@ -1,6 +1,6 @@
 import type { ActorContext } from '../runtime/actor.js';
 import type { GroupOutput } from '../replication/group.js';
-import type { TxnOp } from '../replication/ops.js';
+import type { TxnOp, TxnReads } from '../replication/ops.js';
 import { createParticipantCore, type ParticipantCore } from './commit-adapters.js';
 import type { ServerParams, ServerState } from './server.js';
 import { coordinatorAddress, groupOf } from './topology.js';
@@ -33,6 +33,35 @@ export interface ParticipantReply {
   type: 'tx-r';
   s: number;
   m: unknown;
+  /** With a yes vote to the transaction's coordinator: what the transaction read at this shard. */
+  r?: TxnReads;
+}
+
+/** coordinator -> server: what did `txn` read at shard `s`? (It missed the vote that carried it.) */
+export interface ReadsQuery {
+  type: 'tx-q';
+  s: number;
+  txn: string;
+}
+
+/** server -> coordinator: the answer; `r` absent when this replica no longer knows. */
+export interface ReadsAnswer {
+  type: 'tx-a';
+  s: number;
+  txn: string;
+  r?: TxnReads;
+}
+
+/**
+ * Whether a protocol message is a participant's yes vote to the transaction's coordinator
+ * (2PC and 3PC `vote`; Paxos Commit's ballot-0 `prepared` phase 2a to its leader), which
+ * carries what the transaction read.
+ */
+export function isYesVote(to: string, msg: unknown): string | undefined {
+  const m = msg as { type?: string; txn?: string; yes?: boolean; value?: string; leader?: string; ballot?: { round: number } };
+  if (m.type === 'vote' && m.yes === true) return m.txn;
+  if (m.type === 'phase2a' && m.value === 'prepared' && m.ballot?.round === 0 && m.leader === to) return m.txn;
+  return undefined;
 }
 
 /** Ticks an orphaned prepare (locked, never voted) waits before this leader aborts it. */
@@ -41,10 +70,12 @@ export const ORPHAN_TICKS = 200;
 interface Shard {
   core: ParticipantCore;
   /** Messages held until the records proposed with the same tag are chosen. */
-  held: Map<string, Array<{ to: string; msg: unknown }>>;
+  held: Map<string, Array<{ to: string; msg: unknown; reads?: TxnReads }>>;
   orphanTicks: Map<string, number>;
   /** Transactions whose prepare this leader proposed and awaits (to vote on apply). */
   awaitingVote: Set<string>;
+  /** 'vote-before-prepare-durable' only: what a transaction read when this leader voted early. */
+  earlyReads: Map<string, TxnReads>;
 }
 
 export function participantAddress(shard: number): string {
@@ -85,7 +116,7 @@ export class Participants {
       const records: unknown[] = [];
       for (const list of group.sm.pc.values()) records.push(...list);
       const acceptors = this.params.topology.regions.map((r) => coordinatorAddress(r.name));
-      shard = { core: createParticipantCore(this.params.commit, participantAddress(s), records, { acceptors, seed: hashString(`${this.self}/${s}/${this.nextTag}`) }), held: new Map(), orphanTicks: new Map(), awaitingVote: new Set() };
+      shard = { core: createParticipantCore(this.params.commit, participantAddress(s), records, { acceptors, seed: hashString(`${this.self}/${s}/${this.nextTag}`) }), held: new Map(), orphanTicks: new Map(), awaitingVote: new Set(), earlyReads: new Map() };
       this.shards.set(s, shard);
     }
     return shard;
@@ -124,7 +155,12 @@ export class Participants {
     if (shard === undefined || group === undefined) return;
     for (let round = 0; round < 4 && shard.core.hasReady(); round++) {
       const r = shard.core.ready();
-      const messages = r.messages.map((m) => ({ to: m.to, msg: m.msg }));
+      const messages = r.messages.map((m): { to: string; msg: unknown; reads?: TxnReads } => {
+        const txn = isYesVote(m.to, m.msg);
+        const reads = txn === undefined ? undefined : shard.earlyReads.get(txn) ?? group.sm.readsOf(txn);
+        return reads === undefined ? { to: m.to, msg: m.msg } : { to: m.to, msg: m.msg, reads };
+      });
+      const early = group.sm.unsafe === 'vote-before-prepare-durable';
       const recordsByTxn = new Map<string, unknown[]>();
       for (const record of r.persist) {
         const txn = (record as { txn?: string }).txn ?? '';
@@ -136,7 +172,13 @@ export class Participants {
       // Each entry is proposed with the tag when it is the last one and messages wait on it.
       const entries: Array<{ propose: (tag: string | undefined) => boolean; tags: boolean }> = [];
       for (const d of r.decisions) {
-        if (d.kind === 'prepare') {
+        if (d.kind === 'prepare' && early) {
+          // Broken on purpose: vote on the leader's applied state now, not once the prepare is applied.
+          const preview = group.sm.votePreview(d.txn, d.payload as TxnOp[]);
+          if (preview.vote) shard.earlyReads.set(d.txn, preview.reads);
+          if (shard.earlyReads.size > HELD_WIRES_MAX) shard.earlyReads.delete(shard.earlyReads.keys().next().value as string);
+          entries.push({ propose: () => group.proposePrepare(d.txn, d.payload as TxnOp[]) && (shard.core.vote(d.txn, preview.vote), true), tags: false });
+        } else if (d.kind === 'prepare') {
           shard.awaitingVote.add(d.txn);
           entries.push({ propose: () => group.proposePrepare(d.txn, d.payload as TxnOp[]), tags: false });
         } else {
@@ -148,9 +190,25 @@ export class Participants {
       for (const [txn, records] of recordsByTxn) {
         for (const record of records) entries.push({ propose: (t) => group.proposeRecord(txn, t === undefined ? { record } : { tag: t, record }), tags: true });
       }
-      if (entries.length === 0) {
-        // Nothing to make durable: the messages depend on nothing new.
-        for (const m of messages) this.send(s, m.to, m.msg, ctx);
+      if (entries.length === 0 && !early && shard.held.size > 0 && messages.length > 0) {
+        // Nothing new to make durable, but the core may answer from a state whose entries are
+        // not chosen yet (an ack to a repeated commit whose commit entry is still in flight):
+        // the messages wait behind this leader's newest pending entry, which the log applies
+        // after everything proposed before it.
+        let newest: string | undefined;
+        for (const tag of shard.held.keys()) newest = tag;
+        shard.held.get(newest!)!.push(...messages);
+        continue;
+      }
+      if (entries.length === 0 || early) {
+        // Nothing to make durable: the messages depend on nothing new. (Or, broken on purpose,
+        // they leave without waiting for what they depend on.)
+        for (const m of messages) this.send(s, m.to, m.msg, ctx, m.reads);
+        if (entries.length === 0) continue;
+        for (const e of entries) if (!e.propose(undefined)) {
+          this.shards.delete(s);
+          break;
+        }
         continue;
       }
       // The messages leave when the last entry is chosen: it carries the tag (a prepare cannot,
@@ -174,7 +232,7 @@ export class Participants {
     this.drainGroup(state, s, ctx);
   }
 
-  private send(s: number, to: string, msg: unknown, ctx: ActorContext): void {
+  private send(s: number, to: string, msg: unknown, ctx: ActorContext, reads?: TxnReads): void {
     if (to.startsWith('shard/')) {
       // Another shard's participant (3PC termination, Paxos Commit recovery): any replica of
       // that shard takes it and passes it to its leader.
@@ -184,8 +242,27 @@ export class Participants {
       ctx.send(group.includes(this.self) ? this.self : group[this.nextTag % group.length]!, wire);
       return;
     }
-    const reply: ParticipantReply = { type: 'tx-r', s, m: msg };
+    const reply: ParticipantReply = reads === undefined ? { type: 'tx-r', s, m: msg } : { type: 'tx-r', s, m: msg, r: reads };
     ctx.send(to, reply);
+  }
+
+  /**
+   * A coordinator asks what a transaction read here: any replica answers from its state
+   * machine (the reads are fixed once the prepare is applied, and kept a while after commit).
+   */
+  answerReads(state: ServerState, q: ReadsQuery, ctx: ActorContext): void {
+    const group = state.groups.get(q.s);
+    if (group === undefined) return;
+    const r = group.sm.readsOf(q.txn);
+    if (r === undefined && !group.isLeader()) {
+      const hint = group.leaderHint();
+      if (hint !== undefined && hint !== this.self) {
+        ctx.forward(hint, q);
+        return;
+      }
+    }
+    const answer: ReadsAnswer = r === undefined ? { type: 'tx-a', s: q.s, txn: q.txn } : { type: 'tx-a', s: q.s, txn: q.txn, r };
+    ctx.reply(answer);
   }
 
   /** What the shard's log produced that concerns transactions. */
@@ -209,7 +286,7 @@ export class Participants {
         return;
       }
       shard.held.delete(tag!);
-      for (const m of held) this.send(s, m.to, m.msg, ctx);
+      for (const m of held) this.send(s, m.to, m.msg, ctx, m.reads);
     }
   }
 

@@ -19,6 +19,7 @@ export function serverParams(config: ResolvedConfig, topology: Topology, id: str
     region,
     topology,
     commit: config.commit,
+    ...(config.transactions.unsafe === undefined ? {} : { txnUnsafe: config.transactions.unsafe }),
     replication: {
       mode: r.mode,
       sync: r.sync,

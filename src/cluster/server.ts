@@ -5,7 +5,8 @@ import { GroupReplica, type GroupOutput, type Origin } from '../replication/grou
 import type { RequestBody } from '../replication/ops.js';
 import { LearnerFeed, LearnerReplica, type LearnMessage } from '../replication/learner.js';
 import type { ErrorCodeWire, Load, Req, Res } from './messages.js';
-import { Participants, type ParticipantWire } from './participant.js';
+import type { TxnUnsafe } from '../replication/ops.js';
+import { Participants, type ParticipantWire, type ReadsQuery } from './participant.js';
 import { coordinatorAddress, groupOf, shardOf, groupShardsOf, heartbeatAddress, learnersOf, learnerShardsOf, regionOfServer, type Topology } from './topology.js';
 
 /** A forwarded request may travel this many hops between servers before it is failed. */
@@ -35,6 +36,8 @@ export interface ServerParams {
   topology: Topology;
   replication: ReplicationParams;
   commit: '2pc' | '3pc' | 'paxos-commit';
+  /** Testing only: a deliberately broken transaction layer (see TxnUnsafe). */
+  txnUnsafe?: TxnUnsafe;
   /** How often the server tells its heartbeat actor its load. */
   loadIntervalMs: number;
 }
@@ -133,6 +136,8 @@ function checkpointOf(logs: Map<number, ShardLog>): ServerRecord[] {
  * earlier, it may have been sent before the crash (the restart notice says so at once).
  */
 export const PROOF_OF_LIFE_AFTER_MS = 1_000;
+/** Open transactions a server's summary names (shard:txn), at most. */
+export const OPEN_TXN_IDS_SHOWN = 1_000;
 
 /** Forwarded requests remembered for crash notices, at most, and for how long. */
 export const FORWARDED_TRACKED_MAX = 10_000;
@@ -210,6 +215,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
           },
           records,
         );
+        group.sm.unsafe = params.txnUnsafe;
         state.groups.set(shard, group);
         // The preferred leader of a fresh group stands at once instead of waiting out a timeout.
         if (records.length === 0 && peers[0] === params.id) group.core.campaign();
@@ -234,7 +240,10 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
   summary(state) {
     const groups: Record<string, unknown> = {};
     for (const [shard, g] of state.groups) groups[shard] = g.status();
-    return { requests: state.requests, groups, learners: [...state.learners.keys()], down: [...state.downNodes] };
+    // Transactions prepared (holding locks) at the shards this server leads.
+    const open: string[] = [];
+    for (const [s, g] of state.groups) if (g.isLeader()) for (const txn of g.sm.openTransactions()) open.push(`${s}:${txn}`);
+    return { requests: state.requests, groups, learners: [...state.learners.keys()], down: [...state.downNodes], openTxns: open.length, openTxnIds: open.slice(0, OPEN_TXN_IDS_SHOWN) };
   },
   load(state) {
     return { requests: state.requests, inflight: state.inflight };
@@ -319,6 +328,9 @@ function handle(state: ServerState, msg: Message, ctx: ActorContext): void {
       }
       case 'tx':
         state.participants.receive(state, msg as unknown as ParticipantWire, ctx);
+        return;
+      case 'tx-q':
+        state.participants.answerReads(state, msg as unknown as ReadsQuery, ctx);
         return;
       case 'timer': {
         const key = (msg as { key?: string }).key;
@@ -468,8 +480,13 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
   const body = req.body;
   const origin: Origin = { to: ctx.sender, rid: req.rid };
   if (body.op === 'txn') {
-    // Transactions are run by the region's coordinator; it answers the same origin.
-    ctx.forward(coordinatorAddress(state.params.region), req);
+    // Transactions are run by the region's coordinator; it answers the same origin. While the
+    // runtime reports it crashed, the next region's coordinator takes them.
+    const regions = topology.regions;
+    const home = regions.findIndex((r) => r.name === state.params.region);
+    let coordinator = coordinatorAddress(state.params.region);
+    for (let k = 0; k < regions.length && state.downNodes.has(coordinator); k++) coordinator = coordinatorAddress(regions[(home + k + 1) % regions.length]!.name);
+    ctx.forward(coordinator, req);
     return;
   }
   const shard = shardOfKey(body.key, topology);

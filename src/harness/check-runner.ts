@@ -9,6 +9,8 @@ import type { ReplicationConfig } from '../cluster/config.js';
 import { ConfigError } from '../core/errors.js';
 import type { Violation } from './linearizability.js';
 import { runScenario, type ScenarioOptions, type ScenarioResult } from './scenario.js';
+import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
+import { runTxnScenario, TXN_CHECK_COMMITS, type TxnCommit, type TxnScenarioResult } from './txn-scenario.js';
 
 export type CheckMode = 'active' | 'passive' | 'hybrid';
 export const CHECK_MODES: readonly CheckMode[] = ['active', 'passive', 'hybrid'];
@@ -17,6 +19,11 @@ export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = ['ack-before-chosen', '
 /** 'builtin': the scenario's own schedule (the one the test suite pins); 'swarm': a nemesis with a seed-drawn mix. */
 export type ScheduleName = 'builtin' | 'swarm';
 export const SCHEDULES: readonly ScheduleName[] = ['builtin', 'swarm'];
+
+/** 'kv': single-key operations, checked for linearizability; 'txn': read/append transactions, checked as Elle does. */
+export type Workload = 'kv' | 'txn';
+export const WORKLOADS: readonly Workload[] = ['kv', 'txn'];
+export { TXN_UNSAFE_VARIANTS, TXN_CHECK_COMMITS, type TxnUnsafe, type TxnCommit };
 
 export const CHECK_RUN_WORKERS_DEFAULT = 2;
 export const CHECK_RUN_WORKERS_MAX = 64;
@@ -30,6 +37,10 @@ export interface ScenarioTask {
   mode: CheckMode;
   unsafe?: UnsafeVariant;
   schedule?: ScheduleName;
+  /** Default 'kv'. 'txn': the transactional workload, once per protocol in `commits` (default both that claim it). */
+  workload?: Workload;
+  commits?: TxnCommit[];
+  txnUnsafe?: TxnUnsafe;
 }
 
 /** What a worker sends back: the verdict and what explains it, not the whole history. */
@@ -48,6 +59,8 @@ export interface ScenarioReport {
   elapsedMs: number;
   /** The run itself threw (a bug in the cluster or the harness): the seed fails. */
   error?: string;
+  /** 'txn' workload: the anomalies found, a line each (at most a few per protocol). */
+  anomalies?: string[];
 }
 
 export interface CheckRunOptions {
@@ -59,6 +72,9 @@ export interface CheckRunOptions {
   mode?: CheckMode;
   unsafe?: UnsafeVariant;
   schedule?: ScheduleName;
+  workload?: Workload;
+  commits?: TxnCommit[];
+  txnUnsafe?: TxnUnsafe;
   /** Called as each seed finishes (in completion order, which varies with the workers). */
   onReport?: (report: ScenarioReport, done: number, total: number) => void;
 }
@@ -82,6 +98,7 @@ export function scenarioOptions(task: ScenarioTask): ScenarioOptions {
 /** Run and check one seed (in a worker, or inline). Never throws: a crash is a failing report. */
 export async function runOneSeed(task: ScenarioTask): Promise<ScenarioReport> {
   const started = performance.now();
+  if (task.workload === 'txn') return runTxnSeed(task, started);
   try {
     const r = await runScenario(scenarioOptions(task));
     return {
@@ -115,9 +132,40 @@ export async function runOneSeed(task: ScenarioTask): Promise<ScenarioReport> {
   }
 }
 
+/** The transactional workload for one seed, once per commit protocol; it passes when every run does. */
+async function runTxnSeed(task: ScenarioTask, started: number): Promise<ScenarioReport> {
+  const report: ScenarioReport = { seed: task.seed, mode: task.mode, ok: true, live: true, verdict: '', operations: 0, faults: [], violations: [], timedOut: [], traceHash: 0, elapsedMs: 0, anomalies: [] };
+  const verdicts: string[] = [];
+  for (const commit of task.commits ?? TXN_CHECK_COMMITS) {
+    try {
+      const r = await runTxnScenario({ seed: task.seed, commit, mode: task.mode, ...(task.txnUnsafe === undefined ? {} : { unsafe: task.txnUnsafe }) });
+      report.ok &&= r.ok;
+      report.live &&= r.live;
+      report.operations += r.transactions;
+      report.traceHash = (report.traceHash * 31 + r.traceHash) >>> 0;
+      verdicts.push(`${commit}: ${r.verdict}${r.live ? '' : ', not live'} (${r.committed} of ${r.transactions} committed)`);
+      report.anomalies!.push(...r.anomalies.map((a) => `${commit}: ${a}`));
+      report.faults.push(...r.faults.map((f) => `${commit}: ${f}`));
+    } catch (error) {
+      report.ok = false;
+      report.live = false;
+      verdicts.push(`${commit}: threw`);
+      report.error = error instanceof Error ? error.stack ?? error.message : String(error);
+    }
+  }
+  report.verdict = verdicts.join('; ');
+  report.elapsedMs = performance.now() - started;
+  return report;
+}
+
+/** Replay one seed of the transactional workload in this thread, with its trace. */
+export async function replayTxnSeed(task: ScenarioTask, commit: TxnCommit): Promise<TxnScenarioResult> {
+  return runTxnScenario({ seed: task.seed, commit, mode: task.mode, trace: true, ...(task.txnUnsafe === undefined ? {} : { unsafe: task.txnUnsafe }) });
+}
+
 const workerFile = fileURLToPath(new URL('../../workers/scenario.js', import.meta.url));
 
-function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, 'unsafe' | 'onReport'>> {
+function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, 'unsafe' | 'onReport' | 'workload' | 'commits' | 'txnUnsafe'>> {
   const from = o.from ?? 1;
   const workers = o.workers ?? CHECK_RUN_WORKERS_DEFAULT;
   const mode = o.mode ?? 'active';
@@ -128,6 +176,9 @@ function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, 'un
   if (!CHECK_MODES.includes(mode)) throw new ConfigError('mode', CHECK_MODES.join(', '), mode);
   if (!SCHEDULES.includes(schedule)) throw new ConfigError('schedule', SCHEDULES.join(', '), schedule);
   if (o.unsafe !== undefined && !UNSAFE_VARIANTS.includes(o.unsafe)) throw new ConfigError('unsafe', UNSAFE_VARIANTS.join(', '), o.unsafe);
+  if (o.workload !== undefined && !WORKLOADS.includes(o.workload)) throw new ConfigError('workload', WORKLOADS.join(', '), o.workload);
+  if (o.txnUnsafe !== undefined && !TXN_UNSAFE_VARIANTS.includes(o.txnUnsafe)) throw new ConfigError('txnUnsafe', TXN_UNSAFE_VARIANTS.join(', '), o.txnUnsafe);
+  for (const c of o.commits ?? []) if (!TXN_CHECK_COMMITS.includes(c)) throw new ConfigError('commits', TXN_CHECK_COMMITS.join(', '), c);
   return { from, seeds: o.seeds, workers, mode, schedule };
 }
 
@@ -142,6 +193,9 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
     while (next < o.seeds) {
       const task: ScenarioTask = { seed: o.from + next++, mode: o.mode, schedule: o.schedule };
       if (options.unsafe !== undefined) task.unsafe = options.unsafe;
+      if (options.workload !== undefined) task.workload = options.workload;
+      if (options.commits !== undefined) task.commits = options.commits;
+      if (options.txnUnsafe !== undefined) task.txnUnsafe = options.txnUnsafe;
       const report = (await pool.run(task)) as ScenarioReport;
       reports.push(report);
       options.onReport?.(report, reports.length, o.seeds);

@@ -2,7 +2,8 @@
 export type OpName = 'get' | 'put' | 'delete' | 'cas' | 'txn';
 
 export interface TxnOp {
-  op: 'put' | 'delete' | 'check';
+  /** get: read the key; append: add `value` to the list at key (missing = empty list). */
+  op: 'put' | 'delete' | 'check' | 'get' | 'append';
   key: string;
   value?: unknown;
 }
@@ -22,3 +23,20 @@ export interface RequestBody {
    */
   rq?: string;
 }
+
+/**
+ * Testing only: deliberately broken variants of the transaction layer, which the transactional
+ * check must catch. 'release-locks-at-prepare': a participant releases its locks once it has
+ * voted, instead of at commit or abort. 'vote-before-prepare-durable': a participant votes yes
+ * (with what it read) as soon as a prepare reaches its leader, judged on the leader's applied
+ * state, before the prepare is chosen in the shard's log; the prepare applied later locks
+ * nothing when it meets a lock, yet still commits.
+ */
+export type TxnUnsafe = 'release-locks-at-prepare' | 'vote-before-prepare-durable';
+export const TXN_UNSAFE_VARIANTS: readonly TxnUnsafe[] = ['release-locks-at-prepare', 'vote-before-prepare-durable'];
+
+/**
+ * What a transaction read at one shard: one entry per `get` op of the shard's part, in order;
+ * `[]` for a missing key, `[value]` otherwise (so a stored null and a missing key differ).
+ */
+export type TxnReads = Array<[] | [unknown]>;

@@ -1,4 +1,4 @@
-import type { RequestBody, TxnOp } from './ops.js';
+import type { RequestBody, TxnOp, TxnReads, TxnUnsafe } from './ops.js';
 
 /**
  * The replicated key-value state machine of one shard. Every replica applies the same
@@ -83,6 +83,12 @@ export class KvStateMachine {
   private effectSeq = -1;
   /** Results of recent requests by id, oldest first (a Map keeps insertion order). */
   private readonly seenResults = new Map<string, unknown>();
+  /** What each prepared transaction read here, as its prepare found it. */
+  private readonly readsAt = new Map<string, TxnReads>();
+  /** What recently committed transactions read here (for a coordinator that missed the vote). */
+  private readonly committedReads = new Map<string, TxnReads>();
+  /** Testing only: a broken transaction layer (see TxnUnsafe). */
+  unsafe: TxnUnsafe | undefined;
 
   /** The result of an earlier request with this id, if it is still remembered. */
   seen(rq: string | undefined): { value: unknown } | undefined {
@@ -164,18 +170,51 @@ export class KvStateMachine {
   private prepare(txn: string, ops: TxnOp[]): Completion {
     if (this.prepared.has(txn)) return { txn, vote: true };
     if (this.finishedSet.has(txn)) return { txn, vote: false, reason: 'already finished' };
+    let lockedOut: string | undefined;
     for (const op of ops) {
       const holder = this.locks.get(op.key);
-      if (holder !== undefined && holder !== txn) return { txn, vote: false, reason: `key ${JSON.stringify(op.key)} is locked by another transaction` };
-    }
-    for (const op of ops) {
-      if (op.op === 'check' && !sameValue(this.data.get(op.key), op.value)) {
-        return { txn, vote: false, reason: `check failed on key ${JSON.stringify(op.key)}` };
+      if (holder !== undefined && holder !== txn) {
+        lockedOut = `key ${JSON.stringify(op.key)} is locked by another transaction`;
+        break;
       }
     }
-    for (const op of ops) this.locks.set(op.key, txn);
+    if (lockedOut !== undefined && this.unsafe !== 'vote-before-prepare-durable') return { txn, vote: false, reason: lockedOut };
+    const run = evaluateTxn(this.data, ops);
+    if (!run.ok) return { txn, vote: false, reason: run.reason };
     this.prepared.set(txn, ops);
+    this.readsAt.set(txn, run.reads);
+    // The broken variants: locks dropped as soon as the vote is cast, or never taken when the
+    // (already sent) vote meets another transaction's lock.
+    if (this.unsafe === 'release-locks-at-prepare' || lockedOut !== undefined) return { txn, vote: true };
+    for (const op of ops) this.locks.set(op.key, txn);
     return { txn, vote: true };
+  }
+
+  /**
+   * What `txn` read at this shard: while it is prepared, what its prepare read (its keys are
+   * locked, so that is also what it reads now); after it committed, what it read then (for
+   * the last FINISHED_TXNS_MAX committed transactions); else undefined.
+   */
+  readsOf(txn: string): TxnReads | undefined {
+    const ops = this.prepared.get(txn);
+    if (ops !== undefined) {
+      const at = this.readsAt.get(txn);
+      if (at !== undefined) return at;
+      const run = evaluateTxn(this.data, ops);
+      return run.ok ? run.reads : undefined;
+    }
+    return this.committedReads.get(txn);
+  }
+
+  /** The vote a prepare of `ops` would get on the applied state now, and what it would read. */
+  votePreview(txn: string, ops: TxnOp[]): { vote: boolean; reads: TxnReads } {
+    if (this.finishedSet.has(txn)) return { vote: false, reads: [] };
+    for (const op of ops) {
+      const holder = this.locks.get(op.key);
+      if (holder !== undefined && holder !== txn) return { vote: false, reads: [] };
+    }
+    const run = evaluateTxn(this.data, ops);
+    return run.ok ? { vote: true, reads: run.reads } : { vote: false, reads: [] };
   }
 
   private finish(txn: string, outcome: 'commit' | 'abort'): Completion[] {
@@ -184,10 +223,16 @@ export class KvStateMachine {
     this.pc.delete(txn);
     if (ops === undefined) return [{ txn, done: outcome }];
     this.prepared.delete(txn);
+    const reads = this.readsAt.get(txn);
+    this.readsAt.delete(txn);
     if (outcome === 'commit') {
-      for (const op of ops) {
-        if (op.op === 'put') this.data.set(op.key, op.value);
-        else if (op.op === 'delete') this.data.delete(op.key);
+      // Its own earlier ops are visible to its later ones: the ops run in order.
+      const run = evaluateTxn(this.data, ops);
+      if (run.ok) for (const w of run.writes) this.write(w);
+      const read = reads ?? (run.ok ? run.reads : undefined);
+      if (read !== undefined && ops.some((op) => op.op === 'get')) {
+        this.committedReads.set(txn, read);
+        if (this.committedReads.size > FINISHED_TXNS_MAX) this.committedReads.delete(this.committedReads.keys().next().value as string);
       }
     }
     const out: Completion[] = [{ txn, done: outcome }];
@@ -257,6 +302,7 @@ export class KvStateMachine {
 
   clone(): KvStateMachine {
     const copy = new KvStateMachine();
+    copy.unsafe = this.unsafe;
     copy.restore(this.snapshot());
     return copy;
   }
@@ -279,6 +325,44 @@ export function executeOn(data: Map<string, unknown>, body: RequestBody): ExecRe
     case 'txn':
       return { ok: false, message: 'a transaction is not a single-key operation' };
   }
+}
+
+/**
+ * A transaction's part at one shard run on `data` without changing it, op by op, so its own
+ * earlier writes are visible to its later ops: what its gets read, the writes it makes, or why
+ * it must vote no (a failed check, an append to a value that is not a list).
+ */
+export function evaluateTxn(data: Map<string, unknown>, ops: TxnOp[]): { ok: true; reads: TxnReads; writes: Write[] } | { ok: false; reason: string } {
+  const overlay = new Map<string, unknown>();
+  const current = (key: string): unknown => (overlay.has(key) ? overlay.get(key) : data.get(key));
+  const reads: TxnReads = [];
+  for (const op of ops) {
+    switch (op.op) {
+      case 'check':
+        if (!sameValue(current(op.key), op.value)) return { ok: false, reason: `check failed on key ${JSON.stringify(op.key)}` };
+        break;
+      case 'get': {
+        const v = current(op.key);
+        reads.push(v === undefined ? [] : [v]);
+        break;
+      }
+      case 'put':
+        overlay.set(op.key, op.value);
+        break;
+      case 'delete':
+        overlay.set(op.key, undefined);
+        break;
+      case 'append': {
+        const v = current(op.key);
+        if (v !== undefined && !Array.isArray(v)) return { ok: false, reason: `append to key ${JSON.stringify(op.key)}, which holds a value that is not a list` };
+        overlay.set(op.key, v === undefined ? [op.value] : [...(v as unknown[]), op.value]);
+        break;
+      }
+    }
+  }
+  const writes: Write[] = [];
+  for (const [key, value] of overlay) writes.push(value === undefined ? { key, del: true } : { key, value });
+  return { ok: true, reads, writes };
 }
 
 /** Structural equality of codec-safe values (what cas and transaction checks compare). */

@@ -1,0 +1,197 @@
+import { startCluster } from '../cluster/cluster.js';
+import type { ClusterConfig, ReplicationConfig } from '../cluster/config.js';
+import { AbortedError } from '../core/errors.js';
+import { Prng } from '../core/prng.js';
+import type { TxnUnsafe } from '../replication/ops.js';
+import { checkTransactions, type Anomaly, type ElleOp } from './elle/index.js';
+import type { TxnHistoryOp } from './txn-history.js';
+
+/**
+ * The transactional workload behind `meridian check --workload txn`: clients in every region
+ * run read/append transactions over a few hot keys while a seeded schedule crashes and
+ * restarts servers and coordinators, splits regions off and loses messages; then everything
+ * heals and every client must commit again (liveness). The history, in Elle's shape, is
+ * checked for strict serializability with `checkTransactions` (list-append).
+ */
+export type TxnCommit = '2pc' | 'paxos-commit';
+/** The commit protocols that claim strict serializability under crashes and partitions (3PC does not). */
+export const TXN_CHECK_COMMITS: readonly TxnCommit[] = ['2pc', 'paxos-commit'];
+
+export interface TxnScenarioOptions {
+  seed: number;
+  commit: TxnCommit;
+  mode?: ReplicationConfig['mode'];
+  /** A broken transaction layer, which the check must catch. */
+  unsafe?: TxnUnsafe;
+  clients?: number;
+  keys?: number;
+  /** Micro-ops per transaction, at most. */
+  opsMax?: number;
+  /** Length of the fault phase, virtual ms. */
+  faultMs?: number;
+  /** Transactions each client must commit once healed. */
+  livenessTxns?: number;
+  trace?: boolean;
+}
+
+export interface TxnScenarioResult {
+  seed: number;
+  commit: TxnCommit;
+  ok: boolean;
+  live: boolean;
+  /** 'strict serializable', or the anomaly types found. */
+  verdict: string;
+  /** A line or two per anomaly (type, cycle, explanation). */
+  anomalies: string[];
+  /** Transactions invoked, and how they ended. */
+  transactions: number;
+  committed: number;
+  aborted: number;
+  indefinite: number;
+  faults: string[];
+  traceHash: number;
+  history?: TxnHistoryOp[];
+  trace?: Array<{ at: number; from: string; to: string; type: string }>;
+}
+
+export const TXN_SCENARIO_DEFAULTS = { clients: 6, keys: 6, opsMax: 4, faultMs: 2_500, livenessTxns: 2 } as const;
+
+export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnScenarioResult> {
+  const o = { ...TXN_SCENARIO_DEFAULTS, ...options };
+  const prng = new Prng(`txn:${o.seed}`);
+  const regions = ['r1', 'r2', 'r3'];
+  const latencyMs: Record<string, number> = {};
+  for (let i = 0; i < regions.length; i++) {
+    for (let j = i + 1; j < regions.length; j++) latencyMs[`${regions[i]}~${regions[j]}`] = 5 + prng.int(25);
+  }
+  const network = { latencyMs, jitterMs: prng.int(8), loss: prng.chance(0.5) ? prng.next() * 0.03 : 0, duplicate: prng.chance(0.5) ? prng.next() * 0.03 : 0 };
+  const config: ClusterConfig = {
+    regions: regions.map((name) => ({ name, servers: 2 })),
+    transport: 'sim',
+    seed: o.seed,
+    network,
+    replication: { mode: o.mode ?? 'active', factor: 3 },
+    commit: o.commit,
+    shards: 4,
+    requestTimeoutMs: 1_500,
+    heartbeat: { intervalMs: 100 },
+    trace: o.trace ?? false,
+  };
+  if (o.unsafe !== undefined) config.transactions = { unsafe: o.unsafe };
+  const cluster = await startCluster(config);
+  const t0 = cluster.now();
+  const at = (): string => (cluster.now() - t0).toFixed(0);
+  const faults: string[] = [];
+  const servers = regions.flatMap((r) => [`${r}/0`, `${r}/1`]);
+  const coordinators = regions.map((r) => `coordinator/${r}`);
+  let nextValue = 1;
+  try {
+    const keys = Array.from({ length: o.keys }, (_, i) => `k${i}`);
+    const clients = Array.from({ length: o.clients }, (_, i) => cluster.client({ region: regions[i % regions.length]! }));
+    const txnOps = (rng: Prng): Array<{ op: 'get'; key: string } | { op: 'append'; key: string; value: number }> =>
+      Array.from({ length: 1 + rng.int(o.opsMax) }, () => {
+        const key = rng.pick(keys);
+        // Values are unique across the run: Elle's list-append needs that.
+        return rng.chance(0.5) ? { op: 'get' as const, key } : { op: 'append' as const, key, value: nextValue++ };
+      });
+    let faulting = true;
+    const workload = async (index: number): Promise<void> => {
+      const client = clients[index]!;
+      const rng = prng.fork(`client${index}`);
+      while (faulting) {
+        try {
+          await client.transaction(txnOps(rng));
+        } catch (error) {
+          // Aborts are definite and frequent (no-wait locking); anything else: back off a little.
+          if (!(error instanceof AbortedError)) await cluster.sleep(20);
+        }
+      }
+    };
+    const nemesis = async (): Promise<void> => {
+      const down = new Set<string>();
+      const end = cluster.now() + o.faultMs;
+      while (cluster.now() < end) {
+        await cluster.sleep(100 + prng.int(300));
+        const roll = prng.next();
+        const upServers = servers.filter((s) => !down.has(s));
+        const upCoordinators = coordinators.filter((c) => !down.has(c));
+        if (roll < 0.25 && down.size < 2) {
+          // At most one server down, so every shard keeps a majority when no partition cuts it.
+          const pool = [...(upServers.length === servers.length ? upServers : []), ...(upCoordinators.length === coordinators.length ? upCoordinators : [])];
+          if (pool.length > 0) {
+            const victim = prng.pick(pool);
+            down.add(victim);
+            faults.push(`${at()} crash ${victim}`);
+            await cluster.crash(victim);
+          }
+        } else if (roll < 0.5 && down.size > 0) {
+          const back = prng.pick([...down]);
+          down.delete(back);
+          faults.push(`${at()} restart ${back}`);
+          await cluster.restart(back);
+        } else if (roll < 0.75) {
+          const a = prng.pick(regions);
+          faults.push(`${at()} partition ${a} | rest`);
+          cluster.partition([a], regions.filter((r) => r !== a));
+        } else {
+          faults.push(`${at()} heal`);
+          cluster.heal();
+        }
+      }
+      faults.push(`${at()} heal all`);
+      cluster.heal();
+      for (const s of down) await cluster.restart(s);
+      faulting = false;
+    };
+    await Promise.all([nemesis(), ...clients.map((_, i) => workload(i))]);
+    // Liveness: once healed, every client commits again (aborts under contention are retried).
+    cluster.setNetwork({ loss: 0, duplicate: 0 });
+    await cluster.sleep(1_000);
+    let live = true;
+    await Promise.all(clients.map(async (client, i) => {
+      const rng = prng.fork(`live${i}`);
+      for (let k = 0; k < o.livenessTxns; k++) {
+        let done = false;
+        for (let attempt = 0; attempt < 20 && !done; attempt++) {
+          try {
+            await client.transaction(txnOps(rng));
+            done = true;
+          } catch {
+            await cluster.sleep(50 + rng.int(100));
+          }
+        }
+        if (!done) live = false;
+      }
+    }));
+    const history = cluster.history({ format: 'elle' });
+    // Values here are numbers, as the checker's ElleOp wants (it validates the history anyway).
+    const check = checkTransactions(history as ElleOp[], { model: 'list-append', consistency: 'strict-serializable' });
+    const count = (type: TxnHistoryOp['type']): number => history.filter((e) => e.type === type).length;
+    const verdict = check.ok ? 'strict serializable' : [...new Set(check.anomalies.map((a) => a.type))].join(', ');
+    const result: TxnScenarioResult = {
+      seed: o.seed,
+      commit: o.commit,
+      ok: check.ok && live,
+      live,
+      verdict,
+      anomalies: check.anomalies.slice(0, 5).map(describeAnomaly),
+      transactions: count('invoke'),
+      committed: count('ok'),
+      aborted: count('fail'),
+      indefinite: count('info'),
+      faults,
+      traceHash: cluster.traceHash(),
+    };
+    if (!result.ok) result.history = history;
+    if (o.trace) result.trace = cluster.trace();
+    return result;
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** One anomaly as a line: its type, its cycle (edges with kind and key) and the explanation. */
+export function describeAnomaly(a: Anomaly): string {
+  const cycle = a.cycle === undefined ? '' : ` cycle ${JSON.stringify(a.cycle)}`;
+  return `${a.type}:${cycle} ${a.explanation}`.slice(0, 2_000);
+}

@@ -137,6 +137,13 @@ export function sharedCheckState(options: CheckOptions, threads: boolean): Int32
   return cells;
 }
 
+/** Milliseconds this thread has spent in `checkHistory` (for the sim bench's split of a seed's cost). */
+let checkingMs = 0;
+
+export function checkerMsSpent(): number {
+  return checkingMs;
+}
+
 /**
  * Checks a history against a model, key by key, synchronously. `shared` is for checking a
  * history in parts (see `sharedCheckState`); a single call needs none.
@@ -147,6 +154,15 @@ export function checkHistory(
   options: CheckOptions = {},
   shared: Int32Array = sharedCheckState(options, false),
 ): CheckResult {
+  const started = performance.now();
+  try {
+    return checkHistoryTimed(history, modelName, options, shared);
+  } finally {
+    checkingMs += performance.now() - started;
+  }
+}
+
+function checkHistoryTimed(history: History, modelName: ModelName, options: CheckOptions, shared: Int32Array): CheckResult {
   const model = validModel(modelName);
   const stepsMax = validateStepsMax(options.stepsMax);
   const byKey = splitByKey(model, history);

@@ -36,10 +36,17 @@ export interface TimerHandle {
   cancel(): void;
 }
 
+/** What a transport's timer calls back when it can carry a key instead of a closure. */
+export interface TimerTarget {
+  fireTimer(key: string, handle: TimerHandle): void;
+}
+
 /** What a host needs from its transport. */
 export interface HostEnv {
   now(): number;
   setTimer(delayMs: number, fn: () => void): TimerHandle;
+  /** Optional: a timer that calls `target.fireTimer(key, handle)`, with no closure per timer. */
+  setTimerFor?(delayMs: number, target: TimerTarget, key: string): TimerHandle;
   /** Run `fn` soon, after the current step (a microtask on threads, an event at now in sim). */
   schedule(fn: () => void): void;
   /** Run `fn` after other pending work had its turn (setImmediate on threads): for yielding. */
@@ -337,6 +344,20 @@ export class Host {
     if (typeof e.to === 'number') e.to = this.addressOf[e.to] ?? String(e.to);
     if (typeof e.from === 'number') e.from = this.addressOf[e.from] ?? String(e.from);
     return envelope;
+  }
+
+  /**
+   * Decode one encoded envelope, bytes[start, end), with its addresses resolved; undefined
+   * (counted as malformed) when it does not decode. The simulator decodes as it sends.
+   */
+  decodeEncoded(bytes: Uint8Array, start: number, end: number): Envelope | undefined {
+    try {
+      return this.resolve(this.packr.unpack(bytes, { start, end }) as Envelope);
+    } catch (error) {
+      this.stats.dropped.malformed = (this.stats.dropped.malformed ?? 0) + 1;
+      this.keepError({ kind: 'frame-error', error: (error as Error).message });
+      return undefined;
+    }
   }
 
   /** One encoded envelope (the simulator delivers them one at a time). */

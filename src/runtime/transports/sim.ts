@@ -3,9 +3,9 @@ import { seededIds } from '../../core/ids.js';
 import { Prng, hashString } from '../../core/prng.js';
 import type { Behavior } from '../actor.js';
 import { MemoryDurableStore } from '../durable-memory.js';
-import { Host, type DirectoryEntry, type HostEnv, type HostEvent, type TimerHandle } from '../host.js';
+import { Host, type DirectoryEntry, type HostEnv, type HostEvent, type TimerHandle, type TimerTarget } from '../host.js';
 import type { NetworkConfig } from '../../net/model.js';
-import { EventHeap, type SimEvent } from './heap.js';
+import { EventHeap, SimEvent } from './heap.js';
 
 /** Events handled in one synchronous stretch before the driver yields to the event loop. */
 export const SIM_EVENTS_PER_SLICE = 200_000;
@@ -38,6 +38,7 @@ export class SimWorld {
   readonly host: Host;
   readonly durable = new MemoryDurableStore();
   private readonly heap = new EventHeap();
+  private readonly immediates: Array<() => void> = [];
   private nowMs = 0;
   private seq = 0;
   private waiting = 0;
@@ -45,7 +46,7 @@ export class SimWorld {
   private driving = false;
   private driveScheduled = false;
   private stopped = false;
-  /** FNV-1a over every delivered message: equal seeds and calls give equal hashes. */
+  /** FNV-1a over every message sent, with its delivery time: equal seeds and calls give equal hashes. */
   traceHash = 0x811c9dc5;
   deliveredCount = 0;
   eventsRun = 0;
@@ -56,16 +57,28 @@ export class SimWorld {
     const env: HostEnv = {
       now: () => this.nowMs,
       setTimer: (delayMs, fn) => this.at(this.nowMs + delayMs, fn),
+      setTimerFor: (delayMs, target, key) => this.push(this.nowMs + delayMs, undefined, undefined, target, key),
       schedule: (fn) => {
-        this.at(this.nowMs, fn);
+        // Runs after every other event of this instant (see `runImmediates`): same-time
+        // deliveries reach a mailbox together and are handled in one batch.
+        this.immediates.push(fn);
       },
       scheduleLater: (fn) => {
         this.at(this.nowMs, fn);
       },
       transmit: (_host, encoded, start, end, delayMs) => {
-        // Copy: the codec reuses its buffer.
-        const bytes = encoded.slice(start, end);
-        this.at(this.nowMs + delayMs, () => this.deliverBytes(bytes));
+        // Decoded now, not at delivery: the same round trip through the codec, but nothing to
+        // copy out of the codec's reused buffer, and no closure per message.
+        let h = this.traceHash;
+        for (let i = start; i < end; i++) {
+          h ^= encoded[i]!;
+          h = Math.imul(h, 0x01000193);
+        }
+        const at = this.nowMs + delayMs;
+        h ^= at | 0;
+        this.traceHash = Math.imul(h, 0x01000193) >>> 0;
+        const envelope = this.host.decodeEncoded(encoded, start, end);
+        if (envelope !== undefined) this.push(at, undefined, envelope, undefined, '');
       },
       durable: this.durable,
       report: (event) => options.onEvent?.(event),
@@ -79,34 +92,50 @@ export class SimWorld {
     return this.nowMs;
   }
 
-  private deliverBytes(bytes: Uint8Array): void {
-    let h = this.traceHash;
-    for (let i = 0; i < bytes.length; i++) {
-      h ^= bytes[i]!;
-      h = Math.imul(h, 0x01000193);
-    }
-    h ^= this.nowMs | 0;
-    this.traceHash = Math.imul(h, 0x01000193) >>> 0;
+  private deliver(envelope: Envelope): void {
     this.deliveredCount++;
     if (this.options.recordTrace) {
-      try {
-        const env = this.host.resolve(this.host.packr.unpack(bytes) as Envelope) as unknown as { to: string; from: string; msg: { type: string } };
-        this.trace.push({ at: this.nowMs, from: env.from, to: env.to, type: env.msg.type });
-      } catch {
-        // A malformed message is counted by the host below.
-      }
+      const e = envelope as unknown as { to: string; from: string; msg: { type: string } };
+      this.trace.push({ at: this.nowMs, from: e.from, to: e.to, type: e.msg.type });
     }
-    this.host.receiveEncoded(bytes);
+    this.host.deliver(envelope);
+  }
+
+  private push(atMs: number, fn: (() => void) | undefined, envelope: Envelope | undefined, target: TimerTarget | undefined, key: string): SimEvent {
+    const event = new SimEvent(atMs > this.nowMs ? atMs : this.nowMs, this.seq++, fn, envelope, target, key);
+    this.heap.push(event);
+    return event;
   }
 
   at(atMs: number, fn: () => void): TimerHandle {
-    const event: SimEvent = { at: Math.max(atMs, this.nowMs), seq: this.seq++, fn, cancelled: false };
-    this.heap.push(event);
-    return {
-      cancel: () => {
-        event.cancelled = true;
-      },
-    };
+    return this.push(atMs, fn, undefined, undefined, '');
+  }
+
+  private run(event: SimEvent): void {
+    this.nowMs = event.at;
+    this.eventsRun++;
+    if (event.envelope !== undefined) this.deliver(event.envelope);
+    else if (event.target !== undefined) event.target.fireTimer(event.key, event);
+    else event.fn!();
+  }
+
+  /** Callbacks scheduled for "now" (actor drains), run once no event of this instant is left. */
+  private runImmediates(): void {
+    const queue = this.immediates;
+    // Callbacks may schedule more; they run in this same pass, in order.
+    let i = 0;
+    try {
+      while (i < queue.length) queue[i++]!();
+    } finally {
+      if (i >= queue.length) queue.length = 0;
+      else queue.splice(0, i);
+    }
+  }
+
+  private immediatesDue(): boolean {
+    if (this.immediates.length === 0) return false;
+    const next = this.heap.peek();
+    return next === undefined || next.at > this.nowMs;
   }
 
   /**
@@ -137,31 +166,35 @@ export class SimWorld {
     let slice = SIM_EVENTS_PER_SLICE;
     try {
       while (this.waiting > 0 && !this.settled && slice-- > 0) {
+        if (this.immediatesDue()) {
+          this.runImmediates();
+          continue;
+        }
         const event = this.heap.pop();
         if (event === undefined) break;
         if (event.cancelled) continue;
-        this.nowMs = event.at;
-        this.eventsRun++;
-        event.fn();
+        this.run(event);
       }
     } finally {
       this.driving = false;
     }
     // Let the awaiting code run (microtasks) before going on, so its next call happens at
     // this virtual time. An empty queue with waiters left means nothing can settle them.
-    if (this.waiting > 0 && this.heap.size > 0) this.kick();
+    if (this.waiting > 0 && (this.heap.size > 0 || this.immediates.length > 0)) this.kick();
   };
 
   /** Run events up to `untilMs` synchronously (used by benchmarks and boot). */
   runUntil(untilMs: number): void {
     for (;;) {
+      if (this.immediatesDue()) {
+        this.runImmediates();
+        continue;
+      }
       const next = this.heap.peek();
       if (next === undefined || next.at > untilMs) break;
       this.heap.pop();
       if (next.cancelled) continue;
-      this.nowMs = next.at;
-      this.eventsRun++;
-      next.fn();
+      this.run(next);
     }
     if (untilMs > this.nowMs) this.nowMs = untilMs;
   }
@@ -169,6 +202,7 @@ export class SimWorld {
   stop(): void {
     this.stopped = true;
     this.heap.clear();
+    this.immediates.length = 0;
     this.host.stop();
     this.durable.close();
   }

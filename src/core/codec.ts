@@ -171,3 +171,286 @@ export function decodeFrame(packr: Packr, frame: Uint8Array): Envelope[] {
   }
   return values as Envelope[];
 }
+
+/** The fast encoder's buffer; an envelope that does not fit is left to msgpackr. */
+export const FAST_ENCODER_BYTES = 64 * 1024;
+
+/** msgpackr's first own record id with 32 shared structures (0x40 + 32), and how many fit in one byte. */
+const OWN_RECORD_ID_FIRST = 0x60;
+const OWN_STRUCTURES_MAX = 32;
+
+interface ShapeNode {
+  /** Children as parallel lists: a few identity compares of interned keys beat a Map lookup. */
+  keys: string[];
+  nodes: ShapeNode[];
+  /** The record id (0x40 + index in SHARED_STRUCTURES) of the shape that ends here, or 0. */
+  id: number;
+}
+
+function childOf(node: ShapeNode, key: string): ShapeNode | undefined {
+  const keys = node.keys;
+  for (let i = 0; i < keys.length; i++) if (keys[i] === key) return node.nodes[i];
+  return undefined;
+}
+
+/**
+ * Writes exactly the bytes msgpackr's `pack` writes with `createPackr()`'s options, for the
+ * values that need none of its machinery: strings, numbers, booleans, null, undefined, arrays
+ * and plain objects: a shape of SHARED_STRUCTURES as its one-byte id, any other with an inline
+ * record definition the first time it appears in the message. For anything else (a Map, a
+ * Date, a typed array, a bigint, more than 32 new shapes...) `encode` answers -1 and the
+ * caller packs with msgpackr. The output is the same encoding,
+ * decoded by msgpackr on the other side; this only skips msgpackr's per-call set-up and its
+ * per-object key walk. test/codec.test.ts compares the bytes with msgpackr's.
+ */
+export class FastEncoder {
+  readonly buffer = new Uint8Array(FAST_ENCODER_BYTES);
+  private readonly view = new DataView(this.buffer.buffer);
+  private readonly root: ShapeNode = { keys: [], nodes: [], id: 0 };
+  private pos = 0;
+  /** Shapes outside the list met in the message being written: keys joined, to record id. */
+  private readonly ownIds = new Map<string, number>();
+  private readonly ownOrder: string[] = [];
+  private ownCount = 0;
+  /** The record id of ['to', 'from', 'msg'], or 0 when the list lacks it. */
+  private readonly envelopeId: number;
+
+  constructor(structures: readonly (readonly string[])[] = SHARED_STRUCTURES) {
+    structures.forEach((keys, index) => {
+      let node = this.root;
+      for (const key of keys) {
+        let child = childOf(node, key);
+        if (child === undefined) {
+          child = { keys: [], nodes: [], id: 0 };
+          node.keys.push(key);
+          node.nodes.push(child);
+        }
+        node = child;
+      }
+      node.id = 0x40 + index;
+    });
+    const to = childOf(this.root, 'to');
+    const from = to === undefined ? undefined : childOf(to, 'from');
+    const msg = from === undefined ? undefined : childOf(from, 'msg');
+    this.envelopeId = msg?.id ?? 0;
+  }
+
+  /** Encodes `value` into `buffer` from 0; returns the end, or -1 when msgpackr must do it. */
+  encode(value: unknown): number {
+    this.pos = 0;
+    this.forgetOwnSince(0);
+    return this.write(value) ? this.pos : -1;
+  }
+
+  /** As `encode` for the envelope { to, from, msg }, without building it. */
+  encodeEnvelope(to: string | number, from: string | number, msg: unknown): number {
+    if (this.envelopeId === 0) return -1;
+    this.buffer[0] = this.envelopeId;
+    this.pos = 1;
+    this.forgetOwnSince(0);
+    return this.write(to) && this.write(from) && this.write(msg) ? this.pos : -1;
+  }
+
+  private write(value: unknown): boolean {
+    switch (typeof value) {
+      case 'string':
+        return this.writeString(value);
+      case 'number':
+        return this.writeNumber(value);
+      case 'boolean':
+        if (this.pos + 1 > FAST_ENCODER_BYTES) return false;
+        this.buffer[this.pos++] = value ? 0xc3 : 0xc2;
+        return true;
+      case 'undefined':
+        if (this.pos + 3 > FAST_ENCODER_BYTES) return false;
+        this.buffer[this.pos++] = 0xd4;
+        this.buffer[this.pos++] = 0;
+        this.buffer[this.pos++] = 0;
+        return true;
+      case 'object': {
+        if (value === null) {
+          if (this.pos + 1 > FAST_ENCODER_BYTES) return false;
+          this.buffer[this.pos++] = 0xc0;
+          return true;
+        }
+        const ctor = (value as object).constructor;
+        if (ctor === Object) return this.writeRecord(value as Record<string, unknown>);
+        if (ctor === Array) return this.writeArray(value as unknown[]);
+        return false;
+      }
+      default:
+        return false;
+    }
+  }
+
+  private writeRecord(object: Record<string, unknown>): boolean {
+    // One pass: walk the shape trie and write each value; the id goes in the byte kept first.
+    if (this.pos + 1 > FAST_ENCODER_BYTES) return false;
+    const idAt = this.pos++;
+    const ownBefore = this.ownCount;
+    let node: ShapeNode | undefined = this.root;
+    for (const key in object) {
+      node = childOf(node, key);
+      if (node === undefined) break;
+      if (!this.write(object[key])) return false;
+    }
+    if (node !== undefined && node.id !== 0) {
+      this.buffer[idAt] = node.id;
+      return true;
+    }
+    // Not a shared shape: start again with an inline record definition, as msgpackr writes it.
+    this.pos = idAt;
+    this.forgetOwnSince(ownBefore);
+    return this.writeOwnRecord(object);
+  }
+
+  /**
+   * A shape outside the list: msgpackr's own record ids, 0x60 up, defined inline on first use
+   * in a message (0xd4 0x72 id, then the keys as an array) and referred to by id after that.
+   */
+  private writeOwnRecord(object: Record<string, unknown>): boolean {
+    const keys = Object.keys(object);
+    const joined = keys.join('\u0000');
+    let id = this.ownIds.get(joined);
+    if (id !== undefined) {
+      if (this.pos + 1 > FAST_ENCODER_BYTES) return false;
+      this.buffer[this.pos++] = id;
+    } else {
+      if (this.ownCount >= OWN_STRUCTURES_MAX || this.pos + 3 > FAST_ENCODER_BYTES) return false;
+      id = OWN_RECORD_ID_FIRST + this.ownCount++;
+      this.ownIds.set(joined, id);
+      this.ownOrder.push(joined);
+      const b = this.buffer;
+      b[this.pos++] = 0xd4;
+      b[this.pos++] = 0x72;
+      b[this.pos++] = id;
+      if (!this.writeArray(keys)) return false;
+    }
+    for (let i = 0; i < keys.length; i++) if (!this.write(object[keys[i]!])) return false;
+    return true;
+  }
+
+  private forgetOwnSince(count: number): void {
+    while (this.ownCount > count) {
+      this.ownIds.delete(this.ownOrder.pop()!);
+      this.ownCount--;
+    }
+  }
+
+  private writeArray(array: unknown[]): boolean {
+    const length = array.length;
+    const b = this.buffer;
+    if (this.pos + 5 > FAST_ENCODER_BYTES) return false;
+    if (length < 0x10) {
+      b[this.pos++] = 0x90 | length;
+    } else if (length < 0x10000) {
+      b[this.pos++] = 0xdc;
+      b[this.pos++] = length >> 8;
+      b[this.pos++] = length & 0xff;
+    } else {
+      b[this.pos++] = 0xdd;
+      this.view.setUint32(this.pos, length);
+      this.pos += 4;
+    }
+    for (let i = 0; i < length; i++) if (!this.write(array[i])) return false;
+    return true;
+  }
+
+  private writeNumber(value: number): boolean {
+    const b = this.buffer;
+    if (this.pos + 9 > FAST_ENCODER_BYTES) return false;
+    if (value >>> 0 === value) {
+      // With records on, 0x40..0x7f are record ids: only 0..0x3f are written as fixints.
+      if (value < 0x40) {
+        b[this.pos++] = value;
+      } else if (value < 0x100) {
+        b[this.pos++] = 0xcc;
+        b[this.pos++] = value;
+      } else if (value < 0x10000) {
+        b[this.pos++] = 0xcd;
+        b[this.pos++] = value >> 8;
+        b[this.pos++] = value & 0xff;
+      } else {
+        b[this.pos++] = 0xce;
+        this.view.setUint32(this.pos, value);
+        this.pos += 4;
+      }
+    } else if (value >> 0 === value) {
+      if (value >= -0x20) {
+        b[this.pos++] = 0x100 + value;
+      } else if (value >= -0x80) {
+        b[this.pos++] = 0xd0;
+        b[this.pos++] = value + 0x100;
+      } else if (value >= -0x8000) {
+        b[this.pos++] = 0xd1;
+        this.view.setInt16(this.pos, value);
+        this.pos += 2;
+      } else {
+        b[this.pos++] = 0xd2;
+        this.view.setInt32(this.pos, value);
+        this.pos += 4;
+      }
+    } else {
+      b[this.pos++] = 0xcb;
+      this.view.setFloat64(this.pos, value);
+      this.pos += 8;
+    }
+    return true;
+  }
+
+  /** UTF-8 as msgpackr writes it (a lone surrogate becomes U+FFFD), with the smallest header. */
+  private writeString(value: string): boolean {
+    const strLength = value.length;
+    if (this.pos + 5 + strLength * 3 > FAST_ENCODER_BYTES) return false;
+    const b = this.buffer;
+    // Written after a 5-byte gap, then moved next to the header once the length is known,
+    // unless it is short ASCII-sized (the common case), written in place after 1 byte.
+    const headerGuess = strLength < 0x20 ? 1 : 5;
+    let at = this.pos + headerGuess;
+    for (let i = 0; i < strLength; i++) {
+      let c1 = value.charCodeAt(i);
+      if (c1 < 0x80) {
+        b[at++] = c1;
+      } else if (c1 < 0x800) {
+        b[at++] = (c1 >> 6) | 0xc0;
+        b[at++] = (c1 & 0x3f) | 0x80;
+      } else {
+        let c2: number;
+        if ((c1 & 0xfc00) === 0xd800 && ((c2 = value.charCodeAt(i + 1)) & 0xfc00) === 0xdc00) {
+          c1 = 0x10000 + ((c1 & 0x03ff) << 10) + (c2 & 0x03ff);
+          i++;
+          b[at++] = (c1 >> 18) | 0xf0;
+          b[at++] = ((c1 >> 12) & 0x3f) | 0x80;
+          b[at++] = ((c1 >> 6) & 0x3f) | 0x80;
+          b[at++] = (c1 & 0x3f) | 0x80;
+        } else if ((c1 & 0xf800) === 0xd800) {
+          b[at++] = 0xef;
+          b[at++] = 0xbf;
+          b[at++] = 0xbd;
+        } else {
+          b[at++] = (c1 >> 12) | 0xe0;
+          b[at++] = ((c1 >> 6) & 0x3f) | 0x80;
+          b[at++] = (c1 & 0x3f) | 0x80;
+        }
+      }
+    }
+    const length = at - this.pos - headerGuess;
+    const header = length < 0x20 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
+    if (header !== headerGuess) b.copyWithin(this.pos + header, this.pos + headerGuess, at);
+    if (header === 1) {
+      b[this.pos] = 0xa0 | length;
+    } else if (header === 2) {
+      b[this.pos] = 0xd9;
+      b[this.pos + 1] = length;
+    } else if (header === 3) {
+      b[this.pos] = 0xda;
+      b[this.pos + 1] = length >> 8;
+      b[this.pos + 2] = length & 0xff;
+    } else {
+      b[this.pos] = 0xdb;
+      this.view.setUint32(this.pos + 1, length);
+    }
+    this.pos += header + length;
+    return true;
+  }
+}

@@ -1,5 +1,5 @@
 import { REUSE_BUFFER_MODE, type Packr } from 'msgpackr';
-import { createPackr, decodeFrame, FrameError, type Envelope, type Message } from '../core/codec.js';
+import { createPackr, decodeFrame, FastEncoder, FrameError, type Envelope, type Message } from '../core/codec.js';
 import { errorData, type ErrorData } from '../core/errors.js';
 import { DRAIN_BUDGET_MESSAGES, ERRORS_KEPT_MAX, MAILBOX_CAPACITY_DEFAULT, MESSAGE_BYTES_MAX_DEFAULT } from '../core/limits.js';
 import { Prng, hashString } from '../core/prng.js';
@@ -89,6 +89,7 @@ export type ExternalEndpoint = (envelope: Envelope) => void;
 export class Host {
   readonly id: number;
   readonly packr: Packr = createPackr();
+  private readonly fast = new FastEncoder();
   readonly stats: HostStats = emptyHostStats();
   readonly errors: HostEvent[] = [];
   private readonly cells = new Map<string, Cell>();
@@ -277,18 +278,28 @@ export class Host {
       return;
     }
     let encoded: Uint8Array & { start?: number; end?: number };
+    let start: number;
+    let end: number;
     try {
       const fromIndex = sender === from ? src?.index : this.options.directory.get(sender)?.index;
-      // REUSE_BUFFER_MODE: the codec's buffer and the range written, without a new view per message.
-      encoded = this.packr.pack({ to: dst.index ?? to, from: fromIndex ?? sender, msg }, REUSE_BUFFER_MODE);
+      // The fast encoder writes msgpackr's own bytes for the shapes it knows; the rest is
+      // packed by msgpackr in REUSE_BUFFER_MODE (its buffer and the range written, no new view).
+      const fastEnd = this.fast.encodeEnvelope(dst.index ?? to, fromIndex ?? sender, msg);
+      if (fastEnd >= 0) {
+        encoded = this.fast.buffer;
+        start = 0;
+        end = fastEnd;
+      } else {
+        encoded = this.packr.pack({ to: dst.index ?? to, from: fromIndex ?? sender, msg }, REUSE_BUFFER_MODE);
+        start = encoded.start ?? 0;
+        end = encoded.end ?? encoded.byteLength;
+      }
     } catch (error) {
       this.drop('encode-error', srcLoc, dst);
       this.bounce(from, to, msg, 'encode-error');
       this.env.report({ kind: 'warn', address: from, message: `message to ${to} not encodable: ${(error as Error).message}` });
       return;
     }
-    const start = encoded.start ?? 0;
-    const end = encoded.end ?? encoded.byteLength;
     if (end - start > this.messageBytesMax) {
       this.drop('too-large', srcLoc, dst);
       this.bounce(from, to, msg, 'too-large');

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { createPackr, decodeFrame, FastEncoder, FrameBuilder, SHARED_STRUCTURES, SHARED_STRUCTURES_MAX } from '../src/core/codec.js';
+import { createPackr, decodeFrame, FastEncoder, FrameBuilder, SHAPE_NODES_LEARNT_MAX, SHARED_STRUCTURES, SHARED_STRUCTURES_MAX } from '../src/core/codec.js';
 import { Prng } from '../src/core/prng.js';
 
 test('every shared structure round-trips between two Packrs, and there are at most 32', (t) => {
@@ -67,6 +67,10 @@ test('the fast encoder writes the very bytes msgpackr writes, or declines (rando
   t.true(same([{}, { zz: {} }, {}], 'empty objects'));
   t.true(same(Array.from({ length: 32 }, (_, i) => ({ [`k${i}`]: i })), '32 new shapes'));
   t.true(same({ type: 'digest', members: [{ id: 'a', state: 'up' }, { id: 'b', state: 'up' }], peers: { r1: 'up' } }, 'a shape used twice'));
+  // More distinct shapes than the trie keeps: it starts again, and the bytes stay right.
+  for (let i = 0; i < SHAPE_NODES_LEARNT_MAX + 100; i += 97) t.true(same({ [`k${i}`]: i, type: 'x' }, `shape ${i}`));
+  for (let i = 0; i < SHAPE_NODES_LEARNT_MAX + 100; i++) fast.encode({ [`q${i}`]: i });
+  t.true(same({ type: 'px', s: 1, m: { novel: true } }, 'after the trie started again'));
   // The envelope form matches packing the envelope object.
   const msg = { type: 'px', s: 3, m: { type: 'heartbeat', ballot: { round: 1, id: 'r0/0' }, commitIndex: 5 } };
   const end = fast.encodeEnvelope(7, 'client/r1/abc', msg);

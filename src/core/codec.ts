@@ -178,13 +178,29 @@ export const FAST_ENCODER_BYTES = 64 * 1024;
 /** msgpackr's first own record id with 32 shared structures (0x40 + 32), and how many fit in one byte. */
 const OWN_RECORD_ID_FIRST = 0x60;
 const OWN_STRUCTURES_MAX = 32;
+/** Shape-trie nodes learnt from messages (other shapes than the shared ones) before it starts again. */
+export const SHAPE_NODES_LEARNT_MAX = 10_000;
 
+/**
+ * A node of the shape trie: the keys read so far, in order. Shared shapes are built in; other
+ * shapes are learnt as messages show them (as msgpackr's transitions are), so that a repeated
+ * shape costs a walk, not a key list and a lookup.
+ */
 interface ShapeNode {
   /** Children as parallel lists: a few identity compares of interned keys beat a Map lookup. */
   keys: string[];
   nodes: ShapeNode[];
-  /** The record id (0x40 + index in SHARED_STRUCTURES) of the shape that ends here, or 0. */
+  /** The record id (0x40 + index in SHARED_STRUCTURES) of the shared shape that ends here, or 0. */
   id: number;
+  /** The keys from the root to here. */
+  path: string[];
+  /** The message (its stamp) in which this shape was given an own record id, and that id. */
+  stamp: number;
+  ownId: number;
+}
+
+function shapeNode(path: string[]): ShapeNode {
+  return { keys: [], nodes: [], id: 0, path, stamp: 0, ownId: 0 };
 }
 
 function childOf(node: ShapeNode, key: string): ShapeNode | undefined {
@@ -199,55 +215,69 @@ function childOf(node: ShapeNode, key: string): ShapeNode | undefined {
  * and plain objects: a shape of SHARED_STRUCTURES as its one-byte id, any other with an inline
  * record definition the first time it appears in the message. For anything else (a Map, a
  * Date, a typed array, a bigint, more than 32 new shapes...) `encode` answers -1 and the
- * caller packs with msgpackr. The output is the same encoding,
- * decoded by msgpackr on the other side; this only skips msgpackr's per-call set-up and its
- * per-object key walk. test/codec.test.ts compares the bytes with msgpackr's.
+ * caller packs with msgpackr. The output is the same encoding, decoded by msgpackr on the
+ * other side; this only skips msgpackr's per-call set-up and its per-object key walk.
+ * test/codec.test.ts compares the bytes with msgpackr's.
  */
 export class FastEncoder {
   readonly buffer = new Uint8Array(FAST_ENCODER_BYTES);
   private readonly view = new DataView(this.buffer.buffer);
-  private readonly root: ShapeNode = { keys: [], nodes: [], id: 0 };
+  private root: ShapeNode = shapeNode([]);
+  private learnt = 0;
   private pos = 0;
-  /** Shapes outside the list met in the message being written: keys joined, to record id. */
-  private readonly ownIds = new Map<string, number>();
-  private readonly ownOrder: string[] = [];
-  private ownCount = 0;
+  /** Stamps messages, so own ids of an earlier message are stale without clearing them. */
+  private stamp = 0;
+  /** Shapes given an own id in the message being written, in order. */
+  private readonly own: ShapeNode[] = [];
   /** The record id of ['to', 'from', 'msg'], or 0 when the list lacks it. */
-  private readonly envelopeId: number;
+  private envelopeId = 0;
 
-  constructor(structures: readonly (readonly string[])[] = SHARED_STRUCTURES) {
-    structures.forEach((keys, index) => {
+  constructor(private readonly structures: readonly (readonly string[])[] = SHARED_STRUCTURES) {
+    this.build();
+  }
+
+  private build(): void {
+    this.root = shapeNode([]);
+    this.learnt = 0;
+    this.structures.forEach((keys, index) => {
       let node = this.root;
-      for (const key of keys) {
-        let child = childOf(node, key);
-        if (child === undefined) {
-          child = { keys: [], nodes: [], id: 0 };
-          node.keys.push(key);
-          node.nodes.push(child);
-        }
-        node = child;
-      }
+      for (const key of keys) node = childOf(node, key) ?? this.addChild(node, key);
       node.id = 0x40 + index;
     });
+    this.learnt = 0;
     const to = childOf(this.root, 'to');
     const from = to === undefined ? undefined : childOf(to, 'from');
     const msg = from === undefined ? undefined : childOf(from, 'msg');
     this.envelopeId = msg?.id ?? 0;
   }
 
+  private addChild(node: ShapeNode, key: string): ShapeNode {
+    const child = shapeNode([...node.path, key]);
+    node.keys.push(key);
+    node.nodes.push(child);
+    this.learnt++;
+    return child;
+  }
+
+  private begin(): void {
+    if (this.learnt > SHAPE_NODES_LEARNT_MAX) this.build();
+    this.stamp = (this.stamp + 1) | 0 || 1;
+    this.own.length = 0;
+  }
+
   /** Encodes `value` into `buffer` from 0; returns the end, or -1 when msgpackr must do it. */
   encode(value: unknown): number {
+    this.begin();
     this.pos = 0;
-    this.forgetOwnSince(0);
     return this.write(value) ? this.pos : -1;
   }
 
   /** As `encode` for the envelope { to, from, msg }, without building it. */
   encodeEnvelope(to: string | number, from: string | number, msg: unknown): number {
     if (this.envelopeId === 0) return -1;
+    this.begin();
     this.buffer[0] = this.envelopeId;
     this.pos = 1;
-    this.forgetOwnSince(0);
     return this.write(to) && this.write(from) && this.write(msg) ? this.pos : -1;
   }
 
@@ -287,54 +317,38 @@ export class FastEncoder {
     // One pass: walk the shape trie and write each value; the id goes in the byte kept first.
     if (this.pos + 1 > FAST_ENCODER_BYTES) return false;
     const idAt = this.pos++;
-    const ownBefore = this.ownCount;
-    let node: ShapeNode | undefined = this.root;
+    const ownBefore = this.own.length;
+    let node = this.root;
     for (const key in object) {
-      node = childOf(node, key);
-      if (node === undefined) break;
+      node = childOf(node, key) ?? this.addChild(node, key);
       if (!this.write(object[key])) return false;
     }
-    if (node !== undefined && node.id !== 0) {
+    if (node.id !== 0) {
       this.buffer[idAt] = node.id;
       return true;
     }
-    // Not a shared shape: start again with an inline record definition, as msgpackr writes it.
-    this.pos = idAt;
-    this.forgetOwnSince(ownBefore);
-    return this.writeOwnRecord(object);
-  }
-
-  /**
-   * A shape outside the list: msgpackr's own record ids, 0x60 up, defined inline on first use
-   * in a message (0xd4 0x72 id, then the keys as an array) and referred to by id after that.
-   */
-  private writeOwnRecord(object: Record<string, unknown>): boolean {
-    const keys = Object.keys(object);
-    const joined = keys.join('\u0000');
-    let id = this.ownIds.get(joined);
-    if (id !== undefined) {
-      if (this.pos + 1 > FAST_ENCODER_BYTES) return false;
-      this.buffer[this.pos++] = id;
-    } else {
-      if (this.ownCount >= OWN_STRUCTURES_MAX || this.pos + 3 > FAST_ENCODER_BYTES) return false;
-      id = OWN_RECORD_ID_FIRST + this.ownCount++;
-      this.ownIds.set(joined, id);
-      this.ownOrder.push(joined);
-      const b = this.buffer;
-      b[this.pos++] = 0xd4;
-      b[this.pos++] = 0x72;
-      b[this.pos++] = id;
-      if (!this.writeArray(keys)) return false;
+    if (node.stamp === this.stamp && node.ownId - OWN_RECORD_ID_FIRST < ownBefore) {
+      // An own shape already defined earlier in this message (not inside this very object).
+      this.buffer[idAt] = node.ownId;
+      return true;
     }
+    // Its first use in this message: msgpackr defines it inline before its values (0xd4 0x72
+    // id, then the keys as an array), and numbers it before any shape inside it. Start again.
+    this.pos = idAt;
+    const own = this.own;
+    while (own.length > ownBefore) own.pop()!.stamp = 0;
+    if (own.length >= OWN_STRUCTURES_MAX || this.pos + 3 > FAST_ENCODER_BYTES) return false;
+    node.stamp = this.stamp;
+    node.ownId = OWN_RECORD_ID_FIRST + own.length;
+    own.push(node);
+    const b = this.buffer;
+    b[this.pos++] = 0xd4;
+    b[this.pos++] = 0x72;
+    b[this.pos++] = node.ownId;
+    const keys = node.path;
+    if (!this.writeArray(keys)) return false;
     for (let i = 0; i < keys.length; i++) if (!this.write(object[keys[i]!])) return false;
     return true;
-  }
-
-  private forgetOwnSince(count: number): void {
-    while (this.ownCount > count) {
-      this.ownIds.delete(this.ownOrder.pop()!);
-      this.ownCount--;
-    }
   }
 
   private writeArray(array: unknown[]): boolean {

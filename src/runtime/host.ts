@@ -3,7 +3,7 @@ import { createPackr, decodeFrame, FastEncoder, FrameError, type Envelope, type 
 import { errorData, type ErrorData } from '../core/errors.js';
 import { DRAIN_BUDGET_MESSAGES, ERRORS_KEPT_MAX, MAILBOX_CAPACITY_DEFAULT, MESSAGE_BYTES_MAX_DEFAULT } from '../core/limits.js';
 import { Prng, hashString } from '../core/prng.js';
-import { decide, Partitions, resolveNetwork, type DropCause, type Location, type NetworkConfig, type PartitionRule, type ResolvedNetwork } from '../net/model.js';
+import { decideInto, Partitions, resolveNetwork, type DropCause, type Location, type NetworkConfig, type PartitionRule, type ResolvedNetwork } from '../net/model.js';
 import type { ActorSpec, Behavior } from './actor.js';
 import { Cell } from './cell.js';
 import type { DurableStore } from './durable.js';
@@ -90,6 +90,8 @@ export class Host {
   readonly id: number;
   readonly packr: Packr = createPackr();
   private readonly fast = new FastEncoder();
+  /** The network model's delays for the message being routed. */
+  private readonly delays: number[] = [0, 0];
   readonly stats: HostStats = emptyHostStats();
   readonly errors: HostEvent[] = [];
   private readonly cells = new Map<string, Cell>();
@@ -272,9 +274,9 @@ export class Host {
       this.drop('dead', srcLoc, dst);
       return;
     }
-    const fate = decide(this.net, this.partitions, srcLoc, dst, this.netPrng);
-    if ('drop' in fate) {
-      this.drop(fate.drop, srcLoc, dst);
+    const fate = decideInto(this.net, this.partitions, srcLoc, dst, this.netPrng, this.delays);
+    if (typeof fate === 'string') {
+      this.drop(fate, srcLoc, dst);
       return;
     }
     let encoded: Uint8Array & { start?: number; end?: number };
@@ -316,7 +318,8 @@ export class Host {
     const type = inner !== undefined && inner !== null && typeof inner.type === 'string' ? this.typeName(msg.type, inner.type) : msg.type;
     this.stats.types[type] = (this.stats.types[type] ?? 0) + 1;
     this.stats.bytes += end - start;
-    for (const delay of fate.delaysMs) this.env.transmit(dst.host, encoded, start, end, delay);
+    this.env.transmit(dst.host, encoded, start, end, this.delays[0]!);
+    if (fate === 2) this.env.transmit(dst.host, encoded, start, end, this.delays[1]!);
   }
 
   private bounce(from: string, to: string, msg: Message, reason: 'unknown-address' | 'too-large' | 'encode-error'): void {

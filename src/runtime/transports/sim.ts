@@ -39,6 +39,9 @@ export class SimWorld {
   readonly durable = new MemoryDurableStore();
   private readonly heap = new EventHeap();
   private readonly immediates: Array<() => void> = [];
+  /** The last buffer hashed and a view of it (the codec reuses its buffers). */
+  private hashBytes: Uint8Array | undefined;
+  private hashView: DataView | undefined;
   private nowMs = 0;
   private seq = 0;
   private waiting = 0;
@@ -69,11 +72,16 @@ export class SimWorld {
       transmit: (_host, encoded, start, end, delayMs) => {
         // Decoded now, not at delivery: the same round trip through the codec, but nothing to
         // copy out of the codec's reused buffer, and no closure per message.
+        // FNV-1a-style over 32-bit words (then the tail bytes): a quarter of the steps.
         let h = this.traceHash;
-        for (let i = start; i < end; i++) {
-          h ^= encoded[i]!;
-          h = Math.imul(h, 0x01000193);
+        if (encoded !== this.hashBytes) {
+          this.hashBytes = encoded;
+          this.hashView = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);
         }
+        const view = this.hashView!;
+        let i = start;
+        for (; i + 4 <= end; i += 4) h = Math.imul(h ^ view.getInt32(i, true), 0x01000193);
+        for (; i < end; i++) h = Math.imul(h ^ encoded[i]!, 0x01000193);
         const at = this.nowMs + delayMs;
         h ^= at | 0;
         this.traceHash = Math.imul(h, 0x01000193) >>> 0;

@@ -23,6 +23,7 @@ export class Cell implements TimerTarget {
   private head = 0;
   queued = false;
   private readonly timers = new Map<string, TimerHandle>();
+  private readonly timerEnvelopes = new Map<string, Envelope>();
   private backoffTimer: TimerHandle | undefined;
   private consecutiveFailures = 0;
   /** Host-clock time spent in this actor's steps (virtual time stands still in a step). */
@@ -249,7 +250,14 @@ export class Cell implements TimerTarget {
   fireTimer(key: string, handle: TimerHandle): void {
     if (this.timers.get(key) !== handle) return;
     this.timers.delete(key);
-    this.enqueue({ to: this.spec.address, from: this.spec.address, msg: { type: 'timer', key } });
+    // One envelope per key, reused by every firing (frozen: a timer message is only read).
+    let envelope = this.timerEnvelopes.get(key);
+    if (envelope === undefined) {
+      if (this.timerEnvelopes.size >= TIMERS_PER_ACTOR_MAX) this.timerEnvelopes.clear();
+      envelope = Object.freeze({ to: this.spec.address, from: this.spec.address, msg: Object.freeze({ type: 'timer', key }) });
+      this.timerEnvelopes.set(key, envelope);
+    }
+    this.enqueue(envelope);
   }
 
   /** Supervision: report, then restart after a growing backoff or stop for good. */

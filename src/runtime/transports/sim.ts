@@ -38,7 +38,13 @@ export class SimWorld {
   readonly host: Host;
   readonly durable = new MemoryDurableStore();
   private readonly heap = new EventHeap();
-  private readonly immediates: Array<() => void> = [];
+  /** Callbacks for "now" in [0, immediatesTail). */
+  private readonly immediates: Array<(() => void) | undefined> = [];
+  private immediatesTail = 0;
+  /** Events scheduled for the current instant, in [nowHead, nowTail). */
+  private readonly nowQueue: Array<SimEvent | undefined> = [];
+  private nowHead = 0;
+  private nowTail = 0;
   /** The last buffer hashed and a view of it (the codec reuses its buffers). */
   private hashBytes: Uint8Array | undefined;
   private hashView: DataView | undefined;
@@ -64,7 +70,7 @@ export class SimWorld {
       schedule: (fn) => {
         // Runs after every other event of this instant (see `runImmediates`): same-time
         // deliveries reach a mailbox together and are handled in one batch.
-        this.immediates.push(fn);
+        this.immediates[this.immediatesTail++] = fn;
       },
       scheduleLater: (fn) => {
         this.at(this.nowMs, fn);
@@ -110,8 +116,14 @@ export class SimWorld {
   }
 
   private push(atMs: number, fn: (() => void) | undefined, envelope: Envelope | undefined, target: TimerTarget | undefined, key: string): SimEvent {
-    const event = new SimEvent(atMs > this.nowMs ? atMs : this.nowMs, this.seq++, fn, envelope, target, key);
-    this.heap.push(event);
+    if (atMs > this.nowMs) {
+      const event = new SimEvent(atMs, this.seq++, fn, envelope, target, key);
+      this.heap.push(event);
+      return event;
+    }
+    // Due now: a FIFO keeps (at, seq) order without the heap (see `takeNext`).
+    const event = new SimEvent(this.nowMs, this.seq++, fn, envelope, target, key);
+    this.nowQueue[this.nowTail++] = event;
     return event;
   }
 
@@ -127,23 +139,55 @@ export class SimWorld {
     else event.fn!();
   }
 
-  /** Callbacks scheduled for "now" (actor drains), run once no event of this instant is left. */
-  private runImmediates(): void {
-    const queue = this.immediates;
-    // Callbacks may schedule more; they run in this same pass, in order.
-    let i = 0;
-    try {
-      while (i < queue.length) queue[i++]!();
-    } finally {
-      if (i >= queue.length) queue.length = 0;
-      else queue.splice(0, i);
+  /**
+   * The next event to run, at most at `untilMs`, or undefined. Order: events of this instant
+   * in the heap (scheduled before this instant began, so their seq is lower), then those
+   * scheduled during it (the FIFO), then, once none is left, the callbacks scheduled for
+   * "now" (actor drains: same-instant deliveries reach a mailbox together and are handled in
+   * one batch), which may schedule more of this instant; only then does time move.
+   */
+  private takeNext(untilMs: number): SimEvent | undefined {
+    for (;;) {
+      const top = this.heap.peek();
+      if (top !== undefined && top.at <= this.nowMs) return this.heap.pop();
+      if (this.nowHead < this.nowTail) {
+        const event = this.nowQueue[this.nowHead]!;
+        this.nowQueue[this.nowHead++] = undefined;
+        if (this.nowHead === this.nowTail) this.nowHead = this.nowTail = 0;
+        return event;
+      }
+      if (this.immediatesTail > 0) {
+        this.runImmediates();
+        continue;
+      }
+      if (top === undefined || top.at > untilMs) return undefined;
+      return this.heap.pop();
     }
   }
 
-  private immediatesDue(): boolean {
-    if (this.immediates.length === 0) return false;
-    const next = this.heap.peek();
-    return next === undefined || next.at > this.nowMs;
+  /** Callbacks scheduled for "now"; callbacks they schedule run in this same pass, in order. */
+  private runImmediates(): void {
+    const queue = this.immediates;
+    let i = 0;
+    try {
+      while (i < this.immediatesTail) {
+        const fn = queue[i]!;
+        queue[i++] = undefined;
+        fn();
+      }
+    } finally {
+      // Slots are cleared, never the length: resetting an array's length costs in V8.
+      if (i >= this.immediatesTail) {
+        this.immediatesTail = 0;
+      } else {
+        queue.copyWithin(0, i, this.immediatesTail);
+        this.immediatesTail -= i;
+      }
+    }
+  }
+
+  private pending(): boolean {
+    return this.heap.size > 0 || this.nowHead < this.nowTail || this.immediatesTail > 0;
   }
 
   /**
@@ -174,11 +218,7 @@ export class SimWorld {
     let slice = SIM_EVENTS_PER_SLICE;
     try {
       while (this.waiting > 0 && !this.settled && slice-- > 0) {
-        if (this.immediatesDue()) {
-          this.runImmediates();
-          continue;
-        }
-        const event = this.heap.pop();
+        const event = this.takeNext(Number.POSITIVE_INFINITY);
         if (event === undefined) break;
         if (event.cancelled) continue;
         this.run(event);
@@ -188,21 +228,16 @@ export class SimWorld {
     }
     // Let the awaiting code run (microtasks) before going on, so its next call happens at
     // this virtual time. An empty queue with waiters left means nothing can settle them.
-    if (this.waiting > 0 && (this.heap.size > 0 || this.immediates.length > 0)) this.kick();
+    if (this.waiting > 0 && this.pending()) this.kick();
   };
 
   /** Run events up to `untilMs` synchronously (used by benchmarks and boot). */
   runUntil(untilMs: number): void {
     for (;;) {
-      if (this.immediatesDue()) {
-        this.runImmediates();
-        continue;
-      }
-      const next = this.heap.peek();
-      if (next === undefined || next.at > untilMs) break;
-      this.heap.pop();
-      if (next.cancelled) continue;
-      this.run(next);
+      const event = this.takeNext(untilMs);
+      if (event === undefined) break;
+      if (event.cancelled) continue;
+      this.run(event);
     }
     if (untilMs > this.nowMs) this.nowMs = untilMs;
   }
@@ -211,6 +246,9 @@ export class SimWorld {
     this.stopped = true;
     this.heap.clear();
     this.immediates.length = 0;
+    this.immediatesTail = 0;
+    this.nowQueue.length = 0;
+    this.nowHead = this.nowTail = 0;
     this.host.stop();
     this.durable.close();
   }

@@ -468,3 +468,211 @@ export class FastEncoder {
     return true;
   }
 }
+
+/** What `FastDecoder.decode` answers when msgpackr must decode the bytes instead. */
+export const DECLINED: unique symbol = Symbol('declined');
+
+/** Short ASCII strings kept for reuse by the decoder (a power of two). */
+const INTERNED_SLOTS = 4096;
+export const INTERNED_LENGTH_MAX = 32;
+
+/**
+ * Reads what FastEncoder (or msgpackr with `createPackr()`'s options) writes, for the common
+ * case: shared records, inline record definitions, ASCII strings, integers, doubles,
+ * booleans, null, undefined, arrays and string-keyed maps. It gives the values msgpackr's
+ * `unpack` gives for the same bytes, or DECLINED for anything else (another extension, a
+ * non-ASCII string, a 64-bit integer, a float32, trailing bytes...), which the caller then
+ * hands to msgpackr. Short strings are interned: a message's type, addresses and keys come
+ * out as the same string objects each time (no garbage, and cheap to compare and hash).
+ * test/codec.test.ts compares its values with msgpackr's.
+ */
+export class FastDecoder {
+  private readonly shared: (readonly string[])[];
+  /** Record definitions met in the message being read, by id & 0x3f, stamped per message. */
+  private readonly own: Array<string[] | undefined> = new Array(64).fill(undefined);
+  private readonly ownStamp = new Int32Array(64);
+  private stamp = 0;
+  private src: Uint8Array = new Uint8Array(0);
+  private view = new DataView(this.src.buffer);
+  private pos = 0;
+  private end = 0;
+  private failed = false;
+  private readonly interned: Array<string | undefined> = new Array(INTERNED_SLOTS).fill(undefined);
+
+  constructor(structures: readonly (readonly string[])[] = SHARED_STRUCTURES) {
+    this.shared = structures.map((keys) => [...keys]);
+  }
+
+  decode(bytes: Uint8Array, start: number, end: number): unknown {
+    if (bytes !== this.src) {
+      this.src = bytes;
+      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    this.pos = start;
+    this.end = end;
+    this.failed = false;
+    this.stamp = (this.stamp + 1) | 0 || 1;
+    const value = this.read();
+    if (this.failed || this.pos !== end) return DECLINED;
+    return value;
+  }
+
+  private fail(): undefined {
+    this.failed = true;
+    this.pos = this.end;
+    return undefined;
+  }
+
+  private read(): unknown {
+    if (this.pos >= this.end) return this.fail();
+    const token = this.src[this.pos++]!;
+    if (token < 0x40) return token;
+    if (token < 0x60) {
+      const keys = this.shared[token - 0x40];
+      return keys === undefined ? token : this.readRecord(keys);
+    }
+    if (token < 0x80) {
+      const slot = token & 0x3f;
+      // msgpackr reads an id with no structure as the number itself.
+      return this.ownStamp[slot] === this.stamp ? this.readRecord(this.own[slot]!) : token;
+    }
+    if (token < 0x90) return this.readMap(token - 0x80);
+    if (token < 0xa0) return this.readArray(token - 0x90);
+    if (token < 0xc0) return this.readString(token - 0xa0);
+    if (token >= 0xe0) return token - 0x100;
+    const src = this.src;
+    const view = this.view;
+    let at: number;
+    switch (token) {
+      case 0xc0:
+        return null;
+      case 0xc2:
+        return false;
+      case 0xc3:
+        return true;
+      case 0xcb:
+        if (this.pos + 8 > this.end) return this.fail();
+        at = this.pos;
+        this.pos += 8;
+        return view.getFloat64(at);
+      case 0xcc:
+        if (this.pos + 1 > this.end) return this.fail();
+        return src[this.pos++];
+      case 0xcd:
+        if (this.pos + 2 > this.end) return this.fail();
+        at = this.pos;
+        this.pos += 2;
+        return view.getUint16(at);
+      case 0xce:
+        if (this.pos + 4 > this.end) return this.fail();
+        at = this.pos;
+        this.pos += 4;
+        return view.getUint32(at);
+      case 0xd0:
+        if (this.pos + 1 > this.end) return this.fail();
+        return view.getInt8(this.pos++);
+      case 0xd1:
+        if (this.pos + 2 > this.end) return this.fail();
+        at = this.pos;
+        this.pos += 2;
+        return view.getInt16(at);
+      case 0xd2:
+        if (this.pos + 4 > this.end) return this.fail();
+        at = this.pos;
+        this.pos += 4;
+        return view.getInt32(at);
+      case 0xd4: {
+        if (this.pos + 2 > this.end) return this.fail();
+        const type = src[this.pos++]!;
+        const data = src[this.pos++]!;
+        if (type === 0x00) return undefined; // msgpackr's undefined: fixext 1, type 0
+        if (type !== 0x72) return this.fail();
+        // A record definition: the keys, then the record's values.
+        const keys = this.read();
+        if (this.failed || !Array.isArray(keys)) return this.fail();
+        for (const k of keys) if (typeof k !== 'string') return this.fail();
+        const slot = data & 0x3f;
+        // msgpackr would let it replace a shared structure for the rest of the message.
+        if (slot < 0x20) return this.fail();
+        this.own[slot] = keys as string[];
+        this.ownStamp[slot] = this.stamp;
+        return this.readRecord(keys as string[]);
+      }
+      case 0xd9:
+        if (this.pos + 1 > this.end) return this.fail();
+        return this.readString(src[this.pos++]!);
+      case 0xda:
+        if (this.pos + 2 > this.end) return this.fail();
+        at = this.pos;
+        this.pos += 2;
+        return this.readString(view.getUint16(at));
+      case 0xdc:
+        if (this.pos + 2 > this.end) return this.fail();
+        at = this.pos;
+        this.pos += 2;
+        return this.readArray(view.getUint16(at));
+      default:
+        return this.fail();
+    }
+  }
+
+  private readRecord(keys: readonly string[]): unknown {
+    const object: Record<string, unknown> = {};
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      object[key === '__proto__' ? '__proto_' : key] = this.read();
+    }
+    return object;
+  }
+
+  private readMap(size: number): unknown {
+    const object: Record<string, unknown> = {};
+    for (let i = 0; i < size; i++) {
+      const key = this.read();
+      if (typeof key !== 'string') return this.fail();
+      object[key === '__proto__' ? '__proto_' : key] = this.read();
+    }
+    return object;
+  }
+
+  private readArray(length: number): unknown {
+    if (length > this.end - this.pos) return this.fail();
+    const array = new Array<unknown>(length);
+    for (let i = 0; i < length; i++) array[i] = this.read();
+    return array;
+  }
+
+  private readString(length: number): unknown {
+    const start = this.pos;
+    const end = start + length;
+    if (end > this.end) return this.fail();
+    const src = this.src;
+    let h = 0x811c9dc5;
+    for (let i = start; i < end; i++) {
+      const c = src[i]!;
+      if (c >= 0x80) return this.fail(); // UTF-8 beyond ASCII: msgpackr's own decoder decides
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    this.pos = end;
+    if (length > INTERNED_LENGTH_MAX) return asciiString(src, start, end);
+    const slot = (h >>> 0) & (INTERNED_SLOTS - 1);
+    const seen = this.interned[slot];
+    if (seen !== undefined && seen.length === length) {
+      let same = true;
+      for (let i = 0; i < length; i++) {
+        if (seen.charCodeAt(i) !== src[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return seen;
+    }
+    const text = asciiString(src, start, end);
+    this.interned[slot] = text;
+    return text;
+  }
+}
+
+function asciiString(src: Uint8Array, start: number, end: number): string {
+  return String.fromCharCode.apply(null, src.subarray(start, end) as unknown as number[]);
+}

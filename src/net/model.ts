@@ -30,6 +30,7 @@ export interface ResolvedNetwork {
   intraRegionLatency: boolean;
   /** `latency` by source then destination region, filled as pairs are met (no key string per message). */
   byPair: Map<string, Map<string, number | undefined>>;
+  lastPair: { a: string; b: string; ms: number | undefined };
 }
 
 /** One partition rule: traffic from any of `from` to any of `to` is blocked (and back, unless oneWay). */
@@ -83,11 +84,22 @@ export function resolveNetwork(config: NetworkConfig | undefined): ResolvedNetwo
       return a === b;
     }),
     byPair: new Map(),
+    lastPair: { a: '', b: '', ms: undefined },
   };
 }
 
 /** The configured latency between two regions, if any. */
 function pairLatency(net: ResolvedNetwork, a: string, b: string): number | undefined {
+  // Consecutive messages mostly go between the same two regions.
+  const last = net.lastPair;
+  if (last.a === a && last.b === b) return last.ms;
+  last.a = a;
+  last.b = b;
+  last.ms = pairLatencyLookup(net, a, b);
+  return last.ms;
+}
+
+function pairLatencyLookup(net: ResolvedNetwork, a: string, b: string): number | undefined {
   let row = net.byPair.get(a);
   if (row === undefined) net.byPair.set(a, (row = new Map()));
   if (row.has(b)) return row.get(b);

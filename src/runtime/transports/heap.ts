@@ -5,18 +5,19 @@ import type { TimerTarget } from '../host.js';
  * One simulator event, ordered by (at, seq): time first, then scheduling order. It is one of
  * three things, so that the common ones need no closure: a message delivery (`envelope`), an
  * actor's timer (`target` and `key`), or a plain callback (`fn`). It is also the handle that
- * cancels it.
+ * cancels it. Deliveries and actor timers, whose handles nobody keeps once they ran, are
+ * recycled by the simulator (see SimWorld.recycle).
  */
 export class SimEvent {
   cancelled = false;
 
   constructor(
-    readonly at: number,
-    readonly seq: number,
-    readonly fn: (() => void) | undefined,
-    readonly envelope: Envelope | undefined,
-    readonly target: TimerTarget | undefined,
-    readonly key: string,
+    public at: number,
+    public seq: number,
+    public fn: (() => void) | undefined,
+    public envelope: Envelope | undefined,
+    public target: TimerTarget | undefined,
+    public key: string,
   ) {}
 
   cancel(): void {

@@ -7,6 +7,9 @@ import { Host, type DirectoryEntry, type HostEnv, type HostEvent, type TimerHand
 import type { NetworkConfig } from '../../net/model.js';
 import { EventHeap, SimEvent } from './heap.js';
 
+/** Spent events kept for reuse, at most. */
+export const SIM_EVENTS_RECYCLED_MAX = 4096;
+
 /** Events handled in one synchronous stretch before the driver yields to the event loop. */
 export const SIM_EVENTS_PER_SLICE = 200_000;
 
@@ -38,6 +41,9 @@ export class SimWorld {
   readonly host: Host;
   readonly durable = new MemoryDurableStore();
   private readonly heap = new EventHeap();
+  /** Events kept for reuse, in [0, freeCount). */
+  private readonly free: Array<SimEvent | undefined> = [];
+  private freeCount = 0;
   /** Callbacks for "now" in [0, immediatesTail). */
   private readonly immediates: Array<(() => void) | undefined> = [];
   private immediatesTail = 0;
@@ -116,14 +122,23 @@ export class SimWorld {
   }
 
   private push(atMs: number, fn: (() => void) | undefined, envelope: Envelope | undefined, target: TimerTarget | undefined, key: string): SimEvent {
-    if (atMs > this.nowMs) {
-      const event = new SimEvent(atMs, this.seq++, fn, envelope, target, key);
-      this.heap.push(event);
-      return event;
+    const at = atMs > this.nowMs ? atMs : this.nowMs;
+    let event: SimEvent;
+    if (fn === undefined && this.freeCount > 0) {
+      event = this.free[--this.freeCount]!;
+      this.free[this.freeCount] = undefined;
+      event.at = at;
+      event.seq = this.seq++;
+      event.envelope = envelope;
+      event.target = target;
+      event.key = key;
+      event.cancelled = false;
+    } else {
+      event = new SimEvent(at, this.seq++, fn, envelope, target, key);
     }
+    if (at > this.nowMs) this.heap.push(event);
     // Due now: a FIFO keeps (at, seq) order without the heap (see `takeNext`).
-    const event = new SimEvent(this.nowMs, this.seq++, fn, envelope, target, key);
-    this.nowQueue[this.nowTail++] = event;
+    else this.nowQueue[this.nowTail++] = event;
     return event;
   }
 
@@ -134,9 +149,28 @@ export class SimWorld {
   private run(event: SimEvent): void {
     this.nowMs = event.at;
     this.eventsRun++;
-    if (event.envelope !== undefined) this.deliver(event.envelope);
-    else if (event.target !== undefined) event.target.fireTimer(event.key, event);
-    else event.fn!();
+    if (event.envelope !== undefined) {
+      const envelope = event.envelope;
+      this.recycle(event);
+      this.deliver(envelope);
+    } else if (event.target !== undefined) {
+      event.target.fireTimer(event.key, event);
+      this.recycle(event);
+    } else {
+      event.fn!();
+    }
+  }
+
+  /**
+   * Keep a delivery or actor-timer event that has run (or was skipped) for reuse: nobody holds
+   * it any more (a cell forgets a timer's handle when it fires, is replaced or cancelled).
+   * Callback events are never reused: their handles are out in the world.
+   */
+  private recycle(event: SimEvent): void {
+    if (event.fn !== undefined || this.freeCount >= SIM_EVENTS_RECYCLED_MAX) return;
+    event.envelope = undefined;
+    event.target = undefined;
+    this.free[this.freeCount++] = event;
   }
 
   /**
@@ -220,7 +254,10 @@ export class SimWorld {
       while (this.waiting > 0 && !this.settled && slice-- > 0) {
         const event = this.takeNext(Number.POSITIVE_INFINITY);
         if (event === undefined) break;
-        if (event.cancelled) continue;
+        if (event.cancelled) {
+          this.recycle(event);
+          continue;
+        }
         this.run(event);
       }
     } finally {
@@ -236,7 +273,10 @@ export class SimWorld {
     for (;;) {
       const event = this.takeNext(untilMs);
       if (event === undefined) break;
-      if (event.cancelled) continue;
+      if (event.cancelled) {
+        this.recycle(event);
+        continue;
+      }
       this.run(event);
     }
     if (untilMs > this.nowMs) this.nowMs = untilMs;

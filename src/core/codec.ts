@@ -227,8 +227,9 @@ export class FastEncoder {
   private pos = 0;
   /** Stamps messages, so own ids of an earlier message are stale without clearing them. */
   private stamp = 0;
-  /** Shapes given an own id in the message being written, in order. */
+  /** Shapes given an own id in the message being written, in order: own[0, ownCount). */
   private readonly own: ShapeNode[] = [];
+  private ownCount = 0;
   /** The record id of ['to', 'from', 'msg'], or 0 when the list lacks it. */
   private envelopeId = 0;
 
@@ -262,7 +263,7 @@ export class FastEncoder {
   private begin(): void {
     if (this.learnt > SHAPE_NODES_LEARNT_MAX) this.build();
     this.stamp = (this.stamp + 1) | 0 || 1;
-    this.own.length = 0;
+    this.ownCount = 0;
   }
 
   /** Encodes `value` into `buffer` from 0; returns the end, or -1 when msgpackr must do it. */
@@ -317,7 +318,7 @@ export class FastEncoder {
     // One pass: walk the shape trie and write each value; the id goes in the byte kept first.
     if (this.pos + 1 > FAST_ENCODER_BYTES) return false;
     const idAt = this.pos++;
-    const ownBefore = this.own.length;
+    const ownBefore = this.ownCount;
     let node = this.root;
     for (const key in object) {
       node = childOf(node, key) ?? this.addChild(node, key);
@@ -336,11 +337,11 @@ export class FastEncoder {
     // id, then the keys as an array), and numbers it before any shape inside it. Start again.
     this.pos = idAt;
     const own = this.own;
-    while (own.length > ownBefore) own.pop()!.stamp = 0;
-    if (own.length >= OWN_STRUCTURES_MAX || this.pos + 3 > FAST_ENCODER_BYTES) return false;
+    while (this.ownCount > ownBefore) own[--this.ownCount]!.stamp = 0;
+    if (this.ownCount >= OWN_STRUCTURES_MAX || this.pos + 3 > FAST_ENCODER_BYTES) return false;
     node.stamp = this.stamp;
-    node.ownId = OWN_RECORD_ID_FIRST + own.length;
-    own.push(node);
+    node.ownId = OWN_RECORD_ID_FIRST + this.ownCount;
+    own[this.ownCount++] = node;
     const b = this.buffer;
     b[this.pos++] = 0xd4;
     b[this.pos++] = 0x72;
@@ -499,8 +500,16 @@ export class FastDecoder {
   private failed = false;
   private readonly interned: Array<string | undefined> = new Array(INTERNED_SLOTS).fill(undefined);
 
+  /** Per shared shape, an object with its keys (as msgpackr names them) in order. */
+  private readonly templates: Array<Record<string, unknown>>;
+
   constructor(structures: readonly (readonly string[])[] = SHARED_STRUCTURES) {
-    this.shared = structures.map((keys) => [...keys]);
+    this.shared = structures.map((keys) => keys.map((k) => (k === '__proto__' ? '__proto_' : k)));
+    this.templates = this.shared.map((keys) => {
+      const template: Record<string, unknown> = {};
+      for (const k of keys) template[k] = undefined;
+      return template;
+    });
   }
 
   decode(bytes: Uint8Array, start: number, end: number): unknown {
@@ -529,7 +538,7 @@ export class FastDecoder {
     if (token < 0x40) return token;
     if (token < 0x60) {
       const keys = this.shared[token - 0x40];
-      return keys === undefined ? token : this.readRecord(keys);
+      return keys === undefined ? token : this.readShared(keys, this.templates[token - 0x40]!);
     }
     if (token < 0x80) {
       const slot = token & 0x3f;
@@ -614,6 +623,16 @@ export class FastDecoder {
       default:
         return this.fail();
     }
+  }
+
+  /**
+   * A shared record: a copy of its template (an object literal clone, which takes the shape's
+   * hidden class at once), then its values in key order.
+   */
+  private readShared(keys: readonly string[], template: Record<string, unknown>): unknown {
+    const object: Record<string, unknown> = { ...template };
+    for (let i = 0; i < keys.length; i++) object[keys[i]!] = this.read();
+    return object;
   }
 
   private readRecord(keys: readonly string[]): unknown {

@@ -41,7 +41,10 @@ export class Cell implements TimerTarget {
   private outFrom: string[] = [];
   private outCount = 0;
   private persists: unknown[] = [];
-  private timerOps: Array<{ key: string; delayMs: number | null }> = [];
+  // Timer changes of the step, as parallel lists and a count (as the sends).
+  private readonly timerKeys: string[] = [];
+  private readonly timerDelays: Array<number | null> = [];
+  private timerCount = 0;
   private published: Array<{ topic: string; data: unknown }> = [];
   private checkpointRecords: unknown[] | undefined;
   private readonly ctx: ActorContext;
@@ -71,10 +74,10 @@ export class Cell implements TimerTarget {
       },
       setTimer: (key, delayMs) => {
         if (!(delayMs >= 0) || !Number.isFinite(delayMs)) throw new RangeError(`setTimer(${key}): delayMs must be a finite number >= 0, got ${delayMs}`);
-        this.timerOps.push({ key, delayMs });
+        this.pushTimer(key, delayMs);
       },
       cancelTimer: (key) => {
-        this.timerOps.push({ key, delayMs: null });
+        this.pushTimer(key, null);
       },
       now: () => host.nowFor(spec.node),
       random: () => this.prng.next(),
@@ -101,6 +104,12 @@ export class Cell implements TimerTarget {
 
   start(): void {
     this.initialize();
+  }
+
+  private pushTimer(key: string, delayMs: number | null): void {
+    const n = this.timerCount++;
+    this.timerKeys[n] = key;
+    this.timerDelays[n] = delayMs;
   }
 
   private pushOut(to: string, msg: Message, from: string): void {
@@ -192,7 +201,7 @@ export class Cell implements TimerTarget {
     if (this.published.length > 0) this.published.length = 0;
     if (this.outCount > 0) this.clearOut();
     if (this.persists.length > 0) this.persists.length = 0;
-    if (this.timerOps.length > 0) this.timerOps.length = 0;
+    this.timerCount = 0;
   }
 
   private commitStep(): void {
@@ -205,9 +214,10 @@ export class Cell implements TimerTarget {
       this.host.env.durable.replace(this.spec.address, this.checkpointRecords);
       this.checkpointRecords = undefined;
     }
-    if (this.timerOps.length > 0) {
-      for (const op of this.timerOps) this.applyTimer(op.key, op.delayMs);
-      this.timerOps.length = 0;
+    const timers = this.timerCount;
+    if (timers > 0) {
+      this.timerCount = 0;
+      for (let i = 0; i < timers; i++) this.applyTimer(this.timerKeys[i]!, this.timerDelays[i]!);
     }
     if (this.published.length > 0) {
       for (const p of this.published) this.host.env.report({ kind: 'publish', address: this.spec.address, topic: p.topic, data: p.data });

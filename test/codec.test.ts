@@ -1,5 +1,5 @@
 import test from 'ava';
-import { createPackr, decodeFrame, DECLINED, FastDecoder, FastEncoder, FrameBuilder, SHAPE_NODES_LEARNT_MAX, SHARED_STRUCTURES, SHARED_STRUCTURES_MAX } from '../src/core/codec.js';
+import { createPackr, decodeFrame, FastEncoder, FrameBuilder, SHAPE_NODES_LEARNT_MAX, SHARED_STRUCTURES, SHARED_STRUCTURES_MAX } from '../src/core/codec.js';
 import { Prng } from '../src/core/prng.js';
 
 test('every shared structure round-trips between two Packrs, and there are at most 32', (t) => {
@@ -75,54 +75,4 @@ test('the fast encoder writes the very bytes msgpackr writes, or declines (rando
   const msg = { type: 'px', s: 3, m: { type: 'heartbeat', ballot: { round: 1, id: 'r0/0' }, commitIndex: 5 } };
   const end = fast.encodeEnvelope(7, 'client/r1/abc', msg);
   t.deepEqual(Buffer.from(fast.buffer.subarray(0, end)), Buffer.from(packr.pack({ to: 7, from: 'client/r1/abc', msg })));
-});
-
-test('the fast decoder gives the values msgpackr gives, or declines (random values; seed printed)', (t) => {
-  const seed = 0x5eed0002;
-  t.log(`seed ${seed}`);
-  const rng = new Prng(seed);
-  const packr = createPackr();
-  const fast = new FastEncoder();
-  const decoder = new FastDecoder();
-  const strings = ['', 'a', 'r1/0', 'px', 'x'.repeat(31), 'y'.repeat(32), 'z'.repeat(33), 'w'.repeat(300), 'é', '\ud800x'];
-  const numbers = [0, 1, 63, 64, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, 2 ** 53, -1, -32, -33, -128, -129, -32_768, -32_769, -(2 ** 31), -(2 ** 31) - 1, 0.5, 1e300, Number.NaN, -0];
-  const novel = [['type', 'region', 'seq'], ['id', 'state', 'load'], ['r1', 'r2'], ['type'], ['__proto__', 'a']];
-  const value = (depth: number): unknown => {
-    const r = rng.int(depth > 2 ? 1 : 4);
-    if (r === 0) {
-      const k = rng.int(5);
-      return k === 0 ? rng.pick(strings) : k === 1 ? rng.pick(numbers) : k === 2 ? rng.chance(0.5) : k === 3 ? null : undefined;
-    }
-    if (r === 1) return Array.from({ length: rng.pick([0, 1, 3, 16, 20]) }, () => value(depth + 1));
-    const keys = rng.chance(0.6) ? rng.pick(SHARED_STRUCTURES) : rng.pick(novel);
-    return Object.fromEntries(keys.map((k) => [k, value(depth + 1)]));
-  };
-  let decoded = 0;
-  let declined = 0;
-  for (let i = 0; i < 3_000; i++) {
-    const v = value(0);
-    const viaFast = fast.encode(v);
-    const bytes = viaFast >= 0 ? fast.buffer.slice(0, viaFast) : packr.pack(v);
-    const expected = packr.unpack(bytes);
-    const got = decoder.decode(bytes, 0, bytes.byteLength);
-    if (got === DECLINED) {
-      declined++;
-      continue;
-    }
-    decoded++;
-    t.deepEqual(got, expected, `value ${i}`);
-    // Cut short: declined (msgpackr throws), never a wrong value.
-    const cut = rng.int(bytes.byteLength);
-    if (cut > 0) t.is(decoder.decode(bytes, 0, cut), DECLINED, `value ${i} cut at ${cut}`);
-  }
-  t.log(`${decoded} decoded, ${declined} declined`);
-  t.true(decoded > 1_200, `decoded ${decoded} of 3000 (non-ASCII strings are declined)`);
-  // Interned: the same short string comes back as one string; a long one is still right.
-  const a = packr.pack({ type: 'heartbeat', key: 'k' });
-  const first = decoder.decode(a, 0, a.byteLength) as { type: string };
-  const second = decoder.decode(a, 0, a.byteLength) as { type: string };
-  t.is(first.type, 'heartbeat');
-  t.is(second.type, first.type);
-  // Declined: trailing bytes, a float32, a 64-bit integer, bin data.
-  for (const bytes of [Uint8Array.of(0x01, 0x02), Uint8Array.of(0xca, 0, 0, 0, 0), Uint8Array.of(0xcf, 0, 0, 0, 0, 0, 0, 0, 1), Uint8Array.of(0xc4, 1, 7)]) t.is(decoder.decode(bytes, 0, bytes.byteLength), DECLINED);
 });

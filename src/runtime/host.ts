@@ -1,5 +1,5 @@
 import { REUSE_BUFFER_MODE, type Packr } from 'msgpackr';
-import { createPackr, decodeFrame, DECLINED, FastDecoder, FastEncoder, FrameError, isEnvelope, type Envelope, type Message } from '../core/codec.js';
+import { createPackr, decodeFrame, FastEncoder, FrameError, type Envelope, type Message } from '../core/codec.js';
 import { errorData, type ErrorData } from '../core/errors.js';
 import { DRAIN_BUDGET_MESSAGES, ERRORS_KEPT_MAX, MAILBOX_CAPACITY_DEFAULT, MESSAGE_BYTES_MAX_DEFAULT } from '../core/limits.js';
 import { Prng, hashString } from '../core/prng.js';
@@ -90,7 +90,6 @@ export class Host {
   readonly id: number;
   readonly packr: Packr = createPackr();
   private readonly fast = new FastEncoder();
-  private readonly decoder = new FastDecoder();
   /** The network model's delays for the message being routed. */
   private readonly delays: number[] = [0, 0];
   readonly stats: HostStats = emptyHostStats();
@@ -367,9 +366,6 @@ export class Host {
    */
   decodeEncoded(bytes: Uint8Array, start: number, end: number): Envelope | undefined {
     try {
-      // The fast decoder gives msgpackr's values for what it reads, and declines the rest.
-      const value = this.decoder.decode(bytes, start, end);
-      if (value !== DECLINED && isEnvelope(value)) return this.resolve(value);
       return this.resolve(this.packr.unpack(bytes, { start, end }) as Envelope);
     } catch (error) {
       this.stats.dropped.malformed = (this.stats.dropped.malformed ?? 0) + 1;

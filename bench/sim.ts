@@ -11,8 +11,10 @@
  * - `catch_rate`: per unsafe variant (every one `UNSAFE_VARIANTS` lists), the share of seeds
  *   whose verdict is `not-linearizable` ('unknown' is neither a pass nor a catch).
  *
- * "Real second" is CPU time of this thread (process.cpuUsage) for the in-thread figures, since
- * the machine is shared; wall time is given beside it. The same-run baseline is the bare event
+ * "Real second" is CPU time of this process (process.cpuUsage) for the in-thread figures, since
+ * the machine is shared; wall time is given beside it. `check_seeds_per_s` is wall time on a
+ * pool of 2 workers; `check_seeds_per_s_cpu_bound` is what 2 free cores would give from the
+ * CPU time of one seed measured in this thread. The same-run baseline is the bare event
  * heap stepping empty events and a msgpackr encode + decode of a heartbeat envelope: what one
  * simulated message costs at the least.
  */
@@ -179,7 +181,7 @@ export async function measureInlineSeeds(seeds: number): Promise<InlineCheckFigu
     operations += r.operations;
   }
   const cpuS = cpuMs(c0) / 1000;
-  // The checker's own time is wall time inside checkHistory, all of it CPU work in this thread.
+  // The checker's own CPU time inside checkHistory (this thread is the only busy one).
   const checkS = (checkerMsSpent() - check0) / 1000;
   const simulateS = Math.max(1e-9, cpuS - checkS);
   return { seeds, cpuS, checkS, simulateS, operations, simOpsPerS: operations / simulateS, opsPerS: operations / cpuS };
@@ -229,6 +231,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     [`loaded 3x3 (${s.loadClients} clients): calls per CPU s`, round(load.opsPerCpuS)],
     ['loaded 3x3: calls per wall s', round(load.opsPerWallS)],
     ['check (2 workers): seeds per wall s', round(check.seedsPerS)],
+    ['check: seeds per s on 2 idle cores (2000 / CPU ms per seed)', round(2000 / ((inline.cpuS / inline.seeds) * 1000))],
     ['check, one thread: CPU ms per seed', round((inline.cpuS / inline.seeds) * 1000)],
     ['check, one thread: checker ms per seed', round((inline.checkS / inline.seeds) * 1000)],
     ['check, one thread: history ops per seed', round(inline.operations / inline.seeds)],
@@ -246,6 +249,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       sim_ops_per_real_s: round(load.opsPerCpuS),
       sim_ops_per_wall_s: round(load.opsPerWallS),
       check_seeds_per_s: round(check.seedsPerS),
+      check_seeds_per_s_cpu_bound: round(2000 / ((inline.cpuS / inline.seeds) * 1000)),
       check_cpu_ms_per_seed: round((inline.cpuS / inline.seeds) * 1000),
       check_checker_ms_per_seed: round((inline.checkS / inline.seeds) * 1000),
       check_history_ops_per_seed: round(inline.operations / inline.seeds),

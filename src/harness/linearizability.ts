@@ -137,7 +137,10 @@ export function sharedCheckState(options: CheckOptions, threads: boolean): Int32
   return cells;
 }
 
-/** Milliseconds this thread has spent in `checkHistory` (for the sim bench's split of a seed's cost). */
+/**
+ * CPU milliseconds (process.cpuUsage, user + system) spent in `checkHistory` so far, for the
+ * sim bench's split of a seed's cost; exact when one thread of the process is busy.
+ */
 let checkingMs = 0;
 
 export function checkerMsSpent(): number {
@@ -154,11 +157,12 @@ export function checkHistory(
   options: CheckOptions = {},
   shared: Int32Array = sharedCheckState(options, false),
 ): CheckResult {
-  const started = performance.now();
+  const started = process.cpuUsage();
   try {
     return checkHistoryTimed(history, modelName, options, shared);
   } finally {
-    checkingMs += performance.now() - started;
+    const spent = process.cpuUsage(started);
+    checkingMs += (spent.user + spent.system) / 1000;
   }
 }
 

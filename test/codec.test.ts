@@ -1,5 +1,6 @@
 import test from 'ava';
-import { createPackr, decodeFrame, FrameBuilder, SHARED_STRUCTURES, SHARED_STRUCTURES_MAX } from '../src/core/codec.js';
+import { createPackr, decodeFrame, FastEncoder, FrameBuilder, SHAPE_NODES_LEARNT_MAX, SHARED_STRUCTURES, SHARED_STRUCTURES_MAX } from '../src/core/codec.js';
+import { Prng } from '../src/core/prng.js';
 
 test('every shared structure round-trips between two Packrs, and there are at most 32', (t) => {
   t.true(SHARED_STRUCTURES.length <= SHARED_STRUCTURES_MAX);
@@ -20,4 +21,58 @@ test('shapes outside the list travel inline; a frame of envelopes decodes with a
   ];
   for (const e of envelopes) builder.append(a.pack(e));
   t.deepEqual(decodeFrame(createPackr(), builder.take()), envelopes as never);
+});
+
+test('the fast encoder writes the very bytes msgpackr writes, or declines (random values; seed printed)', (t) => {
+  const seed = 0x5eed0001;
+  t.log(`seed ${seed}`);
+  const rng = new Prng(seed);
+  const packr = createPackr();
+  const fast = new FastEncoder();
+  const same = (value: unknown, label: string): boolean => {
+    const end = fast.encode(value);
+    if (end < 0) return false;
+    const expected = packr.pack(value);
+    t.deepEqual(Buffer.from(fast.buffer.subarray(0, end)), Buffer.from(expected), label);
+    t.deepEqual(packr.unpack(fast.buffer.subarray(0, end)), packr.unpack(expected), label);
+    return true;
+  };
+  const strings = ['', 'a', 'r1/0', 'x'.repeat(31), 'y'.repeat(32), 'z'.repeat(255), 'w'.repeat(256), 'v'.repeat(70_000 / 4), 'é', 'é'.repeat(20), '日本'.repeat(40), '\u{1F600}', '\ud800x', 'a\udc00'];
+  const numbers = [0, 1, 31, 32, 63, 64, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, -1, -32, -33, -128, -129, -32_768, -32_769, -(2 ** 31), -(2 ** 31) - 1, 0.5, -0.25, 1e300, Number.NaN, Infinity, -0];
+  const scalar = (): unknown => {
+    const r = rng.int(6);
+    if (r === 0) return rng.pick(strings);
+    if (r === 1) return rng.pick(numbers);
+    if (r === 2) return rng.chance(0.5);
+    if (r === 3) return null;
+    if (r === 4) return undefined;
+    return rng.next() * 1000;
+  };
+  const novel = [['type', 'region', 'seq'], ['id', 'state', 'load'], ['r1', 'r2'], ['type'], ['type', 'key', 'extra'], ['zz']];
+  const value = (depth: number): unknown => {
+    const r = rng.int(depth > 2 ? 1 : 4);
+    if (r === 0) return scalar();
+    if (r === 1) return Array.from({ length: rng.pick([0, 1, 3, 15, 16, 20]) }, () => value(depth + 1));
+    // Mostly shared shapes; some not (an inline definition, maybe used twice in one value).
+    const keys = rng.chance(0.7) ? rng.pick(SHARED_STRUCTURES) : rng.pick(novel);
+    return Object.fromEntries(keys.map((k) => [k, value(depth + 1)]));
+  };
+  let encoded = 0;
+  for (let i = 0; i < 3_000; i++) if (same(value(0), `value ${i}`)) encoded++;
+  for (const s of strings) t.true(same(s, JSON.stringify(s).slice(0, 20)));
+  for (const n of numbers) t.true(same(n, String(n)));
+  t.true(encoded > 2_000, `encoded ${encoded} of 3000`);
+  // Declined: a Map, a Date, a typed array, a bigint, 33 new shapes in one value.
+  for (const v of [new Map(), new Date(0), new Uint8Array(2), 1n, [new Map()], Array.from({ length: 33 }, (_, i) => ({ [`k${i}`]: i }))]) t.is(fast.encode(v), -1);
+  t.true(same([{}, { zz: {} }, {}], 'empty objects'));
+  t.true(same(Array.from({ length: 32 }, (_, i) => ({ [`k${i}`]: i })), '32 new shapes'));
+  t.true(same({ type: 'digest', members: [{ id: 'a', state: 'up' }, { id: 'b', state: 'up' }], peers: { r1: 'up' } }, 'a shape used twice'));
+  // More distinct shapes than the trie keeps: it starts again, and the bytes stay right.
+  for (let i = 0; i < SHAPE_NODES_LEARNT_MAX + 100; i += 97) t.true(same({ [`k${i}`]: i, type: 'x' }, `shape ${i}`));
+  for (let i = 0; i < SHAPE_NODES_LEARNT_MAX + 100; i++) fast.encode({ [`q${i}`]: i });
+  t.true(same({ type: 'px', s: 1, m: { novel: true } }, 'after the trie started again'));
+  // The envelope form matches packing the envelope object.
+  const msg = { type: 'px', s: 3, m: { type: 'heartbeat', ballot: { round: 1, id: 'r0/0' }, commitIndex: 5 } };
+  const end = fast.encodeEnvelope(7, 'client/r1/abc', msg);
+  t.deepEqual(Buffer.from(fast.buffer.subarray(0, end)), Buffer.from(packr.pack({ to: 7, from: 'client/r1/abc', msg })));
 });

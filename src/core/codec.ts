@@ -171,3 +171,301 @@ export function decodeFrame(packr: Packr, frame: Uint8Array): Envelope[] {
   }
   return values as Envelope[];
 }
+
+/** The fast encoder's buffer; an envelope that does not fit is left to msgpackr. */
+export const FAST_ENCODER_BYTES = 64 * 1024;
+
+/** msgpackr's first own record id with 32 shared structures (0x40 + 32), and how many fit in one byte. */
+const OWN_RECORD_ID_FIRST = 0x60;
+const OWN_STRUCTURES_MAX = 32;
+/** Shape-trie nodes learnt from messages (other shapes than the shared ones) before it starts again. */
+export const SHAPE_NODES_LEARNT_MAX = 10_000;
+
+/**
+ * A node of the shape trie: the keys read so far, in order. Shared shapes are built in; other
+ * shapes are learnt as messages show them (as msgpackr's transitions are), so that a repeated
+ * shape costs a walk, not a key list and a lookup.
+ */
+interface ShapeNode {
+  /** Children as parallel lists: a few identity compares of interned keys beat a Map lookup. */
+  keys: string[];
+  nodes: ShapeNode[];
+  /** The record id (0x40 + index in SHARED_STRUCTURES) of the shared shape that ends here, or 0. */
+  id: number;
+  /** The keys from the root to here. */
+  path: string[];
+  /** The message (its stamp) in which this shape was given an own record id, and that id. */
+  stamp: number;
+  ownId: number;
+}
+
+function shapeNode(path: string[]): ShapeNode {
+  return { keys: [], nodes: [], id: 0, path, stamp: 0, ownId: 0 };
+}
+
+function childOf(node: ShapeNode, key: string): ShapeNode | undefined {
+  const keys = node.keys;
+  for (let i = 0; i < keys.length; i++) if (keys[i] === key) return node.nodes[i];
+  return undefined;
+}
+
+/**
+ * Writes exactly the bytes msgpackr's `pack` writes with `createPackr()`'s options, for the
+ * values that need none of its machinery: strings, numbers, booleans, null, undefined, arrays
+ * and plain objects: a shape of SHARED_STRUCTURES as its one-byte id, any other with an inline
+ * record definition the first time it appears in the message. For anything else (a Map, a
+ * Date, a typed array, a bigint, more than 32 new shapes...) `encode` answers -1 and the
+ * caller packs with msgpackr. The output is the same encoding, decoded by msgpackr on the
+ * other side; this only skips msgpackr's per-call set-up and its per-object key walk.
+ * test/codec.test.ts compares the bytes with msgpackr's.
+ */
+export class FastEncoder {
+  readonly buffer = new Uint8Array(FAST_ENCODER_BYTES);
+  private readonly view = new DataView(this.buffer.buffer);
+  private root: ShapeNode = shapeNode([]);
+  private learnt = 0;
+  private pos = 0;
+  /** Stamps messages, so own ids of an earlier message are stale without clearing them. */
+  private stamp = 0;
+  /** Shapes given an own id in the message being written, in order: own[0, ownCount). */
+  private readonly own: ShapeNode[] = [];
+  private ownCount = 0;
+  /** The record id of ['to', 'from', 'msg'], or 0 when the list lacks it. */
+  private envelopeId = 0;
+
+  constructor(private readonly structures: readonly (readonly string[])[] = SHARED_STRUCTURES) {
+    this.build();
+  }
+
+  private build(): void {
+    this.root = shapeNode([]);
+    this.learnt = 0;
+    this.structures.forEach((keys, index) => {
+      let node = this.root;
+      for (const key of keys) node = childOf(node, key) ?? this.addChild(node, key);
+      node.id = 0x40 + index;
+    });
+    this.learnt = 0;
+    const to = childOf(this.root, 'to');
+    const from = to === undefined ? undefined : childOf(to, 'from');
+    const msg = from === undefined ? undefined : childOf(from, 'msg');
+    this.envelopeId = msg?.id ?? 0;
+  }
+
+  private addChild(node: ShapeNode, key: string): ShapeNode {
+    const child = shapeNode([...node.path, key]);
+    node.keys.push(key);
+    node.nodes.push(child);
+    this.learnt++;
+    return child;
+  }
+
+  private begin(): void {
+    if (this.learnt > SHAPE_NODES_LEARNT_MAX) this.build();
+    this.stamp = (this.stamp + 1) | 0 || 1;
+    this.ownCount = 0;
+  }
+
+  /** Encodes `value` into `buffer` from 0; returns the end, or -1 when msgpackr must do it. */
+  encode(value: unknown): number {
+    this.begin();
+    this.pos = 0;
+    return this.write(value) ? this.pos : -1;
+  }
+
+  /** As `encode` for the envelope { to, from, msg }, without building it. */
+  encodeEnvelope(to: string | number, from: string | number, msg: unknown): number {
+    if (this.envelopeId === 0) return -1;
+    this.begin();
+    this.buffer[0] = this.envelopeId;
+    this.pos = 1;
+    return this.write(to) && this.write(from) && this.write(msg) ? this.pos : -1;
+  }
+
+  private write(value: unknown): boolean {
+    switch (typeof value) {
+      case 'string':
+        return this.writeString(value);
+      case 'number':
+        return this.writeNumber(value);
+      case 'boolean':
+        if (this.pos + 1 > FAST_ENCODER_BYTES) return false;
+        this.buffer[this.pos++] = value ? 0xc3 : 0xc2;
+        return true;
+      case 'undefined':
+        if (this.pos + 3 > FAST_ENCODER_BYTES) return false;
+        this.buffer[this.pos++] = 0xd4;
+        this.buffer[this.pos++] = 0;
+        this.buffer[this.pos++] = 0;
+        return true;
+      case 'object': {
+        if (value === null) {
+          if (this.pos + 1 > FAST_ENCODER_BYTES) return false;
+          this.buffer[this.pos++] = 0xc0;
+          return true;
+        }
+        const ctor = (value as object).constructor;
+        if (ctor === Object) return this.writeRecord(value as Record<string, unknown>);
+        if (ctor === Array) return this.writeArray(value as unknown[]);
+        return false;
+      }
+      default:
+        return false;
+    }
+  }
+
+  private writeRecord(object: Record<string, unknown>): boolean {
+    // One pass: walk the shape trie and write each value; the id goes in the byte kept first.
+    if (this.pos + 1 > FAST_ENCODER_BYTES) return false;
+    const idAt = this.pos++;
+    const ownBefore = this.ownCount;
+    let node = this.root;
+    for (const key in object) {
+      node = childOf(node, key) ?? this.addChild(node, key);
+      if (!this.write(object[key])) return false;
+    }
+    if (node.id !== 0) {
+      this.buffer[idAt] = node.id;
+      return true;
+    }
+    if (node.stamp === this.stamp && node.ownId - OWN_RECORD_ID_FIRST < ownBefore) {
+      // An own shape already defined earlier in this message (not inside this very object).
+      this.buffer[idAt] = node.ownId;
+      return true;
+    }
+    // Its first use in this message: msgpackr defines it inline before its values (0xd4 0x72
+    // id, then the keys as an array), and numbers it before any shape inside it. Start again.
+    this.pos = idAt;
+    const own = this.own;
+    while (this.ownCount > ownBefore) own[--this.ownCount]!.stamp = 0;
+    if (this.ownCount >= OWN_STRUCTURES_MAX || this.pos + 3 > FAST_ENCODER_BYTES) return false;
+    node.stamp = this.stamp;
+    node.ownId = OWN_RECORD_ID_FIRST + this.ownCount;
+    own[this.ownCount++] = node;
+    const b = this.buffer;
+    b[this.pos++] = 0xd4;
+    b[this.pos++] = 0x72;
+    b[this.pos++] = node.ownId;
+    const keys = node.path;
+    if (!this.writeArray(keys)) return false;
+    for (let i = 0; i < keys.length; i++) if (!this.write(object[keys[i]!])) return false;
+    return true;
+  }
+
+  private writeArray(array: unknown[]): boolean {
+    const length = array.length;
+    const b = this.buffer;
+    if (this.pos + 5 > FAST_ENCODER_BYTES) return false;
+    if (length < 0x10) {
+      b[this.pos++] = 0x90 | length;
+    } else if (length < 0x10000) {
+      b[this.pos++] = 0xdc;
+      b[this.pos++] = length >> 8;
+      b[this.pos++] = length & 0xff;
+    } else {
+      b[this.pos++] = 0xdd;
+      this.view.setUint32(this.pos, length);
+      this.pos += 4;
+    }
+    for (let i = 0; i < length; i++) if (!this.write(array[i])) return false;
+    return true;
+  }
+
+  private writeNumber(value: number): boolean {
+    const b = this.buffer;
+    if (this.pos + 9 > FAST_ENCODER_BYTES) return false;
+    if (value >>> 0 === value) {
+      // With records on, 0x40..0x7f are record ids: only 0..0x3f are written as fixints.
+      if (value < 0x40) {
+        b[this.pos++] = value;
+      } else if (value < 0x100) {
+        b[this.pos++] = 0xcc;
+        b[this.pos++] = value;
+      } else if (value < 0x10000) {
+        b[this.pos++] = 0xcd;
+        b[this.pos++] = value >> 8;
+        b[this.pos++] = value & 0xff;
+      } else {
+        b[this.pos++] = 0xce;
+        this.view.setUint32(this.pos, value);
+        this.pos += 4;
+      }
+    } else if (value >> 0 === value) {
+      if (value >= -0x20) {
+        b[this.pos++] = 0x100 + value;
+      } else if (value >= -0x80) {
+        b[this.pos++] = 0xd0;
+        b[this.pos++] = value + 0x100;
+      } else if (value >= -0x8000) {
+        b[this.pos++] = 0xd1;
+        this.view.setInt16(this.pos, value);
+        this.pos += 2;
+      } else {
+        b[this.pos++] = 0xd2;
+        this.view.setInt32(this.pos, value);
+        this.pos += 4;
+      }
+    } else {
+      b[this.pos++] = 0xcb;
+      this.view.setFloat64(this.pos, value);
+      this.pos += 8;
+    }
+    return true;
+  }
+
+  /** UTF-8 as msgpackr writes it (a lone surrogate becomes U+FFFD), with the smallest header. */
+  private writeString(value: string): boolean {
+    const strLength = value.length;
+    if (this.pos + 5 + strLength * 3 > FAST_ENCODER_BYTES) return false;
+    const b = this.buffer;
+    // Written after a 5-byte gap, then moved next to the header once the length is known,
+    // unless it is short ASCII-sized (the common case), written in place after 1 byte.
+    const headerGuess = strLength < 0x20 ? 1 : 5;
+    let at = this.pos + headerGuess;
+    for (let i = 0; i < strLength; i++) {
+      let c1 = value.charCodeAt(i);
+      if (c1 < 0x80) {
+        b[at++] = c1;
+      } else if (c1 < 0x800) {
+        b[at++] = (c1 >> 6) | 0xc0;
+        b[at++] = (c1 & 0x3f) | 0x80;
+      } else {
+        let c2: number;
+        if ((c1 & 0xfc00) === 0xd800 && ((c2 = value.charCodeAt(i + 1)) & 0xfc00) === 0xdc00) {
+          c1 = 0x10000 + ((c1 & 0x03ff) << 10) + (c2 & 0x03ff);
+          i++;
+          b[at++] = (c1 >> 18) | 0xf0;
+          b[at++] = ((c1 >> 12) & 0x3f) | 0x80;
+          b[at++] = ((c1 >> 6) & 0x3f) | 0x80;
+          b[at++] = (c1 & 0x3f) | 0x80;
+        } else if ((c1 & 0xf800) === 0xd800) {
+          b[at++] = 0xef;
+          b[at++] = 0xbf;
+          b[at++] = 0xbd;
+        } else {
+          b[at++] = (c1 >> 12) | 0xe0;
+          b[at++] = ((c1 >> 6) & 0x3f) | 0x80;
+          b[at++] = (c1 & 0x3f) | 0x80;
+        }
+      }
+    }
+    const length = at - this.pos - headerGuess;
+    const header = length < 0x20 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
+    if (header !== headerGuess) b.copyWithin(this.pos + header, this.pos + headerGuess, at);
+    if (header === 1) {
+      b[this.pos] = 0xa0 | length;
+    } else if (header === 2) {
+      b[this.pos] = 0xd9;
+      b[this.pos + 1] = length;
+    } else if (header === 3) {
+      b[this.pos] = 0xda;
+      b[this.pos + 1] = length >> 8;
+      b[this.pos + 2] = length & 0xff;
+    } else {
+      b[this.pos] = 0xdb;
+      this.view.setUint32(this.pos + 1, length);
+    }
+    this.pos += header + length;
+    return true;
+  }
+}

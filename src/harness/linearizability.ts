@@ -138,6 +138,16 @@ export function sharedCheckState(options: CheckOptions, threads: boolean): Int32
 }
 
 /**
+ * CPU milliseconds (process.cpuUsage, user + system) spent in `checkHistory` so far, for the
+ * sim bench's split of a seed's cost; exact when one thread of the process is busy.
+ */
+let checkingMs = 0;
+
+export function checkerMsSpent(): number {
+  return checkingMs;
+}
+
+/**
  * Checks a history against a model, key by key, synchronously. `shared` is for checking a
  * history in parts (see `sharedCheckState`); a single call needs none.
  */
@@ -147,6 +157,16 @@ export function checkHistory(
   options: CheckOptions = {},
   shared: Int32Array = sharedCheckState(options, false),
 ): CheckResult {
+  const started = process.cpuUsage();
+  try {
+    return checkHistoryTimed(history, modelName, options, shared);
+  } finally {
+    const spent = process.cpuUsage(started);
+    checkingMs += (spent.user + spent.system) / 1000;
+  }
+}
+
+function checkHistoryTimed(history: History, modelName: ModelName, options: CheckOptions, shared: Int32Array): CheckResult {
   const model = validModel(modelName);
   const stepsMax = validateStepsMax(options.stepsMax);
   const byKey = splitByKey(model, history);

@@ -124,6 +124,17 @@ export class Counter extends Metric<{ value: number }> {
     this.stateFor(labels, () => ({ value: 0 })).value += by;
   }
 
+  /** The series with these labels, checked once, for a caller that adds to it often. */
+  labelled(labels?: Labels): { inc(by?: number): void } {
+    const state = this.stateFor(labels, () => ({ value: 0 }));
+    return {
+      inc: (by = 1) => {
+        if (typeof by !== 'number' || !(by >= 0) || !Number.isFinite(by)) throw new ValidationError('by', `a finite number >= 0 (counters only go up), got ${String(by)}`);
+        state.value += by;
+      },
+    };
+  }
+
   snapshot(): MetricFamily {
     return { name: this.name, help: this.help, type: 'counter', labelNames: this.labelNames, series: [...this.series.values()].map((s) => ({ labels: s.labels, value: s.state.value })) };
   }
@@ -187,7 +198,20 @@ export class Histogram extends Metric<HistogramState> {
   }
 
   observe(labels: Labels | undefined, value: number): void {
-    const state = this.stateFor(labels, () => ({ bucketCounts: new Array<number>(this.bounds.length + 1).fill(0), hdr: new LogLinearHistogram(this.hdrOptions) }));
+    this.record(this.stateOf(labels), value);
+  }
+
+  /** The series with these labels, checked once, for a caller that observes it often. */
+  labelled(labels?: Labels): { observe(value: number): void } {
+    const state = this.stateOf(labels);
+    return { observe: (value) => this.record(state, value) };
+  }
+
+  private stateOf(labels: Labels | undefined): HistogramState {
+    return this.stateFor(labels, () => ({ bucketCounts: new Array<number>(this.bounds.length + 1).fill(0), hdr: new LogLinearHistogram(this.hdrOptions) }));
+  }
+
+  private record(state: HistogramState, value: number): void {
     state.hdr.record(value);
     let i = 0;
     while (i < this.bounds.length && value > this.bounds[i]!) i++;

@@ -28,6 +28,9 @@ export interface ResolvedNetwork {
   nodeDelay: Map<string, number>;
   /** Some region has a latency to itself configured ('a~a'). */
   intraRegionLatency: boolean;
+  /** `latency` by source then destination region, filled as pairs are met (no key string per message). */
+  byPair: Map<string, Map<string, number | undefined>>;
+  lastPair: { a: string; b: string; ms: number | undefined };
 }
 
 /** One partition rule: traffic from any of `from` to any of `to` is blocked (and back, unless oneWay). */
@@ -80,7 +83,29 @@ export function resolveNetwork(config: NetworkConfig | undefined): ResolvedNetwo
       const [a, b] = k.split('~');
       return a === b;
     }),
+    byPair: new Map(),
+    lastPair: { a: '', b: '', ms: undefined },
   };
+}
+
+/** The configured latency between two regions, if any. */
+function pairLatency(net: ResolvedNetwork, a: string, b: string): number | undefined {
+  // Consecutive messages mostly go between the same two regions.
+  const last = net.lastPair;
+  if (last.a === a && last.b === b) return last.ms;
+  last.a = a;
+  last.b = b;
+  last.ms = pairLatencyLookup(net, a, b);
+  return last.ms;
+}
+
+function pairLatencyLookup(net: ResolvedNetwork, a: string, b: string): number | undefined {
+  let row = net.byPair.get(a);
+  if (row === undefined) net.byPair.set(a, (row = new Map()));
+  if (row.has(b)) return row.get(b);
+  const ms = net.latency.get(pairKey(a, b));
+  row.set(b, ms);
+  return ms;
 }
 
 export function mergeNetwork(base: NetworkConfig, change: NetworkConfig): NetworkConfig {
@@ -141,14 +166,29 @@ const DELIVER_NOW: NetDecision = Object.freeze({ delaysMs: Object.freeze([0]) as
  * (two entries when duplicated). Draws from `prng` in a fixed order so runs replay exactly.
  */
 export function decide(net: ResolvedNetwork, partitions: Partitions, src: Location, dst: Location, prng: Prng): NetDecision {
-  if (partitions.size > 0 && partitions.blocks(src, dst)) return { drop: 'partition' };
- if (net.loss > 0 && prng.next() < net.loss) return { drop: 'loss' };
-  if (src.region === dst.region && net.jitterMs === 0 && net.duplicate === 0 && net.nodeDelay.size === 0 && !net.intraRegionLatency) return DELIVER_NOW;
-  const base = (net.latency.get(pairKey(src.region, dst.region)) ?? (src.region === dst.region ? 0 : net.defaultLatencyMs)) + (net.nodeDelay.size > 0 ? net.nodeDelay.get(dst.node) ?? 0 : 0);
-  const first = base + (net.jitterMs > 0 ? prng.next() * net.jitterMs : 0);
-  if (net.duplicate > 0 && prng.next() < net.duplicate) {
-    const second = base + (net.jitterMs > 0 ? prng.next() * net.jitterMs : 0);
-    return { delaysMs: [first, second] };
+  const delays: number[] = [];
+  const fate = decideInto(net, partitions, src, dst, prng, delays);
+  if (typeof fate === 'string') return { drop: fate };
+  if (fate === 1 && delays[0] === 0 && src.region === dst.region && net.jitterMs === 0 && net.duplicate === 0 && net.nodeDelay.size === 0 && !net.intraRegionLatency) return DELIVER_NOW;
+  return { delaysMs: delays };
+}
+
+/**
+ * As `decide`, for the router's hot path: writes the delays into `delaysMs` and returns how
+ * many (1, or 2 when duplicated), or the cause of the drop. Allocates nothing; the same draws.
+ */
+export function decideInto(net: ResolvedNetwork, partitions: Partitions, src: Location, dst: Location, prng: Prng, delaysMs: number[]): DropCause | number {
+  if (partitions.size > 0 && partitions.blocks(src, dst)) return 'partition';
+  if (net.loss > 0 && prng.next() < net.loss) return 'loss';
+  if (src.region === dst.region && net.jitterMs === 0 && net.duplicate === 0 && net.nodeDelay.size === 0 && !net.intraRegionLatency) {
+    delaysMs[0] = 0;
+    return 1;
   }
-  return { delaysMs: [first] };
+  const base = (pairLatency(net, src.region, dst.region) ?? (src.region === dst.region ? 0 : net.defaultLatencyMs)) + (net.nodeDelay.size > 0 ? net.nodeDelay.get(dst.node) ?? 0 : 0);
+  delaysMs[0] = base + (net.jitterMs > 0 ? prng.next() * net.jitterMs : 0);
+  if (net.duplicate > 0 && prng.next() < net.duplicate) {
+    delaysMs[1] = base + (net.jitterMs > 0 ? prng.next() * net.jitterMs : 0);
+    return 2;
+  }
+  return 1;
 }

@@ -3,16 +3,10 @@ import { seededIds } from '../core/ids.js';
 import { RESTART_BACKOFF_MS_BASE, RESTART_BACKOFF_MS_MAX, TIMERS_PER_ACTOR_MAX } from '../core/limits.js';
 import { Prng, hashString } from '../core/prng.js';
 import type { ActorContext, ActorSpec, Behavior } from './actor.js';
-import type { Host, TimerHandle } from './host.js';
+import type { Host, TimerHandle, TimerTarget } from './host.js';
 import type { ActorStats } from './stats.js';
 
 type Status = 'running' | 'backoff' | 'stopped' | 'dead';
-
-interface Outgoing {
-  to: string;
-  msg: Message;
-  from: string;
-}
 
 /**
  * One actor incarnation on a host: its state, bounded mailbox, timers and supervision.
@@ -20,7 +14,7 @@ interface Outgoing {
  * step returns normally, persists first (the etcd-raft Ready rule); a step that throws has
  * no effect on the world.
  */
-export class Cell {
+export class Cell implements TimerTarget {
   readonly spec: ActorSpec;
   private readonly behavior: Behavior;
   private state: unknown;
@@ -29,6 +23,7 @@ export class Cell {
   private head = 0;
   queued = false;
   private readonly timers = new Map<string, TimerHandle>();
+  private readonly timerEnvelopes = new Map<string, Envelope>();
   private backoffTimer: TimerHandle | undefined;
   private consecutiveFailures = 0;
   /** Host-clock time spent in this actor's steps (virtual time stands still in a step). */
@@ -39,9 +34,17 @@ export class Cell {
   private readonly stats: ActorStats;
   // The step in progress.
   private sender = '';
-  private outgoing: Outgoing[] = [];
+  // Sends of the step, as three parallel lists and a count: no object per send, and no
+  // `length = 0` per step (a costly call in V8 when the list held something).
+  private outTo: string[] = [];
+  private outMsg: Message[] = [];
+  private outFrom: string[] = [];
+  private outCount = 0;
   private persists: unknown[] = [];
-  private timerOps: Array<{ key: string; delayMs: number | null }> = [];
+  // Timer changes of the step, as parallel lists and a count (as the sends).
+  private readonly timerKeys: string[] = [];
+  private readonly timerDelays: Array<number | null> = [];
+  private timerCount = 0;
   private published: Array<{ topic: string; data: unknown }> = [];
   private checkpointRecords: unknown[] | undefined;
   private readonly ctx: ActorContext;
@@ -61,20 +64,20 @@ export class Cell {
         return cell.sender;
       },
       send: (to, msg) => {
-        this.outgoing.push({ to, msg: msg as unknown as Message, from: spec.address });
+        this.pushOut(to, msg as unknown as Message, spec.address);
       },
       reply: (msg) => {
-        this.outgoing.push({ to: this.sender, msg: msg as unknown as Message, from: spec.address });
+        this.pushOut(this.sender, msg as unknown as Message, spec.address);
       },
       forward: (to, msg, from) => {
-        this.outgoing.push({ to, msg: msg as unknown as Message, from: from ?? this.sender });
+        this.pushOut(to, msg as unknown as Message, from ?? this.sender);
       },
       setTimer: (key, delayMs) => {
         if (!(delayMs >= 0) || !Number.isFinite(delayMs)) throw new RangeError(`setTimer(${key}): delayMs must be a finite number >= 0, got ${delayMs}`);
-        this.timerOps.push({ key, delayMs });
+        this.pushTimer(key, delayMs);
       },
       cancelTimer: (key) => {
-        this.timerOps.push({ key, delayMs: null });
+        this.pushTimer(key, null);
       },
       now: () => host.nowFor(spec.node),
       random: () => this.prng.next(),
@@ -101,6 +104,19 @@ export class Cell {
 
   start(): void {
     this.initialize();
+  }
+
+  private pushTimer(key: string, delayMs: number | null): void {
+    const n = this.timerCount++;
+    this.timerKeys[n] = key;
+    this.timerDelays[n] = delayMs;
+  }
+
+  private pushOut(to: string, msg: Message, from: string): void {
+    const n = this.outCount++;
+    this.outTo[n] = to;
+    this.outMsg[n] = msg;
+    this.outFrom[n] = from;
   }
 
   private initialize(): void {
@@ -183,9 +199,9 @@ export class Cell {
   private abortStep(): void {
     this.checkpointRecords = undefined;
     if (this.published.length > 0) this.published.length = 0;
-    if (this.outgoing.length > 0) this.outgoing.length = 0;
+    if (this.outCount > 0) this.clearOut();
     if (this.persists.length > 0) this.persists.length = 0;
-    if (this.timerOps.length > 0) this.timerOps.length = 0;
+    this.timerCount = 0;
   }
 
   private commitStep(): void {
@@ -198,20 +214,31 @@ export class Cell {
       this.host.env.durable.replace(this.spec.address, this.checkpointRecords);
       this.checkpointRecords = undefined;
     }
-    if (this.timerOps.length > 0) {
-      for (const op of this.timerOps) this.applyTimer(op.key, op.delayMs);
-      this.timerOps.length = 0;
+    const timers = this.timerCount;
+    if (timers > 0) {
+      this.timerCount = 0;
+      for (let i = 0; i < timers; i++) this.applyTimer(this.timerKeys[i]!, this.timerDelays[i]!);
     }
     if (this.published.length > 0) {
       for (const p of this.published) this.host.env.report({ kind: 'publish', address: this.spec.address, topic: p.topic, data: p.data });
       this.published.length = 0;
     }
-    const out = this.outgoing;
-    for (let i = 0; i < out.length; i++) {
-      const o = out[i]!;
-      this.host.route(this.spec.address, o.to, o.msg, o.from, this.stats);
+    const n = this.outCount;
+    if (n > 0) {
+      const address = this.spec.address;
+      const to = this.outTo;
+      const msg = this.outMsg;
+      const from = this.outFrom;
+      for (let i = 0; i < n; i++) this.host.route(address, to[i]!, msg[i]!, from[i]!, this.stats);
+      this.clearOut();
     }
-    out.length = 0;
+  }
+
+  /** Forget the step's sends; the messages are let go (overwritten slots keep nothing alive for long). */
+  private clearOut(): void {
+    const msg = this.outMsg;
+    for (let i = 0; i < this.outCount; i++) msg[i] = undefined as unknown as Message;
+    this.outCount = 0;
   }
 
   private applyTimer(key: string, delayMs: number | null): void {
@@ -225,12 +252,22 @@ export class Cell {
       this.host.env.report({ kind: 'warn', address: this.spec.address, message: `timer ${key} refused: over ${TIMERS_PER_ACTOR_MAX} timers` });
       return;
     }
-    const handle = this.host.env.setTimer(delayMs, () => {
-      if (this.timers.get(key) !== handle) return;
-      this.timers.delete(key);
-      this.enqueue({ to: this.spec.address, from: this.spec.address, msg: { type: 'timer', key } });
-    });
+    const env = this.host.env;
+    const handle: TimerHandle = env.setTimerFor !== undefined ? env.setTimerFor(delayMs, this, key) : env.setTimer(delayMs, () => this.fireTimer(key, handle));
     this.timers.set(key, handle);
+  }
+
+  fireTimer(key: string, handle: TimerHandle): void {
+    if (this.timers.get(key) !== handle) return;
+    this.timers.delete(key);
+    // One envelope per key, reused by every firing (frozen: a timer message is only read).
+    let envelope = this.timerEnvelopes.get(key);
+    if (envelope === undefined) {
+      if (this.timerEnvelopes.size >= TIMERS_PER_ACTOR_MAX) this.timerEnvelopes.clear();
+      envelope = Object.freeze({ to: this.spec.address, from: this.spec.address, msg: Object.freeze({ type: 'timer', key }) });
+      this.timerEnvelopes.set(key, envelope);
+    }
+    this.enqueue(envelope);
   }
 
   /** Supervision: report, then restart after a growing backoff or stop for good. */

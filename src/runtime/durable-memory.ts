@@ -1,6 +1,6 @@
 import type { Packr } from 'msgpackr';
-import { createPackr } from '../core/codec.js';
-import { frameRecord, parseLog, type Crc32, type DurableStore } from './durable.js';
+import { createPackr, FastEncoder } from '../core/codec.js';
+import { frameRecord, parseLog, RECORD_HEADER_BYTES, type Crc32, type DurableStore } from './durable.js';
 
 /** CRC-32 (IEEE) in plain JS, so the simulator needs no node:zlib. */
 const TABLE = (() => {
@@ -26,16 +26,30 @@ export const crc32js: Crc32 = (data) => {
 export class MemoryDurableStore implements DurableStore {
   private readonly logs = new Map<string, Uint8Array[]>();
   private readonly packr: Packr = createPackr();
+  /** The same bytes as `packr` for the records it can write, faster (see FastEncoder). */
+  private readonly fast = new FastEncoder();
   tornTailsTruncated = 0;
 
   append(address: string, records: unknown[]): void {
     let log = this.logs.get(address);
     if (log === undefined) this.logs.set(address, (log = []));
-    for (const record of records) log.push(frameRecord(this.packr, record, crc32js));
+    for (const record of records) log.push(this.frame(record));
   }
 
   replace(address: string, records: unknown[]): void {
-    this.logs.set(address, records.map((r) => frameRecord(this.packr, r, crc32js)));
+    this.logs.set(address, records.map((r) => this.frame(r)));
+  }
+
+  /** frameRecord(packr, record, crc32js), through the fast encoder when it can. */
+  private frame(record: unknown): Uint8Array {
+    const end = this.fast.encode(record);
+    if (end < 0) return frameRecord(this.packr, record, crc32js);
+    const out = new Uint8Array(RECORD_HEADER_BYTES + end);
+    out.set(this.fast.buffer.subarray(0, end), RECORD_HEADER_BYTES);
+    const view = new DataView(out.buffer);
+    view.setUint32(0, end);
+    view.setUint32(4, crc32js(out.subarray(RECORD_HEADER_BYTES)) >>> 0);
+    return out;
   }
 
   /** Records an actor's log holds now (tests). */

@@ -1,9 +1,9 @@
 import { REUSE_BUFFER_MODE, type Packr } from 'msgpackr';
-import { createPackr, decodeFrame, FrameError, type Envelope, type Message } from '../core/codec.js';
+import { createPackr, decodeFrame, FastEncoder, FrameError, type Envelope, type Message } from '../core/codec.js';
 import { errorData, type ErrorData } from '../core/errors.js';
 import { DRAIN_BUDGET_MESSAGES, ERRORS_KEPT_MAX, MAILBOX_CAPACITY_DEFAULT, MESSAGE_BYTES_MAX_DEFAULT } from '../core/limits.js';
 import { Prng, hashString } from '../core/prng.js';
-import { decide, Partitions, resolveNetwork, type DropCause, type Location, type NetworkConfig, type PartitionRule, type ResolvedNetwork } from '../net/model.js';
+import { decideInto, Partitions, resolveNetwork, type DropCause, type Location, type NetworkConfig, type PartitionRule, type ResolvedNetwork } from '../net/model.js';
 import type { ActorSpec, Behavior } from './actor.js';
 import { Cell } from './cell.js';
 import type { DurableStore } from './durable.js';
@@ -36,10 +36,17 @@ export interface TimerHandle {
   cancel(): void;
 }
 
+/** What a transport's timer calls back when it can carry a key instead of a closure. */
+export interface TimerTarget {
+  fireTimer(key: string, handle: TimerHandle): void;
+}
+
 /** What a host needs from its transport. */
 export interface HostEnv {
   now(): number;
   setTimer(delayMs: number, fn: () => void): TimerHandle;
+  /** Optional: a timer that calls `target.fireTimer(key, handle)`, with no closure per timer. */
+  setTimerFor?(delayMs: number, target: TimerTarget, key: string): TimerHandle;
   /** Run `fn` soon, after the current step (a microtask on threads, an event at now in sim). */
   schedule(fn: () => void): void;
   /** Run `fn` after other pending work had its turn (setImmediate on threads): for yielding. */
@@ -84,6 +91,9 @@ export type ExternalEndpoint = (envelope: Envelope) => void;
 export class Host {
   readonly id: number;
   readonly packr: Packr = createPackr();
+  private readonly fast = new FastEncoder();
+  /** The network model's delays for the message being routed. */
+  private readonly delays: number[] = [0, 0];
   readonly stats: HostStats = emptyHostStats();
   readonly errors: HostEvent[] = [];
   private readonly cells = new Map<string, Cell>();
@@ -266,24 +276,34 @@ export class Host {
       this.drop('dead', srcLoc, dst);
       return;
     }
-    const fate = decide(this.net, this.partitions, srcLoc, dst, this.netPrng);
-    if ('drop' in fate) {
-      this.drop(fate.drop, srcLoc, dst);
+    const fate = decideInto(this.net, this.partitions, srcLoc, dst, this.netPrng, this.delays);
+    if (typeof fate === 'string') {
+      this.drop(fate, srcLoc, dst);
       return;
     }
     let encoded: Uint8Array & { start?: number; end?: number };
+    let start: number;
+    let end: number;
     try {
       const fromIndex = sender === from ? src?.index : this.options.directory.get(sender)?.index;
-      // REUSE_BUFFER_MODE: the codec's buffer and the range written, without a new view per message.
-      encoded = this.packr.pack({ to: dst.index ?? to, from: fromIndex ?? sender, msg }, REUSE_BUFFER_MODE);
+      // The fast encoder writes msgpackr's own bytes for the shapes it knows; the rest is
+      // packed by msgpackr in REUSE_BUFFER_MODE (its buffer and the range written, no new view).
+      const fastEnd = this.fast.encodeEnvelope(dst.index ?? to, fromIndex ?? sender, msg);
+      if (fastEnd >= 0) {
+        encoded = this.fast.buffer;
+        start = 0;
+        end = fastEnd;
+      } else {
+        encoded = this.packr.pack({ to: dst.index ?? to, from: fromIndex ?? sender, msg }, REUSE_BUFFER_MODE);
+        start = encoded.start ?? 0;
+        end = encoded.end ?? encoded.byteLength;
+      }
     } catch (error) {
       this.drop('encode-error', srcLoc, dst);
       this.bounce(from, to, msg, 'encode-error');
       this.env.report({ kind: 'warn', address: from, message: `message to ${to} not encodable: ${(error as Error).message}` });
       return;
     }
-    const start = encoded.start ?? 0;
-    const end = encoded.end ?? encoded.byteLength;
     if (end - start > this.messageBytesMax) {
       this.drop('too-large', srcLoc, dst);
       this.bounce(from, to, msg, 'too-large');
@@ -300,7 +320,8 @@ export class Host {
     const type = inner !== undefined && inner !== null && typeof inner.type === 'string' ? this.typeName(msg.type, inner.type) : msg.type;
     this.stats.types[type] = (this.stats.types[type] ?? 0) + 1;
     this.stats.bytes += end - start;
-    for (const delay of fate.delaysMs) this.env.transmit(dst.host, encoded, start, end, delay);
+    this.env.transmit(dst.host, encoded, start, end, this.delays[0]!);
+    if (fate === 2) this.env.transmit(dst.host, encoded, start, end, this.delays[1]!);
   }
 
   private bounce(from: string, to: string, msg: Message, reason: 'unknown-address' | 'too-large' | 'encode-error'): void {
@@ -339,6 +360,20 @@ export class Host {
     if (typeof e.to === 'number') e.to = this.addressOf[e.to] ?? String(e.to);
     if (typeof e.from === 'number') e.from = this.addressOf[e.from] ?? String(e.from);
     return envelope;
+  }
+
+  /**
+   * Decode one encoded envelope, bytes[start, end), with its addresses resolved; undefined
+   * (counted as malformed) when it does not decode. The simulator decodes as it sends.
+   */
+  decodeEncoded(bytes: Uint8Array, start: number, end: number): Envelope | undefined {
+    try {
+      return this.resolve(this.packr.unpack(bytes, { start, end }) as Envelope);
+    } catch (error) {
+      this.stats.dropped.malformed = (this.stats.dropped.malformed ?? 0) + 1;
+      this.keepError({ kind: 'frame-error', error: (error as Error).message });
+      return undefined;
+    }
   }
 
   /** One encoded envelope (the simulator delivers them one at a time). */

@@ -1,11 +1,31 @@
-/** A binary min-heap of events ordered by (at, seq): time first, then scheduling order. */
-export interface SimEvent {
-  at: number;
-  seq: number;
-  fn: () => void;
-  cancelled: boolean;
+import type { Envelope } from '../../core/codec.js';
+import type { TimerTarget } from '../host.js';
+
+/**
+ * One simulator event, ordered by (at, seq): time first, then scheduling order. It is one of
+ * three things, so that the common ones need no closure: a message delivery (`envelope`), an
+ * actor's timer (`target` and `key`), or a plain callback (`fn`). It is also the handle that
+ * cancels it. Deliveries and actor timers, whose handles nobody keeps once they ran, are
+ * recycled by the simulator (see SimWorld.recycle).
+ */
+export class SimEvent {
+  cancelled = false;
+
+  constructor(
+    public at: number,
+    public seq: number,
+    public fn: (() => void) | undefined,
+    public envelope: Envelope | undefined,
+    public target: TimerTarget | undefined,
+    public key: string,
+  ) {}
+
+  cancel(): void {
+    this.cancelled = true;
+  }
 }
 
+/** A binary min-heap of events ordered by (at, seq). */
 export class EventHeap {
   private readonly items: SimEvent[] = [];
 
@@ -19,34 +39,46 @@ export class EventHeap {
 
   push(event: SimEvent): void {
     const items = this.items;
+    let i = items.length;
     items.push(event);
-    let i = items.length - 1;
+    // Sift up with a hole: move parents down, write the event once.
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!less(items[i]!, items[parent]!)) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      const p = items[parent]!;
+      if (!less(event, p)) break;
+      items[i] = p;
       i = parent;
     }
+    items[i] = event;
   }
 
   pop(): SimEvent | undefined {
     const items = this.items;
-    if (items.length === 0) return undefined;
+    const n = items.length;
+    if (n === 0) return undefined;
     const top = items[0]!;
     const last = items.pop()!;
-    if (items.length > 0) {
-      items[0] = last;
+    const size = n - 1;
+    if (size > 0) {
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= size) break;
+        let m = l;
+        let child = items[l]!;
         const r = l + 1;
-        let m = i;
-        if (l < items.length && less(items[l]!, items[m]!)) m = l;
-        if (r < items.length && less(items[r]!, items[m]!)) m = r;
-        if (m === i) break;
-        [items[i], items[m]] = [items[m]!, items[i]!];
+        if (r < size) {
+          const rc = items[r]!;
+          if (less(rc, child)) {
+            m = r;
+            child = rc;
+          }
+        }
+        if (!less(child, last)) break;
+        items[i] = child;
         i = m;
       }
+      items[i] = last;
     }
     return top;
   }

@@ -1,0 +1,264 @@
+/**
+ * sim: how fast the simulator and the checker are. Three figures and one per unsafe variant:
+ *
+ * - `sim_idle_speedup`: simulated seconds per real second of an idle 3 regions x 3 servers
+ *   cluster (heartbeats, region digests and load reports only);
+ * - `sim_ops_per_real_s`: client calls completed per real second by a loaded one (a closed
+ *   loop of clients in the simulator);
+ * - `check_seeds_per_s`: `meridian check` seeds per second on 2 workers with the default
+ *   scenario, with the split of one seed's cost between simulating and checking, and the
+ *   simulated operations per real second (so the figure for a longer scenario can be predicted);
+ * - `catch_rate`: per unsafe variant (every one `UNSAFE_VARIANTS` lists), the share of seeds
+ *   whose verdict is `not-linearizable` ('unknown' is neither a pass nor a catch).
+ *
+ * "Real second" is CPU time of this process (process.cpuUsage) for the in-thread figures, since
+ * the machine is shared; wall time is given beside it. `check_seeds_per_s` is wall time on a
+ * pool of 2 workers; `check_seeds_per_s_cpu_bound` is what 2 free cores would give from the
+ * CPU time of one seed measured in this thread. The same-run baseline is the bare event
+ * heap stepping empty events and a msgpackr encode + decode of a heartbeat envelope: what one
+ * simulated message costs at the least.
+ */
+import { performance } from 'node:perf_hooks';
+import { Packr } from 'msgpackr';
+import { startCluster, type Cluster } from '../src/index.js';
+import { createPackr } from '../src/core/codec.js';
+import { EventHeap, SimEvent } from '../src/runtime/transports/heap.js';
+import { runChecks, runOneSeed, UNSAFE_VARIANTS, type UnsafeVariant } from '../src/harness/check-runner.js';
+import { checkerMsSpent } from '../src/harness/linearizability.js';
+import { regions } from './lib/boot.js';
+import { round } from './lib/stats.js';
+import { logger, modeOf, type SuiteOptions, type SuiteResult } from './lib/suite.js';
+import { formatTable } from './lib/table.js';
+
+const SIZES = {
+  tiny: { idleS: 5, loadS: 0.3, loadClients: 16, heapEvents: 100_000, codecRounds: 10_000, checkSeeds: 4, inlineSeeds: 1, unsafeSeeds: 2 },
+  quick: { idleS: 120, loadS: 3, loadClients: 64, heapEvents: 1_000_000, codecRounds: 200_000, checkSeeds: 24, inlineSeeds: 4, unsafeSeeds: 8 },
+  full: { idleS: 600, loadS: 10, loadClients: 64, heapEvents: 5_000_000, codecRounds: 1_000_000, checkSeeds: 200, inlineSeeds: 20, unsafeSeeds: 60 },
+};
+
+/** CPU milliseconds (user + system) of this process since `from`. */
+function cpuMs(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1000;
+}
+
+/** The bare event heap: push and pop `count` empty events, in the sim's pattern (a few pending). */
+export function heapBaseline(count: number): { eventsPerCpuS: number } {
+  const heap = new EventHeap();
+  const noop = (): void => {};
+  let seq = 0;
+  // Some 60 pending events, as an idle 3 x 3 cluster keeps.
+  for (let i = 0; i < 60; i++) heap.push(new SimEvent(i, seq++, noop, undefined, undefined, ''));
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < count; i++) {
+    const e = heap.pop() as SimEvent;
+    e.fn!();
+    heap.push(new SimEvent(e.at + 100, seq++, noop, undefined, undefined, ''));
+  }
+  const ms = cpuMs(c0);
+  return { eventsPerCpuS: count / (ms / 1000) };
+}
+
+/** msgpackr encode + decode of a heartbeat envelope with the wire codec's Packr. */
+export function codecBaseline(rounds: number): { roundTripsPerCpuS: number } {
+  const packr: Packr = createPackr();
+  const load = { inflight: 0, mailbox: 0, latencyEwmaMs: 0, busyMs: 0, requests: 0 };
+  const c0 = process.cpuUsage();
+  let sum = 0;
+  for (let i = 0; i < rounds; i++) {
+    const bytes = packr.pack({ to: 3, from: 7, msg: { type: 'hb', node: 'r1/0', seq: i, incarnation: 'abcdefgh', load } });
+    const back = packr.unpack(bytes) as { msg: { seq: number } };
+    sum += back.msg.seq;
+  }
+  const ms = cpuMs(c0);
+  if (sum < 0) throw new Error('unreachable');
+  return { roundTripsPerCpuS: rounds / (ms / 1000) };
+}
+
+async function idleCluster(seed: number): Promise<Cluster> {
+  return startCluster({
+    regions: regions(3, 3),
+    transport: 'sim',
+    seed,
+    replication: { mode: 'active', factor: 3 },
+    heartbeat: { intervalMs: 100 },
+    network: { defaultLatencyMs: 10 },
+    history: false,
+  });
+}
+
+export interface IdleFigures {
+  simulatedS: number;
+  cpuS: number;
+  wallS: number;
+  speedup: number;
+  speedupWall: number;
+  events: number;
+}
+
+/** An idle 3 x 3 cluster: heartbeats only, for `simulatedS` virtual seconds. */
+export async function measureIdle(simulatedS: number): Promise<IdleFigures> {
+  const cluster = await idleCluster(1);
+  try {
+    await cluster.sleep(1_000); // boot and elections out of the way
+    const world = (cluster.internals.runtime as unknown as { world: { eventsRun: number } }).world;
+    const events0 = world.eventsRun;
+    const c0 = process.cpuUsage();
+    const w0 = performance.now();
+    await cluster.sleep(simulatedS * 1000);
+    const cpuS = cpuMs(c0) / 1000;
+    const wallS = (performance.now() - w0) / 1000;
+    return { simulatedS, cpuS, wallS, speedup: simulatedS / cpuS, speedupWall: simulatedS / wallS, events: world.eventsRun - events0 };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+export interface LoadFigures {
+  ops: number;
+  failed: number;
+  cpuS: number;
+  wallS: number;
+  opsPerCpuS: number;
+  opsPerWallS: number;
+  simulatedS: number;
+}
+
+/** A loaded 3 x 3 cluster: `clients` callers each keep one call outstanding for `simulatedS`. */
+export async function measureLoad(clients: number, simulatedS: number): Promise<LoadFigures> {
+  const cluster = await idleCluster(2);
+  try {
+    await cluster.sleep(1_000);
+    const names = cluster.config.regions.map((r) => r.name);
+    const callers = Array.from({ length: clients }, (_, i) => cluster.client({ region: names[i % names.length]! }));
+    const end = cluster.now() + simulatedS * 1000;
+    let ops = 0;
+    let failed = 0;
+    const c0 = process.cpuUsage();
+    const w0 = performance.now();
+    await Promise.all(
+      callers.map(async (c, i) => {
+        let n = 0;
+        while (cluster.now() < end) {
+          const key = `k${(i * 7919 + n++) % 1000}`;
+          try {
+            if (n % 4 === 0) await c.put(key, n);
+            else await c.get(key);
+            ops++;
+          } catch {
+            failed++;
+          }
+        }
+      }),
+    );
+    const cpuS = cpuMs(c0) / 1000;
+    const wallS = (performance.now() - w0) / 1000;
+    return { ops, failed, cpuS, wallS, opsPerCpuS: (ops + failed) / cpuS, opsPerWallS: (ops + failed) / wallS, simulatedS };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+export interface InlineCheckFigures {
+  seeds: number;
+  cpuS: number;
+  checkS: number;
+  simulateS: number;
+  operations: number;
+  /** Simulated (history) operations per real second of simulating, and of the whole seed. */
+  simOpsPerS: number;
+  opsPerS: number;
+}
+
+/** Seeds of the default scenario run in this thread: the split of a seed's cost. */
+export async function measureInlineSeeds(seeds: number): Promise<InlineCheckFigures> {
+  let operations = 0;
+  const c0 = process.cpuUsage();
+  const check0 = checkerMsSpent();
+  for (let seed = 1; seed <= seeds; seed++) {
+    const r = await runOneSeed({ seed, mode: 'active' });
+    if (r.error !== undefined) throw new Error(`seed ${seed} threw: ${r.error}`);
+    operations += r.operations;
+  }
+  const cpuS = cpuMs(c0) / 1000;
+  // The checker's own CPU time inside checkHistory (this thread is the only busy one).
+  const checkS = (checkerMsSpent() - check0) / 1000;
+  const simulateS = Math.max(1e-9, cpuS - checkS);
+  return { seeds, cpuS, checkS, simulateS, operations, simOpsPerS: operations / simulateS, opsPerS: operations / cpuS };
+}
+
+export async function measureCheck(seeds: number, unsafe?: UnsafeVariant): Promise<{ seedsPerS: number; failed: number; caught: number; unknown: number; errors: number; seeds: number; operations: number; wallS: number }> {
+  const w0 = performance.now();
+  const options: Parameters<typeof runChecks>[0] = { seeds, workers: 2, mode: 'active' };
+  if (unsafe !== undefined) options.unsafe = unsafe;
+  const summary = await runChecks(options);
+  const wallS = (performance.now() - w0) / 1000;
+  const caught = summary.reports.filter((r) => r.verdict === 'not-linearizable').length;
+  const unknown = summary.reports.filter((r) => r.verdict === 'unknown').length;
+  const errors = summary.reports.filter((r) => r.error !== undefined).length;
+  return { seedsPerS: seeds / wallS, failed: summary.failed.length, caught, unknown, errors, seeds, operations: summary.operations, wallS };
+}
+
+export async function run(opts: SuiteOptions): Promise<SuiteResult> {
+  const mode = modeOf(opts);
+  const s = SIZES[mode];
+  const log = logger(opts);
+  const heap = heapBaseline(s.heapEvents);
+  const codec = codecBaseline(s.codecRounds);
+  log(`baseline: heap ${Math.round(heap.eventsPerCpuS)} empty events per CPU s, codec ${Math.round(codec.roundTripsPerCpuS)} heartbeat round trips per CPU s`);
+  const idle = await measureIdle(s.idleS);
+  log(`idle 3x3: ${idle.speedup.toFixed(1)} simulated s per CPU s (${idle.speedupWall.toFixed(1)} per wall s), ${idle.events} events`);
+  const load = await measureLoad(s.loadClients, s.loadS);
+  log(`loaded 3x3, ${s.loadClients} clients: ${Math.round(load.opsPerCpuS)} calls per CPU s (${Math.round(load.opsPerWallS)} per wall s), ${load.failed} failed`);
+  const inline = await measureInlineSeeds(s.inlineSeeds);
+  log(`default scenario in this thread: ${(inline.cpuS / inline.seeds * 1000).toFixed(0)} CPU ms per seed, of which checking ${(inline.checkS / inline.seeds * 1000).toFixed(1)} ms; ${Math.round(inline.simOpsPerS)} simulated ops per s of simulating`);
+  const check = await measureCheck(s.checkSeeds);
+  log(`meridian check, 2 workers: ${check.seedsPerS.toFixed(1)} seeds/s (${check.failed} failed)`);
+  const catchRate: Record<string, number> = {};
+  const unsafeRows: string[][] = [];
+  for (const variant of UNSAFE_VARIANTS) {
+    const r = await measureCheck(s.unsafeSeeds, variant);
+    catchRate[variant] = round(r.caught / r.seeds, 3);
+    unsafeRows.push([variant, String(r.seeds), String(r.caught), String(r.unknown), String(r.errors), (r.caught / r.seeds).toFixed(3)]);
+    log(`unsafe ${variant}: caught ${r.caught} of ${r.seeds} seeds (${r.unknown} unknown, ${r.errors} errors)`);
+  }
+  const rows: Array<Array<string | number>> = [
+    ['baseline: heap, empty events per CPU s', round(heap.eventsPerCpuS)],
+    ['baseline: codec, heartbeat round trips per CPU s', round(codec.roundTripsPerCpuS)],
+    ['idle 3x3: simulated s per CPU s', round(idle.speedup)],
+    ['idle 3x3: simulated s per wall s', round(idle.speedupWall)],
+    ['idle 3x3: events per simulated s', round(idle.events / idle.simulatedS)],
+    [`loaded 3x3 (${s.loadClients} clients): calls per CPU s`, round(load.opsPerCpuS)],
+    ['loaded 3x3: calls per wall s', round(load.opsPerWallS)],
+    ['check (2 workers): seeds per wall s', round(check.seedsPerS)],
+    ['check: seeds per s on 2 idle cores (2000 / CPU ms per seed)', round(2000 / ((inline.cpuS / inline.seeds) * 1000))],
+    ['check, one thread: CPU ms per seed', round((inline.cpuS / inline.seeds) * 1000)],
+    ['check, one thread: checker ms per seed', round((inline.checkS / inline.seeds) * 1000)],
+    ['check, one thread: history ops per seed', round(inline.operations / inline.seeds)],
+    ['check, one thread: simulated ops per CPU s (simulating only)', round(inline.simOpsPerS)],
+  ];
+  const table = [
+    formatTable(['figure', 'value'], rows, `sim (${mode})`),
+    formatTable(['unsafe variant', 'seeds', 'caught', 'unknown', 'errors', 'catch rate'], unsafeRows),
+  ].join('\n\n');
+  return {
+    suite: 'sim',
+    figures: {
+      sim_idle_speedup: round(idle.speedup),
+      sim_idle_speedup_wall: round(idle.speedupWall),
+      sim_ops_per_real_s: round(load.opsPerCpuS),
+      sim_ops_per_wall_s: round(load.opsPerWallS),
+      check_seeds_per_s: round(check.seedsPerS),
+      check_seeds_per_s_cpu_bound: round(2000 / ((inline.cpuS / inline.seeds) * 1000)),
+      check_cpu_ms_per_seed: round((inline.cpuS / inline.seeds) * 1000),
+      check_checker_ms_per_seed: round((inline.checkS / inline.seeds) * 1000),
+      check_history_ops_per_seed: round(inline.operations / inline.seeds),
+      check_sim_ops_per_real_s: round(inline.simOpsPerS),
+      catch_rate: catchRate,
+      baseline_heap_events_per_cpu_s: round(heap.eventsPerCpuS),
+      baseline_codec_round_trips_per_cpu_s: round(codec.roundTripsPerCpuS),
+      idle_vs_heap: round((idle.events / idle.cpuS) / heap.eventsPerCpuS),
+    },
+    table,
+  };
+}

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   });
   const host = th.host;
   const api: AdminApi = {
-    ping: () => ({ host: data.hostId, actors: host.addresses().length, nowMs: host.env.now() }),
+    ping: () => ({ host: data.hostId, actors: host.addresses().length, nowMs: host.env.now(), heapUsedBytes: process.memoryUsage().heapUsed }),
     summary: (address) => host.cell(address)?.summary() ?? null,
     stats: () => snapshot(host.stats),
     load: (addresses) => {

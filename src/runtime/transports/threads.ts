@@ -300,7 +300,7 @@ export class ThreadsRuntime implements Runtime {
     return entry === undefined ? null : entry.admin.summary(address);
   }
 
-  async ping(): Promise<Array<{ host: number; actors: number; nowMs: number; heapUsedBytes?: number }>> {
+  async ping(): Promise<Array<{ host: number; actors: number; nowMs: number; heapUsedBytes?: number; heapTotalBytes?: number; externalBytes?: number }>> {
     return Promise.all(this.liveWorkers().map((h) => h.admin.ping()));
   }
 

@@ -124,6 +124,19 @@ export class Counter extends Metric<{ value: number }> {
     this.stateFor(labels, () => ({ value: 0 })).value += by;
   }
 
+  /**
+   * The series with these labels, looked up once: `inc()` on it adds 1 without checking the
+   * labels and building their key again (for a hot path that counts the same series often).
+   */
+  child(labels?: Labels): { inc(): void } {
+    const state = this.stateFor(labels, () => ({ value: 0 }));
+    return {
+      inc: () => {
+        state.value++;
+      },
+    };
+  }
+
   snapshot(): MetricFamily {
     return { name: this.name, help: this.help, type: 'counter', labelNames: this.labelNames, series: [...this.series.values()].map((s) => ({ labels: s.labels, value: s.state.value })) };
   }
@@ -187,7 +200,20 @@ export class Histogram extends Metric<HistogramState> {
   }
 
   observe(labels: Labels | undefined, value: number): void {
-    const state = this.stateFor(labels, () => ({ bucketCounts: new Array<number>(this.bounds.length + 1).fill(0), hdr: new LogLinearHistogram(this.hdrOptions) }));
+    this.record(this.stateOf(labels), value);
+  }
+
+  /** The series with these labels, looked up once (see Counter.child). */
+  child(labels?: Labels): { observe(value: number): void } {
+    const state = this.stateOf(labels);
+    return { observe: (value) => this.record(state, value) };
+  }
+
+  private stateOf(labels: Labels | undefined): HistogramState {
+    return this.stateFor(labels, () => ({ bucketCounts: new Array<number>(this.bounds.length + 1).fill(0), hdr: new LogLinearHistogram(this.hdrOptions) }));
+  }
+
+  private record(state: HistogramState, value: number): void {
     state.hdr.record(value);
     let i = 0;
     while (i < this.bounds.length && value > this.bounds[i]!) i++;

@@ -18,6 +18,7 @@
  *
  * Run alone: node dist/bench/run.js soak [--quick]
  */
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { MeridianError, startCluster, type Client, type Cluster, type ClusterConfig } from '../src/index.js';
 import { baseConfig, clientsOf, type ClusterShape } from './lib/cluster-load.js';
@@ -253,6 +254,8 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const mode = modeOf(opts);
   const s = SIZES[mode];
   const log = logger(opts);
+  // Others' load on a shared machine slows the loop, and memory grows with calls, not time.
+  const loadAtStart = loadavg()[0]!;
   const r = await soak(s, log);
   const f = soakFigures(r.samples, s.durationS);
   const figures: Record<string, unknown> = {
@@ -262,6 +265,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     worker_heap_growth_mb_per_min: round(f.workerHeapGrowthMbPerMin, 3),
     rss_mb_at_half: round(f.rssMbAtHalf, 4),
     rss_mb_at_end: round(f.rssMbAtEnd, 4),
+    calls: r.calls,
     calls_per_s: Math.round(r.calls / r.elapsedS),
     failed: r.failed,
     p50_ms: r.latencyP50Ms,
@@ -278,7 +282,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     formatTable(
       ['s', 'RSS MB', 'heap main MB', 'heap workers MB', 'calls'],
       rows,
-      `soak (${mode}; 3 regions x 3 servers, active, packed on 2 threads, history off, ${s.keys} keys, window ${s.window}; ${CRASHED} crashed at ${s.crashAtS} s, restarted at ${s.restartAtS} s; ${fmt(r.calls / r.elapsedS)} calls/s, ${r.failed} failed ${JSON.stringify(r.errors)})`,
+      `soak (${mode}; 3 regions x 3 servers, active, packed on 2 threads, history off, ${s.keys} keys, window ${s.window}; ${CRASHED} crashed at ${s.crashAtS} s, restarted at ${s.restartAtS} s; ${fmt(r.calls / r.elapsedS)} calls/s, ${r.failed} failed ${JSON.stringify(r.errors)}; load average ${fmt(loadAtStart, 1)} at start, ${fmt(loadavg()[0]!, 1)} at end)`,
     ),
     '',
     formatTable(

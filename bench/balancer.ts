@@ -24,8 +24,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { benchPure, type PureBenchResult } from './balancer-pure.js';
+import { distributionChart, sweepCharts, type SweepPoint } from './lib/plots.js';
 import { median, round } from './lib/stats.js';
-import { logger, modeOf, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
+import { barChart, logger, modeOf, type Chart, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
 import { fmt, formatTable } from './lib/table.js';
 import { withTimeout } from './lib/wait.js';
 import { startCluster, type Client, type Cluster, type ClusterConfig, type MemberEvent } from '../src/index.js';
@@ -134,12 +135,17 @@ class RawLoop {
   private total = 0;
   private target: (key: string) => string = () => '';
   private done: ((r: RunResult) => void) | undefined;
+  /** For the plots: send time by rid, and each round trip, when a run is timed. */
+  private readonly sentAt = new Map<number, number>();
+  private rtts: number[] | undefined;
 
   constructor(private readonly cluster: Cluster, readonly address: string, private readonly keys: readonly string[]) {
     cluster.internals.runtime.host.addExternal(address, (envelope) => this.receive(envelope));
   }
 
-  run(total: number, window: number, target: (key: string) => string): Promise<RunResult> {
+  run(total: number, window: number, target: (key: string) => string, rtts?: number[]): Promise<RunResult> {
+    this.rtts = rtts;
+    this.sentAt.clear();
     this.total = total;
     this.target = target;
     this.sent = this.received = this.ok = this.failed = this.owed = 0;
@@ -153,11 +159,20 @@ class RawLoop {
     const key = this.keys[this.sent % this.keys.length]!;
     this.sent++;
     const req: Req = { type: 'req', rid: this.nextRid++, body: { op: 'get', key, consistency: 'linearizable' } };
+    if (this.rtts !== undefined) this.sentAt.set(req.rid, performance.now());
     this.cluster.internals.runtime.host.route(this.address, this.target(key), req);
   }
 
   private receive(envelope: Envelope): void {
     if (envelope.msg.type !== 'res') return;
+    if (this.rtts !== undefined) {
+      const rid = (envelope.msg as unknown as Res).rid;
+      const t0 = this.sentAt.get(rid);
+      if (t0 !== undefined) {
+        this.rtts.push(performance.now() - t0);
+        this.sentAt.delete(rid);
+      }
+    }
     this.received++;
     if ((envelope.msg as unknown as Res).ok) this.ok++;
     else this.failed++;
@@ -188,7 +203,7 @@ class RawLoop {
   }
 }
 
-async function clientLoop(clients: readonly Client[], keys: readonly string[], total: number, window: number): Promise<RunResult> {
+async function clientLoop(clients: readonly Client[], keys: readonly string[], total: number, window: number, rtts?: number[]): Promise<RunResult> {
   let next = 0;
   let ok = 0;
   let failed = 0;
@@ -197,8 +212,10 @@ async function clientLoop(clients: readonly Client[], keys: readonly string[], t
     const client = clients[lane % clients.length]!;
     while (next < total) {
       const key = keys[next++ % keys.length]!;
+      const t0 = performance.now();
       try {
         await client.get(key);
+        rtts?.push(performance.now() - t0);
         ok++;
       } catch {
         failed++;
@@ -224,7 +241,13 @@ export interface EndToEnd {
   failed: number;
   /** Requests the balancer's round-robin pick sends to a server that does not own the key. */
   forwardedShare: number;
+  /** For the plots: each path at several windows, and its round trips one at a time. */
+  sweep: Array<{ name: Contender; points: SweepPoint[] }>;
+  rttMs: Record<Contender, number[]>;
 }
+
+/** Windows of the plot of throughput against requests in flight (and the suite's own window). */
+const SWEEP_WINDOWS = [1, 16] as const;
 
 export async function endToEnd(s: Sizes, log: (line: string) => void): Promise<EndToEnd> {
   const servers = 3;
@@ -256,16 +279,16 @@ export async function endToEnd(s: Sizes, log: (line: string) => void): Promise<E
       inTurn: (): string => `${REGION}/${turn++ % servers}`,
       balancer: (): string => `balancer/${REGION}`,
     };
-    const once = (who: Contender, total: number): Promise<RunResult> => {
+    const once = (who: Contender, total: number, window = s.window, rtts?: number[]): Promise<RunResult> => {
       switch (who) {
         case 'direct':
-          return direct.run(total, s.window, targets.owner);
+          return direct.run(total, window, targets.owner, rtts);
         case 'forwarded':
-          return forwarded.run(total, s.window, targets.inTurn);
+          return forwarded.run(total, window, targets.inTurn, rtts);
         case 'balancer':
-          return viaBalancer.run(total, s.window, targets.balancer);
+          return viaBalancer.run(total, window, targets.balancer, rtts);
         case 'client':
-          return clientLoop(clients, keys, total, s.window);
+          return clientLoop(clients, keys, total, window, rtts);
       }
     };
     // Warm-up: every path once, so that the JIT and msgpackr's structures are settled.
@@ -291,7 +314,23 @@ export async function endToEnd(s: Sizes, log: (line: string) => void): Promise<E
     }
     const med = (x: Record<Contender, number[]>): Record<Contender, number> =>
       Object.fromEntries(CONTENDERS.map((c) => [c, median(x[c])])) as Record<Contender, number>;
-    return { rate: med(rates), cpuUs: med(cpus), failed, forwardedShare: 1 - 1 / servers };
+    // For the plots: shorter runs at smaller windows (the suite's window is the median above);
+    // the window-1 runs are timed request by request.
+    const sweep = CONTENDERS.map((name) => ({ name, points: [] as SweepPoint[] }));
+    const rttMs = Object.fromEntries(CONTENDERS.map((c) => [c, [] as number[]])) as Record<Contender, number[]>;
+    for (const window of SWEEP_WINDOWS) {
+      if (window >= s.window) continue;
+      const total = Math.min(s.requests, window * 500);
+      for (const point of sweep) {
+        const cpu0 = process.cpuUsage();
+        const r = await once(point.name, total, window, window === 1 ? rttMs[point.name] : undefined);
+        const cpu = process.cpuUsage(cpu0);
+        failed += r.failed;
+        point.points.push({ window, perSecond: r.ok / (r.elapsedMs / 1000), cpuUsPerOp: (cpu.user + cpu.system) / Math.max(1, r.ok) });
+      }
+    }
+    for (const point of sweep) point.points.push({ window: s.window, perSecond: median(rates[point.name]), cpuUsPerOp: median(cpus[point.name]) });
+    return { rate: med(rates), cpuUs: med(cpus), failed, forwardedShare: 1 - 1 / servers, sweep, rttMs };
   } finally {
     for (const loop of loops) loop.close();
     await cluster.stop();
@@ -405,5 +444,10 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
         `round-robin sends ${fmt(e2e.forwardedShare * 100)}% of keys to a server that forwards them to their owner`,
     ),
   ].join('\n');
-  return { suite: 'balancer', figures, table };
+  const charts: Chart[] = [
+    ...sweepCharts('balancer, end to end', 'requests', e2e.sweep),
+    distributionChart('balancer, end to end: round trip, one in flight', 'us', CONTENDERS.map((c) => ({ name: c, values: e2e.rttMs[c] })), 1000),
+    barChart(CONTENDERS, 'path', `balancer, end to end: CPU per request by path at window ${s.window} (all threads)`, 'us', [{ name: 'CPU us per request', value: (c) => e2e.cpuUs[c] }]),
+  ];
+  return { suite: 'balancer', figures, table, charts };
 }

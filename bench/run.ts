@@ -18,7 +18,7 @@ import { renderHtml, type BenchReport } from './lib/report.js';
 import type { SuiteResult, SuiteRun } from './lib/suite.js';
 
 /** Every suite the runner knows, in the order `run` with no names runs them. */
-export const SUITES = ['transport', 'replication', 'commit', 'balancer', 'failover', 'latency-model', 'scale', 'elle', 'sim'] as const;
+export const SUITES = ['transport', 'replication', 'commit', 'balancer', 'failover', 'latency-model', 'scale', 'elle', 'sim', 'soak', 'profile'] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 /** After the last suite, the process must end by itself; if it does not, a handle leaked. */

@@ -19,8 +19,9 @@ import { bootAndAnswer, type BootTiming, regions } from './lib/boot.js';
 import { ComlinkPair } from './lib/comlink-pair.js';
 import { MeridianPair } from './lib/meridian-pair.js';
 import { RawPair } from './lib/raw-pair.js';
+import { distributionChart, sweepCharts, type SweepPoint } from './lib/plots.js';
 import { median, round, summarize, type LatencySummary } from './lib/stats.js';
-import { logger, modeOf, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
+import { barChart, logger, modeOf, type Chart, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
 import { fmt, formatTable } from './lib/table.js';
 import { natsServerBinary, startNatsServer } from '../src/harness/nats-server.js';
 
@@ -100,12 +101,58 @@ async function throughputs(c: Contenders, s: Sizes, log: (line: string) => void)
   return { raw: median(rawRuns), rawBatch: median(rawBatchRuns), meridian: median(meridianRuns), comlinkCalls: median(comlinkRuns) };
 }
 
-async function latencies(raw: RawPair, meridian: MeridianPair, s: Sizes): Promise<{ raw: LatencySummary; meridian: LatencySummary }> {
+interface Latencies {
+  raw: LatencySummary;
+  meridian: LatencySummary;
+  /** Every sample, for the distribution plot. */
+  rawMs: number[];
+  meridianMs: number[];
+}
+
+async function latencies(raw: RawPair, meridian: MeridianPair, s: Sizes): Promise<Latencies> {
   await raw.rtt(s.rttSamples);
   await meridian.rtt(s.rttSamples);
   const r = await raw.rtt(s.rttSamples);
   const m = await meridian.rtt(s.rttSamples);
-  return { raw: summarize(r.rttsMs), meridian: summarize(m.rttsMs) };
+  return { raw: summarize(r.rttsMs), meridian: summarize(m.rttsMs), rawMs: r.rttsMs, meridianMs: m.rttsMs };
+}
+
+/** Windows of the plot of throughput against requests in flight (and the suite's own window). */
+const SWEEP_WINDOWS = [1, 10, 100] as const;
+
+/**
+ * For the plots: each contender at several windows, a shorter run each (after the suite's
+ * warm-up), with the process CPU time (every thread) per round trip.
+ */
+async function windowSweep(c: Contenders, s: Sizes, log: (line: string) => void): Promise<Array<{ name: string; points: SweepPoint[] }>> {
+  const windows = [...new Set([...SWEEP_WINDOWS, s.window])].sort((a, b) => a - b);
+  const measure = async (roundTrips: number, go: () => Promise<unknown>): Promise<{ ms: number; cpuUs: number }> => {
+    const cpu = process.cpuUsage();
+    const t0 = performance.now();
+    await go();
+    const used = process.cpuUsage(cpu);
+    return { ms: performance.now() - t0, cpuUs: (used.user + used.system) / roundTrips };
+  };
+  const out: Array<{ name: string; points: SweepPoint[] }> = [
+    { name: 'raw (one array per frame)', points: [] },
+    { name: 'meridian', points: [] },
+    { name: 'comlink', points: [] },
+  ];
+  for (const window of windows) {
+    const n = Math.max(s.rttSamples, Math.min(Math.floor(s.roundTrips / 5), window * 2_000));
+    const nComlink = Math.max(window, Math.floor(n / 5));
+    const runs = [
+      { i: 0, n, go: () => c.raw.throughput(n, window, 'batch') },
+      { i: 1, n, go: () => c.meridian.throughput(n, window) },
+      { i: 2, n: nComlink, go: () => c.comlink.pipelined(nComlink, window) },
+    ];
+    for (const r of runs) {
+      const m = await measure(r.n, r.go);
+      out[r.i]!.points.push({ window, perSecond: r.n / (m.ms / 1000), cpuUsPerOp: m.cpuUs });
+    }
+    log(`transport: window ${window}: ${out.map((o) => `${o.name.split(' ')[0]} ${fmt(o.points.at(-1)!.perSecond)} round trips/s ${fmt(o.points.at(-1)!.cpuUsPerOp, 1)} us CPU`).join(', ')}`);
+  }
+  return out;
 }
 
 interface Boots {
@@ -190,12 +237,14 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   let meridian: MeridianPair | undefined;
   let comlink: ComlinkPair | undefined;
   let tp: Throughputs;
-  let rtt: { raw: LatencySummary; meridian: LatencySummary };
+  let rtt: Latencies;
+  let sweep: Array<{ name: string; points: SweepPoint[] }>;
   try {
     meridian = await MeridianPair.start();
     comlink = await ComlinkPair.start();
     tp = await throughputs({ raw, meridian, comlink }, s, log);
     rtt = await latencies(raw, meridian, s);
+    sweep = await windowSweep({ raw, meridian, comlink }, s, log);
   } finally {
     await raw.stop();
     await meridian?.stop();
@@ -287,5 +336,11 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
         ['round trip p50 us: bare / meridian', `${fmt(figures.nats_raw_rtt_p50_us ?? 0, 1)} / ${fmt(figures.nats_meridian_rtt_p50_us ?? 0, 1)}`, '', '', ''],
       ], `nats (one local nats-server; ${s.nats.roundTrips} round trips, window ${s.window}, median of ${s.reps})`),
   ].join('\n');
-  return { suite: 'transport', figures, table };
+  const atWindow = (name: string): SweepPoint | undefined => sweep.find((x) => x.name === name)?.points.find((p) => p.window === s.window);
+  const charts: Chart[] = [
+    ...sweepCharts('transport', 'round trips', sweep),
+    distributionChart('transport: round trip, one in flight', 'us', [{ name: 'raw workers', values: rtt.rawMs }, { name: 'meridian actors', values: rtt.meridianMs }], 1000),
+    barChart(sweep.map((x) => x.name), 'path', `transport: CPU per round trip at window ${s.window} (all threads)`, 'us', [{ name: 'CPU us per round trip', value: (name) => atWindow(name)?.cpuUsPerOp }]),
+  ];
+  return { suite: 'transport', figures, table, charts };
 }

@@ -47,7 +47,10 @@ async function main(): Promise<void> {
   });
   const host = th.host;
   const api: AdminApi = {
-    ping: () => ({ host: data.hostId, actors: host.addresses().length, nowMs: host.env.now() }),
+    ping: () => {
+      const m = process.memoryUsage();
+      return { host: data.hostId, actors: host.addresses().length, nowMs: host.env.now(), heapUsedBytes: m.heapUsed, heapTotalBytes: m.heapTotal, externalBytes: m.external };
+    },
     summary: (address) => host.cell(address)?.summary() ?? null,
     stats: () => snapshot(host.stats),
     load: (addresses) => {

@@ -313,7 +313,7 @@ export class Cluster extends EventEmitter {
   }
 
   /** Ping every worker host over the control plane (comlink): what each runs and its clock. Empty in sim. */
-  ping(): Promise<Array<{ host: number; actors: number; nowMs: number }>> {
+  ping(): Promise<Array<{ host: number; actors: number; nowMs: number; heapUsedBytes?: number; heapTotalBytes?: number; externalBytes?: number }>> {
     this.assertRunning();
     return this.runtime.ping();
   }

@@ -41,16 +41,21 @@ export class ClientMetrics {
   private readonly ops = this.registry.counter({ name: 'meridian_client_operations_total', help: 'Client calls by operation (get, get-local, put, delete, cas, txn) and outcome: ok, fail (definitely not done), unknown (timed out or stopped).', labelNames: ['op', 'outcome'] });
   private readonly latency = this.registry.histogram({ name: 'meridian_client_latency_seconds', help: 'Time from call to answer of client calls that completed (ok or fail), in cluster time (virtual in sim).', labelNames: ['op'], buckets: LATENCY_BUCKETS_SECONDS });
 
-  /** Series by op (and outcome), looked up once: a call settles in two map reads, not two label checks. */
-  private readonly byOp = new Map<string, { latency: { observe(value: number): void }; outcomes: Map<string, { inc(by?: number): void }> }>();
+  /**
+   * Series by op and outcome, each looked up once (on its first call): record() runs for every
+   * call, and the registry's lookup checks the labels and builds their key each time.
+   */
+  private readonly counts = new Map<string, Partial<Record<'ok' | 'fail' | 'unknown', { inc(): void }>>>();
+  private readonly latencies = new Map<string, { observe(value: number): void }>();
 
   record(op: string, latencyMs: number, outcome: 'ok' | 'fail' | 'unknown'): void {
-    let series = this.byOp.get(op);
-    if (series === undefined) this.byOp.set(op, (series = { latency: this.latency.labelled({ op }), outcomes: new Map() }));
-    let count = series.outcomes.get(outcome);
-    if (count === undefined) series.outcomes.set(outcome, (count = this.ops.labelled({ op, outcome })));
-    count.inc();
-    if (outcome !== 'unknown') series.latency.observe(Math.max(0, latencyMs) / 1000);
+    let byOutcome = this.counts.get(op);
+    if (byOutcome === undefined) this.counts.set(op, (byOutcome = {}));
+    (byOutcome[outcome] ??= this.ops.child({ op, outcome })).inc();
+    if (outcome === 'unknown') return;
+    let latency = this.latencies.get(op);
+    if (latency === undefined) this.latencies.set(op, (latency = this.latency.child({ op })));
+    latency.observe(Math.max(0, latencyMs) / 1000);
   }
 
   snapshot(): MetricsSnapshot {

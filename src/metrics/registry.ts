@@ -124,13 +124,15 @@ export class Counter extends Metric<{ value: number }> {
     this.stateFor(labels, () => ({ value: 0 })).value += by;
   }
 
-  /** The series with these labels, checked once, for a caller that adds to it often. */
-  labelled(labels?: Labels): { inc(by?: number): void } {
+  /**
+   * The series with these labels, looked up once: `inc()` on it adds 1 without checking the
+   * labels and building their key again (for a hot path that counts the same series often).
+   */
+  child(labels?: Labels): { inc(): void } {
     const state = this.stateFor(labels, () => ({ value: 0 }));
     return {
-      inc: (by = 1) => {
-        if (typeof by !== 'number' || !(by >= 0) || !Number.isFinite(by)) throw new ValidationError('by', `a finite number >= 0 (counters only go up), got ${String(by)}`);
-        state.value += by;
+      inc: () => {
+        state.value++;
       },
     };
   }
@@ -201,8 +203,8 @@ export class Histogram extends Metric<HistogramState> {
     this.record(this.stateOf(labels), value);
   }
 
-  /** The series with these labels, checked once, for a caller that observes it often. */
-  labelled(labels?: Labels): { observe(value: number): void } {
+  /** The series with these labels, looked up once (see Counter.child). */
+  child(labels?: Labels): { observe(value: number): void } {
     const state = this.stateOf(labels);
     return { observe: (value) => this.record(state, value) };
   }

@@ -5,6 +5,7 @@
  * is given, so the Ready rule covers them.
  */
 import { assert } from '../core/assert.js';
+import { SNAPSHOT_EVERY_COMMANDS } from '../core/limits.js';
 import { ballotEquals, compareBallots } from './ballot.js';
 import type { Ballot } from './ballot.js';
 import type { Outbox } from './types.js';
@@ -36,6 +37,8 @@ export class ReplicaLog {
   /** The highest slot this replica holds anything for. */
   lastIndex = 0;
   private lastSnapshotDue = 0;
+  /** Commands applied since the last snapshot was due: with batching, a slot holds many. */
+  private commandsSinceSnapshotDue = 0;
 
   constructor(out: MultiPaxosOutbox, snapshotEvery: number | undefined) {
     this.out = out;
@@ -84,6 +87,7 @@ export class ReplicaLog {
   resume(): void {
     this.applied = this.snapshot.index;
     this.lastSnapshotDue = this.snapshot.index;
+    this.commandsSinceSnapshotDue = 0;
     if (this.snapshot.index > 0) {
       this.out.decide({ kind: 'snapshot', index: this.snapshot.index, snapshot: this.snapshot.data });
     }
@@ -151,6 +155,7 @@ export class ReplicaLog {
     this.commitIndex = snapshot.index;
     this.applied = snapshot.index;
     this.lastSnapshotDue = snapshot.index;
+    this.commandsSinceSnapshotDue = 0;
     this.lastIndex = Math.max(this.lastIndex, snapshot.index);
     this.out.decide({ kind: 'snapshot', index: snapshot.index, snapshot: snapshot.data });
     this.advanceCommit();
@@ -194,8 +199,12 @@ export class ReplicaLog {
       const slot = this.slots.get(index);
       assert(slot !== undefined, `multipaxos: applying missing slot ${index}`);
       slot.commands.forEach((command, offset) => this.out.decide({ kind: 'apply', index, offset, command }));
-      if (this.snapshotEvery !== undefined && index - this.lastSnapshotDue >= this.snapshotEvery) {
+      this.commandsSinceSnapshotDue += slot.commands.length;
+      // Every `snapshotEvery` slots, or sooner when the slots held since the last snapshot
+      // carry SNAPSHOT_EVERY_COMMANDS commands: the log held in memory is bounded by both.
+      if (this.snapshotEvery !== undefined && (index - this.lastSnapshotDue >= this.snapshotEvery || this.commandsSinceSnapshotDue >= SNAPSHOT_EVERY_COMMANDS)) {
         this.lastSnapshotDue = index;
+        this.commandsSinceSnapshotDue = 0;
         this.out.decide({ kind: 'snapshot-due', index });
       }
     }

@@ -1,3 +1,4 @@
+import { SEEN_REQUESTS_MAX } from '../core/limits.js';
 import type { RequestBody, TxnOp, TxnReads, TxnUnsafe } from './ops.js';
 
 /**
@@ -66,8 +67,8 @@ export interface Snapshot {
 export const WAITERS_PER_KEY_MAX = 10_000;
 /** Transactions remembered as finished, so a late duplicate prepare is refused. */
 export const FINISHED_TXNS_MAX = 10_000;
-/** Request ids remembered with their results, to answer duplicates without executing again. */
-export const SEEN_REQUESTS_MAX = 10_000;
+/** Request ids remembered with their results (src/core/limits.ts says why this many). */
+export { SEEN_REQUESTS_MAX };
 
 export class KvStateMachine {
   readonly data = new Map<string, unknown>();

@@ -9,7 +9,8 @@ import type { HostEvent } from './host.js';
  * carries data-plane traffic: that goes over the direct host-to-host ports.
  */
 export interface AdminApi {
-  ping(): { host: number; actors: number; nowMs: number };
+  /** Memory figures: this worker's V8 heap in use and reserved, and memory outside it (each worker has a heap of its own). */
+  ping(): { host: number; actors: number; nowMs: number; heapUsedBytes?: number; heapTotalBytes?: number; externalBytes?: number };
   summary(address: string): unknown;
   stats(): StatsSnapshot;
   load(addresses: string[]): Record<string, Record<string, number>>;

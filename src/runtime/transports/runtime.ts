@@ -32,7 +32,7 @@ export interface Runtime {
   collectStats(): Promise<StatsSnapshot>;
   summary(address: string): Promise<unknown>;
   /** Ask every worker host over the control plane (none in sim). */
-  ping(): Promise<Array<{ host: number; actors: number; nowMs: number }>>;
+  ping(): Promise<Array<{ host: number; actors: number; nowMs: number; heapUsedBytes?: number; heapTotalBytes?: number; externalBytes?: number }>>;
   load(addresses: string[]): Promise<Record<string, Record<string, number>>>;
   injectFrame(hostId: number, bytes: Uint8Array): Promise<void>;
   hostCount(): number;

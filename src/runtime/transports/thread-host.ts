@@ -45,6 +45,7 @@ export class ThreadHost {
   private readonly dirty = new Set<number>();
   private flushScheduled = false;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly immediates = new Set<NodeJS.Immediate>();
   private closed = false;
   framesSent = 0;
 
@@ -93,6 +94,21 @@ export class ThreadHost {
   }
 
   private setTimer(delayMs: number, fn: () => void): TimerHandle {
+    if (delayMs <= 0) {
+      // Node runs setTimeout(fn, 0) after 1 ms at the soonest: a zero-delay timer (a server's
+      // flush of a batch) would hold a request that long for nothing. The next turn is meant.
+      const immediate = setImmediate(() => {
+        this.immediates.delete(immediate);
+        if (!this.closed) fn();
+      });
+      this.immediates.add(immediate);
+      return {
+        cancel: () => {
+          clearImmediate(immediate);
+          this.immediates.delete(immediate);
+        },
+      };
+    }
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       if (!this.closed) fn();
@@ -221,6 +237,8 @@ export class ThreadHost {
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    for (const immediate of this.immediates) clearImmediate(immediate);
+    this.immediates.clear();
     for (const port of this.ports.values()) port.close();
     this.ports.clear();
     this.host.stop();

@@ -351,7 +351,7 @@ export class ThreadsRuntime implements Runtime {
     return entry === undefined ? null : this.call(entry, (a) => a.summary(address));
   }
 
-  async ping(): Promise<Array<{ host: number; actors: number; nowMs: number }>> {
+  async ping(): Promise<Array<{ host: number; actors: number; nowMs: number; heapUsedBytes?: number; heapTotalBytes?: number; externalBytes?: number }>> {
     return Promise.all(this.liveWorkers().map((h) => this.call(h, (a) => a.ping())));
   }
 

@@ -1,0 +1,79 @@
+import test from 'ava';
+import { slope, soakFigures, type MemorySample } from '../bench/soak.js';
+import { layerOf, selfTimeByLayer, type CpuProfile } from '../bench/lib/cpu-profile.js';
+import { distributionChart } from '../bench/lib/plots.js';
+
+// The arithmetic of bench soak and bench profile; the suites themselves are benchmarks, run
+// by `meridian bench soak profile`, not tests.
+
+const sample = (tS: number, rssMb: number, workers: number[] = [10, 10]): MemorySample => ({
+  tS,
+  rssMb,
+  mainHeapMb: 5,
+  workerHeapMb: Object.fromEntries(workers.map((h, i) => [i + 1, h])),
+  calls: tS * 100,
+});
+
+test('slope is the least-squares line through the points', (t) => {
+  t.is(slope([0, 1, 2, 3], [1, 3, 5, 7]), 2);
+  t.is(slope([0, 1, 2], [4, 4, 4]), 0);
+  t.is(slope([5], [1]), 0, 'one point has no slope');
+});
+
+test('soak figures: the maximum over the run, growth in MB per minute over its second half only', (t) => {
+  // Warm-up: RSS climbs by 200 MB in the first half, then holds flat with a little noise.
+  const samples = [sample(0, 100), sample(30, 300), sample(60, 302), sample(90, 298), sample(120, 301)];
+  const f = soakFigures(samples, 120);
+  t.is(f.rssMbMax, 302);
+  t.true(Math.abs(f.rssGrowthMbPerMin) < 2, `flat after warm-up: ${f.rssGrowthMbPerMin}`);
+  // A leak of 1 MB per second in the second half reads as 60 MB/min.
+  const leaking = [sample(0, 100), sample(60, 200), sample(90, 230), sample(120, 260)];
+  t.is(Math.round(soakFigures(leaking, 120).rssGrowthMbPerMin), 60);
+  // A sample where a worker did not answer is left out of the workers' heap growth.
+  const partial = [sample(60, 1, [10, 10]), sample(90, 1, [10]), sample(120, 1, [10, 10])];
+  t.is(soakFigures(partial, 120).workerHeapGrowthMbPerMin, 0);
+});
+
+test('profile layers: a function counts for the layer of its source file', (t) => {
+  t.is(layerOf('file:///x/dist/src/cluster/client.js'), 'client');
+  t.is(layerOf('file:///x/dist/src/cluster/balancer.js'), 'balancer');
+  t.is(layerOf('file:///x/dist/src/balance/round-robin.js'), 'balancer');
+  t.is(layerOf('file:///x/node_modules/msgpackr/pack.js'), 'router and codec');
+  t.is(layerOf('file:///x/dist/src/runtime/cell.js'), 'router and codec');
+  t.is(layerOf('file:///x/dist/src/cluster/server.js'), 'server');
+  t.is(layerOf('file:///x/dist/src/protocols/multipaxos.js'), 'replication group');
+  t.is(layerOf('file:///x/dist/src/protocols/twopc.js'), 'commit protocol');
+  t.is(layerOf('file:///x/dist/src/replication/state-machine.js'), 'state machine');
+  t.is(layerOf('file:///x/dist/src/metrics/registry.js'), 'metrics');
+  t.is(layerOf('node:internal/timers'), 'node and V8 (timers, ports, GC, native)');
+  t.is(layerOf('file:///x/dist/bench/lib/cluster-load.js'), 'bench driver and other');
+});
+
+test('profile self time: each sample stands for the time to the next one; idle time is not CPU', (t) => {
+  const profile: CpuProfile = {
+    nodes: [
+      { id: 1, callFrame: { functionName: '(root)', url: '' } },
+      { id: 2, callFrame: { functionName: 'call', url: 'file:///x/dist/src/cluster/client.js' } },
+      { id: 3, callFrame: { functionName: 'step', url: 'file:///x/dist/src/protocols/multipaxos.js' } },
+      { id: 4, callFrame: { functionName: '(idle)', url: '' } },
+    ],
+    startTime: 0,
+    endTime: 100,
+    samples: [2, 3, 4, 2],
+    timeDeltas: [0, 10, 30, 50],
+  };
+  const byLayer = selfTimeByLayer(profile);
+  t.is(byLayer.client, 10 + 10, 'the first sample until the second, the last until the end');
+  t.is(byLayer['replication group'], 30);
+  const total = Object.values(byLayer).reduce((a, b) => a + b, 0);
+  t.is(total, 50, 'the 50 us of idle are left out');
+});
+
+test('a distribution chart draws each sample through the same percentiles, scaled', (t) => {
+  const chart = distributionChart('rtt', 'us', [{ name: 'a', values: [0.004, 0.001, 0.002, 0.003] }, { name: 'empty', values: [] }], 1000);
+  const a = chart.series[0]!.points;
+  t.deepEqual(a[0], [0, 1]);
+  t.deepEqual(a.at(-1), [100, 4]);
+  t.true(a.every((p, i) => i === 0 || p[1] >= a[i - 1]![1]), 'non-decreasing');
+  t.is(chart.series[1]!.points.length, 0);
+});

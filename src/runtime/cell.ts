@@ -53,6 +53,7 @@ export class Cell {
     this.prng = new Prng((host.seed ^ hashString(`${spec.address}#${this.incarnation}`)) >>> 0);
     this.ids = seededIds(this.prng.fork('ids'));
     this.stats = host.stats.actor(spec.address);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the context's getters below have their own `this`
     const cell = this;
     this.ctx = {
       self: spec.address,

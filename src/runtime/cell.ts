@@ -17,8 +17,8 @@ interface Outgoing {
 /**
  * One actor incarnation on a host: its state, bounded mailbox, timers and supervision.
  * A step's sends, persists and timer changes are buffered and carried out only when the
- * step returns normally, persists first (the etcd-raft Ready rule); a step that throws has
- * no effect on the world.
+ * step returns normally, persists first (the etcd-raft Ready rule); a step that throws sends,
+ * persists and schedules nothing (its counters and warnings still count); supervision restarts or stops the actor.
  */
 export class Cell {
   readonly spec: ActorSpec;
@@ -293,7 +293,7 @@ export class Cell {
     return base;
   }
 
-  /** Direct access for same-host co-located actors (heartbeat reads its server's load). */
+  /** The behaviour's state as it is, for the cluster's own reads on the same host (members() reads a balancer's view). */
   peekState(): unknown {
     return this.state;
   }

@@ -1,3 +1,4 @@
+import { assert } from '../core/assert.js';
 import type { Envelope, Message } from '../core/codec.js';
 import { seededIds } from '../core/ids.js';
 import { RESTART_BACKOFF_MS_BASE, RESTART_BACKOFF_MS_MAX, TIMERS_PER_ACTOR_MAX } from '../core/limits.js';
@@ -126,6 +127,7 @@ export class Cell {
     if (this.status === 'stopped' || this.status === 'dead') return false;
     if (this.mailbox.length - this.head >= this.host.mailboxCapacity) return false;
     this.mailbox.push(envelope);
+    assert(this.mailbox.length - this.head <= this.host.mailboxCapacity, 'cell: a mailbox holds at most mailboxCapacity messages');
     if (this.status === 'running' && !this.queued) {
       this.queued = true;
       this.host.ready(this);
@@ -157,10 +159,12 @@ export class Cell {
       this.step(envelope);
     }
     this.busyMs += this.host.env.now() - started;
+    assert(this.head <= this.mailbox.length, 'cell: the mailbox head stays within the mailbox');
     return handled;
   }
 
   private step(envelope: Envelope): void {
+    assert(this.status === 'running', 'cell: only a running actor takes a step');
     this.stats.received++;
     this.beginStep(envelope.from);
     try {
@@ -213,6 +217,10 @@ export class Cell {
       this.host.route(this.spec.address, o.to, o.msg, o.from, this.stats);
     }
     out.length = 0;
+    // Nothing the step's effects called re-entered this cell: every buffer was carried out.
+    assert(this.persists.length === 0, 'cell: a committed step leaves no persist behind');
+    assert(this.outgoing.length === 0, 'cell: a committed step leaves no message behind');
+    assert(this.timerOps.length === 0, 'cell: a committed step leaves no timer change behind');
   }
 
   private applyTimer(key: string, delayMs: number | null): void {

@@ -65,16 +65,26 @@ function exportedNames(): Set<string> {
   return names;
 }
 
-test("README, docs and the tour import only names the package exports", (t) => {
+test('README, docs and the tour import only names the package exports', (t) => {
   const exported = exportedNames();
   t.true(exported.has('BalancerConfig') && exported.has('HeartbeatConfig') && exported.has('startCluster'), [...exported].join(', '));
-  const files = ['README.md', ...readdirSync(`${root}docs`).filter((f) => /\.(md|mjs|js)$/.test(f)).map((f) => `docs/${f}`), 'docs/examples/tour.mjs'];
+  const files = [
+    'README.md',
+    ...readdirSync(`${root}docs`)
+      .filter((f) => /\.(md|mjs|js)$/.test(f))
+      .map((f) => `docs/${f}`),
+    'docs/examples/tour.mjs',
+  ];
   let imports = 0;
   for (const file of files) {
     const text = readFileSync(`${root}${file}`, 'utf8');
     for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'meridian'/g)) {
       for (const part of m[1]!.split(',')) {
-        const name = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0]!.trim();
+        const name = part
+          .trim()
+          .replace(/^type\s+/, '')
+          .split(/\s+as\s+/)[0]!
+          .trim();
         if (name === '') continue;
         imports++;
         t.true(exported.has(name), `${file} imports ${name}, which the package does not export`);
@@ -116,7 +126,9 @@ test('balancer and heartbeat sections are typed; wrong keys and values are compi
   await cluster.stop();
 
   for (const [part, field] of cases) {
-    const error = await t.throwsAsync(startCluster({ regions: [{ name: 'us-east', servers: 2 }], transport: 'sim', seed: 1, ...part }), { instanceOf: ConfigError });
+    const error = await t.throwsAsync(startCluster({ regions: [{ name: 'us-east', servers: 2 }], transport: 'sim', seed: 1, ...part }), {
+      instanceOf: ConfigError,
+    });
     t.is(error?.field, field, error?.message);
   }
 });

@@ -13,11 +13,6 @@ import { formatTable } from './lib/table.js';
 import { withTimeout } from './lib/wait.js';
 import { natsServerBinary, startNatsServer } from '../src/harness/nats-server.js';
 
-interface Size {
-  regions: number;
-  servers: number;
-}
-
 const SIZES = {
   tiny: { threads: [{ regions: 2, servers: 2 }], clients: [2, 8], sim: [{ regions: 2, servers: 5 }], loadMs: 200, simMs: 500 },
   quick: { threads: [{ regions: 3, servers: 3 }, { regions: 10, servers: 100 }], clients: [4, 32, 128], sim: [{ regions: 10, servers: 10 }, { regions: 10, servers: 1000 }], loadMs: 600, simMs: 2_000 },

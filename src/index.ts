@@ -1,5 +1,5 @@
-/** Meridian's public API: an explicit export list, nothing else. */
-export { startCluster, Cluster, CLUSTER_EVENTS_KEPT_MAX } from './cluster/cluster.js';
+/** Meridian's public API: an explicit export list, nothing else. Internals are imported by path. */
+export { startCluster, Cluster } from './cluster/cluster.js';
 export type { Member, MemberEvent, ClusterStats, PartitionOptions } from './cluster/cluster.js';
 export { Client } from './cluster/client.js';
 export type { ClientOptions, GetOptions } from './cluster/client.js';
@@ -10,11 +10,14 @@ export type {
   ReplicationMode,
   CommitProtocol,
   BalancerConfig,
+  BalancerLocalityConfig,
+  BalancerOutlierConfig,
   HeartbeatConfig,
   TransportName,
   PlacementName,
   NatsConfig,
 } from './cluster/config.js';
+export type { StrategyName } from './balance/types.js';
 export type { TxnOp } from './cluster/messages.js';
 export type { TxnHistoryOp, TxnMicroOp } from './harness/txn-history.js';
 export type { NetworkConfig, DropCause } from './net/model.js';
@@ -29,6 +32,8 @@ export {
   HostExitedError,
 } from './core/errors.js';
 export type { ErrorCode } from './core/errors.js';
+export type { HostEvent } from './runtime/host.js';
+export type { TraceEntry } from './runtime/transports/sim.js';
 export type { History, HistoryOp, OpKind, OpOutcome } from './harness/history.js';
 export { HistoryRecorder } from './harness/history.js';
 export { checkHistory } from './harness/linearizability.js';
@@ -40,8 +45,8 @@ export { checkTransactions, checkTransactionsParallel } from './harness/elle/ind
 export type { ElleOp, ElleOpType, MicroOp, Anomaly, CycleEdge, EdgeKind, TxnCheckResult, TxnCheckOptions, TxnParallelCheckOptions, TxnCheckStats, TxnModel, TxnConsistency, TxnKey, TxnValue } from './harness/elle/index.js';
 export { runScenario, runBankScenario } from './harness/scenario.js';
 export type { ScenarioOptions, ScenarioResult, BankOptions, BankResult } from './harness/scenario.js';
-export { Nemesis, FAULT_KINDS, NEMESIS_DEFAULTS, drawSwarm, describePlan, formatFaultEvent, type NemesisOptions, type NemesisPlan, type FaultKind, type FaultEvent } from './harness/nemesis.js';
+export { Nemesis, FAULT_KINDS, drawSwarm, describePlan, formatFaultEvent, type NemesisOptions, type NemesisPlan, type FaultKind, type FaultEvent } from './harness/nemesis.js';
 export { withCluster, eventually, type TestContextLike, type EventuallyOptions } from './harness/ava.js';
-export type { Behavior, ActorContext, ActorSpec } from './runtime/actor.js';
-export type { TraceEntry } from './runtime/transports/sim.js';
-export { Registry, Counter, Gauge, Histogram, LogLinearHistogram, toPrometheusText, buildClusterMetrics, sampleValue, histogramSeries, LATENCY_BUCKETS_SECONDS, PROMETHEUS_CONTENT_TYPE, type MetricsSnapshot, type MetricFamily, type SampleSeries, type HistogramSeries, type Labels, type MetricType, type MetricOptions, type HistogramMetricOptions, type HistogramOptions, type MetricsServer, type MetricsServerOptions, type ClusterMetricsInput } from './metrics/index.js';
+// Metrics: what cluster.metrics() and serveMetrics() return, and two readers of a snapshot.
+export { sampleValue, histogramSeries } from './metrics/index.js';
+export type { MetricsSnapshot, MetricFamily, SampleSeries, HistogramSeries, Labels, MetricType, MetricsServer, MetricsServerOptions } from './metrics/index.js';

@@ -361,8 +361,8 @@ test('sim: outlier ejection takes out a silent server, not the healthy servers f
 
 test('bad balancer and heartbeat configs are ConfigErrors naming the field', async (t) => {
   const cases: Array<[Partial<ClusterConfig>, string]> = [
-    [{ balancer: { strategy: 'fastest' } }, 'balancer.strategy'],
-    [{ balancer: { strategy: 42 as unknown as string } }, 'balancer.strategy'],
+    [{ balancer: { strategy: 'fastest' as never } }, 'balancer.strategy'],
+    [{ balancer: { strategy: 42 as never } }, 'balancer.strategy'],
     [{ balancer: { strategy: 'weighted-round-robin', weights: { 'us-east/0': -1 } } }, 'balancer.weights["us-east/0"]'],
     [{ balancer: { strategy: 'weighted-round-robin', weights: { 'us-east/1': 0 } } }, 'balancer.weights["us-east/1"]'],
     [{ balancer: { strategy: 'weighted-round-robin', weights: { 'us-east/9': 1 } } }, 'balancer.weights["us-east/9"]'],

@@ -3,17 +3,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Prng } from '../src/core/prng.js';
 import { ValidationError } from '../src/core/errors.js';
-import {
-  histogramSeries,
-  LogLinearHistogram,
-  PROMETHEUS_CONTENT_TYPE,
-  Registry,
-  sampleValue,
-  startCluster,
-  toPrometheusText,
-  type ClusterConfig,
-  type MetricsSnapshot,
-} from '../src/index.js';
+import { histogramSeries, sampleValue, startCluster, type ClusterConfig, type MetricsSnapshot } from '../src/index.js';
+import { LogLinearHistogram, PROMETHEUS_CONTENT_TYPE, Registry, toPrometheusText } from '../src/metrics/index.js';
 import { METRIC_SERIES_MAX } from '../src/metrics/registry.js';
 import { isLoopbackHost } from '../src/metrics/http.js';
 import { seedRange } from './helpers/seeds.js';

@@ -5,6 +5,8 @@ import type { BalancerConfig as ResolvedBalancer } from '../balance/validate.js'
 import type { HeartbeatConfig as ResolvedHeartbeat } from '../liveness/validate.js';
 import { NATS_PROCESSES_MAX, validateNats, type NatsConfig, type ResolvedNats } from './validate-nats.js';
 import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
+import type { StrategyName } from '../balance/types.js';
+import type { OutlierOptions } from '../balance/outlier.js';
 
 export type { NatsConfig, ResolvedNats };
 
@@ -44,17 +46,63 @@ export interface ReplicationConfig {
 
 export type ResolvedReplication = Required<Omit<ReplicationConfig, 'unsafe'>> & Pick<ReplicationConfig, 'unsafe'>;
 
+/**
+ * The `balancer` section. Every field is optional; `startCluster` checks the section (a
+ * ConfigError names the field) and fills in the defaults. Options read by one strategy only
+ * are refused with any other.
+ */
 export interface BalancerConfig {
-  strategy?: string;
+  /** How a region's balancer picks a server (default 'round-robin'). */
+  strategy?: StrategyName;
+  /** Server id ('region/index') -> weight > 0; servers not listed weigh 1. Not with 'round-robin'. */
   weights?: Record<string, number>;
-  locality?: Record<string, unknown>;
-  [option: string]: unknown;
+  /** least-request: servers sampled per pick (integer >= 2). */
+  choiceCount?: number;
+  /** least-request: how strongly in-flight requests count against a server (0..10). */
+  activeRequestBias?: number;
+  /** consistent-hash: ring points per server. */
+  virtualNodes?: number;
+  /** consistent-hash: bounded loads, at most this factor (>= 1) times the mean load per server. */
+  boundedLoadFactor?: number;
+  /** maglev: lookup table size, a prime. */
+  maglevTableSize?: number;
+  /** least-latency: decay time of the peak-EWMA latency estimate. */
+  decayTimeMs?: number;
+  locality?: BalancerLocalityConfig;
+  /** Outlier ejection of servers that keep failing; false turns it off. */
+  outlier?: BalancerOutlierConfig | false;
+  /** Scale weights by the load servers report on their heartbeats (default false). */
+  dynamicWeights?: boolean;
 }
 
+/** Zone-aware routing: how much a region's healthy share is stretched before traffic spills over. */
+export interface BalancerLocalityConfig {
+  overprovisioningFactor?: number;
+  /** Below this percentage of healthy servers everywhere, all servers take traffic (0..100). */
+  panicThresholdPercent?: number;
+  /** Failover order after the home region: region names, or arrays of names for one level. */
+  priority?: Array<string | string[]>;
+}
+
+/** Outlier ejection: consecutiveFailures, baseEjectionTimeMs, maxEjectionTimeMs, maxEjectionPercent, ejectionDecayMs. */
+export type BalancerOutlierConfig = Partial<OutlierOptions>;
+
+/** The `heartbeat` section (phi-accrual failure detection). Every field is optional. */
 export interface HeartbeatConfig {
+  /** How often each server sends a heartbeat, and how often monitors check (ms). */
   intervalMs?: number;
+  /** phi at which a node is convicted 'down'. */
   phiThreshold?: number;
-  [option: string]: unknown;
+  /** phi at which a node becomes 'suspect'; default phiThreshold / 2, at most phiThreshold. */
+  suspectThreshold?: number;
+  /** Inter-arrival samples kept per monitored node (integer >= 2). */
+  maxSampleSize?: number;
+  minStdDeviationMs?: number;
+  acceptableHeartbeatPauseMs?: number;
+  /** Default intervalMs. */
+  firstHeartbeatEstimateMs?: number;
+  /** A gap over this many intervals between a monitor's own checks is its own stall, not the nodes' silence (> 1). */
+  stallFactor?: number;
 }
 
 /** What `startCluster` accepts. Every field but `regions` has a default. */

@@ -1,7 +1,6 @@
 /**
- * The cluster's wire messages. Plain data with a string-literal `type`; one union here so a
- * reader finds every message of the data plane in one place. Protocol messages live beside
- * their protocol cores.
+ * The data plane's wire messages (requests, answers, heartbeats, digests): plain data with a
+ * string-literal `type`, one interface each. Protocol messages live beside their protocol cores.
  */
 import type { RequestBody } from '../replication/ops.js';
 

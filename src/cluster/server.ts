@@ -476,7 +476,7 @@ function retryHeld(state: ServerState, shard: number, ctx: ActorContext): void {
 }
 
 function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
-  const { topology, replication, id } = state.params;
+  const { topology, id } = state.params;
   const body = req.body;
   const origin: Origin = { to: ctx.sender, rid: req.rid };
   if (body.op === 'txn') {
@@ -490,7 +490,6 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
     return;
   }
   const shard = shardOfKey(body.key, topology);
-  void replication;
   if (body.op === 'get' && body.consistency === 'local') {
     const local = state.groups.get(shard)?.readLocal(body.key) ?? state.learners.get(shard)?.sm.data.get(body.key);
     if (state.groups.has(shard) || state.learners.has(shard)) {

@@ -7,9 +7,7 @@
  * The caller awaits `run(durationMs)` beside its workload (`Promise.all`), which is what keeps
  * virtual time moving in sim; on threads the same code runs in real time.
  *
- * Not here: clock skew. A skewed clock would make one node's timers fire early or late, which
- * needs a per-node offset on `ctx.now()` and timer delays in the runtime; the network model
- * cannot fake it. `'clock-skew'` is rejected with an error that says so.
+ * Clock skew ('clock-skew', asked for in `faults`) offsets one server's `ctx.now()` through `cluster.setClockSkew`.
  */
 import { ConfigError } from '../core/errors.js';
 import { Prng, hashString } from '../core/prng.js';

@@ -31,6 +31,7 @@
  * Persistence (the Ready rule makes each durable before the messages that depend on it): the
  * promise, accepted slots, chosen slots learned from others, the commit index, snapshots.
  */
+import { assert } from '../core/assert.js';
 import { ConfigError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
 import { ballotEquals, BALLOT_ZERO, compareBallots } from './ballot.js';
@@ -177,6 +178,7 @@ export class MultiPaxos {
 
   /** Starts an election now instead of waiting for the timer (tests; leadership transfer). */
   campaign(): void {
+    const promisedBefore = this.promised;
     this.stepDown(false);
     this.roundSeen = Math.max(this.roundSeen, this.promised.round);
     this.ballot = { round: this.roundSeen + 1, id: this.config.self };
@@ -187,6 +189,7 @@ export class MultiPaxos {
     this.leaderId = undefined;
     this.promises.clear();
     this.resetElectionTimer();
+    assert(compareBallots(this.ballot, promisedBefore) > 0, 'multipaxos: a campaign outbids every ballot promised before');
     for (const p of this.config.peers) {
       this.out.send(p, { type: 'prepare', ballot: this.ballot, fromIndex: this.log.commitIndex + 1 });
     }
@@ -228,6 +231,11 @@ export class MultiPaxos {
   // Inputs -------------------------------------------------------------------------------
 
   step(from: string, msg: MultiPaxosMessage): void {
+    this.dispatch(from, msg);
+    this.assertInvariants();
+  }
+
+  private dispatch(from: string, msg: MultiPaxosMessage): void {
     switch (msg.type) {
       case 'prepare':
         return this.onPrepare(from, msg.ballot, msg.fromIndex);
@@ -266,11 +274,23 @@ export class MultiPaxos {
 
   tick(): void {
     if (this.catchupWait > 0) this.catchupWait--;
-    if (this.role === 'leader') {
-      this.tickLeader();
-      return;
-    }
-    if (++this.electionElapsed >= this.electionTimeout) this.campaign();
+    if (this.role === 'leader') this.tickLeader();
+    else if (++this.electionElapsed >= this.electionTimeout) this.campaign();
+    this.assertInvariants();
+  }
+
+  /** What holds between steps, whatever arrived (checked after every step and tick). */
+  private assertInvariants(): void {
+    assert(this.log.snapshotIndex <= this.log.commitIndex, 'multipaxos: the snapshot covers only committed slots');
+    assert(this.log.commitIndex <= this.log.lastIndex, 'multipaxos: the commit index is within the log');
+    assert(this.log.applied === this.log.commitIndex, 'multipaxos: every committed slot is applied before the step ends');
+    assert(this.promised.round <= this.roundSeen, 'multipaxos: the promised round was seen');
+    if (this.role === 'follower') return;
+    // A candidate or leader promised its own ballot and nothing higher: a higher one deposes it.
+    assert(ballotEquals(this.promised, this.ballot), 'multipaxos: a candidate or leader has promised exactly its own ballot');
+    if (this.role !== 'leader') return;
+    assert(this.leaderId === this.config.self, 'multipaxos: a leader follows itself');
+    assert(this.nextIndex > this.log.commitIndex, 'multipaxos: a leader proposes only after the committed prefix');
   }
 
   // Acceptor -----------------------------------------------------------------------------
@@ -308,6 +328,7 @@ export class MultiPaxos {
       if (this.log.isChosen(msg.index)) this.out.persist({ type: 'promise', ballot: msg.ballot });
     }
     this.followLeader(from, msg.ballot);
+    assert(ballotEquals(this.promised, msg.ballot), 'multipaxos: an acceptor accepts only at the ballot it promised');
     this.log.accept(msg.index, msg.ballot, msg.commands);
     this.out.send(from, { type: 'accepted', ballot: msg.ballot, index: msg.index });
     this.learnCommit(from, msg.ballot, msg.commitIndex);
@@ -368,6 +389,8 @@ export class MultiPaxos {
   }
 
   private becomeLeader(): void {
+    assert(this.role === 'candidate', 'multipaxos: only a candidate becomes leader');
+    assert(this.promises.size >= this.majority, 'multipaxos: a leader holds a majority of promises');
     // Slots a promiser compacted are chosen but no longer listed: take the newest snapshot.
     let newest: MultiPaxosSnapshot | null = null;
     for (const p of this.promises.values()) {
@@ -404,12 +427,15 @@ export class MultiPaxos {
     }
     this.nextIndex = highest + 1;
     this.log.advanceCommit();
+    assert(this.nextIndex > this.log.lastIndex, 'multipaxos: a new leader proposes past every slot it holds');
     this.broadcastHeartbeat();
   }
 
   // Leader -------------------------------------------------------------------------------
 
   private proposeSlot(index: number, commands: unknown[]): void {
+    assert(this.role === 'leader', 'multipaxos: only a leader proposes');
+    assert(!this.proposals.has(index), 'multipaxos: one proposal per slot and ballot');
     this.proposals.set(index, { commands, acks: new Set(), ageTicks: 0 });
     for (const p of this.config.peers) {
       this.out.send(p, { type: 'accept', ballot: this.ballot, index, commands, commitIndex: this.log.commitIndex });

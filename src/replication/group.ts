@@ -1,3 +1,4 @@
+import { assert } from '../core/assert.js';
 import { Prng } from '../core/prng.js';
 import { MultiPaxos, type MultiPaxosDecision, type MultiPaxosMessage, type MultiPaxosRecord } from '../protocols/multipaxos.js';
 import type { RequestBody, TxnOp } from './ops.js';
@@ -159,7 +160,10 @@ export class GroupReplica {
   }
 
   private primaryExecute(id: string, body: RequestBody, origin: Origin): boolean {
-    const spec = this.spec!;
+    assert(this.config.mode !== 'active', 'group: only a passive or hybrid primary executes');
+    assert(this.barrierId === undefined, 'group: a primary executes only after its barrier is applied');
+    const spec = this.spec;
+    assert(spec !== undefined, 'group: a primary executes on its speculative state');
     if (spec.isLocked(body.key)) {
       // A transaction holds the key: the operation waits in the log like an active one.
       const command: Command = { k: 'op', id, body };
@@ -180,6 +184,7 @@ export class GroupReplica {
     this.effectSeq++;
     spec.apply(command);
     this.unchosenEffects++;
+    assert(this.unchosenEffects > 0, 'group: the effect just proposed is counted as not yet chosen');
     const early = this.config.unsafeAckBeforeChosen === true || (!this.config.sync && this.unchosenEffects <= this.config.lagBound);
     if (early) this.outputs.push({ kind: 'reply', origin, ok: true, value: result.value });
     this.waiters.set(id, { origin, answered: early });
@@ -211,7 +216,22 @@ export class GroupReplica {
       for (const d of r.decisions) this.decide(d);
       this.leadershipChanged();
     }
+    this.assertRole();
     return { persist, messages };
+  }
+
+  /** After ready(): the primary's bookkeeping matches the core's role. */
+  private assertRole(): void {
+    assert(this.wasLeader === this.core.isLeader(), 'group: leadership changes are seen by the end of ready()');
+    if (this.config.mode === 'active') return;
+    if (!this.wasLeader) {
+      assert(this.spec === undefined, 'group: a backup keeps no speculative state');
+      assert(this.barrierId === undefined, 'group: a backup awaits no barrier');
+      assert(this.held.length === 0, 'group: a backup holds no operations');
+      return;
+    }
+    // A primary either awaits its barrier or serves from its speculative state, never both.
+    assert((this.barrierId === undefined) === (this.spec !== undefined), 'group: a primary has a barrier pending or a speculative state');
   }
 
   private leadershipChanged(): void {
@@ -241,7 +261,9 @@ export class GroupReplica {
       case 'apply': {
         const command = d.command as Command;
         const mine = command.k === 'effect' && this.waiters.has(command.id);
+        const appliedBefore = this.sm.applied;
         for (const c of this.sm.apply(command)) this.complete(c);
+        assert(this.sm.applied === appliedBefore + 1, 'group: each applied command advances the state machine by one');
         this.outputs.push({ kind: 'applied', index: this.sm.applied, command });
         if (mine) this.unchosenEffects = Math.max(0, this.unchosenEffects - 1);
         if (command.k === 'effect' && command.id === this.barrierId) {

@@ -75,6 +75,7 @@ export interface SystemMessage extends Message {
  * A behaviour: plain functions over private state (XState's "actor logic"). `receive` may
  * mutate `state` in place. `recover` gets the records this actor persisted before a restart.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a host holds behaviours of every State and Params side by side
 export interface Behavior<State = any, Params = any> {
   readonly name: string;
   init(ctx: ActorContext, params: Params, recovered: unknown[]): State;

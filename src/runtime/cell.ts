@@ -1,3 +1,4 @@
+import { assert } from '../core/assert.js';
 import type { Envelope, Message } from '../core/codec.js';
 import { seededIds } from '../core/ids.js';
 import { RESTART_BACKOFF_MS_BASE, RESTART_BACKOFF_MS_MAX, TIMERS_PER_ACTOR_MAX } from '../core/limits.js';
@@ -11,8 +12,8 @@ type Status = 'running' | 'backoff' | 'stopped' | 'dead';
 /**
  * One actor incarnation on a host: its state, bounded mailbox, timers and supervision.
  * A step's sends, persists and timer changes are buffered and carried out only when the
- * step returns normally, persists first (the etcd-raft Ready rule); a step that throws has
- * no effect on the world.
+ * step returns normally, persists first (the etcd-raft Ready rule); a step that throws sends,
+ * persists and schedules nothing (its counters and warnings still count); supervision restarts or stops the actor.
  */
 export class Cell implements TimerTarget {
   readonly spec: ActorSpec;
@@ -56,6 +57,7 @@ export class Cell implements TimerTarget {
     this.prng = new Prng((host.seed ^ hashString(`${spec.address}#${this.incarnation}`)) >>> 0);
     this.ids = seededIds(this.prng.fork('ids'));
     this.stats = host.stats.actor(spec.address);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the context's getters below have their own `this`
     const cell = this;
     this.ctx = {
       self: spec.address,
@@ -141,6 +143,7 @@ export class Cell implements TimerTarget {
     if (this.status === 'stopped' || this.status === 'dead') return false;
     if (this.mailbox.length - this.head >= this.host.mailboxCapacity) return false;
     this.mailbox.push(envelope);
+    assert(this.mailbox.length - this.head <= this.host.mailboxCapacity, 'cell: a mailbox holds at most mailboxCapacity messages');
     if (this.status === 'running' && !this.queued) {
       this.queued = true;
       this.host.ready(this);
@@ -172,10 +175,12 @@ export class Cell implements TimerTarget {
       this.step(envelope);
     }
     this.busyMs += this.host.env.now() - started;
+    assert(this.head <= this.mailbox.length, 'cell: the mailbox head stays within the mailbox');
     return handled;
   }
 
   private step(envelope: Envelope): void {
+    assert(this.status === 'running', 'cell: only a running actor takes a step');
     this.stats.received++;
     this.beginStep(envelope.from);
     try {
@@ -232,6 +237,10 @@ export class Cell implements TimerTarget {
       for (let i = 0; i < n; i++) this.host.route(address, to[i]!, msg[i]!, from[i]!, this.stats);
       this.clearOut();
     }
+    // Nothing the step's effects called re-entered this cell: every buffer was carried out.
+    assert(this.persists.length === 0, 'cell: a committed step leaves no persist behind');
+    assert(this.outCount === 0, 'cell: a committed step leaves no message behind');
+    assert(this.timerCount === 0, 'cell: a committed step leaves no timer change behind');
   }
 
   /** Forget the step's sends; the messages are let go (overwritten slots keep nothing alive for long). */
@@ -329,7 +338,7 @@ export class Cell implements TimerTarget {
     return base;
   }
 
-  /** Direct access for same-host co-located actors (heartbeat reads its server's load). */
+  /** The behaviour's state as it is, for the cluster's own reads on the same host (members() reads a balancer's view). */
   peekState(): unknown {
     return this.state;
   }

@@ -1,4 +1,5 @@
 import { REUSE_BUFFER_MODE, type Packr } from 'msgpackr';
+import { assert } from '../core/assert.js';
 import { createPackr, decodeFrame, FastEncoder, FrameError, type Envelope, type Message } from '../core/codec.js';
 import { errorData, type ErrorData } from '../core/errors.js';
 import { DRAIN_BUDGET_MESSAGES, ERRORS_KEPT_MAX, MAILBOX_CAPACITY_DEFAULT, MESSAGE_BYTES_MAX_DEFAULT } from '../core/limits.js';
@@ -170,6 +171,7 @@ export class Host {
   // ---- lifecycle of actors -------------------------------------------------------------
 
   spawn(spec: ActorSpec): void {
+    assert(!this.cells.has(spec.address), `host: one actor per address (${spec.address} runs already)`);
     this.specs.set(spec.address, spec);
     const cell = new Cell(this, spec, this.behavior(spec.behavior));
     this.cells.set(spec.address, cell);

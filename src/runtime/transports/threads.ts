@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import * as Comlink from 'comlink';
 import { HostExitedError } from '../../core/errors.js';
 import { HOST_READY_TIMEOUT_MS } from '../../core/limits.js';
-import type { ActorSpec, Behavior } from '../actor.js';
+import type { Behavior } from '../actor.js';
 import { portEndpoint, type AdminApi } from '../admin.js';
 import { FileDurableStore } from '../durable-file.js';
 import type { DirectoryEntry, HostEvent, TimerHandle } from '../host.js';

@@ -1,0 +1,64 @@
+import test from 'ava';
+import { MultiPaxos } from '../src/protocols/multipaxos.js';
+import { GroupReplica } from '../src/replication/group.js';
+
+/**
+ * The assertions at the protocol steps are live: a state that breaks an invariant (made here
+ * by hand, since the protocols never make one) stops the next step with an assertion error.
+ */
+
+/** Hands a single-replica core its own messages until it has nothing more to say. */
+function settle(core: MultiPaxos, self: string): void {
+  for (let round = 0; round < 20 && core.hasReady(); round++) {
+    for (const { to, msg } of core.ready().messages) if (to === self) core.step(self, msg);
+  }
+}
+
+test('multipaxos: a leader whose promise moved past its ballot fails its next tick', (t) => {
+  const core = new MultiPaxos({ self: 'a', peers: ['a'], electionTicks: 10, heartbeatTicks: 3, maxBatch: 4, maxInflight: 4 });
+  core.campaign();
+  settle(core, 'a');
+  t.true(core.isLeader());
+  core.tick(); // Sound state: no assertion.
+  const { ballot } = core.status();
+  (core as unknown as { promised: { round: number; id: string } }).promised = { round: ballot.round, id: 'z' };
+  t.throws(() => core.tick(), { message: /assertion failed: multipaxos: a candidate or leader has promised exactly its own ballot/ });
+});
+
+test('multipaxos: a follower with a committed slot left unapplied fails its next step', (t) => {
+  const core = new MultiPaxos({ self: 'a', peers: ['a', 'b', 'c'], electionTicks: 10, heartbeatTicks: 3, maxBatch: 4, maxInflight: 4 });
+  const ballot = { round: 1, id: 'b' };
+  core.step('b', { type: 'accept', ballot, index: 1, commands: ['x'], commitIndex: 0 });
+  const log = (core as unknown as { log: { applied: number } }).log;
+  t.is(log.applied, 0);
+  log.applied = -1;
+  t.throws(() => core.step('b', { type: 'heartbeat', ballot, commitIndex: 0 }), { message: /assertion failed: multipaxos: every committed slot is applied/ });
+});
+
+test('group: a primary with neither a pending barrier nor a speculative state fails at ready()', (t) => {
+  const group = new GroupReplica(
+    {
+      shard: 0,
+      self: 'a',
+      peers: ['a'],
+      mode: 'passive',
+      sync: true,
+      lagBound: 10,
+      electionTicks: 10,
+      heartbeatTicks: 3,
+      maxBatch: 4,
+      maxInflight: 4,
+      snapshotEvery: 100,
+      seed: 1,
+    },
+    [],
+  );
+  group.core.campaign();
+  for (let round = 0; round < 20; round++) {
+    for (const { to, msg } of group.ready().messages) if (to === 'a') group.step('a', msg);
+  }
+  t.true(group.isLeader());
+  t.true(group.submit({ op: 'put', key: 'k', value: 1 }, { to: 'client', rid: 1 }), 'the primary serves after its barrier');
+  (group as unknown as { spec: unknown }).spec = undefined;
+  t.throws(() => group.ready(), { message: /assertion failed: group: a primary has a barrier pending or a speculative state/ });
+});

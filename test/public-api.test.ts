@@ -1,0 +1,134 @@
+import test from 'ava';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as api from '../src/index.js';
+import { ConfigError, startCluster, type BalancerConfig, type ClusterConfig, type HeartbeatConfig } from '../src/index.js';
+
+/**
+ * The package's public API: the names it exports at run time, the typed balancer and
+ * heartbeat sections (a wrong key is a compile error here, and still a ConfigError at run
+ * time for JavaScript callers), and the docs importing only what is exported.
+ */
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Every value the package exports. A new export is a decision: add it here on purpose. */
+const VALUES = [
+  'AbortedError',
+  'Client',
+  'Cluster',
+  'ConfigError',
+  'FAULT_KINDS',
+  'HistoryRecorder',
+  'MeridianError',
+  'Nemesis',
+  'StoppedError',
+  'TimeoutError',
+  'UnavailableError',
+  'ValidationError',
+  'checkHistory',
+  'checkLinearizable',
+  'describePlan',
+  'drawSwarm',
+  'eventually',
+  'formatFaultEvent',
+  'histogramSeries',
+  'runBankScenario',
+  'runScenario',
+  'sampleValue',
+  'startCluster',
+  'withCluster',
+];
+
+test('the package exports exactly the listed values, none of the metrics internals', (t) => {
+  t.deepEqual(Object.keys(api).sort(), [...VALUES].sort());
+  for (const internal of ['Registry', 'Counter', 'Gauge', 'Histogram', 'LogLinearHistogram', 'toPrometheusText', 'buildClusterMetrics']) {
+    t.false(internal in api, internal);
+  }
+});
+
+/** Names exported by dist/src/index.d.ts, types included. */
+function exportedNames(): Set<string> {
+  const dts = readFileSync(`${root}dist/src/index.d.ts`, 'utf8');
+  const names = new Set<string>();
+  for (const block of dts.matchAll(/export (?:type )?\{([^}]*)\}/g)) {
+    for (const part of block[1]!.split(',')) {
+      const name = part
+        .trim()
+        .replace(/^type\s+/, '')
+        .split(/\s+as\s+/)
+        .pop()!
+        .trim();
+      if (name !== '') names.add(name);
+    }
+  }
+  return names;
+}
+
+test('README, docs and the tour import only names the package exports', (t) => {
+  const exported = exportedNames();
+  t.true(exported.has('BalancerConfig') && exported.has('HeartbeatConfig') && exported.has('startCluster'), [...exported].join(', '));
+  const files = [
+    'README.md',
+    ...readdirSync(`${root}docs`)
+      .filter((f) => /\.(md|mjs|js)$/.test(f))
+      .map((f) => `docs/${f}`),
+    'docs/examples/tour.mjs',
+  ];
+  let imports = 0;
+  for (const file of files) {
+    const text = readFileSync(`${root}${file}`, 'utf8');
+    for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'meridian'/g)) {
+      for (const part of m[1]!.split(',')) {
+        const name = part
+          .trim()
+          .replace(/^type\s+/, '')
+          .split(/\s+as\s+/)[0]!
+          .trim();
+        if (name === '') continue;
+        imports++;
+        t.true(exported.has(name), `${file} imports ${name}, which the package does not export`);
+      }
+    }
+  }
+  t.true(imports >= 4, `found ${imports} imported names in ${files.join(', ')}`);
+});
+
+test('balancer and heartbeat sections are typed; wrong keys and values are compile errors and ConfigErrors', async (t) => {
+  // Each line below compiles only because of its @ts-expect-error: without the typed
+  // sections (any key, any value) the directive itself would fail the build.
+  const cases: Array<[Partial<ClusterConfig>, string]> = [];
+  // @ts-expect-error: no such strategy
+  const strategy: BalancerConfig = { strategy: 'fastest' };
+  cases.push([{ balancer: strategy }, 'balancer.strategy']);
+  // @ts-expect-error: no such key
+  const key: BalancerConfig = { strategy: 'maglev', tableSize: 13 };
+  cases.push([{ balancer: key }, 'balancer.tableSize']);
+  // @ts-expect-error: a number, not a string
+  const weight: BalancerConfig = { strategy: 'weighted-round-robin', weights: { 'us-east/0': 'heavy' } };
+  cases.push([{ balancer: weight }, 'balancer.weights["us-east/0"]']);
+  // @ts-expect-error: intervalMs, not intervalMS
+  const interval: HeartbeatConfig = { intervalMS: 50 };
+  cases.push([{ heartbeat: interval }, 'heartbeat.intervalMS']);
+  // @ts-expect-error: a number, not a string
+  const phi: HeartbeatConfig = { phiThreshold: '8' };
+  cases.push([{ heartbeat: phi }, 'heartbeat.phiThreshold']);
+
+  // What the types accept, the runtime accepts.
+  const good: ClusterConfig = {
+    regions: [{ name: 'us-east', servers: 2 }],
+    transport: 'sim',
+    seed: 1,
+    balancer: { strategy: 'least-request', choiceCount: 2, locality: { priority: [] }, outlier: { consecutiveFailures: 3 } },
+    heartbeat: { intervalMs: 50, phiThreshold: 8 },
+  };
+  const cluster = await startCluster(good);
+  await cluster.stop();
+
+  for (const [part, field] of cases) {
+    const error = await t.throwsAsync(startCluster({ regions: [{ name: 'us-east', servers: 2 }], transport: 'sim', seed: 1, ...part }), {
+      instanceOf: ConfigError,
+    });
+    t.is(error?.field, field, error?.message);
+  }
+});

@@ -19,6 +19,7 @@ const refused: Array<[string, unknown, RegExp]> = [
   ['a lone low surrogate, nested', ['ok', 'x\udc00y'], /^value\[1\]: .*lone surrogate/],
   ['a lone surrogate in an object key', { ['k\ud800']: 1 }, /^value\."k\\ud800": .*lone surrogate/],
   ['a sparse array', sparse, /^value\[1\]: .*holes/],
+  // eslint-disable-next-line no-sparse-arrays -- the hole is the case under test
   ['a sparse array, nested', { list: [, 1] }, /^value\.list\[0\]: .*holes/],
   ['an own __proto__ key', ownProto, /^value\.__proto__: /],
   ['symbol keys', withSymbol, /^value: .*symbol/],

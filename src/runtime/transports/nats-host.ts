@@ -161,7 +161,11 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
         // A node crashed before this process started was never spawned here.
         if (crashed.delete(node)) {
           let n = 0;
-          for (const spec of a.specs) if (spec.node === node) (h.spawn(spec), n++);
+          for (const spec of a.specs) {
+            if (spec.node !== node) continue;
+            h.spawn(spec);
+            n++;
+          }
           return n;
         }
         return h.restartNode(node);

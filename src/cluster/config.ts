@@ -29,9 +29,29 @@ export interface ReplicationConfig {
    * 'ack-before-chosen': a primary that acknowledges before its backups have the write.
    * 'forget-promises': acceptors that forget their promises on restart.
    * 'amnesia': acceptors that forget their promises and accepted values on restart (a lost disk).
+   * 'stale-reads': linearizable reads answered from whichever replica (or learner) gets them,
+   *   as local reads are: local reads presented as linearizable.
+   * 'learner-out-of-order': hybrid learners that apply whatever arrives past their index,
+   *   skipping the gaps a lost or late batch leaves.
+   * 'forget-prepared': a shard's participant that, rebuilt on a new leader (a restart of the
+   *   participant), forgets the transactions it voted yes on and has no outcome for.
+   * '2pc-commit-on-timeout': a 2PC coordinator that commits when a vote timed out (as if the
+   *   missing vote were yes) instead of aborting.
    */
-  unsafe?: 'ack-before-chosen' | 'forget-promises' | 'amnesia';
+  unsafe?: UnsafeVariant;
 }
+
+export type UnsafeVariant =
+  | 'ack-before-chosen'
+  | 'forget-promises'
+  | 'amnesia'
+  | 'stale-reads'
+  | 'learner-out-of-order'
+  | 'forget-prepared'
+  | '2pc-commit-on-timeout';
+
+/** Every deliberately broken variant (`replication.unsafe`). */
+export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = ['ack-before-chosen', 'forget-promises', 'amnesia', 'stale-reads', 'learner-out-of-order', 'forget-prepared', '2pc-commit-on-timeout'];
 
 export type ResolvedReplication = Required<Omit<ReplicationConfig, 'unsafe'>> & Pick<ReplicationConfig, 'unsafe'>;
 
@@ -244,9 +264,13 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     const lagBound = r.lagBound === undefined ? 100 : checkInt(r.lagBound, 'replication.lagBound', 1, 1_000_000);
     const batch = r.batch === undefined ? 64 : checkInt(r.batch, 'replication.batch', 1, 10_000);
     replication = { mode, factor, sync, lagBound, batch };
-    if (r.unsafe !== undefined) replication.unsafe = checkOneOf(r.unsafe, 'replication.unsafe', ['ack-before-chosen', 'forget-promises', 'amnesia'] as const);
+    if (r.unsafe !== undefined) replication.unsafe = checkOneOf(r.unsafe, 'replication.unsafe', UNSAFE_VARIANTS);
   }
   const commit = config.commit === undefined ? '2pc' : checkOneOf(config.commit, 'commit', COMMIT_PROTOCOLS);
+  // A broken variant that cannot act in the chosen setup would be a test that cannot fail.
+  if (replication.unsafe === 'ack-before-chosen' && replication.mode !== 'passive' && replication.mode !== 'hybrid') throw new ConfigError('replication.unsafe', "'ack-before-chosen' only with mode 'passive' or 'hybrid' (it breaks the primary)", replication.unsafe);
+  if (replication.unsafe === 'learner-out-of-order' && replication.mode !== 'hybrid') throw new ConfigError('replication.unsafe', "'learner-out-of-order' only with mode 'hybrid' (the other modes have no learners)", replication.unsafe);
+  if (replication.unsafe === '2pc-commit-on-timeout' && commit !== '2pc') throw new ConfigError('replication.unsafe', "'2pc-commit-on-timeout' only with commit '2pc'", replication.unsafe);
   const balancer = hooks.balancer(config.balancer ?? {}, serverIds, names);
   const heartbeat = hooks.heartbeat(config.heartbeat ?? {});
   const shards = config.shards === undefined ? SHARDS_DEFAULT : checkInt(config.shards, 'shards', 1, SHARDS_MAX);

@@ -5,18 +5,29 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { ReplicationConfig } from '../cluster/config.js';
+import { UNSAFE_VARIANTS as VARIANTS, type UnsafeVariant as Variant } from '../cluster/config.js';
 import { ConfigError } from '../core/errors.js';
 import type { Violation } from './linearizability.js';
 import { runScenario, type ScenarioOptions, type ScenarioResult } from './scenario.js';
 
 export type CheckMode = 'active' | 'passive' | 'hybrid';
 export const CHECK_MODES: readonly CheckMode[] = ['active', 'passive', 'hybrid'];
-export type UnsafeVariant = NonNullable<ReplicationConfig['unsafe']>;
-export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = ['ack-before-chosen', 'forget-promises', 'amnesia'];
-/** 'builtin': the scenario's own schedule (the one the test suite pins); 'swarm': a nemesis with a seed-drawn mix. */
-export type ScheduleName = 'builtin' | 'swarm';
-export const SCHEDULES: readonly ScheduleName[] = ['builtin', 'swarm'];
+export type UnsafeVariant = Variant;
+export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = VARIANTS;
+/**
+ * 'targeted' (default): the scenario's nemesis with every fault kind (SCENARIO_NEMESIS);
+ * 'swarm': the same pool, each seed drawing which kinds take part and the rates;
+ * 'builtin': the older fixed schedule (crashes, region partitions).
+ */
+export type ScheduleName = 'targeted' | 'swarm' | 'builtin';
+export const SCHEDULES: readonly ScheduleName[] = ['targeted', 'swarm', 'builtin'];
+
+/** The mode a variant runs in when none is given: the layer it breaks must be there. */
+export function defaultModeFor(unsafe: UnsafeVariant | undefined): CheckMode {
+  if (unsafe === 'ack-before-chosen') return 'passive';
+  if (unsafe === 'learner-out-of-order') return 'hybrid';
+  return 'active';
+}
 
 export const CHECK_RUN_WORKERS_DEFAULT = 2;
 export const CHECK_RUN_WORKERS_MAX = 64;
@@ -30,6 +41,11 @@ export interface ScenarioTask {
   mode: CheckMode;
   unsafe?: UnsafeVariant;
   schedule?: ScheduleName;
+  /** Workload and schedule overrides (what shrinking reduces); absent, the scenario's defaults. */
+  clients?: number;
+  keys?: number;
+  faultMs?: number;
+  skipFaults?: number[];
 }
 
 /** What a worker sends back: the verdict and what explains it, not the whole history. */
@@ -37,6 +53,12 @@ export interface ScenarioReport {
   seed: number;
   mode: CheckMode;
   ok: boolean;
+  /** 'unknown': the checker ran out of budget and nothing else failed: neither a pass nor a catch. */
+  outcome: 'pass' | 'fail' | 'unknown';
+  /** What failed, one phrase each. */
+  failures: string[];
+  /** Share of the seed's operations whose outcome stayed unknown (timed out). */
+  unknownShare: number;
   live: boolean;
   verdict: string;
   operations: number;
@@ -67,6 +89,9 @@ export interface CheckRunSummary {
   /** Sorted by seed. */
   reports: ScenarioReport[];
   failed: ScenarioReport[];
+  passed: number;
+  /** Seeds whose check ran out of budget with nothing else failing. */
+  unknown: ScenarioReport[];
   operations: number;
   elapsedMs: number;
   workers: number;
@@ -76,6 +101,11 @@ export function scenarioOptions(task: ScenarioTask): ScenarioOptions {
   const options: ScenarioOptions = { seed: task.seed, mode: task.mode };
   if (task.unsafe !== undefined) options.unsafe = task.unsafe;
   if (task.schedule === 'swarm') options.nemesis = { swarm: true };
+  if (task.schedule === 'builtin') options.nemesis = 'builtin';
+  if (task.clients !== undefined) options.clients = task.clients;
+  if (task.keys !== undefined) options.keys = task.keys;
+  if (task.faultMs !== undefined) options.faultMs = task.faultMs;
+  if (task.skipFaults !== undefined && task.skipFaults.length > 0) options.skipFaults = task.skipFaults;
   return options;
 }
 
@@ -88,6 +118,9 @@ export async function runOneSeed(task: ScenarioTask): Promise<ScenarioReport> {
       seed: r.seed,
       mode: task.mode,
       ok: r.ok,
+      outcome: r.outcome,
+      failures: r.failures,
+      unknownShare: r.unknownShare,
       live: r.live,
       verdict: r.check.verdict,
       operations: r.operations,
@@ -102,6 +135,9 @@ export async function runOneSeed(task: ScenarioTask): Promise<ScenarioReport> {
       seed: task.seed,
       mode: task.mode,
       ok: false,
+      outcome: 'fail',
+      failures: ['the run threw'],
+      unknownShare: 0,
       live: false,
       verdict: 'unknown',
       operations: 0,
@@ -121,7 +157,7 @@ function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, 'un
   const from = o.from ?? 1;
   const workers = o.workers ?? CHECK_RUN_WORKERS_DEFAULT;
   const mode = o.mode ?? 'active';
-  const schedule = o.schedule ?? 'builtin';
+  const schedule = o.schedule ?? 'targeted';
   if (!Number.isInteger(from) || from < 0) throw new ConfigError('from', 'an integer >= 0', from);
   if (!Number.isInteger(o.seeds) || o.seeds < 1 || o.seeds > CHECK_RUN_SEEDS_MAX) throw new ConfigError('seeds', `an integer from 1 to ${CHECK_RUN_SEEDS_MAX}`, o.seeds);
   if (!Number.isInteger(workers) || workers < 1 || workers > CHECK_RUN_WORKERS_MAX) throw new ConfigError('workers', `an integer from 1 to ${CHECK_RUN_WORKERS_MAX}`, workers);
@@ -155,7 +191,9 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
   reports.sort((a, b) => a.seed - b.seed);
   return {
     reports,
-    failed: reports.filter((r) => !r.ok),
+    failed: reports.filter((r) => r.outcome === 'fail'),
+    passed: reports.filter((r) => r.outcome === 'pass').length,
+    unknown: reports.filter((r) => r.outcome === 'unknown'),
     operations: reports.reduce((sum, r) => sum + r.operations, 0),
     elapsedMs: performance.now() - started,
     workers: o.workers,

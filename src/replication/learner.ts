@@ -21,10 +21,19 @@ export const LEARN_RESEND_TICKS = 20;
 export class LearnerReplica {
   readonly sm = new KvStateMachine();
 
+  /** `unsafeOutOfOrder` (testing only): apply whatever arrives past the index, skipping gaps. */
+  constructor(private readonly unsafeOutOfOrder = false) {}
+
   /** Apply what the leader sent; returns the applied index to acknowledge. */
   receive(msg: Extract<LearnMessage, { type: 'learn' }>): number {
     if (msg.snapshot !== null && msg.snapshot.applied > this.sm.applied) this.sm.restore(msg.snapshot);
     for (const [index, command] of msg.entries) {
+      if (this.unsafeOutOfOrder) {
+        if (index <= this.sm.applied) continue;
+        this.sm.apply(command);
+        this.sm.applied = index;
+        continue;
+      }
       if (index !== this.sm.applied + 1) continue;
       this.sm.apply(command);
     }

@@ -45,7 +45,7 @@ export interface ScenarioTask {
   clients?: number;
   keys?: number;
   faultMs?: number;
-  skipFaults?: number[];
+  onlyFaults?: number[];
 }
 
 /** What a worker sends back: the verdict and what explains it, not the whole history. */
@@ -59,6 +59,8 @@ export interface ScenarioReport {
   failures: string[];
   /** Share of the seed's operations whose outcome stayed unknown (timed out). */
   unknownShare: number;
+  /** Fault episodes the nemesis drew (0 with the builtin schedule). */
+  faultEpisodes: number;
   live: boolean;
   verdict: string;
   operations: number;
@@ -105,7 +107,7 @@ export function scenarioOptions(task: ScenarioTask): ScenarioOptions {
   if (task.clients !== undefined) options.clients = task.clients;
   if (task.keys !== undefined) options.keys = task.keys;
   if (task.faultMs !== undefined) options.faultMs = task.faultMs;
-  if (task.skipFaults !== undefined && task.skipFaults.length > 0) options.skipFaults = task.skipFaults;
+  if (task.onlyFaults !== undefined) options.onlyFaults = task.onlyFaults;
   return options;
 }
 
@@ -121,6 +123,7 @@ export async function runOneSeed(task: ScenarioTask): Promise<ScenarioReport> {
       outcome: r.outcome,
       failures: r.failures,
       unknownShare: r.unknownShare,
+      faultEpisodes: r.faultEpisodes,
       live: r.live,
       verdict: r.check.verdict,
       operations: r.operations,
@@ -138,6 +141,7 @@ export async function runOneSeed(task: ScenarioTask): Promise<ScenarioReport> {
       outcome: 'fail',
       failures: ['the run threw'],
       unknownShare: 0,
+      faultEpisodes: 0,
       live: false,
       verdict: 'unknown',
       operations: 0,

@@ -101,11 +101,12 @@ export interface NemesisOptions {
   duplicateRate?: number;
   spikeMs?: number;
   /**
-   * Fault episodes to draw but not carry out, numbered from 0 in the order they are drawn
-   * (shrinking leaves faults out this way; each episode's own choices come from its own
-   * stream, so leaving one out does not change what the others pick).
+   * Carry out only these fault episodes (numbered from 0 in the order they are drawn); the
+   * others are drawn and left out. Shrinking leaves faults out this way; each episode's own
+   * choices come from its own stream, so leaving one out does not change what the others pick
+   * (though a cluster in another state may offer other targets).
    */
-  skip?: number[];
+  only?: number[];
   /**
    * The network settings to restore when a fault ends. Default: the cluster's configured
    * network (the cluster does not expose settings changed later by `setNetwork`).
@@ -188,8 +189,8 @@ export function drawSwarm(seed: number, pool: readonly FaultKind[] = FAULT_KINDS
 /** Validates options and makes every choice; the plan is plain data (it goes into logs and reports). */
 export function resolvePlan(options: NemesisOptions, clusterSeed: number): NemesisPlan {
   if (typeof options !== 'object' || options === null) throw new ConfigError('nemesis', 'an object of options', options);
-  const known = ['faults', 'swarm', 'seed', 'intervalMs', 'faultMs', 'crashMax', 'partitionsMax', 'lossRate', 'duplicateRate', 'spikeMs', 'skip', 'baseline'];
-  if (options.skip !== undefined && (!Array.isArray(options.skip) || options.skip.some((n) => !Number.isInteger(n) || n < 0))) throw new ConfigError('nemesis.skip', 'an array of episode numbers (integers >= 0)', options.skip);
+  const known = ['faults', 'swarm', 'seed', 'intervalMs', 'faultMs', 'crashMax', 'partitionsMax', 'lossRate', 'duplicateRate', 'spikeMs', 'only', 'baseline'];
+  if (options.only !== undefined && (!Array.isArray(options.only) || options.only.some((n) => !Number.isInteger(n) || n < 0))) throw new ConfigError('nemesis.only', 'an array of episode numbers (integers >= 0)', options.only);
   for (const key of Object.keys(options)) if (!known.includes(key)) throw new ConfigError(`nemesis.${key}`, `one of the options ${known.join(', ')}`);
   const seed = options.seed ?? ((clusterSeed ^ hashString('nemesis')) >>> 0);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ConfigError('nemesis.seed', 'an integer from 0 to 2^32 - 1', seed);
@@ -244,7 +245,7 @@ export class Nemesis {
   dropped = 0;
   /** Fault episodes drawn so far (started or skipped). */
   episodes = 0;
-  private readonly skip: Set<number>;
+  private readonly only: Set<number> | undefined;
   /** The schedule's own draws (when, which kind, how long). */
   private readonly schedule: Prng;
   /** The current episode's draws (its targets): a stream per episode. */
@@ -267,7 +268,7 @@ export class Nemesis {
     this.plan = resolvePlan(options, cluster.seed);
     this.schedule = new Prng(this.plan.seed);
     this.rng = this.schedule;
-    this.skip = new Set(options.skip ?? []);
+    this.only = options.only === undefined ? undefined : new Set(options.only);
     this.t0 = cluster.now();
     this.regions = cluster.config.regions.map((r) => r.name);
     this.servers = cluster.config.regions.flatMap((r) => Array.from({ length: r.servers }, (_, i) => `${r.name}/${i}`));
@@ -332,9 +333,9 @@ export class Nemesis {
     const kind = this.schedule.pick(startable);
     const lastsMs = this.plan.faultMs * (0.5 + this.schedule.next());
     const episode = this.episodes++;
-    // Forked whether or not the episode runs, so the schedule's draws do not depend on `skip`.
+    // Forked whether or not the episode runs, so the schedule's draws do not depend on `only`.
     const stream = this.schedule.fork(`episode${episode}`);
-    if (this.skip.has(episode)) return;
+    if (this.only !== undefined && !this.only.has(episode)) return;
     this.rng = stream;
     const startedAt = this.cluster.now();
     const started = await this.start(kind);

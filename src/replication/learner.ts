@@ -57,6 +57,11 @@ export class LearnerFeed {
   }
 
   record(index: number, command: Command): void {
+    // The window must be contiguous (tick() slices it by index): after a gap (this replica
+    // applied commands as a follower, between two reigns) it starts again here, and learners
+    // behind it get a snapshot.
+    const last = this.buffer.length > 0 ? this.buffer[this.buffer.length - 1]![0] : undefined;
+    if (last !== undefined && index !== last + 1) this.buffer.length = 0;
     this.buffer.push([index, command]);
     if (this.buffer.length > LEARN_BUFFER_MAX) this.buffer.shift();
   }
@@ -64,7 +69,14 @@ export class LearnerFeed {
   ack(learner: string, applied: number): void {
     const p = this.progress.get(learner);
     if (p === undefined) return;
-    p.acked = Math.max(p.acked, applied);
+    if (applied < p.acked) {
+      // Less than it acknowledged before: the learner restarted and lost its copy (it keeps no
+      // log). Feed it again from where it is, from the buffer or with a snapshot.
+      p.acked = applied;
+      p.sentUpTo = applied;
+      return;
+    }
+    p.acked = applied;
     if (p.sentUpTo < p.acked) p.sentUpTo = p.acked;
   }
 

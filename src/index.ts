@@ -36,7 +36,7 @@ export type { ModelName } from './harness/models.js';
 export { runScenario, runBankScenario } from './harness/scenario.js';
 export type { ScenarioOptions, ScenarioResult, BankOptions, BankResult } from './harness/scenario.js';
 export { Nemesis, FAULT_KINDS, NEMESIS_DEFAULTS, drawSwarm, describePlan, formatFaultEvent, type NemesisOptions, type NemesisPlan, type FaultKind, type FaultEvent } from './harness/nemesis.js';
-export { withCluster, eventually, type TestContextLike, type EventuallyOptions } from './harness/ava.js';
+export { withCluster, eventually, InvariantFailure, type TestContextLike, type EventuallyOptions } from './harness/ava.js';
 export type { Behavior, ActorContext, ActorSpec } from './runtime/actor.js';
 export type { TraceEntry } from './runtime/transports/sim.js';
 export { Registry, Counter, Gauge, Histogram, LogLinearHistogram, toPrometheusText, buildClusterMetrics, sampleValue, histogramSeries, LATENCY_BUCKETS_SECONDS, PROMETHEUS_CONTENT_TYPE, type MetricsSnapshot, type MetricFamily, type SampleSeries, type HistogramSeries, type Labels, type MetricType, type MetricOptions, type HistogramMetricOptions, type HistogramOptions, type MetricsServer, type MetricsServerOptions, type ClusterMetricsInput } from './metrics/index.js';

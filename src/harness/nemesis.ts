@@ -48,7 +48,8 @@ export type FaultKind =
  * isolate-leader: cut the current leader of a shard off from every other server, both ways,
  * so the rest elect a new one while the old one still believes it leads.
  * restart-storm: crash and restart a shard's replicas one after another, the leader first,
- * `stormRestarts` times, each down for a few tens of ms (half of them power losses, in sim).
+ * each once and up to two more times, each down for a few tens of ms (half of them power
+ * losses, in sim).
  * power-loss: crash a server (the leader of a shard half of the time) with a power loss: its
  * log keeps only what was synced (sim only; see Cluster.crash).
  * reorder: raise the network's jitter to `spikeMs`, which delays and reorders messages.
@@ -59,8 +60,11 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 ];
 /** Every kind a plan may name. */
 export const ALL_FAULT_KINDS: readonly FaultKind[] = FAULT_KINDS;
-/** Restarts in one restart storm, at most (the storm draws from 2 to this). */
-export const NEMESIS_STORM_RESTARTS_MAX = 4;
+/** crash-leader waits up to this many times this long for a leader with commands in flight. */
+export const NEMESIS_BUSY_WAITS = 50;
+export const NEMESIS_BUSY_WAIT_MS = 2;
+/** Restarts in one restart storm, at most (a storm goes through every replica, and up to two more). */
+export const NEMESIS_STORM_RESTARTS_MAX = 5;
 /** How far a clock-skew fault moves a server's clock, by default. */
 export const NEMESIS_SKEW_MS_DEFAULT = 2_000;
 
@@ -104,7 +108,8 @@ export interface NemesisOptions {
    * Carry out only these fault episodes (numbered from 0 in the order they are drawn); the
    * others are drawn and left out. Shrinking leaves faults out this way; each episode's own
    * choices come from its own stream, so leaving one out does not change what the others pick
-   * (though a cluster in another state may offer other targets).
+   * as long as the same kinds can start (a crash slot left free, or a cluster in another
+   * state, may change the draw).
    */
   only?: number[];
   /**
@@ -392,11 +397,11 @@ export class Nemesis {
       case 'crash':
         return this.crashServer(this.rng.pick(this.servers.filter((s) => !this.down.has(s))), false);
       case 'crash-leader': {
-        const target = this.pickLeader(true);
+        const target = await this.busyLeader();
         return this.crashServer(target.server, false, target.note);
       }
       case 'power-loss': {
-        const target = this.rng.chance(0.5) ? this.pickLeader(false) : { server: this.rng.pick(this.servers.filter((s) => !this.down.has(s))), note: '' };
+        const target = this.rng.chance(0.5) ? await this.busyLeader() : { server: this.rng.pick(this.servers.filter((s) => !this.down.has(s))), note: '' };
         return this.crashServer(target.server, true, target.note);
       }
       case 'isolate-leader': {
@@ -463,13 +468,26 @@ export class Nemesis {
    * The leader of a random shard (with `busy`, of a shard whose leader has commands in flight,
    * when there is one), up and not already hit; a random live server when no leader is known.
    */
-  private pickLeader(busy: boolean): { server: string; note: string } {
+  private pickLeader(busy: boolean): { server: string; note: string; busy: boolean } {
     const shards = (this.cluster.shardLeaders?.() ?? []).filter((s) => s.leader !== undefined && !this.down.has(s.leader));
     const preferred = busy ? shards.filter((s) => s.inflight > 0) : [];
     const pool = preferred.length > 0 ? preferred : shards;
-    if (pool.length === 0) return { server: this.rng.pick(this.servers.filter((s) => !this.down.has(s))), note: ' (no leader known)' };
+    if (pool.length === 0) return { server: this.rng.pick(this.servers.filter((s) => !this.down.has(s))), note: ' (no leader known)', busy: false };
     const s = this.rng.pick(pool);
-    return { server: s.leader!, note: ` (leader of shard ${s.shard}${s.inflight > 0 ? `, ${s.inflight} in flight` : ''})` };
+    return { server: s.leader!, note: ` (leader of shard ${s.shard}${s.inflight > 0 ? `, ${s.inflight} in flight` : ''})`, busy: s.inflight > 0 };
+  }
+
+  /**
+   * Right after a leader accepted new commands: wait (a few ms at a time, briefly) for a
+   * leader with commands in flight, so a crash lands between accept and chosen.
+   */
+  private async busyLeader(): Promise<{ server: string; note: string; busy: boolean }> {
+    let target = this.pickLeader(true);
+    for (let i = 0; i < NEMESIS_BUSY_WAITS && !target.busy && !this.cluster.isStopped && this.cluster.shardLeaders !== undefined; i++) {
+      await this.cluster.sleep(NEMESIS_BUSY_WAIT_MS);
+      target = this.pickLeader(true);
+    }
+    return target;
   }
 
   /** Crash and restart a shard's replicas in turn, the leader first; one down at a time. */
@@ -478,7 +496,8 @@ export class Nemesis {
     let replicas: string[];
     let label: string;
     if (shards.length > 0) {
-      const s = this.rng.pick(shards);
+      const busy = await this.busyLeader();
+      const s = shards.find((x) => x.leader === busy.server) ?? this.rng.pick(shards);
       replicas = s.leader === undefined ? [...s.replicas] : [s.leader, ...s.replicas.filter((r) => r !== s.leader)];
       label = `shard ${s.shard}`;
     } else {
@@ -486,7 +505,8 @@ export class Nemesis {
       label = 'servers';
     }
     replicas = replicas.filter((r) => !this.down.has(r));
-    const restarts = 2 + this.rng.int(NEMESIS_STORM_RESTARTS_MAX - 1);
+    // A rolling restart through every replica, and up to two more.
+    const restarts = Math.min(NEMESIS_STORM_RESTARTS_MAX, replicas.length + this.rng.int(3));
     const hit: string[] = [];
     for (let i = 0; i < restarts && replicas.length > 0 && !this.cluster.isStopped; i++) {
       const victim = replicas[i % replicas.length]!;

@@ -345,7 +345,7 @@ test('leader faults hit the leader the cluster reports: crash-leader, isolate-le
       t.truthy(start, kind);
       const victim = start!.detail.split(' ')[0]!;
       if (kind === 'isolate-leader') t.regex(start!.detail, /\| /);
-      else t.is(cluster.members().find((m) => m.id === victim)?.state === 'up', false, `${kind}: ${victim} is down`);
+      else await eventually(cluster, () => cluster.members().find((m) => m.id === victim)?.state !== 'up', { timeoutMs: 3_000, message: `${kind}: ${victim} goes down` });
       // power-loss hits a leader half of the time; the others always do.
       if (kind !== 'power-loss') t.true(before.has(victim), `${kind} hit ${victim}, a leader (${[...before].join(', ')})`);
       await nemesis.heal();

@@ -41,8 +41,10 @@ const BELOW_TARGET: readonly UnsafeVariant[] = ['forget-promises', 'amnesia'];
 for (const unsafe of UNSAFE_VARIANTS) {
   const declare = BELOW_TARGET.includes(unsafe) ? test.serial.failing : test.serial;
   declare(`sim: the fault runs catch the ${unsafe} variant in at least 30% of the seeds`, async (t) => {
-    const from = Number(process.env.MERIDIAN_SEED_BASE ?? 1);
+    // Seed 14 hangs in hybrid mode, broken variant or not (a transaction bug: see
+    // docs/testing.md, "Known failures"); the hybrid variant's range starts past it.
     const mode = defaultModeFor(unsafe);
+    const from = Number(process.env.MERIDIAN_SEED_BASE ?? 1) + (mode === 'hybrid' ? 20 : 0);
     const summary = await runChecks({ from, seeds: Number(process.env.MERIDIAN_SEEDS ?? CATCH_SEEDS), mode, unsafe, workers: 2 });
     const caught = summary.failed.map((r) => r.seed);
     t.log(`seeds ${from}..${from + summary.reports.length - 1} (${mode}, ${unsafe}): caught ${caught.length} (${caught.join(', ')}), unknown ${summary.unknown.length}`);

@@ -32,8 +32,17 @@ export function defaultModeFor(unsafe: UnsafeVariant | undefined): CheckMode {
 export const CHECK_RUN_WORKERS_DEFAULT = 2;
 export const CHECK_RUN_WORKERS_MAX = 64;
 export const CHECK_RUN_SEEDS_MAX = 1_000_000;
-/** Tasks queued per worker: enough to keep it busy, few enough that a million seeds is not a million promises. */
-export const TASKS_IN_FLIGHT_PER_WORKER = 2;
+/**
+ * Tasks in flight per worker: one, so a task runs as soon as it is posted and its wall-time
+ * limit (SEED_WALL_MS_MAX) counts its own run, not a wait behind another seed.
+ */
+export const TASKS_IN_FLIGHT_PER_WORKER = 1;
+/**
+ * Wall time a seed may take on the pool before its worker is stopped and the seed fails as
+ * hung (a run whose virtual time stopped, e.g. messages bouncing at zero latency for ever).
+ * Far beyond any normal run: the only verdict here that depends on the machine, not the seed.
+ */
+export const SEED_WALL_MS_MAX = 120_000;
 
 /** One seed, as posted to a worker: plain data only. */
 export interface ScenarioTask {
@@ -155,6 +164,26 @@ export async function runOneSeed(task: ScenarioTask): Promise<ScenarioReport> {
   }
 }
 
+function hungReport(task: ScenarioTask, elapsedMs: number): ScenarioReport {
+  return {
+    seed: task.seed,
+    mode: task.mode,
+    ok: false,
+    outcome: 'fail',
+    failures: [`hung: no result after ${(SEED_WALL_MS_MAX / 1000).toFixed(0)} s of wall time (virtual time stopped?); its worker was stopped`],
+    unknownShare: 0,
+    faultEpisodes: 0,
+    live: false,
+    verdict: 'unknown',
+    operations: 0,
+    faults: [],
+    violations: [],
+    timedOut: [],
+    traceHash: 0,
+    elapsedMs,
+  };
+}
+
 const workerFile = fileURLToPath(new URL('../../workers/scenario.js', import.meta.url));
 
 function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, 'unsafe' | 'onReport'>> {
@@ -182,7 +211,18 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
     while (next < o.seeds) {
       const task: ScenarioTask = { seed: o.from + next++, mode: o.mode, schedule: o.schedule };
       if (options.unsafe !== undefined) task.unsafe = options.unsafe;
-      const report = (await pool.run(task)) as ScenarioReport;
+      const abort = new AbortController();
+      const started = performance.now();
+      const timer = setTimeout(() => abort.abort(), SEED_WALL_MS_MAX);
+      let report: ScenarioReport;
+      try {
+        report = (await pool.run(task, { signal: abort.signal })) as ScenarioReport;
+      } catch (error) {
+        if (!abort.signal.aborted) throw error;
+        report = hungReport(task, performance.now() - started);
+      } finally {
+        clearTimeout(timer);
+      }
       reports.push(report);
       options.onReport?.(report, reports.length, o.seeds);
     }

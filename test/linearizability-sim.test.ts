@@ -52,7 +52,11 @@ for (const unsafe of UNSAFE_VARIANTS) {
   });
 }
 
-/** Shrinking, on a failing seed of each variant (a few trial runs each: the cuts that still fail are kept). */
+/**
+ * Shrinking, on a failing seed of each variant (a few trial runs each: the cuts that still fail
+ * are kept). forget-promises has no seed in 1..100 that fails because of the variant itself:
+ * its seed 11 fails on the 2PC assertion of the safe code (docs/testing.md, "Known failures").
+ */
 const FAILING_SEED: Record<UnsafeVariant, number> = {
   'ack-before-chosen': 2,
   'forget-promises': 11,

@@ -247,18 +247,20 @@ async function convergence(cluster: Cluster, regions: string[], keys: string[]):
   const out: string[] = [];
   const reader = cluster.client({ region: regions[0]! });
   const locals = regions.map((region) => ({ region, client: cluster.client({ region }) }));
-  for (const key of keys) {
-    let truth: unknown;
-    let known = false;
-    for (let attempt = 0; attempt < 5 && !known; attempt++) {
+  const read = async (key: string): Promise<{ known: boolean; value: unknown }> => {
+    for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        truth = await reader.get(key);
-        known = true;
+        return { known: true, value: await reader.get(key) };
       } catch {
         await cluster.sleep(200);
       }
     }
-    if (!known) continue;
+    return { known: false, value: undefined };
+  };
+  for (const key of keys) {
+    const before = await read(key);
+    if (!before.known) continue;
+    const truth = before.value;
     const wrong: string[] = [];
     for (const { region, client } of locals) {
       try {
@@ -268,7 +270,11 @@ async function convergence(cluster: Cluster, regions: string[], keys: string[]):
         // A local read that fails says nothing about divergence.
       }
     }
-    if (wrong.length > 0) out.push(`${key} (${wrong.join('; ')})`);
+    if (wrong.length === 0) continue;
+    // A write that landed meanwhile (an in-doubt transaction resolved late) is not divergence:
+    // only a value that stood still across the local reads counts.
+    const after = await read(key);
+    if (after.known && after.value === truth) out.push(`${key} (${wrong.join('; ')})`);
   }
   return out;
 }

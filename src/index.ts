@@ -46,7 +46,7 @@ export type { ElleOp, ElleOpType, MicroOp, Anomaly, CycleEdge, EdgeKind, TxnChec
 export { runScenario, runBankScenario } from './harness/scenario.js';
 export type { ScenarioOptions, ScenarioResult, BankOptions, BankResult } from './harness/scenario.js';
 export { Nemesis, FAULT_KINDS, drawSwarm, describePlan, formatFaultEvent, type NemesisOptions, type NemesisPlan, type FaultKind, type FaultEvent } from './harness/nemesis.js';
-export { withCluster, eventually, type TestContextLike, type EventuallyOptions } from './harness/ava.js';
+export { withCluster, eventually, InvariantFailure, type TestContextLike, type EventuallyOptions } from './harness/ava.js';
 // Metrics: what cluster.metrics() and serveMetrics() return, and two readers of a snapshot.
 export { sampleValue, histogramSeries } from './metrics/index.js';
 export type { MetricsSnapshot, MetricFamily, SampleSeries, HistogramSeries, Labels, MetricType, MetricsServer, MetricsServerOptions } from './metrics/index.js';

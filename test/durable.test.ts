@@ -52,6 +52,36 @@ test('memory store (sim): same framing, same torn-tail handling', (t) => {
   t.deepEqual(store.load('a'), [{ x: 1 }, { x: 3 }]);
 });
 
+test('memory store (sim): a power loss keeps everything synced; with fsync false it loses the unsynced tail, maybe torn', (t) => {
+  let now = 0;
+  const synced = new MemoryDurableStore();
+  synced.configure({ fsync: true, clock: () => now });
+  synced.append('r1/0', [{ x: 1 }, { x: 2 }]);
+  t.deepEqual(synced.powerLoss(() => true, () => true, () => 1), { lost: 0, torn: 0 });
+  t.deepEqual(synced.load('r1/0'), [{ x: 1 }, { x: 2 }]);
+
+  const store = new MemoryDurableStore();
+  store.configure({ fsync: false, clock: () => now, writebackMs: 100 });
+  store.append('r1/0', [{ x: 1 }]);
+  store.append('r1/0/hb', [{ y: 1 }]);
+  store.append('r2/0', [{ z: 1 }]);
+  now = 150; // written back by now
+  store.append('r1/0', [{ x: 2 }, { x: 3 }]);
+  store.append('r2/0', [{ z: 2 }]);
+  now = 160;
+  const r = store.powerLoss((a) => a === 'r1/0' || a.startsWith('r1/0/'), () => true, (n) => n - 1);
+  t.deepEqual(r, { lost: 2, torn: 1 });
+  // The torn prefix of { x: 2 } is cut off at recovery, never applied.
+  t.deepEqual(store.load('r1/0'), [{ x: 1 }]);
+  t.is(store.tornTailsTruncated, 1);
+  t.deepEqual(store.load('r1/0/hb'), [{ y: 1 }]);
+  t.deepEqual(store.load('r2/0'), [{ z: 1 }, { z: 2 }], 'other servers keep their tails');
+  // Without a tear the tail just ends; later appends carry on after it.
+  store.append('r2/0', [{ z: 3 }]);
+  t.deepEqual(store.powerLoss((a) => a === 'r2/0', () => false, () => 1), { lost: 2, torn: 0 });
+  t.deepEqual(store.load('r2/0'), [{ z: 1 }]);
+});
+
 test('threads: a replica restarted from a log with a torn tail recovers and catches up', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'meridian-cluster-'));
   const cluster = await startCluster({

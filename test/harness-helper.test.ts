@@ -90,3 +90,26 @@ test('eventually: times out on cluster time with the last failure, and validates
     await t.throwsAsync(eventually(cluster, () => true, { intervalMs: 0 }), { instanceOf: ConfigError, message: /intervalMs/ });
   });
 });
+
+test('withCluster: an assert that fails inside an actor fails the test, naming the actor, the seed and the message (sim)', async (t) => {
+  const seed = 41;
+  const fake = fakeT(t);
+  let leader = '';
+  const error = await t.throwsAsync(withCluster(fake, { ...config(seed), regions: [{ name: 'r1', servers: 1 }, { name: 'r2', servers: 1 }, { name: 'r3', servers: 1 }], network: {} }, async (cluster: Cluster) => {
+    await cluster.client({ region: 'r1' }).put('warm-up', 1);
+    leader = await eventually(cluster, () => cluster.leaderOf(0) ?? false);
+    // A 2PC commit for a transaction the shard's participant is still voting on: the
+    // participant's assertion fails (the actor is restarted, and nothing else notices).
+    const host = cluster.internals.runtime.host;
+    host.route('tester', leader, { type: 'tx', s: 0, m: { type: 'prepare', txn: 'tx-1', payload: [{ op: 'put', key: 'k', value: 1 }] } });
+    host.route('tester', leader, { type: 'tx', s: 0, m: { type: 'commit', txn: 'tx-1' } });
+    await cluster.sleep(500);
+    t.true(cluster.assertionFailures().length > 0, 'the cluster reports the failed assertion');
+    return 'the body returned normally';
+  }));
+  t.log(error?.message);
+  t.regex(error!.message, /assertion/);
+  t.regex(error!.message, new RegExp(`${leader.replace('/', '\\/')}`));
+  t.regex(error!.message, new RegExp(`seed ${seed}`));
+  t.regex(error!.message, /commit for tx-1 before this participant voted/);
+});

@@ -1,6 +1,7 @@
 /**
- * `meridian check`: many seeded fault scenarios checked in parallel, or one seed replayed with
- * its message trace. Exit codes: 0 all passed, 1 some seed failed, 2 bad flags.
+ * `meridian check`: many seeded fault scenarios checked in parallel, one seed replayed with
+ * its message trace, or one failing seed shrunk. Exit codes: 0 every seed passed, 1 some seed
+ * failed or came out unknown (the checker ran out of budget: not a pass), 2 bad flags.
  */
 import type { HistoryOp } from '../harness/history.js';
 import type { Violation } from '../harness/linearizability.js';
@@ -11,6 +12,7 @@ import {
   CHECK_RUN_WORKERS_MAX,
   SCHEDULES,
   UNSAFE_VARIANTS,
+  defaultModeFor,
   replaySeed,
   replayTxnSeed,
   runChecks,
@@ -24,11 +26,15 @@ import {
   type ScenarioReport,
   type ScheduleName,
   type UnsafeVariant,
+  type ScenarioTask,
 } from '../harness/check-runner.js';
+import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
 
-export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis builtin|swarm]
-  meridian check --seed S [--trace] [--mode ...] [--unsafe VARIANT] [--nemesis builtin|swarm]
-  meridian check --workload txn --seeds N | --seed S [--commit 2pc|paxos-commit] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]`;
+export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin]
+  meridian check --seed S [--trace] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
+                 [--clients N] [--keys N] [--fault-ms MS] [--only-faults I,J,...]
+  meridian check --workload txn --seeds N | --seed S [--commit 2pc|paxos-commit] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
+  VARIANT: ${UNSAFE_VARIANTS.join(', ')}`;
 
 /** Progress lines in a many-seed run (one every tenth of the seeds). */
 export const PROGRESS_STEPS = 10;
@@ -44,6 +50,8 @@ interface CheckArgs {
   from?: number;
   workers?: number;
   mode: CheckMode;
+  /** --mode was given (else the variant's own mode: see defaultModeFor). */
+  modeGiven: boolean;
   unsafe?: UnsafeVariant;
   schedule: ScheduleName;
   trace: boolean;
@@ -51,6 +59,12 @@ interface CheckArgs {
   /** txn: the protocols to run (default every one that claims strict serializability). */
   commits?: TxnCommit[];
   txnUnsafe?: TxnUnsafe;
+  shrink: boolean;
+  shrinkRuns?: number;
+  clients?: number;
+  keys?: number;
+  faultMs?: number;
+  onlyFaults?: number[];
 }
 
 class FlagError extends Error {}
@@ -69,8 +83,9 @@ function oneOf<T extends string>(value: string | undefined, flag: string, allowe
 }
 
 export function parseCheckArgs(argv: string[]): CheckArgs {
-  const args: CheckArgs = { mode: 'active', schedule: 'builtin', trace: false, workload: 'kv' };
+  const args: CheckArgs = { mode: 'active', modeGiven: false, schedule: 'targeted', trace: false, shrink: false, workload: 'kv' };
   let unsafe: string | undefined;
+  let nemesisGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = argv[i + 1];
@@ -93,8 +108,35 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         break;
       case '--mode':
         args.mode = oneOf(value, flag, CHECK_MODES);
+        args.modeGiven = true;
         i++;
         break;
+      case '--shrink':
+        args.shrink = true;
+        break;
+      case '--shrink-runs':
+        args.shrinkRuns = intFlag(value, flag, 1, SHRINK_RUNS_MAX);
+        i++;
+        break;
+      case '--clients':
+        args.clients = intFlag(value, flag, 1, 64);
+        i++;
+        break;
+      case '--keys':
+        args.keys = intFlag(value, flag, 1, 1_000);
+        i++;
+        break;
+      case '--fault-ms':
+        args.faultMs = intFlag(value, flag, 0, 600_000);
+        i++;
+        break;
+      case '--only-faults': {
+        const list = value === undefined ? [] : value === 'none' ? [] : value.split(',');
+        if (value === undefined || (value !== 'none' && list.some((x) => !/^\d+$/.test(x)))) throw new FlagError(`--only-faults needs fault episode numbers such as 0,3,7 (or none), got ${JSON.stringify(value ?? null)}`);
+        args.onlyFaults = list.map(Number);
+        i++;
+        break;
+      }
       case '--unsafe':
         unsafe = value;
         i++;
@@ -109,6 +151,7 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         break;
       case '--nemesis':
         args.schedule = oneOf(value, flag, SCHEDULES);
+        nemesisGiven = true;
         i++;
         break;
       case '--trace':
@@ -123,12 +166,24 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
     else args.unsafe = oneOf(unsafe, '--unsafe', UNSAFE_VARIANTS);
   }
   if (args.commits !== undefined && args.workload !== 'txn') throw new FlagError('--commit applies to --workload txn');
-  if (args.workload === 'txn' && args.schedule !== 'builtin') throw new FlagError('--nemesis applies to the kv workload (txn has its own schedule, with coordinator crashes)');
+  if (args.workload === 'txn' && nemesisGiven) throw new FlagError('--nemesis applies to the kv workload (txn has its own schedule, with coordinator crashes)');
+  if (args.workload === 'txn' && (args.shrink || args.clients !== undefined || args.keys !== undefined || args.faultMs !== undefined || args.onlyFaults !== undefined)) {
+    throw new FlagError('--shrink, --clients, --keys, --fault-ms and --only-faults apply to the kv workload');
+  }
   if (args.seeds !== undefined && args.seed !== undefined) throw new FlagError('--seeds runs many seeds and --seed replays one: give one of them');
   if (args.seeds === undefined && args.seed === undefined) throw new FlagError('give --seeds N (check many seeds) or --seed S (replay one)');
   if (args.trace && args.seed === undefined) throw new FlagError('--trace needs --seed S (it replays one seed in this process)');
   if (args.seed !== undefined && args.workers !== undefined) throw new FlagError('--workers applies to --seeds (a replay runs in this process)');
   if (args.seed !== undefined && args.from !== undefined) throw new FlagError('--from applies to --seeds');
+  if (args.shrink && args.seed === undefined) throw new FlagError('--shrink needs --seed S (it shrinks one failing seed)');
+  if (args.shrinkRuns !== undefined && !args.shrink) throw new FlagError('--shrink-runs applies to --shrink');
+  if (args.shrink && args.trace) throw new FlagError('--shrink and --trace: shrink first, then replay the printed command with --trace');
+  if (args.onlyFaults !== undefined && args.schedule === 'builtin') throw new FlagError('--only-faults needs --nemesis targeted or swarm (the builtin schedule has no episodes)');
+  if (args.shrink && args.schedule === 'builtin') throw new FlagError('--shrink needs --nemesis targeted or swarm (the builtin schedule has no episodes)');
+  if (args.seeds !== undefined && (args.clients !== undefined || args.keys !== undefined || args.faultMs !== undefined || args.onlyFaults !== undefined)) {
+    throw new FlagError('--clients, --keys, --fault-ms and --only-faults apply to --seed (they replay a shrunk run)');
+  }
+  if (!args.modeGiven) args.mode = defaultModeFor(args.unsafe);
   return args;
 }
 
@@ -151,16 +206,39 @@ export function formatViolation(v: Violation): string[] {
   ];
 }
 
-function replayCommand(r: { seed: number; mode: CheckMode }, args: CheckArgs): string {
-  const unsafe = args.unsafe ?? args.txnUnsafe;
-  const txn = args.workload === 'txn' ? ` --workload txn${args.commits === undefined ? '' : ` --commit ${args.commits[0]}`}` : '';
-  const extra = `${txn}${unsafe === undefined ? '' : ` --unsafe ${unsafe}`}${args.schedule === 'builtin' ? '' : ` --nemesis ${args.schedule}`}`;
-  return `meridian check --seed ${r.seed} --mode ${r.mode}${extra} --trace`;
+/** The command that replays `task` (with `--trace` when asked). */
+export function replayCommand(task: ScenarioTask, trace = true): string {
+  let out = `meridian check --seed ${task.seed} --mode ${task.mode}`;
+  if (task.unsafe !== undefined) out += ` --unsafe ${task.unsafe}`;
+  if (task.schedule !== undefined && task.schedule !== 'targeted') out += ` --nemesis ${task.schedule}`;
+  if (task.clients !== undefined) out += ` --clients ${task.clients}`;
+  if (task.keys !== undefined) out += ` --keys ${task.keys}`;
+  if (task.faultMs !== undefined) out += ` --fault-ms ${task.faultMs}`;
+  if (task.onlyFaults !== undefined) out += ` --only-faults ${task.onlyFaults.length === 0 ? 'none' : task.onlyFaults.join(',')}`;
+  return trace ? `${out} --trace` : out;
+}
+
+function taskOf(args: CheckArgs, seed: number): ScenarioTask {
+  const task: ScenarioTask = { seed, mode: args.mode, schedule: args.schedule };
+  if (args.unsafe !== undefined) task.unsafe = args.unsafe;
+  if (args.clients !== undefined) task.clients = args.clients;
+  if (args.keys !== undefined) task.keys = args.keys;
+  if (args.faultMs !== undefined) task.faultMs = args.faultMs;
+  if (args.onlyFaults !== undefined) task.onlyFaults = args.onlyFaults;
+  return task;
+}
+
+/** The command that replays one seed of the transactional workload. */
+function txnReplayCommand(seed: number, args: CheckArgs): string {
+  const commit = args.commits === undefined ? '' : ` --commit ${args.commits[0]}`;
+  const unsafe = args.txnUnsafe === undefined ? '' : ` --unsafe ${args.txnUnsafe}`;
+  return `meridian check --seed ${seed} --mode ${args.mode} --workload txn${commit}${unsafe} --trace`;
 }
 
 function describeFailure(r: ScenarioReport): string {
   if (r.error !== undefined) return `threw ${r.error.split('\n')[0]}`;
-  return `${r.verdict}${r.live ? '' : ', not live (clients could not finish after healing)'}`;
+  if (r.outcome === 'unknown') return 'unknown (the checker ran out of budget; not a pass)';
+  return r.failures.join('; ');
 }
 
 function printFailure(io: CheckIo, r: ScenarioReport, args: CheckArgs): void {
@@ -171,7 +249,16 @@ function printFailure(io: CheckIo, r: ScenarioReport, args: CheckArgs): void {
   if (r.timedOut.length > 0) io.out(`  keys the checker could not decide: ${r.timedOut.join(', ')}`);
   io.out('  faults:');
   for (const f of r.faults) io.out(`    ${f}`);
-  io.out(`  replay: ${replayCommand(r, args)}`);
+  if (args.workload === 'txn') {
+    io.out(`  replay: ${txnReplayCommand(r.seed, args)}`);
+    return;
+  }
+  io.out(`  replay: ${replayCommand(taskOf(args, r.seed))}`);
+  if (r.outcome === 'fail' && args.schedule !== 'builtin') io.out(`  shrink: ${replayCommand(taskOf(args, r.seed), false)} --shrink`);
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
 }
 
 async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
@@ -185,6 +272,7 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
   io.out(`meridian check: seeds ${from}..${from + total - 1}, ${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${what}, ${workers} workers`);
   const every = Math.max(1, Math.ceil(total / PROGRESS_STEPS));
   let failedSoFar = 0;
+  let unknownSoFar = 0;
   const summary = await runChecks({
     from,
     seeds: total,
@@ -196,23 +284,52 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
     ...(args.commits === undefined ? {} : { commits: args.commits }),
     ...(args.txnUnsafe === undefined ? {} : { txnUnsafe: args.txnUnsafe }),
     onReport: (r, done) => {
-      if (!r.ok) {
+      if (r.outcome === 'fail') {
         failedSoFar++;
         io.out(`  seed ${r.seed} FAILED: ${describeFailure(r)}`);
+      } else if (r.outcome === 'unknown') {
+        unknownSoFar++;
+        io.out(`  seed ${r.seed} UNKNOWN: ${describeFailure(r)}`);
       }
-      if (done % every === 0 || done === total) io.out(`progress ${done}/${total} (${failedSoFar} failed)`);
+      if (done % every === 0 || done === total) io.out(`progress ${done}/${total} (${failedSoFar} failed, ${unknownSoFar} unknown)`);
     },
   });
-  if (summary.failed.length > 0) {
+  const notPassed = [...summary.failed, ...summary.unknown].sort((a, b) => a.seed - b.seed);
+  if (notPassed.length > 0) {
     io.out('');
-    io.out('failing seeds:');
-    for (const r of summary.failed) printFailure(io, r, args);
+    io.out('failing and unknown seeds:');
+    for (const r of notPassed) printFailure(io, r, args);
     io.out('');
   }
-  const passed = summary.reports.length - summary.failed.length;
-  io.out(`check: ${total} seeds, ${passed} passed, ${summary.failed.length} failed${summary.failed.length > 0 ? ` (${summary.failed.map((r) => r.seed).join(', ')})` : ''}, `
-    + `${summary.operations} operations checked, ${(summary.elapsedMs / 1000).toFixed(1)} s on ${summary.workers} workers`);
-  return summary.failed.length > 0 ? 1 : 0;
+  const shares = summary.reports.map((r) => r.unknownShare);
+  const meanShare = shares.reduce((a, b) => a + b, 0) / Math.max(1, shares.length);
+  const maxShare = Math.max(0, ...shares);
+  const seconds = summary.elapsedMs / 1000;
+  io.out(`unknown outcomes per seed: mean ${pct(meanShare)}, max ${pct(maxShare)} (calls that timed out: they may or may not have taken effect)`);
+  const list = (rs: ScenarioReport[]): string => (rs.length > 0 ? ` (${rs.map((r) => r.seed).join(', ')})` : '');
+  io.out(`check: ${total} seeds, ${summary.passed} passed, ${summary.failed.length} failed${list(summary.failed)}, ${summary.unknown.length} unknown${list(summary.unknown)}; `
+    + `${summary.operations} operations checked, ${seconds.toFixed(1)} s on ${summary.workers} workers (${(total / Math.max(seconds, 1e-9)).toFixed(1)} seeds/s)`);
+  return summary.failed.length > 0 || summary.unknown.length > 0 ? 1 : 0;
+}
+
+/** Shrink one failing seed; prints the cuts, the shrunk schedule and workload, and the replay command. */
+async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
+  const task = taskOf(args, args.seed!);
+  io.out(`meridian check: shrinking seed ${task.seed}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${args.schedule} faults`);
+  const r = await shrinkSeed(task, { maxRuns: args.shrinkRuns ?? SHRINK_RUNS_DEFAULT, onProgress: (line) => io.out(`  ${line}`) });
+  if (r.original.outcome !== 'fail') {
+    io.out(`seed ${task.seed} does not fail (${r.original.outcome}): nothing to shrink`);
+    return r.original.outcome === 'pass' ? 0 : 1;
+  }
+  const s = r.shrunk;
+  const episodes = s.onlyFaults === undefined ? `${r.result.faultEpisodes} (all)` : `${s.onlyFaults.length} of ${r.result.faultEpisodes} drawn`;
+  io.out(`shrunk in ${r.runs} runs: ${s.clients ?? 'default'} clients, ${s.keys ?? 'default'} keys, ${s.faultMs ?? 'default'} ms of faults, fault episodes ${episodes}`);
+  io.out(`failure: ${describeFailure(r.result)}`);
+  for (const v of r.result.violations) for (const line of formatViolation(v)) io.out(`  ${line}`);
+  io.out('faults:');
+  for (const f of r.result.faults) io.out(`  ${f}`);
+  io.out(`replay: ${replayCommand(s)}`);
+  return 1;
 }
 
 /** Everything printed here is a function of the flags: the same seed prints the same text. */
@@ -220,7 +337,7 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
   if (args.workload === 'txn') return replayTxn(args, io);
   const seed = args.seed!;
   io.out(`meridian check: replaying seed ${seed}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${args.schedule} faults`);
-  const task = { seed, mode: args.mode, schedule: args.schedule, ...(args.unsafe === undefined ? {} : { unsafe: args.unsafe }) };
+  const task = taskOf(args, seed);
   const r = await replaySeed(task);
   if (args.trace) {
     const trace = r.trace ?? [];
@@ -230,10 +347,12 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
   io.out('faults:');
   for (const f of r.faults) io.out(`  ${f}`);
   for (const v of r.check.violations) for (const line of formatViolation(v)) io.out(line);
+  for (const f of r.failures) if (f !== 'not-linearizable') io.out(f);
   if (r.check.timedOut.length > 0) io.out(`keys the checker could not decide: ${r.check.timedOut.join(', ')}`);
   const hash = `0x${r.traceHash.toString(16).padStart(8, '0')}`;
-  io.out(`verdict: ${r.ok ? 'ok' : 'FAILED'}: ${r.check.verdict}, ${r.live ? 'live' : 'not live'} (${r.operations} operations, trace hash ${hash})`);
-  return r.ok ? 0 : 1;
+  const verdict = r.outcome === 'pass' ? 'ok' : r.outcome === 'unknown' ? 'UNKNOWN' : 'FAILED';
+  io.out(`verdict: ${verdict}: ${r.check.verdict}, ${r.live ? 'live' : 'not live'} (${r.operations} operations, ${pct(r.unknownShare)} unknown, trace hash ${hash})`);
+  return r.outcome === 'pass' ? 0 : 1;
 }
 
 /** Replay one seed of the transactional workload, once per protocol, in this process. */
@@ -271,5 +390,6 @@ export async function main(argv: string[], io: CheckIo = { out: (l) => console.l
     io.err(`meridian check: ${error.message}\nusage:\n${CHECK_USAGE}`);
     return 2;
   }
+  if (args.shrink) return shrinkOne(args, io);
   return args.seed !== undefined ? replayOne(args, io) : checkMany(args, io);
 }

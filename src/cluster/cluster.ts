@@ -24,7 +24,8 @@ import { Client, type ClientOptions } from './client.js';
 import { HISTORY_OPS_MAX, validateConfig, validateNetworkChange, type ClusterConfig, type ResolvedConfig } from './config.js';
 import { validateBalancerConfig, validateHeartbeatConfig } from './validate-parts.js';
 import { planCluster } from './plan.js';
-import { allServers, balancerAddress, coordinatorAddress, preferredServerOf, topologyOf } from './topology.js';
+import { allServers, balancerAddress, coordinatorAddress, groupOf, preferredServerOf, shardOf, topologyOf } from './topology.js';
+import type { ServerState } from './server.js';
 import type { MemberState } from './messages.js';
 import { buildClusterMetrics, ClientMetrics } from '../metrics/cluster-metrics.js';
 import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from '../metrics/http.js';
@@ -52,6 +53,26 @@ export interface ClusterStats extends StatsSnapshot {
   /** Messages dropped, all causes together. */
   droppedTotal: number;
 }
+
+export interface CrashOptions {
+  /**
+   * sim only: a power loss, not just a process death. The server's durable log keeps only what
+   * was synced: with `fsync: true` everything; with `fsync: false` the unsynced tail is lost
+   * and its first record may be left torn (see MemoryDurableStore.powerLoss).
+   */
+  powerLoss?: boolean;
+}
+
+/** An `assert` that failed inside an actor (a broken invariant: a bug, not bad input). */
+export interface AssertionFailure {
+  address: string;
+  message: string;
+  /** Cluster time of the report. */
+  atMs: number;
+}
+
+/** Assertion failures kept for `assertionFailures()`. */
+export const ASSERTION_FAILURES_KEPT_MAX = 100;
 
 export interface PartitionOptions {
   /** Block only traffic from the first group to the second. */
@@ -86,6 +107,9 @@ export class Cluster extends EventEmitter {
   private readonly clientMetrics = new ClientMetrics();
   /** Open metrics endpoints, closed by stop(). */
   private readonly metricsServers = new Set<MetricsServer>();
+  private readonly failedAssertions: AssertionFailure[] = [];
+  /** Draws of power-loss crashes (which records tear, and where). */
+  private readonly powerPrng: Prng;
 
   /** @internal use startCluster */
   constructor(config: ResolvedConfig, runtime: Runtime) {
@@ -99,6 +123,8 @@ export class Cluster extends EventEmitter {
     this.servers = new Set(allServers(config));
     this.coordinators = new Set(config.regions.map((r) => coordinatorAddress(r.name)));
     this.clientIds = config.transport === 'sim' ? seededIds(new Prng((config.seed ^ hashString('clients')) >>> 0)) : () => randomId();
+    this.powerPrng = new Prng((config.seed ^ hashString('power-loss')) >>> 0);
+    if (runtime instanceof SimRuntime) runtime.world.durable.configure({ fsync: config.fsync, clock: () => runtime.now() });
   }
 
   /** @internal */
@@ -112,6 +138,20 @@ export class Cluster extends EventEmitter {
     this.eventsSeen++;
     if (this.events.length < CLUSTER_EVENTS_KEPT_MAX) this.events.push(event);
     this.emit(event.kind, event);
+    if (event.kind === 'actor-error' && event.error.message.startsWith('assertion failed')) {
+      const failure: AssertionFailure = { address: event.address, message: event.error.message, atMs: this.runtime.now() };
+      if (this.failedAssertions.length < ASSERTION_FAILURES_KEPT_MAX) this.failedAssertions.push(failure);
+      this.emit('assertion-failed', failure);
+    }
+  }
+
+  /**
+   * Every `assert` that failed inside an actor so far (the first ASSERTION_FAILURES_KEPT_MAX).
+   * The actor was restarted, as for any error; `withCluster` and `runScenario` fail the run on
+   * any of these (see docs/testing.md).
+   */
+  assertionFailures(): AssertionFailure[] {
+    return [...this.failedAssertions];
   }
 
   get transport(): 'threads' | 'sim' | 'nats' {
@@ -169,12 +209,19 @@ export class Cluster extends EventEmitter {
    * thread is terminated (dedicated) or its actors dropped (packed, sim); a coordinator's actor
    * is dropped from its region's host.
    */
-  async crash(id: string): Promise<void> {
+  async crash(id: string, options: CrashOptions = {}): Promise<void> {
     this.assertRunning();
     this.checkCrashable(id);
+    if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'an object { powerLoss? }');
+    if (options.powerLoss !== undefined && typeof options.powerLoss !== 'boolean') throw new ValidationError('options.powerLoss', 'true or false');
+    if (options.powerLoss === true && !(this.runtime instanceof SimRuntime)) throw new ValidationError('options.powerLoss', "true only with transport 'sim' (a real power loss cannot be staged on threads)");
     if (this.down.has(id)) return;
     this.down.add(id);
     await this.runtime.crashNode(id);
+    if (options.powerLoss === true && this.runtime instanceof SimRuntime) {
+      const prng = this.powerPrng;
+      this.runtime.world.durable.powerLoss((a) => a === id || a.startsWith(`${id}/`), () => prng.chance(0.5), (n) => 1 + prng.int(n - 1));
+    }
     this.notifyBalancers('node-crashed', id);
   }
 
@@ -325,6 +372,57 @@ export class Cluster extends EventEmitter {
   serverFor(key: string): string {
     if (typeof key !== 'string' || key.length === 0) throw new ValidationError('key', 'a non-empty string');
     return preferredServerOf(key, topologyOf(this.config));
+  }
+
+  /** The shard (0 .. shards - 1) that holds `key`. */
+  shardOf(key: string): number {
+    if (typeof key !== 'string' || key.length === 0) throw new ValidationError('key', 'a non-empty string');
+    return shardOf(key, this.config.shards);
+  }
+
+  /**
+   * The current leader of `shard`'s replication group as the servers see it: of the live
+   * replicas that believe they lead, the one with the highest ballot (a deposed leader cut off
+   * in a minority may still believe it leads, with a lower ballot). Undefined during an
+   * election, and on threads (server state lives in other threads): sim only.
+   */
+  leaderOf(shard: number): string | undefined {
+    if (!Number.isInteger(shard) || shard < 0 || shard >= this.config.shards) throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${JSON.stringify(shard)}`);
+    return this.leaderInfo(shard)?.id;
+  }
+
+  /**
+   * Every shard with its replicas, its current leader (as `leaderOf`) and the commands that
+   * leader has in flight (proposed, not yet chosen): what a nemesis aims at. sim only; on
+   * threads every leader is undefined.
+   */
+  shardLeaders(): Array<{ shard: number; replicas: string[]; leader: string | undefined; inflight: number }> {
+    const topology = topologyOf(this.config);
+    const out: Array<{ shard: number; replicas: string[]; leader: string | undefined; inflight: number }> = [];
+    for (let shard = 0; shard < this.config.shards; shard++) {
+      const info = this.leaderInfo(shard);
+      out.push({ shard, replicas: groupOf(shard, topology), leader: info?.id, inflight: info?.inflight ?? 0 });
+    }
+    return out;
+  }
+
+  private leaderInfo(shard: number): { id: string; inflight: number } | undefined {
+    if (!(this.runtime instanceof SimRuntime)) return undefined;
+    let best: { id: string; round: number; by: string; inflight: number } | undefined;
+    for (const id of groupOf(shard, topologyOf(this.config))) {
+      if (this.down.has(id)) continue;
+      const group = (this.runtime.host.cell(id)?.peekState() as ServerState | undefined)?.groups?.get(shard);
+      if (group === undefined || !group.isLeader()) continue;
+      const ballot = group.core.status().ballot;
+      if (best === undefined || ballot.round > best.round || (ballot.round === best.round && ballot.id > best.by)) best = { id, round: ballot.round, by: ballot.id, inflight: group.inflight() };
+    }
+    return best === undefined ? undefined : { id: best.id, inflight: best.inflight };
+  }
+
+  /** The replicas of `shard`'s replication group (the preferred leader first). */
+  replicasOf(shard: number): string[] {
+    if (!Number.isInteger(shard) || shard < 0 || shard >= this.config.shards) throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${JSON.stringify(shard)}`);
+    return groupOf(shard, topologyOf(this.config));
   }
 
   /** A control-plane look at one actor (its state summary, mailbox, timers). */

@@ -65,6 +65,8 @@ export interface AdapterOptions {
   /** Paxos Commit: the 2F+1 acceptors (the region coordinators), the same list everywhere. */
   acceptors: string[];
   seed: number;
+  /** 2PC coordinator, testing only: commit when the votes time out. */
+  unsafeCommitOnTimeout?: boolean;
 }
 
 export function createParticipantCore(protocol: CommitProtocolName, self: string, records: unknown[], options: AdapterOptions): ParticipantCore {
@@ -144,7 +146,7 @@ export function createParticipantCore(protocol: CommitProtocolName, self: string
 export function createCoordinatorCore(protocol: CommitProtocolName, self: string, records: unknown[], options: AdapterOptions): CoordinatorCore {
   switch (protocol) {
     case '2pc': {
-      const core = new TwoPcCoordinator({ self, voteTimeoutTicks: VOTE_TIMEOUT_TICKS, commitRetryTicks: RETRY_TICKS }, records as TwoPcCoordinatorRecord[]);
+      const core = new TwoPcCoordinator({ self, voteTimeoutTicks: VOTE_TIMEOUT_TICKS, commitRetryTicks: RETRY_TICKS, unsafeCommitOnTimeout: options.unsafeCommitOnTimeout === true }, records as TwoPcCoordinatorRecord[]);
       return {
         begin: (txn, participants) => core.begin(txn, participants),
         step: (from, msg) => core.step(from, msg as TwoPcMessage),

@@ -40,9 +40,29 @@ export interface ReplicationConfig {
    * 'ack-before-chosen': a primary that acknowledges before its backups have the write.
    * 'forget-promises': acceptors that forget their promises on restart.
    * 'amnesia': acceptors that forget their promises and accepted values on restart (a lost disk).
+   * 'stale-reads': linearizable reads answered from whichever replica (or learner) gets them,
+   *   as local reads are: local reads presented as linearizable.
+   * 'learner-out-of-order': hybrid learners that apply whatever arrives past their index,
+   *   skipping the gaps a lost or late batch leaves.
+   * 'forget-prepared': a shard's participant that, rebuilt on a new leader (a restart of the
+   *   participant), forgets the transactions it voted yes on and has no outcome for.
+   * '2pc-commit-on-timeout': a 2PC coordinator that commits when a vote timed out (as if the
+   *   missing vote were yes) instead of aborting.
    */
-  unsafe?: 'ack-before-chosen' | 'forget-promises' | 'amnesia';
+  unsafe?: UnsafeVariant;
 }
+
+export type UnsafeVariant =
+  | 'ack-before-chosen'
+  | 'forget-promises'
+  | 'amnesia'
+  | 'stale-reads'
+  | 'learner-out-of-order'
+  | 'forget-prepared'
+  | '2pc-commit-on-timeout';
+
+/** Every deliberately broken variant (`replication.unsafe`). */
+export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = ['ack-before-chosen', 'forget-promises', 'amnesia', 'stale-reads', 'learner-out-of-order', 'forget-prepared', '2pc-commit-on-timeout'];
 
 export type ResolvedReplication = Required<Omit<ReplicationConfig, 'unsafe'>> & Pick<ReplicationConfig, 'unsafe'>;
 
@@ -333,7 +353,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     const batch = r.batch === undefined ? 64 : checkInt(r.batch, 'replication.batch', 1, 10_000);
     const snapshotEvery = r.snapshotEvery === undefined ? SNAPSHOT_EVERY_DEFAULT : checkInt(r.snapshotEvery, 'replication.snapshotEvery', 1, 1_000_000);
     replication = { mode, factor, sync, lagBound, batch, snapshotEvery };
-    if (r.unsafe !== undefined) replication.unsafe = checkOneOf(r.unsafe, 'replication.unsafe', ['ack-before-chosen', 'forget-promises', 'amnesia'] as const);
+    if (r.unsafe !== undefined) replication.unsafe = checkOneOf(r.unsafe, 'replication.unsafe', UNSAFE_VARIANTS);
   }
   const commit = config.commit === undefined ? '2pc' : checkOneOf(config.commit, 'commit', COMMIT_PROTOCOLS);
   const transactions: { unsafe?: TxnUnsafe } = {};
@@ -342,6 +362,10 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     checkKeys(config.transactions, ['unsafe'], 'transactions');
     if (config.transactions.unsafe !== undefined) transactions.unsafe = checkOneOf(config.transactions.unsafe, 'transactions.unsafe', TXN_UNSAFE_VARIANTS);
   }
+  // A broken variant that cannot act in the chosen setup would be a test that cannot fail.
+  if (replication.unsafe === 'ack-before-chosen' && replication.mode !== 'passive' && replication.mode !== 'hybrid') throw new ConfigError('replication.unsafe', "'ack-before-chosen' only with mode 'passive' or 'hybrid' (it breaks the primary)", replication.unsafe);
+  if (replication.unsafe === 'learner-out-of-order' && replication.mode !== 'hybrid') throw new ConfigError('replication.unsafe', "'learner-out-of-order' only with mode 'hybrid' (the other modes have no learners)", replication.unsafe);
+  if (replication.unsafe === '2pc-commit-on-timeout' && commit !== '2pc') throw new ConfigError('replication.unsafe', "'2pc-commit-on-timeout' only with commit '2pc'", replication.unsafe);
   const balancer = hooks.balancer(config.balancer ?? {}, serverIds, names);
   const heartbeat = hooks.heartbeat(config.heartbeat ?? {});
   const shards = config.shards === undefined ? SHARDS_DEFAULT : checkInt(config.shards, 'shards', 1, SHARDS_MAX);

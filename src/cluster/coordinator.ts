@@ -19,10 +19,14 @@ export interface CoordinatorParams {
   tickMs: number;
   /** Paxos Commit: every region's coordinator is an acceptor (2F+1 = the number of regions). */
   acceptors: string[];
+  /** Testing only: the '2pc-commit-on-timeout' variant. */
+  unsafeCommitOnTimeout?: boolean;
 }
 
 export function coordinatorParams(config: ResolvedConfig, region: string): CoordinatorParams {
-  return { region, commit: config.commit, topology: topologyOf(config), tickMs: 10, acceptors: config.regions.map((r) => coordinatorAddress(r.name)) };
+  const params: CoordinatorParams = { region, commit: config.commit, topology: topologyOf(config), tickMs: 10, acceptors: config.regions.map((r) => coordinatorAddress(r.name)) };
+  if (config.replication.unsafe === '2pc-commit-on-timeout') params.unsafeCommitOnTimeout = true;
+  return params;
 }
 
 /** A transaction this coordinator began and a client waits for. */
@@ -79,7 +83,7 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams> 
   init(ctx, params, recovered) {
     const state: CoordinatorState = {
       params,
-      core: createCoordinatorCore(params.commit, ctx.self, recovered, { acceptors: params.acceptors, seed: Math.floor(ctx.random() * 0x100000000) }),
+      core: createCoordinatorCore(params.commit, ctx.self, recovered, { acceptors: params.acceptors, seed: Math.floor(ctx.random() * 0x100000000), ...(params.unsafeCommitOnTimeout === true ? { unsafeCommitOnTimeout: true } : {}) }),
       pending: new Map(),
       log: new Map(),
       sinceCheckpoint: 0,

@@ -114,7 +114,11 @@ export class Participants {
     if (shard === undefined) {
       // This replica leads now: resume from the records the shard's log holds.
       const records: unknown[] = [];
-      for (const list of group.sm.pc.values()) records.push(...list);
+      for (const list of group.sm.pc.values()) {
+        // The 'forget-prepared' variant (testing only): transactions voted on and undecided are forgotten.
+        if (this.params.replication.unsafe === 'forget-prepared' && !list.some((r) => (r as { record?: { type?: string } } | null)?.record?.type === 'decided')) continue;
+        records.push(...list);
+      }
       const acceptors = this.params.topology.regions.map((r) => coordinatorAddress(r.name));
       shard = { core: createParticipantCore(this.params.commit, participantAddress(s), records, { acceptors, seed: hashString(`${this.self}/${s}/${this.nextTag}`) }), held: new Map(), orphanTicks: new Map(), awaitingVote: new Set(), earlyReads: new Map() };
       this.shards.set(s, shard);

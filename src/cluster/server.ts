@@ -4,6 +4,7 @@ import { compareBallots, type Ballot } from '../protocols/ballot.js';
 import { GroupReplica, type GroupOutput, type Origin } from '../replication/group.js';
 import type { RequestBody } from '../replication/ops.js';
 import { LearnerFeed, LearnerReplica, type LearnMessage } from '../replication/learner.js';
+import type { UnsafeVariant } from './config.js';
 import type { ErrorCodeWire, Load, Req, Res } from './messages.js';
 import type { TxnUnsafe } from '../replication/ops.js';
 import { Participants, type ParticipantWire, type ReadsQuery } from './participant.js';
@@ -27,7 +28,7 @@ export interface ReplicationParams {
   maxInflight: number;
   snapshotEvery: number;
   /** Testing only: deliberately broken variants that the checker must catch. */
-  unsafe?: 'ack-before-chosen' | 'forget-promises' | 'amnesia';
+  unsafe?: UnsafeVariant;
 }
 
 export interface ServerParams {
@@ -222,7 +223,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
         const learners = learnersOf(shard, topology);
         if (learners.length > 0) state.feeds.set(shard, new LearnerFeed(learners));
       }
-      for (const shard of learnerShardsOf(params.id, topology)) state.learners.set(shard, new LearnerReplica());
+      for (const shard of learnerShardsOf(params.id, topology)) state.learners.set(shard, new LearnerReplica(replication.unsafe === 'learner-out-of-order'));
       for (const shard of state.groups.keys()) drain(state, shard, ctx);
       ctx.setTimer('tick', replication.tickMs);
     }
@@ -476,7 +477,7 @@ function retryHeld(state: ServerState, shard: number, ctx: ActorContext): void {
 }
 
 function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
-  const { topology, id } = state.params;
+  const { topology, id, replication } = state.params;
   const body = req.body;
   const origin: Origin = { to: ctx.sender, rid: req.rid };
   if (body.op === 'txn') {
@@ -490,7 +491,8 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
     return;
   }
   const shard = shardOfKey(body.key, topology);
-  if (body.op === 'get' && body.consistency === 'local') {
+  // The 'stale-reads' variant (testing only) answers every read as a local one.
+  if (body.op === 'get' && (body.consistency === 'local' || replication.unsafe === 'stale-reads')) {
     const local = state.groups.get(shard)?.readLocal(body.key) ?? state.learners.get(shard)?.sm.data.get(body.key);
     if (state.groups.has(shard) || state.learners.has(shard)) {
       state.requests++;

@@ -3,7 +3,7 @@
  * object with `log` and `teardown`), so src does not import ava (a devDependency) and any
  * runner with the same two calls works.
  */
-import { startCluster, type Cluster } from '../cluster/cluster.js';
+import { startCluster, type AssertionFailure, type Cluster } from '../cluster/cluster.js';
 import type { ClusterConfig } from '../cluster/config.js';
 import { ConfigError } from '../core/errors.js';
 
@@ -17,11 +17,22 @@ export interface TestContextLike {
 export const EVENTUALLY_INTERVAL_MS_DEFAULT = 50;
 export const EVENTUALLY_TIMEOUT_MS_DEFAULT = 5_000;
 
+/** A broken invariant inside an actor, reported as a test failure. */
+export class InvariantFailure extends Error {
+  constructor(readonly failures: AssertionFailure[], readonly seed: number) {
+    const first = failures[0]!;
+    super(`${failures.length} assertion${failures.length === 1 ? '' : 's'} failed inside actors (seed ${seed}); first: ${first.address} at cluster time ${first.atMs.toFixed(0)} ms: ${first.message}`);
+    this.name = 'InvariantFailure';
+  }
+}
+
 /**
  * Start a cluster, run `body` with it, and always stop it: when the body returns, when it
  * throws, and (through `t.teardown`) when the test times out. The seed is logged first, so
  * a failing test shows what to replay; when the body throws, the error is logged beside the
- * seed and rethrown.
+ * seed and rethrown. An `assert` that failed inside an actor while the body ran (the actor
+ * was restarted, and the body may not have noticed) fails the test: an InvariantFailure
+ * naming the actor, the seed and the message.
  */
 export async function withCluster<T>(t: TestContextLike, config: ClusterConfig, body: (cluster: Cluster) => Promise<T>): Promise<T> {
   const cluster = await startCluster(config);
@@ -29,7 +40,10 @@ export async function withCluster<T>(t: TestContextLike, config: ClusterConfig, 
   t.teardown(() => cluster.stop());
   t.log(`cluster seed ${cluster.seed} (transport ${cluster.transport}; replay with seed: ${cluster.seed})`);
   try {
-    return await body(cluster);
+    const value = await body(cluster);
+    const failures = cluster.assertionFailures();
+    if (failures.length > 0) throw new InvariantFailure(failures, cluster.seed);
+    return value;
   } catch (error) {
     const at = cluster.isStopped ? '' : ` at cluster time ${cluster.now().toFixed(0)} ms`;
     t.log(`failed with seed ${cluster.seed}${at}: ${error instanceof Error ? error.message : String(error)}`);

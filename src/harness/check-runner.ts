@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { ReplicationConfig } from '../cluster/config.js';
+import { UNSAFE_VARIANTS as VARIANTS, type UnsafeVariant as Variant } from '../cluster/config.js';
 import { ConfigError } from '../core/errors.js';
 import type { Violation } from './linearizability.js';
 import { runScenario, type ScenarioOptions, type ScenarioResult } from './scenario.js';
@@ -14,11 +14,22 @@ import { runTxnScenario, TXN_CHECK_COMMITS, type TxnCommit, type TxnScenarioResu
 
 export type CheckMode = 'active' | 'passive' | 'hybrid';
 export const CHECK_MODES: readonly CheckMode[] = ['active', 'passive', 'hybrid'];
-export type UnsafeVariant = NonNullable<ReplicationConfig['unsafe']>;
-export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = ['ack-before-chosen', 'forget-promises', 'amnesia'];
-/** 'builtin': the scenario's own schedule (the one the test suite pins); 'swarm': a nemesis with a seed-drawn mix. */
-export type ScheduleName = 'builtin' | 'swarm';
-export const SCHEDULES: readonly ScheduleName[] = ['builtin', 'swarm'];
+export type UnsafeVariant = Variant;
+export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = VARIANTS;
+/**
+ * 'targeted' (default): the scenario's nemesis with every fault kind (SCENARIO_NEMESIS);
+ * 'swarm': the same pool, each seed drawing which kinds take part and the rates;
+ * 'builtin': the older fixed schedule (crashes, region partitions).
+ */
+export type ScheduleName = 'targeted' | 'swarm' | 'builtin';
+export const SCHEDULES: readonly ScheduleName[] = ['targeted', 'swarm', 'builtin'];
+
+/** The mode a variant runs in when none is given: the layer it breaks must be there. */
+export function defaultModeFor(unsafe: UnsafeVariant | undefined): CheckMode {
+  if (unsafe === 'ack-before-chosen') return 'passive';
+  if (unsafe === 'learner-out-of-order') return 'hybrid';
+  return 'active';
+}
 
 /** 'kv': single-key operations, checked for linearizability; 'txn': read/append transactions, checked as Elle does. */
 export type Workload = 'kv' | 'txn';
@@ -28,8 +39,17 @@ export { TXN_UNSAFE_VARIANTS, TXN_CHECK_COMMITS, type TxnUnsafe, type TxnCommit 
 export const CHECK_RUN_WORKERS_DEFAULT = 2;
 export const CHECK_RUN_WORKERS_MAX = 64;
 export const CHECK_RUN_SEEDS_MAX = 1_000_000;
-/** Tasks queued per worker: enough to keep it busy, few enough that a million seeds is not a million promises. */
-export const TASKS_IN_FLIGHT_PER_WORKER = 2;
+/**
+ * Tasks in flight per worker: one, so a task runs as soon as it is posted and its wall-time
+ * limit (SEED_WALL_MS_MAX) counts its own run, not a wait behind another seed.
+ */
+export const TASKS_IN_FLIGHT_PER_WORKER = 1;
+/**
+ * Wall time a seed may take on the pool before its worker is stopped and the seed fails as
+ * hung (a run whose virtual time stopped, e.g. messages bouncing at zero latency for ever).
+ * Far beyond any normal run: the only verdict here that depends on the machine, not the seed.
+ */
+export const SEED_WALL_MS_MAX = 120_000;
 
 /** One seed, as posted to a worker: plain data only. */
 export interface ScenarioTask {
@@ -41,6 +61,11 @@ export interface ScenarioTask {
   workload?: Workload;
   commits?: TxnCommit[];
   txnUnsafe?: TxnUnsafe;
+  /** Workload and schedule overrides (what shrinking reduces); absent, the scenario's defaults. */
+  clients?: number;
+  keys?: number;
+  faultMs?: number;
+  onlyFaults?: number[];
 }
 
 /** What a worker sends back: the verdict and what explains it, not the whole history. */
@@ -48,6 +73,14 @@ export interface ScenarioReport {
   seed: number;
   mode: CheckMode;
   ok: boolean;
+  /** 'unknown': the checker ran out of budget and nothing else failed: neither a pass nor a catch. */
+  outcome: 'pass' | 'fail' | 'unknown';
+  /** What failed, one phrase each. */
+  failures: string[];
+  /** Share of the seed's operations whose outcome stayed unknown (timed out). */
+  unknownShare: number;
+  /** Fault episodes the nemesis drew (0 with the builtin schedule). */
+  faultEpisodes: number;
   live: boolean;
   verdict: string;
   operations: number;
@@ -83,6 +116,9 @@ export interface CheckRunSummary {
   /** Sorted by seed. */
   reports: ScenarioReport[];
   failed: ScenarioReport[];
+  passed: number;
+  /** Seeds whose check ran out of budget with nothing else failing. */
+  unknown: ScenarioReport[];
   operations: number;
   elapsedMs: number;
   workers: number;
@@ -92,6 +128,11 @@ export function scenarioOptions(task: ScenarioTask): ScenarioOptions {
   const options: ScenarioOptions = { seed: task.seed, mode: task.mode };
   if (task.unsafe !== undefined) options.unsafe = task.unsafe;
   if (task.schedule === 'swarm') options.nemesis = { swarm: true };
+  if (task.schedule === 'builtin') options.nemesis = 'builtin';
+  if (task.clients !== undefined) options.clients = task.clients;
+  if (task.keys !== undefined) options.keys = task.keys;
+  if (task.faultMs !== undefined) options.faultMs = task.faultMs;
+  if (task.onlyFaults !== undefined) options.onlyFaults = task.onlyFaults;
   return options;
 }
 
@@ -105,6 +146,10 @@ export async function runOneSeed(task: ScenarioTask): Promise<ScenarioReport> {
       seed: r.seed,
       mode: task.mode,
       ok: r.ok,
+      outcome: r.outcome,
+      failures: r.failures,
+      unknownShare: r.unknownShare,
+      faultEpisodes: r.faultEpisodes,
       live: r.live,
       verdict: r.check.verdict,
       operations: r.operations,
@@ -119,6 +164,10 @@ export async function runOneSeed(task: ScenarioTask): Promise<ScenarioReport> {
       seed: task.seed,
       mode: task.mode,
       ok: false,
+      outcome: 'fail',
+      failures: ['the run threw'],
+      unknownShare: 0,
+      faultEpisodes: 0,
       live: false,
       verdict: 'unknown',
       operations: 0,
@@ -134,7 +183,7 @@ export async function runOneSeed(task: ScenarioTask): Promise<ScenarioReport> {
 
 /** The transactional workload for one seed, once per commit protocol; it passes when every run does. */
 async function runTxnSeed(task: ScenarioTask, started: number): Promise<ScenarioReport> {
-  const report: ScenarioReport = { seed: task.seed, mode: task.mode, ok: true, live: true, verdict: '', operations: 0, faults: [], violations: [], timedOut: [], traceHash: 0, elapsedMs: 0, anomalies: [] };
+  const report: ScenarioReport = { seed: task.seed, mode: task.mode, ok: true, outcome: 'pass', failures: [], unknownShare: 0, faultEpisodes: 0, live: true, verdict: '', operations: 0, faults: [], violations: [], timedOut: [], traceHash: 0, elapsedMs: 0, anomalies: [] };
   const verdicts: string[] = [];
   for (const commit of task.commits ?? TXN_CHECK_COMMITS) {
     try {
@@ -154,6 +203,10 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
     }
   }
   report.verdict = verdicts.join('; ');
+  if (!report.ok) {
+    report.outcome = 'fail';
+    report.failures.push(report.error !== undefined ? 'the run threw' : report.live ? 'not serializable' : 'not live or not serializable');
+  }
   report.elapsedMs = performance.now() - started;
   return report;
 }
@@ -163,13 +216,33 @@ export async function replayTxnSeed(task: ScenarioTask, commit: TxnCommit): Prom
   return runTxnScenario({ seed: task.seed, commit, mode: task.mode, trace: true, ...(task.txnUnsafe === undefined ? {} : { unsafe: task.txnUnsafe }) });
 }
 
+function hungReport(task: ScenarioTask, elapsedMs: number): ScenarioReport {
+  return {
+    seed: task.seed,
+    mode: task.mode,
+    ok: false,
+    outcome: 'fail',
+    failures: [`hung: no result after ${(SEED_WALL_MS_MAX / 1000).toFixed(0)} s of wall time (virtual time stopped?); its worker was stopped`],
+    unknownShare: 0,
+    faultEpisodes: 0,
+    live: false,
+    verdict: 'unknown',
+    operations: 0,
+    faults: [],
+    violations: [],
+    timedOut: [],
+    traceHash: 0,
+    elapsedMs,
+  };
+}
+
 const workerFile = fileURLToPath(new URL('../../workers/scenario.js', import.meta.url));
 
 function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, 'unsafe' | 'onReport' | 'workload' | 'commits' | 'txnUnsafe'>> {
   const from = o.from ?? 1;
   const workers = o.workers ?? CHECK_RUN_WORKERS_DEFAULT;
   const mode = o.mode ?? 'active';
-  const schedule = o.schedule ?? 'builtin';
+  const schedule = o.schedule ?? 'targeted';
   if (!Number.isInteger(from) || from < 0) throw new ConfigError('from', 'an integer >= 0', from);
   if (!Number.isInteger(o.seeds) || o.seeds < 1 || o.seeds > CHECK_RUN_SEEDS_MAX) throw new ConfigError('seeds', `an integer from 1 to ${CHECK_RUN_SEEDS_MAX}`, o.seeds);
   if (!Number.isInteger(workers) || workers < 1 || workers > CHECK_RUN_WORKERS_MAX) throw new ConfigError('workers', `an integer from 1 to ${CHECK_RUN_WORKERS_MAX}`, workers);
@@ -196,7 +269,18 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       if (options.workload !== undefined) task.workload = options.workload;
       if (options.commits !== undefined) task.commits = options.commits;
       if (options.txnUnsafe !== undefined) task.txnUnsafe = options.txnUnsafe;
-      const report = (await pool.run(task)) as ScenarioReport;
+      const abort = new AbortController();
+      const started = performance.now();
+      const timer = setTimeout(() => abort.abort(), SEED_WALL_MS_MAX);
+      let report: ScenarioReport;
+      try {
+        report = (await pool.run(task, { signal: abort.signal })) as ScenarioReport;
+      } catch (error) {
+        if (!abort.signal.aborted) throw error;
+        report = hungReport(task, performance.now() - started);
+      } finally {
+        clearTimeout(timer);
+      }
       reports.push(report);
       options.onReport?.(report, reports.length, o.seeds);
     }
@@ -209,7 +293,9 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
   reports.sort((a, b) => a.seed - b.seed);
   return {
     reports,
-    failed: reports.filter((r) => !r.ok),
+    failed: reports.filter((r) => r.outcome === 'fail'),
+    passed: reports.filter((r) => r.outcome === 'pass').length,
+    unknown: reports.filter((r) => r.outcome === 'unknown'),
     operations: reports.reduce((sum, r) => sum + r.operations, 0),
     elapsedMs: performance.now() - started,
     workers: o.workers,

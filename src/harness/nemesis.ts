@@ -7,6 +7,12 @@
  * The caller awaits `run(durationMs)` beside its workload (`Promise.all`), which is what keeps
  * virtual time moving in sim; on threads the same code runs in real time.
  *
+ * Faults aimed where protocols are weak (after Jepsen's leader-aware nemeses and FoundationDB's
+ * and TigerBeetle's simulators): the current leader of a shard, read from the cluster
+ * (`shardLeaders()`), is crashed (preferably while it has commands in flight: accepted by it,
+ * not yet chosen) or cut off with the old ballot in a minority; a shard's replicas are
+ * restarted one after another (a restart storm, which makes leaders duel); a power loss
+ * crashes a server and loses what its disk had not synced (nothing with `fsync: true`).
  * Clock skew ('clock-skew', asked for in `faults`) offsets one server's `ctx.now()` through `cluster.setClockSkew`.
  */
 import { ConfigError } from '../core/errors.js';
@@ -22,7 +28,12 @@ export type FaultKind =
   | 'loss'
   | 'duplicate'
   | 'latency-spike'
-  | 'clock-skew';
+  | 'clock-skew'
+  | 'crash-leader'
+  | 'isolate-leader'
+  | 'restart-storm'
+  | 'power-loss'
+  | 'reorder';
 
 /**
  * crash: crash a server, restart it when the fault ends (at most `crashMax` down at once).
@@ -32,12 +43,29 @@ export type FaultKind =
  * loss, duplicate: raise the network's loss or duplication rate.
  * latency-spike: add latency to every link of one region, or to every message into one server.
  * clock-skew: jump one server's clock (what its actors read from ctx.now()) ahead or back by
- * `skewMs`, until the fault ends. Not in the default pool (so earlier seeds draw as before):
- * ask for it in `faults`.
+ * NEMESIS_SKEW_MS_DEFAULT, until the fault ends.
+ * crash-leader: crash the current leader of a shard, one with commands in flight if any
+ * (sim; elsewhere, where leaders cannot be read, a random server); restart it when the fault ends.
+ * isolate-leader: cut the current leader of a shard off from every other server, both ways,
+ * so the rest elect a new one while the old one still believes it leads.
+ * restart-storm: crash and restart a shard's replicas one after another, the leader first,
+ * each once and up to two more times, each down for a few tens of ms (half of them power
+ * losses, in sim).
+ * power-loss: crash a server (the leader of a shard half of the time) with a power loss: its
+ * log keeps only what was synced (sim only; see Cluster.crash).
+ * reorder: raise the network's jitter to `spikeMs`, which delays and reorders messages.
  */
-export const FAULT_KINDS: readonly FaultKind[] = ['crash', 'partition', 'majority-minority', 'one-way', 'loss', 'duplicate', 'latency-spike'];
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'crash', 'partition', 'majority-minority', 'one-way', 'loss', 'duplicate', 'latency-spike', 'clock-skew',
+  'crash-leader', 'isolate-leader', 'restart-storm', 'power-loss', 'reorder',
+];
 /** Every kind a plan may name. */
-export const ALL_FAULT_KINDS: readonly FaultKind[] = [...FAULT_KINDS, 'clock-skew'];
+export const ALL_FAULT_KINDS: readonly FaultKind[] = FAULT_KINDS;
+/** crash-leader waits up to this many times this long for a leader with commands in flight. */
+export const NEMESIS_BUSY_WAITS = 50;
+export const NEMESIS_BUSY_WAIT_MS = 2;
+/** Restarts in one restart storm, at most (a storm goes through every replica, and up to two more). */
+export const NEMESIS_STORM_RESTARTS_MAX = 5;
 /** How far a clock-skew fault moves a server's clock, by default. */
 export const NEMESIS_SKEW_MS_DEFAULT = 2_000;
 
@@ -78,6 +106,14 @@ export interface NemesisOptions {
   duplicateRate?: number;
   spikeMs?: number;
   /**
+   * Carry out only these fault episodes (numbered from 0 in the order they are drawn); the
+   * others are drawn and left out. Shrinking leaves faults out this way; each episode's own
+   * choices come from its own stream, so leaving one out does not change what the others pick
+   * as long as the same kinds can start (a crash slot left free, or a cluster in another
+   * state, may change the draw).
+   */
+  only?: number[];
+  /**
    * The network settings to restore when a fault ends. Default: the cluster's configured
    * network (the cluster does not expose settings changed later by `setNetwork`).
    */
@@ -110,7 +146,11 @@ export interface NemesisTarget {
   readonly seed: number;
   readonly config: { regions: ReadonlyArray<{ name: string; servers: number }>; network: NetworkConfig };
   readonly isStopped: boolean;
-  crash(id: string): Promise<void>;
+  /** 'sim' allows power-loss crashes. */
+  readonly transport?: 'sim' | 'threads' | 'nats';
+  crash(id: string, options?: { powerLoss?: boolean }): Promise<void>;
+  /** Each shard's replicas, current leader and commands in flight; without it, leader faults hit random servers. */
+  shardLeaders?(): Array<{ shard: number; replicas: string[]; leader: string | undefined; inflight: number }>;
   restart(id: string): Promise<void>;
   partition(a: string[], b: string[], options?: PartitionOptions): void;
   heal(): void;
@@ -155,7 +195,8 @@ export function drawSwarm(seed: number, pool: readonly FaultKind[] = FAULT_KINDS
 /** Validates options and makes every choice; the plan is plain data (it goes into logs and reports). */
 export function resolvePlan(options: NemesisOptions, clusterSeed: number): NemesisPlan {
   if (typeof options !== 'object' || options === null) throw new ConfigError('nemesis', 'an object of options', options);
-  const known = ['faults', 'swarm', 'seed', 'intervalMs', 'faultMs', 'crashMax', 'partitionsMax', 'lossRate', 'duplicateRate', 'spikeMs', 'baseline'];
+  const known = ['faults', 'swarm', 'seed', 'intervalMs', 'faultMs', 'crashMax', 'partitionsMax', 'lossRate', 'duplicateRate', 'spikeMs', 'only', 'baseline'];
+  if (options.only !== undefined && (!Array.isArray(options.only) || options.only.some((n) => !Number.isInteger(n) || n < 0))) throw new ConfigError('nemesis.only', 'an array of episode numbers (integers >= 0)', options.only);
   for (const key of Object.keys(options)) if (!known.includes(key)) throw new ConfigError(`nemesis.${key}`, `one of the options ${known.join(', ')}`);
   const seed = options.seed ?? ((clusterSeed ^ hashString('nemesis')) >>> 0);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ConfigError('nemesis.seed', 'an integer from 0 to 2^32 - 1', seed);
@@ -208,7 +249,13 @@ export class Nemesis {
   readonly log: FaultEvent[] = [];
   /** Log entries left out past NEMESIS_LOG_MAX. */
   dropped = 0;
-  private readonly rng: Prng;
+  /** Fault episodes drawn so far (started or skipped). */
+  episodes = 0;
+  private readonly only: Set<number> | undefined;
+  /** The schedule's own draws (when, which kind, how long). */
+  private readonly schedule: Prng;
+  /** The current episode's draws (its targets): a stream per episode. */
+  private rng: Prng;
   private readonly t0: number;
   private readonly servers: string[];
   private readonly regions: string[];
@@ -219,12 +266,15 @@ export class Nemesis {
   private readonly touchedPairs = new Set<string>();
   private readonly touchedNodes = new Set<string>();
   private readonly skewed = new Set<string>();
+  private jitterTouched = false;
   private stopped = false;
   private running = false;
 
   constructor(private readonly cluster: NemesisTarget, options: NemesisOptions = {}) {
     this.plan = resolvePlan(options, cluster.seed);
-    this.rng = new Prng(this.plan.seed);
+    this.schedule = new Prng(this.plan.seed);
+    this.rng = this.schedule;
+    this.only = options.only === undefined ? undefined : new Set(options.only);
     this.t0 = cluster.now();
     this.regions = cluster.config.regions.map((r) => r.name);
     this.servers = cluster.config.regions.flatMap((r) => Array.from({ length: r.servers }, (_, i) => `${r.name}/${i}`));
@@ -255,7 +305,7 @@ export class Nemesis {
     try {
       while (!this.stopped && this.cluster.now() < end) {
         // Exponential-ish spacing (0.5x to 1.5x the mean) so faults do not line up with timers.
-        const waitMs = Math.min(this.plan.intervalMs * (0.5 + this.rng.next()), end - this.cluster.now());
+        const waitMs = Math.min(this.plan.intervalMs * (0.5 + this.schedule.next()), end - this.cluster.now());
         await this.cluster.sleep(waitMs);
         if (this.stopped || this.cluster.isStopped || this.cluster.now() >= end) break;
         await this.step();
@@ -286,11 +336,17 @@ export class Nemesis {
     }
     const startable = this.plan.faults.filter((kind) => this.canStart(kind));
     if (startable.length === 0) return;
-    const kind = this.rng.pick(startable);
-    const lastsMs = this.plan.faultMs * (0.5 + this.rng.next());
+    const kind = this.schedule.pick(startable);
+    const lastsMs = this.plan.faultMs * (0.5 + this.schedule.next());
+    const episode = this.episodes++;
+    // Forked whether or not the episode runs, so the schedule's draws do not depend on `only`.
+    const stream = this.schedule.fork(`episode${episode}`);
+    if (this.only !== undefined && !this.only.has(episode)) return;
+    this.rng = stream;
+    const startedAt = this.cluster.now();
     const started = await this.start(kind);
     this.activeFaults.push({ kind, endsAtMs: this.cluster.now() + lastsMs, ...started });
-    this.record(kind, 'start', started.detail);
+    this.record(kind, 'start', `${started.detail} [#${episode}]`, startedAt);
   }
 
   /** End every fault: restart every crashed server, remove every partition, restore the network. */
@@ -314,7 +370,13 @@ export class Nemesis {
   private canStart(kind: FaultKind): boolean {
     switch (kind) {
       case 'crash':
+      case 'crash-leader':
+      case 'restart-storm':
         return this.down.size < this.plan.crashMax && this.down.size < this.servers.length;
+      case 'power-loss':
+        return this.cluster.transport === 'sim' && this.down.size < this.plan.crashMax && this.down.size < this.servers.length;
+      case 'isolate-leader':
+        return this.cuts.length < this.plan.partitionsMax && this.servers.length >= 3;
       case 'partition':
       case 'one-way':
         return this.cuts.length < this.plan.partitionsMax && this.servers.length >= 2;
@@ -323,6 +385,7 @@ export class Nemesis {
       case 'loss':
       case 'duplicate':
       case 'latency-spike':
+      case 'reorder':
         // One of each at a time, so ending one restores the baseline and nothing else.
         return !this.activeFaults.some((f) => f.kind === kind);
       case 'clock-skew':
@@ -332,15 +395,30 @@ export class Nemesis {
 
   private async start(kind: FaultKind): Promise<{ detail: string; undo: () => Promise<void> }> {
     switch (kind) {
-      case 'crash': {
-        const victim = this.rng.pick(this.servers.filter((s) => !this.down.has(s)));
-        this.down.add(victim);
-        await this.cluster.crash(victim);
+      case 'crash':
+        return this.crashServer(this.rng.pick(this.servers.filter((s) => !this.down.has(s))), false);
+      case 'crash-leader': {
+        const target = await this.busyLeader();
+        return this.crashServer(target.server, false, target.note);
+      }
+      case 'power-loss': {
+        const target = this.rng.chance(0.5) ? await this.busyLeader() : { server: this.rng.pick(this.servers.filter((s) => !this.down.has(s))), note: '' };
+        return this.crashServer(target.server, true, target.note);
+      }
+      case 'isolate-leader': {
+        const target = this.pickLeader(false);
+        const cut = this.cut({ a: [target.server], b: this.servers.filter((s) => s !== target.server), oneWay: false });
+        return { detail: `${cut.detail}${target.note}`, undo: cut.undo };
+      }
+      case 'restart-storm':
+        return this.storm();
+      case 'reorder': {
+        this.jitterTouched = true;
+        this.cluster.setNetwork({ jitterMs: (this.baseline.jitterMs ?? 0) + this.plan.spikeMs });
         return {
-          detail: victim,
+          detail: `jitter +${this.plan.spikeMs.toFixed(0)} ms`,
           undo: async () => {
-            this.down.delete(victim);
-            await this.cluster.restart(victim);
+            this.cluster.setNetwork({ jitterMs: this.baseline.jitterMs ?? 0 });
           },
         };
       }
@@ -373,6 +451,77 @@ export class Nemesis {
         };
       }
     }
+  }
+
+  private async crashServer(victim: string, powerLoss: boolean, note = ''): Promise<{ detail: string; undo: () => Promise<void> }> {
+    this.down.add(victim);
+    await this.cluster.crash(victim, powerLoss ? { powerLoss: true } : {});
+    return {
+      detail: `${victim}${note}`,
+      undo: async () => {
+        this.down.delete(victim);
+        await this.cluster.restart(victim);
+      },
+    };
+  }
+
+  /**
+   * The leader of a random shard (with `busy`, of a shard whose leader has commands in flight,
+   * when there is one), up and not already hit; a random live server when no leader is known.
+   */
+  private pickLeader(busy: boolean): { server: string; note: string; busy: boolean } {
+    const shards = (this.cluster.shardLeaders?.() ?? []).filter((s) => s.leader !== undefined && !this.down.has(s.leader));
+    const preferred = busy ? shards.filter((s) => s.inflight > 0) : [];
+    const pool = preferred.length > 0 ? preferred : shards;
+    if (pool.length === 0) return { server: this.rng.pick(this.servers.filter((s) => !this.down.has(s))), note: ' (no leader known)', busy: false };
+    const s = this.rng.pick(pool);
+    return { server: s.leader!, note: ` (leader of shard ${s.shard}${s.inflight > 0 ? `, ${s.inflight} in flight` : ''})`, busy: s.inflight > 0 };
+  }
+
+  /**
+   * Right after a leader accepted new commands: wait (a few ms at a time, briefly) for a
+   * leader with commands in flight, so a crash lands between accept and chosen.
+   */
+  private async busyLeader(): Promise<{ server: string; note: string; busy: boolean }> {
+    let target = this.pickLeader(true);
+    for (let i = 0; i < NEMESIS_BUSY_WAITS && !target.busy && !this.cluster.isStopped && this.cluster.shardLeaders !== undefined; i++) {
+      await this.cluster.sleep(NEMESIS_BUSY_WAIT_MS);
+      target = this.pickLeader(true);
+    }
+    return target;
+  }
+
+  /** Crash and restart a shard's replicas in turn, the leader first; one down at a time. */
+  private async storm(): Promise<{ detail: string; undo: () => Promise<void> }> {
+    const shards = this.cluster.shardLeaders?.() ?? [];
+    let replicas: string[];
+    let label: string;
+    if (shards.length > 0) {
+      const busy = await this.busyLeader();
+      const s = shards.find((x) => x.leader === busy.server) ?? this.rng.pick(shards);
+      replicas = s.leader === undefined ? [...s.replicas] : [s.leader, ...s.replicas.filter((r) => r !== s.leader)];
+      label = `shard ${s.shard}`;
+    } else {
+      replicas = this.shuffle(this.servers).slice(0, Math.min(3, this.servers.length));
+      label = 'servers';
+    }
+    replicas = replicas.filter((r) => !this.down.has(r));
+    // A rolling restart through every replica, and up to two more.
+    const restarts = Math.min(NEMESIS_STORM_RESTARTS_MAX, replicas.length + this.rng.int(3));
+    const hit: string[] = [];
+    for (let i = 0; i < restarts && replicas.length > 0 && !this.cluster.isStopped; i++) {
+      const victim = replicas[i % replicas.length]!;
+      const powerLoss = this.cluster.transport === 'sim' && this.rng.chance(0.5);
+      this.down.add(victim);
+      await this.cluster.crash(victim, powerLoss ? { powerLoss: true } : {});
+      hit.push(`${victim}${powerLoss ? '!' : ''}`);
+      await this.cluster.sleep(20 + this.rng.int(130));
+      if (this.cluster.isStopped) break;
+      this.down.delete(victim);
+      await this.cluster.restart(victim);
+      await this.cluster.sleep(this.rng.int(80));
+    }
+    return { detail: `${label}: ${hit.join(' ')}`, undo: async () => undefined };
   }
 
   private cut(cut: PartitionCut): { detail: string; undo: () => Promise<void> } {
@@ -465,6 +614,7 @@ export class Nemesis {
     const nodeDelayMs: Record<string, number> = {};
     for (const node of this.touchedNodes) nodeDelayMs[node] = this.baseline.nodeDelayMs?.[node] ?? 0;
     const out: NetworkConfig = { loss: this.baseline.loss ?? 0, duplicate: this.baseline.duplicate ?? 0 };
+    if (this.jitterTouched) out.jitterMs = this.baseline.jitterMs ?? 0;
     if (this.touchedPairs.size > 0) out.latencyMs = latencyMs;
     if (this.touchedNodes.size > 0) out.nodeDelayMs = nodeDelayMs;
     return out;
@@ -479,11 +629,11 @@ export class Nemesis {
     return out;
   }
 
-  private record(kind: FaultKind | 'heal', action: FaultEvent['action'], detail: string): void {
+  private record(kind: FaultKind | 'heal', action: FaultEvent['action'], detail: string, atMs = this.cluster.now()): void {
     if (this.log.length >= NEMESIS_LOG_MAX) {
       this.dropped++;
       return;
     }
-    this.log.push({ atMs: this.cluster.now() - this.t0, kind, action, detail });
+    this.log.push({ atMs: atMs - this.t0, kind, action, detail });
   }
 }

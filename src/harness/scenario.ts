@@ -1,17 +1,26 @@
-import { startCluster, type Cluster } from '../cluster/cluster.js';
+import { startCluster, type AssertionFailure, type Cluster } from '../cluster/cluster.js';
 import type { ClusterConfig, NatsConfig, ReplicationConfig } from '../cluster/config.js';
+import { ConfigError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
 import type { History } from './history.js';
 import { checkHistory, type CheckResult } from './linearizability.js';
 import { describePlan, type NemesisOptions } from './nemesis.js';
 
 /**
- * One seeded fault-injection run in the simulator, then the checker: the harness behind
- * the randomized tests and `meridian check`. Everything — the fault mix, the network, the
- * workload — is drawn from the seed, so a failing seed is a reproducible bug report.
+ * One seeded fault-injection run in the simulator, then the checks: the harness behind the
+ * randomized tests and `meridian check`. Everything — the fault mix, the network, the
+ * workload — is drawn from the seed, so a failing seed is a reproducible bug report. Nothing
+ * here looks at `unsafe`: a broken variant runs the same faults and workload as the real thing.
  *
- * A run has a safety phase (faults on: crashes and restarts, partitions, loss, duplication,
- * jitter) and a liveness phase (everything healed: every client must complete operations).
+ * A run has a safety phase (faults on: by default the targeted nemesis — leaders crashed and
+ * isolated, restart storms, power loss, partitions, loss, duplication, reordering, clock
+ * skew — under a mixed workload of reads, puts, deletes, cas and two-key transactions) and a
+ * liveness phase (everything healed: every client must complete operations). Then:
+ * - the history must be linearizable (key by key; transactions are checked through their
+ *   per-key projections);
+ * - every actor assertion must have held (a failed `assert` fails the seed);
+ * - the replicas must have converged: after a quiet second, a local read in every region
+ *   returns what a linearizable read returns.
  */
 export interface ScenarioOptions {
   seed: number;
@@ -24,6 +33,10 @@ export interface ScenarioOptions {
   faultMs?: number;
   /** Operations each client runs in the liveness phase. */
   livenessOps?: number;
+  /** Share of workload calls that are two-key transactions (0 to 1). */
+  txnShare?: number;
+  /** Client call timeout (default SCENARIO_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
   /** Keep the message trace (for `meridian check --trace`; sim only). */
   trace?: boolean;
   /** 'sim' (default: reproducible) or 'threads' / 'nats' (the same scenario in real time). */
@@ -36,37 +49,80 @@ export interface ScenarioOptions {
    */
   during?: (cluster: Cluster, faults: string[]) => Promise<void>;
   /**
-   * Fault schedule: absent, the built-in one below (the one the seeded tests pin); given,
-   * `cluster.nemesis(options)` runs for `faultMs` instead (e.g. `{ swarm: true }`).
+   * Fault schedule: absent, the default targeted nemesis (SCENARIO_NEMESIS); nemesis options
+   * (e.g. `{ swarm: true }`); or 'builtin', the older fixed schedule (crashes, region
+   * partitions, heals) that earlier seeds were pinned to.
    */
-  nemesis?: NemesisOptions;
+  nemesis?: NemesisOptions | 'builtin';
+  /**
+   * Carry out only these fault episodes (numbered from 0 in the order the nemesis draws them;
+   * the fault log tags each with `[#n]`): what shrinking keeps. Not with 'builtin'.
+   */
+  onlyFaults?: number[];
 }
 
 export interface ScenarioResult {
   seed: number;
   mode: string;
   ok: boolean;
+  /**
+   * 'pass'; 'fail' (a violation, a failed assertion, divergence, not live, or the run threw);
+   * 'unknown' (the checker ran out of budget on some key and nothing else failed).
+   */
+  outcome: 'pass' | 'fail' | 'unknown';
+  /** What failed, one phrase per failure (empty on a pass). */
+  failures: string[];
   /** The liveness phase completed: every client finished its operations after healing. */
   live: boolean;
   check: CheckResult;
   operations: number;
+  /** Operations whose outcome stayed unknown (timed out), as a share of all operations. */
+  unknownShare: number;
+  /** Assertions that failed inside actors. */
+  assertions: AssertionFailure[];
+  /** Keys whose local reads disagreed with a linearizable read after the quiet second. */
+  diverged: string[];
+  /** Fault episodes the nemesis drew (including ones left out by `onlyFaults`). */
+  faultEpisodes: number;
+  /** Wall time the linearizability check took (not a function of the seed). */
+  checkMs: number;
   faults: string[];
   traceHash: number;
   history?: History;
   trace?: Array<{ at: number; from: string; to: string; type: string }>;
 }
 
-export const SCENARIO_DEFAULTS = { clients: 6, keys: 4, faultMs: 4_000, livenessOps: 3 } as const;
+export const SCENARIO_DEFAULTS = { clients: 8, keys: 8, faultMs: 4_000, livenessOps: 3, txnShare: 0.1 } as const;
+/** The default fault schedule: every fault kind, one step every ~600 ms, each lasting ~500 ms. */
+export const SCENARIO_NEMESIS: NemesisOptions = { intervalMs: 600, faultMs: 500 };
+/** Client call timeout in the scenario: past an election (~300-600 ms) and a typical fault's end. */
+export const SCENARIO_REQUEST_TIMEOUT_MS = 1_500;
+/** Quiet time before the convergence reads. */
+export const SCENARIO_QUIET_MS = 1_000;
+
+function checkScenarioOptions(o: ScenarioOptions & { clients: number; keys: number; faultMs: number; livenessOps: number; txnShare: number }): void {
+  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new ConfigError('seed', 'an integer from 0 to 2^32 - 1', o.seed);
+  if (!Number.isInteger(o.clients) || o.clients < 1 || o.clients > 64) throw new ConfigError('clients', 'an integer from 1 to 64', o.clients);
+  if (!Number.isInteger(o.keys) || o.keys < 1 || o.keys > 1_000) throw new ConfigError('keys', 'an integer from 1 to 1000', o.keys);
+  if (typeof o.faultMs !== 'number' || !Number.isFinite(o.faultMs) || o.faultMs < 0 || o.faultMs > 600_000) throw new ConfigError('faultMs', 'a number of ms from 0 to 600000', o.faultMs);
+  if (!Number.isInteger(o.livenessOps) || o.livenessOps < 0 || o.livenessOps > 1_000) throw new ConfigError('livenessOps', 'an integer from 0 to 1000', o.livenessOps);
+  if (typeof o.txnShare !== 'number' || !(o.txnShare >= 0 && o.txnShare <= 1)) throw new ConfigError('txnShare', 'a number from 0 to 1', o.txnShare);
+  if (o.onlyFaults !== undefined && (!Array.isArray(o.onlyFaults) || o.onlyFaults.some((n) => !Number.isInteger(n) || n < 0))) throw new ConfigError('onlyFaults', 'an array of fault episode numbers (integers >= 0)', o.onlyFaults);
+  if (o.onlyFaults !== undefined && o.nemesis === 'builtin') throw new ConfigError('onlyFaults', "a nemesis schedule (not 'builtin', which has no episodes)", o.onlyFaults);
+}
 
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
   const o = { ...SCENARIO_DEFAULTS, ...options };
+  checkScenarioOptions(o);
   const prng = new Prng(o.seed);
   const regions = ['r1', 'r2', 'r3'];
   const latencyMs: Record<string, number> = {};
   for (let i = 0; i < regions.length; i++) {
     for (let j = i + 1; j < regions.length; j++) latencyMs[`${regions[i]}~${regions[j]}`] = 5 + prng.int(40);
   }
-  const network = { latencyMs, jitterMs: prng.int(10), loss: prng.chance(0.5) ? prng.next() * 0.05 : 0, duplicate: prng.chance(0.5) ? prng.next() * 0.05 : 0 };
+  // Background loss stays low (calls are not retried: every lost request or answer is an
+  // unknown outcome); the nemesis raises it in bursts.
+  const network = { latencyMs, jitterMs: prng.int(10), loss: prng.chance(0.5) ? prng.next() * 0.01 : 0, duplicate: prng.chance(0.5) ? prng.next() * 0.05 : 0 };
   const replication: ReplicationConfig = { mode: o.mode, factor: 3 };
   if (o.unsafe !== undefined) replication.unsafe = o.unsafe;
   const threads = o.transport === 'threads' || o.transport === 'nats';
@@ -77,8 +133,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     network,
     replication,
     shards: 4,
-    requestTimeoutMs: 600,
+    requestTimeoutMs: o.requestTimeoutMs ?? SCENARIO_REQUEST_TIMEOUT_MS,
     heartbeat: { intervalMs: 100 },
+    // Power-loss faults lose nothing acknowledged with fsync (sim; on threads there are none).
+    fsync: !threads,
     trace: !threads && (o.trace ?? false),
   };
   if (o.commit !== undefined) config.commit = o.commit;
@@ -86,7 +144,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const cluster = await startCluster(config);
   const t0 = cluster.now();
   const faults: string[] = [];
-  const servers = regions.flatMap((r) => [`${r}/0`, `${r}/1`]);
+  let faultEpisodes = 0;
   try {
     const keys = Array.from({ length: o.keys }, (_, i) => `key${i}`);
     const clients = Array.from({ length: o.clients }, (_, i) => cluster.client({ region: regions[i % regions.length]! }));
@@ -94,14 +152,24 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const workload = async (index: number): Promise<void> => {
       const client = clients[index]!;
       const rng = prng.fork(`client${index}`);
+      // The last value this client saw per key: what its cas expects, so some cas swap.
+      const seen = new Map<string, number | undefined>();
       let n = 0;
       while (faulting) {
         const key = rng.pick(keys);
         const roll = rng.next();
+        const value = index * 100_000 + n;
         try {
-          if (roll < 0.4) await client.get(key);
-          else if (roll < 0.8) await client.put(key, index * 1000 + n);
-          else await client.cas(key, rng.int(3) === 0 ? null : index * 1000 + n - 1, index * 1000 + n);
+          if (roll < o.txnShare && keys.length > 1) {
+            const other = rng.pick(keys.filter((k) => k !== key));
+            await client.transaction([{ op: 'put', key, value }, rng.chance(0.25) ? { op: 'delete', key: other } : { op: 'put', key: other, value: value + 1 }]);
+          } else {
+            const r = (roll - o.txnShare) / (1 - o.txnShare);
+            if (r < 0.4) seen.set(key, (await client.get(key)) as number | undefined);
+            else if (r < 0.7) await client.put(key, value);
+            else if (r < 0.9) await client.cas(key, seen.get(key), value);
+            else await client.delete(key);
+          }
         } catch {
           // Failures are part of the history (definite or not); keep going.
           await cluster.sleep(20);
@@ -109,45 +177,19 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         n++;
       }
     };
-    const nemesis = async (): Promise<void> => {
-      const down = new Set<string>();
-      const end = cluster.now() + o.faultMs;
-      while (cluster.now() < end) {
-        await cluster.sleep(100 + prng.int(400));
-        const roll = prng.next();
-        if (roll < 0.3 && down.size < 2) {
-          const victim = prng.pick(servers.filter((s) => !down.has(s)));
-          down.add(victim);
-          faults.push(`${(cluster.now() - t0).toFixed(0)} crash ${victim}`);
-          await cluster.crash(victim);
-        } else if (roll < 0.55 && down.size > 0) {
-          const back = prng.pick([...down]);
-          down.delete(back);
-          faults.push(`${(cluster.now() - t0).toFixed(0)} restart ${back}`);
-          await cluster.restart(back);
-        } else if (roll < 0.9) {
-          const a = prng.pick(regions);
-          const oneWay = prng.chance(0.3);
-          faults.push(`${(cluster.now() - t0).toFixed(0)} partition ${a} | rest${oneWay ? ' (one-way)' : ''}`);
-          cluster.partition([a], regions.filter((r) => r !== a), { oneWay });
-        } else {
-          faults.push(`${(cluster.now() - t0).toFixed(0)} heal`);
-          cluster.heal();
-        }
+    const schedule = async (): Promise<void> => {
+      if (o.nemesis === 'builtin') {
+        await builtinNemesis(cluster, prng, o.faultMs, faults);
+      } else {
+        const n = cluster.nemesis({ seed: o.seed, ...(o.nemesis ?? SCENARIO_NEMESIS), ...(o.onlyFaults === undefined ? {} : { only: o.onlyFaults }) });
+        await n.run(o.faultMs);
+        faultEpisodes = n.episodes;
+        faults.push(`plan ${describePlan(n.plan)}${o.onlyFaults === undefined ? '' : `; only episodes ${o.onlyFaults.length === 0 ? 'none' : o.onlyFaults.join(',')}`}`, ...n.lines());
       }
-      faults.push(`${(cluster.now() - t0).toFixed(0)} heal all`);
-      cluster.heal();
-      for (const s of down) await cluster.restart(s);
-      faulting = false;
-    };
-    const schedule = async (options: NemesisOptions): Promise<void> => {
-      const n = cluster.nemesis({ seed: o.seed, ...options });
-      await n.run(o.faultMs);
-      faults.push(`plan ${describePlan(n.plan)}`, ...n.lines());
       faulting = false;
     };
     const extra = o.during === undefined ? [] : [o.during(cluster, faults)];
-    await Promise.all([o.nemesis === undefined ? nemesis() : schedule(o.nemesis), ...extra, ...clients.map((_, i) => workload(i))]);
+    await Promise.all([schedule(), ...extra, ...clients.map((_, i) => workload(i))]);
     // Liveness: a healed cluster converges and answers every client.
     cluster.setNetwork({ loss: 0, duplicate: 0 });
     await cluster.sleep(1_000);
@@ -157,7 +199,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         let done = false;
         for (let attempt = 0; attempt < 10 && !done; attempt++) {
           try {
-            await client.put(keys[k % keys.length]!, 100_000 + i * 10 + k);
+            await client.put(keys[k % keys.length]!, 1_000_000 + i * 10 + k);
             done = true;
           } catch {
             await cluster.sleep(200);
@@ -166,15 +208,33 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         if (!done) live = false;
       }
     }));
+    const diverged = live ? await convergence(cluster, regions, keys) : [];
     const history = cluster.history();
+    const checkStarted = performance.now();
     const check = checkHistory(history, 'register');
+    const checkMs = performance.now() - checkStarted;
+    const assertions = cluster.assertionFailures();
+    const failures: string[] = [];
+    if (!check.ok && check.verdict === 'not-linearizable') failures.push('not-linearizable');
+    for (const a of assertions) failures.push(`assertion failed in ${a.address} at ${(a.atMs - t0).toFixed(0)} ms: ${a.message}`);
+    if (diverged.length > 0) failures.push(`replicas diverged on ${diverged.join(', ')}`);
+    if (!live) failures.push('not live (clients could not finish after healing)');
+    const outcome = failures.length > 0 ? 'fail' : check.verdict === 'unknown' ? 'unknown' : 'pass';
+    const unknown = history.filter((op) => op.outcome === 'unknown').length;
     const result: ScenarioResult = {
       seed: o.seed,
       mode: o.mode,
-      ok: check.ok && live,
+      ok: outcome === 'pass',
+      outcome,
+      failures,
       live,
       check,
       operations: history.length,
+      unknownShare: history.length === 0 ? 0 : unknown / history.length,
+      assertions,
+      diverged,
+      faultEpisodes,
+      checkMs,
       faults,
       traceHash: threads ? 0 : cluster.traceHash(),
     };
@@ -184,6 +244,83 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   } finally {
     await cluster.stop();
   }
+}
+
+/**
+ * After a quiet second, a local read of each key in every region must return what a
+ * linearizable read returns: replicas and learners that applied the same log agree. Returns
+ * the keys where some region disagreed (as `key (r2: 5 vs 7)`).
+ */
+async function convergence(cluster: Cluster, regions: string[], keys: string[]): Promise<string[]> {
+  await cluster.sleep(SCENARIO_QUIET_MS);
+  const out: string[] = [];
+  const reader = cluster.client({ region: regions[0]! });
+  const locals = regions.map((region) => ({ region, client: cluster.client({ region }) }));
+  const read = async (key: string): Promise<{ known: boolean; value: unknown }> => {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        return { known: true, value: await reader.get(key) };
+      } catch {
+        await cluster.sleep(200);
+      }
+    }
+    return { known: false, value: undefined };
+  };
+  for (const key of keys) {
+    const before = await read(key);
+    if (!before.known) continue;
+    const truth = before.value;
+    const wrong: string[] = [];
+    for (const { region, client } of locals) {
+      try {
+        const local = await client.get(key, { consistency: 'local' });
+        if (local !== truth) wrong.push(`${region}: ${JSON.stringify(local ?? null)} vs ${JSON.stringify(truth ?? null)}`);
+      } catch {
+        // A local read that fails says nothing about divergence.
+      }
+    }
+    if (wrong.length === 0) continue;
+    // A write that landed meanwhile (an in-doubt transaction resolved late) is not divergence:
+    // only a value that stood still across the local reads counts.
+    const after = await read(key);
+    if (after.known && after.value === truth) out.push(`${key} (${wrong.join('; ')})`);
+  }
+  return out;
+}
+
+/** The older fixed schedule (crashes, restarts, region partitions, heals), for seeds pinned to it. */
+async function builtinNemesis(cluster: Cluster, prng: Prng, faultMs: number, faults: string[]): Promise<void> {
+  const t0 = cluster.now();
+  const regions = cluster.config.regions.map((r) => r.name);
+  const servers = regions.flatMap((r) => [`${r}/0`, `${r}/1`]);
+  const down = new Set<string>();
+  const end = cluster.now() + faultMs;
+  while (cluster.now() < end) {
+    await cluster.sleep(100 + prng.int(400));
+    const roll = prng.next();
+    if (roll < 0.3 && down.size < 2) {
+      const victim = prng.pick(servers.filter((s) => !down.has(s)));
+      down.add(victim);
+      faults.push(`${(cluster.now() - t0).toFixed(0)} crash ${victim}`);
+      await cluster.crash(victim);
+    } else if (roll < 0.55 && down.size > 0) {
+      const back = prng.pick([...down]);
+      down.delete(back);
+      faults.push(`${(cluster.now() - t0).toFixed(0)} restart ${back}`);
+      await cluster.restart(back);
+    } else if (roll < 0.9) {
+      const a = prng.pick(regions);
+      const oneWay = prng.chance(0.3);
+      faults.push(`${(cluster.now() - t0).toFixed(0)} partition ${a} | rest${oneWay ? ' (one-way)' : ''}`);
+      cluster.partition([a], regions.filter((r) => r !== a), { oneWay });
+    } else {
+      faults.push(`${(cluster.now() - t0).toFixed(0)} heal`);
+      cluster.heal();
+    }
+  }
+  faults.push(`${(cluster.now() - t0).toFixed(0)} heal all`);
+  cluster.heal();
+  for (const s of down) await cluster.restart(s);
 }
 
 export interface BankOptions {

@@ -21,10 +21,19 @@ export const LEARN_RESEND_TICKS = 20;
 export class LearnerReplica {
   readonly sm = new KvStateMachine();
 
+  /** `unsafeOutOfOrder` (testing only): apply whatever arrives past the index, skipping gaps. */
+  constructor(private readonly unsafeOutOfOrder = false) {}
+
   /** Apply what the leader sent; returns the applied index to acknowledge. */
   receive(msg: Extract<LearnMessage, { type: 'learn' }>): number {
     if (msg.snapshot !== null && msg.snapshot.applied > this.sm.applied) this.sm.restore(msg.snapshot);
     for (const [index, command] of msg.entries) {
+      if (this.unsafeOutOfOrder) {
+        if (index <= this.sm.applied) continue;
+        this.sm.apply(command);
+        this.sm.applied = index;
+        continue;
+      }
       if (index !== this.sm.applied + 1) continue;
       this.sm.apply(command);
     }
@@ -48,6 +57,11 @@ export class LearnerFeed {
   }
 
   record(index: number, command: Command): void {
+    // The window must be contiguous (tick() slices it by index): after a gap (this replica
+    // applied commands as a follower, between two reigns) it starts again here, and learners
+    // behind it get a snapshot.
+    const last = this.buffer.length > 0 ? this.buffer[this.buffer.length - 1]![0] : undefined;
+    if (last !== undefined && index !== last + 1) this.buffer.length = 0;
     this.buffer.push([index, command]);
     if (this.buffer.length > LEARN_BUFFER_MAX) this.buffer.shift();
   }
@@ -55,7 +69,14 @@ export class LearnerFeed {
   ack(learner: string, applied: number): void {
     const p = this.progress.get(learner);
     if (p === undefined) return;
-    p.acked = Math.max(p.acked, applied);
+    if (applied < p.acked) {
+      // Less than it acknowledged before: the learner restarted and lost its copy (it keeps no
+      // log). Feed it again from where it is, from the buffer or with a snapshot.
+      p.acked = applied;
+      p.sentUpTo = applied;
+      return;
+    }
+    p.acked = applied;
     if (p.sentUpTo < p.acked) p.sentUpTo = p.acked;
   }
 

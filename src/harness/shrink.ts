@@ -1,0 +1,95 @@
+/**
+ * Shrinking a failing seed (after QuickCheck): the seed stays, and its fault schedule and
+ * workload are cut down while the run still fails. Every trial is a full deterministic run,
+ * so the result replays exactly from its options.
+ *
+ * Order of the cuts: the safety phase (shorter), the fault episodes (delta debugging: halves,
+ * then quarters, ... then single episodes), the clients, the keys, and the episodes once more.
+ * Any failure counts as still failing ('fail', never 'unknown').
+ */
+import { ConfigError } from '../core/errors.js';
+import type { ScenarioTask } from './check-runner.js';
+import { runOneSeed, type ScenarioReport } from './check-runner.js';
+import { SCENARIO_DEFAULTS } from './scenario.js';
+
+/** Trial runs a shrink may use, by default. */
+export const SHRINK_RUNS_DEFAULT = 60;
+export const SHRINK_RUNS_MAX = 10_000;
+/** The safety phase is not cut below this. */
+export const SHRINK_FAULT_MS_MIN = 250;
+
+export interface ShrinkResult {
+  /** The first run: when it did not fail, nothing was shrunk (`shrunk` is the task as given). */
+  original: ScenarioReport;
+  shrunk: ScenarioTask;
+  /** The last failing run, of `shrunk`. */
+  result: ScenarioReport;
+  /** Trial runs used, the first included. */
+  runs: number;
+}
+
+export interface ShrinkOptions {
+  maxRuns?: number;
+  /** Told about each trial that still failed (what was cut). */
+  onProgress?: (line: string) => void;
+}
+
+export async function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}): Promise<ShrinkResult> {
+  const maxRuns = options.maxRuns ?? SHRINK_RUNS_DEFAULT;
+  if (!Number.isInteger(maxRuns) || maxRuns < 1 || maxRuns > SHRINK_RUNS_MAX) throw new ConfigError('maxRuns', `an integer from 1 to ${SHRINK_RUNS_MAX}`, maxRuns);
+  if (task.schedule === 'builtin') throw new ConfigError('schedule', "'targeted' or 'swarm' (the builtin schedule has no episodes to cut)", task.schedule);
+  let runs = 1;
+  const original = await runOneSeed(task);
+  let best: ScenarioTask = { ...task };
+  let bestReport = original;
+  if (original.outcome !== 'fail') return { original, shrunk: best, result: original, runs };
+  const fails = async (candidate: ScenarioTask, what: string): Promise<boolean> => {
+    if (runs >= maxRuns) return false;
+    runs++;
+    const r = await runOneSeed(candidate);
+    if (r.outcome !== 'fail') return false;
+    best = candidate;
+    bestReport = r;
+    options.onProgress?.(`still fails ${what} (${r.failures[0] ?? 'failed'})`);
+    return true;
+  };
+  const episodesOf = (t: ScenarioTask, r: ScenarioReport): number[] => t.onlyFaults ?? Array.from({ length: r.faultEpisodes }, (_, i) => i);
+
+  // 1. A shorter safety phase.
+  for (let faultMs = best.faultMs ?? SCENARIO_DEFAULTS.faultMs; faultMs / 2 >= SHRINK_FAULT_MS_MIN;) {
+    faultMs = Math.round(faultMs / 2);
+    if (!(await fails({ ...best, faultMs }, `with ${faultMs} ms of faults`))) break;
+  }
+  // 2. Fewer fault episodes.
+  const cutEpisodes = async (): Promise<void> => {
+    let kept = episodesOf(best, bestReport).filter((e) => e < bestReport.faultEpisodes);
+    let chunk = Math.max(1, Math.ceil(kept.length / 2));
+    while (kept.length > 0 && runs < maxRuns) {
+      let cut = false;
+      for (let at = 0; at < kept.length; at += chunk) {
+        const without = [...kept.slice(0, at), ...kept.slice(at + chunk)];
+        if (await fails({ ...best, onlyFaults: without }, `with fault episodes [${without.join(',')}]`)) {
+          kept = without;
+          cut = true;
+          break;
+        }
+      }
+      if (!cut) {
+        if (chunk === 1) break;
+        chunk = Math.max(1, Math.ceil(chunk / 2));
+      }
+    }
+    if (best.onlyFaults === undefined && runs < maxRuns) await fails({ ...best, onlyFaults: kept }, 'with the episodes made explicit');
+  };
+  await cutEpisodes();
+  // 3. Fewer clients and keys.
+  for (let clients = (best.clients ?? SCENARIO_DEFAULTS.clients) - 1; clients >= 1; clients--) {
+    if (!(await fails({ ...best, clients }, `with ${clients} clients`))) break;
+  }
+  for (let keys = (best.keys ?? SCENARIO_DEFAULTS.keys) - 1; keys >= 1; keys--) {
+    if (!(await fails({ ...best, keys }, `with ${keys} keys`))) break;
+  }
+  // 4. With a smaller workload, maybe fewer faults still do.
+  await cutEpisodes();
+  return { original, shrunk: best, result: bestReport, runs };
+}

@@ -23,7 +23,7 @@ import { Packr } from 'msgpackr';
 import { startCluster, type Cluster } from '../src/index.js';
 import { createPackr } from '../src/core/codec.js';
 import { EventHeap, SimEvent } from '../src/runtime/transports/heap.js';
-import { runChecks, runOneSeed, UNSAFE_VARIANTS, type UnsafeVariant } from '../src/harness/check-runner.js';
+import { defaultModeFor, runChecks, runOneSeed, UNSAFE_VARIANTS, type UnsafeVariant } from '../src/harness/check-runner.js';
 import { checkerMsSpent } from '../src/harness/linearizability.js';
 import { regions } from './lib/boot.js';
 import { round } from './lib/stats.js';
@@ -189,7 +189,8 @@ export async function measureInlineSeeds(seeds: number): Promise<InlineCheckFigu
 
 export async function measureCheck(seeds: number, unsafe?: UnsafeVariant): Promise<{ seedsPerS: number; failed: number; caught: number; unknown: number; errors: number; seeds: number; operations: number; wallS: number }> {
   const w0 = performance.now();
-  const options: Parameters<typeof runChecks>[0] = { seeds, workers: 2, mode: 'active' };
+  // Each variant in the mode whose layer it breaks (as `meridian check` picks it).
+  const options: Parameters<typeof runChecks>[0] = { seeds, workers: 2, mode: defaultModeFor(unsafe) };
   if (unsafe !== undefined) options.unsafe = unsafe;
   const summary = await runChecks(options);
   const wallS = (performance.now() - w0) / 1000;

@@ -7,9 +7,15 @@ export type TwoPcMessage =
   | { type: 'prepare'; txn: string; payload: unknown }
   /** Participant -> coordinator: its vote. A yes vote is durable before it is sent. */
   | { type: 'vote'; txn: string; yes: boolean }
-  /** Coordinator -> participant: the outcome. Only commit is logged and acknowledged. */
+  /**
+   * Coordinator -> participant: the outcome. Only commit is logged and acknowledged.
+   * `presumed`: not a decision the coordinator made, but its answer to a vote or decision
+   * request for a transaction it has no record of (presumed abort). It holds for a participant
+   * still in doubt; a participant that committed asked a stale question (a request or a
+   * duplicated vote overtaken by its own ack, after which the coordinator forgot the commit).
+   */
   | { type: 'commit'; txn: string }
-  | { type: 'abort'; txn: string }
+  | { type: 'abort'; txn: string; presumed?: true }
   /** Participant -> coordinator: commit applied durably; lets the coordinator forget the txn. */
   | { type: 'ack'; txn: string }
   /** An uncertain participant (voted yes, no outcome yet) asking the coordinator again. */

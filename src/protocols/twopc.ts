@@ -115,8 +115,9 @@ export class TwoPcCoordinator {
     switch (msg.type) {
       case 'vote':
         if (state === undefined) {
-          // Aborted and forgotten, or lost in a crash: presumed abort.
-          if (msg.yes) this.out.send(from, { type: 'abort', txn: msg.txn });
+          // Aborted and forgotten, or lost in a crash, or committed and ended (a duplicated
+          // or late vote): presumed abort.
+          if (msg.yes) this.out.send(from, { type: 'abort', txn: msg.txn, presumed: true });
           return;
         }
         if (state.phase !== 'collecting' || !state.participants.includes(from)) return;
@@ -136,7 +137,9 @@ export class TwoPcCoordinator {
         }
         return;
       case 'decision-request':
-        if (state === undefined) this.out.send(from, { type: 'abort', txn: msg.txn });
+        // No record: aborted, or committed and ended (every participant acknowledged, so a
+        // request from one of them was overtaken by its ack): presumed abort.
+        if (state === undefined) this.out.send(from, { type: 'abort', txn: msg.txn, presumed: true });
         else if (state.phase === 'committed') this.out.send(from, { type: 'commit', txn: msg.txn });
         // Still collecting votes: the answer is not known yet; the vote timeout bounds the wait.
         return;
@@ -292,6 +295,13 @@ export class TwoPcParticipant {
         if (state === undefined) {
           // Abort overtook the prepare: remember it, so a late prepare gets a no vote.
           this.remember(msg.txn, { phase: 'aborted', coordinator: from, payload: null, elapsedTicks: 0 });
+          return;
+        }
+        if (state.phase === 'committed' && msg.presumed === true) {
+          // The coordinator has no record of a transaction this participant committed: it
+          // forgot the commit once every participant acknowledged it, this one included. The
+          // presumption answers a stale question (a decision request or a duplicated vote that
+          // our ack overtook); it is no outcome, and this participant knows the outcome.
           return;
         }
         assert(state.phase !== 'committed', `2pc: abort for ${msg.txn}, which this participant committed`);

@@ -47,7 +47,9 @@ for (const unsafe of UNSAFE_VARIANTS.filter((v) => v !== 'learner-out-of-order')
     const from = Number(process.env.MERIDIAN_SEED_BASE ?? 1) + (mode === 'hybrid' ? 20 : 0);
     const summary = await runChecks({ from, seeds: Number(process.env.MERIDIAN_SEEDS ?? CATCH_SEEDS), mode, unsafe, workers: 2 });
     const caught = summary.failed.map((r) => r.seed);
-    t.log(`seeds ${from}..${from + summary.reports.length - 1} (${mode}, ${unsafe}): caught ${caught.length} (${caught.join(', ')}), unknown ${summary.unknown.length}`);
+    t.log(
+      `seeds ${from}..${from + summary.reports.length - 1} (${mode}, ${unsafe}): caught ${caught.length} (${caught.join(', ')}), unknown ${summary.unknown.length}`,
+    );
     t.true(caught.length >= Math.ceil(0.3 * summary.reports.length), `caught ${caught.length} of ${summary.reports.length}`);
   });
 }
@@ -89,7 +91,9 @@ for (const unsafe of UNSAFE_VARIANTS) {
     }
     const task = { seed, mode, unsafe, schedule: 'targeted' as const };
     const r = await shrinkSeed(task, { maxRuns: 3 });
-    t.log(`${unsafe} seed ${task.seed}: ${r.original.outcome}; shrunk in ${r.runs} runs to ${JSON.stringify({ clients: r.shrunk.clients, keys: r.shrunk.keys, faultMs: r.shrunk.faultMs, onlyFaults: r.shrunk.onlyFaults })}: ${r.result.failures[0] ?? ''}`);
+    t.log(
+      `${unsafe} seed ${task.seed}: ${r.original.outcome}; shrunk in ${r.runs} runs to ${JSON.stringify({ clients: r.shrunk.clients, keys: r.shrunk.keys, faultMs: r.shrunk.faultMs, onlyFaults: r.shrunk.onlyFaults })}: ${r.result.failures[0] ?? ''}`,
+    );
     t.is(r.original.outcome, 'fail', `seed ${task.seed} failed once but not when run again: the run is not deterministic`);
     t.true(r.runs <= 3);
     t.is(r.result.outcome, 'fail');

@@ -3,7 +3,11 @@
 import { startCluster, checkLinearizable } from 'meridian';
 
 const cluster = await startCluster({
-  regions: [{ name: 'us-east', servers: 3 }, { name: 'eu-west', servers: 3 }, { name: 'ap-south', servers: 3 }],
+  regions: [
+    { name: 'us-east', servers: 3 },
+    { name: 'eu-west', servers: 3 },
+    { name: 'ap-south', servers: 3 },
+  ],
   transport: 'sim', // one thread, virtual time: the same seed replays the same run
   seed: 7,
   network: { latencyMs: { 'us-east~eu-west': 40, 'us-east~ap-south': 90, 'eu-west~ap-south': 70 }, jitterMs: 2 },
@@ -35,7 +39,13 @@ cluster.partition(['ap-south'], ['us-east', 'eu-west']);
 const puts = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => alice.put(`key${i}`, i)));
 console.log('puts with ap-south cut off too:', puts.map((r) => (r.status === 'fulfilled' ? 'ok' : r.reason.name)).join(' '));
 await cluster.sleep(3_000);
-console.log('members:', cluster.members().map((m) => `${m.id}=${m.state}`).join(' '));
+console.log(
+  'members:',
+  cluster
+    .members()
+    .map((m) => `${m.id}=${m.state}`)
+    .join(' '),
+);
 cluster.heal();
 await cluster.restart('eu-west/1');
 await cluster.sleep(1_000);

@@ -26,6 +26,8 @@ export interface ParticipantWire {
   m: { type: string; txn: string; [field: string]: unknown };
   /** The logical sender when it is another shard's participant (`shard/<n>`); else the actor. */
   f?: string;
+  /** Times a replica passed it on to its leader hint (absent: 0); bounded by WIRE_FORWARD_HOPS_MAX. */
+  h?: number;
 }
 
 /** server -> coordinator (or another protocol role): a message from the participant of shard `s`. */
@@ -42,6 +44,8 @@ export interface ReadsQuery {
   type: 'tx-q';
   s: number;
   txn: string;
+  /** Times a replica passed it on to its leader hint (absent: 0); bounded by WIRE_FORWARD_HOPS_MAX. */
+  h?: number;
 }
 
 /** server -> coordinator: the answer; `r` absent when this replica no longer knows. */
@@ -84,6 +88,8 @@ export function participantAddress(shard: number): string {
 
 /** Protocol messages held at a replica that knows no leader yet, per shard, and for how long. */
 export const HELD_WIRES_MAX = 1_000;
+/** Times a participant wire or reads query may be handed on to a leader hint (as server.ts's FORWARD_HOPS_MAX for requests). */
+export const WIRE_FORWARD_HOPS_MAX = 4;
 export const HELD_WIRE_TICKS_MAX = 100;
 
 export class Participants {
@@ -138,11 +144,16 @@ export class Participants {
     if (group === undefined) return;
     if (!group.isLeader()) {
       const hint = group.leaderHint();
-      if (hint !== undefined && hint !== this.self) {
-        ctx.forward(hint, wire, from);
+      const hops = wire.h ?? 0;
+      // Two replicas can each name the other as leader (stale hints while neither leads); in
+      // one region messages take no virtual time, so an unbounded hand-off would bounce the
+      // message at one instant for ever. Past the bound it is held here like a message with no
+      // leader known, and tried again on a later tick (time has passed) with its count reset.
+      if (hint !== undefined && hint !== this.self && !state.downNodes.has(hint) && hops < WIRE_FORWARD_HOPS_MAX) {
+        ctx.forward(hint, { ...wire, h: hops + 1 } satisfies ParticipantWire, from);
         return;
       }
-      // No leader known (an election is on): keep the message a while instead of losing it.
+      // No leader known (an election is on), or the hand-offs ran out: keep the message a while instead of losing it.
       let held = this.heldWires.get(wire.s);
       if (held === undefined) this.heldWires.set(wire.s, (held = []));
       if (held.length < HELD_WIRES_MAX) held.push({ wire, from, ticks: heldTicks });
@@ -278,8 +289,10 @@ export class Participants {
     const r = group.sm.readsOf(q.txn);
     if (r === undefined && !group.isLeader()) {
       const hint = group.leaderHint();
-      if (hint !== undefined && hint !== this.self) {
-        ctx.forward(hint, q);
+      const hops = q.h ?? 0;
+      // Bounded as participant wires are; past the bound the answer is "not known here".
+      if (hint !== undefined && hint !== this.self && !state.downNodes.has(hint) && hops < WIRE_FORWARD_HOPS_MAX) {
+        ctx.forward(hint, { ...q, h: hops + 1 } satisfies ReadsQuery);
         return;
       }
     }
@@ -316,7 +329,11 @@ export class Participants {
     // Take them all first: receiving may hold a message again, for the next tick.
     const held = [...this.heldWires.values()].flat();
     this.heldWires.clear();
-    for (const h of held) if (h.ticks < HELD_WIRE_TICKS_MAX) this.receive(state, h.wire, ctx, h.from, h.ticks + 1);
+    for (const h of held) {
+      if (h.ticks >= HELD_WIRE_TICKS_MAX) continue;
+      const { h: _hops, ...wire } = h.wire;
+      this.receive(state, wire, ctx, h.from, h.ticks + 1);
+    }
     for (const s of state.groups.keys()) {
       const shard = this.shard(state, s);
       if (shard === undefined) continue;

@@ -86,7 +86,17 @@ export class LearnerFeed {
     for (const [learner, p] of this.progress) {
       p.sinceSendTicks++;
       if (p.sinceSendTicks >= LEARN_RESEND_TICKS) p.sentUpTo = p.acked;
-      if (p.sentUpTo >= applied) continue;
+      if (p.sentUpTo >= applied) {
+        // Caught up as far as this leader knows. A learner that restarted since (it keeps no
+        // log) only says so in an acknowledgement, and with no new command nothing would ask
+        // for one: it would stay empty until the next write. So probe it now and then with an
+        // empty batch; its answer (a lower applied index) makes ack() feed it again.
+        if (p.sinceSendTicks >= LEARN_RESEND_TICKS) {
+          p.sinceSendTicks = 0;
+          out.push({ to: learner, msg: { type: 'learn', s: shard, entries: [], snapshot: null } });
+        }
+        continue;
+      }
       p.sinceSendTicks = 0;
       if (p.sentUpTo + 1 < first) {
         out.push({ to: learner, msg: { type: 'learn', s: shard, entries: [], snapshot: sm.snapshot() } });

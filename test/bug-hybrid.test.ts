@@ -1,0 +1,67 @@
+import test from 'ava';
+import { Worker } from 'node:worker_threads';
+import { scenarioOptions } from '../src/harness/check-runner.js';
+import { runScenario } from '../src/harness/scenario.js';
+
+/**
+ * Regressions found by `meridian check --mode hybrid` (targeted nemesis, safe code).
+ *
+ * 1. Seeds 14, 25, 27, 31 hung: a participant wire ('tx') handed to the leader hint had no hop
+ *    bound; two replicas of a group (one region: no virtual time per message) each named the
+ *    other as leader, so the wire bounced between them at one instant for ever.
+ * 2. Seeds 6, 13 (reported), and seed 1 at this commit ("replicas diverged on key3 (r3: null vs
+ *    300015)"): a learner that restarted (it keeps no log) while its leader had nothing new
+ *    to send was never probed, so the leader went on believing its old acknowledgement and
+ *    the learner stayed empty until the next write to the shard.
+ */
+
+/** A sim run is synchronous CPU work: a hang is caught by running the seed in a worker with a wall-time limit (a seed normally takes about a second). */
+const HANG_WALL_MS = 30_000;
+
+function runSeedInWorker(seed: number): Promise<{ ok: boolean; failures: string[] } | 'hung'> {
+  const url = new URL('../src/harness/scenario.js', import.meta.url).href;
+  const runner = new URL('../src/harness/check-runner.js', import.meta.url).href;
+  const code = `
+    const { parentPort, workerData } = await import('node:worker_threads');
+    const { runScenario } = await import(${JSON.stringify(url)});
+    const { scenarioOptions } = await import(${JSON.stringify(runner)});
+    const r = await runScenario(scenarioOptions({ seed: workerData, mode: 'hybrid' }));
+    parentPort.postMessage({ ok: r.ok, failures: r.failures });
+  `;
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), { workerData: seed });
+    const timer = setTimeout(() => {
+      void worker.terminate();
+      resolve('hung');
+    }, HANG_WALL_MS);
+    worker.once('message', (m: { ok: boolean; failures: string[] }) => {
+      clearTimeout(timer);
+      void worker.terminate();
+      resolve(m);
+    });
+    worker.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+test.serial('hybrid: transaction wires forwarded between replicas do not bounce for ever (seeds 14, 25, 27, 31)', async (t) => {
+  t.timeout(4 * HANG_WALL_MS + 60_000);
+  for (const seed of [14, 25, 27, 31]) {
+    const r = await runSeedInWorker(seed);
+    t.log(`seed ${seed}: ${r === 'hung' ? `hung (no result in ${HANG_WALL_MS} ms)` : r.ok ? 'ok' : r.failures.join('; ')}`);
+    t.not(r, 'hung', `seed ${seed} hung`);
+    if (r !== 'hung') t.true(r.ok, `seed ${seed}: ${r.failures.join('; ')}`);
+  }
+});
+
+test.serial('hybrid: a restarted learner is fed again with no new writes (seeds 1, 6, 13)', async (t) => {
+  t.timeout(300_000);
+  for (const seed of [1, 6, 13]) {
+    const r = await runScenario(scenarioOptions({ seed, mode: 'hybrid' }));
+    t.log(`seed ${seed}: ${r.ok ? 'ok' : r.failures.join('; ')}${r.diverged.length > 0 ? ` (${r.diverged.join('; ')})` : ''}`);
+    t.deepEqual(r.diverged, [], `seed ${seed}`);
+    t.true(r.ok, `seed ${seed}: ${r.failures.join('; ')}`);
+  }
+});

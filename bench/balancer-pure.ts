@@ -250,11 +250,16 @@ function phiTradeoff(hours: number): PhiTradeoffRow[] {
 function table(title: string, headers: readonly string[], decimals: readonly number[], rows: readonly (readonly (number | string | null)[])[]): string {
   const cells = rows.map((row) =>
     row.map((cell, i) =>
-      cell === null ? '-' : typeof cell === 'string' ? cell : cell.toLocaleString('en-US', { minimumFractionDigits: decimals[i] ?? 0, maximumFractionDigits: decimals[i] ?? 0 }),
+      cell === null
+        ? '-'
+        : typeof cell === 'string'
+          ? cell
+          : cell.toLocaleString('en-US', { minimumFractionDigits: decimals[i] ?? 0, maximumFractionDigits: decimals[i] ?? 0 }),
     ),
   );
   const widths = headers.map((header, i) => Math.max(header.length, ...cells.map((row) => (row[i] as string).length)));
-  const line = (row: readonly string[]): string => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('  ');
+  const line = (row: readonly string[]): string =>
+    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('  ');
   return [title, line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
 }
 

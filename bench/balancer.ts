@@ -61,7 +61,6 @@ const SIZES: Record<Mode, Sizes> = {
 
 // ---- crash detection in the cluster ---------------------------------------------------------
 
-
 export interface DetectionRow {
   threshold: number;
   trials: number;
@@ -80,7 +79,10 @@ async function detection(threshold: number, trials: number): Promise<DetectionRo
   for (let trial = 0; trial < trials; trial++) {
     const prng = new Prng(SEED + 1000 * threshold + trial);
     const cluster = await startCluster({
-      regions: [{ name: REGION, servers: 3 }, { name: 'eu-west', servers: 3 }],
+      regions: [
+        { name: REGION, servers: 3 },
+        { name: 'eu-west', servers: 3 },
+      ],
       transport: 'sim',
       seed: SEED + trial,
       network: { latencyMs: { 'us-east~eu-west': 40 }, jitterMs: 2 },
@@ -139,7 +141,11 @@ class RawLoop {
   private readonly sentAt = new Map<number, number>();
   private rtts: number[] | undefined;
 
-  constructor(private readonly cluster: Cluster, readonly address: string, private readonly keys: readonly string[]) {
+  constructor(
+    private readonly cluster: Cluster,
+    readonly address: string,
+    private readonly keys: readonly string[],
+  ) {
     cluster.internals.runtime.host.addExternal(address, (envelope) => this.receive(envelope));
   }
 
@@ -446,8 +452,15 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   ].join('\n');
   const charts: Chart[] = [
     ...sweepCharts('balancer, end to end', 'requests', e2e.sweep),
-    distributionChart('balancer, end to end: round trip, one in flight', 'us', CONTENDERS.map((c) => ({ name: c, values: e2e.rttMs[c] })), 1000),
-    barChart(CONTENDERS, 'path', `balancer, end to end: CPU per request by path at window ${s.window} (all threads)`, 'us', [{ name: 'CPU us per request', value: (c) => e2e.cpuUs[c] }]),
+    distributionChart(
+      'balancer, end to end: round trip, one in flight',
+      'us',
+      CONTENDERS.map((c) => ({ name: c, values: e2e.rttMs[c] })),
+      1000,
+    ),
+    barChart(CONTENDERS, 'path', `balancer, end to end: CPU per request by path at window ${s.window} (all threads)`, 'us', [
+      { name: 'CPU us per request', value: (c) => e2e.cpuUs[c] },
+    ]),
   ];
   return { suite: 'balancer', figures, table, charts };
 }

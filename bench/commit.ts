@@ -58,7 +58,8 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { startCluster, type Client, type Cluster, type ClusterConfig, type CommitProtocol } from '../src/index.js';
-import { describeShape,
+import {
+  describeShape,
   BACKGROUND_TYPES,
   baseConfig,
   clientsOf,
@@ -109,16 +110,46 @@ interface Sizes {
 
 const SIZES: Record<Mode, Sizes> = {
   full: {
-    shape: PLACEMENT, latencies: LATENCIES_MS, window: 1_000, clients: 24, pairs: 50_000, ops: 100_000, runMs: 4_000, warmupOps: 10_000, warmupMs: 1_500,
-    batch1Wan: true, isolated: 60, raw: { roundTrips: 300_000, window: 1_000, reps: 3 },
+    shape: PLACEMENT,
+    latencies: LATENCIES_MS,
+    window: 1_000,
+    clients: 24,
+    pairs: 50_000,
+    ops: 100_000,
+    runMs: 4_000,
+    warmupOps: 10_000,
+    warmupMs: 1_500,
+    batch1Wan: true,
+    isolated: 60,
+    raw: { roundTrips: 300_000, window: 1_000, reps: 3 },
   },
   quick: {
-    shape: PLACEMENT, latencies: LATENCIES_MS, window: 200, clients: 12, pairs: 20_000, ops: 20_000, runMs: 700, warmupOps: 2_000, warmupMs: 300,
-    batch1Wan: false, isolated: 12, raw: { roundTrips: 100_000, window: 1_000, reps: 1 },
+    shape: PLACEMENT,
+    latencies: LATENCIES_MS,
+    window: 200,
+    clients: 12,
+    pairs: 20_000,
+    ops: 20_000,
+    runMs: 700,
+    warmupOps: 2_000,
+    warmupMs: 300,
+    batch1Wan: false,
+    isolated: 12,
+    raw: { roundTrips: 100_000, window: 1_000, reps: 1 },
   },
   tiny: {
-    shape: { transport: 'sim', placement: 'dedicated' }, latencies: LATENCIES_MS, window: 8, clients: 3, pairs: 400, ops: 60, runMs: 10_000, warmupOps: 10, warmupMs: 10_000,
-    batch1Wan: false, isolated: 3, raw: { roundTrips: 2_000, window: 100, reps: 1 },
+    shape: { transport: 'sim', placement: 'dedicated' },
+    latencies: LATENCIES_MS,
+    window: 8,
+    clients: 3,
+    pairs: 400,
+    ops: 60,
+    runMs: 10_000,
+    warmupOps: 10,
+    warmupMs: 10_000,
+    batch1Wan: false,
+    isolated: 3,
+    raw: { roundTrips: 2_000, window: 100, reps: 1 },
   },
 };
 
@@ -180,10 +211,15 @@ async function ready(cluster: Cluster, clients: Client[]): Promise<void> {
   const pairs = keysOnTwoShards('ready', clients.length, cluster.config.shards);
   for (let attempt = 0; ; attempt++) {
     try {
-      await Promise.all(clients.map((c, i) => {
-        const [a, b] = pairs[i]!;
-        return c.transaction([{ op: 'put', key: a, value: attempt }, { op: 'put', key: b, value: attempt }]);
-      }));
+      await Promise.all(
+        clients.map((c, i) => {
+          const [a, b] = pairs[i]!;
+          return c.transaction([
+            { op: 'put', key: a, value: attempt },
+            { op: 'put', key: b, value: attempt },
+          ]);
+        }),
+      );
       return;
     } catch (error) {
       if (attempt >= 50) throw error;
@@ -199,7 +235,10 @@ function txnLoop(clients: Client[], s: Sizes, pairs: Array<[string, string]>, to
     ...(durationMs === undefined ? {} : { durationMs }),
     call: (i, w) => {
       const [a, b] = pairs[(offset + i) % pairs.length]!;
-      return clients[w % clients.length]!.transaction([{ op: 'put', key: a, value: i }, { op: 'put', key: b, value: i }]);
+      return clients[w % clients.length]!.transaction([
+        { op: 'put', key: a, value: i },
+        { op: 'put', key: b, value: i },
+      ]);
     },
   });
 }
@@ -221,7 +260,10 @@ async function isolatedTxns(cluster: Cluster, clients: Client[], count: number, 
   for (let i = 0; i < count; i++) {
     const [a, b] = pairs[i]!;
     try {
-      await clients[i % clients.length]!.transaction([{ op: 'put', key: a, value: i }, { op: 'put', key: b, value: i }]);
+      await clients[i % clients.length]!.transaction([
+        { op: 'put', key: a, value: i },
+        { op: 'put', key: b, value: i },
+      ]);
       committed++;
     } catch {
       // Counted below: an isolated transaction should never abort.
@@ -246,7 +288,9 @@ async function measureProtocol(s: Sizes, protocol: CommitProtocol, batch: number
     if (batch === 1) result.isolated = await isolatedTxns(cluster, clients, s.isolated, batch);
     const tIsolated = performance.now();
     let offset = (await txnLoop(clients, s, pairs, s.warmupOps, 0, s.warmupMs)).calls;
-    log(`commit: ${protocol} batch ${batch}: ready after ${fmt(tReady - t0)} ms, isolated ${fmt(tIsolated - tReady)} ms, warm-up ${fmt(performance.now() - tIsolated)} ms`);
+    log(
+      `commit: ${protocol} batch ${batch}: ready after ${fmt(tReady - t0)} ms, isolated ${fmt(tIsolated - tReady)} ms, warm-up ${fmt(performance.now() - tIsolated)} ms`,
+    );
     for (const ms of s.latencies) {
       if (batch === 1 && ms > 0 && !s.batch1Wan) continue;
       cluster.setNetwork({ latencyMs: latencyMatrix(ms) });
@@ -261,7 +305,9 @@ async function measureProtocol(s: Sizes, protocol: CommitProtocol, batch: number
       }
       const f = runFigures(r);
       result.runs[ms] = f;
-      log(`commit: ${protocol} batch ${batch} at ${ms} ms: ${fmt(f.committedPerSec)} committed/s p50 ${fmt(f.p50Ms, 2)} ms p99 ${fmt(f.p99Ms, 2)} ms; ${f.aborted} aborted, ${f.failed} failed${f.failed > 0 ? ` ${JSON.stringify(r.errors)}` : ''}; ${fmt(f.cpuUsPerTxn)} us CPU per committed txn`);
+      log(
+        `commit: ${protocol} batch ${batch} at ${ms} ms: ${fmt(f.committedPerSec)} committed/s p50 ${fmt(f.p50Ms, 2)} ms p99 ${fmt(f.p99Ms, 2)} ms; ${f.aborted} aborted, ${f.failed} failed${f.failed > 0 ? ` ${JSON.stringify(r.errors)}` : ''}; ${fmt(f.cpuUsPerTxn)} us CPU per committed txn`,
+      );
     }
   } finally {
     await cluster.stop();
@@ -326,7 +372,10 @@ export async function coordinatorCrash(protocol: CommitProtocol): Promise<CrashF
       while (running) {
         const [a, b] = pairs[next++ % pairs.length]!;
         try {
-          await c.transaction([{ op: 'append', key: a, value: next }, { op: 'append', key: b, value: next }]);
+          await c.transaction([
+            { op: 'append', key: a, value: next },
+            { op: 'append', key: b, value: next },
+          ]);
           done.push(cluster.now() - t0);
         } catch {
           // Aborted or timed out: not committed (the closed loop goes on).
@@ -362,14 +411,18 @@ export async function coordinatorCrash(protocol: CommitProtocol): Promise<CrashF
         else e.last = now;
       }
       // The parts the crashed coordinator led (its transaction ids start with its region).
-      if (crashed && atCrash.size === 0 && now - crashAt < CRASH_SAMPLE_MS) atCrash = new Set([...open].filter((t) => t.includes(`:${CRASH_VICTIM.slice('coordinator/'.length)}:`)));
+      if (crashed && atCrash.size === 0 && now - crashAt < CRASH_SAMPLE_MS)
+        atCrash = new Set([...open].filter((t) => t.includes(`:${CRASH_VICTIM.slice('coordinator/'.length)}:`)));
       await cluster.sleep(CRASH_SAMPLE_MS);
     }
     running = false;
     await Promise.all(loops);
     const holdOf = (e: { first: number; last: number }): number => e.last - e.first + CRASH_SAMPLE_MS;
     const crashHolds = [...atCrash].map((t) => holdOf(seen.get(t)!)).sort((x, y) => x - y);
-    const otherHolds = [...seen].filter(([t]) => !atCrash.has(t)).map(([, e]) => holdOf(e)).sort((x, y) => x - y);
+    const otherHolds = [...seen]
+      .filter(([t]) => !atCrash.has(t))
+      .map(([, e]) => holdOf(e))
+      .sort((x, y) => x - y);
     const rate = (from: number, to: number): number => (done.filter((t) => t >= from && t < to).length * 1000) / (to - from);
     return {
       protocol,
@@ -406,7 +459,9 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   for (const p of ['2pc', 'paxos-commit'] as const) {
     const c = await coordinatorCrash(p);
     crashes.push(c);
-    log(`commit: coordinator crash, ${p}: ${fmt(c.txnPerSecBefore)} / ${fmt(c.txnPerSecDown)} / ${fmt(c.txnPerSecAfter)} committed/s before / down / after; ${c.lockedAtCrash} parts locked at the crash (${c.blocked} for more than ${BLOCKED_MS} ms), held ${fmt(c.crashLockHoldP50Ms)} ms p50, ${fmt(c.crashLockHoldMaxMs)} ms max`);
+    log(
+      `commit: coordinator crash, ${p}: ${fmt(c.txnPerSecBefore)} / ${fmt(c.txnPerSecDown)} / ${fmt(c.txnPerSecAfter)} committed/s before / down / after; ${c.lockedAtCrash} parts locked at the crash (${c.blocked} for more than ${BLOCKED_MS} ms), held ${fmt(c.crashLockHoldP50Ms)} ms p50, ${fmt(c.crashLockHoldMaxMs)} ms max`,
+    );
   }
   const at = (p: CommitProtocol, batch: number): ProtocolResult => results.find((r) => r.protocol === p && r.batch === batch)!;
   const lat0 = s.latencies[0]!;
@@ -430,20 +485,30 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     figures[`${name}_p50_ms_batch1`] = round(b1.p50Ms, 4);
     figures[`${name}_p99_ms_batch1`] = round(b1.p99Ms, 4);
     const iso = at(p, 1).isolated!;
-    msgsPerOp[p] = { measured: round(iso.perTxn, 4), analytic: iso.analytic, loaded_batch64: round(at(p, 64).loadedPerTxn, 4), analytic_batched: analyticTxn(p, 64) };
+    msgsPerOp[p] = {
+      measured: round(iso.perTxn, 4),
+      analytic: iso.analytic,
+      loaded_batch64: round(at(p, 64).loadedPerTxn, 4),
+      analytic_batched: analyticTxn(p, 64),
+    };
   }
   figures.msgs_per_op = msgsPerOp;
-  figures.coordinator_crash = Object.fromEntries(crashes.map((c) => [FIGURE_NAMES[c.protocol], {
-    txn_per_s_before: round(c.txnPerSecBefore, 2),
-    txn_per_s_down: round(c.txnPerSecDown, 2),
-    txn_per_s_after: round(c.txnPerSecAfter, 2),
-    locked_at_crash: c.lockedAtCrash,
-    crash_lock_hold_p50_ms: c.crashLockHoldP50Ms,
-    crash_lock_hold_max_ms: c.crashLockHoldMaxMs,
-    blocked_over_1s: c.blocked,
-    lock_hold_p50_ms: c.lockHoldP50Ms,
-    lock_hold_p99_ms: c.lockHoldP99Ms,
-  }]));
+  figures.coordinator_crash = Object.fromEntries(
+    crashes.map((c) => [
+      FIGURE_NAMES[c.protocol],
+      {
+        txn_per_s_before: round(c.txnPerSecBefore, 2),
+        txn_per_s_down: round(c.txnPerSecDown, 2),
+        txn_per_s_after: round(c.txnPerSecAfter, 2),
+        locked_at_crash: c.lockedAtCrash,
+        crash_lock_hold_p50_ms: c.crashLockHoldP50Ms,
+        crash_lock_hold_max_ms: c.crashLockHoldMaxMs,
+        blocked_over_1s: c.blocked,
+        lock_hold_p50_ms: c.lockHoldP50Ms,
+        lock_hold_p99_ms: c.lockHoldP99Ms,
+      },
+    ]),
+  );
   figures.twopc_vs_target = round((figures.twopc_txn_per_s as number) / 25_000, 4);
   figures.window = s.window;
   figures.elapsed_s = round((performance.now() - started) / 1000, 3);
@@ -454,13 +519,23 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       for (const ms of s.latencies) {
         const f = at(p, batch).runs[ms];
         if (f === undefined) continue;
-        rows.push([`${p}, batch ${batch}, ${ms} ms`, fmt(f.committedPerSec), fmt(f.p50Ms, 2), fmt(f.p99Ms, 2), `${fmt(100 * f.abortRate, 2)}%`, f.failed, fmt(f.cpuUsPerTxn)]);
+        rows.push([
+          `${p}, batch ${batch}, ${ms} ms`,
+          fmt(f.committedPerSec),
+          fmt(f.p50Ms, 2),
+          fmt(f.p99Ms, 2),
+          `${fmt(100 * f.abortRate, 2)}%`,
+          f.failed,
+          fmt(f.cpuUsPerTxn),
+        ]);
       }
     }
   }
   const msgRows = PROTOCOLS.map((p) => {
     const iso = at(p, 1).isolated!;
-    const types = Object.entries(iso.types).map(([t, n]) => `${t} ${fmt(n, 1)}`).join(', ');
+    const types = Object.entries(iso.types)
+      .map(([t, n]) => `${t} ${fmt(n, 1)}`)
+      .join(', ');
     return [p, fmt(iso.perTxn, 2), fmt(iso.analytic), fmt(at(p, 64).loadedPerTxn, 2), fmt(analyticTxn(p, 64)), types];
   });
   const twopc = figures.twopc_txn_per_s as number;
@@ -480,8 +555,26 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     ),
     '',
     formatTable(
-      ['protocol', 'txn/s before', 'txn/s down', 'txn/s after', 'parts locked at crash', `held > ${BLOCKED_MS} ms`, 'their lock hold p50 / max ms', 'other lock hold p50 / p99 ms'],
-      crashes.map((c) => [c.protocol, fmt(c.txnPerSecBefore), fmt(c.txnPerSecDown), fmt(c.txnPerSecAfter), c.lockedAtCrash, c.blocked, `${fmt(c.crashLockHoldP50Ms)} / ${fmt(c.crashLockHoldMaxMs)}`, `${fmt(c.lockHoldP50Ms)} / ${fmt(c.lockHoldP99Ms)}`]),
+      [
+        'protocol',
+        'txn/s before',
+        'txn/s down',
+        'txn/s after',
+        'parts locked at crash',
+        `held > ${BLOCKED_MS} ms`,
+        'their lock hold p50 / max ms',
+        'other lock hold p50 / p99 ms',
+      ],
+      crashes.map((c) => [
+        c.protocol,
+        fmt(c.txnPerSecBefore),
+        fmt(c.txnPerSecDown),
+        fmt(c.txnPerSecAfter),
+        c.lockedAtCrash,
+        c.blocked,
+        `${fmt(c.crashLockHoldP50Ms)} / ${fmt(c.crashLockHoldMaxMs)}`,
+        `${fmt(c.lockHoldP50Ms)} / ${fmt(c.lockHoldP99Ms)}`,
+      ]),
       `coordinator crash (sim, virtual time; 3 regions x 3 servers, active, factor 3, 10 ms between regions; ${CRASH_CLIENTS} closed-loop clients, two-shard appends; ${CRASH_VICTIM} down for ${CRASH_PHASES_MS.down} ms after ${CRASH_PHASES_MS.before} ms; lock holds sampled every ${CRASH_SAMPLE_MS} ms)`,
     ),
   ].join('\n');

@@ -12,7 +12,14 @@
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { serialHistory } from '../src/harness/elle/generate.js';
-import { checkTransactions, checkTransactionsParallel, type ElleOp, type TxnCheckResult, type TxnConsistency, type TxnModel } from '../src/harness/elle/index.js';
+import {
+  checkTransactions,
+  checkTransactionsParallel,
+  type ElleOp,
+  type TxnCheckResult,
+  type TxnConsistency,
+  type TxnModel,
+} from '../src/harness/elle/index.js';
 import { formatTable } from './lib/table.js';
 import { logger, modeOf, type SuiteOptions, type SuiteResult } from './lib/suite.js';
 
@@ -31,7 +38,15 @@ interface Row {
   edges: number;
 }
 
-async function measure(name: string, history: ElleOp[], txns: number, model: TxnModel, consistency: TxnConsistency, pool: boolean, rounds: number): Promise<Row> {
+async function measure(
+  name: string,
+  history: ElleOp[],
+  txns: number,
+  model: TxnModel,
+  consistency: TxnConsistency,
+  pool: boolean,
+  rounds: number,
+): Promise<Row> {
   const once = async (): Promise<{ ms: number; cpuMs: number; result: TxnCheckResult }> => {
     const c0 = process.cpuUsage();
     const t0 = performance.now();

@@ -296,7 +296,9 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       afterP99Ms: pick((r) => r.afterP99Ms),
     };
     medians.push(m);
-    log(`failover: ${scenario.scope} ${scenario.failure}: lost ${m.lost}/${m.sent}, delayed ${m.delayed}, failover ${fmt(m.failoverMs)} ms (median of ${s.seeds})`);
+    log(
+      `failover: ${scenario.scope} ${scenario.failure}: lost ${m.lost}/${m.sent}, delayed ${m.delayed}, failover ${fmt(m.failoverMs)} ms (median of ${s.seeds})`,
+    );
   }
   const threads = await threadsCrash(s);
   log(`failover: threads: ${fmt(threads.beforeReqPerS)} -> ${fmt(threads.afterReqPerS)} req/s, lost ${threads.lost}, failover ${fmt(threads.failoverMs)} ms`);

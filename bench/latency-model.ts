@@ -42,21 +42,128 @@ interface Case {
  * r1/0, r2/0, r0/0 with r1/0 leading. Keys 'a' and 'b' below are on shards 0 and 1.
  */
 const CASES: Case[] = [
-  { name: 'none, home client', replication: { mode: 'none' }, client: 'r0', op: 'put', k: 0, n: 0, m: 0, refined: 0, note: 'one copy in the home region: no inter-region delay' },
-  { name: 'none, remote client', replication: { mode: 'none' }, client: 'r1', op: 'put', k: 2, n: 0, m: 0, refined: 2, note: 'T_balance only: to the owner and back' },
-  { name: 'active f=3, home', replication: { mode: 'active', factor: 3 }, client: 'r0', op: 'put', k: 0, n: 2, m: 0, refined: 2, note: 'copies go out in parallel; a quorum needs one of the two: 2L, not 4L' },
-  { name: 'active f=3, remote', replication: { mode: 'active', factor: 3 }, client: 'r1', op: 'put', k: 2, n: 2, m: 0, refined: 4, note: 'balance and quorum add up' },
-  { name: 'passive sync f=3, home', replication: { mode: 'passive', factor: 3 }, client: 'r0', op: 'put', k: 0, n: 2, m: 0, refined: 2, note: 'as active: the effect is chosen by a quorum' },
-  { name: 'passive async f=3, home', replication: { mode: 'passive', factor: 3, sync: false }, client: 'r0', op: 'put', k: 0, n: 2, m: 0, refined: 0, note: 'answered before the copies: asynchronous copies cost nothing on the path' },
-  { name: 'hybrid f=3, home', replication: { mode: 'hybrid', factor: 3 }, client: 'r0', op: 'put', k: 0, n: 2, m: 0, refined: 0, note: 'quorum inside the home region; remote learners are asynchronous' },
-  { name: '2PC, two shards', replication: { mode: 'active', factor: 3 }, commit: '2pc', client: 'r0', op: 'txn', k: 0, n: 0, m: 3, refined: 6, note: 'prepare to the remote leader (L), prepare and vote records each a quorum write (2L+2L), vote back (L)' },
-  { name: '3PC, two shards', replication: { mode: 'active', factor: 3 }, commit: '3pc', client: 'r0', op: 'txn', k: 0, n: 0, m: 5, refined: 10, note: 'two more log writes and a round: pre-commit (L), its record (2L), ack (L)' },
-  { name: 'Paxos Commit, two shards', replication: { mode: 'active', factor: 3 }, commit: 'paxos-commit', client: 'r0', op: 'txn', k: 0, n: 0, m: 3, refined: 6, note: 'as 2PC here: phase 2a to the acceptors and 2b to the leader overlap with the vote path' },
+  {
+    name: 'none, home client',
+    replication: { mode: 'none' },
+    client: 'r0',
+    op: 'put',
+    k: 0,
+    n: 0,
+    m: 0,
+    refined: 0,
+    note: 'one copy in the home region: no inter-region delay',
+  },
+  {
+    name: 'none, remote client',
+    replication: { mode: 'none' },
+    client: 'r1',
+    op: 'put',
+    k: 2,
+    n: 0,
+    m: 0,
+    refined: 2,
+    note: 'T_balance only: to the owner and back',
+  },
+  {
+    name: 'active f=3, home',
+    replication: { mode: 'active', factor: 3 },
+    client: 'r0',
+    op: 'put',
+    k: 0,
+    n: 2,
+    m: 0,
+    refined: 2,
+    note: 'copies go out in parallel; a quorum needs one of the two: 2L, not 4L',
+  },
+  {
+    name: 'active f=3, remote',
+    replication: { mode: 'active', factor: 3 },
+    client: 'r1',
+    op: 'put',
+    k: 2,
+    n: 2,
+    m: 0,
+    refined: 4,
+    note: 'balance and quorum add up',
+  },
+  {
+    name: 'passive sync f=3, home',
+    replication: { mode: 'passive', factor: 3 },
+    client: 'r0',
+    op: 'put',
+    k: 0,
+    n: 2,
+    m: 0,
+    refined: 2,
+    note: 'as active: the effect is chosen by a quorum',
+  },
+  {
+    name: 'passive async f=3, home',
+    replication: { mode: 'passive', factor: 3, sync: false },
+    client: 'r0',
+    op: 'put',
+    k: 0,
+    n: 2,
+    m: 0,
+    refined: 0,
+    note: 'answered before the copies: asynchronous copies cost nothing on the path',
+  },
+  {
+    name: 'hybrid f=3, home',
+    replication: { mode: 'hybrid', factor: 3 },
+    client: 'r0',
+    op: 'put',
+    k: 0,
+    n: 2,
+    m: 0,
+    refined: 0,
+    note: 'quorum inside the home region; remote learners are asynchronous',
+  },
+  {
+    name: '2PC, two shards',
+    replication: { mode: 'active', factor: 3 },
+    commit: '2pc',
+    client: 'r0',
+    op: 'txn',
+    k: 0,
+    n: 0,
+    m: 3,
+    refined: 6,
+    note: 'prepare to the remote leader (L), prepare and vote records each a quorum write (2L+2L), vote back (L)',
+  },
+  {
+    name: '3PC, two shards',
+    replication: { mode: 'active', factor: 3 },
+    commit: '3pc',
+    client: 'r0',
+    op: 'txn',
+    k: 0,
+    n: 0,
+    m: 5,
+    refined: 10,
+    note: 'two more log writes and a round: pre-commit (L), its record (2L), ack (L)',
+  },
+  {
+    name: 'Paxos Commit, two shards',
+    replication: { mode: 'active', factor: 3 },
+    commit: 'paxos-commit',
+    client: 'r0',
+    op: 'txn',
+    k: 0,
+    n: 0,
+    m: 3,
+    refined: 6,
+    note: 'as 2PC here: phase 2a to the acceptors and 2b to the leader overlap with the vote path',
+  },
 ];
 
 async function measure(c: Case, latencyMs: number, ops: number): Promise<number> {
   const cluster = await startCluster({
-    regions: [{ name: 'r0', servers: 3 }, { name: 'r1', servers: 3 }, { name: 'r2', servers: 3 }],
+    regions: [
+      { name: 'r0', servers: 3 },
+      { name: 'r1', servers: 3 },
+      { name: 'r2', servers: 3 },
+    ],
     transport: 'sim',
     seed: 1,
     shards: 2,
@@ -74,7 +181,11 @@ async function measure(c: Case, latencyMs: number, ops: number): Promise<number>
       const t0 = cluster.now();
       // 'a' hashes to shard 0 and 'b' to shard 1 with two shards (checked in the suite).
       if (c.op === 'put') await client.put('a', i);
-      else await client.transaction([{ op: 'put', key: 'a', value: i }, { op: 'put', key: 'b', value: i }]);
+      else
+        await client.transaction([
+          { op: 'put', key: 'a', value: i },
+          { op: 'put', key: 'b', value: i },
+        ]);
       samples.push(cluster.now() - t0);
       // Let each operation finish everywhere before the next, so they do not queue.
       await cluster.sleep(100);
@@ -102,7 +213,18 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     const additive = c.k + 2 * c.n + 2 * c.m;
     const holds = Math.abs(hops - additive) < 0.5;
     figures[c.name] = { measured_hops: +hops.toFixed(2), additive_hops: additive, refined_hops: c.refined, latency_ms_at_10: +a.toFixed(2), holds };
-    rows.push([c.name, `${c.k}/${c.n}/${c.m}`, String(additive), String(c.refined), hops.toFixed(2), a.toFixed(1), b.toFixed(1), intercept.toFixed(1), holds ? 'holds' : 'does not hold', c.note]);
+    rows.push([
+      c.name,
+      `${c.k}/${c.n}/${c.m}`,
+      String(additive),
+      String(c.refined),
+      hops.toFixed(2),
+      a.toFixed(1),
+      b.toFixed(1),
+      intercept.toFixed(1),
+      holds ? 'holds' : 'does not hold',
+      c.note,
+    ]);
     log(`${c.name}: ${hops.toFixed(2)} hops measured, ${additive} additive`);
   }
   const table = formatTable(

@@ -67,7 +67,10 @@ function callOf(workload: Workload, clients: Client[], s: Sizes, pairs: Array<[s
     case 'txn 2pc':
       return (i, w) => {
         const [a, b] = pairs[i % pairs.length]!;
-        return client(w).transaction([{ op: 'put', key: a, value: i }, { op: 'put', key: b, value: i }]);
+        return client(w).transaction([
+          { op: 'put', key: a, value: i },
+          { op: 'put', key: b, value: i },
+        ]);
       };
   }
 }
@@ -110,7 +113,11 @@ async function profileWorkload(workload: Workload, s: Sizes, log: (line: string)
     const call = callOf(workload, clients, s, pairs);
     // Gets read keys that exist; every workload warms the JIT the same way.
     const warm = workload === 'get active' ? callOf('put active', clients, s, pairs) : call;
-    await closedLoop({ window: s.window, total: txn ? Math.ceil(s.warmupOps / 10) : Math.max(s.warmupOps, workload === 'get active' ? s.keys : 0), call: warm });
+    await closedLoop({
+      window: s.window,
+      total: txn ? Math.ceil(s.warmupOps / 10) : Math.max(s.warmupOps, workload === 'get active' ? s.keys : 0),
+      call: warm,
+    });
     const workers = (await cluster.ping()).length;
     const profiler = new ThreadProfiler();
     let profiles: CpuProfile[];
@@ -130,7 +137,9 @@ async function profileWorkload(workload: Workload, s: Sizes, log: (line: string)
     const scale = profiledUs > 0 ? processUsPerOp / profiledUs : 0;
     const usPerOpByThread = selfByThread.map((t) => Object.fromEntries(LAYERS.map((l) => [l, t[l] * scale])) as Record<Layer, number>);
     const usPerOp = Object.fromEntries(LAYERS.map((l) => [l, usPerOpByThread.reduce((n, t) => n + t[l], 0)])) as Record<Layer, number>;
-    log(`profile: ${workload}: ${run.ok} ok, ${run.failed} failed; ${fmt(processUsPerOp)} us/op process CPU, ${fmt(profiledUs / ok)} us/op of samples (wall time) in the profiles`);
+    log(
+      `profile: ${workload}: ${run.ok} ok, ${run.failed} failed; ${fmt(processUsPerOp)} us/op process CPU, ${fmt(profiledUs / ok)} us/op of samples (wall time) in the profiles`,
+    );
     return { workload, ok: run.ok, failed: run.failed, usPerOp, usPerOpByThread, processUsPerOp, profiledUsPerOp: profiledUs / ok, profiles };
   } finally {
     await cluster.stop();
@@ -152,15 +161,32 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     figures[`${key(r.workload)}_us_per_op`] = byLayer;
     figures[`${key(r.workload)}_profiled_wall_us_per_op`] = round(r.profiledUsPerOp, 4);
     figures[`${key(r.workload)}_process_us_per_op`] = round(r.processUsPerOp, 4);
-    figures[`${key(r.workload)}_main_thread_us_per_op`] = round(LAYERS.reduce((n, l) => n + r.usPerOpByThread[0]![l], 0), 4);
+    figures[`${key(r.workload)}_main_thread_us_per_op`] = round(
+      LAYERS.reduce((n, l) => n + r.usPerOpByThread[0]![l], 0),
+      4,
+    );
   }
 
   const rows: Array<Array<string | number>> = LAYERS.map((l) => [l, ...results.map((r) => fmt(r.usPerOp[l], 1))]);
   rows.push(['total = process CPU (cpuUsage)', ...results.map((r) => fmt(r.processUsPerOp, 1))]);
-  rows.push(['  of which the calling thread', ...results.map((r) => fmt(LAYERS.reduce((n, l) => n + r.usPerOpByThread[0]![l], 0), 1))]);
+  rows.push([
+    '  of which the calling thread',
+    ...results.map((r) =>
+      fmt(
+        LAYERS.reduce((n, l) => n + r.usPerOpByThread[0]![l], 0),
+        1,
+      ),
+    ),
+  ]);
   rows.push(['  (profile samples, wall time)', ...results.map((r) => fmt(r.profiledUsPerOp, 1))]);
-  const hot = hottest(results.flatMap((r) => r.profiles), HOTTEST_SHOWN);
-  const hotTotal = Math.max(1, results.reduce((n, r) => n + r.profiledUsPerOp * Math.max(1, r.ok), 0));
+  const hot = hottest(
+    results.flatMap((r) => r.profiles),
+    HOTTEST_SHOWN,
+  );
+  const hotTotal = Math.max(
+    1,
+    results.reduce((n, r) => n + r.profiledUsPerOp * Math.max(1, r.ok), 0),
+  );
   const table = [
     formatTable(
       ['CPU us per operation', ...WORKLOADS],
@@ -171,8 +197,13 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   ].join('\n');
   const charts: Chart[] = [
     // Layers along x, one bar per workload: four legend entries fit the plot's width.
-    barChart(LAYERS, 'layer', 'CPU per operation by layer (V8 profiler shares x process CPU, all threads)', 'us per op',
-      results.map((r) => ({ name: r.workload, value: (l: Layer) => r.usPerOp[l] }))),
+    barChart(
+      LAYERS,
+      'layer',
+      'CPU per operation by layer (V8 profiler shares x process CPU, all threads)',
+      'us per op',
+      results.map((r) => ({ name: r.workload, value: (l: Layer) => r.usPerOp[l] })),
+    ),
   ];
   return { suite: 'profile', figures, table, charts };
 }

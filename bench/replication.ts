@@ -48,7 +48,8 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { startCluster, type Client, type Cluster, type ClusterConfig, type ReplicationMode } from '../src/index.js';
 import { groupShardsOf, topologyOf } from '../src/cluster/topology.js';
-import { describeShape,
+import {
+  describeShape,
   BACKGROUND_TYPES,
   baseConfig,
   clientsOf,
@@ -125,16 +126,62 @@ interface Sizes {
 
 const SIZES: Record<Mode, Sizes> = {
   full: {
-    shape: PLACEMENT, latencies: LATENCIES_MS, window: 2_000, clients: 24, keys: 20_000, ops: 200_000, runMs: 4_000, warmupOps: 20_000, warmupMs: 1_500,
-    batch1Wan: true, getsWan: true, getsBatch1: true, isolated: 120, crashRunMs: 6_000, recoverWrites: 20_000, raw: { roundTrips: 300_000, window: 1_000, reps: 3 }, comparePlacements: true,
+    shape: PLACEMENT,
+    latencies: LATENCIES_MS,
+    window: 2_000,
+    clients: 24,
+    keys: 20_000,
+    ops: 200_000,
+    runMs: 4_000,
+    warmupOps: 20_000,
+    warmupMs: 1_500,
+    batch1Wan: true,
+    getsWan: true,
+    getsBatch1: true,
+    isolated: 120,
+    crashRunMs: 6_000,
+    recoverWrites: 20_000,
+    raw: { roundTrips: 300_000, window: 1_000, reps: 3 },
+    comparePlacements: true,
   },
   quick: {
-    shape: PLACEMENT, latencies: LATENCIES_MS, window: 500, clients: 12, keys: 5_000, ops: 30_000, runMs: 700, warmupOps: 2_000, warmupMs: 300,
-    batch1Wan: false, getsWan: false, getsBatch1: false, isolated: 20, crashRunMs: 1_800, recoverWrites: 3_000, raw: { roundTrips: 100_000, window: 1_000, reps: 1 }, comparePlacements: false,
+    shape: PLACEMENT,
+    latencies: LATENCIES_MS,
+    window: 500,
+    clients: 12,
+    keys: 5_000,
+    ops: 30_000,
+    runMs: 700,
+    warmupOps: 2_000,
+    warmupMs: 300,
+    batch1Wan: false,
+    getsWan: false,
+    getsBatch1: false,
+    isolated: 20,
+    crashRunMs: 1_800,
+    recoverWrites: 3_000,
+    raw: { roundTrips: 100_000, window: 1_000, reps: 1 },
+    comparePlacements: false,
   },
   tiny: {
-    shape: { transport: 'sim', placement: 'dedicated' }, latencies: LATENCIES_MS, window: 16, clients: 3, keys: 64, ops: 120, runMs: 10_000, warmupOps: 30, warmupMs: 10_000,
-    batch1Wan: false, getsWan: true, getsBatch1: true, isolated: 4, crashRunMs: 60_000, crashOps: 150, recoverWrites: 50, raw: { roundTrips: 2_000, window: 100, reps: 1 }, comparePlacements: false,
+    shape: { transport: 'sim', placement: 'dedicated' },
+    latencies: LATENCIES_MS,
+    window: 16,
+    clients: 3,
+    keys: 64,
+    ops: 120,
+    runMs: 10_000,
+    warmupOps: 30,
+    warmupMs: 10_000,
+    batch1Wan: false,
+    getsWan: true,
+    getsBatch1: true,
+    isolated: 4,
+    crashRunMs: 60_000,
+    crashOps: 150,
+    recoverWrites: 50,
+    raw: { roundTrips: 2_000, window: 100, reps: 1 },
+    comparePlacements: false,
   },
 };
 
@@ -263,7 +310,9 @@ async function measureMode(s: Sizes, mode: ReplicationMode, batch: number, log: 
     if (batch === 1) result.isolated = await isolatedPuts(cluster, clients, s.isolated);
     const tIsolated = performance.now();
     await putLoop(clients, s, s.warmupOps, s.warmupMs);
-    log(`replication: ${mode} batch ${batch}: ready after ${fmt(tReady - t0)} ms, isolated ${fmt(tIsolated - tReady)} ms, warm-up ${fmt(performance.now() - tIsolated)} ms`);
+    log(
+      `replication: ${mode} batch ${batch}: ready after ${fmt(tReady - t0)} ms, isolated ${fmt(tIsolated - tReady)} ms, warm-up ${fmt(performance.now() - tIsolated)} ms`,
+    );
     for (const ms of s.latencies) {
       const wan = ms !== s.latencies[0];
       if (batch === 1 && wan && !s.batch1Wan) continue;
@@ -359,7 +408,9 @@ async function crashAndRecover(s: Sizes, log: (line: string) => void): Promise<C
     if (crashedAt === undefined) throw new Error('the crash run ended before the crash');
     const crashedOpsPerSec = after / ((run.elapsedMs - crashedAt) / 1000);
     const beforeOpsPerSec = before / (crashedAt / 1000);
-    log(`replication: ${CRASHED} crashed: ${fmt(beforeOpsPerSec)} puts/s before, ${fmt(crashedOpsPerSec)} puts/s after (failover included); ${run.failed} failed ${JSON.stringify(run.errors)}`);
+    log(
+      `replication: ${CRASHED} crashed: ${fmt(beforeOpsPerSec)} puts/s before, ${fmt(crashedOpsPerSec)} puts/s after (failover included); ${run.failed} failed ${JSON.stringify(run.errors)}`,
+    );
 
     // Recovery: more writes while it is down, then restart and wait for it to catch up.
     await putLoop(clients, s, s.recoverWrites);
@@ -391,7 +442,9 @@ async function crashAndRecover(s: Sizes, log: (line: string) => void): Promise<C
     const recoverMs = performance.now() - t1;
     let behindSlots = 0;
     for (const shard of shards) behindSlots += Math.max(0, (target.get(shard) ?? 0) - (firstSeen?.[shard]?.applied ?? 0));
-    log(`replication: ${CRASHED} restarted in ${fmt(restartMs)} ms, caught up after ${fmt(recoverMs)} ms (${shards.length} groups, ${behindSlots} slots behind when first seen)`);
+    log(
+      `replication: ${CRASHED} restarted in ${fmt(restartMs)} ms, caught up after ${fmt(recoverMs)} ms (${shards.length} groups, ${behindSlots} slots behind when first seen)`,
+    );
     return { beforeOpsPerSec, crashedOpsPerSec, failed: run.failed, errors: run.errors, recoverMs, restartMs, behindSlots };
   } finally {
     await cluster.stop();
@@ -483,7 +536,15 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
         if (p === undefined) continue;
         const g = r.gets[ms];
         const getCells = g === undefined ? ['', '', ''] : [fmt(g.opsPerSec), fmt(g.p50Ms, 2), fmt(g.p99Ms, 2)];
-        rows.push([`${m}, batch ${batch}, ${ms} ms`, fmt(p.opsPerSec), fmt(p.p50Ms, 2), fmt(p.p99Ms, 2), fmt(p.cpuUsPerOp), ...getCells, p.failed + (g?.failed ?? 0)]);
+        rows.push([
+          `${m}, batch ${batch}, ${ms} ms`,
+          fmt(p.opsPerSec),
+          fmt(p.p50Ms, 2),
+          fmt(p.p99Ms, 2),
+          fmt(p.cpuUsPerOp),
+          ...getCells,
+          p.failed + (g?.failed ?? 0),
+        ]);
       }
     }
   }
@@ -494,7 +555,9 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const msgRows: Array<Array<string | number>> = MODES.map((m) => {
     const iso = at(m, 1).isolated!;
     const formula = m === 'none' ? '6 + p' : m === 'hybrid' ? '12 + p + 4' : '12 + p';
-    const types = Object.entries(iso.types).map(([t, n]) => `${t} ${fmt(n, 2)}`).join(', ');
+    const types = Object.entries(iso.types)
+      .map(([t, n]) => `${t} ${fmt(n, 2)}`)
+      .join(', ');
     return [m, fmt(iso.perOp, 2), formula, fmt(iso.analytic, 2), fmt(at(m, 64).loadedPerOp, 2), fmt(commandsPerSlot(at(m, 64)), 2), types];
   });
   const table = [

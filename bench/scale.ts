@@ -15,11 +15,31 @@ import { natsServerBinary, startNatsServer } from '../src/harness/nats-server.js
 
 const SIZES = {
   tiny: { threads: [{ regions: 2, servers: 2 }], clients: [2, 8], sim: [{ regions: 2, servers: 5 }], loadMs: 200, simMs: 500 },
-  quick: { threads: [{ regions: 3, servers: 3 }, { regions: 10, servers: 100 }], clients: [4, 32, 128], sim: [{ regions: 10, servers: 10 }, { regions: 10, servers: 1000 }], loadMs: 600, simMs: 2_000 },
+  quick: {
+    threads: [
+      { regions: 3, servers: 3 },
+      { regions: 10, servers: 100 },
+    ],
+    clients: [4, 32, 128],
+    sim: [
+      { regions: 10, servers: 10 },
+      { regions: 10, servers: 1000 },
+    ],
+    loadMs: 600,
+    simMs: 2_000,
+  },
   full: {
-    threads: [{ regions: 3, servers: 3 }, { regions: 10, servers: 10 }, { regions: 10, servers: 100 }],
+    threads: [
+      { regions: 3, servers: 3 },
+      { regions: 10, servers: 10 },
+      { regions: 10, servers: 100 },
+    ],
     clients: [4, 16, 64, 256],
-    sim: [{ regions: 10, servers: 10 }, { regions: 10, servers: 100 }, { regions: 10, servers: 1000 }],
+    sim: [
+      { regions: 10, servers: 10 },
+      { regions: 10, servers: 100 },
+      { regions: 10, servers: 1000 },
+    ],
     loadMs: 2_000,
     simMs: 5_000,
   },
@@ -90,7 +110,16 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
         const rate = r.ops / seconds;
         points.push([clients, rate]);
         (throughput[`${servers}`] ??= {})[`${clients}`] = Math.round(rate);
-        rows.push([`threads packed`, `${size.regions} x ${size.servers}`, String(clients), String(Math.round(rate)), String(r.failed), (rate / raw.msgsPerS).toFixed(4), bootMs.toFixed(0), (rssMb() - before).toFixed(0)]);
+        rows.push([
+          `threads packed`,
+          `${size.regions} x ${size.servers}`,
+          String(clients),
+          String(Math.round(rate)),
+          String(r.failed),
+          (rate / raw.msgsPerS).toFixed(4),
+          bootMs.toFixed(0),
+          (rssMb() - before).toFixed(0),
+        ]);
         log(`threads ${servers} servers, ${clients} clients: ${Math.round(rate)} ops/s`);
       }
       memory[`threads_${servers}`] = Math.round(rssMb() - before);
@@ -108,14 +137,18 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     const server = await startNatsServer(natsBin.bin);
     try {
       const t0 = performance.now();
-      const cluster = await withTimeout(startCluster({
-        regions: regions(size.regions, size.servers),
-        transport: 'nats',
-        nats: { servers: server.url, processes: 3 },
-        replication: { mode: 'active', factor: 3 },
-        heartbeat: { intervalMs: 100 },
-        history: false,
-      }), `start ${servers} servers over NATS`, 60_000);
+      const cluster = await withTimeout(
+        startCluster({
+          regions: regions(size.regions, size.servers),
+          transport: 'nats',
+          nats: { servers: server.url, processes: 3 },
+          replication: { mode: 'active', factor: 3 },
+          heartbeat: { intervalMs: 100 },
+          history: false,
+        }),
+        `start ${servers} servers over NATS`,
+        60_000,
+      );
       const bootMs = performance.now() - t0;
       const points: Array<[number, number]> = [];
       try {
@@ -127,7 +160,16 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
           points.push([clients, rate]);
           natsThroughput[`${clients}`] = Math.round(rate);
           // rss: this (launcher) process only; the hosts are processes of their own.
-          rows.push(['nats, 3 processes', `${size.regions} x ${size.servers}`, String(clients), String(Math.round(rate)), String(r.failed), (rate / raw.msgsPerS).toFixed(4), bootMs.toFixed(0), '-']);
+          rows.push([
+            'nats, 3 processes',
+            `${size.regions} x ${size.servers}`,
+            String(clients),
+            String(Math.round(rate)),
+            String(r.failed),
+            (rate / raw.msgsPerS).toFixed(4),
+            bootMs.toFixed(0),
+            '-',
+          ]);
           log(`nats 3 processes ${servers} servers, ${clients} clients: ${Math.round(rate)} ops/s`);
         }
       } finally {
@@ -162,23 +204,45 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       const speed = sizes.simMs / 1000 / realS;
       simSpeed[`${servers}`] = +speed.toFixed(3);
       memory[`sim_${servers}`] = Math.round(rssMb() - before);
-      rows.push([`sim`, `${size.regions} x ${size.servers}`, '16', `${Math.round(r.ops / (sizes.simMs / 1000))} (virtual)`, String(r.failed), '-', bootMs.toFixed(0), (rssMb() - before).toFixed(0)]);
+      rows.push([
+        `sim`,
+        `${size.regions} x ${size.servers}`,
+        '16',
+        `${Math.round(r.ops / (sizes.simMs / 1000))} (virtual)`,
+        String(r.failed),
+        '-',
+        bootMs.toFixed(0),
+        (rssMb() - before).toFixed(0),
+      ]);
       log(`sim ${servers} servers: ${speed.toFixed(2)} simulated s per real s`);
     } finally {
       await cluster.stop();
     }
   }
-  const table = formatTable(['transport', 'regions x servers', 'clients', 'ops/s', 'failed', 'ops / raw msgs', 'boot ms', 'rss +MB'], rows, `scale (${mode}); raw baseline ${Math.round(raw.msgsPerS)} msgs/s; sim speed in simulated s per real s: ${JSON.stringify(simSpeed)}`);
+  const table = formatTable(
+    ['transport', 'regions x servers', 'clients', 'ops/s', 'failed', 'ops / raw msgs', 'boot ms', 'rss +MB'],
+    rows,
+    `scale (${mode}); raw baseline ${Math.round(raw.msgsPerS)} msgs/s; sim speed in simulated s per real s: ${JSON.stringify(simSpeed)}`,
+  );
   return {
     suite: 'scale',
     figures: {
-      raw_msgs_per_s: Math.round(raw.msgsPerS), throughput_by_servers_and_clients: throughput, rss_mb: memory, sim_seconds_per_real_second: simSpeed,
+      raw_msgs_per_s: Math.round(raw.msgsPerS),
+      throughput_by_servers_and_clients: throughput,
+      rss_mb: memory,
+      sim_seconds_per_real_second: simSpeed,
       ...(Object.keys(natsThroughput).length === 0 ? {} : { nats_3_processes_throughput_by_clients: natsThroughput }),
     },
     table,
     charts: [
       { title: 'throughput against clients', kind: 'line', xLabel: 'concurrent clients', yLabel: 'operations per second', series: lineSeries },
-      { title: 'simulator speed', kind: 'bar', xLabel: 'servers', yLabel: 'simulated s per real s', series: [{ name: 'sim', points: Object.entries(simSpeed).map(([k, v]) => [k, v]) }] },
+      {
+        title: 'simulator speed',
+        kind: 'bar',
+        xLabel: 'servers',
+        yLabel: 'simulated s per real s',
+        series: [{ name: 'sim', points: Object.entries(simSpeed).map(([k, v]) => [k, v]) }],
+      },
     ],
   };
 }

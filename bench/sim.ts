@@ -187,7 +187,10 @@ export async function measureInlineSeeds(seeds: number): Promise<InlineCheckFigu
   return { seeds, cpuS, checkS, simulateS, operations, simOpsPerS: operations / simulateS, opsPerS: operations / cpuS };
 }
 
-export async function measureCheck(seeds: number, unsafe?: UnsafeVariant): Promise<{ seedsPerS: number; failed: number; caught: number; unknown: number; errors: number; seeds: number; operations: number; wallS: number }> {
+export async function measureCheck(
+  seeds: number,
+  unsafe?: UnsafeVariant,
+): Promise<{ seedsPerS: number; failed: number; caught: number; unknown: number; errors: number; seeds: number; operations: number; wallS: number }> {
   const w0 = performance.now();
   const options: Parameters<typeof runChecks>[0] = { seeds, workers: 2, mode: 'active' };
   if (unsafe !== undefined) options.unsafe = unsafe;
@@ -209,9 +212,13 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const idle = await measureIdle(s.idleS);
   log(`idle 3x3: ${idle.speedup.toFixed(1)} simulated s per CPU s (${idle.speedupWall.toFixed(1)} per wall s), ${idle.events} events`);
   const load = await measureLoad(s.loadClients, s.loadS);
-  log(`loaded 3x3, ${s.loadClients} clients: ${Math.round(load.opsPerCpuS)} calls per CPU s (${Math.round(load.opsPerWallS)} per wall s), ${load.failed} failed`);
+  log(
+    `loaded 3x3, ${s.loadClients} clients: ${Math.round(load.opsPerCpuS)} calls per CPU s (${Math.round(load.opsPerWallS)} per wall s), ${load.failed} failed`,
+  );
   const inline = await measureInlineSeeds(s.inlineSeeds);
-  log(`default scenario in this thread: ${(inline.cpuS / inline.seeds * 1000).toFixed(0)} CPU ms per seed, of which checking ${(inline.checkS / inline.seeds * 1000).toFixed(1)} ms; ${Math.round(inline.simOpsPerS)} simulated ops per s of simulating`);
+  log(
+    `default scenario in this thread: ${((inline.cpuS / inline.seeds) * 1000).toFixed(0)} CPU ms per seed, of which checking ${((inline.checkS / inline.seeds) * 1000).toFixed(1)} ms; ${Math.round(inline.simOpsPerS)} simulated ops per s of simulating`,
+  );
   const check = await measureCheck(s.checkSeeds);
   log(`meridian check, 2 workers: ${check.seedsPerS.toFixed(1)} seeds/s (${check.failed} failed)`);
   const catchRate: Record<string, number> = {};
@@ -257,7 +264,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       catch_rate: catchRate,
       baseline_heap_events_per_cpu_s: round(heap.eventsPerCpuS),
       baseline_codec_round_trips_per_cpu_s: round(codec.roundTripsPerCpuS),
-      idle_vs_heap: round((idle.events / idle.cpuS) / heap.eventsPerCpuS),
+      idle_vs_heap: round(idle.events / idle.cpuS / heap.eventsPerCpuS),
     },
     table,
   };

@@ -171,7 +171,9 @@ export async function soak(s: Sizes, log: (line: string) => void): Promise<SoakR
         if (stopped) return;
         const m = await sample(cluster, t0, calls);
         samples.push(m);
-        const heaps = Object.values(m.workerHeapMb).map((h) => fmt(h, 0)).join('+');
+        const heaps = Object.values(m.workerHeapMb)
+          .map((h) => fmt(h, 0))
+          .join('+');
         if (samples.length % Math.max(1, Math.round(10_000 / s.sampleMs)) === 1) {
           log(`soak: ${fmt(m.tS, 0)} s: rss ${fmt(m.rssMb, 0)} MB, heap main ${fmt(m.mainHeapMb, 0)} MB, workers ${heaps} MB, ${fmt(calls)} calls`);
         }
@@ -242,9 +244,18 @@ export function soakFigures(samples: readonly MemorySample[], durationS: number)
   const full = second.filter((m) => Object.keys(m.workerHeapMb).length === workers);
   return {
     rssMbMax: Math.max(...samples.map((m) => m.rssMb)),
-    rssGrowthMbPerMin: slope(xs, second.map((m) => m.rssMb)),
-    mainHeapGrowthMbPerMin: slope(xs, second.map((m) => m.mainHeapMb)),
-    workerHeapGrowthMbPerMin: slope(full.map((m) => m.tS / 60), full.map(workerHeap)),
+    rssGrowthMbPerMin: slope(
+      xs,
+      second.map((m) => m.rssMb),
+    ),
+    mainHeapGrowthMbPerMin: slope(
+      xs,
+      second.map((m) => m.mainHeapMb),
+    ),
+    workerHeapGrowthMbPerMin: slope(
+      full.map((m) => m.tS / 60),
+      full.map(workerHeap),
+    ),
     rssMbAtHalf: second[0]?.rssMb ?? Number.NaN,
     rssMbAtEnd: samples[samples.length - 1]?.rssMb ?? Number.NaN,
   };
@@ -277,7 +288,15 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const every = Math.max(1, Math.floor(r.samples.length / 10));
   const rows = r.samples
     .filter((_, i) => i % every === 0 || i === r.samples.length - 1)
-    .map((m) => [fmt(m.tS, 0), fmt(m.rssMb, 0), fmt(m.mainHeapMb, 0), Object.values(m.workerHeapMb).map((h) => fmt(h, 0)).join(' + '), fmt(m.calls)]);
+    .map((m) => [
+      fmt(m.tS, 0),
+      fmt(m.rssMb, 0),
+      fmt(m.mainHeapMb, 0),
+      Object.values(m.workerHeapMb)
+        .map((h) => fmt(h, 0))
+        .join(' + '),
+      fmt(m.calls),
+    ]);
   const table = [
     formatTable(
       ['s', 'RSS MB', 'heap main MB', 'heap workers MB', 'calls'],
@@ -289,7 +308,12 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       ['figure', 'value', 'target', ''],
       [
         ['RSS max, MB', fmt(f.rssMbMax, 0), `<= ${RSS_MB_MAX_TARGET}`, target(f.rssMbMax <= RSS_MB_MAX_TARGET)],
-        ['RSS growth over the second half, MB/min', fmt(f.rssGrowthMbPerMin, 2), `<= ${RSS_GROWTH_MB_PER_MIN_TARGET}`, target(f.rssGrowthMbPerMin <= RSS_GROWTH_MB_PER_MIN_TARGET)],
+        [
+          'RSS growth over the second half, MB/min',
+          fmt(f.rssGrowthMbPerMin, 2),
+          `<= ${RSS_GROWTH_MB_PER_MIN_TARGET}`,
+          target(f.rssGrowthMbPerMin <= RSS_GROWTH_MB_PER_MIN_TARGET),
+        ],
         ['heap growth, calling thread, MB/min', fmt(f.mainHeapGrowthMbPerMin, 2), '', ''],
         ['heap growth, workers (sum), MB/min', fmt(f.workerHeapGrowthMbPerMin, 2), '', ''],
       ],

@@ -46,16 +46,37 @@ interface Sizes {
 
 const SIZES: Record<Mode, Sizes> = {
   full: {
-    roundTrips: 500_000, window: 1_000, reps: 5, comlinkCalls: 100_000, rttSamples: 10_000, boots: 7,
-    packed: { regions: 10, servers: 100 }, sim: { regions: 10, servers: 1_000 }, nats: { roundTrips: 200_000, rttSamples: 5_000 },
+    roundTrips: 500_000,
+    window: 1_000,
+    reps: 5,
+    comlinkCalls: 100_000,
+    rttSamples: 10_000,
+    boots: 7,
+    packed: { regions: 10, servers: 100 },
+    sim: { regions: 10, servers: 1_000 },
+    nats: { roundTrips: 200_000, rttSamples: 5_000 },
   },
   quick: {
-    roundTrips: 100_000, window: 1_000, reps: 3, comlinkCalls: 20_000, rttSamples: 2_000, boots: 3,
-    packed: { regions: 10, servers: 100 }, sim: { regions: 10, servers: 1_000 }, nats: { roundTrips: 50_000, rttSamples: 1_000 },
+    roundTrips: 100_000,
+    window: 1_000,
+    reps: 3,
+    comlinkCalls: 20_000,
+    rttSamples: 2_000,
+    boots: 3,
+    packed: { regions: 10, servers: 100 },
+    sim: { regions: 10, servers: 1_000 },
+    nats: { roundTrips: 50_000, rttSamples: 1_000 },
   },
   tiny: {
-    roundTrips: 2_000, window: 100, reps: 1, comlinkCalls: 500, rttSamples: 50, boots: 1,
-    packed: { regions: 2, servers: 10 }, sim: { regions: 2, servers: 50 }, nats: { roundTrips: 2_000, rttSamples: 50 },
+    roundTrips: 2_000,
+    window: 100,
+    reps: 1,
+    comlinkCalls: 500,
+    rttSamples: 50,
+    boots: 1,
+    packed: { regions: 2, servers: 10 },
+    sim: { regions: 2, servers: 50 },
+    nats: { roundTrips: 2_000, rttSamples: 50 },
   },
 };
 
@@ -96,7 +117,9 @@ async function throughputs(c: Contenders, s: Sizes, log: (line: string) => void)
     rawBatchRuns.push(msgsPerSecond(b.received, b.elapsedMs));
     meridianRuns.push(msgsPerSecond(m.received, m.elapsedMs));
     comlinkRuns.push(s.comlinkCalls / (comlinkMs / 1000));
-    log(`transport: rep ${rep}/${s.reps}: raw ${fmt(rawRuns.at(-1)!)}  raw-batch ${fmt(rawBatchRuns.at(-1)!)}  meridian ${fmt(meridianRuns.at(-1)!)} msgs/s; comlink ${fmt(comlinkRuns.at(-1)!)} calls/s`);
+    log(
+      `transport: rep ${rep}/${s.reps}: raw ${fmt(rawRuns.at(-1)!)}  raw-batch ${fmt(rawBatchRuns.at(-1)!)}  meridian ${fmt(meridianRuns.at(-1)!)} msgs/s; comlink ${fmt(comlinkRuns.at(-1)!)} calls/s`,
+    );
   }
   return { raw: median(rawRuns), rawBatch: median(rawBatchRuns), meridian: median(meridianRuns), comlinkCalls: median(comlinkRuns) };
 }
@@ -150,7 +173,9 @@ async function windowSweep(c: Contenders, s: Sizes, log: (line: string) => void)
       const m = await measure(r.n, r.go);
       out[r.i]!.points.push({ window, perSecond: r.n / (m.ms / 1000), cpuUsPerOp: m.cpuUs });
     }
-    log(`transport: window ${window}: ${out.map((o) => `${o.name.split(' ')[0]} ${fmt(o.points.at(-1)!.perSecond)} round trips/s ${fmt(o.points.at(-1)!.cpuUsPerOp, 1)} us CPU`).join(', ')}`);
+    log(
+      `transport: window ${window}: ${out.map((o) => `${o.name.split(' ')[0]} ${fmt(o.points.at(-1)!.perSecond)} round trips/s ${fmt(o.points.at(-1)!.cpuUsPerOp, 1)} us CPU`).join(', ')}`,
+    );
   }
   return out;
 }
@@ -212,7 +237,9 @@ async function natsRuns(s: Sizes, log: (line: string) => void): Promise<NatsFigu
       each.push(msgsPerSecond(a.received, a.elapsedMs));
       batch.push(msgsPerSecond(b.received, b.elapsedMs));
       mer.push(msgsPerSecond(m.received, m.elapsedMs));
-      log(`transport: nats rep ${rep}/${s.reps}: bare client ${fmt(each.at(-1)!)} (one array per frame ${fmt(batch.at(-1)!)})  meridian ${fmt(mer.at(-1)!)} msgs/s`);
+      log(
+        `transport: nats rep ${rep}/${s.reps}: bare client ${fmt(each.at(-1)!)} (one array per frame ${fmt(batch.at(-1)!)})  meridian ${fmt(mer.at(-1)!)} msgs/s`,
+      );
     }
     await raw.rtt(s.nats.rttSamples);
     await meridian.rtt(s.nats.rttSamples);
@@ -285,16 +312,18 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     servers_sim: s.sim.regions * s.sim.servers,
     window: s.window,
     round_trips: s.roundTrips,
-    ...('skipped' in nats ? {} : {
-      nats_ratio_to_raw: round(nats.meridian / nats.raw, 3),
-      nats_meridian_msgs_per_s: Math.round(nats.meridian),
-      nats_raw_msgs_per_s: Math.round(nats.raw),
-      nats_raw_each_msgs_per_s: Math.round(nats.rawEach),
-      nats_raw_batch_msgs_per_s: Math.round(nats.rawBatch),
-      nats_raw_rtt_p50_us: us(nats.rawRtt.p50),
-      nats_meridian_rtt_p50_us: us(nats.meridianRtt.p50),
-      nats_round_trips: s.nats.roundTrips,
-    }),
+    ...('skipped' in nats
+      ? {}
+      : {
+          nats_ratio_to_raw: round(nats.meridian / nats.raw, 3),
+          nats_meridian_msgs_per_s: Math.round(nats.meridian),
+          nats_raw_msgs_per_s: Math.round(nats.raw),
+          nats_raw_each_msgs_per_s: Math.round(nats.rawEach),
+          nats_raw_batch_msgs_per_s: Math.round(nats.rawBatch),
+          nats_raw_rtt_p50_us: us(nats.rawRtt.p50),
+          nats_meridian_rtt_p50_us: us(nats.meridianRtt.p50),
+          nats_round_trips: s.nats.roundTrips,
+        }),
     elapsed_s: round((performance.now() - started) / 1000, 3),
   };
 
@@ -320,7 +349,11 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     [`${figures.servers_sim} servers, sim, until answered`, fmt(boot.sim.answerMs), '', ''],
   ];
   const table = [
-    formatTable(['throughput (msgs/s; request + reply = 2)', 'msgs/s', 'x raw', 'target', ''], rows, `transport (${mode}; ${s.roundTrips} round trips, window ${s.window}, median of ${s.reps})`),
+    formatTable(
+      ['throughput (msgs/s; request + reply = 2)', 'msgs/s', 'x raw', 'target', ''],
+      rows,
+      `transport (${mode}; ${s.roundTrips} round trips, window ${s.window}, median of ${s.reps})`,
+    ),
     '',
     formatTable(['round trip, one in flight', 'p50 us', 'p99 us', 'target', ''], rttRows),
     '',
@@ -328,19 +361,43 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     '',
     'skipped' in nats
       ? `nats: skipped (${nats.skipped})`
-      : formatTable(['over NATS (msgs/s; request + reply = 2)', 'msgs/s', 'x bare', 'target', ''], [
-        ['bare @nats-io/transport-node, same frames (best)', fmt(nats.raw), '1.000', '', ''],
-        ['  bare, messages packed one by one', fmt(nats.rawEach), fmt(nats.rawEach / nats.raw, 3), '', ''],
-        ['  bare, one array packed per frame', fmt(nats.rawBatch), fmt(nats.rawBatch / nats.raw, 3), '', ''],
-        ['meridian actors, two host processes', fmt(nats.meridian), fmt(nats.meridian / nats.raw, 3), '>= 0.5', target(nats.meridian / nats.raw >= 0.5)],
-        ['round trip p50 us: bare / meridian', `${fmt(figures.nats_raw_rtt_p50_us ?? 0, 1)} / ${fmt(figures.nats_meridian_rtt_p50_us ?? 0, 1)}`, '', '', ''],
-      ], `nats (one local nats-server; ${s.nats.roundTrips} round trips, window ${s.window}, median of ${s.reps})`),
+      : formatTable(
+          ['over NATS (msgs/s; request + reply = 2)', 'msgs/s', 'x bare', 'target', ''],
+          [
+            ['bare @nats-io/transport-node, same frames (best)', fmt(nats.raw), '1.000', '', ''],
+            ['  bare, messages packed one by one', fmt(nats.rawEach), fmt(nats.rawEach / nats.raw, 3), '', ''],
+            ['  bare, one array packed per frame', fmt(nats.rawBatch), fmt(nats.rawBatch / nats.raw, 3), '', ''],
+            ['meridian actors, two host processes', fmt(nats.meridian), fmt(nats.meridian / nats.raw, 3), '>= 0.5', target(nats.meridian / nats.raw >= 0.5)],
+            [
+              'round trip p50 us: bare / meridian',
+              `${fmt(figures.nats_raw_rtt_p50_us ?? 0, 1)} / ${fmt(figures.nats_meridian_rtt_p50_us ?? 0, 1)}`,
+              '',
+              '',
+              '',
+            ],
+          ],
+          `nats (one local nats-server; ${s.nats.roundTrips} round trips, window ${s.window}, median of ${s.reps})`,
+        ),
   ].join('\n');
   const atWindow = (name: string): SweepPoint | undefined => sweep.find((x) => x.name === name)?.points.find((p) => p.window === s.window);
   const charts: Chart[] = [
     ...sweepCharts('transport', 'round trips', sweep),
-    distributionChart('transport: round trip, one in flight', 'us', [{ name: 'raw workers', values: rtt.rawMs }, { name: 'meridian actors', values: rtt.meridianMs }], 1000),
-    barChart(sweep.map((x) => x.name), 'path', `transport: CPU per round trip at window ${s.window} (all threads)`, 'us', [{ name: 'CPU us per round trip', value: (name) => atWindow(name)?.cpuUsPerOp }]),
+    distributionChart(
+      'transport: round trip, one in flight',
+      'us',
+      [
+        { name: 'raw workers', values: rtt.rawMs },
+        { name: 'meridian actors', values: rtt.meridianMs },
+      ],
+      1000,
+    ),
+    barChart(
+      sweep.map((x) => x.name),
+      'path',
+      `transport: CPU per round trip at window ${s.window} (all threads)`,
+      'us',
+      [{ name: 'CPU us per round trip', value: (name) => atWindow(name)?.cpuUsPerOp }],
+    ),
   ];
   return { suite: 'transport', figures, table, charts };
 }

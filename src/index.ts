@@ -21,16 +21,7 @@ export type { StrategyName } from './balance/types.js';
 export type { TxnOp } from './cluster/messages.js';
 export type { TxnHistoryOp, TxnMicroOp } from './harness/txn-history.js';
 export type { NetworkConfig, DropCause } from './net/model.js';
-export {
-  MeridianError,
-  ConfigError,
-  ValidationError,
-  UnavailableError,
-  TimeoutError,
-  AbortedError,
-  StoppedError,
-  HostExitedError,
-} from './core/errors.js';
+export { MeridianError, ConfigError, ValidationError, UnavailableError, TimeoutError, AbortedError, StoppedError, HostExitedError } from './core/errors.js';
 export type { ErrorCode } from './core/errors.js';
 export type { HostEvent } from './runtime/host.js';
 export type { TraceEntry } from './runtime/transports/sim.js';
@@ -42,10 +33,35 @@ export { checkLinearizable } from './harness/parallel.js';
 export type { ParallelCheckOptions } from './harness/parallel.js';
 export type { ModelName } from './harness/models.js';
 export { checkTransactions, checkTransactionsParallel } from './harness/elle/index.js';
-export type { ElleOp, ElleOpType, MicroOp, Anomaly, CycleEdge, EdgeKind, TxnCheckResult, TxnCheckOptions, TxnParallelCheckOptions, TxnCheckStats, TxnModel, TxnConsistency, TxnKey, TxnValue } from './harness/elle/index.js';
+export type {
+  ElleOp,
+  ElleOpType,
+  MicroOp,
+  Anomaly,
+  CycleEdge,
+  EdgeKind,
+  TxnCheckResult,
+  TxnCheckOptions,
+  TxnParallelCheckOptions,
+  TxnCheckStats,
+  TxnModel,
+  TxnConsistency,
+  TxnKey,
+  TxnValue,
+} from './harness/elle/index.js';
 export { runScenario, runBankScenario } from './harness/scenario.js';
 export type { ScenarioOptions, ScenarioResult, BankOptions, BankResult } from './harness/scenario.js';
-export { Nemesis, FAULT_KINDS, drawSwarm, describePlan, formatFaultEvent, type NemesisOptions, type NemesisPlan, type FaultKind, type FaultEvent } from './harness/nemesis.js';
+export {
+  Nemesis,
+  FAULT_KINDS,
+  drawSwarm,
+  describePlan,
+  formatFaultEvent,
+  type NemesisOptions,
+  type NemesisPlan,
+  type FaultKind,
+  type FaultEvent,
+} from './harness/nemesis.js';
 export { withCluster, eventually, InvariantFailure, type TestContextLike, type EventuallyOptions } from './harness/ava.js';
 // Metrics: what cluster.metrics() and serveMetrics() return, and two readers of a snapshot.
 export { sampleValue, histogramSeries } from './metrics/index.js';

@@ -62,7 +62,11 @@ test('ring: when one of N servers leaves, only its keys move, about 1/N of them'
   const strategy = createConsistentHash({ prng: new Prng(seed) });
   const before = assign(strategy, list, keyList);
   const leaving = 'us-east/3';
-  const after = assign(strategy, list.filter((e) => e.id !== leaving), keyList);
+  const after = assign(
+    strategy,
+    list.filter((e) => e.id !== leaving),
+    keyList,
+  );
   let moved = 0;
   for (let i = 0; i < KEYS; i++) {
     if (before[i] === after[i]) continue;
@@ -93,7 +97,7 @@ test('ring: a joining server takes keys only for itself', (t) => {
   t.true(moved > 0);
 });
 
-test('ring: weight doubles a server\'s points and share', (t) => {
+test("ring: weight doubles a server's points and share", (t) => {
   const seed = testSeed(205);
   t.log(`seed ${seed}`);
   const list = servers(SERVERS);
@@ -104,7 +108,7 @@ test('ring: weight doubles a server\'s points and share', (t) => {
   const owners = assign(createConsistentHash({ prng: new Prng(seed) }), weighted, keys(seed, KEYS));
   const share = owners.filter((id) => id === heavy.id).length / KEYS;
   const expected = 2 / (SERVERS + 1);
-  const tolerance = Z_1E4 * Math.sqrt(2) / ((SERVERS + 1) * Math.sqrt(DEFAULT_VIRTUAL_NODES)) + Z_1E4 * binomialSd(expected, KEYS);
+  const tolerance = (Z_1E4 * Math.sqrt(2)) / ((SERVERS + 1) * Math.sqrt(DEFAULT_VIRTUAL_NODES)) + Z_1E4 * binomialSd(expected, KEYS);
   t.log(`heavy share ${share.toFixed(4)}, expected ${expected.toFixed(4)} +- ${tolerance.toFixed(4)}`);
   t.true(Math.abs(share - expected) < tolerance);
 });

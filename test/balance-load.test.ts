@@ -53,7 +53,9 @@ for (const name of ['least-request', 'least-latency'] as const satisfies readonl
     const share = (servers[3] as SimServer).served / REQUESTS;
     // Significantly below an even share: more than Z binomial standard deviations.
     const bound = even - Z_1E4 * binomialSd(even, REQUESTS);
-    t.log(`slow server share: ${name} ${share.toFixed(4)}, round-robin ${((baseline[3] as SimServer).served / REQUESTS).toFixed(4)}, bound ${bound.toFixed(4)}`);
+    t.log(
+      `slow server share: ${name} ${share.toFixed(4)}, round-robin ${((baseline[3] as SimServer).served / REQUESTS).toFixed(4)}, bound ${bound.toFixed(4)}`,
+    );
     t.true(share < bound);
     // Every fast server still gets more than the slow one.
     for (const fast of servers.slice(0, 3)) t.true(fast.served > (servers[3] as SimServer).served);
@@ -82,7 +84,16 @@ test('least-latency: prefers the faster server, and does not pile onto one never
   // A newcomer with nothing measured gets a first request (cost 0), then no more until it answers.
   const c: Endpoint = { id: 'c', weight: 1, active: 0 };
   t.is(strategy.pick([a, c], { nowMs: 1 }), c);
-  t.is(strategy.pick([{ ...a, active: 100 }, { ...c, active: 1 }], { nowMs: 1 })?.id, 'a');
+  t.is(
+    strategy.pick(
+      [
+        { ...a, active: 100 },
+        { ...c, active: 1 },
+      ],
+      { nowMs: 1 },
+    )?.id,
+    'a',
+  );
   t.true(UNKNOWN_LATENCY_PENALTY > 100 * 5 * 101);
 });
 

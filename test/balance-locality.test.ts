@@ -17,7 +17,7 @@ function loads(input: LocalityInput): number[] {
   return planLocality(input).levels.map((level) => level.loadPercent);
 }
 
-test('locality: spill to the next level follows Envoy\'s table (overprovisioning 1.4)', (t) => {
+test("locality: spill to the next level follows Envoy's table (overprovisioning 1.4)", (t) => {
   // Envoy docs, "Priority levels": P0 health -> traffic to P0 / P1, P1 fully healthy.
   // Envoy rounds to whole percents (71% -> 99 / 1); this computes 1.4 * 71 = 99.4 exactly.
   const table: [number, number, number][] = [
@@ -41,11 +41,17 @@ test('locality: three levels fill in order; no panic while the total is 100', (t
     health: { a: { healthy: 2, total: 10 }, b: { healthy: 2, total: 10 }, c: { healthy: 10, total: 10 } },
   };
   const plan = planLocality(input);
-  t.deepEqual(plan.levels.map((l) => l.regions), [['a'], ['b'], ['c']]);
+  t.deepEqual(
+    plan.levels.map((l) => l.regions),
+    [['a'], ['b'], ['c']],
+  );
   const got = plan.levels.map((l) => l.loadPercent);
   [28, 28, 44].forEach((want, i) => t.true(Math.abs((got[i] as number) - want) < CLOSE, `level ${i}: ${got[i]}`));
   // 20% healthy is under the panic threshold, but the levels together are fully healthy.
-  t.deepEqual(plan.levels.map((l) => l.panic), [false, false, false]);
+  t.deepEqual(
+    plan.levels.map((l) => l.panic),
+    [false, false, false],
+  );
   t.false(plan.totalPanic);
 });
 
@@ -56,7 +62,10 @@ test('locality: below 100 total health, loads are scaled up and sick levels pani
   t.true(Math.abs((plan.levels[0]?.loadPercent as number) - (84 * 100) / 98) < CLOSE);
   t.true(Math.abs((plan.levels[1]?.loadPercent as number) - (14 * 100) / 98) < CLOSE);
   // 10% healthy is under the 50% threshold: that level routes over all its servers.
-  t.deepEqual(plan.levels.map((l) => l.panic), [false, true]);
+  t.deepEqual(
+    plan.levels.map((l) => l.panic),
+    [false, true],
+  );
   t.false(plan.totalPanic);
 });
 
@@ -68,7 +77,10 @@ test('locality: total panic splits by server count, ignoring health', (t) => {
   };
   const plan = planLocality(input);
   t.true(plan.totalPanic);
-  t.deepEqual(plan.levels.map((l) => l.loadPercent), [25, 75]);
+  t.deepEqual(
+    plan.levels.map((l) => l.loadPercent),
+    [25, 75],
+  );
   const choice = pickRegion(plan, new Prng(1));
   t.true(choice?.panic);
 });
@@ -77,7 +89,10 @@ test('locality: a panic threshold of 0 turns panic off; nothing healthy means no
   const input: LocalityInput = { ...twoLevels(0, 0), panicThresholdPercent: 0 };
   const plan = planLocality(input);
   t.false(plan.totalPanic);
-  t.deepEqual(plan.levels.map((l) => l.loadPercent), [0, 0]);
+  t.deepEqual(
+    plan.levels.map((l) => l.loadPercent),
+    [0, 0],
+  );
   t.is(pickRegion(plan, new Prng(1)), undefined);
   // With the default threshold the same health is total panic: traffic still flows.
   t.true(planLocality(twoLevels(0, 0)).totalPanic);
@@ -92,7 +107,10 @@ test('locality: the home region leads; unlisted regions form a last level', (t) 
     'us-west': { healthy: 3, total: 3 },
   };
   const plan = planLocality({ homeRegion: 'eu-west', priority: ['us-east', 'eu-west'], health });
-  t.deepEqual(plan.levels.map((l) => l.regions), [['eu-west'], ['us-east'], ['ap-south', 'us-west']]);
+  t.deepEqual(
+    plan.levels.map((l) => l.regions),
+    [['eu-west'], ['us-east'], ['ap-south', 'us-west']],
+  );
 });
 
 test('locality: pickRegion draws levels by load and regions by healthy servers (chi-square)', (t) => {
@@ -114,7 +132,10 @@ test('locality: pickRegion draws levels by load and regions by healthy servers (
     const choice = pickRegion(plan, prng);
     observed[names.indexOf(choice?.region as string)]!++;
   }
-  const statistic = chiSquare(observed, expectedShare.map((p) => p * n));
+  const statistic = chiSquare(
+    observed,
+    expectedShare.map((p) => p * n),
+  );
   t.log(`counts ${observed.join(' ')}, chi2 ${statistic.toFixed(2)}`);
   t.true(statistic < chiSquareCritical(2));
 });

@@ -70,7 +70,10 @@ test('outlier: never more than maxEjectionPercent out at once', (t) => {
   t.deepEqual(detector.ejected(), ['a', 'b']);
   // Once a server returns, c's streak is still on: its next failure ejects it.
   const events = detector.onResult('c', false, DEFAULT_BASE_EJECTION_TIME_MS);
-  t.deepEqual(events.map((e) => `${e.type} ${e.id}`), ['returned a', 'returned b', 'ejected c']);
+  t.deepEqual(
+    events.map((e) => `${e.type} ${e.id}`),
+    ['returned a', 'returned b', 'ejected c'],
+  );
   // Removing a server from the set frees its place.
   detector.setServers(['a', 'b', 'd', 'e']);
   t.deepEqual(detector.ejected(), []);
@@ -79,6 +82,9 @@ test('outlier: never more than maxEjectionPercent out at once', (t) => {
 test('outlier: a lone server is never ejected at 50%', (t) => {
   const detector = new OutlierDetector();
   detector.setServers(['only']);
-  t.deepEqual(fail(detector, 'only', 5, 0).map((e) => e.type), ['ejection-capped']);
+  t.deepEqual(
+    fail(detector, 'only', 5, 0).map((e) => e.type),
+    ['ejection-capped'],
+  );
   t.false(detector.isEjected('only'));
 });

@@ -29,8 +29,14 @@ test('random: uniform over equal weights (chi-square)', (t) => {
   const list = endpoints([1, 1, 1, 1, 1]);
   const n = 50_000;
   const picks = Array.from({ length: n }, () => (strategy.pick(list) as Endpoint).id);
-  const observed = counts(picks, list.map((e) => e.id));
-  const statistic = chiSquare(observed, list.map(() => n / list.length));
+  const observed = counts(
+    picks,
+    list.map((e) => e.id),
+  );
+  const statistic = chiSquare(
+    observed,
+    list.map(() => n / list.length),
+  );
   t.log(`counts ${observed.join(' ')}, chi2 ${statistic.toFixed(2)} < ${chiSquareCritical(4).toFixed(2)}`);
   t.true(statistic < chiSquareCritical(list.length - 1));
 });
@@ -42,7 +48,10 @@ test('random: proportional to weight (chi-square)', (t) => {
   const list = endpoints([1, 2, 3, 4]);
   const n = 50_000;
   const picks = Array.from({ length: n }, () => (strategy.pick(list) as Endpoint).id);
-  const observed = counts(picks, list.map((e) => e.id));
+  const observed = counts(
+    picks,
+    list.map((e) => e.id),
+  );
   const expected = list.map((e) => (n * e.weight) / 10);
   const statistic = chiSquare(observed, expected);
   t.log(`counts ${observed.join(' ')}, chi2 ${statistic.toFixed(2)}`);
@@ -63,13 +72,19 @@ test('round-robin: continues after the last pick when the list changes', (t) => 
   while (last !== 'b') last = (strategy.pick(list) as Endpoint).id;
   // 'b' was just picked; 'a' leaves: the next is still 'c', then 'd', then wraps to 'b'.
   list = list.filter((e) => e.id !== 'a');
-  t.deepEqual([0, 1, 2, 3].map(() => (strategy.pick(list) as Endpoint).id), ['c', 'd', 'b', 'c']);
+  t.deepEqual(
+    [0, 1, 2, 3].map(() => (strategy.pick(list) as Endpoint).id),
+    ['c', 'd', 'b', 'c'],
+  );
   // 'c' was just picked and leaves itself: whoever stands at its position ('d') is next.
   list = list.filter((e) => e.id !== 'c');
-  t.deepEqual([0, 1, 2].map(() => (strategy.pick(list) as Endpoint).id), ['d', 'b', 'd']);
+  t.deepEqual(
+    [0, 1, 2].map(() => (strategy.pick(list) as Endpoint).id),
+    ['d', 'b', 'd'],
+  );
 });
 
-test('weighted-round-robin: weights 5, 1, 1 give nginx\'s smooth a a b a c a a', (t) => {
+test("weighted-round-robin: weights 5, 1, 1 give nginx's smooth a a b a c a a", (t) => {
   const strategy = createStrategy('weighted-round-robin', { prng: new Prng(1) });
   const list = endpoints([5, 1, 1]);
   const picks = Array.from({ length: 21 }, () => (strategy.pick(list) as Endpoint).id);
@@ -86,7 +101,10 @@ test('weighted-round-robin: exact shares in every cycle, also after the set chan
   cycle(2);
   list = [list[0] as Endpoint, list[2] as Endpoint, { id: 'd', weight: 2, active: 0 }];
   const settle = cycle(6);
-  t.deepEqual(settle.filter((id) => id === 'b'), []);
+  t.deepEqual(
+    settle.filter((id) => id === 'b'),
+    [],
+  );
   for (let round = 0; round < 5; round++) t.deepEqual(counts(cycle(6), ['a', 'c', 'd']), [3, 1, 2]);
   // A weight change takes effect at once.
   list = [{ id: 'a', weight: 1, active: 0 }, list[1] as Endpoint, list[2] as Endpoint];
@@ -108,8 +126,14 @@ test('least-request: P2C never picks the single most loaded of many, and is unif
   for (let i = 0; i < 1000; i++) t.not((strategy.pick(busy) as Endpoint).id, 'f');
   const idle = endpoints([1, 1, 1, 1, 1, 1]);
   const n = 30_000;
-  const observed = counts(Array.from({ length: n }, () => (strategy.pick(idle) as Endpoint).id), idle.map((e) => e.id));
-  const statistic = chiSquare(observed, idle.map(() => n / idle.length));
+  const observed = counts(
+    Array.from({ length: n }, () => (strategy.pick(idle) as Endpoint).id),
+    idle.map((e) => e.id),
+  );
+  const statistic = chiSquare(
+    observed,
+    idle.map(() => n / idle.length),
+  );
   t.log(`idle counts ${observed.join(' ')}, chi2 ${statistic.toFixed(2)}`);
   t.true(statistic < chiSquareCritical(idle.length - 1));
 });
@@ -135,7 +159,11 @@ test('least-request: unequal weights share by weight / (active + 1) ^ bias', (t)
     const list = endpoints(weights, active);
     const effective = list.map((e) => e.weight / Math.pow(e.active + 1, bias));
     const p = (effective[0] as number) / ((effective[0] as number) + (effective[1] as number));
-    const share = counts(Array.from({ length: n }, () => (strategy.pick(list) as Endpoint).id), ['a'])[0]! / n;
+    const share =
+      counts(
+        Array.from({ length: n }, () => (strategy.pick(list) as Endpoint).id),
+        ['a'],
+      )[0]! / n;
     const tolerance = Z_1E4 * binomialSd(p, n);
     t.log(`bias ${bias} weights ${weights} active ${active}: share of a ${share.toFixed(4)}, expected ${p.toFixed(4)} +- ${tolerance.toFixed(4)}`);
     t.true(Math.abs(share - p) < tolerance);

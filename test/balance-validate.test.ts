@@ -88,7 +88,7 @@ for (const [what, config, field] of bad) {
   });
 }
 
-test('balancer config: the path prefix is the caller\'s', (t) => {
+test("balancer config: the path prefix is the caller's", (t) => {
   const error = t.throws(() => validateBalancerConfig({ strategy: 'x' }, 'regions[0].balancer'), { instanceOf: ConfigError });
   t.is(error?.field, 'regions[0].balancer.strategy');
   t.true(error?.message.includes("'least-latency'"));

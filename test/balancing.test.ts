@@ -19,7 +19,10 @@ const WEIGHTS: Record<string, number> = { 'us-east/0': 1, 'us-east/1': 2, 'us-ea
 
 function base(transport: Transport, seed: number, extra: Partial<ClusterConfig> = {}): ClusterConfig {
   return {
-    regions: [{ name: HOME, servers: 4 }, { name: 'eu-west', servers: 2 }],
+    regions: [
+      { name: HOME, servers: 4 },
+      { name: 'eu-west', servers: 2 },
+    ],
     transport,
     seed,
     network: { latencyMs: { 'us-east~eu-west': 10 } },
@@ -104,7 +107,10 @@ function checkDistribution(t: ExecutionContext, strategy: StrategyName, counts: 
     case 'maglev': {
       // Hashing strategies spread distinct keys uniformly in expectation too (maglev's table
       // and the ring's virtual nodes hold each server's share close to 1/k).
-      const stat = chiSquare(observed, observed.map(() => n / k));
+      const stat = chiSquare(
+        observed,
+        observed.map(() => n / k),
+      );
       const critical = strategy === 'consistent-hash' ? 4 * chiSquareCritical(k - 1) : chiSquareCritical(k - 1);
       t.true(stat < critical, `${strategy}: chi-square ${stat.toFixed(2)} < ${critical.toFixed(2)}: ${observed}`);
       return;
@@ -172,7 +178,11 @@ test('threads: every strategy through startCluster, on worker threads', async (t
 function threeRegions(transport: Transport, seed: number): ClusterConfig {
   return {
     ...base(transport, seed),
-    regions: [{ name: HOME, servers: 2 }, { name: 'eu-west', servers: 2 }, { name: 'ap-south', servers: 2 }],
+    regions: [
+      { name: HOME, servers: 2 },
+      { name: 'eu-west', servers: 2 },
+      { name: 'ap-south', servers: 2 },
+    ],
     network: { latencyMs: { 'us-east~eu-west': 10, 'us-east~ap-south': 30, 'eu-west~ap-south': 30 } },
     balancer: { strategy: 'round-robin' },
   };
@@ -201,7 +211,13 @@ async function twoLevel(t: ExecutionContext, transport: Transport, seed: number)
     const homeServers = ['us-east/0', 'us-east/1'];
     cluster.partition(homeServers, [HOME, 'eu-west', 'ap-south']);
     await settle(1500);
-    t.true(cluster.members().filter((m) => m.region === HOME).every((m) => m.state === 'down'), JSON.stringify(cluster.members()));
+    t.true(
+      cluster
+        .members()
+        .filter((m) => m.region === HOME)
+        .every((m) => m.state === 'down'),
+      JSON.stringify(cluster.members()),
+    );
     const cut = await phase();
     t.is(cut.ok, 60, 'requests succeed in the failover region');
     t.is(sumOf(cut.delta, `${HOME}/`), 0, `nothing to the unreachable home servers ${JSON.stringify(cut.delta)}`);
@@ -321,7 +337,9 @@ test('sim: outlier ejection takes out a silent server, not the healthy servers f
   const seed = testSeed(108);
   t.log(`seed ${seed}`);
   // phi so high that membership does not act within the test: only outlier ejection does.
-  const cluster = await startCluster(base('sim', seed, { requestTimeoutMs: 300, heartbeat: { intervalMs: 50, phiThreshold: 1000 }, balancer: { strategy: 'round-robin' } }));
+  const cluster = await startCluster(
+    base('sim', seed, { requestTimeoutMs: 300, heartbeat: { intervalMs: 50, phiThreshold: 1000 }, balancer: { strategy: 'round-robin' } }),
+  );
   const ejected = async (): Promise<string[]> => ((await cluster.inspect(`balancer/${HOME}`)) as { state: { ejected: string[] } }).state.ejected;
   try {
     const client = cluster.client({ region: HOME });

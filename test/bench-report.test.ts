@@ -10,9 +10,30 @@ test('the HTML report is self-contained and draws every chart as SVG', (t) => {
     results: [
       {
         suite: 'commit',
-        figures: { twopc_txn_per_s: 1000, threepc_txn_per_s: 700, msgs_per_op: { '2pc': { measured: 12, analytic: 12 }, '3pc': { measured: 20, analytic: 20 } } },
+        figures: {
+          twopc_txn_per_s: 1000,
+          threepc_txn_per_s: 700,
+          msgs_per_op: { '2pc': { measured: 12, analytic: 12 }, '3pc': { measured: 20, analytic: 20 } },
+        },
         table: 'a table <with> markup',
-        charts: [{ title: 'throughput against clients', kind: 'line', xLabel: 'clients', yLabel: 'ops/s', series: [{ name: 'active', points: [[1, 10], [8, 70], [64, 300]] }] }],
+        charts: [
+          {
+            title: 'throughput against clients',
+            kind: 'line',
+            xLabel: 'clients',
+            yLabel: 'ops/s',
+            series: [
+              {
+                name: 'active',
+                points: [
+                  [1, 10],
+                  [8, 70],
+                  [64, 300],
+                ],
+              },
+            ],
+          },
+        ],
       },
     ],
   });
@@ -24,7 +45,22 @@ test('the HTML report is self-contained and draws every chart as SVG', (t) => {
 });
 
 test('a line chart places its points in order and labels its series', (t) => {
-  const svg = renderChart({ title: 't', kind: 'line', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [[2, 4], [1, 1]] }, { name: 'b', points: [[1, 2]] }] });
+  const svg = renderChart({
+    title: 't',
+    kind: 'line',
+    xLabel: 'x',
+    yLabel: 'y',
+    series: [
+      {
+        name: 'a',
+        points: [
+          [2, 4],
+          [1, 1],
+        ],
+      },
+      { name: 'b', points: [[1, 2]] },
+    ],
+  });
   t.is((svg.match(/<circle /g) ?? []).length, 3);
   t.true(svg.includes('>a</text>') && svg.includes('>b</text>'));
 });
@@ -34,5 +70,11 @@ test('--compare prints the ratio of every numeric figure both runs have', (t) =>
     { results: [{ suite: 's', figures: { a: 10, nested: { b: 3 }, text: 'x', only_new: 1 } }] },
     { results: [{ suite: 's', figures: { a: 5, nested: { b: 6 }, text: 'y' } }] },
   );
-  t.deepEqual(rows.map((r) => [r.figure, r.ratio]), [['a', 2], ['nested.b', 0.5]]);
+  t.deepEqual(
+    rows.map((r) => [r.figure, r.ratio]),
+    [
+      ['a', 2],
+      ['nested.b', 0.5],
+    ],
+  );
 });

@@ -9,7 +9,17 @@ import { formatTable } from '../bench/lib/table.js';
 test('transport suite (tiny) yields finite positive figures and a table', async (t) => {
   const result = await run({ quick: true, tiny: true, log: (line) => t.log(line) });
   t.is(result.suite, 'transport');
-  const required = ['ratio_to_raw', 'ratio_to_comlink', 'rtt_ratio', 'boot_ms_3x3', 'boot_ms_packed_1000', 'boot_ms_sim_10000', 'raw_msgs_per_s', 'meridian_msgs_per_s', 'comlink_calls_per_s'];
+  const required = [
+    'ratio_to_raw',
+    'ratio_to_comlink',
+    'rtt_ratio',
+    'boot_ms_3x3',
+    'boot_ms_packed_1000',
+    'boot_ms_sim_10000',
+    'raw_msgs_per_s',
+    'meridian_msgs_per_s',
+    'comlink_calls_per_s',
+  ];
   for (const name of required) t.true(name in result.figures, `figure ${name} is missing`);
   for (const [name, value] of Object.entries(result.figures)) {
     t.is(typeof value, 'number', `figure ${name} is not a number: ${JSON.stringify(value)}`);
@@ -22,7 +32,13 @@ test('runner arguments: suites, --quick, --json, --html, --compare; unknown name
   const none = { json: undefined, html: undefined, compare: undefined };
   t.deepEqual(parseArgs([]), { suites: [], quick: false, ...none });
   t.deepEqual(parseArgs(['transport', '--quick', '--json', 'out.json']), { suites: ['transport'], quick: true, ...none, json: 'out.json' });
-  t.deepEqual(parseArgs(['--json=x.json', 'transport', 'transport', '--html', 'r.html']), { suites: ['transport'], quick: false, ...none, json: 'x.json', html: 'r.html' });
+  t.deepEqual(parseArgs(['--json=x.json', 'transport', 'transport', '--html', 'r.html']), {
+    suites: ['transport'],
+    quick: false,
+    ...none,
+    json: 'x.json',
+    html: 'r.html',
+  });
   const unknownSuite = t.throws(() => parseArgs(['transprot']), { instanceOf: UsageError });
   t.true(unknownSuite.message.includes('transprot'));
   for (const name of SUITES) t.true(unknownSuite.message.includes(name), `allowed list lacks ${name}`);
@@ -41,7 +57,13 @@ test('percentiles by nearest rank, median, and table alignment', (t) => {
   t.is(median([3, 1, 2]), 2);
   t.is(median([4, 1, 2, 3]), 2.5);
   t.true(Number.isNaN(percentile([], 50)));
-  const table = formatTable(['name', 'n'], [['a', 1_000], ['bb', 2]]).split('\n');
+  const table = formatTable(
+    ['name', 'n'],
+    [
+      ['a', 1_000],
+      ['bb', 2],
+    ],
+  ).split('\n');
   t.is(table[2], 'a     1,000');
   t.is(table[3], 'bb        2');
 });

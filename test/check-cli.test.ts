@@ -31,7 +31,9 @@ test('check --seeds 4 --workers 2: progress, unknown shares, a passed/failed/unk
   t.regex(r.stdout, /^meridian check: seeds 1\.\.4, active replication, targeted faults, 2 workers/);
   t.is(r.stdout.match(/^progress \d+\/4 \(\d+ failed, \d+ unknown\)/gm)?.length, 4);
   t.regex(r.stdout, /\nunknown outcomes per seed: mean \d+\.\d%, max \d+\.\d%/);
-  const m = /\ncheck: 4 seeds, (\d+) passed, (\d+) failed[^,]*, (\d+) unknown[^;]*; \d+ operations checked, [\d.]+ s on 2 workers \([\d.]+ seeds\/s\)\n$/.exec(r.stdout);
+  const m = /\ncheck: 4 seeds, (\d+) passed, (\d+) failed[^,]*, (\d+) unknown[^;]*; \d+ operations checked, [\d.]+ s on 2 workers \([\d.]+ seeds\/s\)\n$/.exec(
+    r.stdout,
+  );
   t.truthy(m, r.stdout);
   const [passed, failed, unknown] = [Number(m![1]), Number(m![2]), Number(m![3])];
   t.is(passed + failed + unknown, 4);
@@ -56,7 +58,12 @@ test('check catches a broken variant: failing seeds with witness, faults, replay
 
 test('check --shrink: a failing seed shrinks, the shrunk run is printed, and its replay command fails too', async (t) => {
   const r = await meridian(['check', '--seed', '1', '--unsafe', 'stale-reads', '--shrink', '--shrink-runs', '8']);
-  t.log(r.stdout.split('\n').filter((l) => /^(shrunk|failure|replay)/.test(l)).join('\n'));
+  t.log(
+    r.stdout
+      .split('\n')
+      .filter((l) => /^(shrunk|failure|replay)/.test(l))
+      .join('\n'),
+  );
   t.is(r.code, 1, r.stdout + r.stderr);
   t.regex(r.stdout, /^meridian check: shrinking seed 1, active replication \(unsafe: stale-reads\), targeted faults\n/);
   t.regex(r.stdout, /\nshrunk in [2-8] runs: /);
@@ -93,7 +100,10 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seeds', 'x'], /--seeds needs an integer/],
     [['--seeds', '3', '--workers', '0'], /--workers needs an integer from 1 to 64/],
     [['--seeds', '3', '--mode', 'bogus'], /--mode takes active, passive, hybrid, got "bogus"/],
-    [['--seeds', '3', '--unsafe', 'nope'], /--unsafe takes ack-before-chosen, forget-promises, amnesia, stale-reads, learner-out-of-order, forget-prepared, 2pc-commit-on-timeout/],
+    [
+      ['--seeds', '3', '--unsafe', 'nope'],
+      /--unsafe takes ack-before-chosen, forget-promises, amnesia, stale-reads, learner-out-of-order, forget-prepared, 2pc-commit-on-timeout/,
+    ],
     [['--seeds', '3', '--nemesis', 'chaos'], /--nemesis takes targeted, swarm, builtin/],
     [['--seeds', '3', '--shrink'], /--shrink needs --seed S/],
     [['--seed', '3', '--shrink', '--trace'], /--shrink and --trace/],

@@ -29,9 +29,7 @@ const dataDir = path.resolve(repoRoot, 'test/fixtures/porcupine');
 function requireData(folder: string): string {
   const dir = path.join(dataDir, folder);
   if (!existsSync(path.join(dir, 'VERDICTS.txt'))) {
-    throw new Error(
-      `Porcupine test data not found at ${dir}: the repository ships it in test/fixtures/porcupine.`,
-    );
+    throw new Error(`Porcupine test data not found at ${dir}: the repository ships it in test/fixtures/porcupine.`);
   }
   return dir;
 }

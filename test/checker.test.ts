@@ -16,7 +16,10 @@ const SEED = seedRange(1)[0] ?? 1;
 /** [invokeMs, completeMs] or [invokeMs] for an unknown outcome. */
 type Span = [number, number] | [number];
 
-function builder(): { add: (kind: OpKind, span: Span, io?: { input?: unknown; output?: unknown; key?: string; fail?: boolean }) => HistoryOp; history: History } {
+function builder(): {
+  add: (kind: OpKind, span: Span, io?: { input?: unknown; output?: unknown; key?: string; fail?: boolean }) => HistoryOp;
+  history: History;
+} {
   const history: History = [];
   return {
     history,
@@ -63,7 +66,10 @@ test('sequential write then read is linearizable; a stale read is not', (t) => {
   t.is(v.failedOp.id, r.id);
   t.true(v.minimal);
   // write 1 must stay definite (as unknown it could land after write 2), and so must write 2.
-  t.deepEqual(v.ops.map((op) => op.id), [0, w2.id, r.id]);
+  t.deepEqual(
+    v.ops.map((op) => op.id),
+    [0, w2.id, r.id],
+  );
 });
 
 test('a read of the initial value (missing) and deletes', (t) => {
@@ -195,7 +201,10 @@ test('keys are checked independently and a violation names its key', (t) => {
   const result = checkHistory(h.history, 'register');
   t.is(result.keys, 2);
   t.is(result.ops, 4);
-  t.deepEqual(result.violations.map((v) => v.key), ['b']);
+  t.deepEqual(
+    result.violations.map((v) => v.key),
+    ['b'],
+  );
 });
 
 test('kv model: appends concatenate, gets see the whole string', (t) => {
@@ -289,8 +298,18 @@ function bruteForce(history: History, modelName: ModelName): boolean {
     for (const op of left) {
       // op may go next unless some other operation left completed before op was invoked.
       if (left.some((other) => other !== op && complete(other) < op.invokeMs)) continue;
-      const stepped = model.step(state, op.outcome === 'ok' ? { kind: op.kind, input: op.input, outcome: 'ok', output: op.output } : { kind: op.kind, input: op.input, outcome: 'unknown' });
-      if (stepped.ok && search(left.filter((other) => other !== op), stepped.state)) return true;
+      const stepped = model.step(
+        state,
+        op.outcome === 'ok' ? { kind: op.kind, input: op.input, outcome: 'ok', output: op.output } : { kind: op.kind, input: op.input, outcome: 'unknown' },
+      );
+      if (
+        stepped.ok &&
+        search(
+          left.filter((other) => other !== op),
+          stepped.state,
+        )
+      )
+        return true;
     }
     return false;
   };
@@ -426,10 +445,17 @@ test('histories from a sequential execution are linearizable; a read of a never-
     const bad = checkHistory(mutated, 'register');
     const key = history[target]!.key;
     t.is(bad.verdict, 'not-linearizable', `seed ${SEED} round ${round}`);
-    t.deepEqual(bad.violations.map((v) => v.key), [key], `seed ${SEED} round ${round}`);
+    t.deepEqual(
+      bad.violations.map((v) => v.key),
+      [key],
+      `seed ${SEED} round ${round}`,
+    );
     // The original was linearizable, so every witness must use the mutated read.
     const witness = bad.violations[0]!;
-    t.true(witness.ops.some((op) => op.id === target), `seed ${SEED} round ${round}`);
+    t.true(
+      witness.ops.some((op) => op.id === target),
+      `seed ${SEED} round ${round}`,
+    );
     t.is(checkHistory(weakenOthers(mutated, witness.ops, 'register'), 'register').verdict, 'not-linearizable', `seed ${SEED} round ${round}`);
   }
 });
@@ -461,8 +487,14 @@ test('checkLinearizable on a pool agrees with the inline check and validates its
   t.true(good.ok);
   t.is(good.keys, checkHistory(history, 'register').keys);
   t.is(bad.verdict, 'not-linearizable');
-  t.deepEqual(bad.violations.map((v) => v.key), inline.violations.map((v) => v.key));
-  t.deepEqual(bad.violations[0]!.ops.map((op) => op.id), inline.violations[0]!.ops.map((op) => op.id));
+  t.deepEqual(
+    bad.violations.map((v) => v.key),
+    inline.violations.map((v) => v.key),
+  );
+  t.deepEqual(
+    bad.violations[0]!.ops.map((op) => op.id),
+    inline.violations[0]!.ops.map((op) => op.id),
+  );
   // Small histories never start a pool; both paths validate before any thread starts.
   t.true((await checkLinearizable(history.slice(0, 10), 'register')).ok);
   await t.throwsAsync(checkLinearizable(history, 'register', { workers: 0 }), { instanceOf: ValidationError, message: /workers/ });

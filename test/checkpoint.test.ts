@@ -14,7 +14,10 @@ test('a shard log keeps the highest promise, the last snapshot and the slots aft
   rememberRecord(log, { type: 'commit', index: 3 });
   rememberRecord(log, { type: 'snapshot', index: 2, data: 'state@2' });
   t.deepEqual(log.promised, b(3), 'an accepted ballot is a promise too');
-  t.deepEqual(log.records.map((r) => `${r.type}:${'index' in r ? r.index : ''}`), ['snapshot:2', 'accept:3', 'commit:3']);
+  t.deepEqual(
+    log.records.map((r) => `${r.type}:${'index' in r ? r.index : ''}`),
+    ['snapshot:2', 'accept:3', 'commit:3'],
+  );
 });
 
 test('sim: a busy server checkpoints its log, which stays bounded, and recovers from it', async (t) => {

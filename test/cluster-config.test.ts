@@ -1,42 +1,276 @@
 import test from 'ava';
 import { ConfigError, startCluster, type ClusterConfig } from '../src/index.js';
 
-const base = (): ClusterConfig => ({ regions: [{ name: 'us-east', servers: 1 }, { name: 'eu-west', servers: 1 }], transport: 'sim', seed: 1 });
+const base = (): ClusterConfig => ({
+  regions: [
+    { name: 'us-east', servers: 1 },
+    { name: 'eu-west', servers: 1 },
+  ],
+  transport: 'sim',
+  seed: 1,
+});
 
 /** Each bad config, the field its error must name, and a fragment of what is allowed. */
 const cases: Array<[string, (c: Record<string, unknown>) => void, string, RegExp]> = [
-  ['no regions', (c) => { c.regions = []; }, 'regions', /non-empty array/],
-  ['regions not an array', (c) => { c.regions = 'us-east'; }, 'regions', /array/],
-  ['duplicate region names', (c) => { c.regions = [{ name: 'a', servers: 1 }, { name: 'a', servers: 2 }]; }, 'regions[1].name', /not used by another region/],
-  ['bad region name', (c) => { c.regions = [{ name: 'US East', servers: 1 }]; }, 'regions[0].name', /lowercase/],
-  ['zero servers', (c) => { c.regions = [{ name: 'a', servers: 0 }]; }, 'regions[0].servers', /integer from 1/],
-  ['fractional servers', (c) => { c.regions = [{ name: 'a', servers: 1.5 }]; }, 'regions[0].servers', /integer/],
-  ['unknown region key', (c) => { c.regions = [{ name: 'a', servers: 1, zone: 'x' }]; }, 'regions[0].zone', /known options/],
-  ['unknown top-level option', (c) => { c.replicas = 3; }, 'replicas', /known options/],
-  ['unknown transport', (c) => { c.transport = 'tcp'; }, 'transport', /'threads', 'sim'/],
-  ['unknown placement', (c) => { c.placement = 'spread'; }, 'placement', /'dedicated', 'packed'/],
-  ['threads without packed', (c) => { c.threads = 4; }, 'threads', /packed/],
-  ['negative seed', (c) => { c.seed = -1; }, 'seed', /integer/],
-  ['unknown replication mode', (c) => { c.replication = { mode: 'chain' }; }, 'replication.mode', /'passive', 'active', 'hybrid'/],
-  ['replication factor too high', (c) => { c.replication = { mode: 'active', factor: 9 }; }, 'replication.factor', /integer from 1 to 2/],
-  ['snapshot interval zero', (c) => { c.replication = { mode: 'active', snapshotEvery: 0 }; }, 'replication.snapshotEvery', /integer from 1 to 1000000/],
-  ['snapshot interval fractional', (c) => { c.replication = { mode: 'active', snapshotEvery: 2.5 }; }, 'replication.snapshotEvery', /integer/],
-  ['unknown commit protocol', (c) => { c.commit = '4pc'; }, 'commit', /'2pc', '3pc', 'paxos-commit'/],
-  ['negative latency', (c) => { c.network = { latencyMs: { 'us-east~eu-west': -5 } }; }, 'network.latencyMs["us-east~eu-west"]', /latency/],
-  ['unknown region in latency map', (c) => { c.network = { latencyMs: { 'us-east~mars': 5 } }; }, 'network.latencyMs["us-east~mars"]', /regions that exist/],
-  ['malformed latency key', (c) => { c.network = { latencyMs: { 'us-east': 5 } }; }, 'network.latencyMs["us-east"]', /regionA~regionB/],
-  ['loss above 1', (c) => { c.network = { loss: 1.5 }; }, 'network.loss', /probability from 0 to 1/],
-  ['negative duplication', (c) => { c.network = { duplicate: -0.1 }; }, 'network.duplicate', /probability/],
-  ['negative jitter', (c) => { c.network = { jitterMs: -1 }; }, 'network.jitterMs', /number/],
-  ['unknown strategy', (c) => { c.balancer = { strategy: 'fastest' }; }, 'balancer.strategy', /round-robin/],
-  ['negative weight', (c) => { c.balancer = { strategy: 'weighted-round-robin', weights: { 'us-east/0': -1 } }; }, 'balancer.weights["us-east/0"]', /./],
-  ['weight for an unknown server', (c) => { c.balancer = { strategy: 'weighted-round-robin', weights: { 'us-east/7': 2 } }; }, 'balancer.weights["us-east/7"]', /server id/],
-  ['threshold zero', (c) => { c.heartbeat = { phiThreshold: 0 }; }, 'heartbeat.phiThreshold', /./],
-  ['negative heartbeat interval', (c) => { c.heartbeat = { intervalMs: -10 }; }, 'heartbeat.intervalMs', /./],
-  ['zero request timeout', (c) => { c.requestTimeoutMs = 0; }, 'requestTimeoutMs', /number from 1/],
-  ['zero shards', (c) => { c.shards = 0; }, 'shards', /integer from 1/],
-  ['tiny message limit', (c) => { c.messageBytesMax = 10; }, 'messageBytesMax', /integer from 64/],
-  ['fsync not boolean', (c) => { c.fsync = 'yes'; }, 'fsync', /true or false/],
+  [
+    'no regions',
+    (c) => {
+      c.regions = [];
+    },
+    'regions',
+    /non-empty array/,
+  ],
+  [
+    'regions not an array',
+    (c) => {
+      c.regions = 'us-east';
+    },
+    'regions',
+    /array/,
+  ],
+  [
+    'duplicate region names',
+    (c) => {
+      c.regions = [
+        { name: 'a', servers: 1 },
+        { name: 'a', servers: 2 },
+      ];
+    },
+    'regions[1].name',
+    /not used by another region/,
+  ],
+  [
+    'bad region name',
+    (c) => {
+      c.regions = [{ name: 'US East', servers: 1 }];
+    },
+    'regions[0].name',
+    /lowercase/,
+  ],
+  [
+    'zero servers',
+    (c) => {
+      c.regions = [{ name: 'a', servers: 0 }];
+    },
+    'regions[0].servers',
+    /integer from 1/,
+  ],
+  [
+    'fractional servers',
+    (c) => {
+      c.regions = [{ name: 'a', servers: 1.5 }];
+    },
+    'regions[0].servers',
+    /integer/,
+  ],
+  [
+    'unknown region key',
+    (c) => {
+      c.regions = [{ name: 'a', servers: 1, zone: 'x' }];
+    },
+    'regions[0].zone',
+    /known options/,
+  ],
+  [
+    'unknown top-level option',
+    (c) => {
+      c.replicas = 3;
+    },
+    'replicas',
+    /known options/,
+  ],
+  [
+    'unknown transport',
+    (c) => {
+      c.transport = 'tcp';
+    },
+    'transport',
+    /'threads', 'sim'/,
+  ],
+  [
+    'unknown placement',
+    (c) => {
+      c.placement = 'spread';
+    },
+    'placement',
+    /'dedicated', 'packed'/,
+  ],
+  [
+    'threads without packed',
+    (c) => {
+      c.threads = 4;
+    },
+    'threads',
+    /packed/,
+  ],
+  [
+    'negative seed',
+    (c) => {
+      c.seed = -1;
+    },
+    'seed',
+    /integer/,
+  ],
+  [
+    'unknown replication mode',
+    (c) => {
+      c.replication = { mode: 'chain' };
+    },
+    'replication.mode',
+    /'passive', 'active', 'hybrid'/,
+  ],
+  [
+    'replication factor too high',
+    (c) => {
+      c.replication = { mode: 'active', factor: 9 };
+    },
+    'replication.factor',
+    /integer from 1 to 2/,
+  ],
+  [
+    'snapshot interval zero',
+    (c) => {
+      c.replication = { mode: 'active', snapshotEvery: 0 };
+    },
+    'replication.snapshotEvery',
+    /integer from 1 to 1000000/,
+  ],
+  [
+    'snapshot interval fractional',
+    (c) => {
+      c.replication = { mode: 'active', snapshotEvery: 2.5 };
+    },
+    'replication.snapshotEvery',
+    /integer/,
+  ],
+  [
+    'unknown commit protocol',
+    (c) => {
+      c.commit = '4pc';
+    },
+    'commit',
+    /'2pc', '3pc', 'paxos-commit'/,
+  ],
+  [
+    'negative latency',
+    (c) => {
+      c.network = { latencyMs: { 'us-east~eu-west': -5 } };
+    },
+    'network.latencyMs["us-east~eu-west"]',
+    /latency/,
+  ],
+  [
+    'unknown region in latency map',
+    (c) => {
+      c.network = { latencyMs: { 'us-east~mars': 5 } };
+    },
+    'network.latencyMs["us-east~mars"]',
+    /regions that exist/,
+  ],
+  [
+    'malformed latency key',
+    (c) => {
+      c.network = { latencyMs: { 'us-east': 5 } };
+    },
+    'network.latencyMs["us-east"]',
+    /regionA~regionB/,
+  ],
+  [
+    'loss above 1',
+    (c) => {
+      c.network = { loss: 1.5 };
+    },
+    'network.loss',
+    /probability from 0 to 1/,
+  ],
+  [
+    'negative duplication',
+    (c) => {
+      c.network = { duplicate: -0.1 };
+    },
+    'network.duplicate',
+    /probability/,
+  ],
+  [
+    'negative jitter',
+    (c) => {
+      c.network = { jitterMs: -1 };
+    },
+    'network.jitterMs',
+    /number/,
+  ],
+  [
+    'unknown strategy',
+    (c) => {
+      c.balancer = { strategy: 'fastest' };
+    },
+    'balancer.strategy',
+    /round-robin/,
+  ],
+  [
+    'negative weight',
+    (c) => {
+      c.balancer = { strategy: 'weighted-round-robin', weights: { 'us-east/0': -1 } };
+    },
+    'balancer.weights["us-east/0"]',
+    /./,
+  ],
+  [
+    'weight for an unknown server',
+    (c) => {
+      c.balancer = { strategy: 'weighted-round-robin', weights: { 'us-east/7': 2 } };
+    },
+    'balancer.weights["us-east/7"]',
+    /server id/,
+  ],
+  [
+    'threshold zero',
+    (c) => {
+      c.heartbeat = { phiThreshold: 0 };
+    },
+    'heartbeat.phiThreshold',
+    /./,
+  ],
+  [
+    'negative heartbeat interval',
+    (c) => {
+      c.heartbeat = { intervalMs: -10 };
+    },
+    'heartbeat.intervalMs',
+    /./,
+  ],
+  [
+    'zero request timeout',
+    (c) => {
+      c.requestTimeoutMs = 0;
+    },
+    'requestTimeoutMs',
+    /number from 1/,
+  ],
+  [
+    'zero shards',
+    (c) => {
+      c.shards = 0;
+    },
+    'shards',
+    /integer from 1/,
+  ],
+  [
+    'tiny message limit',
+    (c) => {
+      c.messageBytesMax = 10;
+    },
+    'messageBytesMax',
+    /integer from 64/,
+  ],
+  [
+    'fsync not boolean',
+    (c) => {
+      c.fsync = 'yes';
+    },
+    'fsync',
+    /true or false/,
+  ],
 ];
 
 for (const [name, mutate, field, allowed] of cases) {

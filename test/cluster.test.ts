@@ -17,7 +17,10 @@ const transports = ['sim', 'threads'] as const;
 
 function config(transport: 'sim' | 'threads', extra: Partial<ClusterConfig> = {}): ClusterConfig {
   return {
-    regions: [{ name: 'us-east', servers: 2 }, { name: 'eu-west', servers: 2 }],
+    regions: [
+      { name: 'us-east', servers: 2 },
+      { name: 'eu-west', servers: 2 },
+    ],
     transport,
     seed: 7,
     network: { latencyMs: { 'us-east~eu-west': 5 } },
@@ -46,7 +49,10 @@ for (const transport of transports) {
       const stats = await cluster.collectStats();
       const handled = Object.values(stats.servers).reduce((n, s) => n + s.requests, 0);
       t.true(handled >= 207, `servers handled every request (${handled})`);
-      t.true(Object.values(stats.servers).every((s) => s.requests > 0), 'every server got requests');
+      t.true(
+        Object.values(stats.servers).every((s) => s.requests > 0),
+        'every server got requests',
+      );
     } finally {
       await cluster.stop();
     }
@@ -58,7 +64,10 @@ for (const transport of transports) {
       const c = cluster.client({ region: 'us-east' });
       await t.throwsAsync(c.put('', 1), { instanceOf: ValidationError, message: /key/ });
       await t.throwsAsync(c.put('k', undefined), { instanceOf: ValidationError, message: /value/ });
-      await t.throwsAsync(c.put('k', () => 1), { instanceOf: ValidationError, message: /plain data/ });
+      await t.throwsAsync(
+        c.put('k', () => 1),
+        { instanceOf: ValidationError, message: /plain data/ },
+      );
       await t.throwsAsync(c.put('k', 10n), { instanceOf: ValidationError });
       await t.throwsAsync(c.put('k', new Map()), { instanceOf: ValidationError, message: /Map/ });
       await t.throwsAsync(c.put('k', 'x'.repeat(70_000)), { instanceOf: ValidationError, message: /bytes/ });
@@ -111,7 +120,10 @@ for (const transport of transports) {
       for (let i = 0; i < 40; i++) t.is(await c.get(`key${i}`), i, `key${i} recovered`);
       // Servers were told of the crash (a refused connection): they refuse requests for its
       // keys at once (definitely not done) instead of sending them to a dead node.
-      t.true(outcomes.some((o) => o.status === 'rejected' && o.reason instanceof UnavailableError), 'keys of the crashed server fail fast and definitely');
+      t.true(
+        outcomes.some((o) => o.status === 'rejected' && o.reason instanceof UnavailableError),
+        'keys of the crashed server fail fast and definitely',
+      );
     } finally {
       await cluster.stop();
     }

@@ -37,8 +37,53 @@ test('the fast encoder writes the very bytes msgpackr writes, or declines (rando
     t.deepEqual(packr.unpack(fast.buffer.subarray(0, end)), packr.unpack(expected), label);
     return true;
   };
-  const strings = ['', 'a', 'r1/0', 'x'.repeat(31), 'y'.repeat(32), 'z'.repeat(255), 'w'.repeat(256), 'v'.repeat(70_000 / 4), 'é', 'é'.repeat(20), '日本'.repeat(40), '\u{1F600}', '\ud800x', 'a\udc00'];
-  const numbers = [0, 1, 31, 32, 63, 64, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, -1, -32, -33, -128, -129, -32_768, -32_769, -(2 ** 31), -(2 ** 31) - 1, 0.5, -0.25, 1e300, Number.NaN, Infinity, -0];
+  const strings = [
+    '',
+    'a',
+    'r1/0',
+    'x'.repeat(31),
+    'y'.repeat(32),
+    'z'.repeat(255),
+    'w'.repeat(256),
+    'v'.repeat(70_000 / 4),
+    'é',
+    'é'.repeat(20),
+    '日本'.repeat(40),
+    '\u{1F600}',
+    '\ud800x',
+    'a\udc00',
+  ];
+  const numbers = [
+    0,
+    1,
+    31,
+    32,
+    63,
+    64,
+    127,
+    128,
+    255,
+    256,
+    65_535,
+    65_536,
+    2 ** 32 - 1,
+    2 ** 32,
+    -1,
+    -32,
+    -33,
+    -128,
+    -129,
+    -32_768,
+    -32_769,
+    -(2 ** 31),
+    -(2 ** 31) - 1,
+    0.5,
+    -0.25,
+    1e300,
+    Number.NaN,
+    Infinity,
+    -0,
+  ];
   const scalar = (): unknown => {
     const r = rng.int(6);
     if (r === 0) return rng.pick(strings);
@@ -63,10 +108,28 @@ test('the fast encoder writes the very bytes msgpackr writes, or declines (rando
   for (const n of numbers) t.true(same(n, String(n)));
   t.true(encoded > 2_000, `encoded ${encoded} of 3000`);
   // Declined: a Map, a Date, a typed array, a bigint, 33 new shapes in one value.
-  for (const v of [new Map(), new Date(0), new Uint8Array(2), 1n, [new Map()], Array.from({ length: 33 }, (_, i) => ({ [`k${i}`]: i }))]) t.is(fast.encode(v), -1);
+  for (const v of [new Map(), new Date(0), new Uint8Array(2), 1n, [new Map()], Array.from({ length: 33 }, (_, i) => ({ [`k${i}`]: i }))])
+    t.is(fast.encode(v), -1);
   t.true(same([{}, { zz: {} }, {}], 'empty objects'));
-  t.true(same(Array.from({ length: 32 }, (_, i) => ({ [`k${i}`]: i })), '32 new shapes'));
-  t.true(same({ type: 'digest', members: [{ id: 'a', state: 'up' }, { id: 'b', state: 'up' }], peers: { r1: 'up' } }, 'a shape used twice'));
+  t.true(
+    same(
+      Array.from({ length: 32 }, (_, i) => ({ [`k${i}`]: i })),
+      '32 new shapes',
+    ),
+  );
+  t.true(
+    same(
+      {
+        type: 'digest',
+        members: [
+          { id: 'a', state: 'up' },
+          { id: 'b', state: 'up' },
+        ],
+        peers: { r1: 'up' },
+      },
+      'a shape used twice',
+    ),
+  );
   // More distinct shapes than the trie keeps: it starts again, and the bytes stay right.
   for (let i = 0; i < SHAPE_NODES_LEARNT_MAX + 100; i += 97) t.true(same({ [`k${i}`]: i, type: 'x' }, `shape ${i}`));
   for (let i = 0; i < SHAPE_NODES_LEARNT_MAX + 100; i++) fast.encode({ [`q${i}`]: i });

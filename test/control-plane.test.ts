@@ -3,7 +3,14 @@ import { startCluster } from '../src/index.js';
 import { ValidationError } from '../src/core/errors.js';
 
 test('threads: the comlink control plane pings every host and reads an actor summary with its counters', async (t) => {
-  const cluster = await startCluster({ regions: [{ name: 'a', servers: 2 }, { name: 'b', servers: 1 }], transport: 'threads', replication: { mode: 'none' } });
+  const cluster = await startCluster({
+    regions: [
+      { name: 'a', servers: 2 },
+      { name: 'b', servers: 1 },
+    ],
+    transport: 'threads',
+    replication: { mode: 'none' },
+  });
   try {
     const c = cluster.client({ region: 'a' });
     for (let i = 0; i < 20; i++) await c.put(`k${i}`, i);

@@ -57,7 +57,14 @@ test('memory store (sim): a power loss keeps everything synced; with fsync false
   const synced = new MemoryDurableStore();
   synced.configure({ fsync: true, clock: () => now });
   synced.append('r1/0', [{ x: 1 }, { x: 2 }]);
-  t.deepEqual(synced.powerLoss(() => true, () => true, () => 1), { lost: 0, torn: 0 });
+  t.deepEqual(
+    synced.powerLoss(
+      () => true,
+      () => true,
+      () => 1,
+    ),
+    { lost: 0, torn: 0 },
+  );
   t.deepEqual(synced.load('r1/0'), [{ x: 1 }, { x: 2 }]);
 
   const store = new MemoryDurableStore();
@@ -69,7 +76,11 @@ test('memory store (sim): a power loss keeps everything synced; with fsync false
   store.append('r1/0', [{ x: 2 }, { x: 3 }]);
   store.append('r2/0', [{ z: 2 }]);
   now = 160;
-  const r = store.powerLoss((a) => a === 'r1/0' || a.startsWith('r1/0/'), () => true, (n) => n - 1);
+  const r = store.powerLoss(
+    (a) => a === 'r1/0' || a.startsWith('r1/0/'),
+    () => true,
+    (n) => n - 1,
+  );
   t.deepEqual(r, { lost: 2, torn: 1 });
   // The torn prefix of { x: 2 } is cut off at recovery, never applied.
   t.deepEqual(store.load('r1/0'), [{ x: 1 }]);
@@ -78,14 +89,25 @@ test('memory store (sim): a power loss keeps everything synced; with fsync false
   t.deepEqual(store.load('r2/0'), [{ z: 1 }, { z: 2 }], 'other servers keep their tails');
   // Without a tear the tail just ends; later appends carry on after it.
   store.append('r2/0', [{ z: 3 }]);
-  t.deepEqual(store.powerLoss((a) => a === 'r2/0', () => false, () => 1), { lost: 2, torn: 0 });
+  t.deepEqual(
+    store.powerLoss(
+      (a) => a === 'r2/0',
+      () => false,
+      () => 1,
+    ),
+    { lost: 2, torn: 0 },
+  );
   t.deepEqual(store.load('r2/0'), [{ z: 1 }]);
 });
 
 test('threads: a replica restarted from a log with a torn tail recovers and catches up', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'meridian-cluster-'));
   const cluster = await startCluster({
-    regions: [{ name: 'a', servers: 1 }, { name: 'b', servers: 1 }, { name: 'c', servers: 1 }],
+    regions: [
+      { name: 'a', servers: 1 },
+      { name: 'b', servers: 1 },
+      { name: 'c', servers: 1 },
+    ],
     transport: 'threads',
     replication: { mode: 'active', factor: 3 },
     dataDir,
@@ -141,7 +163,10 @@ test('file store: replace() swaps the whole log atomically, pending appends incl
   store.append('s', [{ n: 4 }]);
   store.sync();
   t.deepEqual(store.load('s'), [{ checkpoint: 3 }, { n: 4 }]);
-  t.false(readdirSync(dir).some((f) => f.endsWith('.tmp')), 'no temporary file left');
+  t.false(
+    readdirSync(dir).some((f) => f.endsWith('.tmp')),
+    'no temporary file left',
+  );
   store.close();
   t.deepEqual(new FileDurableStore(dir, false).load('s'), [{ checkpoint: 3 }, { n: 4 }], 'a fresh store reads the same');
 });

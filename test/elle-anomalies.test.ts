@@ -14,38 +14,77 @@ function check(history: ReturnType<typeof h>, model: TxnModel, consistency: TxnC
 
 test('list-append G0: two transactions append to x and y in opposite orders', (t) => {
   const hist = h()
-    .txn(1, [['append', 'x', 1], ['append', 'y', 1]])
-    .txn(2, [['append', 'x', 2], ['append', 'y', 2]])
-    .txn(3, [['r', 'x', [1, 2]], ['r', 'y', [2, 1]]]);
+    .txn(1, [
+      ['append', 'x', 1],
+      ['append', 'y', 1],
+    ])
+    .txn(2, [
+      ['append', 'x', 2],
+      ['append', 'y', 2],
+    ])
+    .txn(3, [
+      ['r', 'x', [1, 2]],
+      ['r', 'y', [2, 1]],
+    ]);
   for (const consistency of ['serializable', 'strict-serializable'] as const) {
     const r = check(hist, 'list-append', consistency);
     t.false(r.ok);
     t.deepEqual(types(r), ['G0']);
     const a = r.anomalies[0]!;
-    t.deepEqual(a.cycle!.map((e) => e.kind), ['ww', 'ww']);
+    t.deepEqual(
+      a.cycle!.map((e) => e.kind),
+      ['ww', 'ww'],
+    );
     t.deepEqual(new Set(a.cycle!.map((e) => e.key)), new Set(['x', 'y']));
     t.deepEqual(a.ops.map((o) => o.index).sort(), [1, 3]);
     t.regex(a.explanation, /ww/);
   }
 });
 
-test('list-append G1c: each transaction reads the other one\'s append', (t) => {
+test("list-append G1c: each transaction reads the other one's append", (t) => {
   const hist = h()
-    .invoke(1, [['append', 'x', 1], ['r', 'y', [1]]])
-    .invoke(2, [['append', 'y', 1], ['r', 'x', [1]]])
-    .complete(1, 'ok', [['append', 'x', 1], ['r', 'y', [1]]])
-    .complete(2, 'ok', [['append', 'y', 1], ['r', 'x', [1]]]);
+    .invoke(1, [
+      ['append', 'x', 1],
+      ['r', 'y', [1]],
+    ])
+    .invoke(2, [
+      ['append', 'y', 1],
+      ['r', 'x', [1]],
+    ])
+    .complete(1, 'ok', [
+      ['append', 'x', 1],
+      ['r', 'y', [1]],
+    ])
+    .complete(2, 'ok', [
+      ['append', 'y', 1],
+      ['r', 'x', [1]],
+    ]);
   const r = check(hist, 'list-append');
   t.deepEqual(types(r), ['G1c']);
-  t.deepEqual(r.anomalies[0]!.cycle!.map((e) => e.kind), ['wr', 'wr']);
-  t.deepEqual(r.anomalies[0]!.cycle!.map((e) => [e.from, e.to]).sort(), [[2, 3], [3, 2]]);
+  t.deepEqual(
+    r.anomalies[0]!.cycle!.map((e) => e.kind),
+    ['wr', 'wr'],
+  );
+  t.deepEqual(r.anomalies[0]!.cycle!.map((e) => [e.from, e.to]).sort(), [
+    [2, 3],
+    [3, 2],
+  ]);
 });
 
 test('list-append G-single: read skew, one anti-dependency', (t) => {
   const hist = h()
-    .invoke(1, [['r', 'x', []], ['r', 'y', [1]]])
-    .txn(2, [['append', 'x', 1], ['append', 'y', 1]])
-    .complete(1, 'ok', [['r', 'x', []], ['r', 'y', [1]]])
+    .invoke(1, [
+      ['r', 'x', []],
+      ['r', 'y', [1]],
+    ])
+    .txn(2, [
+      ['append', 'x', 1],
+      ['append', 'y', 1],
+    ])
+    .complete(1, 'ok', [
+      ['r', 'x', []],
+      ['r', 'y', [1]],
+    ])
     .txn(3, [['r', 'x', [1]]]);
   const r = check(hist, 'list-append');
   t.deepEqual(types(r), ['G-single']);
@@ -57,14 +96,32 @@ test('list-append G-single: read skew, one anti-dependency', (t) => {
 
 test('list-append G2: write skew, two anti-dependencies', (t) => {
   const hist = h()
-    .invoke(1, [['r', 'x', []], ['append', 'y', 1]])
-    .invoke(2, [['r', 'y', []], ['append', 'x', 1]])
-    .complete(1, 'ok', [['r', 'x', []], ['append', 'y', 1]])
-    .complete(2, 'ok', [['r', 'y', []], ['append', 'x', 1]])
-    .txn(3, [['r', 'x', [1]], ['r', 'y', [1]]]);
+    .invoke(1, [
+      ['r', 'x', []],
+      ['append', 'y', 1],
+    ])
+    .invoke(2, [
+      ['r', 'y', []],
+      ['append', 'x', 1],
+    ])
+    .complete(1, 'ok', [
+      ['r', 'x', []],
+      ['append', 'y', 1],
+    ])
+    .complete(2, 'ok', [
+      ['r', 'y', []],
+      ['append', 'x', 1],
+    ])
+    .txn(3, [
+      ['r', 'x', [1]],
+      ['r', 'y', [1]],
+    ]);
   const r = check(hist, 'list-append', 'strict-serializable');
   t.deepEqual(types(r), ['G2']);
-  t.deepEqual(r.anomalies[0]!.cycle!.map((e) => e.kind), ['rw', 'rw']);
+  t.deepEqual(
+    r.anomalies[0]!.cycle!.map((e) => e.kind),
+    ['rw', 'rw'],
+  );
 });
 
 test('list-append G1a: a committed read sees an append of a failed transaction', (t) => {
@@ -73,7 +130,10 @@ test('list-append G1a: a committed read sees an append of a failed transaction',
     .txn(2, [['r', 'x', [1]]]);
   const r = check(hist, 'list-append');
   t.deepEqual(types(r), ['G1a']);
-  t.deepEqual(r.anomalies[0]!.ops.map((o) => o.index), [3, 1]);
+  t.deepEqual(
+    r.anomalies[0]!.ops.map((o) => o.index),
+    [3, 1],
+  );
   t.regex(r.anomalies[0]!.explanation, /failed/);
 });
 
@@ -82,17 +142,32 @@ test('list-append: an element of a failed writer is passed over in the version o
   const hist = h()
     .txn(1, [['append', 'x', 1]])
     .txn(2, [['append', 'x', 2]], 'fail')
-    .txn(3, [['append', 'x', 3], ['append', 'y', 1]])
+    .txn(3, [
+      ['append', 'x', 3],
+      ['append', 'y', 1],
+    ])
     .txn(4, [['append', 'y', 2]])
-    .txn(5, [['r', 'x', [1, 2, 3]], ['r', 'y', [1, 2]]])
+    .txn(5, [
+      ['r', 'x', [1, 2, 3]],
+      ['r', 'y', [1, 2]],
+    ])
     .txn(6, [['r', 'y', [1]]]); // and T4 appended y right after T3
   const r = check(hist, 'list-append');
   t.deepEqual(types(r), ['G1a']);
   const g0 = h()
-    .txn(1, [['append', 'x', 1], ['append', 'y', 2]])
+    .txn(1, [
+      ['append', 'x', 1],
+      ['append', 'y', 2],
+    ])
     .txn(2, [['append', 'x', 2]], 'fail')
-    .txn(3, [['append', 'x', 3], ['append', 'y', 1]])
-    .txn(5, [['r', 'x', [1, 2, 3]], ['r', 'y', [1, 2]]]);
+    .txn(3, [
+      ['append', 'x', 3],
+      ['append', 'y', 1],
+    ])
+    .txn(5, [
+      ['r', 'x', [1, 2, 3]],
+      ['r', 'y', [1, 2]],
+    ]);
   const r2 = check(g0, 'list-append');
   t.deepEqual(types(r2), ['G0', 'G1a']);
   const cycle = r2.anomalies.find((a) => a.type === 'G0')!.cycle!;
@@ -101,7 +176,10 @@ test('list-append: an element of a failed writer is passed over in the version o
 
 test('list-append G1b: a read ends in an intermediate append', (t) => {
   const hist = h()
-    .txn(1, [['append', 'x', 1], ['append', 'x', 2]])
+    .txn(1, [
+      ['append', 'x', 1],
+      ['append', 'x', 2],
+    ])
     .txn(2, [['r', 'x', [1]]]);
   const r = check(hist, 'list-append');
   t.deepEqual(types(r), ['G1b']);
@@ -115,11 +193,19 @@ test('list-append incompatible-order: two reads that are not prefixes of one ano
     .txn(4, [['r', 'x', [2, 1]]]);
   const r = check(hist, 'list-append');
   t.deepEqual(types(r), ['incompatible-order']);
-  t.deepEqual(r.anomalies[0]!.ops.map((o) => o.index), [7, 5]);
+  t.deepEqual(
+    r.anomalies[0]!.ops.map((o) => o.index),
+    [7, 5],
+  );
 });
 
 test('list-append duplicate-elements: a read holds an element twice', (t) => {
-  const r = check(h().txn(1, [['append', 'x', 1]]).txn(2, [['r', 'x', [1, 1]]]), 'list-append');
+  const r = check(
+    h()
+      .txn(1, [['append', 'x', 1]])
+      .txn(2, [['r', 'x', [1, 1]]]),
+    'list-append',
+  );
   t.deepEqual(types(r), ['duplicate-elements']);
   // A long list is shown by its ends in the explanation.
   const long = Array.from({ length: 40 }, (_, i) => i + 1);
@@ -131,11 +217,31 @@ test('list-append duplicate-elements: a read holds an element twice', (t) => {
 });
 
 test('list-append internal: a transaction does not see its own append', (t) => {
-  const r = check(h().txn(1, [['append', 'x', 1], ['r', 'x', []]]), 'list-append');
+  const r = check(
+    h().txn(1, [
+      ['append', 'x', 1],
+      ['r', 'x', []],
+    ]),
+    'list-append',
+  );
   t.deepEqual(types(r), ['internal']);
-  const r2 = check(h().txn(1, [['r', 'x', []], ['r', 'x', [5]]]).txn(2, [['append', 'x', 5]]), 'list-append');
+  const r2 = check(
+    h()
+      .txn(1, [
+        ['r', 'x', []],
+        ['r', 'x', [5]],
+      ])
+      .txn(2, [['append', 'x', 5]]),
+    'list-append',
+  );
   t.true(types(r2).includes('internal'));
-  const r3 = check(h().txn(1, [['r', 'x', [5]], ['append', 'x', 5]]), 'list-append');
+  const r3 = check(
+    h().txn(1, [
+      ['r', 'x', [5]],
+      ['append', 'x', 5],
+    ]),
+    'list-append',
+  );
   t.deepEqual(types(r3), ['internal'], 'a read of its own later append');
 });
 
@@ -180,12 +286,21 @@ test('list-append G-single-realtime: a stale read', (t) => {
 test('list-append G2-realtime: two anti-dependencies and a real-time edge', (t) => {
   const hist = h()
     .invoke(1, [['append', 'x', 1]])
-    .invoke(2, [['r', 'x', []], ['append', 'y', 1]])
+    .invoke(2, [
+      ['r', 'x', []],
+      ['append', 'y', 1],
+    ])
     .complete(1, 'ok', [['append', 'x', 1]])
     .invoke(3, [['r', 'y', []]])
-    .complete(2, 'ok', [['r', 'x', []], ['append', 'y', 1]])
+    .complete(2, 'ok', [
+      ['r', 'x', []],
+      ['append', 'y', 1],
+    ])
     .complete(3, 'ok', [['r', 'y', []]])
-    .txn(4, [['r', 'x', [1]], ['r', 'y', [1]]]);
+    .txn(4, [
+      ['r', 'x', [1]],
+      ['r', 'y', [1]],
+    ]);
   t.true(check(hist, 'list-append').ok);
   const r = check(hist, 'list-append', 'strict-serializable');
   t.deepEqual(types(r), ['G2-realtime']);
@@ -195,12 +310,24 @@ test('list-append G2-realtime: two anti-dependencies and a real-time edge', (t) 
 test('list-append clean: concurrent, indeterminate and failed transactions', (t) => {
   const hist = h()
     .invoke(1, [['append', 'x', 1]])
-    .invoke(2, [['r', 'x', [1]], ['append', 'y', 1]])
-    .complete(2, 'ok', [['r', 'x', [1]], ['append', 'y', 1]])
+    .invoke(2, [
+      ['r', 'x', [1]],
+      ['append', 'y', 1],
+    ])
+    .complete(2, 'ok', [
+      ['r', 'x', [1]],
+      ['append', 'y', 1],
+    ])
     .complete(1, 'info', [['append', 'x', 1]]) // may have happened: it explains the read
     .txn(3, [['append', 'x', 2]], 'info') // may not have happened: never read, no obligation
     .txn(4, [['append', 'z', 1]], 'fail')
-    .txn(5, [['r', 'x', [1]], ['r', 'y', [1]], ['r', 'z', []], ['append', 'z', 2], ['r', 'z', [2]]])
+    .txn(5, [
+      ['r', 'x', [1]],
+      ['r', 'y', [1]],
+      ['r', 'z', []],
+      ['append', 'z', 2],
+      ['r', 'z', [2]],
+    ])
     .invoke(6, [['append', 'y', 3]]); // never completes
   for (const consistency of ['serializable', 'strict-serializable'] as const) {
     const r = check(hist, 'list-append', consistency);
@@ -211,20 +338,41 @@ test('list-append clean: concurrent, indeterminate and failed transactions', (t)
 
 // --- rw-register ---------------------------------------------------------------------------
 
-test('rw-register G1c: each transaction reads the other one\'s write', (t) => {
+test("rw-register G1c: each transaction reads the other one's write", (t) => {
   const hist = h()
-    .invoke(1, [['w', 'x', 1], ['r', 'y', 1]])
-    .invoke(2, [['w', 'y', 1], ['r', 'x', 1]])
-    .complete(1, 'ok', [['w', 'x', 1], ['r', 'y', 1]])
-    .complete(2, 'ok', [['w', 'y', 1], ['r', 'x', 1]]);
+    .invoke(1, [
+      ['w', 'x', 1],
+      ['r', 'y', 1],
+    ])
+    .invoke(2, [
+      ['w', 'y', 1],
+      ['r', 'x', 1],
+    ])
+    .complete(1, 'ok', [
+      ['w', 'x', 1],
+      ['r', 'y', 1],
+    ])
+    .complete(2, 'ok', [
+      ['w', 'y', 1],
+      ['r', 'x', 1],
+    ]);
   t.deepEqual(types(check(hist, 'rw-register')), ['G1c']);
 });
 
 test('rw-register G-single: a read of the initial state beside a read of the same writer', (t) => {
   const hist = h()
-    .invoke(1, [['r', 'x', null], ['r', 'y', 1]])
-    .txn(2, [['w', 'x', 1], ['w', 'y', 1]])
-    .complete(1, 'ok', [['r', 'x', null], ['r', 'y', 1]]);
+    .invoke(1, [
+      ['r', 'x', null],
+      ['r', 'y', 1],
+    ])
+    .txn(2, [
+      ['w', 'x', 1],
+      ['w', 'y', 1],
+    ])
+    .complete(1, 'ok', [
+      ['r', 'x', null],
+      ['r', 'y', 1],
+    ]);
   const r = check(hist, 'rw-register');
   t.deepEqual(types(r), ['G-single']);
   t.deepEqual(r.anomalies[0]!.cycle!.map((e) => e.kind).sort(), ['rw', 'wr']);
@@ -232,10 +380,22 @@ test('rw-register G-single: a read of the initial state beside a read of the sam
 
 test('rw-register G2: write skew', (t) => {
   const hist = h()
-    .invoke(1, [['r', 'x', null], ['w', 'y', 1]])
-    .invoke(2, [['r', 'y', null], ['w', 'x', 1]])
-    .complete(1, 'ok', [['r', 'x', null], ['w', 'y', 1]])
-    .complete(2, 'ok', [['r', 'y', null], ['w', 'x', 1]]);
+    .invoke(1, [
+      ['r', 'x', null],
+      ['w', 'y', 1],
+    ])
+    .invoke(2, [
+      ['r', 'y', null],
+      ['w', 'x', 1],
+    ])
+    .complete(1, 'ok', [
+      ['r', 'x', null],
+      ['w', 'y', 1],
+    ])
+    .complete(2, 'ok', [
+      ['r', 'y', null],
+      ['w', 'x', 1],
+    ]);
   t.deepEqual(types(check(hist, 'rw-register')), ['G2']);
 });
 
@@ -243,28 +403,74 @@ test('rw-register G-single from read-then-write version order', (t) => {
   // T2 read x=1 and wrote 2, so 1 < 2; T3 read T2's z but still x=1.
   const hist = h()
     .txn(1, [['w', 'x', 1]])
-    .txn(2, [['r', 'x', 1], ['w', 'x', 2], ['w', 'z', 7]])
-    .txn(3, [['r', 'x', 1], ['r', 'z', 7]]);
+    .txn(2, [
+      ['r', 'x', 1],
+      ['w', 'x', 2],
+      ['w', 'z', 7],
+    ])
+    .txn(3, [
+      ['r', 'x', 1],
+      ['r', 'z', 7],
+    ]);
   const r = check(hist, 'rw-register');
   t.deepEqual(types(r), ['G-single']);
   t.deepEqual(r.anomalies[0]!.cycle!.map((e) => `${e.kind} ${String(e.key)}`).sort(), ['rw x', 'wr z']);
 });
 
 test('rw-register G1a, G1b, internal, garbage-read', (t) => {
-  t.deepEqual(types(check(h().txn(1, [['w', 'x', 1]], 'fail').txn(2, [['r', 'x', 1]]), 'rw-register')), ['G1a']);
-  t.deepEqual(types(check(h().txn(1, [['w', 'x', 1], ['w', 'x', 2]]).txn(2, [['r', 'x', 1]]), 'rw-register')), ['G1b']);
-  t.deepEqual(types(check(h().txn(1, [['w', 'x', 1], ['r', 'x', null]]), 'rw-register')), ['internal']);
+  t.deepEqual(
+    types(
+      check(
+        h()
+          .txn(1, [['w', 'x', 1]], 'fail')
+          .txn(2, [['r', 'x', 1]]),
+        'rw-register',
+      ),
+    ),
+    ['G1a'],
+  );
+  t.deepEqual(
+    types(
+      check(
+        h()
+          .txn(1, [
+            ['w', 'x', 1],
+            ['w', 'x', 2],
+          ])
+          .txn(2, [['r', 'x', 1]]),
+        'rw-register',
+      ),
+    ),
+    ['G1b'],
+  );
+  t.deepEqual(
+    types(
+      check(
+        h().txn(1, [
+          ['w', 'x', 1],
+          ['r', 'x', null],
+        ]),
+        'rw-register',
+      ),
+    ),
+    ['internal'],
+  );
   t.deepEqual(types(check(h().txn(1, [['r', 'x', 9]]), 'rw-register')), ['garbage-read']);
 });
 
 test('rw-register G-single-realtime: a stale read of the initial state', (t) => {
-  const hist = h().txn(1, [['w', 'x', 1]]).txn(2, [['r', 'x', null]]);
+  const hist = h()
+    .txn(1, [['w', 'x', 1]])
+    .txn(2, [['r', 'x', null]]);
   t.true(check(hist, 'rw-register').ok);
   t.deepEqual(types(check(hist, 'rw-register', 'strict-serializable')), ['G-single-realtime']);
 });
 
 test('rw-register G-single-realtime: a stale read after two blind writes, ordered by real time', (t) => {
-  const hist = h().txn(1, [['w', 'x', 1]]).txn(2, [['w', 'x', 2]]).txn(3, [['r', 'x', 1]]);
+  const hist = h()
+    .txn(1, [['w', 'x', 1]])
+    .txn(2, [['w', 'x', 2]])
+    .txn(3, [['r', 'x', 1]]);
   t.true(check(hist, 'rw-register').ok, 'serializable: T3 may come before T2');
   const r = check(hist, 'rw-register', 'strict-serializable');
   t.deepEqual(types(r), ['G-single-realtime']);
@@ -282,11 +488,21 @@ test('rw-register G-single-realtime: a stale read after two blind writes, ordere
 
 test('rw-register clean: reads of the latest write, an info write read, a failed write never read', (t) => {
   const hist = h()
-    .txn(1, [['r', 'x', null], ['w', 'x', 1]])
-    .txn(2, [['r', 'x', 1], ['w', 'x', 2], ['r', 'x', 2]])
+    .txn(1, [
+      ['r', 'x', null],
+      ['w', 'x', 1],
+    ])
+    .txn(2, [
+      ['r', 'x', 1],
+      ['w', 'x', 2],
+      ['r', 'x', 2],
+    ])
     .txn(3, [['w', 'y', 1]], 'info')
     .txn(4, [['w', 'x', 3]], 'fail')
-    .txn(5, [['r', 'x', 2], ['r', 'y', 1]]);
+    .txn(5, [
+      ['r', 'x', 2],
+      ['r', 'y', 1],
+    ]);
   for (const consistency of ['serializable', 'strict-serializable'] as const) {
     const r = check(hist, 'rw-register', consistency);
     t.true(r.ok, JSON.stringify(r.anomalies));

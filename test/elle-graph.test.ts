@@ -65,7 +65,10 @@ test('Tarjan components and the cycle searches agree with brute force on random 
     for (const c of cycles) found.set(c.type, Math.min(found.get(c.type) ?? Infinity, c.edges.length));
     const g0 = shortest(g, WW, B(WW));
     t.is(found.get('G0') ?? Infinity, g0, `seed ${seed}: G0`);
-    const anyCycle = shortest(g, WW, B(WW) | B(WR) | B(RW)) < Infinity || shortest(g, WR, B(WW) | B(WR) | B(RW)) < Infinity || shortest(g, RW, B(WW) | B(WR) | B(RW)) < Infinity;
+    const anyCycle =
+      shortest(g, WW, B(WW) | B(WR) | B(RW)) < Infinity ||
+      shortest(g, WR, B(WW) | B(WR) | B(RW)) < Infinity ||
+      shortest(g, RW, B(WW) | B(WR) | B(RW)) < Infinity;
     t.is(cycles.length > 0, anyCycle, `seed ${seed}: any cycle`);
     // The shortest cycle through one rw edge (G-single) or a wr edge (G1c) over ww/wr edges.
     const single = shortest(g, RW, B(WW) | B(WR));

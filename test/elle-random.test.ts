@@ -83,9 +83,16 @@ test('one corrupted read in a random serial history is always caught (strict-ser
     if (c === undefined) continue;
     const r = checkTransactions(c.history, { model: 'list-append', consistency: 'strict-serializable' });
     t.false(r.ok, `seed ${seed}: ${c.how} read at index ${c.index} not caught`);
-    t.true(r.anomalies.some((a) => a.ops.some((o) => o.index === c.index)), `seed ${seed}: no anomaly names index ${c.index}`);
+    t.true(
+      r.anomalies.some((a) => a.ops.some((o) => o.index === c.index)),
+      `seed ${seed}: no anomaly names index ${c.index}`,
+    );
     const expected = c.how === 'duplicate' ? 'duplicate-elements' : c.how === 'garbage' ? 'garbage-read' : undefined;
-    if (expected !== undefined) t.true(r.anomalies.some((a) => a.type === expected), `seed ${seed}: ${expected} expected`);
+    if (expected !== undefined)
+      t.true(
+        r.anomalies.some((a) => a.type === expected),
+        `seed ${seed}: ${expected} expected`,
+      );
     caught.set(c.how, (caught.get(c.how) ?? 0) + 1);
   }
   t.log(`caught: ${JSON.stringify(Object.fromEntries(caught))}`);
@@ -134,7 +141,10 @@ test('rw-register: a read turned stale in a random serial history is caught (str
     t.true(checkTransactions(history, { model: 'rw-register', consistency: 'strict-serializable' }).ok, `seed ${seed}: clean before`);
     const r = checkTransactions(bad, { model: 'rw-register', consistency: 'strict-serializable' });
     t.false(r.ok, `seed ${seed}: stale read at index ${op.index} not caught`);
-    t.true(r.anomalies.some((a) => a.ops.some((o) => o.index === op.index)), `seed ${seed}: no anomaly names index ${op.index}`);
+    t.true(
+      r.anomalies.some((a) => a.ops.some((o) => o.index === op.index)),
+      `seed ${seed}: no anomaly names index ${op.index}`,
+    );
   }
   t.log(`${tried} histories corrupted`);
   t.true(tried > 20);
@@ -156,7 +166,10 @@ test('the pool gives the same result as the synchronous checker', async (t) => {
   }
   const reg = serialHistory({ model: 'rw-register', seed, txns: 1000, keys: 30 });
   for (const consistency of ['serializable', 'strict-serializable'] as const) {
-    t.deepEqual(await checkTransactionsParallel(reg, { model: 'rw-register', consistency, inline: false }), checkTransactions(reg, { model: 'rw-register', consistency }));
+    t.deepEqual(
+      await checkTransactionsParallel(reg, { model: 'rw-register', consistency, inline: false }),
+      checkTransactions(reg, { model: 'rw-register', consistency }),
+    );
   }
 });
 
@@ -167,7 +180,9 @@ test('many stale reads in one large component: the G-single search still finds i
   let k = 0;
   for (const op of history) {
     if (op.type !== 'ok') continue;
-    op.value = op.value.map((m) => (m[0] === 'r' && Array.isArray(m[2]) && m[2].length > 0 && k++ % 10 === 0 ? ['r', m[1], m[2].slice(0, -1)] : m)) as ElleOp['value'];
+    op.value = op.value.map((m) =>
+      m[0] === 'r' && Array.isArray(m[2]) && m[2].length > 0 && k++ % 10 === 0 ? ['r', m[1], m[2].slice(0, -1)] : m,
+    ) as ElleOp['value'];
   }
   for (const consistency of ['serializable', 'strict-serializable'] as const) {
     const r = checkTransactions(history, { model: 'list-append', consistency });
@@ -179,7 +194,10 @@ test('many stale reads in one large component: the G-single search still finds i
       // Every cycle closes, and its ops are the transactions it names, in order.
       t.is(a.cycle[a.cycle.length - 1]!.to, a.cycle[0]!.from);
       for (let i = 1; i < a.cycle.length; i++) t.is(a.cycle[i]!.from, a.cycle[i - 1]!.to);
-      t.deepEqual(a.ops.map((o) => o.index), a.cycle.map((e) => e.from));
+      t.deepEqual(
+        a.ops.map((o) => o.index),
+        a.cycle.map((e) => e.from),
+      );
     }
   }
 });

@@ -17,56 +17,142 @@ const LA = { model: 'list-append' } as const;
 
 test('options: model and consistency are named', (t) => {
   const ok = h().txn(1, [['append', 'x', 1]]).ops;
-  t.is(fieldOf(() => checkTransactions(ok, { model: 'set' } as never)), 'options.model');
-  t.is(fieldOf(() => checkTransactions(ok, { model: 'list-append', consistency: 'linearizable' } as never)), 'options.consistency');
-  t.is(fieldOf(() => checkTransactions(ok, undefined as never)), 'options');
+  t.is(
+    fieldOf(() => checkTransactions(ok, { model: 'set' } as never)),
+    'options.model',
+  );
+  t.is(
+    fieldOf(() => checkTransactions(ok, { model: 'list-append', consistency: 'linearizable' } as never)),
+    'options.consistency',
+  );
+  t.is(
+    fieldOf(() => checkTransactions(ok, undefined as never)),
+    'options',
+  );
   t.regex(t.throws(() => checkTransactions(ok, { model: 'x' } as never))!.message, /list-append, rw-register/);
 });
 
 test('history entries: the bad field is named by index', (t) => {
-  const base = (): ElleOp[] => h().txn(1, [['append', 'x', 1]]).txn(2, [['r', 'x', [1]], ['append', 'y', 2]]).ops;
+  const base = (): ElleOp[] =>
+    h()
+      .txn(1, [['append', 'x', 1]])
+      .txn(2, [
+        ['r', 'x', [1]],
+        ['append', 'y', 2],
+      ]).ops;
   const bad = (edit: (ops: ElleOp[]) => void): string => {
     const ops = base();
     edit(ops);
     return fieldOf(() => checkTransactions(ops, LA));
   };
-  t.is(fieldOf(() => checkTransactions({} as never, LA)), 'history');
-  t.is(bad((o) => ((o as unknown[])[2] = null)), 'history[2]');
-  t.is(bad((o) => (o[1]!.index = -1)), 'history[1].index');
-  t.is(bad((o) => (o[1]!.process = {} as never)), 'history[1].process');
-  t.is(bad((o) => (o[3]!.type = 'done' as never)), 'history[3].type');
-  t.is(bad((o) => (o[3]!.f = 'read' as never)), 'history[3].f');
-  t.is(bad((o) => (o[3]!.value = 'x' as never)), 'history[3].value');
-  t.is(bad((o) => (o[3]!.value[1] = ['append', 'y'] as never)), 'history[3].value[1]');
-  t.is(bad((o) => (o[3]!.value[1] = ['w', 'y', 2] as never)), 'history[3].value[1][0]');
-  t.is(bad((o) => (o[3]!.value[1] = ['append', null, 2] as never)), 'history[3].value[1][1]');
-  t.is(bad((o) => (o[3]!.value[1] = ['append', 'y', [2]] as never)), 'history[3].value[1][2]');
-  t.is(bad((o) => (o[3]!.value[0] = ['r', 'x', 1] as never)), 'history[3].value[0][2]');
-  t.is(bad((o) => (o[3]!.value[0] = ['r', 'x', [1, NaN]] as never)), 'history[3].value[0][2][1]');
+  t.is(
+    fieldOf(() => checkTransactions({} as never, LA)),
+    'history',
+  );
+  t.is(
+    bad((o) => ((o as unknown[])[2] = null)),
+    'history[2]',
+  );
+  t.is(
+    bad((o) => (o[1]!.index = -1)),
+    'history[1].index',
+  );
+  t.is(
+    bad((o) => (o[1]!.process = {} as never)),
+    'history[1].process',
+  );
+  t.is(
+    bad((o) => (o[3]!.type = 'done' as never)),
+    'history[3].type',
+  );
+  t.is(
+    bad((o) => (o[3]!.f = 'read' as never)),
+    'history[3].f',
+  );
+  t.is(
+    bad((o) => (o[3]!.value = 'x' as never)),
+    'history[3].value',
+  );
+  t.is(
+    bad((o) => (o[3]!.value[1] = ['append', 'y'] as never)),
+    'history[3].value[1]',
+  );
+  t.is(
+    bad((o) => (o[3]!.value[1] = ['w', 'y', 2] as never)),
+    'history[3].value[1][0]',
+  );
+  t.is(
+    bad((o) => (o[3]!.value[1] = ['append', null, 2] as never)),
+    'history[3].value[1][1]',
+  );
+  t.is(
+    bad((o) => (o[3]!.value[1] = ['append', 'y', [2]] as never)),
+    'history[3].value[1][2]',
+  );
+  t.is(
+    bad((o) => (o[3]!.value[0] = ['r', 'x', 1] as never)),
+    'history[3].value[0][2]',
+  );
+  t.is(
+    bad((o) => (o[3]!.value[0] = ['r', 'x', [1, NaN]] as never)),
+    'history[3].value[0][2][1]',
+  );
   // rw-register reads a value, not a list, and has no appends.
-  const reg = h().txn(1, [['w', 'x', 1]]).txn(2, [['r', 'x', [1]]]).ops;
-  t.is(fieldOf(() => checkTransactions(reg, { model: 'rw-register' })), 'history[3].value[0][2]');
-  t.is(fieldOf(() => checkTransactions(base(), { model: 'rw-register' })), 'history[0].value[0][0]');
+  const reg = h()
+    .txn(1, [['w', 'x', 1]])
+    .txn(2, [['r', 'x', [1]]]).ops;
+  t.is(
+    fieldOf(() => checkTransactions(reg, { model: 'rw-register' })),
+    'history[3].value[0][2]',
+  );
+  t.is(
+    fieldOf(() => checkTransactions(base(), { model: 'rw-register' })),
+    'history[0].value[0][0]',
+  );
 });
 
 test('pairing: a completion needs an invocation, a process one invocation at a time', (t) => {
   const orphan = h().complete(1, 'ok', [['append', 'x', 1]]).ops;
-  t.is(fieldOf(() => checkTransactions(orphan, LA)), 'history[0].process');
-  const twice = h().invoke(1, [['append', 'x', 1]]).invoke(1, [['append', 'x', 2]]).ops;
-  t.is(fieldOf(() => checkTransactions(twice, LA)), 'history[1].process');
+  t.is(
+    fieldOf(() => checkTransactions(orphan, LA)),
+    'history[0].process',
+  );
+  const twice = h()
+    .invoke(1, [['append', 'x', 1]])
+    .invoke(1, [['append', 'x', 2]]).ops;
+  t.is(
+    fieldOf(() => checkTransactions(twice, LA)),
+    'history[1].process',
+  );
 });
 
 test('values must be unique per key: the second append of a value is named', (t) => {
-  const ops = h().txn(1, [['append', 'x', 1]]).txn(2, [['append', 'y', 1], ['append', 'x', 1]]).ops;
+  const ops = h()
+    .txn(1, [['append', 'x', 1]])
+    .txn(2, [
+      ['append', 'y', 1],
+      ['append', 'x', 1],
+    ]).ops;
   const error = t.throws(() => checkTransactions(ops, LA), { instanceOf: ValidationError })!;
   t.is((error as ValidationError).field, 'history[3].value[1][2]');
   t.regex(error.message, /more than once/);
-  const reg = h().txn(1, [['w', 'x', 1], ['w', 'x', 1]]).ops;
-  t.is(fieldOf(() => checkTransactions(reg, { model: 'rw-register' })), 'history[1].value[1][2]');
+  const reg = h().txn(1, [
+    ['w', 'x', 1],
+    ['w', 'x', 1],
+  ]).ops;
+  t.is(
+    fieldOf(() => checkTransactions(reg, { model: 'rw-register' })),
+    'history[1].value[1][2]',
+  );
 });
 
 test('the pool validates too, with the same fields, and its own options', async (t) => {
-  const ops = h().txn(1, [['append', 'x', 1]]).txn(2, [['append', 'y', 1], ['append', 'x', 1]]).ops;
+  const ops = h()
+    .txn(1, [['append', 'x', 1]])
+    .txn(2, [
+      ['append', 'y', 1],
+      ['append', 'x', 1],
+    ]).ops;
   const error = await t.throwsAsync(checkTransactionsParallel(ops, { ...LA, inline: false }), { instanceOf: ValidationError });
   t.is((error as ValidationError).field, 'history[3].value[1][2]');
   await t.throwsAsync(checkTransactionsParallel(ops, { ...LA, workers: 0 }), { instanceOf: ValidationError, message: /options\.workers/ });

@@ -5,7 +5,10 @@ import { ConfigError, eventually, withCluster, type Cluster, type ClusterConfig,
 
 function config(seed: number): ClusterConfig {
   return {
-    regions: [{ name: 'r1', servers: 2 }, { name: 'r2', servers: 2 }],
+    regions: [
+      { name: 'r1', servers: 2 },
+      { name: 'r2', servers: 2 },
+    ],
     transport: 'sim',
     seed,
     network: { latencyMs: { 'r1~r2': 10 } },
@@ -42,8 +45,14 @@ test('withCluster: a body that throws still stops the cluster, and the seed is l
     { message: 'boom' },
   );
   t.true(seen?.isStopped, 'stopped after the throw');
-  t.true(ft.logs.some((l) => /seed 42/.test(l)), ft.logs.join('\n'));
-  t.true(ft.logs.some((l) => /failed with seed 42 at cluster time \d+ ms: boom/.test(l)), ft.logs.join('\n'));
+  t.true(
+    ft.logs.some((l) => /seed 42/.test(l)),
+    ft.logs.join('\n'),
+  );
+  t.true(
+    ft.logs.some((l) => /failed with seed 42 at cluster time \d+ ms: boom/.test(l)),
+    ft.logs.join('\n'),
+  );
   t.is(ft.teardowns.length, 1, 'a teardown is registered (for a test that times out)');
   await ft.teardowns[0]!();
 });
@@ -77,17 +86,27 @@ test('eventually: times out on cluster time with the last failure, and validates
     const t0 = cluster.now();
     let calls = 0;
     const error = await t.throwsAsync(
-      eventually(cluster, () => {
-        calls++;
-        throw new Error(`not yet (${calls})`);
-      }, { timeoutMs: 1_000, intervalMs: 100, message: 'never' }),
+      eventually(
+        cluster,
+        () => {
+          calls++;
+          throw new Error(`not yet (${calls})`);
+        },
+        { timeoutMs: 1_000, intervalMs: 100, message: 'never' },
+      ),
     );
     t.regex(error!.message, /eventually \(never\): not true after 1000 ms and 11 tries; last: not yet \(11\)/);
     t.is(cluster.now() - t0, 1_000, 'virtual time, exactly the timeout');
     let n = 0;
     t.is(await eventually(cluster, () => ++n >= 3 && n, { intervalMs: 10 }), 3);
-    await t.throwsAsync(eventually(cluster, () => true, { timeoutMs: -1 }), { instanceOf: ConfigError, message: /timeoutMs/ });
-    await t.throwsAsync(eventually(cluster, () => true, { intervalMs: 0 }), { instanceOf: ConfigError, message: /intervalMs/ });
+    await t.throwsAsync(
+      eventually(cluster, () => true, { timeoutMs: -1 }),
+      { instanceOf: ConfigError, message: /timeoutMs/ },
+    );
+    await t.throwsAsync(
+      eventually(cluster, () => true, { intervalMs: 0 }),
+      { instanceOf: ConfigError, message: /intervalMs/ },
+    );
   });
 });
 
@@ -95,18 +114,32 @@ test('withCluster: an assert that fails inside an actor fails the test, naming t
   const seed = 41;
   const fake = fakeT(t);
   let leader = '';
-  const error = await t.throwsAsync(withCluster(fake, { ...config(seed), regions: [{ name: 'r1', servers: 1 }, { name: 'r2', servers: 1 }, { name: 'r3', servers: 1 }], network: {} }, async (cluster: Cluster) => {
-    await cluster.client({ region: 'r1' }).put('warm-up', 1);
-    leader = await eventually(cluster, () => cluster.leaderOf(0) ?? false);
-    // A 2PC commit for a transaction the shard's participant is still voting on: the
-    // participant's assertion fails (the actor is restarted, and nothing else notices).
-    const host = cluster.internals.runtime.host;
-    host.route('tester', leader, { type: 'tx', s: 0, m: { type: 'prepare', txn: 'tx-1', payload: [{ op: 'put', key: 'k', value: 1 }] } });
-    host.route('tester', leader, { type: 'tx', s: 0, m: { type: 'commit', txn: 'tx-1' } });
-    await cluster.sleep(500);
-    t.true(cluster.assertionFailures().length > 0, 'the cluster reports the failed assertion');
-    return 'the body returned normally';
-  }));
+  const error = await t.throwsAsync(
+    withCluster(
+      fake,
+      {
+        ...config(seed),
+        regions: [
+          { name: 'r1', servers: 1 },
+          { name: 'r2', servers: 1 },
+          { name: 'r3', servers: 1 },
+        ],
+        network: {},
+      },
+      async (cluster: Cluster) => {
+        await cluster.client({ region: 'r1' }).put('warm-up', 1);
+        leader = await eventually(cluster, () => cluster.leaderOf(0) ?? false);
+        // A 2PC commit for a transaction the shard's participant is still voting on: the
+        // participant's assertion fails (the actor is restarted, and nothing else notices).
+        const host = cluster.internals.runtime.host;
+        host.route('tester', leader, { type: 'tx', s: 0, m: { type: 'prepare', txn: 'tx-1', payload: [{ op: 'put', key: 'k', value: 1 }] } });
+        host.route('tester', leader, { type: 'tx', s: 0, m: { type: 'commit', txn: 'tx-1' } });
+        await cluster.sleep(500);
+        t.true(cluster.assertionFailures().length > 0, 'the cluster reports the failed assertion');
+        return 'the body returned normally';
+      },
+    ),
+  );
   t.log(error?.message);
   t.regex(error!.message, /assertion/);
   t.regex(error!.message, new RegExp(`${leader.replace('/', '\\/')}`));

@@ -8,7 +8,10 @@ import { balancerAddress } from '../src/cluster/topology.js';
 // to partitions and latency, not a direct call into the balancers.
 
 const config: ClusterConfig = {
-  regions: [{ name: 'r1', servers: 2 }, { name: 'r2', servers: 2 }],
+  regions: [
+    { name: 'r1', servers: 2 },
+    { name: 'r2', servers: 2 },
+  ],
   transport: 'sim',
   seed: 5,
   network: { latencyMs: { 'r1~r2': 100 } },

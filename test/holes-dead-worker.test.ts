@@ -14,7 +14,13 @@ function settled<T>(p: Promise<T>, ms = 10_000): Promise<{ value: T } | { error:
   const guard = new Promise<'hung'>((resolve) => {
     timer = setTimeout(() => resolve('hung'), ms);
   });
-  return Promise.race([p.then((value) => ({ value }), (error: unknown) => ({ error })), guard]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    p.then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    ),
+    guard,
+  ]).finally(() => clearTimeout(timer));
 }
 
 test('threads: killing a worker fails its pending admin calls with HostExitedError and reports the exit', async (t) => {
@@ -34,12 +40,16 @@ test('threads: killing a worker fails its pending admin calls with HostExitedErr
     await dying;
     for (const [i, outcome] of (await Promise.all(pending)).entries()) {
       t.not(outcome, 'hung', `call ${i} settled`);
-      if (outcome !== 'hung') t.true('error' in outcome && outcome.error instanceof HostExitedError && outcome.error.host === victim.id, `call ${i}: ${JSON.stringify(outcome)}`);
+      if (outcome !== 'hung')
+        t.true('error' in outcome && outcome.error instanceof HostExitedError && outcome.error.host === victim.id, `call ${i}: ${JSON.stringify(outcome)}`);
     }
 
     const event = await settled(exited);
     t.like(event, { value: { kind: 'host-exit', host: victim.id, nodes: ['r1/1'] } });
-    t.true(cluster.errors().some((e) => e.kind === 'host-exit'), 'kept with the cluster errors');
+    t.true(
+      cluster.errors().some((e) => e.kind === 'host-exit'),
+      'kept with the cluster errors',
+    );
     // The dead host is left out from now on: calls answer instead of waiting for it.
     const after = await settled(cluster.ping());
     t.true(after !== 'hung' && 'value' in after && after.value.length === hosts.size - 1, JSON.stringify(after));

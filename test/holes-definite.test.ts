@@ -7,7 +7,10 @@ import { checkLinearizable, TimeoutError, UnavailableError, withCluster, eventua
 
 const config: ClusterConfig = {
   // Hybrid: shard 0's Paxos group is r1/0, r1/1, r1/2 (r1/0 leads); r2/0 is its learner.
-  regions: [{ name: 'r1', servers: 3 }, { name: 'r2', servers: 1 }],
+  regions: [
+    { name: 'r1', servers: 3 },
+    { name: 'r2', servers: 1 },
+  ],
   transport: 'sim',
   seed: 9,
   network: { latencyMs: { 'r1~r2': 10 } },
@@ -34,7 +37,10 @@ test('a duplicated put held at a leaderless replica while its copy is applied do
     // Every message is now delivered twice: the balancer gets the put twice and routes the
     // copies to different servers.
     cluster.setNetwork({ duplicate: 1 });
-    const outcome = await client.put('k', 'v').then(() => 'ok', (error: unknown) => error);
+    const outcome = await client.put('k', 'v').then(
+      () => 'ok',
+      (error: unknown) => error,
+    );
     cluster.setNetwork({ duplicate: 0 });
     t.log(`put answered: ${String(outcome)}`);
     cluster.heal();

@@ -4,7 +4,10 @@ import { UnavailableError, withCluster, eventually, type ClusterConfig } from '.
 // Issue 8, item 3: once a server is known down, local reads are not sent to it.
 
 const config = (mode: 'none' | 'active' | 'passive' | 'hybrid'): ClusterConfig => ({
-  regions: [{ name: 'r1', servers: 3 }, { name: 'r2', servers: 3 }],
+  regions: [
+    { name: 'r1', servers: 3 },
+    { name: 'r2', servers: 3 },
+  ],
   transport: 'sim',
   seed: 3,
   // Jitter: messages sent before the crash may arrive after its notice.

@@ -13,7 +13,10 @@ const SEED = 21;
 const KEYS = ['a', 'b', 'c', 'd'];
 
 const config = (mode: 'active' | 'passive' | 'hybrid'): ClusterConfig => ({
-  regions: [{ name: 'r1', servers: 3 }, { name: 'r2', servers: 3 }],
+  regions: [
+    { name: 'r1', servers: 3 },
+    { name: 'r2', servers: 3 },
+  ],
   transport: 'sim',
   seed: SEED,
   network: { latencyMs: { 'r1~r2': 15 }, jitterMs: 4 },
@@ -33,7 +36,15 @@ async function workload(client: Client, prng: Prng, until: () => boolean): Promi
     const k1 = KEYS[prng.nextUint32() % KEYS.length]!;
     const k2 = KEYS[prng.nextUint32() % KEYS.length]!;
     try {
-      if (prng.nextUint32() % 3 === 0) await client.transaction(k1 === k2 ? [{ op: 'put', key: k1, value: i }] : [{ op: 'put', key: k1, value: i }, { op: 'put', key: k2, value: -i }]);
+      if (prng.nextUint32() % 3 === 0)
+        await client.transaction(
+          k1 === k2
+            ? [{ op: 'put', key: k1, value: i }]
+            : [
+                { op: 'put', key: k1, value: i },
+                { op: 'put', key: k2, value: -i },
+              ],
+        );
       else if (prng.nextUint32() % 2 === 0) await client.put(k1, `${client.address}:${i}`);
       else await client.cas(k1, null, i);
     } catch {

@@ -11,7 +11,14 @@ const op = (n: number, body: Extract<Command, { k: 'op' }>['body']): Command => 
 /** Transactions and single-key operations interleaved: operations wait behind locks, a late duplicate prepare arrives. */
 const COMMANDS: Command[] = [
   op(1, { op: 'put', key: 'x', value: 0 }),
-  { k: 'prepare', txn: 'T1', ops: [{ op: 'put', key: 'a', value: 1 }, { op: 'put', key: 'b', value: 1 }] },
+  {
+    k: 'prepare',
+    txn: 'T1',
+    ops: [
+      { op: 'put', key: 'a', value: 1 },
+      { op: 'put', key: 'b', value: 1 },
+    ],
+  },
   { k: 'pc', txn: 'T1', record: { kind: 'voted', yes: true } },
   op(2, { op: 'put', key: 'a', value: 2 }), // waits for T1
   op(3, { op: 'cas', key: 'b', expected: 1, value: 3 }), // waits for T1
@@ -20,9 +27,23 @@ const COMMANDS: Command[] = [
   op(5, { op: 'get', key: 'a' }), // waits for T1
   { k: 'commit', txn: 'T1', pc: [{ kind: 'decided' }] }, // releases a, b: the waiting operations run
   { k: 'abort', txn: 'T2' },
-  { k: 'prepare', txn: 'T1', ops: [{ op: 'put', key: 'a', value: 1 }, { op: 'put', key: 'b', value: 1 }] }, // late duplicate
+  {
+    k: 'prepare',
+    txn: 'T1',
+    ops: [
+      { op: 'put', key: 'a', value: 1 },
+      { op: 'put', key: 'b', value: 1 },
+    ],
+  }, // late duplicate
   op(6, { op: 'put', key: 'a', value: 4 }), // runs at once unless the duplicate locked a
-  { k: 'prepare', txn: 'T3', ops: [{ op: 'check', key: 'a', value: 4 }, { op: 'put', key: 'c', value: 7 }] },
+  {
+    k: 'prepare',
+    txn: 'T3',
+    ops: [
+      { op: 'check', key: 'a', value: 4 },
+      { op: 'put', key: 'c', value: 7 },
+    ],
+  },
   op(7, { op: 'get', key: 'c' }), // waits for T3
   op(8, { op: 'put', key: 'c', value: 8 }), // waits for T3, after the get
   { k: 'noop' },
@@ -44,11 +65,15 @@ const referenceOut = COMMANDS.map((c) => reference.apply(c));
 test('the reference run exercises what snapshots must carry', (t) => {
   t.deepEqual(referenceOut[6], [{ txn: 'T2', vote: false, reason: 'key "a" is locked by another transaction' }]);
   t.deepEqual(referenceOut[10], [{ txn: 'T1', vote: false, reason: 'already finished' }], 'a late duplicate prepare is refused');
-  t.deepEqual(referenceOut[8]!.slice(1), [
-    { id: 'o2', ok: true, value: undefined },
-    { id: 'o5', ok: true, value: 2 },
-    { id: 'o3', ok: true, value: true },
-  ], 'waiting operations run when T1 commits, in log order per key');
+  t.deepEqual(
+    referenceOut[8]!.slice(1),
+    [
+      { id: 'o2', ok: true, value: undefined },
+      { id: 'o5', ok: true, value: 2 },
+      { id: 'o3', ok: true, value: true },
+    ],
+    'waiting operations run when T1 commits, in log order per key',
+  );
   t.deepEqual(Object.fromEntries(reference.data), { x: 0, a: 4, b: 3, c: 8 });
 });
 
@@ -95,7 +120,7 @@ test('hybrid learner: given a snapshot by the leader, it goes on like the leader
   }
 });
 
-test("a clone does not share the participant records it appends to", (t) => {
+test('a clone does not share the participant records it appends to', (t) => {
   const sm = new KvStateMachine();
   sm.apply({ k: 'prepare', txn: 'T', ops: [{ op: 'put', key: 'k', value: 1 }] });
   sm.apply({ k: 'pc', txn: 'T', record: 'r1' });

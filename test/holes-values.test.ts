@@ -45,7 +45,11 @@ test('values that cannot come back as they were are refused, naming the path, an
       await t.throwsAsync(c.put('k', value), { instanceOf: ValidationError, message }, `put: ${name}`);
       await t.throwsAsync(c.cas('k', value, 1), { instanceOf: ValidationError, message: /^expected/ }, `cas expected: ${name}`);
       await t.throwsAsync(c.cas('k', 1, value), { instanceOf: ValidationError, message: /^next/ }, `cas next: ${name}`);
-      await t.throwsAsync(c.transaction([{ op: 'put', key: 'k', value }]), { instanceOf: ValidationError, message: /^ops\[0\]\.value/ }, `transaction: ${name}`);
+      await t.throwsAsync(
+        c.transaction([{ op: 'put', key: 'k', value }]),
+        { instanceOf: ValidationError, message: /^ops\[0\]\.value/ },
+        `transaction: ${name}`,
+      );
       t.is(await c.get('k'), undefined, `nothing stored: ${name}`);
     }
     await t.throwsAsync(c.put('\ud800', 1), { instanceOf: ValidationError, message: /^key: .*lone surrogate/ });

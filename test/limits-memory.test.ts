@@ -32,7 +32,11 @@ test(`a replica's log asks for a snapshot once SNAPSHOT_EVERY_COMMANDS (${SNAPSH
   const slots = Math.ceil((3 * SNAPSHOT_EVERY_COMMANDS) / perSlot);
   const dueAt: number[] = [];
   for (let index = 1; index <= slots; index++) {
-    log.markChosen(index, ballot, Array.from({ length: perSlot }, (_, i) => ({ k: 'noop', n: i })));
+    log.markChosen(
+      index,
+      ballot,
+      Array.from({ length: perSlot }, (_, i) => ({ k: 'noop', n: i })),
+    );
     log.advanceCommit();
     for (const d of out.take().decisions) {
       if (d.kind === 'snapshot-due') {

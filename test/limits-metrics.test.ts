@@ -14,7 +14,13 @@ test('a counter child and inc() with the same labels count into one series', (t)
   c.inc({ op: 'put' });
   c.inc({ op: 'get' });
   const series = r.snapshot().families[0]!.series as Array<{ labels: Record<string, string>; value: number }>;
-  t.deepEqual(series.map((s) => [s.labels.op, s.value]), [['put', 3], ['get', 1]]);
+  t.deepEqual(
+    series.map((s) => [s.labels.op, s.value]),
+    [
+      ['put', 3],
+      ['get', 1],
+    ],
+  );
 });
 
 test('a histogram child records like observe()', (t) => {
@@ -24,7 +30,10 @@ test('a histogram child records like observe()', (t) => {
   h.observe({ op: 'put' }, 0.0005);
   const s = (r.snapshot().families[0]!.series as Array<{ count: number; buckets: Array<{ count: number }> }>)[0]!;
   t.is(s.count, 2);
-  t.deepEqual(s.buckets.map((b) => b.count), [1, 2, 2]);
+  t.deepEqual(
+    s.buckets.map((b) => b.count),
+    [1, 2, 2],
+  );
 });
 
 test(`child() checks its labels and the bound of ${METRIC_SERIES_MAX} label combinations, as inc() does`, (t) => {
@@ -41,7 +50,13 @@ test('client metrics: only the outcomes that happened have a series', (t) => {
   m.record('put', 3, 'ok');
   m.record('get', 1, 'unknown');
   const ops = m.snapshot().families.find((f) => f.name === 'meridian_client_operations_total')!;
-  t.deepEqual((ops.series as Array<{ labels: Record<string, string>; value: number }>).map((s) => [s.labels.op, s.labels.outcome, s.value]), [['put', 'ok', 2], ['get', 'unknown', 1]]);
+  t.deepEqual(
+    (ops.series as Array<{ labels: Record<string, string>; value: number }>).map((s) => [s.labels.op, s.labels.outcome, s.value]),
+    [
+      ['put', 'ok', 2],
+      ['get', 'unknown', 1],
+    ],
+  );
   const latency = m.snapshot().families.find((f) => f.name === 'meridian_client_latency_seconds')!;
   t.is(latency.series.length, 1, 'no latency for a call with an unknown outcome');
 });

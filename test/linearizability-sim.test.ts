@@ -47,7 +47,9 @@ for (const unsafe of UNSAFE_VARIANTS.filter((v) => v !== 'learner-out-of-order')
     const from = Number(process.env.MERIDIAN_SEED_BASE ?? 1) + (mode === 'hybrid' ? 20 : 0);
     const summary = await runChecks({ from, seeds: Number(process.env.MERIDIAN_SEEDS ?? CATCH_SEEDS), mode, unsafe, workers: 2 });
     const caught = summary.failed.map((r) => r.seed);
-    t.log(`seeds ${from}..${from + summary.reports.length - 1} (${mode}, ${unsafe}): caught ${caught.length} (${caught.join(', ')}), unknown ${summary.unknown.length}`);
+    t.log(
+      `seeds ${from}..${from + summary.reports.length - 1} (${mode}, ${unsafe}): caught ${caught.length} (${caught.join(', ')}), unknown ${summary.unknown.length}`,
+    );
     t.true(caught.length >= Math.ceil(0.3 * summary.reports.length), `caught ${caught.length} of ${summary.reports.length}`);
   });
 }
@@ -85,7 +87,9 @@ for (const unsafe of UNSAFE_VARIANTS) {
   test.serial(`shrink: a failing seed of ${unsafe} shrinks to a run that still fails`, async (t) => {
     const task = { seed: FAILING_SEED[unsafe], mode: defaultModeFor(unsafe), unsafe, schedule: 'targeted' as const };
     const r = await shrinkSeed(task, { maxRuns: 3 });
-    t.log(`${unsafe} seed ${task.seed}: ${r.original.outcome}; shrunk in ${r.runs} runs to ${JSON.stringify({ clients: r.shrunk.clients, keys: r.shrunk.keys, faultMs: r.shrunk.faultMs, onlyFaults: r.shrunk.onlyFaults })}: ${r.result.failures[0] ?? ''}`);
+    t.log(
+      `${unsafe} seed ${task.seed}: ${r.original.outcome}; shrunk in ${r.runs} runs to ${JSON.stringify({ clients: r.shrunk.clients, keys: r.shrunk.keys, faultMs: r.shrunk.faultMs, onlyFaults: r.shrunk.onlyFaults })}: ${r.result.failures[0] ?? ''}`,
+    );
     t.is(r.original.outcome, 'fail', `seed ${task.seed} no longer fails with ${unsafe}: pick another failing seed`);
     t.true(r.runs <= 3);
     t.is(r.result.outcome, 'fail');

@@ -16,7 +16,10 @@ const CROSS_REGION_MS = 10;
 
 function config(transport: 'sim' | 'threads', seed: number, extra: Partial<ClusterConfig> = {}): ClusterConfig {
   return {
-    regions: [{ name: 'us-east', servers: 3 }, { name: 'eu-west', servers: 2 }],
+    regions: [
+      { name: 'us-east', servers: 3 },
+      { name: 'eu-west', servers: 2 },
+    ],
     transport,
     seed,
     network: { latencyMs: { 'us-east~eu-west': CROSS_REGION_MS } },
@@ -27,7 +30,6 @@ function config(transport: 'sim' | 'threads', seed: number, extra: Partial<Clust
     ...extra,
   };
 }
-
 
 /**
  * Crash to 'down' in members(), at most: one interval since the last beat before the crash,
@@ -86,7 +88,10 @@ for (const server of ['us-east/1', 'eu-west/0']) {
       const events = record(cluster);
       const home = server.startsWith('us-east');
       await cluster.sleep(1000);
-      t.true(cluster.members().every((m) => m.state === 'up'), 'all up after start');
+      t.true(
+        cluster.members().every((m) => m.state === 'up'),
+        'all up after start',
+      );
       t.deepEqual(events, [], 'no membership change while healthy');
       t.true((await load(cluster, 60, 10, 'warm')) === 60, 'every warm-up request succeeds');
       if (home) t.true(routedTo(cluster, server) > 0, 'the server took traffic before the crash');
@@ -130,7 +135,9 @@ test('sim: a crash with requests in flight fails them at once, and the restarted
   try {
     const client = cluster.client({ region: 'us-east' });
     await cluster.sleep(500);
-    const keys = Array.from({ length: 200 }, (_, i) => `k${i}`).filter((k) => cluster.serverFor(k) !== 'us-east/1').slice(0, 60);
+    const keys = Array.from({ length: 200 }, (_, i) => `k${i}`)
+      .filter((k) => cluster.serverFor(k) !== 'us-east/1')
+      .slice(0, 60);
     const pending = keys.map((k) => client.get(k));
     await cluster.sleep(10);
     const inflightBefore = routedTo(cluster, 'us-east/1');
@@ -167,7 +174,11 @@ test('sim: a lower phi threshold detects sooner; suspectThreshold = phiThreshold
       await cluster.crash('us-east/2');
       await cluster.sleep(detectionBoundMs(threshold, 0) + 100);
       const mine = events.filter((e) => e.id === 'us-east/2');
-      t.deepEqual(mine.map((e) => e.state), ['down'], `threshold ${threshold}: straight to down, no suspect (${JSON.stringify(mine)})`);
+      t.deepEqual(
+        mine.map((e) => e.state),
+        ['down'],
+        `threshold ${threshold}: straight to down, no suspect (${JSON.stringify(mine)})`,
+      );
       detection[threshold] = mine[0]!.atMs - crashedAt;
       t.true(detection[threshold]! <= detectionBoundMs(threshold, 0), `threshold ${threshold}: ${detection[threshold]} ms`);
     } finally {
@@ -187,9 +198,16 @@ test('sim: a suspect comes before down with the default suspect threshold', asyn
     await cluster.sleep(1000);
     await cluster.crash('us-east/0');
     await cluster.sleep(detectionBoundMs(8, 0) + 100);
-    t.deepEqual(events.filter((e) => e.id === 'us-east/0').map((e) => `${e.previous}->${e.state}`), ['up->suspect', 'suspect->down']);
+    t.deepEqual(
+      events.filter((e) => e.id === 'us-east/0').map((e) => `${e.previous}->${e.state}`),
+      ['up->suspect', 'suspect->down'],
+    );
     const versions = events.map((e) => e.version);
-    t.deepEqual(versions, [...versions].sort((a, b) => a - b), 'versions increase');
+    t.deepEqual(
+      versions,
+      [...versions].sort((a, b) => a - b),
+      'versions increase',
+    );
   } finally {
     await cluster.stop();
   }
@@ -200,7 +218,11 @@ test('sim: no false suspicion in 60 s of healthy run with 20 ms jitter under loa
   t.log(`seed ${seed}`);
   const cluster = await startCluster(
     config('sim', seed, {
-      regions: [{ name: 'us-east', servers: 3 }, { name: 'eu-west', servers: 3 }, { name: 'ap-south', servers: 2 }],
+      regions: [
+        { name: 'us-east', servers: 3 },
+        { name: 'eu-west', servers: 3 },
+        { name: 'ap-south', servers: 2 },
+      ],
       network: { latencyMs: { 'us-east~eu-west': 40, 'us-east~ap-south': 90, 'eu-west~ap-south': 120 }, jitterMs: 20 },
     }),
   );
@@ -213,7 +235,12 @@ test('sim: no false suspicion in 60 s of healthy run with 20 ms jitter under loa
     // A light open loop: a request every 20 ms of virtual time.
     const pending: Promise<unknown>[] = [];
     for (let i = 0; cluster.now() < until; i++) {
-      pending.push(client.get(`key-${i % 500}`).then(() => ok++, () => failed++));
+      pending.push(
+        client.get(`key-${i % 500}`).then(
+          () => ok++,
+          () => failed++,
+        ),
+      );
       await cluster.sleep(20);
     }
     await Promise.all(pending);
@@ -225,7 +252,10 @@ test('sim: no false suspicion in 60 s of healthy run with 20 ms jitter under loa
       const summary = (await cluster.inspect(`balancer/${region}`)) as { state: { regions: Record<string, string> } };
       const regions = summary.state.regions;
       t.is(Object.keys(regions).length, 3);
-      t.true(Object.values(regions).every((s) => s === 'up'), `balancer/${region} sees every region up: ${JSON.stringify(regions)}`);
+      t.true(
+        Object.values(regions).every((s) => s === 'up'),
+        `balancer/${region} sees every region up: ${JSON.stringify(regions)}`,
+      );
     }
   } finally {
     await cluster.stop();

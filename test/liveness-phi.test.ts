@@ -115,7 +115,9 @@ test('phi: a stopped heartbeat is detected within mean + 6 sd', (t) => {
   let detectedAfterMs = 0;
   while (detector.isAvailable(lastMs + detectedAfterMs)) detectedAfterMs += 1;
   const bound = detector.meanIntervalMs + DETECTION_SD_BOUND * detector.stdDeviationMs;
-  t.log(`detected after ${detectedAfterMs} ms; mean ${detector.meanIntervalMs.toFixed(1)}, sd ${detector.stdDeviationMs.toFixed(1)}, bound ${bound.toFixed(1)}`);
+  t.log(
+    `detected after ${detectedAfterMs} ms; mean ${detector.meanIntervalMs.toFixed(1)}, sd ${detector.stdDeviationMs.toFixed(1)}, bound ${bound.toFixed(1)}`,
+  );
   t.is(detector.stdDeviationMs, DEFAULT_MIN_STD_DEVIATION_MS);
   t.true(detectedAfterMs > detector.meanIntervalMs);
   t.true(detectedAfterMs <= bound);

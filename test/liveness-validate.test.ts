@@ -1,11 +1,6 @@
 import test from 'ava';
 import { ConfigError } from '../src/core/errors.js';
-import {
-  DEFAULT_ACCEPTABLE_HEARTBEAT_PAUSE_MS,
-  DEFAULT_MAX_SAMPLE_SIZE,
-  DEFAULT_MIN_STD_DEVIATION_MS,
-  DEFAULT_PHI_THRESHOLD,
-} from '../src/liveness/phi.js';
+import { DEFAULT_ACCEPTABLE_HEARTBEAT_PAUSE_MS, DEFAULT_MAX_SAMPLE_SIZE, DEFAULT_MIN_STD_DEVIATION_MS, DEFAULT_PHI_THRESHOLD } from '../src/liveness/phi.js';
 import { DEFAULT_STALL_FACTOR } from '../src/liveness/stall.js';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, validateHeartbeatConfig } from '../src/liveness/validate.js';
 

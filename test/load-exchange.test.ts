@@ -14,7 +14,10 @@ test('dynamic weights: full weight under light load, less for a busy or backlogg
 
 test('threads: servers report in-flight work, latency and busy time, and the balancer holds them', async (t) => {
   const cluster = await startCluster({
-    regions: [{ name: 'us-east', servers: 2 }, { name: 'eu-west', servers: 1 }],
+    regions: [
+      { name: 'us-east', servers: 2 },
+      { name: 'eu-west', servers: 1 },
+    ],
     transport: 'threads',
     replication: { mode: 'active', factor: 3 },
     heartbeat: { intervalMs: 50 },
@@ -27,8 +30,14 @@ test('threads: servers report in-flight work, latency and busy time, and the bal
     const state = cluster.internals.runtime.host.cell('balancer/us-east')!.peekState() as BalancerState;
     const loads = [...state.members.values()].map((m) => m.load).filter((l) => l !== undefined);
     t.is(loads.length, 3, 'every server reported a load');
-    t.true(loads.some((l) => l!.requests > 0), 'requests counted');
-    t.true(loads.some((l) => l!.latencyEwmaMs > 0), 'a leader measured its latency');
+    t.true(
+      loads.some((l) => l!.requests > 0),
+      'requests counted',
+    );
+    t.true(
+      loads.some((l) => l!.latencyEwmaMs > 0),
+      'a leader measured its latency',
+    );
     t.true(loads.some((l) => l!.busyMs >= 0) && loads.every((l) => Number.isFinite(l!.busyMs)), 'busy time per interval reported');
   } finally {
     await cluster.stop();

@@ -102,7 +102,15 @@ test('registry: counters, gauges and histograms with labels', (t) => {
   t.is(sampleValue(s, 'jobs_total', { kind: 'c' }), undefined);
   t.is(sampleValue(s, 'depth'), 3);
   const w = histogramSeries(s, 'wait_seconds')!;
-  t.deepEqual(w.buckets, [{ le: 0.1, count: 2 }, { le: 1, count: 3 }, { le: Infinity, count: 4 }], 'le is inclusive and counts are cumulative');
+  t.deepEqual(
+    w.buckets,
+    [
+      { le: 0.1, count: 2 },
+      { le: 1, count: 3 },
+      { le: Infinity, count: 4 },
+    ],
+    'le is inclusive and counts are cumulative',
+  );
   t.is(w.count, 4);
   t.true(Math.abs(w.sum - 3.65) < 1e-12);
   t.true(Math.abs(w.percentiles.p50 - 0.1) <= 0.1 * 0.01);
@@ -133,7 +141,10 @@ test('registry: the number of label combinations is bounded', (t) => {
 
 test('prometheus: the exact text of a small registry (format 0.0.4)', (t) => {
   const r = new Registry();
-  r.counter({ name: 'meridian_requests_total', help: 'Requests\nper "server" \\ path.', labelNames: ['server', 'code'] }).inc({ server: 'us-east/0', code: 'a"b\\c\nd' }, 7);
+  r.counter({ name: 'meridian_requests_total', help: 'Requests\nper "server" \\ path.', labelNames: ['server', 'code'] }).inc(
+    { server: 'us-east/0', code: 'a"b\\c\nd' },
+    7,
+  );
   r.gauge({ name: 'meridian_lag', help: 'Lag.' }).set(undefined, -1.5);
   r.gauge({ name: 'meridian_empty', help: 'No series yet.', labelNames: ['x'] });
   const h = r.histogram({ name: 'meridian_latency_seconds', help: 'Latency.', labelNames: ['op'], buckets: [0.01, 0.1] });
@@ -169,7 +180,10 @@ test('prometheus: the exact text of a small registry (format 0.0.4)', (t) => {
 
 function simConfig(extra: Partial<ClusterConfig> = {}): ClusterConfig {
   return {
-    regions: [{ name: 'us-east', servers: 2 }, { name: 'eu-west', servers: 2 }],
+    regions: [
+      { name: 'us-east', servers: 2 },
+      { name: 'eu-west', servers: 2 },
+    ],
     transport: 'sim',
     seed: 11,
     network: { latencyMs: { 'us-east~eu-west': 5 } },
@@ -195,8 +209,16 @@ test('cluster.metrics() on sim: values match the cluster stats and history', asy
     for (let i = 0; i < puts; i++) await c.put(`k${i}`, i);
     for (let i = 0; i < 10; i++) t.is(await c.get(`k${i}`), i);
     t.true(await c.cas('k0', 0, 100));
-    await c.transaction([{ op: 'put', key: 'a', value: 1 }, { op: 'put', key: 'b', value: 2 }]);
-    await t.throwsAsync(c.transaction([{ op: 'check', key: 'a', value: 9 }, { op: 'put', key: 'b', value: 3 }]));
+    await c.transaction([
+      { op: 'put', key: 'a', value: 1 },
+      { op: 'put', key: 'b', value: 2 },
+    ]);
+    await t.throwsAsync(
+      c.transaction([
+        { op: 'check', key: 'a', value: 9 },
+        { op: 'put', key: 'b', value: 3 },
+      ]),
+    );
     // A silent phase: nothing runs on the cluster between these reads, so they agree.
     const m = await cluster.metrics();
     const stats = await cluster.collectStats();
@@ -226,7 +248,10 @@ test('cluster.metrics() on sim: values match the cluster stats and history', asy
     t.is(putLatency.count, puts);
     t.is(putLatency.buckets.at(-1)!.count, puts);
     // The first `puts` put operations are the client's puts (the transaction's parts come later).
-    const history = cluster.history().filter((op) => op.kind === 'put').slice(0, puts);
+    const history = cluster
+      .history()
+      .filter((op) => op.kind === 'put')
+      .slice(0, puts);
     const latencies = history.map((op) => (op.completeMs! - op.invokeMs) / 1000).sort((a, b) => a - b);
     t.true(Math.abs(putLatency.sum - latencies.reduce((a, b) => a + b, 0)) < 1e-9);
     t.true(latencies[0]! > 0, 'a put crosses regions, so it takes virtual time');
@@ -282,7 +307,10 @@ test('serveMetrics: GET /metrics on loopback, errors for other paths and methods
     t.is(head.status, 200);
     // Two overlapping scrapes share one render and both succeed.
     const both = await Promise.all([fetch(url), fetch(url)]);
-    t.deepEqual(both.map((r) => r.status), [200, 200]);
+    t.deepEqual(
+      both.map((r) => r.status),
+      [200, 200],
+    );
     await Promise.all(both.map((r) => r.text()));
 
     await t.throwsAsync(cluster.serveMetrics({ host: '0.0.0.0' }), { instanceOf: ValidationError, message: /loopback/ });

@@ -4,27 +4,128 @@ import { freePort } from '../src/harness/nats-server.js';
 
 /** Config checks of transport 'nats': none of them needs a NATS server. */
 const base = (): Record<string, unknown> => ({
-  regions: [{ name: 'a', servers: 1 }, { name: 'b', servers: 1 }],
+  regions: [
+    { name: 'a', servers: 1 },
+    { name: 'b', servers: 1 },
+  ],
   transport: 'nats',
   seed: 1,
   nats: { servers: 'nats://127.0.0.1:4222', processes: 2 },
 });
 
 const cases: Array<[string, (c: Record<string, unknown>) => void, string, RegExp]> = [
-  ['nats missing', (c) => { delete c.nats; }, 'nats', /servers/],
-  ['nats with another transport', (c) => { c.transport = 'threads'; }, 'nats', /unless transport is 'nats'/],
-  ['no servers', (c) => { c.nats = { servers: [] }; }, 'nats.servers', /NATS URL/],
-  ['server not a URL', (c) => { c.nats = { servers: ['localhost 4222'] }; }, 'nats.servers[0]', /nats:\/\/127\.0\.0\.1:4222/],
-  ['wrong scheme', (c) => { c.nats = { servers: ['nats://127.0.0.1:4222', 'http://127.0.0.1:4222'] }; }, 'nats.servers[1]', /scheme nats or tls/],
-  ['port out of range', (c) => { c.nats = { servers: 'nats://127.0.0.1:70000' }; }, 'nats.servers', /port from 1 to 65535/],
-  ['a path in the URL', (c) => { c.nats = { servers: 'nats://127.0.0.1:4222/x' }; }, 'nats.servers', /NATS URL/],
-  ['zero processes', (c) => { c.nats = { servers: 'nats://127.0.0.1:4222', processes: 0 }; }, 'nats.processes', /integer from 1 to 256 or 'dedicated'/],
-  ['processes and hosts', (c) => { c.nats = { servers: 'nats://127.0.0.1:4222', processes: 2, hosts: 2 }; }, 'nats.hosts', /absent when nats.processes/],
-  ['fractional hosts', (c) => { c.nats = { servers: 'nats://127.0.0.1:4222', hosts: 1.5 }; }, 'nats.hosts', /integer from 1/],
-  ['cluster name with a dot', (c) => { c.nats = { servers: 'nats://127.0.0.1:4222', cluster: 'a.b' }; }, 'nats.cluster', /subject token/],
-  ['unknown nats option', (c) => { c.nats = { servers: 'nats://127.0.0.1:4222', queue: 'x' }; }, 'nats.queue', /known options/],
-  ['placement with nats', (c) => { c.placement = 'packed'; }, 'placement', /nats.processes/],
-  ['threads with nats', (c) => { c.threads = 2; }, 'threads', /nats.processes/],
+  [
+    'nats missing',
+    (c) => {
+      delete c.nats;
+    },
+    'nats',
+    /servers/,
+  ],
+  [
+    'nats with another transport',
+    (c) => {
+      c.transport = 'threads';
+    },
+    'nats',
+    /unless transport is 'nats'/,
+  ],
+  [
+    'no servers',
+    (c) => {
+      c.nats = { servers: [] };
+    },
+    'nats.servers',
+    /NATS URL/,
+  ],
+  [
+    'server not a URL',
+    (c) => {
+      c.nats = { servers: ['localhost 4222'] };
+    },
+    'nats.servers[0]',
+    /nats:\/\/127\.0\.0\.1:4222/,
+  ],
+  [
+    'wrong scheme',
+    (c) => {
+      c.nats = { servers: ['nats://127.0.0.1:4222', 'http://127.0.0.1:4222'] };
+    },
+    'nats.servers[1]',
+    /scheme nats or tls/,
+  ],
+  [
+    'port out of range',
+    (c) => {
+      c.nats = { servers: 'nats://127.0.0.1:70000' };
+    },
+    'nats.servers',
+    /port from 1 to 65535/,
+  ],
+  [
+    'a path in the URL',
+    (c) => {
+      c.nats = { servers: 'nats://127.0.0.1:4222/x' };
+    },
+    'nats.servers',
+    /NATS URL/,
+  ],
+  [
+    'zero processes',
+    (c) => {
+      c.nats = { servers: 'nats://127.0.0.1:4222', processes: 0 };
+    },
+    'nats.processes',
+    /integer from 1 to 256 or 'dedicated'/,
+  ],
+  [
+    'processes and hosts',
+    (c) => {
+      c.nats = { servers: 'nats://127.0.0.1:4222', processes: 2, hosts: 2 };
+    },
+    'nats.hosts',
+    /absent when nats.processes/,
+  ],
+  [
+    'fractional hosts',
+    (c) => {
+      c.nats = { servers: 'nats://127.0.0.1:4222', hosts: 1.5 };
+    },
+    'nats.hosts',
+    /integer from 1/,
+  ],
+  [
+    'cluster name with a dot',
+    (c) => {
+      c.nats = { servers: 'nats://127.0.0.1:4222', cluster: 'a.b' };
+    },
+    'nats.cluster',
+    /subject token/,
+  ],
+  [
+    'unknown nats option',
+    (c) => {
+      c.nats = { servers: 'nats://127.0.0.1:4222', queue: 'x' };
+    },
+    'nats.queue',
+    /known options/,
+  ],
+  [
+    'placement with nats',
+    (c) => {
+      c.placement = 'packed';
+    },
+    'placement',
+    /nats.processes/,
+  ],
+  [
+    'threads with nats',
+    (c) => {
+      c.threads = 2;
+    },
+    'threads',
+    /nats.processes/,
+  ],
 ];
 
 for (const [name, mutate, field, allowed] of cases) {
@@ -40,10 +141,12 @@ for (const [name, mutate, field, allowed] of cases) {
 
 test('nats: a server nobody listens on fails startCluster with a clear error', async (t) => {
   const port = await freePort();
-  const error = await t.throwsAsync(startCluster({
-    regions: [{ name: 'a', servers: 1 }],
-    transport: 'nats',
-    nats: { servers: `nats://127.0.0.1:${port}`, processes: 1 },
-  }));
+  const error = await t.throwsAsync(
+    startCluster({
+      regions: [{ name: 'a', servers: 1 }],
+      transport: 'nats',
+      nats: { servers: `nats://127.0.0.1:${port}`, processes: 1 },
+    }),
+  );
   t.regex(error!.message, new RegExp(`cannot reach NATS at nats://127\\.0\\.0\\.1:${port} within \\d+ ms`));
 });

@@ -6,7 +6,10 @@ import { BACKLOG_BYTES_MAX, CREDIT_WINDOW_BYTES, NatsLink, subjects } from '../s
  * The credit window of the NATS link, against a stand-in connection that records what is
  * published and lets the test deliver messages: no server, no timing.
  */
-interface Sub { subject: string; callback: (error: Error | null, msg: { subject: string; data: Uint8Array }) => void }
+interface Sub {
+  subject: string;
+  callback: (error: Error | null, msg: { subject: string; data: Uint8Array }) => void;
+}
 
 function fakeConnection() {
   const published: Array<{ subject: string; bytes: number }> = [];
@@ -39,7 +42,7 @@ const FRAME = 256 * 1024;
 test('nats link: frames past the credit window wait for credit, then go in order', (t) => {
   const { nc, published, deliver } = fakeConnection();
   const link = new NatsLink(nc, subj, 1, () => undefined);
-  const frames = (CREDIT_WINDOW_BYTES / FRAME) + 3;
+  const frames = CREDIT_WINDOW_BYTES / FRAME + 3;
   for (let i = 0; i < frames; i++) t.is(link.send(2, new Uint8Array(FRAME)), undefined);
   const data = (): number => published.filter((p) => p.subject === subj.data(2, 1)).length;
   t.is(data(), CREDIT_WINDOW_BYTES / FRAME, 'exactly one window in flight');

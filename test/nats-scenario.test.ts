@@ -12,47 +12,60 @@ const binary = natsServerBinary();
 const natsTest = 'bin' in binary ? test.serial : test.skip;
 const skipped = 'reason' in binary ? ` (skipped: ${binary.reason})` : '';
 
-natsTest(`nats: active replication over 3 host processes stays linearizable with a process killed and restarted and partitions (seed 31)${skipped}`, async (t) => {
-  const server = await startNatsServer((binary as { bin: string }).bin);
-  try {
-    let killed: number[] = [];
-    const r = await runScenario({
-      seed: 31,
-      mode: 'active',
-      transport: 'nats',
-      nats: { servers: server.url, processes: 3 },
-      faultMs: 3_000,
-      // Beside the schedule's crashes and partitions: a whole host process dies (SIGKILL,
-      // no notice to anyone) and comes back from its logs.
-      during: async (cluster, faults) => {
-        const runtime = cluster.internals.runtime as NatsRuntime;
-        const t0 = cluster.now();
-        await cluster.sleep(700);
-        const victim = runtime.processes()[1]!;
-        faults.push(`${(cluster.now() - t0).toFixed(0)} kill host process ${victim.host} (pid ${victim.pid}, ${victim.nodes.join(' ')})`);
-        await runtime.killProcess(victim.host);
-        killed = [victim.pid!];
-        await cluster.sleep(1_000);
-        await runtime.restartProcess(victim.host);
-        const fresh = runtime.processes()[1]!;
-        faults.push(`${(cluster.now() - t0).toFixed(0)} restart host process ${fresh.host} (pid ${fresh.pid})`);
-      },
-    });
-    t.log(`seed 31: ${r.operations} operations, checker verdict ${r.check.verdict} over ${r.check.ops} operations; faults: ${r.faults.join('; ')}`);
-    t.true(killed.length === 1, 'a host process was killed');
-    t.true(r.faults.some((f) => f.includes('partition')), 'the schedule partitioned regions');
-    t.true(r.operations >= 30, `a real workload (${r.operations} operations)`);
-    t.true(r.check.ok, JSON.stringify(r.check.violations.map((v) => ({ key: v.key, ops: v.ops }))));
-    t.true(r.live, 'every client completed operations after healing');
-  } finally {
-    await server.stop();
-  }
-});
+natsTest(
+  `nats: active replication over 3 host processes stays linearizable with a process killed and restarted and partitions (seed 31)${skipped}`,
+  async (t) => {
+    const server = await startNatsServer((binary as { bin: string }).bin);
+    try {
+      let killed: number[] = [];
+      const r = await runScenario({
+        seed: 31,
+        mode: 'active',
+        transport: 'nats',
+        nats: { servers: server.url, processes: 3 },
+        faultMs: 3_000,
+        // Beside the schedule's crashes and partitions: a whole host process dies (SIGKILL,
+        // no notice to anyone) and comes back from its logs.
+        during: async (cluster, faults) => {
+          const runtime = cluster.internals.runtime as NatsRuntime;
+          const t0 = cluster.now();
+          await cluster.sleep(700);
+          const victim = runtime.processes()[1]!;
+          faults.push(`${(cluster.now() - t0).toFixed(0)} kill host process ${victim.host} (pid ${victim.pid}, ${victim.nodes.join(' ')})`);
+          await runtime.killProcess(victim.host);
+          killed = [victim.pid!];
+          await cluster.sleep(1_000);
+          await runtime.restartProcess(victim.host);
+          const fresh = runtime.processes()[1]!;
+          faults.push(`${(cluster.now() - t0).toFixed(0)} restart host process ${fresh.host} (pid ${fresh.pid})`);
+        },
+      });
+      t.log(`seed 31: ${r.operations} operations, checker verdict ${r.check.verdict} over ${r.check.ops} operations; faults: ${r.faults.join('; ')}`);
+      t.true(killed.length === 1, 'a host process was killed');
+      t.true(
+        r.faults.some((f) => f.includes('partition')),
+        'the schedule partitioned regions',
+      );
+      t.true(r.operations >= 30, `a real workload (${r.operations} operations)`);
+      t.true(r.check.ok, JSON.stringify(r.check.violations.map((v) => ({ key: v.key, ops: v.ops }))));
+      t.true(r.live, 'every client completed operations after healing');
+    } finally {
+      await server.stop();
+    }
+  },
+);
 
 natsTest(`nats: 2PC keeps the bank total under crashes and partitions over 3 host processes (seed 41)${skipped}`, async (t) => {
   const server = await startNatsServer((binary as { bin: string }).bin);
   try {
-    const r = await runBankScenario({ seed: 41, mode: 'active', commit: '2pc', transport: 'nats', nats: { servers: server.url, processes: 3 }, faultMs: 2_500 });
+    const r = await runBankScenario({
+      seed: 41,
+      mode: 'active',
+      commit: '2pc',
+      transport: 'nats',
+      nats: { servers: server.url, processes: 3 },
+      faultMs: 2_500,
+    });
     t.log(`seed 41: committed ${r.committed}, aborted ${r.aborted}, unknown ${r.unknown}; faults: ${r.faults.join('; ')}`);
     t.true(r.committed > 0, 'some transfers committed');
     t.is(r.total, r.expected);

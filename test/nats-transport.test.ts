@@ -16,7 +16,11 @@ const skipped = 'reason' in binary ? ` (skipped: ${binary.reason})` : '';
 const realClock = { sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)), now: () => Date.now() };
 const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
-async function withServer(t: ExecutionContext, body: (server: NatsServer, baseline: { connections: number; subscriptions: number }) => Promise<void>, args: string[] = []): Promise<void> {
+async function withServer(
+  t: ExecutionContext,
+  body: (server: NatsServer, baseline: { connections: number; subscriptions: number }) => Promise<void>,
+  args: string[] = [],
+): Promise<void> {
   const server = await startNatsServer((binary as { bin: string }).bin, args);
   try {
     const baseline = await serverLoad(server);
@@ -29,7 +33,10 @@ async function withServer(t: ExecutionContext, body: (server: NatsServer, baseli
 
 function natsConfig(server: NatsServer, nats: Partial<NonNullable<ClusterConfig['nats']>> = {}): ClusterConfig {
   return {
-    regions: [{ name: 'a', servers: 2 }, { name: 'b', servers: 1 }],
+    regions: [
+      { name: 'a', servers: 2 },
+      { name: 'b', servers: 1 },
+    ],
     transport: 'nats',
     seed: 7,
     requestTimeoutMs: 2_000,
@@ -40,10 +47,14 @@ function natsConfig(server: NatsServer, nats: Partial<NonNullable<ClusterConfig[
 async function leavesNothing(t: ExecutionContext, server: NatsServer, baseline: { connections: number; subscriptions: number }, pids: number[]): Promise<void> {
   for (const pid of pids) t.false(processExists(pid), `host process ${pid} is gone`);
   // The server drops a closed client's subscriptions as it notices the close.
-  const load = await eventually(realClock, async () => {
-    const now = await serverLoad(server);
-    return now.connections === baseline.connections && now.subscriptions === baseline.subscriptions ? now : false;
-  }, { timeoutMs: 5_000, message: 'the server is back to its baseline' });
+  const load = await eventually(
+    realClock,
+    async () => {
+      const now = await serverLoad(server);
+      return now.connections === baseline.connections && now.subscriptions === baseline.subscriptions ? now : false;
+    },
+    { timeoutMs: 5_000, message: 'the server is back to its baseline' },
+  );
   t.deepEqual(load, baseline);
 }
 
@@ -109,22 +120,26 @@ natsTest(`nats: a message over the server's max_payload is refused as too-large,
   const conf = join(dir, 'nats.conf');
   writeFileSync(conf, 'max_payload: 16384\n');
   try {
-    await withServer(t, async (server) => {
-      const cluster = await startCluster(natsConfig(server));
-      try {
-        const host = cluster.internals.runtime.host;
-        t.true(host.messageBytesMax < 16384, `messageBytesMax lowered to ${host.messageBytesMax}`);
-        const before = host.stats.dropped['too-large'] ?? 0;
-        host.route('client/a/test', 'a/0', { type: 'probe', pad: 'x'.repeat(20_000) });
-        host.route('client/a/test', 'a/0', { type: 'probe', pad: 'x'.repeat(1_000) });
-        t.is((host.stats.dropped['too-large'] ?? 0) - before, 1);
-        // Traffic still flows, and no frame was refused by the server (the connection is up).
-        await cluster.client({ region: 'a' }).put('k', 'v');
-        t.is(await cluster.client({ region: 'b' }).get('k'), 'v');
-      } finally {
-        await cluster.stop();
-      }
-    }, ['-c', conf]);
+    await withServer(
+      t,
+      async (server) => {
+        const cluster = await startCluster(natsConfig(server));
+        try {
+          const host = cluster.internals.runtime.host;
+          t.true(host.messageBytesMax < 16384, `messageBytesMax lowered to ${host.messageBytesMax}`);
+          const before = host.stats.dropped['too-large'] ?? 0;
+          host.route('client/a/test', 'a/0', { type: 'probe', pad: 'x'.repeat(20_000) });
+          host.route('client/a/test', 'a/0', { type: 'probe', pad: 'x'.repeat(1_000) });
+          t.is((host.stats.dropped['too-large'] ?? 0) - before, 1);
+          // Traffic still flows, and no frame was refused by the server (the connection is up).
+          await cluster.client({ region: 'a' }).put('k', 'v');
+          t.is(await cluster.client({ region: 'b' }).get('k'), 'v');
+        } finally {
+          await cluster.stop();
+        }
+      },
+      ['-c', conf],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -136,7 +136,10 @@ test('loss: messages drop with cause loss; the baseline comes back when the faul
     const before = cluster.stats().dropped.loss ?? 0;
     await n.run(1_000, { heal: false });
     t.true((cluster.stats().dropped.loss ?? 0) > before, 'some messages were lost');
-    t.true(n.log.some((e) => e.kind === 'loss' && e.action === 'end'), 'a loss fault ended inside the run');
+    t.true(
+      n.log.some((e) => e.kind === 'loss' && e.action === 'end'),
+      'a loss fault ended inside the run',
+    );
     await n.heal();
     await cluster.sleep(100);
     const healed = cluster.stats().dropped.loss ?? 0;
@@ -211,8 +214,9 @@ test('network kinds and heal restore the baseline exactly (fake cluster)', async
       } else t.is(fake.network.loss, 0.001, `seed ${seed}: loss back to the baseline`);
       if (kinds.includes('latency-spike')) {
         sawSpike = true;
-        const spiked = REGIONS.some((a) => REGIONS.some((b) => a !== b && fake.latency(a, b) >= 1_000))
-          || Object.values(fake.network.nodeDelayMs ?? {}).some((ms) => ms >= 1_000);
+        const spiked =
+          REGIONS.some((a) => REGIONS.some((b) => a !== b && fake.latency(a, b) >= 1_000)) ||
+          Object.values(fake.network.nodeDelayMs ?? {}).some((ms) => ms >= 1_000);
         t.true(spiked, `seed ${seed}: a spike is in force while active`);
       }
     }
@@ -265,9 +269,16 @@ test('swarm: equal seeds draw equal mixes, different seeds differ, some kinds ar
   for (const seed of seeds) t.deepEqual(drawSwarm(seed), drawSwarm(seed));
   const mixes = new Set(seeds.map((s) => drawSwarm(s).faults.join(',')));
   t.true(mixes.size >= 10, `${mixes.size} distinct mixes`);
-  t.true(seeds.some((s) => drawSwarm(s).faults.length < FAULT_KINDS.length), 'swarm leaves kinds out');
+  t.true(
+    seeds.some((s) => drawSwarm(s).faults.length < FAULT_KINDS.length),
+    'swarm leaves kinds out',
+  );
   t.true(new Set(seeds.map((s) => drawSwarm(s).intervalMs)).size > 10, 'intervals differ');
-  for (const seed of seeds) t.true(drawSwarm(seed, ['crash', 'loss']).faults.every((k) => k === 'crash' || k === 'loss'), 'draws from the given pool only');
+  for (const seed of seeds)
+    t.true(
+      drawSwarm(seed, ['crash', 'loss']).faults.every((k) => k === 'crash' || k === 'loss'),
+      'draws from the given pool only',
+    );
   // Explicit options win over the draw.
   const fake = new FakeCluster(1, {});
   t.is(new Nemesis(fake, { swarm: true, seed: 5, intervalMs: 77 }).plan.intervalMs, 77);
@@ -301,7 +312,15 @@ test('runScenario with a swarm nemesis: the plan and faults are logged and the r
 test('clock-skew: one server reads a clock moved ahead or back, until the fault ends', async (t) => {
   const seed = 9;
   t.log(`seed ${seed}`);
-  const cluster = await startCluster({ regions: [{ name: 'r1', servers: 2 }, { name: 'r2', servers: 1 }], transport: 'sim', seed, replication: { mode: 'active', factor: 3 } });
+  const cluster = await startCluster({
+    regions: [
+      { name: 'r1', servers: 2 },
+      { name: 'r2', servers: 1 },
+    ],
+    transport: 'sim',
+    seed,
+    replication: { mode: 'active', factor: 3 },
+  });
   try {
     const nemesis = cluster.nemesis({ faults: ['clock-skew'], intervalMs: 100, faultMs: 400, seed });
     const client = cluster.client({ region: 'r1' });
@@ -345,7 +364,11 @@ test('leader faults hit the leader the cluster reports: crash-leader, isolate-le
       t.truthy(start, kind);
       const victim = start!.detail.split(' ')[0]!;
       if (kind === 'isolate-leader') t.regex(start!.detail, /\| /);
-      else await eventually(cluster, () => cluster.members().find((m) => m.id === victim)?.state !== 'up', { timeoutMs: 3_000, message: `${kind}: ${victim} goes down` });
+      else
+        await eventually(cluster, () => cluster.members().find((m) => m.id === victim)?.state !== 'up', {
+          timeoutMs: 3_000,
+          message: `${kind}: ${victim} goes down`,
+        });
       // power-loss hits a leader half of the time; the others always do.
       if (kind !== 'power-loss') t.true(before.has(victim), `${kind} hit ${victim}, a leader (${[...before].join(', ')})`);
       await nemesis.heal();
@@ -355,7 +378,7 @@ test('leader faults hit the leader the cluster reports: crash-leader, isolate-le
   });
 });
 
-test('restart-storm: a shard\'s replicas go down and come back one at a time, the leader first (sim)', async (t) => {
+test("restart-storm: a shard's replicas go down and come back one at a time, the leader first (sim)", async (t) => {
   const seed = 32;
   t.log(`seed ${seed}`);
   await withSim(seed, async (cluster) => {
@@ -383,14 +406,24 @@ test('only: episodes left out are not carried out, and the others pick what they
   t.log(`seed ${seed}`);
   const run = async (only?: number[]): Promise<string[]> => {
     const fake = new FakeCluster(seed, { loss: 0 });
-    const nemesis = new Nemesis(fake, { seed, faults: ['partition', 'one-way'], partitionsMax: 8, intervalMs: 200, faultMs: 300, ...(only === undefined ? {} : { only }) });
+    const nemesis = new Nemesis(fake, {
+      seed,
+      faults: ['partition', 'one-way'],
+      partitionsMax: 8,
+      intervalMs: 200,
+      faultMs: 300,
+      ...(only === undefined ? {} : { only }),
+    });
     await nemesis.run(3_000);
     return nemesis.log.filter((e) => e.action === 'start').map((e) => `${e.kind} ${e.detail}`);
   };
   const all = await run();
   t.true(all.length >= 5, all.join('\n'));
   const kept = await run([1, 3]);
-  t.deepEqual(kept, all.filter((line) => / \[#(1|3)\]$/.test(line)));
+  t.deepEqual(
+    kept,
+    all.filter((line) => / \[#(1|3)\]$/.test(line)),
+  );
   t.deepEqual(await run([]), []);
   t.throws(() => new Nemesis(new FakeCluster(seed, {}), { only: [-1] }), { instanceOf: ConfigError, message: /nemesis\.only/ });
 });

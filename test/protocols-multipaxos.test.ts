@@ -137,7 +137,17 @@ test('election then one slot: costs match the analytic counts', (t) => {
     t.is(c.net.persisted - persisted, slot.stableWrites, `slot writes, n=${n}`);
     const lastApply = Math.max(...c.net.events.filter((e) => e.decision.kind === 'apply').map((e) => e.round));
     t.is(lastApply - start, slot.messageDelays, `slot delays, n=${n}`);
-    t.deepEqual(c.net.decisionsOf('r1').filter((d) => d.kind === 'apply').map((d) => d.kind === 'apply' && [d.index, d.offset]), [[1, 0], [1, 1], [1, 2]]);
+    t.deepEqual(
+      c.net
+        .decisionsOf('r1')
+        .filter((d) => d.kind === 'apply')
+        .map((d) => d.kind === 'apply' && [d.index, d.offset]),
+      [
+        [1, 0],
+        [1, 1],
+        [1, 2],
+      ],
+    );
     t.deepEqual(c.violations, []);
   }
 });
@@ -161,7 +171,10 @@ test('batching and pipelining: at most maxBatch commands per slot, maxInflight s
   }
   t.is(maxInflight, 2);
   for (const id of c.ids) t.deepEqual(c.state(id), range('c', 11));
-  const slots = c.net.decisionsOf('r2').filter((d) => d.kind === 'apply').map((d) => (d.kind === 'apply' ? d.index : 0));
+  const slots = c.net
+    .decisionsOf('r2')
+    .filter((d) => d.kind === 'apply')
+    .map((d) => (d.kind === 'apply' ? d.index : 0));
   t.deepEqual(slots, [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6]);
   t.deepEqual(c.violations, []);
 });
@@ -229,7 +242,13 @@ test('a replica behind the leader snapshot installs it, then the slots after it'
   c.net.run(HEARTBEAT);
   t.deepEqual(c.state('r3'), range('x', 23));
   t.is(c.hosts.get('r3')!.snapshots, 1);
-  t.deepEqual(c.net.decisionsOf('r3').filter((d) => d.kind === 'snapshot').map((d) => d.kind === 'snapshot' && d.index), [20]);
+  t.deepEqual(
+    c.net
+      .decisionsOf('r3')
+      .filter((d) => d.kind === 'snapshot')
+      .map((d) => d.kind === 'snapshot' && d.index),
+    [20],
+  );
   // Restarting hands the host its own latest snapshot, then the committed slots after it.
   c.net.crash('r3');
   c.net.restart('r3');
@@ -308,8 +327,7 @@ function chaos(seed: number, steps: number): ChaosResult {
   c.net.heal();
   for (const id of c.ids) if (c.net.down.has(id)) c.net.restart(id);
   const isFinal = (cmd: string | undefined): boolean => cmd !== undefined && cmd.startsWith('final');
-  const settled = (): boolean =>
-    c.ids.every((id) => c.state(id).some(isFinal) && c.state(id).length === c.state('r1').length);
+  const settled = (): boolean => c.ids.every((id) => c.state(id).some(isFinal) && c.state(id).length === c.state('r1').length);
   let attempts = 0;
   let sinceAttempt = Infinity;
   for (let i = 0; i < 60 * ELECTION && !settled(); i++) {

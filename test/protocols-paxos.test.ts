@@ -205,7 +205,10 @@ test('randomized: correct acceptors never let two values be chosen, and a healed
     net.stabilize();
     for (let i = 0; i < 300 && ['a', 'b', 'c'].some((id) => net.core(id).chosen() === null); i++) net.run(1);
     const values = ['a', 'b', 'c'].map((id) => net.core(id).chosen());
-    t.true(values.every((v) => v !== null), `seed ${seed}: liveness`);
+    t.true(
+      values.every((v) => v !== null),
+      `seed ${seed}: liveness`,
+    );
     t.is(new Set(values.map((v) => String(v!.value))).size, 1, `seed ${seed}: agreement`);
     const chosen = chosenValues(net, ['a', 'b', 'c']);
     t.is(chosen.size, 1, `seed ${seed}: one value chosen`);
@@ -222,6 +225,8 @@ test('randomized: the acceptor that forgets its promises on restart is caught ch
   for (; seed < base + seeds && caught.length < 3; seed++) {
     if (chaos(seed, true).violation !== null) caught.push(seed);
   }
-  t.log(`seeds ${base}..${seed - 1}: violations at seeds ${caught.join(', ')}; seed ${caught[0]}: ${caught.length > 0 ? chaos(caught[0]!, true).violation : '-'}`);
+  t.log(
+    `seeds ${base}..${seed - 1}: violations at seeds ${caught.join(', ')}; seed ${caught[0]}: ${caught.length > 0 ? chaos(caught[0]!, true).violation : '-'}`,
+  );
   t.true(caught.length > 0, 'the broken acceptor must be caught');
 });

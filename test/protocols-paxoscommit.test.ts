@@ -54,16 +54,27 @@ function acceptors(n: number): string[] {
 }
 
 function begin(net: PcNet, txn: string, rms: string[]): void {
-  net.act('c', (c) => c.begin(txn, rms.map((to) => ({ to, payload: `w@${to}` }))));
+  net.act('c', (c) =>
+    c.begin(
+      txn,
+      rms.map((to) => ({ to, payload: `w@${to}` })),
+    ),
+  );
 }
 
 /** RM outcomes as "kind txn" strings (prepare requests left out). */
 function rmOutcomes(net: PcNet, id: string): string[] {
-  return net.decisionsOf(id).filter((d) => d.kind === 'commit' || d.kind === 'abort').map((d) => `${d.kind} ${d.txn}`);
+  return net
+    .decisionsOf(id)
+    .filter((d) => d.kind === 'commit' || d.kind === 'abort')
+    .map((d) => `${d.kind} ${d.txn}`);
 }
 
 function leaderOutcomes(net: PcNet, id: string): string[] {
-  return net.decisionsOf(id).filter((d) => d.kind === 'outcome').map((d) => (d.kind === 'outcome' ? `${d.commit ? 'commit' : 'abort'} ${d.txn}` : ''));
+  return net
+    .decisionsOf(id)
+    .filter((d) => d.kind === 'outcome')
+    .map((d) => (d.kind === 'outcome' ? `${d.commit ? 'commit' : 'abort'} ${d.txn}` : ''));
 }
 
 test('fault-free commit: costs match paxosCommitCost(N, F) with acceptors on their own nodes', (t) => {
@@ -74,7 +85,10 @@ test('fault-free commit: costs match paxosCommitCost(N, F) with acceptors on the
       net.stabilize();
       t.deepEqual(leaderOutcomes(net, 'c'), ['commit t1']);
       for (const p of rms) {
-        t.deepEqual(net.decisionsOf(p).filter((d) => d.kind === 'commit'), [{ kind: 'commit', txn: 't1', payload: `w@${p}` }]);
+        t.deepEqual(
+          net.decisionsOf(p).filter((d) => d.kind === 'commit'),
+          [{ kind: 'commit', txn: 't1', payload: `w@${p}` }],
+        );
       }
       const cost = analyticMessages.paxosCommit(n, f);
       const lastRm = Math.max(...net.events.filter((e) => e.decision.kind === 'commit').map((e) => e.round));
@@ -136,7 +150,10 @@ test('coordinator crash after the RMs prepared: an RM leads recovery and commits
   const leaders = rms.filter((p) => leaderOutcomes(net, p).length > 0);
   t.true(leaders.length >= 1, 'an RM finished it as leader');
   t.true(ticks < 2 * RECOVERY + LEADER_TIMEOUT, `finished after ${ticks} ticks, without the coordinator`);
-  t.true(net.logs.get(leaders[0]!)!.some((r) => r.type === 'round'), 'the recovery leader wrote its round first');
+  t.true(
+    net.logs.get(leaders[0]!)!.some((r) => r.type === 'round'),
+    'the recovery leader wrote its round first',
+  );
 });
 
 test('coordinator crash before one RM prepared: recovery chooses aborted for that instance', (t) => {
@@ -157,12 +174,22 @@ test('F = 0: the coordinator (with the only acceptor) crashing blocks the RMs un
   net.deliverRound(); // prepares -> phase 2a to c
   net.deliverRound(); // c accepts both (persisted), decides commit; the outcomes are queued
   t.deepEqual(leaderOutcomes(net, 'c'), ['commit t1']);
-  t.is(net.dropWhere((m) => m.msg.type === 'outcome'), 2, 'c dies before the outcomes leave');
+  t.is(
+    net.dropWhere((m) => m.msg.type === 'outcome'),
+    2,
+    'c dies before the outcomes leave',
+  );
   net.crash('c');
   net.run(10 * RECOVERY);
   for (const p of rms) {
     t.deepEqual(rmOutcomes(net, p), [], `${p} is blocked: no acceptor quorum without c`);
-    t.deepEqual(net.core(p).inDoubt().map((d) => d.txn), ['t1']);
+    t.deepEqual(
+      net
+        .core(p)
+        .inDoubt()
+        .map((d) => d.txn),
+      ['t1'],
+    );
   }
   net.restart('c');
   for (let i = 0; i < 10 * RECOVERY && rms.some((p) => rmOutcomes(net, p).length === 0); i++) net.run(1);
@@ -174,7 +201,10 @@ test('the leader times out on a lost phase 2a and finishes with phase 1 (higher 
   const { net, rms } = setup({ rms: 2, acceptors: acceptors(3) });
   begin(net, 't1', rms);
   net.deliverRound();
-  t.is(net.dropWhere((m) => m.from === 'p2' && m.msg.type === 'phase2a'), 3);
+  t.is(
+    net.dropWhere((m) => m.from === 'p2' && m.msg.type === 'phase2a'),
+    3,
+  );
   net.stabilize();
   t.deepEqual(leaderOutcomes(net, 'c'), []);
   net.run(LEADER_TIMEOUT);
@@ -246,10 +276,16 @@ test('randomized: drops, duplicates, crashes; every transaction atomic, commit o
       t.true(outcomes.size <= 1, `seed ${seed} ${txn}: ${[...outcomes].join(' and ')}`);
       if (outcomes.has('commit')) {
         committed++;
-        t.false(rms.some((p) => noVoters.has(`${txn}/${p}`)), `seed ${seed} ${txn}: committed over a no vote`);
+        t.false(
+          rms.some((p) => noVoters.has(`${txn}/${p}`)),
+          `seed ${seed} ${txn}: committed over a no vote`,
+        );
       }
       for (const p of rms) {
-        const known = net.core(p).inDoubt().some((d) => d.txn === txn);
+        const known = net
+          .core(p)
+          .inDoubt()
+          .some((d) => d.txn === txn);
         t.false(known, `seed ${seed} ${txn}: ${p} still in doubt after the liveness phase`);
       }
     }

@@ -5,12 +5,7 @@
 import test from 'ava';
 import { Prng } from '../src/core/prng.js';
 import { ThreePcCoordinator, ThreePcParticipant } from '../src/protocols/threepc.js';
-import type {
-  ThreePcCoordinatorDecision,
-  ThreePcMessage,
-  ThreePcParticipantDecision,
-  ThreePcRecord,
-} from '../src/protocols/threepc.js';
+import type { ThreePcCoordinatorDecision, ThreePcMessage, ThreePcParticipantDecision, ThreePcRecord } from '../src/protocols/threepc.js';
 import { analyticMessages } from '../src/protocols/costs.js';
 import { Net } from './protocols-net.js';
 
@@ -42,11 +37,19 @@ function setup(n: number, votes: Record<string, boolean> = {}): { net: ThreePcNe
 }
 
 function begin(net: ThreePcNet, txn: string, ps: string[]): void {
-  net.act('c', (c) => (c as ThreePcCoordinator).begin(txn, ps.map((to) => ({ to, payload: `w@${to}` }))));
+  net.act('c', (c) =>
+    (c as ThreePcCoordinator).begin(
+      txn,
+      ps.map((to) => ({ to, payload: `w@${to}` })),
+    ),
+  );
 }
 
 function outcomes(net: ThreePcNet, id: string): string[] {
-  return net.decisionsOf(id).filter((d) => d.kind !== 'prepare').map((d) => `${d.kind} ${d.txn}`);
+  return net
+    .decisionsOf(id)
+    .filter((d) => d.kind !== 'prepare')
+    .map((d) => `${d.kind} ${d.txn}`);
 }
 
 /** Ticks with full delivery until every listed node decided, or fails after `max` ticks. */
@@ -132,14 +135,20 @@ test('a decided participant answers a late request for help with its decision', 
   // p2 pretends to have missed everything and asks p1.
   net.core('p1').step('p2', { type: 'help', txn: 't1', participants: ps });
   net.pump('p1');
-  t.deepEqual(net.queue.map((m) => m.msg), [{ type: 'decision', txn: 't1', commit: true }]);
+  t.deepEqual(
+    net.queue.map((m) => m.msg),
+    [{ type: 'decision', txn: 't1', commit: true }],
+  );
 });
 
 test('UNSAFE under a partition: one side commits, the other aborts (split brain)', (t) => {
   const { net, ps } = setup(4);
   // The coordinator dies after p1 alone got its pre-commit; the network splits {p1, p2} | {p3, p4}.
   crashDuringPreCommit(net, ps, ['p1']);
-  net.partition([['p1', 'p2'], ['p3', 'p4']]);
+  net.partition([
+    ['p1', 'p2'],
+    ['p3', 'p4'],
+  ]);
   runUntilDecided(net, ps, 200);
   // Side A: p1 terminates, sees a pre-committed participant (itself), commits.
   t.deepEqual(outcomes(net, 'p1'), ['commit t1']);
@@ -205,7 +214,10 @@ test('randomized crash-stop (synchronous rounds, crashes mid-broadcast, no resta
     t.true(decided.size <= 1, `seed ${seed}: ${[...decided].join(' and ')}`);
     if (decided.has('commit')) {
       outcomesSeen.commit++;
-      t.true(ps.every((p) => votes[p]), `seed ${seed}: committed over a no vote`);
+      t.true(
+        ps.every((p) => votes[p]),
+        `seed ${seed}: committed over a no vote`,
+      );
     } else outcomesSeen.abort++;
   }
   t.log(`committed ${outcomesSeen.commit}, aborted ${outcomesSeen.abort}`);

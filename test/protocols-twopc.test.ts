@@ -28,10 +28,7 @@ function setup(participants: string[], votes: Record<string, boolean | 'never'> 
     ids: ['c', ...participants],
     make: (id, recovered) =>
       id === 'c'
-        ? new TwoPcCoordinator(
-            { self: 'c', voteTimeoutTicks: VOTE_TIMEOUT, commitRetryTicks: COMMIT_RETRY },
-            recovered as TwoPcCoordinatorRecord[] | undefined,
-          )
+        ? new TwoPcCoordinator({ self: 'c', voteTimeoutTicks: VOTE_TIMEOUT, commitRetryTicks: COMMIT_RETRY }, recovered as TwoPcCoordinatorRecord[] | undefined)
         : new TwoPcParticipant(
             { self: id, voteTimeoutTicks: HOST_VOTE_TIMEOUT, decisionRetryTicks: DECISION_RETRY },
             recovered as TwoPcParticipantRecord[] | undefined,
@@ -48,12 +45,20 @@ function coordinator(net: ReturnType<typeof setup>): TwoPcCoordinator {
 }
 
 function begin(net: ReturnType<typeof setup>, txn: string, participants: string[]): void {
-  net.act('c', (c) => (c as TwoPcCoordinator).begin(txn, participants.map((to) => ({ to, payload: { op: `write@${to}` } }))));
+  net.act('c', (c) =>
+    (c as TwoPcCoordinator).begin(
+      txn,
+      participants.map((to) => ({ to, payload: { op: `write@${to}` } })),
+    ),
+  );
 }
 
 /** Outcomes (not prepare requests) each node decided, as "kind" strings. */
 function outcomes(net: ReturnType<typeof setup>, id: string): string[] {
-  return net.decisionsOf(id).filter((d) => d.kind !== 'prepare').map((d) => `${d.kind} ${d.txn}`);
+  return net
+    .decisionsOf(id)
+    .filter((d) => d.kind !== 'prepare')
+    .map((d) => `${d.kind} ${d.txn}`);
 }
 
 test('fault-free commit: every participant commits with its payload; costs match twoPcCost(N)', (t) => {
@@ -64,11 +69,12 @@ test('fault-free commit: every participant commits with its payload; costs match
     net.stabilize();
     t.deepEqual(outcomes(net, 'c'), ['commit t1']);
     for (const p of ps) {
-      t.deepEqual(net.decisionsOf(p).filter((d) => d.kind === 'commit'), [{ kind: 'commit', txn: 't1', payload: { op: `write@${p}` } }]);
+      t.deepEqual(
+        net.decisionsOf(p).filter((d) => d.kind === 'commit'),
+        [{ kind: 'commit', txn: 't1', payload: { op: `write@${p}` } }],
+      );
     }
-    const lastParticipantDecision = Math.max(
-      ...net.events.filter((e) => e.node !== 'c' && e.decision.kind === 'commit').map((e) => e.round),
-    );
+    const lastParticipantDecision = Math.max(...net.events.filter((e) => e.node !== 'c' && e.decision.kind === 'commit').map((e) => e.round));
     const cost = analyticMessages.twoPc(n);
     t.is(net.remoteSent, cost.messages, `messages, N=${n}`);
     t.is(lastParticipantDecision, cost.messageDelays, `delays, N=${n}`);
@@ -94,7 +100,10 @@ test('the coordinator aborts when a vote never arrives', (t) => {
   const net = setup(['p1', 'p2']);
   begin(net, 't1', ['p1', 'p2']);
   net.deliverRound(); // prepares
-  t.is(net.dropWhere((m) => m.from === 'p2' && m.msg.type === 'vote'), 1);
+  t.is(
+    net.dropWhere((m) => m.from === 'p2' && m.msg.type === 'vote'),
+    1,
+  );
   net.stabilize();
   t.deepEqual(outcomes(net, 'c'), []);
   net.run(VOTE_TIMEOUT - 1);
@@ -126,12 +135,19 @@ test('coordinator crash after logging commit, before sending it: participants bl
   net.deliverRound(); // prepares -> yes votes (each persisted first)
   net.deliverRound(); // votes -> commit record persisted, commits queued
   t.deepEqual(net.logs.get('c'), [{ type: 'commit', txn: 't1', participants: ps }]);
-  t.is(net.dropWhere((m) => m.from === 'c'), 3, 'the commits never leave');
+  t.is(
+    net.dropWhere((m) => m.from === 'c'),
+    3,
+    'the commits never leave',
+  );
   net.crash('c');
   net.run(50);
   for (const p of ps) {
     t.deepEqual(outcomes(net, p), [], `${p} is blocked`);
-    t.deepEqual((net.core(p) as TwoPcParticipant).inDoubt().map((d) => d.txn), ['t1']);
+    t.deepEqual(
+      (net.core(p) as TwoPcParticipant).inDoubt().map((d) => d.txn),
+      ['t1'],
+    );
   }
   t.true(net.dropped >= 3 * Math.floor(50 / DECISION_RETRY), 'they kept asking the dead coordinator');
   net.restart('c');
@@ -190,7 +206,10 @@ test('a late yes vote for a forgotten (aborted) transaction is answered with abo
   begin(net, 't1', ['p1', 'p2']);
   net.deliverRound();
   const held = net.queue.splice(0); // p1's yes vote, held back
-  t.deepEqual(held.map((m) => m.msg), [{ type: 'vote', txn: 't1', yes: true }]);
+  t.deepEqual(
+    held.map((m) => m.msg),
+    [{ type: 'vote', txn: 't1', yes: true }],
+  );
   // Cut p1 off while the transaction aborts (p2's host never votes, so p2 times out and votes no).
   net.isolate('p1');
   net.run(VOTE_TIMEOUT);

@@ -7,18 +7,26 @@ const transports = ['sim', 'threads'] as const;
 
 for (const kind of transports) {
   test(`${kind}: per-link FIFO order without jitter, from two senders`, async (t) => {
-    const rt = await runtimeWith(kind, [
-      { address: 'a', behavior: 'sender', params: { to: 'c', count: 2000 }, host: 1 },
-      { address: 'b', behavior: 'sender', params: { to: 'c', count: 2000 }, host: 2, region: 'r2' },
-      { address: 'c', behavior: 'collector', params: {}, host: 3 },
-    ], { network: { latencyMs: { 'r1~r2': 3 } } });
+    const rt = await runtimeWith(
+      kind,
+      [
+        { address: 'a', behavior: 'sender', params: { to: 'c', count: 2000 }, host: 1 },
+        { address: 'b', behavior: 'sender', params: { to: 'c', count: 2000 }, host: 2, region: 'r2' },
+        { address: 'c', behavior: 'collector', params: {}, host: 3 },
+      ],
+      { network: { latencyMs: { 'r1~r2': 3 } } },
+    );
     try {
       const done = await eventually(rt, async () => ((await rt.summary('c')) as { state: { total: number } } | null)?.state.total === 4000, 10_000);
       t.true(done, 'all 4000 messages arrive');
       const s = (await rt.summary('c')) as { state: { bySender: Record<string, number[]> } };
       for (const from of ['a', 'b']) {
         const seen = s.state.bySender[from]!;
-        t.deepEqual(seen, Array.from({ length: 2000 }, (_, i) => i), `messages from ${from} arrive in send order`);
+        t.deepEqual(
+          seen,
+          Array.from({ length: 2000 }, (_, i) => i),
+          `messages from ${from} arrive in send order`,
+        );
       }
     } finally {
       await rt.stop();
@@ -27,16 +35,23 @@ for (const kind of transports) {
 
   test(`${kind}: supervision restarts a throwing actor, reports it, discards the failed step`, async (t) => {
     const events: HostEvent[] = [];
-    const rt = await runtimeWith(kind, [
-      { address: 'x', behavior: 'thrower', params: {}, host: 1 },
-      { address: 'y', behavior: 'thrower', params: {}, host: 1, supervision: 'stop' },
-      { address: 'other', behavior: 'collector', params: {}, host: 2 },
-    ], { events });
+    const rt = await runtimeWith(
+      kind,
+      [
+        { address: 'x', behavior: 'thrower', params: {}, host: 1 },
+        { address: 'y', behavior: 'thrower', params: {}, host: 1, supervision: 'stop' },
+        { address: 'other', behavior: 'collector', params: {}, host: 2 },
+      ],
+      { events },
+    );
     try {
       rt.host.route('tester', 'x', { type: 'work' });
       rt.host.route('tester', 'x', { type: 'boom' });
       rt.host.route('tester', 'other', { type: 'seq', n: 1 });
-      const restarted = await eventually(rt, async () => ((await rt.summary('x')) as { status: string; state: { inits: number } | null } | null)?.state?.inits === 2);
+      const restarted = await eventually(
+        rt,
+        async () => ((await rt.summary('x')) as { status: string; state: { inits: number } | null } | null)?.state?.inits === 2,
+      );
       t.true(restarted, 'x was re-initialised from its durable log (one record before the failure)');
       t.true(await eventually(rt, () => events.some((e) => e.kind === 'actor-error')), 'the error is reported');
       const errors = events.filter((e) => e.kind === 'actor-error');
@@ -60,10 +75,14 @@ for (const kind of transports) {
   });
 
   test(`${kind}: unknown destination, oversized and unencodable messages are counted and bounced to the sender`, async (t) => {
-    const rt = await runtimeWith(kind, [
-      { address: 'echo/a', behavior: 'echo', params: {}, host: 1 },
-      { address: 'echo/b', behavior: 'echo', params: {}, host: 2 },
-    ], { messageBytesMax: 1024 * 1024 });
+    const rt = await runtimeWith(
+      kind,
+      [
+        { address: 'echo/a', behavior: 'echo', params: {}, host: 1 },
+        { address: 'echo/b', behavior: 'echo', params: {}, host: 2 },
+      ],
+      { messageBytesMax: 1024 * 1024 },
+    );
     const got: Array<{ type: string; reason?: unknown }> = [];
     rt.host.addExternal('client/r1/t', (env) => got.push(env.msg));
     rt.host.register('client/r1/t', { host: 0, region: 'r1', node: 'client/r1/t' });
@@ -73,12 +92,21 @@ for (const kind of transports) {
       rt.host.route('client/r1/t', 'echo/a', { type: 'make-huge' });
       rt.host.route('client/r1/t', 'echo/b', { type: 'ping' });
       t.true(await eventually(rt, () => got.some((m) => m.type === 'echoed')));
-      t.true(got.some((m) => m.type === 'undeliverable' && m.reason === 'unknown-address'), 'the client hears of the unknown address');
-      t.true(await eventually(rt, async () => {
-        const s = await rt.collectStats();
-        return (s.dropped['too-large'] ?? 0) === 1 && (s.dropped['encode-error'] ?? 0) === 1;
-      }), 'oversized and unencodable replies are counted');
-      t.true(await eventually(rt, async () => ((await rt.summary('echo/b')) as { state: { n: number } }).state.n >= 3), 'echo/a got its bounces and told echo/b');
+      t.true(
+        got.some((m) => m.type === 'undeliverable' && m.reason === 'unknown-address'),
+        'the client hears of the unknown address',
+      );
+      t.true(
+        await eventually(rt, async () => {
+          const s = await rt.collectStats();
+          return (s.dropped['too-large'] ?? 0) === 1 && (s.dropped['encode-error'] ?? 0) === 1;
+        }),
+        'oversized and unencodable replies are counted',
+      );
+      t.true(
+        await eventually(rt, async () => ((await rt.summary('echo/b')) as { state: { n: number } }).state.n >= 3),
+        'echo/a got its bounces and told echo/b',
+      );
     } finally {
       await rt.stop();
     }

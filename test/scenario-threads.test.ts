@@ -2,7 +2,10 @@ import test from 'ava';
 import { runBankScenario, runScenario } from '../src/harness/scenario.js';
 
 /** The same fault scenarios on real worker threads (not reproducible by seed; a few runs). */
-for (const [seed, mode] of [[11, 'active'], [12, 'passive']] as const) {
+for (const [seed, mode] of [
+  [11, 'active'],
+  [12, 'passive'],
+] as const) {
   test(`threads: ${mode} replication stays linearizable under faults (seed ${seed} for the fault plan)`, async (t) => {
     const r = await runScenario({ seed, mode, transport: 'threads', faultMs: 2_500 });
     t.log(`${r.operations} operations; faults: ${r.faults.join('; ')}`);

@@ -4,7 +4,11 @@ import { eventually, runtimeWith } from './helpers/runtimes.js';
 
 async function workload(seed: number): Promise<{ hash: number; stats: string; results: string }> {
   const cluster: Cluster = await startCluster({
-    regions: [{ name: 'us-east', servers: 3 }, { name: 'eu-west', servers: 3 }, { name: 'ap-south', servers: 2 }],
+    regions: [
+      { name: 'us-east', servers: 3 },
+      { name: 'eu-west', servers: 3 },
+      { name: 'ap-south', servers: 2 },
+    ],
     transport: 'sim',
     seed,
     network: { latencyMs: { 'us-east~eu-west': 40, 'us-east~ap-south': 90, 'eu-west~ap-south': 70 }, jitterMs: 5, loss: 0.01, duplicate: 0.01 },
@@ -14,16 +18,18 @@ async function workload(seed: number): Promise<{ hash: number; stats: string; re
   try {
     const results: string[] = [];
     const clients = ['us-east', 'eu-west', 'ap-south'].map((region) => cluster.client({ region }));
-    await Promise.all(clients.map(async (c, ci) => {
-      for (let i = 0; i < 30; i++) {
-        try {
-          if (i % 3 === 0) await c.put(`k${i % 7}`, ci * 100 + i);
-          else results.push(`${ci}:${i}:${JSON.stringify(await c.get(`k${i % 7}`))}`);
-        } catch (error) {
-          results.push(`${ci}:${i}:${(error as Error).name}`);
+    await Promise.all(
+      clients.map(async (c, ci) => {
+        for (let i = 0; i < 30; i++) {
+          try {
+            if (i % 3 === 0) await c.put(`k${i % 7}`, ci * 100 + i);
+            else results.push(`${ci}:${i}:${JSON.stringify(await c.get(`k${i % 7}`))}`);
+          } catch (error) {
+            results.push(`${ci}:${i}:${(error as Error).name}`);
+          }
         }
-      }
-    }));
+      }),
+    );
     await cluster.crash('eu-west/2');
     await cluster.sleep(700);
     await cluster.restart('eu-west/2');
@@ -53,15 +59,23 @@ function withinBinomial(observed: number, n: number, p: number): boolean {
   return Math.abs(observed - n * p) <= 5 * sd;
 }
 
-for (const [loss, duplicate] of [[0.1, 0], [0, 0.2], [0.3, 0.3]] as const) {
+for (const [loss, duplicate] of [
+  [0.1, 0],
+  [0, 0.2],
+  [0.3, 0.3],
+] as const) {
   test(`sim: loss ${loss} and duplication ${duplicate} rates are within statistical bounds`, async (t) => {
     const seed = 99 + Math.round(loss * 10) + Math.round(duplicate * 100);
     t.log(`seed ${seed}`);
     const n = 20_000;
-    const rt = await runtimeWith('sim', [
-      { address: 'a', behavior: 'sender', params: { to: 'c', count: n }, host: 1 },
-      { address: 'c', behavior: 'collector', params: {}, host: 2, region: 'r2' },
-    ], { seed, network: { loss, duplicate, latencyMs: { 'r1~r2': 1 } } });
+    const rt = await runtimeWith(
+      'sim',
+      [
+        { address: 'a', behavior: 'sender', params: { to: 'c', count: n }, host: 1 },
+        { address: 'c', behavior: 'collector', params: {}, host: 2, region: 'r2' },
+      ],
+      { seed, network: { loss, duplicate, latencyMs: { 'r1~r2': 1 } } },
+    );
     try {
       await eventually(rt, async () => ((await rt.summary('a')) as { state: { sent: number } }).state.sent === n, 60_000, 50);
       await rt.sleep(50);

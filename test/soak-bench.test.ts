@@ -70,10 +70,21 @@ test('profile self time: each sample stands for the time to the next one; idle t
 });
 
 test('a distribution chart draws each sample through the same percentiles, scaled', (t) => {
-  const chart = distributionChart('rtt', 'us', [{ name: 'a', values: [0.004, 0.001, 0.002, 0.003] }, { name: 'empty', values: [] }], 1000);
+  const chart = distributionChart(
+    'rtt',
+    'us',
+    [
+      { name: 'a', values: [0.004, 0.001, 0.002, 0.003] },
+      { name: 'empty', values: [] },
+    ],
+    1000,
+  );
   const a = chart.series[0]!.points;
   t.deepEqual(a[0], [0, 1]);
   t.deepEqual(a.at(-1), [100, 4]);
-  t.true(a.every((p, i) => i === 0 || p[1] >= a[i - 1]![1]), 'non-decreasing');
+  t.true(
+    a.every((p, i) => i === 0 || p[1] >= a[i - 1]![1]),
+    'non-decreasing',
+  );
   t.is(chart.series[1]!.points.length, 0);
 });

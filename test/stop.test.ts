@@ -22,7 +22,11 @@ function run(args: string[], limitMs: number): Promise<{ code: number | null | '
   });
 }
 
-for (const args of [['threads', 'dedicated'], ['threads', 'packed'], ['sim', 'dedicated']]) {
+for (const args of [
+  ['threads', 'dedicated'],
+  ['threads', 'packed'],
+  ['sim', 'dedicated'],
+]) {
   test(`stop() leaves nothing running: a ${args.join('/')} script exits by itself`, async (t) => {
     const result = await run(args, 20_000);
     t.is(result.code, 0, result.out);

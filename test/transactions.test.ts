@@ -23,7 +23,11 @@ for (const transport of ['sim', 'threads'] as const) {
   for (const commit of protocols) {
     test(`${transport}: ${commit} transactions are all or nothing, and a failed check aborts`, async (t) => {
       const config: ClusterConfig = {
-        regions: [{ name: 'us-east', servers: 2 }, { name: 'eu-west', servers: 2 }, { name: 'ap-south', servers: 1 }],
+        regions: [
+          { name: 'us-east', servers: 2 },
+          { name: 'eu-west', servers: 2 },
+          { name: 'ap-south', servers: 1 },
+        ],
         transport,
         seed: 3,
         replication: { mode: 'active', factor: 3 },
@@ -35,13 +39,27 @@ for (const transport of ['sim', 'threads'] as const) {
         const c = cluster.client({ region: 'eu-west' });
         // Keys chosen to land on different shards (16 by default).
         const keys = Array.from({ length: 6 }, (_, i) => `acct-${i}`);
-        await commitTxn(c, keys.map((key) => ({ op: 'put' as const, key, value: 10 })));
+        await commitTxn(
+          c,
+          keys.map((key) => ({ op: 'put' as const, key, value: 10 })),
+        );
         for (const key of keys) t.is(await c.get(key), 10);
-        await commitTxn(c, [{ op: 'check', key: keys[0]!, value: 10 }, { op: 'put', key: keys[0]!, value: 5 }, { op: 'put', key: keys[5]!, value: 15 }, { op: 'delete', key: keys[3]! }]);
+        await commitTxn(c, [
+          { op: 'check', key: keys[0]!, value: 10 },
+          { op: 'put', key: keys[0]!, value: 5 },
+          { op: 'put', key: keys[5]!, value: 15 },
+          { op: 'delete', key: keys[3]! },
+        ]);
         t.is(await c.get(keys[0]!), 5);
         t.is(await c.get(keys[5]!), 15);
         t.is(await c.get(keys[3]!), undefined);
-        const error = await t.throwsAsync(c.transaction([{ op: 'check', key: keys[0]!, value: 10 }, { op: 'put', key: keys[1]!, value: 99 }]), { instanceOf: AbortedError });
+        const error = await t.throwsAsync(
+          c.transaction([
+            { op: 'check', key: keys[0]!, value: 10 },
+            { op: 'put', key: keys[1]!, value: 99 },
+          ]),
+          { instanceOf: AbortedError },
+        );
         t.true(error!.definite);
         t.is(await c.get(keys[1]!), 10, 'nothing of an aborted transaction is applied');
         const stats = await cluster.collectStats();
@@ -54,7 +72,13 @@ for (const transport of ['sim', 'threads'] as const) {
   }
 }
 
-for (const [commit, mode] of [['2pc', 'active'], ['2pc', 'passive'], ['2pc', 'hybrid'], ['paxos-commit', 'active'], ['paxos-commit', 'passive']] as const) {
+for (const [commit, mode] of [
+  ['2pc', 'active'],
+  ['2pc', 'passive'],
+  ['2pc', 'hybrid'],
+  ['paxos-commit', 'active'],
+  ['paxos-commit', 'passive'],
+] as const) {
   test(`sim: ${commit} over ${mode} replication keeps the bank total under crashes and partitions`, async (t) => {
     const seeds = seedRange(12, 5000);
     t.log(`seeds ${seeds[0]}..${seeds[seeds.length - 1]}`);

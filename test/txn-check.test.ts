@@ -42,7 +42,11 @@ test('sim: a restarted coordinator recovers from its log, compacted on restart',
   const seed = 31;
   t.log(`seed ${seed}`);
   const cluster = await startCluster({
-    regions: [{ name: 'us-east', servers: 1 }, { name: 'eu-west', servers: 1 }, { name: 'ap-south', servers: 1 }],
+    regions: [
+      { name: 'us-east', servers: 1 },
+      { name: 'eu-west', servers: 1 },
+      { name: 'ap-south', servers: 1 },
+    ],
     transport: 'sim',
     seed,
     commit: '2pc',
@@ -52,12 +56,17 @@ test('sim: a restarted coordinator recovers from its log, compacted on restart',
   try {
     const clients = Array.from({ length: 20 }, () => cluster.client({ region: 'us-east' }));
     let committed = 0;
-    await Promise.all(clients.map(async (c, i) => {
-      for (let k = 0; k < 30; k++) {
-        await c.transaction([{ op: 'append', key: `a${i}-${k}`, value: k }, { op: 'append', key: `b${i}-${k}`, value: k }]);
-        committed++;
-      }
-    }));
+    await Promise.all(
+      clients.map(async (c, i) => {
+        for (let k = 0; k < 30; k++) {
+          await c.transaction([
+            { op: 'append', key: `a${i}-${k}`, value: k },
+            { op: 'append', key: `b${i}-${k}`, value: k },
+          ]);
+          committed++;
+        }
+      }),
+    );
     const recovered = async (): Promise<number> => (await cluster.collectStats()).actors['coordinator/us-east']?.counters['coordinator-recovered-records'] ?? 0;
     await cluster.crash('coordinator/us-east');
     await cluster.restart('coordinator/us-east');
@@ -72,8 +81,17 @@ test('sim: a restarted coordinator recovers from its log, compacted on restart',
     t.true(second < 10, 'the log was compacted to what a restart needs');
     // It still works, and its history is clean.
     const c = cluster.client({ region: 'us-east' });
-    t.deepEqual(await c.transaction([{ op: 'get', key: 'a0-0' }, { op: 'append', key: 'a0-0', value: 99 }]), [[0], undefined]);
-    const check = checkTransactions(cluster.history({ format: 'elle' }) as Parameters<typeof checkTransactions>[0], { model: 'list-append', consistency: 'strict-serializable' });
+    t.deepEqual(
+      await c.transaction([
+        { op: 'get', key: 'a0-0' },
+        { op: 'append', key: 'a0-0', value: 99 },
+      ]),
+      [[0], undefined],
+    );
+    const check = checkTransactions(cluster.history({ format: 'elle' }) as Parameters<typeof checkTransactions>[0], {
+      model: 'list-append',
+      consistency: 'strict-serializable',
+    });
     t.true(check.ok, JSON.stringify(check.anomalies.slice(0, 2)));
   } finally {
     await cluster.stop();

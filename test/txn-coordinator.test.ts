@@ -21,7 +21,11 @@ async function openTxns(cluster: Cluster): Promise<number> {
 
 function config(transport: 'sim' | 'threads', commit: '2pc' | 'paxos-commit', seed: number): ClusterConfig {
   return {
-    regions: [{ name: 'us-east', servers: 1 }, { name: 'eu-west', servers: 1 }, { name: 'ap-south', servers: 1 }],
+    regions: [
+      { name: 'us-east', servers: 1 },
+      { name: 'eu-west', servers: 1 },
+      { name: 'ap-south', servers: 1 },
+    ],
     transport,
     seed,
     commit,
@@ -73,14 +77,29 @@ for (const transport of ['sim', 'threads'] as const) {
       t.deepEqual(cluster.members().length, 3);
       // And new transactions from another region commit meanwhile.
       const other = cluster.client({ region: 'eu-west' });
-      t.deepEqual(await other.transaction([{ op: 'append', key: 'after', value: 1 }, { op: 'get', key: 'after' }]), [undefined, [1]]);
+      t.deepEqual(
+        await other.transaction([
+          { op: 'append', key: 'after', value: 1 },
+          { op: 'get', key: 'after' },
+        ]),
+        [undefined, [1]],
+      );
       await cluster.restart('coordinator/us-east');
       // The restarted coordinator (an acceptor again, from its log) takes transactions again.
       const c = cluster.client({ region: 'us-east' });
-      await eventually(cluster, async () => {
-        const r = await c.transaction([{ op: 'append', key: 'after', value: 2 }, { op: 'get', key: 'after' }]).catch(() => undefined);
-        return r !== undefined;
-      }, { timeoutMs: 20_000, intervalMs: 200 });
+      await eventually(
+        cluster,
+        async () => {
+          const r = await c
+            .transaction([
+              { op: 'append', key: 'after', value: 2 },
+              { op: 'get', key: 'after' },
+            ])
+            .catch(() => undefined);
+          return r !== undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 200 },
+      );
       void settled;
       await eventually(cluster, async () => (await openTxns(cluster)) === 0, { timeoutMs: 15_000, intervalMs: 100, message: 'no lock left after the restart' });
       t.pass();
@@ -117,7 +136,10 @@ for (const transport of ['sim', 'threads'] as const) {
       await eventually(cluster, async () => (await openTxns(cluster)) === 0, { timeoutMs: 15_000, intervalMs: 100 });
       void settled;
       const c = cluster.client({ region: 'us-east' });
-      await eventually(cluster, async () => (await c.transaction([{ op: 'append', key: 'after', value: 1 }]).catch(() => undefined)) !== undefined, { timeoutMs: 20_000, intervalMs: 200 });
+      await eventually(cluster, async () => (await c.transaction([{ op: 'append', key: 'after', value: 1 }]).catch(() => undefined)) !== undefined, {
+        timeoutMs: 20_000,
+        intervalMs: 200,
+      });
     } finally {
       await cluster.stop();
     }

@@ -107,12 +107,14 @@ control.on('message', (command: RawCommand) => {
       command.port.on('message', (frame: Uint8Array) => (role === 'pinger' ? onPingerFrame(frame) : onPongerFrame(frame)));
       break;
     case 'nats':
-      void connect({ servers: command.url, name: `bench-raw-${role}` }).then((conn) => {
-        nc = conn;
-        conn.subscribe(command.subject, { callback: (_error, msg) => (role === 'pinger' ? onPingerFrame(msg.data) : onPongerFrame(msg.data)) });
-        peer = { postMessage: (frame) => conn.publish(command.peerSubject, frame) };
-        return conn.flush();
-      }).then(() => control.postMessage({ type: 'nats-ready' }));
+      void connect({ servers: command.url, name: `bench-raw-${role}` })
+        .then((conn) => {
+          nc = conn;
+          conn.subscribe(command.subject, { callback: (_error, msg) => (role === 'pinger' ? onPingerFrame(msg.data) : onPongerFrame(msg.data)) });
+          peer = { postMessage: (frame) => conn.publish(command.peerSubject, frame) };
+          return conn.flush();
+        })
+        .then(() => control.postMessage({ type: 'nats-ready' }));
       break;
     case 'close':
       void (nc?.close() ?? Promise.resolve()).then(() => control.postMessage({ type: 'closed' }));

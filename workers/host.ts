@@ -49,7 +49,14 @@ async function main(): Promise<void> {
   const api: AdminApi = {
     ping: () => {
       const m = process.memoryUsage();
-      return { host: data.hostId, actors: host.addresses().length, nowMs: host.env.now(), heapUsedBytes: m.heapUsed, heapTotalBytes: m.heapTotal, externalBytes: m.external };
+      return {
+        host: data.hostId,
+        actors: host.addresses().length,
+        nowMs: host.env.now(),
+        heapUsedBytes: m.heapUsed,
+        heapTotalBytes: m.heapTotal,
+        externalBytes: m.external,
+      };
     },
     summary: (address) => host.cell(address)?.summary() ?? null,
     stats: () => snapshot(host.stats),
@@ -95,5 +102,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  port.postMessage({ type: 'fatal', host: data.hostId, error: { name: (error as Error).name, message: (error as Error).message, stack: (error as Error).stack } });
+  port.postMessage({
+    type: 'fatal',
+    host: data.hostId,
+    error: { name: (error as Error).name, message: (error as Error).message, stack: (error as Error).stack },
+  });
 });

@@ -130,7 +130,11 @@ export async function closedLoop(options: ClosedLoopOptions): Promise<LoadResult
       }
     }
   };
-  await withTimeout(Promise.all(Array.from({ length: Math.min(window, total) }, (_, w) => worker(w))), `closed loop of ${total} calls`, CALL_TIMEOUT_MS + (options.durationMs ?? 600_000));
+  await withTimeout(
+    Promise.all(Array.from({ length: Math.min(window, total) }, (_, w) => worker(w))),
+    `closed loop of ${total} calls`,
+    CALL_TIMEOUT_MS + (options.durationMs ?? 600_000),
+  );
   const elapsedMs = performance.now() - started;
   const used = process.cpuUsage(cpu);
   return { calls: issued, ok, failed, elapsedMs, okPerSec: ok / (elapsedMs / 1000), latenciesMs, errors, cpuMs: (used.user + used.system) / 1000 };

@@ -34,12 +34,15 @@ export class ComlinkPair {
       let answered = 0;
       const next = (): void => {
         const rid = sent++;
-        this.api.handle(makeRequest(rid)).then((reply) => {
-          if (reply.rid !== rid) throw new Error(`comlink: reply ${reply.rid} for call ${rid}`);
-          answered++;
-          if (answered === total) resolve(performance.now() - started);
-          else if (sent < total) next();
-        }).catch(reject);
+        this.api
+          .handle(makeRequest(rid))
+          .then((reply) => {
+            if (reply.rid !== rid) throw new Error(`comlink: reply ${reply.rid} for call ${rid}`);
+            answered++;
+            if (answered === total) resolve(performance.now() - started);
+            else if (sent < total) next();
+          })
+          .catch(reject);
       };
       for (let i = 0; i < Math.min(window, total); i++) next();
     });

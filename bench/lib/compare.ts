@@ -16,7 +16,10 @@ export interface ReportLike {
   results: Array<{ suite: string; figures: Figures }>;
 }
 
-export function compareReports(current: ReportLike, old: ReportLike): { table: string; rows: Array<{ suite: string; figure: string; old: number; now: number; ratio: number }> } {
+export function compareReports(
+  current: ReportLike,
+  old: ReportLike,
+): { table: string; rows: Array<{ suite: string; figure: string; old: number; now: number; ratio: number }> } {
   const rows: Array<{ suite: string; figure: string; old: number; now: number; ratio: number }> = [];
   for (const r of current.results) {
     const before = old.results.find((o) => o.suite === r.suite);

@@ -152,7 +152,8 @@ export function selfTimeByLayer(profile: CpuProfile): Record<Layer, number> {
   const { samples, timeDeltas } = profile;
   for (let i = 0; i < samples.length; i++) {
     // A sample stands for the time until the next one (the last: until the profile's end).
-    const us = i + 1 < timeDeltas.length ? timeDeltas[i + 1]! : Math.max(0, profile.endTime - profile.startTime - timeDeltas.slice(0, i + 1).reduce((a, b) => a + b, 0));
+    const us =
+      i + 1 < timeDeltas.length ? timeDeltas[i + 1]! : Math.max(0, profile.endTime - profile.startTime - timeDeltas.slice(0, i + 1).reduce((a, b) => a + b, 0));
     const layer = layerOfNode.get(samples[i]!);
     if (layer !== undefined && us > 0) out[layer] += us;
   }
@@ -175,5 +176,8 @@ export function hottest(profiles: readonly CpuProfile[], count: number): Array<{
       byName.set(name, e);
     }
   }
-  return [...byName].map(([name, e]) => ({ name, ...e })).sort((a, b) => b.us - a.us).slice(0, count);
+  return [...byName]
+    .map(([name, e]) => ({ name, ...e }))
+    .sort((a, b) => b.us - a.us)
+    .slice(0, count);
 }

@@ -59,9 +59,10 @@ export class MeridianPair {
       fsync: false,
       onEvent: (event: HostEvent) => this.onEvent(event),
     };
-    this.runtime = nats === undefined
-      ? new ThreadsRuntime(options, plans)
-      : new NatsRuntime({ ...options, servers: [nats], cluster: `bench${process.pid}`, hosts: 'spawn' }, plans);
+    this.runtime =
+      nats === undefined
+        ? new ThreadsRuntime(options, plans)
+        : new NatsRuntime({ ...options, servers: [nats], cluster: `bench${process.pid}`, hosts: 'spawn' }, plans);
   }
 
   static async start(seed = 1, nats?: string): Promise<MeridianPair> {
@@ -81,7 +82,8 @@ export class MeridianPair {
       return;
     }
     // Anything else is a fault in the bench or the runtime: fail the run instead of hanging.
-    const text = event.kind === 'actor-error' ? `${event.address}: ${event.error.message}` : event.kind === 'warn' ? `${event.address}: ${event.message}` : event.error;
+    const text =
+      event.kind === 'actor-error' ? `${event.address}: ${event.error.message}` : event.kind === 'warn' ? `${event.address}: ${event.message}` : event.error;
     this.problems.push(`${event.kind}: ${text}`);
     const w = this.waiting;
     this.waiting = undefined;

@@ -32,7 +32,11 @@ export function makeReply(req: BenchRequest): BenchReply {
  * (src/core/codec.ts) is compared against it.
  */
 export function rawPackr(): Packr {
-  const structures = [['type', 'rid', 'body'], ['op', 'key', 'value'], ['type', 'rid', 'ok', 'value']];
+  const structures = [
+    ['type', 'rid', 'body'],
+    ['op', 'key', 'value'],
+    ['type', 'rid', 'ok', 'value'],
+  ];
   return new Packr({
     structures,
     maxSharedStructures: structures.length,

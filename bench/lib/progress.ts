@@ -9,7 +9,10 @@ export class Progress {
   private current = '';
   private readonly tty: boolean;
 
-  constructor(private readonly total: number, private readonly stream: NodeJS.WriteStream = process.stderr) {
+  constructor(
+    private readonly total: number,
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+  ) {
     this.tty = stream.isTTY === true && process.env.CI === undefined;
   }
 

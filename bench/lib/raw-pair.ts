@@ -46,14 +46,15 @@ export class RawPair {
   static async startNats(url: string): Promise<RawPair> {
     const pair = new RawPair(url);
     const prefix = `bench-raw-${process.pid}`;
-    const ready = (w: Worker): Promise<void> => new Promise<void>((resolve) => {
-      const on = (m: { type: string }): void => {
-        if (m.type !== 'nats-ready') return;
-        w.off('message', on);
-        resolve();
-      };
-      w.on('message', on);
-    });
+    const ready = (w: Worker): Promise<void> =>
+      new Promise<void>((resolve) => {
+        const on = (m: { type: string }): void => {
+          if (m.type !== 'nats-ready') return;
+          w.off('message', on);
+          resolve();
+        };
+        w.on('message', on);
+      });
     const both = Promise.all([ready(pair.pinger), ready(pair.ponger)]);
     pair.command(pair.pinger, { type: 'nats', url, subject: `${prefix}.pinger`, peerSubject: `${prefix}.ponger` });
     pair.command(pair.ponger, { type: 'nats', url, subject: `${prefix}.ponger`, peerSubject: `${prefix}.pinger` });

@@ -49,7 +49,10 @@ const SLANT_EXTRA = 70;
 function frame(chart: Chart, body: string, legend: string[], extra = 0): string {
   const height = H + extra;
   const legendSvg = legend
-    .map((name, i) => `<g transform="translate(${M.left + i * 130},${height - 6})"><rect width="10" height="10" y="-9" fill="${COLORS[i % COLORS.length]}"/><text x="14" font-size="11">${esc(name)}</text></g>`)
+    .map(
+      (name, i) =>
+        `<g transform="translate(${M.left + i * 130},${height - 6})"><rect width="10" height="10" y="-9" fill="${COLORS[i % COLORS.length]}"/><text x="14" font-size="11">${esc(name)}</text></g>`,
+    )
     .join('');
   return `<figure><svg viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" role="img" aria-label="${esc(chart.title)}" xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif">
 <text x="${W / 2}" y="16" text-anchor="middle" font-size="13" font-weight="600">${esc(chart.title)}</text>
@@ -63,7 +66,10 @@ function axes(yMax: number, xLabel: string, extra = 0): { y: (v: number) => numb
   const plotH = H - M.top - M.bottom;
   const y = (v: number): number => M.top + plotH - (v / yMax) * plotH;
   const lines = ticks(0, yMax)
-    .map((t) => `<line x1="${M.left}" x2="${W - M.right}" y1="${y(t)}" y2="${y(t)}" stroke="#e5e7eb"/><text x="${M.left - 6}" y="${y(t) + 4}" text-anchor="end" font-size="10">${fmt(t)}</text>`)
+    .map(
+      (t) =>
+        `<line x1="${M.left}" x2="${W - M.right}" y1="${y(t)}" y2="${y(t)}" stroke="#e5e7eb"/><text x="${M.left - 6}" y="${y(t) + 4}" text-anchor="end" font-size="10">${fmt(t)}</text>`,
+    )
     .join('');
   const svg = `${lines}<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${M.top + plotH}" stroke="#111"/><line x1="${M.left}" x2="${W - M.right}" y1="${M.top + plotH}" y2="${M.top + plotH}" stroke="#111"/><text x="${(M.left + W - M.right) / 2}" y="${H - 20 + extra}" text-anchor="middle" font-size="11">${esc(xLabel)}</text>`;
   return { y, svg };
@@ -109,11 +115,20 @@ export function renderChart(chart: Chart): string {
     .map((s, i) => {
       const pts = [...s.points].sort((a, b) => Number(a[0]) - Number(b[0]));
       const d = pts.map(([px, py], k) => `${k === 0 ? 'M' : 'L'}${x(Number(px)).toFixed(1)},${y(py).toFixed(1)}`).join(' ');
-      const dots = pts.map(([px, py]) => `<circle cx="${x(Number(px)).toFixed(1)}" cy="${y(py).toFixed(1)}" r="2.5" fill="${COLORS[i % COLORS.length]}"><title>${esc(`${s.name} ${px}: ${fmt(py)}`)}</title></circle>`).join('');
+      const dots = pts
+        .map(
+          ([px, py]) =>
+            `<circle cx="${x(Number(px)).toFixed(1)}" cy="${y(py).toFixed(1)}" r="2.5" fill="${COLORS[i % COLORS.length]}"><title>${esc(`${s.name} ${px}: ${fmt(py)}`)}</title></circle>`,
+        )
+        .join('');
       return `<path d="${d}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="2"/>${dots}`;
     })
     .join('');
-  return frame(chart, svg + xTicks + paths, chart.series.map((s) => s.name));
+  return frame(
+    chart,
+    svg + xTicks + paths,
+    chart.series.map((s) => s.name),
+  );
 }
 
 /** Charts derived from well-known figures, for suites that do not draw their own. */
@@ -136,7 +151,13 @@ export function derivedCharts(result: Pick<SuiteResult, 'suite' | 'figures'>): C
   }
   const rates = Object.entries(f).filter(([k, v]) => typeof v === 'number' && /_(ops|txn)_per_s$/.test(k)) as Array<[string, number]>;
   if (rates.length > 1) {
-    charts.push({ title: `${result.suite}: throughput`, kind: 'bar', xLabel: 'figure', yLabel: 'per second', series: [{ name: 'throughput', points: rates.map(([k, v]) => [k.replace(/_per_s$/, ''), v]) }] });
+    charts.push({
+      title: `${result.suite}: throughput`,
+      kind: 'bar',
+      xLabel: 'figure',
+      yLabel: 'per second',
+      series: [{ name: 'throughput', points: rates.map(([k, v]) => [k.replace(/_per_s$/, ''), v]) }],
+    });
   }
   const p50 = Object.entries(f).filter(([k, v]) => typeof v === 'number' && /_p50_ms$/.test(k)) as Array<[string, number]>;
   if (p50.length > 0) {

@@ -46,10 +46,13 @@ export function barChart<C extends string>(
     kind: 'bar',
     xLabel,
     yLabel,
-    series: series.map((x) => ({ name: x.name, points: categories.flatMap((c): Array<[string, number]> => {
-      const v = x.value(c);
-      return v === undefined ? [] : [[c, round(v, 4)]];
-    }) })),
+    series: series.map((x) => ({
+      name: x.name,
+      points: categories.flatMap((c): Array<[string, number]> => {
+        const v = x.value(c);
+        return v === undefined ? [] : [[c, round(v, 4)]];
+      }),
+    })),
   };
 }
 

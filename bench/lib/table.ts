@@ -18,7 +18,10 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
   // A column of figures (numbers, or text that reads as one) is right-aligned.
   const numeric = headers.map((_, i) => text.length > 0 && text.every((row) => row[i] === undefined || NUMBER_TEXT.test(row[i]!)));
   const line = (cells: readonly string[]): string =>
-    cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const out: string[] = [];
   if (title !== undefined) out.push(title);
   out.push(line(headers));

@@ -108,7 +108,10 @@ export function planLocality(input: LocalityInput): LocalityPlan {
     return { regions, regionHealth, healthy, total, rawPercent, healthPercent: Math.min(100, factor * rawPercent) };
   });
 
-  const normalizedTotal = Math.min(100, base.reduce((sum, level) => sum + level.healthPercent, 0));
+  const normalizedTotal = Math.min(
+    100,
+    base.reduce((sum, level) => sum + level.healthPercent, 0),
+  );
   // Envoy never panics while the levels together are fully healthy, however sick one level is.
   const panics = base.map((level) => normalizedTotal < 100 && level.rawPercent < panicThreshold);
   const totalPanic = panics.every(Boolean);

@@ -5,15 +5,7 @@
  */
 
 /** Every strategy this folder implements, in the order the docs list them. */
-export const STRATEGY_NAMES = [
-  'random',
-  'round-robin',
-  'weighted-round-robin',
-  'least-request',
-  'consistent-hash',
-  'maglev',
-  'least-latency',
-] as const;
+export const STRATEGY_NAMES = ['random', 'round-robin', 'weighted-round-robin', 'least-request', 'consistent-hash', 'maglev', 'least-latency'] as const;
 
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 

@@ -88,7 +88,6 @@ function checkKeys(value: Record<string, unknown>, allowed: readonly string[], p
   }
 }
 
-
 function validateWeights(raw: unknown, path: string): Record<string, number> {
   if (!isRecord(raw)) throw new ConfigError(path, 'an object mapping server ids to weights', raw);
   const weights: Record<string, number> = {};
@@ -172,7 +171,11 @@ export function validateBalancerConfig(raw: unknown, path = 'balancer'): Balance
   }
   for (const [option, owners] of Object.entries(OPTION_OWNERS)) {
     if (raw[option] !== undefined && !owners.includes(strategy)) {
-      throw new ConfigError(`${path}.${option}`, `no value with strategy '${strategy}' (it is read only by ${owners.map((o) => `'${o}'`).join(', ')})`, raw[option]);
+      throw new ConfigError(
+        `${path}.${option}`,
+        `no value with strategy '${strategy}' (it is read only by ${owners.map((o) => `'${o}'`).join(', ')})`,
+        raw[option],
+      );
     }
   }
 

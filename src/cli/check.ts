@@ -132,7 +132,8 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         break;
       case '--only-faults': {
         const list = value === undefined ? [] : value === 'none' ? [] : value.split(',');
-        if (value === undefined || (value !== 'none' && list.some((x) => !/^\d+$/.test(x)))) throw new FlagError(`--only-faults needs fault episode numbers such as 0,3,7 (or none), got ${JSON.stringify(value ?? null)}`);
+        if (value === undefined || (value !== 'none' && list.some((x) => !/^\d+$/.test(x))))
+          throw new FlagError(`--only-faults needs fault episode numbers such as 0,3,7 (or none), got ${JSON.stringify(value ?? null)}`);
         args.onlyFaults = list.map(Number);
         i++;
         break;
@@ -167,7 +168,10 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   }
   if (args.commits !== undefined && args.workload !== 'txn') throw new FlagError('--commit applies to --workload txn');
   if (args.workload === 'txn' && nemesisGiven) throw new FlagError('--nemesis applies to the kv workload (txn has its own schedule, with coordinator crashes)');
-  if (args.workload === 'txn' && (args.shrink || args.clients !== undefined || args.keys !== undefined || args.faultMs !== undefined || args.onlyFaults !== undefined)) {
+  if (
+    args.workload === 'txn' &&
+    (args.shrink || args.clients !== undefined || args.keys !== undefined || args.faultMs !== undefined || args.onlyFaults !== undefined)
+  ) {
     throw new FlagError('--shrink, --clients, --keys, --fault-ms and --only-faults apply to the kv workload');
   }
   if (args.seeds !== undefined && args.seed !== undefined) throw new FlagError('--seeds runs many seeds and --seed replays one: give one of them');
@@ -178,7 +182,8 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   if (args.shrink && args.seed === undefined) throw new FlagError('--shrink needs --seed S (it shrinks one failing seed)');
   if (args.shrinkRuns !== undefined && !args.shrink) throw new FlagError('--shrink-runs applies to --shrink');
   if (args.shrink && args.trace) throw new FlagError('--shrink and --trace: shrink first, then replay the printed command with --trace');
-  if (args.onlyFaults !== undefined && args.schedule === 'builtin') throw new FlagError('--only-faults needs --nemesis targeted or swarm (the builtin schedule has no episodes)');
+  if (args.onlyFaults !== undefined && args.schedule === 'builtin')
+    throw new FlagError('--only-faults needs --nemesis targeted or swarm (the builtin schedule has no episodes)');
   if (args.shrink && args.schedule === 'builtin') throw new FlagError('--shrink needs --nemesis targeted or swarm (the builtin schedule has no episodes)');
   if (args.seeds !== undefined && (args.clients !== undefined || args.keys !== undefined || args.faultMs !== undefined || args.onlyFaults !== undefined)) {
     throw new FlagError('--clients, --keys, --fault-ms and --only-faults apply to --seed (they replay a shrunk run)');
@@ -189,10 +194,15 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
 
 /** `c1 put(1004) ok [812..830]`: one history operation as a line of a witness. */
 export function formatOp(op: HistoryOp): string {
-  const input = op.input === undefined ? '' : op.kind === 'cas' ? (() => {
-    const c = op.input as { expected?: unknown; next?: unknown };
-    return `${JSON.stringify(c.expected ?? null)}->${JSON.stringify(c.next ?? null)}`;
-  })() : JSON.stringify(op.input);
+  const input =
+    op.input === undefined
+      ? ''
+      : op.kind === 'cas'
+        ? (() => {
+            const c = op.input as { expected?: unknown; next?: unknown };
+            return `${JSON.stringify(c.expected ?? null)}->${JSON.stringify(c.next ?? null)}`;
+          })()
+        : JSON.stringify(op.input);
   const output = op.outcome === 'ok' && (op.kind === 'get' || op.kind === 'read' || op.kind === 'cas') ? ` = ${JSON.stringify(op.output ?? null)}` : '';
   const done = op.completeMs === undefined ? '?' : op.completeMs.toFixed(0);
   return `${op.client} ${op.kind}(${input})${output} ${op.outcome} [${op.invokeMs.toFixed(0)}..${done} ms]`;
@@ -265,11 +275,14 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
   const from = args.from ?? 1;
   const total = args.seeds!;
   const workers = args.workers ?? CHECK_RUN_WORKERS_DEFAULT;
-  const what = args.workload === 'txn'
-    ? `read/append transactions (${(args.commits ?? TXN_CHECK_COMMITS).join(' and ')}, checked strict serializable)`
-    : `${args.schedule} faults`;
+  const what =
+    args.workload === 'txn'
+      ? `read/append transactions (${(args.commits ?? TXN_CHECK_COMMITS).join(' and ')}, checked strict serializable)`
+      : `${args.schedule} faults`;
   const unsafe = args.unsafe ?? args.txnUnsafe;
-  io.out(`meridian check: seeds ${from}..${from + total - 1}, ${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${what}, ${workers} workers`);
+  io.out(
+    `meridian check: seeds ${from}..${from + total - 1}, ${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${what}, ${workers} workers`,
+  );
   const every = Math.max(1, Math.ceil(total / PROGRESS_STEPS));
   let failedSoFar = 0;
   let unknownSoFar = 0;
@@ -307,15 +320,19 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
   const seconds = summary.elapsedMs / 1000;
   io.out(`unknown outcomes per seed: mean ${pct(meanShare)}, max ${pct(maxShare)} (calls that timed out: they may or may not have taken effect)`);
   const list = (rs: ScenarioReport[]): string => (rs.length > 0 ? ` (${rs.map((r) => r.seed).join(', ')})` : '');
-  io.out(`check: ${total} seeds, ${summary.passed} passed, ${summary.failed.length} failed${list(summary.failed)}, ${summary.unknown.length} unknown${list(summary.unknown)}; `
-    + `${summary.operations} operations checked, ${seconds.toFixed(1)} s on ${summary.workers} workers (${(total / Math.max(seconds, 1e-9)).toFixed(1)} seeds/s)`);
+  io.out(
+    `check: ${total} seeds, ${summary.passed} passed, ${summary.failed.length} failed${list(summary.failed)}, ${summary.unknown.length} unknown${list(summary.unknown)}; ` +
+      `${summary.operations} operations checked, ${seconds.toFixed(1)} s on ${summary.workers} workers (${(total / Math.max(seconds, 1e-9)).toFixed(1)} seeds/s)`,
+  );
   return summary.failed.length > 0 || summary.unknown.length > 0 ? 1 : 0;
 }
 
 /** Shrink one failing seed; prints the cuts, the shrunk schedule and workload, and the replay command. */
 async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
   const task = taskOf(args, args.seed!);
-  io.out(`meridian check: shrinking seed ${task.seed}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${args.schedule} faults`);
+  io.out(
+    `meridian check: shrinking seed ${task.seed}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${args.schedule} faults`,
+  );
   const r = await shrinkSeed(task, { maxRuns: args.shrinkRuns ?? SHRINK_RUNS_DEFAULT, onProgress: (line) => io.out(`  ${line}`) });
   if (r.original.outcome !== 'fail') {
     io.out(`seed ${task.seed} does not fail (${r.original.outcome}): nothing to shrink`);
@@ -323,7 +340,9 @@ async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
   }
   const s = r.shrunk;
   const episodes = s.onlyFaults === undefined ? `${r.result.faultEpisodes} (all)` : `${s.onlyFaults.length} of ${r.result.faultEpisodes} drawn`;
-  io.out(`shrunk in ${r.runs} runs: ${s.clients ?? 'default'} clients, ${s.keys ?? 'default'} keys, ${s.faultMs ?? 'default'} ms of faults, fault episodes ${episodes}`);
+  io.out(
+    `shrunk in ${r.runs} runs: ${s.clients ?? 'default'} clients, ${s.keys ?? 'default'} keys, ${s.faultMs ?? 'default'} ms of faults, fault episodes ${episodes}`,
+  );
   io.out(`failure: ${describeFailure(r.result)}`);
   for (const v of r.result.violations) for (const line of formatViolation(v)) io.out(`  ${line}`);
   io.out('faults:');
@@ -336,7 +355,9 @@ async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
 async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
   if (args.workload === 'txn') return replayTxn(args, io);
   const seed = args.seed!;
-  io.out(`meridian check: replaying seed ${seed}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${args.schedule} faults`);
+  io.out(
+    `meridian check: replaying seed ${seed}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${args.schedule} faults`,
+  );
   const task = taskOf(args, seed);
   const r = await replaySeed(task);
   if (args.trace) {
@@ -351,7 +372,9 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
   if (r.check.timedOut.length > 0) io.out(`keys the checker could not decide: ${r.check.timedOut.join(', ')}`);
   const hash = `0x${r.traceHash.toString(16).padStart(8, '0')}`;
   const verdict = r.outcome === 'pass' ? 'ok' : r.outcome === 'unknown' ? 'UNKNOWN' : 'FAILED';
-  io.out(`verdict: ${verdict}: ${r.check.verdict}, ${r.live ? 'live' : 'not live'} (${r.operations} operations, ${pct(r.unknownShare)} unknown, trace hash ${hash})`);
+  io.out(
+    `verdict: ${verdict}: ${r.check.verdict}, ${r.live ? 'live' : 'not live'} (${r.operations} operations, ${pct(r.unknownShare)} unknown, trace hash ${hash})`,
+  );
   return r.outcome === 'pass' ? 0 : 1;
 }
 
@@ -360,7 +383,9 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
   const seed = args.seed!;
   let ok = true;
   for (const commit of args.commits ?? TXN_CHECK_COMMITS) {
-    io.out(`meridian check: replaying seed ${seed}, read/append transactions, ${commit} over ${args.mode} replication${args.txnUnsafe === undefined ? '' : ` (unsafe: ${args.txnUnsafe})`}`);
+    io.out(
+      `meridian check: replaying seed ${seed}, read/append transactions, ${commit} over ${args.mode} replication${args.txnUnsafe === undefined ? '' : ` (unsafe: ${args.txnUnsafe})`}`,
+    );
     const r = await replayTxnSeed({ seed, mode: args.mode, ...(args.txnUnsafe === undefined ? {} : { txnUnsafe: args.txnUnsafe }) }, commit);
     if (args.trace) {
       const trace = r.trace ?? [];
@@ -371,7 +396,9 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
     for (const f of r.faults) io.out(`  ${f}`);
     for (const a of r.anomalies) io.out(a);
     const hash = `0x${r.traceHash.toString(16).padStart(8, '0')}`;
-    io.out(`verdict: ${r.ok ? 'ok' : 'FAILED'}: ${r.verdict}, ${r.live ? 'live' : 'not live'} (${r.transactions} transactions: ${r.committed} committed, ${r.aborted} aborted, ${r.indefinite} indefinite; trace hash ${hash})`);
+    io.out(
+      `verdict: ${r.ok ? 'ok' : 'FAILED'}: ${r.verdict}, ${r.live ? 'live' : 'not live'} (${r.transactions} transactions: ${r.committed} committed, ${r.aborted} aborted, ${r.indefinite} indefinite; trace hash ${hash})`,
+    );
     ok &&= r.ok;
   }
   return ok ? 0 : 1;

@@ -105,17 +105,35 @@ export async function runDemo(partial: Partial<DemoOptions> = {}): Promise<{ req
   const rows = phases.map((p) => {
     const seconds = Math.max(1e-9, (p.endMs - p.startMs) / 1000);
     const sorted = [...p.latenciesMs].sort((a, b) => a - b);
-    return [p.name, String(p.ok + p.failed), String(p.failed), (p.ok / seconds).toFixed(0), percentile(sorted, 0.5).toFixed(2), percentile(sorted, 0.99).toFixed(2)];
+    return [
+      p.name,
+      String(p.ok + p.failed),
+      String(p.failed),
+      (p.ok / seconds).toFixed(0),
+      percentile(sorted, 0.5).toFixed(2),
+      percentile(sorted, 0.99).toFixed(2),
+    ];
   });
   const all = phases.flatMap((p) => p.latenciesMs).sort((a, b) => a - b);
   const requests = phases.reduce((n, p) => n + p.ok + p.failed, 0);
   const failed = phases.reduce((n, p) => n + p.failed, 0);
   const seconds = (phases[phases.length - 1]!.endMs - phases[0]!.startMs) / 1000;
-  rows.push(['total', String(requests), String(failed), ((requests - failed) / seconds).toFixed(0), percentile(all, 0.5).toFixed(2), percentile(all, 0.99).toFixed(2)]);
+  rows.push([
+    'total',
+    String(requests),
+    String(failed),
+    ((requests - failed) / seconds).toFixed(0),
+    percentile(all, 0.5).toFixed(2),
+    percentile(all, 0.99).toFixed(2),
+  ]);
   o.log('');
   o.log(formatTable(['phase', 'requests', 'failed', 'ok/s', 'p50 ms', 'p99 ms'], rows));
   const messages = stats.sent - statsBefore.sent;
-  const dropped = Object.entries(stats.dropped).filter(([, n]) => (n ?? 0) > 0).map(([cause, n]) => `${cause} ${n}`).join(', ') || 'none';
+  const dropped =
+    Object.entries(stats.dropped)
+      .filter(([, n]) => (n ?? 0) > 0)
+      .map(([cause, n]) => `${cause} ${n}`)
+      .join(', ') || 'none';
   o.log('');
   o.log(`messages: ${messages} sent (${(messages / Math.max(1, requests)).toFixed(2)} per request, heartbeats and digests included)`);
   o.log(`dropped:  ${dropped}`);

@@ -21,7 +21,14 @@ export interface BalancerParams {
   balancer: ResolvedBalancer | Record<string, unknown>;
   heartbeatIntervalMs: number;
   /** The heartbeat config: the same detector parameters judge other regions' digests. */
-  heartbeat?: { phiThreshold: number; suspectThreshold: number; minStdDeviationMs: number; acceptableHeartbeatPauseMs: number; maxSampleSize: number; stallFactor: number };
+  heartbeat?: {
+    phiThreshold: number;
+    suspectThreshold: number;
+    minStdDeviationMs: number;
+    acceptableHeartbeatPauseMs: number;
+    maxSampleSize: number;
+    stallFactor: number;
+  };
   requestTimeoutMs: number;
   /** The first region's balancer publishes membership changes to `cluster.on('member')`. */
   publishMembers: boolean;
@@ -84,7 +91,9 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams> = {
       detector: {
         threshold: hb?.phiThreshold ?? 8,
         firstHeartbeatEstimateMs: params.heartbeatIntervalMs,
-        ...(hb === undefined ? {} : { minStdDeviationMs: hb.minStdDeviationMs, acceptableHeartbeatPauseMs: hb.acceptableHeartbeatPauseMs, maxSampleSize: hb.maxSampleSize }),
+        ...(hb === undefined
+          ? {}
+          : { minStdDeviationMs: hb.minStdDeviationMs, acceptableHeartbeatPauseMs: hb.acceptableHeartbeatPauseMs, maxSampleSize: hb.maxSampleSize }),
       },
       ...(hb === undefined ? {} : { suspectThreshold: hb.suspectThreshold, stallFactor: hb.stallFactor }),
       checkIntervalMs: params.heartbeatIntervalMs,
@@ -115,7 +124,22 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams> = {
     }
     ctx.setTimer('sweep', Math.max(1, params.requestTimeoutMs / SWEEP_FRACTION));
     ctx.setTimer('regions', params.heartbeatIntervalMs);
-    return { params, config, members, regions, regionState, strategies, prng, outlier, inflight: new Map(), nextRid: 1, plan: undefined, version: 0, routed: 0, refused: 0 };
+    return {
+      params,
+      config,
+      members,
+      regions,
+      regionState,
+      strategies,
+      prng,
+      outlier,
+      inflight: new Map(),
+      nextRid: 1,
+      plan: undefined,
+      version: 0,
+      routed: 0,
+      refused: 0,
+    };
   },
   receive(state, msg, ctx) {
     switch (msg.type) {
@@ -316,7 +340,13 @@ function onSystem(state: BalancerState, msg: SystemMessage, ctx: ActorContext): 
     for (const [rid, entry] of state.inflight) {
       if (entry.server !== msg.node) continue;
       finish(state, rid, false, ctx.now(), false);
-      const res: Res = { type: 'res', rid: entry.rid, ok: false, code: 'TIMEOUT', message: `server ${msg.node} crashed with the request in flight; it may or may not have taken effect` };
+      const res: Res = {
+        type: 'res',
+        rid: entry.rid,
+        ok: false,
+        code: 'TIMEOUT',
+        message: `server ${msg.node} crashed with the request in flight; it may or may not have taken effect`,
+      };
       ctx.send(entry.client, res);
     }
   } else {

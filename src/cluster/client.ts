@@ -103,7 +103,10 @@ export class Client {
    */
   private sweepTimer: { cancel(): void } | undefined;
 
-  constructor(private readonly deps: ClientDeps, options: ClientOptions) {
+  constructor(
+    private readonly deps: ClientDeps,
+    options: ClientOptions,
+  ) {
     this.region = options.region;
     this.id = deps.newId();
     this.address = `client/${options.region}/${this.id}`;
@@ -183,7 +186,11 @@ export class Client {
     if (parts.length > 0 && this.deps.recording()) {
       for (const part of parts) {
         const slot = this.takeSlot();
-        recorded.push({ id: this.deps.history.invoke({ client: `${this.address}#${slot}`, key: part.key, kind: part.kind, input: part.input }), slot, output: part.output });
+        recorded.push({
+          id: this.deps.history.invoke({ client: `${this.address}#${slot}`, key: part.key, kind: part.kind, input: part.input }),
+          slot,
+          output: part.output,
+        });
       }
     }
     let txn: TxnRecord | undefined;
@@ -198,7 +205,10 @@ export class Client {
     return new Promise((resolve, reject) => {
       const startMs = this.deps.runtime.now();
       const deadlineMs = startMs + this.deps.requestTimeoutMs;
-      this.pending.set(rid, txn === undefined ? { resolve, reject, startMs, deadlineMs, recorded, body } : { resolve, reject, startMs, deadlineMs, recorded, body, txn });
+      this.pending.set(
+        rid,
+        txn === undefined ? { resolve, reject, startMs, deadlineMs, recorded, body } : { resolve, reject, startMs, deadlineMs, recorded, body, txn },
+      );
       if (this.sweepTimer === undefined) this.armSweep();
       this.deps.runtime.beginWait();
       const req: Req = { type: 'req', rid, body: { ...body, rq: `${this.id}:${rid}` } };
@@ -218,7 +228,11 @@ export class Client {
     const now = this.deps.runtime.now();
     for (const [rid, p] of this.pending) {
       if (p.deadlineMs > now) break;
-      this.settle(rid, undefined, new TimeoutError(`${p.body.op} ${JSON.stringify(p.body.key)}: no answer within ${this.deps.requestTimeoutMs} ms; it may or may not have taken effect`));
+      this.settle(
+        rid,
+        undefined,
+        new TimeoutError(`${p.body.op} ${JSON.stringify(p.body.key)}: no answer within ${this.deps.requestTimeoutMs} ms; it may or may not have taken effect`),
+      );
     }
     if (!this.closed) this.armSweep();
   };
@@ -260,7 +274,12 @@ export class Client {
       this.deps.onSettle(op, this.deps.runtime.now() - p.startMs, outcome);
     }
     for (const r of p.recorded) {
-      if (error === undefined) this.deps.history.complete(r.id, 'ok', r.output === ANSWER ? historyOutput(p.body, value) : r.output instanceof ReadOf ? resultOf(p.body.ops ?? [], value)[r.output.index] : r.output);
+      if (error === undefined)
+        this.deps.history.complete(
+          r.id,
+          'ok',
+          r.output === ANSWER ? historyOutput(p.body, value) : r.output instanceof ReadOf ? resultOf(p.body.ops ?? [], value)[r.output.index] : r.output,
+        );
       else this.deps.history.complete(r.id, error instanceof MeridianError && error.definite ? 'fail' : 'unknown');
     }
     if (p.txn !== undefined && this.deps.txnHistory !== undefined) {
@@ -282,7 +301,8 @@ export class Client {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const rid of [...this.pending.keys()]) this.settle(rid, undefined, new StoppedError('the cluster stopped before an answer came; the call may or may not have taken effect'));
+    for (const rid of [...this.pending.keys()])
+      this.settle(rid, undefined, new StoppedError('the cluster stopped before an answer came; the call may or may not have taken effect'));
     this.deps.host.removeExternal(this.address);
   }
 
@@ -385,9 +405,11 @@ function errorFromWire(code: string, message: string): Error {
 const encoder = new TextEncoder();
 
 export function checkKey(key: unknown, field = 'key'): asserts key is string {
-  if (typeof key !== 'string' || key.length === 0) throw new ValidationError(field, `a non-empty string, got ${typeof key === 'string' ? 'an empty string' : typeof key}`);
+  if (typeof key !== 'string' || key.length === 0)
+    throw new ValidationError(field, `a non-empty string, got ${typeof key === 'string' ? 'an empty string' : typeof key}`);
   // A key of at most KEY_BYTES_MAX / 3 characters fits whatever it holds (3 bytes a UTF-16 unit at most).
-  if (key.length > KEY_BYTES_MAX || (key.length * 3 > KEY_BYTES_MAX && encoder.encode(key).byteLength > KEY_BYTES_MAX)) throw new ValidationError(field, `at most ${KEY_BYTES_MAX} bytes of UTF-8`);
+  if (key.length > KEY_BYTES_MAX || (key.length * 3 > KEY_BYTES_MAX && encoder.encode(key).byteLength > KEY_BYTES_MAX))
+    throw new ValidationError(field, `at most ${KEY_BYTES_MAX} bytes of UTF-8`);
   if (LONE_SURROGATE.test(key)) throw new ValidationError(field, WELL_FORMED);
 }
 
@@ -444,7 +466,7 @@ export function checkValue(value: unknown, field: string): void {
       }
       return;
     }
-    const what = typeof v === 'object' ? (v as object).constructor?.name ?? 'object' : typeof v;
+    const what = typeof v === 'object' ? ((v as object).constructor?.name ?? 'object') : typeof v;
     throw new ValidationError(path, `plain data (null, boolean, number, string, array, plain object, Uint8Array), got ${what}`);
   };
   walk(value, field, 0);

@@ -199,7 +199,10 @@ export class Cluster extends EventEmitter {
     if (typeof id === 'string' && this.coordinators.has(id)) return id;
     if (typeof id !== 'string' || !this.servers.has(id)) {
       const region = this.config.regions[0]!.name;
-      throw new ValidationError('id', `a server id such as '${region}/0' (region/index from 0) or a coordinator such as 'coordinator/${region}', got ${JSON.stringify(id)}`);
+      throw new ValidationError(
+        'id',
+        `a server id such as '${region}/0' (region/index from 0) or a coordinator such as 'coordinator/${region}', got ${JSON.stringify(id)}`,
+      );
     }
     return id;
   }
@@ -214,13 +217,18 @@ export class Cluster extends EventEmitter {
     this.checkCrashable(id);
     if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'an object { powerLoss? }');
     if (options.powerLoss !== undefined && typeof options.powerLoss !== 'boolean') throw new ValidationError('options.powerLoss', 'true or false');
-    if (options.powerLoss === true && !(this.runtime instanceof SimRuntime)) throw new ValidationError('options.powerLoss', "true only with transport 'sim' (a real power loss cannot be staged on threads)");
+    if (options.powerLoss === true && !(this.runtime instanceof SimRuntime))
+      throw new ValidationError('options.powerLoss', "true only with transport 'sim' (a real power loss cannot be staged on threads)");
     if (this.down.has(id)) return;
     this.down.add(id);
     await this.runtime.crashNode(id);
     if (options.powerLoss === true && this.runtime instanceof SimRuntime) {
       const prng = this.powerPrng;
-      this.runtime.world.durable.powerLoss((a) => a === id || a.startsWith(`${id}/`), () => prng.chance(0.5), (n) => 1 + prng.int(n - 1));
+      this.runtime.world.durable.powerLoss(
+        (a) => a === id || a.startsWith(`${id}/`),
+        () => prng.chance(0.5),
+        (n) => 1 + prng.int(n - 1),
+      );
     }
     this.notifyBalancers('node-crashed', id);
   }
@@ -296,7 +304,8 @@ export class Cluster extends EventEmitter {
   setClockSkew(id: string, ms: number): void {
     this.assertRunning();
     this.checkServer(id);
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || Math.abs(ms) > 86_400_000) throw new ValidationError('ms', `a finite offset in ms, at most one day either way, got ${JSON.stringify(ms)}`);
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || Math.abs(ms) > 86_400_000)
+      throw new ValidationError('ms', `a finite offset in ms, at most one day either way, got ${JSON.stringify(ms)}`);
     this.runtime.setClockSkew(id, ms);
   }
 
@@ -387,7 +396,8 @@ export class Cluster extends EventEmitter {
    * election, and on threads (server state lives in other threads): sim only.
    */
   leaderOf(shard: number): string | undefined {
-    if (!Number.isInteger(shard) || shard < 0 || shard >= this.config.shards) throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${JSON.stringify(shard)}`);
+    if (!Number.isInteger(shard) || shard < 0 || shard >= this.config.shards)
+      throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${JSON.stringify(shard)}`);
     return this.leaderInfo(shard)?.id;
   }
 
@@ -414,14 +424,16 @@ export class Cluster extends EventEmitter {
       const group = (this.runtime.host.cell(id)?.peekState() as ServerState | undefined)?.groups?.get(shard);
       if (group === undefined || !group.isLeader()) continue;
       const ballot = group.core.status().ballot;
-      if (best === undefined || ballot.round > best.round || (ballot.round === best.round && ballot.id > best.by)) best = { id, round: ballot.round, by: ballot.id, inflight: group.inflight() };
+      if (best === undefined || ballot.round > best.round || (ballot.round === best.round && ballot.id > best.by))
+        best = { id, round: ballot.round, by: ballot.id, inflight: group.inflight() };
     }
     return best === undefined ? undefined : { id: best.id, inflight: best.inflight };
   }
 
   /** The replicas of `shard`'s replication group (the preferred leader first). */
   replicasOf(shard: number): string[] {
-    if (!Number.isInteger(shard) || shard < 0 || shard >= this.config.shards) throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${JSON.stringify(shard)}`);
+    if (!Number.isInteger(shard) || shard < 0 || shard >= this.config.shards)
+      throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${JSON.stringify(shard)}`);
     return groupOf(shard, topologyOf(this.config));
   }
 
@@ -450,7 +462,8 @@ export class Cluster extends EventEmitter {
     if (format !== 'ops' && format !== 'elle') throw new ValidationError('options.format', `'ops' or 'elle', got ${JSON.stringify(format)}`);
     // How a read of a missing key reads: [] in a list-append history (the default), null in rw-register.
     const model = options.model ?? 'list-append';
-    if (model !== 'list-append' && model !== 'rw-register') throw new ValidationError('options.model', `'list-append' or 'rw-register', got ${JSON.stringify(model)}`);
+    if (model !== 'list-append' && model !== 'rw-register')
+      throw new ValidationError('options.model', `'list-append' or 'rw-register', got ${JSON.stringify(model)}`);
     return format === 'elle' ? this.txnRecorder.toHistory(model) : this.recorder.toHistory();
   }
 

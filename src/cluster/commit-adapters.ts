@@ -14,10 +14,7 @@ export type CommitProtocolName = '2pc' | '3pc' | 'paxos-commit';
 
 export type ParticipantPhase = 'voting' | 'uncertain' | 'committed' | 'aborted';
 
-export type ParticipantDecision =
-  | { kind: 'prepare'; txn: string; payload: unknown }
-  | { kind: 'commit'; txn: string }
-  | { kind: 'abort'; txn: string };
+export type ParticipantDecision = { kind: 'prepare'; txn: string; payload: unknown } | { kind: 'commit'; txn: string } | { kind: 'abort'; txn: string };
 
 export interface CoreReady<D> {
   persist: unknown[];
@@ -72,7 +69,10 @@ export interface AdapterOptions {
 export function createParticipantCore(protocol: CommitProtocolName, self: string, records: unknown[], options: AdapterOptions): ParticipantCore {
   switch (protocol) {
     case '2pc': {
-      const core = new TwoPcParticipant({ self, voteTimeoutTicks: VOTE_TIMEOUT_TICKS, decisionRetryTicks: RETRY_TICKS }, unwrap(records) as TwoPcParticipantRecord[]);
+      const core = new TwoPcParticipant(
+        { self, voteTimeoutTicks: VOTE_TIMEOUT_TICKS, decisionRetryTicks: RETRY_TICKS },
+        unwrap(records) as TwoPcParticipantRecord[],
+      );
       return {
         step: (from, msg) => core.step(from, msg as TwoPcMessage),
         tick: () => core.tick(),
@@ -103,7 +103,14 @@ export function createParticipantCore(protocol: CommitProtocolName, self: string
     }
     case 'paxos-commit': {
       const core = new PaxosCommitNode(
-        { self, acceptors: options.acceptors, voteTimeoutTicks: VOTE_TIMEOUT_TICKS, leaderTimeoutTicks: LEADER_TIMEOUT_TICKS, recoveryTicks: RECOVERY_TICKS, prng: new Prng(options.seed) },
+        {
+          self,
+          acceptors: options.acceptors,
+          voteTimeoutTicks: VOTE_TIMEOUT_TICKS,
+          leaderTimeoutTicks: LEADER_TIMEOUT_TICKS,
+          recoveryTicks: RECOVERY_TICKS,
+          prng: new Prng(options.seed),
+        },
         unwrap(records) as PaxosCommitRecord[],
       );
       const awaiting = new Set<string>();
@@ -119,7 +126,7 @@ export function createParticipantCore(protocol: CommitProtocolName, self: string
           awaiting.delete(txn);
           core.vote(txn, yes);
         },
-        phase: (txn) => (awaiting.has(txn) ? 'voting' : decided.get(txn) ?? (core.inDoubt().some((d) => d.txn === txn) ? 'uncertain' : undefined)),
+        phase: (txn) => (awaiting.has(txn) ? 'voting' : (decided.get(txn) ?? (core.inDoubt().some((d) => d.txn === txn) ? 'uncertain' : undefined))),
         ready: () => {
           const r = core.ready();
           const decisions: ParticipantDecision[] = [];
@@ -146,7 +153,10 @@ export function createParticipantCore(protocol: CommitProtocolName, self: string
 export function createCoordinatorCore(protocol: CommitProtocolName, self: string, records: unknown[], options: AdapterOptions): CoordinatorCore {
   switch (protocol) {
     case '2pc': {
-      const core = new TwoPcCoordinator({ self, voteTimeoutTicks: VOTE_TIMEOUT_TICKS, commitRetryTicks: RETRY_TICKS, unsafeCommitOnTimeout: options.unsafeCommitOnTimeout === true }, records as TwoPcCoordinatorRecord[]);
+      const core = new TwoPcCoordinator(
+        { self, voteTimeoutTicks: VOTE_TIMEOUT_TICKS, commitRetryTicks: RETRY_TICKS, unsafeCommitOnTimeout: options.unsafeCommitOnTimeout === true },
+        records as TwoPcCoordinatorRecord[],
+      );
       return {
         begin: (txn, participants) => core.begin(txn, participants),
         step: (from, msg) => core.step(from, msg as TwoPcMessage),
@@ -169,7 +179,14 @@ export function createCoordinatorCore(protocol: CommitProtocolName, self: string
     case 'paxos-commit': {
       // The region coordinators are the acceptors of every transaction and lead their own.
       const core = new PaxosCommitNode(
-        { self, acceptors: options.acceptors, voteTimeoutTicks: VOTE_TIMEOUT_TICKS, leaderTimeoutTicks: LEADER_TIMEOUT_TICKS, recoveryTicks: RECOVERY_TICKS, prng: new Prng(options.seed) },
+        {
+          self,
+          acceptors: options.acceptors,
+          voteTimeoutTicks: VOTE_TIMEOUT_TICKS,
+          leaderTimeoutTicks: LEADER_TIMEOUT_TICKS,
+          recoveryTicks: RECOVERY_TICKS,
+          prng: new Prng(options.seed),
+        },
         records as PaxosCommitRecord[],
       );
       const decided = new Set<string>();
@@ -203,7 +220,9 @@ function coordinatorReady(r: {
   return {
     persist: r.persist,
     messages: r.messages,
-    decisions: r.decisions.map((d): CoordinatorDecision => (d.kind === 'commit' ? { kind: 'commit', txn: d.txn } : { kind: 'abort', txn: d.txn, reason: d.reason })),
+    decisions: r.decisions.map((d): CoordinatorDecision =>
+      d.kind === 'commit' ? { kind: 'commit', txn: d.txn } : { kind: 'abort', txn: d.txn, reason: d.reason },
+    ),
   };
 }
 
@@ -216,7 +235,9 @@ function participantReady(r: {
   return {
     persist: r.persist,
     messages: r.messages,
-    decisions: r.decisions.map((d): ParticipantDecision => (d.kind === 'prepare' ? { kind: 'prepare', txn: d.txn, payload: d.payload } : { kind: d.kind, txn: d.txn })),
+    decisions: r.decisions.map((d): ParticipantDecision =>
+      d.kind === 'prepare' ? { kind: 'prepare', txn: d.txn, payload: d.payload } : { kind: d.kind, txn: d.txn },
+    ),
   };
 }
 

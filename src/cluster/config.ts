@@ -53,16 +53,18 @@ export interface ReplicationConfig {
 }
 
 export type UnsafeVariant =
-  | 'ack-before-chosen'
-  | 'forget-promises'
-  | 'amnesia'
-  | 'stale-reads'
-  | 'learner-out-of-order'
-  | 'forget-prepared'
-  | '2pc-commit-on-timeout';
+  'ack-before-chosen' | 'forget-promises' | 'amnesia' | 'stale-reads' | 'learner-out-of-order' | 'forget-prepared' | '2pc-commit-on-timeout';
 
 /** Every deliberately broken variant (`replication.unsafe`). */
-export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = ['ack-before-chosen', 'forget-promises', 'amnesia', 'stale-reads', 'learner-out-of-order', 'forget-prepared', '2pc-commit-on-timeout'];
+export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
+  'ack-before-chosen',
+  'forget-promises',
+  'amnesia',
+  'stale-reads',
+  'learner-out-of-order',
+  'forget-prepared',
+  '2pc-commit-on-timeout',
+];
 
 export type ResolvedReplication = Required<Omit<ReplicationConfig, 'unsafe'>> & Pick<ReplicationConfig, 'unsafe'>;
 
@@ -180,8 +182,26 @@ export const REPLICATION_MODES: readonly ReplicationMode[] = ['none', 'passive',
 export const COMMIT_PROTOCOLS: readonly CommitProtocol[] = ['2pc', '3pc', 'paxos-commit'];
 
 const TOP_LEVEL_KEYS = new Set([
-  'regions', 'transport', 'seed', 'placement', 'threads', 'network', 'replication', 'commit', 'transactions', 'balancer', 'heartbeat',
-  'shards', 'requestTimeoutMs', 'mailboxCapacity', 'messageBytesMax', 'dataDir', 'fsync', 'trace', 'history', 'nats',
+  'regions',
+  'transport',
+  'seed',
+  'placement',
+  'threads',
+  'network',
+  'replication',
+  'commit',
+  'transactions',
+  'balancer',
+  'heartbeat',
+  'shards',
+  'requestTimeoutMs',
+  'mailboxCapacity',
+  'messageBytesMax',
+  'dataDir',
+  'fsync',
+  'trace',
+  'history',
+  'nats',
 ]);
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -221,14 +241,16 @@ function validateNetwork(network: unknown, regionNames: Set<string>, field = 'ne
   checkKeys(network, ['latencyMs', 'defaultLatencyMs', 'jitterMs', 'loss', 'duplicate', 'nodeDelayMs'], field);
   const out: NetworkConfig = {};
   if (network.latencyMs !== undefined) {
-    if (!isPlainObject(network.latencyMs)) throw new ConfigError(`${field}.latencyMs`, "an object mapping 'regionA~regionB' to milliseconds", network.latencyMs);
+    if (!isPlainObject(network.latencyMs))
+      throw new ConfigError(`${field}.latencyMs`, "an object mapping 'regionA~regionB' to milliseconds", network.latencyMs);
     const latency: Record<string, number> = {};
     for (const [key, ms] of Object.entries(network.latencyMs)) {
       const parts = key.split('~');
       const f = `${field}.latencyMs["${key}"]`;
       if (parts.length !== 2) throw new ConfigError(f, "a key of the form 'regionA~regionB'", key);
       for (const region of parts) {
-        if (!regionNames.has(region)) throw new ConfigError(f, `regions that exist (${[...regionNames].join(', ')})`, `unknown region ${JSON.stringify(region)}`);
+        if (!regionNames.has(region))
+          throw new ConfigError(f, `regions that exist (${[...regionNames].join(', ')})`, `unknown region ${JSON.stringify(region)}`);
       }
       latency[key] = checkNumber(ms, f, 0, 600_000, 'a latency in ms from 0 to 600000');
     }
@@ -313,7 +335,8 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
   const seed = config.seed === undefined ? hooks.randomSeed() : checkInt(config.seed, 'seed', 0, 0xffffffff);
   let placement = config.placement === undefined ? 'dedicated' : checkOneOf(config.placement, 'placement', PLACEMENTS);
   let threads = config.threads === undefined ? hooks.cores : checkInt(config.threads, 'threads', 1, THREADS_MAX);
-  if (config.threads !== undefined && placement !== 'packed' && transport !== 'nats') throw new ConfigError('threads', "only with placement: 'packed'", config.threads);
+  if (config.threads !== undefined && placement !== 'packed' && transport !== 'nats')
+    throw new ConfigError('threads', "only with placement: 'packed'", config.threads);
   const totalServers = regions.reduce((n, r) => n + r.servers, 0);
   let nats: ResolvedNats | undefined;
   if (transport === 'nats') {
@@ -324,7 +347,11 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     if (nats.processes === 'dedicated') {
       placement = 'dedicated';
       if (totalServers + regions.length > NATS_PROCESSES_MAX) {
-        throw new ConfigError('nats.processes', `a number for more than ${NATS_PROCESSES_MAX} servers and regions ('dedicated' spawns one process each)`, 'dedicated');
+        throw new ConfigError(
+          'nats.processes',
+          `a number for more than ${NATS_PROCESSES_MAX} servers and regions ('dedicated' spawns one process each)`,
+          'dedicated',
+        );
       }
     } else {
       placement = 'packed';
@@ -341,7 +368,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
   {
     // Replicated by default: state-machine replication over up to three servers.
     const r = config.replication ?? { mode: 'active' };
-    if (!isPlainObject(r)) throw new ConfigError('replication', "an object { mode, factor }", r);
+    if (!isPlainObject(r)) throw new ConfigError('replication', 'an object { mode, factor }', r);
     checkKeys(r, ['mode', 'factor', 'sync', 'lagBound', 'batch', 'snapshotEvery', 'unsafe'], 'replication');
     const mode = checkOneOf(r.mode, 'replication.mode', REPLICATION_MODES);
     const defaultFactor = mode === 'none' ? 1 : Math.min(3, totalServers);
@@ -363,16 +390,22 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     if (config.transactions.unsafe !== undefined) transactions.unsafe = checkOneOf(config.transactions.unsafe, 'transactions.unsafe', TXN_UNSAFE_VARIANTS);
   }
   // A broken variant that cannot act in the chosen setup would be a test that cannot fail.
-  if (replication.unsafe === 'ack-before-chosen' && replication.mode !== 'passive' && replication.mode !== 'hybrid') throw new ConfigError('replication.unsafe', "'ack-before-chosen' only with mode 'passive' or 'hybrid' (it breaks the primary)", replication.unsafe);
-  if (replication.unsafe === 'learner-out-of-order' && replication.mode !== 'hybrid') throw new ConfigError('replication.unsafe', "'learner-out-of-order' only with mode 'hybrid' (the other modes have no learners)", replication.unsafe);
-  if (replication.unsafe === '2pc-commit-on-timeout' && commit !== '2pc') throw new ConfigError('replication.unsafe', "'2pc-commit-on-timeout' only with commit '2pc'", replication.unsafe);
+  if (replication.unsafe === 'ack-before-chosen' && replication.mode !== 'passive' && replication.mode !== 'hybrid')
+    throw new ConfigError('replication.unsafe', "'ack-before-chosen' only with mode 'passive' or 'hybrid' (it breaks the primary)", replication.unsafe);
+  if (replication.unsafe === 'learner-out-of-order' && replication.mode !== 'hybrid')
+    throw new ConfigError('replication.unsafe', "'learner-out-of-order' only with mode 'hybrid' (the other modes have no learners)", replication.unsafe);
+  if (replication.unsafe === '2pc-commit-on-timeout' && commit !== '2pc')
+    throw new ConfigError('replication.unsafe', "'2pc-commit-on-timeout' only with commit '2pc'", replication.unsafe);
   const balancer = hooks.balancer(config.balancer ?? {}, serverIds, names);
   const heartbeat = hooks.heartbeat(config.heartbeat ?? {});
   const shards = config.shards === undefined ? SHARDS_DEFAULT : checkInt(config.shards, 'shards', 1, SHARDS_MAX);
-  const requestTimeoutMs = config.requestTimeoutMs === undefined ? REQUEST_TIMEOUT_MS_DEFAULT : checkNumber(config.requestTimeoutMs, 'requestTimeoutMs', 1, 3_600_000);
+  const requestTimeoutMs =
+    config.requestTimeoutMs === undefined ? REQUEST_TIMEOUT_MS_DEFAULT : checkNumber(config.requestTimeoutMs, 'requestTimeoutMs', 1, 3_600_000);
   const mailboxCapacity = config.mailboxCapacity === undefined ? MAILBOX_CAPACITY_DEFAULT : checkInt(config.mailboxCapacity, 'mailboxCapacity', 1, 10_000_000);
-  const messageBytesMax = config.messageBytesMax === undefined ? MESSAGE_BYTES_MAX_DEFAULT : checkInt(config.messageBytesMax, 'messageBytesMax', 64, 64 * 1024 * 1024);
-  if (config.dataDir !== undefined && (typeof config.dataDir !== 'string' || config.dataDir === '')) throw new ConfigError('dataDir', 'a directory path', config.dataDir);
+  const messageBytesMax =
+    config.messageBytesMax === undefined ? MESSAGE_BYTES_MAX_DEFAULT : checkInt(config.messageBytesMax, 'messageBytesMax', 64, 64 * 1024 * 1024);
+  if (config.dataDir !== undefined && (typeof config.dataDir !== 'string' || config.dataDir === ''))
+    throw new ConfigError('dataDir', 'a directory path', config.dataDir);
   if (config.fsync !== undefined && typeof config.fsync !== 'boolean') throw new ConfigError('fsync', 'true or false', config.fsync);
   if (config.trace !== undefined && typeof config.trace !== 'boolean') throw new ConfigError('trace', 'true or false', config.trace);
   if (config.history !== undefined && typeof config.history !== 'boolean') throw new ConfigError('history', 'true or false', config.history);

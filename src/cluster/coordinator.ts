@@ -24,7 +24,13 @@ export interface CoordinatorParams {
 }
 
 export function coordinatorParams(config: ResolvedConfig, region: string): CoordinatorParams {
-  const params: CoordinatorParams = { region, commit: config.commit, topology: topologyOf(config), tickMs: 10, acceptors: config.regions.map((r) => coordinatorAddress(r.name)) };
+  const params: CoordinatorParams = {
+    region,
+    commit: config.commit,
+    topology: topologyOf(config),
+    tickMs: 10,
+    acceptors: config.regions.map((r) => coordinatorAddress(r.name)),
+  };
   if (config.replication.unsafe === '2pc-commit-on-timeout') params.unsafeCommitOnTimeout = true;
   return params;
 }
@@ -83,7 +89,11 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams> 
   init(ctx, params, recovered) {
     const state: CoordinatorState = {
       params,
-      core: createCoordinatorCore(params.commit, ctx.self, recovered, { acceptors: params.acceptors, seed: Math.floor(ctx.random() * 0x100000000), ...(params.unsafeCommitOnTimeout === true ? { unsafeCommitOnTimeout: true } : {}) }),
+      core: createCoordinatorCore(params.commit, ctx.self, recovered, {
+        acceptors: params.acceptors,
+        seed: Math.floor(ctx.random() * 0x100000000),
+        ...(params.unsafeCommitOnTimeout === true ? { unsafeCommitOnTimeout: true } : {}),
+      }),
       pending: new Map(),
       log: new Map(),
       sinceCheckpoint: 0,
@@ -152,7 +162,13 @@ function begin(state: CoordinatorState, req: Req, ctx: ActorContext): void {
   const origin = { to: ctx.sender, rid: req.rid };
   const ops = req.body.ops ?? [];
   if (state.pending.size >= COORDINATOR_TXNS_MAX) {
-    ctx.reply({ type: 'res', rid: req.rid, ok: false, code: 'UNAVAILABLE', message: `coordinator/${state.params.region} runs ${COORDINATOR_TXNS_MAX} transactions already` } satisfies Res);
+    ctx.reply({
+      type: 'res',
+      rid: req.rid,
+      ok: false,
+      code: 'UNAVAILABLE',
+      message: `coordinator/${state.params.region} runs ${COORDINATOR_TXNS_MAX} transactions already`,
+    } satisfies Res);
     return;
   }
   const byShard = new Map<number, TxnOp[]>();
@@ -172,7 +188,10 @@ function begin(state: CoordinatorState, req: Req, ctx: ActorContext): void {
     if (state.begun.size > BEGUN_REMEMBERED_MAX) state.begun.delete(state.begun.keys().next().value as string);
   }
   state.pending.set(txn, { ...origin, ops, shards, reads: new Map(), askTicks: 0, asked: 0 });
-  state.core.begin(txn, [...byShard].map(([s, shardOps]) => ({ to: `shard/${s}`, payload: shardOps })));
+  state.core.begin(
+    txn,
+    [...byShard].map(([s, shardOps]) => ({ to: `shard/${s}`, payload: shardOps })),
+  );
   drain(state, ctx);
 }
 
@@ -259,7 +278,13 @@ function askForReads(state: CoordinatorState, ctx: ActorContext): void {
     p.askTicks = 0;
     if (p.asked++ >= READS_ASKS_MAX) {
       state.pending.delete(txn);
-      ctx.send(p.to, { type: 'res', rid: p.rid, ok: false, code: 'TIMEOUT', message: `transaction ${txn} committed, but what it read could not be learned` } satisfies Res);
+      ctx.send(p.to, {
+        type: 'res',
+        rid: p.rid,
+        ok: false,
+        code: 'TIMEOUT',
+        message: `transaction ${txn} committed, but what it read could not be learned`,
+      } satisfies Res);
       continue;
     }
     for (const s of p.missing) ctx.send(target(state, s), { type: 'tx-q', s, txn } satisfies ReadsQuery);

@@ -116,11 +116,18 @@ export class Participants {
       const records: unknown[] = [];
       for (const list of group.sm.pc.values()) {
         // The 'forget-prepared' variant (testing only): transactions voted on and undecided are forgotten.
-        if (this.params.replication.unsafe === 'forget-prepared' && !list.some((r) => (r as { record?: { type?: string } } | null)?.record?.type === 'decided')) continue;
+        if (this.params.replication.unsafe === 'forget-prepared' && !list.some((r) => (r as { record?: { type?: string } } | null)?.record?.type === 'decided'))
+          continue;
         records.push(...list);
       }
       const acceptors = this.params.topology.regions.map((r) => coordinatorAddress(r.name));
-      shard = { core: createParticipantCore(this.params.commit, participantAddress(s), records, { acceptors, seed: hashString(`${this.self}/${s}/${this.nextTag}`) }), held: new Map(), orphanTicks: new Map(), awaitingVote: new Set(), earlyReads: new Map() };
+      shard = {
+        core: createParticipantCore(this.params.commit, participantAddress(s), records, { acceptors, seed: hashString(`${this.self}/${s}/${this.nextTag}`) }),
+        held: new Map(),
+        orphanTicks: new Map(),
+        awaitingVote: new Set(),
+        earlyReads: new Map(),
+      };
       this.shards.set(s, shard);
     }
     return shard;
@@ -161,7 +168,7 @@ export class Participants {
       const r = shard.core.ready();
       const messages = r.messages.map((m): { to: string; msg: unknown; reads?: TxnReads } => {
         const txn = isYesVote(m.to, m.msg);
-        const reads = txn === undefined ? undefined : shard.earlyReads.get(txn) ?? group.sm.readsOf(txn);
+        const reads = txn === undefined ? undefined : (shard.earlyReads.get(txn) ?? group.sm.readsOf(txn));
         return reads === undefined ? { to: m.to, msg: m.msg } : { to: m.to, msg: m.msg, reads };
       });
       const early = group.sm.unsafe === 'vote-before-prepare-durable';
@@ -188,7 +195,16 @@ export class Participants {
         } else {
           const records = recordsByTxn.get(d.txn) ?? [];
           recordsByTxn.delete(d.txn);
-          entries.push({ propose: (t) => group.proposeOutcome(d.txn, d.kind, records.map((record) => ({ record })), t), tags: true });
+          entries.push({
+            propose: (t) =>
+              group.proposeOutcome(
+                d.txn,
+                d.kind,
+                records.map((record) => ({ record })),
+                t,
+              ),
+            tags: true,
+          });
         }
       }
       for (const [txn, records] of recordsByTxn) {
@@ -209,15 +225,17 @@ export class Participants {
         // they leave without waiting for what they depend on.)
         for (const m of messages) this.send(s, m.to, m.msg, ctx, m.reads);
         if (entries.length === 0) continue;
-        for (const e of entries) if (!e.propose(undefined)) {
-          this.shards.delete(s);
-          break;
-        }
+        for (const e of entries)
+          if (!e.propose(undefined)) {
+            this.shards.delete(s);
+            break;
+          }
         continue;
       }
       // The messages leave when the last entry is chosen: it carries the tag (a prepare cannot,
       // so then a tag entry of its own follows).
-      if (messages.length > 0 && !entries[entries.length - 1]!.tags) entries.push({ propose: (t) => group.proposeRecord('', { tag: t, record: null }), tags: true });
+      if (messages.length > 0 && !entries[entries.length - 1]!.tags)
+        entries.push({ propose: (t) => group.proposeRecord('', { tag: t, record: null }), tags: true });
       let ok = true;
       for (let i = 0; i < entries.length; i++) {
         const last = i === entries.length - 1;

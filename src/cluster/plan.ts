@@ -55,7 +55,13 @@ export function planCluster(config: ResolvedConfig): { plans: HostPlan[]; direct
     add(plan, { address: region.name, behavior: 'region', params, region: region.name, node: region.name });
     // The coordinator is a failure unit of its own (it crashes and restarts alone), so the
     // region's host runs two nodes and a crash drops actors instead of ending the thread.
-    add(plan, { address: coordinatorAddress(region.name), behavior: 'coordinator', params: coordinatorParams(config, region.name), region: region.name, node: coordinatorAddress(region.name) });
+    add(plan, {
+      address: coordinatorAddress(region.name),
+      behavior: 'coordinator',
+      params: coordinatorParams(config, region.name),
+      region: region.name,
+      node: coordinatorAddress(region.name),
+    });
     plan.dedicated = false;
     const balancer: BalancerParams = {
       region: region.name,

@@ -8,7 +8,17 @@ import type { UnsafeVariant } from './config.js';
 import type { ErrorCodeWire, Load, Req, Res } from './messages.js';
 import type { TxnUnsafe } from '../replication/ops.js';
 import { Participants, type ParticipantWire, type ReadsQuery } from './participant.js';
-import { coordinatorAddress, groupOf, shardOf, groupShardsOf, heartbeatAddress, learnersOf, learnerShardsOf, regionOfServer, type Topology } from './topology.js';
+import {
+  coordinatorAddress,
+  groupOf,
+  shardOf,
+  groupShardsOf,
+  heartbeatAddress,
+  learnersOf,
+  learnerShardsOf,
+  regionOfServer,
+  type Topology,
+} from './topology.js';
 
 /** A forwarded request may travel this many hops between servers before it is failed. */
 export const FORWARD_HOPS_MAX = 4;
@@ -244,7 +254,14 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
     // Transactions prepared (holding locks) at the shards this server leads.
     const open: string[] = [];
     for (const [s, g] of state.groups) if (g.isLeader()) for (const txn of g.sm.openTransactions()) open.push(`${s}:${txn}`);
-    return { requests: state.requests, groups, learners: [...state.learners.keys()], down: [...state.downNodes], openTxns: open.length, openTxnIds: open.slice(0, OPEN_TXN_IDS_SHOWN) };
+    return {
+      requests: state.requests,
+      groups,
+      learners: [...state.learners.keys()],
+      down: [...state.downNodes],
+      openTxns: open.length,
+      openTxnIds: open.slice(0, OPEN_TXN_IDS_SHOWN),
+    };
   },
   load(state) {
     return { requests: state.requests, inflight: state.inflight };
@@ -275,90 +292,90 @@ function flushGroups(state: ServerState, ctx: ActorContext, timerFired: boolean)
 }
 
 function handle(state: ServerState, msg: Message, ctx: ActorContext): void {
-    switch (msg.type) {
-      case 'req':
-        handleRequest(state, msg as unknown as Req, ctx);
-        return;
-      case 'sys': {
-        // The runtime's notice that a node's process died or came back (a refused connection).
-        const sys = msg as unknown as SystemMessage;
-        if (sys.event === 'node-crashed') {
-          state.downNodes.add(sys.node);
-          state.downSince.set(sys.node, ctx.now());
-          // Requests this server passed to the dead node will not be answered by it: say so now
-          // (their outcome is unknown) instead of leaving the client to its timeout. One the
-          // node did answer is already settled, and a second answer is ignored.
-          for (const [key, f] of state.forwarded) {
-            if (f.to !== sys.node) continue;
-            state.forwarded.delete(key);
-            reply(ctx, f.origin, { ok: false, code: 'TIMEOUT', message: `${sys.node} crashed with the request; it may or may not have taken effect` });
-          }
-        } else {
-          state.downNodes.delete(sys.node);
-          state.downSince.delete(sys.node);
+  switch (msg.type) {
+    case 'req':
+      handleRequest(state, msg as unknown as Req, ctx);
+      return;
+    case 'sys': {
+      // The runtime's notice that a node's process died or came back (a refused connection).
+      const sys = msg as unknown as SystemMessage;
+      if (sys.event === 'node-crashed') {
+        state.downNodes.add(sys.node);
+        state.downSince.set(sys.node, ctx.now());
+        // Requests this server passed to the dead node will not be answered by it: say so now
+        // (their outcome is unknown) instead of leaving the client to its timeout. One the
+        // node did answer is already settled, and a second answer is ignored.
+        for (const [key, f] of state.forwarded) {
+          if (f.to !== sys.node) continue;
+          state.forwarded.delete(key);
+          reply(ctx, f.origin, { ok: false, code: 'TIMEOUT', message: `${sys.node} crashed with the request; it may or may not have taken effect` });
         }
-        return;
+      } else {
+        state.downNodes.delete(sys.node);
+        state.downSince.delete(sys.node);
       }
-      case 'px': {
-        const m = msg as unknown as { s: number; m: MultiPaxosMessage };
-        // A word from a node is proof of life, whatever notice was missed or reordered; but
-        // not one that may have been on its way when the node died (the notice travels like
-        // any message, and jitter lets older messages arrive after it).
-        if (state.downNodes.size > 0 && ctx.now() - (state.downSince.get(ctx.sender) ?? Number.NEGATIVE_INFINITY) >= PROOF_OF_LIFE_AFTER_MS) {
-          state.downNodes.delete(ctx.sender);
-          state.downSince.delete(ctx.sender);
-        }
-        const group = state.groups.get(m.s);
-        if (group === undefined) return;
-        group.step(ctx.sender, m.m);
-        state.dirty.add(m.s);
-        return;
-      }
-      case 'learn': {
-        const m = msg as unknown as Extract<LearnMessage, { type: 'learn' }>;
-        const learner = state.learners.get(m.s);
-        if (learner === undefined) return;
-        const applied = learner.receive(m);
-        ctx.reply({ type: 'learn-ack', s: m.s, applied } satisfies LearnMessage);
-        return;
-      }
-      case 'learn-ack': {
-        const m = msg as unknown as Extract<LearnMessage, { type: 'learn-ack' }>;
-        state.feeds.get(m.s)?.ack(ctx.sender, m.applied);
-        return;
-      }
-      case 'tx':
-        state.participants.receive(state, msg as unknown as ParticipantWire, ctx);
-        return;
-      case 'tx-q':
-        state.participants.answerReads(state, msg as unknown as ReadsQuery, ctx);
-        return;
-      case 'timer': {
-        const key = (msg as { key?: string }).key;
-        if (key === 'load') {
-          const busy = ctx.busyMs();
-          state.busyMs = busy - state.busyAtLastReport;
-          state.busyAtLastReport = busy;
-          // Requests never answered (lost with a leader change) stop counting after a while.
-          const cutoff = ctx.now() - ARRIVAL_MAX_AGE_MS;
-          for (const [key, at] of state.arrivals) if (at < cutoff) state.arrivals.delete(key);
-          const forwardCutoff = ctx.now() - FORWARD_TRACK_MS;
-          for (const [key, f] of state.forwarded) {
-            if (f.atMs >= forwardCutoff) break; // Oldest first: the rest are younger.
-            state.forwarded.delete(key);
-          }
-          state.inflight = state.arrivals.size;
-          ctx.send(heartbeatAddress(state.params.id), { type: 'load', load: currentLoad(state, ctx.mailbox()) });
-          ctx.setTimer('load', state.params.loadIntervalMs);
-        } else if (key === 'tick') {
-          onTick(state, ctx);
-          ctx.setTimer('tick', state.params.replication.tickMs);
-        }
-        return;
-      }
-      default:
-        return;
+      return;
     }
+    case 'px': {
+      const m = msg as unknown as { s: number; m: MultiPaxosMessage };
+      // A word from a node is proof of life, whatever notice was missed or reordered; but
+      // not one that may have been on its way when the node died (the notice travels like
+      // any message, and jitter lets older messages arrive after it).
+      if (state.downNodes.size > 0 && ctx.now() - (state.downSince.get(ctx.sender) ?? Number.NEGATIVE_INFINITY) >= PROOF_OF_LIFE_AFTER_MS) {
+        state.downNodes.delete(ctx.sender);
+        state.downSince.delete(ctx.sender);
+      }
+      const group = state.groups.get(m.s);
+      if (group === undefined) return;
+      group.step(ctx.sender, m.m);
+      state.dirty.add(m.s);
+      return;
+    }
+    case 'learn': {
+      const m = msg as unknown as Extract<LearnMessage, { type: 'learn' }>;
+      const learner = state.learners.get(m.s);
+      if (learner === undefined) return;
+      const applied = learner.receive(m);
+      ctx.reply({ type: 'learn-ack', s: m.s, applied } satisfies LearnMessage);
+      return;
+    }
+    case 'learn-ack': {
+      const m = msg as unknown as Extract<LearnMessage, { type: 'learn-ack' }>;
+      state.feeds.get(m.s)?.ack(ctx.sender, m.applied);
+      return;
+    }
+    case 'tx':
+      state.participants.receive(state, msg as unknown as ParticipantWire, ctx);
+      return;
+    case 'tx-q':
+      state.participants.answerReads(state, msg as unknown as ReadsQuery, ctx);
+      return;
+    case 'timer': {
+      const key = (msg as { key?: string }).key;
+      if (key === 'load') {
+        const busy = ctx.busyMs();
+        state.busyMs = busy - state.busyAtLastReport;
+        state.busyAtLastReport = busy;
+        // Requests never answered (lost with a leader change) stop counting after a while.
+        const cutoff = ctx.now() - ARRIVAL_MAX_AGE_MS;
+        for (const [key, at] of state.arrivals) if (at < cutoff) state.arrivals.delete(key);
+        const forwardCutoff = ctx.now() - FORWARD_TRACK_MS;
+        for (const [key, f] of state.forwarded) {
+          if (f.atMs >= forwardCutoff) break; // Oldest first: the rest are younger.
+          state.forwarded.delete(key);
+        }
+        state.inflight = state.arrivals.size;
+        ctx.send(heartbeatAddress(state.params.id), { type: 'load', load: currentLoad(state, ctx.mailbox()) });
+        ctx.setTimer('load', state.params.loadIntervalMs);
+      } else if (key === 'tick') {
+        onTick(state, ctx);
+        ctx.setTimer('tick', state.params.replication.tickMs);
+      }
+      return;
+    }
+    default:
+      return;
+  }
 }
 
 type ResBody = { ok: true; value?: unknown; by?: string } | { ok: false; code: ErrorCodeWire; message: string };
@@ -423,7 +440,7 @@ function onOutput(state: ServerState, shard: number, out: GroupOutput, ctx: Acto
         ctx.count('requests');
         const res: ResBody & { ok: true } = { ok: true, by: state.params.id };
         if (out.value !== undefined) res.value = out.value;
-        reply(ctx, out.origin, res );
+        reply(ctx, out.origin, res);
       } else {
         reply(ctx, out.origin, { ok: false, code: out.code, message: out.message });
       }
@@ -431,7 +448,8 @@ function onOutput(state: ServerState, shard: number, out: GroupOutput, ctx: Acto
     }
     case 'applied':
       if (state.groups.get(shard)?.isLeader()) state.feeds.get(shard)?.record(out.index, out.command);
-      if (out.command.k === 'pc' || ((out.command.k === 'commit' || out.command.k === 'abort') && out.command.tag !== undefined)) state.participants.onGroupOutput(state, shard, out, ctx);
+      if (out.command.k === 'pc' || ((out.command.k === 'commit' || out.command.k === 'abort') && out.command.tag !== undefined))
+        state.participants.onGroupOutput(state, shard, out, ctx);
       return;
     case 'vote':
     case 'txn-done':
@@ -439,7 +457,6 @@ function onOutput(state: ServerState, shard: number, out: GroupOutput, ctx: Acto
       return;
   }
 }
-
 
 function onTick(state: ServerState, ctx: ActorContext): void {
   for (const [shard, group] of state.groups) {
@@ -486,7 +503,8 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
     const regions = topology.regions;
     const home = regions.findIndex((r) => r.name === state.params.region);
     let coordinator = coordinatorAddress(state.params.region);
-    for (let k = 0; k < regions.length && state.downNodes.has(coordinator); k++) coordinator = coordinatorAddress(regions[(home + k + 1) % regions.length]!.name);
+    for (let k = 0; k < regions.length && state.downNodes.has(coordinator); k++)
+      coordinator = coordinatorAddress(regions[(home + k + 1) % regions.length]!.name);
     ctx.forward(coordinator, req);
     return;
   }
@@ -499,7 +517,7 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
       ctx.count('requests');
       const res: ResBody & { ok: true } = { ok: true, by: id };
       if (local !== undefined) res.value = local;
-      reply(ctx, origin, res );
+      reply(ctx, origin, res);
       return;
     }
     // The nearest replica (or learner) not known to be down: a request is never sent to a

@@ -80,7 +80,6 @@ export function replicasOf(shard: number, topology: Topology): string[] {
   return out;
 }
 
-
 /**
  * The servers that replicate a shard synchronously (its Paxos group; one server in mode
  * 'none'). Hybrid keeps the group inside the shard's home region.

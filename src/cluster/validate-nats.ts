@@ -34,7 +34,13 @@ function checkUrl(value: unknown, field: string): string {
   } catch {
     throw new ConfigError(field, allowed, value);
   }
-  if ((url.protocol !== 'nats:' && url.protocol !== 'tls:') || url.hostname === '' || (url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') {
+  if (
+    (url.protocol !== 'nats:' && url.protocol !== 'tls:') ||
+    url.hostname === '' ||
+    (url.pathname !== '' && url.pathname !== '/') ||
+    url.search !== '' ||
+    url.hash !== ''
+  ) {
     throw new ConfigError(field, allowed, value);
   }
   if (url.port !== '') {

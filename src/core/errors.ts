@@ -3,14 +3,7 @@
  * `definite: true` means the operation certainly did not take effect; `false` means its
  * outcome is unknown (it may or may not have happened).
  */
-export type ErrorCode =
-  | 'CONFIG'
-  | 'VALIDATION'
-  | 'UNAVAILABLE'
-  | 'TIMEOUT'
-  | 'ABORTED'
-  | 'STOPPED'
-  | 'INTERNAL';
+export type ErrorCode = 'CONFIG' | 'VALIDATION' | 'UNAVAILABLE' | 'TIMEOUT' | 'ABORTED' | 'STOPPED' | 'INTERNAL';
 
 export class MeridianError extends Error {
   readonly code: ErrorCode;

@@ -19,9 +19,14 @@ export const EVENTUALLY_TIMEOUT_MS_DEFAULT = 5_000;
 
 /** A broken invariant inside an actor, reported as a test failure. */
 export class InvariantFailure extends Error {
-  constructor(readonly failures: AssertionFailure[], readonly seed: number) {
+  constructor(
+    readonly failures: AssertionFailure[],
+    readonly seed: number,
+  ) {
     const first = failures[0]!;
-    super(`${failures.length} assertion${failures.length === 1 ? '' : 's'} failed inside actors (seed ${seed}); first: ${first.address} at cluster time ${first.atMs.toFixed(0)} ms: ${first.message}`);
+    super(
+      `${failures.length} assertion${failures.length === 1 ? '' : 's'} failed inside actors (seed ${seed}); first: ${first.address} at cluster time ${first.atMs.toFixed(0)} ms: ${first.message}`,
+    );
     this.name = 'InvariantFailure';
   }
 }
@@ -73,8 +78,10 @@ export async function eventually<T>(
 ): Promise<Exclude<T, false>> {
   const timeoutMs = options.timeoutMs ?? EVENTUALLY_TIMEOUT_MS_DEFAULT;
   const intervalMs = options.intervalMs ?? EVENTUALLY_INTERVAL_MS_DEFAULT;
-  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) throw new ConfigError('timeoutMs', 'a number of milliseconds >= 0', timeoutMs);
-  if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs <= 0) throw new ConfigError('intervalMs', 'a number of milliseconds > 0', intervalMs);
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0)
+    throw new ConfigError('timeoutMs', 'a number of milliseconds >= 0', timeoutMs);
+  if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs <= 0)
+    throw new ConfigError('intervalMs', 'a number of milliseconds > 0', intervalMs);
   const deadline = cluster.now() + timeoutMs;
   let last = 'it returned false';
   let tries = 0;
@@ -91,5 +98,7 @@ export async function eventually<T>(
     if (left <= 0) break;
     await cluster.sleep(Math.min(intervalMs, left));
   }
-  throw new Error(`eventually${options.message === undefined ? '' : ` (${options.message})`}: not true after ${timeoutMs} ms and ${tries} tries; last: ${last}`);
+  throw new Error(
+    `eventually${options.message === undefined ? '' : ` (${options.message})`}: not true after ${timeoutMs} ms and ${tries} tries; last: ${last}`,
+  );
 }

@@ -176,14 +176,31 @@ export async function runOneSeed(task: ScenarioTask): Promise<ScenarioReport> {
       timedOut: [],
       traceHash: 0,
       elapsedMs: performance.now() - started,
-      error: error instanceof Error ? error.stack ?? error.message : String(error),
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
     };
   }
 }
 
 /** The transactional workload for one seed, once per commit protocol; it passes when every run does. */
 async function runTxnSeed(task: ScenarioTask, started: number): Promise<ScenarioReport> {
-  const report: ScenarioReport = { seed: task.seed, mode: task.mode, ok: true, outcome: 'pass', failures: [], unknownShare: 0, faultEpisodes: 0, live: true, verdict: '', operations: 0, faults: [], violations: [], timedOut: [], traceHash: 0, elapsedMs: 0, anomalies: [] };
+  const report: ScenarioReport = {
+    seed: task.seed,
+    mode: task.mode,
+    ok: true,
+    outcome: 'pass',
+    failures: [],
+    unknownShare: 0,
+    faultEpisodes: 0,
+    live: true,
+    verdict: '',
+    operations: 0,
+    faults: [],
+    violations: [],
+    timedOut: [],
+    traceHash: 0,
+    elapsedMs: 0,
+    anomalies: [],
+  };
   const verdicts: string[] = [];
   for (const commit of task.commits ?? TXN_CHECK_COMMITS) {
     try {
@@ -199,7 +216,7 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
       report.ok = false;
       report.live = false;
       verdicts.push(`${commit}: threw`);
-      report.error = error instanceof Error ? error.stack ?? error.message : String(error);
+      report.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
     }
   }
   report.verdict = verdicts.join('; ');
@@ -244,8 +261,10 @@ function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, 'un
   const mode = o.mode ?? 'active';
   const schedule = o.schedule ?? 'targeted';
   if (!Number.isInteger(from) || from < 0) throw new ConfigError('from', 'an integer >= 0', from);
-  if (!Number.isInteger(o.seeds) || o.seeds < 1 || o.seeds > CHECK_RUN_SEEDS_MAX) throw new ConfigError('seeds', `an integer from 1 to ${CHECK_RUN_SEEDS_MAX}`, o.seeds);
-  if (!Number.isInteger(workers) || workers < 1 || workers > CHECK_RUN_WORKERS_MAX) throw new ConfigError('workers', `an integer from 1 to ${CHECK_RUN_WORKERS_MAX}`, workers);
+  if (!Number.isInteger(o.seeds) || o.seeds < 1 || o.seeds > CHECK_RUN_SEEDS_MAX)
+    throw new ConfigError('seeds', `an integer from 1 to ${CHECK_RUN_SEEDS_MAX}`, o.seeds);
+  if (!Number.isInteger(workers) || workers < 1 || workers > CHECK_RUN_WORKERS_MAX)
+    throw new ConfigError('workers', `an integer from 1 to ${CHECK_RUN_WORKERS_MAX}`, workers);
   if (!CHECK_MODES.includes(mode)) throw new ConfigError('mode', CHECK_MODES.join(', '), mode);
   if (!SCHEDULES.includes(schedule)) throw new ConfigError('schedule', SCHEDULES.join(', '), schedule);
   if (o.unsafe !== undefined && !UNSAFE_VARIANTS.includes(o.unsafe)) throw new ConfigError('unsafe', UNSAFE_VARIANTS.join(', '), o.unsafe);

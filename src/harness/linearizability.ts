@@ -613,7 +613,7 @@ function explain(
   let decided = true;
   const shrinkAll = (candidates: number[], others: () => number[], chunkFirst: number): number[] => {
     for (let chunk = chunkFirst; chunk >= 1 && candidates.length > 0; chunk = Math.ceil(chunk / 2)) {
-      for (let start = 0; start < candidates.length; ) {
+      for (let start = 0; start < candidates.length;) {
         const without = candidates.slice(0, start).concat(candidates.slice(start + chunk));
         const verdict = trial([...without, ...others(), failedIndex]);
         if (verdict === 'fail') {

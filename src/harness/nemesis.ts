@@ -56,8 +56,19 @@ export type FaultKind =
  * reorder: raise the network's jitter to `spikeMs`, which delays and reorders messages.
  */
 export const FAULT_KINDS: readonly FaultKind[] = [
-  'crash', 'partition', 'majority-minority', 'one-way', 'loss', 'duplicate', 'latency-spike', 'clock-skew',
-  'crash-leader', 'isolate-leader', 'restart-storm', 'power-loss', 'reorder',
+  'crash',
+  'partition',
+  'majority-minority',
+  'one-way',
+  'loss',
+  'duplicate',
+  'latency-spike',
+  'clock-skew',
+  'crash-leader',
+  'isolate-leader',
+  'restart-storm',
+  'power-loss',
+  'reorder',
 ];
 /** Every kind a plan may name. */
 export const ALL_FAULT_KINDS: readonly FaultKind[] = FAULT_KINDS;
@@ -196,13 +207,15 @@ export function drawSwarm(seed: number, pool: readonly FaultKind[] = FAULT_KINDS
 export function resolvePlan(options: NemesisOptions, clusterSeed: number): NemesisPlan {
   if (typeof options !== 'object' || options === null) throw new ConfigError('nemesis', 'an object of options', options);
   const known = ['faults', 'swarm', 'seed', 'intervalMs', 'faultMs', 'crashMax', 'partitionsMax', 'lossRate', 'duplicateRate', 'spikeMs', 'only', 'baseline'];
-  if (options.only !== undefined && (!Array.isArray(options.only) || options.only.some((n) => !Number.isInteger(n) || n < 0))) throw new ConfigError('nemesis.only', 'an array of episode numbers (integers >= 0)', options.only);
+  if (options.only !== undefined && (!Array.isArray(options.only) || options.only.some((n) => !Number.isInteger(n) || n < 0)))
+    throw new ConfigError('nemesis.only', 'an array of episode numbers (integers >= 0)', options.only);
   for (const key of Object.keys(options)) if (!known.includes(key)) throw new ConfigError(`nemesis.${key}`, `one of the options ${known.join(', ')}`);
-  const seed = options.seed ?? ((clusterSeed ^ hashString('nemesis')) >>> 0);
+  const seed = options.seed ?? (clusterSeed ^ hashString('nemesis')) >>> 0;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ConfigError('nemesis.seed', 'an integer from 0 to 2^32 - 1', seed);
   let pool: FaultKind[] = [...FAULT_KINDS];
   if (options.faults !== undefined) {
-    if (!Array.isArray(options.faults) || options.faults.length === 0) throw new ConfigError('nemesis.faults', `a non-empty array of ${FAULT_KINDS.join(', ')}`, options.faults);
+    if (!Array.isArray(options.faults) || options.faults.length === 0)
+      throw new ConfigError('nemesis.faults', `a non-empty array of ${FAULT_KINDS.join(', ')}`, options.faults);
     for (const kind of options.faults as unknown[]) {
       if (!ALL_FAULT_KINDS.includes(kind as FaultKind)) throw new ConfigError('nemesis.faults', `fault kinds from ${ALL_FAULT_KINDS.join(', ')}`, kind);
     }
@@ -229,9 +242,11 @@ export function resolvePlan(options: NemesisOptions, clusterSeed: number): Nemes
 
 /** One line: `crash, loss every ~340 ms, each ~900 ms (seed 7, crashMax 1, partitionsMax 1, loss 0.050, duplicate 0.050, spike 200 ms)` */
 export function describePlan(p: NemesisPlan): string {
-  return `${p.faults.join(', ')} every ~${p.intervalMs.toFixed(0)} ms, each ~${p.faultMs.toFixed(0)} ms `
-    + `(seed ${p.seed}, crashMax ${p.crashMax}, partitionsMax ${p.partitionsMax}, loss ${p.lossRate.toFixed(3)}, `
-    + `duplicate ${p.duplicateRate.toFixed(3)}, spike ${p.spikeMs.toFixed(0)} ms)`;
+  return (
+    `${p.faults.join(', ')} every ~${p.intervalMs.toFixed(0)} ms, each ~${p.faultMs.toFixed(0)} ms ` +
+    `(seed ${p.seed}, crashMax ${p.crashMax}, partitionsMax ${p.partitionsMax}, loss ${p.lossRate.toFixed(3)}, ` +
+    `duplicate ${p.duplicateRate.toFixed(3)}, spike ${p.spikeMs.toFixed(0)} ms)`
+  );
 }
 
 /** `   812 ms  start crash r1/0` */
@@ -270,7 +285,10 @@ export class Nemesis {
   private stopped = false;
   private running = false;
 
-  constructor(private readonly cluster: NemesisTarget, options: NemesisOptions = {}) {
+  constructor(
+    private readonly cluster: NemesisTarget,
+    options: NemesisOptions = {},
+  ) {
     this.plan = resolvePlan(options, cluster.seed);
     this.schedule = new Prng(this.plan.seed);
     this.rng = this.schedule;
@@ -297,7 +315,8 @@ export class Nemesis {
    * the cluster is stopped.
    */
   async run(durationMs: number, options: { heal?: boolean } = {}): Promise<FaultEvent[]> {
-    if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0) throw new ConfigError('durationMs', 'a number of milliseconds >= 0', durationMs);
+    if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0)
+      throw new ConfigError('durationMs', 'a number of milliseconds >= 0', durationMs);
     if (this.running) throw new ConfigError('nemesis', 'one run() at a time');
     this.running = true;
     this.stopped = false;

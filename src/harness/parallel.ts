@@ -37,11 +37,7 @@ const workerFile = fileURLToPath(new URL('../../workers/checker.js', import.meta
  * Like `checkHistory`, with keys spread over worker threads, which share the shrinking budget
  * and learn of each other's violations through shared memory.
  */
-export async function checkLinearizable(
-  history: History,
-  modelName: ModelName,
-  options: ParallelCheckOptions = {},
-): Promise<CheckResult> {
+export async function checkLinearizable(history: History, modelName: ModelName, options: ParallelCheckOptions = {}): Promise<CheckResult> {
   const workers = options.workers ?? CHECK_WORKERS_DEFAULT;
   if (!Number.isInteger(workers) || workers < 1 || workers > CHECK_WORKERS_MAX) {
     throw new ValidationError('options.workers', `expected an integer from 1 to ${CHECK_WORKERS_MAX}, got ${String(workers)}`);

@@ -104,11 +104,15 @@ function checkScenarioOptions(o: ScenarioOptions & { clients: number; keys: numb
   if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new ConfigError('seed', 'an integer from 0 to 2^32 - 1', o.seed);
   if (!Number.isInteger(o.clients) || o.clients < 1 || o.clients > 64) throw new ConfigError('clients', 'an integer from 1 to 64', o.clients);
   if (!Number.isInteger(o.keys) || o.keys < 1 || o.keys > 1_000) throw new ConfigError('keys', 'an integer from 1 to 1000', o.keys);
-  if (typeof o.faultMs !== 'number' || !Number.isFinite(o.faultMs) || o.faultMs < 0 || o.faultMs > 600_000) throw new ConfigError('faultMs', 'a number of ms from 0 to 600000', o.faultMs);
-  if (!Number.isInteger(o.livenessOps) || o.livenessOps < 0 || o.livenessOps > 1_000) throw new ConfigError('livenessOps', 'an integer from 0 to 1000', o.livenessOps);
+  if (typeof o.faultMs !== 'number' || !Number.isFinite(o.faultMs) || o.faultMs < 0 || o.faultMs > 600_000)
+    throw new ConfigError('faultMs', 'a number of ms from 0 to 600000', o.faultMs);
+  if (!Number.isInteger(o.livenessOps) || o.livenessOps < 0 || o.livenessOps > 1_000)
+    throw new ConfigError('livenessOps', 'an integer from 0 to 1000', o.livenessOps);
   if (typeof o.txnShare !== 'number' || !(o.txnShare >= 0 && o.txnShare <= 1)) throw new ConfigError('txnShare', 'a number from 0 to 1', o.txnShare);
-  if (o.onlyFaults !== undefined && (!Array.isArray(o.onlyFaults) || o.onlyFaults.some((n) => !Number.isInteger(n) || n < 0))) throw new ConfigError('onlyFaults', 'an array of fault episode numbers (integers >= 0)', o.onlyFaults);
-  if (o.onlyFaults !== undefined && o.nemesis === 'builtin') throw new ConfigError('onlyFaults', "a nemesis schedule (not 'builtin', which has no episodes)", o.onlyFaults);
+  if (o.onlyFaults !== undefined && (!Array.isArray(o.onlyFaults) || o.onlyFaults.some((n) => !Number.isInteger(n) || n < 0)))
+    throw new ConfigError('onlyFaults', 'an array of fault episode numbers (integers >= 0)', o.onlyFaults);
+  if (o.onlyFaults !== undefined && o.nemesis === 'builtin')
+    throw new ConfigError('onlyFaults', "a nemesis schedule (not 'builtin', which has no episodes)", o.onlyFaults);
 }
 
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
@@ -162,7 +166,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         try {
           if (roll < o.txnShare && keys.length > 1) {
             const other = rng.pick(keys.filter((k) => k !== key));
-            await client.transaction([{ op: 'put', key, value }, rng.chance(0.25) ? { op: 'delete', key: other } : { op: 'put', key: other, value: value + 1 }]);
+            await client.transaction([
+              { op: 'put', key, value },
+              rng.chance(0.25) ? { op: 'delete', key: other } : { op: 'put', key: other, value: value + 1 },
+            ]);
           } else {
             const r = (roll - o.txnShare) / (1 - o.txnShare);
             if (r < 0.4) seen.set(key, (await client.get(key)) as number | undefined);
@@ -184,7 +191,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         const n = cluster.nemesis({ seed: o.seed, ...(o.nemesis ?? SCENARIO_NEMESIS), ...(o.onlyFaults === undefined ? {} : { only: o.onlyFaults }) });
         await n.run(o.faultMs);
         faultEpisodes = n.episodes;
-        faults.push(`plan ${describePlan(n.plan)}${o.onlyFaults === undefined ? '' : `; only episodes ${o.onlyFaults.length === 0 ? 'none' : o.onlyFaults.join(',')}`}`, ...n.lines());
+        faults.push(
+          `plan ${describePlan(n.plan)}${o.onlyFaults === undefined ? '' : `; only episodes ${o.onlyFaults.length === 0 ? 'none' : o.onlyFaults.join(',')}`}`,
+          ...n.lines(),
+        );
       }
       faulting = false;
     };
@@ -194,20 +204,22 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     cluster.setNetwork({ loss: 0, duplicate: 0 });
     await cluster.sleep(1_000);
     let live = true;
-    await Promise.all(clients.map(async (client, i) => {
-      for (let k = 0; k < o.livenessOps; k++) {
-        let done = false;
-        for (let attempt = 0; attempt < 10 && !done; attempt++) {
-          try {
-            await client.put(keys[k % keys.length]!, 1_000_000 + i * 10 + k);
-            done = true;
-          } catch {
-            await cluster.sleep(200);
+    await Promise.all(
+      clients.map(async (client, i) => {
+        for (let k = 0; k < o.livenessOps; k++) {
+          let done = false;
+          for (let attempt = 0; attempt < 10 && !done; attempt++) {
+            try {
+              await client.put(keys[k % keys.length]!, 1_000_000 + i * 10 + k);
+              done = true;
+            } catch {
+              await cluster.sleep(200);
+            }
           }
+          if (!done) live = false;
         }
-        if (!done) live = false;
-      }
-    }));
+      }),
+    );
     const diverged = live ? await convergence(cluster, regions, keys) : [];
     const history = cluster.history();
     const checkStarted = performance.now();
@@ -312,7 +324,11 @@ async function builtinNemesis(cluster: Cluster, prng: Prng, faultMs: number, fau
       const a = prng.pick(regions);
       const oneWay = prng.chance(0.3);
       faults.push(`${(cluster.now() - t0).toFixed(0)} partition ${a} | rest${oneWay ? ' (one-way)' : ''}`);
-      cluster.partition([a], regions.filter((r) => r !== a), { oneWay });
+      cluster.partition(
+        [a],
+        regions.filter((r) => r !== a),
+        { oneWay },
+      );
     } else {
       faults.push(`${(cluster.now() - t0).toFixed(0)} heal`);
       cluster.heal();
@@ -440,7 +456,10 @@ export async function runBankScenario(options: BankOptions): Promise<BankResult>
         } else if (roll < 0.85 && options.partitions !== false) {
           const a = prng.pick(regions);
           faults.push(`${(cluster.now() - t0).toFixed(0)} partition ${a} | rest`);
-          cluster.partition([a], regions.filter((r) => r !== a));
+          cluster.partition(
+            [a],
+            regions.filter((r) => r !== a),
+          );
         } else if (options.partitions !== false) {
           faults.push(`${(cluster.now() - t0).toFixed(0)} heal`);
           cluster.heal();

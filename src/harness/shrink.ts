@@ -36,7 +36,8 @@ export interface ShrinkOptions {
 
 export async function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}): Promise<ShrinkResult> {
   const maxRuns = options.maxRuns ?? SHRINK_RUNS_DEFAULT;
-  if (!Number.isInteger(maxRuns) || maxRuns < 1 || maxRuns > SHRINK_RUNS_MAX) throw new ConfigError('maxRuns', `an integer from 1 to ${SHRINK_RUNS_MAX}`, maxRuns);
+  if (!Number.isInteger(maxRuns) || maxRuns < 1 || maxRuns > SHRINK_RUNS_MAX)
+    throw new ConfigError('maxRuns', `an integer from 1 to ${SHRINK_RUNS_MAX}`, maxRuns);
   if (task.schedule === 'builtin') throw new ConfigError('schedule', "'targeted' or 'swarm' (the builtin schedule has no episodes to cut)", task.schedule);
   let runs = 1;
   const original = await runOneSeed(task);

@@ -132,7 +132,10 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
         } else if (roll < 0.75) {
           const a = prng.pick(regions);
           faults.push(`${at()} partition ${a} | rest`);
-          cluster.partition([a], regions.filter((r) => r !== a));
+          cluster.partition(
+            [a],
+            regions.filter((r) => r !== a),
+          );
         } else {
           faults.push(`${at()} heal`);
           cluster.heal();
@@ -148,21 +151,23 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
     cluster.setNetwork({ loss: 0, duplicate: 0 });
     await cluster.sleep(1_000);
     let live = true;
-    await Promise.all(clients.map(async (client, i) => {
-      const rng = prng.fork(`live${i}`);
-      for (let k = 0; k < o.livenessTxns; k++) {
-        let done = false;
-        for (let attempt = 0; attempt < 20 && !done; attempt++) {
-          try {
-            await client.transaction(txnOps(rng));
-            done = true;
-          } catch {
-            await cluster.sleep(50 + rng.int(100));
+    await Promise.all(
+      clients.map(async (client, i) => {
+        const rng = prng.fork(`live${i}`);
+        for (let k = 0; k < o.livenessTxns; k++) {
+          let done = false;
+          for (let attempt = 0; attempt < 20 && !done; attempt++) {
+            try {
+              await client.transaction(txnOps(rng));
+              done = true;
+            } catch {
+              await cluster.sleep(50 + rng.int(100));
+            }
           }
+          if (!done) live = false;
         }
-        if (!done) live = false;
-      }
-    }));
+      }),
+    );
     const history = cluster.history({ format: 'elle' });
     // Values here are numbers, as the checker's ElleOp wants (it validates the history anyway).
     const check = checkTransactions(history as ElleOp[], { model: 'list-append', consistency: 'strict-serializable' });

@@ -14,11 +14,5 @@ export { DEFAULT_STALL_FACTOR, StallDetector } from './stall.js';
 export type { StallOptions } from './stall.js';
 export { Membership } from './membership.js';
 export type { ChangeReason, MemberState, MemberView, MembershipChange, MembershipOptions } from './membership.js';
-export {
-  DEFAULT_HEARTBEAT_INTERVAL_MS,
-  MAX_HEARTBEAT_INTERVAL_MS,
-  MAX_PHI_THRESHOLD,
-  MIN_HEARTBEAT_INTERVAL_MS,
-  validateHeartbeatConfig,
-} from './validate.js';
+export { DEFAULT_HEARTBEAT_INTERVAL_MS, MAX_HEARTBEAT_INTERVAL_MS, MAX_PHI_THRESHOLD, MIN_HEARTBEAT_INTERVAL_MS, validateHeartbeatConfig } from './validate.js';
 export type { HeartbeatConfig } from './validate.js';

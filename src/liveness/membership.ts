@@ -75,9 +75,7 @@ export class Membership {
     this.suspectThreshold = options.suspectThreshold ?? this.downThreshold / 2;
     assert(this.suspectThreshold > 0 && this.suspectThreshold <= this.downThreshold, '0 < suspectThreshold <= threshold');
     this.stall =
-      options.checkIntervalMs === undefined
-        ? undefined
-        : new StallDetector({ intervalMs: options.checkIntervalMs, stallFactor: options.stallFactor });
+      options.checkIntervalMs === undefined ? undefined : new StallDetector({ intervalMs: options.checkIntervalMs, stallFactor: options.stallFactor });
   }
 
   get version(): number {
@@ -160,9 +158,7 @@ export class Membership {
 
   /** Every member, sorted by id. */
   view(): MemberView[] {
-    return [...this.members]
-      .map(([id, m]) => ({ id, state: m.state, incarnation: m.incarnation }))
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return [...this.members].map(([id, m]) => ({ id, state: m.state, incarnation: m.incarnation })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   private newDetector(): PhiAccrualDetector {

@@ -1,11 +1,6 @@
 import { ConfigError } from '../core/errors.js';
 import { numberIn, type NumberRule } from '../core/validate.js';
-import {
-  DEFAULT_ACCEPTABLE_HEARTBEAT_PAUSE_MS,
-  DEFAULT_MAX_SAMPLE_SIZE,
-  DEFAULT_MIN_STD_DEVIATION_MS,
-  DEFAULT_PHI_THRESHOLD,
-} from './phi.js';
+import { DEFAULT_ACCEPTABLE_HEARTBEAT_PAUSE_MS, DEFAULT_MAX_SAMPLE_SIZE, DEFAULT_MIN_STD_DEVIATION_MS, DEFAULT_PHI_THRESHOLD } from './phi.js';
 import { DEFAULT_STALL_FACTOR } from './stall.js';
 
 /**
@@ -50,7 +45,6 @@ const KEYS = [
   'firstHeartbeatEstimateMs',
   'stallFactor',
 ] as const;
-
 
 /** Validate the `heartbeat` section (undefined means all defaults); `path` prefixes field names. */
 export function validateHeartbeatConfig(raw: unknown, path = 'heartbeat'): HeartbeatConfig {

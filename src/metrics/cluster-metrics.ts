@@ -38,8 +38,17 @@ export interface ClusterMetricsInput {
 /** What the cluster keeps as client calls settle; `clientFamilies()` goes into `client`. */
 export class ClientMetrics {
   private readonly registry = new Registry();
-  private readonly ops = this.registry.counter({ name: 'meridian_client_operations_total', help: 'Client calls by operation (get, get-local, put, delete, cas, txn) and outcome: ok, fail (definitely not done), unknown (timed out or stopped).', labelNames: ['op', 'outcome'] });
-  private readonly latency = this.registry.histogram({ name: 'meridian_client_latency_seconds', help: 'Time from call to answer of client calls that completed (ok or fail), in cluster time (virtual in sim).', labelNames: ['op'], buckets: LATENCY_BUCKETS_SECONDS });
+  private readonly ops = this.registry.counter({
+    name: 'meridian_client_operations_total',
+    help: 'Client calls by operation (get, get-local, put, delete, cas, txn) and outcome: ok, fail (definitely not done), unknown (timed out or stopped).',
+    labelNames: ['op', 'outcome'],
+  });
+  private readonly latency = this.registry.histogram({
+    name: 'meridian_client_latency_seconds',
+    help: 'Time from call to answer of client calls that completed (ok or fail), in cluster time (virtual in sim).',
+    labelNames: ['op'],
+    buckets: LATENCY_BUCKETS_SECONDS,
+  });
 
   /**
    * Series by op and outcome, each looked up once (on its first call): record() runs for every
@@ -71,7 +80,10 @@ export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot
   const r = new Registry();
   const { stats } = input;
 
-  r.gauge({ name: 'meridian_cluster_info', help: 'Always 1; the labels describe the cluster.', labelNames: ['transport', 'replication', 'commit'] }).set(input.info, 1);
+  r.gauge({ name: 'meridian_cluster_info', help: 'Always 1; the labels describe the cluster.', labelNames: ['transport', 'replication', 'commit'] }).set(
+    input.info,
+    1,
+  );
 
   r.counter({ name: 'meridian_messages_sent_total', help: 'Messages sent by every actor.' }).inc({}, stats.sent);
   r.counter({ name: 'meridian_messages_delivered_total', help: 'Messages delivered to an actor.' }).inc({}, stats.delivered);
@@ -81,7 +93,11 @@ export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot
   const dropped = r.counter({ name: 'meridian_messages_dropped_total', help: 'Messages dropped, by cause.', labelNames: ['cause'] });
   for (const cause of DROP_CAUSES) dropped.inc({ cause }, stats.dropped[cause] ?? 0);
 
-  const byType = r.counter({ name: 'meridian_messages_by_type_total', help: 'Messages sent, by type; a wrapped protocol message as wrapper:inner.', labelNames: ['type'] });
+  const byType = r.counter({
+    name: 'meridian_messages_by_type_total',
+    help: 'Messages sent, by type; a wrapped protocol message as wrapper:inner.',
+    labelNames: ['type'],
+  });
   for (const type of Object.keys(stats.types).sort()) byType.inc({ type }, stats.types[type]!);
 
   const linkSent = r.counter({ name: 'meridian_link_messages_sent_total', help: 'Messages sent from one region to another.', labelNames: ['from', 'to'] });
@@ -101,7 +117,11 @@ export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot
     restarts.inc(labels, stats.actors[server]?.restarts ?? 0);
   }
 
-  const txns = r.counter({ name: 'meridian_transactions_total', help: 'Transactions decided by each coordinator, by outcome.', labelNames: ['coordinator', 'outcome'] });
+  const txns = r.counter({
+    name: 'meridian_transactions_total',
+    help: 'Transactions decided by each coordinator, by outcome.',
+    labelNames: ['coordinator', 'outcome'],
+  });
   const routed = r.counter({ name: 'meridian_balancer_routed_total', help: 'Requests each balancer routed, per server.', labelNames: ['balancer', 'server'] });
   const lag = new Map<string, number>(input.regions.map((region) => [region, 0]));
   for (const address of Object.keys(stats.actors).sort()) {
@@ -115,10 +135,18 @@ export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot
       else if (name.startsWith(ROUTED_PREFIX)) routed.inc({ balancer: address, server: name.slice(ROUTED_PREFIX.length) }, n);
     }
   }
-  const lagGauge = r.gauge({ name: 'meridian_replication_lag_commands', help: "Commands a region's asynchronous copies are behind their shards' leaders (hybrid replication), summed over shards.", labelNames: ['region'] });
+  const lagGauge = r.gauge({
+    name: 'meridian_replication_lag_commands',
+    help: "Commands a region's asynchronous copies are behind their shards' leaders (hybrid replication), summed over shards.",
+    labelNames: ['region'],
+  });
   for (const [region, n] of lag) lagGauge.set({ region }, n);
 
-  const memberState = r.gauge({ name: 'meridian_member_state', help: "Each server's state in the first region's balancer view: 0 up, 1 suspect, 2 down.", labelNames: ['server', 'region'] });
+  const memberState = r.gauge({
+    name: 'meridian_member_state',
+    help: "Each server's state in the first region's balancer view: 0 up, 1 suspect, 2 down.",
+    labelNames: ['server', 'region'],
+  });
   const membersIn = r.gauge({ name: 'meridian_members', help: 'Servers in each state, in the first balancer view.', labelNames: ['state'] });
   const perState = { up: 0, suspect: 0, down: 0 };
   for (const m of input.members) {
@@ -136,8 +164,17 @@ export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot
 }
 
 function addClientMetrics(r: Registry, input: ClusterMetricsInput): void {
-  const ops = r.counter({ name: 'meridian_client_operations_total', help: 'Recorded client operations (get, put, delete, cas; not local reads or transactions), by outcome: ok, fail (definitely not done), unknown (timed out or stopped).', labelNames: ['op', 'outcome'] });
-  const latency = r.histogram({ name: 'meridian_client_latency_seconds', help: 'Time from call to answer of recorded client operations that completed (ok or fail), in cluster time (virtual in sim).', labelNames: ['op'], buckets: LATENCY_BUCKETS_SECONDS });
+  const ops = r.counter({
+    name: 'meridian_client_operations_total',
+    help: 'Recorded client operations (get, put, delete, cas; not local reads or transactions), by outcome: ok, fail (definitely not done), unknown (timed out or stopped).',
+    labelNames: ['op', 'outcome'],
+  });
+  const latency = r.histogram({
+    name: 'meridian_client_latency_seconds',
+    help: 'Time from call to answer of recorded client operations that completed (ok or fail), in cluster time (virtual in sim).',
+    labelNames: ['op'],
+    buckets: LATENCY_BUCKETS_SECONDS,
+  });
   const settledBeforeMs = input.nowMs - input.requestTimeoutMs - UNKNOWN_OUTCOME_GRACE_MS;
   // Sorted by kind so the series come out in the same order whatever order the calls ran in.
   const byKind = new Map<OpKind, History>();

@@ -38,7 +38,8 @@ export async function startMetricsServer(options: MetricsServerOptions, render: 
   if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'an object { port?, host? }');
   const port = options.port ?? 0;
   const host = options.host ?? '127.0.0.1';
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ValidationError('options.port', `an integer from 0 to 65535, got ${JSON.stringify(port)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new ValidationError('options.port', `an integer from 0 to 65535, got ${JSON.stringify(port)}`);
   if (typeof host !== 'string' || !isLoopbackHost(host)) {
     throw new ValidationError('options.host', `a loopback address (127.0.0.1, another 127.x.x.x, ::1 or localhost), got ${JSON.stringify(host)}`);
   }

@@ -77,7 +77,10 @@ abstract class Metric<S> {
     if (!Array.isArray(labelNames)) throw new ValidationError('labelNames', 'an array of label names');
     for (const l of labelNames) {
       if (typeof l !== 'string' || !LABEL_NAME.test(l) || l.startsWith('__') || reserved.includes(l)) {
-        throw new ValidationError('labelNames', `label names matching [a-zA-Z_][a-zA-Z0-9_]*, not starting with __${reserved.length > 0 ? ` and not ${reserved.join(', ')}` : ''}, got ${JSON.stringify(l)}`);
+        throw new ValidationError(
+          'labelNames',
+          `label names matching [a-zA-Z_][a-zA-Z0-9_]*, not starting with __${reserved.length > 0 ? ` and not ${reserved.join(', ')}` : ''}, got ${JSON.stringify(l)}`,
+        );
       }
     }
     if (new Set(labelNames).size !== labelNames.length) throw new ValidationError('labelNames', 'distinct names');
@@ -120,7 +123,8 @@ export class Counter extends Metric<{ value: number }> {
 
   /** Adds `by` (>= 0) to the series with these labels. */
   inc(labels?: Labels, by = 1): void {
-    if (typeof by !== 'number' || !(by >= 0) || !Number.isFinite(by)) throw new ValidationError('by', `a finite number >= 0 (counters only go up), got ${String(by)}`);
+    if (typeof by !== 'number' || !(by >= 0) || !Number.isFinite(by))
+      throw new ValidationError('by', `a finite number >= 0 (counters only go up), got ${String(by)}`);
     this.stateFor(labels, () => ({ value: 0 })).value += by;
   }
 
@@ -138,7 +142,13 @@ export class Counter extends Metric<{ value: number }> {
   }
 
   snapshot(): MetricFamily {
-    return { name: this.name, help: this.help, type: 'counter', labelNames: this.labelNames, series: [...this.series.values()].map((s) => ({ labels: s.labels, value: s.state.value })) };
+    return {
+      name: this.name,
+      help: this.help,
+      type: 'counter',
+      labelNames: this.labelNames,
+      series: [...this.series.values()].map((s) => ({ labels: s.labels, value: s.state.value })),
+    };
   }
 }
 
@@ -160,7 +170,13 @@ export class Gauge extends Metric<{ value: number }> {
   }
 
   snapshot(): MetricFamily {
-    return { name: this.name, help: this.help, type: 'gauge', labelNames: this.labelNames, series: [...this.series.values()].map((s) => ({ labels: s.labels, value: s.state.value })) };
+    return {
+      name: this.name,
+      help: this.help,
+      type: 'gauge',
+      labelNames: this.labelNames,
+      series: [...this.series.values()].map((s) => ({ labels: s.labels, value: s.state.value })),
+    };
   }
 }
 
@@ -182,7 +198,8 @@ export class Histogram extends Metric<HistogramState> {
   constructor(options: HistogramMetricOptions) {
     super(options, ['le']);
     for (const suffix of HISTOGRAM_SUFFIXES) {
-      if (this.name.endsWith(suffix)) throw new ValidationError('name', `a histogram's name must not end in ${suffix} (its series add it), got ${JSON.stringify(this.name)}`);
+      if (this.name.endsWith(suffix))
+        throw new ValidationError('name', `a histogram's name must not end in ${suffix} (its series add it), got ${JSON.stringify(this.name)}`);
     }
     const bounds = options.buckets ?? LATENCY_BUCKETS_SECONDS;
     if (!Array.isArray(bounds) || bounds.length === 0 || bounds.length > HISTOGRAM_BUCKETS_MAX) {

@@ -47,19 +47,19 @@ export interface Location {
 }
 
 export type DropCause =
-  | 'loss'
-  | 'partition'
-  | 'dead'
-  | 'unknown-address'
-  | 'too-large'
-  | 'encode-error'
-  | 'mailbox-full'
-  | 'malformed'
-  | 'no-actor'
-  | 'stopped';
+  'loss' | 'partition' | 'dead' | 'unknown-address' | 'too-large' | 'encode-error' | 'mailbox-full' | 'malformed' | 'no-actor' | 'stopped';
 
 export const DROP_CAUSES: readonly DropCause[] = [
-  'loss', 'partition', 'dead', 'unknown-address', 'too-large', 'encode-error', 'mailbox-full', 'malformed', 'no-actor', 'stopped',
+  'loss',
+  'partition',
+  'dead',
+  'unknown-address',
+  'too-large',
+  'encode-error',
+  'mailbox-full',
+  'malformed',
+  'no-actor',
+  'stopped',
 ];
 
 export function pairKey(a: string, b: string): string {
@@ -169,7 +169,16 @@ export function decide(net: ResolvedNetwork, partitions: Partitions, src: Locati
   const delays: number[] = [];
   const fate = decideInto(net, partitions, src, dst, prng, delays);
   if (typeof fate === 'string') return { drop: fate };
-  if (fate === 1 && delays[0] === 0 && src.region === dst.region && net.jitterMs === 0 && net.duplicate === 0 && net.nodeDelay.size === 0 && !net.intraRegionLatency) return DELIVER_NOW;
+  if (
+    fate === 1 &&
+    delays[0] === 0 &&
+    src.region === dst.region &&
+    net.jitterMs === 0 &&
+    net.duplicate === 0 &&
+    net.nodeDelay.size === 0 &&
+    !net.intraRegionLatency
+  )
+    return DELIVER_NOW;
   return { delaysMs: delays };
 }
 
@@ -184,7 +193,9 @@ export function decideInto(net: ResolvedNetwork, partitions: Partitions, src: Lo
     delaysMs[0] = 0;
     return 1;
   }
-  const base = (pairLatency(net, src.region, dst.region) ?? (src.region === dst.region ? 0 : net.defaultLatencyMs)) + (net.nodeDelay.size > 0 ? net.nodeDelay.get(dst.node) ?? 0 : 0);
+  const base =
+    (pairLatency(net, src.region, dst.region) ?? (src.region === dst.region ? 0 : net.defaultLatencyMs)) +
+    (net.nodeDelay.size > 0 ? (net.nodeDelay.get(dst.node) ?? 0) : 0);
   delaysMs[0] = base + (net.jitterMs > 0 ? prng.next() * net.jitterMs : 0);
   if (net.duplicate > 0 && prng.next() < net.duplicate) {
     delaysMs[1] = base + (net.jitterMs > 0 ? prng.next() * net.jitterMs : 0);

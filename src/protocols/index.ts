@@ -44,14 +44,7 @@ export type {
 } from './multipaxos.js';
 
 export { PaxosCommitNode } from './paxoscommit.js';
-export type {
-  PaxosCommitAccepted,
-  PaxosCommitConfig,
-  PaxosCommitDecision,
-  PaxosCommitMessage,
-  PaxosCommitRecord,
-  PaxosCommitValue,
-} from './paxoscommit.js';
+export type { PaxosCommitAccepted, PaxosCommitConfig, PaxosCommitDecision, PaxosCommitMessage, PaxosCommitRecord, PaxosCommitValue } from './paxoscommit.js';
 
 export { analyticMessages, multiPaxosElectionCost, multiPaxosSlotCost, paxosCommitCost, paxosCost, threePcCost, twoPcCost } from './costs.js';
 export type { AnalyticCost } from './costs.js';

@@ -9,13 +9,7 @@ import { SNAPSHOT_EVERY_COMMANDS } from '../core/limits.js';
 import { ballotEquals, compareBallots } from './ballot.js';
 import type { Ballot } from './ballot.js';
 import type { Outbox } from './types.js';
-import type {
-  MultiPaxosDecision,
-  MultiPaxosMessage,
-  MultiPaxosRecord,
-  MultiPaxosSlot,
-  MultiPaxosSnapshot,
-} from './multipaxos-messages.js';
+import type { MultiPaxosDecision, MultiPaxosMessage, MultiPaxosRecord, MultiPaxosSlot, MultiPaxosSnapshot } from './multipaxos-messages.js';
 
 interface Slot {
   ballot: Ballot;
@@ -202,7 +196,10 @@ export class ReplicaLog {
       this.commandsSinceSnapshotDue += slot.commands.length;
       // Every `snapshotEvery` slots, or sooner when the slots held since the last snapshot
       // carry SNAPSHOT_EVERY_COMMANDS commands: the log held in memory is bounded by both.
-      if (this.snapshotEvery !== undefined && (index - this.lastSnapshotDue >= this.snapshotEvery || this.commandsSinceSnapshotDue >= SNAPSHOT_EVERY_COMMANDS)) {
+      if (
+        this.snapshotEvery !== undefined &&
+        (index - this.lastSnapshotDue >= this.snapshotEvery || this.commandsSinceSnapshotDue >= SNAPSHOT_EVERY_COMMANDS)
+      ) {
         this.lastSnapshotDue = index;
         this.commandsSinceSnapshotDue = 0;
         this.out.decide({ kind: 'snapshot-due', index });

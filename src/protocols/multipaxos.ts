@@ -40,21 +40,9 @@ import { requireAddresses, requireNonEmptyString, requirePositiveInt } from './c
 import { ReplicaLog } from './multipaxos-log.js';
 import { Outbox } from './types.js';
 import type { Ready } from './types.js';
-import type {
-  MultiPaxosDecision,
-  MultiPaxosMessage,
-  MultiPaxosRecord,
-  MultiPaxosSlot,
-  MultiPaxosSnapshot,
-} from './multipaxos-messages.js';
+import type { MultiPaxosDecision, MultiPaxosMessage, MultiPaxosRecord, MultiPaxosSlot, MultiPaxosSnapshot } from './multipaxos-messages.js';
 
-export type {
-  MultiPaxosDecision,
-  MultiPaxosMessage,
-  MultiPaxosRecord,
-  MultiPaxosSlot,
-  MultiPaxosSnapshot,
-} from './multipaxos-messages.js';
+export type { MultiPaxosDecision, MultiPaxosMessage, MultiPaxosRecord, MultiPaxosSlot, MultiPaxosSnapshot } from './multipaxos-messages.js';
 
 /** Commands the leader queues before `propose` refuses more. */
 export const MULTIPAXOS_PENDING_MAX = 10_000;
@@ -205,7 +193,17 @@ export class MultiPaxos {
     return this.log.compact(index, snapshot);
   }
 
-  status(): { role: MultiPaxosRole; ballot: Ballot; promised: Ballot; commitIndex: number; applied: number; snapshotIndex: number; lastIndex: number; pending: number; inflight: number } {
+  status(): {
+    role: MultiPaxosRole;
+    ballot: Ballot;
+    promised: Ballot;
+    commitIndex: number;
+    applied: number;
+    snapshotIndex: number;
+    lastIndex: number;
+    pending: number;
+    inflight: number;
+  } {
     return {
       role: this.role,
       ballot: this.ballot,

@@ -33,21 +33,9 @@ import type { Ballot } from './ballot.js';
 import { requireAddresses, requireNonEmptyString, requirePositiveInt } from './config.js';
 import { Outbox } from './types.js';
 import type { Ready } from './types.js';
-import type {
-  PaxosCommitAccepted,
-  PaxosCommitDecision,
-  PaxosCommitMessage,
-  PaxosCommitRecord,
-  PaxosCommitValue,
-} from './paxoscommit-messages.js';
+import type { PaxosCommitAccepted, PaxosCommitDecision, PaxosCommitMessage, PaxosCommitRecord, PaxosCommitValue } from './paxoscommit-messages.js';
 
-export type {
-  PaxosCommitAccepted,
-  PaxosCommitDecision,
-  PaxosCommitMessage,
-  PaxosCommitRecord,
-  PaxosCommitValue,
-} from './paxoscommit-messages.js';
+export type { PaxosCommitAccepted, PaxosCommitDecision, PaxosCommitMessage, PaxosCommitRecord, PaxosCommitValue } from './paxoscommit-messages.js';
 
 /**
  * Transactions an acceptor or RM remembers; beyond it the oldest is forgotten. Forgetting an

@@ -31,9 +31,7 @@ export type ThreePcRecord =
   | { type: 'precommitted'; txn: string; epoch: number }
   | { type: 'decided'; txn: string; commit: boolean };
 
-export type ThreePcCoordinatorDecision =
-  | { kind: 'commit'; txn: string }
-  | { kind: 'abort'; txn: string; reason: 'vote-no' | 'timeout' };
+export type ThreePcCoordinatorDecision = { kind: 'commit'; txn: string } | { kind: 'abort'; txn: string; reason: 'vote-no' | 'timeout' };
 
 export type ThreePcParticipantDecision =
   /** The host must answer with `participant.vote(txn, yes)`. */

@@ -32,21 +32,9 @@ import { ValidationError } from '../core/errors.js';
 import { requireNonEmptyString, requirePositiveInt } from './config.js';
 import { Outbox } from './types.js';
 import type { Ready } from './types.js';
-import type {
-  ThreePcCoordinatorDecision,
-  ThreePcMessage,
-  ThreePcParticipantDecision,
-  ThreePcRecord,
-  ThreePcState,
-} from './threepc-messages.js';
+import type { ThreePcCoordinatorDecision, ThreePcMessage, ThreePcParticipantDecision, ThreePcRecord, ThreePcState } from './threepc-messages.js';
 
-export type {
-  ThreePcCoordinatorDecision,
-  ThreePcMessage,
-  ThreePcParticipantDecision,
-  ThreePcRecord,
-  ThreePcState,
-} from './threepc-messages.js';
+export type { ThreePcCoordinatorDecision, ThreePcMessage, ThreePcParticipantDecision, ThreePcRecord, ThreePcState } from './threepc-messages.js';
 
 /** Transactions a participant remembers; beyond it the oldest decided one is forgotten. */
 export const THREEPC_REMEMBERED_TXNS_MAX = 10_000;

@@ -23,12 +23,9 @@ export type TwoPcCoordinatorRecord =
 
 export type TwoPcParticipantRecord =
   /** Forced before the yes vote leaves: from here on the participant may not abort alone. */
-  | { type: 'voted'; txn: string; coordinator: string; payload: unknown }
-  | { type: 'decided'; txn: string; commit: boolean };
+  { type: 'voted'; txn: string; coordinator: string; payload: unknown } | { type: 'decided'; txn: string; commit: boolean };
 
-export type TwoPcCoordinatorDecision =
-  | { kind: 'commit'; txn: string }
-  | { kind: 'abort'; txn: string; reason: 'vote-no' | 'timeout' };
+export type TwoPcCoordinatorDecision = { kind: 'commit'; txn: string } | { kind: 'abort'; txn: string; reason: 'vote-no' | 'timeout' };
 
 export type TwoPcParticipantDecision =
   /** The host must answer with `participant.vote(txn, yes)`: check locks and conditions. */

@@ -21,21 +21,9 @@ import { assert } from '../core/assert.js';
 import { requireNonEmptyString, requirePositiveInt } from './config.js';
 import { Outbox } from './types.js';
 import type { Ready } from './types.js';
-import type {
-  TwoPcCoordinatorDecision,
-  TwoPcCoordinatorRecord,
-  TwoPcMessage,
-  TwoPcParticipantDecision,
-  TwoPcParticipantRecord,
-} from './twopc-messages.js';
+import type { TwoPcCoordinatorDecision, TwoPcCoordinatorRecord, TwoPcMessage, TwoPcParticipantDecision, TwoPcParticipantRecord } from './twopc-messages.js';
 
-export type {
-  TwoPcCoordinatorDecision,
-  TwoPcCoordinatorRecord,
-  TwoPcMessage,
-  TwoPcParticipantDecision,
-  TwoPcParticipantRecord,
-} from './twopc-messages.js';
+export type { TwoPcCoordinatorDecision, TwoPcCoordinatorRecord, TwoPcMessage, TwoPcParticipantDecision, TwoPcParticipantRecord } from './twopc-messages.js';
 
 /** How many decided transactions a participant remembers to answer duplicates correctly. */
 export const TWOPC_REMEMBERED_DECISIONS_MAX = 10_000;

@@ -85,7 +85,10 @@ export class GroupReplica {
   private readonly idPrefix: string;
   readonly outputs: GroupOutput[] = [];
 
-  constructor(readonly config: GroupConfig, recovered: MultiPaxosRecord[]) {
+  constructor(
+    readonly config: GroupConfig,
+    recovered: MultiPaxosRecord[],
+  ) {
     this.idPrefix = `${config.self}@${config.incarnation ?? ''}`;
     this.core = new MultiPaxos(
       {
@@ -293,7 +296,8 @@ export class GroupReplica {
             const w = this.waiters.get(c.id);
             this.waiters.delete(c.id);
             const body = c.k === 'op' ? c.body : undefined;
-            if (w !== undefined && !w.answered) this.outputs.push(notDone(w.origin, body, `shard ${this.config.shard}: leadership changed before the operation was ordered`));
+            if (w !== undefined && !w.answered)
+              this.outputs.push(notDone(w.origin, body, `shard ${this.config.shard}: leadership changed before the operation was ordered`));
           }
         }
         return;
@@ -341,5 +345,11 @@ export class GroupReplica {
  */
 function notDone(origin: Origin, body: RequestBody | undefined, message: string): GroupOutput {
   if (body?.op === 'get') return { kind: 'reply', origin, ok: false, code: 'UNAVAILABLE', message };
-  return { kind: 'reply', origin, ok: false, code: 'TIMEOUT', message: `${message}; it may or may not have taken effect (another copy of the request may hold a log slot)` };
+  return {
+    kind: 'reply',
+    origin,
+    ok: false,
+    code: 'TIMEOUT',
+    message: `${message}; it may or may not have taken effect (another copy of the request may hold a log slot)`,
+  };
 }

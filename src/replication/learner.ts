@@ -8,8 +8,7 @@ import { KvStateMachine } from './state-machine.js';
  * one is the replication lag of that learner's region.
  */
 export type LearnMessage =
-  | { type: 'learn'; s: number; entries: Array<[number, Command]>; snapshot: Snapshot | null }
-  | { type: 'learn-ack'; s: number; applied: number };
+  { type: 'learn'; s: number; entries: Array<[number, Command]>; snapshot: Snapshot | null } | { type: 'learn-ack'; s: number; applied: number };
 
 /** Applied commands the leader keeps for learners; a learner further behind gets a snapshot. */
 export const LEARN_BUFFER_MAX = 4_096;

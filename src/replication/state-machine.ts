@@ -114,7 +114,9 @@ export class KvStateMachine {
         return this.applyOp(command);
       case 'effect':
         if (command.seq !== 0 && (command.term !== this.effectTerm || command.seq !== this.effectSeq + 1)) {
-          return [{ id: command.id, ok: false, code: 'UNAVAILABLE', message: 'the primary changed and an earlier operation of its reign was lost; not applied' }];
+          return [
+            { id: command.id, ok: false, code: 'UNAVAILABLE', message: 'the primary changed and an earlier operation of its reign was lost; not applied' },
+          ];
         }
         this.effectTerm = command.term;
         this.effectSeq = command.seq;
@@ -367,7 +369,8 @@ export function evaluateTxn(data: Map<string, unknown>, ops: TxnOp[]): { ok: tru
         break;
       case 'append': {
         const v = current(op.key);
-        if (v !== undefined && !Array.isArray(v)) return { ok: false, reason: `append to key ${JSON.stringify(op.key)}, which holds a value that is not a list` };
+        if (v !== undefined && !Array.isArray(v))
+          return { ok: false, reason: `append to key ${JSON.stringify(op.key)}, which holds a value that is not a list` };
         overlay.set(op.key, v === undefined ? [op.value] : [...(v as unknown[]), op.value]);
         break;
       }

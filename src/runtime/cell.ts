@@ -50,7 +50,11 @@ export class Cell implements TimerTarget {
   private checkpointRecords: unknown[] | undefined;
   private readonly ctx: ActorContext;
 
-  constructor(private readonly host: Host, spec: ActorSpec, behavior: Behavior) {
+  constructor(
+    private readonly host: Host,
+    spec: ActorSpec,
+    behavior: Behavior,
+  ) {
     this.spec = spec;
     this.behavior = behavior;
     this.incarnation = host.env.newId();

@@ -22,7 +22,10 @@ export class FileDurableStore implements DurableStore {
   private readonly pending = new Map<string, Uint8Array[]>();
   tornTailsTruncated = 0;
 
-  constructor(private readonly dir: string, private readonly fsync: boolean) {
+  constructor(
+    private readonly dir: string,
+    private readonly fsync: boolean,
+  ) {
     mkdirSync(dir, { recursive: true });
   }
 

@@ -74,8 +74,14 @@ export class MemoryDurableStore implements DurableStore {
   }
 
   replace(address: string, records: unknown[]): void {
-    this.logs.set(address, records.map((r) => this.frame(r)));
-    this.appendedAt.set(address, records.map(() => -Infinity));
+    this.logs.set(
+      address,
+      records.map((r) => this.frame(r)),
+    );
+    this.appendedAt.set(
+      address,
+      records.map(() => -Infinity),
+    );
   }
 
   /**

@@ -54,7 +54,7 @@ export function parseLog(packr: Packr, bytes: Uint8Array, crc32: Crc32): ParsedL
     const start = offset + RECORD_HEADER_BYTES;
     if (start + length > bytes.byteLength) break;
     const body = bytes.subarray(start, start + length);
-    if ((crc32(body) >>> 0) !== sum) break;
+    if (crc32(body) >>> 0 !== sum) break;
     try {
       records.push(packr.unpack(body));
     } catch {

@@ -4,7 +4,16 @@ import { createPackr, decodeFrame, FastEncoder, FrameError, type Envelope, type 
 import { errorData, type ErrorData } from '../core/errors.js';
 import { DRAIN_BUDGET_MESSAGES, ERRORS_KEPT_MAX, MAILBOX_CAPACITY_DEFAULT, MESSAGE_BYTES_MAX_DEFAULT } from '../core/limits.js';
 import { Prng, hashString } from '../core/prng.js';
-import { decideInto, Partitions, resolveNetwork, type DropCause, type Location, type NetworkConfig, type PartitionRule, type ResolvedNetwork } from '../net/model.js';
+import {
+  decideInto,
+  Partitions,
+  resolveNetwork,
+  type DropCause,
+  type Location,
+  type NetworkConfig,
+  type PartitionRule,
+  type ResolvedNetwork,
+} from '../net/model.js';
 import type { ActorSpec, Behavior } from './actor.js';
 import { Cell } from './cell.js';
 import type { DurableStore } from './durable.js';
@@ -120,7 +129,10 @@ export class Host {
   readonly messageBytesMax: number;
   private stopped = false;
 
-  constructor(readonly env: HostEnv, private readonly options: HostOptions) {
+  constructor(
+    readonly env: HostEnv,
+    private readonly options: HostOptions,
+  ) {
     this.id = options.id;
     this.netPrng = new Prng((options.seed ^ hashString(`net/${options.id}`)) >>> 0);
     this.networkConfig = options.network ?? {};
@@ -235,7 +247,7 @@ export class Host {
 
   /** The time as the actors of `node` read it. */
   nowFor(node: string): number {
-    const skew = this.clockSkewMs.size === 0 ? 0 : this.clockSkewMs.get(node) ?? 0;
+    const skew = this.clockSkewMs.size === 0 ? 0 : (this.clockSkewMs.get(node) ?? 0);
     return this.env.now() + skew;
   }
 

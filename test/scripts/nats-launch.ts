@@ -6,7 +6,10 @@ import { startCluster } from '../../src/index.js';
 import type { NatsRuntime } from '../../src/runtime/transports/nats.js';
 
 const cluster = await startCluster({
-  regions: [{ name: 'a', servers: 1 }, { name: 'b', servers: 1 }],
+  regions: [
+    { name: 'a', servers: 1 },
+    { name: 'b', servers: 1 },
+  ],
   transport: 'nats',
   nats: { servers: process.argv[2]!, processes: 2 },
   requestTimeoutMs: 2_000,

@@ -3,7 +3,15 @@ import { startCluster } from '../../src/index.js';
 
 const transport = (process.argv[2] ?? 'threads') as 'threads' | 'sim';
 const placement = (process.argv[3] ?? 'dedicated') as 'dedicated' | 'packed';
-const cluster = await startCluster({ regions: [{ name: 'a', servers: 2 }, { name: 'b', servers: 2 }], transport, placement, requestTimeoutMs: 500 });
+const cluster = await startCluster({
+  regions: [
+    { name: 'a', servers: 2 },
+    { name: 'b', servers: 2 },
+  ],
+  transport,
+  placement,
+  requestTimeoutMs: 500,
+});
 const client = cluster.client({ region: 'a' });
 await client.put('k', 1);
 await client.get('k');

@@ -92,7 +92,16 @@ export function buildGraph(n: number, lists: readonly EdgeList[], excluded: (id:
   perm = countingSort(perm, 4, (e) => kinds[e]!);
   perm = countingSort(perm, n, (e) => to[e]!);
   perm = countingSort(perm, n, (e) => from[e]!);
-  const g: DepGraph = { n, start: new Int32Array(n + 1), src: new Int32Array(0), dst: new Int32Array(0), kind: new Uint8Array(0), ref: new Int32Array(0), lists, offsets };
+  const g: DepGraph = {
+    n,
+    start: new Int32Array(n + 1),
+    src: new Int32Array(0),
+    dst: new Int32Array(0),
+    kind: new Uint8Array(0),
+    ref: new Int32Array(0),
+    lists,
+    offsets,
+  };
   const ref = new Int32Array(perm.length);
   let m = 0;
   for (let i = 0; i < perm.length; i++) {
@@ -242,7 +251,16 @@ export function components(g: DepGraph, nodes: ArrayLike<number>, mask: number, 
  * A shortest path from `from` to `to` over nodes with tag `t` and edges whose kind is in
  * `mask`, as edge positions; undefined when there is none or after `budget` edges looked at.
  */
-export function shortestPath(g: DepGraph, from: number, to: number, t: number, mask: number, s: Scratch, budget: number, ids?: Int32Array): number[] | undefined {
+export function shortestPath(
+  g: DepGraph,
+  from: number,
+  to: number,
+  t: number,
+  mask: number,
+  s: Scratch,
+  budget: number,
+  ids?: Int32Array,
+): number[] | undefined {
   // With component numbers (see components), a node on a path from `from` to `to` has a
   // number between theirs: the search skips the others.
   const lo = ids === undefined ? 0 : ids[s.local[to]!]!;
@@ -272,7 +290,7 @@ export function shortestPath(g: DepGraph, from: number, to: number, t: number, m
       if (v === to) {
         s.steps += steps;
         const path: number[] = [];
-        for (let x = to; x !== from; ) {
+        for (let x = to; x !== from;) {
           const pe = s.prev[x]!;
           path.push(pe);
           x = g.src[pe]!;

@@ -4,7 +4,20 @@
  * order between transactions.
  */
 import { describe, ValidationError } from '../../core/errors.js';
-import { emptyEdges, pushEdge, RT, TXN_FAIL, TXN_INFO, TXN_OK, type EdgeList, type ElleOp, type TxnCheckOptions, type TxnConsistency, type TxnModel, type TxnView } from './types.js';
+import {
+  emptyEdges,
+  pushEdge,
+  RT,
+  TXN_FAIL,
+  TXN_INFO,
+  TXN_OK,
+  type EdgeList,
+  type ElleOp,
+  type TxnCheckOptions,
+  type TxnConsistency,
+  type TxnModel,
+  type TxnView,
+} from './types.js';
 
 export const TXN_MODELS: readonly TxnModel[] = ['list-append', 'rw-register'];
 export const TXN_CONSISTENCIES: readonly TxnConsistency[] = ['serializable', 'strict-serializable'];
@@ -36,7 +49,8 @@ export function validateHistory(history: unknown, model: TxnModel): asserts hist
     const op = history[i] as Partial<ElleOp> | null;
     const at = `history[${i}]`;
     if (typeof op !== 'object' || op === null || Array.isArray(op)) throw new ValidationError(at, `expected an operation object, got ${describe(op)}`);
-    if (typeof op.index !== 'number' || !Number.isInteger(op.index) || op.index < 0) throw new ValidationError(`${at}.index`, `expected an integer >= 0, got ${describe(op.index)}`);
+    if (typeof op.index !== 'number' || !Number.isInteger(op.index) || op.index < 0)
+      throw new ValidationError(`${at}.index`, `expected an integer >= 0, got ${describe(op.index)}`);
     if (!isKey(op.process)) throw new ValidationError(`${at}.process`, `expected a number or a string, got ${describe(op.process)}`);
     if (!OP_TYPES.includes(op.type as string)) throw new ValidationError(`${at}.type`, `expected one of ${OP_TYPES.join(', ')}, got ${describe(op.type)}`);
     if (op.f !== 'txn') throw new ValidationError(`${at}.f`, `expected "txn", got ${describe(op.f)}`);
@@ -96,7 +110,10 @@ export function collectTxns(history: ElleOp[], realtime?: EdgeList): Txns {
     if (op.type === 'invoke') {
       const open = pending.get(op.process);
       if (open !== undefined) {
-        throw new ValidationError(`history[${i}].process`, `process ${describe(op.process)} invokes again while its invocation at history[${invokePos[open] as number}] has not completed`);
+        throw new ValidationError(
+          `history[${i}].process`,
+          `process ${describe(op.process)} invokes again while its invocation at history[${invokePos[open] as number}] has not completed`,
+        );
       }
       const id = views.length;
       pending.set(op.process, id);

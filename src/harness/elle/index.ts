@@ -153,7 +153,12 @@ function finish(txns: Txns, analyses: readonly KeyAnalysis[], rt: EdgeList | und
   }
   if (rt !== undefined) lists.push(rt);
   // Deterministic whatever the split: by type, then the transactions involved, then the text.
-  locals.sort((x, y) => LOCAL_ORDER.indexOf(x.type) - LOCAL_ORDER.indexOf(y.type) || compareIds(x.txns, y.txns) || (x.explanation < y.explanation ? -1 : x.explanation > y.explanation ? 1 : 0));
+  locals.sort(
+    (x, y) =>
+      LOCAL_ORDER.indexOf(x.type) - LOCAL_ORDER.indexOf(y.type) ||
+      compareIds(x.txns, y.txns) ||
+      (x.explanation < y.explanation ? -1 : x.explanation > y.explanation ? 1 : 0),
+  );
   const anomalies: Anomaly[] = locals.map((x) => ({ type: x.type, ops: x.txns.map((t) => ops[t] as ElleOp), explanation: x.explanation }));
 
   const n = views.length;

@@ -70,7 +70,19 @@ export function analyzeListAppend(views: readonly TxnView[], txnCount: number): 
       const key = mop[1];
       let ks = keys.get(key);
       if (ks === undefined) {
-        ks = { key, writers: new Map(), readTxns: [], readLists: [], longest: undefined, longestTxn: -1, cur: -1, curAppends: [], curAppendCount: 0, curKnown: undefined, curKnownShared: false };
+        ks = {
+          key,
+          writers: new Map(),
+          readTxns: [],
+          readLists: [],
+          longest: undefined,
+          longestTxn: -1,
+          cur: -1,
+          curAppends: [],
+          curAppendCount: 0,
+          curKnown: undefined,
+          curKnownShared: false,
+        };
         keys.set(key, ks);
       }
       if (ks.cur !== view.id) {
@@ -86,7 +98,10 @@ export function analyzeListAppend(views: readonly TxnView[], txnCount: number): 
             edges,
             anomalies,
             keys: keys.size,
-            invalid: { field: fieldOf(view, j, 2), message: `value ${show(value)} is appended to key ${show(key)} more than once (also by the transaction at index ${index[seen >> 1] as number}); list-append needs unique values per key` },
+            invalid: {
+              field: fieldOf(view, j, 2),
+              message: `value ${show(value)} is appended to key ${show(key)} more than once (also by the transaction at index ${index[seen >> 1] as number}); list-append needs unique values per key`,
+            },
           };
         }
         const n = ks.curAppendCount;
@@ -229,7 +244,11 @@ function analyzeKey(ks: KeyState, status: Int8Array, index: number[], edges: Ret
       for (const v of list) {
         const w = writerOf(v);
         if (w === NO_WRITER) {
-          anomalies.push({ type: 'garbage-read', txns: [t], explanation: `the transaction at index ${index[t] as number} read ${show(list)} from key ${show(key)}, but no transaction appended ${show(v)} to it` });
+          anomalies.push({
+            type: 'garbage-read',
+            txns: [t],
+            explanation: `the transaction at index ${index[t] as number} read ${show(list)} from key ${show(key)}, but no transaction appended ${show(v)} to it`,
+          });
         } else if (status[w] === TXN_FAIL && !seen.has(w)) {
           seen.add(w);
           anomalies.push({

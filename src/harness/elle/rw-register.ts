@@ -80,7 +80,19 @@ export function analyzeRwRegister(views: readonly TxnView[], txnCount: number, r
       const key = mop[1];
       let ks = keys.get(key);
       if (ks === undefined) {
-        ks = { key, writers: new Map(), writerTxns: [], finals: new Map(), readers: new Map(), follows: [], cur: -1, curWrote: false, curLast: undefined, curKnown: undefined, curRead: undefined };
+        ks = {
+          key,
+          writers: new Map(),
+          writerTxns: [],
+          finals: new Map(),
+          readers: new Map(),
+          follows: [],
+          cur: -1,
+          curWrote: false,
+          curLast: undefined,
+          curKnown: undefined,
+          curRead: undefined,
+        };
         keys.set(key, ks);
       }
       if (ks.cur !== view.id) {
@@ -98,7 +110,10 @@ export function analyzeRwRegister(views: readonly TxnView[], txnCount: number, r
             edges,
             anomalies,
             keys: keys.size,
-            invalid: { field: fieldOf(view, j, 2), message: `value ${show(value)} is written to key ${show(key)} more than once (also by the transaction at index ${index[seen >> 1] as number}); rw-register needs unique values per key` },
+            invalid: {
+              field: fieldOf(view, j, 2),
+              message: `value ${show(value)} is written to key ${show(key)} more than once (also by the transaction at index ${index[seen >> 1] as number}); rw-register needs unique values per key`,
+            },
           };
         }
         if (ks.curLast !== undefined) {
@@ -177,14 +192,26 @@ function analyzeKey(ks: KeyState, status: Int8Array, index: number[], edges: Ret
     const code = ks.writers.get(version);
     for (const t of readers) {
       if (code === undefined) {
-        anomalies.push({ type: 'garbage-read', txns: [t], explanation: `the transaction at index ${at(t)} read ${show(version)} from key ${show(key)}, but no transaction wrote that value` });
+        anomalies.push({
+          type: 'garbage-read',
+          txns: [t],
+          explanation: `the transaction at index ${at(t)} read ${show(version)} from key ${show(key)}, but no transaction wrote that value`,
+        });
         continue;
       }
       const w = code >> 1;
       if (w === t) {
-        anomalies.push({ type: 'internal', txns: [t], explanation: `the transaction at index ${at(t)} read ${show(version)} from key ${show(key)} before writing that value itself` });
+        anomalies.push({
+          type: 'internal',
+          txns: [t],
+          explanation: `the transaction at index ${at(t)} read ${show(version)} from key ${show(key)} before writing that value itself`,
+        });
       } else if (status[w] === TXN_FAIL) {
-        anomalies.push({ type: 'G1a', txns: [t, w], explanation: `the transaction at index ${at(t)} read ${show(version)} from key ${show(key)}, written by the transaction at index ${at(w)}, which failed (aborted read)` });
+        anomalies.push({
+          type: 'G1a',
+          txns: [t, w],
+          explanation: `the transaction at index ${at(t)} read ${show(version)} from key ${show(key)}, written by the transaction at index ${at(w)}, which failed (aborted read)`,
+        });
       } else {
         if ((code & 1) === 1) {
           anomalies.push({

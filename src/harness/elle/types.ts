@@ -15,10 +15,7 @@ export type TxnValue = string | number;
  * `[]`; there `null` means "not known" (as in an invocation) and the read is ignored. An
  * rw-register read of null is a read of the initial state.
  */
-export type MicroOp =
-  | ['append', TxnKey, TxnValue]
-  | ['r', TxnKey, TxnValue[] | TxnValue | null]
-  | ['w', TxnKey, TxnValue];
+export type MicroOp = ['append', TxnKey, TxnValue] | ['r', TxnKey, TxnValue[] | TxnValue | null] | ['w', TxnKey, TxnValue];
 
 export type ElleOpType = 'invoke' | 'ok' | 'fail' | 'info';
 
@@ -153,7 +150,15 @@ export function emptyEdges(): EdgeList {
   return { from: [], to: [], kind: [], key: [], a: [], b: [] };
 }
 
-export function pushEdge(e: EdgeList, from: number, to: number, kind: number, key: TxnKey | undefined, a: TxnValue | null | undefined, b: TxnValue | undefined): void {
+export function pushEdge(
+  e: EdgeList,
+  from: number,
+  to: number,
+  kind: number,
+  key: TxnKey | undefined,
+  a: TxnValue | null | undefined,
+  b: TxnValue | undefined,
+): void {
   e.from.push(from);
   e.to.push(to);
   e.kind.push(kind);

@@ -10,7 +10,16 @@ import { snapshot } from '../stats.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import { ThreadHost } from './thread-host.js';
 import {
-  NATS_FRAME_BYTES_FLUSH, BEAT_SILENCE_MS, HELLO_INTERVAL_MS, NatsLink, connectNats, decodeControl, encodeControl, frameBytesMax, serveControl, subjects,
+  NATS_FRAME_BYTES_FLUSH,
+  BEAT_SILENCE_MS,
+  HELLO_INTERVAL_MS,
+  NatsLink,
+  connectNats,
+  decodeControl,
+  encodeControl,
+  frameBytesMax,
+  serveControl,
+  subjects,
 } from './nats-wire.js';
 
 /** What the launcher tells a host when it takes it into the cluster. */
@@ -134,79 +143,87 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     lastBeat = performance.now();
     clearInterval(hello);
     const crashed = new Set(a.crashed);
-    subs.push(serveControl(nc, subj, a.hostId, {
-      start: () => {
-        for (const spec of a.specs) if (!crashed.has(spec.node)) h.spawn(spec);
-        // Known to the host, so restartNode can bring them back.
-        return h.addresses().length;
-      },
-      ping: () => ({ host: a.hostId, actors: h.addresses().length, nowMs: h.env.now() }),
-      summary: (address: string) => h.cell(address)?.summary() ?? null,
-      stats: () => snapshot(h.stats),
-      load: (addresses: string[]) => {
-        const out: Record<string, Record<string, number>> = {};
-        for (const address of addresses) {
-          const cell = h.cell(address);
-          if (cell !== undefined) out[address] = cell.load();
-        }
-        return out;
-      },
-      errors: () => h.errors,
-      setNetwork: (config: NetworkConfig) => h.setNetwork(config),
-      setPartitions: (rules: PartitionRule[]) => h.setPartitions(rules),
-      setNodeDead: (node: string, dead: boolean) => h.setNodeDead(node, dead),
-      setClockSkew: (node: string, ms: number) => h.setClockSkew(node, ms),
-      crashNode: (node: string) => h.crashNode(node),
-      restartNode: (node: string) => {
-        // A node crashed before this process started was never spawned here.
-        if (crashed.delete(node)) {
-          let n = 0;
-          for (const spec of a.specs) {
-            if (spec.node !== node) continue;
-            h.spawn(spec);
-            n++;
+    subs.push(
+      serveControl(nc, subj, a.hostId, {
+        start: () => {
+          for (const spec of a.specs) if (!crashed.has(spec.node)) h.spawn(spec);
+          // Known to the host, so restartNode can bring them back.
+          return h.addresses().length;
+        },
+        ping: () => ({ host: a.hostId, actors: h.addresses().length, nowMs: h.env.now() }),
+        summary: (address: string) => h.cell(address)?.summary() ?? null,
+        stats: () => snapshot(h.stats),
+        load: (addresses: string[]) => {
+          const out: Record<string, Record<string, number>> = {};
+          for (const address of addresses) {
+            const cell = h.cell(address);
+            if (cell !== undefined) out[address] = cell.load();
           }
-          return n;
-        }
-        return h.restartNode(node);
-      },
-      injectFrame: (bytes: Uint8Array) => h.receiveFrame(bytes),
-      resetPeer: (peer: number) => link?.reset(peer),
-      shutdown: () => {
-        setImmediate(() => void stop('shut down by the launcher'));
-        return true;
-      },
-    }));
+          return out;
+        },
+        errors: () => h.errors,
+        setNetwork: (config: NetworkConfig) => h.setNetwork(config),
+        setPartitions: (rules: PartitionRule[]) => h.setPartitions(rules),
+        setNodeDead: (node: string, dead: boolean) => h.setNodeDead(node, dead),
+        setClockSkew: (node: string, ms: number) => h.setClockSkew(node, ms),
+        crashNode: (node: string) => h.crashNode(node),
+        restartNode: (node: string) => {
+          // A node crashed before this process started was never spawned here.
+          if (crashed.delete(node)) {
+            let n = 0;
+            for (const spec of a.specs) {
+              if (spec.node !== node) continue;
+              h.spawn(spec);
+              n++;
+            }
+            return n;
+          }
+          return h.restartNode(node);
+        },
+        injectFrame: (bytes: Uint8Array) => h.receiveFrame(bytes),
+        resetPeer: (peer: number) => link?.reset(peer),
+        shutdown: () => {
+          setImmediate(() => void stop('shut down by the launcher'));
+          return true;
+        },
+      }),
+    );
     let lastSent = -1;
-    timers.push(setInterval(() => {
-      if (h.stats.delivered + h.stats.sent === lastSent) return;
-      lastSent = h.stats.delivered + h.stats.sent;
-      nc.publish(subj.stats, encodeControl({ host: a.hostId, stats: snapshot(h.stats) }));
-    }, a.statsIntervalMs));
+    timers.push(
+      setInterval(() => {
+        if (h.stats.delivered + h.stats.sent === lastSent) return;
+        lastSent = h.stats.delivered + h.stats.sent;
+        nc.publish(subj.stats, encodeControl({ host: a.hostId, stats: snapshot(h.stats) }));
+      }, a.statsIntervalMs),
+    );
     // The control subscription reaches the server before the launcher, answered, sends `start`
     // (without this a loaded machine answers it with "no responders").
     await nc.flush();
     log(`host ${options.uid}: joined cluster ${options.cluster} as host ${a.hostId} with ${a.specs.length} actors`);
   };
 
-  subs.push(nc.subscribe(subj.assign(options.uid), {
-    callback: (error, msg) => {
-      if (error !== null) return;
-      if (th !== undefined) {
-        msg.respond(encodeControl({ e: 'already assigned' }));
-        return;
-      }
-      assign(decodeControl<NatsAssign>(msg.data)).then(
-        () => msg.respond(encodeControl({ v: true })),
-        (e: unknown) => msg.respond(encodeControl({ e: (e as Error).message })),
-      );
-    },
-  }));
+  subs.push(
+    nc.subscribe(subj.assign(options.uid), {
+      callback: (error, msg) => {
+        if (error !== null) return;
+        if (th !== undefined) {
+          msg.respond(encodeControl({ e: 'already assigned' }));
+          return;
+        }
+        assign(decodeControl<NatsAssign>(msg.data)).then(
+          () => msg.respond(encodeControl({ v: true })),
+          (e: unknown) => msg.respond(encodeControl({ e: (e as Error).message })),
+        );
+      },
+    }),
+  );
   if (options.watchBeat) {
     subs.push(nc.subscribe(subj.beat, { callback: () => void (lastBeat = performance.now()) }));
-    timers.push(setInterval(() => {
-      if (th !== undefined && performance.now() - lastBeat > BEAT_SILENCE_MS) void stop(`no beat from the launcher for ${BEAT_SILENCE_MS} ms`);
-    }, BEAT_SILENCE_MS / 10));
+    timers.push(
+      setInterval(() => {
+        if (th !== undefined && performance.now() - lastBeat > BEAT_SILENCE_MS) void stop(`no beat from the launcher for ${BEAT_SILENCE_MS} ms`);
+      }, BEAT_SILENCE_MS / 10),
+    );
   }
   // Subscriptions reach the server before the launcher can ask: the first hello goes after them.
   await nc.flush();

@@ -101,7 +101,14 @@ export function decodeControl<T>(bytes: Uint8Array): T {
 export class ControlError extends Error {}
 
 /** A control request: `method(args)` on host `host`, answered within CONTROL_TIMEOUT_MS. */
-export async function callHost<T>(nc: NatsConnection, subj: Subjects, host: number, method: string, args: unknown[] = [], timeout = CONTROL_TIMEOUT_MS): Promise<T> {
+export async function callHost<T>(
+  nc: NatsConnection,
+  subj: Subjects,
+  host: number,
+  method: string,
+  args: unknown[] = [],
+  timeout = CONTROL_TIMEOUT_MS,
+): Promise<T> {
   let reply;
   try {
     reply = await nc.request(subj.control(host), encodeControl({ m: method, a: args }), { timeout });
@@ -166,22 +173,26 @@ export class NatsLink {
     private readonly receive: (frame: Uint8Array) => void,
   ) {
     const dataPrefix = subj.data(id, 0).slice(0, -1);
-    this.subs.push(nc.subscribe(subj.dataFor(id), {
-      callback: (error, msg) => {
-        if (error !== null || this.closed) return;
-        const src = Number(msg.subject.slice(dataPrefix.length));
-        this.framesIn++;
-        this.receive(msg.data);
-        this.owe(src, msg.data.byteLength);
-      },
-    }));
-    this.subs.push(nc.subscribe(subj.credit(id), {
-      callback: (error, msg) => {
-        if (error !== null || this.closed || msg.data.byteLength !== 8) return;
-        const view = new DataView(msg.data.buffer, msg.data.byteOffset, 8);
-        this.credit(view.getUint32(0), view.getUint32(4));
-      },
-    }));
+    this.subs.push(
+      nc.subscribe(subj.dataFor(id), {
+        callback: (error, msg) => {
+          if (error !== null || this.closed) return;
+          const src = Number(msg.subject.slice(dataPrefix.length));
+          this.framesIn++;
+          this.receive(msg.data);
+          this.owe(src, msg.data.byteLength);
+        },
+      }),
+    );
+    this.subs.push(
+      nc.subscribe(subj.credit(id), {
+        callback: (error, msg) => {
+          if (error !== null || this.closed || msg.data.byteLength !== 8) return;
+          const view = new DataView(msg.data.buffer, msg.data.byteOffset, 8);
+          this.credit(view.getUint32(0), view.getUint32(4));
+        },
+      }),
+    );
   }
 
   private peer(id: number): Peer {

@@ -14,7 +14,17 @@ import type { HostPlan, Runtime } from './runtime.js';
 import { RealTimers } from './real-timers.js';
 import type { NatsAssign } from './nats-host.js';
 import {
-  NATS_FRAME_BYTES_FLUSH, BEAT_INTERVAL_MS, CONTROL_TIMEOUT_MS, NatsLink, callHost, connectNats, decodeControl, encodeControl, envelopeBytesMax, frameBytesMax, subjects,
+  NATS_FRAME_BYTES_FLUSH,
+  BEAT_INTERVAL_MS,
+  CONTROL_TIMEOUT_MS,
+  NatsLink,
+  callHost,
+  connectNats,
+  decodeControl,
+  encodeControl,
+  envelopeBytesMax,
+  frameBytesMax,
+  subjects,
   type Subjects,
 } from './nats-wire.js';
 import { STATS_PUSH_INTERVAL_MS } from './threads.js';
@@ -87,7 +97,10 @@ export class NatsRuntime implements Runtime {
   private messageBytesMax: number;
   private stopped = false;
 
-  constructor(private readonly options: NatsOptions, private readonly plans: HostPlan[]) {
+  constructor(
+    private readonly options: NatsOptions,
+    private readonly plans: HostPlan[],
+  ) {
     this.durable = new FileDurableStore(options.dataDir, options.fsync);
     this.subj = subjects(options.cluster);
     this.network = options.network;
@@ -140,25 +153,31 @@ export class NatsRuntime implements Runtime {
     });
     const front = this.front.host;
     this.link = new NatsLink(nc, this.subj, 0, (frame) => front.receiveFrame(frame));
-    this.subs.push(nc.subscribe(this.subj.events, {
-      callback: (error, msg) => {
-        if (error !== null || this.stopped) return;
-        this.options.onEvent(decodeControl<{ event: HostEvent }>(msg.data).event);
-      },
-    }));
-    this.subs.push(nc.subscribe(this.subj.stats, {
-      callback: (error, msg) => {
-        if (error !== null) return;
-        const { host, stats } = decodeControl<{ host: number; stats: StatsSnapshot }>(msg.data);
-        if (this.hosts.get(host)?.alive === true) this.latestStats.set(host, stats);
-      },
-    }));
-    this.subs.push(nc.subscribe(this.subj.hello, {
-      callback: (error, msg) => {
-        if (error !== null || this.stopped) return;
-        this.onHello(decodeControl<{ uid: string; pid: number }>(msg.data));
-      },
-    }));
+    this.subs.push(
+      nc.subscribe(this.subj.events, {
+        callback: (error, msg) => {
+          if (error !== null || this.stopped) return;
+          this.options.onEvent(decodeControl<{ event: HostEvent }>(msg.data).event);
+        },
+      }),
+    );
+    this.subs.push(
+      nc.subscribe(this.subj.stats, {
+        callback: (error, msg) => {
+          if (error !== null) return;
+          const { host, stats } = decodeControl<{ host: number; stats: StatsSnapshot }>(msg.data);
+          if (this.hosts.get(host)?.alive === true) this.latestStats.set(host, stats);
+        },
+      }),
+    );
+    this.subs.push(
+      nc.subscribe(this.subj.hello, {
+        callback: (error, msg) => {
+          if (error !== null || this.stopped) return;
+          this.onHello(decodeControl<{ uid: string; pid: number }>(msg.data));
+        },
+      }),
+    );
     this.beat = setInterval(() => nc.publish(this.subj.beat), BEAT_INTERVAL_MS);
     nc.publish(this.subj.beat);
     await nc.flush();
@@ -200,7 +219,11 @@ export class NatsRuntime implements Runtime {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         const joined = plans.length - this.remotePending.length;
-        reject(new Error(`only ${joined} of ${plans.length} hosts joined NATS cluster ${JSON.stringify(this.options.cluster)} within ${waitMs} ms (start them with: meridian host --nats ${this.options.servers[0]} --cluster ${this.options.cluster})`));
+        reject(
+          new Error(
+            `only ${joined} of ${plans.length} hosts joined NATS cluster ${JSON.stringify(this.options.cluster)} within ${waitMs} ms (start them with: meridian host --nats ${this.options.servers[0]} --cluster ${this.options.cluster})`,
+          ),
+        );
       }, waitMs);
       this.remoteJoined = () => {
         clearTimeout(timer);
@@ -435,11 +458,13 @@ export class NatsRuntime implements Runtime {
   }
 
   async collectStats(): Promise<StatsSnapshot> {
-    const parts = await Promise.all(this.live().map(async (h) => {
-      const s = await this.call<StatsSnapshot>(h, 'stats');
-      this.latestStats.set(h.id, s);
-      return s;
-    }));
+    const parts = await Promise.all(
+      this.live().map(async (h) => {
+        const s = await this.call<StatsSnapshot>(h, 'stats');
+        this.latestStats.set(h.id, s);
+        return s;
+      }),
+    );
     return mergeSnapshots([...this.retiredStats, ...parts, snapshot(this.host.stats)]);
   }
 
@@ -485,17 +510,19 @@ export class NatsRuntime implements Runtime {
     if (this.nc !== undefined && !this.nc.isClosed()) {
       await Promise.all(all.filter((h) => h.alive).map((h) => callHost(this.nc!, this.subj, h.id, 'shutdown', [], HOST_EXIT_WAIT_MS).catch(() => undefined)));
     }
-    await Promise.all(all.map(async (h) => {
-      if (h.child === undefined) return;
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), HOST_EXIT_WAIT_MS)));
-      if ((await Promise.race([h.exited, late])) === 'late') {
-        h.child.kill('SIGKILL');
-        await h.exited;
-      }
-      clearTimeout(timer);
-      h.child.stdin?.destroy();
-    }));
+    await Promise.all(
+      all.map(async (h) => {
+        if (h.child === undefined) return;
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), HOST_EXIT_WAIT_MS)));
+        if ((await Promise.race([h.exited, late])) === 'late') {
+          h.child.kill('SIGKILL');
+          await h.exited;
+        }
+        clearTimeout(timer);
+        h.child.stdin?.destroy();
+      }),
+    );
     for (const h of all) this.retire(h);
     this.front?.close();
     this.link?.close();

@@ -22,7 +22,10 @@ export class SimRuntime implements Runtime {
   readonly world: SimWorld;
   private readonly nodesDown = new Set<string>();
 
-  constructor(options: SimRuntimeOptions, private readonly plans: HostPlan[]) {
+  constructor(
+    options: SimRuntimeOptions,
+    private readonly plans: HostPlan[],
+  ) {
     this.world = new SimWorld({
       seed: options.seed,
       directory: options.directory,

@@ -64,7 +64,10 @@ export class ThreadsRuntime implements Runtime {
   private readonly timers = new RealTimers();
   private stopped = false;
 
-  constructor(private readonly options: ThreadsOptions, private readonly plans: HostPlan[]) {
+  constructor(
+    private readonly options: ThreadsOptions,
+    private readonly plans: HostPlan[],
+  ) {
     this.durable = new FileDurableStore(options.dataDir, options.fsync);
     this.front = new ThreadHost({
       id: 0,
@@ -336,11 +339,13 @@ export class ThreadsRuntime implements Runtime {
   }
 
   async collectStats(): Promise<StatsSnapshot> {
-    const parts = await Promise.all(this.liveWorkers().map(async (h) => {
-      const s = await this.call(h, (a) => a.stats());
-      this.latestStats.set(h.id, s);
-      return s;
-    }));
+    const parts = await Promise.all(
+      this.liveWorkers().map(async (h) => {
+        const s = await this.call(h, (a) => a.stats());
+        this.latestStats.set(h.id, s);
+        return s;
+      }),
+    );
     return mergeSnapshots([...this.retiredStats, ...parts, snapshot(this.front.host.stats)]);
   }
 

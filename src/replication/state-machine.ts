@@ -61,6 +61,10 @@ export interface Snapshot {
   waiting?: Array<[string, Array<Extract<Command, { k: 'op' }>>]>;
   /** Transactions remembered as finished, oldest first: a late duplicate prepare is refused. */
   finished?: string[];
+  /** What each prepared transaction read here, as its prepare found it (see readsOf). */
+  readsAt?: Array<[string, TxnReads]>;
+  /** What recently committed transactions read here, oldest first (see readsOf). */
+  committedReads?: Array<[string, TxnReads]>;
 }
 
 /** Operations waiting for one locked key, at most. Beyond it they fail at once. */
@@ -271,6 +275,8 @@ export class KvStateMachine {
       pc: [...this.pc],
       waiting: [...this.waiting].map(([key, queue]) => [key, [...queue]]),
       finished: [...this.finished],
+      readsAt: [...this.readsAt],
+      committedReads: [...this.committedReads],
     };
   }
 
@@ -296,6 +302,12 @@ export class KvStateMachine {
     this.finished.length = 0;
     this.finishedSet.clear();
     for (const txn of snapshot.finished ?? []) this.remember(txn);
+    // What transactions read: a restored replica (or a primary's working copy) answers a
+    // coordinator that missed the vote like the replica it was restored from.
+    this.readsAt.clear();
+    for (const [txn, reads] of snapshot.readsAt ?? []) this.readsAt.set(txn, reads);
+    this.committedReads.clear();
+    for (const [txn, reads] of snapshot.committedReads ?? []) this.committedReads.set(txn, reads);
   }
 
   /** Transactions prepared here and not yet finished. */

@@ -37,7 +37,9 @@ for (const mode of ['active', 'passive'] as const) {
  * (test.failing: the test fails as soon as they reach 30%, so the mark cannot go stale).
  */
 const CATCH_SEEDS = 20;
-const BELOW_TARGET: readonly UnsafeVariant[] = ['forget-promises', 'amnesia'];
+const BELOW_TARGET: readonly UnsafeVariant[] = ['forget-promises', 'ack-before-chosen'];
+/** Variants no seed of the shrink search window fails (so there is nothing to shrink). */
+const NEVER_CAUGHT: readonly UnsafeVariant[] = ['forget-promises'];
 for (const unsafe of UNSAFE_VARIANTS.filter((v) => v !== 'learner-out-of-order')) {
   const declare = BELOW_TARGET.includes(unsafe) ? test.serial.failing : test.serial;
   declare(`sim: the fault runs catch the ${unsafe} variant in at least 30% of the seeds`, async (t) => {
@@ -73,11 +75,11 @@ test.serial('sim: the fault runs catch the learner-out-of-order variant in at le
  * Shrinking, on a failing seed of each variant: the first seed from 1 that the variant fails
  * (searched for, so the test does not pin a seed that a change of the simulator would
  * move), then a few trial runs (the cuts that still fail are kept). A variant that no seed of
- * the window fails cannot be shrunk: those below the catch target are marked failing.
+ * the window fails cannot be shrunk: it is marked failing (NEVER_CAUGHT).
  */
 const SHRINK_SEARCH_SEEDS = 30;
 for (const unsafe of UNSAFE_VARIANTS) {
-  const declare = BELOW_TARGET.includes(unsafe) ? test.serial.failing : test.serial;
+  const declare = NEVER_CAUGHT.includes(unsafe) ? test.serial.failing : test.serial;
   declare(`shrink: a failing seed of ${unsafe} shrinks to a run that still fails`, async (t) => {
     const mode = defaultModeFor(unsafe);
     let seed: number | undefined;

@@ -10,19 +10,18 @@ import { seedRange } from './helpers/seeds.js';
  * concurrent clients, then the checks: linearizability of the history, actor assertions,
  * convergence of the replicas, and liveness after healing.
  *
- * The safety runs here leave transactions out (txnShare 0): with them, the default scenario
- * finds real 2PC bugs (see docs/testing.md, "Known failures"); transactions are covered by the
- * broken-variant runs below and by test/transactions.test.ts.
+ * The safety runs use the default workload, two-key transactions included (the runs that found
+ * the 2PC, passive and hybrid bugs of docs/testing.md, "Bugs in the safe code").
  */
-for (const mode of ['active', 'passive'] as const) {
+for (const mode of ['active', 'passive', 'hybrid'] as const) {
   // Serial: these runs are CPU-bound, and several pools at once would only slow each other.
   test.serial(`sim: ${mode} replication stays linearizable, converged and live under targeted faults`, async (t) => {
-    const seeds = seedRange(8, mode === 'active' ? 0 : 1000);
+    const seeds = seedRange(8, mode === 'active' ? 0 : mode === 'passive' ? 1000 : 2000);
     t.log(`seeds ${seeds[0]}..${seeds[seeds.length - 1]}`);
     const failures: string[] = [];
     let operations = 0;
     for (const seed of seeds) {
-      const r = await runScenario({ seed, mode, txnShare: 0 });
+      const r = await runScenario({ seed, mode });
       operations += r.operations;
       if (r.outcome !== 'pass') failures.push(`seed ${seed}: ${r.outcome}: ${r.failures.join('; ')}`);
     }
@@ -43,8 +42,8 @@ const NEVER_CAUGHT: readonly UnsafeVariant[] = ['forget-promises'];
 for (const unsafe of UNSAFE_VARIANTS.filter((v) => v !== 'learner-out-of-order')) {
   const declare = BELOW_TARGET.includes(unsafe) ? test.serial.failing : test.serial;
   declare(`sim: the fault runs catch the ${unsafe} variant in at least 30% of the seeds`, async (t) => {
-    // Seed 14 hangs in hybrid mode, broken variant or not (a transaction bug: see
-    // docs/testing.md, "Known failures"); the hybrid variant's range starts past it.
+    // The hybrid variant's range starts at 21 (seeds 14, 25, 27, 31 once hung in hybrid mode:
+    // docs/testing.md, "Bugs in the safe code"; test/bug-hybrid.test.ts replays them).
     const mode = defaultModeFor(unsafe);
     const from = Number(process.env.MERIDIAN_SEED_BASE ?? 1) + (mode === 'hybrid' ? 20 : 0);
     const summary = await runChecks({ from, seeds: Number(process.env.MERIDIAN_SEEDS ?? CATCH_SEEDS), mode, unsafe, workers: 2 });
@@ -56,10 +55,7 @@ for (const unsafe of UNSAFE_VARIANTS.filter((v) => v !== 'learner-out-of-order')
   });
 }
 
-/**
- * The hybrid variant runs without transactions: with them, hybrid seeds can hang (a bug of the
- * safe code, docs/testing.md, "Known failures"), and the learner needs none to be caught.
- */
+/** The hybrid variant runs without transactions: the learner needs none to be caught. */
 test.serial('sim: the fault runs catch the learner-out-of-order variant in at least 30% of the seeds (no transactions)', async (t) => {
   const seeds = seedRange(12, 20);
   const caught: number[] = [];

@@ -281,6 +281,13 @@ export class TwoPcParticipant {
         return;
       case 'abort':
         if (state === undefined) {
+          // A presumed abort for a transaction this participant does not know answers a vote or
+          // decision request of an earlier state of it, since forgotten (the transaction ended
+          // here, or a new shard leader rebuilt its core after the outcome was applied): the
+          // coordinator has no record, so the transaction may as well have committed, with a
+          // late commit still in flight. It is no outcome to remember; a late prepare is voted
+          // on and its vote answered with presumed abort again.
+          if (msg.presumed === true) return;
           // Abort overtook the prepare: remember it, so a late prepare gets a no vote.
           this.remember(msg.txn, { phase: 'aborted', coordinator: from, payload: null, elapsedTicks: 0 });
           return;

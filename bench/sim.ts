@@ -197,8 +197,10 @@ export async function measureCheck(
   if (unsafe !== undefined) options.unsafe = unsafe;
   const summary = await runChecks(options);
   const wallS = (performance.now() - w0) / 1000;
-  const caught = summary.reports.filter((r) => r.verdict === 'not-linearizable').length;
-  const unknown = summary.reports.filter((r) => r.verdict === 'unknown').length;
+  // Caught = a failed seed, whatever failed (history, assertion, convergence, liveness), as
+  // `meridian check` counts it; unknown is neither.
+  const caught = summary.failed.length;
+  const unknown = summary.unknown.length;
   const errors = summary.reports.filter((r) => r.error !== undefined).length;
   return { seedsPerS: seeds / wallS, failed: summary.failed.length, caught, unknown, errors, seeds, operations: summary.operations, wallS };
 }

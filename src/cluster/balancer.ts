@@ -63,6 +63,12 @@ export interface BalancerState {
   prng: Prng;
   outlier: OutlierDetector | undefined;
   inflight: Map<number, Inflight>;
+  /**
+   * Requests routed lately, by client and the client's rid: a copy the network duplicated is
+   * not routed again (a transaction routed twice could reach two coordinators, which do not
+   * know each other's requests, and run twice; the copy that aborted could answer first).
+   */
+  routedIds: Set<string>;
   nextRid: number;
   plan: LocalityPlan | undefined;
   version: number;
@@ -134,6 +140,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams> = {
       prng,
       outlier,
       inflight: new Map(),
+      routedIds: new Set(),
       nextRid: 1,
       plan: undefined,
       version: 0,
@@ -244,7 +251,12 @@ function refuse(state: BalancerState, req: Req, ctx: ActorContext, message: stri
   ctx.reply(res);
 }
 
+/** Requests a balancer remembers having routed (see BalancerState.routedIds). */
+export const ROUTED_REMEMBERED_MAX = 4_096;
+
 function route(state: BalancerState, req: Req, ctx: ActorContext): void {
+  const routedId = `${ctx.sender} ${req.rid}`;
+  if (state.routedIds.has(routedId)) return; // A duplicate: the first copy is answered.
   if (state.inflight.size >= BALANCER_INFLIGHT_MAX) {
     refuse(state, req, ctx, `balancer/${state.params.region} has ${BALANCER_INFLIGHT_MAX} requests in flight`);
     return;
@@ -263,6 +275,8 @@ function route(state: BalancerState, req: Req, ctx: ActorContext): void {
     refuse(state, req, ctx, `no server available in region ${choice.region}`);
     return;
   }
+  state.routedIds.add(routedId);
+  if (state.routedIds.size > ROUTED_REMEMBERED_MAX) state.routedIds.delete(state.routedIds.values().next().value as string);
   const rid = state.nextRid++;
   state.inflight.set(rid, { client: ctx.sender, rid: req.rid, server: picked.id, sentMs: now });
   state.members.get(picked.id)!.active++;

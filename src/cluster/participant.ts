@@ -117,6 +117,10 @@ export class Participants {
       return undefined;
     }
     let shard = this.shards.get(s);
+    // A new leader builds its core only once it applied what its log held when elected:
+    // built earlier, it would answer (e.g. ack a commit) as if it knew no record of a
+    // transaction an earlier leader voted on.
+    if (shard === undefined && !group.leaderCaughtUp()) return undefined;
     if (shard === undefined) {
       // This replica leads now: resume from the records the shard's log holds.
       const records: unknown[] = [];
@@ -159,7 +163,14 @@ export class Participants {
       if (held.length < HELD_WIRES_MAX) held.push({ wire, from, ticks: heldTicks });
       return;
     }
-    const shard = this.shard(state, wire.s)!;
+    const shard = this.shard(state, wire.s);
+    if (shard === undefined) {
+      // Leading, but not caught up with the log yet: keep the message for a later tick.
+      let held = this.heldWires.get(wire.s);
+      if (held === undefined) this.heldWires.set(wire.s, (held = []));
+      if (held.length < HELD_WIRES_MAX) held.push({ wire, from, ticks: heldTicks });
+      return;
+    }
     shard.core.step(from, wire.m);
     this.drain(state, wire.s, ctx);
   }

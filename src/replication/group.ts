@@ -74,6 +74,8 @@ export class GroupReplica {
   private barrierId: string | undefined;
   private held: Array<{ id: string; body: RequestBody; origin: Origin }> = [];
   private wasLeader = false;
+  /** The log's last index when this replica last became leader. */
+  private electedAtIndex = 0;
   /** The primary's reign (its ballot) and the number of its next effect. */
   private term = '';
   private effectSeq = 0;
@@ -107,6 +109,14 @@ export class GroupReplica {
 
   isLeader(): boolean {
     return this.core.isLeader();
+  }
+
+  /**
+   * This replica leads and has applied every slot its log held when it was elected (what
+   * earlier leaders chose or may have chosen): its state machine reflects them.
+   */
+  leaderCaughtUp(): boolean {
+    return this.core.isLeader() && this.core.status().applied >= this.electedAtIndex;
   }
 
   /** Slots of this leader awaiting a majority: while there are some, new commands can wait to batch. */
@@ -241,6 +251,7 @@ export class GroupReplica {
     const leader = this.core.isLeader();
     if (leader === this.wasLeader) return;
     this.wasLeader = leader;
+    if (leader) this.electedAtIndex = this.core.status().lastIndex;
     if (this.config.mode === 'active') return;
     if (leader) {
       // Barrier: once this no-op is applied, everything chosen before this term is applied too.

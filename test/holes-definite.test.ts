@@ -45,7 +45,11 @@ test('a duplicated put held at a leaderless replica while its copy is applied do
     t.log(`put answered: ${String(outcome)}`);
     cluster.heal();
     const value = await eventually(cluster, () => client.get('k'), { timeoutMs: 5_000 });
-    t.is(value, 'v', 'a copy of the put was applied');
+    // Before the balancer routed each request once (test/bug-stale-read.test.ts), the second
+    // copy reached the leader and was applied; now the duplicate is dropped at the balancer and
+    // the put may or may not be applied. Either way its answer must not be definite.
+    t.log(`value after healing: ${String(value)}`);
+    t.true(value === 'v' || value === 'before', String(value));
     // The checker takes a definite error as "not done", so it catches the difference.
     const result = await checkLinearizable(cluster.history(), 'register');
     t.is(result.verdict, 'linearizable', JSON.stringify(result.violations[0]));

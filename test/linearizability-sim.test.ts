@@ -36,7 +36,7 @@ for (const mode of ['active', 'passive', 'hybrid'] as const) {
  * (test.failing: the test fails as soon as they reach 30%, so the mark cannot go stale).
  */
 const CATCH_SEEDS = 20;
-const BELOW_TARGET: readonly UnsafeVariant[] = ['forget-promises', 'ack-before-chosen'];
+const BELOW_TARGET: readonly UnsafeVariant[] = ['forget-promises', 'ack-before-chosen', 'amnesia'];
 /** Variants no seed of the shrink search window fails (so there is nothing to shrink). */
 const NEVER_CAUGHT: readonly UnsafeVariant[] = ['forget-promises'];
 for (const unsafe of UNSAFE_VARIANTS.filter((v) => v !== 'learner-out-of-order')) {

@@ -16,8 +16,8 @@
  *
  * Run alone: node dist/bench/run.js profile [--quick]
  */
-import { startCluster, type Client, type Cluster, type ClusterConfig, type ReplicationMode } from '../src/index.js';
-import { baseConfig, clientsOf, closedLoop, keysOnTwoShards, type ClusterShape } from './lib/cluster-load.js';
+import { startCluster, type Client, type ClusterConfig, type ReplicationMode } from '../src/index.js';
+import { baseConfig, clientsOf, closedLoop, keysOnTwoShards, untilPutsAnswer as ready, type ClusterShape } from './lib/cluster-load.js';
 import { hottest, LAYERS, selfTimeByLayer, ThreadProfiler, type CpuProfile, type Layer } from './lib/cpu-profile.js';
 import { round } from './lib/stats.js';
 import { barChart, logger, modeOf, type Chart, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
@@ -72,18 +72,6 @@ function callOf(workload: Workload, clients: Client[], s: Sizes, pairs: Array<[s
           { op: 'put', key: b, value: i },
         ]);
       };
-  }
-}
-
-async function ready(cluster: Cluster, clients: Client[]): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await Promise.all(clients.map((c, i) => c.put(`ready-${i}`, attempt)));
-      return;
-    } catch (error) {
-      if (attempt >= 50) throw error;
-      await cluster.sleep(50);
-    }
   }
 }
 

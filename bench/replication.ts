@@ -61,6 +61,7 @@ import {
   rawBaseline,
   REGIONS,
   sumTypes,
+  untilPutsAnswer as ready,
   typesDelta,
   type ClusterShape,
   type LoadResult,
@@ -210,19 +211,6 @@ function replicationConfig(s: Sizes, mode: ReplicationMode, batch: number, shape
   const config = baseConfig(shape, SEED, s.latencies[0]!);
   config.replication = { mode, factor: mode === 'none' ? 1 : 3, batch };
   return config;
-}
-
-/** Waits until a put through each client is answered: every shard has a leader. */
-async function ready(cluster: Cluster, clients: Client[]): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await Promise.all(clients.map((c, i) => c.put(`ready-${i}`, attempt)));
-      return;
-    } catch (error) {
-      if (attempt >= 50) throw error;
-      await cluster.sleep(50);
-    }
-  }
 }
 
 function putLoop(clients: Client[], s: Sizes, total: number, durationMs?: number): Promise<LoadResult> {

@@ -20,8 +20,8 @@
  */
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { MeridianError, startCluster, type Client, type Cluster, type ClusterConfig } from '../src/index.js';
-import { baseConfig, clientsOf, type ClusterShape } from './lib/cluster-load.js';
+import { MeridianError, startCluster, type Cluster, type ClusterConfig } from '../src/index.js';
+import { baseConfig, clientsOf, untilPutsAnswer as ready, type ClusterShape } from './lib/cluster-load.js';
 import { round } from './lib/stats.js';
 import { logger, modeOf, type Chart, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
 import { fmt, formatTable } from './lib/table.js';
@@ -106,18 +106,6 @@ function soakConfig(): ClusterConfig {
   config.history = false;
   config.requestTimeoutMs = REQUEST_TIMEOUT_MS;
   return config;
-}
-
-async function ready(cluster: Cluster, clients: Client[]): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await Promise.all(clients.map((c, i) => c.put(`ready-${i}`, attempt)));
-      return;
-    } catch (error) {
-      if (attempt >= 50) throw error;
-      await cluster.sleep(50);
-    }
-  }
 }
 
 export interface SoakResult {

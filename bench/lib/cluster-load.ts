@@ -237,3 +237,16 @@ export async function rawBaseline(roundTrips: number, window: number, reps: numb
     await raw.stop();
   }
 }
+
+/** Waits until a put through each client is answered: every shard has a leader (50 tries, 50 ms apart). */
+export async function untilPutsAnswer(cluster: Cluster, clients: Client[]): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await Promise.all(clients.map((c, i) => c.put(`ready-${i}`, attempt)));
+      return;
+    } catch (error) {
+      if (attempt >= 50) throw error;
+      await cluster.sleep(50);
+    }
+  }
+}

@@ -5,12 +5,13 @@
  * the same run.
  */
 import { performance } from 'node:perf_hooks';
-import { startCluster, type Cluster, type ClusterConfig } from '../src/index.js';
+import { startCluster, type ClusterConfig } from '../src/index.js';
 import { regions } from './lib/boot.js';
 import { measureRaw } from './lib/raw-pair.js';
 import { logger, modeOf, type Chart, type SuiteOptions, type SuiteResult } from './lib/suite.js';
 import { formatTable } from './lib/table.js';
 import { withTimeout } from './lib/wait.js';
+import { mixedLoop } from './lib/cluster-load.js';
 import { natsServerBinary, startNatsServer } from '../src/harness/nats-server.js';
 
 const SIZES = {
@@ -44,31 +45,6 @@ const SIZES = {
     simMs: 5_000,
   },
 };
-
-/** A closed loop: `clients` callers each keep one request outstanding for `ms` of the cluster's clock. */
-async function closedLoop(cluster: Cluster, clients: number, ms: number): Promise<{ ops: number; failed: number }> {
-  const names = cluster.config.regions.map((r) => r.name);
-  const callers = Array.from({ length: clients }, (_, i) => cluster.client({ region: names[i % names.length]! }));
-  const end = cluster.now() + ms;
-  let ops = 0;
-  let failed = 0;
-  await Promise.all(
-    callers.map(async (c, i) => {
-      let n = 0;
-      while (cluster.now() < end) {
-        const key = `k${(i * 7919 + n++) % 1000}`;
-        try {
-          if (n % 4 === 0) await c.put(key, n);
-          else await c.get(key);
-          ops++;
-        } catch {
-          failed++;
-        }
-      }
-    }),
-  );
-  return { ops, failed };
-}
 
 function rssMb(): number {
   return process.memoryUsage().rss / (1024 * 1024);
@@ -105,7 +81,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       await cluster.sleep(300);
       for (const clients of sizes.clients) {
         const start = performance.now();
-        const r = await closedLoop(cluster, clients, sizes.loadMs);
+        const r = await mixedLoop(cluster, clients, sizes.loadMs);
         const seconds = (performance.now() - start) / 1000;
         const rate = r.ops / seconds;
         points.push([clients, rate]);
@@ -155,7 +131,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
         await cluster.sleep(300);
         for (const clients of sizes.clients) {
           const start = performance.now();
-          const r = await closedLoop(cluster, clients, sizes.loadMs);
+          const r = await mixedLoop(cluster, clients, sizes.loadMs);
           const rate = r.ops / ((performance.now() - start) / 1000);
           points.push([clients, rate]);
           natsThroughput[`${clients}`] = Math.round(rate);
@@ -199,7 +175,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     const bootMs = performance.now() - t0;
     try {
       const start = performance.now();
-      const r = await closedLoop(cluster, 16, sizes.simMs);
+      const r = await mixedLoop(cluster, 16, sizes.simMs);
       const realS = (performance.now() - start) / 1000;
       const speed = sizes.simMs / 1000 / realS;
       simSpeed[`${servers}`] = +speed.toFixed(3);

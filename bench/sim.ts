@@ -26,6 +26,7 @@ import { EventHeap, SimEvent } from '../src/runtime/transports/heap.js';
 import { defaultModeFor, runChecks, runOneSeed, UNSAFE_VARIANTS, type UnsafeVariant } from '../src/harness/check-runner.js';
 import { checkerMsSpent } from '../src/harness/linearizability.js';
 import { regions } from './lib/boot.js';
+import { mixedLoop } from './lib/cluster-load.js';
 import { round } from './lib/stats.js';
 import { logger, modeOf, type SuiteOptions, type SuiteResult } from './lib/suite.js';
 import { formatTable } from './lib/table.js';
@@ -129,28 +130,9 @@ export async function measureLoad(clients: number, simulatedS: number): Promise<
   const cluster = await idleCluster(2);
   try {
     await cluster.sleep(1_000);
-    const names = cluster.config.regions.map((r) => r.name);
-    const callers = Array.from({ length: clients }, (_, i) => cluster.client({ region: names[i % names.length]! }));
-    const end = cluster.now() + simulatedS * 1000;
-    let ops = 0;
-    let failed = 0;
     const c0 = process.cpuUsage();
     const w0 = performance.now();
-    await Promise.all(
-      callers.map(async (c, i) => {
-        let n = 0;
-        while (cluster.now() < end) {
-          const key = `k${(i * 7919 + n++) % 1000}`;
-          try {
-            if (n % 4 === 0) await c.put(key, n);
-            else await c.get(key);
-            ops++;
-          } catch {
-            failed++;
-          }
-        }
-      }),
-    );
+    const { ops, failed } = await mixedLoop(cluster, clients, simulatedS * 1000);
     const cpuS = cpuMs(c0) / 1000;
     const wallS = (performance.now() - w0) / 1000;
     return { ops, failed, cpuS, wallS, opsPerCpuS: (ops + failed) / cpuS, opsPerWallS: (ops + failed) / wallS, simulatedS };

@@ -250,3 +250,31 @@ export async function untilPutsAnswer(cluster: Cluster, clients: Client[]): Prom
     }
   }
 }
+
+/**
+ * A closed loop of gets and puts (one put in four, over 1,000 keys): `clients` callers, one per
+ * region in turn, each keep one call outstanding for `ms` of the cluster's clock.
+ */
+export async function mixedLoop(cluster: Cluster, clients: number, ms: number): Promise<{ ops: number; failed: number }> {
+  const names = cluster.config.regions.map((r) => r.name);
+  const callers = Array.from({ length: clients }, (_, i) => cluster.client({ region: names[i % names.length]! }));
+  const end = cluster.now() + ms;
+  let ops = 0;
+  let failed = 0;
+  await Promise.all(
+    callers.map(async (c, i) => {
+      let n = 0;
+      while (cluster.now() < end) {
+        const key = `k${(i * 7919 + n++) % 1000}`;
+        try {
+          if (n % 4 === 0) await c.put(key, n);
+          else await c.get(key);
+          ops++;
+        } catch {
+          failed++;
+        }
+      }
+    }),
+  );
+  return { ops, failed };
+}

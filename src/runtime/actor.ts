@@ -75,11 +75,16 @@ export interface SystemMessage extends Message {
  * A behaviour: plain functions over private state (XState's "actor logic"). `receive` may
  * mutate `state` in place. `recover` gets the records this actor persisted before a restart.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a host holds behaviours of every State and Params side by side
-export interface Behavior<State = any, Params = any> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a host holds behaviours of every State, Params and inbound union side by side
+export interface Behavior<State = any, Params = any, In extends Outgoing = Message> {
   readonly name: string;
   init(ctx: ActorContext, params: Params, recovered: unknown[]): State;
-  receive(state: State, msg: Message, ctx: ActorContext): void;
+  /**
+   * One inbound message. `In` is the behaviour's inbound union (its requests, replies, timers,
+   * notices), so a `switch (msg.type)` narrows without casts. The host cannot check the union:
+   * whatever the codec decodes for this address is handed in as `In`.
+   */
+  receive(state: State, msg: In, ctx: ActorContext): void;
   /** A small, codec-safe summary for the control plane. */
   summary?(state: State): unknown;
   /** Load figures reported to the control plane (in-flight requests, ...). */

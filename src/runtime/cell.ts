@@ -1,26 +1,43 @@
 import { assert } from '../core/assert.js';
-import type { Envelope, Message } from '../core/codec.js';
+import type { Envelope } from '../core/codec.js';
 import { seededIds } from '../core/ids.js';
 import { RESTART_BACKOFF_MS_BASE, RESTART_BACKOFF_MS_MAX, TIMERS_PER_ACTOR_MAX } from '../core/limits.js';
 import { Prng, hashString } from '../core/prng.js';
-import type { ActorContext, ActorSpec, Behavior } from './actor.js';
-import type { Host, TimerHandle, TimerTarget } from './host.js';
-import type { ActorStats } from './stats.js';
+import type { ActorContext, ActorSpec, Behavior, Outgoing } from './actor.js';
+import type { HostEnv, TimerHandle, TimerTarget } from './env.js';
+import type { ActorStats, HostStats } from './stats.js';
+
+/** What a cell needs from the host it runs on (Host implements it). */
+export interface CellHost {
+  readonly env: HostEnv;
+  readonly seed: number;
+  readonly stats: HostStats;
+  readonly mailboxCapacity: number;
+  /** The time as the actors of `node` read it (the host's clock plus that node's skew). */
+  nowFor(node: string): number;
+  /** Route one message of a committed step. */
+  route(from: string, to: string, message: Outgoing, sender: string, fromStats: ActorStats): void;
+  /** This cell has work and is not yet queued: run it soon. */
+  ready(cell: Cell): void;
+  actorError(address: string, incarnation: string, error: unknown, action: 'restart' | 'stop'): void;
+}
 
 type Status = 'running' | 'backoff' | 'stopped' | 'dead';
 
 /**
  * One actor incarnation on a host: its state, bounded mailbox, timers and supervision.
- * A step's sends, persists and timer changes are buffered and carried out only when the
- * step returns normally, persists first (the etcd-raft Ready rule); a step that throws sends,
- * persists and schedules nothing (its counters and warnings still count); supervision restarts or stops the actor.
+ * A step's sends, persists, checkpoint, timer changes and publishes are buffered and carried
+ * out only when the step returns normally, persists first (the etcd-raft Ready rule); a step
+ * that throws sends, persists, schedules and publishes nothing (its counters and warnings
+ * still count); supervision restarts or stops the actor.
  */
 export class Cell implements TimerTarget {
   readonly spec: ActorSpec;
   private readonly behavior: Behavior;
   private state: unknown;
   private status: Status = 'running';
-  private readonly mailbox: Envelope[] = [];
+  // Slots before `head` are cleared to undefined once taken (nothing is kept alive by them).
+  private readonly mailbox: Array<Envelope | undefined> = [];
   private head = 0;
   queued = false;
   private readonly timers = new Map<string, TimerHandle>();
@@ -38,7 +55,7 @@ export class Cell implements TimerTarget {
   // Sends of the step, as three parallel lists and a count: no object per send, and no
   // `length = 0` per step (a costly call in V8 when the list held something).
   private outTo: string[] = [];
-  private outMsg: Message[] = [];
+  private outMsg: Array<Outgoing | undefined> = [];
   private outFrom: string[] = [];
   private outCount = 0;
   private persists: unknown[] = [];
@@ -51,7 +68,7 @@ export class Cell implements TimerTarget {
   private readonly ctx: ActorContext;
 
   constructor(
-    private readonly host: Host,
+    private readonly host: CellHost,
     spec: ActorSpec,
     behavior: Behavior,
   ) {
@@ -70,13 +87,13 @@ export class Cell implements TimerTarget {
         return cell.sender;
       },
       send: (to, msg) => {
-        this.pushOut(to, msg as unknown as Message, spec.address);
+        this.pushOut(to, msg, spec.address);
       },
       reply: (msg) => {
-        this.pushOut(this.sender, msg as unknown as Message, spec.address);
+        this.pushOut(this.sender, msg, spec.address);
       },
       forward: (to, msg, from) => {
-        this.pushOut(to, msg as unknown as Message, from ?? this.sender);
+        this.pushOut(to, msg, from ?? this.sender);
       },
       setTimer: (key, delayMs) => {
         if (!(delayMs >= 0) || !Number.isFinite(delayMs)) throw new RangeError(`setTimer(${key}): delayMs must be a finite number >= 0, got ${delayMs}`);
@@ -118,7 +135,7 @@ export class Cell implements TimerTarget {
     this.timerDelays[n] = delayMs;
   }
 
-  private pushOut(to: string, msg: Message, from: string): void {
+  private pushOut(to: string, msg: Outgoing, from: string): void {
     const n = this.outCount++;
     this.outTo[n] = to;
     this.outMsg[n] = msg;
@@ -170,7 +187,7 @@ export class Cell implements TimerTarget {
     let handled = 0;
     while (handled < budget && this.status === 'running' && this.head < this.mailbox.length) {
       const envelope = this.mailbox[this.head]!;
-      this.mailbox[this.head++] = undefined as unknown as Envelope;
+      this.mailbox[this.head++] = undefined;
       if (this.head > 1024 && this.head * 2 > this.mailbox.length) {
         this.mailbox.splice(0, this.head);
         this.head = 0;
@@ -198,8 +215,9 @@ export class Cell implements TimerTarget {
     this.commitStep();
   }
 
-  // The step buffers are reused from step to step (emptied, not reallocated): nothing that
-  // commitStep calls can re-enter this cell's step synchronously.
+  // The step buffers are reused from step to step (emptied, not reallocated; only a non-empty
+  // persist list is handed to the store and replaced): nothing that commitStep calls can
+  // re-enter this cell's step synchronously.
   private beginStep(sender: string): void {
     this.sender = sender;
     this.abortStep();
@@ -247,10 +265,10 @@ export class Cell implements TimerTarget {
     assert(this.timerCount === 0, 'cell: a committed step leaves no timer change behind');
   }
 
-  /** Forget the step's sends; the messages are let go (overwritten slots keep nothing alive for long). */
+  /** Forget the step's sends: their slots are cleared, so the lists keep no message alive. */
   private clearOut(): void {
     const msg = this.outMsg;
-    for (let i = 0; i < this.outCount; i++) msg[i] = undefined as unknown as Message;
+    for (let i = 0; i < this.outCount; i++) msg[i] = undefined;
     this.outCount = 0;
   }
 

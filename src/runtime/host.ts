@@ -1,7 +1,7 @@
 import { REUSE_BUFFER_MODE, type Packr } from 'msgpackr';
 import { assert } from '../core/assert.js';
 import { createPackr, decodeFrame, FastEncoder, FrameError, type Envelope, type Message } from '../core/codec.js';
-import { errorData, type ErrorData } from '../core/errors.js';
+import { errorData } from '../core/errors.js';
 import { DRAIN_BUDGET_MESSAGES, ERRORS_KEPT_MAX, MAILBOX_CAPACITY_DEFAULT, MESSAGE_BYTES_MAX_DEFAULT } from '../core/limits.js';
 import { Prng, hashString } from '../core/prng.js';
 import {
@@ -15,9 +15,11 @@ import {
   type ResolvedNetwork,
 } from '../net/model.js';
 import type { ActorSpec, Behavior } from './actor.js';
-import { Cell } from './cell.js';
-import type { DurableStore } from './durable.js';
+import { Cell, type CellHost } from './cell.js';
+import type { HostEnv, HostEvent } from './env.js';
 import { emptyHostStats, type ActorStats, type HostStats, type LinkStats } from './stats.js';
+
+export type { HostEnv, HostEvent, TimerHandle, TimerTarget } from './env.js';
 
 /** Where an address lives: the host that runs it and its network location. */
 export interface DirectoryEntry extends Location {
@@ -42,44 +44,6 @@ export function clientLocation(address: string): DirectoryEntry | undefined {
   return { host: FRONT_HOST, region: address.slice(7, slash), node: address };
 }
 
-export interface TimerHandle {
-  cancel(): void;
-}
-
-/** What a transport's timer calls back when it can carry a key instead of a closure. */
-export interface TimerTarget {
-  fireTimer(key: string, handle: TimerHandle): void;
-}
-
-/** What a host needs from its transport. */
-export interface HostEnv {
-  now(): number;
-  setTimer(delayMs: number, fn: () => void): TimerHandle;
-  /** Optional: a timer that calls `target.fireTimer(key, handle)`, with no closure per timer. */
-  setTimerFor?(delayMs: number, target: TimerTarget, key: string): TimerHandle;
-  /** Run `fn` soon, after the current step (a microtask on threads, an event at now in sim). */
-  schedule(fn: () => void): void;
-  /** Run `fn` after other pending work had its turn (setImmediate on threads): for yielding. */
-  scheduleLater(fn: () => void): void;
-  /**
-   * Carry one encoded envelope, bytes[start, end), to `host` after `delayMs`. The bytes are
-   * the codec's own buffer, overwritten by the next encoding: copy what must be kept.
-   */
-  transmit(host: number, bytes: Uint8Array, start: number, end: number, delayMs: number): void;
-  durable: DurableStore;
-  report(event: HostEvent): void;
-  /** Random ids for incarnations: seeded in sim, nanoid on threads. */
-  newId(): string;
-}
-
-export type HostEvent =
-  | { kind: 'actor-error'; address: string; incarnation: string; error: ErrorData; action: 'restart' | 'stop' }
-  | { kind: 'frame-error'; error: string }
-  /** A worker thread ended without being asked to (threads transport): its nodes are gone. */
-  | { kind: 'host-exit'; host: number; nodes: string[]; exitCode: number | null; error: string }
-  | { kind: 'warn'; address: string; message: string }
-  | { kind: 'publish'; address: string; topic: string; data: unknown };
-
 export interface HostOptions {
   id: number;
   seed: number;
@@ -98,7 +62,7 @@ export type ExternalEndpoint = (envelope: Envelope) => void;
  * passes. It applies the network model, the size limit and the codec, then hands encoded
  * envelopes to its transport.
  */
-export class Host {
+export class Host implements CellHost {
   readonly id: number;
   readonly packr: Packr = createPackr();
   private readonly fast = new FastEncoder();

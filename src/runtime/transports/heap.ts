@@ -1,5 +1,5 @@
 import type { Envelope } from '../../core/codec.js';
-import type { TimerTarget } from '../host.js';
+import type { TimerTarget } from '../env.js';
 
 /**
  * One simulator event, ordered by (at, seq): time first, then scheduling order. It is one of

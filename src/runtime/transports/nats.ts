@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { randomId } from '../../core/ids.js';
@@ -267,7 +268,8 @@ export class NatsRuntime implements Runtime {
     });
     // Neither the child nor its pipe keeps this process alive; stop() ends them.
     child.unref();
-    (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    // A piped stdin is a net.Socket, which can be unref'd.
+    if (child.stdin instanceof Socket) child.stdin.unref();
     const entry = this.register(plan, uid, child, child.pid);
     let timer: NodeJS.Timeout | undefined;
     try {

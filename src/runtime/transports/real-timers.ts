@@ -1,4 +1,4 @@
-import type { TimerHandle } from '../host.js';
+import type { TimerHandle } from '../env.js';
 
 /** Timers on the real clock, for the real-time runtimes (threads, NATS); stop() clears them all. */
 export class RealTimers {

@@ -3,7 +3,8 @@ import { seededIds } from '../../core/ids.js';
 import { Prng, hashString } from '../../core/prng.js';
 import type { Behavior } from '../actor.js';
 import { MemoryDurableStore } from '../durable-memory.js';
-import { Host, type DirectoryEntry, type HostEnv, type HostEvent, type TimerHandle, type TimerTarget } from '../host.js';
+import type { HostEnv, HostEvent, TimerHandle, TimerTarget } from '../env.js';
+import { Host, type DirectoryEntry } from '../host.js';
 import type { NetworkConfig } from '../../net/model.js';
 import { EventHeap, SimEvent } from './heap.js';
 
@@ -115,8 +116,7 @@ export class SimWorld {
   private deliver(envelope: Envelope): void {
     this.deliveredCount++;
     if (this.options.recordTrace) {
-      const e = envelope as unknown as { to: string; from: string; msg: { type: string } };
-      this.trace.push({ at: this.nowMs, from: e.from, to: e.to, type: e.msg.type });
+      this.trace.push({ at: this.nowMs, from: envelope.from, to: envelope.to, type: envelope.msg.type });
     }
     this.host.deliver(envelope);
   }

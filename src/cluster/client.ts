@@ -4,7 +4,7 @@ import { KEY_BYTES_MAX, VALUE_BYTES_MAX } from '../core/limits.js';
 import type { HistoryRecorder, OpKind } from '../harness/history.js';
 import type { TxnHistoryRecorder, TxnMicroOp } from '../harness/txn-history.js';
 import type { Host } from '../runtime/host.js';
-import type { Runtime } from '../runtime/transports/runtime.js';
+import type { Runtime, SimDriver } from '../runtime/transports/runtime.js';
 import type { Req, RequestBody, Res, TxnOp } from './messages.js';
 import { balancerAddress } from './topology.js';
 
@@ -66,6 +66,8 @@ class ReadOf {
 
 export interface ClientDeps {
   runtime: Runtime;
+  /** sim only: told when a call begins and ends waiting, so virtual time moves meanwhile. */
+  driver?: SimDriver | undefined;
   host: Host;
   history: HistoryRecorder;
   /** Transactions in Elle's shape (`cluster.history({ format: 'elle' })`). */
@@ -210,7 +212,7 @@ export class Client {
         txn === undefined ? { resolve, reject, startMs, deadlineMs, recorded, body } : { resolve, reject, startMs, deadlineMs, recorded, body, txn },
       );
       if (this.sweepTimer === undefined) this.armSweep();
-      this.deps.runtime.beginWait();
+      this.deps.driver?.beginWait();
       const req: Req = { type: 'req', rid, body: { ...body, rq: `${this.id}:${rid}` } };
       this.deps.host.route(this.address, balancerAddress(this.region), req);
     });
@@ -292,7 +294,7 @@ export class Client {
         this.processes[t.slot] = this.deps.txnHistory.newProcess();
       }
     }
-    this.deps.runtime.endWait();
+    this.deps.driver?.endWait();
     if (error === undefined) p.resolve(value);
     else p.reject(error);
   }

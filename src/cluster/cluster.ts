@@ -124,7 +124,6 @@ export class Cluster extends EventEmitter {
     this.coordinators = new Set(config.regions.map((r) => coordinatorAddress(r.name)));
     this.clientIds = config.transport === 'sim' ? seededIds(new Prng((config.seed ^ hashString('clients')) >>> 0)) : () => randomId();
     this.powerPrng = new Prng((config.seed ^ hashString('power-loss')) >>> 0);
-    if (runtime instanceof SimRuntime) runtime.world.durable.configure({ fsync: config.fsync, clock: () => runtime.now() });
   }
 
   /** @internal */
@@ -167,6 +166,7 @@ export class Cluster extends EventEmitter {
     const client = new Client(
       {
         runtime: this.runtime,
+        driver: this.runtime instanceof SimRuntime ? this.runtime : undefined,
         host: this.runtime.host,
         history: this.recorder,
         txnHistory: this.txnRecorder,
@@ -593,6 +593,7 @@ function createRuntime(config: ResolvedConfig, plans: HostPlan[], directory: Map
         mailboxCapacity: config.mailboxCapacity,
         messageBytesMax: config.messageBytesMax,
         recordTrace: config.trace,
+        fsync: config.fsync,
         onEvent,
       },
       plans,

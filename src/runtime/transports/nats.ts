@@ -339,9 +339,6 @@ export class NatsRuntime implements Runtime {
     return this.timers.set(delayMs, fn);
   }
 
-  beginWait(): void {}
-  endWait(): void {}
-
   sleep(ms: number): Promise<void> {
     return this.timers.sleep(ms);
   }

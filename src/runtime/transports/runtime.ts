@@ -1,5 +1,6 @@
 import type { ActorSpec } from '../actor.js';
-import type { Host, HostEvent, TimerHandle } from '../host.js';
+import type { HostEvent, TimerHandle } from '../env.js';
+import type { Host } from '../host.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import type { StatsSnapshot } from '../stats.js';
 
@@ -10,7 +11,10 @@ export interface HostPlan {
   dedicated: boolean;
 }
 
-/** What the cluster needs from a transport; every transport implements it. */
+/**
+ * What the cluster needs from a transport; every transport implements each member for real.
+ * The simulator's extras are in SimDriver.
+ */
 export interface Runtime {
   readonly kind: 'threads' | 'sim' | 'nats';
   /** The host on the calling thread, where clients and the balancer live. */
@@ -18,9 +22,6 @@ export interface Runtime {
   start(): Promise<void>;
   now(): number;
   setTimer(delayMs: number, fn: () => void): TimerHandle;
-  /** The caller is about to await something the runtime must settle (drives the simulator). */
-  beginWait(): void;
-  endWait(): void;
   sleep(ms: number): Promise<void>;
   crashNode(node: string): Promise<void>;
   restartNode(node: string): Promise<void>;
@@ -37,6 +38,16 @@ export interface Runtime {
   injectFrame(hostId: number, bytes: Uint8Array): Promise<void>;
   hostCount(): number;
   stop(): Promise<void>;
+}
+
+/**
+ * What only the simulator needs: virtual time moves only while someone awaits the actors, so
+ * whoever does (a client call) says when it begins and ends. Real-time transports have none.
+ */
+export interface SimDriver {
+  /** The caller is about to await something the actors must settle: run the simulation. */
+  beginWait(): void;
+  endWait(): void;
 }
 
 export type { HostEvent };

@@ -1,8 +1,9 @@
 import type { Behavior } from '../actor.js';
-import type { DirectoryEntry, HostEvent, TimerHandle } from '../host.js';
+import type { HostEvent, TimerHandle } from '../env.js';
+import type { DirectoryEntry } from '../host.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import { snapshot, type StatsSnapshot } from '../stats.js';
-import type { HostPlan, Runtime } from './runtime.js';
+import type { HostPlan, Runtime, SimDriver } from './runtime.js';
 import { SimWorld } from './sim.js';
 
 export interface SimRuntimeOptions {
@@ -13,11 +14,16 @@ export interface SimRuntimeOptions {
   mailboxCapacity: number;
   messageBytesMax: number;
   recordTrace: boolean;
+  /**
+   * The cluster's fsync setting, for power-loss crashes (see MemoryDurableStore.configure);
+   * absent, the store keeps its default (every append synced).
+   */
+  fsync?: boolean;
   onEvent: (event: HostEvent) => void;
 }
 
 /** The sim transport behind the Runtime interface: one SimWorld runs every host's actors. */
-export class SimRuntime implements Runtime {
+export class SimRuntime implements Runtime, SimDriver {
   readonly kind = 'sim' as const;
   readonly world: SimWorld;
   private readonly nodesDown = new Set<string>();
@@ -36,6 +42,7 @@ export class SimRuntime implements Runtime {
       recordTrace: options.recordTrace,
       onEvent: options.onEvent,
     });
+    if (options.fsync !== undefined) this.world.durable.configure({ fsync: options.fsync, clock: () => this.world.now() });
   }
 
   get host() {

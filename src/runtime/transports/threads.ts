@@ -266,9 +266,6 @@ export class ThreadsRuntime implements Runtime {
     return this.timers.set(delayMs, fn);
   }
 
-  beginWait(): void {}
-  endWait(): void {}
-
   sleep(ms: number): Promise<void> {
     return this.timers.sleep(ms);
   }

@@ -1,39 +1,26 @@
 /**
  * Worker-thread entry: one host. Startup handshake: build the host, post `ready`; take peer
  * ports; on `start` spawn the actors and post `started`. Control calls come over comlink.
+ * The messages, both ways, are typed in src/runtime/transports/worker-protocol.ts.
  */
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import type { ActorSpec, Behavior } from '../src/runtime/actor.js';
+import type { Behavior } from '../src/runtime/actor.js';
 import { portEndpoint, type AdminApi } from '../src/runtime/admin.js';
 import { FileDurableStore } from '../src/runtime/durable-file.js';
 import { ThreadHost } from '../src/runtime/transports/thread-host.js';
 import { snapshot } from '../src/runtime/stats.js';
-import type { DirectoryEntry, HostEvent } from '../src/runtime/host.js';
-import type { NetworkConfig } from '../src/net/model.js';
+import type { HostEvent } from '../src/runtime/env.js';
+import { postToParent, type HostWorkerData, type ToWorker } from '../src/runtime/transports/worker-protocol.js';
 
-export interface HostWorkerData {
-  hostId: number;
-  seed: number;
-  directory: Array<[string, DirectoryEntry]>;
-  network: NetworkConfig;
-  mailboxCapacity: number;
-  messageBytesMax: number;
-  dataDir: string;
-  fsync: boolean;
-  specs: ActorSpec[];
-  behaviorsModule: string;
-  adminPort: MessagePort;
-  statsIntervalMs: number;
-}
-
+// workerData is `any`: what threads.ts passes, typed there as HostWorkerData.
 const data = workerData as HostWorkerData;
 const port = parentPort!;
 
 async function main(): Promise<void> {
   const mod = (await import(data.behaviorsModule)) as { behaviors: Map<string, Behavior> };
   const durable = new FileDurableStore(data.dataDir, data.fsync);
-  const report = (event: HostEvent): void => port.postMessage({ type: 'event', host: data.hostId, event });
+  const report = (event: HostEvent): void => postToParent(port, { type: 'event', host: data.hostId, event });
   const th = new ThreadHost({
     id: data.hostId,
     seed: data.seed,
@@ -86,23 +73,23 @@ async function main(): Promise<void> {
   const pushStats = (): void => {
     if (host.stats.delivered + host.stats.sent === lastSent) return;
     lastSent = host.stats.delivered + host.stats.sent;
-    port.postMessage({ type: 'stats', host: data.hostId, stats: snapshot(host.stats) });
+    postToParent(port, { type: 'stats', host: data.hostId, stats: snapshot(host.stats) });
   };
   const statsTimer = setInterval(pushStats, data.statsIntervalMs);
   statsTimer.unref();
 
-  port.on('message', (message: { type: string; peer?: number; port?: MessagePort }) => {
-    if (message.type === 'peer') th.connect(message.peer!, message.port!);
+  port.on('message', (message: ToWorker) => {
+    if (message.type === 'peer') th.connect(message.peer, message.port);
     else if (message.type === 'start') {
       for (const spec of data.specs) host.spawn(spec);
-      port.postMessage({ type: 'started', host: data.hostId });
+      postToParent(port, { type: 'started', host: data.hostId });
     }
   });
-  port.postMessage({ type: 'ready', host: data.hostId });
+  postToParent(port, { type: 'ready', host: data.hostId });
 }
 
 main().catch((error: unknown) => {
-  port.postMessage({
+  postToParent(port, {
     type: 'fatal',
     host: data.hostId,
     error: { name: (error as Error).name, message: (error as Error).message, stack: (error as Error).stack },

@@ -2,15 +2,25 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Endpoint } from 'comlink';
 import type { PartitionRule, NetworkConfig } from '../net/model.js';
 import type { StatsSnapshot } from './stats.js';
-import type { HostEvent } from './host.js';
+import type { HostEvent } from './env.js';
+
+/** What a host answers to ping: its actors, its clock and (threads) its worker's memory. */
+export interface HostPing {
+  host: number;
+  actors: number;
+  nowMs: number;
+  /** This worker's V8 heap in use and reserved, and memory outside it (each worker has a heap of its own). */
+  heapUsedBytes?: number;
+  heapTotalBytes?: number;
+  externalBytes?: number;
+}
 
 /**
  * The control plane of a worker host, exposed over comlink on its own MessagePort. It never
  * carries data-plane traffic: that goes over the direct host-to-host ports.
  */
 export interface AdminApi {
-  /** Memory figures: this worker's V8 heap in use and reserved, and memory outside it (each worker has a heap of its own). */
-  ping(): { host: number; actors: number; nowMs: number; heapUsedBytes?: number; heapTotalBytes?: number; externalBytes?: number };
+  ping(): HostPing;
   summary(address: string): unknown;
   stats(): StatsSnapshot;
   load(addresses: string[]): Record<string, Record<string, number>>;

@@ -3,11 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import type { ActorSpec, Behavior } from '../actor.js';
+import type { Behavior } from '../actor.js';
 import { FileDurableStore } from '../durable-file.js';
-import type { DirectoryEntry, HostEvent } from '../host.js';
+import type { HostEvent } from '../env.js';
 import { snapshot } from '../stats.js';
-import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import { ThreadHost } from './thread-host.js';
 import {
   NATS_FRAME_BYTES_FLUSH,
@@ -21,27 +20,7 @@ import {
   serveControl,
   subjects,
 } from './nats-wire.js';
-
-/** What the launcher tells a host when it takes it into the cluster. */
-export interface NatsAssign {
-  hostId: number;
-  seed: number;
-  directory: Array<[string, DirectoryEntry]>;
-  network: NetworkConfig;
-  partitions: PartitionRule[];
-  deadNodes: string[];
-  clockSkew: Array<[string, number]>;
-  mailboxCapacity: number;
-  messageBytesMax: number;
-  /** Where logs go; null: the host's own folder (a remote machine). */
-  dataDir: string | null;
-  fsync: boolean;
-  specs: ActorSpec[];
-  /** Nodes of this host not to start (crashed while the host was down). */
-  crashed: string[];
-  behaviorsModule: string;
-  statsIntervalMs: number;
-}
+import type { ControlAnswer, NatsAssign, NatsControlApi, NatsHello, NatsHostEvent, NatsHostStats } from './worker-protocol.js';
 
 export interface NatsHostOptions {
   servers: string[];
@@ -104,8 +83,9 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
 
   void nc.closed().then(() => stop('NATS connection closed'));
 
+  const helloMessage: NatsHello = { uid: options.uid, pid: process.pid, hostname: hostname() };
   const hello = setInterval(() => {
-    if (th === undefined) nc.publish(subj.hello, encodeControl({ uid: options.uid, pid: process.pid, hostname: hostname() }));
+    if (th === undefined) nc.publish(subj.hello, encodeControl(helloMessage));
   }, HELLO_INTERVAL_MS);
   timers.push(hello);
 
@@ -119,7 +99,10 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     let dir = a.dataDir ?? options.dataDir;
     if (dir === undefined) dir = ownDataDir = mkdtempSync(join(tmpdir(), 'meridian-host-'));
     durable = new FileDurableStore(dir, a.fsync);
-    const report = (event: HostEvent): void => nc.publish(subj.events, encodeControl({ host: a.hostId, event }));
+    const report = (event: HostEvent): void => {
+      const message: NatsHostEvent = { host: a.hostId, event };
+      nc.publish(subj.events, encodeControl(message));
+    };
     const host = new ThreadHost({
       id: a.hostId,
       seed: a.seed,
@@ -143,57 +126,57 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     lastBeat = performance.now();
     clearInterval(hello);
     const crashed = new Set(a.crashed);
-    subs.push(
-      serveControl(nc, subj, a.hostId, {
-        start: () => {
-          for (const spec of a.specs) if (!crashed.has(spec.node)) h.spawn(spec);
-          // Known to the host, so restartNode can bring them back.
-          return h.addresses().length;
-        },
-        ping: () => ({ host: a.hostId, actors: h.addresses().length, nowMs: h.env.now() }),
-        summary: (address: string) => h.cell(address)?.summary() ?? null,
-        stats: () => snapshot(h.stats),
-        load: (addresses: string[]) => {
-          const out: Record<string, Record<string, number>> = {};
-          for (const address of addresses) {
-            const cell = h.cell(address);
-            if (cell !== undefined) out[address] = cell.load();
+    const api: NatsControlApi = {
+      start: () => {
+        for (const spec of a.specs) if (!crashed.has(spec.node)) h.spawn(spec);
+        // Known to the host, so restartNode can bring them back.
+        return h.addresses().length;
+      },
+      ping: () => ({ host: a.hostId, actors: h.addresses().length, nowMs: h.env.now() }),
+      summary: (address) => h.cell(address)?.summary() ?? null,
+      stats: () => snapshot(h.stats),
+      load: (addresses) => {
+        const out: Record<string, Record<string, number>> = {};
+        for (const address of addresses) {
+          const cell = h.cell(address);
+          if (cell !== undefined) out[address] = cell.load();
+        }
+        return out;
+      },
+      errors: () => h.errors,
+      setNetwork: (config) => h.setNetwork(config),
+      setPartitions: (rules) => h.setPartitions(rules),
+      setNodeDead: (node, dead) => h.setNodeDead(node, dead),
+      setClockSkew: (node, ms) => h.setClockSkew(node, ms),
+      crashNode: (node) => h.crashNode(node),
+      restartNode: (node) => {
+        // A node crashed before this process started was never spawned here.
+        if (crashed.delete(node)) {
+          let n = 0;
+          for (const spec of a.specs) {
+            if (spec.node !== node) continue;
+            h.spawn(spec);
+            n++;
           }
-          return out;
-        },
-        errors: () => h.errors,
-        setNetwork: (config: NetworkConfig) => h.setNetwork(config),
-        setPartitions: (rules: PartitionRule[]) => h.setPartitions(rules),
-        setNodeDead: (node: string, dead: boolean) => h.setNodeDead(node, dead),
-        setClockSkew: (node: string, ms: number) => h.setClockSkew(node, ms),
-        crashNode: (node: string) => h.crashNode(node),
-        restartNode: (node: string) => {
-          // A node crashed before this process started was never spawned here.
-          if (crashed.delete(node)) {
-            let n = 0;
-            for (const spec of a.specs) {
-              if (spec.node !== node) continue;
-              h.spawn(spec);
-              n++;
-            }
-            return n;
-          }
-          return h.restartNode(node);
-        },
-        injectFrame: (bytes: Uint8Array) => h.receiveFrame(bytes),
-        resetPeer: (peer: number) => link?.reset(peer),
-        shutdown: () => {
-          setImmediate(() => void stop('shut down by the launcher'));
-          return true;
-        },
-      }),
-    );
+          return n;
+        }
+        return h.restartNode(node);
+      },
+      injectFrame: (bytes) => h.receiveFrame(bytes),
+      resetPeer: (peer) => link?.reset(peer),
+      shutdown: () => {
+        setImmediate(() => void stop('shut down by the launcher'));
+        return true;
+      },
+    };
+    subs.push(serveControl(nc, subj, a.hostId, api));
     let lastSent = -1;
     timers.push(
       setInterval(() => {
         if (h.stats.delivered + h.stats.sent === lastSent) return;
         lastSent = h.stats.delivered + h.stats.sent;
-        nc.publish(subj.stats, encodeControl({ host: a.hostId, stats: snapshot(h.stats) }));
+        const message: NatsHostStats = { host: a.hostId, stats: snapshot(h.stats) };
+        nc.publish(subj.stats, encodeControl(message));
       }, a.statsIntervalMs),
     );
     // The control subscription reaches the server before the launcher, answered, sends `start`
@@ -206,13 +189,14 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     nc.subscribe(subj.assign(options.uid), {
       callback: (error, msg) => {
         if (error !== null) return;
+        const answer = (a: ControlAnswer<true>): boolean => msg.respond(encodeControl(a));
         if (th !== undefined) {
-          msg.respond(encodeControl({ e: 'already assigned' }));
+          answer({ e: 'already assigned' });
           return;
         }
         assign(decodeControl<NatsAssign>(msg.data)).then(
-          () => msg.respond(encodeControl({ v: true })),
-          (e: unknown) => msg.respond(encodeControl({ e: (e as Error).message })),
+          () => answer({ v: true }),
+          (e: unknown) => answer({ e: (e as Error).message }),
         );
       },
     }),
@@ -227,6 +211,6 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
   }
   // Subscriptions reach the server before the launcher can ask: the first hello goes after them.
   await nc.flush();
-  nc.publish(subj.hello, encodeControl({ uid: options.uid, pid: process.pid, hostname: hostname() }));
+  nc.publish(subj.hello, encodeControl(helloMessage));
   return { done, stop };
 }

@@ -3,19 +3,21 @@ import { connect, type NatsConnection, type Subscription } from '@nats-io/transp
 import { pack, unpack } from 'msgpackr';
 import { FRAME_HEADER_BYTES } from '../../core/codec.js';
 import type { DropCause } from '../../net/model.js';
+import type { ControlAnswer, NatsControlApi, NatsControlMethod, NatsControlRequest } from './worker-protocol.js';
 
 /**
  * The NATS transport's wire: subjects, the control plane's request/reply encoding, and the
  * data link between hosts (the threads transport's frames, one NATS message each, with a
  * credit window per host pair). Shared by the launcher (nats.ts) and hosts (nats-host.ts).
+ * The control messages' types are in worker-protocol.ts.
  *
  * Subjects, under `meridian.<cluster>`:
- *   .hello              a host without an id announces itself { uid, pid, hostname }
- *   .assign.<uid>       request: the launcher gives that host its id, plan and settings
+ *   .hello              a host without an id announces itself (NatsHello)
+ *   .assign.<uid>       request: the launcher gives that host its id, plan and settings (NatsAssign)
  *   .d.<dst>.<src>      data frames from host src to host dst
- *   .k.<src>            credit returned to host src { from: dst, bytes }
- *   .c.<host>           control requests to a host { m: method, a: args } → { v } or { e }
- *   .ev                 host events { host, event }; .st host counters { host, stats }
+ *   .k.<src>            credit returned to host src: 8 bytes, uint32 from (dst), uint32 bytes
+ *   .c.<host>           control requests to a host (NatsControlRequest) → ControlAnswer
+ *   .ev                 host events (NatsHostEvent); .st host counters (NatsHostStats)
  *   .beat               the launcher is alive (remote hosts exit when it goes silent)
  */
 export const CLUSTER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -100,36 +102,42 @@ export function decodeControl<T>(bytes: Uint8Array): T {
 
 export class ControlError extends Error {}
 
+/** What control method `M` answers. */
+export type ControlResult<M extends NatsControlMethod> = ReturnType<NatsControlApi[M]>;
+
 /** A control request: `method(args)` on host `host`, answered within CONTROL_TIMEOUT_MS. */
-export async function callHost<T>(
+export async function callHost<M extends NatsControlMethod>(
   nc: NatsConnection,
   subj: Subjects,
   host: number,
-  method: string,
-  args: unknown[] = [],
+  method: M,
+  args: Parameters<NatsControlApi[M]>,
   timeout = CONTROL_TIMEOUT_MS,
-): Promise<T> {
+): Promise<ControlResult<M>> {
   let reply;
+  const request: NatsControlRequest<M> = { m: method, a: args };
   try {
-    reply = await nc.request(subj.control(host), encodeControl({ m: method, a: args }), { timeout });
+    reply = await nc.request(subj.control(host), encodeControl(request), { timeout });
   } catch (error) {
     throw new ControlError(`host ${host} did not answer ${method}: ${(error as Error).message}`);
   }
-  const answer = decodeControl<{ v?: T; e?: string }>(reply.data);
+  const answer = decodeControl<ControlAnswer<ControlResult<M>>>(reply.data);
   if (answer.e !== undefined) throw new ControlError(`host ${host} failed ${method}: ${answer.e}`);
-  return answer.v as T;
+  return answer.v;
 }
 
 /** Serve control requests for `host` with the methods of `api`. */
-export function serveControl(nc: NatsConnection, subj: Subjects, host: number, api: Record<string, (...args: never[]) => unknown>): Subscription {
+export function serveControl(nc: NatsConnection, subj: Subjects, host: number, api: NatsControlApi): Subscription {
+  // The request's method name comes off the wire: looked up as a plain table, checked below.
+  const table: Record<string, ((...args: never[]) => unknown) | undefined> = api;
   return nc.subscribe(subj.control(host), {
     callback: (error, msg) => {
       if (error !== null) return;
       void (async () => {
-        let answer: { v?: unknown; e?: string };
+        let answer: ControlAnswer<unknown>;
         try {
           const { m, a } = decodeControl<{ m: string; a: unknown[] }>(msg.data);
-          const fn = api[m];
+          const fn = Object.hasOwn(table, m) ? table[m] : undefined;
           if (fn === undefined) throw new Error(`unknown control method ${JSON.stringify(m)}`);
           answer = { v: await (fn as (...args: unknown[]) => unknown)(...a) };
         } catch (e) {

@@ -6,14 +6,15 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { randomId } from '../../core/ids.js';
 import { HOST_READY_TIMEOUT_MS } from '../../core/limits.js';
 import type { Behavior } from '../actor.js';
+import type { HostPing } from '../admin.js';
 import { FileDurableStore } from '../durable-file.js';
-import type { DirectoryEntry, HostEvent, TimerHandle } from '../host.js';
+import type { HostEvent, TimerHandle } from '../env.js';
+import type { DirectoryEntry } from '../host.js';
 import { mergeSnapshots, snapshot, type StatsSnapshot } from '../stats.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import { ThreadHost } from './thread-host.js';
 import type { HostPlan, Runtime } from './runtime.js';
 import { RealTimers } from './real-timers.js';
-import type { NatsAssign } from './nats-host.js';
 import {
   NATS_FRAME_BYTES_FLUSH,
   BEAT_INTERVAL_MS,
@@ -26,8 +27,10 @@ import {
   envelopeBytesMax,
   frameBytesMax,
   subjects,
+  type ControlResult,
   type Subjects,
 } from './nats-wire.js';
+import type { ControlAnswer, NatsAssign, NatsControlApi, NatsControlMethod, NatsHello, NatsHostEvent, NatsHostStats } from './worker-protocol.js';
 import { STATS_PUSH_INTERVAL_MS } from './threads.js';
 
 const HOST_ENTRY = fileURLToPath(new URL('../../../workers/nats-host.js', import.meta.url));
@@ -86,7 +89,7 @@ export class NatsRuntime implements Runtime {
   private readonly timers = new RealTimers();
   private beat: NodeJS.Timeout | undefined;
   /** Hellos awaited by uid (spawned hosts), and the remote plans not yet taken. */
-  private readonly awaited = new Map<string, (hello: { uid: string; pid: number }) => void>();
+  private readonly awaited = new Map<string, (hello: NatsHello) => void>();
   private readonly remotePending: HostPlan[] = [];
   private remoteJoined: (() => void) | undefined;
   private readonly seenUids = new Set<string>();
@@ -124,7 +127,7 @@ export class NatsRuntime implements Runtime {
       const workers = this.plans.filter((p) => p.id !== 0);
       if (this.options.hosts === 'spawn') await Promise.all(workers.map((plan) => this.spawnHost(plan)));
       else await this.waitForRemoteHosts(workers);
-      await Promise.all(workers.map((plan) => callHost(this.nc!, this.subj, plan.id, 'start')));
+      await Promise.all(workers.map((plan) => callHost(this.nc!, this.subj, plan.id, 'start', [])));
     } catch (error) {
       await this.stop();
       throw error;
@@ -158,7 +161,7 @@ export class NatsRuntime implements Runtime {
       nc.subscribe(this.subj.events, {
         callback: (error, msg) => {
           if (error !== null || this.stopped) return;
-          this.options.onEvent(decodeControl<{ event: HostEvent }>(msg.data).event);
+          this.options.onEvent(decodeControl<NatsHostEvent>(msg.data).event);
         },
       }),
     );
@@ -166,7 +169,7 @@ export class NatsRuntime implements Runtime {
       nc.subscribe(this.subj.stats, {
         callback: (error, msg) => {
           if (error !== null) return;
-          const { host, stats } = decodeControl<{ host: number; stats: StatsSnapshot }>(msg.data);
+          const { host, stats } = decodeControl<NatsHostStats>(msg.data);
           if (this.hosts.get(host)?.alive === true) this.latestStats.set(host, stats);
         },
       }),
@@ -175,7 +178,7 @@ export class NatsRuntime implements Runtime {
       nc.subscribe(this.subj.hello, {
         callback: (error, msg) => {
           if (error !== null || this.stopped) return;
-          this.onHello(decodeControl<{ uid: string; pid: number }>(msg.data));
+          this.onHello(decodeControl<NatsHello>(msg.data));
         },
       }),
     );
@@ -184,7 +187,8 @@ export class NatsRuntime implements Runtime {
     await nc.flush();
   }
 
-  private onHello(hello: { uid: string; pid: number }): void {
+  private onHello(hello: NatsHello): void {
+    // Anyone on the server can publish here: what is not a hello is ignored.
     if (typeof hello?.uid !== 'string' || this.seenUids.has(hello.uid)) return;
     const waiter = this.awaited.get(hello.uid);
     if (waiter !== undefined) {
@@ -261,7 +265,7 @@ export class NatsRuntime implements Runtime {
   /** Start a host process for `plan` on this machine and hand it its assignment. */
   private async spawnHost(plan: HostPlan): Promise<HostEntry> {
     const uid = `h${plan.id}-${randomId().replace(/[^A-Za-z0-9]/g, '')}`;
-    const hello = new Promise<{ uid: string; pid: number }>((resolve) => this.awaited.set(uid, resolve));
+    const hello = new Promise<NatsHello>((resolve) => this.awaited.set(uid, resolve));
     const child = spawn(process.execPath, [HOST_ENTRY, '--nats', this.options.servers.join(','), '--cluster', this.options.cluster, '--uid', uid], {
       // stdin is the host's lifeline: it exits when the pipe closes (this process is gone).
       stdio: ['pipe', 'ignore', 'inherit'],
@@ -314,7 +318,7 @@ export class NatsRuntime implements Runtime {
     } catch (error) {
       throw new Error(`host ${entry.id} (${entry.uid}) did not take its assignment: ${(error as Error).message}`);
     }
-    const answer = decodeControl<{ e?: string }>(reply.data);
+    const answer = decodeControl<ControlAnswer<true>>(reply.data);
     if (answer.e !== undefined) throw new Error(`host ${entry.id} (${entry.uid}) refused its assignment: ${answer.e}`);
   }
 
@@ -322,12 +326,12 @@ export class NatsRuntime implements Runtime {
     return [...this.hosts.values()].filter((h) => h.alive);
   }
 
-  private call<T>(entry: HostEntry, method: string, ...args: unknown[]): Promise<T> {
-    return callHost<T>(this.nc!, this.subj, entry.id, method, args);
+  private call<M extends NatsControlMethod>(entry: HostEntry, method: M, ...args: Parameters<NatsControlApi[M]>): Promise<ControlResult<M>> {
+    return callHost(this.nc!, this.subj, entry.id, method, args);
   }
 
   /** Tell every live host (and this one) something, not waiting for the answers. */
-  private broadcast(method: string, ...args: unknown[]): void {
+  private broadcast<M extends NatsControlMethod>(method: M, ...args: Parameters<NatsControlApi[M]>): void {
     for (const h of this.live()) void this.call(h, method, ...args).catch(() => undefined);
   }
 
@@ -459,7 +463,7 @@ export class NatsRuntime implements Runtime {
   async collectStats(): Promise<StatsSnapshot> {
     const parts = await Promise.all(
       this.live().map(async (h) => {
-        const s = await this.call<StatsSnapshot>(h, 'stats');
+        const s = await this.call(h, 'stats');
         this.latestStats.set(h.id, s);
         return s;
       }),
@@ -474,8 +478,8 @@ export class NatsRuntime implements Runtime {
     return entry === undefined ? null : this.call(entry, 'summary', address);
   }
 
-  ping(): Promise<Array<{ host: number; actors: number; nowMs: number }>> {
-    return Promise.all(this.live().map((h) => this.call<{ host: number; actors: number; nowMs: number }>(h, 'ping')));
+  ping(): Promise<HostPing[]> {
+    return Promise.all(this.live().map((h) => this.call(h, 'ping')));
   }
 
   async load(addresses: string[]): Promise<Record<string, Record<string, number>>> {

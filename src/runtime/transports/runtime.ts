@@ -1,4 +1,5 @@
 import type { ActorSpec } from '../actor.js';
+import type { HostPing } from '../admin.js';
 import type { HostEvent, TimerHandle } from '../env.js';
 import type { Host } from '../host.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
@@ -33,7 +34,7 @@ export interface Runtime {
   collectStats(): Promise<StatsSnapshot>;
   summary(address: string): Promise<unknown>;
   /** Ask every worker host over the control plane (none in sim). */
-  ping(): Promise<Array<{ host: number; actors: number; nowMs: number; heapUsedBytes?: number; heapTotalBytes?: number; externalBytes?: number }>>;
+  ping(): Promise<HostPing[]>;
   load(addresses: string[]): Promise<Record<string, Record<string, number>>>;
   injectFrame(hostId: number, bytes: Uint8Array): Promise<void>;
   hostCount(): number;

@@ -1,4 +1,5 @@
 import type { Behavior } from '../actor.js';
+import type { HostPing } from '../admin.js';
 import type { HostEvent, TimerHandle } from '../env.js';
 import type { DirectoryEntry } from '../host.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
@@ -112,7 +113,7 @@ export class SimRuntime implements Runtime, SimDriver {
     return this.stats();
   }
 
-  async ping(): Promise<Array<{ host: number; actors: number; nowMs: number }>> {
+  async ping(): Promise<HostPing[]> {
     // One thread, no worker hosts: there is nothing to ask.
     return [];
   }

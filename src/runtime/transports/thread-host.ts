@@ -4,13 +4,14 @@ import { FrameBuilder, FRAME_HEADER_BYTES } from '../../core/codec.js';
 import { randomId } from '../../core/ids.js';
 import { FRAME_BYTES_FLUSH } from '../../core/limits.js';
 import type { Envelope } from '../../core/codec.js';
+import type { Behavior } from '../actor.js';
+import type { DurableStore } from '../durable.js';
+import type { HostEnv, HostEvent, TimerHandle } from '../env.js';
+import { Host, type DirectoryEntry } from '../host.js';
+import type { DropCause, NetworkConfig } from '../../net/model.js';
 
 /** Same-host deliveries in one event-loop turn before the rest wait for the next turn. */
 export const LOCAL_BURST_MAX = 10_000;
-import type { Behavior } from '../actor.js';
-import type { DurableStore } from '../durable.js';
-import { Host, type DirectoryEntry, type HostEnv, type HostEvent, type TimerHandle } from '../host.js';
-import type { DropCause, NetworkConfig } from '../../net/model.js';
 
 export interface ThreadHostOptions {
   id: number;

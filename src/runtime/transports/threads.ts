@@ -4,14 +4,16 @@ import * as Comlink from 'comlink';
 import { HostExitedError } from '../../core/errors.js';
 import { HOST_READY_TIMEOUT_MS } from '../../core/limits.js';
 import type { Behavior } from '../actor.js';
-import { portEndpoint, type AdminApi } from '../admin.js';
+import { portEndpoint, type AdminApi, type HostPing } from '../admin.js';
 import { FileDurableStore } from '../durable-file.js';
-import type { DirectoryEntry, HostEvent, TimerHandle } from '../host.js';
+import type { HostEvent, TimerHandle } from '../env.js';
+import type { DirectoryEntry } from '../host.js';
 import { mergeSnapshots, snapshot, type StatsSnapshot } from '../stats.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import { ThreadHost } from './thread-host.js';
 import type { HostPlan, Runtime } from './runtime.js';
 import { RealTimers } from './real-timers.js';
+import { postToWorker, type FromWorker, type HostWorkerData } from './worker-protocol.js';
 
 /** How often workers push their counters to the main thread. */
 export const STATS_PUSH_INTERVAL_MS = 50;
@@ -105,7 +107,7 @@ export class ThreadsRuntime implements Runtime {
 
   private spawnWorker(plan: HostPlan): Promise<void> {
     const admin = new MessageChannel();
-    const workerData = {
+    const workerData: HostWorkerData = {
       hostId: plan.id,
       seed: this.options.seed,
       directory: [...this.options.directory],
@@ -133,7 +135,7 @@ export class ThreadsRuntime implements Runtime {
       exited: false,
     };
     this.hosts.set(plan.id, entry);
-    worker.on('message', (message: { type: string; event?: HostEvent; stats?: StatsSnapshot; error?: { message: string } }) => {
+    worker.on('message', (message: FromWorker) => {
       switch (message.type) {
         case 'ready':
           entry.onReady?.();
@@ -142,13 +144,13 @@ export class ThreadsRuntime implements Runtime {
           entry.onStarted?.();
           break;
         case 'event':
-          this.options.onEvent(message.event!);
+          this.options.onEvent(message.event);
           break;
         case 'stats':
-          if (entry.alive && this.hosts.get(plan.id) === entry) this.latestStats.set(plan.id, message.stats!);
+          if (entry.alive && this.hosts.get(plan.id) === entry) this.latestStats.set(plan.id, message.stats);
           break;
         case 'fatal':
-          entry.onFatal?.(new Error(`host ${plan.id} failed to start: ${message.error?.message}`));
+          entry.onFatal?.(new Error(`host ${plan.id} failed to start: ${message.error.message}`));
           break;
       }
     });
@@ -234,7 +236,7 @@ export class ThreadsRuntime implements Runtime {
 
   private startWorker(entry: WorkerHost): Promise<void> {
     const started = this.handshake(entry, 'started');
-    entry.worker.postMessage({ type: 'start' });
+    postToWorker(entry.worker, { type: 'start' });
     return started;
   }
 
@@ -251,7 +253,7 @@ export class ThreadsRuntime implements Runtime {
       return;
     }
     const entry = this.hosts.get(host)!;
-    entry.worker.postMessage({ type: 'peer', peer, port }, [port]);
+    postToWorker(entry.worker, { type: 'peer', peer, port }, [port]);
   }
 
   private liveWorkers(): WorkerHost[] {
@@ -304,7 +306,7 @@ export class ThreadsRuntime implements Runtime {
       for (const other of this.liveWorkers()) {
         if (other === fresh) continue;
         const channel = new MessageChannel();
-        fresh.worker.postMessage({ type: 'peer', peer: other.id, port: channel.port1 }, [channel.port1]);
+        postToWorker(fresh.worker, { type: 'peer', peer: other.id, port: channel.port1 }, [channel.port1]);
         await this.call(other, (a) => a.connect(fresh.id, Comlink.transfer(channel.port2, [channel.port2])));
       }
       // The new host learns which nodes are still down.
@@ -353,7 +355,7 @@ export class ThreadsRuntime implements Runtime {
     return entry === undefined ? null : this.call(entry, (a) => a.summary(address));
   }
 
-  async ping(): Promise<Array<{ host: number; actors: number; nowMs: number; heapUsedBytes?: number; heapTotalBytes?: number; externalBytes?: number }>> {
+  async ping(): Promise<HostPing[]> {
     return Promise.all(this.liveWorkers().map((h) => this.call(h, (a) => a.ping())));
   }
 

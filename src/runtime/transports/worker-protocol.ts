@@ -1,0 +1,155 @@
+import type { MessagePort, TransferListItem, Worker } from 'node:worker_threads';
+import type { ActorSpec } from '../actor.js';
+import type { HostPing } from '../admin.js';
+import type { HostEvent } from '../env.js';
+import type { DirectoryEntry } from '../host.js';
+import type { StatsSnapshot } from '../stats.js';
+import type { NetworkConfig, PartitionRule } from '../../net/model.js';
+
+/**
+ * Every message between the calling thread (or launcher process) and the hosts it runs, on
+ * the control side. The data plane (frames of encoded envelopes between hosts) is not here:
+ * it is bytes, see core/codec.ts. Worker hosts also answer control calls over comlink
+ * (AdminApi in ../admin.ts).
+ *
+ * Threads transport (threads.ts ↔ workers/host.ts):
+ *   worker.postMessage → parentPort   ToWorker    (peer ports, then `start`)
+ *   parentPort → worker 'message'     FromWorker  (ready, started, event, stats, fatal)
+ *   new Worker(…, { workerData })     HostWorkerData
+ *
+ * NATS transport (nats.ts ↔ nats-host.ts, over NATS subjects; see nats-wire.ts):
+ *   .hello            NatsHello
+ *   .assign.<uid>     NatsAssign → ControlAnswer<true>
+ *   .c.<host>         NatsControlRequest → ControlAnswer<result> (methods of NatsControlApi)
+ *   .ev, .st          NatsHostEvent, NatsHostStats
+ */
+
+// ---- threads -------------------------------------------------------------------------------
+
+/** What a host worker thread is started with (its `workerData`). */
+export interface HostWorkerData {
+  hostId: number;
+  seed: number;
+  directory: Array<[string, DirectoryEntry]>;
+  network: NetworkConfig;
+  mailboxCapacity: number;
+  messageBytesMax: number;
+  dataDir: string;
+  fsync: boolean;
+  specs: ActorSpec[];
+  /** Module URL that exports `behaviors`. */
+  behaviorsModule: string;
+  /** The worker's end of its comlink control channel (AdminApi); transferred. */
+  adminPort: MessagePort;
+  statsIntervalMs: number;
+}
+
+/** From the calling thread to a host worker. */
+export type ToWorker =
+  /** A direct channel to host `peer` (transferred); may come before or after `start`. */
+  | { type: 'peer'; peer: number; port: MessagePort }
+  /** Spawn the actors of the plan; answered by `started`. */
+  | { type: 'start' };
+
+/** An error as it crosses a thread or process boundary. */
+export interface WireError {
+  name: string;
+  message: string;
+  stack?: string | undefined;
+}
+
+/** From a host worker to the calling thread. */
+export type FromWorker =
+  /** The host is built: send peers, then `start`. */
+  | { type: 'ready'; host: number }
+  /** Its actors are spawned. */
+  | { type: 'started'; host: number }
+  | { type: 'event'; host: number; event: HostEvent }
+  /** Its counters, pushed now and then (so stats() needs no round trip). */
+  | { type: 'stats'; host: number; stats: StatsSnapshot }
+  /** It could not start (the behaviours module did not load, ...). */
+  | { type: 'fatal'; host: number; error: WireError };
+
+export function postToWorker(worker: Worker, message: ToWorker, transfer?: readonly TransferListItem[]): void {
+  worker.postMessage(message, transfer);
+}
+
+export function postToParent(port: MessagePort, message: FromWorker): void {
+  port.postMessage(message);
+}
+
+// ---- NATS ----------------------------------------------------------------------------------
+
+/** A host process without an id announces itself. */
+export interface NatsHello {
+  uid: string;
+  pid: number;
+  hostname: string;
+}
+
+/** What the launcher tells a host when it takes it into the cluster. */
+export interface NatsAssign {
+  hostId: number;
+  seed: number;
+  directory: Array<[string, DirectoryEntry]>;
+  network: NetworkConfig;
+  partitions: PartitionRule[];
+  deadNodes: string[];
+  clockSkew: Array<[string, number]>;
+  mailboxCapacity: number;
+  messageBytesMax: number;
+  /** Where logs go; null: the host's own folder (a remote machine). */
+  dataDir: string | null;
+  fsync: boolean;
+  specs: ActorSpec[];
+  /** Nodes of this host not to start (crashed while the host was down). */
+  crashed: string[];
+  behaviorsModule: string;
+  statsIntervalMs: number;
+}
+
+/** The answer to an assignment or a control request: a value, or why it failed. */
+export type ControlAnswer<T> = { v: T; e?: undefined } | { e: string; v?: undefined };
+
+/** The control requests a NATS host serves, by method name. */
+export type NatsControlApi = {
+  /** Spawn the plan's actors (but those crashed); answers how many run. */
+  start(): number;
+  ping(): HostPing;
+  summary(address: string): unknown;
+  stats(): StatsSnapshot;
+  load(addresses: string[]): Record<string, Record<string, number>>;
+  errors(): HostEvent[];
+  setNetwork(config: NetworkConfig): void;
+  setPartitions(rules: PartitionRule[]): void;
+  setNodeDead(node: string, dead: boolean): void;
+  setClockSkew(node: string, ms: number): void;
+  crashNode(node: string): number;
+  restartNode(node: string): number;
+  /** Test hook: raw bytes handed to the host as if a peer had sent them. */
+  injectFrame(bytes: Uint8Array): void;
+  /** Host `peer` restarted: forget the credit owed for frames it never read. */
+  resetPeer(peer: number): void;
+  /** Stop soon (after answering). */
+  shutdown(): boolean;
+};
+
+export type NatsControlMethod = keyof NatsControlApi;
+
+/** A control request: method `m` with arguments `a`. */
+export interface NatsControlRequest<M extends NatsControlMethod = NatsControlMethod> {
+  m: M;
+  a: Parameters<NatsControlApi[M]>;
+}
+
+/** A host event, published on `.ev`. */
+export interface NatsHostEvent {
+  host: number;
+  event: HostEvent;
+}
+
+/** A host's counters, published on `.st` now and then. */
+export interface NatsHostStats {
+  host: number;
+  stats: StatsSnapshot;
+}

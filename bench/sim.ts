@@ -23,6 +23,7 @@ import { Packr } from 'msgpackr';
 import { startCluster, type Cluster } from '../src/index.js';
 import { createPackr } from '../src/core/codec.js';
 import { EventHeap, SimEvent } from '../src/runtime/transports/heap.js';
+import type { SimRuntime } from '../src/runtime/transports/sim-runtime.js';
 import { defaultModeFor, runChecks, runOneSeed, UNSAFE_VARIANTS, type UnsafeVariant } from '../src/harness/check-runner.js';
 import { checkerMsSpent } from '../src/harness/linearizability.js';
 import { regions } from './lib/boot.js';
@@ -102,7 +103,7 @@ export async function measureIdle(simulatedS: number): Promise<IdleFigures> {
   const cluster = await idleCluster(1);
   try {
     await cluster.sleep(1_000); // boot and elections out of the way
-    const world = (cluster.internals.runtime as unknown as { world: { eventsRun: number } }).world;
+    const world = (cluster.internals.runtime as SimRuntime).world;
     const events0 = world.eventsRun;
     const c0 = process.cpuUsage();
     const w0 = performance.now();

@@ -14,7 +14,10 @@ export interface DurableStore {
    * that gathers appends must be synced by its host before any message leaves.
    */
   sync?(): void;
-  /** Forget everything (used by stop() to remove the temporary data directory). */
+  /**
+   * Release what the store holds (the file store writes what is pending and closes its files;
+   * the memory store forgets its logs). The runtimes call it from stop().
+   */
   close(): void;
 }
 

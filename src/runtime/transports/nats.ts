@@ -330,7 +330,7 @@ export class NatsRuntime implements Runtime {
     return callHost(this.nc!, this.subj, entry.id, method, args);
   }
 
-  /** Tell every live host (and this one) something, not waiting for the answers. */
+  /** Tell every live host process something, not waiting for the answers (callers set the front host themselves). */
   private broadcast<M extends NatsControlMethod>(method: M, ...args: Parameters<NatsControlApi[M]>): void {
     for (const h of this.live()) void this.call(h, method, ...args).catch(() => undefined);
   }

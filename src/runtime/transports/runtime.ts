@@ -5,7 +5,7 @@ import type { Host } from '../host.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import type { StatsSnapshot } from '../stats.js';
 
-/** The actors one host runs. `dedicated`: the host runs a single node (crash = kill the thread). */
+/** The actors one host runs. `dedicated`: the host runs a single node (crash = kill its thread or process). */
 export interface HostPlan {
   id: number;
   specs: ActorSpec[];

@@ -268,7 +268,7 @@ export class SimWorld {
     if (this.waiting > 0 && this.pending()) this.kick();
   };
 
-  /** Run events up to `untilMs` synchronously (used by benchmarks and boot). */
+  /** Run events up to `untilMs` synchronously, waiters or not (the cluster moves time by waits instead). */
   runUntil(untilMs: number): void {
     for (;;) {
       const event = this.takeNext(untilMs);

@@ -309,7 +309,8 @@ export class ThreadsRuntime implements Runtime {
         postToWorker(fresh.worker, { type: 'peer', peer: other.id, port: channel.port1 }, [channel.port1]);
         await this.call(other, (a) => a.connect(fresh.id, Comlink.transfer(channel.port2, [channel.port2])));
       }
-      // The new host learns which nodes are still down.
+      // Known gap: the new host starts with the cluster's initial network and learns no
+      // partitions, dead nodes or clock skews set since (the NATS transport hands them over).
       await this.startWorker(fresh);
     } else {
       await this.call(entry, (a) => a.restartNode(node));

@@ -65,6 +65,11 @@ export class ThreadsRuntime implements Runtime {
   private readonly durable: FileDurableStore;
   private readonly timers = new RealTimers();
   private stopped = false;
+  /** What changed since boot, handed to a host started again after a crash (it boots with the initial network). */
+  private network: NetworkConfig | undefined;
+  private partitions: PartitionRule[] = [];
+  private readonly deadNodes = new Set<string>();
+  private readonly skews = new Map<string, number>();
 
   constructor(
     private readonly options: ThreadsOptions,
@@ -280,6 +285,7 @@ export class ThreadsRuntime implements Runtime {
   async crashNode(node: string): Promise<void> {
     const entry = this.hostOfNode(node);
     if (entry === undefined) throw new Error(`no host runs node ${node}`);
+    this.deadNodes.add(node);
     this.front.host.setNodeDead(node, true);
     const others = this.liveWorkers().filter((h) => h !== entry);
     await Promise.all(others.map((h) => this.call(h, (a) => a.setNodeDead(node, true))));
@@ -309,27 +315,43 @@ export class ThreadsRuntime implements Runtime {
         postToWorker(fresh.worker, { type: 'peer', peer: other.id, port: channel.port1 }, [channel.port1]);
         await this.call(other, (a) => a.connect(fresh.id, Comlink.transfer(channel.port2, [channel.port2])));
       }
-      // Known gap: the new host starts with the cluster's initial network and learns no
-      // partitions, dead nodes or clock skews set since (the NATS transport hands them over).
+      // The new host boots with the cluster's initial network: hand it what changed since,
+      // before its actors start, so its first messages already obey partitions and skews.
+      await this.handOver(fresh, node);
       await this.startWorker(fresh);
     } else {
       await this.call(entry, (a) => a.restartNode(node));
     }
+    this.deadNodes.delete(node);
     this.front.host.setNodeDead(node, false);
     await Promise.all(this.liveWorkers().map((h) => this.call(h, (a) => a.setNodeDead(node, false))));
   }
 
+  /** Network settings, partitions, other dead nodes and clock skews set since boot, for a respawned host. */
+  private async handOver(fresh: WorkerHost, restarting: string): Promise<void> {
+    const network = this.network;
+    if (network !== undefined) await this.call(fresh, (a) => a.setNetwork(network));
+    const partitions = this.partitions;
+    if (partitions.length > 0) await this.call(fresh, (a) => a.setPartitions(partitions));
+    for (const dead of this.deadNodes) if (dead !== restarting) await this.call(fresh, (a) => a.setNodeDead(dead, true));
+    for (const [skewed, ms] of this.skews) await this.call(fresh, (a) => a.setClockSkew(skewed, ms));
+  }
+
   setNetwork(config: NetworkConfig): void {
+    this.network = config;
     this.front.host.setNetwork(config);
     for (const h of this.liveWorkers()) void this.call(h, (a) => a.setNetwork(config)).catch(() => undefined);
   }
 
   setPartitions(rules: PartitionRule[]): void {
+    this.partitions = rules;
     this.front.host.setPartitions(rules);
     for (const h of this.liveWorkers()) void this.call(h, (a) => a.setPartitions(rules)).catch(() => undefined);
   }
 
   setClockSkew(node: string, ms: number): void {
+    if (ms === 0) this.skews.delete(node);
+    else this.skews.set(node, ms);
     this.front.host.setClockSkew(node, ms);
     for (const h of this.liveWorkers()) void this.call(h, (a) => a.setClockSkew(node, ms)).catch(() => undefined);
   }

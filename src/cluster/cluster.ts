@@ -6,8 +6,7 @@ import { randomInt } from 'node:crypto';
 import { ConfigError, ValidationError } from '../core/errors.js';
 import { randomId, seededIds } from '../core/ids.js';
 import { Prng, hashString } from '../core/prng.js';
-import { HistoryRecorder, type History } from '../harness/history.js';
-import { TxnHistoryRecorder, type TxnHistoryOp } from '../harness/txn-history.js';
+import type { History, TxnHistoryOp } from '../core/history.js';
 import { Nemesis, type NemesisOptions } from '../harness/nemesis.js';
 import { mergeNetwork, type NetworkConfig, type PartitionRule } from '../net/model.js';
 import type { ActorSpec } from '../runtime/actor.js';
@@ -21,6 +20,7 @@ import { NatsRuntime } from '../runtime/transports/nats.js';
 import { behaviors } from './behaviors.js';
 import type { BalancerState } from './balancer.js';
 import { Client, type ClientOptions } from './client.js';
+import { HistoryRecorder, TxnHistoryRecorder } from './history.js';
 import { HISTORY_OPS_MAX, validateConfig, validateNetworkChange, type ClusterConfig, type ResolvedConfig } from './config.js';
 import { validateBalancerConfig, validateHeartbeatConfig } from './validate-parts.js';
 import { planCluster } from './plan.js';
@@ -168,8 +168,8 @@ export class Cluster extends EventEmitter {
       {
         runtime: this.runtime,
         host: this.runtime.host,
-        history: this.recorder,
-        txnHistory: this.txnRecorder,
+        observer: this.recorder,
+        txnObserver: this.txnRecorder,
         onSettle: (op, latencyMs, outcome) => this.clientMetrics.record(op, latencyMs, outcome),
         recording: () => {
           if (!this.config.history) return false;
@@ -450,7 +450,7 @@ export class Cluster extends EventEmitter {
 
   /**
    * Every client operation so far, with invoke and completion times and outcomes; with
-   * `{ format: 'elle' }`, the transactions in Elle's shape (see src/harness/txn-history.ts),
+   * `{ format: 'elle' }`, the transactions in Elle's shape (see src/core/history.ts),
    * in real-time order, for `checkTransactions`.
    */
   history(): History;

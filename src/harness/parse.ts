@@ -4,7 +4,7 @@
  * Time is the line number: only the order of events matters.
  */
 import { ValidationError } from '../core/errors.js';
-import type { History, HistoryOp, OpKind } from './history.js';
+import type { History, HistoryOp, OpKind } from '../core/history.js';
 
 /** Builds a history from invocation and completion events, one open operation per process. */
 class EventLog {

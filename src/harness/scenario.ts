@@ -2,7 +2,7 @@ import { startCluster, type AssertionFailure, type Cluster } from '../cluster/cl
 import type { ClusterConfig, NatsConfig, ReplicationConfig } from '../cluster/config.js';
 import { ConfigError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
-import type { History } from './history.js';
+import type { History } from '../core/history.js';
 import { checkHistory, type CheckResult } from './linearizability.js';
 import { describePlan, type NemesisOptions } from './nemesis.js';
 

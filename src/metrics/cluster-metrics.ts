@@ -1,4 +1,4 @@
-import type { History, OpKind } from '../harness/history.js';
+import type { History, OpKind } from '../core/history.js';
 import { DROP_CAUSES } from '../net/model.js';
 import type { StatsSnapshot } from '../runtime/stats.js';
 import { LATENCY_BUCKETS_SECONDS, Registry, type MetricsSnapshot } from './registry.js';

@@ -1,6 +1,6 @@
 /** Meridian's public API: an explicit export list, nothing else. Internals are imported by path. */
 export { startCluster, Cluster } from './cluster/cluster.js';
-export type { Member, MemberEvent, ClusterStats, PartitionOptions } from './cluster/cluster.js';
+export type { Member, MemberEvent, ClusterStats } from './cluster/cluster.js';
 export { Client } from './cluster/client.js';
 export type { ClientOptions, GetOptions } from './cluster/client.js';
 export type {
@@ -20,7 +20,7 @@ export type {
 export type { StrategyName } from './balance/types.js';
 export type { TxnOp } from './cluster/messages.js';
 export type { TxnHistoryOp, TxnMicroOp } from './core/history.js';
-export type { NetworkConfig, DropCause } from './net/model.js';
+export type { NetworkConfig, DropCause, PartitionOptions } from './net/model.js';
 export { MeridianError, ConfigError, ValidationError, UnavailableError, TimeoutError, AbortedError, StoppedError, HostExitedError } from './core/errors.js';
 export type { ErrorCode } from './core/errors.js';
 export type { HostEvent } from './runtime/host.js';

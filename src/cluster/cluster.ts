@@ -7,8 +7,7 @@ import { ConfigError, ValidationError } from '../core/errors.js';
 import { randomId, seededIds } from '../core/ids.js';
 import { Prng, hashString } from '../core/prng.js';
 import type { History, TxnHistoryOp } from '../core/history.js';
-import { Nemesis, type NemesisOptions } from '../harness/nemesis.js';
-import { mergeNetwork, type NetworkConfig, type PartitionRule } from '../net/model.js';
+import { mergeNetwork, type NetworkConfig, type PartitionOptions, type PartitionRule } from '../net/model.js';
 import type { ActorSpec } from '../runtime/actor.js';
 import type { DirectoryEntry, HostEvent } from '../runtime/host.js';
 import type { StatsSnapshot } from '../runtime/stats.js';
@@ -73,11 +72,6 @@ export interface AssertionFailure {
 
 /** Assertion failures kept for `assertionFailures()`. */
 export const ASSERTION_FAILURES_KEPT_MAX = 100;
-
-export interface PartitionOptions {
-  /** Block only traffic from the first group to the second. */
-  oneWay?: boolean;
-}
 
 /**
  * A running cluster. Created by `startCluster`; stop it with `stop()`, after which no
@@ -297,6 +291,11 @@ export class Cluster extends EventEmitter {
     this.runtime.setNetwork(this.network);
   }
 
+  /** The network settings in force now: the configured ones with every `setNetwork` change merged in. */
+  currentNetwork(): NetworkConfig {
+    return structuredClone(this.network);
+  }
+
   /**
    * Skew the clock of one server (what its actors read from `ctx.now()`) by `ms`, positive or
    * negative; 0 removes the skew. Timers still run on the host's clock.
@@ -487,16 +486,6 @@ export class Cluster extends EventEmitter {
   /** @internal for tests and benchmarks */
   get internals(): { runtime: Runtime } {
     return { runtime: this.runtime };
-  }
-
-  /**
-   * A fault schedule on this cluster's clock (crashes, partitions, loss, duplication, latency
-   * spikes): await `run(durationMs)` beside the workload. Faults end by restoring the network
-   * settings in force now. See src/harness/nemesis.ts.
-   */
-  nemesis(options: NemesisOptions = {}): Nemesis {
-    this.assertRunning();
-    return new Nemesis(this, { baseline: this.network, ...options });
   }
 
   /**

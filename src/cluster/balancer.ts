@@ -76,6 +76,19 @@ export interface BalancerState {
   refused: number;
 }
 
+/** What a balancer tells about itself (`cluster.inspect('balancer/<region>')`; `cluster.members()` reads `members`). */
+export interface BalancerSummary {
+  inflight: number;
+  routed: number;
+  refused: number;
+  /** Each region's reachability, from its digests. */
+  regions: Record<string, MemberState>;
+  /** Servers ejected by outlier detection. */
+  ejected: string[];
+  /** Each server's state, as the region digests report it. */
+  members: Record<string, MemberState>;
+}
+
 /**
  * The front door of one home region: picks a region (home first, failing over by priority
  * as health drops, Envoy's overprovisioning and panic rules), then a server there with the
@@ -169,13 +182,16 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams> = {
         return;
     }
   },
-  summary(state) {
+  summary(state): BalancerSummary {
+    const members: Record<string, MemberState> = {};
+    for (const [id, m] of state.members) members[id] = m.state;
     return {
       inflight: state.inflight.size,
       routed: state.routed,
       refused: state.refused,
       regions: Object.fromEntries(state.regionState),
       ejected: state.outlier?.ejected() ?? [],
+      members,
     };
   },
 };

@@ -17,7 +17,7 @@ import type { TraceEntry } from '../runtime/transports/sim.js';
 import { ThreadsRuntime } from '../runtime/transports/threads.js';
 import { NatsRuntime } from '../runtime/transports/nats.js';
 import { behaviors } from './behaviors.js';
-import type { BalancerState } from './balancer.js';
+import type { BalancerSummary } from './balancer.js';
 import { Client, type ClientOptions } from './client.js';
 import { HistoryRecorder, TxnHistoryRecorder } from './history.js';
 import { HISTORY_OPS_MAX, validateConfig, validateNetworkChange, type ClusterConfig, type ResolvedConfig } from './config.js';
@@ -320,15 +320,16 @@ export class Cluster extends EventEmitter {
     return this.runtime.now();
   }
 
-  /** The membership view of the first region's balancer. */
+  /** The membership view of the first region's balancer (from its summary, read on this host). */
   members(): Member[] {
     const cell = this.runtime.host.cell(balancerAddress(this.config.regions[0]!.name));
-    const state = cell?.peekState() as BalancerState | undefined;
+    // A cell's summary carries its behaviour's summary as `state`: the balancer's is a BalancerSummary.
+    const view = (cell?.summary() as { state: BalancerSummary | null } | undefined)?.state?.members;
     const out: Member[] = [];
     for (const r of this.config.regions) {
       for (let i = 0; i < r.servers; i++) {
         const id = `${r.name}/${i}`;
-        out.push({ id, region: r.name, state: state?.members.get(id)?.state ?? 'down' });
+        out.push({ id, region: r.name, state: view?.[id] ?? 'down' });
       }
     }
     return out;

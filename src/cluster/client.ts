@@ -4,7 +4,7 @@ import { KEY_BYTES_MAX, VALUE_BYTES_MAX } from '../core/limits.js';
 import type { OpKind, TxnMicroOp } from '../core/history.js';
 import type { Host } from '../runtime/host.js';
 import type { Runtime } from '../runtime/transports/runtime.js';
-import type { Req, RequestBody, Res, TxnOp } from './messages.js';
+import type { ClientInbound, Req, RequestBody, TxnOp } from './messages.js';
 import type { OpObserver, TxnObserver } from './observer.js';
 import { balancerAddress } from './topology.js';
 
@@ -246,11 +246,12 @@ export class Client {
   }
 
   private receive(envelope: Envelope): void {
-    const msg = envelope.msg;
+    // Only answers and undeliverable notices are sent to a client's address; the host cannot
+    // check that (see Behavior.receive), so it is taken as the client's inbound union.
+    const msg = envelope.msg as ClientInbound;
     if (msg.type === 'res') {
-      const res = msg as unknown as Res;
-      if (res.ok) this.settle(res.rid, res.value, undefined);
-      else this.settle(res.rid, undefined, errorFromWire(res.code, res.message));
+      if (msg.ok) this.settle(msg.rid, msg.value, undefined);
+      else this.settle(msg.rid, undefined, errorFromWire(msg.code, msg.message));
       return;
     }
     if (msg.type === 'undeliverable') {

@@ -77,8 +77,6 @@ export interface ClientDeps {
   onSettle?(op: string, latencyMs: number, outcome: 'ok' | 'fail' | 'unknown'): void;
   requestTimeoutMs: number;
   newId(): string;
-  /** Checks the region; throws a ValidationError naming `region`. */
-  checkRegion(region: string): void;
   isStopped(): boolean;
 }
 

@@ -173,7 +173,6 @@ export class Cluster extends EventEmitter {
         },
         requestTimeoutMs: this.config.requestTimeoutMs,
         newId: this.clientIds,
-        checkRegion: () => undefined,
         isStopped: () => this.stopped,
       },
       options,
@@ -491,7 +490,7 @@ export class Cluster extends EventEmitter {
 
   /**
    * Metrics from fresh counters of every thread, the first balancer's membership view and the
-   * client history: requests per server, transactions, messages by type, drops by cause,
+   * client calls as they settled (every call, transactions and local reads too): requests per server, transactions, messages by type, drops by cause,
    * replication lag, member states, client latency histograms. See src/metrics/cluster-metrics.ts.
    */
   async metrics(): Promise<MetricsSnapshot> {
@@ -501,7 +500,6 @@ export class Cluster extends EventEmitter {
       stats,
       members: this.members(),
       regions: this.config.regions.map((r) => r.name),
-      history: [],
       client: this.clientMetrics.snapshot(),
       nowMs: this.runtime.now(),
       requestTimeoutMs: this.config.requestTimeoutMs,

@@ -42,8 +42,8 @@ export const regionBehavior: Behavior<RegionState, RegionParams, RegionInbound> 
         firstHeartbeatEstimateMs: hb.firstHeartbeatEstimateMs,
         maxSampleSize: hb.maxSampleSize,
       },
-      // Both were validated but not passed on, so a configured suspectThreshold or
-      // stallFactor silently had no effect.
+      // Passed on, so a configured suspectThreshold or stallFactor takes effect (validating
+      // them is not enough).
       suspectThreshold: hb.suspectThreshold,
       checkIntervalMs: hb.intervalMs,
       stallFactor: hb.stallFactor,

@@ -490,8 +490,9 @@ export class Cluster extends EventEmitter {
 
   /**
    * Metrics from fresh counters of every thread, the first balancer's membership view and the
-   * client calls as they settled (every call, transactions and local reads too): requests per server, transactions, messages by type, drops by cause,
-   * replication lag, member states, client latency histograms. See src/metrics/cluster-metrics.ts.
+   * client calls as they settled (transactions and local reads too): requests per server,
+   * transactions, messages by type, drops by cause, replication lag, member states, client
+   * latency histograms. See src/metrics/cluster-metrics.ts.
    */
   async metrics(): Promise<MetricsSnapshot> {
     this.assertRunning();

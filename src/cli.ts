@@ -62,7 +62,7 @@ async function main(): Promise<void> {
       await demo(rest);
       return;
     case 'bench': {
-      const bench = (await import('../bench/run.js')) as unknown as { main(argv: string[]): Promise<number> };
+      const bench = await import('../bench/run.js');
       process.exitCode = await bench.main(rest);
       return;
     }

@@ -1,6 +1,6 @@
 /** Meridian's public API: an explicit export list, nothing else. Internals are imported by path. */
 export { startCluster, Cluster } from './cluster/cluster.js';
-export type { Member, MemberEvent, ClusterStats, PartitionOptions } from './cluster/cluster.js';
+export type { Member, MemberEvent, ClusterStats } from './cluster/cluster.js';
 export { Client } from './cluster/client.js';
 export type { ClientOptions, GetOptions } from './cluster/client.js';
 export type {
@@ -19,14 +19,14 @@ export type {
 } from './cluster/config.js';
 export type { StrategyName } from './balance/types.js';
 export type { TxnOp } from './cluster/messages.js';
-export type { TxnHistoryOp, TxnMicroOp } from './harness/txn-history.js';
-export type { NetworkConfig, DropCause } from './net/model.js';
+export type { TxnHistoryOp, TxnMicroOp } from './core/history.js';
+export type { NetworkConfig, DropCause, PartitionOptions } from './net/model.js';
 export { MeridianError, ConfigError, ValidationError, UnavailableError, TimeoutError, AbortedError, StoppedError, HostExitedError } from './core/errors.js';
 export type { ErrorCode } from './core/errors.js';
 export type { HostEvent } from './runtime/host.js';
 export type { TraceEntry } from './runtime/transports/sim.js';
-export type { History, HistoryOp, OpKind, OpOutcome } from './harness/history.js';
-export { HistoryRecorder } from './harness/history.js';
+export type { History, HistoryOp, OpKind, OpOutcome } from './core/history.js';
+export { HistoryRecorder } from './cluster/history.js';
 export { checkHistory } from './harness/linearizability.js';
 export type { CheckResult, CheckOptions, Violation, Verdict } from './harness/linearizability.js';
 export { checkLinearizable } from './harness/parallel.js';

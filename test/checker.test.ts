@@ -1,7 +1,8 @@
 import test from 'ava';
 import { ValidationError } from '../src/core/errors.js';
 import { Prng } from '../src/core/prng.js';
-import { HistoryRecorder, type History, type HistoryOp, type OpKind } from '../src/harness/history.js';
+import { HistoryRecorder } from '../src/cluster/history.js';
+import type { History, HistoryOp, OpKind } from '../src/core/history.js';
 import { checkHistory, type CheckResult } from '../src/harness/linearizability.js';
 import { kvModel, modelByName, registerModel, type ModelName } from '../src/harness/models.js';
 import { checkLinearizable } from '../src/harness/parallel.js';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ConfigError, startCluster, eventually, type Cluster, type ClusterConfig, type NetworkConfig } from '../src/index.js';
+import { ConfigError, ValidationError, startCluster, eventually, type Cluster, type ClusterConfig, type NetworkConfig } from '../src/index.js';
 import { drawSwarm, FAULT_KINDS, Nemesis, type NemesisTarget } from '../src/harness/nemesis.js';
 import { mergeNetwork } from '../src/net/model.js';
 import { runScenario } from '../src/harness/scenario.js';
@@ -90,7 +90,7 @@ test('crash: the victim leaves members() and drops messages as dead; heal brings
   const seed = 11;
   t.log(`seed ${seed}`);
   await withSim(seed, async (cluster) => {
-    const n = cluster.nemesis({ faults: ['crash'], seed, intervalMs: 100, faultMs: 600_000 });
+    const n = new Nemesis(cluster, { faults: ['crash'], seed, intervalMs: 100, faultMs: 600_000 });
     await n.run(400, { heal: false });
     const crashed = n.active().map((f) => f.detail);
     t.is(crashed.length, 1, 'crashMax 1 holds however many steps ran');
@@ -112,7 +112,7 @@ test('partition: messages drop with cause partition until heal', async (t) => {
   const seed = 12;
   t.log(`seed ${seed}`);
   await withSim(seed, async (cluster) => {
-    const n = cluster.nemesis({ faults: ['partition'], seed, intervalMs: 100, faultMs: 600_000 });
+    const n = new Nemesis(cluster, { faults: ['partition'], seed, intervalMs: 100, faultMs: 600_000 });
     await n.run(300, { heal: false });
     t.is(n.active().length, 1, 'partitionsMax 1');
     t.regex(n.active()[0]!.detail, /^\S+( \S+)* \| \S+( \S+)*$/);
@@ -132,7 +132,7 @@ test('loss: messages drop with cause loss; the baseline comes back when the faul
   const seed = 13;
   t.log(`seed ${seed}`);
   await withSim(seed, async (cluster) => {
-    const n = cluster.nemesis({ faults: ['loss'], seed, lossRate: 0.5, intervalMs: 100, faultMs: 300 });
+    const n = new Nemesis(cluster, { faults: ['loss'], seed, lossRate: 0.5, intervalMs: 100, faultMs: 300 });
     const before = cluster.stats().dropped.loss ?? 0;
     await n.run(1_000, { heal: false });
     t.true((cluster.stats().dropped.loss ?? 0) > before, 'some messages were lost');
@@ -148,13 +148,36 @@ test('loss: messages drop with cause loss; the baseline comes back when the faul
   });
 });
 
+test('a nemesis restores the network in force when it was created (setNetwork included), and needs a running cluster', async (t) => {
+  const seed = 14;
+  t.log(`seed ${seed}`);
+  const cluster = await startCluster(simConfig(seed));
+  try {
+    cluster.setNetwork({ duplicate: 0.01, nodeDelayMs: { 'r2/0': 3 } });
+    const current = cluster.currentNetwork();
+    t.like(current, { duplicate: 0.01, nodeDelayMs: { 'r2/0': 3 }, latencyMs: { 'r1~r2': 5, 'r1~r3': 10, 'r2~r3': 15 } });
+    current.duplicate = 0.5;
+    t.is(cluster.currentNetwork().duplicate, 0.01, 'a copy: changing it changes nothing');
+    const n = new Nemesis(cluster, { faults: ['duplicate', 'latency-spike'], seed, intervalMs: 50, faultMs: 200 });
+    await n.run(1_000);
+    t.true(
+      n.log.some((e) => e.kind === 'duplicate' && e.action === 'start'),
+      'a duplicate fault ran',
+    );
+    t.like(cluster.currentNetwork(), { duplicate: 0.01, nodeDelayMs: { 'r2/0': 3 }, latencyMs: { 'r1~r2': 5, 'r1~r3': 10, 'r2~r3': 15 } });
+  } finally {
+    await cluster.stop();
+  }
+  t.is(t.throws(() => new Nemesis(cluster), { instanceOf: ValidationError }).field, 'cluster');
+});
+
 test('a schedule runs in sim on virtual time with nothing else awaited, and the same seed gives the same log', async (t) => {
   const seed = 21;
   t.log(`seed ${seed}`);
   const once = (nemesisSeed: number): Promise<{ lines: string[]; elapsedMs: number }> =>
     withSim(seed, async (cluster) => {
       const t0 = cluster.now();
-      const n = cluster.nemesis({ seed: nemesisSeed });
+      const n = new Nemesis(cluster, { seed: nemesisSeed });
       await n.run(3_000);
       return { lines: n.lines(), elapsedMs: cluster.now() - t0 };
     });
@@ -170,7 +193,7 @@ test('a schedule runs in sim on virtual time with nothing else awaited, and the 
 
 test('stop() ends a run early, with a heal', async (t) => {
   await withSim(3, async (cluster) => {
-    const n = cluster.nemesis({ seed: 3, intervalMs: 100 });
+    const n = new Nemesis(cluster, { seed: 3, intervalMs: 100 });
     const t0 = cluster.now();
     const running = n.run(60_000);
     await cluster.sleep(500);
@@ -322,7 +345,7 @@ test('clock-skew: one server reads a clock moved ahead or back, until the fault 
     replication: { mode: 'active', factor: 3 },
   });
   try {
-    const nemesis = cluster.nemesis({ faults: ['clock-skew'], intervalMs: 100, faultMs: 400, seed });
+    const nemesis = new Nemesis(cluster, { faults: ['clock-skew'], intervalMs: 100, faultMs: 400, seed });
     const client = cluster.client({ region: 'r1' });
     let writes = 0;
     await Promise.all([
@@ -358,7 +381,7 @@ test('leader faults hit the leader the cluster reports: crash-leader, isolate-le
     }
     for (const kind of ['crash-leader', 'power-loss', 'isolate-leader'] as const) {
       const before = new Set(cluster.shardLeaders().map((s) => s.leader));
-      const nemesis = cluster.nemesis({ faults: [kind], seed, intervalMs: 50, faultMs: 10_000 });
+      const nemesis = new Nemesis(cluster, { faults: [kind], seed, intervalMs: 50, faultMs: 10_000 });
       await nemesis.step();
       const start = nemesis.log.find((e) => e.action === 'start');
       t.truthy(start, kind);
@@ -383,7 +406,7 @@ test("restart-storm: a shard's replicas go down and come back one at a time, the
   t.log(`seed ${seed}`);
   await withSim(seed, async (cluster) => {
     await cluster.client({ region: 'r2' }).put('a', 1);
-    const nemesis = cluster.nemesis({ faults: ['restart-storm'], seed, intervalMs: 50, faultMs: 50 });
+    const nemesis = new Nemesis(cluster, { faults: ['restart-storm'], seed, intervalMs: 50, faultMs: 50 });
     const leaders = cluster.shardLeaders();
     await nemesis.step();
     const start = nemesis.log.find((e) => e.action === 'start')!;

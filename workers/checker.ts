@@ -2,7 +2,7 @@
  * A piscina task: check the operations of some keys of a history. Stateless; the pool is
  * started and destroyed by src/harness/parallel.ts.
  */
-import type { History } from '../src/harness/history.js';
+import type { History } from '../src/core/history.js';
 import { checkHistory, type CheckOptions, type CheckResult } from '../src/harness/linearizability.js';
 import type { ModelName } from '../src/harness/models.js';
 

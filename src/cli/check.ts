@@ -3,7 +3,7 @@
  * its message trace, or one failing seed shrunk. Exit codes: 0 every seed passed, 1 some seed
  * failed or came out unknown (the checker ran out of budget: not a pass), 2 bad flags.
  */
-import type { HistoryOp } from '../harness/history.js';
+import type { HistoryOp } from '../core/history.js';
 import type { Violation } from '../harness/linearizability.js';
 import {
   CHECK_MODES,

@@ -5,7 +5,7 @@ import { createStrategy } from '../balance/strategy.js';
 import { DEFAULT_WEIGHT, type Endpoint, type Strategy } from '../balance/types.js';
 import { Membership } from '../liveness/membership.js';
 import type { ActorContext, Behavior, SystemMessage } from '../runtime/actor.js';
-import type { Digest, Load, MemberState, Req, Res } from './messages.js';
+import type { BalancerInbound, Digest, Load, MemberState, Req, Res } from './messages.js';
 import type { ResolvedBalancer } from './validate-parts.js';
 
 /** Requests one balancer keeps in flight; beyond it new requests are refused (UNAVAILABLE). */
@@ -76,6 +76,19 @@ export interface BalancerState {
   refused: number;
 }
 
+/** What a balancer tells about itself (`cluster.inspect('balancer/<region>')`; `cluster.members()` reads `members`). */
+export interface BalancerSummary {
+  inflight: number;
+  routed: number;
+  refused: number;
+  /** Each region's reachability, from its digests. */
+  regions: Record<string, MemberState>;
+  /** Servers ejected by outlier detection. */
+  ejected: string[];
+  /** Each server's state, as the region digests report it. */
+  members: Record<string, MemberState>;
+}
+
 /**
  * The front door of one home region: picks a region (home first, failing over by priority
  * as health drops, Envoy's overprovisioning and panic rules), then a server there with the
@@ -83,7 +96,7 @@ export interface BalancerState {
  * sees every completion, so it knows in-flight counts and latencies for its strategies and
  * for passive outlier ejection.
  */
-export const balancerBehavior: Behavior<BalancerState, BalancerParams> = {
+export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerInbound> = {
   name: 'balancer',
   init(ctx, params) {
     const config = params.balancer as ResolvedBalancer;
@@ -151,31 +164,34 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams> = {
   receive(state, msg, ctx) {
     switch (msg.type) {
       case 'req':
-        route(state, msg as unknown as Req, ctx);
+        route(state, msg, ctx);
         return;
       case 'res':
-        complete(state, msg as unknown as Res, ctx);
+        complete(state, msg, ctx);
         return;
       case 'digest':
-        onDigest(state, msg as unknown as Digest, ctx);
+        onDigest(state, msg, ctx);
         return;
       case 'sys':
-        onSystem(state, msg as unknown as SystemMessage, ctx);
+        onSystem(state, msg, ctx);
         return;
       case 'timer':
-        onTimer(state, (msg as { key?: string }).key ?? '', ctx);
+        onTimer(state, msg.key, ctx);
         return;
       default:
         return;
     }
   },
-  summary(state) {
+  summary(state): BalancerSummary {
+    const members: Record<string, MemberState> = {};
+    for (const [id, m] of state.members) members[id] = m.state;
     return {
       inflight: state.inflight.size,
       routed: state.routed,
       refused: state.refused,
       regions: Object.fromEntries(state.regionState),
       ejected: state.outlier?.ejected() ?? [],
+      members,
     };
   },
 };
@@ -200,7 +216,7 @@ export function loadFactor(load: Load | undefined, intervalMs: number): number {
   return Math.max(LOAD_FACTOR_MIN, factor);
 }
 
-function healthyIn(state: BalancerState, region: string, nowMs: number, panic: boolean): Endpoint[] {
+function healthyIn(state: BalancerState, region: string, panic: boolean): Endpoint[] {
   const out: Endpoint[] = [];
   const regionDown = state.regionState.get(region) === 'down';
   for (const id of state.params.servers[region] ?? []) {
@@ -215,7 +231,6 @@ function healthyIn(state: BalancerState, region: string, nowMs: number, panic: b
     const active = Math.max(m.active, m.load?.inflight ?? 0);
     out.push({ id, weight, active });
   }
-  void nowMs;
   return out;
 }
 
@@ -267,8 +282,8 @@ function route(state: BalancerState, req: Req, ctx: ActorContext): void {
     refuse(state, req, ctx, 'no healthy server in any region');
     return;
   }
-  let endpoints = healthyIn(state, choice.region, now, choice.panic);
-  if (endpoints.length === 0) endpoints = healthyIn(state, choice.region, now, true);
+  let endpoints = healthyIn(state, choice.region, choice.panic);
+  if (endpoints.length === 0) endpoints = healthyIn(state, choice.region, true);
   const strategy = state.strategies.get(choice.region)!;
   const picked = strategy.pick(endpoints, { key: req.body.key, nowMs: now });
   if (picked === undefined) {

@@ -5,8 +5,13 @@ import { heartbeatBehavior } from './heartbeat.js';
 import { regionBehavior } from './region.js';
 import { serverBehavior } from './server.js';
 
-/** Every behaviour a cluster host may run, by name. Worker hosts import this module. */
-export const behaviors = new Map<string, Behavior>([
+/**
+ * Every behaviour a cluster host may run, by name. Worker hosts import this module. Each
+ * behaviour has its own inbound union (see messages.ts), and a host hands every message to
+ * it as that union (see Behavior.receive), so the map holds behaviours of any union.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- one map holds behaviours of every state, params and inbound union
+export const behaviors = new Map<string, Behavior<any, any, any>>([
   [serverBehavior.name, serverBehavior],
   [heartbeatBehavior.name, heartbeatBehavior],
   [regionBehavior.name, regionBehavior],

@@ -1,11 +1,11 @@
 import type { Envelope } from '../core/codec.js';
 import { AbortedError, MeridianError, StoppedError, TimeoutError, UnavailableError, ValidationError } from '../core/errors.js';
 import { KEY_BYTES_MAX, VALUE_BYTES_MAX } from '../core/limits.js';
-import type { HistoryRecorder, OpKind } from '../harness/history.js';
-import type { TxnHistoryRecorder, TxnMicroOp } from '../harness/txn-history.js';
+import type { OpKind, TxnMicroOp } from '../core/history.js';
 import type { Host } from '../runtime/host.js';
 import type { Runtime, SimDriver } from '../runtime/transports/runtime.js';
-import type { Req, RequestBody, Res, TxnOp } from './messages.js';
+import type { ClientInbound, Req, RequestBody, TxnOp } from './messages.js';
+import type { OpObserver, TxnObserver } from './observer.js';
 import { balancerAddress } from './topology.js';
 
 /** Operations in one transaction. */
@@ -69,17 +69,16 @@ export interface ClientDeps {
   /** sim only: told when a call begins and ends waiting, so virtual time moves meanwhile. */
   driver?: SimDriver | undefined;
   host: Host;
-  history: HistoryRecorder;
-  /** Transactions in Elle's shape (`cluster.history({ format: 'elle' })`). */
-  txnHistory?: TxnHistoryRecorder;
-  /** False once the history is off or full: calls are then not recorded. */
+  /** Told of every recorded call's per-key operations as they are invoked and complete. */
+  observer: OpObserver;
+  /** Told of every recorded transaction, in Elle's shape (`cluster.history({ format: 'elle' })`). */
+  txnObserver?: TxnObserver;
+  /** False once the history is off or full: calls are then not reported to the observers. */
   recording(): boolean;
   /** Every call as it settles: its operation, latency on the runtime's clock, and outcome. */
   onSettle?(op: string, latencyMs: number, outcome: 'ok' | 'fail' | 'unknown'): void;
   requestTimeoutMs: number;
   newId(): string;
-  /** Checks the region; throws a ValidationError naming `region`. */
-  checkRegion(region: string): void;
   isStopped(): boolean;
 }
 
@@ -189,20 +188,20 @@ export class Client {
       for (const part of parts) {
         const slot = this.takeSlot();
         recorded.push({
-          id: this.deps.history.invoke({ client: `${this.address}#${slot}`, key: part.key, kind: part.kind, input: part.input }),
+          id: this.deps.observer.invoke({ client: `${this.address}#${slot}`, key: part.key, kind: part.kind, input: part.input }),
           slot,
           output: part.output,
         });
       }
     }
     let txn: TxnRecord | undefined;
-    const txnHistory = this.deps.txnHistory;
-    if (txnOps !== undefined && txnHistory !== undefined && this.deps.recording()) {
+    const txnObserver = this.deps.txnObserver;
+    if (txnOps !== undefined && txnObserver !== undefined && this.deps.recording()) {
       const slot = this.takeSlot();
       let process = this.processes[slot];
-      if (process === undefined) this.processes[slot] = process = txnHistory.newProcess();
+      if (process === undefined) this.processes[slot] = process = txnObserver.newProcess();
       txn = { process, slot, ops: txnOps };
-      txnHistory.record(process, 'invoke', unknownReads(microOps(txnOps, undefined)));
+      txnObserver.record(process, 'invoke', unknownReads(microOps(txnOps, undefined)));
     }
     return new Promise((resolve, reject) => {
       const startMs = this.deps.runtime.now();
@@ -247,11 +246,12 @@ export class Client {
   }
 
   private receive(envelope: Envelope): void {
-    const msg = envelope.msg;
+    // Only answers and undeliverable notices are sent to a client's address; the host cannot
+    // check that (see Behavior.receive), so it is taken as the client's inbound union.
+    const msg = envelope.msg as ClientInbound;
     if (msg.type === 'res') {
-      const res = msg as unknown as Res;
-      if (res.ok) this.settle(res.rid, res.value, undefined);
-      else this.settle(res.rid, undefined, errorFromWire(res.code, res.message));
+      if (msg.ok) this.settle(msg.rid, msg.value, undefined);
+      else this.settle(msg.rid, undefined, errorFromWire(msg.code, msg.message));
       return;
     }
     if (msg.type === 'undeliverable') {
@@ -277,21 +277,21 @@ export class Client {
     }
     for (const r of p.recorded) {
       if (error === undefined)
-        this.deps.history.complete(
+        this.deps.observer.complete(
           r.id,
           'ok',
           r.output === ANSWER ? historyOutput(p.body, value) : r.output instanceof ReadOf ? resultOf(p.body.ops ?? [], value)[r.output.index] : r.output,
         );
-      else this.deps.history.complete(r.id, error instanceof MeridianError && error.definite ? 'fail' : 'unknown');
+      else this.deps.observer.complete(r.id, error instanceof MeridianError && error.definite ? 'fail' : 'unknown');
     }
-    if (p.txn !== undefined && this.deps.txnHistory !== undefined) {
+    if (p.txn !== undefined && this.deps.txnObserver !== undefined) {
       const t = p.txn;
-      if (error === undefined) this.deps.txnHistory.record(t.process, 'ok', microOps(t.ops, resultOf(t.ops, value)));
-      else if (error instanceof MeridianError && error.definite) this.deps.txnHistory.record(t.process, 'fail', unknownReads(microOps(t.ops, undefined)));
+      if (error === undefined) this.deps.txnObserver.record(t.process, 'ok', microOps(t.ops, resultOf(t.ops, value)));
+      else if (error instanceof MeridianError && error.definite) this.deps.txnObserver.record(t.process, 'fail', unknownReads(microOps(t.ops, undefined)));
       else {
-        this.deps.txnHistory.record(t.process, 'info', unknownReads(microOps(t.ops, undefined)));
+        this.deps.txnObserver.record(t.process, 'info', unknownReads(microOps(t.ops, undefined)));
         // The process may still be running it: its next transaction is another process's.
-        this.processes[t.slot] = this.deps.txnHistory.newProcess();
+        this.processes[t.slot] = this.deps.txnObserver.newProcess();
       }
     }
     this.deps.driver?.endWait();

@@ -6,10 +6,8 @@ import { randomInt } from 'node:crypto';
 import { ConfigError, ValidationError } from '../core/errors.js';
 import { randomId, seededIds } from '../core/ids.js';
 import { Prng, hashString } from '../core/prng.js';
-import { HistoryRecorder, type History } from '../harness/history.js';
-import { TxnHistoryRecorder, type TxnHistoryOp } from '../harness/txn-history.js';
-import { Nemesis, type NemesisOptions } from '../harness/nemesis.js';
-import { mergeNetwork, type NetworkConfig, type PartitionRule } from '../net/model.js';
+import type { History, TxnHistoryOp } from '../core/history.js';
+import { mergeNetwork, type NetworkConfig, type PartitionOptions, type PartitionRule } from '../net/model.js';
 import type { ActorSpec } from '../runtime/actor.js';
 import type { DirectoryEntry, HostEvent } from '../runtime/host.js';
 import type { StatsSnapshot } from '../runtime/stats.js';
@@ -19,8 +17,9 @@ import type { TraceEntry } from '../runtime/transports/sim.js';
 import { ThreadsRuntime } from '../runtime/transports/threads.js';
 import { NatsRuntime } from '../runtime/transports/nats.js';
 import { behaviors } from './behaviors.js';
-import type { BalancerState } from './balancer.js';
+import type { BalancerSummary } from './balancer.js';
 import { Client, type ClientOptions } from './client.js';
+import { HistoryRecorder, TxnHistoryRecorder } from './history.js';
 import { HISTORY_OPS_MAX, validateConfig, validateNetworkChange, type ClusterConfig, type ResolvedConfig } from './config.js';
 import { validateBalancerConfig, validateHeartbeatConfig } from './validate-parts.js';
 import { planCluster } from './plan.js';
@@ -73,11 +72,6 @@ export interface AssertionFailure {
 
 /** Assertion failures kept for `assertionFailures()`. */
 export const ASSERTION_FAILURES_KEPT_MAX = 100;
-
-export interface PartitionOptions {
-  /** Block only traffic from the first group to the second. */
-  oneWay?: boolean;
-}
 
 /**
  * A running cluster. Created by `startCluster`; stop it with `stop()`, after which no
@@ -168,8 +162,8 @@ export class Cluster extends EventEmitter {
         runtime: this.runtime,
         driver: this.runtime instanceof SimRuntime ? this.runtime : undefined,
         host: this.runtime.host,
-        history: this.recorder,
-        txnHistory: this.txnRecorder,
+        observer: this.recorder,
+        txnObserver: this.txnRecorder,
         onSettle: (op, latencyMs, outcome) => this.clientMetrics.record(op, latencyMs, outcome),
         recording: () => {
           if (!this.config.history) return false;
@@ -179,7 +173,6 @@ export class Cluster extends EventEmitter {
         },
         requestTimeoutMs: this.config.requestTimeoutMs,
         newId: this.clientIds,
-        checkRegion: () => undefined,
         isStopped: () => this.stopped,
       },
       options,
@@ -297,6 +290,11 @@ export class Cluster extends EventEmitter {
     this.runtime.setNetwork(this.network);
   }
 
+  /** The network settings in force now: the configured ones with every `setNetwork` change merged in. */
+  currentNetwork(): NetworkConfig {
+    return structuredClone(this.network);
+  }
+
   /**
    * Skew the clock of one server (what its actors read from `ctx.now()`) by `ms`, positive or
    * negative; 0 removes the skew. Timers still run on the host's clock.
@@ -321,15 +319,16 @@ export class Cluster extends EventEmitter {
     return this.runtime.now();
   }
 
-  /** The membership view of the first region's balancer. */
+  /** The membership view of the first region's balancer (from its summary, read on this host). */
   members(): Member[] {
     const cell = this.runtime.host.cell(balancerAddress(this.config.regions[0]!.name));
-    const state = cell?.peekState() as BalancerState | undefined;
+    // A cell's summary carries its behaviour's summary as `state`: the balancer's is a BalancerSummary.
+    const view = (cell?.summary() as { state: BalancerSummary | null } | undefined)?.state?.members;
     const out: Member[] = [];
     for (const r of this.config.regions) {
       for (let i = 0; i < r.servers; i++) {
         const id = `${r.name}/${i}`;
-        out.push({ id, region: r.name, state: state?.members.get(id)?.state ?? 'down' });
+        out.push({ id, region: r.name, state: view?.[id] ?? 'down' });
       }
     }
     return out;
@@ -450,7 +449,7 @@ export class Cluster extends EventEmitter {
 
   /**
    * Every client operation so far, with invoke and completion times and outcomes; with
-   * `{ format: 'elle' }`, the transactions in Elle's shape (see src/harness/txn-history.ts),
+   * `{ format: 'elle' }`, the transactions in Elle's shape (see src/core/history.ts),
    * in real-time order, for `checkTransactions`.
    */
   history(): History;
@@ -490,19 +489,10 @@ export class Cluster extends EventEmitter {
   }
 
   /**
-   * A fault schedule on this cluster's clock (crashes, partitions, loss, duplication, latency
-   * spikes): await `run(durationMs)` beside the workload. Faults end by restoring the network
-   * settings in force now. See src/harness/nemesis.ts.
-   */
-  nemesis(options: NemesisOptions = {}): Nemesis {
-    this.assertRunning();
-    return new Nemesis(this, { baseline: this.network, ...options });
-  }
-
-  /**
    * Metrics from fresh counters of every thread, the first balancer's membership view and the
-   * client history: requests per server, transactions, messages by type, drops by cause,
-   * replication lag, member states, client latency histograms. See src/metrics/cluster-metrics.ts.
+   * client calls as they settled (transactions and local reads too): requests per server,
+   * transactions, messages by type, drops by cause, replication lag, member states, client
+   * latency histograms. See src/metrics/cluster-metrics.ts.
    */
   async metrics(): Promise<MetricsSnapshot> {
     this.assertRunning();
@@ -511,7 +501,6 @@ export class Cluster extends EventEmitter {
       stats,
       members: this.members(),
       regions: this.config.regions.map((r) => r.name),
-      history: [],
       client: this.clientMetrics.snapshot(),
       nowMs: this.runtime.now(),
       requestTimeoutMs: this.config.requestTimeoutMs,

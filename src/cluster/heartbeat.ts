@@ -1,5 +1,5 @@
 import type { Behavior } from '../runtime/actor.js';
-import type { Heartbeat, Load, LoadReport } from './messages.js';
+import type { Heartbeat, HeartbeatInbound, Load } from './messages.js';
 
 export interface HeartbeatParams {
   server: string;
@@ -18,7 +18,7 @@ interface HeartbeatState {
  * Beats on behalf of its server. It shares the server's thread (and node), so a crashed
  * server stops beating; it carries the server's latest load to the region actor.
  */
-export const heartbeatBehavior: Behavior<HeartbeatState, HeartbeatParams> = {
+export const heartbeatBehavior: Behavior<HeartbeatState, HeartbeatParams, HeartbeatInbound> = {
   name: 'heartbeat',
   init(ctx, params) {
     ctx.setTimer('beat', 0);
@@ -26,7 +26,7 @@ export const heartbeatBehavior: Behavior<HeartbeatState, HeartbeatParams> = {
   },
   receive(state, msg, ctx) {
     if (msg.type === 'load') {
-      state.load = (msg as unknown as LoadReport).load;
+      state.load = msg.load;
       return;
     }
     if (msg.type === 'timer') {

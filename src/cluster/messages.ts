@@ -1,12 +1,15 @@
 /**
  * The data plane's wire messages (requests, answers, heartbeats, digests): plain data with a
- * string-literal `type`, one interface each. Protocol messages live beside their protocol cores.
+ * string-literal `type`, one interface each, and what each actor of the cluster receives (its
+ * inbound union, the third parameter of its Behavior). Protocol messages live beside their
+ * protocol cores.
  */
 import type { RequestBody } from '../replication/ops.js';
+import type { SystemMessage, TimerMessage, UndeliverableMessage } from '../runtime/actor.js';
 
 export type { OpName, TxnOp, RequestBody } from '../replication/ops.js';
 
-/** client -> balancer, balancer -> server, server -> server (forwarded). */
+/** client -> balancer, balancer -> server, server -> server (forwarded), server -> coordinator (transactions). */
 export interface Req {
   type: 'req';
   rid: number;
@@ -34,6 +37,7 @@ export interface ResErr {
   message: string;
 }
 
+/** The answer to a Req: server or coordinator -> balancer, balancer -> client. */
 export type Res = ResOk | ResErr;
 
 /** A server's load, carried on heartbeats and region digests. */
@@ -85,3 +89,19 @@ export interface RegionBeat {
   region: string;
   seq: number;
 }
+
+/*
+ * Inbound unions of the client, the balancer, the heartbeat and the region actors. An
+ * undeliverable notice comes back when a message the actor sent could not leave its host;
+ * the actors other than the client ignore it.
+ */
+
+/** What a client's address receives (the client lives on the front host, outside any actor). */
+export type ClientInbound = Res | UndeliverableMessage;
+
+/** Requests from clients, answers from servers, digests from region actors, crash notices from the runtime. */
+export type BalancerInbound = Req | Res | Digest | SystemMessage | TimerMessage | UndeliverableMessage;
+
+export type HeartbeatInbound = LoadReport | TimerMessage | UndeliverableMessage;
+
+export type RegionInbound = Heartbeat | RegionBeat | TimerMessage | UndeliverableMessage;

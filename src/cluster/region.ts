@@ -1,7 +1,7 @@
 import { Membership, type MembershipChange } from '../liveness/membership.js';
 import type { Behavior } from '../runtime/actor.js';
 import type { ResolvedHeartbeat } from './validate-parts.js';
-import type { Digest, Heartbeat, Load, MemberDigest, RegionBeat } from './messages.js';
+import type { Digest, Load, MemberDigest, RegionBeat, RegionInbound } from './messages.js';
 import { balancerAddress, coordinatorAddress } from './topology.js';
 
 export interface RegionParams {
@@ -30,7 +30,7 @@ const ZERO_LOAD: Load = { inflight: 0, mailbox: 0, latencyEwmaMs: 0, busyMs: 0, 
  * region actors (cross-region liveness), and every interval sends a digest of its members,
  * their load and its view of the other regions to every balancer and coordinator.
  */
-export const regionBehavior: Behavior<RegionState, RegionParams> = {
+export const regionBehavior: Behavior<RegionState, RegionParams, RegionInbound> = {
   name: 'region',
   init(ctx, params) {
     const hb = params.heartbeat as ResolvedHeartbeat;
@@ -42,8 +42,8 @@ export const regionBehavior: Behavior<RegionState, RegionParams> = {
         firstHeartbeatEstimateMs: hb.firstHeartbeatEstimateMs,
         maxSampleSize: hb.maxSampleSize,
       },
-      // Both were validated but not passed on, so a configured suspectThreshold or
-      // stallFactor silently had no effect.
+      // Passed on, so a configured suspectThreshold or stallFactor takes effect (validating
+      // them is not enough).
       suspectThreshold: hb.suspectThreshold,
       checkIntervalMs: hb.intervalMs,
       stallFactor: hb.stallFactor,
@@ -60,17 +60,16 @@ export const regionBehavior: Behavior<RegionState, RegionParams> = {
     const now = ctx.now();
     switch (msg.type) {
       case 'hb': {
-        const beat = msg as unknown as Heartbeat;
-        let inc = state.incarnations.get(beat.node);
-        if (inc === undefined) state.incarnations.set(beat.node, (inc = { id: beat.incarnation, n: 0 }));
-        else if (inc.id !== beat.incarnation) inc = { id: beat.incarnation, n: inc.n + 1 };
-        state.incarnations.set(beat.node, inc);
-        state.loads.set(beat.node, beat.load);
-        state.changes += state.servers.heartbeat(beat.node, now, inc.n).length;
+        let inc = state.incarnations.get(msg.node);
+        if (inc === undefined) state.incarnations.set(msg.node, (inc = { id: msg.incarnation, n: 0 }));
+        else if (inc.id !== msg.incarnation) inc = { id: msg.incarnation, n: inc.n + 1 };
+        state.incarnations.set(msg.node, inc);
+        state.loads.set(msg.node, msg.load);
+        state.changes += state.servers.heartbeat(msg.node, now, inc.n).length;
         return;
       }
       case 'rhb':
-        state.peers.heartbeat((msg as unknown as RegionBeat).region, now);
+        state.peers.heartbeat(msg.region, now);
         return;
       case 'timer': {
         const changes: MembershipChange[] = state.servers.evaluate(now);

@@ -20,7 +20,7 @@
  */
 import { ValidationError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
-import { OP_KINDS, OP_OUTCOMES, type History, type HistoryOp } from './history.js';
+import { OP_KINDS, OP_OUTCOMES, type History, type HistoryOp } from '../core/history.js';
 import { canonical, isModelName, MODEL_NAMES, modelByName, type Model, type ModelName, type ModelOp } from './models.js';
 
 /**

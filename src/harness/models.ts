@@ -3,7 +3,7 @@
  * functions (Porcupine's `Model`). They are named, not passed, so a checker worker thread can
  * look one up: functions do not cross a thread boundary.
  */
-import type { OpKind, OpOutcome } from './history.js';
+import type { OpKind, OpOutcome } from '../core/history.js';
 
 export type ModelName = 'register' | 'kv';
 export const MODEL_NAMES: readonly ModelName[] = ['register', 'kv'];

@@ -15,10 +15,9 @@
  * crashes a server and loses what its disk had not synced (nothing with `fsync: true`).
  * Clock skew ('clock-skew', asked for in `faults`) offsets one server's `ctx.now()` through `cluster.setClockSkew`.
  */
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, ValidationError } from '../core/errors.js';
 import { Prng, hashString } from '../core/prng.js';
-import type { NetworkConfig } from '../net/model.js';
-import type { PartitionOptions } from '../cluster/cluster.js';
+import type { NetworkConfig, PartitionOptions } from '../net/model.js';
 
 export type FaultKind =
   | 'crash'
@@ -125,8 +124,8 @@ export interface NemesisOptions {
    */
   only?: number[];
   /**
-   * The network settings to restore when a fault ends. Default: the cluster's configured
-   * network (the cluster does not expose settings changed later by `setNetwork`).
+   * The network settings to restore when a fault ends. Default: the settings in force when
+   * the nemesis is created (`cluster.currentNetwork()`; the configured network for a target without it).
    */
   baseline?: NetworkConfig;
 }
@@ -157,6 +156,8 @@ export interface NemesisTarget {
   readonly seed: number;
   readonly config: { regions: ReadonlyArray<{ name: string; servers: number }>; network: NetworkConfig };
   readonly isStopped: boolean;
+  /** The network settings in force now; without it, the configured ones. */
+  currentNetwork?(): NetworkConfig;
   /** 'sim' allows power-loss crashes. */
   readonly transport?: 'sim' | 'threads' | 'nats';
   crash(id: string, options?: { powerLoss?: boolean }): Promise<void>;
@@ -255,8 +256,8 @@ export function formatFaultEvent(e: FaultEvent): string {
 }
 
 /**
- * A fault schedule on one cluster. Create it with `cluster.nemesis(options)`; await `run()`
- * beside the workload; `heal()` ends every fault.
+ * A fault schedule on one cluster. Create it with `new Nemesis(cluster, options)`; await
+ * `run()` beside the workload; `heal()` ends every fault.
  */
 export class Nemesis {
   readonly plan: NemesisPlan;
@@ -289,6 +290,7 @@ export class Nemesis {
     private readonly cluster: NemesisTarget,
     options: NemesisOptions = {},
   ) {
+    if (cluster.isStopped) throw new ValidationError('cluster', 'the cluster is stopped');
     this.plan = resolvePlan(options, cluster.seed);
     this.schedule = new Prng(this.plan.seed);
     this.rng = this.schedule;
@@ -296,7 +298,7 @@ export class Nemesis {
     this.t0 = cluster.now();
     this.regions = cluster.config.regions.map((r) => r.name);
     this.servers = cluster.config.regions.flatMap((r) => Array.from({ length: r.servers }, (_, i) => `${r.name}/${i}`));
-    this.baseline = options.baseline ?? cluster.config.network;
+    this.baseline = options.baseline ?? cluster.currentNetwork?.() ?? cluster.config.network;
   }
 
   /** Descriptions of the faults in force now. */

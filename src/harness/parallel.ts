@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { ValidationError } from '../core/errors.js';
-import type { History, HistoryOp } from './history.js';
+import type { History, HistoryOp } from '../core/history.js';
 import { checkHistory, finish, sharedCheckState, validateHistory, type CheckOptions, type CheckResult } from './linearizability.js';
 import type { ModelName } from './models.js';
 import type { CheckTask } from '../../workers/checker.js';

@@ -4,7 +4,7 @@
  * Time is the line number: only the order of events matters.
  */
 import { ValidationError } from '../core/errors.js';
-import type { History, HistoryOp, OpKind } from './history.js';
+import type { History, HistoryOp, OpKind } from '../core/history.js';
 
 /** Builds a history from invocation and completion events, one open operation per process. */
 class EventLog {
@@ -37,6 +37,8 @@ class EventLog {
   }
 }
 
+type JepsenKind = 'read' | 'write' | 'cas';
+
 const JEPSEN_LINE = /^INFO\s+jepsen\.util\s+-\s+(\d+)\s+:(invoke|ok|fail|info)\s+:(read|write|cas)\s+(.*?)\s*$/;
 const CAS_ARGS = /^\[\s*(-?\d+)\s+(-?\d+)\s*\]$/;
 
@@ -59,7 +61,9 @@ export function parseJepsenEtcdLog(text: string, key = ''): History {
   lines.forEach((raw, index) => {
     const match = JEPSEN_LINE.exec(raw);
     if (match === null) return;
-    const [, process, type, kind, arg] = match as unknown as [string, string, string, 'read' | 'write' | 'cas', string];
+    const [, process, type, kindText, arg] = match;
+    // JEPSEN_LINE matches no other kind.
+    const kind = kindText as JepsenKind;
     const at = index + 1;
     if (type === 'invoke') {
       log.invoke(process, key, kind, jepsenInput(kind, arg, at), at);
@@ -80,7 +84,7 @@ export function parseJepsenEtcdLog(text: string, key = ''): History {
   return log.history();
 }
 
-function jepsenInput(kind: 'read' | 'write' | 'cas', arg: string, line: number): unknown {
+function jepsenInput(kind: JepsenKind, arg: string, line: number): unknown {
   if (kind === 'read') return undefined;
   if (kind === 'write') return jepsenValue(arg, line);
   const cas = CAS_ARGS.exec(arg);

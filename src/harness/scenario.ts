@@ -2,9 +2,9 @@ import { startCluster, type AssertionFailure, type Cluster } from '../cluster/cl
 import type { ClusterConfig, NatsConfig, ReplicationConfig } from '../cluster/config.js';
 import { ConfigError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
-import type { History } from './history.js';
+import type { History } from '../core/history.js';
 import { checkHistory, type CheckResult } from './linearizability.js';
-import { describePlan, type NemesisOptions } from './nemesis.js';
+import { Nemesis, describePlan, type NemesisOptions } from './nemesis.js';
 
 /**
  * One seeded fault-injection run in the simulator, then the checks: the harness behind the
@@ -188,7 +188,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       if (o.nemesis === 'builtin') {
         await builtinNemesis(cluster, prng, o.faultMs, faults);
       } else {
-        const n = cluster.nemesis({ seed: o.seed, ...(o.nemesis ?? SCENARIO_NEMESIS), ...(o.onlyFaults === undefined ? {} : { only: o.onlyFaults }) });
+        const n = new Nemesis(cluster, { seed: o.seed, ...(o.nemesis ?? SCENARIO_NEMESIS), ...(o.onlyFaults === undefined ? {} : { only: o.onlyFaults }) });
         await n.run(o.faultMs);
         faultEpisodes = n.episodes;
         faults.push(

@@ -4,7 +4,7 @@ import { AbortedError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
 import type { TxnUnsafe } from '../replication/ops.js';
 import { checkTransactions, type Anomaly, type ElleOp } from './elle/index.js';
-import type { TxnHistoryOp } from './txn-history.js';
+import type { TxnHistoryOp } from '../core/history.js';
 
 /**
  * The transactional workload behind `meridian check --workload txn`: clients in every region

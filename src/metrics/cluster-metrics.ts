@@ -1,12 +1,13 @@
-import type { History, OpKind } from '../harness/history.js';
+import type { History, OpKind } from '../core/history.js';
 import { DROP_CAUSES } from '../net/model.js';
 import type { StatsSnapshot } from '../runtime/stats.js';
 import { LATENCY_BUCKETS_SECONDS, Registry, type MetricsSnapshot } from './registry.js';
 
 /**
  * The cluster's metrics, built afresh from what the cluster already keeps: the counters of
- * every thread (collectStats), the balancer's membership view, and the client history. A pure
- * function of its input, so a test can feed it made-up numbers.
+ * every thread (collectStats), the balancer's membership view, and the client calls (kept as
+ * they settle, or derived from a history). A pure function of its input, so a test can feed it
+ * made-up numbers.
  */
 
 /** Member states as gauge values: 0 up, 1 suspect, 2 down (higher is worse, so max() over servers alerts). */
@@ -23,14 +24,15 @@ export interface ClusterMetricsInput {
   stats: StatsSnapshot & { servers: Record<string, { requests: number }> };
   members: readonly { id: string; region: string; state: 'up' | 'suspect' | 'down' }[];
   regions: readonly string[];
-  history: History;
+  /** Client operations to derive the client metrics from, when `client` is not given. */
+  history?: History;
   /** The cluster's clock (virtual in sim), to tell settled operations from open ones. */
   nowMs: number;
   requestTimeoutMs: number;
   info: { transport: string; replication: string; commit: string };
   /**
    * Client metrics kept live as calls settle (every call: transactions and local reads too).
-   * When given, they replace the ones derived from `history`.
+   * When given, `history` is not read.
    */
   client?: MetricsSnapshot;
 }
@@ -178,7 +180,7 @@ function addClientMetrics(r: Registry, input: ClusterMetricsInput): void {
   const settledBeforeMs = input.nowMs - input.requestTimeoutMs - UNKNOWN_OUTCOME_GRACE_MS;
   // Sorted by kind so the series come out in the same order whatever order the calls ran in.
   const byKind = new Map<OpKind, History>();
-  for (const op of input.history) {
+  for (const op of input.history ?? []) {
     const list = byKind.get(op.kind) ?? [];
     list.push(op);
     byKind.set(op.kind, list);

@@ -40,6 +40,12 @@ export interface PartitionRule {
   oneWay: boolean;
 }
 
+/** Options of a partition (`cluster.partition(a, b, options)`). */
+export interface PartitionOptions {
+  /** Block only traffic from the first group to the second. */
+  oneWay?: boolean;
+}
+
 /** Where an actor lives in the network: its region and its node (a server id, region id, ...). */
 export interface Location {
   region: string;

@@ -1,4 +1,4 @@
-import type { History, HistoryOp } from '../../src/harness/history.js';
+import type { History, HistoryOp } from '../../src/core/history.js';
 import { modelByName, type ModelName } from '../../src/harness/models.js';
 
 /**

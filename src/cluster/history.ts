@@ -1,50 +1,11 @@
 /**
- * Histories of client operations, as recorded against a running cluster and read by the
- * linearizability checker. Everything here is plain data (no classes inside a history) so a
- * history survives the codec and can be posted to a checker worker thread.
+ * The cluster's history recorders: they observe its clients (src/cluster/observer.ts) and
+ * keep what `cluster.history()` returns. The history data types are in src/core/history.ts.
  */
 import type { Clock } from '../core/clock.js';
 import { ValidationError } from '../core/errors.js';
-
-export type OpKind = 'get' | 'put' | 'delete' | 'cas' | 'append' | 'read' | 'write';
-
-/**
- * 'ok': completed with a known output. 'fail': definitely did not take effect (the checker
- * drops it). 'unknown': may have taken effect at any time after its invocation, or never.
- */
-export type OpOutcome = 'ok' | 'fail' | 'unknown';
-
-export interface HistoryOp {
-  /** Unique within the history. */
-  id: number;
-  /** A client/process id; a client has at most one operation open at a time. */
-  client: string;
-  /** Operations on different keys are checked independently ('' for a single register). */
-  key: string;
-  kind: OpKind;
-  /** put/write: the value; cas: { expected, next }; append: a string; get/read/delete: undefined. */
-  input: unknown;
-  /** When invoked, on any monotonic clock; equal times count as concurrent. */
-  invokeMs: number;
-  outcome: OpOutcome;
-  /** get/read: the value read (undefined = missing); cas: true (swapped) or false (value differed). */
-  output?: unknown;
-  /** When the response arrived; absent when the outcome is 'unknown'. */
-  completeMs?: number;
-}
-
-export type History = HistoryOp[];
-
-export const OP_KINDS: readonly OpKind[] = ['get', 'put', 'delete', 'cas', 'append', 'read', 'write'];
-export const OP_OUTCOMES: readonly OpOutcome[] = ['ok', 'fail', 'unknown'];
-
-/** What a caller says when it invokes an operation. */
-export interface InvokeInput {
-  client: string;
-  key: string;
-  kind: OpKind;
-  input?: unknown;
-}
+import type { History, HistoryOp, InvokeInput, OpOutcome, TxnEventType, TxnHistoryOp, TxnMicroOp } from '../core/history.js';
+import type { OpObserver, TxnObserver } from './observer.js';
 
 const performanceClock: Clock = { now: () => performance.now() };
 
@@ -52,7 +13,7 @@ const performanceClock: Clock = { now: () => performance.now() };
  * Records operations as they are invoked and completed. Time comes from an injected clock so
  * the simulator can record in virtual time; the default is `performance.now()`.
  */
-export class HistoryRecorder {
+export class HistoryRecorder implements OpObserver {
   private readonly clock: Clock;
   private readonly ops: HistoryOp[] = [];
   /** Index into `ops` of each operation still open, by id. */
@@ -114,5 +75,39 @@ export class HistoryRecorder {
    */
   toHistory(): History {
     return this.ops.map((op) => ({ ...op }));
+  }
+}
+
+/** Events the history keeps at most; then it stops recording (see `truncated`). */
+export const TXN_HISTORY_EVENTS_MAX = 2_000_000;
+
+/** Records transaction events as they happen (the recorder's order is the real-time order). */
+export class TxnHistoryRecorder implements TxnObserver {
+  private readonly events: TxnHistoryOp[] = [];
+  private nextProcess = 0;
+  truncated = false;
+
+  /** A process id never handed out before. */
+  newProcess(): number {
+    return this.nextProcess++;
+  }
+
+  record(process: number, type: TxnEventType, value: TxnMicroOp[]): void {
+    if (this.events.length >= TXN_HISTORY_EVENTS_MAX) {
+      this.truncated = true;
+      return;
+    }
+    this.events.push({ index: this.events.length, process, type, f: 'txn', value });
+  }
+
+  /**
+   * A copy of every event so far. Invocations without completion are left open (Elle reads
+   * them as info). A completed read of a missing key (recorded as undefined) becomes `[]` for
+   * 'list-append' (an empty list: what the checker reads as "nothing appended yet") and
+   * `null` for 'rw-register' (the initial state); an invocation's reads stay null (unknown).
+   */
+  toHistory(model: 'list-append' | 'rw-register' = 'list-append'): TxnHistoryOp[] {
+    const missing = (): unknown => (model === 'list-append' ? [] : null);
+    return this.events.map((e) => ({ ...e, value: e.value.map((m) => (m[2] === undefined ? [m[0], m[1], missing()] : [...m]) as TxnMicroOp) }));
   }
 }

@@ -1,0 +1,72 @@
+/**
+ * Histories of client operations: plain data (no classes inside a history), so a history
+ * survives the codec and can be posted to a checker worker thread. The cluster records them
+ * (src/cluster/history.ts), the metrics read them, and the checkers in src/harness check them.
+ *
+ * Two shapes: per-key operations with invoke and completion times, for the linearizability
+ * checker; and transactions in Elle's shape, for the transactional checker.
+ */
+
+export type OpKind = 'get' | 'put' | 'delete' | 'cas' | 'append' | 'read' | 'write';
+
+/**
+ * 'ok': completed with a known output. 'fail': definitely did not take effect (the checker
+ * drops it). 'unknown': may have taken effect at any time after its invocation, or never.
+ */
+export type OpOutcome = 'ok' | 'fail' | 'unknown';
+
+export interface HistoryOp {
+  /** Unique within the history. */
+  id: number;
+  /** A client/process id; a client has at most one operation open at a time. */
+  client: string;
+  /** Operations on different keys are checked independently ('' for a single register). */
+  key: string;
+  kind: OpKind;
+  /** put/write: the value; cas: { expected, next }; append: a string; get/read/delete: undefined. */
+  input: unknown;
+  /** When invoked, on any monotonic clock; equal times count as concurrent. */
+  invokeMs: number;
+  outcome: OpOutcome;
+  /** get/read: the value read (undefined = missing); cas: true (swapped) or false (value differed). */
+  output?: unknown;
+  /** When the response arrived; absent when the outcome is 'unknown'. */
+  completeMs?: number;
+}
+
+export type History = HistoryOp[];
+
+export const OP_KINDS: readonly OpKind[] = ['get', 'put', 'delete', 'cas', 'append', 'read', 'write'];
+export const OP_OUTCOMES: readonly OpOutcome[] = ['ok', 'fail', 'unknown'];
+
+/** What a caller says when it invokes an operation. */
+export interface InvokeInput {
+  client: string;
+  key: string;
+  kind: OpKind;
+  input?: unknown;
+}
+
+/*
+ * Transaction histories in Elle's shape (Kingsbury & Alvaro, "Elle: Inferring Isolation
+ * Anomalies from Experimental Observations", 2020): one event per invocation and one per
+ * completion, in real-time order. `cluster.history({ format: 'elle' })` returns them; the
+ * transactional checker reads them.
+ */
+
+/** ['append', key, v] | ['r', key, list | null] (list-append); ['w', key, v] | ['r', key, v | null] (rw-register). */
+export type TxnMicroOp = ['append', string, unknown] | ['r', string, unknown] | ['w', string, unknown];
+
+/** 'invoke', then one of 'ok': committed; 'fail': definitely did not happen; 'info': may or may not have happened. */
+export type TxnEventType = 'invoke' | 'ok' | 'fail' | 'info';
+
+export interface TxnHistoryOp {
+  /** Position in the history, from 0. */
+  index: number;
+  /** A logical single-threaded process; a process that ends in 'info' is not used again. */
+  process: number | string;
+  type: TxnEventType;
+  f: 'txn';
+  /** The micro-ops; an invocation's reads are null, an ok completion's hold what was read. */
+  value: TxnMicroOp[];
+}

@@ -360,7 +360,7 @@ export class Cell implements TimerTarget {
     return base;
   }
 
-  /** The behaviour's state as it is, for the cluster's own reads on the same host (members() reads a balancer's view). */
+  /** The behaviour's state as it is, for the cluster's own reads on the same host (sim only: leaderInfo() reads a server's groups). */
   peekState(): unknown {
     return this.state;
   }

@@ -3,8 +3,11 @@
  * string-literal `type`, one interface each. Protocol messages live beside their protocol cores.
  */
 import type { RequestBody } from '../replication/ops.js';
+import type { LearnMessage, ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery, ShardPaxosWire } from '../replication/messages.js';
+import type { SystemMessage, TimerMessage } from '../runtime/actor.js';
 
 export type { OpName, TxnOp, RequestBody } from '../replication/ops.js';
+export type { LearnMessage, ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery, ShardPaxosWire } from '../replication/messages.js';
 
 /** client -> balancer, balancer -> server, server -> server (forwarded). */
 export interface Req {
@@ -85,3 +88,20 @@ export interface RegionBeat {
   region: string;
   seq: number;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Server and coordinator: their inbound unions, and the wrapper between coordinators.
+// (The replication layer's wrappers, Paxos, learner and participant, are in replication/messages.ts.)
+// ---------------------------------------------------------------------------------------------
+
+/** coordinator -> coordinator: a commit-protocol message (Paxos Commit acceptors and leaders), wrapped so it is not taken for one of the coordinator actor's own. */
+export interface CoordinatorPeerWire {
+  type: 'tx-c';
+  m: unknown;
+}
+
+/** Everything a server actor receives. */
+export type ServerInbound = Req | ShardPaxosWire | LearnMessage | ParticipantWire | ReadsQuery | TimerMessage | SystemMessage;
+
+/** Everything a region's coordinator receives. */
+export type CoordinatorInbound = Req | ParticipantReply | ReadsAnswer | CoordinatorPeerWire | TimerMessage;

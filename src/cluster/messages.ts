@@ -4,7 +4,7 @@
  */
 import type { RequestBody } from '../replication/ops.js';
 import type { LearnMessage, ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery, ShardPaxosWire } from '../replication/messages.js';
-import type { SystemMessage, TimerMessage } from '../runtime/actor.js';
+import type { SystemMessage, TimerMessage, UndeliverableMessage } from '../runtime/actor.js';
 
 export type { OpName, TxnOp, RequestBody } from '../replication/ops.js';
 export type { LearnMessage, ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery, ShardPaxosWire } from '../replication/messages.js';
@@ -100,8 +100,8 @@ export interface CoordinatorPeerWire {
   m: unknown;
 }
 
-/** Everything a server actor receives. */
-export type ServerInbound = Req | ShardPaxosWire | LearnMessage | ParticipantWire | ReadsQuery | TimerMessage | SystemMessage;
+/** Everything a server actor receives (a message of its own bounced by the host is ignored). */
+export type ServerInbound = Req | ShardPaxosWire | LearnMessage | ParticipantWire | ReadsQuery | TimerMessage | SystemMessage | UndeliverableMessage;
 
-/** Everything a region's coordinator receives. */
-export type CoordinatorInbound = Req | ParticipantReply | ReadsAnswer | CoordinatorPeerWire | TimerMessage;
+/** Everything a region's coordinator receives (a message of its own bounced by the host is ignored). */
+export type CoordinatorInbound = Req | ParticipantReply | ReadsAnswer | CoordinatorPeerWire | TimerMessage | UndeliverableMessage;

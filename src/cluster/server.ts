@@ -7,7 +7,8 @@ import { LearnerFeed, LearnerReplica } from '../replication/learner.js';
 import type { LearnMessage, ShardPaxosWire } from '../replication/messages.js';
 import { ShardLogs, type ShardRecord } from '../replication/shard-log.js';
 import type { UnsafeVariant } from './config.js';
-import type { ErrorCodeWire, Load, Req, Res, ServerInbound } from './messages.js';
+import type { ErrorCodeWire, LoadReport, Req, Res, ServerInbound } from './messages.js';
+import { ForwardedRequests, ServerLoad } from './server-load.js';
 import type { TxnUnsafe } from '../replication/ops.js';
 import { Participants, type ParticipantEffect } from '../replication/participant.js';
 import {
@@ -68,16 +69,8 @@ export interface ServerState {
   feeds: Map<number, LearnerFeed>;
   held: Map<number, Held[]>;
   participants: Participants;
-  /** Reported replication lag per (shard, learner), so the gauge can be kept by deltas. */
-  lagReported: Map<string, number>;
-  requests: number;
-  inflight: number;
-  latencyEwmaMs: number;
-  busyMs: number;
-  /** Arrival time of each request this server submitted as leader, by origin, until answered. */
-  arrivals: Map<string, number>;
-  /** Busy time at the last load report, to report busy time per interval. */
-  busyAtLastReport: number;
+  /** Requests served, in flight, their latency: the figures of load reports. */
+  load: ServerLoad;
   /** Shards whose group has work to carry out at the next flush. */
   dirty: Set<number>;
   sinceFlush: number;
@@ -86,8 +79,8 @@ export interface ServerState {
   downNodes: Set<string>;
   /** When each node in `downNodes` was reported dead (this server's clock). */
   downSince: Map<string, number>;
-  /** Requests passed on to another server, by origin, until they age out. */
-  forwarded: Map<string, { to: string; origin: Origin; atMs: number }>;
+  /** Requests passed on to another server, until they age out. */
+  forwarded: ForwardedRequests;
   /** What a restart needs of each shard's log (see ShardLog); the checkpoint is built from it. */
   log: ShardLogs;
 }
@@ -97,11 +90,6 @@ export const FLUSH_EVERY_MESSAGES = 64;
 /** How long a busy leader lets commands gather before cutting a slot. */
 export const FLUSH_DELAY_MS = 0;
 
-/** Weight of the newest sample in the server's latency EWMA. */
-export const LATENCY_EWMA_ALPHA = 0.2;
-/** Requests whose arrival time a server keeps for its latency figure, at most. */
-export const ARRIVALS_TRACKED_MAX = 10_000;
-
 /**
  * A message from a node reported dead proves it alive again only this long after the report:
  * earlier, it may have been sent before the crash (the restart notice says so at once).
@@ -109,16 +97,6 @@ export const ARRIVALS_TRACKED_MAX = 10_000;
 export const PROOF_OF_LIFE_AFTER_MS = 1_000;
 /** Open transactions a server's summary names (shard:txn), at most. */
 export const OPEN_TXN_IDS_SHOWN = 1_000;
-
-/** Forwarded requests remembered for crash notices, at most, and for how long. */
-export const FORWARDED_TRACKED_MAX = 10_000;
-export const FORWARD_TRACK_MS = 10_000;
-/** A request unanswered this long is no longer counted as in flight. */
-export const ARRIVAL_MAX_AGE_MS = 60_000;
-
-export function currentLoad(state: ServerState, mailbox: number): Load {
-  return { inflight: state.inflight, mailbox, latencyEwmaMs: state.latencyEwmaMs, busyMs: state.busyMs, requests: state.requests };
-}
 
 export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> = {
   name: 'server',
@@ -141,19 +119,13 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
         down: downNodes,
         forgetPrepared: params.replication.unsafe === 'forget-prepared',
       }),
-      lagReported: new Map(),
-      requests: 0,
-      inflight: 0,
-      latencyEwmaMs: 0,
-      busyMs: 0,
-      arrivals: new Map(),
-      busyAtLastReport: 0,
+      load: new ServerLoad(),
       dirty: new Set(),
       sinceFlush: 0,
       flushTimer: false,
       downNodes,
       downSince: new Map(),
-      forwarded: new Map(),
+      forwarded: new ForwardedRequests(),
       log: new ShardLogs(),
     };
     const { topology, replication } = params;
@@ -213,7 +185,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
     const open: string[] = [];
     for (const [s, g] of state.groups) if (g.isLeader()) for (const txn of g.sm.openTransactions()) open.push(`${s}:${txn}`);
     return {
-      requests: state.requests,
+      requests: state.load.requests,
       groups,
       learners: [...state.learners.keys()],
       down: [...state.downNodes],
@@ -222,7 +194,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
     };
   },
   load(state) {
-    return { requests: state.requests, inflight: state.inflight };
+    return { requests: state.load.requests, inflight: state.load.inflight };
   },
 };
 
@@ -263,10 +235,8 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
         // Requests this server passed to the dead node will not be answered by it: say so now
         // (their outcome is unknown) instead of leaving the client to its timeout. One the
         // node did answer is already settled, and a second answer is ignored.
-        for (const [key, f] of state.forwarded) {
-          if (f.to !== sys.node) continue;
-          state.forwarded.delete(key);
-          reply(ctx, f.origin, { ok: false, code: 'TIMEOUT', message: `${sys.node} crashed with the request; it may or may not have taken effect` });
+        for (const origin of state.forwarded.takeFor(sys.node)) {
+          reply(ctx, origin, { ok: false, code: 'TIMEOUT', message: `${sys.node} crashed with the request; it may or may not have taken effect` });
         }
       } else {
         state.downNodes.delete(sys.node);
@@ -309,19 +279,9 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
     case 'timer': {
       const key = msg.key;
       if (key === 'load') {
-        const busy = ctx.busyMs();
-        state.busyMs = busy - state.busyAtLastReport;
-        state.busyAtLastReport = busy;
-        // Requests never answered (lost with a leader change) stop counting after a while.
-        const cutoff = ctx.now() - ARRIVAL_MAX_AGE_MS;
-        for (const [key, at] of state.arrivals) if (at < cutoff) state.arrivals.delete(key);
-        const forwardCutoff = ctx.now() - FORWARD_TRACK_MS;
-        for (const [key, f] of state.forwarded) {
-          if (f.atMs >= forwardCutoff) break; // Oldest first: the rest are younger.
-          state.forwarded.delete(key);
-        }
-        state.inflight = state.arrivals.size;
-        ctx.send(heartbeatAddress(state.params.id), { type: 'load', load: currentLoad(state, ctx.mailbox()) });
+        const load = state.load.report(ctx.now(), ctx.busyMs(), ctx.mailbox());
+        state.forwarded.ageOut(ctx.now());
+        ctx.send(heartbeatAddress(state.params.id), { type: 'load', load } satisfies LoadReport);
         ctx.setTimer('load', state.params.loadIntervalMs);
       } else if (key === 'tick') {
         onTick(state, ctx);
@@ -356,7 +316,7 @@ function notDone(body: RequestBody, message: string): ResBody {
 }
 
 function reply(ctx: ActorContext, origin: Origin, res: ResBody): void {
-  ctx.send(origin.to, { type: 'res', rid: origin.rid, ...res } as Res);
+  ctx.send(origin.to, { type: 'res', rid: origin.rid, ...res } satisfies Res);
 }
 
 /**
@@ -401,15 +361,9 @@ function carryOut(state: ServerState, effects: readonly ParticipantEffect[], ctx
 function onOutput(state: ServerState, shard: number, out: GroupOutput, ctx: ActorContext): void {
   switch (out.kind) {
     case 'reply': {
-      const key = `${out.origin.to}#${out.origin.rid}`;
-      const arrived = state.arrivals.get(key);
-      if (arrived !== undefined) {
-        state.arrivals.delete(key);
-        const latency = ctx.now() - arrived;
-        state.latencyEwmaMs = state.latencyEwmaMs === 0 ? latency : state.latencyEwmaMs + LATENCY_EWMA_ALPHA * (latency - state.latencyEwmaMs);
-      }
+      state.load.answered(out.origin, ctx.now());
       if (out.ok) {
-        state.requests++;
+        state.load.requests++;
         ctx.count('requests');
         const res: ResBody & { ok: true } = { ok: true, by: state.params.id };
         if (out.value !== undefined) res.value = out.value;
@@ -439,14 +393,7 @@ function onTick(state: ServerState, ctx: ActorContext): void {
     const feed = state.feeds.get(shard);
     if (feed !== undefined && group.isLeader()) {
       for (const m of feed.tick(shard, group.sm.applied, group.sm)) ctx.send(m.to, m.msg);
-      for (const [learner, lag] of feed.lags(group.sm.applied)) {
-        const key = `${shard}:${learner}`;
-        const before = state.lagReported.get(key) ?? 0;
-        if (lag !== before) {
-          ctx.count(`lag:${regionOfServer(learner)}`, lag - before);
-          state.lagReported.set(key, lag);
-        }
-      }
+      for (const { learner, delta } of feed.lagChanges(group.sm.applied)) ctx.count(`lag:${regionOfServer(learner)}`, delta);
     }
   }
   for (const h of state.participants.takeHeld()) carryOut(state, state.participants.receive(h.wire, h.from, h.ticks), ctx);
@@ -487,7 +434,7 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
   if (body.op === 'get' && (body.consistency === 'local' || replication.unsafe === 'stale-reads')) {
     const local = state.groups.get(shard)?.readLocal(body.key) ?? state.learners.get(shard)?.sm.data.get(body.key);
     if (state.groups.has(shard) || state.learners.has(shard)) {
-      state.requests++;
+      state.load.requests++;
       ctx.count('requests');
       const res: ResBody & { ok: true } = { ok: true, by: id };
       if (local !== undefined) res.value = local;
@@ -526,9 +473,9 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
     return forward(state, near, req, origin, ctx);
   }
   if (group.isLeader()) {
-    if (state.arrivals.size < ARRIVALS_TRACKED_MAX) state.arrivals.set(`${origin.to}#${origin.rid}`, ctx.now());
+    state.load.submitted(origin, ctx.now());
     if (!group.submit(req.body, origin)) {
-      state.arrivals.delete(`${origin.to}#${origin.rid}`);
+      state.load.refused(origin);
       reply(ctx, origin, notDone(req.body, `shard ${shard}: the leader's queue is full`));
       return;
     }
@@ -561,6 +508,5 @@ function forward(state: ServerState, to: string, req: Req, origin: Origin, ctx: 
   }
   ctx.forward(to, { type: 'req', rid: req.rid, body: req.body, hops } satisfies Req, origin.to);
   // Remember where it went, so a crash notice for that node can fail it at once.
-  if (state.forwarded.size >= FORWARDED_TRACKED_MAX) state.forwarded.delete(state.forwarded.keys().next().value as string);
-  state.forwarded.set(`${origin.to}#${origin.rid}`, { to, origin, atMs: ctx.now() });
+  state.forwarded.track(origin, to, ctx.now());
 }

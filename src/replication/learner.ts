@@ -50,6 +50,8 @@ interface LearnerProgress {
 export class LearnerFeed {
   private readonly buffer: Array<[number, Command]> = [];
   private readonly progress = new Map<string, LearnerProgress>();
+  /** The lag last reported per learner (see lagChanges). */
+  private readonly lagReported = new Map<string, number>();
 
   constructor(learners: string[]) {
     for (const l of learners) this.progress.set(l, { acked: 0, sentUpTo: 0, sinceSendTicks: 0 });
@@ -116,6 +118,21 @@ export class LearnerFeed {
   lags(applied: number): Map<string, number> {
     const out = new Map<string, number>();
     for (const [learner, p] of this.progress) out.set(learner, Math.max(0, applied - p.acked));
+    return out;
+  }
+
+  /**
+   * How each learner's lag changed since the last call (learners whose lag did not change are
+   * left out), so a gauge summed over shards can be kept by deltas.
+   */
+  lagChanges(applied: number): Array<{ learner: string; delta: number }> {
+    const out: Array<{ learner: string; delta: number }> = [];
+    for (const [learner, lag] of this.lags(applied)) {
+      const before = this.lagReported.get(learner) ?? 0;
+      if (lag === before) continue;
+      out.push({ learner, delta: lag - before });
+      this.lagReported.set(learner, lag);
+    }
     return out;
   }
 }

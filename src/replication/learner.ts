@@ -1,14 +1,15 @@
-import type { Command, Snapshot } from './state-machine.js';
+import type { LearnMessage } from './messages.js';
+import type { Command } from './state-machine.js';
 import { KvStateMachine } from './state-machine.js';
+
+export type { LearnMessage } from './messages.js';
 
 /**
  * Asynchronous replication to other regions (hybrid mode). The shard's leader feeds each
  * remote learner the commands it applied, in order; a learner applies them to its own copy
  * and acknowledges. The gap between the leader's applied index and a learner's acknowledged
- * one is the replication lag of that learner's region.
+ * one is the replication lag of that learner's region. (The messages are in messages.ts.)
  */
-export type LearnMessage =
-  { type: 'learn'; s: number; entries: Array<[number, Command]>; snapshot: Snapshot | null } | { type: 'learn-ack'; s: number; applied: number };
 
 /** Applied commands the leader keeps for learners; a learner further behind gets a snapshot. */
 export const LEARN_BUFFER_MAX = 4_096;

@@ -5,8 +5,7 @@
  */
 import type { MultiPaxosMessage } from '../protocols/multipaxos-messages.js';
 import type { TxnReads } from './ops.js';
-
-export type { LearnMessage } from './learner.js';
+import type { Command, Snapshot } from './state-machine.js';
 
 /** server -> server: a Multi-Paxos message of shard `s`'s group. */
 export interface ShardPaxosWire {
@@ -14,6 +13,13 @@ export interface ShardPaxosWire {
   s: number;
   m: MultiPaxosMessage;
 }
+
+/**
+ * Hybrid mode, a shard's leader -> a remote learner: the commands it applied from `entries[0]`'s
+ * index on (or a snapshot first, for a learner too far behind); and the learner's answer.
+ */
+export type LearnMessage =
+  { type: 'learn'; s: number; entries: Array<[number, Command]>; snapshot: Snapshot | null } | { type: 'learn-ack'; s: number; applied: number };
 
 /** coordinator -> server (or participant -> participant): a commit-protocol message for the participant of shard `s`. */
 export interface ParticipantWire {

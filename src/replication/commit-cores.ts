@@ -5,7 +5,6 @@ import { ThreePcCoordinator, ThreePcParticipant } from '../protocols/threepc.js'
 import type { ThreePcMessage, ThreePcRecord } from '../protocols/threepc-messages.js';
 import { TwoPcCoordinator, TwoPcParticipant } from '../protocols/twopc.js';
 import type { TwoPcCoordinatorRecord, TwoPcMessage, TwoPcParticipantRecord } from '../protocols/twopc-messages.js';
-
 import type {
   CommitCoordinatorCore,
   CommitCoordinatorDecision,
@@ -43,7 +42,7 @@ export const TERMINATION_TICKS = 50;
 export const LEADER_TIMEOUT_TICKS = 100;
 export const RECOVERY_TICKS = 150;
 
-export interface AdapterOptions {
+export interface CommitCoreOptions {
   /** Paxos Commit: the 2F+1 acceptors (the region coordinators), the same list everywhere. */
   acceptors: string[];
   seed: number;
@@ -51,7 +50,7 @@ export interface AdapterOptions {
   unsafeCommitOnTimeout?: boolean;
 }
 
-export function createParticipantCore(protocol: CommitProtocolName, self: string, records: unknown[], options: AdapterOptions): ParticipantCore {
+export function createParticipantCore(protocol: CommitProtocolName, self: string, records: unknown[], options: CommitCoreOptions): ParticipantCore {
   switch (protocol) {
     case '2pc': {
       const core = new TwoPcParticipant(
@@ -84,7 +83,7 @@ export function createParticipantCore(protocol: CommitProtocolName, self: string
   }
 }
 
-export function createCoordinatorCore(protocol: CommitProtocolName, self: string, records: unknown[], options: AdapterOptions): CoordinatorCore {
+export function createCoordinatorCore(protocol: CommitProtocolName, self: string, records: unknown[], options: CommitCoreOptions): CoordinatorCore {
   switch (protocol) {
     case '2pc': {
       const core = new TwoPcCoordinator(

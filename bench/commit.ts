@@ -25,7 +25,7 @@
  *                         (acceptors = the 3 region coordinators, F = 1; the leader's own
  *                         acceptor sends its 2b to itself, which the router counts)  N(4F+4)
  *   shard logs    what a participant must not forget goes through its shard's Paxos log,
- *                 not a local file (src/cluster/participant.ts): each step of the core that
+ *                 not a local file (src/replication/participant.ts): each step of the core that
  *                 writes a record, or gets a prepare, proposes one entry (records and an
  *                 outcome share one; the last entry carries the tag that releases the messages
  *                 held behind it). Steps per participant:

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { startCluster } from '../src/index.js';
 import { SimRuntime } from '../src/runtime/transports/sim-runtime.js';
-import { rememberRecord, type ShardLog } from '../src/cluster/server.js';
+import { rememberRecord, type ShardLog } from '../src/replication/shard-log.js';
 
 test('a shard log keeps the highest promise, the last snapshot and the slots after it', (t) => {
   const log: ShardLog = { promised: undefined, records: [] };

@@ -1,11 +1,11 @@
 import type { ActorContext, Behavior } from '../runtime/actor.js';
 import type { TxnOp, TxnReads } from '../replication/ops.js';
-import { createCoordinatorCore, type CommitProtocolName, type CoordinatorCore } from './commit-adapters.js';
+import type { CommitProtocolName } from '../protocols/commit.js';
+import { createCoordinatorCore, type CoordinatorCore } from '../replication/commit-cores.js';
+import type { ParticipantWire, ReadsQuery } from '../replication/messages.js';
 import type { ResolvedConfig } from './config.js';
-import type { Req, Res } from './messages.js';
-import type { ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery } from './participant.js';
-import { shardOfKey } from './server.js';
-import { coordinatorAddress, groupOf, topologyOf, type Topology } from './topology.js';
+import type { CoordinatorInbound, CoordinatorPeerWire, Req, Res } from './messages.js';
+import { coordinatorAddress, groupOf, shardOf, topologyOf, type Topology } from './topology.js';
 
 /** Transactions one coordinator runs at once; beyond it new ones are refused (UNAVAILABLE). */
 export const COORDINATOR_TXNS_MAX = 10_000;
@@ -84,7 +84,7 @@ export const BEGUN_REMEMBERED_MAX = 10_000;
  * configured commit protocol with each shard's replication group as one participant, and
  * answers the client: success at the commit point, AbortedError when it aborts.
  */
-export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams> = {
+export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, CoordinatorInbound> = {
   name: 'coordinator',
   init(ctx, params, recovered) {
     const state: CoordinatorState = {
@@ -113,10 +113,10 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams> 
   receive(state, msg, ctx) {
     switch (msg.type) {
       case 'req':
-        begin(state, msg as unknown as Req, ctx);
+        begin(state, msg, ctx);
         return;
       case 'tx-r': {
-        const m = msg as unknown as ParticipantReply;
+        const m = msg;
         const leader = state.leaders.get(m.s);
         if (leader !== undefined && leader.server === ctx.sender) leader.silentTicks = 0;
         else state.leaders.set(m.s, { server: ctx.sender, silentTicks: 0, rotation: 0 });
@@ -130,7 +130,7 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams> 
         return;
       }
       case 'tx-a': {
-        const m = msg as unknown as ReadsAnswer;
+        const m = msg;
         const p = state.pending.get(m.txn);
         if (p === undefined || p.missing === undefined || m.r === undefined) return;
         p.reads.set(m.s, m.r);
@@ -139,7 +139,7 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams> 
         return;
       }
       case 'tx-c':
-        state.core.step(ctx.sender, (msg as unknown as { m: unknown }).m);
+        state.core.step(ctx.sender, msg.m);
         drain(state, ctx);
         return;
       case 'timer':
@@ -174,7 +174,7 @@ function begin(state: CoordinatorState, req: Req, ctx: ActorContext): void {
   const byShard = new Map<number, TxnOp[]>();
   const shards: number[] = [];
   for (const op of ops) {
-    const s = shardOfKey(op.key, state.params.topology);
+    const s = shardOf(op.key, state.params.topology.shards);
     shards.push(s);
     let list = byShard.get(s);
     if (list === undefined) byShard.set(s, (list = []));
@@ -228,7 +228,7 @@ function drain(state: CoordinatorState, ctx: ActorContext): void {
       } else {
         // Another coordinator (Paxos Commit acceptors and leaders): wrapped, so it is not
         // mistaken for a message of the coordinator actor itself.
-        ctx.send(m.to, { type: 'tx-c', m: m.msg });
+        ctx.send(m.to, { type: 'tx-c', m: m.msg } satisfies CoordinatorPeerWire);
       }
     }
     for (const d of r.decisions) {

@@ -5,9 +5,11 @@
  * protocol cores.
  */
 import type { RequestBody } from '../replication/ops.js';
+import type { LearnMessage, ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery, ShardPaxosWire } from '../replication/messages.js';
 import type { SystemMessage, TimerMessage, UndeliverableMessage } from '../runtime/actor.js';
 
 export type { OpName, TxnOp, RequestBody } from '../replication/ops.js';
+export type { LearnMessage, ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery, ShardPaxosWire } from '../replication/messages.js';
 
 /** client -> balancer, balancer -> server, server -> server (forwarded), server -> coordinator (transactions). */
 export interface Req {
@@ -105,3 +107,20 @@ export type BalancerInbound = Req | Res | Digest | SystemMessage | TimerMessage 
 export type HeartbeatInbound = LoadReport | TimerMessage | UndeliverableMessage;
 
 export type RegionInbound = Heartbeat | RegionBeat | TimerMessage | UndeliverableMessage;
+
+// ---------------------------------------------------------------------------------------------
+// Server and coordinator: their inbound unions, and the wrapper between coordinators.
+// (The replication layer's wrappers, Paxos, learner and participant, are in replication/messages.ts.)
+// ---------------------------------------------------------------------------------------------
+
+/** coordinator -> coordinator: a commit-protocol message (Paxos Commit acceptors and leaders), wrapped so it is not taken for one of the coordinator actor's own. */
+export interface CoordinatorPeerWire {
+  type: 'tx-c';
+  m: unknown;
+}
+
+/** Everything a server actor receives (a message of its own bounced by the host is ignored). */
+export type ServerInbound = Req | ShardPaxosWire | LearnMessage | ParticipantWire | ReadsQuery | TimerMessage | SystemMessage | UndeliverableMessage;
+
+/** Everything a region's coordinator receives (a message of its own bounced by the host is ignored). */
+export type CoordinatorInbound = Req | ParticipantReply | ReadsAnswer | CoordinatorPeerWire | TimerMessage | UndeliverableMessage;

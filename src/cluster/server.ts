@@ -1,13 +1,16 @@
-import type { ActorContext, Behavior, Message, SystemMessage } from '../runtime/actor.js';
-import type { MultiPaxosMessage, MultiPaxosRecord } from '../protocols/multipaxos.js';
-import { compareBallots, type Ballot } from '../protocols/ballot.js';
+import type { ActorContext, Behavior } from '../runtime/actor.js';
+import type { MultiPaxosRecord } from '../protocols/multipaxos.js';
+import type { CommitProtocolName } from '../protocols/commit.js';
 import { GroupReplica, type GroupOutput, type Origin } from '../replication/group.js';
 import type { RequestBody } from '../replication/ops.js';
-import { LearnerFeed, LearnerReplica, type LearnMessage } from '../replication/learner.js';
+import { LearnerFeed, LearnerReplica } from '../replication/learner.js';
+import type { LearnMessage, ShardPaxosWire } from '../replication/messages.js';
+import { ShardLogs, type ShardRecord } from '../replication/shard-log.js';
 import type { UnsafeVariant } from './config.js';
-import type { ErrorCodeWire, Load, Req, Res } from './messages.js';
+import type { ErrorCodeWire, LoadReport, Req, Res, ServerInbound } from './messages.js';
+import { ForwardedRequests, ServerLoad } from './server-load.js';
 import type { TxnUnsafe } from '../replication/ops.js';
-import { Participants, type ParticipantWire, type ReadsQuery } from './participant.js';
+import { Participants, type ParticipantEffect } from '../replication/participant.js';
 import {
   coordinatorAddress,
   groupOf,
@@ -46,7 +49,7 @@ export interface ServerParams {
   region: string;
   topology: Topology;
   replication: ReplicationParams;
-  commit: '2pc' | '3pc' | 'paxos-commit';
+  commit: CommitProtocolName;
   /** Testing only: a deliberately broken transaction layer (see TxnUnsafe). */
   txnUnsafe?: TxnUnsafe;
   /** How often the server tells its heartbeat actor its load. */
@@ -66,16 +69,8 @@ export interface ServerState {
   feeds: Map<number, LearnerFeed>;
   held: Map<number, Held[]>;
   participants: Participants;
-  /** Reported replication lag per (shard, learner), so the gauge can be kept by deltas. */
-  lagReported: Map<string, number>;
-  requests: number;
-  inflight: number;
-  latencyEwmaMs: number;
-  busyMs: number;
-  /** Arrival time of each request this server submitted as leader, by origin, until answered. */
-  arrivals: Map<string, number>;
-  /** Busy time at the last load report, to report busy time per interval. */
-  busyAtLastReport: number;
+  /** Requests served, in flight, their latency: the figures of load reports. */
+  load: ServerLoad;
   /** Shards whose group has work to carry out at the next flush. */
   dirty: Set<number>;
   sinceFlush: number;
@@ -84,63 +79,16 @@ export interface ServerState {
   downNodes: Set<string>;
   /** When each node in `downNodes` was reported dead (this server's clock). */
   downSince: Map<string, number>;
-  /** Requests passed on to another server, by origin, until they age out. */
-  forwarded: Map<string, { to: string; origin: Origin; atMs: number }>;
+  /** Requests passed on to another server, until they age out. */
+  forwarded: ForwardedRequests;
   /** What a restart needs of each shard's log (see ShardLog); the checkpoint is built from it. */
-  logs: Map<number, ShardLog>;
-  /** Records appended since the last checkpoint. */
-  sinceCheckpoint: number;
+  log: ShardLogs;
 }
 
 /** Messages handled before pending group work is carried out even with more waiting. */
 export const FLUSH_EVERY_MESSAGES = 64;
 /** How long a busy leader lets commands gather before cutting a slot. */
 export const FLUSH_DELAY_MS = 0;
-
-/** Weight of the newest sample in the server's latency EWMA. */
-export const LATENCY_EWMA_ALPHA = 0.2;
-/** Requests whose arrival time a server keeps for its latency figure, at most. */
-export const ARRIVALS_TRACKED_MAX = 10_000;
-/** Records a server appends before it replaces its log by a checkpoint. */
-export const CHECKPOINT_EVERY_RECORDS = 8_000;
-
-/**
- * The records of one shard's Multi-Paxos log that a restart still needs: the highest ballot
- * promised (explicitly, or implied by an accepted slot), the last snapshot, and the records
- * of slots after it, in the order written. A snapshot at index i makes every slot record at
- * or below i obsolete.
- */
-export interface ShardLog {
-  promised: Ballot | undefined;
-  records: MultiPaxosRecord[];
-}
-
-export function rememberRecord(log: ShardLog, r: MultiPaxosRecord): void {
-  switch (r.type) {
-    case 'promise':
-      log.promised = log.promised === undefined || compareBallots(r.ballot, log.promised) > 0 ? r.ballot : log.promised;
-      return;
-    case 'accept':
-      log.promised = log.promised === undefined || compareBallots(r.ballot, log.promised) > 0 ? r.ballot : log.promised;
-      log.records.push(r);
-      return;
-    case 'snapshot':
-      // The snapshot goes first: later slot and commit records replay on top of it.
-      log.records = [r, ...log.records.filter((x) => x.type !== 'snapshot' && x.type !== 'promise' && x.index > r.index)];
-      return;
-    default:
-      log.records.push(r);
-  }
-}
-
-function checkpointOf(logs: Map<number, ShardLog>): ServerRecord[] {
-  const out: ServerRecord[] = [];
-  for (const [s, log] of logs) {
-    if (log.promised !== undefined) out.push({ s, r: { type: 'promise', ballot: log.promised } });
-    for (const r of log.records) out.push({ s, r });
-  }
-  return out;
-}
 
 /**
  * A message from a node reported dead proves it alive again only this long after the report:
@@ -150,58 +98,40 @@ export const PROOF_OF_LIFE_AFTER_MS = 1_000;
 /** Open transactions a server's summary names (shard:txn), at most. */
 export const OPEN_TXN_IDS_SHOWN = 1_000;
 
-/** Forwarded requests remembered for crash notices, at most, and for how long. */
-export const FORWARDED_TRACKED_MAX = 10_000;
-export const FORWARD_TRACK_MS = 10_000;
-/** A request unanswered this long is no longer counted as in flight. */
-export const ARRIVAL_MAX_AGE_MS = 60_000;
-
-/** A persisted record: a Multi-Paxos record of shard `s`. */
-type ServerRecord = { s: number; r: MultiPaxosRecord };
-
-export function currentLoad(state: ServerState, mailbox: number): Load {
-  return { inflight: state.inflight, mailbox, latencyEwmaMs: state.latencyEwmaMs, busyMs: state.busyMs, requests: state.requests };
-}
-
-export const serverBehavior: Behavior<ServerState, ServerParams> = {
+export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> = {
   name: 'server',
   init(ctx, params, recovered) {
+    const groups = new Map<number, GroupReplica>();
+    const downNodes = new Set<string>();
     const state: ServerState = {
       params,
-      groups: new Map(),
+      groups,
       learners: new Map(),
       feeds: new Map(),
       held: new Map(),
-      participants: new Participants(params, ctx.self, drain, ctx.incarnation),
-      lagReported: new Map(),
-      requests: 0,
-      inflight: 0,
-      latencyEwmaMs: 0,
-      busyMs: 0,
-      arrivals: new Map(),
-      busyAtLastReport: 0,
+      participants: new Participants({
+        self: ctx.self,
+        incarnation: ctx.incarnation,
+        commit: params.commit,
+        acceptors: params.topology.regions.map((r) => coordinatorAddress(r.name)),
+        groupOf: (shard) => groupOf(shard, params.topology),
+        groups,
+        down: downNodes,
+        forgetPrepared: params.replication.unsafe === 'forget-prepared',
+      }),
+      load: new ServerLoad(),
       dirty: new Set(),
       sinceFlush: 0,
       flushTimer: false,
-      downNodes: new Set(),
+      downNodes,
       downSince: new Map(),
-      forwarded: new Map(),
-      logs: new Map(),
-      sinceCheckpoint: 0,
+      forwarded: new ForwardedRequests(),
+      log: new ShardLogs(),
     };
     const { topology, replication } = params;
-    const byShard = new Map<number, MultiPaxosRecord[]>();
-    for (const record of recovered as ServerRecord[]) {
-      let list = byShard.get(record.s);
-      if (list === undefined) byShard.set(record.s, (list = []));
-      list.push(record.r);
-      let log = state.logs.get(record.s);
-      if (log === undefined) state.logs.set(record.s, (log = { promised: undefined, records: [] }));
-      rememberRecord(log, record.r);
-    }
-    // A log much longer than what it holds is compacted now (the restart read it all anyway).
-    const kept = [...state.logs.values()].reduce((n, l) => n + l.records.length + 1, 0);
-    if (recovered.length > 2 * kept + 100) ctx.checkpoint(checkpointOf(state.logs));
+    // This actor's durable log holds nothing but its shard records.
+    const byShard = state.log.recover(recovered as ShardRecord[]);
+    if (state.log.compactNow(recovered.length)) ctx.checkpoint(state.log.checkpoint());
     {
       for (const shard of groupShardsOf(params.id, topology)) {
         const peers = groupOf(shard, topology);
@@ -246,7 +176,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
     // groups; they are cut into log slots when the mailbox is empty (or every
     // FLUSH_EVERY_MESSAGES messages), not after each message.
     state.sinceFlush++;
-    if (state.dirty.size > 0) flushGroups(state, ctx, msg.type === 'timer' && (msg as { key?: string }).key === 'flush');
+    if (state.dirty.size > 0) flushGroups(state, ctx, msg.type === 'timer' && msg.key === 'flush');
   },
   summary(state) {
     const groups: Record<string, unknown> = {};
@@ -255,7 +185,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
     const open: string[] = [];
     for (const [s, g] of state.groups) if (g.isLeader()) for (const txn of g.sm.openTransactions()) open.push(`${s}:${txn}`);
     return {
-      requests: state.requests,
+      requests: state.load.requests,
       groups,
       learners: [...state.learners.keys()],
       down: [...state.downNodes],
@@ -264,7 +194,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams> = {
     };
   },
   load(state) {
-    return { requests: state.requests, inflight: state.inflight };
+    return { requests: state.load.requests, inflight: state.load.inflight };
   },
 };
 
@@ -291,24 +221,22 @@ function flushGroups(state: ServerState, ctx: ActorContext, timerFired: boolean)
   if (timerFired) state.flushTimer = false;
 }
 
-function handle(state: ServerState, msg: Message, ctx: ActorContext): void {
+function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void {
   switch (msg.type) {
     case 'req':
-      handleRequest(state, msg as unknown as Req, ctx);
+      handleRequest(state, msg, ctx);
       return;
     case 'sys': {
       // The runtime's notice that a node's process died or came back (a refused connection).
-      const sys = msg as unknown as SystemMessage;
+      const sys = msg;
       if (sys.event === 'node-crashed') {
         state.downNodes.add(sys.node);
         state.downSince.set(sys.node, ctx.now());
         // Requests this server passed to the dead node will not be answered by it: say so now
         // (their outcome is unknown) instead of leaving the client to its timeout. One the
         // node did answer is already settled, and a second answer is ignored.
-        for (const [key, f] of state.forwarded) {
-          if (f.to !== sys.node) continue;
-          state.forwarded.delete(key);
-          reply(ctx, f.origin, { ok: false, code: 'TIMEOUT', message: `${sys.node} crashed with the request; it may or may not have taken effect` });
+        for (const origin of state.forwarded.takeFor(sys.node)) {
+          reply(ctx, origin, { ok: false, code: 'TIMEOUT', message: `${sys.node} crashed with the request; it may or may not have taken effect` });
         }
       } else {
         state.downNodes.delete(sys.node);
@@ -317,7 +245,7 @@ function handle(state: ServerState, msg: Message, ctx: ActorContext): void {
       return;
     }
     case 'px': {
-      const m = msg as unknown as { s: number; m: MultiPaxosMessage };
+      const m: ShardPaxosWire = msg;
       // A word from a node is proof of life, whatever notice was missed or reordered; but
       // not one that may have been on its way when the node died (the notice travels like
       // any message, and jitter lets older messages arrive after it).
@@ -332,40 +260,28 @@ function handle(state: ServerState, msg: Message, ctx: ActorContext): void {
       return;
     }
     case 'learn': {
-      const m = msg as unknown as Extract<LearnMessage, { type: 'learn' }>;
+      const m = msg;
       const learner = state.learners.get(m.s);
       if (learner === undefined) return;
       const applied = learner.receive(m);
       ctx.reply({ type: 'learn-ack', s: m.s, applied } satisfies LearnMessage);
       return;
     }
-    case 'learn-ack': {
-      const m = msg as unknown as Extract<LearnMessage, { type: 'learn-ack' }>;
-      state.feeds.get(m.s)?.ack(ctx.sender, m.applied);
+    case 'learn-ack':
+      state.feeds.get(msg.s)?.ack(ctx.sender, msg.applied);
       return;
-    }
     case 'tx':
-      state.participants.receive(state, msg as unknown as ParticipantWire, ctx);
+      carryOut(state, state.participants.receive(msg, msg.f ?? ctx.sender), ctx);
       return;
     case 'tx-q':
-      state.participants.answerReads(state, msg as unknown as ReadsQuery, ctx);
+      carryOut(state, state.participants.answerReads(msg), ctx);
       return;
     case 'timer': {
-      const key = (msg as { key?: string }).key;
+      const key = msg.key;
       if (key === 'load') {
-        const busy = ctx.busyMs();
-        state.busyMs = busy - state.busyAtLastReport;
-        state.busyAtLastReport = busy;
-        // Requests never answered (lost with a leader change) stop counting after a while.
-        const cutoff = ctx.now() - ARRIVAL_MAX_AGE_MS;
-        for (const [key, at] of state.arrivals) if (at < cutoff) state.arrivals.delete(key);
-        const forwardCutoff = ctx.now() - FORWARD_TRACK_MS;
-        for (const [key, f] of state.forwarded) {
-          if (f.atMs >= forwardCutoff) break; // Oldest first: the rest are younger.
-          state.forwarded.delete(key);
-        }
-        state.inflight = state.arrivals.size;
-        ctx.send(heartbeatAddress(state.params.id), { type: 'load', load: currentLoad(state, ctx.mailbox()) });
+        const load = state.load.report(ctx.now(), ctx.busyMs(), ctx.mailbox());
+        state.forwarded.ageOut(ctx.now());
+        ctx.send(heartbeatAddress(state.params.id), { type: 'load', load } satisfies LoadReport);
         ctx.setTimer('load', state.params.loadIntervalMs);
       } else if (key === 'tick') {
         onTick(state, ctx);
@@ -400,43 +316,54 @@ function notDone(body: RequestBody, message: string): ResBody {
 }
 
 function reply(ctx: ActorContext, origin: Origin, res: ResBody): void {
-  ctx.send(origin.to, { type: 'res', rid: origin.rid, ...res } as Res);
+  ctx.send(origin.to, { type: 'res', rid: origin.rid, ...res } satisfies Res);
 }
 
-/** Carry out what a group produced: persist, then send, then answer and vote. */
-export function drain(state: ServerState, shard: number, ctx: ActorContext): void {
+/**
+ * Carry out what a group produced: persist, then send, then answer and vote. The one drain
+ * loop of the server: what the participant asks for (its effects, a group drain among them)
+ * is carried out here too.
+ */
+function drain(state: ServerState, shard: number, ctx: ActorContext): void {
   const group = state.groups.get(shard);
   if (group === undefined) return;
   const r = group.ready();
   if (r.persist.length > 0) {
-    let log = state.logs.get(shard);
-    if (log === undefined) state.logs.set(shard, (log = { promised: undefined, records: [] }));
-    for (const record of r.persist) {
-      ctx.persist({ s: shard, r: record } satisfies ServerRecord);
-      rememberRecord(log, record);
-    }
-    state.sinceCheckpoint += r.persist.length;
-    if (state.sinceCheckpoint >= CHECKPOINT_EVERY_RECORDS) {
-      state.sinceCheckpoint = 0;
-      ctx.checkpoint(checkpointOf(state.logs));
+    const { append, checkpoint } = state.log.append(shard, r.persist);
+    for (const record of append) ctx.persist(record);
+    if (checkpoint !== undefined) ctx.checkpoint(checkpoint);
+  }
+  for (const m of r.messages) ctx.send(m.to, { type: 'px', s: shard, m: m.msg } satisfies ShardPaxosWire);
+  for (const out of group.takeOutputs()) onOutput(state, shard, out, ctx);
+}
+
+/** Carry out the participant's effects, in order. */
+function carryOut(state: ServerState, effects: readonly ParticipantEffect[], ctx: ActorContext): void {
+  for (const e of effects) {
+    switch (e.kind) {
+      case 'send':
+        ctx.send(e.to, e.msg);
+        break;
+      case 'forward':
+        if (e.from === undefined) ctx.forward(e.to, e.msg);
+        else ctx.forward(e.to, e.msg, e.from);
+        break;
+      case 'reply':
+        ctx.reply(e.msg);
+        break;
+      case 'drain':
+        drain(state, e.s, ctx);
+        break;
     }
   }
-  for (const m of r.messages) ctx.send(m.to, { type: 'px', s: shard, m: m.msg });
-  for (const out of group.takeOutputs()) onOutput(state, shard, out, ctx);
 }
 
 function onOutput(state: ServerState, shard: number, out: GroupOutput, ctx: ActorContext): void {
   switch (out.kind) {
     case 'reply': {
-      const key = `${out.origin.to}#${out.origin.rid}`;
-      const arrived = state.arrivals.get(key);
-      if (arrived !== undefined) {
-        state.arrivals.delete(key);
-        const latency = ctx.now() - arrived;
-        state.latencyEwmaMs = state.latencyEwmaMs === 0 ? latency : state.latencyEwmaMs + LATENCY_EWMA_ALPHA * (latency - state.latencyEwmaMs);
-      }
+      state.load.answered(out.origin, ctx.now());
       if (out.ok) {
-        state.requests++;
+        state.load.requests++;
         ctx.count('requests');
         const res: ResBody & { ok: true } = { ok: true, by: state.params.id };
         if (out.value !== undefined) res.value = out.value;
@@ -449,11 +376,11 @@ function onOutput(state: ServerState, shard: number, out: GroupOutput, ctx: Acto
     case 'applied':
       if (state.groups.get(shard)?.isLeader()) state.feeds.get(shard)?.record(out.index, out.command);
       if (out.command.k === 'pc' || ((out.command.k === 'commit' || out.command.k === 'abort') && out.command.tag !== undefined))
-        state.participants.onGroupOutput(state, shard, out, ctx);
+        carryOut(state, state.participants.onGroupOutput(shard, out), ctx);
       return;
     case 'vote':
     case 'txn-done':
-      state.participants.onGroupOutput(state, shard, out, ctx);
+      carryOut(state, state.participants.onGroupOutput(shard, out), ctx);
       return;
   }
 }
@@ -466,17 +393,11 @@ function onTick(state: ServerState, ctx: ActorContext): void {
     const feed = state.feeds.get(shard);
     if (feed !== undefined && group.isLeader()) {
       for (const m of feed.tick(shard, group.sm.applied, group.sm)) ctx.send(m.to, m.msg);
-      for (const [learner, lag] of feed.lags(group.sm.applied)) {
-        const key = `${shard}:${learner}`;
-        const before = state.lagReported.get(key) ?? 0;
-        if (lag !== before) {
-          ctx.count(`lag:${regionOfServer(learner)}`, lag - before);
-          state.lagReported.set(key, lag);
-        }
-      }
+      for (const { learner, delta } of feed.lagChanges(group.sm.applied)) ctx.count(`lag:${regionOfServer(learner)}`, delta);
     }
   }
-  state.participants.tick(state, ctx);
+  for (const h of state.participants.takeHeld()) carryOut(state, state.participants.receive(h.wire, h.from, h.ticks), ctx);
+  for (const s of state.groups.keys()) carryOut(state, state.participants.tickShard(s), ctx);
 }
 
 function retryHeld(state: ServerState, shard: number, ctx: ActorContext): void {
@@ -513,7 +434,7 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
   if (body.op === 'get' && (body.consistency === 'local' || replication.unsafe === 'stale-reads')) {
     const local = state.groups.get(shard)?.readLocal(body.key) ?? state.learners.get(shard)?.sm.data.get(body.key);
     if (state.groups.has(shard) || state.learners.has(shard)) {
-      state.requests++;
+      state.load.requests++;
       ctx.count('requests');
       const res: ResBody & { ok: true } = { ok: true, by: id };
       if (local !== undefined) res.value = local;
@@ -552,9 +473,9 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
     return forward(state, near, req, origin, ctx);
   }
   if (group.isLeader()) {
-    if (state.arrivals.size < ARRIVALS_TRACKED_MAX) state.arrivals.set(`${origin.to}#${origin.rid}`, ctx.now());
+    state.load.submitted(origin, ctx.now());
     if (!group.submit(req.body, origin)) {
-      state.arrivals.delete(`${origin.to}#${origin.rid}`);
+      state.load.refused(origin);
       reply(ctx, origin, notDone(req.body, `shard ${shard}: the leader's queue is full`));
       return;
     }
@@ -587,6 +508,5 @@ function forward(state: ServerState, to: string, req: Req, origin: Origin, ctx: 
   }
   ctx.forward(to, { type: 'req', rid: req.rid, body: req.body, hops } satisfies Req, origin.to);
   // Remember where it went, so a crash notice for that node can fail it at once.
-  if (state.forwarded.size >= FORWARDED_TRACKED_MAX) state.forwarded.delete(state.forwarded.keys().next().value as string);
-  state.forwarded.set(`${origin.to}#${origin.rid}`, { to, origin, atMs: ctx.now() });
+  state.forwarded.track(origin, to, ctx.now());
 }

@@ -7,6 +7,19 @@ export type { Core, Envelope, Ready } from './types.js';
 export { BALLOT_ZERO, ballotEquals, compareBallots, formatBallot, maxBallot, nextBallot } from './ballot.js';
 export type { Ballot } from './ballot.js';
 
+export type {
+  CommitCore,
+  CommitCoordinatorCore,
+  CommitCoordinatorDecision,
+  CommitOutcome,
+  CommitParticipantCore,
+  CommitParticipantDecision,
+  CommitPhase,
+  CommitProtocolName,
+  CoordinatorAbortReason,
+  ParticipantAbortReason,
+} from './commit.js';
+
 export { TwoPcCoordinator, TwoPcParticipant } from './twopc.js';
 export type {
   TwoPcCoordinatorConfig,

@@ -4,6 +4,7 @@
  * RM is `prepared` or `aborted`; the transaction commits iff every instance chose `prepared`.
  */
 import type { Ballot } from './ballot.js';
+import type { CommitParticipantDecision, ParticipantAbortReason } from './commit.js';
 
 export type PaxosCommitValue = 'prepared' | 'aborted';
 
@@ -49,10 +50,7 @@ export type PaxosCommitRecord =
   | { type: 'round'; txn: string; round: number };
 
 export type PaxosCommitDecision =
-  /** RM: the host must answer with `vote(txn, yes)`. */
-  | { kind: 'prepare'; txn: string; payload: unknown }
-  /** RM: the outcome for this RM's part. */
-  | { kind: 'commit'; txn: string; payload: unknown }
-  | { kind: 'abort'; txn: string; payload: unknown; reason: 'outcome' | 'vote-no' | 'timeout' }
+  /** RM: `prepare` (the host must answer with `vote(txn, yes)`), then the outcome for this RM's part. */
+  | CommitParticipantDecision<ParticipantAbortReason | 'outcome'>
   /** Leader (the coordinator that began it, or a recovery leader): the transaction's outcome. */
   | { kind: 'outcome'; txn: string; commit: boolean };

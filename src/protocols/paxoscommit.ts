@@ -33,6 +33,7 @@ import type { Ballot } from './ballot.js';
 import { requireAddresses, requireNonEmptyString, requirePositiveInt } from './config.js';
 import { Outbox } from './types.js';
 import type { Ready } from './types.js';
+import type { CommitCoordinatorCore, CommitParticipantCore, CommitPhase } from './commit.js';
 import type { PaxosCommitAccepted, PaxosCommitDecision, PaxosCommitMessage, PaxosCommitRecord, PaxosCommitValue } from './paxoscommit-messages.js';
 
 export type { PaxosCommitAccepted, PaxosCommitDecision, PaxosCommitMessage, PaxosCommitRecord, PaxosCommitValue } from './paxoscommit-messages.js';
@@ -90,7 +91,11 @@ interface LeaderTxn {
   backoffTicks: number;
 }
 
-export class PaxosCommitNode {
+export class PaxosCommitNode
+  implements
+    CommitParticipantCore<PaxosCommitMessage, PaxosCommitRecord, PaxosCommitDecision>,
+    CommitCoordinatorCore<PaxosCommitMessage, PaxosCommitRecord, PaxosCommitDecision>
+{
   private readonly config: PaxosCommitConfig;
   private readonly quorum: number;
   private readonly prng: Prng;
@@ -158,6 +163,17 @@ export class PaxosCommitNode {
     const list: { txn: string; payload: unknown }[] = [];
     for (const [txn, rm] of this.rmTxns) if (rm.phase === 'prepared') list.push({ txn, payload: rm.payload });
     return list;
+  }
+
+  /**
+   * As an RM: waiting for the host's vote ('voting'), prepared without the outcome
+   * ('uncertain'), or decided. As the leader of a transaction it is not an RM of: 'voting'
+   * until it decides (then it forgets it). Acceptor state is no phase.
+   */
+  phaseOf(txn: string): CommitPhase | undefined {
+    const rm = this.rmTxns.get(txn);
+    if (rm !== undefined) return rm.phase === 'prepared' ? 'uncertain' : rm.phase;
+    return this.leaderTxns.has(txn) ? 'voting' : undefined;
   }
 
   step(from: string, msg: PaxosCommitMessage): void {

@@ -4,6 +4,8 @@
  * `epoch` 0 is the original coordinator; each termination run uses a higher epoch, and a
  * participant ignores coordinator messages from epochs below the highest it has joined.
  */
+import type { CommitCoordinatorDecision, CommitParticipantDecision, ParticipantAbortReason } from './commit.js';
+
 export type ThreePcState = 'initial' | 'uncertain' | 'precommitted' | 'committed' | 'aborted';
 
 export type ThreePcMessage =
@@ -31,10 +33,7 @@ export type ThreePcRecord =
   | { type: 'precommitted'; txn: string; epoch: number }
   | { type: 'decided'; txn: string; commit: boolean };
 
-export type ThreePcCoordinatorDecision = { kind: 'commit'; txn: string } | { kind: 'abort'; txn: string; reason: 'vote-no' | 'timeout' };
+export type ThreePcCoordinatorDecision = CommitCoordinatorDecision;
 
-export type ThreePcParticipantDecision =
-  /** The host must answer with `participant.vote(txn, yes)`. */
-  | { kind: 'prepare'; txn: string; payload: unknown }
-  | { kind: 'commit'; txn: string; payload: unknown }
-  | { kind: 'abort'; txn: string; payload: unknown; reason: 'coordinator' | 'vote-no' | 'timeout' | 'termination' };
+/** `prepare`: the host must answer with `participant.vote(txn, yes)`. */
+export type ThreePcParticipantDecision = CommitParticipantDecision<ParticipantAbortReason | 'coordinator' | 'termination'>;

@@ -32,6 +32,7 @@ import { ValidationError } from '../core/errors.js';
 import { requireNonEmptyString, requirePositiveInt } from './config.js';
 import { Outbox } from './types.js';
 import type { Ready } from './types.js';
+import type { CommitCoordinatorCore, CommitParticipantCore, CommitPhase, CoordinatorAbortReason } from './commit.js';
 import type { ThreePcCoordinatorDecision, ThreePcMessage, ThreePcParticipantDecision, ThreePcRecord, ThreePcState } from './threepc-messages.js';
 
 export type { ThreePcCoordinatorDecision, ThreePcMessage, ThreePcParticipantDecision, ThreePcRecord, ThreePcState } from './threepc-messages.js';
@@ -53,7 +54,7 @@ interface CoordinatorTxn {
   elapsedTicks: number;
 }
 
-export class ThreePcCoordinator {
+export class ThreePcCoordinator implements CommitCoordinatorCore<ThreePcMessage, never, ThreePcCoordinatorDecision> {
   private readonly config: ThreePcCoordinatorConfig;
   private readonly txns = new Map<string, CoordinatorTxn>();
   private readonly out = new Outbox<ThreePcMessage, never, ThreePcCoordinatorDecision>();
@@ -102,6 +103,12 @@ export class ThreePcCoordinator {
     }
   }
 
+  /** Collecting votes ('voting'), or pre-committing ('uncertain'); decided transactions are forgotten at once. */
+  phaseOf(txn: string): CommitPhase | undefined {
+    const phase = this.txns.get(txn)?.phase;
+    return phase === undefined ? undefined : phase === 'voting' ? 'voting' : 'uncertain';
+  }
+
   ready(): Ready<ThreePcMessage, never, ThreePcCoordinatorDecision> {
     return this.out.take();
   }
@@ -116,7 +123,7 @@ export class ThreePcCoordinator {
     this.out.decide({ kind: 'commit', txn });
   }
 
-  private abort(txn: string, state: CoordinatorTxn, reason: 'vote-no' | 'timeout'): void {
+  private abort(txn: string, state: CoordinatorTxn, reason: CoordinatorAbortReason): void {
     this.txns.delete(txn);
     for (const p of state.participants) this.out.send(p, { type: 'abort', txn, epoch: 0 });
     this.out.decide({ kind: 'abort', txn, reason });
@@ -153,7 +160,7 @@ interface ParticipantTxn {
   termination: Termination | null;
 }
 
-export class ThreePcParticipant {
+export class ThreePcParticipant implements CommitParticipantCore<ThreePcMessage, ThreePcRecord, ThreePcParticipantDecision> {
   private readonly config: ThreePcParticipantConfig;
   private readonly txns = new Map<string, ParticipantTxn>();
   private readonly out = new Outbox<ThreePcMessage, ThreePcRecord, ThreePcParticipantDecision>();
@@ -196,6 +203,15 @@ export class ThreePcParticipant {
     return true;
   }
 
+  /** The common answer (see CommitPhase): not voted yet is 'voting'; pre-committed is still 'uncertain'. */
+  phaseOf(txn: string): CommitPhase | undefined {
+    const state = this.txns.get(txn)?.state;
+    if (state === undefined) return undefined;
+    if (state === 'initial') return 'voting';
+    return state === 'precommitted' ? 'uncertain' : state;
+  }
+
+  /** 3PC's own, finer state of `txn` (it tells pre-committed from uncertain); hosts ask `phaseOf`. */
   stateOf(txn: string): ThreePcState | undefined {
     return this.txns.get(txn)?.state;
   }

@@ -2,6 +2,8 @@
  * Wire messages, durable records and decisions of two-phase commit (presumed abort).
  * Plain data with a string-literal `type`, so they survive the codec.
  */
+import type { CommitCoordinatorDecision, CommitParticipantDecision, ParticipantAbortReason } from './commit.js';
+
 export type TwoPcMessage =
   /** Coordinator -> participant: phase 1, carrying what the participant must do if it commits. */
   | { type: 'prepare'; txn: string; payload: unknown }
@@ -31,10 +33,7 @@ export type TwoPcParticipantRecord =
   /** Forced before the yes vote leaves: from here on the participant may not abort alone. */
   { type: 'voted'; txn: string; coordinator: string; payload: unknown } | { type: 'decided'; txn: string; commit: boolean };
 
-export type TwoPcCoordinatorDecision = { kind: 'commit'; txn: string } | { kind: 'abort'; txn: string; reason: 'vote-no' | 'timeout' };
+export type TwoPcCoordinatorDecision = CommitCoordinatorDecision;
 
-export type TwoPcParticipantDecision =
-  /** The host must answer with `participant.vote(txn, yes)`: check locks and conditions. */
-  | { kind: 'prepare'; txn: string; payload: unknown }
-  | { kind: 'commit'; txn: string; payload: unknown }
-  | { kind: 'abort'; txn: string; payload: unknown; reason: 'coordinator' | 'vote-no' | 'timeout' };
+/** `prepare`: the host must answer with `participant.vote(txn, yes)`: check locks and conditions. */
+export type TwoPcParticipantDecision = CommitParticipantDecision<ParticipantAbortReason | 'coordinator'>;

@@ -21,6 +21,7 @@ import { assert } from '../core/assert.js';
 import { requireNonEmptyString, requirePositiveInt } from './config.js';
 import { Outbox } from './types.js';
 import type { Ready } from './types.js';
+import type { CommitCoordinatorCore, CommitParticipantCore, CommitPhase, CoordinatorAbortReason } from './commit.js';
 import type { TwoPcCoordinatorDecision, TwoPcCoordinatorRecord, TwoPcMessage, TwoPcParticipantDecision, TwoPcParticipantRecord } from './twopc-messages.js';
 
 export type { TwoPcCoordinatorDecision, TwoPcCoordinatorRecord, TwoPcMessage, TwoPcParticipantDecision, TwoPcParticipantRecord } from './twopc-messages.js';
@@ -48,7 +49,7 @@ interface CoordinatorTxn {
   elapsedTicks: number;
 }
 
-export class TwoPcCoordinator {
+export class TwoPcCoordinator implements CommitCoordinatorCore<TwoPcMessage, TwoPcCoordinatorRecord, TwoPcCoordinatorDecision> {
   private readonly config: TwoPcCoordinatorConfig;
   private readonly txns = new Map<string, CoordinatorTxn>();
   private readonly out = new Outbox<TwoPcMessage, TwoPcCoordinatorRecord, TwoPcCoordinatorDecision>();
@@ -160,6 +161,12 @@ export class TwoPcCoordinator {
     return [...this.txns].map(([txn, s]) => ({ txn, phase: s.phase }));
   }
 
+  /** Collecting votes ('voting'), or committed and not yet acknowledged by all; else not tracked (presumed abort). */
+  phaseOf(txn: string): CommitPhase | undefined {
+    const phase = this.txns.get(txn)?.phase;
+    return phase === undefined ? undefined : phase === 'collecting' ? 'voting' : 'committed';
+  }
+
   ready(): Ready<TwoPcMessage, TwoPcCoordinatorRecord, TwoPcCoordinatorDecision> {
     return this.out.take();
   }
@@ -177,7 +184,7 @@ export class TwoPcCoordinator {
     this.out.decide({ kind: 'commit', txn });
   }
 
-  private abort(txn: string, state: CoordinatorTxn, reason: 'vote-no' | 'timeout', noVoter: string | undefined): void {
+  private abort(txn: string, state: CoordinatorTxn, reason: CoordinatorAbortReason, noVoter: string | undefined): void {
     // Presumed abort: nothing is logged, the transaction is simply forgotten.
     this.txns.delete(txn);
     for (const p of state.participants) {
@@ -195,16 +202,14 @@ export interface TwoPcParticipantConfig {
   decisionRetryTicks: number;
 }
 
-type ParticipantPhase = 'voting' | 'uncertain' | 'committed' | 'aborted';
-
 interface ParticipantTxn {
-  phase: ParticipantPhase;
+  phase: CommitPhase;
   coordinator: string;
   payload: unknown;
   elapsedTicks: number;
 }
 
-export class TwoPcParticipant {
+export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, TwoPcParticipantRecord, TwoPcParticipantDecision> {
   private readonly config: TwoPcParticipantConfig;
   private readonly txns = new Map<string, ParticipantTxn>();
   private readonly out = new Outbox<TwoPcMessage, TwoPcParticipantRecord, TwoPcParticipantDecision>();
@@ -334,7 +339,7 @@ export class TwoPcParticipant {
     return list;
   }
 
-  phaseOf(txn: string): ParticipantPhase | undefined {
+  phaseOf(txn: string): CommitPhase | undefined {
     return this.txns.get(txn)?.phase;
   }
 

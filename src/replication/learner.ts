@@ -1,14 +1,15 @@
-import type { Command, Snapshot } from './state-machine.js';
+import type { LearnMessage } from './messages.js';
+import type { Command } from './state-machine.js';
 import { KvStateMachine } from './state-machine.js';
+
+export type { LearnMessage } from './messages.js';
 
 /**
  * Asynchronous replication to other regions (hybrid mode). The shard's leader feeds each
  * remote learner the commands it applied, in order; a learner applies them to its own copy
  * and acknowledges. The gap between the leader's applied index and a learner's acknowledged
- * one is the replication lag of that learner's region.
+ * one is the replication lag of that learner's region. (The messages are in messages.ts.)
  */
-export type LearnMessage =
-  { type: 'learn'; s: number; entries: Array<[number, Command]>; snapshot: Snapshot | null } | { type: 'learn-ack'; s: number; applied: number };
 
 /** Applied commands the leader keeps for learners; a learner further behind gets a snapshot. */
 export const LEARN_BUFFER_MAX = 4_096;
@@ -50,6 +51,8 @@ interface LearnerProgress {
 export class LearnerFeed {
   private readonly buffer: Array<[number, Command]> = [];
   private readonly progress = new Map<string, LearnerProgress>();
+  /** The lag last reported per learner (see lagChanges). */
+  private readonly lagReported = new Map<string, number>();
 
   constructor(learners: string[]) {
     for (const l of learners) this.progress.set(l, { acked: 0, sentUpTo: 0, sinceSendTicks: 0 });
@@ -116,6 +119,21 @@ export class LearnerFeed {
   lags(applied: number): Map<string, number> {
     const out = new Map<string, number>();
     for (const [learner, p] of this.progress) out.set(learner, Math.max(0, applied - p.acked));
+    return out;
+  }
+
+  /**
+   * How each learner's lag changed since the last call (learners whose lag did not change are
+   * left out), so a gauge summed over shards can be kept by deltas.
+   */
+  lagChanges(applied: number): Array<{ learner: string; delta: number }> {
+    const out: Array<{ learner: string; delta: number }> = [];
+    for (const [learner, lag] of this.lags(applied)) {
+      const before = this.lagReported.get(learner) ?? 0;
+      if (lag === before) continue;
+      out.push({ learner, delta: lag - before });
+      this.lagReported.set(learner, lag);
+    }
     return out;
   }
 }

@@ -1,10 +1,10 @@
-import type { ActorContext } from '../runtime/actor.js';
-import type { GroupOutput } from '../replication/group.js';
-import type { TxnOp, TxnReads } from '../replication/ops.js';
-import { createParticipantCore, type ParticipantCore } from './commit-adapters.js';
-import type { ServerParams, ServerState } from './server.js';
-import { coordinatorAddress, groupOf } from './topology.js';
+import type { GroupOutput, GroupReplica } from './group.js';
+import type { TxnOp, TxnReads } from './ops.js';
+import { createParticipantCore, type CommitProtocolName, type ParticipantCore } from './commit-cores.js';
+import type { ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery } from './messages.js';
 import { hashString } from '../core/prng.js';
+
+export type { ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery } from './messages.js';
 
 /**
  * The participant side of distributed transactions, on a server. The participant for a
@@ -19,41 +19,44 @@ import { hashString } from '../core/prng.js';
  * transaction's checks, in log order, on every replica.
  */
 
-/** coordinator -> server: a protocol message for the participant of shard `s`. */
-export interface ParticipantWire {
-  type: 'tx';
-  s: number;
-  m: { type: string; txn: string; [field: string]: unknown };
-  /** The logical sender when it is another shard's participant (`shard/<n>`); else the actor. */
-  f?: string;
-  /** Times a replica passed it on to its leader hint (absent: 0); bounded by WIRE_FORWARD_HOPS_MAX. */
-  h?: number;
+/**
+ * What the participant asks its host (the server) to do, in order. The participant never
+ * acts on the world itself: the server's drain loop carries these out, so the participant
+ * neither imports the server nor calls back into it.
+ */
+export type ParticipantEffect =
+  | { kind: 'send'; to: string; msg: ParticipantWire | ParticipantReply }
+  /** Pass on a message with its original sender (`from`, else the sender of the message in hand). */
+  | { kind: 'forward'; to: string; msg: ParticipantWire | ReadsQuery; from?: string }
+  /** Answer the sender of the message in hand. */
+  | { kind: 'reply'; msg: ReadsAnswer }
+  /** Shard `s`'s group has proposals to carry out: drain it (persist, send, then its outputs). */
+  | { kind: 'drain'; s: number };
+
+/** What the participant needs of its server: read-only views and fixed parameters. */
+export interface ParticipantHost {
+  /** The server's address. */
+  self: string;
+  /** Changes on every restart, so this life's tags never match an earlier life's. */
+  incarnation: string;
+  commit: CommitProtocolName;
+  /** Paxos Commit's acceptors (every region's coordinator), the same list everywhere. */
+  acceptors: string[];
+  /** The replicas of a shard's group (where another shard's participant is reached). */
+  groupOf(shard: number): readonly string[];
+  /** The server's shard groups, read (and proposed to) but never added or removed here. */
+  groups: ReadonlyMap<number, GroupReplica>;
+  /** Nodes the server knows dead: not handed messages. */
+  down: ReadonlySet<string>;
+  /** Testing only: the 'forget-prepared' variant (undecided, voted transactions are forgotten). */
+  forgetPrepared?: boolean;
 }
 
-/** server -> coordinator (or another protocol role): a message from the participant of shard `s`. */
-export interface ParticipantReply {
-  type: 'tx-r';
-  s: number;
-  m: unknown;
-  /** With a yes vote to the transaction's coordinator: what the transaction read at this shard. */
-  r?: TxnReads;
-}
-
-/** coordinator -> server: what did `txn` read at shard `s`? (It missed the vote that carried it.) */
-export interface ReadsQuery {
-  type: 'tx-q';
-  s: number;
-  txn: string;
-  /** Times a replica passed it on to its leader hint (absent: 0); bounded by WIRE_FORWARD_HOPS_MAX. */
-  h?: number;
-}
-
-/** server -> coordinator: the answer; `r` absent when this replica no longer knows. */
-export interface ReadsAnswer {
-  type: 'tx-a';
-  s: number;
-  txn: string;
-  r?: TxnReads;
+/** A participant wire held for a later tick, with its logical sender and the ticks it waited. */
+export interface HeldWire {
+  wire: ParticipantWire;
+  from: string;
+  ticks: number;
 }
 
 /**
@@ -94,24 +97,18 @@ export const HELD_WIRE_TICKS_MAX = 100;
 
 export class Participants {
   private readonly shards = new Map<number, Shard>();
-  private readonly heldWires = new Map<number, Array<{ wire: ParticipantWire; from: string; ticks: number }>>();
+  private readonly heldWires = new Map<number, HeldWire[]>();
   private nextTag = 0;
-
-  constructor(
-    private readonly params: ServerParams,
-    private readonly self: string,
-    /** The server's own drain of a shard's group: persist, send, answer. */
-    private readonly drainGroup: (state: ServerState, s: number, ctx: ActorContext) => void,
-    /** Changes on every restart, so this life's tags never match an earlier life's. */
-    incarnation = '',
-  ) {
-    this.tagPrefix = `${self}@${incarnation}#`;
-  }
-
+  private readonly self: string;
   private readonly tagPrefix: string;
 
-  private shard(state: ServerState, s: number): Shard | undefined {
-    const group = state.groups.get(s);
+  constructor(private readonly host: ParticipantHost) {
+    this.self = host.self;
+    this.tagPrefix = `${host.self}@${host.incarnation}#`;
+  }
+
+  private shard(s: number): Shard | undefined {
+    const group = this.host.groups.get(s);
     if (group === undefined || !group.isLeader()) {
       this.shards.delete(s);
       return undefined;
@@ -126,13 +123,14 @@ export class Participants {
       const records: unknown[] = [];
       for (const list of group.sm.pc.values()) {
         // The 'forget-prepared' variant (testing only): transactions voted on and undecided are forgotten.
-        if (this.params.replication.unsafe === 'forget-prepared' && !list.some((r) => (r as { record?: { type?: string } } | null)?.record?.type === 'decided'))
-          continue;
+        if (this.host.forgetPrepared === true && !list.some((r) => (r as { record?: { type?: string } } | null)?.record?.type === 'decided')) continue;
         records.push(...list);
       }
-      const acceptors = this.params.topology.regions.map((r) => coordinatorAddress(r.name));
       shard = {
-        core: createParticipantCore(this.params.commit, participantAddress(s), records, { acceptors, seed: hashString(`${this.self}/${s}/${this.nextTag}`) }),
+        core: createParticipantCore(this.host.commit, participantAddress(s), records, {
+          acceptors: this.host.acceptors,
+          seed: hashString(`${this.self}/${s}/${this.nextTag}`),
+        }),
         held: new Map(),
         orphanTicks: new Map(),
         awaitingVote: new Set(),
@@ -143,9 +141,10 @@ export class Participants {
     return shard;
   }
 
-  receive(state: ServerState, wire: ParticipantWire, ctx: ActorContext, from: string = wire.f ?? ctx.sender, heldTicks = 0): void {
-    const group = state.groups.get(wire.s);
-    if (group === undefined) return;
+  /** A protocol message for shard `wire.s`'s participant, from `from` (the wire's `f`, else the actor that sent it). */
+  receive(wire: ParticipantWire, from: string, heldTicks = 0): ParticipantEffect[] {
+    const group = this.host.groups.get(wire.s);
+    if (group === undefined) return [];
     if (!group.isLeader()) {
       const hint = group.leaderHint();
       const hops = wire.h ?? 0;
@@ -153,26 +152,25 @@ export class Participants {
       // one region messages take no virtual time, so an unbounded hand-off would bounce the
       // message at one instant for ever. Past the bound it is held here like a message with no
       // leader known, and tried again on a later tick (time has passed) with its count reset.
-      if (hint !== undefined && hint !== this.self && !state.downNodes.has(hint) && hops < WIRE_FORWARD_HOPS_MAX) {
-        ctx.forward(hint, { ...wire, h: hops + 1 } satisfies ParticipantWire, from);
-        return;
+      if (hint !== undefined && hint !== this.self && !this.host.down.has(hint) && hops < WIRE_FORWARD_HOPS_MAX) {
+        return [{ kind: 'forward', to: hint, msg: { ...wire, h: hops + 1 }, from }];
       }
       // No leader known (an election is on), or the hand-offs ran out: keep the message a while instead of losing it.
       let held = this.heldWires.get(wire.s);
       if (held === undefined) this.heldWires.set(wire.s, (held = []));
       if (held.length < HELD_WIRES_MAX) held.push({ wire, from, ticks: heldTicks });
-      return;
+      return [];
     }
-    const shard = this.shard(state, wire.s);
+    const shard = this.shard(wire.s);
     if (shard === undefined) {
       // Leading, but not caught up with the log yet: keep the message for a later tick.
       let held = this.heldWires.get(wire.s);
       if (held === undefined) this.heldWires.set(wire.s, (held = []));
       if (held.length < HELD_WIRES_MAX) held.push({ wire, from, ticks: heldTicks });
-      return;
+      return [];
     }
     shard.core.step(from, wire.m);
-    this.drain(state, wire.s, ctx);
+    return this.drain(wire.s);
   }
 
   /**
@@ -181,11 +179,13 @@ export class Participants {
    * the outcome too (an acknowledgement never runs ahead of the commit it acknowledges).
    * Messages leave once the last of the entries is chosen. If this replica cannot propose
    * (it stopped leading), the core is dropped: the next leader rebuilds it from the log.
+   * The effects end with the drain of the shard's group, which carries out the proposals.
    */
-  drain(state: ServerState, s: number, ctx: ActorContext): void {
+  private drain(s: number): ParticipantEffect[] {
     const shard = this.shards.get(s);
-    const group = state.groups.get(s);
-    if (shard === undefined || group === undefined) return;
+    const group = this.host.groups.get(s);
+    if (shard === undefined || group === undefined) return [];
+    const effects: ParticipantEffect[] = [];
     for (let round = 0; round < 4 && shard.core.hasReady(); round++) {
       const r = shard.core.ready();
       const messages = r.messages.map((m): { to: string; msg: unknown; reads?: TxnReads } => {
@@ -245,7 +245,7 @@ export class Participants {
       if (entries.length === 0 || early) {
         // Nothing to make durable: the messages depend on nothing new. (Or, broken on purpose,
         // they leave without waiting for what they depend on.)
-        for (const m of messages) this.send(s, m.to, m.msg, ctx, m.reads);
+        for (const m of messages) effects.push(this.send(s, m.to, m.msg, m.reads));
         if (entries.length === 0) continue;
         for (const e of entries)
           if (!e.propose(undefined)) {
@@ -273,53 +273,51 @@ export class Participants {
       if (messages.length > 0) shard.held.set(tag, messages);
     }
     // The log proposals above are carried out by the group.
-    this.drainGroup(state, s, ctx);
+    effects.push({ kind: 'drain', s });
+    return effects;
   }
 
-  private send(s: number, to: string, msg: unknown, ctx: ActorContext, reads?: TxnReads): void {
+  private send(s: number, to: string, msg: unknown, reads?: TxnReads): ParticipantEffect {
     if (to.startsWith('shard/')) {
       // Another shard's participant (3PC termination, Paxos Commit recovery): any replica of
       // that shard takes it and passes it to its leader.
       const target = Number(to.slice(6));
       const wire: ParticipantWire = { type: 'tx', s: target, m: msg as ParticipantWire['m'], f: participantAddress(s) };
-      const group = groupOf(target, this.params.topology);
-      ctx.send(group.includes(this.self) ? this.self : group[this.nextTag % group.length]!, wire);
-      return;
+      const group = this.host.groupOf(target);
+      return { kind: 'send', to: group.includes(this.self) ? this.self : group[this.nextTag % group.length]!, msg: wire };
     }
     const reply: ParticipantReply = reads === undefined ? { type: 'tx-r', s, m: msg } : { type: 'tx-r', s, m: msg, r: reads };
-    ctx.send(to, reply);
+    return { kind: 'send', to, msg: reply };
   }
 
   /**
    * A coordinator asks what a transaction read here: any replica answers from its state
    * machine (the reads are fixed once the prepare is applied, and kept a while after commit).
    */
-  answerReads(state: ServerState, q: ReadsQuery, ctx: ActorContext): void {
-    const group = state.groups.get(q.s);
-    if (group === undefined) return;
+  answerReads(q: ReadsQuery): ParticipantEffect[] {
+    const group = this.host.groups.get(q.s);
+    if (group === undefined) return [];
     const r = group.sm.readsOf(q.txn);
     if (r === undefined && !group.isLeader()) {
       const hint = group.leaderHint();
       const hops = q.h ?? 0;
       // Bounded as participant wires are; past the bound the answer is "not known here".
-      if (hint !== undefined && hint !== this.self && !state.downNodes.has(hint) && hops < WIRE_FORWARD_HOPS_MAX) {
-        ctx.forward(hint, { ...q, h: hops + 1 } satisfies ReadsQuery);
-        return;
+      if (hint !== undefined && hint !== this.self && !this.host.down.has(hint) && hops < WIRE_FORWARD_HOPS_MAX) {
+        return [{ kind: 'forward', to: hint, msg: { ...q, h: hops + 1 } }];
       }
     }
     const answer: ReadsAnswer = r === undefined ? { type: 'tx-a', s: q.s, txn: q.txn } : { type: 'tx-a', s: q.s, txn: q.txn, r };
-    ctx.reply(answer);
+    return [{ kind: 'reply', msg: answer }];
   }
 
   /** What the shard's log produced that concerns transactions. */
-  onGroupOutput(state: ServerState, s: number, out: GroupOutput, ctx: ActorContext): void {
-    const shard = this.shard(state, s);
-    if (shard === undefined) return;
+  onGroupOutput(s: number, out: GroupOutput): ParticipantEffect[] {
+    const shard = this.shard(s);
+    if (shard === undefined) return [];
     if (out.kind === 'vote') {
-      if (!shard.awaitingVote.delete(out.txn)) return;
+      if (!shard.awaitingVote.delete(out.txn)) return [];
       shard.core.vote(out.txn, out.vote);
-      this.drain(state, s, ctx);
-      return;
+      return this.drain(s);
     }
     if (out.kind === 'applied') {
       const c = out.command;
@@ -329,55 +327,64 @@ export class Participants {
         // A record this core did not write (an earlier leader's, chosen only now): the core
         // must be rebuilt from the full set of records, or it would act without knowing it.
         if (tag !== undefined && !tag.startsWith(this.tagPrefix)) this.shards.delete(s);
-        return;
+        return [];
       }
       shard.held.delete(tag!);
-      for (const m of held) this.send(s, m.to, m.msg, ctx, m.reads);
+      return held.map((m) => this.send(s, m.to, m.msg, m.reads));
     }
+    return [];
   }
 
-  tick(state: ServerState, ctx: ActorContext): void {
-    // Take them all first: receiving may hold a message again, for the next tick.
+  /**
+   * A tick, first part: the held wires to try again (the host hands each to `receive`, with
+   * its `from` and `ticks`), their hand-off count reset; those held too long are dropped.
+   * Taken all at once: receiving may hold a message again, for the next tick.
+   */
+  takeHeld(): HeldWire[] {
     const held = [...this.heldWires.values()].flat();
     this.heldWires.clear();
+    const out: HeldWire[] = [];
     for (const h of held) {
       if (h.ticks >= HELD_WIRE_TICKS_MAX) continue;
       const { h: _hops, ...wire } = h.wire;
-      this.receive(state, wire, ctx, h.from, h.ticks + 1);
+      out.push({ wire, from: h.from, ticks: h.ticks + 1 });
     }
-    for (const s of state.groups.keys()) {
-      const shard = this.shard(state, s);
-      if (shard === undefined) continue;
-      const group = state.groups.get(s)!;
-      shard.core.tick();
-      // Transactions still locking keys here that nothing is moving on, for ORPHAN_TICKS:
-      // - the core voted yes and waits for the outcome: it asks the coordinator; leave it;
-      // - the core decided, but the outcome entry was lost (a leader change): propose it again;
-      // - the core does not know it, or still waits for a vote that no prepare entry will
-      //   bring: no yes vote left this shard (a yes vote leaves only once its record is
-      //   chosen, and a new leader's core is built from those records), so abort is safe.
-      const open = new Set(group.sm.openTransactions());
-      for (const txn of open) {
-        const phase = shard.core.phase(txn);
-        if (shard.awaitingVote.has(txn) || phase === 'uncertain') {
-          shard.orphanTicks.delete(txn);
-          continue;
-        }
-        if (phase === undefined && group.sm.pc.has(txn)) {
-          // Records this core was not built from: rebuild it from the log.
-          this.shards.delete(s);
-          break;
-        }
-        const ticks = (shard.orphanTicks.get(txn) ?? 0) + 1;
-        shard.orphanTicks.set(txn, ticks);
-        if (ticks >= ORPHAN_TICKS) {
-          // Whether or not the proposal takes (a new leader's barrier), look again later.
-          shard.orphanTicks.set(txn, 0);
-          group.proposeOutcome(txn, phase === 'committed' ? 'commit' : 'abort');
-        }
+    return out;
+  }
+
+  /** A tick, second part, for each of the server's shards: tick the core, settle orphaned transactions. */
+  tickShard(s: number): ParticipantEffect[] {
+    const shard = this.shard(s);
+    if (shard === undefined) return [];
+    const group = this.host.groups.get(s)!;
+    shard.core.tick();
+    // Transactions still locking keys here that nothing is moving on, for ORPHAN_TICKS:
+    // - the core voted yes and waits for the outcome: it asks the coordinator; leave it;
+    // - the core decided, but the outcome entry was lost (a leader change): propose it again;
+    // - the core does not know it, or still waits for a vote that no prepare entry will
+    //   bring: no yes vote left this shard (a yes vote leaves only once its record is
+    //   chosen, and a new leader's core is built from those records), so abort is safe.
+    const open = new Set(group.sm.openTransactions());
+    for (const txn of open) {
+      const phase = shard.core.phaseOf(txn);
+      if (shard.awaitingVote.has(txn) || phase === 'uncertain') {
+        shard.orphanTicks.delete(txn);
+        continue;
       }
-      for (const txn of shard.orphanTicks.keys()) if (!open.has(txn)) shard.orphanTicks.delete(txn);
-      this.drain(state, s, ctx);
+      if (phase === undefined && group.sm.pc.has(txn)) {
+        // Records this core was not built from: rebuild it from the log.
+        this.shards.delete(s);
+        break;
+      }
+      const ticks = (shard.orphanTicks.get(txn) ?? 0) + 1;
+      shard.orphanTicks.set(txn, ticks);
+      if (ticks >= ORPHAN_TICKS) {
+        // Whether or not the proposal takes (a new leader's barrier), look again later.
+        shard.orphanTicks.set(txn, 0);
+        group.proposeOutcome(txn, phase === 'committed' ? 'commit' : 'abort');
+      }
     }
+    for (const txn of shard.orphanTicks.keys()) if (!open.has(txn)) shard.orphanTicks.delete(txn);
+    return this.drain(s);
   }
 }

@@ -1,0 +1,56 @@
+/**
+ * The one shape of the atomic-commit cores (2PC, 3PC, Paxos Commit) and the unions they
+ * share. A host drives any of them the same way: `step` / `tick` / `vote` or `begin` in,
+ * `ready()` out (see types.ts), and asks where a transaction stands with `phaseOf`.
+ */
+import type { Core } from './types.js';
+
+export type CommitProtocolName = '2pc' | '3pc' | 'paxos-commit';
+
+/**
+ * Where a core stands on one transaction, in the terms every protocol shares:
+ * - 'voting': a participant waits for its host's vote; a coordinator collects votes;
+ * - 'uncertain': a participant voted yes and does not know the outcome (3PC's pre-committed
+ *   state counts); a coordinator is past the votes but has not decided (3PC pre-commit);
+ * - 'committed' / 'aborted': decided.
+ * `undefined`: the core does not track it (never saw it, or forgot it).
+ */
+export type CommitPhase = 'voting' | 'uncertain' | 'committed' | 'aborted';
+
+/** A transaction's outcome, as a decision kind. */
+export type CommitOutcome = 'commit' | 'abort';
+
+/** Why a coordinator aborted: a participant voted no, or the votes did not all arrive in time. */
+export type CoordinatorAbortReason = 'vote-no' | 'timeout';
+
+/** Why a participant aborted (each protocol adds its own reasons to these). */
+export type ParticipantAbortReason = 'vote-no' | 'timeout';
+
+/** A coordinator's decision: the transaction's outcome. */
+export type CommitCoordinatorDecision<Reason extends string = CoordinatorAbortReason> =
+  { kind: 'commit'; txn: string } | { kind: 'abort'; txn: string; reason: Reason };
+
+/** A participant's decisions: vote on this (answer with `vote`), then apply or drop the payload. */
+export type CommitParticipantDecision<Reason extends string = ParticipantAbortReason> =
+  /** The host must answer with `vote(txn, yes)`: check locks and conditions. */
+  | { kind: 'prepare'; txn: string; payload: unknown }
+  | { kind: 'commit'; txn: string; payload: unknown }
+  | { kind: 'abort'; txn: string; payload: unknown; reason: Reason };
+
+/** What every commit core answers, whatever its role. */
+export interface CommitCore<M, R, D> extends Core<M, R, D> {
+  /** Where the core stands on `txn` (see CommitPhase); the one way to ask. */
+  phaseOf(txn: string): CommitPhase | undefined;
+}
+
+/** A participant (2PC, 3PC) or resource manager (Paxos Commit). */
+export interface CommitParticipantCore<M, R, D> extends CommitCore<M, R, D> {
+  /** The host's answer to a `prepare` decision; false if the core no longer waits for it. */
+  vote(txn: string, yes: boolean): boolean;
+}
+
+/** A coordinator (2PC, 3PC) or the leader that begins a Paxos Commit transaction. */
+export interface CommitCoordinatorCore<M, R, D> extends CommitCore<M, R, D> {
+  /** Starts the transaction: a prepare to each participant, with its part of the work. */
+  begin(txn: string, participants: ReadonlyArray<{ to: string; payload: unknown }>): void;
+}

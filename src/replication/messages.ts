@@ -1,0 +1,59 @@
+/**
+ * The replication layer's wire wrappers: how a shard group's Paxos messages, its learners'
+ * feed and the transaction participant's protocol messages travel between actors. Plain data
+ * with a string-literal `type`; the protocol messages inside are their cores' own.
+ */
+import type { MultiPaxosMessage } from '../protocols/multipaxos-messages.js';
+import type { TxnReads } from './ops.js';
+import type { Command, Snapshot } from './state-machine.js';
+
+/** server -> server: a Multi-Paxos message of shard `s`'s group. */
+export interface ShardPaxosWire {
+  type: 'px';
+  s: number;
+  m: MultiPaxosMessage;
+}
+
+/**
+ * Hybrid mode, a shard's leader -> a remote learner: the commands it applied from `entries[0]`'s
+ * index on (or a snapshot first, for a learner too far behind); and the learner's answer.
+ */
+export type LearnMessage =
+  { type: 'learn'; s: number; entries: Array<[number, Command]>; snapshot: Snapshot | null } | { type: 'learn-ack'; s: number; applied: number };
+
+/** coordinator -> server (or participant -> participant): a commit-protocol message for the participant of shard `s`. */
+export interface ParticipantWire {
+  type: 'tx';
+  s: number;
+  m: { type: string; txn: string; [field: string]: unknown };
+  /** The logical sender when it is another shard's participant (`shard/<n>`); else the actor. */
+  f?: string;
+  /** Times a replica passed it on to its leader hint (absent: 0); bounded by WIRE_FORWARD_HOPS_MAX. */
+  h?: number;
+}
+
+/** server -> coordinator (or another protocol role): a message from the participant of shard `s`. */
+export interface ParticipantReply {
+  type: 'tx-r';
+  s: number;
+  m: unknown;
+  /** With a yes vote to the transaction's coordinator: what the transaction read at this shard. */
+  r?: TxnReads;
+}
+
+/** coordinator -> server: what did `txn` read at shard `s`? (It missed the vote that carried it.) */
+export interface ReadsQuery {
+  type: 'tx-q';
+  s: number;
+  txn: string;
+  /** Times a replica passed it on to its leader hint (absent: 0); bounded by WIRE_FORWARD_HOPS_MAX. */
+  h?: number;
+}
+
+/** server -> coordinator: the answer; `r` absent when this replica no longer knows. */
+export interface ReadsAnswer {
+  type: 'tx-a';
+  s: number;
+  txn: string;
+  r?: TxnReads;
+}

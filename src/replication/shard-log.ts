@@ -1,0 +1,110 @@
+/**
+ * Compaction of a server's durable log, which holds the Multi-Paxos records of every shard
+ * group the server belongs to. Only what a restart still needs is kept in memory (see
+ * ShardLog); every CHECKPOINT_EVERY_RECORDS records the log is replaced by a checkpoint of it.
+ */
+import { compareBallots, type Ballot } from '../protocols/ballot.js';
+import type { MultiPaxosRecord } from '../protocols/multipaxos-messages.js';
+
+/** Records a server appends before it replaces its log by a checkpoint. */
+export const CHECKPOINT_EVERY_RECORDS = 8_000;
+
+/** A persisted record: a Multi-Paxos record of shard `s`. */
+export interface ShardRecord {
+  s: number;
+  r: MultiPaxosRecord;
+}
+
+/**
+ * The records of one shard's Multi-Paxos log that a restart still needs: the highest ballot
+ * promised (explicitly, or implied by an accepted slot), the last snapshot, and the records
+ * of slots after it, in the order written. A snapshot at index i makes every slot record at
+ * or below i obsolete.
+ */
+export interface ShardLog {
+  promised: Ballot | undefined;
+  records: MultiPaxosRecord[];
+}
+
+export function rememberRecord(log: ShardLog, r: MultiPaxosRecord): void {
+  switch (r.type) {
+    case 'promise':
+      log.promised = log.promised === undefined || compareBallots(r.ballot, log.promised) > 0 ? r.ballot : log.promised;
+      return;
+    case 'accept':
+      log.promised = log.promised === undefined || compareBallots(r.ballot, log.promised) > 0 ? r.ballot : log.promised;
+      log.records.push(r);
+      return;
+    case 'snapshot':
+      // The snapshot goes first: later slot and commit records replay on top of it.
+      log.records = [r, ...log.records.filter((x) => x.type !== 'snapshot' && x.type !== 'promise' && x.index > r.index)];
+      return;
+    default:
+      log.records.push(r);
+  }
+}
+
+export function checkpointOf(logs: ReadonlyMap<number, ShardLog>): ShardRecord[] {
+  const out: ShardRecord[] = [];
+  for (const [s, log] of logs) {
+    if (log.promised !== undefined) out.push({ s, r: { type: 'promise', ballot: log.promised } });
+    for (const r of log.records) out.push({ s, r });
+  }
+  return out;
+}
+
+/** Every shard's ShardLog on one server, and when to checkpoint. */
+export class ShardLogs {
+  private readonly logs = new Map<number, ShardLog>();
+  /** Records appended since the last checkpoint. */
+  private sinceCheckpoint = 0;
+
+  /**
+   * Read what a restart recovered: the records of each shard, in the order written. After
+   * it, `compactNow()` says whether the log is much longer than what it holds.
+   */
+  recover(recovered: readonly ShardRecord[]): Map<number, MultiPaxosRecord[]> {
+    const byShard = new Map<number, MultiPaxosRecord[]>();
+    for (const record of recovered) {
+      let list = byShard.get(record.s);
+      if (list === undefined) byShard.set(record.s, (list = []));
+      list.push(record.r);
+      rememberRecord(this.logOf(record.s), record.r);
+    }
+    return byShard;
+  }
+
+  /** After `recover`: a log much longer than what it holds is compacted at once (the restart read it all anyway). */
+  compactNow(recovered: number): boolean {
+    const kept = [...this.logs.values()].reduce((n, l) => n + l.records.length + 1, 0);
+    return recovered > 2 * kept + 100;
+  }
+
+  /**
+   * Records a shard's group persists: the durable records to append, in order, and the
+   * checkpoint to write after them when one is due.
+   */
+  append(shard: number, records: readonly MultiPaxosRecord[]): { append: ShardRecord[]; checkpoint: ShardRecord[] | undefined } {
+    const log = this.logOf(shard);
+    const append: ShardRecord[] = [];
+    for (const r of records) {
+      append.push({ s: shard, r });
+      rememberRecord(log, r);
+    }
+    this.sinceCheckpoint += records.length;
+    if (this.sinceCheckpoint < CHECKPOINT_EVERY_RECORDS) return { append, checkpoint: undefined };
+    this.sinceCheckpoint = 0;
+    return { append, checkpoint: this.checkpoint() };
+  }
+
+  /** Everything a restart needs, as records. */
+  checkpoint(): ShardRecord[] {
+    return checkpointOf(this.logs);
+  }
+
+  private logOf(shard: number): ShardLog {
+    let log = this.logs.get(shard);
+    if (log === undefined) this.logs.set(shard, (log = { promised: undefined, records: [] }));
+    return log;
+  }
+}

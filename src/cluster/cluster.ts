@@ -106,11 +106,15 @@ export class Cluster extends EventEmitter {
   private readonly powerPrng: Prng;
 
   /** @internal use startCluster */
-  constructor(config: ResolvedConfig, runtime: Runtime) {
+  /** The simulator's extras (trace, power loss, a look inside servers), when the transport is 'sim'. */
+  private readonly sim: SimRuntime | undefined;
+
+  constructor(config: ResolvedConfig, runtime: Runtime, sim?: SimRuntime) {
     super();
     this.config = config;
     this.seed = config.seed;
     this.runtime = runtime;
+    this.sim = sim;
     this.network = config.network;
     this.recorder = new HistoryRecorder({ now: () => runtime.now() });
     this.regionNames = new Set(config.regions.map((r) => r.name));
@@ -160,7 +164,7 @@ export class Cluster extends EventEmitter {
     const client = new Client(
       {
         runtime: this.runtime,
-        driver: this.runtime instanceof SimRuntime ? this.runtime : undefined,
+        driver: this.sim,
         host: this.runtime.host,
         observer: this.recorder,
         txnObserver: this.txnRecorder,
@@ -210,14 +214,14 @@ export class Cluster extends EventEmitter {
     this.checkCrashable(id);
     if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'an object { powerLoss? }');
     if (options.powerLoss !== undefined && typeof options.powerLoss !== 'boolean') throw new ValidationError('options.powerLoss', 'true or false');
-    if (options.powerLoss === true && !(this.runtime instanceof SimRuntime))
+    if (options.powerLoss === true && this.sim === undefined)
       throw new ValidationError('options.powerLoss', "true only with transport 'sim' (a real power loss cannot be staged on threads)");
     if (this.down.has(id)) return;
     this.down.add(id);
     await this.runtime.crashNode(id);
-    if (options.powerLoss === true && this.runtime instanceof SimRuntime) {
+    if (options.powerLoss === true && this.sim !== undefined) {
       const prng = this.powerPrng;
-      this.runtime.world.durable.powerLoss(
+      this.sim.world.durable.powerLoss(
         (a) => a === id || a.startsWith(`${id}/`),
         () => prng.chance(0.5),
         (n) => 1 + prng.int(n - 1),
@@ -416,11 +420,12 @@ export class Cluster extends EventEmitter {
   }
 
   private leaderInfo(shard: number): { id: string; inflight: number } | undefined {
-    if (!(this.runtime instanceof SimRuntime)) return undefined;
+    const sim = this.sim;
+    if (sim === undefined) return undefined;
     let best: { id: string; round: number; by: string; inflight: number } | undefined;
     for (const id of groupOf(shard, topologyOf(this.config))) {
       if (this.down.has(id)) continue;
-      const group = (this.runtime.host.cell(id)?.peekState() as ServerState | undefined)?.groups?.get(shard);
+      const group = (sim.host.cell(id)?.peekState() as ServerState | undefined)?.groups?.get(shard);
       if (group === undefined || !group.isLeader()) continue;
       const ballot = group.core.status().ballot;
       if (best === undefined || ballot.round > best.round || (ballot.round === best.round && ballot.id > best.by))
@@ -473,14 +478,14 @@ export class Cluster extends EventEmitter {
 
   /** sim only: a hash of every delivered message; equal seeds and calls give equal hashes. */
   traceHash(): number {
-    if (!(this.runtime instanceof SimRuntime)) throw new ValidationError('transport', "traceHash() needs transport 'sim'");
-    return this.runtime.world.traceHash;
+    if (this.sim === undefined) throw new ValidationError('transport', "traceHash() needs transport 'sim'");
+    return this.sim.world.traceHash;
   }
 
   /** sim with `trace: true`: every delivered message. */
   trace(): TraceEntry[] {
-    if (!(this.runtime instanceof SimRuntime)) throw new ValidationError('transport', "trace() needs transport 'sim'");
-    return [...this.runtime.world.trace];
+    if (this.sim === undefined) throw new ValidationError('transport', "trace() needs transport 'sim'");
+    return [...this.sim.world.trace];
   }
 
   /** @internal for tests and benchmarks */
@@ -565,15 +570,20 @@ export async function startCluster(config: ClusterConfig): Promise<Cluster> {
   const { plans, directory } = planCluster(resolved);
   let cluster: Cluster | undefined;
   const onEvent = (event: HostEvent): void => cluster?.onHostEvent(event);
-  const runtime = createRuntime(resolved, plans, directory, onEvent);
-  cluster = new Cluster(resolved, runtime);
+  const { runtime, sim } = createRuntime(resolved, plans, directory, onEvent);
+  cluster = new Cluster(resolved, runtime, sim);
   await runtime.start();
   return cluster;
 }
 
-function createRuntime(config: ResolvedConfig, plans: HostPlan[], directory: Map<string, DirectoryEntry>, onEvent: (e: HostEvent) => void): Runtime {
+function createRuntime(
+  config: ResolvedConfig,
+  plans: HostPlan[],
+  directory: Map<string, DirectoryEntry>,
+  onEvent: (e: HostEvent) => void,
+): { runtime: Runtime; sim?: SimRuntime } {
   if (config.transport === 'sim') {
-    return new SimRuntime(
+    const sim = new SimRuntime(
       {
         seed: config.seed,
         directory,
@@ -587,6 +597,7 @@ function createRuntime(config: ResolvedConfig, plans: HostPlan[], directory: Map
       },
       plans,
     );
+    return { runtime: sim, sim };
   }
   const dataDir = config.dataDir ?? mkdtempSync(join(tmpdir(), 'meridian-'));
   const options = {
@@ -605,9 +616,9 @@ function createRuntime(config: ResolvedConfig, plans: HostPlan[], directory: Map
   if (config.transport === 'nats') {
     const nats = config.nats!;
     const cluster = nats.cluster ?? randomId().replace(/[^A-Za-z0-9]/g, '');
-    return new NatsRuntime({ ...options, servers: nats.servers, cluster, hosts: nats.hosts === undefined ? 'spawn' : 'remote' }, plans);
+    return { runtime: new NatsRuntime({ ...options, servers: nats.servers, cluster, hosts: nats.hosts === undefined ? 'spawn' : 'remote' }, plans) };
   }
-  return new ThreadsRuntime(options, plans);
+  return { runtime: new ThreadsRuntime(options, plans) };
 }
 
 export type { ActorSpec, ConfigError };

@@ -2,6 +2,7 @@ import test from 'ava';
 import { startCluster } from '../src/index.js';
 import { runTxnScenario } from '../src/harness/txn-scenario.js';
 import { checkTransactions } from '../src/harness/elle/index.js';
+import { runOneSeed } from '../src/harness/check-runner.js';
 
 /**
  * The transactional workload (meridian check --workload txn) on a few seeds: clean for the
@@ -20,6 +21,17 @@ for (const commit of ['2pc', 'paxos-commit'] as const) {
     }
   });
 }
+
+test('check --workload txn reports the share of transactions whose outcome stayed unknown', async (t) => {
+  const seed = 1;
+  t.log(`seed ${seed}`);
+  const direct = await runTxnScenario({ seed, commit: '2pc' });
+  const report = await runOneSeed({ seed, mode: 'active', workload: 'txn', commits: ['2pc'] });
+  t.log(`${direct.indefinite} of ${direct.transactions} indefinite; reported share ${report.unknownShare}`);
+  t.is(report.operations, direct.transactions);
+  t.is(report.unknownShare, direct.indefinite / direct.transactions);
+  t.true(direct.indefinite > 0, 'the faults leave some transactions indefinite, so the share is not trivially 0');
+});
 
 for (const unsafe of ['release-locks-at-prepare', 'vote-before-prepare-durable'] as const) {
   test(`sim: the broken variant ${unsafe} is caught`, async (t) => {

@@ -202,12 +202,14 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
     anomalies: [],
   };
   const verdicts: string[] = [];
+  let indefinite = 0;
   for (const commit of task.commits ?? TXN_CHECK_COMMITS) {
     try {
       const r = await runTxnScenario({ seed: task.seed, commit, mode: task.mode, ...(task.txnUnsafe === undefined ? {} : { unsafe: task.txnUnsafe }) });
       report.ok &&= r.ok;
       report.live &&= r.live;
       report.operations += r.transactions;
+      indefinite += r.indefinite;
       report.traceHash = (report.traceHash * 31 + r.traceHash) >>> 0;
       verdicts.push(`${commit}: ${r.verdict}${r.live ? '' : ', not live'} (${r.committed} of ${r.transactions} committed)`);
       report.anomalies!.push(...r.anomalies.map((a) => `${commit}: ${a}`));
@@ -220,6 +222,8 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
     }
   }
   report.verdict = verdicts.join('; ');
+  // Transactions whose outcome stayed unknown (timed out: committed or not), over all protocols' runs.
+  report.unknownShare = report.operations === 0 ? 0 : indefinite / report.operations;
   if (!report.ok) {
     report.outcome = 'fail';
     report.failures.push(report.error !== undefined ? 'the run threw' : report.live ? 'not serializable' : 'not live or not serializable');

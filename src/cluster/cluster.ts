@@ -406,15 +406,27 @@ export class Cluster extends EventEmitter {
 
   /**
    * Every shard with its replicas, its current leader (as `leaderOf`) and the commands that
-   * leader has in flight (proposed, not yet chosen): what a nemesis aims at. sim only; on
-   * threads every leader is undefined.
+   * leader has in flight (proposed, not yet chosen) and the replicas campaigning: what a
+   * nemesis aims at. sim only; on threads every leader is undefined and no one campaigns.
    */
-  shardLeaders(): Array<{ shard: number; replicas: string[]; leader: string | undefined; inflight: number }> {
+  shardLeaders(): Array<{ shard: number; replicas: string[]; leader: string | undefined; inflight: number; candidates: string[] }> {
     const topology = topologyOf(this.config);
-    const out: Array<{ shard: number; replicas: string[]; leader: string | undefined; inflight: number }> = [];
+    const out: Array<{ shard: number; replicas: string[]; leader: string | undefined; inflight: number; candidates: string[] }> = [];
     for (let shard = 0; shard < this.config.shards; shard++) {
       const info = this.leaderInfo(shard);
-      out.push({ shard, replicas: groupOf(shard, topology), leader: info?.id, inflight: info?.inflight ?? 0 });
+      out.push({ shard, replicas: groupOf(shard, topology), leader: info?.id, inflight: info?.inflight ?? 0, candidates: this.candidatesOf(shard) });
+    }
+    return out;
+  }
+
+  /** Live replicas of `shard` campaigning now (running phase 1): sim only, as leaderOf. */
+  private candidatesOf(shard: number): string[] {
+    if (!(this.runtime instanceof SimRuntime)) return [];
+    const out: string[] = [];
+    for (const id of groupOf(shard, topologyOf(this.config))) {
+      if (this.down.has(id)) continue;
+      const group = (this.runtime.host.cell(id)?.peekState() as ServerState | undefined)?.groups?.get(shard);
+      if (group !== undefined && group.core.status().role === 'candidate') out.push(id);
     }
     return out;
   }

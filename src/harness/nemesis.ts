@@ -32,7 +32,9 @@ export type FaultKind =
   | 'isolate-leader'
   | 'restart-storm'
   | 'power-loss'
-  | 'reorder';
+  | 'reorder'
+  | 'leader-handover'
+  | 'strand-leader';
 
 /**
  * crash: crash a server, restart it when the fault ends (at most `crashMax` down at once).
@@ -53,6 +55,18 @@ export type FaultKind =
  * power-loss: crash a server (the leader of a shard half of the time) with a power loss: its
  * log keeps only what was synced (sim only; see Cluster.crash).
  * reorder: raise the network's jitter to `spikeMs`, which delays and reorders messages.
+ * leader-handover: isolate a shard's leader (one with commands in flight if any) until the rest
+ * elect a new one; at once crash the replica that voted for it, move the isolation from the old
+ * leader to the new one, restart the voter a few ms later and keep the new leader cut off
+ * briefly before healing. The old leader, which may still believe it leads, and the restarted
+ * voter make a majority again: a voter that remembers its promise refuses the old ballot, and
+ * a new leader's late accepts meet what was chosen meanwhile (duelling leaders, after Jepsen's
+ * leader-aware nemeses). Sim only (it reads leaders); elsewhere an isolate-leader.
+ * strand-leader: cut the region of a shard's leader (one with commands in flight if any) off
+ * from the other regions, its clients with it, until the rest elect a new leader, and a little
+ * longer: the stranded leader keeps taking its region's requests (what it answers before its
+ * log is replicated is lost), and the others' clients meet the new leader meanwhile. Sim only
+ * (it reads leaders); elsewhere a region cut for the fault's length.
  */
 export const FAULT_KINDS: readonly FaultKind[] = [
   'crash',
@@ -68,6 +82,8 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'restart-storm',
   'power-loss',
   'reorder',
+  'leader-handover',
+  'strand-leader',
 ];
 /** Every kind a plan may name. */
 export const ALL_FAULT_KINDS: readonly FaultKind[] = FAULT_KINDS;
@@ -76,6 +92,9 @@ export const NEMESIS_BUSY_WAITS = 50;
 export const NEMESIS_BUSY_WAIT_MS = 2;
 /** Restarts in one restart storm, at most (a storm goes through every replica, and up to two more). */
 export const NEMESIS_STORM_RESTARTS_MAX = 5;
+/** leader-handover waits up to this long (polling every NEMESIS_HANDOVER_POLL_MS) for a new leader. */
+export const NEMESIS_HANDOVER_WAIT_MS = 1_200;
+export const NEMESIS_HANDOVER_POLL_MS = 1;
 /** How far a clock-skew fault moves a server's clock, by default. */
 export const NEMESIS_SKEW_MS_DEFAULT = 2_000;
 
@@ -116,6 +135,11 @@ export interface NemesisOptions {
   duplicateRate?: number;
   spikeMs?: number;
   /**
+   * How often each kind is drawn, relative to the others (default 1 each; 0 leaves a kind out).
+   * Kinds aimed where a protocol is weak can be drawn more often than the rest.
+   */
+  weights?: Partial<Record<FaultKind, number>>;
+  /**
    * Carry out only these fault episodes (numbered from 0 in the order they are drawn); the
    * others are drawn and left out. Shrinking leaves faults out this way; each episode's own
    * choices come from its own stream, so leaving one out does not change what the others pick
@@ -141,6 +165,8 @@ export interface NemesisPlan {
   lossRate: number;
   duplicateRate: number;
   spikeMs: number;
+  /** Kinds drawn more or less often than 1 (absent: every kind alike). */
+  weights?: Partial<Record<FaultKind, number>>;
 }
 
 export interface FaultEvent {
@@ -162,7 +188,7 @@ export interface NemesisTarget {
   readonly transport?: 'sim' | 'threads' | 'nats';
   crash(id: string, options?: { powerLoss?: boolean }): Promise<void>;
   /** Each shard's replicas, current leader and commands in flight; without it, leader faults hit random servers. */
-  shardLeaders?(): Array<{ shard: number; replicas: string[]; leader: string | undefined; inflight: number }>;
+  shardLeaders?(): Array<{ shard: number; replicas: string[]; leader: string | undefined; inflight: number; candidates?: string[] }>;
   restart(id: string): Promise<void>;
   partition(a: string[], b: string[], options?: PartitionOptions): void;
   heal(): void;
@@ -207,7 +233,21 @@ export function drawSwarm(seed: number, pool: readonly FaultKind[] = FAULT_KINDS
 /** Validates options and makes every choice; the plan is plain data (it goes into logs and reports). */
 export function resolvePlan(options: NemesisOptions, clusterSeed: number): NemesisPlan {
   if (typeof options !== 'object' || options === null) throw new ConfigError('nemesis', 'an object of options', options);
-  const known = ['faults', 'swarm', 'seed', 'intervalMs', 'faultMs', 'crashMax', 'partitionsMax', 'lossRate', 'duplicateRate', 'spikeMs', 'only', 'baseline'];
+  const known = [
+    'faults',
+    'swarm',
+    'seed',
+    'intervalMs',
+    'faultMs',
+    'crashMax',
+    'partitionsMax',
+    'lossRate',
+    'duplicateRate',
+    'spikeMs',
+    'weights',
+    'only',
+    'baseline',
+  ];
   if (options.only !== undefined && (!Array.isArray(options.only) || options.only.some((n) => !Number.isInteger(n) || n < 0)))
     throw new ConfigError('nemesis.only', 'an array of episode numbers (integers >= 0)', options.only);
   for (const key of Object.keys(options)) if (!known.includes(key)) throw new ConfigError(`nemesis.${key}`, `one of the options ${known.join(', ')}`);
@@ -238,6 +278,18 @@ export function resolvePlan(options: NemesisOptions, clusterSeed: number): Nemes
   num(options.lossRate, 'lossRate', 0, 1, false);
   num(options.duplicateRate, 'duplicateRate', 0, 1, false);
   num(options.spikeMs, 'spikeMs', 0, NEMESIS_SPIKE_MS_MAX, false);
+  if (options.weights !== undefined) {
+    if (typeof options.weights !== 'object' || options.weights === null || Array.isArray(options.weights))
+      throw new ConfigError('nemesis.weights', 'an object of fault kind to weight', options.weights);
+    const weights: Partial<Record<FaultKind, number>> = {};
+    for (const [kind, weight] of Object.entries(options.weights) as Array<[string, unknown]>) {
+      if (!ALL_FAULT_KINDS.includes(kind as FaultKind)) throw new ConfigError('nemesis.weights', `fault kinds from ${ALL_FAULT_KINDS.join(', ')}`, kind);
+      if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0 || weight > 1_000)
+        throw new ConfigError(`nemesis.weights.${kind}`, 'a number from 0 to 1000', weight);
+      weights[kind as FaultKind] = weight;
+    }
+    base.weights = weights;
+  }
   return base;
 }
 
@@ -246,7 +298,14 @@ export function describePlan(p: NemesisPlan): string {
   return (
     `${p.faults.join(', ')} every ~${p.intervalMs.toFixed(0)} ms, each ~${p.faultMs.toFixed(0)} ms ` +
     `(seed ${p.seed}, crashMax ${p.crashMax}, partitionsMax ${p.partitionsMax}, loss ${p.lossRate.toFixed(3)}, ` +
-    `duplicate ${p.duplicateRate.toFixed(3)}, spike ${p.spikeMs.toFixed(0)} ms)`
+    `duplicate ${p.duplicateRate.toFixed(3)}, spike ${p.spikeMs.toFixed(0)} ms` +
+    `${
+      p.weights === undefined
+        ? ''
+        : `, weights ${Object.entries(p.weights)
+            .map(([k, w]) => `${k} ${w}`)
+            .join(', ')}`
+    })`
   );
 }
 
@@ -355,9 +414,9 @@ export class Nemesis {
       await fault.undo();
       this.record(fault.kind, 'end', fault.detail);
     }
-    const startable = this.plan.faults.filter((kind) => this.canStart(kind));
+    const startable = this.plan.faults.filter((kind) => this.weightOf(kind) > 0 && this.canStart(kind));
     if (startable.length === 0) return;
-    const kind = this.schedule.pick(startable);
+    const kind = this.pickKind(startable);
     const lastsMs = this.plan.faultMs * (0.5 + this.schedule.next());
     const episode = this.episodes++;
     // Forked whether or not the episode runs, so the schedule's draws do not depend on `only`.
@@ -388,6 +447,22 @@ export class Nemesis {
     this.record('heal', 'heal', restarted.length > 0 ? `(restarted ${restarted.join(', ')})` : '');
   }
 
+  private weightOf(kind: FaultKind): number {
+    return this.plan.weights?.[kind] ?? 1;
+  }
+
+  /** A kind drawn by weight (uniformly, with one draw, when no weights are set). */
+  private pickKind(startable: FaultKind[]): FaultKind {
+    if (this.plan.weights === undefined) return this.schedule.pick(startable);
+    const total = startable.reduce((sum, kind) => sum + this.weightOf(kind), 0);
+    let x = this.schedule.next() * total;
+    for (const kind of startable) {
+      x -= this.weightOf(kind);
+      if (x < 0) return kind;
+    }
+    return startable[startable.length - 1]!;
+  }
+
   private canStart(kind: FaultKind): boolean {
     switch (kind) {
       case 'crash':
@@ -398,6 +473,10 @@ export class Nemesis {
         return this.cluster.transport === 'sim' && this.down.size < this.plan.crashMax && this.down.size < this.servers.length;
       case 'isolate-leader':
         return this.cuts.length < this.plan.partitionsMax && this.servers.length >= 3;
+      case 'leader-handover':
+        return this.cuts.length < this.plan.partitionsMax && this.down.size < this.plan.crashMax && this.servers.length >= 3;
+      case 'strand-leader':
+        return this.cuts.length < this.plan.partitionsMax && this.regions.length >= 3;
       case 'partition':
       case 'one-way':
         return this.cuts.length < this.plan.partitionsMax && this.servers.length >= 2;
@@ -433,6 +512,10 @@ export class Nemesis {
       }
       case 'restart-storm':
         return this.storm();
+      case 'leader-handover':
+        return this.handover();
+      case 'strand-leader':
+        return this.strand();
       case 'reorder': {
         this.jitterTouched = true;
         this.cluster.setNetwork({ jitterMs: (this.baseline.jitterMs ?? 0) + this.plan.spikeMs });
@@ -490,20 +573,25 @@ export class Nemesis {
    * The leader of a random shard (with `busy`, of a shard whose leader has commands in flight,
    * when there is one), up and not already hit; a random live server when no leader is known.
    */
-  private pickLeader(busy: boolean): { server: string; note: string; busy: boolean } {
+  private pickLeader(busy: boolean): { server: string; note: string; busy: boolean; shard?: number } {
     const shards = (this.cluster.shardLeaders?.() ?? []).filter((s) => s.leader !== undefined && !this.down.has(s.leader));
     const preferred = busy ? shards.filter((s) => s.inflight > 0) : [];
     const pool = preferred.length > 0 ? preferred : shards;
     if (pool.length === 0) return { server: this.rng.pick(this.servers.filter((s) => !this.down.has(s))), note: ' (no leader known)', busy: false };
     const s = this.rng.pick(pool);
-    return { server: s.leader!, note: ` (leader of shard ${s.shard}${s.inflight > 0 ? `, ${s.inflight} in flight` : ''})`, busy: s.inflight > 0 };
+    return {
+      server: s.leader!,
+      note: ` (leader of shard ${s.shard}${s.inflight > 0 ? `, ${s.inflight} in flight` : ''})`,
+      busy: s.inflight > 0,
+      shard: s.shard,
+    };
   }
 
   /**
    * Right after a leader accepted new commands: wait (a few ms at a time, briefly) for a
    * leader with commands in flight, so a crash lands between accept and chosen.
    */
-  private async busyLeader(): Promise<{ server: string; note: string; busy: boolean }> {
+  private async busyLeader(): Promise<{ server: string; note: string; busy: boolean; shard?: number }> {
     let target = this.pickLeader(true);
     for (let i = 0; i < NEMESIS_BUSY_WAITS && !target.busy && !this.cluster.isStopped && this.cluster.shardLeaders !== undefined; i++) {
       await this.cluster.sleep(NEMESIS_BUSY_WAIT_MS);
@@ -543,6 +631,93 @@ export class Nemesis {
       await this.cluster.sleep(this.rng.int(80));
     }
     return { detail: `${label}: ${hit.join(' ')}`, undo: async () => undefined };
+  }
+
+  /** See 'leader-handover' above. Carried out inline: when it returns, everything is healed. */
+  private async handover(): Promise<{ detail: string; undo: () => Promise<void> }> {
+    const target = await this.busyLeader();
+    const old = target.server;
+    const shard = (this.cluster.shardLeaders?.() ?? []).find((s) => s.leader === old && (target.shard === undefined || s.shard === target.shard));
+    const others = this.servers.filter((s) => s !== old);
+    if (shard === undefined || shard.replicas.length < 3) {
+      const isolation = this.cut({ a: [old], b: others, oneWay: false });
+      return { detail: `${isolation.detail}${target.note}`, undo: isolation.undo };
+    }
+    const poll = (): { leader: string | undefined; candidates: string[] } => {
+      const s = this.cluster.shardLeaders!().find((x) => x.shard === shard.shard);
+      return { leader: s?.leader, candidates: s?.candidates ?? [] };
+    };
+    // First cut the leader from one follower only: that one stops hearing heartbeats and
+    // campaigns while the leader, still heard by the other, keeps leading. Once it campaigns,
+    // isolate the leader, so none of its accepts reach the voter after its promise.
+    const follower = this.rng.pick(shard.replicas.filter((r) => r !== old && !this.down.has(r)));
+    let isolation = this.cut({ a: [old], b: [follower], oneWay: false });
+    let whole = false;
+    const deadline = this.cluster.now() + NEMESIS_HANDOVER_WAIT_MS;
+    let fresh: string | undefined;
+    while (fresh === undefined && !this.cluster.isStopped && this.cluster.now() < deadline) {
+      await this.cluster.sleep(NEMESIS_HANDOVER_POLL_MS);
+      const now = poll();
+      if (!whole && now.candidates.some((c) => c !== old)) {
+        await isolation.undo();
+        isolation = this.cut({ a: [old], b: shard.replicas.filter((r) => r !== old), oneWay: false });
+        whole = true;
+      }
+      if (now.leader !== undefined && now.leader !== old) fresh = now.leader;
+    }
+    if (fresh === undefined || this.cluster.isStopped) return { detail: `${isolation.detail}${target.note}, no new leader`, undo: isolation.undo };
+    const voters = shard.replicas.filter((r) => r !== old && r !== fresh && !this.down.has(r));
+    const voter = voters.length > 0 ? this.rng.pick(voters) : undefined;
+    if (voter !== undefined) {
+      this.down.add(voter);
+      await this.cluster.crash(voter);
+    }
+    await isolation.undo();
+    const moved = this.cut({ a: [fresh], b: shard.replicas.filter((r) => r !== fresh), oneWay: false });
+    // Down past the new leader's accepts already on their way (a cut drops only what is sent after it).
+    const regionOf = (id: string): string => id.split('/')[0]!;
+    const flightMs = voter === undefined ? 0 : this.baseLatency(regionOf(fresh), regionOf(voter)) + (this.baseline.jitterMs ?? 0) + 2;
+    const downMs = Math.ceil(flightMs) + this.rng.int(30);
+    const holdMs = 20 + this.rng.int(200);
+    if (voter !== undefined) {
+      await this.cluster.sleep(downMs);
+      if (this.cluster.isStopped) return { detail: '', undo: async () => undefined };
+      this.down.delete(voter);
+      await this.cluster.restart(voter);
+    }
+    // The new leader stays cut off until shortly before its quorum check would depose it (an
+    // election timeout after it led), so that it still leads when the cut heals.
+    await this.cluster.sleep(holdMs);
+    if (!this.cluster.isStopped) await moved.undo();
+    return {
+      detail: `shard ${shard.shard}: ${old} cut from ${follower}${whole ? ', then isolated,' : ''} until ${fresh} led, then ${voter === undefined ? 'no voter' : `${voter} down ${downMs} ms`}, ${fresh} isolated ${holdMs} ms${target.note}`,
+      undo: async () => undefined,
+    };
+  }
+
+  /** See 'strand-leader' above. Carried out inline when leaders are known: it returns healed. */
+  private async strand(): Promise<{ detail: string; undo: () => Promise<void> }> {
+    const target = await this.busyLeader();
+    const shard = (this.cluster.shardLeaders?.() ?? []).find((s) => s.shard === target.shard && s.leader === target.server);
+    if (shard === undefined) {
+      const cut = this.cut({ a: [target.server], b: this.servers.filter((s) => s !== target.server), oneWay: false });
+      return { detail: `${cut.detail}${target.note}`, undo: cut.undo };
+    }
+    const cut = this.cut({ a: [target.server], b: shard.replicas.filter((r) => r !== target.server), oneWay: false });
+    const deadline = this.cluster.now() + NEMESIS_HANDOVER_WAIT_MS;
+    let fresh: string | undefined;
+    while (fresh === undefined && !this.cluster.isStopped && this.cluster.now() < deadline) {
+      await this.cluster.sleep(NEMESIS_HANDOVER_POLL_MS);
+      const leader = this.cluster.shardLeaders!().find((s) => s.shard === shard.shard)?.leader;
+      if (leader !== undefined && leader !== target.server) fresh = leader;
+    }
+    const holdMs = 50 + this.rng.int(300);
+    if (!this.cluster.isStopped) await this.cluster.sleep(holdMs);
+    if (!this.cluster.isStopped) await cut.undo();
+    return {
+      detail: `${cut.detail}${target.note}, ${fresh === undefined ? 'no new leader' : `until ${fresh} led`}, then ${holdMs} ms`,
+      undo: async () => undefined,
+    };
   }
 
   private cut(cut: PartitionCut): { detail: string; undo: () => Promise<void> } {

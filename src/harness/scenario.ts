@@ -92,9 +92,9 @@ export interface ScenarioResult {
   trace?: Array<{ at: number; from: string; to: string; type: string }>;
 }
 
-export const SCENARIO_DEFAULTS = { clients: 8, keys: 8, faultMs: 4_000, livenessOps: 3, txnShare: 0.1 } as const;
+export const SCENARIO_DEFAULTS = { clients: 12, keys: 8, faultMs: 4_000, livenessOps: 3, txnShare: 0.1 } as const;
 /** The default fault schedule: every fault kind, one step every ~600 ms, each lasting ~500 ms. */
-export const SCENARIO_NEMESIS: NemesisOptions = { intervalMs: 600, faultMs: 500 };
+export const SCENARIO_NEMESIS: NemesisOptions = { intervalMs: 600, faultMs: 500, weights: { 'leader-handover': 16, 'strand-leader': 10 } };
 /** Client call timeout in the scenario: past an election (~300-600 ms) and a typical fault's end. */
 export const SCENARIO_REQUEST_TIMEOUT_MS = 1_500;
 /** Quiet time before the convergence reads. */

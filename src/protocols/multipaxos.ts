@@ -201,6 +201,8 @@ export class MultiPaxos {
     applied: number;
     snapshotIndex: number;
     lastIndex: number;
+    /** The next slot this leader proposes in; a new leader re-proposes what its promises held below it. */
+    nextIndex: number;
     pending: number;
     inflight: number;
   } {
@@ -212,6 +214,7 @@ export class MultiPaxos {
       applied: this.log.applied,
       snapshotIndex: this.log.snapshotIndex,
       lastIndex: this.log.lastIndex,
+      nextIndex: this.nextIndex,
       pending: this.pending.length,
       inflight: this.proposals.size,
     };

@@ -251,7 +251,14 @@ export class GroupReplica {
     const leader = this.core.isLeader();
     if (leader === this.wasLeader) return;
     this.wasLeader = leader;
-    if (leader) this.electedAtIndex = this.core.status().lastIndex;
+    if (leader) {
+      // Not only its own log: the slots its promises held, which it re-proposes and has not
+      // logged yet, may hold what an earlier leader chose (a prepare, a vote). Until those are
+      // applied this leader does not know them (passive seed 921: a participant rebuilt before
+      // its prepare was re-chosen acked a commit as long forgotten).
+      const s = this.core.status();
+      this.electedAtIndex = Math.max(s.lastIndex, s.nextIndex - 1);
+    }
     if (this.config.mode === 'active') return;
     if (leader) {
       // Barrier: once this no-op is applied, everything chosen before this term is applied too.

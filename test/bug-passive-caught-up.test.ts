@@ -1,0 +1,23 @@
+import test from 'ava';
+import { runOneSeed } from '../src/harness/check-runner.js';
+
+// Passive seed 921 (found by the 1000-seed sweep after the leader-handover fault, 2026-11-30):
+// a two-key transaction the coordinator committed was aborted at one shard. The new leader
+// held the transaction's prepare and vote only in the slots its promises reported, which it
+// re-proposes but had not logged yet; `leaderCaughtUp()` compared what it had applied with
+// its own log's last index, so it counted itself caught up too early, the participant was
+// rebuilt without the transaction and acked the coordinator's commit as "decided long ago".
+// Fixed: a new leader is caught up once it has applied every slot below its first proposal.
+// This replays the seed with the default schedule; it failed (not-linearizable) before.
+
+test('passive seed 921: a new leader waits for the slots its promises held before serving transactions', async (t) => {
+  const seed = 921;
+  t.log(`seed ${seed}, mode passive; replay: meridian check --seed ${seed} --mode passive --trace`);
+  const r = await runOneSeed({ seed, mode: 'passive' });
+  t.log(r.verdict);
+  t.is(r.outcome, 'pass', r.failures.join('; '));
+  t.true(
+    r.faults.some((f) => f.includes('leader-handover')),
+    'the schedule still contains the fault that found it',
+  );
+});

@@ -59,6 +59,8 @@ interface Pending {
 }
 
 const ANSWER = Symbol('answer');
+/** The `recorded` list of every call that records nothing (never written to). */
+const NOTHING_RECORDED: Recorded[] = [];
 /** A projected get inside a transaction: its output is the value the transaction's op `i` read. */
 class ReadOf {
   constructor(readonly index: number) {}
@@ -182,9 +184,12 @@ export class Client {
       return Promise.reject(new UnavailableError(`client ${this.id} has ${CLIENT_INFLIGHT_MAX} calls open; wait for some to finish`));
     }
     const rid = this.nextRid++;
-    const parts: Projection[] = projections ?? (kind === null ? [] : [{ key: body.key, kind, input, output: ANSWER }]);
-    const recorded: Recorded[] = [];
-    if (parts.length > 0 && this.deps.recording()) {
+    // Nothing is allocated for the history when nothing is recorded (the common case of a
+    // bench or a service): one shared empty list.
+    let recorded: Recorded[] = NOTHING_RECORDED;
+    if ((projections !== undefined ? projections.length > 0 : kind !== null) && this.deps.recording()) {
+      const parts: Projection[] = projections ?? [{ key: body.key, kind: kind!, input, output: ANSWER }];
+      recorded = [];
       for (const part of parts) {
         const slot = this.takeSlot();
         recorded.push({
@@ -212,7 +217,9 @@ export class Client {
       );
       if (this.sweepTimer === undefined) this.armSweep();
       this.deps.driver?.beginWait();
-      const req: Req = { type: 'req', rid, body: { ...body, rq: `${this.id}:${rid}` } };
+      // The body is this call's own object (built by put, get, ...): the request id goes on it.
+      body.rq = `${this.id}:${rid}`;
+      const req: Req = { type: 'req', rid, body };
       this.deps.host.route(this.address, balancerAddress(this.region), req);
     });
   }

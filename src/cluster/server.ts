@@ -83,6 +83,8 @@ export interface ServerState {
   forwarded: ForwardedRequests;
   /** What a restart needs of each shard's log (see ShardLog); the checkpoint is built from it. */
   log: ShardLogs;
+  /** Each shard's group, nearest first (this region's members, then the rest, in group order). */
+  nearest: Map<number, string[]>;
 }
 
 /** Messages handled before pending group work is carried out even with more waiting. */
@@ -127,6 +129,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
       downSince: new Map(),
       forwarded: new ForwardedRequests(),
       log: new ShardLogs(),
+      nearest: new Map(),
     };
     const { topology, replication } = params;
     // This actor's durable log holds nothing but its shard records.
@@ -464,12 +467,11 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
   if (group === undefined) {
     // Not a replica of the shard: pass it to a replica that is not known to be down, nearest
     // first; that replica passes it on to the leader it knows.
-    const members = groupOf(shard, state.params.topology).filter((m) => !state.downNodes.has(m));
-    if (members.length === 0) {
+    const near = nearestUp(state, shard);
+    if (near === undefined) {
       reply(ctx, origin, notDone(req.body, `every replica of shard ${shard} is down`));
       return;
     }
-    const near = members.find((m) => regionOfServer(m) === state.params.region) ?? members[0]!;
     return forward(state, near, req, origin, ctx);
   }
   if (group.isLeader()) {
@@ -493,6 +495,18 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
     return;
   }
   held.push({ req, origin, ticks: heldTicks });
+}
+
+/** The first member of the shard's group not known to be down, nearest first. */
+function nearestUp(state: ServerState, shard: number): string | undefined {
+  let order = state.nearest.get(shard);
+  if (order === undefined) {
+    const members = groupOf(shard, state.params.topology);
+    const here = members.filter((m) => regionOfServer(m) === state.params.region);
+    state.nearest.set(shard, (order = [...here, ...members.filter((m) => regionOfServer(m) !== state.params.region)]));
+  }
+  for (const m of order) if (!state.downNodes.has(m)) return m;
+  return undefined;
 }
 
 /**

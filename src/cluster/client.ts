@@ -116,36 +116,56 @@ export class Client {
     deps.host.addExternal(this.address, (envelope) => this.receive(envelope));
   }
 
-  async put(key: string, value: unknown): Promise<void> {
-    checkKey(key);
-    checkValue(value, 'value');
-    await this.call({ op: 'put', key, value }, 'put', value);
+  // put, get, delete and cas return the call's own promise (no async wrapper and no await:
+  // one promise and one turn less per call); bad input still rejects, it never throws.
+
+  put(key: string, value: unknown): Promise<void> {
+    try {
+      checkKey(key);
+      checkValue(value, 'value');
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.call({ op: 'put', key, value }, 'put', value) as Promise<void>;
   }
 
-  async get(key: string, options: GetOptions = {}): Promise<unknown> {
-    checkKey(key);
-    const consistency = options.consistency ?? 'linearizable';
-    if (consistency !== 'linearizable' && consistency !== 'local') {
-      throw new ValidationError('options.consistency', `'linearizable' or 'local', got ${JSON.stringify(consistency)}`);
+  get(key: string, options: GetOptions = {}): Promise<unknown> {
+    let consistency: GetOptions['consistency'];
+    try {
+      checkKey(key);
+      consistency = options.consistency ?? 'linearizable';
+      if (consistency !== 'linearizable' && consistency !== 'local') {
+        throw new ValidationError('options.consistency', `'linearizable' or 'local', got ${JSON.stringify(consistency)}`);
+      }
+    } catch (error) {
+      return Promise.reject(error as Error);
     }
     // Local reads may be stale by design: they are kept out of the linearizability history.
     return this.call({ op: 'get', key, consistency }, consistency === 'local' ? null : 'get', undefined);
   }
 
-  async delete(key: string): Promise<void> {
-    checkKey(key);
-    await this.call({ op: 'delete', key }, 'delete', undefined);
+  delete(key: string): Promise<void> {
+    try {
+      checkKey(key);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.call({ op: 'delete', key }, 'delete', undefined) as Promise<void>;
   }
 
   /**
    * Sets `key` to `next` if it holds `expected`; resolves true when it swapped. `expected`
    * undefined means the key is missing (cas(key, undefined, v) creates it only if absent).
    */
-  async cas(key: string, expected: unknown, next: unknown): Promise<boolean> {
-    checkKey(key);
-    if (expected !== undefined) checkValue(expected, 'expected');
-    checkValue(next, 'next');
-    return (await this.call({ op: 'cas', key, expected, value: next }, 'cas', { expected, next })) as boolean;
+  cas(key: string, expected: unknown, next: unknown): Promise<boolean> {
+    try {
+      checkKey(key);
+      if (expected !== undefined) checkValue(expected, 'expected');
+      checkValue(next, 'next');
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.call({ op: 'cas', key, expected, value: next }, 'cas', { expected, next }) as Promise<boolean>;
   }
 
   /**
@@ -302,7 +322,8 @@ export class Client {
       }
     }
     this.deps.driver?.endWait();
-    if (error === undefined) p.resolve(value);
+    // A put or a delete resolves with nothing, whatever the answer carried.
+    if (error === undefined) p.resolve(p.body.op === 'put' || p.body.op === 'delete' ? undefined : value);
     else p.reject(error);
   }
 

@@ -71,6 +71,9 @@ export interface BalancerState {
    * know each other's requests, and run twice; the copy that aborted could answer first).
    */
   routedIds: Set<number | string>;
+  /** The ids in `routedIds`, oldest first from `routedOldest` (no iterator per request to find it). */
+  routedOrder: Array<number | string>;
+  routedOldest: number;
   /** A number for each client address seen, to key `routedIds` without building a string. */
   senders: Map<string, number>;
   nextRid: number;
@@ -167,6 +170,8 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
       outlier,
       inflight: new Map(),
       routedIds: new Set(),
+      routedOrder: [],
+      routedOldest: 0,
       senders: new Map(),
       nextRid: 1,
       plan: undefined,
@@ -316,8 +321,16 @@ function route(state: BalancerState, req: Req, ctx: ActorContext): void {
     refuse(state, req, ctx, `no server available in region ${choice.region}`);
     return;
   }
+  // Not in the set (checked above): added at the end of its order.
   state.routedIds.add(routedId);
-  if (state.routedIds.size > ROUTED_REMEMBERED_MAX) state.routedIds.delete(state.routedIds.values().next().value!);
+  state.routedOrder.push(routedId);
+  if (state.routedIds.size > ROUTED_REMEMBERED_MAX) {
+    state.routedIds.delete(state.routedOrder[state.routedOldest++]!);
+    if (state.routedOldest >= ROUTED_REMEMBERED_MAX) {
+      state.routedOrder = state.routedOrder.slice(state.routedOldest);
+      state.routedOldest = 0;
+    }
+  }
   const rid = state.nextRid++;
   state.inflight.set(rid, { client: ctx.sender, rid: req.rid, server: picked.id, sentMs: now });
   const member = state.members.get(picked.id)!;

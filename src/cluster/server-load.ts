@@ -48,8 +48,16 @@ class ByOrigin<T> {
     return true;
   }
 
-  *entries(): IterableIterator<[Origin, T]> {
-    for (const [to, byRid] of this.byTo) for (const [rid, value] of byRid) yield [{ to, rid }, value];
+  /** Deletes every entry whose value `drop` picks (no object per entry visited). */
+  deleteWhere(drop: (value: T) => boolean): void {
+    for (const [to, byRid] of this.byTo) {
+      for (const [rid, value] of byRid) {
+        if (!drop(value)) continue;
+        byRid.delete(rid);
+        this.size--;
+      }
+      if (byRid.size === 0) this.byTo.delete(to);
+    }
   }
 }
 
@@ -94,7 +102,7 @@ export class ServerLoad {
     this.busyMs = busyMsTotal - this.busyAtLastReport;
     this.busyAtLastReport = busyMsTotal;
     const cutoff = now - ARRIVAL_MAX_AGE_MS;
-    for (const [origin, at] of this.arrivals.entries()) if (at < cutoff) this.arrivals.delete(origin);
+    this.arrivals.deleteWhere((at) => at < cutoff);
     this.inflight = this.arrivals.size;
     return this.current(mailbox);
   }

@@ -43,6 +43,8 @@ interface MemberInfo {
   active: number;
   /** When an answer last came FROM this server (it executed something): it is alive. */
   lastAnswerMs: number;
+  /** Its counter of requests routed to it (`routed:<id>`), named once. */
+  routedCounter: string;
 }
 
 interface Inflight {
@@ -68,7 +70,12 @@ export interface BalancerState {
    * not routed again (a transaction routed twice could reach two coordinators, which do not
    * know each other's requests, and run twice; the copy that aborted could answer first).
    */
-  routedIds: Set<string>;
+  routedIds: Set<number | string>;
+  /** The ids in `routedIds`, oldest first from `routedOldest` (no iterator per request to find it). */
+  routedOrder: Array<number | string>;
+  routedOldest: number;
+  /** A number for each client address seen, to key `routedIds` without building a string. */
+  senders: Map<string, number>;
   nextRid: number;
   plan: LocalityPlan | undefined;
   version: number;
@@ -103,7 +110,16 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
     const prng = new Prng(Math.floor(ctx.random() * 0x100000000));
     const members = new Map<string, MemberInfo>();
     for (const [region, ids] of Object.entries(params.servers)) {
-      for (const id of ids) members.set(id, { region, state: 'up', load: undefined, crashed: false, active: 0, lastAnswerMs: Number.NEGATIVE_INFINITY });
+      for (const id of ids)
+        members.set(id, {
+          region,
+          state: 'up',
+          load: undefined,
+          crashed: false,
+          active: 0,
+          lastAnswerMs: Number.NEGATIVE_INFINITY,
+          routedCounter: `routed:${id}`,
+        });
     }
     const hb = params.heartbeat;
     const regions = new Membership({
@@ -154,6 +170,9 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
       outlier,
       inflight: new Map(),
       routedIds: new Set(),
+      routedOrder: [],
+      routedOldest: 0,
+      senders: new Map(),
       nextRid: 1,
       plan: undefined,
       version: 0,
@@ -269,8 +288,20 @@ function refuse(state: BalancerState, req: Req, ctx: ActorContext, message: stri
 /** Requests a balancer remembers having routed (see BalancerState.routedIds). */
 export const ROUTED_REMEMBERED_MAX = 4_096;
 
+/** Client addresses numbered for `routedIds`; past this many, ids are strings (still correct). */
+export const SENDERS_NUMBERED_MAX = 1 << 20;
+
+/** The key of a request in `routedIds`: sender and rid as one number while both fit, else a string. */
+function routedIdOf(state: BalancerState, sender: string, rid: number): number | string {
+  let n = state.senders.get(sender);
+  if (n === undefined && state.senders.size < SENDERS_NUMBERED_MAX) state.senders.set(sender, (n = state.senders.size));
+  // 2^20 senders x 2^32 rids < 2^53: exact, and distinct from every other pair.
+  if (n !== undefined && Number.isInteger(rid) && rid >= 0 && rid < 0x100000000) return n * 0x100000000 + rid;
+  return `${sender} ${rid}`;
+}
+
 function route(state: BalancerState, req: Req, ctx: ActorContext): void {
-  const routedId = `${ctx.sender} ${req.rid}`;
+  const routedId = routedIdOf(state, ctx.sender, req.rid);
   if (state.routedIds.has(routedId)) return; // A duplicate: the first copy is answered.
   if (state.inflight.size >= BALANCER_INFLIGHT_MAX) {
     refuse(state, req, ctx, `balancer/${state.params.region} has ${BALANCER_INFLIGHT_MAX} requests in flight`);
@@ -290,15 +321,24 @@ function route(state: BalancerState, req: Req, ctx: ActorContext): void {
     refuse(state, req, ctx, `no server available in region ${choice.region}`);
     return;
   }
+  // Not in the set (checked above): added at the end of its order.
   state.routedIds.add(routedId);
-  if (state.routedIds.size > ROUTED_REMEMBERED_MAX) state.routedIds.delete(state.routedIds.values().next().value as string);
+  state.routedOrder.push(routedId);
+  if (state.routedIds.size > ROUTED_REMEMBERED_MAX) {
+    state.routedIds.delete(state.routedOrder[state.routedOldest++]!);
+    if (state.routedOldest >= ROUTED_REMEMBERED_MAX) {
+      state.routedOrder = state.routedOrder.slice(state.routedOldest);
+      state.routedOldest = 0;
+    }
+  }
   const rid = state.nextRid++;
   state.inflight.set(rid, { client: ctx.sender, rid: req.rid, server: picked.id, sentMs: now });
-  state.members.get(picked.id)!.active++;
+  const member = state.members.get(picked.id)!;
+  member.active++;
   state.routed++;
   // The balancer's own choice, per server: servers count where a request EXECUTES (a server
   // forwards a key it does not own), so only this shows how the strategy spread the load.
-  ctx.count(`routed:${picked.id}`);
+  ctx.count(member.routedCounter);
   const forward: Req = { type: 'req', rid, body: req.body };
   ctx.send(picked.id, forward);
 }
@@ -332,7 +372,9 @@ function complete(state: BalancerState, res: Res, ctx: ActorContext): void {
   if (answeredBy !== undefined) answeredBy.lastAnswerMs = ctx.now();
   const entry = finish(state, res.rid, true, ctx.now());
   if (entry === undefined) return; // Expired already; the client has given up on it.
-  ctx.send(entry.client, { ...res, rid: entry.rid });
+  // The decoded answer is this actor's own object: relayed with the client's rid, uncopied.
+  res.rid = entry.rid;
+  ctx.send(entry.client, res);
 }
 
 function onDigest(state: BalancerState, digest: Digest, ctx: ActorContext): void {

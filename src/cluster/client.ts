@@ -59,6 +59,8 @@ interface Pending {
 }
 
 const ANSWER = Symbol('answer');
+/** The `recorded` list of every call that records nothing (never written to). */
+const NOTHING_RECORDED: Recorded[] = [];
 /** A projected get inside a transaction: its output is the value the transaction's op `i` read. */
 class ReadOf {
   constructor(readonly index: number) {}
@@ -114,36 +116,56 @@ export class Client {
     deps.host.addExternal(this.address, (envelope) => this.receive(envelope));
   }
 
-  async put(key: string, value: unknown): Promise<void> {
-    checkKey(key);
-    checkValue(value, 'value');
-    await this.call({ op: 'put', key, value }, 'put', value);
+  // put, get, delete and cas return the call's own promise (no async wrapper and no await:
+  // one promise and one turn less per call); bad input still rejects, it never throws.
+
+  put(key: string, value: unknown): Promise<void> {
+    try {
+      checkKey(key);
+      checkValue(value, 'value');
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.call({ op: 'put', key, value }, 'put', value) as Promise<void>;
   }
 
-  async get(key: string, options: GetOptions = {}): Promise<unknown> {
-    checkKey(key);
-    const consistency = options.consistency ?? 'linearizable';
-    if (consistency !== 'linearizable' && consistency !== 'local') {
-      throw new ValidationError('options.consistency', `'linearizable' or 'local', got ${JSON.stringify(consistency)}`);
+  get(key: string, options: GetOptions = {}): Promise<unknown> {
+    let consistency: GetOptions['consistency'];
+    try {
+      checkKey(key);
+      consistency = options.consistency ?? 'linearizable';
+      if (consistency !== 'linearizable' && consistency !== 'local') {
+        throw new ValidationError('options.consistency', `'linearizable' or 'local', got ${JSON.stringify(consistency)}`);
+      }
+    } catch (error) {
+      return Promise.reject(error as Error);
     }
     // Local reads may be stale by design: they are kept out of the linearizability history.
     return this.call({ op: 'get', key, consistency }, consistency === 'local' ? null : 'get', undefined);
   }
 
-  async delete(key: string): Promise<void> {
-    checkKey(key);
-    await this.call({ op: 'delete', key }, 'delete', undefined);
+  delete(key: string): Promise<void> {
+    try {
+      checkKey(key);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.call({ op: 'delete', key }, 'delete', undefined) as Promise<void>;
   }
 
   /**
    * Sets `key` to `next` if it holds `expected`; resolves true when it swapped. `expected`
    * undefined means the key is missing (cas(key, undefined, v) creates it only if absent).
    */
-  async cas(key: string, expected: unknown, next: unknown): Promise<boolean> {
-    checkKey(key);
-    if (expected !== undefined) checkValue(expected, 'expected');
-    checkValue(next, 'next');
-    return (await this.call({ op: 'cas', key, expected, value: next }, 'cas', { expected, next })) as boolean;
+  cas(key: string, expected: unknown, next: unknown): Promise<boolean> {
+    try {
+      checkKey(key);
+      if (expected !== undefined) checkValue(expected, 'expected');
+      checkValue(next, 'next');
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.call({ op: 'cas', key, expected, value: next }, 'cas', { expected, next }) as Promise<boolean>;
   }
 
   /**
@@ -182,9 +204,12 @@ export class Client {
       return Promise.reject(new UnavailableError(`client ${this.id} has ${CLIENT_INFLIGHT_MAX} calls open; wait for some to finish`));
     }
     const rid = this.nextRid++;
-    const parts: Projection[] = projections ?? (kind === null ? [] : [{ key: body.key, kind, input, output: ANSWER }]);
-    const recorded: Recorded[] = [];
-    if (parts.length > 0 && this.deps.recording()) {
+    // Nothing is allocated for the history when nothing is recorded (the common case of a
+    // bench or a service): one shared empty list.
+    let recorded: Recorded[] = NOTHING_RECORDED;
+    if ((projections !== undefined ? projections.length > 0 : kind !== null) && this.deps.recording()) {
+      const parts: Projection[] = projections ?? [{ key: body.key, kind: kind!, input, output: ANSWER }];
+      recorded = [];
       for (const part of parts) {
         const slot = this.takeSlot();
         recorded.push({
@@ -212,7 +237,9 @@ export class Client {
       );
       if (this.sweepTimer === undefined) this.armSweep();
       this.deps.driver?.beginWait();
-      const req: Req = { type: 'req', rid, body: { ...body, rq: `${this.id}:${rid}` } };
+      // The body is this call's own object (built by put, get, ...): the request id goes on it.
+      body.rq = `${this.id}:${rid}`;
+      const req: Req = { type: 'req', rid, body };
       this.deps.host.route(this.address, balancerAddress(this.region), req);
     });
   }
@@ -295,7 +322,8 @@ export class Client {
       }
     }
     this.deps.driver?.endWait();
-    if (error === undefined) p.resolve(value);
+    // A put or a delete resolves with nothing, whatever the answer carried.
+    if (error === undefined) p.resolve(p.body.op === 'put' || p.body.op === 'delete' ? undefined : value);
     else p.reject(error);
   }
 

@@ -17,8 +17,48 @@ export const ARRIVAL_MAX_AGE_MS = 60_000;
 export const FORWARDED_TRACKED_MAX = 10_000;
 export const FORWARD_TRACK_MS = 10_000;
 
-function keyOf(origin: Origin): string {
-  return `${origin.to}#${origin.rid}`;
+/**
+ * Entries by origin, as two levels (the address answered, then its rid), so that no string
+ * key is built per request; the same entries as one map keyed by `${to}#${rid}` would hold.
+ */
+class ByOrigin<T> {
+  private readonly byTo = new Map<string, Map<number, T>>();
+  size = 0;
+
+  get(origin: Origin): T | undefined {
+    return this.byTo.get(origin.to)?.get(origin.rid);
+  }
+
+  /** Sets the entry; true if it is new (not a replacement). */
+  set(origin: Origin, value: T): boolean {
+    let byRid = this.byTo.get(origin.to);
+    if (byRid === undefined) this.byTo.set(origin.to, (byRid = new Map()));
+    const before = byRid.size;
+    byRid.set(origin.rid, value);
+    if (byRid.size === before) return false;
+    this.size++;
+    return true;
+  }
+
+  delete(origin: Origin): boolean {
+    const byRid = this.byTo.get(origin.to);
+    if (byRid === undefined || !byRid.delete(origin.rid)) return false;
+    this.size--;
+    if (byRid.size === 0) this.byTo.delete(origin.to);
+    return true;
+  }
+
+  /** Deletes every entry whose value `drop` picks (no object per entry visited). */
+  deleteWhere(drop: (value: T) => boolean): void {
+    for (const [to, byRid] of this.byTo) {
+      for (const [rid, value] of byRid) {
+        if (!drop(value)) continue;
+        byRid.delete(rid);
+        this.size--;
+      }
+      if (byRid.size === 0) this.byTo.delete(to);
+    }
+  }
 }
 
 /** Requests served, requests in flight, their latency and the time spent busy. */
@@ -31,26 +71,25 @@ export class ServerLoad {
   /** Busy time in the last report's interval. */
   busyMs = 0;
   /** Arrival time of each request this server submitted as leader, by origin, until answered. */
-  private readonly arrivals = new Map<string, number>();
+  private readonly arrivals = new ByOrigin<number>();
   /** Busy time at the last load report, to report busy time per interval. */
   private busyAtLastReport = 0;
 
   /** A request this server submits to a group it leads. */
   submitted(origin: Origin, now: number): void {
-    if (this.arrivals.size < ARRIVALS_TRACKED_MAX) this.arrivals.set(keyOf(origin), now);
+    if (this.arrivals.size < ARRIVALS_TRACKED_MAX) this.arrivals.set(origin, now);
   }
 
   /** A submitted request the group refused: it is answered at once and not timed. */
   refused(origin: Origin): void {
-    this.arrivals.delete(keyOf(origin));
+    this.arrivals.delete(origin);
   }
 
   /** A group answered a request: its latency counts if this server submitted it. */
   answered(origin: Origin, now: number): void {
-    const key = keyOf(origin);
-    const arrived = this.arrivals.get(key);
+    const arrived = this.arrivals.get(origin);
     if (arrived === undefined) return;
-    this.arrivals.delete(key);
+    this.arrivals.delete(origin);
     const latency = now - arrived;
     this.latencyEwmaMs = this.latencyEwmaMs === 0 ? latency : this.latencyEwmaMs + LATENCY_EWMA_ALPHA * (latency - this.latencyEwmaMs);
   }
@@ -63,7 +102,7 @@ export class ServerLoad {
     this.busyMs = busyMsTotal - this.busyAtLastReport;
     this.busyAtLastReport = busyMsTotal;
     const cutoff = now - ARRIVAL_MAX_AGE_MS;
-    for (const [key, at] of this.arrivals) if (at < cutoff) this.arrivals.delete(key);
+    this.arrivals.deleteWhere((at) => at < cutoff);
     this.inflight = this.arrivals.size;
     return this.current(mailbox);
   }
@@ -75,19 +114,36 @@ export class ServerLoad {
 
 /** Requests passed on to another server, by origin, until they age out or that server crashes. */
 export class ForwardedRequests {
-  private readonly forwarded = new Map<string, { to: string; origin: Origin; atMs: number }>();
+  /** Entries by origin (to find one passed on again), and in the order first tracked. */
+  private readonly byOrigin = new ByOrigin<Forwarded>();
+  private readonly order = new Set<Forwarded>();
 
   track(origin: Origin, to: string, now: number): void {
-    if (this.forwarded.size >= FORWARDED_TRACKED_MAX) this.forwarded.delete(this.forwarded.keys().next().value as string);
-    this.forwarded.set(keyOf(origin), { to, origin, atMs: now });
+    const known = this.byOrigin.get(origin);
+    if (known !== undefined) {
+      // Passed on again: updated where it stands (as a map keyed by origin would).
+      known.to = to;
+      known.origin = origin;
+      known.atMs = now;
+      return;
+    }
+    if (this.order.size >= FORWARDED_TRACKED_MAX) this.forget(this.order.values().next().value!);
+    const entry: Forwarded = { to, origin, atMs: now };
+    this.byOrigin.set(origin, entry);
+    this.order.add(entry);
+  }
+
+  private forget(entry: Forwarded): void {
+    this.order.delete(entry);
+    this.byOrigin.delete(entry.origin);
   }
 
   /** `node` crashed: the requests passed to it (forgotten here), whose callers are told now. */
   takeFor(node: string): Origin[] {
     const out: Origin[] = [];
-    for (const [key, f] of this.forwarded) {
+    for (const f of this.order) {
       if (f.to !== node) continue;
-      this.forwarded.delete(key);
+      this.forget(f);
       out.push(f.origin);
     }
     return out;
@@ -96,9 +152,15 @@ export class ForwardedRequests {
   /** Forget requests passed on longer than FORWARD_TRACK_MS ago. */
   ageOut(now: number): void {
     const cutoff = now - FORWARD_TRACK_MS;
-    for (const [key, f] of this.forwarded) {
+    for (const f of this.order) {
       if (f.atMs >= cutoff) break; // Oldest first: the rest are younger.
-      this.forwarded.delete(key);
+      this.forget(f);
     }
   }
+}
+
+interface Forwarded {
+  to: string;
+  origin: Origin;
+  atMs: number;
 }

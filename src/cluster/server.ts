@@ -7,7 +7,7 @@ import { LearnerFeed, LearnerReplica } from '../replication/learner.js';
 import type { LearnMessage, ShardPaxosWire } from '../replication/messages.js';
 import { ShardLogs, type ShardRecord } from '../replication/shard-log.js';
 import type { UnsafeVariant } from './config.js';
-import type { ErrorCodeWire, LoadReport, Req, Res, ServerInbound } from './messages.js';
+import type { ErrorCodeWire, LoadReport, Req, Res, ResOk, ServerInbound } from './messages.js';
 import { ForwardedRequests, ServerLoad } from './server-load.js';
 import type { TxnUnsafe } from '../replication/ops.js';
 import { Participants, type ParticipantEffect } from '../replication/participant.js';
@@ -83,6 +83,8 @@ export interface ServerState {
   forwarded: ForwardedRequests;
   /** What a restart needs of each shard's log (see ShardLog); the checkpoint is built from it. */
   log: ShardLogs;
+  /** Each shard's group, nearest first (this region's members, then the rest, in group order). */
+  nearest: Map<number, string[]>;
 }
 
 /** Messages handled before pending group work is carried out even with more waiting. */
@@ -127,6 +129,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
       downSince: new Map(),
       forwarded: new ForwardedRequests(),
       log: new ShardLogs(),
+      nearest: new Map(),
     };
     const { topology, replication } = params;
     // This actor's durable log holds nothing but its shard records.
@@ -319,6 +322,12 @@ function reply(ctx: ActorContext, origin: Origin, res: ResBody): void {
   ctx.send(origin.to, { type: 'res', rid: origin.rid, ...res } satisfies Res);
 }
 
+/** A success, built as sent (the fields in reply's order: no body object to spread). */
+function replyOk(ctx: ActorContext, origin: Origin, by: string, value: unknown): void {
+  const res: ResOk = value === undefined ? { type: 'res', rid: origin.rid, ok: true, by } : { type: 'res', rid: origin.rid, ok: true, by, value };
+  ctx.send(origin.to, res);
+}
+
 /**
  * Carry out what a group produced: persist, then send, then answer and vote. The one drain
  * loop of the server: what the participant asks for (its effects, a group drain among them)
@@ -365,9 +374,7 @@ function onOutput(state: ServerState, shard: number, out: GroupOutput, ctx: Acto
       if (out.ok) {
         state.load.requests++;
         ctx.count('requests');
-        const res: ResBody & { ok: true } = { ok: true, by: state.params.id };
-        if (out.value !== undefined) res.value = out.value;
-        reply(ctx, out.origin, res);
+        replyOk(ctx, out.origin, state.params.id, out.value);
       } else {
         reply(ctx, out.origin, { ok: false, code: out.code, message: out.message });
       }
@@ -436,9 +443,7 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
     if (state.groups.has(shard) || state.learners.has(shard)) {
       state.load.requests++;
       ctx.count('requests');
-      const res: ResBody & { ok: true } = { ok: true, by: id };
-      if (local !== undefined) res.value = local;
-      reply(ctx, origin, res);
+      replyOk(ctx, origin, id, local);
       return;
     }
     // The nearest replica (or learner) not known to be down: a request is never sent to a
@@ -464,12 +469,11 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
   if (group === undefined) {
     // Not a replica of the shard: pass it to a replica that is not known to be down, nearest
     // first; that replica passes it on to the leader it knows.
-    const members = groupOf(shard, state.params.topology).filter((m) => !state.downNodes.has(m));
-    if (members.length === 0) {
+    const near = nearestUp(state, shard);
+    if (near === undefined) {
       reply(ctx, origin, notDone(req.body, `every replica of shard ${shard} is down`));
       return;
     }
-    const near = members.find((m) => regionOfServer(m) === state.params.region) ?? members[0]!;
     return forward(state, near, req, origin, ctx);
   }
   if (group.isLeader()) {
@@ -495,6 +499,18 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
   held.push({ req, origin, ticks: heldTicks });
 }
 
+/** The first member of the shard's group not known to be down, nearest first. */
+function nearestUp(state: ServerState, shard: number): string | undefined {
+  let order = state.nearest.get(shard);
+  if (order === undefined) {
+    const members = groupOf(shard, state.params.topology);
+    const here = members.filter((m) => regionOfServer(m) === state.params.region);
+    state.nearest.set(shard, (order = [...here, ...members.filter((m) => regionOfServer(m) !== state.params.region)]));
+  }
+  for (const m of order) if (!state.downNodes.has(m)) return m;
+  return undefined;
+}
+
 /**
  * Pass a request on towards its shard's leader, on behalf of `origin` (the answer goes there).
  * The origin is explicit: a request held through an election is passed on from a tick, whose
@@ -506,7 +522,9 @@ function forward(state: ServerState, to: string, req: Req, origin: Origin, ctx: 
     reply(ctx, origin, notDone(req.body, `request for key ${JSON.stringify(req.body.key)} forwarded more than ${FORWARD_HOPS_MAX} times`));
     return;
   }
-  ctx.forward(to, { type: 'req', rid: req.rid, body: req.body, hops } satisfies Req, origin.to);
+  // The decoded request is this server's own object: passed on with its hop count, uncopied.
+  req.hops = hops;
+  ctx.forward(to, req, origin.to);
   // Remember where it went, so a crash notice for that node can fail it at once.
   state.forwarded.track(origin, to, ctx.now());
 }

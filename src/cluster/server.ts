@@ -209,7 +209,8 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
 function flushGroups(state: ServerState, ctx: ActorContext, timerFired: boolean): void {
   const force = timerFired || state.sinceFlush >= FLUSH_EVERY_MESSAGES;
   if (force) state.sinceFlush = 0;
-  for (const shard of [...state.dirty]) {
+  // Live iteration: only the shard in hand is deleted, and draining adds no shard.
+  for (const shard of state.dirty) {
     const group = state.groups.get(shard);
     if (!force && group !== undefined && group.isLeader() && group.inflight() > 0) {
       if (!state.flushTimer) {

@@ -222,6 +222,11 @@ export class GroupReplica {
     const messages: Array<{ to: string; msg: MultiPaxosMessage }> = [];
     // A step may have made this replica leader with nothing else to flush: look first.
     this.leadershipChanged();
+    if (!this.core.hasReady()) {
+      // The common case on a tick or an idle drain: nothing to carry out, nothing allocated.
+      this.assertRole();
+      return NOTHING_READY;
+    }
     for (let round = 0; round < 8 && this.core.hasReady(); round++) {
       const r = this.core.ready();
       persist.push(...r.persist);
@@ -347,7 +352,8 @@ export class GroupReplica {
     return this.sm.data.get(key);
   }
 
-  takeOutputs(): GroupOutput[] {
+  takeOutputs(): readonly GroupOutput[] {
+    if (this.outputs.length === 0) return NO_OUTPUTS;
     return this.outputs.splice(0, this.outputs.length);
   }
 
@@ -355,6 +361,15 @@ export class GroupReplica {
     return { ...this.core.status(), waiters: this.waiters.size, held: this.held.length };
   }
 }
+
+/** What ready() returns when the core has nothing: shared, frozen (never written to). */
+const NO_RECORDS = Object.freeze<MultiPaxosRecord[]>([]) as MultiPaxosRecord[];
+const NO_MESSAGES = Object.freeze<Array<{ to: string; msg: MultiPaxosMessage }>>([]) as Array<{ to: string; msg: MultiPaxosMessage }>;
+const NOTHING_READY: { persist: MultiPaxosRecord[]; messages: Array<{ to: string; msg: MultiPaxosMessage }> } = Object.freeze({
+  persist: NO_RECORDS,
+  messages: NO_MESSAGES,
+});
+const NO_OUTPUTS: readonly GroupOutput[] = Object.freeze([]);
 
 /**
  * The answer for an operation given up on here. Only a read may be refused definitely (it

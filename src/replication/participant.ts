@@ -341,6 +341,7 @@ export class Participants {
    * Taken all at once: receiving may hold a message again, for the next tick.
    */
   takeHeld(): HeldWire[] {
+    if (this.heldWires.size === 0) return [];
     const held = [...this.heldWires.values()].flat();
     this.heldWires.clear();
     const out: HeldWire[] = [];
@@ -364,6 +365,8 @@ export class Participants {
     // - the core does not know it, or still waits for a vote that no prepare entry will
     //   bring: no yes vote left this shard (a yes vote leaves only once its record is
     //   chosen, and a new leader's core is built from those records), so abort is safe.
+    // Idle (no open transaction, none counted): nothing to settle; no set built.
+    if (!group.sm.hasOpenTransactions() && shard.orphanTicks.size === 0) return this.drain(s);
     const open = new Set(group.sm.openTransactions());
     for (const txn of open) {
       const phase = shard.core.phaseOf(txn);

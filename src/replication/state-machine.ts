@@ -328,6 +328,10 @@ export class KvStateMachine {
   }
 
   /** Transactions prepared here and not yet finished. */
+  hasOpenTransactions(): boolean {
+    return this.prepared.size > 0;
+  }
+
   openTransactions(): string[] {
     return [...this.prepared.keys()];
   }

@@ -172,6 +172,28 @@ export function decodeFrame(packr: Packr, frame: Uint8Array): Envelope[] {
   return values as Envelope[];
 }
 
+/**
+ * A deep copy of a value the FastEncoder encoded, equal to what msgpackr decodes from its
+ * bytes: the same keys in the same order, -0 read back as 0 (writeNumber writes it as 0),
+ * `undefined` kept. For values the FastEncoder accepted only (plain objects, arrays,
+ * strings, numbers, booleans, null, undefined). One difference: a string holding a lone
+ * surrogate is kept as it is, where the bytes read back U+FFFD.
+ */
+export function copyEncoded(value: unknown): unknown {
+  if (typeof value !== 'object') return value === 0 ? 0 : value;
+  if (value === null) return null;
+  if (Array.isArray(value)) {
+    const n = value.length;
+    const out = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) out[i] = copyEncoded(value[i]);
+    return out;
+  }
+  const object = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key in object) out[key] = copyEncoded(object[key]);
+  return out;
+}
+
 /** The fast encoder's buffer; an envelope that does not fit is left to msgpackr. */
 export const FAST_ENCODER_BYTES = 64 * 1024;
 

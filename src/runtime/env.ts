@@ -29,8 +29,10 @@ export interface HostEnv {
   /**
    * Carry one encoded envelope, bytes[start, end), to `host` after `delayMs`. The bytes are
    * the codec's own buffer, overwritten by the next encoding: copy what must be kept.
+   * `copyable`: the Host's `copySent()` gives what decoding the bytes would (the fast
+   * encoder wrote them), without decoding.
    */
-  transmit(host: number, bytes: Uint8Array, start: number, end: number, delayMs: number): void;
+  transmit(host: number, bytes: Uint8Array, start: number, end: number, delayMs: number, copyable: boolean): void;
   durable: DurableStore;
   report(event: HostEvent): void;
   /** Random ids for incarnations: seeded in sim, nanoid on threads. */

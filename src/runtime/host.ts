@@ -1,6 +1,6 @@
 import { REUSE_BUFFER_MODE, type Packr } from 'msgpackr';
 import { assert } from '../core/assert.js';
-import { createPackr, decodeFrame, FastEncoder, FrameError, type Envelope, type Message } from '../core/codec.js';
+import { copyEncoded, createPackr, decodeFrame, FastEncoder, FrameError, type Envelope, type Message } from '../core/codec.js';
 import { errorData } from '../core/errors.js';
 import { DRAIN_BUDGET_MESSAGES, ERRORS_KEPT_MAX, MAILBOX_CAPACITY_DEFAULT, MESSAGE_BYTES_MAX_DEFAULT } from '../core/limits.js';
 import { Prng, hashString } from '../core/prng.js';
@@ -86,6 +86,10 @@ export class Host implements CellHost {
   private lastLink: LinkStats | undefined;
   /** Address of each directory index. */
   private readonly addressOf: string[] = [];
+  /** What route() last encoded with the fast encoder (see copySent); msg undefined otherwise. */
+  private sentTo: string | number = 0;
+  private sentFrom: string | number = 0;
+  private sentMsg: Message | undefined;
   private readonly typeNames = new Map<string, Map<string, string>>();
   /** Per-node clock offsets (a skewed clock): what `ctx.now()` adds for actors of that node. */
   private readonly clockSkewMs = new Map<string, number>();
@@ -271,7 +275,11 @@ export class Host implements CellHost {
         encoded = this.fast.buffer;
         start = 0;
         end = fastEnd;
+        this.sentTo = dst.index ?? to;
+        this.sentFrom = fromIndex ?? sender;
+        this.sentMsg = msg;
       } else {
+        this.sentMsg = undefined;
         encoded = this.packr.pack({ to: dst.index ?? to, from: fromIndex ?? sender, msg }, REUSE_BUFFER_MODE);
         start = encoded.start ?? 0;
         end = encoded.end ?? encoded.byteLength;
@@ -298,8 +306,24 @@ export class Host implements CellHost {
     const type = inner !== undefined && inner !== null && typeof inner.type === 'string' ? this.typeName(msg.type, inner.type) : msg.type;
     this.stats.types[type] = (this.stats.types[type] ?? 0) + 1;
     this.stats.bytes += end - start;
-    this.env.transmit(dst.host, encoded, start, end, this.delays[0]!);
-    if (fate === 2) this.env.transmit(dst.host, encoded, start, end, this.delays[1]!);
+    const copyable = this.sentMsg !== undefined;
+    this.env.transmit(dst.host, encoded, start, end, this.delays[0]!, copyable);
+    if (fate === 2) this.env.transmit(dst.host, encoded, start, end, this.delays[1]!, copyable);
+    this.sentMsg = undefined;
+  }
+
+  /**
+   * The envelope the last route() encoded with the fast encoder, as decoding its bytes gives
+   * it (see copyEncoded), its addresses resolved: for the simulator, which would decode it at once.
+   */
+  copySent(): Envelope {
+    const to = this.sentTo;
+    const from = this.sentFrom;
+    return {
+      to: typeof to === 'number' ? (this.addressOf[to] ?? String(to)) : to,
+      from: typeof from === 'number' ? (this.addressOf[from] ?? String(from)) : from,
+      msg: copyEncoded(this.sentMsg) as Message,
+    };
   }
 
   private bounce(from: string, to: string, msg: Message, reason: 'unknown-address' | 'too-large' | 'encode-error'): void {

@@ -200,6 +200,8 @@ export const FAST_ENCODER_BYTES = 64 * 1024;
 /** msgpackr's first own record id with 32 shared structures (0x40 + 32), and how many fit in one byte. */
 const OWN_RECORD_ID_FIRST = 0x60;
 const OWN_STRUCTURES_MAX = 32;
+/** Message types whose own (not shared) shape the fast encoder remembers, at most. */
+export const OWN_SHAPES_BY_TYPE_MAX = 256;
 /** Shape-trie nodes learnt from messages (other shapes than the shared ones) before it starts again. */
 export const SHAPE_NODES_LEARNT_MAX = 10_000;
 
@@ -254,6 +256,12 @@ export class FastEncoder {
   private ownCount = 0;
   /** The record id of ['to', 'from', 'msg'], or 0 when the list lacks it. */
   private envelopeId = 0;
+  /**
+   * By message type: the shape of the last message of that type when it was not a shared one
+   * (region digests, load reports...). Such a message is written with its definition first,
+   * in one pass, instead of once as a guess and again once its shape is known (see writeRecord).
+   */
+  private ownShapeByType = new Map<string, ShapeNode>();
 
   constructor(private readonly structures: readonly (readonly string[])[] = SHARED_STRUCTURES) {
     this.build();
@@ -261,6 +269,7 @@ export class FastEncoder {
 
   private build(): void {
     this.root = shapeNode([]);
+    this.ownShapeByType = new Map();
     this.learnt = 0;
     this.structures.forEach((keys, index) => {
       let node = this.root;
@@ -301,7 +310,59 @@ export class FastEncoder {
     this.begin();
     this.buffer[0] = this.envelopeId;
     this.pos = 1;
-    return this.write(to) && this.write(from) && this.write(msg) ? this.pos : -1;
+    if (!this.write(to) || !this.write(from)) return -1;
+    const type = msg !== null && typeof msg === 'object' && (msg as object).constructor === Object ? (msg as { type?: unknown }).type : undefined;
+    if (typeof type === 'string') {
+      const predicted = this.ownShapeByType.get(type);
+      if (predicted !== undefined && this.writeOwnRecord(msg as Record<string, unknown>, predicted)) return this.pos;
+      const at = this.pos;
+      if (!this.write(msg)) return -1;
+      // The message's shape was not a shared one: it was defined inline (0xd4 0x72 id keys), as
+      // the first own shape of the message.
+      if (this.buffer[at] === 0xd4 && this.buffer[at + 1] === 0x72 && this.ownCount > 0) {
+        if (this.ownShapeByType.size < OWN_SHAPES_BY_TYPE_MAX) this.ownShapeByType.set(type, this.own[0]!);
+      } else if (predicted !== undefined) {
+        this.ownShapeByType.delete(type);
+      }
+      return this.pos;
+    }
+    return this.write(msg) ? this.pos : -1;
+  }
+
+  /**
+   * The message as an own shape `node` defined inline, written in one pass: the definition,
+   * then the values, checking that the message's keys are the shape's. False (nothing
+   * written, the position back where it was) when they are not, or the buffer is short.
+   * Only for the message itself (no own shape is defined before it in the message).
+   */
+  private writeOwnRecord(object: Record<string, unknown>, node: ShapeNode): boolean {
+    const start = this.pos;
+    if (this.ownCount !== 0 || start + 3 > FAST_ENCODER_BYTES) return false;
+    const keys = node.path;
+    node.stamp = this.stamp;
+    node.ownId = OWN_RECORD_ID_FIRST;
+    this.own[this.ownCount++] = node;
+    const b = this.buffer;
+    b[this.pos++] = 0xd4;
+    b[this.pos++] = 0x72;
+    b[this.pos++] = node.ownId;
+    let ok = this.writeArray(keys);
+    let i = 0;
+    if (ok) {
+      for (const key in object) {
+        if (i >= keys.length || keys[i] !== key || !this.write(object[key])) {
+          ok = false;
+          break;
+        }
+        i++;
+      }
+    }
+    if (ok && i === keys.length) return true;
+    // Not this shape (or no room): undo, as writeRecord does.
+    this.pos = start;
+    const own = this.own;
+    while (this.ownCount > 0) own[--this.ownCount]!.stamp = 0;
+    return false;
   }
 
   private write(value: unknown): boolean {

@@ -35,6 +35,15 @@ export interface ScenarioOptions {
   livenessOps?: number;
   /** Share of workload calls that are two-key transactions (0 to 1). */
   txnShare?: number;
+  /**
+   * Clients beside `clients` that run two-key transactions and reads on keys of their own
+   * (`txnKeys` of them, apart from `keys`): transactions in flight through every fault, whose
+   * locks do not hold up the single-key workload. Default SCENARIO_DEFAULTS.txnClients, or
+   * none when `txnShare` is 0.
+   */
+  txnClients?: number;
+  /** Keys the transaction clients use (default SCENARIO_DEFAULTS.txnKeys). */
+  txnKeys?: number;
   /** Client call timeout (default SCENARIO_REQUEST_TIMEOUT_MS). */
   requestTimeoutMs?: number;
   /** Keep the message trace (for `meridian check --trace`; sim only). */
@@ -92,7 +101,9 @@ export interface ScenarioResult {
   trace?: Array<{ at: number; from: string; to: string; type: string }>;
 }
 
-export const SCENARIO_DEFAULTS = { clients: 12, keys: 8, faultMs: 4_000, livenessOps: 3, txnShare: 0.1 } as const;
+export const SCENARIO_DEFAULTS = { clients: 12, keys: 8, faultMs: 4_000, livenessOps: 3, txnShare: 0.1, txnClients: 2, txnKeys: 8 } as const;
+/** Share of a transaction client's calls that are transactions (the rest are reads of its keys). */
+export const SCENARIO_TXN_CLIENT_SHARE = 0.5;
 /** The default fault schedule: every fault kind, one step every ~600 ms, each lasting ~500 ms. */
 export const SCENARIO_NEMESIS: NemesisOptions = { intervalMs: 600, faultMs: 500, weights: { 'leader-handover': 16, 'strand-leader': 10 } };
 /** Client call timeout in the scenario: past an election (~300-600 ms) and a typical fault's end. */
@@ -100,7 +111,9 @@ export const SCENARIO_REQUEST_TIMEOUT_MS = 1_500;
 /** Quiet time before the convergence reads. */
 export const SCENARIO_QUIET_MS = 1_000;
 
-function checkScenarioOptions(o: ScenarioOptions & { clients: number; keys: number; faultMs: number; livenessOps: number; txnShare: number }): void {
+function checkScenarioOptions(
+  o: ScenarioOptions & { clients: number; keys: number; faultMs: number; livenessOps: number; txnShare: number; txnClients: number; txnKeys: number },
+): void {
   if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new ConfigError('seed', 'an integer from 0 to 2^32 - 1', o.seed);
   if (!Number.isInteger(o.clients) || o.clients < 1 || o.clients > 64) throw new ConfigError('clients', 'an integer from 1 to 64', o.clients);
   if (!Number.isInteger(o.keys) || o.keys < 1 || o.keys > 1_000) throw new ConfigError('keys', 'an integer from 1 to 1000', o.keys);
@@ -109,6 +122,9 @@ function checkScenarioOptions(o: ScenarioOptions & { clients: number; keys: numb
   if (!Number.isInteger(o.livenessOps) || o.livenessOps < 0 || o.livenessOps > 1_000)
     throw new ConfigError('livenessOps', 'an integer from 0 to 1000', o.livenessOps);
   if (typeof o.txnShare !== 'number' || !(o.txnShare >= 0 && o.txnShare <= 1)) throw new ConfigError('txnShare', 'a number from 0 to 1', o.txnShare);
+  if (!Number.isInteger(o.txnClients) || o.txnClients < 0 || o.clients + o.txnClients > 64)
+    throw new ConfigError('txnClients', 'an integer from 0 to 64 - clients', o.txnClients);
+  if (!Number.isInteger(o.txnKeys) || o.txnKeys < 2 || o.txnKeys > 1_000) throw new ConfigError('txnKeys', 'an integer from 2 to 1000', o.txnKeys);
   if (o.onlyFaults !== undefined && (!Array.isArray(o.onlyFaults) || o.onlyFaults.some((n) => !Number.isInteger(n) || n < 0)))
     throw new ConfigError('onlyFaults', 'an array of fault episode numbers (integers >= 0)', o.onlyFaults);
   if (o.onlyFaults !== undefined && o.nemesis === 'builtin')
@@ -117,6 +133,7 @@ function checkScenarioOptions(o: ScenarioOptions & { clients: number; keys: numb
 
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
   const o = { ...SCENARIO_DEFAULTS, ...options };
+  if (options.txnClients === undefined && o.txnShare === 0) o.txnClients = 0;
   checkScenarioOptions(o);
   const prng = new Prng(o.seed);
   const regions = ['r1', 'r2', 'r3'];
@@ -151,28 +168,33 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   let faultEpisodes = 0;
   try {
     const keys = Array.from({ length: o.keys }, (_, i) => `key${i}`);
-    const clients = Array.from({ length: o.clients }, (_, i) => cluster.client({ region: regions[i % regions.length]! }));
+    const txnKeys = o.txnClients === 0 ? [] : Array.from({ length: o.txnKeys }, (_, i) => `tkey${i}`);
+    // The first `clients` run the mixed workload; the `txnClients` after them, transactions and reads on `txnKeys`.
+    const clients = Array.from({ length: o.clients + o.txnClients }, (_, i) => cluster.client({ region: regions[i % regions.length]! }));
     let faulting = true;
     const workload = async (index: number): Promise<void> => {
       const client = clients[index]!;
       const rng = prng.fork(`client${index}`);
+      const txnClient = index >= o.clients;
+      const pool = txnClient ? txnKeys : keys;
+      const txnShare = txnClient ? SCENARIO_TXN_CLIENT_SHARE : o.txnShare;
       // The last value this client saw per key: what its cas expects, so some cas swap.
       const seen = new Map<string, number | undefined>();
       let n = 0;
       while (faulting) {
-        const key = rng.pick(keys);
+        const key = rng.pick(pool);
         const roll = rng.next();
         const value = index * 100_000 + n;
         try {
-          if (roll < o.txnShare && keys.length > 1) {
-            const other = rng.pick(keys.filter((k) => k !== key));
+          if (roll < txnShare && pool.length > 1) {
+            const other = rng.pick(pool.filter((k) => k !== key));
             await client.transaction([
               { op: 'put', key, value },
               rng.chance(0.25) ? { op: 'delete', key: other } : { op: 'put', key: other, value: value + 1 },
             ]);
           } else {
-            const r = (roll - o.txnShare) / (1 - o.txnShare);
-            if (r < 0.4) seen.set(key, (await client.get(key)) as number | undefined);
+            const r = (roll - txnShare) / (1 - txnShare);
+            if (txnClient || r < 0.4) seen.set(key, (await client.get(key)) as number | undefined);
             else if (r < 0.7) await client.put(key, value);
             else if (r < 0.9) await client.cas(key, seen.get(key), value);
             else await client.delete(key);
@@ -220,7 +242,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         }
       }),
     );
-    const diverged = live ? await convergence(cluster, regions, keys) : [];
+    const diverged = live ? await convergence(cluster, regions, [...keys, ...txnKeys]) : [];
     const history = cluster.history();
     const checkStarted = performance.now();
     const check = checkHistory(history, 'register');

@@ -1,3 +1,4 @@
+import { FifoOrder } from '../core/fifo-order.js';
 import { Prng } from '../core/prng.js';
 import { planLocality, pickRegion, type LocalityPlan, type RegionHealth } from '../balance/locality.js';
 import { OutlierDetector } from '../balance/outlier.js';
@@ -71,9 +72,8 @@ export interface BalancerState {
    * know each other's requests, and run twice; the copy that aborted could answer first).
    */
   routedIds: Set<number | string>;
-  /** The ids in `routedIds`, oldest first from `routedOldest` (no iterator per request to find it). */
-  routedOrder: Array<number | string>;
-  routedOldest: number;
+  /** The ids in `routedIds`, oldest first (no iterator per request to find it). */
+  routedOrder: FifoOrder<number | string>;
   /** A number for each client address seen, to key `routedIds` without building a string. */
   senders: Map<string, number>;
   nextRid: number;
@@ -170,8 +170,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
       outlier,
       inflight: new Map(),
       routedIds: new Set(),
-      routedOrder: [],
-      routedOldest: 0,
+      routedOrder: new FifoOrder(ROUTED_REMEMBERED_MAX),
       senders: new Map(),
       nextRid: 1,
       plan: undefined,
@@ -323,14 +322,8 @@ function route(state: BalancerState, req: Req, ctx: ActorContext): void {
   }
   // Not in the set (checked above): added at the end of its order.
   state.routedIds.add(routedId);
-  state.routedOrder.push(routedId);
-  if (state.routedIds.size > ROUTED_REMEMBERED_MAX) {
-    state.routedIds.delete(state.routedOrder[state.routedOldest++]!);
-    if (state.routedOldest >= ROUTED_REMEMBERED_MAX) {
-      state.routedOrder = state.routedOrder.slice(state.routedOldest);
-      state.routedOldest = 0;
-    }
-  }
+  const forgotten = state.routedOrder.added(routedId, state.routedIds.size);
+  if (forgotten !== undefined) state.routedIds.delete(forgotten);
   const rid = state.nextRid++;
   state.inflight.set(rid, { client: ctx.sender, rid: req.rid, server: picked.id, sentMs: now });
   const member = state.members.get(picked.id)!;

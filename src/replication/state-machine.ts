@@ -1,3 +1,4 @@
+import { FifoOrder } from '../core/fifo-order.js';
 import { SEEN_REQUESTS_MAX } from '../core/limits.js';
 import type { RequestBody, TxnOp, TxnReads, TxnUnsafe } from './ops.js';
 
@@ -88,12 +89,8 @@ export class KvStateMachine {
   private effectSeq = -1;
   /** Results of recent requests by id, oldest first (a Map keeps insertion order). */
   private readonly seenResults = new Map<string, unknown>();
-  /**
-   * The ids in `seenResults`, oldest first from `seenOldest`: the oldest is found without an
-   * iterator per remembered request (the map's own order, kept alongside).
-   */
-  private seenOrder: string[] = [];
-  private seenOldest = 0;
+  /** The ids in `seenResults`, oldest first: the oldest is found without an iterator per remembered request. */
+  private readonly seenOrder = new FifoOrder<string>(SEEN_REQUESTS_MAX);
   /** What each prepared transaction read here, as its prepare found it. */
   private readonly readsAt = new Map<string, TxnReads>();
   /** What recently committed transactions read here (for a coordinator that missed the vote). */
@@ -112,14 +109,8 @@ export class KvStateMachine {
     const before = this.seenResults.size;
     this.seenResults.set(rq, value);
     if (this.seenResults.size === before) return; // Known already: it keeps its place.
-    this.seenOrder.push(rq);
-    if (this.seenResults.size > SEEN_REQUESTS_MAX) {
-      this.seenResults.delete(this.seenOrder[this.seenOldest++]!);
-      if (this.seenOldest >= SEEN_REQUESTS_MAX) {
-        this.seenOrder = this.seenOrder.slice(this.seenOldest);
-        this.seenOldest = 0;
-      }
-    }
+    const evicted = this.seenOrder.added(rq, this.seenResults.size);
+    if (evicted !== undefined) this.seenResults.delete(evicted);
   }
 
   apply(command: Command): Completion[] {
@@ -304,8 +295,7 @@ export class KvStateMachine {
     this.applied = snapshot.applied;
     this.seenResults.clear();
     for (const [rq, value] of snapshot.seen) this.seenResults.set(rq, value);
-    this.seenOrder = [...this.seenResults.keys()];
-    this.seenOldest = 0;
+    this.seenOrder.reset(this.seenResults.keys());
     this.effectTerm = snapshot.effectTerm;
     this.effectSeq = snapshot.effectSeq;
     for (const [k, v] of snapshot.data) this.data.set(k, v);

@@ -50,6 +50,21 @@ export interface CommitCoreOptions {
   unsafeCommitOnTimeout?: boolean;
 }
 
+/** A Paxos Commit node with the cluster's timeouts: participants and coordinators alike run one. */
+function paxosCommitNode(self: string, records: PaxosCommitRecord[], options: CommitCoreOptions): PaxosCommitNode {
+  return new PaxosCommitNode(
+    {
+      self,
+      acceptors: options.acceptors,
+      voteTimeoutTicks: VOTE_TIMEOUT_TICKS,
+      leaderTimeoutTicks: LEADER_TIMEOUT_TICKS,
+      recoveryTicks: RECOVERY_TICKS,
+      prng: new Prng(options.seed),
+    },
+    records,
+  );
+}
+
 export function createParticipantCore(protocol: CommitProtocolName, self: string, records: unknown[], options: CommitCoreOptions): ParticipantCore {
   switch (protocol) {
     case '2pc': {
@@ -67,17 +82,7 @@ export function createParticipantCore(protocol: CommitProtocolName, self: string
       return participantOf(core, (msg) => msg as ThreePcMessage);
     }
     case 'paxos-commit': {
-      const core = new PaxosCommitNode(
-        {
-          self,
-          acceptors: options.acceptors,
-          voteTimeoutTicks: VOTE_TIMEOUT_TICKS,
-          leaderTimeoutTicks: LEADER_TIMEOUT_TICKS,
-          recoveryTicks: RECOVERY_TICKS,
-          prng: new Prng(options.seed),
-        },
-        unwrap(records) as PaxosCommitRecord[],
-      );
+      const core = paxosCommitNode(self, unwrap(records) as PaxosCommitRecord[], options);
       return participantOf(core, (msg) => msg as PaxosCommitMessage);
     }
   }
@@ -99,17 +104,7 @@ export function createCoordinatorCore(protocol: CommitProtocolName, self: string
     }
     case 'paxos-commit': {
       // The region coordinators are the acceptors of every transaction and lead their own.
-      const core = new PaxosCommitNode(
-        {
-          self,
-          acceptors: options.acceptors,
-          voteTimeoutTicks: VOTE_TIMEOUT_TICKS,
-          leaderTimeoutTicks: LEADER_TIMEOUT_TICKS,
-          recoveryTicks: RECOVERY_TICKS,
-          prng: new Prng(options.seed),
-        },
-        records as PaxosCommitRecord[],
-      );
+      const core = paxosCommitNode(self, records as PaxosCommitRecord[], options);
       // A leader decides each transaction once (it forgets the transaction as it decides); an
       // RM's own decisions do not arise here (a coordinator is no RM).
       return coordinatorOf(

@@ -1,6 +1,6 @@
 import type { MessagePort, TransferListItem, Worker } from 'node:worker_threads';
 import type { ActorSpec } from '../actor.js';
-import type { HostPing } from '../admin.js';
+import type { AdminApi } from '../admin.js';
 import type { HostEvent } from '../env.js';
 import type { DirectoryEntry } from '../host.js';
 import type { StatsSnapshot } from '../stats.js';
@@ -111,23 +111,13 @@ export interface NatsAssign {
 /** The answer to an assignment or a control request: a value, or why it failed. */
 export type ControlAnswer<T> = { v: T; e?: undefined } | { e: string; v?: undefined };
 
-/** The control requests a NATS host serves, by method name. */
-export type NatsControlApi = {
+/**
+ * The control requests a NATS host serves, by method name: what a worker thread's admin port
+ * serves (but the port plumbing, `connect` and `disconnect`), and the NATS host's own.
+ */
+export type NatsControlApi = Omit<AdminApi, 'connect' | 'disconnect'> & {
   /** Spawn the plan's actors (but those crashed); answers how many run. */
   start(): number;
-  ping(): HostPing;
-  summary(address: string): unknown;
-  stats(): StatsSnapshot;
-  load(addresses: string[]): Record<string, Record<string, number>>;
-  errors(): HostEvent[];
-  setNetwork(config: NetworkConfig): void;
-  setPartitions(rules: PartitionRule[]): void;
-  setNodeDead(node: string, dead: boolean): void;
-  setClockSkew(node: string, ms: number): void;
-  crashNode(node: string): number;
-  restartNode(node: string): number;
-  /** Test hook: raw bytes handed to the host as if a peer had sent them. */
-  injectFrame(bytes: Uint8Array): void;
   /** Host `peer` restarted: forget the credit owed for frames it never read. */
   resetPeer(peer: number): void;
   /** Stop soon (after answering). */

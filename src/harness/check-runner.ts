@@ -161,21 +161,7 @@ export async function runOneSeed(task: ScenarioTask): Promise<ScenarioReport> {
     };
   } catch (error) {
     return {
-      seed: task.seed,
-      mode: task.mode,
-      ok: false,
-      outcome: 'fail',
-      failures: ['the run threw'],
-      unknownShare: 0,
-      faultEpisodes: 0,
-      live: false,
-      verdict: 'unknown',
-      operations: 0,
-      faults: [],
-      violations: [],
-      timedOut: [],
-      traceHash: 0,
-      elapsedMs: performance.now() - started,
+      ...failedReport(task, 'the run threw', performance.now() - started),
       error: error instanceof Error ? (error.stack ?? error.message) : String(error),
     };
   }
@@ -183,24 +169,7 @@ export async function runOneSeed(task: ScenarioTask): Promise<ScenarioReport> {
 
 /** The transactional workload for one seed, once per commit protocol; it passes when every run does. */
 async function runTxnSeed(task: ScenarioTask, started: number): Promise<ScenarioReport> {
-  const report: ScenarioReport = {
-    seed: task.seed,
-    mode: task.mode,
-    ok: true,
-    outcome: 'pass',
-    failures: [],
-    unknownShare: 0,
-    faultEpisodes: 0,
-    live: true,
-    verdict: '',
-    operations: 0,
-    faults: [],
-    violations: [],
-    timedOut: [],
-    traceHash: 0,
-    elapsedMs: 0,
-    anomalies: [],
-  };
+  const report: ScenarioReport = { ...emptyReport(task), anomalies: [] };
   const verdicts: string[] = [];
   let indefinite = 0;
   for (const commit of task.commits ?? TXN_CHECK_COMMITS) {
@@ -238,23 +207,37 @@ export async function replayTxnSeed(task: ScenarioTask, commit: TxnCommit): Prom
 }
 
 function hungReport(task: ScenarioTask, elapsedMs: number): ScenarioReport {
+  return failedReport(
+    task,
+    `hung: no result after ${(SEED_WALL_MS_MAX / 1000).toFixed(0)} s of wall time (virtual time stopped?); its worker was stopped`,
+    elapsedMs,
+  );
+}
+
+/** A passing report of nothing yet: what a run adds its results to. */
+function emptyReport(task: ScenarioTask): ScenarioReport {
   return {
     seed: task.seed,
     mode: task.mode,
-    ok: false,
-    outcome: 'fail',
-    failures: [`hung: no result after ${(SEED_WALL_MS_MAX / 1000).toFixed(0)} s of wall time (virtual time stopped?); its worker was stopped`],
+    ok: true,
+    outcome: 'pass',
+    failures: [],
     unknownShare: 0,
     faultEpisodes: 0,
-    live: false,
-    verdict: 'unknown',
+    live: true,
+    verdict: '',
     operations: 0,
     faults: [],
     violations: [],
     timedOut: [],
     traceHash: 0,
-    elapsedMs,
+    elapsedMs: 0,
   };
+}
+
+/** A seed that failed before it could be checked (it threw, or hung): no verdict, not live. */
+function failedReport(task: ScenarioTask, failure: string, elapsedMs: number): ScenarioReport {
+  return { ...emptyReport(task), ok: false, outcome: 'fail', failures: [failure], live: false, verdict: 'unknown', elapsedMs };
 }
 
 const workerFile = fileURLToPath(new URL('../../workers/scenario.js', import.meta.url));

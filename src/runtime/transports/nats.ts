@@ -5,11 +5,9 @@ import { fileURLToPath } from 'node:url';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { randomId } from '../../core/ids.js';
 import { HOST_READY_TIMEOUT_MS } from '../../core/limits.js';
-import type { Behavior } from '../actor.js';
 import type { HostPing } from '../admin.js';
 import { FileDurableStore } from '../durable-file.js';
-import type { HostEvent, TimerHandle } from '../env.js';
-import type { DirectoryEntry } from '../host.js';
+import type { TimerHandle } from '../env.js';
 import { mergeSnapshots, snapshot, type StatsSnapshot } from '../stats.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import { ThreadHost } from './thread-host.js';
@@ -31,7 +29,7 @@ import {
   type Subjects,
 } from './nats-wire.js';
 import type { ControlAnswer, NatsAssign, NatsControlApi, NatsControlMethod, NatsHello, NatsHostEvent, NatsHostStats } from './worker-protocol.js';
-import { STATS_PUSH_INTERVAL_MS } from './threads.js';
+import { STATS_PUSH_INTERVAL_MS, type ThreadsOptions } from './threads.js';
 
 const HOST_ENTRY = fileURLToPath(new URL('../../../workers/nats-host.js', import.meta.url));
 
@@ -40,18 +38,8 @@ export const REMOTE_HOSTS_WAIT_MS = 60_000;
 /** How long stop() gives a host process to exit after it was told to, before SIGKILL. */
 export const HOST_EXIT_WAIT_MS = 3_000;
 
-export interface NatsOptions {
-  seed: number;
-  directory: Map<string, DirectoryEntry>;
-  behaviors: Map<string, Behavior>;
-  behaviorsModule: string;
-  network: NetworkConfig;
-  mailboxCapacity: number;
-  messageBytesMax: number;
-  dataDir: string;
-  removeDataDir: boolean;
-  fsync: boolean;
-  onEvent: (event: HostEvent) => void;
+/** What the threads transport takes, and where the NATS server is. */
+export interface NatsOptions extends ThreadsOptions {
   servers: string[];
   /** The subject prefix `meridian.<cluster>`. */
   cluster: string;

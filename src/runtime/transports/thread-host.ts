@@ -8,6 +8,7 @@ import type { Behavior } from '../actor.js';
 import type { DurableStore } from '../durable.js';
 import type { HostEnv, HostEvent, TimerHandle } from '../env.js';
 import { Host, type DirectoryEntry } from '../host.js';
+import { RealTimers } from './real-timers.js';
 import type { DropCause, NetworkConfig } from '../../net/model.js';
 
 /** Same-host deliveries in one event-loop turn before the rest wait for the next turn. */
@@ -45,7 +46,7 @@ export class ThreadHost {
   private readonly builders = new Map<number, FrameBuilder>();
   private readonly dirty = new Set<number>();
   private flushScheduled = false;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new RealTimers();
   private readonly immediates = new Set<NodeJS.Immediate>();
   private closed = false;
   framesSent = 0;
@@ -110,17 +111,9 @@ export class ThreadHost {
         },
       };
     }
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
+    return this.timers.set(delayMs, () => {
       if (!this.closed) fn();
-    }, delayMs);
-    this.timers.add(timer);
-    return {
-      cancel: () => {
-        clearTimeout(timer);
-        this.timers.delete(timer);
-      },
-    };
+    });
   }
 
   /** Attach the port to another host (replacing an older one, as after that host restarted). */
@@ -236,7 +229,6 @@ export class ThreadHost {
   /** Cancel every timer and close every port: nothing of this host keeps the process alive. */
   close(): void {
     this.closed = true;
-    for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     for (const immediate of this.immediates) clearImmediate(immediate);
     this.immediates.clear();

@@ -6,7 +6,8 @@ import { createStrategy } from '../balance/strategy.js';
 import { DEFAULT_WEIGHT, type Endpoint, type Strategy } from '../balance/types.js';
 import { Membership } from '../liveness/membership.js';
 import type { ActorContext, Behavior, SystemMessage } from '../runtime/actor.js';
-import type { BalancerInbound, Digest, Load, MemberState, Req, Res } from './messages.js';
+import type { BalancerInbound, Digest, Load, MemberState, Req, RequestBody, Res } from './messages.js';
+import { shardOf } from './topology.js';
 import type { ResolvedBalancer } from './validate-parts.js';
 
 /** Requests one balancer keeps in flight; beyond it new requests are refused (UNAVAILABLE). */
@@ -33,6 +34,12 @@ export interface BalancerParams {
   requestTimeoutMs: number;
   /** The first region's balancer publishes membership changes to `cluster.on('member')`. */
   publishMembers: boolean;
+  /**
+   * The cluster's shard count (topology.ts shardOf): with it the balancer learns each shard's
+   * leader from the answers and sends leader-bound requests straight there (see route).
+   * Absent or 0: every request is placed by the strategy.
+   */
+  shards?: number;
 }
 
 interface MemberInfo {
@@ -53,6 +60,8 @@ interface Inflight {
   rid: number;
   server: string;
   sentMs: number;
+  /** The shard of a leader-bound request (its answer teaches the shard's leader), else -1. */
+  shard: number;
 }
 
 export interface BalancerState {
@@ -81,6 +90,16 @@ export interface BalancerState {
   version: number;
   routed: number;
   refused: number;
+  /** The shard count (BalancerParams.shards; 0: no leader hints). */
+  shards: number;
+  /**
+   * Leader hints, by shard: the server that last answered a leader-bound request of the
+   * shard (the answer's `by`; such requests are answered by the shard's leader). Dropped when
+   * a request of the shard fails or expires, or the server crashes.
+   */
+  leaders: Array<string | undefined>;
+  /** Requests sent by a leader hint rather than by the strategy. */
+  hinted: number;
 }
 
 /** What a balancer tells about itself (`cluster.inspect('balancer/<region>')`; `cluster.members()` reads `members`). */
@@ -88,6 +107,10 @@ export interface BalancerSummary {
   inflight: number;
   routed: number;
   refused: number;
+  /** Of `routed`, the requests sent to their shard's leader by a hint rather than by the strategy. */
+  hinted: number;
+  /** Shards with a leader hint, and the server each is sent to. */
+  leaders: Record<number, string>;
   /** Each region's reachability, from its digests. */
   regions: Record<string, MemberState>;
   /** Servers ejected by outlier detection. */
@@ -102,6 +125,19 @@ export interface BalancerSummary {
  * configured strategy, forwards the request and relays the answer back to the client. It
  * sees every completion, so it knows in-flight counts and latencies for its strategies and
  * for passive outlier ejection.
+ *
+ * Leader-bound requests follow a leader hint instead: a write (put, delete, cas) or a
+ * linearizable read is executed by its shard's leader wherever it enters, so a server the
+ * strategy picks that is not the leader only forwards it there (one more actor message, one
+ * more decode and encode). The balancer remembers, per shard, the server that answered the
+ * shard's last leader-bound request and sends the next one straight to it; the strategy (and
+ * the locality plan) places them only while a shard has no usable hint: none learned yet, the
+ * hinted server crashed, down or suspect, in an unreachable region or ejected as an outlier,
+ * or the shard's last leader-bound request failed or expired. A deposed leader that still
+ * answers forwards to the new leader, whose answer moves the hint. The strategies therefore
+ * spread local reads ('local' consistency: any replica in the chosen region answers them)
+ * and the first request of each shard; transactions go through the strategy to a server,
+ * which passes them to its region's coordinator, as before.
  */
 export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerInbound> = {
   name: 'balancer',
@@ -177,6 +213,9 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
       version: 0,
       routed: 0,
       refused: 0,
+      shards: params.shards ?? 0,
+      leaders: Array.from({ length: params.shards ?? 0 }, () => undefined),
+      hinted: 0,
     };
   },
   receive(state, msg, ctx) {
@@ -207,6 +246,8 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
       inflight: state.inflight.size,
       routed: state.routed,
       refused: state.refused,
+      hinted: state.hinted,
+      leaders: Object.fromEntries(state.leaders.flatMap((id, shard) => (id === undefined ? [] : [[shard, id]]))),
       regions: Object.fromEntries(state.regionState),
       ejected: state.outlier?.ejected() ?? [],
       members,
@@ -299,6 +340,37 @@ function routedIdOf(state: BalancerState, sender: string, rid: number): number |
   return `${sender} ${rid}`;
 }
 
+/**
+ * Whether a request ends at its shard's leader wherever it enters: writes and linearizable
+ * reads. Local reads are answered by the replica they reach; transactions go to a coordinator.
+ */
+export function leaderBound(body: RequestBody): boolean {
+  switch (body.op) {
+    case 'put':
+    case 'delete':
+    case 'cas':
+      return true;
+    case 'get':
+      return body.consistency !== 'local';
+    default:
+      return false;
+  }
+}
+
+/** A hinted server may be sent to while it runs, is up, its region is reachable and it is not ejected. */
+function hintUsable(state: BalancerState, id: string): boolean {
+  const m = state.members.get(id);
+  if (m === undefined || m.crashed || m.state !== 'up') return false;
+  if (state.regionState.get(m.region) === 'down') return false;
+  return state.outlier === undefined || !state.outlier.isEjected(id);
+}
+
+/** The shard of a leader-bound request (when hints are kept), else -1. */
+function hintShard(state: BalancerState, body: RequestBody): number {
+  if (state.shards <= 0 || typeof body.key !== 'string' || !leaderBound(body)) return -1;
+  return shardOf(body.key, state.shards);
+}
+
 function route(state: BalancerState, req: Req, ctx: ActorContext): void {
   const routedId = routedIdOf(state, ctx.sender, req.rid);
   if (state.routedIds.has(routedId)) return; // A duplicate: the first copy is answered.
@@ -307,33 +379,48 @@ function route(state: BalancerState, req: Req, ctx: ActorContext): void {
     return;
   }
   const now = ctx.now();
-  const choice = pickRegion(localityPlan(state), state.prng);
-  if (choice === undefined) {
-    refuse(state, req, ctx, 'no healthy server in any region');
-    return;
+  const shard = hintShard(state, req.body);
+  let target: string | undefined;
+  if (shard >= 0) {
+    const hint = state.leaders[shard];
+    if (hint !== undefined) {
+      if (hintUsable(state, hint)) {
+        target = hint;
+        state.hinted++;
+      } else state.leaders[shard] = undefined; // Learned again from the next answer.
+    }
   }
-  let endpoints = healthyIn(state, choice.region, choice.panic);
-  if (endpoints.length === 0) endpoints = healthyIn(state, choice.region, true);
-  const strategy = state.strategies.get(choice.region)!;
-  const picked = strategy.pick(endpoints, { key: req.body.key, nowMs: now });
-  if (picked === undefined) {
-    refuse(state, req, ctx, `no server available in region ${choice.region}`);
-    return;
+  if (target === undefined) {
+    const choice = pickRegion(localityPlan(state), state.prng);
+    if (choice === undefined) {
+      refuse(state, req, ctx, 'no healthy server in any region');
+      return;
+    }
+    let endpoints = healthyIn(state, choice.region, choice.panic);
+    if (endpoints.length === 0) endpoints = healthyIn(state, choice.region, true);
+    const strategy = state.strategies.get(choice.region)!;
+    const picked = strategy.pick(endpoints, { key: req.body.key, nowMs: now });
+    if (picked === undefined) {
+      refuse(state, req, ctx, `no server available in region ${choice.region}`);
+      return;
+    }
+    target = picked.id;
   }
   // Not in the set (checked above): added at the end of its order.
   state.routedIds.add(routedId);
   const forgotten = state.routedOrder.added(routedId, state.routedIds.size);
   if (forgotten !== undefined) state.routedIds.delete(forgotten);
   const rid = state.nextRid++;
-  state.inflight.set(rid, { client: ctx.sender, rid: req.rid, server: picked.id, sentMs: now });
-  const member = state.members.get(picked.id)!;
+  state.inflight.set(rid, { client: ctx.sender, rid: req.rid, server: target, sentMs: now, shard });
+  const member = state.members.get(target)!;
   member.active++;
   state.routed++;
-  // The balancer's own choice, per server: servers count where a request EXECUTES (a server
-  // forwards a key it does not own), so only this shows how the strategy spread the load.
+  // The balancer's own choice (strategy or leader hint), per server: servers count where a
+  // request EXECUTES (a server forwards a key it does not own), so only this shows where the
+  // balancer sent the load.
   ctx.count(member.routedCounter);
   const forward: Req = { type: 'req', rid, body: req.body };
-  ctx.send(picked.id, forward);
+  ctx.send(target, forward);
 }
 
 /**
@@ -365,6 +452,14 @@ function complete(state: BalancerState, res: Res, ctx: ActorContext): void {
   if (answeredBy !== undefined) answeredBy.lastAnswerMs = ctx.now();
   const entry = finish(state, res.rid, true, ctx.now());
   if (entry === undefined) return; // Expired already; the client has given up on it.
+  if (entry.shard >= 0) {
+    // A leader-bound request is answered by its shard's leader: the next one goes there. A
+    // refusal or a timeout (no leader, its queue full, every replica down) forgets the hint:
+    // the strategy places the next one, and the server it picks finds the leader.
+    if (res.ok) {
+      if (res.by !== undefined && state.members.has(res.by)) state.leaders[entry.shard] = res.by;
+    } else if (res.code !== 'VALIDATION') state.leaders[entry.shard] = undefined;
+  }
   // The decoded answer is this actor's own object: relayed with the client's rid, uncopied.
   res.rid = entry.rid;
   ctx.send(entry.client, res);
@@ -401,6 +496,7 @@ function onSystem(state: BalancerState, msg: SystemMessage, ctx: ActorContext): 
     // Like a refused connection: the process is gone. Requests it held will never be answered;
     // their outcome is unknown (they may have been executed before the crash).
     m.crashed = true;
+    for (let shard = 0; shard < state.leaders.length; shard++) if (state.leaders[shard] === msg.node) state.leaders[shard] = undefined;
     for (const [rid, entry] of state.inflight) {
       if (entry.server !== msg.node) continue;
       finish(state, rid, false, ctx.now(), false);
@@ -432,6 +528,8 @@ function onTimer(state: BalancerState, key: string, ctx: ActorContext): void {
       // it ejected, up to maxEjectionPercent, and moved a whole region's traffic away.
       const alive = (state.members.get(entry.server)?.lastAnswerMs ?? Number.NEGATIVE_INFINITY) > entry.sentMs;
       finish(state, rid, false, now, !alive);
+      // No answer from the way this request went: the shard's next one is placed by the strategy.
+      if (entry.shard >= 0) state.leaders[entry.shard] = undefined;
     }
     if (state.outlier !== undefined && state.outlier.tick(now).length > 0) state.plan = undefined;
     ctx.setTimer('sweep', Math.max(1, state.params.requestTimeoutMs / SWEEP_FRACTION));

@@ -72,6 +72,7 @@ export function planCluster(config: ResolvedConfig): { plans: HostPlan[]; direct
       heartbeat: config.heartbeat,
       requestTimeoutMs: config.requestTimeoutMs,
       publishMembers: region.name === regionNames[0],
+      shards: config.shards,
     };
     add(plans[0]!, { address: balancerAddress(region.name), behavior: 'balancer', params: balancer, region: region.name, node: FRONT_NODE });
   }

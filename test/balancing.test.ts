@@ -5,9 +5,13 @@
  * Distributions are read from the balancer's own `routed:<server>` counters: servers count
  * requests where they are EXECUTED, and with replication 'none' a server forwards a key it does
  * not own to its owner, so only the balancer's counters show where the strategy sent a request.
+ *
+ * The traffic is local reads: the balancer sends leader-bound requests (writes, linearizable
+ * reads) to their shard's leader once it has learned it (balancer.ts; balancer-leader-hint.test.ts),
+ * so only local reads are placed by the strategy and the locality plan every time.
  */
 import test, { type ExecutionContext } from 'ava';
-import { ConfigError, startCluster, type Cluster, type ClusterConfig } from '../src/index.js';
+import { ConfigError, startCluster, type Client, type Cluster, type ClusterConfig } from '../src/index.js';
 import { STRATEGY_NAMES, type StrategyName } from '../src/balance/types.js';
 import { chiSquare, chiSquareCritical, testSeed } from './balance-stats.js';
 
@@ -66,12 +70,17 @@ function keysWhere(cluster: Cluster, count: number, prefix: string, accept: (own
   return keys;
 }
 
-/** Gets of `keys`, `concurrency` at a time, from a client homed in `region`; how many succeeded. */
+/** A local read: placed by the strategy, not by a leader hint. */
+function localGet(client: Client, key: string): Promise<unknown> {
+  return client.get(key, { consistency: 'local' });
+}
+
+/** Local reads of `keys`, `concurrency` at a time, from a client homed in `region`; how many succeeded. */
 async function getAll(cluster: Cluster, keys: readonly string[], concurrency: number, region = HOME): Promise<number> {
   const client = cluster.client({ region });
   let ok = 0;
   for (let i = 0; i < keys.length; i += concurrency) {
-    const outcomes = await Promise.allSettled(keys.slice(i, i + concurrency).map((k) => client.get(k)));
+    const outcomes = await Promise.allSettled(keys.slice(i, i + concurrency).map((k) => localGet(client, k)));
     for (const o of outcomes) if (o.status === 'fulfilled') ok++;
   }
   return ok;
@@ -129,7 +138,7 @@ async function checkAffinity(t: ExecutionContext, cluster: Cluster, keys: readon
   const servers = new Set<string>();
   for (const key of keys) {
     const before = await routed(cluster);
-    await Promise.all(Array.from({ length: repeats }, () => client.get(key)));
+    await Promise.all(Array.from({ length: repeats }, () => localGet(client, key)));
     const delta = diff(await routed(cluster), before);
     const hit = Object.entries(delta).filter(([, c]) => c > 0);
     t.is(hit.length, 1, `key ${key} went to one server: ${JSON.stringify(Object.fromEntries(hit))}`);
@@ -286,7 +295,7 @@ test('sim: partition([home], others) cuts the home balancer off too: it keeps se
 });
 
 /**
- * `workers` closed loops of `each` gets over keys the slow server does not own (so a request's
+ * `workers` closed loops of `each` local reads over keys the slow server does not own (so a request's
  * cost depends only on where the balancer sent it); returns the slow server's routed share.
  */
 async function slowShare(transport: Transport, seed: number, strategy: StrategyName, workers: number, each: number): Promise<number> {
@@ -303,7 +312,7 @@ async function slowShare(transport: Transport, seed: number, strategy: StrategyN
     const keys = keysWhere(cluster, 200, `s${seed}`, (owner) => owner !== 'us-east/1');
     await Promise.all(
       Array.from({ length: workers }, async (_, w) => {
-        for (let i = 0; i < each; i++) await client.get(keys[(w * each + i) % keys.length]!);
+        for (let i = 0; i < each; i++) await localGet(client, keys[(w * each + i) % keys.length]!);
       }),
     );
     const counts = await routed(cluster);
@@ -352,7 +361,7 @@ test('sim: outlier ejection takes out a silent server, not the healthy servers f
     t.true(lost > 20, `${lost} of the keys live on the crashed server`);
     const pending: Promise<unknown>[] = [];
     for (const key of keys) {
-      pending.push(client.get(key).catch(() => undefined));
+      pending.push(localGet(client, key).catch(() => undefined));
       await cluster.sleep(2);
     }
     await Promise.all(pending);
@@ -363,7 +372,7 @@ test('sim: outlier ejection takes out a silent server, not the healthy servers f
     cluster.partition(['us-east/2'], [HOME, 'eu-west']);
     const live = keysWhere(cluster, 200, `q${seed}`, (owner) => owner !== 'us-east/1' && owner !== 'us-east/2');
     for (const key of live) {
-      pending.push(client.get(key).catch(() => undefined));
+      pending.push(localGet(client, key).catch(() => undefined));
       await cluster.sleep(2);
     }
     await Promise.all(pending);

@@ -12,9 +12,13 @@
  *      direct     raw `req` messages from an endpoint on the calling thread straight to the
  *                 server that owns the key (host.route): the floor, no balancer, no client API
  *      forwarded  the same, sent to the servers in turn whoever owns the key: the hop a server
- *                 takes to forward a key it does not own, which round-robin costs 2 keys in 3
+ *                 takes to forward a key it does not own, which round-robin alone would cost 2
+ *                 keys in 3
  *      balancer   the same raw messages sent to `balancer/<region>`: adds the balancer actor
- *                 (its pick, its in-flight table, the relay of every answer) to `forwarded`
+ *                 (its pick, its in-flight table, the relay of every answer) to `direct`; a
+ *                 linearizable get is leader-bound, so the balancer sends it to the server
+ *                 that last answered for its shard (its leader hint) and round-robin places
+ *                 only each shard's first request (balancer.ts route)
  *      client     `client.get()` from `clients` Client objects: the full public path (validation,
  *                 history, a timeout timer per call, promises) through the balancer
  *    through_balancer_ratio = client / direct in requests per second (target >= 0.7); beside
@@ -245,7 +249,7 @@ export interface EndToEnd {
    */
   cpuUs: Record<Contender, number>;
   failed: number;
-  /** Requests the balancer's round-robin pick sends to a server that does not own the key. */
+  /** Requests the `forwarded` contender (round-robin without leader hints) sends to a server that does not own the key. */
   forwardedShare: number;
   /** For the plots: each path at several windows, and its round trips one at a time. */
   sweep: Array<{ name: Contender; points: SweepPoint[] }>;
@@ -415,7 +419,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const label: Record<Contender, string> = {
     direct: 'raw req straight to the owning server',
     forwarded: 'raw req to servers in turn (non-owners forward)',
-    balancer: 'raw req through balancer/us-east',
+    balancer: 'raw req through balancer/us-east (leader hints)',
     client: 'client.get() through the balancer',
   };
   const e2eRows = CONTENDERS.map((c) => [
@@ -447,7 +451,8 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       ['end to end (threads, 1 region x 3 servers)', 'req/s', 'x direct', 'cpu us/req', 'target', ''],
       e2eRows,
       `End to end: linearizable gets, ${s.window} in flight, ${fmt(s.requests)} per run, median of ${s.reps}; ` +
-        `round-robin sends ${fmt(e2e.forwardedShare * 100)}% of keys to a server that forwards them to their owner`,
+        `round-robin alone (forwarded) sends ${fmt(e2e.forwardedShare * 100)}% of keys to a server that forwards them to their owner; ` +
+        `the balancer sends them to the owner it learned from the answers (leader hints)`,
     ),
   ].join('\n');
   const charts: Chart[] = [

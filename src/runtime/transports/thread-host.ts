@@ -47,7 +47,6 @@ export class ThreadHost {
   private readonly dirty = new Set<number>();
   private flushScheduled = false;
   private readonly timers = new RealTimers();
-  private readonly immediates = new Set<NodeJS.Immediate>();
   private closed = false;
   framesSent = 0;
 
@@ -95,22 +94,8 @@ export class ThreadHost {
     this.host = new Host(env, { id: options.id, seed, directory, behaviors, network, mailboxCapacity, messageBytesMax });
   }
 
+  /** A zero delay is the next event-loop turn, not setTimeout's 1 ms (see RealTimers). */
   private setTimer(delayMs: number, fn: () => void): TimerHandle {
-    if (delayMs <= 0) {
-      // Node runs setTimeout(fn, 0) after 1 ms at the soonest: a zero-delay timer (a server's
-      // flush of a batch) would hold a request that long for nothing. The next turn is meant.
-      const immediate = setImmediate(() => {
-        this.immediates.delete(immediate);
-        if (!this.closed) fn();
-      });
-      this.immediates.add(immediate);
-      return {
-        cancel: () => {
-          clearImmediate(immediate);
-          this.immediates.delete(immediate);
-        },
-      };
-    }
     return this.timers.set(delayMs, () => {
       if (!this.closed) fn();
     });
@@ -230,8 +215,6 @@ export class ThreadHost {
   close(): void {
     this.closed = true;
     this.timers.clear();
-    for (const immediate of this.immediates) clearImmediate(immediate);
-    this.immediates.clear();
     for (const port of this.ports.values()) port.close();
     this.ports.clear();
     this.host.stop();

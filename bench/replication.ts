@@ -158,7 +158,8 @@ const SIZES: Record<Mode, Sizes> = {
     batch1Wan: false,
     getsWan: false,
     getsBatch1: false,
-    isolated: 20,
+    // One put at a time: enough for a steady p50 (single_put_p50_ms), ~1 s per mode.
+    isolated: 60,
     crashRunMs: 1_800,
     recoverWrites: 3_000,
     raw: { roundTrips: 100_000, window: 1_000, reps: 1 },

@@ -7,7 +7,7 @@ import type { Envelope } from '../../core/codec.js';
 import type { Behavior } from '../actor.js';
 import type { DurableStore } from '../durable.js';
 import type { HostEnv, HostEvent, TimerHandle } from '../env.js';
-import { Host, type DirectoryEntry } from '../host.js';
+import { FRONT_HOST, Host, type DirectoryEntry } from '../host.js';
 import { RealTimers } from './real-timers.js';
 import type { DropCause, NetworkConfig } from '../../net/model.js';
 
@@ -181,6 +181,14 @@ export class ThreadHost {
     // Take the set first: flushing may deliver locally and queue more, for the next flush.
     const hosts = [...this.dirty];
     this.dirty.clear();
+    // The front host's frame first: it carries the answers callers wait for (clients live
+    // there), so its thread wakes before the others start competing for the cores. A
+    // leader's commit to its followers, sent with the answer, can leave a moment later.
+    const front = hosts.indexOf(FRONT_HOST);
+    if (front > 0) {
+      hosts[front] = hosts[0]!;
+      hosts[0] = FRONT_HOST;
+    }
     for (const host of hosts) {
       const builder = this.builders.get(host);
       if (builder !== undefined && builder.count > 0) this.flushOne(host, builder);

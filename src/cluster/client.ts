@@ -107,10 +107,11 @@ export class Client {
   private sweepTimer: { cancel(): void } | undefined;
   /**
    * On the real clock the timer is left running when the last open call settles: one call at
-   * a time would otherwise arm and cancel a real timer per call (about half of the client's
-   * own CPU time per call). A sweep that finds nothing due re-arms for the oldest open call,
-   * if any, so every call still times out at its own deadline. The simulator cancels it, as
-   * it always did: its timers are events of the simulated run, and its runs stay the same.
+   * a time would otherwise arm and cancel a real timer per call (about 1 us of CPU per call,
+   * of ~3.4 us the client spends with the history on). A sweep that finds nothing due
+   * re-arms for the oldest open call, if any, so every call still times out at its own
+   * deadline. The simulator cancels it, as it always did: its timers are events of the
+   * simulated run, and its runs stay the same.
    */
   private readonly keepSweep: boolean;
 

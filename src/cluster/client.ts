@@ -105,6 +105,15 @@ export class Client {
    * order they were made (the pending map's order), and the timer waits for the oldest.
    */
   private sweepTimer: { cancel(): void } | undefined;
+  /**
+   * On the real clock the timer is left running when the last open call settles: one call at
+   * a time would otherwise arm and cancel a real timer per call (about 1 us of CPU per call,
+   * of ~3.4 us the client spends with the history on). A sweep that finds nothing due
+   * re-arms for the oldest open call, if any, so every call still times out at its own
+   * deadline. The simulator cancels it, as it always did: its timers are events of the
+   * simulated run, and its runs stay the same.
+   */
+  private readonly keepSweep: boolean;
 
   constructor(
     private readonly deps: ClientDeps,
@@ -113,6 +122,7 @@ export class Client {
     this.region = options.region;
     this.id = deps.newId();
     this.address = `client/${options.region}/${this.id}`;
+    this.keepSweep = deps.runtime.kind !== 'sim';
     deps.host.addExternal(this.address, (envelope) => this.receive(envelope));
   }
 
@@ -293,7 +303,7 @@ export class Client {
     this.pending.delete(rid);
     for (const r of p.recorded) this.slots[r.slot] = false;
     if (p.txn !== undefined) this.slots[p.txn.slot] = false;
-    if (this.pending.size === 0 && this.sweepTimer !== undefined) {
+    if (this.pending.size === 0 && this.sweepTimer !== undefined && !this.keepSweep) {
       this.sweepTimer.cancel();
       this.sweepTimer = undefined;
     }
@@ -333,6 +343,8 @@ export class Client {
     this.closed = true;
     for (const rid of [...this.pending.keys()])
       this.settle(rid, undefined, new StoppedError('the cluster stopped before an answer came; the call may or may not have taken effect'));
+    this.sweepTimer?.cancel();
+    this.sweepTimer = undefined;
     this.deps.host.removeExternal(this.address);
   }
 

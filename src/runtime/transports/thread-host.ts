@@ -7,7 +7,7 @@ import type { Envelope } from '../../core/codec.js';
 import type { Behavior } from '../actor.js';
 import type { DurableStore } from '../durable.js';
 import type { HostEnv, HostEvent, TimerHandle } from '../env.js';
-import { Host, type DirectoryEntry } from '../host.js';
+import { FRONT_HOST, Host, type DirectoryEntry } from '../host.js';
 import { RealTimers } from './real-timers.js';
 import type { DropCause, NetworkConfig } from '../../net/model.js';
 
@@ -47,7 +47,6 @@ export class ThreadHost {
   private readonly dirty = new Set<number>();
   private flushScheduled = false;
   private readonly timers = new RealTimers();
-  private readonly immediates = new Set<NodeJS.Immediate>();
   private closed = false;
   framesSent = 0;
 
@@ -95,22 +94,8 @@ export class ThreadHost {
     this.host = new Host(env, { id: options.id, seed, directory, behaviors, network, mailboxCapacity, messageBytesMax });
   }
 
+  /** A zero delay is the next event-loop turn, not setTimeout's 1 ms (see RealTimers). */
   private setTimer(delayMs: number, fn: () => void): TimerHandle {
-    if (delayMs <= 0) {
-      // Node runs setTimeout(fn, 0) after 1 ms at the soonest: a zero-delay timer (a server's
-      // flush of a batch) would hold a request that long for nothing. The next turn is meant.
-      const immediate = setImmediate(() => {
-        this.immediates.delete(immediate);
-        if (!this.closed) fn();
-      });
-      this.immediates.add(immediate);
-      return {
-        cancel: () => {
-          clearImmediate(immediate);
-          this.immediates.delete(immediate);
-        },
-      };
-    }
     return this.timers.set(delayMs, () => {
       if (!this.closed) fn();
     });
@@ -196,6 +181,14 @@ export class ThreadHost {
     // Take the set first: flushing may deliver locally and queue more, for the next flush.
     const hosts = [...this.dirty];
     this.dirty.clear();
+    // The front host's frame first: it carries the answers callers wait for (clients live
+    // there), so its thread wakes before the others start competing for the cores. A
+    // leader's commit to its followers, sent with the answer, can leave a moment later.
+    const front = hosts.indexOf(FRONT_HOST);
+    if (front > 0) {
+      hosts[front] = hosts[0]!;
+      hosts[0] = FRONT_HOST;
+    }
     for (const host of hosts) {
       const builder = this.builders.get(host);
       if (builder !== undefined && builder.count > 0) this.flushOne(host, builder);
@@ -230,8 +223,6 @@ export class ThreadHost {
   close(): void {
     this.closed = true;
     this.timers.clear();
-    for (const immediate of this.immediates) clearImmediate(immediate);
-    this.immediates.clear();
     for (const port of this.ports.values()) port.close();
     this.ports.clear();
     this.host.stop();

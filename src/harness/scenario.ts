@@ -226,9 +226,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     cluster.setNetwork({ loss: 0, duplicate: 0 });
     await cluster.sleep(1_000);
     let live = true;
+    // Every client's puts at once (each with its own retries): they wait on nothing but the cluster.
     await Promise.all(
-      clients.map(async (client, i) => {
-        for (let k = 0; k < o.livenessOps; k++) {
+      clients.flatMap((client, i) =>
+        Array.from({ length: o.livenessOps }, async (_, k) => {
           let done = false;
           for (let attempt = 0; attempt < 10 && !done; attempt++) {
             try {
@@ -239,8 +240,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
             }
           }
           if (!done) live = false;
-        }
-      }),
+        }),
+      ),
     );
     const diverged = live ? await convergence(cluster, regions, [...keys, ...txnKeys]) : [];
     const history = cluster.history();

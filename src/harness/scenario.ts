@@ -293,8 +293,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
 
 /**
  * After a quiet second, a local read of each key in every region must return what a
- * linearizable read returns (all keys at once): replicas and learners that applied the same log agree. Returns
- * the keys where some region disagreed (as `key (r2: 5 vs 7)`).
+ * linearizable read returns (all keys at once): replicas and learners that applied the same
+ * log agree. Returns the keys where some region disagreed (as `key (r2: 5 vs 7)`).
  */
 async function convergence(cluster: Cluster, regions: string[], keys: string[]): Promise<string[]> {
   await cluster.sleep(SCENARIO_QUIET_MS);

@@ -108,8 +108,6 @@ export const SCENARIO_TXN_CLIENT_SHARE = 0.5;
 export const SCENARIO_NEMESIS: NemesisOptions = { intervalMs: 600, faultMs: 500, weights: { 'leader-handover': 16, 'strand-leader': 10 } };
 /** Client call timeout in the scenario: past an election (~300-600 ms) and a typical fault's end. */
 export const SCENARIO_REQUEST_TIMEOUT_MS = 1_500;
-/** Time from the end of the faults (everything healed) to the liveness phase's first calls. */
-export const SCENARIO_HEALED_MS = 1_000;
 /** Quiet time before the convergence reads. */
 export const SCENARIO_QUIET_MS = 1_000;
 
@@ -223,18 +221,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       faulting = false;
     };
     const extra = o.during === undefined ? [] : [o.during(cluster, faults)];
-    // When the last fault was undone (the nemesis heals at its end).
-    let healedAt = cluster.now();
-    const faulted = Promise.all([schedule(), ...extra]).then(() => {
-      healedAt = cluster.now();
-    });
-    await Promise.all([faulted, ...clients.map((_, i) => workload(i))]);
-    // Liveness: a healed cluster converges and answers every client. It has had
-    // SCENARIO_HEALED_MS since the heal before the first liveness call; the workload's last
-    // calls (some waiting out their timeout) usually took that long already.
+    await Promise.all([schedule(), ...extra, ...clients.map((_, i) => workload(i))]);
+    // Liveness: a healed cluster converges and answers every client.
     cluster.setNetwork({ loss: 0, duplicate: 0 });
-    const settleMs = healedAt + SCENARIO_HEALED_MS - cluster.now();
-    if (settleMs > 0) await cluster.sleep(settleMs);
+    await cluster.sleep(1_000);
     let live = true;
     // Every client's puts at once (each with its own retries): they wait on nothing but the cluster.
     await Promise.all(

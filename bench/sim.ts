@@ -205,6 +205,12 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   log(
     `default scenario in this thread: ${((inline.cpuS / inline.seeds) * 1000).toFixed(0)} CPU ms per seed, of which checking ${((inline.checkS / inline.seeds) * 1000).toFixed(1)} ms; ${Math.round(inline.simOpsPerS)} simulated ops per s of simulating`,
   );
+  // The same seeds again, now that the scenario's code is compiled: what a pool worker pays
+  // per seed once it has run a few (the first pass includes the JIT's warm-up).
+  const warm = await measureInlineSeeds(s.inlineSeeds);
+  log(
+    `the same seeds again (warm): ${((warm.cpuS / warm.seeds) * 1000).toFixed(0)} CPU ms per seed, of which checking ${((warm.checkS / warm.seeds) * 1000).toFixed(1)} ms`,
+  );
   const check = await measureCheck(s.checkSeeds);
   log(`meridian check, 2 workers: ${check.seedsPerS.toFixed(1)} seeds/s (${check.failed} failed)`);
   const catchRate: Record<string, number> = {};
@@ -226,6 +232,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     ['check (2 workers): seeds per wall s', round(check.seedsPerS)],
     ['check: seeds per s on 2 idle cores (2000 / CPU ms per seed)', round(2000 / ((inline.cpuS / inline.seeds) * 1000))],
     ['check, one thread: CPU ms per seed', round((inline.cpuS / inline.seeds) * 1000)],
+    ['check, one thread, the same seeds again (warm): CPU ms per seed', round((warm.cpuS / warm.seeds) * 1000)],
     ['check, one thread: checker ms per seed', round((inline.checkS / inline.seeds) * 1000)],
     ['check, one thread: history ops per seed', round(inline.operations / inline.seeds)],
     ['check, one thread: simulated ops per CPU s (simulating only)', round(inline.simOpsPerS)],
@@ -244,6 +251,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       check_seeds_per_s: round(check.seedsPerS),
       check_seeds_per_s_cpu_bound: round(2000 / ((inline.cpuS / inline.seeds) * 1000)),
       check_cpu_ms_per_seed: round((inline.cpuS / inline.seeds) * 1000),
+      check_cpu_ms_per_seed_warm: round((warm.cpuS / warm.seeds) * 1000),
       check_checker_ms_per_seed: round((inline.checkS / inline.seeds) * 1000),
       check_history_ops_per_seed: round(inline.operations / inline.seeds),
       check_sim_ops_per_real_s: round(inline.simOpsPerS),

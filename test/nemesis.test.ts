@@ -378,7 +378,11 @@ test('leader faults hit the leader the cluster reports: crash-leader, isolate-le
       t.truthy(s.leader, `shard ${s.shard} has a leader after writes`);
       t.true(s.replicas.includes(s.leader!));
       t.is(cluster.leaderOf(s.shard), s.leader);
+      // One shard's entry, as the nemesis polls it while it waits for an election.
+      t.deepEqual(cluster.shardLeader(s.shard), s);
     }
+    t.throws(() => cluster.shardLeader(4), { message: /shard/ });
+    t.throws(() => cluster.shardLeader(-1), { message: /shard/ });
     for (const kind of ['crash-leader', 'power-loss', 'isolate-leader'] as const) {
       const before = new Set(cluster.shardLeaders().map((s) => s.leader));
       const nemesis = new Nemesis(cluster, { faults: [kind], seed, intervalMs: 50, faultMs: 10_000 });
@@ -449,4 +453,53 @@ test('only: episodes left out are not carried out, and the others pick what they
   );
   t.deepEqual(await run([]), []);
   t.throws(() => new Nemesis(new FakeCluster(seed, {}), { only: [-1] }), { instanceOf: ConfigError, message: /nemesis\.only/ });
+});
+
+test('election waits read one shard (shardLeader) or every shard (shardLeaders) alike: same faults, same trace (sim)', async (t) => {
+  const seed = 41;
+  t.log(`seed ${seed}`);
+  // The cluster seen through NemesisTarget without its one-shard read: the nemesis falls back to shardLeaders().
+  const allShardsOnly = (c: Cluster): NemesisTarget => ({
+    get seed() {
+      return c.seed;
+    },
+    get config() {
+      return c.config;
+    },
+    get isStopped() {
+      return c.isStopped;
+    },
+    get transport() {
+      return c.transport;
+    },
+    currentNetwork: () => c.currentNetwork(),
+    crash: (id, options) => c.crash(id, options),
+    shardLeaders: () => c.shardLeaders(),
+    restart: (id) => c.restart(id),
+    partition: (a, b, options) => c.partition(a, b, options),
+    heal: () => c.heal(),
+    setNetwork: (change) => c.setNetwork(change),
+    setClockSkew: (id, ms) => c.setClockSkew(id, ms),
+    sleep: (ms) => c.sleep(ms),
+    now: () => c.now(),
+  });
+  const once = (oneShard: boolean): Promise<{ lines: string[]; hash: number }> =>
+    withSim(seed, async (cluster) => {
+      const n = new Nemesis(oneShard ? cluster : allShardsOnly(cluster), { seed, faults: ['leader-handover', 'strand-leader'], intervalMs: 300, faultMs: 300 });
+      const client = cluster.client({ region: 'r2' });
+      let writing = true;
+      const writes = async (): Promise<void> => {
+        for (let i = 0; writing; i++) await client.put(`k${i % 8}`, i).catch(() => cluster.sleep(20));
+      };
+      await Promise.all([n.run(2_500).then(() => (writing = false)), writes()]);
+      return { lines: n.lines(), hash: cluster.traceHash() };
+    });
+  const a = await once(true);
+  const b = await once(false);
+  t.true(
+    a.lines.some((line) => /start (leader-handover|strand-leader) .* led/.test(line)),
+    a.lines.join('\n'),
+  );
+  t.deepEqual(a.lines, b.lines);
+  t.is(a.hash, b.hash);
 });

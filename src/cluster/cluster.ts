@@ -31,6 +31,15 @@ import { startMetricsServer, type MetricsServer, type MetricsServerOptions } fro
 import { toPrometheusText } from '../metrics/prometheus.js';
 import type { MetricsSnapshot } from '../metrics/registry.js';
 
+/** A shard as a nemesis sees it: see Cluster.shardLeaders. */
+export interface ShardLeader {
+  shard: number;
+  replicas: string[];
+  leader: string | undefined;
+  inflight: number;
+  candidates: string[];
+}
+
 /** Actor errors and warnings kept for `cluster.errors()`; older ones are only counted. */
 export const CLUSTER_EVENTS_KEPT_MAX = 1_000;
 
@@ -104,6 +113,8 @@ export class Cluster extends EventEmitter {
   private readonly failedAssertions: AssertionFailure[] = [];
   /** Draws of power-loss crashes (which records tear, and where). */
   private readonly powerPrng: Prng;
+  /** Each shard's replication group (see groupOf), filled on first use. */
+  private groups: string[][] | undefined;
 
   /** @internal use startCluster */
   /** The simulator's extras (trace, power loss, a look inside servers), when the transport is 'sim'. */
@@ -401,7 +412,7 @@ export class Cluster extends EventEmitter {
   leaderOf(shard: number): string | undefined {
     if (!Number.isInteger(shard) || shard < 0 || shard >= this.config.shards)
       throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${JSON.stringify(shard)}`);
-    return this.leaderInfo(shard)?.id;
+    return this.shardLeader(shard).leader;
   }
 
   /**
@@ -409,41 +420,48 @@ export class Cluster extends EventEmitter {
    * leader has in flight (proposed, not yet chosen) and the replicas campaigning: what a
    * nemesis aims at. sim only; on threads every leader is undefined and no one campaigns.
    */
-  shardLeaders(): Array<{ shard: number; replicas: string[]; leader: string | undefined; inflight: number; candidates: string[] }> {
-    const topology = topologyOf(this.config);
-    const out: Array<{ shard: number; replicas: string[]; leader: string | undefined; inflight: number; candidates: string[] }> = [];
-    for (let shard = 0; shard < this.config.shards; shard++) {
-      const info = this.leaderInfo(shard);
-      out.push({ shard, replicas: groupOf(shard, topology), leader: info?.id, inflight: info?.inflight ?? 0, candidates: this.candidatesOf(shard) });
-    }
+  shardLeaders(): ShardLeader[] {
+    const out: ShardLeader[] = [];
+    for (let shard = 0; shard < this.config.shards; shard++) out.push(this.shardLeader(shard));
     return out;
   }
 
-  /** Live replicas of `shard` campaigning now (running phase 1): sim only, as leaderOf. */
-  private candidatesOf(shard: number): string[] {
-    if (!(this.runtime instanceof SimRuntime)) return [];
-    const out: string[] = [];
-    for (const id of groupOf(shard, topologyOf(this.config))) {
-      if (this.down.has(id)) continue;
-      const group = (this.runtime.host.cell(id)?.peekState() as ServerState | undefined)?.groups?.get(shard);
-      if (group !== undefined && group.core.status().role === 'candidate') out.push(id);
-    }
-    return out;
-  }
-
-  private leaderInfo(shard: number): { id: string; inflight: number } | undefined {
+  /**
+   * One shard's entry of `shardLeaders()`: what a nemesis waiting for one shard's election
+   * polls (every virtual ms), without reading the other shards.
+   */
+  shardLeader(shard: number): ShardLeader {
+    if (!Number.isInteger(shard) || shard < 0 || shard >= this.config.shards)
+      throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${JSON.stringify(shard)}`);
+    const replicas = this.groupOf(shard);
     const sim = this.sim;
-    if (sim === undefined) return undefined;
+    const candidates: string[] = [];
+    if (sim === undefined) return { shard, replicas: [...replicas], leader: undefined, inflight: 0, candidates };
+    // One look at each live replica: the leader with the highest ballot, and who campaigns.
     let best: { id: string; round: number; by: string; inflight: number } | undefined;
-    for (const id of groupOf(shard, topologyOf(this.config))) {
+    for (const id of replicas) {
       if (this.down.has(id)) continue;
       const group = (sim.host.cell(id)?.peekState() as ServerState | undefined)?.groups?.get(shard);
-      if (group === undefined || !group.isLeader()) continue;
-      const ballot = group.core.status().ballot;
-      if (best === undefined || ballot.round > best.round || (ballot.round === best.round && ballot.id > best.by))
-        best = { id, round: ballot.round, by: ballot.id, inflight: group.inflight() };
+      if (group === undefined) continue;
+      if (group.isLeader()) {
+        const ballot = group.core.status().ballot;
+        if (best === undefined || ballot.round > best.round || (ballot.round === best.round && ballot.id > best.by))
+          best = { id, round: ballot.round, by: ballot.id, inflight: group.inflight() };
+      } else if (group.core.status().role === 'candidate') {
+        candidates.push(id);
+      }
     }
-    return best === undefined ? undefined : { id: best.id, inflight: best.inflight };
+    return { shard, replicas: [...replicas], leader: best?.id, inflight: best?.inflight ?? 0, candidates };
+  }
+
+  /** `shard`'s replication group, worked out once per shard (the topology never changes). */
+  private groupOf(shard: number): readonly string[] {
+    let groups = this.groups;
+    if (groups === undefined) {
+      const topology = topologyOf(this.config);
+      groups = this.groups = Array.from({ length: this.config.shards }, (_, s) => groupOf(s, topology));
+    }
+    return groups[shard]!;
   }
 
   /** The replicas of `shard`'s replication group (the preferred leader first). */

@@ -295,13 +295,6 @@ function zobristKeys(n: number): number[] {
   return zobrist;
 }
 
-interface CacheEntry {
-  definite: Uint32Array;
-  unknown: Uint32Array;
-  /** The model state, by number. */
-  state: number;
-}
-
 /**
  * Node 2i is the call of operation i and node 2i + 1 its return. Sorted by time; at equal
  * times calls come first, so operations that touch at a single instant count as concurrent.
@@ -380,8 +373,9 @@ function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number
   ops.forEach((op, i) => {
     slot[i] = op.definite ? definiteCount++ : unknownCount++;
   });
-  const definiteBits = new Uint32Array((definiteCount + 31) >>> 5);
-  const unknownBits = new Uint32Array((unknownCount + 31) >>> 5);
+  // Int32 words: what a cache record keeps in a plain array stays small integers there.
+  const definiteBits = new Int32Array((definiteCount + 31) >>> 5);
+  const unknownBits = new Int32Array((unknownCount + 31) >>> 5);
   const keys = zobristKeys(definiteCount);
   let hash = 0; // of the definite bits
 
@@ -422,28 +416,45 @@ function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number
   // completes the latter, because the unknowns in U \ U' can be put last (they return at
   // +Infinity, so they never block another operation, and their outputs are unconstrained).
   // With no unknown operations this is exactly Porcupine's cache.
-  const cache = new Map<number, CacheEntry[]>();
+  // A bucket holds its configurations as flat records, one after another in one plain array:
+  // the state, then the definite words, then the unknown words (no object or typed array per
+  // configuration: a search remembers tens of thousands, and allocating each was most of the
+  // checker's time, in the garbage collector).
+  const definiteWords = definiteBits.length;
+  const unknownWords = unknownBits.length;
+  const recordLength = 1 + definiteWords + unknownWords;
+  const cache = new Map<number, number[]>();
   // Returns true when the configuration is not covered, and remembers it.
   const remember = (definiteHash: number, state: number): boolean => {
     const bucketKey = (definiteHash ^ Math.imul(state + 1, 0x9e3779b1)) | 0;
-    const bucket = cache.get(bucketKey);
-    const entry: CacheEntry = { definite: definiteBits.slice(), unknown: unknownBits.slice(), state };
+    let bucket = cache.get(bucketKey);
     if (bucket === undefined) {
-      cache.set(bucketKey, [entry]);
-      return true;
-    }
-    let kept = 0;
-    for (let b = 0; b < bucket.length; b++) {
-      const seen = bucket[b] as CacheEntry;
-      if (seen.state === state && sameBits(seen.definite, definiteBits)) {
-        if (isSubset(seen.unknown, unknownBits)) return false;
-        // Covered by the new entry from now on: drop it to keep buckets short.
-        if (isSubset(unknownBits, seen.unknown)) continue;
+      bucket = [];
+      cache.set(bucketKey, bucket);
+    } else {
+      let kept = 0;
+      for (let at = 0; at < bucket.length; at += recordLength) {
+        let same = bucket[at] === state;
+        for (let w = 0; same && w < definiteWords; w++) same = bucket[at + 1 + w] === definiteBits[w];
+        if (same) {
+          const u = at + 1 + definiteWords;
+          // The seen unknowns are a subset of these: covered.
+          let seenInNew = true;
+          for (let w = 0; seenInNew && w < unknownWords; w++) seenInNew = ((bucket[u + w] as number) & ~(unknownBits[w] as number)) === 0;
+          if (seenInNew) return false;
+          // Covered by the new record from now on: drop it to keep buckets short.
+          let newInSeen = true;
+          for (let w = 0; newInSeen && w < unknownWords; w++) newInSeen = ((unknownBits[w] as number) & ~(bucket[u + w] as number)) === 0;
+          if (newInSeen) continue;
+        }
+        if (kept !== at) for (let w = 0; w < recordLength; w++) bucket[kept + w] = bucket[at + w] as number;
+        kept += recordLength;
       }
-      bucket[kept++] = seen;
+      if (kept !== bucket.length) bucket.length = kept;
     }
-    bucket.length = kept;
-    bucket.push(entry);
+    bucket.push(state);
+    for (let w = 0; w < definiteWords; w++) bucket.push(definiteBits[w] as number);
+    for (let w = 0; w < unknownWords; w++) bucket.push(unknownBits[w] as number);
     return true;
   };
   const flip = (i: number): void => {
@@ -508,17 +519,6 @@ function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number
     if ((ops[i] as CheckOp).definite) definiteLeft++;
     entry = next[entry] as number;
   }
-}
-
-function sameBits(a: Uint32Array, b: Uint32Array): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** Whether every bit of `a` is set in `b`. */
-function isSubset(a: Uint32Array, b: Uint32Array): boolean {
-  for (let i = 0; i < a.length; i++) if (((a[i] as number) & ~(b[i] as number)) !== 0) return false;
-  return true;
 }
 
 // ---------------------------------------------------------------------------------------------

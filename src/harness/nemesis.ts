@@ -188,7 +188,9 @@ export interface NemesisTarget {
   readonly transport?: 'sim' | 'threads' | 'nats';
   crash(id: string, options?: { powerLoss?: boolean }): Promise<void>;
   /** Each shard's replicas, current leader and commands in flight; without it, leader faults hit random servers. */
-  shardLeaders?(): Array<{ shard: number; replicas: string[]; leader: string | undefined; inflight: number; candidates?: string[] }>;
+  shardLeaders?(): ShardView[];
+  /** One shard's entry of `shardLeaders()` (what a wait for one shard's election polls); without it, found in `shardLeaders()`. */
+  shardLeader?(shard: number): ShardView;
   restart(id: string): Promise<void>;
   partition(a: string[], b: string[], options?: PartitionOptions): void;
   heal(): void;
@@ -197,6 +199,15 @@ export interface NemesisTarget {
   setClockSkew?(id: string, ms: number): void;
   sleep(ms: number): Promise<void>;
   now(): number;
+}
+
+/** A shard as `NemesisTarget.shardLeaders` reports it. */
+export interface ShardView {
+  shard: number;
+  replicas: string[];
+  leader: string | undefined;
+  inflight: number;
+  candidates?: string[];
 }
 
 interface ActiveFault {
@@ -644,7 +655,7 @@ export class Nemesis {
       return { detail: `${isolation.detail}${target.note}`, undo: isolation.undo };
     }
     const poll = (): { leader: string | undefined; candidates: string[] } => {
-      const s = this.cluster.shardLeaders!().find((x) => x.shard === shard.shard);
+      const s = this.shardNow(shard.shard);
       return { leader: s?.leader, candidates: s?.candidates ?? [] };
     };
     // First cut the leader from one follower only: that one stops hearing heartbeats and
@@ -708,7 +719,7 @@ export class Nemesis {
     let fresh: string | undefined;
     while (fresh === undefined && !this.cluster.isStopped && this.cluster.now() < deadline) {
       await this.cluster.sleep(NEMESIS_HANDOVER_POLL_MS);
-      const leader = this.cluster.shardLeaders!().find((s) => s.shard === shard.shard)?.leader;
+      const leader = this.shardNow(shard.shard)?.leader;
       if (leader !== undefined && leader !== target.server) fresh = leader;
     }
     const holdMs = 50 + this.rng.int(300);
@@ -718,6 +729,12 @@ export class Nemesis {
       detail: `${cut.detail}${target.note}, ${fresh === undefined ? 'no new leader' : `until ${fresh} led`}, then ${holdMs} ms`,
       undo: async () => undefined,
     };
+  }
+
+  /** One shard as the cluster reports it now (one shard read when the target can, else all). */
+  private shardNow(shard: number): ShardView | undefined {
+    if (this.cluster.shardLeader !== undefined) return this.cluster.shardLeader(shard);
+    return this.cluster.shardLeaders!().find((x) => x.shard === shard);
   }
 
   private cut(cut: PartitionCut): { detail: string; undo: () => Promise<void> } {

@@ -6,6 +6,7 @@ import type { ParticipantWire, ReadsQuery } from '../replication/messages.js';
 import type { ResolvedConfig } from './config.js';
 import type { CoordinatorInbound, CoordinatorPeerWire, Req, Res } from './messages.js';
 import { coordinatorAddress, groupOf, shardOf, topologyOf, type Topology } from './topology.js';
+import { countingContext, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from './tick-clock.js';
 
 /** Transactions one coordinator runs at once; beyond it new ones are refused (UNAVAILABLE). */
 export const COORDINATOR_TXNS_MAX = 10_000;
@@ -74,6 +75,10 @@ interface CoordinatorState {
   aborted: number;
   /** Request ids of transactions begun, so a duplicated request does not run twice. */
   begun: Map<string, string>;
+  /** The tick grid: ticks that only count are counted when the next message comes (see tick-clock.ts). */
+  ticks: TickClock;
+  /** Ticks until the next one that does more than count, as of the end of the last step. */
+  due: number;
 }
 
 /** Transaction request ids remembered against duplicates. */
@@ -101,6 +106,8 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
       committed: 0,
       aborted: 0,
       begun: new Map(),
+      ticks: new TickClock(params.tickMs, ctx.monotonicNow()),
+      due: 1,
     };
     for (const record of recovered) remember(state, record);
     // A restart that read a long log compacts it at once.
@@ -111,6 +118,22 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
     return state;
   },
   receive(state, msg, ctx) {
+    // Ticks that passed since the last one only count: catch up before anything else.
+    const now = ctx.monotonicNow();
+    const before = msg.type === 'timer' ? state.ticks.fired(now) : -1;
+    advanceTicks(state, before >= 0 ? before : state.ticks.elapsed(now));
+    if (before >= 0) onTimerTick(state, ctx);
+    else if (msg.type !== 'timer') handle(state, msg, ctx);
+    state.due = ticksUntilDue(state);
+    const delay = state.ticks.rearm(now, state.due, before >= 0);
+    if (delay !== undefined) ctx.setTimer('tick', delay);
+  },
+  summary(state) {
+    return { commit: state.params.commit, pending: state.pending.size, committed: state.committed, aborted: state.aborted, logTxns: state.log.size };
+  },
+};
+
+function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorContext): void {
     switch (msg.type) {
       case 'req':
         begin(state, msg, ctx);
@@ -142,21 +165,42 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
         state.core.step(ctx.sender, msg.m);
         drain(state, ctx);
         return;
-      case 'timer':
-        for (const l of state.leaders.values()) l.silentTicks++;
-        state.core.tick();
-        drain(state, ctx);
-        askForReads(state, ctx);
-        ctx.setTimer('tick', state.params.tickMs);
-        return;
       default:
         return;
     }
-  },
-  summary(state) {
-    return { commit: state.params.commit, pending: state.pending.size, committed: state.committed, aborted: state.aborted, logTxns: state.log.size };
-  },
-};
+}
+
+/** 1 while the core counts or has output, or a committed transaction waits for its reads; else LAZY_TICKS_MAX. */
+function ticksUntilDue(state: CoordinatorState): number {
+  if (state.core.ticking() || state.core.hasReady()) return 1;
+  for (const p of state.pending.values()) if (p.missing !== undefined) return 1;
+  return LAZY_TICKS_MAX;
+}
+
+/** `n` ticks that only count: the believed leaders' silence. */
+function advanceTicks(state: CoordinatorState, n: number): void {
+  if (n <= 0) return;
+  for (const l of state.leaders.values()) l.silentTicks += n;
+}
+
+function onTick(state: CoordinatorState, ctx: ActorContext): void {
+  for (const l of state.leaders.values()) l.silentTicks++;
+  state.core.tick();
+  drain(state, ctx);
+  askForReads(state, ctx);
+}
+
+/** The tick timer's tick, in full; in eager mode (testing) a tick predicted to only count is checked to have no effect. */
+function onTimerTick(state: CoordinatorState, ctx: ActorContext): void {
+  if (TICKS_MODE !== 'eager' || state.due <= 1) {
+    onTick(state, ctx);
+    return;
+  }
+  const counting = countingContext(ctx);
+  onTick(state, counting.ctx);
+  const effects = counting.effects();
+  if (effects > 0 || ticksUntilDue(state) !== state.due) throw new Error(`lazy ticks: ${ctx.self} predicted a tick that only counts, but it had ${effects} effects`);
+}
 
 function begin(state: CoordinatorState, req: Req, ctx: ActorContext): void {
   const origin = { to: ctx.sender, rid: req.rid };

@@ -41,6 +41,8 @@ export type CommitParticipantDecision<Reason extends string = ParticipantAbortRe
 export interface CommitCore<M, R, D> extends Core<M, R, D> {
   /** Where the core stands on `txn` (see CommitPhase); the one way to ask. */
   phaseOf(txn: string): CommitPhase | undefined;
+  /** Whether `tick()` would touch anything (a counter or more): false means a tick does nothing at all. */
+  ticking(): boolean;
 }
 
 /** A participant (2PC, 3PC) or resource manager (Paxos Commit). */

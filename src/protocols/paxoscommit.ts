@@ -195,6 +195,12 @@ export class PaxosCommitNode
     }
   }
 
+  ticking(): boolean {
+    if (this.leaderTxns.size > 0) return true;
+    for (const rm of this.rmTxns.values()) if (rm.phase === 'voting' || rm.phase === 'prepared') return true;
+    return false;
+  }
+
   tick(): void {
     for (const [txn, rm] of this.rmTxns) {
       if (rm.phase === 'voting' && ++rm.elapsedTicks >= this.config.voteTimeoutTicks) {

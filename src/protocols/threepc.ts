@@ -95,6 +95,10 @@ export class ThreePcCoordinator implements CommitCoordinatorCore<ThreePcMessage,
     }
   }
 
+  ticking(): boolean {
+    return this.txns.size > 0;
+  }
+
   tick(): void {
     for (const [txn, state] of [...this.txns]) {
       if (++state.elapsedTicks < (state.phase === 'voting' ? this.config.voteTimeoutTicks : this.config.ackTimeoutTicks)) continue;
@@ -264,6 +268,11 @@ export class ThreePcParticipant implements CommitParticipantCore<ThreePcMessage,
       case 'vote':
         return; // Coordinator-bound.
     }
+  }
+
+  ticking(): boolean {
+    for (const t of this.txns.values()) if (t.state !== 'committed' && t.state !== 'aborted') return true;
+    return false;
   }
 
   tick(): void {

@@ -139,6 +139,10 @@ export class TwoPcCoordinator implements CommitCoordinatorCore<TwoPcMessage, Two
     }
   }
 
+  ticking(): boolean {
+    return this.txns.size > 0;
+  }
+
   tick(): void {
     for (const [txn, state] of [...this.txns]) {
       state.elapsedTicks++;
@@ -312,6 +316,11 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
       case 'decision-request':
         return; // Coordinator-bound messages.
     }
+  }
+
+  ticking(): boolean {
+    for (const state of this.txns.values()) if (state.phase === 'voting' || state.phase === 'uncertain') return true;
+    return false;
   }
 
   tick(): void {

@@ -132,6 +132,7 @@ function participantOf<M, R>(
   return {
     step: (from, msg) => core.step(from, asMessage(msg)),
     tick: () => core.tick(),
+    ticking: () => core.ticking(),
     vote: (txn, yes) => core.vote(txn, yes),
     phaseOf: (txn) => core.phaseOf(txn),
     ready: () => {
@@ -157,6 +158,7 @@ function coordinatorOf<M, R, D>(
     begin: (txn, participants) => core.begin(txn, participants),
     step: (from, msg) => core.step(from, asMessage(msg)),
     tick: () => core.tick(),
+    ticking: () => core.ticking(),
     phaseOf: (txn) => core.phaseOf(txn),
     ready: (): Ready<unknown, unknown, CoordinatorDecision> => {
       const r = core.ready();

@@ -353,6 +353,24 @@ export class Participants {
     return out;
   }
 
+  /**
+   * Whether the next tick has anything to do here (held wires to retry, a core to build or
+   * drop, a core that counts or has output, transactions to watch for orphans). When not,
+   * `takeHeld` and `tickShard` do nothing at all for that tick.
+   */
+  tickDue(): boolean {
+    if (this.heldWires.size > 0) return true;
+    for (const [s, group] of this.host.groups) {
+      const shard = this.shards.get(s);
+      // A core to build (this replica leads) or to drop (it no longer does).
+      if (group.isLeader() !== (shard !== undefined)) return true;
+      if (shard === undefined) continue;
+      if (shard.core.ticking() || shard.core.hasReady() || shard.orphanTicks.size > 0 || group.sm.hasOpenTransactions()) return true;
+    }
+    for (const s of this.shards.keys()) if (!this.host.groups.has(s)) return true;
+    return false;
+  }
+
   /** A tick, second part, for each of the server's shards: tick the core, settle orphaned transactions. */
   tickShard(s: number): ParticipantEffect[] {
     const shard = this.shard(s);

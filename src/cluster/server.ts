@@ -185,7 +185,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
     const now = ctx.monotonicNow();
     const tickTimer = msg.type === 'timer' && msg.key === 'tick';
     const before = tickTimer ? state.ticks.fired(now) : -1;
-    advanceTicks(state, before >= 0 ? before : state.ticks.elapsed(now));
+    advanceTicks(state, before >= 0 ? before : state.ticks.elapsed(now), ctx);
     if (before >= 0) onTimerTick(state, ctx);
     else if (!tickTimer) handle(state, msg, ctx);
     // Batching: while more messages wait, proposals and acknowledgements pile up in the
@@ -426,12 +426,20 @@ function ticksUntilDue(state: ServerState): number {
 }
 
 /** `n` ticks that only count (each of them below the `ticksUntilDue` of the last step). */
-function advanceTicks(state: ServerState, n: number): void {
+function advanceTicks(state: ServerState, n: number, ctx: ActorContext): void {
   if (n <= 0) return;
-  for (const [shard, group] of state.groups) {
-    const feed = state.feeds.get(shard);
-    if (feed !== undefined && group.isLeader()) feed.advance(n);
-    group.advance(n);
+  if (TICKS_MODE === 'verify') {
+    // Testing: each in full, checked to do nothing but count.
+    for (let i = 0; i < n; i++) {
+      checkedTick(state, ctx);
+      state.due = ticksUntilDue(state);
+    }
+  } else {
+    for (const [shard, group] of state.groups) {
+      const feed = state.feeds.get(shard);
+      if (feed !== undefined && group.isLeader()) feed.advance(n);
+      group.advance(n);
+    }
   }
   // Each of them was a message (the tick timer's), as FLUSH_EVERY_MESSAGES counts.
   state.sinceFlush += n;
@@ -442,16 +450,18 @@ function advanceTicks(state: ServerState, n: number): void {
  * would only count is checked: no effect, and the next due tick one nearer.
  */
 function onTimerTick(state: ServerState, ctx: ActorContext): void {
-  if (TICKS_MODE !== 'eager' || state.due <= 1) {
-    onTick(state, ctx);
-    return;
-  }
+  if (TICKS_MODE === 'eager' && state.due > 1) checkedTick(state, ctx);
+  else onTick(state, ctx);
+}
+
+/** A tick predicted (`state.due` > 1) to only count, carried out in full and checked so (testing). */
+function checkedTick(state: ServerState, ctx: ActorContext): void {
   const counting = countingContext(ctx);
   const predicted = state.due;
   onTick(state, counting.ctx);
   const effects = counting.effects();
   const after = ticksUntilDue(state);
-  if (effects > 0 || (after !== predicted - 1 && predicted < LAZY_TICKS_MAX)) {
+  if (predicted <= 1 || effects > 0 || (after !== predicted - 1 && predicted < LAZY_TICKS_MAX)) {
     throw new Error(`lazy ticks: ${ctx.self} predicted ${predicted} ticks to the next due one, but this tick had ${effects} effects and left ${after}`);
   }
 }

@@ -134,40 +134,40 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
 };
 
 function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorContext): void {
-    switch (msg.type) {
-      case 'req':
-        begin(state, msg, ctx);
-        return;
-      case 'tx-r': {
-        const m = msg;
-        const leader = state.leaders.get(m.s);
-        if (leader !== undefined && leader.server === ctx.sender) leader.silentTicks = 0;
-        else state.leaders.set(m.s, { server: ctx.sender, silentTicks: 0, rotation: 0 });
-        if (m.r !== undefined) {
-          const txn = (m.m as { txn?: string }).txn;
-          const p = txn === undefined ? undefined : state.pending.get(txn);
-          if (p !== undefined) p.reads.set(m.s, m.r);
-        }
-        state.core.step(`shard/${m.s}`, m.m);
-        drain(state, ctx);
-        return;
+  switch (msg.type) {
+    case 'req':
+      begin(state, msg, ctx);
+      return;
+    case 'tx-r': {
+      const m = msg;
+      const leader = state.leaders.get(m.s);
+      if (leader !== undefined && leader.server === ctx.sender) leader.silentTicks = 0;
+      else state.leaders.set(m.s, { server: ctx.sender, silentTicks: 0, rotation: 0 });
+      if (m.r !== undefined) {
+        const txn = (m.m as { txn?: string }).txn;
+        const p = txn === undefined ? undefined : state.pending.get(txn);
+        if (p !== undefined) p.reads.set(m.s, m.r);
       }
-      case 'tx-a': {
-        const m = msg;
-        const p = state.pending.get(m.txn);
-        if (p === undefined || p.missing === undefined || m.r === undefined) return;
-        p.reads.set(m.s, m.r);
-        p.missing.delete(m.s);
-        if (p.missing.size === 0) answerCommitted(state, m.txn, p, ctx);
-        return;
-      }
-      case 'tx-c':
-        state.core.step(ctx.sender, msg.m);
-        drain(state, ctx);
-        return;
-      default:
-        return;
+      state.core.step(`shard/${m.s}`, m.m);
+      drain(state, ctx);
+      return;
     }
+    case 'tx-a': {
+      const m = msg;
+      const p = state.pending.get(m.txn);
+      if (p === undefined || p.missing === undefined || m.r === undefined) return;
+      p.reads.set(m.s, m.r);
+      p.missing.delete(m.s);
+      if (p.missing.size === 0) answerCommitted(state, m.txn, p, ctx);
+      return;
+    }
+    case 'tx-c':
+      state.core.step(ctx.sender, msg.m);
+      drain(state, ctx);
+      return;
+    default:
+      return;
+  }
 }
 
 /** 1 while the core counts or has output, or a committed transaction waits for its reads; else LAZY_TICKS_MAX. */

@@ -412,9 +412,10 @@ function onOutput(state: ServerState, shard: number, out: GroupOutput, ctx: Acto
  * heartbeats and the learner feeds' probes.
  */
 function ticksUntilDue(state: ServerState): number {
-  if (state.dirty.size > 0 || state.participants.tickDue()) return 1;
+  if (state.dirty.size > 0) return 1;
   for (const held of state.held.values()) if (held.length > 0) return 1;
-  let k = LAZY_TICKS_MAX;
+  let k = Math.min(LAZY_TICKS_MAX, state.participants.ticksUntilDue());
+  if (k === 1) return 1;
   for (const [shard, group] of state.groups) {
     if (group.core.hasReady()) return 1;
     k = Math.min(k, group.ticksUntilDue());
@@ -440,6 +441,7 @@ function advanceTicks(state: ServerState, n: number, ctx: ActorContext): void {
       if (feed !== undefined && group.isLeader()) feed.advance(n);
       group.advance(n);
     }
+    state.participants.advance(n);
   }
   // Each of them was a message (the tick timer's), as FLUSH_EVERY_MESSAGES counts.
   state.sinceFlush += n;

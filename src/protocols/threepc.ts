@@ -28,6 +28,7 @@
  * live participant that answers ends up terminating. A decided participant asked for help
  * answers with its decision.
  */
+import { assert } from '../core/assert.js';
 import { ValidationError } from '../core/errors.js';
 import { requireNonEmptyString, requirePositiveInt } from './config.js';
 import { Outbox } from './types.js';
@@ -95,8 +96,17 @@ export class ThreePcCoordinator implements CommitCoordinatorCore<ThreePcMessage,
     }
   }
 
-  ticking(): boolean {
-    return this.txns.size > 0;
+  ticksUntilDue(): number {
+    let k = Number.POSITIVE_INFINITY;
+    for (const state of this.txns.values()) {
+      const timeout = state.phase === 'voting' ? this.config.voteTimeoutTicks : this.config.ackTimeoutTicks;
+      k = Math.min(k, timeout - state.elapsedTicks);
+    }
+    return Math.max(1, k);
+  }
+
+  advance(n: number): void {
+    for (const state of this.txns.values()) state.elapsedTicks += n;
   }
 
   tick(): void {
@@ -270,9 +280,14 @@ export class ThreePcParticipant implements CommitParticipantCore<ThreePcMessage,
     }
   }
 
-  ticking(): boolean {
-    for (const t of this.txns.values()) if (t.state !== 'committed' && t.state !== 'aborted') return true;
-    return false;
+  /** Every tick of an undecided transaction counts for this core (its termination protocol included): 1 while one is open. */
+  ticksUntilDue(): number {
+    for (const t of this.txns.values()) if (t.state !== 'committed' && t.state !== 'aborted') return 1;
+    return Number.POSITIVE_INFINITY;
+  }
+
+  advance(n: number): void {
+    assert(n <= 0 || this.ticksUntilDue() === Number.POSITIVE_INFINITY, '3pc: advance() skips only ticks that do nothing');
   }
 
   tick(): void {

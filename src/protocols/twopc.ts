@@ -139,8 +139,17 @@ export class TwoPcCoordinator implements CommitCoordinatorCore<TwoPcMessage, Two
     }
   }
 
-  ticking(): boolean {
-    return this.txns.size > 0;
+  ticksUntilDue(): number {
+    let k = Number.POSITIVE_INFINITY;
+    for (const state of this.txns.values()) {
+      const timeout = state.phase === 'collecting' ? this.config.voteTimeoutTicks : this.config.commitRetryTicks;
+      k = Math.min(k, timeout - state.elapsedTicks);
+    }
+    return Math.max(1, k);
+  }
+
+  advance(n: number): void {
+    for (const state of this.txns.values()) state.elapsedTicks += n;
   }
 
   tick(): void {
@@ -318,9 +327,17 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
     }
   }
 
-  ticking(): boolean {
-    for (const state of this.txns.values()) if (state.phase === 'voting' || state.phase === 'uncertain') return true;
-    return false;
+  ticksUntilDue(): number {
+    let k = Number.POSITIVE_INFINITY;
+    for (const state of this.txns.values()) {
+      if (state.phase === 'voting') k = Math.min(k, this.config.voteTimeoutTicks - state.elapsedTicks);
+      else if (state.phase === 'uncertain') k = Math.min(k, this.config.decisionRetryTicks - state.elapsedTicks);
+    }
+    return Math.max(1, k);
+  }
+
+  advance(n: number): void {
+    for (const state of this.txns.values()) if (state.phase === 'voting' || state.phase === 'uncertain') state.elapsedTicks += n;
   }
 
   tick(): void {

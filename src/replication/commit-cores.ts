@@ -132,7 +132,8 @@ function participantOf<M, R>(
   return {
     step: (from, msg) => core.step(from, asMessage(msg)),
     tick: () => core.tick(),
-    ticking: () => core.ticking(),
+    ticksUntilDue: () => core.ticksUntilDue(),
+    advance: (n) => core.advance(n),
     vote: (txn, yes) => core.vote(txn, yes),
     phaseOf: (txn) => core.phaseOf(txn),
     ready: () => {
@@ -158,7 +159,8 @@ function coordinatorOf<M, R, D>(
     begin: (txn, participants) => core.begin(txn, participants),
     step: (from, msg) => core.step(from, asMessage(msg)),
     tick: () => core.tick(),
-    ticking: () => core.ticking(),
+    ticksUntilDue: () => core.ticksUntilDue(),
+    advance: (n) => core.advance(n),
     phaseOf: (txn) => core.phaseOf(txn),
     ready: (): Ready<unknown, unknown, CoordinatorDecision> => {
       const r = core.ready();

@@ -354,21 +354,29 @@ export class Participants {
   }
 
   /**
-   * Whether the next tick has anything to do here (held wires to retry, a core to build or
-   * drop, a core that counts or has output, transactions to watch for orphans). When not,
-   * `takeHeld` and `tickShard` do nothing at all for that tick.
+   * Ticks that may pass before one does more than count here: 1 while there are held wires
+   * to retry, a core to build or drop, a core with output, transactions to watch for orphans;
+   * else the soonest timeout of the cores (Infinity if none counts). Ticks before it only
+   * advance the cores' counters (`advance`); `takeHeld` and `tickShard` do nothing else.
    */
-  tickDue(): boolean {
-    if (this.heldWires.size > 0) return true;
+  ticksUntilDue(): number {
+    if (this.heldWires.size > 0) return 1;
+    let k = Number.POSITIVE_INFINITY;
     for (const [s, group] of this.host.groups) {
       const shard = this.shards.get(s);
       // A core to build (this replica leads) or to drop (it no longer does).
-      if (group.isLeader() !== (shard !== undefined)) return true;
+      if (group.isLeader() !== (shard !== undefined)) return 1;
       if (shard === undefined) continue;
-      if (shard.core.ticking() || shard.core.hasReady() || shard.orphanTicks.size > 0 || group.sm.hasOpenTransactions()) return true;
+      if (shard.core.hasReady() || shard.orphanTicks.size > 0 || group.sm.hasOpenTransactions()) return 1;
+      k = Math.min(k, shard.core.ticksUntilDue());
     }
-    for (const s of this.shards.keys()) if (!this.host.groups.has(s)) return true;
-    return false;
+    for (const s of this.shards.keys()) if (!this.host.groups.has(s)) return 1;
+    return k;
+  }
+
+  /** `n` ticks that only count (below `ticksUntilDue()`): the cores' counters. */
+  advance(n: number): void {
+    for (const shard of this.shards.values()) shard.core.advance(n);
   }
 
   /** A tick, second part, for each of the server's shards: tick the core, settle orphaned transactions. */

@@ -10,6 +10,7 @@ import type { MultiPaxosMessage } from '../src/protocols/multipaxos.js';
 import { LearnerFeed, LEARN_RESEND_TICKS } from '../src/replication/learner.js';
 import { KvStateMachine } from '../src/replication/state-machine.js';
 import { TickClock } from '../src/cluster/tick-clock.js';
+import { createCoordinatorCore, createParticipantCore } from '../src/replication/commit-cores.js';
 
 const PEERS = ['a', 'b', 'c'];
 
@@ -112,4 +113,68 @@ test('tick clock: whole ticks before a message, the timer moved earlier, a stale
   t.is(clock.rearm(75, 1, true), 10);
   t.is(clock.elapsed(84), 0);
   t.is(clock.elapsed(86), 0, 'the tick of 85 is the timer one: not caught up');
+});
+
+type CommitCoreLike = {
+  tick(): void;
+  ticksUntilDue(): number;
+  advance(n: number): void;
+  ready(): { messages: unknown[]; persist: unknown[]; decisions: unknown[] };
+  hasReady(): boolean;
+};
+
+/** Twin commit cores: counting to the due tick at once, then the due tick, is the same as ticking there. */
+function commitTwinsAgree(t: import('ava').ExecutionContext, make: () => CommitCoreLike): void {
+  const lazy = make();
+  const eager = make();
+  const due = lazy.ticksUntilDue();
+  t.true(due > 1 && Number.isFinite(due), `a timeout to count to (due in ${due})`);
+  t.is(eager.ticksUntilDue(), due);
+  lazy.advance(due - 1);
+  for (let i = 0; i < due - 1; i++) {
+    eager.tick();
+    t.false(eager.hasReady(), 'a tick before the due one only counts');
+  }
+  t.is(lazy.ticksUntilDue(), 1);
+  t.is(eager.ticksUntilDue(), 1);
+  lazy.tick();
+  eager.tick();
+  t.true(lazy.hasReady(), 'the due tick does something');
+  t.deepEqual(lazy.ready(), eager.ready());
+  t.is(lazy.ticksUntilDue(), eager.ticksUntilDue());
+}
+
+for (const protocol of ['2pc', '3pc', 'paxos-commit'] as const) {
+  test(`${protocol} coordinator: counting to the vote timeout at once`, (t) => {
+    commitTwinsAgree(t, () => {
+      const c = createCoordinatorCore(protocol, 'coordinator/r1', [], { acceptors: ['coordinator/r1', 'coordinator/r2', 'coordinator/r3'], seed: 7 });
+      c.begin('t1', [
+        { to: 'shard/0', payload: [] },
+        { to: 'shard/1', payload: [] },
+      ]);
+      c.ready();
+      return c;
+    });
+  });
+}
+
+for (const protocol of ['2pc', 'paxos-commit'] as const) {
+  test(`${protocol} participant: counting to the vote timeout at once (the host never votes)`, (t) => {
+    commitTwinsAgree(t, () => {
+      const p = createParticipantCore(protocol, 'shard/0', [], { acceptors: ['coordinator/r1', 'coordinator/r2', 'coordinator/r3'], seed: 7 });
+      const prepare =
+        protocol === '2pc' ? { type: 'prepare', txn: 't1', payload: [] } : { type: 'prepare', txn: 't1', rms: ['shard/0', 'shard/1'], payload: [] };
+      p.step('coordinator/r1', prepare);
+      p.ready();
+      return p;
+    });
+  });
+}
+
+test('3pc participant: ticks every tick while a transaction is open, never otherwise', (t) => {
+  const p = createParticipantCore('3pc', 'shard/0', [], { acceptors: [], seed: 7 });
+  t.is(p.ticksUntilDue(), Number.POSITIVE_INFINITY);
+  p.step('coordinator/r1', { type: 'can-commit', txn: 't1', participants: ['shard/0', 'shard/1'], payload: [] });
+  p.ready();
+  t.is(p.ticksUntilDue(), 1);
 });

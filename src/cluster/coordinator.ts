@@ -124,6 +124,7 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
     advanceTicks(state, before >= 0 ? before : state.ticks.elapsed(now), ctx);
     if (before >= 0) onTimerTick(state, ctx);
     else if (msg.type !== 'timer') handle(state, msg, ctx);
+    if (before < 0 && !state.ticks.canMoveEarlier()) return;
     state.due = ticksUntilDue(state);
     const delay = state.ticks.rearm(now, state.due, before >= 0);
     if (delay !== undefined) ctx.setTimer('tick', delay);

@@ -193,6 +193,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
     // FLUSH_EVERY_MESSAGES messages), not after each message.
     state.sinceFlush++;
     if (state.dirty.size > 0) flushGroups(state, ctx, msg.type === 'timer' && msg.key === 'flush');
+    if (before < 0 && !state.ticks.canMoveEarlier()) return;
     state.due = ticksUntilDue(state);
     const delay = state.ticks.rearm(now, state.due, before >= 0);
     if (delay !== undefined) ctx.setTimer('tick', delay);
@@ -413,7 +414,7 @@ function onOutput(state: ServerState, shard: number, out: GroupOutput, ctx: Acto
  */
 function ticksUntilDue(state: ServerState): number {
   if (state.dirty.size > 0) return 1;
-  for (const held of state.held.values()) if (held.length > 0) return 1;
+  if (state.held.size > 0) for (const held of state.held.values()) if (held.length > 0) return 1;
   let k = Math.min(LAZY_TICKS_MAX, state.participants.ticksUntilDue());
   if (k === 1) return 1;
   for (const [shard, group] of state.groups) {

@@ -79,6 +79,15 @@ export class TickClock {
   }
 
   /**
+   * Whether a step that did not use up the timer can move it at all: not when it is set for
+   * the next tick already (then the step need not work out its due tick). Eager and verify
+   * modes always want it worked out (they check it).
+   */
+  canMoveEarlier(): boolean {
+    return TICKS_MODE !== 'lazy' || this.armed > this.last + this.tickMs;
+  }
+
+  /**
    * After a step at `now`: `due` is how many ticks after the last one the next one that does
    * more than count is (at least 1). The delay to set the tick timer to, or undefined if it is
    * set early enough (always a delay after the timer's own tick: it is used up).

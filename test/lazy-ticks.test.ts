@@ -9,7 +9,8 @@ import { MultiPaxos } from '../src/protocols/multipaxos.js';
 import type { MultiPaxosMessage } from '../src/protocols/multipaxos.js';
 import { LearnerFeed, LEARN_RESEND_TICKS } from '../src/replication/learner.js';
 import { KvStateMachine } from '../src/replication/state-machine.js';
-import { TickClock } from '../src/cluster/tick-clock.js';
+import { countingContext, TickClock } from '../src/cluster/tick-clock.js';
+import type { ActorContext } from '../src/runtime/actor.js';
 import { createCoordinatorCore, createParticipantCore } from '../src/replication/commit-cores.js';
 
 const PEERS = ['a', 'b', 'c'];
@@ -177,4 +178,16 @@ test('3pc participant: ticks every tick while a transaction is open, never other
   p.step('coordinator/r1', { type: 'can-commit', txn: 't1', participants: ['shard/0', 'shard/1'], payload: [] });
   p.ready();
   t.is(p.ticksUntilDue(), 1);
+});
+
+test("the checking modes count a tick's effects and pass them on", (t) => {
+  const sent: string[] = [];
+  const ctx = { self: 'x', send: (to: string) => sent.push(to), count: () => {}, now: () => 5 } as unknown as ActorContext;
+  const counting = countingContext(ctx);
+  t.is(counting.ctx.now(), 5, 'the rest is the context as it is');
+  t.is(counting.ctx.self, 'x');
+  counting.ctx.send('a', { type: 'm' });
+  counting.ctx.count('c');
+  t.is(counting.effects(), 2);
+  t.deepEqual(sent, ['a']);
 });

@@ -104,16 +104,18 @@ export class TickClock {
   }
 }
 
-/** Eager mode's check: `ctx` as it is, but counting the effects (sends, persists, timers, counters...) a tick has. */
+/** Eager and verify modes' check: `ctx` as it is, but counting the effects (sends, persists, timers, counters...) a tick has. */
 export function countingContext(ctx: ActorContext): { ctx: ActorContext; effects: () => number } {
   let effects = 0;
   const counting = Object.create(ctx) as ActorContext;
   for (const name of ['send', 'reply', 'forward', 'persist', 'checkpoint', 'count', 'setTimer', 'cancelTimer', 'publish'] as const) {
     const original = ctx[name] as (...args: unknown[]) => void;
-    (counting as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
-      effects++;
-      original.apply(ctx, args);
-    };
+    Object.defineProperty(counting, name, {
+      value: (...args: unknown[]) => {
+        effects++;
+        original.apply(ctx, args);
+      },
+    });
   }
   return { ctx: counting, effects: () => effects };
 }

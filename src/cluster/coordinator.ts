@@ -6,6 +6,7 @@ import type { ParticipantWire, ReadsQuery } from '../replication/messages.js';
 import type { ResolvedConfig } from './config.js';
 import type { CoordinatorInbound, CoordinatorPeerWire, Req, Res } from './messages.js';
 import { coordinatorAddress, groupOf, shardOf, topologyOf, type Topology } from './topology.js';
+import { countingContext, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from './tick-clock.js';
 
 /** Transactions one coordinator runs at once; beyond it new ones are refused (UNAVAILABLE). */
 export const COORDINATOR_TXNS_MAX = 10_000;
@@ -74,6 +75,10 @@ interface CoordinatorState {
   aborted: number;
   /** Request ids of transactions begun, so a duplicated request does not run twice. */
   begun: Map<string, string>;
+  /** The tick grid: ticks that only count are counted when the next message comes (see tick-clock.ts). */
+  ticks: TickClock;
+  /** Ticks until the next one that does more than count, as of the end of the last step. */
+  due: number;
 }
 
 /** Transaction request ids remembered against duplicates. */
@@ -101,6 +106,8 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
       committed: 0,
       aborted: 0,
       begun: new Map(),
+      ticks: new TickClock(params.tickMs, ctx.monotonicNow()),
+      due: 1,
     };
     for (const record of recovered) remember(state, record);
     // A restart that read a long log compacts it at once.
@@ -111,52 +118,106 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
     return state;
   },
   receive(state, msg, ctx) {
-    switch (msg.type) {
-      case 'req':
-        begin(state, msg, ctx);
-        return;
-      case 'tx-r': {
-        const m = msg;
-        const leader = state.leaders.get(m.s);
-        if (leader !== undefined && leader.server === ctx.sender) leader.silentTicks = 0;
-        else state.leaders.set(m.s, { server: ctx.sender, silentTicks: 0, rotation: 0 });
-        if (m.r !== undefined) {
-          const txn = (m.m as { txn?: string }).txn;
-          const p = txn === undefined ? undefined : state.pending.get(txn);
-          if (p !== undefined) p.reads.set(m.s, m.r);
-        }
-        state.core.step(`shard/${m.s}`, m.m);
-        drain(state, ctx);
-        return;
-      }
-      case 'tx-a': {
-        const m = msg;
-        const p = state.pending.get(m.txn);
-        if (p === undefined || p.missing === undefined || m.r === undefined) return;
-        p.reads.set(m.s, m.r);
-        p.missing.delete(m.s);
-        if (p.missing.size === 0) answerCommitted(state, m.txn, p, ctx);
-        return;
-      }
-      case 'tx-c':
-        state.core.step(ctx.sender, msg.m);
-        drain(state, ctx);
-        return;
-      case 'timer':
-        for (const l of state.leaders.values()) l.silentTicks++;
-        state.core.tick();
-        drain(state, ctx);
-        askForReads(state, ctx);
-        ctx.setTimer('tick', state.params.tickMs);
-        return;
-      default:
-        return;
-    }
+    // Ticks that passed since the last one only count: catch up before anything else.
+    const now = ctx.monotonicNow();
+    const before = msg.type === 'timer' ? state.ticks.fired(now) : -1;
+    advanceTicks(state, before >= 0 ? before : state.ticks.elapsed(now), ctx);
+    if (before >= 0) onTimerTick(state, ctx);
+    else if (msg.type !== 'timer') handle(state, msg, ctx);
+    if (before < 0 && !state.ticks.canMoveEarlier()) return;
+    state.due = ticksUntilDue(state);
+    const delay = state.ticks.rearm(now, state.due, before >= 0);
+    if (delay !== undefined) ctx.setTimer('tick', delay);
   },
   summary(state) {
     return { commit: state.params.commit, pending: state.pending.size, committed: state.committed, aborted: state.aborted, logTxns: state.log.size };
   },
 };
+
+function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorContext): void {
+  switch (msg.type) {
+    case 'req':
+      begin(state, msg, ctx);
+      return;
+    case 'tx-r': {
+      const m = msg;
+      const leader = state.leaders.get(m.s);
+      if (leader !== undefined && leader.server === ctx.sender) leader.silentTicks = 0;
+      else state.leaders.set(m.s, { server: ctx.sender, silentTicks: 0, rotation: 0 });
+      if (m.r !== undefined) {
+        const txn = (m.m as { txn?: string }).txn;
+        const p = txn === undefined ? undefined : state.pending.get(txn);
+        if (p !== undefined) p.reads.set(m.s, m.r);
+      }
+      state.core.step(`shard/${m.s}`, m.m);
+      drain(state, ctx);
+      return;
+    }
+    case 'tx-a': {
+      const m = msg;
+      const p = state.pending.get(m.txn);
+      if (p === undefined || p.missing === undefined || m.r === undefined) return;
+      p.reads.set(m.s, m.r);
+      p.missing.delete(m.s);
+      if (p.missing.size === 0) answerCommitted(state, m.txn, p, ctx);
+      return;
+    }
+    case 'tx-c':
+      state.core.step(ctx.sender, msg.m);
+      drain(state, ctx);
+      return;
+    default:
+      return;
+  }
+}
+
+/** Ticks until the next one that does more than count: the core's timeouts, the next ask for a committed transaction's reads (at most LAZY_TICKS_MAX). */
+function ticksUntilDue(state: CoordinatorState): number {
+  if (state.core.hasReady()) return 1;
+  let k = Math.min(LAZY_TICKS_MAX, state.core.ticksUntilDue());
+  for (const p of state.pending.values()) if (p.missing !== undefined) k = Math.min(k, READS_ASK_TICKS - p.askTicks);
+  return Math.max(1, k);
+}
+
+/** `n` ticks that only count: the believed leaders' silence. */
+function advanceTicks(state: CoordinatorState, n: number, ctx: ActorContext): void {
+  if (n <= 0) return;
+  // Testing: each in full, checked to do nothing but count.
+  if (TICKS_MODE === 'verify') {
+    for (let i = 0; i < n; i++) {
+      checkedTick(state, ctx);
+      state.due = ticksUntilDue(state);
+    }
+  } else {
+    for (const l of state.leaders.values()) l.silentTicks += n;
+    state.core.advance(n);
+    for (const p of state.pending.values()) if (p.missing !== undefined) p.askTicks += n;
+  }
+}
+
+function onTick(state: CoordinatorState, ctx: ActorContext): void {
+  for (const l of state.leaders.values()) l.silentTicks++;
+  state.core.tick();
+  drain(state, ctx);
+  askForReads(state, ctx);
+}
+
+/** The tick timer's tick, in full; in eager mode (testing) a tick predicted to only count is checked to have no effect. */
+function onTimerTick(state: CoordinatorState, ctx: ActorContext): void {
+  if (TICKS_MODE === 'eager' && state.due > 1) checkedTick(state, ctx);
+  else onTick(state, ctx);
+}
+
+/** A tick predicted (`state.due` > 1) to only count, carried out in full and checked so (testing). */
+function checkedTick(state: CoordinatorState, ctx: ActorContext): void {
+  const counting = countingContext(ctx);
+  onTick(state, counting.ctx);
+  const effects = counting.effects();
+  const after = ticksUntilDue(state);
+  if (state.due <= 1 || effects > 0 || (after !== state.due - 1 && state.due < LAZY_TICKS_MAX)) {
+    throw new Error(`lazy ticks: ${ctx.self} predicted ${state.due} ticks to the next due one, but this tick had ${effects} effects and left ${after}`);
+  }
+}
 
 function begin(state: CoordinatorState, req: Req, ctx: ActorContext): void {
   const origin = { to: ctx.sender, rid: req.rid };

@@ -11,6 +11,7 @@ import type { ErrorCodeWire, LoadReport, Req, Res, ResOk, ServerInbound } from '
 import { ForwardedRequests, ServerLoad } from './server-load.js';
 import type { TxnUnsafe } from '../replication/ops.js';
 import { Participants, type ParticipantEffect } from '../replication/participant.js';
+import { countingContext, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from './tick-clock.js';
 import {
   coordinatorAddress,
   groupOf,
@@ -85,6 +86,10 @@ export interface ServerState {
   log: ShardLogs;
   /** Each shard's group, nearest first (this region's members, then the rest, in group order). */
   nearest: Map<number, string[]>;
+  /** The tick grid: ticks that only count are counted when the next message comes (see tick-clock.ts). */
+  ticks: TickClock;
+  /** Ticks until the next one that does more than count, as of the end of the last step (checked in eager mode). */
+  due: number;
 }
 
 /** Messages handled before pending group work is carried out even with more waiting. */
@@ -130,6 +135,8 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
       forwarded: new ForwardedRequests(),
       log: new ShardLogs(),
       nearest: new Map(),
+      ticks: new TickClock(params.replication.tickMs, ctx.monotonicNow()),
+      due: 1,
     };
     const { topology, replication } = params;
     // This actor's durable log holds nothing but its shard records.
@@ -174,12 +181,22 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
     return state;
   },
   receive(state, msg, ctx) {
-    handle(state, msg, ctx);
+    // Ticks that passed since the last one only count: catch up before anything else.
+    const now = ctx.monotonicNow();
+    const tickTimer = msg.type === 'timer' && msg.key === 'tick';
+    const before = tickTimer ? state.ticks.fired(now) : -1;
+    advanceTicks(state, before >= 0 ? before : state.ticks.elapsed(now), ctx);
+    if (before >= 0) onTimerTick(state, ctx);
+    else if (!tickTimer) handle(state, msg, ctx);
     // Batching: while more messages wait, proposals and acknowledgements pile up in the
     // groups; they are cut into log slots when the mailbox is empty (or every
     // FLUSH_EVERY_MESSAGES messages), not after each message.
     state.sinceFlush++;
     if (state.dirty.size > 0) flushGroups(state, ctx, msg.type === 'timer' && msg.key === 'flush');
+    if (before < 0 && !state.ticks.canMoveEarlier()) return;
+    state.due = ticksUntilDue(state);
+    const delay = state.ticks.rearm(now, state.due, before >= 0);
+    if (delay !== undefined) ctx.setTimer('tick', delay);
   },
   summary(state) {
     const groups: Record<string, unknown> = {};
@@ -287,9 +304,6 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
         state.forwarded.ageOut(ctx.now());
         ctx.send(heartbeatAddress(state.params.id), { type: 'load', load } satisfies LoadReport);
         ctx.setTimer('load', state.params.loadIntervalMs);
-      } else if (key === 'tick') {
-        onTick(state, ctx);
-        ctx.setTimer('tick', state.params.replication.tickMs);
       }
       return;
     }
@@ -390,6 +404,68 @@ function onOutput(state: ServerState, shard: number, out: GroupOutput, ctx: Acto
     case 'txn-done':
       carryOut(state, state.participants.onGroupOutput(shard, out), ctx);
       return;
+  }
+}
+
+/**
+ * Ticks until the next one that does more than count (at least 1, at most LAZY_TICKS_MAX):
+ * 1 while anything is held, pending or behind; else the soonest of the groups' timeouts and
+ * heartbeats and the learner feeds' probes.
+ */
+function ticksUntilDue(state: ServerState): number {
+  if (state.dirty.size > 0) return 1;
+  if (state.held.size > 0) for (const held of state.held.values()) if (held.length > 0) return 1;
+  let k = Math.min(LAZY_TICKS_MAX, state.participants.ticksUntilDue());
+  if (k === 1) return 1;
+  for (const [shard, group] of state.groups) {
+    if (group.core.hasReady()) return 1;
+    k = Math.min(k, group.ticksUntilDue());
+    const feed = state.feeds.get(shard);
+    if (feed !== undefined && group.isLeader()) k = Math.min(k, feed.ticksUntilDue(group.sm.applied));
+    if (k === 1) return 1;
+  }
+  return k;
+}
+
+/** `n` ticks that only count (each of them below the `ticksUntilDue` of the last step). */
+function advanceTicks(state: ServerState, n: number, ctx: ActorContext): void {
+  if (n <= 0) return;
+  if (TICKS_MODE === 'verify') {
+    // Testing: each in full, checked to do nothing but count.
+    for (let i = 0; i < n; i++) {
+      checkedTick(state, ctx);
+      state.due = ticksUntilDue(state);
+    }
+  } else {
+    for (const [shard, group] of state.groups) {
+      const feed = state.feeds.get(shard);
+      if (feed !== undefined && group.isLeader()) feed.advance(n);
+      group.advance(n);
+    }
+    state.participants.advance(n);
+  }
+  // Each of them was a message (the tick timer's), as FLUSH_EVERY_MESSAGES counts.
+  state.sinceFlush += n;
+}
+
+/**
+ * The tick timer's tick, in full. In eager mode (testing) a tick that the last step predicted
+ * would only count is checked: no effect, and the next due tick one nearer.
+ */
+function onTimerTick(state: ServerState, ctx: ActorContext): void {
+  if (TICKS_MODE === 'eager' && state.due > 1) checkedTick(state, ctx);
+  else onTick(state, ctx);
+}
+
+/** A tick predicted (`state.due` > 1) to only count, carried out in full and checked so (testing). */
+function checkedTick(state: ServerState, ctx: ActorContext): void {
+  const counting = countingContext(ctx);
+  const predicted = state.due;
+  onTick(state, counting.ctx);
+  const effects = counting.effects();
+  const after = ticksUntilDue(state);
+  if (predicted <= 1 || effects > 0 || (after !== predicted - 1 && predicted < LAZY_TICKS_MAX)) {
+    throw new Error(`lazy ticks: ${ctx.self} predicted ${predicted} ticks to the next due one, but this tick had ${effects} effects and left ${after}`);
   }
 }
 

@@ -41,6 +41,14 @@ export type CommitParticipantDecision<Reason extends string = ParticipantAbortRe
 export interface CommitCore<M, R, D> extends Core<M, R, D> {
   /** Where the core stands on `txn` (see CommitPhase); the one way to ask. */
   phaseOf(txn: string): CommitPhase | undefined;
+  /**
+   * Ticks that may pass before one does more than count: ticks 1..k-1 from now only advance
+   * counters (`advance`), tick k may send or decide. At least 1; Infinity when a tick does
+   * nothing at all.
+   */
+  ticksUntilDue(): number;
+  /** `n` ticks at once, each of them one that only counts (`n` below `ticksUntilDue()`): the same as `n` calls of `tick()`. */
+  advance(n: number): void;
 }
 
 /** A participant (2PC, 3PC) or resource manager (Paxos Commit). */

@@ -195,6 +195,29 @@ export class PaxosCommitNode
     }
   }
 
+  ticksUntilDue(): number {
+    let k = Number.POSITIVE_INFINITY;
+    for (const [txn, rm] of this.rmTxns) {
+      if (rm.phase === 'voting') k = Math.min(k, this.config.voteTimeoutTicks - rm.elapsedTicks);
+      else if (rm.phase === 'prepared' && !this.leaderTxns.has(txn)) k = Math.min(k, rm.timeoutTicks - rm.elapsedTicks);
+    }
+    for (const leader of this.leaderTxns.values()) {
+      k = Math.min(k, leader.phase === 'backoff' ? leader.backoffTicks : this.config.leaderTimeoutTicks - leader.elapsedTicks);
+    }
+    return Math.max(1, k);
+  }
+
+  advance(n: number): void {
+    if (n <= 0) return;
+    for (const [txn, rm] of this.rmTxns) {
+      if (rm.phase === 'voting' || (rm.phase === 'prepared' && !this.leaderTxns.has(txn))) rm.elapsedTicks += n;
+    }
+    for (const leader of this.leaderTxns.values()) {
+      if (leader.phase === 'backoff') leader.backoffTicks -= n;
+      else leader.elapsedTicks += n;
+    }
+  }
+
   tick(): void {
     for (const [txn, rm] of this.rmTxns) {
       if (rm.phase === 'voting' && ++rm.elapsedTicks >= this.config.voteTimeoutTicks) {

@@ -28,6 +28,7 @@
  * live participant that answers ends up terminating. A decided participant asked for help
  * answers with its decision.
  */
+import { assert } from '../core/assert.js';
 import { ValidationError } from '../core/errors.js';
 import { requireNonEmptyString, requirePositiveInt } from './config.js';
 import { Outbox } from './types.js';
@@ -93,6 +94,19 @@ export class ThreePcCoordinator implements CommitCoordinatorCore<ThreePcMessage,
       state.acks.add(from);
       if (state.acks.size === state.participants.length) this.commit(msg.txn, state);
     }
+  }
+
+  ticksUntilDue(): number {
+    let k = Number.POSITIVE_INFINITY;
+    for (const state of this.txns.values()) {
+      const timeout = state.phase === 'voting' ? this.config.voteTimeoutTicks : this.config.ackTimeoutTicks;
+      k = Math.min(k, timeout - state.elapsedTicks);
+    }
+    return Math.max(1, k);
+  }
+
+  advance(n: number): void {
+    for (const state of this.txns.values()) state.elapsedTicks += n;
   }
 
   tick(): void {
@@ -264,6 +278,16 @@ export class ThreePcParticipant implements CommitParticipantCore<ThreePcMessage,
       case 'vote':
         return; // Coordinator-bound.
     }
+  }
+
+  /** Every tick of an undecided transaction counts for this core (its termination protocol included): 1 while one is open. */
+  ticksUntilDue(): number {
+    for (const t of this.txns.values()) if (t.state !== 'committed' && t.state !== 'aborted') return 1;
+    return Number.POSITIVE_INFINITY;
+  }
+
+  advance(n: number): void {
+    assert(n <= 0 || this.ticksUntilDue() === Number.POSITIVE_INFINITY, '3pc: advance() skips only ticks that do nothing');
   }
 
   tick(): void {

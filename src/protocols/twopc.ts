@@ -139,6 +139,19 @@ export class TwoPcCoordinator implements CommitCoordinatorCore<TwoPcMessage, Two
     }
   }
 
+  ticksUntilDue(): number {
+    let k = Number.POSITIVE_INFINITY;
+    for (const state of this.txns.values()) {
+      const timeout = state.phase === 'collecting' ? this.config.voteTimeoutTicks : this.config.commitRetryTicks;
+      k = Math.min(k, timeout - state.elapsedTicks);
+    }
+    return Math.max(1, k);
+  }
+
+  advance(n: number): void {
+    for (const state of this.txns.values()) state.elapsedTicks += n;
+  }
+
   tick(): void {
     for (const [txn, state] of [...this.txns]) {
       state.elapsedTicks++;
@@ -312,6 +325,19 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
       case 'decision-request':
         return; // Coordinator-bound messages.
     }
+  }
+
+  ticksUntilDue(): number {
+    let k = Number.POSITIVE_INFINITY;
+    for (const state of this.txns.values()) {
+      if (state.phase === 'voting') k = Math.min(k, this.config.voteTimeoutTicks - state.elapsedTicks);
+      else if (state.phase === 'uncertain') k = Math.min(k, this.config.decisionRetryTicks - state.elapsedTicks);
+    }
+    return Math.max(1, k);
+  }
+
+  advance(n: number): void {
+    for (const state of this.txns.values()) if (state.phase === 'voting' || state.phase === 'uncertain') state.elapsedTicks += n;
   }
 
   tick(): void {

@@ -129,10 +129,22 @@ function participantOf<M, R>(
   core: CommitParticipantCore<M, R, CommitParticipantDecision<string> | { kind: 'outcome' }>,
   asMessage: (msg: unknown) => M,
 ): ParticipantCore {
+  const due = new DueCache(core);
   return {
-    step: (from, msg) => core.step(from, asMessage(msg)),
-    tick: () => core.tick(),
-    vote: (txn, yes) => core.vote(txn, yes),
+    step: (from, msg) => {
+      due.changed();
+      core.step(from, asMessage(msg));
+    },
+    tick: () => {
+      due.changed();
+      core.tick();
+    },
+    ticksUntilDue: () => due.get(),
+    advance: (n) => due.advance(n),
+    vote: (txn, yes) => {
+      due.changed();
+      return core.vote(txn, yes);
+    },
     phaseOf: (txn) => core.phaseOf(txn),
     ready: () => {
       const r = core.ready();
@@ -153,10 +165,22 @@ function coordinatorOf<M, R, D>(
   asMessage: (msg: unknown) => M,
   decision: (d: D) => CoordinatorDecision | undefined,
 ): CoordinatorCore {
+  const due = new DueCache(core);
   return {
-    begin: (txn, participants) => core.begin(txn, participants),
-    step: (from, msg) => core.step(from, asMessage(msg)),
-    tick: () => core.tick(),
+    begin: (txn, participants) => {
+      due.changed();
+      core.begin(txn, participants);
+    },
+    step: (from, msg) => {
+      due.changed();
+      core.step(from, asMessage(msg));
+    },
+    tick: () => {
+      due.changed();
+      core.tick();
+    },
+    ticksUntilDue: () => due.get(),
+    advance: (n) => due.advance(n),
     phaseOf: (txn) => core.phaseOf(txn),
     ready: (): Ready<unknown, unknown, CoordinatorDecision> => {
       const r = core.ready();
@@ -169,6 +193,30 @@ function coordinatorOf<M, R, D>(
     },
     hasReady: () => core.hasReady(),
   };
+}
+
+/**
+ * A core's `ticksUntilDue()`, kept between the calls that can change it (step, tick, vote,
+ * begin): the cores look through every transaction they remember, decided ones included,
+ * and the host asks after every message. Counting `n` ticks brings the due tick `n` nearer.
+ */
+class DueCache {
+  private due: number | undefined = undefined;
+  constructor(private readonly core: { ticksUntilDue(): number; advance(n: number): void }) {}
+
+  get(): number {
+    if (this.due === undefined) this.due = this.core.ticksUntilDue();
+    return this.due;
+  }
+
+  changed(): void {
+    this.due = undefined;
+  }
+
+  advance(n: number): void {
+    this.core.advance(n);
+    if (this.due !== undefined) this.due -= n;
+  }
 }
 
 /** 2PC's and 3PC's coordinator decisions, as they are. */

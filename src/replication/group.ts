@@ -212,6 +212,16 @@ export class GroupReplica {
     this.core.tick();
   }
 
+  /** See MultiPaxos.ticksUntilDue: the group's tick is its core's. */
+  ticksUntilDue(): number {
+    return this.core.ticksUntilDue();
+  }
+
+  /** `n` ticks that only count (below `ticksUntilDue()`). */
+  advance(n: number): void {
+    this.core.advance(n);
+  }
+
   /**
    * Take what the core produced: records to persist and messages to send (in that order,
    * by the caller), after applying decisions to the state machine. Outputs collect in

@@ -115,6 +115,26 @@ export class LearnerFeed {
     return out;
   }
 
+  /**
+   * Ticks (at the leader, applied index `applied`) that may pass before `tick` sends something
+   * or `lagChanges` has a change to report: 1 while a learner is behind, else until the next
+   * probe. Ticks before that only count (see `advance`).
+   */
+  ticksUntilDue(applied: number): number {
+    let k = LEARN_RESEND_TICKS;
+    for (const [learner, p] of this.progress) {
+      if (p.sentUpTo < applied) return 1;
+      if ((this.lagReported.get(learner) ?? 0) !== Math.max(0, applied - p.acked)) return 1;
+      if (LEARN_RESEND_TICKS - p.sinceSendTicks < k) k = LEARN_RESEND_TICKS - p.sinceSendTicks;
+    }
+    return Math.max(1, k);
+  }
+
+  /** `n` ticks that only count (below `ticksUntilDue`): the same as `n` calls of `tick`. */
+  advance(n: number): void {
+    for (const p of this.progress.values()) p.sinceSendTicks += n;
+  }
+
   /** Lag of each learner in commands: leader applied minus learner acknowledged. */
   lags(applied: number): Map<string, number> {
     const out = new Map<string, number>();

@@ -353,6 +353,59 @@ export class Participants {
     return out;
   }
 
+  /**
+   * Ticks that may pass before one does more than count here: 1 while there are held wires
+   * to retry, a core to build or drop, a core with output, transactions to watch for orphans;
+   * else the soonest timeout of the cores (Infinity if none counts). Ticks before it only
+   * advance the cores' counters (`advance`); `takeHeld` and `tickShard` do nothing else.
+   */
+  ticksUntilDue(): number {
+    if (this.heldWires.size > 0) return 1;
+    let k = Number.POSITIVE_INFINITY;
+    for (const [s, group] of this.host.groups) {
+      const shard = this.shards.get(s);
+      // A core to build (this replica leads) or to drop (it no longer does).
+      if (group.isLeader() !== (shard !== undefined)) return 1;
+      if (shard === undefined) continue;
+      if (shard.core.hasReady()) return 1;
+      k = Math.min(k, shard.core.ticksUntilDue(), this.orphanTicksUntilDue(shard, group));
+      if (k === 1) return 1;
+    }
+    for (const s of this.shards.keys()) if (!this.host.groups.has(s)) return 1;
+    return k;
+  }
+
+  /** Ticks until tickShard's orphan watch does more than count (see there): a rebuild, or an orphan's abort. */
+  private orphanTicksUntilDue(shard: Shard, group: GroupReplica): number {
+    if (!group.sm.hasOpenTransactions()) return Number.POSITIVE_INFINITY;
+    let k = Number.POSITIVE_INFINITY;
+    for (const txn of group.sm.openTransactions()) {
+      const phase = shard.core.phaseOf(txn);
+      if (shard.awaitingVote.has(txn) || phase === 'uncertain') continue;
+      if (phase === undefined && group.sm.pc.has(txn)) return 1;
+      k = Math.min(k, ORPHAN_TICKS - (shard.orphanTicks.get(txn) ?? 0));
+    }
+    return Math.max(1, k);
+  }
+
+  /**
+   * `n` ticks that only count (below `ticksUntilDue()`): the cores' counters and the orphan
+   * watch's, as `n` calls of `tickShard` would leave them.
+   */
+  advance(n: number): void {
+    for (const [s, shard] of this.shards) {
+      shard.core.advance(n);
+      const group = this.host.groups.get(s)!;
+      if (!group.sm.hasOpenTransactions() && shard.orphanTicks.size === 0) continue;
+      const open = new Set(group.sm.openTransactions());
+      for (const txn of open) {
+        if (shard.awaitingVote.has(txn) || shard.core.phaseOf(txn) === 'uncertain') shard.orphanTicks.delete(txn);
+        else shard.orphanTicks.set(txn, (shard.orphanTicks.get(txn) ?? 0) + n);
+      }
+      for (const txn of shard.orphanTicks.keys()) if (!open.has(txn)) shard.orphanTicks.delete(txn);
+    }
+  }
+
   /** A tick, second part, for each of the server's shards: tick the core, settle orphaned transactions. */
   tickShard(s: number): ParticipantEffect[] {
     const shard = this.shard(s);

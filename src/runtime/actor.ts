@@ -28,6 +28,11 @@ export interface ActorContext {
   setTimer(key: string, delayMs: number): void;
   cancelTimer(key: string): void;
   now(): number;
+  /**
+   * The host's own clock, the one timers count in: a clock-skew fault moves `now()` but not
+   * this. For timer arithmetic (how many whole timer periods passed since an instant).
+   */
+  monotonicNow(): number;
   /** A float in [0, 1) from this actor's seeded PRNG. */
   random(): number;
   /** A fresh id (nanoid alphabet), deterministic in sim. */

@@ -103,6 +103,7 @@ export class Cell implements TimerTarget {
         this.pushTimer(key, null);
       },
       now: () => host.nowFor(spec.node),
+      monotonicNow: () => host.env.now(),
       random: () => this.prng.next(),
       nextId: () => this.ids(),
       persist: (record) => {

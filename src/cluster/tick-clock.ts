@@ -1,0 +1,121 @@
+/**
+ * Lazy replication ticks. An actor that counts time in ticks (a server's Multi-Paxos groups,
+ * learner feeds and participants; a coordinator) used to set its tick timer every `tickMs`.
+ * Most ticks only count (an idle follower waits out an election timeout of 30..59 ticks, an
+ * idle leader heartbeats every 5), so the actor now asks its state how many ticks may pass
+ * before one does more than count, and sets the timer for that tick, on the grid it always
+ * had (every `tickMs` from its start, on the host's clock, which clock-skew faults leave
+ * alone). Before it handles any message it advances its counters by the whole ticks that
+ * passed since the last one it carried out (by construction, none of them did more than
+ * count); after the step, if something became due sooner than the timer, it sets the timer
+ * earlier. The timer's tick is carried out in full, as before.
+ *
+ * `MERIDIAN_TICKS=eager` (testing only) sets the timer every tick as before, and checks that a
+ * tick predicted to only count had no effect: traces are then those of every-tick ticking.
+ * `MERIDIAN_TICKS=verify` ticks lazily but carries out each tick caught up in full, checked.
+ */
+
+import type { ActorContext } from '../runtime/actor.js';
+
+/** Ticks an actor with nothing due waits at most before its timer fires anyway. */
+export const LAZY_TICKS_MAX = 100;
+
+const modeSetting = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['MERIDIAN_TICKS'];
+/**
+ * Testing only. 'eager': the timer fires every tick (as before lazy ticks) and a tick predicted
+ * to only count is checked to have no effect. 'verify': lazy, but the ticks caught up are
+ * carried out in full, one by one, and each is checked so (the same trace as 'lazy' if
+ * counting them at once is right).
+ */
+export const TICKS_MODE: 'lazy' | 'eager' | 'verify' = modeSetting === 'eager' || modeSetting === 'verify' ? modeSetting : 'lazy';
+
+/** Where an actor stands on its tick grid: the last tick carried out and the tick the timer is set for. */
+export class TickClock {
+  /** Host-clock time of the last tick carried out (counted or in full). */
+  private last: number;
+  /** Host-clock time the tick timer is set for. */
+  private armed: number;
+
+  /** The actor started at `now` and set its tick timer `tickMs` ahead. */
+  constructor(
+    private readonly tickMs: number,
+    now: number,
+  ) {
+    this.last = now;
+    this.armed = now + tickMs;
+  }
+
+  /**
+   * A message other than the tick timer, at `now`: the ticks that passed strictly before it
+   * (and before the timer's tick), which the actor only counts. The grid moves past them.
+   */
+  elapsed(now: number): number {
+    const until = now < this.armed ? now : this.armed;
+    let n = 0;
+    // Repeated addition, as a timer set every tickMs from the last tick computes its instant.
+    while (this.last + this.tickMs < until) {
+      this.last += this.tickMs;
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * The tick timer fired at `now`: the ticks before its tick, which the actor only counts, or
+   * -1 if this is a timer message set before the timer was moved earlier (its tick is later:
+   * only count the ticks that passed). After a non-negative answer the actor carries out the
+   * timer's tick in full. A timer that fired late by a whole tick or more (a busy thread)
+   * moves the grid to `now`, as an every-tick timer set from its firing did.
+   */
+  fired(now: number): number {
+    if (now < this.armed - this.tickMs / 2) return -1;
+    let n = 0;
+    while (this.last + this.tickMs < this.armed) {
+      this.last += this.tickMs;
+      n++;
+    }
+    this.last = now - this.armed >= this.tickMs ? now : this.armed;
+    return n;
+  }
+
+  /**
+   * Whether a step that did not use up the timer can move it at all: not when it is set for
+   * the next tick already (then the step need not work out its due tick). Eager and verify
+   * modes always want it worked out (they check it).
+   */
+  canMoveEarlier(): boolean {
+    return TICKS_MODE !== 'lazy' || this.armed > this.last + this.tickMs;
+  }
+
+  /**
+   * After a step at `now`: `due` is how many ticks after the last one the next one that does
+   * more than count is (at least 1). The delay to set the tick timer to, or undefined if it is
+   * set early enough (always a delay after the timer's own tick: it is used up).
+   */
+  rearm(now: number, due: number, timerUsed: boolean): number | undefined {
+    const ahead = TICKS_MODE === 'eager' ? 1 : Math.max(1, Math.min(LAZY_TICKS_MAX, due));
+    let target = this.last;
+    for (let i = 0; i < ahead; i++) target += this.tickMs;
+    if (!timerUsed && target >= this.armed) return undefined;
+    this.armed = target;
+    // On the grid (the timer's own tick), one tick ahead: the delay an every-tick timer used.
+    if (ahead === 1 && now === this.last) return this.tickMs;
+    return target > now ? target - now : 0;
+  }
+}
+
+/** Eager and verify modes' check: `ctx` as it is, but counting the effects (sends, persists, timers, counters...) a tick has. */
+export function countingContext(ctx: ActorContext): { ctx: ActorContext; effects: () => number } {
+  let effects = 0;
+  const counting = Object.create(ctx) as ActorContext;
+  for (const name of ['send', 'reply', 'forward', 'persist', 'checkpoint', 'count', 'setTimer', 'cancelTimer', 'publish'] as const) {
+    const original = ctx[name] as (...args: unknown[]) => void;
+    Object.defineProperty(counting, name, {
+      value: (...args: unknown[]) => {
+        effects++;
+        original.apply(ctx, args);
+      },
+    });
+  }
+  return { ctx: counting, effects: () => effects };
+}

@@ -192,7 +192,12 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
     // groups; they are cut into log slots when the mailbox is empty (or every
     // FLUSH_EVERY_MESSAGES messages), not after each message.
     state.sinceFlush++;
-    if (state.dirty.size > 0) flushGroups(state, ctx, msg.type === 'timer' && msg.key === 'flush');
+    const flushFired = msg.type === 'timer' && msg.key === 'flush';
+    // The flush timer is spent whatever it finds: a drain since it was set (the group's slot
+    // chosen) may have left nothing dirty, and a flag left true would stop every later
+    // deferral from setting it again (a lone request then waited for the next tick).
+    if (flushFired) state.flushTimer = false;
+    if (state.dirty.size > 0) flushGroups(state, ctx, flushFired);
     if (before < 0 && !state.ticks.canMoveEarlier()) return;
     state.due = ticksUntilDue(state);
     const delay = state.ticks.rearm(now, state.due, before >= 0);
@@ -239,7 +244,6 @@ function flushGroups(state: ServerState, ctx: ActorContext, timerFired: boolean)
     state.dirty.delete(shard);
     drain(state, shard, ctx);
   }
-  if (timerFired) state.flushTimer = false;
 }
 
 function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void {

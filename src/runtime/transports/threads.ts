@@ -18,6 +18,24 @@ import { postToWorker, type FromWorker, type HostWorkerData } from './worker-pro
 /** How often workers push their counters to the main thread. */
 export const STATS_PUSH_INTERVAL_MS = 50;
 
+/**
+ * V8 heap limits of each host's worker thread. V8 lets an old generation grow to its live
+ * size times a factor it scales with the heap's maximum: 4 for a maximum of 2 GiB or more
+ * (a worker's default here, 4 GiB, a quarter of the machine's memory), down to 1.3 at
+ * 256 MiB. Under the soak load a worker holds ~40 MB live and its heap was ~150 MB, most of
+ * it garbage not yet collected; at a 1 GiB maximum the factor is ~1.6 and the heap ~65 MB
+ * (RSS max of the 40 s soak run 485-496 -> 318-336 MB, CPU per call within noise). 1 GiB
+ * is still ~25 times that live size; a worker that outgrows it ends with
+ * ERR_WORKER_OUT_OF_MEMORY and is reported as a host exit, like any dead worker.
+ */
+export const WORKER_OLD_GENERATION_MB_MAX = 1_024;
+/**
+ * The young generation (two semi-spaces and the new large-object space) of a worker: V8's
+ * default is 48 MB, committed once allocation is brisk. Messages and envelopes die young, and
+ * 16 MB collects them as well (CPU per call within noise at 16 and 48).
+ */
+export const WORKER_YOUNG_GENERATION_MB_MAX = 16;
+
 const WORKER_URL = new URL('../../../workers/host.js', import.meta.url);
 
 interface WorkerHost {
@@ -128,7 +146,8 @@ export class ThreadsRuntime implements Runtime {
     };
     // msgpackr's native add-on costs ~7 ms per thread to load and buys nothing on this path.
     const env = { ...process.env, MSGPACKR_NATIVE_ACCELERATION_DISABLED: 'true' };
-    const worker = new Worker(WORKER_URL, { workerData, transferList: [admin.port2], env });
+    const resourceLimits = { maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB_MAX, maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB_MAX };
+    const worker = new Worker(WORKER_URL, { workerData, transferList: [admin.port2], env, resourceLimits });
     const entry: WorkerHost = {
       id: plan.id,
       plan,

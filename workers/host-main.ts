@@ -6,7 +6,7 @@
  * crash is sent them after `ready`. Control calls come over comlink.
  * The messages, both ways, are typed in src/runtime/transports/worker-protocol.ts.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, resourceLimits, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { portEndpoint, type AdminApi } from '../src/runtime/admin.js';
 import { FileDurableStore } from '../src/runtime/durable-file.js';
@@ -49,6 +49,8 @@ async function main(): Promise<void> {
         heapUsedBytes: m.heapUsed,
         heapTotalBytes: m.heapTotal,
         externalBytes: m.external,
+        maxOldGenerationSizeMb: resourceLimits.maxOldGenerationSizeMb,
+        maxYoungGenerationSizeMb: resourceLimits.maxYoungGenerationSizeMb,
       };
     },
     summary: (address) => host.cell(address)?.summary() ?? null,

@@ -22,17 +22,20 @@ export const STATS_PUSH_INTERVAL_MS = 50;
  * V8 heap limits of each host's worker thread. V8 lets an old generation grow to its live
  * size times a factor it scales with the heap's maximum: 4 for a maximum of 2 GiB or more
  * (a worker's default here, 4 GiB, a quarter of the machine's memory), down to 1.3 at
- * 256 MiB. Under the soak load a worker holds ~40 MB live and its heap was ~150 MB, most of
- * it garbage not yet collected; at a 1 GiB maximum the factor is ~1.6 and the heap ~65 MB
- * (RSS max of the 40 s soak run 485-496 -> 318-336 MB, CPU per call within noise). 1 GiB
- * is still ~25 times that live size; a worker that outgrows it ends with
- * ERR_WORKER_OUT_OF_MEMORY and is reported as a host exit, like any dead worker.
+ * 256 MiB. Under the soak load a worker holds ~35-40 MB live (heap snapshots at 25 s and
+ * 75 s: flat) and its heap was ~150 MB, most of it garbage not yet collected; at a 1 GiB
+ * maximum the factor is ~1.6 and the heap ~65-90 MB (bench soak --quick, RSS max 559-565
+ * -> 325-343 MB). The price is more full collections: CPU per call of the soak rose from
+ * 92-95 to 108-116 us (runs alternated at load 18-31), 102-110 against 93-98 in shorter
+ * runs at load 8-12. 1 GiB is still ~25 times that live size; a worker that outgrows it
+ * ends with ERR_WORKER_OUT_OF_MEMORY and is reported as a host exit, like any dead worker.
  */
 export const WORKER_OLD_GENERATION_MB_MAX = 1_024;
 /**
  * The young generation (two semi-spaces and the new large-object space) of a worker: V8's
- * default is 48 MB, committed once allocation is brisk. Messages and envelopes die young, and
- * 16 MB collects them as well (CPU per call within noise at 16 and 48).
+ * default is 48 MB, committed once allocation is brisk. Messages and envelopes die young;
+ * at 16 MB the soak's RSS max was ~25 MB lower than at 48 (CPU per call within noise of
+ * each other, though V8 scavenges ~1.5 times as often).
  */
 export const WORKER_YOUNG_GENERATION_MB_MAX = 16;
 

@@ -117,18 +117,19 @@ export class ThreadsRuntime implements Runtime {
   async start(): Promise<void> {
     const workers = this.plans.filter((p) => p.id !== 0);
     try {
-      // One round, not two: every worker is created, linked and told to start at once. Its
-      // peer ports and `start` wait in its queue while it loads its modules, and it spawns its
-      // actors as soon as it is built, instead of every host waiting for the slowest thread
-      // to be ready before any starts (3 x 3 dedicated: 12 threads loading on the same cores).
+      // Every worker is created at once and linked while it loads (the ports wait in its
+      // queue). Its actors start once every host is built: a host that started early would
+      // send its first messages (elections) to hosts without actors yet, which drop them, and
+      // the first requests would wait for the retries (with one round, a first put took 400 ms
+      // once in 12 boots, against at most 114 ms, and one timed out in test/stop.test.ts).
       const entries = workers.map((plan) => this.spawnWorker(plan));
-      const started = entries.map((entry) => this.handshake(entry, 'started'));
+      const ready = entries.map((entry) => this.handshake(entry, 'ready'));
       const ids = [0, ...workers.map((p) => p.id)];
       for (let i = 0; i < ids.length; i++) {
         for (let j = i + 1; j < ids.length; j++) this.link(ids[i]!, ids[j]!);
       }
-      for (const entry of entries) postToWorker(entry.worker, { type: 'start' });
-      await Promise.all(started);
+      await Promise.all(ready);
+      await Promise.all(entries.map((entry) => this.startWorker(entry)));
     } catch (error) {
       await this.stop();
       throw error;

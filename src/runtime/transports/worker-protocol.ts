@@ -60,7 +60,7 @@ export interface WireError {
 
 /** From a host worker to the calling thread. */
 export type FromWorker =
-  /** The host is built. (Boot sends peers and `start` without waiting for it; a restart waits.) */
+  /** The host is built: `start` may follow (boot sends the peers before it, a restart after). */
   | { type: 'ready'; host: number }
   /** Its actors are spawned. */
   | { type: 'started'; host: number }

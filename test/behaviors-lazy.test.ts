@@ -1,7 +1,7 @@
 import test from 'ava';
 import { behaviors } from '../src/cluster/behaviors.js';
 import { behaviorModules } from '../src/cluster/behaviors-lazy.js';
-import { importBehaviors, loadModule } from '../src/runtime/transports/behaviors-module.js';
+import { importBehaviors } from '../src/runtime/transports/behaviors-module.js';
 
 // Worker hosts load behaviors-lazy.ts, the calling thread and the simulator behaviors.ts:
 // both must offer the same behaviours.
@@ -22,9 +22,4 @@ test('importBehaviors takes either export: behaviorModules, or the behaviors map
   const all = await importBehaviors(new URL('../src/cluster/behaviors.js', import.meta.url).href, ['region']);
   t.is(all, behaviors);
   await t.throwsAsync(importBehaviors(new URL('../src/core/limits.js', import.meta.url).href, []), { message: /neither behaviors nor behaviorModules/ });
-});
-
-test('loadModule gives the same module record as import()', async (t) => {
-  const url = new URL('../src/core/limits.js', import.meta.url).href;
-  t.is(await loadModule(url), await import(url));
 });

@@ -1,16 +1,105 @@
 /**
- * Worker-thread entry of a host: loads host-main.js (the host itself) with require() where
- * this Node can, which loads the module graph synchronously and in less CPU than import()
- * (see loadModule in src/runtime/transports/behaviors-module.ts). Kept this small so that
- * the one module loaded through import() is this one.
+ * Worker-thread entry: one host. Startup handshake: build the host, post `ready`; take peer
+ * ports; on `start` spawn the actors and post `started`. At boot the calling thread sends
+ * the peers without waiting for `ready` (they wait in this thread's queue while it loads),
+ * and `start` once every host is ready; a host started again after a crash is sent its
+ * peers after `ready`. Control calls come over comlink.
+ * The messages, both ways, are typed in src/runtime/transports/worker-protocol.ts.
  */
-import { createRequire } from 'node:module';
+import { parentPort, resourceLimits, workerData } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import { portEndpoint, type AdminApi } from '../src/runtime/admin.js';
+import { FileDurableStore } from '../src/runtime/durable-file.js';
+import { importBehaviors } from '../src/runtime/transports/behaviors-module.js';
+import { ThreadHost } from '../src/runtime/transports/thread-host.js';
+import { snapshot } from '../src/runtime/stats.js';
+import type { HostEvent } from '../src/runtime/env.js';
+import { postToParent, type HostWorkerData, type ToWorker } from '../src/runtime/transports/worker-protocol.js';
 
-const main = './host-main.js';
-try {
-  createRequire(import.meta.url)(main);
-} catch (error) {
-  const code = (error as { code?: string }).code;
-  if (code !== 'ERR_REQUIRE_ESM' && code !== 'ERR_REQUIRE_ASYNC_MODULE') throw error;
-  await import(main);
+// workerData is `any`: what threads.ts passes, typed there as HostWorkerData.
+const data = workerData as HostWorkerData;
+const port = parentPort!;
+
+async function main(): Promise<void> {
+  const behaviors = await importBehaviors(
+    data.behaviorsModule,
+    data.specs.map((spec) => spec.behavior),
+  );
+  const durable = new FileDurableStore(data.dataDir, data.fsync);
+  const report = (event: HostEvent): void => postToParent(port, { type: 'event', host: data.hostId, event });
+  const th = new ThreadHost({
+    id: data.hostId,
+    seed: data.seed,
+    directory: new Map(data.directory),
+    behaviors,
+    network: data.network,
+    mailboxCapacity: data.mailboxCapacity,
+    messageBytesMax: data.messageBytesMax,
+    durable,
+    report,
+  });
+  const host = th.host;
+  const api: AdminApi = {
+    ping: () => {
+      const m = process.memoryUsage();
+      return {
+        host: data.hostId,
+        actors: host.addresses().length,
+        nowMs: host.env.now(),
+        heapUsedBytes: m.heapUsed,
+        heapTotalBytes: m.heapTotal,
+        externalBytes: m.external,
+        maxOldGenerationSizeMb: resourceLimits.maxOldGenerationSizeMb,
+        maxYoungGenerationSizeMb: resourceLimits.maxYoungGenerationSizeMb,
+      };
+    },
+    summary: (address) => host.cell(address)?.summary() ?? null,
+    stats: () => snapshot(host.stats),
+    load: (addresses) => {
+      const out: Record<string, Record<string, number>> = {};
+      for (const a of addresses) {
+        const cell = host.cell(a);
+        if (cell !== undefined) out[a] = cell.load();
+      }
+      return out;
+    },
+    errors: () => host.errors,
+    connect: (peer, p) => th.connect(peer, p),
+    disconnect: (peer) => th.disconnect(peer),
+    setNetwork: (config) => host.setNetwork(config),
+    setPartitions: (rules) => host.setPartitions(rules),
+    setNodeDead: (node, dead) => host.setNodeDead(node, dead),
+    setClockSkew: (node, ms) => host.setClockSkew(node, ms),
+    crashNode: (node) => host.crashNode(node),
+    restartNode: (node) => host.restartNode(node),
+    injectFrame: (bytes) => host.receiveFrame(bytes),
+  };
+  Comlink.expose(api, portEndpoint(data.adminPort));
+
+  // Push counters now and then so the main thread can answer stats() without a round trip.
+  let lastSent = -1;
+  const pushStats = (): void => {
+    if (host.stats.delivered + host.stats.sent === lastSent) return;
+    lastSent = host.stats.delivered + host.stats.sent;
+    postToParent(port, { type: 'stats', host: data.hostId, stats: snapshot(host.stats) });
+  };
+  const statsTimer = setInterval(pushStats, data.statsIntervalMs);
+  statsTimer.unref();
+
+  port.on('message', (message: ToWorker) => {
+    if (message.type === 'peer') th.connect(message.peer, message.port);
+    else if (message.type === 'start') {
+      for (const spec of data.specs) host.spawn(spec);
+      postToParent(port, { type: 'started', host: data.hostId });
+    }
+  });
+  postToParent(port, { type: 'ready', host: data.hostId });
 }
+
+main().catch((error: unknown) => {
+  postToParent(port, {
+    type: 'fatal',
+    host: data.hostId,
+    error: { name: (error as Error).name, message: (error as Error).message, stack: (error as Error).stack },
+  });
+});

@@ -24,11 +24,12 @@ export const STATS_PUSH_INTERVAL_MS = 50;
  * (a worker's default here, 4 GiB, a quarter of the machine's memory), down to 1.3 at
  * 256 MiB. Under the soak load a worker holds ~35-40 MB live (heap snapshots at 25 s and
  * 75 s: flat) and its heap was ~150 MB, most of it garbage not yet collected; at a 1 GiB
- * maximum the factor is ~1.6 and the heap ~65-90 MB (bench soak --quick, RSS max 559-565
+ * maximum the factor is ~1.6 and the heap ~65-90 MB (bench soak --quick, RSS max 559-608
  * -> 325-354 MB). The price is more full collections: CPU per call of the soak rose from
  * 92-111 to 108-116 us (three pairs alternated at load 12-31: +4% to +18% within a pair),
- * 102-110 against 93-98 in shorter runs at load 8-12. 1 GiB is still ~25 times that live size; a worker that outgrows it
- * ends with ERR_WORKER_OUT_OF_MEMORY and is reported as a host exit, like any dead worker.
+ * 102-110 against 93-98 in shorter runs at load 8-12. 1 GiB is still ~25 times that live
+ * size; a worker that outgrows it ends with ERR_WORKER_OUT_OF_MEMORY and is reported as a
+ * host exit, like any dead worker.
  */
 export const WORKER_OLD_GENERATION_MB_MAX = 1_024;
 /**

@@ -116,6 +116,8 @@ export interface SoakResult {
   latencyP50Ms: number;
   latencyP99Ms: number;
   elapsedS: number;
+  /** CPU time of the whole process (every thread) during the load, ms. */
+  cpuMs: number;
 }
 
 function percentileOfHistogram(buckets: Uint32Array, total: number, p: number): number {
@@ -140,6 +142,7 @@ export async function soak(s: Sizes, log: (line: string) => void): Promise<SoakR
     let calls = 0;
     let ok = 0;
     let failed = 0;
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const end = t0 + s.durationS * 1000;
     let stopped = false;
@@ -187,6 +190,7 @@ export async function soak(s: Sizes, log: (line: string) => void): Promise<SoakR
     };
     await Promise.all(Array.from({ length: s.window }, (_, w) => worker(w)));
     const elapsedS = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     samples.push(await sample(cluster, t0, calls));
     stopped = true;
     await Promise.all([faults, sampler]);
@@ -198,6 +202,7 @@ export async function soak(s: Sizes, log: (line: string) => void): Promise<SoakR
       latencyP50Ms: percentileOfHistogram(histogram, ok, 50),
       latencyP99Ms: percentileOfHistogram(histogram, ok, 99),
       elapsedS,
+      cpuMs: (cpu.user + cpu.system) / 1000,
     };
   } finally {
     await cluster.stop();
@@ -266,6 +271,8 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     rss_mb_at_end: round(f.rssMbAtEnd, 4),
     calls: r.calls,
     calls_per_s: Math.round(r.calls / r.elapsedS),
+    // CPU per call (every thread): the cost figure that others' load on the machine inflates least.
+    cpu_us_per_call: r.calls === 0 ? Number.NaN : round((r.cpuMs * 1000) / r.calls, 4),
     failed: r.failed,
     p50_ms: r.latencyP50Ms,
     p99_ms: r.latencyP99Ms,
@@ -289,7 +296,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     formatTable(
       ['s', 'RSS MB', 'heap main MB', 'heap workers MB', 'calls'],
       rows,
-      `soak (${mode}; 3 regions x 3 servers, active, packed on 2 threads, history off, ${s.keys} keys, window ${s.window}; ${CRASHED} crashed at ${s.crashAtS} s, restarted at ${s.restartAtS} s; ${fmt(r.calls / r.elapsedS)} calls/s, ${r.failed} failed ${JSON.stringify(r.errors)}; load average ${fmt(loadAtStart, 1)} at start, ${fmt(loadavg()[0]!, 1)} at end)`,
+      `soak (${mode}; 3 regions x 3 servers, active, packed on 2 threads, history off, ${s.keys} keys, window ${s.window}; ${CRASHED} crashed at ${s.crashAtS} s, restarted at ${s.restartAtS} s; ${fmt(r.calls / r.elapsedS)} calls/s, ${fmt((r.cpuMs * 1000) / Math.max(1, r.calls), 0)} us of CPU per call, ${r.failed} failed ${JSON.stringify(r.errors)}; load average ${fmt(loadAtStart, 1)} at start, ${fmt(loadavg()[0]!, 1)} at end)`,
     ),
     '',
     formatTable(

@@ -1,6 +1,8 @@
 import test from 'ava';
 import { startCluster } from '../src/index.js';
 import { ValidationError } from '../src/core/errors.js';
+import type { HostPing } from '../src/runtime/admin.js';
+import { WORKER_OLD_GENERATION_MB_MAX, WORKER_YOUNG_GENERATION_MB_MAX } from '../src/runtime/transports/threads.js';
 
 test('threads: the comlink control plane pings every host and reads an actor summary with its counters', async (t) => {
   const cluster = await startCluster({
@@ -18,6 +20,12 @@ test('threads: the comlink control plane pings every host and reads an actor sum
     // dedicated placement: a host per region and per server, plus this thread (not pinged).
     t.is(pongs.length, 2 + 3);
     t.true(pongs.every((p) => p.actors > 0 && Number.isFinite(p.nowMs)));
+    // Each worker runs with the heap limits that keep a long-running cluster's memory down
+    // (Cluster.ping's public type leaves them out; the runtime's HostPing has them).
+    for (const p of pongs as HostPing[]) {
+      t.is(p.maxOldGenerationSizeMb, WORKER_OLD_GENERATION_MB_MAX, `host ${p.host}`);
+      t.is(p.maxYoungGenerationSizeMb, WORKER_YOUNG_GENERATION_MB_MAX, `host ${p.host}`);
+    }
     const summaries = await Promise.all(['a/0', 'a/1', 'b/0'].map((id) => cluster.inspect(id)));
     for (const s of summaries) {
       const summary = s as { status: string; received: number; counters: Record<string, number>; state: { requests: number } };

@@ -1,13 +1,16 @@
 /**
  * Worker-thread entry: one host. Startup handshake: build the host, post `ready`; take peer
- * ports; on `start` spawn the actors and post `started`. Control calls come over comlink.
+ * ports; on `start` spawn the actors and post `started`. At boot the calling thread sends
+ * the peers without waiting for `ready` (they wait in this thread's queue while it loads),
+ * and `start` once every host is ready; a host started again after a crash is sent its
+ * peers after `ready`. Control calls come over comlink.
  * The messages, both ways, are typed in src/runtime/transports/worker-protocol.ts.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, resourceLimits, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import type { Behavior } from '../src/runtime/actor.js';
 import { portEndpoint, type AdminApi } from '../src/runtime/admin.js';
 import { FileDurableStore } from '../src/runtime/durable-file.js';
+import { importBehaviors } from '../src/runtime/transports/behaviors-module.js';
 import { ThreadHost } from '../src/runtime/transports/thread-host.js';
 import { snapshot } from '../src/runtime/stats.js';
 import type { HostEvent } from '../src/runtime/env.js';
@@ -18,14 +21,17 @@ const data = workerData as HostWorkerData;
 const port = parentPort!;
 
 async function main(): Promise<void> {
-  const mod = (await import(data.behaviorsModule)) as { behaviors: Map<string, Behavior> };
+  const behaviors = await importBehaviors(
+    data.behaviorsModule,
+    data.specs.map((spec) => spec.behavior),
+  );
   const durable = new FileDurableStore(data.dataDir, data.fsync);
   const report = (event: HostEvent): void => postToParent(port, { type: 'event', host: data.hostId, event });
   const th = new ThreadHost({
     id: data.hostId,
     seed: data.seed,
     directory: new Map(data.directory),
-    behaviors: mod.behaviors,
+    behaviors,
     network: data.network,
     mailboxCapacity: data.mailboxCapacity,
     messageBytesMax: data.messageBytesMax,
@@ -43,6 +49,8 @@ async function main(): Promise<void> {
         heapUsedBytes: m.heapUsed,
         heapTotalBytes: m.heapTotal,
         externalBytes: m.external,
+        maxOldGenerationSizeMb: resourceLimits.maxOldGenerationSizeMb,
+        maxYoungGenerationSizeMb: resourceLimits.maxYoungGenerationSizeMb,
       };
     },
     summary: (address) => host.cell(address)?.summary() ?? null,

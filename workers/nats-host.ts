@@ -20,7 +20,7 @@ const handle = await runNatsHost({
   servers: arg('--nats').split(','),
   cluster: arg('--cluster'),
   uid: arg('--uid'),
-  fallbackBehaviorsModule: new URL('../src/cluster/behaviors.js', import.meta.url).href,
+  fallbackBehaviorsModule: new URL('../src/cluster/behaviors-lazy.js', import.meta.url).href,
   watchBeat: false,
 }).catch((error: unknown) => {
   console.error(`nats-host: ${(error as Error).message}`);

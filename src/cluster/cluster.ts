@@ -634,7 +634,7 @@ function createRuntime(
     seed: config.seed,
     directory,
     behaviors,
-    behaviorsModule: new URL('./behaviors.js', import.meta.url).href,
+    behaviorsModule: new URL('./behaviors-lazy.js', import.meta.url).href,
     network: config.network,
     mailboxCapacity: config.mailboxCapacity,
     messageBytesMax: config.messageBytesMax,

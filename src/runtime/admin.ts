@@ -13,6 +13,9 @@ export interface HostPing {
   heapUsedBytes?: number;
   heapTotalBytes?: number;
   externalBytes?: number;
+  /** The V8 heap limits the worker runs with (see WORKER_OLD_GENERATION_MB_MAX in threads.ts). */
+  maxOldGenerationSizeMb?: number | undefined;
+  maxYoungGenerationSizeMb?: number | undefined;
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Behavior } from '../actor.js';
 import { FileDurableStore } from '../durable-file.js';
 import type { HostEvent } from '../env.js';
 import { snapshot } from '../stats.js';
+import { importBehaviors } from './behaviors-module.js';
 import { ThreadHost } from './thread-host.js';
 import {
   NATS_FRAME_BYTES_FLUSH,
@@ -90,11 +91,12 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
   timers.push(hello);
 
   const assign = async (a: NatsAssign): Promise<void> => {
-    let mod: { behaviors: Map<string, Behavior> };
+    const names = a.specs.map((spec) => spec.behavior);
+    let behaviors: Map<string, Behavior>;
     try {
-      mod = (await import(a.behaviorsModule)) as typeof mod;
+      behaviors = await importBehaviors(a.behaviorsModule, names);
     } catch {
-      mod = (await import(options.fallbackBehaviorsModule)) as typeof mod;
+      behaviors = await importBehaviors(options.fallbackBehaviorsModule, names);
     }
     let dir = a.dataDir ?? options.dataDir;
     if (dir === undefined) dir = ownDataDir = mkdtempSync(join(tmpdir(), 'meridian-host-'));
@@ -107,7 +109,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
       id: a.hostId,
       seed: a.seed,
       directory: new Map(a.directory),
-      behaviors: mod.behaviors,
+      behaviors,
       network: a.network,
       mailboxCapacity: a.mailboxCapacity,
       messageBytesMax: a.messageBytesMax,

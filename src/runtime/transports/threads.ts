@@ -18,6 +18,28 @@ import { postToWorker, type FromWorker, type HostWorkerData } from './worker-pro
 /** How often workers push their counters to the main thread. */
 export const STATS_PUSH_INTERVAL_MS = 50;
 
+/**
+ * V8 heap limits of each host's worker thread. V8 lets an old generation grow to its live
+ * size times a factor it scales with the heap's maximum: 4 for a maximum of 2 GiB or more
+ * (a worker's default here, 4 GiB, a quarter of the machine's memory), down to 1.3 at
+ * 256 MiB. Under the soak load a worker holds ~35-40 MB live (heap snapshots at 25 s and
+ * 75 s: flat) and its heap was ~150 MB, most of it garbage not yet collected; at a 1 GiB
+ * maximum the factor is ~1.6 and the heap ~65-90 MB (bench soak --quick, RSS max 559-608
+ * -> 325-354 MB). The price is more full collections: CPU per call of the soak rose from
+ * 92-111 to 108-116 us (three pairs alternated at load 12-31: +4% to +18% within a pair),
+ * 102-110 against 93-98 in shorter runs at load 8-12. 1 GiB is still ~25 times that live
+ * size; a worker that outgrows it ends with ERR_WORKER_OUT_OF_MEMORY and is reported as a
+ * host exit, like any dead worker.
+ */
+export const WORKER_OLD_GENERATION_MB_MAX = 1_024;
+/**
+ * The young generation (two semi-spaces and the new large-object space) of a worker: V8's
+ * default is 48 MB, committed once allocation is brisk. Messages and envelopes die young;
+ * at 16 MB the soak's RSS max was ~25 MB lower than at 48 (CPU per call within noise of
+ * each other, though V8 scavenges ~1.5 times as often).
+ */
+export const WORKER_YOUNG_GENERATION_MB_MAX = 16;
+
 const WORKER_URL = new URL('../../../workers/host.js', import.meta.url);
 
 interface WorkerHost {
@@ -41,7 +63,7 @@ export interface ThreadsOptions {
   seed: number;
   directory: Map<string, DirectoryEntry>;
   behaviors: Map<string, Behavior>;
-  /** Module URL that exports `behaviors`, imported by every worker. */
+  /** Module URL that exports `behaviors` or `loadBehaviors` (see behaviors-module.ts), imported by every worker. */
   behaviorsModule: string;
   network: NetworkConfig;
   mailboxCapacity: number;
@@ -96,12 +118,19 @@ export class ThreadsRuntime implements Runtime {
   async start(): Promise<void> {
     const workers = this.plans.filter((p) => p.id !== 0);
     try {
-      await Promise.all(workers.map((plan) => this.spawnWorker(plan)));
+      // Every worker is created at once and linked while it loads (the ports wait in its
+      // queue). Its actors start once every host is built: a host that started early would
+      // send its first messages (elections) to hosts without actors yet, which drop them, and
+      // the first requests would wait for the retries (with one round, a first put took 400 ms
+      // once in 12 boots, against at most 114 ms, and one timed out in test/stop.test.ts).
+      const entries = workers.map((plan) => this.spawnWorker(plan));
+      const ready = entries.map((entry) => this.handshake(entry, 'ready'));
       const ids = [0, ...workers.map((p) => p.id)];
       for (let i = 0; i < ids.length; i++) {
         for (let j = i + 1; j < ids.length; j++) this.link(ids[i]!, ids[j]!);
       }
-      await Promise.all(workers.map((plan) => this.startWorker(this.hosts.get(plan.id)!)));
+      await Promise.all(ready);
+      await Promise.all(entries.map((entry) => this.startWorker(entry)));
     } catch (error) {
       await this.stop();
       throw error;
@@ -110,7 +139,8 @@ export class ThreadsRuntime implements Runtime {
     for (const spec of frontPlan?.specs ?? []) this.front.host.spawn(spec);
   }
 
-  private spawnWorker(plan: HostPlan): Promise<void> {
+  /** Creates the worker of `plan` (its thread loads on its own; `ready` says when it is built). */
+  private spawnWorker(plan: HostPlan): WorkerHost {
     const admin = new MessageChannel();
     const workerData: HostWorkerData = {
       hostId: plan.id,
@@ -128,7 +158,8 @@ export class ThreadsRuntime implements Runtime {
     };
     // msgpackr's native add-on costs ~7 ms per thread to load and buys nothing on this path.
     const env = { ...process.env, MSGPACKR_NATIVE_ACCELERATION_DISABLED: 'true' };
-    const worker = new Worker(WORKER_URL, { workerData, transferList: [admin.port2], env });
+    const resourceLimits = { maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB_MAX, maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB_MAX };
+    const worker = new Worker(WORKER_URL, { workerData, transferList: [admin.port2], env, resourceLimits });
     const entry: WorkerHost = {
       id: plan.id,
       plan,
@@ -169,7 +200,7 @@ export class ThreadsRuntime implements Runtime {
       entry.onFatal?.(new Error(`host ${plan.id} exited with code ${code}`));
       this.hostDied(entry, code, `exited with code ${code}`);
     });
-    return this.handshake(entry, 'ready');
+    return entry;
   }
 
   /**
@@ -306,8 +337,8 @@ export class ThreadsRuntime implements Runtime {
     if (entry === undefined) throw new Error(`no host runs node ${node}`);
     if (entry.plan.dedicated) {
       if (entry.alive) return;
-      await this.spawnWorker(entry.plan);
-      const fresh = this.hosts.get(entry.id)!;
+      const fresh = this.spawnWorker(entry.plan);
+      await this.handshake(fresh, 'ready');
       this.link(0, fresh.id);
       for (const other of this.liveWorkers()) {
         if (other === fresh) continue;

@@ -37,7 +37,7 @@ export interface HostWorkerData {
   dataDir: string;
   fsync: boolean;
   specs: ActorSpec[];
-  /** Module URL that exports `behaviors`. */
+  /** Module URL that exports `behaviors` or `loadBehaviors` (see behaviors-module.ts). */
   behaviorsModule: string;
   /** The worker's end of its comlink control channel (AdminApi); transferred. */
   adminPort: MessagePort;
@@ -60,7 +60,7 @@ export interface WireError {
 
 /** From a host worker to the calling thread. */
 export type FromWorker =
-  /** The host is built: send peers, then `start`. */
+  /** The host is built: `start` may follow (boot sends the peers before it, a restart after). */
   | { type: 'ready'; host: number }
   /** Its actors are spawned. */
   | { type: 'started'; host: number }

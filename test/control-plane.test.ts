@@ -43,3 +43,25 @@ test('threads: the comlink control plane pings every host and reads an actor sum
     await cluster.stop();
   }
 });
+
+test('threads: workerHeapMb sets each worker old generation maximum; out of range names the field', async (t) => {
+  const cluster = await startCluster({
+    regions: [{ name: 'a', servers: 1 }],
+    transport: 'threads',
+    placement: 'packed',
+    threads: 1,
+    replication: { mode: 'none' },
+    workerHeapMb: 256,
+  });
+  try {
+    const pongs = (await cluster.ping()) as HostPing[];
+    t.true(pongs.length > 0);
+    for (const p of pongs) t.is(p.maxOldGenerationSizeMb, 256, `host ${p.host}`);
+  } finally {
+    await cluster.stop();
+  }
+  for (const bad of [10, 1.5, 'big', 100_000]) {
+    const error = await t.throwsAsync(startCluster({ regions: [{ name: 'a', servers: 1 }], transport: 'threads', workerHeapMb: bad as number }));
+    t.regex(error?.message ?? '', /workerHeapMb/, `workerHeapMb ${String(bad)}`);
+  }
+});

@@ -638,6 +638,7 @@ function createRuntime(
     network: config.network,
     mailboxCapacity: config.mailboxCapacity,
     messageBytesMax: config.messageBytesMax,
+    workerHeapMb: config.workerHeapMb,
     dataDir,
     removeDataDir: config.dataDir === undefined,
     fsync: config.fsync,

@@ -1,5 +1,5 @@
 import { ConfigError } from '../core/errors.js';
-import { MAILBOX_CAPACITY_DEFAULT, MESSAGE_BYTES_MAX_DEFAULT, REQUEST_TIMEOUT_MS_DEFAULT } from '../core/limits.js';
+import { MAILBOX_CAPACITY_DEFAULT, MESSAGE_BYTES_MAX_DEFAULT, REQUEST_TIMEOUT_MS_DEFAULT, WORKER_HEAP_MB_DEFAULT } from '../core/limits.js';
 import type { NetworkConfig } from '../net/model.js';
 import type { BalancerConfig as ResolvedBalancer } from '../balance/validate.js';
 import type { HeartbeatConfig as ResolvedHeartbeat } from '../liveness/validate.js';
@@ -151,6 +151,12 @@ export interface ClusterConfig {
   requestTimeoutMs?: number;
   mailboxCapacity?: number;
   messageBytesMax?: number;
+  /**
+   * threads and nats: each worker thread's V8 old-generation maximum in MB (default 1024, from
+   * 64 to 65536). A worker that outgrows it ends (ERR_WORKER_OUT_OF_MEMORY) like any dead host;
+   * lower keeps RSS flat, higher suits servers with large state.
+   */
+  workerHeapMb?: number;
   /** threads: where servers keep their logs (default: a temporary directory removed by stop()). */
   dataDir?: string;
   fsync?: boolean;
@@ -197,6 +203,7 @@ const TOP_LEVEL_KEYS = new Set([
   'requestTimeoutMs',
   'mailboxCapacity',
   'messageBytesMax',
+  'workerHeapMb',
   'dataDir',
   'fsync',
   'trace',
@@ -296,6 +303,7 @@ export interface ResolvedConfig {
   requestTimeoutMs: number;
   mailboxCapacity: number;
   messageBytesMax: number;
+  workerHeapMb: number;
   dataDir: string | undefined;
   fsync: boolean;
   trace: boolean;
@@ -404,6 +412,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
   const mailboxCapacity = config.mailboxCapacity === undefined ? MAILBOX_CAPACITY_DEFAULT : checkInt(config.mailboxCapacity, 'mailboxCapacity', 1, 10_000_000);
   const messageBytesMax =
     config.messageBytesMax === undefined ? MESSAGE_BYTES_MAX_DEFAULT : checkInt(config.messageBytesMax, 'messageBytesMax', 64, 64 * 1024 * 1024);
+  const workerHeapMb = config.workerHeapMb === undefined ? WORKER_HEAP_MB_DEFAULT : checkInt(config.workerHeapMb, 'workerHeapMb', 64, 65_536);
   if (config.dataDir !== undefined && (typeof config.dataDir !== 'string' || config.dataDir === ''))
     throw new ConfigError('dataDir', 'a directory path', config.dataDir);
   if (config.fsync !== undefined && typeof config.fsync !== 'boolean') throw new ConfigError('fsync', 'true or false', config.fsync);
@@ -429,6 +438,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     requestTimeoutMs,
     mailboxCapacity,
     messageBytesMax,
+    workerHeapMb,
     dataDir: config.dataDir as string | undefined,
     fsync: (config.fsync as boolean | undefined) ?? false,
     trace: (config.trace as boolean | undefined) ?? false,

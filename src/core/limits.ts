@@ -1,4 +1,6 @@
 /** Named limits. Every queue, batch, size and retry count has one (TigerBeetle's rule). */
+/** threads/nats: each worker's V8 old-generation maximum, MB (see WORKER_OLD_GENERATION_MB_MAX in threads.ts for the measurements). */
+export const WORKER_HEAP_MB_DEFAULT = 1_024;
 export const MESSAGE_BYTES_MAX_DEFAULT = 1024 * 1024;
 export const MAILBOX_CAPACITY_DEFAULT = 10_000;
 /**

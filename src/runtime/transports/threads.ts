@@ -2,7 +2,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { rmSync } from 'node:fs';
 import * as Comlink from 'comlink';
 import { HostExitedError } from '../../core/errors.js';
-import { HOST_READY_TIMEOUT_MS } from '../../core/limits.js';
+import { HOST_READY_TIMEOUT_MS, WORKER_HEAP_MB_DEFAULT } from '../../core/limits.js';
 import type { Behavior } from '../actor.js';
 import { portEndpoint, type AdminApi, type HostPing } from '../admin.js';
 import { FileDurableStore } from '../durable-file.js';
@@ -31,7 +31,7 @@ export const STATS_PUSH_INTERVAL_MS = 50;
  * size; a worker that outgrows it ends with ERR_WORKER_OUT_OF_MEMORY and is reported as a
  * host exit, like any dead worker.
  */
-export const WORKER_OLD_GENERATION_MB_MAX = 1_024;
+export const WORKER_OLD_GENERATION_MB_MAX = WORKER_HEAP_MB_DEFAULT;
 /**
  * The young generation (two semi-spaces and the new large-object space) of a worker: V8's
  * default is 48 MB, committed once allocation is brisk. Messages and envelopes die young;
@@ -71,6 +71,8 @@ export interface ThreadsOptions {
   dataDir: string;
   removeDataDir: boolean;
   fsync: boolean;
+  /** Each worker's V8 old-generation maximum, MB (default WORKER_OLD_GENERATION_MB_MAX). */
+  workerHeapMb?: number;
   onEvent: (event: HostEvent) => void;
 }
 
@@ -158,7 +160,10 @@ export class ThreadsRuntime implements Runtime {
     };
     // msgpackr's native add-on costs ~7 ms per thread to load and buys nothing on this path.
     const env = { ...process.env, MSGPACKR_NATIVE_ACCELERATION_DISABLED: 'true' };
-    const resourceLimits = { maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB_MAX, maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB_MAX };
+    const resourceLimits = {
+      maxOldGenerationSizeMb: this.options.workerHeapMb ?? WORKER_OLD_GENERATION_MB_MAX,
+      maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB_MAX,
+    };
     const worker = new Worker(WORKER_URL, { workerData, transferList: [admin.port2], env, resourceLimits });
     const entry: WorkerHost = {
       id: plan.id,

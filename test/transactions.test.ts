@@ -115,7 +115,9 @@ test('sim: 3PC keeps the bank total on reliable links without failures (contenti
 
 test('sim: 3PC is unsafe under partitions (its termination protocol splits the brain)', async (t) => {
   // The documented limit of 3PC: a partitioned cohort terminates on both sides, differently.
-  const seeds = seedRange(30, 7000);
+  // It shows in about 8% of seeds (10 of 7000..7119 on 2026-11-30, after lazy ticks and
+  // leader hints moved the runs; 7000..7029 then had none): these 30 hold four of them.
+  const seeds = seedRange(30, 7040);
   const broken: number[] = [];
   for (const seed of seeds) {
     const r = await runBankScenario({ seed, mode: 'active', commit: '3pc', partitions: true });

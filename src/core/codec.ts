@@ -194,6 +194,11 @@ export function copyEncoded(value: unknown): unknown {
   return out;
 }
 
+/** A primitive as copyEncoded copies it: itself, but -0 as 0. */
+function copyOf(value: unknown): unknown {
+  return value === 0 ? 0 : value;
+}
+
 /** The fast encoder's buffer; an envelope that does not fit is left to msgpackr. */
 export const FAST_ENCODER_BYTES = 64 * 1024;
 
@@ -262,6 +267,16 @@ export class FastEncoder {
    * in one pass, instead of once as a guess and again once its shape is known (see writeRecord).
    */
   private ownShapeByType = new Map<string, ShapeNode>();
+  /**
+   * While true, writing an object or an array also builds its copy as copyEncoded makes it
+   * (in the same pass: no second walk of the value), left in `copy`; a primitive's copy is
+   * itself (-0 as 0, see copyOf).
+   */
+  private copying = false;
+  /** The copy of the last object or array written while copying. */
+  private copy: unknown = undefined;
+  /** The copy of the message of the last encodeEnvelope(..., true) that answered >= 0. */
+  copied: unknown = undefined;
 
   constructor(private readonly structures: readonly (readonly string[])[] = SHARED_STRUCTURES) {
     this.build();
@@ -299,18 +314,33 @@ export class FastEncoder {
 
   /** Encodes `value` into `buffer` from 0; returns the end, or -1 when msgpackr must do it. */
   encode(value: unknown): number {
+    this.copying = false;
     this.begin();
     this.pos = 0;
     return this.write(value) ? this.pos : -1;
   }
 
-  /** As `encode` for the envelope { to, from, msg }, without building it. */
-  encodeEnvelope(to: string | number, from: string | number, msg: unknown): number {
+  /**
+   * As `encode` for the envelope { to, from, msg }, without building it. With `copy`, a deep
+   * copy of `msg` equal to copyEncoded(msg) is left in `copied` (made as it is written).
+   */
+  encodeEnvelope(to: string | number, from: string | number, msg: unknown, copy = false): number {
+    this.copying = false;
+    this.copied = undefined;
     if (this.envelopeId === 0) return -1;
     this.begin();
     this.buffer[0] = this.envelopeId;
     this.pos = 1;
     if (!this.write(to) || !this.write(from)) return -1;
+    this.copying = copy;
+    const end = this.writeMessage(msg);
+    this.copying = false;
+    if (copy && end >= 0) this.copied = typeof msg === 'object' && msg !== null ? this.copy : copyOf(msg);
+    this.copy = undefined;
+    return end;
+  }
+
+  private writeMessage(msg: unknown): number {
     const type = msg !== null && typeof msg === 'object' && (msg as object).constructor === Object ? (msg as { type?: unknown }).type : undefined;
     if (typeof type === 'string') {
       const predicted = this.ownShapeByType.get(type);
@@ -346,18 +376,27 @@ export class FastEncoder {
     b[this.pos++] = 0xd4;
     b[this.pos++] = 0x72;
     b[this.pos++] = node.ownId;
+    const copying = this.copying;
+    this.copying = false;
     let ok = this.writeArray(keys);
+    this.copying = copying;
+    const out: Record<string, unknown> | undefined = copying ? {} : undefined;
     let i = 0;
     if (ok) {
       for (const key in object) {
-        if (i >= keys.length || keys[i] !== key || !this.write(object[key])) {
+        const v = object[key];
+        if (i >= keys.length || keys[i] !== key || !this.write(v)) {
           ok = false;
           break;
         }
+        if (out !== undefined) out[key] = typeof v === 'object' && v !== null ? this.copy : copyOf(v);
         i++;
       }
     }
-    if (ok && i === keys.length) return true;
+    if (ok && i === keys.length) {
+      this.copy = out;
+      return true;
+    }
     // Not this shape (or no room): undo, as writeRecord does.
     this.pos = start;
     const own = this.own;
@@ -402,18 +441,23 @@ export class FastEncoder {
     if (this.pos + 1 > FAST_ENCODER_BYTES) return false;
     const idAt = this.pos++;
     const ownBefore = this.ownCount;
+    const out: Record<string, unknown> | undefined = this.copying ? {} : undefined;
     let node = this.root;
     for (const key in object) {
       node = childOf(node, key) ?? this.addChild(node, key);
-      if (!this.write(object[key])) return false;
+      const v = object[key];
+      if (!this.write(v)) return false;
+      if (out !== undefined) out[key] = typeof v === 'object' && v !== null ? this.copy : copyOf(v);
     }
     if (node.id !== 0) {
       this.buffer[idAt] = node.id;
+      this.copy = out;
       return true;
     }
     if (node.stamp === this.stamp && node.ownId - OWN_RECORD_ID_FIRST < ownBefore) {
       // An own shape already defined earlier in this message (not inside this very object).
       this.buffer[idAt] = node.ownId;
+      this.copy = out;
       return true;
     }
     // Its first use in this message: msgpackr defines it inline before its values (0xd4 0x72
@@ -430,9 +474,14 @@ export class FastEncoder {
     b[this.pos++] = 0x72;
     b[this.pos++] = node.ownId;
     const keys = node.path;
-    if (!this.writeArray(keys)) return false;
-    for (let i = 0; i < keys.length; i++) if (!this.write(object[keys[i]!])) return false;
-    return true;
+    // Written again, values and all: the copy made in the first pass is the one kept.
+    const copying = this.copying;
+    this.copying = false;
+    let ok = this.writeArray(keys);
+    for (let i = 0; ok && i < keys.length; i++) if (!this.write(object[keys[i]!])) ok = false;
+    this.copying = copying;
+    this.copy = out;
+    return ok;
   }
 
   private writeArray(array: unknown[]): boolean {
@@ -450,7 +499,17 @@ export class FastEncoder {
       this.view.setUint32(this.pos, length);
       this.pos += 4;
     }
-    for (let i = 0; i < length; i++) if (!this.write(array[i])) return false;
+    if (!this.copying) {
+      for (let i = 0; i < length; i++) if (!this.write(array[i])) return false;
+      return true;
+    }
+    const out = new Array<unknown>(length);
+    for (let i = 0; i < length; i++) {
+      const v = array[i];
+      if (!this.write(v)) return false;
+      out[i] = typeof v === 'object' && v !== null ? this.copy : copyOf(v);
+    }
+    this.copy = out;
     return true;
   }
 

@@ -52,6 +52,11 @@ export interface HostOptions {
   network?: NetworkConfig | undefined;
   mailboxCapacity?: number | undefined;
   messageBytesMax?: number | undefined;
+  /**
+   * The transport delivers copies (copySent) of what the fast encoder wrote (the simulator):
+   * the encoder makes the copy as it writes.
+   */
+  copySent?: boolean | undefined;
 }
 
 /** A local endpoint that is not an actor: the client API on the front host. */
@@ -90,6 +95,10 @@ export class Host implements CellHost {
   private sentTo: string | number = 0;
   private sentFrom: string | number = 0;
   private sentMsg: Message | undefined;
+  /** The copy of sentMsg the encoder made (with options.copySent), until copySent hands it out. */
+  private sentCopy: unknown = undefined;
+  private sentCopyTaken = false;
+  private readonly copyOnSend: boolean;
   private readonly typeNames = new Map<string, Map<string, string>>();
   /** Per-node clock offsets (a skewed clock): what `ctx.now()` adds for actors of that node. */
   private readonly clockSkewMs = new Map<string, number>();
@@ -108,6 +117,7 @@ export class Host implements CellHost {
     for (const [address, entry] of options.directory) if (entry.index !== undefined) this.addressOf[entry.index] = address;
     this.mailboxCapacity = options.mailboxCapacity ?? MAILBOX_CAPACITY_DEFAULT;
     this.messageBytesMax = options.messageBytesMax ?? MESSAGE_BYTES_MAX_DEFAULT;
+    this.copyOnSend = options.copySent === true;
   }
 
   get seed(): number {
@@ -270,7 +280,7 @@ export class Host implements CellHost {
       const fromIndex = sender === from ? src?.index : this.options.directory.get(sender)?.index;
       // The fast encoder writes msgpackr's own bytes for the shapes it knows; the rest is
       // packed by msgpackr in REUSE_BUFFER_MODE (its buffer and the range written, no new view).
-      const fastEnd = this.fast.encodeEnvelope(dst.index ?? to, fromIndex ?? sender, msg);
+      const fastEnd = this.fast.encodeEnvelope(dst.index ?? to, fromIndex ?? sender, msg, this.copyOnSend);
       if (fastEnd >= 0) {
         encoded = this.fast.buffer;
         start = 0;
@@ -278,6 +288,8 @@ export class Host implements CellHost {
         this.sentTo = dst.index ?? to;
         this.sentFrom = fromIndex ?? sender;
         this.sentMsg = msg;
+        this.sentCopy = this.fast.copied;
+        this.sentCopyTaken = !this.copyOnSend;
       } else {
         this.sentMsg = undefined;
         encoded = this.packr.pack({ to: dst.index ?? to, from: fromIndex ?? sender, msg }, REUSE_BUFFER_MODE);
@@ -310,6 +322,7 @@ export class Host implements CellHost {
     this.env.transmit(dst.host, encoded, start, end, this.delays[0]!, copyable);
     if (fate === 2) this.env.transmit(dst.host, encoded, start, end, this.delays[1]!, copyable);
     this.sentMsg = undefined;
+    this.sentCopy = undefined;
   }
 
   /**
@@ -319,10 +332,18 @@ export class Host implements CellHost {
   copySent(): Envelope {
     const to = this.sentTo;
     const from = this.sentFrom;
+    // The encoder's copy the first time; a fresh one for a duplicate (or without copySent).
+    let msg: Message;
+    if (this.sentCopyTaken) {
+      msg = copyEncoded(this.sentMsg) as Message;
+    } else {
+      msg = this.sentCopy as Message;
+      this.sentCopyTaken = true;
+    }
     return {
       to: typeof to === 'number' ? (this.addressOf[to] ?? String(to)) : to,
       from: typeof from === 'number' ? (this.addressOf[from] ?? String(from)) : from,
-      msg: copyEncoded(this.sentMsg) as Message,
+      msg,
     };
   }
 

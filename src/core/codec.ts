@@ -226,10 +226,47 @@ interface ShapeNode {
   /** The message (its stamp) in which this shape was given an own record id, and that id. */
   stamp: number;
   ownId: number;
+  /** Copies made of objects of this shape, and once there were enough, the copy's maker. */
+  copies: number;
+  make: CopyMaker | undefined;
+}
+
+/** Builds an object of one shape from values[base, base + keys): an object literal, one map. */
+type CopyMaker = (values: unknown[], base: number) => Record<string, unknown>;
+
+/** Copies of one shape made before its copy gets a maker of its own (compiled, so not at once). */
+export const COPIES_BEFORE_MAKER = 16;
+
+/**
+ * The maker of copies of a shape: a function returning an object literal with the shape's keys
+ * in order (what `{}` plus one store per key gives, the same keys in the same order, but
+ * without a generic keyed store per key). Keys are written as JSON string literals; a
+ * `__proto__` key, which a literal would take as the prototype, gets the generic stores.
+ */
+function copyMaker(keys: readonly string[]): CopyMaker {
+  if (keys.includes('__proto__')) {
+    return (values, base) => {
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < keys.length; i++) out[keys[i]!] = values[base + i];
+      return out;
+    };
+  }
+  const fields = keys.map((key, i) => `${JSON.stringify(key)}: v[b + ${i}]`).join(', ');
+  return new Function('v', 'b', `return { ${fields} };`) as CopyMaker;
+}
+
+/** The copy of an object of shape `node` whose values are values[base, base + keys). */
+function makeCopy(node: ShapeNode, values: unknown[], base: number): Record<string, unknown> {
+  if (node.make !== undefined) return node.make(values, base);
+  if (++node.copies >= COPIES_BEFORE_MAKER) node.make = copyMaker(node.path);
+  const keys = node.path;
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < keys.length; i++) out[keys[i]!] = values[base + i];
+  return out;
 }
 
 function shapeNode(path: string[]): ShapeNode {
-  return { keys: [], nodes: [], id: 0, path, stamp: 0, ownId: 0 };
+  return { keys: [], nodes: [], id: 0, path, stamp: 0, ownId: 0, copies: 0, make: undefined };
 }
 
 function childOf(node: ShapeNode, key: string): ShapeNode | undefined {
@@ -275,6 +312,9 @@ export class FastEncoder {
   private copying = false;
   /** The copy of the last object or array written while copying. */
   private copy: unknown = undefined;
+  /** The copies of the values of the objects being written, in [0, copyTop). */
+  private readonly copyValues: unknown[] = [];
+  private copyTop = 0;
   /** The copy of the message of the last encodeEnvelope(..., true) that answered >= 0. */
   copied: unknown = undefined;
 
@@ -333,6 +373,7 @@ export class FastEncoder {
     this.pos = 1;
     if (!this.write(to) || !this.write(from)) return -1;
     this.copying = copy;
+    this.copyTop = 0;
     const end = this.writeMessage(msg);
     this.copying = false;
     if (copy && end >= 0) this.copied = typeof msg === 'object' && msg !== null ? this.copy : copyOf(msg);
@@ -380,7 +421,7 @@ export class FastEncoder {
     this.copying = false;
     let ok = this.writeArray(keys);
     this.copying = copying;
-    const out: Record<string, unknown> | undefined = copying ? {} : undefined;
+    const base = this.copyTop;
     let i = 0;
     if (ok) {
       for (const key in object) {
@@ -389,14 +430,18 @@ export class FastEncoder {
           ok = false;
           break;
         }
-        if (out !== undefined) out[key] = typeof v === 'object' && v !== null ? this.copy : copyOf(v);
+        if (copying) this.copyValues[this.copyTop++] = typeof v === 'object' && v !== null ? this.copy : copyOf(v);
         i++;
       }
     }
     if (ok && i === keys.length) {
-      this.copy = out;
+      if (copying) {
+        this.copy = makeCopy(node, this.copyValues, base);
+        this.clearCopyValues(base);
+      }
       return true;
     }
+    this.clearCopyValues(base);
     // Not this shape (or no room): undo, as writeRecord does.
     this.pos = start;
     const own = this.own;
@@ -441,13 +486,19 @@ export class FastEncoder {
     if (this.pos + 1 > FAST_ENCODER_BYTES) return false;
     const idAt = this.pos++;
     const ownBefore = this.ownCount;
-    const out: Record<string, unknown> | undefined = this.copying ? {} : undefined;
+    const copying = this.copying;
+    const base = this.copyTop;
     let node = this.root;
     for (const key in object) {
       node = childOf(node, key) ?? this.addChild(node, key);
       const v = object[key];
       if (!this.write(v)) return false;
-      if (out !== undefined) out[key] = typeof v === 'object' && v !== null ? this.copy : copyOf(v);
+      if (copying) this.copyValues[this.copyTop++] = typeof v === 'object' && v !== null ? this.copy : copyOf(v);
+    }
+    let out: Record<string, unknown> | undefined;
+    if (copying) {
+      out = makeCopy(node, this.copyValues, base);
+      this.clearCopyValues(base);
     }
     if (node.id !== 0) {
       this.buffer[idAt] = node.id;
@@ -475,13 +526,19 @@ export class FastEncoder {
     b[this.pos++] = node.ownId;
     const keys = node.path;
     // Written again, values and all: the copy made in the first pass is the one kept.
-    const copying = this.copying;
     this.copying = false;
     let ok = this.writeArray(keys);
     for (let i = 0; ok && i < keys.length; i++) if (!this.write(object[keys[i]!])) ok = false;
     this.copying = copying;
     this.copy = out;
     return ok;
+  }
+
+  /** Drop the values above `base` (so the stack holds no message after it is written). */
+  private clearCopyValues(base: number): void {
+    const values = this.copyValues;
+    for (let i = base; i < this.copyTop; i++) values[i] = undefined;
+    this.copyTop = base;
   }
 
   private writeArray(array: unknown[]): boolean {

@@ -264,7 +264,7 @@ export class Host implements CellHost {
       return;
     }
     const srcLoc: Location = src ?? { region: dst.region, node: from };
-    if (this.deadNodes.has(dst.node)) {
+    if (this.deadNodes.size > 0 && this.deadNodes.has(dst.node)) {
       this.drop('dead', srcLoc, dst);
       return;
     }

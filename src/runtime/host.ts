@@ -17,7 +17,7 @@ import {
 import type { ActorSpec, Behavior } from './actor.js';
 import { Cell, type CellHost } from './cell.js';
 import type { HostEnv, HostEvent } from './env.js';
-import { emptyHostStats, type ActorStats, type HostStats, type LinkStats } from './stats.js';
+import { emptyHostStats, type ActorStats, type HostStats, type LinkStats, type TypeCounter } from './stats.js';
 
 export type { HostEnv, HostEvent, TimerHandle, TimerTarget } from './env.js';
 
@@ -99,7 +99,8 @@ export class Host implements CellHost {
   private sentCopy: unknown = undefined;
   private sentCopyTaken = false;
   private readonly copyOnSend: boolean;
-  private readonly typeNames = new Map<string, Map<string, string>>();
+  /** The counters of `wrapper:inner` types, by wrapper then inner type. */
+  private readonly wrappedTypeCounters = new Map<string, Map<string, TypeCounter>>();
   /** Per-node clock offsets (a skewed clock): what `ctx.now()` adds for actors of that node. */
   private readonly clockSkewMs = new Map<string, number>();
   readonly mailboxCapacity: number;
@@ -144,13 +145,13 @@ export class Host implements CellHost {
     return client;
   }
 
-  /** `wrapper:inner` type names, built once per pair. */
-  private typeName(outer: string, inner: string): string {
-    let byInner = this.typeNames.get(outer);
-    if (byInner === undefined) this.typeNames.set(outer, (byInner = new Map()));
-    let name = byInner.get(inner);
-    if (name === undefined) byInner.set(inner, (name = `${outer}:${inner}`));
-    return name;
+  /** The counter of the `wrapper:inner` type, its name built once per pair. */
+  private wrappedTypeCounter(outer: string, inner: string): TypeCounter {
+    let byInner = this.wrappedTypeCounters.get(outer);
+    if (byInner === undefined) this.wrappedTypeCounters.set(outer, (byInner = new Map()));
+    let counter = byInner.get(inner);
+    if (counter === undefined) byInner.set(inner, (counter = this.stats.typeCounter(`${outer}:${inner}`)));
+    return counter;
   }
 
   /** Add an address to the directory (every host must learn it before traffic flows). */
@@ -315,8 +316,11 @@ export class Host implements CellHost {
     }
     this.lastLink!.sent++;
     const inner = (msg as { m?: { type?: unknown } }).m;
-    const type = inner !== undefined && inner !== null && typeof inner.type === 'string' ? this.typeName(msg.type, inner.type) : msg.type;
-    this.stats.types[type] = (this.stats.types[type] ?? 0) + 1;
+    const counter =
+      inner !== undefined && inner !== null && typeof inner.type === 'string'
+        ? this.wrappedTypeCounter(msg.type, inner.type)
+        : this.stats.typeCounter(msg.type);
+    counter.n++;
     this.stats.bytes += end - start;
     const copyable = this.sentMsg !== undefined;
     this.env.transmit(dst.host, encoded, start, end, this.delays[0]!, copyable);

@@ -236,6 +236,9 @@ type CopyMaker = (values: unknown[], base: number) => Record<string, unknown>;
 
 /** Copies of one shape made before its copy gets a maker of its own (compiled, so not at once). */
 export const COPIES_BEFORE_MAKER = 16;
+/** Compiled makers kept for the process, by shape (every encoder, every simulated run, shares them). */
+export const COPY_MAKERS_KEPT_MAX = 4096;
+const copyMakers = new Map<string, CopyMaker>();
 
 /**
  * The maker of copies of a shape: a function returning an object literal with the shape's keys
@@ -244,7 +247,10 @@ export const COPIES_BEFORE_MAKER = 16;
  * `__proto__` key, which a literal would take as the prototype, gets the generic stores.
  */
 function copyMaker(keys: readonly string[]): CopyMaker {
-  if (keys.includes('__proto__')) {
+  const name = JSON.stringify(keys);
+  const known = copyMakers.get(name);
+  if (known !== undefined) return known;
+  if (keys.includes('__proto__') || copyMakers.size >= COPY_MAKERS_KEPT_MAX) {
     return (values, base) => {
       const out: Record<string, unknown> = {};
       for (let i = 0; i < keys.length; i++) out[keys[i]!] = values[base + i];
@@ -252,7 +258,9 @@ function copyMaker(keys: readonly string[]): CopyMaker {
     };
   }
   const fields = keys.map((key, i) => `${JSON.stringify(key)}: v[b + ${i}]`).join(', ');
-  return new Function('v', 'b', `return { ${fields} };`) as CopyMaker;
+  const made = new Function('v', 'b', `return { ${fields} };`) as CopyMaker;
+  copyMakers.set(name, made);
+  return made;
 }
 
 /** The copy of an object of shape `node` whose values are values[base, base + keys). */

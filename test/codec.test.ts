@@ -123,9 +123,19 @@ test('the fast encoder writes the very bytes msgpackr writes, or declines (rando
     const keys = rng.chance(0.5) ? rng.pick(novel) : rng.pick(SHARED_STRUCTURES);
     const msg: Record<string, unknown> = { type: rng.pick(types) };
     for (const k of keys) if (k !== 'type') msg[k] = value(1);
-    const end = fast.encodeEnvelope(3, 'r0/1', msg);
+    // Half of them with the copy made as they are written (the simulator's way): the same
+    // bytes, and the copy is copyEncoded's, made anew (nothing shared with the message).
+    const copy = i % 2 === 0;
+    const end = fast.encodeEnvelope(3, 'r0/1', msg, copy);
     if (end < 0) continue;
     t.deepEqual(Buffer.from(fast.buffer.subarray(0, end)), Buffer.from(packr.pack({ to: 3, from: 'r0/1', msg })), `envelope ${i}`);
+    if (copy) {
+      t.deepEqual(fast.copied, copyEncoded(msg), `envelope ${i} (copy)`);
+      t.not(fast.copied, msg);
+      for (const k of Object.keys(msg)) if (typeof msg[k] === 'object' && msg[k] !== null) t.not((fast.copied as Record<string, unknown>)[k], msg[k]);
+    } else {
+      t.is(fast.copied, undefined);
+    }
   }
   for (const s of strings) t.true(same(s, JSON.stringify(s).slice(0, 20)));
   for (const n of numbers) t.true(same(n, String(n)));

@@ -194,6 +194,11 @@ export function copyEncoded(value: unknown): unknown {
   return out;
 }
 
+/** A primitive as copyEncoded copies it: itself, but -0 as 0. */
+function copyOf(value: unknown): unknown {
+  return value === 0 ? 0 : value;
+}
+
 /** The fast encoder's buffer; an envelope that does not fit is left to msgpackr. */
 export const FAST_ENCODER_BYTES = 64 * 1024;
 
@@ -221,10 +226,55 @@ interface ShapeNode {
   /** The message (its stamp) in which this shape was given an own record id, and that id. */
   stamp: number;
   ownId: number;
+  /** Copies made of objects of this shape, and once there were enough, the copy's maker. */
+  copies: number;
+  make: CopyMaker | undefined;
+}
+
+/** Builds an object of one shape from values[base, base + keys): an object literal, one map. */
+type CopyMaker = (values: unknown[], base: number) => Record<string, unknown>;
+
+/** Copies of one shape made before its copy gets a maker of its own (compiled, so not at once). */
+export const COPIES_BEFORE_MAKER = 16;
+/** Compiled makers kept for the process, by shape (every encoder, every simulated run, shares them). */
+export const COPY_MAKERS_KEPT_MAX = 4096;
+const copyMakers = new Map<string, CopyMaker>();
+
+/**
+ * The maker of copies of a shape: a function returning an object literal with the shape's keys
+ * in order (what `{}` plus one store per key gives, the same keys in the same order, but
+ * without a generic keyed store per key). Keys are written as JSON string literals; a
+ * `__proto__` key, which a literal would take as the prototype, gets the generic stores.
+ */
+function copyMaker(keys: readonly string[]): CopyMaker {
+  const name = JSON.stringify(keys);
+  const known = copyMakers.get(name);
+  if (known !== undefined) return known;
+  if (keys.includes('__proto__') || copyMakers.size >= COPY_MAKERS_KEPT_MAX) {
+    return (values, base) => {
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < keys.length; i++) out[keys[i]!] = values[base + i];
+      return out;
+    };
+  }
+  const fields = keys.map((key, i) => `${JSON.stringify(key)}: v[b + ${i}]`).join(', ');
+  const made = new Function('v', 'b', `return { ${fields} };`) as CopyMaker;
+  copyMakers.set(name, made);
+  return made;
+}
+
+/** The copy of an object of shape `node` whose values are values[base, base + keys). */
+function makeCopy(node: ShapeNode, values: unknown[], base: number): Record<string, unknown> {
+  if (node.make !== undefined) return node.make(values, base);
+  if (++node.copies >= COPIES_BEFORE_MAKER) node.make = copyMaker(node.path);
+  const keys = node.path;
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < keys.length; i++) out[keys[i]!] = values[base + i];
+  return out;
 }
 
 function shapeNode(path: string[]): ShapeNode {
-  return { keys: [], nodes: [], id: 0, path, stamp: 0, ownId: 0 };
+  return { keys: [], nodes: [], id: 0, path, stamp: 0, ownId: 0, copies: 0, make: undefined };
 }
 
 function childOf(node: ShapeNode, key: string): ShapeNode | undefined {
@@ -262,6 +312,19 @@ export class FastEncoder {
    * in one pass, instead of once as a guess and again once its shape is known (see writeRecord).
    */
   private ownShapeByType = new Map<string, ShapeNode>();
+  /**
+   * While true, writing an object or an array also builds its copy as copyEncoded makes it
+   * (in the same pass: no second walk of the value), left in `copy`; a primitive's copy is
+   * itself (-0 as 0, see copyOf).
+   */
+  private copying = false;
+  /** The copy of the last object or array written while copying. */
+  private copy: unknown = undefined;
+  /** The copies of the values of the objects being written, in [0, copyTop). */
+  private readonly copyValues: unknown[] = [];
+  private copyTop = 0;
+  /** The copy of the message of the last encodeEnvelope(..., true) that answered >= 0. */
+  copied: unknown = undefined;
 
   constructor(private readonly structures: readonly (readonly string[])[] = SHARED_STRUCTURES) {
     this.build();
@@ -299,18 +362,34 @@ export class FastEncoder {
 
   /** Encodes `value` into `buffer` from 0; returns the end, or -1 when msgpackr must do it. */
   encode(value: unknown): number {
+    this.copying = false;
     this.begin();
     this.pos = 0;
     return this.write(value) ? this.pos : -1;
   }
 
-  /** As `encode` for the envelope { to, from, msg }, without building it. */
-  encodeEnvelope(to: string | number, from: string | number, msg: unknown): number {
+  /**
+   * As `encode` for the envelope { to, from, msg }, without building it. With `copy`, a deep
+   * copy of `msg` equal to copyEncoded(msg) is left in `copied` (made as it is written).
+   */
+  encodeEnvelope(to: string | number, from: string | number, msg: unknown, copy = false): number {
+    this.copying = false;
+    this.copied = undefined;
     if (this.envelopeId === 0) return -1;
     this.begin();
     this.buffer[0] = this.envelopeId;
     this.pos = 1;
     if (!this.write(to) || !this.write(from)) return -1;
+    this.copying = copy;
+    this.copyTop = 0;
+    const end = this.writeMessage(msg);
+    this.copying = false;
+    if (copy && end >= 0) this.copied = typeof msg === 'object' && msg !== null ? this.copy : copyOf(msg);
+    this.copy = undefined;
+    return end;
+  }
+
+  private writeMessage(msg: unknown): number {
     const type = msg !== null && typeof msg === 'object' && (msg as object).constructor === Object ? (msg as { type?: unknown }).type : undefined;
     if (typeof type === 'string') {
       const predicted = this.ownShapeByType.get(type);
@@ -346,18 +425,31 @@ export class FastEncoder {
     b[this.pos++] = 0xd4;
     b[this.pos++] = 0x72;
     b[this.pos++] = node.ownId;
+    const copying = this.copying;
+    this.copying = false;
     let ok = this.writeArray(keys);
+    this.copying = copying;
+    const base = this.copyTop;
     let i = 0;
     if (ok) {
       for (const key in object) {
-        if (i >= keys.length || keys[i] !== key || !this.write(object[key])) {
+        const v = object[key];
+        if (i >= keys.length || keys[i] !== key || !this.write(v)) {
           ok = false;
           break;
         }
+        if (copying) this.copyValues[this.copyTop++] = typeof v === 'object' && v !== null ? this.copy : copyOf(v);
         i++;
       }
     }
-    if (ok && i === keys.length) return true;
+    if (ok && i === keys.length) {
+      if (copying) {
+        this.copy = makeCopy(node, this.copyValues, base);
+        this.clearCopyValues(base);
+      }
+      return true;
+    }
+    this.clearCopyValues(base);
     // Not this shape (or no room): undo, as writeRecord does.
     this.pos = start;
     const own = this.own;
@@ -402,18 +494,29 @@ export class FastEncoder {
     if (this.pos + 1 > FAST_ENCODER_BYTES) return false;
     const idAt = this.pos++;
     const ownBefore = this.ownCount;
+    const copying = this.copying;
+    const base = this.copyTop;
     let node = this.root;
     for (const key in object) {
       node = childOf(node, key) ?? this.addChild(node, key);
-      if (!this.write(object[key])) return false;
+      const v = object[key];
+      if (!this.write(v)) return false;
+      if (copying) this.copyValues[this.copyTop++] = typeof v === 'object' && v !== null ? this.copy : copyOf(v);
+    }
+    let out: Record<string, unknown> | undefined;
+    if (copying) {
+      out = makeCopy(node, this.copyValues, base);
+      this.clearCopyValues(base);
     }
     if (node.id !== 0) {
       this.buffer[idAt] = node.id;
+      this.copy = out;
       return true;
     }
     if (node.stamp === this.stamp && node.ownId - OWN_RECORD_ID_FIRST < ownBefore) {
       // An own shape already defined earlier in this message (not inside this very object).
       this.buffer[idAt] = node.ownId;
+      this.copy = out;
       return true;
     }
     // Its first use in this message: msgpackr defines it inline before its values (0xd4 0x72
@@ -430,9 +533,20 @@ export class FastEncoder {
     b[this.pos++] = 0x72;
     b[this.pos++] = node.ownId;
     const keys = node.path;
-    if (!this.writeArray(keys)) return false;
-    for (let i = 0; i < keys.length; i++) if (!this.write(object[keys[i]!])) return false;
-    return true;
+    // Written again, values and all: the copy made in the first pass is the one kept.
+    this.copying = false;
+    let ok = this.writeArray(keys);
+    for (let i = 0; ok && i < keys.length; i++) if (!this.write(object[keys[i]!])) ok = false;
+    this.copying = copying;
+    this.copy = out;
+    return ok;
+  }
+
+  /** Drop the values above `base` (so the stack holds no message after it is written). */
+  private clearCopyValues(base: number): void {
+    const values = this.copyValues;
+    for (let i = base; i < this.copyTop; i++) values[i] = undefined;
+    this.copyTop = base;
   }
 
   private writeArray(array: unknown[]): boolean {
@@ -450,7 +564,17 @@ export class FastEncoder {
       this.view.setUint32(this.pos, length);
       this.pos += 4;
     }
-    for (let i = 0; i < length; i++) if (!this.write(array[i])) return false;
+    if (!this.copying) {
+      for (let i = 0; i < length; i++) if (!this.write(array[i])) return false;
+      return true;
+    }
+    const out = new Array<unknown>(length);
+    for (let i = 0; i < length; i++) {
+      const v = array[i];
+      if (!this.write(v)) return false;
+      out[i] = typeof v === 'object' && v !== null ? this.copy : copyOf(v);
+    }
+    this.copy = out;
     return true;
   }
 

@@ -38,6 +38,9 @@ export class LogLinearHistogram {
   readonly significantFigures: number;
   /** log2 of the slots per power of two above the linear range. */
   private readonly m: number;
+  /** 2^(m+1) (the linear slots) and 2^m, kept: indexOf runs on every value recorded. */
+  private readonly linearSlots: number;
+  private readonly halfSlots: number;
   private readonly counts: Float64Array;
   private total = 0;
   private sumOfValues = 0;
@@ -65,6 +68,8 @@ export class LogLinearHistogram {
     this.m = Math.ceil(Math.log2(10 ** o.significantFigures));
     const topExponent = floorLog2(Math.floor(o.highest / o.lowest));
     const linear = 2 ** (this.m + 1);
+    this.linearSlots = linear;
+    this.halfSlots = 2 ** this.m;
     this.counts = new Float64Array(linear + Math.max(0, topExponent - this.m) * 2 ** this.m);
   }
 
@@ -139,10 +144,17 @@ export class LogLinearHistogram {
   }
 
   private indexOf(units: number): number {
-    const linear = 2 ** (this.m + 1);
+    const linear = this.linearSlots;
     if (units < linear) return units;
+    const m = this.m;
+    const half = this.halfSlots;
+    if (units <= 0xffffffff) {
+      // Below 2^32, integer bit operations give the same: floor(log2) and the shift.
+      const e = 31 - Math.clz32(units);
+      return linear + (e - m - 1) * half + (units >>> (e - m)) - half;
+    }
     const e = floorLog2(units);
-    return linear + (e - this.m - 1) * 2 ** this.m + Math.floor(units / 2 ** (e - this.m)) - 2 ** this.m;
+    return linear + (e - m - 1) * half + Math.floor(units / 2 ** (e - m)) - half;
   }
 
   /** The exclusive upper end of slot `index`, in the caller's unit. */

@@ -17,7 +17,7 @@ import {
 import type { ActorSpec, Behavior } from './actor.js';
 import { Cell, type CellHost } from './cell.js';
 import type { HostEnv, HostEvent } from './env.js';
-import { emptyHostStats, type ActorStats, type HostStats, type LinkStats } from './stats.js';
+import { emptyHostStats, type ActorStats, type HostStats, type LinkStats, type TypeCounter } from './stats.js';
 
 export type { HostEnv, HostEvent, TimerHandle, TimerTarget } from './env.js';
 
@@ -52,6 +52,11 @@ export interface HostOptions {
   network?: NetworkConfig | undefined;
   mailboxCapacity?: number | undefined;
   messageBytesMax?: number | undefined;
+  /**
+   * The transport delivers copies (copySent) of what the fast encoder wrote (the simulator):
+   * the encoder makes the copy as it writes.
+   */
+  copySent?: boolean | undefined;
 }
 
 /** A local endpoint that is not an actor: the client API on the front host. */
@@ -90,7 +95,12 @@ export class Host implements CellHost {
   private sentTo: string | number = 0;
   private sentFrom: string | number = 0;
   private sentMsg: Message | undefined;
-  private readonly typeNames = new Map<string, Map<string, string>>();
+  /** The copy of sentMsg the encoder made (with options.copySent), until copySent hands it out. */
+  private sentCopy: unknown = undefined;
+  private sentCopyTaken = false;
+  private readonly copyOnSend: boolean;
+  /** The counters of `wrapper:inner` types, by wrapper then inner type. */
+  private readonly wrappedTypeCounters = new Map<string, Map<string, TypeCounter>>();
   /** Per-node clock offsets (a skewed clock): what `ctx.now()` adds for actors of that node. */
   private readonly clockSkewMs = new Map<string, number>();
   readonly mailboxCapacity: number;
@@ -108,6 +118,7 @@ export class Host implements CellHost {
     for (const [address, entry] of options.directory) if (entry.index !== undefined) this.addressOf[entry.index] = address;
     this.mailboxCapacity = options.mailboxCapacity ?? MAILBOX_CAPACITY_DEFAULT;
     this.messageBytesMax = options.messageBytesMax ?? MESSAGE_BYTES_MAX_DEFAULT;
+    this.copyOnSend = options.copySent === true;
   }
 
   get seed(): number {
@@ -134,13 +145,13 @@ export class Host implements CellHost {
     return client;
   }
 
-  /** `wrapper:inner` type names, built once per pair. */
-  private typeName(outer: string, inner: string): string {
-    let byInner = this.typeNames.get(outer);
-    if (byInner === undefined) this.typeNames.set(outer, (byInner = new Map()));
-    let name = byInner.get(inner);
-    if (name === undefined) byInner.set(inner, (name = `${outer}:${inner}`));
-    return name;
+  /** The counter of the `wrapper:inner` type, its name built once per pair. */
+  private wrappedTypeCounter(outer: string, inner: string): TypeCounter {
+    let byInner = this.wrappedTypeCounters.get(outer);
+    if (byInner === undefined) this.wrappedTypeCounters.set(outer, (byInner = new Map()));
+    let counter = byInner.get(inner);
+    if (counter === undefined) byInner.set(inner, (counter = this.stats.typeCounter(`${outer}:${inner}`)));
+    return counter;
   }
 
   /** Add an address to the directory (every host must learn it before traffic flows). */
@@ -254,7 +265,7 @@ export class Host implements CellHost {
       return;
     }
     const srcLoc: Location = src ?? { region: dst.region, node: from };
-    if (this.deadNodes.has(dst.node)) {
+    if (this.deadNodes.size > 0 && this.deadNodes.has(dst.node)) {
       this.drop('dead', srcLoc, dst);
       return;
     }
@@ -270,7 +281,7 @@ export class Host implements CellHost {
       const fromIndex = sender === from ? src?.index : this.options.directory.get(sender)?.index;
       // The fast encoder writes msgpackr's own bytes for the shapes it knows; the rest is
       // packed by msgpackr in REUSE_BUFFER_MODE (its buffer and the range written, no new view).
-      const fastEnd = this.fast.encodeEnvelope(dst.index ?? to, fromIndex ?? sender, msg);
+      const fastEnd = this.fast.encodeEnvelope(dst.index ?? to, fromIndex ?? sender, msg, this.copyOnSend);
       if (fastEnd >= 0) {
         encoded = this.fast.buffer;
         start = 0;
@@ -278,6 +289,8 @@ export class Host implements CellHost {
         this.sentTo = dst.index ?? to;
         this.sentFrom = fromIndex ?? sender;
         this.sentMsg = msg;
+        this.sentCopy = this.fast.copied;
+        this.sentCopyTaken = !this.copyOnSend;
       } else {
         this.sentMsg = undefined;
         encoded = this.packr.pack({ to: dst.index ?? to, from: fromIndex ?? sender, msg }, REUSE_BUFFER_MODE);
@@ -303,13 +316,17 @@ export class Host implements CellHost {
     }
     this.lastLink!.sent++;
     const inner = (msg as { m?: { type?: unknown } }).m;
-    const type = inner !== undefined && inner !== null && typeof inner.type === 'string' ? this.typeName(msg.type, inner.type) : msg.type;
-    this.stats.types[type] = (this.stats.types[type] ?? 0) + 1;
+    const counter =
+      inner !== undefined && inner !== null && typeof inner.type === 'string'
+        ? this.wrappedTypeCounter(msg.type, inner.type)
+        : this.stats.typeCounter(msg.type);
+    counter.n++;
     this.stats.bytes += end - start;
     const copyable = this.sentMsg !== undefined;
     this.env.transmit(dst.host, encoded, start, end, this.delays[0]!, copyable);
     if (fate === 2) this.env.transmit(dst.host, encoded, start, end, this.delays[1]!, copyable);
     this.sentMsg = undefined;
+    this.sentCopy = undefined;
   }
 
   /**
@@ -319,10 +336,18 @@ export class Host implements CellHost {
   copySent(): Envelope {
     const to = this.sentTo;
     const from = this.sentFrom;
+    // The encoder's copy the first time; a fresh one for a duplicate (or without copySent).
+    let msg: Message;
+    if (this.sentCopyTaken) {
+      msg = copyEncoded(this.sentMsg) as Message;
+    } else {
+      msg = this.sentCopy as Message;
+      this.sentCopyTaken = true;
+    }
     return {
       to: typeof to === 'number' ? (this.addressOf[to] ?? String(to)) : to,
       from: typeof from === 'number' ? (this.addressOf[from] ?? String(from)) : from,
-      msg: copyEncoded(this.sentMsg) as Message,
+      msg,
     };
   }
 

@@ -12,6 +12,11 @@ export interface LinkStats {
   dropped: number;
 }
 
+/** The count of one message type (see HostStats.typeCounter). */
+export interface TypeCounter {
+  n: number;
+}
+
 /** Counters kept by one host. Plain data except for the two accessors, stripped by `snapshot`. */
 export interface HostStats {
   sent: number;
@@ -21,17 +26,26 @@ export interface HostStats {
   dropped: Partial<Record<DropCause, number>>;
   actors: Record<string, ActorStats>;
   links: Record<string, LinkStats>;
-  /** Messages sent by type; a wrapped protocol message counts as `wrapper:inner` (`px:accept`). */
-  types: Record<string, number>;
+  /**
+   * Messages sent by type; a wrapped protocol message counts as `wrapper:inner` (`px:accept`).
+   * Read from the type counters when read (the router counts in those, without a string-keyed
+   * store per message).
+   */
+  readonly types: Record<string, number>;
   actor(address: string): ActorStats;
   link(fromRegion: string, toRegion: string): LinkStats;
+  /** The counter behind `types[type]`, made on first use. */
+  typeCounter(type: string): TypeCounter;
 }
 
-export type StatsSnapshot = Omit<HostStats, 'actor' | 'link'>;
+export type StatsSnapshot = Omit<HostStats, 'actor' | 'link' | 'typeCounter'>;
 
 export function emptyHostStats(): HostStats {
   // Per region pair, so the hot path does not build a key string per message.
   const linkCache = new Map<string, Map<string, LinkStats>>();
+  // In the order of each type's first message, as the record had its keys when counted in place.
+  const typeCounters = new Map<string, TypeCounter>();
+  const types: Record<string, number> = {};
   const stats: HostStats = {
     sent: 0,
     delivered: 0,
@@ -40,7 +54,10 @@ export function emptyHostStats(): HostStats {
     dropped: {},
     actors: {},
     links: {},
-    types: {},
+    get types() {
+      for (const [type, counter] of typeCounters) types[type] = counter.n;
+      return types;
+    },
     actor(address) {
       let a = stats.actors[address];
       if (a === undefined) stats.actors[address] = a = { sent: 0, received: 0, restarts: 0, counters: {} };
@@ -56,6 +73,11 @@ export function emptyHostStats(): HostStats {
         inner.set(toRegion, l);
       }
       return l;
+    },
+    typeCounter(type) {
+      let counter = typeCounters.get(type);
+      if (counter === undefined) typeCounters.set(type, (counter = { n: 0 }));
+      return counter;
     },
   };
   return stats;

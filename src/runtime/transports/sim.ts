@@ -107,7 +107,7 @@ export class SimWorld {
       newId: ids,
     };
     const { seed, directory, behaviors, network, mailboxCapacity, messageBytesMax } = options;
-    this.host = new Host(env, { id: 0, seed, directory, behaviors, network, mailboxCapacity, messageBytesMax });
+    this.host = new Host(env, { id: 0, seed, directory, behaviors, network, mailboxCapacity, messageBytesMax, copySent: true });
   }
 
   now(): number {

@@ -94,6 +94,11 @@ export class Client {
   readonly id: string;
   readonly region: string;
   readonly address: string;
+  /**
+   * The region's balancer, named once: a string built per call is a new string the host
+   * hashes again to look it up in its directory.
+   */
+  private readonly balancer: string;
   private readonly pending = new Map<number, Pending>();
   private readonly slots: boolean[] = [];
   /** The Elle process of each slot; a slot whose transaction ended unknown gets a new one. */
@@ -122,6 +127,7 @@ export class Client {
     this.region = options.region;
     this.id = deps.newId();
     this.address = `client/${options.region}/${this.id}`;
+    this.balancer = balancerAddress(options.region);
     this.keepSweep = deps.runtime.kind !== 'sim';
     deps.host.addExternal(this.address, (envelope) => this.receive(envelope));
   }
@@ -250,7 +256,7 @@ export class Client {
       // The body is this call's own object (built by put, get, ...): the request id goes on it.
       body.rq = `${this.id}:${rid}`;
       const req: Req = { type: 'req', rid, body };
-      this.deps.host.route(this.address, balancerAddress(this.region), req);
+      this.deps.host.route(this.address, this.balancer, req);
     });
   }
 

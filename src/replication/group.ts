@@ -228,8 +228,6 @@ export class GroupReplica {
    * `outputs` for the host to act on.
    */
   ready(): { persist: MultiPaxosRecord[]; messages: Array<{ to: string; msg: MultiPaxosMessage }> } {
-    const persist: MultiPaxosRecord[] = [];
-    const messages: Array<{ to: string; msg: MultiPaxosMessage }> = [];
     // A step may have made this replica leader with nothing else to flush: look first.
     this.leadershipChanged();
     if (!this.core.hasReady()) {
@@ -237,15 +235,24 @@ export class GroupReplica {
       this.assertRole();
       return NOTHING_READY;
     }
+    // The core hands over fresh lists each round (its take()): the first round's are kept as
+    // they are, later rounds' added to them (mostly there is one round: no copy).
+    let persist: MultiPaxosRecord[] | undefined;
+    let messages: Array<{ to: string; msg: MultiPaxosMessage }> | undefined;
     for (let round = 0; round < 8 && this.core.hasReady(); round++) {
       const r = this.core.ready();
-      persist.push(...r.persist);
-      messages.push(...r.messages);
+      if (persist === undefined || messages === undefined) {
+        persist = r.persist;
+        messages = r.messages;
+      } else {
+        for (const record of r.persist) persist.push(record);
+        for (const m of r.messages) messages.push(m);
+      }
       for (const d of r.decisions) this.decide(d);
       this.leadershipChanged();
     }
     this.assertRole();
-    return { persist, messages };
+    return { persist: persist ?? [], messages: messages ?? [] };
   }
 
   /** After ready(): the primary's bookkeeping matches the core's role. */

@@ -281,7 +281,10 @@ export class Host implements CellHost {
       const fromIndex = sender === from ? src?.index : this.options.directory.get(sender)?.index;
       // The fast encoder writes msgpackr's own bytes for the shapes it knows; the rest is
       // packed by msgpackr in REUSE_BUFFER_MODE (its buffer and the range written, no new view).
-      const fastEnd = this.fast.encodeEnvelope(dst.index ?? to, fromIndex ?? sender, msg, this.copyOnSend);
+      // The encoder copies as it writes for a transport that delivers copies (the simulator),
+      // and for a message to this same host (a thread host delivers it as copySent()).
+      const copy = this.copyOnSend || dst.host === this.id;
+      const fastEnd = this.fast.encodeEnvelope(dst.index ?? to, fromIndex ?? sender, msg, copy);
       if (fastEnd >= 0) {
         encoded = this.fast.buffer;
         start = 0;
@@ -290,7 +293,7 @@ export class Host implements CellHost {
         this.sentFrom = fromIndex ?? sender;
         this.sentMsg = msg;
         this.sentCopy = this.fast.copied;
-        this.sentCopyTaken = !this.copyOnSend;
+        this.sentCopyTaken = !copy;
       } else {
         this.sentMsg = undefined;
         encoded = this.packr.pack({ to: dst.index ?? to, from: fromIndex ?? sender, msg }, REUSE_BUFFER_MODE);

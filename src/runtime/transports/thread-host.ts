@@ -70,11 +70,12 @@ export class ThreadHost {
       scheduleLater: (fn) => {
         setImmediate(fn);
       },
-      transmit: (host, bytes, start, end, delayMs) => {
+      transmit: (host, bytes, start, end, delayMs, copyable) => {
         if (host === options.id) {
-          // Same host: decoded at once (the receiver gets its own copy, as through a port),
-          // without a frame.
-          const envelope = this.host.resolve(this.host.packr.unpack(bytes.subarray(start, end)) as Envelope);
+          // Same host: the receiver gets its own copy, as through a port, without a frame.
+          // When the fast encoder wrote the bytes, the Host copies the message as decoding
+          // them would give it, without decoding (as the simulator does).
+          const envelope = copyable ? this.host.copySent() : this.host.resolve(this.host.packr.unpack(bytes.subarray(start, end)) as Envelope);
           if (delayMs <= 0) this.deliverLocal(envelope);
           else this.setTimer(delayMs, () => this.deliverLocal(envelope));
           return;

@@ -80,7 +80,7 @@ export interface BalancerState {
    * not routed again (a transaction routed twice could reach two coordinators, which do not
    * know each other's requests, and run twice; the copy that aborted could answer first).
    */
-  routedIds: Set<number | string>;
+  routedIds: RoutedIds;
   /** The ids in `routedIds`, oldest first (no iterator per request to find it). */
   routedOrder: FifoOrder<number | string>;
   /** A number for each client address seen, to key `routedIds` without building a string. */
@@ -205,7 +205,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
       prng,
       outlier,
       inflight: new Map(),
-      routedIds: new Set(),
+      routedIds: new RoutedIds(),
       routedOrder: new FifoOrder(ROUTED_REMEMBERED_MAX),
       senders: new Map(),
       nextRid: 1,
@@ -330,6 +330,43 @@ export const ROUTED_REMEMBERED_MAX = 4_096;
 
 /** Client addresses numbered for `routedIds`; past this many, ids are strings (still correct). */
 export const SENDERS_NUMBERED_MAX = 1 << 20;
+
+/**
+ * The set of routed ids (sender number x 2^32 + rid, or a string): a number id is kept as its
+ * rid in a set per sender, so the sets hold small integers (Smis) rather than a boxed
+ * number per id, which every lookup would have to follow.
+ */
+export class RoutedIds {
+  private readonly bySender: Array<Set<number> | undefined> = [];
+  private readonly strings = new Set<string>();
+  size = 0;
+
+  has(id: number | string): boolean {
+    if (typeof id === 'string') return this.strings.has(id);
+    const rids = this.bySender[Math.floor(id / 0x100000000)];
+    return rids !== undefined && rids.has(id % 0x100000000);
+  }
+
+  /** Adds an id not in the set. */
+  add(id: number | string): void {
+    this.size++;
+    if (typeof id === 'string') {
+      this.strings.add(id);
+      return;
+    }
+    const n = Math.floor(id / 0x100000000);
+    let rids = this.bySender[n];
+    if (rids === undefined) this.bySender[n] = rids = new Set();
+    rids.add(id % 0x100000000);
+  }
+
+  /** Removes an id in the set. */
+  delete(id: number | string): void {
+    this.size--;
+    if (typeof id === 'string') this.strings.delete(id);
+    else this.bySender[Math.floor(id / 0x100000000)]!.delete(id % 0x100000000);
+  }
+}
 
 /** The key of a request in `routedIds`: sender and rid as one number while both fit, else a string. */
 function routedIdOf(state: BalancerState, sender: string, rid: number): number | string {

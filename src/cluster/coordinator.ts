@@ -6,7 +6,7 @@ import type { ParticipantWire, ReadsQuery } from '../replication/messages.js';
 import type { ResolvedConfig } from './config.js';
 import type { CoordinatorInbound, CoordinatorPeerWire, Req, Res } from './messages.js';
 import { coordinatorAddress, groupOf, shardOf, topologyOf, type Topology } from './topology.js';
-import { countingContext, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from './tick-clock.js';
+import { checkedTick, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from './tick-clock.js';
 
 /** Transactions one coordinator runs at once; beyond it new ones are refused (UNAVAILABLE). */
 export const COORDINATOR_TXNS_MAX = 10_000;
@@ -185,8 +185,7 @@ function advanceTicks(state: CoordinatorState, n: number, ctx: ActorContext): vo
   // Testing: each in full, checked to do nothing but count.
   if (TICKS_MODE === 'verify') {
     for (let i = 0; i < n; i++) {
-      checkedTick(state, ctx);
-      state.due = ticksUntilDue(state);
+      state.due = checkedTick(state, ctx, onTick, ticksUntilDue);
     }
   } else {
     for (const l of state.leaders.values()) l.silentTicks += n;
@@ -204,19 +203,8 @@ function onTick(state: CoordinatorState, ctx: ActorContext): void {
 
 /** The tick timer's tick, in full; in eager mode (testing) a tick predicted to only count is checked to have no effect. */
 function onTimerTick(state: CoordinatorState, ctx: ActorContext): void {
-  if (TICKS_MODE === 'eager' && state.due > 1) checkedTick(state, ctx);
+  if (TICKS_MODE === 'eager' && state.due > 1) checkedTick(state, ctx, onTick, ticksUntilDue);
   else onTick(state, ctx);
-}
-
-/** A tick predicted (`state.due` > 1) to only count, carried out in full and checked so (testing). */
-function checkedTick(state: CoordinatorState, ctx: ActorContext): void {
-  const counting = countingContext(ctx);
-  onTick(state, counting.ctx);
-  const effects = counting.effects();
-  const after = ticksUntilDue(state);
-  if (state.due <= 1 || effects > 0 || (after !== state.due - 1 && state.due < LAZY_TICKS_MAX)) {
-    throw new Error(`lazy ticks: ${ctx.self} predicted ${state.due} ticks to the next due one, but this tick had ${effects} effects and left ${after}`);
-  }
 }
 
 function begin(state: CoordinatorState, req: Req, ctx: ActorContext): void {

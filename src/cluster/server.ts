@@ -11,7 +11,7 @@ import type { ErrorCodeWire, LoadReport, Req, Res, ResOk, ServerInbound } from '
 import { ForwardedRequests, ServerLoad } from './server-load.js';
 import type { TxnUnsafe } from '../replication/ops.js';
 import { Participants, type ParticipantEffect } from '../replication/participant.js';
-import { countingContext, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from './tick-clock.js';
+import { checkedTick, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from './tick-clock.js';
 import {
   coordinatorAddress,
   groupOf,
@@ -437,8 +437,7 @@ function advanceTicks(state: ServerState, n: number, ctx: ActorContext): void {
   if (TICKS_MODE === 'verify') {
     // Testing: each in full, checked to do nothing but count.
     for (let i = 0; i < n; i++) {
-      checkedTick(state, ctx);
-      state.due = ticksUntilDue(state);
+      state.due = checkedTick(state, ctx, onTick, ticksUntilDue);
     }
   } else {
     for (const [shard, group] of state.groups) {
@@ -457,20 +456,8 @@ function advanceTicks(state: ServerState, n: number, ctx: ActorContext): void {
  * would only count is checked: no effect, and the next due tick one nearer.
  */
 function onTimerTick(state: ServerState, ctx: ActorContext): void {
-  if (TICKS_MODE === 'eager' && state.due > 1) checkedTick(state, ctx);
+  if (TICKS_MODE === 'eager' && state.due > 1) checkedTick(state, ctx, onTick, ticksUntilDue);
   else onTick(state, ctx);
-}
-
-/** A tick predicted (`state.due` > 1) to only count, carried out in full and checked so (testing). */
-function checkedTick(state: ServerState, ctx: ActorContext): void {
-  const counting = countingContext(ctx);
-  const predicted = state.due;
-  onTick(state, counting.ctx);
-  const effects = counting.effects();
-  const after = ticksUntilDue(state);
-  if (predicted <= 1 || effects > 0 || (after !== predicted - 1 && predicted < LAZY_TICKS_MAX)) {
-    throw new Error(`lazy ticks: ${ctx.self} predicted ${predicted} ticks to the next due one, but this tick had ${effects} effects and left ${after}`);
-  }
 }
 
 function onTick(state: ServerState, ctx: ActorContext): void {

@@ -119,3 +119,25 @@ export function countingContext(ctx: ActorContext): { ctx: ActorContext; effects
   }
   return { ctx: counting, effects: () => effects };
 }
+
+/**
+ * Eager and verify modes' check of a tick the last step predicted (`state.due` > 1) would only
+ * count: carried out in full through a counting context, it must have no effect and leave the
+ * next due tick exactly one nearer (or still at the LAZY_TICKS_MAX cap). Returns that count.
+ */
+export function checkedTick<S extends { due: number }>(
+  state: S,
+  ctx: ActorContext,
+  onTick: (state: S, ctx: ActorContext) => void,
+  ticksUntilDue: (state: S) => number,
+): number {
+  const counting = countingContext(ctx);
+  const predicted = state.due;
+  onTick(state, counting.ctx);
+  const effects = counting.effects();
+  const after = ticksUntilDue(state);
+  if (predicted <= 1 || effects > 0 || (after !== predicted - 1 && predicted < LAZY_TICKS_MAX)) {
+    throw new Error(`lazy ticks: ${ctx.self} predicted ${predicted} ticks to the next due one, but this tick had ${effects} effects and left ${after}`);
+  }
+  return after;
+}

@@ -6,7 +6,7 @@ import type { ParticipantWire, ReadsQuery } from '../replication/messages.js';
 import type { ResolvedConfig } from './config.js';
 import type { CoordinatorInbound, CoordinatorPeerWire, Req, Res } from './messages.js';
 import { coordinatorAddress, groupOf, shardOf, topologyOf, type Topology } from './topology.js';
-import { checkedTick, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from './tick-clock.js';
+import { checkedTick, checkedTicks, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from './tick-clock.js';
 
 /** Transactions one coordinator runs at once; beyond it new ones are refused (UNAVAILABLE). */
 export const COORDINATOR_TXNS_MAX = 10_000;
@@ -183,11 +183,8 @@ function ticksUntilDue(state: CoordinatorState): number {
 function advanceTicks(state: CoordinatorState, n: number, ctx: ActorContext): void {
   if (n <= 0) return;
   // Testing: each in full, checked to do nothing but count.
-  if (TICKS_MODE === 'verify') {
-    for (let i = 0; i < n; i++) {
-      state.due = checkedTick(state, ctx, onTick, ticksUntilDue);
-    }
-  } else {
+  if (TICKS_MODE === 'verify') checkedTicks(state, n, ctx, onTick, ticksUntilDue);
+  else {
     for (const l of state.leaders.values()) l.silentTicks += n;
     state.core.advance(n);
     for (const p of state.pending.values()) if (p.missing !== undefined) p.askTicks += n;

@@ -141,3 +141,14 @@ export function checkedTick<S extends { due: number }>(
   }
   return after;
 }
+
+/** Verify mode's catch-up: each of `n` ticks carried out in full and checked (checkedTick), the prediction renewed after each. */
+export function checkedTicks<S extends { due: number }>(
+  state: S,
+  n: number,
+  ctx: ActorContext,
+  onTick: (state: S, ctx: ActorContext) => void,
+  ticksUntilDue: (state: S) => number,
+): void {
+  for (let i = 0; i < n; i++) state.due = checkedTick(state, ctx, onTick, ticksUntilDue);
+}

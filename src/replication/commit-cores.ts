@@ -6,6 +6,7 @@ import type { ThreePcMessage, ThreePcRecord } from '../protocols/threepc-message
 import { TwoPcCoordinator, TwoPcParticipant } from '../protocols/twopc.js';
 import type { TwoPcCoordinatorRecord, TwoPcMessage, TwoPcParticipantRecord } from '../protocols/twopc-messages.js';
 import type {
+  CommitCore,
   CommitCoordinatorCore,
   CommitCoordinatorDecision,
   CommitParticipantCore,
@@ -131,32 +132,18 @@ function participantOf<M, R>(
 ): ParticipantCore {
   const due = new DueCache(core);
   return {
-    step: (from, msg) => {
-      due.changed();
-      core.step(from, asMessage(msg));
-    },
-    tick: () => {
-      due.changed();
-      core.tick();
-    },
-    ticksUntilDue: () => due.get(),
-    advance: (n) => due.advance(n),
+    ...erased(core, asMessage, participantDecision, due),
     vote: (txn, yes) => {
       due.changed();
       return core.vote(txn, yes);
     },
-    phaseOf: (txn) => core.phaseOf(txn),
-    ready: () => {
-      const r = core.ready();
-      const decisions: ParticipantDecision[] = [];
-      for (const d of r.decisions) {
-        if (d.kind === 'prepare') decisions.push({ kind: 'prepare', txn: d.txn, payload: d.payload });
-        else if (d.kind === 'commit' || d.kind === 'abort') decisions.push({ kind: d.kind, txn: d.txn });
-      }
-      return { persist: r.persist, messages: r.messages, decisions };
-    },
-    hasReady: () => core.hasReady(),
   };
+}
+
+function participantDecision(d: CommitParticipantDecision<string> | { kind: 'outcome' }): ParticipantDecision | undefined {
+  if (d.kind === 'prepare') return { kind: 'prepare', txn: d.txn, payload: d.payload };
+  if (d.kind === 'commit' || d.kind === 'abort') return { kind: d.kind, txn: d.txn };
+  return undefined;
 }
 
 /** A coordinator core with erased types; `decision` picks and shapes the decisions a coordinator acts on. */
@@ -167,31 +154,42 @@ function coordinatorOf<M, R, D>(
 ): CoordinatorCore {
   const due = new DueCache(core);
   return {
+    ...erased(core, asMessage, decision, due),
     begin: (txn, participants) => {
       due.changed();
       core.begin(txn, participants);
     },
-    step: (from, msg) => {
+  };
+}
+
+/**
+ * What participants and coordinators erase alike: messages in as `unknown`, decisions out as
+ * `decision` shapes them (undefined: dropped), and every call that can move the due tick
+ * clearing `due`.
+ */
+function erased<M, R, D, E>(core: CommitCore<M, R, D>, asMessage: (msg: unknown) => M, decision: (d: D) => E | undefined, due: DueCache) {
+  return {
+    step: (from: string, msg: unknown): void => {
       due.changed();
       core.step(from, asMessage(msg));
     },
-    tick: () => {
+    tick: (): void => {
       due.changed();
       core.tick();
     },
-    ticksUntilDue: () => due.get(),
-    advance: (n) => due.advance(n),
-    phaseOf: (txn) => core.phaseOf(txn),
-    ready: (): Ready<unknown, unknown, CoordinatorDecision> => {
+    ticksUntilDue: (): number => due.get(),
+    advance: (n: number): void => due.advance(n),
+    phaseOf: (txn: string) => core.phaseOf(txn),
+    ready: (): Ready<unknown, unknown, E> => {
       const r = core.ready();
-      const decisions: CoordinatorDecision[] = [];
+      const decisions: E[] = [];
       for (const d of r.decisions) {
-        const c = decision(d);
-        if (c !== undefined) decisions.push(c);
+        const e = decision(d);
+        if (e !== undefined) decisions.push(e);
       }
       return { persist: r.persist, messages: r.messages, decisions };
     },
-    hasReady: () => core.hasReady(),
+    hasReady: (): boolean => core.hasReady(),
   };
 }
 

@@ -179,9 +179,10 @@ export class Participants {
    * the outcome too (an acknowledgement never runs ahead of the commit it acknowledges).
    * Messages leave once the last of the entries is chosen. If this replica cannot propose
    * (it stopped leading), the core is dropped: the next leader rebuilds it from the log.
-   * The effects end with the drain of the shard's group, which carries out the proposals.
+   * The effects end with the drain of the shard's group, which carries out the proposals, if
+   * there are any (`proposed`: the caller proposed some already).
    */
-  private drain(s: number): ParticipantEffect[] {
+  private drain(s: number, proposed = false): ParticipantEffect[] {
     const shard = this.shards.get(s);
     const group = this.host.groups.get(s);
     if (shard === undefined || group === undefined) return [];
@@ -247,6 +248,7 @@ export class Participants {
         // they leave without waiting for what they depend on.)
         for (const m of messages) effects.push(this.send(s, m.to, m.msg, m.reads));
         if (entries.length === 0) continue;
+        proposed = true;
         for (const e of entries)
           if (!e.propose(undefined)) {
             this.shards.delete(s);
@@ -259,6 +261,7 @@ export class Participants {
       if (messages.length > 0 && !entries[entries.length - 1]!.tags)
         entries.push({ propose: (t) => group.proposeRecord('', { tag: t, record: null }), tags: true });
       let ok = true;
+      proposed = true;
       for (let i = 0; i < entries.length; i++) {
         const last = i === entries.length - 1;
         if (!entries[i]!.propose(last && messages.length > 0 ? tag : undefined)) {
@@ -273,7 +276,7 @@ export class Participants {
       if (messages.length > 0) shard.held.set(tag, messages);
     }
     // The log proposals above are carried out by the group.
-    effects.push({ kind: 'drain', s });
+    if (proposed) effects.push({ kind: 'drain', s });
     return effects;
   }
 
@@ -421,6 +424,7 @@ export class Participants {
     // Idle (no open transaction, none counted): nothing to settle; no set built.
     if (!group.sm.hasOpenTransactions() && shard.orphanTicks.size === 0) return this.drain(s);
     const open = new Set(group.sm.openTransactions());
+    let proposed = false;
     for (const txn of open) {
       const phase = shard.core.phaseOf(txn);
       if (shard.awaitingVote.has(txn) || phase === 'uncertain') {
@@ -438,9 +442,10 @@ export class Participants {
         // Whether or not the proposal takes (a new leader's barrier), look again later.
         shard.orphanTicks.set(txn, 0);
         group.proposeOutcome(txn, phase === 'committed' ? 'commit' : 'abort');
+        proposed = true;
       }
     }
     for (const txn of shard.orphanTicks.keys()) if (!open.has(txn)) shard.orphanTicks.delete(txn);
-    return this.drain(s);
+    return this.drain(s, proposed);
   }
 }

@@ -364,6 +364,8 @@ function drain(state: ServerState, shard: number, ctx: ActorContext): void {
   }
   for (const m of r.messages) ctx.send(m.to, { type: 'px', s: shard, m: m.msg } satisfies ShardPaxosWire);
   for (const out of group.takeOutputs()) onOutput(state, shard, out, ctx);
+  // The participant's votes from those outputs, drained together.
+  carryOut(state, state.participants.afterOutputs(shard), ctx);
 }
 
 /** Carry out the participant's effects, in order. */

@@ -98,6 +98,8 @@ export const HELD_WIRE_TICKS_MAX = 100;
 export class Participants {
   private readonly shards = new Map<number, Shard>();
   private readonly heldWires = new Map<number, HeldWire[]>();
+  /** Shards whose core took votes from the log's outputs and waits for `afterOutputs` to drain. */
+  private readonly voted = new Set<number>();
   private nextTag = 0;
   private readonly self: string;
   private readonly tagPrefix: string;
@@ -170,6 +172,8 @@ export class Participants {
       return [];
     }
     shard.core.step(from, wire.m);
+    // A batch: every message stepped, then one drain (their records share the entries it proposes).
+    if (wire.more !== undefined) for (const m of wire.more) shard.core.step(from, m);
     return this.drain(wire.s);
   }
 
@@ -280,6 +284,33 @@ export class Participants {
     return effects;
   }
 
+  /**
+   * Send messages released together: those to one address other than a shard's travel as one
+   * wire (the first as `m`, the rest in `more`, in order); the order of first sends is kept.
+   */
+  private sendAll(s: number, messages: ReadonlyArray<{ to: string; msg: unknown; reads?: TxnReads }>): ParticipantEffect[] {
+    if (messages.length === 1) return [this.send(s, messages[0]!.to, messages[0]!.msg, messages[0]!.reads)];
+    const effects: ParticipantEffect[] = [];
+    const byTo = new Map<string, ParticipantReply>();
+    for (const m of messages) {
+      if (m.to.startsWith('shard/')) {
+        effects.push(this.send(s, m.to, m.msg, m.reads));
+        continue;
+      }
+      const wire = byTo.get(m.to);
+      if (wire === undefined) {
+        const effect = this.send(s, m.to, m.msg, m.reads) as Extract<ParticipantEffect, { kind: 'send' }>;
+        byTo.set(m.to, effect.msg as ParticipantReply);
+        effects.push(effect);
+      } else {
+        const more = m.reads === undefined ? { m: m.msg } : { m: m.msg, r: m.reads };
+        if (wire.more === undefined) wire.more = [more];
+        else wire.more.push(more);
+      }
+    }
+    return effects;
+  }
+
   private send(s: number, to: string, msg: unknown, reads?: TxnReads): ParticipantEffect {
     if (to.startsWith('shard/')) {
       // Another shard's participant (3PC termination, Paxos Commit recovery): any replica of
@@ -319,8 +350,11 @@ export class Participants {
     if (shard === undefined) return [];
     if (out.kind === 'vote') {
       if (!shard.awaitingVote.delete(out.txn)) return [];
+      // Drained once after all the outputs at hand (afterOutputs): the votes of one log slot's
+      // prepares then share their records' entry, and leave together.
       shard.core.vote(out.txn, out.vote);
-      return this.drain(s);
+      this.voted.add(s);
+      return [];
     }
     if (out.kind === 'applied') {
       const c = out.command;
@@ -333,9 +367,18 @@ export class Participants {
         return [];
       }
       shard.held.delete(tag!);
-      return held.map((m) => this.send(s, m.to, m.msg, m.reads));
+      return this.sendAll(s, held);
     }
     return [];
+  }
+
+  /**
+   * The host handed over every output the shard's log produced (one `takeOutputs`): carry out
+   * what the votes among them made the core do.
+   */
+  afterOutputs(s: number): ParticipantEffect[] {
+    if (!this.voted.delete(s)) return [];
+    return this.drain(s);
   }
 
   /**

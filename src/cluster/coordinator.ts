@@ -85,6 +85,8 @@ interface CoordinatorState {
   awaitingReads: Set<string>;
   /** Per destination server, per shard: the wire that carries this turn's messages (see OUTBOX_MAX). */
   outbox: Map<string, Map<number, ParticipantWire>>;
+  /** Per peer coordinator (Paxos Commit): the wire that carries this turn's messages to it. */
+  peerOutbox: Map<string, CoordinatorPeerWire>;
   outboxCount: number;
   /** The tick grid: ticks that only count are counted when the next message comes (see tick-clock.ts). */
   ticks: TickClock;
@@ -119,6 +121,7 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
       begun: new Map(),
       awaitingReads: new Set(),
       outbox: new Map(),
+      peerOutbox: new Map(),
       outboxCount: 0,
       ticks: new TickClock(params.tickMs, ctx.monotonicNow()),
       due: 1,
@@ -179,6 +182,7 @@ function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorCont
     }
     case 'tx-c':
       state.core.step(ctx.sender, msg.m);
+      if (msg.more !== undefined) for (const m of msg.more) state.core.step(ctx.sender, m);
       drain(state, ctx);
       return;
     default:
@@ -298,7 +302,11 @@ function drain(state: CoordinatorState, ctx: ActorContext): void {
       } else {
         // Another coordinator (Paxos Commit acceptors and leaders): wrapped, so it is not
         // mistaken for a message of the coordinator actor itself.
-        ctx.send(m.to, { type: 'tx-c', m: m.msg } satisfies CoordinatorPeerWire);
+        const wire = state.peerOutbox.get(m.to);
+        if (wire === undefined) state.peerOutbox.set(m.to, { type: 'tx-c', m: m.msg });
+        else if (wire.more === undefined) wire.more = [m.msg];
+        else wire.more.push(m.msg);
+        state.outboxCount++;
       }
     }
     for (const d of r.decisions) {
@@ -343,7 +351,9 @@ function toShard(state: CoordinatorState, to: string, s: number, m: ParticipantW
 function flushOutbox(state: CoordinatorState, ctx: ActorContext): void {
   if (state.outboxCount === 0) return;
   for (const [to, byShard] of state.outbox) for (const wire of byShard.values()) ctx.send(to, wire);
+  for (const [to, wire] of state.peerOutbox) ctx.send(to, wire);
   state.outbox.clear();
+  state.peerOutbox.clear();
   state.outboxCount = 0;
 }
 

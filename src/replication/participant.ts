@@ -85,6 +85,18 @@ interface Shard {
   earlyReads: Map<string, TxnReads>;
 }
 
+/**
+ * A record as the shard's log keeps it: without the transaction's payload (its ops), which the
+ * prepare entry before it holds already and the state machine applies from there. A core
+ * rebuilt from the log gets null for it, and uses it only in the commit and abort decisions,
+ * whose payload the participant drops (the log's outcome entry names the transaction only).
+ */
+function withoutPayload(record: unknown): unknown {
+  const r = record as { payload?: unknown } | null;
+  if (r === null || typeof r !== 'object' || r.payload === undefined || r.payload === null) return record;
+  return { ...r, payload: null };
+}
+
 export function participantAddress(shard: number): string {
   return `shard/${shard}`;
 }
@@ -204,7 +216,7 @@ export class Participants {
         const txn = (record as { txn?: string }).txn ?? '';
         let list = recordsByTxn.get(txn);
         if (list === undefined) recordsByTxn.set(txn, (list = []));
-        list.push(record);
+        list.push(withoutPayload(record));
       }
       const tag = `${this.tagPrefix}${this.nextTag++}`;
       // Each entry is proposed with the tag when it is the last one and messages wait on it.

@@ -37,6 +37,14 @@
  *   => messages = 5 + protocol + N * s * (3g-1):
  *        2PC  5 + 8 + 2*3*8 = 61      3PC  5 + 10 + 2*4*8 = 79      PC  5 + 16 + 2*3*8 = 69
  *
+ * Under load (the `loaded b64` column) transactions share what the isolated one pays alone:
+ * a participant's proposals wait for the server's flush, so the entries of many transactions'
+ * steps share one slot (its 3g-1 messages split among them); a coordinator sends what a burst
+ * of its mailbox produced for one shard as one wire, and the messages one log entry releases
+ * (votes, acks) leave as one wire per coordinator. The isolated count stays the analytic one
+ * (nothing to share); the loaded count falls as the load grows (test/txn-batching.test.ts
+ * holds it under half the isolated count for 96 transactions in flight).
+ *
  * Against Gray & Lamport ("Consensus on Transaction Commit", 2004, table 1): their 2PC takes
  * 4 message delays (BeginCommit, prepare, prepared, commit) and about 3N messages (3N+1; 3N-1
  * with the coordinator on an RM's node), with N+1 stable writes that are local forced log
@@ -152,6 +160,10 @@ const SIZES: Record<Mode, Sizes> = {
     raw: { roundTrips: 2_000, window: 100, reps: 1 },
   },
 };
+
+/** The issue's targets for 2PC (batch 64, 0 ms): committed txn/s at least, CPU us per committed txn at most. */
+export const TWOPC_TARGET_TXN_PER_S = 10_000;
+export const TWOPC_TARGET_CPU_US = 200;
 
 /** Log slots of each participant step (see the header). */
 const LOG_STEPS: Record<CommitProtocol, number> = { '2pc': 3, '3pc': 4, 'paxos-commit': 3 };
@@ -509,7 +521,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       },
     ]),
   );
-  figures.twopc_vs_target = round((figures.twopc_txn_per_s as number) / 25_000, 4);
+  figures.twopc_vs_target = round((figures.twopc_txn_per_s as number) / TWOPC_TARGET_TXN_PER_S, 4);
   figures.window = s.window;
   figures.elapsed_s = round((performance.now() - started) / 1000, 3);
 
@@ -539,6 +551,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     return [p, fmt(iso.perTxn, 2), fmt(iso.analytic), fmt(at(p, 64).loadedPerTxn, 2), fmt(analyticTxn(p, 64)), types];
   });
   const twopc = figures.twopc_txn_per_s as number;
+  const twopcCpu = figures.twopc_cpu_us_per_txn as number;
   const table = [
     formatTable(
       ['protocol', 'committed/s', 'p50 ms', 'p99 ms', 'aborted', 'failed', 'CPU us/txn'],
@@ -546,7 +559,13 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       `commit (${mode}; ${describeShape(s.shape)}; 3 regions x 3 servers, active, factor 3; 2 shards per txn; window ${s.window}, ${s.clients} clients; raw baseline ${fmt(raw.msgsPerSec)} msgs/s; load average ${fmt(loadAtStart, 1)} at start, ${fmt(loadavg()[0]!, 1)} at end)`,
     ),
     '',
-    formatTable(['figure', 'value', 'target', ''], [['2PC committed txn/s (batch 64, 0 ms)', fmt(twopc), '>= 25,000', twopc >= 25_000 ? 'met' : 'MISSED']]),
+    formatTable(
+      ['figure', 'value', 'target', ''],
+      [
+        ['2PC committed txn/s (batch 64, 0 ms)', fmt(twopc), `>= ${fmt(TWOPC_TARGET_TXN_PER_S)}`, twopc >= TWOPC_TARGET_TXN_PER_S ? 'met' : 'MISSED'],
+        ['2PC CPU us per committed txn (batch 64, 0 ms)', fmt(twopcCpu), `<= ${fmt(TWOPC_TARGET_CPU_US)}`, twopcCpu <= TWOPC_TARGET_CPU_US ? 'met' : 'MISSED'],
+      ],
+    ),
     '',
     formatTable(
       ['protocol', 'msgs/txn isolated b1', 'analytic b1', 'loaded b64', 'analytic b64 isolated', 'isolated, by type'],

@@ -61,6 +61,12 @@ export const COORDINATOR_CHECKPOINT_EVERY_RECORDS = 4_096;
  * itself remembers (PAXOS_COMMIT_REMEMBERED_TXNS_MAX). 2PC's commit records stay until their end.
  */
 export const COORDINATOR_LOG_TXNS_MAX = 100_000;
+/**
+ * Protocol messages for shards wait in the outbox while more messages wait in the mailbox, so
+ * what a burst of messages produced for a shard's participant travels as one wire; the outbox
+ * is sent when the mailbox is empty (no delay when idle), or at this many messages.
+ */
+export const OUTBOX_MAX = 64;
 
 interface CoordinatorState {
   params: CoordinatorParams;
@@ -75,6 +81,13 @@ interface CoordinatorState {
   aborted: number;
   /** Request ids of transactions begun, so a duplicated request does not run twice. */
   begun: Map<string, string>;
+  /** Committed transactions (in `pending`) still waiting for what they read at some shard. */
+  awaitingReads: Set<string>;
+  /** Per destination server, per shard: the wire that carries this turn's messages (see OUTBOX_MAX). */
+  outbox: Map<string, Map<number, ParticipantWire>>;
+  /** Per peer coordinator (Paxos Commit): the wire that carries this turn's messages to it. */
+  peerOutbox: Map<string, CoordinatorPeerWire>;
+  outboxCount: number;
   /** The tick grid: ticks that only count are counted when the next message comes (see tick-clock.ts). */
   ticks: TickClock;
   /** Ticks until the next one that does more than count, as of the end of the last step. */
@@ -106,6 +119,10 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
       committed: 0,
       aborted: 0,
       begun: new Map(),
+      awaitingReads: new Set(),
+      outbox: new Map(),
+      peerOutbox: new Map(),
+      outboxCount: 0,
       ticks: new TickClock(params.tickMs, ctx.monotonicNow()),
       due: 1,
     };
@@ -114,16 +131,19 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
     if (recovered.length > 2 * liveRecords(state) + COORDINATOR_CHECKPOINT_EVERY_RECORDS / 4) ctx.checkpoint(checkpointOf(state));
     if (recovered.length > 0) ctx.count('coordinator-recovered-records', recovered.length);
     drain(state, ctx);
+    flushOutbox(state, ctx);
     ctx.setTimer('tick', params.tickMs);
     return state;
   },
   receive(state, msg, ctx) {
     // Ticks that passed since the last one only count: catch up before anything else.
     const now = ctx.monotonicNow();
-    const before = msg.type === 'timer' ? state.ticks.fired(now) : -1;
+    const tickTimer = msg.type === 'timer' && msg.key === 'tick';
+    const before = tickTimer ? state.ticks.fired(now) : -1;
     advanceTicks(state, before >= 0 ? before : state.ticks.elapsed(now), ctx);
     if (before >= 0) onTimerTick(state, ctx);
     else if (msg.type !== 'timer') handle(state, msg, ctx);
+    if (state.outboxCount > 0 && (state.outboxCount >= OUTBOX_MAX || ctx.mailbox() === 0)) flushOutbox(state, ctx);
     if (before < 0 && !state.ticks.canMoveEarlier()) return;
     state.due = ticksUntilDue(state);
     const delay = state.ticks.rearm(now, state.due, before >= 0);
@@ -144,12 +164,10 @@ function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorCont
       const leader = state.leaders.get(m.s);
       if (leader !== undefined && leader.server === ctx.sender) leader.silentTicks = 0;
       else state.leaders.set(m.s, { server: ctx.sender, silentTicks: 0, rotation: 0 });
-      if (m.r !== undefined) {
-        const txn = (m.m as { txn?: string }).txn;
-        const p = txn === undefined ? undefined : state.pending.get(txn);
-        if (p !== undefined) p.reads.set(m.s, m.r);
-      }
-      state.core.step(`shard/${m.s}`, m.m);
+      const from = `shard/${m.s}`;
+      fromShard(state, m.s, from, m.m, m.r);
+      // A batch: every message stepped, then one drain.
+      if (m.more !== undefined) for (const x of m.more) fromShard(state, m.s, from, x.m, x.r);
       drain(state, ctx);
       return;
     }
@@ -164,6 +182,7 @@ function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorCont
     }
     case 'tx-c':
       state.core.step(ctx.sender, msg.m);
+      if (msg.more !== undefined) for (const m of msg.more) state.core.step(ctx.sender, m);
       drain(state, ctx);
       return;
     default:
@@ -171,11 +190,21 @@ function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorCont
   }
 }
 
+/** A participant's message (with what the transaction read there, on a yes vote): to the core. */
+function fromShard(state: CoordinatorState, s: number, from: string, m: unknown, r: TxnReads | undefined): void {
+  if (r !== undefined) {
+    const txn = (m as { txn?: string }).txn;
+    const p = txn === undefined ? undefined : state.pending.get(txn);
+    if (p !== undefined) p.reads.set(s, r);
+  }
+  state.core.step(from, m);
+}
+
 /** Ticks until the next one that does more than count: the core's timeouts, the next ask for a committed transaction's reads (at most LAZY_TICKS_MAX). */
 function ticksUntilDue(state: CoordinatorState): number {
   if (state.core.hasReady()) return 1;
   let k = Math.min(LAZY_TICKS_MAX, state.core.ticksUntilDue());
-  for (const p of state.pending.values()) if (p.missing !== undefined) k = Math.min(k, READS_ASK_TICKS - p.askTicks);
+  for (const txn of state.awaitingReads) k = Math.min(k, READS_ASK_TICKS - state.pending.get(txn)!.askTicks);
   return Math.max(1, k);
 }
 
@@ -187,7 +216,7 @@ function advanceTicks(state: CoordinatorState, n: number, ctx: ActorContext): vo
   else {
     for (const l of state.leaders.values()) l.silentTicks += n;
     state.core.advance(n);
-    for (const p of state.pending.values()) if (p.missing !== undefined) p.askTicks += n;
+    for (const txn of state.awaitingReads) state.pending.get(txn)!.askTicks += n;
   }
 }
 
@@ -269,12 +298,15 @@ function drain(state: CoordinatorState, ctx: ActorContext): void {
     for (const m of r.messages) {
       if (m.to.startsWith('shard/')) {
         const s = Number(m.to.slice(6));
-        const wire: ParticipantWire = { type: 'tx', s, m: m.msg as ParticipantWire['m'] };
-        ctx.send(target(state, s), wire);
+        toShard(state, target(state, s), s, m.msg as ParticipantWire['m']);
       } else {
         // Another coordinator (Paxos Commit acceptors and leaders): wrapped, so it is not
         // mistaken for a message of the coordinator actor itself.
-        ctx.send(m.to, { type: 'tx-c', m: m.msg } satisfies CoordinatorPeerWire);
+        const wire = state.peerOutbox.get(m.to);
+        if (wire === undefined) state.peerOutbox.set(m.to, { type: 'tx-c', m: m.msg });
+        else if (wire.more === undefined) wire.more = [m.msg];
+        else wire.more.push(m.msg);
+        state.outboxCount++;
       }
     }
     for (const d of r.decisions) {
@@ -299,13 +331,36 @@ function drain(state: CoordinatorState, ctx: ActorContext): void {
       }
       origin.missing = missing;
       origin.askTicks = READS_ASK_TICKS;
+      state.awaitingReads.add(d.txn);
     }
   }
+}
+
+/** Queue a protocol message for shard `s`'s participant at server `to` (see OUTBOX_MAX). */
+function toShard(state: CoordinatorState, to: string, s: number, m: ParticipantWire['m']): void {
+  let byShard = state.outbox.get(to);
+  if (byShard === undefined) state.outbox.set(to, (byShard = new Map()));
+  const wire = byShard.get(s);
+  if (wire === undefined) byShard.set(s, { type: 'tx', s, m });
+  else if (wire.more === undefined) wire.more = [m];
+  else wire.more.push(m);
+  state.outboxCount++;
+}
+
+/** Send what the outbox holds, one wire per server and shard, in the order they were first queued. */
+function flushOutbox(state: CoordinatorState, ctx: ActorContext): void {
+  if (state.outboxCount === 0) return;
+  for (const [to, byShard] of state.outbox) for (const wire of byShard.values()) ctx.send(to, wire);
+  for (const [to, wire] of state.peerOutbox) ctx.send(to, wire);
+  state.outbox.clear();
+  state.peerOutbox.clear();
+  state.outboxCount = 0;
 }
 
 /** The client's answer: one entry per op, `[value]` for a get that found one, else `[]`. */
 function answerCommitted(state: CoordinatorState, txn: string, p: PendingTxn, ctx: ActorContext): void {
   state.pending.delete(txn);
+  state.awaitingReads.delete(txn);
   const next = new Map<number, number>();
   const value: TxnReads = p.ops.map((op, i) => {
     if (op.op !== 'get') return [];
@@ -319,11 +374,14 @@ function answerCommitted(state: CoordinatorState, txn: string, p: PendingTxn, ct
 
 /** Committed transactions still missing what they read at some shard: ask again, or give up. */
 function askForReads(state: CoordinatorState, ctx: ActorContext): void {
-  for (const [txn, p] of state.pending) {
-    if (p.missing === undefined || ++p.askTicks < READS_ASK_TICKS) continue;
+  // Live iteration: only the transaction in hand is deleted.
+  for (const txn of state.awaitingReads) {
+    const p = state.pending.get(txn)!;
+    if (++p.askTicks < READS_ASK_TICKS) continue;
     p.askTicks = 0;
     if (p.asked++ >= READS_ASKS_MAX) {
       state.pending.delete(txn);
+      state.awaitingReads.delete(txn);
       ctx.send(p.to, {
         type: 'res',
         rid: p.rid,
@@ -333,7 +391,7 @@ function askForReads(state: CoordinatorState, ctx: ActorContext): void {
       } satisfies Res);
       continue;
     }
-    for (const s of p.missing) ctx.send(target(state, s), { type: 'tx-q', s, txn } satisfies ReadsQuery);
+    for (const s of p.missing!) ctx.send(target(state, s), { type: 'tx-q', s, txn } satisfies ReadsQuery);
   }
 }
 

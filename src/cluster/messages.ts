@@ -117,6 +117,8 @@ export type RegionInbound = Heartbeat | RegionBeat | TimerMessage | Undeliverabl
 export interface CoordinatorPeerWire {
   type: 'tx-c';
   m: unknown;
+  /** More messages to the same coordinator, after `m`, in order: what a burst produced travels as one wire (absent: none). */
+  more?: unknown[];
 }
 
 /** Everything a server actor receives (a message of its own bounced by the host is ignored). */

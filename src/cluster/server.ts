@@ -231,7 +231,8 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
 function flushGroups(state: ServerState, ctx: ActorContext, timerFired: boolean): void {
   const force = timerFired || state.sinceFlush >= FLUSH_EVERY_MESSAGES;
   if (force) state.sinceFlush = 0;
-  // Live iteration: only the shard in hand is deleted, and draining adds no shard.
+  // Live iteration: only the shard in hand is deleted; a drain may add it again (the participant's
+  // proposals on what the drain applied), and it is then visited again: deferred, or drained.
   for (const shard of state.dirty) {
     const group = state.groups.get(shard);
     if (!force && group !== undefined && group.isLeader() && group.inflight() > 0) {
@@ -363,6 +364,8 @@ function drain(state: ServerState, shard: number, ctx: ActorContext): void {
   }
   for (const m of r.messages) ctx.send(m.to, { type: 'px', s: shard, m: m.msg } satisfies ShardPaxosWire);
   for (const out of group.takeOutputs()) onOutput(state, shard, out, ctx);
+  // The participant's votes from those outputs, drained together.
+  carryOut(state, state.participants.afterOutputs(shard), ctx);
 }
 
 /** Carry out the participant's effects, in order. */
@@ -380,7 +383,9 @@ function carryOut(state: ServerState, effects: readonly ParticipantEffect[], ctx
         ctx.reply(e.msg);
         break;
       case 'drain':
-        drain(state, e.s, ctx);
+        // Not at once: the group's new proposals wait for the flush (Nagle's rule, flushGroups)
+        // with every other message's, so records of many transactions share one log slot.
+        state.dirty.add(e.s);
         break;
     }
   }

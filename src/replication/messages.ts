@@ -26,6 +26,11 @@ export interface ParticipantWire {
   type: 'tx';
   s: number;
   m: { type: string; txn: string; [field: string]: unknown };
+  /**
+   * More messages for the same participant from the same sender, after `m`, in order: a
+   * coordinator sends what one turn produced for a shard as one wire (absent: none).
+   */
+  more?: Array<{ type: string; txn: string; [field: string]: unknown }>;
   /** The logical sender when it is another shard's participant (`shard/<n>`); else the actor. */
   f?: string;
   /** Times a replica passed it on to its leader hint (absent: 0); bounded by WIRE_FORWARD_HOPS_MAX. */
@@ -39,6 +44,11 @@ export interface ParticipantReply {
   m: unknown;
   /** With a yes vote to the transaction's coordinator: what the transaction read at this shard. */
   r?: TxnReads;
+  /**
+   * More messages from the same participant to the same address, after `m`, in order (each with
+   * its reads as `r`): the messages released by one log entry travel as one wire (absent: none).
+   */
+  more?: Array<{ m: unknown; r?: TxnReads }>;
 }
 
 /** coordinator -> server: what did `txn` read at shard `s`? (It missed the vote that carried it.) */

@@ -85,6 +85,18 @@ interface Shard {
   earlyReads: Map<string, TxnReads>;
 }
 
+/**
+ * A record as the shard's log keeps it: without the transaction's payload (its ops), which the
+ * prepare entry before it holds already and the state machine applies from there. A core
+ * rebuilt from the log gets null for it, and uses it only in the commit and abort decisions,
+ * whose payload the participant drops (the log's outcome entry names the transaction only).
+ */
+function withoutPayload(record: unknown): unknown {
+  const r = record as { payload?: unknown } | null;
+  if (r === null || typeof r !== 'object' || r.payload === undefined || r.payload === null) return record;
+  return { ...r, payload: null };
+}
+
 export function participantAddress(shard: number): string {
   return `shard/${shard}`;
 }
@@ -98,6 +110,8 @@ export const HELD_WIRE_TICKS_MAX = 100;
 export class Participants {
   private readonly shards = new Map<number, Shard>();
   private readonly heldWires = new Map<number, HeldWire[]>();
+  /** Shards whose core took votes from the log's outputs and waits for `afterOutputs` to drain. */
+  private readonly voted = new Set<number>();
   private nextTag = 0;
   private readonly self: string;
   private readonly tagPrefix: string;
@@ -170,6 +184,8 @@ export class Participants {
       return [];
     }
     shard.core.step(from, wire.m);
+    // A batch: every message stepped, then one drain (their records share the entries it proposes).
+    if (wire.more !== undefined) for (const m of wire.more) shard.core.step(from, m);
     return this.drain(wire.s);
   }
 
@@ -179,9 +195,10 @@ export class Participants {
    * the outcome too (an acknowledgement never runs ahead of the commit it acknowledges).
    * Messages leave once the last of the entries is chosen. If this replica cannot propose
    * (it stopped leading), the core is dropped: the next leader rebuilds it from the log.
-   * The effects end with the drain of the shard's group, which carries out the proposals.
+   * The effects end with the drain of the shard's group, which carries out the proposals, if
+   * there are any (`proposed`: the caller proposed some already).
    */
-  private drain(s: number): ParticipantEffect[] {
+  private drain(s: number, proposed = false): ParticipantEffect[] {
     const shard = this.shards.get(s);
     const group = this.host.groups.get(s);
     if (shard === undefined || group === undefined) return [];
@@ -199,7 +216,7 @@ export class Participants {
         const txn = (record as { txn?: string }).txn ?? '';
         let list = recordsByTxn.get(txn);
         if (list === undefined) recordsByTxn.set(txn, (list = []));
-        list.push(record);
+        list.push(withoutPayload(record));
       }
       const tag = `${this.tagPrefix}${this.nextTag++}`;
       // Each entry is proposed with the tag when it is the last one and messages wait on it.
@@ -247,6 +264,7 @@ export class Participants {
         // they leave without waiting for what they depend on.)
         for (const m of messages) effects.push(this.send(s, m.to, m.msg, m.reads));
         if (entries.length === 0) continue;
+        proposed = true;
         for (const e of entries)
           if (!e.propose(undefined)) {
             this.shards.delete(s);
@@ -259,6 +277,7 @@ export class Participants {
       if (messages.length > 0 && !entries[entries.length - 1]!.tags)
         entries.push({ propose: (t) => group.proposeRecord('', { tag: t, record: null }), tags: true });
       let ok = true;
+      proposed = true;
       for (let i = 0; i < entries.length; i++) {
         const last = i === entries.length - 1;
         if (!entries[i]!.propose(last && messages.length > 0 ? tag : undefined)) {
@@ -273,7 +292,34 @@ export class Participants {
       if (messages.length > 0) shard.held.set(tag, messages);
     }
     // The log proposals above are carried out by the group.
-    effects.push({ kind: 'drain', s });
+    if (proposed) effects.push({ kind: 'drain', s });
+    return effects;
+  }
+
+  /**
+   * Send messages released together: those to one address other than a shard's travel as one
+   * wire (the first as `m`, the rest in `more`, in order); the order of first sends is kept.
+   */
+  private sendAll(s: number, messages: ReadonlyArray<{ to: string; msg: unknown; reads?: TxnReads }>): ParticipantEffect[] {
+    if (messages.length === 1) return [this.send(s, messages[0]!.to, messages[0]!.msg, messages[0]!.reads)];
+    const effects: ParticipantEffect[] = [];
+    const byTo = new Map<string, ParticipantReply>();
+    for (const m of messages) {
+      if (m.to.startsWith('shard/')) {
+        effects.push(this.send(s, m.to, m.msg, m.reads));
+        continue;
+      }
+      const wire = byTo.get(m.to);
+      if (wire === undefined) {
+        const effect = this.send(s, m.to, m.msg, m.reads) as Extract<ParticipantEffect, { kind: 'send' }>;
+        byTo.set(m.to, effect.msg as ParticipantReply);
+        effects.push(effect);
+      } else {
+        const more = m.reads === undefined ? { m: m.msg } : { m: m.msg, r: m.reads };
+        if (wire.more === undefined) wire.more = [more];
+        else wire.more.push(more);
+      }
+    }
     return effects;
   }
 
@@ -316,8 +362,11 @@ export class Participants {
     if (shard === undefined) return [];
     if (out.kind === 'vote') {
       if (!shard.awaitingVote.delete(out.txn)) return [];
+      // Drained once after all the outputs at hand (afterOutputs): the votes of one log slot's
+      // prepares then share their records' entry, and leave together.
       shard.core.vote(out.txn, out.vote);
-      return this.drain(s);
+      this.voted.add(s);
+      return [];
     }
     if (out.kind === 'applied') {
       const c = out.command;
@@ -330,9 +379,18 @@ export class Participants {
         return [];
       }
       shard.held.delete(tag!);
-      return held.map((m) => this.send(s, m.to, m.msg, m.reads));
+      return this.sendAll(s, held);
     }
     return [];
+  }
+
+  /**
+   * The host handed over every output the shard's log produced (one `takeOutputs`): carry out
+   * what the votes among them made the core do.
+   */
+  afterOutputs(s: number): ParticipantEffect[] {
+    if (!this.voted.delete(s)) return [];
+    return this.drain(s);
   }
 
   /**
@@ -421,6 +479,7 @@ export class Participants {
     // Idle (no open transaction, none counted): nothing to settle; no set built.
     if (!group.sm.hasOpenTransactions() && shard.orphanTicks.size === 0) return this.drain(s);
     const open = new Set(group.sm.openTransactions());
+    let proposed = false;
     for (const txn of open) {
       const phase = shard.core.phaseOf(txn);
       if (shard.awaitingVote.has(txn) || phase === 'uncertain') {
@@ -438,9 +497,10 @@ export class Participants {
         // Whether or not the proposal takes (a new leader's barrier), look again later.
         shard.orphanTicks.set(txn, 0);
         group.proposeOutcome(txn, phase === 'committed' ? 'commit' : 'abort');
+        proposed = true;
       }
     }
     for (const txn of shard.orphanTicks.keys()) if (!open.has(txn)) shard.orphanTicks.delete(txn);
-    return this.drain(s);
+    return this.drain(s, proposed);
   }
 }

@@ -82,8 +82,9 @@ export class KvStateMachine {
   private readonly waiting = new Map<string, Array<Extract<Command, { k: 'op' }>>>();
   /** Participant records per transaction still open at this shard. */
   readonly pc = new Map<string, unknown[]>();
-  private readonly finished: string[] = [];
+  /** Oldest first (a Set keeps insertion order); `finishedOrder` says which to forget. */
   private readonly finishedSet = new Set<string>();
+  private readonly finishedOrder = new FifoOrder<string>(FINISHED_TXNS_MAX);
   applied = 0;
   private effectTerm = '';
   private effectSeq = -1;
@@ -264,9 +265,10 @@ export class KvStateMachine {
 
   private remember(txn: string): void {
     if (this.finishedSet.has(txn)) return;
-    this.finished.push(txn);
     this.finishedSet.add(txn);
-    if (this.finished.length > FINISHED_TXNS_MAX) this.finishedSet.delete(this.finished.shift()!);
+    // Not finished.shift() on a list of FINISHED_TXNS_MAX: that copies the list on every commit.
+    const evicted = this.finishedOrder.added(txn, this.finishedSet.size);
+    if (evicted !== undefined) this.finishedSet.delete(evicted);
   }
 
   /** All replicated state: what a replica restored from it needs to go on exactly like this one. */
@@ -280,7 +282,7 @@ export class KvStateMachine {
       prepared: [...this.prepared],
       pc: [...this.pc],
       waiting: [...this.waiting].map(([key, queue]) => [key, [...queue]]),
-      finished: [...this.finished],
+      finished: [...this.finishedSet],
       readsAt: [...this.readsAt],
       committedReads: [...this.committedReads],
     };
@@ -306,8 +308,8 @@ export class KvStateMachine {
     // Copies: a clone (the passive primary's working copy) must not share the lists it appends to.
     for (const [txn, records] of snapshot.pc) this.pc.set(txn, [...records]);
     for (const [key, queue] of snapshot.waiting ?? []) this.waiting.set(key, [...queue]);
-    this.finished.length = 0;
     this.finishedSet.clear();
+    this.finishedOrder.reset([]);
     for (const txn of snapshot.finished ?? []) this.remember(txn);
     // What transactions read: a restored replica (or a primary's working copy) answers a
     // coordinator that missed the vote like the replica it was restored from.

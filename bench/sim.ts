@@ -33,9 +33,42 @@ import { logger, modeOf, type SuiteOptions, type SuiteResult } from './lib/suite
 import { formatTable } from './lib/table.js';
 
 const SIZES = {
-  tiny: { idleS: 5, loadS: 0.3, loadClients: 16, heapEvents: 100_000, codecRounds: 10_000, checkSeeds: 4, inlineSeeds: 1, unsafeSeeds: 2 },
-  quick: { idleS: 120, loadS: 3, loadClients: 64, heapEvents: 1_000_000, codecRounds: 200_000, checkSeeds: 24, inlineSeeds: 4, unsafeSeeds: 8 },
-  full: { idleS: 600, loadS: 10, loadClients: 64, heapEvents: 5_000_000, codecRounds: 1_000_000, checkSeeds: 200, inlineSeeds: 20, unsafeSeeds: 60 },
+  tiny: {
+    idleWarmS: 1,
+    idleS: 5,
+    loadWarmS: 0.1,
+    loadS: 0.3,
+    loadClients: 16,
+    heapEvents: 100_000,
+    codecRounds: 10_000,
+    checkSeeds: 4,
+    inlineSeeds: 1,
+    unsafeSeeds: 2,
+  },
+  quick: {
+    idleWarmS: 60,
+    idleS: 300,
+    loadWarmS: 1,
+    loadS: 3,
+    loadClients: 64,
+    heapEvents: 1_000_000,
+    codecRounds: 200_000,
+    checkSeeds: 100,
+    inlineSeeds: 4,
+    unsafeSeeds: 8,
+  },
+  full: {
+    idleWarmS: 120,
+    idleS: 900,
+    loadWarmS: 2,
+    loadS: 10,
+    loadClients: 64,
+    heapEvents: 5_000_000,
+    codecRounds: 1_000_000,
+    checkSeeds: 200,
+    inlineSeeds: 20,
+    unsafeSeeds: 60,
+  },
 };
 
 /** CPU milliseconds (user + system) of this process since `from`. */
@@ -98,11 +131,15 @@ export interface IdleFigures {
   events: number;
 }
 
-/** An idle 3 x 3 cluster: heartbeats only, for `simulatedS` virtual seconds. */
-export async function measureIdle(simulatedS: number): Promise<IdleFigures> {
+/**
+ * An idle 3 x 3 cluster: heartbeats only, for `simulatedS` virtual seconds, measured after
+ * `warmupS` unmeasured ones: the steady speed, not the JIT's warm-up (at 120 simulated seconds
+ * from a cold start about a third of the process's CPU time was V8's compiler threads).
+ */
+export async function measureIdle(simulatedS: number, warmupS = 0): Promise<IdleFigures> {
   const cluster = await idleCluster(1);
   try {
-    await cluster.sleep(1_000); // boot and elections out of the way
+    await cluster.sleep(1_000 + warmupS * 1000); // boot, elections and the warm-up out of the way
     const world = (cluster.internals.runtime as SimRuntime).world;
     const events0 = world.eventsRun;
     const c0 = process.cpuUsage();
@@ -126,11 +163,15 @@ export interface LoadFigures {
   simulatedS: number;
 }
 
-/** A loaded 3 x 3 cluster: `clients` callers each keep one call outstanding for `simulatedS`. */
-export async function measureLoad(clients: number, simulatedS: number): Promise<LoadFigures> {
+/**
+ * A loaded 3 x 3 cluster: `clients` callers each keep one call outstanding for `simulatedS`,
+ * measured after `warmupS` of the same load unmeasured (the JIT's warm-up).
+ */
+export async function measureLoad(clients: number, simulatedS: number, warmupS = 0): Promise<LoadFigures> {
   const cluster = await idleCluster(2);
   try {
     await cluster.sleep(1_000);
+    if (warmupS > 0) await mixedLoop(cluster, clients, warmupS * 1000);
     const c0 = process.cpuUsage();
     const w0 = performance.now();
     const { ops, failed } = await mixedLoop(cluster, clients, simulatedS * 1000);
@@ -195,9 +236,9 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const heap = heapBaseline(s.heapEvents);
   const codec = codecBaseline(s.codecRounds);
   log(`baseline: heap ${Math.round(heap.eventsPerCpuS)} empty events per CPU s, codec ${Math.round(codec.roundTripsPerCpuS)} heartbeat round trips per CPU s`);
-  const idle = await measureIdle(s.idleS);
+  const idle = await measureIdle(s.idleS, s.idleWarmS);
   log(`idle 3x3: ${idle.speedup.toFixed(1)} simulated s per CPU s (${idle.speedupWall.toFixed(1)} per wall s), ${idle.events} events`);
-  const load = await measureLoad(s.loadClients, s.loadS);
+  const load = await measureLoad(s.loadClients, s.loadS, s.loadWarmS);
   log(
     `loaded 3x3, ${s.loadClients} clients: ${Math.round(load.opsPerCpuS)} calls per CPU s (${Math.round(load.opsPerWallS)} per wall s), ${load.failed} failed`,
   );
@@ -224,12 +265,12 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const rows: Array<Array<string | number>> = [
     ['baseline: heap, empty events per CPU s', round(heap.eventsPerCpuS)],
     ['baseline: codec, heartbeat round trips per CPU s', round(codec.roundTripsPerCpuS)],
-    ['idle 3x3: simulated s per CPU s', round(idle.speedup)],
+    [`idle 3x3: simulated s per CPU s (${s.idleS} s measured after ${s.idleWarmS} s of warm-up)`, round(idle.speedup)],
     ['idle 3x3: simulated s per wall s', round(idle.speedupWall)],
     ['idle 3x3: events per simulated s', round(idle.events / idle.simulatedS)],
-    [`loaded 3x3 (${s.loadClients} clients): calls per CPU s`, round(load.opsPerCpuS)],
+    [`loaded 3x3 (${s.loadClients} clients): calls per CPU s (${s.loadS} s measured after ${s.loadWarmS} s of warm-up)`, round(load.opsPerCpuS)],
     ['loaded 3x3: calls per wall s', round(load.opsPerWallS)],
-    ['check (2 workers): seeds per wall s', round(check.seedsPerS)],
+    [`check (2 workers, ${s.checkSeeds} seeds, pool start included): seeds per wall s`, round(check.seedsPerS)],
     ['check: seeds per s on 2 idle cores (2000 / CPU ms per seed)', round(2000 / ((inline.cpuS / inline.seeds) * 1000))],
     ['check, one thread: CPU ms per seed', round((inline.cpuS / inline.seeds) * 1000)],
     ['check, one thread, the same seeds again (warm): CPU ms per seed', round((warm.cpuS / warm.seeds) * 1000)],

@@ -340,7 +340,21 @@ function makeCopy(node: ShapeNode, values: unknown[], base: number): Record<stri
 }
 
 function shapeNode(path: string[], parent: ShapeNode | undefined): ShapeNode {
-  return { keys: [], nodes: [], id: 0, path, stamp: 0, ownId: 0, copies: 0, make: undefined, seen: 0, writer: undefined, parent, pred: undefined, prefixes: undefined };
+  return {
+    keys: [],
+    nodes: [],
+    id: 0,
+    path,
+    stamp: 0,
+    ownId: 0,
+    copies: 0,
+    make: undefined,
+    seen: 0,
+    writer: undefined,
+    parent,
+    pred: undefined,
+    prefixes: undefined,
+  };
 }
 
 /** The nodes of `node`'s keys: [i] is the node of keys[0..i] (its last entry `node` itself). */

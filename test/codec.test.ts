@@ -8,7 +8,6 @@ import {
   SHAPE_NODES_LEARNT_MAX,
   SHARED_STRUCTURES,
   SHARED_STRUCTURES_MAX,
-  WRITES_BEFORE_WRITER,
 } from '../src/core/codec.js';
 import { Prng } from '../src/core/prng.js';
 
@@ -172,53 +171,4 @@ test('the fast encoder writes the very bytes msgpackr writes, or declines (rando
   const msg = { type: 'px', s: 3, m: { type: 'heartbeat', ballot: { round: 1, id: 'r0/0' }, commitIndex: 5 } };
   const end = fast.encodeEnvelope(7, 'client/r1/abc', msg);
   t.deepEqual(Buffer.from(fast.buffer.subarray(0, end)), Buffer.from(packr.pack({ to: 7, from: 'client/r1/abc', msg })));
-});
-
-test('compiled writers of shared shapes: the same bytes and copies as the walk, whatever shape comes where another was seen', (t) => {
-  const packr = createPackr();
-  const fast = new FastEncoder();
-  const ballot = (i: number): unknown => ({ round: i, id: 'r0/0' });
-  // Each is a shape the place held before, or not: shared, own, reordered, a key more or less, not an object.
-  const inners: Array<(i: number) => unknown> = [
-    (i) => ({ type: 'heartbeat', ballot: ballot(i), commitIndex: i }),
-    (i) => ({ type: 'heartbeat', ballot: { round: i, id: 'r0/0', extra: [i] }, commitIndex: i }),
-    (i) => ({ type: 'accept', ballot: ballot(i), index: i, commands: [{ k: 'p', id: `c${i}`, body: { op: 'put', key: 'k', value: i } }], commitIndex: -i }),
-    (i) => ({ ballot: ballot(i), type: 'heartbeat', commitIndex: i }),
-    (i) => ({ type: 'heartbeat', ballot: ballot(i) }),
-    (i) => ({ type: 'heartbeat', ballot: ballot(i), commitIndex: i, more: 'é' }),
-    (i) => ({ type: 'heartbeat', ballot: null, commitIndex: i }),
-    (i) => ({ type: 'heartbeat', ballot: [ballot(i), ballot(i + 1)], commitIndex: i }),
-    (i) => ({ type: 'index', index: i }),
-    () => 'not an object',
-    (i) => ({ type: 'heartbeat', ballot: ballot(i), commitIndex: new Date(i) }),
-  ];
-  const outers: Array<(i: number, m: unknown) => unknown> = [
-    (i, m) => ({ type: 'px', s: i, m }),
-    (i, m) => ({ type: 'px', m, s: i }),
-    (i, m) => ({ type: 'px', s: i, m, hops: 1 }),
-    (i) => ({ type: 'px', s: i }),
-  ];
-  let compared = 0;
-  let declined = 0;
-  // Long runs of one shape (so writers are compiled and predictions settle), then a change.
-  for (let i = 0; i < 40 * WRITES_BEFORE_WRITER * inners.length; i++) {
-    const run = Math.floor(i / (2 * WRITES_BEFORE_WRITER));
-    const inner = inners[run % inners.length]!(i);
-    const msg = outers[Math.floor(run / inners.length) % outers.length]!(i, inner);
-    const copy = i % 3 !== 0;
-    const end = fast.encodeEnvelope(i % 5, 'r0/1', msg, copy);
-    if (end < 0) {
-      declined++;
-      continue;
-    }
-    const expected = packr.pack({ to: i % 5, from: 'r0/1', msg });
-    t.deepEqual(Buffer.from(fast.buffer.subarray(0, end)), Buffer.from(expected), `message ${i}`);
-    if (copy) t.deepEqual(fast.copied, packr.unpack(expected).msg, `message ${i} (copy)`);
-    compared++;
-    // Records (the durable stores' way) through the same trie.
-    const recordEnd = fast.encode(msg);
-    t.deepEqual(Buffer.from(fast.buffer.subarray(0, recordEnd)), Buffer.from(packr.pack(msg)), `record ${i}`);
-  }
-  t.true(compared > 1000);
-  t.true(declined > 0, 'a Date is left to msgpackr');
 });

@@ -229,72 +229,6 @@ interface ShapeNode {
   /** Copies made of objects of this shape, and once there were enough, the copy's maker. */
   copies: number;
   make: CopyMaker | undefined;
-  /** Objects of this (shared) shape written by the trie walk, and once there were enough, its compiled writer. */
-  seen: number;
-  writer: ShapeWriter | undefined;
-  /** The node of the keys before this one (undefined at the root). */
-  parent: ShapeNode | undefined;
-  /**
-   * The shared shape of the object last written as the value of this node's last key (an
-   * object in such a place mostly has the shape it had last time): tried first, by its writer.
-   */
-  pred: ShapeNode | undefined;
-  /** prefixesOf(this), once asked for. */
-  prefixes: ShapeNode[] | undefined;
-}
-
-/**
- * A compiled writer of one shared shape (see compileWriter): WRITTEN when it wrote the object,
- * OTHER_SHAPE when the object has other keys (nothing written), FAILED when the value cannot
- * be written here (msgpackr must pack the envelope).
- */
-type ShapeWriter = (e: FastEncoder, o: Record<string, unknown>) => number;
-const WRITTEN = 1;
-const OTHER_SHAPE = 0;
-const FAILED = -1;
-
-/** Objects of a shared shape written by the trie walk before the shape gets a compiled writer. */
-export const WRITES_BEFORE_WRITER = 16;
-/** Compiled writer factories kept for the process, by shape and id (every encoder shares them). */
-export const WRITER_FACTORIES_KEPT_MAX = 1024;
-type WriterFactory = (keys: readonly string[], prefixes: ShapeNode[]) => ShapeWriter;
-const writerFactories = new Map<string, WriterFactory>();
-
-/**
- * The writer of objects of shared shape `node`: checks the keys in order (for...in, as the trie
- * walk reads them), then writes the record id and each value read by name (a load the engine
- * can cache per shape, where the walk's keyed loads see every shape), with the copy as an
- * object literal when the encoder is copying. Values go through writeValue, as in the walk.
- * Same bytes and the same copy as the walk (test/codec.test.ts).
- */
-function compileWriter(node: ShapeNode): ShapeWriter | undefined {
-  const keys = node.path;
-  if (keys.includes('__proto__')) return undefined;
-  const name = `${node.id}:${JSON.stringify(keys)}`;
-  let factory = writerFactories.get(name);
-  if (factory === undefined) {
-    if (writerFactories.size >= WRITER_FACTORIES_KEPT_MAX) return undefined;
-    const n = keys.length;
-    const lines: string[] = [];
-    lines.push('return function (e, o) {');
-    lines.push('  let i = 0;');
-    lines.push(`  for (const k in o) { if (i >= ${n} || k !== K[i]) return ${OTHER_SHAPE}; i++; }`);
-    lines.push(`  if (i !== ${n} || e.pos + 1 > ${FAST_ENCODER_BYTES}) return i !== ${n} ? ${OTHER_SHAPE} : ${FAILED};`);
-    lines.push(`  e.buffer[e.pos++] = ${node.id};`);
-    lines.push('  const copying = e.copying;');
-    for (let i = 0; i < n; i++) {
-      lines.push(`  const v${i} = o[${JSON.stringify(keys[i])}];`);
-      lines.push(`  if (!e.writeValue(v${i}, P[${i}])) return ${FAILED};`);
-      lines.push(`  const c${i} = copying ? (typeof v${i} === 'object' && v${i} !== null ? e.copy : (v${i} === 0 ? 0 : v${i})) : undefined;`);
-    }
-    const fields = keys.map((key, i) => `${JSON.stringify(key)}: c${i}`).join(', ');
-    lines.push(`  if (copying) e.copy = { ${fields} };`);
-    lines.push(`  return ${WRITTEN};`);
-    lines.push('};');
-    factory = new Function('K', 'P', lines.join('\n')) as WriterFactory;
-    writerFactories.set(name, factory);
-  }
-  return factory(keys, prefixesOf(node));
 }
 
 /** Builds an object of one shape from values[base, base + keys): an object literal, one map. */
@@ -339,29 +273,8 @@ function makeCopy(node: ShapeNode, values: unknown[], base: number): Record<stri
   return out;
 }
 
-function shapeNode(path: string[], parent: ShapeNode | undefined): ShapeNode {
-  return {
-    keys: [],
-    nodes: [],
-    id: 0,
-    path,
-    stamp: 0,
-    ownId: 0,
-    copies: 0,
-    make: undefined,
-    seen: 0,
-    writer: undefined,
-    parent,
-    pred: undefined,
-    prefixes: undefined,
-  };
-}
-
-/** The nodes of `node`'s keys: [i] is the node of keys[0..i] (its last entry `node` itself). */
-function prefixesOf(node: ShapeNode): ShapeNode[] {
-  const out: ShapeNode[] = [];
-  for (let n: ShapeNode | undefined = node; n !== undefined && n.parent !== undefined; n = n.parent) out.push(n);
-  return out.reverse();
+function shapeNode(path: string[]): ShapeNode {
+  return { keys: [], nodes: [], id: 0, path, stamp: 0, ownId: 0, copies: 0, make: undefined };
 }
 
 function childOf(node: ShapeNode, key: string): ShapeNode | undefined {
@@ -383,10 +296,9 @@ function childOf(node: ShapeNode, key: string): ShapeNode | undefined {
 export class FastEncoder {
   readonly buffer = new Uint8Array(FAST_ENCODER_BYTES);
   private readonly view = new DataView(this.buffer.buffer);
-  private root: ShapeNode = shapeNode([], undefined);
+  private root: ShapeNode = shapeNode([]);
   private learnt = 0;
-  /** @internal The write position (compiled writers move it too). */
-  pos = 0;
+  private pos = 0;
   /** Stamps messages, so own ids of an earlier message are stale without clearing them. */
   private stamp = 0;
   /** Shapes given an own id in the message being written, in order: own[0, ownCount). */
@@ -395,23 +307,19 @@ export class FastEncoder {
   /** The record id of ['to', 'from', 'msg'], or 0 when the list lacks it. */
   private envelopeId = 0;
   /**
-   * By message type: the shape of the last message of that type. When it was not a shared one
-   * (region digests, load reports...), such a message is written with its definition first,
-   * in one pass, instead of once as a guess and again once its shape is known (see writeRecord);
-   * when it was, by the shape's compiled writer once it has one (see compileWriter).
+   * By message type: the shape of the last message of that type when it was not a shared one
+   * (region digests, load reports...). Such a message is written with its definition first,
+   * in one pass, instead of once as a guess and again once its shape is known (see writeRecord).
    */
-  private shapeByType = new Map<string, ShapeNode>();
-  /** The node of the last object the trie walk wrote, when its shape is a shared one. */
-  private lastShared: ShapeNode | undefined = undefined;
+  private ownShapeByType = new Map<string, ShapeNode>();
   /**
    * While true, writing an object or an array also builds its copy as copyEncoded makes it
    * (in the same pass: no second walk of the value), left in `copy`; a primitive's copy is
    * itself (-0 as 0, see copyOf).
    */
-  /** @internal */
-  copying = false;
-  /** @internal The copy of the last object or array written while copying. */
-  copy: unknown = undefined;
+  private copying = false;
+  /** The copy of the last object or array written while copying. */
+  private copy: unknown = undefined;
   /** The copies of the values of the objects being written, in [0, copyTop). */
   private readonly copyValues: unknown[] = [];
   private copyTop = 0;
@@ -423,8 +331,8 @@ export class FastEncoder {
   }
 
   private build(): void {
-    this.root = shapeNode([], undefined);
-    this.shapeByType = new Map();
+    this.root = shapeNode([]);
+    this.ownShapeByType = new Map();
     this.learnt = 0;
     this.structures.forEach((keys, index) => {
       let node = this.root;
@@ -439,7 +347,7 @@ export class FastEncoder {
   }
 
   private addChild(node: ShapeNode, key: string): ShapeNode {
-    const child = shapeNode([...node.path, key], node);
+    const child = shapeNode([...node.path, key]);
     node.keys.push(key);
     node.nodes.push(child);
     this.learnt++;
@@ -484,49 +392,20 @@ export class FastEncoder {
   private writeMessage(msg: unknown): number {
     const type = msg !== null && typeof msg === 'object' && (msg as object).constructor === Object ? (msg as { type?: unknown }).type : undefined;
     if (typeof type === 'string') {
-      const predicted = this.shapeByType.get(type);
-      if (predicted !== undefined) {
-        if (predicted.id === 0) {
-          if (this.writeOwnRecord(msg as Record<string, unknown>, predicted)) return this.pos;
-        } else if (predicted.writer !== undefined) {
-          const written = predicted.writer(this, msg as Record<string, unknown>);
-          if (written !== OTHER_SHAPE) return written === WRITTEN ? this.pos : -1;
-        }
-      }
+      const predicted = this.ownShapeByType.get(type);
+      if (predicted !== undefined && this.writeOwnRecord(msg as Record<string, unknown>, predicted)) return this.pos;
       const at = this.pos;
-      this.lastShared = undefined;
       if (!this.write(msg)) return -1;
       // The message's shape was not a shared one: it was defined inline (0xd4 0x72 id keys), as
-      // the first own shape of the message. Or it was a shared one (lastShared: the message's
-      // own node, the walk of an object sets it last).
-      let next: ShapeNode | undefined;
-      if (this.buffer[at] === 0xd4 && this.buffer[at + 1] === 0x72 && this.ownCount > 0) next = this.own[0]!;
-      else next = this.lastShared;
-      if (next !== predicted) {
-        if (next === undefined) this.shapeByType.delete(type);
-        else if (predicted !== undefined || this.shapeByType.size < OWN_SHAPES_BY_TYPE_MAX) this.shapeByType.set(type, next);
+      // the first own shape of the message.
+      if (this.buffer[at] === 0xd4 && this.buffer[at + 1] === 0x72 && this.ownCount > 0) {
+        if (this.ownShapeByType.size < OWN_SHAPES_BY_TYPE_MAX) this.ownShapeByType.set(type, this.own[0]!);
+      } else if (predicted !== undefined) {
+        this.ownShapeByType.delete(type);
       }
       return this.pos;
     }
     return this.write(msg) ? this.pos : -1;
-  }
-
-  /**
-   * @internal Write `v`, the value of the last key of `at` (a trie node): an object by the
-   * writer of the shape seen there last time (at.pred) when it has one and the shape is the
-   * same, else as write() does, remembering its shape when it is a shared one.
-   */
-  writeValue(v: unknown, at: ShapeNode): boolean {
-    if (typeof v !== 'object' || v === null || (v as object).constructor !== Object) return this.write(v);
-    const node = at.pred;
-    if (node !== undefined && node.writer !== undefined) {
-      const written = node.writer(this, v as Record<string, unknown>);
-      if (written !== OTHER_SHAPE) return written === WRITTEN;
-    }
-    this.lastShared = undefined;
-    if (!this.writeRecord(v as Record<string, unknown>)) return false;
-    at.pred = this.lastShared;
-    return true;
   }
 
   /**
@@ -551,12 +430,11 @@ export class FastEncoder {
     let ok = this.writeArray(keys);
     this.copying = copying;
     const base = this.copyTop;
-    const prefixes = (node.prefixes ??= prefixesOf(node));
     let i = 0;
     if (ok) {
       for (const key in object) {
         const v = object[key];
-        if (i >= keys.length || keys[i] !== key || !this.writeValue(v, prefixes[i]!)) {
+        if (i >= keys.length || keys[i] !== key || !this.write(v)) {
           ok = false;
           break;
         }
@@ -622,7 +500,7 @@ export class FastEncoder {
     for (const key in object) {
       node = childOf(node, key) ?? this.addChild(node, key);
       const v = object[key];
-      if (!this.writeValue(v, node)) return false;
+      if (!this.write(v)) return false;
       if (copying) this.copyValues[this.copyTop++] = typeof v === 'object' && v !== null ? this.copy : copyOf(v);
     }
     let out: Record<string, unknown> | undefined;
@@ -633,11 +511,8 @@ export class FastEncoder {
     if (node.id !== 0) {
       this.buffer[idAt] = node.id;
       this.copy = out;
-      if (node.writer === undefined && ++node.seen === WRITES_BEFORE_WRITER) node.writer = compileWriter(node);
-      this.lastShared = node;
       return true;
     }
-    this.lastShared = undefined;
     if (node.stamp === this.stamp && node.ownId - OWN_RECORD_ID_FIRST < ownBefore) {
       // An own shape already defined earlier in this message (not inside this very object).
       this.buffer[idAt] = node.ownId;
@@ -664,7 +539,6 @@ export class FastEncoder {
     for (let i = 0; ok && i < keys.length; i++) if (!this.write(object[keys[i]!])) ok = false;
     this.copying = copying;
     this.copy = out;
-    this.lastShared = undefined;
     return ok;
   }
 

@@ -483,9 +483,11 @@ export class Host implements CellHost {
   private readonly drain = (): void => {
     this.drainScheduled = false;
     let budget = DRAIN_BUDGET_MESSAGES;
+    let now = this.env.now();
     while (budget > 0 && this.runQueue.length > 0) {
       const cell = this.runQueue.shift()!;
-      budget -= cell.run(Math.min(budget, 64));
+      budget -= cell.run(Math.min(budget, 64), now);
+      now = cell.lastRunEnded;
       if (cell.hasWork()) this.runQueue.push(cell);
       else cell.queued = false;
     }

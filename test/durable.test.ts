@@ -170,3 +170,25 @@ test('file store: replace() swaps the whole log atomically, pending appends incl
   store.close();
   t.deepEqual(new FileDurableStore(dir, false).load('s'), [{ checkpoint: 3 }, { n: 4 }], 'a fresh store reads the same');
 });
+
+test('memory store (sim): its log bytes are the file store bytes for the same appends, fast-encoded or packed', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-durable-'));
+  const file = new FileDurableStore(dir, false);
+  const memory = new MemoryDurableStore();
+  // A Date is not for the fast encoder (msgpackr packs it); the long string passes the initial log size.
+  const batches: unknown[][] = [
+    [{ a: 1 }, { b: [1, 2, { c: null }] }],
+    [{ when: new Date(0) }],
+    [{ s: 'é'.repeat(900), n: -1.5 }],
+    [{ k: 'p', id: 'x', body: { op: 'put' } }],
+  ];
+  for (const records of batches) {
+    file.append('us-east/0', records);
+    memory.append('us-east/0', records);
+  }
+  file.close();
+  const onDisk = readFileSync(file.fileOf('us-east/0'));
+  t.true(onDisk.byteLength > 1024);
+  t.deepEqual(Buffer.from(memory.bytesOf('us-east/0')), onDisk);
+  t.is(memory.size('us-east/0'), 5);
+});

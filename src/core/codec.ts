@@ -140,13 +140,26 @@ export class FrameBuilder {
   /** Returns an exact-size frame (its own ArrayBuffer) and resets the builder. */
   take(): Uint8Array {
     const frame = this.bytes.slice(0, this.length);
-    const view = new DataView(frame.buffer);
-    view.setUint32(0, FRAME_MAGIC);
-    view.setUint32(4, this.count);
+    // Big-endian, as DataView.setUint32 writes them (no view per frame).
+    writeUint32(frame, 0, FRAME_MAGIC);
+    writeUint32(frame, 4, this.count);
     this.length = FRAME_HEADER_BYTES;
     this.count = 0;
     return frame;
   }
+}
+
+/** `value` at bytes[at, at + 4), big-endian. */
+function writeUint32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value >>> 24;
+  bytes[at + 1] = (value >>> 16) & 0xff;
+  bytes[at + 2] = (value >>> 8) & 0xff;
+  bytes[at + 3] = value & 0xff;
+}
+
+/** The big-endian unsigned 32-bit number at bytes[at, at + 4). */
+function readUint32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
 }
 
 /** Decodes a frame; throws FrameError when it is not a well-formed frame of envelopes. */
@@ -154,9 +167,8 @@ export function decodeFrame(packr: Packr, frame: Uint8Array): Envelope[] {
   if (!(frame instanceof Uint8Array) || frame.byteLength < FRAME_HEADER_BYTES) {
     throw new FrameError('frame too short or not bytes');
   }
-  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  if (view.getUint32(0) !== FRAME_MAGIC) throw new FrameError('bad frame magic');
-  const count = view.getUint32(4);
+  if (readUint32(frame, 0) !== FRAME_MAGIC) throw new FrameError('bad frame magic');
+  const count = readUint32(frame, 4);
   let values: unknown[];
   try {
     values = packr.unpackMultiple(frame.subarray(FRAME_HEADER_BYTES)) as unknown[];

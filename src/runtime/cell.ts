@@ -46,6 +46,8 @@ export class Cell implements TimerTarget {
   private consecutiveFailures = 0;
   /** Host-clock time spent in this actor's steps (virtual time stands still in a step). */
   private busyMs = 0;
+  /** The host's clock when the last run() ended (the start of the host's next run). */
+  lastRunEnded = 0;
   private readonly prng: Prng;
   private readonly ids: () => string;
   readonly incarnation: string;
@@ -181,10 +183,13 @@ export class Cell implements TimerTarget {
     return this.mailbox.length - this.head;
   }
 
-  /** Handles up to `budget` messages; returns how many it handled. */
-  run(budget: number): number {
+  /**
+   * Handles up to `budget` messages; returns how many it handled. `started`: the host's clock
+   * when the run began (the host reads it once for consecutive runs: the end of one run is the
+   * start of the next), so that busy time costs one clock read per run; the run reads the end.
+   */
+  run(budget: number, started = this.host.env.now()): number {
     // Busy time is taken per run of up to `budget` messages: a clock read per message costs.
-    const started = this.host.env.now();
     let handled = 0;
     while (handled < budget && this.status === 'running' && this.head < this.mailbox.length) {
       const envelope = this.mailbox[this.head]!;
@@ -196,7 +201,9 @@ export class Cell implements TimerTarget {
       handled++;
       this.step(envelope);
     }
-    this.busyMs += this.host.env.now() - started;
+    const ended = this.host.env.now();
+    this.busyMs += ended - started;
+    this.lastRunEnded = ended;
     assert(this.head <= this.mailbox.length, 'cell: the mailbox head stays within the mailbox');
     return handled;
   }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Packr } from 'msgpackr';
 import { createPackr, FastEncoder } from '../core/codec.js';
 import { frameRecord, parseLog, RECORD_HEADER_BYTES, type DurableStore } from './durable.js';
-import { crc32js as crc32 } from './durable-memory.js';
+import { crc32js as crc32, crc32Range } from './durable-memory.js';
 
 /**
  * One append-only file per actor under the cluster's data directory.
@@ -150,9 +150,11 @@ class PendingBytes {
   addFramed(body: Uint8Array, end: number): void {
     this.reserve(RECORD_HEADER_BYTES + end);
     const at = this.length + RECORD_HEADER_BYTES;
-    this.bytes.set(body.subarray(0, end), at);
+    // Records are mostly a few dozen bytes: a plain loop, no views (as FrameBuilder copies).
+    const bytes = this.bytes;
+    for (let i = 0; i < end; i++) bytes[at + i] = body[i]!;
     this.view.setUint32(this.length, end);
-    this.view.setUint32(this.length + 4, crc32(this.bytes.subarray(at, at + end)) >>> 0);
+    this.view.setUint32(this.length + 4, crc32Range(body, 0, end));
     this.length = at + end;
   }
 

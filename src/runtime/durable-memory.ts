@@ -13,11 +13,56 @@ const TABLE = (() => {
   return table;
 })();
 
-export const crc32js: Crc32 = (data) => {
+export const crc32js: Crc32 = (data) => crc32Range(data, 0, data.length);
+
+/** crc32js of bytes[start, end), without a view of them. */
+export function crc32Range(bytes: Uint8Array, start: number, end: number): number {
   let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = (TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8)) >>> 0;
+  for (let i = start; i < end; i++) c = (TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8)) >>> 0;
   return (c ^ 0xffffffff) >>> 0;
-};
+}
+
+/** Initial bytes of an actor's log in the memory store (it doubles as it fills). */
+export const MEMORY_LOG_BYTES_INITIAL = 1024;
+
+/**
+ * One actor's log in the memory store: its framed records back to back in one buffer, and
+ * where each frame ends and when it was appended (same indices; synced frames -Infinity).
+ * One buffer per actor instead of one per record: no ArrayBuffer per record.
+ */
+class MemoryLog {
+  bytes = new Uint8Array(MEMORY_LOG_BYTES_INITIAL);
+  length = 0;
+  ends: number[] = [];
+  times: number[] = [];
+
+  /** Room for `more` bytes past `length`. */
+  reserve(more: number): void {
+    const need = this.length + more;
+    if (need <= this.bytes.byteLength) return;
+    let size = this.bytes.byteLength * 2;
+    while (size < need) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.bytes.subarray(0, this.length));
+    this.bytes = grown;
+  }
+
+  /** Append one whole frame (or a torn part of one) as it is. */
+  push(frame: Uint8Array, at: number): void {
+    this.reserve(frame.byteLength);
+    this.bytes.set(frame, this.length);
+    this.length += frame.byteLength;
+    this.ends.push(this.length);
+    this.times.push(at);
+  }
+
+  /** Keep only bytes[0, length) as one synced frame (after a cut or a tear). */
+  truncate(length: number): void {
+    this.length = length;
+    this.ends = [length];
+    this.times = [-Infinity];
+  }
+}
 
 /**
  * With `fsync: false`, how long an appended record sits in the (simulated) OS page cache
@@ -43,9 +88,7 @@ export interface PowerLossResult {
  * prefix, which recovery cuts off (never applies). Checkpoints (`replace`) count as synced.
  */
 export class MemoryDurableStore implements DurableStore {
-  private readonly logs = new Map<string, Uint8Array[]>();
-  /** Per actor, when each frame of `logs` was appended (same indices); synced frames are -Infinity. */
-  private readonly appendedAt = new Map<string, number[]>();
+  private readonly logs = new Map<string, MemoryLog>();
   private readonly packr: Packr = createPackr();
   /** The same bytes as `packr` for the records it can write, faster (see FastEncoder). */
   private readonly fast = new FastEncoder();
@@ -63,25 +106,15 @@ export class MemoryDurableStore implements DurableStore {
 
   append(address: string, records: unknown[]): void {
     let log = this.logs.get(address);
-    if (log === undefined) this.logs.set(address, (log = []));
-    let times = this.appendedAt.get(address);
-    if (times === undefined) this.appendedAt.set(address, (times = []));
+    if (log === undefined) this.logs.set(address, (log = new MemoryLog()));
     const at = this.fsync ? -Infinity : this.clock();
-    for (const record of records) {
-      log.push(this.frame(record));
-      times.push(at);
-    }
+    for (const record of records) this.frame(log, record, at);
   }
 
   replace(address: string, records: unknown[]): void {
-    this.logs.set(
-      address,
-      records.map((r) => this.frame(r)),
-    );
-    this.appendedAt.set(
-      address,
-      records.map(() => -Infinity),
-    );
+    const log = new MemoryLog();
+    for (const record of records) this.frame(log, record, -Infinity);
+    this.logs.set(address, log);
   }
 
   /**
@@ -95,35 +128,55 @@ export class MemoryDurableStore implements DurableStore {
     const horizon = this.clock() - this.writebackMs;
     for (const [address, log] of this.logs) {
       if (!match(address)) continue;
-      const times = this.appendedAt.get(address) ?? [];
-      let keep = log.length;
+      const frames = log.ends.length;
+      const times = log.times;
+      let keep = frames;
       while (keep > 0 && (times[keep - 1] ?? -Infinity) > horizon) keep--;
-      if (keep === log.length) continue;
-      result.lost += log.length - keep;
-      const first = log[keep]!;
-      const kept = log.slice(0, keep);
-      const keptTimes = times.slice(0, keep);
-      if (first.byteLength > 1 && tear()) {
-        kept.push(first.slice(0, Math.max(1, Math.min(first.byteLength - 1, cut(first.byteLength)))));
-        keptTimes.push(-Infinity);
+      if (keep === frames) continue;
+      result.lost += frames - keep;
+      const firstStart = keep === 0 ? 0 : log.ends[keep - 1]!;
+      const firstBytes = log.ends[keep]! - firstStart;
+      log.ends.length = keep;
+      log.times.length = keep;
+      log.length = firstStart;
+      if (firstBytes > 1 && tear()) {
+        const torn = Math.max(1, Math.min(firstBytes - 1, cut(firstBytes)));
+        // The torn prefix is already in place: keep its bytes as a frame of their own.
+        log.length = firstStart + torn;
+        log.ends.push(log.length);
+        log.times.push(-Infinity);
         result.torn++;
       }
-      this.logs.set(address, kept);
-      this.appendedAt.set(address, keptTimes);
     }
     return result;
   }
 
-  /** frameRecord(packr, record, crc32js), through the fast encoder when it can. */
-  private frame(record: unknown): Uint8Array {
+  /** Append frameRecord(packr, record, crc32js) to `log`, through the fast encoder when it can. */
+  private frame(log: MemoryLog, record: unknown, at: number): void {
     const end = this.fast.encode(record);
-    if (end < 0) return frameRecord(this.packr, record, crc32js);
-    const out = new Uint8Array(RECORD_HEADER_BYTES + end);
-    out.set(this.fast.buffer.subarray(0, end), RECORD_HEADER_BYTES);
-    const view = new DataView(out.buffer);
-    view.setUint32(0, end);
-    view.setUint32(4, crc32js(out.subarray(RECORD_HEADER_BYTES)) >>> 0);
-    return out;
+    if (end < 0) {
+      log.push(frameRecord(this.packr, record, crc32js), at);
+      return;
+    }
+    log.reserve(RECORD_HEADER_BYTES + end);
+    const out = log.bytes;
+    const from = this.fast.buffer;
+    const header = log.length;
+    const body = header + RECORD_HEADER_BYTES;
+    for (let i = 0; i < end; i++) out[body + i] = from[i]!;
+    const sum = crc32Range(from, 0, end);
+    // [length u32][crc32 u32], big-endian, as frameRecord's DataView writes them.
+    out[header] = end >>> 24;
+    out[header + 1] = (end >>> 16) & 0xff;
+    out[header + 2] = (end >>> 8) & 0xff;
+    out[header + 3] = end & 0xff;
+    out[header + 4] = sum >>> 24;
+    out[header + 5] = (sum >>> 16) & 0xff;
+    out[header + 6] = (sum >>> 8) & 0xff;
+    out[header + 7] = sum & 0xff;
+    log.length = body + end;
+    log.ends.push(log.length);
+    log.times.push(at);
   }
 
   /** Records an actor's log holds now (tests). */
@@ -131,15 +184,19 @@ export class MemoryDurableStore implements DurableStore {
     return this.load(address).length;
   }
 
+  /** The bytes of an actor's log as they stand (tests: what a file store would hold). */
+  bytesOf(address: string): Uint8Array {
+    const log = this.logs.get(address);
+    return log === undefined ? new Uint8Array(0) : log.bytes.slice(0, log.length);
+  }
+
   load(address: string): unknown[] {
     const log = this.logs.get(address);
     if (log === undefined) return [];
-    const bytes = concat(log);
-    const parsed = parseLog(this.packr, bytes, crc32js);
+    const parsed = parseLog(this.packr, log.bytes.subarray(0, log.length), crc32js);
     if (parsed.tornTail) {
       this.tornTailsTruncated++;
-      this.logs.set(address, [bytes.slice(0, parsed.validBytes)]);
-      this.appendedAt.set(address, [-Infinity]);
+      log.truncate(parsed.validBytes);
     }
     return parsed.records;
   }
@@ -147,26 +204,11 @@ export class MemoryDurableStore implements DurableStore {
   /** Test hook: damage the last `bytes` bytes of an actor's log, as a torn write would. */
   tearTail(address: string, bytes: number): void {
     const log = this.logs.get(address);
-    if (log === undefined || log.length === 0) return;
-    const whole = concat(log);
-    this.logs.set(address, [whole.slice(0, Math.max(0, whole.byteLength - bytes))]);
-    this.appendedAt.set(address, [-Infinity]);
+    if (log === undefined || log.ends.length === 0) return;
+    log.truncate(Math.max(0, log.length - bytes));
   }
 
   close(): void {
     this.logs.clear();
-    this.appendedAt.clear();
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const p of parts) total += p.byteLength;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }

@@ -78,6 +78,11 @@ export class Host implements CellHost {
   private readonly cells = new Map<string, Cell>();
   private readonly specs = new Map<string, ActorSpec>();
   private readonly externals = new Map<string, ExternalEndpoint>();
+  /** What deliver() hands an envelope to, by address: the external endpoint if there is one, else the cell. */
+  private readonly targets = new Map<string, Cell | ExternalEndpoint>();
+  /** The last sender route() located, and where it is (see locateSender). */
+  private lastSrcAddress = '';
+  private lastSrc: DirectoryEntry | undefined;
   private readonly runQueue: Cell[] = [];
   private drainScheduled = false;
   private readonly netPrng: Prng;
@@ -157,6 +162,17 @@ export class Host implements CellHost {
   /** Add an address to the directory (every host must learn it before traffic flows). */
   register(address: string, entry: DirectoryEntry): void {
     this.options.directory.set(address, entry);
+    this.lastSrcAddress = '';
+    this.lastSrc = undefined;
+  }
+
+  /** locate(from), remembered for the next message: a step's messages all come from its actor. */
+  private locateSender(from: string): DirectoryEntry | undefined {
+    if (from === this.lastSrcAddress) return this.lastSrc;
+    const src = this.locate(from);
+    this.lastSrcAddress = from;
+    this.lastSrc = src;
+    return src;
   }
 
   // ---- lifecycle of actors -------------------------------------------------------------
@@ -165,16 +181,30 @@ export class Host implements CellHost {
     assert(!this.cells.has(spec.address), `host: one actor per address (${spec.address} runs already)`);
     this.specs.set(spec.address, spec);
     const cell = new Cell(this, spec, this.behavior(spec.behavior));
-    this.cells.set(spec.address, cell);
+    this.setCell(spec.address, cell);
     cell.start();
+  }
+
+  private setCell(address: string, cell: Cell): void {
+    this.cells.set(address, cell);
+    if (!this.externals.has(address)) this.targets.set(address, cell);
+  }
+
+  private deleteCell(address: string): void {
+    this.cells.delete(address);
+    if (!this.externals.has(address)) this.targets.delete(address);
   }
 
   addExternal(address: string, endpoint: ExternalEndpoint): void {
     this.externals.set(address, endpoint);
+    this.targets.set(address, endpoint);
   }
 
   removeExternal(address: string): void {
     this.externals.delete(address);
+    const cell = this.cells.get(address);
+    if (cell === undefined) this.targets.delete(address);
+    else this.targets.set(address, cell);
   }
 
   cell(address: string): Cell | undefined {
@@ -191,7 +221,7 @@ export class Host implements CellHost {
     for (const [address, cell] of this.cells) {
       if (cell.spec.node !== node) continue;
       cell.kill();
-      this.cells.delete(address);
+      this.deleteCell(address);
       crashed++;
     }
     return crashed;
@@ -203,7 +233,7 @@ export class Host implements CellHost {
     for (const spec of this.specs.values()) {
       if (spec.node !== node || this.cells.has(spec.address)) continue;
       const cell = new Cell(this, spec, this.behavior(spec.behavior));
-      this.cells.set(spec.address, cell);
+      this.setCell(spec.address, cell);
       cell.start();
       started++;
     }
@@ -243,6 +273,7 @@ export class Host implements CellHost {
     this.stopped = true;
     for (const cell of this.cells.values()) cell.kill();
     this.cells.clear();
+    for (const address of [...this.targets.keys()]) if (!this.externals.has(address)) this.targets.delete(address);
     this.runQueue.length = 0;
   }
 
@@ -255,7 +286,7 @@ export class Host implements CellHost {
   route<M extends { readonly type: string }>(from: string, to: string, message: M, sender: string = from, fromStats?: ActorStats): void {
     const msg = message as Message;
     if (this.stopped) return;
-    const src = this.locate(from);
+    const src = this.locateSender(from);
     const dst = this.locate(to);
     this.stats.sent++;
     (fromStats ?? this.stats.actor(from)).sent++;
@@ -421,13 +452,13 @@ export class Host implements CellHost {
 
   deliver(envelope: Envelope): void {
     if (this.stopped) return;
-    const external = this.externals.get(envelope.to);
-    if (external !== undefined) {
+    const target = this.targets.get(envelope.to);
+    if (typeof target === 'function') {
       this.stats.delivered++;
-      external(envelope);
+      target(envelope);
       return;
     }
-    const cell = this.cells.get(envelope.to);
+    const cell = target;
     if (cell === undefined) {
       // Crashed (or not yet restarted), or an address this host never ran.
       this.stats.dropped['no-actor'] = (this.stats.dropped['no-actor'] ?? 0) + 1;
@@ -452,9 +483,11 @@ export class Host implements CellHost {
   private readonly drain = (): void => {
     this.drainScheduled = false;
     let budget = DRAIN_BUDGET_MESSAGES;
+    let now = this.env.now();
     while (budget > 0 && this.runQueue.length > 0) {
       const cell = this.runQueue.shift()!;
-      budget -= cell.run(Math.min(budget, 64));
+      budget -= cell.run(Math.min(budget, 64), now);
+      now = cell.lastRunEnded;
       if (cell.hasWork()) this.runQueue.push(cell);
       else cell.queued = false;
     }

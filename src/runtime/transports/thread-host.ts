@@ -46,6 +46,8 @@ export class ThreadHost {
   private readonly builders = new Map<number, FrameBuilder>();
   private readonly dirty = new Set<number>();
   private flushScheduled = false;
+  /** The hosts of the flush in progress (see flush). */
+  private readonly flushing: number[] = [];
   private readonly timers = new RealTimers();
   private closed = false;
   framesSent = 0;
@@ -180,7 +182,10 @@ export class ThreadHost {
     // Records before the messages that depend on them (see FileDurableStore).
     this.durable.sync?.();
     // Take the set first: flushing may deliver locally and queue more, for the next flush.
-    const hosts = [...this.dirty];
+    // Into a list kept from flush to flush (the frames go out after the loop over the set).
+    const hosts = this.flushing;
+    hosts.length = 0;
+    for (const host of this.dirty) hosts.push(host);
     this.dirty.clear();
     // The front host's frame first: it carries the answers callers wait for (clients live
     // there), so its thread wakes before the others start competing for the cores. A

@@ -1,10 +1,10 @@
 import type { ActorContext, Behavior } from '../runtime/actor.js';
-import type { MultiPaxosRecord } from '../protocols/multipaxos.js';
+import type { MultiPaxosMessage, MultiPaxosRecord } from '../protocols/multipaxos.js';
 import type { CommitProtocolName } from '../protocols/commit.js';
 import { GroupReplica, type GroupOutput, type Origin } from '../replication/group.js';
 import type { RequestBody } from '../replication/ops.js';
 import { LearnerFeed, LearnerReplica } from '../replication/learner.js';
-import type { LearnMessage, ShardPaxosWire } from '../replication/messages.js';
+import type { LearnMessage, ShardPaxosBatchWire, ShardPaxosWire } from '../replication/messages.js';
 import { ShardLogs, type ShardRecord } from '../replication/shard-log.js';
 import type { UnsafeVariant } from './config.js';
 import type { ErrorCodeWire, LoadReport, Req, Res, ResOk, ServerInbound } from './messages.js';
@@ -90,6 +90,11 @@ export interface ServerState {
   ticks: TickClock;
   /** Ticks until the next one that does more than count, as of the end of the last step (checked in eager mode). */
   due: number;
+  /**
+   * The groups' Paxos messages of this step, by destination (shard, message, shard, message...):
+   * sent at the end of the step (and of each tick), one wire message per peer (see sendPaxos).
+   */
+  paxosOut: Map<string, Array<number | MultiPaxosMessage>>;
 }
 
 /** Messages handled before pending group work is carried out even with more waiting. */
@@ -137,6 +142,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
       nearest: new Map(),
       ticks: new TickClock(params.replication.tickMs, ctx.monotonicNow()),
       due: 1,
+      paxosOut: new Map(),
     };
     const { topology, replication } = params;
     // This actor's durable log holds nothing but its shard records.
@@ -175,6 +181,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
       }
       for (const shard of learnerShardsOf(params.id, topology)) state.learners.set(shard, new LearnerReplica(replication.unsafe === 'learner-out-of-order'));
       for (const shard of state.groups.keys()) drain(state, shard, ctx);
+      sendPaxos(state, ctx);
       ctx.setTimer('tick', replication.tickMs);
     }
     ctx.setTimer('load', params.loadIntervalMs);
@@ -198,6 +205,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
     // deferral from setting it again (a lone request then waited for the next tick).
     if (flushFired) state.flushTimer = false;
     if (state.dirty.size > 0) flushGroups(state, ctx, flushFired);
+    if (state.paxosOut.size > 0) sendPaxos(state, ctx);
     if (before < 0 && !state.ticks.canMoveEarlier()) return;
     state.due = ticksUntilDue(state);
     const delay = state.ticks.rearm(now, state.due, before >= 0);
@@ -271,17 +279,25 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
     }
     case 'px': {
       const m: ShardPaxosWire = msg;
-      // A word from a node is proof of life, whatever notice was missed or reordered; but
-      // not one that may have been on its way when the node died (the notice travels like
-      // any message, and jitter lets older messages arrive after it).
-      if (state.downNodes.size > 0 && ctx.now() - (state.downSince.get(ctx.sender) ?? Number.NEGATIVE_INFINITY) >= PROOF_OF_LIFE_AFTER_MS) {
-        state.downNodes.delete(ctx.sender);
-        state.downSince.delete(ctx.sender);
-      }
+      proofOfLife(state, ctx);
       const group = state.groups.get(m.s);
       if (group === undefined) return;
       group.step(ctx.sender, m.m);
       state.dirty.add(m.s);
+      return;
+    }
+    case 'pxs': {
+      // Several shards' messages from one step of the sender: each stepped in order, as if
+      // they had come one by one (the groups' work is carried out at the flush that follows).
+      const b: ShardPaxosBatchWire['b'] = msg.b;
+      proofOfLife(state, ctx);
+      for (let i = 0; i + 1 < b.length; i += 2) {
+        const s = b[i] as number;
+        const group = state.groups.get(s);
+        if (group === undefined) continue;
+        group.step(ctx.sender, b[i + 1] as MultiPaxosMessage);
+        state.dirty.add(s);
+      }
       return;
     }
     case 'learn': {
@@ -313,6 +329,18 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
     }
     default:
       return;
+  }
+}
+
+/**
+ * A word from a node is proof of life, whatever notice was missed or reordered; but not one
+ * that may have been on its way when the node died (the notice travels like any message, and
+ * jitter lets older messages arrive after it).
+ */
+function proofOfLife(state: ServerState, ctx: ActorContext): void {
+  if (state.downNodes.size > 0 && ctx.now() - (state.downSince.get(ctx.sender) ?? Number.NEGATIVE_INFINITY) >= PROOF_OF_LIFE_AFTER_MS) {
+    state.downNodes.delete(ctx.sender);
+    state.downSince.delete(ctx.sender);
   }
 }
 
@@ -361,8 +389,25 @@ function drain(state: ServerState, shard: number, ctx: ActorContext): void {
     for (const record of append) ctx.persist(record);
     if (checkpoint !== undefined) ctx.checkpoint(checkpoint);
   }
-  for (const m of r.messages) ctx.send(m.to, { type: 'px', s: shard, m: m.msg } satisfies ShardPaxosWire);
+  for (const m of r.messages) {
+    const list = state.paxosOut.get(m.to);
+    if (list === undefined) state.paxosOut.set(m.to, [shard, m.msg]);
+    else list.push(shard, m.msg);
+  }
   for (const out of group.takeOutputs()) onOutput(state, shard, out, ctx);
+}
+
+/**
+ * Send the Paxos messages the step's drains gathered: to each peer, one `px` if there is one,
+ * else one `pxs` with all of them in order. Gathering is safe: each drain persisted before it
+ * queued (the Ready rule holds a fortiori), and a group's messages keep their order.
+ */
+function sendPaxos(state: ServerState, ctx: ActorContext): void {
+  for (const [to, list] of state.paxosOut) {
+    if (list.length === 2) ctx.send(to, { type: 'px', s: list[0] as number, m: list[1] as MultiPaxosMessage } satisfies ShardPaxosWire);
+    else ctx.send(to, { type: 'pxs', b: list } satisfies ShardPaxosBatchWire);
+  }
+  state.paxosOut.clear();
 }
 
 /** Carry out the participant's effects, in order. */
@@ -470,6 +515,8 @@ function onTick(state: ServerState, ctx: ActorContext): void {
   }
   for (const h of state.participants.takeHeld()) carryOut(state, state.participants.receive(h.wire, h.from, h.ticks), ctx);
   for (const s of state.groups.keys()) carryOut(state, state.participants.tickShard(s), ctx);
+  // Sent through this tick's context (eager and verify modes count them as its effects).
+  if (state.paxosOut.size > 0) sendPaxos(state, ctx);
 }
 
 function retryHeld(state: ServerState, shard: number, ctx: ActorContext): void {

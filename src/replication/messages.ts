@@ -15,6 +15,16 @@ export interface ShardPaxosWire {
 }
 
 /**
+ * server -> server: the Multi-Paxos messages of several shards' groups that one step of the
+ * sender produced for this peer, in order: `b` is shard, message, shard, message, ... (one
+ * message per peer and step instead of one per shard: a server's leaders beat on one grid).
+ */
+export interface ShardPaxosBatchWire {
+  type: 'pxs';
+  b: Array<number | MultiPaxosMessage>;
+}
+
+/**
  * Hybrid mode, a shard's leader -> a remote learner: the commands it applied from `entries[0]`'s
  * index on (or a snapshot first, for a learner too far behind); and the learner's answer.
  */

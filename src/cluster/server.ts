@@ -7,7 +7,7 @@ import { LearnerFeed, LearnerReplica } from '../replication/learner.js';
 import type { LearnMessage, ShardPaxosBatchWire, ShardPaxosWire } from '../replication/messages.js';
 import { ShardLogs, type ShardRecord } from '../replication/shard-log.js';
 import type { UnsafeVariant } from './config.js';
-import type { ErrorCodeWire, LoadReport, Req, Res, ResOk, ServerInbound } from './messages.js';
+import type { ErrorCodeWire, Load, LoadReport, Req, Res, ResOk, ServerInbound } from './messages.js';
 import { ForwardedRequests, ServerLoad } from './server-load.js';
 import type { TxnUnsafe } from '../replication/ops.js';
 import { Participants, type ParticipantEffect } from '../replication/participant.js';
@@ -53,7 +53,7 @@ export interface ServerParams {
   commit: CommitProtocolName;
   /** Testing only: a deliberately broken transaction layer (see TxnUnsafe). */
   txnUnsafe?: TxnUnsafe;
-  /** How often the server tells its heartbeat actor its load. */
+  /** How often the server tells its heartbeat actor its load (on its tick grid: every this many ms rounded to whole ticks, at least one). */
   loadIntervalMs: number;
 }
 
@@ -95,6 +95,10 @@ export interface ServerState {
    * sent at the end of the step (and of each tick), one wire message per peer (see sendPaxos).
    */
   paxosOut: Map<string, Array<number | MultiPaxosMessage>>;
+  /** The load last reported to the heartbeat actor (it keeps it): a report the same as it is not sent. */
+  loadSent: Load | undefined;
+  /** Ticks until the next load report (a tick's work: the load timer rides on the tick timer). */
+  loadIn: number;
 }
 
 /** Messages handled before pending group work is carried out even with more waiting. */
@@ -143,6 +147,8 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
       ticks: new TickClock(params.replication.tickMs, ctx.monotonicNow()),
       due: 1,
       paxosOut: new Map(),
+      loadSent: undefined,
+      loadIn: loadTicks(params),
     };
     const { topology, replication } = params;
     // This actor's durable log holds nothing but its shard records.
@@ -184,7 +190,6 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
       sendPaxos(state, ctx);
       ctx.setTimer('tick', replication.tickMs);
     }
-    ctx.setTimer('load', params.loadIntervalMs);
     return state;
   },
   receive(state, msg, ctx) {
@@ -317,16 +322,6 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
     case 'tx-q':
       carryOut(state, state.participants.answerReads(msg), ctx);
       return;
-    case 'timer': {
-      const key = msg.key;
-      if (key === 'load') {
-        const load = state.load.report(ctx.now(), ctx.busyMs(), ctx.mailbox());
-        state.forwarded.ageOut(ctx.now());
-        ctx.send(heartbeatAddress(state.params.id), { type: 'load', load } satisfies LoadReport);
-        ctx.setTimer('load', state.params.loadIntervalMs);
-      }
-      return;
-    }
     default:
       return;
   }
@@ -342,6 +337,25 @@ function proofOfLife(state: ServerState, ctx: ActorContext): void {
     state.downNodes.delete(ctx.sender);
     state.downSince.delete(ctx.sender);
   }
+}
+
+/** Ticks between load reports: loadIntervalMs on the tick grid. */
+function loadTicks(params: ServerParams): number {
+  return Math.max(1, Math.round(params.loadIntervalMs / params.replication.tickMs));
+}
+
+/** The load report to the heartbeat actor (not sent if it is the one it holds), and forwarded requests aged out. */
+function reportLoad(state: ServerState, ctx: ActorContext): void {
+  const load = state.load.report(ctx.now(), ctx.busyMs(), ctx.mailbox());
+  state.forwarded.ageOut(ctx.now());
+  if (state.loadSent === undefined || !sameLoad(load, state.loadSent)) {
+    state.loadSent = load;
+    ctx.send(heartbeatAddress(state.params.id), { type: 'load', load } satisfies LoadReport);
+  }
+}
+
+function sameLoad(a: Load, b: Load): boolean {
+  return a.inflight === b.inflight && a.mailbox === b.mailbox && a.latencyEwmaMs === b.latencyEwmaMs && a.busyMs === b.busyMs && a.requests === b.requests;
 }
 
 type ResBody = { ok: true; value?: unknown; by?: string } | { ok: false; code: ErrorCodeWire; message: string };
@@ -459,12 +473,12 @@ function onOutput(state: ServerState, shard: number, out: GroupOutput, ctx: Acto
 /**
  * Ticks until the next one that does more than count (at least 1, at most LAZY_TICKS_MAX):
  * 1 while anything is held, pending or behind; else the soonest of the groups' timeouts and
- * heartbeats and the learner feeds' probes.
+ * heartbeats, the learner feeds' probes and the next load report.
  */
 function ticksUntilDue(state: ServerState): number {
   if (state.dirty.size > 0) return 1;
   if (state.held.size > 0) for (const held of state.held.values()) if (held.length > 0) return 1;
-  let k = Math.min(LAZY_TICKS_MAX, state.participants.ticksUntilDue());
+  let k = Math.min(LAZY_TICKS_MAX, state.loadIn, state.participants.ticksUntilDue());
   if (k === 1) return 1;
   for (const [shard, group] of state.groups) {
     if (group.core.hasReady()) return 1;
@@ -488,6 +502,7 @@ function advanceTicks(state: ServerState, n: number, ctx: ActorContext): void {
       group.advance(n);
     }
     state.participants.advance(n);
+    state.loadIn -= n;
   }
   // Each of them was a message (the tick timer's), as FLUSH_EVERY_MESSAGES counts.
   state.sinceFlush += n;
@@ -517,6 +532,10 @@ function onTick(state: ServerState, ctx: ActorContext): void {
   for (const s of state.groups.keys()) carryOut(state, state.participants.tickShard(s), ctx);
   // Sent through this tick's context (eager and verify modes count them as its effects).
   if (state.paxosOut.size > 0) sendPaxos(state, ctx);
+  if (--state.loadIn <= 0) {
+    state.loadIn = loadTicks(state.params);
+    reportLoad(state, ctx);
+  }
 }
 
 function retryHeld(state: ServerState, shard: number, ctx: ActorContext): void {

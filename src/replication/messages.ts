@@ -16,12 +16,14 @@ export interface ShardPaxosWire {
 
 /**
  * server -> server: the Multi-Paxos messages of several shards' groups that one step of the
- * sender produced for this peer, in order: `b` is shard, message, shard, message, ... (one
- * message per peer and step instead of one per shard: a server's leaders beat on one grid).
+ * sender produced for this peer, in order: `m[i]` is for shard `s[i]` (one message per peer
+ * and step instead of one per shard: a server's leaders beat on one grid). The keys are
+ * ShardPaxosWire's, so the codec's shared record shape serves both.
  */
 export interface ShardPaxosBatchWire {
   type: 'pxs';
-  b: Array<number | MultiPaxosMessage>;
+  s: number[];
+  m: MultiPaxosMessage[];
 }
 
 /**

@@ -99,6 +99,8 @@ export interface ServerState {
   loadSent: Load | undefined;
   /** Ticks until the next load report (a tick's work: the load timer rides on the tick timer). */
   loadIn: number;
+  /** What ticksUntilDue knows of the groups' and participants' due ticks (see DueCache). */
+  dueCache: DueCache;
 }
 
 /** Messages handled before pending group work is carried out even with more waiting. */
@@ -149,6 +151,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
       paxosOut: new PaxosOut(),
       loadSent: undefined,
       loadIn: loadTicks(params),
+      dueCache: new DueCache(),
     };
     const { topology, replication } = params;
     // This actor's durable log holds nothing but its shard records.
@@ -281,6 +284,11 @@ class DirtyShards {
     this.marked[shard] = true;
     this.shards[this.size++] = shard;
   }
+
+  clear(): void {
+    for (let i = 0; i < this.size; i++) this.marked[this.shards[i]!] = false;
+    this.size = 0;
+  }
 }
 
 function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void {
@@ -289,6 +297,7 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
       handleRequest(state, msg, ctx);
       return;
     case 'sys': {
+      state.dueCache.all = true;
       // The runtime's notice that a node's process died or came back (a refused connection).
       const sys = msg;
       if (sys.event === 'node-crashed') {
@@ -339,11 +348,14 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
     }
     case 'learn-ack':
       state.feeds.get(msg.s)?.ack(ctx.sender, msg.applied);
+      state.dueCache.touched.add(msg.s);
       return;
     case 'tx':
+      state.dueCache.participants = true;
       carryOut(state, state.participants.receive(msg, msg.f ?? ctx.sender), ctx);
       return;
     case 'tx-q':
+      state.dueCache.participants = true;
       carryOut(state, state.participants.answerReads(msg), ctx);
       return;
     default:
@@ -421,6 +433,7 @@ function replyOk(ctx: ActorContext, origin: Origin, by: string, value: unknown):
 function drain(state: ServerState, shard: number, ctx: ActorContext): void {
   const group = state.groups.get(shard);
   if (group === undefined) return;
+  state.dueCache.touched.add(shard);
   const r = group.ready();
   if (r.persist.length > 0) {
     const { append, checkpoint } = state.log.append(shard, r.persist);
@@ -510,11 +523,14 @@ function onOutput(state: ServerState, shard: number, out: GroupOutput, ctx: Acto
     }
     case 'applied':
       if (state.groups.get(shard)?.isLeader()) state.feeds.get(shard)?.record(out.index, out.command);
-      if (out.command.k === 'pc' || ((out.command.k === 'commit' || out.command.k === 'abort') && out.command.tag !== undefined))
+      if (out.command.k === 'pc' || ((out.command.k === 'commit' || out.command.k === 'abort') && out.command.tag !== undefined)) {
+        state.dueCache.participants = true;
         carryOut(state, state.participants.onGroupOutput(shard, out), ctx);
+      }
       return;
     case 'vote':
     case 'txn-done':
+      state.dueCache.participants = true;
       carryOut(state, state.participants.onGroupOutput(shard, out), ctx);
       return;
   }
@@ -523,28 +539,112 @@ function onOutput(state: ServerState, shard: number, out: GroupOutput, ctx: Acto
 /**
  * Ticks until the next one that does more than count (at least 1, at most LAZY_TICKS_MAX):
  * 1 while anything is held, pending or behind; else the soonest of the groups' timeouts and
- * heartbeats, the learner feeds' probes and the next load report.
+ * heartbeats, the learner feeds' probes, the participants' timeouts and the next load report.
+ * Worked out in full (ticksUntilDueInFull) after a tick; after any other step only for the
+ * groups the step touched (and the participants if the step reached them, or a touched group
+ * changed leadership or applied something): between ticks, a group nothing touched keeps its
+ * due tick (the ticks that pass only count, one nearer each). Eager and verify modes check
+ * the answer against the full one at every step.
  */
 function ticksUntilDue(state: ServerState): number {
+  if (state.dirty.size > 0) return 1;
+  if (state.held.size > 0) for (const held of state.held.values()) if (held.length > 0) return 1;
+  const cache = state.dueCache;
+  const t = cache.tick;
+  if (cache.all) {
+    cache.all = false;
+    cache.participants = false;
+    cache.touched.clear();
+    for (const [shard, group] of state.groups) cache.setGroup(shard, t + groupTicksUntilDue(state, shard, group), group);
+    cache.participantsAt = t + state.participants.ticksUntilDue();
+  } else {
+    const touched = cache.touched;
+    for (let i = 0; i < touched.size; i++) {
+      const shard = touched.shards[i]!;
+      const group = state.groups.get(shard);
+      if (group === undefined) continue;
+      // What the participants' due tick reads of a group: its leadership and its state machine.
+      if (group.isLeader() !== cache.leader[shard] || group.sm.applied !== cache.applied[shard]) cache.participants = true;
+      cache.setGroup(shard, t + groupTicksUntilDue(state, shard, group), group);
+    }
+    touched.clear();
+    if (cache.participants) {
+      cache.participants = false;
+      cache.participantsAt = t + state.participants.ticksUntilDue();
+      for (const [shard, group] of state.groups) cache.setGroup(shard, cache.at[shard]!, group);
+    }
+  }
+  let k = Math.min(LAZY_TICKS_MAX, state.loadIn, cache.participantsAt - t);
+  for (const shard of cache.shards) {
+    const d = cache.at[shard]! - t;
+    if (d < k) k = d;
+  }
+  if (k < 1) k = 1;
+  if (TICKS_MODE !== 'lazy') {
+    const full = ticksUntilDueInFull(state);
+    if (full !== k) throw new Error(`lazy ticks: ${state.params.id} worked out ${k} ticks to the next due one from its cache, ${full} in full`);
+  }
+  return k;
+}
+
+/** One group's (and its learner feed's) ticks until due: 1 if its core has output waiting. */
+function groupTicksUntilDue(state: ServerState, shard: number, group: GroupReplica): number {
+  if (group.core.hasReady()) return 1;
+  let k = group.ticksUntilDue();
+  const feed = state.feeds.get(shard);
+  if (feed !== undefined && group.isLeader()) k = Math.min(k, feed.ticksUntilDue(group.sm.applied));
+  return k;
+}
+
+/** ticksUntilDue worked out from every group, feed and participant (ticks; eager and verify checks). */
+function ticksUntilDueInFull(state: ServerState): number {
   if (state.dirty.size > 0) return 1;
   if (state.held.size > 0) for (const held of state.held.values()) if (held.length > 0) return 1;
   let k = Math.min(LAZY_TICKS_MAX, state.loadIn, state.participants.ticksUntilDue());
   if (k === 1) return 1;
   for (const [shard, group] of state.groups) {
-    if (group.core.hasReady()) return 1;
-    k = Math.min(k, group.ticksUntilDue());
-    const feed = state.feeds.get(shard);
-    if (feed !== undefined && group.isLeader()) k = Math.min(k, feed.ticksUntilDue(group.sm.applied));
+    k = Math.min(k, groupTicksUntilDue(state, shard, group));
     if (k === 1) return 1;
   }
   return k;
+}
+
+/**
+ * The due ticks ticksUntilDue keeps between steps, as tick numbers (ticks since the server
+ * started): each group's, the participants', and what the participants' was worked out from.
+ */
+class DueCache {
+  /** Ticks since the server started: those counted (advanceTicks) and those carried out (onTick). */
+  tick = 0;
+  /** Work everything out afresh at the next ticksUntilDue (a tick, a crash notice, the start). */
+  all = true;
+  /** Work the participants' due tick out afresh (a step reached them). */
+  participants = false;
+  /** Groups touched since the last ticksUntilDue (stepped, drained, submitted to, acked). */
+  readonly touched = new DirtyShards();
+  /** By shard: the group's due tick, and its leadership and applied index when the participants' was worked out. */
+  readonly at: number[] = [];
+  readonly leader: boolean[] = [];
+  readonly applied: number[] = [];
+  /** The shards of the groups, in order. */
+  readonly shards: number[] = [];
+  participantsAt = Number.POSITIVE_INFINITY;
+
+  setGroup(shard: number, at: number, group: GroupReplica): void {
+    if (this.at[shard] === undefined) this.shards.push(shard);
+    this.at[shard] = at;
+    if (!this.participants) {
+      this.leader[shard] = group.isLeader();
+      this.applied[shard] = group.sm.applied;
+    }
+  }
 }
 
 /** `n` ticks that only count (each of them below the `ticksUntilDue` of the last step). */
 function advanceTicks(state: ServerState, n: number, ctx: ActorContext): void {
   if (n <= 0) return;
   // Testing: each in full, checked to do nothing but count.
-  if (TICKS_MODE === 'verify') checkedTicks(state, n, ctx, onTick, ticksUntilDue);
+  if (TICKS_MODE === 'verify') checkedTicks(state, n, ctx, onTick, ticksUntilDueInFull);
   else {
     for (const [shard, group] of state.groups) {
       const feed = state.feeds.get(shard);
@@ -553,6 +653,7 @@ function advanceTicks(state: ServerState, n: number, ctx: ActorContext): void {
     }
     state.participants.advance(n);
     state.loadIn -= n;
+    state.dueCache.tick += n;
   }
   // Each of them was a message (the tick timer's), as FLUSH_EVERY_MESSAGES counts.
   state.sinceFlush += n;
@@ -563,11 +664,14 @@ function advanceTicks(state: ServerState, n: number, ctx: ActorContext): void {
  * would only count is checked: no effect, and the next due tick one nearer.
  */
 function onTimerTick(state: ServerState, ctx: ActorContext): void {
-  if (TICKS_MODE === 'eager' && state.due > 1) checkedTick(state, ctx, onTick, ticksUntilDue);
+  if (TICKS_MODE === 'eager' && state.due > 1) checkedTick(state, ctx, onTick, ticksUntilDueInFull);
   else onTick(state, ctx);
 }
 
 function onTick(state: ServerState, ctx: ActorContext): void {
+  // Every group, feed and participant may change: the due ticks are worked out afresh.
+  state.dueCache.tick++;
+  state.dueCache.all = true;
   for (const [shard, group] of state.groups) {
     group.tick();
     drain(state, shard, ctx);
@@ -665,6 +769,7 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
       return;
     }
     state.dirty.add(shard);
+    state.dueCache.touched.add(shard);
     return;
   }
   const hint = group.leaderHint();

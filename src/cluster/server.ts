@@ -66,6 +66,10 @@ interface Held {
 export interface ServerState {
   params: ServerParams;
   groups: Map<number, GroupReplica>;
+  /** The groups' shards, the groups and their learner feeds, in the same order (fixed at init): the hot loops' lists, no Map iteration. */
+  shardList: number[];
+  groupList: GroupReplica[];
+  feedList: Array<LearnerFeed | undefined>;
   learners: Map<number, LearnerReplica>;
   feeds: Map<number, LearnerFeed>;
   held: Map<number, Held[]>;
@@ -124,6 +128,9 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
     const state: ServerState = {
       params,
       groups,
+      shardList: [],
+      groupList: [],
+      feedList: [],
       learners: new Map(),
       feeds: new Map(),
       held: new Map(),
@@ -189,7 +196,12 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
         if (learners.length > 0) state.feeds.set(shard, new LearnerFeed(learners));
       }
       for (const shard of learnerShardsOf(params.id, topology)) state.learners.set(shard, new LearnerReplica(replication.unsafe === 'learner-out-of-order'));
-      for (const shard of state.groups.keys()) drain(state, shard, ctx);
+      for (const [shard, group] of state.groups) {
+        state.shardList.push(shard);
+        state.groupList.push(group);
+        state.feedList.push(state.feeds.get(shard));
+      }
+      for (const shard of state.shardList) drain(state, shard, ctx);
       state.paxosOut.send(ctx);
       ctx.setTimer('tick', replication.tickMs);
     }
@@ -440,8 +452,13 @@ function drain(state: ServerState, shard: number, ctx: ActorContext): void {
     for (const record of append) ctx.persist(record);
     if (checkpoint !== undefined) ctx.checkpoint(checkpoint);
   }
-  for (const m of r.messages) state.paxosOut.add(m.to, shard, m.msg);
-  for (const out of group.takeOutputs()) onOutput(state, shard, out, ctx);
+  // Indexed loops: the lists are often the shared frozen empty ones, which for-of iterates
+  // through an iterator object (measured: the most allocated object of an idle server).
+  const messages = r.messages;
+  for (let i = 0; i < messages.length; i++) state.paxosOut.add(messages[i]!.to, shard, messages[i]!.msg);
+  if (group.outputs.length === 0) return;
+  const outputs = group.takeOutputs();
+  for (let i = 0; i < outputs.length; i++) onOutput(state, shard, outputs[i]!, ctx);
 }
 
 /**
@@ -455,31 +472,39 @@ function drain(state: ServerState, shard: number, ctx: ActorContext): void {
 class PaxosOut {
   count = 0;
   private readonly to: Array<string | undefined> = [];
+  /** A destination's first message, and its lists only once a second one comes (most steps send one per peer). */
+  private readonly firstShard: number[] = [];
+  private readonly first: Array<MultiPaxosMessage | undefined> = [];
   private readonly shards: Array<number[] | undefined> = [];
   private readonly messages: Array<MultiPaxosMessage[] | undefined> = [];
 
   add(to: string, shard: number, msg: MultiPaxosMessage): void {
     for (let i = 0; i < this.count; i++) {
-      if (this.to[i] === to) {
-        this.shards[i]!.push(shard);
+      if (this.to[i] !== to) continue;
+      const shards = this.shards[i];
+      if (shards === undefined) {
+        this.shards[i] = [this.firstShard[i]!, shard];
+        this.messages[i] = [this.first[i]!, msg];
+      } else {
+        shards.push(shard);
         this.messages[i]!.push(msg);
-        return;
       }
+      return;
     }
     const i = this.count++;
     this.to[i] = to;
-    this.shards[i] = [shard];
-    this.messages[i] = [msg];
+    this.firstShard[i] = shard;
+    this.first[i] = msg;
   }
 
   send(ctx: ActorContext): void {
     for (let i = 0; i < this.count; i++) {
       const to = this.to[i]!;
-      const s = this.shards[i]!;
-      const m = this.messages[i]!;
-      if (s.length === 1) ctx.send(to, { type: 'px', s: s[0]!, m: m[0]! } satisfies ShardPaxosWire);
-      else ctx.send(to, { type: 'pxs', s, m } satisfies ShardPaxosBatchWire);
+      const s = this.shards[i];
+      if (s === undefined) ctx.send(to, { type: 'px', s: this.firstShard[i]!, m: this.first[i]! } satisfies ShardPaxosWire);
+      else ctx.send(to, { type: 'pxs', s, m: this.messages[i]! } satisfies ShardPaxosBatchWire);
       this.to[i] = undefined;
+      this.first[i] = undefined;
       this.shards[i] = undefined;
       this.messages[i] = undefined;
     }
@@ -489,7 +514,8 @@ class PaxosOut {
 
 /** Carry out the participant's effects, in order. */
 function carryOut(state: ServerState, effects: readonly ParticipantEffect[], ctx: ActorContext): void {
-  for (const e of effects) {
+  for (let i = 0; i < effects.length; i++) {
+    const e = effects[i]!;
     switch (e.kind) {
       case 'send':
         ctx.send(e.to, e.msg);
@@ -555,7 +581,11 @@ function ticksUntilDue(state: ServerState): number {
     cache.all = false;
     cache.participants = false;
     cache.touched.clear();
-    for (const [shard, group] of state.groups) cache.setGroup(shard, t + groupTicksUntilDue(state, shard, group), group);
+    for (let i = 0; i < state.shardList.length; i++) {
+      const shard = state.shardList[i]!;
+      const group = state.groupList[i]!;
+      cache.setGroup(shard, t + groupTicksUntilDue(state, shard, group), group);
+    }
     cache.participantsAt = t + state.participants.ticksUntilDue();
   } else {
     const touched = cache.touched;
@@ -571,12 +601,12 @@ function ticksUntilDue(state: ServerState): number {
     if (cache.participants) {
       cache.participants = false;
       cache.participantsAt = t + state.participants.ticksUntilDue();
-      for (const [shard, group] of state.groups) cache.setGroup(shard, cache.at[shard]!, group);
+      for (let i = 0; i < state.shardList.length; i++) cache.setGroup(state.shardList[i]!, cache.at[state.shardList[i]!]!, state.groupList[i]!);
     }
   }
   let k = Math.min(LAZY_TICKS_MAX, state.loadIn, cache.participantsAt - t);
-  for (const shard of cache.shards) {
-    const d = cache.at[shard]! - t;
+  for (let i = 0; i < cache.shards.length; i++) {
+    const d = cache.at[cache.shards[i]!]! - t;
     if (d < k) k = d;
   }
   if (k < 1) k = 1;
@@ -602,8 +632,8 @@ function ticksUntilDueInFull(state: ServerState): number {
   if (state.held.size > 0) for (const held of state.held.values()) if (held.length > 0) return 1;
   let k = Math.min(LAZY_TICKS_MAX, state.loadIn, state.participants.ticksUntilDue());
   if (k === 1) return 1;
-  for (const [shard, group] of state.groups) {
-    k = Math.min(k, groupTicksUntilDue(state, shard, group));
+  for (let i = 0; i < state.shardList.length; i++) {
+    k = Math.min(k, groupTicksUntilDue(state, state.shardList[i]!, state.groupList[i]!));
     if (k === 1) return 1;
   }
   return k;
@@ -646,8 +676,9 @@ function advanceTicks(state: ServerState, n: number, ctx: ActorContext): void {
   // Testing: each in full, checked to do nothing but count.
   if (TICKS_MODE === 'verify') checkedTicks(state, n, ctx, onTick, ticksUntilDueInFull);
   else {
-    for (const [shard, group] of state.groups) {
-      const feed = state.feeds.get(shard);
+    for (let i = 0; i < state.groupList.length; i++) {
+      const group = state.groupList[i]!;
+      const feed = state.feedList[i];
       if (feed !== undefined && group.isLeader()) feed.advance(n);
       group.advance(n);
     }
@@ -672,18 +703,20 @@ function onTick(state: ServerState, ctx: ActorContext): void {
   // Every group, feed and participant may change: the due ticks are worked out afresh.
   state.dueCache.tick++;
   state.dueCache.all = true;
-  for (const [shard, group] of state.groups) {
+  for (let i = 0; i < state.shardList.length; i++) {
+    const shard = state.shardList[i]!;
+    const group = state.groupList[i]!;
     group.tick();
     drain(state, shard, ctx);
     retryHeld(state, shard, ctx);
-    const feed = state.feeds.get(shard);
+    const feed = state.feedList[i];
     if (feed !== undefined && group.isLeader()) {
       for (const m of feed.tick(shard, group.sm.applied, group.sm)) ctx.send(m.to, m.msg);
       for (const { learner, delta } of feed.lagChanges(group.sm.applied)) ctx.count(`lag:${regionOfServer(learner)}`, delta);
     }
   }
   for (const h of state.participants.takeHeld()) carryOut(state, state.participants.receive(h.wire, h.from, h.ticks), ctx);
-  for (const s of state.groups.keys()) carryOut(state, state.participants.tickShard(s), ctx);
+  for (let i = 0; i < state.shardList.length; i++) carryOut(state, state.participants.tickShard(state.shardList[i]!), ctx);
   // Sent through this tick's context (eager and verify modes count them as its effects).
   if (state.paxosOut.count > 0) state.paxosOut.send(ctx);
   if (--state.loadIn <= 0) {

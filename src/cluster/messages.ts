@@ -74,7 +74,7 @@ export interface MemberDigest {
   load: Load;
 }
 
-/** region actor -> every balancer and coordinator: the region's view of its servers. */
+/** region actor -> every balancer: the region's view of its servers. */
 export interface Digest {
   type: 'digest';
   region: string;

@@ -227,9 +227,10 @@ export class MultiPaxos {
     };
   }
 
+  /** The lists handed over are the host's, except that an empty one may be a shared frozen one: add nothing to them. */
   ready(): Ready<MultiPaxosMessage, MultiPaxosRecord, MultiPaxosDecision> {
     this.flush();
-    return this.out.take();
+    return this.out.takeLean();
   }
 
   hasReady(): boolean {

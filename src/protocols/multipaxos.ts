@@ -453,7 +453,11 @@ export class MultiPaxos {
     this.heardFrom.clear();
     // On the grid: the next heartbeat at the next multiple of heartbeatTicks (this one is at once).
     this.heartbeatElapsed = this.ticks % this.config.heartbeatTicks;
-    this.quorumElapsed = 0;
+    // The first check-quorum window is stretched (by less than heartbeatTicks) to end on that
+    // grid too, so the check comes on a heartbeat's tick, not on one of its own; the windows
+    // after it are electionTicks long (on the grid when electionTicks is a multiple of heartbeatTicks).
+    const hb = this.config.heartbeatTicks;
+    this.quorumElapsed = -((hb - ((this.ticks + this.config.electionTicks) % hb)) % hb);
     this.commitSent = 0;
     for (let i = this.log.commitIndex + 1; i <= highest; i++) {
       const slot = best.get(i);

@@ -2,7 +2,9 @@
  * sim: how fast the simulator and the checker are. Three figures and one per unsafe variant:
  *
  * - `sim_idle_speedup`: simulated seconds per real second of an idle 3 regions x 3 servers
- *   cluster (heartbeats, region digests and load reports only);
+ *   cluster (heartbeats, region digests and load reports only), from just after its boot (the
+ *   JIT's warm-up, its compiler and GC threads, included); `sim_idle_speedup_warm` is the same
+ *   cluster for as long again right after: the steady state;
  * - `sim_ops_per_real_s`: client calls completed per real second by a loaded one (a closed
  *   loop of clients in the simulator);
  * - `check_seeds_per_s`: `meridian check` seeds per second on 2 workers with the default
@@ -96,6 +98,9 @@ export interface IdleFigures {
   speedup: number;
   speedupWall: number;
   events: number;
+  /** The same cluster for `simulatedS` more, right after (its code compiled): CPU and wall. */
+  warmSpeedup: number;
+  warmSpeedupWall: number;
 }
 
 /** An idle 3 x 3 cluster: heartbeats only, for `simulatedS` virtual seconds. */
@@ -110,7 +115,22 @@ export async function measureIdle(simulatedS: number): Promise<IdleFigures> {
     await cluster.sleep(simulatedS * 1000);
     const cpuS = cpuMs(c0) / 1000;
     const wallS = (performance.now() - w0) / 1000;
-    return { simulatedS, cpuS, wallS, speedup: simulatedS / cpuS, speedupWall: simulatedS / wallS, events: world.eventsRun - events0 };
+    const events = world.eventsRun - events0;
+    const c1 = process.cpuUsage();
+    const w1 = performance.now();
+    await cluster.sleep(simulatedS * 1000);
+    const warmCpuS = cpuMs(c1) / 1000;
+    const warmWallS = (performance.now() - w1) / 1000;
+    return {
+      simulatedS,
+      cpuS,
+      wallS,
+      speedup: simulatedS / cpuS,
+      speedupWall: simulatedS / wallS,
+      events,
+      warmSpeedup: simulatedS / warmCpuS,
+      warmSpeedupWall: simulatedS / warmWallS,
+    };
   } finally {
     await cluster.stop();
   }
@@ -197,6 +217,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   log(`baseline: heap ${Math.round(heap.eventsPerCpuS)} empty events per CPU s, codec ${Math.round(codec.roundTripsPerCpuS)} heartbeat round trips per CPU s`);
   const idle = await measureIdle(s.idleS);
   log(`idle 3x3: ${idle.speedup.toFixed(1)} simulated s per CPU s (${idle.speedupWall.toFixed(1)} per wall s), ${idle.events} events`);
+  log(`idle 3x3, as long again (warm): ${idle.warmSpeedup.toFixed(1)} simulated s per CPU s (${idle.warmSpeedupWall.toFixed(1)} per wall s)`);
   const load = await measureLoad(s.loadClients, s.loadS);
   log(
     `loaded 3x3, ${s.loadClients} clients: ${Math.round(load.opsPerCpuS)} calls per CPU s (${Math.round(load.opsPerWallS)} per wall s), ${load.failed} failed`,
@@ -226,6 +247,8 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     ['baseline: codec, heartbeat round trips per CPU s', round(codec.roundTripsPerCpuS)],
     ['idle 3x3: simulated s per CPU s', round(idle.speedup)],
     ['idle 3x3: simulated s per wall s', round(idle.speedupWall)],
+    ['idle 3x3, as long again (warm): simulated s per CPU s', round(idle.warmSpeedup)],
+    ['idle 3x3, as long again (warm): simulated s per wall s', round(idle.warmSpeedupWall)],
     ['idle 3x3: events per simulated s', round(idle.events / idle.simulatedS)],
     [`loaded 3x3 (${s.loadClients} clients): calls per CPU s`, round(load.opsPerCpuS)],
     ['loaded 3x3: calls per wall s', round(load.opsPerWallS)],
@@ -246,6 +269,8 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     figures: {
       sim_idle_speedup: round(idle.speedup),
       sim_idle_speedup_wall: round(idle.speedupWall),
+      sim_idle_speedup_warm: round(idle.warmSpeedup),
+      sim_idle_speedup_warm_wall: round(idle.warmSpeedupWall),
       sim_ops_per_real_s: round(load.opsPerCpuS),
       sim_ops_per_wall_s: round(load.opsPerWallS),
       check_seeds_per_s: round(check.seedsPerS),

@@ -5,11 +5,11 @@
  * protocol cores.
  */
 import type { RequestBody } from '../replication/ops.js';
-import type { LearnMessage, ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery, ShardPaxosWire } from '../replication/messages.js';
+import type { LearnMessage, ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery, ShardPaxosBatchWire, ShardPaxosWire } from '../replication/messages.js';
 import type { SystemMessage, TimerMessage, UndeliverableMessage } from '../runtime/actor.js';
 
 export type { OpName, TxnOp, RequestBody } from '../replication/ops.js';
-export type { LearnMessage, ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery, ShardPaxosWire } from '../replication/messages.js';
+export type { LearnMessage, ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery, ShardPaxosBatchWire, ShardPaxosWire } from '../replication/messages.js';
 
 /** client -> balancer, balancer -> server, server -> server (forwarded), server -> coordinator (transactions). */
 export interface Req {
@@ -74,7 +74,7 @@ export interface MemberDigest {
   load: Load;
 }
 
-/** region actor -> every balancer and coordinator: the region's view of its servers. */
+/** region actor -> every balancer: the region's view of its servers. */
 export interface Digest {
   type: 'digest';
   region: string;
@@ -122,7 +122,8 @@ export interface CoordinatorPeerWire {
 }
 
 /** Everything a server actor receives (a message of its own bounced by the host is ignored). */
-export type ServerInbound = Req | ShardPaxosWire | LearnMessage | ParticipantWire | ReadsQuery | TimerMessage | SystemMessage | UndeliverableMessage;
+export type ServerInbound =
+  Req | ShardPaxosWire | ShardPaxosBatchWire | LearnMessage | ParticipantWire | ReadsQuery | TimerMessage | SystemMessage | UndeliverableMessage;
 
 /** Everything a region's coordinator receives (a message of its own bounced by the host is ignored). */
 export type CoordinatorInbound = Req | ParticipantReply | ReadsAnswer | CoordinatorPeerWire | TimerMessage | UndeliverableMessage;

@@ -2,7 +2,7 @@ import { Membership, type MembershipChange } from '../liveness/membership.js';
 import type { Behavior } from '../runtime/actor.js';
 import type { ResolvedHeartbeat } from './validate-parts.js';
 import type { Digest, Load, MemberDigest, RegionBeat, RegionInbound } from './messages.js';
-import { balancerAddress, coordinatorAddress } from './topology.js';
+import { balancerAddress } from './topology.js';
 
 export interface RegionParams {
   region: string;
@@ -28,7 +28,7 @@ const ZERO_LOAD: Load = { inflight: 0, mailbox: 0, latencyEwmaMs: 0, busyMs: 0, 
 /**
  * A region's control point: runs phi-accrual over its servers' heartbeats, beats to the other
  * region actors (cross-region liveness), and every interval sends a digest of its members,
- * their load and its view of the other regions to every balancer and coordinator.
+ * their load and its view of the other regions to every balancer.
  */
 export const regionBehavior: Behavior<RegionState, RegionParams, RegionInbound> = {
   name: 'region',
@@ -85,10 +85,9 @@ export const regionBehavior: Behavior<RegionState, RegionParams, RegionInbound> 
         const peers: Record<string, 'up' | 'suspect' | 'down'> = {};
         for (const p of state.peers.view()) peers[p.id] = p.state;
         const digest: Digest = { type: 'digest', region: state.params.region, seq: state.seq, version: state.servers.version, members, peers };
-        for (const r of state.params.regions) {
-          ctx.send(balancerAddress(r), digest);
-          ctx.send(coordinatorAddress(r), digest);
-        }
+        // To the balancers only: a coordinator takes no digest (CoordinatorInbound has none;
+        // it ignored them, half of the digests sent).
+        for (const r of state.params.regions) ctx.send(balancerAddress(r), digest);
         ctx.setTimer('tick', state.hb.intervalMs);
         return;
       }

@@ -67,6 +67,8 @@ export class Membership {
   private readonly detectorOptions: Partial<PhiOptions>;
   private readonly stall: StallDetector | undefined;
   private readonly members = new Map<string, Member>();
+  /** The members' ids sorted, for view(); undefined after a member joined or left. */
+  private sortedIds: string[] | undefined;
   private currentVersion = 0;
 
   constructor(options: MembershipOptions = {}) {
@@ -96,6 +98,7 @@ export class Membership {
     const member: Member = { state: 'up', incarnation, detector: this.newDetector() };
     member.detector.heartbeat(nowMs);
     this.members.set(id, member);
+    this.sortedIds = undefined;
     return [this.change(id, 'absent', 'up', 'joined', incarnation)];
   }
 
@@ -103,6 +106,7 @@ export class Membership {
     const member = this.members.get(id);
     if (member === undefined) return [];
     this.members.delete(id);
+    this.sortedIds = undefined;
     return [this.change(id, member.state, 'absent', 'removed', member.incarnation)];
   }
 
@@ -158,7 +162,15 @@ export class Membership {
 
   /** Every member, sorted by id. */
   view(): MemberView[] {
-    return [...this.members].map(([id, m]) => ({ id, state: m.state, incarnation: m.incarnation })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    // The ids are sorted once per change of membership, not at every view (a region's digest asks each interval).
+    const ids = (this.sortedIds ??= [...this.members.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    const out: MemberView[] = new Array<MemberView>(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      const m = this.members.get(id)!;
+      out[i] = { id, state: m.state, incarnation: m.incarnation };
+    }
+    return out;
   }
 
   private newDetector(): PhiAccrualDetector {

@@ -20,7 +20,8 @@
  * leader compacted them). Slots are applied in order, exactly once per incarnation of the host's
  * state: after a restart the core hands back its snapshot, then re-applies the slots after it.
  *
- * Liveness. The leader sends heartbeats every `heartbeatTicks` (and re-sends accepts that have
+ * Liveness. The leader sends heartbeats every `heartbeatTicks`, on ticks that are multiples of it
+ * counted from the core's start (so co-hosted cores beat together), and re-sends accepts that have
  * not reached a majority); it steps down when a higher ballot refuses it, or when it has not
  * heard from a majority for `electionTicks` (check quorum), so a partitioned leader stops
  * claiming leadership.
@@ -93,6 +94,12 @@ export class MultiPaxos {
   private hint: string | undefined = undefined;
   private electionElapsed = 0;
   private electionTimeout: number;
+  /**
+   * Ticks since this core started. A leader beats when it is a multiple of heartbeatTicks: the
+   * cores a host ticks together (a server's shard groups) beat on the same ticks, so the host
+   * can send their heartbeats (and their followers the acks) to each peer in one message.
+   */
+  private ticks = 0;
 
   // Candidate.
   private readonly promises = new Map<string, { slots: MultiPaxosSlot[]; snapshot: MultiPaxosSnapshot | null }>();
@@ -220,9 +227,10 @@ export class MultiPaxos {
     };
   }
 
+  /** The lists handed over are the host's, except that an empty one may be a shared frozen one: add nothing to them. */
   ready(): Ready<MultiPaxosMessage, MultiPaxosRecord, MultiPaxosDecision> {
     this.flush();
-    return this.out.take();
+    return this.out.takeLean();
   }
 
   hasReady(): boolean {
@@ -274,6 +282,7 @@ export class MultiPaxos {
   }
 
   tick(): void {
+    this.ticks++;
     if (this.catchupWait > 0) this.catchupWait--;
     if (this.role === 'leader') this.tickLeader();
     else if (++this.electionElapsed >= this.electionTimeout) this.campaign();
@@ -296,6 +305,7 @@ export class MultiPaxos {
   advance(n: number): void {
     if (n <= 0) return;
     assert(n < this.ticksUntilDue(), 'multipaxos: advance() skips only ticks that do nothing but count');
+    this.ticks += n;
     this.catchupWait = Math.max(0, this.catchupWait - n);
     if (this.role === 'leader') {
       this.heartbeatElapsed += n;
@@ -441,8 +451,13 @@ export class MultiPaxos {
     this.promises.clear();
     this.proposals.clear();
     this.heardFrom.clear();
-    this.heartbeatElapsed = 0;
-    this.quorumElapsed = 0;
+    // On the grid: the next heartbeat at the next multiple of heartbeatTicks (this one is at once).
+    this.heartbeatElapsed = this.ticks % this.config.heartbeatTicks;
+    // The first check-quorum window is stretched (by less than heartbeatTicks) to end on that
+    // grid too, so the check comes on a heartbeat's tick, not on one of its own; the windows
+    // after it are electionTicks long (on the grid when electionTicks is a multiple of heartbeatTicks).
+    const hb = this.config.heartbeatTicks;
+    this.quorumElapsed = -((hb - ((this.ticks + this.config.electionTicks) % hb)) % hb);
     this.commitSent = 0;
     for (let i = this.log.commitIndex + 1; i <= highest; i++) {
       const slot = best.get(i);

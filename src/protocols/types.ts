@@ -64,4 +64,24 @@ export class Outbox<M, R, D> {
     this.decisionList = [];
     return ready;
   }
+
+  /**
+   * As take(), but an empty list is handed over as one shared frozen empty list (the outbox
+   * keeps its own): no new lists for what did not happen. For hosts that never add to what
+   * they are handed (a frozen list throws if they do).
+   */
+  takeLean(): Ready<M, R, D> {
+    const ready: Ready<M, R, D> = {
+      persist: this.persistList.length === 0 ? NONE : this.persistList,
+      messages: this.messageList.length === 0 ? NONE : this.messageList,
+      decisions: this.decisionList.length === 0 ? NONE : this.decisionList,
+    };
+    if (this.persistList.length > 0) this.persistList = [];
+    if (this.messageList.length > 0) this.messageList = [];
+    if (this.decisionList.length > 0) this.decisionList = [];
+    return ready;
+  }
 }
+
+/** The shared empty list takeLean hands over. */
+const NONE = Object.freeze([]) as never[];

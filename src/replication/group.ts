@@ -235,24 +235,26 @@ export class GroupReplica {
       this.assertRole();
       return NOTHING_READY;
     }
-    // The core hands over fresh lists each round (its take()): the first round's are kept as
-    // they are, later rounds' added to them (mostly there is one round: no copy).
-    let persist: MultiPaxosRecord[] | undefined;
-    let messages: Array<{ to: string; msg: MultiPaxosMessage }> | undefined;
+    // The core hands over fresh lists each round, or a shared frozen one when empty: the
+    // first non-empty one is kept as it is, later rounds' added to it (mostly there is one
+    // round: no copy).
+    let persist = NO_RECORDS;
+    let messages = NO_MESSAGES;
     for (let round = 0; round < 8 && this.core.hasReady(); round++) {
       const r = this.core.ready();
-      if (persist === undefined || messages === undefined) {
-        persist = r.persist;
-        messages = r.messages;
-      } else {
-        for (const record of r.persist) persist.push(record);
-        for (const m of r.messages) messages.push(m);
+      if (r.persist.length > 0) {
+        if (persist.length === 0) persist = r.persist;
+        else for (let i = 0; i < r.persist.length; i++) persist.push(r.persist[i]!);
       }
-      for (const d of r.decisions) this.decide(d);
+      if (r.messages.length > 0) {
+        if (messages.length === 0) messages = r.messages;
+        else for (let i = 0; i < r.messages.length; i++) messages.push(r.messages[i]!);
+      }
+      for (let i = 0; i < r.decisions.length; i++) this.decide(r.decisions[i]!);
       this.leadershipChanged();
     }
     this.assertRole();
-    return { persist: persist ?? [], messages: messages ?? [] };
+    return persist.length === 0 && messages.length === 0 ? NOTHING_READY : { persist, messages };
   }
 
   /** After ready(): the primary's bookkeeping matches the core's role. */

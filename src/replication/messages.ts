@@ -15,6 +15,18 @@ export interface ShardPaxosWire {
 }
 
 /**
+ * server -> server: the Multi-Paxos messages of several shards' groups that one step of the
+ * sender produced for this peer, in order: `m[i]` is for shard `s[i]` (one message per peer
+ * and step instead of one per shard: a server's leaders beat on one grid). The keys are
+ * ShardPaxosWire's, so the codec's shared record shape serves both.
+ */
+export interface ShardPaxosBatchWire {
+  type: 'pxs';
+  s: number[];
+  m: MultiPaxosMessage[];
+}
+
+/**
  * Hybrid mode, a shard's leader -> a remote learner: the commands it applied from `entries[0]`'s
  * index on (or a snapshot first, for a learner too far behind); and the learner's answer.
  */

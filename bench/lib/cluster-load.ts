@@ -147,7 +147,10 @@ export function typesDelta(before: ClusterStats, after: ClusterStats): Record<st
   const out: Record<string, number> = {};
   for (const [type, n] of Object.entries(after.types)) {
     const d = n - (before.types[type] ?? 0);
-    if (d !== 0) out[type] = d;
+    // A Paxos message is one whether it went alone (`px:accept`) or in a server's batch wire
+    // to the same peer (`pxs:accept`); `pxs` alone counts the batch wires (left out of sums).
+    const name = type.startsWith('pxs:') ? `px:${type.slice(4)}` : type;
+    if (d !== 0) out[name] = (out[name] ?? 0) + d;
   }
   return out;
 }
@@ -157,7 +160,17 @@ export function typesDelta(before: ClusterStats, after: ClusterStats): Record<st
  * heartbeats. It flows at the same rate whether or not clients call, so it is not a cost of
  * an operation; everything else is (requests, answers, Paxos slots, commit protocols, learners).
  */
-export const BACKGROUND_TYPES: ReadonlySet<string> = new Set(['hb', 'digest', 'load', 'rhb', 'px:heartbeat', 'px:heartbeat-ack']);
+export const BACKGROUND_TYPES: ReadonlySet<string> = new Set([
+  'hb',
+  'digest',
+  'load',
+  'rhb',
+  'px:heartbeat',
+  'px:heartbeat-ack',
+  // Not background, but not a message of its own either: the batch wires, whose messages are
+  // counted each as `px:<type>` (typesDelta). Left out of every sum.
+  'pxs',
+]);
 
 export function sumTypes(types: Record<string, number>, keep: (type: string) => boolean = (t) => !BACKGROUND_TYPES.has(t)): number {
   let n = 0;

@@ -349,12 +349,21 @@ export class Host implements CellHost {
       this.lastLink = this.stats.link(srcLoc.region, dst.region);
     }
     this.lastLink!.sent++;
-    const inner = (msg as { m?: { type?: unknown } }).m;
-    const counter =
-      inner !== undefined && inner !== null && typeof inner.type === 'string'
-        ? this.wrappedTypeCounter(msg.type, inner.type)
-        : this.stats.typeCounter(msg.type);
-    counter.n++;
+    const inner = (msg as { m?: { type?: unknown } | ReadonlyArray<{ type?: unknown }> }).m;
+    if (Array.isArray(inner)) {
+      // A batch (`pxs`): the wire counts under its own type, and each message it carries as
+      // `wrapper:inner`, as it would alone: the by-type counts stay protocol messages.
+      this.stats.typeCounter(msg.type).n++;
+      for (let i = 0; i < inner.length; i++) {
+        const t = (inner[i] as { type?: unknown } | null)?.type;
+        if (typeof t === 'string') this.wrappedTypeCounter(msg.type, t).n++;
+      }
+    } else {
+      const one = inner as { type?: unknown } | null | undefined;
+      const counter =
+        one !== undefined && one !== null && typeof one.type === 'string' ? this.wrappedTypeCounter(msg.type, one.type) : this.stats.typeCounter(msg.type);
+      counter.n++;
+    }
     this.stats.bytes += end - start;
     const copyable = this.sentMsg !== undefined;
     this.env.transmit(dst.host, encoded, start, end, this.delays[0]!, copyable);

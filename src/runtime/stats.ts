@@ -28,6 +28,9 @@ export interface HostStats {
   links: Record<string, LinkStats>;
   /**
    * Messages sent by type; a wrapped protocol message counts as `wrapper:inner` (`px:accept`).
+   * A batch wire (its `m` a list, `pxs`) counts once under its own type and each message it
+   * carries as `wrapper:inner` (`pxs:accept`): sum the inner counts for protocol messages, or
+   * the wire types for wires, not both.
    * Read from the type counters when read (the router counts in those, without a string-keyed
    * store per message).
    */

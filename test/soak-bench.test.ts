@@ -1,5 +1,5 @@
 import test from 'ava';
-import { slope, soakFigures, type MemorySample } from '../bench/soak.js';
+import { robustSlope, slope, soakFigures, type MemorySample } from '../bench/soak.js';
 import { layerOf, selfTimeByLayer, type CpuProfile } from '../bench/lib/cpu-profile.js';
 import { distributionChart } from '../bench/lib/plots.js';
 
@@ -18,6 +18,19 @@ test('slope is the least-squares line through the points', (t) => {
   t.is(slope([0, 1, 2, 3], [1, 3, 5, 7]), 2);
   t.is(slope([0, 1, 2], [4, 4, 4]), 0);
   t.is(slope([5], [1]), 0, 'one point has no slope');
+});
+
+test('robust slope: the median of pairwise slopes follows a steady trend and ignores a lone spike', (t) => {
+  t.is(robustSlope([0, 1, 2, 3], [1, 3, 5, 7]), 2);
+  t.is(robustSlope([0, 1, 2], [4, 4, 4]), 0);
+  t.is(robustSlope([5], [1]), 0, 'one point has no slope');
+  // Flat at 290 with one high sample at the end: least squares reads a trend, Theil-Sen none.
+  const xs = [0, 1, 2, 3, 4, 5, 6];
+  const ys = [290, 291, 289, 290, 291, 290, 320];
+  t.true(slope(xs, ys) > 3, `least squares ${slope(xs, ys)}`);
+  t.true(Math.abs(robustSlope(xs, ys)) < 0.5, `Theil-Sen ${robustSlope(xs, ys)}`);
+  // A leak under noise still reads as the leak.
+  t.is(robustSlope(xs, [300, 312, 318, 330, 342, 348, 360]), 10);
 });
 
 test('soak figures: the maximum over the run, growth in MB per minute over its second half only', (t) => {

@@ -3,7 +3,7 @@ import { MessageChannel } from 'node:worker_threads';
 import type { Behavior } from '../src/runtime/actor.js';
 import { MemoryDurableStore } from '../src/runtime/durable-memory.js';
 import type { DirectoryEntry } from '../src/runtime/host.js';
-import { ThreadHost } from '../src/runtime/transports/thread-host.js';
+import { LOCAL_QUEUE_KEPT_MAX, ThreadHost } from '../src/runtime/transports/thread-host.js';
 
 /** Replies `{ type: 'pong', n }` to every `ping`; a `poke` makes it send a ping to `peer`. */
 const echo: Behavior<{ peer: string; pongs: number }, { peer: string }> = {
@@ -45,6 +45,11 @@ function pair(): { a: ThreadHost; b: ThreadHost; close: () => void } {
 
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
 
+/** Until `done()` holds, checking every 5 ms, for at most 10 s (no timing is asserted). */
+async function until(done: () => boolean): Promise<void> {
+  for (let waited = 0; !done() && waited < 10_000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 test('thread host: what separate callbacks of one event-loop turn send to a host leaves as one frame', async (t) => {
   const { a, b, close } = pair();
   try {
@@ -55,7 +60,7 @@ test('thread host: what separate callbacks of one event-loop turn send to a host
       setTimeout(() => a.host.deliver({ to: 'a/1', from: 'test', msg: { type: 'poke', n: 2 } }), 0);
       setTimeout(resolve, 0);
     });
-    await tick();
+    await until(() => a.host.stats.delivered >= 4);
     t.is(a.framesSent, 1, 'both pings in one frame');
     t.is(b.framesSent, 1, 'both pongs in one frame');
     t.is(b.host.stats.delivered, 2);
@@ -74,9 +79,60 @@ test('thread host: a full frame leaves at once, the rest at the end of the turn'
     t.is(a.framesSent, 0, 'below the flush size nothing leaves within the step');
     a.host.route('a/0', 'b/0', { type: 'note', text: big });
     t.is(a.framesSent, 1, 'past FRAME_BYTES_FLUSH the frame leaves at once');
-    await tick();
+    await until(() => a.framesSent >= 2);
     t.is(a.framesSent, 2, 'the poke ping leaves at the end of the turn');
   } finally {
     close();
+  }
+});
+
+test('thread host: same-host messages arrive all and in order, over many drains, through the reused queues', async (t) => {
+  const seen: number[] = [];
+  const sender: Behavior<null, unknown> = {
+    name: 'sender',
+    init: () => null,
+    receive(_state, msg, ctx) {
+      const m = msg as { type: string; from?: number; count?: number };
+      // Each go sends a run of numbered notes; the runs interleave with the receiver's drains.
+      if (m.type === 'go') for (let i = 0; i < m.count!; i++) ctx.send('a/1', { type: 'note', n: m.from! + i });
+    },
+  };
+  const recorder: Behavior<null, unknown> = {
+    name: 'recorder',
+    init: () => null,
+    receive(_state, msg) {
+      seen.push((msg as unknown as { n: number }).n);
+    },
+  };
+  const directory = new Map<string, DirectoryEntry>([
+    ['a/0', { host: 1, region: 'r1', node: 'a/0', index: 0 }],
+    ['a/1', { host: 1, region: 'r1', node: 'a/1', index: 1 }],
+  ]);
+  const behaviors = new Map<string, Behavior>([
+    ['sender', sender as Behavior],
+    ['recorder', recorder as Behavior],
+  ]);
+  const a = new ThreadHost({ id: 1, seed: 1, directory, behaviors, durable: new MemoryDurableStore(), report: () => undefined });
+  try {
+    a.host.spawn({ address: 'a/0', behavior: 'sender', params: {}, region: 'r1', node: 'a/0' });
+    a.host.spawn({ address: 'a/1', behavior: 'recorder', params: {}, region: 'r1', node: 'a/1' });
+    // Runs of 3, then one past the queue kept for reuse (let go), then small again.
+    const runs = [3, 3, 5, LOCAL_QUEUE_KEPT_MAX + 10, 7, 2, 1, 4];
+    let from = 0;
+    for (const count of runs) {
+      a.host.deliver({ to: 'a/0', from: 'test', msg: { type: 'go', from, count } });
+      from += count;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await until(() => seen.length >= from);
+    await tick();
+    t.is(seen.length, from, 'every note arrives once');
+    t.deepEqual(
+      seen,
+      Array.from({ length: from }, (_, i) => i),
+      'in send order',
+    );
+  } finally {
+    a.close();
   }
 });

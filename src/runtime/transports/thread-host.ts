@@ -13,6 +13,8 @@ import type { DropCause, NetworkConfig } from '../../net/model.js';
 
 /** Same-host deliveries in one event-loop turn before the rest wait for the next turn. */
 export const LOCAL_BURST_MAX = 10_000;
+/** A local queue that held more deliveries than this is not kept for reuse (its memory is let go). */
+export const LOCAL_QUEUE_KEPT_MAX = 4_096;
 
 export interface ThreadHostOptions {
   id: number;
@@ -121,7 +123,13 @@ export class ThreadHost {
     this.dirty.delete(peer);
   }
 
-  private localQueue: Envelope[] = [];
+  /**
+   * Local deliveries waiting for the next drain: localCount of them, in two arrays used in
+   * turn and kept with their capacity (emptying an array by `length = 0` drops its storage).
+   */
+  private localQueue: Array<Envelope | undefined> = [];
+  private localCount = 0;
+  private spareQueue: Array<Envelope | undefined> = [];
   private localScheduled = false;
   /** Local deliveries since the event loop last turned; past LOCAL_BURST_MAX they wait a turn. */
   private localBurst = 0;
@@ -129,7 +137,7 @@ export class ThreadHost {
 
   private deliverLocal(envelope: Envelope): void {
     if (this.closed) return;
-    this.localQueue.push(envelope);
+    this.localQueue[this.localCount++] = envelope;
     if (this.localScheduled) return;
     this.localScheduled = true;
     // Soon (a microtask), unless actors here have been messaging each other without pause:
@@ -142,8 +150,10 @@ export class ThreadHost {
     this.localScheduled = false;
     this.durable.sync?.();
     const queue = this.localQueue;
-    this.localQueue = [];
-    this.localBurst += queue.length;
+    const count = this.localCount;
+    this.localQueue = this.spareQueue;
+    this.localCount = 0;
+    this.localBurst += count;
     if (!this.burstResetScheduled) {
       this.burstResetScheduled = true;
       setImmediate(() => {
@@ -151,7 +161,18 @@ export class ThreadHost {
         this.burstResetScheduled = false;
       });
     }
-    for (const envelope of queue) this.host.deliver(envelope);
+    try {
+      for (let i = 0; i < count; i++) this.host.deliver(queue[i]!);
+    } finally {
+      // The slots are cleared (no envelope kept alive); the array waits for the drain after next.
+      // One that a burst made large is let go instead.
+      if (count > LOCAL_QUEUE_KEPT_MAX) {
+        this.spareQueue = [];
+      } else {
+        for (let i = 0; i < count; i++) queue[i] = undefined;
+        this.spareQueue = queue;
+      }
+    }
   };
 
   private enqueue(host: number, bytes: Uint8Array, start: number, end: number): void {
@@ -170,10 +191,12 @@ export class ThreadHost {
     }
     this.dirty.add(host);
     if (!this.flushScheduled) {
-      // Once the current work is done (a microtask): batches form within one turn, and a
-      // reply leaves without waiting for the next event-loop iteration.
+      // Once this event-loop iteration's work is done (setImmediate: right after the poll
+      // phase): the frames that arrived together and the steps they caused all add to one
+      // frame per destination. A microtask would flush after each arriving frame instead, one
+      // postMessage (and one wake-up of the receiver) per frame received.
       this.flushScheduled = true;
-      queueMicrotask(this.flush);
+      setImmediate(this.flush);
     }
   }
 

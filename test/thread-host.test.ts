@@ -1,0 +1,138 @@
+import test from 'ava';
+import { MessageChannel } from 'node:worker_threads';
+import type { Behavior } from '../src/runtime/actor.js';
+import { MemoryDurableStore } from '../src/runtime/durable-memory.js';
+import type { DirectoryEntry } from '../src/runtime/host.js';
+import { LOCAL_QUEUE_KEPT_MAX, ThreadHost } from '../src/runtime/transports/thread-host.js';
+
+/** Replies `{ type: 'pong', n }` to every `ping`; a `poke` makes it send a ping to `peer`. */
+const echo: Behavior<{ peer: string; pongs: number }, { peer: string }> = {
+  name: 'echo',
+  init: (_ctx, params) => ({ peer: params.peer, pongs: 0 }),
+  receive(state, msg, ctx) {
+    const m = msg as { type: string; n?: number };
+    if (m.type === 'ping') ctx.reply({ type: 'pong', n: m.n });
+    else if (m.type === 'poke') ctx.send(state.peer, { type: 'ping', n: m.n });
+    else if (m.type === 'pong') state.pongs++;
+  },
+};
+
+function pair(): { a: ThreadHost; b: ThreadHost; close: () => void } {
+  const directory = new Map<string, DirectoryEntry>([
+    ['a/0', { host: 1, region: 'r1', node: 'a/0', index: 0 }],
+    ['a/1', { host: 1, region: 'r1', node: 'a/1', index: 1 }],
+    ['b/0', { host: 2, region: 'r1', node: 'b/0', index: 2 }],
+  ]);
+  const behaviors = new Map<string, Behavior>([['echo', echo as Behavior]]);
+  const make = (id: number): ThreadHost => new ThreadHost({ id, seed: 1, directory, behaviors, durable: new MemoryDurableStore(), report: () => undefined });
+  const a = make(1);
+  const b = make(2);
+  const { port1, port2 } = new MessageChannel();
+  a.connect(2, port1);
+  b.connect(1, port2);
+  a.host.spawn({ address: 'a/0', behavior: 'echo', params: { peer: 'b/0' }, region: 'r1', node: 'a/0' });
+  a.host.spawn({ address: 'a/1', behavior: 'echo', params: { peer: 'b/0' }, region: 'r1', node: 'a/1' });
+  b.host.spawn({ address: 'b/0', behavior: 'echo', params: { peer: 'a/0' }, region: 'r1', node: 'b/0' });
+  return {
+    a,
+    b,
+    close: () => {
+      a.close();
+      b.close();
+    },
+  };
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+
+/** Until `done()` holds, checking every 5 ms, for at most 10 s (no timing is asserted). */
+async function until(done: () => boolean): Promise<void> {
+  for (let waited = 0; !done() && waited < 10_000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+test('thread host: what separate callbacks of one event-loop turn send to a host leaves as one frame', async (t) => {
+  const { a, b, close } = pair();
+  try {
+    // Two timers due together run in one timers phase, each followed by its own microtask
+    // checkpoint, as two frames arriving on ports in one poll phase are.
+    await new Promise<void>((resolve) => {
+      setTimeout(() => a.host.deliver({ to: 'a/0', from: 'test', msg: { type: 'poke', n: 1 } }), 0);
+      setTimeout(() => a.host.deliver({ to: 'a/1', from: 'test', msg: { type: 'poke', n: 2 } }), 0);
+      setTimeout(resolve, 0);
+    });
+    await until(() => a.host.stats.delivered >= 4);
+    t.is(a.framesSent, 1, 'both pings in one frame');
+    t.is(b.framesSent, 1, 'both pongs in one frame');
+    t.is(b.host.stats.delivered, 2);
+    t.is(a.host.stats.delivered, 4, 'two pokes and two pongs');
+  } finally {
+    close();
+  }
+});
+
+test('thread host: a full frame leaves at once, the rest at the end of the turn', async (t) => {
+  const { a, close } = pair();
+  try {
+    const big = 'x'.repeat(1_500);
+    a.host.deliver({ to: 'a/0', from: 'test', msg: { type: 'poke', n: 1 } });
+    a.host.route('a/0', 'b/0', { type: 'note', text: big });
+    t.is(a.framesSent, 0, 'below the flush size nothing leaves within the step');
+    a.host.route('a/0', 'b/0', { type: 'note', text: big });
+    t.is(a.framesSent, 1, 'past FRAME_BYTES_FLUSH the frame leaves at once');
+    await until(() => a.framesSent >= 2);
+    t.is(a.framesSent, 2, 'the poke ping leaves at the end of the turn');
+  } finally {
+    close();
+  }
+});
+
+test('thread host: same-host messages arrive all and in order, over many drains, through the reused queues', async (t) => {
+  const seen: number[] = [];
+  const sender: Behavior<null, unknown> = {
+    name: 'sender',
+    init: () => null,
+    receive(_state, msg, ctx) {
+      const m = msg as { type: string; from?: number; count?: number };
+      // Each go sends a run of numbered notes; the runs interleave with the receiver's drains.
+      if (m.type === 'go') for (let i = 0; i < m.count!; i++) ctx.send('a/1', { type: 'note', n: m.from! + i });
+    },
+  };
+  const recorder: Behavior<null, unknown> = {
+    name: 'recorder',
+    init: () => null,
+    receive(_state, msg) {
+      seen.push((msg as unknown as { n: number }).n);
+    },
+  };
+  const directory = new Map<string, DirectoryEntry>([
+    ['a/0', { host: 1, region: 'r1', node: 'a/0', index: 0 }],
+    ['a/1', { host: 1, region: 'r1', node: 'a/1', index: 1 }],
+  ]);
+  const behaviors = new Map<string, Behavior>([
+    ['sender', sender as Behavior],
+    ['recorder', recorder as Behavior],
+  ]);
+  const a = new ThreadHost({ id: 1, seed: 1, directory, behaviors, durable: new MemoryDurableStore(), report: () => undefined });
+  try {
+    a.host.spawn({ address: 'a/0', behavior: 'sender', params: {}, region: 'r1', node: 'a/0' });
+    a.host.spawn({ address: 'a/1', behavior: 'recorder', params: {}, region: 'r1', node: 'a/1' });
+    // Runs of 3, then one past the queue kept for reuse (let go), then small again.
+    const runs = [3, 3, 5, LOCAL_QUEUE_KEPT_MAX + 10, 7, 2, 1, 4];
+    let from = 0;
+    for (const count of runs) {
+      a.host.deliver({ to: 'a/0', from: 'test', msg: { type: 'go', from, count } });
+      from += count;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await until(() => seen.length >= from);
+    await tick();
+    t.is(seen.length, from, 'every note arrives once');
+    t.deepEqual(
+      seen,
+      Array.from({ length: from }, (_, i) => i),
+      'in send order',
+    );
+  } finally {
+    a.close();
+  }
+});

@@ -451,9 +451,12 @@ function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number
   const definiteWords = definiteBits.length;
   const unknownWords = unknownBits.length;
   const recordLength = 3 + definiteWords + unknownWords;
-  let records = new Int32Array(recordLength * 64);
-  let recordsEnd = 0;
+  // Sized for about two configurations per operation to begin with (a search records at
+  // least one per call it linearizes); both double as needed.
   let tableMask = 63;
+  while (tableMask < 2 * n) tableMask = tableMask * 2 + 1;
+  let records = new Int32Array(recordLength * (tableMask + 1));
+  let recordsEnd = 0;
   let table = new Int32Array(tableMask + 1).fill(-1);
   let live = 0;
   const grow = (): void => {

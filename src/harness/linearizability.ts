@@ -37,6 +37,9 @@ export const CHECK_STEPS_MAX = 10_000_000;
  */
 export const AFTER_VIOLATION_STEPS_MAX = 100_000;
 
+/** Words of configuration records a search allocates at most before it has recorded any (1 MB). */
+const RECORDS_INITIAL_WORDS = 262_144;
+
 /** How often (steps - 1, a power of two minus one) a search looks at the shared failure flag. */
 const FAILED_POLL_MASK = 4095;
 
@@ -451,11 +454,13 @@ function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number
   const definiteWords = definiteBits.length;
   const unknownWords = unknownBits.length;
   const recordLength = 3 + definiteWords + unknownWords;
-  // Sized for about two configurations per operation to begin with (a search records at
-  // least one per call it linearizes); both double as needed.
+  // The table is sized for about two configurations per operation to begin with (a search
+  // records at least one per call it linearizes), the records for as many up to about 1 MB
+  // (a record grows with the key's operations, so a long key's would be quadratic); both
+  // double as needed.
   let tableMask = 63;
   while (tableMask < 2 * n) tableMask = tableMask * 2 + 1;
-  let records = new Int32Array(recordLength * (tableMask + 1));
+  let records = new Int32Array(recordLength * Math.max(64, Math.min(tableMask + 1, Math.floor(RECORDS_INITIAL_WORDS / recordLength))));
   let recordsEnd = 0;
   let table = new Int32Array(tableMask + 1).fill(-1);
   let live = 0;

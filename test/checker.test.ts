@@ -430,6 +430,27 @@ function generate(prng: Prng, count: number, keys: number): Generated {
   return { history, reads };
 }
 
+test('one long key (thousands of operations, unknown puts among them) grows the search tables and keeps the verdicts', (t) => {
+  t.log(`seed ${SEED} (set MERIDIAN_SEED_BASE to change)`);
+  const prng = new Prng(SEED).fork('long key');
+  const { history, reads } = generate(prng, 3000, 1);
+  const result = checkHistory(history, 'register');
+  t.is(result.verdict, 'linearizable', `seed ${SEED}`);
+  t.true(result.steps >= result.ops, `seed ${SEED}: ${result.steps} steps for ${result.ops} operations`);
+  // A late read answered with a value never written, in the history with every unknown put
+  // made definite (so that the failing search is exhaustive, yet bounded): only a search that
+  // linearizes the whole prefix reaches it.
+  const target = reads[reads.length - 1]!;
+  const definite = history.map((op) => (op.outcome === 'unknown' ? { ...op, outcome: 'ok' as const, completeMs: op.invokeMs + 40 } : op));
+  t.is(checkHistory(definite, 'register').verdict, 'linearizable', `seed ${SEED}`);
+  const bad = checkHistory(
+    definite.map((op) => (op.id === target ? { ...op, output: -1 } : op)),
+    'register',
+  );
+  t.is(bad.verdict, 'not-linearizable', `seed ${SEED}`);
+  t.is(bad.violations[0]?.failedOp.id, target, `seed ${SEED}`);
+});
+
 test('histories from a sequential execution are linearizable; a read of a never-written value is caught', (t) => {
   t.log(`seed ${SEED} (set MERIDIAN_SEED_BASE to change)`);
   for (let round = 0; round < 60; round++) {

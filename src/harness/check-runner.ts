@@ -4,13 +4,13 @@
  * parallelism), and one seed replayed in this thread with its message trace.
  */
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
 import { UNSAFE_VARIANTS as VARIANTS, type UnsafeVariant as Variant } from '../cluster/config.js';
 import { ConfigError } from '../core/errors.js';
 import type { Violation } from './linearizability.js';
 import { runScenario, type ScenarioOptions, type ScenarioResult } from './scenario.js';
 import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
-import { runTxnScenario, TXN_CHECK_COMMITS, type TxnCommit, type TxnScenarioResult } from './txn-scenario.js';
+import type { TxnScenarioResult } from './txn-scenario.js';
+import { TXN_CHECK_COMMITS, type TxnCommit } from './txn-commits.js';
 
 export type CheckMode = 'active' | 'passive' | 'hybrid';
 export const CHECK_MODES: readonly CheckMode[] = ['active', 'passive', 'hybrid'];
@@ -172,6 +172,8 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
   const report: ScenarioReport = { ...emptyReport(task), anomalies: [] };
   const verdicts: string[] = [];
   let indefinite = 0;
+  // Loaded here: a kv check's workers never run it (nor its Elle checker).
+  const { runTxnScenario } = await import('./txn-scenario.js');
   for (const commit of task.commits ?? TXN_CHECK_COMMITS) {
     try {
       const r = await runTxnScenario({ seed: task.seed, commit, mode: task.mode, ...(task.txnUnsafe === undefined ? {} : { unsafe: task.txnUnsafe }) });
@@ -203,6 +205,7 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
 
 /** Replay one seed of the transactional workload in this thread, with its trace. */
 export async function replayTxnSeed(task: ScenarioTask, commit: TxnCommit): Promise<TxnScenarioResult> {
+  const { runTxnScenario } = await import('./txn-scenario.js');
   return runTxnScenario({ seed: task.seed, commit, mode: task.mode, trace: true, ...(task.txnUnsafe === undefined ? {} : { unsafe: task.txnUnsafe }) });
 }
 
@@ -265,6 +268,8 @@ function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, 'un
 export async function runChecks(options: CheckRunOptions): Promise<CheckRunSummary> {
   const o = checkRunOptions(options);
   const started = performance.now();
+  // Loaded here: the pool's workers import this module too, and need no pool of their own.
+  const { Piscina } = await import('piscina');
   const pool = new Piscina({ filename: workerFile, minThreads: o.workers, maxThreads: o.workers });
   const reports: ScenarioReport[] = [];
   let next = 0;

@@ -37,6 +37,9 @@ export const CHECK_STEPS_MAX = 10_000_000;
  */
 export const AFTER_VIOLATION_STEPS_MAX = 100_000;
 
+/** Words of configuration records a search allocates at most before it has recorded any (1 MB). */
+const RECORDS_INITIAL_WORDS = 262_144;
+
 /** How often (steps - 1, a power of two minus one) a search looks at the shared failure flag. */
 const FAILED_POLL_MASK = 4095;
 
@@ -394,19 +397,44 @@ function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number
     }
     return number;
   };
-  /** (state number * n + operation) -> the next state number, or -1 when the model rejects. */
-  const transitions = new Map<number, number>();
+  // (state number * n + operation) -> the next state number, or -1 when the model rejects: an
+  // open-addressing table (linear probing) of typed arrays, kept at most half full, so a
+  // lookup allocates nothing. A key is below 2^53 (states and operations are array indexes).
+  let memoKeys = new Float64Array(256).fill(-1);
+  let memoValues = new Int32Array(256);
+  let memoMask = 255;
+  let memoCount = 0;
+  const memoSlot = (memoKey: number): number => {
+    let at = Math.imul(memoKey | 0, 0x9e3779b1) & memoMask;
+    while (memoKeys[at] !== memoKey && memoKeys[at] !== -1) at = (at + 1) & memoMask;
+    return at;
+  };
+  const memoGrow = (): void => {
+    const oldKeys = memoKeys;
+    const oldValues = memoValues;
+    memoMask = memoMask * 2 + 1;
+    memoKeys = new Float64Array(memoMask + 1).fill(-1);
+    memoValues = new Int32Array(memoMask + 1);
+    for (let at = 0; at < oldKeys.length; at++) {
+      if (oldKeys[at] === -1) continue;
+      const to = memoSlot(oldKeys[at] as number);
+      memoKeys[to] = oldKeys[at] as number;
+      memoValues[to] = oldValues[at] as number;
+    }
+  };
   const transition = (state: number, i: number): number => {
     const memoKey = state * n + i;
-    const known = transitions.get(memoKey);
-    if (known !== undefined) return known;
+    const at = memoSlot(memoKey);
+    if (memoKeys[at] === memoKey) return memoValues[at] as number;
     const op = ops[i] as CheckOp;
     const stepped = model.step(stateValues[state], op.modelOp);
     if (!stepped.ok && !op.definite) {
       throw new Error(`assertion failed: model ${model.name} rejected an operation whose outcome is unknown`);
     }
     const after = stepped.ok ? numberOf(stepped.state) : -1;
-    transitions.set(memoKey, after);
+    memoKeys[at] = memoKey;
+    memoValues[at] = after;
+    if (++memoCount * 2 > memoMask) memoGrow();
     return after;
   };
 
@@ -416,45 +444,84 @@ function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number
   // completes the latter, because the unknowns in U \ U' can be put last (they return at
   // +Infinity, so they never block another operation, and their outputs are unconstrained).
   // With no unknown operations this is exactly Porcupine's cache.
-  // A bucket holds its configurations as flat records, one after another in one plain array:
-  // the state, then the definite words, then the unknown words (no object or typed array per
-  // configuration: a search remembers tens of thousands, and allocating each was most of the
-  // checker's time, in the garbage collector).
+  // The configurations live as flat records in one growing Int32Array (no object or array
+  // per configuration: a search remembers tens of thousands, and allocating each was most of
+  // the checker's time, in the garbage collector), chained from an open hash table of record
+  // offsets. A record: the next record of its chain (or -1), its key, the state, the definite
+  // words, the unknown words. A record covered by a newer one is unlinked (its space is not
+  // reused). Whether a configuration is covered depends only on the set of records with its
+  // state and definite set, never on the chains' layout or order.
   const definiteWords = definiteBits.length;
   const unknownWords = unknownBits.length;
-  const recordLength = 1 + definiteWords + unknownWords;
-  const cache = new Map<number, number[]>();
+  const recordLength = 3 + definiteWords + unknownWords;
+  // The table is sized for about two configurations per operation to begin with (a search
+  // records at least one per call it linearizes), the records for as many up to about 1 MB
+  // (a record grows with the key's operations, so a long key's would be quadratic); both
+  // double as needed.
+  let tableMask = 63;
+  while (tableMask < 2 * n) tableMask = tableMask * 2 + 1;
+  let records = new Int32Array(recordLength * Math.max(64, Math.min(tableMask + 1, Math.floor(RECORDS_INITIAL_WORDS / recordLength))));
+  let recordsEnd = 0;
+  let table = new Int32Array(tableMask + 1).fill(-1);
+  let live = 0;
+  const grow = (): void => {
+    const old = table;
+    tableMask = tableMask * 2 + 1;
+    table = new Int32Array(tableMask + 1).fill(-1);
+    // Relink every live record (a chain's order does not matter, see above).
+    for (let oldSlot = 0; oldSlot < old.length; oldSlot++) {
+      for (let at = old[oldSlot] as number; at !== -1;) {
+        const following = records[at] as number;
+        const slotAt = (records[at + 1] as number) & tableMask;
+        records[at] = table[slotAt] as number;
+        table[slotAt] = at;
+        at = following;
+      }
+    }
+  };
   // Returns true when the configuration is not covered, and remembers it.
   const remember = (definiteHash: number, state: number): boolean => {
-    const bucketKey = (definiteHash ^ Math.imul(state + 1, 0x9e3779b1)) | 0;
-    let bucket = cache.get(bucketKey);
-    if (bucket === undefined) {
-      bucket = [];
-      cache.set(bucketKey, bucket);
-    } else {
-      let kept = 0;
-      for (let at = 0; at < bucket.length; at += recordLength) {
-        let same = bucket[at] === state;
-        for (let w = 0; same && w < definiteWords; w++) same = bucket[at + 1 + w] === definiteBits[w];
-        if (same) {
-          const u = at + 1 + definiteWords;
-          // The seen unknowns are a subset of these: covered.
-          let seenInNew = true;
-          for (let w = 0; seenInNew && w < unknownWords; w++) seenInNew = ((bucket[u + w] as number) & ~(unknownBits[w] as number)) === 0;
-          if (seenInNew) return false;
-          // Covered by the new record from now on: drop it to keep buckets short.
-          let newInSeen = true;
-          for (let w = 0; newInSeen && w < unknownWords; w++) newInSeen = ((unknownBits[w] as number) & ~(bucket[u + w] as number)) === 0;
-          if (newInSeen) continue;
+    const key = (definiteHash ^ Math.imul(state + 1, 0x9e3779b1)) | 0;
+    const slotAt = key & tableMask;
+    let before = -1;
+    for (let at = table[slotAt] as number; at !== -1;) {
+      const following = records[at] as number;
+      let same = records[at + 1] === key && records[at + 2] === state;
+      for (let w = 0; same && w < definiteWords; w++) same = records[at + 3 + w] === definiteBits[w];
+      if (same) {
+        const u = at + 3 + definiteWords;
+        // The seen unknowns are a subset of these: covered.
+        let seenInNew = true;
+        for (let w = 0; seenInNew && w < unknownWords; w++) seenInNew = ((records[u + w] as number) & ~(unknownBits[w] as number)) === 0;
+        if (seenInNew) return false;
+        // Covered by the new record from now on: unlink it to keep chains short.
+        let newInSeen = true;
+        for (let w = 0; newInSeen && w < unknownWords; w++) newInSeen = ((unknownBits[w] as number) & ~(records[u + w] as number)) === 0;
+        if (newInSeen) {
+          if (before === -1) table[slotAt] = following;
+          else records[before] = following;
+          live--;
+          at = following;
+          continue;
         }
-        if (kept !== at) for (let w = 0; w < recordLength; w++) bucket[kept + w] = bucket[at + w] as number;
-        kept += recordLength;
       }
-      if (kept !== bucket.length) bucket.length = kept;
+      before = at;
+      at = following;
     }
-    bucket.push(state);
-    for (let w = 0; w < definiteWords; w++) bucket.push(definiteBits[w] as number);
-    for (let w = 0; w < unknownWords; w++) bucket.push(unknownBits[w] as number);
+    if (recordsEnd + recordLength > records.length) {
+      const larger = new Int32Array(records.length * 2);
+      larger.set(records);
+      records = larger;
+    }
+    const at = recordsEnd;
+    recordsEnd += recordLength;
+    records[at] = table[slotAt] as number;
+    records[at + 1] = key;
+    records[at + 2] = state;
+    for (let w = 0; w < definiteWords; w++) records[at + 3 + w] = definiteBits[w] as number;
+    for (let w = 0; w < unknownWords; w++) records[at + 3 + definiteWords + w] = unknownBits[w] as number;
+    table[slotAt] = at;
+    if (++live > tableMask) grow();
     return true;
   };
   const flip = (i: number): void => {

@@ -5,6 +5,7 @@ import { Prng } from '../core/prng.js';
 import type { TxnUnsafe } from '../replication/ops.js';
 import { checkTransactions, type Anomaly, type ElleOp } from './elle/index.js';
 import type { TxnHistoryOp } from '../core/history.js';
+import type { TxnCommit } from './txn-commits.js';
 
 /**
  * The transactional workload behind `meridian check --workload txn`: clients in every region
@@ -13,9 +14,7 @@ import type { TxnHistoryOp } from '../core/history.js';
  * heals and every client must commit again (liveness). The history, in Elle's shape, is
  * checked for strict serializability with `checkTransactions` (list-append).
  */
-export type TxnCommit = '2pc' | 'paxos-commit';
-/** The commit protocols that claim strict serializability under crashes and partitions (3PC does not). */
-export const TXN_CHECK_COMMITS: readonly TxnCommit[] = ['2pc', 'paxos-commit'];
+export { TXN_CHECK_COMMITS, type TxnCommit } from './txn-commits.js';
 
 export interface TxnScenarioOptions {
   seed: number;

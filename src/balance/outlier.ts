@@ -54,6 +54,9 @@ interface ServerState {
   decayFromMs: number | undefined;
 }
 
+/** The answer when nothing happened: shared, frozen (callers only read it). */
+const NO_EVENTS: readonly OutlierEvent[] = Object.freeze([]);
+
 export class OutlierDetector {
   readonly options: Readonly<OutlierOptions>;
   private readonly servers = new Map<string, ServerState>();
@@ -87,14 +90,15 @@ export class OutlierDetector {
    * that were in flight when it went out) are ignored. Returns what changed, returns of
    * servers whose time is up first.
    */
-  onResult(id: string, ok: boolean, nowMs: number): OutlierEvent[] {
-    const events = this.tick(nowMs);
+  onResult(id: string, ok: boolean, nowMs: number): readonly OutlierEvent[] {
+    const returned = this.tick(nowMs);
     const state = this.stateOf(id);
-    if (state.ejectedUntilMs !== undefined) return events;
-    if (ok) {
-      state.failures = 0;
-      return events;
+    // Most results change nothing: they share one empty list (tick's), with no allocation.
+    if (ok || state.ejectedUntilMs !== undefined) {
+      if (state.ejectedUntilMs === undefined) state.failures = 0;
+      return returned;
     }
+    const events = returned.length === 0 ? [] : (returned as OutlierEvent[]);
     state.failures++;
     if (state.failures < this.options.consecutiveFailures) return events;
     if ((this.ejectedCount + 1) * 100 > this.options.maxEjectionPercent * this.servers.size) {
@@ -113,7 +117,9 @@ export class OutlierDetector {
   }
 
   /** Return every server whose ejection has run out by `nowMs`. */
-  tick(nowMs: number): OutlierEvent[] {
+  tick(nowMs: number): readonly OutlierEvent[] {
+    // Nothing ejected, nothing to return (the common case, on every result): no list, no scan.
+    if (this.ejectedCount === 0) return NO_EVENTS;
     const events: OutlierEvent[] = [];
     for (const [id, state] of this.servers) {
       if (state.ejectedUntilMs === undefined || state.ejectedUntilMs > nowMs) continue;

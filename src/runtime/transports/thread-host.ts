@@ -191,12 +191,10 @@ export class ThreadHost {
     }
     this.dirty.add(host);
     if (!this.flushScheduled) {
-      // Once this event-loop iteration's work is done (setImmediate: right after the poll
-      // phase): the frames that arrived together and the steps they caused all add to one
-      // frame per destination. A microtask would flush after each arriving frame instead, one
-      // postMessage (and one wake-up of the receiver) per frame received.
+      // Once the current work is done (a microtask): batches form within one turn, and a
+      // reply leaves without waiting for the next event-loop iteration.
       this.flushScheduled = true;
-      setImmediate(this.flush);
+      queueMicrotask(this.flush);
     }
   }
 

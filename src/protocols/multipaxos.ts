@@ -230,7 +230,7 @@ export class MultiPaxos {
   /** The lists handed over are the host's, except that an empty one may be a shared frozen one: add nothing to them. */
   ready(): Ready<MultiPaxosMessage, MultiPaxosRecord, MultiPaxosDecision> {
     this.flush();
-    return this.out.takeLean();
+    return this.out.take();
   }
 
   hasReady(): boolean {

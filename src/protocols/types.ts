@@ -53,24 +53,12 @@ export class Outbox<M, R, D> {
     return this.persistList.length > 0 || this.messageList.length > 0 || this.decisionList.length > 0;
   }
 
-  take(): Ready<M, R, D> {
-    const ready: Ready<M, R, D> = {
-      persist: this.persistList,
-      messages: this.messageList,
-      decisions: this.decisionList,
-    };
-    this.persistList = [];
-    this.messageList = [];
-    this.decisionList = [];
-    return ready;
-  }
-
   /**
-   * As take(), but an empty list is handed over as one shared frozen empty list (the outbox
-   * keeps its own): no new lists for what did not happen. For hosts that never add to what
-   * they are handed (a frozen list throws if they do).
+   * Hands the outbox over and starts a new one. An empty list is handed over as one shared
+   * frozen empty list (the outbox keeps its own): no new lists for what did not happen.
+   * Hosts only read what they are handed (a frozen list throws if written to).
    */
-  takeLean(): Ready<M, R, D> {
+  take(): Ready<M, R, D> {
     const ready: Ready<M, R, D> = {
       persist: this.persistList.length === 0 ? NONE : this.persistList,
       messages: this.messageList.length === 0 ? NONE : this.messageList,
@@ -83,5 +71,5 @@ export class Outbox<M, R, D> {
   }
 }
 
-/** The shared empty list takeLean hands over. */
+/** The shared empty list take() hands over. */
 const NONE = Object.freeze([]) as never[];

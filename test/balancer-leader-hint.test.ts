@@ -8,6 +8,7 @@ import test from 'ava';
 import { startCluster, type Cluster, type ClusterConfig } from '../src/index.js';
 import { leaderBound } from '../src/cluster/balancer.js';
 import { testSeed } from './balance-stats.js';
+import { diff, routed } from './helpers/balancer-routed.js';
 
 const HOME = 'us-east';
 
@@ -20,20 +21,6 @@ interface Summary {
 
 async function summary(cluster: Cluster, region = HOME): Promise<Summary> {
   return ((await cluster.inspect(`balancer/${region}`)) as { state: Summary }).state;
-}
-
-/** The balancer's per-server routed counters (0 if never routed). */
-function routed(cluster: Cluster, region = HOME): Record<string, number> {
-  const counters = cluster.stats().actors[`balancer/${region}`]?.counters ?? {};
-  const out: Record<string, number> = {};
-  for (const r of cluster.config.regions) for (let i = 0; i < r.servers; i++) out[`${r.name}/${i}`] = counters[`routed:${r.name}/${i}`] ?? 0;
-  return out;
-}
-
-function diff(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const id of Object.keys(after)) out[id] = after[id]! - (before[id] ?? 0);
-  return out;
 }
 
 /** `count` keys, at least one in every shard (so every shard gets a hint). */
@@ -85,20 +72,20 @@ test('sim: once learned, leader-bound requests go straight to the owner; local r
     }
 
     // Linearizable reads and writes: every one to the key's owner (in eu-west too), by hint.
-    const before = routed(cluster);
+    const before = await routed(cluster, HOME);
     const hintedBefore = learned.hinted;
     for (const key of keys) t.is(await client.get(key), key);
     for (const key of keys.slice(0, 50)) t.true(await client.cas(key, key, `${key}!`));
     const expected: Record<string, number> = Object.fromEntries(Object.keys(before).map((id) => [id, 0]));
     for (const key of [...keys, ...keys.slice(0, 50)]) expected[cluster.serverFor(key)]!++;
-    t.deepEqual(diff(routed(cluster), before), expected, 'each request to the owner of its key');
+    t.deepEqual(diff(await routed(cluster, HOME), before), expected, 'each request to the owner of its key');
     t.is((await summary(cluster)).hinted - hintedBefore, keys.length + 50);
 
     // Local reads: still round-robin over the home region, whoever owns the key.
-    const local = routed(cluster);
+    const local = await routed(cluster, HOME);
     const n = 200;
     for (const key of keys.slice(0, n)) await client.get(key, { consistency: 'local' });
-    const delta = diff(routed(cluster), local);
+    const delta = diff(await routed(cluster, HOME), local);
     const home = [0, 1, 2, 3].map((i) => delta[`${HOME}/${i}`]!);
     t.is(
       home.reduce((a, b) => a + b, 0),
@@ -143,10 +130,10 @@ test("sim: the leaders' crash drops their hints; writes succeed and the hints mo
     for (const shard of itsShards) t.is(after.leaders[shard], undefined, `shard ${shard}: the crashed leader's hint is dropped`);
 
     // Writes to its shards: placed by the strategy until a new leader answers, then by hint.
-    const before = routed(cluster);
+    const before = await routed(cluster, HOME);
     const affected = keys.filter((k) => itsShards.includes(cluster.shardOf(k)));
     for (const key of affected) await client.put(key, 1);
-    t.is(diff(routed(cluster), before)[victim], 0, 'nothing sent to the crashed leader');
+    t.is(diff(await routed(cluster, HOME), before)[victim], 0, 'nothing sent to the crashed leader');
     const moved = await summary(cluster);
     for (const shard of itsShards) {
       t.not(moved.leaders[shard], undefined, `shard ${shard} learned a new leader`);

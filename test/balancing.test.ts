@@ -14,6 +14,7 @@ import test, { type ExecutionContext } from 'ava';
 import { ConfigError, startCluster, type Client, type Cluster, type ClusterConfig } from '../src/index.js';
 import { STRATEGY_NAMES, type StrategyName } from '../src/balance/types.js';
 import { chiSquare, chiSquareCritical, testSeed } from './balance-stats.js';
+import { diff, routed } from './helpers/balancer-routed.js';
 
 type Transport = 'sim' | 'threads';
 
@@ -40,21 +41,6 @@ function base(transport: Transport, seed: number, extra: Partial<ClusterConfig> 
 
 function strategyConfig(strategy: StrategyName): ClusterConfig['balancer'] {
   return strategy === 'weighted-round-robin' ? { strategy, weights: WEIGHTS } : { strategy };
-}
-
-/** The balancer's per-server routed counters (every server of the cluster, 0 if never routed). */
-async function routed(cluster: Cluster, region = HOME): Promise<Record<string, number>> {
-  const stats = cluster.transport === 'sim' ? cluster.stats() : await cluster.collectStats();
-  const counters = stats.actors[`balancer/${region}`]?.counters ?? {};
-  const out: Record<string, number> = {};
-  for (const r of cluster.config.regions) for (let i = 0; i < r.servers; i++) out[`${r.name}/${i}`] = counters[`routed:${r.name}/${i}`] ?? 0;
-  return out;
-}
-
-function diff(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const id of Object.keys(after)) out[id] = after[id]! - (before[id] ?? 0);
-  return out;
 }
 
 function sumOf(counts: Record<string, number>, prefix = ''): number {
@@ -137,9 +123,9 @@ async function checkAffinity(t: ExecutionContext, cluster: Cluster, keys: readon
   const client = cluster.client({ region: HOME });
   const servers = new Set<string>();
   for (const key of keys) {
-    const before = await routed(cluster);
+    const before = await routed(cluster, HOME);
     await Promise.all(Array.from({ length: repeats }, () => localGet(client, key)));
-    const delta = diff(await routed(cluster), before);
+    const delta = diff(await routed(cluster, HOME), before);
     const hit = Object.entries(delta).filter(([, c]) => c > 0);
     t.is(hit.length, 1, `key ${key} went to one server: ${JSON.stringify(Object.fromEntries(hit))}`);
     t.is(hit[0]?.[1], repeats);
@@ -158,7 +144,7 @@ for (const strategy of STRATEGY_NAMES) {
       const n = 1000;
       const keys = keysWhere(cluster, n, `k${seed}`);
       t.is(await getAll(cluster, keys, 20), n, 'every request succeeds');
-      checkDistribution(t, strategy, await routed(cluster), n);
+      checkDistribution(t, strategy, await routed(cluster, HOME), n);
       if (strategy === 'consistent-hash' || strategy === 'maglev') await checkAffinity(t, cluster, keys.slice(0, 12), 10);
     } finally {
       await cluster.stop();
@@ -175,7 +161,7 @@ test('threads: every strategy through startCluster, on worker threads', async (t
       const n = 400;
       const keys = keysWhere(cluster, n, `t${seed}`);
       t.is(await getAll(cluster, keys, 40), n, `${strategy}: every request succeeds`);
-      checkDistribution(t, strategy, await routed(cluster), n);
+      checkDistribution(t, strategy, await routed(cluster, HOME), n);
       if (strategy === 'consistent-hash' || strategy === 'maglev') await checkAffinity(t, cluster, keys.slice(0, 4), 8);
     } finally {
       await cluster.stop();
@@ -205,10 +191,10 @@ async function twoLevel(t: ExecutionContext, transport: Transport, seed: number)
     // Keys that live outside the home region, so they can be served while it is cut off.
     let round = 0;
     const phase = async (): Promise<{ ok: number; delta: Record<string, number> }> => {
-      const before = await routed(cluster);
+      const before = await routed(cluster, HOME);
       const keys = keysWhere(cluster, 60, `p${round++}`, (owner) => !owner.startsWith(`${HOME}/`));
       const ok = await getAll(cluster, keys, 10);
-      return { ok, delta: diff(await routed(cluster), before) };
+      return { ok, delta: diff(await routed(cluster, HOME), before) };
     };
 
     const healthy = await phase();
@@ -280,10 +266,10 @@ test('sim: partition([home], others) cuts the home balancer off too: it keeps se
       ((await cluster.inspect(`balancer/${region}`)) as { state: { regions: Record<string, string> } }).state.regions;
     t.deepEqual(await regionsSeen(HOME), { [HOME]: 'up', 'eu-west': 'down', 'ap-south': 'down' });
     t.is((await regionsSeen('eu-west'))[HOME], 'down');
-    const before = await routed(cluster);
+    const before = await routed(cluster, HOME);
     const keys = keysWhere(cluster, 40, 'home', (owner) => owner.startsWith(`${HOME}/`));
     t.is(await getAll(cluster, keys, 10), 40, 'keys the home region owns are still served');
-    t.is(sumOf(diff(await routed(cluster), before), `${HOME}/`), 40);
+    t.is(sumOf(diff(await routed(cluster, HOME), before), `${HOME}/`), 40);
     cluster.heal();
     await cluster.sleep(300);
     t.deepEqual(await regionsSeen(HOME), { [HOME]: 'up', 'eu-west': 'up', 'ap-south': 'up' });
@@ -315,7 +301,7 @@ async function slowShare(transport: Transport, seed: number, strategy: StrategyN
         for (let i = 0; i < each; i++) await localGet(client, keys[(w * each + i) % keys.length]!);
       }),
     );
-    const counts = await routed(cluster);
+    const counts = await routed(cluster, HOME);
     return counts['us-east/1']! / (workers * each);
   } finally {
     await cluster.stop();
@@ -378,9 +364,9 @@ test('sim: outlier ejection takes out a silent server, not the healthy servers f
     await Promise.all(pending);
     t.deepEqual(await ejected(), ['us-east/2']);
     t.is(cluster.members().find((m) => m.id === 'us-east/2')!.state, 'up', 'membership has not acted: the ejection was the outlier detector');
-    const before = await routed(cluster);
+    const before = await routed(cluster, HOME);
     t.is(await getAll(cluster, live.slice(0, 60), 10), 60, 'requests avoid the ejected server and succeed');
-    t.is(diff(await routed(cluster), before)['us-east/2'], 0);
+    t.is(diff(await routed(cluster, HOME), before)['us-east/2'], 0);
   } finally {
     await cluster.stop();
   }

@@ -32,14 +32,14 @@
  *                   2PC   prepare, voted, commit(+decided)                           s = 3
  *                   3PC   prepare, voted, precommitted, do-commit(+decided)          s = 4
  *                   PC    prepare, prepared, outcome(+decided)                       s = 3
- *                 An isolated slot costs g accepts + g accepteds (the leader's own included)
- *                 + g-1 commits = 3g-1 = 8, batched or not.
- *   => messages = 5 + protocol + N * s * (3g-1):
- *        2PC  5 + 8 + 2*3*8 = 61      3PC  5 + 10 + 2*4*8 = 79      PC  5 + 16 + 2*3*8 = 69
+ *                 An isolated slot costs g-1 accepts + g-1 accepteds (the leader's own
+ *                 acceptor votes inside its core) + g-1 commits = 3(g-1) = 6, batched or not.
+ *   => messages = 5 + protocol + N * s * 3(g-1):
+ *        2PC  5 + 8 + 2*3*6 = 49      3PC  5 + 10 + 2*4*6 = 63      PC  5 + 16 + 2*3*6 = 57
  *
  * Under load (the `loaded b64` column) transactions share what the isolated one pays alone:
  * a participant's proposals wait for the server's flush, so the entries of many transactions'
- * steps share one slot (its 3g-1 messages split among them); a coordinator sends what a burst
+ * steps share one slot (its 3(g-1) messages split among them); a coordinator sends what a burst
  * of its mailbox produced for one shard as one wire, and the messages one log entry releases
  * (votes, acks) leave as one wire per coordinator. The isolated count stays the analytic one
  * (nothing to share); the loaded count falls as the load grows (test/txn-batching.test.ts
@@ -52,10 +52,10 @@
  * growing as N*F (every RM's phase 2a to the acceptors, the acceptors' phase 2b bundled), and
  * is 2PC at F = 0. Here the protocols' own messages stay that small (4N, 5N, N(4F+4); no
  * BeginCommit hop, but 2PC acknowledgements), and a participant's stable write becomes a
- * Multi-Paxos round among g replicas: 3g-1 messages and 2 more delays (accept, accepted) per
+ * Multi-Paxos round among g replicas: 3(g-1) messages and 2 more delays (accept, accepted) per
  * step. That replication, which keeps a participant available when a replica fails, dominates
- * the count: for 2PC with N = 2, the protocol's own 8 messages are 13% of 61, its 6 log slots
- * the other 48. Delays from the coordinator to the commit point (2PC):
+ * the count: for 2PC with N = 2, the protocol's own 8 messages are 16% of 49, its 6 log slots
+ * the other 36. Delays from the coordinator to the commit point (2PC):
  * prepare 1 + log prepare 2 + log vote 2 + vote 1 = 6, against 2 in G&L (prepare, prepared).
  * The coordinator's own records stay local (its file), as Paxos Commit's acceptors' do. The
  * three protocols then differ mostly by their number of participant steps (3, 4, 3) and by
@@ -186,7 +186,7 @@ export function protocolMessages(protocol: CommitProtocol, n: number, f = 1): nu
 export function analyticTxn(protocol: CommitProtocol, batch: number, n = N, g = GROUP): number {
   // One slot per participant step, batched or not (a step's records and tag share its entry).
   void batch;
-  return 5 + protocolMessages(protocol, n) + n * LOG_STEPS[protocol] * (3 * g - 1);
+  return 5 + protocolMessages(protocol, n) + n * LOG_STEPS[protocol] * 3 * (g - 1);
 }
 
 interface RunFigures {
@@ -572,7 +572,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     formatTable(
       ['protocol', 'msgs/txn isolated b1', 'analytic b1', 'loaded b64', 'analytic b64 isolated', 'isolated, by type'],
       msgRows,
-      'messages per transaction (router counts, background left out; analytic: 5 + protocol + N*s*(3g-1), see bench/commit.ts)',
+      'messages per transaction (router counts, background left out; analytic: 5 + protocol + N*s*3(g-1), see bench/commit.ts)',
     ),
     '',
     formatTable(

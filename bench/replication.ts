@@ -26,15 +26,16 @@
  *    Analytic count of ONE put at batch 1, derived from the code (src/cluster/server.ts,
  *    src/replication/group.ts, src/protocols/multipaxos.ts), group of g replicas:
  *      req   client -> balancer 1 + balancer -> server 1 + server -> leader p   (p: below)
- *      px    accept g (to every member, the leader's own acceptor included: the router carries
- *            and counts a message to self) + accepted g (every acceptor answers, the leader's
- *            own included) + commit g-1 (the leader announces the new commit index to the
- *            others; no later accept carries it when puts are isolated)
+ *      px    accept g-1 (to every other member: the leader's own acceptor accepts inside its
+ *            core, src/protocols/multipaxos.ts selfInbox) + accepted g-1 (every other acceptor
+ *            answers) + commit g-1 (the leader announces the new commit index to the others;
+ *            no later accept carries it when puts are isolated)
  *      res   leader -> balancer 1 + balancer -> client 1
  *      learn hybrid only: the leader feeds each of its r-1 remote learners once per tick
  *            with something new: learn r-1 + learn-ack r-1
- *    => none 6 + p (g = 1); active and passive 12 + p (g = 3: a passive primary proposes the
- *       effect instead of the command, same slot); hybrid 12 + p + 4 (g = 3 in the home region).
+ *    => none 4 + p (g = 1: no Paxos message at all); active and passive 10 + p (g = 3: a
+ *       passive primary proposes the effect instead of the command, same slot); hybrid
+ *       10 + p + 4 (g = 3 in the home region).
  *    p = the chance that the server the balancer picked (round-robin over its region's 3) is
  *    not the shard's leader: 2/3 when the leader is in the client's region, else 1; averaged
  *    over the keys and client regions used (the preferred leader, groupOf(shard)[0], leads
@@ -257,7 +258,7 @@ function commandsPerSlot(r: ModeResult): number {
 export function analyticPut(mode: ReplicationMode, factor: number, regions: number, p: number): number {
   const g = mode === 'none' ? 1 : factor;
   const learners = mode === 'hybrid' ? regions - 1 : 0;
-  return 2 + p + g + g + (g - 1) + 2 + 2 * learners;
+  return 2 + p + 3 * (g - 1) + 2 + 2 * learners;
 }
 
 /** One put at a time, spaced by more than a tick, batch 1: messages per put by type. */
@@ -552,7 +553,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   }
   const msgRows: Array<Array<string | number>> = MODES.map((m) => {
     const iso = at(m, 1).isolated!;
-    const formula = m === 'none' ? '6 + p' : m === 'hybrid' ? '12 + p + 4' : '12 + p';
+    const formula = m === 'none' ? '4 + p' : m === 'hybrid' ? '10 + p + 4' : '10 + p';
     const types = Object.entries(iso.types)
       .map(([t, n]) => `${t} ${fmt(n, 2)}`)
       .join(', ');

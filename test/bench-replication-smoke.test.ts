@@ -58,19 +58,19 @@ test('commit suite (tiny) yields finite positive figures for every protocol', as
 });
 
 test('analytic counts: the formulas stated in the suites', (t) => {
-  // One isolated put at batch 1 (bench/replication.ts): 2 + p + g + g + (g-1) + 2 (+ 4 learner messages in hybrid).
-  t.is(analyticPut('none', 1, 3, 1), 7);
-  t.is(analyticPut('active', 3, 3, 0), 12);
-  t.is(analyticPut('passive', 3, 3, 1), 13);
-  t.is(analyticPut('hybrid', 3, 3, 1), 17);
-  // One isolated two-shard transaction (bench/commit.ts): 5 + protocol + N*s*(3g-1).
+  // One isolated put at batch 1 (bench/replication.ts): 2 + p + 3(g-1) + 2 (+ 4 learner messages in hybrid).
+  t.is(analyticPut('none', 1, 3, 1), 5);
+  t.is(analyticPut('active', 3, 3, 0), 10);
+  t.is(analyticPut('passive', 3, 3, 1), 11);
+  t.is(analyticPut('hybrid', 3, 3, 1), 15);
+  // One isolated two-shard transaction (bench/commit.ts): 5 + protocol + N*s*3(g-1).
   t.is(protocolMessages('2pc', 2), 8);
   t.is(protocolMessages('3pc', 2), 10);
   t.is(protocolMessages('paxos-commit', 2), 16);
-  t.is(analyticTxn('2pc', 1), 61);
-  t.is(analyticTxn('3pc', 1), 79);
-  t.is(analyticTxn('paxos-commit', 1), 69);
-  t.is(analyticTxn('2pc', 64), 61);
+  t.is(analyticTxn('2pc', 1), 49);
+  t.is(analyticTxn('3pc', 1), 63);
+  t.is(analyticTxn('paxos-commit', 1), 57);
+  t.is(analyticTxn('2pc', 64), 49);
 });
 
 test('transaction key pairs always span two shards', (t) => {

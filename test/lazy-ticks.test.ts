@@ -23,11 +23,10 @@ function core(): MultiPaxos {
 function leaderWithSlotInFlight(): MultiPaxos {
   const c = core();
   c.campaign();
-  const prepare = c.ready().messages.find((m) => m.to === 'a')!.msg;
-  c.step('a', prepare);
-  const promise = c.ready().messages.find((m) => m.to === 'a')!.msg;
-  c.step('a', promise);
-  c.step('b', { ...promise, slots: [], snapshot: null } as MultiPaxosMessage);
+  // Its own prepare and promise are stepped inside ready(): b's promise makes the majority.
+  const prepare = c.ready().messages.find((m) => m.to === 'b')!.msg;
+  if (prepare.type !== 'prepare') throw new Error(`expected a prepare to b, got ${prepare.type}`);
+  c.step('b', { type: 'promise', ballot: prepare.ballot, slots: [], snapshot: null } satisfies MultiPaxosMessage);
   if (!c.isLeader()) throw new Error('not leader');
   c.ready();
   c.propose('x');

@@ -81,6 +81,13 @@ export class MultiPaxos {
   private readonly prng: Prng;
   private readonly out = new Outbox<MultiPaxosMessage, MultiPaxosRecord, MultiPaxosDecision>();
   private readonly log: ReplicaLog;
+  /**
+   * Messages this replica sent itself (its own accept, accepted, prepare, promise), stepped in
+   * `ready()` instead of leaving through the host: a leader counts its own vote without a
+   * round trip through the router. Their effects are persisted with the rest of the ready
+   * round, before any message leaves (the Ready rule), as when they came back from the host.
+   */
+  private readonly selfInbox: MultiPaxosMessage[] = [];
 
   /** Acceptor: the highest ballot promised (durable). */
   private promised: Ballot = BALLOT_ZERO;
@@ -186,7 +193,7 @@ export class MultiPaxos {
     this.resetElectionTimer();
     assert(compareBallots(this.ballot, promisedBefore) > 0, 'multipaxos: a campaign outbids every ballot promised before');
     for (const p of this.config.peers) {
-      this.out.send(p, { type: 'prepare', ballot: this.ballot, fromIndex: this.log.commitIndex + 1 });
+      this.send(p, { type: 'prepare', ballot: this.ballot, fromIndex: this.log.commitIndex + 1 });
     }
   }
 
@@ -230,11 +237,28 @@ export class MultiPaxos {
   /** The lists handed over are the host's, except that an empty one may be a shared frozen one: add nothing to them. */
   ready(): Ready<MultiPaxosMessage, MultiPaxosRecord, MultiPaxosDecision> {
     this.flush();
+    // Messages to self, in the order sent, and what they send themselves; then a flush, as a
+    // self-accepted may have freed a slot of the window or moved the commit index.
+    for (let i = 0; i < this.selfInbox.length; i++) {
+      this.dispatch(this.config.self, this.selfInbox[i]!);
+      if (i === this.selfInbox.length - 1) {
+        this.selfInbox.length = 0;
+        i = -1;
+        this.flush();
+      }
+    }
+    this.assertInvariants();
     return this.out.take();
   }
 
   hasReady(): boolean {
-    return this.out.has() || this.canFlush();
+    return this.out.has() || this.selfInbox.length > 0 || this.canFlush();
+  }
+
+  /** To a peer through the host; to self through `selfInbox` (see there). */
+  private send(to: string, msg: MultiPaxosMessage): void {
+    if (to === this.config.self) this.selfInbox.push(msg);
+    else this.out.send(to, msg);
   }
 
   // Inputs -------------------------------------------------------------------------------
@@ -260,7 +284,7 @@ export class MultiPaxos {
       case 'heartbeat':
         if (!this.followLeader(from, msg.ballot)) return;
         if (msg.type === 'heartbeat') {
-          this.out.send(from, { type: 'heartbeat-ack', ballot: msg.ballot, commitIndex: this.log.commitIndex });
+          this.send(from, { type: 'heartbeat-ack', ballot: msg.ballot, commitIndex: this.log.commitIndex });
         }
         return this.learnCommit(from, msg.ballot, msg.commitIndex);
       case 'heartbeat-ack':
@@ -334,7 +358,7 @@ export class MultiPaxos {
 
   private onPrepare(from: string, ballot: Ballot, fromIndex: number): void {
     if (compareBallots(ballot, this.promised) < 0) {
-      this.out.send(from, { type: 'nack', ballot, promised: this.promised });
+      this.send(from, { type: 'nack', ballot, promised: this.promised });
       return;
     }
     this.raisePromise(ballot);
@@ -345,7 +369,7 @@ export class MultiPaxos {
       this.resetElectionTimer();
     }
     const covered = this.log.snapshotIndex >= fromIndex;
-    this.out.send(from, {
+    this.send(from, {
       type: 'promise',
       ballot,
       slots: this.log.slotsFrom(fromIndex),
@@ -355,7 +379,7 @@ export class MultiPaxos {
 
   private onAccept(from: string, msg: Extract<MultiPaxosMessage, { type: 'accept' }>): void {
     if (compareBallots(msg.ballot, this.promised) < 0) {
-      this.out.send(from, { type: 'nack', ballot: msg.ballot, promised: this.promised });
+      this.send(from, { type: 'nack', ballot: msg.ballot, promised: this.promised });
       return;
     }
     if (compareBallots(msg.ballot, this.promised) > 0) {
@@ -367,7 +391,7 @@ export class MultiPaxos {
     this.followLeader(from, msg.ballot);
     assert(ballotEquals(this.promised, msg.ballot), 'multipaxos: an acceptor accepts only at the ballot it promised');
     this.log.accept(msg.index, msg.ballot, msg.commands);
-    this.out.send(from, { type: 'accepted', ballot: msg.ballot, index: msg.index });
+    this.send(from, { type: 'accepted', ballot: msg.ballot, index: msg.index });
     this.learnCommit(from, msg.ballot, msg.commitIndex);
   }
 
@@ -387,7 +411,7 @@ export class MultiPaxos {
    */
   private followLeader(from: string, ballot: Ballot): boolean {
     if (compareBallots(ballot, this.promised) < 0) {
-      this.out.send(from, { type: 'nack', ballot, promised: this.promised });
+      this.send(from, { type: 'nack', ballot, promised: this.promised });
       return false;
     }
     this.roundSeen = Math.max(this.roundSeen, ballot.round);
@@ -414,7 +438,7 @@ export class MultiPaxos {
   private requestCatchup(leader: string, ballot: Ballot): void {
     if (this.catchupWait > 0) return;
     this.catchupWait = 2 * this.config.heartbeatTicks;
-    this.out.send(leader, { type: 'catchup', ballot, fromIndex: this.log.commitIndex + 1 });
+    this.send(leader, { type: 'catchup', ballot, fromIndex: this.log.commitIndex + 1 });
   }
 
   // Candidate ----------------------------------------------------------------------------
@@ -480,7 +504,7 @@ export class MultiPaxos {
     assert(!this.proposals.has(index), 'multipaxos: one proposal per slot and ballot');
     this.proposals.set(index, { commands, acks: new Set(), ageTicks: 0 });
     for (const p of this.config.peers) {
-      this.out.send(p, { type: 'accept', ballot: this.ballot, index, commands, commitIndex: this.log.commitIndex });
+      this.send(p, { type: 'accept', ballot: this.ballot, index, commands, commitIndex: this.log.commitIndex });
     }
     this.commitSent = this.log.commitIndex;
   }
@@ -501,12 +525,12 @@ export class MultiPaxos {
     if (this.role !== 'leader') return;
     if (ballotEquals(ballot, this.ballot)) this.heardFrom.add(from);
     if (fromIndex <= this.log.snapshotIndex) {
-      this.out.send(from, { type: 'snapshot', ballot: this.ballot, snapshot: this.log.currentSnapshot(), commitIndex: this.log.commitIndex });
+      this.send(from, { type: 'snapshot', ballot: this.ballot, snapshot: this.log.currentSnapshot(), commitIndex: this.log.commitIndex });
       return;
     }
     const slots = this.log.committedFrom(fromIndex, MULTIPAXOS_CATCHUP_SLOTS_MAX);
     if (slots.length > 0) {
-      this.out.send(from, { type: 'entries', ballot: this.ballot, slots, commitIndex: this.log.commitIndex });
+      this.send(from, { type: 'entries', ballot: this.ballot, slots, commitIndex: this.log.commitIndex });
     }
   }
 
@@ -528,7 +552,7 @@ export class MultiPaxos {
       proposal.ageTicks = 0;
       for (const p of this.config.peers) {
         if (proposal.acks.has(p)) continue;
-        this.out.send(p, { type: 'accept', ballot: this.ballot, index, commands: proposal.commands, commitIndex: this.log.commitIndex });
+        this.send(p, { type: 'accept', ballot: this.ballot, index, commands: proposal.commands, commitIndex: this.log.commitIndex });
       }
     }
     if (++this.quorumElapsed >= this.config.electionTicks) {
@@ -541,7 +565,7 @@ export class MultiPaxos {
 
   private broadcastHeartbeat(): void {
     for (const p of this.config.peers) {
-      if (p !== this.config.self) this.out.send(p, { type: 'heartbeat', ballot: this.ballot, commitIndex: this.log.commitIndex });
+      if (p !== this.config.self) this.send(p, { type: 'heartbeat', ballot: this.ballot, commitIndex: this.log.commitIndex });
     }
     this.commitSent = this.log.commitIndex;
   }
@@ -555,7 +579,7 @@ export class MultiPaxos {
     }
     if (this.log.commitIndex > this.commitSent) {
       for (const p of this.config.peers) {
-        if (p !== this.config.self) this.out.send(p, { type: 'commit', ballot: this.ballot, commitIndex: this.log.commitIndex });
+        if (p !== this.config.self) this.send(p, { type: 'commit', ballot: this.ballot, commitIndex: this.log.commitIndex });
       }
       this.commitSent = this.log.commitIndex;
     }

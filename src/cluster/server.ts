@@ -252,7 +252,8 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
 };
 
 /**
- * Nagle's rule for the log: a group with nothing in flight carries out its work at once (low
+ * Nagle's rule for the log: while more messages wait in the mailbox, every group's work waits
+ * for the last of them; then a group with nothing in flight carries out its work at once (low
  * latency when idle); a group with slots in flight lets commands gather into one slot until
  * the flush timer (the next turn), or FLUSH_EVERY_MESSAGES messages, whichever comes first.
  */
@@ -264,9 +265,16 @@ function flushGroups(state: ServerState, ctx: ActorContext, timerFired: boolean)
   // participant's proposals on what it applied): it goes to the end and is visited in this
   // loop too (deferred, or drained), as `dirty.size` is read afresh each round.
   let kept = 0;
+  // More messages wait in the mailbox: the last of them carries the work out (each group's
+  // commands and acknowledgements of the whole batch together), with no timer.
+  const more = !force && ctx.mailbox() > 0;
   for (let i = 0; i < dirty.size; i++) {
     const shard = dirty.shards[i]!;
     const group = state.groups.get(shard);
+    if (more && group !== undefined) {
+      dirty.shards[kept++] = shard;
+      continue;
+    }
     if (!force && group !== undefined && group.isLeader() && group.inflight() > 0) {
       if (!state.flushTimer) {
         state.flushTimer = true;

@@ -3,6 +3,8 @@ import {
   copyEncoded,
   createPackr,
   decodeFrame,
+  FAST_ENCODER_BYTES,
+  FAST_ENCODER_BYTES_MAX,
   FastEncoder,
   FrameBuilder,
   SHAPE_NODES_LEARNT_MAX,
@@ -171,4 +173,29 @@ test('the fast encoder writes the very bytes msgpackr writes, or declines (rando
   const msg = { type: 'px', s: 3, m: { type: 'heartbeat', ballot: { round: 1, id: 'r0/0' }, commitIndex: 5 } };
   const end = fast.encodeEnvelope(7, 'client/r1/abc', msg);
   t.deepEqual(Buffer.from(fast.buffer.subarray(0, end)), Buffer.from(packr.pack({ to: 7, from: 'client/r1/abc', msg })));
+});
+
+test('the fast encoder grows its buffer for a value past its first size (a snapshot record), up to its limit', (t) => {
+  const packr = createPackr();
+  const fast = new FastEncoder();
+  // A server's snapshot record: a shard's data and its remembered request ids, ~200 KB.
+  const seen = Array.from({ length: 4_096 }, (_, i) => [`client${i % 97}:${i}`, i % 3 === 0 ? null : { ok: i }]);
+  const data = Array.from({ length: 2_000 }, (_, i) => [`key-${i}`, `value-${i}`.repeat(4)]);
+  const record = { s: 11, r: { type: 'snapshot', index: 340, data: { applied: 3078, seen, data } } };
+  const expected = packr.pack(record);
+  t.true(expected.byteLength > FAST_ENCODER_BYTES, `${expected.byteLength} bytes`);
+  const end = fast.encode(record);
+  t.is(end, expected.byteLength);
+  t.deepEqual(Buffer.from(fast.buffer.subarray(0, end)), Buffer.from(expected));
+  // The same as an envelope, with the copy made as it is written.
+  const msgEnd = fast.encodeEnvelope(3, 'r0/1', { type: 'snapshot', data: record.r.data }, true);
+  const msgExpected = packr.pack({ to: 3, from: 'r0/1', msg: { type: 'snapshot', data: record.r.data } });
+  t.deepEqual(Buffer.from(fast.buffer.subarray(0, msgEnd)), Buffer.from(msgExpected));
+  t.deepEqual(fast.copied, copyEncoded({ type: 'snapshot', data: record.r.data }));
+  // Small values after the large one: the same bytes from the larger buffer.
+  const small = { type: 'px', s: 1, m: { type: 'heartbeat', ballot: { round: 1, id: 'r0/0' }, commitIndex: 5 } };
+  const smallEnd = fast.encode(small);
+  t.deepEqual(Buffer.from(fast.buffer.subarray(0, smallEnd)), Buffer.from(packr.pack(small)));
+  // Past the limit: declined, for msgpackr.
+  t.is(fast.encode(['x'.repeat(FAST_ENCODER_BYTES_MAX)]), -1);
 });

@@ -211,8 +211,14 @@ function copyOf(value: unknown): unknown {
   return value === 0 ? 0 : value;
 }
 
-/** The fast encoder's buffer; an envelope that does not fit is left to msgpackr. */
+/** The fast encoder's buffer to begin with; it grows (up to FAST_ENCODER_BYTES_MAX) for a value that does not fit. */
 export const FAST_ENCODER_BYTES = 64 * 1024;
+/**
+ * The fast encoder's buffer at most: a value larger than this is left to msgpackr. A server's
+ * snapshot record (a shard's data and 4,096 remembered request ids) is 100-200 KB: at 64 KB
+ * it was written twice, up to the limit and then by msgpackr.
+ */
+export const FAST_ENCODER_BYTES_MAX = 4 * 1024 * 1024;
 
 /** msgpackr's first own record id with 32 shared structures (0x40 + 32), and how many fit in one byte. */
 const OWN_RECORD_ID_FIRST = 0x60;
@@ -306,8 +312,13 @@ function childOf(node: ShapeNode, key: string): ShapeNode | undefined {
  * test/codec.test.ts compares the bytes with msgpackr's.
  */
 export class FastEncoder {
-  readonly buffer = new Uint8Array(FAST_ENCODER_BYTES);
-  private readonly view = new DataView(this.buffer.buffer);
+  /** Where `encode` wrote; read it after each call (a larger one replaces it when a value does not fit). */
+  buffer = new Uint8Array(FAST_ENCODER_BYTES);
+  private view = new DataView(this.buffer.buffer);
+  /** The buffer's length: the bound every write checks. */
+  private limit = FAST_ENCODER_BYTES;
+  /** A write stopped at `limit` (not at a value it cannot write): a larger buffer may do. */
+  private overflowed = false;
   private root: ShapeNode = shapeNode([]);
   private learnt = 0;
   private pos = 0;
@@ -374,10 +385,29 @@ export class FastEncoder {
 
   /** Encodes `value` into `buffer` from 0; returns the end, or -1 when msgpackr must do it. */
   encode(value: unknown): number {
-    this.copying = false;
-    this.begin();
-    this.pos = 0;
-    return this.write(value) ? this.pos : -1;
+    for (;;) {
+      this.copying = false;
+      this.overflowed = false;
+      this.begin();
+      this.pos = 0;
+      if (this.write(value)) return this.pos;
+      if (!this.grow()) return -1;
+    }
+  }
+
+  /** A bound check failed: note it (the caller may retry with a larger buffer) and say so. */
+  private overflow(): true {
+    this.overflowed = true;
+    return true;
+  }
+
+  /** After a write that overflowed: a buffer 4 times larger, if allowed; false otherwise. */
+  private grow(): boolean {
+    if (!this.overflowed || this.limit >= FAST_ENCODER_BYTES_MAX) return false;
+    this.limit = Math.min(FAST_ENCODER_BYTES_MAX, this.limit * 4);
+    this.buffer = new Uint8Array(this.limit);
+    this.view = new DataView(this.buffer.buffer);
+    return true;
   }
 
   /**
@@ -385,8 +415,16 @@ export class FastEncoder {
    * copy of `msg` equal to copyEncoded(msg) is left in `copied` (made as it is written).
    */
   encodeEnvelope(to: string | number, from: string | number, msg: unknown, copy = false): number {
+    for (;;) {
+      const end = this.encodeEnvelopeOnce(to, from, msg, copy);
+      if (end >= 0 || !this.grow()) return end;
+    }
+  }
+
+  private encodeEnvelopeOnce(to: string | number, from: string | number, msg: unknown, copy: boolean): number {
     this.copying = false;
     this.copied = undefined;
+    this.overflowed = false;
     if (this.envelopeId === 0) return -1;
     this.begin();
     this.buffer[0] = this.envelopeId;
@@ -428,7 +466,7 @@ export class FastEncoder {
    */
   private writeOwnRecord(object: Record<string, unknown>, node: ShapeNode): boolean {
     const start = this.pos;
-    if (this.ownCount !== 0 || start + 3 > FAST_ENCODER_BYTES) return false;
+    if (this.ownCount !== 0 || (start + 3 > this.limit && this.overflow())) return false;
     const keys = node.path;
     node.stamp = this.stamp;
     node.ownId = OWN_RECORD_ID_FIRST;
@@ -476,18 +514,18 @@ export class FastEncoder {
       case 'number':
         return this.writeNumber(value);
       case 'boolean':
-        if (this.pos + 1 > FAST_ENCODER_BYTES) return false;
+        if (this.pos + 1 > this.limit && this.overflow()) return false;
         this.buffer[this.pos++] = value ? 0xc3 : 0xc2;
         return true;
       case 'undefined':
-        if (this.pos + 3 > FAST_ENCODER_BYTES) return false;
+        if (this.pos + 3 > this.limit && this.overflow()) return false;
         this.buffer[this.pos++] = 0xd4;
         this.buffer[this.pos++] = 0;
         this.buffer[this.pos++] = 0;
         return true;
       case 'object': {
         if (value === null) {
-          if (this.pos + 1 > FAST_ENCODER_BYTES) return false;
+          if (this.pos + 1 > this.limit && this.overflow()) return false;
           this.buffer[this.pos++] = 0xc0;
           return true;
         }
@@ -502,56 +540,46 @@ export class FastEncoder {
   }
 
   private writeRecord(object: Record<string, unknown>): boolean {
-    // One pass: walk the shape trie and write each value; the id goes in the byte kept first.
-    if (this.pos + 1 > FAST_ENCODER_BYTES) return false;
-    const idAt = this.pos++;
-    const ownBefore = this.ownCount;
+    // The shape first, from the keys alone, so each value is written once: a shape used the
+    // first time in this message is defined inline before its values (0xd4 0x72 id, then the
+    // keys as an array) and numbered before any shape inside it, as msgpackr does. (Writing
+    // the values first and again after a new shape wrote a value nested k new shapes deep
+    // 2^k times: a 100 KB snapshot record took 5x msgpackr's time.)
+    if (this.pos + 1 > this.limit && this.overflow()) return false;
+    let node = this.root;
+    for (const key in object) node = childOf(node, key) ?? this.addChild(node, key);
+    const b = this.buffer;
+    if (node.id !== 0) {
+      b[this.pos++] = node.id;
+    } else if (node.stamp === this.stamp && node.ownId - OWN_RECORD_ID_FIRST < this.ownCount) {
+      // An own shape already defined earlier in this message.
+      b[this.pos++] = node.ownId;
+    } else {
+      if (this.ownCount >= OWN_STRUCTURES_MAX || (this.pos + 3 > this.limit && this.overflow())) return false;
+      node.stamp = this.stamp;
+      node.ownId = OWN_RECORD_ID_FIRST + this.ownCount;
+      this.own[this.ownCount++] = node;
+      b[this.pos++] = 0xd4;
+      b[this.pos++] = 0x72;
+      b[this.pos++] = node.ownId;
+      const copying = this.copying;
+      this.copying = false;
+      const ok = this.writeArray(node.path);
+      this.copying = copying;
+      if (!ok) return false;
+    }
     const copying = this.copying;
     const base = this.copyTop;
-    let node = this.root;
     for (const key in object) {
-      node = childOf(node, key) ?? this.addChild(node, key);
       const v = object[key];
       if (!this.write(v)) return false;
       if (copying) this.copyValues[this.copyTop++] = typeof v === 'object' && v !== null ? this.copy : copyOf(v);
     }
-    let out: Record<string, unknown> | undefined;
     if (copying) {
-      out = makeCopy(node, this.copyValues, base);
+      this.copy = makeCopy(node, this.copyValues, base);
       this.clearCopyValues(base);
     }
-    if (node.id !== 0) {
-      this.buffer[idAt] = node.id;
-      this.copy = out;
-      return true;
-    }
-    if (node.stamp === this.stamp && node.ownId - OWN_RECORD_ID_FIRST < ownBefore) {
-      // An own shape already defined earlier in this message (not inside this very object).
-      this.buffer[idAt] = node.ownId;
-      this.copy = out;
-      return true;
-    }
-    // Its first use in this message: msgpackr defines it inline before its values (0xd4 0x72
-    // id, then the keys as an array), and numbers it before any shape inside it. Start again.
-    this.pos = idAt;
-    const own = this.own;
-    while (this.ownCount > ownBefore) own[--this.ownCount]!.stamp = 0;
-    if (this.ownCount >= OWN_STRUCTURES_MAX || this.pos + 3 > FAST_ENCODER_BYTES) return false;
-    node.stamp = this.stamp;
-    node.ownId = OWN_RECORD_ID_FIRST + this.ownCount;
-    own[this.ownCount++] = node;
-    const b = this.buffer;
-    b[this.pos++] = 0xd4;
-    b[this.pos++] = 0x72;
-    b[this.pos++] = node.ownId;
-    const keys = node.path;
-    // Written again, values and all: the copy made in the first pass is the one kept.
-    this.copying = false;
-    let ok = this.writeArray(keys);
-    for (let i = 0; ok && i < keys.length; i++) if (!this.write(object[keys[i]!])) ok = false;
-    this.copying = copying;
-    this.copy = out;
-    return ok;
+    return true;
   }
 
   /** Drop the values above `base` (so the stack holds no message after it is written). */
@@ -564,7 +592,7 @@ export class FastEncoder {
   private writeArray(array: unknown[]): boolean {
     const length = array.length;
     const b = this.buffer;
-    if (this.pos + 5 > FAST_ENCODER_BYTES) return false;
+    if (this.pos + 5 > this.limit && this.overflow()) return false;
     if (length < 0x10) {
       b[this.pos++] = 0x90 | length;
     } else if (length < 0x10000) {
@@ -592,7 +620,7 @@ export class FastEncoder {
 
   private writeNumber(value: number): boolean {
     const b = this.buffer;
-    if (this.pos + 9 > FAST_ENCODER_BYTES) return false;
+    if (this.pos + 9 > this.limit && this.overflow()) return false;
     if (value >>> 0 === value) {
       // With records on, 0x40..0x7f are record ids: only 0..0x3f are written as fixints.
       if (value < 0x40) {
@@ -635,7 +663,7 @@ export class FastEncoder {
   /** UTF-8 as msgpackr writes it (a lone surrogate becomes U+FFFD), with the smallest header. */
   private writeString(value: string): boolean {
     const strLength = value.length;
-    if (this.pos + 5 + strLength * 3 > FAST_ENCODER_BYTES) return false;
+    if (this.pos + 5 + strLength * 3 > this.limit && this.overflow()) return false;
     const b = this.buffer;
     // Written after a 5-byte gap, then moved next to the header once the length is known,
     // unless it is short ASCII-sized (the common case), written in place after 1 byte.

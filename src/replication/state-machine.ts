@@ -48,15 +48,7 @@ export type Completion =
 
 export interface Snapshot {
   applied: number;
-  /**
-   * The remembered request ids, oldest first, and their results at the same indices: two lists
-   * instead of a pair per request (4,096 small arrays per snapshot were the largest part of
-   * what a snapshot allocated). Optional only to read snapshots that have `seen` instead.
-   */
-  seenIds?: string[];
-  seenValues?: unknown[];
-  /** The same as pairs, as snapshots were written before `seenIds`: read, no longer written. */
-  seen?: Array<[string, unknown]>;
+  seen: Array<[string, unknown]>;
   effectTerm: string;
   effectSeq: number;
   data: Array<[string, unknown]>;
@@ -283,8 +275,7 @@ export class KvStateMachine {
   snapshot(): Snapshot {
     return {
       applied: this.applied,
-      seenIds: [...this.seenResults.keys()],
-      seenValues: [...this.seenResults.values()],
+      seen: [...this.seenResults],
       effectTerm: this.effectTerm,
       effectSeq: this.effectSeq,
       data: [...this.data],
@@ -305,12 +296,7 @@ export class KvStateMachine {
     this.pc.clear();
     this.applied = snapshot.applied;
     this.seenResults.clear();
-    if (snapshot.seenIds !== undefined) {
-      const values = snapshot.seenValues ?? [];
-      for (let i = 0; i < snapshot.seenIds.length; i++) this.seenResults.set(snapshot.seenIds[i]!, values[i]);
-    } else {
-      for (const [rq, value] of snapshot.seen ?? []) this.seenResults.set(rq, value);
-    }
+    for (const [rq, value] of snapshot.seen) this.seenResults.set(rq, value);
     this.seenOrder.reset(this.seenResults.keys());
     this.effectTerm = snapshot.effectTerm;
     this.effectSeq = snapshot.effectSeq;

@@ -1,4 +1,4 @@
-import { Packr } from 'msgpackr';
+import { Packr } from 'msgpackr/pack';
 
 /**
  * The one message shape every transport bench sends, so the baselines and Meridian carry the

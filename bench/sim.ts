@@ -19,7 +19,7 @@
  * simulated message costs at the least.
  */
 import { performance } from 'node:perf_hooks';
-import { Packr } from 'msgpackr/pack';
+import { Packr } from 'msgpackr';
 import { startCluster, type Cluster } from '../src/index.js';
 import { createPackr } from '../src/core/codec.js';
 import { EventHeap, SimEvent } from '../src/runtime/transports/heap.js';

@@ -9,7 +9,7 @@
  * Messages a core sends to itself are delivered at once (same address: no network hop) and are
  * not counted as messages.
  */
-import { pack, unpack } from 'msgpackr/pack';
+import { pack, unpack } from 'msgpackr';
 import { isDeepStrictEqual } from 'node:util';
 import type { Prng } from '../src/core/prng.js';
 import type { Core } from '../src/protocols/types.js';

@@ -1,4 +1,4 @@
-import { Packr } from 'msgpackr/pack';
+import { Packr } from 'msgpackr';
 
 /**
  * The one message shape every transport bench sends, so the baselines and Meridian carry the

@@ -1,9 +1,4 @@
-// 'msgpackr/pack' is msgpackr without its native string extractor (msgpackr-extract), which
-// 'msgpackr' turns on for the whole thread: it decodes a run of short strings as one string
-// and hands out slices of it, and a slice kept as a map key (a remembered request id, a data
-// key) keeps the whole run alive. With it on, one worker's heap held 75-111 MB more after the
-// soak's restart; CPU per put was the same either way (bench soak, /tmp/putab.mjs, 15:36-15:41 UTC).
-import { Packr } from 'msgpackr/pack';
+import { Packr } from 'msgpackr';
 
 /**
  * The wire codec of the data plane. Every thread builds the same Packr with the same fixed

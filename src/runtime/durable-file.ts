@@ -1,6 +1,6 @@
 import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, existsSync, renameSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Packr } from 'msgpackr/pack';
+import type { Packr } from 'msgpackr';
 import { createPackr, FastEncoder } from '../core/codec.js';
 import { frameRecord, parseLog, RECORD_HEADER_BYTES, type DurableStore } from './durable.js';
 import { crc32js as crc32, crc32Range } from './durable-memory.js';

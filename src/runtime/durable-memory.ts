@@ -1,4 +1,4 @@
-import type { Packr } from 'msgpackr/pack';
+import type { Packr } from 'msgpackr';
 import { createPackr, FastEncoder } from '../core/codec.js';
 import { frameRecord, parseLog, RECORD_HEADER_BYTES, type Crc32, type DurableStore } from './durable.js';
 

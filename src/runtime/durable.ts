@@ -1,4 +1,4 @@
-import type { Packr } from 'msgpackr/pack';
+import type { Packr } from 'msgpackr';
 
 /**
  * The durable log of each actor, keyed by address (stable across restarts). The runtime

@@ -1,4 +1,4 @@
-import { REUSE_BUFFER_MODE, type Packr } from 'msgpackr/pack';
+import { REUSE_BUFFER_MODE, type Packr } from 'msgpackr';
 import { assert } from '../core/assert.js';
 import { copyEncoded, createPackr, decodeFrame, FastEncoder, FrameError, type Envelope, type Message } from '../core/codec.js';
 import { errorData } from '../core/errors.js';

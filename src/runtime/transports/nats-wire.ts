@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { pack, unpack } from 'msgpackr/pack';
+import { pack, unpack } from 'msgpackr';
 import { FRAME_HEADER_BYTES } from '../../core/codec.js';
 import type { DropCause } from '../../net/model.js';
 import type { ControlAnswer, NatsControlApi, NatsControlMethod, NatsControlRequest } from './worker-protocol.js';

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, readdirSync, statSync, appendFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileDurableStore } from '../src/runtime/durable-file.js';
-import { MemoryDurableStore, crc32js } from '../src/runtime/durable-memory.js';
-import { parseLog } from '../src/runtime/durable.js';
+import { MemoryDurableStore } from '../src/runtime/durable-memory.js';
+import { crc32js, parseLog } from '../src/runtime/durable.js';
 import { createPackr } from '../src/core/codec.js';
 import { startCluster } from '../src/index.js';
 

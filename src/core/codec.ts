@@ -95,11 +95,25 @@ export class FrameError extends Error {}
 export const SMALL_COPY_BYTES = 256;
 
 /**
+ * A buffer of at least `need` bytes that holds bytes[0, used): `bytes` itself when it is large
+ * enough, else a new one twice as large (or more) with those bytes copied in. The frame
+ * builder's and the durable stores' growing buffers.
+ */
+export function grownBytes(bytes: Uint8Array<ArrayBuffer>, used: number, need: number): Uint8Array<ArrayBuffer> {
+  if (need <= bytes.byteLength) return bytes;
+  let size = Math.max(1, bytes.byteLength * 2);
+  while (size < need) size *= 2;
+  const grown = new Uint8Array(size);
+  grown.set(bytes.subarray(0, used));
+  return grown;
+}
+
+/**
  * Accumulates encoded envelopes for one destination and hands out an exact-size buffer that
  * can be transferred (a `pack()` result is a view into a shared slab, so it is copied here).
  */
 export class FrameBuilder {
-  private bytes: Uint8Array;
+  private bytes: Uint8Array<ArrayBuffer>;
   private length = FRAME_HEADER_BYTES;
   count = 0;
 
@@ -118,13 +132,7 @@ export class FrameBuilder {
   /** Copy bytes[start, end) in, without making a view of them. */
   appendRange(bytes: Uint8Array, start: number, end: number): void {
     const need = this.length + (end - start);
-    if (need > this.bytes.byteLength) {
-      let size = this.bytes.byteLength * 2;
-      while (size < need) size *= 2;
-      const grown = new Uint8Array(size);
-      grown.set(this.bytes.subarray(0, this.length));
-      this.bytes = grown;
-    }
+    this.bytes = grownBytes(this.bytes, this.length, need);
     if (end - start <= SMALL_COPY_BYTES) {
       // Most envelopes are a few dozen bytes: a plain loop beats a view plus set() or copy().
       const target = this.bytes;
@@ -149,8 +157,8 @@ export class FrameBuilder {
   }
 }
 
-/** `value` at bytes[at, at + 4), big-endian. */
-function writeUint32(bytes: Uint8Array, at: number, value: number): void {
+/** `value` at bytes[at, at + 4), big-endian, as DataView.setUint32 writes it (no view). */
+export function writeUint32(bytes: Uint8Array, at: number, value: number): void {
   bytes[at] = value >>> 24;
   bytes[at + 1] = (value >>> 16) & 0xff;
   bytes[at + 2] = (value >>> 8) & 0xff;

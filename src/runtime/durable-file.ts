@@ -1,9 +1,8 @@
 import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, existsSync, renameSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Packr } from 'msgpackr';
-import { createPackr, FastEncoder } from '../core/codec.js';
-import { frameRecord, parseLog, RECORD_HEADER_BYTES, type DurableStore } from './durable.js';
-import { crc32js as crc32, crc32Range } from './durable-memory.js';
+import { createPackr, FastEncoder, grownBytes } from '../core/codec.js';
+import { crc32js as crc32, frameRecord, parseLog, RECORD_HEADER_BYTES, writeFrame, type DurableStore } from './durable.js';
 
 /**
  * One append-only file per actor under the cluster's data directory.
@@ -125,18 +124,10 @@ export class FileDurableStore implements DurableStore {
 /** Bytes appended for one actor and not yet written; the buffer is kept and grows as needed. */
 class PendingBytes {
   bytes = new Uint8Array(PENDING_BYTES_INITIAL);
-  private view = new DataView(this.bytes.buffer);
   length = 0;
 
   private reserve(n: number): void {
-    const need = this.length + n;
-    if (need <= this.bytes.byteLength) return;
-    let size = this.bytes.byteLength * 2;
-    while (size < need) size *= 2;
-    const bytes = new Uint8Array(size);
-    bytes.set(this.bytes.subarray(0, this.length));
-    this.bytes = bytes;
-    this.view = new DataView(bytes.buffer);
+    this.bytes = grownBytes(this.bytes, this.length, this.length + n);
   }
 
   /** A framed record as frameRecord made it. */
@@ -149,13 +140,7 @@ class PendingBytes {
   /** Frames `body[0, end)` as frameRecord does: its length, its CRC-32, then the bytes. */
   addFramed(body: Uint8Array, end: number): void {
     this.reserve(RECORD_HEADER_BYTES + end);
-    const at = this.length + RECORD_HEADER_BYTES;
-    // Records are mostly a few dozen bytes: a plain loop, no views (as FrameBuilder copies).
-    const bytes = this.bytes;
-    for (let i = 0; i < end; i++) bytes[at + i] = body[i]!;
-    this.view.setUint32(this.length, end);
-    this.view.setUint32(this.length + 4, crc32Range(body, 0, end));
-    this.length = at + end;
+    this.length = writeFrame(this.bytes, this.length, body, end);
   }
 
   /** Written (or replaced): empty again, and back to the initial size if a burst grew it past the bound. */
@@ -163,7 +148,6 @@ class PendingBytes {
     this.length = 0;
     if (this.bytes.byteLength > PENDING_BYTES_KEPT_MAX) {
       this.bytes = new Uint8Array(PENDING_BYTES_INITIAL);
-      this.view = new DataView(this.bytes.buffer);
     }
   }
 }

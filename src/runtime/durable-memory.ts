@@ -1,26 +1,6 @@
 import type { Packr } from 'msgpackr';
-import { createPackr, FastEncoder } from '../core/codec.js';
-import { frameRecord, parseLog, RECORD_HEADER_BYTES, type Crc32, type DurableStore } from './durable.js';
-
-/** CRC-32 (IEEE) in plain JS, so the simulator needs no node:zlib. */
-const TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-export const crc32js: Crc32 = (data) => crc32Range(data, 0, data.length);
-
-/** crc32js of bytes[start, end), without a view of them. */
-export function crc32Range(bytes: Uint8Array, start: number, end: number): number {
-  let c = 0xffffffff;
-  for (let i = start; i < end; i++) c = (TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8)) >>> 0;
-  return (c ^ 0xffffffff) >>> 0;
-}
+import { createPackr, FastEncoder, grownBytes } from '../core/codec.js';
+import { crc32js, frameRecord, parseLog, RECORD_HEADER_BYTES, writeFrame, type DurableStore } from './durable.js';
 
 /** Initial bytes of an actor's log in the memory store (it doubles as it fills). */
 export const MEMORY_LOG_BYTES_INITIAL = 1024;
@@ -38,13 +18,7 @@ class MemoryLog {
 
   /** Room for `more` bytes past `length`. */
   reserve(more: number): void {
-    const need = this.length + more;
-    if (need <= this.bytes.byteLength) return;
-    let size = this.bytes.byteLength * 2;
-    while (size < need) size *= 2;
-    const grown = new Uint8Array(size);
-    grown.set(this.bytes.subarray(0, this.length));
-    this.bytes = grown;
+    this.bytes = grownBytes(this.bytes, this.length, this.length + more);
   }
 
   /** Append one whole frame (or a torn part of one) as it is. */
@@ -159,22 +133,7 @@ export class MemoryDurableStore implements DurableStore {
       return;
     }
     log.reserve(RECORD_HEADER_BYTES + end);
-    const out = log.bytes;
-    const from = this.fast.buffer;
-    const header = log.length;
-    const body = header + RECORD_HEADER_BYTES;
-    for (let i = 0; i < end; i++) out[body + i] = from[i]!;
-    const sum = crc32Range(from, 0, end);
-    // [length u32][crc32 u32], big-endian, as frameRecord's DataView writes them.
-    out[header] = end >>> 24;
-    out[header + 1] = (end >>> 16) & 0xff;
-    out[header + 2] = (end >>> 8) & 0xff;
-    out[header + 3] = end & 0xff;
-    out[header + 4] = sum >>> 24;
-    out[header + 5] = (sum >>> 16) & 0xff;
-    out[header + 6] = (sum >>> 8) & 0xff;
-    out[header + 7] = sum & 0xff;
-    log.length = body + end;
+    log.length = writeFrame(log.bytes, log.length, this.fast.buffer, end);
     log.ends.push(log.length);
     log.times.push(at);
   }

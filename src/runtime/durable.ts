@@ -1,4 +1,5 @@
 import type { Packr } from 'msgpackr';
+import { writeUint32 } from '../core/codec.js';
 
 /**
  * The durable log of each actor, keyed by address (stable across restarts). The runtime
@@ -28,12 +29,45 @@ export interface Crc32 {
   (data: Uint8Array): number;
 }
 
+/** CRC-32 (IEEE) in plain JS, so the simulator needs no node:zlib. */
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/** CRC-32 of bytes[start, end), without a view of them. */
+export function crc32Range(bytes: Uint8Array, start: number, end: number): number {
+  let c = 0xffffffff;
+  for (let i = start; i < end; i++) c = (CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8)) >>> 0;
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+export const crc32js: Crc32 = (data) => crc32Range(data, 0, data.length);
+
+/**
+ * frameRecord's bytes for a record already encoded, body[0, end): written into `out` at `at`
+ * (which has room for RECORD_HEADER_BYTES + end); returns where they end. Plain byte writes,
+ * no views: records are mostly a few dozen bytes. Both stores frame their fast-encoded records here.
+ */
+export function writeFrame(out: Uint8Array, at: number, body: Uint8Array, end: number): number {
+  // [length u32][crc32 u32], big-endian, as frameRecord's DataView writes them.
+  writeUint32(out, at, end);
+  writeUint32(out, at + 4, crc32Range(body, 0, end));
+  const start = at + RECORD_HEADER_BYTES;
+  for (let i = 0; i < end; i++) out[start + i] = body[i]!;
+  return start + end;
+}
+
 export function frameRecord(packr: Packr, record: unknown, crc32: Crc32): Uint8Array {
   const body = packr.pack(record);
   const out = new Uint8Array(RECORD_HEADER_BYTES + body.byteLength);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, body.byteLength);
-  view.setUint32(4, crc32(body) >>> 0);
+  writeUint32(out, 0, body.byteLength);
+  writeUint32(out, 4, crc32(body) >>> 0);
   out.set(body, RECORD_HEADER_BYTES);
   return out;
 }

@@ -177,6 +177,8 @@ interface ParticipantTxn {
 export class ThreePcParticipant implements CommitParticipantCore<ThreePcMessage, ThreePcRecord, ThreePcParticipantDecision> {
   private readonly config: ThreePcParticipantConfig;
   private readonly txns = new Map<string, ParticipantTxn>();
+  /** The transactions of `txns` not decided yet, in the same order: what ticks look at (see TwoPcParticipant.open). */
+  private readonly open = new Map<string, ParticipantTxn>();
   private readonly out = new Outbox<ThreePcMessage, ThreePcRecord, ThreePcParticipantDecision>();
 
   constructor(config: ThreePcParticipantConfig, recovered?: ThreePcRecord[]) {
@@ -199,6 +201,7 @@ export class ThreePcParticipant implements CommitParticipantCore<ThreePcMessage,
         txn.state = record.commit ? 'committed' : 'aborted';
       }
     }
+    for (const [txn, t] of this.txns) if (t.state !== 'committed' && t.state !== 'aborted') this.open.set(txn, t);
   }
 
   /** The host's answer to a `prepare` decision; false if no longer waiting for it. */
@@ -282,8 +285,7 @@ export class ThreePcParticipant implements CommitParticipantCore<ThreePcMessage,
 
   /** Every tick of an undecided transaction counts for this core (its termination protocol included): 1 while one is open. */
   ticksUntilDue(): number {
-    for (const t of this.txns.values()) if (t.state !== 'committed' && t.state !== 'aborted') return 1;
-    return Number.POSITIVE_INFINITY;
+    return this.open.size > 0 ? 1 : Number.POSITIVE_INFINITY;
   }
 
   advance(n: number): void {
@@ -291,7 +293,8 @@ export class ThreePcParticipant implements CommitParticipantCore<ThreePcMessage,
   }
 
   tick(): void {
-    for (const [txn, t] of this.txns) {
+    // A transaction decided here leaves `open` as it is visited: a Map iterates on past a deleted entry.
+    for (const [txn, t] of this.open) {
       if (t.state === 'committed' || t.state === 'aborted') continue;
       if (t.termination !== null) {
         this.tickTermination(txn, t, t.termination);
@@ -421,6 +424,7 @@ export class ThreePcParticipant implements CommitParticipantCore<ThreePcMessage,
     if (t.state === 'committed' || t.state === 'aborted') return;
     if (t.state !== 'initial') this.out.persist({ type: 'decided', txn, commit });
     t.state = commit ? 'committed' : 'aborted';
+    this.open.delete(txn);
     if (commit) this.out.decide({ kind: 'commit', txn, payload: t.payload });
     else this.out.decide({ kind: 'abort', txn, payload: t.payload, reason });
   }
@@ -431,6 +435,7 @@ export class ThreePcParticipant implements CommitParticipantCore<ThreePcMessage,
 
   private remember(txn: string, t: ParticipantTxn): void {
     this.txns.set(txn, t);
+    if (t.state !== 'committed' && t.state !== 'aborted') this.open.set(txn, t);
     if (this.txns.size <= THREEPC_REMEMBERED_TXNS_MAX) return;
     for (const [old, s] of this.txns) {
       if (s.state === 'committed' || s.state === 'aborted') {

@@ -102,6 +102,8 @@ export class PaxosCommitNode
   private readonly out = new Outbox<PaxosCommitMessage, PaxosCommitRecord, PaxosCommitDecision>();
   private readonly acceptorTxns = new Map<string, AcceptorTxn>();
   private readonly rmTxns = new Map<string, RmTxn>();
+  /** The RM transactions of `rmTxns` still voting or prepared, in the same order: what ticks look at (see TwoPcParticipant.open). */
+  private readonly rmOpen = new Map<string, RmTxn>();
   private readonly leaderTxns = new Map<string, LeaderTxn>();
   /** Highest phase-1 round this node used per transaction (durable). */
   private readonly roundsUsed = new Map<string, number>();
@@ -116,6 +118,7 @@ export class PaxosCommitNode
     this.quorum = Math.floor(acceptors.length / 2) + 1;
     this.prng = config.prng ?? new Prng(`paxoscommit:${config.self}`);
     for (const record of recovered ?? []) this.replay(record);
+    for (const [txn, rm] of this.rmTxns) if (rm.phase === 'voting' || rm.phase === 'prepared') this.rmOpen.set(txn, rm);
   }
 
   // Host API -----------------------------------------------------------------------------
@@ -161,7 +164,7 @@ export class PaxosCommitNode
   /** RM: transactions voted prepared whose outcome this RM does not know yet. */
   inDoubt(): { txn: string; payload: unknown }[] {
     const list: { txn: string; payload: unknown }[] = [];
-    for (const [txn, rm] of this.rmTxns) if (rm.phase === 'prepared') list.push({ txn, payload: rm.payload });
+    for (const [txn, rm] of this.rmOpen) if (rm.phase === 'prepared') list.push({ txn, payload: rm.payload });
     return list;
   }
 
@@ -197,7 +200,7 @@ export class PaxosCommitNode
 
   ticksUntilDue(): number {
     let k = Number.POSITIVE_INFINITY;
-    for (const [txn, rm] of this.rmTxns) {
+    for (const [txn, rm] of this.rmOpen) {
       if (rm.phase === 'voting') k = Math.min(k, this.config.voteTimeoutTicks - rm.elapsedTicks);
       else if (rm.phase === 'prepared' && !this.leaderTxns.has(txn)) k = Math.min(k, rm.timeoutTicks - rm.elapsedTicks);
     }
@@ -209,7 +212,7 @@ export class PaxosCommitNode
 
   advance(n: number): void {
     if (n <= 0) return;
-    for (const [txn, rm] of this.rmTxns) {
+    for (const [txn, rm] of this.rmOpen) {
       if (rm.phase === 'voting' || (rm.phase === 'prepared' && !this.leaderTxns.has(txn))) rm.elapsedTicks += n;
     }
     for (const leader of this.leaderTxns.values()) {
@@ -219,7 +222,8 @@ export class PaxosCommitNode
   }
 
   tick(): void {
-    for (const [txn, rm] of this.rmTxns) {
+    // An RM that times out leaves `rmOpen` as it is visited: a Map iterates on past a deleted entry.
+    for (const [txn, rm] of this.rmOpen) {
       if (rm.phase === 'voting' && ++rm.elapsedTicks >= this.config.voteTimeoutTicks) {
         this.abortRm(txn, rm, 'timeout');
       } else if (rm.phase === 'prepared' && !this.leaderTxns.has(txn) && ++rm.elapsedTicks >= rm.timeoutTicks) {
@@ -295,14 +299,10 @@ export class PaxosCommitNode
   private onPrepare(from: string, txn: string, rms: string[], payload: unknown): void {
     const rm = this.rmTxns.get(txn);
     if (rm === undefined) {
-      this.remember(this.rmTxns, txn, {
-        phase: 'voting',
-        coordinator: from,
-        rms,
-        payload,
-        elapsedTicks: 0,
-        timeoutTicks: 0,
-      });
+      const fresh: RmTxn = { phase: 'voting', coordinator: from, rms, payload, elapsedTicks: 0, timeoutTicks: 0 };
+      this.rmOpen.set(txn, fresh);
+      const forgotten = this.remember(this.rmTxns, txn, fresh);
+      if (forgotten !== undefined) this.rmOpen.delete(forgotten);
       this.out.decide({ kind: 'prepare', txn, payload });
     } else if (rm.phase === 'prepared' || rm.phase === 'aborted') {
       // A duplicate prepare, or our phase 2a was lost: say it again.
@@ -319,6 +319,7 @@ export class PaxosCommitNode
   private abortRm(txn: string, rm: RmTxn, reason: 'vote-no' | 'timeout'): void {
     // Never prepared, so `prepared` can never be chosen for this instance: deciding alone is safe.
     rm.phase = 'aborted';
+    this.rmOpen.delete(txn);
     this.out.persist({ type: 'aborted', txn, coordinator: rm.coordinator, rms: rm.rms });
     this.sendFastPath(txn, rm, 'aborted');
     this.out.decide({ kind: 'abort', txn, payload: rm.payload, reason });
@@ -340,6 +341,7 @@ export class PaxosCommitNode
     assert(!(commit && rm.phase === 'voting'), `paxos commit: ${txn} committed before ${this.config.self} prepared`);
     if (rm.phase === 'prepared') this.out.persist({ type: 'decided', txn, commit });
     rm.phase = commit ? 'committed' : 'aborted';
+    this.rmOpen.delete(txn);
     if (commit) this.out.decide({ kind: 'commit', txn, payload: rm.payload });
     else this.out.decide({ kind: 'abort', txn, payload: rm.payload, reason: 'outcome' });
   }
@@ -480,11 +482,12 @@ export class PaxosCommitNode
     return this.config.recoveryTicks + this.prng.int(this.config.recoveryTicks);
   }
 
-  private remember<T>(map: Map<string, T>, txn: string, value: T): void {
+  /** Sets txn in `map`, forgetting the oldest entry past PAXOS_COMMIT_REMEMBERED_TXNS_MAX: returns the one forgotten, if any. */
+  private remember<T>(map: Map<string, T>, txn: string, value: T): string | undefined {
     map.set(txn, value);
-    if (map.size > PAXOS_COMMIT_REMEMBERED_TXNS_MAX) {
-      const oldest = map.keys().next().value;
-      if (oldest !== undefined) map.delete(oldest);
-    }
+    if (map.size <= PAXOS_COMMIT_REMEMBERED_TXNS_MAX) return undefined;
+    const oldest = map.keys().next().value;
+    if (oldest !== undefined) map.delete(oldest);
+    return oldest;
   }
 }

@@ -457,10 +457,9 @@ function drain(state: ServerState, shard: number, ctx: ActorContext): void {
   if (group === undefined) return;
   state.dueCache.touched.add(shard);
   const r = group.ready();
-  const persist = r.persist;
-  if (persist.length > 0) {
-    for (let i = 0; i < persist.length; i++) ctx.persist({ s: shard, r: persist[i]! } satisfies ShardRecord);
-    const checkpoint = state.log.append(shard, persist);
+  if (r.persist.length > 0) {
+    const { append, checkpoint } = state.log.append(shard, r.persist);
+    for (const record of append) ctx.persist(record);
     if (checkpoint !== undefined) ctx.checkpoint(checkpoint);
   }
   // Indexed loops: the lists are often the shared frozen empty ones, which for-of iterates

@@ -35,21 +35,10 @@ export function rememberRecord(log: ShardLog, r: MultiPaxosRecord): void {
       log.promised = log.promised === undefined || compareBallots(r.ballot, log.promised) > 0 ? r.ballot : log.promised;
       log.records.push(r);
       return;
-    case 'snapshot': {
-      // The snapshot goes first: later slot and commit records replay on top of it. In place
-      // (kept records moved down, then all up by one for the snapshot): a new array and a
-      // spread per snapshot were the most allocated bytes of a loaded server.
-      const list = log.records;
-      let kept = 0;
-      for (let i = 0; i < list.length; i++) {
-        const x = list[i]!;
-        if (x.type !== 'snapshot' && x.type !== 'promise' && x.index > r.index) list[kept++] = x;
-      }
-      list.length = kept + 1;
-      for (let i = kept; i > 0; i--) list[i] = list[i - 1]!;
-      list[0] = r;
+    case 'snapshot':
+      // The snapshot goes first: later slot and commit records replay on top of it.
+      log.records = [r, ...log.records.filter((x) => x.type !== 'snapshot' && x.type !== 'promise' && x.index > r.index)];
       return;
-    }
     default:
       log.records.push(r);
   }
@@ -92,16 +81,20 @@ export class ShardLogs {
   }
 
   /**
-   * Records a shard's group persists (the caller appends each as `{ s: shard, r }`, in
-   * order): returns the checkpoint to write after them when one is due, else undefined.
+   * Records a shard's group persists: the durable records to append, in order, and the
+   * checkpoint to write after them when one is due.
    */
-  append(shard: number, records: readonly MultiPaxosRecord[]): ShardRecord[] | undefined {
+  append(shard: number, records: readonly MultiPaxosRecord[]): { append: ShardRecord[]; checkpoint: ShardRecord[] | undefined } {
     const log = this.logOf(shard);
-    for (let i = 0; i < records.length; i++) rememberRecord(log, records[i]!);
+    const append: ShardRecord[] = [];
+    for (const r of records) {
+      append.push({ s: shard, r });
+      rememberRecord(log, r);
+    }
     this.sinceCheckpoint += records.length;
-    if (this.sinceCheckpoint < CHECKPOINT_EVERY_RECORDS) return undefined;
+    if (this.sinceCheckpoint < CHECKPOINT_EVERY_RECORDS) return { append, checkpoint: undefined };
     this.sinceCheckpoint = 0;
-    return this.checkpoint();
+    return { append, checkpoint: this.checkpoint() };
   }
 
   /** Everything a restart needs, as records. */

@@ -1,0 +1,50 @@
+/**
+ * How a fresh thread's seeds cost as V8 compiles the code: `meridian check`'s default
+ * scenario (mode active), seeds 1, 2, ... run one after another in this thread (a pool
+ * worker runs its seeds the same way), CPU and wall milliseconds per seed for each of the
+ * first seeds, then per block of 10. CPU is the process's (process.cpuUsage), V8's compiler
+ * and GC threads included; the module import is shown apart.
+ *
+ * A `meridian check` worker starts cold: on the 2-core development machine the first seeds
+ * cost several times the later ones, so a short check spends much of its time here.
+ *
+ * Run: node dist/bench/check-warmup.js [seeds, default 60]
+ */
+import { performance } from 'node:perf_hooks';
+
+const SEEDS_DEFAULT = 60;
+const SINGLE_SEEDS = 10;
+const BLOCK = 10;
+
+function cpuMs(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1000;
+}
+
+async function main(): Promise<void> {
+  const seeds = process.argv[2] === undefined ? SEEDS_DEFAULT : Number(process.argv[2]);
+  if (!Number.isInteger(seeds) || seeds < SINGLE_SEEDS + BLOCK || seeds > 10_000) {
+    throw new Error(`seeds: expected an integer from ${SINGLE_SEEDS + BLOCK} to 10000, got ${JSON.stringify(process.argv[2])}`);
+  }
+  const c0 = process.cpuUsage();
+  const w0 = performance.now();
+  const { runOneSeed } = await import('../src/harness/check-runner.js');
+  const cells = [`import ${cpuMs(c0).toFixed(0)}/${(performance.now() - w0).toFixed(0)}`];
+  let seed = 1;
+  for (; seed <= SINGLE_SEEDS; seed++) {
+    const c = process.cpuUsage();
+    const w = performance.now();
+    await runOneSeed({ seed, mode: 'active' });
+    cells.push(`${seed}: ${cpuMs(c).toFixed(0)}/${(performance.now() - w).toFixed(0)}`);
+  }
+  while (seed + BLOCK - 1 <= seeds) {
+    const c = process.cpuUsage();
+    const w = performance.now();
+    for (let i = 0; i < BLOCK; i++) await runOneSeed({ seed: seed + i, mode: 'active' });
+    cells.push(`${seed}-${seed + BLOCK - 1}: ${(cpuMs(c) / BLOCK).toFixed(0)}/${((performance.now() - w) / BLOCK).toFixed(0)}`);
+    seed += BLOCK;
+  }
+  console.log(`check warm-up, CPU/wall ms per seed (default scenario, active, one thread): ${cells.join(', ')}`);
+}
+
+await main();

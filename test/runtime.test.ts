@@ -74,6 +74,28 @@ for (const kind of transports) {
     }
   });
 
+  test(`${kind}: a checkpoint keeps what the step persists after it; a restart reads the log back whole`, async (t) => {
+    const rt = await runtimeWith(kind, [{ address: 'cp', behavior: 'checkpointer', params: {}, host: 1 }]);
+    try {
+      rt.host.route('tester', 'cp', { type: 'write', n: 1 });
+      rt.host.route('tester', 'cp', { type: 'write', n: 2 });
+      rt.host.route('tester', 'cp', { type: 'boom' });
+      const expected = [
+        { n: 1, at: 'before' },
+        { n: 1, at: 'after' },
+        { n: 2, at: 'before' },
+        { n: 2, at: 'after' },
+      ];
+      const summary = async (): Promise<{ recovered: unknown[] } | undefined> =>
+        ((await rt.summary('cp')) as { state: { recovered: unknown[] } | null } | null)?.state ?? undefined;
+      t.true(await eventually(rt, async () => ((await summary())?.recovered.length ?? 0) > 0), 'the actor restarted from a non-empty log');
+      // Written before the fix: the persists, then the checkpoint over them, which lost each step's 'after'.
+      t.deepEqual((await summary())?.recovered, expected, 'every record, the ones persisted after a checkpoint in its step included');
+    } finally {
+      await rt.stop();
+    }
+  });
+
   test(`${kind}: unknown destination, oversized and unencodable messages are counted and bounced to the sender`, async (t) => {
     const rt = await runtimeWith(
       kind,

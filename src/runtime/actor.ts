@@ -40,8 +40,10 @@ export interface ActorContext {
   /** Append to the durable log; made durable before this step's messages are sent. */
   persist(record: unknown): void;
   /**
-   * Replace the whole durable log by `records`, after this step's appends: a checkpoint that
-   * must hold everything a restart needs (the log would otherwise grow without end).
+   * Replace the whole durable log by `records`: a checkpoint that must hold everything a
+   * restart needs (the log would otherwise grow without end), as of this call. Records this
+   * step persisted before the call are taken to be in it and are not appended; those it
+   * persists after the call are appended after it. The last call of a step counts.
    */
   checkpoint(records: unknown[]): void;
   /** Add to a named counter of this actor (visible in stats and the control plane). */

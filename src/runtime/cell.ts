@@ -67,6 +67,8 @@ export class Cell implements TimerTarget {
   private timerCount = 0;
   private published: Array<{ topic: string; data: unknown }> = [];
   private checkpointRecords: unknown[] | undefined;
+  /** How many of the step's persists came before its (last) checkpoint: those it covers. */
+  private checkpointAfter = 0;
   private readonly ctx: ActorContext;
 
   constructor(
@@ -113,6 +115,7 @@ export class Cell implements TimerTarget {
       },
       checkpoint: (records) => {
         this.checkpointRecords = records;
+        this.checkpointAfter = this.persists.length;
       },
       count: (name, by = 1) => {
         this.stats.counters[name] = (this.stats.counters[name] ?? 0) + by;
@@ -233,6 +236,7 @@ export class Cell implements TimerTarget {
 
   private abortStep(): void {
     this.checkpointRecords = undefined;
+    this.checkpointAfter = 0;
     if (this.published.length > 0) this.published.length = 0;
     if (this.outCount > 0) this.clearOut();
     if (this.persists.length > 0) this.persists.length = 0;
@@ -240,14 +244,26 @@ export class Cell implements TimerTarget {
   }
 
   private commitStep(): void {
-    if (this.persists.length > 0) {
+    if (this.checkpointRecords !== undefined) {
+      // The checkpoint stands for the log as of its call: the persists before it are in it;
+      // those after it (a later drain of the same step) follow it. Writing every persist and
+      // then the checkpoint lost those (a server's other shards' records after a checkpoint
+      // due in one shard's drain): a restart then met a commit over a slot it never held.
+      const after = this.checkpointAfter;
+      this.host.env.durable.replace(this.spec.address, this.checkpointRecords);
+      this.checkpointRecords = undefined;
+      this.checkpointAfter = 0;
+      if (this.persists.length > after) {
+        const records = after === 0 ? this.persists : this.persists.slice(after);
+        this.persists = [];
+        this.host.env.durable.append(this.spec.address, records);
+      } else if (this.persists.length > 0) {
+        this.persists.length = 0;
+      }
+    } else if (this.persists.length > 0) {
       const records = this.persists;
       this.persists = [];
       this.host.env.durable.append(this.spec.address, records);
-    }
-    if (this.checkpointRecords !== undefined) {
-      this.host.env.durable.replace(this.spec.address, this.checkpointRecords);
-      this.checkpointRecords = undefined;
     }
     const timers = this.timerCount;
     if (timers > 0) {

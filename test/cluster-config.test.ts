@@ -144,6 +144,14 @@ const cases: Array<[string, (c: Record<string, unknown>) => void, string, RegExp
     /integer/,
   ],
   [
+    'checkpoint interval below 16',
+    (c) => {
+      c.replication = { mode: 'active', checkpointEvery: 8 };
+    },
+    'replication.checkpointEvery',
+    /integer from 16 to 10000000/,
+  ],
+  [
     'unknown commit protocol',
     (c) => {
       c.commit = '4pc';

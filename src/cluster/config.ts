@@ -36,6 +36,12 @@ export interface ReplicationConfig {
    */
   snapshotEvery?: number;
   /**
+   * Durable records a server appends before it replaces its log by a checkpoint of what a
+   * restart needs (default CHECKPOINT_EVERY_DEFAULT). Tests set it low, so that crashes meet
+   * checkpointed logs: `meridian check`'s scenario does.
+   */
+  checkpointEvery?: number;
+  /**
    * Testing only: run a deliberately broken variant, to prove the tests catch it.
    * 'ack-before-chosen': a primary that acknowledges before its backups have the write.
    * 'forget-promises': acceptors that forget their promises on restart.
@@ -171,6 +177,8 @@ export interface ClusterConfig {
 
 /** Applied slots between snapshots of a shard, by default. */
 export const SNAPSHOT_EVERY_DEFAULT = 1_000;
+/** Records a server appends between checkpoints of its durable log, by default. */
+export const CHECKPOINT_EVERY_DEFAULT = 8_000;
 
 /** Operations the history keeps; a long-running cluster stops recording there. */
 export const HISTORY_OPS_MAX = 1_000_000;
@@ -377,7 +385,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     // Replicated by default: state-machine replication over up to three servers.
     const r = config.replication ?? { mode: 'active' };
     if (!isPlainObject(r)) throw new ConfigError('replication', 'an object { mode, factor }', r);
-    checkKeys(r, ['mode', 'factor', 'sync', 'lagBound', 'batch', 'snapshotEvery', 'unsafe'], 'replication');
+    checkKeys(r, ['mode', 'factor', 'sync', 'lagBound', 'batch', 'snapshotEvery', 'checkpointEvery', 'unsafe'], 'replication');
     const mode = checkOneOf(r.mode, 'replication.mode', REPLICATION_MODES);
     const defaultFactor = mode === 'none' ? 1 : Math.min(3, totalServers);
     const factor = r.factor === undefined ? defaultFactor : checkInt(r.factor, 'replication.factor', 1, Math.min(totalServers, 15));
@@ -387,7 +395,9 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     const lagBound = r.lagBound === undefined ? 100 : checkInt(r.lagBound, 'replication.lagBound', 1, 1_000_000);
     const batch = r.batch === undefined ? 64 : checkInt(r.batch, 'replication.batch', 1, 10_000);
     const snapshotEvery = r.snapshotEvery === undefined ? SNAPSHOT_EVERY_DEFAULT : checkInt(r.snapshotEvery, 'replication.snapshotEvery', 1, 1_000_000);
-    replication = { mode, factor, sync, lagBound, batch, snapshotEvery };
+    const checkpointEvery =
+      r.checkpointEvery === undefined ? CHECKPOINT_EVERY_DEFAULT : checkInt(r.checkpointEvery, 'replication.checkpointEvery', 16, 10_000_000);
+    replication = { mode, factor, sync, lagBound, batch, snapshotEvery, checkpointEvery };
     if (r.unsafe !== undefined) replication.unsafe = checkOneOf(r.unsafe, 'replication.unsafe', UNSAFE_VARIANTS);
   }
   const commit = config.commit === undefined ? '2pc' : checkOneOf(config.commit, 'commit', COMMIT_PROTOCOLS);

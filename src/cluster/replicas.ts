@@ -30,6 +30,7 @@ export function serverParams(config: ResolvedConfig, topology: Topology, id: str
       heartbeatTicks: HEARTBEAT_TICKS,
       maxInflight: MAX_INFLIGHT_SLOTS,
       snapshotEvery: r.snapshotEvery,
+      checkpointEvery: r.checkpointEvery,
       ...(r.unsafe === undefined ? {} : { unsafe: r.unsafe }),
     },
     loadIntervalMs: Math.max(1, hb.intervalMs / LOAD_REPORTS_PER_HEARTBEAT),

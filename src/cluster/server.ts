@@ -41,6 +41,8 @@ export interface ReplicationParams {
   heartbeatTicks: number;
   maxInflight: number;
   snapshotEvery: number;
+  /** Records appended between checkpoints of the durable log (see ShardLogs). */
+  checkpointEvery: number;
   /** Testing only: deliberately broken variants that the checker must catch. */
   unsafe?: UnsafeVariant;
 }
@@ -151,7 +153,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
       downNodes,
       downSince: new Map(),
       forwarded: new ForwardedRequests(),
-      log: new ShardLogs(),
+      log: new ShardLogs(params.replication.checkpointEvery),
       nearest: new Map(),
       ticks: new TickClock(params.replication.tickMs, ctx.monotonicNow()),
       due: 1,

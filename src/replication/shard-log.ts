@@ -1,7 +1,8 @@
 /**
  * Compaction of a server's durable log, which holds the Multi-Paxos records of every shard
  * group the server belongs to. Only what a restart still needs is kept in memory (see
- * ShardLog); every CHECKPOINT_EVERY_RECORDS records the log is replaced by a checkpoint of it.
+ * ShardLog); every `checkpointEvery` records (replication.checkpointEvery, default
+ * CHECKPOINT_EVERY_RECORDS) the log is replaced by a checkpoint of it.
  */
 import { compareBallots, type Ballot } from '../protocols/ballot.js';
 import type { MultiPaxosRecord } from '../protocols/multipaxos-messages.js';
@@ -59,6 +60,8 @@ export class ShardLogs {
   /** Records appended since the last checkpoint. */
   private sinceCheckpoint = 0;
 
+  constructor(private readonly checkpointEvery: number = CHECKPOINT_EVERY_RECORDS) {}
+
   /**
    * Read what a restart recovered: the records of each shard, in the order written. After
    * it, `compactNow()` says whether the log is much longer than what it holds.
@@ -92,7 +95,7 @@ export class ShardLogs {
       rememberRecord(log, r);
     }
     this.sinceCheckpoint += records.length;
-    if (this.sinceCheckpoint < CHECKPOINT_EVERY_RECORDS) return { append, checkpoint: undefined };
+    if (this.sinceCheckpoint < this.checkpointEvery) return { append, checkpoint: undefined };
     this.sinceCheckpoint = 0;
     return { append, checkpoint: this.checkpoint() };
   }

@@ -138,6 +138,13 @@ export interface SoakResult {
   elapsedS: number;
   /** CPU time of the whole process (every thread) during the load, ms. */
   cpuMs: number;
+  /**
+   * Actor errors the cluster reported (cluster.errors()), and the first one: a restarted
+   * server that cannot initialise shows here, restarting under supervision for ever while
+   * its mailbox fills (what a lossy checkpoint did before 478d88d).
+   */
+  actorErrors: number;
+  firstActorError: string | undefined;
 }
 
 function percentileOfHistogram(buckets: Uint32Array, total: number, p: number): number {
@@ -214,7 +221,11 @@ export async function soak(s: Sizes, log: (line: string) => void): Promise<SoakR
     samples.push(await sample(cluster, t0, calls));
     stopped = true;
     await Promise.all([faults, sampler]);
+    const actorErrors = cluster.errors().filter((e) => e.kind === 'actor-error');
+    const first = actorErrors[0];
     return {
+      actorErrors: actorErrors.length,
+      firstActorError: first === undefined || first.kind !== 'actor-error' ? undefined : `${first.address}: ${first.error.message}`,
       samples,
       calls,
       failed,
@@ -304,6 +315,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     p50_ms: r.latencyP50Ms,
     p99_ms: r.latencyP99Ms,
     duration_s: s.durationS,
+    actor_errors: r.actorErrors,
   };
   const target = (ok: boolean): string => (ok ? 'met' : 'MISSED');
   // One row per tenth of the run (and the last sample), so the table stays on one screen.
@@ -339,6 +351,12 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
         ['RSS growth over the second half, MB/min (least squares)', fmt(f.rssGrowthOlsMbPerMin, 2), '', ''],
         ['heap growth, calling thread, MB/min', fmt(f.mainHeapGrowthMbPerMin, 2), '', ''],
         ['heap growth, workers (sum), MB/min', fmt(f.workerHeapGrowthMbPerMin, 2), '', ''],
+        [
+          `actor errors${r.firstActorError === undefined ? '' : ` (first: ${r.firstActorError.slice(0, 120)})`}`,
+          String(r.actorErrors),
+          '0',
+          target(r.actorErrors === 0),
+        ],
       ],
     ),
   ].join('\n');

@@ -5,6 +5,7 @@ import type { BalancerConfig as ResolvedBalancer } from '../balance/validate.js'
 import type { HeartbeatConfig as ResolvedHeartbeat } from '../liveness/validate.js';
 import { NATS_PROCESSES_MAX, validateNats, type NatsConfig, type ResolvedNats } from './validate-nats.js';
 import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
+import { CHECKPOINT_EVERY_RECORDS } from '../replication/shard-log.js';
 import type { StrategyName } from '../balance/types.js';
 import type { OutlierOptions } from '../balance/outlier.js';
 
@@ -177,8 +178,8 @@ export interface ClusterConfig {
 
 /** Applied slots between snapshots of a shard, by default. */
 export const SNAPSHOT_EVERY_DEFAULT = 1_000;
-/** Records a server appends between checkpoints of its durable log, by default. */
-export const CHECKPOINT_EVERY_DEFAULT = 8_000;
+/** Records a server appends between checkpoints of its durable log, by default (ShardLogs' own). */
+export const CHECKPOINT_EVERY_DEFAULT = CHECKPOINT_EVERY_RECORDS;
 
 /** Operations the history keeps; a long-running cluster stops recording there. */
 export const HISTORY_OPS_MAX = 1_000_000;

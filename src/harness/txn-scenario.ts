@@ -6,6 +6,7 @@ import type { TxnUnsafe } from '../replication/ops.js';
 import { checkTransactions, type Anomaly, type ElleOp } from './elle/index.js';
 import type { TxnHistoryOp } from '../core/history.js';
 import type { TxnCommit } from './txn-commits.js';
+import { SCENARIO_CHECKPOINT_EVERY } from './scenario.js';
 
 /**
  * The transactional workload behind `meridian check --workload txn`: clients in every region
@@ -69,7 +70,8 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
     transport: 'sim',
     seed: o.seed,
     network,
-    replication: { mode: o.mode ?? 'active', factor: 3 },
+    // As the kv scenario: servers checkpoint often, so that crashes meet checkpointed logs.
+    replication: { mode: o.mode ?? 'active', factor: 3, checkpointEvery: SCENARIO_CHECKPOINT_EVERY },
     commit: o.commit,
     shards: 4,
     requestTimeoutMs: 1_500,

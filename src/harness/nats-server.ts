@@ -34,7 +34,22 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Tries to start a nats-server this many times. Its ports are found free and then handed to
+ * it, so another process (a test file running beside this one) may take one in between: CI
+ * saw "bind: address already in use" on the monitor port once (2026-11-30).
+ */
+export const NATS_SERVER_START_TRIES = 5;
+
 export async function startNatsServer(bin: string, extraArgs: string[] = []): Promise<NatsServer> {
+  for (let attempt = 1; ; attempt++) {
+    const started = await startOnce(bin, extraArgs);
+    if (!('portTaken' in started)) return started;
+    if (attempt >= NATS_SERVER_START_TRIES) throw new Error(`nats-server did not start in ${NATS_SERVER_START_TRIES} tries; last: ${started.portTaken}`);
+  }
+}
+
+async function startOnce(bin: string, extraArgs: string[]): Promise<NatsServer | { portTaken: string }> {
   const port = await freePort();
   const monitor = await freePort();
   const child: ChildProcess = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -57,7 +72,9 @@ export async function startNatsServer(bin: string, extraArgs: string[] = []): Pr
     }
     if (child.exitCode !== null || i >= 100) {
       await stop();
-      throw new Error(`nats-server did not start on 127.0.0.1:${port}: ${log}`);
+      const message = `nats-server did not start on 127.0.0.1:${port}: ${log}`;
+      if (log.includes('address already in use')) return { portTaken: message };
+      throw new Error(message);
     }
     await new Promise((r) => setTimeout(r, 50));
   }

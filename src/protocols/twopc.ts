@@ -344,7 +344,7 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
   }
 
   advance(n: number): void {
-    for (const state of this.open.values()) if (state.phase === 'voting' || state.phase === 'uncertain') state.elapsedTicks += n;
+    for (const state of this.open.values()) state.elapsedTicks += n;
   }
 
   tick(): void {

@@ -244,26 +244,23 @@ export class Cell implements TimerTarget {
   }
 
   private commitStep(): void {
+    // The checkpoint stands for the log as of its call: the persists before it are in it;
+    // those after it (a later drain of the same step) follow it. Writing every persist and
+    // then the checkpoint lost those (a server's other shards' records after a checkpoint
+    // due in one shard's drain): a restart then met a commit over a slot it never held.
+    let from = 0;
     if (this.checkpointRecords !== undefined) {
-      // The checkpoint stands for the log as of its call: the persists before it are in it;
-      // those after it (a later drain of the same step) follow it. Writing every persist and
-      // then the checkpoint lost those (a server's other shards' records after a checkpoint
-      // due in one shard's drain): a restart then met a commit over a slot it never held.
-      const after = this.checkpointAfter;
       this.host.env.durable.replace(this.spec.address, this.checkpointRecords);
+      from = this.checkpointAfter;
       this.checkpointRecords = undefined;
       this.checkpointAfter = 0;
-      if (this.persists.length > after) {
-        const records = after === 0 ? this.persists : this.persists.slice(after);
-        this.persists = [];
-        this.host.env.durable.append(this.spec.address, records);
-      } else if (this.persists.length > 0) {
-        this.persists.length = 0;
-      }
-    } else if (this.persists.length > 0) {
-      const records = this.persists;
+    }
+    if (this.persists.length > from) {
+      const records = from === 0 ? this.persists : this.persists.slice(from);
       this.persists = [];
       this.host.env.durable.append(this.spec.address, records);
+    } else if (this.persists.length > 0) {
+      this.persists.length = 0;
     }
     const timers = this.timerCount;
     if (timers > 0) {

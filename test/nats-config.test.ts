@@ -1,6 +1,6 @@
 import test from 'ava';
+import { createServer } from 'node:net';
 import { ConfigError, startCluster, type ClusterConfig } from '../src/index.js';
-import { freePort } from '../src/harness/nats-server.js';
 
 /** Config checks of transport 'nats': none of them needs a NATS server. */
 const base = (): Record<string, unknown> => ({
@@ -140,13 +140,31 @@ for (const [name, mutate, field, allowed] of cases) {
 }
 
 test('nats: a server nobody listens on fails startCluster with a clear error', async (t) => {
-  const port = await freePort();
-  const error = await t.throwsAsync(
-    startCluster({
-      regions: [{ name: 'a', servers: 1 }],
-      transport: 'nats',
-      nats: { servers: `nats://127.0.0.1:${port}`, processes: 1 },
-    }),
-  );
-  t.regex(error!.message, new RegExp(`cannot reach NATS at nats://127\\.0\\.0\\.1:${port} within \\d+ ms`));
+  // The port is held for the whole test by a listener that resets every connection at once: a
+  // port found free and let go could be taken meanwhile by a nats-server of a test file running
+  // beside this one. No NATS protocol is ever spoken on it, so the connect fails with the same
+  // "cannot reach NATS" error; only its cause reads "connect ECONNRESET" for "connection refused".
+  let connections = 0;
+  const holder = createServer((socket) => {
+    connections++;
+    socket.on('error', () => {});
+    socket.resetAndDestroy();
+  });
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const address = holder.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  const port = address.port;
+  try {
+    const error = await t.throwsAsync(
+      startCluster({
+        regions: [{ name: 'a', servers: 1 }],
+        transport: 'nats',
+        nats: { servers: `nats://127.0.0.1:${port}`, processes: 1 },
+      }),
+    );
+    t.regex(error!.message, new RegExp(`cannot reach NATS at nats://127\\.0\\.0\\.1:${port} within \\d+ ms`));
+    t.true(connections > 0, 'the client tried the held port');
+  } finally {
+    await new Promise<void>((resolve) => holder.close(() => resolve()));
+  }
 });

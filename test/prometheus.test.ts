@@ -56,10 +56,31 @@ interface Prometheus {
   stop(): Promise<void>;
 }
 
+/**
+ * Tries to start Prometheus this many times. Its port is found free and then handed to it, so
+ * another process (a test file running beside this one) may take the port in between; then
+ * Prometheus exits with "bind: address already in use" and is started again on another port.
+ */
+const PROMETHEUS_START_TRIES = 5;
+
 async function startPrometheus(cluster: Cluster, prometheusBin: string): Promise<Prometheus> {
-  const dir = mkdtempSync(join(tmpdir(), 'meridian-prometheus-'));
   const endpoint = await cluster.serveMetrics({ host: '127.0.0.1', port: 0 });
   const target = new URL(endpoint.url);
+  for (let attempt = 1; ; attempt++) {
+    const started = await startPrometheusOnce(target, prometheusBin);
+    if (!('portTaken' in started)) return started;
+    if (attempt >= PROMETHEUS_START_TRIES) throw new Error(`prometheus did not start in ${PROMETHEUS_START_TRIES} tries; last: ${started.portTaken}`);
+  }
+}
+
+/**
+ * Starts Prometheus on a free port and waits until it answers there (its flags name this
+ * start's config file, so the answer is not from another process that took the port) or exits.
+ * An exit for a taken port comes back as `portTaken`; any other exit, or no answer within
+ * WAIT_MS_MAX, throws with the log.
+ */
+async function startPrometheusOnce(target: URL, prometheusBin: string): Promise<Prometheus | { portTaken: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-prometheus-'));
   const port = await freePort();
   const config = join(dir, 'prometheus.yml');
   writeFileSync(
@@ -84,6 +105,32 @@ async function startPrometheus(cluster: Cluster, prometheusBin: string): Promise
   child.stdout.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`prometheus exited early (${code ?? signal})`)));
+  /** Resolves once its output is read to the end too (`exit` may come before the last of it). */
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const stop = async (): Promise<void> => {
+    await stopChild(child);
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + WAIT_MS_MAX;
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/status/flags`, { signal: AbortSignal.timeout(1_000) });
+      const body = res.ok ? ((await res.json()) as { data?: Record<string, string> }) : undefined;
+      if (body?.data?.['config.file'] === config) break;
+    } catch {
+      // Not listening yet, or another process that took the port does not answer as Prometheus.
+    }
+    const early = await Promise.race([exited, sleep(POLL_MS).then(() => undefined)]);
+    if (early !== undefined || Date.now() >= deadline) {
+      await stop();
+      await closed;
+      const message = `${early ?? `prometheus did not answer within ${WAIT_MS_MAX} ms`} on 127.0.0.1:${port}\n--- prometheus log ---\n${log.slice(-3_000)}`;
+      if (early !== undefined && log.includes('address already in use')) return { portTaken: message };
+      throw new Error(message);
+    }
+  }
+
   return {
     async query(expr) {
       const res = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(expr)}`);
@@ -91,10 +138,7 @@ async function startPrometheus(cluster: Cluster, prometheusBin: string): Promise
     },
     diagnose: () => `--- prometheus log ---\n${log.slice(-3_000)}`,
     exited,
-    async stop() {
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop,
   };
 }
 

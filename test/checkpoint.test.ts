@@ -1,7 +1,8 @@
 import test from 'ava';
 import { startCluster } from '../src/index.js';
 import { SimRuntime } from '../src/runtime/transports/sim-runtime.js';
-import { rememberRecord, type ShardLog } from '../src/replication/shard-log.js';
+import { rememberRecord, ShardLogs, type ShardLog } from '../src/replication/shard-log.js';
+import type { MultiPaxosRecord } from '../src/protocols/multipaxos-messages.js';
 import { MemoryDurableStore } from '../src/runtime/durable-memory.js';
 import { runScenario } from '../src/harness/scenario.js';
 
@@ -20,6 +21,57 @@ test('a shard log keeps the highest promise, the last snapshot and the slots aft
     log.records.map((r) => `${r.type}:${'index' in r ? r.index : ''}`),
     ['snapshot:2', 'accept:3', 'commit:3'],
   );
+});
+
+const ballot = { round: 2, id: 'a' };
+const accept = (index: number): MultiPaxosRecord => ({ type: 'accept', index, ballot, commands: [`c${index}`] });
+const commit = (index: number): MultiPaxosRecord => ({ type: 'commit', index });
+
+test('checkpointSoon: the next append holding an accept checkpoints before its records, whatever the count', (t) => {
+  const logs = new ShardLogs(1_000);
+  logs.beginStep();
+  t.is(logs.append(0, [accept(1)]).before, undefined);
+  logs.checkpointSoon();
+  // A commit alone does not take it; the next accept does, before its records.
+  const c = logs.append(0, [commit(1)]);
+  t.is(c.before, undefined);
+  t.is(c.checkpoint, undefined);
+  const r = logs.append(1, [accept(1)]);
+  t.deepEqual(
+    r.before?.map((x) => `${x.s}:${x.r.type}`),
+    ['0:promise', '0:accept', '0:commit'],
+    "the checkpoint holds the log as of before this append: shard 0's records, none of shard 1's",
+  );
+  t.deepEqual(
+    r.append.map((x) => `${x.s}:${x.r.type}`),
+    ['1:accept'],
+    "the append's records follow the checkpoint",
+  );
+  t.is(logs.checkpoints, 1);
+  // Once taken, the request is spent: the count decides again.
+  t.is(logs.append(1, [accept(2)]).before, undefined);
+});
+
+test("the 'checkpoint-drops-tail' variant persists nothing after a checkpoint in the same step; the next step again", (t) => {
+  const logs = new ShardLogs(3, true);
+  logs.beginStep();
+  const first = logs.append(0, [accept(1), accept(2), accept(3)]);
+  t.is(first.append.length, 3);
+  t.truthy(first.checkpoint, 'the count reached 3: a checkpoint after these records');
+  // Same step: another shard's records after the checkpoint reach memory only.
+  const second = logs.append(1, [accept(1)]);
+  t.deepEqual(second.append, [], 'dropped from what is persisted');
+  t.true(
+    logs.checkpoint().some((x) => x.s === 1 && x.r.type === 'accept'),
+    'kept in memory (a later checkpoint holds it)',
+  );
+  logs.beginStep();
+  t.is(logs.append(1, [accept(2)]).append.length, 1, 'a new step persists again');
+  // The correct log (no variant) keeps them.
+  const safe = new ShardLogs(3);
+  safe.beginStep();
+  t.truthy(safe.append(0, [accept(1), accept(2), accept(3)]).checkpoint);
+  t.is(safe.append(1, [accept(1)]).append.length, 1);
 });
 
 test('sim: a busy server checkpoints its log, which stays bounded, and recovers from it', async (t) => {

@@ -405,6 +405,75 @@ test('leader faults hit the leader the cluster reports: crash-leader, isolate-le
   });
 });
 
+test('checkpoint-crash: a busy leader checkpoints before its next accept, then goes down; it comes back with every acknowledged write (sim)', async (t) => {
+  const seed = 34;
+  t.log(`seed ${seed}`);
+  await withSim(seed, async (cluster) => {
+    const client = cluster.client({ region: 'r1' });
+    for (let i = 0; i < 8; i++) await client.put(`k${i}`, 0);
+    // Writes keep every leader busy while the fault waits for the checkpoint and the crash.
+    const acked = new Map<string, number>();
+    let writing = true;
+    const writer = (async () => {
+      for (let n = 1; writing; n++) {
+        const key = `k${n % 8}`;
+        try {
+          await client.put(key, n);
+          acked.set(key, n);
+        } catch {
+          await cluster.sleep(10);
+        }
+      }
+    })();
+    try {
+      const leaders = new Set(cluster.shardLeaders().map((x) => x.leader));
+      const nemesis = new Nemesis(cluster, { faults: ['checkpoint-crash'], seed, intervalMs: 50, faultMs: 10_000 });
+      await nemesis.step();
+      const start = nemesis.log.find((e) => e.action === 'start')!;
+      t.log(start.detail);
+      t.regex(start.detail, /checkpoint within \d+ ms, crash \d+ ms later/);
+      const victim = start.detail.split(' ')[0]!;
+      t.true(leaders.has(victim), `${victim} led a shard (${[...leaders].join(', ')})`);
+      t.is(cluster.checkpointsOf(victim), 0, 'a server that is down has written no checkpoint in this incarnation');
+      t.false(cluster.requestCheckpoint(victim), 'a server that is down takes no request');
+      await nemesis.heal();
+      await cluster.sleep(1_000);
+    } finally {
+      writing = false;
+      await writer;
+    }
+    for (const [key, value] of acked) {
+      const now = (await client.get(key)) as number;
+      t.true(now >= value, `${key}: ${now}, acknowledged ${value}`);
+    }
+    t.is(cluster.assertionFailures().length, 0);
+  });
+});
+
+test('requestCheckpoint / checkpointsOf: sim only, on a server id; a request is taken at the next accepted write', async (t) => {
+  await withSim(35, async (cluster) => {
+    t.throws(() => cluster.requestCheckpoint('r9/0'), { instanceOf: ValidationError, message: /id/ });
+    t.throws(() => cluster.checkpointsOf(7 as unknown as string), { instanceOf: ValidationError, message: /id/ });
+    const client = cluster.client({ region: 'r2' });
+    await client.put('a', 1);
+    const id = cluster.shardLeader(cluster.shardOf('a')).leader!;
+    const before = cluster.checkpointsOf(id);
+    t.true(cluster.requestCheckpoint(id));
+    await client.put('a', 2);
+    t.is(cluster.checkpointsOf(id), before + 1, `${id} checkpointed at its next accept`);
+    await client.put('a', 3);
+    t.is(cluster.checkpointsOf(id), before + 1, 'one request, one checkpoint');
+  });
+  const threads = await startCluster({ regions: [{ name: 'a', servers: 1 }], transport: 'threads' });
+  try {
+    const error = t.throws(() => threads.requestCheckpoint('a/0'), { instanceOf: ValidationError });
+    t.is(error!.field, 'transport');
+    t.throws(() => threads.checkpointsOf('a/0'), { instanceOf: ValidationError, message: /sim/ });
+  } finally {
+    await threads.stop();
+  }
+});
+
 test("restart-storm: a shard's replicas go down and come back one at a time, the leader first (sim)", async (t) => {
   const seed = 32;
   t.log(`seed ${seed}`);

@@ -320,6 +320,37 @@ export class Cluster extends EventEmitter {
     this.runtime.setClockSkew(id, ms);
   }
 
+  /**
+   * Make a live server checkpoint its durable log at its next write, in the middle of that
+   * step (before the records it writes), whatever its `replication.checkpointEvery` count: a
+   * fault site a nemesis enables, so that crashes meet fresh checkpoints with records after
+   * them (see ShardLogs.checkpointSoon). Sim only (the server's state is read in place);
+   * returns false when the server is down.
+   */
+  requestCheckpoint(id: string): boolean {
+    this.assertRunning();
+    this.checkServer(id);
+    const state = this.simServerState(id, 'requestCheckpoint');
+    if (state === undefined) return false;
+    state.log.checkpointSoon();
+    return true;
+  }
+
+  /** Checkpoints a server's log has written since the server (re)started: 0 while it is down. Sim only. */
+  checkpointsOf(id: string): number {
+    this.assertRunning();
+    this.checkServer(id);
+    return this.simServerState(id, 'checkpointsOf')?.log.checkpoints ?? 0;
+  }
+
+  /** A live server's state in sim (undefined while it is down); a clear error elsewhere. */
+  private simServerState(id: string, method: string): ServerState | undefined {
+    if (this.sim === undefined)
+      throw new ValidationError('transport', `${method}() needs transport 'sim' (server state lives in other threads), got '${this.config.transport}'`);
+    if (this.down.has(id)) return undefined;
+    return this.sim.host.cell(id)?.peekState() as ServerState | undefined;
+  }
+
   /** Wait: real time on threads, virtual time in sim. */
   sleep(ms: number): Promise<void> {
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new ValidationError('ms', `a number of milliseconds >= 0, got ${JSON.stringify(ms)}`);

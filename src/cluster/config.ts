@@ -55,12 +55,22 @@ export interface ReplicationConfig {
    *   participant), forgets the transactions it voted yes on and has no outcome for.
    * '2pc-commit-on-timeout': a 2PC coordinator that commits when a vote timed out (as if the
    *   missing vote were yes) instead of aborting.
+   * 'checkpoint-drops-tail': a server whose log checkpoint, taken in the middle of a step,
+   *   loses the records the same step persists after it (they stay in memory only), as a
+   *   store that replaced the log after the step's appends once did (fixed in 478d88d).
    */
   unsafe?: UnsafeVariant;
 }
 
 export type UnsafeVariant =
-  'ack-before-chosen' | 'forget-promises' | 'amnesia' | 'stale-reads' | 'learner-out-of-order' | 'forget-prepared' | '2pc-commit-on-timeout';
+  | 'ack-before-chosen'
+  | 'forget-promises'
+  | 'amnesia'
+  | 'stale-reads'
+  | 'learner-out-of-order'
+  | 'forget-prepared'
+  | '2pc-commit-on-timeout'
+  | 'checkpoint-drops-tail';
 
 /** Every deliberately broken variant (`replication.unsafe`). */
 export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
@@ -71,6 +81,7 @@ export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
   'learner-out-of-order',
   'forget-prepared',
   '2pc-commit-on-timeout',
+  'checkpoint-drops-tail',
 ];
 
 export type ResolvedReplication = Required<Omit<ReplicationConfig, 'unsafe'>> & Pick<ReplicationConfig, 'unsafe'>;

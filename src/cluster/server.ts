@@ -153,7 +153,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
       downNodes,
       downSince: new Map(),
       forwarded: new ForwardedRequests(),
-      log: new ShardLogs(params.replication.checkpointEvery),
+      log: new ShardLogs(params.replication.checkpointEvery, params.replication.unsafe === 'checkpoint-drops-tail'),
       nearest: new Map(),
       ticks: new TickClock(params.replication.tickMs, ctx.monotonicNow()),
       due: 1,
@@ -210,6 +210,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
     return state;
   },
   receive(state, msg, ctx) {
+    state.log.beginStep();
     // Ticks that passed since the last one only count: catch up before anything else.
     const now = ctx.monotonicNow();
     const tickTimer = msg.type === 'timer' && msg.key === 'tick';
@@ -460,7 +461,8 @@ function drain(state: ServerState, shard: number, ctx: ActorContext): void {
   state.dueCache.touched.add(shard);
   const r = group.ready();
   if (r.persist.length > 0) {
-    const { append, checkpoint } = state.log.append(shard, r.persist);
+    const { before, append, checkpoint } = state.log.append(shard, r.persist);
+    if (before !== undefined) ctx.checkpoint(before);
     for (const record of append) ctx.persist(record);
     if (checkpoint !== undefined) ctx.checkpoint(checkpoint);
   }

@@ -34,7 +34,8 @@ export type FaultKind =
   | 'power-loss'
   | 'reorder'
   | 'leader-handover'
-  | 'strand-leader';
+  | 'strand-leader'
+  | 'checkpoint-crash';
 
 /**
  * crash: crash a server, restart it when the fault ends (at most `crashMax` down at once).
@@ -67,6 +68,12 @@ export type FaultKind =
  * longer: the stranded leader keeps taking its region's requests (what it answers before its
  * log is replicated is lost), and the others' clients meet the new leader meanwhile. Sim only
  * (it reads leaders); elsewhere a region cut for the fault's length.
+ * checkpoint-crash: make a shard's leader (one with commands in flight if any) checkpoint its
+ * log at its next write, in the middle of its drain (`Cluster.requestCheckpoint`), then crash
+ * it within a few ms of the checkpoint (a power loss half of the time); restart it when the
+ * fault ends. A restart then reads a fresh checkpoint and the records after it, where a
+ * store that loses or misorders either is caught (FoundationDB's BUGGIFY: a rare path made
+ * common). Sim only (it reads the server's log).
  */
 export const FAULT_KINDS: readonly FaultKind[] = [
   'crash',
@@ -84,6 +91,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'reorder',
   'leader-handover',
   'strand-leader',
+  'checkpoint-crash',
 ];
 /** Every kind a plan may name. */
 export const ALL_FAULT_KINDS: readonly FaultKind[] = FAULT_KINDS;
@@ -95,6 +103,11 @@ export const NEMESIS_STORM_RESTARTS_MAX = 5;
 /** leader-handover waits up to this long (polling every NEMESIS_HANDOVER_POLL_MS) for a new leader. */
 export const NEMESIS_HANDOVER_WAIT_MS = 1_200;
 export const NEMESIS_HANDOVER_POLL_MS = 1;
+/** checkpoint-crash waits up to this many times NEMESIS_BUSY_WAIT_MS for the checkpoint it asked for. */
+export const NEMESIS_CHECKPOINT_WAITS = 50;
+/** checkpoint-crash crashes its server this many ms after the checkpoint (drawn between the two): past a round trip, so records written after the checkpoint (the commits of slots accepted in its step) are in the log the restart reads. */
+export const NEMESIS_CHECKPOINT_CRASH_MS_MIN = 30;
+export const NEMESIS_CHECKPOINT_CRASH_MS_MAX = 150;
 /** How far a clock-skew fault moves a server's clock, by default. */
 export const NEMESIS_SKEW_MS_DEFAULT = 2_000;
 
@@ -195,6 +208,10 @@ export interface NemesisTarget {
   partition(a: string[], b: string[], options?: PartitionOptions): void;
   heal(): void;
   setNetwork(change: NetworkConfig): void;
+  /** Make a server checkpoint its log at its next write (false: it is down); without it (or off sim), 'checkpoint-crash' never starts. */
+  requestCheckpoint?(id: string): boolean;
+  /** Checkpoints a server has written since it (re)started. */
+  checkpointsOf?(id: string): number;
   /** Offset one server's clock; without it, 'clock-skew' never starts. */
   setClockSkew?(id: string, ms: number): void;
   sleep(ms: number): Promise<void>;
@@ -482,6 +499,14 @@ export class Nemesis {
         return this.down.size < this.plan.crashMax && this.down.size < this.servers.length;
       case 'power-loss':
         return this.cluster.transport === 'sim' && this.down.size < this.plan.crashMax && this.down.size < this.servers.length;
+      case 'checkpoint-crash':
+        return (
+          this.cluster.transport === 'sim' &&
+          this.cluster.requestCheckpoint !== undefined &&
+          this.cluster.checkpointsOf !== undefined &&
+          this.down.size < this.plan.crashMax &&
+          this.down.size < this.servers.length
+        );
       case 'isolate-leader':
         return this.cuts.length < this.plan.partitionsMax && this.servers.length >= 3;
       case 'leader-handover':
@@ -527,6 +552,8 @@ export class Nemesis {
         return this.handover();
       case 'strand-leader':
         return this.strand();
+      case 'checkpoint-crash':
+        return this.checkpointCrash();
       case 'reorder': {
         this.jitterTouched = true;
         this.cluster.setNetwork({ jitterMs: (this.baseline.jitterMs ?? 0) + this.plan.spikeMs });
@@ -729,6 +756,25 @@ export class Nemesis {
       detail: `${cut.detail}${target.note}, ${fresh === undefined ? 'no new leader' : `until ${fresh} led`}, then ${holdMs} ms`,
       undo: async () => undefined,
     };
+  }
+
+  /** See 'checkpoint-crash' above. */
+  private async checkpointCrash(): Promise<{ detail: string; undo: () => Promise<void> }> {
+    const target = await this.busyLeader();
+    const victim = target.server;
+    const before = this.cluster.checkpointsOf!(victim);
+    const asked = this.cluster.requestCheckpoint!(victim);
+    let waits = 0;
+    while (asked && this.cluster.checkpointsOf!(victim) === before && waits < NEMESIS_CHECKPOINT_WAITS && !this.cluster.isStopped) {
+      await this.cluster.sleep(NEMESIS_BUSY_WAIT_MS);
+      waits++;
+    }
+    const taken = asked && !this.cluster.isStopped && this.cluster.checkpointsOf!(victim) > before;
+    const afterMs = NEMESIS_CHECKPOINT_CRASH_MS_MIN + this.rng.int(NEMESIS_CHECKPOINT_CRASH_MS_MAX - NEMESIS_CHECKPOINT_CRASH_MS_MIN + 1);
+    if (afterMs > 0 && !this.cluster.isStopped) await this.cluster.sleep(afterMs);
+    const powerLoss = this.rng.chance(0.5);
+    const how = taken ? `checkpoint within ${waits * NEMESIS_BUSY_WAIT_MS} ms, crash ${afterMs} ms later` : 'no checkpoint yet';
+    return this.crashServer(victim, powerLoss, `${target.note} (${how}${powerLoss ? ', power loss' : ''})`);
   }
 
   /** One shard as the cluster reports it now (one shard read when the target can, else all). */

@@ -107,7 +107,11 @@ export const SCENARIO_CHECKPOINT_EVERY = 256;
 /** Share of a transaction client's calls that are transactions (the rest are reads of its keys). */
 export const SCENARIO_TXN_CLIENT_SHARE = 0.5;
 /** The default fault schedule: every fault kind, one step every ~600 ms, each lasting ~500 ms. */
-export const SCENARIO_NEMESIS: NemesisOptions = { intervalMs: 600, faultMs: 500, weights: { 'leader-handover': 16, 'strand-leader': 10 } };
+export const SCENARIO_NEMESIS: NemesisOptions = {
+  intervalMs: 600,
+  faultMs: 500,
+  weights: { 'leader-handover': 24, 'strand-leader': 10, 'checkpoint-crash': 13 },
+};
 /** Client call timeout in the scenario: past an election (~300-600 ms) and a typical fault's end. */
 export const SCENARIO_REQUEST_TIMEOUT_MS = 1_500;
 /** Quiet time before the convergence reads. */

@@ -59,8 +59,38 @@ export class ShardLogs {
   private readonly logs = new Map<number, ShardLog>();
   /** Records appended since the last checkpoint. */
   private sinceCheckpoint = 0;
+  /** Checkpoints this log has handed out since it was created (this incarnation of the server). */
+  checkpoints = 0;
+  /** A checkpoint was handed out in the current step (see `beginStep`; the broken variant only). */
+  private checkpointedThisStep = false;
+  /** `checkpointSoon()` was called and its checkpoint is not taken yet. */
+  private asked = false;
 
-  constructor(private readonly checkpointEvery: number = CHECKPOINT_EVERY_RECORDS) {}
+  /**
+   * `dropAfterCheckpoint` (testing only: the 'checkpoint-drops-tail' variant) drops the records
+   * appended after a checkpoint in the same step from what is persisted (they stay in memory),
+   * as a store that replaced the log after the step's appends once did (fixed in 478d88d).
+   */
+  constructor(
+    private readonly checkpointEvery: number = CHECKPOINT_EVERY_RECORDS,
+    private readonly dropAfterCheckpoint = false,
+  ) {}
+
+  /** A new actor step begins: what the current step appended is forgotten. */
+  beginStep(): void {
+    this.checkpointedThisStep = false;
+  }
+
+  /**
+   * A simulator's fault site: checkpoint at the next append that holds an accepted slot (the
+   * record a leader counts on once acknowledged), before its records, whatever the count
+   * (`append` returns it as `before`). A checkpoint stands for the log as of its call, so the
+   * records the step appends after it must be kept after it: what a store that got this
+   * wrong loses, a restart then misses.
+   */
+  checkpointSoon(): void {
+    this.asked = true;
+  }
 
   /**
    * Read what a restart recovered: the records of each shard, in the order written. After
@@ -85,23 +115,38 @@ export class ShardLogs {
 
   /**
    * Records a shard's group persists: the durable records to append, in order, and the
-   * checkpoint to write after them when one is due.
+   * checkpoint to write after them when one is due (and, asked for by `checkpointSoon`, one
+   * to write before them).
    */
-  append(shard: number, records: readonly MultiPaxosRecord[]): { append: ShardRecord[]; checkpoint: ShardRecord[] | undefined } {
+  append(
+    shard: number,
+    records: readonly MultiPaxosRecord[],
+  ): { before: ShardRecord[] | undefined; append: ShardRecord[]; checkpoint: ShardRecord[] | undefined } {
+    let before: ShardRecord[] | undefined;
+    if (this.asked && records.some((r) => r.type === 'accept')) {
+      this.asked = false;
+      this.sinceCheckpoint = 0;
+      this.checkpointedThisStep = true;
+      before = this.checkpoint();
+    }
     const log = this.logOf(shard);
     const append: ShardRecord[] = [];
+    // The broken variant: after a checkpoint in this step, records reach memory only.
+    const dropped = this.dropAfterCheckpoint && this.checkpointedThisStep;
     for (const r of records) {
-      append.push({ s: shard, r });
+      if (!dropped) append.push({ s: shard, r });
       rememberRecord(log, r);
     }
     this.sinceCheckpoint += records.length;
-    if (this.sinceCheckpoint < this.checkpointEvery) return { append, checkpoint: undefined };
+    if (this.sinceCheckpoint < this.checkpointEvery) return { before, append, checkpoint: undefined };
     this.sinceCheckpoint = 0;
-    return { append, checkpoint: this.checkpoint() };
+    this.checkpointedThisStep = true;
+    return { before, append, checkpoint: this.checkpoint() };
   }
 
   /** Everything a restart needs, as records. */
   checkpoint(): ShardRecord[] {
+    this.checkpoints++;
     return checkpointOf(this.logs);
   }
 

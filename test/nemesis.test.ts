@@ -450,6 +450,69 @@ test('checkpoint-crash: a busy leader checkpoints before its next accept, then g
   });
 });
 
+test("crash-coordinator: a coordinator with transactions open goes down right after a write, before that step's messages leave; transactions go on after the heal (sim)", async (t) => {
+  const seed = 36;
+  t.log(`seed ${seed}`);
+  await withSim(seed, async (cluster) => {
+    const clients = REGIONS.map((region) => cluster.client({ region }));
+    await clients[0]!.put('x0', 0);
+    let running = true;
+    const outcomes = { ok: 0, failed: 0 };
+    const load = clients.map(async (client, i) => {
+      for (let n = 0; running; n++) {
+        try {
+          await client.transaction([
+            { op: 'put', key: `x${i}`, value: n },
+            { op: 'put', key: `y${i}`, value: n },
+          ]);
+          outcomes.ok++;
+        } catch {
+          outcomes.failed++;
+          await cluster.sleep(10);
+        }
+      }
+    });
+    try {
+      const nemesis = new Nemesis(cluster, { faults: ['crash-coordinator'], seed, intervalMs: 50, faultMs: 10_000 });
+      await nemesis.step();
+      const start = nemesis.log.find((e) => e.action === 'start')!;
+      t.log(start.detail);
+      t.regex(start.detail, /^coordinator\/r\d \(\d+ open\), crashed after a write \d+ ms later, before its messages left/);
+      const victim = start.detail.split(' ')[0]!;
+      t.true(cluster.isDown(victim));
+      t.is(cluster.openTransactions(victim), 0, 'a coordinator that is down has none open');
+      t.false(cluster.crashAfterNextWrite(victim), 'down already');
+      await nemesis.heal();
+      t.false(cluster.isDown(victim));
+      const before = outcomes.ok;
+      await cluster.sleep(1_000);
+      t.true(outcomes.ok > before, `transactions commit after the heal (${outcomes.ok - before} in a second)`);
+    } finally {
+      running = false;
+      await Promise.all(load);
+    }
+    t.is(cluster.assertionFailures().length, 0);
+  });
+});
+
+test('crashAfterNextWrite / isDown / openTransactions: ids checked, sim only', async (t) => {
+  await withSim(37, async (cluster) => {
+    t.throws(() => cluster.crashAfterNextWrite('nobody'), { instanceOf: ValidationError, message: /id/ });
+    t.throws(() => cluster.isDown('coordinator/r9'), { instanceOf: ValidationError, message: /id/ });
+    t.throws(() => cluster.openTransactions('r1/0'), { instanceOf: ValidationError, message: /coordinator/ });
+    t.false(cluster.isDown('r1/0'));
+    t.is(cluster.openTransactions('coordinator/r1'), 0);
+    // A server crashes at its next write: a put is one.
+    t.true(cluster.crashAfterNextWrite('r2/0'));
+    t.false(cluster.isDown('r2/0'), 'not before it writes');
+    const client = cluster.client({ region: 'r2' });
+    for (let i = 0; i < 8 && !cluster.isDown('r2/0'); i++) await client.put(`k${i}`, i).catch(() => undefined);
+    t.true(cluster.isDown('r2/0'), 'down after a write');
+    await cluster.restart('r2/0');
+    t.false(cluster.isDown('r2/0'));
+  });
+});
+
 test('requestCheckpoint / checkpointsOf: sim only, on a server id; a request is taken at the next accepted write', async (t) => {
   await withSim(35, async (cluster) => {
     t.throws(() => cluster.requestCheckpoint('r9/0'), { instanceOf: ValidationError, message: /id/ });
@@ -469,6 +532,9 @@ test('requestCheckpoint / checkpointsOf: sim only, on a server id; a request is 
     const error = t.throws(() => threads.requestCheckpoint('a/0'), { instanceOf: ValidationError });
     t.is(error!.field, 'transport');
     t.throws(() => threads.checkpointsOf('a/0'), { instanceOf: ValidationError, message: /sim/ });
+    t.throws(() => threads.crashAfterNextWrite('a/0'), { instanceOf: ValidationError, message: /sim/ });
+    t.throws(() => threads.openTransactions('coordinator/a'), { instanceOf: ValidationError, message: /sim/ });
+    t.false(threads.isDown('a/0'));
   } finally {
     await threads.stop();
   }

@@ -239,6 +239,39 @@ export class Cluster extends EventEmitter {
     this.notifyBalancers('node-crashed', id);
   }
 
+  /**
+   * Crash a server or coordinator at its next step that writes to its durable log: the write
+   * is kept, the step's messages never leave (a crash between the disk and the network, see
+   * Cell.crashAfterNextWrite). `restart()` brings it back as after `crash()`. Sim only;
+   * returns false when it is down already. `isDown(id)` says when it has happened.
+   */
+  crashAfterNextWrite(id: string): boolean {
+    this.assertRunning();
+    this.checkCrashable(id);
+    const sim = this.sim;
+    if (sim === undefined)
+      throw new ValidationError(
+        'transport',
+        `crashAfterNextWrite() needs transport 'sim' (a step is cut only in the simulator), got '${this.config.transport}'`,
+      );
+    if (this.down.has(id)) return false;
+    const cell = sim.host.cell(id);
+    if (cell === undefined) return false;
+    cell.crashAfterNextWrite(() => {
+      this.down.add(id);
+      sim.crashNodeNow(id);
+      this.notifyBalancers('node-crashed', id);
+    });
+    return true;
+  }
+
+  /** Whether a server or coordinator is crashed (by `crash()` or a fault) and not restarted. */
+  isDown(id: string): boolean {
+    this.assertRunning();
+    this.checkCrashable(id);
+    return this.down.has(id);
+  }
+
   /** Restart a crashed server or coordinator; it recovers from its durable log. */
   async restart(id: string): Promise<void> {
     this.assertRunning();
@@ -341,6 +374,26 @@ export class Cluster extends EventEmitter {
     this.assertRunning();
     this.checkServer(id);
     return this.simServerState(id, 'checkpointsOf')?.log.checkpoints ?? 0;
+  }
+
+  /**
+   * Transactions a region's coordinator (`coordinator/<region>`) has open: begun and not yet
+   * answered, or logged and not yet ended (with 2PC, committed and not acknowledged by every
+   * participant). 0 while it is down. Sim only: what a nemesis aims at to crash a coordinator
+   * in the middle of a commit.
+   */
+  openTransactions(id: string): number {
+    this.assertRunning();
+    if (typeof id !== 'string' || !this.coordinators.has(id))
+      throw new ValidationError('id', `a coordinator such as 'coordinator/${this.config.regions[0]!.name}', got ${JSON.stringify(id)}`);
+    if (this.sim === undefined)
+      throw new ValidationError(
+        'transport',
+        `openTransactions() needs transport 'sim' (coordinator state lives in other threads), got '${this.config.transport}'`,
+      );
+    if (this.down.has(id)) return 0;
+    const state = this.sim.host.cell(id)?.peekState() as { pending?: Map<string, unknown>; log?: Map<string, unknown> } | undefined;
+    return (state?.pending?.size ?? 0) + (state?.log?.size ?? 0);
   }
 
   /** A live server's state in sim (undefined while it is down); a clear error elsewhere. */

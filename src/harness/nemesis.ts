@@ -35,7 +35,8 @@ export type FaultKind =
   | 'reorder'
   | 'leader-handover'
   | 'strand-leader'
-  | 'checkpoint-crash';
+  | 'checkpoint-crash'
+  | 'crash-coordinator';
 
 /**
  * crash: crash a server, restart it when the fault ends (at most `crashMax` down at once).
@@ -74,6 +75,11 @@ export type FaultKind =
  * fault ends. A restart then reads a fresh checkpoint and the records after it, where a
  * store that loses or misorders either is caught (FoundationDB's BUGGIFY: a rare path made
  * common). Sim only (it reads the server's log).
+ * crash-coordinator: crash a region's transaction coordinator (`coordinator/<region>`), one at a
+ * time: in sim one with transactions open (`Cluster.openTransactions`, waited for a few ms at
+ * a time), right after its next durable write and before that step's messages leave
+ * (`Cluster.crashAfterNextWrite`): a commit record written whose commit messages never left,
+ * which recovery must send; elsewhere a random one, at once. Restarted when the fault ends.
  */
 export const FAULT_KINDS: readonly FaultKind[] = [
   'crash',
@@ -92,6 +98,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'leader-handover',
   'strand-leader',
   'checkpoint-crash',
+  'crash-coordinator',
 ];
 /** Every kind a plan may name. */
 export const ALL_FAULT_KINDS: readonly FaultKind[] = FAULT_KINDS;
@@ -212,6 +219,12 @@ export interface NemesisTarget {
   requestCheckpoint?(id: string): boolean;
   /** Checkpoints a server has written since it (re)started. */
   checkpointsOf?(id: string): number;
+  /** Transactions a coordinator has open; without it (or off sim), 'crash-coordinator' picks a random one. */
+  openTransactions?(id: string): number;
+  /** Crash a server or coordinator after its next durable write, before that step's messages leave (sim). */
+  crashAfterNextWrite?(id: string): boolean;
+  /** Whether a server or coordinator is down. */
+  isDown?(id: string): boolean;
   /** Offset one server's clock; without it, 'clock-skew' never starts. */
   setClockSkew?(id: string, ms: number): void;
   sleep(ms: number): Promise<void>;
@@ -365,6 +378,8 @@ export class Nemesis {
   private readonly baseline: NetworkConfig;
   private readonly activeFaults: ActiveFault[] = [];
   private readonly down = new Set<string>();
+  /** The coordinator crashed by 'crash-coordinator', if any (one at a time, apart from `crashMax`). */
+  private coordinatorDown: string | undefined;
   private cuts: PartitionCut[] = [];
   private readonly touchedPairs = new Set<string>();
   private readonly touchedNodes = new Set<string>();
@@ -472,6 +487,11 @@ export class Nemesis {
       await this.cluster.restart(id);
     }
     this.down.clear();
+    if (this.coordinatorDown !== undefined) {
+      restarted.push(this.coordinatorDown);
+      await this.cluster.restart(this.coordinatorDown);
+      this.coordinatorDown = undefined;
+    }
     this.record('heal', 'heal', restarted.length > 0 ? `(restarted ${restarted.join(', ')})` : '');
   }
 
@@ -499,6 +519,8 @@ export class Nemesis {
         return this.down.size < this.plan.crashMax && this.down.size < this.servers.length;
       case 'power-loss':
         return this.cluster.transport === 'sim' && this.down.size < this.plan.crashMax && this.down.size < this.servers.length;
+      case 'crash-coordinator':
+        return this.coordinatorDown === undefined;
       case 'checkpoint-crash':
         return (
           this.cluster.transport === 'sim' &&
@@ -554,6 +576,18 @@ export class Nemesis {
         return this.strand();
       case 'checkpoint-crash':
         return this.checkpointCrash();
+      case 'crash-coordinator': {
+        const { victim, note } = await this.busyCoordinator();
+        this.coordinatorDown = victim;
+        const how = await this.crashAfterWrite(victim);
+        return {
+          detail: `${victim}${note}${how}`,
+          undo: async () => {
+            this.coordinatorDown = undefined;
+            await this.cluster.restart(victim);
+          },
+        };
+      }
       case 'reorder': {
         this.jitterTouched = true;
         this.cluster.setNetwork({ jitterMs: (this.baseline.jitterMs ?? 0) + this.plan.spikeMs });
@@ -756,6 +790,43 @@ export class Nemesis {
       detail: `${cut.detail}${target.note}, ${fresh === undefined ? 'no new leader' : `until ${fresh} led`}, then ${holdMs} ms`,
       undo: async () => undefined,
     };
+  }
+
+  /** A coordinator with transactions open, waited for a few ms at a time, briefly; else a random one. */
+  private async busyCoordinator(): Promise<{ victim: string; note: string }> {
+    const all = this.regions.map((r) => `coordinator/${r}`);
+    const open = this.cluster.transport === 'sim' ? this.cluster.openTransactions?.bind(this.cluster) : undefined;
+    if (open === undefined) return { victim: this.rng.pick(all), note: '' };
+    for (let i = 0; i <= NEMESIS_BUSY_WAITS && !this.cluster.isStopped; i++) {
+      if (i > 0) await this.cluster.sleep(NEMESIS_BUSY_WAIT_MS);
+      const busy = all.filter((id) => open(id) > 0);
+      if (busy.length > 0) {
+        const victim = this.rng.pick(busy);
+        return { victim, note: ` (${open(victim)} open)` };
+      }
+    }
+    return { victim: this.rng.pick(all), note: ' (none open)' };
+  }
+
+  /**
+   * Crash `victim` right after its next durable write, before that step's messages leave,
+   * waiting for the write a few ms at a time, briefly (sim); then, or elsewhere, at once.
+   * Returns what happened, for the log.
+   */
+  private async crashAfterWrite(victim: string): Promise<string> {
+    const c = this.cluster;
+    if (c.transport === 'sim' && c.crashAfterNextWrite !== undefined && c.isDown !== undefined && c.crashAfterNextWrite(victim)) {
+      for (let i = 0; i < NEMESIS_BUSY_WAITS && !c.isStopped; i++) {
+        await c.sleep(NEMESIS_BUSY_WAIT_MS);
+        if (c.isStopped) return '';
+        if (c.isDown(victim)) return `, crashed after a write ${(i + 1) * NEMESIS_BUSY_WAIT_MS} ms later, before its messages left`;
+      }
+      if (c.isStopped) return '';
+      await c.crash(victim);
+      return `, no write within ${NEMESIS_BUSY_WAITS * NEMESIS_BUSY_WAIT_MS} ms: crashed`;
+    }
+    await c.crash(victim);
+    return '';
   }
 
   /** See 'checkpoint-crash' above. */

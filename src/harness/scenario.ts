@@ -110,7 +110,7 @@ export const SCENARIO_TXN_CLIENT_SHARE = 0.5;
 export const SCENARIO_NEMESIS: NemesisOptions = {
   intervalMs: 600,
   faultMs: 500,
-  weights: { 'leader-handover': 24, 'strand-leader': 10, 'checkpoint-crash': 13 },
+  weights: { 'leader-handover': 24, 'strand-leader': 10, 'checkpoint-crash': 13, 'crash-coordinator': 4 },
 };
 /** Client call timeout in the scenario: past an election (~300-600 ms) and a typical fault's end. */
 export const SCENARIO_REQUEST_TIMEOUT_MS = 1_500;

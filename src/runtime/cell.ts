@@ -69,6 +69,8 @@ export class Cell implements TimerTarget {
   private checkpointRecords: unknown[] | undefined;
   /** How many of the step's persists came before its (last) checkpoint: those it covers. */
   private checkpointAfter = 0;
+  /** Set by crashAfterNextWrite: the crash the next step that writes ends in. */
+  private tornCrash: (() => void) | undefined;
   private readonly ctx: ActorContext;
 
   constructor(
@@ -243,7 +245,19 @@ export class Cell implements TimerTarget {
     this.timerCount = 0;
   }
 
+  /**
+   * A simulator's fault site: the next step that writes to the durable log writes it, then
+   * calls `crash` instead of carrying out the rest (its messages, timers and publishes are
+   * dropped): a crash after the disk write and before the network send, which the Ready rule
+   * allows and recovery must handle (a coordinator resends from its log what never left).
+   * `crash` must stop this cell (the node's crash does) before it returns.
+   */
+  crashAfterNextWrite(crash: (() => void) | undefined): void {
+    this.tornCrash = crash;
+  }
+
   private commitStep(): void {
+    const wrote = this.checkpointRecords !== undefined || this.persists.length > 0;
     // The checkpoint stands for the log as of its call: the persists before it are in it;
     // those after it (a later drain of the same step) follow it. Writing every persist and
     // then the checkpoint lost those (a server's other shards' records after a checkpoint
@@ -261,6 +275,16 @@ export class Cell implements TimerTarget {
       this.host.env.durable.append(this.spec.address, records);
     } else if (this.persists.length > 0) {
       this.persists.length = 0;
+    }
+    if (wrote && this.tornCrash !== undefined) {
+      const crash = this.tornCrash;
+      this.tornCrash = undefined;
+      this.timerCount = 0;
+      this.published.length = 0;
+      this.clearOut();
+      crash();
+      assert(this.status === 'dead', 'cell: a crash after a write stops the cell');
+      return;
     }
     const timers = this.timerCount;
     if (timers > 0) {

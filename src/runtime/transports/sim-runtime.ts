@@ -82,6 +82,11 @@ export class SimRuntime implements Runtime, SimDriver {
   }
 
   async crashNode(node: string): Promise<void> {
+    this.crashNodeNow(node);
+  }
+
+  /** `crashNode`, synchronously: what a fault site inside a step calls. */
+  crashNodeNow(node: string): void {
     this.nodesDown.add(node);
     this.world.host.setNodeDead(node, true);
     this.world.host.crashNode(node);

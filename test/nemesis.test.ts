@@ -513,7 +513,7 @@ test('crashAfterNextWrite / isDown / openTransactions: ids checked, sim only', a
   });
 });
 
-test('requestCheckpoint / checkpointsOf: sim only, on a server id; a request is taken at the next accepted write', async (t) => {
+test('requestCheckpoint / checkpointsOf: sim only, on a server or coordinator id; a server takes a request at its next accepted write', async (t) => {
   await withSim(35, async (cluster) => {
     t.throws(() => cluster.requestCheckpoint('r9/0'), { instanceOf: ValidationError, message: /id/ });
     t.throws(() => cluster.checkpointsOf(7 as unknown as string), { instanceOf: ValidationError, message: /id/ });
@@ -526,6 +526,24 @@ test('requestCheckpoint / checkpointsOf: sim only, on a server id; a request is 
     t.is(cluster.checkpointsOf(id), before + 1, `${id} checkpointed at its next accept`);
     await client.put('a', 3);
     t.is(cluster.checkpointsOf(id), before + 1, 'one request, one checkpoint');
+    // A coordinator checkpoints at its next drain (here: the transaction's begin).
+    const coordinator = 'coordinator/r2';
+    const c0 = cluster.checkpointsOf(coordinator);
+    t.true(cluster.requestCheckpoint(coordinator));
+    await client.transaction([
+      { op: 'put', key: 'a', value: 4 },
+      { op: 'put', key: 'b', value: 4 },
+    ]);
+    t.is(cluster.checkpointsOf(coordinator), c0 + 1, `${coordinator} checkpointed`);
+    await cluster.crash(coordinator);
+    t.is(cluster.checkpointsOf(coordinator), 0, 'down: none in this incarnation');
+    t.false(cluster.requestCheckpoint(coordinator));
+    await cluster.restart(coordinator);
+    await client.transaction([
+      { op: 'put', key: 'a', value: 5 },
+      { op: 'put', key: 'b', value: 5 },
+    ]);
+    t.is(await client.get('b'), 5, 'transactions go on after its restart from the checkpoint');
   });
   const threads = await startCluster({ regions: [{ name: 'a', servers: 1 }], transport: 'threads' });
   try {

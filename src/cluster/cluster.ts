@@ -23,6 +23,7 @@ import { validateBalancerConfig, validateHeartbeatConfig } from './validate-part
 import { planCluster } from './plan.js';
 import { allServers, balancerAddress, coordinatorAddress, groupOf, preferredServerOf, shardOf, topologyOf } from './topology.js';
 import type { ServerState } from './server.js';
+import type { CoordinatorState } from './coordinator.js';
 import type { MemberState } from './messages.js';
 import { buildClusterMetrics, ClientMetrics } from '../metrics/cluster-metrics.js';
 import type { MetricsServer, MetricsServerOptions } from '../metrics/http.js';
@@ -355,25 +356,29 @@ export class Cluster extends EventEmitter {
 
   /**
    * Make a live server checkpoint its durable log at its next write, in the middle of that
-   * step (before the records it writes), whatever its `replication.checkpointEvery` count: a
-   * fault site a nemesis enables, so that crashes meet fresh checkpoints with records after
-   * them (see ShardLogs.checkpointSoon). Sim only (the server's state is read in place);
-   * returns false when the server is down.
+   * step (before the records it writes), whatever its `replication.checkpointEvery` count; a
+   * coordinator (`coordinator/<region>`), after the records of its next round that persists
+   * any (other rounds of the step may follow), else at the end of its next step that drains. A fault site a nemesis enables, so that
+   * crashes meet fresh checkpoints with records after them (see ShardLogs.checkpointSoon).
+   * Sim only (the actor's state is read in place); returns false when it is down.
    */
   requestCheckpoint(id: string): boolean {
     this.assertRunning();
-    this.checkServer(id);
-    const state = this.simServerState(id, 'requestCheckpoint');
+    this.checkCrashable(id);
+    const state = this.simActorState(id, 'requestCheckpoint');
     if (state === undefined) return false;
-    state.log.checkpointSoon();
+    if (this.coordinators.has(id)) (state as CoordinatorState).checkpointAsked = true;
+    else (state as ServerState).log.checkpointSoon();
     return true;
   }
 
-  /** Checkpoints a server's log has written since the server (re)started: 0 while it is down. Sim only. */
+  /** Checkpoints a server's or coordinator's log has written since it (re)started: 0 while it is down. Sim only. */
   checkpointsOf(id: string): number {
     this.assertRunning();
-    this.checkServer(id);
-    return this.simServerState(id, 'checkpointsOf')?.log.checkpoints ?? 0;
+    this.checkCrashable(id);
+    const state = this.simActorState(id, 'checkpointsOf');
+    if (state === undefined) return 0;
+    return this.coordinators.has(id) ? (state as CoordinatorState).checkpoints : (state as ServerState).log.checkpoints;
   }
 
   /**
@@ -396,12 +401,12 @@ export class Cluster extends EventEmitter {
     return (state?.pending?.size ?? 0) + (state?.log?.size ?? 0);
   }
 
-  /** A live server's state in sim (undefined while it is down); a clear error elsewhere. */
-  private simServerState(id: string, method: string): ServerState | undefined {
+  /** A live server's or coordinator's state in sim (undefined while it is down); a clear error elsewhere. */
+  private simActorState(id: string, method: string): ServerState | CoordinatorState | undefined {
     if (this.sim === undefined)
-      throw new ValidationError('transport', `${method}() needs transport 'sim' (server state lives in other threads), got '${this.config.transport}'`);
+      throw new ValidationError('transport', `${method}() needs transport 'sim' (actor state lives in other threads), got '${this.config.transport}'`);
     if (this.down.has(id)) return undefined;
-    return this.sim.host.cell(id)?.peekState() as ServerState | undefined;
+    return this.sim.host.cell(id)?.peekState() as ServerState | CoordinatorState | undefined;
   }
 
   /** Wait: real time on threads, virtual time in sim. */

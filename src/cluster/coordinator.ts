@@ -68,13 +68,17 @@ export const COORDINATOR_LOG_TXNS_MAX = 100_000;
  */
 export const OUTBOX_MAX = 64;
 
-interface CoordinatorState {
+export interface CoordinatorState {
   params: CoordinatorParams;
   core: CoordinatorCore;
   pending: Map<string, PendingTxn>;
   /** The live part of the durable log, by transaction (insertion order = age). */
   log: Map<string, unknown[]>;
   sinceCheckpoint: number;
+  /** Checkpoints written since this incarnation began (Cluster.checkpointsOf). */
+  checkpoints: number;
+  /** A simulator's fault site (Cluster.requestCheckpoint): checkpoint after the next round that persists, else at the end of the next drain. */
+  checkpointAsked: boolean;
   /** Per shard: the replica believed to lead, and ticks since it last answered. */
   leaders: Map<number, { server: string; silentTicks: number; rotation: number }>;
   committed: number;
@@ -115,6 +119,8 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
       pending: new Map(),
       log: new Map(),
       sinceCheckpoint: 0,
+      checkpoints: 0,
+      checkpointAsked: false,
       leaders: new Map(),
       committed: 0,
       aborted: 0,
@@ -291,10 +297,7 @@ function drain(state: CoordinatorState, ctx: ActorContext): void {
       remember(state, record);
       state.sinceCheckpoint++;
     }
-    if (state.sinceCheckpoint >= COORDINATOR_CHECKPOINT_EVERY_RECORDS) {
-      state.sinceCheckpoint = 0;
-      ctx.checkpoint(checkpointOf(state));
-    }
+    if (state.sinceCheckpoint >= COORDINATOR_CHECKPOINT_EVERY_RECORDS || (state.checkpointAsked && r.persist.length > 0)) checkpointNow(state, ctx);
     for (const m of r.messages) {
       if (m.to.startsWith('shard/')) {
         const s = Number(m.to.slice(6));
@@ -334,6 +337,15 @@ function drain(state: CoordinatorState, ctx: ActorContext): void {
       state.awaitingReads.add(d.txn);
     }
   }
+  // Asked for a checkpoint (a simulator's fault site) and nothing persisted this step: take it now.
+  if (state.checkpointAsked) checkpointNow(state, ctx);
+}
+
+function checkpointNow(state: CoordinatorState, ctx: ActorContext): void {
+  state.sinceCheckpoint = 0;
+  state.checkpointAsked = false;
+  state.checkpoints++;
+  ctx.checkpoint(checkpointOf(state));
 }
 
 /** Queue a protocol message for shard `s`'s participant at server `to` (see OUTBOX_MAX). */

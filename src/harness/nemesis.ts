@@ -71,10 +71,11 @@ export type FaultKind =
  * (it reads leaders); elsewhere a region cut for the fault's length.
  * checkpoint-crash: make a shard's leader (one with commands in flight if any) checkpoint its
  * log at its next write, in the middle of its drain (`Cluster.requestCheckpoint`), then crash
- * it within a few ms of the checkpoint (a power loss half of the time); restart it when the
- * fault ends. A restart then reads a fresh checkpoint and the records after it, where a
- * store that loses or misorders either is caught (FoundationDB's BUGGIFY: a rare path made
- * common). Sim only (it reads the server's log).
+ * it 30-150 ms after the checkpoint (a power loss half of the time); restart it when the
+ * fault ends. A quarter of the time (when no coordinator is down already) the same is done
+ * to a coordinator with transactions open, if there is one. A restart then reads a fresh
+ * checkpoint and the records after it, where a store that loses or misorders either is
+ * caught (FoundationDB's BUGGIFY: a rare path made common). Sim only (it reads the log).
  * crash-coordinator: crash a region's transaction coordinator (`coordinator/<region>`), one at a
  * time: in sim one with transactions open (`Cluster.openTransactions`, waited for a few ms at
  * a time), right after its next durable write and before that step's messages leave
@@ -831,21 +832,45 @@ export class Nemesis {
 
   /** See 'checkpoint-crash' above. */
   private async checkpointCrash(): Promise<{ detail: string; undo: () => Promise<void> }> {
+    const c = this.cluster;
+    // A quarter of the time a coordinator with transactions open, whose log checkpoints too.
+    if (this.coordinatorDown === undefined && c.openTransactions !== undefined && this.rng.chance(0.25)) {
+      const open = this.regions.map((r) => `coordinator/${r}`).filter((id) => c.openTransactions!(id) > 0);
+      if (open.length > 0) {
+        const victim = this.rng.pick(open);
+        const how = await this.checkpointThenWait(victim, NEMESIS_CHECKPOINT_WAITS);
+        const powerLoss = this.rng.chance(0.5);
+        this.coordinatorDown = victim;
+        await c.crash(victim, powerLoss ? { powerLoss: true } : {});
+        return {
+          detail: `${victim} (${how}${powerLoss ? ', power loss' : ''})`,
+          undo: async () => {
+            this.coordinatorDown = undefined;
+            await c.restart(victim);
+          },
+        };
+      }
+    }
     const target = await this.busyLeader();
-    const victim = target.server;
-    const before = this.cluster.checkpointsOf!(victim);
-    const asked = this.cluster.requestCheckpoint!(victim);
+    const how = await this.checkpointThenWait(target.server, NEMESIS_CHECKPOINT_WAITS);
+    const powerLoss = this.rng.chance(0.5);
+    return this.crashServer(target.server, powerLoss, `${target.note} (${how}${powerLoss ? ', power loss' : ''})`);
+  }
+
+  /** Ask `victim` for a checkpoint, wait for it (up to `waitsMax` polls), then NEMESIS_CHECKPOINT_CRASH_MS_MIN to _MAX ms; says what happened. */
+  private async checkpointThenWait(victim: string, waitsMax: number): Promise<string> {
+    const c = this.cluster;
+    const before = c.checkpointsOf!(victim);
+    const asked = c.requestCheckpoint!(victim);
     let waits = 0;
-    while (asked && this.cluster.checkpointsOf!(victim) === before && waits < NEMESIS_CHECKPOINT_WAITS && !this.cluster.isStopped) {
-      await this.cluster.sleep(NEMESIS_BUSY_WAIT_MS);
+    while (asked && c.checkpointsOf!(victim) === before && waits < waitsMax && !c.isStopped) {
+      await c.sleep(NEMESIS_BUSY_WAIT_MS);
       waits++;
     }
-    const taken = asked && !this.cluster.isStopped && this.cluster.checkpointsOf!(victim) > before;
+    const taken = asked && !c.isStopped && c.checkpointsOf!(victim) > before;
     const afterMs = NEMESIS_CHECKPOINT_CRASH_MS_MIN + this.rng.int(NEMESIS_CHECKPOINT_CRASH_MS_MAX - NEMESIS_CHECKPOINT_CRASH_MS_MIN + 1);
-    if (afterMs > 0 && !this.cluster.isStopped) await this.cluster.sleep(afterMs);
-    const powerLoss = this.rng.chance(0.5);
-    const how = taken ? `checkpoint within ${waits * NEMESIS_BUSY_WAIT_MS} ms, crash ${afterMs} ms later` : 'no checkpoint yet';
-    return this.crashServer(victim, powerLoss, `${target.note} (${how}${powerLoss ? ', power loss' : ''})`);
+    if (!c.isStopped) await c.sleep(afterMs);
+    return taken ? `checkpoint within ${waits * NEMESIS_BUSY_WAIT_MS} ms, crash ${afterMs} ms later` : 'no checkpoint yet';
   }
 
   /** One shard as the cluster reports it now (one shard read when the target can, else all). */

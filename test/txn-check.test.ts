@@ -22,6 +22,20 @@ for (const commit of ['2pc', 'paxos-commit'] as const) {
   });
 }
 
+test('sim: the transactional workload crashes some servers and coordinators right after a durable write, before its messages leave', async (t) => {
+  let torn = 0;
+  const seeds = [1, 2, 3, 4, 5, 6];
+  for (const seed of seeds) {
+    const r = await runTxnScenario({ seed, commit: '2pc' });
+    const lines = r.faults.filter((l) => l.includes('(after a write, before its messages)'));
+    torn += lines.length;
+    t.true(r.ok, `seed ${seed}: ${r.anomalies.join('\n')}`);
+    if (lines.length > 0) t.log(`seed ${seed}: ${lines.join('; ')}`);
+  }
+  t.log(`seeds ${seeds.join(', ')}: ${torn} torn crashes`);
+  t.true(torn > 0, 'some crash landed between a write and its messages');
+});
+
 test('check --workload txn reports the share of transactions whose outcome stayed unknown', async (t) => {
   const seed = 1;
   t.log(`seed ${seed}`);

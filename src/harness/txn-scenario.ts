@@ -15,6 +15,9 @@ import { SCENARIO_CHECKPOINT_EVERY } from './scenario.js';
  * heals and every client must commit again (liveness). The history, in Elle's shape, is
  * checked for strict serializability with `checkTransactions` (list-append).
  */
+/** A torn crash (after a write, before the step's messages) waits up to this many 2 ms polls for the write. */
+export const TXN_TORN_CRASH_WAITS = 50;
+
 export { TXN_CHECK_COMMITS, type TxnCommit } from './txn-commits.js';
 
 export interface TxnScenarioOptions {
@@ -122,8 +125,16 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
           if (pool.length > 0) {
             const victim = prng.pick(pool);
             down.add(victim);
-            faults.push(`${at()} crash ${victim}`);
-            await cluster.crash(victim);
+            // Half of the crashes land right after a durable write, before that step's messages
+            // leave (a commit record on disk whose commit messages never left; a vote recorded
+            // and never sent): what recovery must finish. Polled briefly; then a plain crash.
+            let torn = false;
+            if (prng.chance(0.5) && cluster.crashAfterNextWrite(victim)) {
+              for (let i = 0; i < TXN_TORN_CRASH_WAITS && !cluster.isDown(victim); i++) await cluster.sleep(2);
+              torn = cluster.isDown(victim);
+            }
+            faults.push(`${at()} crash ${victim}${torn ? ' (after a write, before its messages)' : ''}`);
+            if (!torn) await cluster.crash(victim);
           }
         } else if (roll < 0.5 && down.size > 0) {
           const back = prng.pick([...down]);

@@ -216,9 +216,9 @@ export interface NemesisTarget {
   partition(a: string[], b: string[], options?: PartitionOptions): void;
   heal(): void;
   setNetwork(change: NetworkConfig): void;
-  /** Make a server checkpoint its log at its next write (false: it is down); without it (or off sim), 'checkpoint-crash' never starts. */
+  /** Make a server or coordinator checkpoint its log soon (false: it is down); without it (or off sim), 'checkpoint-crash' never starts. */
   requestCheckpoint?(id: string): boolean;
-  /** Checkpoints a server has written since it (re)started. */
+  /** Checkpoints a server or coordinator has written since it (re)started. */
   checkpointsOf?(id: string): number;
   /** Transactions a coordinator has open; without it (or off sim), 'crash-coordinator' picks a random one. */
   openTransactions?(id: string): number;
@@ -838,7 +838,7 @@ export class Nemesis {
       const open = this.regions.map((r) => `coordinator/${r}`).filter((id) => c.openTransactions!(id) > 0);
       if (open.length > 0) {
         const victim = this.rng.pick(open);
-        const how = await this.checkpointThenWait(victim, NEMESIS_CHECKPOINT_WAITS);
+        const how = await this.checkpointThenWait(victim);
         const powerLoss = this.rng.chance(0.5);
         this.coordinatorDown = victim;
         await c.crash(victim, powerLoss ? { powerLoss: true } : {});
@@ -852,18 +852,18 @@ export class Nemesis {
       }
     }
     const target = await this.busyLeader();
-    const how = await this.checkpointThenWait(target.server, NEMESIS_CHECKPOINT_WAITS);
+    const how = await this.checkpointThenWait(target.server);
     const powerLoss = this.rng.chance(0.5);
     return this.crashServer(target.server, powerLoss, `${target.note} (${how}${powerLoss ? ', power loss' : ''})`);
   }
 
-  /** Ask `victim` for a checkpoint, wait for it (up to `waitsMax` polls), then NEMESIS_CHECKPOINT_CRASH_MS_MIN to _MAX ms; says what happened. */
-  private async checkpointThenWait(victim: string, waitsMax: number): Promise<string> {
+  /** Ask `victim` for a checkpoint, wait for it (briefly), then NEMESIS_CHECKPOINT_CRASH_MS_MIN to _MAX ms; says what happened. */
+  private async checkpointThenWait(victim: string): Promise<string> {
     const c = this.cluster;
     const before = c.checkpointsOf!(victim);
     const asked = c.requestCheckpoint!(victim);
     let waits = 0;
-    while (asked && c.checkpointsOf!(victim) === before && waits < waitsMax && !c.isStopped) {
+    while (asked && c.checkpointsOf!(victim) === before && waits < NEMESIS_CHECKPOINT_WAITS && !c.isStopped) {
       await c.sleep(NEMESIS_BUSY_WAIT_MS);
       waits++;
     }

@@ -76,7 +76,7 @@ export class ShardLogs {
     private readonly dropAfterCheckpoint = false,
   ) {}
 
-  /** A new actor step begins: what the current step appended is forgotten. */
+  /** A new actor step begins (the broken variant forgets that the last one checkpointed). */
   beginStep(): void {
     this.checkpointedThisStep = false;
   }

@@ -74,3 +74,46 @@ test('a restart notice kept out by a partition: the balancer takes the server ba
     t.is(stateAt(cluster, 'r2', 'r1/1'), 'up');
   });
 });
+
+test('a server that missed the restart notices of every replica of a shard tries them again once the crash notices are old', async (t) => {
+  // Hybrid: shard 0's group is two servers of one region; the other regions hold learners and
+  // talk to the group only through requests. A cut drops the restart notices on their way to
+  // r3, whose servers then believed every replica of the shard dead, and refused its writes
+  // for good ("every replica of shard 0 is down"; `meridian check --seed 753 --mode hybrid
+  // --nemesis swarm` was not live that way).
+  const hybrid: ClusterConfig = {
+    regions: ['r1', 'r2', 'r3'].map((name) => ({ name, servers: 2 })),
+    transport: 'sim',
+    seed: 7,
+    network: { latencyMs: { 'r1~r2': 10, 'r1~r3': 20, 'r2~r3': 15 } },
+    replication: { mode: 'hybrid', factor: 3 },
+    shards: 4,
+  };
+  await withCluster(t, hybrid, async (cluster) => {
+    const key = Array.from({ length: 64 }, (_, i) => `k${i}`).find((k) => cluster.shardOf(k) === 0)!;
+    const group = cluster.replicasOf(0);
+    t.log(`key ${key}, shard 0's group ${group.join(', ')}`);
+    const client = cluster.client({ region: 'r3' });
+    await client.put(key, 1);
+    for (const id of group) await cluster.crash(id);
+    await cluster.sleep(200); // The crash notices reach r3.
+    const homes = [...new Set(group.map((id) => id.split('/')[0]!))];
+    cluster.partition(['r3'], homes);
+    for (const id of group) await cluster.restart(id);
+    await cluster.sleep(200); // The restart notices are cut off.
+    cluster.heal();
+    await eventually(
+      cluster,
+      async () => {
+        try {
+          await client.put(key, 2);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { timeoutMs: 5_000, message: `a put of ${key} from r3 succeeds again` },
+    );
+    t.is(await client.get(key), 2);
+  });
+});

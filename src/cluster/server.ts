@@ -119,6 +119,8 @@ export const FLUSH_DELAY_MS = 0;
  * earlier, it may have been sent before the crash (the restart notice says so at once).
  */
 export const PROOF_OF_LIFE_AFTER_MS = 1_000;
+/** A crash notice older than this no longer stops a request when every replica of its shard was reported dead (see staleDown). */
+export const DOWN_NOTICE_STALE_MS = 1_000;
 /** Open transactions a server's summary names (shard:txn), at most. */
 export const OPEN_TXN_IDS_SHOWN = 1_000;
 
@@ -784,7 +786,9 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
     }
     // The nearest replica (or learner) not known to be down: a request is never sent to a
     // node the runtime reported dead.
-    const candidates = [...groupOf(shard, topology), ...learnersOf(shard, topology)].filter((s) => !state.downNodes.has(s));
+    let candidates = [...groupOf(shard, topology), ...learnersOf(shard, topology)].filter((s) => !state.downNodes.has(s));
+    // Every one reported dead: one reported long enough ago may be back (see staleDown).
+    if (candidates.length === 0) candidates = staleDown(state, [...groupOf(shard, topology), ...learnersOf(shard, topology)], ctx.now());
     if (candidates.length === 0) {
       // A read changes nothing, so refusing it is definite.
       reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `every replica of shard ${shard} is down` });
@@ -805,7 +809,7 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
   if (group === undefined) {
     // Not a replica of the shard: pass it to a replica that is not known to be down, nearest
     // first; that replica passes it on to the leader it knows.
-    const near = nearestUp(state, shard);
+    const near = nearestUp(state, shard) ?? staleDown(state, state.nearest.get(shard)!, ctx.now())[0];
     if (near === undefined) {
       reply(ctx, origin, notDone(req.body, `every replica of shard ${shard} is down`));
       return;
@@ -834,6 +838,19 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
     return;
   }
   held.push({ req, origin, ticks: heldTicks });
+}
+
+/**
+ * Of `nodes` (all reported dead), those reported at least DOWN_NOTICE_STALE_MS ago, in order.
+ * The notice that a node came back travels through the network like any message and can be
+ * lost or cut off by a partition; a server that never hears from the node otherwise (not a
+ * member of its groups) would then refuse its shards for ever. When every replica is
+ * reported dead, a request goes to one reported long enough ago: if it is back, it answers
+ * (and its answer proves it alive); if not, the request is lost like one sent just before a
+ * crash, and the caller's timeout answers.
+ */
+function staleDown(state: ServerState, nodes: readonly string[], now: number): string[] {
+  return nodes.filter((n) => now - (state.downSince.get(n) ?? Number.NEGATIVE_INFINITY) >= DOWN_NOTICE_STALE_MS);
 }
 
 /** The first member of the shard's group not known to be down, nearest first. */

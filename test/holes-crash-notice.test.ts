@@ -117,3 +117,47 @@ test('a server that missed the restart notices of every replica of a shard tries
     t.is(await client.get(key), 2);
   });
 });
+
+test("a copy of a transaction request goes to the coordinator the first copy went to, even after the home coordinator's restart", async (t) => {
+  // `meridian check --seed 2037 --mode hybrid --nemesis swarm`: the balancer's request to a
+  // server was duplicated by the network; the first copy arrived while its region's
+  // coordinator was down and went to the next region's, the second after the restart and went
+  // to the restarted one. Two coordinators ran one transaction: one aborted (what the client
+  // was told), the other committed.
+  const three: ClusterConfig = {
+    regions: ['r1', 'r2', 'r3'].map((name) => ({ name, servers: 2 })),
+    transport: 'sim',
+    seed: 11,
+    network: { latencyMs: { 'r1~r2': 10, 'r1~r3': 20, 'r2~r3': 15 } },
+    replication: { mode: 'active', factor: 3 },
+  };
+  await withCluster(t, three, async (cluster) => {
+    const host = cluster.internals.runtime.host;
+    const rq = 'dup-test:1';
+    const req = {
+      type: 'req',
+      rid: 900_001,
+      body: {
+        op: 'txn',
+        ops: [
+          { op: 'put', key: 'a', value: 1 },
+          { op: 'put', key: 'b', value: 1 },
+        ],
+        rq,
+      },
+    };
+    const begun = (id: string): boolean => (host.cell(id)?.peekState() as { begun?: Map<string, string> } | undefined)?.begun?.has(rq) ?? false;
+    await cluster.sleep(500);
+    await cluster.crash('coordinator/r1');
+    await cluster.sleep(100); // The crash notice reaches r1/0.
+    host.route('balancer/r1', 'r1/0', req);
+    await cluster.sleep(200);
+    t.true(begun('coordinator/r2'), "the first copy ran at the next region's coordinator");
+    await cluster.restart('coordinator/r1');
+    await cluster.sleep(100); // The restart notice reaches r1/0.
+    host.route('balancer/r1', 'r1/0', req); // The network's copy, late.
+    await cluster.sleep(500);
+    t.false(begun('coordinator/r1'), 'the copy did not start the transaction again at the restarted coordinator');
+    t.is(await cluster.client({ region: 'r2' }).get('a'), 1);
+  });
+});

@@ -1,4 +1,5 @@
 import type { ActorContext, Behavior } from '../runtime/actor.js';
+import { FifoOrder } from '../core/fifo-order.js';
 import type { MultiPaxosMessage, MultiPaxosRecord } from '../protocols/multipaxos.js';
 import type { CommitProtocolName } from '../protocols/commit.js';
 import { GroupReplica, type GroupOutput, type Origin } from '../replication/group.js';
@@ -88,6 +89,13 @@ export interface ServerState {
   downSince: Map<string, number>;
   /** Requests passed on to another server, until they age out. */
   forwarded: ForwardedRequests;
+  /**
+   * Transaction requests passed to a coordinator lately, by the client's request id (`rq`),
+   * with the coordinator: a copy the network duplicated goes to the same coordinator (which
+   * runs a request id once), never to another one (see handleRequest).
+   */
+  txnCoordinators: Map<string, string>;
+  txnOrder: FifoOrder<string>;
   /** What a restart needs of each shard's log (see ShardLog); the checkpoint is built from it. */
   log: ShardLogs;
   /** Each shard's group, nearest first (this region's members, then the rest, in group order). */
@@ -121,6 +129,8 @@ export const FLUSH_DELAY_MS = 0;
 export const PROOF_OF_LIFE_AFTER_MS = 1_000;
 /** A crash notice older than this no longer stops a request when every replica of its shard was reported dead (see staleDown). */
 export const DOWN_NOTICE_STALE_MS = 1_000;
+/** Transaction request ids a server remembers with the coordinator it passed them to. */
+export const TXN_FORWARDS_REMEMBERED_MAX = 4_096;
 /** Open transactions a server's summary names (shard:txn), at most. */
 export const OPEN_TXN_IDS_SHOWN = 1_000;
 
@@ -155,6 +165,8 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
       downNodes,
       downSince: new Map(),
       forwarded: new ForwardedRequests(),
+      txnCoordinators: new Map(),
+      txnOrder: new FifoOrder(TXN_FORWARDS_REMEMBERED_MAX),
       log: new ShardLogs(params.replication.checkpointEvery, params.replication.unsafe === 'checkpoint-drops-tail'),
       nearest: new Map(),
       ticks: new TickClock(params.replication.tickMs, ctx.monotonicNow()),
@@ -765,12 +777,27 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
   const origin: Origin = { to: ctx.sender, rid: req.rid };
   if (body.op === 'txn') {
     // Transactions are run by the region's coordinator; it answers the same origin. While the
-    // runtime reports it crashed, the next region's coordinator takes them.
+    // runtime reports it crashed, the next region's coordinator takes them. A copy of a request
+    // already passed on goes where the first went: a copy delayed past the coordinator's
+    // restart once went to the restarted one while the first ran at the next region's, and
+    // the two ran one transaction twice, one aborting (the answer the client got) and the
+    // other committing (`meridian check --seed 2037 --mode hybrid --nemesis swarm`).
+    const rq = body.rq;
+    const earlier = rq === undefined ? undefined : state.txnCoordinators.get(rq);
+    if (earlier !== undefined) {
+      ctx.forward(earlier, req);
+      return;
+    }
     const regions = topology.regions;
     const home = regions.findIndex((r) => r.name === state.params.region);
     let coordinator = coordinatorAddress(state.params.region);
     for (let k = 0; k < regions.length && state.downNodes.has(coordinator); k++)
       coordinator = coordinatorAddress(regions[(home + k + 1) % regions.length]!.name);
+    if (rq !== undefined) {
+      state.txnCoordinators.set(rq, coordinator);
+      const forgotten = state.txnOrder.added(rq, state.txnCoordinators.size);
+      if (forgotten !== undefined) state.txnCoordinators.delete(forgotten);
+    }
     ctx.forward(coordinator, req);
     return;
   }

@@ -813,9 +813,9 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
     }
     // The nearest replica (or learner) not known to be down: a request is never sent to a
     // node the runtime reported dead.
-    let candidates = [...groupOf(shard, topology), ...learnersOf(shard, topology)].filter((s) => !state.downNodes.has(s));
-    // Every one reported dead: one reported long enough ago may be back (see staleDown).
-    if (candidates.length === 0) candidates = staleDown(state, [...groupOf(shard, topology), ...learnersOf(shard, topology)], ctx.now());
+    // (A local read refused here is definite and immediate, whatever the age of the notices:
+    // unlike a write, it has no unknown outcome to fall back on; see staleDown.)
+    const candidates = [...groupOf(shard, topology), ...learnersOf(shard, topology)].filter((s) => !state.downNodes.has(s));
     if (candidates.length === 0) {
       // A read changes nothing, so refusing it is definite.
       reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `every replica of shard ${shard} is down` });
@@ -872,9 +872,12 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
  * The notice that a node came back travels through the network like any message and can be
  * lost or cut off by a partition; a server that never hears from the node otherwise (not a
  * member of its groups) would then refuse its shards for ever. When every replica is
- * reported dead, a request goes to one reported long enough ago: if it is back, it answers
- * (and its answer proves it alive); if not, the request is lost like one sent just before a
- * crash, and the caller's timeout answers.
+ * reported dead, a write or linearizable read goes to one reported long enough ago: if it is
+ * back, it answers (and its answer proves it alive); if not, the request is lost like one
+ * sent just before a crash, and the caller's timeout answers. Its outcome was going to be
+ * unknown either way ("every replica is down" answers TIMEOUT for a write). A local read is
+ * still refused at once (UNAVAILABLE), as promised; it may be refused for a node that is
+ * back, until a write or a message from it proves it alive.
  */
 function staleDown(state: ServerState, nodes: readonly string[], now: number): string[] {
   return nodes.filter((n) => now - (state.downSince.get(n) ?? Number.NEGATIVE_INFINITY) >= DOWN_NOTICE_STALE_MS);

@@ -75,21 +75,24 @@ test('a restart notice kept out by a partition: the balancer takes the server ba
   });
 });
 
+/** Three regions of two servers in sim, replication factor 3. */
+function threeRegions(mode: 'active' | 'hybrid', seed: number): ClusterConfig {
+  return {
+    regions: ['r1', 'r2', 'r3'].map((name) => ({ name, servers: 2 })),
+    transport: 'sim',
+    seed,
+    network: { latencyMs: { 'r1~r2': 10, 'r1~r3': 20, 'r2~r3': 15 } },
+    replication: { mode, factor: 3 },
+  };
+}
+
 test('a server that missed the restart notices of every replica of a shard tries them again once the crash notices are old', async (t) => {
   // Hybrid: shard 0's group is two servers of one region; the other regions hold learners and
   // talk to the group only through requests. A cut drops the restart notices on their way to
   // r3, whose servers then believed every replica of the shard dead, and refused its writes
   // for good ("every replica of shard 0 is down"; `meridian check --seed 753 --mode hybrid
   // --nemesis swarm` was not live that way).
-  const hybrid: ClusterConfig = {
-    regions: ['r1', 'r2', 'r3'].map((name) => ({ name, servers: 2 })),
-    transport: 'sim',
-    seed: 7,
-    network: { latencyMs: { 'r1~r2': 10, 'r1~r3': 20, 'r2~r3': 15 } },
-    replication: { mode: 'hybrid', factor: 3 },
-    shards: 4,
-  };
-  await withCluster(t, hybrid, async (cluster) => {
+  await withCluster(t, { ...threeRegions('hybrid', 7), shards: 4 }, async (cluster) => {
     const key = Array.from({ length: 64 }, (_, i) => `k${i}`).find((k) => cluster.shardOf(k) === 0)!;
     const group = cluster.replicasOf(0);
     t.log(`key ${key}, shard 0's group ${group.join(', ')}`);
@@ -124,14 +127,7 @@ test("a copy of a transaction request goes to the coordinator the first copy wen
   // coordinator was down and went to the next region's, the second after the restart and went
   // to the restarted one. Two coordinators ran one transaction: one aborted (what the client
   // was told), the other committed.
-  const three: ClusterConfig = {
-    regions: ['r1', 'r2', 'r3'].map((name) => ({ name, servers: 2 })),
-    transport: 'sim',
-    seed: 11,
-    network: { latencyMs: { 'r1~r2': 10, 'r1~r3': 20, 'r2~r3': 15 } },
-    replication: { mode: 'active', factor: 3 },
-  };
-  await withCluster(t, three, async (cluster) => {
+  await withCluster(t, threeRegions('active', 11), async (cluster) => {
     const host = cluster.internals.runtime.host;
     const rq = 'dup-test:1';
     const req = {

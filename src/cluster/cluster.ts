@@ -249,12 +249,7 @@ export class Cluster extends EventEmitter {
   crashAfterNextWrite(id: string): boolean {
     this.assertRunning();
     this.checkCrashable(id);
-    const sim = this.sim;
-    if (sim === undefined)
-      throw new ValidationError(
-        'transport',
-        `crashAfterNextWrite() needs transport 'sim' (a step is cut only in the simulator), got '${this.config.transport}'`,
-      );
+    const sim = this.simOnly('crashAfterNextWrite', 'a step is cut only in the simulator');
     if (this.down.has(id)) return false;
     const cell = sim.host.cell(id);
     if (cell === undefined) return false;
@@ -391,22 +386,21 @@ export class Cluster extends EventEmitter {
     this.assertRunning();
     if (typeof id !== 'string' || !this.coordinators.has(id))
       throw new ValidationError('id', `a coordinator such as 'coordinator/${this.config.regions[0]!.name}', got ${JSON.stringify(id)}`);
-    if (this.sim === undefined)
-      throw new ValidationError(
-        'transport',
-        `openTransactions() needs transport 'sim' (coordinator state lives in other threads), got '${this.config.transport}'`,
-      );
-    if (this.down.has(id)) return 0;
-    const state = this.sim.host.cell(id)?.peekState() as { pending?: Map<string, unknown>; log?: Map<string, unknown> } | undefined;
-    return (state?.pending?.size ?? 0) + (state?.log?.size ?? 0);
+    const state = this.simActorState(id, 'openTransactions') as CoordinatorState | undefined;
+    return state === undefined ? 0 : state.pending.size + state.log.size;
   }
 
   /** A live server's or coordinator's state in sim (undefined while it is down); a clear error elsewhere. */
   private simActorState(id: string, method: string): ServerState | CoordinatorState | undefined {
-    if (this.sim === undefined)
-      throw new ValidationError('transport', `${method}() needs transport 'sim' (actor state lives in other threads), got '${this.config.transport}'`);
+    const sim = this.simOnly(method, 'actor state lives in other threads');
     if (this.down.has(id)) return undefined;
-    return this.sim.host.cell(id)?.peekState() as ServerState | CoordinatorState | undefined;
+    return sim.host.cell(id)?.peekState() as ServerState | CoordinatorState | undefined;
+  }
+
+  /** The simulator, for a method that only it can carry out; a ValidationError naming `transport` elsewhere. */
+  private simOnly(method: string, why: string): SimRuntime {
+    if (this.sim === undefined) throw new ValidationError('transport', `${method}() needs transport 'sim' (${why}), got '${this.config.transport}'`);
+    return this.sim;
   }
 
   /** Wait: real time on threads, virtual time in sim. */

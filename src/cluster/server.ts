@@ -127,7 +127,7 @@ export const FLUSH_DELAY_MS = 0;
  * earlier, it may have been sent before the crash (the restart notice says so at once).
  */
 export const PROOF_OF_LIFE_AFTER_MS = 1_000;
-/** A crash notice older than this no longer stops a request when every replica of its shard was reported dead (see staleDown). */
+/** A crash notice older than this no longer stops a request when every replica of its shard was reported dead (see nearestUp). */
 export const DOWN_NOTICE_STALE_MS = 1_000;
 /** Transaction request ids a server remembers with the coordinator it passed them to. */
 export const TXN_FORWARDS_REMEMBERED_MAX = 4_096;
@@ -814,7 +814,7 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
     // The nearest replica (or learner) not known to be down: a request is never sent to a
     // node the runtime reported dead.
     // (A local read refused here is definite and immediate, whatever the age of the notices:
-    // unlike a write, it has no unknown outcome to fall back on; see staleDown.)
+    // unlike a write, it has no unknown outcome to fall back on; see nearestUp.)
     const candidates = [...groupOf(shard, topology), ...learnersOf(shard, topology)].filter((s) => !state.downNodes.has(s));
     if (candidates.length === 0) {
       // A read changes nothing, so refusing it is definite.
@@ -836,7 +836,7 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
   if (group === undefined) {
     // Not a replica of the shard: pass it to a replica that is not known to be down, nearest
     // first; that replica passes it on to the leader it knows.
-    const near = nearestUp(state, shard) ?? staleDown(state, state.nearest.get(shard)!, ctx.now())[0];
+    const near = nearestUp(state, shard, ctx.now());
     if (near === undefined) {
       reply(ctx, origin, notDone(req.body, `every replica of shard ${shard} is down`));
       return;
@@ -868,23 +868,18 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
 }
 
 /**
- * Of `nodes` (all reported dead), those reported at least DOWN_NOTICE_STALE_MS ago, in order.
- * The notice that a node came back travels through the network like any message and can be
- * lost or cut off by a partition; a server that never hears from the node otherwise (not a
- * member of its groups) would then refuse its shards for ever. When every replica is
- * reported dead, a write or linearizable read goes to one reported long enough ago: if it is
- * back, it answers (and its answer proves it alive); if not, the request is lost like one
- * sent just before a crash, and the caller's timeout answers. Its outcome was going to be
- * unknown either way ("every replica is down" answers TIMEOUT for a write). A local read is
- * still refused at once (UNAVAILABLE), as promised; it may be refused for a node that is
- * back, until a write or a message from it proves it alive.
+ * The first member of the shard's group not known to be down, nearest first; when every one
+ * was reported dead, the first reported at least DOWN_NOTICE_STALE_MS ago. The notice that a
+ * node came back travels through the network like any message and can be lost or cut off by
+ * a partition; a server that never hears from the node otherwise (not a member of its groups)
+ * would then refuse its shards for ever. A write or linearizable read sent to a node reported
+ * long enough ago is answered if it is back (and the answer proves it alive); if not, it is
+ * lost like one sent just before a crash, and the caller's timeout answers: its outcome was
+ * going to be unknown either way ("every replica is down" answers TIMEOUT for a write). A
+ * local read does not come here: it is still refused at once (UNAVAILABLE), as promised, and
+ * may be refused for a node that is back until a write or a message from it proves it alive.
  */
-function staleDown(state: ServerState, nodes: readonly string[], now: number): string[] {
-  return nodes.filter((n) => now - (state.downSince.get(n) ?? Number.NEGATIVE_INFINITY) >= DOWN_NOTICE_STALE_MS);
-}
-
-/** The first member of the shard's group not known to be down, nearest first. */
-function nearestUp(state: ServerState, shard: number): string | undefined {
+function nearestUp(state: ServerState, shard: number, now: number): string | undefined {
   let order = state.nearest.get(shard);
   if (order === undefined) {
     const members = groupOf(shard, state.params.topology);
@@ -892,6 +887,7 @@ function nearestUp(state: ServerState, shard: number): string | undefined {
     state.nearest.set(shard, (order = [...here, ...members.filter((m) => regionOfServer(m) !== state.params.region)]));
   }
   for (const m of order) if (!state.downNodes.has(m)) return m;
+  for (const m of order) if (now - (state.downSince.get(m) ?? Number.NEGATIVE_INFINITY) >= DOWN_NOTICE_STALE_MS) return m;
   return undefined;
 }
 

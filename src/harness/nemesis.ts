@@ -357,6 +357,30 @@ export function formatFaultEvent(e: FaultEvent): string {
 }
 
 /**
+ * Crash `victim` (a server or coordinator) right after its next durable write, before that
+ * step's messages leave (`crashAfterNextWrite`, sim), waiting for the write
+ * NEMESIS_BUSY_WAIT_MS at a time, up to NEMESIS_BUSY_WAITS times; with no write by then
+ * ('no-write'), or where the target cannot cut a step ('at-once'), it crashes at once.
+ * Returns the ms waited for a crash after a write, else how it crashed ('stopped': the
+ * cluster stopped meanwhile, nothing done). The nemesis's crash-coordinator and the
+ * transactional workload's crashes use it.
+ */
+export async function crashAfterWrite(c: NemesisTarget, victim: string): Promise<number | 'no-write' | 'at-once' | 'stopped'> {
+  if (c.transport === 'sim' && c.crashAfterNextWrite !== undefined && c.isDown !== undefined && c.crashAfterNextWrite(victim)) {
+    for (let i = 0; i < NEMESIS_BUSY_WAITS && !c.isStopped; i++) {
+      await c.sleep(NEMESIS_BUSY_WAIT_MS);
+      if (c.isStopped) return 'stopped';
+      if (c.isDown(victim)) return (i + 1) * NEMESIS_BUSY_WAIT_MS;
+    }
+    if (c.isStopped) return 'stopped';
+    await c.crash(victim);
+    return 'no-write';
+  }
+  await c.crash(victim);
+  return 'at-once';
+}
+
+/**
  * A fault schedule on one cluster. Create it with `new Nemesis(cluster, options)`; await
  * `run()` beside the workload; `heal()` ends every fault.
  */
@@ -376,6 +400,8 @@ export class Nemesis {
   private readonly t0: number;
   private readonly servers: string[];
   private readonly regions: string[];
+  /** Every region's coordinator (`coordinator/<region>`). */
+  private readonly coordinators: string[];
   private readonly baseline: NetworkConfig;
   private readonly activeFaults: ActiveFault[] = [];
   private readonly down = new Set<string>();
@@ -400,6 +426,7 @@ export class Nemesis {
     this.only = options.only === undefined ? undefined : new Set(options.only);
     this.t0 = cluster.now();
     this.regions = cluster.config.regions.map((r) => r.name);
+    this.coordinators = this.regions.map((r) => `coordinator/${r}`);
     this.servers = cluster.config.regions.flatMap((r) => Array.from({ length: r.servers }, (_, i) => `${r.name}/${i}`));
     this.baseline = options.baseline ?? cluster.currentNetwork?.() ?? cluster.config.network;
   }
@@ -579,15 +606,15 @@ export class Nemesis {
         return this.checkpointCrash();
       case 'crash-coordinator': {
         const { victim, note } = await this.busyCoordinator();
-        this.coordinatorDown = victim;
-        const how = await this.crashAfterWrite(victim);
-        return {
-          detail: `${victim}${note}${how}`,
-          undo: async () => {
-            this.coordinatorDown = undefined;
-            await this.cluster.restart(victim);
-          },
-        };
+        const undo = this.coordinatorGoesDown(victim);
+        const torn = await crashAfterWrite(this.cluster, victim);
+        const how =
+          typeof torn === 'number'
+            ? `, crashed after a write ${torn} ms later, before its messages left`
+            : torn === 'no-write'
+              ? `, no write within ${NEMESIS_BUSY_WAITS * NEMESIS_BUSY_WAIT_MS} ms: crashed`
+              : '';
+        return { detail: `${victim}${note}${how}`, undo };
       }
       case 'reorder': {
         this.jitterTouched = true;
@@ -795,7 +822,7 @@ export class Nemesis {
 
   /** A coordinator with transactions open, waited for a few ms at a time, briefly; else a random one. */
   private async busyCoordinator(): Promise<{ victim: string; note: string }> {
-    const all = this.regions.map((r) => `coordinator/${r}`);
+    const all = this.coordinators;
     const open = this.cluster.transport === 'sim' ? this.cluster.openTransactions?.bind(this.cluster) : undefined;
     if (open === undefined) return { victim: this.rng.pick(all), note: '' };
     for (let i = 0; i <= NEMESIS_BUSY_WAITS && !this.cluster.isStopped; i++) {
@@ -809,25 +836,13 @@ export class Nemesis {
     return { victim: this.rng.pick(all), note: ' (none open)' };
   }
 
-  /**
-   * Crash `victim` right after its next durable write, before that step's messages leave,
-   * waiting for the write a few ms at a time, briefly (sim); then, or elsewhere, at once.
-   * Returns what happened, for the log.
-   */
-  private async crashAfterWrite(victim: string): Promise<string> {
-    const c = this.cluster;
-    if (c.transport === 'sim' && c.crashAfterNextWrite !== undefined && c.isDown !== undefined && c.crashAfterNextWrite(victim)) {
-      for (let i = 0; i < NEMESIS_BUSY_WAITS && !c.isStopped; i++) {
-        await c.sleep(NEMESIS_BUSY_WAIT_MS);
-        if (c.isStopped) return '';
-        if (c.isDown(victim)) return `, crashed after a write ${(i + 1) * NEMESIS_BUSY_WAIT_MS} ms later, before its messages left`;
-      }
-      if (c.isStopped) return '';
-      await c.crash(victim);
-      return `, no write within ${NEMESIS_BUSY_WAITS * NEMESIS_BUSY_WAIT_MS} ms: crashed`;
-    }
-    await c.crash(victim);
-    return '';
+  /** `coordinatorDown` is `victim` until the returned undo restarts it. */
+  private coordinatorGoesDown(victim: string): () => Promise<void> {
+    this.coordinatorDown = victim;
+    return async () => {
+      this.coordinatorDown = undefined;
+      await this.cluster.restart(victim);
+    };
   }
 
   /** See 'checkpoint-crash' above. */
@@ -835,20 +850,14 @@ export class Nemesis {
     const c = this.cluster;
     // A quarter of the time a coordinator with transactions open, whose log checkpoints too.
     if (this.coordinatorDown === undefined && c.openTransactions !== undefined && this.rng.chance(0.25)) {
-      const open = this.regions.map((r) => `coordinator/${r}`).filter((id) => c.openTransactions!(id) > 0);
+      const open = this.coordinators.filter((id) => c.openTransactions!(id) > 0);
       if (open.length > 0) {
         const victim = this.rng.pick(open);
         const how = await this.checkpointThenWait(victim);
         const powerLoss = this.rng.chance(0.5);
-        this.coordinatorDown = victim;
+        const undo = this.coordinatorGoesDown(victim);
         await c.crash(victim, powerLoss ? { powerLoss: true } : {});
-        return {
-          detail: `${victim} (${how}${powerLoss ? ', power loss' : ''})`,
-          undo: async () => {
-            this.coordinatorDown = undefined;
-            await c.restart(victim);
-          },
-        };
+        return { detail: `${victim} (${how}${powerLoss ? ', power loss' : ''})`, undo };
       }
     }
     const target = await this.busyLeader();

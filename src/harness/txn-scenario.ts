@@ -7,6 +7,7 @@ import { checkTransactions, type Anomaly, type ElleOp } from './elle/index.js';
 import type { TxnHistoryOp } from '../core/history.js';
 import type { TxnCommit } from './txn-commits.js';
 import { SCENARIO_CHECKPOINT_EVERY } from './scenario.js';
+import { crashAfterWrite } from './nemesis.js';
 
 /**
  * The transactional workload behind `meridian check --workload txn`: clients in every region
@@ -15,9 +16,6 @@ import { SCENARIO_CHECKPOINT_EVERY } from './scenario.js';
  * heals and every client must commit again (liveness). The history, in Elle's shape, is
  * checked for strict serializability with `checkTransactions` (list-append).
  */
-/** A torn crash (after a write, before the step's messages) waits up to this many 2 ms polls for the write. */
-export const TXN_TORN_CRASH_WAITS = 50;
-
 export { TXN_CHECK_COMMITS, type TxnCommit } from './txn-commits.js';
 
 export interface TxnScenarioOptions {
@@ -129,12 +127,9 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
             // leave (a commit record on disk whose commit messages never left; a vote recorded
             // and never sent): what recovery must finish. Polled briefly; then a plain crash.
             let torn = false;
-            if (prng.chance(0.5) && cluster.crashAfterNextWrite(victim)) {
-              for (let i = 0; i < TXN_TORN_CRASH_WAITS && !cluster.isDown(victim); i++) await cluster.sleep(2);
-              torn = cluster.isDown(victim);
-            }
+            if (prng.chance(0.5)) torn = typeof (await crashAfterWrite(cluster, victim)) === 'number';
+            else await cluster.crash(victim);
             faults.push(`${at()} crash ${victim}${torn ? ' (after a write, before its messages)' : ''}`);
-            if (!torn) await cluster.crash(victim);
           }
         } else if (roll < 0.5 && down.size > 0) {
           const back = prng.pick([...down]);

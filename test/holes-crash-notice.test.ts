@@ -157,3 +157,67 @@ test("a copy of a transaction request goes to the coordinator the first copy wen
     t.is(await cluster.client({ region: 'r2' }).get('a'), 1);
   });
 });
+
+test("a copy of a transaction request that reaches its server after the server restarted still goes to the first copy's coordinator", async (t) => {
+  // The server remembers where it passed each transaction (above) only in memory. The balancer
+  // now names the coordinator in the request (`co`), so the server's restart in between does
+  // not matter: without it the restarted server, which believes every coordinator up, sent
+  // the late copy to its own region's coordinator while the first ran at the next region's.
+  await withCluster(t, threeRegions('active', 13), async (cluster) => {
+    const host = cluster.internals.runtime.host;
+    const sent: Array<{ to: string; msg: { type: string; rid: number; body: { op: string; rq?: string; co?: string } } }> = [];
+    const route = host.route.bind(host);
+    host.route = ((from: string, to: string, message: { type: string; body?: { op?: string } }, ...rest: unknown[]) => {
+      if (from === 'balancer/r1' && message.type === 'req' && message.body?.op === 'txn') sent.push({ to, msg: JSON.parse(JSON.stringify(message)) });
+      return (route as (...a: unknown[]) => void)(from, to, message, ...rest);
+    }) as typeof host.route;
+    const begun = (id: string, rq: string): boolean => (host.cell(id)?.peekState() as { begun?: Map<string, string> } | undefined)?.begun?.has(rq) ?? false;
+    await cluster.sleep(500);
+    await cluster.crash('coordinator/r1');
+    await cluster.sleep(100); // The crash notice reaches balancer/r1.
+    await cluster.client({ region: 'r1' }).transaction([
+      { op: 'put', key: 'a', value: 1 },
+      { op: 'put', key: 'b', value: 1 },
+    ]);
+    t.is(sent.length, 1);
+    const { to, msg } = sent[0]!;
+    t.is(to.split('/')[0], 'r1', 'routed to a server of the home region');
+    t.is(msg.body.co, 'coordinator/r2', "the balancer chose the next region's coordinator");
+    t.true(begun('coordinator/r2', msg.body.rq!));
+    await cluster.crash(to);
+    await cluster.restart(to);
+    await cluster.restart('coordinator/r1');
+    await cluster.sleep(300); // Restart notices everywhere; the server is back and leads nothing.
+    host.route('balancer/r1', to, msg); // The network's copy, late.
+    await cluster.sleep(500);
+    t.false(begun('coordinator/r1', msg.body.rq!), 'the copy did not start the transaction again at the restarted coordinator');
+    t.is(await cluster.client({ region: 'r2' }).get('a'), 1);
+  });
+});
+
+test("a balancer sends transactions to its region's coordinator again once it hears it restarted", async (t) => {
+  await withCluster(t, threeRegions('active', 17), async (cluster) => {
+    const host = cluster.internals.runtime.host;
+    const cos: Array<string | undefined> = [];
+    const route = host.route.bind(host);
+    host.route = ((from: string, to: string, message: { type: string; body?: { op?: string; co?: string } }, ...rest: unknown[]) => {
+      if (from === 'balancer/r1' && message.type === 'req' && message.body?.op === 'txn') cos.push(message.body.co);
+      return (route as (...a: unknown[]) => void)(from, to, message, ...rest);
+    }) as typeof host.route;
+    const client = cluster.client({ region: 'r1' });
+    const txn = (v: number): Promise<unknown> =>
+      client.transaction([
+        { op: 'put', key: 'a', value: v },
+        { op: 'put', key: 'b', value: v },
+      ]);
+    await cluster.sleep(500);
+    await txn(1);
+    await cluster.crash('coordinator/r1');
+    await cluster.sleep(100);
+    await txn(2);
+    await cluster.restart('coordinator/r1');
+    await cluster.sleep(100);
+    await txn(3);
+    t.deepEqual(cos, ['coordinator/r1', 'coordinator/r2', 'coordinator/r1']);
+  });
+});

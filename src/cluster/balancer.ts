@@ -7,7 +7,7 @@ import { DEFAULT_WEIGHT, type Endpoint, type Strategy } from '../balance/types.j
 import { Membership } from '../liveness/membership.js';
 import type { ActorContext, Behavior, SystemMessage } from '../runtime/actor.js';
 import type { BalancerInbound, Digest, Load, MemberState, Req, RequestBody, Res } from './messages.js';
-import { shardOf } from './topology.js';
+import { coordinatorAddress, shardOf } from './topology.js';
 import type { ResolvedBalancer } from './validate-parts.js';
 
 /** Requests one balancer keeps in flight; beyond it new requests are refused (UNAVAILABLE). */
@@ -19,6 +19,12 @@ export interface BalancerParams {
   region: string;
   /** Failover order, home region first. */
   priority: string[];
+  /**
+   * The cluster's regions in topology order: a transaction's coordinator is the coordinator of
+   * the region of the server it is routed to, or, while the runtime reports that one crashed,
+   * the next region's in this order (as a server chooses; see RequestBody.co).
+   */
+  regions: string[];
   servers: Record<string, string[]>;
   balancer: ResolvedBalancer | Record<string, unknown>;
   heartbeatIntervalMs: number;
@@ -100,6 +106,8 @@ export interface BalancerState {
   leaders: Array<string | undefined>;
   /** Requests sent by a leader hint rather than by the strategy. */
   hinted: number;
+  /** Coordinators the runtime reported crashed and not restarted: no transaction is sent to one. */
+  coordinatorsDown: Set<string>;
 }
 
 /** What a balancer tells about itself (`cluster.inspect('balancer/<region>')`; `cluster.members()` reads `members`). */
@@ -216,6 +224,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
       shards: params.shards ?? 0,
       leaders: Array.from({ length: params.shards ?? 0 }, () => undefined),
       hinted: 0,
+      coordinatorsDown: new Set(),
     };
   },
   receive(state, msg, ctx) {
@@ -456,7 +465,11 @@ function route(state: BalancerState, req: Req, ctx: ActorContext): void {
   // request EXECUTES (a server forwards a key it does not own), so only this shows where the
   // balancer sent the load.
   ctx.count(member.routedCounter);
-  const forward: Req = { type: 'req', rid, body: req.body };
+  // A transaction's coordinator is chosen here, once, and travels with the request: a copy
+  // the network delivers late reaches the same coordinator even if the server restarted in
+  // between and forgot where the first went (two coordinators would run it twice).
+  const body = req.body.op === 'txn' && req.body.co === undefined ? { ...req.body, co: coordinatorFor(state, member.region) } : req.body;
+  const forward: Req = { type: 'req', rid, body };
   ctx.send(target, forward);
 }
 
@@ -526,9 +539,25 @@ function onDigest(state: BalancerState, digest: Digest, ctx: ActorContext): void
   }
 }
 
+/** The coordinator of `region`, or of the next region (topology order) not reported crashed; the last one tried if all were. */
+function coordinatorFor(state: BalancerState, region: string): string {
+  const regions = state.params.regions;
+  const home = Math.max(0, regions.indexOf(region));
+  let coordinator = coordinatorAddress(region);
+  for (let k = 0; k < regions.length && state.coordinatorsDown.has(coordinator); k++)
+    coordinator = coordinatorAddress(regions[(home + k + 1) % regions.length]!);
+  return coordinator;
+}
+
 function onSystem(state: BalancerState, msg: SystemMessage, ctx: ActorContext): void {
   const m = state.members.get(msg.node);
-  if (m === undefined) return;
+  if (m === undefined) {
+    if (state.params.regions.some((r) => coordinatorAddress(r) === msg.node)) {
+      if (msg.event === 'node-crashed') state.coordinatorsDown.add(msg.node);
+      else state.coordinatorsDown.delete(msg.node);
+    }
+    return;
+  }
   if (msg.event === 'node-crashed') {
     // Like a refused connection: the process is gone. Requests it held will never be answered;
     // their outcome is unknown (they may have been executed before the crash).

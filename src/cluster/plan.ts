@@ -66,6 +66,7 @@ export function planCluster(config: ResolvedConfig): { plans: HostPlan[]; direct
     const balancer: BalancerParams = {
       region: region.name,
       priority: regionPriority(region.name, regionNames, config.network),
+      regions: regionNames,
       servers: Object.fromEntries(config.regions.map((r) => [r.name, Array.from({ length: r.servers }, (_, i) => serverId(r.name, i))])),
       balancer: config.balancer,
       heartbeatIntervalMs: hb.intervalMs,

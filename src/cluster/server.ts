@@ -782,13 +782,20 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
     // restart once went to the restarted one while the first ran at the next region's, and
     // the two ran one transaction twice, one aborting (the answer the client got) and the
     // other committing (`meridian check --seed 2037 --mode hybrid --nemesis swarm`).
+    // (A balancer chooses the coordinator itself and names it in the request: `co`. The copy
+    // above could otherwise still reach a second coordinator if it came after this server's
+    // restart, which forgets txnCoordinators.)
+    const regions = topology.regions;
+    if (body.co !== undefined && regions.some((r) => coordinatorAddress(r.name) === body.co)) {
+      ctx.forward(body.co, req);
+      return;
+    }
     const rq = body.rq;
     const earlier = rq === undefined ? undefined : state.txnCoordinators.get(rq);
     if (earlier !== undefined) {
       ctx.forward(earlier, req);
       return;
     }
-    const regions = topology.regions;
     const home = regions.findIndex((r) => r.name === state.params.region);
     let coordinator = coordinatorAddress(state.params.region);
     for (let k = 0; k < regions.length && state.downNodes.has(coordinator); k++)

@@ -22,6 +22,14 @@ export interface RequestBody {
    * executing again, so a duplicated cas or put is not applied twice.
    */
   rq?: string;
+  /**
+   * A transaction's coordinator, chosen once by the balancer that routed it (its region's
+   * coordinator, or the next region's while the runtime reports that one crashed). Every copy
+   * of the request carries it, so a copy the network delivers late goes where the first went,
+   * whatever the server it reaches believes or has forgotten (a restart). Absent: the server
+   * chooses.
+   */
+  co?: string;
 }
 
 /**

@@ -25,3 +25,31 @@ test('FifoOrder: a bounded set keeps the newest `max` keys, dropping the oldest 
   set.add(99);
   t.is(order.added(99, set.size), model[0], 'after a reset the oldest is the first key given');
 });
+
+test('FifoOrder.addedLive: a bounded map whose keys also leave by other means keeps the newest `max` live keys, in a bounded order', (t) => {
+  const seed = 23;
+  t.log(`seed ${seed}`);
+  const prng = new Prng(seed);
+  const max = 8;
+  const map = new Map<number, true>();
+  const order = new FifoOrder<number>(max);
+  const model: number[] = []; // live keys, oldest first
+  let next = 0;
+  for (let i = 0; i < 20_000; i++) {
+    if (prng.chance(0.45) && model.length > 0) {
+      // Removed by other means (as a 2PC end record retires its transaction).
+      const k = model.splice(prng.int(model.length), 1)[0]!;
+      map.delete(k);
+    } else {
+      const key = next++;
+      map.set(key, true);
+      model.push(key);
+      const evicted = order.addedLive(key, map.size, (k) => map.has(k));
+      if (evicted !== undefined) map.delete(evicted);
+      const expected = model.length > max ? model.shift() : undefined;
+      t.is(evicted, expected);
+    }
+    t.deepEqual([...map.keys()], model);
+    t.true((order as unknown as { order: number[] }).order.length <= 3 * max + 64 + 1, 'the order stays bounded');
+  }
+});

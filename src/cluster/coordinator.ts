@@ -1,3 +1,4 @@
+import { FifoOrder } from '../core/fifo-order.js';
 import type { ActorContext, Behavior } from '../runtime/actor.js';
 import type { TxnOp, TxnReads } from '../replication/ops.js';
 import type { CommitProtocolName } from '../protocols/commit.js';
@@ -74,6 +75,8 @@ export interface CoordinatorState {
   pending: Map<string, PendingTxn>;
   /** The live part of the durable log, by transaction (insertion order = age). */
   log: Map<string, unknown[]>;
+  /** Insertion order of `log` (which transaction to forget first past COORDINATOR_LOG_TXNS_MAX). */
+  logOrder: FifoOrder<string>;
   sinceCheckpoint: number;
   /** Checkpoints written since this incarnation began (Cluster.checkpointsOf). */
   checkpoints: number;
@@ -85,6 +88,8 @@ export interface CoordinatorState {
   aborted: number;
   /** Request ids of transactions begun, so a duplicated request does not run twice. */
   begun: Map<string, string>;
+  /** Insertion order of `begun` (which to forget first). */
+  begunOrder: FifoOrder<string>;
   /** Committed transactions (in `pending`) still waiting for what they read at some shard. */
   awaitingReads: Set<string>;
   /** Per destination server, per shard: the wire that carries this turn's messages (see OUTBOX_MAX). */
@@ -118,6 +123,7 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
       }),
       pending: new Map(),
       log: new Map(),
+      logOrder: new FifoOrder(COORDINATOR_LOG_TXNS_MAX),
       sinceCheckpoint: 0,
       checkpoints: 0,
       checkpointAsked: false,
@@ -125,6 +131,7 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
       committed: 0,
       aborted: 0,
       begun: new Map(),
+      begunOrder: new FifoOrder(BEGUN_REMEMBERED_MAX),
       awaitingReads: new Set(),
       outbox: new Map(),
       peerOutbox: new Map(),
@@ -266,7 +273,8 @@ function begin(state: CoordinatorState, req: Req, ctx: ActorContext): void {
   const txn = `${state.params.region}:${ctx.nextId()}`;
   if (rq !== undefined) {
     state.begun.set(rq, txn);
-    if (state.begun.size > BEGUN_REMEMBERED_MAX) state.begun.delete(state.begun.keys().next().value as string);
+    const forgotten = state.begunOrder.added(rq, state.begun.size);
+    if (forgotten !== undefined) state.begun.delete(forgotten);
   }
   state.pending.set(txn, { ...origin, ops, shards, reads: new Map(), askTicks: 0, asked: 0 });
   state.core.begin(
@@ -418,7 +426,9 @@ function remember(state: CoordinatorState, record: unknown): void {
   let list = state.log.get(r.txn);
   if (list === undefined) {
     state.log.set(r.txn, (list = []));
-    if (state.log.size > COORDINATOR_LOG_TXNS_MAX) state.log.delete(state.log.keys().next().value as string);
+    // (A 2PC end record deletes its transaction, above: the order skips those.)
+    const forgotten = state.logOrder.addedLive(r.txn, state.log.size, (txn) => state.log.has(txn));
+    if (forgotten !== undefined) state.log.delete(forgotten);
   }
   list.push(record);
 }

@@ -28,6 +28,7 @@
 import { assert } from '../core/assert.js';
 import { ValidationError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
+import { FifoOrder } from '../core/fifo-order.js';
 import { ballotEquals, BALLOT_ZERO, compareBallots, formatBallot } from './ballot.js';
 import type { Ballot } from './ballot.js';
 import { requireAddresses, requireNonEmptyString, requirePositiveInt } from './config.js';
@@ -102,6 +103,9 @@ export class PaxosCommitNode
   private readonly out = new Outbox<PaxosCommitMessage, PaxosCommitRecord, PaxosCommitDecision>();
   private readonly acceptorTxns = new Map<string, AcceptorTxn>();
   private readonly rmTxns = new Map<string, RmTxn>();
+  /** Insertion orders of acceptorTxns and rmTxns: which transaction `remember` forgets first. */
+  private readonly acceptorOrder = new FifoOrder<string>(PAXOS_COMMIT_REMEMBERED_TXNS_MAX);
+  private readonly rmOrder = new FifoOrder<string>(PAXOS_COMMIT_REMEMBERED_TXNS_MAX);
   /** The RM transactions of `rmTxns` still voting or prepared, in the same order: what ticks look at (see TwoPcParticipant.open). */
   private readonly rmOpen = new Map<string, RmTxn>();
   private readonly leaderTxns = new Map<string, LeaderTxn>();
@@ -263,6 +267,7 @@ export class PaxosCommitNode
         return;
       }
       case 'prepared':
+        if (!this.rmTxns.has(record.txn)) this.rmOrder.addedLive(record.txn, 0, () => true);
         this.rmTxns.set(record.txn, {
           phase: 'prepared',
           coordinator: record.coordinator,
@@ -279,6 +284,7 @@ export class PaxosCommitNode
         return;
       }
       case 'aborted':
+        if (!this.rmTxns.has(record.txn)) this.rmOrder.addedLive(record.txn, 0, () => true);
         this.rmTxns.set(record.txn, {
           phase: 'aborted',
           coordinator: record.coordinator,
@@ -301,7 +307,7 @@ export class PaxosCommitNode
     if (rm === undefined) {
       const fresh: RmTxn = { phase: 'voting', coordinator: from, rms, payload, elapsedTicks: 0, timeoutTicks: 0 };
       this.rmOpen.set(txn, fresh);
-      const forgotten = this.remember(this.rmTxns, txn, fresh);
+      const forgotten = this.remember(this.rmTxns, this.rmOrder, txn, fresh);
       if (forgotten !== undefined) this.rmOpen.delete(forgotten);
       this.out.decide({ kind: 'prepare', txn, payload });
     } else if (rm.phase === 'prepared' || rm.phase === 'aborted') {
@@ -352,7 +358,7 @@ export class PaxosCommitNode
     let a = this.acceptorTxns.get(txn);
     if (a === undefined) {
       a = { promised: BALLOT_ZERO, accepted: new Map() };
-      this.remember(this.acceptorTxns, txn, a);
+      this.remember(this.acceptorTxns, this.acceptorOrder, txn, a);
     }
     return a;
   }
@@ -483,10 +489,11 @@ export class PaxosCommitNode
   }
 
   /** Sets txn in `map`, forgetting the oldest entry past PAXOS_COMMIT_REMEMBERED_TXNS_MAX: returns the one forgotten, if any. */
-  private remember<T>(map: Map<string, T>, txn: string, value: T): string | undefined {
+  private remember<T>(map: Map<string, T>, order: FifoOrder<string>, txn: string, value: T): string | undefined {
+    const known = map.has(txn);
     map.set(txn, value);
-    if (map.size <= PAXOS_COMMIT_REMEMBERED_TXNS_MAX) return undefined;
-    const oldest = map.keys().next().value;
+    if (known) return undefined;
+    const oldest = order.addedLive(txn, map.size, (k) => map.has(k));
     if (oldest !== undefined) map.delete(oldest);
     return oldest;
   }

@@ -96,6 +96,8 @@ export class KvStateMachine {
   private readonly readsAt = new Map<string, TxnReads>();
   /** What recently committed transactions read here (for a coordinator that missed the vote). */
   private readonly committedReads = new Map<string, TxnReads>();
+  /** Insertion order of `committedReads` (which to forget first). */
+  private readonly committedReadsOrder = new FifoOrder<string>(FINISHED_TXNS_MAX);
   /** Testing only: a broken transaction layer (see TxnUnsafe). */
   unsafe: TxnUnsafe | undefined;
 
@@ -245,8 +247,10 @@ export class KvStateMachine {
       if (run.ok) for (const w of run.writes) this.write(w);
       const read = reads ?? (run.ok ? run.reads : undefined);
       if (read !== undefined && ops.some((op) => op.op === 'get')) {
+        const known = this.committedReads.has(txn);
         this.committedReads.set(txn, read);
-        if (this.committedReads.size > FINISHED_TXNS_MAX) this.committedReads.delete(this.committedReads.keys().next().value as string);
+        const forgotten = known ? undefined : this.committedReadsOrder.added(txn, this.committedReads.size);
+        if (forgotten !== undefined) this.committedReads.delete(forgotten);
       }
     }
     const out: Completion[] = [{ txn, done: outcome }];
@@ -317,6 +321,7 @@ export class KvStateMachine {
     for (const [txn, reads] of snapshot.readsAt ?? []) this.readsAt.set(txn, reads);
     this.committedReads.clear();
     for (const [txn, reads] of snapshot.committedReads ?? []) this.committedReads.set(txn, reads);
+    this.committedReadsOrder.reset(this.committedReads.keys());
   }
 
   /** Transactions prepared here and not yet finished. */

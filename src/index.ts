@@ -21,7 +21,17 @@ export type { StrategyName } from './balance/types.js';
 export type { TxnOp } from './cluster/messages.js';
 export type { TxnHistoryOp, TxnMicroOp } from './core/history.js';
 export type { NetworkConfig, DropCause, PartitionOptions } from './net/model.js';
-export { MeridianError, ConfigError, ValidationError, UnavailableError, TimeoutError, AbortedError, StoppedError, HostExitedError } from './core/errors.js';
+export {
+  MeridianError,
+  ConfigError,
+  ValidationError,
+  UnavailableError,
+  TimeoutError,
+  AbortedError,
+  StoppedError,
+  HostExitedError,
+  SimulationStalledError,
+} from './core/errors.js';
 export type { ErrorCode } from './core/errors.js';
 export type { HostEvent } from './runtime/host.js';
 export type { TraceEntry } from './runtime/transports/sim.js';

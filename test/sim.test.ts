@@ -1,5 +1,7 @@
 import test from 'ava';
 import { startCluster, type Cluster } from '../src/index.js';
+import { SimulationStalledError } from '../src/index.js';
+import { SIM_EVENTS_PER_INSTANT_MAX } from '../src/runtime/transports/sim.js';
 import { eventually, runtimeWith } from './helpers/runtimes.js';
 
 async function workload(seed: number): Promise<{ hash: number; stats: string; results: string }> {
@@ -90,3 +92,37 @@ for (const [loss, duplicate] of [
     }
   });
 }
+
+test('sim: calls that take 0 ms in a loop stall the run with SimulationStalledError, not a hang; pending sleeps fail too', async (t) => {
+  // One region, no latency, no jitter: a get is answered without virtual time moving, so this
+  // loop would never let the sleep beside it (or anything else) come due.
+  const cluster = await startCluster({ regions: [{ name: 'r1', servers: 1 }], transport: 'sim', seed: 1, replication: { mode: 'none' } });
+  try {
+    const client = cluster.client({ region: 'r1' });
+    await client.put('k', 1);
+    const started = cluster.now();
+    const sleeping = cluster.sleep(10);
+    let calls = 0;
+    const loop = (async () => {
+      for (;;) {
+        await client.get('k');
+        calls++;
+      }
+    })();
+    const [looped, slept] = await Promise.allSettled([loop, sleeping]);
+    t.is(looped.status, 'rejected');
+    t.is(slept.status, 'rejected');
+    const error = (looped as PromiseRejectedResult).reason as SimulationStalledError;
+    t.true(error instanceof SimulationStalledError, String(error));
+    t.is(error.code, 'INTERNAL');
+    t.is(error.events, SIM_EVENTS_PER_INSTANT_MAX);
+    t.regex(error.message, /jitterMs/);
+    t.is(cluster.now(), started);
+    t.true(calls > 1000, `${calls} calls before the stall`);
+    // New calls fail at once rather than wait on a run that cannot move.
+    await t.throwsAsync(client.get('k'), { instanceOf: SimulationStalledError });
+    await t.throwsAsync(cluster.sleep(1), { instanceOf: SimulationStalledError });
+  } finally {
+    await cluster.stop();
+  }
+});

@@ -245,6 +245,8 @@ export class Client {
       txnObserver.record(process, 'invoke', unknownReads(microOps(txnOps, undefined)));
     }
     return new Promise((resolve, reject) => {
+      // First: in a stalled simulation it throws, and the call rejects with nothing left open.
+      this.deps.driver?.beginWait();
       const startMs = this.deps.runtime.now();
       const deadlineMs = startMs + this.deps.requestTimeoutMs;
       this.pending.set(
@@ -252,7 +254,6 @@ export class Client {
         txn === undefined ? { resolve, reject, startMs, deadlineMs, recorded, body } : { resolve, reject, startMs, deadlineMs, recorded, body, txn },
       );
       if (this.sweepTimer === undefined) this.armSweep();
-      this.deps.driver?.beginWait();
       // The body is this call's own object (built by put, get, ...): the request id goes on it.
       body.rq = `${this.id}:${rid}`;
       const req: Req = { type: 'req', rid, body };
@@ -341,6 +342,11 @@ export class Client {
     // A put or a delete resolves with nothing, whatever the answer carried.
     if (error === undefined) p.resolve(p.body.op === 'put' || p.body.op === 'delete' ? undefined : value);
     else p.reject(error);
+  }
+
+  /** Fails every open call with `error` (a stalled simulation); the client stays usable. */
+  fail(error: Error): void {
+    for (const rid of [...this.pending.keys()]) this.settle(rid, undefined, error);
   }
 
   /** Fails every open call (the cluster is stopping). */

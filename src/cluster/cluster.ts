@@ -125,6 +125,10 @@ export class Cluster extends EventEmitter {
     this.seed = config.seed;
     this.runtime = runtime;
     this.sim = sim;
+    // A stalled simulation runs no more events: every open call fails rather than hang.
+    sim?.onStall((error) => {
+      for (const client of this.clients) client.fail(error);
+    });
     this.network = config.network;
     this.recorder = new HistoryRecorder({ now: () => runtime.now() });
     this.regionNames = new Set(config.regions.map((r) => r.name));

@@ -78,6 +78,26 @@ export class HostExitedError extends StoppedError {
   }
 }
 
+/**
+ * The simulator ran SIM_EVENTS_PER_INSTANT_MAX events without virtual time moving: messages
+ * or calls that take 0 ms chase each other forever (a network with no latency and no jitter,
+ * and a caller that loops on calls answered inside one region). Every call and sleep pending
+ * on the simulated cluster fails with it; its outcome is unknown.
+ */
+export class SimulationStalledError extends MeridianError {
+  readonly atMs: number;
+  readonly events: number;
+  constructor(atMs: number, events: number) {
+    super(
+      'INTERNAL',
+      `simulation stalled: ${events} events ran at virtual time ${atMs.toFixed(3)} ms without time moving (messages or calls that take 0 ms loop forever: give the network some latency or jitterMs > 0)`,
+      false,
+    );
+    this.atMs = atMs;
+    this.events = events;
+  }
+}
+
 export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
   if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);

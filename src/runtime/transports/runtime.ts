@@ -49,6 +49,8 @@ export interface SimDriver {
   /** The caller is about to await something the actors must settle: run the simulation. */
   beginWait(): void;
   endWait(): void;
+  /** Call `listener` once if the run stalls (virtual time cannot move): it fails what waits. */
+  onStall(listener: (error: Error) => void): void;
 }
 
 export type { HostEvent };

@@ -28,6 +28,8 @@ export class SimRuntime implements Runtime, SimDriver {
   readonly kind = 'sim' as const;
   readonly world: SimWorld;
   private readonly nodesDown = new Set<string>();
+  /** The reject of every pending sleep: a stalled run fails them (see SimWorld.onStall). */
+  private readonly sleeping = new Set<(error: Error) => void>();
 
   constructor(
     options: SimRuntimeOptions,
@@ -42,6 +44,14 @@ export class SimRuntime implements Runtime, SimDriver {
       messageBytesMax: options.messageBytesMax,
       recordTrace: options.recordTrace,
       onEvent: options.onEvent,
+    });
+    this.world.onStall((error) => {
+      const sleeping = [...this.sleeping];
+      this.sleeping.clear();
+      for (const reject of sleeping) {
+        this.world.endWait();
+        reject(error);
+      }
     });
     if (options.fsync !== undefined) this.world.durable.configure({ fsync: options.fsync, clock: () => this.world.now() });
   }
@@ -71,10 +81,16 @@ export class SimRuntime implements Runtime, SimDriver {
     this.world.endWait();
   }
 
+  onStall(listener: (error: Error) => void): void {
+    this.world.onStall(listener);
+  }
+
   sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.world.beginWait();
+    return new Promise((resolve, reject) => {
+      this.world.beginWait(); // (throws, so rejects, once the run has stalled)
+      this.sleeping.add(reject);
       this.world.at(this.world.now() + ms, () => {
+        this.sleeping.delete(reject);
         this.world.endWait();
         resolve();
       });

@@ -1,4 +1,5 @@
 import type { Envelope } from '../../core/codec.js';
+import { SimulationStalledError } from '../../core/errors.js';
 import { seededIds } from '../../core/ids.js';
 import { Prng, hashString } from '../../core/prng.js';
 import type { Behavior } from '../actor.js';
@@ -13,6 +14,13 @@ export const SIM_EVENTS_RECYCLED_MAX = 4096;
 
 /** Events handled in one synchronous stretch before the driver yields to the event loop. */
 export const SIM_EVENTS_PER_SLICE = 200_000;
+
+/**
+ * Events run at one virtual instant before the run counts as stalled (SimulationStalledError).
+ * The busiest instants of the check scenario run a few thousand; a run that reaches this is a
+ * loop of 0 ms steps that would never let time move.
+ */
+export const SIM_EVENTS_PER_INSTANT_MAX = 500_000;
 
 export interface TraceEntry {
   at: number;
@@ -66,6 +74,13 @@ export class SimWorld {
   traceHash = 0x811c9dc5;
   deliveredCount = 0;
   eventsRun = 0;
+  /** Set once SIM_EVENTS_PER_INSTANT_MAX events ran at one instant: no event runs after it. */
+  stalled: SimulationStalledError | undefined;
+  private stallNotified = false;
+  private readonly stallListeners: Array<(error: SimulationStalledError) => void> = [];
+  /** The instant the last event ran at, and how many ran at it. */
+  private instantAt = -1;
+  private instantEvents = 0;
   readonly trace: TraceEntry[] = [];
 
   constructor(private readonly options: SimOptions) {
@@ -150,6 +165,12 @@ export class SimWorld {
   private run(event: SimEvent): void {
     this.nowMs = event.at;
     this.eventsRun++;
+    if (event.at !== this.instantAt) {
+      this.instantAt = event.at;
+      this.instantEvents = 0;
+    } else if (++this.instantEvents >= SIM_EVENTS_PER_INSTANT_MAX && this.stalled === undefined) {
+      this.stalled = new SimulationStalledError(this.nowMs, this.instantEvents);
+    }
     if (event.envelope !== undefined) {
       const envelope = event.envelope;
       this.recycle(event);
@@ -230,8 +251,20 @@ export class SimWorld {
    * driver stops at that point so the caller's continuation runs at that virtual time.
    */
   beginWait(): void {
+    if (this.stalled !== undefined) throw this.stalled;
     this.waiting++;
     this.kick();
+  }
+
+  /** Call `listener` once if the run stalls (see SIM_EVENTS_PER_INSTANT_MAX): it fails what waits. */
+  onStall(listener: (error: SimulationStalledError) => void): void {
+    this.stallListeners.push(listener);
+  }
+
+  private notifyStall(): void {
+    if (this.stalled === undefined || this.stallNotified) return;
+    this.stallNotified = true;
+    for (const listener of this.stallListeners) listener(this.stalled);
   }
 
   endWait(): void {
@@ -252,7 +285,7 @@ export class SimWorld {
     this.settled = false;
     let slice = SIM_EVENTS_PER_SLICE;
     try {
-      while (this.waiting > 0 && !this.settled && slice-- > 0) {
+      while (this.waiting > 0 && !this.settled && this.stalled === undefined && slice-- > 0) {
         const event = this.takeNext(Number.POSITIVE_INFINITY);
         if (event === undefined) break;
         if (event.cancelled) {
@@ -263,6 +296,10 @@ export class SimWorld {
       }
     } finally {
       this.driving = false;
+    }
+    if (this.stalled !== undefined) {
+      this.notifyStall();
+      return;
     }
     // Let the awaiting code run (microtasks) before going on, so its next call happens at
     // this virtual time. An empty queue with waiters left means nothing can settle them.
@@ -279,6 +316,10 @@ export class SimWorld {
         continue;
       }
       this.run(event);
+      if (this.stalled !== undefined) {
+        this.notifyStall();
+        throw this.stalled;
+      }
     }
     if (untilMs > this.nowMs) this.nowMs = untilMs;
   }

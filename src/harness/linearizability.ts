@@ -40,6 +40,12 @@ export const CHECK_STEPS_MAX = 50_000_000;
  */
 export const AFTER_VIOLATION_STEPS_MAX = 100_000;
 
+/**
+ * Search steps for the first look at a key without its unseen unknown writes (see
+ * `unseenUnknownWrites`), as a share of the key's budget; the full search follows with its own.
+ */
+const UNSEEN_FIRST_STEPS_SHARE = 0.2;
+
 /** Words of configuration records a search allocates at most before it has recorded any (1 MB). */
 const RECORDS_INITIAL_WORDS = 262_144;
 
@@ -63,6 +69,11 @@ export interface CheckOptions {
   stepsMax?: number;
   /** Shrink each violation to a small witness (default true); off, `ops` is the failing prefix. */
   shrink?: boolean;
+  /**
+   * Search each key first without its unknown writes whose values no read saw (default true;
+   * sound, see `withoutUnseenUnknownWrites`). Off only to measure what it saves.
+   */
+  unseenFirst?: boolean;
 }
 
 /**
@@ -182,8 +193,17 @@ function checkHistoryTimed(history: History, modelName: ModelName, options: Chec
   for (const key of keys) {
     const ops = byKey.get(key) as CheckOp[];
     result.ops += ops.length;
-    const outcome = search(model, ops, stepsMax, shared);
-    result.steps += outcome.steps;
+    let outcome: SearchResult | undefined;
+    const lighter = options.unseenFirst === false ? undefined : withoutUnseenUnknownWrites(model, ops);
+    if (lighter !== undefined) {
+      const first = search(model, lighter, Math.max(1, Math.floor(stepsMax * UNSEEN_FIRST_STEPS_SHARE)), shared);
+      result.steps += first.steps;
+      if (first.verdict === 'ok') outcome = first;
+    }
+    if (outcome === undefined) {
+      outcome = search(model, ops, stepsMax, shared);
+      result.steps += outcome.steps;
+    }
     if (outcome.verdict === 'unknown') result.timedOut.push(key);
     if (outcome.verdict !== 'fail') continue;
     Atomics.store(shared, SHARED_FAILED, 1);
@@ -192,6 +212,36 @@ function checkHistoryTimed(history: History, modelName: ModelName, options: Chec
     result.violations.push(explained.violation);
   }
   return finish(result);
+}
+
+/**
+ * The key's operations without its unknown writes whose value no definite operation saw, or
+ * undefined when there are none (or the model cannot say). A first search of these decides
+ * most keys where unknown writes pile up: each unknown write may be placed at any point after
+ * its invocation, so a few of them multiply the orders to try (`check --seed 77 --clients 20
+ * --keys 2`: 8 unseen unknown writes, key0 undecided in 50 million steps; 75,000 steps
+ * without them).
+ *
+ * Sound for 'linearizable' only: an operation of unknown outcome may also never take effect,
+ * which is the same as placing it after every other operation (its return is at +Infinity,
+ * so nothing must follow it, and its output is unconstrained). A linearization of the rest
+ * followed by the dropped writes is one of the whole. If the rest is not linearizable (an
+ * unseen write was needed: a cas that failed because of it), the full search decides.
+ */
+function withoutUnseenUnknownWrites(model: Model<unknown>, ops: readonly CheckOp[]): CheckOp[] | undefined {
+  const { written, seen } = model;
+  if (written === undefined || seen === undefined) return undefined;
+  const seenValues = new Set<string>();
+  for (const op of ops) {
+    const s = seen(op.modelOp);
+    if (s !== undefined) seenValues.add(canonical(s.value));
+  }
+  const kept = ops.filter((op) => {
+    if (op.definite) return true;
+    const w = written(op.modelOp);
+    return w === undefined || seenValues.has(canonical(w.value));
+  });
+  return kept.length === ops.length ? undefined : kept;
 }
 
 /** Sets `ok` and `verdict` from the violations and time-outs: a violation is definite. */

@@ -41,6 +41,14 @@ export interface Model<S> {
   mutates(op: ModelOp): boolean;
   /** A description of what is wrong with `op`'s input or output, or undefined if it is usable. */
   validate(op: ModelOp): string | undefined;
+  /**
+   * Optional, for the checker's first look without unseen unknown writes (see
+   * `unseenUnknownWrites` in linearizability.ts): the value `op` leaves if it takes effect as
+   * a whole-value write, else undefined (unknown: keep the op).
+   */
+  written?(op: ModelOp): { value: unknown } | undefined;
+  /** With `written`: the value a definite `op` proves it saw, if any (a read's answer). */
+  seen?(op: ModelOp): { value: unknown } | undefined;
 }
 
 /**
@@ -142,6 +150,25 @@ export const registerModel: Model<unknown> = {
       if (!isCasInput(op.input)) return 'cas input must be { expected, next }';
       if (op.outcome === 'ok' && typeof op.output !== 'boolean') return 'cas output must be true or false';
     }
+    return undefined;
+  },
+  written(op) {
+    switch (op.kind) {
+      case 'write':
+      case 'put':
+        return { value: op.input };
+      case 'delete':
+        return { value: undefined };
+      case 'cas':
+        return { value: (op.input as CasInput).next };
+      default:
+        return undefined;
+    }
+  },
+  seen(op) {
+    if (op.outcome !== 'ok') return undefined;
+    if (op.kind === 'read' || op.kind === 'get') return { value: op.output };
+    if (op.kind === 'cas' && op.output === true) return { value: (op.input as CasInput).expected };
     return undefined;
   },
 };

@@ -40,6 +40,24 @@ test('check --seeds 4 --workers 2: progress, unknown shares, a passed/failed/unk
   t.is(r.code, failed + unknown === 0 ? 0 : 1, 'an unknown seed fails the exit status like a failed one');
 });
 
+test('check --seeds with --clients, --keys and --fault-ms sizes every seed; a failing seed replays with the same sizes', async (t) => {
+  const r = await meridian(['check', '--seeds', '6', '--from', '7', '--clients', '4', '--keys', '2', '--fault-ms', '1500', '--unsafe', 'stale-reads']);
+  t.log(r.stdout.split('\n').at(-2));
+  t.regex(
+    r.stdout,
+    /^meridian check: seeds 7\.\.12, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 2 keys, 1500 ms of faults, 2 workers/,
+  );
+  const failed = /failed \(([\d, ]+)\)/.exec(r.stdout)?.[1]?.split(', ').map(Number) ?? [];
+  t.true(failed.length > 0, `no seed of 7..12 caught stale-reads with 4 clients on 2 keys:\n${r.stdout}`);
+  t.regex(r.stdout, new RegExp(`replay: meridian check --seed ${failed[0]} --mode active --unsafe stale-reads --clients 4 --keys 2 --fault-ms 1500 --trace`));
+  // The replay of one seed with those sizes is the run the pool checked: it fails too.
+  const replay = await meridian(['check', '--seed', String(failed[0]), '--unsafe', 'stale-reads', '--clients', '4', '--keys', '2', '--fault-ms', '1500']);
+  t.is(replay.code, 1, replay.stdout);
+  // And the sizes matter: the same seeds at the default sizes are other runs.
+  const plain = await meridian(['check', '--seed', String(failed[0]), '--unsafe', 'stale-reads']);
+  t.not(/trace hash (0x[0-9a-f]+)/.exec(plain.stdout)?.[1], /trace hash (0x[0-9a-f]+)/.exec(replay.stdout)?.[1]);
+});
+
 test('check catches a broken variant: failing seeds with witness, faults, replay and shrink lines, exit 1; the replay fails the same way', async (t) => {
   t.log('seeds 1..6, active, unsafe stale-reads');
   const r = await meridian(['check', '--seeds', '6', '--unsafe', 'stale-reads']);
@@ -108,7 +126,9 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seeds', '3', '--shrink'], /--shrink needs --seed S/],
     [['--seed', '3', '--shrink', '--trace'], /--shrink and --trace/],
     [['--seed', '3', '--shrink', '--nemesis', 'builtin'], /--shrink needs --nemesis targeted or swarm/],
-    [['--seeds', '3', '--clients', '2'], /apply to --seed/],
+    [['--seeds', '3', '--only-faults', '1'], /--only-faults applies to --seed/],
+    [['--seeds', '3', '--clients', '0'], /--clients needs an integer from 1 to 64/],
+    [['--seeds', '3', '--workload', 'txn', '--keys', '2'], /apply to the kv workload/],
     [['--seed', '3', '--only-faults', '1,x'], /--only-faults needs fault episode numbers/],
     [['--seeds', '3', '--trace'], /--trace needs --seed/],
     [['--seed', '3', '--seeds', '3'], /give one of them/],

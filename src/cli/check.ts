@@ -31,6 +31,7 @@ import {
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
 
 export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin]
+                 [--clients N] [--keys N] [--fault-ms MS]
   meridian check --seed S [--trace] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
                  [--clients N] [--keys N] [--fault-ms MS] [--only-faults I,J,...]
   meridian check --workload txn --seeds N | --seed S [--commit 2pc|paxos-commit] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
@@ -185,8 +186,8 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   if (args.onlyFaults !== undefined && args.schedule === 'builtin')
     throw new FlagError('--only-faults needs --nemesis targeted or swarm (the builtin schedule has no episodes)');
   if (args.shrink && args.schedule === 'builtin') throw new FlagError('--shrink needs --nemesis targeted or swarm (the builtin schedule has no episodes)');
-  if (args.seeds !== undefined && (args.clients !== undefined || args.keys !== undefined || args.faultMs !== undefined || args.onlyFaults !== undefined)) {
-    throw new FlagError('--clients, --keys, --fault-ms and --only-faults apply to --seed (they replay a shrunk run)');
+  if (args.seeds !== undefined && args.onlyFaults !== undefined) {
+    throw new FlagError('--only-faults applies to --seed (it replays a shrunk run: episodes are numbered per seed)');
   }
   if (!args.modeGiven) args.mode = defaultModeFor(args.unsafe);
   return args;
@@ -280,8 +281,13 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
       ? `read/append transactions (${(args.commits ?? TXN_CHECK_COMMITS).join(' and ')}, checked strict serializable)`
       : `${args.schedule} faults`;
   const unsafe = args.unsafe ?? args.txnUnsafe;
+  const sizes = [
+    args.clients === undefined ? '' : `, ${args.clients} clients`,
+    args.keys === undefined ? '' : `, ${args.keys} keys`,
+    args.faultMs === undefined ? '' : `, ${args.faultMs} ms of faults`,
+  ].join('');
   io.out(
-    `meridian check: seeds ${from}..${from + total - 1}, ${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${what}, ${workers} workers`,
+    `meridian check: seeds ${from}..${from + total - 1}, ${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${what}${sizes}, ${workers} workers`,
   );
   const every = Math.max(1, Math.ceil(total / PROGRESS_STEPS));
   let failedSoFar = 0;
@@ -296,6 +302,9 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
     ...(args.workload === 'kv' ? {} : { workload: args.workload }),
     ...(args.commits === undefined ? {} : { commits: args.commits }),
     ...(args.txnUnsafe === undefined ? {} : { txnUnsafe: args.txnUnsafe }),
+    ...(args.clients === undefined ? {} : { clients: args.clients }),
+    ...(args.keys === undefined ? {} : { keys: args.keys }),
+    ...(args.faultMs === undefined ? {} : { faultMs: args.faultMs }),
     onReport: (r, done) => {
       if (r.outcome === 'fail') {
         failedSoFar++;

@@ -108,6 +108,10 @@ export interface CheckRunOptions {
   workload?: Workload;
   commits?: TxnCommit[];
   txnUnsafe?: TxnUnsafe;
+  /** The kv scenario's clients, keys and fault phase (ms) for every seed; absent, its defaults. */
+  clients?: number;
+  keys?: number;
+  faultMs?: number;
   /** Called as each seed finishes (in completion order, which varies with the workers). */
   onReport?: (report: ScenarioReport, done: number, total: number) => void;
 }
@@ -245,7 +249,9 @@ function failedReport(task: ScenarioTask, failure: string, elapsedMs: number): S
 
 const workerFile = fileURLToPath(new URL('../../workers/scenario.js', import.meta.url));
 
-function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, 'unsafe' | 'onReport' | 'workload' | 'commits' | 'txnUnsafe'>> {
+function checkRunOptions(
+  o: CheckRunOptions,
+): Required<Omit<CheckRunOptions, 'unsafe' | 'onReport' | 'workload' | 'commits' | 'txnUnsafe' | 'clients' | 'keys' | 'faultMs'>> {
   const from = o.from ?? 1;
   const workers = o.workers ?? CHECK_RUN_WORKERS_DEFAULT;
   const mode = o.mode ?? 'active';
@@ -261,6 +267,14 @@ function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, 'un
   if (o.workload !== undefined && !WORKLOADS.includes(o.workload)) throw new ConfigError('workload', WORKLOADS.join(', '), o.workload);
   if (o.txnUnsafe !== undefined && !TXN_UNSAFE_VARIANTS.includes(o.txnUnsafe)) throw new ConfigError('txnUnsafe', TXN_UNSAFE_VARIANTS.join(', '), o.txnUnsafe);
   for (const c of o.commits ?? []) if (!TXN_CHECK_COMMITS.includes(c)) throw new ConfigError('commits', TXN_CHECK_COMMITS.join(', '), c);
+  // The scenario checks these too, in each seed's worker; here a bad one fails before any seed runs.
+  if (o.clients !== undefined && (!Number.isInteger(o.clients) || o.clients < 1 || o.clients > 64))
+    throw new ConfigError('clients', 'an integer from 1 to 64', o.clients);
+  if (o.keys !== undefined && (!Number.isInteger(o.keys) || o.keys < 1 || o.keys > 1_000)) throw new ConfigError('keys', 'an integer from 1 to 1000', o.keys);
+  if (o.faultMs !== undefined && (typeof o.faultMs !== 'number' || !Number.isFinite(o.faultMs) || o.faultMs < 0 || o.faultMs > 600_000))
+    throw new ConfigError('faultMs', 'a number of ms from 0 to 600000', o.faultMs);
+  if (o.workload === 'txn' && (o.clients !== undefined || o.keys !== undefined || o.faultMs !== undefined))
+    throw new ConfigError('workload', "'kv' (clients, keys and faultMs size the kv scenario)", o.workload);
   return { from, seeds: o.seeds, workers, mode, schedule };
 }
 
@@ -280,6 +294,9 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       if (options.workload !== undefined) task.workload = options.workload;
       if (options.commits !== undefined) task.commits = options.commits;
       if (options.txnUnsafe !== undefined) task.txnUnsafe = options.txnUnsafe;
+      if (options.clients !== undefined) task.clients = options.clients;
+      if (options.keys !== undefined) task.keys = options.keys;
+      if (options.faultMs !== undefined) task.faultMs = options.faultMs;
       const abort = new AbortController();
       const started = performance.now();
       const timer = setTimeout(() => abort.abort(), SEED_WALL_MS_MAX);

@@ -65,7 +65,14 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
   for (let i = 0; i < regions.length; i++) {
     for (let j = i + 1; j < regions.length; j++) latencyMs[`${regions[i]}~${regions[j]}`] = 5 + prng.int(25);
   }
-  const network = { latencyMs, jitterMs: prng.int(8), loss: prng.chance(0.5) ? prng.next() * 0.03 : 0, duplicate: prng.chance(0.5) ? prng.next() * 0.03 : 0 };
+  // Jitter at least 1 ms, as in the kv scenario: with none, a client whose transactions all
+  // stay in one region could loop at one virtual instant (SimulationStalledError).
+  const network = {
+    latencyMs,
+    jitterMs: Math.max(1, prng.int(8)),
+    loss: prng.chance(0.5) ? prng.next() * 0.03 : 0,
+    duplicate: prng.chance(0.5) ? prng.next() * 0.03 : 0,
+  };
   const config: ClusterConfig = {
     regions: regions.map((name) => ({ name, servers: 2 })),
     transport: 'sim',

@@ -33,6 +33,43 @@ for (const kind of transports) {
     }
   });
 
+  test(`${kind}: timers fire once per arming, a re-armed key fires once, a cancelled one never; the live count stays exact past many keys`, async (t) => {
+    const rt = await runtimeWith(kind, [{ address: 'tk', behavior: 'timekeeper', params: {}, host: 1 }]);
+    type Summary = { timers: number; state: { fired: Record<string, number> } };
+    const summary = async (): Promise<Summary> => (await rt.summary('tk')) as Summary;
+    try {
+      // 300 distinct keys, each armed once (more than a cell keeps dead keys for: they are swept).
+      const many = Array.from({ length: 300 }, (_, i) => `k${i}`);
+      rt.host.route('tester', 'tk', { type: 'arm', keys: many, delayMs: 5 });
+      t.true(await eventually(rt, async () => Object.keys((await summary()).state.fired).length === 300), 'every key fired');
+      const s1 = await summary();
+      t.true(
+        many.every((k) => s1.state.fired[k] === 1),
+        'each exactly once',
+      );
+      t.is(s1.timers, 0, 'no timer left');
+      // Re-arming a pending key replaces it; cancelling one stops it.
+      rt.host.route('tester', 'tk', { type: 'arm', keys: ['a', 'b', 'c'], delayMs: 200 });
+      rt.host.route('tester', 'tk', { type: 'arm', keys: ['a'], delayMs: 100 });
+      rt.host.route('tester', 'tk', { type: 'cancel', keys: ['b'] });
+      t.true(await eventually(rt, async () => (await summary()).timers === 2), 'a and c pending');
+      t.true(await eventually(rt, async () => (await summary()).state.fired['c'] === 1), 'c fired');
+      await rt.sleep(300);
+      const s2 = await summary();
+      t.is(s2.state.fired['a'], 1, 'a re-armed fired once');
+      t.false('b' in s2.state.fired, 'b cancelled never fired');
+      t.is(s2.timers, 0);
+      // The same keys again, as the servers' tick and flush are: each arming fires once.
+      for (let round = 0; round < 3; round++) {
+        rt.host.route('tester', 'tk', { type: 'arm', keys: ['a', 'c'], delayMs: 5 });
+        t.true(await eventually(rt, async () => (await summary()).state.fired['c'] === 2 + round));
+      }
+      t.is((await summary()).state.fired['a'], 4);
+    } finally {
+      await rt.stop();
+    }
+  });
+
   test(`${kind}: supervision restarts a throwing actor, reports it, discards the failed step`, async (t) => {
     const events: HostEvent[] = [];
     const rt = await runtimeWith(

@@ -7,6 +7,9 @@ import type { ActorContext, ActorSpec, Behavior, Outgoing } from './actor.js';
 import type { HostEnv, TimerHandle, TimerTarget } from './env.js';
 import type { ActorStats, HostStats } from './stats.js';
 
+/** Keys of spent or cancelled timers a cell keeps (see Cell.timers) before it sweeps them out. */
+export const TIMER_KEYS_DEAD_MAX = 64;
+
 /** What a cell needs from the host it runs on (Host implements it). */
 export interface CellHost {
   readonly env: HostEnv;
@@ -40,7 +43,16 @@ export class Cell implements TimerTarget {
   private readonly mailbox: Array<Envelope | undefined> = [];
   private head = 0;
   queued = false;
-  private readonly timers = new Map<string, TimerHandle>();
+  /**
+   * Pending timers by key. A timer that fires or is replaced leaves its key with `undefined`
+   * rather than being deleted: deleting and setting again the same few keys made V8's hash
+   * table rebuild itself over and over (an idle simulated 3x3 cluster ran at 168-171 simulated
+   * s per CPU s with deletes, 231-335 without; bench sim's idle figure, 2026-12-01). Dead keys
+   * are swept once there are more than TIMER_KEYS_DEAD_MAX of them (actors that make up keys).
+   */
+  private readonly timers = new Map<string, TimerHandle | undefined>();
+  private liveTimers = 0;
+  private deadTimerKeys = 0;
   private readonly timerEnvelopes = new Map<string, Envelope>();
   private backoffTimer: TimerHandle | undefined;
   private consecutiveFailures = 0;
@@ -321,21 +333,33 @@ export class Cell implements TimerTarget {
     const existing = this.timers.get(key);
     if (existing !== undefined) {
       existing.cancel();
-      this.timers.delete(key);
+      this.forgetTimer(key);
     }
     if (delayMs === null) return;
-    if (this.timers.size >= TIMERS_PER_ACTOR_MAX) {
+    if (this.liveTimers >= TIMERS_PER_ACTOR_MAX) {
       this.host.env.report({ kind: 'warn', address: this.spec.address, message: `timer ${key} refused: over ${TIMERS_PER_ACTOR_MAX} timers` });
       return;
     }
     const env = this.host.env;
     const handle: TimerHandle = env.setTimerFor !== undefined ? env.setTimerFor(delayMs, this, key) : env.setTimer(delayMs, () => this.fireTimer(key, handle));
+    if (this.timers.get(key) === undefined && this.timers.has(key)) this.deadTimerKeys--;
     this.timers.set(key, handle);
+    this.liveTimers++;
+  }
+
+  /** The timer of `key` is spent or cancelled: its key stays, dead (see `timers`). */
+  private forgetTimer(key: string): void {
+    this.timers.set(key, undefined);
+    this.liveTimers--;
+    if (++this.deadTimerKeys > TIMER_KEYS_DEAD_MAX) {
+      for (const [k, t] of this.timers) if (t === undefined) this.timers.delete(k);
+      this.deadTimerKeys = 0;
+    }
   }
 
   fireTimer(key: string, handle: TimerHandle): void {
     if (this.timers.get(key) !== handle) return;
-    this.timers.delete(key);
+    this.forgetTimer(key);
     // One envelope per key, reused by every firing (frozen: a timer message is only read).
     let envelope = this.timerEnvelopes.get(key);
     if (envelope === undefined) {
@@ -369,8 +393,10 @@ export class Cell implements TimerTarget {
   }
 
   private clearTimers(): void {
-    for (const t of this.timers.values()) t.cancel();
+    for (const t of this.timers.values()) t?.cancel();
     this.timers.clear();
+    this.liveTimers = 0;
+    this.deadTimerKeys = 0;
   }
 
   /** Crash or stop: nothing more runs, nothing is sent. */
@@ -390,7 +416,7 @@ export class Cell implements TimerTarget {
       incarnation: this.incarnation,
       status: this.status,
       mailbox: this.mailboxLength(),
-      timers: this.timers.size,
+      timers: this.liveTimers,
       received: this.stats.received,
       sent: this.stats.sent,
       restarts: this.stats.restarts,

@@ -353,8 +353,7 @@ export class Client {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const rid of [...this.pending.keys()])
-      this.settle(rid, undefined, new StoppedError('the cluster stopped before an answer came; the call may or may not have taken effect'));
+    this.fail(new StoppedError('the cluster stopped before an answer came; the call may or may not have taken effect'));
     this.sweepTimer?.cancel();
     this.sweepTimer = undefined;
     this.deps.host.removeExternal(this.address);

@@ -1,10 +1,11 @@
+/** Stale keys `addedLive` lets the order hold beyond twice its bound before it compacts. */
+const FIFO_ORDER_SLACK = 64;
+
 /**
  * The insertion order of the keys of a bounded set or map, so the oldest key is found without
  * an iterator when the collection outgrows its bound. The collection stays the caller's: this
  * only says which key to drop.
  */
-/** Stale keys `addedLive` lets the order hold beyond twice its bound before it compacts. */
-const FIFO_ORDER_SLACK = 64;
 
 export class FifoOrder<K> {
   private order: K[] = [];

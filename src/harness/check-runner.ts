@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { UNSAFE_VARIANTS as VARIANTS, type UnsafeVariant as Variant } from '../cluster/config.js';
 import { ConfigError } from '../core/errors.js';
 import type { Violation } from './linearizability.js';
-import { runScenario, type ScenarioOptions, type ScenarioResult } from './scenario.js';
+import { checkScenarioSizes, runScenario, type ScenarioOptions, type ScenarioResult } from './scenario.js';
 import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
 import type { TxnScenarioResult } from './txn-scenario.js';
 import { TXN_CHECK_COMMITS, type TxnCommit } from './txn-commits.js';
@@ -268,11 +268,7 @@ function checkRunOptions(
   if (o.txnUnsafe !== undefined && !TXN_UNSAFE_VARIANTS.includes(o.txnUnsafe)) throw new ConfigError('txnUnsafe', TXN_UNSAFE_VARIANTS.join(', '), o.txnUnsafe);
   for (const c of o.commits ?? []) if (!TXN_CHECK_COMMITS.includes(c)) throw new ConfigError('commits', TXN_CHECK_COMMITS.join(', '), c);
   // The scenario checks these too, in each seed's worker; here a bad one fails before any seed runs.
-  if (o.clients !== undefined && (!Number.isInteger(o.clients) || o.clients < 1 || o.clients > 64))
-    throw new ConfigError('clients', 'an integer from 1 to 64', o.clients);
-  if (o.keys !== undefined && (!Number.isInteger(o.keys) || o.keys < 1 || o.keys > 1_000)) throw new ConfigError('keys', 'an integer from 1 to 1000', o.keys);
-  if (o.faultMs !== undefined && (typeof o.faultMs !== 'number' || !Number.isFinite(o.faultMs) || o.faultMs < 0 || o.faultMs > 600_000))
-    throw new ConfigError('faultMs', 'a number of ms from 0 to 600000', o.faultMs);
+  checkScenarioSizes(o);
   if (o.workload === 'txn' && (o.clients !== undefined || o.keys !== undefined || o.faultMs !== undefined))
     throw new ConfigError('workload', "'kv' (clients, keys and faultMs size the kv scenario)", o.workload);
   return { from, seeds: o.seeds, workers, mode, schedule };

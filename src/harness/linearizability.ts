@@ -42,7 +42,7 @@ export const AFTER_VIOLATION_STEPS_MAX = 100_000;
 
 /**
  * Search steps for the first look at a key without its unseen unknown writes (see
- * `unseenUnknownWrites`), as a share of the key's budget; the full search follows with its own.
+ * `withoutUnseenUnknownWrites`), as a share of the key's budget; the full search follows with its own.
  */
 const UNSEEN_FIRST_STEPS_SHARE = 0.2;
 

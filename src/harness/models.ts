@@ -43,7 +43,7 @@ export interface Model<S> {
   validate(op: ModelOp): string | undefined;
   /**
    * Optional, for the checker's first look without unseen unknown writes (see
-   * `unseenUnknownWrites` in linearizability.ts): the value `op` leaves if it takes effect as
+   * `withoutUnseenUnknownWrites` in linearizability.ts): the value `op` leaves if it takes effect as
    * a whole-value write, else undefined (unknown: keep the op).
    */
   written?(op: ModelOp): { value: unknown } | undefined;

@@ -150,14 +150,20 @@ export const SCENARIO_QUIET_MS = 1_000;
 /** Rounds of convergence reads of a key that differs (a quiet second between rounds) before it counts as diverged. */
 export const SCENARIO_CONVERGENCE_TRIES = 3;
 
+/** The scenario's sizes, those given: a ConfigError naming the first one out of range. */
+export function checkScenarioSizes(o: { clients?: number | undefined; keys?: number | undefined; faultMs?: number | undefined }): void {
+  if (o.clients !== undefined && (!Number.isInteger(o.clients) || o.clients < 1 || o.clients > 64))
+    throw new ConfigError('clients', 'an integer from 1 to 64', o.clients);
+  if (o.keys !== undefined && (!Number.isInteger(o.keys) || o.keys < 1 || o.keys > 1_000)) throw new ConfigError('keys', 'an integer from 1 to 1000', o.keys);
+  if (o.faultMs !== undefined && (typeof o.faultMs !== 'number' || !Number.isFinite(o.faultMs) || o.faultMs < 0 || o.faultMs > 600_000))
+    throw new ConfigError('faultMs', 'a number of ms from 0 to 600000', o.faultMs);
+}
+
 function checkScenarioOptions(
   o: ScenarioOptions & { clients: number; keys: number; faultMs: number; livenessOps: number; txnShare: number; txnClients: number; txnKeys: number },
 ): void {
   if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new ConfigError('seed', 'an integer from 0 to 2^32 - 1', o.seed);
-  if (!Number.isInteger(o.clients) || o.clients < 1 || o.clients > 64) throw new ConfigError('clients', 'an integer from 1 to 64', o.clients);
-  if (!Number.isInteger(o.keys) || o.keys < 1 || o.keys > 1_000) throw new ConfigError('keys', 'an integer from 1 to 1000', o.keys);
-  if (typeof o.faultMs !== 'number' || !Number.isFinite(o.faultMs) || o.faultMs < 0 || o.faultMs > 600_000)
-    throw new ConfigError('faultMs', 'a number of ms from 0 to 600000', o.faultMs);
+  checkScenarioSizes(o);
   if (!Number.isInteger(o.livenessOps) || o.livenessOps < 0 || o.livenessOps > 1_000)
     throw new ConfigError('livenessOps', 'an integer from 0 to 1000', o.livenessOps);
   if (typeof o.txnShare !== 'number' || !(o.txnShare >= 0 && o.txnShare <= 1)) throw new ConfigError('txnShare', 'a number from 0 to 1', o.txnShare);
@@ -277,9 +283,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     await cluster.sleep(1_000);
     let live = true;
     // Every client's puts at once (each with its own retries): they wait on nothing but the
-    // cluster. Clients go in waves of LIVENESS_WAVE_CLIENTS: with 24 clients, 26 concurrent
-    // puts of one key were more orders than the linearizability search could rule out (the
-    // seed was 'unknown'). Values above every workload value, one per client and put.
+    // cluster. Clients go in waves (livenessWaves): with 24 clients, 26 concurrent puts of
+    // one key were more orders than the linearizability search could rule out (the seed was
+    // 'unknown'). Values above every workload value, one per client and put.
     for (const wave of livenessWaves(clients.length, keys.length, o.livenessOps)) {
       await Promise.all(
         wave.flatMap((i) =>

@@ -267,7 +267,7 @@ export class PaxosCommitNode
         return;
       }
       case 'prepared':
-        if (!this.rmTxns.has(record.txn)) this.rmOrder.addedLive(record.txn, 0, () => true);
+        if (!this.rmTxns.has(record.txn)) this.rmOrder.added(record.txn, 0);
         this.rmTxns.set(record.txn, {
           phase: 'prepared',
           coordinator: record.coordinator,
@@ -284,7 +284,7 @@ export class PaxosCommitNode
         return;
       }
       case 'aborted':
-        if (!this.rmTxns.has(record.txn)) this.rmOrder.addedLive(record.txn, 0, () => true);
+        if (!this.rmTxns.has(record.txn)) this.rmOrder.added(record.txn, 0);
         this.rmTxns.set(record.txn, {
           phase: 'aborted',
           coordinator: record.coordinator,
@@ -493,7 +493,8 @@ export class PaxosCommitNode
     const known = map.has(txn);
     map.set(txn, value);
     if (known) return undefined;
-    const oldest = order.addedLive(txn, map.size, (k) => map.has(k));
+    // Keys leave these maps only here: the plain order is the map's.
+    const oldest = order.added(txn, map.size);
     if (oldest !== undefined) map.delete(oldest);
     return oldest;
   }

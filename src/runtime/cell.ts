@@ -51,8 +51,8 @@ export class Cell implements TimerTarget {
    * are swept once there are more than TIMER_KEYS_DEAD_MAX of them (actors that make up keys).
    */
   private readonly timers = new Map<string, TimerHandle | undefined>();
+  /** Keys of `timers` with a pending timer (the rest, `timers.size - liveTimers`, are dead). */
   private liveTimers = 0;
-  private deadTimerKeys = 0;
   private readonly timerEnvelopes = new Map<string, Envelope>();
   private backoffTimer: TimerHandle | undefined;
   private consecutiveFailures = 0;
@@ -342,7 +342,6 @@ export class Cell implements TimerTarget {
     }
     const env = this.host.env;
     const handle: TimerHandle = env.setTimerFor !== undefined ? env.setTimerFor(delayMs, this, key) : env.setTimer(delayMs, () => this.fireTimer(key, handle));
-    if (this.timers.get(key) === undefined && this.timers.has(key)) this.deadTimerKeys--;
     this.timers.set(key, handle);
     this.liveTimers++;
   }
@@ -351,9 +350,8 @@ export class Cell implements TimerTarget {
   private forgetTimer(key: string): void {
     this.timers.set(key, undefined);
     this.liveTimers--;
-    if (++this.deadTimerKeys > TIMER_KEYS_DEAD_MAX) {
+    if (this.timers.size - this.liveTimers > TIMER_KEYS_DEAD_MAX) {
       for (const [k, t] of this.timers) if (t === undefined) this.timers.delete(k);
-      this.deadTimerKeys = 0;
     }
   }
 
@@ -396,7 +394,6 @@ export class Cell implements TimerTarget {
     for (const t of this.timers.values()) t?.cancel();
     this.timers.clear();
     this.liveTimers = 0;
-    this.deadTimerKeys = 0;
   }
 
   /** Crash or stop: nothing more runs, nothing is sent. */

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
@@ -717,6 +717,28 @@ function createSimRuntime(
   return { runtime: sim, sim };
 }
 
+/** The cluster's worker entry as tsc emits it, and bundled by `npm run build` (scripts/bundle-workers.mjs). */
+export const CLUSTER_WORKER_ENTRY = new URL('../../workers/cluster-host.js', import.meta.url);
+export const CLUSTER_WORKER_BUNDLE = new URL('../../workers/cluster-host.bundle.js', import.meta.url);
+
+/**
+ * `bundle` if it exists and is not older than `entry`, the file it was built from; else
+ * undefined. tsc rewrites every file it emits, so after a `tsc` alone (no bundling) the bundle
+ * is older and would run the code from before the change: the runtime then uses the unbundled
+ * entry, which imports the same behaviours from behaviors-lazy.js.
+ */
+export function freshBundle(bundle: URL, entry: URL): URL | undefined {
+  try {
+    return statSync(bundle).mtimeMs >= statSync(entry).mtimeMs ? bundle : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function clusterWorkerEntry(): URL | undefined {
+  return freshBundle(CLUSTER_WORKER_BUNDLE, CLUSTER_WORKER_ENTRY);
+}
+
 /**
  * The threads or NATS runtime, its module loaded only now: a sim run (each seed of `meridian
  * check`, in every pool worker) would otherwise load and compile both, with comlink and the
@@ -750,7 +772,7 @@ async function createRuntime(
     return { runtime: new NatsRuntime({ ...options, servers: nats.servers, cluster, hosts: nats.hosts === undefined ? 'spawn' : 'remote' }, plans) };
   }
   const { ThreadsRuntime } = await import('../runtime/transports/threads.js');
-  return { runtime: new ThreadsRuntime(options, plans) };
+  return { runtime: new ThreadsRuntime({ ...options, workerEntry: clusterWorkerEntry() }, plans) };
 }
 
 export type { ActorSpec, ConfigError };

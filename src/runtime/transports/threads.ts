@@ -65,6 +65,11 @@ export interface ThreadsOptions {
   behaviors: Map<string, Behavior>;
   /** Module URL that exports `behaviors` or `loadBehaviors` (see behaviors-module.ts), imported by every worker. */
   behaviorsModule: string;
+  /**
+   * The worker entry (a file URL); default dist/workers/host.js, which imports
+   * `behaviorsModule`. The cluster passes its bundled entry (workers/cluster-host.ts).
+   */
+  workerEntry?: URL | undefined;
   network: NetworkConfig;
   mailboxCapacity: number;
   messageBytesMax: number;
@@ -82,6 +87,8 @@ export interface ThreadsOptions {
  */
 export class ThreadsRuntime implements Runtime {
   readonly kind = 'threads' as const;
+  /** The module every worker runs (options.workerEntry, or the unbundled host entry). */
+  readonly workerEntry: URL;
   readonly front: ThreadHost;
   private readonly hosts = new Map<number, WorkerHost>();
   private readonly latestStats = new Map<number, StatsSnapshot>();
@@ -99,6 +106,7 @@ export class ThreadsRuntime implements Runtime {
     private readonly options: ThreadsOptions,
     private readonly plans: HostPlan[],
   ) {
+    this.workerEntry = options.workerEntry ?? WORKER_URL;
     this.durable = new FileDurableStore(options.dataDir, options.fsync);
     this.front = new ThreadHost({
       id: 0,
@@ -164,7 +172,7 @@ export class ThreadsRuntime implements Runtime {
       maxOldGenerationSizeMb: this.options.workerHeapMb ?? WORKER_OLD_GENERATION_MB_MAX,
       maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB_MAX,
     };
-    const worker = new Worker(WORKER_URL, { workerData, transferList: [admin.port2], env, resourceLimits });
+    const worker = new Worker(this.workerEntry, { workerData, transferList: [admin.port2], env, resourceLimits });
     const entry: WorkerHost = {
       id: plan.id,
       plan,

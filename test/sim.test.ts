@@ -126,3 +126,72 @@ test('sim: calls that take 0 ms in a loop stall the run with SimulationStalledEr
     await cluster.stop();
   }
 });
+
+test('sim: a client looping on simulated calls for ever still lets real timers run (the driver yields every SIM_EVENTS_PER_SLICE events)', async (t) => {
+  // Between settled calls the driver moves on through microtasks only (SIM_QUIET_TURNS); a
+  // real timer, like a test's own time limit, must still get its turn.
+  const cluster = await startCluster({
+    regions: [{ name: 'r1', servers: 1 }],
+    transport: 'sim',
+    seed: 2,
+    replication: { mode: 'none' },
+    network: { jitterMs: 1 },
+  });
+  try {
+    const client = cluster.client({ region: 'r1' });
+    let stop = false;
+    let calls = 0;
+    const timer = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        stop = true;
+        resolve();
+      }, 50),
+    );
+    const loop = (async () => {
+      while (!stop) {
+        await client.put('k', calls);
+        calls++;
+      }
+    })();
+    await Promise.all([timer, loop]);
+    t.true(calls > 0, `${calls} calls before the real timer fired`);
+    t.is(await client.get('k'), calls - 1);
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test('sim: a caller awaiting its answer makes its next call at the virtual instant it was answered', async (t) => {
+  const cluster = await startCluster({
+    regions: [
+      { name: 'r1', servers: 1 },
+      { name: 'r2', servers: 1 },
+    ],
+    transport: 'sim',
+    seed: 3,
+    replication: { mode: 'none' },
+    network: { defaultLatencyMs: 20, jitterMs: 2 },
+  });
+  try {
+    const client = cluster.client({ region: 'r1' });
+    // Background traffic (another client's calls) keeps events queued at every instant.
+    const other = cluster.client({ region: 'r2' });
+    let busy = true;
+    const noise = (async () => {
+      while (busy) await other.put('n', 1).catch(() => undefined);
+    })();
+    for (let i = 0; i < 20; i++) {
+      await client.put(`k${i % 3}`, i);
+      const answeredAt = cluster.now();
+      // A few awaits of the caller's own before the next call: still the same instant.
+      await Promise.resolve();
+      await (async () => undefined)();
+      t.is(cluster.now(), answeredAt);
+      await client.get(`k${i % 3}`);
+    }
+    busy = false;
+    await noise;
+  } finally {
+    await cluster.stop();
+  }
+});

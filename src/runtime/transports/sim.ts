@@ -313,12 +313,14 @@ export class SimWorld {
       return;
     }
     this.quietTurns = SIM_QUIET_TURNS;
-    RESOLVED.then(this.turn);
+    // No catch: an error out of the driver is a bug and ends the process as an unhandled
+    // rejection, as it did as an uncaught exception from setImmediate.
+    void RESOLVED.then(this.turn);
   }
 
   private readonly turn = (): void => {
     // A wait begun or settled meanwhile set quietTurns back to the full count.
-    if (--this.quietTurns > 0) RESOLVED.then(this.turn);
+    if (--this.quietTurns > 0) void RESOLVED.then(this.turn);
     else this.drive();
   };
 

@@ -15,7 +15,9 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
+  // Line mappings only: the sources are in dist/ and src/ beside it.
   sourcemap: true,
+  sourcesContent: false,
   // CommonJS code in the bundle (comlink's UMD build, msgpackr's optional native loader)
   // calls require(), which an ES module does not have: give it Node's.
   banner: { js: "import { createRequire as __meridianCreateRequire } from 'node:module'; const require = __meridianCreateRequire(import.meta.url);" },

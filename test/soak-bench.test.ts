@@ -1,6 +1,8 @@
 import test from 'ava';
 import { robustSlope, slope, soakFigures, type MemorySample } from '../bench/soak.js';
-import { layerOf, selfTimeByLayer, type CpuProfile } from '../bench/lib/cpu-profile.js';
+import { readFileSync } from 'node:fs';
+import { layerOf, selfTimeByLayer, sourceUrlOf, type CpuProfile, type Layer } from '../bench/lib/cpu-profile.js';
+import { CLUSTER_WORKER_BUNDLE } from '../src/cluster/cluster.js';
 import { distributionChart } from '../bench/lib/plots.js';
 
 // The arithmetic of bench soak and bench profile; the suites themselves are benchmarks, run
@@ -60,6 +62,29 @@ test('profile layers: a function counts for the layer of its source file', (t) =
   t.is(layerOf('file:///x/dist/src/metrics/registry.js'), 'metrics');
   t.is(layerOf('node:internal/timers'), 'node and V8 (timers, ports, GC, native)');
   t.is(layerOf('file:///x/dist/bench/lib/cluster-load.js'), 'bench driver and other');
+});
+
+test('profile layers: a function of the bundled worker entry counts for the module it was bundled from (its source map)', (t) => {
+  // `npm run build` made the bundle; find where a few functions start in it, as V8 reports them.
+  const text = readFileSync(CLUSTER_WORKER_BUNDLE, 'utf8');
+  const frameOf = (needle: string): { functionName: string; url: string; lineNumber: number; columnNumber: number } => {
+    const at = text.indexOf(needle);
+    if (at < 0) throw new Error(`${needle} is not in the bundle`);
+    const lines = text.slice(0, at).split('\n');
+    return { functionName: needle, url: CLUSTER_WORKER_BUNDLE.href, lineNumber: lines.length - 1, columnNumber: lines.at(-1)!.length };
+  };
+  const expected: Array<[string, string, Layer]> = [
+    ['function flushGroups(', '/src/cluster/server.js', 'server'],
+    ['var KvStateMachine = ', '/src/replication/state-machine.js', 'state machine'],
+    ['var FastEncoder = ', '/src/core/codec.js', 'router and codec'],
+  ];
+  for (const [needle, file, layer] of expected) {
+    const url = sourceUrlOf(frameOf(needle));
+    t.true(url.endsWith(file), `${needle}: ${url}`);
+    t.is(layerOf(url), layer, needle);
+  }
+  // A script that is not a bundle keeps its own URL.
+  t.is(sourceUrlOf({ functionName: 'f', url: 'file:///x/dist/src/cluster/client.js', lineNumber: 3, columnNumber: 0 }), 'file:///x/dist/src/cluster/client.js');
 });
 
 test('profile self time: each sample stands for the time to the next one; idle time is not CPU', (t) => {

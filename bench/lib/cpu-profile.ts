@@ -8,11 +8,21 @@
  * (the function's script URL), so a profile reads as "µs per operation in the client, the
  * balancer, the router and codec, ...".
  */
+import { readFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { SourceMap } from 'node:module';
+
+/** Where a profiled function is: its script and its start in it (0-based, as V8 gives them). */
+export interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber?: number;
+  columnNumber?: number;
+}
 
 /** The parts of a V8 CPU profile (Profiler.stop) this module reads. */
 export interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: { functionName: string; url: string } }>;
+  nodes: Array<{ id: number; callFrame: CallFrame }>;
   startTime: number;
   endTime: number;
   samples: number[];
@@ -124,7 +134,7 @@ export type Layer = (typeof LAYERS)[number];
 const LAYER_RULES: Array<[RegExp, Layer]> = [
   [/\/src\/cluster\/client\.js$/, 'client'],
   [/\/src\/cluster\/balancer\.js$|\/src\/balance\//, 'balancer'],
-  [/\/src\/runtime\/|\/src\/core\/|\/src\/net\/|\/node_modules\/msgpackr\/|\/workers\/host\.js$/, 'router and codec'],
+  [/\/src\/runtime\/|\/src\/core\/|\/src\/net\/|\/node_modules\/msgpackr\/|\/workers\/(host|host-main|cluster-host)\.js$/, 'router and codec'],
   [/\/src\/cluster\/server\.js$|\/src\/cluster\/(topology|messages|plan|replicas)\.js$|\/src\/replication\/(shard-log|messages)\.js$/, 'server'],
   [/\/src\/replication\/(group|learner)\.js$|\/src\/protocols\/(multipaxos|ballot)/, 'replication group'],
   [/\/src\/replication\/(state-machine|ops)\.js$/, 'state machine'],
@@ -139,6 +149,37 @@ export function layerOf(url: string): Layer {
   return 'bench driver and other';
 }
 
+/** Source maps of bundled scripts (`*.bundle.js`, e.g. the cluster's worker entry), by URL; undefined when unreadable. */
+const bundleMaps = new Map<string, SourceMap | undefined>();
+
+function bundleMapOf(url: string): SourceMap | undefined {
+  if (!url.endsWith('.bundle.js')) return undefined;
+  if (!bundleMaps.has(url)) {
+    let map: SourceMap | undefined;
+    try {
+      map = new SourceMap(JSON.parse(readFileSync(new URL(`${url}.map`), 'utf8')) as ConstructorParameters<typeof SourceMap>[0]);
+    } catch {
+      map = undefined;
+    }
+    bundleMaps.set(url, map);
+  }
+  return bundleMaps.get(url);
+}
+
+/**
+ * The URL of the file a profiled function was written in: for a function of a bundle (the
+ * cluster's workers run dist/workers/cluster-host.bundle.js), the module it was bundled from,
+ * through the bundle's source map (which leads on to the TypeScript source: its `.ts` is
+ * read as the `.js` tsc made of it); otherwise the function's own script.
+ */
+export function sourceUrlOf(frame: CallFrame): string {
+  const map = bundleMapOf(frame.url);
+  if (map === undefined || frame.lineNumber === undefined || frame.lineNumber < 0) return frame.url;
+  const entry = map.findEntry(frame.lineNumber, frame.columnNumber ?? 0) as { originalSource?: string };
+  if (entry.originalSource === undefined || entry.originalSource === '') return frame.url;
+  return new URL(entry.originalSource, frame.url).href.replace(/\.ts$/, '.js');
+}
+
 /**
  * Self time (µs) per layer over a profile. `(idle)` is not CPU time and is left out;
  * `(program)` and `(garbage collector)` have no URL and count as node and V8.
@@ -147,7 +188,7 @@ export function selfTimeByLayer(profile: CpuProfile): Record<Layer, number> {
   const out = Object.fromEntries(LAYERS.map((l) => [l, 0])) as Record<Layer, number>;
   const layerOfNode = new Map<number, Layer | undefined>();
   for (const node of profile.nodes) {
-    layerOfNode.set(node.id, node.callFrame.functionName === '(idle)' ? undefined : layerOf(node.callFrame.url));
+    layerOfNode.set(node.id, node.callFrame.functionName === '(idle)' ? undefined : layerOf(sourceUrlOf(node.callFrame)));
   }
   const { samples, timeDeltas } = profile;
   for (let i = 0; i < samples.length; i++) {
@@ -169,9 +210,10 @@ export function hottest(profiles: readonly CpuProfile[], count: number): Array<{
       const node = names.get(p.samples[i]!)!;
       if (node.callFrame.functionName === '(idle)') continue;
       const us = p.timeDeltas[i + 1] ?? 0;
-      const file = node.callFrame.url.replace(/^.*\/(dist|node_modules)\//, '');
+      const url = sourceUrlOf(node.callFrame);
+      const file = url.replace(/^.*\/(dist|node_modules)\//, '').replace(/^file:\/\/.*\/(src|workers)\//, '$1/');
       const name = `${node.callFrame.functionName || '(anonymous)'} ${file}`;
-      const e = byName.get(name) ?? { layer: layerOf(node.callFrame.url), us: 0 };
+      const e = byName.get(name) ?? { layer: layerOf(url), us: 0 };
       e.us += us;
       byName.set(name, e);
     }

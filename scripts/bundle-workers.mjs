@@ -1,16 +1,21 @@
 // Bundles the cluster's worker entry (dist/workers/cluster-host.js, built by tsc) with every
 // module it imports, msgpackr and comlink included, into dist/workers/cluster-host.bundle.js:
 // each worker thread then reads, links and compiles one file instead of some sixty. Run by
-// `npm run build` after tsc; src/cluster/cluster.ts falls back to the unbundled entry
-// (dist/workers/host.js) when the bundle is missing.
+// `npm run build` after tsc. Beside the bundle, cluster-host.bundle.js.inputs.json lists the
+// files it was made from (relative to it): src/cluster/cluster.ts uses the bundle only while
+// none of them is newer (tsc run alone, or in watch mode, after a change), and falls back to
+// the unbundled entry (dist/workers/host.js) otherwise.
 import { build } from 'esbuild';
+import { writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-await build({
+const outDir = 'dist/workers';
+const result = await build({
   absWorkingDir: root,
-  entryPoints: ['dist/workers/cluster-host.js'],
-  outfile: 'dist/workers/cluster-host.bundle.js',
+  entryPoints: [`${outDir}/cluster-host.js`],
+  outfile: `${outDir}/cluster-host.bundle.js`,
   bundle: true,
   format: 'esm',
   platform: 'node',
@@ -21,5 +26,9 @@ await build({
   // CommonJS code in the bundle (comlink's UMD build, msgpackr's optional native loader)
   // calls require(), which an ES module does not have: give it Node's.
   banner: { js: "import { createRequire as __meridianCreateRequire } from 'node:module'; const require = __meridianCreateRequire(import.meta.url);" },
+  metafile: true,
   logLevel: 'warning',
 });
+// Written after the bundle, so the bundle is never newer than the list that vouches for it.
+const inputs = Object.keys(result.metafile.inputs).map((input) => relative(outDir, input).split('\\').join('/'));
+writeFileSync(`${root}/${outDir}/cluster-host.bundle.js.inputs.json`, `${JSON.stringify(inputs, null, 1)}\n`);

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
@@ -717,26 +717,28 @@ function createSimRuntime(
   return { runtime: sim, sim };
 }
 
-/** The cluster's worker entry as tsc emits it, and bundled by `npm run build` (scripts/bundle-workers.mjs). */
-export const CLUSTER_WORKER_ENTRY = new URL('../../workers/cluster-host.js', import.meta.url);
+/** The cluster's worker entry bundled by `npm run build` (scripts/bundle-workers.mjs), and the list of files it was made from. */
 export const CLUSTER_WORKER_BUNDLE = new URL('../../workers/cluster-host.bundle.js', import.meta.url);
 
 /**
- * `bundle` if it exists and is not older than `entry`, the file it was built from; else
- * undefined. tsc rewrites every file it emits, so after a `tsc` alone (no bundling) the bundle
- * is older and would run the code from before the change: the runtime then uses the unbundled
- * entry, which imports the same behaviours from behaviors-lazy.js.
+ * `bundle` if it exists and none of the files it was made from (listed, relative to it, in
+ * `<bundle>.inputs.json`, written after it) is newer than it; else undefined. After `tsc`
+ * alone, or `tsc --watch`, following a change, the bundle would run the code from before the
+ * change: the runtime then uses the unbundled entry, which imports the same behaviours from
+ * behaviors-lazy.js.
  */
-export function freshBundle(bundle: URL, entry: URL): URL | undefined {
+export function freshBundle(bundle: URL): URL | undefined {
   try {
-    return statSync(bundle).mtimeMs >= statSync(entry).mtimeMs ? bundle : undefined;
+    const made = statSync(bundle).mtimeMs;
+    const inputs = JSON.parse(readFileSync(new URL(`${bundle.href}.inputs.json`), 'utf8')) as unknown;
+    if (!Array.isArray(inputs) || inputs.length === 0) return undefined;
+    for (const input of inputs) {
+      if (typeof input !== 'string' || statSync(new URL(input, bundle)).mtimeMs > made) return undefined;
+    }
+    return bundle;
   } catch {
     return undefined;
   }
-}
-
-function clusterWorkerEntry(): URL | undefined {
-  return freshBundle(CLUSTER_WORKER_BUNDLE, CLUSTER_WORKER_ENTRY);
 }
 
 /**
@@ -772,7 +774,7 @@ async function createRuntime(
     return { runtime: new NatsRuntime({ ...options, servers: nats.servers, cluster, hosts: nats.hosts === undefined ? 'spawn' : 'remote' }, plans) };
   }
   const { ThreadsRuntime } = await import('../runtime/transports/threads.js');
-  return { runtime: new ThreadsRuntime({ ...options, workerEntry: clusterWorkerEntry() }, plans) };
+  return { runtime: new ThreadsRuntime({ ...options, workerEntry: freshBundle(CLUSTER_WORKER_BUNDLE) }, plans) };
 }
 
 export type { ActorSpec, ConfigError };

@@ -26,9 +26,10 @@ export const SIM_EVENTS_PER_SLICE = 20_000;
  * call at the virtual instant it was answered. Continuations of the check scenarios made
  * their last call within 9 turns of the one before (sampled over 30 seeds of three kinds);
  * one that takes longer (a chain of awaits on promises the simulator does not settle) makes
- * its next call a few events later in virtual time, the same on every run. A turn costs about
- * 0.1 us; an event-loop turn (setImmediate, what the driver waited for before) cost a seed of
- * the default check scenario about 13% of its time (1,527 turns a seed).
+ * its next call a few events later in virtual time, the same on every run. Sixteen turns cost
+ * well under a microsecond; an event-loop turn (setImmediate, what the driver waited for
+ * before) cost a seed of the default check scenario about an eighth of its time (1,527 turns a
+ * seed; see c83a73c).
  */
 export const SIM_QUIET_TURNS = 16;
 

@@ -138,3 +138,66 @@ test('thread host: same-host messages arrive all and in order, over many drains,
     a.close();
   }
 });
+
+test('thread host: a step that messages this host and another lets the local actors run before its frame is posted (a woken thread can take the core)', async (t) => {
+  // a/0 sends to a/1 (same host) and to b/0 (host 2) in one step; a/1 answers a/0 and sends
+  // to b/0 too. Everything both local steps send to host 2 leaves in one frame, after them:
+  // posting first wakes the other thread, which on a 2-core machine took this one's core for
+  // 175 us before the local follower of a Paxos leader could answer it.
+  const order: string[] = [];
+  const leader: Behavior<null, unknown> = {
+    name: 'leader',
+    init: () => null,
+    receive(_state, msg, ctx) {
+      const m = msg as { type: string };
+      order.push(`a/0 ${m.type}`);
+      if (m.type === 'go') {
+        ctx.send('b/0', { type: 'accept' });
+        ctx.send('a/1', { type: 'accept' });
+      }
+    },
+  };
+  const follower: Behavior<null, unknown> = {
+    name: 'follower',
+    init: () => null,
+    receive(_state, msg, ctx) {
+      order.push(`a/1 ${(msg as { type: string }).type}`);
+      ctx.send('a/0', { type: 'accepted' });
+      ctx.send('b/0', { type: 'note' });
+    },
+  };
+  const directory = new Map<string, DirectoryEntry>([
+    ['a/0', { host: 1, region: 'r1', node: 'a/0', index: 0 }],
+    ['a/1', { host: 1, region: 'r1', node: 'a/1', index: 1 }],
+    ['b/0', { host: 2, region: 'r1', node: 'b/0', index: 2 }],
+  ]);
+  const behaviors = new Map<string, Behavior>([
+    ['leader', leader as Behavior],
+    ['follower', follower as Behavior],
+  ]);
+  const frames: number[] = [];
+  const a = new ThreadHost({
+    id: 1,
+    seed: 1,
+    directory,
+    behaviors,
+    durable: new MemoryDurableStore(),
+    report: () => undefined,
+    sendFrame: (peer, frame) => {
+      order.push(`post to ${peer}`);
+      frames.push(new DataView(frame.buffer, frame.byteOffset).getUint32(4));
+      return undefined;
+    },
+  });
+  try {
+    a.host.spawn({ address: 'a/0', behavior: 'leader', params: {}, region: 'r1', node: 'a/0' });
+    a.host.spawn({ address: 'a/1', behavior: 'follower', params: {}, region: 'r1', node: 'a/1' });
+    a.host.deliver({ to: 'a/0', from: 'test', msg: { type: 'go' } });
+    await until(() => order.includes('post to 2'));
+    await tick();
+    t.deepEqual(order, ['a/0 go', 'a/1 accept', 'a/0 accepted', 'post to 2']);
+    t.deepEqual(frames, [2], 'one frame with both messages for host 2');
+  } finally {
+    a.close();
+  }
+});

@@ -480,6 +480,11 @@ export class Host implements CellHost {
     this.stats.delivered++;
   }
 
+  /** Whether cells here have work queued for a drain not yet run (see ThreadHost's flush). */
+  hasQueuedWork(): boolean {
+    return this.runQueue.length > 0;
+  }
+
   /** Called by a cell that has work and is not yet queued. */
   ready(cell: Cell): void {
     this.runQueue.push(cell);

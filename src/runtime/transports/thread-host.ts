@@ -17,9 +17,12 @@ export const LOCAL_BURST_MAX = 10_000;
 export const PORT_DRAIN_FRAMES_MAX = 64;
 /**
  * How many times a flush lets queued local work (deliveries, actor steps) go first before it
- * posts its frames anyway (see ThreadHost.flush): each time is one microtask.
+ * posts its frames anyway (see ThreadHost.flush): each time is one microtask. A leader and its
+ * local follower need 3 or 4 for their round trip. 64 held frames back under load too: the
+ * other thread waited, and 2PC in `bench commit --quick` went from 566 to 639 us CPU a txn
+ * (medians of 8 and 5 alternated runs); with 8, 580 (3 runs).
  */
-export const FLUSH_DEFERRALS_MAX = 64;
+export const FLUSH_DEFERRALS_MAX = 8;
 
 /** A local queue that held more deliveries than this is not kept for reuse (its memory is let go). */
 export const LOCAL_QUEUE_KEPT_MAX = 4_096;

@@ -205,17 +205,20 @@ export function selfTimeByLayer(profile: CpuProfile): Record<Layer, number> {
 export function hottest(profiles: readonly CpuProfile[], count: number): Array<{ name: string; layer: Layer; us: number }> {
   const byName = new Map<string, { layer: Layer; us: number }>();
   for (const p of profiles) {
-    const names = new Map(p.nodes.map((n) => [n.id, n] as const));
-    for (let i = 0; i < p.samples.length; i++) {
-      const node = names.get(p.samples[i]!)!;
+    // Each node's name and layer once (its source read through a bundle's map), not per sample.
+    const nodes = new Map<number, { name: string; layer: Layer }>();
+    for (const node of p.nodes) {
       if (node.callFrame.functionName === '(idle)') continue;
-      const us = p.timeDeltas[i + 1] ?? 0;
       const url = sourceUrlOf(node.callFrame);
       const file = url.replace(/^.*\/(dist|node_modules)\//, '').replace(/^file:\/\/.*\/(src|workers)\//, '$1/');
-      const name = `${node.callFrame.functionName || '(anonymous)'} ${file}`;
-      const e = byName.get(name) ?? { layer: layerOf(url), us: 0 };
-      e.us += us;
-      byName.set(name, e);
+      nodes.set(node.id, { name: `${node.callFrame.functionName || '(anonymous)'} ${file}`, layer: layerOf(url) });
+    }
+    for (let i = 0; i < p.samples.length; i++) {
+      const node = nodes.get(p.samples[i]!);
+      if (node === undefined) continue;
+      const e = byName.get(node.name) ?? { layer: node.layer, us: 0 };
+      e.us += p.timeDeltas[i + 1] ?? 0;
+      byName.set(node.name, e);
     }
   }
   return [...byName]

@@ -717,7 +717,7 @@ function createSimRuntime(
   return { runtime: sim, sim };
 }
 
-/** The cluster's worker entry bundled by `npm run build` (scripts/bundle-workers.mjs), and the list of files it was made from. */
+/** The cluster's worker entry bundled by `npm run build` (scripts/bundle-workers.mjs); see freshBundle. */
 export const CLUSTER_WORKER_BUNDLE = new URL('../../workers/cluster-host.bundle.js', import.meta.url);
 
 /**

@@ -6,7 +6,6 @@ const FIFO_ORDER_SLACK = 64;
  * an iterator when the collection outgrows its bound. The collection stays the caller's: this
  * only says which key to drop.
  */
-
 export class FifoOrder<K> {
   private order: K[] = [];
   private oldest = 0;

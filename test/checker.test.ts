@@ -529,14 +529,21 @@ test('checkLinearizable on a pool agrees with the inline check and validates its
 
 // --- Unknown writes nobody saw: a first search without them ---------------------------------
 
+/** A history of test/fixtures/histories (see its README): JSON drops a cas's absent `expected`. */
+function recordedHistory(name: string): History {
+  const file = fileURLToPath(new URL(`../../test/fixtures/histories/${name}`, import.meta.url));
+  return (JSON.parse(readFileSync(file, 'utf8')) as HistoryOp[]).map((op) =>
+    op.kind === 'cas' ? { ...op, input: { expected: (op.input as { expected?: unknown }).expected, next: (op.input as { next: unknown }).next } } : op,
+  );
+}
+
 test('register: unknown writes no read saw are left out of a first search, which decides a key they made too big', (t) => {
   // A key the check scenario recorded (test/fixtures/histories/README.md): 8 writes of unknown
   // outcome, values never read, each of which may land anywhere after its invocation.
-  const file = fileURLToPath(new URL('../../test/fixtures/histories/unseen-unknown-writes.json', import.meta.url));
-  const history = (JSON.parse(readFileSync(file, 'utf8')) as HistoryOp[]).map((op) =>
-    op.kind === 'cas' ? { ...op, input: { expected: (op.input as { expected?: unknown }).expected, next: (op.input as { next: unknown }).next } } : op,
-  );
-  const stepsMax = 5_000_000;
+  const history = recordedHistory('unseen-unknown-writes.json');
+  // The full search alone needs about 2.3 million steps here (it ran out at 5 million before
+  // the checker forced reads, see forcedOp in linearizability.ts); the first, about 70,000.
+  const stepsMax = 1_000_000;
   const full = checkHistory(history, 'register', { stepsMax, unseenFirst: false });
   const first = checkHistory(history, 'register', { stepsMax });
   t.log(
@@ -568,4 +575,77 @@ test('register: a violation beside unseen unknown writes is still found', (t) =>
   b.add('get', [12, 13], { output: 1 }); // stale: 2 was written before, and no unknown write wrote 1
   const r = checkHistory(b.history, 'register');
   t.is(r.verdict, 'not-linearizable');
+});
+
+// --- Reads that fit go first -----------------------------------------------------------------
+
+test('register: a key with many reads open at once is decided (reads that fit the state go first)', (t) => {
+  // key0 of `meridian check --seed 80084 --mode passive --clients 24 --keys 4`: 142 operations,
+  // 20 of them open together while a leader was cut off, most of them reads. Undecided within
+  // 60 million steps before the search forced reads (forcedOp in linearizability.ts).
+  const history = recordedHistory('open-reads.json');
+  const result = checkHistory(history, 'register', { stepsMax: 5_000_000 });
+  t.log(`${history.length} operations: ${result.verdict} in ${result.steps} steps`);
+  t.is(result.verdict, 'linearizable');
+  // A read changed to a value no write wrote is still caught, with its key named.
+  const reads = history.filter((op) => op.kind === 'get' && op.outcome === 'ok');
+  const target = reads[reads.length >> 1]!;
+  const broken = history.map((op) => (op.id === target.id ? { ...op, output: -1 } : op));
+  const caught = checkHistory(broken, 'register', { stepsMax: 5_000_000 });
+  t.is(caught.verdict, 'not-linearizable');
+  t.true(caught.violations[0]!.ops.some((op) => op.id === target.id));
+});
+
+/**
+ * Histories of one key from a sequential run of the register, every operation widened to
+ * overlap many others, half of them reads (some given a wrong answer) and some writes of
+ * unknown outcome: where forcing reads matters most.
+ */
+function readHeavyHistory(prng: Prng): History {
+  const h = builder();
+  let current: number | undefined;
+  const count = 4 + prng.int(6);
+  for (let i = 0; i < count; i++) {
+    const at = (i + 1) * 10;
+    const span: Span = [at - prng.int(50), at + prng.int(50)];
+    const roll = prng.next();
+    if (roll < 0.5) {
+      h.add('get', span, { output: prng.chance(0.15) ? prng.int(3) : current });
+      continue;
+    }
+    const unknown = prng.chance(0.1);
+    const opSpan: Span = unknown ? [span[0]] : span;
+    if (roll < 0.7) {
+      current = prng.int(3);
+      h.add('put', opSpan, { input: current });
+    } else if (roll < 0.9) {
+      const expected = prng.chance(0.5) ? current : prng.int(3);
+      const next = prng.int(3);
+      const swapped = expected === current;
+      if (swapped) current = next;
+      h.add('cas', opSpan, unknown ? { input: { expected, next } } : { input: { expected, next }, output: swapped });
+    } else {
+      current = undefined;
+      h.add('delete', opSpan);
+    }
+  }
+  return h.history;
+}
+
+test('agrees with a brute-force search on read-heavy histories', (t) => {
+  t.log(`seed ${SEED} (set MERIDIAN_SEED_BASE to change)`);
+  const prng = new Prng(SEED).fork('read-heavy');
+  const verdicts = { linearizable: 0, 'not-linearizable': 0 };
+  for (let round = 0; round < 3000; round++) {
+    const history = readHeavyHistory(prng);
+    const expected = bruteForce(history, 'register');
+    const result = checkHistory(history, 'register');
+    if (result.ok !== expected) {
+      t.fail(`seed ${SEED} round ${round}: brute force says ${expected}, checker ${result.verdict}\n${JSON.stringify(history)}`);
+      return;
+    }
+    verdicts[result.verdict as keyof typeof verdicts]++;
+  }
+  t.log(verdicts);
+  t.true(verdicts.linearizable > 500 && verdicts['not-linearizable'] > 500);
 });

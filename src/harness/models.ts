@@ -49,6 +49,14 @@ export interface Model<S> {
   written?(op: ModelOp): { value: unknown } | undefined;
   /** With `written`: the value a definite `op` proves it saw, if any (a read's answer). */
   seen?(op: ModelOp): { value: unknown } | undefined;
+  /**
+   * Optional: every value `op`'s step compares the state with (a read's answer, a cas's
+   * `expected`), where `step`'s answer for any state equal to none of them is the same: it
+   * fails, or leaves such a state as it is, or replaces it whatever it was. The checker then
+   * counts all states that no operation of the key compares with as one (see `opaque` in
+   * linearizability.ts). A model without it has every state counted apart.
+   */
+  compared?(op: ModelOp): readonly unknown[];
 }
 
 /**
@@ -170,6 +178,18 @@ export const registerModel: Model<unknown> = {
     if (op.kind === 'read' || op.kind === 'get') return { value: op.output };
     if (op.kind === 'cas' && op.output === true) return { value: (op.input as CasInput).expected };
     return undefined;
+  },
+  compared(op) {
+    switch (op.kind) {
+      case 'read':
+      case 'get':
+        // A read of unknown outcome accepts every state.
+        return op.outcome === 'ok' ? [op.output] : [];
+      case 'cas':
+        return [(op.input as CasInput).expected];
+      default:
+        return [];
+    }
   },
 };
 

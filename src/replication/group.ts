@@ -76,7 +76,10 @@ export class GroupReplica {
   private wasLeader = false;
   /** The log's last index when this replica last became leader. */
   private electedAtIndex = 0;
-  /** The primary's reign (its ballot) and the number of its next effect. */
+  /**
+   * The primary's reign (its ballot) and the number of its next effect or other command it
+   * applies to its working copy (see Chained in state-machine.ts).
+   */
   private term = '';
   private effectSeq = 0;
   private nextLocalId = 0;
@@ -158,16 +161,32 @@ export class GroupReplica {
     return this.proposeCommand({ k: 'pc', txn, record });
   }
 
-  private proposeCommand(command: Command): boolean {
+  private proposeCommand(command: Exclude<Command, { k: 'effect' | 'noop' }>): boolean {
     // A primary still learning its predecessor's log cannot yet say what its state will be.
     if (command.k !== 'pc' && this.config.mode !== 'active' && (this.barrierId !== undefined || this.spec === undefined)) return false;
-    if (!this.core.propose(command)) return false;
+    if (!this.proposeChained(command)) return false;
     this.spec?.apply(command);
     return true;
   }
 
-  private proposeWaiting(command: Command & { id: string }, origin: Origin): boolean {
+  /**
+   * Propose a command that is not an effect; a primary serving from its working copy numbers
+   * it in its reign's sequence (see Chained in state-machine.ts), since the effects it
+   * proposes next are computed on a state that includes it.
+   */
+  private proposeChained(command: Exclude<Command, { k: 'effect' | 'noop' }>): boolean {
+    const chained = this.config.mode !== 'active' && this.spec !== undefined;
+    if (chained) {
+      command.term = this.term;
+      command.seq = this.effectSeq;
+    }
     if (!this.core.propose(command)) return false;
+    if (chained) this.effectSeq++;
+    return true;
+  }
+
+  private proposeWaiting(command: Extract<Command, { k: 'op' }>, origin: Origin): boolean {
+    if (!this.proposeChained(command)) return false;
     this.waiters.set(command.id, { origin, answered: false });
     return true;
   }
@@ -179,7 +198,7 @@ export class GroupReplica {
     assert(spec !== undefined, 'group: a primary executes on its speculative state');
     if (spec.isLocked(body.key)) {
       // A transaction holds the key: the operation waits in the log like an active one.
-      const command: Command = { k: 'op', id, body };
+      const command: Extract<Command, { k: 'op' }> = { k: 'op', id, body };
       if (!this.proposeWaiting(command, origin)) return false;
       spec.apply(command);
       return true;

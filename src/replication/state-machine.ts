@@ -14,7 +14,7 @@ import type { RequestBody, TxnOp, TxnReads, TxnUnsafe } from './ops.js';
  */
 export type Command =
   /** A client operation, executed by every replica (active replication). */
-  | { k: 'op'; id: string; body: RequestBody }
+  | ({ k: 'op'; id: string; body: RequestBody } & Chained)
   /**
    * The effect of an operation the primary executed (passive replication). `term` names the
    * primary's reign and `seq` numbers its effects (0: the barrier that opens the reign). An
@@ -25,13 +25,28 @@ export type Command =
    */
   | { k: 'effect'; id: string; writes: Write[]; result: unknown; term: string; seq: number; rq?: string }
   /** Phase 1 of a transaction at this shard: lock and check, vote yes or no. */
-  | { k: 'prepare'; txn: string; ops: TxnOp[] }
+  | ({ k: 'prepare'; txn: string; ops: TxnOp[] } & Chained)
   /** The outcome at this shard; `pc` carries the participant records written with it. */
-  | { k: 'commit'; txn: string; pc?: unknown[]; tag?: string }
-  | { k: 'abort'; txn: string; pc?: unknown[]; tag?: string }
+  | ({ k: 'commit'; txn: string; pc?: unknown[]; tag?: string } & Chained)
+  | ({ k: 'abort'; txn: string; pc?: unknown[]; tag?: string } & Chained)
   /** A commit-protocol participant's durable record, replicated so a new leader can resume it. */
-  | { k: 'pc'; txn: string; record: unknown }
+  | ({ k: 'pc'; txn: string; record: unknown } & Chained)
   | { k: 'noop' };
+
+/**
+ * A command a passive or hybrid primary proposed and applied to its working copy, numbered in
+ * its reign's sequence with its effects (`term`, `seq`; absent in active replication and for a
+ * record proposed before the primary's barrier). Effects proposed after it were computed on a
+ * state that includes it: if its slot is lost in a change of primary (a no-op takes it), the
+ * next effect of the reign finds the sequence broken and is refused, as after a lost effect.
+ * (Passive `check --seed 86128 --clients 48 --keys 8`: a commit's slot was lost, the effect of
+ * a put computed after it was chosen, and the commit, proposed again by the next primary,
+ * then wrote the transaction's older value over the acknowledged put.)
+ */
+export interface Chained {
+  term?: string;
+  seq?: number;
+}
 
 export interface Write {
   key: string;
@@ -118,6 +133,11 @@ export class KvStateMachine {
 
   apply(command: Command): Completion[] {
     this.applied++;
+    if (command.k !== 'effect' && command.k !== 'noop' && command.term !== undefined) {
+      // In the reign's sequence only right after its predecessor; otherwise the sequence stays
+      // broken and the reign's later effects are refused (see Chained).
+      if (command.term === this.effectTerm && command.seq === this.effectSeq + 1) this.effectSeq = command.seq;
+    }
     switch (command.k) {
       case 'op':
         return this.applyOp(command);

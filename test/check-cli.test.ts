@@ -58,6 +58,23 @@ test('check --seeds with --clients, --keys and --fault-ms sizes every seed; a fa
   t.not(/trace hash (0x[0-9a-f]+)/.exec(plain.stdout)?.[1], /trace hash (0x[0-9a-f]+)/.exec(replay.stdout)?.[1]);
 });
 
+test('check --txn-share sets the share of calls that are transactions for every seed, and the replay line carries it', async (t) => {
+  const r = await meridian(['check', '--seeds', '2', '--from', '5', '--clients', '4', '--txn-share', '0.5', '--unsafe', 'stale-reads']);
+  t.regex(
+    r.stdout,
+    /^meridian check: seeds 5\.\.6, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 0\.5 of calls transactions, 2 workers/,
+  );
+  const one = await meridian(['check', '--seed', '5', '--clients', '4', '--txn-share', '0.5']);
+  const again = await meridian(['check', '--seed', '5', '--clients', '4', '--txn-share', '0.5']);
+  const plain = await meridian(['check', '--seed', '5', '--clients', '4']);
+  const hash = (run: Run): string | undefined => /trace hash (0x[0-9a-f]+)/.exec(run.stdout)?.[1];
+  t.truthy(hash(one), one.stdout);
+  t.is(hash(again), hash(one), 'the same share replays the same run');
+  t.not(hash(plain), hash(one), 'the share changes the run');
+  // Seed 6 is caught (2026-12-01): its replay line carries the share.
+  t.regex(r.stdout, /replay: meridian check --seed \d+ --mode active --unsafe stale-reads --clients 4 --txn-share 0\.5 --trace/, r.stdout);
+});
+
 test('check catches a broken variant: failing seeds with witness, faults, replay and shrink lines, exit 1; the replay fails the same way', async (t) => {
   t.log('seeds 1..6, active, unsafe stale-reads');
   const r = await meridian(['check', '--seeds', '6', '--unsafe', 'stale-reads']);
@@ -128,6 +145,9 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seed', '3', '--shrink', '--nemesis', 'builtin'], /--shrink needs --nemesis targeted or swarm/],
     [['--seeds', '3', '--only-faults', '1'], /--only-faults applies to --seed/],
     [['--seeds', '3', '--clients', '0'], /--clients needs an integer from 1 to 64/],
+    [['--seeds', '3', '--txn-share', '1.5'], /--txn-share needs a number from 0 to 1, got "1.5"/],
+    [['--seed', '3', '--txn-share', 'some'], /--txn-share needs a number from 0 to 1/],
+    [['--seeds', '3', '--workload', 'txn', '--txn-share', '0.5'], /apply to the kv workload/],
     [['--seeds', '3', '--workload', 'txn', '--keys', '2'], /apply to the kv workload/],
     [['--seed', '3', '--only-faults', '1,x'], /--only-faults needs fault episode numbers/],
     [['--seeds', '3', '--trace'], /--trace needs --seed/],

@@ -31,9 +31,9 @@ import {
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
 
 export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin]
-                 [--clients N] [--keys N] [--fault-ms MS]
+                 [--clients N] [--keys N] [--fault-ms MS] [--txn-share X]
   meridian check --seed S [--trace] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
-                 [--clients N] [--keys N] [--fault-ms MS] [--only-faults I,J,...]
+                 [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--only-faults I,J,...]
   meridian check --workload txn --seeds N | --seed S [--commit 2pc|paxos-commit] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
   VARIANT: ${UNSAFE_VARIANTS.join(', ')}`;
 
@@ -65,6 +65,7 @@ interface CheckArgs {
   clients?: number;
   keys?: number;
   faultMs?: number;
+  txnShare?: number;
   onlyFaults?: number[];
 }
 
@@ -74,6 +75,14 @@ function intFlag(value: string | undefined, flag: string, min: number, max: numb
   const n = Number(value);
   if (value === undefined || value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
     throw new FlagError(`${flag} needs an integer from ${min} to ${max}, got ${JSON.stringify(value ?? null)}`);
+  }
+  return n;
+}
+
+function shareFlag(value: string | undefined, flag: string): number {
+  const n = Number(value);
+  if (value === undefined || value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
+    throw new FlagError(`${flag} needs a number from 0 to 1, got ${JSON.stringify(value ?? null)}`);
   }
   return n;
 }
@@ -131,6 +140,10 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         args.faultMs = intFlag(value, flag, 0, 600_000);
         i++;
         break;
+      case '--txn-share':
+        args.txnShare = shareFlag(value, flag);
+        i++;
+        break;
       case '--only-faults': {
         const list = value === undefined ? [] : value === 'none' ? [] : value.split(',');
         if (value === undefined || (value !== 'none' && list.some((x) => !/^\d+$/.test(x))))
@@ -171,9 +184,14 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   if (args.workload === 'txn' && nemesisGiven) throw new FlagError('--nemesis applies to the kv workload (txn has its own schedule, with coordinator crashes)');
   if (
     args.workload === 'txn' &&
-    (args.shrink || args.clients !== undefined || args.keys !== undefined || args.faultMs !== undefined || args.onlyFaults !== undefined)
+    (args.shrink ||
+      args.clients !== undefined ||
+      args.keys !== undefined ||
+      args.faultMs !== undefined ||
+      args.txnShare !== undefined ||
+      args.onlyFaults !== undefined)
   ) {
-    throw new FlagError('--shrink, --clients, --keys, --fault-ms and --only-faults apply to the kv workload');
+    throw new FlagError('--shrink, --clients, --keys, --fault-ms, --txn-share and --only-faults apply to the kv workload');
   }
   if (args.seeds !== undefined && args.seed !== undefined) throw new FlagError('--seeds runs many seeds and --seed replays one: give one of them');
   if (args.seeds === undefined && args.seed === undefined) throw new FlagError('give --seeds N (check many seeds) or --seed S (replay one)');
@@ -225,6 +243,7 @@ export function replayCommand(task: ScenarioTask, trace = true): string {
   if (task.clients !== undefined) out += ` --clients ${task.clients}`;
   if (task.keys !== undefined) out += ` --keys ${task.keys}`;
   if (task.faultMs !== undefined) out += ` --fault-ms ${task.faultMs}`;
+  if (task.txnShare !== undefined) out += ` --txn-share ${task.txnShare}`;
   if (task.onlyFaults !== undefined) out += ` --only-faults ${task.onlyFaults.length === 0 ? 'none' : task.onlyFaults.join(',')}`;
   return trace ? `${out} --trace` : out;
 }
@@ -235,6 +254,7 @@ function taskOf(args: CheckArgs, seed: number): ScenarioTask {
   if (args.clients !== undefined) task.clients = args.clients;
   if (args.keys !== undefined) task.keys = args.keys;
   if (args.faultMs !== undefined) task.faultMs = args.faultMs;
+  if (args.txnShare !== undefined) task.txnShare = args.txnShare;
   if (args.onlyFaults !== undefined) task.onlyFaults = args.onlyFaults;
   return task;
 }
@@ -285,6 +305,7 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
     args.clients === undefined ? '' : `, ${args.clients} clients`,
     args.keys === undefined ? '' : `, ${args.keys} keys`,
     args.faultMs === undefined ? '' : `, ${args.faultMs} ms of faults`,
+    args.txnShare === undefined ? '' : `, ${args.txnShare} of calls transactions`,
   ].join('');
   io.out(
     `meridian check: seeds ${from}..${from + total - 1}, ${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${what}${sizes}, ${workers} workers`,
@@ -305,6 +326,7 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
     ...(args.clients === undefined ? {} : { clients: args.clients }),
     ...(args.keys === undefined ? {} : { keys: args.keys }),
     ...(args.faultMs === undefined ? {} : { faultMs: args.faultMs }),
+    ...(args.txnShare === undefined ? {} : { txnShare: args.txnShare }),
     onReport: (r, done) => {
       if (r.outcome === 'fail') {
         failedSoFar++;

@@ -65,6 +65,8 @@ export interface ScenarioTask {
   clients?: number;
   keys?: number;
   faultMs?: number;
+  /** Share of the kv workload's calls that are two-key transactions (0 to 1). */
+  txnShare?: number;
   onlyFaults?: number[];
 }
 
@@ -108,10 +110,14 @@ export interface CheckRunOptions {
   workload?: Workload;
   commits?: TxnCommit[];
   txnUnsafe?: TxnUnsafe;
-  /** The kv scenario's clients, keys and fault phase (ms) for every seed; absent, its defaults. */
+  /**
+   * The kv scenario's clients, keys, fault phase (ms) and share of calls that are transactions,
+   * for every seed; absent, its defaults.
+   */
   clients?: number;
   keys?: number;
   faultMs?: number;
+  txnShare?: number;
   /** Called as each seed finishes (in completion order, which varies with the workers). */
   onReport?: (report: ScenarioReport, done: number, total: number) => void;
 }
@@ -136,6 +142,7 @@ export function scenarioOptions(task: ScenarioTask): ScenarioOptions {
   if (task.clients !== undefined) options.clients = task.clients;
   if (task.keys !== undefined) options.keys = task.keys;
   if (task.faultMs !== undefined) options.faultMs = task.faultMs;
+  if (task.txnShare !== undefined) options.txnShare = task.txnShare;
   if (task.onlyFaults !== undefined) options.onlyFaults = task.onlyFaults;
   return options;
 }
@@ -251,7 +258,7 @@ const workerFile = fileURLToPath(new URL('../../workers/scenario.js', import.met
 
 function checkRunOptions(
   o: CheckRunOptions,
-): Required<Omit<CheckRunOptions, 'unsafe' | 'onReport' | 'workload' | 'commits' | 'txnUnsafe' | 'clients' | 'keys' | 'faultMs'>> {
+): Required<Omit<CheckRunOptions, 'unsafe' | 'onReport' | 'workload' | 'commits' | 'txnUnsafe' | 'clients' | 'keys' | 'faultMs' | 'txnShare'>> {
   const from = o.from ?? 1;
   const workers = o.workers ?? CHECK_RUN_WORKERS_DEFAULT;
   const mode = o.mode ?? 'active';
@@ -269,8 +276,8 @@ function checkRunOptions(
   for (const c of o.commits ?? []) if (!TXN_CHECK_COMMITS.includes(c)) throw new ConfigError('commits', TXN_CHECK_COMMITS.join(', '), c);
   // The scenario checks these too, in each seed's worker; here a bad one fails before any seed runs.
   checkScenarioSizes(o);
-  if (o.workload === 'txn' && (o.clients !== undefined || o.keys !== undefined || o.faultMs !== undefined))
-    throw new ConfigError('workload', "'kv' (clients, keys and faultMs size the kv scenario)", o.workload);
+  if (o.workload === 'txn' && (o.clients !== undefined || o.keys !== undefined || o.faultMs !== undefined || o.txnShare !== undefined))
+    throw new ConfigError('workload', "'kv' (clients, keys, faultMs and txnShare shape the kv scenario)", o.workload);
   return { from, seeds: o.seeds, workers, mode, schedule };
 }
 
@@ -293,6 +300,7 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       if (options.clients !== undefined) task.clients = options.clients;
       if (options.keys !== undefined) task.keys = options.keys;
       if (options.faultMs !== undefined) task.faultMs = options.faultMs;
+      if (options.txnShare !== undefined) task.txnShare = options.txnShare;
       const abort = new AbortController();
       const started = performance.now();
       const timer = setTimeout(() => abort.abort(), SEED_WALL_MS_MAX);

@@ -151,12 +151,19 @@ export const SCENARIO_QUIET_MS = 1_000;
 export const SCENARIO_CONVERGENCE_TRIES = 3;
 
 /** The scenario's sizes, those given: a ConfigError naming the first one out of range. */
-export function checkScenarioSizes(o: { clients?: number | undefined; keys?: number | undefined; faultMs?: number | undefined }): void {
+export function checkScenarioSizes(o: {
+  clients?: number | undefined;
+  keys?: number | undefined;
+  faultMs?: number | undefined;
+  txnShare?: number | undefined;
+}): void {
   if (o.clients !== undefined && (!Number.isInteger(o.clients) || o.clients < 1 || o.clients > 64))
     throw new ConfigError('clients', 'an integer from 1 to 64', o.clients);
   if (o.keys !== undefined && (!Number.isInteger(o.keys) || o.keys < 1 || o.keys > 1_000)) throw new ConfigError('keys', 'an integer from 1 to 1000', o.keys);
   if (o.faultMs !== undefined && (typeof o.faultMs !== 'number' || !Number.isFinite(o.faultMs) || o.faultMs < 0 || o.faultMs > 600_000))
     throw new ConfigError('faultMs', 'a number of ms from 0 to 600000', o.faultMs);
+  if (o.txnShare !== undefined && (typeof o.txnShare !== 'number' || !(o.txnShare >= 0 && o.txnShare <= 1)))
+    throw new ConfigError('txnShare', 'a number from 0 to 1', o.txnShare);
 }
 
 function checkScenarioOptions(
@@ -166,7 +173,6 @@ function checkScenarioOptions(
   checkScenarioSizes(o);
   if (!Number.isInteger(o.livenessOps) || o.livenessOps < 0 || o.livenessOps > 1_000)
     throw new ConfigError('livenessOps', 'an integer from 0 to 1000', o.livenessOps);
-  if (typeof o.txnShare !== 'number' || !(o.txnShare >= 0 && o.txnShare <= 1)) throw new ConfigError('txnShare', 'a number from 0 to 1', o.txnShare);
   if (!Number.isInteger(o.txnClients) || o.txnClients < 0 || o.clients + o.txnClients > 64)
     throw new ConfigError('txnClients', 'an integer from 0 to 64 - clients', o.txnClients);
   if (!Number.isInteger(o.txnKeys) || o.txnKeys < 2 || o.txnKeys > 1_000) throw new ConfigError('txnKeys', 'an integer from 2 to 1000', o.txnKeys);

@@ -199,6 +199,13 @@ function checkHistoryTimed(history: History, modelName: ModelName, options: Chec
   for (const key of keys) {
     const ops = byKey.get(key) as CheckOp[];
     result.ops += ops.length;
+    // A stale read refutes the key at once, with its own small witness (no search needed).
+    const stale = staleRead(model, key, ops);
+    if (stale !== undefined) {
+      Atomics.store(shared, SHARED_FAILED, 1);
+      result.violations.push(stale);
+      continue;
+    }
     let outcome: SearchResult | undefined;
     const lighter = options.unseenFirst === false ? undefined : withoutUnseenUnknownWrites(model, ops);
     if (lighter !== undefined) {
@@ -248,6 +255,83 @@ function withoutUnseenUnknownWrites(model: Model<unknown>, ops: readonly CheckOp
     return w === undefined || seenValues.has(canonical(w.value));
   });
   return kept.length === ops.length ? undefined : kept;
+}
+
+/**
+ * A read no linearization explains, found from real time alone, or undefined. For a model that
+ * says what operations write and see (`written`, `seen`): a definite operation that saw value
+ * v (a read's answer, a cas's expected value) when v's only writer (the initial state counts)
+ * is one of
+ * - none: v was never written;
+ * - invoked after the read returned: the read saw the future;
+ * - completed before some definite write of another value (a put, a delete, a cas that
+ *   answered true) was invoked, and that write completed before the read was invoked: the
+ *   read saw a value overwritten for good.
+ * Sound, and cheap (sorting), but far from complete: the search is the checker; this refutes
+ * the keys whose search ran out of steps (a crowded key is as costly to refute as to pass,
+ * since a search proves a violation only by trying every order), with the witness the
+ * pattern names.
+ */
+function staleRead(model: Model<unknown>, key: string, ops: readonly CheckOp[]): Violation | undefined {
+  const { written, seen } = model;
+  if (written === undefined || seen === undefined) return undefined;
+  // Writers of each value (by its hash), with the initial state as one that completed at -Infinity.
+  const writers = new Map<string, Array<CheckOp | undefined>>();
+  const addWriter = (value: unknown, op: CheckOp | undefined): void => {
+    const h = model.hash(value);
+    const list = writers.get(h);
+    if (list === undefined) writers.set(h, [op]);
+    else list.push(op);
+  };
+  addWriter(model.init(), undefined);
+  // Definite writes that take effect, by invocation time, with the earliest completion of any
+  // invoked at or after each position.
+  const overwrites: CheckOp[] = [];
+  for (const op of ops) {
+    const w = written.call(model, op.modelOp);
+    if (w === undefined) continue;
+    // A definite cas that answered false wrote nothing; an unknown one may have.
+    if (op.definite && !model.mutates(op.modelOp)) continue;
+    addWriter(w.value, op);
+    if (op.definite) overwrites.push(op);
+  }
+  overwrites.sort((a, b) => a.invokeMs - b.invokeMs);
+  const earliestCompletion = new Float64Array(overwrites.length + 1).fill(Number.POSITIVE_INFINITY);
+  for (let i = overwrites.length - 1; i >= 0; i--) earliestCompletion[i] = Math.min(earliestCompletion[i + 1] as number, (overwrites[i] as CheckOp).completeMs);
+  const firstInvokedAfter = (ms: number): number => {
+    let lo = 0;
+    let hi = overwrites.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((overwrites[mid] as CheckOp).invokeMs > ms) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
+  for (const r of ops) {
+    if (!r.definite) continue;
+    const saw = seen.call(model, r.modelOp);
+    if (saw === undefined) continue;
+    const list = writers.get(model.hash(saw.value));
+    if (list === undefined) return { key, failedOp: r.op, ops: [r.op], minimal: true };
+    if (list.length !== 1) continue;
+    const w = list[0];
+    if (w !== undefined && r.completeMs < w.invokeMs) return { key, failedOp: r.op, ops: [r.op], minimal: true };
+    const wCompleteMs = w === undefined ? Number.NEGATIVE_INFINITY : w.completeMs;
+    const at = firstInvokedAfter(wCompleteMs);
+    if (!((earliestCompletion[at] as number) < r.invokeMs)) continue;
+    // The overwrite that completed first among those invoked after the writer completed.
+    let between: CheckOp | undefined;
+    for (let i = at; i < overwrites.length; i++) {
+      const o = overwrites[i] as CheckOp;
+      if (o.completeMs < r.invokeMs && o !== r && (between === undefined || o.completeMs < between.completeMs)) between = o;
+    }
+    if (between === undefined) continue;
+    const witness = w === undefined ? [between.op, r.op] : [w.op, between.op, r.op];
+    witness.sort((a, b) => a.invokeMs - b.invokeMs || a.id - b.id);
+    return { key, failedOp: r.op, ops: witness, minimal: true };
+  }
+  return undefined;
 }
 
 /** Sets `ok` and `verdict` from the violations and time-outs: a violation is definite. */

@@ -267,10 +267,11 @@ function withoutUnseenUnknownWrites(model: Model<unknown>, ops: readonly CheckOp
  * - completed before some definite write of another value (a put, a delete, a cas that
  *   answered true) was invoked, and that write completed before the read was invoked: the
  *   read saw a value overwritten for good.
- * Sound, and cheap (sorting), but far from complete: the search is the checker; this refutes
- * the keys whose search ran out of steps (a crowded key is as costly to refute as to pass,
- * since a search proves a violation only by trying every order), with the witness the
- * pattern names.
+ * Sound, and cheap (a sort and a binary search per read), but far from complete: the search
+ * is the checker. Run before it: a search proves a violation only by trying every order, as
+ * costly on a crowded key as a pass (the recorded crowded keys with one read made stale stayed
+ * unknown after 50 million steps), and the pattern names its own witness of two or three
+ * operations, minimal (with the rest weakened, the writer is still v's only one).
  */
 function staleRead(model: Model<unknown>, key: string, ops: readonly CheckOp[]): Violation | undefined {
   const { written, seen } = model;

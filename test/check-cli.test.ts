@@ -110,6 +110,23 @@ test('check --shrink: a failing seed shrinks, the shrunk run is printed, and its
   t.regex(again.stdout, /verdict: FAILED/);
 });
 
+test('check --shrink drops the transactions when the failure does not need them, and the replay line says so', async (t) => {
+  // Seed 2 of amnesia still fails with no transactions (2026-12-01: the third trial).
+  const r = await meridian(['check', '--seed', '2', '--unsafe', 'amnesia', '--shrink', '--shrink-runs', '7']);
+  t.log(
+    r.stdout
+      .split('\n')
+      .filter((l) => /^(shrunk|replay)/.test(l))
+      .join('\n'),
+  );
+  t.regex(r.stdout, /\n {2}still fails without transactions /);
+  t.regex(r.stdout, /\nshrunk in \d+ runs: [^\n]*, no transactions, /);
+  const replay = /\nreplay: meridian (check --seed 2 [^\n]*--txn-share 0[^\n]*) --trace\n/.exec(r.stdout)?.[1];
+  t.truthy(replay, r.stdout);
+  const again = await meridian(replay!.split(' '));
+  t.is(again.code, 1, again.stdout);
+});
+
 test('check --seed 3 --trace prints the same trace twice, and another seed a different one', async (t) => {
   const [a, b, c] = await Promise.all([
     meridian(['check', '--seed', '3', '--trace']),

@@ -3,8 +3,9 @@
  * workload are cut down while the run still fails. Every trial is a full deterministic run,
  * so the result replays exactly from its options.
  *
- * Order of the cuts: the safety phase (shorter), the fault episodes (delta debugging: halves,
- * then quarters, ... then single episodes), the clients, the keys, and the episodes once more.
+ * Order of the cuts: the safety phase (shorter), the transactions (none), the fault episodes
+ * (delta debugging: halves, then quarters, ... then single episodes), the clients, the keys,
+ * and the episodes once more.
  * Any failure counts as still failing ('fail', never 'unknown').
  */
 import { ConfigError } from '../core/errors.js';
@@ -61,6 +62,8 @@ export async function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}
     faultMs = Math.round(faultMs / 2);
     if (!(await fails({ ...best, faultMs }, `with ${faultMs} ms of faults`))) break;
   }
+  // 1b. No transactions (the workload's two-key transactions and their clients), if it still fails.
+  if ((best.txnShare ?? SCENARIO_DEFAULTS.txnShare) > 0) await fails({ ...best, txnShare: 0 }, 'without transactions');
   // 2. Fewer fault episodes.
   const cutEpisodes = async (): Promise<void> => {
     let kept = episodesOf(best, bestReport).filter((e) => e < bestReport.faultEpisodes);

@@ -547,8 +547,8 @@ test('register: unknown writes no read saw are left out of a first search, which
   const history = recordedHistory('unseen-unknown-writes.json');
   // The full search alone ran out at 50 million steps when this was recorded, at 5 million once
   // reads were forced (forcedOp in linearizability.ts) and needed 2.3 million, and needs about
-  // 68,000 since each level starts with the write a read waits for (pick); the first look
-  // without the unseen writes, about 16,000. Both decide; the first look still costs less.
+  // 62,000 since each level starts with the write a read waits for (pick); the first look
+  // without the unseen writes, about 14,000. Both decide; the first look still costs less.
   const full = checkHistory(history, 'register', { unseenFirst: false });
   const first = checkHistory(history, 'register');
   t.log(
@@ -624,7 +624,7 @@ test('register: a key with many writes nobody read open at once is decided (unre
 test('register: a crowded key whose reads saw the writes out of invocation order is decided (each level starts with the write a read waits for)', (t) => {
   // key5 of `meridian check --seed 86069 --mode hybrid --clients 48 --keys 8`: 110 operations,
   // 45 calls open at once during an outage. Undecided within 60 million steps with forced reads
-  // and unread states alone; about 15,500 with `pick` in linearizability.ts.
+  // and unread states alone; about 13,400 with `pick` in linearizability.ts.
   const history = recordedHistory('crowded-writes.json');
   const result = checkHistory(history, 'register', { stepsMax: 1_000_000 });
   t.log(`${history.length} operations: ${result.verdict} in ${result.steps} steps`);

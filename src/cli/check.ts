@@ -87,6 +87,11 @@ function shareFlag(value: string | undefined, flag: string): number {
   return n;
 }
 
+/** How a run's share of transactions reads in the header and the shrunk line. */
+function txnSharePhrase(share: number): string {
+  return share === 0 ? 'no transactions' : `${share} of calls transactions`;
+}
+
 function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[]): T {
   if (!allowed.includes(value as T)) throw new FlagError(`${flag} takes ${allowed.join(', ')}, got ${JSON.stringify(value ?? null)}`);
   return value as T;
@@ -305,7 +310,7 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
     args.clients === undefined ? '' : `, ${args.clients} clients`,
     args.keys === undefined ? '' : `, ${args.keys} keys`,
     args.faultMs === undefined ? '' : `, ${args.faultMs} ms of faults`,
-    args.txnShare === undefined ? '' : `, ${args.txnShare} of calls transactions`,
+    args.txnShare === undefined ? '' : `, ${txnSharePhrase(args.txnShare)}`,
   ].join('');
   io.out(
     `meridian check: seeds ${from}..${from + total - 1}, ${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${what}${sizes}, ${workers} workers`,
@@ -372,7 +377,7 @@ async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
   const s = r.shrunk;
   const episodes = s.onlyFaults === undefined ? `${r.result.faultEpisodes} (all)` : `${s.onlyFaults.length} of ${r.result.faultEpisodes} drawn`;
   io.out(
-    `shrunk in ${r.runs} runs: ${s.clients ?? 'default'} clients, ${s.keys ?? 'default'} keys, ${s.faultMs ?? 'default'} ms of faults, ${s.txnShare === undefined ? 'the default share of transactions' : s.txnShare === 0 ? 'no transactions' : `${s.txnShare} of calls transactions`}, fault episodes ${episodes}`,
+    `shrunk in ${r.runs} runs: ${s.clients ?? 'default'} clients, ${s.keys ?? 'default'} keys, ${s.faultMs ?? 'default'} ms of faults, ${s.txnShare === undefined ? 'the default share of transactions' : txnSharePhrase(s.txnShare)}, fault episodes ${episodes}`,
   );
   io.out(`failure: ${describeFailure(r.result)}`);
   for (const v of r.result.violations) for (const line of formatViolation(v)) io.out(`  ${line}`);

@@ -285,8 +285,8 @@ function staleRead(model: Model<unknown>, key: string, ops: readonly CheckOp[]):
     else list.push(op);
   };
   addWriter(model.init(), undefined);
-  // Definite writes that take effect, by invocation time, with the earliest completion of any
-  // invoked at or after each position.
+  // Definite writes that take effect, by invocation time, with the one that completes first
+  // among those invoked at or after each position.
   const overwrites: CheckOp[] = [];
   for (const op of ops) {
     const w = written.call(model, op.modelOp);
@@ -297,8 +297,12 @@ function staleRead(model: Model<unknown>, key: string, ops: readonly CheckOp[]):
     if (op.definite) overwrites.push(op);
   }
   overwrites.sort((a, b) => a.invokeMs - b.invokeMs);
-  const earliestCompletion = new Float64Array(overwrites.length + 1).fill(Number.POSITIVE_INFINITY);
-  for (let i = overwrites.length - 1; i >= 0; i--) earliestCompletion[i] = Math.min(earliestCompletion[i + 1] as number, (overwrites[i] as CheckOp).completeMs);
+  const firstDone: Array<CheckOp | undefined> = new Array<CheckOp | undefined>(overwrites.length + 1);
+  for (let i = overwrites.length - 1; i >= 0; i--) {
+    const o = overwrites[i] as CheckOp;
+    const later = firstDone[i + 1];
+    firstDone[i] = later === undefined || o.completeMs < later.completeMs ? o : later;
+  }
   const firstInvokedAfter = (ms: number): number => {
     let lo = 0;
     let hi = overwrites.length;
@@ -319,15 +323,10 @@ function staleRead(model: Model<unknown>, key: string, ops: readonly CheckOp[]):
     const w = list[0];
     if (w !== undefined && r.completeMs < w.invokeMs) return { key, failedOp: r.op, ops: [r.op], minimal: true };
     const wCompleteMs = w === undefined ? Number.NEGATIVE_INFINITY : w.completeMs;
-    const at = firstInvokedAfter(wCompleteMs);
-    if (!((earliestCompletion[at] as number) < r.invokeMs)) continue;
-    // The overwrite that completed first among those invoked after the writer completed.
-    let between: CheckOp | undefined;
-    for (let i = at; i < overwrites.length; i++) {
-      const o = overwrites[i] as CheckOp;
-      if (o.completeMs < r.invokeMs && o !== r && (between === undefined || o.completeMs < between.completeMs)) between = o;
-    }
-    if (between === undefined) continue;
+    // The overwrite that completed first among those invoked after the writer completed (never
+    // r itself, a cas that answered true: it cannot complete before it was invoked).
+    const between = firstDone[firstInvokedAfter(wCompleteMs)];
+    if (between === undefined || !(between.completeMs < r.invokeMs)) continue;
     const witness = w === undefined ? [between.op, r.op] : [w.op, between.op, r.op];
     witness.sort((a, b) => a.invokeMs - b.invokeMs || a.id - b.id);
     return { key, failedOp: r.op, ops: witness, minimal: true };
@@ -708,6 +707,13 @@ function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number
   // otherwise tried in the order they were invoked, and a linearizable history whose reads
   // saw the writes in another order was undecided in 60 million steps (`check --seed 86069
   // --mode hybrid --clients 48 --keys 8`, key5: 45 calls open at once during an outage).
+  // An unknown operation waits for the earlier one of its kind and input (see sameBefore).
+  const blocked = (i: number): boolean => {
+    const before = sameBefore[i] as number;
+    if (before === -1) return false;
+    const k = slot[before] as number;
+    return ((unknownBits[k >>> 5] as number) & (1 << (k & 31))) === 0;
+  };
   const pick = (): number => {
     let unfit = -1;
     for (let e = next[head] as number; e !== -1 && (e & 1) === 0; e = next[e] as number) {
@@ -719,12 +725,7 @@ function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number
     if (unfit === -1) return -1;
     for (let e = next[head] as number; e !== -1 && (e & 1) === 0; e = next[e] as number) {
       const i = e >> 1;
-      if (forcedOp[i] === 1) continue;
-      const before = sameBefore[i] as number;
-      if (before !== -1) {
-        const k = slot[before] as number;
-        if (((unknownBits[k >>> 5] as number) & (1 << (k & 31))) === 0) continue;
-      }
+      if (forcedOp[i] === 1 || blocked(i)) continue;
       const after = transition(state, i);
       if (after !== -1 && transition(after, unfit) !== -1) return e;
     }
@@ -751,23 +752,16 @@ function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number
     let picked = false;
     if (levelStart) {
       levelStart = false;
-      entry = pick();
-      if (entry === -1) {
-        entry = next[head] as number;
-        continue;
-      }
-      picked = true;
+      const chosen = pick();
+      picked = chosen !== -1;
+      entry = picked ? chosen : (next[head] as number);
     }
     if (entry === -1) throw new Error('assertion failed: the search ran past the end of the entry list');
     if ((entry & 1) === 0) {
       const i = entry >> 1;
-      const before = sameBefore[i] as number;
-      if (!picked && before !== -1) {
-        const k = slot[before] as number;
-        if (((unknownBits[k >>> 5] as number) & (1 << (k & 31))) === 0) {
-          entry = next[entry] as number;
-          continue;
-        }
+      if (!picked && blocked(i)) {
+        entry = next[entry] as number;
+        continue;
       }
       const after = transition(state, i);
       if (after === -1) {

@@ -170,11 +170,11 @@ export class GroupReplica {
   }
 
   /**
-   * Propose a command that is not an effect; a primary serving from its working copy numbers
-   * it in its reign's sequence (see Chained in state-machine.ts), since the effects it
-   * proposes next are computed on a state that includes it.
+   * Propose a command; a primary serving from its working copy numbers it in its reign's
+   * sequence (an effect, or any other command: see Chained in state-machine.ts), since the
+   * effects it proposes next are computed on a state that includes it.
    */
-  private proposeChained(command: Exclude<Command, { k: 'effect' | 'noop' }>): boolean {
+  private proposeChained(command: Exclude<Command, { k: 'noop' }>): boolean {
     const chained = this.config.mode !== 'active' && this.spec !== undefined;
     if (chained) {
       command.term = this.term;
@@ -212,8 +212,7 @@ export class GroupReplica {
     }
     const command: Command = { k: 'effect', id, writes: result.writes, result: result.value, term: this.term, seq: this.effectSeq };
     if (body.rq !== undefined) command.rq = body.rq;
-    if (!this.core.propose(command)) return false;
-    this.effectSeq++;
+    if (!this.proposeChained(command)) return false;
     spec.apply(command);
     this.unchosenEffects++;
     assert(this.unchosenEffects > 0, 'group: the effect just proposed is counted as not yet chosen');

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, readdirSync, statSync, appendFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileDurableStore } from '../src/runtime/durable-file.js';
@@ -8,8 +8,15 @@ import { crc32js, parseLog } from '../src/runtime/durable.js';
 import { createPackr } from '../src/core/codec.js';
 import { startCluster } from '../src/index.js';
 
+/** A fresh directory under the system's temp folder, removed when the test ends. */
+function tempDir(t: { teardown(fn: () => void): void }, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 test('file store: records come back in order; a torn tail is detected, truncated, never applied', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'meridian-durable-'));
+  const dir = tempDir(t, 'meridian-durable-');
   const store = new FileDurableStore(dir, true);
   store.append('us-east/0', [{ a: 1 }, { b: [1, 2, 3] }]);
   store.append('us-east/0', [{ c: 'three' }]);
@@ -28,7 +35,7 @@ test('file store: records come back in order; a torn tail is detected, truncated
 });
 
 test('file store: a record whose checksum does not match stops recovery there', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'meridian-durable-'));
+  const dir = tempDir(t, 'meridian-durable-');
   const store = new FileDurableStore(dir, false);
   store.append('x', [{ n: 1 }, { n: 2 }, { n: 3 }]);
   store.close();
@@ -101,7 +108,7 @@ test('memory store (sim): a power loss keeps everything synced; with fsync false
 });
 
 test('threads: a replica restarted from a log with a torn tail recovers and catches up', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'meridian-cluster-'));
+  const dataDir = tempDir(t, 'meridian-cluster-');
   const cluster = await startCluster({
     regions: [
       { name: 'a', servers: 1 },
@@ -154,7 +161,7 @@ test('threads: a replica restarted from a log with a torn tail recovers and catc
 });
 
 test('file store: replace() swaps the whole log atomically, pending appends included, and appends go on after it', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'meridian-durable-'));
+  const dir = tempDir(t, 'meridian-durable-');
   const store = new FileDurableStore(dir, true);
   store.append('s', [{ n: 1 }, { n: 2 }]);
   store.sync();
@@ -172,7 +179,7 @@ test('file store: replace() swaps the whole log atomically, pending appends incl
 });
 
 test('memory store (sim): its log bytes are the file store bytes for the same appends, fast-encoded or packed', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'meridian-durable-'));
+  const dir = tempDir(t, 'meridian-durable-');
   const file = new FileDurableStore(dir, false);
   const memory = new MemoryDurableStore();
   // A Date is not for the fast encoder (msgpackr packs it); the long string passes the initial log size.

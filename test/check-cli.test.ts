@@ -75,6 +75,41 @@ test('check --txn-share sets the share of calls that are transactions for every 
   t.regex(r.stdout, /replay: meridian check --seed \d+ --mode active --unsafe stale-reads --clients 4 --txn-share 0\.5 --trace/, r.stdout);
 });
 
+test("check --commit paxos-commit runs the kv workload's transactions by Paxos Commit; the replay line carries it", async (t) => {
+  const r = await meridian([
+    'check',
+    '--seeds',
+    '2',
+    '--from',
+    '5',
+    '--clients',
+    '4',
+    '--txn-share',
+    '0.5',
+    '--commit',
+    'paxos-commit',
+    '--unsafe',
+    'stale-reads',
+  ]);
+  t.regex(
+    r.stdout,
+    /^meridian check: seeds 5\.\.6, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 0\.5 of calls transactions, transactions by paxos-commit, 2 workers/,
+  );
+  const caught = /replay: (meridian check --seed \d+ [^\n]*) --trace/.exec(r.stdout)?.[1];
+  t.truthy(caught, r.stdout);
+  t.regex(caught!, / --clients 4 --txn-share 0\.5 --commit paxos-commit$/);
+  const hash = (run: Run): string | undefined => /trace hash (0x[0-9a-f]+)/.exec(run.stdout)?.[1];
+  const pc = await meridian(['check', '--seed', '5', '--clients', '4', '--txn-share', '0.5', '--commit', 'paxos-commit']);
+  const again = await meridian(['check', '--seed', '5', '--clients', '4', '--txn-share', '0.5', '--commit', 'paxos-commit']);
+  const twoPc = await meridian(['check', '--seed', '5', '--clients', '4', '--txn-share', '0.5', '--commit', '2pc']);
+  const plain = await meridian(['check', '--seed', '5', '--clients', '4', '--txn-share', '0.5']);
+  t.regex(pc.stdout, /^meridian check: replaying seed 5, active replication, targeted faults, transactions by paxos-commit/);
+  t.truthy(hash(pc), pc.stdout);
+  t.is(hash(again), hash(pc), 'the same protocol replays the same run');
+  t.not(hash(twoPc), hash(pc), 'the protocol changes the run');
+  t.is(hash(plain), hash(twoPc), "2pc is the kv workload's default");
+});
+
 test('check catches a broken variant: failing seeds with witness, faults, replay and shrink lines, exit 1; the replay fails the same way', async (t) => {
   t.log('seeds 1..6, active, unsafe stale-reads');
   const r = await meridian(['check', '--seeds', '6', '--unsafe', 'stale-reads']);
@@ -166,6 +201,8 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seed', '3', '--txn-share', 'some'], /--txn-share needs a number from 0 to 1/],
     [['--seeds', '3', '--workload', 'txn', '--txn-share', '0.5'], /apply to the kv workload/],
     [['--seeds', '3', '--workload', 'txn', '--keys', '2'], /apply to the kv workload/],
+    [['--seeds', '3', '--commit', '3pc'], /--commit takes 2pc, paxos-commit, got "3pc"/],
+    [['--seeds', '3', '--commit', 'paxos-commit', '--unsafe', '2pc-commit-on-timeout'], /2pc-commit-on-timeout .* needs --commit 2pc/],
     [['--seed', '3', '--only-faults', '1,x'], /--only-faults needs fault episode numbers/],
     [['--seeds', '3', '--trace'], /--trace needs --seed/],
     [['--seed', '3', '--seeds', '3'], /give one of them/],

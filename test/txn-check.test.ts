@@ -2,7 +2,8 @@ import test from 'ava';
 import { startCluster } from '../src/index.js';
 import { runTxnScenario } from '../src/harness/txn-scenario.js';
 import { checkTransactions } from '../src/harness/elle/index.js';
-import { runOneSeed } from '../src/harness/check-runner.js';
+import { runChecks, runOneSeed, scenarioOptions } from '../src/harness/check-runner.js';
+import { ConfigError } from '../src/core/errors.js';
 
 /**
  * The transactional workload (meridian check --workload txn) on a few seeds: clean for the
@@ -127,5 +128,20 @@ test('sim: a restarted coordinator recovers from its log, compacted on restart',
     t.true(check.ok, JSON.stringify(check.anomalies.slice(0, 2)));
   } finally {
     await cluster.stop();
+  }
+});
+
+test("kv workload: commits names its transactions' protocol, one that claims safety; bad ones fail before any seed runs", async (t) => {
+  t.is(scenarioOptions({ seed: 1, mode: 'active', commits: ['paxos-commit'] }).commit, 'paxos-commit');
+  t.is(scenarioOptions({ seed: 1, mode: 'active' }).commit, undefined, "the cluster's default, 2pc");
+  const bad: Array<[Parameters<typeof runChecks>[0], RegExp]> = [
+    [{ seeds: 1, commits: ['2pc', 'paxos-commit'] }, /one of 2pc, paxos-commit for the kv workload/],
+    [{ seeds: 1, commits: ['3pc' as '2pc'] }, /2pc, paxos-commit/],
+    [{ seeds: 1, commits: ['paxos-commit'], unsafe: '2pc-commit-on-timeout' }, /'2pc' with unsafe '2pc-commit-on-timeout'/],
+  ];
+  for (const [options, message] of bad) {
+    const error = await t.throwsAsync(runChecks(options), { instanceOf: ConfigError }, JSON.stringify(options));
+    t.is((error as ConfigError).field, 'commits');
+    t.regex(error!.message, message);
   }
 });

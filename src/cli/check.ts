@@ -31,9 +31,9 @@ import {
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
 
 export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin]
-                 [--clients N] [--keys N] [--fault-ms MS] [--txn-share X]
+                 [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit 2pc|paxos-commit]
   meridian check --seed S [--trace] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
-                 [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--only-faults I,J,...]
+                 [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--only-faults I,J,...]
   meridian check --workload txn --seeds N | --seed S [--commit 2pc|paxos-commit] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
   VARIANT: ${UNSAFE_VARIANTS.join(', ')}`;
 
@@ -185,7 +185,8 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
     if (args.workload === 'txn') args.txnUnsafe = oneOf(unsafe, '--unsafe', TXN_UNSAFE_VARIANTS);
     else args.unsafe = oneOf(unsafe, '--unsafe', UNSAFE_VARIANTS);
   }
-  if (args.commits !== undefined && args.workload !== 'txn') throw new FlagError('--commit applies to --workload txn');
+  if (args.commits !== undefined && args.commits[0] !== '2pc' && args.unsafe === '2pc-commit-on-timeout')
+    throw new FlagError("--unsafe 2pc-commit-on-timeout is a 2PC coordinator's bug: it needs --commit 2pc");
   if (args.workload === 'txn' && nemesisGiven) throw new FlagError('--nemesis applies to the kv workload (txn has its own schedule, with coordinator crashes)');
   if (
     args.workload === 'txn' &&
@@ -249,6 +250,7 @@ export function replayCommand(task: ScenarioTask, trace = true): string {
   if (task.keys !== undefined) out += ` --keys ${task.keys}`;
   if (task.faultMs !== undefined) out += ` --fault-ms ${task.faultMs}`;
   if (task.txnShare !== undefined) out += ` --txn-share ${task.txnShare}`;
+  if (task.commits !== undefined) out += ` --commit ${task.commits[0]}`;
   if (task.onlyFaults !== undefined) out += ` --only-faults ${task.onlyFaults.length === 0 ? 'none' : task.onlyFaults.join(',')}`;
   return trace ? `${out} --trace` : out;
 }
@@ -260,6 +262,7 @@ function taskOf(args: CheckArgs, seed: number): ScenarioTask {
   if (args.keys !== undefined) task.keys = args.keys;
   if (args.faultMs !== undefined) task.faultMs = args.faultMs;
   if (args.txnShare !== undefined) task.txnShare = args.txnShare;
+  if (args.commits !== undefined) task.commits = args.commits;
   if (args.onlyFaults !== undefined) task.onlyFaults = args.onlyFaults;
   return task;
 }
@@ -311,6 +314,7 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
     args.keys === undefined ? '' : `, ${args.keys} keys`,
     args.faultMs === undefined ? '' : `, ${args.faultMs} ms of faults`,
     args.txnShare === undefined ? '' : `, ${txnSharePhrase(args.txnShare)}`,
+    args.commits === undefined || args.workload === 'txn' ? '' : `, transactions by ${args.commits[0]}`,
   ].join('');
   io.out(
     `meridian check: seeds ${from}..${from + total - 1}, ${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${what}${sizes}, ${workers} workers`,
@@ -392,7 +396,7 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
   if (args.workload === 'txn') return replayTxn(args, io);
   const seed = args.seed!;
   io.out(
-    `meridian check: replaying seed ${seed}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${args.schedule} faults`,
+    `meridian check: replaying seed ${seed}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${args.schedule} faults${args.commits === undefined ? '' : `, transactions by ${args.commits[0]}`}`,
   );
   const task = taskOf(args, seed);
   const r = await replaySeed(task);

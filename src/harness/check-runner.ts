@@ -57,7 +57,11 @@ export interface ScenarioTask {
   mode: CheckMode;
   unsafe?: UnsafeVariant;
   schedule?: ScheduleName;
-  /** Default 'kv'. 'txn': the transactional workload, once per protocol in `commits` (default both that claim it). */
+  /**
+   * Default 'kv'. 'txn': the transactional workload, once per protocol in `commits` (default
+   * both that claim it). With 'kv', `commits` holds at most one: the protocol of the kv
+   * workload's two-key transactions (default '2pc').
+   */
   workload?: Workload;
   commits?: TxnCommit[];
   txnUnsafe?: TxnUnsafe;
@@ -144,7 +148,21 @@ export function scenarioOptions(task: ScenarioTask): ScenarioOptions {
   if (task.faultMs !== undefined) options.faultMs = task.faultMs;
   if (task.txnShare !== undefined) options.txnShare = task.txnShare;
   if (task.onlyFaults !== undefined) options.onlyFaults = task.onlyFaults;
+  if (task.commits !== undefined) options.commit = kvCommit(task);
   return options;
+}
+
+/**
+ * The kv workload's commit protocol: one of TXN_CHECK_COMMITS (3PC is not safe under
+ * partitions, so a kv check of it would fail by design), and '2pc' for the 2PC-only variant.
+ */
+function kvCommit(o: { commits?: TxnCommit[] | undefined; unsafe?: UnsafeVariant | undefined }): TxnCommit {
+  const commits = o.commits ?? ['2pc'];
+  if (commits.length !== 1 || !TXN_CHECK_COMMITS.includes(commits[0]!))
+    throw new ConfigError('commits', `one of ${TXN_CHECK_COMMITS.join(', ')} for the kv workload (its transactions' protocol)`, o.commits);
+  if (o.unsafe === '2pc-commit-on-timeout' && commits[0] !== '2pc')
+    throw new ConfigError('commits', "'2pc' with unsafe '2pc-commit-on-timeout' (a 2PC coordinator's bug)", o.commits);
+  return commits[0]!;
 }
 
 /** Run and check one seed (in a worker, or inline). Never throws: a crash is a failing report. */
@@ -274,6 +292,7 @@ function checkRunOptions(
   if (o.workload !== undefined && !WORKLOADS.includes(o.workload)) throw new ConfigError('workload', WORKLOADS.join(', '), o.workload);
   if (o.txnUnsafe !== undefined && !TXN_UNSAFE_VARIANTS.includes(o.txnUnsafe)) throw new ConfigError('txnUnsafe', TXN_UNSAFE_VARIANTS.join(', '), o.txnUnsafe);
   for (const c of o.commits ?? []) if (!TXN_CHECK_COMMITS.includes(c)) throw new ConfigError('commits', TXN_CHECK_COMMITS.join(', '), c);
+  if (o.workload !== 'txn' && o.commits !== undefined) kvCommit(o);
   // The scenario checks these too, in each seed's worker; here a bad one fails before any seed runs.
   checkScenarioSizes(o);
   if (o.workload === 'txn' && (o.clients !== undefined || o.keys !== undefined || o.faultMs !== undefined || o.txnShare !== undefined))

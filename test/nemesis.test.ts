@@ -656,3 +656,27 @@ test('election waits read one shard (shardLeader) or every shard (shardLeaders) 
   t.deepEqual(a.lines, b.lines);
   t.is(a.hash, b.hash);
 });
+
+test('strand-leader on a group of one replica (factor 1) isolates the leader from every other server, and heals (sim)', async (t) => {
+  const seed = 5;
+  t.log(`seed ${seed}`);
+  const cluster = await startCluster({ ...simConfig(seed), replication: { mode: 'active', factor: 1 } });
+  try {
+    const n = new Nemesis(cluster, { seed, faults: ['strand-leader'], intervalMs: 200, faultMs: 200 });
+    const client = cluster.client({ region: 'r1' });
+    let writing = true;
+    const writes = async (): Promise<void> => {
+      for (let i = 0; writing; i++) await client.put(`k${i % 8}`, i).catch(() => cluster.sleep(20));
+    };
+    // Before the fix: the cut's other side (the group's other replicas) was empty, and
+    // partition() threw a ValidationError out of run().
+    await Promise.all([n.run(1_500).then(() => (writing = false)), writes()]);
+    const strands = n.lines().filter((line) => /start strand-leader/.test(line));
+    t.true(strands.length > 0, n.lines().join('\n'));
+    for (const line of strands) t.regex(line, /r\d\/\d \| (r\d\/\d ){4}r\d\/\d /, 'cut from the five other servers');
+    await client.put('after', 1);
+    t.is(await client.get('after'), 1, 'healed');
+  } finally {
+    await cluster.stop();
+  }
+});

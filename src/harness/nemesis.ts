@@ -799,7 +799,9 @@ export class Nemesis {
   private async strand(): Promise<{ detail: string; undo: () => Promise<void> }> {
     const target = await this.busyLeader();
     const shard = (this.cluster.shardLeaders?.() ?? []).find((s) => s.shard === target.shard && s.leader === target.server);
-    if (shard === undefined) {
+    // No known group, or a group of one (factor 1, or hybrid with one server a region): the
+    // leader is cut from every other server instead (there is no rest of the group to elect).
+    if (shard === undefined || shard.replicas.length < 2) {
       const cut = this.cut({ a: [target.server], b: this.servers.filter((s) => s !== target.server), oneWay: false });
       return { detail: `${cut.detail}${target.note}`, undo: cut.undo };
     }

@@ -110,6 +110,27 @@ test("check --commit paxos-commit runs the kv workload's transactions by Paxos C
   t.is(hash(plain), hash(twoPc), "2pc is the kv workload's default");
 });
 
+test("check --servers, --factor and --shards shape every seed's cluster; the replay line carries them", async (t) => {
+  const r = await meridian(['check', '--seeds', '2', '--from', '6', '--servers', '3', '--factor', '5', '--shards', '6', '--unsafe', 'stale-reads']);
+  t.regex(
+    r.stdout,
+    /^meridian check: seeds 6\.\.7, active replication \(unsafe: stale-reads\), targeted faults, 3 servers per region, factor 5, 6 shards, 2 workers/,
+  );
+  const caught = /replay: (meridian check --seed \d+ [^\n]*) --trace/.exec(r.stdout)?.[1];
+  t.truthy(caught, r.stdout);
+  t.regex(caught!, / --servers 3 --factor 5 --shards 6$/);
+  const hash = (run: Run): string | undefined => /trace hash (0x[0-9a-f]+)/.exec(run.stdout)?.[1];
+  const shaped = await meridian(['check', '--seed', '6', '--servers', '3', '--factor', '5', '--shards', '6']);
+  const again = await meridian(['check', '--seed', '6', '--servers', '3', '--factor', '5', '--shards', '6']);
+  const plain = await meridian(['check', '--seed', '6']);
+  const defaults = await meridian(['check', '--seed', '6', '--servers', '2', '--factor', '3', '--shards', '4']);
+  t.regex(shaped.stdout, /^meridian check: replaying seed 6, active replication, targeted faults, 3 servers per region, factor 5, 6 shards/);
+  t.is(shaped.code, 0, shaped.stdout);
+  t.is(hash(again), hash(shaped), 'the same shape replays the same run');
+  t.not(hash(plain), hash(shaped), 'the shape changes the run');
+  t.is(hash(defaults), hash(plain), 'the defaults given are the defaults');
+});
+
 test('check catches a broken variant: failing seeds with witness, faults, replay and shrink lines, exit 1; the replay fails the same way', async (t) => {
   t.log('seeds 1..6, active, unsafe stale-reads');
   const r = await meridian(['check', '--seeds', '6', '--unsafe', 'stale-reads']);
@@ -202,6 +223,11 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seeds', '3', '--workload', 'txn', '--txn-share', '0.5'], /apply to the kv workload/],
     [['--seeds', '3', '--workload', 'txn', '--keys', '2'], /apply to the kv workload/],
     [['--seeds', '3', '--commit', '3pc'], /--commit takes 2pc, paxos-commit, got "3pc"/],
+    [['--seeds', '3', '--servers', '6'], /--servers needs an integer from 1 to 5, got "6"/],
+    [['--seeds', '3', '--factor', '7'], /--factor needs an integer from 1 to 6 \(3 regions of 2 servers\), got 7/],
+    [['--seeds', '3', '--servers', '1', '--factor', '4'], /--factor needs an integer from 1 to 3 \(3 regions of 1 servers\)/],
+    [['--seeds', '3', '--shards', '0'], /--shards needs an integer from 1 to 16/],
+    [['--seeds', '3', '--workload', 'txn', '--servers', '3'], /apply to the kv workload/],
     [['--seeds', '3', '--commit', 'paxos-commit', '--unsafe', '2pc-commit-on-timeout'], /2pc-commit-on-timeout .* needs --commit 2pc/],
     [['--seed', '3', '--only-faults', '1,x'], /--only-faults needs fault episode numbers/],
     [['--seeds', '3', '--trace'], /--trace needs --seed/],

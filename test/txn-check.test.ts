@@ -145,3 +145,20 @@ test("kv workload: commits names its transactions' protocol, one that claims saf
     t.regex(error!.message, message);
   }
 });
+
+test('kv workload: the cluster shape (servers, factor, shards) is checked before any seed runs; the txn workload takes none', async (t) => {
+  const bad: Array<[Parameters<typeof runChecks>[0], string, RegExp]> = [
+    [{ seeds: 1, servers: 0 }, 'servers', /an integer from 1 to 5/],
+    [{ seeds: 1, servers: 2, factor: 7 }, 'factor', /an integer from 1 to 6 \(the servers of the cluster\)/],
+    [{ seeds: 1, factor: 1.5 }, 'factor', /an integer from 1 to 6/],
+    [{ seeds: 1, shards: 17 }, 'shards', /an integer from 1 to 16/],
+    [{ seeds: 1, workload: 'txn', shards: 2 }, 'workload', /servers, factor and shards shape the kv scenario/],
+  ];
+  for (const [options, field, message] of bad) {
+    const error = await t.throwsAsync(runChecks(options), { instanceOf: ConfigError }, JSON.stringify(options));
+    t.is((error as ConfigError).field, field);
+    t.regex(error!.message, message);
+  }
+  const o = scenarioOptions({ seed: 1, mode: 'hybrid', servers: 3, factor: 5, shards: 8 });
+  t.deepEqual([o.servers, o.factor, o.shards], [3, 5, 8]);
+});

@@ -29,11 +29,14 @@ import {
   type ScenarioTask,
 } from '../harness/check-runner.js';
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
+import { SCENARIO_SERVERS_MAX, SCENARIO_SHAPE_DEFAULTS, SCENARIO_SHARDS_MAX } from '../harness/scenario.js';
 
 export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit 2pc|paxos-commit]
+                 [--servers N] [--factor F] [--shards S]
   meridian check --seed S [--trace] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
-                 [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--only-faults I,J,...]
+                 [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--servers N] [--factor F] [--shards S]
+                 [--only-faults I,J,...]
   meridian check --workload txn --seeds N | --seed S [--commit 2pc|paxos-commit] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
   VARIANT: ${UNSAFE_VARIANTS.join(', ')}`;
 
@@ -66,6 +69,9 @@ interface CheckArgs {
   keys?: number;
   faultMs?: number;
   txnShare?: number;
+  servers?: number;
+  factor?: number;
+  shards?: number;
   onlyFaults?: number[];
 }
 
@@ -90,6 +96,15 @@ function shareFlag(value: string | undefined, flag: string): number {
 /** How a run's share of transactions reads in the header and the shrunk line. */
 function txnSharePhrase(share: number): string {
   return share === 0 ? 'no transactions' : `${share} of calls transactions`;
+}
+
+/** The cluster's shape in the header, when a flag changed it: `, 3 servers per region, factor 5, 8 shards`. */
+function shapePhrase(args: { servers?: number | undefined; factor?: number | undefined; shards?: number | undefined }): string {
+  return [
+    args.servers === undefined ? '' : `, ${args.servers} servers per region`,
+    args.factor === undefined ? '' : `, factor ${args.factor}`,
+    args.shards === undefined ? '' : `, ${args.shards} shards`,
+  ].join('');
 }
 
 function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[]): T {
@@ -145,6 +160,18 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         args.faultMs = intFlag(value, flag, 0, 600_000);
         i++;
         break;
+      case '--servers':
+        args.servers = intFlag(value, flag, 1, SCENARIO_SERVERS_MAX);
+        i++;
+        break;
+      case '--factor':
+        args.factor = intFlag(value, flag, 1, 3 * SCENARIO_SERVERS_MAX);
+        i++;
+        break;
+      case '--shards':
+        args.shards = intFlag(value, flag, 1, SCENARIO_SHARDS_MAX);
+        i++;
+        break;
       case '--txn-share':
         args.txnShare = shareFlag(value, flag);
         i++;
@@ -195,10 +222,16 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
       args.keys !== undefined ||
       args.faultMs !== undefined ||
       args.txnShare !== undefined ||
+      args.servers !== undefined ||
+      args.factor !== undefined ||
+      args.shards !== undefined ||
       args.onlyFaults !== undefined)
   ) {
-    throw new FlagError('--shrink, --clients, --keys, --fault-ms, --txn-share and --only-faults apply to the kv workload');
+    throw new FlagError('--shrink, --clients, --keys, --fault-ms, --txn-share, --servers, --factor, --shards and --only-faults apply to the kv workload');
   }
+  const servers = 3 * (args.servers ?? SCENARIO_SHAPE_DEFAULTS.servers);
+  if (args.factor !== undefined && args.factor > servers)
+    throw new FlagError(`--factor needs an integer from 1 to ${servers} (3 regions of ${servers / 3} servers), got ${args.factor}`);
   if (args.seeds !== undefined && args.seed !== undefined) throw new FlagError('--seeds runs many seeds and --seed replays one: give one of them');
   if (args.seeds === undefined && args.seed === undefined) throw new FlagError('give --seeds N (check many seeds) or --seed S (replay one)');
   if (args.trace && args.seed === undefined) throw new FlagError('--trace needs --seed S (it replays one seed in this process)');
@@ -251,6 +284,9 @@ export function replayCommand(task: ScenarioTask, trace = true): string {
   if (task.faultMs !== undefined) out += ` --fault-ms ${task.faultMs}`;
   if (task.txnShare !== undefined) out += ` --txn-share ${task.txnShare}`;
   if (task.commits !== undefined) out += ` --commit ${task.commits[0]}`;
+  if (task.servers !== undefined) out += ` --servers ${task.servers}`;
+  if (task.factor !== undefined) out += ` --factor ${task.factor}`;
+  if (task.shards !== undefined) out += ` --shards ${task.shards}`;
   if (task.onlyFaults !== undefined) out += ` --only-faults ${task.onlyFaults.length === 0 ? 'none' : task.onlyFaults.join(',')}`;
   return trace ? `${out} --trace` : out;
 }
@@ -263,6 +299,9 @@ function taskOf(args: CheckArgs, seed: number): ScenarioTask {
   if (args.faultMs !== undefined) task.faultMs = args.faultMs;
   if (args.txnShare !== undefined) task.txnShare = args.txnShare;
   if (args.commits !== undefined) task.commits = args.commits;
+  if (args.servers !== undefined) task.servers = args.servers;
+  if (args.factor !== undefined) task.factor = args.factor;
+  if (args.shards !== undefined) task.shards = args.shards;
   if (args.onlyFaults !== undefined) task.onlyFaults = args.onlyFaults;
   return task;
 }
@@ -315,6 +354,7 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
     args.faultMs === undefined ? '' : `, ${args.faultMs} ms of faults`,
     args.txnShare === undefined ? '' : `, ${txnSharePhrase(args.txnShare)}`,
     args.commits === undefined || args.workload === 'txn' ? '' : `, transactions by ${args.commits[0]}`,
+    shapePhrase(args),
   ].join('');
   io.out(
     `meridian check: seeds ${from}..${from + total - 1}, ${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${what}${sizes}, ${workers} workers`,
@@ -336,6 +376,9 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
     ...(args.keys === undefined ? {} : { keys: args.keys }),
     ...(args.faultMs === undefined ? {} : { faultMs: args.faultMs }),
     ...(args.txnShare === undefined ? {} : { txnShare: args.txnShare }),
+    ...(args.servers === undefined ? {} : { servers: args.servers }),
+    ...(args.factor === undefined ? {} : { factor: args.factor }),
+    ...(args.shards === undefined ? {} : { shards: args.shards }),
     onReport: (r, done) => {
       if (r.outcome === 'fail') {
         failedSoFar++;
@@ -381,7 +424,7 @@ async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
   const s = r.shrunk;
   const episodes = s.onlyFaults === undefined ? `${r.result.faultEpisodes} (all)` : `${s.onlyFaults.length} of ${r.result.faultEpisodes} drawn`;
   io.out(
-    `shrunk in ${r.runs} runs: ${s.clients ?? 'default'} clients, ${s.keys ?? 'default'} keys, ${s.faultMs ?? 'default'} ms of faults, ${s.txnShare === undefined ? 'the default share of transactions' : txnSharePhrase(s.txnShare)}, fault episodes ${episodes}`,
+    `shrunk in ${r.runs} runs: ${s.clients ?? 'default'} clients, ${s.keys ?? 'default'} keys, ${s.faultMs ?? 'default'} ms of faults, ${s.txnShare === undefined ? 'the default share of transactions' : txnSharePhrase(s.txnShare)}${shapePhrase(s)}, fault episodes ${episodes}`,
   );
   io.out(`failure: ${describeFailure(r.result)}`);
   for (const v of r.result.violations) for (const line of formatViolation(v)) io.out(`  ${line}`);
@@ -396,7 +439,7 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
   if (args.workload === 'txn') return replayTxn(args, io);
   const seed = args.seed!;
   io.out(
-    `meridian check: replaying seed ${seed}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${args.schedule} faults${args.commits === undefined ? '' : `, transactions by ${args.commits[0]}`}`,
+    `meridian check: replaying seed ${seed}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${args.schedule} faults${args.commits === undefined ? '' : `, transactions by ${args.commits[0]}`}${shapePhrase(args)}`,
   );
   const task = taskOf(args, seed);
   const r = await replaySeed(task);

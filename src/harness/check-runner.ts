@@ -71,6 +71,10 @@ export interface ScenarioTask {
   faultMs?: number;
   /** Share of the kv workload's calls that are two-key transactions (0 to 1). */
   txnShare?: number;
+  /** The kv scenario's cluster shape: servers per region, replicas per shard, shards. */
+  servers?: number;
+  factor?: number;
+  shards?: number;
   onlyFaults?: number[];
 }
 
@@ -122,6 +126,10 @@ export interface CheckRunOptions {
   keys?: number;
   faultMs?: number;
   txnShare?: number;
+  /** The kv scenario's cluster shape (servers per region, replicas per shard, shards); absent, its defaults. */
+  servers?: number;
+  factor?: number;
+  shards?: number;
   /** Called as each seed finishes (in completion order, which varies with the workers). */
   onReport?: (report: ScenarioReport, done: number, total: number) => void;
 }
@@ -147,6 +155,9 @@ export function scenarioOptions(task: ScenarioTask): ScenarioOptions {
   if (task.keys !== undefined) options.keys = task.keys;
   if (task.faultMs !== undefined) options.faultMs = task.faultMs;
   if (task.txnShare !== undefined) options.txnShare = task.txnShare;
+  if (task.servers !== undefined) options.servers = task.servers;
+  if (task.factor !== undefined) options.factor = task.factor;
+  if (task.shards !== undefined) options.shards = task.shards;
   if (task.onlyFaults !== undefined) options.onlyFaults = task.onlyFaults;
   if (task.commits !== undefined) options.commit = kvCommit(task);
   return options;
@@ -276,7 +287,12 @@ const workerFile = fileURLToPath(new URL('../../workers/scenario.js', import.met
 
 function checkRunOptions(
   o: CheckRunOptions,
-): Required<Omit<CheckRunOptions, 'unsafe' | 'onReport' | 'workload' | 'commits' | 'txnUnsafe' | 'clients' | 'keys' | 'faultMs' | 'txnShare'>> {
+): Required<
+  Omit<
+    CheckRunOptions,
+    'unsafe' | 'onReport' | 'workload' | 'commits' | 'txnUnsafe' | 'clients' | 'keys' | 'faultMs' | 'txnShare' | 'servers' | 'factor' | 'shards'
+  >
+> {
   const from = o.from ?? 1;
   const workers = o.workers ?? CHECK_RUN_WORKERS_DEFAULT;
   const mode = o.mode ?? 'active';
@@ -295,8 +311,9 @@ function checkRunOptions(
   if (o.workload !== 'txn' && o.commits !== undefined) kvCommit(o);
   // The scenario checks these too, in each seed's worker; here a bad one fails before any seed runs.
   checkScenarioSizes(o);
-  if (o.workload === 'txn' && (o.clients !== undefined || o.keys !== undefined || o.faultMs !== undefined || o.txnShare !== undefined))
-    throw new ConfigError('workload', "'kv' (clients, keys, faultMs and txnShare shape the kv scenario)", o.workload);
+  const kvOnly = [o.clients, o.keys, o.faultMs, o.txnShare, o.servers, o.factor, o.shards];
+  if (o.workload === 'txn' && kvOnly.some((x) => x !== undefined))
+    throw new ConfigError('workload', "'kv' (clients, keys, faultMs, txnShare, servers, factor and shards shape the kv scenario)", o.workload);
   return { from, seeds: o.seeds, workers, mode, schedule };
 }
 
@@ -320,6 +337,9 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       if (options.keys !== undefined) task.keys = options.keys;
       if (options.faultMs !== undefined) task.faultMs = options.faultMs;
       if (options.txnShare !== undefined) task.txnShare = options.txnShare;
+      if (options.servers !== undefined) task.servers = options.servers;
+      if (options.factor !== undefined) task.factor = options.factor;
+      if (options.shards !== undefined) task.shards = options.shards;
       const abort = new AbortController();
       const started = performance.now();
       const timer = setTimeout(() => abort.abort(), SEED_WALL_MS_MAX);

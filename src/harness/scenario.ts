@@ -33,6 +33,15 @@ export interface ScenarioOptions {
   faultMs?: number;
   /** Operations each client runs in the liveness phase. */
   livenessOps?: number;
+  /**
+   * The cluster's shape: servers in each of the 3 regions (default 2), replicas of each shard
+   * (`replication.factor`, default 3; hybrid keeps at most a region's servers in the group)
+   * and shards (default 4). With a factor of 5 or more the targeted nemesis may have a
+   * minority of a group down at once (crashMax (factor - 1) / 2, rounded down), not one.
+   */
+  servers?: number;
+  factor?: number;
+  shards?: number;
   /** Share of workload calls that are two-key transactions (0 to 1). */
   txnShare?: number;
   /**
@@ -150,12 +159,27 @@ export const SCENARIO_QUIET_MS = 1_000;
 /** Rounds of convergence reads of a key that differs (a quiet second between rounds) before it counts as diverged. */
 export const SCENARIO_CONVERGENCE_TRIES = 3;
 
+/** Most servers per region, and shards, a scenario may ask for. */
+export const SCENARIO_SERVERS_MAX = 5;
+export const SCENARIO_SHARDS_MAX = 16;
+/** The scenario's regions (r1, r2, r3). */
+const SCENARIO_REGIONS = 3;
+export const SCENARIO_SHAPE_DEFAULTS = { servers: 2, factor: 3, shards: 4 } as const;
+
+/** The fields of `o` that are not undefined. */
+function definedOf<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 /** The scenario's sizes, those given: a ConfigError naming the first one out of range. */
 export function checkScenarioSizes(o: {
   clients?: number | undefined;
   keys?: number | undefined;
   faultMs?: number | undefined;
   txnShare?: number | undefined;
+  servers?: number | undefined;
+  factor?: number | undefined;
+  shards?: number | undefined;
 }): void {
   if (o.clients !== undefined && (!Number.isInteger(o.clients) || o.clients < 1 || o.clients > 64))
     throw new ConfigError('clients', 'an integer from 1 to 64', o.clients);
@@ -164,6 +188,13 @@ export function checkScenarioSizes(o: {
     throw new ConfigError('faultMs', 'a number of ms from 0 to 600000', o.faultMs);
   if (o.txnShare !== undefined && (typeof o.txnShare !== 'number' || !(o.txnShare >= 0 && o.txnShare <= 1)))
     throw new ConfigError('txnShare', 'a number from 0 to 1', o.txnShare);
+  if (o.servers !== undefined && (!Number.isInteger(o.servers) || o.servers < 1 || o.servers > SCENARIO_SERVERS_MAX))
+    throw new ConfigError('servers', `an integer from 1 to ${SCENARIO_SERVERS_MAX} (servers in each of the ${SCENARIO_REGIONS} regions)`, o.servers);
+  const total = SCENARIO_REGIONS * (o.servers ?? SCENARIO_SHAPE_DEFAULTS.servers);
+  if (o.factor !== undefined && (!Number.isInteger(o.factor) || o.factor < 1 || o.factor > total))
+    throw new ConfigError('factor', `an integer from 1 to ${total} (the servers of the cluster)`, o.factor);
+  if (o.shards !== undefined && (!Number.isInteger(o.shards) || o.shards < 1 || o.shards > SCENARIO_SHARDS_MAX))
+    throw new ConfigError('shards', `an integer from 1 to ${SCENARIO_SHARDS_MAX}`, o.shards);
 }
 
 function checkScenarioOptions(
@@ -206,16 +237,17 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   // Servers checkpoint their logs every SCENARIO_CHECKPOINT_EVERY records, not every 8,000:
   // crashes then meet checkpointed logs (about 4 checkpoints a seed). A checkpoint that lost
   // records (fixed in 478d88d) went unseen by this scenario before; with this it failed 4%.
-  const replication: ReplicationConfig = { mode: o.mode, factor: 3, checkpointEvery: SCENARIO_CHECKPOINT_EVERY };
+  const shape = { ...SCENARIO_SHAPE_DEFAULTS, ...definedOf({ servers: o.servers, factor: o.factor, shards: o.shards }) };
+  const replication: ReplicationConfig = { mode: o.mode, factor: shape.factor, checkpointEvery: SCENARIO_CHECKPOINT_EVERY };
   if (o.unsafe !== undefined) replication.unsafe = o.unsafe;
   const threads = o.transport === 'threads' || o.transport === 'nats';
   const config: ClusterConfig = {
-    regions: regions.map((name) => ({ name, servers: 2 })),
+    regions: regions.map((name) => ({ name, servers: shape.servers })),
     transport: o.transport ?? 'sim',
     seed: o.seed,
     network,
     replication,
-    shards: 4,
+    shards: shape.shards,
     requestTimeoutMs: o.requestTimeoutMs ?? SCENARIO_REQUEST_TIMEOUT_MS,
     heartbeat: { intervalMs: 100 },
     // Power-loss faults lose nothing acknowledged with fsync (sim; on threads there are none).
@@ -272,7 +304,14 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       if (o.nemesis === 'builtin') {
         await builtinNemesis(cluster, prng, o.faultMs, faults);
       } else {
-        const n = new Nemesis(cluster, { seed: o.seed, ...(o.nemesis ?? SCENARIO_NEMESIS), ...(o.onlyFaults === undefined ? {} : { only: o.onlyFaults }) });
+        // A minority of a larger group down at once (the default schedule's own choice stands for factor 3).
+        const crashMax = o.nemesis === undefined && shape.factor >= 5 ? { crashMax: Math.floor((shape.factor - 1) / 2) } : {};
+        const n = new Nemesis(cluster, {
+          seed: o.seed,
+          ...(o.nemesis ?? SCENARIO_NEMESIS),
+          ...crashMax,
+          ...(o.onlyFaults === undefined ? {} : { only: o.onlyFaults }),
+        });
         await n.run(o.faultMs);
         faultEpisodes = n.episodes;
         faults.push(

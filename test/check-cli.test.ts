@@ -110,7 +110,7 @@ test("check --commit paxos-commit runs the kv workload's transactions by Paxos C
   t.is(hash(plain), hash(twoPc), "2pc is the kv workload's default");
 });
 
-test("check --servers, --factor and --shards shape every seed's cluster; the replay line carries them", async (t) => {
+test("check --regions, --servers, --factor and --shards shape every seed's cluster; the replay line carries them", async (t) => {
   const r = await meridian(['check', '--seeds', '2', '--from', '6', '--servers', '3', '--factor', '5', '--shards', '6', '--unsafe', 'stale-reads']);
   t.regex(
     r.stdout,
@@ -129,6 +129,10 @@ test("check --servers, --factor and --shards shape every seed's cluster; the rep
   t.is(hash(again), hash(shaped), 'the same shape replays the same run');
   t.not(hash(plain), hash(shaped), 'the shape changes the run');
   t.is(hash(defaults), hash(plain), 'the defaults given are the defaults');
+  const five = await meridian(['check', '--seed', '6', '--regions', '5', '--servers', '1', '--factor', '5', '--nemesis', 'builtin']);
+  t.regex(five.stdout, /^meridian check: replaying seed 6, active replication, builtin faults, 5 regions, 1 servers per region, factor 5/);
+  t.is(five.code, 0, five.stdout);
+  t.regex(five.stdout, /partition r[45] \| rest/, 'the builtin schedule cuts the regions there are');
 });
 
 test('check catches a broken variant: failing seeds with witness, faults, replay and shrink lines, exit 1; the replay fails the same way', async (t) => {
@@ -226,6 +230,8 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seeds', '3', '--servers', '6'], /--servers needs an integer from 1 to 5, got "6"/],
     [['--seeds', '3', '--factor', '7'], /--factor needs an integer from 1 to 6 \(3 regions of 2 servers\), got 7/],
     [['--seeds', '3', '--servers', '1', '--factor', '4'], /--factor needs an integer from 1 to 3 \(3 regions of 1 servers\)/],
+    [['--seeds', '3', '--regions', '1'], /--regions needs an integer from 2 to 5, got "1"/],
+    [['--seeds', '3', '--regions', '4', '--factor', '9'], /--factor needs an integer from 1 to 8 \(4 regions of 2 servers\), got 9/],
     [['--seeds', '3', '--shards', '0'], /--shards needs an integer from 1 to 16/],
     [['--seeds', '3', '--workload', 'txn', '--servers', '3'], /apply to the kv workload/],
     [['--seeds', '3', '--commit', 'paxos-commit', '--unsafe', '2pc-commit-on-timeout'], /2pc-commit-on-timeout .* needs --commit 2pc/],

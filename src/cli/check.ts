@@ -29,13 +29,13 @@ import {
   type ScenarioTask,
 } from '../harness/check-runner.js';
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
-import { SCENARIO_SERVERS_MAX, SCENARIO_SHAPE_DEFAULTS, SCENARIO_SHARDS_MAX } from '../harness/scenario.js';
+import { SCENARIO_REGIONS_MAX, SCENARIO_REGIONS_MIN, SCENARIO_SERVERS_MAX, SCENARIO_SHAPE_DEFAULTS, SCENARIO_SHARDS_MAX } from '../harness/scenario.js';
 
 export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit 2pc|paxos-commit]
-                 [--servers N] [--factor F] [--shards S]
+                 [--regions R] [--servers N] [--factor F] [--shards S]
   meridian check --seed S [--trace] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
-                 [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--servers N] [--factor F] [--shards S]
+                 [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--regions R] [--servers N] [--factor F] [--shards S]
                  [--only-faults I,J,...]
   meridian check --workload txn --seeds N | --seed S [--commit 2pc|paxos-commit] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
   VARIANT: ${UNSAFE_VARIANTS.join(', ')}`;
@@ -69,6 +69,7 @@ interface CheckArgs {
   keys?: number;
   faultMs?: number;
   txnShare?: number;
+  regions?: number;
   servers?: number;
   factor?: number;
   shards?: number;
@@ -98,9 +99,10 @@ function txnSharePhrase(share: number): string {
   return share === 0 ? 'no transactions' : `${share} of calls transactions`;
 }
 
-/** The cluster's shape in the header, when a flag changed it: `, 3 servers per region, factor 5, 8 shards`. */
-function shapePhrase(args: { servers?: number | undefined; factor?: number | undefined; shards?: number | undefined }): string {
+/** The cluster's shape in the header, when a flag changed it: `, 5 regions, 3 servers per region, factor 5, 8 shards`. */
+function shapePhrase(args: { regions?: number | undefined; servers?: number | undefined; factor?: number | undefined; shards?: number | undefined }): string {
   return [
+    args.regions === undefined ? '' : `, ${args.regions} regions`,
     args.servers === undefined ? '' : `, ${args.servers} servers per region`,
     args.factor === undefined ? '' : `, factor ${args.factor}`,
     args.shards === undefined ? '' : `, ${args.shards} shards`,
@@ -160,12 +162,16 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         args.faultMs = intFlag(value, flag, 0, 600_000);
         i++;
         break;
+      case '--regions':
+        args.regions = intFlag(value, flag, SCENARIO_REGIONS_MIN, SCENARIO_REGIONS_MAX);
+        i++;
+        break;
       case '--servers':
         args.servers = intFlag(value, flag, 1, SCENARIO_SERVERS_MAX);
         i++;
         break;
       case '--factor':
-        args.factor = intFlag(value, flag, 1, 3 * SCENARIO_SERVERS_MAX);
+        args.factor = intFlag(value, flag, 1, SCENARIO_REGIONS_MAX * SCENARIO_SERVERS_MAX);
         i++;
         break;
       case '--shards':
@@ -222,16 +228,20 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
       args.keys !== undefined ||
       args.faultMs !== undefined ||
       args.txnShare !== undefined ||
+      args.regions !== undefined ||
       args.servers !== undefined ||
       args.factor !== undefined ||
       args.shards !== undefined ||
       args.onlyFaults !== undefined)
   ) {
-    throw new FlagError('--shrink, --clients, --keys, --fault-ms, --txn-share, --servers, --factor, --shards and --only-faults apply to the kv workload');
+    throw new FlagError(
+      '--shrink, --clients, --keys, --fault-ms, --txn-share, --regions, --servers, --factor, --shards and --only-faults apply to the kv workload',
+    );
   }
-  const servers = 3 * (args.servers ?? SCENARIO_SHAPE_DEFAULTS.servers);
-  if (args.factor !== undefined && args.factor > servers)
-    throw new FlagError(`--factor needs an integer from 1 to ${servers} (3 regions of ${servers / 3} servers), got ${args.factor}`);
+  const regions = args.regions ?? SCENARIO_SHAPE_DEFAULTS.regions;
+  const servers = args.servers ?? SCENARIO_SHAPE_DEFAULTS.servers;
+  if (args.factor !== undefined && args.factor > regions * servers)
+    throw new FlagError(`--factor needs an integer from 1 to ${regions * servers} (${regions} regions of ${servers} servers), got ${args.factor}`);
   if (args.seeds !== undefined && args.seed !== undefined) throw new FlagError('--seeds runs many seeds and --seed replays one: give one of them');
   if (args.seeds === undefined && args.seed === undefined) throw new FlagError('give --seeds N (check many seeds) or --seed S (replay one)');
   if (args.trace && args.seed === undefined) throw new FlagError('--trace needs --seed S (it replays one seed in this process)');
@@ -284,6 +294,7 @@ export function replayCommand(task: ScenarioTask, trace = true): string {
   if (task.faultMs !== undefined) out += ` --fault-ms ${task.faultMs}`;
   if (task.txnShare !== undefined) out += ` --txn-share ${task.txnShare}`;
   if (task.commits !== undefined) out += ` --commit ${task.commits[0]}`;
+  if (task.regions !== undefined) out += ` --regions ${task.regions}`;
   if (task.servers !== undefined) out += ` --servers ${task.servers}`;
   if (task.factor !== undefined) out += ` --factor ${task.factor}`;
   if (task.shards !== undefined) out += ` --shards ${task.shards}`;
@@ -299,6 +310,7 @@ function taskOf(args: CheckArgs, seed: number): ScenarioTask {
   if (args.faultMs !== undefined) task.faultMs = args.faultMs;
   if (args.txnShare !== undefined) task.txnShare = args.txnShare;
   if (args.commits !== undefined) task.commits = args.commits;
+  if (args.regions !== undefined) task.regions = args.regions;
   if (args.servers !== undefined) task.servers = args.servers;
   if (args.factor !== undefined) task.factor = args.factor;
   if (args.shards !== undefined) task.shards = args.shards;
@@ -376,6 +388,7 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
     ...(args.keys === undefined ? {} : { keys: args.keys }),
     ...(args.faultMs === undefined ? {} : { faultMs: args.faultMs }),
     ...(args.txnShare === undefined ? {} : { txnShare: args.txnShare }),
+    ...(args.regions === undefined ? {} : { regions: args.regions }),
     ...(args.servers === undefined ? {} : { servers: args.servers }),
     ...(args.factor === undefined ? {} : { factor: args.factor }),
     ...(args.shards === undefined ? {} : { shards: args.shards }),

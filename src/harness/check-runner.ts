@@ -71,7 +71,8 @@ export interface ScenarioTask {
   faultMs?: number;
   /** Share of the kv workload's calls that are two-key transactions (0 to 1). */
   txnShare?: number;
-  /** The kv scenario's cluster shape: servers per region, replicas per shard, shards. */
+  /** The kv scenario's cluster shape: regions, servers per region, replicas per shard, shards. */
+  regions?: number;
   servers?: number;
   factor?: number;
   shards?: number;
@@ -126,7 +127,8 @@ export interface CheckRunOptions {
   keys?: number;
   faultMs?: number;
   txnShare?: number;
-  /** The kv scenario's cluster shape (servers per region, replicas per shard, shards); absent, its defaults. */
+  /** The kv scenario's cluster shape (regions, servers per region, replicas per shard, shards); absent, its defaults. */
+  regions?: number;
   servers?: number;
   factor?: number;
   shards?: number;
@@ -155,6 +157,7 @@ export function scenarioOptions(task: ScenarioTask): ScenarioOptions {
   if (task.keys !== undefined) options.keys = task.keys;
   if (task.faultMs !== undefined) options.faultMs = task.faultMs;
   if (task.txnShare !== undefined) options.txnShare = task.txnShare;
+  if (task.regions !== undefined) options.regions = task.regions;
   if (task.servers !== undefined) options.servers = task.servers;
   if (task.factor !== undefined) options.factor = task.factor;
   if (task.shards !== undefined) options.shards = task.shards;
@@ -290,7 +293,7 @@ function checkRunOptions(
 ): Required<
   Omit<
     CheckRunOptions,
-    'unsafe' | 'onReport' | 'workload' | 'commits' | 'txnUnsafe' | 'clients' | 'keys' | 'faultMs' | 'txnShare' | 'servers' | 'factor' | 'shards'
+    'unsafe' | 'onReport' | 'workload' | 'commits' | 'txnUnsafe' | 'clients' | 'keys' | 'faultMs' | 'txnShare' | 'regions' | 'servers' | 'factor' | 'shards'
   >
 > {
   const from = o.from ?? 1;
@@ -311,9 +314,9 @@ function checkRunOptions(
   if (o.workload !== 'txn' && o.commits !== undefined) kvCommit(o);
   // The scenario checks these too, in each seed's worker; here a bad one fails before any seed runs.
   checkScenarioSizes(o);
-  const kvOnly = [o.clients, o.keys, o.faultMs, o.txnShare, o.servers, o.factor, o.shards];
+  const kvOnly = [o.clients, o.keys, o.faultMs, o.txnShare, o.regions, o.servers, o.factor, o.shards];
   if (o.workload === 'txn' && kvOnly.some((x) => x !== undefined))
-    throw new ConfigError('workload', "'kv' (clients, keys, faultMs, txnShare, servers, factor and shards shape the kv scenario)", o.workload);
+    throw new ConfigError('workload', "'kv' (clients, keys, faultMs, txnShare, regions, servers, factor and shards shape the kv scenario)", o.workload);
   return { from, seeds: o.seeds, workers, mode, schedule };
 }
 
@@ -337,6 +340,7 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       if (options.keys !== undefined) task.keys = options.keys;
       if (options.faultMs !== undefined) task.faultMs = options.faultMs;
       if (options.txnShare !== undefined) task.txnShare = options.txnShare;
+      if (options.regions !== undefined) task.regions = options.regions;
       if (options.servers !== undefined) task.servers = options.servers;
       if (options.factor !== undefined) task.factor = options.factor;
       if (options.shards !== undefined) task.shards = options.shards;

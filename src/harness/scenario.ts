@@ -1,5 +1,6 @@
 import { startCluster, type AssertionFailure, type Cluster } from '../cluster/cluster.js';
 import type { ClusterConfig, NatsConfig, ReplicationConfig } from '../cluster/config.js';
+import { serverId } from '../cluster/topology.js';
 import { ConfigError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
 import type { History } from '../core/history.js';
@@ -34,11 +35,13 @@ export interface ScenarioOptions {
   /** Operations each client runs in the liveness phase. */
   livenessOps?: number;
   /**
-   * The cluster's shape: servers in each of the 3 regions (default 2), replicas of each shard
+   * The cluster's shape: regions (default 3: r1, r2, r3, ...), servers in each region
+   * (default 2), replicas of each shard
    * (`replication.factor`, default 3; hybrid keeps at most a region's servers in the group)
    * and shards (default 4). With a factor of 5 or more the targeted nemesis may have a
    * minority of a group down at once (crashMax (factor - 1) / 2, rounded down), not one.
    */
+  regions?: number;
   servers?: number;
   factor?: number;
   shards?: number;
@@ -159,12 +162,12 @@ export const SCENARIO_QUIET_MS = 1_000;
 /** Rounds of convergence reads of a key that differs (a quiet second between rounds) before it counts as diverged. */
 export const SCENARIO_CONVERGENCE_TRIES = 3;
 
-/** Most servers per region, and shards, a scenario may ask for. */
+/** Most regions, servers per region and shards a scenario may ask for (and fewest regions: a region cut needs two). */
+export const SCENARIO_REGIONS_MIN = 2;
+export const SCENARIO_REGIONS_MAX = 5;
 export const SCENARIO_SERVERS_MAX = 5;
 export const SCENARIO_SHARDS_MAX = 16;
-/** The scenario's regions (r1, r2, r3). */
-const SCENARIO_REGIONS = 3;
-export const SCENARIO_SHAPE_DEFAULTS = { servers: 2, factor: 3, shards: 4 } as const;
+export const SCENARIO_SHAPE_DEFAULTS = { regions: 3, servers: 2, factor: 3, shards: 4 } as const;
 
 /** The fields of `o` that are not undefined. */
 function definedOf<T extends object>(o: T): Partial<T> {
@@ -177,6 +180,7 @@ export function checkScenarioSizes(o: {
   keys?: number | undefined;
   faultMs?: number | undefined;
   txnShare?: number | undefined;
+  regions?: number | undefined;
   servers?: number | undefined;
   factor?: number | undefined;
   shards?: number | undefined;
@@ -188,9 +192,11 @@ export function checkScenarioSizes(o: {
     throw new ConfigError('faultMs', 'a number of ms from 0 to 600000', o.faultMs);
   if (o.txnShare !== undefined && (typeof o.txnShare !== 'number' || !(o.txnShare >= 0 && o.txnShare <= 1)))
     throw new ConfigError('txnShare', 'a number from 0 to 1', o.txnShare);
+  if (o.regions !== undefined && (!Number.isInteger(o.regions) || o.regions < SCENARIO_REGIONS_MIN || o.regions > SCENARIO_REGIONS_MAX))
+    throw new ConfigError('regions', `an integer from ${SCENARIO_REGIONS_MIN} to ${SCENARIO_REGIONS_MAX}`, o.regions);
   if (o.servers !== undefined && (!Number.isInteger(o.servers) || o.servers < 1 || o.servers > SCENARIO_SERVERS_MAX))
-    throw new ConfigError('servers', `an integer from 1 to ${SCENARIO_SERVERS_MAX} (servers in each of the ${SCENARIO_REGIONS} regions)`, o.servers);
-  const total = SCENARIO_REGIONS * (o.servers ?? SCENARIO_SHAPE_DEFAULTS.servers);
+    throw new ConfigError('servers', `an integer from 1 to ${SCENARIO_SERVERS_MAX} (servers in each region)`, o.servers);
+  const total = (o.regions ?? SCENARIO_SHAPE_DEFAULTS.regions) * (o.servers ?? SCENARIO_SHAPE_DEFAULTS.servers);
   if (o.factor !== undefined && (!Number.isInteger(o.factor) || o.factor < 1 || o.factor > total))
     throw new ConfigError('factor', `an integer from 1 to ${total} (the servers of the cluster)`, o.factor);
   if (o.shards !== undefined && (!Number.isInteger(o.shards) || o.shards < 1 || o.shards > SCENARIO_SHARDS_MAX))
@@ -218,7 +224,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   if (options.txnClients === undefined && o.txnShare === 0) o.txnClients = 0;
   checkScenarioOptions(o);
   const prng = new Prng(o.seed);
-  const regions = ['r1', 'r2', 'r3'];
+  const shape = { ...SCENARIO_SHAPE_DEFAULTS, ...definedOf({ regions: o.regions, servers: o.servers, factor: o.factor, shards: o.shards }) };
+  const regions = Array.from({ length: shape.regions }, (_, i) => `r${i + 1}`);
   const latencyMs: Record<string, number> = {};
   for (let i = 0; i < regions.length; i++) {
     for (let j = i + 1; j < regions.length; j++) latencyMs[`${regions[i]}~${regions[j]}`] = 5 + prng.int(40);
@@ -237,7 +244,6 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   // Servers checkpoint their logs every SCENARIO_CHECKPOINT_EVERY records, not every 8,000:
   // crashes then meet checkpointed logs (about 4 checkpoints a seed). A checkpoint that lost
   // records (fixed in 478d88d) went unseen by this scenario before; with this it failed 4%.
-  const shape = { ...SCENARIO_SHAPE_DEFAULTS, ...definedOf({ servers: o.servers, factor: o.factor, shards: o.shards }) };
   const replication: ReplicationConfig = { mode: o.mode, factor: shape.factor, checkpointEvery: SCENARIO_CHECKPOINT_EVERY };
   if (o.unsafe !== undefined) replication.unsafe = o.unsafe;
   const threads = o.transport === 'threads' || o.transport === 'nats';
@@ -450,7 +456,7 @@ async function convergence(cluster: Cluster, regions: string[], keys: string[]):
 async function builtinNemesis(cluster: Cluster, prng: Prng, faultMs: number, faults: string[]): Promise<void> {
   const t0 = cluster.now();
   const regions = cluster.config.regions.map((r) => r.name);
-  const servers = regions.flatMap((r) => [`${r}/0`, `${r}/1`]);
+  const servers = cluster.config.regions.flatMap((r) => Array.from({ length: r.servers }, (_, i) => serverId(r.name, i)));
   const down = new Set<string>();
   const end = cluster.now() + faultMs;
   while (cluster.now() < end) {

@@ -58,10 +58,11 @@ export type FaultKind =
  * log keeps only what was synced (sim only; see Cluster.crash).
  * reorder: raise the network's jitter to `spikeMs`, which delays and reorders messages.
  * leader-handover: isolate a shard's leader (one with commands in flight if any) until the rest
- * elect a new one; at once crash the replica that voted for it, move the isolation from the old
- * leader to the new one, restart the voter a few ms later and keep the new leader cut off
- * briefly before healing. The old leader, which may still believe it leads, and the restarted
- * voter make a majority again: a voter that remembers its promise refuses the old ballot, and
+ * elect a new one; at once crash a majority less one of the replicas that voted for it (one in
+ * a group of 3, two in a group of 5; within crashMax), move the isolation from the old leader
+ * to the new one and the voters still up, restart the crashed voters a few ms later and keep
+ * the new leader cut off briefly before healing. The old leader, which may still believe it
+ * leads, and the restarted voters make a majority again: a voter that remembers its promise refuses the old ballot, and
  * a new leader's late accepts meet what was chosen meanwhile (duelling leaders, after Jepsen's
  * leader-aware nemeses). Sim only (it reads leaders); elsewhere an isolate-leader.
  * strand-leader: cut the region of a shard's leader (one with commands in flight if any) off
@@ -766,31 +767,47 @@ export class Nemesis {
       if (now.leader !== undefined && now.leader !== old) fresh = now.leader;
     }
     if (fresh === undefined || this.cluster.isStopped) return { detail: `${isolation.detail}${target.note}, no new leader`, undo: isolation.undo };
-    const voters = shard.replicas.filter((r) => r !== old && r !== fresh && !this.down.has(r));
-    const voter = voters.length > 0 ? this.rng.pick(voters) : undefined;
-    if (voter !== undefined) {
+    // The voters crashed: a majority less one of them (one in a group of 3, two in a group of
+    // 5), within crashMax. Every other replica promised the new leader too (its prepare reached
+    // them all), so the old leader's accepts make a majority only with as many forgetful
+    // acceptors as that: crashing one voter of a group of 5 caught forget-promises in 0 of 100
+    // seeds of `check --servers 3 --factor 5` (2026-12-01).
+    let candidates = shard.replicas.filter((r) => r !== old && r !== fresh && !this.down.has(r));
+    const want = Math.min(Math.floor(shard.replicas.length / 2), this.plan.crashMax - this.down.size);
+    const crashed: string[] = [];
+    while (crashed.length < want && candidates.length > 0) {
+      const voter = this.rng.pick(candidates);
+      candidates = candidates.filter((r) => r !== voter);
+      crashed.push(voter);
       this.down.add(voter);
       await this.cluster.crash(voter);
     }
     await isolation.undo();
-    const moved = this.cut({ a: [fresh], b: shard.replicas.filter((r) => r !== fresh), oneWay: false });
+    // The new leader is cut off with the voters that remember their promise (none in a group
+    // of 3): the old leader and the crashed voters, back up, are then a majority of their own,
+    // and no promise it cannot see refuses the old leader's accepts (a nack would depose it).
+    const side = [fresh, ...candidates];
+    const moved = this.cut({ a: side, b: shard.replicas.filter((r) => !side.includes(r)), oneWay: false });
     // Down past the new leader's accepts already on their way (a cut drops only what is sent after it).
     const regionOf = (id: string): string => id.split('/')[0]!;
-    const flightMs = voter === undefined ? 0 : this.baseLatency(regionOf(fresh), regionOf(voter)) + (this.baseline.jitterMs ?? 0) + 2;
+    let flightMs = 0;
+    for (const voter of crashed) flightMs = Math.max(flightMs, this.baseLatency(regionOf(fresh), regionOf(voter)) + (this.baseline.jitterMs ?? 0) + 2);
     const downMs = Math.ceil(flightMs) + this.rng.int(30);
     const holdMs = 20 + this.rng.int(200);
-    if (voter !== undefined) {
+    if (crashed.length > 0) {
       await this.cluster.sleep(downMs);
       if (this.cluster.isStopped) return { detail: '', undo: async () => undefined };
-      this.down.delete(voter);
-      await this.cluster.restart(voter);
+      for (const voter of crashed) {
+        this.down.delete(voter);
+        await this.cluster.restart(voter);
+      }
     }
     // The new leader stays cut off until shortly before its quorum check would depose it (an
     // election timeout after it led), so that it still leads when the cut heals.
     await this.cluster.sleep(holdMs);
     if (!this.cluster.isStopped) await moved.undo();
     return {
-      detail: `shard ${shard.shard}: ${old} cut from ${follower}${whole ? ', then isolated,' : ''} until ${fresh} led, then ${voter === undefined ? 'no voter' : `${voter} down ${downMs} ms`}, ${fresh} isolated ${holdMs} ms${target.note}`,
+      detail: `shard ${shard.shard}: ${old} cut from ${follower}${whole ? ', then isolated,' : ''} until ${fresh} led, then ${crashed.length === 0 ? 'no voter' : `${crashed.join(', ')} down ${downMs} ms`}, ${side.join(', ')} isolated ${holdMs} ms${target.note}`,
       undo: async () => undefined,
     };
   }

@@ -130,7 +130,7 @@ test("check --regions, --servers, --factor and --shards shape every seed's clust
   t.not(hash(plain), hash(shaped), 'the shape changes the run');
   t.is(hash(defaults), hash(plain), 'the defaults given are the defaults');
   const five = await meridian(['check', '--seed', '6', '--regions', '5', '--servers', '1', '--factor', '5', '--nemesis', 'builtin']);
-  t.regex(five.stdout, /^meridian check: replaying seed 6, active replication, builtin faults, 5 regions, 1 servers per region, factor 5/);
+  t.regex(five.stdout, /^meridian check: replaying seed 6, active replication, builtin faults, 5 regions, 1 server per region, factor 5/);
   t.is(five.code, 0, five.stdout);
   t.regex(five.stdout, /partition r[45] \| rest/, 'the builtin schedule cuts the regions there are');
 });
@@ -229,7 +229,7 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seeds', '3', '--commit', '3pc'], /--commit takes 2pc, paxos-commit, got "3pc"/],
     [['--seeds', '3', '--servers', '6'], /--servers needs an integer from 1 to 5, got "6"/],
     [['--seeds', '3', '--factor', '7'], /--factor needs an integer from 1 to 6 \(3 regions of 2 servers\), got 7/],
-    [['--seeds', '3', '--servers', '1', '--factor', '4'], /--factor needs an integer from 1 to 3 \(3 regions of 1 servers\)/],
+    [['--seeds', '3', '--servers', '1', '--factor', '4'], /--factor needs an integer from 1 to 3 \(3 regions of 1 server\)/],
     [['--seeds', '3', '--regions', '1'], /--regions needs an integer from 2 to 5, got "1"/],
     [['--seeds', '3', '--regions', '4', '--factor', '9'], /--factor needs an integer from 1 to 8 \(4 regions of 2 servers\), got 9/],
     [['--seeds', '3', '--shards', '0'], /--shards needs an integer from 1 to 16/],

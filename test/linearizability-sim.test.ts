@@ -119,6 +119,34 @@ for (const unsafe of UNSAFE_VARIANTS) {
   });
 }
 
+test.serial('shrink: a failing run also shrinks its cluster, to one shard (and one server a region where the factor allows)', async (t) => {
+  // A small failing run of a group of 5 (seed 6; found 2026-12-01): after the workload cuts,
+  // one shard still fails, where the default cluster has 4.
+  const task = {
+    seed: 6,
+    mode: 'active' as const,
+    unsafe: 'forget-promises' as const,
+    schedule: 'targeted' as const,
+    servers: 3,
+    factor: 5,
+    clients: 2,
+    keys: 2,
+    txnShare: 0,
+    faultMs: 1000,
+  };
+  const lines: string[] = [];
+  const r = await shrinkSeed(task, { maxRuns: 30, onProgress: (line) => lines.push(line) });
+  t.log(`shrunk in ${r.runs} runs to ${JSON.stringify(r.shrunk)}: ${r.result.failures[0] ?? ''}`);
+  t.is(r.original.outcome, 'fail', 'seed 6 fails (if the simulator changed, find another small failing run)');
+  t.true(
+    lines.some((line) => line.startsWith('still fails with 1 shard ')),
+    lines.join('\n'),
+  );
+  t.is(r.shrunk.shards, 1);
+  t.is(r.shrunk.servers, 3, 'factor 5 needs more than one server a region');
+  t.is((await runOneSeed(r.shrunk)).outcome, 'fail', 'the shrunk run replays failing');
+});
+
 test.serial('sim: with twice the default clients the check still decides (the liveness puts of one key come in waves)', async (t) => {
   // `meridian check --seed 1 --mode hybrid --clients 24` was 'unknown' (6 s in the checker)
   // when every client's liveness-phase puts ran at once: 26 concurrent puts of key2.

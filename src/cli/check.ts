@@ -103,9 +103,9 @@ function txnSharePhrase(share: number): string {
 function shapePhrase(args: { regions?: number | undefined; servers?: number | undefined; factor?: number | undefined; shards?: number | undefined }): string {
   return [
     args.regions === undefined ? '' : `, ${args.regions} regions`,
-    args.servers === undefined ? '' : `, ${args.servers} servers per region`,
+    args.servers === undefined ? '' : `, ${args.servers} ${args.servers === 1 ? 'server' : 'servers'} per region`,
     args.factor === undefined ? '' : `, factor ${args.factor}`,
-    args.shards === undefined ? '' : `, ${args.shards} shards`,
+    args.shards === undefined ? '' : `, ${args.shards} ${args.shards === 1 ? 'shard' : 'shards'}`,
   ].join('');
 }
 
@@ -241,7 +241,9 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   const regions = args.regions ?? SCENARIO_SHAPE_DEFAULTS.regions;
   const servers = args.servers ?? SCENARIO_SHAPE_DEFAULTS.servers;
   if (args.factor !== undefined && args.factor > regions * servers)
-    throw new FlagError(`--factor needs an integer from 1 to ${regions * servers} (${regions} regions of ${servers} servers), got ${args.factor}`);
+    throw new FlagError(
+      `--factor needs an integer from 1 to ${regions * servers} (${regions} regions of ${servers} ${servers === 1 ? 'server' : 'servers'}), got ${args.factor}`,
+    );
   if (args.seeds !== undefined && args.seed !== undefined) throw new FlagError('--seeds runs many seeds and --seed replays one: give one of them');
   if (args.seeds === undefined && args.seed === undefined) throw new FlagError('give --seeds N (check many seeds) or --seed S (replay one)');
   if (args.trace && args.seed === undefined) throw new FlagError('--trace needs --seed S (it replays one seed in this process)');
@@ -437,7 +439,7 @@ async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
   const s = r.shrunk;
   const episodes = s.onlyFaults === undefined ? `${r.result.faultEpisodes} (all)` : `${s.onlyFaults.length} of ${r.result.faultEpisodes} drawn`;
   io.out(
-    `shrunk in ${r.runs} runs: ${s.clients ?? 'default'} clients, ${s.keys ?? 'default'} keys, ${s.faultMs ?? 'default'} ms of faults, ${s.txnShare === undefined ? 'the default share of transactions' : txnSharePhrase(s.txnShare)}${shapePhrase(s)}, fault episodes ${episodes}`,
+    `shrunk in ${r.runs} runs: ${s.clients === 1 ? '1 client' : `${s.clients ?? 'default'} clients`}, ${s.keys === 1 ? '1 key' : `${s.keys ?? 'default'} keys`}, ${s.faultMs ?? 'default'} ms of faults, ${s.txnShare === undefined ? 'the default share of transactions' : txnSharePhrase(s.txnShare)}${shapePhrase(s)}, fault episodes ${episodes}`,
   );
   io.out(`failure: ${describeFailure(r.result)}`);
   for (const v of r.result.violations) for (const line of formatViolation(v)) io.out(`  ${line}`);

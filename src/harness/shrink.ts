@@ -5,13 +5,14 @@
  *
  * Order of the cuts: the safety phase (shorter), the transactions (none), the fault episodes
  * (delta debugging: halves, then quarters, ... then single episodes), the clients, the keys,
- * and the episodes once more.
+ * the cluster (one shard, then one server a region where the replication factor allows), and
+ * the episodes once more.
  * Any failure counts as still failing ('fail', never 'unknown').
  */
 import { ConfigError } from '../core/errors.js';
 import type { ScenarioTask } from './check-runner.js';
 import { runOneSeed, type ScenarioReport } from './check-runner.js';
-import { SCENARIO_DEFAULTS } from './scenario.js';
+import { SCENARIO_DEFAULTS, SCENARIO_SHAPE_DEFAULTS } from './scenario.js';
 
 /** Trial runs a shrink may use, by default. */
 export const SHRINK_RUNS_DEFAULT = 60;
@@ -88,11 +89,16 @@ export async function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}
   await cutEpisodes();
   // 3. Fewer clients and keys.
   for (let clients = (best.clients ?? SCENARIO_DEFAULTS.clients) - 1; clients >= 1; clients--) {
-    if (!(await fails({ ...best, clients }, `with ${clients} clients`))) break;
+    if (!(await fails({ ...best, clients }, `with ${clients} ${clients === 1 ? 'client' : 'clients'}`))) break;
   }
   for (let keys = (best.keys ?? SCENARIO_DEFAULTS.keys) - 1; keys >= 1; keys--) {
-    if (!(await fails({ ...best, keys }, `with ${keys} keys`))) break;
+    if (!(await fails({ ...best, keys }, `with ${keys} ${keys === 1 ? 'key' : 'keys'}`))) break;
   }
+  // 3b. A smaller cluster: one Paxos group per shard to read instead of several, fewer servers.
+  if ((best.shards ?? SCENARIO_SHAPE_DEFAULTS.shards) > 1) await fails({ ...best, shards: 1 }, 'with 1 shard');
+  const regions = best.regions ?? SCENARIO_SHAPE_DEFAULTS.regions;
+  if ((best.servers ?? SCENARIO_SHAPE_DEFAULTS.servers) > 1 && (best.factor ?? SCENARIO_SHAPE_DEFAULTS.factor) <= regions)
+    await fails({ ...best, servers: 1 }, 'with 1 server a region');
   // 4. With a smaller workload, maybe fewer faults still do.
   await cutEpisodes();
   return { original, shrunk: best, result: bestReport, runs };

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { ConfigError, ValidationError, startCluster, eventually, type Cluster, type ClusterConfig, type NetworkConfig } from '../src/index.js';
-import { drawSwarm, FAULT_KINDS, Nemesis, type NemesisTarget } from '../src/harness/nemesis.js';
+import { defaultCrashMax, drawSwarm, FAULT_KINDS, Nemesis, type NemesisTarget } from '../src/harness/nemesis.js';
 import { mergeNetwork } from '../src/net/model.js';
 import { runScenario } from '../src/harness/scenario.js';
 
@@ -676,6 +676,19 @@ test('strand-leader on a group of one replica (factor 1) isolates the leader fro
     for (const line of strands) t.regex(line, /r\d\/\d \| (r\d\/\d ){4}r\d\/\d /, 'cut from the five other servers');
     await client.put('after', 1);
     t.is(await client.get('after'), 1, 'healed');
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test('crashMax defaults to a majority less one of a group for a replication factor of 4 or more, else 1; an option still wins', async (t) => {
+  t.deepEqual([1, 2, 3, 4, 5, 6, 7, undefined].map(defaultCrashMax), [1, 1, 1, 2, 2, 3, 3, 1]);
+  t.is(new Nemesis(new FakeCluster(3, {})).plan.crashMax, 1, 'a target that does not tell its factor');
+  const cluster = await startCluster({ ...simConfig(3), regions: REGIONS.map((name) => ({ name, servers: 3 })), replication: { mode: 'active', factor: 5 } });
+  try {
+    t.is(new Nemesis(cluster).plan.crashMax, 2);
+    t.is(new Nemesis(cluster, { crashMax: 1 }).plan.crashMax, 1);
+    t.is(new Nemesis(cluster, { swarm: true }).plan.crashMax, drawSwarm(new Nemesis(cluster, { swarm: true }).plan.seed).crashMax, 'swarm draws its own');
   } finally {
     await cluster.stop();
   }

@@ -39,9 +39,7 @@ export interface ScenarioOptions {
    * (default 2), replicas of each shard
    * (`replication.factor`, default 3; hybrid keeps at most a region's servers in the group)
    * and shards (default 4). With a factor of 4 or more the targeted nemesis may have a
-   * majority less one of a group down at once (crashMax factor / 2, rounded down: 2 for 4 or
-   * 5), not one: what leader-handover needs to leave the old leader a majority of forgetful
-   * voters. In a group of 4 that is half of it, without a majority until they restart.
+   * majority less one of a group down at once, not one (`defaultCrashMax` in nemesis.ts).
    */
   regions?: number;
   servers?: number;
@@ -312,12 +310,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       if (o.nemesis === 'builtin') {
         await builtinNemesis(cluster, prng, o.faultMs, faults);
       } else {
-        // A majority less one of a larger group down at once (the default schedule's 1 stands for factor 3 or less).
-        const crashMax = o.nemesis === undefined && shape.factor >= 4 ? { crashMax: Math.floor(shape.factor / 2) } : {};
         const n = new Nemesis(cluster, {
           seed: o.seed,
           ...(o.nemesis ?? SCENARIO_NEMESIS),
-          ...crashMax,
           ...(o.onlyFaults === undefined ? {} : { only: o.onlyFaults }),
         });
         await n.run(o.faultMs);

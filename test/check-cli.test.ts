@@ -233,7 +233,7 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seeds', '3', '--regions', '1'], /--regions needs an integer from 2 to 5, got "1"/],
     [['--seeds', '3', '--regions', '4', '--factor', '9'], /--factor needs an integer from 1 to 8 \(4 regions of 2 servers\), got 9/],
     [['--seeds', '3', '--shards', '0'], /--shards needs an integer from 1 to 16/],
-    [['--seeds', '3', '--workload', 'txn', '--servers', '3'], /apply to the kv workload/],
+    [['--seeds', '3', '--workload', 'txn', '--servers', '9'], /--servers needs an integer from 1 to 5, got "9"/],
     [['--seeds', '3', '--commit', 'paxos-commit', '--unsafe', '2pc-commit-on-timeout'], /2pc-commit-on-timeout .* needs --commit 2pc/],
     [['--seed', '3', '--only-faults', '1,x'], /--only-faults needs fault episode numbers/],
     [['--seeds', '3', '--trace'], /--trace needs --seed/],

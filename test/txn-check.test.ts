@@ -146,7 +146,7 @@ test("kv workload: commits names its transactions' protocol, one that claims saf
   }
 });
 
-test('kv workload: the cluster shape (servers, factor, shards) is checked before any seed runs; the txn workload takes none', async (t) => {
+test('the cluster shape (regions, servers, factor, shards) is checked before any seed runs, for either workload', async (t) => {
   const bad: Array<[Parameters<typeof runChecks>[0], string, RegExp]> = [
     [{ seeds: 1, servers: 0 }, 'servers', /an integer from 1 to 5/],
     [{ seeds: 1, regions: 6 }, 'regions', /an integer from 2 to 5/],
@@ -154,7 +154,8 @@ test('kv workload: the cluster shape (servers, factor, shards) is checked before
     [{ seeds: 1, servers: 2, factor: 7 }, 'factor', /an integer from 1 to 6 \(the servers of the cluster\)/],
     [{ seeds: 1, factor: 1.5 }, 'factor', /an integer from 1 to 6/],
     [{ seeds: 1, shards: 17 }, 'shards', /an integer from 1 to 16/],
-    [{ seeds: 1, workload: 'txn', shards: 2 }, 'workload', /regions, servers, factor and shards shape the kv scenario/],
+    [{ seeds: 1, workload: 'txn', keys: 2 }, 'workload', /clients, keys, faultMs and txnShare shape the kv scenario/],
+    [{ seeds: 1, workload: 'txn', factor: 9 }, 'factor', /an integer from 1 to 6/],
   ];
   for (const [options, field, message] of bad) {
     const error = await t.throwsAsync(runChecks(options), { instanceOf: ConfigError }, JSON.stringify(options));
@@ -167,4 +168,17 @@ test('kv workload: the cluster shape (servers, factor, shards) is checked before
   const one = await runOneSeed({ seed: 1, mode: 'active', schedule: 'builtin', servers: 1 });
   t.is(one.error, undefined, one.error);
   t.is(one.outcome, 'pass', one.failures.join('; '));
+});
+
+test('txn workload: the cluster shape reaches the transactional scenario; a broken layer is still caught in a group of 5', async (t) => {
+  const shaped = await runOneSeed({ seed: 1, mode: 'active', workload: 'txn', commits: ['2pc'], servers: 3, factor: 5 });
+  const plain = await runOneSeed({ seed: 1, mode: 'active', workload: 'txn', commits: ['2pc'] });
+  t.is(shaped.outcome, 'pass', shaped.failures.join('; '));
+  t.not(shaped.traceHash, plain.traceHash, 'another cluster, another run');
+  const { runTxnScenario } = await import('../src/harness/txn-scenario.js');
+  const again = await runTxnScenario({ seed: 1, commit: '2pc', servers: 3, factor: 5 });
+  t.is(again.traceHash, shaped.traceHash, 'the runner passes the shape through');
+  await t.throwsAsync(runTxnScenario({ seed: 1, commit: '2pc', servers: 9 }), { instanceOf: ConfigError, message: /servers/ });
+  const broken = await runOneSeed({ seed: 1, mode: 'active', workload: 'txn', commits: ['2pc'], txnUnsafe: 'release-locks-at-prepare', servers: 3, factor: 5 });
+  t.is(broken.outcome, 'fail', 'seed 1 catches release-locks-at-prepare at factor 5 (20 of 20 seeds did, 2026-12-01)');
 });

@@ -38,6 +38,7 @@ export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] 
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--regions R] [--servers N] [--factor F] [--shards S]
                  [--only-faults I,J,...]
   meridian check --workload txn --seeds N | --seed S [--commit 2pc|paxos-commit] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
+                 [--regions R] [--servers N] [--factor F] [--shards S]
   VARIANT: ${UNSAFE_VARIANTS.join(', ')}`;
 
 /** Progress lines in a many-seed run (one every tenth of the seeds). */
@@ -228,15 +229,9 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
       args.keys !== undefined ||
       args.faultMs !== undefined ||
       args.txnShare !== undefined ||
-      args.regions !== undefined ||
-      args.servers !== undefined ||
-      args.factor !== undefined ||
-      args.shards !== undefined ||
       args.onlyFaults !== undefined)
   ) {
-    throw new FlagError(
-      '--shrink, --clients, --keys, --fault-ms, --txn-share, --regions, --servers, --factor, --shards and --only-faults apply to the kv workload',
-    );
+    throw new FlagError('--shrink, --clients, --keys, --fault-ms, --txn-share and --only-faults apply to the kv workload');
   }
   const regions = args.regions ?? SCENARIO_SHAPE_DEFAULTS.regions;
   const servers = args.servers ?? SCENARIO_SHAPE_DEFAULTS.servers;
@@ -324,7 +319,13 @@ function taskOf(args: CheckArgs, seed: number): ScenarioTask {
 function txnReplayCommand(seed: number, args: CheckArgs): string {
   const commit = args.commits === undefined ? '' : ` --commit ${args.commits[0]}`;
   const unsafe = args.txnUnsafe === undefined ? '' : ` --unsafe ${args.txnUnsafe}`;
-  return `meridian check --seed ${seed} --mode ${args.mode} --workload txn${commit}${unsafe} --trace`;
+  const shape = [
+    args.regions === undefined ? '' : ` --regions ${args.regions}`,
+    args.servers === undefined ? '' : ` --servers ${args.servers}`,
+    args.factor === undefined ? '' : ` --factor ${args.factor}`,
+    args.shards === undefined ? '' : ` --shards ${args.shards}`,
+  ].join('');
+  return `meridian check --seed ${seed} --mode ${args.mode} --workload txn${commit}${unsafe}${shape} --trace`;
 }
 
 function describeFailure(r: ScenarioReport): string {
@@ -482,9 +483,9 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
   let ok = true;
   for (const commit of args.commits ?? TXN_CHECK_COMMITS) {
     io.out(
-      `meridian check: replaying seed ${seed}, read/append transactions, ${commit} over ${args.mode} replication${args.txnUnsafe === undefined ? '' : ` (unsafe: ${args.txnUnsafe})`}`,
+      `meridian check: replaying seed ${seed}, read/append transactions, ${commit} over ${args.mode} replication${args.txnUnsafe === undefined ? '' : ` (unsafe: ${args.txnUnsafe})`}${shapePhrase(args)}`,
     );
-    const r = await replayTxnSeed({ seed, mode: args.mode, ...(args.txnUnsafe === undefined ? {} : { txnUnsafe: args.txnUnsafe }) }, commit);
+    const r = await replayTxnSeed({ ...taskOf(args, seed), ...(args.txnUnsafe === undefined ? {} : { txnUnsafe: args.txnUnsafe }) }, commit);
     if (args.trace) {
       const trace = r.trace ?? [];
       io.out(`trace (${trace.length} messages delivered; virtual ms, from -> to, type):`);

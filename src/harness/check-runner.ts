@@ -71,7 +71,7 @@ export interface ScenarioTask {
   faultMs?: number;
   /** Share of the kv workload's calls that are two-key transactions (0 to 1). */
   txnShare?: number;
-  /** The kv scenario's cluster shape: regions, servers per region, replicas per shard, shards. */
+  /** The cluster's shape (kv and txn workloads): regions, servers per region, replicas per shard, shards. */
   regions?: number;
   servers?: number;
   factor?: number;
@@ -127,7 +127,7 @@ export interface CheckRunOptions {
   keys?: number;
   faultMs?: number;
   txnShare?: number;
-  /** The kv scenario's cluster shape (regions, servers per region, replicas per shard, shards); absent, its defaults. */
+  /** The cluster's shape, kv or txn workload (regions, servers per region, replicas per shard, shards); absent, its defaults. */
   regions?: number;
   servers?: number;
   factor?: number;
@@ -219,7 +219,13 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
   const { runTxnScenario } = await import('./txn-scenario.js');
   for (const commit of task.commits ?? TXN_CHECK_COMMITS) {
     try {
-      const r = await runTxnScenario({ seed: task.seed, commit, mode: task.mode, ...(task.txnUnsafe === undefined ? {} : { unsafe: task.txnUnsafe }) });
+      const r = await runTxnScenario({
+        seed: task.seed,
+        commit,
+        mode: task.mode,
+        ...txnShapeOf(task),
+        ...(task.txnUnsafe === undefined ? {} : { unsafe: task.txnUnsafe }),
+      });
       report.ok &&= r.ok;
       report.live &&= r.live;
       report.operations += r.transactions;
@@ -249,7 +255,24 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
 /** Replay one seed of the transactional workload in this thread, with its trace. */
 export async function replayTxnSeed(task: ScenarioTask, commit: TxnCommit): Promise<TxnScenarioResult> {
   const { runTxnScenario } = await import('./txn-scenario.js');
-  return runTxnScenario({ seed: task.seed, commit, mode: task.mode, trace: true, ...(task.txnUnsafe === undefined ? {} : { unsafe: task.txnUnsafe }) });
+  return runTxnScenario({
+    seed: task.seed,
+    commit,
+    mode: task.mode,
+    trace: true,
+    ...txnShapeOf(task),
+    ...(task.txnUnsafe === undefined ? {} : { unsafe: task.txnUnsafe }),
+  });
+}
+
+/** The cluster shape a task gives, for the transactional scenario. */
+function txnShapeOf(task: ScenarioTask): { regions?: number; servers?: number; factor?: number; shards?: number } {
+  const shape: { regions?: number; servers?: number; factor?: number; shards?: number } = {};
+  if (task.regions !== undefined) shape.regions = task.regions;
+  if (task.servers !== undefined) shape.servers = task.servers;
+  if (task.factor !== undefined) shape.factor = task.factor;
+  if (task.shards !== undefined) shape.shards = task.shards;
+  return shape;
 }
 
 function hungReport(task: ScenarioTask, elapsedMs: number): ScenarioReport {
@@ -314,9 +337,9 @@ function checkRunOptions(
   if (o.workload !== 'txn' && o.commits !== undefined) kvCommit(o);
   // The scenario checks these too, in each seed's worker; here a bad one fails before any seed runs.
   checkScenarioSizes(o);
-  const kvOnly = [o.clients, o.keys, o.faultMs, o.txnShare, o.regions, o.servers, o.factor, o.shards];
+  const kvOnly = [o.clients, o.keys, o.faultMs, o.txnShare];
   if (o.workload === 'txn' && kvOnly.some((x) => x !== undefined))
-    throw new ConfigError('workload', "'kv' (clients, keys, faultMs, txnShare, regions, servers, factor and shards shape the kv scenario)", o.workload);
+    throw new ConfigError('workload', "'kv' (clients, keys, faultMs and txnShare shape the kv scenario)", o.workload);
   return { from, seeds: o.seeds, workers, mode, schedule };
 }
 

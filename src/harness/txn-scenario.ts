@@ -1,12 +1,13 @@
 import { startCluster } from '../cluster/cluster.js';
 import type { ClusterConfig, ReplicationConfig } from '../cluster/config.js';
+import { serverId } from '../cluster/topology.js';
 import { AbortedError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
 import type { TxnUnsafe } from '../replication/ops.js';
 import { checkTransactions, type Anomaly, type ElleOp } from './elle/index.js';
 import type { TxnHistoryOp } from '../core/history.js';
 import type { TxnCommit } from './txn-commits.js';
-import { SCENARIO_CHECKPOINT_EVERY } from './scenario.js';
+import { checkScenarioSizes, SCENARIO_CHECKPOINT_EVERY, SCENARIO_SHAPE_DEFAULTS } from './scenario.js';
 import { crashAfterWrite } from './nemesis.js';
 
 /**
@@ -32,6 +33,11 @@ export interface TxnScenarioOptions {
   faultMs?: number;
   /** Transactions each client must commit once healed. */
   livenessTxns?: number;
+  /** The cluster's shape, as the kv scenario's (ScenarioOptions): regions, servers per region, replicas per shard, shards. */
+  regions?: number;
+  servers?: number;
+  factor?: number;
+  shards?: number;
   trace?: boolean;
 }
 
@@ -59,8 +65,15 @@ export const TXN_SCENARIO_DEFAULTS = { clients: 6, keys: 6, opsMax: 4, faultMs: 
 
 export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnScenarioResult> {
   const o = { ...TXN_SCENARIO_DEFAULTS, ...options };
+  checkScenarioSizes({ regions: o.regions, servers: o.servers, factor: o.factor, shards: o.shards });
+  const shape = {
+    regions: o.regions ?? SCENARIO_SHAPE_DEFAULTS.regions,
+    servers: o.servers ?? SCENARIO_SHAPE_DEFAULTS.servers,
+    factor: o.factor ?? SCENARIO_SHAPE_DEFAULTS.factor,
+    shards: o.shards ?? SCENARIO_SHAPE_DEFAULTS.shards,
+  };
   const prng = new Prng(`txn:${o.seed}`);
-  const regions = ['r1', 'r2', 'r3'];
+  const regions = Array.from({ length: shape.regions }, (_, i) => `r${i + 1}`);
   const latencyMs: Record<string, number> = {};
   for (let i = 0; i < regions.length; i++) {
     for (let j = i + 1; j < regions.length; j++) latencyMs[`${regions[i]}~${regions[j]}`] = 5 + prng.int(25);
@@ -74,14 +87,14 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
     duplicate: prng.chance(0.5) ? prng.next() * 0.03 : 0,
   };
   const config: ClusterConfig = {
-    regions: regions.map((name) => ({ name, servers: 2 })),
+    regions: regions.map((name) => ({ name, servers: shape.servers })),
     transport: 'sim',
     seed: o.seed,
     network,
     // As the kv scenario: servers checkpoint often, so that crashes meet checkpointed logs.
-    replication: { mode: o.mode ?? 'active', factor: 3, checkpointEvery: SCENARIO_CHECKPOINT_EVERY },
+    replication: { mode: o.mode ?? 'active', factor: shape.factor, checkpointEvery: SCENARIO_CHECKPOINT_EVERY },
     commit: o.commit,
-    shards: 4,
+    shards: shape.shards,
     requestTimeoutMs: 1_500,
     heartbeat: { intervalMs: 100 },
     trace: o.trace ?? false,
@@ -91,7 +104,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
   const t0 = cluster.now();
   const at = (): string => (cluster.now() - t0).toFixed(0);
   const faults: string[] = [];
-  const servers = regions.flatMap((r) => [`${r}/0`, `${r}/1`]);
+  const servers = regions.flatMap((r) => Array.from({ length: shape.servers }, (_, i) => serverId(r, i)));
   const coordinators = regions.map((r) => `coordinator/${r}`);
   let nextValue = 1;
   try {

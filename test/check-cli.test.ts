@@ -2,6 +2,7 @@ import test from 'ava';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/check.js';
+import { drawShape } from '../src/harness/scenario.js';
 
 /**
  * `meridian check`, through the real command: many seeds on a pool, a broken variant caught
@@ -135,6 +136,34 @@ test("check --regions, --servers, --factor and --shards shape every seed's clust
   t.regex(five.stdout, /partition r[45] \| rest/, 'the builtin schedule cuts the regions there are');
 });
 
+test("check --shape random draws each seed's cluster shape; a failing seed's replay line names the shape it drew, and replays the same run", async (t) => {
+  const r = await meridian(['check', '--seeds', '6', '--shape', 'random', '--unsafe', 'forget-promises']);
+  t.regex(r.stdout, /^meridian check: seeds 1\.\.6, active replication \(unsafe: forget-promises\), targeted faults, a shape drawn per seed, 2 workers/);
+  const m = /replay: meridian check --seed (\d+) --mode active --unsafe forget-promises --regions (\d) --servers (\d) --factor (\d) --shards (\d) --trace/.exec(
+    r.stdout,
+  );
+  t.truthy(m, r.stdout);
+  const [seed, regions, servers, factor, shards] = m!.slice(1).map(Number) as [number, number, number, number, number];
+  t.deepEqual(drawShape(seed), { regions, servers, factor, shards });
+  const hash = (run: Run): string | undefined => /trace hash (0x[0-9a-f]+)/.exec(run.stdout)?.[1];
+  const drawn = await meridian(['check', '--seed', String(seed), '--unsafe', 'forget-promises', '--shape', 'random']);
+  const named = await meridian([
+    'check',
+    '--seed',
+    String(seed),
+    '--unsafe',
+    'forget-promises',
+    ...['--regions', regions, '--servers', servers, '--factor', factor, '--shards', shards].map(String),
+  ]);
+  t.regex(
+    drawn.stdout,
+    new RegExp(`^meridian check: replaying seed ${seed}, active replication \\(unsafe: forget-promises\\), targeted faults, ${regions} regions, `),
+  );
+  t.is(drawn.code, 1, drawn.stdout);
+  t.truthy(hash(drawn));
+  t.is(hash(named), hash(drawn), 'the flags replay the drawn shape');
+});
+
 test('check catches a broken variant: failing seeds with witness, faults, replay and shrink lines, exit 1; the replay fails the same way', async (t) => {
   t.log('seeds 1..6, active, unsafe stale-reads');
   const r = await meridian(['check', '--seeds', '6', '--unsafe', 'stale-reads']);
@@ -231,6 +260,8 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seeds', '3', '--factor', '7'], /--factor needs an integer from 1 to 6 \(3 regions of 2 servers\), got 7/],
     [['--seeds', '3', '--servers', '1', '--factor', '4'], /--factor needs an integer from 1 to 3 \(3 regions of 1 server\)/],
     [['--seeds', '3', '--regions', '1'], /--regions needs an integer from 2 to 5, got "1"/],
+    [['--seeds', '3', '--shape', 'square'], /--shape takes random \(each seed draws regions, servers, factor and shards\), got "square"/],
+    [['--seeds', '3', '--shape', 'random', '--shards', '2'], /--shape random draws .* give none of --regions, --servers, --factor, --shards with it/],
     [['--seeds', '3', '--regions', '4', '--factor', '9'], /--factor needs an integer from 1 to 8 \(4 regions of 2 servers\), got 9/],
     [['--seeds', '3', '--shards', '0'], /--shards needs an integer from 1 to 16/],
     [['--seeds', '3', '--workload', 'txn', '--servers', '9'], /--servers needs an integer from 1 to 5, got "9"/],

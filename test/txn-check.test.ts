@@ -3,6 +3,7 @@ import { startCluster } from '../src/index.js';
 import { runTxnScenario } from '../src/harness/txn-scenario.js';
 import { checkTransactions } from '../src/harness/elle/index.js';
 import { runChecks, runOneSeed, scenarioOptions } from '../src/harness/check-runner.js';
+import { drawShape } from '../src/harness/scenario.js';
 import { ConfigError } from '../src/core/errors.js';
 
 /**
@@ -156,6 +157,7 @@ test('the cluster shape (regions, servers, factor, shards) is checked before any
     [{ seeds: 1, shards: 17 }, 'shards', /an integer from 1 to 16/],
     [{ seeds: 1, workload: 'txn', keys: 2 }, 'workload', /clients, keys, faultMs and txnShare shape the kv scenario/],
     [{ seeds: 1, workload: 'txn', factor: 9 }, 'factor', /an integer from 1 to 6/],
+    [{ seeds: 1, randomShape: true, servers: 2 }, 'randomShape', /not with regions, servers, factor or shards/],
   ];
   for (const [options, field, message] of bad) {
     const error = await t.throwsAsync(runChecks(options), { instanceOf: ConfigError }, JSON.stringify(options));
@@ -181,4 +183,28 @@ test('txn workload: the cluster shape reaches the transactional scenario; a brok
   await t.throwsAsync(runTxnScenario({ seed: 1, commit: '2pc', servers: 9 }), { instanceOf: ConfigError, message: /servers/ });
   const broken = await runOneSeed({ seed: 1, mode: 'active', workload: 'txn', commits: ['2pc'], txnUnsafe: 'release-locks-at-prepare', servers: 3, factor: 5 });
   t.is(broken.outcome, 'fail', 'seed 1 catches release-locks-at-prepare at factor 5 (20 of 20 seeds did, 2026-12-01)');
+});
+
+test('drawShape: the same seed draws the same shape; over many seeds every size the flags allow is drawn, the factor never past the servers', (t) => {
+  t.deepEqual(drawShape(7), drawShape(7));
+  const shapes = Array.from({ length: 400 }, (_, i) => drawShape(i + 1));
+  for (const s of shapes) t.true(s.factor <= s.regions * s.servers, JSON.stringify(s));
+  const seen = (f: (s: (typeof shapes)[number]) => number): number[] => [...new Set(shapes.map(f))].sort((a, b) => a - b);
+  t.deepEqual(
+    seen((s) => s.regions),
+    [2, 3, 4, 5],
+  );
+  t.deepEqual(
+    seen((s) => s.servers),
+    [1, 2, 3],
+  );
+  t.deepEqual(
+    seen((s) => s.factor),
+    [1, 2, 3, 4, 5],
+  );
+  t.deepEqual(
+    seen((s) => s.shards),
+    [1, 2, 3, 4, 5, 6, 7, 8],
+  );
+  t.deepEqual(scenarioOptions({ seed: 7, mode: 'active', randomShape: true }), { seed: 7, mode: 'active', ...drawShape(7) });
 });

@@ -29,11 +29,18 @@ import {
   type ScenarioTask,
 } from '../harness/check-runner.js';
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
-import { SCENARIO_REGIONS_MAX, SCENARIO_REGIONS_MIN, SCENARIO_SERVERS_MAX, SCENARIO_SHAPE_DEFAULTS, SCENARIO_SHARDS_MAX } from '../harness/scenario.js';
+import {
+  drawShape,
+  SCENARIO_REGIONS_MAX,
+  SCENARIO_REGIONS_MIN,
+  SCENARIO_SERVERS_MAX,
+  SCENARIO_SHAPE_DEFAULTS,
+  SCENARIO_SHARDS_MAX,
+} from '../harness/scenario.js';
 
 export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit 2pc|paxos-commit]
-                 [--regions R] [--servers N] [--factor F] [--shards S]
+                 [--regions R] [--servers N] [--factor F] [--shards S] [--shape random]
   meridian check --seed S [--trace] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--regions R] [--servers N] [--factor F] [--shards S]
                  [--only-faults I,J,...]
@@ -70,6 +77,7 @@ interface CheckArgs {
   keys?: number;
   faultMs?: number;
   txnShare?: number;
+  randomShape?: boolean;
   regions?: number;
   servers?: number;
   factor?: number;
@@ -101,8 +109,15 @@ function txnSharePhrase(share: number): string {
 }
 
 /** The cluster's shape in the header, when a flag changed it: `, 5 regions, 3 servers per region, factor 5, 8 shards`. */
-function shapePhrase(args: { regions?: number | undefined; servers?: number | undefined; factor?: number | undefined; shards?: number | undefined }): string {
+function shapePhrase(args: {
+  randomShape?: boolean | undefined;
+  regions?: number | undefined;
+  servers?: number | undefined;
+  factor?: number | undefined;
+  shards?: number | undefined;
+}): string {
   return [
+    args.randomShape === true ? ', a shape drawn per seed' : '',
     args.regions === undefined ? '' : `, ${args.regions} regions`,
     args.servers === undefined ? '' : `, ${args.servers} ${args.servers === 1 ? 'server' : 'servers'} per region`,
     args.factor === undefined ? '' : `, factor ${args.factor}`,
@@ -161,6 +176,12 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         break;
       case '--fault-ms':
         args.faultMs = intFlag(value, flag, 0, 600_000);
+        i++;
+        break;
+      case '--shape':
+        if (value !== 'random')
+          throw new FlagError(`--shape takes random (each seed draws regions, servers, factor and shards), got ${JSON.stringify(value ?? null)}`);
+        args.randomShape = true;
         i++;
         break;
       case '--regions':
@@ -233,6 +254,10 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   ) {
     throw new FlagError('--shrink, --clients, --keys, --fault-ms, --txn-share and --only-faults apply to the kv workload');
   }
+  if (args.randomShape === true && [args.regions, args.servers, args.factor, args.shards].some((x) => x !== undefined))
+    throw new FlagError(
+      '--shape random draws regions, servers, factor and shards for each seed: give none of --regions, --servers, --factor, --shards with it',
+    );
   const regions = args.regions ?? SCENARIO_SHAPE_DEFAULTS.regions;
   const servers = args.servers ?? SCENARIO_SHAPE_DEFAULTS.servers;
   if (args.factor !== undefined && args.factor > regions * servers)
@@ -291,6 +316,7 @@ export function replayCommand(task: ScenarioTask, trace = true): string {
   if (task.faultMs !== undefined) out += ` --fault-ms ${task.faultMs}`;
   if (task.txnShare !== undefined) out += ` --txn-share ${task.txnShare}`;
   if (task.commits !== undefined) out += ` --commit ${task.commits[0]}`;
+  if (task.randomShape === true) out += ' --shape random';
   if (task.regions !== undefined) out += ` --regions ${task.regions}`;
   if (task.servers !== undefined) out += ` --servers ${task.servers}`;
   if (task.factor !== undefined) out += ` --factor ${task.factor}`;
@@ -307,6 +333,7 @@ function taskOf(args: CheckArgs, seed: number): ScenarioTask {
   if (args.faultMs !== undefined) task.faultMs = args.faultMs;
   if (args.txnShare !== undefined) task.txnShare = args.txnShare;
   if (args.commits !== undefined) task.commits = args.commits;
+  if (args.randomShape === true) task.randomShape = true;
   if (args.regions !== undefined) task.regions = args.regions;
   if (args.servers !== undefined) task.servers = args.servers;
   if (args.factor !== undefined) task.factor = args.factor;
@@ -320,6 +347,7 @@ function txnReplayCommand(seed: number, args: CheckArgs): string {
   const commit = args.commits === undefined ? '' : ` --commit ${args.commits[0]}`;
   const unsafe = args.txnUnsafe === undefined ? '' : ` --unsafe ${args.txnUnsafe}`;
   const shape = [
+    args.randomShape === true ? ' --shape random' : '',
     args.regions === undefined ? '' : ` --regions ${args.regions}`,
     args.servers === undefined ? '' : ` --servers ${args.servers}`,
     args.factor === undefined ? '' : ` --factor ${args.factor}`,
@@ -342,12 +370,14 @@ function printFailure(io: CheckIo, r: ScenarioReport, args: CheckArgs): void {
   if (r.timedOut.length > 0) io.out(`  keys the checker could not decide: ${r.timedOut.join(', ')}`);
   io.out('  faults:');
   for (const f of r.faults) io.out(`    ${f}`);
+  // A drawn shape is replayed by its flags (the same run; the shape at a glance).
+  const exact: CheckArgs = r.shape === undefined ? args : { ...args, randomShape: false, ...r.shape };
   if (args.workload === 'txn') {
-    io.out(`  replay: ${txnReplayCommand(r.seed, args)}`);
+    io.out(`  replay: ${txnReplayCommand(r.seed, exact)}`);
     return;
   }
-  io.out(`  replay: ${replayCommand(taskOf(args, r.seed))}`);
-  if (r.outcome === 'fail' && args.schedule !== 'builtin') io.out(`  shrink: ${replayCommand(taskOf(args, r.seed), false)} --shrink`);
+  io.out(`  replay: ${replayCommand(taskOf(exact, r.seed))}`);
+  if (r.outcome === 'fail' && args.schedule !== 'builtin') io.out(`  shrink: ${replayCommand(taskOf(exact, r.seed), false)} --shrink`);
 }
 
 function pct(x: number): string {
@@ -391,6 +421,7 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
     ...(args.keys === undefined ? {} : { keys: args.keys }),
     ...(args.faultMs === undefined ? {} : { faultMs: args.faultMs }),
     ...(args.txnShare === undefined ? {} : { txnShare: args.txnShare }),
+    ...(args.randomShape === true ? { randomShape: true } : {}),
     ...(args.regions === undefined ? {} : { regions: args.regions }),
     ...(args.servers === undefined ? {} : { servers: args.servers }),
     ...(args.factor === undefined ? {} : { factor: args.factor }),
@@ -455,7 +486,7 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
   if (args.workload === 'txn') return replayTxn(args, io);
   const seed = args.seed!;
   io.out(
-    `meridian check: replaying seed ${seed}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${args.schedule} faults${args.commits === undefined ? '' : `, transactions by ${args.commits[0]}`}${shapePhrase(args)}`,
+    `meridian check: replaying seed ${seed}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${args.schedule} faults${args.commits === undefined ? '' : `, transactions by ${args.commits[0]}`}${shapePhrase(args.randomShape === true ? drawShape(seed) : args)}`,
   );
   const task = taskOf(args, seed);
   const r = await replaySeed(task);
@@ -483,7 +514,7 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
   let ok = true;
   for (const commit of args.commits ?? TXN_CHECK_COMMITS) {
     io.out(
-      `meridian check: replaying seed ${seed}, read/append transactions, ${commit} over ${args.mode} replication${args.txnUnsafe === undefined ? '' : ` (unsafe: ${args.txnUnsafe})`}${shapePhrase(args)}`,
+      `meridian check: replaying seed ${seed}, read/append transactions, ${commit} over ${args.mode} replication${args.txnUnsafe === undefined ? '' : ` (unsafe: ${args.txnUnsafe})`}${shapePhrase(args.randomShape === true ? drawShape(seed) : args)}`,
     );
     const r = await replayTxnSeed({ ...taskOf(args, seed), ...(args.txnUnsafe === undefined ? {} : { txnUnsafe: args.txnUnsafe }) }, commit);
     if (args.trace) {

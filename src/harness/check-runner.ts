@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { UNSAFE_VARIANTS as VARIANTS, type UnsafeVariant as Variant } from '../cluster/config.js';
 import { ConfigError } from '../core/errors.js';
 import type { Violation } from './linearizability.js';
-import { checkScenarioSizes, runScenario, type ScenarioOptions, type ScenarioResult } from './scenario.js';
+import { checkScenarioSizes, drawShape, runScenario, type ScenarioOptions, type ScenarioResult, type ScenarioShape } from './scenario.js';
 import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
 import type { TxnScenarioResult } from './txn-scenario.js';
 import { TXN_CHECK_COMMITS, type TxnCommit } from './txn-commits.js';
@@ -72,6 +72,8 @@ export interface ScenarioTask {
   /** Share of the kv workload's calls that are two-key transactions (0 to 1). */
   txnShare?: number;
   /** The cluster's shape (kv and txn workloads): regions, servers per region, replicas per shard, shards. */
+  /** Draw the shape from the seed (drawShape), in place of those four. */
+  randomShape?: boolean;
   regions?: number;
   servers?: number;
   factor?: number;
@@ -105,6 +107,8 @@ export interface ScenarioReport {
   error?: string;
   /** 'txn' workload: the anomalies found, a line each (at most a few per protocol). */
   anomalies?: string[];
+  /** The shape the seed drew (`randomShape`), for its replay line. */
+  shape?: ScenarioShape;
 }
 
 export interface CheckRunOptions {
@@ -128,6 +132,8 @@ export interface CheckRunOptions {
   faultMs?: number;
   txnShare?: number;
   /** The cluster's shape, kv or txn workload (regions, servers per region, replicas per shard, shards); absent, its defaults. */
+  /** Each seed draws its shape (drawShape): not with the four fields above. */
+  randomShape?: boolean;
   regions?: number;
   servers?: number;
   factor?: number;
@@ -157,10 +163,7 @@ export function scenarioOptions(task: ScenarioTask): ScenarioOptions {
   if (task.keys !== undefined) options.keys = task.keys;
   if (task.faultMs !== undefined) options.faultMs = task.faultMs;
   if (task.txnShare !== undefined) options.txnShare = task.txnShare;
-  if (task.regions !== undefined) options.regions = task.regions;
-  if (task.servers !== undefined) options.servers = task.servers;
-  if (task.factor !== undefined) options.factor = task.factor;
-  if (task.shards !== undefined) options.shards = task.shards;
+  Object.assign(options, shapeOf(task));
   if (task.onlyFaults !== undefined) options.onlyFaults = task.onlyFaults;
   if (task.commits !== undefined) options.commit = kvCommit(task);
   return options;
@@ -201,6 +204,7 @@ export async function runOneSeed(task: ScenarioTask): Promise<ScenarioReport> {
       timedOut: r.check.timedOut,
       traceHash: r.traceHash,
       elapsedMs: performance.now() - started,
+      ...drawnShape(task),
     };
   } catch (error) {
     return {
@@ -223,7 +227,7 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
         seed: task.seed,
         commit,
         mode: task.mode,
-        ...txnShapeOf(task),
+        ...shapeOf(task),
         ...(task.txnUnsafe === undefined ? {} : { unsafe: task.txnUnsafe }),
       });
       report.ok &&= r.ok;
@@ -260,14 +264,15 @@ export async function replayTxnSeed(task: ScenarioTask, commit: TxnCommit): Prom
     commit,
     mode: task.mode,
     trace: true,
-    ...txnShapeOf(task),
+    ...shapeOf(task),
     ...(task.txnUnsafe === undefined ? {} : { unsafe: task.txnUnsafe }),
   });
 }
 
-/** The cluster shape a task gives, for the transactional scenario. */
-function txnShapeOf(task: ScenarioTask): { regions?: number; servers?: number; factor?: number; shards?: number } {
-  const shape: { regions?: number; servers?: number; factor?: number; shards?: number } = {};
+/** The cluster shape a task gives (drawn from its seed with `randomShape`), its fields that are set. */
+export function shapeOf(task: ScenarioTask): Partial<ScenarioShape> {
+  if (task.randomShape === true) return drawShape(task.seed);
+  const shape: Partial<ScenarioShape> = {};
   if (task.regions !== undefined) shape.regions = task.regions;
   if (task.servers !== undefined) shape.servers = task.servers;
   if (task.factor !== undefined) shape.factor = task.factor;
@@ -301,7 +306,13 @@ function emptyReport(task: ScenarioTask): ScenarioReport {
     timedOut: [],
     traceHash: 0,
     elapsedMs: 0,
+    ...drawnShape(task),
   };
+}
+
+/** `{ shape }` when the task draws its shape, else nothing. */
+function drawnShape(task: ScenarioTask): { shape?: ScenarioShape } {
+  return task.randomShape === true ? { shape: drawShape(task.seed) } : {};
 }
 
 /** A seed that failed before it could be checked (it threw, or hung): no verdict, not live. */
@@ -316,7 +327,20 @@ function checkRunOptions(
 ): Required<
   Omit<
     CheckRunOptions,
-    'unsafe' | 'onReport' | 'workload' | 'commits' | 'txnUnsafe' | 'clients' | 'keys' | 'faultMs' | 'txnShare' | 'regions' | 'servers' | 'factor' | 'shards'
+    | 'unsafe'
+    | 'onReport'
+    | 'workload'
+    | 'commits'
+    | 'txnUnsafe'
+    | 'clients'
+    | 'keys'
+    | 'faultMs'
+    | 'txnShare'
+    | 'randomShape'
+    | 'regions'
+    | 'servers'
+    | 'factor'
+    | 'shards'
   >
 > {
   const from = o.from ?? 1;
@@ -337,6 +361,8 @@ function checkRunOptions(
   if (o.workload !== 'txn' && o.commits !== undefined) kvCommit(o);
   // The scenario checks these too, in each seed's worker; here a bad one fails before any seed runs.
   checkScenarioSizes(o);
+  if (o.randomShape === true && [o.regions, o.servers, o.factor, o.shards].some((x) => x !== undefined))
+    throw new ConfigError('randomShape', 'not with regions, servers, factor or shards (each seed draws all four)', o.randomShape);
   const kvOnly = [o.clients, o.keys, o.faultMs, o.txnShare];
   if (o.workload === 'txn' && kvOnly.some((x) => x !== undefined))
     throw new ConfigError('workload', "'kv' (clients, keys, faultMs and txnShare shape the kv scenario)", o.workload);
@@ -363,6 +389,7 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       if (options.keys !== undefined) task.keys = options.keys;
       if (options.faultMs !== undefined) task.faultMs = options.faultMs;
       if (options.txnShare !== undefined) task.txnShare = options.txnShare;
+      if (options.randomShape === true) task.randomShape = true;
       if (options.regions !== undefined) task.regions = options.regions;
       if (options.servers !== undefined) task.servers = options.servers;
       if (options.factor !== undefined) task.factor = options.factor;

@@ -169,6 +169,27 @@ export const SCENARIO_SERVERS_MAX = 5;
 export const SCENARIO_SHARDS_MAX = 16;
 export const SCENARIO_SHAPE_DEFAULTS = { regions: 3, servers: 2, factor: 3, shards: 4 } as const;
 
+/** A cluster shape of the scenarios: regions, servers in each, replicas per shard, shards. */
+export interface ScenarioShape {
+  regions: number;
+  servers: number;
+  factor: number;
+  shards: number;
+}
+
+/**
+ * A shape drawn from the seed (`meridian check --shape random`): 2-5 regions of 1-3 servers,
+ * a factor of 3 or 5 most often (else 1, 2 or 4; at most the cluster's servers), 1-8 shards.
+ * Its own stream: the scenario's draws are the same as with the shape given by flags.
+ */
+export function drawShape(seed: number): ScenarioShape {
+  const rng = new Prng(`shape:${seed}`);
+  const regions = SCENARIO_REGIONS_MIN + rng.int(SCENARIO_REGIONS_MAX - SCENARIO_REGIONS_MIN + 1);
+  const servers = 1 + rng.int(3);
+  const factors = [3, 3, 3, 5, 5, 4, 2, 1].filter((f) => f <= regions * servers);
+  return { regions, servers, factor: rng.pick(factors), shards: 1 + rng.int(8) };
+}
+
 /** The fields of `o` that are not undefined. */
 function definedOf<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;

@@ -11,7 +11,7 @@
  */
 import { ConfigError } from '../core/errors.js';
 import type { ScenarioTask } from './check-runner.js';
-import { runOneSeed, type ScenarioReport } from './check-runner.js';
+import { runOneSeed, shapeOf, type ScenarioReport } from './check-runner.js';
 import { SCENARIO_DEFAULTS, SCENARIO_SHAPE_DEFAULTS } from './scenario.js';
 
 /** Trial runs a shrink may use, by default. */
@@ -41,6 +41,11 @@ export async function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}
   if (!Number.isInteger(maxRuns) || maxRuns < 1 || maxRuns > SHRINK_RUNS_MAX)
     throw new ConfigError('maxRuns', `an integer from 1 to ${SHRINK_RUNS_MAX}`, maxRuns);
   if (task.schedule === 'builtin') throw new ConfigError('schedule', "'targeted' or 'swarm' (the builtin schedule has no episodes to cut)", task.schedule);
+  // A drawn shape is made explicit first: the cluster step below changes its fields.
+  if (task.randomShape === true) {
+    const { randomShape: _drawn, ...rest } = task;
+    task = { ...rest, ...shapeOf(task) };
+  }
   let runs = 1;
   const original = await runOneSeed(task);
   let best: ScenarioTask = { ...task };

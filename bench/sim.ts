@@ -14,7 +14,9 @@
  * "Real second" is CPU time of this process (process.cpuUsage) for the in-thread figures, since
  * the machine is shared; wall time is given beside it. `check_seeds_per_s` is wall time on a
  * pool of 2 workers; `check_seeds_per_s_cpu_bound` is what 2 free cores would give from the
- * CPU time of one seed measured in this thread. The same-run baseline is the bare event
+ * CPU time of one seed measured in this thread, a few seeds into the JIT's warm-up, and
+ * `check_seeds_per_s_cpu_bound_steady` the same from seeds run after a warm-up
+ * (`check_cpu_ms_per_seed_steady`: what a long run pays a seed, all threads counted). The same-run baseline is the bare event
  * heap stepping empty events and a msgpackr encode + decode of a heartbeat envelope: what one
  * simulated message costs at the least.
  */
@@ -43,6 +45,7 @@ const SIZES = {
     codecRounds: 10_000,
     checkSeeds: 4,
     inlineSeeds: 1,
+    steadySeeds: 2,
     unsafeSeeds: 2,
   },
   quick: {
@@ -55,6 +58,7 @@ const SIZES = {
     codecRounds: 200_000,
     checkSeeds: 100,
     inlineSeeds: 4,
+    steadySeeds: 30,
     unsafeSeeds: 8,
   },
   full: {
@@ -67,6 +71,7 @@ const SIZES = {
     codecRounds: 1_000_000,
     checkSeeds: 200,
     inlineSeeds: 20,
+    steadySeeds: 100,
     unsafeSeeds: 60,
   },
 };
@@ -195,11 +200,11 @@ export interface InlineCheckFigures {
 }
 
 /** Seeds of the default scenario run in this thread: the split of a seed's cost. */
-export async function measureInlineSeeds(seeds: number): Promise<InlineCheckFigures> {
+export async function measureInlineSeeds(seeds: number, from = 1): Promise<InlineCheckFigures> {
   let operations = 0;
   const c0 = process.cpuUsage();
   const check0 = checkerMsSpent();
-  for (let seed = 1; seed <= seeds; seed++) {
+  for (let seed = from; seed < from + seeds; seed++) {
     const r = await runOneSeed({ seed, mode: 'active' });
     if (r.error !== undefined) throw new Error(`seed ${seed} threw: ${r.error}`);
     operations += r.operations;
@@ -252,6 +257,15 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   log(
     `the same seeds again (warm): ${((warm.cpuS / warm.seeds) * 1000).toFixed(0)} CPU ms per seed, of which checking ${((warm.checkS / warm.seeds) * 1000).toFixed(1)} ms`,
   );
+  // Steady state: seeds not run before, after those above and as many more to warm up (the
+  // figures above are a few seeds into the JIT's warm-up, which a 100-seed pool run pays too,
+  // but which a long run does not). CPU of every thread of the process: V8's compiler and GC
+  // threads included.
+  await measureInlineSeeds(s.steadySeeds, 1_001);
+  const steady = await measureInlineSeeds(s.steadySeeds, 2_001);
+  log(
+    `steady state (${s.steadySeeds} seeds after ${s.steadySeeds + 2 * s.inlineSeeds} of warm-up): ${((steady.cpuS / steady.seeds) * 1000).toFixed(0)} CPU ms per seed`,
+  );
   const check = await measureCheck(s.checkSeeds);
   log(`meridian check, 2 workers: ${check.seedsPerS.toFixed(1)} seeds/s (${check.failed} failed)`);
   const catchRate: Record<string, number> = {};
@@ -274,6 +288,8 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     ['check: seeds per s on 2 idle cores (2000 / CPU ms per seed)', round(2000 / ((inline.cpuS / inline.seeds) * 1000))],
     ['check, one thread: CPU ms per seed', round((inline.cpuS / inline.seeds) * 1000)],
     ['check, one thread, the same seeds again (warm): CPU ms per seed', round((warm.cpuS / warm.seeds) * 1000)],
+    [`check, one thread, steady state (${s.steadySeeds} new seeds after warm-up): CPU ms per seed`, round((steady.cpuS / steady.seeds) * 1000)],
+    ['check: seeds per s on 2 idle cores in steady state (2000 / steady CPU ms per seed)', round(2000 / ((steady.cpuS / steady.seeds) * 1000))],
     ['check, one thread: checker ms per seed', round((inline.checkS / inline.seeds) * 1000)],
     ['check, one thread: history ops per seed', round(inline.operations / inline.seeds)],
     ['check, one thread: simulated ops per CPU s (simulating only)', round(inline.simOpsPerS)],
@@ -293,6 +309,8 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       check_seeds_per_s_cpu_bound: round(2000 / ((inline.cpuS / inline.seeds) * 1000)),
       check_cpu_ms_per_seed: round((inline.cpuS / inline.seeds) * 1000),
       check_cpu_ms_per_seed_warm: round((warm.cpuS / warm.seeds) * 1000),
+      check_cpu_ms_per_seed_steady: round((steady.cpuS / steady.seeds) * 1000),
+      check_seeds_per_s_cpu_bound_steady: round(2000 / ((steady.cpuS / steady.seeds) * 1000)),
       check_checker_ms_per_seed: round((inline.checkS / inline.seeds) * 1000),
       check_history_ops_per_seed: round(inline.operations / inline.seeds),
       check_sim_ops_per_real_s: round(inline.simOpsPerS),

@@ -59,12 +59,13 @@ export type {
   TxnKey,
   TxnValue,
 } from './harness/elle/index.js';
-export { runScenario, runBankScenario } from './harness/scenario.js';
-export type { ScenarioOptions, ScenarioResult, BankOptions, BankResult } from './harness/scenario.js';
+export { runScenario, runBankScenario, drawShape } from './harness/scenario.js';
+export type { ScenarioOptions, ScenarioResult, ScenarioShape, BankOptions, BankResult } from './harness/scenario.js';
 export {
   Nemesis,
   FAULT_KINDS,
   drawSwarm,
+  defaultCrashMax,
   describePlan,
   formatFaultEvent,
   type NemesisOptions,

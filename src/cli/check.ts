@@ -306,6 +306,23 @@ export function formatViolation(v: Violation): string[] {
   ];
 }
 
+/** The shape's flags of a replay line: ` --shape random`, or ` --regions 4 --servers 1 ...` for those given. */
+function shapeFlags(x: {
+  randomShape?: boolean | undefined;
+  regions?: number | undefined;
+  servers?: number | undefined;
+  factor?: number | undefined;
+  shards?: number | undefined;
+}): string {
+  return [
+    x.randomShape === true ? ' --shape random' : '',
+    x.regions === undefined ? '' : ` --regions ${x.regions}`,
+    x.servers === undefined ? '' : ` --servers ${x.servers}`,
+    x.factor === undefined ? '' : ` --factor ${x.factor}`,
+    x.shards === undefined ? '' : ` --shards ${x.shards}`,
+  ].join('');
+}
+
 /** The command that replays `task` (with `--trace` when asked). */
 export function replayCommand(task: ScenarioTask, trace = true): string {
   let out = `meridian check --seed ${task.seed} --mode ${task.mode}`;
@@ -316,11 +333,7 @@ export function replayCommand(task: ScenarioTask, trace = true): string {
   if (task.faultMs !== undefined) out += ` --fault-ms ${task.faultMs}`;
   if (task.txnShare !== undefined) out += ` --txn-share ${task.txnShare}`;
   if (task.commits !== undefined) out += ` --commit ${task.commits[0]}`;
-  if (task.randomShape === true) out += ' --shape random';
-  if (task.regions !== undefined) out += ` --regions ${task.regions}`;
-  if (task.servers !== undefined) out += ` --servers ${task.servers}`;
-  if (task.factor !== undefined) out += ` --factor ${task.factor}`;
-  if (task.shards !== undefined) out += ` --shards ${task.shards}`;
+  out += shapeFlags(task);
   if (task.onlyFaults !== undefined) out += ` --only-faults ${task.onlyFaults.length === 0 ? 'none' : task.onlyFaults.join(',')}`;
   return trace ? `${out} --trace` : out;
 }
@@ -346,14 +359,7 @@ function taskOf(args: CheckArgs, seed: number): ScenarioTask {
 function txnReplayCommand(seed: number, args: CheckArgs): string {
   const commit = args.commits === undefined ? '' : ` --commit ${args.commits[0]}`;
   const unsafe = args.txnUnsafe === undefined ? '' : ` --unsafe ${args.txnUnsafe}`;
-  const shape = [
-    args.randomShape === true ? ' --shape random' : '',
-    args.regions === undefined ? '' : ` --regions ${args.regions}`,
-    args.servers === undefined ? '' : ` --servers ${args.servers}`,
-    args.factor === undefined ? '' : ` --factor ${args.factor}`,
-    args.shards === undefined ? '' : ` --shards ${args.shards}`,
-  ].join('');
-  return `meridian check --seed ${seed} --mode ${args.mode} --workload txn${commit}${unsafe}${shape} --trace`;
+  return `meridian check --seed ${seed} --mode ${args.mode} --workload txn${commit}${unsafe}${shapeFlags(args)} --trace`;
 }
 
 function describeFailure(r: ScenarioReport): string {
@@ -461,7 +467,7 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
 async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
   const task = taskOf(args, args.seed!);
   io.out(
-    `meridian check: shrinking seed ${task.seed}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${args.schedule} faults`,
+    `meridian check: shrinking seed ${task.seed}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${args.schedule} faults${args.commits === undefined ? '' : `, transactions by ${args.commits[0]}`}${shapePhrase(args.randomShape === true ? drawShape(task.seed) : args)}`,
   );
   const r = await shrinkSeed(task, { maxRuns: args.shrinkRuns ?? SHRINK_RUNS_DEFAULT, onProgress: (line) => io.out(`  ${line}`) });
   if (r.original.outcome !== 'fail') {

@@ -71,9 +71,9 @@ export interface ScenarioTask {
   faultMs?: number;
   /** Share of the kv workload's calls that are two-key transactions (0 to 1). */
   txnShare?: number;
-  /** The cluster's shape (kv and txn workloads): regions, servers per region, replicas per shard, shards. */
-  /** Draw the shape from the seed (drawShape), in place of those four. */
+  /** Draw the cluster's shape from the seed (drawShape), in place of the four fields below. */
   randomShape?: boolean;
+  /** The cluster's shape (kv and txn workloads): regions, servers per region, replicas per shard, shards. */
   regions?: number;
   servers?: number;
   factor?: number;
@@ -131,9 +131,9 @@ export interface CheckRunOptions {
   keys?: number;
   faultMs?: number;
   txnShare?: number;
-  /** The cluster's shape, kv or txn workload (regions, servers per region, replicas per shard, shards); absent, its defaults. */
-  /** Each seed draws its shape (drawShape): not with the four fields above. */
+  /** Each seed draws its cluster's shape (drawShape): not with the four fields below. */
   randomShape?: boolean;
+  /** The cluster's shape, kv or txn workload (regions, servers per region, replicas per shard, shards); absent, its defaults. */
   regions?: number;
   servers?: number;
   factor?: number;

@@ -108,14 +108,17 @@ function txnSharePhrase(share: number): string {
   return share === 0 ? 'no transactions' : `${share} of calls transactions`;
 }
 
-/** The cluster's shape in the header, when a flag changed it: `, 5 regions, 3 servers per region, factor 5, 8 shards`. */
-function shapePhrase(args: {
+/** The shape fields of a task: the flags, or a drawn shape. */
+type ShapeFields = {
   randomShape?: boolean | undefined;
   regions?: number | undefined;
   servers?: number | undefined;
   factor?: number | undefined;
   shards?: number | undefined;
-}): string {
+};
+
+/** The cluster's shape in the header, when a flag changed it: `, 5 regions, 3 servers per region, factor 5, 8 shards`. */
+function shapePhrase(args: ShapeFields): string {
   return [
     args.randomShape === true ? ', a shape drawn per seed' : '',
     args.regions === undefined ? '' : `, ${args.regions} regions`,
@@ -307,13 +310,7 @@ export function formatViolation(v: Violation): string[] {
 }
 
 /** The shape's flags of a replay line: ` --shape random`, or ` --regions 4 --servers 1 ...` for those given. */
-function shapeFlags(x: {
-  randomShape?: boolean | undefined;
-  regions?: number | undefined;
-  servers?: number | undefined;
-  factor?: number | undefined;
-  shards?: number | undefined;
-}): string {
+function shapeFlags(x: ShapeFields): string {
   return [
     x.randomShape === true ? ' --shape random' : '',
     x.regions === undefined ? '' : ` --regions ${x.regions}`,

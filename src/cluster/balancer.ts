@@ -8,6 +8,7 @@ import { Membership } from '../liveness/membership.js';
 import type { ActorContext, Behavior, SystemMessage } from '../runtime/actor.js';
 import type { BalancerInbound, Digest, Load, MemberState, Req, RequestBody, Res } from './messages.js';
 import { coordinatorAddress, shardOf } from './topology.js';
+import { NodeNotices } from './notices.js';
 import type { ResolvedBalancer } from './validate-parts.js';
 
 /** Requests one balancer keeps in flight; beyond it new requests are refused (UNAVAILABLE). */
@@ -108,6 +109,8 @@ export interface BalancerState {
   hinted: number;
   /** Coordinators the runtime reported crashed and not restarted: no transaction is sent to one. */
   coordinatorsDown: Set<string>;
+  /** The runtime's notices seen, to drop late ones (a crash notice that arrives after the restart that followed). */
+  notices: NodeNotices;
 }
 
 /** What a balancer tells about itself (`cluster.inspect('balancer/<region>')`; `cluster.members()` reads `members`). */
@@ -225,6 +228,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
       leaders: Array.from({ length: params.shards ?? 0 }, () => undefined),
       hinted: 0,
       coordinatorsDown: new Set(),
+      notices: new NodeNotices(),
     };
   },
   receive(state, msg, ctx) {
@@ -550,6 +554,7 @@ function coordinatorFor(state: BalancerState, region: string): string {
 }
 
 function onSystem(state: BalancerState, msg: SystemMessage, ctx: ActorContext): void {
+  if (!state.notices.current(msg)) return;
   const m = state.members.get(msg.node);
   if (m === undefined) {
     if (state.params.regions.some((r) => coordinatorAddress(r) === msg.node)) {

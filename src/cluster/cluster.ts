@@ -8,7 +8,7 @@ import { randomId, seededIds } from '../core/ids.js';
 import { Prng, hashString } from '../core/prng.js';
 import type { History, TxnHistoryOp } from '../core/history.js';
 import { mergeNetwork, type NetworkConfig, type PartitionOptions, type PartitionRule } from '../net/model.js';
-import type { ActorSpec } from '../runtime/actor.js';
+import type { ActorSpec, SystemMessage } from '../runtime/actor.js';
 import type { DirectoryEntry, HostEvent } from '../runtime/host.js';
 import type { StatsSnapshot } from '../runtime/stats.js';
 import type { HostPlan, Runtime } from '../runtime/transports/runtime.js';
@@ -99,6 +99,8 @@ export class Cluster extends EventEmitter {
   private readonly regionNames: Set<string>;
   private readonly servers: Set<string>;
   private readonly down = new Set<string>();
+  /** Restarts of each server and coordinator (its incarnation number, for the runtime's notices). */
+  private readonly incarnations = new Map<string, number>();
   private network: NetworkConfig;
   private partitions: PartitionRule[] = [];
   private stopped = false;
@@ -292,9 +294,13 @@ export class Cluster extends EventEmitter {
   private notifyBalancers(event: 'node-crashed' | 'node-restarted', node: string): void {
     const host = this.runtime.host;
     const stats = host.stats.actor('runtime');
-    for (const r of this.config.regions) host.route(node, balancerAddress(r.name), { type: 'sys', event, node }, 'runtime', stats);
+    // Restarts counted here, so that receivers can tell a late notice from a new one (NodeNotices).
+    let incarnation = this.incarnations.get(node) ?? 0;
+    if (event === 'node-restarted') this.incarnations.set(node, ++incarnation);
+    const msg: SystemMessage = { type: 'sys', event, node, incarnation };
+    for (const r of this.config.regions) host.route(node, balancerAddress(r.name), msg, 'runtime', stats);
     for (const server of this.servers) {
-      if (server !== node && !this.down.has(server)) host.route(node, server, { type: 'sys', event, node }, 'runtime', stats);
+      if (server !== node && !this.down.has(server)) host.route(node, server, msg, 'runtime', stats);
     }
   }
 

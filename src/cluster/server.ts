@@ -13,6 +13,7 @@ import { ForwardedRequests, ServerLoad } from './server-load.js';
 import type { TxnUnsafe } from '../replication/ops.js';
 import { Participants, type ParticipantEffect } from '../replication/participant.js';
 import { checkedTick, checkedTicks, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from './tick-clock.js';
+import { NodeNotices } from './notices.js';
 import {
   coordinatorAddress,
   groupOf,
@@ -87,6 +88,8 @@ export interface ServerState {
   downNodes: Set<string>;
   /** When each node in `downNodes` was reported dead (this server's clock). */
   downSince: Map<string, number>;
+  /** The runtime's notices seen, to drop late ones (see NodeNotices). */
+  notices: NodeNotices;
   /** Requests passed on to another server, until they age out. */
   forwarded: ForwardedRequests;
   /**
@@ -164,6 +167,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
       flushTimer: false,
       downNodes,
       downSince: new Map(),
+      notices: new NodeNotices(),
       forwarded: new ForwardedRequests(),
       txnCoordinators: new Map(),
       txnOrder: new FifoOrder(TXN_FORWARDS_REMEMBERED_MAX),
@@ -339,6 +343,7 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
       state.dueCache.all = true;
       // The runtime's notice that a node's process died or came back (a refused connection).
       const sys = msg;
+      if (!state.notices.current(sys)) return;
       if (sys.event === 'node-crashed') {
         state.downNodes.add(sys.node);
         state.downSince.set(sys.node, ctx.now());

@@ -76,6 +76,11 @@ export interface SystemMessage extends Message {
   type: 'sys';
   event: 'node-crashed' | 'node-restarted';
   node: string;
+  /**
+   * The node's incarnation: the one that died ('node-crashed'), or the new one
+   * ('node-restarted'); 0 at start, one more at each restart. Notices can arrive out of order.
+   */
+  incarnation: number;
 }
 
 /**

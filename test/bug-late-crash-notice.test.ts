@@ -3,6 +3,9 @@ import { runScenario } from '../src/harness/scenario.js';
 import { scenarioOptions } from '../src/harness/check-runner.js';
 import { NodeNotices } from '../src/cluster/notices.js';
 import type { SystemMessage } from '../src/runtime/actor.js';
+import { regionBehavior } from '../src/cluster/region.js';
+import { validateHeartbeatConfig } from '../src/cluster/validate-parts.js';
+import type { Heartbeat } from '../src/cluster/messages.js';
 
 // A late crash notice (found 2026-12-01 by `meridian check --shape random --nemesis swarm
 // --txn-share 0.3 --commit paxos-commit --from 195001 --seeds 500`: seed 195091, 2 regions of
@@ -45,4 +48,29 @@ test('seed 195091 (2 regions of one server, factor 2, swarm, Paxos Commit) is li
   const r = await runScenario(scenarioOptions(task));
   t.true(r.live, r.failures.join('; '));
   t.is(r.outcome, 'pass', r.failures.join('; '));
+});
+
+// The same reordering, in the region actor: a heartbeat of a server's previous life that
+// arrived after the new life's counted as one more restart (the incarnation id changed), and
+// the next heartbeat of the new life as another, so the view's incarnation went 1, 2, 3 for one
+// restart. Now ids of previous lives are remembered and their heartbeats dropped.
+test('region: a heartbeat of a previous incarnation, delayed past the new one, is not another restart', (t) => {
+  let now = 0;
+  const ctx = { now: () => now, setTimer: () => undefined, send: () => undefined } as unknown as Parameters<typeof regionBehavior.init>[0];
+  const params = { region: 'r1', servers: ['r1/0'], regions: ['r1'], heartbeat: validateHeartbeatConfig({ intervalMs: 100 }) };
+  const state = regionBehavior.init(ctx, params, []);
+  const hb = (incarnation: string): Heartbeat => ({
+    type: 'hb',
+    node: 'r1/0',
+    seq: 1,
+    incarnation,
+    load: { inflight: 0, busyMs: 0 } as unknown as Heartbeat['load'],
+  });
+  for (const incarnation of ['A', 'A', 'B', 'A', 'B', 'A', 'B']) {
+    now += 100;
+    regionBehavior.receive(state, hb(incarnation), ctx);
+  }
+  t.is(state.incarnations.get('r1/0')?.n, 1, 'one restart, A then B');
+  t.is(state.incarnations.get('r1/0')?.id, 'B');
+  t.is(state.servers.view().find((m) => m.id === 'r1/0')?.incarnation, 1);
 });

@@ -17,13 +17,16 @@ export interface RegionState {
   servers: Membership;
   peers: Membership;
   loads: Map<string, Load>;
-  /** Restart counting: the incarnation ids seen from each server, as numbers for the view. */
-  incarnations: Map<string, { id: string; n: number }>;
+  /** Restart counting: each server's incarnation id, its number for the view, and the ids of its previous lives (the last REGION_PAST_INCARNATIONS_MAX). */
+  incarnations: Map<string, { id: string; n: number; past: Set<string> }>;
   seq: number;
   changes: number;
 }
 
 const ZERO_LOAD: Load = { inflight: 0, mailbox: 0, latencyEwmaMs: 0, busyMs: 0, requests: 0 };
+
+/** Previous incarnation ids of a server remembered, to tell a stale heartbeat from a restart. */
+export const REGION_PAST_INCARNATIONS_MAX = 64;
 
 /**
  * A region's control point: runs phi-accrual over its servers' heartbeats, beats to the other
@@ -61,9 +64,16 @@ export const regionBehavior: Behavior<RegionState, RegionParams, RegionInbound> 
     switch (msg.type) {
       case 'hb': {
         let inc = state.incarnations.get(msg.node);
-        if (inc === undefined) state.incarnations.set(msg.node, (inc = { id: msg.incarnation, n: 0 }));
-        else if (inc.id !== msg.incarnation) inc = { id: msg.incarnation, n: inc.n + 1 };
-        state.incarnations.set(msg.node, inc);
+        if (inc === undefined) state.incarnations.set(msg.node, (inc = { id: msg.incarnation, n: 0, past: new Set() }));
+        else if (inc.id !== msg.incarnation) {
+          // A heartbeat of a previous life, delayed past the new one's (reordered): stale, not
+          // another restart (counting it as one flipped the node's incarnation back and forth).
+          if (inc.past.has(msg.incarnation)) return;
+          inc.past.add(inc.id);
+          if (inc.past.size > REGION_PAST_INCARNATIONS_MAX) inc.past.delete(inc.past.values().next().value!);
+          inc.id = msg.incarnation;
+          inc.n++;
+        }
         state.loads.set(msg.node, msg.load);
         state.changes += state.servers.heartbeat(msg.node, now, inc.n).length;
         return;

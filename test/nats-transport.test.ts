@@ -148,7 +148,10 @@ natsTest(`nats: a message over the server's max_payload is refused as too-large,
 natsTest(`nats: host processes exit by themselves when their launcher is killed before stop()${skipped}`, async (t) => {
   await withServer(t, async (server, baseline) => {
     const script = fileURLToPath(new URL('./scripts/nats-launch.js', import.meta.url));
-    const child = spawn(process.execPath, [script, server.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // The launcher's data directory: removed here, since a killed launcher cannot remove its own.
+    const dataDir = mkdtempSync(join(tmpdir(), 'meridian-nats-launch-'));
+    t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+    const child = spawn(process.execPath, [script, server.url, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     let out = '';
     const pids = await new Promise<number[]>((resolve, reject) => {

@@ -19,14 +19,13 @@ import {
   TXN_CHECK_COMMITS,
   TXN_UNSAFE_VARIANTS,
   WORKLOADS,
-  type TxnCommit,
-  type TxnUnsafe,
   type Workload,
   type CheckMode,
   type ScenarioReport,
   type ScheduleName,
-  type UnsafeVariant,
   type ScenarioTask,
+  type SeedOptions,
+  seedOptionsOf,
 } from '../harness/check-runner.js';
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
 import {
@@ -56,7 +55,8 @@ export interface CheckIo {
   err: (line: string) => void;
 }
 
-interface CheckArgs {
+/** The flags, parsed: the per-seed ones as the runner takes them (SeedOptions), the rest. */
+interface CheckArgs extends SeedOptions {
   seeds?: number;
   seed?: number;
   from?: number;
@@ -64,24 +64,11 @@ interface CheckArgs {
   mode: CheckMode;
   /** --mode was given (else the variant's own mode: see defaultModeFor). */
   modeGiven: boolean;
-  unsafe?: UnsafeVariant;
   schedule: ScheduleName;
   trace: boolean;
   workload: Workload;
-  /** txn: the protocols to run (default every one that claims strict serializability). */
-  commits?: TxnCommit[];
-  txnUnsafe?: TxnUnsafe;
   shrink: boolean;
   shrinkRuns?: number;
-  clients?: number;
-  keys?: number;
-  faultMs?: number;
-  txnShare?: number;
-  randomShape?: boolean;
-  regions?: number;
-  servers?: number;
-  factor?: number;
-  shards?: number;
   onlyFaults?: number[];
 }
 
@@ -336,18 +323,7 @@ export function replayCommand(task: ScenarioTask, trace = true): string {
 }
 
 function taskOf(args: CheckArgs, seed: number): ScenarioTask {
-  const task: ScenarioTask = { seed, mode: args.mode, schedule: args.schedule };
-  if (args.unsafe !== undefined) task.unsafe = args.unsafe;
-  if (args.clients !== undefined) task.clients = args.clients;
-  if (args.keys !== undefined) task.keys = args.keys;
-  if (args.faultMs !== undefined) task.faultMs = args.faultMs;
-  if (args.txnShare !== undefined) task.txnShare = args.txnShare;
-  if (args.commits !== undefined) task.commits = args.commits;
-  if (args.randomShape === true) task.randomShape = true;
-  if (args.regions !== undefined) task.regions = args.regions;
-  if (args.servers !== undefined) task.servers = args.servers;
-  if (args.factor !== undefined) task.factor = args.factor;
-  if (args.shards !== undefined) task.shards = args.shards;
+  const task: ScenarioTask = { seed, mode: args.mode, schedule: args.schedule, ...seedOptionsOf(args) };
   if (args.onlyFaults !== undefined) task.onlyFaults = args.onlyFaults;
   return task;
 }
@@ -416,19 +392,7 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
     workers,
     mode: args.mode,
     schedule: args.schedule,
-    ...(args.unsafe === undefined ? {} : { unsafe: args.unsafe }),
-    ...(args.workload === 'kv' ? {} : { workload: args.workload }),
-    ...(args.commits === undefined ? {} : { commits: args.commits }),
-    ...(args.txnUnsafe === undefined ? {} : { txnUnsafe: args.txnUnsafe }),
-    ...(args.clients === undefined ? {} : { clients: args.clients }),
-    ...(args.keys === undefined ? {} : { keys: args.keys }),
-    ...(args.faultMs === undefined ? {} : { faultMs: args.faultMs }),
-    ...(args.txnShare === undefined ? {} : { txnShare: args.txnShare }),
-    ...(args.randomShape === true ? { randomShape: true } : {}),
-    ...(args.regions === undefined ? {} : { regions: args.regions }),
-    ...(args.servers === undefined ? {} : { servers: args.servers }),
-    ...(args.factor === undefined ? {} : { factor: args.factor }),
-    ...(args.shards === undefined ? {} : { shards: args.shards }),
+    ...seedOptionsOf(args),
     onReport: (r, done) => {
       if (r.outcome === 'fail') {
         failedSoFar++;
@@ -519,7 +483,7 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
     io.out(
       `meridian check: replaying seed ${seed}, read/append transactions, ${commit} over ${args.mode} replication${args.txnUnsafe === undefined ? '' : ` (unsafe: ${args.txnUnsafe})`}${shapePhrase(args.randomShape === true ? drawShape(seed) : args)}`,
     );
-    const r = await replayTxnSeed({ ...taskOf(args, seed), ...(args.txnUnsafe === undefined ? {} : { txnUnsafe: args.txnUnsafe }) }, commit);
+    const r = await replayTxnSeed(taskOf(args, seed), commit);
     if (args.trace) {
       const trace = r.trace ?? [];
       io.out(`trace (${trace.length} messages delivered; virtual ms, from -> to, type):`);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { UNSAFE_VARIANTS as VARIANTS, type UnsafeVariant as Variant } from '../cluster/config.js';
 import { ConfigError } from '../core/errors.js';
 import type { Violation } from './linearizability.js';
-import { checkScenarioSizes, drawShape, runScenario, type ScenarioOptions, type ScenarioResult, type ScenarioShape } from './scenario.js';
+import { checkScenarioSizes, drawShape, runScenario, shapeFieldsOf, type ScenarioOptions, type ScenarioResult, type ScenarioShape } from './scenario.js';
 import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
 import type { TxnScenarioResult } from './txn-scenario.js';
 import { TXN_CHECK_COMMITS, type TxnCommit } from './txn-commits.js';
@@ -51,12 +51,12 @@ export const TASKS_IN_FLIGHT_PER_WORKER = 1;
  */
 export const SEED_WALL_MS_MAX = 120_000;
 
-/** One seed, as posted to a worker: plain data only. */
-export interface ScenarioTask {
-  seed: number;
-  mode: CheckMode;
+/**
+ * What a run sets for every one of its seeds (CheckRunOptions) and each seed's task carries
+ * (ScenarioTask): plain data, absent fields the scenarios' defaults.
+ */
+export interface SeedOptions {
   unsafe?: UnsafeVariant;
-  schedule?: ScheduleName;
   /**
    * Default 'kv'. 'txn': the transactional workload, once per protocol in `commits` (default
    * both that claim it). With 'kv', `commits` holds at most one: the protocol of the kv
@@ -65,7 +65,7 @@ export interface ScenarioTask {
   workload?: Workload;
   commits?: TxnCommit[];
   txnUnsafe?: TxnUnsafe;
-  /** Workload and schedule overrides (what shrinking reduces); absent, the scenario's defaults. */
+  /** The kv scenario's clients, keys and fault phase (ms) (what shrinking reduces). */
   clients?: number;
   keys?: number;
   faultMs?: number;
@@ -78,6 +78,40 @@ export interface ScenarioTask {
   servers?: number;
   factor?: number;
   shards?: number;
+}
+
+/** SeedOptions' fields, for copying those set from one object to another (seedOptionsOf). */
+const SEED_OPTION_FIELDS = [
+  'unsafe',
+  'workload',
+  'commits',
+  'txnUnsafe',
+  'clients',
+  'keys',
+  'faultMs',
+  'txnShare',
+  'randomShape',
+  'regions',
+  'servers',
+  'factor',
+  'shards',
+] as const satisfies ReadonlyArray<keyof SeedOptions>;
+// Every field is listed (a compile error names one left out).
+const SEED_OPTION_FIELDS_COMPLETE: Exclude<keyof SeedOptions, (typeof SEED_OPTION_FIELDS)[number]> extends never ? true : never = true;
+void SEED_OPTION_FIELDS_COMPLETE;
+
+/** The SeedOptions fields of `o` that are set. */
+export function seedOptionsOf(o: SeedOptions): SeedOptions {
+  const out: Record<string, unknown> = {};
+  for (const field of SEED_OPTION_FIELDS) if (o[field] !== undefined) out[field] = o[field];
+  return out as SeedOptions;
+}
+
+/** One seed, as posted to a worker: plain data only. */
+export interface ScenarioTask extends SeedOptions {
+  seed: number;
+  mode: CheckMode;
+  schedule?: ScheduleName;
   onlyFaults?: number[];
 }
 
@@ -111,33 +145,14 @@ export interface ScenarioReport {
   shape?: ScenarioShape;
 }
 
-export interface CheckRunOptions {
+export interface CheckRunOptions extends SeedOptions {
   /** First seed (default 1). */
   from?: number;
   /** How many seeds: from, from + 1, ... */
   seeds: number;
   workers?: number;
   mode?: CheckMode;
-  unsafe?: UnsafeVariant;
   schedule?: ScheduleName;
-  workload?: Workload;
-  commits?: TxnCommit[];
-  txnUnsafe?: TxnUnsafe;
-  /**
-   * The kv scenario's clients, keys, fault phase (ms) and share of calls that are transactions,
-   * for every seed; absent, its defaults.
-   */
-  clients?: number;
-  keys?: number;
-  faultMs?: number;
-  txnShare?: number;
-  /** Each seed draws its cluster's shape (drawShape): not with the four fields below. */
-  randomShape?: boolean;
-  /** The cluster's shape, kv or txn workload (regions, servers per region, replicas per shard, shards); absent, its defaults. */
-  regions?: number;
-  servers?: number;
-  factor?: number;
-  shards?: number;
   /** Called as each seed finishes (in completion order, which varies with the workers). */
   onReport?: (report: ScenarioReport, done: number, total: number) => void;
 }
@@ -271,13 +286,7 @@ export async function replayTxnSeed(task: ScenarioTask, commit: TxnCommit): Prom
 
 /** The cluster shape a task gives (drawn from its seed with `randomShape`), its fields that are set. */
 export function shapeOf(task: ScenarioTask): Partial<ScenarioShape> {
-  if (task.randomShape === true) return drawShape(task.seed);
-  const shape: Partial<ScenarioShape> = {};
-  if (task.regions !== undefined) shape.regions = task.regions;
-  if (task.servers !== undefined) shape.servers = task.servers;
-  if (task.factor !== undefined) shape.factor = task.factor;
-  if (task.shards !== undefined) shape.shards = task.shards;
-  return shape;
+  return task.randomShape === true ? drawShape(task.seed) : shapeFieldsOf(task);
 }
 
 function hungReport(task: ScenarioTask, elapsedMs: number): ScenarioReport {
@@ -322,27 +331,7 @@ function failedReport(task: ScenarioTask, failure: string, elapsedMs: number): S
 
 const workerFile = fileURLToPath(new URL('../../workers/scenario.js', import.meta.url));
 
-function checkRunOptions(
-  o: CheckRunOptions,
-): Required<
-  Omit<
-    CheckRunOptions,
-    | 'unsafe'
-    | 'onReport'
-    | 'workload'
-    | 'commits'
-    | 'txnUnsafe'
-    | 'clients'
-    | 'keys'
-    | 'faultMs'
-    | 'txnShare'
-    | 'randomShape'
-    | 'regions'
-    | 'servers'
-    | 'factor'
-    | 'shards'
-  >
-> {
+function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, keyof SeedOptions | 'onReport'>> {
   const from = o.from ?? 1;
   const workers = o.workers ?? CHECK_RUN_WORKERS_DEFAULT;
   const mode = o.mode ?? 'active';
@@ -380,20 +369,7 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < o.seeds) {
-      const task: ScenarioTask = { seed: o.from + next++, mode: o.mode, schedule: o.schedule };
-      if (options.unsafe !== undefined) task.unsafe = options.unsafe;
-      if (options.workload !== undefined) task.workload = options.workload;
-      if (options.commits !== undefined) task.commits = options.commits;
-      if (options.txnUnsafe !== undefined) task.txnUnsafe = options.txnUnsafe;
-      if (options.clients !== undefined) task.clients = options.clients;
-      if (options.keys !== undefined) task.keys = options.keys;
-      if (options.faultMs !== undefined) task.faultMs = options.faultMs;
-      if (options.txnShare !== undefined) task.txnShare = options.txnShare;
-      if (options.randomShape === true) task.randomShape = true;
-      if (options.regions !== undefined) task.regions = options.regions;
-      if (options.servers !== undefined) task.servers = options.servers;
-      if (options.factor !== undefined) task.factor = options.factor;
-      if (options.shards !== undefined) task.shards = options.shards;
+      const task: ScenarioTask = { seed: o.from + next++, mode: o.mode, schedule: o.schedule, ...seedOptionsOf(options) };
       const abort = new AbortController();
       const started = performance.now();
       const timer = setTimeout(() => abort.abort(), SEED_WALL_MS_MAX);

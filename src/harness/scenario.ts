@@ -190,9 +190,26 @@ export function drawShape(seed: number): ScenarioShape {
   return { regions, servers, factor: rng.pick(factors), shards: 1 + rng.int(8) };
 }
 
-/** The fields of `o` that are not undefined. */
-function definedOf<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+/** The shape fields of `o` that are set. */
+export function shapeFieldsOf(o: {
+  regions?: number | undefined;
+  servers?: number | undefined;
+  factor?: number | undefined;
+  shards?: number | undefined;
+}): Partial<ScenarioShape> {
+  const shape: Partial<ScenarioShape> = {};
+  if (o.regions !== undefined) shape.regions = o.regions;
+  if (o.servers !== undefined) shape.servers = o.servers;
+  if (o.factor !== undefined) shape.factor = o.factor;
+  if (o.shards !== undefined) shape.shards = o.shards;
+  return shape;
+}
+
+/** The shape `o` asks for, validated (a ConfigError naming the field), the defaults filling the rest. */
+export function resolveShape(o: Parameters<typeof shapeFieldsOf>[0]): ScenarioShape {
+  const given = shapeFieldsOf(o);
+  checkScenarioSizes(given);
+  return { ...SCENARIO_SHAPE_DEFAULTS, ...given };
 }
 
 /** The scenario's sizes, those given: a ConfigError naming the first one out of range. */
@@ -245,7 +262,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   if (options.txnClients === undefined && o.txnShare === 0) o.txnClients = 0;
   checkScenarioOptions(o);
   const prng = new Prng(o.seed);
-  const shape = { ...SCENARIO_SHAPE_DEFAULTS, ...definedOf({ regions: o.regions, servers: o.servers, factor: o.factor, shards: o.shards }) };
+  const shape = resolveShape(o);
   const regions = Array.from({ length: shape.regions }, (_, i) => `r${i + 1}`);
   const latencyMs: Record<string, number> = {};
   for (let i = 0; i < regions.length; i++) {

@@ -7,7 +7,7 @@ import type { TxnUnsafe } from '../replication/ops.js';
 import { checkTransactions, type Anomaly, type ElleOp } from './elle/index.js';
 import type { TxnHistoryOp } from '../core/history.js';
 import type { TxnCommit } from './txn-commits.js';
-import { checkScenarioSizes, SCENARIO_CHECKPOINT_EVERY, SCENARIO_SHAPE_DEFAULTS } from './scenario.js';
+import { resolveShape, SCENARIO_CHECKPOINT_EVERY } from './scenario.js';
 import { crashAfterWrite } from './nemesis.js';
 
 /**
@@ -65,13 +65,7 @@ export const TXN_SCENARIO_DEFAULTS = { clients: 6, keys: 6, opsMax: 4, faultMs: 
 
 export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnScenarioResult> {
   const o = { ...TXN_SCENARIO_DEFAULTS, ...options };
-  checkScenarioSizes({ regions: o.regions, servers: o.servers, factor: o.factor, shards: o.shards });
-  const shape = {
-    regions: o.regions ?? SCENARIO_SHAPE_DEFAULTS.regions,
-    servers: o.servers ?? SCENARIO_SHAPE_DEFAULTS.servers,
-    factor: o.factor ?? SCENARIO_SHAPE_DEFAULTS.factor,
-    shards: o.shards ?? SCENARIO_SHAPE_DEFAULTS.shards,
-  };
+  const shape = resolveShape(o);
   const prng = new Prng(`txn:${o.seed}`);
   const regions = Array.from({ length: shape.regions }, (_, i) => `r${i + 1}`);
   const latencyMs: Record<string, number> = {};

@@ -83,9 +83,13 @@ export interface BalancerState {
   outlier: OutlierDetector | undefined;
   inflight: Map<number, Inflight>;
   /**
-   * Requests routed lately, by client and the client's rid: a copy the network duplicated is
-   * not routed again (a transaction routed twice could reach two coordinators, which do not
-   * know each other's requests, and run twice; the copy that aborted could answer first).
+   * Requests answered lately (routed or refused), by client and the client's rid: a copy the
+   * network duplicated is dropped. Routed twice, a transaction could reach two coordinators,
+   * which do not know each other's requests, and run twice (the copy that aborted could answer
+   * first). Refused, then routed, a write would take effect after its client was told it
+   * definitely did not (UnavailableError): seed 255280 of `check --shape random --nemesis
+   * swarm --txn-share 0.3 --commit paxos-commit`, a cas refused while both servers were down
+   * whose duplicate, delayed by a reorder fault, arrived after the restart.
    */
   routedIds: RoutedIds;
   /** The ids in `routedIds`, oldest first (no iterator per request to find it). */
@@ -97,6 +101,8 @@ export interface BalancerState {
   version: number;
   routed: number;
   refused: number;
+  /** Copies of requests answered already (routed or refused), dropped (see routedIds). */
+  duplicates: number;
   /** The shard count (BalancerParams.shards; 0: no leader hints). */
   shards: number;
   /**
@@ -118,6 +124,8 @@ export interface BalancerSummary {
   inflight: number;
   routed: number;
   refused: number;
+  /** Copies of requests answered already (routed or refused) that were dropped: the network's duplicates. */
+  duplicates: number;
   /** Of `routed`, the requests sent to their shard's leader by a hint rather than by the strategy. */
   hinted: number;
   /** Shards with a leader hint, and the server each is sent to. */
@@ -224,6 +232,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
       version: 0,
       routed: 0,
       refused: 0,
+      duplicates: 0,
       shards: params.shards ?? 0,
       leaders: Array.from({ length: params.shards ?? 0 }, () => undefined),
       hinted: 0,
@@ -259,6 +268,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
       inflight: state.inflight.size,
       routed: state.routed,
       refused: state.refused,
+      duplicates: state.duplicates,
       hinted: state.hinted,
       leaders: Object.fromEntries(state.leaders.flatMap((id, shard) => (id === undefined ? [] : [[shard, id]]))),
       regions: Object.fromEntries(state.regionState),
@@ -338,7 +348,7 @@ function refuse(state: BalancerState, req: Req, ctx: ActorContext, message: stri
   ctx.reply(res);
 }
 
-/** Requests a balancer remembers having routed (see BalancerState.routedIds). */
+/** Requests a balancer remembers having answered, routed or refused (see BalancerState.routedIds). */
 export const ROUTED_REMEMBERED_MAX = 4_096;
 
 /** Client addresses numbered for `routedIds`; past this many, ids are strings (still correct). */
@@ -352,12 +362,24 @@ export const SENDERS_NUMBERED_MAX = 1 << 20;
 export class RoutedIds {
   private readonly bySender: Array<Set<number> | undefined> = [];
   private readonly strings = new Set<string>();
+  /**
+   * Per sender number, the highest rid forgotten (deleted) so far, or undefined. A client
+   * numbers its requests in order, so a copy of a request at or below it that is not in the
+   * set was answered and forgotten (or, reordered past ROUTED_REMEMBERED_MAX requests, never
+   * seen: dropped, its client times out, which says the outcome is unknown). Either way it
+   * is not answered again: a refusal stays definite however late a duplicate comes.
+   */
+  private readonly forgottenUpTo: Array<number | undefined> = [];
   size = 0;
 
   has(id: number | string): boolean {
     if (typeof id === 'string') return this.strings.has(id);
-    const rids = this.bySender[Math.floor(id / 0x100000000)];
-    return rids !== undefined && rids.has(id % 0x100000000);
+    const n = Math.floor(id / 0x100000000);
+    const rid = id % 0x100000000;
+    const rids = this.bySender[n];
+    if (rids !== undefined && rids.has(rid)) return true;
+    const upTo = this.forgottenUpTo[n];
+    return upTo !== undefined && rid <= upTo;
   }
 
   /** Adds an id not in the set. */
@@ -373,11 +395,18 @@ export class RoutedIds {
     rids.add(id % 0x100000000);
   }
 
-  /** Removes an id in the set. */
+  /** Forgets an id in the set (a number id stays covered by its sender's forgottenUpTo). */
   delete(id: number | string): void {
     this.size--;
-    if (typeof id === 'string') this.strings.delete(id);
-    else this.bySender[Math.floor(id / 0x100000000)]!.delete(id % 0x100000000);
+    if (typeof id === 'string') {
+      this.strings.delete(id);
+      return;
+    }
+    const n = Math.floor(id / 0x100000000);
+    const rid = id % 0x100000000;
+    this.bySender[n]!.delete(rid);
+    const upTo = this.forgottenUpTo[n];
+    if (upTo === undefined || rid > upTo) this.forgottenUpTo[n] = rid;
   }
 }
 
@@ -423,7 +452,15 @@ function hintShard(state: BalancerState, body: RequestBody): number {
 
 function route(state: BalancerState, req: Req, ctx: ActorContext): void {
   const routedId = routedIdOf(state, ctx.sender, req.rid);
-  if (state.routedIds.has(routedId)) return; // A duplicate: the first copy is answered.
+  if (state.routedIds.has(routedId)) {
+    state.duplicates++;
+    return; // A duplicate: the first copy is answered (routed or refused).
+  }
+  // Remembered before any refusal below: a refusal is definite (UnavailableError), so no
+  // later copy of the request may be routed (see routedIds).
+  state.routedIds.add(routedId);
+  const forgotten = state.routedOrder.added(routedId, state.routedIds.size);
+  if (forgotten !== undefined) state.routedIds.delete(forgotten);
   if (state.inflight.size >= BALANCER_INFLIGHT_MAX) {
     refuse(state, req, ctx, `balancer/${state.params.region} has ${BALANCER_INFLIGHT_MAX} requests in flight`);
     return;
@@ -456,10 +493,6 @@ function route(state: BalancerState, req: Req, ctx: ActorContext): void {
     }
     target = picked.id;
   }
-  // Not in the set (checked above): added at the end of its order.
-  state.routedIds.add(routedId);
-  const forgotten = state.routedOrder.added(routedId, state.routedIds.size);
-  if (forgotten !== undefined) state.routedIds.delete(forgotten);
   const rid = state.nextRid++;
   state.inflight.set(rid, { client: ctx.sender, rid: req.rid, server: target, sentMs: now, shard });
   const member = state.members.get(target)!;

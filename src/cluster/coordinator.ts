@@ -86,7 +86,7 @@ export interface CoordinatorState {
   leaders: Map<number, { server: string; silentTicks: number; rotation: number }>;
   committed: number;
   aborted: number;
-  /** Request ids of transactions begun, so a duplicated request does not run twice. */
+  /** Request ids of transactions begun (or refused), so a duplicated request does not run twice (or after its refusal). */
   begun: Map<string, string>;
   /** Insertion order of `begun` (which to forget first). */
   begunOrder: FifoOrder<string>;
@@ -249,7 +249,11 @@ function onTimerTick(state: CoordinatorState, ctx: ActorContext): void {
 function begin(state: CoordinatorState, req: Req, ctx: ActorContext): void {
   const origin = { to: ctx.sender, rid: req.rid };
   const ops = req.body.ops ?? [];
+  const rq = req.body.rq;
+  if (rq !== undefined && state.begun.has(rq)) return; // A duplicate: the first one answers.
   if (state.pending.size >= COORDINATOR_TXNS_MAX) {
+    // Remembered as begun: the refusal is definite, so a later copy must not begin it.
+    if (rq !== undefined) rememberBegun(state, rq, '');
     ctx.reply({
       type: 'res',
       rid: req.rid,
@@ -268,20 +272,21 @@ function begin(state: CoordinatorState, req: Req, ctx: ActorContext): void {
     if (list === undefined) byShard.set(s, (list = []));
     list.push(op);
   }
-  const rq = req.body.rq;
-  if (rq !== undefined && state.begun.has(rq)) return; // A duplicate: the first one answers.
   const txn = `${state.params.region}:${ctx.nextId()}`;
-  if (rq !== undefined) {
-    state.begun.set(rq, txn);
-    const forgotten = state.begunOrder.added(rq, state.begun.size);
-    if (forgotten !== undefined) state.begun.delete(forgotten);
-  }
+  if (rq !== undefined) rememberBegun(state, rq, txn);
   state.pending.set(txn, { ...origin, ops, shards, reads: new Map(), askTicks: 0, asked: 0 });
   state.core.begin(
     txn,
     [...byShard].map(([s, shardOps]) => ({ to: `shard/${s}`, payload: shardOps })),
   );
   drain(state, ctx);
+}
+
+/** A client request id begun (`txn`) or refused (''), remembered against its duplicates (BEGUN_REMEMBERED_MAX). */
+function rememberBegun(state: CoordinatorState, rq: string, txn: string): void {
+  state.begun.set(rq, txn);
+  const forgotten = state.begunOrder.added(rq, state.begun.size);
+  if (forgotten !== undefined) state.begun.delete(forgotten);
 }
 
 function target(state: CoordinatorState, shard: number): string {

@@ -419,7 +419,7 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
   const list = (rs: ScenarioReport[]): string => (rs.length > 0 ? ` (${rs.map((r) => r.seed).join(', ')})` : '');
   io.out(
     `check: ${total} seeds, ${summary.passed} passed, ${summary.failed.length} failed${list(summary.failed)}, ${summary.unknown.length} unknown${list(summary.unknown)}; ` +
-      `${summary.operations} operations checked, ${seconds.toFixed(1)} s on ${summary.workers} workers (${(total / Math.max(seconds, 1e-9)).toFixed(1)} seeds/s)`,
+      `${summary.operations} operations checked, ${seconds.toFixed(1)} s on ${summary.workers} worker${summary.workers === 1 ? '' : 's'} (${(total / Math.max(seconds, 1e-9)).toFixed(1)} seeds/s)`,
   );
   return summary.failed.length > 0 || summary.unknown.length > 0 ? 1 : 0;
 }

@@ -3,6 +3,9 @@ import { checkLinearizable, startCluster, UnavailableError, type ClusterConfig }
 import { RoutedIds, type BalancerSummary } from '../src/cluster/balancer.js';
 import { runScenario } from '../src/harness/scenario.js';
 import { scenarioOptions } from '../src/harness/check-runner.js';
+import { coordinatorBehavior, type CoordinatorParams } from '../src/cluster/coordinator.js';
+import type { Req } from '../src/cluster/messages.js';
+import type { ActorContext } from '../src/runtime/actor.js';
 
 // A refused request taking effect (found 2026-12-01 by `meridian check --shape random --nemesis
 // swarm --txn-share 0.3 --commit paxos-commit --from 255001 --seeds 1500 --mode passive`: seed
@@ -93,4 +96,87 @@ test('seed 255280 (2 regions of one server, factor 2, swarm, Paxos Commit, passi
   t.log('meridian check --seed 255280 --mode passive --nemesis swarm --txn-share 0.3 --commit paxos-commit --regions 2 --servers 1 --factor 2 --shards 8');
   const r = await runScenario(scenarioOptions(task));
   t.is(r.outcome, 'pass', r.failures.join('; '));
+});
+
+// The same for a coordinator across its restart: it remembered the request ids it had begun in
+// memory only, so a copy of a transaction request that the network delayed past a restart of
+// the coordinator began the transaction again, under a new id (217 begins for 180 transactions
+// with every message duplicated and a crash mid-flight). The second run could abort while the
+// first committed (a definite error for a committed transaction), or commit it twice.
+
+interface FakeCtx {
+  ctx: ActorContext;
+  sent: Array<{ to: string; msg: { type: string; code?: string } }>;
+  log: unknown[];
+}
+
+/** An ActorContext that records what the actor sends and persists; `log` is its durable log. */
+function fakeCtx(log: unknown[]): FakeCtx {
+  const sent: FakeCtx['sent'] = [];
+  let ids = 0;
+  const ctx = {
+    self: 'coordinator/r1',
+    incarnation: `i${log.length}`,
+    sender: 'r1/0',
+    send: (to: string, msg: { type: string }) => sent.push({ to, msg }),
+    reply: (msg: { type: string }) => sent.push({ to: ctx.sender, msg }),
+    forward: () => undefined,
+    setTimer: () => undefined,
+    cancelTimer: () => undefined,
+    now: () => 0,
+    monotonicNow: () => 0,
+    random: () => 0.5,
+    nextId: () => `id${++ids}`,
+    persist: (record: unknown) => log.push(record),
+    checkpoint: (records: unknown[]) => log.splice(0, log.length, ...records),
+    count: () => undefined,
+    publish: () => undefined,
+    mailbox: () => 0,
+    busyMs: () => 0,
+    warn: () => undefined,
+  } satisfies ActorContext;
+  return { ctx, sent, log };
+}
+
+test('coordinator: a copy of a transaction request that arrives after a restart does not begin it again', (t) => {
+  const params: CoordinatorParams = {
+    region: 'r1',
+    commit: '2pc',
+    topology: { regions: [{ name: 'r1', servers: 2 }], shards: 4, factor: 1, mode: 'none' },
+    tickMs: 10,
+    acceptors: ['coordinator/r1'],
+  };
+  const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
+  const req: Req = { type: 'req', rid: 7, body: { op: 'txn', key: 'a', rq: 'client:1', ops: keys.map((key) => ({ op: 'put', key, value: 1 })) } };
+  const before = fakeCtx([]);
+  const state = coordinatorBehavior.init(before.ctx, params, []);
+  coordinatorBehavior.receive(state, req, before.ctx);
+  const prepares = before.sent.filter((s) => s.msg.type === 'tx').length;
+  t.true(prepares > 0, 'the first copy begins the transaction');
+  coordinatorBehavior.receive(state, req, before.ctx);
+  t.is(before.sent.filter((s) => s.msg.type === 'tx').length, prepares, 'a copy before the restart is dropped');
+
+  // Restarted: the same log read back.
+  const after = fakeCtx([...before.log]);
+  const restarted = coordinatorBehavior.init(after.ctx, params, [...before.log]);
+  coordinatorBehavior.receive(restarted, req, after.ctx);
+  t.is(after.sent.filter((s) => s.msg.type === 'tx').length, 0, 'not begun again');
+  t.deepEqual(
+    after.sent.map((s) => [s.to, s.msg.type, s.msg.code]),
+    [['r1/0', 'res', 'TIMEOUT']],
+    'answered: the outcome is unknown (the client waiting for the first copy is forgotten)',
+  );
+  // A new request still begins, and survives a checkpoint.
+  const next: Req = { ...req, rid: 8, body: { ...req.body, rq: 'client:2' } };
+  coordinatorBehavior.receive(restarted, next, after.ctx);
+  t.true(after.sent.some((s) => s.msg.type === 'tx'));
+  // A checkpoint (asked for as the simulator's fault site does) replaces the log.
+  (restarted as unknown as { checkpointAsked: boolean }).checkpointAsked = true;
+  const third: Req = { ...req, rid: 9, body: { ...req.body, rq: 'client:3' } };
+  coordinatorBehavior.receive(restarted, third, after.ctx);
+  t.true(after.log.length < before.log.length + 2, `compacted: ${after.log.length} records`);
+  const again = fakeCtx([...after.log]);
+  const once = coordinatorBehavior.init(again.ctx, params, [...after.log]);
+  for (const r of [req, next, third]) coordinatorBehavior.receive(once, r, again.ctx);
+  t.is(again.sent.filter((s) => s.msg.type === 'tx').length, 0, 'every id kept through a checkpoint');
 });

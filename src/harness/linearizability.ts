@@ -34,6 +34,16 @@ import { canonical, isModelName, MODEL_NAMES, modelByName, type Model, type Mode
 export const CHECK_STEPS_MAX = 50_000_000;
 
 /**
+ * Words of configuration records one search may fill (256 MB) before its key's verdict is
+ * 'unknown', whatever steps are left: the bound on the checker's memory. The keys of crowded
+ * check runs that were decided (`--clients 60 --keys 4`, `--clients 32 --keys 2`, 40 seeds
+ * each) filled at most 4 million words; `check --seed 1 --clients 48 --keys 1`, undecided,
+ * filled some 110 million before its steps ran out (600 MB of memory in all; 2.9 GB before
+ * records kept only the window of open calls).
+ */
+export const CHECK_RECORD_WORDS_MAX = 1 << 26;
+
+/**
  * Search steps per key once another key has failed. The verdict is settled by then, and a
  * failing key costs a full search of its failing prefix, so other keys get a short look
  * (Porcupine stops at the first failure); those that need more are listed in `timedOut`.
@@ -604,13 +614,22 @@ function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number
   // The configurations live as flat records in one growing Int32Array (no object or array
   // per configuration: a search remembers tens of thousands, and allocating each was most of
   // the checker's time, in the garbage collector), chained from an open hash table of record
-  // offsets. A record: the next record of its chain (or -1), its key, the state, the definite
-  // words, the unknown words. A record covered by a newer one is unlinked (its space is not
+  // offsets. A record: the next record of its chain (or -1), its key, the state, the first
+  // definite word kept and how many (see definiteLo), those words, the unknown words. A record covered by a newer one is unlinked (its space is not
   // reused). Whether a configuration is covered depends only on the set of records with its
   // state and definite set, never on the chains' layout or order.
   const definiteWords = definiteBits.length;
   const unknownWords = unknownBits.length;
-  const recordLength = 3 + definiteWords + unknownWords;
+  // A record keeps the definite words in [definiteLo, definiteHi) only: those below are full
+  // (every operation in them linearized), those from definiteHi on empty. Slots follow
+  // invocation order, so that window is the calls open around the search's frontier: a key of
+  // 1,900 operations needed 63 words a record and 2.9 GB for 12 million records
+  // (`check --seed 1 --clients 48 --keys 1`), a few words with the window. Both bounds are a
+  // function of the set, so equal sets give equal records.
+  const fullWord = (w: number): number => (w < definiteWords - 1 || (definiteCount & 31) === 0 ? -1 : (1 << (definiteCount & 31)) - 1);
+  let definiteLo = 0;
+  let definiteHi = 0;
+  const recordLength = 5 + Math.min(definiteWords, 4) + unknownWords;
   // The table is sized for about two configurations per operation to begin with (a search
   // records at least one per call it linearizes), the records for as many up to about 1 MB
   // (a record grows with the key's operations, so a long key's would be quadratic); both
@@ -643,10 +662,11 @@ function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number
     let before = -1;
     for (let at = table[slotAt] as number; at !== -1;) {
       const following = records[at] as number;
-      let same = records[at + 1] === key && records[at + 2] === state;
-      for (let w = 0; same && w < definiteWords; w++) same = records[at + 3 + w] === definiteBits[w];
+      const count = definiteHi - definiteLo;
+      let same = records[at + 1] === key && records[at + 2] === state && records[at + 3] === definiteLo && records[at + 4] === count;
+      for (let w = 0; same && w < count; w++) same = records[at + 5 + w] === definiteBits[definiteLo + w];
       if (same) {
-        const u = at + 3 + definiteWords;
+        const u = at + 5 + count;
         // The seen unknowns are a subset of these: covered.
         let seenInNew = true;
         for (let w = 0; seenInNew && w < unknownWords; w++) seenInNew = ((records[u + w] as number) & ~(unknownBits[w] as number)) === 0;
@@ -665,26 +685,44 @@ function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number
       before = at;
       at = following;
     }
-    if (recordsEnd + recordLength > records.length) {
-      const larger = new Int32Array(records.length * 2);
+    const count = definiteHi - definiteLo;
+    const length = 5 + count + unknownWords;
+    if (recordsEnd + length > records.length) {
+      // Past the bound the search stops (see CHECK_RECORD_WORDS_MAX): no larger array than that.
+      const larger = new Int32Array(Math.max(Math.min(records.length * 2, CHECK_RECORD_WORDS_MAX + length), recordsEnd + length));
       larger.set(records);
       records = larger;
     }
     const at = recordsEnd;
-    recordsEnd += recordLength;
+    recordsEnd += length;
     records[at] = table[slotAt] as number;
     records[at + 1] = key;
     records[at + 2] = state;
-    for (let w = 0; w < definiteWords; w++) records[at + 3 + w] = definiteBits[w] as number;
-    for (let w = 0; w < unknownWords; w++) records[at + 3 + definiteWords + w] = unknownBits[w] as number;
+    records[at + 3] = definiteLo;
+    records[at + 4] = count;
+    for (let w = 0; w < count; w++) records[at + 5 + w] = definiteBits[definiteLo + w] as number;
+    for (let w = 0; w < unknownWords; w++) records[at + 5 + count + w] = unknownBits[w] as number;
     table[slotAt] = at;
     if (++live > tableMask) grow();
     return true;
   };
   const flip = (i: number): void => {
     const k = slot[i] as number;
-    const bitset = (ops[i] as CheckOp).definite ? definiteBits : unknownBits;
-    (bitset[k >>> 5] as number) ^= 1 << (k & 31);
+    const w = k >>> 5;
+    if (!(ops[i] as CheckOp).definite) {
+      (unknownBits[w] as number) ^= 1 << (k & 31);
+      return;
+    }
+    const word = ((definiteBits[w] as number) ^ (1 << (k & 31))) | 0;
+    definiteBits[w] = word;
+    if ((word & (1 << (k & 31))) !== 0) {
+      // Linearized: the window's bounds can only widen at the top or close at the bottom.
+      if (w >= definiteHi) definiteHi = w + 1;
+      while (definiteLo < definiteWords && definiteBits[definiteLo] === fullWord(definiteLo)) definiteLo++;
+    } else {
+      if (w < definiteLo) definiteLo = w;
+      while (definiteHi > 0 && definiteBits[definiteHi - 1] === 0) definiteHi--;
+    }
   };
 
   // Definite operations that leave every state unchanged (a read, a cas that answered false).
@@ -745,7 +783,7 @@ function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number
   let levelStart = true;
   let steps = 0;
   for (;;) {
-    if (++steps > stepsMax) return { verdict: 'unknown', steps };
+    if (++steps > stepsMax || recordsEnd > CHECK_RECORD_WORDS_MAX) return { verdict: 'unknown', steps };
     if ((steps & FAILED_POLL_MASK) === 0 && shared !== undefined && steps > AFTER_VIOLATION_STEPS_MAX && Atomics.load(shared, SHARED_FAILED) !== 0) {
       return { verdict: 'unknown', steps };
     }

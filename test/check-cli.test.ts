@@ -1,8 +1,12 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/check.js';
 import { drawShape } from '../src/harness/scenario.js';
+import { checkLinearizable, type History } from '../src/index.js';
 
 /**
  * `meridian check`, through the real command: many seeds on a pool, a broken variant caught
@@ -235,6 +239,51 @@ test('check --seed 3 --trace prints the same trace twice, and another seed a dif
   t.not(a.stdout, c.stdout);
 });
 
+test('check --seed S --history FILE writes the replayed history; checked again from the file, it gives the same verdict', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-history-'));
+  try {
+    const file = join(dir, 'seed2.json');
+    const r = await meridian(['check', '--seed', '2', '--unsafe', 'forget-promises', '--history', file]);
+    t.is(r.code, 1, r.stdout);
+    t.regex(r.stdout, new RegExp(`\\nhistory: the run written to ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n$`));
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as {
+      command: string;
+      workload: string;
+      model: string;
+      runs: Array<{ outcome: string; traceHash: string; operations: number; history: History }>;
+    };
+    t.is(doc.command, 'meridian check --seed 2 --mode active --unsafe forget-promises');
+    t.is(doc.workload, 'kv');
+    const run = doc.runs[0]!;
+    t.is(run.traceHash, /trace hash (0x[0-9a-f]{8})/.exec(r.stdout)?.[1] ?? '(none printed)');
+    t.is(run.history.length, run.operations);
+    t.is(run.outcome, 'fail');
+    const again = await checkLinearizable(run.history, 'register');
+    t.is(again.verdict, 'not-linearizable', 'the file holds the history the run checked');
+    t.deepEqual(
+      again.violations.map((v) => v.key),
+      [...r.stdout.matchAll(/^key (\S+): no order explains/gm)].map((m) => m[1]),
+    );
+    // The transactional workload: one run per commit protocol, Elle's events.
+    const txnFile = join(dir, 'txn.json');
+    const txn = await meridian(['check', '--workload', 'txn', '--seed', '3', '--history', txnFile]);
+    t.is(txn.code, 0, txn.stdout);
+    const txnDoc = JSON.parse(readFileSync(txnFile, 'utf8')) as { workload: string; runs: Array<{ commit: string; history: Array<{ type: string }> }> };
+    t.is(txnDoc.workload, 'txn');
+    t.deepEqual(
+      txnDoc.runs.map((x) => x.commit),
+      ['2pc', 'paxos-commit'],
+    );
+    t.true(txnDoc.runs.every((x) => x.history.length > 0 && x.history.every((e) => ['invoke', 'ok', 'fail', 'info'].includes(e.type))));
+    // A file that cannot be written: said, exit 2.
+    const bad = await meridian(['check', '--seed', '3', '--history', join(dir, 'no', 'such', 'dir.json')]);
+    t.is(bad.code, 2);
+    t.regex(bad.stderr, /--history: cannot write .*ENOENT/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('bad flags name the flag and exit 2', async (t) => {
   const cases: Array<[string[], RegExp]> = [
     [['--seeds', '0'], /--seeds needs an integer from 1/],
@@ -268,6 +317,10 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seeds', '3', '--commit', 'paxos-commit', '--unsafe', '2pc-commit-on-timeout'], /2pc-commit-on-timeout .* needs --commit 2pc/],
     [['--seed', '3', '--only-faults', '1,x'], /--only-faults needs fault episode numbers/],
     [['--seeds', '3', '--trace'], /--trace needs --seed/],
+    [['--seeds', '3', '--history', 'h.json'], /--history needs --seed S without --shrink/],
+    [['--seed', '3', '--shrink', '--history', 'h.json'], /--history needs --seed S without --shrink/],
+    [['--seed', '3', '--history'], /--history needs a file to write the replayed run's history to, got null/],
+    [['--seed', '3', '--history', '--trace'], /--history needs a file .* got "--trace"/],
     [['--seed', '3', '--seeds', '3'], /give one of them/],
     [['--seed', '3', '--workers', '2'], /--workers applies to --seeds/],
     [['--seed'], /--seed needs an integer/],

@@ -3,6 +3,7 @@
  * its message trace, or one failing seed shrunk. Exit codes: 0 every seed passed, 1 some seed
  * failed or came out unknown (the checker ran out of budget: not a pass), 2 bad flags.
  */
+import { writeFileSync } from 'node:fs';
 import type { HistoryOp } from '../core/history.js';
 import type { Violation } from '../harness/linearizability.js';
 import {
@@ -40,10 +41,10 @@ import {
 export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit 2pc|paxos-commit]
                  [--regions R] [--servers N] [--factor F] [--shards S] [--shape random]
-  meridian check --seed S [--trace] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
+  meridian check --seed S [--trace] [--history FILE] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--regions R] [--servers N] [--factor F] [--shards S]
                  [--only-faults I,J,...]
-  meridian check --workload txn --seeds N | --seed S [--commit 2pc|paxos-commit] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
+  meridian check --workload txn --seeds N | --seed S [--history FILE] [--commit 2pc|paxos-commit] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
                  [--regions R] [--servers N] [--factor F] [--shards S]
   VARIANT: ${UNSAFE_VARIANTS.join(', ')}`;
 
@@ -66,6 +67,8 @@ interface CheckArgs extends SeedOptions {
   modeGiven: boolean;
   schedule: ScheduleName;
   trace: boolean;
+  /** --history: the replayed run's history, as JSON, to this file. */
+  historyFile?: string;
   workload: Workload;
   shrink: boolean;
   shrinkRuns?: number;
@@ -222,6 +225,12 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
       case '--trace':
         args.trace = true;
         break;
+      case '--history':
+        if (value === undefined || value.length === 0 || value.startsWith('--'))
+          throw new FlagError(`--history needs a file to write the replayed run's history to, got ${JSON.stringify(value ?? null)}`);
+        args.historyFile = value;
+        i++;
+        break;
       default:
         throw new FlagError(`unknown check option ${JSON.stringify(flag)}`);
     }
@@ -257,6 +266,8 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   if (args.seeds !== undefined && args.seed !== undefined) throw new FlagError('--seeds runs many seeds and --seed replays one: give one of them');
   if (args.seeds === undefined && args.seed === undefined) throw new FlagError('give --seeds N (check many seeds) or --seed S (replay one)');
   if (args.trace && args.seed === undefined) throw new FlagError('--trace needs --seed S (it replays one seed in this process)');
+  if (args.historyFile !== undefined && (args.seed === undefined || args.shrink))
+    throw new FlagError('--history needs --seed S without --shrink (it writes the history of the run it replays)');
   if (args.seed !== undefined && args.workers !== undefined) throw new FlagError('--workers applies to --seeds (a replay runs in this process)');
   if (args.seed !== undefined && args.from !== undefined) throw new FlagError('--from applies to --seeds');
   if (args.shrink && args.seed === undefined) throw new FlagError('--shrink needs --seed S (it shrinks one failing seed)');
@@ -472,6 +483,10 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
   io.out(
     `verdict: ${verdict}: ${r.check.verdict}, ${r.live ? 'live' : 'not live'} (${r.operations} operations, ${pct(r.unknownShare)} unknown, trace hash ${hash})`,
   );
+  if (args.historyFile !== undefined) {
+    const run = { outcome: r.outcome, verdict: r.check.verdict, traceHash: hash, operations: r.operations, history: r.history ?? [] };
+    if (!writeHistory(args.historyFile, { command: replayCommand(task, false), workload: 'kv', model: 'register', runs: [run] }, io)) return 2;
+  }
   return r.outcome === 'pass' ? 0 : 1;
 }
 
@@ -479,11 +494,20 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
 async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
   const seed = args.seed!;
   let ok = true;
+  const runs: Array<Record<string, unknown> & { history: unknown[] }> = [];
   for (const commit of args.commits ?? TXN_CHECK_COMMITS) {
     io.out(
       `meridian check: replaying seed ${seed}, read/append transactions, ${commit} over ${args.mode} replication${args.txnUnsafe === undefined ? '' : ` (unsafe: ${args.txnUnsafe})`}${shapePhrase(args.randomShape === true ? drawShape(seed) : args)}`,
     );
     const r = await replayTxnSeed(taskOf(args, seed), commit);
+    runs.push({
+      commit,
+      ok: r.ok,
+      verdict: r.verdict,
+      traceHash: `0x${r.traceHash.toString(16).padStart(8, '0')}`,
+      transactions: r.transactions,
+      history: r.history ?? [],
+    });
     if (args.trace) {
       const trace = r.trace ?? [];
       io.out(`trace (${trace.length} messages delivered; virtual ms, from -> to, type):`);
@@ -498,7 +522,34 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
     );
     ok &&= r.ok;
   }
+  if (args.historyFile !== undefined) {
+    const command = txnReplayCommand(seed, args).replace(/ --trace$/, '');
+    if (!writeHistory(args.historyFile, { command, workload: 'txn', model: 'list-append', runs }, io)) return 2;
+  }
   return ok ? 0 : 1;
+}
+
+/**
+ * `--history FILE`: the replayed run's history as JSON. `runs[i].history` is what
+ * `cluster.history()` returned: HistoryOp records for the kv workload (checkLinearizable(history,
+ * 'register') takes them as they are), Elle's events for the txn workload (checkTransactions),
+ * one run per commit protocol replayed.
+ */
+function writeHistory(file: string, doc: { command: string; workload: Workload; model: string; runs: Array<{ history: unknown[] }> }, io: CheckIo): boolean {
+  // JSON with one history entry a line (grep finds an operation by its value or client).
+  const runs = doc.runs.map(({ history, ...run }) => {
+    const head = JSON.stringify(run).slice(0, -1);
+    return `${head}${head.length > 1 ? ',' : ''}"history":[\n${history.map((e) => JSON.stringify(e)).join(',\n')}\n]}`;
+  });
+  const text = `{"command":${JSON.stringify(doc.command)},"workload":"${doc.workload}","model":"${doc.model}","runs":[\n${runs.join(',\n')}\n]}\n`;
+  try {
+    writeFileSync(file, text);
+  } catch (error) {
+    io.err(`meridian check: --history: cannot write ${JSON.stringify(file)}: ${(error as Error).message}`);
+    return false;
+  }
+  io.out(`history: ${doc.runs.length === 1 ? 'the run' : `${doc.runs.length} runs`} written to ${file}`);
+  return true;
 }
 
 export async function main(argv: string[], io: CheckIo = { out: (l) => console.log(l), err: (l) => console.error(l) }): Promise<number> {

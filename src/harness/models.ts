@@ -111,12 +111,13 @@ export function equalValues(a: unknown, b: unknown): boolean {
 }
 
 interface CasInput {
-  expected: unknown;
+  /** Absent: the key is expected missing (as `undefined`; JSON, which has no undefined, leaves the field out). */
+  expected?: unknown;
   next: unknown;
 }
 
 function isCasInput(input: unknown): input is CasInput {
-  return typeof input === 'object' && input !== null && 'expected' in input && 'next' in input;
+  return typeof input === 'object' && input !== null && 'next' in input;
 }
 
 /**
@@ -155,7 +156,7 @@ export const registerModel: Model<unknown> = {
   },
   validate(op) {
     if (op.kind === 'cas') {
-      if (!isCasInput(op.input)) return 'cas input must be { expected, next }';
+      if (!isCasInput(op.input)) return 'cas input must be { expected, next } (expected left out: the key is expected missing)';
       if (op.outcome === 'ok' && typeof op.output !== 'boolean') return 'cas output must be true or false';
     }
     return undefined;

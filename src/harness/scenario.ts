@@ -421,7 +421,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       faults,
       traceHash: threads ? 0 : cluster.traceHash(),
     };
-    if (!result.ok) result.history = history;
+    // Kept when it failed, and for a replay (trace: `meridian check --history` writes it).
+    if (!result.ok || o.trace === true) result.history = history;
     if (o.trace && !threads) result.trace = cluster.trace();
     return result;
   } finally {

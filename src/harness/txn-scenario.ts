@@ -208,7 +208,8 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
       faults,
       traceHash: cluster.traceHash(),
     };
-    if (!result.ok) result.history = history;
+    // Kept when it failed, and for a replay (trace: `meridian check --history` writes it).
+    if (!result.ok || o.trace === true) result.history = history;
     if (o.trace) result.trace = cluster.trace();
     return result;
   } finally {

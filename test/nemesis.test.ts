@@ -693,3 +693,53 @@ test('crashMax defaults to a majority less one of a group for a replication fact
     await cluster.stop();
   }
 });
+
+test('blackout: every server down at once while the network duplicates and reorders, all back after, the network restored (fake cluster); drawn only when named', async (t) => {
+  class Recording extends FakeCluster {
+    maxDown = 0;
+    networkWhileDown: NetworkConfig | undefined;
+    override async crash(id: string): Promise<void> {
+      await super.crash(id);
+      this.maxDown = Math.max(this.maxDown, this.down.size);
+      if (this.down.size === 6) this.networkWhileDown = { ...this.network };
+    }
+  }
+  const fake = new Recording(3, { ...BASE_NETWORK });
+  const nemesis = new Nemesis(fake, { faults: ['blackout'], seed: 3, intervalMs: 50, faultMs: 50, spikeMs: 120 });
+  await nemesis.step();
+  const start = nemesis.log.find((e) => e.action === 'start')!;
+  t.log(start.detail);
+  t.regex(start.detail, /^every server down \d+ ms \(6\), duplicate 0\.300, jitter 120 ms \[#0\]$/);
+  const downMs = Number(/down (\d+) ms/.exec(start.detail)![1]);
+  t.true(downMs >= 50 && downMs < 400, `${downMs} ms`);
+  t.is(fake.maxDown, 6, 'every server down at once (beyond crashMax 1)');
+  t.is(fake.down.size, 0, 'all back when the step is over');
+  t.is(fake.networkWhileDown?.duplicate, 0.3);
+  t.is(fake.networkWhileDown?.jitterMs, 120);
+  t.is(fake.network.duplicate, BASE_NETWORK.duplicate, 'duplication restored');
+  t.is(fake.network.jitterMs ?? 0, 0, 'jitter restored');
+  // Only named: a default plan and swarm draws leave it out.
+  t.false(new Nemesis(new FakeCluster(1, {})).plan.faults.includes('blackout'));
+  for (let seed = 1; seed <= 30; seed++) t.false(drawSwarm(seed).faults.includes('blackout'));
+});
+
+test('blackout (sim, fsync): the cluster comes back whole: every server up, acknowledged writes kept, calls answered', async (t) => {
+  const seed = 44;
+  t.log(`seed ${seed}`);
+  // With fsync: false a power loss of every replica at once loses what was not synced yet, by design.
+  const cluster = await startCluster({ ...simConfig(seed), fsync: true });
+  try {
+    const client = cluster.client({ region: 'r2' });
+    for (let i = 0; i < 8; i++) await client.put(`k${i}`, i);
+    const nemesis = new Nemesis(cluster, { faults: ['blackout'], seed, intervalMs: 50, faultMs: 50 });
+    await nemesis.step();
+    t.log(nemesis.lines().join('\n'));
+    t.regex(nemesis.lines().join('\n'), /start blackout every server down \d+ ms \(6, power losses\)/);
+    await eventually(cluster, () => cluster.members().every((m) => m.state === 'up'), { timeoutMs: 5_000 });
+    for (let i = 0; i < 8; i++) t.is(await eventually(cluster, () => client.get(`k${i}`), { timeoutMs: 5_000 }), i);
+    await client.put('k0', 'after');
+    t.is(await cluster.client({ region: 'r3' }).get('k0'), 'after');
+  } finally {
+    await cluster.stop();
+  }
+});

@@ -36,7 +36,8 @@ export type FaultKind =
   | 'leader-handover'
   | 'strand-leader'
   | 'checkpoint-crash'
-  | 'crash-coordinator';
+  | 'crash-coordinator'
+  | 'blackout';
 
 /**
  * crash: crash a server, restart it when the fault ends (at most `crashMax` down at once).
@@ -82,6 +83,11 @@ export type FaultKind =
  * a time), right after its next durable write and before that step's messages leave
  * (`Cluster.crashAfterNextWrite`): a commit record written whose commit messages never left,
  * which recovery must send; elsewhere a random one, at once. Restarted when the fault ends.
+ * blackout: every server down at once (power losses, in sim; beyond crashMax by design: a
+ * site losing power) for 50-400 ms, then all restarted, while the network duplicates (rate at
+ * least 0.3) and reorders (jitter at least spikeMs) until a jitter's length after the restart.
+ * Only from a quiet start (no server or coordinator down). Not in FAULT_KINDS (see
+ * ALL_FAULT_KINDS).
  */
 export const FAULT_KINDS: readonly FaultKind[] = [
   'crash',
@@ -102,8 +108,18 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'checkpoint-crash',
   'crash-coordinator',
 ];
-/** Every kind a plan may name. */
-export const ALL_FAULT_KINDS: readonly FaultKind[] = FAULT_KINDS;
+/** How long a blackout keeps every server down: a draw from [MIN, MAX) ms. */
+export const NEMESIS_BLACKOUT_MS_MIN = 50;
+export const NEMESIS_BLACKOUT_MS_MAX = 400;
+/** The network's duplication rate during a blackout, at least (links flapping: retransmissions). */
+export const NEMESIS_BLACKOUT_DUPLICATE = 0.3;
+
+/**
+ * Every kind a plan may name: FAULT_KINDS and 'blackout', which a Nemesis and swarm draw only
+ * when `faults` names it (so their seeds' plans stay as they were); `meridian check`'s default
+ * schedule does (SCENARIO_NEMESIS).
+ */
+export const ALL_FAULT_KINDS: readonly FaultKind[] = [...FAULT_KINDS, 'blackout'];
 /** crash-leader waits up to this many times this long for a leader with commands in flight. */
 export const NEMESIS_BUSY_WAITS = 50;
 export const NEMESIS_BUSY_WAIT_MS = 2;
@@ -571,6 +587,9 @@ export class Nemesis {
         return this.cluster.transport === 'sim' && this.down.size < this.plan.crashMax && this.down.size < this.servers.length;
       case 'crash-coordinator':
         return this.coordinatorDown === undefined;
+      case 'blackout':
+        // The whole cluster (beyond crashMax, by design), from a quiet start.
+        return this.down.size === 0 && this.coordinatorDown === undefined && this.servers.length > 0;
       case 'checkpoint-crash':
         return (
           this.cluster.transport === 'sim' &&
@@ -620,6 +639,8 @@ export class Nemesis {
       }
       case 'restart-storm':
         return this.storm();
+      case 'blackout':
+        return this.blackout();
       case 'leader-handover':
         return this.handover();
       case 'strand-leader':
@@ -677,6 +698,33 @@ export class Nemesis {
         };
       }
     }
+  }
+
+  /**
+   * Every server down at once (power losses, in sim) for NEMESIS_BLACKOUT_MS_MIN..MAX ms, then
+   * all restarted, while the network duplicates (at least the plan's duplicate rate) and
+   * reorders (jitter at least spikeMs) until a jitter's length after the restart: a site's
+   * power event, links flapping as it comes back. While every server is down a balancer that
+   * knows it refuses every request; copies of those requests land after the restart.
+   */
+  private async blackout(): Promise<{ detail: string; undo: () => Promise<void> }> {
+    const before = this.cluster.currentNetwork?.() ?? this.baseline;
+    const duplicate = Math.max(before.duplicate ?? 0, NEMESIS_BLACKOUT_DUPLICATE);
+    const jitterMs = Math.max(before.jitterMs ?? 0, this.plan.spikeMs);
+    this.jitterTouched = true;
+    this.cluster.setNetwork({ duplicate, jitterMs });
+    const powerLoss = this.cluster.transport === 'sim';
+    const undos: Array<() => Promise<void>> = [];
+    for (const server of this.servers) undos.push((await this.crashServer(server, powerLoss)).undo);
+    const downMs = NEMESIS_BLACKOUT_MS_MIN + this.rng.int(NEMESIS_BLACKOUT_MS_MAX - NEMESIS_BLACKOUT_MS_MIN);
+    await this.cluster.sleep(downMs);
+    for (const undo of undos) await undo();
+    await this.cluster.sleep(jitterMs);
+    this.cluster.setNetwork({ duplicate: before.duplicate ?? 0, jitterMs: before.jitterMs ?? 0 });
+    return {
+      detail: `every server down ${downMs} ms (${this.servers.length}${powerLoss ? ', power losses' : ''}), duplicate ${duplicate.toFixed(3)}, jitter ${jitterMs.toFixed(0)} ms`,
+      undo: async () => undefined,
+    };
   }
 
   private async crashServer(victim: string, powerLoss: boolean, note = ''): Promise<{ detail: string; undo: () => Promise<void> }> {

@@ -5,7 +5,7 @@ import { ConfigError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
 import type { History } from '../core/history.js';
 import { checkHistory, type CheckResult } from './linearizability.js';
-import { Nemesis, describePlan, type NemesisOptions } from './nemesis.js';
+import { FAULT_KINDS, Nemesis, describePlan, type NemesisOptions } from './nemesis.js';
 
 /**
  * One seeded fault-injection run in the simulator, then the checks: the harness behind the
@@ -149,11 +149,19 @@ export function livenessWaves(clients: number, keys: number, ops: number): numbe
   if (wave.length > 0) waves.push(wave);
   return waves;
 }
-/** The default fault schedule: every fault kind, one step every ~600 ms, each lasting ~500 ms. */
+/**
+ * The default fault schedule: every fault kind, blackouts too, one step every ~600 ms, each
+ * lasting ~500 ms. Blackouts (weight 6, since 2026-12-01): a balancer that refused requests
+ * while every server was down and routed their late duplicates after the restart (the bug of
+ * seed 255280, put back on purpose) failed 0 of 300 seeds of this schedule without them, 5 of
+ * 60 with them (every seed of them alone: 23 of 40); the broken variants' catch rates stayed
+ * where they were (50 seeds each: 24, 27, 35, 49, 35, 37, 43, 22).
+ */
 export const SCENARIO_NEMESIS: NemesisOptions = {
   intervalMs: 600,
   faultMs: 500,
-  weights: { 'leader-handover': 24, 'strand-leader': 10, 'checkpoint-crash': 13, 'crash-coordinator': 4 },
+  faults: [...FAULT_KINDS, 'blackout'],
+  weights: { 'leader-handover': 24, 'strand-leader': 10, 'checkpoint-crash': 13, 'crash-coordinator': 4, blackout: 6 },
 };
 /** Client call timeout in the scenario: past an election (~300-600 ms) and a typical fault's end. */
 export const SCENARIO_REQUEST_TIMEOUT_MS = 1_500;

@@ -4,7 +4,8 @@
  * - `sim_idle_speedup`: simulated seconds per real second of an idle 3 regions x 3 servers
  *   cluster (heartbeats, region digests and load reports only);
  * - `sim_ops_per_real_s`: client calls completed per real second by a loaded one (a closed
- *   loop of clients in the simulator);
+ *   loop of clients in the simulator); `sim_ops_per_real_s_steady` the same run again on a new
+ *   cluster once the code is compiled (what a long run pays);
  * - `check_seeds_per_s`: `meridian check` seeds per second on 2 workers with the default
  *   scenario, with the split of one seed's cost between simulating and checking, and the
  *   simulated operations per real second (so the figure for a longer scenario can be predicted);
@@ -247,6 +248,10 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   log(
     `loaded 3x3, ${s.loadClients} clients: ${Math.round(load.opsPerCpuS)} calls per CPU s (${Math.round(load.opsPerWallS)} per wall s), ${load.failed} failed`,
   );
+  // The same load on a new cluster (the same seed and run), now that the code is compiled: what
+  // a long run pays per call (the figure above is a second or two into the JIT's warm-up).
+  const loadSteady = await measureLoad(s.loadClients, s.loadS, s.loadWarmS);
+  log(`loaded 3x3 again (compiled): ${Math.round(loadSteady.opsPerCpuS)} calls per CPU s (${Math.round(loadSteady.opsPerWallS)} per wall s)`);
   const inline = await measureInlineSeeds(s.inlineSeeds);
   log(
     `default scenario in this thread: ${((inline.cpuS / inline.seeds) * 1000).toFixed(0)} CPU ms per seed, of which checking ${((inline.checkS / inline.seeds) * 1000).toFixed(1)} ms; ${Math.round(inline.simOpsPerS)} simulated ops per s of simulating`,
@@ -284,6 +289,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     ['idle 3x3: events per simulated s', round(idle.events / idle.simulatedS)],
     [`loaded 3x3 (${s.loadClients} clients): calls per CPU s (${s.loadS} s measured after ${s.loadWarmS} s of warm-up)`, round(load.opsPerCpuS)],
     ['loaded 3x3: calls per wall s', round(load.opsPerWallS)],
+    ['loaded 3x3, the same run again on a new cluster (code compiled): calls per CPU s', round(loadSteady.opsPerCpuS)],
     [`check (2 workers, ${s.checkSeeds} seeds, pool start included): seeds per wall s`, round(check.seedsPerS)],
     ['check: seeds per s on 2 idle cores (2000 / CPU ms per seed)', round(2000 / ((inline.cpuS / inline.seeds) * 1000))],
     ['check, one thread: CPU ms per seed', round((inline.cpuS / inline.seeds) * 1000)],
@@ -305,6 +311,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       sim_idle_speedup_wall: round(idle.speedupWall),
       sim_ops_per_real_s: round(load.opsPerCpuS),
       sim_ops_per_wall_s: round(load.opsPerWallS),
+      sim_ops_per_real_s_steady: round(loadSteady.opsPerCpuS),
       check_seeds_per_s: round(check.seedsPerS),
       check_seeds_per_s_cpu_bound: round(2000 / ((inline.cpuS / inline.seeds) * 1000)),
       check_cpu_ms_per_seed: round((inline.cpuS / inline.seeds) * 1000),

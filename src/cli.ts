@@ -6,8 +6,8 @@ import { REPLICATION_MODES, type ReplicationMode } from './cluster/config.js';
 const USAGE = `usage:
   meridian demo [--transport threads|sim] [--seed N] [--duration-ms N] [--replication none|passive|active|hybrid]
   meridian bench [suite ...] [--quick] [--json FILE]
-  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin] [--clients N] [--keys N] [--fault-ms MS]
-  meridian check --seed S [--trace] [--shrink] [--mode ...] [--unsafe VARIANT] [--nemesis ...] [--clients N] [--keys N] [--fault-ms MS] [--only-faults I,J]
+  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin] [--faults KIND,...] [--clients N] [--keys N] [--fault-ms MS]
+  meridian check --seed S [--trace] [--history FILE] [--shrink] [--mode ...] [--unsafe VARIANT] [--nemesis ...] [--clients N] [--keys N] [--fault-ms MS] [--only-faults I,J]
   meridian check --workload txn --seeds N | --seed S [--commit 2pc|paxos-commit] [--unsafe release-locks-at-prepare|vote-before-prepare-durable]
   meridian host --nats URL[,URL] --cluster NAME [--data-dir DIR]
   (meridian check --help lists the variants)`;
@@ -55,6 +55,12 @@ async function demo(args: string[]): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // `meridian check ... | head`: the reader went away. The run goes on without output and still
+  // ends with its exit status (a check's verdict), rather than dying on EPIPE with a stack.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+  });
   const [command, ...rest] = process.argv.slice(2);
   switch (command) {
     case 'demo':

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/check.js';
 import { drawShape } from '../src/harness/scenario.js';
 import { checkLinearizable, type History } from '../src/index.js';
+import { runChecks } from '../src/harness/check-runner.js';
 
 /**
  * `meridian check`, through the real command: many seeds on a pool, a broken variant caught
@@ -284,6 +285,35 @@ test('check --seed S --history FILE writes the replayed history; checked again f
   }
 });
 
+test('check --faults draws only the kinds named (blackout too); the header, the plan and the replay line say so', async (t) => {
+  const r = await meridian(['check', '--seeds', '3', '--unsafe', 'stale-reads', '--faults', 'crash,partition', '--workers', '2']);
+  t.regex(r.stdout, /^meridian check: seeds 1\.\.3, active replication \(unsafe: stale-reads\), targeted faults \(only crash, partition\), 2 workers/);
+  const replay = /\n {2}replay: meridian (check --seed \d+ --mode active --unsafe stale-reads --faults crash,partition) --trace\n/.exec(r.stdout)?.[1];
+  t.truthy(replay, r.stdout);
+  const again = await meridian(replay!.split(' '));
+  t.regex(again.stdout, /\n {2}plan crash, partition every /);
+  t.is(again.code, 1, 'the replay fails too');
+  const blackout = await meridian(['check', '--seed', '2', '--faults', 'blackout']);
+  t.is(blackout.code, 0, blackout.stdout);
+  t.regex(blackout.stdout, /targeted faults \(only blackout\)\n/);
+  t.regex(blackout.stdout, /\n {2}plan blackout every [^\n]*\n +\d+ ms {2}start blackout every server down \d+ ms \(6, power losses\)/);
+  // The runner validates them too, naming the field.
+  await t.throwsAsync(runChecks({ seeds: 1, faults: [] }), { message: /faults: expected a non-empty array of crash, / });
+  await t.throwsAsync(runChecks({ seeds: 1, faults: ['crash'], schedule: 'builtin' }), { message: /faults: expected not with schedule 'builtin'/ });
+});
+
+test('check piped into a reader that goes away: no EPIPE crash, and the exit status is still the verdict', async (t) => {
+  const child = spawn(process.execPath, [cli, 'check', '--seeds', '4', '--workers', '2', '--unsafe', 'stale-reads'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  // Read the first chunk, then close the pipe as `| head -1` does.
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  child.stdout.destroy();
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  t.is(stderr, '', 'nothing on stderr');
+  t.is(code, 1, 'stale-reads is caught: exit 1, as without the pipe');
+});
+
 test('bad flags name the flag and exit 2', async (t) => {
   const cases: Array<[string[], RegExp]> = [
     [['--seeds', '0'], /--seeds needs an integer from 1/],
@@ -317,6 +347,11 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seeds', '3', '--commit', 'paxos-commit', '--unsafe', '2pc-commit-on-timeout'], /2pc-commit-on-timeout .* needs --commit 2pc/],
     [['--seed', '3', '--only-faults', '1,x'], /--only-faults needs fault episode numbers/],
     [['--seeds', '3', '--trace'], /--trace needs --seed/],
+    [['--seeds', '3', '--faults', 'nope'], /--faults takes fault kinds from crash, .*blackout, comma-separated, got "nope"/],
+    [['--seeds', '3', '--faults', 'crash,meteor'], /--faults takes fault kinds .* got "meteor"/],
+    [['--seeds', '3', '--faults'], /--faults takes fault kinds .* got null/],
+    [['--seeds', '3', '--nemesis', 'builtin', '--faults', 'crash'], /--faults chooses what --nemesis targeted or swarm draws/],
+    [['--seeds', '3', '--workload', 'txn', '--faults', 'crash'], /--faults and --only-faults apply to the kv workload/],
     [['--seeds', '3', '--history', 'h.json'], /--history needs --seed S without --shrink/],
     [['--seed', '3', '--shrink', '--history', 'h.json'], /--history needs --seed S without --shrink/],
     [['--seed', '3', '--history'], /--history needs a file to write the replayed run's history to, got null/],

@@ -28,6 +28,7 @@ import {
   type SeedOptions,
   seedOptionsOf,
 } from '../harness/check-runner.js';
+import { ALL_FAULT_KINDS, type FaultKind } from '../harness/nemesis.js';
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
 import {
   drawShape,
@@ -40,13 +41,14 @@ import {
 
 export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit 2pc|paxos-commit]
-                 [--regions R] [--servers N] [--factor F] [--shards S] [--shape random]
+                 [--regions R] [--servers N] [--factor F] [--shards S] [--shape random] [--faults KIND,KIND,...]
   meridian check --seed S [--trace] [--history FILE] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--regions R] [--servers N] [--factor F] [--shards S]
-                 [--only-faults I,J,...]
+                 [--faults KIND,...] [--only-faults I,J,...]
   meridian check --workload txn --seeds N | --seed S [--history FILE] [--commit 2pc|paxos-commit] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
                  [--regions R] [--servers N] [--factor F] [--shards S]
-  VARIANT: ${UNSAFE_VARIANTS.join(', ')}`;
+  VARIANT: ${UNSAFE_VARIANTS.join(', ')}
+  KIND: ${ALL_FAULT_KINDS.join(', ')}`;
 
 /** Progress lines in a many-seed run (one every tenth of the seeds). */
 export const PROGRESS_STEPS = 10;
@@ -197,6 +199,15 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         args.txnShare = shareFlag(value, flag);
         i++;
         break;
+      case '--faults': {
+        const list = value === undefined || value.startsWith('--') ? [] : value.split(',');
+        const bad = list.find((k) => !ALL_FAULT_KINDS.includes(k as FaultKind));
+        if (list.length === 0 || bad !== undefined)
+          throw new FlagError(`--faults takes fault kinds from ${ALL_FAULT_KINDS.join(', ')}, comma-separated, got ${JSON.stringify(bad ?? value ?? null)}`);
+        args.faults = [...new Set(list)] as FaultKind[];
+        i++;
+        break;
+      }
       case '--only-faults': {
         const list = value === undefined ? [] : value === 'none' ? [] : value.split(',');
         if (value === undefined || (value !== 'none' && list.some((x) => !/^\d+$/.test(x))))
@@ -249,9 +260,13 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
       args.keys !== undefined ||
       args.faultMs !== undefined ||
       args.txnShare !== undefined ||
+      args.faults !== undefined ||
       args.onlyFaults !== undefined)
   ) {
-    throw new FlagError('--shrink, --clients, --keys, --fault-ms, --txn-share and --only-faults apply to the kv workload');
+    throw new FlagError('--shrink, --clients, --keys, --fault-ms, --txn-share, --faults and --only-faults apply to the kv workload');
+  }
+  if (args.faults !== undefined && args.schedule === 'builtin') {
+    throw new FlagError('--faults chooses what --nemesis targeted or swarm draws: not with --nemesis builtin (a fixed schedule of its own)');
   }
   if (args.randomShape === true && [args.regions, args.servers, args.factor, args.shards].some((x) => x !== undefined))
     throw new FlagError(
@@ -318,11 +333,17 @@ function shapeFlags(x: ShapeFields): string {
   ].join('');
 }
 
+/** ' (only K1, K2)' when --faults named the kinds to draw. */
+function faultsPhrase(args: { faults?: FaultKind[] | undefined }): string {
+  return args.faults === undefined ? '' : ` (only ${args.faults.join(', ')})`;
+}
+
 /** The command that replays `task` (with `--trace` when asked). */
 export function replayCommand(task: ScenarioTask, trace = true): string {
   let out = `meridian check --seed ${task.seed} --mode ${task.mode}`;
   if (task.unsafe !== undefined) out += ` --unsafe ${task.unsafe}`;
   if (task.schedule !== undefined && task.schedule !== 'targeted') out += ` --nemesis ${task.schedule}`;
+  if (task.faults !== undefined) out += ` --faults ${task.faults.join(',')}`;
   if (task.clients !== undefined) out += ` --clients ${task.clients}`;
   if (task.keys !== undefined) out += ` --keys ${task.keys}`;
   if (task.faultMs !== undefined) out += ` --fault-ms ${task.faultMs}`;
@@ -381,7 +402,7 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
   const what =
     args.workload === 'txn'
       ? `read/append transactions (${(args.commits ?? TXN_CHECK_COMMITS).join(' and ')}, checked strict serializable)`
-      : `${args.schedule} faults`;
+      : `${args.schedule} faults${faultsPhrase(args)}`;
   const unsafe = args.unsafe ?? args.txnUnsafe;
   const sizes = [
     args.clients === undefined ? '' : `, ${args.clients} clients`,
@@ -439,7 +460,7 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
 async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
   const task = taskOf(args, args.seed!);
   io.out(
-    `meridian check: shrinking seed ${task.seed}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${args.schedule} faults${args.commits === undefined ? '' : `, transactions by ${args.commits[0]}`}${shapePhrase(args.randomShape === true ? drawShape(task.seed) : args)}`,
+    `meridian check: shrinking seed ${task.seed}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${args.schedule} faults${faultsPhrase(args)}${args.commits === undefined ? '' : `, transactions by ${args.commits[0]}`}${shapePhrase(args.randomShape === true ? drawShape(task.seed) : args)}`,
   );
   const r = await shrinkSeed(task, { maxRuns: args.shrinkRuns ?? SHRINK_RUNS_DEFAULT, onProgress: (line) => io.out(`  ${line}`) });
   if (r.original.outcome !== 'fail') {
@@ -464,7 +485,7 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
   if (args.workload === 'txn') return replayTxn(args, io);
   const seed = args.seed!;
   io.out(
-    `meridian check: replaying seed ${seed}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${args.schedule} faults${args.commits === undefined ? '' : `, transactions by ${args.commits[0]}`}${shapePhrase(args.randomShape === true ? drawShape(seed) : args)}`,
+    `meridian check: replaying seed ${seed}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${args.schedule} faults${faultsPhrase(args)}${args.commits === undefined ? '' : `, transactions by ${args.commits[0]}`}${shapePhrase(args.randomShape === true ? drawShape(seed) : args)}`,
   );
   const task = taskOf(args, seed);
   const r = await replaySeed(task);

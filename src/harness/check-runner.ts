@@ -7,7 +7,17 @@ import { fileURLToPath } from 'node:url';
 import { UNSAFE_VARIANTS as VARIANTS, type UnsafeVariant as Variant } from '../cluster/config.js';
 import { ConfigError } from '../core/errors.js';
 import type { Violation } from './linearizability.js';
-import { checkScenarioSizes, drawShape, runScenario, shapeFieldsOf, type ScenarioOptions, type ScenarioResult, type ScenarioShape } from './scenario.js';
+import { ALL_FAULT_KINDS, type FaultKind } from './nemesis.js';
+import {
+  checkScenarioSizes,
+  drawShape,
+  runScenario,
+  SCENARIO_NEMESIS,
+  shapeFieldsOf,
+  type ScenarioOptions,
+  type ScenarioResult,
+  type ScenarioShape,
+} from './scenario.js';
 import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
 import type { TxnScenarioResult } from './txn-scenario.js';
 import { TXN_CHECK_COMMITS, type TxnCommit } from './txn-commits.js';
@@ -78,6 +88,11 @@ export interface SeedOptions {
   servers?: number;
   factor?: number;
   shards?: number;
+  /**
+   * The fault kinds the kv workload's schedule draws from (targeted or swarm; not builtin):
+   * default, the schedule's own (the targeted one's weights still apply to those named).
+   */
+  faults?: FaultKind[];
 }
 
 /** SeedOptions' fields, for copying those set from one object to another (seedOptionsOf). */
@@ -95,6 +110,7 @@ const SEED_OPTION_FIELDS = [
   'servers',
   'factor',
   'shards',
+  'faults',
 ] as const satisfies ReadonlyArray<keyof SeedOptions>;
 // Every field is listed (a compile error names one left out).
 const SEED_OPTION_FIELDS_COMPLETE: Exclude<keyof SeedOptions, (typeof SEED_OPTION_FIELDS)[number]> extends never ? true : never = true;
@@ -172,7 +188,8 @@ export interface CheckRunSummary {
 export function scenarioOptions(task: ScenarioTask): ScenarioOptions {
   const options: ScenarioOptions = { seed: task.seed, mode: task.mode };
   if (task.unsafe !== undefined) options.unsafe = task.unsafe;
-  if (task.schedule === 'swarm') options.nemesis = { swarm: true };
+  if (task.schedule === 'swarm') options.nemesis = task.faults === undefined ? { swarm: true } : { swarm: true, faults: task.faults };
+  else if (task.faults !== undefined && task.schedule !== 'builtin') options.nemesis = { ...SCENARIO_NEMESIS, faults: task.faults };
   if (task.schedule === 'builtin') options.nemesis = 'builtin';
   if (task.clients !== undefined) options.clients = task.clients;
   if (task.keys !== undefined) options.keys = task.keys;
@@ -352,9 +369,14 @@ function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, key
   checkScenarioSizes(o);
   if (o.randomShape === true && [o.regions, o.servers, o.factor, o.shards].some((x) => x !== undefined))
     throw new ConfigError('randomShape', 'not with regions, servers, factor or shards (each seed draws all four)', o.randomShape);
-  const kvOnly = [o.clients, o.keys, o.faultMs, o.txnShare];
+  if (o.faults !== undefined) {
+    if (!Array.isArray(o.faults) || o.faults.length === 0 || o.faults.some((k) => !ALL_FAULT_KINDS.includes(k)))
+      throw new ConfigError('faults', `a non-empty array of ${ALL_FAULT_KINDS.join(', ')}`, o.faults);
+    if (schedule === 'builtin') throw new ConfigError('faults', "not with schedule 'builtin' (a fixed schedule of its own)", o.faults);
+  }
+  const kvOnly = [o.clients, o.keys, o.faultMs, o.txnShare, o.faults];
   if (o.workload === 'txn' && kvOnly.some((x) => x !== undefined))
-    throw new ConfigError('workload', "'kv' (clients, keys, faultMs and txnShare shape the kv scenario)", o.workload);
+    throw new ConfigError('workload', "'kv' (clients, keys, faultMs, txnShare and faults shape the kv scenario)", o.workload);
   return { from, seeds: o.seeds, workers, mode, schedule };
 }
 

@@ -1,6 +1,5 @@
 import test from 'ava';
-import { runScenario } from '../src/harness/scenario.js';
-import { scenarioOptions } from '../src/harness/check-runner.js';
+import { runPinnedSeed, SWARM_PAXOS_COMMIT_PAIR } from './helpers/seeds.js';
 import { NodeNotices } from '../src/cluster/notices.js';
 import type { SystemMessage } from '../src/runtime/actor.js';
 import { regionBehavior } from '../src/cluster/region.js';
@@ -33,19 +32,7 @@ test('notices: a crash notice that arrives after the restart that followed it is
 });
 
 test('seed 195091 (2 regions of one server, factor 2, swarm, Paxos Commit) is live after healing', async (t) => {
-  const task = {
-    seed: 195091,
-    mode: 'active' as const,
-    schedule: 'swarm' as const,
-    txnShare: 0.3,
-    commits: ['paxos-commit' as const],
-    regions: 2,
-    servers: 1,
-    factor: 2,
-    shards: 5,
-  };
-  t.log('meridian check --seed 195091 --mode active --nemesis swarm --txn-share 0.3 --commit paxos-commit --regions 2 --servers 1 --factor 2 --shards 5');
-  const r = await runScenario(scenarioOptions(task));
+  const r = await runPinnedSeed(t, { ...SWARM_PAXOS_COMMIT_PAIR, seed: 195091, mode: 'active', shards: 5 });
   t.true(r.live, r.failures.join('; '));
   t.is(r.outcome, 'pass', r.failures.join('; '));
 });

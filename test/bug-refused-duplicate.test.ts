@@ -1,8 +1,7 @@
 import test from 'ava';
 import { checkLinearizable, startCluster, UnavailableError, type ClusterConfig } from '../src/index.js';
 import { RoutedIds, type BalancerSummary } from '../src/cluster/balancer.js';
-import { runScenario } from '../src/harness/scenario.js';
-import { scenarioOptions } from '../src/harness/check-runner.js';
+import { runPinnedSeed, SWARM_PAXOS_COMMIT_PAIR } from './helpers/seeds.js';
 import { coordinatorBehavior, type CoordinatorParams } from '../src/cluster/coordinator.js';
 import type { Req } from '../src/cluster/messages.js';
 import type { ActorContext } from '../src/runtime/actor.js';
@@ -82,19 +81,7 @@ test('a write refused while no server runs is not applied when its duplicate arr
 });
 
 test('seed 255280 (2 regions of one server, factor 2, swarm, Paxos Commit, passive) is linearizable', async (t) => {
-  const task = {
-    seed: 255280,
-    mode: 'passive' as const,
-    schedule: 'swarm' as const,
-    txnShare: 0.3,
-    commits: ['paxos-commit' as const],
-    regions: 2,
-    servers: 1,
-    factor: 2,
-    shards: 8,
-  };
-  t.log('meridian check --seed 255280 --mode passive --nemesis swarm --txn-share 0.3 --commit paxos-commit --regions 2 --servers 1 --factor 2 --shards 8');
-  const r = await runScenario(scenarioOptions(task));
+  const r = await runPinnedSeed(t, { ...SWARM_PAXOS_COMMIT_PAIR, seed: 255280, mode: 'passive', shards: 8 });
   t.is(r.outcome, 'pass', r.failures.join('; '));
 });
 

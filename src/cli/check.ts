@@ -333,6 +333,11 @@ function shapeFlags(x: ShapeFields): string {
   ].join('');
 }
 
+/** A trace hash as the verdict line prints it: 0x and 8 hex digits. */
+function hexHash(hash: number): string {
+  return `0x${hash.toString(16).padStart(8, '0')}`;
+}
+
 /** ' (only K1, K2)' when --faults named the kinds to draw. */
 function faultsPhrase(args: { faults?: FaultKind[] | undefined }): string {
   return args.faults === undefined ? '' : ` (only ${args.faults.join(', ')})`;
@@ -499,7 +504,7 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
   for (const v of r.check.violations) for (const line of formatViolation(v)) io.out(line);
   for (const f of r.failures) if (f !== 'not-linearizable') io.out(f);
   if (r.check.timedOut.length > 0) io.out(`keys the checker could not decide: ${r.check.timedOut.join(', ')}`);
-  const hash = `0x${r.traceHash.toString(16).padStart(8, '0')}`;
+  const hash = hexHash(r.traceHash);
   const verdict = r.outcome === 'pass' ? 'ok' : r.outcome === 'unknown' ? 'UNKNOWN' : 'FAILED';
   io.out(
     `verdict: ${verdict}: ${r.check.verdict}, ${r.live ? 'live' : 'not live'} (${r.operations} operations, ${pct(r.unknownShare)} unknown, trace hash ${hash})`,
@@ -525,7 +530,7 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
       commit,
       ok: r.ok,
       verdict: r.verdict,
-      traceHash: `0x${r.traceHash.toString(16).padStart(8, '0')}`,
+      traceHash: hexHash(r.traceHash),
       transactions: r.transactions,
       history: r.history ?? [],
     });
@@ -537,7 +542,7 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
     io.out('faults:');
     for (const f of r.faults) io.out(`  ${f}`);
     for (const a of r.anomalies) io.out(a);
-    const hash = `0x${r.traceHash.toString(16).padStart(8, '0')}`;
+    const hash = hexHash(r.traceHash);
     io.out(
       `verdict: ${r.ok ? 'ok' : 'FAILED'}: ${r.verdict}, ${r.live ? 'live' : 'not live'} (${r.transactions} transactions: ${r.committed} committed, ${r.aborted} aborted, ${r.indefinite} indefinite; trace hash ${hash})`,
     );

@@ -615,8 +615,8 @@ function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number
   // per configuration: a search remembers tens of thousands, and allocating each was most of
   // the checker's time, in the garbage collector), chained from an open hash table of record
   // offsets. A record: the next record of its chain (or -1), its key, the state, the first
-  // definite word kept and how many (see definiteLo), those words, the unknown words. A record covered by a newer one is unlinked (its space is not
-  // reused). Whether a configuration is covered depends only on the set of records with its
+  // definite word kept and how many (see definiteLo), those words, the unknown words. A record
+  // covered by a newer one is unlinked (its space is not reused). Whether a configuration is covered depends only on the set of records with its
   // state and definite set, never on the chains' layout or order.
   const definiteWords = definiteBits.length;
   const unknownWords = unknownBits.length;
@@ -629,14 +629,14 @@ function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number
   const fullWord = (w: number): number => (w < definiteWords - 1 || (definiteCount & 31) === 0 ? -1 : (1 << (definiteCount & 31)) - 1);
   let definiteLo = 0;
   let definiteHi = 0;
-  const recordLength = 5 + Math.min(definiteWords, 4) + unknownWords;
+  // A record's length varies with its window; four definite words is the guess for sizing.
+  const recordLengthGuess = 5 + Math.min(definiteWords, 4) + unknownWords;
   // The table is sized for about two configurations per operation to begin with (a search
-  // records at least one per call it linearizes), the records for as many up to about 1 MB
-  // (a record grows with the key's operations, so a long key's would be quadratic); both
-  // double as needed.
+  // records at least one per call it linearizes), the records for as many up to about 1 MB;
+  // both double as needed.
   let tableMask = 63;
   while (tableMask < 2 * n) tableMask = tableMask * 2 + 1;
-  let records = new Int32Array(recordLength * Math.max(64, Math.min(tableMask + 1, Math.floor(RECORDS_INITIAL_WORDS / recordLength))));
+  let records = new Int32Array(recordLengthGuess * Math.max(64, Math.min(tableMask + 1, Math.floor(RECORDS_INITIAL_WORDS / recordLengthGuess))));
   let recordsEnd = 0;
   let table = new Int32Array(tableMask + 1).fill(-1);
   let live = 0;
@@ -659,10 +659,10 @@ function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number
   const remember = (definiteHash: number, state: number): boolean => {
     const key = (definiteHash ^ Math.imul(state + 1, 0x9e3779b1)) | 0;
     const slotAt = key & tableMask;
+    const count = definiteHi - definiteLo;
     let before = -1;
     for (let at = table[slotAt] as number; at !== -1;) {
       const following = records[at] as number;
-      const count = definiteHi - definiteLo;
       let same = records[at + 1] === key && records[at + 2] === state && records[at + 3] === definiteLo && records[at + 4] === count;
       for (let w = 0; same && w < count; w++) same = records[at + 5 + w] === definiteBits[definiteLo + w];
       if (same) {
@@ -685,7 +685,6 @@ function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number
       before = at;
       at = following;
     }
-    const count = definiteHi - definiteLo;
     const length = 5 + count + unknownWords;
     if (recordsEnd + length > records.length) {
       // Past the bound the search stops (see CHECK_RECORD_WORDS_MAX): no larger array than that.

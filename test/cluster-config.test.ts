@@ -200,6 +200,14 @@ const cases: Array<[string, (c: Record<string, unknown>) => void, string, RegExp
     /probability/,
   ],
   [
+    'negative duplicate delay',
+    (c) => {
+      c.network = { duplicate: 0.1, duplicateDelayMs: -5 };
+    },
+    'network.duplicateDelayMs',
+    /number/,
+  ],
+  [
     'negative jitter',
     (c) => {
       c.network = { jitterMs: -1 };

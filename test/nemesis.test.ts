@@ -231,6 +231,10 @@ test('network kinds and heal restore the baseline exactly (fake cluster)', async
       await n.step();
       const kinds = n.active().map((f) => f.kind);
       t.is(new Set(kinds).size, kinds.length, `seed ${seed}: one fault of each network kind at a time`);
+      if (kinds.includes('duplicate')) {
+        t.is(fake.network.duplicate, n.plan.duplicateRate);
+        t.is(fake.network.duplicateDelayMs, 1_000, `seed ${seed}: copies up to spikeMs late while duplicating`);
+      } else t.is(fake.network.duplicateDelayMs ?? 0, 0, `seed ${seed}: copies on time again`);
       if (kinds.includes('loss')) {
         sawLoss = true;
         t.is(fake.network.loss, n.plan.lossRate);
@@ -247,6 +251,7 @@ test('network kinds and heal restore the baseline exactly (fake cluster)', async
     await n.heal();
     t.is(fake.network.loss, 0.001);
     t.is(fake.network.duplicate, 0);
+    t.is(fake.network.duplicateDelayMs ?? 0, 0);
     for (const a of REGIONS) for (const b of REGIONS) if (a < b) t.is(fake.latency(a, b), BASE_NETWORK.latencyMs![`${a}~${b}`] ?? 20, `${a}~${b}`);
     for (const s of ['r1/0', 'r1/1', 'r2/0', 'r2/1', 'r3/0', 'r3/1']) t.is(fake.network.nodeDelayMs?.[s] ?? 0, s === 'r2/0' ? 3 : 0, s);
   }

@@ -4,6 +4,8 @@ import { SimulationStalledError } from '../src/index.js';
 import { SIM_EVENTS_PER_INSTANT_MAX } from '../src/runtime/transports/sim.js';
 import { runOneSeed } from '../src/harness/check-runner.js';
 import { eventually, runtimeWith } from './helpers/runtimes.js';
+import { decideInto, Partitions, resolveNetwork } from '../src/net/model.js';
+import { Prng } from '../src/core/prng.js';
 
 async function workload(seed: number): Promise<{ hash: number; stats: string; results: string }> {
   const cluster: Cluster = await startCluster({
@@ -93,6 +95,29 @@ for (const [loss, duplicate] of [
     }
   });
 }
+
+test('network: a duplicate comes up to duplicateDelayMs later than its twin; with 0 it is delayed as any message', (t) => {
+  const seed = 7;
+  t.log(`seed ${seed}`);
+  const src = { region: 'r1', node: 'a' };
+  const dst = { region: 'r2', node: 'b' };
+  const partitions = new Partitions();
+  for (const lateMs of [0, 300]) {
+    const net = resolveNetwork({ latencyMs: { 'r1~r2': 10 }, duplicate: 1, duplicateDelayMs: lateMs });
+    const prng = new Prng(seed);
+    const delays: number[] = [];
+    let sum = 0;
+    const n = 2_000;
+    for (let i = 0; i < n; i++) {
+      t.is(decideInto(net, partitions, src, dst, prng, delays), 2, 'every message duplicated');
+      t.is(delays[0], 10, 'the original: latency only (no jitter)');
+      t.true(lateMs === 0 ? delays[1] === 10 : delays[1]! >= 10 && delays[1]! < 10 + lateMs, `copy ${delays[1]} ms`);
+      sum += delays[1]! - 10;
+    }
+    if (lateMs === 0) t.is(sum, 0, 'copies on time');
+    else t.true(Math.abs(sum / n - lateMs / 2) < lateMs * 0.05, `mean lateness ${(sum / n).toFixed(1)} ms of up to ${lateMs}`);
+  }
+});
 
 test('sim: calls that take 0 ms in a loop stall the run with SimulationStalledError, not a hang; pending sleeps fail too', async (t) => {
   // One region, no latency, no jitter: a get is answered without virtual time moving, so this

@@ -265,7 +265,7 @@ export function checkOneOf<T extends string>(value: unknown, field: string, allo
 
 function validateNetwork(network: unknown, regionNames: Set<string>, field = 'network', servers?: Set<string>): NetworkConfig {
   if (!isPlainObject(network)) throw new ConfigError(field, 'an object', network);
-  checkKeys(network, ['latencyMs', 'defaultLatencyMs', 'jitterMs', 'loss', 'duplicate', 'nodeDelayMs'], field);
+  checkKeys(network, ['latencyMs', 'defaultLatencyMs', 'jitterMs', 'loss', 'duplicate', 'duplicateDelayMs', 'nodeDelayMs'], field);
   const out: NetworkConfig = {};
   if (network.latencyMs !== undefined) {
     if (!isPlainObject(network.latencyMs))
@@ -287,6 +287,7 @@ function validateNetwork(network: unknown, regionNames: Set<string>, field = 'ne
   if (network.jitterMs !== undefined) out.jitterMs = checkNumber(network.jitterMs, `${field}.jitterMs`, 0, 600_000);
   if (network.loss !== undefined) out.loss = checkNumber(network.loss, `${field}.loss`, 0, 1, 'a probability from 0 to 1');
   if (network.duplicate !== undefined) out.duplicate = checkNumber(network.duplicate, `${field}.duplicate`, 0, 1, 'a probability from 0 to 1');
+  if (network.duplicateDelayMs !== undefined) out.duplicateDelayMs = checkNumber(network.duplicateDelayMs, `${field}.duplicateDelayMs`, 0, 600_000);
   if (network.nodeDelayMs !== undefined) {
     if (!isPlainObject(network.nodeDelayMs)) throw new ConfigError(`${field}.nodeDelayMs`, 'an object mapping server ids to milliseconds', network.nodeDelayMs);
     const delays: Record<string, number> = {};

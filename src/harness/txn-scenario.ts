@@ -7,7 +7,7 @@ import type { TxnUnsafe } from '../replication/ops.js';
 import { checkTransactions, type Anomaly, type ElleOp } from './elle/index.js';
 import type { TxnHistoryOp } from '../core/history.js';
 import type { TxnCommit } from './txn-commits.js';
-import { resolveShape, SCENARIO_CHECKPOINT_EVERY } from './scenario.js';
+import { resolveShape, SCENARIO_CHECKPOINT_EVERY, SCENARIO_DUPLICATE_DELAY_MS } from './scenario.js';
 import { crashAfterWrite } from './nemesis.js';
 
 /**
@@ -79,6 +79,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
     jitterMs: Math.max(1, prng.int(8)),
     loss: prng.chance(0.5) ? prng.next() * 0.03 : 0,
     duplicate: prng.chance(0.5) ? prng.next() * 0.03 : 0,
+    duplicateDelayMs: SCENARIO_DUPLICATE_DELAY_MS,
   };
   const config: ClusterConfig = {
     regions: regions.map((name) => ({ name, servers: shape.servers })),

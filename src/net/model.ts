@@ -15,6 +15,12 @@ export interface NetworkConfig {
   loss?: number;
   /** Probability that a message is delivered twice. */
   duplicate?: number;
+  /**
+   * How much later a duplicate may come than its original would: the copy's delay gets a draw
+   * from [0, duplicateDelayMs) on top of its own latency and jitter (a retransmission after a
+   * timeout, not a twin in the same instant). 0 (the default): a copy is delayed as any message.
+   */
+  duplicateDelayMs?: number;
   /** Extra delay of every message delivered to a node (a slow server, not a dead one). */
   nodeDelayMs?: Record<string, number>;
 }
@@ -25,6 +31,7 @@ export interface ResolvedNetwork {
   jitterMs: number;
   loss: number;
   duplicate: number;
+  duplicateDelayMs: number;
   nodeDelay: Map<string, number>;
   /** Some region has a latency to itself configured ('a~a'). */
   intraRegionLatency: boolean;
@@ -84,6 +91,7 @@ export function resolveNetwork(config: NetworkConfig | undefined): ResolvedNetwo
     jitterMs: config?.jitterMs ?? 0,
     loss: config?.loss ?? 0,
     duplicate: config?.duplicate ?? 0,
+    duplicateDelayMs: config?.duplicateDelayMs ?? 0,
     nodeDelay: new Map(Object.entries(config?.nodeDelayMs ?? {})),
     intraRegionLatency: [...latency.keys()].some((k) => {
       const [a, b] = k.split('~');
@@ -204,7 +212,7 @@ export function decideInto(net: ResolvedNetwork, partitions: Partitions, src: Lo
     (net.nodeDelay.size > 0 ? (net.nodeDelay.get(dst.node) ?? 0) : 0);
   delaysMs[0] = base + (net.jitterMs > 0 ? prng.next() * net.jitterMs : 0);
   if (net.duplicate > 0 && prng.next() < net.duplicate) {
-    delaysMs[1] = base + (net.jitterMs > 0 ? prng.next() * net.jitterMs : 0);
+    delaysMs[1] = base + (net.jitterMs > 0 ? prng.next() * net.jitterMs : 0) + (net.duplicateDelayMs > 0 ? prng.next() * net.duplicateDelayMs : 0);
     return 2;
   }
   return 1;

@@ -1,0 +1,148 @@
+// How strong is `meridian check` on bugs it was not built around? Each mutant below is a bug
+// put into a scratch copy of the compiled code (dist/, a search and replace in one or two
+// files), never into the source: unlike the `--unsafe` variants, nothing in the project knows
+// these bugs exist. For each, `meridian check --seeds N` runs on the copy with the default
+// scenario (plus the mutant's flags) and the seeds that fail are counted. A mutant whose text
+// is no longer found in dist/ is reported as such (the code moved: update its search string).
+//
+//   npm run build && node scripts/mutants.mjs [--seeds N] [--workers K] [--only a,b] [--json]
+//
+// Prints one line per mutant: caught seeds of N, unknown, and the check's seeds/s. A catch
+// rate here is a measure of the harness, not a gate: some of these bugs are masked by another
+// layer (a duplicate the balancer drops never reaches the state machine) and are rare to see.
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+const SM = 'src/replication/state-machine.js';
+const BALANCER = 'src/cluster/balancer.js';
+const PAXOS = 'src/protocols/multipaxos.js';
+const COORDINATOR = 'src/cluster/coordinator.js';
+const SM_NO_DEDUP = [SM, 'if (rq === undefined || !this.seenResults.has(rq))', 'if (true)'];
+const BALANCER_NO_DEDUP = [BALANCER, '    has(id) {', '    has(id) { return false;'];
+
+/** name, what is broken, [file, search, replace] edits, extra `check` flags. */
+export const MUTANTS = [
+  { name: 'no-dedup', what: 'neither the balancer nor the state machine drops a duplicated request', edits: [SM_NO_DEDUP, BALANCER_NO_DEDUP], flags: [] },
+  { name: 'sm-no-dedup', what: 'the state machine applies a duplicated request again', edits: [SM_NO_DEDUP], flags: [] },
+  { name: 'balancer-no-dedup', what: 'a balancer routes (or refuses) every copy of a request', edits: [BALANCER_NO_DEDUP], flags: [] },
+  {
+    name: 'snapshot-forgets-requests',
+    what: 'a state machine restored from a snapshot forgets the request ids it had answered',
+    edits: [[SM, '            this.seenResults.set(rq, value);\n        this.seenOrder.reset', '            ;\n        this.seenOrder.reset']],
+    flags: [],
+  },
+  {
+    name: 'lowest-ballot',
+    what: 'a new Paxos leader re-proposes the lowest-ballot value a promise reported for a slot, not the highest',
+    edits: [[PAXOS, 'compareBallots(slot.ballot, seen.ballot) > 0', 'compareBallots(slot.ballot, seen.ballot) < 0']],
+    flags: [],
+  },
+  {
+    name: 'noop-reproposal',
+    what: 'a new Paxos leader fills every slot not known chosen with a no-op, dropping values its promises reported',
+    edits: [[PAXOS, 'this.proposeSlot(i, slot === undefined ? [] : slot.commands);', 'this.proposeSlot(i, []);']],
+    flags: [],
+  },
+  {
+    name: 'minority-quorum',
+    what: 'a Paxos leader counts a slot chosen with one acceptance less than a majority',
+    edits: [[PAXOS, 'if (proposal.acks.size < this.majority)', 'if (proposal.acks.size < this.majority - 1)']],
+    flags: [],
+  },
+  {
+    name: 'effect-out-of-sequence',
+    what: "passive: a backup applies a primary's effect although an earlier effect of the same reign was lost",
+    edits: [[SM, 'if (command.seq !== 0 && (command.term !== this.effectTerm', 'if (false && (command.term !== this.effectTerm']],
+    flags: ['--mode', 'passive'],
+  },
+  {
+    name: 'coordinator-forgets-begun',
+    what: 'a restarted coordinator forgets which requests it began (begins a late duplicate again)',
+    edits: [[COORDINATOR, 'for (const record of begunRecords)', 'for (const record of [])']],
+    flags: ['--txn-share', '0.3'],
+  },
+  {
+    name: 'prepare-ignores-locks',
+    what: 'a participant prepares a transaction whose keys another prepared transaction holds',
+    edits: [[SM, 'if (holder !== undefined && holder !== txn) {', 'if (false) {']],
+    flags: ['--workload', 'txn'],
+  },
+];
+
+function parseArgs(argv) {
+  const out = { seeds: 100, workers: 1, only: undefined, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--json') out.json = true;
+    else if (a === '--seeds' || a === '--workers') {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${a}: a whole number of 1 or more (got ${argv[i]})`);
+      out[a.slice(2)] = n;
+    } else if (a === '--only') {
+      out.only = (argv[++i] ?? '').split(',');
+      for (const name of out.only) {
+        if (!MUTANTS.some((m) => m.name === name)) throw new Error(`--only: mutant names from ${MUTANTS.map((m) => m.name).join(', ')} (got ${name})`);
+      }
+    } else throw new Error(`unknown argument ${a} (--seeds N, --workers K, --only a,b, --json)`);
+  }
+  return out;
+}
+
+/** A scratch copy of dist/ with the mutant's edits; throws when an edit's text is not found exactly once. */
+function mutatedCopy(mutant) {
+  const dir = mkdtempSync(join(tmpdir(), `meridian-mutant-${mutant.name}-`));
+  cpSync(join(root, 'dist'), join(dir, 'dist'), { recursive: true });
+  copyFileSync(join(root, 'package.json'), join(dir, 'package.json'));
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  for (const [file, search, replace] of mutant.edits) {
+    const path = join(dir, 'dist', file);
+    const text = readFileSync(path, 'utf8');
+    const found = text.split(search).length - 1;
+    if (found !== 1) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(
+        `mutant ${mutant.name}: ${JSON.stringify(search)} found ${found} times in dist/${file}, not once (the code moved: update scripts/mutants.mjs)`,
+      );
+    }
+    writeFileSync(path, text.replace(search, replace));
+  }
+  return dir;
+}
+
+function run(dir, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(dir, 'dist/src/cli.js'), 'check', ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+const options = parseArgs(process.argv.slice(2));
+const results = [];
+for (const mutant of MUTANTS) {
+  if (options.only !== undefined && !options.only.includes(mutant.name)) continue;
+  const dir = mutatedCopy(mutant);
+  try {
+    const args = ['--seeds', String(options.seeds), '--workers', String(options.workers), ...mutant.flags];
+    const { out } = await run(dir, args);
+    const summary = out.split('\n').find((l) => l.startsWith('check:'));
+    const m = summary?.match(/(\d+) seeds, (\d+) passed, (\d+) failed.*?, (\d+) unknown.*\(([\d.]+) seeds\/s\)/);
+    if (m === undefined || m === null) throw new Error(`mutant ${mutant.name}: no summary line from check ${args.join(' ')}:\n${out.slice(-2000)}`);
+    const r = { name: mutant.name, what: mutant.what, flags: mutant.flags.join(' '), seeds: +m[1], failed: +m[3], unknown: +m[4], seedsPerS: +m[5] };
+    results.push(r);
+    if (!options.json) {
+      console.log(`${r.name.padEnd(26)} caught ${String(r.failed).padStart(3)} of ${r.seeds}, ${r.unknown} unknown, ${r.seedsPerS} seeds/s  ${r.flags}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+if (options.json) console.log(JSON.stringify({ seeds: options.seeds, mutants: results }, null, 1));

@@ -129,10 +129,10 @@ test('withCluster: an assert that fails inside an actor fails the test, naming t
       async (cluster: Cluster) => {
         await cluster.client({ region: 'r1' }).put('warm-up', 1);
         leader = await eventually(cluster, () => cluster.leaderOf(0) ?? false);
-        // A 2PC commit for a transaction the shard's participant is still voting on: the
-        // participant's assertion fails (the actor is restarted, and nothing else notices).
+        // A 2PC commit for a transaction the shard's participant has aborted (an abort came
+        // first): the participant's assertion fails (the actor is restarted, and nothing else notices).
         const host = cluster.internals.runtime.host;
-        host.route('tester', leader, { type: 'tx', s: 0, m: { type: 'prepare', txn: 'tx-1', payload: [{ op: 'put', key: 'k', value: 1 }] } });
+        host.route('tester', leader, { type: 'tx', s: 0, m: { type: 'abort', txn: 'tx-1' } });
         host.route('tester', leader, { type: 'tx', s: 0, m: { type: 'commit', txn: 'tx-1' } });
         await cluster.sleep(500);
         t.true(cluster.assertionFailures().length > 0, 'the cluster reports the failed assertion');
@@ -144,5 +144,5 @@ test('withCluster: an assert that fails inside an actor fails the test, naming t
   t.regex(error!.message, /assertion/);
   t.regex(error!.message, new RegExp(`${leader.replace('/', '\\/')}`));
   t.regex(error!.message, new RegExp(`seed ${seed}`));
-  t.regex(error!.message, /commit for tx-1 before this participant voted/);
+  t.regex(error!.message, /commit for tx-1, which this participant aborted/);
 });

@@ -55,6 +55,15 @@ export interface CommitCore<M, R, D> extends Core<M, R, D> {
 export interface CommitParticipantCore<M, R, D> extends CommitCore<M, R, D> {
   /** The host's answer to a `prepare` decision; false if the core no longer waits for it. */
   vote(txn: string, yes: boolean): boolean;
+  /**
+   * The host's answer to a `prepare` decision that was stale: the transaction ended here
+   * already, and this prepare is a late copy of one answered then (the core had forgotten
+   * the transaction, or was rebuilt without it). The core drops the transaction as if it had
+   * never seen the copy: no decision, no vote, no record. A vote of no would abort here a
+   * transaction that may have committed, and a late copy of its commit would then meet an
+   * abort. False if the core does not wait for a vote on it.
+   */
+  forget(txn: string): boolean;
 }
 
 /** A coordinator (2PC, 3PC) or the leader that begins a Paxos Commit transaction. */

@@ -154,6 +154,14 @@ export class PaxosCommitNode
     return true;
   }
 
+  forget(txn: string): boolean {
+    const rm = this.rmTxns.get(txn);
+    if (rm === undefined || rm.phase !== 'voting') return false;
+    this.rmTxns.delete(txn);
+    this.rmOpen.delete(txn);
+    return true;
+  }
+
   /**
    * Leads a recovery for `txn` now: phase 1 with a higher ballot over every instance. Any node
    * may call it (a backup coordinator, say); RMs call it themselves when they time out.
@@ -344,7 +352,10 @@ export class PaxosCommitNode
       assert((rm.phase === 'committed') === commit, `paxos commit: ${txn} decided both ways at ${this.config.self}`);
       return;
     }
-    assert(!(commit && rm.phase === 'voting'), `paxos commit: ${txn} committed before ${this.config.self} prepared`);
+    // Committed while this RM waits for its vote: it prepared in an earlier state of the
+    // transaction, since forgotten, and the vote waited for is a late prepare copy's, which
+    // finds the transaction ended (forget). As for a transaction it does not know: nothing to do.
+    if (commit && rm.phase === 'voting') return;
     if (rm.phase === 'prepared') this.out.persist({ type: 'decided', txn, commit });
     rm.phase = commit ? 'committed' : 'aborted';
     this.rmOpen.delete(txn);
@@ -493,8 +504,8 @@ export class PaxosCommitNode
     const known = map.has(txn);
     map.set(txn, value);
     if (known) return undefined;
-    // Keys leave these maps only here: the plain order is the map's.
-    const oldest = order.added(txn, map.size);
+    // Keys leave these maps here and in `forget` (an RM's): the order skips those.
+    const oldest = order.addedLive(txn, map.size, (key) => map.has(key));
     if (oldest !== undefined) map.delete(oldest);
     return oldest;
   }

@@ -220,6 +220,14 @@ export class ThreePcParticipant implements CommitParticipantCore<ThreePcMessage,
     return true;
   }
 
+  forget(txn: string): boolean {
+    const t = this.txns.get(txn);
+    if (t === undefined || t.state !== 'initial') return false;
+    this.txns.delete(txn);
+    this.open.delete(txn);
+    return true;
+  }
+
   /** The common answer (see CommitPhase): not voted yet is 'voting'; pre-committed is still 'uncertain'. */
   phaseOf(txn: string): CommitPhase | undefined {
     const state = this.txns.get(txn)?.state;

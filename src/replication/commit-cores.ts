@@ -137,6 +137,10 @@ function participantOf<M, R>(
       due.changed();
       return core.vote(txn, yes);
     },
+    forget: (txn) => {
+      due.changed();
+      return core.forget(txn);
+    },
   };
 }
 

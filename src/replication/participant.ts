@@ -1,5 +1,6 @@
 import type { GroupOutput, GroupReplica } from './group.js';
 import type { TxnOp, TxnReads } from './ops.js';
+import { ALREADY_FINISHED } from './state-machine.js';
 import { createParticipantCore, type CommitProtocolName, type ParticipantCore } from './commit-cores.js';
 import type { ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery } from './messages.js';
 import { hashString } from '../core/prng.js';
@@ -363,8 +364,10 @@ export class Participants {
     if (out.kind === 'vote') {
       if (!shard.awaitingVote.delete(out.txn)) return [];
       // Drained once after all the outputs at hand (afterOutputs): the votes of one log slot's
-      // prepares then share their records' entry, and leave together.
-      shard.core.vote(out.txn, out.vote);
+      // prepares then share their records' entry, and leave together. A prepare of a
+      // transaction that finished here is a late copy: dropped, not voted no (see forget).
+      if (!out.vote && out.reason === ALREADY_FINISHED) shard.core.forget(out.txn);
+      else shard.core.vote(out.txn, out.vote);
       this.voted.add(s);
       return [];
     }

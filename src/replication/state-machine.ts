@@ -87,6 +87,12 @@ export interface Snapshot {
 export const WAITERS_PER_KEY_MAX = 10_000;
 /** Transactions remembered as finished, so a late duplicate prepare is refused. */
 export const FINISHED_TXNS_MAX = 10_000;
+/**
+ * The reason of a no vote on a prepare for a transaction that finished here already (one of
+ * the last FINISHED_TXNS_MAX): a late copy of its prepare. The participant drops it rather
+ * than aborting (ParticipantCore.forget).
+ */
+export const ALREADY_FINISHED = 'already finished';
 /** Request ids remembered with their results (src/core/limits.ts says why this many). */
 export { SEEN_REQUESTS_MAX };
 
@@ -205,7 +211,7 @@ export class KvStateMachine {
 
   private prepare(txn: string, ops: TxnOp[]): Completion {
     if (this.prepared.has(txn)) return { txn, vote: true };
-    if (this.finishedSet.has(txn)) return { txn, vote: false, reason: 'already finished' };
+    if (this.finishedSet.has(txn)) return { txn, vote: false, reason: ALREADY_FINISHED };
     let lockedOut: string | undefined;
     for (const op of ops) {
       const holder = this.locks.get(op.key);

@@ -2,7 +2,7 @@ import { assert } from '../core/assert.js';
 import { Prng } from '../core/prng.js';
 import { MultiPaxos, type MultiPaxosDecision, type MultiPaxosMessage, type MultiPaxosRecord } from '../protocols/multipaxos.js';
 import type { RequestBody, TxnOp } from './ops.js';
-import { executeOn, KvStateMachine, type Command, type Completion, type Snapshot } from './state-machine.js';
+import { executeOn, FORGOTTEN_MESSAGE, KvStateMachine, type Command, type Completion, type Snapshot } from './state-machine.js';
 
 /**
  * One replica of one shard's replication group: a Multi-Paxos core, the replicated state
@@ -204,6 +204,10 @@ export class GroupReplica {
       return true;
     }
     const earlier = spec.seen(body.rq);
+    if (earlier === 'forgotten') {
+      this.outputs.push({ kind: 'reply', origin, ok: false, code: 'TIMEOUT', message: FORGOTTEN_MESSAGE });
+      return true;
+    }
     // A duplicate of a request already executed: answer its result again, through the log.
     const result = earlier !== undefined ? { ok: true as const, value: earlier.value, writes: [] } : executeOn(spec.data, body);
     if (!result.ok) {

@@ -1,5 +1,5 @@
 import { FifoOrder } from '../core/fifo-order.js';
-import { SEEN_REQUESTS_MAX } from '../core/limits.js';
+import { SEEN_CLIENTS_MAX, SEEN_REQUESTS_MAX } from '../core/limits.js';
 import type { RequestBody, TxnOp, TxnReads, TxnUnsafe } from './ops.js';
 
 /**
@@ -57,13 +57,15 @@ export interface Write {
 /** What applying a command produced for whoever waits on it. */
 export type Completion =
   | { id: string; ok: true; value: unknown }
-  | { id: string; ok: false; code: 'VALIDATION' | 'UNAVAILABLE'; message: string }
+  | { id: string; ok: false; code: 'VALIDATION' | 'UNAVAILABLE' | 'TIMEOUT'; message: string }
   | { txn: string; vote: boolean; reason?: string }
   | { txn: string; done: 'commit' | 'abort' };
 
 export interface Snapshot {
   applied: number;
   seen: Array<[string, unknown]>;
+  /** Per client, the highest request number forgotten from `seen` (absent in older snapshots). */
+  forgotten?: Array<[string, number]>;
   effectTerm: string;
   effectSeq: number;
   data: Array<[string, unknown]>;
@@ -93,6 +95,8 @@ export const FINISHED_TXNS_MAX = 10_000;
  * than aborting (ParticipantCore.forget).
  */
 export const ALREADY_FINISHED = 'already finished';
+/** The answer to a copy of a request older than the shard remembers (see forgottenUpTo). */
+export const FORGOTTEN_MESSAGE = 'a late copy of a request older than the shard remembers: not executed again; the request may or may not have taken effect';
 /** Request ids remembered with their results (src/core/limits.ts says why this many). */
 export { SEEN_REQUESTS_MAX };
 
@@ -122,10 +126,32 @@ export class KvStateMachine {
   /** Testing only: a broken transaction layer (see TxnUnsafe). */
   unsafe: TxnUnsafe | undefined;
 
-  /** The result of an earlier request with this id, if it is still remembered. */
-  seen(rq: string | undefined): { value: unknown } | undefined {
-    if (rq === undefined || !this.seenResults.has(rq)) return undefined;
-    return { value: this.seenResults.get(rq) };
+  /**
+   * Per client (the part of a request id before its last ':'), the highest request number
+   * (the part after) whose result `seenResults` forgot. A client numbers its requests in
+   * order, so a request at or below it that is not remembered was answered and forgotten (or,
+   * reordered past SEEN_REQUESTS_MAX newer ones, never seen): either way it is not executed
+   * (again). Without it a copy later than SEEN_REQUESTS_MAX requests of the shard (a
+   * balancer's forward duplicated by the network: 4,096 requests in the 300 ms a copy may lag
+   * in the check scenarios is over 13,000 a second on one shard) would be applied twice, as
+   * test/limits-memory.test.ts shows. At most SEEN_CLIENTS_MAX clients.
+   */
+  private readonly forgottenUpTo = new Map<string, number>();
+
+  /**
+   * The result of an earlier request with this id, if it is still remembered; 'forgotten' if
+   * it is older than what is remembered (see forgottenUpTo).
+   */
+  seen(rq: string | undefined): { value: unknown } | 'forgotten' | undefined {
+    if (rq === undefined) return undefined;
+    if (this.seenResults.has(rq)) return { value: this.seenResults.get(rq) };
+    if (this.forgottenUpTo.size === 0) return undefined;
+    const at = rq.lastIndexOf(':');
+    if (at <= 0) return undefined;
+    const upTo = this.forgottenUpTo.get(rq.slice(0, at));
+    if (upTo === undefined) return undefined;
+    const n = Number(rq.slice(at + 1));
+    return Number.isInteger(n) && n <= upTo ? 'forgotten' : undefined;
   }
 
   private remember_(rq: string | undefined, value: unknown): void {
@@ -134,7 +160,26 @@ export class KvStateMachine {
     this.seenResults.set(rq, value);
     if (this.seenResults.size === before) return; // Known already: it keeps its place.
     const evicted = this.seenOrder.added(rq, this.seenResults.size);
-    if (evicted !== undefined) this.seenResults.delete(evicted);
+    if (evicted !== undefined) {
+      this.seenResults.delete(evicted);
+      this.forgot(evicted);
+    }
+  }
+
+  /** `rq` left `seenResults`: raise its client's mark (see forgottenUpTo). */
+  private forgot(rq: string): void {
+    const at = rq.lastIndexOf(':');
+    if (at <= 0) return;
+    const n = Number(rq.slice(at + 1));
+    if (!Number.isInteger(n)) return;
+    const client = rq.slice(0, at);
+    const upTo = this.forgottenUpTo.get(client);
+    if (upTo === undefined) {
+      if (this.forgottenUpTo.size >= SEEN_CLIENTS_MAX) this.forgottenUpTo.delete(this.forgottenUpTo.keys().next().value as string);
+      this.forgottenUpTo.set(client, n);
+    } else if (n > upTo) {
+      this.forgottenUpTo.set(client, n);
+    }
   }
 
   apply(command: Command): Completion[] {
@@ -196,6 +241,7 @@ export class KvStateMachine {
   /** Execute one operation on the current state (also what a passive primary runs). */
   execute(id: string, body: RequestBody): Completion {
     const earlier = this.seen(body.rq);
+    if (earlier === 'forgotten') return { id, ok: false, code: 'TIMEOUT', message: FORGOTTEN_MESSAGE };
     if (earlier !== undefined) return { id, ok: true, value: earlier.value };
     const r = executeOn(this.data, body);
     if (!r.ok) return { id, ok: false, code: 'VALIDATION', message: r.message };
@@ -306,6 +352,7 @@ export class KvStateMachine {
     return {
       applied: this.applied,
       seen: [...this.seenResults],
+      forgotten: [...this.forgottenUpTo],
       effectTerm: this.effectTerm,
       effectSeq: this.effectSeq,
       data: [...this.data],
@@ -328,6 +375,8 @@ export class KvStateMachine {
     this.seenResults.clear();
     for (const [rq, value] of snapshot.seen) this.seenResults.set(rq, value);
     this.seenOrder.reset(this.seenResults.keys());
+    this.forgottenUpTo.clear();
+    for (const [client, n] of snapshot.forgotten ?? []) this.forgottenUpTo.set(client, n);
     this.effectTerm = snapshot.effectTerm;
     this.effectSeq = snapshot.effectSeq;
     for (const [k, v] of snapshot.data) this.data.set(k, v);

@@ -22,7 +22,7 @@ const SM = 'src/replication/state-machine.js';
 const BALANCER = 'src/cluster/balancer.js';
 const PAXOS = 'src/protocols/multipaxos.js';
 const COORDINATOR = 'src/cluster/coordinator.js';
-const SM_NO_DEDUP = [SM, 'if (rq === undefined || !this.seenResults.has(rq))', 'if (true)'];
+const SM_NO_DEDUP = [SM, '    seen(rq) {', '    seen(rq) { return undefined;'];
 const BALANCER_NO_DEDUP = [BALANCER, '    has(id) {', '    has(id) { return false;'];
 
 /** name, what is broken, [file, search, replace] edits, extra `check` flags. */
@@ -125,11 +125,23 @@ function run(dir, args) {
   });
 }
 
-const options = parseArgs(process.argv.slice(2));
+let options;
+try {
+  options = parseArgs(process.argv.slice(2));
+} catch (error) {
+  console.error(`mutants: ${error.message}`);
+  process.exit(2);
+}
 const results = [];
 for (const mutant of MUTANTS) {
   if (options.only !== undefined && !options.only.includes(mutant.name)) continue;
-  const dir = mutatedCopy(mutant);
+  let dir;
+  try {
+    dir = mutatedCopy(mutant);
+  } catch (error) {
+    console.error(error.message);
+    process.exit(2);
+  }
   try {
     const args = ['--seeds', String(options.seeds), '--workers', String(options.workers), ...mutant.flags];
     const { out } = await run(dir, args);

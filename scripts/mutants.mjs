@@ -114,9 +114,20 @@ function mutatedCopy(mutant) {
   return dir;
 }
 
+/** The scratch copy and the check in progress: removed and stopped on Ctrl-C too. */
+let current = { dir: undefined, child: undefined };
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    current.child?.kill();
+    if (current.dir !== undefined) rmSync(current.dir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
+
 function run(dir, args) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(dir, 'dist/src/cli.js'), 'check', ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    current = { dir, child };
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));

@@ -5,8 +5,9 @@
 // scenario (plus the mutant's flags) and the seeds that fail are counted. A mutant whose text
 // is no longer found in dist/ is reported as such (the code moved: update its search string).
 //
-//   npm run build && node scripts/mutants.mjs [--seeds N] [--workers K] [--only a,b] [--json]
+//   npm run build && node scripts/mutants.mjs [--seeds N] [--workers K] [--only a,b] [--json] [-- check flags]
 //
+// Flags after `--` go to every check run (`-- --nemesis swarm`, say).
 // Prints one line per mutant: caught seeds of N, unknown, and the check's seeds/s. A catch
 // rate here is a measure of the harness, not a gate: some of these bugs are masked by another
 // layer (a duplicate the balancer drops never reaches the state machine) and are rare to see.
@@ -75,9 +76,13 @@ export const MUTANTS = [
 ];
 
 function parseArgs(argv) {
-  const out = { seeds: 100, workers: 1, only: undefined, json: false };
+  const out = { seeds: 100, workers: 1, only: undefined, json: false, extra: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (a === '--') {
+      out.extra = argv.slice(i + 1);
+      break;
+    }
     if (a === '--json') out.json = true;
     else if (a === '--seeds' || a === '--workers') {
       const n = Number(argv[++i]);
@@ -88,7 +93,7 @@ function parseArgs(argv) {
       for (const name of out.only) {
         if (!MUTANTS.some((m) => m.name === name)) throw new Error(`--only: mutant names from ${MUTANTS.map((m) => m.name).join(', ')} (got ${name})`);
       }
-    } else throw new Error(`unknown argument ${a} (--seeds N, --workers K, --only a,b, --json)`);
+    } else throw new Error(`unknown argument ${a} (--seeds N, --workers K, --only a,b, --json, then -- and check flags for every run)`);
   }
   return out;
 }
@@ -154,12 +159,26 @@ for (const mutant of MUTANTS) {
     process.exit(2);
   }
   try {
-    const args = ['--seeds', String(options.seeds), '--workers', String(options.workers), ...mutant.flags];
-    const { out } = await run(dir, args);
+    const args = ['--seeds', String(options.seeds), '--workers', String(options.workers), ...mutant.flags, ...options.extra];
+    const { code, out } = await run(dir, args);
     const summary = out.split('\n').find((l) => l.startsWith('check:'));
     const m = summary?.match(/(\d+) seeds, (\d+) passed, (\d+) failed.*?, (\d+) unknown.*\(([\d.]+) seeds\/s\)/);
-    if (m === undefined || m === null) throw new Error(`mutant ${mutant.name}: no summary line from check ${args.join(' ')}:\n${out.slice(-2000)}`);
-    const r = { name: mutant.name, what: mutant.what, flags: mutant.flags.join(' '), seeds: +m[1], failed: +m[3], unknown: +m[4], seedsPerS: +m[5] };
+    if (m === undefined || m === null) {
+      // The check did not run (a flag after -- that this mutant's workload does not take, say).
+      const why = out.split('\n').find((l) => l.trim() !== '') ?? `exit status ${code}`;
+      results.push({ name: mutant.name, what: mutant.what, flags: [...mutant.flags, ...options.extra].join(' '), error: why });
+      if (!options.json) console.log(`${mutant.name.padEnd(26)} not run: ${why}`);
+      continue;
+    }
+    const r = {
+      name: mutant.name,
+      what: mutant.what,
+      flags: [...mutant.flags, ...options.extra].join(' '),
+      seeds: +m[1],
+      failed: +m[3],
+      unknown: +m[4],
+      seedsPerS: +m[5],
+    };
     results.push(r);
     if (!options.json) {
       console.log(`${r.name.padEnd(26)} caught ${String(r.failed).padStart(3)} of ${r.seeds}, ${r.unknown} unknown, ${r.seedsPerS} seeds/s  ${r.flags}`);
@@ -169,3 +188,4 @@ for (const mutant of MUTANTS) {
   }
 }
 if (options.json) console.log(JSON.stringify({ seeds: options.seeds, mutants: results }, null, 1));
+if (results.some((r) => r.error !== undefined)) process.exitCode = 1;

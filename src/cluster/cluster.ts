@@ -23,6 +23,7 @@ import { validateBalancerConfig, validateHeartbeatConfig } from './validate-part
 import { planCluster } from './plan.js';
 import { allServers, balancerAddress, coordinatorAddress, groupOf, preferredServerOf, shardOf, topologyOf } from './topology.js';
 import type { ServerState } from './server.js';
+import type { Snapshot } from '../replication/state-machine.js';
 import type { CoordinatorState } from './coordinator.js';
 import type { MemberState } from './messages.js';
 import { buildClusterMetrics, ClientMetrics } from '../metrics/cluster-metrics.js';
@@ -392,6 +393,23 @@ export class Cluster extends EventEmitter {
    * participant). 0 while it is down. Sim only: what a nemesis aims at to crash a coordinator
    * in the middle of a commit.
    */
+  /**
+   * Sim only: the replicated state of each live replica of `shard` (its state machine's
+   * snapshot) with the log index it has applied: replicas at the same index must hold the same
+   * state, what a history cannot show (request ids remembered, finished transactions, locks).
+   */
+  replicaStates(shard: number): Array<{ id: string; index: number; state: Snapshot }> {
+    this.assertRunning();
+    if (!Number.isInteger(shard) || shard < 0 || shard >= this.config.shards)
+      throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${JSON.stringify(shard)}`);
+    const out: Array<{ id: string; index: number; state: Snapshot }> = [];
+    for (const id of this.groupOf(shard)) {
+      const group = (this.simActorState(id, 'replicaStates') as ServerState | undefined)?.groups?.get(shard);
+      if (group !== undefined) out.push({ id, index: group.core.status().applied, state: group.sm.snapshot() });
+    }
+    return out;
+  }
+
   openTransactions(id: string): number {
     this.assertRunning();
     if (typeof id !== 'string' || !this.coordinators.has(id))

@@ -250,6 +250,7 @@ export async function runOneSeed(task: ScenarioTask): Promise<ScenarioReport> {
 async function runTxnSeed(task: ScenarioTask, started: number): Promise<ScenarioReport> {
   const report: ScenarioReport = { ...emptyReport(task), anomalies: [] };
   const verdicts: string[] = [];
+  const stateDiffs: string[] = [];
   let indefinite = 0;
   // Loaded here: a kv check's workers never run it (nor its Elle checker).
   const { runTxnScenario } = await import('./txn-scenario.js');
@@ -269,6 +270,7 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
       report.traceHash = (report.traceHash * 31 + r.traceHash) >>> 0;
       verdicts.push(`${commit}: ${r.verdict}${r.live ? '' : ', not live'} (${r.committed} of ${r.transactions} committed)`);
       report.anomalies!.push(...r.anomalies.map((a) => `${commit}: ${a}`));
+      stateDiffs.push(...r.stateDiffs.map((d) => `${commit}: ${d}`));
       report.faults.push(...r.faults.map((f) => `${commit}: ${f}`));
     } catch (error) {
       report.ok = false;
@@ -282,7 +284,10 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
   report.unknownShare = report.operations === 0 ? 0 : indefinite / report.operations;
   if (!report.ok) {
     report.outcome = 'fail';
-    report.failures.push(report.error !== undefined ? 'the run threw' : report.live ? 'not serializable' : 'not live or not serializable');
+    if (report.error !== undefined) report.failures.push('the run threw');
+    else if (!report.live) report.failures.push('not live or not serializable');
+    else if (report.anomalies!.length > 0 || stateDiffs.length === 0) report.failures.push('not serializable');
+    for (const d of stateDiffs) report.failures.push(`replica state differs: ${d}`);
   }
   report.elapsedMs = performance.now() - started;
   return report;

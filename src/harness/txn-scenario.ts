@@ -7,7 +7,7 @@ import type { TxnUnsafe } from '../replication/ops.js';
 import { checkTransactions, type Anomaly, type ElleOp } from './elle/index.js';
 import type { TxnHistoryOp } from '../core/history.js';
 import type { TxnCommit } from './txn-commits.js';
-import { resolveShape, SCENARIO_CHECKPOINT_EVERY, SCENARIO_DUPLICATE_DELAY_MS } from './scenario.js';
+import { replicaStateDiffs, resolveShape, SCENARIO_CHECKPOINT_EVERY, SCENARIO_DUPLICATE_DELAY_MS, SCENARIO_SNAPSHOT_EVERY } from './scenario.js';
 import { crashAfterWrite } from './nemesis.js';
 
 /**
@@ -56,6 +56,8 @@ export interface TxnScenarioResult {
   aborted: number;
   indefinite: number;
   faults: string[];
+  /** Replicas of a shard at the same log index whose state machines differ (replicaStateDiffs). */
+  stateDiffs: string[];
   traceHash: number;
   history?: TxnHistoryOp[];
   trace?: Array<{ at: number; from: string; to: string; type: string }>;
@@ -87,7 +89,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
     seed: o.seed,
     network,
     // As the kv scenario: servers checkpoint often, so that crashes meet checkpointed logs.
-    replication: { mode: o.mode ?? 'active', factor: shape.factor, checkpointEvery: SCENARIO_CHECKPOINT_EVERY },
+    replication: { mode: o.mode ?? 'active', factor: shape.factor, checkpointEvery: SCENARIO_CHECKPOINT_EVERY, snapshotEvery: SCENARIO_SNAPSHOT_EVERY },
     commit: o.commit,
     shards: shape.shards,
     requestTimeoutMs: 1_500,
@@ -194,11 +196,14 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
     // Values here are numbers, as the checker's ElleOp wants (it validates the history anyway).
     const check = checkTransactions(history as ElleOp[], { model: 'list-append', consistency: 'strict-serializable' });
     const count = (type: TxnHistoryOp['type']): number => history.filter((e) => e.type === type).length;
-    const verdict = check.ok ? 'strict serializable' : [...new Set(check.anomalies.map((a) => a.type))].join(', ');
+    const stateDiffs = replicaStateDiffs(cluster, shape.shards);
+    const verdict =
+      (check.ok ? 'strict serializable' : [...new Set(check.anomalies.map((a) => a.type))].join(', ')) +
+      (stateDiffs.length > 0 ? `, replica state differs (${stateDiffs.join('; ')})` : '');
     const result: TxnScenarioResult = {
       seed: o.seed,
       commit: o.commit,
-      ok: check.ok && live,
+      ok: check.ok && live && stateDiffs.length === 0,
       live,
       verdict,
       anomalies: check.anomalies.slice(0, 5).map(describeAnomaly),
@@ -207,6 +212,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
       aborted: count('fail'),
       indefinite: count('info'),
       faults,
+      stateDiffs,
       traceHash: cluster.traceHash(),
     };
     // Kept when it failed, and for a replay (trace: `meridian check --history` writes it).

@@ -467,28 +467,30 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
 }
 
 /**
- * Replicas of a shard that applied the log up to the same index must hold the same state
- * machine, field by field: data, the request ids remembered with their results (and the marks
- * of those forgotten), finished and prepared transactions, locks, queued operations. What
- * the convergence reads compare is the data only; a replica that restored a snapshot missing
- * the remembered request ids, say, holds the same data and would answer a late duplicate
- * differently (a scratch build with that bug failed 0 of 100 seeds without this check).
- * Returns one line per pair that differs, naming the fields.
+ * Replicas of a shard (and its hybrid learners) that applied as many of the shard's commands
+ * must hold the same state machine, field by field: data, the request ids remembered with
+ * their results (and the marks of those forgotten), finished and prepared transactions,
+ * locks, queued operations. What the convergence reads compare is the data only; a replica
+ * that restored a snapshot missing the remembered request ids, say, holds the same data and
+ * would answer a late duplicate differently (a scratch build with that bug failed 0 of 100
+ * seeds without this check). Returns one line per pair that differs, naming the fields.
  */
 export function replicaStateDiffs(cluster: Cluster, shards: number): string[] {
   const out: string[] = [];
   for (let shard = 0; shard < shards; shard++) {
-    const first = new Map<number, { id: string; fields: Map<string, string> }>();
+    const first = new Map<number, { name: string; fields: Map<string, string> }>();
     for (const replica of cluster.replicaStates(shard)) {
-      const fields = new Map(Object.entries(replica.state).map(([name, value]) => [name, JSON.stringify(value)]));
-      const other = first.get(replica.index);
+      const name = replica.learner ? `${replica.id} (learner)` : replica.id;
+      const fields = new Map(Object.entries(replica.state).map(([field, value]) => [field, JSON.stringify(value)]));
+      const applied = replica.state.applied;
+      const other = first.get(applied);
       if (other === undefined) {
-        first.set(replica.index, { id: replica.id, fields });
+        first.set(applied, { name, fields });
         continue;
       }
       const names = new Set([...fields.keys(), ...other.fields.keys()]);
-      const differ = [...names].filter((name) => fields.get(name) !== other.fields.get(name));
-      if (differ.length > 0) out.push(`shard ${shard} at index ${replica.index}: ${other.id} and ${replica.id} differ in ${differ.join(', ')}`);
+      const differ = [...names].filter((field) => fields.get(field) !== other.fields.get(field));
+      if (differ.length > 0) out.push(`shard ${shard} after ${applied} commands: ${other.name} and ${name} differ in ${differ.join(', ')}`);
     }
   }
   return out;

@@ -8,18 +8,15 @@ import type { ServerState } from '../src/cluster/server.js';
 // snapshot lost the request ids it remembered holds the same data and would answer a late
 // duplicate differently. Here one replica's state is changed behind the log's back.
 
-async function cluster(seed: number): Promise<Cluster> {
+/** Three regions of `servers` each, two shards; active replication on 3, or hybrid groups of 2 with learners. */
+async function cluster(seed: number, mode: 'active' | 'hybrid' = 'active', servers = 1): Promise<Cluster> {
   return startCluster({
-    regions: [
-      { name: 'r1', servers: 1 },
-      { name: 'r2', servers: 1 },
-      { name: 'r3', servers: 1 },
-    ],
+    regions: ['r1', 'r2', 'r3'].map((name) => ({ name, servers })),
     transport: 'sim',
     seed,
     network: { jitterMs: 1 },
     shards: 2,
-    replication: { mode: 'active', factor: 3 },
+    replication: { mode, factor: mode === 'active' ? 3 : 2 },
   });
 }
 
@@ -56,18 +53,7 @@ test('replicas that applied the same log hold the same state; one changed behind
 test('hybrid: learners are compared with the replicas at the same command count, and named as learners', async (t) => {
   const seed = 3;
   t.log(`seed ${seed}`);
-  const c = await startCluster({
-    regions: [
-      { name: 'r1', servers: 2 },
-      { name: 'r2', servers: 2 },
-      { name: 'r3', servers: 2 },
-    ],
-    transport: 'sim',
-    seed,
-    network: { jitterMs: 1 },
-    shards: 2,
-    replication: { mode: 'hybrid', factor: 2 },
-  });
+  const c = await cluster(seed, 'hybrid', 2);
   try {
     const client = c.client({ region: 'r1' });
     for (let i = 0; i < 20; i++) await client.put(`k${i}`, i);

@@ -62,6 +62,12 @@ export const MUTANTS = [
     flags: ['--mode', 'passive'],
   },
   {
+    name: 'learner-ignores-snapshot',
+    what: 'hybrid: a learner fed a snapshot (it fell behind the feed) ignores it and waits for commands it will never get',
+    edits: [['src/replication/learner.js', 'if (msg.snapshot !== null && msg.snapshot.applied > this.sm.applied)', 'if (false)']],
+    flags: ['--mode', 'hybrid'],
+  },
+  {
     name: 'coordinator-forgets-begun',
     what: 'a restarted coordinator forgets which requests it began (begins a late duplicate again)',
     edits: [[COORDINATOR, 'for (const record of begunRecords)', 'for (const record of [])']],

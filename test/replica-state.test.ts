@@ -44,7 +44,7 @@ test('replicas that applied the same log hold the same state; one changed behind
     group.sm.restore({ ...snapshot, seen: [] });
     const diffs = replicaStateDiffs(c, 2);
     t.is(diffs.length, 1, diffs.join('; '));
-    t.regex(diffs[0]!, new RegExp(`^shard 0 after ${states[0]!.state.applied} commands: \\S+ and ${victim.replace('/', '\\/')} differ in seen$`));
+    t.regex(diffs[0]!, new RegExp(`^shard 0 at index ${states[0]!.index}: \\S+ and ${victim.replace('/', '\\/')} differ in seen$`));
   } finally {
     await c.stop();
   }

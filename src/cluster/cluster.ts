@@ -395,21 +395,22 @@ export class Cluster extends EventEmitter {
    */
   /**
    * Sim only: the replicated state of each live replica of `shard` (its state machine's
-   * snapshot, `applied` commands into the shard's log), and of each hybrid learner of it
-   * (`learner: true`, fed the same commands). Copies that applied as many commands must hold
-   * the same state, what a history cannot show (request ids remembered, transactions, locks).
+   * snapshot, `applied` commands into the shard's log; `index`, the log index it applied),
+   * and of each hybrid learner of it (`learner: true`, fed the same commands; no index).
+   * Replicas at the same log index, and copies that applied as many commands, must hold the
+   * same state, what a history cannot show (request ids remembered, transactions, locks).
    */
-  replicaStates(shard: number): Array<{ id: string; learner: boolean; state: Snapshot }> {
+  replicaStates(shard: number): Array<{ id: string; learner: boolean; index: number | undefined; state: Snapshot }> {
     this.assertRunning();
     if (!Number.isInteger(shard) || shard < 0 || shard >= this.config.shards)
       throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${JSON.stringify(shard)}`);
-    const out: Array<{ id: string; learner: boolean; state: Snapshot }> = [];
+    const out: Array<{ id: string; learner: boolean; index: number | undefined; state: Snapshot }> = [];
     for (const id of this.servers) {
       const server = this.simActorState(id, 'replicaStates') as ServerState | undefined;
       const group = server?.groups?.get(shard);
-      if (group !== undefined) out.push({ id, learner: false, state: group.sm.snapshot() });
+      if (group !== undefined) out.push({ id, learner: false, index: group.core.status().applied, state: group.sm.snapshot() });
       const learner = server?.learners?.get(shard);
-      if (learner !== undefined) out.push({ id, learner: true, state: learner.sm.snapshot() });
+      if (learner !== undefined) out.push({ id, learner: true, index: undefined, state: learner.sm.snapshot() });
     }
     return out;
   }

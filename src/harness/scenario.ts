@@ -478,19 +478,38 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
 export function replicaStateDiffs(cluster: Cluster, shards: number): string[] {
   const out: string[] = [];
   for (let shard = 0; shard < shards; shard++) {
-    const first = new Map<number, { name: string; fields: Map<string, string> }>();
-    for (const replica of cluster.replicaStates(shard)) {
-      const name = replica.learner ? `${replica.id} (learner)` : replica.id;
-      const fields = new Map(Object.entries(replica.state).map(([field, value]) => [field, JSON.stringify(value)]));
-      const applied = replica.state.applied;
-      const other = first.get(applied);
-      if (other === undefined) {
-        first.set(applied, { name, fields });
-        continue;
+    /** Pairs already reported (by the first pass): one line a pair. */
+    const reported = new Set<string>();
+    const copies = cluster.replicaStates(shard).map((c) => ({
+      ...c,
+      name: c.learner ? `${c.id} (learner)` : c.id,
+      fields: new Map(Object.entries(c.state).map(([field, value]) => [field, JSON.stringify(value)])),
+    }));
+    // Replicas at one log index (a slot filled differently leaves them at one index with
+    // different command counts), then every copy, learners too, at one command count.
+    const passes: Array<[string, (c: (typeof copies)[number]) => number | undefined]> = [
+      ['at index', (c) => c.index],
+      ['after commands', (c) => c.state.applied],
+    ];
+    for (const [label, keyOf] of passes) {
+      const first = new Map<number, (typeof copies)[number]>();
+      for (const copy of copies) {
+        const key = keyOf(copy);
+        if (key === undefined) continue;
+        const other = first.get(key);
+        if (other === undefined) {
+          first.set(key, copy);
+          continue;
+        }
+        const names = new Set([...copy.fields.keys(), ...other.fields.keys()]);
+        const differ = [...names].filter((field) => copy.fields.get(field) !== other.fields.get(field));
+        const where = label === 'at index' ? `at index ${key}` : `after ${key} commands`;
+        const pair = `${other.name} and ${copy.name}`;
+        if (differ.length > 0 && !reported.has(pair)) {
+          reported.add(pair);
+          out.push(`shard ${shard} ${where}: ${pair} differ in ${differ.join(', ')}`);
+        }
       }
-      const names = new Set([...fields.keys(), ...other.fields.keys()]);
-      const differ = [...names].filter((field) => fields.get(field) !== other.fields.get(field));
-      if (differ.length > 0) out.push(`shard ${shard} after ${applied} commands: ${other.name} and ${name} differ in ${differ.join(', ')}`);
     }
   }
   return out;

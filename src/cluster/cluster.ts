@@ -388,12 +388,6 @@ export class Cluster extends EventEmitter {
   }
 
   /**
-   * Transactions a region's coordinator (`coordinator/<region>`) has open: begun and not yet
-   * answered, or logged and not yet ended (with 2PC, committed and not acknowledged by every
-   * participant). 0 while it is down. Sim only: what a nemesis aims at to crash a coordinator
-   * in the middle of a commit.
-   */
-  /**
    * Sim only: the replicated state of each live replica of `shard` (its state machine's
    * snapshot, `applied` commands into the shard's log; `index`, the log index it applied),
    * and of each hybrid learner of it (`learner: true`, fed the same commands; no index).
@@ -415,6 +409,12 @@ export class Cluster extends EventEmitter {
     return out;
   }
 
+  /**
+   * Transactions a region's coordinator (`coordinator/<region>`) has open: begun and not yet
+   * answered, or logged and not yet ended (with 2PC, committed and not acknowledged by every
+   * participant). 0 while it is down. Sim only: what a nemesis aims at to crash a coordinator
+   * in the middle of a commit.
+   */
   openTransactions(id: string): number {
     this.assertRunning();
     if (typeof id !== 'string' || !this.coordinators.has(id))

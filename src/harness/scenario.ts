@@ -467,8 +467,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
 }
 
 /**
- * Replicas of a shard (and its hybrid learners) that applied as many of the shard's commands
- * must hold the same state machine, field by field: data, the request ids remembered with
+ * Replicas of a shard at one log index, and all its copies (hybrid learners too) that applied
+ * as many of the shard's commands, must hold the same state machine, field by field: data, the request ids remembered with
  * their results (and the marks of those forgotten), finished and prepared transactions,
  * locks, queued operations. What the convergence reads compare is the data only; a replica
  * that restored a snapshot missing the remembered request ids, say, holds the same data and
@@ -486,24 +486,24 @@ export function replicaStateDiffs(cluster: Cluster, shards: number): string[] {
       fields: new Map(Object.entries(c.state).map(([field, value]) => [field, JSON.stringify(value)])),
     }));
     // Replicas at one log index (a slot filled differently leaves them at one index with
-    // different command counts), then every copy, learners too, at one command count.
-    const passes: Array<[string, (c: (typeof copies)[number]) => number | undefined]> = [
-      ['at index', (c) => c.index],
-      ['after commands', (c) => c.state.applied],
+    // different command counts), then every copy, learners too, at one command count: each
+    // pass keys a copy by a phrase (undefined: not in this pass).
+    const passes: Array<(c: (typeof copies)[number]) => string | undefined> = [
+      (c) => (c.index === undefined ? undefined : `at index ${c.index}`),
+      (c) => `after ${c.state.applied} commands`,
     ];
-    for (const [label, keyOf] of passes) {
-      const first = new Map<number, (typeof copies)[number]>();
+    for (const whereOf of passes) {
+      const first = new Map<string, (typeof copies)[number]>();
       for (const copy of copies) {
-        const key = keyOf(copy);
-        if (key === undefined) continue;
-        const other = first.get(key);
+        const where = whereOf(copy);
+        if (where === undefined) continue;
+        const other = first.get(where);
         if (other === undefined) {
-          first.set(key, copy);
+          first.set(where, copy);
           continue;
         }
         const names = new Set([...copy.fields.keys(), ...other.fields.keys()]);
         const differ = [...names].filter((field) => copy.fields.get(field) !== other.fields.get(field));
-        const where = label === 'at index' ? `at index ${key}` : `after ${key} commands`;
         const pair = `${other.name} and ${copy.name}`;
         if (differ.length > 0 && !reported.has(pair)) {
           reported.add(pair);

@@ -56,7 +56,7 @@ export interface TxnScenarioResult {
   aborted: number;
   indefinite: number;
   faults: string[];
-  /** Replicas of a shard at the same log index whose state machines differ (replicaStateDiffs). */
+  /** Copies of a shard at one log index or command count whose state machines differ (replicaStateDiffs). */
   stateDiffs: string[];
   traceHash: number;
   history?: TxnHistoryOp[];

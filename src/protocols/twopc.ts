@@ -308,9 +308,9 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
         if (state.phase === 'voting') {
           // The coordinator committed, so this participant voted yes in an earlier state of the
           // transaction, since forgotten (it committed here, and the state was dropped or the
-          // core rebuilt without it): the vote waited for now is a late copy's. Acknowledged as
-          // a commit for a transaction it does not know is; the copy's vote finds it ended
-          // (forget). Seen with copies up to 300 ms late (seed 239 passive, 2026-12-01).
+          // core rebuilt without it): the vote waited for now is a late copy's. Acknowledged, as
+          // a commit for an unknown transaction is; the copy's vote finds it ended (forget).
+          // Seen with copies up to 300 ms late (seed 239 passive, 2026-12-01).
           this.out.send(from, { type: 'ack', txn: msg.txn });
           return;
         }

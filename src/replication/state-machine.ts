@@ -146,12 +146,10 @@ export class KvStateMachine {
     if (rq === undefined) return undefined;
     if (this.seenResults.has(rq)) return { value: this.seenResults.get(rq) };
     if (this.forgottenUpTo.size === 0) return undefined;
-    const at = rq.lastIndexOf(':');
-    if (at <= 0) return undefined;
-    const upTo = this.forgottenUpTo.get(rq.slice(0, at));
-    if (upTo === undefined) return undefined;
-    const n = Number(rq.slice(at + 1));
-    return Number.isInteger(n) && n <= upTo ? 'forgotten' : undefined;
+    const parts = clientAndNumber(rq);
+    if (parts === undefined) return undefined;
+    const upTo = this.forgottenUpTo.get(parts[0]);
+    return upTo !== undefined && parts[1] <= upTo ? 'forgotten' : undefined;
   }
 
   private remember_(rq: string | undefined, value: unknown): void {
@@ -168,11 +166,9 @@ export class KvStateMachine {
 
   /** `rq` left `seenResults`: raise its client's mark (see forgottenUpTo). */
   private forgot(rq: string): void {
-    const at = rq.lastIndexOf(':');
-    if (at <= 0) return;
-    const n = Number(rq.slice(at + 1));
-    if (!Number.isInteger(n)) return;
-    const client = rq.slice(0, at);
+    const parts = clientAndNumber(rq);
+    if (parts === undefined) return;
+    const [client, n] = parts;
     const upTo = this.forgottenUpTo.get(client);
     if (upTo === undefined) {
       if (this.forgottenUpTo.size >= SEEN_CLIENTS_MAX) this.forgottenUpTo.delete(this.forgottenUpTo.keys().next().value as string);
@@ -414,6 +410,14 @@ export class KvStateMachine {
     copy.restore(this.snapshot());
     return copy;
   }
+}
+
+/** A request id `client:number` split in two (at its last ':'); undefined for any other form. */
+function clientAndNumber(rq: string): [string, number] | undefined {
+  const at = rq.lastIndexOf(':');
+  if (at <= 0) return undefined;
+  const n = Number(rq.slice(at + 1));
+  return Number.isInteger(n) ? [rq.slice(0, at), n] : undefined;
 }
 
 export type ExecResult = { ok: true; value: unknown; writes: Write[] } | { ok: false; message: string };

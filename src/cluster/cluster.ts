@@ -100,6 +100,8 @@ export class Cluster extends EventEmitter {
   private readonly regionNames: Set<string>;
   private readonly servers: Set<string>;
   private readonly down = new Set<string>();
+  /** Servers and coordinators paused (`pause()`) and not yet resumed or crashed. */
+  private readonly paused = new Set<string>();
   /** Restarts of each server and coordinator (its incarnation number, for the runtime's notices). */
   private readonly incarnations = new Map<string, number>();
   private network: NetworkConfig;
@@ -235,6 +237,8 @@ export class Cluster extends EventEmitter {
       throw new ValidationError('options.powerLoss', "true only with transport 'sim' (a real power loss cannot be staged on threads)");
     if (this.down.has(id)) return;
     this.down.add(id);
+    // A crash ends a pause: what the paused actors held dies with them.
+    this.paused.delete(id);
     await this.runtime.crashNode(id);
     if (options.powerLoss === true && this.sim !== undefined) {
       const prng = this.powerPrng;
@@ -262,6 +266,7 @@ export class Cluster extends EventEmitter {
     if (cell === undefined) return false;
     cell.crashAfterNextWrite(() => {
       this.down.add(id);
+      this.paused.delete(id);
       sim.crashNodeNow(id);
       this.notifyBalancers('node-crashed', id);
     });
@@ -273,6 +278,40 @@ export class Cluster extends EventEmitter {
     this.assertRunning();
     this.checkCrashable(id);
     return this.down.has(id);
+  }
+
+  /**
+   * Pause a live server or coordinator, as a process stopped by SIGSTOP (Jepsen's pause
+   * nemesis) or frozen by a long GC: its actors run nothing until `resume()`, while what is
+   * sent to them and the timers that come due queue in their mailboxes (a message past a
+   * mailbox's capacity is dropped). Nobody is told: the others see a silent peer, and the
+   * paused one, resumed, takes up a backlog of old messages and late timers with the state it
+   * had. A crash ends a pause. Sim only; pausing a paused or crashed one is a ValidationError.
+   */
+  pause(id: string): void {
+    this.assertRunning();
+    this.checkCrashable(id);
+    const sim = this.simOnly('pause', 'actors are paused in the simulator');
+    if (this.down.has(id)) throw new ValidationError('id', `a live server or coordinator, got ${JSON.stringify(id)}, which is crashed`);
+    if (this.paused.has(id)) throw new ValidationError('id', `a server or coordinator not paused already, got ${JSON.stringify(id)}`);
+    this.paused.add(id);
+    sim.pauseNode(id, true);
+  }
+
+  /** Resume a paused server or coordinator (see `pause`); a no-op for one not paused. */
+  resume(id: string): void {
+    this.assertRunning();
+    this.checkCrashable(id);
+    const sim = this.simOnly('resume', 'actors are paused in the simulator');
+    if (!this.paused.delete(id)) return;
+    sim.pauseNode(id, false);
+  }
+
+  /** Whether a server or coordinator is paused (by `pause()` or a fault) and not resumed or crashed. */
+  isPaused(id: string): boolean {
+    this.assertRunning();
+    this.checkCrashable(id);
+    return this.paused.has(id);
   }
 
   /** Restart a crashed server or coordinator; it recovers from its durable log. */

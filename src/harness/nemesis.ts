@@ -37,7 +37,8 @@ export type FaultKind =
   | 'strand-leader'
   | 'checkpoint-crash'
   | 'crash-coordinator'
-  | 'blackout';
+  | 'blackout'
+  | 'pause';
 
 /**
  * crash: crash a server, restart it when the fault ends (at most `crashMax` down at once).
@@ -90,6 +91,12 @@ export type FaultKind =
  * least 0.3) and reorders (jitter at least spikeMs) until a jitter's length after the restart.
  * Only from a quiet start (no server or coordinator down). Not in FAULT_KINDS (see
  * ALL_FAULT_KINDS).
+ * pause: stop a server, as SIGSTOP or a long GC would (`Cluster.pause`, sim only): the leader
+ * of a shard with commands in flight half of the time, else a random server, or a quarter of
+ * the time a coordinator with transactions open; resumed when the fault ends, it takes up
+ * what queued meanwhile (old messages, late timers) with the state it had, while the others
+ * may have elected a new leader or decided without it (Jepsen's pause nemesis). A paused
+ * server counts towards `crashMax`. Not in FAULT_KINDS (see ALL_FAULT_KINDS).
  */
 export const FAULT_KINDS: readonly FaultKind[] = [
   'crash',
@@ -117,11 +124,11 @@ export const NEMESIS_BLACKOUT_MS_MAX = 400;
 export const NEMESIS_BLACKOUT_DUPLICATE = 0.3;
 
 /**
- * Every kind a plan may name: FAULT_KINDS and 'blackout', which a Nemesis and swarm draw only
+ * Every kind a plan may name: FAULT_KINDS, 'blackout' and 'pause', which a Nemesis and swarm draw only
  * when `faults` names it (so their seeds' plans stay as they were); `meridian check`'s default
  * schedule does (SCENARIO_NEMESIS).
  */
-export const ALL_FAULT_KINDS: readonly FaultKind[] = [...FAULT_KINDS, 'blackout'];
+export const ALL_FAULT_KINDS: readonly FaultKind[] = [...FAULT_KINDS, 'blackout', 'pause'];
 /** crash-leader waits up to this many times this long for a leader with commands in flight. */
 export const NEMESIS_BUSY_WAITS = 50;
 export const NEMESIS_BUSY_WAIT_MS = 2;
@@ -254,6 +261,9 @@ export interface NemesisTarget {
   crashAfterNextWrite?(id: string): boolean;
   /** Whether a server or coordinator is down. */
   isDown?(id: string): boolean;
+  /** Stop a server or coordinator until `resume` (sim); without them, 'pause' never starts. */
+  pause?(id: string): void;
+  resume?(id: string): void;
   /** Offset one server's clock; without it, 'clock-skew' never starts. */
   setClockSkew?(id: string, ms: number): void;
   sleep(ms: number): Promise<void>;
@@ -451,6 +461,8 @@ export class Nemesis {
   private readonly touchedPairs = new Set<string>();
   private readonly touchedNodes = new Set<string>();
   private readonly skewed = new Set<string>();
+  /** Servers and coordinators paused by 'pause' and not yet resumed. */
+  private readonly paused = new Set<string>();
   private jitterTouched = false;
   private stopped = false;
   private running = false;
@@ -548,19 +560,23 @@ export class Nemesis {
     this.cluster.setNetwork(this.restoredNetwork());
     for (const server of this.skewed) this.cluster.setClockSkew?.(server, 0);
     this.skewed.clear();
+    const resumed = [...this.paused];
+    for (const id of resumed) this.cluster.resume?.(id);
+    this.paused.clear();
     const restarted: string[] = [];
     for (const id of this.servers) {
       // restart() is a no-op for a server that is up; this also restarts servers crashed by the caller.
-      if (this.down.has(id)) restarted.push(id);
+      if (this.down.has(id) && !resumed.includes(id)) restarted.push(id);
       await this.cluster.restart(id);
     }
     this.down.clear();
     if (this.coordinatorDown !== undefined) {
-      restarted.push(this.coordinatorDown);
+      if (!resumed.includes(this.coordinatorDown)) restarted.push(this.coordinatorDown);
       await this.cluster.restart(this.coordinatorDown);
       this.coordinatorDown = undefined;
     }
-    this.record('heal', 'heal', restarted.length > 0 ? `(restarted ${restarted.join(', ')})` : '');
+    const said = [...(restarted.length > 0 ? [`restarted ${restarted.join(', ')}`] : []), ...(resumed.length > 0 ? [`resumed ${resumed.join(', ')}`] : [])];
+    this.record('heal', 'heal', said.length > 0 ? `(${said.join('; ')})` : '');
   }
 
   private weightOf(kind: FaultKind): number {
@@ -589,6 +605,14 @@ export class Nemesis {
         return this.cluster.transport === 'sim' && this.down.size < this.plan.crashMax && this.down.size < this.servers.length;
       case 'crash-coordinator':
         return this.coordinatorDown === undefined;
+      case 'pause':
+        return (
+          this.cluster.transport === 'sim' &&
+          this.cluster.pause !== undefined &&
+          this.cluster.resume !== undefined &&
+          this.down.size < this.plan.crashMax &&
+          this.down.size < this.servers.length
+        );
       case 'blackout':
         // The whole cluster (beyond crashMax, by design), from a quiet start.
         return this.down.size === 0 && this.coordinatorDown === undefined && this.servers.length > 0;
@@ -643,6 +667,8 @@ export class Nemesis {
         return this.storm();
       case 'blackout':
         return this.blackout();
+      case 'pause':
+        return this.pause();
       case 'leader-handover':
         return this.handover();
       case 'strand-leader':
@@ -726,6 +752,40 @@ export class Nemesis {
     return {
       detail: `every server down ${downMs} ms (${this.servers.length}${powerLoss ? ', power losses' : ''}), duplicate ${duplicate.toFixed(3)}, jitter ${jitterMs.toFixed(0)} ms`,
       undo: async () => undefined,
+    };
+  }
+
+  /** See 'pause' above. */
+  private async pause(): Promise<{ detail: string; undo: () => Promise<void> }> {
+    const c = this.cluster;
+    if (this.coordinatorDown === undefined && this.rng.chance(0.25)) {
+      const { victim, note } = await this.busyCoordinator();
+      // A coordinator the workload crashed itself (the transactional scenario does) is left alone.
+      if (!c.isStopped && c.isDown?.(victim) !== true) {
+        this.coordinatorDown = victim;
+        this.paused.add(victim);
+        c.pause!(victim);
+        return {
+          detail: `${victim}${note}`,
+          undo: async () => {
+            this.coordinatorDown = undefined;
+            this.paused.delete(victim);
+            if (!c.isStopped) c.resume!(victim);
+          },
+        };
+      }
+    }
+    const target = this.rng.chance(0.5) ? await this.busyLeader() : { server: this.rng.pick(this.servers.filter((s) => !this.down.has(s))), note: '' };
+    this.down.add(target.server);
+    this.paused.add(target.server);
+    if (!c.isStopped) c.pause!(target.server);
+    return {
+      detail: `${target.server}${target.note}`,
+      undo: async () => {
+        this.down.delete(target.server);
+        this.paused.delete(target.server);
+        if (!c.isStopped) c.resume!(target.server);
+      },
     };
   }
 

@@ -83,6 +83,13 @@ export class Cell implements TimerTarget {
   private checkpointAfter = 0;
   /** Set by crashAfterNextWrite: the crash the next step that writes ends in. */
   private tornCrash: (() => void) | undefined;
+  /**
+   * Paused (a process stopped, as by SIGSTOP): messages and timer firings queue in the mailbox
+   * (up to its capacity) and nothing runs until `resume()`, which takes up the backlog in order.
+   */
+  private paused = false;
+  /** A restart after an error came due while paused: it runs at `resume()`. */
+  private initializeOnResume = false;
   private readonly ctx: ActorContext;
 
   constructor(
@@ -185,7 +192,7 @@ export class Cell implements TimerTarget {
     if (this.mailbox.length - this.head >= this.host.mailboxCapacity) return false;
     this.mailbox.push(envelope);
     assert(this.mailbox.length - this.head <= this.host.mailboxCapacity, 'cell: a mailbox holds at most mailboxCapacity messages');
-    if (this.status === 'running' && !this.queued) {
+    if (this.status === 'running' && !this.paused && !this.queued) {
       this.queued = true;
       this.host.ready(this);
     }
@@ -193,7 +200,31 @@ export class Cell implements TimerTarget {
   }
 
   hasWork(): boolean {
-    return this.status === 'running' && this.mailbox.length > this.head;
+    return this.status === 'running' && !this.paused && this.mailbox.length > this.head;
+  }
+
+  /** Stop running (see `paused`); a second pause is a no-op. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Run again: a restart that came due meanwhile first, then the backlog, in order. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.initializeOnResume) {
+      this.initializeOnResume = false;
+      if (this.status === 'backoff') this.initialize();
+      return;
+    }
+    if (this.hasWork() && !this.queued) {
+      this.queued = true;
+      this.host.ready(this);
+    }
+  }
+
+  isPaused(): boolean {
+    return this.paused;
   }
 
   mailboxLength(): number {
@@ -208,7 +239,7 @@ export class Cell implements TimerTarget {
   run(budget: number, started = this.host.env.now()): number {
     // Busy time is taken per run of up to `budget` messages: a clock read per message costs.
     let handled = 0;
-    while (handled < budget && this.status === 'running' && this.head < this.mailbox.length) {
+    while (handled < budget && this.status === 'running' && !this.paused && this.head < this.mailbox.length) {
       const envelope = this.mailbox[this.head]!;
       this.mailbox[this.head++] = undefined;
       if (this.head > 1024 && this.head * 2 > this.mailbox.length) {
@@ -386,7 +417,8 @@ export class Cell implements TimerTarget {
     this.backoffTimer = this.host.env.setTimer(delay, () => {
       this.backoffTimer = undefined;
       if (this.status !== 'backoff') return;
-      this.initialize();
+      if (this.paused) this.initializeOnResume = true;
+      else this.initialize();
     });
   }
 

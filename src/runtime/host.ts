@@ -227,6 +227,22 @@ export class Host implements CellHost {
     return crashed;
   }
 
+  /**
+   * Pause (true) or resume (false) every actor of `node` on this host, as a stopped process:
+   * what arrives meanwhile and the timers that come due wait in the mailboxes (see
+   * Cell.pause). Returns how many actors it touched. A crash ends a pause: restarted actors run.
+   */
+  pauseNode(node: string, paused: boolean): number {
+    let touched = 0;
+    for (const cell of this.cells.values()) {
+      if (cell.spec.node !== node) continue;
+      if (paused) cell.pause();
+      else cell.resume();
+      touched++;
+    }
+    return touched;
+  }
+
   /** Recreate every actor of `node` that this host ran, recovering from the durable store. */
   restartNode(node: string): number {
     let started = 0;

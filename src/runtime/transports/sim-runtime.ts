@@ -108,6 +108,11 @@ export class SimRuntime implements Runtime, SimDriver {
     this.world.host.crashNode(node);
   }
 
+  /** Pause or resume every actor of `node` (see Host.pauseNode); sim only. */
+  pauseNode(node: string, paused: boolean): void {
+    this.world.host.pauseNode(node, paused);
+  }
+
   async restartNode(node: string): Promise<void> {
     this.nodesDown.delete(node);
     this.world.host.setNodeDead(node, false);

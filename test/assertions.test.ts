@@ -62,3 +62,32 @@ test('group: a primary with neither a pending barrier nor a speculative state fa
   (group as unknown as { spec: unknown }).spec = undefined;
   t.throws(() => group.ready(), { message: /assertion failed: group: a primary has a barrier pending or a speculative state/ });
 });
+
+test('group: an operation a passive replica took while its core had just been elected, before ready() saw it, is answered when the core steps down again before ready()', (t) => {
+  // Found by `meridian check --seeds 1000 --mode passive` with pauses (seed 779, 2026-12-01): a
+  // paused leader, resumed, took a backlog in one step: it won an election, took client
+  // operations and lost the leadership again before its ready(). Before the fix the operations
+  // stayed held by a backup for ever ("group: a backup holds no operations").
+  const make = (self: string): GroupReplica =>
+    new GroupReplica(
+      { shard: 0, self, peers: ['a', 'b', 'c'], mode: 'passive', sync: true, lagBound: 10, electionTicks: 10, heartbeatTicks: 3, maxBatch: 4, maxInflight: 4, snapshotEvery: 100, seed: 1 },
+      [],
+    );
+  const a = make('a');
+  const b = make('b');
+  const c = make('c');
+  a.core.campaign();
+  for (const { to, msg } of a.ready().messages) if (to === 'b') b.step('a', msg);
+  for (const { to, msg } of b.ready().messages) if (to === 'a') a.step('b', msg);
+  t.true(a.core.isLeader(), 'elected, not yet seen by ready()');
+  t.true(a.submit({ op: 'put', key: 'k', value: 1 }, { to: 'client', rid: 7 }), 'taken: held until the barrier');
+  // A higher ballot arrives in the same step: the core steps down.
+  c.core.campaign();
+  c.core.campaign();
+  for (const { to, msg } of c.ready().messages) if (to === 'a') a.step('c', msg);
+  t.false(a.core.isLeader());
+  t.notThrows(() => a.ready());
+  const replies = a.outputs.filter((o) => o.kind === 'reply');
+  t.is(replies.length, 1, JSON.stringify(a.outputs));
+  t.like(replies[0], { kind: 'reply', ok: false, code: 'TIMEOUT', origin: { to: 'client', rid: 7 } });
+});

@@ -134,6 +134,11 @@ export class GroupReplica {
   /** A client operation arrived at this replica, which leads. False: not the leader now. */
   submit(body: RequestBody, origin: Origin): boolean {
     if (!this.core.isLeader()) return false;
+    // A core elected in this step, before ready() saw it: take up the role now (barrier and
+    // all), so that what is held here is let go if the core steps down again before ready()
+    // (passive seed 779: a resumed leader won and lost an election within one backlog step,
+    // and the operations it held stayed held by a backup for ever).
+    this.leadershipChanged();
     const id = `${this.idPrefix}#${this.nextLocalId++}`;
     if (this.config.mode === 'active') return this.proposeWaiting({ k: 'op', id, body }, origin);
     if (this.barrierId !== undefined || this.spec === undefined) {

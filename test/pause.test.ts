@@ -41,6 +41,7 @@ test("a paused leader runs nothing, not even its timers: the others elect a lead
     cluster.pause(old);
     t.true(cluster.isPaused(old));
     t.false(cluster.isDown(old), 'paused is not crashed');
+    t.is(cluster.shardLeader(0).leader, undefined, 'a paused leader, which still believes it leads, is not reported as the leader');
     // Nobody is told: the rest stop hearing from it and elect another leader.
     const fresh = await eventually(
       cluster,
@@ -57,8 +58,9 @@ test("a paused leader runs nothing, not even its timers: the others elect a lead
     for (let i = 0; i < 6; i++) await eventually(cluster, () => client.put(`k${i}`, `after-${i}`), { timeoutMs: 5_000 });
     t.is(stats(), receivedBefore, 'no message and no timer ran while paused');
     t.is(applied(cluster, 0, old), appliedBefore, 'its state stood still');
-    // The paused one still believes it leads (its state is as it was).
+    // The paused one still believes it leads (its state is as it was), which shardLeaders passes over.
     t.is(cluster.replicaStates(0).length, 3);
+    t.true(cluster.shardLeaders().every((s) => s.leader !== old && !s.candidates!.includes(old)));
     cluster.resume(old);
     t.false(cluster.isPaused(old));
     await cluster.sleep(10);

@@ -559,7 +559,8 @@ export class Cluster extends EventEmitter {
   /**
    * The current leader of `shard`'s replication group as the servers see it: of the live
    * replicas that believe they lead, the one with the highest ballot (a deposed leader cut off
-   * in a minority may still believe it leads, with a lower ballot). Undefined during an
+   * in a minority may still believe it leads, with a lower ballot). A paused replica is not
+   * live here: what it believes is as old as its pause. Undefined during an
    * election, and on threads (server state lives in other threads): sim only.
    */
   leaderOf(shard: number): string | undefined {
@@ -591,9 +592,10 @@ export class Cluster extends EventEmitter {
     const candidates: string[] = [];
     if (sim === undefined) return { shard, replicas: [...replicas], leader: undefined, inflight: 0, candidates };
     // One look at each live replica: the leader with the highest ballot, and who campaigns.
+    // Paused ones are passed over: a leader paused still believes it leads.
     let best: { id: string; round: number; by: string; inflight: number } | undefined;
     for (const id of replicas) {
-      if (this.down.has(id)) continue;
+      if (this.down.has(id) || this.paused.has(id)) continue;
       const group = (sim.host.cell(id)?.peekState() as ServerState | undefined)?.groups?.get(shard);
       if (group === undefined) continue;
       if (group.isLeader()) {

@@ -38,6 +38,21 @@ test('sim: the transactional workload crashes some servers and coordinators righ
   t.true(torn > 0, 'some crash landed between a write and its messages');
 });
 
+test('sim: the transactional workload pauses some servers and coordinators instead of crashing them, and resumes them; the runs stay strict serializable and live', async (t) => {
+  const seen: string[] = [];
+  for (const seed of [4, 5, 6]) {
+    const r = await runTxnScenario({ seed, commit: '2pc' });
+    const lines = r.faults.filter((l) => / (pause|resume) /.test(l));
+    seen.push(...lines);
+    t.log(`seed ${seed}: ${lines.join('; ')}`);
+    t.true(r.live, `seed ${seed}: live`);
+    t.true(r.ok, `seed ${seed}: ${r.anomalies.join('\n')}`);
+  }
+  t.true(seen.some((l) => / pause coordinator\//.test(l)), 'a coordinator paused');
+  t.true(seen.some((l) => / pause r\d\/\d/.test(l)), 'a server paused');
+  t.true(seen.some((l) => / resume /.test(l)), 'resumed before the end');
+});
+
 test('check --workload txn reports the share of transactions whose outcome stayed unknown', async (t) => {
   const seed = 1;
   t.log(`seed ${seed}`);

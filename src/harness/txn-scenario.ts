@@ -128,6 +128,8 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
     };
     const nemesis = async (): Promise<void> => {
       const down = new Set<string>();
+      // The victims of `down` that are paused rather than crashed.
+      const paused = new Set<string>();
       const end = cluster.now() + o.faultMs;
       while (cluster.now() < end) {
         await cluster.sleep(100 + prng.int(300));
@@ -143,16 +145,30 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
             // Half of the crashes land right after a durable write, before that step's messages
             // leave (a commit record on disk whose commit messages never left; a vote recorded
             // and never sent): what recovery must finish. Polled briefly; then a plain crash.
+            // A quarter of them are pauses instead: the victim keeps its state and,
+            // resumed, takes up what queued meanwhile (a coordinator's late decisions, a
+            // participant's late votes) after the others went on without it.
             let torn = false;
-            if (prng.chance(0.5)) torn = typeof (await crashAfterWrite(cluster, victim)) === 'number';
-            else await cluster.crash(victim);
-            faults.push(`${at()} crash ${victim}${torn ? ' (after a write, before its messages)' : ''}`);
+            if (prng.chance(0.25)) {
+              paused.add(victim);
+              cluster.pause(victim);
+              faults.push(`${at()} pause ${victim}`);
+            } else {
+              if (prng.chance(0.5)) torn = typeof (await crashAfterWrite(cluster, victim)) === 'number';
+              else await cluster.crash(victim);
+              faults.push(`${at()} crash ${victim}${torn ? ' (after a write, before its messages)' : ''}`);
+            }
           }
         } else if (roll < 0.5 && down.size > 0) {
           const back = prng.pick([...down]);
           down.delete(back);
-          faults.push(`${at()} restart ${back}`);
-          await cluster.restart(back);
+          if (paused.delete(back)) {
+            faults.push(`${at()} resume ${back}`);
+            cluster.resume(back);
+          } else {
+            faults.push(`${at()} restart ${back}`);
+            await cluster.restart(back);
+          }
         } else if (roll < 0.75) {
           const a = prng.pick(regions);
           faults.push(`${at()} partition ${a} | rest`);
@@ -167,7 +183,10 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
       }
       faults.push(`${at()} heal all`);
       cluster.heal();
-      for (const s of down) await cluster.restart(s);
+      for (const s of down) {
+        if (paused.has(s)) cluster.resume(s);
+        else await cluster.restart(s);
+      }
       faulting = false;
     };
     await Promise.all([nemesis(), ...clients.map((_, i) => workload(i))]);

@@ -115,6 +115,30 @@ natsTest(`nats: dedicated processes; crash kills the server's process (SIGKILL) 
   });
 });
 
+natsTest(`nats: pause stops a server's actors while its process goes on; resumed, it answers again${skipped}`, async (t) => {
+  await withServer(t, async (server, baseline) => {
+    const cluster = await startCluster({ ...natsConfig(server, { processes: 'dedicated' }), replication: { mode: 'none' } });
+    const runtime = cluster.internals.runtime as NatsRuntime;
+    const pids = runtime.processes().map((p) => p.pid!);
+    try {
+      const client = cluster.client({ region: 'a' });
+      const key = 'paused-key';
+      const owner = cluster.serverFor(key);
+      await client.put(key, 'before');
+      const victim = runtime.processes().find((p) => p.nodes.includes(owner))!;
+      await cluster.pause(owner);
+      t.true(cluster.isPaused(owner));
+      await t.throwsAsync(client.get(key), undefined, 'no answer from a paused owner');
+      t.true(processExists(victim.pid!), `process ${victim.pid} of ${owner} still runs`);
+      await cluster.resume(owner);
+      t.is(await eventually(cluster, async () => (await client.get(key)) ?? false, { timeoutMs: 10_000 }), 'before');
+    } finally {
+      await cluster.stop();
+    }
+    await leavesNothing(t, server, baseline, pids);
+  });
+});
+
 natsTest(`nats: a message over the server's max_payload is refused as too-large, not sent${skipped}`, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-nats-conf-'));
   const conf = join(dir, 'nats.conf');

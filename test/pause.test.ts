@@ -38,7 +38,7 @@ test("a paused leader runs nothing, not even its timers: the others elect a lead
     const stats = (): number => cluster.stats().actors[old]?.received ?? 0;
     const appliedBefore = applied(cluster, 0, old);
     const receivedBefore = stats();
-    cluster.pause(old);
+    await cluster.pause(old);
     t.true(cluster.isPaused(old));
     t.false(cluster.isDown(old), 'paused is not crashed');
     t.is(cluster.shardLeader(0).leader, undefined, 'a paused leader, which still believes it leads, is not reported as the leader');
@@ -61,7 +61,7 @@ test("a paused leader runs nothing, not even its timers: the others elect a lead
     // The paused one still believes it leads (its state is as it was), which shardLeaders passes over.
     t.is(cluster.replicaStates(0).length, 3);
     t.true(cluster.shardLeaders().every((s) => s.leader !== old && !s.candidates!.includes(old)));
-    cluster.resume(old);
+    await cluster.resume(old);
     t.false(cluster.isPaused(old));
     await cluster.sleep(10);
     t.true(stats() > receivedBefore, 'the backlog ran at resume');
@@ -83,21 +83,21 @@ test("a paused leader runs nothing, not even its timers: the others elect a lead
   }
 });
 
-test('pause / resume / isPaused: ids checked; no pause twice or of a crashed one; a crash ends a pause; resume of a running one is a no-op; sim only', async (t) => {
+test('pause / resume / isPaused: ids checked; no pause twice or of a crashed one; a crash ends a pause; resume of a running one is a no-op', async (t) => {
   const cluster = await sim(3);
   try {
-    t.throws(() => cluster.pause('nobody'), { instanceOf: ValidationError, message: /id/ });
+    await t.throwsAsync(cluster.pause('nobody'), { instanceOf: ValidationError, message: /id/ });
     t.throws(() => cluster.isPaused('coordinator/r9'), { instanceOf: ValidationError, message: /id/ });
-    t.notThrows(() => cluster.resume('r1/0'), 'resume of one not paused');
-    cluster.pause('coordinator/r1');
+    await t.notThrowsAsync(cluster.resume('r1/0'), 'resume of one not paused');
+    await cluster.pause('coordinator/r1');
     t.true(cluster.isPaused('coordinator/r1'));
-    t.throws(() => cluster.pause('coordinator/r1'), { instanceOf: ValidationError, message: /not paused already/ });
-    cluster.resume('coordinator/r1');
+    await t.throwsAsync(cluster.pause('coordinator/r1'), { instanceOf: ValidationError, message: /not paused already/ });
+    await cluster.resume('coordinator/r1');
     t.false(cluster.isPaused('coordinator/r1'));
-    cluster.pause('r2/1');
+    await cluster.pause('r2/1');
     await cluster.crash('r2/1');
     t.false(cluster.isPaused('r2/1'), 'a crash ends the pause');
-    t.throws(() => cluster.pause('r2/1'), { instanceOf: ValidationError, message: /crashed/ });
+    await t.throwsAsync(cluster.pause('r2/1'), { instanceOf: ValidationError, message: /crashed/ });
     await cluster.restart('r2/1');
     const client = cluster.client({ region: 'r2' });
     await client.put('a', 1);
@@ -105,11 +105,25 @@ test('pause / resume / isPaused: ids checked; no pause twice or of a crashed one
   } finally {
     await cluster.stop();
   }
-  const threads = await startCluster({ regions: [{ name: 'r1', servers: 1 }], transport: 'threads', seed: 1 });
+});
+
+test('threads: a paused server falls silent (its heartbeats stop: the others see it down) while its thread goes on; resumed, it is up again and serves', async (t) => {
+  const cluster = await startCluster({ regions: [{ name: 'r1', servers: 3 }], transport: 'threads', seed: 1, heartbeat: { intervalMs: 50 } });
   try {
-    t.throws(() => threads.pause('r1/0'), { instanceOf: ValidationError, message: /transport 'sim'/ });
+    const client = cluster.client({ region: 'r1' });
+    await eventually(cluster, () => client.put('a', 1), { timeoutMs: 10_000 });
+    const state = (): string | undefined => cluster.members().find((m) => m.id === 'r1/2')?.state;
+    await eventually(cluster, () => state() === 'up', { timeoutMs: 10_000 });
+    await cluster.pause('r1/2');
+    t.true(cluster.isPaused('r1/2'));
+    await eventually(cluster, () => state() !== 'up', { timeoutMs: 10_000, message: 'r1/2 seen silent' });
+    t.true((await cluster.ping()).length > 0, 'every thread still answers its control plane');
+    await cluster.resume('r1/2');
+    await eventually(cluster, () => state() === 'up', { timeoutMs: 10_000, message: 'r1/2 up again' });
+    await eventually(cluster, () => client.put('a', 2), { timeoutMs: 10_000 });
+    t.is(await client.get('a'), 2);
   } finally {
-    await threads.stop();
+    await cluster.stop();
   }
 });
 

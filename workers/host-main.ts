@@ -73,6 +73,7 @@ async function main(loadBehaviors: LoadBehaviors): Promise<void> {
     setClockSkew: (node, ms) => host.setClockSkew(node, ms),
     crashNode: (node) => host.crashNode(node),
     restartNode: (node) => host.restartNode(node),
+    pauseNode: (node, paused) => host.pauseNode(node, paused),
     injectFrame: (bytes) => host.receiveFrame(bytes),
   };
   Comlink.expose(api, portEndpoint(data.adminPort));

@@ -286,25 +286,25 @@ export class Cluster extends EventEmitter {
    * sent to them and the timers that come due queue in their mailboxes (a message past a
    * mailbox's capacity is dropped). Nobody is told: the others see a silent peer, and the
    * paused one, resumed, takes up a backlog of old messages and late timers with the state it
-   * had. A crash ends a pause. Sim only; pausing a paused or crashed one is a ValidationError.
+   * had. A crash ends a pause. Every transport (on threads and NATS the host's thread or
+   * process goes on answering its control plane; its actors of that node stop); pausing a
+   * paused or crashed one is a ValidationError.
    */
-  pause(id: string): void {
+  async pause(id: string): Promise<void> {
     this.assertRunning();
     this.checkCrashable(id);
-    const sim = this.simOnly('pause', 'actors are paused in the simulator');
     if (this.down.has(id)) throw new ValidationError('id', `a live server or coordinator, got ${JSON.stringify(id)}, which is crashed`);
     if (this.paused.has(id)) throw new ValidationError('id', `a server or coordinator not paused already, got ${JSON.stringify(id)}`);
     this.paused.add(id);
-    sim.pauseNode(id, true);
+    await this.runtime.pauseNode(id, true);
   }
 
   /** Resume a paused server or coordinator (see `pause`); a no-op for one not paused. */
-  resume(id: string): void {
+  async resume(id: string): Promise<void> {
     this.assertRunning();
     this.checkCrashable(id);
-    const sim = this.simOnly('resume', 'actors are paused in the simulator');
     if (!this.paused.delete(id)) return;
-    sim.pauseNode(id, false);
+    await this.runtime.pauseNode(id, false);
   }
 
   /** Whether a server or coordinator is paused (by `pause()` or a fault) and not resumed or crashed. */

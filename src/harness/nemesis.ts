@@ -91,8 +91,8 @@ export type FaultKind =
  * least 0.3) and reorders (jitter at least spikeMs) until a jitter's length after the restart.
  * Only from a quiet start (no server or coordinator down). Not in FAULT_KINDS (see
  * ALL_FAULT_KINDS).
- * pause: stop a server, as SIGSTOP or a long GC would (`Cluster.pause`, sim only): the leader
- * of a shard with commands in flight half of the time, else a random server, or a quarter of
+ * pause: stop a server, as SIGSTOP or a long GC would (`Cluster.pause`): the leader of a shard
+ * with commands in flight half of the time (in sim; elsewhere a random server), else a random server, or a quarter of
  * the time a coordinator with transactions open; resumed when the fault ends, it takes up
  * what queued meanwhile (old messages, late timers) with the state it had, while the others
  * may have elected a new leader or decided without it (Jepsen's pause nemesis). A paused
@@ -261,9 +261,9 @@ export interface NemesisTarget {
   crashAfterNextWrite?(id: string): boolean;
   /** Whether a server or coordinator is down. */
   isDown?(id: string): boolean;
-  /** Stop a server or coordinator until `resume` (sim); without them, 'pause' never starts. */
-  pause?(id: string): void;
-  resume?(id: string): void;
+  /** Stop a server or coordinator until `resume`; without them, 'pause' never starts. */
+  pause?(id: string): Promise<void>;
+  resume?(id: string): Promise<void>;
   /** Offset one server's clock; without it, 'clock-skew' never starts. */
   setClockSkew?(id: string, ms: number): void;
   sleep(ms: number): Promise<void>;
@@ -561,7 +561,7 @@ export class Nemesis {
     for (const server of this.skewed) this.cluster.setClockSkew?.(server, 0);
     this.skewed.clear();
     const resumed = [...this.paused];
-    for (const id of resumed) this.cluster.resume?.(id);
+    for (const id of resumed) await this.cluster.resume?.(id);
     this.paused.clear();
     const restarted: string[] = [];
     for (const id of this.servers) {
@@ -607,7 +607,6 @@ export class Nemesis {
         return this.coordinatorDown === undefined;
       case 'pause':
         return (
-          this.cluster.transport === 'sim' &&
           this.cluster.pause !== undefined &&
           this.cluster.resume !== undefined &&
           this.down.size < this.plan.crashMax &&
@@ -764,13 +763,13 @@ export class Nemesis {
       if (!c.isStopped && c.isDown?.(victim) !== true) {
         this.coordinatorDown = victim;
         this.paused.add(victim);
-        c.pause!(victim);
+        await c.pause!(victim);
         return {
           detail: `${victim}${note}`,
           undo: async () => {
             this.coordinatorDown = undefined;
             this.paused.delete(victim);
-            if (!c.isStopped) c.resume!(victim);
+            if (!c.isStopped) await c.resume!(victim);
           },
         };
       }
@@ -778,13 +777,13 @@ export class Nemesis {
     const target = this.rng.chance(0.5) ? await this.busyLeader() : { server: this.rng.pick(this.servers.filter((s) => !this.down.has(s))), note: '' };
     this.down.add(target.server);
     this.paused.add(target.server);
-    if (!c.isStopped) c.pause!(target.server);
+    if (!c.isStopped) await c.pause!(target.server);
     return {
       detail: `${target.server}${target.note}`,
       undo: async () => {
         this.down.delete(target.server);
         this.paused.delete(target.server);
-        if (!c.isStopped) c.resume!(target.server);
+        if (!c.isStopped) await c.resume!(target.server);
       },
     };
   }

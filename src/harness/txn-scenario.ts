@@ -151,7 +151,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
             let torn = false;
             if (prng.chance(0.25)) {
               paused.add(victim);
-              cluster.pause(victim);
+              await cluster.pause(victim);
               faults.push(`${at()} pause ${victim}`);
             } else {
               if (prng.chance(0.5)) torn = typeof (await crashAfterWrite(cluster, victim)) === 'number';
@@ -164,7 +164,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
           down.delete(back);
           if (paused.delete(back)) {
             faults.push(`${at()} resume ${back}`);
-            cluster.resume(back);
+            await cluster.resume(back);
           } else {
             faults.push(`${at()} restart ${back}`);
             await cluster.restart(back);
@@ -184,7 +184,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
       faults.push(`${at()} heal all`);
       cluster.heal();
       for (const s of down) {
-        if (paused.has(s)) cluster.resume(s);
+        if (paused.has(s)) await cluster.resume(s);
         else await cluster.restart(s);
       }
       faulting = false;

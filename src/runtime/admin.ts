@@ -36,6 +36,8 @@ export interface AdminApi {
   setClockSkew(node: string, ms: number): void;
   crashNode(node: string): number;
   restartNode(node: string): number;
+  /** Pause (true) or resume (false) the actors of `node` on this host (see Host.pauseNode). */
+  pauseNode(node: string, paused: boolean): number;
   /** Test hook: hand raw bytes to the host as if a peer had sent them. */
   injectFrame(bytes: Uint8Array): void;
 }

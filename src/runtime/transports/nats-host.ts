@@ -151,6 +151,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
       setNodeDead: (node, dead) => h.setNodeDead(node, dead),
       setClockSkew: (node, ms) => h.setClockSkew(node, ms),
       crashNode: (node) => h.crashNode(node),
+      pauseNode: (node, paused) => h.pauseNode(node, paused),
       restartNode: (node) => {
         // A node crashed before this process started was never spawned here.
         if (crashed.delete(node)) {

@@ -409,6 +409,15 @@ export class NatsRuntime implements Runtime {
     }
   }
 
+  async pauseNode(node: string, paused: boolean): Promise<void> {
+    const found = this.hostOfNode(node);
+    if (found === undefined) throw new Error(`no host runs node ${node}`);
+    await this.respawning.get(found.id)?.catch(() => undefined);
+    const entry = this.hosts.get(found.id)!;
+    // The process goes on (its control plane answers); the node's actors run nothing.
+    if (entry.alive) await this.call(entry, 'pauseNode', node, paused);
+  }
+
   async restartNode(node: string): Promise<void> {
     const found = this.hostOfNode(node);
     if (found === undefined) throw new Error(`no host runs node ${node}`);

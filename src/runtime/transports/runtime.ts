@@ -26,6 +26,8 @@ export interface Runtime {
   sleep(ms: number): Promise<void>;
   crashNode(node: string): Promise<void>;
   restartNode(node: string): Promise<void>;
+  /** Stop (true) or resume (false) every actor of `node`, as SIGSTOP / SIGCONT would (see Host.pauseNode). */
+  pauseNode(node: string, paused: boolean): Promise<void>;
   setNetwork(config: NetworkConfig): void;
   setPartitions(rules: PartitionRule[]): void;
   /** Offset the clock that actors of `node` read (0 removes it). */

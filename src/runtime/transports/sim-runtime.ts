@@ -108,8 +108,7 @@ export class SimRuntime implements Runtime, SimDriver {
     this.world.host.crashNode(node);
   }
 
-  /** Pause or resume every actor of `node` (see Host.pauseNode); sim only. */
-  pauseNode(node: string, paused: boolean): void {
+  async pauseNode(node: string, paused: boolean): Promise<void> {
     this.world.host.pauseNode(node, paused);
   }
 

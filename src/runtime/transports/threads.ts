@@ -345,6 +345,13 @@ export class ThreadsRuntime implements Runtime {
     }
   }
 
+  async pauseNode(node: string, paused: boolean): Promise<void> {
+    const entry = this.hostOfNode(node);
+    if (entry === undefined) throw new Error(`no host runs node ${node}`);
+    // The thread goes on (its control plane answers); the node's actors run nothing.
+    if (entry.alive) await this.call(entry, (a) => a.pauseNode(node, paused));
+  }
+
   async restartNode(node: string): Promise<void> {
     const entry = this.hostOfNode(node);
     if (entry === undefined) throw new Error(`no host runs node ${node}`);

@@ -70,7 +70,20 @@ test('group: an operation a passive replica took while its core had just been el
   // stayed held by a backup for ever ("group: a backup holds no operations").
   const make = (self: string): GroupReplica =>
     new GroupReplica(
-      { shard: 0, self, peers: ['a', 'b', 'c'], mode: 'passive', sync: true, lagBound: 10, electionTicks: 10, heartbeatTicks: 3, maxBatch: 4, maxInflight: 4, snapshotEvery: 100, seed: 1 },
+      {
+        shard: 0,
+        self,
+        peers: ['a', 'b', 'c'],
+        mode: 'passive',
+        sync: true,
+        lagBound: 10,
+        electionTicks: 10,
+        heartbeatTicks: 3,
+        maxBatch: 4,
+        maxInflight: 4,
+        snapshotEvery: 100,
+        seed: 1,
+      },
       [],
     );
   const a = make('a');

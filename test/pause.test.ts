@@ -26,7 +26,7 @@ function applied(cluster: Cluster, shard: number, id: string): number {
   return state.state.applied;
 }
 
-test("a paused leader runs nothing, not even its timers: the others elect a leader and go on; resumed, it takes up its backlog, steps down and catches up", async (t) => {
+test('a paused leader runs nothing, not even its timers: the others elect a leader and go on; resumed, it takes up its backlog, steps down and catches up', async (t) => {
   const seed = 12;
   t.log(`seed ${seed}`);
   const cluster = await sim(seed);
@@ -69,7 +69,8 @@ test("a paused leader runs nothing, not even its timers: the others elect a lead
       cluster,
       () => {
         const states = cluster.replicaStates(0);
-        if (new Set(states.map((s) => s.state.applied)).size !== 1) throw new Error(`not caught up: ${states.map((s) => `${s.id} ${s.state.applied}`).join(', ')}`);
+        if (new Set(states.map((s) => s.state.applied)).size !== 1)
+          throw new Error(`not caught up: ${states.map((s) => `${s.id} ${s.state.applied}`).join(', ')}`);
       },
       { timeoutMs: 5_000 },
     );

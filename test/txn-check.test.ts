@@ -48,9 +48,18 @@ test('sim: the transactional workload pauses some servers and coordinators inste
     t.true(r.live, `seed ${seed}: live`);
     t.true(r.ok, `seed ${seed}: ${r.anomalies.join('\n')}`);
   }
-  t.true(seen.some((l) => / pause coordinator\//.test(l)), 'a coordinator paused');
-  t.true(seen.some((l) => / pause r\d\/\d/.test(l)), 'a server paused');
-  t.true(seen.some((l) => / resume /.test(l)), 'resumed before the end');
+  t.true(
+    seen.some((l) => / pause coordinator\//.test(l)),
+    'a coordinator paused',
+  );
+  t.true(
+    seen.some((l) => / pause r\d\/\d/.test(l)),
+    'a server paused',
+  );
+  t.true(
+    seen.some((l) => / resume /.test(l)),
+    'resumed before the end',
+  );
 });
 
 test('check --workload txn reports the share of transactions whose outcome stayed unknown', async (t) => {

@@ -607,10 +607,7 @@ export class Nemesis {
         return this.coordinatorDown === undefined;
       case 'pause':
         return (
-          this.cluster.pause !== undefined &&
-          this.cluster.resume !== undefined &&
-          this.down.size < this.plan.crashMax &&
-          this.down.size < this.servers.length
+          this.cluster.pause !== undefined && this.cluster.resume !== undefined && this.down.size < this.plan.crashMax && this.down.size < this.servers.length
         );
       case 'blackout':
         // The whole cluster (beyond crashMax, by design), from a quiet start.

@@ -35,12 +35,13 @@ test('multipaxos: a follower with a committed slot left unapplied fails its next
   t.throws(() => core.step('b', { type: 'heartbeat', ballot, commitIndex: 0 }), { message: /assertion failed: multipaxos: every committed slot is applied/ });
 });
 
-test('group: a primary with neither a pending barrier nor a speculative state fails at ready()', (t) => {
-  const group = new GroupReplica(
+/** A passive replica of shard 0 among `peers`, with a fresh log. */
+function passiveReplica(self: string, peers: string[]): GroupReplica {
+  return new GroupReplica(
     {
       shard: 0,
-      self: 'a',
-      peers: ['a'],
+      self,
+      peers,
       mode: 'passive',
       sync: true,
       lagBound: 10,
@@ -53,6 +54,10 @@ test('group: a primary with neither a pending barrier nor a speculative state fa
     },
     [],
   );
+}
+
+test('group: a primary with neither a pending barrier nor a speculative state fails at ready()', (t) => {
+  const group = passiveReplica('a', ['a']);
   group.core.campaign();
   for (let round = 0; round < 20; round++) {
     for (const { to, msg } of group.ready().messages) if (to === 'a') group.step('a', msg);
@@ -68,27 +73,7 @@ test('group: an operation a passive replica took while its core had just been el
   // paused leader, resumed, took a backlog in one step: it won an election, took client
   // operations and lost the leadership again before its ready(). Before the fix the operations
   // stayed held by a backup for ever ("group: a backup holds no operations").
-  const make = (self: string): GroupReplica =>
-    new GroupReplica(
-      {
-        shard: 0,
-        self,
-        peers: ['a', 'b', 'c'],
-        mode: 'passive',
-        sync: true,
-        lagBound: 10,
-        electionTicks: 10,
-        heartbeatTicks: 3,
-        maxBatch: 4,
-        maxInflight: 4,
-        snapshotEvery: 100,
-        seed: 1,
-      },
-      [],
-    );
-  const a = make('a');
-  const b = make('b');
-  const c = make('c');
+  const [a, b, c] = (['a', 'b', 'c'] as const).map((self) => passiveReplica(self, ['a', 'b', 'c'])) as [GroupReplica, GroupReplica, GroupReplica];
   a.core.campaign();
   for (const { to, msg } of a.ready().messages) if (to === 'b') b.step('a', msg);
   for (const { to, msg } of b.ready().messages) if (to === 'a') a.step('b', msg);

@@ -286,7 +286,7 @@ test('check --seed S --history FILE writes the replayed history; checked again f
   }
 });
 
-test('check --faults draws only the kinds named (blackout too); the header, the plan and the replay line say so', async (t) => {
+test('check --faults draws only the kinds named (blackout and pause too); the header, the plan and the replay line say so', async (t) => {
   const r = await meridian(['check', '--seeds', '3', '--unsafe', 'stale-reads', '--faults', 'crash,partition', '--workers', '2']);
   t.regex(r.stdout, /^meridian check: seeds 1\.\.3, active replication \(unsafe: stale-reads\), targeted faults \(only crash, partition\), 2 workers/);
   const replay = /\n {2}replay: meridian (check --seed \d+ --mode active --unsafe stale-reads --faults crash,partition) --trace\n/.exec(r.stdout)?.[1];
@@ -298,6 +298,10 @@ test('check --faults draws only the kinds named (blackout too); the header, the 
   t.is(blackout.code, 0, blackout.stdout);
   t.regex(blackout.stdout, /targeted faults \(only blackout\)\n/);
   t.regex(blackout.stdout, /\n {2}plan blackout every [^\n]*\n +\d+ ms {2}start blackout every server down \d+ ms \(6, power losses\)/);
+  const pause = await meridian(['check', '--seed', '1', '--faults', 'pause']);
+  t.is(pause.code, 0, pause.stdout);
+  t.regex(pause.stdout, /targeted faults \(only pause\)\n/);
+  t.regex(pause.stdout, /\n {2}plan pause every [^\n]*\n +\d+ ms {2}start pause r\d\/\d \(leader of shard \d+, \d+ in flight\) \[#0\]\n +\d+ ms {2}end pause /);
   // The runner validates them too, naming the field.
   await t.throwsAsync(runChecks({ seeds: 1, faults: [] }), { message: /faults: expected a non-empty array of crash, / });
   await t.throwsAsync(runChecks({ seeds: 1, faults: ['crash'], schedule: 'builtin' }), { message: /faults: expected not with schedule 'builtin'/ });

@@ -223,10 +223,6 @@ export class Cell implements TimerTarget {
     }
   }
 
-  isPaused(): boolean {
-    return this.paused;
-  }
-
   mailboxLength(): number {
     return this.mailbox.length - this.head;
   }

@@ -23,6 +23,7 @@ const SM = 'src/replication/state-machine.js';
 const BALANCER = 'src/cluster/balancer.js';
 const PAXOS = 'src/protocols/multipaxos.js';
 const COORDINATOR = 'src/cluster/coordinator.js';
+const PAXOS_COMMIT = 'src/protocols/paxoscommit.js';
 const SM_NO_DEDUP = [SM, '    seen(rq) {', '    seen(rq) { return undefined;'];
 const BALANCER_NO_DEDUP = [BALANCER, '    has(id) {', '    has(id) { return false;'];
 
@@ -78,6 +79,18 @@ export const MUTANTS = [
     what: 'a participant prepares a transaction whose keys another prepared transaction holds',
     edits: [[SM, 'if (holder !== undefined && holder !== txn) {', 'if (false) {']],
     flags: ['--workload', 'txn'],
+  },
+  {
+    name: 'pc-acceptor-ignores-promise',
+    what: 'a Paxos Commit acceptor accepts a phase 2a message of a ballot lower than it promised',
+    edits: [[PAXOS_COMMIT, 'if (compareBallots(msg.ballot, a.promised) < 0) {', 'if (false) {']],
+    flags: ['--workload', 'txn', '--commit', 'paxos-commit'],
+  },
+  {
+    name: 'pc-recovery-aborts',
+    what: "a Paxos Commit recovery leader proposes 'aborted' for every resource manager, even one whose 'prepared' a promise reported",
+    edits: [[PAXOS_COMMIT, "const value = best === null ? 'aborted' : best.value;", "const value = 'aborted';"]],
+    flags: ['--workload', 'txn', '--commit', 'paxos-commit'],
   },
 ];
 

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { startCluster } from '../src/index.js';
-import { runTxnScenario } from '../src/harness/txn-scenario.js';
+import { partiallyApplied, runTxnScenario } from '../src/harness/txn-scenario.js';
+import type { TxnHistoryOp, TxnMicroOp } from '../src/core/history.js';
 import { checkTransactions } from '../src/harness/elle/index.js';
 import { runChecks, runOneSeed, scenarioOptions } from '../src/harness/check-runner.js';
 import { drawShape } from '../src/harness/scenario.js';
@@ -60,6 +61,47 @@ test('sim: the transactional workload pauses some servers and coordinators inste
     seen.some((l) => / resume /.test(l)),
     'resumed before the end',
   );
+});
+
+test('partiallyApplied: a final read must show all of a committed transaction, none of an aborted one, all or none of one of unknown outcome', (t) => {
+  const history: TxnHistoryOp[] = [];
+  const txn = (process: number, type: 'ok' | 'fail' | 'info', ops: TxnMicroOp[]): void => {
+    history.push({ index: history.length, process, type: 'invoke', f: 'txn', value: ops });
+    history.push({ index: history.length, process, type, f: 'txn', value: ops });
+  };
+  txn(0, 'ok', [
+    ['append', 'a', 1],
+    ['append', 'b', 2],
+  ]); // all there: fine
+  txn(1, 'info', [
+    ['append', 'a', 3],
+    ['append', 'b', 4],
+  ]); // none there: fine
+  txn(2, 'info', [
+    ['append', 'a', 5],
+    ['append', 'b', 6],
+  ]); // all there: fine
+  txn(3, 'info', [
+    ['append', 'a', 7],
+    ['append', 'b', 8],
+  ]); // a only: applied in part
+  txn(4, 'ok', [
+    ['append', 'a', 9],
+    ['r', 'b', [2]],
+  ]); // its append lost
+  txn(5, 'fail', [['append', 'b', 10]]); // aborted, yet there
+  txn(6, 'ok', [['r', 'a', [1]]]); // reads only: nothing to compare
+  const final = new Map<string, unknown[]>([
+    ['a', [1, 5, 7]],
+    ['b', [2, 6, 10]],
+  ]);
+  const found = partiallyApplied(history, final);
+  t.log(found.join('\n'));
+  t.is(found.length, 3);
+  t.regex(found[0]!, /^transaction 6 of unknown outcome, applied in part: 1 of its 2 appends in the final read \(a:7, b:8 \(missing\)\)$/);
+  t.regex(found[1]!, /^transaction 8 committed, yet 1 of its 1 appends are missing from the final read \(a:9 \(missing\)\)$/);
+  t.regex(found[2]!, /^transaction 10 aborted, yet 1 of its 1 appends are in the final read \(b:10\)$/);
+  t.deepEqual(partiallyApplied(history.slice(0, 6), final), [], 'the first three transactions are whole');
 });
 
 test('check --workload txn reports the share of transactions whose outcome stayed unknown', async (t) => {

@@ -251,6 +251,7 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
   const report: ScenarioReport = { ...emptyReport(task), anomalies: [] };
   const verdicts: string[] = [];
   const stateDiffs: string[] = [];
+  const partial: string[] = [];
   let indefinite = 0;
   // Loaded here: a kv check's workers never run it (nor its Elle checker).
   const { runTxnScenario } = await import('./txn-scenario.js');
@@ -271,6 +272,7 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
       verdicts.push(`${commit}: ${r.verdict}${r.live ? '' : ', not live'} (${r.committed} of ${r.transactions} committed)`);
       report.anomalies!.push(...r.anomalies.map((a) => `${commit}: ${a}`));
       stateDiffs.push(...r.stateDiffs.map((d) => `${commit}: ${d}`));
+      partial.push(...r.partial.map((d) => `${commit}: ${d}`));
       report.faults.push(...r.faults.map((f) => `${commit}: ${f}`));
     } catch (error) {
       report.ok = false;
@@ -286,8 +288,9 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
     report.outcome = 'fail';
     if (report.error !== undefined) report.failures.push('the run threw');
     else if (!report.live) report.failures.push('not live or not serializable');
-    else if (report.anomalies!.length > 0 || stateDiffs.length === 0) report.failures.push('not serializable');
+    else if (report.anomalies!.length > 0 || (stateDiffs.length === 0 && partial.length === 0)) report.failures.push('not serializable');
     for (const d of stateDiffs) report.failures.push(`replica state differs: ${d}`);
+    for (const d of partial.slice(0, 5)) report.failures.push(d);
   }
   report.elapsedMs = performance.now() - started;
   return report;

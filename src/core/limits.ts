@@ -39,7 +39,8 @@ export const SNAPSHOT_EVERY_COMMANDS = 1_024;
 export const SEEN_REQUESTS_MAX = 4_096;
 /**
  * Clients whose highest forgotten request id a state machine keeps (see
- * KvStateMachine.forgottenUpTo): past it, the client that wrote least recently loses its mark
- * (a copy of its requests later than SEEN_REQUESTS_MAX others is then executed again).
+ * KvStateMachine.forgottenUpTo): past it, the client whose mark was made first loses it (a
+ * raised mark keeps its place; a copy of that client's requests later than SEEN_REQUESTS_MAX
+ * others is then executed again).
  */
 export const SEEN_CLIENTS_MAX = 65_536;

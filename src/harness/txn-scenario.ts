@@ -88,16 +88,17 @@ export function partiallyApplied(history: readonly TxnHistoryOp[], finalLists: R
     if (invocation === undefined) continue;
     const appends = invocation.value.filter((m) => m[0] === 'append');
     if (appends.length === 0) continue;
-    const visible = appends.filter(([, key, value]) => (finalLists.get(key) ?? []).includes(value));
-    const expected = op.type === 'ok' ? appends.length : op.type === 'fail' ? 0 : visible.length === 0 ? 0 : appends.length;
-    if (visible.length === expected) continue;
-    const shown = appends.map(([, key, value]) => `${key}:${String(value)}${visible.some((v) => v[1] === key && v[2] === value) ? '' : ' (missing)'}`);
+    const present = appends.map(([, key, value]) => (finalLists.get(key) ?? []).includes(value));
+    const visible = present.filter((p) => p).length;
+    const expected = op.type === 'ok' ? appends.length : op.type === 'fail' ? 0 : visible === 0 ? 0 : appends.length;
+    if (visible === expected) continue;
+    const shown = appends.map(([, key, value], i) => `${key}:${String(value)}${present[i] ? '' : ' (missing)'}`);
     const what =
       op.type === 'ok'
-        ? `committed, yet ${appends.length - visible.length} of its ${appends.length} appends are missing from the final read`
+        ? `committed, yet ${appends.length - visible} of its ${appends.length} appends are missing from the final read`
         : op.type === 'fail'
-          ? `aborted, yet ${visible.length} of its ${appends.length} appends are in the final read`
-          : `of unknown outcome, applied in part: ${visible.length} of its ${appends.length} appends in the final read`;
+          ? `aborted, yet ${visible} of its ${appends.length} appends are in the final read`
+          : `of unknown outcome, applied in part: ${visible} of its ${appends.length} appends in the final read`;
     out.push(`transaction ${invocation.index} ${what} (${shown.join(', ')})`);
   }
   return out;

@@ -233,9 +233,12 @@ export class Cell implements TimerTarget {
    * start of the next), so that busy time costs one clock read per run; the run reads the end.
    */
   run(budget: number, started = this.host.env.now()): number {
+    // A cell paused after it was queued runs nothing. Checked once, not per message: a pause
+    // comes from outside (the cluster, between host drains), never from a step.
+    if (this.paused) return 0;
     // Busy time is taken per run of up to `budget` messages: a clock read per message costs.
     let handled = 0;
-    while (handled < budget && this.status === 'running' && !this.paused && this.head < this.mailbox.length) {
+    while (handled < budget && this.status === 'running' && this.head < this.mailbox.length) {
       const envelope = this.mailbox[this.head]!;
       this.mailbox[this.head++] = undefined;
       if (this.head > 1024 && this.head * 2 > this.mailbox.length) {

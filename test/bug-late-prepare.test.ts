@@ -2,7 +2,7 @@ import test from 'ava';
 import { TwoPcParticipant } from '../src/protocols/twopc.js';
 import { ThreePcParticipant } from '../src/protocols/threepc.js';
 import { PaxosCommitNode } from '../src/protocols/paxoscommit.js';
-import { KvStateMachine, ALREADY_FINISHED } from '../src/replication/state-machine.js';
+import { KvStateMachine, ALREADY_FINISHED, FINISHED_TXNS_MAX } from '../src/replication/state-machine.js';
 import { runPinnedSeed } from './helpers/seeds.js';
 
 // A late copy of a prepare meeting a late copy of the commit (found 2026-12-01 by `meridian
@@ -76,6 +76,51 @@ test("the state machine's no vote on a finished transaction's prepare says so (A
   t.deepEqual(sm.apply({ k: 'prepare', txn: 't1', ops }), [{ txn: 't1', vote: true }] as never);
   sm.apply({ k: 'commit', txn: 't1' } as never);
   t.deepEqual(sm.apply({ k: 'prepare', txn: 't1', ops }), [{ txn: 't1', vote: false, reason: ALREADY_FINISHED }] as never);
+});
+
+// Found reading the code (2026-12-01): past FINISHED_TXNS_MAX finished transactions a shard
+// forgot the oldest, and a late copy of its prepare was prepared (and voted yes) again; the
+// coordinator, which remembers outcomes for longer, would answer it with the commit and the
+// writes would be applied twice. Coordinators now number their transactions within an
+// incarnation (`region:incarnation:n`), and the shard refuses a prepare at or below the
+// highest number it forgot of that incarnation.
+test('a late prepare of a transaction forgotten past FINISHED_TXNS_MAX is still refused, after a snapshot too', (t) => {
+  const sm = new KvStateMachine();
+  const ops = [{ op: 'append' as const, key: 'k', value: 1 }];
+  const first = 'us-east:inc1:0';
+  t.deepEqual(sm.apply({ k: 'prepare', txn: first, ops }), [{ txn: first, vote: true }] as never);
+  sm.apply({ k: 'commit', txn: first } as never);
+  // One open transaction of the same incarnation, numbered below what will be forgotten.
+  const open = 'us-east:inc1:1';
+  t.deepEqual(sm.apply({ k: 'prepare', txn: open, ops: [{ op: 'put', key: 'other', value: 0 }] }), [{ txn: open, vote: true }] as never);
+  for (let n = 2; n < FINISHED_TXNS_MAX + 10; n++) {
+    const txn = `us-east:inc1:${n}`;
+    sm.apply({ k: 'prepare', txn, ops: [{ op: 'put', key: `x${n % 7}`, value: n }] });
+    sm.apply({ k: 'commit', txn } as never);
+  }
+  t.deepEqual(sm.data.get('k'), [1]);
+  const check = (machine: KvStateMachine, label: string): void => {
+    t.deepEqual(
+      machine.apply({ k: 'prepare', txn: first, ops }),
+      [{ txn: first, vote: false, reason: ALREADY_FINISHED }] as never,
+      `${label}: the forgotten one`,
+    );
+    t.deepEqual(
+      machine.apply({ k: 'prepare', txn: open, ops: [{ op: 'put', key: 'other', value: 0 }] }),
+      [{ txn: open, vote: true }] as never,
+      `${label}: the open one stays prepared`,
+    );
+    t.deepEqual(machine.votePreview(open, [{ op: 'put', key: 'other', value: 0 }]).vote, true, `${label}: preview of the open one`);
+    t.deepEqual(machine.votePreview(first, ops).vote, false, `${label}: preview of the forgotten one`);
+    const fresh = 'us-east:inc2:0';
+    t.deepEqual(machine.apply({ k: 'prepare', txn: fresh, ops }), [{ txn: fresh, vote: true }] as never, `${label}: another incarnation's first`);
+    machine.apply({ k: 'commit', txn: fresh } as never);
+    t.deepEqual(machine.data.get('k'), [1, 1], `${label}: the append applied once, then the new one`);
+  };
+  const copy = new KvStateMachine();
+  copy.restore(sm.snapshot());
+  check(sm, 'live');
+  check(copy, 'restored from a snapshot');
 });
 
 test('seed 239 (passive, the default scenario) passes', async (t) => {

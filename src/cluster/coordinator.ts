@@ -101,6 +101,13 @@ export interface CoordinatorState {
   ticks: TickClock;
   /** Ticks until the next one that does more than count, as of the end of the last step. */
   due: number;
+  /**
+   * Transaction ids are `<region>:<incarnation>:<n>`, n counting up from 0 in each
+   * incarnation (a random id drawn at init): a participant that forgot a finished
+   * transaction still refuses a late copy of its prepare (KvStateMachine.forgottenTxns).
+   */
+  txnPrefix: string;
+  txnSeq: number;
 }
 
 /** Transaction request ids remembered against duplicates. */
@@ -141,6 +148,8 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
       outboxCount: 0,
       ticks: new TickClock(params.tickMs, ctx.monotonicNow()),
       due: 1,
+      txnPrefix: `${params.region}:${ctx.nextId()}`,
+      txnSeq: 0,
     };
     for (const record of begunRecords) for (const rq of record.rqs) rememberBegun(state, rq, BEGUN_BEFORE_RESTART);
     for (const record of coreRecords) remember(state, record);
@@ -290,7 +299,7 @@ function begin(state: CoordinatorState, req: Req, ctx: ActorContext): void {
     if (list === undefined) byShard.set(s, (list = []));
     list.push(op);
   }
-  const txn = `${state.params.region}:${ctx.nextId()}`;
+  const txn = `${state.txnPrefix}:${state.txnSeq++}`;
   if (rq !== undefined) persistBegun(state, rq, txn, ctx);
   state.pending.set(txn, { ...origin, ops, shards, reads: new Map(), askTicks: 0, asked: 0 });
   state.core.begin(

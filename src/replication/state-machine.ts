@@ -79,6 +79,8 @@ export interface Snapshot {
   waiting?: Array<[string, Array<Extract<Command, { k: 'op' }>>]>;
   /** Transactions remembered as finished, oldest first: a late duplicate prepare is refused. */
   finished?: string[];
+  /** Per coordinator incarnation, the highest transaction number forgotten (see forgottenTxns). */
+  forgottenTxns?: Array<[string, number]>;
   /** What each prepared transaction read here, as its prepare found it (see readsOf). */
   readsAt?: Array<[string, TxnReads]>;
   /** What recently committed transactions read here, oldest first (see readsOf). */
@@ -137,6 +139,17 @@ export class KvStateMachine {
    * test/limits-memory.test.ts shows. At most SEEN_CLIENTS_MAX clients.
    */
   private readonly forgottenUpTo = new Map<string, number>();
+
+  /**
+   * Per coordinator incarnation (a transaction id `<region>:<incarnation>:<n>` before its last
+   * ':'), the highest n that `finishedSet` forgot. A prepare at or below it, for a transaction
+   * not prepared here, is a late copy of a finished transaction's prepare (or one of a
+   * transaction open longer than FINISHED_TXNS_MAX transactions took to finish here): it is
+   * refused as ALREADY_FINISHED. Without it such a copy would be prepared again, and the
+   * coordinator, which remembers the outcome longer, could commit the writes a second time.
+   * At most SEEN_CLIENTS_MAX incarnations; ids of any other form are not marked.
+   */
+  private readonly forgottenTxns = new Map<string, number>();
 
   /**
    * The result of an earlier request with this id, if it is still remembered; 'forgotten' if
@@ -205,6 +218,7 @@ export class KvStateMachine {
       case 'abort':
         return this.finish(command.txn, command.k);
       case 'pc': {
+        // Only the exact set: records of a transaction open here must never be dropped.
         if (command.txn === '' || this.finishedSet.has(command.txn)) return [];
         let records = this.pc.get(command.txn);
         if (records === undefined) this.pc.set(command.txn, (records = []));
@@ -253,7 +267,7 @@ export class KvStateMachine {
 
   private prepare(txn: string, ops: TxnOp[]): Completion {
     if (this.prepared.has(txn)) return { txn, vote: true };
-    if (this.finishedSet.has(txn)) return { txn, vote: false, reason: ALREADY_FINISHED };
+    if (this.finished(txn)) return { txn, vote: false, reason: ALREADY_FINISHED };
     let lockedOut: string | undefined;
     for (const op of ops) {
       const holder = this.locks.get(op.key);
@@ -292,7 +306,7 @@ export class KvStateMachine {
 
   /** The vote a prepare of `ops` would get on the applied state now, and what it would read. */
   votePreview(txn: string, ops: TxnOp[]): { vote: boolean; reads: TxnReads } {
-    if (this.finishedSet.has(txn)) return { vote: false, reads: [] };
+    if (!this.prepared.has(txn) && this.finished(txn)) return { vote: false, reads: [] };
     for (const op of ops) {
       const holder = this.locks.get(op.key);
       if (holder !== undefined && holder !== txn) return { vote: false, reads: [] };
@@ -340,7 +354,28 @@ export class KvStateMachine {
     this.finishedSet.add(txn);
     // Not finished.shift() on a list of FINISHED_TXNS_MAX: that copies the list on every commit.
     const evicted = this.finishedOrder.added(txn, this.finishedSet.size);
-    if (evicted !== undefined) this.finishedSet.delete(evicted);
+    if (evicted === undefined) return;
+    this.finishedSet.delete(evicted);
+    const parts = clientAndNumber(evicted);
+    if (parts === undefined) return;
+    const [incarnation, n] = parts;
+    const upTo = this.forgottenTxns.get(incarnation);
+    if (upTo === undefined) {
+      if (this.forgottenTxns.size >= SEEN_CLIENTS_MAX) this.forgottenTxns.delete(this.forgottenTxns.keys().next().value as string);
+      this.forgottenTxns.set(incarnation, n);
+    } else if (n > upTo) {
+      this.forgottenTxns.set(incarnation, n);
+    }
+  }
+
+  /** Finished here: remembered as finished, or at or below its incarnation's mark (see forgottenTxns). */
+  private finished(txn: string): boolean {
+    if (this.finishedSet.has(txn)) return true;
+    if (this.forgottenTxns.size === 0 || this.pc.has(txn)) return false;
+    const parts = clientAndNumber(txn);
+    if (parts === undefined) return false;
+    const upTo = this.forgottenTxns.get(parts[0]);
+    return upTo !== undefined && parts[1] <= upTo;
   }
 
   /** All replicated state: what a replica restored from it needs to go on exactly like this one. */
@@ -356,6 +391,7 @@ export class KvStateMachine {
       pc: [...this.pc],
       waiting: [...this.waiting].map(([key, queue]) => [key, [...queue]]),
       finished: [...this.finishedSet],
+      forgottenTxns: [...this.forgottenTxns],
       readsAt: [...this.readsAt],
       committedReads: [...this.committedReads],
     };
@@ -385,7 +421,9 @@ export class KvStateMachine {
     for (const [key, queue] of snapshot.waiting ?? []) this.waiting.set(key, [...queue]);
     this.finishedSet.clear();
     this.finishedOrder.reset([]);
+    this.forgottenTxns.clear();
     for (const txn of snapshot.finished ?? []) this.remember(txn);
+    for (const [incarnation, n] of snapshot.forgottenTxns ?? []) this.forgottenTxns.set(incarnation, n);
     // What transactions read: a restored replica (or a primary's working copy) answers a
     // coordinator that missed the vote like the replica it was restored from.
     this.readsAt.clear();

@@ -2,7 +2,7 @@ import test from 'ava';
 import { checkLinearizable, startCluster, UnavailableError, type ClusterConfig } from '../src/index.js';
 import { RoutedIds, type BalancerSummary } from '../src/cluster/balancer.js';
 import { runPinnedSeed, SWARM_PAXOS_COMMIT_PAIR } from './helpers/seeds.js';
-import { coordinatorBehavior, type CoordinatorParams } from '../src/cluster/coordinator.js';
+import { BEGUN_REMEMBERED_MAX, coordinatorBehavior, type CoordinatorParams } from '../src/cluster/coordinator.js';
 import type { Req } from '../src/cluster/messages.js';
 import type { ActorContext } from '../src/runtime/actor.js';
 
@@ -95,11 +95,14 @@ interface FakeCtx {
   ctx: ActorContext;
   sent: Array<{ to: string; msg: { type: string; code?: string } }>;
   log: unknown[];
+  /** The clock the context reads (ms). */
+  clock: { ms: number };
 }
 
 /** An ActorContext that records what the actor sends and persists; `log` is its durable log. */
 function fakeCtx(log: unknown[]): FakeCtx {
   const sent: FakeCtx['sent'] = [];
+  const clock = { ms: 0 };
   let ids = 0;
   const ctx = {
     self: 'coordinator/r1',
@@ -110,8 +113,8 @@ function fakeCtx(log: unknown[]): FakeCtx {
     forward: () => undefined,
     setTimer: () => undefined,
     cancelTimer: () => undefined,
-    now: () => 0,
-    monotonicNow: () => 0,
+    now: () => clock.ms,
+    monotonicNow: () => clock.ms,
     random: () => 0.5,
     nextId: () => `id${++ids}`,
     persist: (record: unknown) => log.push(record),
@@ -122,7 +125,7 @@ function fakeCtx(log: unknown[]): FakeCtx {
     busyMs: () => 0,
     warn: () => undefined,
   } satisfies ActorContext;
-  return { ctx, sent, log };
+  return { ctx, sent, log, clock };
 }
 
 test('coordinator: a copy of a transaction request that arrives after a restart does not begin it again', (t) => {
@@ -166,4 +169,53 @@ test('coordinator: a copy of a transaction request that arrives after a restart 
   const once = coordinatorBehavior.init(again.ctx, params, [...after.log]);
   for (const r of [req, next, third]) coordinatorBehavior.receive(once, r, again.ctx);
   t.is(again.sent.filter((s) => s.msg.type === 'tx').length, 0, 'every id kept through a checkpoint');
+});
+
+// Found reading the code (2026-12-01): `begun` holds the last BEGUN_REMEMBERED_MAX request ids;
+// a copy of an older one (delayed past that many transaction requests at this coordinator)
+// began the transaction again. As a shard does for its requests, the coordinator now keeps per
+// client the highest request number it forgot, in its checkpoints too.
+test('coordinator: a copy of a request older than BEGUN_REMEMBERED_MAX others is not begun again, across a restart too', (t) => {
+  const params: CoordinatorParams = {
+    region: 'r1',
+    commit: '2pc',
+    topology: { regions: [{ name: 'r1', servers: 1 }], shards: 1, factor: 1, mode: 'none' },
+    tickMs: 10,
+    acceptors: ['coordinator/r1'],
+  };
+  const req = (n: number): Req => ({ type: 'req', rid: n, body: { op: 'txn', key: 'a', rq: `client:${n}`, ops: [{ op: 'put', key: 'a', value: n }] } });
+  const live = fakeCtx([]);
+  const state = coordinatorBehavior.init(live.ctx, params, []);
+  for (let n = 1; n <= BEGUN_REMEMBERED_MAX + 5; n++) coordinatorBehavior.receive(state, req(n), live.ctx);
+  const answers = (f: FakeCtx): Array<string | undefined> => f.sent.filter((s) => s.msg.type === 'res').map((s) => s.msg.code);
+  live.sent.length = 0;
+  coordinatorBehavior.receive(state, req(1), live.ctx);
+  t.is(live.sent.filter((s) => s.msg.type === 'tx').length, 0, 'the copy of the first is not begun');
+  t.deepEqual(answers(live), ['TIMEOUT'], 'answered: its outcome is unknown here');
+  live.sent.length = 0;
+  coordinatorBehavior.receive(state, req(BEGUN_REMEMBERED_MAX + 5), live.ctx);
+  t.deepEqual(live.sent, [], 'a copy of a remembered one is dropped, as before');
+  coordinatorBehavior.receive(state, { ...req(1), body: { ...req(1).body, rq: 'other:1' } }, live.ctx);
+  t.deepEqual(answers(live), ['UNAVAILABLE'], "another client's first request is new (refused here only for the open transactions)");
+
+  // Restarted from the log as it is (a checkpoint from before anything was forgotten, and the
+  // records since), then from a checkpoint that holds the marks.
+  for (const checkpointed of [false, true]) {
+    if (checkpointed) {
+      (state as unknown as { checkpointAsked: boolean }).checkpointAsked = true;
+      live.clock.ms += params.tickMs;
+      coordinatorBehavior.receive(state, { type: 'timer', key: 'tick' } as never, live.ctx);
+      t.true(
+        live.log.some((r) => (r as { forgotten?: unknown }).forgotten !== undefined),
+        'the checkpoint kept the marks',
+      );
+      t.true(live.log.length < 100, `compacted: ${live.log.length} records`);
+    }
+    const after = fakeCtx([...live.log]);
+    const restarted = coordinatorBehavior.init(after.ctx, params, [...live.log]);
+    coordinatorBehavior.receive(restarted, req(1), after.ctx);
+    coordinatorBehavior.receive(restarted, req(3), after.ctx);
+    t.is(after.sent.filter((s) => s.msg.type === 'tx').length, 0, `not begun after the restart (checkpointed: ${checkpointed})`);
+    t.deepEqual(answers(after), ['TIMEOUT', 'TIMEOUT']);
+  }
 });

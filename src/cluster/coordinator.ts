@@ -1,4 +1,6 @@
 import { FifoOrder } from '../core/fifo-order.js';
+import { ForgottenMarks } from '../core/forgotten-marks.js';
+import { SEEN_CLIENTS_MAX } from '../core/limits.js';
 import type { ActorContext, Behavior } from '../runtime/actor.js';
 import type { TxnOp, TxnReads } from '../replication/ops.js';
 import type { CommitProtocolName } from '../protocols/commit.js';
@@ -90,6 +92,11 @@ export interface CoordinatorState {
   begun: Map<string, string>;
   /** Insertion order of `begun` (which to forget first). */
   begunOrder: FifoOrder<string>;
+  /**
+   * Per client, the highest request number `begun` forgot: a copy of a request at or below it
+   * that `begun` does not hold is older than what is remembered, and is not begun (again).
+   */
+  begunForgotten: ForgottenMarks;
   /** Committed transactions (in `pending`) still waiting for what they read at some shard. */
   awaitingReads: Set<string>;
   /** Per destination server, per shard: the wire that carries this turn's messages (see OUTBOX_MAX). */
@@ -142,6 +149,7 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
       aborted: 0,
       begun: new Map(),
       begunOrder: new FifoOrder(BEGUN_REMEMBERED_MAX),
+      begunForgotten: new ForgottenMarks(SEEN_CLIENTS_MAX),
       awaitingReads: new Set(),
       outbox: new Map(),
       peerOutbox: new Map(),
@@ -151,7 +159,10 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
       txnPrefix: `${params.region}:${ctx.nextId()}`,
       txnSeq: 0,
     };
-    for (const record of begunRecords) for (const rq of record.rqs) rememberBegun(state, rq, BEGUN_BEFORE_RESTART);
+    for (const record of begunRecords) {
+      for (const [client, n] of record.forgotten ?? []) state.begunForgotten.forgot(`${client}:${n}`);
+      for (const rq of record.rqs) rememberBegun(state, rq, BEGUN_BEFORE_RESTART);
+    }
     for (const record of coreRecords) remember(state, record);
     // A restart that read a long log compacts it at once.
     if (recovered.length > 2 * liveRecords(state) + COORDINATOR_CHECKPOINT_EVERY_RECORDS / 4) ctx.checkpoint(checkpointOf(state));
@@ -278,6 +289,18 @@ function begin(state: CoordinatorState, req: Req, ctx: ActorContext): void {
     return;
   }
   if (earlier !== undefined) return; // A duplicate: the first one answers.
+  if (rq !== undefined && state.begunForgotten.covers(rq)) {
+    // Older than the BEGUN_REMEMBERED_MAX requests remembered: a late copy of one begun (or
+    // refused) long ago, most likely; it must not begin again, and its outcome is not known here.
+    ctx.reply({
+      type: 'res',
+      rid: req.rid,
+      ok: false,
+      code: 'TIMEOUT',
+      message: `transaction request ${rq} is older than coordinator/${state.params.region} remembers: a late copy, not begun again; it may or may not have taken effect`,
+    } satisfies Res);
+    return;
+  }
   if (state.pending.size >= COORDINATOR_TXNS_MAX) {
     // Remembered as begun: the refusal is definite, so a later copy must not begin it.
     if (rq !== undefined) persistBegun(state, rq, '', ctx);
@@ -316,7 +339,9 @@ const BEGUN_BEFORE_RESTART = '(before the restart)';
 function rememberBegun(state: CoordinatorState, rq: string, txn: string): void {
   state.begun.set(rq, txn);
   const forgotten = state.begunOrder.added(rq, state.begun.size);
-  if (forgotten !== undefined) state.begun.delete(forgotten);
+  if (forgotten === undefined) return;
+  state.begun.delete(forgotten);
+  state.begunForgotten.forgot(forgotten);
 }
 
 /**
@@ -329,6 +354,8 @@ function rememberBegun(state: CoordinatorState, rq: string, txn: string): void {
 export interface BegunRecord {
   type: 'begun';
   rqs: string[];
+  /** In a checkpoint: the marks of what `begun` forgot (see CoordinatorState.begunForgotten). */
+  forgotten?: Array<[string, number]>;
 }
 
 function isBegunRecord(record: unknown): record is BegunRecord {
@@ -499,7 +526,11 @@ function liveRecords(state: CoordinatorState): number {
 /** Everything a restart needs: the request ids begun (one record), then the live records, oldest transaction first. */
 function checkpointOf(state: CoordinatorState): unknown[] {
   const out: unknown[] = [];
-  if (state.begun.size > 0) out.push({ type: 'begun', rqs: [...state.begun.keys()] } satisfies BegunRecord);
+  if (state.begun.size > 0 || state.begunForgotten.size > 0) {
+    const record: BegunRecord = { type: 'begun', rqs: [...state.begun.keys()] };
+    if (state.begunForgotten.size > 0) record.forgotten = state.begunForgotten.entries();
+    out.push(record);
+  }
   for (const list of state.log.values()) out.push(...list);
   return out;
 }

@@ -1,5 +1,6 @@
 import { FifoOrder } from '../core/fifo-order.js';
 import { SEEN_CLIENTS_MAX, SEEN_REQUESTS_MAX } from '../core/limits.js';
+import { ForgottenMarks } from '../core/forgotten-marks.js';
 import type { RequestBody, TxnOp, TxnReads, TxnUnsafe } from './ops.js';
 
 /**
@@ -138,7 +139,7 @@ export class KvStateMachine {
    * in the check scenarios is over 13,000 a second on one shard) would be applied twice, as
    * test/limits-memory.test.ts shows. At most SEEN_CLIENTS_MAX clients.
    */
-  private readonly forgottenUpTo = new Map<string, number>();
+  private readonly forgottenUpTo = new ForgottenMarks(SEEN_CLIENTS_MAX);
 
   /**
    * Per coordinator incarnation (a transaction id `<region>:<incarnation>:<n>` before its last
@@ -149,7 +150,7 @@ export class KvStateMachine {
    * coordinator, which remembers the outcome longer, could commit the writes a second time.
    * At most SEEN_CLIENTS_MAX incarnations; ids of any other form are not marked.
    */
-  private readonly forgottenTxns = new Map<string, number>();
+  private readonly forgottenTxns = new ForgottenMarks(SEEN_CLIENTS_MAX);
 
   /**
    * The result of an earlier request with this id, if it is still remembered; 'forgotten' if
@@ -158,11 +159,7 @@ export class KvStateMachine {
   seen(rq: string | undefined): { value: unknown } | 'forgotten' | undefined {
     if (rq === undefined) return undefined;
     if (this.seenResults.has(rq)) return { value: this.seenResults.get(rq) };
-    if (this.forgottenUpTo.size === 0) return undefined;
-    const parts = clientAndNumber(rq);
-    if (parts === undefined) return undefined;
-    const upTo = this.forgottenUpTo.get(parts[0]);
-    return upTo !== undefined && parts[1] <= upTo ? 'forgotten' : undefined;
+    return this.forgottenUpTo.covers(rq) ? 'forgotten' : undefined;
   }
 
   private remember_(rq: string | undefined, value: unknown): void {
@@ -173,21 +170,7 @@ export class KvStateMachine {
     const evicted = this.seenOrder.added(rq, this.seenResults.size);
     if (evicted !== undefined) {
       this.seenResults.delete(evicted);
-      this.forgot(evicted);
-    }
-  }
-
-  /** `rq` left `seenResults`: raise its client's mark (see forgottenUpTo). */
-  private forgot(rq: string): void {
-    const parts = clientAndNumber(rq);
-    if (parts === undefined) return;
-    const [client, n] = parts;
-    const upTo = this.forgottenUpTo.get(client);
-    if (upTo === undefined) {
-      if (this.forgottenUpTo.size >= SEEN_CLIENTS_MAX) this.forgottenUpTo.delete(this.forgottenUpTo.keys().next().value as string);
-      this.forgottenUpTo.set(client, n);
-    } else if (n > upTo) {
-      this.forgottenUpTo.set(client, n);
+      this.forgottenUpTo.forgot(evicted);
     }
   }
 
@@ -356,26 +339,13 @@ export class KvStateMachine {
     const evicted = this.finishedOrder.added(txn, this.finishedSet.size);
     if (evicted === undefined) return;
     this.finishedSet.delete(evicted);
-    const parts = clientAndNumber(evicted);
-    if (parts === undefined) return;
-    const [incarnation, n] = parts;
-    const upTo = this.forgottenTxns.get(incarnation);
-    if (upTo === undefined) {
-      if (this.forgottenTxns.size >= SEEN_CLIENTS_MAX) this.forgottenTxns.delete(this.forgottenTxns.keys().next().value as string);
-      this.forgottenTxns.set(incarnation, n);
-    } else if (n > upTo) {
-      this.forgottenTxns.set(incarnation, n);
-    }
+    this.forgottenTxns.forgot(evicted);
   }
 
   /** Finished here: remembered as finished, or at or below its incarnation's mark (see forgottenTxns). */
   private finished(txn: string): boolean {
     if (this.finishedSet.has(txn)) return true;
-    if (this.forgottenTxns.size === 0 || this.pc.has(txn)) return false;
-    const parts = clientAndNumber(txn);
-    if (parts === undefined) return false;
-    const upTo = this.forgottenTxns.get(parts[0]);
-    return upTo !== undefined && parts[1] <= upTo;
+    return !this.pc.has(txn) && this.forgottenTxns.covers(txn);
   }
 
   /** All replicated state: what a replica restored from it needs to go on exactly like this one. */
@@ -383,7 +353,7 @@ export class KvStateMachine {
     return {
       applied: this.applied,
       seen: [...this.seenResults],
-      forgotten: [...this.forgottenUpTo],
+      forgotten: this.forgottenUpTo.entries(),
       effectTerm: this.effectTerm,
       effectSeq: this.effectSeq,
       data: [...this.data],
@@ -391,7 +361,7 @@ export class KvStateMachine {
       pc: [...this.pc],
       waiting: [...this.waiting].map(([key, queue]) => [key, [...queue]]),
       finished: [...this.finishedSet],
-      forgottenTxns: [...this.forgottenTxns],
+      forgottenTxns: this.forgottenTxns.entries(),
       readsAt: [...this.readsAt],
       committedReads: [...this.committedReads],
     };
@@ -407,8 +377,7 @@ export class KvStateMachine {
     this.seenResults.clear();
     for (const [rq, value] of snapshot.seen) this.seenResults.set(rq, value);
     this.seenOrder.reset(this.seenResults.keys());
-    this.forgottenUpTo.clear();
-    for (const [client, n] of snapshot.forgotten ?? []) this.forgottenUpTo.set(client, n);
+    this.forgottenUpTo.restore(snapshot.forgotten);
     this.effectTerm = snapshot.effectTerm;
     this.effectSeq = snapshot.effectSeq;
     for (const [k, v] of snapshot.data) this.data.set(k, v);
@@ -421,9 +390,9 @@ export class KvStateMachine {
     for (const [key, queue] of snapshot.waiting ?? []) this.waiting.set(key, [...queue]);
     this.finishedSet.clear();
     this.finishedOrder.reset([]);
-    this.forgottenTxns.clear();
+    this.forgottenTxns.restore(undefined);
     for (const txn of snapshot.finished ?? []) this.remember(txn);
-    for (const [incarnation, n] of snapshot.forgottenTxns ?? []) this.forgottenTxns.set(incarnation, n);
+    this.forgottenTxns.restore(snapshot.forgottenTxns);
     // What transactions read: a restored replica (or a primary's working copy) answers a
     // coordinator that missed the vote like the replica it was restored from.
     this.readsAt.clear();
@@ -448,14 +417,6 @@ export class KvStateMachine {
     copy.restore(this.snapshot());
     return copy;
   }
-}
-
-/** A request id `client:number` split in two (at its last ':'); undefined for any other form. */
-function clientAndNumber(rq: string): [string, number] | undefined {
-  const at = rq.lastIndexOf(':');
-  if (at <= 0) return undefined;
-  const n = Number(rq.slice(at + 1));
-  return Number.isInteger(n) ? [rq.slice(0, at), n] : undefined;
 }
 
 export type ExecResult = { ok: true; value: unknown; writes: Write[] } | { ok: false; message: string };

@@ -219,3 +219,34 @@ test('coordinator: a copy of a request older than BEGUN_REMEMBERED_MAX others is
     t.deepEqual(answers(after), ['TIMEOUT', 'TIMEOUT']);
   }
 });
+
+// The Paxos Commit acceptor's marks (test/protocols-paxoscommit.test.ts) through a coordinator:
+// read back from its log at a restart, and kept by its next checkpoint.
+test("coordinator: a Paxos Commit acceptor's forgotten marks survive a restart and go into the next checkpoint", (t) => {
+  const params: CoordinatorParams = {
+    region: 'r1',
+    commit: 'paxos-commit',
+    topology: { regions: [{ name: 'r1', servers: 1 }], shards: 1, factor: 1, mode: 'none' },
+    tickMs: 10,
+    acceptors: ['coordinator/r1', 'coordinator/r2', 'coordinator/r3'],
+  };
+  const log: unknown[] = [{ type: 'forgotten', marks: [['r2:inc', 500]] }];
+  const f = fakeCtx([...log]);
+  const state = coordinatorBehavior.init(f.ctx, params, [...log]);
+  const phase1a = (txn: string): unknown => ({ type: 'tx-c', m: { type: 'phase1a', txn, ballot: { round: 1, id: 'shard/0' }, rms: ['shard/0'] } });
+  coordinatorBehavior.receive(state, phase1a('r2:inc:400') as never, f.ctx);
+  t.deepEqual(f.sent, [], 'covered by the mark: no promise');
+  coordinatorBehavior.receive(state, phase1a('r2:inc:501') as never, f.ctx);
+  t.true(
+    f.sent.some((s) => JSON.stringify(s.msg).includes('phase1b')),
+    `above the mark: promised (${JSON.stringify(f.sent)})`,
+  );
+  (state as unknown as { checkpointAsked: boolean }).checkpointAsked = true;
+  f.clock.ms += params.tickMs;
+  coordinatorBehavior.receive(state, { type: 'timer', key: 'tick' } as never, f.ctx);
+  t.deepEqual(
+    f.log.filter((r) => (r as { type?: string }).type === 'forgotten'),
+    [{ type: 'forgotten', marks: [['r2:inc', 500]] }],
+    'the checkpoint keeps the marks',
+  );
+});

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { Prng } from '../src/core/prng.js';
-import { PaxosCommitNode } from '../src/protocols/paxoscommit.js';
+import { PaxosCommitNode, PAXOS_COMMIT_REMEMBERED_TXNS_MAX } from '../src/protocols/paxoscommit.js';
 import type { PaxosCommitDecision, PaxosCommitMessage, PaxosCommitRecord } from '../src/protocols/paxoscommit.js';
 import { analyticMessages } from '../src/protocols/costs.js';
 import { Net } from './protocols-net.js';
@@ -292,4 +292,62 @@ test('randomized: drops, duplicates, crashes; every transaction atomic, commit o
   }
   t.log(`transactions committed: ${committed} of ${seeds * 3}`);
   t.true(committed > 0);
+});
+
+// Found reading the code (2026-12-01): an acceptor remembers PAXOS_COMMIT_REMEMBERED_TXNS_MAX
+// transactions. Past them it promised a late recovery leader "nothing accepted" for a
+// transaction it had accepted 'prepared' for, and a majority of such acceptors let the leader
+// choose 'aborted' for an RM whose 'prepared' was chosen: the transaction had committed at the
+// other RMs (an RM cut off for that many transactions, recovering when it came back). Now an
+// acceptor drops phase 1a and 2a of a transaction older than what it remembers (transaction
+// ids `<source>:<n>`), also after a restart from its host's checkpoint.
+test('an acceptor that forgot a transaction does not promise for it as if nothing was accepted, after a restart too', (t) => {
+  const node = (recovered?: PaxosCommitRecord[]): PaxosCommitNode =>
+    new PaxosCommitNode({ self: 'a1', acceptors: ['a1', 'a2', 'a3'], voteTimeoutTicks: 5, leaderTimeoutTicks: 8, recoveryTicks: 10 }, recovered);
+  const a = node();
+  const zero = { round: 0, id: '' };
+  const phase2a = (txn: string): Extract<PaxosCommitMessage, { type: 'phase2a' }> => ({
+    type: 'phase2a',
+    txn,
+    rm: 'p1',
+    ballot: zero,
+    value: 'prepared',
+    leader: 'c',
+    rms: ['p1'],
+  });
+  const old = 'r1:inc:0';
+  a.step('p1', phase2a(old));
+  t.deepEqual(
+    a.ready().messages.map((m) => m.msg.type),
+    ['phase2b'],
+  );
+  const records: PaxosCommitRecord[] = [];
+  for (let n = 1; n <= PAXOS_COMMIT_REMEMBERED_TXNS_MAX + 5; n++) {
+    a.step('p1', phase2a(`r1:inc:${n}`));
+    if (n % 1_000 === 0) records.push(...a.ready().persist);
+  }
+  records.push(...a.ready().persist);
+  const recovery: PaxosCommitMessage = { type: 'phase1a', txn: old, ballot: { round: 1, id: 'p2' }, rms: ['p1'] };
+  a.step('p2', recovery);
+  t.deepEqual(a.ready(), { persist: [], messages: [], decisions: [] }, 'no promise, no record: it cannot answer for what it forgot');
+  a.step('p2', { ...phase2a(old), ballot: { round: 1, id: 'p2' }, value: 'aborted', leader: 'p2' });
+  t.deepEqual(a.ready().messages, [], "nor does it accept a recovery leader's value for it");
+  const recent = `r1:inc:${PAXOS_COMMIT_REMEMBERED_TXNS_MAX}`;
+  a.step('p2', { ...recovery, txn: recent });
+  t.deepEqual(
+    a.ready().messages.map((m) => m.msg),
+    [{ type: 'phase1b', txn: recent, ballot: { round: 1, id: 'p2' }, accepted: [{ rm: 'p1', accepted: { ballot: zero, value: 'prepared' } }] }],
+    'a transaction it remembers: promised, with what it accepted',
+  );
+  const other = 'r2:inc:0';
+  a.step('p2', { ...recovery, txn: other });
+  t.is(a.ready().messages.length, 1, 'another source: a new transaction, promised');
+
+  // Restarted from a checkpoint as a coordinator writes it: these records, then the last
+  // transactions' own.
+  const checkpoint = a.checkpointRecords();
+  t.is(checkpoint.length, 1);
+  const restarted = node([...checkpoint, ...records.slice(-10)]);
+  restarted.step('p2', { ...recovery, ballot: { round: 2, id: 'p2' } });
+  t.deepEqual(restarted.ready().messages, [], 'restarted: still no promise for it');
 });

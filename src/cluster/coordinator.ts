@@ -531,6 +531,7 @@ function checkpointOf(state: CoordinatorState): unknown[] {
     if (state.begunForgotten.size > 0) record.forgotten = state.begunForgotten.entries();
     out.push(record);
   }
+  if (state.core.checkpointRecords !== undefined) out.push(...state.core.checkpointRecords());
   for (const list of state.log.values()) out.push(...list);
   return out;
 }

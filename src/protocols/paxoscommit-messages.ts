@@ -47,7 +47,12 @@ export type PaxosCommitRecord =
    */
   | { type: 'aborted'; txn: string; coordinator: string; rms: string[] }
   /** Leader: the round it runs phase 1 with, forced first, so a restarted leader never reuses it. */
-  | { type: 'round'; txn: string; round: number };
+  | { type: 'round'; txn: string; round: number }
+  /**
+   * Acceptor, in its host's checkpoints (PaxosCommitNode.checkpointRecords): per source of
+   * transaction ids, the highest number whose state it forgot (see acceptorForgotten).
+   */
+  | { type: 'forgotten'; marks: Array<[string, number]> };
 
 export type PaxosCommitDecision =
   /** RM: `prepare` (the host must answer with `vote(txn, yes)`), then the outcome for this RM's part. */

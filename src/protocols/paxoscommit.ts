@@ -29,6 +29,7 @@ import { assert } from '../core/assert.js';
 import { ValidationError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
 import { FifoOrder } from '../core/fifo-order.js';
+import { ForgottenMarks } from '../core/forgotten-marks.js';
 import { ballotEquals, BALLOT_ZERO, compareBallots, formatBallot } from './ballot.js';
 import type { Ballot } from './ballot.js';
 import { requireAddresses, requireNonEmptyString, requirePositiveInt } from './config.js';
@@ -45,6 +46,8 @@ export type { PaxosCommitAccepted, PaxosCommitDecision, PaxosCommitMessage, Paxo
  * above the number of transactions a cluster keeps open at once.
  */
 export const PAXOS_COMMIT_REMEMBERED_TXNS_MAX = 100_000;
+/** Sources of transaction ids (coordinator incarnations) whose forgotten mark an acceptor keeps. */
+export const PAXOS_COMMIT_FORGOTTEN_SOURCES_MAX = 65_536;
 
 export interface PaxosCommitConfig {
   self: string;
@@ -111,6 +114,17 @@ export class PaxosCommitNode
   private readonly leaderTxns = new Map<string, LeaderTxn>();
   /** Highest phase-1 round this node used per transaction (durable). */
   private readonly roundsUsed = new Map<string, number>();
+  /**
+   * Acceptor: per source of transaction ids (`<source>:<n>`: a coordinator incarnation), the
+   * highest n whose state `acceptorTxns` forgot. A phase 1a or 2a at or below it, for a
+   * transaction not remembered, is dropped: the acceptor no longer knows what it promised or
+   * accepted, and answering as if nothing (a promise with no value accepted) would let a late
+   * recovery leader choose 'aborted' for an RM whose 'prepared' was chosen, the transaction
+   * committed elsewhere. Such a recovery (an RM cut off for more than the transactions
+   * remembered) then waits for ever instead of deciding wrongly. Durable through the host's
+   * checkpoints (`checkpointRecords`); between them the log's records rebuild it.
+   */
+  private readonly acceptorForgotten = new ForgottenMarks(PAXOS_COMMIT_FORGOTTEN_SOURCES_MAX);
 
   constructor(config: PaxosCommitConfig, recovered?: PaxosCommitRecord[]) {
     requireNonEmptyString('self', config.self);
@@ -257,6 +271,14 @@ export class PaxosCommitNode
     return this.out.take();
   }
 
+  /**
+   * Records a host's checkpoint must keep beside those of the transactions it keeps: what
+   * this acceptor forgot (the records of those transactions are not in the checkpoint).
+   */
+  checkpointRecords(): PaxosCommitRecord[] {
+    return this.acceptorForgotten.size === 0 ? [] : [{ type: 'forgotten', marks: this.acceptorForgotten.entries() }];
+  }
+
   hasReady(): boolean {
     return this.out.has();
   }
@@ -304,6 +326,9 @@ export class PaxosCommitNode
         return;
       case 'round':
         this.roundsUsed.set(record.txn, Math.max(this.roundsUsed.get(record.txn) ?? 0, record.round));
+        return;
+      case 'forgotten':
+        for (const [source, n] of record.marks) this.acceptorForgotten.forgot(`${source}:${n}`);
         return;
     }
   }
@@ -369,9 +394,15 @@ export class PaxosCommitNode
     let a = this.acceptorTxns.get(txn);
     if (a === undefined) {
       a = { promised: BALLOT_ZERO, accepted: new Map() };
-      this.remember(this.acceptorTxns, this.acceptorOrder, txn, a);
+      const forgotten = this.remember(this.acceptorTxns, this.acceptorOrder, txn, a);
+      if (forgotten !== undefined) this.acceptorForgotten.forgot(forgotten);
     }
     return a;
+  }
+
+  /** Acceptor: `txn`'s state was forgotten (see acceptorForgotten): it must not answer for it. */
+  private acceptorForgot(txn: string): boolean {
+    return !this.acceptorTxns.has(txn) && this.acceptorForgotten.covers(txn);
   }
 
   private isAcceptor(): boolean {
@@ -379,7 +410,7 @@ export class PaxosCommitNode
   }
 
   private onPhase2a(from: string, msg: Extract<PaxosCommitMessage, { type: 'phase2a' }>): void {
-    if (!this.isAcceptor()) return;
+    if (!this.isAcceptor() || this.acceptorForgot(msg.txn)) return;
     const a = this.acceptorTxn(msg.txn);
     if (compareBallots(msg.ballot, a.promised) < 0) {
       // An RM's ballot-0 message needs no answer: the recovery leader will decide its instance.
@@ -397,7 +428,7 @@ export class PaxosCommitNode
   }
 
   private onPhase1a(from: string, txn: string, ballot: Ballot, rms: string[]): void {
-    if (!this.isAcceptor()) return;
+    if (!this.isAcceptor() || this.acceptorForgot(txn)) return;
     const a = this.acceptorTxn(txn);
     if (compareBallots(ballot, a.promised) < 0) {
       this.out.send(from, { type: 'nack', txn, ballot, promised: a.promised });

@@ -31,7 +31,10 @@ export type ParticipantDecision = { kind: 'prepare'; txn: string; payload: unkno
 export type CoordinatorDecision = CommitCoordinatorDecision<string>;
 
 export type ParticipantCore = CommitParticipantCore<unknown, unknown, ParticipantDecision>;
-export type CoordinatorCore = CommitCoordinatorCore<unknown, unknown, CoordinatorDecision>;
+export type CoordinatorCore = CommitCoordinatorCore<unknown, unknown, CoordinatorDecision> & {
+  /** Records the host's checkpoints must keep beside the transactions' (Paxos Commit: what its acceptor forgot). */
+  checkpointRecords?: () => unknown[];
+};
 
 /** Timeouts in ticks of the coordinator and participants (10 ms each by default). */
 export const VOTE_TIMEOUT_TICKS = 100;
@@ -108,7 +111,7 @@ export function createCoordinatorCore(protocol: CommitProtocolName, self: string
       const core = paxosCommitNode(self, records as PaxosCommitRecord[], options);
       // A leader decides each transaction once (it forgets the transaction as it decides); an
       // RM's own decisions do not arise here (a coordinator is no RM).
-      return coordinatorOf(
+      const erasedCore = coordinatorOf(
         core,
         (msg) => msg as PaxosCommitMessage,
         (d) =>
@@ -118,6 +121,7 @@ export function createCoordinatorCore(protocol: CommitProtocolName, self: string
               ? { kind: 'commit', txn: d.txn }
               : { kind: 'abort', txn: d.txn, reason: 'a participant voted no or timed out' },
       );
+      return { ...erasedCore, checkpointRecords: () => core.checkpointRecords() };
     }
   }
 }

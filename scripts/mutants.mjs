@@ -81,6 +81,24 @@ export const MUTANTS = [
     flags: ['--workload', 'txn'],
   },
   {
+    name: 'sm-forgets-marks',
+    what: 'a state machine executes a late copy of a request older than the ids it remembers (no per-client mark)',
+    edits: [[SM, "return this.forgottenUpTo.covers(rq) ? 'forgotten' : undefined;", 'return undefined;']],
+    flags: ['--limits', 'small'],
+  },
+  {
+    name: 'coordinator-forgets-marks',
+    what: 'a coordinator begins a late copy of a transaction request older than the ids it remembers',
+    edits: [[COORDINATOR, 'if (rq !== undefined && state.begunForgotten.covers(rq)) {', 'if (false) {']],
+    flags: ['--limits', 'small', '--txn-share', '0.3'],
+  },
+  {
+    name: 'shard-forgets-finished-marks',
+    what: 'a shard prepares again a late prepare of a transaction older than the finished ones it remembers',
+    edits: [[SM, 'return !this.pc.has(txn) && this.forgottenTxns.covers(txn);', 'return false;']],
+    flags: ['--limits', 'small', '--workload', 'txn'],
+  },
+  {
     name: 'pc-acceptor-ignores-promise',
     what: 'a Paxos Commit acceptor accepts a phase 2a message of a ballot lower than it promised',
     edits: [[PAXOS_COMMIT, 'if (compareBallots(msg.ballot, a.promised) < 0) {', 'if (false) {']],

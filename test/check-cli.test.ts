@@ -378,3 +378,15 @@ test('bad flags name the flag and exit 2', async (t) => {
   t.regex(spawned.stderr, /meridian check: --workers needs an integer from 1 to 64, got "many"\nusage:/);
   t.is(spawned.stdout, '');
 });
+
+test('check --limits small gives every seed small memory bounds (in its fault log); the replay line carries it; a bad value names the flag', async (t) => {
+  const r = await meridian(['check', '--seeds', '2', '--from', '5', '--clients', '4', '--limits', 'small', '--unsafe', 'stale-reads']);
+  t.regex(r.stdout, /replay: meridian check --seed \d+ --mode active --unsafe stale-reads --clients 4 --limits small --trace/, r.stdout);
+  const one = await meridian(['check', '--seed', '5', '--clients', '4', '--limits', 'small']);
+  t.regex(one.stdout, /limits: seenRequests \d+, finishedTxns \d+, begunRequests \d+/, one.stdout);
+  const none = await meridian(['check', '--seed', '5', '--clients', '4', '--limits', 'default']);
+  t.notRegex(none.stdout, /limits: /);
+  const bad = await meridian(['check', '--seeds', '2', '--limits', 'tiny']);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /--limits takes drawn, small, default/);
+});

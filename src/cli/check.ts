@@ -32,6 +32,7 @@ import { ALL_FAULT_KINDS, type FaultKind } from '../harness/nemesis.js';
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
 import {
   drawShape,
+  LIMITS_CHOICES,
   SCENARIO_REGIONS_MAX,
   SCENARIO_REGIONS_MIN,
   SCENARIO_SERVERS_MAX,
@@ -41,12 +42,14 @@ import {
 
 export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit 2pc|paxos-commit]
-                 [--regions R] [--servers N] [--factor F] [--shards S] [--shape random] [--faults KIND,KIND,...]
+                 [--regions R] [--servers N] [--factor F] [--shards S] [--shape random] [--faults KIND,KIND,...] [--limits drawn|small|default]
   meridian check --seed S [--trace] [--history FILE] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--regions R] [--servers N] [--factor F] [--shards S]
-                 [--faults KIND,...] [--only-faults I,J,...]
+                 [--faults KIND,...] [--only-faults I,J,...] [--limits ...]
   meridian check --workload txn --seeds N | --seed S [--history FILE] [--commit 2pc|paxos-commit] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
-                 [--regions R] [--servers N] [--factor F] [--shards S]
+                 [--regions R] [--servers N] [--factor F] [--shards S] [--limits ...]
+  LIMITS: memory bounds of the cluster; drawn (default): a quarter of seeds get small ones (8-63 request ids, finished
+          transactions, begun requests remembered), small: every seed, default: none
   VARIANT: ${UNSAFE_VARIANTS.join(', ')}
   KIND: ${ALL_FAULT_KINDS.join(', ')}`;
 
@@ -197,6 +200,10 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         break;
       case '--txn-share':
         args.txnShare = shareFlag(value, flag);
+        i++;
+        break;
+      case '--limits':
+        args.limits = oneOf(value, flag, LIMITS_CHOICES);
         i++;
         break;
       case '--faults': {
@@ -354,6 +361,7 @@ export function replayCommand(task: ScenarioTask, trace = true): string {
   if (task.faultMs !== undefined) out += ` --fault-ms ${task.faultMs}`;
   if (task.txnShare !== undefined) out += ` --txn-share ${task.txnShare}`;
   if (task.commits !== undefined) out += ` --commit ${task.commits[0]}`;
+  if (task.limits !== undefined) out += ` --limits ${task.limits}`;
   out += shapeFlags(task);
   if (task.onlyFaults !== undefined) out += ` --only-faults ${task.onlyFaults.length === 0 ? 'none' : task.onlyFaults.join(',')}`;
   return trace ? `${out} --trace` : out;
@@ -369,7 +377,8 @@ function taskOf(args: CheckArgs, seed: number): ScenarioTask {
 function txnReplayCommand(seed: number, args: CheckArgs): string {
   const commit = args.commits === undefined ? '' : ` --commit ${args.commits[0]}`;
   const unsafe = args.txnUnsafe === undefined ? '' : ` --unsafe ${args.txnUnsafe}`;
-  return `meridian check --seed ${seed} --mode ${args.mode} --workload txn${commit}${unsafe}${shapeFlags(args)} --trace`;
+  const limits = args.limits === undefined ? '' : ` --limits ${args.limits}`;
+  return `meridian check --seed ${seed} --mode ${args.mode} --workload txn${commit}${unsafe}${limits}${shapeFlags(args)} --trace`;
 }
 
 function describeFailure(r: ScenarioReport): string {

@@ -1,5 +1,13 @@
 import { ConfigError } from '../core/errors.js';
-import { MAILBOX_CAPACITY_DEFAULT, MESSAGE_BYTES_MAX_DEFAULT, REQUEST_TIMEOUT_MS_DEFAULT, WORKER_HEAP_MB_DEFAULT } from '../core/limits.js';
+import {
+  MAILBOX_CAPACITY_DEFAULT,
+  MEMORY_LIMIT_MIN,
+  MEMORY_LIMITS_DEFAULT,
+  MESSAGE_BYTES_MAX_DEFAULT,
+  REQUEST_TIMEOUT_MS_DEFAULT,
+  WORKER_HEAP_MB_DEFAULT,
+  type MemoryLimits,
+} from '../core/limits.js';
 import type { NetworkConfig } from '../net/model.js';
 import type { BalancerConfig as ResolvedBalancer } from '../balance/validate.js';
 import type { HeartbeatConfig as ResolvedHeartbeat } from '../liveness/validate.js';
@@ -163,6 +171,13 @@ export interface ClusterConfig {
    * transactional check catches it: 'release-locks-at-prepare' or 'vote-before-prepare-durable'.
    */
   transactions?: { unsafe?: TxnUnsafe };
+  /**
+   * Testing: smaller memory bounds for replicated state (each an integer from
+   * MEMORY_LIMIT_MIN to its default: `seenRequests` 4,096, `finishedTxns` 10,000,
+   * `begunRequests` 10,000), so a short run forgets and must refuse late copies of what it
+   * forgot, as a long one does (see MemoryLimits).
+   */
+  limits?: Partial<MemoryLimits>;
   balancer?: BalancerConfig;
   heartbeat?: HeartbeatConfig;
   shards?: number;
@@ -217,6 +232,7 @@ const TOP_LEVEL_KEYS = new Set([
   'replication',
   'commit',
   'transactions',
+  'limits',
   'balancer',
   'heartbeat',
   'shards',
@@ -318,6 +334,7 @@ export interface ResolvedConfig {
   replication: ResolvedReplication;
   commit: CommitProtocol;
   transactions: { unsafe?: TxnUnsafe };
+  limits: Readonly<MemoryLimits>;
   balancer: ResolvedBalancer;
   heartbeat: ResolvedHeartbeat;
   shards: number;
@@ -336,6 +353,19 @@ export interface ValidateHooks {
   heartbeat(value: unknown): ResolvedHeartbeat;
   cores: number;
   randomSeed(): number;
+}
+
+/** `limits`: absent, the defaults; else each field given an integer from MEMORY_LIMIT_MIN to its default. */
+function validateLimits(value: unknown): Readonly<MemoryLimits> {
+  if (value === undefined) return MEMORY_LIMITS_DEFAULT;
+  if (!isPlainObject(value)) throw new ConfigError('limits', 'an object { seenRequests?, finishedTxns?, begunRequests? }', value);
+  const fields = Object.keys(MEMORY_LIMITS_DEFAULT) as Array<keyof MemoryLimits>;
+  checkKeys(value, fields, 'limits');
+  const out = { ...MEMORY_LIMITS_DEFAULT };
+  for (const field of fields) {
+    if (value[field] !== undefined) out[field] = checkInt(value[field], `limits.${field}`, MEMORY_LIMIT_MIN, MEMORY_LIMITS_DEFAULT[field]);
+  }
+  return Object.freeze(out);
 }
 
 /** Validates everything before any thread starts; the first bad field throws a ConfigError naming it. */
@@ -455,6 +485,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     replication,
     commit,
     transactions,
+    limits: validateLimits(config.limits),
     balancer,
     heartbeat,
     shards,

@@ -1,6 +1,6 @@
 import { FifoOrder } from '../core/fifo-order.js';
 import { ForgottenMarks } from '../core/forgotten-marks.js';
-import { SEEN_CLIENTS_MAX } from '../core/limits.js';
+import { BEGUN_REMEMBERED_MAX, SEEN_CLIENTS_MAX } from '../core/limits.js';
 import type { ActorContext, Behavior } from '../runtime/actor.js';
 import type { TxnOp, TxnReads } from '../replication/ops.js';
 import type { CommitProtocolName } from '../protocols/commit.js';
@@ -25,6 +25,8 @@ export interface CoordinatorParams {
   acceptors: string[];
   /** Testing only: the '2pc-commit-on-timeout' variant. */
   unsafeCommitOnTimeout?: boolean;
+  /** Request ids remembered as begun (ClusterConfig.limits.begunRequests; default BEGUN_REMEMBERED_MAX). */
+  begunRemembered?: number;
 }
 
 export function coordinatorParams(config: ResolvedConfig, region: string): CoordinatorParams {
@@ -36,6 +38,7 @@ export function coordinatorParams(config: ResolvedConfig, region: string): Coord
     acceptors: config.regions.map((r) => coordinatorAddress(r.name)),
   };
   if (config.replication.unsafe === '2pc-commit-on-timeout') params.unsafeCommitOnTimeout = true;
+  if (config.limits.begunRequests !== BEGUN_REMEMBERED_MAX) params.begunRemembered = config.limits.begunRequests;
   return params;
 }
 
@@ -117,8 +120,8 @@ export interface CoordinatorState {
   txnSeq: number;
 }
 
-/** Transaction request ids remembered against duplicates. */
-export const BEGUN_REMEMBERED_MAX = 10_000;
+/** Transaction request ids remembered against duplicates (src/core/limits.ts). */
+export { BEGUN_REMEMBERED_MAX };
 
 /**
  * A region's transaction coordinator: splits a transaction's operations by shard, runs the
@@ -148,7 +151,7 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
       committed: 0,
       aborted: 0,
       begun: new Map(),
-      begunOrder: new FifoOrder(BEGUN_REMEMBERED_MAX),
+      begunOrder: new FifoOrder(params.begunRemembered ?? BEGUN_REMEMBERED_MAX),
       begunForgotten: new ForgottenMarks(SEEN_CLIENTS_MAX),
       awaitingReads: new Set(),
       outbox: new Map(),

@@ -20,6 +20,7 @@ export function serverParams(config: ResolvedConfig, topology: Topology, id: str
     topology,
     commit: config.commit,
     ...(config.transactions.unsafe === undefined ? {} : { txnUnsafe: config.transactions.unsafe }),
+    limits: config.limits,
     replication: {
       mode: r.mode,
       sync: r.sync,

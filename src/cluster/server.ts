@@ -1,3 +1,4 @@
+import type { MemoryLimits } from '../core/limits.js';
 import type { ActorContext, Behavior } from '../runtime/actor.js';
 import { FifoOrder } from '../core/fifo-order.js';
 import type { MultiPaxosMessage, MultiPaxosRecord } from '../protocols/multipaxos.js';
@@ -57,6 +58,8 @@ export interface ServerParams {
   commit: CommitProtocolName;
   /** Testing only: a deliberately broken transaction layer (see TxnUnsafe). */
   txnUnsafe?: TxnUnsafe;
+  /** The state machines' memory bounds (ClusterConfig.limits; default MEMORY_LIMITS_DEFAULT). */
+  limits?: Readonly<MemoryLimits>;
   /** How often the server tells its heartbeat actor its load (on its tick grid: every this many ms rounded to whole ticks, at least one). */
   loadIntervalMs: number;
 }
@@ -205,6 +208,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
             seed: Math.floor(ctx.random() * 0x100000000),
             incarnation: ctx.incarnation,
             unsafeAckBeforeChosen: replication.unsafe === 'ack-before-chosen',
+            ...(params.limits === undefined ? {} : { limits: params.limits }),
           },
           records,
         );
@@ -215,7 +219,8 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
         const learners = learnersOf(shard, topology);
         if (learners.length > 0) state.feeds.set(shard, new LearnerFeed(learners));
       }
-      for (const shard of learnerShardsOf(params.id, topology)) state.learners.set(shard, new LearnerReplica(replication.unsafe === 'learner-out-of-order'));
+      for (const shard of learnerShardsOf(params.id, topology))
+        state.learners.set(shard, new LearnerReplica(replication.unsafe === 'learner-out-of-order', params.limits));
       for (const [shard, group] of state.groups) {
         state.shardList.push(shard);
         state.groupList.push(group);

@@ -44,3 +44,28 @@ export const SEEN_REQUESTS_MAX = 4_096;
  * others is then executed again).
  */
 export const SEEN_CLIENTS_MAX = 65_536;
+/** Transactions a shard remembers as finished, so a late duplicate prepare is refused. */
+export const FINISHED_TXNS_MAX = 10_000;
+/** Transaction request ids a coordinator remembers against duplicates. */
+export const BEGUN_REMEMBERED_MAX = 10_000;
+
+/**
+ * The memory bounds of replicated state that a cluster may shrink (`ClusterConfig.limits`),
+ * as FoundationDB's simulator shrinks its knobs: with small bounds a test run forgets, and
+ * must still refuse late copies of what it forgot, within a few seconds instead of hours.
+ */
+export interface MemoryLimits {
+  /** Request ids with results a shard's state machine remembers (SEEN_REQUESTS_MAX). */
+  seenRequests: number;
+  /** Finished transactions a shard remembers (FINISHED_TXNS_MAX). */
+  finishedTxns: number;
+  /** Transaction request ids a coordinator remembers (BEGUN_REMEMBERED_MAX). */
+  begunRequests: number;
+}
+export const MEMORY_LIMITS_DEFAULT: Readonly<MemoryLimits> = Object.freeze({
+  seenRequests: SEEN_REQUESTS_MAX,
+  finishedTxns: FINISHED_TXNS_MAX,
+  begunRequests: BEGUN_REMEMBERED_MAX,
+});
+/** The smallest bound `limits` may set. */
+export const MEMORY_LIMIT_MIN = 1;

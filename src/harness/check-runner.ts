@@ -11,11 +11,13 @@ import { ALL_FAULT_KINDS, type FaultKind } from './nemesis.js';
 import {
   checkScenarioSizes,
   drawShape,
+  LIMITS_CHOICES,
   runScenario,
   SCENARIO_NEMESIS,
   shapeFieldsOf,
   type ScenarioOptions,
   type ScenarioResult,
+  type LimitsChoice,
   type ScenarioShape,
 } from './scenario.js';
 import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
@@ -93,6 +95,8 @@ export interface SeedOptions {
    * default, the schedule's own (the targeted one's weights still apply to those named).
    */
   faults?: FaultKind[];
+  /** The clusters' memory bounds (kv and txn workloads): see ScenarioOptions.limits (default 'drawn'). */
+  limits?: LimitsChoice;
 }
 
 /** SeedOptions' fields, for copying those set from one object to another (seedOptionsOf). */
@@ -111,6 +115,7 @@ const SEED_OPTION_FIELDS = [
   'factor',
   'shards',
   'faults',
+  'limits',
 ] as const satisfies ReadonlyArray<keyof SeedOptions>;
 // Every field is listed (a compile error names one left out).
 const SEED_OPTION_FIELDS_COMPLETE: Exclude<keyof SeedOptions, (typeof SEED_OPTION_FIELDS)[number]> extends never ? true : never = true;
@@ -195,6 +200,7 @@ export function scenarioOptions(task: ScenarioTask): ScenarioOptions {
   if (task.keys !== undefined) options.keys = task.keys;
   if (task.faultMs !== undefined) options.faultMs = task.faultMs;
   if (task.txnShare !== undefined) options.txnShare = task.txnShare;
+  if (task.limits !== undefined) options.limits = task.limits;
   Object.assign(options, shapeOf(task));
   if (task.onlyFaults !== undefined) options.onlyFaults = task.onlyFaults;
   if (task.commits !== undefined) options.commit = kvCommit(task);
@@ -263,6 +269,7 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
         mode: task.mode,
         ...shapeOf(task),
         ...(task.txnUnsafe === undefined ? {} : { unsafe: task.txnUnsafe }),
+        ...(task.limits === undefined ? {} : { limits: task.limits }),
       });
       report.ok &&= r.ok;
       report.live &&= r.live;
@@ -306,6 +313,7 @@ export async function replayTxnSeed(task: ScenarioTask, commit: TxnCommit): Prom
     trace: true,
     ...shapeOf(task),
     ...(task.txnUnsafe === undefined ? {} : { unsafe: task.txnUnsafe }),
+    ...(task.limits === undefined ? {} : { limits: task.limits }),
   });
 }
 
@@ -372,6 +380,7 @@ function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, key
   if (o.workload !== undefined && !WORKLOADS.includes(o.workload)) throw new ConfigError('workload', WORKLOADS.join(', '), o.workload);
   if (o.txnUnsafe !== undefined && !TXN_UNSAFE_VARIANTS.includes(o.txnUnsafe)) throw new ConfigError('txnUnsafe', TXN_UNSAFE_VARIANTS.join(', '), o.txnUnsafe);
   for (const c of o.commits ?? []) if (!TXN_CHECK_COMMITS.includes(c)) throw new ConfigError('commits', TXN_CHECK_COMMITS.join(', '), c);
+  if (o.limits !== undefined && !LIMITS_CHOICES.includes(o.limits)) throw new ConfigError('limits', LIMITS_CHOICES.join(', '), o.limits);
   if (o.workload !== 'txn' && o.commits !== undefined) kvCommit(o);
   // The scenario checks these too, in each seed's worker; here a bad one fails before any seed runs.
   checkScenarioSizes(o);

@@ -3,6 +3,7 @@ import type { ClusterConfig, NatsConfig, ReplicationConfig } from '../cluster/co
 import { serverId } from '../cluster/topology.js';
 import { ConfigError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
+import { MEMORY_LIMIT_MIN, type MemoryLimits } from '../core/limits.js';
 import type { History } from '../core/history.js';
 import { checkHistory, type CheckResult } from './linearizability.js';
 import { FAULT_KINDS, Nemesis, describePlan, type NemesisOptions } from './nemesis.js';
@@ -80,6 +81,52 @@ export interface ScenarioOptions {
    * the fault log tags each with `[#n]`): what shrinking keeps. Not with 'builtin'.
    */
   onlyFaults?: number[];
+  /**
+   * The cluster's memory bounds (ClusterConfig.limits): 'drawn' (default) gives a share
+   * SCENARIO_SMALL_LIMITS_SHARE of seeds small ones (drawLimits), 'small' every seed,
+   * 'default' none.
+   */
+  limits?: LimitsChoice;
+}
+
+/** How a scenario picks its cluster's memory bounds (ScenarioOptions.limits). */
+export type LimitsChoice = 'drawn' | 'small' | 'default';
+export const LIMITS_CHOICES: readonly LimitsChoice[] = ['drawn', 'small', 'default'];
+
+/**
+ * Share of seeds whose cluster gets small memory bounds (drawLimits), as FoundationDB's
+ * simulator shrinks knobs: the state machines and coordinators then forget within a seed, and
+ * what they forgot must still be refused when a late copy of it arrives.
+ */
+export const SCENARIO_SMALL_LIMITS_SHARE = 0.25;
+/**
+ * Small bounds are below this. A shard of the default scenario gets some 20 requests a second,
+ * so a copy 300 ms late (SCENARIO_DUPLICATE_DELAY_MS) comes some 6 requests after its original.
+ * With `--limits small` (2026-12-01, scripts/mutants.mjs, 100 seeds): a state machine without
+ * its per-client marks failed 1 seed with bounds of 8-63 and 6 with bounds of 1-15; a
+ * coordinator without them 0 and 1; a shard without its transaction marks 0 and 0 (those
+ * three fail tests of the suite instead: test/limits-config.test.ts, bug-refused-duplicate,
+ * bug-late-prepare). Correct code passed 150 seeds of each mode and of each commit protocol's
+ * transactional workload with small bounds in every seed.
+ */
+export const SCENARIO_SMALL_LIMIT_MAX = 16;
+
+/**
+ * The memory bounds of a seed (its own stream: the scenario's other draws do not move):
+ * undefined (the defaults) unless `choice` is 'small', or 'drawn' and the seed draws small
+ * ones; small bounds are each MEMORY_LIMIT_MIN to SCENARIO_SMALL_LIMIT_MAX - 1.
+ */
+export function drawLimits(seed: number, choice: LimitsChoice = 'drawn'): MemoryLimits | undefined {
+  if (choice === 'default') return undefined;
+  const rng = new Prng(`limits:${seed}`);
+  if (choice === 'drawn' && !rng.chance(SCENARIO_SMALL_LIMITS_SHARE)) return undefined;
+  const small = (): number => MEMORY_LIMIT_MIN + rng.int(SCENARIO_SMALL_LIMIT_MAX - MEMORY_LIMIT_MIN);
+  return { seenRequests: small(), finishedTxns: small(), begunRequests: small() };
+}
+
+/** The line a run's fault log gets for small bounds. */
+export function describeLimits(limits: MemoryLimits): string {
+  return `limits: seenRequests ${limits.seenRequests}, finishedTxns ${limits.finishedTxns}, begunRequests ${limits.begunRequests}`;
 }
 
 export interface ScenarioResult {
@@ -283,6 +330,7 @@ function checkScenarioOptions(
     throw new ConfigError('onlyFaults', 'an array of fault episode numbers (integers >= 0)', o.onlyFaults);
   if (o.onlyFaults !== undefined && o.nemesis === 'builtin')
     throw new ConfigError('onlyFaults', "a nemesis schedule (not 'builtin', which has no episodes)", o.onlyFaults);
+  if (o.limits !== undefined && !LIMITS_CHOICES.includes(o.limits)) throw new ConfigError('limits', LIMITS_CHOICES.join(', '), o.limits);
 }
 
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
@@ -336,9 +384,11 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   };
   if (o.commit !== undefined) config.commit = o.commit;
   if (o.nats !== undefined) config.nats = o.nats;
+  const limits = drawLimits(o.seed, o.limits);
+  if (limits !== undefined) config.limits = limits;
   const cluster = await startCluster(config);
   const t0 = cluster.now();
-  const faults: string[] = [];
+  const faults: string[] = limits === undefined ? [] : [describeLimits(limits)];
   let faultEpisodes = 0;
   try {
     const keys = Array.from({ length: o.keys }, (_, i) => `key${i}`);

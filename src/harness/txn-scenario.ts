@@ -7,7 +7,16 @@ import type { TxnUnsafe } from '../replication/ops.js';
 import { checkTransactions, type Anomaly, type ElleOp } from './elle/index.js';
 import type { TxnHistoryOp } from '../core/history.js';
 import type { TxnCommit } from './txn-commits.js';
-import { replicaStateDiffs, resolveShape, SCENARIO_CHECKPOINT_EVERY, SCENARIO_DUPLICATE_DELAY_MS, SCENARIO_SNAPSHOT_EVERY } from './scenario.js';
+import {
+  describeLimits,
+  drawLimits,
+  replicaStateDiffs,
+  resolveShape,
+  SCENARIO_CHECKPOINT_EVERY,
+  SCENARIO_DUPLICATE_DELAY_MS,
+  SCENARIO_SNAPSHOT_EVERY,
+  type LimitsChoice,
+} from './scenario.js';
 import { crashAfterWrite } from './nemesis.js';
 
 /**
@@ -39,6 +48,8 @@ export interface TxnScenarioOptions {
   factor?: number;
   shards?: number;
   trace?: boolean;
+  /** The cluster's memory bounds, as the kv scenario's (ScenarioOptions.limits; default 'drawn'). */
+  limits?: LimitsChoice;
 }
 
 export interface TxnScenarioResult {
@@ -138,10 +149,12 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
     trace: o.trace ?? false,
   };
   if (o.unsafe !== undefined) config.transactions = { unsafe: o.unsafe };
+  const limits = drawLimits(o.seed, o.limits);
+  if (limits !== undefined) config.limits = limits;
   const cluster = await startCluster(config);
   const t0 = cluster.now();
   const at = (): string => (cluster.now() - t0).toFixed(0);
-  const faults: string[] = [];
+  const faults: string[] = limits === undefined ? [] : [describeLimits(limits)];
   const servers = regions.flatMap((r) => Array.from({ length: shape.servers }, (_, i) => serverId(r, i)));
   const coordinators = regions.map((r) => `coordinator/${r}`);
   let nextValue = 1;

@@ -1,3 +1,4 @@
+import type { MemoryLimits } from '../core/limits.js';
 import { assert } from '../core/assert.js';
 import { Prng } from '../core/prng.js';
 import { MultiPaxos, type MultiPaxosDecision, type MultiPaxosMessage, type MultiPaxosRecord } from '../protocols/multipaxos.js';
@@ -43,6 +44,8 @@ export interface GroupConfig {
   incarnation?: string;
   /** Testing only: a primary that acknowledges writes before they are chosen, in sync mode too. */
   unsafeAckBeforeChosen?: boolean;
+  /** The state machine's memory bounds (default MEMORY_LIMITS_DEFAULT; tests shrink them). */
+  limits?: Readonly<MemoryLimits>;
 }
 
 /** Where an answer goes: the address that asked and its correlation id. */
@@ -66,7 +69,7 @@ interface Waiter {
 
 export class GroupReplica {
   readonly core: MultiPaxos;
-  readonly sm = new KvStateMachine();
+  readonly sm: KvStateMachine;
   /** Passive/hybrid primary: committed state plus the effects it proposed, not yet chosen. */
   private spec: KvStateMachine | undefined;
   private readonly waiters = new Map<string, Waiter>();
@@ -94,6 +97,7 @@ export class GroupReplica {
     readonly config: GroupConfig,
     recovered: MultiPaxosRecord[],
   ) {
+    this.sm = new KvStateMachine(config.limits);
     this.idPrefix = `${config.self}@${config.incarnation ?? ''}`;
     this.core = new MultiPaxos(
       {

@@ -1,6 +1,7 @@
 import type { LearnMessage } from './messages.js';
 import type { Command } from './state-machine.js';
 import { KvStateMachine } from './state-machine.js';
+import type { MemoryLimits } from '../core/limits.js';
 
 export type { LearnMessage } from './messages.js';
 
@@ -19,10 +20,15 @@ export const LEARN_BATCH_MAX = 512;
 export const LEARN_RESEND_TICKS = 20;
 
 export class LearnerReplica {
-  readonly sm = new KvStateMachine();
+  readonly sm: KvStateMachine;
 
-  /** `unsafeOutOfOrder` (testing only): apply whatever arrives past the index, skipping gaps. */
-  constructor(private readonly unsafeOutOfOrder = false) {}
+  /** `unsafeOutOfOrder` (testing only): apply whatever arrives past the index, skipping gaps. `limits`: its state machine's bounds. */
+  constructor(
+    private readonly unsafeOutOfOrder = false,
+    limits?: Readonly<MemoryLimits>,
+  ) {
+    this.sm = new KvStateMachine(limits);
+  }
 
   /** Apply what the leader sent; returns the applied index to acknowledge. */
   receive(msg: Extract<LearnMessage, { type: 'learn' }>): number {

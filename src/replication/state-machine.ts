@@ -1,5 +1,5 @@
 import { FifoOrder } from '../core/fifo-order.js';
-import { SEEN_CLIENTS_MAX, SEEN_REQUESTS_MAX } from '../core/limits.js';
+import { FINISHED_TXNS_MAX, MEMORY_LIMITS_DEFAULT, SEEN_CLIENTS_MAX, SEEN_REQUESTS_MAX, type MemoryLimits } from '../core/limits.js';
 import { ForgottenMarks } from '../core/forgotten-marks.js';
 import type { RequestBody, TxnOp, TxnReads, TxnUnsafe } from './ops.js';
 
@@ -90,8 +90,8 @@ export interface Snapshot {
 
 /** Operations waiting for one locked key, at most. Beyond it they fail at once. */
 export const WAITERS_PER_KEY_MAX = 10_000;
-/** Transactions remembered as finished, so a late duplicate prepare is refused. */
-export const FINISHED_TXNS_MAX = 10_000;
+/** Transactions remembered as finished, so a late duplicate prepare is refused (src/core/limits.ts). */
+export { FINISHED_TXNS_MAX };
 /**
  * The reason of a no vote on a prepare for a transaction that finished here already (one of
  * the last FINISHED_TXNS_MAX): a late copy of its prepare. The participant drops it rather
@@ -112,20 +112,20 @@ export class KvStateMachine {
   readonly pc = new Map<string, unknown[]>();
   /** Oldest first (a Set keeps insertion order); `finishedOrder` says which to forget. */
   private readonly finishedSet = new Set<string>();
-  private readonly finishedOrder = new FifoOrder<string>(FINISHED_TXNS_MAX);
+  private readonly finishedOrder: FifoOrder<string>;
   applied = 0;
   private effectTerm = '';
   private effectSeq = -1;
   /** Results of recent requests by id, oldest first (a Map keeps insertion order). */
   private readonly seenResults = new Map<string, unknown>();
   /** The ids in `seenResults`, oldest first: the oldest is found without an iterator per remembered request. */
-  private readonly seenOrder = new FifoOrder<string>(SEEN_REQUESTS_MAX);
+  private readonly seenOrder: FifoOrder<string>;
   /** What each prepared transaction read here, as its prepare found it. */
   private readonly readsAt = new Map<string, TxnReads>();
   /** What recently committed transactions read here (for a coordinator that missed the vote). */
   private readonly committedReads = new Map<string, TxnReads>();
   /** Insertion order of `committedReads` (which to forget first). */
-  private readonly committedReadsOrder = new FifoOrder<string>(FINISHED_TXNS_MAX);
+  private readonly committedReadsOrder: FifoOrder<string>;
   /** Testing only: a broken transaction layer (see TxnUnsafe). */
   unsafe: TxnUnsafe | undefined;
 
@@ -151,6 +151,13 @@ export class KvStateMachine {
    * At most SEEN_CLIENTS_MAX incarnations; ids of any other form are not marked.
    */
   private readonly forgottenTxns = new ForgottenMarks(SEEN_CLIENTS_MAX);
+
+  /** `limits`: the bounds of what it remembers (seenRequests, finishedTxns); a test may shrink them. */
+  constructor(readonly limits: Readonly<MemoryLimits> = MEMORY_LIMITS_DEFAULT) {
+    this.finishedOrder = new FifoOrder(limits.finishedTxns);
+    this.seenOrder = new FifoOrder(limits.seenRequests);
+    this.committedReadsOrder = new FifoOrder(limits.finishedTxns);
+  }
 
   /**
    * The result of an earlier request with this id, if it is still remembered; 'forgotten' if
@@ -412,7 +419,7 @@ export class KvStateMachine {
   }
 
   clone(): KvStateMachine {
-    const copy = new KvStateMachine();
+    const copy = new KvStateMachine(this.limits);
     copy.unsafe = this.unsafe;
     copy.restore(this.snapshot());
     return copy;

@@ -1,0 +1,81 @@
+import test from 'ava';
+import { checkLinearizable, ConfigError, startCluster } from '../src/index.js';
+import { MEMORY_LIMITS_DEFAULT } from '../src/core/limits.js';
+import { drawLimits, runScenario, SCENARIO_SMALL_LIMIT_MAX } from '../src/harness/scenario.js';
+
+// ClusterConfig.limits: memory bounds a test shrinks, so a short run forgets what a long one
+// would, and must still refuse late copies of what it forgot (src/core/limits.ts).
+
+test('limits: each field an integer from 1 to its default; the error names the field', async (t) => {
+  const base = { regions: [{ name: 'a', servers: 1 }], transport: 'sim' as const, seed: 1 };
+  for (const [limits, field] of [
+    [{ seenRequests: 0 }, 'limits.seenRequests'],
+    [{ finishedTxns: MEMORY_LIMITS_DEFAULT.finishedTxns + 1 }, 'limits.finishedTxns'],
+    [{ begunRequests: 2.5 }, 'limits.begunRequests'],
+    [{ other: 3 }, 'limits.other'],
+    [[], 'limits'],
+  ] as const) {
+    const error = await t.throwsAsync(startCluster({ ...base, limits: limits as never }), { instanceOf: ConfigError });
+    t.true(error.message.includes(field), `${JSON.stringify(limits)}: ${error.message}`);
+  }
+});
+
+test('sim: with a state machine that remembers 1 request id, late copies of puts are not applied again; the history is linearizable', async (t) => {
+  const seed = 5;
+  t.log(`seed ${seed}`);
+  const cluster = await startCluster({
+    regions: [
+      { name: 'a', servers: 1 },
+      { name: 'b', servers: 1 },
+      { name: 'c', servers: 1 },
+    ],
+    transport: 'sim',
+    seed,
+    shards: 1,
+    replication: { mode: 'active', factor: 3 },
+    // Every message twice, the copy up to 300 ms late: copies of forwards reach the shard
+    // after later puts, long past the one id it remembers.
+    network: { latencyMs: { 'a~b': 2, 'a~c': 2, 'b~c': 2 }, jitterMs: 2, duplicate: 1, duplicateDelayMs: 300 },
+    limits: { seenRequests: 1 },
+  });
+  try {
+    const client = cluster.client({ region: 'a' });
+    const other = cluster.client({ region: 'b' });
+    for (let i = 0; i < 60; i++) {
+      await (i % 2 === 0 ? client : other).put('k', i).catch(() => undefined);
+      await client.get('k').catch(() => undefined);
+    }
+    await cluster.sleep(1_000);
+    const states = cluster.replicaStates(0);
+    const forgotten = states.map((s) => (s.state as { forgotten?: unknown[] }).forgotten?.length ?? 0);
+    t.log(`clients marked as forgotten per replica: ${forgotten.join(', ')}`);
+    t.true(
+      forgotten.some((n) => n > 0),
+      'the state machines forgot request ids and kept marks',
+    );
+    t.is(await client.get('k'), 59, 'the last put stands: no late copy overwrote it');
+    const r = await checkLinearizable(cluster.history(), 'register');
+    t.is(r.verdict, 'linearizable', JSON.stringify(r.violations[0]));
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test('a quarter of scenario seeds draw small bounds, from their own stream; --limits small gives every seed some, default none', (t) => {
+  const drawn = Array.from({ length: 400 }, (_, i) => drawLimits(i + 1));
+  const small = drawn.filter((l) => l !== undefined).length;
+  t.log(`${small} of 400 seeds drew small bounds`);
+  t.true(small > 60 && small < 140);
+  for (const l of drawn) if (l !== undefined) for (const v of Object.values(l)) t.true(v >= 1 && v < SCENARIO_SMALL_LIMIT_MAX);
+  t.deepEqual(drawLimits(7), drawLimits(7), 'the same seed, the same bounds');
+  t.not(drawLimits(7, 'small'), undefined);
+  t.is(drawLimits(2, 'default'), undefined);
+});
+
+test('sim: a scenario seed with small bounds passes, and says so in its fault log', async (t) => {
+  const seed = 2;
+  t.log(`meridian check --seed ${seed} --limits small`);
+  const r = await runScenario({ seed, mode: 'passive', limits: 'small', txnShare: 0.3 });
+  t.regex(r.faults[0]!, /^limits: seenRequests \d+, finishedTxns \d+, begunRequests \d+$/);
+  t.is(r.outcome, 'pass', r.failures.join('; '));
+});

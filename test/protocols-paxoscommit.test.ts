@@ -351,3 +351,28 @@ test('an acceptor that forgot a transaction does not promise for it as if nothin
   restarted.step('p2', { ...recovery, ballot: { round: 2, id: 'p2' } });
   t.deepEqual(restarted.ready().messages, [], 'restarted: still no promise for it');
 });
+
+// Found reading the code (2026-12-01): an RM forgot its oldest transaction past
+// PAXOS_COMMIT_REMEMBERED_TXNS_MAX whatever its phase; one prepared and still waiting for its
+// outcome was forgotten like a decided one, the outcome was then ignored when it came, and the
+// host held the transaction's locks for ever. Open transactions are now passed over.
+test('an RM past PAXOS_COMMIT_REMEMBERED_TXNS_MAX transactions keeps one prepared without an outcome, and applies the outcome when it comes', (t) => {
+  const rm = new PaxosCommitNode({ self: 'p1', acceptors: ['a1', 'a2', 'a3'], voteTimeoutTicks: 5, leaderTimeoutTicks: 8, recoveryTicks: 1_000_000 });
+  rm.step('c', { type: 'prepare', txn: 'in-doubt', rms: ['p1', 'p2'], payload: 'w' });
+  t.true(rm.vote('in-doubt', true));
+  rm.ready();
+  for (let n = 0; n < PAXOS_COMMIT_REMEMBERED_TXNS_MAX + 10; n++) {
+    const txn = `t${n}`;
+    rm.step('c', { type: 'prepare', txn, rms: ['p1'], payload: null });
+    rm.vote(txn, false);
+    if (n % 1_000 === 0) rm.ready();
+  }
+  rm.ready();
+  t.is(rm.phaseOf('in-doubt'), 'uncertain', 'still in doubt, not forgotten');
+  t.is(rm.phaseOf('t0'), undefined, 'the oldest decided one was forgotten instead');
+  rm.step('a1', { type: 'outcome', txn: 'in-doubt', commit: true });
+  t.deepEqual(
+    rm.ready().decisions.map((d) => [d.kind, d.txn]),
+    [['commit', 'in-doubt']],
+  );
+});

@@ -340,8 +340,7 @@ export class PaxosCommitNode
     if (rm === undefined) {
       const fresh: RmTxn = { phase: 'voting', coordinator: from, rms, payload, elapsedTicks: 0, timeoutTicks: 0 };
       this.rmOpen.set(txn, fresh);
-      const forgotten = this.remember(this.rmTxns, this.rmOrder, txn, fresh);
-      if (forgotten !== undefined) this.rmOpen.delete(forgotten);
+      this.rememberRm(txn, fresh);
       this.out.decide({ kind: 'prepare', txn, payload });
     } else if (rm.phase === 'prepared' || rm.phase === 'aborted') {
       // A duplicate prepare, or our phase 2a was lost: say it again.
@@ -528,6 +527,26 @@ export class PaxosCommitNode
 
   private drawRecoveryTimeout(): number {
     return this.config.recoveryTicks + this.prng.int(this.config.recoveryTicks);
+  }
+
+  /**
+   * As `remember` for an RM's transactions, but one still open (voting, or prepared without an
+   * outcome) is passed over: forgotten, its outcome would be ignored when it came, and the host
+   * would hold the transaction's locks for ever. It goes to the back of the order; only when
+   * every transaction remembered is open does the oldest go anyway.
+   */
+  private rememberRm(txn: string, rm: RmTxn): void {
+    const known = this.rmTxns.has(txn);
+    this.rmTxns.set(txn, rm);
+    if (known) return;
+    const has = (key: string): boolean => this.rmTxns.has(key);
+    let oldest = this.rmOrder.addedLive(txn, this.rmTxns.size, has);
+    for (let tries = this.rmOpen.size; oldest !== undefined && oldest !== txn && this.rmOpen.has(oldest) && tries > 0; tries--) {
+      oldest = this.rmOrder.addedLive(oldest, this.rmTxns.size, has);
+    }
+    if (oldest === undefined) return;
+    this.rmTxns.delete(oldest);
+    this.rmOpen.delete(oldest);
   }
 
   /** Sets txn in `map`, forgetting the oldest entry past PAXOS_COMMIT_REMEMBERED_TXNS_MAX: returns the one forgotten, if any. */

@@ -87,6 +87,12 @@ export const MUTANTS = [
     flags: ['--limits', 'small'],
   },
   {
+    name: 'balancer-forgets-marks',
+    what: 'a balancer answers again a late copy of a request older than those it remembers answering',
+    edits: [[BALANCER, 'return upTo !== undefined && rid <= upTo;', 'return false;']],
+    flags: ['--limits', 'small'],
+  },
+  {
     name: 'coordinator-forgets-marks',
     what: 'a coordinator begins a late copy of a transaction request older than the ids it remembers',
     edits: [[COORDINATOR, 'if (rq !== undefined && state.begunForgotten.covers(rq)) {', 'if (false) {']],

@@ -12,6 +12,7 @@ test('limits: each field an integer from 1 to its default; the error names the f
     [{ seenRequests: 0 }, 'limits.seenRequests'],
     [{ finishedTxns: MEMORY_LIMITS_DEFAULT.finishedTxns + 1 }, 'limits.finishedTxns'],
     [{ begunRequests: 2.5 }, 'limits.begunRequests'],
+    [{ routedRequests: MEMORY_LIMITS_DEFAULT.routedRequests + 1 }, 'limits.routedRequests'],
     [{ other: 3 }, 'limits.other'],
     [[], 'limits'],
   ] as const) {
@@ -20,7 +21,7 @@ test('limits: each field an integer from 1 to its default; the error names the f
   }
 });
 
-test('sim: with a state machine that remembers 1 request id, late copies of puts are not applied again; the history is linearizable', async (t) => {
+test('sim: with a state machine and balancers that remember 1 request id, late copies of puts are not applied again; the history is linearizable', async (t) => {
   const seed = 5;
   t.log(`seed ${seed}`);
   const cluster = await startCluster({
@@ -36,7 +37,7 @@ test('sim: with a state machine that remembers 1 request id, late copies of puts
     // Every message twice, the copy up to 300 ms late: copies of forwards reach the shard
     // after later puts, long past the one id it remembers.
     network: { latencyMs: { 'a~b': 2, 'a~c': 2, 'b~c': 2 }, jitterMs: 2, duplicate: 1, duplicateDelayMs: 300 },
-    limits: { seenRequests: 1 },
+    limits: { seenRequests: 1, routedRequests: 1 },
   });
   try {
     const client = cluster.client({ region: 'a' });
@@ -76,6 +77,6 @@ test('sim: a scenario seed with small bounds passes, and says so in its fault lo
   const seed = 2;
   t.log(`meridian check --seed ${seed} --limits small`);
   const r = await runScenario({ seed, mode: 'passive', limits: 'small', txnShare: 0.3 });
-  t.regex(r.faults[0]!, /^limits: seenRequests \d+, finishedTxns \d+, begunRequests \d+$/);
+  t.regex(r.faults[0]!, /^limits: seenRequests \d+, finishedTxns \d+, begunRequests \d+, routedRequests \d+$/);
   t.is(r.outcome, 'pass', r.failures.join('; '));
 });

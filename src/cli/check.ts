@@ -48,8 +48,8 @@ export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] 
                  [--faults KIND,...] [--only-faults I,J,...] [--limits ...]
   meridian check --workload txn --seeds N | --seed S [--history FILE] [--commit 2pc|paxos-commit] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
                  [--regions R] [--servers N] [--factor F] [--shards S] [--limits ...]
-  LIMITS: memory bounds of the cluster; drawn (default): a quarter of seeds get small ones (8-63 request ids, finished
-          transactions, begun requests remembered), small: every seed, default: none
+  LIMITS: memory bounds of the cluster; drawn (default): a quarter of seeds get small ones (1-15 request ids, finished
+          transactions, begun and routed requests remembered), small: every seed, default: none
   VARIANT: ${UNSAFE_VARIANTS.join(', ')}
   KIND: ${ALL_FAULT_KINDS.join(', ')}`;
 

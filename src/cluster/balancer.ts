@@ -1,4 +1,5 @@
 import { FifoOrder } from '../core/fifo-order.js';
+import { ROUTED_REMEMBERED_MAX } from '../core/limits.js';
 import { Prng } from '../core/prng.js';
 import { planLocality, pickRegion, type LocalityPlan, type RegionHealth } from '../balance/locality.js';
 import { OutlierDetector } from '../balance/outlier.js';
@@ -47,6 +48,8 @@ export interface BalancerParams {
    * Absent or 0: every request is placed by the strategy.
    */
   shards?: number;
+  /** Requests remembered as answered (ClusterConfig.limits.routedRequests; default ROUTED_REMEMBERED_MAX). */
+  routedRemembered?: number;
 }
 
 interface MemberInfo {
@@ -225,7 +228,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
       outlier,
       inflight: new Map(),
       routedIds: new RoutedIds(),
-      routedOrder: new FifoOrder(ROUTED_REMEMBERED_MAX),
+      routedOrder: new FifoOrder(params.routedRemembered ?? ROUTED_REMEMBERED_MAX),
       senders: new Map(),
       nextRid: 1,
       plan: undefined,
@@ -348,8 +351,8 @@ function refuse(state: BalancerState, req: Req, ctx: ActorContext, message: stri
   ctx.reply(res);
 }
 
-/** Requests a balancer remembers having answered, routed or refused (see BalancerState.routedIds). */
-export const ROUTED_REMEMBERED_MAX = 4_096;
+/** Requests a balancer remembers having answered, routed or refused (see BalancerState.routedIds; src/core/limits.ts). */
+export { ROUTED_REMEMBERED_MAX };
 
 /** Client addresses numbered for `routedIds`; past this many, ids are strings (still correct). */
 export const SENDERS_NUMBERED_MAX = 1 << 20;

@@ -174,8 +174,8 @@ export interface ClusterConfig {
   /**
    * Testing: smaller memory bounds for replicated state (each an integer from
    * MEMORY_LIMIT_MIN to its default: `seenRequests` 4,096, `finishedTxns` 10,000,
-   * `begunRequests` 10,000), so a short run forgets and must refuse late copies of what it
-   * forgot, as a long one does (see MemoryLimits).
+   * `begunRequests` 10,000, `routedRequests` 4,096), so a short run forgets and must refuse
+   * late copies of what it forgot, as a long one does (see MemoryLimits).
    */
   limits?: Partial<MemoryLimits>;
   balancer?: BalancerConfig;
@@ -358,7 +358,7 @@ export interface ValidateHooks {
 /** `limits`: absent, the defaults; else each field given an integer from MEMORY_LIMIT_MIN to its default. */
 function validateLimits(value: unknown): Readonly<MemoryLimits> {
   if (value === undefined) return MEMORY_LIMITS_DEFAULT;
-  if (!isPlainObject(value)) throw new ConfigError('limits', 'an object { seenRequests?, finishedTxns?, begunRequests? }', value);
+  if (!isPlainObject(value)) throw new ConfigError('limits', 'an object { seenRequests?, finishedTxns?, begunRequests?, routedRequests? }', value);
   const fields = Object.keys(MEMORY_LIMITS_DEFAULT) as Array<keyof MemoryLimits>;
   checkKeys(value, fields, 'limits');
   const out = { ...MEMORY_LIMITS_DEFAULT };

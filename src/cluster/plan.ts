@@ -1,4 +1,5 @@
 import type { ActorSpec } from '../runtime/actor.js';
+import { ROUTED_REMEMBERED_MAX } from '../core/limits.js';
 import type { DirectoryEntry } from '../runtime/host.js';
 import type { HostPlan } from '../runtime/transports/runtime.js';
 import type { BalancerParams } from './balancer.js';
@@ -75,6 +76,7 @@ export function planCluster(config: ResolvedConfig): { plans: HostPlan[]; direct
       publishMembers: region.name === regionNames[0],
       shards: config.shards,
     };
+    if (config.limits.routedRequests !== ROUTED_REMEMBERED_MAX) balancer.routedRemembered = config.limits.routedRequests;
     add(plans[0]!, { address: balancerAddress(region.name), behavior: 'balancer', params: balancer, region: region.name, node: FRONT_NODE });
   }
   for (const region of config.regions) {

@@ -48,6 +48,8 @@ export const SEEN_CLIENTS_MAX = 65_536;
 export const FINISHED_TXNS_MAX = 10_000;
 /** Transaction request ids a coordinator remembers against duplicates. */
 export const BEGUN_REMEMBERED_MAX = 10_000;
+/** Requests a balancer remembers as answered (routed or refused), per balancer. */
+export const ROUTED_REMEMBERED_MAX = 4_096;
 
 /**
  * The memory bounds of replicated state that a cluster may shrink (`ClusterConfig.limits`),
@@ -61,11 +63,14 @@ export interface MemoryLimits {
   finishedTxns: number;
   /** Transaction request ids a coordinator remembers (BEGUN_REMEMBERED_MAX). */
   begunRequests: number;
+  /** Requests a balancer remembers as answered (ROUTED_REMEMBERED_MAX). */
+  routedRequests: number;
 }
 export const MEMORY_LIMITS_DEFAULT: Readonly<MemoryLimits> = Object.freeze({
   seenRequests: SEEN_REQUESTS_MAX,
   finishedTxns: FINISHED_TXNS_MAX,
   begunRequests: BEGUN_REMEMBERED_MAX,
+  routedRequests: ROUTED_REMEMBERED_MAX,
 });
 /** The smallest bound `limits` may set. */
 export const MEMORY_LIMIT_MIN = 1;

@@ -121,12 +121,12 @@ export function drawLimits(seed: number, choice: LimitsChoice = 'drawn'): Memory
   const rng = new Prng(`limits:${seed}`);
   if (choice === 'drawn' && !rng.chance(SCENARIO_SMALL_LIMITS_SHARE)) return undefined;
   const small = (): number => MEMORY_LIMIT_MIN + rng.int(SCENARIO_SMALL_LIMIT_MAX - MEMORY_LIMIT_MIN);
-  return { seenRequests: small(), finishedTxns: small(), begunRequests: small() };
+  return { seenRequests: small(), finishedTxns: small(), begunRequests: small(), routedRequests: small() };
 }
 
 /** The line a run's fault log gets for small bounds. */
 export function describeLimits(limits: MemoryLimits): string {
-  return `limits: seenRequests ${limits.seenRequests}, finishedTxns ${limits.finishedTxns}, begunRequests ${limits.begunRequests}`;
+  return `limits: seenRequests ${limits.seenRequests}, finishedTxns ${limits.finishedTxns}, begunRequests ${limits.begunRequests}, routedRequests ${limits.routedRequests}`;
 }
 
 export interface ScenarioResult {

@@ -1,5 +1,6 @@
 import { FifoOrder } from '../core/fifo-order.js';
 import { FINISHED_TXNS_MAX, MEMORY_LIMITS_DEFAULT, SEEN_CLIENTS_MAX, SEEN_REQUESTS_MAX, type MemoryLimits } from '../core/limits.js';
+import { assert } from '../core/assert.js';
 import { ForgottenMarks } from '../core/forgotten-marks.js';
 import type { RequestBody, TxnOp, TxnReads, TxnUnsafe } from './ops.js';
 
@@ -307,6 +308,14 @@ export class KvStateMachine {
 
   private finish(txn: string, outcome: 'commit' | 'abort'): Completion[] {
     const ops = this.prepared.get(txn);
+    // Every participant voted yes before a commit, so its shard has the transaction prepared,
+    // or finished it already (a late copy). A commit of neither would record the transaction
+    // done and write nothing here: its writes at this shard lost while the other shards
+    // applied theirs (what a real-time NATS run showed once; docs/testing.md, "Open").
+    assert(
+      outcome !== 'commit' || ops !== undefined || this.finished(txn) || this.unsafe !== undefined,
+      `state machine: commit of ${txn}, which this shard neither prepared nor finished (its writes here would be lost)`,
+    );
     this.remember(txn);
     this.pc.delete(txn);
     if (ops === undefined) return [{ txn, done: outcome }];

@@ -163,7 +163,7 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
       txnSeq: 0,
     };
     for (const record of begunRecords) {
-      for (const [client, n] of record.forgotten ?? []) state.begunForgotten.forgot(`${client}:${n}`);
+      for (const [client, n] of record.forgotten ?? []) state.begunForgotten.raise(client, n);
       for (const rq of record.rqs) rememberBegun(state, rq, BEGUN_BEFORE_RESTART);
     }
     for (const record of coreRecords) remember(state, record);

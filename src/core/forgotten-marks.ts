@@ -28,8 +28,11 @@ export class ForgottenMarks {
   /** `id` left the memory: raise its source's mark. */
   forgot(id: string): void {
     const parts = sourceAndNumber(id);
-    if (parts === undefined) return;
-    const [source, n] = parts;
+    if (parts !== undefined) this.raise(parts[0], parts[1]);
+  }
+
+  /** Raise `source`'s mark to `n` (a mark read back from a log or checkpoint). */
+  raise(source: string, n: number): void {
     const upTo = this.marks.get(source);
     if (upTo === undefined) {
       if (this.marks.size >= this.maxSources) this.marks.delete(this.marks.keys().next().value as string);

@@ -328,7 +328,7 @@ export class PaxosCommitNode
         this.roundsUsed.set(record.txn, Math.max(this.roundsUsed.get(record.txn) ?? 0, record.round));
         return;
       case 'forgotten':
-        for (const [source, n] of record.marks) this.acceptorForgotten.forgot(`${source}:${n}`);
+        for (const [source, n] of record.marks) this.acceptorForgotten.raise(source, n);
         return;
     }
   }

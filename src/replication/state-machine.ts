@@ -406,7 +406,6 @@ export class KvStateMachine {
     for (const [key, queue] of snapshot.waiting ?? []) this.waiting.set(key, [...queue]);
     this.finishedSet.clear();
     this.finishedOrder.reset([]);
-    this.forgottenTxns.restore(undefined);
     for (const txn of snapshot.finished ?? []) this.remember(txn);
     this.forgottenTxns.restore(snapshot.forgottenTxns);
     // What transactions read: a restored replica (or a primary's working copy) answers a

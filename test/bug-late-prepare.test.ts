@@ -15,10 +15,12 @@ import { runPinnedSeed } from './helpers/seeds.js';
 // the participant, "voting", asserted that a commit cannot come before its vote. Had it not,
 // the prepare, applied, would have been voted no ("already finished") and the participant
 // would have aborted T, which had committed here; the next copy of the commit would then meet
-// an abort. Now a commit while voting is acknowledged as one for a transaction forgotten, and
-// a prepare the state machine knows finished is dropped (ParticipantCore.forget), not voted no.
+// an abort. Now a commit while voting is decided again through the host's log (a no-op where
+// the transaction finished; since 2026-12-02, see bug-stale-leader-ack.test.ts: acknowledged
+// at once, a stale shard leader lost a commit's writes) and a prepare the state machine knows
+// finished is dropped (ParticipantCore.forget), not voted no.
 
-test('2PC: a late commit while a late prepare waits for its vote is acknowledged; the stale vote is dropped, not an abort', (t) => {
+test('2PC: a late commit while a late prepare waits for its vote is decided again and acknowledged; the stale vote is not sent', (t) => {
   const p = new TwoPcParticipant({ self: 'p', voteTimeoutTicks: 100, decisionRetryTicks: 30 });
   p.step('c', { type: 'prepare', txn: 't1', payload: { op: 'put' } });
   t.deepEqual(
@@ -28,21 +30,28 @@ test('2PC: a late commit while a late prepare waits for its vote is acknowledged
   t.is(p.phaseOf('t1'), 'voting');
   p.step('c', { type: 'commit', txn: 't1' });
   const r = p.ready();
-  t.deepEqual(r.messages, [{ to: 'c', msg: { type: 'ack', txn: 't1' } }], 'acknowledged');
-  t.deepEqual(r.decisions, [], 'no outcome decided here: the transaction ended here before');
+  t.deepEqual(r.messages, [{ to: 'c', msg: { type: 'ack', txn: 't1' } }], 'acknowledged (the host holds it behind the commit)');
+  t.deepEqual(r.decisions, [{ kind: 'commit', txn: 't1', payload: { op: 'put' } }], 'the commit goes through the host, a no-op where it finished');
   t.deepEqual(r.persist, []);
-  t.true(p.forget('t1'), 'the prepare, applied, was stale: the vote is dropped');
-  t.is(p.phaseOf('t1'), undefined);
-  t.false(p.forget('t1'));
-  t.false(p.vote('t1', false), 'nothing waits for a vote on it');
+  t.is(p.phaseOf('t1'), 'committed');
+  t.false(p.forget('t1'), 'nothing waits for a vote on it');
+  t.false(p.vote('t1', false), 'the stale prepare, applied, sends no vote');
+  t.false(p.vote('t1', true));
+  t.deepEqual(p.ready().messages, []);
   p.step('c', { type: 'commit', txn: 't1' });
-  t.deepEqual(p.ready().messages, [{ to: 'c', msg: { type: 'ack', txn: 't1' } }], 'another late commit: acknowledged');
+  const again = p.ready();
+  t.deepEqual(again.messages, [{ to: 'c', msg: { type: 'ack', txn: 't1' } }], 'another late commit: acknowledged');
+  t.deepEqual(again.decisions, [], 'committed here already: nothing new to apply');
   // Only a transaction waiting for its vote is forgotten.
   p.step('c', { type: 'prepare', txn: 't2', payload: null });
   p.ready();
   t.true(p.vote('t2', true));
   t.false(p.forget('t2'), 'voted: in doubt, not forgotten');
   t.is(p.phaseOf('t2'), 'uncertain');
+  p.step('c', { type: 'prepare', txn: 't3', payload: null });
+  p.ready();
+  t.true(p.forget('t3'), 'a late prepare found finished while voting: dropped');
+  t.is(p.phaseOf('t3'), undefined);
 });
 
 test('Paxos Commit and 3PC: forget drops a transaction waiting for its vote, with nothing sent or decided', (t) => {

@@ -34,6 +34,11 @@ export type CommitCoordinatorDecision<Reason extends string = CoordinatorAbortRe
 export type CommitParticipantDecision<Reason extends string = ParticipantAbortReason> =
   /** The host must answer with `vote(txn, yes)`: check locks and conditions. */
   | { kind: 'prepare'; txn: string; payload: unknown }
+  /**
+   * Apply the transaction's writes, where they are still prepared (a no-op where it finished).
+   * 2PC also decides this for a commit of a transaction it does not hold (payload null): a
+   * message the host sends in the same `ready()` (the ack) leaves only once this is durable.
+   */
   | { kind: 'commit'; txn: string; payload: unknown }
   | { kind: 'abort'; txn: string; payload: unknown; reason: Reason };
 

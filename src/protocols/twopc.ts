@@ -299,18 +299,33 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
         }
         return;
       case 'commit':
-        if (state === undefined || state.phase === 'committed') {
-          // Unknown here means decided long ago and forgotten: only a committed txn gets commits.
+        if (state?.phase === 'committed') {
+          // A copy: the commit decided here before (the host holds this ack behind it).
           this.out.send(from, { type: 'ack', txn: msg.txn });
           return;
         }
-        assert(state.phase !== 'aborted', `2pc: commit for ${msg.txn}, which this participant aborted`);
-        if (state.phase === 'voting') {
+        assert(state?.phase !== 'aborted', `2pc: commit for ${msg.txn}, which this participant aborted`);
+        if (state === undefined || state.phase === 'voting') {
           // The coordinator committed, so this participant voted yes in an earlier state of the
-          // transaction, since forgotten (it committed here, and the state was dropped or the
-          // core rebuilt without it): the vote waited for now is a late copy's. Acknowledged, as
-          // a commit for an unknown transaction is; the copy's vote finds it ended (forget).
-          // Seen with copies up to 300 ms late (seed 239 passive, 2026-12-01).
+          // transaction that this core does not hold: it committed here and was forgotten (a
+          // core rebuilt from records, where a finished transaction has none), or this core
+          // never saw it (a replica that leads only in its own view, its log behind the
+          // shard's: seen on NATS, 2026-12-02). Only the host knows which, so the commit is
+          // decided again (with no payload if unknown): the host applies it where it applies outcomes
+          // (a no-op where the transaction finished, the writes where it is still prepared)
+          // and the ack, which lets the coordinator forget the transaction, leaves only once
+          // that is durable. Acknowledged at once, a stale leader told the coordinator that a
+          // commit its shard never applied was done; the coordinator forgot it, the shard's
+          // real leader asked, was answered with a presumed abort, and the transaction's
+          // writes there were lost (two real-time NATS runs, passive, 2PC).
+          // A vote waited for now (voting) is a late prepare copy's: not sent (vote() is
+          // refused once committed).
+          if (state === undefined) this.remember(msg.txn, { phase: 'committed', coordinator: from, payload: null, elapsedTicks: 0 });
+          else {
+            state.phase = 'committed';
+            this.open.delete(msg.txn);
+          }
+          this.out.decide({ kind: 'commit', txn: msg.txn, payload: state?.payload ?? null });
           this.out.send(from, { type: 'ack', txn: msg.txn });
           return;
         }

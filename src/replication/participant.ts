@@ -206,6 +206,17 @@ export class Participants {
     const effects: ParticipantEffect[] = [];
     for (let round = 0; round < 4 && shard.core.hasReady(); round++) {
       const r = shard.core.ready();
+      if (r.decisions.some((d) => d.kind === 'commit' && !group.sm.holdsTxn(d.txn))) {
+        // A commit of a transaction this replica's state machine neither prepared nor finished:
+        // the shard voted yes on it in a log this replica has not applied, so it leads in its
+        // own view only (cut off, its ticks late: seen on NATS, 2026-12-02). Its core did not
+        // know the transaction either (a 2PC core decides the commit of one it does not hold
+        // again, to make its ack wait for the log). Nothing of this round leaves, the ack
+        // above all (see TwoPcParticipant's commit): the core is dropped, rebuilt from the log
+        // if this replica still leads, and the coordinator sends the commit again elsewhere.
+        this.shards.delete(s);
+        break;
+      }
       const messages = r.messages.map((m): { to: string; msg: unknown; reads?: TxnReads } => {
         const txn = isYesVote(m.to, m.msg);
         const reads = txn === undefined ? undefined : (shard.earlyReads.get(txn) ?? group.sm.readsOf(txn));

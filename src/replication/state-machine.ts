@@ -417,6 +417,15 @@ export class KvStateMachine {
     this.committedReadsOrder.reset(this.committedReads.keys());
   }
 
+  /**
+   * Prepared here, or finished here (remembered, or at or below a mark). A commit of a
+   * transaction neither is not one this shard's log leads to: it voted yes in a log that this
+   * replica has not applied (see Participants.drain).
+   */
+  holdsTxn(txn: string): boolean {
+    return this.prepared.has(txn) || this.finished(txn);
+  }
+
   /** Transactions prepared here and not yet finished. */
   hasOpenTransactions(): boolean {
     return this.prepared.size > 0;

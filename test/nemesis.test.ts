@@ -638,6 +638,7 @@ test('election waits read one shard (shardLeader) or every shard (shardLeaders) 
     heal: () => c.heal(),
     setNetwork: (change) => c.setNetwork(change),
     setClockSkew: (id, ms) => c.setClockSkew(id, ms),
+    slowTimers: (id, factor) => c.slowTimers(id, factor),
     sleep: (ms) => c.sleep(ms),
     now: () => c.now(),
   });
@@ -747,4 +748,34 @@ test('blackout (sim, fsync): the cluster comes back whole: every server up, ackn
   } finally {
     await cluster.stop();
   }
+});
+
+test('slowTimers: a leader cut off from its group with its timers slowed goes on leading in its own view; at factor 1 it steps down (sim)', async (t) => {
+  const seed = 7;
+  t.log(`seed ${seed}`);
+  const roles: Record<number, string> = {};
+  for (const factor of [1, 20]) {
+    await withSim(seed, async (cluster) => {
+      await cluster.client({ region: 'r1' }).put('k', 1);
+      const { leader, replicas } = cluster.shardLeader(0);
+      t.truthy(leader);
+      t.throws(() => cluster.slowTimers(leader!, 0), { instanceOf: ValidationError, message: /factor/ });
+      t.throws(() => cluster.slowTimers(leader!, 101), { instanceOf: ValidationError, message: /factor/ });
+      t.throws(() => cluster.slowTimers(leader!, Number.NaN), { instanceOf: ValidationError, message: /factor/ });
+      t.throws(() => cluster.slowTimers('r9/0', 2), { instanceOf: ValidationError });
+      cluster.slowTimers(leader!, factor);
+      cluster.partition(
+        [leader!],
+        replicas.filter((r) => r !== leader),
+      );
+      await cluster.sleep(1_500);
+      const fresh = cluster.shardLeader(0).leader;
+      t.truthy(fresh);
+      t.not(fresh, leader, 'the rest elected a new leader');
+      const own = (await cluster.inspect(leader!)) as { state: { groups: Record<string, { role: string }> } };
+      roles[factor] = own.state.groups['0']!.role;
+    });
+  }
+  t.not(roles[1], 'leader', 'its quorum check deposed it');
+  t.is(roles[20], 'leader', 'its quorum check has not come yet');
 });

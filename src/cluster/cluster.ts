@@ -79,6 +79,9 @@ export interface AssertionFailure {
   atMs: number;
 }
 
+/** The largest factor `slowTimers` takes. */
+export const SLOW_TIMERS_MAX = 100;
+
 /** Assertion failures kept for `assertionFailures()`. */
 export const ASSERTION_FAILURES_KEPT_MAX = 100;
 
@@ -397,6 +400,22 @@ export class Cluster extends EventEmitter {
     if (typeof ms !== 'number' || !Number.isFinite(ms) || Math.abs(ms) > 86_400_000)
       throw new ValidationError('ms', `a finite offset in ms, at most one day either way, got ${JSON.stringify(ms)}`);
     this.runtime.setClockSkew(id, ms);
+  }
+
+  /**
+   * Slow the timers of a server or coordinator by `factor` (1 to 100; 1 restores): every timer
+   * its actors set from now on fires `factor` times later, while messages reach it as before,
+   * as in a process starved of CPU. A leader cut off from its group then goes on leading in its
+   * own view long after the others elected a new one (its quorum check is a timer), which is
+   * how real-time NATS runs met a stale leader (docs/testing.md). Sim only.
+   */
+  slowTimers(id: string, factor: number): void {
+    this.assertRunning();
+    this.checkCrashable(id);
+    const sim = this.simOnly('slowTimers', 'timers run on each thread or process clock');
+    if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1 || factor > SLOW_TIMERS_MAX)
+      throw new ValidationError('factor', `a number from 1 to ${SLOW_TIMERS_MAX}, got ${JSON.stringify(factor)}`);
+    sim.world.host.setTimerScale(id, factor);
   }
 
   /**

@@ -134,6 +134,9 @@ export const NEMESIS_BUSY_WAITS = 50;
 export const NEMESIS_BUSY_WAIT_MS = 2;
 /** Restarts in one restart storm, at most (a storm goes through every replica, and up to two more). */
 export const NEMESIS_STORM_RESTARTS_MAX = 5;
+/** strand-leader slows the stranded leader's timers by a factor drawn from [MIN, MAX] (sim). */
+export const NEMESIS_SLOW_MIN = 5;
+export const NEMESIS_SLOW_MAX = 20;
 /** leader-handover waits up to this long (polling every NEMESIS_HANDOVER_POLL_MS) for a new leader. */
 export const NEMESIS_HANDOVER_WAIT_MS = 1_200;
 export const NEMESIS_HANDOVER_POLL_MS = 1;
@@ -266,6 +269,8 @@ export interface NemesisTarget {
   resume?(id: string): Promise<void>;
   /** Offset one server's clock; without it, 'clock-skew' never starts. */
   setClockSkew?(id: string, ms: number): void;
+  /** Slow a server's timers by a factor (1 restores); without it, 'strand-leader' slows nothing (sim only). */
+  slowTimers?(id: string, factor: number): void;
   sleep(ms: number): Promise<void>;
   now(): number;
 }
@@ -950,6 +955,13 @@ export class Nemesis {
       return { detail: `${cut.detail}${target.note}`, undo: cut.undo };
     }
     const cut = this.cut({ a: [target.server], b: shard.replicas.filter((r) => r !== target.server), oneWay: false });
+    // The stranded leader's timers slowed, as a starved process's are: its quorum check comes
+    // late, so it goes on leading in its own view while the rest elect a new leader, and the
+    // coordinators (not cut off) may still reach it. Real-time NATS runs met such a stale
+    // leader, which acknowledged a commit its log never held (test/bug-stale-leader-ack.test.ts).
+    const slowBy =
+      this.cluster.slowTimers === undefined || this.cluster.transport !== 'sim' ? 1 : NEMESIS_SLOW_MIN + this.rng.int(NEMESIS_SLOW_MAX - NEMESIS_SLOW_MIN + 1);
+    if (slowBy > 1) this.cluster.slowTimers!(target.server, slowBy);
     const deadline = this.cluster.now() + NEMESIS_HANDOVER_WAIT_MS;
     let fresh: string | undefined;
     while (fresh === undefined && !this.cluster.isStopped && this.cluster.now() < deadline) {
@@ -959,9 +971,10 @@ export class Nemesis {
     }
     const holdMs = 50 + this.rng.int(300);
     if (!this.cluster.isStopped) await this.cluster.sleep(holdMs);
+    if (slowBy > 1 && !this.cluster.isStopped) this.cluster.slowTimers!(target.server, 1);
     if (!this.cluster.isStopped) await cut.undo();
     return {
-      detail: `${cut.detail}${target.note}, ${fresh === undefined ? 'no new leader' : `until ${fresh} led`}, then ${holdMs} ms`,
+      detail: `${cut.detail}${target.note}${slowBy > 1 ? `, its timers ${slowBy}x slower` : ''}, ${fresh === undefined ? 'no new leader' : `until ${fresh} led`}, then ${holdMs} ms`,
       undo: async () => undefined,
     };
   }

@@ -18,6 +18,8 @@ export interface CellHost {
   readonly mailboxCapacity: number;
   /** The time as the actors of `node` read it (the host's clock plus that node's skew). */
   nowFor(node: string): number;
+  /** The delay a timer of an actor of `node` set for `delayMs` gets (Host.setTimerScale). */
+  timerDelayFor(node: string, delayMs: number): number;
   /** Route one message of a committed step. */
   route(from: string, to: string, message: Outgoing, sender: string, fromStats: ActorStats): void;
   /** This cell has work and is not yet queued: run it soon. */
@@ -371,7 +373,8 @@ export class Cell implements TimerTarget {
       return;
     }
     const env = this.host.env;
-    const handle: TimerHandle = env.setTimerFor !== undefined ? env.setTimerFor(delayMs, this, key) : env.setTimer(delayMs, () => this.fireTimer(key, handle));
+    const delay = this.host.timerDelayFor(this.spec.node, delayMs);
+    const handle: TimerHandle = env.setTimerFor !== undefined ? env.setTimerFor(delay, this, key) : env.setTimer(delay, () => this.fireTimer(key, handle));
     this.timers.set(key, handle);
     this.liveTimers++;
   }

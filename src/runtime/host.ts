@@ -108,6 +108,8 @@ export class Host implements CellHost {
   private readonly wrappedTypeCounters = new Map<string, Map<string, TypeCounter>>();
   /** Per-node clock offsets (a skewed clock): what `ctx.now()` adds for actors of that node. */
   private readonly clockSkewMs = new Map<string, number>();
+  /** Per-node timer slowness factors (see setTimerScale). */
+  private readonly timerScale = new Map<string, number>();
   readonly mailboxCapacity: number;
   readonly messageBytesMax: number;
   private stopped = false;
@@ -263,6 +265,21 @@ export class Host implements CellHost {
 
   isNodeDead(node: string): boolean {
     return this.deadNodes.has(node);
+  }
+
+  /**
+   * Per-node timer slowness (a process starved of CPU, or a VM stalled): the timers the actors
+   * of that node set fire `factor` times later; messages reach them as before. Testing only.
+   */
+  setTimerScale(node: string, factor: number): void {
+    if (factor === 1) this.timerScale.delete(node);
+    else this.timerScale.set(node, factor);
+  }
+
+  /** The delay a timer set by an actor of `node` for `delayMs` gets (see setTimerScale). */
+  timerDelayFor(node: string, delayMs: number): number {
+    if (this.timerScale.size === 0) return delayMs;
+    return delayMs * (this.timerScale.get(node) ?? 1);
   }
 
   setClockSkew(node: string, ms: number): void {

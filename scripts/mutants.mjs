@@ -24,6 +24,7 @@ const BALANCER = 'src/cluster/balancer.js';
 const PAXOS = 'src/protocols/multipaxos.js';
 const COORDINATOR = 'src/cluster/coordinator.js';
 const PAXOS_COMMIT = 'src/protocols/paxoscommit.js';
+const TWOPC = 'src/protocols/twopc.js';
 const SM_NO_DEDUP = [SM, '    seen(rq) {', '    seen(rq) { return undefined;'];
 const BALANCER_NO_DEDUP = [BALANCER, '    has(id) {', '    has(id) { return false;'];
 
@@ -103,6 +104,12 @@ export const MUTANTS = [
     what: 'a shard prepares again a late prepare of a transaction older than the finished ones it remembers',
     edits: [[SM, 'return !this.pc.has(txn) && this.forgottenTxns.covers(txn);', 'return false;']],
     flags: ['--limits', 'small', '--workload', 'txn'],
+  },
+  {
+    name: 'stale-leader-acks',
+    what: "a 2PC participant acknowledges at once a commit of a transaction it does not hold, without the shard's log (a stale leader says a commit it never applied is done)",
+    edits: [[TWOPC, "this.out.decide({ kind: 'commit', txn: msg.txn, payload: state?.payload ?? null });", '']],
+    flags: ['--txn-share', '0.3', '--mode', 'passive'],
   },
   {
     name: 'pc-acceptor-ignores-promise',

@@ -156,14 +156,14 @@ test('the kv parser: get, put and append on string keys', (t) => {
   t.throws(() => parseKvEdn('{:process 0, :type :invoke}'), { message: /line 1/ });
 });
 
-// An open finding (2026-12-01, session 17): a real-time run over NATS (3 host processes, a
-// real nats-server; runScenario with transport 'nats', seed 2146, passive, txnShare 0.2, 2PC,
-// faultMs 3,000) was not linearizable: on tkey5 a transaction's put of 1200009 committed (ok,
-// at 1.87 s) and a linearizable get at 6.5 s read nothing, with no delete after the put. The
-// faults were partitions only (leader-handover, strand-leader, a latency spike); one of some
-// 560 NATS runs, another (seed 115, also passive with 2PC, also partitions) failed once in
-// session 17 without its history kept. Not reproducible by seed; the simulator has not shown
-// it. The history is kept here for whoever takes it up (docs/testing.md, "Open").
+// A finding of session 17 (2026-12-01), explained and fixed in session 18: a real-time run
+// over NATS (3 host processes, a real nats-server; runScenario with transport 'nats', seed
+// 2146, passive, txnShare 0.2, 2PC, faultMs 3,000) was not linearizable: on tkey5 a
+// transaction's put of 1200009 committed (ok, at 1.87 s) and a linearizable get at 6.5 s read
+// nothing, with no delete after the put. A stale shard leader had acknowledged the commit
+// without holding the transaction, and the shard's real leader was then told "presumed abort"
+// (test/bug-stale-leader-ack.test.ts; docs/testing.md, "Found on NATS"). The history stays as
+// checker data: the checker must refute it on that key.
 test('a real NATS history that lost a committed transaction write (seed 2146, passive) is refuted on tkey5', async (t) => {
   const file = path.resolve(repoRoot, 'test/fixtures/meridian/nats-seed-2146-passive-history.json');
   const history = JSON.parse(readFileSync(file, 'utf8')) as Parameters<typeof checkHistory>[0];

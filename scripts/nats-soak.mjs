@@ -34,7 +34,13 @@ function parseArgs(argv) {
   return out;
 }
 
-const o = parseArgs(process.argv.slice(2));
+let o;
+try {
+  o = parseArgs(process.argv.slice(2));
+} catch (error) {
+  console.error(`nats-soak: ${error.message}`);
+  process.exit(2);
+}
 const binary = natsServerBinary();
 if (!('bin' in binary)) {
   console.error(binary.reason);

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { MultiPaxos } from '../src/protocols/multipaxos.js';
-import { GroupReplica } from '../src/replication/group.js';
+import type { GroupReplica } from '../src/replication/group.js';
+import { passiveReplica } from './helpers/groups.js';
 
 /**
  * The assertions at the protocol steps are live: a state that breaks an invariant (made here
@@ -34,27 +35,6 @@ test('multipaxos: a follower with a committed slot left unapplied fails its next
   log.applied = -1;
   t.throws(() => core.step('b', { type: 'heartbeat', ballot, commitIndex: 0 }), { message: /assertion failed: multipaxos: every committed slot is applied/ });
 });
-
-/** A passive replica of shard 0 among `peers`, with a fresh log. */
-function passiveReplica(self: string, peers: string[]): GroupReplica {
-  return new GroupReplica(
-    {
-      shard: 0,
-      self,
-      peers,
-      mode: 'passive',
-      sync: true,
-      lagBound: 10,
-      electionTicks: 10,
-      heartbeatTicks: 3,
-      maxBatch: 4,
-      maxInflight: 4,
-      snapshotEvery: 100,
-      seed: 1,
-    },
-    [],
-  );
-}
 
 test('group: a primary with neither a pending barrier nor a speculative state fails at ready()', (t) => {
   const group = passiveReplica('a', ['a']);

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { TwoPcCoordinator } from '../src/protocols/twopc.js';
-import { GroupReplica } from '../src/replication/group.js';
+import type { GroupReplica } from '../src/replication/group.js';
+import { passiveReplica } from './helpers/groups.js';
 import { Participants, type ParticipantEffect } from '../src/replication/participant.js';
 import type { ParticipantWire } from '../src/replication/messages.js';
 
@@ -37,23 +38,7 @@ interface Node {
 }
 
 function node(id: string): Node {
-  const group = new GroupReplica(
-    {
-      shard: SHARD,
-      self: id,
-      peers: ids,
-      mode: 'passive',
-      sync: true,
-      lagBound: 10,
-      electionTicks: 10,
-      heartbeatTicks: 3,
-      maxBatch: 4,
-      maxInflight: 4,
-      snapshotEvery: 100,
-      seed: 1,
-    },
-    [],
-  );
+  const group = passiveReplica(id, ids, SHARD);
   const parts = new Participants({
     self: id,
     incarnation: `${id}-1`,

@@ -71,6 +71,8 @@ export interface TxnScenarioResult {
   stateDiffs: string[];
   /** Transactions applied in part, as a final read of every key shows them (partiallyApplied). */
   partial: string[];
+  /** Assertions that failed inside actors (`in <address>: <message>`); any fails the seed. */
+  assertions: string[];
   traceHash: number;
   history?: TxnHistoryOp[];
   trace?: Array<{ at: number; from: string; to: string; type: string }>;
@@ -283,14 +285,18 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
     const check = checkTransactions(history as ElleOp[], { model: 'list-append', consistency: 'strict-serializable' });
     const count = (type: TxnHistoryOp['type']): number => history.filter((e) => e.type === type).length;
     const stateDiffs = replicaStateDiffs(cluster, shape.shards);
+    // A failed assertion inside an actor fails the seed, as in the key-value scenario (the actor
+    // was restarted, and the run may well have gone on serializable).
+    const assertions = cluster.assertionFailures().map((a) => `in ${a.address}: ${a.message}`);
     const verdict =
       (check.ok ? 'strict serializable' : [...new Set(check.anomalies.map((a) => a.type))].join(', ')) +
       (stateDiffs.length > 0 ? `, replica state differs (${stateDiffs.join('; ')})` : '') +
-      (partial.length > 0 ? `, ${partial.length} transactions applied in part or not at all as decided (${partial.slice(0, 3).join('; ')})` : '');
+      (partial.length > 0 ? `, ${partial.length} transactions applied in part or not at all as decided (${partial.slice(0, 3).join('; ')})` : '') +
+      (assertions.length > 0 ? `, assertion failed (${assertions.slice(0, 2).join('; ')})` : '');
     const result: TxnScenarioResult = {
       seed: o.seed,
       commit: o.commit,
-      ok: check.ok && live && stateDiffs.length === 0 && partial.length === 0,
+      ok: check.ok && live && stateDiffs.length === 0 && partial.length === 0 && assertions.length === 0,
       live,
       verdict,
       anomalies: check.anomalies.slice(0, 5).map(describeAnomaly),
@@ -301,6 +307,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
       faults,
       stateDiffs,
       partial,
+      assertions,
       traceHash: cluster.traceHash(),
     };
     // Kept when it failed, and for a replay (trace: `meridian check --history` writes it).

@@ -4,6 +4,7 @@ import { ALREADY_FINISHED } from './state-machine.js';
 import { createParticipantCore, type CommitProtocolName, type ParticipantCore } from './commit-cores.js';
 import type { ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery } from './messages.js';
 import { hashString } from '../core/prng.js';
+import { assert } from '../core/assert.js';
 
 export type { ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery } from './messages.js';
 
@@ -336,6 +337,13 @@ export class Participants {
   }
 
   private send(s: number, to: string, msg: unknown, reads?: TxnReads): ParticipantEffect {
+    // A 2PC ack lets the coordinator forget the transaction: it must say what the shard's log
+    // holds, the commit applied (see TwoPcParticipant's commit; a stale leader's ack from its
+    // core's belief alone lost a committed write on NATS). One lookup per ack.
+    if (this.host.commit === '2pc' && (msg as { type?: unknown }).type === 'ack') {
+      const txn = (msg as { txn: string }).txn;
+      assert(this.host.groups.get(s)?.sm.isFinished(txn) === true, `participant: ack of ${txn} for shard ${s}, which its state machine has not finished`);
+    }
     if (to.startsWith('shard/')) {
       // Another shard's participant (3PC termination, Paxos Commit recovery): any replica of
       // that shard takes it and passes it to its leader.

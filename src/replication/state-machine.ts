@@ -426,6 +426,11 @@ export class KvStateMachine {
     return this.prepared.has(txn) || this.finished(txn);
   }
 
+  /** Finished here (committed or aborted): remembered, or at or below a mark (see forgottenTxns). */
+  isFinished(txn: string): boolean {
+    return this.finished(txn);
+  }
+
   /** Transactions prepared here and not yet finished. */
   hasOpenTransactions(): boolean {
     return this.prepared.size > 0;

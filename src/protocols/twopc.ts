@@ -311,13 +311,13 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
           // core rebuilt from records, where a finished transaction has none), or this core
           // never saw it (a replica that leads only in its own view, its log behind the
           // shard's: seen on NATS, 2026-12-02). Only the host knows which, so the commit is
-          // decided again (with no payload if unknown): the host applies it where it applies outcomes
-          // (a no-op where the transaction finished, the writes where it is still prepared)
-          // and the ack, which lets the coordinator forget the transaction, leaves only once
-          // that is durable. Acknowledged at once, a stale leader told the coordinator that a
-          // commit its shard never applied was done; the coordinator forgot it, the shard's
-          // real leader asked, was answered with a presumed abort, and the transaction's
-          // writes there were lost (two real-time NATS runs, passive, 2PC).
+          // decided again (with no payload if unknown): the host applies it where it applies
+          // outcomes (a no-op where the transaction finished, the writes where it is still
+          // prepared), and the ack, which lets the coordinator forget the transaction, leaves
+          // only once that is durable. Acknowledged at once, a stale leader told the coordinator
+          // that a commit its shard never applied was done; the coordinator forgot it, the
+          // shard's real leader asked, was answered with a presumed abort, and the
+          // transaction's writes there were lost (three real-time NATS runs, passive, 2PC).
           // A vote waited for now (voting) is a late prepare copy's: not sent (vote() is
           // refused once committed).
           if (state === undefined) this.remember(msg.txn, { phase: 'committed', coordinator: from, payload: null, elapsedTicks: 0 });

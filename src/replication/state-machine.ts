@@ -258,7 +258,7 @@ export class KvStateMachine {
 
   private prepare(txn: string, ops: TxnOp[]): Completion {
     if (this.prepared.has(txn)) return { txn, vote: true };
-    if (this.finished(txn)) return { txn, vote: false, reason: ALREADY_FINISHED };
+    if (this.isFinished(txn)) return { txn, vote: false, reason: ALREADY_FINISHED };
     let lockedOut: string | undefined;
     for (const op of ops) {
       const holder = this.locks.get(op.key);
@@ -297,7 +297,7 @@ export class KvStateMachine {
 
   /** The vote a prepare of `ops` would get on the applied state now, and what it would read. */
   votePreview(txn: string, ops: TxnOp[]): { vote: boolean; reads: TxnReads } {
-    if (!this.prepared.has(txn) && this.finished(txn)) return { vote: false, reads: [] };
+    if (!this.prepared.has(txn) && this.isFinished(txn)) return { vote: false, reads: [] };
     for (const op of ops) {
       const holder = this.locks.get(op.key);
       if (holder !== undefined && holder !== txn) return { vote: false, reads: [] };
@@ -311,9 +311,9 @@ export class KvStateMachine {
     // Every participant voted yes before a commit, so its shard has the transaction prepared,
     // or finished it already (a late copy). A commit of neither would record the transaction
     // done and write nothing here: its writes at this shard lost while the other shards
-    // applied theirs (what a real-time NATS run showed once; docs/testing.md, "Open").
+    // applied theirs (Participants.drain drops such a commit before it is proposed).
     assert(
-      outcome !== 'commit' || ops !== undefined || this.finished(txn) || this.unsafe !== undefined,
+      outcome !== 'commit' || this.holdsTxn(txn) || this.unsafe !== undefined,
       `state machine: commit of ${txn}, which this shard neither prepared nor finished (its writes here would be lost)`,
     );
     this.remember(txn);
@@ -358,8 +358,8 @@ export class KvStateMachine {
     this.forgottenTxns.forgot(evicted);
   }
 
-  /** Finished here: remembered as finished, or at or below its incarnation's mark (see forgottenTxns). */
-  private finished(txn: string): boolean {
+  /** Finished here (committed or aborted): remembered as finished, or at or below its incarnation's mark (see forgottenTxns). */
+  isFinished(txn: string): boolean {
     if (this.finishedSet.has(txn)) return true;
     return !this.pc.has(txn) && this.forgottenTxns.covers(txn);
   }
@@ -423,12 +423,7 @@ export class KvStateMachine {
    * replica has not applied (see Participants.drain).
    */
   holdsTxn(txn: string): boolean {
-    return this.prepared.has(txn) || this.finished(txn);
-  }
-
-  /** Finished here (committed or aborted): remembered, or at or below a mark (see forgottenTxns). */
-  isFinished(txn: string): boolean {
-    return this.finished(txn);
+    return this.prepared.has(txn) || this.isFinished(txn);
   }
 
   /** Transactions prepared here and not yet finished. */

@@ -1,12 +1,13 @@
 // The scenario in real time over NATS, run after run: what found a stale shard leader that
 // acknowledged a commit it never held (docs/testing.md, "Found on NATS"). Not reproducible by
 // seed (real time decides what happens); a failing run's history and faults are written out.
+// `--transport threads` runs the same soak on worker threads in this process (no NATS).
 //
 //   npm run build && node scripts/nats-soak.mjs [--from S] [--runs N] [--mode passive|active|hybrid]
-//       [--commit 2pc|paxos-commit] [--out DIR]
+//       [--commit 2pc|paxos-commit] [--transport nats|threads] [--out DIR]
 //
-// Needs a nats-server binary (MERIDIAN_NATS_SERVER_BIN, or `bash scripts/ci-nats.sh`). One
-// line per run; the last line is `N runs, P passed, F failed`. About 8 s a run on the 2-core
+// Over NATS it needs a nats-server binary (MERIDIAN_NATS_SERVER_BIN, or `bash scripts/ci-nats.sh`).
+// One line per run; the last line is `N runs, P passed, F failed`. About 8 s a run on the 2-core
 // development machine (3 host processes, faultMs 3,000, txnShare 0.2).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { runScenario } from '../dist/src/harness/scenario.js';
 import { natsServerBinary, startNatsServer } from '../dist/src/harness/nats-server.js';
 
 function parseArgs(argv) {
-  const out = { from: 1, runs: 100, mode: 'passive', commit: '2pc', dir: 'nats-soak-failures' };
+  const out = { from: 1, runs: 100, mode: 'passive', commit: '2pc', transport: 'nats', dir: 'nats-soak-failures' };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (value === undefined) throw new Error(`${flag}: a value is missing`);
@@ -28,8 +29,11 @@ function parseArgs(argv) {
     } else if (flag === '--commit') {
       if (!['2pc', 'paxos-commit'].includes(value)) throw new Error(`--commit: 2pc or paxos-commit, got ${JSON.stringify(value)}`);
       out.commit = value;
+    } else if (flag === '--transport') {
+      if (!['nats', 'threads'].includes(value)) throw new Error(`--transport: nats or threads, got ${JSON.stringify(value)}`);
+      out.transport = value;
     } else if (flag === '--out') out.dir = value;
-    else throw new Error(`unknown flag ${JSON.stringify(flag)} (--from, --runs, --mode, --commit, --out)`);
+    else throw new Error(`unknown flag ${JSON.stringify(flag)} (--from, --runs, --mode, --commit, --transport, --out)`);
   }
   return out;
 }
@@ -41,12 +45,15 @@ try {
   console.error(`nats-soak: ${error.message}`);
   process.exit(2);
 }
-const binary = natsServerBinary();
-if (!('bin' in binary)) {
-  console.error(binary.reason);
-  process.exit(2);
+let server;
+if (o.transport === 'nats') {
+  const binary = natsServerBinary();
+  if (!('bin' in binary)) {
+    console.error(binary.reason);
+    process.exit(2);
+  }
+  server = await startNatsServer(binary.bin);
 }
-const server = await startNatsServer(binary.bin);
 let passed = 0;
 let failed = 0;
 try {
@@ -58,8 +65,7 @@ try {
         seed,
         mode: o.mode,
         commit: o.commit,
-        transport: 'nats',
-        nats: { servers: server.url, processes: 3 },
+        ...(server === undefined ? { transport: 'threads' } : { transport: 'nats', nats: { servers: server.url, processes: 3 } }),
         faultMs: 3_000,
         txnShare: 0.2,
       });
@@ -76,12 +82,15 @@ try {
     }
     failed++;
     mkdirSync(o.dir, { recursive: true });
-    const file = join(o.dir, `seed-${seed}-${o.mode}.json`);
-    writeFileSync(file, JSON.stringify({ seed, mode: o.mode, commit: o.commit, failures: r.failures, faults: r.faults, history: r.history }));
+    const file = join(o.dir, `seed-${seed}-${o.mode}-${o.transport}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({ seed, mode: o.mode, commit: o.commit, transport: o.transport, failures: r.failures, faults: r.faults, history: r.history }),
+    );
     console.log(`seed ${seed}: ${r.outcome} (${took} s): ${r.failures.join('; ')}; history in ${file}`);
   }
 } finally {
-  await server.stop();
+  await server?.stop();
 }
 console.log(`${o.runs} runs, ${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

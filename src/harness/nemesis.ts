@@ -996,9 +996,9 @@ export class Nemesis {
   private async strand(): Promise<{ detail: string; undo: () => Promise<void> }> {
     // In sim a quiet leader (nothing in flight, no transaction prepared), for the commit cut
     // below: a stranded leader with entries of its own pending holds every later message of its
-    // shard's participant behind them, a stale ack among them, which then never leaves (with
-    // busy leaders the bug put back was caught in 1 of 14 such faults that cut at a commit, 14
-    // of 18 with quiet ones; 2026-12-02).
+    // shard's participant behind them, a stale ack among them, which then never leaves (of the
+    // faults that cut at a commit in seeds 1-60 with the bug put back, 1 of 8 with a busy
+    // leader was in a seed that failed, 14 of 18 with a quiet one; 2026-12-02).
     const commitCut = this.cluster.transport === 'sim' && this.cluster.atNextCommit !== undefined && this.cluster.shardLeaders !== undefined;
     const target = commitCut ? await this.quietLeader() : await this.busyLeader();
     const shard = (this.cluster.shardLeaders?.() ?? []).find((s) => s.shard === target.shard && s.leader === target.server);

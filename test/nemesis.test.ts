@@ -639,6 +639,7 @@ test('election waits read one shard (shardLeader) or every shard (shardLeaders) 
     setNetwork: (change) => c.setNetwork(change),
     setClockSkew: (id, ms) => c.setClockSkew(id, ms),
     slowTimers: (id, factor) => c.slowTimers(id, factor),
+    atNextCommit: (id, shard, hook) => c.atNextCommit(id, shard, hook),
     sleep: (ms) => c.sleep(ms),
     now: () => c.now(),
   });
@@ -778,4 +779,81 @@ test('slowTimers: a leader cut off from its group with its timers slowed goes on
   }
   t.not(roles[1], 'leader', 'its quorum check deposed it');
   t.is(roles[20], 'leader', 'its quorum check has not come yet');
+});
+
+test('atNextCommit: the hook runs once, at the commit record of a transaction at the shard, before its commit messages leave; bad input names the field (sim)', async (t) => {
+  const seed = 12;
+  t.log(`seed ${seed}`);
+  await withSim(seed, async (cluster) => {
+    t.throws(() => cluster.atNextCommit('r1/0', 0, () => undefined), { instanceOf: ValidationError, message: /id.*coordinator/ });
+    t.throws(() => cluster.atNextCommit('coordinator/r1', 4, () => undefined), { instanceOf: ValidationError, message: /shard.*0 to 3/ });
+    t.throws(() => cluster.atNextCommit('coordinator/r1', 0.5, () => undefined), { instanceOf: ValidationError, message: /shard/ });
+    t.throws(() => cluster.atNextCommit('coordinator/r1', 0, 'cut' as unknown as () => void), { instanceOf: ValidationError, message: /hook/ });
+    t.throws(() => cluster.partition(['coordinator/r9'], ['r1/0']), { instanceOf: ValidationError, message: /coordinator/ });
+    const client = cluster.client({ region: 'r1' });
+    const ops = Array.from({ length: 8 }, (_, i) => ({ op: 'put' as const, key: `k${i}`, value: i }));
+    const shards = cluster.shardLeaders().map((s) => s.shard);
+    const calls: Array<{ txn: string; replicas: string[] }> = [];
+    const replicas = cluster.shardLeader(shards[0]!).replicas;
+    t.true(
+      cluster.atNextCommit('coordinator/r1', shards[0]!, (txn) => {
+        calls.push({ txn, replicas });
+        // Cut there, the commit messages of this very step are lost (the participants learn the outcome only after the heal).
+        cluster.partition(['coordinator/r1'], replicas);
+      }),
+    );
+    await client.transaction(ops);
+    t.is(calls.length, 1, 'called at the commit decision');
+    t.regex(calls[0]!.txn, /^r1:/);
+    cluster.heal();
+    // Until the commit retries reach the shard, its keys stay locked (a transaction over them votes no).
+    await eventually(cluster, () => client.transaction(ops.map((op) => ({ ...op, value: 100 + op.value }))), { timeoutMs: 5_000 });
+    t.is(calls.length, 1, 'once: cleared after it ran');
+    t.true(cluster.atNextCommit('coordinator/r1', shards[0]!, () => calls.push({ txn: 'again', replicas })));
+    t.true(cluster.atNextCommit('coordinator/r1', shards[0]!, undefined), 'cleared before it ran');
+    await client.transaction(ops);
+    t.is(calls.length, 1);
+    t.deepEqual(await client.transaction(ops.map((op) => ({ op: 'get' as const, key: op.key }))), [0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+});
+
+test('strand-leader (sim): at a commit decision at the stranded shard, the coordinator is cut off from its other replicas; the same seed gives the same faults and trace', async (t) => {
+  const seed = 3;
+  t.log(`seed ${seed}`);
+  const once = (): Promise<{ lines: string[]; hash: number }> =>
+    withSim(seed, async (cluster) => {
+      const n = new Nemesis(cluster, { seed, faults: ['strand-leader'], intervalMs: 200, faultMs: 200 });
+      let working = true;
+      const work = async (region: string, base: number): Promise<void> => {
+        const client = cluster.client({ region });
+        for (let i = 0; working; i++) {
+          const keys = [`k${(base + i) % 8}`, `k${(base + i + 3) % 8}`, `k${(base + i + 5) % 8}`];
+          await client.transaction(keys.map((key) => ({ op: 'put' as const, key, value: i }))).catch(() => cluster.sleep(20));
+        }
+      };
+      await Promise.all([n.run(6_000).then(() => (working = false)), work('r1', 0), work('r2', 1), work('r3', 2)]);
+      // Healed: every shard answers again.
+      const client = cluster.client({ region: 'r2' });
+      await eventually(cluster, () => client.transaction(Array.from({ length: 8 }, (_, i) => ({ op: 'put' as const, key: `k${i}`, value: 'after' }))), {
+        timeoutMs: 5_000,
+      });
+      return { lines: n.lines(), hash: cluster.traceHash() };
+    });
+  const a = await once();
+  t.log(a.lines.join('\n'));
+  const cuts = a.lines.filter((line) => /start strand-leader .* at a commit decision of /.test(line));
+  t.true(cuts.length > 0, a.lines.join('\n'));
+  for (const line of cuts) {
+    const m =
+      /start strand-leader (r\d\/\d) \| (r\d\/\d) (r\d\/\d) .* at a commit decision of \S+ \d+ ms later (coordinator\/r\d) \| (r\d\/\d) (r\d\/\d) for (\d+) ms/.exec(
+        line,
+      );
+    t.truthy(m, line);
+    t.deepEqual([m![5], m![6]].sort(), [m![2], m![3]].sort(), 'the coordinator is cut from the replicas but the stranded leader');
+    t.false([m![5], m![6]].includes(m![1]!));
+    t.true(Number(m![7]) >= 1_500 && Number(m![7]) <= 2_500, line);
+  }
+  const b = await once();
+  t.deepEqual(b.lines, a.lines);
+  t.is(b.hash, a.hash);
 });

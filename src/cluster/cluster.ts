@@ -37,6 +37,8 @@ export interface ShardLeader {
   replicas: string[];
   leader: string | undefined;
   inflight: number;
+  /** Transactions prepared and not finished in the leader's state machine (0 with no leader, or off sim). */
+  openTxns: number;
   candidates: string[];
 }
 
@@ -276,6 +278,48 @@ export class Cluster extends EventEmitter {
     return true;
   }
 
+  /**
+   * Call `hook` at coordinator `id`'s next step that writes the commit record of a two-phase
+   * commit with shard `shard` among its participants (its commit point), once the record is
+   * written and before that step's messages leave, the commit messages among them (the step
+   * cut where `crashAfterNextWrite` cuts it, then carried on): a nemesis acts at the moment of
+   * a commit decision this way (strand-leader cuts that coordinator off from the shard's
+   * replicas but its stranded leader). `hook` gets the transaction's id and runs inside the
+   * step: it must not throw; what it changes (a partition) applies to the step's messages.
+   * `undefined` clears a hook not yet called. Only 2PC writes such records (with Paxos Commit
+   * the hook is never called). Sim only; returns false when the coordinator is down (nothing
+   * is set).
+   */
+  atNextCommit(id: string, shard: number, hook: ((txn: string) => void) | undefined): boolean {
+    this.assertRunning();
+    if (typeof id !== 'string' || !this.coordinators.has(id))
+      throw new ValidationError('id', `a coordinator such as 'coordinator/${this.config.regions[0]!.name}', got ${JSON.stringify(id)}`);
+    if (typeof shard !== 'number' || !Number.isInteger(shard) || shard < 0 || shard >= this.config.shards)
+      throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${JSON.stringify(shard)}`);
+    if (hook !== undefined && typeof hook !== 'function')
+      throw new ValidationError('hook', `a function of the transaction id, or undefined, got ${typeof hook}`);
+    const sim = this.simOnly('atNextCommit', 'a step is cut only in the simulator');
+    if (this.down.has(id)) return false;
+    const cell = sim.host.cell(id);
+    if (cell === undefined) return false;
+    if (hook === undefined) {
+      cell.afterWrites(undefined);
+      return true;
+    }
+    const participant = `shard/${shard}`;
+    cell.afterWrites((records) => {
+      for (const record of records) {
+        const r = record as { type?: unknown; txn?: unknown; participants?: unknown } | null;
+        if (r === null || typeof r !== 'object' || r.type !== 'commit' || typeof r.txn !== 'string' || !Array.isArray(r.participants)) continue;
+        if (!r.participants.includes(participant)) continue;
+        hook(r.txn);
+        return true;
+      }
+      return false;
+    });
+    return true;
+  }
+
   /** Whether a server or coordinator is crashed (by `crash()` or a fault) and not restarted. */
   isDown(id: string): boolean {
     this.assertRunning();
@@ -348,16 +392,17 @@ export class Cluster extends EventEmitter {
   }
 
   /**
-   * Cut traffic between two groups of regions or servers (both ways unless `oneWay`, then
-   * only from `a` to `b`). Partitions add up until `heal()`.
+   * Cut traffic between two groups of regions, servers or region coordinators
+   * (`coordinator/<region>`, apart from the servers of its region) (both ways unless
+   * `oneWay`, then only from `a` to `b`). Partitions add up until `heal()`.
    */
   partition(a: string[], b: string[], options: PartitionOptions = {}): void {
     this.assertRunning();
     const check = (group: unknown, field: string): string[] => {
-      if (!Array.isArray(group) || group.length === 0) throw new ValidationError(field, 'a non-empty array of region names or server ids');
+      if (!Array.isArray(group) || group.length === 0) throw new ValidationError(field, 'a non-empty array of region names, server ids or coordinators');
       for (const name of group) {
-        if (typeof name !== 'string' || (!this.regionNames.has(name) && !this.servers.has(name))) {
-          throw new ValidationError(field, `region names or server ids, got ${JSON.stringify(name)}`);
+        if (typeof name !== 'string' || (!this.regionNames.has(name) && !this.servers.has(name) && !this.coordinators.has(name))) {
+          throw new ValidationError(field, `region names, server ids or coordinators ('coordinator/<region>'), got ${JSON.stringify(name)}`);
         }
       }
       return [...group] as string[];
@@ -609,10 +654,10 @@ export class Cluster extends EventEmitter {
     const replicas = this.groupOf(shard);
     const sim = this.sim;
     const candidates: string[] = [];
-    if (sim === undefined) return { shard, replicas: [...replicas], leader: undefined, inflight: 0, candidates };
+    if (sim === undefined) return { shard, replicas: [...replicas], leader: undefined, inflight: 0, openTxns: 0, candidates };
     // One look at each live replica: the leader with the highest ballot, and who campaigns.
     // Paused ones are passed over: a leader paused still believes it leads.
-    let best: { id: string; round: number; by: string; inflight: number } | undefined;
+    let best: { id: string; round: number; by: string; inflight: number; openTxns: number } | undefined;
     for (const id of replicas) {
       if (this.down.has(id) || this.paused.has(id)) continue;
       const group = (sim.host.cell(id)?.peekState() as ServerState | undefined)?.groups?.get(shard);
@@ -620,12 +665,18 @@ export class Cluster extends EventEmitter {
       if (group.isLeader()) {
         const ballot = group.core.status().ballot;
         if (best === undefined || ballot.round > best.round || (ballot.round === best.round && ballot.id > best.by))
-          best = { id, round: ballot.round, by: ballot.id, inflight: group.inflight() };
+          best = {
+            id,
+            round: ballot.round,
+            by: ballot.id,
+            inflight: group.inflight(),
+            openTxns: group.sm.hasOpenTransactions() ? group.sm.openTransactions().length : 0,
+          };
       } else if (group.core.status().role === 'candidate') {
         candidates.push(id);
       }
     }
-    return { shard, replicas: [...replicas], leader: best?.id, inflight: best?.inflight ?? 0, candidates };
+    return { shard, replicas: [...replicas], leader: best?.id, inflight: best?.inflight ?? 0, openTxns: best?.openTxns ?? 0, candidates };
   }
 
   /** `shard`'s replication group, worked out once per shard (the topology never changes). */

@@ -69,11 +69,17 @@ export type FaultKind =
  * leads, and the restarted voters make a majority again: a voter that remembers its promise refuses the old ballot, and
  * a new leader's late accepts meet what was chosen meanwhile (duelling leaders, after Jepsen's
  * leader-aware nemeses). Sim only (it reads leaders); elsewhere an isolate-leader.
- * strand-leader: cut the region of a shard's leader (one with commands in flight if any) off
- * from the other regions, its clients with it, until the rest elect a new leader, and a little
- * longer: the stranded leader keeps taking its region's requests (what it answers before its
- * log is replicated is lost), and the others' clients meet the new leader meanwhile. Sim only
- * (it reads leaders); elsewhere a region cut for the fault's length.
+ * strand-leader: cut a shard's leader off from the shard's other replicas only (it still takes
+ * requests from every other server and client) until they elect a new leader, and a little
+ * longer: what it answers before its log is replicated is lost. In sim its timers run 5-20x
+ * slow meanwhile (it goes on leading in its own view), it is a quiet leader (nothing in
+ * flight, no transaction prepared; elsewhere one with commands in flight), and once the new
+ * leader leads, the first commit decision of a coordinator at that shard (within
+ * NEMESIS_STRAND_COMMIT_WAIT_MS; `atNextCommit`) cuts that coordinator off from the shard's
+ * replicas but the stranded one, both ways, before the commit messages leave, for
+ * NEMESIS_STRAND_COMMIT_HOLD_MS_MIN to _MAX ms: its retries turn to the stranded leader, which
+ * never saw the transaction (the stale leader's ack found on NATS). Where leaders cannot be
+ * read (threads, NATS), a random server is cut off from every other for the fault's length.
  * checkpoint-crash: make a shard's leader (one with commands in flight if any) checkpoint its
  * log at its next write, in the middle of its drain (`Cluster.requestCheckpoint`), then crash
  * it 30-150 ms after the checkpoint (a power loss half of the time); restart it when the
@@ -134,9 +140,24 @@ export const NEMESIS_BUSY_WAITS = 50;
 export const NEMESIS_BUSY_WAIT_MS = 2;
 /** Restarts in one restart storm, at most (a storm goes through every replica, and up to two more). */
 export const NEMESIS_STORM_RESTARTS_MAX = 5;
+/** strand-leader (sim) waits up to this many times NEMESIS_BUSY_WAIT_MS for a quiet leader (nothing in flight, no transaction prepared). */
+export const NEMESIS_QUIET_WAITS = 150;
 /** strand-leader slows the stranded leader's timers by a factor drawn from [MIN, MAX] (sim). */
 export const NEMESIS_SLOW_MIN = 5;
 export const NEMESIS_SLOW_MAX = 20;
+/**
+ * strand-leader (sim), once the rest of the group elected a new leader, waits up to this long
+ * for a coordinator to decide the commit of a transaction at the stranded shard.
+ */
+export const NEMESIS_STRAND_COMMIT_WAIT_MS = 1_500;
+/**
+ * ...then keeps that coordinator cut off from the shard's replicas but the stranded leader for
+ * a time drawn from [MIN, MAX] ms: past its commit retries' turn to the stranded leader (a
+ * coordinator sends to the replica it heard from last, and to the next one of the group each
+ * time that one has been silent 50 ticks of 10 ms; the stranded leader may be third in turn).
+ */
+export const NEMESIS_STRAND_COMMIT_HOLD_MS_MIN = 1_500;
+export const NEMESIS_STRAND_COMMIT_HOLD_MS_MAX = 2_500;
 /** leader-handover waits up to this long (polling every NEMESIS_HANDOVER_POLL_MS) for a new leader. */
 export const NEMESIS_HANDOVER_WAIT_MS = 1_200;
 export const NEMESIS_HANDOVER_POLL_MS = 1;
@@ -271,6 +292,12 @@ export interface NemesisTarget {
   setClockSkew?(id: string, ms: number): void;
   /** Slow a server's timers by a factor (1 restores); without it, 'strand-leader' slows nothing (sim only). */
   slowTimers?(id: string, factor: number): void;
+  /**
+   * Call `hook` at a coordinator's next commit record of a transaction at `shard`, before that
+   * step's messages leave (undefined clears it; false: the coordinator is down); without it
+   * (or off sim), 'strand-leader' cuts no coordinator off.
+   */
+  atNextCommit?(id: string, shard: number, hook: ((txn: string) => void) | undefined): boolean;
   sleep(ms: number): Promise<void>;
   now(): number;
 }
@@ -281,6 +308,8 @@ export interface ShardView {
   replicas: string[];
   leader: string | undefined;
   inflight: number;
+  /** Transactions prepared and not finished at the leader (absent: not known). */
+  openTxns?: number;
   candidates?: string[];
 }
 
@@ -833,6 +862,25 @@ export class Nemesis {
     return target;
   }
 
+  /**
+   * A leader with no commands in flight and no transaction prepared (nothing of its shard's
+   * log pending, no commit of its own to come), waited for a few ms at a time, briefly; else
+   * the leader of a random shard.
+   */
+  private async quietLeader(): Promise<{ server: string; note: string; busy: boolean; shard?: number }> {
+    for (let i = 0; i <= NEMESIS_QUIET_WAITS && !this.cluster.isStopped; i++) {
+      if (i > 0) await this.cluster.sleep(NEMESIS_BUSY_WAIT_MS);
+      const quiet = (this.cluster.shardLeaders?.() ?? []).filter(
+        (s) => s.leader !== undefined && !this.down.has(s.leader) && s.inflight === 0 && (s.openTxns ?? 0) === 0,
+      );
+      if (quiet.length > 0) {
+        const s = this.rng.pick(quiet);
+        return { server: s.leader!, note: ` (leader of shard ${s.shard}, quiet)`, busy: false, shard: s.shard };
+      }
+    }
+    return this.pickLeader(false);
+  }
+
   /** Crash and restart a shard's replicas in turn, the leader first; one down at a time. */
   private async storm(): Promise<{ detail: string; undo: () => Promise<void> }> {
     const shards = this.cluster.shardLeaders?.() ?? [];
@@ -946,7 +994,13 @@ export class Nemesis {
 
   /** See 'strand-leader' above. Carried out inline when leaders are known: it returns healed. */
   private async strand(): Promise<{ detail: string; undo: () => Promise<void> }> {
-    const target = await this.busyLeader();
+    // In sim a quiet leader (nothing in flight, no transaction prepared), for the commit cut
+    // below: a stranded leader with entries of its own pending holds every later message of its
+    // shard's participant behind them, a stale ack among them, which then never leaves (of the
+    // faults that cut at a commit in seeds 1-60 with the bug put back, 1 of 8 with a busy
+    // leader was in a seed that failed, 14 of 18 with a quiet one; 2026-12-02).
+    const commitCut = this.cluster.transport === 'sim' && this.cluster.atNextCommit !== undefined && this.cluster.shardLeaders !== undefined;
+    const target = commitCut ? await this.quietLeader() : await this.busyLeader();
     const shard = (this.cluster.shardLeaders?.() ?? []).find((s) => s.shard === target.shard && s.leader === target.server);
     // No known group, or a group of one (factor 1, or hybrid with one server a region): the
     // leader is cut from every other server instead (there is no rest of the group to elect).
@@ -969,14 +1023,61 @@ export class Nemesis {
       const leader = this.shardNow(shard.shard)?.leader;
       if (leader !== undefined && leader !== target.server) fresh = leader;
     }
-    const holdMs = 50 + this.rng.int(300);
-    if (!this.cluster.isStopped) await this.cluster.sleep(holdMs);
+    // In sim, the stale leader is then brought a commit of a transaction it never saw, as on
+    // NATS: at the moment a coordinator decides the commit of a transaction at this shard (its
+    // commit record written, its commit messages not sent yet), that coordinator is cut off
+    // from the shard's other replicas, the new leader that voted among them, both ways (one
+    // way, the new leader's questions about the outcome would keep it in the coordinator's
+    // view). The coordinator's commit and its retries are lost until, the replica it believes
+    // leads silent, it turns to the next ones and reaches the stranded leader, which must not
+    // acknowledge a commit its log does not hold.
+    const atCommit = fresh !== undefined && commitCut && !this.cluster.isStopped ? await this.cutAtCommit(shard.shard, target.server) : undefined;
+    let then: string;
+    if (atCommit === undefined) {
+      const holdMs = 50 + this.rng.int(300);
+      if (!this.cluster.isStopped) await this.cluster.sleep(holdMs);
+      then = `then ${holdMs} ms`;
+    } else then = atCommit;
     if (slowBy > 1 && !this.cluster.isStopped) this.cluster.slowTimers!(target.server, 1);
     if (!this.cluster.isStopped) await cut.undo();
     return {
-      detail: `${cut.detail}${target.note}${slowBy > 1 ? `, its timers ${slowBy}x slower` : ''}, ${fresh === undefined ? 'no new leader' : `until ${fresh} led`}, then ${holdMs} ms`,
+      detail: `${cut.detail}${target.note}${slowBy > 1 ? `, its timers ${slowBy}x slower` : ''}, ${fresh === undefined ? 'no new leader' : `until ${fresh} led`}, ${then}`,
       undo: async () => undefined,
     };
+  }
+
+  /**
+   * strand-leader's commit cut (sim): arm every live coordinator's `atNextCommit` for `shard`;
+   * at the first commit decision there, cut that coordinator off from the shard's replicas but
+   * `stale` (both ways), for NEMESIS_STRAND_COMMIT_HOLD_MS_MIN to _MAX ms, then heal that cut.
+   * Without a commit within NEMESIS_STRAND_COMMIT_WAIT_MS, nothing is cut (the wait was the
+   * hold). Says what happened.
+   */
+  private async cutAtCommit(shard: number, stale: string): Promise<string> {
+    const c = this.cluster;
+    const group = this.shardNow(shard)?.replicas ?? [];
+    const others = group.filter((r) => r !== stale);
+    const started = c.now();
+    if (others.length === 0) return 'no other replica';
+    const at: { txn?: string; ms?: number; cut?: { detail: string; undo: () => Promise<void> } } = {};
+    const armed: string[] = [];
+    for (const coordinator of this.coordinators) {
+      const armedHere = c.atNextCommit!(coordinator, shard, (txn) => {
+        if (at.cut !== undefined) return;
+        at.txn = txn;
+        at.ms = Math.round(c.now() - started);
+        at.cut = this.cut({ a: [coordinator], b: others, oneWay: false });
+      });
+      if (armedHere) armed.push(coordinator);
+    }
+    const deadline = started + NEMESIS_STRAND_COMMIT_WAIT_MS;
+    while (at.cut === undefined && !c.isStopped && c.now() < deadline) await c.sleep(NEMESIS_HANDOVER_POLL_MS);
+    for (const coordinator of armed) if (!c.isStopped && c.isDown?.(coordinator) !== true) c.atNextCommit!(coordinator, shard, undefined);
+    if (at.cut === undefined) return `no commit at shard ${shard} within ${Math.round(c.now() - started)} ms`;
+    const holdMs = NEMESIS_STRAND_COMMIT_HOLD_MS_MIN + this.rng.int(NEMESIS_STRAND_COMMIT_HOLD_MS_MAX - NEMESIS_STRAND_COMMIT_HOLD_MS_MIN + 1);
+    if (!c.isStopped) await c.sleep(holdMs);
+    if (!c.isStopped) await at.cut.undo();
+    return `then at a commit decision of ${at.txn!} ${at.ms!} ms later ${at.cut.detail} for ${holdMs} ms`;
   }
 
   /** A coordinator with transactions open, waited for a few ms at a time, briefly; else a random one. */

@@ -85,6 +85,8 @@ export class Cell implements TimerTarget {
   private checkpointAfter = 0;
   /** Set by crashAfterNextWrite: the crash the next step that writes ends in. */
   private tornCrash: (() => void) | undefined;
+  /** Set by afterWrites: called after each step's write, before its messages leave, until it returns true. */
+  private writeHook: ((records: readonly unknown[]) => boolean) | undefined;
   /**
    * Paused (a process stopped, as by SIGSTOP): messages and timer firings queue in the mailbox
    * (up to its capacity) and nothing runs until `resume()`, which takes up the backlog in order.
@@ -300,8 +302,22 @@ export class Cell implements TimerTarget {
     this.tornCrash = crash;
   }
 
+  /**
+   * A simulator's fault site: after each step that writes to the durable log, once the write
+   * is done and before the step's messages, timers and publishes are carried out, `hook` is
+   * called with the records the step persisted (those its checkpoint covers too; none for a
+   * checkpoint alone), until it returns true. What it changes in the world (a partition, say)
+   * is in force before the step's messages leave. It must not throw, nor step this cell.
+   * `undefined` clears it.
+   */
+  afterWrites(hook: ((records: readonly unknown[]) => boolean) | undefined): void {
+    this.writeHook = hook;
+  }
+
   private commitStep(): void {
     const wrote = this.checkpointRecords !== undefined || this.persists.length > 0;
+    // The hook's view of the step's records, taken before the store is handed them.
+    const written = wrote && this.writeHook !== undefined ? [...this.persists] : undefined;
     // The checkpoint stands for the log as of its call: the persists before it are in it;
     // those after it (a later drain of the same step) follow it. Writing every persist and
     // then the checkpoint lost those (a server's other shards' records after a checkpoint
@@ -329,6 +345,10 @@ export class Cell implements TimerTarget {
       crash();
       assert(this.status === 'dead', 'cell: a crash after a write stops the cell');
       return;
+    }
+    if (written !== undefined) {
+      const hook = this.writeHook!;
+      if (hook(written) && this.writeHook === hook) this.writeHook = undefined;
     }
     const timers = this.timerCount;
     if (timers > 0) {

@@ -3,6 +3,7 @@ import { TwoPcParticipant } from '../src/protocols/twopc.js';
 import { ThreePcParticipant } from '../src/protocols/threepc.js';
 import { PaxosCommitNode } from '../src/protocols/paxoscommit.js';
 import { KvStateMachine, ALREADY_FINISHED, FINISHED_TXNS_MAX } from '../src/replication/state-machine.js';
+import { MEMORY_LIMITS_DEFAULT } from '../src/core/limits.js';
 import { runPinnedSeed } from './helpers/seeds.js';
 
 // A late copy of a prepare meeting a late copy of the commit (found 2026-12-01 by `meridian
@@ -130,6 +131,40 @@ test('a late prepare of a transaction forgotten past FINISHED_TXNS_MAX is still 
   copy.restore(sm.snapshot());
   check(sm, 'live');
   check(copy, 'restored from a snapshot');
+});
+
+// Found reading the code (2026-12-02): a Paxos Commit RM's 'prepared' record, proposed by a
+// shard leader once the prepare was applied, can be chosen after a new leader's orphan watch
+// aborted the transaction. The state machine kept it unless the transaction was still in its
+// exact set of finished ones; past `finishedTxns` the record made a finished transaction look
+// open again (isFinished false, as records mean "open here"), so a late copy of its prepare was
+// prepared and voted yes again. Not met in 300 seeds of `check --limits small` with Paxos
+// Commit (a probe in a scratch copy); the state machine now drops such a record.
+test("a Paxos Commit RM's 'prepared' record applied after its transaction was aborted and forgotten is dropped: a late prepare is still refused", (t) => {
+  const sm = new KvStateMachine({ ...MEMORY_LIMITS_DEFAULT, finishedTxns: 1 });
+  const ops = [{ op: 'append' as const, key: 'k', value: 1 }];
+  const t1 = 'us-east:inc1:0';
+  t.deepEqual(sm.apply({ k: 'prepare', txn: t1, ops }), [{ txn: t1, vote: true }] as never);
+  // A new leader's orphan watch aborts it (the old leader's record still in flight).
+  sm.apply({ k: 'abort', txn: t1 } as never);
+  t.true(sm.isFinished(t1));
+  // Another transaction finishes: t1 leaves the exact set (finishedTxns 1), covered by the marks.
+  const t2 = 'us-east:inc1:1';
+  sm.apply({ k: 'prepare', txn: t2, ops: [{ op: 'put', key: 'other', value: 2 }] });
+  sm.apply({ k: 'commit', txn: t2 } as never);
+  t.true(sm.isFinished(t1), 'forgotten, covered by the marks');
+  // The old leader's record is chosen now.
+  sm.apply({ k: 'pc', txn: t1, record: { tag: 'r1/0@x#1', record: { type: 'prepared', txn: t1, coordinator: 'c', rms: ['shard/0'] } } } as never);
+  t.false(sm.pc.has(t1), 'the stale record is not kept');
+  t.true(sm.isFinished(t1), 'still finished');
+  t.deepEqual(sm.apply({ k: 'prepare', txn: t1, ops }), [{ txn: t1, vote: false, reason: ALREADY_FINISHED }] as never, 'a late prepare copy is refused');
+  t.is(sm.data.get('k'), undefined, 'nothing of t1 applied');
+  // A transaction prepared here keeps its record (what an RM's core is rebuilt from).
+  const t3 = 'us-east:inc1:2';
+  t.deepEqual(sm.apply({ k: 'prepare', txn: t3, ops }), [{ txn: t3, vote: true }] as never);
+  sm.apply({ k: 'pc', txn: t3, record: { record: { type: 'prepared', txn: t3, coordinator: 'c', rms: ['shard/0'] } } } as never);
+  t.is(sm.pc.get(t3)?.length, 1);
+  t.false(sm.isFinished(t3));
 });
 
 test('seed 239 (passive, the default scenario) passes', async (t) => {

@@ -211,6 +211,14 @@ export class KvStateMachine {
       case 'pc': {
         // Only the exact set: records of a transaction open here must never be dropped.
         if (command.txn === '' || this.finishedSet.has(command.txn)) return [];
+        // A Paxos Commit RM's 'prepared' record is proposed once its prepare was applied here,
+        // and the transaction can only commit after the record is chosen (its vote waits for
+        // it). Met where the transaction is not prepared, it is an earlier leader's, chosen
+        // after a new leader aborted the transaction (the orphan watch): the vote never left.
+        // Kept, it would make a transaction finished and forgotten (past `finishedTxns`) look
+        // open (isFinished false): a late prepare copy would be prepared again, and a core
+        // rebuilt from the log would believe this RM prepared it.
+        if (!this.prepared.has(command.txn) && (command.record as { record?: { type?: unknown } } | null)?.record?.type === 'prepared') return [];
         let records = this.pc.get(command.txn);
         if (records === undefined) this.pc.set(command.txn, (records = []));
         records.push(command.record);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { ConfigError, ValidationError, startCluster, eventually, type Cluster, type ClusterConfig, type NetworkConfig } from '../src/index.js';
-import { defaultCrashMax, drawSwarm, FAULT_KINDS, Nemesis, type NemesisTarget } from '../src/harness/nemesis.js';
+import { defaultCrashMax, drawSwarm, FAULT_KINDS, Nemesis, type NemesisTarget, type ShardView } from '../src/harness/nemesis.js';
 import { mergeNetwork } from '../src/net/model.js';
 import { runScenario } from '../src/harness/scenario.js';
 
@@ -408,6 +408,29 @@ test('leader faults hit the leader the cluster reports: crash-leader, isolate-le
     }
     t.is(cluster.assertionFailures().length, 0);
   });
+});
+
+test('crash-leader prefers a leader with a transaction prepared and in doubt, as one with commands in flight (fake cluster)', async (t) => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    t.log(`seed ${seed}`);
+    const fake = new FakeCluster(seed, {}) as FakeCluster & { shardLeaders(): ShardView[] };
+    // Four shards, every leader idle but shard 2's, which holds two transactions prepared.
+    fake.shardLeaders = () =>
+      [0, 1, 2, 3].map((shard) => ({
+        shard,
+        replicas: [`r1/${shard % 2}`, `r2/${shard % 2}`, `r3/${shard % 2}`],
+        // Leaders r1/0, r2/0, r3/0, r1/1 (the fake's six servers are r1/0 .. r3/1).
+        leader: `r${(shard % 3) + 1}/${shard < 3 ? 0 : 1}`,
+        inflight: 0,
+        openTxns: shard === 2 ? 2 : 0,
+      }));
+    const n = new Nemesis(fake, { faults: ['crash-leader'], seed, intervalMs: 50, faultMs: 10_000 });
+    await n.step();
+    const start = n.log.find((e) => e.action === 'start');
+    t.truthy(start);
+    t.regex(start!.detail, /^r3\/0 .*leader of shard 2, 2 prepared/, start!.detail);
+    t.true(fake.down.has('r3/0'));
+  }
 });
 
 test('checkpoint-crash: a busy leader checkpoints before its next accept, then goes down; it comes back with every acknowledged write (sim)', async (t) => {

@@ -51,7 +51,8 @@ export type FaultKind =
  * latency-spike: add latency to every link of one region, or to every message into one server.
  * clock-skew: jump one server's clock (what its actors read from ctx.now()) ahead or back by
  * NEMESIS_SKEW_MS_DEFAULT, until the fault ends.
- * crash-leader: crash the current leader of a shard, one with commands in flight if any
+ * crash-leader: crash the current leader of a shard, one with commands in flight or a
+ * transaction prepared and in doubt if any (the same "busy" leader for every leader fault)
  * (sim; elsewhere, where leaders cannot be read, a random server); restart it when the fault ends.
  * isolate-leader: cut the current leader of a shard off from every other server, both ways,
  * so the rest elect a new one while the old one still believes it leads.
@@ -837,14 +838,16 @@ export class Nemesis {
    */
   private pickLeader(busy: boolean): { server: string; note: string; busy: boolean; shard?: number } {
     const shards = (this.cluster.shardLeaders?.() ?? []).filter((s) => s.leader !== undefined && !this.down.has(s.leader));
-    const preferred = busy ? shards.filter((s) => s.inflight > 0) : [];
+    // Busy: commands in flight, or a transaction prepared and in doubt at the leader (where
+    // a crash meets a participant that must remember its vote).
+    const preferred = busy ? shards.filter((s) => s.inflight > 0 || (s.openTxns ?? 0) > 0) : [];
     const pool = preferred.length > 0 ? preferred : shards;
     if (pool.length === 0) return { server: this.rng.pick(this.servers.filter((s) => !this.down.has(s))), note: ' (no leader known)', busy: false };
     const s = this.rng.pick(pool);
     return {
       server: s.leader!,
-      note: ` (leader of shard ${s.shard}${s.inflight > 0 ? `, ${s.inflight} in flight` : ''})`,
-      busy: s.inflight > 0,
+      note: ` (leader of shard ${s.shard}${s.inflight > 0 ? `, ${s.inflight} in flight` : ''}${(s.openTxns ?? 0) > 0 ? `, ${s.openTxns} prepared` : ''})`,
+      busy: s.inflight > 0 || (s.openTxns ?? 0) > 0,
       shard: s.shard,
     };
   }

@@ -304,7 +304,10 @@ test('check --faults draws only the kinds named (blackout and pause too); the he
   const pause = await meridian(['check', '--seed', '1', '--faults', 'pause']);
   t.is(pause.code, 0, pause.stdout);
   t.regex(pause.stdout, /targeted faults \(only pause\)\n/);
-  t.regex(pause.stdout, /\n {2}plan pause every [^\n]*\n +\d+ ms {2}start pause r\d\/\d \(leader of shard \d+, \d+ in flight(, \d+ prepared)?\) \[#0\]\n +\d+ ms {2}end pause /);
+  t.regex(
+    pause.stdout,
+    /\n {2}plan pause every [^\n]*\n +\d+ ms {2}start pause r\d\/\d \(leader of shard \d+, \d+ in flight(, \d+ prepared)?\) \[#0\]\n +\d+ ms {2}end pause /,
+  );
   // The runner validates them too, naming the field.
   await t.throwsAsync(runChecks({ seeds: 1, faults: [] }), { message: /faults: expected a non-empty array of crash, / });
   await t.throwsAsync(runChecks({ seeds: 1, faults: ['crash'], schedule: 'builtin' }), { message: /faults: expected not with schedule 'builtin'/ });

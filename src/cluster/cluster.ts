@@ -670,7 +670,7 @@ export class Cluster extends EventEmitter {
             round: ballot.round,
             by: ballot.id,
             inflight: group.inflight(),
-            openTxns: group.sm.hasOpenTransactions() ? group.sm.openTransactions().length : 0,
+            openTxns: group.sm.openTransactionCount(),
           };
       } else if (group.core.status().role === 'candidate') {
         candidates.push(id);

@@ -314,6 +314,15 @@ export interface ShardView {
   candidates?: string[];
 }
 
+/**
+ * A busy shard leader: commands in flight, or a transaction prepared and in doubt (where a
+ * crash meets a participant that must remember its vote). The leader faults look for one;
+ * strand-leader, in sim, for one that is not.
+ */
+function isBusy(s: ShardView): boolean {
+  return s.inflight > 0 || (s.openTxns ?? 0) > 0;
+}
+
 interface ActiveFault {
   kind: FaultKind;
   endsAtMs: number;
@@ -838,16 +847,14 @@ export class Nemesis {
    */
   private pickLeader(busy: boolean): { server: string; note: string; busy: boolean; shard?: number } {
     const shards = (this.cluster.shardLeaders?.() ?? []).filter((s) => s.leader !== undefined && !this.down.has(s.leader));
-    // Busy: commands in flight, or a transaction prepared and in doubt at the leader (where
-    // a crash meets a participant that must remember its vote).
-    const preferred = busy ? shards.filter((s) => s.inflight > 0 || (s.openTxns ?? 0) > 0) : [];
+    const preferred = busy ? shards.filter(isBusy) : [];
     const pool = preferred.length > 0 ? preferred : shards;
     if (pool.length === 0) return { server: this.rng.pick(this.servers.filter((s) => !this.down.has(s))), note: ' (no leader known)', busy: false };
     const s = this.rng.pick(pool);
     return {
       server: s.leader!,
       note: ` (leader of shard ${s.shard}${s.inflight > 0 ? `, ${s.inflight} in flight` : ''}${(s.openTxns ?? 0) > 0 ? `, ${s.openTxns} prepared` : ''})`,
-      busy: s.inflight > 0 || (s.openTxns ?? 0) > 0,
+      busy: isBusy(s),
       shard: s.shard,
     };
   }
@@ -873,9 +880,7 @@ export class Nemesis {
   private async quietLeader(): Promise<{ server: string; note: string; busy: boolean; shard?: number }> {
     for (let i = 0; i <= NEMESIS_QUIET_WAITS && !this.cluster.isStopped; i++) {
       if (i > 0) await this.cluster.sleep(NEMESIS_BUSY_WAIT_MS);
-      const quiet = (this.cluster.shardLeaders?.() ?? []).filter(
-        (s) => s.leader !== undefined && !this.down.has(s.leader) && s.inflight === 0 && (s.openTxns ?? 0) === 0,
-      );
+      const quiet = (this.cluster.shardLeaders?.() ?? []).filter((s) => s.leader !== undefined && !this.down.has(s.leader) && !isBusy(s));
       if (quiet.length > 0) {
         const s = this.rng.pick(quiet);
         return { server: s.leader!, note: ` (leader of shard ${s.shard}, quiet)`, busy: false, shard: s.shard };

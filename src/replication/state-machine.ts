@@ -439,6 +439,11 @@ export class KvStateMachine {
     return this.prepared.size > 0;
   }
 
+  /** How many transactions are prepared here and not yet finished (no list built). */
+  openTransactionCount(): number {
+    return this.prepared.size;
+  }
+
   openTransactions(): string[] {
     return [...this.prepared.keys()];
   }

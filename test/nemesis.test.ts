@@ -880,3 +880,46 @@ test('strand-leader (sim): at a commit decision at the stranded shard, the coord
   t.deepEqual(b.lines, a.lines);
   t.is(b.hash, a.hash);
 });
+
+test('leader-duel (sim): a quiet leader stranded, the new one muted towards the rest at its first slot in flight and crashed once it is chosen, then all healed and restarted; the same seed gives the same faults and trace', async (t) => {
+  const seed = 5;
+  t.log(`seed ${seed}`);
+  const once = (): Promise<{ lines: string[]; hash: number }> =>
+    withSim(seed, async (cluster) => {
+      const n = new Nemesis(cluster, { seed, faults: ['leader-duel'], intervalMs: 300, faultMs: 300 });
+      let writing = true;
+      const writes = async (region: string): Promise<void> => {
+        const client = cluster.client({ region });
+        for (let i = 0; writing; i++) await client.put(`k${i % 8}`, `${region}:${i}`).catch(() => cluster.sleep(20));
+      };
+      await Promise.all([n.run(4_000).then(() => (writing = false)), writes('r1'), writes('r2'), writes('r3')]);
+      // Healed and every server back: every shard takes a write again.
+      const client = cluster.client({ region: 'r2' });
+      for (let i = 0; i < 8; i++) await eventually(cluster, () => client.put(`k${i}`, 'after'), { timeoutMs: 5_000 });
+      t.deepEqual(
+        cluster.shardLeaders().filter((s) => s.leader === undefined),
+        [],
+        'every shard has a leader',
+      );
+      return { lines: n.lines(), hash: cluster.traceHash() };
+    });
+  const a = await once();
+  t.log(a.lines.join('\n'));
+  const duels = a.lines.filter((line) => /start leader-duel .* led, then /.test(line));
+  t.true(duels.length > 0, a.lines.join('\n'));
+  for (const line of duels) {
+    const m =
+      /start leader-duel (r\d\/\d) \| (r\d\/\d) (r\d\/\d) \(leader of shard \d+, quiet\).* (r\d\/\d) led, then (r\d\/\d) -> (r\d\/\d), crashed \d+ ms later, restarted (\d+) ms after the heal/.exec(
+        line,
+      );
+    t.truthy(m, line);
+    const [, stranded, x, y, fresh, muted, rest, downMs] = m!;
+    t.deepEqual([x, y].sort(), [fresh, rest].sort(), "the new leader is one of the stranded leader's peers, muted towards the other");
+    t.is(muted, fresh);
+    t.not(rest, stranded, 'the stranded leader is not muted: it is cut off already');
+    t.true(Number(downMs) >= 100 && Number(downMs) <= 600, line);
+  }
+  const b = await once();
+  t.deepEqual(b.lines, a.lines);
+  t.is(b.hash, a.hash);
+});

@@ -39,6 +39,8 @@ export interface ShardLeader {
   inflight: number;
   /** Transactions prepared and not finished in the leader's state machine (0 with no leader, or off sim). */
   openTxns: number;
+  /** The leader's commit index: the last slot it knows chosen (0 with no leader, or off sim). */
+  commitIndex: number;
   candidates: string[];
 }
 
@@ -654,16 +656,17 @@ export class Cluster extends EventEmitter {
     const replicas = this.groupOf(shard);
     const sim = this.sim;
     const candidates: string[] = [];
-    if (sim === undefined) return { shard, replicas: [...replicas], leader: undefined, inflight: 0, openTxns: 0, candidates };
+    if (sim === undefined) return { shard, replicas: [...replicas], leader: undefined, inflight: 0, openTxns: 0, commitIndex: 0, candidates };
     // One look at each live replica: the leader with the highest ballot, and who campaigns.
     // Paused ones are passed over: a leader paused still believes it leads.
-    let best: { id: string; round: number; by: string; inflight: number; openTxns: number } | undefined;
+    let best: { id: string; round: number; by: string; inflight: number; openTxns: number; commitIndex: number } | undefined;
     for (const id of replicas) {
       if (this.down.has(id) || this.paused.has(id)) continue;
       const group = (sim.host.cell(id)?.peekState() as ServerState | undefined)?.groups?.get(shard);
       if (group === undefined) continue;
       if (group.isLeader()) {
-        const ballot = group.core.status().ballot;
+        const status = group.core.status();
+        const ballot = status.ballot;
         if (best === undefined || ballot.round > best.round || (ballot.round === best.round && ballot.id > best.by))
           best = {
             id,
@@ -671,12 +674,21 @@ export class Cluster extends EventEmitter {
             by: ballot.id,
             inflight: group.inflight(),
             openTxns: group.sm.openTransactionCount(),
+            commitIndex: status.commitIndex,
           };
       } else if (group.core.status().role === 'candidate') {
         candidates.push(id);
       }
     }
-    return { shard, replicas: [...replicas], leader: best?.id, inflight: best?.inflight ?? 0, openTxns: best?.openTxns ?? 0, candidates };
+    return {
+      shard,
+      replicas: [...replicas],
+      leader: best?.id,
+      inflight: best?.inflight ?? 0,
+      openTxns: best?.openTxns ?? 0,
+      commitIndex: best?.commitIndex ?? 0,
+      candidates,
+    };
   }
 
   /** `shard`'s replication group, worked out once per shard (the topology never changes). */

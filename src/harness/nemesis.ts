@@ -38,7 +38,8 @@ export type FaultKind =
   | 'checkpoint-crash'
   | 'crash-coordinator'
   | 'blackout'
-  | 'pause';
+  | 'pause'
+  | 'leader-duel';
 
 /**
  * crash: crash a server, restart it when the fault ends (at most `crashMax` down at once).
@@ -104,6 +105,16 @@ export type FaultKind =
  * what queued meanwhile (old messages, late timers) with the state it had, while the others
  * may have elected a new leader or decided without it (Jepsen's pause nemesis). A paused
  * server counts towards `crashMax`. Not in FAULT_KINDS (see ALL_FAULT_KINDS).
+ * leader-duel: two leaders' values for one log slot, met by a third leader (sim only). A quiet
+ * leader is stranded as by strand-leader (cut from its shard's other replicas, its timers
+ * slowed): the requests it still takes are accepted by it alone. Once the rest elect a new
+ * leader and it has a slot in flight (the stranded one's first slot, which it never saw), its
+ * messages to the other replicas are cut one way: their acceptances reach it, it counts the
+ * slot chosen and answers, but they never learn it was chosen. It is crashed as soon as its
+ * slot is chosen (within NEMESIS_DUEL_CHOSEN_WAIT_MS), the cuts heal, and it is restarted
+ * NEMESIS_DUEL_DOWN_MS_MIN to _MAX ms later. The stranded leader and the others then elect a
+ * leader whose promises report both values for that slot, at two ballots: only the higher one
+ * may be chosen again. Not in FAULT_KINDS (see ALL_FAULT_KINDS).
  */
 export const FAULT_KINDS: readonly FaultKind[] = [
   'crash',
@@ -135,7 +146,7 @@ export const NEMESIS_BLACKOUT_DUPLICATE = 0.3;
  * when `faults` names it (so their seeds' plans stay as they were); `meridian check`'s default
  * schedule does (SCENARIO_NEMESIS).
  */
-export const ALL_FAULT_KINDS: readonly FaultKind[] = [...FAULT_KINDS, 'blackout', 'pause'];
+export const ALL_FAULT_KINDS: readonly FaultKind[] = [...FAULT_KINDS, 'blackout', 'pause', 'leader-duel'];
 /** crash-leader waits up to this many times this long for a leader with commands in flight. */
 export const NEMESIS_BUSY_WAITS = 50;
 export const NEMESIS_BUSY_WAIT_MS = 2;
@@ -159,6 +170,12 @@ export const NEMESIS_STRAND_COMMIT_WAIT_MS = 1_500;
  */
 export const NEMESIS_STRAND_COMMIT_HOLD_MS_MIN = 1_500;
 export const NEMESIS_STRAND_COMMIT_HOLD_MS_MAX = 2_500;
+/** leader-duel waits up to this long for the new leader to have a slot in flight, and then up to NEMESIS_DUEL_CHOSEN_WAIT_MS for it to be chosen. */
+export const NEMESIS_DUEL_INFLIGHT_WAIT_MS = 1_000;
+export const NEMESIS_DUEL_CHOSEN_WAIT_MS = 300;
+/** leader-duel keeps the new leader down for a time drawn from [MIN, MAX] ms after the cuts heal. */
+export const NEMESIS_DUEL_DOWN_MS_MIN = 100;
+export const NEMESIS_DUEL_DOWN_MS_MAX = 600;
 /** leader-handover waits up to this long (polling every NEMESIS_HANDOVER_POLL_MS) for a new leader. */
 export const NEMESIS_HANDOVER_WAIT_MS = 1_200;
 export const NEMESIS_HANDOVER_POLL_MS = 1;
@@ -311,6 +328,8 @@ export interface ShardView {
   inflight: number;
   /** Transactions prepared and not finished at the leader (absent: not known). */
   openTxns?: number;
+  /** The leader's commit index (absent: not known; leader-duel then waits its whole NEMESIS_DUEL_CHOSEN_WAIT_MS). */
+  commitIndex?: number;
   candidates?: string[];
 }
 
@@ -670,6 +689,14 @@ export class Nemesis {
         return this.cuts.length < this.plan.partitionsMax && this.down.size < this.plan.crashMax && this.servers.length >= 3;
       case 'strand-leader':
         return this.cuts.length < this.plan.partitionsMax && this.regions.length >= 3;
+      case 'leader-duel':
+        return (
+          this.cluster.transport === 'sim' &&
+          this.cluster.shardLeaders !== undefined &&
+          this.cuts.length < this.plan.partitionsMax &&
+          this.down.size < this.plan.crashMax &&
+          this.servers.length >= 3
+        );
       case 'partition':
       case 'one-way':
         return this.cuts.length < this.plan.partitionsMax && this.servers.length >= 2;
@@ -713,6 +740,8 @@ export class Nemesis {
         return this.handover();
       case 'strand-leader':
         return this.strand();
+      case 'leader-duel':
+        return this.duel();
       case 'checkpoint-crash':
         return this.checkpointCrash();
       case 'crash-coordinator': {
@@ -1052,6 +1081,74 @@ export class Nemesis {
       detail: `${cut.detail}${target.note}${slowBy > 1 ? `, its timers ${slowBy}x slower` : ''}, ${fresh === undefined ? 'no new leader' : `until ${fresh} led`}, ${then}`,
       undo: async () => undefined,
     };
+  }
+
+  /** See 'leader-duel' above. Carried out inline: when it returns, everything is healed. */
+  private async duel(): Promise<{ detail: string; undo: () => Promise<void> }> {
+    const c = this.cluster;
+    const target = await this.quietLeader();
+    const old = target.server;
+    const shard = (c.shardLeaders?.() ?? []).find((s) => s.shard === target.shard && s.leader === old);
+    if (shard === undefined || shard.replicas.length < 3) {
+      const cut = this.cut({ a: [old], b: this.servers.filter((s) => s !== old), oneWay: false });
+      return { detail: `${cut.detail}${target.note}`, undo: cut.undo };
+    }
+    const strand = this.cut({ a: [old], b: shard.replicas.filter((r) => r !== old), oneWay: false });
+    const slowBy = c.slowTimers === undefined ? 1 : NEMESIS_SLOW_MIN + this.rng.int(NEMESIS_SLOW_MAX - NEMESIS_SLOW_MIN + 1);
+    if (slowBy > 1) c.slowTimers!(old, slowBy);
+    const parts: string[] = [`${strand.detail}${target.note}${slowBy > 1 ? `, its timers ${slowBy}x slower` : ''}`];
+    let fresh: string | undefined;
+    let deadline = c.now() + NEMESIS_HANDOVER_WAIT_MS;
+    while (fresh === undefined && !c.isStopped && c.now() < deadline) {
+      await c.sleep(NEMESIS_HANDOVER_POLL_MS);
+      const leader = this.shardNow(shard.shard)?.leader;
+      if (leader !== undefined && leader !== old && !this.down.has(leader)) fresh = leader;
+    }
+    let muted: { detail: string; undo: () => Promise<void> } | undefined;
+    let crashed: string | undefined;
+    if (fresh === undefined) parts.push('no new leader');
+    else {
+      // Its first slot in flight: its accepts are on their way (a cut drops only what is sent
+      // after it), and what it sends next (the slot chosen, in commits, heartbeats and later
+      // accepts) never reaches the others.
+      const rest = shard.replicas.filter((r) => r !== old && r !== fresh);
+      deadline = c.now() + NEMESIS_DUEL_INFLIGHT_WAIT_MS;
+      while (muted === undefined && !c.isStopped && c.now() < deadline) {
+        const now = this.shardNow(shard.shard);
+        if (now?.leader !== fresh) break;
+        if (now.inflight > 0) muted = this.cut({ a: [fresh], b: rest, oneWay: true });
+        else await c.sleep(NEMESIS_HANDOVER_POLL_MS);
+      }
+      if (muted === undefined) parts.push(`${fresh} led, no slot in flight`);
+      else {
+        const at = c.now();
+        const committed = this.shardNow(shard.shard)?.commitIndex;
+        deadline = at + NEMESIS_DUEL_CHOSEN_WAIT_MS;
+        while (!c.isStopped && c.now() < deadline) {
+          await c.sleep(NEMESIS_HANDOVER_POLL_MS);
+          const now = this.shardNow(shard.shard);
+          if (now?.leader !== fresh || now.inflight === 0) break;
+          if (committed !== undefined && now.commitIndex !== undefined && now.commitIndex > committed) break;
+        }
+        if (!c.isStopped && this.down.size < this.plan.crashMax) {
+          crashed = fresh;
+          this.down.add(fresh);
+          await c.crash(fresh);
+        }
+        parts.push(`${fresh} led, then ${muted.detail}, ${crashed === undefined ? 'not crashed' : 'crashed'} ${Math.round(c.now() - at)} ms later`);
+      }
+    }
+    if (slowBy > 1 && !c.isStopped) c.slowTimers!(old, 1);
+    if (muted !== undefined && !c.isStopped) await muted.undo();
+    if (!c.isStopped) await strand.undo();
+    if (crashed !== undefined) {
+      const downMs = NEMESIS_DUEL_DOWN_MS_MIN + this.rng.int(NEMESIS_DUEL_DOWN_MS_MAX - NEMESIS_DUEL_DOWN_MS_MIN + 1);
+      if (!c.isStopped) await c.sleep(downMs);
+      this.down.delete(crashed);
+      if (!c.isStopped) await c.restart(crashed);
+      parts.push(`restarted ${downMs} ms after the heal`);
+    }
+    return { detail: parts.join(', '), undo: async () => undefined };
   }
 
   /**

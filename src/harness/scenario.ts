@@ -223,8 +223,8 @@ export function livenessWaves(clients: number, keys: number, ops: number): numbe
 export const SCENARIO_NEMESIS: NemesisOptions = {
   intervalMs: 600,
   faultMs: 500,
-  faults: [...FAULT_KINDS, 'blackout', 'pause'],
-  weights: { 'leader-handover': 24, 'strand-leader': 12, 'checkpoint-crash': 13, 'crash-coordinator': 4, blackout: 6, pause: 6 },
+  faults: [...FAULT_KINDS, 'blackout', 'pause', 'leader-duel'],
+  weights: { 'leader-handover': 24, 'strand-leader': 12, 'checkpoint-crash': 13, 'crash-coordinator': 4, blackout: 6, pause: 6, 'leader-duel': 10 },
 };
 /**
  * How much later than its original a duplicated message may come in the scenarios' network

@@ -1,6 +1,7 @@
 // The scenario in real time over NATS, run after run: what found a stale shard leader that
 // acknowledged a commit it never held (docs/testing.md, "Found on NATS"). Not reproducible by
-// seed (real time decides what happens); a failing run's history and faults are written out.
+// seed (real time decides what happens); a failing run's history, faults and a look at the
+// cluster at its end (ScenarioResult.inspection) are written out.
 // `--transport threads` runs the same soak on worker threads in this process (no NATS).
 //
 //   npm run build && node scripts/nats-soak.mjs [--from S] [--runs N] [--mode passive|active|hybrid]
@@ -85,7 +86,18 @@ try {
     const file = join(o.dir, `seed-${seed}-${o.mode}-${o.transport}.json`);
     writeFileSync(
       file,
-      JSON.stringify({ seed, mode: o.mode, commit: o.commit, transport: o.transport, failures: r.failures, faults: r.faults, history: r.history }),
+      // inspection: the cluster at the end (every actor's summary, the hosts, members, errors),
+      // all there is to read of a real-time run that does not replay.
+      JSON.stringify({
+        seed,
+        mode: o.mode,
+        commit: o.commit,
+        transport: o.transport,
+        failures: r.failures,
+        faults: r.faults,
+        inspection: r.inspection,
+        history: r.history,
+      }),
     );
     console.log(`seed ${seed}: ${r.outcome} (${took} s): ${r.failures.join('; ')}; history in ${file}`);
   }

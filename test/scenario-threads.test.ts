@@ -11,6 +11,7 @@ for (const [seed, mode] of [
     t.log(`${r.operations} operations; faults: ${r.faults.join('; ')}`);
     t.true(r.check.ok, JSON.stringify(r.check.violations.map((v) => ({ key: v.key, ops: v.ops }))));
     t.true(r.live, 'every client completed operations after healing');
+    t.is(r.inspection === undefined, r.ok, 'an inspection only when the run did not pass');
   });
 }
 
@@ -18,4 +19,41 @@ test('threads: 2PC keeps the bank total under crashes and partitions', async (t)
   const r = await runBankScenario({ seed: 21, mode: 'active', commit: '2pc', transport: 'threads', faultMs: 2_500 });
   t.log(`committed ${r.committed}, aborted ${r.aborted}, unknown ${r.unknown}; faults: ${r.faults.join('; ')}`);
   t.is(r.total, r.expected);
+});
+
+test('threads: a run that does not pass carries a look at the cluster at its end (every server, coordinator, balancer and region actor; hosts; members)', async (t) => {
+  // Every server crashed once the faults are over: the liveness phase cannot finish.
+  const r = await runScenario({
+    seed: 32,
+    mode: 'active',
+    transport: 'threads',
+    faultMs: 1_500,
+    clients: 4,
+    nemesis: { faults: ['loss'] },
+    during: async (cluster) => {
+      await cluster.sleep(1_600);
+      for (const m of cluster.members()) await cluster.crash(m.id);
+    },
+  });
+  t.is(r.outcome, 'fail');
+  t.true(
+    r.failures.some((f) => /not live/.test(f)),
+    r.failures.join('; '),
+  );
+  const i = r.inspection;
+  if (i === undefined) return t.fail('no inspection');
+  const servers = ['r1/0', 'r1/1', 'r2/0', 'r2/1', 'r3/0', 'r3/1'];
+  const regions = ['r1', 'r2', 'r3'];
+  t.deepEqual(Object.keys(i.actors).sort(), [...servers, ...regions.map((r) => `coordinator/${r}`), ...regions.map((r) => `balancer/${r}`), ...regions].sort());
+  for (const s of servers) t.is(i.actors[s], null, `${s} crashed: no actor to look at`);
+  for (const r of regions) {
+    t.is((i.actors[`coordinator/${r}`] as { status?: string }).status, 'running');
+    t.is((i.actors[`balancer/${r}`] as { behavior?: string }).behavior, 'balancer');
+  }
+  t.true(Array.isArray(i.hosts), JSON.stringify(i.hosts));
+  t.deepEqual(
+    (i.members as Array<{ id: string; state: string }>).map((m) => m.state),
+    servers.map(() => 'down'),
+  );
+  t.true(i.atMs > 1_600);
 });

@@ -1,6 +1,6 @@
 import { startCluster, type AssertionFailure, type Cluster } from '../cluster/cluster.js';
 import type { ClusterConfig, NatsConfig, ReplicationConfig } from '../cluster/config.js';
-import { serverId } from '../cluster/topology.js';
+import { allServers, balancerAddress, coordinatorAddress, serverId } from '../cluster/topology.js';
 import { ConfigError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
 import { MEMORY_LIMIT_MIN, type MemoryLimits } from '../core/limits.js';
@@ -158,6 +158,65 @@ export interface ScenarioResult {
   traceHash: number;
   history?: History;
   trace?: Array<{ at: number; from: string; to: string; type: string }>;
+  /**
+   * Off sim, when the run did not pass: what the cluster looked like at the end, before it
+   * stopped (a real-time run does not replay from its seed, so this is all there is to read).
+   */
+  inspection?: ScenarioInspection;
+}
+
+/** The end of a real-time run that did not pass (ScenarioResult.inspection). */
+export interface ScenarioInspection {
+  /** Cluster time of the look, ms since the scenario started. */
+  atMs: number;
+  /** Each host's answer to a ping, or the error (a host that did not answer within SCENARIO_INSPECT_TIMEOUT_MS). */
+  hosts: unknown;
+  /** Each server's, coordinator's, balancer's and region actor's control-plane summary (`cluster.inspect`), or the error. */
+  actors: Record<string, unknown>;
+  /** The servers' liveness as the cluster sees it (`cluster.members()`). */
+  members: unknown;
+  stats: unknown;
+  /** Actor errors and warnings the hosts reported (`cluster.errors()`). */
+  errors: unknown;
+}
+
+/** How long the inspection of a failed real-time run waits for each answer. */
+export const SCENARIO_INSPECT_TIMEOUT_MS = 2_000;
+
+/** `p`, or the error it failed with or a timeout's, as a value (an inspection reports, never throws). */
+async function answerOf(p: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<unknown>((resolve) => {
+    timer = setTimeout(() => resolve({ error: `no answer within ${ms} ms` }), ms);
+  });
+  try {
+    return await Promise.race([p.catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) })), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** See ScenarioInspection; `t0` is the cluster time the scenario started. */
+export async function inspectCluster(cluster: Cluster, t0 = 0): Promise<ScenarioInspection> {
+  const regions = cluster.config.regions.map((r) => r.name);
+  const addresses = [...allServers({ regions: cluster.config.regions }), ...regions.map(coordinatorAddress), ...regions.map(balancerAddress), ...regions];
+  const actors: Record<string, unknown> = {};
+  for (const address of addresses) actors[address] = await answerOf(cluster.inspect(address), SCENARIO_INSPECT_TIMEOUT_MS);
+  const safely = (f: () => unknown): unknown => {
+    try {
+      return f();
+    } catch (error) {
+      return { error: error instanceof Error ? error.message : String(error) };
+    }
+  };
+  return {
+    atMs: cluster.now() - t0,
+    hosts: await answerOf(cluster.ping(), SCENARIO_INSPECT_TIMEOUT_MS),
+    actors,
+    members: safely(() => cluster.members()),
+    stats: safely(() => cluster.stats()),
+    errors: safely(() => cluster.errors()),
+  };
 }
 
 export const SCENARIO_DEFAULTS = { clients: 12, keys: 8, faultMs: 4_000, livenessOps: 3, txnShare: 0.1, txnClients: 2, txnKeys: 8 } as const;
@@ -517,6 +576,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     // Kept when it failed, and for a replay (trace: `meridian check --history` writes it).
     if (!result.ok || o.trace === true) result.history = history;
     if (o.trace && !threads) result.trace = cluster.trace();
+    if (!result.ok && threads) result.inspection = await inspectCluster(cluster, t0);
     return result;
   } finally {
     await cluster.stop();

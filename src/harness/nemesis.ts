@@ -1053,13 +1053,7 @@ export class Nemesis {
     const slowBy =
       this.cluster.slowTimers === undefined || this.cluster.transport !== 'sim' ? 1 : NEMESIS_SLOW_MIN + this.rng.int(NEMESIS_SLOW_MAX - NEMESIS_SLOW_MIN + 1);
     if (slowBy > 1) this.cluster.slowTimers!(target.server, slowBy);
-    const deadline = this.cluster.now() + NEMESIS_HANDOVER_WAIT_MS;
-    let fresh: string | undefined;
-    while (fresh === undefined && !this.cluster.isStopped && this.cluster.now() < deadline) {
-      await this.cluster.sleep(NEMESIS_HANDOVER_POLL_MS);
-      const leader = this.shardNow(shard.shard)?.leader;
-      if (leader !== undefined && leader !== target.server) fresh = leader;
-    }
+    const fresh = await this.newLeader(shard.shard, target.server);
     // In sim, the stale leader is then brought a commit of a transaction it never saw, as on
     // NATS: at the moment a coordinator decides the commit of a transaction at this shard (its
     // commit record written, its commit messages not sent yet), that coordinator is cut off
@@ -1083,6 +1077,17 @@ export class Nemesis {
     };
   }
 
+  /** The first leader of `shard` other than `old` (polled every NEMESIS_HANDOVER_POLL_MS), or undefined after NEMESIS_HANDOVER_WAIT_MS. */
+  private async newLeader(shard: number, old: string): Promise<string | undefined> {
+    const deadline = this.cluster.now() + NEMESIS_HANDOVER_WAIT_MS;
+    while (!this.cluster.isStopped && this.cluster.now() < deadline) {
+      await this.cluster.sleep(NEMESIS_HANDOVER_POLL_MS);
+      const leader = this.shardNow(shard)?.leader;
+      if (leader !== undefined && leader !== old) return leader;
+    }
+    return undefined;
+  }
+
   /** See 'leader-duel' above. Carried out inline: when it returns, everything is healed. */
   private async duel(): Promise<{ detail: string; undo: () => Promise<void> }> {
     const c = this.cluster;
@@ -1097,13 +1102,7 @@ export class Nemesis {
     const slowBy = c.slowTimers === undefined ? 1 : NEMESIS_SLOW_MIN + this.rng.int(NEMESIS_SLOW_MAX - NEMESIS_SLOW_MIN + 1);
     if (slowBy > 1) c.slowTimers!(old, slowBy);
     const parts: string[] = [`${strand.detail}${target.note}${slowBy > 1 ? `, its timers ${slowBy}x slower` : ''}`];
-    let fresh: string | undefined;
-    let deadline = c.now() + NEMESIS_HANDOVER_WAIT_MS;
-    while (fresh === undefined && !c.isStopped && c.now() < deadline) {
-      await c.sleep(NEMESIS_HANDOVER_POLL_MS);
-      const leader = this.shardNow(shard.shard)?.leader;
-      if (leader !== undefined && leader !== old && !this.down.has(leader)) fresh = leader;
-    }
+    const fresh = await this.newLeader(shard.shard, old);
     let muted: { detail: string; undo: () => Promise<void> } | undefined;
     let crashed: string | undefined;
     if (fresh === undefined) parts.push('no new leader');
@@ -1112,7 +1111,7 @@ export class Nemesis {
       // after it), and what it sends next (the slot chosen, in commits, heartbeats and later
       // accepts) never reaches the others.
       const rest = shard.replicas.filter((r) => r !== old && r !== fresh);
-      deadline = c.now() + NEMESIS_DUEL_INFLIGHT_WAIT_MS;
+      let deadline = c.now() + NEMESIS_DUEL_INFLIGHT_WAIT_MS;
       while (muted === undefined && !c.isStopped && c.now() < deadline) {
         const now = this.shardNow(shard.shard);
         if (now?.leader !== fresh) break;

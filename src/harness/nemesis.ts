@@ -726,9 +726,7 @@ export class Nemesis {
         return this.crashServer(target.server, true, target.note);
       }
       case 'isolate-leader': {
-        const target = this.pickLeader(false);
-        const cut = this.cut({ a: [target.server], b: this.servers.filter((s) => s !== target.server), oneWay: false });
-        return { detail: `${cut.detail}${target.note}`, undo: cut.undo };
+        return this.isolateFromAll(this.pickLeader(false));
       }
       case 'restart-storm':
         return this.storm();
@@ -956,11 +954,7 @@ export class Nemesis {
     const target = await this.busyLeader();
     const old = target.server;
     const shard = (this.cluster.shardLeaders?.() ?? []).find((s) => s.leader === old && (target.shard === undefined || s.shard === target.shard));
-    const others = this.servers.filter((s) => s !== old);
-    if (shard === undefined || shard.replicas.length < 3) {
-      const isolation = this.cut({ a: [old], b: others, oneWay: false });
-      return { detail: `${isolation.detail}${target.note}`, undo: isolation.undo };
-    }
+    if (shard === undefined || shard.replicas.length < 3) return this.isolateFromAll(target);
     const poll = (): { leader: string | undefined; candidates: string[] } => {
       const s = this.shardNow(shard.shard);
       return { leader: s?.leader, candidates: s?.candidates ?? [] };
@@ -1038,21 +1032,11 @@ export class Nemesis {
     // leader was in a seed that failed, 14 of 18 with a quiet one; 2026-12-02).
     const commitCut = this.cluster.transport === 'sim' && this.cluster.atNextCommit !== undefined && this.cluster.shardLeaders !== undefined;
     const target = commitCut ? await this.quietLeader() : await this.busyLeader();
-    const shard = (this.cluster.shardLeaders?.() ?? []).find((s) => s.shard === target.shard && s.leader === target.server);
     // No known group, or a group of one (factor 1, or hybrid with one server a region): the
     // leader is cut from every other server instead (there is no rest of the group to elect).
-    if (shard === undefined || shard.replicas.length < 2) {
-      const cut = this.cut({ a: [target.server], b: this.servers.filter((s) => s !== target.server), oneWay: false });
-      return { detail: `${cut.detail}${target.note}`, undo: cut.undo };
-    }
-    const cut = this.cut({ a: [target.server], b: shard.replicas.filter((r) => r !== target.server), oneWay: false });
-    // The stranded leader's timers slowed, as a starved process's are: its quorum check comes
-    // late, so it goes on leading in its own view while the rest elect a new leader, and the
-    // coordinators (not cut off) may still reach it. Real-time NATS runs met such a stale
-    // leader, which acknowledged a commit its log never held (test/bug-stale-leader-ack.test.ts).
-    const slowBy =
-      this.cluster.slowTimers === undefined || this.cluster.transport !== 'sim' ? 1 : NEMESIS_SLOW_MIN + this.rng.int(NEMESIS_SLOW_MAX - NEMESIS_SLOW_MIN + 1);
-    if (slowBy > 1) this.cluster.slowTimers!(target.server, slowBy);
+    const stranded = this.strandFromGroup(target, 2);
+    if (stranded === undefined) return this.isolateFromAll(target);
+    const { shard, cut, slowBy } = stranded;
     const fresh = await this.newLeader(shard.shard, target.server);
     // In sim, the stale leader is then brought a commit of a transaction it never saw, as on
     // NATS: at the moment a coordinator decides the commit of a transaction at this shard (its
@@ -1077,6 +1061,35 @@ export class Nemesis {
     };
   }
 
+  /**
+   * strand-leader's and leader-duel's first step: cut `target` (a leader) off from its shard's
+   * other replicas, both ways, and slow its timers (sim), as a starved process's are: its
+   * quorum check comes late, so it goes on leading in its own view while the rest elect a new
+   * leader, and the coordinators and clients (not cut off) may still reach it. Real-time NATS
+   * runs met such a stale leader, which acknowledged a commit its log never held
+   * (test/bug-stale-leader-ack.test.ts). Undefined (nothing done) when its shard is not known
+   * or has fewer than `minReplicas` replicas. The caller restores the timers (slowBy > 1) and
+   * undoes the cut.
+   */
+  private strandFromGroup(
+    target: { server: string; shard?: number },
+    minReplicas: number,
+  ): { shard: ShardView; cut: { detail: string; undo: () => Promise<void> }; slowBy: number } | undefined {
+    const c = this.cluster;
+    const shard = (c.shardLeaders?.() ?? []).find((s) => s.shard === target.shard && s.leader === target.server);
+    if (shard === undefined || shard.replicas.length < minReplicas) return undefined;
+    const cut = this.cut({ a: [target.server], b: shard.replicas.filter((r) => r !== target.server), oneWay: false });
+    const slowBy = c.slowTimers === undefined || c.transport !== 'sim' ? 1 : NEMESIS_SLOW_MIN + this.rng.int(NEMESIS_SLOW_MAX - NEMESIS_SLOW_MIN + 1);
+    if (slowBy > 1) c.slowTimers!(target.server, slowBy);
+    return { shard, cut, slowBy };
+  }
+
+  /** `target` cut off from every other server until the fault ends (isolate-leader; a leader fault with no group to aim at). */
+  private isolateFromAll(target: { server: string; note: string }): { detail: string; undo: () => Promise<void> } {
+    const cut = this.cut({ a: [target.server], b: this.servers.filter((s) => s !== target.server), oneWay: false });
+    return { detail: `${cut.detail}${target.note}`, undo: cut.undo };
+  }
+
   /** The first leader of `shard` other than `old` (polled every NEMESIS_HANDOVER_POLL_MS), or undefined after NEMESIS_HANDOVER_WAIT_MS. */
   private async newLeader(shard: number, old: string): Promise<string | undefined> {
     const deadline = this.cluster.now() + NEMESIS_HANDOVER_WAIT_MS;
@@ -1093,14 +1106,9 @@ export class Nemesis {
     const c = this.cluster;
     const target = await this.quietLeader();
     const old = target.server;
-    const shard = (c.shardLeaders?.() ?? []).find((s) => s.shard === target.shard && s.leader === old);
-    if (shard === undefined || shard.replicas.length < 3) {
-      const cut = this.cut({ a: [old], b: this.servers.filter((s) => s !== old), oneWay: false });
-      return { detail: `${cut.detail}${target.note}`, undo: cut.undo };
-    }
-    const strand = this.cut({ a: [old], b: shard.replicas.filter((r) => r !== old), oneWay: false });
-    const slowBy = c.slowTimers === undefined ? 1 : NEMESIS_SLOW_MIN + this.rng.int(NEMESIS_SLOW_MAX - NEMESIS_SLOW_MIN + 1);
-    if (slowBy > 1) c.slowTimers!(old, slowBy);
+    const stranded = this.strandFromGroup(target, 3);
+    if (stranded === undefined) return this.isolateFromAll(target);
+    const { shard, cut: strand, slowBy } = stranded;
     const parts: string[] = [`${strand.detail}${target.note}${slowBy > 1 ? `, its timers ${slowBy}x slower` : ''}`];
     const fresh = await this.newLeader(shard.shard, old);
     let muted: { detail: string; undo: () => Promise<void> } | undefined;

@@ -923,3 +923,53 @@ test('leader-duel (sim): a quiet leader stranded, the new one muted towards the 
   t.deepEqual(b.lines, a.lines);
   t.is(b.hash, a.hash);
 });
+
+test('late-copies (sim): every message copied late until the victim (a busy coordinator or shard leader) crashes after a write, restarted soon after; the network restored; the same seed gives the same faults and trace', async (t) => {
+  const seed = 4;
+  t.log(`seed ${seed}`);
+  const once = (): Promise<{ lines: string[]; hash: number; network: NetworkConfig }> =>
+    withSim(seed, async (cluster) => {
+      const n = new Nemesis(cluster, { seed, faults: ['late-copies'], intervalMs: 250, faultMs: 250 });
+      let working = true;
+      const work = async (region: string, base: number): Promise<void> => {
+        const client = cluster.client({ region });
+        for (let i = 0; working; i++) {
+          await client.put(`k${(base + i) % 8}`, i).catch(() => cluster.sleep(20));
+          await client
+            .transaction([
+              { op: 'put', key: `k${(base + i) % 8}`, value: i },
+              { op: 'put', key: `k${(base + i + 3) % 8}`, value: i },
+            ])
+            .catch(() => cluster.sleep(20));
+        }
+      };
+      await Promise.all([n.run(4_000).then(() => (working = false)), work('r1', 0), work('r2', 1), work('r3', 2)]);
+      const client = cluster.client({ region: 'r2' });
+      await eventually(cluster, () => client.transaction(Array.from({ length: 8 }, (_, i) => ({ op: 'put' as const, key: `k${i}`, value: 'after' }))), {
+        timeoutMs: 5_000,
+      });
+      t.deepEqual(cluster.assertionFailures(), []);
+      return { lines: n.lines(), hash: cluster.traceHash(), network: cluster.currentNetwork() };
+    });
+  const a = await once();
+  t.log(a.lines.join('\n'));
+  const starts = a.lines.filter((line) => / start late-copies /.test(line));
+  t.true(starts.length >= 4, a.lines.join('\n'));
+  const victims = new Set<string>();
+  for (const line of starts) {
+    const m =
+      /start late-copies (coordinator\/r\d|r\d\/\d) .*every message copied up to (\d+) ms late for (\d+) ms; (?:crashed after a write \d+ ms later|no write: crashed), restarted (\d+) ms later/.exec(
+        line,
+      );
+    t.truthy(m, line);
+    victims.add(m![1]!.startsWith('coordinator') ? 'coordinator' : 'server');
+    t.true(Number(m![2]) >= 150 && Number(m![2]) <= 400, line);
+    t.true(Number(m![3]) >= 30 && Number(m![3]) <= 120, line);
+    t.true(Number(m![4]) >= 10 && Number(m![4]) <= 80, line);
+  }
+  t.deepEqual([...victims].sort(), ['coordinator', 'server'], 'both kinds of victim');
+  t.is(a.network.duplicate ?? 0, 0, 'duplication back to what it was');
+  const b = await once();
+  t.deepEqual(b.lines, a.lines);
+  t.is(b.hash, a.hash);
+});

@@ -39,7 +39,8 @@ export type FaultKind =
   | 'crash-coordinator'
   | 'blackout'
   | 'pause'
-  | 'leader-duel';
+  | 'leader-duel'
+  | 'late-copies';
 
 /**
  * crash: crash a server, restart it when the fault ends (at most `crashMax` down at once).
@@ -115,6 +116,16 @@ export type FaultKind =
  * NEMESIS_DUEL_DOWN_MS_MIN to _MAX ms later. The stranded leader and the others then elect a
  * leader whose promises report both values for that slot, at two ballots: only the higher one
  * may be chosen again. Not in FAULT_KINDS (see ALL_FAULT_KINDS).
+ * late-copies: requests that come again after a restart (sim only). The network duplicates
+ * every message, each copy NEMESIS_LATE_COPY_MS_MIN to _MAX ms late, for
+ * NEMESIS_LATE_COPY_WINDOW_MS_MIN to _MAX ms and then until the victim's next durable write:
+ * half of the time a coordinator with transactions open, else the leader of a shard with
+ * commands in flight. It is crashed right after that write, before its messages leave, and
+ * restarted NEMESIS_LATE_COPY_DOWN_MS_MIN to _MAX ms later, so copies of what it
+ * took before the crash (a transaction request it began, a client request it logged) reach it
+ * restarted. What it recovers must tell it they were taken: a coordinator that forgot the
+ * requests it began would begin one again (the transaction applied twice). Not in FAULT_KINDS
+ * (see ALL_FAULT_KINDS).
  */
 export const FAULT_KINDS: readonly FaultKind[] = [
   'crash',
@@ -146,7 +157,7 @@ export const NEMESIS_BLACKOUT_DUPLICATE = 0.3;
  * when `faults` names it (so their seeds' plans stay as they were); `meridian check`'s default
  * schedule does (SCENARIO_NEMESIS).
  */
-export const ALL_FAULT_KINDS: readonly FaultKind[] = [...FAULT_KINDS, 'blackout', 'pause', 'leader-duel'];
+export const ALL_FAULT_KINDS: readonly FaultKind[] = [...FAULT_KINDS, 'blackout', 'pause', 'leader-duel', 'late-copies'];
 /** crash-leader waits up to this many times this long for a leader with commands in flight. */
 export const NEMESIS_BUSY_WAITS = 50;
 export const NEMESIS_BUSY_WAIT_MS = 2;
@@ -184,6 +195,15 @@ export const NEMESIS_CHECKPOINT_WAITS = 50;
 /** checkpoint-crash crashes its server this many ms after the checkpoint (drawn between the two): past a round trip, so records written after the checkpoint (the commits of slots accepted in its step) are in the log the restart reads. */
 export const NEMESIS_CHECKPOINT_CRASH_MS_MIN = 30;
 export const NEMESIS_CHECKPOINT_CRASH_MS_MAX = 150;
+/** late-copies: how late a copy may come (the network's duplicateDelayMs, drawn between the two per fault). */
+export const NEMESIS_LATE_COPY_MS_MIN = 150;
+export const NEMESIS_LATE_COPY_MS_MAX = 400;
+/** late-copies: how long every message is copied before the victim's next write crashes it (drawn between the two). */
+export const NEMESIS_LATE_COPY_WINDOW_MS_MIN = 30;
+export const NEMESIS_LATE_COPY_WINDOW_MS_MAX = 120;
+/** late-copies: how long the victim stays down (drawn between the two): less than most copies are late. */
+export const NEMESIS_LATE_COPY_DOWN_MS_MIN = 10;
+export const NEMESIS_LATE_COPY_DOWN_MS_MAX = 80;
 /** How far a clock-skew fault moves a server's clock, by default. */
 export const NEMESIS_SKEW_MS_DEFAULT = 2_000;
 
@@ -689,6 +709,13 @@ export class Nemesis {
         return this.cuts.length < this.plan.partitionsMax && this.down.size < this.plan.crashMax && this.servers.length >= 3;
       case 'strand-leader':
         return this.cuts.length < this.plan.partitionsMax && this.regions.length >= 3;
+      case 'late-copies':
+        // The duplication rate is the network's: not while another fault sets it.
+        return (
+          this.cluster.transport === 'sim' &&
+          (this.coordinatorDown === undefined || (this.down.size < this.plan.crashMax && this.down.size < this.servers.length)) &&
+          !this.activeFaults.some((f) => f.kind === 'duplicate' || f.kind === 'blackout')
+        );
       case 'leader-duel':
         return (
           this.cluster.transport === 'sim' &&
@@ -740,6 +767,8 @@ export class Nemesis {
         return this.strand();
       case 'leader-duel':
         return this.duel();
+      case 'late-copies':
+        return this.lateCopies();
       case 'checkpoint-crash':
         return this.checkpointCrash();
       case 'crash-coordinator': {
@@ -1206,6 +1235,44 @@ export class Nemesis {
       }
     }
     return { victim: this.rng.pick(all), note: ' (none open)' };
+  }
+
+  /** See 'late-copies' above: over by the time it returns (nothing to undo). */
+  private async lateCopies(): Promise<{ detail: string; undo: () => Promise<void> }> {
+    const serverFree = this.down.size < this.plan.crashMax && this.down.size < this.servers.length;
+    const coordinator = this.coordinatorDown === undefined && this.coordinators.length > 0 && (!serverFree || this.rng.chance(0.5));
+    const lateMs = NEMESIS_LATE_COPY_MS_MIN + this.rng.int(NEMESIS_LATE_COPY_MS_MAX - NEMESIS_LATE_COPY_MS_MIN + 1);
+    const downMs = NEMESIS_LATE_COPY_DOWN_MS_MIN + this.rng.int(NEMESIS_LATE_COPY_DOWN_MS_MAX - NEMESIS_LATE_COPY_DOWN_MS_MIN + 1);
+    let victim: string;
+    let note: string;
+    if (coordinator) {
+      ({ victim, note } = await this.busyCoordinator());
+      this.coordinatorDown = victim;
+    } else {
+      ({ server: victim, note } = await this.busyLeader());
+      this.down.add(victim);
+    }
+    const windowMs = NEMESIS_LATE_COPY_WINDOW_MS_MIN + this.rng.int(NEMESIS_LATE_COPY_WINDOW_MS_MAX - NEMESIS_LATE_COPY_WINDOW_MS_MIN + 1);
+    this.cluster.setNetwork({ duplicate: 1, duplicateDelayMs: lateMs });
+    let torn: Awaited<ReturnType<typeof crashAfterWrite>>;
+    try {
+      await this.cluster.sleep(windowMs);
+      torn = this.cluster.isStopped ? 'stopped' : await crashAfterWrite(this.cluster, victim);
+    } finally {
+      // The copies already sent keep their delays; what is sent from now on is as before.
+      this.cluster.setNetwork({ duplicate: this.baseline.duplicate ?? 0, duplicateDelayMs: this.baseline.duplicateDelayMs ?? 0 });
+    }
+    if (torn !== 'stopped') {
+      await this.cluster.sleep(downMs);
+      await this.cluster.restart(victim);
+    }
+    if (coordinator) this.coordinatorDown = undefined;
+    else this.down.delete(victim);
+    const how = typeof torn === 'number' ? `crashed after a write ${torn} ms later` : torn === 'no-write' ? 'no write: crashed' : 'crashed';
+    return {
+      detail: `${victim}${note}, every message copied up to ${lateMs} ms late for ${windowMs} ms; ${how}, restarted ${downMs} ms later`,
+      undo: async () => {},
+    };
   }
 
   /** `coordinatorDown` is `victim` until the returned undo restarts it. */

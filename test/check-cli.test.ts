@@ -313,6 +313,42 @@ test('check --faults draws only the kinds named (blackout and pause too); the he
   await t.throwsAsync(runChecks({ seeds: 1, faults: ['crash'], schedule: 'builtin' }), { message: /faults: expected not with schedule 'builtin'/ });
 });
 
+test('check --workload txn: its own faults by default; --faults (the targeted nemesis), --clients, --keys and --fault-ms size it; the replay line carries them and replays the same run', async (t) => {
+  const flags = [
+    '--commit',
+    '2pc',
+    '--unsafe',
+    'release-locks-at-prepare',
+    '--faults',
+    'late-copies,crash-coordinator',
+    '--clients',
+    '4',
+    '--keys',
+    '3',
+    '--fault-ms',
+    '1500',
+  ];
+  const r = await meridian(['check', '--workload', 'txn', '--seeds', '2', ...flags]);
+  t.is(r.code, 1, r.stdout);
+  t.regex(
+    r.stdout,
+    /^meridian check: seeds 1\.\.2, active replication \(unsafe: release-locks-at-prepare\), read\/append transactions \(2pc, checked strict serializable\), targeted faults \(only late-copies, crash-coordinator\), 4 clients, 3 keys, 1500 ms of faults, 2 workers/,
+  );
+  const replay = /\n {2}replay: meridian (check --seed 1 [^\n]*) --trace\n/.exec(r.stdout)?.[1];
+  t.is(
+    replay,
+    'check --seed 1 --mode active --workload txn --commit 2pc --unsafe release-locks-at-prepare --nemesis targeted --faults late-copies,crash-coordinator --clients 4 --keys 3 --fault-ms 1500',
+  );
+  const once = await meridian(replay!.split(' '));
+  const twice = await meridian(replay!.split(' '));
+  t.is(once.code, 1, once.stdout);
+  t.regex(once.stdout, /\n {2}plan late-copies, crash-coordinator every /);
+  t.is(/trace hash (0x[0-9a-f]{8})/.exec(once.stdout)?.[1], /trace hash (0x[0-9a-f]{8})/.exec(twice.stdout)?.[1]);
+  const own = await meridian(['check', '--workload', 'txn', '--seeds', '1', '--commit', '2pc']);
+  t.is(own.code, 0, own.stdout);
+  t.regex(own.stdout, /read\/append transactions \(2pc, checked strict serializable\), its own faults, /);
+});
+
 test('check piped into a reader that goes away: no EPIPE crash, and the exit status is still the verdict', async (t) => {
   const child = spawn(process.execPath, [cli, 'check', '--seeds', '4', '--workers', '2', '--unsafe', 'stale-reads'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -344,7 +380,7 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seeds', '3', '--txn-share', '1.5'], /--txn-share needs a number from 0 to 1, got "1.5"/],
     [['--seed', '3', '--txn-share', 'some'], /--txn-share needs a number from 0 to 1/],
     [['--seeds', '3', '--workload', 'txn', '--txn-share', '0.5'], /apply to the kv workload/],
-    [['--seeds', '3', '--workload', 'txn', '--keys', '2'], /apply to the kv workload/],
+    [['--seed', '3', '--workload', 'txn', '--shrink'], /--shrink, --txn-share and --only-faults apply to the kv workload/],
     [['--seeds', '3', '--commit', '3pc'], /--commit takes 2pc, paxos-commit, got "3pc"/],
     [['--seeds', '3', '--servers', '6'], /--servers needs an integer from 1 to 5, got "6"/],
     [['--seeds', '3', '--factor', '7'], /--factor needs an integer from 1 to 6 \(3 regions of 2 servers\), got 7/],
@@ -362,7 +398,8 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seeds', '3', '--faults', 'crash,meteor'], /--faults takes fault kinds .* got "meteor"/],
     [['--seeds', '3', '--faults'], /--faults takes fault kinds .* got null/],
     [['--seeds', '3', '--nemesis', 'builtin', '--faults', 'crash'], /--faults chooses what --nemesis targeted or swarm draws/],
-    [['--seeds', '3', '--workload', 'txn', '--faults', 'crash'], /--faults and --only-faults apply to the kv workload/],
+    [['--seeds', '3', '--workload', 'txn', '--nemesis', 'builtin', '--faults', 'crash'], /--faults chooses what --nemesis targeted or swarm draws/],
+    [['--seeds', '3', '--workload', 'txn', '--keys', '0'], /--keys needs an integer from 1/],
     [['--seeds', '3', '--history', 'h.json'], /--history needs --seed S without --shrink/],
     [['--seed', '3', '--shrink', '--history', 'h.json'], /--history needs --seed S without --shrink/],
     [['--seed', '3', '--history'], /--history needs a file to write the replayed run's history to, got null/],

@@ -226,7 +226,9 @@ test('the cluster shape (regions, servers, factor, shards) is checked before any
     [{ seeds: 1, servers: 2, factor: 7 }, 'factor', /an integer from 1 to 6 \(the servers of the cluster\)/],
     [{ seeds: 1, factor: 1.5 }, 'factor', /an integer from 1 to 6/],
     [{ seeds: 1, shards: 17 }, 'shards', /an integer from 1 to 16/],
-    [{ seeds: 1, workload: 'txn', keys: 2 }, 'workload', /clients, keys, faultMs, txnShare and faults shape the kv scenario/],
+    [{ seeds: 1, workload: 'txn', txnShare: 0.5 }, 'workload', /txnShare mixes transactions into the kv scenario's calls/],
+    [{ seeds: 1, workload: 'txn', keys: 0 }, 'keys', /./],
+    [{ seeds: 1, workload: 'txn', schedule: 'builtin', faults: ['crash'] }, 'faults', /not with schedule 'builtin'/],
     [{ seeds: 1, workload: 'txn', factor: 9 }, 'factor', /an integer from 1 to 6/],
     [{ seeds: 1, randomShape: true, servers: 2 }, 'randomShape', /not with regions, servers, factor or shards/],
   ];

@@ -47,7 +47,9 @@ export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] 
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--regions R] [--servers N] [--factor F] [--shards S]
                  [--faults KIND,...] [--only-faults I,J,...] [--limits ...]
   meridian check --workload txn --seeds N | --seed S [--history FILE] [--commit 2pc|paxos-commit] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
+                 [--nemesis builtin|targeted|swarm] [--faults KIND,...] [--clients N] [--keys N] [--fault-ms MS]
                  [--regions R] [--servers N] [--factor F] [--shards S] [--limits ...]
+          (txn: its own schedule by default, builtin; --faults alone means --nemesis targeted)
   LIMITS: memory bounds of the cluster; drawn (default): a quarter of seeds get small ones (1-15 request ids, finished
           transactions, begun and routed requests remembered), small: every seed, default: none
   VARIANT: ${UNSAFE_VARIANTS.join(', ')}
@@ -259,19 +261,11 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   }
   if (args.commits !== undefined && args.commits[0] !== '2pc' && args.unsafe === '2pc-commit-on-timeout')
     throw new FlagError("--unsafe 2pc-commit-on-timeout is a 2PC coordinator's bug: it needs --commit 2pc");
-  if (args.workload === 'txn' && nemesisGiven) throw new FlagError('--nemesis applies to the kv workload (txn has its own schedule, with coordinator crashes)');
-  if (
-    args.workload === 'txn' &&
-    (args.shrink ||
-      args.clients !== undefined ||
-      args.keys !== undefined ||
-      args.faultMs !== undefined ||
-      args.txnShare !== undefined ||
-      args.faults !== undefined ||
-      args.onlyFaults !== undefined)
-  ) {
-    throw new FlagError('--shrink, --clients, --keys, --fault-ms, --txn-share, --faults and --only-faults apply to the kv workload');
+  if (args.workload === 'txn' && (args.shrink || args.txnShare !== undefined || args.onlyFaults !== undefined)) {
+    throw new FlagError('--shrink, --txn-share and --only-faults apply to the kv workload');
   }
+  // The txn workload's default schedule is its own (builtin), unless fault kinds are named.
+  if (args.workload === 'txn' && !nemesisGiven && args.faults === undefined) args.schedule = 'builtin';
   if (args.faults !== undefined && args.schedule === 'builtin') {
     throw new FlagError('--faults chooses what --nemesis targeted or swarm draws: not with --nemesis builtin (a fixed schedule of its own)');
   }
@@ -378,7 +372,14 @@ function txnReplayCommand(seed: number, args: CheckArgs): string {
   const commit = args.commits === undefined ? '' : ` --commit ${args.commits[0]}`;
   const unsafe = args.txnUnsafe === undefined ? '' : ` --unsafe ${args.txnUnsafe}`;
   const limits = args.limits === undefined ? '' : ` --limits ${args.limits}`;
-  return `meridian check --seed ${seed} --mode ${args.mode} --workload txn${commit}${unsafe}${limits}${shapeFlags(args)} --trace`;
+  const schedule = args.schedule === 'builtin' ? '' : ` --nemesis ${args.schedule}`;
+  const faults = args.faults === undefined ? '' : ` --faults ${args.faults.join(',')}`;
+  const sizes = [
+    args.clients === undefined ? '' : ` --clients ${args.clients}`,
+    args.keys === undefined ? '' : ` --keys ${args.keys}`,
+    args.faultMs === undefined ? '' : ` --fault-ms ${args.faultMs}`,
+  ].join('');
+  return `meridian check --seed ${seed} --mode ${args.mode} --workload txn${commit}${unsafe}${schedule}${faults}${sizes}${limits}${shapeFlags(args)} --trace`;
 }
 
 function describeFailure(r: ScenarioReport): string {
@@ -415,7 +416,7 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
   const workers = args.workers ?? CHECK_RUN_WORKERS_DEFAULT;
   const what =
     args.workload === 'txn'
-      ? `read/append transactions (${(args.commits ?? TXN_CHECK_COMMITS).join(' and ')}, checked strict serializable)`
+      ? `read/append transactions (${(args.commits ?? TXN_CHECK_COMMITS).join(' and ')}, checked strict serializable), ${args.schedule === 'builtin' ? 'its own faults' : `${args.schedule} faults${faultsPhrase(args)}`}`
       : `${args.schedule} faults${faultsPhrase(args)}`;
   const unsafe = args.unsafe ?? args.txnUnsafe;
   const sizes = [
@@ -532,7 +533,7 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
   const runs: Array<Record<string, unknown> & { history: unknown[] }> = [];
   for (const commit of args.commits ?? TXN_CHECK_COMMITS) {
     io.out(
-      `meridian check: replaying seed ${seed}, read/append transactions, ${commit} over ${args.mode} replication${args.txnUnsafe === undefined ? '' : ` (unsafe: ${args.txnUnsafe})`}${shapePhrase(args.randomShape === true ? drawShape(seed) : args)}`,
+      `meridian check: replaying seed ${seed}, read/append transactions, ${commit} over ${args.mode} replication${args.txnUnsafe === undefined ? '' : ` (unsafe: ${args.txnUnsafe})`}, ${args.schedule === 'builtin' ? 'its own faults' : `${args.schedule} faults${faultsPhrase(args)}`}${shapePhrase(args.randomShape === true ? drawShape(seed) : args)}`,
     );
     const r = await replayTxnSeed(taskOf(args, seed), commit);
     runs.push({

@@ -21,7 +21,7 @@ import {
   type ScenarioShape,
 } from './scenario.js';
 import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
-import type { TxnScenarioResult } from './txn-scenario.js';
+import type { TxnScenarioOptions, TxnScenarioResult } from './txn-scenario.js';
 import { TXN_CHECK_COMMITS, type TxnCommit } from './txn-commits.js';
 
 export type CheckMode = 'active' | 'passive' | 'hybrid';
@@ -29,9 +29,10 @@ export const CHECK_MODES: readonly CheckMode[] = ['active', 'passive', 'hybrid']
 export type UnsafeVariant = Variant;
 export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = VARIANTS;
 /**
- * 'targeted' (default): the scenario's nemesis with every fault kind (SCENARIO_NEMESIS);
- * 'swarm': the same pool, each seed drawing which kinds take part and the rates;
- * 'builtin': the older fixed schedule (crashes, region partitions).
+ * 'targeted' (the kv workload's default): the scenario's nemesis with every fault kind
+ * (SCENARIO_NEMESIS); 'swarm': the same pool, each seed drawing which kinds take part and the
+ * rates; 'builtin': a fixed schedule of the workload's own (kv: crashes and region partitions;
+ * txn, its default: crashes and pauses of servers and coordinators, region cuts).
  */
 export type ScheduleName = 'targeted' | 'swarm' | 'builtin';
 export const SCHEDULES: readonly ScheduleName[] = ['targeted', 'swarm', 'builtin'];
@@ -77,7 +78,7 @@ export interface SeedOptions {
   workload?: Workload;
   commits?: TxnCommit[];
   txnUnsafe?: TxnUnsafe;
-  /** The kv scenario's clients, keys and fault phase (ms) (what shrinking reduces). */
+  /** The scenario's clients, keys and fault phase (ms) (what shrinking reduces, kv only). */
   clients?: number;
   keys?: number;
   faultMs?: number;
@@ -91,8 +92,9 @@ export interface SeedOptions {
   factor?: number;
   shards?: number;
   /**
-   * The fault kinds the kv workload's schedule draws from (targeted or swarm; not builtin):
-   * default, the schedule's own (the targeted one's weights still apply to those named).
+   * The fault kinds the schedule draws from (targeted or swarm; not builtin): default, the
+   * schedule's own (the targeted one's weights still apply to those named). For the txn
+   * workload, naming kinds makes the schedule 'targeted' unless it is given.
    */
   faults?: FaultKind[];
   /** The clusters' memory bounds (kv and txn workloads): see ScenarioOptions.limits (default 'drawn'). */
@@ -263,14 +265,7 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
   const { runTxnScenario } = await import('./txn-scenario.js');
   for (const commit of task.commits ?? TXN_CHECK_COMMITS) {
     try {
-      const r = await runTxnScenario({
-        seed: task.seed,
-        commit,
-        mode: task.mode,
-        ...shapeOf(task),
-        ...(task.txnUnsafe === undefined ? {} : { unsafe: task.txnUnsafe }),
-        ...(task.limits === undefined ? {} : { limits: task.limits }),
-      });
+      const r = await runTxnScenario(txnScenarioOptions(task, commit));
       report.ok &&= r.ok;
       report.live &&= r.live;
       report.operations += r.transactions;
@@ -306,15 +301,24 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
 /** Replay one seed of the transactional workload in this thread, with its trace. */
 export async function replayTxnSeed(task: ScenarioTask, commit: TxnCommit): Promise<TxnScenarioResult> {
   const { runTxnScenario } = await import('./txn-scenario.js');
-  return runTxnScenario({
-    seed: task.seed,
-    commit,
-    mode: task.mode,
-    trace: true,
-    ...shapeOf(task),
-    ...(task.txnUnsafe === undefined ? {} : { unsafe: task.txnUnsafe }),
-    ...(task.limits === undefined ? {} : { limits: task.limits }),
-  });
+  return runTxnScenario({ ...txnScenarioOptions(task, commit), trace: true });
+}
+
+/**
+ * The transactional scenario's options for a task: its own fault schedule unless the task names
+ * 'targeted' or 'swarm' (then the kv scenario's Nemesis, drawing from `faults` if given).
+ */
+export function txnScenarioOptions(task: ScenarioTask, commit: TxnCommit): TxnScenarioOptions {
+  const options: TxnScenarioOptions = { seed: task.seed, commit, mode: task.mode, ...shapeOf(task) };
+  if (task.txnUnsafe !== undefined) options.unsafe = task.txnUnsafe;
+  if (task.limits !== undefined) options.limits = task.limits;
+  if (task.clients !== undefined) options.clients = task.clients;
+  if (task.keys !== undefined) options.keys = task.keys;
+  if (task.faultMs !== undefined) options.faultMs = task.faultMs;
+  const schedule = task.schedule ?? (task.faults === undefined ? 'builtin' : 'targeted');
+  if (schedule === 'swarm') options.nemesis = task.faults === undefined ? { swarm: true } : { swarm: true, faults: task.faults };
+  else if (schedule === 'targeted') options.nemesis = task.faults === undefined ? SCENARIO_NEMESIS : { ...SCENARIO_NEMESIS, faults: task.faults };
+  return options;
 }
 
 /** The cluster shape a task gives (drawn from its seed with `randomShape`), its fields that are set. */
@@ -368,7 +372,8 @@ function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, key
   const from = o.from ?? 1;
   const workers = o.workers ?? CHECK_RUN_WORKERS_DEFAULT;
   const mode = o.mode ?? 'active';
-  const schedule = o.schedule ?? 'targeted';
+  // The txn workload's default is its own schedule ('builtin'), unless fault kinds are named.
+  const schedule = o.schedule ?? (o.workload === 'txn' && o.faults === undefined ? 'builtin' : 'targeted');
   if (!Number.isInteger(from) || from < 0) throw new ConfigError('from', 'an integer >= 0', from);
   if (!Number.isInteger(o.seeds) || o.seeds < 1 || o.seeds > CHECK_RUN_SEEDS_MAX)
     throw new ConfigError('seeds', `an integer from 1 to ${CHECK_RUN_SEEDS_MAX}`, o.seeds);
@@ -391,9 +396,8 @@ function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, key
       throw new ConfigError('faults', `a non-empty array of ${ALL_FAULT_KINDS.join(', ')}`, o.faults);
     if (schedule === 'builtin') throw new ConfigError('faults', "not with schedule 'builtin' (a fixed schedule of its own)", o.faults);
   }
-  const kvOnly = [o.clients, o.keys, o.faultMs, o.txnShare, o.faults];
-  if (o.workload === 'txn' && kvOnly.some((x) => x !== undefined))
-    throw new ConfigError('workload', "'kv' (clients, keys, faultMs, txnShare and faults shape the kv scenario)", o.workload);
+  if (o.workload === 'txn' && o.txnShare !== undefined)
+    throw new ConfigError('workload', "'kv' (txnShare mixes transactions into the kv scenario's calls)", o.workload);
   return { from, seeds: o.seeds, workers, mode, schedule };
 }
 

@@ -8,6 +8,7 @@ import { checkTransactions, type Anomaly, type ElleOp } from './elle/index.js';
 import type { TxnHistoryOp } from '../core/history.js';
 import type { TxnCommit } from './txn-commits.js';
 import {
+  checkScenarioSizes,
   describeLimits,
   drawLimits,
   replicaStateDiffs,
@@ -17,7 +18,7 @@ import {
   SCENARIO_SNAPSHOT_EVERY,
   type LimitsChoice,
 } from './scenario.js';
-import { crashAfterWrite } from './nemesis.js';
+import { crashAfterWrite, describePlan, Nemesis, type NemesisOptions } from './nemesis.js';
 
 /**
  * The transactional workload behind `meridian check --workload txn`: clients in every region
@@ -50,6 +51,12 @@ export interface TxnScenarioOptions {
   trace?: boolean;
   /** The cluster's memory bounds, as the kv scenario's (ScenarioOptions.limits; default 'drawn'). */
   limits?: LimitsChoice;
+  /**
+   * The fault schedule: absent, the workload's own (crashes and pauses of servers and
+   * coordinators, region cuts; see runTxnScenario); else the kv scenario's Nemesis with these
+   * options (targeted faults: leaders crashed, stranded and dueling, power loss, delays...).
+   */
+  nemesis?: NemesisOptions;
 }
 
 export interface TxnScenarioResult {
@@ -121,6 +128,7 @@ export const TXN_SCENARIO_DEFAULTS = { clients: 6, keys: 6, opsMax: 4, faultMs: 
 
 export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnScenarioResult> {
   const o = { ...TXN_SCENARIO_DEFAULTS, ...options };
+  checkScenarioSizes(options);
   const shape = resolveShape(o);
   const prng = new Prng(`txn:${o.seed}`);
   const regions = Array.from({ length: shape.regions }, (_, i) => `r${i + 1}`);
@@ -148,6 +156,8 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
     shards: shape.shards,
     requestTimeoutMs: 1_500,
     heartbeat: { intervalMs: 100 },
+    // As in the kv scenario: a power-loss fault (the Nemesis's) loses nothing acknowledged.
+    fsync: true,
     trace: o.trace ?? false,
   };
   if (o.unsafe !== undefined) config.transactions = { unsafe: o.unsafe };
@@ -181,6 +191,12 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
           if (!(error instanceof AbortedError)) await cluster.sleep(20);
         }
       }
+    };
+    const schedule = async (): Promise<void> => {
+      const n = new Nemesis(cluster, { seed: o.seed, ...o.nemesis });
+      await n.run(o.faultMs);
+      faults.push(`plan ${describePlan(n.plan)}`, ...n.lines());
+      faulting = false;
     };
     const nemesis = async (): Promise<void> => {
       const down = new Set<string>();
@@ -245,7 +261,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
       }
       faulting = false;
     };
-    await Promise.all([nemesis(), ...clients.map((_, i) => workload(i))]);
+    await Promise.all([o.nemesis === undefined ? nemesis() : schedule(), ...clients.map((_, i) => workload(i))]);
     // Liveness: once healed, every client commits again (aborts under contention are retried).
     cluster.setNetwork({ loss: 0, duplicate: 0 });
     await cluster.sleep(1_000);

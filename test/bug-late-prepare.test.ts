@@ -5,6 +5,7 @@ import { PaxosCommitNode } from '../src/protocols/paxoscommit.js';
 import { KvStateMachine, ALREADY_FINISHED, FINISHED_TXNS_MAX } from '../src/replication/state-machine.js';
 import { MEMORY_LIMITS_DEFAULT } from '../src/core/limits.js';
 import { runPinnedSeed } from './helpers/seeds.js';
+import { runOneSeed, type ScenarioTask } from '../src/harness/check-runner.js';
 
 // A late copy of a prepare meeting a late copy of the commit (found 2026-12-01 by `meridian
 // check --seeds 1000 --mode passive` once the scenario's duplicates came up to 300 ms late:
@@ -53,6 +54,62 @@ test('2PC: a late commit while a late prepare waits for its vote is decided agai
   p.ready();
   t.true(p.forget('t3'), 'a late prepare found finished while voting: dropped');
   t.is(p.phaseOf('t3'), undefined);
+});
+
+// Found by the fault `late-copies` (2026-12-02: `meridian check --workload txn --faults
+// late-copies --mode hybrid`, seeds 653004 and 653112 of 150, 2PC, failed the assertion "2pc:
+// commit for T, which this participant aborted"). T committed at a shard and ended; the shard's
+// participant core, rebuilt, no longer held it. A late copy of T's yes vote reached the
+// coordinator, which has no record of T and answered with a presumed abort. Before it arrived, a
+// late copy of T's prepare had made the participant start a vote (voting); the presumed abort
+// aborted it, and the next copy of T's commit met that abort. A presumed abort answers a vote or
+// decision request; a core still voting has sent neither: it now ignores it.
+test('2PC: a presumed abort while a late prepare waits for its vote is ignored; a late commit then decides the commit again', (t) => {
+  const p = new TwoPcParticipant({ self: 'p', voteTimeoutTicks: 100, decisionRetryTicks: 30 });
+  p.step('c', { type: 'prepare', txn: 't1', payload: { op: 'put' } });
+  p.ready();
+  p.step('c', { type: 'abort', txn: 't1', presumed: true });
+  const r = p.ready();
+  t.deepEqual([r.messages, r.decisions, r.persist], [[], [], []], 'nothing decided, sent or written');
+  t.is(p.phaseOf('t1'), 'voting');
+  p.step('c', { type: 'commit', txn: 't1' });
+  const c = p.ready();
+  t.deepEqual(c.decisions, [{ kind: 'commit', txn: 't1', payload: { op: 'put' } }]);
+  t.deepEqual(c.messages, [{ to: 'c', msg: { type: 'ack', txn: 't1' } }]);
+  // A yes vote to a coordinator with no record: its presumed abort now answers that vote.
+  p.step('c', { type: 'prepare', txn: 't2', payload: null });
+  p.ready();
+  p.step('c', { type: 'abort', txn: 't2', presumed: true });
+  t.true(p.vote('t2', true));
+  p.ready();
+  p.step('c', { type: 'abort', txn: 't2', presumed: true });
+  const a = p.ready();
+  t.is(p.phaseOf('t2'), 'aborted');
+  t.deepEqual(a.persist, [{ type: 'decided', txn: 't2', commit: false }]);
+  t.deepEqual(
+    a.decisions.map((d) => d.kind),
+    ['abort'],
+  );
+  // A plain abort (the coordinator decided it) still aborts a transaction that waits for its vote.
+  p.step('c', { type: 'prepare', txn: 't3', payload: null });
+  p.ready();
+  p.step('c', { type: 'abort', txn: 't3' });
+  t.is(p.phaseOf('t3'), 'aborted');
+  // Nor does a vote timeout wait for anything else.
+  p.step('c', { type: 'prepare', txn: 't4', payload: null });
+  p.ready();
+  p.step('c', { type: 'abort', txn: 't4', presumed: true });
+  for (let i = 0; i < 100; i++) p.tick();
+  t.is(p.phaseOf('t4'), 'aborted', 'aborted at its vote timeout');
+});
+
+test('2PC, txn workload under late-copies, hybrid: the seeds that found the presumed abort while voting pass', async (t) => {
+  for (const seed of [653004, 653112]) {
+    const task = { seed, mode: 'hybrid', workload: 'txn', commits: ['2pc'], faults: ['late-copies'] } as const satisfies ScenarioTask;
+    t.log(`meridian check --seed ${seed} --mode hybrid --workload txn --commit 2pc --faults late-copies`);
+    const r = await runOneSeed({ ...task, commits: [...task.commits], faults: [...task.faults] });
+    t.is(r.outcome, 'pass', `seed ${seed}: ${r.failures.join('; ')}`);
+  }
 });
 
 test('Paxos Commit and 3PC: forget drops a transaction waiting for its vote, with nothing sent or decided', (t) => {

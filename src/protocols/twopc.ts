@@ -348,6 +348,17 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
           this.remember(msg.txn, { phase: 'aborted', coordinator: from, payload: null, elapsedTicks: 0 });
           return;
         }
+        if (state.phase === 'voting' && msg.presumed === true) {
+          // Nor is it one while this core is still voting: it has sent no yes vote for the
+          // transaction, so the presumption answers an earlier state's (a vote or decision
+          // request of a core since rebuilt, or a duplicate of one). This prepare may well be a
+          // late copy of a transaction that committed here and ended; aborting it now, a late
+          // copy of that commit then met an abort (seen with late copies, hybrid, 2PC:
+          // `check --workload txn --faults late-copies`). The host's vote settles it: a
+          // prepare of a transaction finished here is forgotten; a yes vote to a coordinator
+          // with no record is answered with presumed abort again, now from the uncertain phase.
+          return;
+        }
         if (state.phase === 'committed' && msg.presumed === true) {
           // The coordinator has no record of a transaction this participant committed: it
           // forgot the commit once every participant acknowledged it, this one included. The

@@ -313,7 +313,7 @@ test('check --faults draws only the kinds named (blackout and pause too); the he
   await t.throwsAsync(runChecks({ seeds: 1, faults: ['crash'], schedule: 'builtin' }), { message: /faults: expected not with schedule 'builtin'/ });
 });
 
-test('check --workload txn: its own faults by default; --faults (the targeted nemesis), --clients, --keys and --fault-ms size it; the replay line carries them and replays the same run', async (t) => {
+test('check --workload txn: its own faults by default; --faults (the targeted nemesis), --clients, --keys and --fault-ms size it; the replay line carries them and replays the same run; a failing seed shrinks', async (t) => {
   const flags = [
     '--commit',
     '2pc',
@@ -337,7 +337,7 @@ test('check --workload txn: its own faults by default; --faults (the targeted ne
   const replay = /\n {2}replay: meridian (check --seed 1 [^\n]*) --trace\n/.exec(r.stdout)?.[1];
   t.is(
     replay,
-    'check --seed 1 --mode active --workload txn --commit 2pc --unsafe release-locks-at-prepare --nemesis targeted --faults late-copies,crash-coordinator --clients 4 --keys 3 --fault-ms 1500',
+    'check --seed 1 --mode active --workload txn --unsafe release-locks-at-prepare --nemesis targeted --faults late-copies,crash-coordinator --clients 4 --keys 3 --fault-ms 1500 --commit 2pc',
   );
   const once = await meridian(replay!.split(' '));
   const twice = await meridian(replay!.split(' '));
@@ -347,6 +347,22 @@ test('check --workload txn: its own faults by default; --faults (the targeted ne
   const own = await meridian(['check', '--workload', 'txn', '--seeds', '1', '--commit', '2pc']);
   t.is(own.code, 0, own.stdout);
   t.regex(own.stdout, /read\/append transactions \(2pc, checked strict serializable\), its own faults, /);
+  // A failing seed shrinks (its fault episodes and sizes), and the shrunk run fails when replayed.
+  const shrink = /\n {2}shrink: meridian (check --seed 1 [^\n]*) --shrink\n/.exec(r.stdout)?.[1];
+  t.is(shrink, replay);
+  const shrunk = await meridian([...shrink!.split(' '), '--shrink', '--shrink-runs', '12']);
+  t.is(shrunk.code, 1, shrunk.stdout);
+  t.regex(
+    shrunk.stdout,
+    /^meridian check: shrinking seed 1, read\/append transactions \(2pc\), active replication \(unsafe: release-locks-at-prepare\), targeted faults/,
+  );
+  t.regex(shrunk.stdout, /\nshrunk in \d+ runs: \d+ clients?, \d+ keys?, \d+ ms of faults[^\n]*, fault episodes /);
+  t.notRegex(shrunk.stdout, /share of transactions|without transactions/);
+  const again = /\nreplay: meridian (check --seed 1 [^\n]*) --trace\n/.exec(shrunk.stdout)?.[1];
+  t.truthy(again, shrunk.stdout);
+  t.regex(again!, / --workload txn .*--only-faults /);
+  const replayed = await meridian(again!.split(' '));
+  t.is(replayed.code, 1, replayed.stdout);
 });
 
 test('check piped into a reader that goes away: no EPIPE crash, and the exit status is still the verdict', async (t) => {
@@ -379,8 +395,9 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seeds', '3', '--clients', '0'], /--clients needs an integer from 1 to 64/],
     [['--seeds', '3', '--txn-share', '1.5'], /--txn-share needs a number from 0 to 1, got "1.5"/],
     [['--seed', '3', '--txn-share', 'some'], /--txn-share needs a number from 0 to 1/],
-    [['--seeds', '3', '--workload', 'txn', '--txn-share', '0.5'], /apply to the kv workload/],
-    [['--seed', '3', '--workload', 'txn', '--shrink'], /--shrink, --txn-share and --only-faults apply to the kv workload/],
+    [['--seeds', '3', '--workload', 'txn', '--txn-share', '0.5'], /--txn-share applies to the kv workload/],
+    [['--seed', '3', '--workload', 'txn', '--shrink'], /--shrink needs --nemesis targeted or swarm/],
+    [['--seed', '3', '--workload', 'txn', '--only-faults', '1'], /--only-faults needs --nemesis targeted or swarm/],
     [['--seeds', '3', '--commit', '3pc'], /--commit takes 2pc, paxos-commit, got "3pc"/],
     [['--seeds', '3', '--servers', '6'], /--servers needs an integer from 1 to 5, got "6"/],
     [['--seeds', '3', '--factor', '7'], /--factor needs an integer from 1 to 6 \(3 regions of 2 servers\), got 7/],

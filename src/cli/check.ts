@@ -17,6 +17,7 @@ import {
   replaySeed,
   replayTxnSeed,
   runChecks,
+  txnSchedule,
   TXN_CHECK_COMMITS,
   TXN_UNSAFE_VARIANTS,
   WORKLOADS,
@@ -261,8 +262,8 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   }
   if (args.commits !== undefined && args.commits[0] !== '2pc' && args.unsafe === '2pc-commit-on-timeout')
     throw new FlagError("--unsafe 2pc-commit-on-timeout is a 2PC coordinator's bug: it needs --commit 2pc");
-  if (args.workload === 'txn' && (args.shrink || args.txnShare !== undefined || args.onlyFaults !== undefined)) {
-    throw new FlagError('--shrink, --txn-share and --only-faults apply to the kv workload');
+  if (args.workload === 'txn' && args.txnShare !== undefined) {
+    throw new FlagError('--txn-share applies to the kv workload (it mixes transactions into its calls)');
   }
   // The txn workload's default schedule is its own (builtin), unless fault kinds are named.
   if (args.workload === 'txn' && !nemesisGiven && args.faults === undefined) args.schedule = 'builtin';
@@ -347,8 +348,13 @@ function faultsPhrase(args: { faults?: FaultKind[] | undefined }): string {
 /** The command that replays `task` (with `--trace` when asked). */
 export function replayCommand(task: ScenarioTask, trace = true): string {
   let out = `meridian check --seed ${task.seed} --mode ${task.mode}`;
+  const txn = task.workload === 'txn';
+  if (txn) out += ' --workload txn';
   if (task.unsafe !== undefined) out += ` --unsafe ${task.unsafe}`;
-  if (task.schedule !== undefined && task.schedule !== 'targeted') out += ` --nemesis ${task.schedule}`;
+  if (txn && task.txnUnsafe !== undefined) out += ` --unsafe ${task.txnUnsafe}`;
+  // Each workload's default schedule goes without saying: the kv one's is targeted, the txn one's its own.
+  const schedule = txn ? txnSchedule(task) : (task.schedule ?? 'targeted');
+  if (schedule !== (txn ? 'builtin' : 'targeted')) out += ` --nemesis ${schedule}`;
   if (task.faults !== undefined) out += ` --faults ${task.faults.join(',')}`;
   if (task.clients !== undefined) out += ` --clients ${task.clients}`;
   if (task.keys !== undefined) out += ` --keys ${task.keys}`;
@@ -367,21 +373,6 @@ function taskOf(args: CheckArgs, seed: number): ScenarioTask {
   return task;
 }
 
-/** The command that replays one seed of the transactional workload. */
-function txnReplayCommand(seed: number, args: CheckArgs): string {
-  const commit = args.commits === undefined ? '' : ` --commit ${args.commits[0]}`;
-  const unsafe = args.txnUnsafe === undefined ? '' : ` --unsafe ${args.txnUnsafe}`;
-  const limits = args.limits === undefined ? '' : ` --limits ${args.limits}`;
-  const schedule = args.schedule === 'builtin' ? '' : ` --nemesis ${args.schedule}`;
-  const faults = args.faults === undefined ? '' : ` --faults ${args.faults.join(',')}`;
-  const sizes = [
-    args.clients === undefined ? '' : ` --clients ${args.clients}`,
-    args.keys === undefined ? '' : ` --keys ${args.keys}`,
-    args.faultMs === undefined ? '' : ` --fault-ms ${args.faultMs}`,
-  ].join('');
-  return `meridian check --seed ${seed} --mode ${args.mode} --workload txn${commit}${unsafe}${schedule}${faults}${sizes}${limits}${shapeFlags(args)} --trace`;
-}
-
 function describeFailure(r: ScenarioReport): string {
   if (r.error !== undefined) return `threw ${r.error.split('\n')[0]}`;
   if (r.outcome === 'unknown') return 'unknown (the checker ran out of budget; not a pass)';
@@ -398,10 +389,6 @@ function printFailure(io: CheckIo, r: ScenarioReport, args: CheckArgs): void {
   for (const f of r.faults) io.out(`    ${f}`);
   // A drawn shape is replayed by its flags (the same run; the shape at a glance).
   const exact: CheckArgs = r.shape === undefined ? args : { ...args, randomShape: false, ...r.shape };
-  if (args.workload === 'txn') {
-    io.out(`  replay: ${txnReplayCommand(r.seed, exact)}`);
-    return;
-  }
   io.out(`  replay: ${replayCommand(taskOf(exact, r.seed))}`);
   if (r.outcome === 'fail' && args.schedule !== 'builtin') io.out(`  shrink: ${replayCommand(taskOf(exact, r.seed), false)} --shrink`);
 }
@@ -474,8 +461,11 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
 /** Shrink one failing seed; prints the cuts, the shrunk schedule and workload, and the replay command. */
 async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
   const task = taskOf(args, args.seed!);
+  const txn = args.workload === 'txn';
+  const unsafe = args.unsafe ?? args.txnUnsafe;
+  const what = txn ? `read/append transactions (${(args.commits ?? TXN_CHECK_COMMITS).join(' and ')}), ` : '';
   io.out(
-    `meridian check: shrinking seed ${task.seed}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${args.schedule} faults${faultsPhrase(args)}${args.commits === undefined ? '' : `, transactions by ${args.commits[0]}`}${shapePhrase(args.randomShape === true ? drawShape(task.seed) : args)}`,
+    `meridian check: shrinking seed ${task.seed}, ${what}${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${args.schedule} faults${faultsPhrase(args)}${args.commits === undefined || txn ? '' : `, transactions by ${args.commits[0]}`}${shapePhrase(args.randomShape === true ? drawShape(task.seed) : args)}`,
   );
   const r = await shrinkSeed(task, { maxRuns: args.shrinkRuns ?? SHRINK_RUNS_DEFAULT, onProgress: (line) => io.out(`  ${line}`) });
   if (r.original.outcome !== 'fail') {
@@ -485,10 +475,11 @@ async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
   const s = r.shrunk;
   const episodes = s.onlyFaults === undefined ? `${r.result.faultEpisodes} (all)` : `${s.onlyFaults.length} of ${r.result.faultEpisodes} drawn`;
   io.out(
-    `shrunk in ${r.runs} runs: ${s.clients === 1 ? '1 client' : `${s.clients ?? 'default'} clients`}, ${s.keys === 1 ? '1 key' : `${s.keys ?? 'default'} keys`}, ${s.faultMs ?? 'default'} ms of faults, ${s.txnShare === undefined ? 'the default share of transactions' : txnSharePhrase(s.txnShare)}${shapePhrase(s)}, fault episodes ${episodes}`,
+    `shrunk in ${r.runs} runs: ${s.clients === 1 ? '1 client' : `${s.clients ?? 'default'} clients`}, ${s.keys === 1 ? '1 key' : `${s.keys ?? 'default'} keys`}, ${s.faultMs ?? 'default'} ms of faults${txn ? '' : `, ${s.txnShare === undefined ? 'the default share of transactions' : txnSharePhrase(s.txnShare)}`}${shapePhrase(s)}, fault episodes ${episodes}`,
   );
   io.out(`failure: ${describeFailure(r.result)}`);
   for (const v of r.result.violations) for (const line of formatViolation(v)) io.out(`  ${line}`);
+  for (const a of r.result.anomalies ?? []) io.out(`  ${a}`);
   io.out('faults:');
   for (const f of r.result.faults) io.out(`  ${f}`);
   io.out(`replay: ${replayCommand(s)}`);
@@ -559,7 +550,7 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
     ok &&= r.ok;
   }
   if (args.historyFile !== undefined) {
-    const command = txnReplayCommand(seed, args).replace(/ --trace$/, '');
+    const command = replayCommand(taskOf(args, seed), false);
     if (!writeHistory(args.historyFile, { command, workload: 'txn', model: 'list-append', runs }, io)) return 2;
   }
   return ok ? 0 : 1;

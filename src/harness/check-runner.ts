@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { UNSAFE_VARIANTS as VARIANTS, type UnsafeVariant as Variant } from '../cluster/config.js';
 import { ConfigError } from '../core/errors.js';
 import type { Violation } from './linearizability.js';
-import { ALL_FAULT_KINDS, type FaultKind } from './nemesis.js';
+import { ALL_FAULT_KINDS, type FaultKind, type NemesisOptions } from './nemesis.js';
 import {
   checkScenarioSizes,
   drawShape,
@@ -276,6 +276,8 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
       stateDiffs.push(...r.stateDiffs.map((d) => `${commit}: ${d}`));
       partial.push(...r.partial.map((d) => `${commit}: ${d}`));
       report.faults.push(...r.faults.map((f) => `${commit}: ${f}`));
+      // Episodes are numbered per run (each protocol's); `onlyFaults` names them in every run.
+      report.faultEpisodes = Math.max(report.faultEpisodes, r.faultEpisodes);
     } catch (error) {
       report.ok = false;
       report.live = false;
@@ -315,10 +317,18 @@ export function txnScenarioOptions(task: ScenarioTask, commit: TxnCommit): TxnSc
   if (task.clients !== undefined) options.clients = task.clients;
   if (task.keys !== undefined) options.keys = task.keys;
   if (task.faultMs !== undefined) options.faultMs = task.faultMs;
-  const schedule = task.schedule ?? (task.faults === undefined ? 'builtin' : 'targeted');
-  if (schedule === 'swarm') options.nemesis = task.faults === undefined ? { swarm: true } : { swarm: true, faults: task.faults };
-  else if (schedule === 'targeted') options.nemesis = task.faults === undefined ? SCENARIO_NEMESIS : { ...SCENARIO_NEMESIS, faults: task.faults };
+  const schedule = txnSchedule(task);
+  if (schedule === 'builtin') return options;
+  const nemesis: NemesisOptions = schedule === 'swarm' ? { swarm: true } : { ...SCENARIO_NEMESIS };
+  if (task.faults !== undefined) nemesis.faults = task.faults;
+  if (task.onlyFaults !== undefined) nemesis.only = task.onlyFaults;
+  options.nemesis = nemesis;
   return options;
+}
+
+/** The txn workload's schedule for a task: its own ('builtin') unless one is named, or fault kinds are (then 'targeted'). */
+export function txnSchedule(task: Pick<ScenarioTask, 'schedule' | 'faults'>): ScheduleName {
+  return task.schedule ?? (task.faults === undefined ? 'builtin' : 'targeted');
 }
 
 /** The cluster shape a task gives (drawn from its seed with `randomShape`), its fields that are set. */

@@ -7,11 +7,13 @@
  * (delta debugging: halves, then quarters, ... then single episodes), the clients, the keys,
  * the cluster (one shard, then one server a region where the replication factor allows), and
  * the episodes once more.
- * Any failure counts as still failing ('fail', never 'unknown').
+ * Any failure counts as still failing ('fail', never 'unknown'). The transactional workload
+ * (`workload: 'txn'`, with the Nemesis: 'targeted' or 'swarm') shrinks the same way, without
+ * the transactions' cut (they are its workload); its episodes are numbered per protocol's run.
  */
 import { ConfigError } from '../core/errors.js';
 import type { ScenarioTask } from './check-runner.js';
-import { runOneSeed, shapeOf, type ScenarioReport } from './check-runner.js';
+import { runOneSeed, shapeOf, txnSchedule, type ScenarioReport } from './check-runner.js';
 import { SCENARIO_DEFAULTS, SCENARIO_SHAPE_DEFAULTS } from './scenario.js';
 
 /** Trial runs a shrink may use, by default. */
@@ -40,7 +42,11 @@ export async function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}
   const maxRuns = options.maxRuns ?? SHRINK_RUNS_DEFAULT;
   if (!Number.isInteger(maxRuns) || maxRuns < 1 || maxRuns > SHRINK_RUNS_MAX)
     throw new ConfigError('maxRuns', `an integer from 1 to ${SHRINK_RUNS_MAX}`, maxRuns);
-  if (task.schedule === 'builtin') throw new ConfigError('schedule', "'targeted' or 'swarm' (the builtin schedule has no episodes to cut)", task.schedule);
+  const txn = task.workload === 'txn';
+  const schedule = txn ? txnSchedule(task) : (task.schedule ?? 'targeted');
+  if (schedule === 'builtin') throw new ConfigError('schedule', "'targeted' or 'swarm' (the builtin schedule has no episodes to cut)", schedule);
+  // The sizes the workload runs with when a task leaves them out (the transactional one's are its own).
+  const defaults = txn ? (await import('./txn-scenario.js')).TXN_SCENARIO_DEFAULTS : SCENARIO_DEFAULTS;
   // A drawn shape is made explicit first: the cluster step below changes its fields.
   if (task.randomShape === true) {
     const { randomShape: _drawn, ...rest } = task;
@@ -64,12 +70,12 @@ export async function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}
   const episodesOf = (t: ScenarioTask, r: ScenarioReport): number[] => t.onlyFaults ?? Array.from({ length: r.faultEpisodes }, (_, i) => i);
 
   // 1. A shorter safety phase.
-  for (let faultMs = best.faultMs ?? SCENARIO_DEFAULTS.faultMs; faultMs / 2 >= SHRINK_FAULT_MS_MIN;) {
+  for (let faultMs = best.faultMs ?? defaults.faultMs; faultMs / 2 >= SHRINK_FAULT_MS_MIN;) {
     faultMs = Math.round(faultMs / 2);
     if (!(await fails({ ...best, faultMs }, `with ${faultMs} ms of faults`))) break;
   }
   // 1b. No transactions (the workload's two-key transactions and their clients), if it still fails.
-  if ((best.txnShare ?? SCENARIO_DEFAULTS.txnShare) > 0) await fails({ ...best, txnShare: 0 }, 'without transactions');
+  if (!txn && (best.txnShare ?? SCENARIO_DEFAULTS.txnShare) > 0) await fails({ ...best, txnShare: 0 }, 'without transactions');
   // 2. Fewer fault episodes.
   const cutEpisodes = async (): Promise<void> => {
     let kept = episodesOf(best, bestReport).filter((e) => e < bestReport.faultEpisodes);
@@ -93,10 +99,10 @@ export async function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}
   };
   await cutEpisodes();
   // 3. Fewer clients and keys.
-  for (let clients = (best.clients ?? SCENARIO_DEFAULTS.clients) - 1; clients >= 1; clients--) {
+  for (let clients = (best.clients ?? defaults.clients) - 1; clients >= 1; clients--) {
     if (!(await fails({ ...best, clients }, `with ${clients} ${clients === 1 ? 'client' : 'clients'}`))) break;
   }
-  for (let keys = (best.keys ?? SCENARIO_DEFAULTS.keys) - 1; keys >= 1; keys--) {
+  for (let keys = (best.keys ?? defaults.keys) - 1; keys >= 1; keys--) {
     if (!(await fails({ ...best, keys }, `with ${keys} ${keys === 1 ? 'key' : 'keys'}`))) break;
   }
   // 3b. A smaller cluster: one Paxos group per shard to read instead of several, fewer servers.

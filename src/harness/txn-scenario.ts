@@ -74,6 +74,8 @@ export interface TxnScenarioResult {
   aborted: number;
   indefinite: number;
   faults: string[];
+  /** Fault episodes the Nemesis drew (0 with the workload's own schedule), those left out by `nemesis.only` included. */
+  faultEpisodes: number;
   /** Copies of a shard at one log index or command count whose state machines differ (replicaStateDiffs). */
   stateDiffs: string[];
   /** Transactions applied in part, as a final read of every key shows them (partiallyApplied). */
@@ -170,6 +172,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
   const servers = regions.flatMap((r) => Array.from({ length: shape.servers }, (_, i) => serverId(r, i)));
   const coordinators = regions.map((r) => `coordinator/${r}`);
   let nextValue = 1;
+  let faultEpisodes = 0;
   try {
     const keys = Array.from({ length: o.keys }, (_, i) => `k${i}`);
     const clients = Array.from({ length: o.clients }, (_, i) => cluster.client({ region: regions[i % regions.length]! }));
@@ -195,7 +198,9 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
     const schedule = async (): Promise<void> => {
       const n = new Nemesis(cluster, { seed: o.seed, ...o.nemesis });
       await n.run(o.faultMs);
-      faults.push(`plan ${describePlan(n.plan)}`, ...n.lines());
+      faultEpisodes = n.episodes;
+      const only = o.nemesis?.only;
+      faults.push(`plan ${describePlan(n.plan)}${only === undefined ? '' : `; only episodes ${only.length === 0 ? 'none' : only.join(',')}`}`, ...n.lines());
       faulting = false;
     };
     const nemesis = async (): Promise<void> => {
@@ -321,6 +326,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
       aborted: count('fail'),
       indefinite: count('info'),
       faults,
+      faultEpisodes,
       stateDiffs,
       partial,
       assertions,

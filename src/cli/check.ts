@@ -49,8 +49,8 @@ export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] 
                  [--faults KIND,...] [--only-faults I,J,...] [--limits ...]
   meridian check --workload txn --seeds N | --seed S [--history FILE] [--commit 2pc|paxos-commit] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
                  [--nemesis builtin|targeted|swarm] [--faults KIND,...] [--clients N] [--keys N] [--fault-ms MS]
-                 [--regions R] [--servers N] [--factor F] [--shards S] [--limits ...]
-          (txn: its own schedule by default, builtin; --faults alone means --nemesis targeted)
+                 [--regions R] [--servers N] [--factor F] [--shards S] [--limits ...] [--shrink [--shrink-runs N]] [--only-faults I,J,...]
+          (txn: its own schedule by default, builtin; --faults alone means --nemesis targeted; --shrink needs one of those)
   LIMITS: memory bounds of the cluster; drawn (default): a quarter of seeds get small ones (1-15 request ids, finished
           transactions, begun and routed requests remembered), small: every seed, default: none
   VARIANT: ${UNSAFE_VARIANTS.join(', ')}

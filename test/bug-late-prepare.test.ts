@@ -103,6 +103,31 @@ test('2PC: a presumed abort while a late prepare waits for its vote is ignored; 
   t.is(p.phaseOf('t4'), 'aborted', 'aborted at its vote timeout');
 });
 
+// Found by test/twopc-random.test.ts (seed 732, 2026-12-02): a late prepare copy of a
+// transaction that committed here times out before the host votes; an old copy of its commit
+// then meets that abort. Only an abort on the vote timeout, with no vote sent, gives way.
+test('2PC: a commit after this core aborted on its vote timeout is decided again and acknowledged; after a no vote it is still an assertion', (t) => {
+  const p = new TwoPcParticipant({ self: 'p', voteTimeoutTicks: 3, decisionRetryTicks: 30 });
+  p.step('c', { type: 'prepare', txn: 't1', payload: { op: 'put' } });
+  p.ready();
+  for (let i = 0; i < 3; i++) p.tick();
+  t.is(p.phaseOf('t1'), 'aborted');
+  t.deepEqual(
+    p.ready().decisions.map((d) => d.kind),
+    ['abort'],
+  );
+  p.step('c', { type: 'commit', txn: 't1' });
+  const c = p.ready();
+  t.is(p.phaseOf('t1'), 'committed');
+  t.deepEqual(c.decisions, [{ kind: 'commit', txn: 't1', payload: { op: 'put' } }]);
+  t.deepEqual(c.messages, [{ to: 'c', msg: { type: 'ack', txn: 't1' } }]);
+  t.deepEqual(c.persist, []);
+  p.step('c', { type: 'prepare', txn: 't2', payload: null });
+  p.ready();
+  t.true(p.vote('t2', false));
+  t.throws(() => p.step('c', { type: 'commit', txn: 't2' }), { message: /2pc: commit for t2, which this participant aborted/ });
+});
+
 test('2PC, txn workload under late-copies, hybrid: the seeds that found the presumed abort while voting pass', async (t) => {
   for (const seed of [653004, 653112]) {
     const task = { seed, mode: 'hybrid', workload: 'txn', commits: ['2pc'], faults: ['late-copies'] } as const satisfies ScenarioTask;

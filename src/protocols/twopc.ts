@@ -220,6 +220,8 @@ interface ParticipantTxn {
   coordinator: string;
   payload: unknown;
   elapsedTicks: number;
+  /** Aborted here on the vote timeout, with no vote sent before: no word from the coordinator or the host. */
+  timedOut?: boolean;
 }
 
 export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, TwoPcParticipantRecord, TwoPcParticipantDecision> {
@@ -304,8 +306,15 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
           this.out.send(from, { type: 'ack', txn: msg.txn });
           return;
         }
-        assert(state?.phase !== 'aborted', `2pc: commit for ${msg.txn}, which this participant aborted`);
-        if (state === undefined || state.phase === 'voting') {
+        // A core that aborted on its vote timeout, never having voted, may have met a late prepare
+        // copy of a transaction that committed here in an earlier state of it, whose prepare
+        // did not go through the shard's log within the timeout; a later copy of the commit then
+        // met the abort (test/twopc-random.test.ts, seed 732: this assertion failed). A commit
+        // comes only if every participant voted yes, and this core did not: the yes was an
+        // earlier state's, so the transaction committed here, as in the case below (the host's
+        // abort of it was a no-op). Any other abort here stands.
+        assert(state?.phase !== 'aborted' || state.timedOut === true, `2pc: commit for ${msg.txn}, which this participant aborted`);
+        if (state === undefined || state.phase === 'voting' || state.phase === 'aborted') {
           // The coordinator committed, so this participant voted yes in an earlier state of the
           // transaction that this core does not hold: it committed here and was forgotten (a
           // core rebuilt from records, where a finished transaction has none), or this core
@@ -323,6 +332,7 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
           if (state === undefined) this.remember(msg.txn, { phase: 'committed', coordinator: from, payload: null, elapsedTicks: 0 });
           else {
             state.phase = 'committed';
+            state.timedOut = false;
             this.open.delete(msg.txn);
           }
           this.out.decide({ kind: 'commit', txn: msg.txn, payload: state?.payload ?? null });
@@ -394,6 +404,7 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
     for (const [txn, state] of this.open) {
       if (state.phase === 'voting') {
         if (++state.elapsedTicks >= this.config.voteTimeoutTicks) {
+          state.timedOut = true;
           this.decideAbort(txn, state, 'timeout');
           this.out.send(state.coordinator, { type: 'vote', txn, yes: false });
         }

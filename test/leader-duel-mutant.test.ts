@@ -7,36 +7,10 @@
  * the project knows it), and the same seeds must pass without it.
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { mutantPower } from './helpers/mutant-power.js';
 
-const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
-const mutants = fileURLToPath(new URL('../../scripts/mutants.mjs', import.meta.url));
 const SEEDS = 20;
 
-function run(args: string[]): Promise<{ code: number; stdout: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout });
-    });
-  });
-}
-
 test(`leader-duel: seeds 1..${SEEDS} pass with the right Paxos, and at least 30% fail with one that keeps the lowest-ballot value`, async (t) => {
-  t.log(`seeds 1..${SEEDS}, --faults leader-duel`);
-  const right = await run([cli, 'check', '--seeds', String(SEEDS), '--workers', '2', '--faults', 'leader-duel']);
-  const summary = right.stdout.split('\n').find((l) => l.startsWith('check:'));
-  t.log(summary);
-  t.is(right.code, 0, right.stdout);
-  t.regex(summary ?? '', new RegExp(`^check: ${SEEDS} seeds, ${SEEDS} passed, 0 failed, 0 unknown`));
-  const wrong = await run([mutants, '--seeds', String(SEEDS), '--workers', '2', '--only', 'lowest-ballot', '--json', '--', '--faults', 'leader-duel']);
-  t.is(wrong.code, 0, wrong.stdout);
-  const result = (JSON.parse(wrong.stdout) as { mutants: Array<{ name: string; seeds: number; failed: number; unknown: number; error?: string }> }).mutants;
-  t.is(result.length, 1);
-  const r = result[0]!;
-  t.log(`lowest-ballot: caught ${r.failed} of ${r.seeds}, ${r.unknown} unknown`);
-  t.is(r.error, undefined);
-  t.is(r.seeds, SEEDS);
-  t.is(r.unknown, 0);
-  t.true(r.failed >= 0.3 * SEEDS, `caught ${r.failed} of ${r.seeds}`);
+  await mutantPower(t, { faults: 'leader-duel', mutant: 'lowest-ballot', seeds: SEEDS, share: 0.3 });
 });

@@ -1,0 +1,39 @@
+import type { ExecutionContext } from 'ava';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+const mutants = fileURLToPath(new URL('../../../scripts/mutants.mjs', import.meta.url));
+
+function run(args: string[]): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout });
+    });
+  });
+}
+
+/**
+ * What a fault kind is for, kept from slipping: seeds 1..`seeds` of `meridian check --faults
+ * <faults>` pass with the right code, and with `mutant` (a bug scripts/mutants.mjs puts into a
+ * scratch copy of dist/; nothing in the project knows it) at least `share` of them fail, none
+ * unknown.
+ */
+export async function mutantPower(t: ExecutionContext, o: { faults: string; mutant: string; seeds: number; share: number }): Promise<void> {
+  t.log(`seeds 1..${o.seeds}, --faults ${o.faults}`);
+  const right = await run([cli, 'check', '--seeds', String(o.seeds), '--workers', '2', '--faults', o.faults]);
+  const summary = right.stdout.split('\n').find((l) => l.startsWith('check:'));
+  t.log(summary);
+  t.is(right.code, 0, right.stdout);
+  t.regex(summary ?? '', new RegExp(`^check: ${o.seeds} seeds, ${o.seeds} passed, 0 failed, 0 unknown`));
+  const wrong = await run([mutants, '--seeds', String(o.seeds), '--workers', '2', '--only', o.mutant, '--json', '--', '--faults', o.faults]);
+  t.is(wrong.code, 0, wrong.stdout);
+  const result = (JSON.parse(wrong.stdout) as { mutants: Array<{ name: string; seeds: number; failed: number; unknown: number; error?: string }> }).mutants;
+  t.is(result.length, 1);
+  const r = result[0]!;
+  t.log(`${o.mutant}: caught ${r.failed} of ${r.seeds}, ${r.unknown} unknown`);
+  t.is(r.error, undefined);
+  t.is(r.seeds, o.seeds);
+  t.is(r.unknown, 0);
+  t.true(r.failed >= o.share * o.seeds, `caught ${r.failed} of ${r.seeds}`);
+}

@@ -17,7 +17,7 @@ import {
   replaySeed,
   replayTxnSeed,
   runChecks,
-  txnSchedule,
+  scheduleOf,
   TXN_CHECK_COMMITS,
   TXN_UNSAFE_VARIANTS,
   WORKLOADS,
@@ -265,8 +265,7 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   if (args.workload === 'txn' && args.txnShare !== undefined) {
     throw new FlagError('--txn-share applies to the kv workload (it mixes transactions into its calls)');
   }
-  // The txn workload's default schedule is its own (builtin), unless fault kinds are named.
-  if (args.workload === 'txn' && !nemesisGiven && args.faults === undefined) args.schedule = 'builtin';
+  if (!nemesisGiven) args.schedule = scheduleOf({ workload: args.workload, faults: args.faults });
   if (args.faults !== undefined && args.schedule === 'builtin') {
     throw new FlagError('--faults chooses what --nemesis targeted or swarm draws: not with --nemesis builtin (a fixed schedule of its own)');
   }
@@ -340,6 +339,11 @@ function hexHash(hash: number): string {
   return `0x${hash.toString(16).padStart(8, '0')}`;
 }
 
+/** `targeted faults (only K1, K2)`: the schedule and the kinds named; the txn workload's own, `its own faults`. */
+function schedulePhrase(args: { schedule: ScheduleName; workload: Workload; faults?: FaultKind[] | undefined }): string {
+  return args.workload === 'txn' && args.schedule === 'builtin' ? 'its own faults' : `${args.schedule} faults${faultsPhrase(args)}`;
+}
+
 /** ' (only K1, K2)' when --faults named the kinds to draw. */
 function faultsPhrase(args: { faults?: FaultKind[] | undefined }): string {
   return args.faults === undefined ? '' : ` (only ${args.faults.join(', ')})`;
@@ -352,9 +356,9 @@ export function replayCommand(task: ScenarioTask, trace = true): string {
   if (txn) out += ' --workload txn';
   if (task.unsafe !== undefined) out += ` --unsafe ${task.unsafe}`;
   if (txn && task.txnUnsafe !== undefined) out += ` --unsafe ${task.txnUnsafe}`;
-  // Each workload's default schedule goes without saying: the kv one's is targeted, the txn one's its own.
-  const schedule = txn ? txnSchedule(task) : (task.schedule ?? 'targeted');
-  if (schedule !== (txn ? 'builtin' : 'targeted')) out += ` --nemesis ${schedule}`;
+  // The workload's default schedule goes without saying (named fault kinds aside).
+  const schedule = scheduleOf(task);
+  if (schedule !== scheduleOf({ workload: task.workload })) out += ` --nemesis ${schedule}`;
   if (task.faults !== undefined) out += ` --faults ${task.faults.join(',')}`;
   if (task.clients !== undefined) out += ` --clients ${task.clients}`;
   if (task.keys !== undefined) out += ` --keys ${task.keys}`;
@@ -403,8 +407,8 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
   const workers = args.workers ?? CHECK_RUN_WORKERS_DEFAULT;
   const what =
     args.workload === 'txn'
-      ? `read/append transactions (${(args.commits ?? TXN_CHECK_COMMITS).join(' and ')}, checked strict serializable), ${args.schedule === 'builtin' ? 'its own faults' : `${args.schedule} faults${faultsPhrase(args)}`}`
-      : `${args.schedule} faults${faultsPhrase(args)}`;
+      ? `read/append transactions (${(args.commits ?? TXN_CHECK_COMMITS).join(' and ')}, checked strict serializable), ${schedulePhrase(args)}`
+      : schedulePhrase(args);
   const unsafe = args.unsafe ?? args.txnUnsafe;
   const sizes = [
     args.clients === undefined ? '' : `, ${args.clients} clients`,
@@ -465,7 +469,7 @@ async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
   const unsafe = args.unsafe ?? args.txnUnsafe;
   const what = txn ? `read/append transactions (${(args.commits ?? TXN_CHECK_COMMITS).join(' and ')}), ` : '';
   io.out(
-    `meridian check: shrinking seed ${task.seed}, ${what}${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${args.schedule} faults${faultsPhrase(args)}${args.commits === undefined || txn ? '' : `, transactions by ${args.commits[0]}`}${shapePhrase(args.randomShape === true ? drawShape(task.seed) : args)}`,
+    `meridian check: shrinking seed ${task.seed}, ${what}${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${schedulePhrase(args)}${args.commits === undefined || txn ? '' : `, transactions by ${args.commits[0]}`}${shapePhrase(args.randomShape === true ? drawShape(task.seed) : args)}`,
   );
   const r = await shrinkSeed(task, { maxRuns: args.shrinkRuns ?? SHRINK_RUNS_DEFAULT, onProgress: (line) => io.out(`  ${line}`) });
   if (r.original.outcome !== 'fail') {
@@ -491,7 +495,7 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
   if (args.workload === 'txn') return replayTxn(args, io);
   const seed = args.seed!;
   io.out(
-    `meridian check: replaying seed ${seed}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${args.schedule} faults${faultsPhrase(args)}${args.commits === undefined ? '' : `, transactions by ${args.commits[0]}`}${shapePhrase(args.randomShape === true ? drawShape(seed) : args)}`,
+    `meridian check: replaying seed ${seed}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${schedulePhrase(args)}${args.commits === undefined ? '' : `, transactions by ${args.commits[0]}`}${shapePhrase(args.randomShape === true ? drawShape(seed) : args)}`,
   );
   const task = taskOf(args, seed);
   const r = await replaySeed(task);
@@ -524,7 +528,7 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
   const runs: Array<Record<string, unknown> & { history: unknown[] }> = [];
   for (const commit of args.commits ?? TXN_CHECK_COMMITS) {
     io.out(
-      `meridian check: replaying seed ${seed}, read/append transactions, ${commit} over ${args.mode} replication${args.txnUnsafe === undefined ? '' : ` (unsafe: ${args.txnUnsafe})`}, ${args.schedule === 'builtin' ? 'its own faults' : `${args.schedule} faults${faultsPhrase(args)}`}${shapePhrase(args.randomShape === true ? drawShape(seed) : args)}`,
+      `meridian check: replaying seed ${seed}, read/append transactions, ${commit} over ${args.mode} replication${args.txnUnsafe === undefined ? '' : ` (unsafe: ${args.txnUnsafe})`}, ${schedulePhrase(args)}${shapePhrase(args.randomShape === true ? drawShape(seed) : args)}`,
     );
     const r = await replayTxnSeed(taskOf(args, seed), commit);
     runs.push({

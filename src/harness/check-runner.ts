@@ -317,7 +317,7 @@ export function txnScenarioOptions(task: ScenarioTask, commit: TxnCommit): TxnSc
   if (task.clients !== undefined) options.clients = task.clients;
   if (task.keys !== undefined) options.keys = task.keys;
   if (task.faultMs !== undefined) options.faultMs = task.faultMs;
-  const schedule = txnSchedule(task);
+  const schedule = scheduleOf(task);
   if (schedule === 'builtin') return options;
   const nemesis: NemesisOptions = schedule === 'swarm' ? { swarm: true } : { ...SCENARIO_NEMESIS };
   if (task.faults !== undefined) nemesis.faults = task.faults;
@@ -326,9 +326,12 @@ export function txnScenarioOptions(task: ScenarioTask, commit: TxnCommit): TxnSc
   return options;
 }
 
-/** The txn workload's schedule for a task: its own ('builtin') unless one is named, or fault kinds are (then 'targeted'). */
-export function txnSchedule(task: Pick<ScenarioTask, 'schedule' | 'faults'>): ScheduleName {
-  return task.schedule ?? (task.faults === undefined ? 'builtin' : 'targeted');
+/**
+ * The schedule a run or task uses: the one named, else its workload's default: 'targeted' for
+ * kv; for txn its own ('builtin'), or 'targeted' when fault kinds are named.
+ */
+export function scheduleOf(o: Pick<SeedOptions, 'workload' | 'faults'> & { schedule?: ScheduleName | undefined }): ScheduleName {
+  return o.schedule ?? (o.workload === 'txn' && o.faults === undefined ? 'builtin' : 'targeted');
 }
 
 /** The cluster shape a task gives (drawn from its seed with `randomShape`), its fields that are set. */
@@ -382,8 +385,7 @@ function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, key
   const from = o.from ?? 1;
   const workers = o.workers ?? CHECK_RUN_WORKERS_DEFAULT;
   const mode = o.mode ?? 'active';
-  // The txn workload's default is its own schedule ('builtin'), unless fault kinds are named.
-  const schedule = o.schedule ?? (o.workload === 'txn' && o.faults === undefined ? 'builtin' : 'targeted');
+  const schedule = scheduleOf(o);
   if (!Number.isInteger(from) || from < 0) throw new ConfigError('from', 'an integer >= 0', from);
   if (!Number.isInteger(o.seeds) || o.seeds < 1 || o.seeds > CHECK_RUN_SEEDS_MAX)
     throw new ConfigError('seeds', `an integer from 1 to ${CHECK_RUN_SEEDS_MAX}`, o.seeds);

@@ -468,6 +468,11 @@ export function resolvePlan(options: NemesisOptions, clusterSeed: number, factor
   return base;
 }
 
+/** The fault log's first line: `plan <describePlan>`, and `; only episodes ...` when a run carries out only some. */
+export function planLine(plan: NemesisPlan, only?: readonly number[]): string {
+  return `plan ${describePlan(plan)}${only === undefined ? '' : `; only episodes ${only.length === 0 ? 'none' : only.join(',')}`}`;
+}
+
 /** One line: `crash, loss every ~340 ms, each ~900 ms (seed 7, crashMax 1, partitionsMax 1, loss 0.050, duplicate 0.050, spike 200 ms)` */
 export function describePlan(p: NemesisPlan): string {
   return (

@@ -6,7 +6,7 @@ import { Prng } from '../core/prng.js';
 import { MEMORY_LIMIT_MIN, type MemoryLimits } from '../core/limits.js';
 import type { History } from '../core/history.js';
 import { checkHistory, type CheckResult } from './linearizability.js';
-import { FAULT_KINDS, Nemesis, describePlan, type NemesisOptions } from './nemesis.js';
+import { FAULT_KINDS, Nemesis, planLine, type NemesisOptions } from './nemesis.js';
 
 /**
  * One seeded fault-injection run in the simulator, then the checks: the harness behind the
@@ -517,10 +517,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         });
         await n.run(o.faultMs);
         faultEpisodes = n.episodes;
-        faults.push(
-          `plan ${describePlan(n.plan)}${o.onlyFaults === undefined ? '' : `; only episodes ${o.onlyFaults.length === 0 ? 'none' : o.onlyFaults.join(',')}`}`,
-          ...n.lines(),
-        );
+        faults.push(planLine(n.plan, o.onlyFaults), ...n.lines());
       }
       faulting = false;
     };

@@ -13,7 +13,7 @@
  */
 import { ConfigError } from '../core/errors.js';
 import type { ScenarioTask } from './check-runner.js';
-import { runOneSeed, shapeOf, txnSchedule, type ScenarioReport } from './check-runner.js';
+import { runOneSeed, scheduleOf, shapeOf, type ScenarioReport } from './check-runner.js';
 import { SCENARIO_DEFAULTS, SCENARIO_SHAPE_DEFAULTS } from './scenario.js';
 
 /** Trial runs a shrink may use, by default. */
@@ -43,7 +43,7 @@ export async function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}
   if (!Number.isInteger(maxRuns) || maxRuns < 1 || maxRuns > SHRINK_RUNS_MAX)
     throw new ConfigError('maxRuns', `an integer from 1 to ${SHRINK_RUNS_MAX}`, maxRuns);
   const txn = task.workload === 'txn';
-  const schedule = txn ? txnSchedule(task) : (task.schedule ?? 'targeted');
+  const schedule = scheduleOf(task);
   if (schedule === 'builtin') throw new ConfigError('schedule', "'targeted' or 'swarm' (the builtin schedule has no episodes to cut)", schedule);
   // The sizes the workload runs with when a task leaves them out (the transactional one's are its own).
   const defaults = txn ? (await import('./txn-scenario.js')).TXN_SCENARIO_DEFAULTS : SCENARIO_DEFAULTS;

@@ -18,7 +18,7 @@ import {
   SCENARIO_SNAPSHOT_EVERY,
   type LimitsChoice,
 } from './scenario.js';
-import { crashAfterWrite, describePlan, Nemesis, type NemesisOptions } from './nemesis.js';
+import { crashAfterWrite, Nemesis, planLine, type NemesisOptions } from './nemesis.js';
 
 /**
  * The transactional workload behind `meridian check --workload txn`: clients in every region
@@ -199,8 +199,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
       const n = new Nemesis(cluster, { seed: o.seed, ...o.nemesis });
       await n.run(o.faultMs);
       faultEpisodes = n.episodes;
-      const only = o.nemesis?.only;
-      faults.push(`plan ${describePlan(n.plan)}${only === undefined ? '' : `; only episodes ${only.length === 0 ? 'none' : only.join(',')}`}`, ...n.lines());
+      faults.push(planLine(n.plan, o.nemesis?.only), ...n.lines());
       faulting = false;
     };
     const nemesis = async (): Promise<void> => {

@@ -332,7 +332,6 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
           if (state === undefined) this.remember(msg.txn, { phase: 'committed', coordinator: from, payload: null, elapsedTicks: 0 });
           else {
             state.phase = 'committed';
-            state.timedOut = false;
             this.open.delete(msg.txn);
           }
           this.out.decide({ kind: 'commit', txn: msg.txn, payload: state?.payload ?? null });

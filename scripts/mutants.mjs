@@ -149,7 +149,7 @@ function parseArgs(argv) {
 }
 
 /** A scratch copy of dist/ with the mutant's edits; throws when an edit's text is not found exactly once. */
-function mutatedCopy(mutant) {
+export function mutatedCopy(mutant) {
   const dir = mkdtempSync(join(tmpdir(), `meridian-mutant-${mutant.name}-`));
   cpSync(join(root, 'dist'), join(dir, 'dist'), { recursive: true });
   copyFileSync(join(root, 'package.json'), join(dir, 'package.json'));
@@ -169,73 +169,79 @@ function mutatedCopy(mutant) {
   return dir;
 }
 
-/** The scratch copy and the check in progress: removed and stopped on Ctrl-C too. */
-let current = { dir: undefined, child: undefined };
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    current.child?.kill();
-    if (current.dir !== undefined) rmSync(current.dir, { recursive: true, force: true });
-    process.exit(130);
-  });
-}
+// Run as a script, not when a test imports MUTANTS and mutatedCopy (to put a mutant under a
+// randomized core test: test/helpers/core-mutant.ts).
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) await main();
 
-function run(dir, args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(dir, 'dist/src/cli.js'), 'check', ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    current = { dir, child };
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out }));
-  });
-}
+async function main() {
+  /** The scratch copy and the check in progress: removed and stopped on Ctrl-C too. */
+  let current = { dir: undefined, child: undefined };
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      current.child?.kill();
+      if (current.dir !== undefined) rmSync(current.dir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  }
 
-let options;
-try {
-  options = parseArgs(process.argv.slice(2));
-} catch (error) {
-  console.error(`mutants: ${error.message}`);
-  process.exit(2);
-}
-const results = [];
-for (const mutant of MUTANTS) {
-  if (options.only !== undefined && !options.only.includes(mutant.name)) continue;
-  let dir;
+  function run(dir, args) {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [join(dir, 'dist/src/cli.js'), 'check', ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      current = { dir, child };
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, out }));
+    });
+  }
+
+  let options;
   try {
-    dir = mutatedCopy(mutant);
+    options = parseArgs(process.argv.slice(2));
   } catch (error) {
-    console.error(error.message);
+    console.error(`mutants: ${error.message}`);
     process.exit(2);
   }
-  try {
-    const args = ['--seeds', String(options.seeds), '--workers', String(options.workers), ...mutant.flags, ...options.extra];
-    const { code, out } = await run(dir, args);
-    const summary = out.split('\n').find((l) => l.startsWith('check:'));
-    const m = summary?.match(/(\d+) seeds, (\d+) passed, (\d+) failed.*?, (\d+) unknown.*\(([\d.]+) seeds\/s\)/);
-    if (m === undefined || m === null) {
-      // The check did not run (a flag after -- that this mutant's workload does not take, say).
-      const why = out.split('\n').find((l) => l.trim() !== '') ?? `exit status ${code}`;
-      results.push({ name: mutant.name, what: mutant.what, flags: [...mutant.flags, ...options.extra].join(' '), error: why });
-      if (!options.json) console.log(`${mutant.name.padEnd(26)} not run: ${why}`);
-      continue;
+  const results = [];
+  for (const mutant of MUTANTS) {
+    if (options.only !== undefined && !options.only.includes(mutant.name)) continue;
+    let dir;
+    try {
+      dir = mutatedCopy(mutant);
+    } catch (error) {
+      console.error(error.message);
+      process.exit(2);
     }
-    const r = {
-      name: mutant.name,
-      what: mutant.what,
-      flags: [...mutant.flags, ...options.extra].join(' '),
-      seeds: +m[1],
-      failed: +m[3],
-      unknown: +m[4],
-      seedsPerS: +m[5],
-    };
-    results.push(r);
-    if (!options.json) {
-      console.log(`${r.name.padEnd(26)} caught ${String(r.failed).padStart(3)} of ${r.seeds}, ${r.unknown} unknown, ${r.seedsPerS} seeds/s  ${r.flags}`);
+    try {
+      const args = ['--seeds', String(options.seeds), '--workers', String(options.workers), ...mutant.flags, ...options.extra];
+      const { code, out } = await run(dir, args);
+      const summary = out.split('\n').find((l) => l.startsWith('check:'));
+      const m = summary?.match(/(\d+) seeds, (\d+) passed, (\d+) failed.*?, (\d+) unknown.*\(([\d.]+) seeds\/s\)/);
+      if (m === undefined || m === null) {
+        // The check did not run (a flag after -- that this mutant's workload does not take, say).
+        const why = out.split('\n').find((l) => l.trim() !== '') ?? `exit status ${code}`;
+        results.push({ name: mutant.name, what: mutant.what, flags: [...mutant.flags, ...options.extra].join(' '), error: why });
+        if (!options.json) console.log(`${mutant.name.padEnd(26)} not run: ${why}`);
+        continue;
+      }
+      const r = {
+        name: mutant.name,
+        what: mutant.what,
+        flags: [...mutant.flags, ...options.extra].join(' '),
+        seeds: +m[1],
+        failed: +m[3],
+        unknown: +m[4],
+        seedsPerS: +m[5],
+      };
+      results.push(r);
+      if (!options.json) {
+        console.log(`${r.name.padEnd(26)} caught ${String(r.failed).padStart(3)} of ${r.seeds}, ${r.unknown} unknown, ${r.seedsPerS} seeds/s  ${r.flags}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
+  if (options.json) console.log(JSON.stringify({ seeds: options.seeds, mutants: results }, null, 1));
+  if (results.some((r) => r.error !== undefined)) process.exitCode = 1;
 }
-if (options.json) console.log(JSON.stringify({ seeds: options.seeds, mutants: results }, null, 1));
-if (results.some((r) => r.error !== undefined)) process.exitCode = 1;

@@ -71,6 +71,12 @@ type RmPhase = 'voting' | 'prepared' | 'committed' | 'aborted';
 
 interface RmTxn {
   phase: RmPhase;
+  /**
+   * The value this RM sent at its ballot 0 (none while voting). A transaction aborted by the
+   * outcome may have 'prepared' here: a duplicate prepare must repeat this value, never the
+   * phase, or the ballot would carry two values.
+   */
+  voted: PaxosCommitValue | undefined;
   coordinator: string;
   rms: string[];
   payload: unknown;
@@ -158,6 +164,7 @@ export class PaxosCommitNode
     if (rm === undefined || rm.phase !== 'voting') return false;
     if (yes) {
       rm.phase = 'prepared';
+      rm.voted = 'prepared';
       rm.elapsedTicks = 0;
       rm.timeoutTicks = this.drawRecoveryTimeout();
       this.out.persist({ type: 'prepared', txn, coordinator: rm.coordinator, rms: rm.rms, payload: rm.payload });
@@ -300,6 +307,7 @@ export class PaxosCommitNode
         if (!this.rmTxns.has(record.txn)) this.rmOrder.added(record.txn, 0);
         this.rmTxns.set(record.txn, {
           phase: 'prepared',
+          voted: 'prepared',
           coordinator: record.coordinator,
           rms: record.rms,
           payload: record.payload,
@@ -317,6 +325,7 @@ export class PaxosCommitNode
         if (!this.rmTxns.has(record.txn)) this.rmOrder.added(record.txn, 0);
         this.rmTxns.set(record.txn, {
           phase: 'aborted',
+          voted: 'aborted',
           coordinator: record.coordinator,
           rms: record.rms,
           payload: null,
@@ -338,13 +347,16 @@ export class PaxosCommitNode
   private onPrepare(from: string, txn: string, rms: string[], payload: unknown): void {
     const rm = this.rmTxns.get(txn);
     if (rm === undefined) {
-      const fresh: RmTxn = { phase: 'voting', coordinator: from, rms, payload, elapsedTicks: 0, timeoutTicks: 0 };
+      const fresh: RmTxn = { phase: 'voting', voted: undefined, coordinator: from, rms, payload, elapsedTicks: 0, timeoutTicks: 0 };
       this.rmOpen.set(txn, fresh);
       this.rememberRm(txn, fresh);
       this.out.decide({ kind: 'prepare', txn, payload });
-    } else if (rm.phase === 'prepared' || rm.phase === 'aborted') {
-      // A duplicate prepare, or our phase 2a was lost: say it again.
-      this.sendFastPath(txn, rm, rm.phase);
+    } else if (rm.voted !== undefined && rm.phase !== 'committed') {
+      // A duplicate prepare, or our phase 2a was lost: say it again. What we said, not the
+      // phase: an RM that prepared and then learned an abort (another RM voted no) sent
+      // 'prepared' at ballot 0 (found by test/paxoscommit-random.ts, seed 1369: a second value
+      // at ballot 0 failed a leader's assertion).
+      this.sendFastPath(txn, rm, rm.voted);
     }
   }
 
@@ -357,6 +369,7 @@ export class PaxosCommitNode
   private abortRm(txn: string, rm: RmTxn, reason: 'vote-no' | 'timeout'): void {
     // Never prepared, so `prepared` can never be chosen for this instance: deciding alone is safe.
     rm.phase = 'aborted';
+    rm.voted = 'aborted';
     this.rmOpen.delete(txn);
     this.out.persist({ type: 'aborted', txn, coordinator: rm.coordinator, rms: rm.rms });
     this.sendFastPath(txn, rm, 'aborted');

@@ -112,6 +112,12 @@ export const MUTANTS = [
     flags: ['--txn-share', '0.3', '--mode', 'passive'],
   },
   {
+    name: 'coordinator-ends-at-first-ack',
+    what: 'a 2PC coordinator forgets a committed transaction at its first acknowledgement (the others, asking, are told it aborted)',
+    edits: [[TWOPC, 'if (state.acked.size === state.participants.length) {', 'if (state.acked.size >= 1) {']],
+    flags: ['--workload', 'txn', '--commit', '2pc'],
+  },
+  {
     name: 'pc-acceptor-ignores-promise',
     what: 'a Paxos Commit acceptor accepts a phase 2a message of a ballot lower than it promised',
     edits: [[PAXOS_COMMIT, 'if (compareBallots(msg.ballot, a.promised) < 0) {', 'if (false) {']],

@@ -23,178 +23,27 @@
  * for a transaction it does not hold).
  */
 import test from 'ava';
-import { Prng } from '../src/core/prng.js';
-import { TwoPcCoordinator, TwoPcParticipant } from '../src/protocols/twopc.js';
-import type {
-  TwoPcCoordinatorDecision,
-  TwoPcCoordinatorRecord,
-  TwoPcMessage,
-  TwoPcParticipantDecision,
-  TwoPcParticipantRecord,
-} from '../src/protocols/twopc.js';
-import { Net } from './protocols-net.js';
+import { runSeed } from './helpers/twopc-random.js';
+import { withMutant } from './helpers/core-mutant.js';
 
-type Node = TwoPcCoordinator | TwoPcParticipant;
-type Rec = TwoPcCoordinatorRecord | TwoPcParticipantRecord;
-type Dec = TwoPcCoordinatorDecision | TwoPcParticipantDecision;
+type Run = typeof runSeed;
 
-const VOTE_TIMEOUT = 12;
-const HOST_VOTE_TIMEOUT = 8;
-const COMMIT_RETRY = 3;
-const DECISION_RETRY = 4;
-const PARTICIPANTS = ['p1', 'p2', 'p3'];
-const NODES = ['c', ...PARTICIPANTS];
-const TXNS = 6;
-const STEPS = 600;
-
-interface Host {
-  /** Outcome per transaction, as the shard's state machine applied it (kept across core rebuilds). */
-  finished: Map<string, 'commit' | 'abort'>;
-  /** Prepares proposed to the shard's log, not yet applied, each with the step it may be applied from (lost if the host's core is rebuilt). */
-  pending: Array<{ txn: string; due: number }>;
-}
-
-/** One seed; returns what went wrong (empty: nothing), and how many transactions committed. */
-function runSeed(seed: number): { problems: string[]; committed: number } {
-  const prng = new Prng(`twopc-random:${seed}`);
-  const hosts = new Map<string, Host>(PARTICIPANTS.map((p) => [p, { finished: new Map(), pending: [] }]));
-  const noVotes = new Set<string>();
-  const problems: string[] = [];
-  // The step now: a prepare goes through the shard's log in a few steps, or (a fifth of them, a
-  // log that stalls: a leader change) in 150-450, past the participant's vote timeout at times.
-  let now = 0;
-  const net = new Net<TwoPcMessage, Rec, Dec, Node>({
-    ids: NODES,
-    make: (id, recovered) =>
-      id === 'c'
-        ? new TwoPcCoordinator({ self: 'c', voteTimeoutTicks: VOTE_TIMEOUT, commitRetryTicks: COMMIT_RETRY }, recovered as TwoPcCoordinatorRecord[] | undefined)
-        : new TwoPcParticipant(
-            { self: id, voteTimeoutTicks: HOST_VOTE_TIMEOUT, decisionRetryTicks: DECISION_RETRY },
-            recovered as TwoPcParticipantRecord[] | undefined,
-          ),
-    onDecision: (id, _core, d) => {
-      const host = hosts.get(id);
-      if (host === undefined) return;
-      const before = host.finished.get(d.txn);
-      if (d.kind === 'prepare') host.pending.push({ txn: d.txn, due: now + (prng.chance(0.2) ? 150 + prng.int(300) : prng.int(30)) });
-      else if (d.kind === 'commit') {
-        if (before === 'abort') problems.push(`${id} committed ${d.txn}, which it had aborted`);
-        host.finished.set(d.txn, 'commit');
-      } else if (d.kind === 'abort') {
-        // The vote timeout of a late prepare copy cannot know the transaction finished here:
-        // the host, which does, takes that abort as a no-op. Any other abort of it is wrong.
-        if (before === 'commit' && d.reason !== 'timeout') problems.push(`${id} aborted ${d.txn} (${d.reason}), which it had committed`);
-        if (before === undefined) host.finished.set(d.txn, 'abort');
-      }
-    },
-  });
-  const participant = (id: string): TwoPcParticipant => net.core(id) as TwoPcParticipant;
-  /** The host applies one prepare from its log: a finished transaction's is dropped, else it votes. */
-  const applyPrepare = (id: string, all = false): void => {
-    const host = hosts.get(id)!;
-    const due = host.pending.filter((p) => all || p.due <= now);
-    if (due.length === 0 || net.down.has(id)) return;
-    const { txn } = prng.pick(due);
-    host.pending.splice(
-      host.pending.findIndex((p) => p.txn === txn),
-      1,
-    );
-    if (host.finished.has(txn)) {
-      net.act(id, (core) => (core as TwoPcParticipant).forget(txn));
-      return;
-    }
-    const yes = prng.chance(0.9);
-    if (!yes) noVotes.add(`${txn}/${id}`);
-    net.act(id, (core) => (core as TwoPcParticipant).vote(txn, yes));
-  };
-  /** A participant's core rebuilt from its log, finished transactions' records compacted away. */
-  const rebuild = (id: string): void => {
-    const host = hosts.get(id)!;
-    host.pending.length = 0;
-    const log = net.logs.get(id)!;
-    net.logs.set(
-      id,
-      log.filter((r) => !host.finished.has(r.txn)),
-    );
-    net.crash(id);
-    net.restart(id);
-  };
-  // Every message sent so far (a copy of each as it entered the network): any of them may come
-  // again, however late (a retransmission, a copy held in a queue).
-  const history: Array<(typeof net.queue)[number]> = [];
-  const seen = new WeakSet<object>();
-  const remember = (): void => {
-    for (const m of net.queue) {
-      if (seen.has(m)) continue;
-      seen.add(m);
-      history.push({ ...m });
-    }
-  };
-  let begun = 0;
-  try {
-    for (let step = 0; step < STEPS; step++) {
-      now = step;
-      remember();
-      const r = prng.next();
-      if (r < 0.02 && history.length > 0) {
-        net.queue.push({ ...prng.pick(history) });
-        continue;
-      }
-      if (r < 0.05 && begun < TXNS && !net.down.has('c')) {
-        const subset = PARTICIPANTS.filter(() => prng.chance(0.6));
-        const to = subset.length > 0 ? subset : [prng.pick(PARTICIPANTS)];
-        const txn = `t${begun++}`;
-        net.act('c', (c) =>
-          (c as TwoPcCoordinator).begin(
-            txn,
-            to.map((p) => ({ to: p, payload: null })),
-          ),
-        );
-      } else if (r < 0.6) net.randomDeliver(prng, { drop: 0.05, duplicate: 0.3 });
-      else if (r < 0.75) net.tick(1, [prng.pick(NODES)]);
-      else if (r < 0.97) applyPrepare(prng.pick(PARTICIPANTS));
-      else if (r < 0.99) rebuild(prng.pick(PARTICIPANTS));
-      else if (net.down.has('c')) net.restart('c');
-      else net.crash('c');
-    }
-    // Without faults: every node up, every prepare applied, time passing until nothing moves.
-    if (net.down.has('c')) net.restart('c');
-    for (let i = 0; i < 10 * (VOTE_TIMEOUT + COMMIT_RETRY + DECISION_RETRY); i++) {
-      for (const p of PARTICIPANTS) while (hosts.get(p)!.pending.length > 0) applyPrepare(p, true);
-      net.run(1);
-    }
-  } catch (error) {
-    problems.push(`threw: ${(error as Error).message}`);
-    return { problems, committed: 0 };
-  }
+function sweep(run: Run, base: number, seeds: number): { failed: string[]; committed: number } {
+  const failed: string[] = [];
   let committed = 0;
-  for (let i = 0; i < begun; i++) {
-    const txn = `t${i}`;
-    const outcomes = new Set(PARTICIPANTS.map((p) => hosts.get(p)!.finished.get(txn)).filter((o) => o !== undefined));
-    if (outcomes.size > 1) problems.push(`${txn} committed at one participant and aborted at another`);
-    if (outcomes.has('commit')) {
-      committed++;
-      const no = PARTICIPANTS.filter((p) => noVotes.has(`${txn}/${p}`));
-      if (no.length > 0) problems.push(`${txn} committed over a no vote of ${no.join(', ')}`);
-    }
-    for (const p of PARTICIPANTS) {
-      if (participant(p).phaseOf(txn) === 'uncertain') problems.push(`${p} still in doubt about ${txn} after the phase without faults`);
-    }
+  for (let seed = base; seed < base + seeds; seed++) {
+    const r = run(seed);
+    committed += r.committed;
+    if (r.problems.length > 0) failed.push(`seed ${seed}: ${r.problems.slice(0, 3).join('; ')}`);
   }
-  return { problems, committed };
+  return { failed, committed };
 }
 
 test('randomized 2PC: late copies, drops, late votes, participant cores rebuilt without finished transactions, coordinator restarts; atomic, no assertion, nobody left in doubt', (t) => {
   const base = Number(process.env['MERIDIAN_SEED_BASE'] ?? 1);
   const seeds = Number(process.env['MERIDIAN_SEEDS'] ?? 400);
   t.log(`seeds ${base}..${base + seeds - 1} (MERIDIAN_SEED_BASE, MERIDIAN_SEEDS)`);
-  let committed = 0;
-  const failed: string[] = [];
-  for (let seed = base; seed < base + seeds; seed++) {
-    const r = runSeed(seed);
-    committed += r.committed;
-    if (r.problems.length > 0) failed.push(`seed ${seed}: ${r.problems.slice(0, 3).join('; ')}`);
-  }
+  const { failed, committed } = sweep(runSeed, base, seeds);
   t.log(`transactions committed: ${committed}; seeds failed: ${failed.length}`);
   for (const f of failed.slice(0, 10)) t.log(f);
   t.deepEqual(failed, []);
@@ -206,3 +55,20 @@ test('randomized 2PC, seed 732: a late prepare copy that times out, then an old 
   const r = runSeed(732);
   t.deepEqual(r.problems, []);
 });
+
+// A bug nothing in the project knows about, put into a scratch copy of dist/ by
+// scripts/mutants.mjs; the share required is half of what seeds 1-400 fail (21, 2026-12-02).
+// (`stale-leader-acks` is not caught here, 0 of 400: it needs a core that never saw a
+// transaction its host holds prepared, a stale leader, which this model has no way to make.)
+for (const { mutant, share } of [{ mutant: 'coordinator-ends-at-first-ack', share: 0.025 }]) {
+  test(`randomized 2PC catches the ${mutant} mutant in at least ${share * 100}% of seeds`, async (t) => {
+    const seeds = 400;
+    t.log(`seeds 1..${seeds}`);
+    const r = await withMutant(mutant, 'test/helpers/twopc-random.js', (exports, what) => {
+      t.log(`${mutant}: ${what}`);
+      return sweep(exports['runSeed'] as Run, 1, seeds);
+    });
+    t.log(`caught in ${r.failed.length} of ${seeds} seeds; first: ${r.failed[0] ?? 'none'}`);
+    t.true(r.failed.length >= share * seeds, `caught ${r.failed.length} of ${seeds}`);
+  });
+}

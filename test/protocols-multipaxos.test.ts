@@ -4,116 +4,9 @@
  * failover, catch-up from the log and from a snapshot, and a seeded randomized run.
  */
 import test from 'ava';
-import { Prng } from '../src/core/prng.js';
-import { MultiPaxos } from '../src/protocols/multipaxos.js';
-import type { MultiPaxosConfig, MultiPaxosDecision, MultiPaxosMessage, MultiPaxosRecord } from '../src/protocols/multipaxos.js';
 import { analyticMessages } from '../src/protocols/costs.js';
-import { Net } from './protocols-net.js';
-
-const ELECTION = 10;
-const HEARTBEAT = 3;
-
-interface HostState {
-  /** The state machine: every command applied, in order. */
-  state: string[];
-  /** The last position applied in this incarnation, as index * 1e6 + offset. */
-  last: number;
-  snapshots: number;
-}
-
-/** A replicated cluster with a host per replica that checks what it is asked to apply. */
-class Cluster {
-  readonly hosts = new Map<string, HostState>();
-  readonly violations: string[] = [];
-  /** Global agreement: what each log position holds, and where each command sits. */
-  private readonly atPosition = new Map<string, string>();
-  private readonly positionOf = new Map<string, string>();
-  readonly net: Net<MultiPaxosMessage, MultiPaxosRecord, MultiPaxosDecision, MultiPaxos>;
-  readonly ids: string[];
-
-  constructor(n: number, opts: Partial<MultiPaxosConfig> & { seed?: number } = {}) {
-    this.ids = Array.from({ length: n }, (_, i) => `r${i + 1}`);
-    const { seed, ...overrides } = opts;
-    this.net = new Net<MultiPaxosMessage, MultiPaxosRecord, MultiPaxosDecision, MultiPaxos>({
-      ids: this.ids,
-      make: (id, recovered) => {
-        this.hosts.set(id, { state: [], last: 0, snapshots: 0 }); // a restarted host lost its memory
-        return new MultiPaxos(
-          {
-            self: id,
-            peers: this.ids,
-            electionTicks: ELECTION,
-            heartbeatTicks: HEARTBEAT,
-            maxBatch: 4,
-            maxInflight: 4,
-            ...(seed === undefined ? {} : { prng: new Prng(`${seed}:${id}`) }),
-            ...overrides,
-          },
-          recovered,
-        );
-      },
-      onDecision: (id, core, d) => this.onDecision(id, core, d),
-    });
-  }
-
-  private onDecision(id: string, core: MultiPaxos, d: MultiPaxosDecision): void {
-    const host = this.hosts.get(id)!;
-    switch (d.kind) {
-      case 'apply': {
-        const position = d.index * 1e6 + d.offset;
-        if (position <= host.last) this.violations.push(`${id} applied ${d.index}.${d.offset} after ${host.last}`);
-        host.last = position;
-        const key = `${d.index}.${d.offset}`;
-        const command = String(d.command);
-        const there = this.atPosition.get(key);
-        if (there !== undefined && there !== command) this.violations.push(`${key}: ${id} applied ${command}, another ${there}`);
-        this.atPosition.set(key, command);
-        const where = this.positionOf.get(command);
-        if (where !== undefined && where !== key) this.violations.push(`${command} applied at ${where} and at ${key}`);
-        this.positionOf.set(command, key);
-        host.state.push(command);
-        return;
-      }
-      case 'snapshot':
-        host.state = [...(d.snapshot as string[])];
-        host.last = d.index * 1e6 + 1e6 - 1;
-        host.snapshots++;
-        return;
-      case 'snapshot-due':
-        core.compact(d.index, [...host.state]);
-        return;
-      case 'dropped':
-        return;
-    }
-  }
-
-  core(id: string): MultiPaxos {
-    return this.net.core(id);
-  }
-
-  leaders(): string[] {
-    return this.ids.filter((id) => !this.net.down.has(id) && this.core(id).isLeader());
-  }
-
-  elect(id: string): void {
-    this.net.act(id, (c) => c.campaign());
-    this.net.stabilize();
-  }
-
-  propose(id: string, ...commands: string[]): void {
-    this.net.act(id, (c) => {
-      for (const command of commands) if (!c.propose(command)) throw new Error(`${id} refused ${command}`);
-    });
-  }
-
-  state(id: string): string[] {
-    return this.hosts.get(id)!.state;
-  }
-}
-
-function range(prefix: string, n: number): string[] {
-  return Array.from({ length: n }, (_, i) => `${prefix}${i}`);
-}
+import { chaos, Cluster, ELECTION, HEARTBEAT, range } from './helpers/multipaxos-cluster.js';
+import { withMutant } from './helpers/core-mutant.js';
 
 test('election then one slot: costs match the analytic counts', (t) => {
   for (const n of [1, 3, 5]) {
@@ -329,66 +222,7 @@ test('dueling candidates: the lower ballot is refused and one leader emerges', (
   for (const id of c.ids) t.deepEqual(c.state(id), ['x']);
 });
 
-interface ChaosResult {
-  violations: string[];
-  applied: number;
-}
-
-function chaos(seed: number, steps: number): ChaosResult {
-  const prng = new Prng(seed);
-  const c = new Cluster(5, { seed, maxBatch: 3, maxInflight: 3, snapshotEvery: 7 });
-  let next = 0;
-  for (let step = 0; step < steps; step++) {
-    const r = prng.next();
-    const up = c.ids.filter((id) => !c.net.down.has(id));
-    if (r < 0.55) {
-      c.net.randomDeliver(prng, { drop: 0.15, duplicate: 0.05 });
-    } else if (r < 0.8) {
-      c.net.tick(1, [prng.pick(up)]);
-    } else if (r < 0.92) {
-      const leaders = c.leaders();
-      if (leaders.length > 0) {
-        const id = prng.pick(leaders);
-        c.net.act(id, (core) => core.propose(`cmd${next++}`));
-      }
-    } else if (r < 0.95) {
-      if (c.net.down.size < 2) c.net.crash(prng.pick(up));
-    } else if (r < 0.98) {
-      const down = c.ids.filter((id) => c.net.down.has(id));
-      if (down.length > 0) c.net.restart(prng.pick(down));
-    } else if (r < 0.99) {
-      c.net.isolate(prng.pick(c.ids));
-    } else {
-      c.net.heal();
-    }
-  }
-  // Liveness phase: everyone up, no faults. A final command must reach every replica; the host
-  // retries it under a new id if the leader that took it is deposed before it is applied.
-  c.net.heal();
-  for (const id of c.ids) if (c.net.down.has(id)) c.net.restart(id);
-  const isFinal = (cmd: string | undefined): boolean => cmd !== undefined && cmd.startsWith('final');
-  const settled = (): boolean => c.ids.every((id) => c.state(id).some(isFinal) && c.state(id).length === c.state('r1').length);
-  let attempts = 0;
-  let sinceAttempt = Infinity;
-  for (let i = 0; i < 60 * ELECTION && !settled(); i++) {
-    const [leader] = c.leaders();
-    if (leader !== undefined && sinceAttempt > 2 * ELECTION && !c.state(leader).some(isFinal)) {
-      c.net.act(leader, (core) => core.propose(`final-${attempts++}`));
-      sinceAttempt = 0;
-    }
-    sinceAttempt++;
-    c.net.run(1);
-  }
-  const violations = [...c.violations];
-  const reference = c.state('r1');
-  for (const id of c.ids) {
-    if (!c.state(id).some(isFinal)) violations.push(`liveness: ${id} never applied a final command`);
-    else if (JSON.stringify(c.state(id)) !== JSON.stringify(reference)) violations.push(`${id}'s state differs from r1's`);
-  }
-  return { violations, applied: reference.length };
-}
-
-test('randomized: drops, duplicates, reordering, partitions, crashes and restarts keep replicas in agreement', (t) => {
+test('randomized: drops, duplicates, reordering, partitions (a leader in a minority), crashes (leaders after they apply, as their proposals leave) and restarts keep replicas in agreement; no replica passes over a slot another applied', (t) => {
   const base = Number(process.env['MERIDIAN_SEED'] ?? 7100);
   const seeds = Number(process.env['MERIDIAN_SEEDS'] ?? 25);
   t.log(`seeds ${base}..${base + seeds - 1} (MERIDIAN_SEED and MERIDIAN_SEEDS move and widen the window)`);
@@ -399,5 +233,38 @@ test('randomized: drops, duplicates, reordering, partitions, crashes and restart
     applied += result.applied;
   }
   t.log(`commands applied on every replica, over all seeds: ${applied}`);
-  t.true(applied > seeds * 20, 'the runs made progress');
+  // About 18 a seed (2026-12-02): leader crashes, targeted since then, cost elections.
+  t.true(applied > seeds * 10, 'the runs made progress');
 });
+
+// Bugs nothing in the project knows about, put into a scratch copy of dist/ by
+// scripts/mutants.mjs, run under the same randomized run. Seeds 7100-7399 (2026-12-02): 38 and
+// 131 of 300 fail; the shares required are about half of that. (`lowest-ballot` fails 2 of 300 here:
+// it needs two values accepted at one slot under two ballots, the higher one chosen, and a third
+// leader that hears both; `meridian check` catches it in about 12 of 100.)
+for (const { mutant, share } of [
+  { mutant: 'noop-reproposal', share: 0.06 },
+  { mutant: 'minority-quorum', share: 0.2 },
+]) {
+  test(`randomized Multi-Paxos catches the ${mutant} mutant in at least ${share * 100}% of seeds`, async (t) => {
+    const [base, seeds] = [7100, 300];
+    t.log(`seeds ${base}..${base + seeds - 1}`);
+    const failed = await withMutant(mutant, 'test/helpers/multipaxos-cluster.js', (exports, what) => {
+      t.log(`${mutant}: ${what}`);
+      const run = exports['chaos'] as typeof chaos;
+      const out: string[] = [];
+      for (let seed = base; seed < base + seeds; seed++) {
+        let violations: string[];
+        try {
+          violations = run(seed, 2500).violations;
+        } catch (error) {
+          violations = [`threw: ${(error as Error).message}`];
+        }
+        if (violations.length > 0) out.push(`seed ${seed}: ${violations[0]}`);
+      }
+      return out;
+    });
+    t.log(`caught in ${failed.length} of ${seeds} seeds; first: ${failed[0] ?? 'none'}`);
+    t.true(failed.length >= share * seeds, `caught ${failed.length} of ${seeds}`);
+  });
+}

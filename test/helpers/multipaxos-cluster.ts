@@ -1,0 +1,220 @@
+/**
+ * A Multi-Paxos cluster of cores for tests (test/protocols-multipaxos.test.ts), with a host per
+ * replica that checks what it is asked to apply, and the seeded randomized run (`chaos`) that
+ * test/helpers/core-mutant.ts also runs on a scratch copy of dist/ with a bug put in (so the
+ * imports here are relative).
+ */
+import { Prng } from '../../src/core/prng.js';
+import { MultiPaxos } from '../../src/protocols/multipaxos.js';
+import type { MultiPaxosConfig, MultiPaxosDecision, MultiPaxosMessage, MultiPaxosRecord } from '../../src/protocols/multipaxos.js';
+import { Net } from '../protocols-net.js';
+
+export const ELECTION = 10;
+export const HEARTBEAT = 3;
+
+interface HostState {
+  /** The state machine: every command applied, in order. */
+  state: string[];
+  /** The last position applied in this incarnation, as index * 1e6 + offset. */
+  last: number;
+  snapshots: number;
+}
+
+/** A replicated cluster with a host per replica that checks what it is asked to apply. */
+export class Cluster {
+  readonly hosts = new Map<string, HostState>();
+  readonly violations: string[] = [];
+  /** Global agreement: what each log position holds, and where each command sits. */
+  private readonly atPosition = new Map<string, string>();
+  private readonly positionOf = new Map<string, string>();
+  /** Slots some replica passed over as holding no command (a no-op). */
+  private readonly empty = new Set<number>();
+  readonly net: Net<MultiPaxosMessage, MultiPaxosRecord, MultiPaxosDecision, MultiPaxos>;
+  readonly ids: string[];
+  /** Called after a replica's host applied a command. */
+  onApply: ((id: string, core: MultiPaxos) => void) | undefined;
+
+  constructor(n: number, opts: Partial<MultiPaxosConfig> & { seed?: number } = {}) {
+    this.ids = Array.from({ length: n }, (_, i) => `r${i + 1}`);
+    const { seed, ...overrides } = opts;
+    this.net = new Net<MultiPaxosMessage, MultiPaxosRecord, MultiPaxosDecision, MultiPaxos>({
+      ids: this.ids,
+      make: (id, recovered) => {
+        this.hosts.set(id, { state: [], last: 0, snapshots: 0 }); // a restarted host lost its memory
+        return new MultiPaxos(
+          {
+            self: id,
+            peers: this.ids,
+            electionTicks: ELECTION,
+            heartbeatTicks: HEARTBEAT,
+            maxBatch: 4,
+            maxInflight: 4,
+            ...(seed === undefined ? {} : { prng: new Prng(`${seed}:${id}`) }),
+            ...overrides,
+          },
+          recovered,
+        );
+      },
+      onDecision: (id, core, d) => this.onDecision(id, core, d),
+    });
+  }
+
+  private onDecision(id: string, core: MultiPaxos, d: MultiPaxosDecision): void {
+    const host = this.hosts.get(id)!;
+    switch (d.kind) {
+      case 'apply': {
+        const position = d.index * 1e6 + d.offset;
+        if (position <= host.last) this.violations.push(`${id} applied ${d.index}.${d.offset} after ${host.last}`);
+        // Slots passed over since the last one applied (no snapshot between) held no command
+        // here (no-ops): nobody may have applied one there. A leader that lost a chosen value
+        // shows up here, before a restart rebuilds its replica from the log and hides it.
+        for (let skipped = Math.floor(host.last / 1e6) + 1; skipped < d.index; skipped++) {
+          const there = this.atPosition.get(`${skipped}.0`);
+          if (there !== undefined) this.violations.push(`${id} passed over slot ${skipped} as a no-op, where ${there} was applied`);
+          this.empty.add(skipped);
+        }
+        if (d.offset === 0 && this.empty.has(d.index)) this.violations.push(`${id} applied ${String(d.command)} at slot ${d.index}, a no-op elsewhere`);
+        host.last = position;
+        const key = `${d.index}.${d.offset}`;
+        const command = String(d.command);
+        const there = this.atPosition.get(key);
+        if (there !== undefined && there !== command) this.violations.push(`${key}: ${id} applied ${command}, another ${there}`);
+        this.atPosition.set(key, command);
+        const where = this.positionOf.get(command);
+        if (where !== undefined && where !== key) this.violations.push(`${command} applied at ${where} and at ${key}`);
+        this.positionOf.set(command, key);
+        host.state.push(command);
+        this.onApply?.(id, core);
+        return;
+      }
+      case 'snapshot':
+        host.state = [...(d.snapshot as string[])];
+        host.last = d.index * 1e6 + 1e6 - 1;
+        host.snapshots++;
+        return;
+      case 'snapshot-due':
+        core.compact(d.index, [...host.state]);
+        return;
+      case 'dropped':
+        return;
+    }
+  }
+
+  core(id: string): MultiPaxos {
+    return this.net.core(id);
+  }
+
+  leaders(): string[] {
+    return this.ids.filter((id) => !this.net.down.has(id) && this.core(id).isLeader());
+  }
+
+  elect(id: string): void {
+    this.net.act(id, (c) => c.campaign());
+    this.net.stabilize();
+  }
+
+  propose(id: string, ...commands: string[]): void {
+    this.net.act(id, (c) => {
+      for (const command of commands) if (!c.propose(command)) throw new Error(`${id} refused ${command}`);
+    });
+  }
+
+  state(id: string): string[] {
+    return this.hosts.get(id)!.state;
+  }
+}
+
+export function range(prefix: string, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+}
+
+export interface ChaosResult {
+  violations: string[];
+  applied: number;
+}
+
+export function chaos(seed: number, steps: number): ChaosResult {
+  const prng = new Prng(seed);
+  // Three replicas or five: with three, one fault at a time.
+  const n = prng.chance(0.5) ? 3 : 5;
+  const c = new Cluster(n, { seed, maxBatch: 3, maxInflight: 3, snapshotEvery: 7 });
+  let next = 0;
+  // Now and then a leader crashes right after it learned a command chosen and applied it,
+  // before anything it sent leaves: the others must still agree with what it applied.
+  let crashNext: string | undefined;
+  c.onApply = (id, core) => {
+    if (crashNext === undefined && core.isLeader() && prng.chance(0.05)) crashNext = id;
+  };
+  for (let step = 0; step < steps; step++) {
+    if (crashNext !== undefined) {
+      if (c.net.down.size < (n - 1) / 2 && !c.net.down.has(crashNext)) {
+        c.net.crash(crashNext);
+        c.net.dropWhere((m) => m.from === crashNext);
+      }
+      crashNext = undefined;
+    }
+    const r = prng.next();
+    const up = c.ids.filter((id) => !c.net.down.has(id));
+    if (r < 0.55) {
+      c.net.randomDeliver(prng, { drop: 0.15, duplicate: 0.05 });
+    } else if (r < 0.8) {
+      c.net.tick(1, [prng.pick(up)]);
+    } else if (r < 0.92) {
+      const leaders = c.leaders();
+      if (leaders.length > 0) {
+        const id = prng.pick(leaders);
+        c.net.act(id, (core) => core.propose(`cmd${next++}`));
+        if (prng.chance(0.05) && c.net.down.size < (n - 1) / 2) {
+          // The leader crashes as its proposal leaves: some acceptors get it, some do not.
+          c.net.dropWhere((m) => m.from === id && prng.chance(0.5));
+          c.net.crash(id);
+        }
+      }
+    } else if (r < 0.95) {
+      // Half of the crashes hit a leader: where a protocol is weak (Jepsen's targeted nemesis).
+      // A crash loses, half of the time, what the node sent that has not left yet.
+      const leaders = c.leaders().filter((id) => !c.net.down.has(id));
+      if (c.net.down.size < (n - 1) / 2) {
+        const id = leaders.length > 0 && prng.chance(0.5) ? prng.pick(leaders) : prng.pick(up);
+        c.net.crash(id);
+        if (prng.chance(0.5)) c.net.dropWhere((m) => m.from === id);
+      }
+    } else if (r < 0.98) {
+      const down = c.ids.filter((id) => c.net.down.has(id));
+      if (down.length > 0) c.net.restart(prng.pick(down));
+    } else if (r < 0.99) {
+      const [leader] = c.leaders();
+      if (leader !== undefined && prng.chance(0.5)) {
+        // A minority with a leader: it and one other node, cut off from the majority.
+        const other = prng.pick(c.ids.filter((id) => id !== leader));
+        c.net.partition([[leader, other], c.ids.filter((id) => id !== leader && id !== other)]);
+      } else c.net.isolate(prng.pick(c.ids));
+    } else {
+      c.net.heal();
+    }
+  }
+  // Liveness phase: everyone up, no faults. A final command must reach every replica; the host
+  // retries it under a new id if the leader that took it is deposed before it is applied.
+  c.net.heal();
+  for (const id of c.ids) if (c.net.down.has(id)) c.net.restart(id);
+  const isFinal = (cmd: string | undefined): boolean => cmd !== undefined && cmd.startsWith('final');
+  const settled = (): boolean => c.ids.every((id) => c.state(id).some(isFinal) && c.state(id).length === c.state('r1').length);
+  let attempts = 0;
+  let sinceAttempt = Infinity;
+  for (let i = 0; i < 60 * ELECTION && !settled(); i++) {
+    const [leader] = c.leaders();
+    if (leader !== undefined && sinceAttempt > 2 * ELECTION && !c.state(leader).some(isFinal)) {
+      c.net.act(leader, (core) => core.propose(`final-${attempts++}`));
+      sinceAttempt = 0;
+    }
+    sinceAttempt++;
+    c.net.run(1);
+  }
+  const violations = [...c.violations];
+  const reference = c.state('r1');
+  for (const id of c.ids) {
+    if (!c.state(id).some(isFinal)) violations.push(`liveness: ${id} never applied a final command`);
+    else if (JSON.stringify(c.state(id)) !== JSON.stringify(reference)) violations.push(`${id}'s state differs from r1's`);
+  }
+  return { violations, applied: reference.length };
+}

@@ -6,7 +6,7 @@
 import test from 'ava';
 import { analyticMessages } from '../src/protocols/costs.js';
 import { chaos, Cluster, ELECTION, HEARTBEAT, range } from './helpers/multipaxos-cluster.js';
-import { withMutant } from './helpers/core-mutant.js';
+import { catchesMutant } from './helpers/core-mutant.js';
 
 test('election then one slot: costs match the analytic counts', (t) => {
   for (const n of [1, 3, 5]) {
@@ -246,25 +246,13 @@ for (const { mutant, share } of [
   { mutant: 'noop-reproposal', share: 0.06 },
   { mutant: 'minority-quorum', share: 0.2 },
 ]) {
-  test(`randomized Multi-Paxos catches the ${mutant} mutant in at least ${share * 100}% of seeds`, async (t) => {
-    const [base, seeds] = [7100, 300];
-    t.log(`seeds ${base}..${base + seeds - 1}`);
-    const failed = await withMutant(mutant, 'test/helpers/multipaxos-cluster.js', (exports, what) => {
-      t.log(`${mutant}: ${what}`);
-      const run = exports['chaos'] as typeof chaos;
-      const out: string[] = [];
-      for (let seed = base; seed < base + seeds; seed++) {
-        let violations: string[];
-        try {
-          violations = run(seed, 2500).violations;
-        } catch (error) {
-          violations = [`threw: ${(error as Error).message}`];
-        }
-        if (violations.length > 0) out.push(`seed ${seed}: ${violations[0]}`);
-      }
-      return out;
-    });
-    t.log(`caught in ${failed.length} of ${seeds} seeds; first: ${failed[0] ?? 'none'}`);
-    t.true(failed.length >= share * seeds, `caught ${failed.length} of ${seeds}`);
-  });
+  test(`randomized Multi-Paxos catches the ${mutant} mutant in at least ${share * 100}% of seeds`, (t) =>
+    catchesMutant(t, {
+      mutant,
+      module: 'test/helpers/multipaxos-cluster.js',
+      runner: (e) => (seed) => ({ problems: (e['chaos'] as typeof chaos)(seed, 2500).violations }),
+      base: 7100,
+      seeds: 300,
+      share,
+    }));
 }

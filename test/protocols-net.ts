@@ -244,3 +244,30 @@ export class Net<M extends { type: string }, R, D, C extends Core<M, R, D>> {
     return true;
   }
 }
+
+/**
+ * Every message sent on a Net so far, a copy of each as it entered the network: `replay` puts a
+ * random one back in flight, however late (a retransmission, a copy held in a queue). Call
+ * `remember` once per step, before the step.
+ */
+export class SentHistory<M extends { type: string }> {
+  private readonly sent: InFlight<M>[] = [];
+  private readonly seen = new WeakSet<object>();
+
+  constructor(private readonly net: { queue: InFlight<M>[] }) {}
+
+  remember(): void {
+    for (const m of this.net.queue) {
+      if (this.seen.has(m)) continue;
+      this.seen.add(m);
+      this.sent.push({ ...m });
+    }
+  }
+
+  /** Puts a copy of a random message sent earlier in flight; false if none was sent yet. */
+  replay(prng: Prng): boolean {
+    if (this.sent.length === 0) return false;
+    this.net.queue.push({ ...prng.pick(this.sent) });
+    return true;
+  }
+}

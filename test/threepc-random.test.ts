@@ -24,37 +24,25 @@
 import test from 'ava';
 import { runSeed } from './helpers/threepc-random.js';
 import type { Coverage } from './helpers/threepc-random.js';
-import { withMutant } from './helpers/core-mutant.js';
-
-type Run = typeof runSeed;
-
-function sweep(run: Run, base: number, seeds: number): { failed: string[]; committed: number; coverage: Coverage } {
-  const failed: string[] = [];
-  const coverage: Coverage = { crashes: 0, cutShort: 0, terminations: 0, terminationPreCommits: 0, duplicates: 0 };
-  let committed = 0;
-  for (let seed = base; seed < base + seeds; seed++) {
-    const r = run(seed);
-    committed += r.committed;
-    for (const k of Object.keys(coverage) as Array<keyof Coverage>) coverage[k] += r.coverage[k];
-    if (r.problems.length > 0) failed.push(`seed ${seed}: ${r.problems.slice(0, 3).join('; ')}`);
-  }
-  return { failed, committed, coverage };
-}
+import { catchesMutant, sweep } from './helpers/core-mutant.js';
 
 test('randomized 3PC under crash-stop and synchrony: no assertion, atomic, no commit without every yes vote, no live participant left undecided', (t) => {
   const base = Number(process.env['MERIDIAN_SEED_BASE'] ?? 1);
   const seeds = Number(process.env['MERIDIAN_SEEDS'] ?? 300);
   t.log(`seeds ${base}..${base + seeds - 1} (MERIDIAN_SEED_BASE, MERIDIAN_SEEDS)`);
-  const r = sweep(runSeed, base, seeds);
-  t.log(`transactions committed: ${r.committed}; ${JSON.stringify(r.coverage)}; seeds failed: ${r.failed.length}`);
-  for (const f of r.failed.slice(0, 10)) t.log(f);
-  t.deepEqual(r.failed, []);
+  const { failed, results } = sweep(runSeed, base, seeds);
+  const committed = results.reduce((n, r) => n + r.committed, 0);
+  const coverage: Coverage = { crashes: 0, cutShort: 0, terminations: 0, terminationPreCommits: 0, duplicates: 0 };
+  for (const r of results) for (const k of Object.keys(coverage) as Array<keyof Coverage>) coverage[k] += r.coverage[k];
+  t.log(`transactions committed: ${committed}; ${JSON.stringify(coverage)}; seeds failed: ${failed.length}`);
+  for (const f of failed.slice(0, 10)) t.log(f);
+  t.deepEqual(failed, []);
   if (seeds < 100) return; // A replay of a few seeds checks them, not the sweep's reach.
-  t.true(r.committed > seeds, 'most seeds commit something');
+  t.true(committed > seeds, 'most seeds commit something');
   // The paths termination is there for are taken (seeds 1-300: 245 termination runs, 5 of
   // them pre-committing the uncertain participants before committing).
-  t.true(r.coverage.terminations >= seeds / 3, `${r.coverage.terminations} termination runs`);
-  t.true(r.coverage.terminationPreCommits > 0, 'a termination pre-commits the uncertain participants');
+  t.true(coverage.terminations >= seeds / 3, `${coverage.terminations} termination runs`);
+  t.true(coverage.terminationPreCommits > 0, 'a termination pre-commits the uncertain participants');
 });
 
 // Each mutant is a bug that nothing in the project knows about (scripts/mutants.mjs puts it into
@@ -66,14 +54,6 @@ for (const { mutant, min } of [
   { mutant: 'threepc-uncertain-commits', min: 28 },
   { mutant: 'threepc-vote-timeout-commits', min: 48 },
 ]) {
-  test(`randomized 3PC catches the ${mutant} mutant in at least ${min} of 400 seeds`, async (t) => {
-    const seeds = 400;
-    t.log(`seeds 1..${seeds}`);
-    const r = await withMutant(mutant, 'test/helpers/threepc-random.js', (exports, what) => {
-      t.log(`${mutant}: ${what}`);
-      return sweep(exports['runSeed'] as Run, 1, seeds);
-    });
-    t.log(`caught in ${r.failed.length} of ${seeds} seeds; first: ${r.failed[0] ?? 'none'}`);
-    t.true(r.failed.length >= min, `caught ${r.failed.length} of ${seeds}`);
-  });
+  test(`randomized 3PC catches the ${mutant} mutant in at least ${min} of 400 seeds`, (t) =>
+    catchesMutant(t, { mutant, module: 'test/helpers/threepc-random.js', runner: (e) => e['runSeed'] as typeof runSeed, seeds: 400, share: min / 400 }));
 }

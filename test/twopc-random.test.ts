@@ -24,26 +24,14 @@
  */
 import test from 'ava';
 import { runSeed } from './helpers/twopc-random.js';
-import { withMutant } from './helpers/core-mutant.js';
-
-type Run = typeof runSeed;
-
-function sweep(run: Run, base: number, seeds: number): { failed: string[]; committed: number } {
-  const failed: string[] = [];
-  let committed = 0;
-  for (let seed = base; seed < base + seeds; seed++) {
-    const r = run(seed);
-    committed += r.committed;
-    if (r.problems.length > 0) failed.push(`seed ${seed}: ${r.problems.slice(0, 3).join('; ')}`);
-  }
-  return { failed, committed };
-}
+import { catchesMutant, sweep } from './helpers/core-mutant.js';
 
 test('randomized 2PC: late copies, drops, late votes, participant cores rebuilt without finished transactions, coordinator restarts; atomic, no assertion, nobody left in doubt', (t) => {
   const base = Number(process.env['MERIDIAN_SEED_BASE'] ?? 1);
   const seeds = Number(process.env['MERIDIAN_SEEDS'] ?? 400);
   t.log(`seeds ${base}..${base + seeds - 1} (MERIDIAN_SEED_BASE, MERIDIAN_SEEDS)`);
-  const { failed, committed } = sweep(runSeed, base, seeds);
+  const { failed, results } = sweep(runSeed, base, seeds);
+  const committed = results.reduce((n, r) => n + r.committed, 0);
   t.log(`transactions committed: ${committed}; seeds failed: ${failed.length}`);
   for (const f of failed.slice(0, 10)) t.log(f);
   t.deepEqual(failed, []);
@@ -61,14 +49,6 @@ test('randomized 2PC, seed 732: a late prepare copy that times out, then an old 
 // (`stale-leader-acks` is not caught here, 0 of 400: it needs a core that never saw a
 // transaction its host holds prepared, a stale leader, which this model has no way to make.)
 for (const { mutant, share } of [{ mutant: 'coordinator-ends-at-first-ack', share: 0.025 }]) {
-  test(`randomized 2PC catches the ${mutant} mutant in at least ${share * 100}% of seeds`, async (t) => {
-    const seeds = 400;
-    t.log(`seeds 1..${seeds}`);
-    const r = await withMutant(mutant, 'test/helpers/twopc-random.js', (exports, what) => {
-      t.log(`${mutant}: ${what}`);
-      return sweep(exports['runSeed'] as Run, 1, seeds);
-    });
-    t.log(`caught in ${r.failed.length} of ${seeds} seeds; first: ${r.failed[0] ?? 'none'}`);
-    t.true(r.failed.length >= share * seeds, `caught ${r.failed.length} of ${seeds}`);
-  });
+  test(`randomized 2PC catches the ${mutant} mutant in at least ${share * 100}% of seeds`, (t) =>
+    catchesMutant(t, { mutant, module: 'test/helpers/twopc-random.js', runner: (e) => e['runSeed'] as typeof runSeed, seeds: 400, share }));
 }

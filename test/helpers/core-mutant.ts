@@ -1,3 +1,4 @@
+import type { ExecutionContext } from 'ava';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -27,4 +28,48 @@ export async function withMutant<T>(name: string, module: string, use: (exports:
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Seeds `base`..`base + seeds - 1` of a randomized core test; a seed fails when its run has problems (or throws). */
+export function sweep<R extends { problems: string[] }>(run: (seed: number) => R, base: number, seeds: number): { failed: string[]; results: R[] } {
+  const failed: string[] = [];
+  const results: R[] = [];
+  for (let seed = base; seed < base + seeds; seed++) {
+    let problems: string[];
+    try {
+      const r = run(seed);
+      results.push(r);
+      problems = r.problems;
+    } catch (error) {
+      problems = [`threw: ${(error as Error).message}`];
+    }
+    if (problems.length > 0) failed.push(`seed ${seed}: ${problems.slice(0, 3).join('; ')}`);
+  }
+  return { failed, results };
+}
+
+/**
+ * The body of a test that a randomized core test catches `mutant`: the seed runner that
+ * `runner` takes from `module` of a scratch copy of dist/ with the mutant in it, over seeds
+ * `base`..`base + seeds - 1`, must fail at least `share` of them.
+ */
+export async function catchesMutant(
+  t: ExecutionContext,
+  o: {
+    mutant: string;
+    module: string;
+    runner: (exports: Record<string, unknown>) => (seed: number) => { problems: string[] };
+    base?: number;
+    seeds: number;
+    share: number;
+  },
+): Promise<void> {
+  const base = o.base ?? 1;
+  t.log(`seeds ${base}..${base + o.seeds - 1}`);
+  const { failed } = await withMutant(o.mutant, o.module, (exports, what) => {
+    t.log(`${o.mutant}: ${what}`);
+    return sweep(o.runner(exports), base, o.seeds);
+  });
+  t.log(`caught in ${failed.length} of ${o.seeds} seeds; first: ${failed[0] ?? 'none'}`);
+  t.true(failed.length >= o.share * o.seeds, `caught ${failed.length} of ${o.seeds}`);
 }

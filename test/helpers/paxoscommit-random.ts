@@ -19,7 +19,7 @@
 import { Prng } from '../../src/core/prng.js';
 import { PaxosCommitNode } from '../../src/protocols/paxoscommit.js';
 import type { PaxosCommitDecision, PaxosCommitMessage, PaxosCommitRecord } from '../../src/protocols/paxoscommit.js';
-import { Net } from '../protocols-net.js';
+import { Net, SentHistory } from '../protocols-net.js';
 
 export const RMS = ['p1', 'p2', 'p3'];
 const VOTE_TIMEOUT = 12;
@@ -135,26 +135,17 @@ export function runSeed(seed: number, options: { hostDropsFinishedPrepares?: boo
     }
     net.restart(id);
   };
-  // Every message sent so far: any may come again, however late.
-  const history: Array<(typeof net.queue)[number]> = [];
-  const seen = new WeakSet<object>();
-  const remember = (): void => {
-    for (const m of net.queue) {
-      if (seen.has(m)) continue;
-      seen.add(m);
-      history.push({ ...m });
-    }
-  };
+  const history = new SentHistory(net);
   let begun = 0;
   const txns: Array<{ txn: string; rms: string[] }> = [];
   try {
     for (let step = 0; step < STEPS; step++) {
       now = step;
-      remember();
+      history.remember();
       const r = prng.next();
       const down = [...net.down];
-      if (r < 0.03 && history.length > 0) {
-        net.queue.push({ ...prng.pick(history) });
+      if (r < 0.03 && history.replay(prng)) {
+        // A message sent earlier comes again.
       } else if (r < 0.06 && begun < TXNS && !net.down.has('c')) {
         const subset = RMS.filter(() => prng.chance(0.6));
         const rms = subset.length > 0 ? subset : [prng.pick(RMS)];

@@ -12,7 +12,7 @@ import type {
   TwoPcParticipantDecision,
   TwoPcParticipantRecord,
 } from '../../src/protocols/twopc.js';
-import { Net } from '../protocols-net.js';
+import { Net, SentHistory } from '../protocols-net.js';
 
 type Node = TwoPcCoordinator | TwoPcParticipant;
 type Rec = TwoPcCoordinatorRecord | TwoPcParticipantRecord;
@@ -99,29 +99,16 @@ export function runSeed(seed: number): { problems: string[]; committed: number }
     net.crash(id);
     net.restart(id);
   };
-  // Every message sent so far (a copy of each as it entered the network): any of them may come
-  // again, however late (a retransmission, a copy held in a queue).
-  const history: Array<(typeof net.queue)[number]> = [];
-  const seen = new WeakSet<object>();
-  const remember = (): void => {
-    for (const m of net.queue) {
-      if (seen.has(m)) continue;
-      seen.add(m);
-      history.push({ ...m });
-    }
-  };
+  const history = new SentHistory(net);
   let begun = 0;
   /** Each transaction's participants. */
   const members = new Map<string, string[]>();
   try {
     for (let step = 0; step < STEPS; step++) {
       now = step;
-      remember();
+      history.remember();
       const r = prng.next();
-      if (r < 0.02 && history.length > 0) {
-        net.queue.push({ ...prng.pick(history) });
-        continue;
-      }
+      if (r < 0.02 && history.replay(prng)) continue;
       if (r < 0.05 && begun < TXNS && !net.down.has('c')) {
         const subset = PARTICIPANTS.filter(() => prng.chance(0.6));
         const to = subset.length > 0 ? subset : [prng.pick(PARTICIPANTS)];

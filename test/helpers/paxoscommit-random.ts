@@ -19,6 +19,8 @@
 import { Prng } from '../../src/core/prng.js';
 import { PaxosCommitNode } from '../../src/protocols/paxoscommit.js';
 import type { PaxosCommitDecision, PaxosCommitMessage, PaxosCommitRecord } from '../../src/protocols/paxoscommit.js';
+import { takeDuePrepare } from './commit-host.js';
+import type { CommitHost } from './commit-host.js';
 import { Net, SentHistory } from '../protocols-net.js';
 
 export const RMS = ['p1', 'p2', 'p3'];
@@ -31,12 +33,7 @@ const STEPS = 700;
 /** RM records (the rest are an acceptor's or a leader's): what a host's checkpoint drops for a transaction it finished. */
 const RM_RECORDS = new Set(['prepared', 'decided', 'aborted']);
 
-interface Host {
-  /** Outcome per transaction, as the host applied it (kept across core rebuilds). */
-  finished: Map<string, 'commit' | 'abort'>;
-  /** Prepares waiting for the host's vote, each with the step it may be voted from (lost if the core restarts). */
-  pending: Array<{ txn: string; due: number }>;
-}
+type Host = CommitHost;
 
 export function runSeed(seed: number, options: { hostDropsFinishedPrepares?: boolean } = {}): { problems: string[]; committed: number; layout: string } {
   const prng = new Prng(`paxoscommit-random:${seed}`);
@@ -104,13 +101,9 @@ export function runSeed(seed: number, options: { hostDropsFinishedPrepares?: boo
   /** The host votes on one prepare whose time has come: a finished transaction's is dropped. */
   const applyPrepare = (id: string, all = false): void => {
     const host = hosts.get(id)!;
-    const due = host.pending.filter((p) => all || p.due <= now);
-    if (due.length === 0 || net.down.has(id)) return;
-    const { txn } = prng.pick(due);
-    host.pending.splice(
-      host.pending.findIndex((p) => p.txn === txn),
-      1,
-    );
+    if (net.down.has(id)) return;
+    const txn = takeDuePrepare(host, now, prng, all);
+    if (txn === undefined) return;
     if (host.finished.has(txn)) {
       net.act(id, (core) => core.forget(txn));
       return;

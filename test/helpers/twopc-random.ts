@@ -12,6 +12,8 @@ import type {
   TwoPcParticipantDecision,
   TwoPcParticipantRecord,
 } from '../../src/protocols/twopc.js';
+import { takeDuePrepare } from './commit-host.js';
+import type { CommitHost } from './commit-host.js';
 import { Net, SentHistory } from '../protocols-net.js';
 
 type Node = TwoPcCoordinator | TwoPcParticipant;
@@ -27,12 +29,7 @@ const NODES = ['c', ...PARTICIPANTS];
 const TXNS = 6;
 const STEPS = 600;
 
-interface Host {
-  /** Outcome per transaction, as the shard's state machine applied it (kept across core rebuilds). */
-  finished: Map<string, 'commit' | 'abort'>;
-  /** Prepares proposed to the shard's log, not yet applied, each with the step it may be applied from (lost if the host's core is rebuilt). */
-  pending: Array<{ txn: string; due: number }>;
-}
+type Host = CommitHost;
 
 /** One seed; returns what went wrong (empty: nothing), and how many transactions committed. */
 export function runSeed(seed: number): { problems: string[]; committed: number } {
@@ -72,13 +69,9 @@ export function runSeed(seed: number): { problems: string[]; committed: number }
   /** The host applies one prepare from its log: a finished transaction's is dropped, else it votes. */
   const applyPrepare = (id: string, all = false): void => {
     const host = hosts.get(id)!;
-    const due = host.pending.filter((p) => all || p.due <= now);
-    if (due.length === 0 || net.down.has(id)) return;
-    const { txn } = prng.pick(due);
-    host.pending.splice(
-      host.pending.findIndex((p) => p.txn === txn),
-      1,
-    );
+    if (net.down.has(id)) return;
+    const txn = takeDuePrepare(host, now, prng, all);
+    if (txn === undefined) return;
     if (host.finished.has(txn)) {
       net.act(id, (core) => (core as TwoPcParticipant).forget(txn));
       return;

@@ -516,16 +516,22 @@ export class Cluster extends EventEmitter {
 
   /**
    * Transactions a region's coordinator (`coordinator/<region>`) has open: begun and not yet
-   * answered, or logged and not yet ended (with 2PC, committed and not acknowledged by every
-   * participant). 0 while it is down. Sim only: what a nemesis aims at to crash a coordinator
-   * in the middle of a commit.
+   * answered, or logged and still tracked by its commit core (with 2PC, committed and not
+   * acknowledged by every participant; with Paxos Commit, a leader not yet decided). 0 while it
+   * is down. Sim only: what a nemesis aims at to crash a coordinator in the middle of a commit.
+   * (The log alone is not enough: with Paxos Commit it also holds the records of the acceptor
+   * on the coordinator's node, for finished transactions too, so every coordinator counted as
+   * busy and the nemesis's choice among them was blind; until 2026-12-02.)
    */
   openTransactions(id: string): number {
     this.assertRunning();
     if (typeof id !== 'string' || !this.coordinators.has(id))
       throw new ValidationError('id', `a coordinator such as 'coordinator/${this.config.regions[0]!.name}', got ${JSON.stringify(id)}`);
     const state = this.simActorState(id, 'openTransactions') as CoordinatorState | undefined;
-    return state === undefined ? 0 : state.pending.size + state.log.size;
+    if (state === undefined) return 0;
+    let open = state.pending.size;
+    for (const txn of state.log.keys()) if (!state.pending.has(txn) && state.core.phaseOf(txn) !== undefined) open++;
+    return open;
   }
 
   /** A live server's or coordinator's state in sim (undefined while it is down); a clear error elsewhere. */

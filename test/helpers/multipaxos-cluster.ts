@@ -32,7 +32,7 @@ export class Cluster {
   readonly net: Net<MultiPaxosMessage, MultiPaxosRecord, MultiPaxosDecision, MultiPaxos>;
   readonly ids: string[];
   /** Called after a replica's host applied a command. */
-  onApply: ((id: string, core: MultiPaxos) => void) | undefined;
+  onApply: ((id: string, core: MultiPaxos, index: number) => void) | undefined;
 
   constructor(n: number, opts: Partial<MultiPaxosConfig> & { seed?: number } = {}) {
     this.ids = Array.from({ length: n }, (_, i) => `r${i + 1}`);
@@ -84,7 +84,7 @@ export class Cluster {
         if (where !== undefined && where !== key) this.violations.push(`${command} applied at ${where} and at ${key}`);
         this.positionOf.set(command, key);
         host.state.push(command);
-        this.onApply?.(id, core);
+        this.onApply?.(id, core, d.index);
         return;
       }
       case 'snapshot':
@@ -142,8 +142,19 @@ export function chaos(seed: number, steps: number): ChaosResult {
   // Now and then a leader crashes right after it learned a command chosen and applied it,
   // before anything it sent leaves: the others must still agree with what it applied.
   let crashNext: string | undefined;
-  c.onApply = (id, core) => {
-    if (crashNext === undefined && core.isLeader() && prng.chance(0.05)) crashNext = id;
+  // A leader duel (the cluster nemesis's leader-duel): a leader cut off takes a command alone;
+  // the others elect a new leader, whose first command applied is its last act (it crashes
+  // before anyone learns the slot was chosen); then the old leader is back. The next leader's
+  // promises report two values for that slot, at two ballots: it must keep the newer.
+  let duel: { old: string; slot: number; until: number } | undefined;
+  // The duel's new leader stays down a while after its crash: back at once, it would tell the
+  // next leader that the slot was chosen, and the two values would never meet.
+  let held: { id: string; until: number } | undefined;
+  c.onApply = (id, core, index) => {
+    if (crashNext !== undefined || !core.isLeader()) return;
+    if (duel !== undefined && id !== duel.old) {
+      if (index >= duel.slot) crashNext = id;
+    } else if (prng.chance(0.05)) crashNext = id;
   };
   for (let step = 0; step < steps; step++) {
     if (crashNext !== undefined) {
@@ -151,7 +162,16 @@ export function chaos(seed: number, steps: number): ChaosResult {
         c.net.crash(crashNext);
         c.net.dropWhere((m) => m.from === crashNext);
       }
+      if (duel !== undefined) {
+        held = { id: crashNext, until: step + 600 };
+        duel = undefined;
+        c.net.heal();
+      }
       crashNext = undefined;
+    }
+    if (duel !== undefined && step >= duel.until) {
+      duel = undefined;
+      c.net.heal();
     }
     const r = prng.next();
     const up = c.ids.filter((id) => !c.net.down.has(id));
@@ -160,17 +180,18 @@ export function chaos(seed: number, steps: number): ChaosResult {
     } else if (r < 0.8) {
       c.net.tick(1, [prng.pick(up)]);
     } else if (r < 0.92) {
-      const leaders = c.leaders();
+      // In a duel, the cut-off leader has its command; the others' new leader takes the rest.
+      const leaders = c.leaders().filter((id) => id !== duel?.old);
       if (leaders.length > 0) {
         const id = prng.pick(leaders);
         c.net.act(id, (core) => core.propose(`cmd${next++}`));
-        if (prng.chance(0.05) && c.net.down.size < (n - 1) / 2) {
+        if (duel === undefined && prng.chance(0.05) && c.net.down.size < (n - 1) / 2) {
           // The leader crashes as its proposal leaves: some acceptors get it, some do not.
           c.net.dropWhere((m) => m.from === id && prng.chance(0.5));
           c.net.crash(id);
         }
       }
-    } else if (r < 0.95) {
+    } else if (r < 0.95 && duel === undefined) {
       // Half of the crashes hit a leader: where a protocol is weak (Jepsen's targeted nemesis).
       // A crash loses, half of the time, what the node sent that has not left yet.
       const leaders = c.leaders().filter((id) => !c.net.down.has(id));
@@ -180,16 +201,21 @@ export function chaos(seed: number, steps: number): ChaosResult {
         if (prng.chance(0.5)) c.net.dropWhere((m) => m.from === id);
       }
     } else if (r < 0.98) {
-      const down = c.ids.filter((id) => c.net.down.has(id));
+      const down = c.ids.filter((id) => c.net.down.has(id) && (held === undefined || id !== held.id || step >= held.until));
       if (down.length > 0) c.net.restart(prng.pick(down));
     } else if (r < 0.99) {
       const [leader] = c.leaders();
-      if (leader !== undefined && prng.chance(0.5)) {
+      if (leader !== undefined && duel === undefined && c.net.down.size === 0 && prng.chance(0.6)) {
+        c.net.heal();
+        c.net.isolate(leader);
+        c.net.act(leader, (core) => core.propose(`cmd${next++}`));
+        duel = { old: leader, slot: c.core(leader).status().lastIndex, until: step + 1500 };
+      } else if (leader !== undefined && prng.chance(0.5)) {
         // A minority with a leader: it and one other node, cut off from the majority.
         const other = prng.pick(c.ids.filter((id) => id !== leader));
         c.net.partition([[leader, other], c.ids.filter((id) => id !== leader && id !== other)]);
       } else c.net.isolate(prng.pick(c.ids));
-    } else {
+    } else if (duel === undefined) {
       c.net.heal();
     }
   }

@@ -128,6 +128,32 @@ test('2PC: a commit after this core aborted on its vote timeout is decided again
   t.throws(() => p.step('c', { type: 'commit', txn: 't2' }), { message: /2pc: commit for t2, which this participant aborted/ });
 });
 
+// Found by test/twopc-random.test.ts once its model had stale replicas (seeds 1582 and 1777 of
+// 2,000, 2026-12-02): a core behind its shard's log, uncertain about a transaction that
+// committed and ended, takes a presumed abort (the answer to a late copy of its vote); a copy of
+// the commit then met that abort. Only an abort on a presumed abort while uncertain gives way.
+test("2PC: a commit after this core, uncertain, aborted on a presumed abort is decided again and acknowledged; after the coordinator's own abort it is still an assertion", (t) => {
+  const p = new TwoPcParticipant({ self: 'p', voteTimeoutTicks: 3, decisionRetryTicks: 30 }, [
+    { type: 'voted', txn: 't1', coordinator: 'c', payload: { op: 'put' } },
+    { type: 'voted', txn: 't2', coordinator: 'c', payload: null },
+  ]);
+  t.is(p.phaseOf('t1'), 'uncertain');
+  p.step('c', { type: 'abort', txn: 't1', presumed: true });
+  t.is(p.phaseOf('t1'), 'aborted');
+  t.deepEqual(
+    p.ready().decisions.map((d) => d.kind),
+    ['abort'],
+  );
+  p.step('c', { type: 'commit', txn: 't1' });
+  const c = p.ready();
+  t.is(p.phaseOf('t1'), 'committed');
+  t.deepEqual(c.decisions, [{ kind: 'commit', txn: 't1', payload: { op: 'put' } }]);
+  t.deepEqual(c.messages, [{ to: 'c', msg: { type: 'ack', txn: 't1' } }]);
+  p.step('c', { type: 'abort', txn: 't2' });
+  p.ready();
+  t.throws(() => p.step('c', { type: 'commit', txn: 't2' }), { message: /2pc: commit for t2, which this participant aborted/ });
+});
+
 test('2PC, txn workload under late-copies, hybrid: the seeds that found the presumed abort while voting pass', async (t) => {
   for (const seed of [653004, 653112]) {
     const task = { seed, mode: 'hybrid', workload: 'txn', commits: ['2pc'], faults: ['late-copies'] } as const satisfies ScenarioTask;

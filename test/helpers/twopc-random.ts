@@ -26,6 +26,8 @@ const COMMIT_RETRY = 3;
 const DECISION_RETRY = 4;
 const PARTICIPANTS = ['p1', 'p2', 'p3'];
 const NODES = ['c', ...PARTICIPANTS];
+/** A stale replica per participant's shard (see `p1~` below). */
+const TWINS = PARTICIPANTS.map((p) => `${p}~`);
 const TXNS = 6;
 const STEPS = 600;
 
@@ -41,14 +43,34 @@ export function runSeed(seed: number): { problems: string[]; committed: number }
   // log that stalls: a leader change) in 150-450, past the participant's vote timeout at times.
   let now = 0;
   const net = new Net<TwoPcMessage, Rec, Dec, Node>({
-    ids: NODES,
-    make: (id, recovered) =>
-      id === 'c'
-        ? new TwoPcCoordinator({ self: 'c', voteTimeoutTicks: VOTE_TIMEOUT, commitRetryTicks: COMMIT_RETRY }, recovered as TwoPcCoordinatorRecord[] | undefined)
-        : new TwoPcParticipant(
-            { self: id, voteTimeoutTicks: HOST_VOTE_TIMEOUT, decisionRetryTicks: DECISION_RETRY },
-            recovered as TwoPcParticipantRecord[] | undefined,
-          ),
+    ids: [...NODES, ...TWINS],
+    make: (id, recovered) => {
+      if (id === 'c')
+        return new TwoPcCoordinator(
+          { self: 'c', voteTimeoutTicks: VOTE_TIMEOUT, commitRetryTicks: COMMIT_RETRY },
+          recovered as TwoPcCoordinatorRecord[] | undefined,
+        );
+      const twin = id.endsWith('~');
+      const core = new TwoPcParticipant(
+        { self: twin ? id.slice(0, -1) : id, voteTimeoutTicks: HOST_VOTE_TIMEOUT, decisionRetryTicks: DECISION_RETRY },
+        recovered as TwoPcParticipantRecord[] | undefined,
+      );
+      if (twin) {
+        // A stale replica's host: whatever it would write or decide goes to a log that is no
+        // longer chosen, and the messages that wait on it never leave; nor does any later one
+        // (the cluster's participant holds messages behind its newest pending entry, an ack to
+        // a repeated commit, say). What leaves before that leaves as the shard's (see the
+        // rewrite of senders below).
+        const ready = core.ready.bind(core);
+        let stuck = false;
+        core.ready = () => {
+          const r = ready();
+          if (r.persist.length > 0 || r.decisions.length > 0) stuck = true;
+          return stuck ? { ...r, messages: [] } : r;
+        };
+      }
+      return core;
+    },
     onDecision: (id, _core, d) => {
       const host = hosts.get(id);
       if (host === undefined) return;
@@ -92,6 +114,14 @@ export function runSeed(seed: number): { problems: string[]; committed: number }
     net.crash(id);
     net.restart(id);
   };
+  for (const twin of TWINS) net.crash(twin);
+  /** A stale replica of a participant (`p1~`): up until its step, with a prefix of p1's log. */
+  const staleUntil = new Map<string, number>();
+  const twinsUp = (): string[] => TWINS.filter((twin) => !net.down.has(twin));
+  /** What a stale replica sends goes out under its shard's address; the coordinator cannot tell. */
+  const asShard = (): void => {
+    for (const m of net.queue) if (m.from.endsWith('~')) m.from = m.from.slice(0, -1);
+  };
   const history = new SentHistory(net);
   let begun = 0;
   /** Each transaction's participants. */
@@ -99,6 +129,18 @@ export function runSeed(seed: number): { problems: string[]; committed: number }
   try {
     for (let step = 0; step < STEPS; step++) {
       now = step;
+      asShard();
+      for (const twin of twinsUp()) if (step >= staleUntil.get(twin)!) net.crash(twin);
+      // The coordinator takes a stale replica for its shard's leader: a message to the shard
+      // goes to it.
+      const up = twinsUp();
+      if (up.length > 0 && prng.chance(0.2)) {
+        const toTwin = net.queue.filter((m) => m.from === 'c' && up.includes(`${m.to}~`));
+        if (toTwin.length > 0) {
+          const m = prng.pick(toTwin);
+          m.to = `${m.to}~`;
+        }
+      }
       history.remember();
       const r = prng.next();
       if (r < 0.02 && history.replay(prng)) continue;
@@ -116,11 +158,31 @@ export function runSeed(seed: number): { problems: string[]; committed: number }
       } else if (r < 0.6) net.randomDeliver(prng, { drop: 0.05, duplicate: 0.3 });
       else if (r < 0.75) net.tick(1, [prng.pick(NODES)]);
       else if (r < 0.97) applyPrepare(prng.pick(PARTICIPANTS));
-      else if (r < 0.99) rebuild(prng.pick(PARTICIPANTS));
-      else if (net.down.has('c')) net.restart('c');
+      else if (r < 0.98) rebuild(prng.pick(PARTICIPANTS));
+      else if (r < 0.99) {
+        // A replica of a participant's shard that is behind and believes it leads: its core is
+        // built from a prefix of the shard's log.
+        const id = prng.pick(PARTICIPANTS);
+        const twin = `${id}~`;
+        if (net.down.has(twin)) {
+          // Records of transactions the shard finished are not in its state machine (it drops
+          // them when it finishes one), so a replica's core never holds those.
+          const log = net.logs.get(id)!;
+          const finished = hosts.get(id)!.finished;
+          net.logs.set(
+            twin,
+            log.slice(0, prng.int(log.length + 1)).filter((r) => !finished.has(r.txn)),
+          );
+          net.restart(twin);
+          staleUntil.set(twin, step + 50 + prng.int(200));
+        }
+      } else if (net.down.has('c')) net.restart('c');
       else net.crash('c');
     }
-    // Without faults: every node up, every prepare applied, time passing until nothing moves.
+    // Without faults: every node up, no stale replica, every prepare applied, time passing
+    // until nothing moves.
+    asShard();
+    for (const twin of twinsUp()) net.crash(twin);
     if (net.down.has('c')) net.restart('c');
     for (let i = 0; i < 10 * (VOTE_TIMEOUT + COMMIT_RETRY + DECISION_RETRY); i++) {
       for (const p of PARTICIPANTS) while (hosts.get(p)!.pending.length > 0) applyPrepare(p, true);

@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { TwoPcParticipant } from '../src/protocols/twopc.js';
 import { ThreePcParticipant } from '../src/protocols/threepc.js';
 import { PaxosCommitNode } from '../src/protocols/paxoscommit.js';
@@ -103,6 +103,19 @@ test('2PC: a presumed abort while a late prepare waits for its vote is ignored; 
   t.is(p.phaseOf('t4'), 'aborted', 'aborted at its vote timeout');
 });
 
+/**
+ * After `p` aborted t1 (payload { op: 'put' }, coordinator c) in a way a commit overrides, a
+ * commit from c is decided again through the host, acknowledged, and writes nothing.
+ */
+function commitDecidedAgain(t: ExecutionContext, p: TwoPcParticipant): void {
+  p.step('c', { type: 'commit', txn: 't1' });
+  const c = p.ready();
+  t.is(p.phaseOf('t1'), 'committed');
+  t.deepEqual(c.decisions, [{ kind: 'commit', txn: 't1', payload: { op: 'put' } }]);
+  t.deepEqual(c.messages, [{ to: 'c', msg: { type: 'ack', txn: 't1' } }]);
+  t.deepEqual(c.persist, []);
+}
+
 // Found by test/twopc-random.test.ts (seed 732, 2026-12-02): a late prepare copy of a
 // transaction that committed here times out before the host votes; an old copy of its commit
 // then meets that abort. Only an abort on the vote timeout, with no vote sent, gives way.
@@ -116,12 +129,7 @@ test('2PC: a commit after this core aborted on its vote timeout is decided again
     p.ready().decisions.map((d) => d.kind),
     ['abort'],
   );
-  p.step('c', { type: 'commit', txn: 't1' });
-  const c = p.ready();
-  t.is(p.phaseOf('t1'), 'committed');
-  t.deepEqual(c.decisions, [{ kind: 'commit', txn: 't1', payload: { op: 'put' } }]);
-  t.deepEqual(c.messages, [{ to: 'c', msg: { type: 'ack', txn: 't1' } }]);
-  t.deepEqual(c.persist, []);
+  commitDecidedAgain(t, p);
   p.step('c', { type: 'prepare', txn: 't2', payload: null });
   p.ready();
   t.true(p.vote('t2', false));
@@ -144,11 +152,7 @@ test("2PC: a commit after this core, uncertain, aborted on a presumed abort is d
     p.ready().decisions.map((d) => d.kind),
     ['abort'],
   );
-  p.step('c', { type: 'commit', txn: 't1' });
-  const c = p.ready();
-  t.is(p.phaseOf('t1'), 'committed');
-  t.deepEqual(c.decisions, [{ kind: 'commit', txn: 't1', payload: { op: 'put' } }]);
-  t.deepEqual(c.messages, [{ to: 'c', msg: { type: 'ack', txn: 't1' } }]);
+  commitDecidedAgain(t, p);
   p.step('c', { type: 'abort', txn: 't2' });
   p.ready();
   t.throws(() => p.step('c', { type: 'commit', txn: 't2' }), { message: /2pc: commit for t2, which this participant aborted/ });

@@ -220,13 +220,11 @@ interface ParticipantTxn {
   coordinator: string;
   payload: unknown;
   elapsedTicks: number;
-  /** Aborted here on the vote timeout, with no vote sent before: no word from the coordinator or the host. */
-  timedOut?: boolean;
   /**
-   * Aborted, uncertain, on a presumed abort. A later commit then shows that the presumption
-   * answered a state behind the shard's (see the commit case).
+   * Aborted in a way a later commit overrides (see the commit case): on the vote timeout, with
+   * no vote sent before, or on a presumed abort while uncertain.
    */
-  presumedAbort?: boolean;
+  abortYields?: boolean;
 }
 
 export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, TwoPcParticipantRecord, TwoPcParticipantDecision> {
@@ -317,19 +315,14 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
         // met the abort (test/twopc-random.test.ts, seed 732: this assertion failed). A commit
         // comes only if every participant voted yes, and this core did not: the yes was an
         // earlier state's, so the transaction committed here, as in the case below (the host's
-        // abort of it was a no-op). Any other abort here stands.
-        // So does one on a presumed abort while uncertain, but for one case: a core behind its
-        // shard's log (a replica that leads in its own view only), uncertain about a transaction
-        // that committed and ended, whose late vote copy drew a presumed abort; a copy of the
-        // commit then met that abort (test/helpers/twopc-random.ts, stale replicas: seeds 1582
-        // and 1777 of 2,000). The coordinator sends a commit only after logging it, and
-        // forgets it only once every participant acknowledged, so a commit after a presumed
-        // abort means exactly that: the abort was never the shard's (its log entry is not
-        // chosen), and the commit is decided again through the host, as below.
-        assert(
-          state?.phase !== 'aborted' || state.timedOut === true || state.presumedAbort === true,
-          `2pc: commit for ${msg.txn}, which this participant aborted`,
-        );
+        // abort of it was a no-op). The same for an abort on a presumed abort while uncertain: a
+        // core behind its shard's log (a replica that leads in its own view only), uncertain
+        // about a transaction that committed and ended, whose late vote copy drew a presumed
+        // abort, then met a copy of the commit (test/helpers/twopc-random.ts, stale replicas:
+        // seeds 1582 and 1777 of 2,000). The coordinator sends a commit only after logging it
+        // and forgets it only once every participant acknowledged, so that abort was never the
+        // shard's (its log entry is not chosen). Any other abort here stands.
+        assert(state?.phase !== 'aborted' || state.abortYields === true, `2pc: commit for ${msg.txn}, which this participant aborted`);
         if (state === undefined || state.phase === 'voting' || state.phase === 'aborted') {
           // The coordinator committed, so this participant voted yes in an earlier state of the
           // transaction that this core does not hold: it committed here and was forgotten (a
@@ -392,7 +385,7 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
           return;
         }
         assert(state.phase !== 'committed', `2pc: abort for ${msg.txn}, which this participant committed`);
-        if (state.phase === 'uncertain' && msg.presumed === true) state.presumedAbort = true;
+        if (state.phase === 'uncertain' && msg.presumed === true) state.abortYields = true;
         if (state.phase !== 'aborted') this.decideAbort(msg.txn, state, 'coordinator');
         return;
       case 'vote':
@@ -420,7 +413,7 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
     for (const [txn, state] of this.open) {
       if (state.phase === 'voting') {
         if (++state.elapsedTicks >= this.config.voteTimeoutTicks) {
-          state.timedOut = true;
+          state.abortYields = true;
           this.decideAbort(txn, state, 'timeout');
           this.out.send(state.coordinator, { type: 'vote', txn, yes: false });
         }

@@ -88,6 +88,22 @@ interface Shard {
 }
 
 /**
+ * Steps one protocol message into a shard's participant core, but for a late copy of a prepare
+ * (or can-commit) of a transaction that finished here and that the core no longer knows (its
+ * records went when it finished; the core was rebuilt since): that is dropped. Let through, the
+ * core would start voting on it again, and if the shard's log stalled past the vote timeout it
+ * would abort on its own: a Paxos Commit RM would then send 'aborted' at the ballot 0 where it
+ * had sent 'prepared', and meet the transaction's commit after its abort
+ * (test/helpers/paxoscommit-random.ts, seeds 3011 and 5101 of 15,000 without this). The state
+ * machine answers such a prepare with ALREADY_FINISHED anyway (onGroupOutput: forget); this
+ * only stops it from opening.
+ */
+function stepCore(core: ParticipantCore, sm: { isFinished(txn: string): boolean }, from: string, m: ParticipantWire['m']): void {
+  if ((m.type === 'prepare' || m.type === 'can-commit') && core.phaseOf(m.txn) === undefined && sm.isFinished(m.txn)) return;
+  core.step(from, m);
+}
+
+/**
  * A record as the shard's log keeps it: without the transaction's payload (its ops), which the
  * prepare entry before it holds already and the state machine applies from there. A core
  * rebuilt from the log gets null for it, and uses it only in the commit and abort decisions,
@@ -185,21 +201,9 @@ export class Participants {
       if (held.length < HELD_WIRES_MAX) held.push({ wire, from, ticks: heldTicks });
       return [];
     }
-    const step = (m: ParticipantWire['m']): void => {
-      // A late copy of a prepare (or can-commit) of a transaction that finished here and that
-      // the core no longer knows (its records went when it finished; the core was rebuilt
-      // since): dropped here. Let through, the core would start voting on it again, and if the
-      // shard's log stalled past the vote timeout it would abort on its own: a Paxos Commit RM
-      // would then send 'aborted' at the ballot 0 where it had sent 'prepared', and meet the
-      // transaction's commit after its abort (test/helpers/paxoscommit-random.ts, seeds 3011
-      // and 5101 of 15,000 without this). The state machine answers such a prepare with
-      // ALREADY_FINISHED anyway (onGroupOutput: forget); this only stops it from opening.
-      if ((m.type === 'prepare' || m.type === 'can-commit') && shard.core.phaseOf(m.txn) === undefined && group.sm.isFinished(m.txn)) return;
-      shard.core.step(from, m);
-    };
-    step(wire.m);
+    stepCore(shard.core, group.sm, from, wire.m);
     // A batch: every message stepped, then one drain (their records share the entries it proposes).
-    if (wire.more !== undefined) for (const m of wire.more) step(m);
+    if (wire.more !== undefined) for (const m of wire.more) stepCore(shard.core, group.sm, from, m);
     return this.drain(wire.s);
   }
 

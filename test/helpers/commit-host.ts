@@ -12,8 +12,13 @@ export interface CommitHost {
   pending: Array<{ txn: string; due: number }>;
 }
 
-/** A prepare whose step has come (any, with `all`), at random, taken off `pending`; undefined if none. */
-export function takeDuePrepare(host: CommitHost, now: number, prng: Prng, all: boolean): string | undefined {
+/**
+ * The host applies a prepare whose step has come (any, with `all`), at random, taken off
+ * `pending`: a transaction it finished is handed to `forget` (a late copy: the core drops it,
+ * as the real host answers it), any other is returned for the host's vote. Undefined if there
+ * is none to vote on.
+ */
+export function takeDuePrepare(host: CommitHost, now: number, prng: Prng, all: boolean, forget: (txn: string) => void): string | undefined {
   const due = host.pending.filter((p) => all || p.due <= now);
   if (due.length === 0) return undefined;
   const { txn } = prng.pick(due);
@@ -21,5 +26,7 @@ export function takeDuePrepare(host: CommitHost, now: number, prng: Prng, all: b
     host.pending.findIndex((p) => p.txn === txn),
     1,
   );
-  return txn;
+  if (!host.finished.has(txn)) return txn;
+  forget(txn);
+  return undefined;
 }

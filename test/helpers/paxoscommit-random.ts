@@ -102,12 +102,8 @@ export function runSeed(seed: number, options: { hostDropsFinishedPrepares?: boo
   const applyPrepare = (id: string, all = false): void => {
     const host = hosts.get(id)!;
     if (net.down.has(id)) return;
-    const txn = takeDuePrepare(host, now, prng, all);
+    const txn = takeDuePrepare(host, now, prng, all, (finished) => net.act(id, (core) => core.forget(finished)));
     if (txn === undefined) return;
-    if (host.finished.has(txn)) {
-      net.act(id, (core) => core.forget(txn));
-      return;
-    }
     const yes = prng.chance(0.67);
     net.act(id, (core) => {
       if (core.vote(txn, yes) && !yes) noVotes.add(`${txn}/${id}`);

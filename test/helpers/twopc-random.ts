@@ -92,12 +92,8 @@ export function runSeed(seed: number): { problems: string[]; committed: number }
   const applyPrepare = (id: string, all = false): void => {
     const host = hosts.get(id)!;
     if (net.down.has(id)) return;
-    const txn = takeDuePrepare(host, now, prng, all);
+    const txn = takeDuePrepare(host, now, prng, all, (finished) => net.act(id, (core) => (core as TwoPcParticipant).forget(finished)));
     if (txn === undefined) return;
-    if (host.finished.has(txn)) {
-      net.act(id, (core) => (core as TwoPcParticipant).forget(txn));
-      return;
-    }
     const yes = prng.chance(0.9);
     if (!yes) noVotes.add(`${txn}/${id}`);
     net.act(id, (core) => (core as TwoPcParticipant).vote(txn, yes));

@@ -1,5 +1,6 @@
 import { FifoOrder } from '../core/fifo-order.js';
-import { ROUTED_REMEMBERED_MAX } from '../core/limits.js';
+import { ForgottenMarks } from '../core/forgotten-marks.js';
+import { ROUTED_REMEMBERED_MAX, SEEN_CLIENTS_MAX } from '../core/limits.js';
 import { Prng } from '../core/prng.js';
 import { planLocality, pickRegion, type LocalityPlan, type RegionHealth } from '../balance/locality.js';
 import { OutlierDetector } from '../balance/outlier.js';
@@ -354,7 +355,10 @@ function refuse(state: BalancerState, req: Req, ctx: ActorContext, message: stri
 /** Requests a balancer remembers having answered, routed or refused (see BalancerState.routedIds; src/core/limits.ts). */
 export { ROUTED_REMEMBERED_MAX };
 
-/** Client addresses numbered for `routedIds`; past this many, ids are strings (still correct). */
+/**
+ * Client addresses numbered for `routedIds`; past this many, ids are strings `<sender>:<rid>`,
+ * whose forgotten ones are covered by per-sender marks too (for SEEN_CLIENTS_MAX senders).
+ */
 export const SENDERS_NUMBERED_MAX = 1 << 20;
 
 /**
@@ -373,10 +377,17 @@ export class RoutedIds {
    * is not answered again: a refusal stays definite however late a duplicate comes.
    */
   private readonly forgottenUpTo: Array<number | undefined> = [];
+  /**
+   * The same marks for string ids (`<sender>:<rid>`, see routedIdOf), for the most recent
+   * SEEN_CLIENTS_MAX senders (as a state machine keeps its clients' marks). Without them, a
+   * balancer past SENDERS_NUMBERED_MAX clients routed again a late copy of a forgotten request
+   * (found reading the code while writing test/balancer-random.test.ts, 2026-12-02).
+   */
+  private readonly stringMarks = new ForgottenMarks(SEEN_CLIENTS_MAX);
   size = 0;
 
   has(id: number | string): boolean {
-    if (typeof id === 'string') return this.strings.has(id);
+    if (typeof id === 'string') return this.strings.has(id) || this.stringMarks.covers(id);
     const n = Math.floor(id / 0x100000000);
     const rid = id % 0x100000000;
     const rids = this.bySender[n];
@@ -403,6 +414,7 @@ export class RoutedIds {
     this.size--;
     if (typeof id === 'string') {
       this.strings.delete(id);
+      this.stringMarks.forgot(id);
       return;
     }
     const n = Math.floor(id / 0x100000000);
@@ -419,7 +431,12 @@ function routedIdOf(state: BalancerState, sender: string, rid: number): number |
   if (n === undefined && state.senders.size < SENDERS_NUMBERED_MAX) state.senders.set(sender, (n = state.senders.size));
   // 2^20 senders x 2^32 rids < 2^53: exact, and distinct from every other pair.
   if (n !== undefined && Number.isInteger(rid) && rid >= 0 && rid < 0x100000000) return n * 0x100000000 + rid;
-  return `${sender} ${rid}`;
+  return stringRoutedId(sender, rid);
+}
+
+/** The key of a request in `routedIds` once its sender has no number (or its rid is not a 32-bit count). */
+export function stringRoutedId(sender: string, rid: number): string {
+  return `${sender}:${rid}`;
 }
 
 /**

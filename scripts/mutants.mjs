@@ -12,7 +12,7 @@
 // rate here is a measure of the harness, not a gate: some of these bugs are masked by another
 // layer (a duplicate the balancer drops never reaches the state machine) and are rare to see.
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +91,24 @@ export const MUTANTS = [
     name: 'balancer-forgets-marks',
     what: 'a balancer answers again a late copy of a request older than those it remembers answering',
     edits: [[BALANCER, 'return upTo !== undefined && rid <= upTo;', 'return false;']],
+    flags: ['--limits', 'small'],
+  },
+  {
+    name: 'balancer-forgets-refusals',
+    what: 'a balancer remembers only the requests it routed: a late copy of a request it refused (a definite UnavailableError) is routed (the bug of seed 255280, fixed in 419fdf0)',
+    edits: [
+      [
+        BALANCER,
+        '    state.refused++;\n',
+        '    state.refused++;\n    state.routedIds["bySender"][Math.floor(routedIdOf(state, ctx.sender, req.rid) / 0x100000000)]?.delete(req.rid);\n',
+      ],
+    ],
+    flags: [],
+  },
+  {
+    name: 'balancer-marks-off-by-one',
+    what: "a balancer answers again a late copy of the last request it forgot of a client (the client's mark itself)",
+    edits: [[BALANCER, 'return upTo !== undefined && rid <= upTo;', 'return upTo !== undefined && rid < upTo;']],
     flags: ['--limits', 'small'],
   },
   {
@@ -180,6 +198,26 @@ function parseArgs(argv) {
   return out;
 }
 
+/**
+ * By mutant name, the test files that must catch it (test/*.test.ts naming it as `mutant: 'name'`:
+ * a randomized core or actor test through test/helpers/core-mutant.ts, or a fault's test through
+ * test/helpers/mutant-power.ts). Read from the tests, so it cannot go stale.
+ */
+export function testsCatching() {
+  const dir = join(root, 'test');
+  const out = new Map();
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort()) {
+    for (const m of readFileSync(join(dir, file), 'utf8').matchAll(/mutant: '([a-z0-9-]+)'/g)) {
+      const list = out.get(m[1]) ?? [];
+      if (!list.includes(`test/${file}`)) list.push(`test/${file}`);
+      out.set(m[1], list);
+    }
+  }
+  return out;
+}
+
 /** A scratch copy of dist/ with the mutant's edits; throws when an edit's text is not found exactly once. */
 export function mutatedCopy(mutant) {
   const dir = mkdtempSync(join(tmpdir(), `meridian-mutant-${mutant.name}-`));
@@ -235,12 +273,13 @@ async function main() {
     console.error(`mutants: ${error.message}`);
     process.exit(2);
   }
+  const caughtBy = testsCatching();
   const results = [];
   for (const mutant of MUTANTS) {
     if (options.only !== undefined && !options.only.includes(mutant.name)) continue;
     if (mutant.coreOnly !== undefined) {
       // A bug in a protocol `meridian check` does not run: its randomized core test catches it.
-      results.push({ name: mutant.name, what: mutant.what, coreOnly: mutant.coreOnly });
+      results.push({ name: mutant.name, what: mutant.what, coreOnly: mutant.coreOnly, tests: caughtBy.get(mutant.name) ?? [] });
       if (!options.json) console.log(`${mutant.name.padEnd(30)} not run by meridian check; caught by ${mutant.coreOnly}`);
       continue;
     }
@@ -271,10 +310,14 @@ async function main() {
         failed: +m[3],
         unknown: +m[4],
         seedsPerS: +m[5],
+        tests: caughtBy.get(mutant.name) ?? [],
       };
       results.push(r);
       if (!options.json) {
-        console.log(`${r.name.padEnd(30)} caught ${String(r.failed).padStart(3)} of ${r.seeds}, ${r.unknown} unknown, ${r.seedsPerS} seeds/s  ${r.flags}`);
+        const tests = r.tests.length === 0 ? '' : `; must also fail ${r.tests.join(', ')}`;
+        console.log(
+          `${r.name.padEnd(30)} caught ${String(r.failed).padStart(3)} of ${r.seeds}, ${r.unknown} unknown, ${r.seedsPerS} seeds/s  ${r.flags}${tests}`,
+        );
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -41,10 +41,14 @@ test('randomized balancer: late, reordered and copied requests, answers and cras
 // a scratch copy of dist/). The shares required are about half of what seeds 1-200 fail
 // (2026-12-02): balancer-no-dedup 200 of 200, balancer-forgets-marks 176 of 200 (every seed with
 // a bound below the default; with the default, 4,096, a seed forgets nothing). Seeds 1-400 fail
-// 400 and 333: 200 seeds are plenty, and a scratch copy of dist/ takes its time.
+// 400 and 333: 200 seeds are plenty, and a scratch copy of dist/ takes its time. Two more, of
+// 200 (proposed with this test, in scripts/mutants.mjs since): balancer-forgets-refusals (the bug
+// of seed 255280) 126, balancer-marks-off-by-one 151.
 for (const { mutant, share } of [
   { mutant: 'balancer-no-dedup', share: 0.5 },
   { mutant: 'balancer-forgets-marks', share: 0.45 },
+  { mutant: 'balancer-forgets-refusals', share: 0.3 },
+  { mutant: 'balancer-marks-off-by-one', share: 0.35 },
 ]) {
   test(`randomized balancer catches the ${mutant} mutant in at least ${share * 100}% of seeds`, (t) =>
     catchesMutant(t, { mutant, module: 'test/helpers/balancer-random.js', runner: (e) => e['runSeed'] as typeof runSeed, seeds: 200, share }));

@@ -15,12 +15,10 @@
  */
 import test from 'ava';
 import { runSeed } from './helpers/balancer-random.js';
-import { catchesMutant, sweep } from './helpers/core-mutant.js';
+import { catchesMutant, seedRange, sweep } from './helpers/core-mutant.js';
 
 test('randomized balancer: late, reordered and copied requests, answers and crash notices, crashes, small routed-id bounds; each request forwarded at most once, answered at most once, a refusal never followed by a forward', (t) => {
-  const base = Number(process.env['MERIDIAN_SEED_BASE'] ?? 1);
-  const seeds = Number(process.env['MERIDIAN_SEEDS'] ?? 400);
-  t.log(`seeds ${base}..${base + seeds - 1} (MERIDIAN_SEED_BASE, MERIDIAN_SEEDS)`);
+  const { base, seeds } = seedRange(t, 400);
   const { failed, results } = sweep(runSeed, base, seeds);
   const sum = (f: (r: (typeof results)[number]) => number): number => results.reduce((n, r) => n + f(r), 0);
   const small = results.filter((r) => r.limit !== undefined).length;

@@ -11,12 +11,10 @@
  */
 import test from 'ava';
 import { runSeed } from './helpers/coordinator-random.js';
-import { catchesMutant, sweep } from './helpers/core-mutant.js';
+import { catchesMutant, seedRange, sweep } from './helpers/core-mutant.js';
 
 test('randomized coordinator: late request copies, crashes right after durable writes, checkpoints, restarts; each request begun and executed at most once, its copies answered as the design says', (t) => {
-  const base = Number(process.env['MERIDIAN_SEED_BASE'] ?? 1);
-  const seeds = Number(process.env['MERIDIAN_SEEDS'] ?? 300);
-  t.log(`seeds ${base}..${base + seeds - 1} (MERIDIAN_SEED_BASE, MERIDIAN_SEEDS)`);
+  const { base, seeds } = seedRange(t, 300);
   const { failed, results } = sweep(runSeed, base, seeds);
   const sum = (f: (r: (typeof results)[number]) => number): number => results.reduce((n, r) => n + f(r), 0);
   const small = results.filter((r) => r.begunRemembered !== undefined).length;

@@ -19,12 +19,10 @@
  */
 import test from 'ava';
 import { runSeed } from './helpers/paxoscommit-random.js';
-import { catchesMutant, sweep } from './helpers/core-mutant.js';
+import { catchesMutant, seedRange, sweep } from './helpers/core-mutant.js';
 
 test('randomized Paxos Commit: late copies, drops, late and no votes, crashes and restarts, overlapping recovery leaders; one outcome per transaction, none over a no vote, nobody left in doubt', (t) => {
-  const base = Number(process.env['MERIDIAN_SEED_BASE'] ?? 1);
-  const seeds = Number(process.env['MERIDIAN_SEEDS'] ?? 400);
-  t.log(`seeds ${base}..${base + seeds - 1} (MERIDIAN_SEED_BASE, MERIDIAN_SEEDS)`);
+  const { base, seeds } = seedRange(t, 400);
   const { failed, results } = sweep(runSeed, base, seeds);
   const committed = results.reduce((n, r) => n + r.committed, 0);
   const colocated = results.filter((r) => r.layout === 'colocated').length;

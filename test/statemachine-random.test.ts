@@ -16,12 +16,10 @@
  */
 import test from 'ava';
 import { runSeed } from './helpers/statemachine-random.js';
-import { catchesMutant, sweep } from './helpers/core-mutant.js';
+import { catchesMutant, seedRange, sweep } from './helpers/core-mutant.js';
 
 test('randomized state machine: copies and late copies of requests, lost effects of passive reigns, transactions, snapshots and restarts; every request executed at most once, data as a sequential execution, replicas agree', (t) => {
-  const base = Number(process.env['MERIDIAN_SEED_BASE'] ?? 1);
-  const seeds = Number(process.env['MERIDIAN_SEEDS'] ?? 400);
-  t.log(`seeds ${base}..${base + seeds - 1} (MERIDIAN_SEED_BASE, MERIDIAN_SEEDS)`);
+  const { base, seeds } = seedRange(t, 400);
   const { failed, results } = sweep(runSeed, base, seeds);
   const sum = (f: (r: (typeof results)[number]) => number): number => results.reduce((n, r) => n + f(r), 0);
   t.log(

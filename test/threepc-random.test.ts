@@ -24,12 +24,10 @@
 import test from 'ava';
 import { runSeed } from './helpers/threepc-random.js';
 import type { Coverage } from './helpers/threepc-random.js';
-import { catchesMutant, sweep } from './helpers/core-mutant.js';
+import { catchesMutant, seedRange, sweep } from './helpers/core-mutant.js';
 
 test('randomized 3PC under crash-stop and synchrony: no assertion, atomic, no commit without every yes vote, no live participant left undecided', (t) => {
-  const base = Number(process.env['MERIDIAN_SEED_BASE'] ?? 1);
-  const seeds = Number(process.env['MERIDIAN_SEEDS'] ?? 300);
-  t.log(`seeds ${base}..${base + seeds - 1} (MERIDIAN_SEED_BASE, MERIDIAN_SEEDS)`);
+  const { base, seeds } = seedRange(t, 300);
   const { failed, results } = sweep(runSeed, base, seeds);
   const committed = results.reduce((n, r) => n + r.committed, 0);
   const coverage: Coverage = { crashes: 0, cutShort: 0, terminations: 0, terminationPreCommits: 0, duplicates: 0 };

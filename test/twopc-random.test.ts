@@ -34,12 +34,10 @@
  */
 import test from 'ava';
 import { runSeed } from './helpers/twopc-random.js';
-import { catchesMutant, sweep } from './helpers/core-mutant.js';
+import { catchesMutant, seedRange, sweep } from './helpers/core-mutant.js';
 
 test('randomized 2PC: late copies, drops, late votes, participant cores rebuilt without finished transactions, coordinator restarts; atomic, no assertion, nobody left in doubt', (t) => {
-  const base = Number(process.env['MERIDIAN_SEED_BASE'] ?? 1);
-  const seeds = Number(process.env['MERIDIAN_SEEDS'] ?? 400);
-  t.log(`seeds ${base}..${base + seeds - 1} (MERIDIAN_SEED_BASE, MERIDIAN_SEEDS)`);
+  const { base, seeds } = seedRange(t, 400);
   const { failed, results } = sweep(runSeed, base, seeds);
   const committed = results.reduce((n, r) => n + r.committed, 0);
   t.log(`transactions committed: ${committed}; seeds failed: ${failed.length}`);

@@ -30,6 +30,24 @@ export async function withMutant<T>(name: string, module: string, use: (exports:
   }
 }
 
+/**
+ * The seeds a randomized core test sweeps on the correct code: `MERIDIAN_SEED_BASE` (default 1)
+ * and `MERIDIAN_SEEDS` (default `seeds`), whole numbers (a bad value throws, naming it, rather
+ * than sweeping nothing); the range is logged, as every randomized test prints its seeds.
+ */
+export function seedRange(t: ExecutionContext, seeds: number): { base: number; seeds: number } {
+  const read = (name: string, fallback: number, least: number): number => {
+    const raw = process.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isSafeInteger(n) || n < least) throw new Error(`${name}: a whole number of ${least} or more (got ${JSON.stringify(raw)})`);
+    return n;
+  };
+  const range = { base: read('MERIDIAN_SEED_BASE', 1, 0), seeds: read('MERIDIAN_SEEDS', seeds, 1) };
+  t.log(`seeds ${range.base}..${range.base + range.seeds - 1} (MERIDIAN_SEED_BASE, MERIDIAN_SEEDS)`);
+  return range;
+}
+
 /** Seeds `base`..`base + seeds - 1` of a randomized core test; a seed fails when its run has problems (or throws). */
 export function sweep<R extends { problems: string[] }>(run: (seed: number) => R, base: number, seeds: number): { failed: string[]; results: R[] } {
   const failed: string[] = [];

@@ -142,7 +142,9 @@ export class MultiPaxos {
     this.electionTimeout = this.drawElectionTimeout();
     this.log = new ReplicaLog(this.out, config.snapshotEvery);
     for (const record of recovered ?? []) {
-      if (record.type === 'promise') this.promised = maxOf(this.promised, record.ballot);
+      // An accept record implies a promise of its ballot, whether or not replay keeps its slot
+      // (a later snapshot in the log drops it): the promise must not be lost with it.
+      if (record.type === 'promise' || record.type === 'accept') this.promised = maxOf(this.promised, record.ballot);
       this.log.replay(record);
     }
     this.promised = this.log.highestAcceptedBallot(this.promised);

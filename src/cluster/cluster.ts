@@ -26,7 +26,7 @@ import type { ServerState } from './server.js';
 import type { Snapshot } from '../replication/state-machine.js';
 import type { CoordinatorState } from './coordinator.js';
 import type { MemberState } from './messages.js';
-import { buildClusterMetrics, ClientMetrics } from '../metrics/cluster-metrics.js';
+import { buildClusterMetrics, ClientMetrics, LAG_COUNTER_PREFIX } from '../metrics/cluster-metrics.js';
 import type { MetricsServer, MetricsServerOptions } from '../metrics/http.js';
 import { toPrometheusText } from '../metrics/prometheus.js';
 import type { MetricsSnapshot } from '../metrics/registry.js';
@@ -601,7 +601,10 @@ export class Cluster extends EventEmitter {
     for (const r of this.config.regions) out[r.name] = 0;
     for (const a of Object.values(this.runtime.stats().actors)) {
       for (const [name, n] of Object.entries(a.counters)) {
-        if (name.startsWith('lag:')) out[name.slice(4)] = (out[name.slice(4)] ?? 0) + n;
+        if (name.startsWith(LAG_COUNTER_PREFIX)) {
+          const region = name.slice(LAG_COUNTER_PREFIX.length);
+          out[region] = (out[region] ?? 0) + n;
+        }
       }
     }
     return out;

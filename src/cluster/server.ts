@@ -1,3 +1,4 @@
+import { LAG_COUNTER_PREFIX } from '../metrics/cluster-metrics.js';
 import type { MemoryLimits } from '../core/limits.js';
 import type { ActorContext, Behavior } from '../runtime/actor.js';
 import { FifoOrder } from '../core/fifo-order.js';
@@ -759,7 +760,10 @@ function onTick(state: ServerState, ctx: ActorContext): void {
     const feed = state.feedList[i];
     if (feed !== undefined && group.isLeader()) {
       for (const m of feed.tick(shard, group.sm.applied, group.sm)) ctx.send(m.to, m.msg);
-      for (const { learner, delta } of feed.lagChanges(group.sm.applied)) ctx.count(`lag:${regionOfServer(learner)}`, delta);
+      for (const { learner, delta } of feed.lagChanges(group.sm.applied)) ctx.count(`${LAG_COUNTER_PREFIX}${regionOfServer(learner)}`, delta);
+    } else if (feed !== undefined) {
+      // No longer leading: what it reported is the new leader's to report now.
+      for (const { learner, delta } of feed.withdrawLag()) ctx.count(`${LAG_COUNTER_PREFIX}${regionOfServer(learner)}`, delta);
     }
   }
   for (const h of state.participants.takeHeld()) carryOut(state, state.participants.receive(h.wire, h.from, h.ticks), ctx);

@@ -1,6 +1,6 @@
 import type { History, OpKind } from '../core/history.js';
 import { DROP_CAUSES } from '../net/model.js';
-import type { StatsSnapshot } from '../runtime/stats.js';
+import { LEVEL_COUNTER_PREFIX, type StatsSnapshot } from '../runtime/stats.js';
 import { LATENCY_BUCKETS_SECONDS, Registry, type MetricsSnapshot } from './registry.js';
 
 /**
@@ -75,7 +75,11 @@ export class ClientMetrics {
 }
 
 const COUNTER_TXN = { 'txn-commit': 'commit', 'txn-abort': 'abort' } as const;
-const LAG_PREFIX = 'lag:';
+/**
+ * A server's counter of how far a region's learners of the shards it leads are behind, by
+ * region (`level:lag:<region>`): a level of its incarnation, withdrawn when it stops leading.
+ */
+export const LAG_COUNTER_PREFIX = `${LEVEL_COUNTER_PREFIX}lag:`;
 const ROUTED_PREFIX = 'routed:';
 
 export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot {
@@ -133,7 +137,7 @@ export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot
     }
     for (const [name, n] of Object.entries(counters)) {
       // Lag is kept by deltas on each server: the sum over servers is the region's lag.
-      if (name.startsWith(LAG_PREFIX)) lag.set(name.slice(LAG_PREFIX.length), (lag.get(name.slice(LAG_PREFIX.length)) ?? 0) + n);
+      if (name.startsWith(LAG_COUNTER_PREFIX)) lag.set(name.slice(LAG_COUNTER_PREFIX.length), (lag.get(name.slice(LAG_COUNTER_PREFIX.length)) ?? 0) + n);
       else if (name.startsWith(ROUTED_PREFIX)) routed.inc({ balancer: address, server: name.slice(ROUTED_PREFIX.length) }, n);
     }
   }

@@ -46,7 +46,11 @@ export interface ActorContext {
    * persists after the call are appended after it. The last call of a step counts.
    */
   checkpoint(records: unknown[]): void;
-  /** Add to a named counter of this actor (visible in stats and the control plane). */
+  /**
+   * Add to a named counter of this actor (visible in stats and the control plane). A name that
+   * starts with `level:` (LEVEL_COUNTER_PREFIX, src/runtime/stats.ts) is a level of this
+   * incarnation, kept by adding its changes: the next incarnation starts it from 0.
+   */
   count(name: string, by?: number): void;
   /** Tell the cluster's listeners something (membership changes...); not a message to an actor. */
   publish(topic: string, data: unknown): void;

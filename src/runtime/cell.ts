@@ -5,7 +5,7 @@ import { RESTART_BACKOFF_MS_BASE, RESTART_BACKOFF_MS_MAX, TIMERS_PER_ACTOR_MAX }
 import { Prng, hashString } from '../core/prng.js';
 import type { ActorContext, ActorSpec, Behavior, Outgoing } from './actor.js';
 import type { HostEnv, TimerHandle, TimerTarget } from './env.js';
-import type { ActorStats, HostStats } from './stats.js';
+import { clearLevels, type ActorStats, type HostStats } from './stats.js';
 
 /** Keys of spent or cancelled timers a cell keeps (see Cell.timers) before it sweeps them out. */
 export const TIMER_KEYS_DEAD_MAX = 64;
@@ -174,6 +174,8 @@ export class Cell implements TimerTarget {
   }
 
   private initialize(): void {
+    // A new incarnation: its levels start from 0 (the old one's went with it).
+    clearLevels(this.stats.counters);
     this.beginStep('');
     try {
       const recovered = this.host.env.durable.load(this.spec.address);
@@ -453,6 +455,8 @@ export class Cell implements TimerTarget {
   /** Crash or stop: nothing more runs, nothing is sent. */
   kill(): void {
     this.status = 'dead';
+    // Its levels end with the incarnation (a crashed server behind by 20 is not behind now).
+    clearLevels(this.stats.counters);
     this.clearTimers();
     this.backoffTimer?.cancel();
     this.backoffTimer = undefined;

@@ -99,6 +99,30 @@ export function snapshot(stats: HostStats): StatsSnapshot {
   };
 }
 
+/**
+ * Counters whose name starts with this are levels of the actor's current incarnation (how far
+ * behind something is now), not totals: a new incarnation (a restart, a recovery after a crash,
+ * supervision) starts them from 0, and a host that is gone takes its levels with it. Other
+ * counters add up over incarnations and hosts.
+ */
+export const LEVEL_COUNTER_PREFIX = 'level:';
+
+/** Drops the level counters (LEVEL_COUNTER_PREFIX) from `counters`, in place. */
+export function clearLevels(counters: Record<string, number>): void {
+  for (const name of Object.keys(counters)) if (name.startsWith(LEVEL_COUNTER_PREFIX)) delete counters[name];
+}
+
+/** `s` without its actors' level counters: what a host that is gone still counts for. */
+export function withoutLevels(s: StatsSnapshot): StatsSnapshot {
+  const actors: Record<string, ActorStats> = {};
+  for (const [address, a] of Object.entries(s.actors)) {
+    const counters = { ...a.counters };
+    clearLevels(counters);
+    actors[address] = { ...a, counters };
+  }
+  return { ...s, actors };
+}
+
 /** Sums host snapshots into one. */
 export function mergeSnapshots(parts: StatsSnapshot[]): StatsSnapshot {
   const out: StatsSnapshot = { sent: 0, delivered: 0, bytes: 0, errors: 0, dropped: {}, actors: {}, links: {}, types: {} };

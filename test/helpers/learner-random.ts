@@ -48,11 +48,11 @@
  * - after each quiet phase every learner has applied the whole log (its state the group's last)
  *   and the leader's feed reports a lag of 0 for each.
  *
- * Not checked, only measured (`gaugeLag`): what the servers' `lag:<region>` counters add up to
- * after the quiet phase (cluster.replicationLag(), the gauge meridian_replication_lag_commands).
- * server.ts reports a feed's lag changes only while its replica leads, and the runtime keeps an
- * actor's counters across restarts while the feed starts again from 0: after a change of leader
- * or a restart the sum keeps the old leader's last lag (2026-12-02: off in all of seeds 1-200).
+ * - after each quiet phase the servers' lag counters (`level:lag:<region>`, what
+ *   cluster.replicationLag() and the gauge meridian_replication_lag_commands add up) sum to 0:
+ *   a replica that stops leading withdraws what it reported (server.ts onTick), and a restarted
+ *   one starts them from 0 (they are levels of an incarnation, src/runtime/stats.ts). Until
+ *   2026-12-02 neither was so, and the sum kept an old leader's last lag in all of seeds 1-200.
  */
 import { Prng } from '../../src/core/prng.js';
 import { MEMORY_LIMITS_DEFAULT, type MemoryLimits } from '../../src/core/limits.js';
@@ -338,8 +338,14 @@ export function runSeed(seed: number, options: LearnerSeedOptions = {}): SeedRes
     }
     for (const { learner, delta } of h.feed.lagChanges(h.sm.applied)) h.gauge.set(learner, (h.gauge.get(learner) ?? 0) + delta);
   };
+  /** server.ts onTick for a replica that does not lead: it takes back the lag it reported. */
+  const withdrawLag = (h: Home): void => {
+    for (const { learner, delta } of h.feed.withdrawLag()) h.gauge.set(learner, (h.gauge.get(learner) ?? 0) + delta);
+  };
   const restartHome = (h: Home): void => {
     h.up = true;
+    // A new incarnation: its level counters start from 0.
+    h.gauge = new Map();
     h.believes = false;
     h.feed = new LearnerFeed(LEARNERS);
     h.sm = new KvStateMachine(limits);
@@ -364,7 +370,10 @@ export function runSeed(seed: number, options: LearnerSeedOptions = {}): SeedRes
         const h = prng.chance(0.5) ? leader : prng.pick(homes);
         if (h.up) applyAt(h, 1 + prng.int(6));
       } else if (r < 38) {
-        for (const h of homes) if (h.up && h.believes) tickFeed(h, prng.chance(0.5));
+        for (const h of homes) {
+          if (h.up && h.believes) tickFeed(h, prng.chance(0.5));
+          else if (h.up) withdrawLag(h);
+        }
       } else if (r < 80) {
         if (inflight.length === 0) continue;
         const i = prng.chance(0.5) ? 0 : prng.int(inflight.length);
@@ -440,6 +449,7 @@ export function runSeed(seed: number, options: LearnerSeedOptions = {}): SeedRes
     const quiet = (what: string): void => {
       for (let ticks = 0; ticks < QUIET_TICKS && !caughtUp(); ticks++) {
         tickFeed(leader, prng.chance(0.5));
+        for (const h of homes) if (h !== leader) withdrawLag(h);
         while (inflight.length > 0) deliver(inflight.shift()!);
         result.quietTicks = Math.max(result.quietTicks, ticks + 1);
       }
@@ -451,8 +461,12 @@ export function runSeed(seed: number, options: LearnerSeedOptions = {}): SeedRes
       );
     };
     quiet('quiet phase');
-    // cluster.replicationLag() sums every server's counters: what it reports now.
+    // cluster.replicationLag() sums every server's counters: what it reports at the next tick.
+    for (const { learner, delta } of leader.feed.lagChanges(leader.sm.applied)) leader.gauge.set(learner, (leader.gauge.get(learner) ?? 0) + delta);
+    for (const h of homes) if (h !== leader) withdrawLag(h);
     result.gaugeLag = homes.reduce((n, h) => n + [...h.gauge.values()].reduce((a, b) => a + b, 0), 0);
+    if (result.gaugeLag !== 0)
+      problem(`quiet phase: every learner caught up, but the servers' lag counters add up to ${result.gaugeLag} (cluster.replicationLag() would report it)`);
     // Now and then, once all is caught up, a learner crashes while the shard is idle (nothing
     // new to feed it): it must be found and fed again all the same.
     if (prng.chance(0.5)) {

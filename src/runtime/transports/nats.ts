@@ -8,7 +8,7 @@ import { HOST_READY_TIMEOUT_MS } from '../../core/limits.js';
 import type { HostPing } from '../admin.js';
 import { FileDurableStore } from '../durable-file.js';
 import type { TimerHandle } from '../env.js';
-import { mergeSnapshots, snapshot, type StatsSnapshot } from '../stats.js';
+import { mergeSnapshots, snapshot, withoutLevels, type StatsSnapshot } from '../stats.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import { ThreadHost } from './thread-host.js';
 import type { HostPlan, Runtime } from './runtime.js';
@@ -246,7 +246,8 @@ export class NatsRuntime implements Runtime {
     if (!entry.alive) return;
     entry.alive = false;
     const last = this.latestStats.get(entry.id);
-    if (last !== undefined) this.retiredStats.push(last);
+    // Its totals still count; its actors' levels went with it (see LEVEL_COUNTER_PREFIX).
+    if (last !== undefined) this.retiredStats.push(withoutLevels(last));
     this.latestStats.delete(entry.id);
   }
 

@@ -8,7 +8,7 @@ import { portEndpoint, type AdminApi, type HostPing } from '../admin.js';
 import { FileDurableStore } from '../durable-file.js';
 import type { HostEvent, TimerHandle } from '../env.js';
 import type { DirectoryEntry } from '../host.js';
-import { mergeSnapshots, snapshot, type StatsSnapshot } from '../stats.js';
+import { mergeSnapshots, snapshot, withoutLevels, type StatsSnapshot } from '../stats.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import { ThreadHost } from './thread-host.js';
 import type { HostPlan, Runtime } from './runtime.js';
@@ -242,7 +242,8 @@ export class ThreadsRuntime implements Runtime {
   /** Stop using a host that is gone: keep its last counters, close its control port and channel. */
   private retire(entry: WorkerHost): void {
     const last = this.latestStats.get(entry.id);
-    if (last !== undefined) this.retiredStats.push(last);
+    // Its totals still count; its actors' levels went with it (see LEVEL_COUNTER_PREFIX).
+    if (last !== undefined) this.retiredStats.push(withoutLevels(last));
     this.latestStats.delete(entry.id);
     entry.admin[Comlink.releaseProxy]();
     entry.adminPort.close();

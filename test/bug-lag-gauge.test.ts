@@ -1,0 +1,47 @@
+import test from 'ava';
+import { startCluster, type ClusterConfig } from '../src/index.js';
+
+// cluster.replicationLag() (and the gauge meridian_replication_lag_commands) sums every server's
+// lag counters. Until 2026-12-02 a server reported its feed's lag changes only while it led, and
+// the runtime kept an actor's counters across a restart while its feed started again from 0, so
+// after a change of leader the sum kept the old leader's last lag for good: here { r1: 0, r2: 22 }
+// with every replica and the learner at the same index (found by test/learner-random.test.ts's
+// model; reproduced on this cluster). A server that stops leading now withdraws what it
+// reported, and the counters are levels of an incarnation (`level:`, src/runtime/stats.ts): a
+// restarted server starts them from 0.
+for (const factor of [3, 2]) {
+  test(`hybrid: the replication lag goes back to 0 once the learner caught up after its shard's leader crashed (factor ${factor}${factor === 2 ? ', the old leader restarted' : ''})`, async (t) => {
+    const seed = 7;
+    t.log(`seed ${seed}`);
+    const config: ClusterConfig = {
+      regions: [
+        { name: 'r1', servers: 3 },
+        { name: 'r2', servers: 1 },
+      ],
+      transport: 'sim',
+      seed,
+      shards: 1,
+      replication: { mode: 'hybrid', factor },
+      heartbeat: { intervalMs: 50 },
+    };
+    const cluster = await startCluster(config);
+    try {
+      const client = cluster.client({ region: 'r1' });
+      await client.put('k', 0);
+      const leader = cluster.serverFor('k');
+      await cluster.pause('r2/0');
+      for (let i = 1; i <= 21; i++) await client.put('k', i);
+      await cluster.sleep(300); // the leader reports its feed's lag at its ticks
+      t.true((cluster.replicationLag()['r2'] ?? 0) > 0, 'the paused learner is behind');
+      await cluster.crash(leader);
+      await cluster.resume('r2/0');
+      await cluster.sleep(2_000);
+      if (factor === 2) await cluster.restart(leader);
+      for (let i = 22; i <= 26; i++) await client.put('k', i);
+      await cluster.sleep(3_000);
+      t.deepEqual(cluster.replicationLag(), { r1: 0, r2: 0 });
+    } finally {
+      await cluster.stop();
+    }
+  });
+}

@@ -70,6 +70,66 @@ export const MUTANTS = [
     flags: ['--mode', 'hybrid'],
   },
   {
+    name: 'learner-restores-older-snapshot',
+    what: 'hybrid: a learner installs any snapshot it is fed, also one older than what it applied (it goes back in time)',
+    edits: [['src/replication/learner.js', 'if (msg.snapshot !== null && msg.snapshot.applied > this.sm.applied)', 'if (msg.snapshot !== null)']],
+    flags: ['--mode', 'hybrid'],
+  },
+  {
+    name: 'feed-no-probe',
+    what: "hybrid: a leader's feed sends a caught-up learner no empty probe, so a learner restarted while the shard is idle is never fed (the bug test/bug-hybrid.test.ts pins)",
+    edits: [['src/replication/learner.js', "out.push({ to: learner, msg: { type: 'learn', s: shard, entries: [], snapshot: null } });", '']],
+    flags: ['--mode', 'hybrid'],
+  },
+  {
+    name: 'feed-never-resends',
+    what: "hybrid: a leader's feed never sends again what a learner did not acknowledge (a lost learn message leaves it behind until new commands come)",
+    edits: [['src/replication/learner.js', 'if (p.sinceSendTicks >= LEARN_RESEND_TICKS)\n                p.sentUpTo = p.acked;', '']],
+    flags: ['--mode', 'hybrid'],
+  },
+  {
+    name: 'checkpoint-covers-whole-step',
+    what: "a checkpoint taken in the middle of a step is taken to hold the step's persists made after it too (they are not appended: the bug fixed in 478d88d, at the actor cell)",
+    edits: [['src/runtime/cell.js', 'from = this.checkpointAfter;', 'from = this.persists.length;']],
+    flags: [],
+  },
+  {
+    name: 'checkpoint-omits-promise',
+    what: "a server's checkpoint of a shard's log leaves out the acceptor's promise (a restart forgets it)",
+    edits: [['src/replication/shard-log.js', 'if (log.promised !== undefined)\n', 'if (false)\n']],
+    flags: [],
+  },
+  {
+    name: 'shardlog-keeps-lower-promise',
+    what: "a server's shard log keeps the lower of two promises it reads (a checkpoint then holds an old one)",
+    edits: [
+      [
+        'src/replication/shard-log.js',
+        "case 'promise':\n            log.promised = log.promised === undefined || compareBallots(r.ballot, log.promised) > 0",
+        "case 'promise':\n            log.promised = log.promised === undefined || compareBallots(r.ballot, log.promised) < 0",
+      ],
+    ],
+    flags: [],
+  },
+  {
+    name: 'recover-forgets-log',
+    what: "a restarted server does not rebuild its shard logs' summary from the records it recovered (its next checkpoint drops them)",
+    edits: [['src/replication/shard-log.js', 'rememberRecord(this.logOf(record.s), record.r);', 'this.logOf(record.s);']],
+    flags: [],
+  },
+  {
+    name: 'unsynced-counted-synced',
+    what: 'with fsync false, the simulated store counts every append as synced: a power loss loses nothing (what the checker may then rely on was never durable)',
+    edits: [['src/runtime/durable-memory.js', 'const at = this.fsync ? -Infinity : this.clock();', 'const at = -Infinity;']],
+    flags: [],
+  },
+  {
+    name: 'recovery-keeps-torn-tail',
+    what: "the simulated store's recovery does not cut a torn last record (a power loss's partly written record stays in the log)",
+    edits: [['src/runtime/durable-memory.js', 'if (parsed.tornTail) {', 'if (false) {']],
+    flags: [],
+  },
+  {
     name: 'coordinator-forgets-begun',
     what: 'a restarted coordinator forgets which requests it began (begins a late duplicate again)',
     edits: [[COORDINATOR, 'for (const record of begunRecords)', 'for (const record of [])']],

@@ -61,3 +61,15 @@ test('randomized learner catches the learner-ignores-snapshot mutant in at least
     seeds: 100,
     share: 0.5,
   }));
+
+// Three more, proposed with this test (in scripts/mutants.mjs since): seeds 1-200 fail
+// (2026-12-02) learner-restores-older-snapshot 187, feed-no-probe 108 (the seeds whose learner
+// restarts while the shard is idle), feed-never-resends 57; about half required.
+for (const { mutant, share } of [
+  { mutant: 'learner-restores-older-snapshot', share: 0.45 },
+  { mutant: 'feed-no-probe', share: 0.25 },
+  { mutant: 'feed-never-resends', share: 0.14 },
+]) {
+  test(`randomized learner catches the ${mutant} mutant in at least ${share * 100}% of seeds`, (t) =>
+    catchesMutant(t, { mutant, module: 'test/helpers/learner-random.js', runner: (e) => e['runSeed'] as typeof runSeed, seeds: 200, share }));
+}

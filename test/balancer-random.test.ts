@@ -15,7 +15,8 @@
  */
 import test from 'ava';
 import { runSeed } from './helpers/balancer-random.js';
-import { catchesMutant, seedRange, sweep } from './helpers/core-mutant.js';
+import { seedRange, sweep } from './helpers/core-mutant.js';
+import { mutantTests } from './helpers/mutant-tests.js';
 
 test('randomized balancer: late, reordered and copied requests, answers and crash notices, crashes, small routed-id bounds; each request forwarded at most once, answered at most once, a refusal never followed by a forward', (t) => {
   const { base, seeds } = seedRange(t, 400);
@@ -39,15 +40,12 @@ test('randomized balancer: late, reordered and copied requests, answers and cras
 // a scratch copy of dist/). The shares required are about half of what seeds 1-200 fail
 // (2026-12-02): balancer-no-dedup 200 of 200, balancer-forgets-marks 176 of 200 (every seed with
 // a bound below the default; with the default, 4,096, a seed forgets nothing). Seeds 1-400 fail
-// 400 and 333: 200 seeds are plenty, and a scratch copy of dist/ takes its time. Two more, of
-// 200 (proposed with this test, in scripts/mutants.mjs since): balancer-forgets-refusals (the bug
-// of seed 255280) 126, balancer-marks-off-by-one 151.
-for (const { mutant, share } of [
+// 400 and 333. Two more, of 200 (proposed with this test, in scripts/mutants.mjs since):
+// balancer-forgets-refusals (the bug of seed 255280) 126, balancer-marks-off-by-one 151. The
+// tests run seeds 1-100 (the suite's time), which fail 100, 90, 63 and 77: the same shares.
+mutantTests('randomized balancer', 'test/helpers/balancer-random.js', 100, [
   { mutant: 'balancer-no-dedup', share: 0.5 },
   { mutant: 'balancer-forgets-marks', share: 0.45 },
   { mutant: 'balancer-forgets-refusals', share: 0.3 },
   { mutant: 'balancer-marks-off-by-one', share: 0.35 },
-]) {
-  test(`randomized balancer catches the ${mutant} mutant in at least ${share * 100}% of seeds`, (t) =>
-    catchesMutant(t, { mutant, module: 'test/helpers/balancer-random.js', runner: (e) => e['runSeed'] as typeof runSeed, seeds: 200, share }));
-}
+]);

@@ -11,7 +11,8 @@
  */
 import test from 'ava';
 import { runSeed } from './helpers/coordinator-random.js';
-import { catchesMutant, seedRange, sweep } from './helpers/core-mutant.js';
+import { seedRange, sweep } from './helpers/core-mutant.js';
+import { mutantTests } from './helpers/mutant-tests.js';
 
 test('randomized coordinator: late request copies, crashes right after durable writes, checkpoints, restarts; each request begun and executed at most once, its copies answered as the design says', (t) => {
   const { base, seeds } = seedRange(t, 300);
@@ -33,10 +34,8 @@ test('randomized coordinator: late request copies, crashes right after durable w
 // Each mutant is a bug that nothing in the project knows about (scripts/mutants.mjs puts it into
 // a scratch copy of dist/). The shares required are about half of what seeds 1-150 fail
 // (2026-12-02): 150 and 76 of 150 (the second only in seeds that remember 1-6 ids: half of them).
-for (const { mutant, share } of [
+// The tests run seeds 1-100 (the suite's time), which fail 100 and 53.
+mutantTests('randomized coordinator', 'test/helpers/coordinator-random.js', 100, [
   { mutant: 'coordinator-forgets-begun', share: 0.5 },
   { mutant: 'coordinator-forgets-marks', share: 0.25 },
-]) {
-  test(`randomized coordinator catches the ${mutant} mutant in at least ${share * 100}% of seeds`, (t) =>
-    catchesMutant(t, { mutant, module: 'test/helpers/coordinator-random.js', runner: (e) => e['runSeed'] as typeof runSeed, seeds: 150, share }));
-}
+]);

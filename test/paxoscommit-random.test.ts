@@ -19,7 +19,8 @@
  */
 import test from 'ava';
 import { runSeed } from './helpers/paxoscommit-random.js';
-import { catchesMutant, seedRange, sweep } from './helpers/core-mutant.js';
+import { seedRange, sweep } from './helpers/core-mutant.js';
+import { mutantTests } from './helpers/mutant-tests.js';
 
 test('randomized Paxos Commit: late copies, drops, late and no votes, crashes and restarts, overlapping recovery leaders; one outcome per transaction, none over a no vote, nobody left in doubt', (t) => {
   const { base, seeds } = seedRange(t, 400);
@@ -44,10 +45,7 @@ test('seeds that found the two bugs pass (1062 and 1369: a duplicate prepare aft
 // Each mutant is a bug that nothing in the project knows about (scripts/mutants.mjs puts it into
 // a scratch copy of dist/). The shares required are about half of what seeds 1-400 fail
 // (2026-12-02): 33 and 130 of 400.
-for (const { mutant, share } of [
+mutantTests('randomized Paxos Commit', 'test/helpers/paxoscommit-random.js', 400, [
   { mutant: 'pc-acceptor-ignores-promise', share: 0.05 },
   { mutant: 'pc-recovery-aborts', share: 0.15 },
-]) {
-  test(`randomized Paxos Commit catches the ${mutant} mutant in at least ${share * 100}% of seeds`, (t) =>
-    catchesMutant(t, { mutant, module: 'test/helpers/paxoscommit-random.js', runner: (e) => e['runSeed'] as typeof runSeed, seeds: 400, share }));
-}
+]);

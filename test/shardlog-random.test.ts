@@ -30,7 +30,8 @@
 import test from 'ava';
 import { MultiPaxos } from '../src/protocols/multipaxos.js';
 import { runSeed } from './helpers/shardlog-random.js';
-import { catchesMutant, seedRange, sweep } from './helpers/core-mutant.js';
+import { seedRange, sweep } from './helpers/core-mutant.js';
+import { mutantTests } from './helpers/mutant-tests.js';
 
 test('randomized server log: checkpoints at random points and mid-step, plain crashes, crashes between the write and the send, power losses with torn tails; what was reported survives, the recovered log is a prefix of what was written, replicas agree', (t) => {
   const { base, seeds } = seedRange(t, 150);
@@ -81,14 +82,11 @@ test("randomized server log catches the 'checkpoint-drops-tail' variant in at le
 // 96, checkpoint-omits-promise 89, shardlog-keeps-lower-promise 74, recover-forgets-log 83,
 // unsynced-counted-synced 46 and recovery-keeps-torn-tail 25 (both only in fsync-false seeds,
 // about half); about half required.
-for (const { mutant, share } of [
+mutantTests('randomized server log', 'test/helpers/shardlog-random.js', 100, [
   { mutant: 'checkpoint-covers-whole-step', share: 0.45 },
   { mutant: 'checkpoint-omits-promise', share: 0.4 },
   { mutant: 'shardlog-keeps-lower-promise', share: 0.35 },
   { mutant: 'recover-forgets-log', share: 0.4 },
   { mutant: 'unsynced-counted-synced', share: 0.2 },
   { mutant: 'recovery-keeps-torn-tail', share: 0.12 },
-]) {
-  test(`randomized server log catches the ${mutant} mutant in at least ${share * 100}% of seeds`, (t) =>
-    catchesMutant(t, { mutant, module: 'test/helpers/shardlog-random.js', runner: (e) => e['runSeed'] as typeof runSeed, seeds: 100, share }));
-}
+]);

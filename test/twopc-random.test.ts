@@ -34,7 +34,8 @@
  */
 import test from 'ava';
 import { runSeed } from './helpers/twopc-random.js';
-import { catchesMutant, seedRange, sweep } from './helpers/core-mutant.js';
+import { seedRange, sweep } from './helpers/core-mutant.js';
+import { mutantTests } from './helpers/mutant-tests.js';
 
 test('randomized 2PC: late copies, drops, late votes, participant cores rebuilt without finished transactions, coordinator restarts; atomic, no assertion, nobody left in doubt', (t) => {
   const { base, seeds } = seedRange(t, 400);
@@ -54,10 +55,7 @@ test('randomized 2PC, seeds that found bugs: 732 (before stale replicas; the uni
 // scripts/mutants.mjs; the shares required are about half of what seeds 1-400 fail (2026-12-02,
 // with stale replicas): 67 and 21 of 400. (`stale-leader-acks` was at 0 before the stale
 // replicas: it needs a core that never saw a transaction its shard holds prepared.)
-for (const { mutant, share } of [
+mutantTests('randomized 2PC', 'test/helpers/twopc-random.js', 400, [
   { mutant: 'coordinator-ends-at-first-ack', share: 0.075 },
   { mutant: 'stale-leader-acks', share: 0.025 },
-]) {
-  test(`randomized 2PC catches the ${mutant} mutant in at least ${share * 100}% of seeds`, (t) =>
-    catchesMutant(t, { mutant, module: 'test/helpers/twopc-random.js', runner: (e) => e['runSeed'] as typeof runSeed, seeds: 400, share }));
-}
+]);

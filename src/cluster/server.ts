@@ -1,4 +1,3 @@
-import { LAG_COUNTER_PREFIX } from '../metrics/cluster-metrics.js';
 import type { MemoryLimits } from '../core/limits.js';
 import type { ActorContext, Behavior } from '../runtime/actor.js';
 import { FifoOrder } from '../core/fifo-order.js';
@@ -27,6 +26,7 @@ import {
   regionOfServer,
   type Topology,
 } from './topology.js';
+import { LAG_COUNTER_PREFIX } from '../metrics/cluster-metrics.js';
 
 /** A forwarded request may travel this many hops between servers before it is failed. */
 export const FORWARD_HOPS_MAX = 4;

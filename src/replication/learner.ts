@@ -149,10 +149,6 @@ export class LearnerFeed {
   }
 
   /**
-   * How each learner's lag changed since the last call (learners whose lag did not change are
-   * left out), so a gauge summed over shards can be kept by deltas.
-   */
-  /**
    * The changes that take back every lag reported (to 0): a replica that stops leading reports
    * nothing more, and the next leader's feed reports the lags from 0. Empty when nothing is out.
    */
@@ -164,6 +160,10 @@ export class LearnerFeed {
     return out;
   }
 
+  /**
+   * How each learner's lag changed since the last call (learners whose lag did not change are
+   * left out), so a gauge summed over shards can be kept by deltas.
+   */
   lagChanges(applied: number): Array<{ learner: string; delta: number }> {
     const out: Array<{ learner: string; delta: number }> = [];
     for (const [learner, lag] of this.lags(applied)) {

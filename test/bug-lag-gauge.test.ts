@@ -1,5 +1,5 @@
 import test from 'ava';
-import { startCluster, type ClusterConfig } from '../src/index.js';
+import { startCluster, type Cluster, type ClusterConfig } from '../src/index.js';
 
 // cluster.replicationLag() (and the gauge meridian_replication_lag_commands) sums every server's
 // lag counters. Until 2026-12-02 a server reported its feed's lag changes only while it led, and
@@ -44,4 +44,52 @@ for (const factor of [3, 2]) {
       await cluster.stop();
     }
   });
+}
+
+// The same on worker threads: packed (a crash drops the server's actors on a thread that goes
+// on) and dedicated (a crash ends the server's thread; what it last reported is kept for its
+// totals, its levels dropped). Before the fix both printed { r1: 0, r2: 21 } (r2: 22
+// dedicated) after the catch-up (a /tmp script, 2026-12-02 13:48).
+for (const placement of ['packed', 'dedicated'] as const) {
+  test(`threads (${placement}): the replication lag goes back to 0 once the learner caught up after its shard's leader crashed`, async (t) => {
+    const cluster = await startCluster({
+      regions: [
+        { name: 'r1', servers: 3 },
+        { name: 'r2', servers: 1 },
+      ],
+      transport: 'threads',
+      placement,
+      seed: 7,
+      shards: 1,
+      replication: { mode: 'hybrid', factor: 3 },
+      heartbeat: { intervalMs: 50 },
+    });
+    try {
+      const client = cluster.client({ region: 'r1' });
+      await client.put('k', 0);
+      const leader = cluster.serverFor('k');
+      await cluster.pause('r2/0');
+      for (let i = 1; i <= 21; i++) await client.put('k', i);
+      // Real time: the lag shows once the leader's tick reported it and its thread pushed its stats.
+      await eventuallyLag(cluster, (lag) => lag > 0);
+      await cluster.crash(leader);
+      await cluster.resume('r2/0');
+      for (let i = 22; i <= 26; i++) {
+        try {
+          await client.put('k', i);
+        } catch {
+          // A put the crash caught out may time out: the lag is what is checked.
+        }
+      }
+      await eventuallyLag(cluster, (lag) => lag === 0);
+      t.deepEqual(cluster.replicationLag(), { r1: 0, r2: 0 });
+    } finally {
+      await cluster.stop();
+    }
+  });
+}
+
+/** Waits (up to 10 s of real time) until r2's lag satisfies `ok`. */
+async function eventuallyLag(cluster: Cluster, ok: (lag: number) => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !ok(cluster.replicationLag()['r2'] ?? 0); i++) await cluster.sleep(100);
 }

@@ -344,6 +344,8 @@ export class Participants {
         byTo.set(m.to, effect.msg as ParticipantReply);
         effects.push(effect);
       } else {
+        // Merged into the wire already going there: checked as send checks what it sends.
+        this.checkAck(s, m.msg);
         const more = m.reads === undefined ? { m: m.msg } : { m: m.msg, r: m.reads };
         if (wire.more === undefined) wire.more = [more];
         else wire.more.push(more);
@@ -352,14 +354,21 @@ export class Participants {
     return effects;
   }
 
-  private send(s: number, to: string, msg: unknown, reads?: TxnReads): ParticipantEffect {
-    // A 2PC ack lets the coordinator forget the transaction: it must say what the shard's log
-    // holds, the commit applied (see TwoPcParticipant's commit; a stale leader's ack from its
-    // core's belief alone lost a committed write on NATS). One lookup per ack.
+  /**
+   * A 2PC ack lets the coordinator forget the transaction: it must say what the shard's log
+   * holds, the commit applied (see TwoPcParticipant's commit; a stale leader's ack from its
+   * core's belief alone lost a committed write on NATS). One lookup per ack. Every message sent
+   * passes here, also one merged into a wire's `more` (which skipped it before 2026-12-02).
+   */
+  private checkAck(s: number, msg: unknown): void {
     if (this.host.commit === '2pc' && (msg as { type?: unknown }).type === 'ack') {
       const txn = (msg as { txn: string }).txn;
       assert(this.host.groups.get(s)?.sm.isFinished(txn) === true, `participant: ack of ${txn} for shard ${s}, which its state machine has not finished`);
     }
+  }
+
+  private send(s: number, to: string, msg: unknown, reads?: TxnReads): ParticipantEffect {
+    this.checkAck(s, msg);
     if (to.startsWith('shard/')) {
       // Another shard's participant (3PC termination, Paxos Commit recovery): any replica of
       // that shard takes it and passes it to its leader.

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { startCluster, type Cluster, type ClusterConfig } from '../src/index.js';
+import { startCluster, type Client, type Cluster, type ClusterConfig } from '../src/index.js';
 
 // cluster.replicationLag() (and the gauge meridian_replication_lag_commands) sums every server's
 // lag counters. Until 2026-12-02 a server reported its feed's lag changes only while it led, and
@@ -9,28 +9,38 @@ import { startCluster, type Cluster, type ClusterConfig } from '../src/index.js'
 // model; reproduced on this cluster). A server that stops leading now withdraws what it
 // reported, and the counters are levels of an incarnation (`level:`, src/runtime/stats.ts): a
 // restarted server starts them from 0.
+
+/** One shard homed in r1 (3 servers) with its learner r2/0; `more` sets the transport and factor. */
+function lagConfig(more: Partial<ClusterConfig>): ClusterConfig {
+  return {
+    regions: [
+      { name: 'r1', servers: 3 },
+      { name: 'r2', servers: 1 },
+    ],
+    seed: 7,
+    shards: 1,
+    replication: { mode: 'hybrid', factor: 3 },
+    heartbeat: { intervalMs: 50 },
+    ...more,
+  };
+}
+
+/** Pauses the learner and writes 21 puts past it: returns the client and the shard's leader. */
+async function learnerBehind(cluster: Cluster): Promise<{ client: Client; leader: string }> {
+  const client = cluster.client({ region: 'r1' });
+  await client.put('k', 0);
+  const leader = cluster.serverFor('k');
+  await cluster.pause('r2/0');
+  for (let i = 1; i <= 21; i++) await client.put('k', i);
+  return { client, leader };
+}
+
 for (const factor of [3, 2]) {
   test(`hybrid: the replication lag goes back to 0 once the learner caught up after its shard's leader crashed (factor ${factor}${factor === 2 ? ', the old leader restarted' : ''})`, async (t) => {
-    const seed = 7;
-    t.log(`seed ${seed}`);
-    const config: ClusterConfig = {
-      regions: [
-        { name: 'r1', servers: 3 },
-        { name: 'r2', servers: 1 },
-      ],
-      transport: 'sim',
-      seed,
-      shards: 1,
-      replication: { mode: 'hybrid', factor },
-      heartbeat: { intervalMs: 50 },
-    };
-    const cluster = await startCluster(config);
+    t.log('seed 7');
+    const cluster = await startCluster(lagConfig({ transport: 'sim', replication: { mode: 'hybrid', factor } }));
     try {
-      const client = cluster.client({ region: 'r1' });
-      await client.put('k', 0);
-      const leader = cluster.serverFor('k');
-      await cluster.pause('r2/0');
-      for (let i = 1; i <= 21; i++) await client.put('k', i);
+      const { client, leader } = await learnerBehind(cluster);
       await cluster.sleep(300); // the leader reports its feed's lag at its ticks
       t.true((cluster.replicationLag()['r2'] ?? 0) > 0, 'the paused learner is behind');
       await cluster.crash(leader);
@@ -52,24 +62,10 @@ for (const factor of [3, 2]) {
 // dedicated) after the catch-up (a /tmp script, 2026-12-02 13:48).
 for (const placement of ['packed', 'dedicated'] as const) {
   test(`threads (${placement}): the replication lag goes back to 0 once the learner caught up after its shard's leader crashed`, async (t) => {
-    const cluster = await startCluster({
-      regions: [
-        { name: 'r1', servers: 3 },
-        { name: 'r2', servers: 1 },
-      ],
-      transport: 'threads',
-      placement,
-      seed: 7,
-      shards: 1,
-      replication: { mode: 'hybrid', factor: 3 },
-      heartbeat: { intervalMs: 50 },
-    });
+    t.log('seed 7');
+    const cluster = await startCluster(lagConfig({ transport: 'threads', placement }));
     try {
-      const client = cluster.client({ region: 'r1' });
-      await client.put('k', 0);
-      const leader = cluster.serverFor('k');
-      await cluster.pause('r2/0');
-      for (let i = 1; i <= 21; i++) await client.put('k', i);
+      const { client, leader } = await learnerBehind(cluster);
       // Real time: the lag shows once the leader's tick reported it and its thread pushed its stats.
       await eventuallyLag(cluster, (lag) => lag > 0);
       await cluster.crash(leader);

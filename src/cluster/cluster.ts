@@ -26,7 +26,7 @@ import type { ServerState } from './server.js';
 import type { Snapshot } from '../replication/state-machine.js';
 import type { CoordinatorState } from './coordinator.js';
 import type { MemberState } from './messages.js';
-import { buildClusterMetrics, ClientMetrics, LAG_COUNTER_PREFIX } from '../metrics/cluster-metrics.js';
+import { buildClusterMetrics, ClientMetrics, replicationLagOf } from '../metrics/cluster-metrics.js';
 import type { MetricsServer, MetricsServerOptions } from '../metrics/http.js';
 import { toPrometheusText } from '../metrics/prometheus.js';
 import type { MetricsSnapshot } from '../metrics/registry.js';
@@ -597,17 +597,10 @@ export class Cluster extends EventEmitter {
    * leaders, in commands, summed over shards (as of the last counters pushed by each thread).
    */
   replicationLag(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const r of this.config.regions) out[r.name] = 0;
-    for (const a of Object.values(this.runtime.stats().actors)) {
-      for (const [name, n] of Object.entries(a.counters)) {
-        if (name.startsWith(LAG_COUNTER_PREFIX)) {
-          const region = name.slice(LAG_COUNTER_PREFIX.length);
-          out[region] = (out[region] ?? 0) + n;
-        }
-      }
-    }
-    return out;
+    return replicationLagOf(
+      this.runtime.stats(),
+      this.config.regions.map((r) => r.name),
+    );
   }
 
   /** Ping every worker host over the control plane (comlink): what each runs and its clock. Empty in sim. */

@@ -82,6 +82,24 @@ const COUNTER_TXN = { 'txn-commit': 'commit', 'txn-abort': 'abort' } as const;
 export const LAG_COUNTER_PREFIX = `${LEVEL_COUNTER_PREFIX}lag:`;
 const ROUTED_PREFIX = 'routed:';
 
+/**
+ * How far each region's asynchronous copies are behind their shards' leaders, summed over
+ * shards: every server keeps its part by deltas (LAG_COUNTER_PREFIX), so the sum over servers
+ * is the region's lag. Every region of `regions` is in it, at 0 when nothing lags.
+ */
+export function replicationLagOf(stats: StatsSnapshot, regions: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const region of regions) out[region] = 0;
+  for (const a of Object.values(stats.actors)) {
+    for (const [name, n] of Object.entries(a.counters)) {
+      if (!name.startsWith(LAG_COUNTER_PREFIX)) continue;
+      const region = name.slice(LAG_COUNTER_PREFIX.length);
+      out[region] = (out[region] ?? 0) + n;
+    }
+  }
+  return out;
+}
+
 export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot {
   const r = new Registry();
   const { stats } = input;
@@ -129,16 +147,13 @@ export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot
     labelNames: ['coordinator', 'outcome'],
   });
   const routed = r.counter({ name: 'meridian_balancer_routed_total', help: 'Requests each balancer routed, per server.', labelNames: ['balancer', 'server'] });
-  const lag = new Map<string, number>(input.regions.map((region) => [region, 0]));
   for (const address of Object.keys(stats.actors).sort()) {
     const counters = stats.actors[address]!.counters;
     for (const [counter, outcome] of Object.entries(COUNTER_TXN)) {
       if (counters[counter] !== undefined) txns.inc({ coordinator: address, outcome }, counters[counter]);
     }
     for (const [name, n] of Object.entries(counters)) {
-      // Lag is kept by deltas on each server: the sum over servers is the region's lag.
-      if (name.startsWith(LAG_COUNTER_PREFIX)) lag.set(name.slice(LAG_COUNTER_PREFIX.length), (lag.get(name.slice(LAG_COUNTER_PREFIX.length)) ?? 0) + n);
-      else if (name.startsWith(ROUTED_PREFIX)) routed.inc({ balancer: address, server: name.slice(ROUTED_PREFIX.length) }, n);
+      if (name.startsWith(ROUTED_PREFIX)) routed.inc({ balancer: address, server: name.slice(ROUTED_PREFIX.length) }, n);
     }
   }
   const lagGauge = r.gauge({
@@ -146,7 +161,7 @@ export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot
     help: "Commands a region's asynchronous copies are behind their shards' leaders (hybrid replication), summed over shards.",
     labelNames: ['region'],
   });
-  for (const [region, n] of lag) lagGauge.set({ region }, n);
+  for (const [region, n] of Object.entries(replicationLagOf(stats, input.regions))) lagGauge.set({ region }, n);
 
   const memberState = r.gauge({
     name: 'meridian_member_state',

@@ -199,3 +199,49 @@ test('memory store (sim): its log bytes are the file store bytes for the same ap
   t.deepEqual(Buffer.from(memory.bytesOf('us-east/0')), onDisk);
   t.is(memory.size('us-east/0'), 5);
 });
+
+test('memory store (sim): a long log of small, large and msgpackr-only records: the records as appended (not as their callers changed them later), the file store bytes, torn tails cut at any length', (t) => {
+  const dir = tempDir(t, 'meridian-durable-');
+  const file = new FileDurableStore(dir, false);
+  const memory = new MemoryDurableStore();
+  // Small records, a large one (a snapshot), one only msgpackr writes.
+  const big = { type: 'snapshot', data: Array.from({ length: 200 }, (_, i) => [`k${i}`, i]) };
+  const records: unknown[] = [];
+  for (let i = 0; i < 128; i++) records.push(i === 5 ? big : i === 9 ? { when: new Date(0) } : { s: 1, r: { slot: i, v: [i, 0.5, 'é'] } });
+  // An appended record is what it was when appended, whatever its caller does with it later.
+  const mutable = { s: 2, r: { list: [1, 2] } };
+  const expected: unknown[] = [];
+  for (const [i, record] of records.entries()) {
+    if (i === 20) {
+      file.append('a', [mutable]);
+      memory.append('a', [mutable]);
+      expected.push({ s: 2, r: { list: [1, 2] } });
+      mutable.r.list.push(3);
+    }
+    file.append('a', [record]);
+    memory.append('a', [record]);
+    expected.push(record);
+    if (i === 30 || i === records.length - 1) t.deepEqual(memory.load('a'), expected, `load after ${i + 1} records`);
+  }
+  file.close();
+  t.deepEqual(Buffer.from(memory.bytesOf('a')), readFileSync(file.fileOf('a')));
+  // A power loss tears the last record of a short and a long log: recovery keeps what came before it.
+  for (const count of [10, 74]) {
+    let now = 0;
+    const store = new MemoryDurableStore();
+    store.configure({ fsync: false, clock: () => now, writebackMs: 100 });
+    store.append('b', records.slice(0, count - 1));
+    now = 500;
+    store.append('b', [records[count - 1]]);
+    const torn = store.powerLoss(
+      () => true,
+      () => true,
+      (n) => n - 2,
+    );
+    t.deepEqual(torn, { lost: 1, torn: 1 }, `${count} records`);
+    t.deepEqual(store.load('b'), records.slice(0, count - 1), `${count} records`);
+    t.is(store.tornTailsTruncated, 1);
+    store.append('b', [{ after: true }]);
+    t.deepEqual(store.load('b'), [...records.slice(0, count - 1), { after: true }], 'appends go on after the cut');
+  }
+});

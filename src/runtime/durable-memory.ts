@@ -1,82 +1,40 @@
 import type { Packr } from 'msgpackr';
-import { copyEncoded, createPackr, FastEncoder, grownBytes } from '../core/codec.js';
+import { createPackr, FastEncoder, grownBytes } from '../core/codec.js';
 import { crc32js, frameRecord, parseLog, RECORD_HEADER_BYTES, writeFrame, type DurableStore } from './durable.js';
 
-/** A record of plain values kept as msgpackr would give it back; `msgpackr` below otherwise. */
-type Entry = unknown;
-
-/** A record only msgpackr writes (a Map, a Date, a typed array...): kept as its framed bytes. */
-class Packed {
-  constructor(readonly frame: Uint8Array) {}
-}
-
-/** The first bytes of a record a power loss tore (or the bytes a test hook left): kept as they are. */
-class Torn {
-  constructor(readonly bytes: Uint8Array) {}
-}
-
-/** Met a value the fast encoder declines (copyPlain gives up: the record goes to msgpackr). */
-const NOT_PLAIN: unique symbol = Symbol('not plain');
+/** Initial bytes of an actor's log in the memory store (it doubles as it fills). */
+export const MEMORY_LOG_BYTES_INITIAL = 1024;
 
 /**
- * A deep copy of `value` if it holds only what the FastEncoder writes (plain objects, arrays,
- * strings, numbers, booleans, null, undefined), equal to what msgpackr decodes from its bytes
- * (as copyEncoded: -0 as 0); NOT_PLAIN otherwise.
- */
-function copyPlain(value: unknown): unknown {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-    case 'undefined':
-      return value;
-    case 'number':
-      return value === 0 ? 0 : value;
-    case 'object': {
-      if (value === null) return null;
-      const ctor = (value as object).constructor;
-      if (ctor === Array) {
-        const array = value as unknown[];
-        const n = array.length;
-        const out = new Array<unknown>(n);
-        for (let i = 0; i < n; i++) {
-          const v = copyPlain(array[i]);
-          if (v === NOT_PLAIN) return NOT_PLAIN;
-          out[i] = v;
-        }
-        return out;
-      }
-      if (ctor !== Object) return NOT_PLAIN;
-      const object = value as Record<string, unknown>;
-      const out: Record<string, unknown> = {};
-      for (const key in object) {
-        const v = copyPlain(object[key]);
-        if (v === NOT_PLAIN) return NOT_PLAIN;
-        out[key] = v;
-      }
-      return out;
-    }
-    default:
-      return NOT_PLAIN;
-  }
-}
-
-/**
- * One actor's log in the memory store: its records as the store would read them back, and when
- * each was appended (same indices; synced ones -Infinity). Bytes are made only when they are
- * needed: the size of the record a power loss tears, a torn log's recovery (parseLog over the
- * frames, as the file store reads its file), and bytesOf. A record is framed, checksummed and
- * decoded only then, not at every append (that was a tenth of a `meridian check` seed's time).
+ * One actor's log in the memory store: its framed records back to back in one buffer, and
+ * where each frame ends and when it was appended (same indices; synced frames -Infinity).
+ * One buffer per actor instead of one per record: no ArrayBuffer per record.
  */
 class MemoryLog {
-  entries: Entry[] = [];
+  bytes = new Uint8Array(MEMORY_LOG_BYTES_INITIAL);
+  length = 0;
+  ends: number[] = [];
   times: number[] = [];
-  /** Entries that are Torn (recovery must parse the bytes). */
-  torn = 0;
 
-  push(entry: Entry, at: number): void {
-    this.entries.push(entry);
+  /** Room for `more` bytes past `length`. */
+  reserve(more: number): void {
+    this.bytes = grownBytes(this.bytes, this.length, this.length + more);
+  }
+
+  /** Append one whole frame (or a torn part of one) as it is. */
+  push(frame: Uint8Array, at: number): void {
+    this.reserve(frame.byteLength);
+    this.bytes.set(frame, this.length);
+    this.length += frame.byteLength;
+    this.ends.push(this.length);
     this.times.push(at);
-    if (entry instanceof Torn) this.torn++;
+  }
+
+  /** Keep only bytes[0, length) as one synced frame (after a cut or a tear). */
+  truncate(length: number): void {
+    this.length = length;
+    this.ends = [length];
+    this.times = [-Infinity];
   }
 }
 
@@ -124,12 +82,12 @@ export class MemoryDurableStore implements DurableStore {
     let log = this.logs.get(address);
     if (log === undefined) this.logs.set(address, (log = new MemoryLog()));
     const at = this.fsync ? -Infinity : this.clock();
-    for (const record of records) log.push(this.entryOf(record), at);
+    for (const record of records) this.frame(log, record, at);
   }
 
   replace(address: string, records: unknown[]): void {
     const log = new MemoryLog();
-    for (const record of records) log.push(this.entryOf(record), -Infinity);
+    for (const record of records) this.frame(log, record, -Infinity);
     this.logs.set(address, log);
   }
 
@@ -144,52 +102,40 @@ export class MemoryDurableStore implements DurableStore {
     const horizon = this.clock() - this.writebackMs;
     for (const [address, log] of this.logs) {
       if (!match(address)) continue;
-      const count = log.entries.length;
+      const frames = log.ends.length;
       const times = log.times;
-      let keep = count;
+      let keep = frames;
       while (keep > 0 && (times[keep - 1] ?? -Infinity) > horizon) keep--;
-      if (keep === count) continue;
-      result.lost += count - keep;
-      const first = this.frameOf(log.entries[keep]);
-      log.entries.length = keep;
+      if (keep === frames) continue;
+      result.lost += frames - keep;
+      const firstStart = keep === 0 ? 0 : log.ends[keep - 1]!;
+      const firstBytes = log.ends[keep]! - firstStart;
+      log.ends.length = keep;
       log.times.length = keep;
-      if (first.byteLength > 1 && tear()) {
-        const torn = Math.max(1, Math.min(first.byteLength - 1, cut(first.byteLength)));
-        log.push(new Torn(first.slice(0, torn)), -Infinity);
+      log.length = firstStart;
+      if (firstBytes > 1 && tear()) {
+        const torn = Math.max(1, Math.min(firstBytes - 1, cut(firstBytes)));
+        // The torn prefix is already in place: keep its bytes as a frame of their own.
+        log.length = firstStart + torn;
+        log.ends.push(log.length);
+        log.times.push(-Infinity);
         result.torn++;
       }
     }
     return result;
   }
 
-  /** What `append` keeps of `record`: a copy of its plain values, or its bytes from msgpackr. */
-  private entryOf(record: unknown): Entry {
-    const copy = copyPlain(record);
-    return copy !== NOT_PLAIN ? copy : new Packed(frameRecord(this.packr, record, crc32js));
-  }
-
-  /** An entry's frame: what the file store would have written for it. */
-  private frameOf(entry: Entry): Uint8Array {
-    if (entry instanceof Packed) return entry.frame;
-    if (entry instanceof Torn) return entry.bytes;
-    const end = this.fast.encode(entry);
-    if (end < 0) return frameRecord(this.packr, entry, crc32js);
-    const out = new Uint8Array(RECORD_HEADER_BYTES + end);
-    writeFrame(out, 0, this.fast.buffer, end);
-    return out;
-  }
-
-  /** The log's bytes as a file store would hold them: its entries' frames back to back. */
-  private bytesOfLog(log: MemoryLog): Uint8Array {
-    let bytes = new Uint8Array(1024);
-    let length = 0;
-    for (const entry of log.entries) {
-      const frame = this.frameOf(entry);
-      bytes = grownBytes(bytes, length, length + frame.byteLength);
-      bytes.set(frame, length);
-      length += frame.byteLength;
+  /** Append frameRecord(packr, record, crc32js) to `log`, through the fast encoder when it can. */
+  private frame(log: MemoryLog, record: unknown, at: number): void {
+    const end = this.fast.encode(record);
+    if (end < 0) {
+      log.push(frameRecord(this.packr, record, crc32js), at);
+      return;
     }
-    return bytes.slice(0, length);
+    log.reserve(RECORD_HEADER_BYTES + end);
+    log.length = writeFrame(log.bytes, log.length, this.fast.buffer, end);
+    log.ends.push(log.length);
+    log.times.push(at);
   }
 
   /** Records an actor's log holds now (tests). */
@@ -200,24 +146,16 @@ export class MemoryDurableStore implements DurableStore {
   /** The bytes of an actor's log as they stand (tests: what a file store would hold). */
   bytesOf(address: string): Uint8Array {
     const log = this.logs.get(address);
-    return log === undefined ? new Uint8Array(0) : this.bytesOfLog(log);
+    return log === undefined ? new Uint8Array(0) : log.bytes.slice(0, log.length);
   }
 
   load(address: string): unknown[] {
     const log = this.logs.get(address);
     if (log === undefined) return [];
-    if (log.torn === 0) {
-      // Every record whole: the values msgpackr would decode, made anew for the caller.
-      return log.entries.map((entry) => (entry instanceof Packed ? this.packr.unpack(entry.frame.subarray(RECORD_HEADER_BYTES)) : copyEncoded(entry)));
-    }
-    // A torn record in the log: its frames are read as the file store reads its file.
-    const parsed = parseLog(this.packr, this.bytesOfLog(log), crc32js);
+    const parsed = parseLog(this.packr, log.bytes.subarray(0, log.length), crc32js);
     if (parsed.tornTail) {
       this.tornTailsTruncated++;
-      // The valid records are kept, synced; what follows the torn one is gone with it.
-      const kept = new MemoryLog();
-      for (const record of parsed.records) kept.push(this.entryOf(record), -Infinity);
-      this.logs.set(address, kept);
+      log.truncate(parsed.validBytes);
     }
     return parsed.records;
   }
@@ -225,11 +163,8 @@ export class MemoryDurableStore implements DurableStore {
   /** Test hook: damage the last `bytes` bytes of an actor's log, as a torn write would. */
   tearTail(address: string, bytes: number): void {
     const log = this.logs.get(address);
-    if (log === undefined || log.entries.length === 0) return;
-    const all = this.bytesOfLog(log);
-    const damaged = new MemoryLog();
-    damaged.push(new Torn(all.slice(0, Math.max(0, all.byteLength - bytes))), -Infinity);
-    this.logs.set(address, damaged);
+    if (log === undefined || log.ends.length === 0) return;
+    log.truncate(Math.max(0, log.length - bytes));
   }
 
   close(): void {

@@ -76,6 +76,31 @@ for (const transport of transports) {
       await t.throwsAsync(cluster.crash('us-east/9'), { instanceOf: ValidationError, message: /server id/ });
       t.throws(() => cluster.partition(['us-east'], ['pluto']), { instanceOf: ValidationError });
       t.throws(() => cluster.setNetwork({ loss: 2 }), { message: /network.loss/ });
+      // Option objects: a misspelt or unknown option is named, not ignored.
+      await t.throwsAsync(c.get('k', { consistensy: 'local' } as never), {
+        instanceOf: ValidationError,
+        message: /^options\.consistensy: not an option here \(consistency is\)/,
+      });
+      await t.throwsAsync(c.get('k', null as never), { instanceOf: ValidationError, message: /^options: an object \{ consistency\? \}, got null/ });
+      t.throws(() => cluster.client({ region: 'us-east', timeoutMs: 50 } as never), {
+        instanceOf: ValidationError,
+        message: /^options\.timeoutMs: not an option here \(region is\)/,
+      });
+      await t.throwsAsync(cluster.crash('us-east/1', { powerloss: true } as never), {
+        instanceOf: ValidationError,
+        message: /^options\.powerloss: not an option here \(powerLoss is\)/,
+      });
+      t.throws(() => cluster.partition(['us-east'], ['eu-west'], { oneway: true } as never), { instanceOf: ValidationError, message: /^options\.oneway:/ });
+      t.throws(() => cluster.history({ format: 'elle', modle: 'rw-register' } as never), {
+        instanceOf: ValidationError,
+        message: /^options\.modle: not an option here \(format, model are\)/,
+      });
+      await t.throwsAsync(cluster.serveMetrics({ prot: 9090 } as never), { instanceOf: ValidationError, message: /^options\.prot:/ });
+      t.deepEqual(
+        cluster.members().filter((m) => m.state !== 'up'),
+        [],
+        'nothing was crashed',
+      );
       t.is(cluster.stats().actors[c.address]?.sent ?? 0, 0, 'the client sent nothing');
     } finally {
       await cluster.stop();

@@ -313,7 +313,7 @@ test('swarm: equal seeds draw equal mixes, different seeds differ, some kinds ar
   t.deepEqual(new Nemesis(fake, { swarm: true, seed: 5 }).plan, drawSwarm(5));
 });
 
-test('bad options name the field', (t) => {
+test('bad options name the field', async (t) => {
   const fake = new FakeCluster(1, {});
   const unknown = t.throws(() => new Nemesis(fake, { faults: ['clock-drift' as never] }), { instanceOf: ConfigError });
   t.is(unknown.field, 'nemesis.faults');
@@ -323,6 +323,10 @@ test('bad options name the field', (t) => {
   t.is(t.throws(() => new Nemesis(fake, { lossRate: 2 }), { instanceOf: ConfigError }).field, 'nemesis.lossRate');
   t.is(t.throws(() => new Nemesis(fake, { crashMax: 1.5 }), { instanceOf: ConfigError }).field, 'nemesis.crashMax');
   t.is(t.throws(() => new Nemesis(fake, { sped: 1 } as never), { instanceOf: ConfigError }).field, 'nemesis.sped');
+  // run()'s own options: a misspelt one is named, a wrong value too, and nothing runs.
+  const nemesis = new Nemesis(fake, {});
+  t.is((await t.throwsAsync(nemesis.run(100, { heel: false } as never), { instanceOf: ValidationError }))!.field, 'options.heel');
+  t.is((await t.throwsAsync(nemesis.run(100, { heal: 'no' } as never), { instanceOf: ValidationError }))!.field, 'options.heal');
 });
 
 test('runScenario with a swarm nemesis: the plan and faults are logged and the run is checked', async (t) => {

@@ -1,5 +1,6 @@
 import type { Envelope } from '../core/codec.js';
 import { AbortedError, MeridianError, StoppedError, TimeoutError, UnavailableError, ValidationError } from '../core/errors.js';
+import { checkOptions } from '../core/validate.js';
 import { KEY_BYTES_MAX, VALUE_BYTES_MAX } from '../core/limits.js';
 import type { OpKind, TxnMicroOp } from '../core/history.js';
 import type { Host } from '../runtime/host.js';
@@ -149,6 +150,7 @@ export class Client {
     let consistency: GetOptions['consistency'];
     try {
       checkKey(key);
+      checkOptions(options, 'options', ['consistency']);
       consistency = options.consistency ?? 'linearizable';
       if (consistency !== 'linearizable' && consistency !== 'local') {
         throw new ValidationError('options.consistency', `'linearizable' or 'local', got ${JSON.stringify(consistency)}`);

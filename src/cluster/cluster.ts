@@ -4,6 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { ConfigError, ValidationError } from '../core/errors.js';
+import { checkOptions } from '../core/validate.js';
 import { randomId, seededIds } from '../core/ids.js';
 import { Prng, hashString } from '../core/prng.js';
 import type { History, TxnHistoryOp } from '../core/history.js';
@@ -182,7 +183,7 @@ export class Cluster extends EventEmitter {
   }
 
   client(options: ClientOptions = { region: this.config.regions[0]!.name }): Client {
-    if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'an object { region }');
+    checkOptions(options, 'options', ['region']);
     if (!this.regionNames.has(options.region)) {
       throw new ValidationError('region', `one of ${[...this.regionNames].map((r) => `'${r}'`).join(', ')}, got ${JSON.stringify(options.region)}`);
     }
@@ -238,7 +239,7 @@ export class Cluster extends EventEmitter {
   async crash(id: string, options: CrashOptions = {}): Promise<void> {
     this.assertRunning();
     this.checkCrashable(id);
-    if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'an object { powerLoss? }');
+    checkOptions(options, 'options', ['powerLoss']);
     if (options.powerLoss !== undefined && typeof options.powerLoss !== 'boolean') throw new ValidationError('options.powerLoss', 'true or false');
     if (options.powerLoss === true && this.sim === undefined)
       throw new ValidationError('options.powerLoss', "true only with transport 'sim' (a real power loss cannot be staged on threads)");
@@ -411,7 +412,7 @@ export class Cluster extends EventEmitter {
     };
     const from = check(a, 'a');
     const to = check(b, 'b');
-    if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'an object { oneWay? }');
+    checkOptions(options, 'options', ['oneWay']);
     if (options.oneWay !== undefined && typeof options.oneWay !== 'boolean') throw new ValidationError('options.oneWay', 'true or false');
     this.partitions.push({ from, to, oneWay: options.oneWay ?? false });
     this.runtime.setPartitions(this.partitions);
@@ -730,7 +731,7 @@ export class Cluster extends EventEmitter {
   history(options: { format: 'elle'; model?: 'list-append' | 'rw-register' }): TxnHistoryOp[];
   history(options: { format?: 'ops' | 'elle'; model?: 'list-append' | 'rw-register' }): History | TxnHistoryOp[];
   history(options: { format?: 'ops' | 'elle'; model?: 'list-append' | 'rw-register' } = {}): History | TxnHistoryOp[] {
-    if (typeof options !== 'object' || options === null) throw new ValidationError('options', "an object { format?: 'ops' | 'elle', model? }");
+    checkOptions(options, 'options', ['format', 'model']);
     const format = options.format ?? 'ops';
     if (format !== 'ops' && format !== 'elle') throw new ValidationError('options.format', `'ops' or 'elle', got ${JSON.stringify(format)}`);
     // How a read of a missing key reads: [] in a list-append history (the default), null in rw-register.

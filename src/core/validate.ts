@@ -1,4 +1,4 @@
-import { ConfigError } from './errors.js';
+import { ConfigError, ValidationError } from './errors.js';
 
 /** Bounds for a numeric option. */
 export interface NumberRule {
@@ -17,4 +17,28 @@ export function numberIn(value: unknown, field: string, rule: NumberRule): numbe
   if (rule.integer === true && !Number.isInteger(value)) throw new ConfigError(field, allowed, value);
   if (value < rule.min || (rule.minExclusive === true && value === rule.min) || value > rule.max) throw new ConfigError(field, allowed, value);
   return value;
+}
+
+/**
+ * An options object of a public call: a plain object whose keys are all in `known`, or a
+ * ValidationError naming the field (`options` itself, or `options.<unknown key>`). A misspelt
+ * option (`{ consistensy: 'local' }`) fails here instead of being ignored.
+ */
+export function checkOptions(value: unknown, field: string, known: readonly string[]): Record<string, unknown> {
+  const shape = `an object { ${known.map((k) => `${k}?`).join(', ')} }`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ValidationError(field, `${shape}, got ${describe(value)}`);
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key))
+      throw new ValidationError(
+        `${field}.${key}`,
+        `not an option here (${known.length === 0 ? 'none are' : `${known.join(', ')} ${known.length === 1 ? 'is' : 'are'}`})`,
+      );
+  }
+  return value as Record<string, unknown>;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
 }

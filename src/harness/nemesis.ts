@@ -16,6 +16,7 @@
  * Clock skew ('clock-skew', asked for in `faults`) offsets one server's `ctx.now()` through `cluster.setClockSkew`.
  */
 import { ConfigError, ValidationError } from '../core/errors.js';
+import { checkOptions } from '../core/validate.js';
 import { Prng, hashString } from '../core/prng.js';
 import type { NetworkConfig, PartitionOptions } from '../net/model.js';
 
@@ -589,6 +590,9 @@ export class Nemesis {
   async run(durationMs: number, options: { heal?: boolean } = {}): Promise<FaultEvent[]> {
     if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0)
       throw new ConfigError('durationMs', 'a number of milliseconds >= 0', durationMs);
+    checkOptions(options, 'options', ['heal']);
+    if (options.heal !== undefined && typeof options.heal !== 'boolean')
+      throw new ValidationError('options.heal', `true or false, got ${JSON.stringify(options.heal)}`);
     if (this.running) throw new ConfigError('nemesis', 'one run() at a time');
     this.running = true;
     this.stopped = false;

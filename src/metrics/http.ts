@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ValidationError } from '../core/errors.js';
+import { checkOptions } from '../core/validate.js';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
 
 /**
@@ -35,7 +36,7 @@ export function isLoopbackHost(host: string): boolean {
 
 /** Starts the endpoint; `render` is called per scrape, and scrapes that overlap share one render. */
 export async function startMetricsServer(options: MetricsServerOptions, render: () => Promise<string>): Promise<MetricsServer> {
-  if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'an object { port?, host? }');
+  checkOptions(options, 'options', ['port', 'host']);
   const port = options.port ?? 0;
   const host = options.host ?? '127.0.0.1';
   if (!Number.isInteger(port) || port < 0 || port > 65_535)

@@ -254,6 +254,7 @@ test('malformed histories are rejected with the field named', (t) => {
   t.throws(() => checkHistory(badCas, 'register'), { instanceOf: ValidationError, message: /expected, next/ });
   t.throws(() => checkHistory([], 'nope' as ModelName), { instanceOf: ValidationError, message: /register, kv/ });
   t.throws(() => checkHistory([], 'kv', { stepsMax: 0 }), { instanceOf: ValidationError, message: /stepsMax/ });
+  t.is(t.throws(() => checkHistory([], 'kv', { stepmax: 10 } as never), { instanceOf: ValidationError })?.field, 'options.stepmax');
 });
 
 test('HistoryRecorder records invocations, completions and open operations', (t) => {
@@ -526,6 +527,10 @@ test('checkLinearizable on a pool agrees with the inline check and validates its
   // Small histories never start a pool; both paths validate before any thread starts.
   t.true((await checkLinearizable(history.slice(0, 10), 'register')).ok);
   await t.throwsAsync(checkLinearizable(history, 'register', { workers: 0 }), { instanceOf: ValidationError, message: /workers/ });
+  await t.throwsAsync(checkLinearizable(history, 'register', { worker: 2 } as never), {
+    instanceOf: ValidationError,
+    message: /^options\.worker: not an option here/,
+  });
   await t.throwsAsync(checkLinearizable([{ ...history[0]!, kind: 'append' }], 'register', { inline: false }), {
     instanceOf: ValidationError,
   });

@@ -30,6 +30,22 @@ test('options: model and consistency are named', (t) => {
     'options',
   );
   t.regex(t.throws(() => checkTransactions(ok, { model: 'x' } as never))!.message, /list-append, rw-register/);
+  // A misspelt option is named, not ignored; the parallel checker's own options only there.
+  t.is(
+    fieldOf(() => checkTransactions(ok, { model: 'list-append', consistancy: 'strict-serializable' } as never)),
+    'options.consistancy',
+  );
+  t.is(
+    fieldOf(() => checkTransactions(ok, { model: 'list-append', workers: 2 } as never)),
+    'options.workers',
+  );
+});
+
+test('options: the parallel checker names a misspelt option too', async (t) => {
+  const ok = h().txn(1, [['append', 'x', 1]]).ops;
+  const error = await t.throwsAsync(checkTransactionsParallel(ok, { model: 'list-append', worker: 2 } as never), { instanceOf: ValidationError });
+  t.is((error as ValidationError).field, 'options.worker');
+  t.true((await checkTransactionsParallel(ok, { model: 'list-append', workers: 2, inline: true })).ok);
 });
 
 test('history entries: the bad field is named by index', (t) => {

@@ -100,6 +100,10 @@ test('eventually: times out on cluster time with the last failure, and validates
     let n = 0;
     t.is(await eventually(cluster, () => ++n >= 3 && n, { intervalMs: 10 }), 3);
     await t.throwsAsync(
+      eventually(cluster, () => true, { timeout: 5 } as never),
+      { message: /^options\.timeout: not an option here/ },
+    );
+    await t.throwsAsync(
       eventually(cluster, () => true, { timeoutMs: -1 }),
       { instanceOf: ConfigError, message: /timeoutMs/ },
     );

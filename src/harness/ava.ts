@@ -6,6 +6,7 @@
 import { startCluster, type AssertionFailure, type Cluster } from '../cluster/cluster.js';
 import type { ClusterConfig } from '../cluster/config.js';
 import { ConfigError } from '../core/errors.js';
+import { checkOptions } from '../core/validate.js';
 
 /** The part of ava's `t` the helpers use. */
 export interface TestContextLike {
@@ -76,6 +77,7 @@ export async function eventually<T>(
   check: () => T | Promise<T>,
   options: EventuallyOptions = {},
 ): Promise<Exclude<T, false>> {
+  checkOptions(options, 'options', ['timeoutMs', 'intervalMs', 'message']);
   const timeoutMs = options.timeoutMs ?? EVENTUALLY_TIMEOUT_MS_DEFAULT;
   const intervalMs = options.intervalMs ?? EVENTUALLY_INTERVAL_MS_DEFAULT;
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0)

@@ -19,6 +19,7 @@
  * unknown operations with the same kind and input are used in invocation order only.
  */
 import { ValidationError } from '../core/errors.js';
+import { checkOptions as checkOptionKeys } from '../core/validate.js';
 import { Prng } from '../core/prng.js';
 import { OP_KINDS, OP_OUTCOMES, type History, type HistoryOp } from '../core/history.js';
 import { canonical, isModelName, MODEL_NAMES, modelByName, type Model, type ModelName, type ModelOp } from './models.js';
@@ -79,6 +80,9 @@ export const SHRINK_STEPS_MAX = 500_000;
 export const SHRINK_TRIAL_STEPS_MAX = 30_000;
 
 export type Verdict = 'linearizable' | 'not-linearizable' | 'unknown';
+
+/** The keys of CheckOptions. */
+export const CHECK_OPTION_KEYS = ['stepsMax', 'shrink', 'unseenFirst'] as const;
 
 export interface CheckOptions {
   /** Search steps per key before giving up with 'unknown'; default CHECK_STEPS_MAX. */
@@ -201,6 +205,7 @@ export function checkHistory(
 
 function checkHistoryTimed(history: History, modelName: ModelName, options: CheckOptions, shared: Int32Array): CheckResult {
   const model = validModel(modelName);
+  checkOptionKeys(options, 'options', CHECK_OPTION_KEYS);
   const stepsMax = validateStepsMax(options.stepsMax);
   const byKey = splitByKey(model, history);
   const result: CheckResult = { ok: true, verdict: 'linearizable', keys: byKey.size, ops: 0, violations: [], timedOut: [], steps: 0 };
@@ -366,6 +371,7 @@ function validModel(modelName: ModelName): Model<unknown> {
  */
 export function validateHistory(history: History, modelName: ModelName, options: CheckOptions = {}): void {
   const model = validModel(modelName);
+  checkOptionKeys(options, 'options', CHECK_OPTION_KEYS);
   validateStepsMax(options.stepsMax);
   if (!Array.isArray(history)) throw new ValidationError('history', 'expected an array of operations');
   const ids = new Set<number>();

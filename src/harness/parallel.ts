@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { ValidationError } from '../core/errors.js';
 import type { History, HistoryOp } from '../core/history.js';
-import { checkHistory, finish, sharedCheckState, validateHistory, type CheckOptions, type CheckResult } from './linearizability.js';
+import { CHECK_OPTION_KEYS, checkHistory, finish, sharedCheckState, validateHistory, type CheckOptions, type CheckResult } from './linearizability.js';
+import { checkOptions as checkOptionKeys } from '../core/validate.js';
 import type { ModelName } from './models.js';
 import type { CheckTask } from '../../workers/checker.js';
 
@@ -38,6 +39,7 @@ const workerFile = fileURLToPath(new URL('../../workers/checker.js', import.meta
  * and learn of each other's violations through shared memory.
  */
 export async function checkLinearizable(history: History, modelName: ModelName, options: ParallelCheckOptions = {}): Promise<CheckResult> {
+  checkOptionKeys(options, 'options', [...CHECK_OPTION_KEYS, 'workers', 'inline']);
   const workers = options.workers ?? CHECK_WORKERS_DEFAULT;
   if (!Number.isInteger(workers) || workers < 1 || workers > CHECK_WORKERS_MAX) {
     throw new ValidationError('options.workers', `expected an integer from 1 to ${CHECK_WORKERS_MAX}, got ${String(workers)}`);
@@ -48,6 +50,7 @@ export async function checkLinearizable(history: History, modelName: ModelName, 
   const checkOptions: CheckOptions = {};
   if (options.stepsMax !== undefined) checkOptions.stepsMax = options.stepsMax;
   if (options.shrink !== undefined) checkOptions.shrink = options.shrink;
+  if (options.unseenFirst !== undefined) checkOptions.unseenFirst = options.unseenFirst;
   // Validate here: an error thrown in a worker loses its class on the way back.
   validateHistory(history, modelName, checkOptions);
 

@@ -4,6 +4,7 @@
  * order between transactions.
  */
 import { describe, ValidationError } from '../../core/errors.js';
+import { checkOptions } from '../../core/validate.js';
 import {
   emptyEdges,
   pushEdge,
@@ -23,10 +24,11 @@ export const TXN_MODELS: readonly TxnModel[] = ['list-append', 'rw-register'];
 export const TXN_CONSISTENCIES: readonly TxnConsistency[] = ['serializable', 'strict-serializable'];
 const OP_TYPES = ['invoke', 'ok', 'fail', 'info'];
 
-export function validateOptions(options: unknown): { model: TxnModel; consistency: TxnConsistency } {
+export function validateOptions(options: unknown, more: readonly string[] = []): { model: TxnModel; consistency: TxnConsistency } {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new ValidationError('options', `expected an object { model, consistency? }, got ${describe(options)}`);
   }
+  checkOptions(options, 'options', ['model', 'consistency', ...more]);
   const o = options as Partial<TxnCheckOptions>;
   if (!(TXN_MODELS as readonly unknown[]).includes(o.model)) {
     throw new ValidationError('options.model', `expected one of ${TXN_MODELS.join(', ')}, got ${describe(o.model)}`);

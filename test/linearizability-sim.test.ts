@@ -1,6 +1,6 @@
 import test from 'ava';
 import { defaultModeFor, runOneSeed, scheduleOf, UNSAFE_VARIANTS, type CheckMode, type ScenarioTask, type UnsafeVariant } from '../src/harness/check-runner.js';
-import { livenessWaves, LIVENESS_WAVE_CLIENTS, LIVENESS_WAVE_PUTS_PER_KEY, runScenario, SCENARIO_DEFAULTS } from '../src/harness/scenario.js';
+import { livenessWaves, LIVENESS_WAVE_CLIENTS, LIVENESS_WAVE_PUTS_PER_KEY, runBankScenario, runScenario, SCENARIO_DEFAULTS } from '../src/harness/scenario.js';
 import { shrinkSeed } from '../src/harness/shrink.js';
 import { seedRange } from './helpers/seeds.js';
 
@@ -231,4 +231,11 @@ test.serial('sim: with 2 keys the liveness puts of one key stay few enough for t
   const r = await runScenario({ seed: 52, mode: 'active', nemesis: { swarm: true }, clients: 8, keys: 2 });
   t.log(`seed 52, active, swarm, 8 clients, 2 keys: ${r.outcome}, checker ${r.checkMs.toFixed(0)} ms`);
   t.is(r.outcome, 'pass', r.failures.join('; ') || `keys the checker could not decide: ${r.check.timedOut.join(', ')}`);
+});
+
+test('runScenario and runBankScenario name a misspelt option instead of running the default', async (t) => {
+  await t.throwsAsync(runScenario({ seed: 1, mode: 'active', clinets: 4 } as never), {
+    message: /^options\.clinets: not an option here \(seed, mode, .*limits are\)/,
+  });
+  await t.throwsAsync(runBankScenario({ seed: 1, mode: 'active', commit: '2pc', acounts: 8 } as never), { message: /^options\.acounts: not an option here/ });
 });

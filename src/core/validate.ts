@@ -40,3 +40,14 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   return typeof value;
 }
+
+/**
+ * Every key of T, checked at compile time: `allKeys<Options>()(['a', 'b'])` fails to compile if
+ * Options has a key not listed (the error names it as `missing`), so an option added to an
+ * interface cannot be refused by checkOptions for want of being listed.
+ */
+export function allKeys<T>() {
+  return <const K extends ReadonlyArray<keyof T>>(
+    keys: K & ([Exclude<keyof T, K[number]>] extends [never] ? unknown : { missing: Exclude<keyof T, K[number]> }),
+  ): K => keys;
+}

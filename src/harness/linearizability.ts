@@ -19,7 +19,7 @@
  * unknown operations with the same kind and input are used in invocation order only.
  */
 import { ValidationError } from '../core/errors.js';
-import { checkOptions as checkOptionKeys } from '../core/validate.js';
+import { allKeys, checkOptions as checkOptionKeys } from '../core/validate.js';
 import { Prng } from '../core/prng.js';
 import { OP_KINDS, OP_OUTCOMES, type History, type HistoryOp } from '../core/history.js';
 import { canonical, isModelName, MODEL_NAMES, modelByName, type Model, type ModelName, type ModelOp } from './models.js';
@@ -82,7 +82,7 @@ export const SHRINK_TRIAL_STEPS_MAX = 30_000;
 export type Verdict = 'linearizable' | 'not-linearizable' | 'unknown';
 
 /** The keys of CheckOptions. */
-export const CHECK_OPTION_KEYS = ['stepsMax', 'shrink', 'unseenFirst'] as const;
+export const CHECK_OPTION_KEYS = allKeys<CheckOptions>()(['stepsMax', 'shrink', 'unseenFirst']);
 
 export interface CheckOptions {
   /** Search steps per key before giving up with 'unknown'; default CHECK_STEPS_MAX. */

@@ -2,6 +2,7 @@ import { startCluster, type AssertionFailure, type Cluster } from '../cluster/cl
 import type { ClusterConfig, NatsConfig, ReplicationConfig } from '../cluster/config.js';
 import { allServers, balancerAddress, coordinatorAddress, serverId } from '../cluster/topology.js';
 import { ConfigError } from '../core/errors.js';
+import { allKeys, checkOptions } from '../core/validate.js';
 import { Prng } from '../core/prng.js';
 import { MEMORY_LIMIT_MIN, type MemoryLimits } from '../core/limits.js';
 import type { History } from '../core/history.js';
@@ -409,7 +410,35 @@ function checkScenarioOptions(
   if (o.limits !== undefined && !LIMITS_CHOICES.includes(o.limits)) throw new ConfigError('limits', LIMITS_CHOICES.join(', '), o.limits);
 }
 
+/** The keys of ScenarioOptions (all of them: allKeys checks it at compile time); anything else is refused (a misspelt option would run the default). */
+const SCENARIO_OPTION_KEYS = allKeys<ScenarioOptions>()([
+  'seed',
+  'mode',
+  'commit',
+  'unsafe',
+  'clients',
+  'keys',
+  'faultMs',
+  'livenessOps',
+  'regions',
+  'servers',
+  'factor',
+  'shards',
+  'txnShare',
+  'txnClients',
+  'txnKeys',
+  'requestTimeoutMs',
+  'trace',
+  'transport',
+  'nats',
+  'during',
+  'nemesis',
+  'onlyFaults',
+  'limits',
+]);
+
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
+  checkOptions(options, 'options', SCENARIO_OPTION_KEYS);
   const o = { ...SCENARIO_DEFAULTS, ...options };
   if (options.txnClients === undefined && o.txnShare === 0) o.txnClients = 0;
   checkScenarioOptions(o);
@@ -773,7 +802,23 @@ export interface BankResult {
  * checks both and writes both) under crashes and partitions. Whatever commits or aborts, the
  * total never changes: a transaction applied at one shard and not another would change it.
  */
+/** The keys of BankOptions (all of them: allKeys checks it at compile time). */
+const BANK_OPTION_KEYS = allKeys<BankOptions>()([
+  'seed',
+  'mode',
+  'commit',
+  'accounts',
+  'clients',
+  'faultMs',
+  'partitions',
+  'crashes',
+  'loss',
+  'transport',
+  'nats',
+]);
+
 export async function runBankScenario(options: BankOptions): Promise<BankResult> {
+  checkOptions(options, 'options', BANK_OPTION_KEYS);
   const accounts = options.accounts ?? 4;
   const clientsN = options.clients ?? 4;
   const faultMs = options.faultMs ?? 3_000;

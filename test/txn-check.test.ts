@@ -237,6 +237,8 @@ test('the cluster shape (regions, servers, factor, shards) is checked before any
     t.is((error as ConfigError).field, field);
     t.regex(error!.message, message);
   }
+  // A misspelt option is named before any seed runs, not ignored.
+  await t.throwsAsync(runChecks({ seeds: 1, txnshare: 0.5 } as never), { message: /^options\.txnshare: not an option here/ });
   const o = scenarioOptions({ seed: 1, mode: 'hybrid', regions: 4, servers: 3, factor: 5, shards: 8 });
   t.deepEqual([o.regions, o.servers, o.factor, o.shards], [4, 3, 5, 8]);
   // The builtin schedule crashes the servers there are (it named r1/1 .. r3/1 whatever the shape: every seed threw).

@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { UNSAFE_VARIANTS as VARIANTS, type UnsafeVariant as Variant } from '../cluster/config.js';
 import { ConfigError } from '../core/errors.js';
+import { allKeys, checkOptions } from '../core/validate.js';
 import type { Violation } from './linearizability.js';
 import { ALL_FAULT_KINDS, type FaultKind, type NemesisOptions } from './nemesis.js';
 import {
@@ -101,8 +102,8 @@ export interface SeedOptions {
   limits?: LimitsChoice;
 }
 
-/** SeedOptions' fields, for copying those set from one object to another (seedOptionsOf). */
-const SEED_OPTION_FIELDS = [
+/** SeedOptions' fields (all of them: allKeys checks it at compile time), for copying those set from one object to another (seedOptionsOf). */
+const SEED_OPTION_FIELDS = allKeys<SeedOptions>()([
   'unsafe',
   'workload',
   'commits',
@@ -118,10 +119,7 @@ const SEED_OPTION_FIELDS = [
   'shards',
   'faults',
   'limits',
-] as const satisfies ReadonlyArray<keyof SeedOptions>;
-// Every field is listed (a compile error names one left out).
-const SEED_OPTION_FIELDS_COMPLETE: Exclude<keyof SeedOptions, (typeof SEED_OPTION_FIELDS)[number]> extends never ? true : never = true;
-void SEED_OPTION_FIELDS_COMPLETE;
+]);
 
 /** The SeedOptions fields of `o` that are set. */
 export function seedOptionsOf(o: SeedOptions): SeedOptions {
@@ -381,7 +379,11 @@ function failedReport(task: ScenarioTask, failure: string, elapsedMs: number): S
 
 const workerFile = fileURLToPath(new URL('../../workers/scenario.js', import.meta.url));
 
+/** CheckRunOptions' fields (all of them, checked at compile time): anything else is refused. */
+const CHECK_RUN_OPTION_FIELDS = allKeys<CheckRunOptions>()([...SEED_OPTION_FIELDS, 'from', 'seeds', 'workers', 'mode', 'schedule', 'onReport']);
+
 function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, keyof SeedOptions | 'onReport'>> {
+  checkOptions(o, 'options', CHECK_RUN_OPTION_FIELDS);
   const from = o.from ?? 1;
   const workers = o.workers ?? CHECK_RUN_WORKERS_DEFAULT;
   const mode = o.mode ?? 'active';

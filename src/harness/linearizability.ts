@@ -371,7 +371,6 @@ function validModel(modelName: ModelName): Model<unknown> {
  */
 export function validateHistory(history: History, modelName: ModelName, options: CheckOptions = {}): void {
   const model = validModel(modelName);
-  checkOptionKeys(options, 'options', CHECK_OPTION_KEYS);
   validateStepsMax(options.stepsMax);
   if (!Array.isArray(history)) throw new ValidationError('history', 'expected an array of operations');
   const ids = new Set<number>();

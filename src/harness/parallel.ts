@@ -8,7 +8,7 @@ import { Piscina } from 'piscina';
 import { ValidationError } from '../core/errors.js';
 import type { History, HistoryOp } from '../core/history.js';
 import { CHECK_OPTION_KEYS, checkHistory, finish, sharedCheckState, validateHistory, type CheckOptions, type CheckResult } from './linearizability.js';
-import { checkOptions as checkOptionKeys } from '../core/validate.js';
+import { allKeys, checkOptions as checkOptionKeys } from '../core/validate.js';
 import type { ModelName } from './models.js';
 import type { CheckTask } from '../../workers/checker.js';
 
@@ -34,12 +34,15 @@ export interface ParallelCheckOptions extends CheckOptions {
 
 const workerFile = fileURLToPath(new URL('../../workers/checker.js', import.meta.url));
 
+/** ParallelCheckOptions' keys (all of them: allKeys checks it at compile time). */
+const PARALLEL_CHECK_OPTION_KEYS = allKeys<ParallelCheckOptions>()([...CHECK_OPTION_KEYS, 'workers', 'inline']);
+
 /**
  * Like `checkHistory`, with keys spread over worker threads, which share the shrinking budget
  * and learn of each other's violations through shared memory.
  */
 export async function checkLinearizable(history: History, modelName: ModelName, options: ParallelCheckOptions = {}): Promise<CheckResult> {
-  checkOptionKeys(options, 'options', [...CHECK_OPTION_KEYS, 'workers', 'inline']);
+  checkOptionKeys(options, 'options', PARALLEL_CHECK_OPTION_KEYS);
   const workers = options.workers ?? CHECK_WORKERS_DEFAULT;
   if (!Number.isInteger(workers) || workers < 1 || workers > CHECK_WORKERS_MAX) {
     throw new ValidationError('options.workers', `expected an integer from 1 to ${CHECK_WORKERS_MAX}, got ${String(workers)}`);

@@ -1,6 +1,6 @@
 /**
  * The host of a commit protocol's participant core in the randomized core tests
- * (test/helpers/twopc-random.ts, test/helpers/paxoscommit-random.ts): what the shard's state
+ * (test/helpers/twopc-random.ts, twopc-stale.ts, paxoscommit-random.ts, paxoscommit-duel.ts): what the shard's state
  * machine knows, which outlives a rebuilt core. Relative imports only (see core-mutant.ts).
  */
 import type { Prng } from '../../src/core/prng.js';
@@ -29,4 +29,28 @@ export function takeDuePrepare(host: CommitHost, now: number, prng: Prng, all: b
   if (!host.finished.has(txn)) return txn;
   forget(txn);
   return undefined;
+}
+
+/** What a host's vote needs of a participant core (a 2PC participant, a Paxos Commit node). */
+export interface VotingCore {
+  forget(txn: string): void;
+  /** False when the core no longer waits for this vote. */
+  vote(txn: string, yes: boolean): boolean;
+}
+
+/**
+ * The host of an up participant votes on one prepare whose step has come (takeDuePrepare; any,
+ * with `all`): yes with chance `yesChance`, drawn after the prepare is picked. A no the core took
+ * is added to `noVotes` as `txn/id`. `act` runs a function on the participant's core.
+ */
+export function voteOnDuePrepare(
+  host: CommitHost,
+  o: { id: string; now: number; prng: Prng; all: boolean; yesChance: number; noVotes: Set<string>; act: (use: (core: VotingCore) => void) => void },
+): void {
+  const txn = takeDuePrepare(host, o.now, o.prng, o.all, (finished) => o.act((core) => core.forget(finished)));
+  if (txn === undefined) return;
+  const yes = o.prng.chance(o.yesChance);
+  o.act((core) => {
+    if (core.vote(txn, yes) && !yes) o.noVotes.add(`${txn}/${o.id}`);
+  });
 }

@@ -42,7 +42,7 @@ import { compareBallots, formatBallot } from '../../src/protocols/ballot.js';
 import type { Ballot } from '../../src/protocols/ballot.js';
 import { PaxosCommitNode } from '../../src/protocols/paxoscommit.js';
 import type { PaxosCommitDecision, PaxosCommitMessage, PaxosCommitRecord, PaxosCommitValue } from '../../src/protocols/paxoscommit.js';
-import { takeDuePrepare } from './commit-host.js';
+import { voteOnDuePrepare } from './commit-host.js';
 import type { CommitHost } from './commit-host.js';
 import { Net } from '../protocols-net.js';
 import type { InFlight } from '../protocols-net.js';
@@ -170,14 +170,8 @@ export function runSeed(seed: number): DuelResult {
     else net.deliverWhere((x) => x === m);
   };
   const applyPrepare = (id: string, all = false): void => {
-    const host = hosts.get(id)!;
     if (net.down.has(id)) return;
-    const txn = takeDuePrepare(host, now, prng, all, (finished) => net.act(id, (core) => core.forget(finished)));
-    if (txn === undefined) return;
-    const yes = prng.chance(0.9);
-    net.act(id, (core) => {
-      if (core.vote(txn, yes) && !yes) noVotes.add(`${txn}/${id}`);
-    });
+    voteOnDuePrepare(hosts.get(id)!, { id, now, prng, all, yesChance: 0.9, noVotes, act: (use) => net.act(id, use) });
   };
   const crash = (id: string): void => {
     net.crash(id);

@@ -19,7 +19,7 @@
 import { Prng } from '../../src/core/prng.js';
 import { PaxosCommitNode } from '../../src/protocols/paxoscommit.js';
 import type { PaxosCommitDecision, PaxosCommitMessage, PaxosCommitRecord } from '../../src/protocols/paxoscommit.js';
-import { takeDuePrepare } from './commit-host.js';
+import { voteOnDuePrepare } from './commit-host.js';
 import type { CommitHost } from './commit-host.js';
 import { Net, SentHistory } from '../protocols-net.js';
 
@@ -100,14 +100,8 @@ export function runSeed(seed: number, options: { hostDropsFinishedPrepares?: boo
   });
   /** The host votes on one prepare whose time has come: a finished transaction's is dropped. */
   const applyPrepare = (id: string, all = false): void => {
-    const host = hosts.get(id)!;
     if (net.down.has(id)) return;
-    const txn = takeDuePrepare(host, now, prng, all, (finished) => net.act(id, (core) => core.forget(finished)));
-    if (txn === undefined) return;
-    const yes = prng.chance(0.67);
-    net.act(id, (core) => {
-      if (core.vote(txn, yes) && !yes) noVotes.add(`${txn}/${id}`);
-    });
+    voteOnDuePrepare(hosts.get(id)!, { id, now, prng, all, yesChance: 0.67, noVotes, act: (use) => net.act(id, use) });
   };
   const crash = (id: string): void => {
     net.crash(id);

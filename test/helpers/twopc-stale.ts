@@ -43,7 +43,7 @@ import type {
   TwoPcParticipantDecision,
   TwoPcParticipantRecord,
 } from '../../src/protocols/twopc.js';
-import { takeDuePrepare } from './commit-host.js';
+import { voteOnDuePrepare } from './commit-host.js';
 import type { CommitHost } from './commit-host.js';
 import { Net } from '../protocols-net.js';
 import type { InFlight } from '../protocols-net.js';
@@ -174,14 +174,8 @@ export function runSeed(seed: number): StaleResult {
     else net.deliverWhere((x) => x === m);
   };
   const applyPrepare = (id: string, all = false): void => {
-    const host = hosts.get(id)!;
     if (net.down.has(id)) return;
-    const txn = takeDuePrepare(host, now, prng, all, (finished) => net.act(id, (core) => (core as TwoPcParticipant).forget(finished)));
-    if (txn === undefined) return;
-    const yes = prng.chance(0.95);
-    net.act(id, (core) => {
-      if ((core as TwoPcParticipant).vote(txn, yes) && !yes) noVotes.add(`${txn}/${id}`);
-    });
+    voteOnDuePrepare(hosts.get(id)!, { id, now, prng, all, yesChance: 0.95, noVotes, act: (use) => net.act(id, (core) => use(core as TwoPcParticipant)) });
   };
   /** A stale replica of `p`'s shard: its core built from a prefix of the shard's log, finished transactions' records left out. */
   const startTwin = (p: string): void => {

@@ -14,19 +14,23 @@ function run(args: string[]): Promise<{ code: number; stdout: string }> {
 }
 
 /**
- * What a fault kind is for, kept from slipping: seeds 1..`seeds` of `meridian check --faults
- * <faults>` pass with the right code, and with `mutant` (a bug scripts/mutants.mjs puts into a
- * scratch copy of dist/; nothing in the project knows it) at least `share` of them fail, none
- * unknown.
+ * What a fault kind (or a phase of the scenario) is for, kept from slipping: seeds 1..`seeds`
+ * of `meridian check --faults <faults>` (or of `meridian check <flags>`) pass with the right
+ * code, and with `mutant` (a bug scripts/mutants.mjs puts into a scratch copy of dist/; nothing
+ * in the project knows it) at least `share` of them fail, none unknown.
  */
-export async function mutantPower(t: ExecutionContext, o: { faults: string; mutant: string; seeds: number; share: number }): Promise<void> {
-  t.log(`seeds 1..${o.seeds}, --faults ${o.faults}`);
-  const right = await run([cli, 'check', '--seeds', String(o.seeds), '--workers', '2', '--faults', o.faults]);
+export async function mutantPower(
+  t: ExecutionContext,
+  o: ({ faults: string } | { flags: string[] }) & { mutant: string; seeds: number; share: number },
+): Promise<void> {
+  const flags = 'faults' in o ? ['--faults', o.faults] : o.flags;
+  t.log(`seeds 1..${o.seeds}, ${flags.join(' ')}`);
+  const right = await run([cli, 'check', '--seeds', String(o.seeds), '--workers', '2', ...flags]);
   const summary = right.stdout.split('\n').find((l) => l.startsWith('check:'));
   t.log(summary);
   t.is(right.code, 0, right.stdout);
   t.regex(summary ?? '', new RegExp(`^check: ${o.seeds} seeds, ${o.seeds} passed, 0 failed, 0 unknown`));
-  const wrong = await run([mutants, '--seeds', String(o.seeds), '--workers', '2', '--only', o.mutant, '--json', '--', '--faults', o.faults]);
+  const wrong = await run([mutants, '--seeds', String(o.seeds), '--workers', '2', '--only', o.mutant, '--json', '--', ...flags]);
   t.is(wrong.code, 0, wrong.stdout);
   const result = (JSON.parse(wrong.stdout) as { mutants: Array<{ name: string; seeds: number; failed: number; unknown: number; error?: string }> }).mutants;
   t.is(result.length, 1);

@@ -753,7 +753,7 @@ async function copiesBehind(cluster: Cluster, shards: number): Promise<string[]>
       const copies = cluster.replicaStates(shard);
       const most = Math.max(...copies.map((c) => c.state.applied));
       const late = copies.filter((c) => c.state.applied < most).map((c) => `${c.id}${c.learner ? ' (learner)' : ''} at ${c.state.applied}`);
-      if (late.length > 0) out.push(`shard ${shard}: ${late.join(', ')} of ${most} commands`);
+      if (late.length > 0) out.push(`shard ${shard}: ${late.join(', ')} of ${most} command${most === 1 ? '' : 's'}`);
     }
     if (out.length === 0) return out;
   }

@@ -589,14 +589,14 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     // After the convergence reads: its restarts and leader changes would feed copies that a
     // bug left behind (feed-never-resends of scripts/mutants.mjs: 77 of 100 seeds caught with
     // the phase after the reads, 51 with it before them; 2026-12-02).
-    const behind: string[] = [];
+    const catchUp: string[] = [];
     if (live && !threads) {
       const base = LIVENESS_VALUE_BASE + clients.length * (o.livenessOps + 1);
       const restarted = await catchUpPhase(cluster, prng.fork('catch-up'), clients, keys, base);
-      if (restarted === false) live = false;
+      if (restarted === false) catchUp.push('not live (a put of the catch-up phase could not finish with one server down)');
       else {
         faults.push(`catch-up: ${restarted}`);
-        behind.push(...(await copiesBehind(cluster, shape.shards)));
+        for (const b of await copiesBehind(cluster, shape.shards)) catchUp.push(`copy stayed behind: ${b}`);
         for (const d of replicaStateDiffs(cluster, shape.shards)) if (!stateDiffs.includes(d)) stateDiffs.push(`after the catch-up phase: ${d}`);
       }
     }
@@ -610,7 +610,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     for (const a of assertions) failures.push(`assertion failed in ${a.address} at ${(a.atMs - t0).toFixed(0)} ms: ${a.message}`);
     if (diverged.length > 0) failures.push(`replicas diverged on ${diverged.join(', ')}`);
     for (const d of stateDiffs) failures.push(`replica state differs: ${d}`);
-    for (const b of behind) failures.push(`copy stayed behind: ${b}`);
+    failures.push(...catchUp);
     if (!live) failures.push('not live (clients could not finish after healing)');
     const outcome = failures.length > 0 ? 'fail' : check.verdict === 'unknown' ? 'unknown' : 'pass';
     const unknown = history.filter((op) => op.outcome === 'unknown').length;
@@ -691,12 +691,12 @@ export function replicaStateDiffs(cluster: Cluster, shards: number): string[] {
 }
 
 /**
- * The catch-up phase, after the liveness phase: one server crashes, each key whose shard
- * keeps a majority of its replicas is put once while it is down, and it restarts with no
- * write after it. Every copy it holds, replicas and hybrid
- * learners, must then catch up with no new command to carry the news (see copiesBehind).
- * Then a second server goes down and up with nothing written meanwhile. Returns a line for
- * the faults, or false when a put could not finish (not live).
+ * The catch-up phase, after the convergence reads: one server crashes, each key whose shard
+ * keeps a majority of its replicas is put once while it is down, and it restarts with no write
+ * after it; a quiet second later a second server (perhaps the same) goes down and up with
+ * nothing written meanwhile. Every copy they hold, replicas and hybrid learners, must then
+ * catch up with no new command to carry the news (see copiesBehind). Returns a line for the
+ * faults, or false when a put could not finish (not live).
  */
 async function catchUpPhase(cluster: Cluster, rng: Prng, clients: Client[], keys: string[], valueBase: number): Promise<string | false> {
   const servers = allServers(cluster.config);

@@ -315,7 +315,7 @@ export const SCENARIO_QUIET_MS = 1_000;
 /** Rounds of convergence reads of a key that differs (a quiet second between rounds) before it counts as diverged. */
 export const SCENARIO_CONVERGENCE_TRIES = 3;
 /** How long the catch-up phase's second server stays down (nothing is written meanwhile). */
-export const CATCH_UP_DOWN_MS = 300;
+export const SCENARIO_CATCH_UP_DOWN_MS = 300;
 
 /** Most regions, servers per region and shards a scenario may ask for (and fewest regions: a region cut needs two). */
 export const SCENARIO_REGIONS_MIN = 2;
@@ -731,9 +731,10 @@ async function catchUpPhase(cluster: Cluster, rng: Prng, clients: Client[], keys
   await cluster.sleep(SCENARIO_QUIET_MS);
   const second = rng.pick(servers);
   await cluster.crash(second);
-  await cluster.sleep(CATCH_UP_DOWN_MS);
+  await cluster.sleep(SCENARIO_CATCH_UP_DOWN_MS);
   await cluster.restart(second);
-  return `${victim} down during one put of each of ${writable.length} keys, then ${second} down ${CATCH_UP_DOWN_MS} ms with none`;
+  const each = writable.length === 1 ? 'the 1 key' : `each of ${writable.length} keys`;
+  return `${victim} down during one put of ${each}, then ${second} down ${SCENARIO_CATCH_UP_DOWN_MS} ms with none`;
 }
 
 /**

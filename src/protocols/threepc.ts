@@ -31,7 +31,7 @@
  * answers with its decision.
  */
 import { assert } from '../core/assert.js';
-import { ValidationError } from '../core/errors.js';
+import { beginAddresses, forgetUnvoted, rememberTxn, ticksUntilTimeout } from './commit-common.js';
 import { requireNonEmptyString, requirePositiveInt } from './config.js';
 import { Outbox } from './types.js';
 import type { Ready } from './types.js';
@@ -71,11 +71,7 @@ export class ThreePcCoordinator implements CommitCoordinatorCore<ThreePcMessage,
   }
 
   begin(txn: string, participants: ReadonlyArray<{ to: string; payload: unknown }>): void {
-    if (typeof txn !== 'string' || txn.length === 0) throw new ValidationError('txn', 'must be a non-empty string');
-    if (this.txns.has(txn)) throw new ValidationError('txn', `transaction ${txn} is already active`);
-    if (participants.length === 0) throw new ValidationError('participants', 'must not be empty');
-    const addresses = participants.map((p) => p.to);
-    if (new Set(addresses).size !== addresses.length) throw new ValidationError('participants', 'addresses must be distinct');
+    const addresses = beginAddresses(txn, participants, this.txns);
     this.txns.set(txn, { phase: 'voting', participants: addresses, yes: new Set(), acks: new Set(), elapsedTicks: 0 });
     for (const p of participants) {
       this.out.send(p.to, { type: 'can-commit', txn, participants: addresses, payload: p.payload });
@@ -99,12 +95,7 @@ export class ThreePcCoordinator implements CommitCoordinatorCore<ThreePcMessage,
   }
 
   ticksUntilDue(): number {
-    let k = Number.POSITIVE_INFINITY;
-    for (const state of this.txns.values()) {
-      const timeout = state.phase === 'voting' ? this.config.voteTimeoutTicks : this.config.ackTimeoutTicks;
-      k = Math.min(k, timeout - state.elapsedTicks);
-    }
-    return Math.max(1, k);
+    return ticksUntilTimeout(this.txns.values(), (state) => (state.phase === 'voting' ? this.config.voteTimeoutTicks : this.config.ackTimeoutTicks));
   }
 
   advance(n: number): void {
@@ -223,11 +214,7 @@ export class ThreePcParticipant implements CommitParticipantCore<ThreePcMessage,
   }
 
   forget(txn: string): boolean {
-    const t = this.txns.get(txn);
-    if (t === undefined || t.state !== 'initial') return false;
-    this.txns.delete(txn);
-    this.open.delete(txn);
-    return true;
+    return forgetUnvoted(this.txns, this.open, (s) => s.state === 'initial', txn);
   }
 
   /** The common answer (see CommitPhase): not voted yet is 'voting'; pre-committed is still 'uncertain'. */
@@ -444,14 +431,6 @@ export class ThreePcParticipant implements CommitParticipantCore<ThreePcMessage,
   }
 
   private remember(txn: string, t: ParticipantTxn): void {
-    this.txns.set(txn, t);
-    if (t.state !== 'committed' && t.state !== 'aborted') this.open.set(txn, t);
-    if (this.txns.size <= THREEPC_REMEMBERED_TXNS_MAX) return;
-    for (const [old, s] of this.txns) {
-      if (s.state === 'committed' || s.state === 'aborted') {
-        this.txns.delete(old);
-        return;
-      }
-    }
+    rememberTxn(this.txns, this.open, THREEPC_REMEMBERED_TXNS_MAX, (s) => s.state === 'committed' || s.state === 'aborted', txn, t);
   }
 }

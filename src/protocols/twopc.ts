@@ -16,8 +16,9 @@
  *   `voteTimeoutTicks`, and resends commit every `commitRetryTicks` until every participant
  *   acknowledged it, then logs an end record.
  */
-import { ConfigError, ValidationError } from '../core/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { assert } from '../core/assert.js';
+import { beginAddresses, forgetUnvoted, rememberTxn, ticksUntilTimeout } from './commit-common.js';
 import { requireNonEmptyString, requirePositiveInt } from './config.js';
 import { Outbox } from './types.js';
 import type { Ready } from './types.js';
@@ -81,14 +82,7 @@ export class TwoPcCoordinator implements CommitCoordinatorCore<TwoPcMessage, Two
 
   /** Starts phase 1: sends prepare to every participant. Addresses must be distinct. */
   begin(txn: string, participants: ReadonlyArray<{ to: string; payload: unknown }>): void {
-    if (typeof txn !== 'string' || txn.length === 0) throw new ValidationError('txn', 'must be a non-empty string');
-    if (this.txns.has(txn)) throw new ValidationError('txn', `transaction ${txn} is already active`);
-    if (participants.length === 0) throw new ValidationError('participants', 'must not be empty');
-    if (this.txns.size >= TWOPC_ACTIVE_TXNS_MAX) throw new ValidationError('txn', 'too many active transactions');
-    const addresses = participants.map((p) => p.to);
-    if (new Set(addresses).size !== addresses.length) {
-      throw new ValidationError('participants', 'addresses must be distinct');
-    }
+    const addresses = beginAddresses(txn, participants, this.txns, TWOPC_ACTIVE_TXNS_MAX);
     this.txns.set(txn, {
       phase: 'collecting',
       participants: addresses,
@@ -140,12 +134,7 @@ export class TwoPcCoordinator implements CommitCoordinatorCore<TwoPcMessage, Two
   }
 
   ticksUntilDue(): number {
-    let k = Number.POSITIVE_INFINITY;
-    for (const state of this.txns.values()) {
-      const timeout = state.phase === 'collecting' ? this.config.voteTimeoutTicks : this.config.commitRetryTicks;
-      k = Math.min(k, timeout - state.elapsedTicks);
-    }
-    return Math.max(1, k);
+    return ticksUntilTimeout(this.txns.values(), (state) => (state.phase === 'collecting' ? this.config.voteTimeoutTicks : this.config.commitRetryTicks));
   }
 
   advance(n: number): void {
@@ -283,11 +272,7 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
   }
 
   forget(txn: string): boolean {
-    const state = this.txns.get(txn);
-    if (state === undefined || state.phase !== 'voting') return false;
-    this.txns.delete(txn);
-    this.open.delete(txn);
-    return true;
+    return forgetUnvoted(this.txns, this.open, (s) => s.phase === 'voting', txn);
   }
 
   step(from: string, msg: TwoPcMessage): void {
@@ -456,14 +441,6 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
   }
 
   private remember(txn: string, state: ParticipantTxn): void {
-    this.txns.set(txn, state);
-    if (state.phase === 'voting' || state.phase === 'uncertain') this.open.set(txn, state);
-    if (this.txns.size <= TWOPC_REMEMBERED_DECISIONS_MAX) return;
-    for (const [old, s] of this.txns) {
-      if (s.phase === 'committed' || s.phase === 'aborted') {
-        this.txns.delete(old);
-        return;
-      }
-    }
+    rememberTxn(this.txns, this.open, TWOPC_REMEMBERED_DECISIONS_MAX, (s) => s.phase === 'committed' || s.phase === 'aborted', txn, state);
   }
 }

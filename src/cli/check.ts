@@ -126,6 +126,28 @@ function shapePhrase(args: ShapeFields): string {
   ].join('');
 }
 
+/** The fields of CheckArgs an integer flag sets. */
+type IntField = 'seeds' | 'seed' | 'from' | 'workers' | 'shrinkRuns' | 'clients' | 'keys' | 'faultMs' | 'regions' | 'servers' | 'factor' | 'shards';
+
+/**
+ * The flags that take an integer: the field each sets, and the least and greatest value it takes
+ * (a case each in parseCheckArgs' switch differed in nothing else).
+ */
+const INT_FLAGS: ReadonlyMap<string, readonly [IntField, number, number]> = new Map([
+  ['--seeds', ['seeds', 1, CHECK_RUN_SEEDS_MAX]],
+  ['--seed', ['seed', 0, 0xffffffff]],
+  ['--from', ['from', 0, 0xffffffff - CHECK_RUN_SEEDS_MAX]],
+  ['--workers', ['workers', 1, CHECK_RUN_WORKERS_MAX]],
+  ['--shrink-runs', ['shrinkRuns', 1, SHRINK_RUNS_MAX]],
+  ['--clients', ['clients', 1, 64]],
+  ['--keys', ['keys', 1, 1_000]],
+  ['--fault-ms', ['faultMs', 0, 600_000]],
+  ['--regions', ['regions', SCENARIO_REGIONS_MIN, SCENARIO_REGIONS_MAX]],
+  ['--servers', ['servers', 1, SCENARIO_SERVERS_MAX]],
+  ['--factor', ['factor', 1, SCENARIO_REGIONS_MAX * SCENARIO_SERVERS_MAX]],
+  ['--shards', ['shards', 1, SCENARIO_SHARDS_MAX]],
+] as const);
+
 function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[]): T {
   if (!allowed.includes(value as T)) throw new FlagError(`${flag} takes ${allowed.join(', ')}, got ${JSON.stringify(value ?? null)}`);
   return value as T;
@@ -138,23 +160,13 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = argv[i + 1];
+    const int = INT_FLAGS.get(flag);
+    if (int !== undefined) {
+      args[int[0]] = intFlag(value, flag, int[1], int[2]);
+      i++;
+      continue;
+    }
     switch (flag) {
-      case '--seeds':
-        args.seeds = intFlag(value, flag, 1, CHECK_RUN_SEEDS_MAX);
-        i++;
-        break;
-      case '--seed':
-        args.seed = intFlag(value, flag, 0, 0xffffffff);
-        i++;
-        break;
-      case '--from':
-        args.from = intFlag(value, flag, 0, 0xffffffff - CHECK_RUN_SEEDS_MAX);
-        i++;
-        break;
-      case '--workers':
-        args.workers = intFlag(value, flag, 1, CHECK_RUN_WORKERS_MAX);
-        i++;
-        break;
       case '--mode':
         args.mode = oneOf(value, flag, CHECK_MODES);
         args.modeGiven = true;
@@ -163,42 +175,10 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
       case '--shrink':
         args.shrink = true;
         break;
-      case '--shrink-runs':
-        args.shrinkRuns = intFlag(value, flag, 1, SHRINK_RUNS_MAX);
-        i++;
-        break;
-      case '--clients':
-        args.clients = intFlag(value, flag, 1, 64);
-        i++;
-        break;
-      case '--keys':
-        args.keys = intFlag(value, flag, 1, 1_000);
-        i++;
-        break;
-      case '--fault-ms':
-        args.faultMs = intFlag(value, flag, 0, 600_000);
-        i++;
-        break;
       case '--shape':
         if (value !== 'random')
           throw new FlagError(`--shape takes random (each seed draws regions, servers, factor and shards), got ${JSON.stringify(value ?? null)}`);
         args.randomShape = true;
-        i++;
-        break;
-      case '--regions':
-        args.regions = intFlag(value, flag, SCENARIO_REGIONS_MIN, SCENARIO_REGIONS_MAX);
-        i++;
-        break;
-      case '--servers':
-        args.servers = intFlag(value, flag, 1, SCENARIO_SERVERS_MAX);
-        i++;
-        break;
-      case '--factor':
-        args.factor = intFlag(value, flag, 1, SCENARIO_REGIONS_MAX * SCENARIO_SERVERS_MAX);
-        i++;
-        break;
-      case '--shards':
-        args.shards = intFlag(value, flag, 1, SCENARIO_SHARDS_MAX);
         i++;
         break;
       case '--txn-share':
@@ -490,6 +470,21 @@ async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
   return 1;
 }
 
+/** What a replayed run prints first, either workload: its message trace (with --trace), then its faults. */
+function printReplay(
+  io: CheckIo,
+  trace: boolean,
+  r: { trace?: Array<{ at: number; from: string; to: string; type: string }> | undefined; faults: string[] },
+): void {
+  if (trace) {
+    const delivered = r.trace ?? [];
+    io.out(`trace (${delivered.length} messages delivered; virtual ms, from -> to, type):`);
+    for (const e of delivered) io.out(`${e.at.toFixed(0).padStart(7)}  ${e.from} -> ${e.to}  ${e.type}`);
+  }
+  io.out('faults:');
+  for (const f of r.faults) io.out(`  ${f}`);
+}
+
 /** Everything printed here is a function of the flags: the same seed prints the same text. */
 async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
   if (args.workload === 'txn') return replayTxn(args, io);
@@ -499,13 +494,7 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
   );
   const task = taskOf(args, seed);
   const r = await replaySeed(task);
-  if (args.trace) {
-    const trace = r.trace ?? [];
-    io.out(`trace (${trace.length} messages delivered; virtual ms, from -> to, type):`);
-    for (const e of trace) io.out(`${e.at.toFixed(0).padStart(7)}  ${e.from} -> ${e.to}  ${e.type}`);
-  }
-  io.out('faults:');
-  for (const f of r.faults) io.out(`  ${f}`);
+  printReplay(io, args.trace, r);
   for (const v of r.check.violations) for (const line of formatViolation(v)) io.out(line);
   for (const f of r.failures) if (f !== 'not-linearizable') io.out(f);
   if (r.check.timedOut.length > 0) io.out(`keys the checker could not decide: ${r.check.timedOut.join(', ')}`);
@@ -539,13 +528,7 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
       transactions: r.transactions,
       history: r.history ?? [],
     });
-    if (args.trace) {
-      const trace = r.trace ?? [];
-      io.out(`trace (${trace.length} messages delivered; virtual ms, from -> to, type):`);
-      for (const e of trace) io.out(`${e.at.toFixed(0).padStart(7)}  ${e.from} -> ${e.to}  ${e.type}`);
-    }
-    io.out('faults:');
-    for (const f of r.faults) io.out(`  ${f}`);
+    printReplay(io, args.trace, r);
     for (const a of r.anomalies) io.out(a);
     const hash = hexHash(r.traceHash);
     io.out(

@@ -15,7 +15,6 @@
  */
 import {
   emptyEdges,
-  fieldOf,
   pushEdge,
   RW,
   show,
@@ -29,6 +28,7 @@ import {
   type TxnValue,
   type TxnView,
 } from './types.js';
+import { notUnique, txnTables } from './per-key.js';
 
 interface KeyState {
   key: TxnKey;
@@ -52,12 +52,7 @@ interface KeyState {
 const NO_WRITER = -1;
 
 export function analyzeListAppend(views: readonly TxnView[], txnCount: number): KeyAnalysis {
-  const status = new Int8Array(txnCount);
-  const index: number[] = new Array<number>(txnCount);
-  for (const v of views) {
-    status[v.id] = v.status;
-    index[v.id] = v.index;
-  }
+  const { status, index } = txnTables(views, txnCount);
   const keys = new Map<TxnKey, KeyState>();
   const anomalies: LocalAnomaly[] = [];
   const edges = emptyEdges();
@@ -93,17 +88,8 @@ export function analyzeListAppend(views: readonly TxnView[], txnCount: number): 
       if (mop[0] === 'append') {
         const value = mop[2];
         const seen = ks.writers.get(value);
-        if (seen !== undefined) {
-          return {
-            edges,
-            anomalies,
-            keys: keys.size,
-            invalid: {
-              field: fieldOf(view, j, 2),
-              message: `value ${show(value)} is appended to key ${show(key)} more than once (also by the transaction at index ${index[seen >> 1] as number}); list-append needs unique values per key`,
-            },
-          };
-        }
+        if (seen !== undefined)
+          return notUnique({ edges, anomalies, keys: keys.size }, view, j, key, value, index[seen >> 1] as number, 'appended to', 'list-append');
         const n = ks.curAppendCount;
         if (n > 0) {
           const prev = ks.curAppends[n - 1]!;

@@ -17,7 +17,6 @@
  */
 import {
   emptyEdges,
-  fieldOf,
   pushEdge,
   RW,
   show,
@@ -31,6 +30,7 @@ import {
   type TxnValue,
   type TxnView,
 } from './types.js';
+import { notUnique, txnTables } from './per-key.js';
 
 /** Stands for null (the initial state) in maps of values. */
 const INITIAL = Symbol('initial');
@@ -57,16 +57,15 @@ interface KeyState {
 }
 
 export function analyzeRwRegister(views: readonly TxnView[], txnCount: number, realtime = false): KeyAnalysis {
-  const status = new Int8Array(txnCount);
-  const index: number[] = new Array<number>(txnCount);
+  const { status, index } = txnTables(views, txnCount);
   // Real time: invocation and (ok) completion positions.
   const invokeAt = realtime ? new Int32Array(txnCount) : undefined;
   const completeAt = realtime ? new Int32Array(txnCount) : undefined;
-  for (const v of views) {
-    status[v.id] = v.status;
-    index[v.id] = v.index;
-    if (invokeAt !== undefined) invokeAt[v.id] = v.invokePos;
-    if (completeAt !== undefined) completeAt[v.id] = v.pos;
+  if (invokeAt !== undefined && completeAt !== undefined) {
+    for (const v of views) {
+      invokeAt[v.id] = v.invokePos;
+      completeAt[v.id] = v.pos;
+    }
   }
   const keys = new Map<TxnKey, KeyState>();
   const anomalies: LocalAnomaly[] = [];
@@ -105,17 +104,8 @@ export function analyzeRwRegister(views: readonly TxnView[], txnCount: number, r
       if (mop[0] === 'w') {
         const value = mop[2];
         const seen = ks.writers.get(value);
-        if (seen !== undefined) {
-          return {
-            edges,
-            anomalies,
-            keys: keys.size,
-            invalid: {
-              field: fieldOf(view, j, 2),
-              message: `value ${show(value)} is written to key ${show(key)} more than once (also by the transaction at index ${index[seen >> 1] as number}); rw-register needs unique values per key`,
-            },
-          };
-        }
+        if (seen !== undefined)
+          return notUnique({ edges, anomalies, keys: keys.size }, view, j, key, value, index[seen >> 1] as number, 'written to', 'rw-register');
         if (ks.curLast !== undefined) {
           ks.writers.set(ks.curLast, (ks.writers.get(ks.curLast) as number) | 1);
         } else {

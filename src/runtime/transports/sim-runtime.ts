@@ -5,6 +5,7 @@ import type { DirectoryEntry } from '../host.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import { snapshot, type StatsSnapshot } from '../stats.js';
 import type { HostPlan, Runtime, SimDriver } from './runtime.js';
+import { actorHostOptions } from './host-options.js';
 import { SimWorld } from './sim.js';
 
 export interface SimRuntimeOptions {
@@ -36,12 +37,7 @@ export class SimRuntime implements Runtime, SimDriver {
     private readonly plans: HostPlan[],
   ) {
     this.world = new SimWorld({
-      seed: options.seed,
-      directory: options.directory,
-      behaviors: options.behaviors,
-      network: options.network,
-      mailboxCapacity: options.mailboxCapacity,
-      messageBytesMax: options.messageBytesMax,
+      ...actorHostOptions(options),
       recordTrace: options.recordTrace,
       onEvent: options.onEvent,
     });

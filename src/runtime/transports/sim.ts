@@ -2,12 +2,11 @@ import type { Envelope } from '../../core/codec.js';
 import { SimulationStalledError } from '../../core/errors.js';
 import { seededIds } from '../../core/ids.js';
 import { Prng, hashString } from '../../core/prng.js';
-import type { Behavior } from '../actor.js';
 import { MemoryDurableStore } from '../durable-memory.js';
 import type { HostEnv, HostEvent, TimerHandle, TimerTarget } from '../env.js';
-import { Host, type DirectoryEntry } from '../host.js';
-import type { NetworkConfig } from '../../net/model.js';
+import { Host } from '../host.js';
 import { EventHeap, SimEvent } from './heap.js';
+import type { ActorHostOptions } from './host-options.js';
 
 /** Spent events kept for reuse, at most. */
 export const SIM_EVENTS_RECYCLED_MAX = 4096;
@@ -53,13 +52,7 @@ export interface TraceEntry {
   type: string;
 }
 
-export interface SimOptions {
-  seed: number;
-  directory: Map<string, DirectoryEntry>;
-  behaviors: Map<string, Behavior>;
-  network?: NetworkConfig;
-  mailboxCapacity?: number;
-  messageBytesMax?: number;
+export interface SimOptions extends ActorHostOptions {
   /** Keep every delivered message in `trace` (for `meridian check --trace`). */
   recordTrace?: boolean;
   onEvent?: (event: HostEvent) => void;

@@ -4,12 +4,12 @@ import { FrameBuilder, FRAME_HEADER_BYTES } from '../../core/codec.js';
 import { randomId } from '../../core/ids.js';
 import { FRAME_BYTES_FLUSH } from '../../core/limits.js';
 import type { Envelope } from '../../core/codec.js';
-import type { Behavior } from '../actor.js';
 import type { DurableStore } from '../durable.js';
 import type { HostEnv, HostEvent, TimerHandle } from '../env.js';
-import { FRONT_HOST, Host, type DirectoryEntry } from '../host.js';
+import { FRONT_HOST, Host } from '../host.js';
+import type { ActorHostOptions } from './host-options.js';
 import { RealTimers } from './real-timers.js';
-import type { DropCause, NetworkConfig } from '../../net/model.js';
+import type { DropCause } from '../../net/model.js';
 
 /** Same-host deliveries in one event-loop turn before the rest wait for the next turn. */
 export const LOCAL_BURST_MAX = 10_000;
@@ -27,14 +27,8 @@ export const FLUSH_DEFERRALS_MAX = 8;
 /** A local queue that held more deliveries than this is not kept for reuse (its memory is let go). */
 export const LOCAL_QUEUE_KEPT_MAX = 4_096;
 
-export interface ThreadHostOptions {
+export interface ThreadHostOptions extends ActorHostOptions {
   id: number;
-  seed: number;
-  directory: Map<string, DirectoryEntry>;
-  behaviors: Map<string, Behavior>;
-  network?: NetworkConfig;
-  mailboxCapacity?: number;
-  messageBytesMax?: number;
   durable: DurableStore;
   report: (event: HostEvent) => void;
   /**

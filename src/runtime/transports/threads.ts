@@ -10,6 +10,7 @@ import type { HostEvent, TimerHandle } from '../env.js';
 import type { DirectoryEntry } from '../host.js';
 import { mergeSnapshots, snapshot, withoutLevels, type StatsSnapshot } from '../stats.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
+import { actorHostOptions } from './host-options.js';
 import { ThreadHost } from './thread-host.js';
 import type { HostPlan, Runtime } from './runtime.js';
 import { RealTimers } from './real-timers.js';
@@ -110,12 +111,7 @@ export class ThreadsRuntime implements Runtime {
     this.durable = new FileDurableStore(options.dataDir, options.fsync);
     this.front = new ThreadHost({
       id: 0,
-      seed: options.seed,
-      directory: options.directory,
-      behaviors: options.behaviors,
-      network: options.network,
-      mailboxCapacity: options.mailboxCapacity,
-      messageBytesMax: options.messageBytesMax,
+      ...actorHostOptions(options),
       durable: this.durable,
       report: options.onEvent,
     });

@@ -1,5 +1,6 @@
 /**
- * What the 2PC and 3PC cores do alike: a coordinator's check of a new transaction and its
+ * What the 2PC and 3PC cores do alike: a coordinator's check of a new transaction (Paxos
+ * Commit's leader makes the same one) and its
  * soonest timeout, and a participant's table of transactions (every one it remembers in `txns`,
  * the undecided ones also in `open`, which is what its ticks walk). The protocols' own steps
  * (messages, records, decisions) stay in twopc.ts and threepc.ts.
@@ -11,14 +12,21 @@ import { ValidationError } from '../core/errors.js';
  * order: `txn` is a non-empty string not in `active`, there is at least one participant, and the
  * addresses are distinct. With `activeMax`, `active` may hold at most that many transactions
  * (the check comes before the addresses', so which error a bad call gets does not change).
+ * `field` names the participants in errors (Paxos Commit calls them `rms`).
  */
-export function beginAddresses(txn: string, participants: ReadonlyArray<{ to: string }>, active: ReadonlyMap<string, unknown>, activeMax?: number): string[] {
+export function beginAddresses(
+  txn: string,
+  participants: ReadonlyArray<{ to: string }>,
+  active: ReadonlyMap<string, unknown>,
+  activeMax?: number,
+  field = 'participants',
+): string[] {
   if (typeof txn !== 'string' || txn.length === 0) throw new ValidationError('txn', 'must be a non-empty string');
   if (active.has(txn)) throw new ValidationError('txn', `transaction ${txn} is already active`);
-  if (participants.length === 0) throw new ValidationError('participants', 'must not be empty');
+  if (participants.length === 0) throw new ValidationError(field, 'must not be empty');
   if (activeMax !== undefined && active.size >= activeMax) throw new ValidationError('txn', 'too many active transactions');
   const addresses = participants.map((p) => p.to);
-  if (new Set(addresses).size !== addresses.length) throw new ValidationError('participants', 'addresses must be distinct');
+  if (new Set(addresses).size !== addresses.length) throw new ValidationError(field, 'addresses must be distinct');
   return addresses;
 }
 

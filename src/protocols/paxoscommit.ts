@@ -26,7 +26,7 @@
  * coordinator's node is again a single point of blocking.
  */
 import { assert } from '../core/assert.js';
-import { ValidationError } from '../core/errors.js';
+import { beginAddresses } from './commit-common.js';
 import { Prng } from '../core/prng.js';
 import { FifoOrder } from '../core/fifo-order.js';
 import { ForgottenMarks } from '../core/forgotten-marks.js';
@@ -149,11 +149,7 @@ export class PaxosCommitNode
 
   /** Coordinator: starts the transaction, sending prepare to every RM. */
   begin(txn: string, rms: ReadonlyArray<{ to: string; payload: unknown }>): void {
-    if (typeof txn !== 'string' || txn.length === 0) throw new ValidationError('txn', 'must be a non-empty string');
-    if (this.leaderTxns.has(txn)) throw new ValidationError('txn', `transaction ${txn} is already active`);
-    if (rms.length === 0) throw new ValidationError('rms', 'must not be empty');
-    const addresses = rms.map((r) => r.to);
-    if (new Set(addresses).size !== addresses.length) throw new ValidationError('rms', 'addresses must be distinct');
+    const addresses = beginAddresses(txn, rms, this.leaderTxns, undefined, 'rms');
     this.leaderTxns.set(txn, this.newLeaderTxn(txn, addresses, this.config.self));
     for (const r of rms) this.out.send(r.to, { type: 'prepare', txn, rms: addresses, payload: r.payload });
   }

@@ -15,20 +15,16 @@
  */
 import test from 'ava';
 import { runSeed } from './helpers/balancer-random.js';
-import { seedRange, sweep } from './helpers/core-mutant.js';
+import { sweepSeeds } from './helpers/core-mutant.js';
 import { mutantTests } from './helpers/mutant-tests.js';
 
 test('randomized balancer: late, reordered and copied requests, answers and crash notices, crashes, small routed-id bounds; each request forwarded at most once, answered at most once, a refusal never followed by a forward', (t) => {
-  const { base, seeds } = seedRange(t, 400);
-  const { failed, results } = sweep(runSeed, base, seeds);
-  const sum = (f: (r: (typeof results)[number]) => number): number => results.reduce((n, r) => n + f(r), 0);
+  const { seeds, results, sum, noneFailed } = sweepSeeds(t, runSeed, 400);
   const small = results.filter((r) => r.limit !== undefined).length;
-  t.log(
+  noneFailed(
     `requests ${sum((r) => r.requests)}, forwarded ${sum((r) => r.forwarded)}, refused ${sum((r) => r.refused)}, ` +
-      `copies delivered ${sum((r) => r.copies)}; routed-id bounds below the default in ${small} seeds; seeds failed: ${failed.length}`,
+      `copies delivered ${sum((r) => r.copies)}; routed-id bounds below the default in ${small} seeds`,
   );
-  for (const f of failed.slice(0, 10)) t.log(f);
-  t.deepEqual(failed, []);
   // Not vacuous: most requests are routed, some refused, many copies come, most seeds forget.
   t.true(sum((r) => r.forwarded) > 100 * seeds, 'requests are forwarded');
   t.true(results.filter((r) => r.refused > 0).length > seeds / 4, 'a quarter of the seeds refuse some requests');

@@ -14,20 +14,16 @@
  */
 import test from 'ava';
 import { runSeed } from './helpers/coordinator-marks.js';
-import { seedRange, sweep } from './helpers/core-mutant.js';
+import { sweepSeeds } from './helpers/core-mutant.js';
 import { mutantTests } from './helpers/mutant-tests.js';
 
 test('coordinator marks of forgotten request ids: a memory of 1-4 begun ids, many requests from one or two clients, late copies of requests begun past that memory, crashes after durable writes, checkpoints, restarts; each request begun and executed at most once, its copies answered as the design says', (t) => {
-  const { base, seeds } = seedRange(t, 200);
-  const { failed, results } = sweep(runSeed, base, seeds);
-  const sum = (f: (r: (typeof results)[number]) => number): number => results.reduce((n, r) => n + f(r), 0);
+  const { results, sum, noneFailed } = sweepSeeds(t, runSeed, 200);
   const pastMemory = results.filter((r) => r.latePastMemory > 0).length;
-  t.log(
+  noneFailed(
     `seeds with late copies past the ids remembered: ${pastMemory}; such copies ${sum((r) => r.latePastMemory)}; requests ${sum((r) => r.requests)}, committed ${sum((r) => r.committed)}, restarts ${sum((r) => r.restarts)}; ` +
-      `copies answered TIMEOUT as older than the ids remembered ${sum((r) => r.olderThanRemembered)}, as begun before a restart ${sum((r) => r.afterRestart)}; seeds failed: ${failed.length}`,
+      `copies answered TIMEOUT as older than the ids remembered ${sum((r) => r.olderThanRemembered)}, as begun before a restart ${sum((r) => r.afterRestart)}`,
   );
-  for (const f of failed.slice(0, 10)) t.log(f);
-  t.deepEqual(failed, []);
   // What the seeds are for (a property of the generator, not of the code): late copies of
   // requests begun past the memory, in most seeds. A share, so over enough seeds.
   if (results.length < 50) return;

@@ -11,19 +11,15 @@
  */
 import test from 'ava';
 import { runSeed } from './helpers/coordinator-random.js';
-import { seedRange, sweep } from './helpers/core-mutant.js';
+import { sweepSeeds } from './helpers/core-mutant.js';
 import { mutantTests } from './helpers/mutant-tests.js';
 
 test('randomized coordinator: late request copies, crashes right after durable writes, checkpoints, restarts; each request begun and executed at most once, its copies answered as the design says', (t) => {
-  const { base, seeds } = seedRange(t, 300);
-  const { failed, results } = sweep(runSeed, base, seeds);
-  const sum = (f: (r: (typeof results)[number]) => number): number => results.reduce((n, r) => n + f(r), 0);
+  const { seeds, results, sum, noneFailed } = sweepSeeds(t, runSeed, 300);
   const small = results.filter((r) => r.begunRemembered !== undefined).length;
-  t.log(
-    `requests ${sum((r) => r.requests)}, committed ${sum((r) => r.committed)}, restarts ${sum((r) => r.restarts)}; copies answered TIMEOUT as begun before a restart ${sum((r) => r.afterRestart)}, as older than the ids remembered ${sum((r) => r.olderThanRemembered)} (${small} seeds remember 1-6 ids); seeds failed: ${failed.length}`,
+  noneFailed(
+    `requests ${sum((r) => r.requests)}, committed ${sum((r) => r.committed)}, restarts ${sum((r) => r.restarts)}; copies answered TIMEOUT as begun before a restart ${sum((r) => r.afterRestart)}, as older than the ids remembered ${sum((r) => r.olderThanRemembered)} (${small} seeds remember 1-6 ids)`,
   );
-  for (const f of failed.slice(0, 10)) t.log(f);
-  t.deepEqual(failed, []);
   // The run meets what it is there for: commits, restarts, and copies refused both ways.
   t.true(sum((r) => r.committed) > seeds, 'most seeds commit something');
   t.true(sum((r) => r.restarts) > seeds, 'most seeds restart the coordinator');

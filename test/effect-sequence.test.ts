@@ -12,20 +12,16 @@
  */
 import test from 'ava';
 import { runSeed } from './helpers/effect-sequence.js';
-import { seedRange, sweep } from './helpers/core-mutant.js';
+import { sweepSeeds } from './helpers/core-mutant.js';
 import { mutantTests } from './helpers/mutant-tests.js';
 
 test("passive effects with a hole in a reign: a slot lost in the middle (a no-op or an older reign's value) and later effects of the reign chosen, snapshots, restarts, installs; a replica's data is always its reign's primary's after a prefix of the reign, and replicas agree", (t) => {
-  const { base, seeds } = seedRange(t, 300);
-  const { failed, results } = sweep(runSeed, base, seeds);
-  const sum = (f: (r: (typeof results)[number]) => number): number => results.reduce((n, r) => n + f(r), 0);
+  const { results, sum, noneFailed } = sweepSeeds(t, runSeed, 300);
   const holed = results.filter((r) => r.holes > 0).length;
-  t.log(
+  noneFailed(
     `seeds with a hole that shows (a lost command that changed the state, a later one of the reign chosen): ${holed}; holes ${sum((r) => r.holes)} in ${sum((r) => r.reigns)} reigns; ` +
-      `commands ${sum((r) => r.commands)}; slots taken by an older reign's value ${sum((r) => r.staleValues)}; restores ${sum((r) => r.restores)}; seeds failed: ${failed.length}`,
+      `commands ${sum((r) => r.commands)}; slots taken by an older reign's value ${sum((r) => r.staleValues)}; restores ${sum((r) => r.restores)}`,
   );
-  for (const f of failed.slice(0, 10)) t.log(f);
-  t.deepEqual(failed, []);
   // What the seeds are for (a property of the generator, not of the code): a hole in most seeds.
   // A share, so over enough seeds.
   if (results.length < 50) return;

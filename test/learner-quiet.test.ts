@@ -12,21 +12,17 @@
  */
 import test from 'ava';
 import { runSeed } from './helpers/learner-quiet.js';
-import { seedRange, sweep } from './helpers/core-mutant.js';
+import { sweepSeeds } from './helpers/core-mutant.js';
 import { mutantTests } from './helpers/mutant-tests.js';
 
 test('learner feed going quiet: learns lost (the last ones too), acknowledgements lost, copies, reordering, late messages, learner restarts, then no new command and a fair network; every learner catches up with the leader within three resend periods, its state always one the log had', (t) => {
-  const { base, seeds } = seedRange(t, 200);
-  const { failed, results } = sweep(runSeed, base, seeds);
-  const sum = (f: (r: (typeof results)[number]) => number): number => results.reduce((n, r) => n + f(r), 0);
+  const { results, sum, noneFailed } = sweepSeeds(t, runSeed, 200);
   const stranding = results.filter((r) => r.stranded > 0).length;
-  t.log(
+  noneFailed(
     `seeds with a learner stranded (behind, no learn to it in flight, as a fair stretch began): ${stranding}; stranded learners ${sum((r) => r.stranded)} in ${sum((r) => r.rounds)} rounds; ` +
       `commands ${sum((r) => r.commands)}; learns lost ${sum((r) => r.lostLearns)}; learns with a snapshot installed ${sum((r) => r.snapshots)}, with a gap ${sum((r) => r.gaps)}; ` +
-      `learners restarted ${sum((r) => r.learnerRestarts)}; longest fair stretch ${Math.max(0, ...results.map((r) => r.quietTicks))} ticks; seeds failed: ${failed.length}`,
+      `learners restarted ${sum((r) => r.learnerRestarts)}; longest fair stretch ${Math.max(0, ...results.map((r) => r.quietTicks))} ticks`,
   );
-  for (const f of failed.slice(0, 10)) t.log(f);
-  t.deepEqual(failed, []);
   // What the seeds are for (a property of the generator, not of the code): a learner left behind
   // with nothing in flight to it as the shard goes quiet, in most seeds. A share, so over enough seeds.
   if (results.length < 50) return;

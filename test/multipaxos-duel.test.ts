@@ -13,21 +13,17 @@
  */
 import test from 'ava';
 import { runSeed } from './helpers/multipaxos-duel.js';
-import { seedRange, sweep } from './helpers/core-mutant.js';
+import { sweepSeeds } from './helpers/core-mutant.js';
 import { mutantTests } from './helpers/mutant-tests.js';
 
 test('duelling Multi-Paxos leaders: values at a minority, newer values chosen in the same slots unannounced, a next leader hearing both, crashes, cut-off leaders, late messages; one value chosen per slot, and it is what every replica applies', (t) => {
-  const { base, seeds } = seedRange(t, 200);
-  const { failed, results } = sweep(runSeed, base, seeds);
+  const { results, sum, noneFailed } = sweepSeeds(t, runSeed, 200);
   const duelling = results.filter((r) => r.duels > 0).length;
-  const sum = (f: (r: (typeof results)[number]) => number): number => results.reduce((n, r) => n + f(r), 0);
-  t.log(
+  noneFailed(
     `seeds with a duel (a slot with two values accepted under two ballots, the newer chosen): ${duelling}; slots duelled: ${sum((r) => r.duels)}; ` +
       `five replicas: ${results.filter((r) => r.replicas === 5).length}; third leaders elected: ${sum((r) => r.episodes)}; ` +
-      `commands applied: ${sum((r) => r.applied)}; seeds failed: ${failed.length}`,
+      `commands applied: ${sum((r) => r.applied)}`,
   );
-  for (const f of failed.slice(0, 10)) t.log(f);
-  t.deepEqual(failed, []);
   // What the seeds are for: a slot with two values under two ballots, the newer chosen (in about
   // 97% of seeds, 2026-12-02). A share, so over enough seeds.
   if (results.length < 50) return;

@@ -16,20 +16,16 @@
  */
 import test from 'ava';
 import { runSeed } from './helpers/participant-indoubt.js';
-import { seedRange, sweep } from './helpers/core-mutant.js';
+import { requireCaught, sweepSeeds } from './helpers/core-mutant.js';
 
 test('participant in doubt across leader changes: yes votes chosen, leader changes and rebuilt cores while the coordinator waits, outcomes to the shard lost, then a fair stretch; every transaction voted yes is settled within the fair stretch, votes stand, one outcome, commits applied once', (t) => {
-  const { base, seeds } = seedRange(t, 200);
-  const { failed, results } = sweep(runSeed, base, seeds);
-  const sum = (f: (r: (typeof results)[number]) => number): number => results.reduce((n, r) => n + f(r), 0);
+  const { results, sum, noneFailed } = sweepSeeds(t, runSeed, 200);
   const aimed = results.filter((r) => r.inDoubtAborts > 0).length;
-  t.log(
+  noneFailed(
     `seeds with a transaction in doubt at a leader change that the coordinator did not commit: ${aimed}; such transactions ${sum((r) => r.inDoubtAborts)}; ` +
       `transactions ${sum((r) => r.txns)} (committed ${sum((r) => r.committed)}, aborted or never decided ${sum((r) => r.aborted)}); leader changes with a transaction in doubt ${sum((r) => r.inDoubtChanges)}; ` +
-      `outcomes to the shard lost ${sum((r) => r.lostOutcomes)}; longest fair stretch until nothing in doubt ${Math.max(0, ...results.map((r) => r.fairTicks))} ticks; quiet ticks at most ${Math.max(0, ...results.map((r) => r.quietTicks))}; seeds failed: ${failed.length}`,
+      `outcomes to the shard lost ${sum((r) => r.lostOutcomes)}; longest fair stretch until nothing in doubt ${Math.max(0, ...results.map((r) => r.fairTicks))} ticks; quiet ticks at most ${Math.max(0, ...results.map((r) => r.quietTicks))}`,
   );
-  for (const f of failed.slice(0, 10)) t.log(f);
-  t.deepEqual(failed, []);
   // What the seeds are for (a property of the generator, not of the code): a transaction in
   // doubt at the shard across a leader change and not committed, in most seeds. A share, so
   // over enough seeds.
@@ -44,8 +40,5 @@ test('participant in doubt across leader changes: yes votes chosen, leader chang
 // end of a fair stretch); required: about half. Seeds 1,000-5,999 and 100,000-109,999 of the
 // correct code pass (a fair stretch needs 48 ticks at most).
 test('participant in doubt across leader changes catches the forget-prepared variant in at least 50% of seeds', (t) => {
-  t.log('seeds 1..100');
-  const { failed } = sweep((seed) => runSeed(seed, { forgetPrepared: true }), 1, 100);
-  t.log(`caught in ${failed.length} of 100 seeds; first: ${failed[0] ?? 'none'}`);
-  t.true(failed.length >= 50, `caught ${failed.length} of 100`);
+  requireCaught(t, (seed) => runSeed(seed, { forgetPrepared: true }), { seeds: 100, share: 0.5 });
 });

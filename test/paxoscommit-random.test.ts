@@ -19,17 +19,14 @@
  */
 import test from 'ava';
 import { runSeed } from './helpers/paxoscommit-random.js';
-import { seedRange, sweep } from './helpers/core-mutant.js';
+import { sweepSeeds } from './helpers/core-mutant.js';
 import { mutantTests } from './helpers/mutant-tests.js';
 
 test('randomized Paxos Commit: late copies, drops, late and no votes, crashes and restarts, overlapping recovery leaders; one outcome per transaction, none over a no vote, nobody left in doubt', (t) => {
-  const { base, seeds } = seedRange(t, 400);
-  const { failed, results } = sweep(runSeed, base, seeds);
-  const committed = results.reduce((n, r) => n + r.committed, 0);
+  const { seeds, results, sum, noneFailed } = sweepSeeds(t, runSeed, 400);
+  const committed = sum((r) => r.committed);
   const colocated = results.filter((r) => r.layout === 'colocated').length;
-  t.log(`transactions committed: ${committed}; acceptors on the coordinator and RMs in ${colocated} seeds; seeds failed: ${failed.length}`);
-  for (const f of failed.slice(0, 10)) t.log(f);
-  t.deepEqual(failed, []);
+  noneFailed(`transactions committed: ${committed}; acceptors on the coordinator and RMs in ${colocated} seeds`);
   t.true(committed > seeds, 'most seeds commit something');
 });
 

@@ -49,8 +49,13 @@ export function seedRange(t: ExecutionContext, seeds: number): { base: number; s
 }
 
 /** Seeds `base`..`base + seeds - 1` of a randomized core test; a seed fails when its run has problems (or throws). */
-export function sweep<R extends { problems: string[] }>(run: (seed: number) => R, base: number, seeds: number): { failed: string[]; results: R[] } {
+export function sweep<R extends { problems: string[] }>(
+  run: (seed: number) => R,
+  base: number,
+  seeds: number,
+): { failed: string[]; failedSeeds: number[]; results: R[] } {
   const failed: string[] = [];
+  const failedSeeds: number[] = [];
   const results: R[] = [];
   for (let seed = base; seed < base + seeds; seed++) {
     let problems: string[];
@@ -61,9 +66,63 @@ export function sweep<R extends { problems: string[] }>(run: (seed: number) => R
     } catch (error) {
       problems = [`threw: ${(error as Error).message}`];
     }
-    if (problems.length > 0) failed.push(`seed ${seed}: ${problems.slice(0, 3).join('; ')}`);
+    if (problems.length > 0) {
+      failed.push(`seed ${seed}: ${problems.slice(0, 3).join('; ')}`);
+      failedSeeds.push(seed);
+    }
   }
-  return { failed, results };
+  return { failed, failedSeeds, results };
+}
+
+/** A shell word for `text`: single-quoted. */
+const shellQuote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * The sweep a randomized core test runs on the correct code: the seeds of seedRange (logged)
+ * over `run`. Gives the results, for the test's checks that the generator did what the seeds
+ * are for; `seeds`, how many ran; `sum` of a count over the results; and `noneFailed(summary)`,
+ * which logs the summary with how many seeds failed, the first ten failures and the command
+ * that replays the first failing seed, and requires that none failed.
+ */
+export function sweepSeeds<R extends { problems: string[] }>(
+  t: ExecutionContext,
+  run: (seed: number) => R,
+  defaultSeeds: number,
+): { seeds: number; results: R[]; sum: (f: (r: R) => number) => number; noneFailed: (summary: string) => void } {
+  const { base, seeds } = seedRange(t, defaultSeeds);
+  const { failed, failedSeeds, results } = sweep(run, base, seeds);
+  return {
+    seeds,
+    results,
+    sum: (f) => results.reduce((n, r) => n + f(r), 0),
+    noneFailed: (summary) => {
+      t.log(`${summary}; seeds failed: ${failed.length}`);
+      for (const f of failed.slice(0, 10)) t.log(f);
+      if (failedSeeds.length > 0) {
+        t.log(
+          `replay seed ${failedSeeds[0]}: npm run build --silent && MERIDIAN_SEED_BASE=${failedSeeds[0]} MERIDIAN_SEEDS=1 npx ava --match ${shellQuote(t.title)}`,
+        );
+      }
+      t.deepEqual(failed, []);
+    },
+  };
+}
+
+/**
+ * A randomized core test catches a bug (a mutant's, or an unsafe variant's that `run` turns on):
+ * over seeds `base`..`base + seeds - 1` (logged), `run` must fail at least `share` of them.
+ * `label` starts the line that says how many it caught.
+ */
+export function requireCaught(
+  t: ExecutionContext,
+  run: (seed: number) => { problems: string[] },
+  o: { base?: number; seeds: number; share: number; label?: string },
+): void {
+  const base = o.base ?? 1;
+  t.log(`seeds ${base}..${base + o.seeds - 1}`);
+  const { failed } = sweep(run, base, o.seeds);
+  t.log(`${o.label ?? ''}caught in ${failed.length} of ${o.seeds} seeds; first: ${failed[0] ?? 'none'}`);
+  t.true(failed.length >= o.share * o.seeds, `caught ${failed.length} of ${o.seeds}`);
 }
 
 /**
@@ -82,12 +141,8 @@ export async function catchesMutant(
     share: number;
   },
 ): Promise<void> {
-  const base = o.base ?? 1;
-  t.log(`seeds ${base}..${base + o.seeds - 1}`);
-  const { failed } = await withMutant(o.mutant, o.module, (exports, what) => {
+  await withMutant(o.mutant, o.module, (exports, what) => {
     t.log(`${o.mutant}: ${what}`);
-    return sweep(o.runner(exports), base, o.seeds);
+    requireCaught(t, o.runner(exports), o);
   });
-  t.log(`caught in ${failed.length} of ${o.seeds} seeds; first: ${failed[0] ?? 'none'}`);
-  t.true(failed.length >= o.share * o.seeds, `caught ${failed.length} of ${o.seeds}`);
 }

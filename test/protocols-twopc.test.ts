@@ -3,36 +3,23 @@
  */
 import test from 'ava';
 import { TwoPcCoordinator, TwoPcParticipant } from '../src/protocols/twopc.js';
-import type {
-  TwoPcCoordinatorDecision,
-  TwoPcCoordinatorRecord,
-  TwoPcMessage,
-  TwoPcParticipantDecision,
-  TwoPcParticipantRecord,
-} from '../src/protocols/twopc.js';
+import type { TwoPcMessage } from '../src/protocols/twopc.js';
 import { analyticMessages } from '../src/protocols/costs.js';
 import { Net } from './protocols-net.js';
-
-type Node = TwoPcCoordinator | TwoPcParticipant;
-type Rec = TwoPcCoordinatorRecord | TwoPcParticipantRecord;
-type Dec = TwoPcCoordinatorDecision | TwoPcParticipantDecision;
+import { makeTwoPcCore } from './helpers/commit-cores.js';
+import type { TwoPcDec, TwoPcNode, TwoPcRec } from './helpers/commit-cores.js';
 
 const VOTE_TIMEOUT = 10;
 /** Shorter than the coordinator's, so the participant's own timeout fires first. */
 const HOST_VOTE_TIMEOUT = 5;
 const COMMIT_RETRY = 3;
 const DECISION_RETRY = 4;
+const TIMEOUTS = { vote: VOTE_TIMEOUT, hostVote: HOST_VOTE_TIMEOUT, commitRetry: COMMIT_RETRY, decisionRetry: DECISION_RETRY };
 
 function setup(participants: string[], votes: Record<string, boolean | 'never'> = {}) {
-  return new Net<TwoPcMessage, Rec, Dec, Node>({
+  return new Net<TwoPcMessage, TwoPcRec, TwoPcDec, TwoPcNode>({
     ids: ['c', ...participants],
-    make: (id, recovered) =>
-      id === 'c'
-        ? new TwoPcCoordinator({ self: 'c', voteTimeoutTicks: VOTE_TIMEOUT, commitRetryTicks: COMMIT_RETRY }, recovered as TwoPcCoordinatorRecord[] | undefined)
-        : new TwoPcParticipant(
-            { self: id, voteTimeoutTicks: HOST_VOTE_TIMEOUT, decisionRetryTicks: DECISION_RETRY },
-            recovered as TwoPcParticipantRecord[] | undefined,
-          ),
+    make: (id, recovered) => makeTwoPcCore(id, recovered, TIMEOUTS),
     onDecision: (id, core, d) => {
       const vote = votes[id] ?? true;
       if (d.kind === 'prepare' && core instanceof TwoPcParticipant && vote !== 'never') core.vote(d.txn, vote);

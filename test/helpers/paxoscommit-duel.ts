@@ -40,17 +40,15 @@
 import { Prng } from '../../src/core/prng.js';
 import { compareBallots, formatBallot } from '../../src/protocols/ballot.js';
 import type { Ballot } from '../../src/protocols/ballot.js';
-import { PaxosCommitNode } from '../../src/protocols/paxoscommit.js';
-import type { PaxosCommitDecision, PaxosCommitMessage, PaxosCommitRecord, PaxosCommitValue } from '../../src/protocols/paxoscommit.js';
+import type { PaxosCommitDecision, PaxosCommitMessage, PaxosCommitNode, PaxosCommitRecord, PaxosCommitValue } from '../../src/protocols/paxoscommit.js';
 import { voteOnDuePrepare } from './commit-host.js';
 import type { CommitHost } from './commit-host.js';
+import { OutcomesSeen, crashWithHost, makePaxosCommitNode, noneInDoubt } from './commit-cores.js';
 import { Net } from '../protocols-net.js';
 import type { InFlight } from '../protocols-net.js';
 
 export const RMS = ['p1', 'p2', 'p3'];
-const VOTE_TIMEOUT = 14;
-const LEADER_TIMEOUT = 5;
-const RECOVERY = 6;
+const TIMEOUTS = { vote: 14, leader: 5, recovery: 6 };
 const STEPS = 350;
 
 export interface DuelResult {
@@ -75,8 +73,7 @@ export function runSeed(seed: number): DuelResult {
   const ids = ['c', ...RMS, ...acceptors, 'b'];
   const txnCount = 2 + prng.int(2);
   const hosts = new Map<string, CommitHost>(RMS.map((p) => [p, { finished: new Map(), pending: [] }]));
-  /** Per transaction: every outcome seen anywhere, with where. */
-  const outcomes = new Map<string, Set<string>>();
+  const outcomes = new OutcomesSeen();
   /** Transactions a leader decided to abort, or an RM aborted by the outcome (not by its own vote). */
   const abortedByOutcome = new Set<string>();
   const noVotes = new Set<string>();
@@ -91,11 +88,6 @@ export function runSeed(seed: number): DuelResult {
   const problems: string[] = [];
   let stale = 0;
   let now = 0;
-  const see = (txn: string, commit: boolean, where: string): void => {
-    let set = outcomes.get(txn);
-    if (set === undefined) outcomes.set(txn, (set = new Set()));
-    set.add(`${commit ? 'commit' : 'abort'}@${where}`);
-  };
   /** What an acceptor is sent: counts phase 2a messages below its promise (the case the seeds are for). */
   const watch = (id: string, msg: PaxosCommitMessage): void => {
     if (msg.type !== 'phase1a' && msg.type !== 'phase2a') return;
@@ -110,17 +102,7 @@ export function runSeed(seed: number): DuelResult {
   const net: Net<PaxosCommitMessage, PaxosCommitRecord, PaxosCommitDecision, PaxosCommitNode> = new Net({
     ids,
     make: (id, recovered) => {
-      const node = new PaxosCommitNode(
-        {
-          self: id,
-          acceptors,
-          voteTimeoutTicks: VOTE_TIMEOUT,
-          leaderTimeoutTicks: LEADER_TIMEOUT,
-          recoveryTicks: RECOVERY,
-          prng: new Prng(`${seed}:${id}:${now}`),
-        },
-        recovered,
-      );
+      const node = makePaxosCommitNode(seed, id, now, acceptors, TIMEOUTS, recovered);
       const step = node.step.bind(node);
       node.step = (from, msg) => {
         if (acceptors.includes(id)) watch(id, msg);
@@ -130,7 +112,7 @@ export function runSeed(seed: number): DuelResult {
     },
     onDecision: (id, _core, d) => {
       if (d.kind === 'outcome') {
-        see(d.txn, d.commit, `leader ${id}`);
+        outcomes.see(d.txn, d.commit, `leader ${id}`);
         if (!d.commit) abortedByOutcome.add(d.txn);
         return;
       }
@@ -142,7 +124,7 @@ export function runSeed(seed: number): DuelResult {
       }
       if (d.kind === 'abort' && d.reason === 'timeout') noVotes.add(`${d.txn}/${id}`);
       if (d.kind === 'abort' && d.reason === 'outcome') abortedByOutcome.add(d.txn);
-      see(d.txn, d.kind === 'commit', `rm ${id}`);
+      outcomes.see(d.txn, d.kind === 'commit', `rm ${id}`);
       if (!host.finished.has(d.txn)) host.finished.set(d.txn, d.kind === 'commit' ? 'commit' : 'abort');
     },
   });
@@ -172,10 +154,6 @@ export function runSeed(seed: number): DuelResult {
   const applyPrepare = (id: string, all = false): void => {
     if (net.down.has(id)) return;
     voteOnDuePrepare(hosts.get(id)!, { id, now, prng, all, yesChance: 0.9, noVotes, act: (use) => net.act(id, use) });
-  };
-  const crash = (id: string): void => {
-    net.crash(id);
-    hosts.get(id)?.pending.splice(0);
   };
   const txns: Array<{ txn: string; rms: string[]; contested: boolean }> = [];
   const live = (): string[] => ids.filter((x) => !net.down.has(x));
@@ -211,12 +189,12 @@ export function runSeed(seed: number): DuelResult {
         const t = prng.pick(txns.filter((x) => x.contested));
         net.act(id, (core) => core.recover(t.txn, t.rms, 'c'));
       } else if (r < 0.89 && net.down.size > 0) net.restart(prng.pick([...net.down]));
-      else if (r < 0.9 && net.down.size < 2) crash(prng.pick(live()));
+      else if (r < 0.9 && net.down.size < 2) crashWithHost(net, hosts, prng.pick(live()));
       else deliver();
     }
     // Without faults: every node up, every vote given, time passing until nothing moves.
     const settle = (): void => {
-      for (let i = 0; i < 5 * (VOTE_TIMEOUT + LEADER_TIMEOUT + 2 * RECOVERY); i++) {
+      for (let i = 0; i < 5 * (TIMEOUTS.vote + TIMEOUTS.leader + 2 * TIMEOUTS.recovery); i++) {
         for (const p of RMS) while (hosts.get(p)!.pending.length > 0) applyPrepare(p, true);
         net.run(1);
         if (ids.every((id) => net.core(id).ticksUntilDue() === Number.POSITIVE_INFINITY)) return;
@@ -263,9 +241,7 @@ export function runSeed(seed: number): DuelResult {
   let aborted = 0;
   let vetoed = 0;
   for (const { txn, rms } of txns) {
-    const seen = [...(outcomes.get(txn) ?? [])];
-    const commits = seen.filter((o) => o.startsWith('commit'));
-    if (commits.length > 0 && commits.length < seen.length) problems.push(`${txn} decided both ways: ${seen.join(', ')}`);
+    const { seen, commits } = outcomes.check(txn, problems);
     if (commits.length > 0) {
       committed++;
       const unchosen = rms.filter((p) => chosenAt(`${txn}/${p}`, 'prepared').length === 0);
@@ -282,10 +258,7 @@ export function runSeed(seed: number): DuelResult {
       if (commits.length > 0) problems.push(`${txn} committed over a no vote or a timeout of ${p}`);
       if (chosenAt(`${txn}/${p}`, 'prepared').length > 0) problems.push(`${txn}/${p}: 'prepared' chosen though ${p} voted no or timed out`);
     }
-    for (const p of rms) {
-      const phase = net.core(p).phaseOf(txn);
-      if (phase === 'voting' || phase === 'uncertain') problems.push(`${p} still ${phase} on ${txn} after the phase without faults`);
-    }
+    noneInDoubt(txn, rms, (p) => net.core(p).phaseOf(txn), problems);
   }
   const duels = [...proposed.values()].filter((values) => values.size > 1).length;
   return { problems, acceptors: acceptors.length, committed, aborted, vetoed, duels, stale };

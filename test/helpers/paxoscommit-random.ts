@@ -17,16 +17,14 @@
  * an RM's timeout; after a phase without faults no RM is left voting or in doubt.
  */
 import { Prng } from '../../src/core/prng.js';
-import { PaxosCommitNode } from '../../src/protocols/paxoscommit.js';
-import type { PaxosCommitDecision, PaxosCommitMessage, PaxosCommitRecord } from '../../src/protocols/paxoscommit.js';
+import type { PaxosCommitDecision, PaxosCommitMessage, PaxosCommitNode, PaxosCommitRecord } from '../../src/protocols/paxoscommit.js';
 import { voteOnDuePrepare } from './commit-host.js';
 import type { CommitHost } from './commit-host.js';
+import { OutcomesSeen, crashWithHost, makePaxosCommitNode, noneInDoubt } from './commit-cores.js';
 import { Net, SentHistory } from '../protocols-net.js';
 
 export const RMS = ['p1', 'p2', 'p3'];
-const VOTE_TIMEOUT = 12;
-const LEADER_TIMEOUT = 8;
-const RECOVERY = 10;
+const TIMEOUTS = { vote: 12, leader: 8, recovery: 10 };
 const TXNS = 6;
 const STEPS = 700;
 
@@ -41,30 +39,14 @@ export function runSeed(seed: number, options: { hostDropsFinishedPrepares?: boo
   const acceptors = colocated ? ['c', 'p1', 'p2'] : ['a1', 'a2', 'a3'];
   const ids = [...new Set(['c', ...RMS, ...acceptors])];
   const hosts = new Map<string, Host>(RMS.map((p) => [p, { finished: new Map(), pending: [] }]));
-  /** Per transaction: every outcome seen anywhere, with where. */
-  const outcomes = new Map<string, Set<string>>();
+  const outcomes = new OutcomesSeen();
   const noVotes = new Set<string>();
   const problems: string[] = [];
   let now = 0;
-  const see = (txn: string, commit: boolean, where: string): void => {
-    let set = outcomes.get(txn);
-    if (set === undefined) outcomes.set(txn, (set = new Set()));
-    set.add(`${commit ? 'commit' : 'abort'}@${where}`);
-  };
   const net = new Net<PaxosCommitMessage, PaxosCommitRecord, PaxosCommitDecision, PaxosCommitNode>({
     ids,
     make: (id, recovered) => {
-      const node = new PaxosCommitNode(
-        {
-          self: id,
-          acceptors,
-          voteTimeoutTicks: VOTE_TIMEOUT,
-          leaderTimeoutTicks: LEADER_TIMEOUT,
-          recoveryTicks: RECOVERY,
-          prng: new Prng(`${seed}:${id}:${now}`),
-        },
-        recovered,
-      );
+      const node = makePaxosCommitNode(seed, id, now, acceptors, TIMEOUTS, recovered);
       // The host drops a prepare of a transaction it finished that its core no longer knows (its
       // records went with a checkpoint), as the cluster's participant does (see its receive):
       // let through, the core would start voting again, and a vote timeout would then send
@@ -81,7 +63,7 @@ export function runSeed(seed: number, options: { hostDropsFinishedPrepares?: boo
     },
     onDecision: (id, _core, d) => {
       if (d.kind === 'outcome') {
-        see(d.txn, d.commit, `leader ${id}`);
+        outcomes.see(d.txn, d.commit, `leader ${id}`);
         return;
       }
       const host = hosts.get(id);
@@ -94,7 +76,7 @@ export function runSeed(seed: number, options: { hostDropsFinishedPrepares?: boo
       // A vote timeout of a late prepare copy, for a transaction this host finished: a no-op.
       if (before === 'commit' && d.kind === 'abort' && d.reason === 'timeout') return;
       if (d.kind === 'abort' && d.reason === 'timeout') noVotes.add(`${d.txn}/${id}`);
-      see(d.txn, d.kind === 'commit', `rm ${id}`);
+      outcomes.see(d.txn, d.kind === 'commit', `rm ${id}`);
       if (before === undefined) host.finished.set(d.txn, d.kind === 'commit' ? 'commit' : 'abort');
     },
   });
@@ -102,10 +84,6 @@ export function runSeed(seed: number, options: { hostDropsFinishedPrepares?: boo
   const applyPrepare = (id: string, all = false): void => {
     if (net.down.has(id)) return;
     voteOnDuePrepare(hosts.get(id)!, { id, now, prng, all, yesChance: 0.67, noVotes, act: (use) => net.act(id, use) });
-  };
-  const crash = (id: string): void => {
-    net.crash(id);
-    hosts.get(id)?.pending.splice(0);
   };
   /** A restart; an RM's host may first replace its log by a checkpoint without the transactions it finished. */
   const restart = (id: string): void => {
@@ -149,11 +127,11 @@ export function runSeed(seed: number, options: { hostDropsFinishedPrepares?: boo
         const t = prng.pick(txns);
         net.act(id, (core) => core.recover(t.txn, t.rms, 'c'));
       } else if (r < 0.98 && down.length > 0) restart(prng.pick(down));
-      else if (r >= 0.98 && down.length < 2) crash(prng.pick(ids.filter((x) => !net.down.has(x))));
+      else if (r >= 0.98 && down.length < 2) crashWithHost(net, hosts, prng.pick(ids.filter((x) => !net.down.has(x))));
     }
     // Without faults: every node up, every vote given, time passing until nothing moves.
     for (const id of [...net.down]) restart(id);
-    for (let i = 0; i < 20 * (VOTE_TIMEOUT + LEADER_TIMEOUT + 2 * RECOVERY); i++) {
+    for (let i = 0; i < 20 * (TIMEOUTS.vote + TIMEOUTS.leader + 2 * TIMEOUTS.recovery); i++) {
       for (const p of RMS) while (hosts.get(p)!.pending.length > 0) applyPrepare(p, true);
       net.run(1);
     }
@@ -163,18 +141,13 @@ export function runSeed(seed: number, options: { hostDropsFinishedPrepares?: boo
   }
   let committed = 0;
   for (const { txn, rms } of txns) {
-    const seenOutcomes = [...(outcomes.get(txn) ?? [])];
-    const commits = seenOutcomes.filter((o) => o.startsWith('commit'));
-    if (commits.length > 0 && commits.length < seenOutcomes.length) problems.push(`${txn} decided both ways: ${seenOutcomes.join(', ')}`);
+    const { commits } = outcomes.check(txn, problems);
     if (commits.length > 0) {
       committed++;
       const no = rms.filter((p) => noVotes.has(`${txn}/${p}`));
       if (no.length > 0) problems.push(`${txn} committed over a no vote or a timeout of ${no.join(', ')}`);
     }
-    for (const p of rms) {
-      const phase = net.core(p).phaseOf(txn);
-      if (phase === 'voting' || phase === 'uncertain') problems.push(`${p} still ${phase} on ${txn} after the phase without faults`);
-    }
+    noneInDoubt(txn, rms, (p) => net.core(p).phaseOf(txn), problems);
   }
   return { problems, committed, layout: colocated ? 'colocated' : 'separate' };
 }

@@ -4,26 +4,14 @@
  * copy of dist/ with a bug put in, so the imports here are relative.
  */
 import { Prng } from '../../src/core/prng.js';
-import { TwoPcCoordinator, TwoPcParticipant } from '../../src/protocols/twopc.js';
-import type {
-  TwoPcCoordinatorDecision,
-  TwoPcCoordinatorRecord,
-  TwoPcMessage,
-  TwoPcParticipantDecision,
-  TwoPcParticipantRecord,
-} from '../../src/protocols/twopc.js';
+import type { TwoPcCoordinator, TwoPcMessage, TwoPcParticipant, TwoPcParticipantDecision } from '../../src/protocols/twopc.js';
 import { takeDuePrepare } from './commit-host.js';
 import type { CommitHost } from './commit-host.js';
+import { hostTakes, makeTwoPcCore, muteAfterWrite, replaceLeader, startStaleReplica } from './commit-cores.js';
+import type { TwoPcDec, TwoPcNode, TwoPcRec } from './commit-cores.js';
 import { Net, SentHistory } from '../protocols-net.js';
 
-type Node = TwoPcCoordinator | TwoPcParticipant;
-type Rec = TwoPcCoordinatorRecord | TwoPcParticipantRecord;
-type Dec = TwoPcCoordinatorDecision | TwoPcParticipantDecision;
-
-const VOTE_TIMEOUT = 12;
-const HOST_VOTE_TIMEOUT = 8;
-const COMMIT_RETRY = 3;
-const DECISION_RETRY = 4;
+const TIMEOUTS = { vote: 12, hostVote: 8, commitRetry: 3, decisionRetry: 4 };
 const PARTICIPANTS = ['p1', 'p2', 'p3'];
 const NODES = ['c', ...PARTICIPANTS];
 /** A stale replica per participant's shard (see `p1~` below). */
@@ -42,49 +30,19 @@ export function runSeed(seed: number): { problems: string[]; committed: number }
   // The step now: a prepare goes through the shard's log in a few steps, or (a fifth of them, a
   // log that stalls: a leader change) in 150-450, past the participant's vote timeout at times.
   let now = 0;
-  const net = new Net<TwoPcMessage, Rec, Dec, Node>({
+  const net = new Net<TwoPcMessage, TwoPcRec, TwoPcDec, TwoPcNode>({
     ids: [...NODES, ...TWINS],
     make: (id, recovered) => {
-      if (id === 'c')
-        return new TwoPcCoordinator(
-          { self: 'c', voteTimeoutTicks: VOTE_TIMEOUT, commitRetryTicks: COMMIT_RETRY },
-          recovered as TwoPcCoordinatorRecord[] | undefined,
-        );
-      const twin = id.endsWith('~');
-      const core = new TwoPcParticipant(
-        { self: twin ? id.slice(0, -1) : id, voteTimeoutTicks: HOST_VOTE_TIMEOUT, decisionRetryTicks: DECISION_RETRY },
-        recovered as TwoPcParticipantRecord[] | undefined,
-      );
-      if (twin) {
-        // A stale replica's host: whatever it would write or decide goes to a log that is no
-        // longer chosen, and the messages that wait on it never leave; nor does any later one
-        // (the cluster's participant holds messages behind its newest pending entry, an ack to
-        // a repeated commit, say). What leaves before that leaves as the shard's (see the
-        // rewrite of senders below).
-        const ready = core.ready.bind(core);
-        let stuck = false;
-        core.ready = () => {
-          const r = ready();
-          if (r.persist.length > 0 || r.decisions.length > 0) stuck = true;
-          return stuck ? { ...r, messages: [] } : r;
-        };
-      }
+      const core = makeTwoPcCore(id, recovered, TIMEOUTS);
+      // A stale replica's host (what leaves before it writes leaves as the shard's: see the
+      // rewrite of senders below).
+      if (id.endsWith('~')) muteAfterWrite(core as TwoPcParticipant);
       return core;
     },
     onDecision: (id, _core, d) => {
       const host = hosts.get(id);
       if (host === undefined) return;
-      const before = host.finished.get(d.txn);
-      if (d.kind === 'prepare') host.pending.push({ txn: d.txn, due: now + (prng.chance(0.2) ? 150 + prng.int(300) : prng.int(30)) });
-      else if (d.kind === 'commit') {
-        if (before === 'abort') problems.push(`${id} committed ${d.txn}, which it had aborted`);
-        host.finished.set(d.txn, 'commit');
-      } else if (d.kind === 'abort') {
-        // The vote timeout of a late prepare copy cannot know the transaction finished here:
-        // the host, which does, takes that abort as a no-op. Any other abort of it is wrong.
-        if (before === 'commit' && d.reason !== 'timeout') problems.push(`${id} aborted ${d.txn} (${d.reason}), which it had committed`);
-        if (before === undefined) host.finished.set(d.txn, 'abort');
-      }
+      hostTakes(host, id, d as TwoPcParticipantDecision, () => now + (prng.chance(0.2) ? 150 + prng.int(300) : prng.int(30)), problems);
     },
   });
   const participant = (id: string): TwoPcParticipant => net.core(id) as TwoPcParticipant;
@@ -97,18 +55,6 @@ export function runSeed(seed: number): { problems: string[]; committed: number }
     const yes = prng.chance(0.9);
     if (!yes) noVotes.add(`${txn}/${id}`);
     net.act(id, (core) => (core as TwoPcParticipant).vote(txn, yes));
-  };
-  /** A participant's core rebuilt from its log, finished transactions' records compacted away. */
-  const rebuild = (id: string): void => {
-    const host = hosts.get(id)!;
-    host.pending.length = 0;
-    const log = net.logs.get(id)!;
-    net.logs.set(
-      id,
-      log.filter((r) => !host.finished.has(r.txn)),
-    );
-    net.crash(id);
-    net.restart(id);
   };
   for (const twin of TWINS) net.crash(twin);
   /** A stale replica of a participant (`p1~`): up until its step, with a prefix of p1's log. */
@@ -154,22 +100,16 @@ export function runSeed(seed: number): { problems: string[]; committed: number }
       } else if (r < 0.6) net.randomDeliver(prng, { drop: 0.05, duplicate: 0.3 });
       else if (r < 0.75) net.tick(1, [prng.pick(NODES)]);
       else if (r < 0.97) applyPrepare(prng.pick(PARTICIPANTS));
-      else if (r < 0.98) rebuild(prng.pick(PARTICIPANTS));
-      else if (r < 0.99) {
+      else if (r < 0.98) {
+        const id = prng.pick(PARTICIPANTS);
+        replaceLeader(net, hosts.get(id)!, id);
+      } else if (r < 0.99) {
         // A replica of a participant's shard that is behind and believes it leads: its core is
         // built from a prefix of the shard's log.
         const id = prng.pick(PARTICIPANTS);
         const twin = `${id}~`;
         if (net.down.has(twin)) {
-          // Records of transactions the shard finished are not in its state machine (it drops
-          // them when it finishes one), so a replica's core never holds those.
-          const log = net.logs.get(id)!;
-          const finished = hosts.get(id)!.finished;
-          net.logs.set(
-            twin,
-            log.slice(0, prng.int(log.length + 1)).filter((r) => !finished.has(r.txn)),
-          );
-          net.restart(twin);
+          startStaleReplica(net, hosts.get(id)!, id, (length) => prng.int(length + 1));
           staleUntil.set(twin, step + 50 + prng.int(200));
         }
       } else if (net.down.has('c')) net.restart('c');
@@ -180,7 +120,7 @@ export function runSeed(seed: number): { problems: string[]; committed: number }
     asShard();
     for (const twin of twinsUp()) net.crash(twin);
     if (net.down.has('c')) net.restart('c');
-    for (let i = 0; i < 10 * (VOTE_TIMEOUT + COMMIT_RETRY + DECISION_RETRY); i++) {
+    for (let i = 0; i < 10 * (TIMEOUTS.vote + TIMEOUTS.commitRetry + TIMEOUTS.decisionRetry); i++) {
       for (const p of PARTICIPANTS) while (hosts.get(p)!.pending.length > 0) applyPrepare(p, true);
       net.run(1);
     }

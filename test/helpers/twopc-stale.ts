@@ -35,28 +35,18 @@
  *     passing until nothing moves) nobody is left in doubt and the coordinator tracks nothing.
  */
 import { Prng } from '../../src/core/prng.js';
-import { TwoPcCoordinator, TwoPcParticipant } from '../../src/protocols/twopc.js';
-import type {
-  TwoPcCoordinatorDecision,
-  TwoPcCoordinatorRecord,
-  TwoPcMessage,
-  TwoPcParticipantDecision,
-  TwoPcParticipantRecord,
-} from '../../src/protocols/twopc.js';
+import { TwoPcCoordinator } from '../../src/protocols/twopc.js';
+import type { TwoPcMessage, TwoPcParticipant, TwoPcParticipantDecision } from '../../src/protocols/twopc.js';
 import { voteOnDuePrepare } from './commit-host.js';
 import type { CommitHost } from './commit-host.js';
+import { hostTakes, makeTwoPcCore, muteAfterWrite, noneInDoubt, replaceLeader, startStaleReplica } from './commit-cores.js';
+import type { TwoPcDec, TwoPcNode, TwoPcRec } from './commit-cores.js';
 import { Net } from '../protocols-net.js';
 import type { InFlight } from '../protocols-net.js';
 
-type Node = TwoPcCoordinator | TwoPcParticipant;
-type Rec = TwoPcCoordinatorRecord | TwoPcParticipantRecord;
-type Dec = TwoPcCoordinatorDecision | TwoPcParticipantDecision;
 type Msg = InFlight<TwoPcMessage>;
 
-const VOTE_TIMEOUT = 40;
-const HOST_VOTE_TIMEOUT = 35;
-const COMMIT_RETRY = 4;
-const DECISION_RETRY = 5;
+const TIMEOUTS = { vote: 40, hostVote: 35, commitRetry: 4, decisionRetry: 5 };
 const PARTICIPANTS = ['p1', 'p2', 'p3'];
 const TWINS = PARTICIPANTS.map((p) => `${p}~`);
 const STEPS = 300;
@@ -80,18 +70,15 @@ export function runSeed(seed: number): StaleResult {
   const decided = new Map<string, Set<string>>();
   let staleCommits = 0;
   let now = 0;
-  const net = new Net<TwoPcMessage, Rec, Dec, Node>({
+  const net = new Net<TwoPcMessage, TwoPcRec, TwoPcDec, TwoPcNode>({
     ids: ['c', ...PARTICIPANTS, ...TWINS],
     make: (id, recovered) => {
-      if (id === 'c') {
-        const c = new TwoPcCoordinator(
-          { self: 'c', voteTimeoutTicks: VOTE_TIMEOUT, commitRetryTicks: COMMIT_RETRY },
-          recovered as TwoPcCoordinatorRecord[] | undefined,
-        );
+      const core = makeTwoPcCore(id, recovered, TIMEOUTS);
+      if (core instanceof TwoPcCoordinator) {
         // The coordinator forgets a commit by logging its end: every participant shard must
         // hold the commit by then, or one that asks later is told the transaction aborted.
-        const ready = c.ready.bind(c);
-        c.ready = () => {
+        const ready = core.ready.bind(core);
+        core.ready = () => {
           const r = ready();
           for (const record of r.persist) {
             if (record.type !== 'end') continue;
@@ -100,23 +87,11 @@ export function runSeed(seed: number): StaleResult {
           }
           return r;
         };
-        return c;
+        return core;
       }
-      const twin = id.endsWith('~');
-      const core = new TwoPcParticipant(
-        { self: twin ? id.slice(0, -1) : id, voteTimeoutTicks: HOST_VOTE_TIMEOUT, decisionRetryTicks: DECISION_RETRY },
-        recovered as TwoPcParticipantRecord[] | undefined,
-      );
-      if (twin) {
-        // A stale replica's host: what it would write or decide goes to a log that is never
-        // chosen, and the messages that wait on it never leave; nor does any later one.
-        const ready = core.ready.bind(core);
-        let stuck = false;
-        core.ready = () => {
-          const r = ready();
-          if (r.persist.length > 0 || r.decisions.length > 0) stuck = true;
-          return stuck ? { ...r, messages: [] } : r;
-        };
+      if (id.endsWith('~')) {
+        // A stale replica's host; and the commits it takes for a transaction its core does not hold.
+        muteAfterWrite(core);
         const step = core.step.bind(core);
         core.step = (from, msg) => {
           if (msg.type === 'commit' && core.phaseOf(msg.txn) === undefined) staleCommits++;
@@ -134,17 +109,7 @@ export function runSeed(seed: number): StaleResult {
       }
       const host = hosts.get(id);
       if (host === undefined) return;
-      const before = host.finished.get(d.txn);
-      if (d.kind === 'prepare') host.pending.push({ txn: d.txn, due: now + (prng.chance(0.2) ? 10 + prng.int(20) : prng.int(6)) });
-      else if (d.kind === 'commit') {
-        if (before === 'abort') problems.push(`${id} committed ${d.txn}, which it had aborted`);
-        host.finished.set(d.txn, 'commit');
-      } else if (d.kind === 'abort') {
-        // A late prepare copy's vote timeout cannot know the transaction finished here: the
-        // host, which does, takes that abort as a no-op.
-        if (before === 'commit' && d.reason !== 'timeout') problems.push(`${id} aborted ${d.txn} (${d.reason}), which it had committed`);
-        if (before === undefined) host.finished.set(d.txn, 'abort');
-      }
+      hostTakes(host, id, d as TwoPcParticipantDecision, () => now + (prng.chance(0.2) ? 10 + prng.int(20) : prng.int(6)), problems);
     },
   });
   for (const twin of TWINS) net.crash(twin);
@@ -179,27 +144,8 @@ export function runSeed(seed: number): StaleResult {
   };
   /** A stale replica of `p`'s shard: its core built from a prefix of the shard's log, finished transactions' records left out. */
   const startTwin = (p: string): void => {
-    const log = net.logs.get(p)!;
-    const finished = hosts.get(p)!.finished;
-    const cut = prng.chance(0.5) ? 0 : prng.int(log.length + 1);
-    net.logs.set(
-      `${p}~`,
-      log.slice(0, cut).filter((r) => !finished.has(r.txn)),
-    );
-    net.restart(`${p}~`);
+    startStaleReplica(net, hosts.get(p)!, p, (length) => (prng.chance(0.5) ? 0 : prng.int(length + 1)));
     staleUntil.set(`${p}~`, now + 15 + prng.int(65));
-  };
-  /** A shard's new leader: its core rebuilt from the shard's log; prepares not yet applied are lost. */
-  const replace = (p: string): void => {
-    const host = hosts.get(p)!;
-    host.pending.length = 0;
-    const log = net.logs.get(p)!;
-    net.logs.set(
-      p,
-      log.filter((r) => !host.finished.has(r.txn)),
-    );
-    net.crash(p);
-    net.restart(p);
   };
   const txnCount = 3 + prng.int(2);
   let begun = 0;
@@ -230,8 +176,10 @@ export function runSeed(seed: number): StaleResult {
       else if (r < 0.97) {
         const p = prng.pick(PARTICIPANTS);
         if (!twinUp(p)) startTwin(p);
-      } else if (r < 0.973) replace(prng.pick(PARTICIPANTS));
-      else if (r < 0.976) {
+      } else if (r < 0.973) {
+        const p = prng.pick(PARTICIPANTS);
+        replaceLeader(net, hosts.get(p)!, p);
+      } else if (r < 0.976) {
         // The coordinator crashes and restarts from its log.
         net.crash('c');
         net.restart('c');
@@ -241,7 +189,7 @@ export function runSeed(seed: number): StaleResult {
     // until nothing moves.
     admit();
     for (const twin of TWINS) net.crash(twin);
-    for (let i = 0; i < 10 * (VOTE_TIMEOUT + COMMIT_RETRY + DECISION_RETRY); i++) {
+    for (let i = 0; i < 10 * (TIMEOUTS.vote + TIMEOUTS.commitRetry + TIMEOUTS.decisionRetry); i++) {
       for (const p of PARTICIPANTS) while (hosts.get(p)!.pending.length > 0) applyPrepare(p, true);
       admit();
       net.run(1, ['c', ...PARTICIPANTS]);
@@ -262,10 +210,7 @@ export function runSeed(seed: number): StaleResult {
       const missing = to.filter((p) => hosts.get(p)!.finished.get(txn) !== 'commit');
       if (missing.length > 0) problems.push(`${txn} committed, not applied at ${missing.join(', ')}`);
     } else if (outcomes.size > 0) aborted++;
-    for (const p of to) {
-      const phase = (net.core(p) as TwoPcParticipant).phaseOf(txn);
-      if (phase === 'voting' || phase === 'uncertain') problems.push(`${p} still ${phase} on ${txn} after the phase without faults`);
-    }
+    noneInDoubt(txn, to, (p) => (net.core(p) as TwoPcParticipant).phaseOf(txn), problems);
   }
   const active = (net.core('c') as TwoPcCoordinator).active();
   if (active.length > 0) problems.push(`c still tracks ${active.map((a) => `${a.txn} (${a.phase})`).join(', ')} after the phase without faults`);

@@ -15,6 +15,7 @@ import test from 'ava';
 import { scenarioOptions } from '../src/harness/check-runner.js';
 import { runScenario } from '../src/harness/scenario.js';
 import { TwoPcCoordinator, TwoPcParticipant } from '../src/protocols/twopc.js';
+import { uncertainAsking } from './helpers/commit-cores.js';
 
 test('sim: check --seed 560 (hybrid, targeted) keeps 2PC atomic', async (t) => {
   const seed = 560;
@@ -33,15 +34,8 @@ test('sim: check --seed 560 (hybrid, targeted) keeps 2PC atomic', async (t) => {
 test('2pc core: a presumed abort for a forgotten committed transaction, then a late commit', (t) => {
   const c = new TwoPcCoordinator({ self: 'c', voteTimeoutTicks: 100, commitRetryTicks: 1 });
   const p = new TwoPcParticipant({ self: 'p', voteTimeoutTicks: 100, decisionRetryTicks: 1 });
-  c.begin('t1', [{ to: 'p', payload: 'x' }]);
-  p.step('c', c.ready().messages[0]!.msg);
-  p.ready();
-  p.vote('t1', true);
-  c.step('p', p.ready().messages[0]!.msg);
-  const commit = c.ready().messages.find((m) => m.msg.type === 'commit')!;
   // The participant (an uncertain core) asks; the request is delayed in the network.
-  p.tick();
-  const request = p.ready().messages.find((m) => m.msg.type === 'decision-request')!;
+  const { commit, request } = uncertainAsking(c, p);
   t.truthy(request);
   p.step('c', commit.msg);
   c.step('p', p.ready().messages.find((m) => m.msg.type === 'ack')!.msg);

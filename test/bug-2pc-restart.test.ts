@@ -10,6 +10,7 @@
 import test from 'ava';
 import { runOneSeed } from '../src/harness/check-runner.js';
 import { TwoPcCoordinator, TwoPcParticipant } from '../src/protocols/twopc.js';
+import { uncertainAsking } from './helpers/commit-cores.js';
 
 for (const seed of [4, 11, 86, 87]) {
   test(`sim: check --seed ${seed} (active, 2PC, restart storms) passes`, async (t) => {
@@ -26,16 +27,8 @@ for (const seed of [4, 11, 86, 87]) {
 test('2pc core: a decision request overtaken by its ack gets a presumed abort, which a committed participant ignores', (t) => {
   const c = new TwoPcCoordinator({ self: 'c', voteTimeoutTicks: 100, commitRetryTicks: 30 });
   const p = new TwoPcParticipant({ self: 'p', voteTimeoutTicks: 100, decisionRetryTicks: 1 });
-  c.begin('t1', [{ to: 'p', payload: 'x' }]);
-  const prepare = c.ready().messages[0]!;
-  p.step('c', prepare.msg);
-  p.ready();
-  p.vote('t1', true);
-  c.step('p', p.ready().messages[0]!.msg);
-  const commit = c.ready().messages.find((m) => m.msg.type === 'commit')!;
   // Uncertain: the participant asks again; the request is delayed in the network.
-  p.tick();
-  const request = p.ready().messages.find((m) => m.msg.type === 'decision-request')!;
+  const { commit, request } = uncertainAsking(c, p);
   t.truthy(request);
   // The commit arrives, the participant commits and acks; the coordinator ends and forgets.
   p.step('c', commit.msg);

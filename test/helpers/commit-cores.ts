@@ -5,7 +5,7 @@
  * record of the outcomes seen, and the check that nobody is left in doubt. Used by
  * test/helpers/twopc-random.ts, twopc-stale.ts, paxoscommit-random.ts, paxoscommit-duel.ts
  * (which test/helpers/core-mutant.ts runs on a scratch copy of dist/, so the imports here are
- * relative), and test/protocols-twopc.test.ts.
+ * relative), test/protocols-twopc.test.ts and the 2PC regression tests.
  */
 import { Prng } from '../../src/core/prng.js';
 import { PaxosCommitNode } from '../../src/protocols/paxoscommit.js';
@@ -18,6 +18,7 @@ import type {
   TwoPcParticipantDecision,
   TwoPcParticipantRecord,
 } from '../../src/protocols/twopc.js';
+import type { Envelope } from '../../src/protocols/types.js';
 import type { Net } from '../protocols-net.js';
 import type { CommitHost } from './commit-host.js';
 
@@ -174,4 +175,22 @@ export class OutcomesSeen {
     if (commits.length > 0 && commits.length < seen.length) problems.push(`${txn} decided both ways: ${seen.join(', ')}`);
     return { seen, commits };
   }
+}
+
+/**
+ * Fresh cores `c` and `p` run 2PC on t1 (payload 'x') until the coordinator decides to commit:
+ * the participant voted yes and has not yet received the commit; then, uncertain, it ticks and
+ * asks the coordinator for the outcome. Returns the commit and the decision request, both
+ * still in the network.
+ */
+export function uncertainAsking(c: TwoPcCoordinator, p: TwoPcParticipant): { commit: Envelope<TwoPcMessage>; request: Envelope<TwoPcMessage> } {
+  c.begin('t1', [{ to: 'p', payload: 'x' }]);
+  p.step('c', c.ready().messages[0]!.msg);
+  p.ready();
+  p.vote('t1', true);
+  c.step('p', p.ready().messages[0]!.msg);
+  const commit = c.ready().messages.find((m) => m.msg.type === 'commit')!;
+  p.tick();
+  const request = p.ready().messages.find((m) => m.msg.type === 'decision-request')!;
+  return { commit, request };
 }

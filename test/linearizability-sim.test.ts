@@ -3,6 +3,7 @@ import { defaultModeFor, runOneSeed, scheduleOf, UNSAFE_VARIANTS, type CheckMode
 import { livenessWaves, LIVENESS_WAVE_CLIENTS, LIVENESS_WAVE_PUTS_PER_KEY, runBankScenario, runScenario, SCENARIO_DEFAULTS } from '../src/harness/scenario.js';
 import { shrinkSeed } from '../src/harness/shrink.js';
 import { seedRange } from './helpers/seeds.js';
+import { seedWindow } from './helpers/seed-window.js';
 
 /**
  * Seeded fault-injection runs (the default targeted nemesis: leaders crashed and isolated,
@@ -66,8 +67,7 @@ for (const unsafe of UNSAFE_VARIANTS.filter((v) => v !== 'learner-out-of-order')
     // The hybrid variant's range starts at 21 (seeds 14, 25, 27, 31 once hung in hybrid mode:
     // docs/testing.md, "Bugs in the safe code"; test/bug-hybrid.test.ts replays them).
     const mode = defaultModeFor(unsafe);
-    const from = Number(process.env.MERIDIAN_SEED_BASE ?? 1) + (mode === 'hybrid' ? 20 : 0);
-    const seeds = Number(process.env.MERIDIAN_SEEDS ?? CATCH_SEEDS);
+    const { base: from, seeds } = seedWindow(CATCH_SEEDS, { offset: mode === 'hybrid' ? 20 : 0 });
     const { caught, unknown } = await seedsInThread(from, seeds, { mode, unsafe });
     t.log(`seeds ${from}..${from + seeds - 1} (${mode}, ${unsafe}): caught ${caught.length} (${caught.join(', ')}), unknown ${unknown}`);
     t.true(caught.length >= Math.ceil(0.3 * seeds), `caught ${caught.length} of ${seeds}`);
@@ -90,7 +90,8 @@ const GROUP_SHAPES = [
 for (const unsafe of ['forget-promises', 'amnesia'] as const) {
   for (const { servers, factor } of GROUP_SHAPES) {
     test.serial(`sim: the fault runs catch the ${unsafe} variant in a group of ${factor} replicas in at least 30% of the seeds`, async (t) => {
-      const from = Number(process.env.MERIDIAN_SEED_BASE ?? 1);
+      // MERIDIAN_SEED_BASE moves the window; MERIDIAN_SEEDS does not size it (CATCH_SEEDS).
+      const { base: from } = seedWindow(CATCH_SEEDS);
       const { caught, unknown } = await seedsInThread(from, CATCH_SEEDS, { mode: 'active', unsafe, servers, factor });
       t.log(
         `seeds ${from}..${from + CATCH_SEEDS - 1} (active, ${unsafe}, ${servers} servers a region, factor ${factor}): caught ${caught.length} (${caught.join(', ')}), unknown ${unknown}`,

@@ -7,6 +7,7 @@ import test from 'ava';
 import { analyticMessages } from '../src/protocols/costs.js';
 import { chaos, Cluster, ELECTION, HEARTBEAT, range } from './helpers/multipaxos-cluster.js';
 import { catchesMutant } from './helpers/core-mutant.js';
+import { seedWindow } from './helpers/seed-window.js';
 
 test('election then one slot: costs match the analytic counts', (t) => {
   for (const n of [1, 3, 5]) {
@@ -223,8 +224,7 @@ test('dueling candidates: the lower ballot is refused and one leader emerges', (
 });
 
 test('randomized: drops, duplicates, reordering, partitions (a leader in a minority), crashes (leaders after they apply, as their proposals leave), leader duels and restarts keep replicas in agreement; no replica passes over a slot another applied', (t) => {
-  const base = Number(process.env['MERIDIAN_SEED'] ?? 7100);
-  const seeds = Number(process.env['MERIDIAN_SEEDS'] ?? 25);
+  const { base, seeds } = seedWindow(25, { baseVar: 'MERIDIAN_SEED', base: 7100 });
   t.log(`seeds ${base}..${base + seeds - 1} (MERIDIAN_SEED and MERIDIAN_SEEDS move and widen the window)`);
   let applied = 0;
   for (let seed = base; seed < base + seeds; seed++) {

@@ -9,6 +9,7 @@ import { PaxosCommitNode, PAXOS_COMMIT_REMEMBERED_TXNS_MAX } from '../src/protoc
 import type { PaxosCommitDecision, PaxosCommitMessage, PaxosCommitRecord } from '../src/protocols/paxoscommit.js';
 import { analyticMessages } from '../src/protocols/costs.js';
 import { Net } from './protocols-net.js';
+import { seedWindow } from './helpers/seed-window.js';
 
 const VOTE_TIMEOUT = 5;
 const LEADER_TIMEOUT = 8;
@@ -232,8 +233,7 @@ test('dueling recovery leaders agree: the lower ballot is refused, one outcome e
 });
 
 test('randomized: drops, duplicates, crashes; every transaction atomic, commit only if all voted yes', (t) => {
-  const base = Number(process.env['MERIDIAN_SEED'] ?? 4200);
-  const seeds = Number(process.env['MERIDIAN_SEEDS'] ?? 40);
+  const { base, seeds } = seedWindow(40, { baseVar: 'MERIDIAN_SEED', base: 4200 });
   t.log(`seeds ${base}..${base + seeds - 1}`);
   let committed = 0;
   for (let seed = base; seed < base + seeds; seed++) {

@@ -8,6 +8,7 @@ import { ThreePcCoordinator, ThreePcParticipant } from '../src/protocols/threepc
 import type { ThreePcCoordinatorDecision, ThreePcMessage, ThreePcParticipantDecision, ThreePcRecord } from '../src/protocols/threepc.js';
 import { analyticMessages } from '../src/protocols/costs.js';
 import { Net } from './protocols-net.js';
+import { seedWindow } from './helpers/seed-window.js';
 
 const VOTE_TIMEOUT = 5;
 const ACK_TIMEOUT = 5;
@@ -170,8 +171,7 @@ test('a participant that restarts in doubt rejoins termination with its durable 
 });
 
 test('randomized crash-stop (synchronous rounds, crashes mid-broadcast, no restarts): never split, always terminates', (t) => {
-  const base = Number(process.env['MERIDIAN_SEED'] ?? 3300);
-  const seeds = Number(process.env['MERIDIAN_SEEDS'] ?? 60);
+  const { base, seeds } = seedWindow(60, { baseVar: 'MERIDIAN_SEED', base: 3300 });
   t.log(`seeds ${base}..${base + seeds - 1}`);
   const outcomesSeen = { commit: 0, abort: 0 };
   for (let seed = base; seed < base + seeds; seed++) {

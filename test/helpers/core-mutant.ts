@@ -2,6 +2,7 @@ import type { ExecutionContext } from 'ava';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { seedWindow } from './seed-window.js';
 
 /** scripts/mutants.mjs, from dist/test/helpers/. */
 const mutants = fileURLToPath(new URL('../../../scripts/mutants.mjs', import.meta.url));
@@ -36,14 +37,7 @@ export async function withMutant<T>(name: string, module: string, use: (exports:
  * than sweeping nothing); the range is logged, as every randomized test prints its seeds.
  */
 export function seedRange(t: ExecutionContext, seeds: number): { base: number; seeds: number } {
-  const read = (name: string, fallback: number, least: number): number => {
-    const raw = process.env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isSafeInteger(n) || n < least) throw new Error(`${name}: a whole number of ${least} or more (got ${JSON.stringify(raw)})`);
-    return n;
-  };
-  const range = { base: read('MERIDIAN_SEED_BASE', 1, 0), seeds: read('MERIDIAN_SEEDS', seeds, 1) };
+  const range = seedWindow(seeds);
   t.log(`seeds ${range.base}..${range.base + range.seeds - 1} (MERIDIAN_SEED_BASE, MERIDIAN_SEEDS)`);
   return range;
 }

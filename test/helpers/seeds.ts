@@ -2,16 +2,16 @@ import type { ExecutionContext } from 'ava';
 import { scenarioOptions, type ScenarioTask } from '../../src/harness/check-runner.js';
 import { runScenario, type ScenarioResult } from '../../src/harness/scenario.js';
 import { replayCommand } from '../../src/cli/check.js';
+import { seedWindow } from './seed-window.js';
 
 /**
  * Seed ranges for randomized tests. MERIDIAN_SEED_BASE shifts every range (to explore new
- * seeds); MERIDIAN_SEEDS sets how many each test runs. Every test prints its range, and every
- * failure prints its seed: `meridian check --seed S --trace` replays one.
+ * seeds); MERIDIAN_SEEDS sets how many each test runs (seedWindow). Every test prints its range,
+ * and every failure prints its seed: `meridian check --seed S --trace` replays one.
  */
 export function seedRange(defaultCount: number, offset = 0): number[] {
-  const base = Number(process.env.MERIDIAN_SEED_BASE ?? 1);
-  const count = Number(process.env.MERIDIAN_SEEDS ?? defaultCount);
-  return Array.from({ length: count }, (_, i) => base + offset + i);
+  const { base, seeds } = seedWindow(defaultCount, { offset });
+  return Array.from({ length: seeds }, (_, i) => base + i);
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * What the 2PC and 3PC cores do alike: a coordinator's check of a new transaction (Paxos
- * Commit's leader makes the same one) and its
- * soonest timeout, and a participant's table of transactions (every one it remembers in `txns`,
+ * Commit's leader makes the same one) and its soonest timeout, and a participant's table of
+ * transactions (every one it remembers in `txns`,
  * the undecided ones also in `open`, which is what its ticks walk). The protocols' own steps
  * (messages, records, decisions) stay in twopc.ts and threepc.ts.
  */
@@ -32,11 +32,17 @@ export function beginAddresses(
 
 /**
  * A coordinator's `ticksUntilDue`: the fewest ticks until a transaction of `states` reaches its
- * timeout (`timeoutOf`, which depends on its phase), at least 1; Infinity when there is none.
+ * timeout (`firstTimeout` while in `firstPhase`, `laterTimeout` after it), at least 1; Infinity
+ * when there is none. No callback: it runs on every step of a coordinator.
  */
-export function ticksUntilTimeout<S extends { elapsedTicks: number }>(states: Iterable<S>, timeoutOf: (state: S) => number): number {
+export function ticksUntilTimeout(
+  states: Iterable<{ phase: string; elapsedTicks: number }>,
+  firstPhase: string,
+  firstTimeout: number,
+  laterTimeout: number,
+): number {
   let k = Number.POSITIVE_INFINITY;
-  for (const state of states) k = Math.min(k, timeoutOf(state) - state.elapsedTicks);
+  for (const state of states) k = Math.min(k, (state.phase === firstPhase ? firstTimeout : laterTimeout) - state.elapsedTicks);
   return Math.max(1, k);
 }
 

@@ -26,10 +26,10 @@
  * coordinator's node is again a single point of blocking.
  */
 import { assert } from '../core/assert.js';
-import { beginAddresses } from './commit-common.js';
 import { Prng } from '../core/prng.js';
 import { FifoOrder } from '../core/fifo-order.js';
 import { ForgottenMarks } from '../core/forgotten-marks.js';
+import { beginAddresses } from './commit-common.js';
 import { ballotEquals, BALLOT_ZERO, compareBallots, formatBallot } from './ballot.js';
 import type { Ballot } from './ballot.js';
 import { requireAddresses, requireNonEmptyString, requirePositiveInt } from './config.js';

@@ -95,7 +95,7 @@ export class ThreePcCoordinator implements CommitCoordinatorCore<ThreePcMessage,
   }
 
   ticksUntilDue(): number {
-    return ticksUntilTimeout(this.txns.values(), (state) => (state.phase === 'voting' ? this.config.voteTimeoutTicks : this.config.ackTimeoutTicks));
+    return ticksUntilTimeout(this.txns.values(), 'voting', this.config.voteTimeoutTicks, this.config.ackTimeoutTicks);
   }
 
   advance(n: number): void {
@@ -214,7 +214,7 @@ export class ThreePcParticipant implements CommitParticipantCore<ThreePcMessage,
   }
 
   forget(txn: string): boolean {
-    return forgetUnvoted(this.txns, this.open, (s) => s.state === 'initial', txn);
+    return forgetUnvoted(this.txns, this.open, unvoted, txn);
   }
 
   /** The common answer (see CommitPhase): not voted yet is 'voting'; pre-committed is still 'uncertain'. */
@@ -431,6 +431,16 @@ export class ThreePcParticipant implements CommitParticipantCore<ThreePcMessage,
   }
 
   private remember(txn: string, t: ParticipantTxn): void {
-    rememberTxn(this.txns, this.open, THREEPC_REMEMBERED_TXNS_MAX, (s) => s.state === 'committed' || s.state === 'aborted', txn, t);
+    rememberTxn(this.txns, this.open, THREEPC_REMEMBERED_TXNS_MAX, decided, txn, t);
   }
+}
+
+/** A participant's transaction it has not voted on yet (see forgetUnvoted). */
+function unvoted(t: ParticipantTxn): boolean {
+  return t.state === 'initial';
+}
+
+/** A participant's transaction whose outcome it knows (see rememberTxn). */
+function decided(t: ParticipantTxn): boolean {
+  return t.state === 'committed' || t.state === 'aborted';
 }

@@ -134,7 +134,7 @@ export class TwoPcCoordinator implements CommitCoordinatorCore<TwoPcMessage, Two
   }
 
   ticksUntilDue(): number {
-    return ticksUntilTimeout(this.txns.values(), (state) => (state.phase === 'collecting' ? this.config.voteTimeoutTicks : this.config.commitRetryTicks));
+    return ticksUntilTimeout(this.txns.values(), 'collecting', this.config.voteTimeoutTicks, this.config.commitRetryTicks);
   }
 
   advance(n: number): void {
@@ -272,7 +272,7 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
   }
 
   forget(txn: string): boolean {
-    return forgetUnvoted(this.txns, this.open, (s) => s.phase === 'voting', txn);
+    return forgetUnvoted(this.txns, this.open, unvoted, txn);
   }
 
   step(from: string, msg: TwoPcMessage): void {
@@ -441,6 +441,16 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
   }
 
   private remember(txn: string, state: ParticipantTxn): void {
-    rememberTxn(this.txns, this.open, TWOPC_REMEMBERED_DECISIONS_MAX, (s) => s.phase === 'committed' || s.phase === 'aborted', txn, state);
+    rememberTxn(this.txns, this.open, TWOPC_REMEMBERED_DECISIONS_MAX, decided, txn, state);
   }
+}
+
+/** A participant's transaction it has not voted on yet (see forgetUnvoted). */
+function unvoted(t: ParticipantTxn): boolean {
+  return t.phase === 'voting';
+}
+
+/** A participant's transaction whose outcome it knows (see rememberTxn). */
+function decided(t: ParticipantTxn): boolean {
+  return t.phase === 'committed' || t.phase === 'aborted';
 }

@@ -58,6 +58,8 @@ export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] 
 
 /** Progress lines in a many-seed run (one every tenth of the seeds). */
 export const PROGRESS_STEPS = 10;
+/** The exit status of a run stopped by Ctrl-C (SIGINT), as a shell gives a command it kills so. */
+export const INTERRUPTED_STATUS = 130;
 
 export interface CheckIo {
   out: (line: string) => void;
@@ -404,24 +406,39 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
   const every = Math.max(1, Math.ceil(total / PROGRESS_STEPS));
   let failedSoFar = 0;
   let unknownSoFar = 0;
-  const summary = await runChecks({
-    from,
-    seeds: total,
-    workers,
-    mode: args.mode,
-    schedule: args.schedule,
-    ...seedOptionsOf(args),
-    onReport: (r, done) => {
-      if (r.outcome === 'fail') {
-        failedSoFar++;
-        io.out(`  seed ${r.seed} FAILED: ${describeFailure(r)}`);
-      } else if (r.outcome === 'unknown') {
-        unknownSoFar++;
-        io.out(`  seed ${r.seed} UNKNOWN: ${describeFailure(r)}`);
-      }
-      if (done % every === 0 || done === total) io.out(`progress ${done}/${total} (${failedSoFar} failed, ${unknownSoFar} unknown)`);
-    },
-  });
+  // Ctrl-C (SIGINT) stops the run and still prints what it found: the failing seeds' replay
+  // lines and the summary of the seeds that finished. A second one quits at once.
+  const stop = new AbortController();
+  const onInterrupt = (): void => {
+    if (stop.signal.aborted) process.exit(INTERRUPTED_STATUS);
+    io.err('meridian check: interrupted; the seeds in flight are dropped (Ctrl-C again quits at once)');
+    stop.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  let summary: Awaited<ReturnType<typeof runChecks>>;
+  try {
+    summary = await runChecks({
+      from,
+      seeds: total,
+      workers,
+      mode: args.mode,
+      schedule: args.schedule,
+      signal: stop.signal,
+      ...seedOptionsOf(args),
+      onReport: (r, done) => {
+        if (r.outcome === 'fail') {
+          failedSoFar++;
+          io.out(`  seed ${r.seed} FAILED: ${describeFailure(r)}`);
+        } else if (r.outcome === 'unknown') {
+          unknownSoFar++;
+          io.out(`  seed ${r.seed} UNKNOWN: ${describeFailure(r)}`);
+        }
+        if (done % every === 0 || done === total) io.out(`progress ${done}/${total} (${failedSoFar} failed, ${unknownSoFar} unknown)`);
+      },
+    });
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
   const notPassed = [...summary.failed, ...summary.unknown].sort((a, b) => a.seed - b.seed);
   if (notPassed.length > 0) {
     io.out('');
@@ -435,10 +452,12 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
   const seconds = summary.elapsedMs / 1000;
   io.out(`unknown outcomes per seed: mean ${pct(meanShare)}, max ${pct(maxShare)} (calls that timed out: they may or may not have taken effect)`);
   const list = (rs: ScenarioReport[]): string => (rs.length > 0 ? ` (${rs.map((r) => r.seed).join(', ')})` : '');
+  const ran = summary.reports.length;
   io.out(
-    `check: ${total} seeds, ${summary.passed} passed, ${summary.failed.length} failed${list(summary.failed)}, ${summary.unknown.length} unknown${list(summary.unknown)}; ` +
-      `${summary.operations} operations checked, ${seconds.toFixed(1)} s on ${summary.workers} worker${summary.workers === 1 ? '' : 's'} (${(total / Math.max(seconds, 1e-9)).toFixed(1)} seeds/s)`,
+    `check: ${summary.interrupted ? `interrupted after ${ran} of ${total} seeds` : `${total} seeds`}, ${summary.passed} passed, ${summary.failed.length} failed${list(summary.failed)}, ${summary.unknown.length} unknown${list(summary.unknown)}; ` +
+      `${summary.operations} operations checked, ${seconds.toFixed(1)} s on ${summary.workers} worker${summary.workers === 1 ? '' : 's'} (${(ran / Math.max(seconds, 1e-9)).toFixed(1)} seeds/s)`,
   );
+  if (summary.interrupted) return INTERRUPTED_STATUS;
   return summary.failed.length > 0 || summary.unknown.length > 0 ? 1 : 0;
 }
 

@@ -176,6 +176,12 @@ export interface CheckRunOptions extends SeedOptions {
   schedule?: ScheduleName;
   /** Called as each seed finishes (in completion order, which varies with the workers). */
   onReport?: (report: ScenarioReport, done: number, total: number) => void;
+  /**
+   * Stops the run when it fires: no seed starts after it, and the seeds in flight are dropped
+   * (their workers stopped, no report). The summary holds the seeds that finished before it,
+   * with `interrupted` set.
+   */
+  signal?: AbortSignal;
 }
 
 export interface CheckRunSummary {
@@ -188,6 +194,8 @@ export interface CheckRunSummary {
   operations: number;
   elapsedMs: number;
   workers: number;
+  /** The run's `signal` fired: `reports` holds only the seeds that finished before it. */
+  interrupted: boolean;
 }
 
 export function scenarioOptions(task: ScenarioTask): ScenarioOptions {
@@ -380,9 +388,9 @@ function failedReport(task: ScenarioTask, failure: string, elapsedMs: number): S
 const workerFile = fileURLToPath(new URL('../../workers/scenario.js', import.meta.url));
 
 /** CheckRunOptions' fields (all of them, checked at compile time): anything else is refused. */
-const CHECK_RUN_OPTION_FIELDS = allKeys<CheckRunOptions>()([...SEED_OPTION_FIELDS, 'from', 'seeds', 'workers', 'mode', 'schedule', 'onReport']);
+const CHECK_RUN_OPTION_FIELDS = allKeys<CheckRunOptions>()([...SEED_OPTION_FIELDS, 'from', 'seeds', 'workers', 'mode', 'schedule', 'onReport', 'signal']);
 
-function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, keyof SeedOptions | 'onReport'>> {
+function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, keyof SeedOptions | 'onReport' | 'signal'>> {
   checkOptions(o, 'options', CHECK_RUN_OPTION_FIELDS);
   const from = o.from ?? 1;
   const workers = o.workers ?? CHECK_RUN_WORKERS_DEFAULT;
@@ -400,6 +408,8 @@ function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, key
   if (o.txnUnsafe !== undefined && !TXN_UNSAFE_VARIANTS.includes(o.txnUnsafe)) throw new ConfigError('txnUnsafe', TXN_UNSAFE_VARIANTS.join(', '), o.txnUnsafe);
   for (const c of o.commits ?? []) if (!TXN_CHECK_COMMITS.includes(c)) throw new ConfigError('commits', TXN_CHECK_COMMITS.join(', '), c);
   if (o.limits !== undefined && !LIMITS_CHOICES.includes(o.limits)) throw new ConfigError('limits', LIMITS_CHOICES.join(', '), o.limits);
+  if (o.onReport !== undefined && typeof o.onReport !== 'function') throw new ConfigError('onReport', 'a function', o.onReport);
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new ConfigError('signal', 'an AbortSignal', o.signal);
   if (o.workload !== 'txn' && o.commits !== undefined) kvCommit(o);
   // The scenario checks these too, in each seed's worker; here a bad one fails before any seed runs.
   checkScenarioSizes(o);
@@ -423,11 +433,21 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
   const { Piscina } = await import('piscina');
   const pool = new Piscina({ filename: workerFile, minThreads: o.workers, maxThreads: o.workers });
   const reports: ScenarioReport[] = [];
+  const stop = options.signal;
+  // The seeds in flight, each with its own controller (its wall-time limit), all aborted when
+  // `stop` fires.
+  const inFlight = new Set<AbortController>();
+  const onStop = (): void => {
+    for (const abort of inFlight) abort.abort();
+  };
+  stop?.addEventListener('abort', onStop);
+  const stopped = (): boolean => stop?.aborted === true;
   let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < o.seeds) {
+    while (next < o.seeds && !stopped()) {
       const task: ScenarioTask = { seed: o.from + next++, mode: o.mode, schedule: o.schedule, ...seedOptionsOf(options) };
       const abort = new AbortController();
+      inFlight.add(abort);
       const started = performance.now();
       const timer = setTimeout(() => abort.abort(), SEED_WALL_MS_MAX);
       let report: ScenarioReport;
@@ -435,10 +455,13 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
         report = (await pool.run(task, { signal: abort.signal })) as ScenarioReport;
       } catch (error) {
         if (!abort.signal.aborted) throw error;
+        if (stopped()) return;
         report = hungReport(task, performance.now() - started);
       } finally {
         clearTimeout(timer);
+        inFlight.delete(abort);
       }
+      // A seed that finished as the stop came is kept: it ran whole.
       reports.push(report);
       options.onReport?.(report, reports.length, o.seeds);
     }
@@ -446,6 +469,7 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
   try {
     await Promise.all(Array.from({ length: Math.min(o.seeds, o.workers * TASKS_IN_FLIGHT_PER_WORKER) }, lane));
   } finally {
+    stop?.removeEventListener('abort', onStop);
     await pool.destroy();
   }
   reports.sort((a, b) => a.seed - b.seed);
@@ -457,6 +481,7 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
     operations: reports.reduce((sum, r) => sum + r.operations, 0),
     elapsedMs: performance.now() - started,
     workers: o.workers,
+    interrupted: reports.length < o.seeds,
   };
 }
 

@@ -1,0 +1,84 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { runChecks } from '../src/harness/check-runner.js';
+import { ConfigError } from '../src/core/errors.js';
+
+/**
+ * A run of many seeds stopped part way: `runChecks`'s `signal`, and Ctrl-C (SIGINT) on the
+ * real `meridian check`, which still prints the failing seeds it found (with their replay
+ * lines) and the summary of the seeds that finished, and exits 130.
+ */
+
+const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+
+test('runChecks with a signal: the seeds that finished before it fired, and interrupted set', async (t) => {
+  const stop = new AbortController();
+  const summary = await runChecks({
+    seeds: 40,
+    workers: 1,
+    signal: stop.signal,
+    onReport: (_report, done) => {
+      if (done === 2) stop.abort();
+    },
+  });
+  t.true(summary.interrupted);
+  // The second report fires the signal; a seed running then is dropped, none starts after it.
+  t.is(summary.reports.length, 2);
+  t.deepEqual(
+    summary.reports.map((r) => r.seed),
+    [1, 2],
+  );
+  t.is(summary.passed + summary.failed.length + summary.unknown.length, 2);
+});
+
+test('runChecks: a signal that fired before the run runs no seed; a run to the end is not interrupted', async (t) => {
+  const stop = new AbortController();
+  stop.abort();
+  const none = await runChecks({ seeds: 5, workers: 1, signal: stop.signal });
+  t.true(none.interrupted);
+  t.is(none.reports.length, 0);
+  const whole = await runChecks({ seeds: 1, workers: 1, signal: new AbortController().signal });
+  t.false(whole.interrupted);
+  t.is(whole.reports.length, 1);
+});
+
+test('runChecks refuses a signal or onReport of the wrong type, naming it', async (t) => {
+  const bad = await t.throwsAsync(runChecks({ seeds: 1, signal: {} as AbortSignal }), { instanceOf: ConfigError });
+  t.regex(bad!.message, /signal/);
+  const badReport = await t.throwsAsync(runChecks({ seeds: 1, onReport: 'log' as unknown as () => void }), { instanceOf: ConfigError });
+  t.regex(badReport!.message, /onReport/);
+});
+
+test('Ctrl-C stops meridian check: the failing seeds found so far with their replay lines, an interrupted summary, exit 130', async (t) => {
+  // stale-reads fails in nearly every seed: by the second progress line some have failed.
+  const child = spawn(process.execPath, [cli, 'check', '--seeds', '20', '--workers', '1', '--unsafe', 'stale-reads'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let signalled = false;
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (!signalled && /^progress 4\/20 /m.test(stdout)) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (c) => resolve(c));
+  });
+  t.log(stdout.split('\n').slice(-2).join('\n'));
+  t.true(signalled, stdout);
+  t.is(code, 130, stderr);
+  t.regex(stderr, /interrupted; the seeds in flight are dropped/);
+  const m = /\ncheck: interrupted after (\d+) of 20 seeds, (\d+) passed, (\d+) failed(?: \([\d, ]+\))?, (\d+) unknown/.exec(stdout);
+  t.truthy(m, stdout);
+  const [ran, passed, failed, unknown] = m!.slice(1).map(Number) as [number, number, number, number];
+  t.true(ran >= 4 && ran < 20, `ran ${ran}`);
+  t.is(passed + failed + unknown, ran);
+  t.true(failed > 0);
+  // Every failing seed is printed in full, with the command that replays it.
+  t.regex(stdout, /\nfailing and unknown seeds:\n/);
+  t.is(stdout.match(/^ {2}replay: meridian check --seed \d+ .*--unsafe stale-reads/gm)?.length, failed + unknown);
+});

@@ -44,6 +44,7 @@ import {
 export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit 2pc|paxos-commit]
                  [--regions R] [--servers N] [--factor F] [--shards S] [--shape random] [--faults KIND,KIND,...] [--limits drawn|small|default]
+                 [--json FILE]
   meridian check --seed S [--trace] [--history FILE] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--regions R] [--servers N] [--factor F] [--shards S]
                  [--faults KIND,...] [--only-faults I,J,...] [--limits ...]
@@ -79,6 +80,8 @@ interface CheckArgs extends SeedOptions {
   trace: boolean;
   /** --history: the replayed run's history, as JSON, to this file. */
   historyFile?: string;
+  /** --json: a run of many seeds' summary and every seed's report, as JSON, to this file. */
+  jsonFile?: string;
   workload: Workload;
   shrink: boolean;
   shrinkRuns?: number;
@@ -234,6 +237,12 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         args.historyFile = value;
         i++;
         break;
+      case '--json':
+        if (value === undefined || value.length === 0 || value.startsWith('--'))
+          throw new FlagError(`--json needs a file to write the run's summary and every seed's report to, got ${JSON.stringify(value ?? null)}`);
+        args.jsonFile = value;
+        i++;
+        break;
       default:
         throw new FlagError(`unknown check option ${JSON.stringify(flag)}`);
     }
@@ -266,6 +275,8 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   if (args.trace && args.seed === undefined) throw new FlagError('--trace needs --seed S (it replays one seed in this process)');
   if (args.historyFile !== undefined && (args.seed === undefined || args.shrink))
     throw new FlagError('--history needs --seed S without --shrink (it writes the history of the run it replays)');
+  if (args.jsonFile !== undefined && args.seeds === undefined)
+    throw new FlagError('--json applies to --seeds (a replay of one seed writes its history with --history)');
   if (args.seed !== undefined && args.workers !== undefined) throw new FlagError('--workers applies to --seeds (a replay runs in this process)');
   if (args.seed !== undefined && args.from !== undefined) throw new FlagError('--from applies to --seeds');
   if (args.shrink && args.seed === undefined) throw new FlagError('--shrink needs --seed S (it shrinks one failing seed)');
@@ -365,6 +376,11 @@ function describeFailure(r: ScenarioReport): string {
   return r.failures.join('; ');
 }
 
+/** The flags that replay seed `r` exactly: a drawn shape is replayed by its flags (the same run; the shape at a glance). */
+function exactArgs(r: ScenarioReport, args: CheckArgs): CheckArgs {
+  return r.shape === undefined ? args : { ...args, randomShape: false, ...r.shape };
+}
+
 function printFailure(io: CheckIo, r: ScenarioReport, args: CheckArgs): void {
   io.out(`seed ${r.seed} (${r.mode}): ${describeFailure(r)}`);
   if (r.error !== undefined) for (const line of r.error.split('\n').slice(1, 8)) io.out(`  ${line.trim()}`);
@@ -373,8 +389,7 @@ function printFailure(io: CheckIo, r: ScenarioReport, args: CheckArgs): void {
   if (r.timedOut.length > 0) io.out(`  keys the checker could not decide: ${r.timedOut.join(', ')}`);
   io.out('  faults:');
   for (const f of r.faults) io.out(`    ${f}`);
-  // A drawn shape is replayed by its flags (the same run; the shape at a glance).
-  const exact: CheckArgs = r.shape === undefined ? args : { ...args, randomShape: false, ...r.shape };
+  const exact = exactArgs(r, args);
   io.out(`  replay: ${replayCommand(taskOf(exact, r.seed))}`);
   if (r.outcome === 'fail' && args.schedule !== 'builtin') io.out(`  shrink: ${replayCommand(taskOf(exact, r.seed), false)} --shrink`);
 }
@@ -383,7 +398,34 @@ function pct(x: number): string {
   return `${(x * 100).toFixed(1)}%`;
 }
 
-async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
+/** One seed's line of `--json`: its outcome, what failed, and (unless it passed) the command that replays it. */
+function jsonReport(r: ScenarioReport, args: CheckArgs): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    seed: r.seed,
+    mode: r.mode,
+    outcome: r.outcome,
+    failures: r.failures,
+    verdict: r.verdict,
+    operations: r.operations,
+    unknownShare: r.unknownShare,
+    faultEpisodes: r.faultEpisodes,
+    traceHash: hexHash(r.traceHash),
+    elapsedMs: Math.round(r.elapsedMs),
+  };
+  if (r.shape !== undefined) out.shape = r.shape;
+  if (r.error !== undefined) out.error = r.error;
+  if (r.anomalies !== undefined && r.anomalies.length > 0) out.anomalies = r.anomalies;
+  if (r.timedOut.length > 0) out.undecidedKeys = r.timedOut;
+  if (r.outcome !== 'pass') {
+    out.faults = r.faults;
+    out.replay = replayCommand(taskOf(exactArgs(r, args), r.seed));
+  }
+  return out;
+}
+
+async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]): Promise<number> {
+  // --json: a file that cannot be written fails now, before any seed runs.
+  if (args.jsonFile !== undefined && !writeText(args.jsonFile, '', '--json', io)) return 2;
   const from = args.from ?? 1;
   const total = args.seeds!;
   const workers = args.workers ?? CHECK_RUN_WORKERS_DEFAULT;
@@ -457,6 +499,29 @@ async function checkMany(args: CheckArgs, io: CheckIo): Promise<number> {
     `check: ${summary.interrupted ? `interrupted after ${ran} of ${total} seeds` : `${total} seeds`}, ${summary.passed} passed, ${summary.failed.length} failed${list(summary.failed)}, ${summary.unknown.length} unknown${list(summary.unknown)}; ` +
       `${summary.operations} operations checked, ${seconds.toFixed(1)} s on ${summary.workers} worker${summary.workers === 1 ? '' : 's'} (${(ran / Math.max(seconds, 1e-9)).toFixed(1)} seeds/s)`,
   );
+  if (args.jsonFile !== undefined) {
+    const doc = {
+      command: `meridian check ${argv.join(' ')}`,
+      from,
+      seeds: total,
+      ran,
+      interrupted: summary.interrupted,
+      passed: summary.passed,
+      failed: summary.failed.map((r) => r.seed),
+      unknown: summary.unknown.map((r) => r.seed),
+      operations: summary.operations,
+      unknownShareMean: meanShare,
+      unknownShareMax: maxShare,
+      elapsedMs: summary.elapsedMs,
+      workers: summary.workers,
+      reports: summary.reports.map((r) => jsonReport(r, args)),
+    };
+    // One seed's report a line (grep finds a seed).
+    const { reports, ...head } = doc;
+    const text = `${JSON.stringify(head).slice(0, -1)},"reports":[\n${reports.map((r) => JSON.stringify(r)).join(',\n')}\n]}\n`;
+    if (!writeText(args.jsonFile, text, '--json', io)) return 2;
+    io.out(`json: ${ran} seed reports written to ${args.jsonFile}`);
+  }
   if (summary.interrupted) return INTERRUPTED_STATUS;
   return summary.failed.length > 0 || summary.unknown.length > 0 ? 1 : 0;
 }
@@ -562,6 +627,17 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
   return ok ? 0 : 1;
 }
 
+/** Writes `text` to `file`; false (and a line naming `flag` and the error) when it cannot. */
+function writeText(file: string, text: string, flag: string, io: CheckIo): boolean {
+  try {
+    writeFileSync(file, text);
+    return true;
+  } catch (error) {
+    io.err(`meridian check: ${flag}: cannot write ${JSON.stringify(file)}: ${(error as Error).message}`);
+    return false;
+  }
+}
+
 /**
  * `--history FILE`: the replayed run's history as JSON. `runs[i].history` is what
  * `cluster.history()` returned: HistoryOp records for the kv workload (checkLinearizable(history,
@@ -575,12 +651,7 @@ function writeHistory(file: string, doc: { command: string; workload: Workload; 
     return `${head}${head.length > 1 ? ',' : ''}"history":[\n${history.map((e) => JSON.stringify(e)).join(',\n')}\n]}`;
   });
   const text = `{"command":${JSON.stringify(doc.command)},"workload":"${doc.workload}","model":"${doc.model}","runs":[\n${runs.join(',\n')}\n]}\n`;
-  try {
-    writeFileSync(file, text);
-  } catch (error) {
-    io.err(`meridian check: --history: cannot write ${JSON.stringify(file)}: ${(error as Error).message}`);
-    return false;
-  }
+  if (!writeText(file, text, '--history', io)) return false;
   io.out(`history: ${doc.runs.length === 1 ? 'the run' : `${doc.runs.length} runs`} written to ${file}`);
   return true;
 }
@@ -599,5 +670,5 @@ export async function main(argv: string[], io: CheckIo = { out: (l) => console.l
     return 2;
   }
   if (args.shrink) return shrinkOne(args, io);
-  return args.seed !== undefined ? replayOne(args, io) : checkMany(args, io);
+  return args.seed !== undefined ? replayOne(args, io) : checkMany(args, io, argv);
 }

@@ -1,13 +1,18 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { main } from '../src/cli/check.js';
 import { runChecks } from '../src/harness/check-runner.js';
 import { ConfigError } from '../src/core/errors.js';
 
 /**
  * A run of many seeds stopped part way: `runChecks`'s `signal`, and Ctrl-C (SIGINT) on the
  * real `meridian check`, which still prints the failing seeds it found (with their replay
- * lines) and the summary of the seeds that finished, and exits 130.
+ * lines) and the summary of the seeds that finished, and exits 130. And `--json FILE`, the
+ * run's summary and every seed's report for a program to read.
  */
 
 const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
@@ -50,9 +55,14 @@ test('runChecks refuses a signal or onReport of the wrong type, naming it', asyn
   t.regex(badReport!.message, /onReport/);
 });
 
-test('Ctrl-C stops meridian check: the failing seeds found so far with their replay lines, an interrupted summary, exit 130', async (t) => {
+test('Ctrl-C stops meridian check: the failing seeds found so far with their replay lines, an interrupted summary, exit 130; --json has the same', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-check-many-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'run.json');
   // stale-reads fails in nearly every seed: by the second progress line some have failed.
-  const child = spawn(process.execPath, [cli, 'check', '--seeds', '20', '--workers', '1', '--unsafe', 'stale-reads'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'check', '--seeds', '20', '--workers', '1', '--unsafe', 'stale-reads', '--json', file], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   let signalled = false;
@@ -80,5 +90,57 @@ test('Ctrl-C stops meridian check: the failing seeds found so far with their rep
   t.true(failed > 0);
   // Every failing seed is printed in full, with the command that replays it.
   t.regex(stdout, /\nfailing and unknown seeds:\n/);
-  t.is(stdout.match(/^ {2}replay: meridian check --seed \d+ .*--unsafe stale-reads/gm)?.length, failed + unknown);
+  const replays = [...stdout.matchAll(/^ {2}replay: (meridian check --seed \d+ .*--unsafe stale-reads.*)$/gm)].map((x) => x[1]);
+  t.is(replays.length, failed + unknown);
+  // --json: the same run, a report per seed that finished, the failing ones with their replay lines.
+  t.regex(stdout, new RegExp(`\\njson: ${ran} seed reports written to `));
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as {
+    command: string;
+    seeds: number;
+    ran: number;
+    interrupted: boolean;
+    passed: number;
+    failed: number[];
+    unknown: number[];
+    reports: Array<{ seed: number; outcome: string; failures: string[]; replay?: string; traceHash: string }>;
+  };
+  t.is(doc.command, `meridian check --seeds 20 --workers 1 --unsafe stale-reads --json ${file}`);
+  t.is(doc.seeds, 20);
+  t.is(doc.ran, ran);
+  t.true(doc.interrupted);
+  t.is(doc.passed, passed);
+  t.is(doc.failed.length, failed);
+  t.is(doc.unknown.length, unknown);
+  t.deepEqual(
+    doc.reports.map((r) => r.seed),
+    Array.from({ length: ran }, (_, i) => i + 1),
+  );
+  t.deepEqual(
+    doc.reports.filter((r) => r.outcome !== 'pass').map((r) => r.replay),
+    replays,
+  );
+  for (const r of doc.reports) {
+    t.regex(r.traceHash, /^0x[0-9a-f]{8}$/);
+    if (r.outcome === 'fail') t.true(r.failures.length > 0);
+    else t.is(r.replay, undefined);
+  }
+});
+
+test('--json: a file that cannot be written stops the run before any seed; it needs a file, and applies to --seeds only', async (t) => {
+  const run = async (argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+    let out = '';
+    let err = '';
+    const code = await main(argv, { out: (l) => (out += `${l}\n`), err: (l) => (err += `${l}\n`) });
+    return { code, out, err };
+  };
+  const unwritable = await run(['--seeds', '2', '--json', join(tmpdir(), 'no-such-dir-meridian', 'x.json')]);
+  t.is(unwritable.code, 2);
+  t.is(unwritable.out, '');
+  t.regex(unwritable.err, /--json: cannot write ".*x\.json": ENOENT/);
+  const missing = await run(['--seeds', '2', '--json']);
+  t.is(missing.code, 2);
+  t.regex(missing.err, /--json needs a file/);
+  const replay = await run(['--seed', '2', '--json', 'x.json']);
+  t.is(replay.code, 2);
+  t.regex(replay.err, /--json applies to --seeds/);
 });

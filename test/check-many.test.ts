@@ -7,12 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/check.js';
 import { runChecks } from '../src/harness/check-runner.js';
 import { ConfigError } from '../src/core/errors.js';
+import { shrinkSeed } from '../src/harness/shrink.js';
 
 /**
  * A run of many seeds stopped part way: `runChecks`'s `signal`, and Ctrl-C (SIGINT) on the
  * real `meridian check`, which still prints the failing seeds it found (with their replay
  * lines) and the summary of the seeds that finished, and exits 130. And `--json FILE`, the
- * run's summary and every seed's report for a program to read.
+ * run's summary and every seed's report for a program to read. And Ctrl-C on a shrink, which
+ * prints the smallest failing run found so far.
  */
 
 const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
@@ -143,4 +145,54 @@ test('--json: a file that cannot be written stops the run before any seed; it ne
   const replay = await run(['--seed', '2', '--json', 'x.json']);
   t.is(replay.code, 2);
   t.regex(replay.err, /--json applies to --seeds/);
+});
+
+test('shrinkSeed with a signal: stops after the trial that fired it, with the smallest failing run so far', async (t) => {
+  const stop = new AbortController();
+  const lines: string[] = [];
+  const task = { seed: 1, mode: 'active' as const, unsafe: 'stale-reads' as const, schedule: 'targeted' as const };
+  const r = await shrinkSeed(task, {
+    maxRuns: 40,
+    signal: stop.signal,
+    onProgress: (line) => {
+      lines.push(line);
+      stop.abort();
+    },
+  });
+  t.log(lines.join('\n'));
+  t.is(r.original.outcome, 'fail');
+  t.true(r.interrupted);
+  t.is(lines.length, 1);
+  // The first run, failing trials until the first cut that still failed, and none after it.
+  t.true(r.runs >= 2 && r.runs < 40, `runs ${r.runs}`);
+  t.is(r.result.outcome, 'fail');
+  t.notDeepEqual(r.shrunk, task);
+  await t.throwsAsync(shrinkSeed(task, { signal: 'stop' as unknown as AbortSignal }), { instanceOf: ConfigError, message: /signal/ });
+});
+
+test('Ctrl-C stops meridian check --shrink: the smallest failing run so far and its replay line, exit 130', async (t) => {
+  const child = spawn(process.execPath, [cli, 'check', '--seed', '1', '--unsafe', 'stale-reads', '--shrink', '--shrink-runs', '40'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let signalled = false;
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (!signalled && /^ {2}still fails /m.test(stdout)) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (c) => resolve(c));
+  });
+  t.log(stdout.split('\n').slice(-2).join('\n'));
+  t.true(signalled, stdout);
+  t.is(code, 130, stderr);
+  t.regex(stderr, /interrupted; the smallest failing run so far follows/);
+  t.regex(stdout, /\nshrink interrupted after \d+ runs, the smallest failing run so far: /);
+  t.regex(stdout, /\nreplay: meridian check --seed 1 --mode active --unsafe stale-reads .*--trace\n$/);
 });

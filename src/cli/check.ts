@@ -535,15 +535,29 @@ async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
   io.out(
     `meridian check: shrinking seed ${task.seed}, ${what}${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${schedulePhrase(args)}${args.commits === undefined || txn ? '' : `, transactions by ${args.commits[0]}`}${shapePhrase(args.randomShape === true ? drawShape(task.seed) : args)}`,
   );
-  const r = await shrinkSeed(task, { maxRuns: args.shrinkRuns ?? SHRINK_RUNS_DEFAULT, onProgress: (line) => io.out(`  ${line}`) });
+  // Ctrl-C stops the shrink after the trial in flight and prints the smallest failing run so far.
+  const stop = new AbortController();
+  const onInterrupt = (): void => {
+    if (stop.signal.aborted) process.exit(INTERRUPTED_STATUS);
+    io.err('meridian check: interrupted; the smallest failing run so far follows once the trial in flight ends (Ctrl-C again quits at once)');
+    stop.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  let r: Awaited<ReturnType<typeof shrinkSeed>>;
+  try {
+    r = await shrinkSeed(task, { maxRuns: args.shrinkRuns ?? SHRINK_RUNS_DEFAULT, onProgress: (line) => io.out(`  ${line}`), signal: stop.signal });
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
   if (r.original.outcome !== 'fail') {
     io.out(`seed ${task.seed} does not fail (${r.original.outcome}): nothing to shrink`);
+    if (stop.signal.aborted) return INTERRUPTED_STATUS;
     return r.original.outcome === 'pass' ? 0 : 1;
   }
   const s = r.shrunk;
   const episodes = s.onlyFaults === undefined ? `${r.result.faultEpisodes} (all)` : `${s.onlyFaults.length} of ${r.result.faultEpisodes} drawn`;
   io.out(
-    `shrunk in ${r.runs} runs: ${s.clients === 1 ? '1 client' : `${s.clients ?? 'default'} clients`}, ${s.keys === 1 ? '1 key' : `${s.keys ?? 'default'} keys`}, ${s.faultMs ?? 'default'} ms of faults${txn ? '' : `, ${s.txnShare === undefined ? 'the default share of transactions' : txnSharePhrase(s.txnShare)}`}${shapePhrase(s)}, fault episodes ${episodes}`,
+    `${r.interrupted ? `shrink interrupted after ${r.runs} runs, the smallest failing run so far` : `shrunk in ${r.runs} runs`}: ${s.clients === 1 ? '1 client' : `${s.clients ?? 'default'} clients`}, ${s.keys === 1 ? '1 key' : `${s.keys ?? 'default'} keys`}, ${s.faultMs ?? 'default'} ms of faults${txn ? '' : `, ${s.txnShare === undefined ? 'the default share of transactions' : txnSharePhrase(s.txnShare)}`}${shapePhrase(s)}, fault episodes ${episodes}`,
   );
   io.out(`failure: ${describeFailure(r.result)}`);
   for (const v of r.result.violations) for (const line of formatViolation(v)) io.out(`  ${line}`);
@@ -551,7 +565,7 @@ async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
   io.out('faults:');
   for (const f of r.result.faults) io.out(`  ${f}`);
   io.out(`replay: ${replayCommand(s)}`);
-  return 1;
+  return r.interrupted ? INTERRUPTED_STATUS : 1;
 }
 
 /** What a replayed run prints first, either workload: its message trace (with --trace), then its faults. */

@@ -30,18 +30,25 @@ export interface ShrinkResult {
   result: ScenarioReport;
   /** Trial runs used, the first included. */
   runs: number;
+  /** The `signal` fired: `shrunk` is the smallest failing run found before it. */
+  interrupted: boolean;
 }
 
 export interface ShrinkOptions {
   maxRuns?: number;
   /** Told about each trial that still failed (what was cut). */
   onProgress?: (line: string) => void;
+  /** Stops the shrink when it fires: the trial in flight finishes, and no other starts. */
+  signal?: AbortSignal;
 }
 
 export async function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}): Promise<ShrinkResult> {
   const maxRuns = options.maxRuns ?? SHRINK_RUNS_DEFAULT;
   if (!Number.isInteger(maxRuns) || maxRuns < 1 || maxRuns > SHRINK_RUNS_MAX)
     throw new ConfigError('maxRuns', `an integer from 1 to ${SHRINK_RUNS_MAX}`, maxRuns);
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new ConfigError('signal', 'an AbortSignal', options.signal);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new ConfigError('onProgress', 'a function', options.onProgress);
+  const stopped = (): boolean => options.signal?.aborted === true;
   const txn = task.workload === 'txn';
   const schedule = scheduleOf(task);
   if (schedule === 'builtin') throw new ConfigError('schedule', "'targeted' or 'swarm' (the builtin schedule has no episodes to cut)", schedule);
@@ -56,9 +63,12 @@ export async function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}
   const original = await runOneSeed(task);
   let best: ScenarioTask = { ...task };
   let bestReport = original;
-  if (original.outcome !== 'fail') return { original, shrunk: best, result: original, runs };
+  if (original.outcome !== 'fail') return { original, shrunk: best, result: original, runs, interrupted: false };
   const fails = async (candidate: ScenarioTask, what: string): Promise<boolean> => {
-    if (runs >= maxRuns) return false;
+    // A turn of the event loop between trials: a run in this thread may never give one, and
+    // Ctrl-C (the CLI's SIGINT handler, which fires `signal`) waits for it.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (runs >= maxRuns || stopped()) return false;
     runs++;
     const r = await runOneSeed(candidate);
     if (r.outcome !== 'fail') return false;
@@ -80,7 +90,7 @@ export async function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}
   const cutEpisodes = async (): Promise<void> => {
     let kept = episodesOf(best, bestReport).filter((e) => e < bestReport.faultEpisodes);
     let chunk = Math.max(1, Math.ceil(kept.length / 2));
-    while (kept.length > 0 && runs < maxRuns) {
+    while (kept.length > 0 && runs < maxRuns && !stopped()) {
       let cut = false;
       for (let at = 0; at < kept.length; at += chunk) {
         const without = [...kept.slice(0, at), ...kept.slice(at + chunk)];
@@ -95,7 +105,7 @@ export async function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}
         chunk = Math.max(1, Math.ceil(chunk / 2));
       }
     }
-    if (best.onlyFaults === undefined && runs < maxRuns) await fails({ ...best, onlyFaults: kept }, 'with the episodes made explicit');
+    if (best.onlyFaults === undefined && runs < maxRuns && !stopped()) await fails({ ...best, onlyFaults: kept }, 'with the episodes made explicit');
   };
   await cutEpisodes();
   // 3. Fewer clients and keys.
@@ -112,5 +122,5 @@ export async function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}
     await fails({ ...best, servers: 1 }, 'with 1 server a region');
   // 4. With a smaller workload, maybe fewer faults still do.
   await cutEpisodes();
-  return { original, shrunk: best, result: bestReport, runs };
+  return { original, shrunk: best, result: bestReport, runs, interrupted: stopped() };
 }

@@ -1,6 +1,14 @@
 import test from 'ava';
 import { startCluster } from '../src/index.js';
-import { partiallyApplied, runTxnScenario } from '../src/harness/txn-scenario.js';
+import {
+  LIVENESS_BACKOFF_MS_BASE,
+  LIVENESS_BACKOFF_MS_CAP,
+  LIVENESS_BACKOFF_MS_MIN,
+  livenessBackoffMs,
+  partiallyApplied,
+  runTxnScenario,
+} from '../src/harness/txn-scenario.js';
+import { Prng } from '../src/core/prng.js';
 import type { TxnHistoryOp, TxnMicroOp } from '../src/core/history.js';
 import { checkTransactions } from '../src/harness/elle/index.js';
 import { runChecks, runOneSeed, scenarioOptions } from '../src/harness/check-runner.js';
@@ -282,4 +290,30 @@ test('drawShape: the same seed draws the same shape; over many seeds every size 
     [1, 2, 3, 4, 5, 6, 7, 8],
   );
   t.deepEqual(scenarioOptions({ seed: 7, mode: 'active', randomShape: true }), { seed: 7, mode: 'active', ...drawShape(7) });
+});
+
+test('txn workload, 16 clients on 3 keys: after healing every client commits (backoff that grows), where a fixed 50-150 ms wait left some without a commit', async (t) => {
+  // Seeds 709200-709202 were "not live" before 2026-12-03 (28 of 40 from 709200): aborts under
+  // no-wait locking, every client retrying at the same pace.
+  for (const seed of [709200, 709201, 709202]) {
+    const r = await runOneSeed({ seed, mode: 'active', workload: 'txn', clients: 16, keys: 3 });
+    t.log(`seed ${seed}: ${r.verdict}`);
+    t.true(r.live, `seed ${seed}: ${r.failures.join('; ')}`);
+    t.is(r.outcome, 'pass', `seed ${seed}: ${r.failures.join('; ')}`);
+  }
+});
+
+test('livenessBackoffMs: from 50 ms up, the bound doubling with each attempt up to a cap', (t) => {
+  const rng = new Prng(7);
+  for (let attempt = 0; attempt < 12; attempt++) {
+    const bound = Math.min(LIVENESS_BACKOFF_MS_BASE * 2 ** attempt, LIVENESS_BACKOFF_MS_CAP);
+    let max = 0;
+    for (let i = 0; i < 400; i++) {
+      const ms = livenessBackoffMs(attempt, rng);
+      t.true(ms >= LIVENESS_BACKOFF_MS_MIN && ms < LIVENESS_BACKOFF_MS_MIN + bound, `attempt ${attempt}: ${ms}`);
+      max = Math.max(max, ms);
+    }
+    // The draws reach the top half of their range: the bound grows, not only the floor.
+    t.true(max >= LIVENESS_BACKOFF_MS_MIN + bound / 2, `attempt ${attempt}: max ${max}`);
+  }
 });

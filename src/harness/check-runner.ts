@@ -297,8 +297,10 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
   if (!report.ok) {
     report.outcome = 'fail';
     if (report.error !== undefined) report.failures.push('the run threw');
-    else if (!report.live) report.failures.push('not live or not serializable');
-    else if (report.anomalies!.length > 0 || (stateDiffs.length === 0 && partial.length === 0)) report.failures.push('not serializable');
+    else {
+      if (!report.live) report.failures.push('not live (a client could not commit after healing, or the final read failed)');
+      if (report.anomalies!.length > 0 || (report.live && stateDiffs.length === 0 && partial.length === 0)) report.failures.push('not serializable');
+    }
     for (const d of stateDiffs) report.failures.push(`replica state differs: ${d}`);
     for (const d of partial.slice(0, 5)) report.failures.push(d);
   }

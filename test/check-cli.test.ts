@@ -27,7 +27,10 @@ interface Run {
  * with its pool of worker threads; a one-seed run (replay, trace, shrink, history) is the same
  * `main` the command calls, in this process, its lines collected as the command prints them: a
  * replay is the same run wherever it runs (the tests compare trace hashes across both), and a new
- * process per replay cost this file most of its time.
+ * process per replay cost this file most of its time. The runs of many seeds ask for a pool of
+ * one worker (`--workers 1`), but the first test's (`--workers 2`) and the txn workload's (the
+ * default pool, 2): a seed's outcome does not depend on the pool, and each worker spends its
+ * first second or so compiling (a pool of 2 cost about 10 of these runs' 44 CPU s).
  */
 async function meridian(args: string[]): Promise<Run> {
   if (args[0] === 'check' && !args.includes('--seeds')) {
@@ -64,11 +67,27 @@ test('check --seeds 4 --workers 2: progress, unknown shares, a passed/failed/unk
 });
 
 test('check --seeds with --clients, --keys and --fault-ms sizes every seed; a failing seed replays with the same sizes', async (t) => {
-  const r = await meridian(['check', '--seeds', '6', '--from', '7', '--clients', '4', '--keys', '2', '--fault-ms', '1500', '--unsafe', 'stale-reads']);
+  const r = await meridian([
+    'check',
+    '--seeds',
+    '6',
+    '--from',
+    '7',
+    '--workers',
+    '1',
+    '--clients',
+    '4',
+    '--keys',
+    '2',
+    '--fault-ms',
+    '1500',
+    '--unsafe',
+    'stale-reads',
+  ]);
   t.log(r.stdout.split('\n').at(-2));
   t.regex(
     r.stdout,
-    /^meridian check: seeds 7\.\.12, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 2 keys, 1500 ms of faults, 2 workers/,
+    /^meridian check: seeds 7\.\.12, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 2 keys, 1500 ms of faults, 1 workers/,
   );
   const failed = /failed \(([\d, ]+)\)/.exec(r.stdout)?.[1]?.split(', ').map(Number) ?? [];
   t.true(failed.length > 0, `no seed of 7..12 caught stale-reads with 4 clients on 2 keys:\n${r.stdout}`);
@@ -82,10 +101,10 @@ test('check --seeds with --clients, --keys and --fault-ms sizes every seed; a fa
 });
 
 test('check --txn-share sets the share of calls that are transactions for every seed, and the replay line carries it', async (t) => {
-  const r = await meridian(['check', '--seeds', '2', '--from', '5', '--clients', '4', '--txn-share', '0.5', '--unsafe', 'stale-reads']);
+  const r = await meridian(['check', '--seeds', '2', '--from', '5', '--workers', '1', '--clients', '4', '--txn-share', '0.5', '--unsafe', 'stale-reads']);
   t.regex(
     r.stdout,
-    /^meridian check: seeds 5\.\.6, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 0\.5 of calls transactions, 2 workers/,
+    /^meridian check: seeds 5\.\.6, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 0\.5 of calls transactions, 1 workers/,
   );
   const one = await meridian(['check', '--seed', '5', '--clients', '4', '--txn-share', '0.5']);
   const again = await meridian(['check', '--seed', '5', '--clients', '4', '--txn-share', '0.5']);
@@ -105,6 +124,8 @@ test("check --commit paxos-commit runs the kv workload's transactions by Paxos C
     '2',
     '--from',
     '5',
+    '--workers',
+    '1',
     '--clients',
     '4',
     '--txn-share',
@@ -116,7 +137,7 @@ test("check --commit paxos-commit runs the kv workload's transactions by Paxos C
   ]);
   t.regex(
     r.stdout,
-    /^meridian check: seeds 5\.\.6, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 0\.5 of calls transactions, transactions by paxos-commit, 2 workers/,
+    /^meridian check: seeds 5\.\.6, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 0\.5 of calls transactions, transactions by paxos-commit, 1 workers/,
   );
   const caught = /replay: (meridian check --seed \d+ [^\n]*) --trace/.exec(r.stdout)?.[1];
   t.truthy(caught, r.stdout);
@@ -134,10 +155,26 @@ test("check --commit paxos-commit runs the kv workload's transactions by Paxos C
 });
 
 test("check --regions, --servers, --factor and --shards shape every seed's cluster; the replay line carries them", async (t) => {
-  const r = await meridian(['check', '--seeds', '2', '--from', '6', '--servers', '3', '--factor', '5', '--shards', '6', '--unsafe', 'stale-reads']);
+  const r = await meridian([
+    'check',
+    '--seeds',
+    '2',
+    '--from',
+    '6',
+    '--workers',
+    '1',
+    '--servers',
+    '3',
+    '--factor',
+    '5',
+    '--shards',
+    '6',
+    '--unsafe',
+    'stale-reads',
+  ]);
   t.regex(
     r.stdout,
-    /^meridian check: seeds 6\.\.7, active replication \(unsafe: stale-reads\), targeted faults, 3 servers per region, factor 5, 6 shards, 2 workers/,
+    /^meridian check: seeds 6\.\.7, active replication \(unsafe: stale-reads\), targeted faults, 3 servers per region, factor 5, 6 shards, 1 workers/,
   );
   const caught = /replay: (meridian check --seed \d+ [^\n]*) --trace/.exec(r.stdout)?.[1];
   t.truthy(caught, r.stdout);
@@ -159,8 +196,8 @@ test("check --regions, --servers, --factor and --shards shape every seed's clust
 });
 
 test("check --shape random draws each seed's cluster shape; a failing seed's replay line names the shape it drew, and replays the same run", async (t) => {
-  const r = await meridian(['check', '--seeds', '6', '--shape', 'random', '--unsafe', 'forget-promises']);
-  t.regex(r.stdout, /^meridian check: seeds 1\.\.6, active replication \(unsafe: forget-promises\), targeted faults, a shape drawn per seed, 2 workers/);
+  const r = await meridian(['check', '--seeds', '6', '--workers', '1', '--shape', 'random', '--unsafe', 'forget-promises']);
+  t.regex(r.stdout, /^meridian check: seeds 1\.\.6, active replication \(unsafe: forget-promises\), targeted faults, a shape drawn per seed, 1 workers/);
   const m = /replay: meridian check --seed (\d+) --mode active --unsafe forget-promises --regions (\d) --servers (\d) --factor (\d) --shards (\d) --trace/.exec(
     r.stdout,
   );
@@ -188,7 +225,7 @@ test("check --shape random draws each seed's cluster shape; a failing seed's rep
 
 test('check catches a broken variant: failing seeds with witness, faults, replay and shrink lines, exit 1; the replay fails the same way', async (t) => {
   t.log('seeds 1..6, active, unsafe stale-reads');
-  const r = await meridian(['check', '--seeds', '6', '--unsafe', 'stale-reads']);
+  const r = await meridian(['check', '--seeds', '6', '--workers', '1', '--unsafe', 'stale-reads']);
   t.is(r.code, 1, `no seed of 1..6 caught stale-reads:\n${r.stdout}${r.stderr}`);
   const failed = /failed \(([\d, ]+)\)/.exec(r.stdout)?.[1]?.split(', ').map(Number) ?? [];
   t.true(failed.length > 0, r.stdout);
@@ -307,8 +344,8 @@ test('check --seed S --history FILE writes the replayed history; checked again f
 });
 
 test('check --faults draws only the kinds named (blackout and pause too); the header, the plan and the replay line say so', async (t) => {
-  const r = await meridian(['check', '--seeds', '3', '--unsafe', 'stale-reads', '--faults', 'crash,partition', '--workers', '2']);
-  t.regex(r.stdout, /^meridian check: seeds 1\.\.3, active replication \(unsafe: stale-reads\), targeted faults \(only crash, partition\), 2 workers/);
+  const r = await meridian(['check', '--seeds', '3', '--unsafe', 'stale-reads', '--faults', 'crash,partition', '--workers', '1']);
+  t.regex(r.stdout, /^meridian check: seeds 1\.\.3, active replication \(unsafe: stale-reads\), targeted faults \(only crash, partition\), 1 workers/);
   const replay = /\n {2}replay: meridian (check --seed \d+ --mode active --unsafe stale-reads --faults crash,partition) --trace\n/.exec(r.stdout)?.[1];
   t.truthy(replay, r.stdout);
   const again = await meridian(replay!.split(' '));
@@ -361,7 +398,7 @@ test('check --workload txn: its own faults by default; --faults (the targeted ne
   t.is(once.code, 1, once.stdout);
   t.regex(once.stdout, /\n {2}plan late-copies, crash-coordinator every /);
   t.is(/trace hash (0x[0-9a-f]{8})/.exec(once.stdout)?.[1], /trace hash (0x[0-9a-f]{8})/.exec(twice.stdout)?.[1]);
-  const own = await meridian(['check', '--workload', 'txn', '--seeds', '1', '--commit', '2pc']);
+  const own = await meridian(['check', '--workload', 'txn', '--seeds', '1', '--workers', '1', '--commit', '2pc']);
   t.is(own.code, 0, own.stdout);
   t.regex(own.stdout, /read\/append transactions \(2pc, checked strict serializable\), its own faults, /);
   // A failing seed shrinks (its fault episodes and sizes), and the shrunk run fails when replayed.
@@ -383,7 +420,7 @@ test('check --workload txn: its own faults by default; --faults (the targeted ne
 });
 
 test('check piped into a reader that goes away: no EPIPE crash, and the exit status is still the verdict', async (t) => {
-  const child = spawn(process.execPath, [cli, 'check', '--seeds', '4', '--workers', '2', '--unsafe', 'stale-reads'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'check', '--seeds', '4', '--workers', '1', '--unsafe', 'stale-reads'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   // Read the first chunk, then close the pipe as `| head -1` does.
@@ -457,7 +494,7 @@ test('bad flags name the flag and exit 2', async (t) => {
 });
 
 test('check --limits small gives every seed small memory bounds (in its fault log); the replay line carries it; a bad value names the flag', async (t) => {
-  const r = await meridian(['check', '--seeds', '2', '--from', '5', '--clients', '4', '--limits', 'small', '--unsafe', 'stale-reads']);
+  const r = await meridian(['check', '--seeds', '2', '--from', '5', '--workers', '1', '--clients', '4', '--limits', 'small', '--unsafe', 'stale-reads']);
   t.regex(r.stdout, /replay: meridian check --seed \d+ --mode active --unsafe stale-reads --clients 4 --limits small --trace/, r.stdout);
   const one = await meridian(['check', '--seed', '5', '--clients', '4', '--limits', 'small']);
   t.regex(one.stdout, /limits: seenRequests \d+, finishedTxns \d+, begunRequests \d+/, one.stdout);

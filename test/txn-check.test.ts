@@ -20,10 +20,26 @@ import { ConfigError } from '../src/core/errors.js';
  * protocols that claim strict serializability, and each broken transaction layer caught.
  * The full counts (200 clean seeds, 100 per broken variant) are in the README.
  */
+
+/**
+ * runTxnScenario({ seed, commit: '2pc' }), once per seed for the whole file: a seed gives the
+ * same run each time (the tests below compare trace hashes), and several tests read the same
+ * seeds' runs (seeds 1 and 2 three and two times, 4-6 twice), each for its own checks.
+ */
+const twoPcRuns = new Map<number, ReturnType<typeof runTxnScenario>>();
+const twoPcRun = (seed: number): ReturnType<typeof runTxnScenario> => {
+  let run = twoPcRuns.get(seed);
+  if (run === undefined) twoPcRuns.set(seed, (run = runTxnScenario({ seed, commit: '2pc' })));
+  return run;
+};
+/** Seed 1 of `check --workload txn --commit 2pc`, as a pool worker runs it (runOneSeed): two tests read it. */
+let txnSeed1: ReturnType<typeof runOneSeed> | undefined;
+const txnSeed1Report = (): ReturnType<typeof runOneSeed> => (txnSeed1 ??= runOneSeed({ seed: 1, mode: 'active', workload: 'txn', commits: ['2pc'] }));
+
 for (const commit of ['2pc', 'paxos-commit'] as const) {
   test(`sim: ${commit}: read/append transactions under crashes of servers and coordinators are strict serializable`, async (t) => {
     for (const seed of [1, 2]) {
-      const r = await runTxnScenario({ seed, commit });
+      const r = await (commit === '2pc' ? twoPcRun(seed) : runTxnScenario({ seed, commit }));
       t.log(`seed ${seed}: ${r.verdict}, ${r.committed} of ${r.transactions} committed; faults: ${r.faults.join('; ')}`);
       t.true(r.committed > 0, 'transactions committed');
       t.true(r.faults.length > 0, 'faults were injected');
@@ -37,7 +53,7 @@ test('sim: the transactional workload crashes some servers and coordinators righ
   let torn = 0;
   const seeds = [1, 2, 3, 4, 5, 6];
   for (const seed of seeds) {
-    const r = await runTxnScenario({ seed, commit: '2pc' });
+    const r = await twoPcRun(seed);
     const lines = r.faults.filter((l) => l.includes('(after a write, before its messages)'));
     torn += lines.length;
     t.true(r.ok, `seed ${seed}: ${r.anomalies.join('\n')}`);
@@ -50,7 +66,7 @@ test('sim: the transactional workload crashes some servers and coordinators righ
 test('sim: the transactional workload pauses some servers and coordinators instead of crashing them, and resumes them; the runs stay strict serializable and live', async (t) => {
   const seen: string[] = [];
   for (const seed of [4, 5, 6]) {
-    const r = await runTxnScenario({ seed, commit: '2pc' });
+    const r = await twoPcRun(seed);
     const lines = r.faults.filter((l) => / (pause|resume) /.test(l));
     seen.push(...lines);
     t.log(`seed ${seed}: ${lines.join('; ')}`);
@@ -115,8 +131,8 @@ test('partiallyApplied: a final read must show all of a committed transaction, n
 test('check --workload txn reports the share of transactions whose outcome stayed unknown', async (t) => {
   const seed = 1;
   t.log(`seed ${seed}`);
-  const direct = await runTxnScenario({ seed, commit: '2pc' });
-  const report = await runOneSeed({ seed, mode: 'active', workload: 'txn', commits: ['2pc'] });
+  const direct = await twoPcRun(seed);
+  const report = await txnSeed1Report();
   t.log(`${direct.indefinite} of ${direct.transactions} indefinite; reported share ${report.unknownShare}`);
   t.is(report.operations, direct.transactions);
   t.is(report.unknownShare, direct.indefinite / direct.transactions);
@@ -257,7 +273,7 @@ test('the cluster shape (regions, servers, factor, shards) is checked before any
 
 test('txn workload: the cluster shape reaches the transactional scenario; a broken layer is still caught in a group of 5', async (t) => {
   const shaped = await runOneSeed({ seed: 1, mode: 'active', workload: 'txn', commits: ['2pc'], servers: 3, factor: 5 });
-  const plain = await runOneSeed({ seed: 1, mode: 'active', workload: 'txn', commits: ['2pc'] });
+  const plain = await txnSeed1Report();
   t.is(shaped.outcome, 'pass', shaped.failures.join('; '));
   t.not(shaped.traceHash, plain.traceHash, 'another cluster, another run');
   const { runTxnScenario } = await import('../src/harness/txn-scenario.js');

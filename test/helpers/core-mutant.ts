@@ -1,68 +1,29 @@
 import type { ExecutionContext } from 'ava';
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { seedWindow } from './seed-window.js';
 
 /** scripts/mutants.mjs, from dist/test/helpers/. */
 const mutants = fileURLToPath(new URL('../../../scripts/mutants.mjs', import.meta.url));
-/** The project's root, from dist/test/helpers/. */
-const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 interface Mutant {
   name: string;
   what: string;
-  edits: unknown[];
-}
-
-/**
- * A scratch copy of the compiled code with the mutant's edits in it, as scripts/mutants.mjs's
- * mutatedCopy makes (each [file, search, replace] edit's text must be found exactly once, or it
- * throws), but without what a module imported in this process never reads: source maps,
- * declarations and the compiled test files (a core test imports a helper module under
- * dist/test/ and what that imports). mutatedCopy copies all of dist/ for the CLI run of
- * scripts/mutants.mjs: about 990 files, half a CPU second per mutant; this about 220 files.
- */
-function mutatedModules(mutant: Mutant): string {
-  const dir = mkdtempSync(join(tmpdir(), `meridian-mutant-${mutant.name}-`));
-  try {
-    const skip = (path: string): boolean => path.endsWith('.map') || path.endsWith('.d.ts') || path.endsWith('.test.js');
-    cpSync(join(root, 'dist'), join(dir, 'dist'), { recursive: true, filter: (path) => !skip(path) });
-    copyFileSync(join(root, 'package.json'), join(dir, 'package.json'));
-    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
-    for (const edit of mutant.edits) {
-      if (!Array.isArray(edit) || edit.length !== 3 || !edit.every((x) => typeof x === 'string'))
-        throw new Error(`mutant ${mutant.name}: an edit that is not [file, search, replace]: ${JSON.stringify(edit)}`);
-      const [file, search, replace] = edit as [string, string, string];
-      const path = join(dir, 'dist', file);
-      const text = readFileSync(path, 'utf8');
-      const found = text.split(search).length - 1;
-      if (found !== 1)
-        throw new Error(
-          `mutant ${mutant.name}: ${JSON.stringify(search)} found ${found} times in dist/${file}, not once (the code moved: update scripts/mutants.mjs)`,
-        );
-      writeFileSync(path, text.replace(search, replace));
-    }
-    return dir;
-  } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
 }
 
 /**
  * Runs `use` on a module of a scratch copy of dist/ with the mutant `name` of scripts/mutants.mjs
- * in it (a bug that nothing in the project knows about; mutatedModules): `module` is the
+ * in it (a bug that nothing in the project knows about; its mutatedCopy, which copies what a module imported here reads): `module` is the
  * module's path under dist/, `test/helpers/twopc-random.js` say, and `use` gets what it exports.
  * The copy is removed afterwards. This is how a randomized core test shows it catches the bug
  * it is there for.
  */
 export async function withMutant<T>(name: string, module: string, use: (exports: Record<string, unknown>, what: string) => T | Promise<T>): Promise<T> {
-  const lib = (await import(pathToFileURL(mutants).href)) as { MUTANTS: Mutant[] };
+  const lib = (await import(pathToFileURL(mutants).href)) as { MUTANTS: Mutant[]; mutatedCopy: (m: Mutant) => string };
   const mutant = lib.MUTANTS.find((m) => m.name === name);
   if (mutant === undefined) throw new Error(`no mutant named ${name} in scripts/mutants.mjs`);
-  const dir = mutatedModules(mutant);
+  const dir = lib.mutatedCopy(mutant);
   try {
     const exports = (await import(pathToFileURL(join(dir, 'dist', module)).href)) as Record<string, unknown>;
     return await use(exports, mutant.what);

@@ -19,6 +19,27 @@ import { shrinkSeed } from '../src/harness/shrink.js';
 
 const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
+/** `meridian check ARGS` in a new process, sent SIGINT once its stdout matches `when`. */
+async function interrupted(args: string[], when: RegExp): Promise<{ code: number | null; stdout: string; stderr: string; signalled: boolean }> {
+  const child = spawn(process.execPath, [cli, 'check', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let signalled = false;
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (!signalled && when.test(stdout)) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (c) => resolve(c));
+  });
+  return { code, stdout, stderr, signalled };
+}
+
 test('runChecks with a signal: the seeds that finished before it fired, and interrupted set', async (t) => {
   const stop = new AbortController();
   const summary = await runChecks({
@@ -62,24 +83,10 @@ test('Ctrl-C stops meridian check: the failing seeds found so far with their rep
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'run.json');
   // stale-reads fails in nearly every seed: by the second progress line some have failed.
-  const child = spawn(process.execPath, [cli, 'check', '--seeds', '20', '--workers', '1', '--unsafe', 'stale-reads', '--json', file], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  let signalled = false;
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (!signalled && /^progress 4\/20 /m.test(stdout)) {
-        signalled = true;
-        child.kill('SIGINT');
-      }
-    });
-    child.on('error', reject);
-    child.on('exit', (c) => resolve(c));
-  });
+  const { code, stdout, stderr, signalled } = await interrupted(
+    ['--seeds', '20', '--workers', '1', '--unsafe', 'stale-reads', '--json', file],
+    /^progress 4\/20 /m,
+  );
   t.log(stdout.split('\n').slice(-2).join('\n'));
   t.true(signalled, stdout);
   t.is(code, 130, stderr);
@@ -171,24 +178,10 @@ test('shrinkSeed with a signal: stops after the trial that fired it, with the sm
 });
 
 test('Ctrl-C stops meridian check --shrink: the smallest failing run so far and its replay line, exit 130', async (t) => {
-  const child = spawn(process.execPath, [cli, 'check', '--seed', '1', '--unsafe', 'stale-reads', '--shrink', '--shrink-runs', '40'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  let signalled = false;
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (!signalled && /^ {2}still fails /m.test(stdout)) {
-        signalled = true;
-        child.kill('SIGINT');
-      }
-    });
-    child.on('error', reject);
-    child.on('exit', (c) => resolve(c));
-  });
+  const { code, stdout, stderr, signalled } = await interrupted(
+    ['--seed', '1', '--unsafe', 'stale-reads', '--shrink', '--shrink-runs', '40'],
+    /^ {2}still fails /m,
+  );
   t.log(stdout.split('\n').slice(-2).join('\n'));
   t.true(signalled, stdout);
   t.is(code, 130, stderr);

@@ -398,6 +398,25 @@ function pct(x: number): string {
   return `${(x * 100).toFixed(1)}%`;
 }
 
+/**
+ * Runs `body` with a signal that Ctrl-C (SIGINT) fires: the first says on stderr what happens
+ * (`what`), the second quits at once with INTERRUPTED_STATUS. The handler is gone afterwards.
+ */
+async function untilInterrupted<T>(io: CheckIo, what: string, body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const stop = new AbortController();
+  const onInterrupt = (): void => {
+    if (stop.signal.aborted) process.exit(INTERRUPTED_STATUS);
+    io.err(`meridian check: interrupted; ${what} (Ctrl-C again quits at once)`);
+    stop.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  try {
+    return await body(stop.signal);
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+}
+
 /** One seed's line of `--json`: its outcome, what failed, and (unless it passed) the command that replays it. */
 function jsonReport(r: ScenarioReport, args: CheckArgs): Record<string, unknown> {
   const out: Record<string, unknown> = {
@@ -448,24 +467,16 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
   const every = Math.max(1, Math.ceil(total / PROGRESS_STEPS));
   let failedSoFar = 0;
   let unknownSoFar = 0;
-  // Ctrl-C (SIGINT) stops the run and still prints what it found: the failing seeds' replay
-  // lines and the summary of the seeds that finished. A second one quits at once.
-  const stop = new AbortController();
-  const onInterrupt = (): void => {
-    if (stop.signal.aborted) process.exit(INTERRUPTED_STATUS);
-    io.err('meridian check: interrupted; the seeds in flight are dropped (Ctrl-C again quits at once)');
-    stop.abort();
-  };
-  process.on('SIGINT', onInterrupt);
-  let summary: Awaited<ReturnType<typeof runChecks>>;
-  try {
-    summary = await runChecks({
+  // Ctrl-C stops the run and still prints what it found: the failing seeds' replay lines and
+  // the summary of the seeds that finished.
+  const summary = await untilInterrupted(io, 'the seeds in flight are dropped', (signal) =>
+    runChecks({
       from,
       seeds: total,
       workers,
       mode: args.mode,
       schedule: args.schedule,
-      signal: stop.signal,
+      signal,
       ...seedOptionsOf(args),
       onReport: (r, done) => {
         if (r.outcome === 'fail') {
@@ -477,10 +488,8 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
         }
         if (done % every === 0 || done === total) io.out(`progress ${done}/${total} (${failedSoFar} failed, ${unknownSoFar} unknown)`);
       },
-    });
-  } finally {
-    process.off('SIGINT', onInterrupt);
-  }
+    }),
+  );
   const notPassed = [...summary.failed, ...summary.unknown].sort((a, b) => a.seed - b.seed);
   if (notPassed.length > 0) {
     io.out('');
@@ -536,22 +545,12 @@ async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
     `meridian check: shrinking seed ${task.seed}, ${what}${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${schedulePhrase(args)}${args.commits === undefined || txn ? '' : `, transactions by ${args.commits[0]}`}${shapePhrase(args.randomShape === true ? drawShape(task.seed) : args)}`,
   );
   // Ctrl-C stops the shrink after the trial in flight and prints the smallest failing run so far.
-  const stop = new AbortController();
-  const onInterrupt = (): void => {
-    if (stop.signal.aborted) process.exit(INTERRUPTED_STATUS);
-    io.err('meridian check: interrupted; the smallest failing run so far follows once the trial in flight ends (Ctrl-C again quits at once)');
-    stop.abort();
-  };
-  process.on('SIGINT', onInterrupt);
-  let r: Awaited<ReturnType<typeof shrinkSeed>>;
-  try {
-    r = await shrinkSeed(task, { maxRuns: args.shrinkRuns ?? SHRINK_RUNS_DEFAULT, onProgress: (line) => io.out(`  ${line}`), signal: stop.signal });
-  } finally {
-    process.off('SIGINT', onInterrupt);
-  }
+  const r = await untilInterrupted(io, 'the smallest failing run so far follows once the trial in flight ends', (signal) =>
+    shrinkSeed(task, { maxRuns: args.shrinkRuns ?? SHRINK_RUNS_DEFAULT, onProgress: (line) => io.out(`  ${line}`), signal }),
+  );
   if (r.original.outcome !== 'fail') {
     io.out(`seed ${task.seed} does not fail (${r.original.outcome}): nothing to shrink`);
-    if (stop.signal.aborted) return INTERRUPTED_STATUS;
+    if (r.interrupted) return INTERRUPTED_STATUS;
     return r.original.outcome === 'pass' ? 0 : 1;
   }
   const s = r.shrunk;

@@ -63,7 +63,7 @@ export async function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}
   const original = await runOneSeed(task);
   let best: ScenarioTask = { ...task };
   let bestReport = original;
-  if (original.outcome !== 'fail') return { original, shrunk: best, result: original, runs, interrupted: false };
+  if (original.outcome !== 'fail') return { original, shrunk: best, result: original, runs, interrupted: stopped() };
   const fails = async (candidate: ScenarioTask, what: string): Promise<boolean> => {
     // A turn of the event loop between trials: a run in this thread may never give one, and
     // Ctrl-C (the CLI's SIGINT handler, which fires `signal`) waits for it.

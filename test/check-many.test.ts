@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../src/cli/check.js';
+import { duration, main } from '../src/cli/check.js';
 import { runChecks } from '../src/harness/check-runner.js';
 import { ConfigError } from '../src/core/errors.js';
 import { shrinkSeed } from '../src/harness/shrink.js';
@@ -91,6 +91,8 @@ test('Ctrl-C stops meridian check: the failing seeds found so far with their rep
   t.true(signalled, stdout);
   t.is(code, 130, stderr);
   t.regex(stderr, /interrupted; the seeds in flight are dropped/);
+  // Progress lines give the pace and, before the last seed, the time left at it.
+  t.regex(stdout, /^progress 4\/20 \(\d+ failed, \d+ unknown; \d+\.\d seeds\/s, about \d+ (s|min \d+ s) left\)$/m);
   const m = /\ncheck: interrupted after (\d+) of 20 seeds, (\d+) passed, (\d+) failed(?: \([\d, ]+\))?, (\d+) unknown/.exec(stdout);
   t.truthy(m, stdout);
   const [ran, passed, failed, unknown] = m!.slice(1).map(Number) as [number, number, number, number];
@@ -188,4 +190,13 @@ test('Ctrl-C stops meridian check --shrink: the smallest failing run so far and 
   t.regex(stderr, /interrupted; the smallest failing run so far follows/);
   t.regex(stdout, /\nshrink interrupted after \d+ runs, the smallest failing run so far: /);
   t.regex(stdout, /\nreplay: meridian check --seed 1 --mode active --unsafe stale-reads .*--trace\n$/);
+});
+
+test('duration: seconds, minutes and seconds, or hours and minutes', (t) => {
+  t.is(duration(0), '0 s');
+  t.is(duration(44.6), '45 s');
+  t.is(duration(60), '1 min 0 s');
+  t.is(duration(725), '12 min 5 s');
+  t.is(duration(12_000), '3 h 20 min');
+  t.is(duration(-3), '0 s');
 });

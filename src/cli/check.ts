@@ -394,6 +394,14 @@ function printFailure(io: CheckIo, r: ScenarioReport, args: CheckArgs): void {
   if (r.outcome === 'fail' && args.schedule !== 'builtin') io.out(`  shrink: ${replayCommand(taskOf(exact, r.seed), false)} --shrink`);
 }
 
+/** `45 s`, `12 min 5 s`, `3 h 20 min`: a duration in seconds, to the unit that matters. */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
 function pct(x: number): string {
   return `${(x * 100).toFixed(1)}%`;
 }
@@ -465,6 +473,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
     `meridian check: seeds ${from}..${from + total - 1}, ${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${what}${sizes}, ${workers} workers`,
   );
   const every = Math.max(1, Math.ceil(total / PROGRESS_STEPS));
+  const started = performance.now();
   let failedSoFar = 0;
   let unknownSoFar = 0;
   // Ctrl-C stops the run and still prints what it found: the failing seeds' replay lines and
@@ -486,7 +495,13 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
           unknownSoFar++;
           io.out(`  seed ${r.seed} UNKNOWN: ${describeFailure(r)}`);
         }
-        if (done % every === 0 || done === total) io.out(`progress ${done}/${total} (${failedSoFar} failed, ${unknownSoFar} unknown)`);
+        if (done % every === 0 || done === total) {
+          // The pace so far, and (before the last) how long the rest would take at it.
+          const seconds = (performance.now() - started) / 1000;
+          const rate = done / Math.max(seconds, 1e-9);
+          const left = done === total ? '' : `, about ${duration((total - done) / rate)} left`;
+          io.out(`progress ${done}/${total} (${failedSoFar} failed, ${unknownSoFar} unknown; ${rate.toFixed(1)} seeds/s${left})`);
+        }
       },
     }),
   );

@@ -524,7 +524,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
       `${summary.operations} operations checked, ${seconds.toFixed(1)} s on ${summary.workers} worker${summary.workers === 1 ? '' : 's'} (${(ran / Math.max(seconds, 1e-9)).toFixed(1)} seeds/s)`,
   );
   if (args.jsonFile !== undefined) {
-    const doc = {
+    const head = {
       command: `meridian check ${argv.join(' ')}`,
       from,
       seeds: total,
@@ -538,11 +538,13 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
       unknownShareMax: maxShare,
       elapsedMs: summary.elapsedMs,
       workers: summary.workers,
-      reports: summary.reports.map((r) => jsonReport(r, args)),
     };
     // One seed's report a line (grep finds a seed).
-    const { reports, ...head } = doc;
-    const text = `${JSON.stringify(head).slice(0, -1)},"reports":[\n${reports.map((r) => JSON.stringify(r)).join(',\n')}\n]}\n`;
+    const text = `${jsonListPerLine(
+      head,
+      'reports',
+      summary.reports.map((r) => jsonReport(r, args)),
+    )}\n`;
     if (!writeText(args.jsonFile, text, '--json', io)) return 2;
     io.out(`json: ${ran} seed reports written to ${args.jsonFile}`);
   }
@@ -655,6 +657,12 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
   return ok ? 0 : 1;
 }
 
+/** `head` as JSON with one more field, `key`: `items` as an array, one item a line (for grep). */
+function jsonListPerLine(head: object, key: string, items: readonly unknown[]): string {
+  const open = JSON.stringify(head).slice(0, -1);
+  return `${open}${open.length > 1 ? ',' : ''}${JSON.stringify(key)}:[\n${items.map((e) => JSON.stringify(e)).join(',\n')}\n]}`;
+}
+
 /** Writes `text` to `file`; false (and a line naming `flag` and the error) when it cannot. */
 function writeText(file: string, text: string, flag: string, io: CheckIo): boolean {
   try {
@@ -674,10 +682,7 @@ function writeText(file: string, text: string, flag: string, io: CheckIo): boole
  */
 function writeHistory(file: string, doc: { command: string; workload: Workload; model: string; runs: Array<{ history: unknown[] }> }, io: CheckIo): boolean {
   // JSON with one history entry a line (grep finds an operation by its value or client).
-  const runs = doc.runs.map(({ history, ...run }) => {
-    const head = JSON.stringify(run).slice(0, -1);
-    return `${head}${head.length > 1 ? ',' : ''}"history":[\n${history.map((e) => JSON.stringify(e)).join(',\n')}\n]}`;
-  });
+  const runs = doc.runs.map(({ history, ...run }) => jsonListPerLine(run, 'history', history));
   const text = `{"command":${JSON.stringify(doc.command)},"workload":"${doc.workload}","model":"${doc.model}","runs":[\n${runs.join(',\n')}\n]}\n`;
   if (!writeText(file, text, '--history', io)) return false;
   io.out(`history: ${doc.runs.length === 1 ? 'the run' : `${doc.runs.length} runs`} written to ${file}`);

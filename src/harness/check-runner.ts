@@ -436,32 +436,25 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
   const pool = new Piscina({ filename: workerFile, minThreads: o.workers, maxThreads: o.workers });
   const reports: ScenarioReport[] = [];
   const stop = options.signal;
-  // The seeds in flight, each with its own controller (its wall-time limit), all aborted when
-  // `stop` fires.
-  const inFlight = new Set<AbortController>();
-  const onStop = (): void => {
-    for (const abort of inFlight) abort.abort();
-  };
-  stop?.addEventListener('abort', onStop);
   const stopped = (): boolean => stop?.aborted === true;
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < o.seeds && !stopped()) {
       const task: ScenarioTask = { seed: o.from + next++, mode: o.mode, schedule: o.schedule, ...seedOptionsOf(options) };
+      // The seed's wall-time limit, or the run's stop: either ends its worker.
       const abort = new AbortController();
-      inFlight.add(abort);
+      const signal = stop === undefined ? abort.signal : AbortSignal.any([abort.signal, stop]);
       const started = performance.now();
       const timer = setTimeout(() => abort.abort(), SEED_WALL_MS_MAX);
       let report: ScenarioReport;
       try {
-        report = (await pool.run(task, { signal: abort.signal })) as ScenarioReport;
+        report = (await pool.run(task, { signal })) as ScenarioReport;
       } catch (error) {
-        if (!abort.signal.aborted) throw error;
+        if (!signal.aborted) throw error;
         if (stopped()) return;
         report = hungReport(task, performance.now() - started);
       } finally {
         clearTimeout(timer);
-        inFlight.delete(abort);
       }
       // A seed that finished as the stop came is kept: it ran whole.
       reports.push(report);
@@ -471,7 +464,6 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
   try {
     await Promise.all(Array.from({ length: Math.min(o.seeds, o.workers * TASKS_IN_FLIGHT_PER_WORKER) }, lane));
   } finally {
-    stop?.removeEventListener('abort', onStop);
     await pool.destroy();
   }
   reports.sort((a, b) => a.seed - b.seed);

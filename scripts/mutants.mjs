@@ -357,7 +357,10 @@ async function main() {
       const args = ['--seeds', String(options.seeds), '--workers', String(options.workers), ...mutant.flags, ...options.extra];
       const { code, out } = await run(dir, args);
       const summary = out.split('\n').find((l) => l.startsWith('check:'));
-      const m = summary?.match(/(\d+) seeds, (\d+) passed, (\d+) failed.*?, (\d+) unknown.*\(([\d.]+) seeds\/s\)/);
+      // `N seeds, ...`, or `stopped after R of N seeds (--max-failures K reached), ...` (then R ran).
+      const m = summary?.match(
+        /(?:stopped after (\d+) of \d+ seeds \([^)]*\)|(\d+) seeds), (\d+) passed, (\d+) failed.*?, (\d+) unknown.*\(([\d.]+) seeds\/s\)/,
+      );
       if (m === undefined || m === null) {
         // The check did not run (a flag after -- that this mutant's workload does not take, say).
         const why = out.split('\n').find((l) => l.trim() !== '') ?? `exit status ${code}`;
@@ -369,17 +372,18 @@ async function main() {
         name: mutant.name,
         what: mutant.what,
         flags: [...mutant.flags, ...options.extra].join(' '),
-        seeds: +m[1],
-        failed: +m[3],
-        unknown: +m[4],
-        seedsPerS: +m[5],
+        seeds: +(m[1] ?? m[2]),
+        stopped: m[1] !== undefined,
+        failed: +m[4],
+        unknown: +m[5],
+        seedsPerS: +m[6],
         tests: caughtBy.get(mutant.name) ?? [],
       };
       results.push(r);
       if (!options.json) {
         const tests = r.tests.length === 0 ? '' : `; must also fail ${r.tests.join(', ')}`;
         console.log(
-          `${r.name.padEnd(30)} caught ${String(r.failed).padStart(3)} of ${r.seeds}, ${r.unknown} unknown, ${r.seedsPerS} seeds/s  ${r.flags}${tests}`,
+          `${r.name.padEnd(30)} caught ${String(r.failed).padStart(3)} of ${r.seeds}${r.stopped ? ' (stopped: --max-failures)' : ''}, ${r.unknown} unknown, ${r.seedsPerS} seeds/s  ${r.flags}${tests}`,
         );
       }
     } finally {

@@ -156,6 +156,61 @@ test('--json: a file that cannot be written stops the run before any seed; it ne
   t.regex(replay.err, /--json applies to --seeds/);
 });
 
+test('--max-failures K: the run stops right after its K-th failing seed (one worker: seeds in order), exit 1, and --json says so', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-maxfail-'));
+  try {
+    const file = join(dir, 'run.json');
+    let out = '';
+    const code = await main(['--seeds', '20', '--workers', '1', '--unsafe', 'amnesia', '--max-failures', '2', '--json', file], {
+      out: (l) => (out += `${l}\n`),
+      err: (l) => (out += `${l}\n`),
+    });
+    t.log(out.split('\n').find((l) => l.startsWith('check:')));
+    t.is(code, 1);
+    const m = /\ncheck: stopped after (\d+) of 20 seeds \(--max-failures 2 reached\), (\d+) passed, 2 failed \((\d+), (\d+)\), (\d+) unknown/.exec(out);
+    t.truthy(m, out);
+    const [ran, passed, first, second, unknown] = m!.slice(1).map(Number) as [number, number, number, number, number];
+    // Seeds 1.. in order on one worker: the last seed run is the second failing one.
+    t.is(ran, second);
+    t.true(first < second);
+    t.is(passed + 2 + unknown, ran);
+    const json = JSON.parse(readFileSync(file, 'utf8')) as {
+      ran: number;
+      stoppedAtFailures: boolean;
+      interrupted: boolean;
+      failed: number[];
+      reports: unknown[];
+    };
+    t.is(json.ran, ran);
+    t.true(json.stoppedAtFailures);
+    t.false(json.interrupted);
+    t.deepEqual(json.failed, [first, second]);
+    t.is(json.reports.length, ran);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--max-failures and maxFailures: a whole number from 1, and only for a run of many seeds; a run that does not reach it is not stopped', async (t) => {
+  const run = async (argv: string[]): Promise<{ code: number; err: string }> => {
+    let err = '';
+    const code = await main(argv, { out: () => {}, err: (l) => (err += `${l}\n`) });
+    return { code, err };
+  };
+  const zero = await run(['--seeds', '2', '--max-failures', '0']);
+  t.is(zero.code, 2);
+  t.regex(zero.err, /--max-failures needs an integer from 1/);
+  const replay = await run(['--seed', '2', '--max-failures', '1']);
+  t.is(replay.code, 2);
+  t.regex(replay.err, /--max-failures applies to --seeds/);
+  const bad = await t.throwsAsync(runChecks({ seeds: 1, maxFailures: 0.5 }), { instanceOf: ConfigError });
+  t.regex(bad!.message, /maxFailures/);
+  const whole = await runChecks({ seeds: 1, workers: 1, maxFailures: 1 });
+  t.is(whole.reports.length, 1);
+  t.false(whole.stoppedAtFailures);
+  t.false(whole.interrupted);
+});
+
 test('shrinkSeed with a signal: stops after the trial that fired it, with the smallest failing run so far', async (t) => {
   const stop = new AbortController();
   const lines: string[] = [];

@@ -44,7 +44,7 @@ import {
 export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit 2pc|paxos-commit]
                  [--regions R] [--servers N] [--factor F] [--shards S] [--shape random] [--faults KIND,KIND,...] [--limits drawn|small|default]
-                 [--json FILE]
+                 [--json FILE] [--max-failures K]
   meridian check --seed S [--trace] [--history FILE] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--regions R] [--servers N] [--factor F] [--shards S]
                  [--faults KIND,...] [--only-faults I,J,...] [--limits ...]
@@ -73,6 +73,8 @@ interface CheckArgs extends SeedOptions {
   seed?: number;
   from?: number;
   workers?: number;
+  /** --max-failures: stop a run of many seeds once this many failed. */
+  maxFailures?: number;
   mode: CheckMode;
   /** --mode was given (else the variant's own mode: see defaultModeFor). */
   modeGiven: boolean;
@@ -132,7 +134,8 @@ function shapePhrase(args: ShapeFields): string {
 }
 
 /** The fields of CheckArgs an integer flag sets. */
-type IntField = 'seeds' | 'seed' | 'from' | 'workers' | 'shrinkRuns' | 'clients' | 'keys' | 'faultMs' | 'regions' | 'servers' | 'factor' | 'shards';
+type IntField =
+  'seeds' | 'seed' | 'from' | 'workers' | 'maxFailures' | 'shrinkRuns' | 'clients' | 'keys' | 'faultMs' | 'regions' | 'servers' | 'factor' | 'shards';
 
 /**
  * The flags that take an integer: the field each sets, and the least and greatest value it takes
@@ -143,6 +146,7 @@ const INT_FLAGS: ReadonlyMap<string, readonly [IntField, number, number]> = new 
   ['--seed', ['seed', 0, 0xffffffff]],
   ['--from', ['from', 0, 0xffffffff - CHECK_RUN_SEEDS_MAX]],
   ['--workers', ['workers', 1, CHECK_RUN_WORKERS_MAX]],
+  ['--max-failures', ['maxFailures', 1, CHECK_RUN_SEEDS_MAX]],
   ['--shrink-runs', ['shrinkRuns', 1, SHRINK_RUNS_MAX]],
   ['--clients', ['clients', 1, 64]],
   ['--keys', ['keys', 1, 1_000]],
@@ -279,6 +283,7 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
     throw new FlagError('--json applies to --seeds (a replay of one seed writes its history with --history)');
   if (args.seed !== undefined && args.workers !== undefined) throw new FlagError('--workers applies to --seeds (a replay runs in this process)');
   if (args.seed !== undefined && args.from !== undefined) throw new FlagError('--from applies to --seeds');
+  if (args.seed !== undefined && args.maxFailures !== undefined) throw new FlagError('--max-failures applies to --seeds (it stops a run of many seeds)');
   if (args.shrink && args.seed === undefined) throw new FlagError('--shrink needs --seed S (it shrinks one failing seed)');
   if (args.shrinkRuns !== undefined && !args.shrink) throw new FlagError('--shrink-runs applies to --shrink');
   if (args.shrink && args.trace) throw new FlagError('--shrink and --trace: shrink first, then replay the printed command with --trace');
@@ -486,6 +491,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
       mode: args.mode,
       schedule: args.schedule,
       signal,
+      ...(args.maxFailures === undefined ? {} : { maxFailures: args.maxFailures }),
       ...seedOptionsOf(args),
       onReport: (r, done) => {
         if (r.outcome === 'fail') {
@@ -520,7 +526,13 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
   const list = (rs: ScenarioReport[]): string => (rs.length > 0 ? ` (${rs.map((r) => r.seed).join(', ')})` : '');
   const ran = summary.reports.length;
   io.out(
-    `check: ${summary.interrupted ? `interrupted after ${ran} of ${total} seeds` : `${total} seeds`}, ${summary.passed} passed, ${summary.failed.length} failed${list(summary.failed)}, ${summary.unknown.length} unknown${list(summary.unknown)}; ` +
+    `check: ${
+      summary.interrupted
+        ? `interrupted after ${ran} of ${total} seeds`
+        : summary.stoppedAtFailures
+          ? `stopped after ${ran} of ${total} seeds (--max-failures ${args.maxFailures} reached)`
+          : `${total} seeds`
+    }, ${summary.passed} passed, ${summary.failed.length} failed${list(summary.failed)}, ${summary.unknown.length} unknown${list(summary.unknown)}; ` +
       `${summary.operations} operations checked, ${seconds.toFixed(1)} s on ${summary.workers} worker${summary.workers === 1 ? '' : 's'} (${(ran / Math.max(seconds, 1e-9)).toFixed(1)} seeds/s)`,
   );
   if (args.jsonFile !== undefined) {
@@ -530,6 +542,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
       seeds: total,
       ran,
       interrupted: summary.interrupted,
+      stoppedAtFailures: summary.stoppedAtFailures,
       passed: summary.passed,
       failed: summary.failed.map((r) => r.seed),
       unknown: summary.unknown.map((r) => r.seed),

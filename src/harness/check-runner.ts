@@ -182,6 +182,13 @@ export interface CheckRunOptions extends SeedOptions {
    * with `interrupted` set.
    */
   signal?: AbortSignal;
+  /**
+   * Stop once this many seeds have failed (default: never): no seed starts after that, and
+   * the seeds in flight are dropped, as on `signal`. The summary says `stoppedAtFailures`.
+   * With one worker the seeds run in order, so the run stops right after the failing seed
+   * that reached the count.
+   */
+  maxFailures?: number;
 }
 
 export interface CheckRunSummary {
@@ -196,6 +203,8 @@ export interface CheckRunSummary {
   workers: number;
   /** The run's `signal` fired: `reports` holds only the seeds that finished before it. */
   interrupted: boolean;
+  /** `maxFailures` seeds failed, so the run stopped there (`reports` holds the seeds that finished). */
+  stoppedAtFailures: boolean;
 }
 
 export function scenarioOptions(task: ScenarioTask): ScenarioOptions {
@@ -390,7 +399,17 @@ function failedReport(task: ScenarioTask, failure: string, elapsedMs: number): S
 const workerFile = fileURLToPath(new URL('../../workers/scenario.js', import.meta.url));
 
 /** CheckRunOptions' fields (all of them, checked at compile time): anything else is refused. */
-const CHECK_RUN_OPTION_FIELDS = allKeys<CheckRunOptions>()([...SEED_OPTION_FIELDS, 'from', 'seeds', 'workers', 'mode', 'schedule', 'onReport', 'signal']);
+const CHECK_RUN_OPTION_FIELDS = allKeys<CheckRunOptions>()([
+  ...SEED_OPTION_FIELDS,
+  'from',
+  'seeds',
+  'workers',
+  'mode',
+  'schedule',
+  'onReport',
+  'signal',
+  'maxFailures',
+]);
 
 function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, keyof SeedOptions | 'onReport' | 'signal'>> {
   checkOptions(o, 'options', CHECK_RUN_OPTION_FIELDS);
@@ -398,6 +417,9 @@ function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, key
   const workers = o.workers ?? CHECK_RUN_WORKERS_DEFAULT;
   const mode = o.mode ?? 'active';
   const schedule = scheduleOf(o);
+  const maxFailures = o.maxFailures ?? Number.POSITIVE_INFINITY;
+  if (o.maxFailures !== undefined && (!Number.isInteger(o.maxFailures) || o.maxFailures < 1))
+    throw new ConfigError('maxFailures', 'an integer >= 1 (stop once that many seeds failed), or undefined to run every seed', o.maxFailures);
   if (!Number.isInteger(from) || from < 0) throw new ConfigError('from', 'an integer >= 0', from);
   if (!Number.isInteger(o.seeds) || o.seeds < 1 || o.seeds > CHECK_RUN_SEEDS_MAX)
     throw new ConfigError('seeds', `an integer from 1 to ${CHECK_RUN_SEEDS_MAX}`, o.seeds);
@@ -424,7 +446,7 @@ function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, key
   }
   if (o.workload === 'txn' && o.txnShare !== undefined)
     throw new ConfigError('workload', "'kv' (txnShare mixes transactions into the kv scenario's calls)", o.workload);
-  return { from, seeds: o.seeds, workers, mode, schedule };
+  return { from, seeds: o.seeds, workers, mode, schedule, maxFailures };
 }
 
 /** Run seeds from, from + 1, ... on a pool of `workers` threads; the pool is destroyed before this returns. */
@@ -435,15 +457,18 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
   const { Piscina } = await import('piscina');
   const pool = new Piscina({ filename: workerFile, minThreads: o.workers, maxThreads: o.workers });
   const reports: ScenarioReport[] = [];
-  const stop = options.signal;
-  const stopped = (): boolean => stop?.aborted === true;
+  // The caller's signal, or enough failures: either stops the run.
+  const enough = new AbortController();
+  const stop = options.signal === undefined ? enough.signal : AbortSignal.any([options.signal, enough.signal]);
+  const stopped = (): boolean => stop.aborted;
+  let failures = 0;
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < o.seeds && !stopped()) {
       const task: ScenarioTask = { seed: o.from + next++, mode: o.mode, schedule: o.schedule, ...seedOptionsOf(options) };
       // The seed's wall-time limit, or the run's stop: either ends its worker.
       const abort = new AbortController();
-      const signal = stop === undefined ? abort.signal : AbortSignal.any([abort.signal, stop]);
+      const signal = AbortSignal.any([abort.signal, stop]);
       const started = performance.now();
       const timer = setTimeout(() => abort.abort(), SEED_WALL_MS_MAX);
       let report: ScenarioReport;
@@ -459,6 +484,7 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       // A seed that finished as the stop came is kept: it ran whole.
       reports.push(report);
       options.onReport?.(report, reports.length, o.seeds);
+      if (report.outcome === 'fail' && ++failures >= o.maxFailures) enough.abort();
     }
   };
   try {
@@ -475,7 +501,8 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
     operations: reports.reduce((sum, r) => sum + r.operations, 0),
     elapsedMs: performance.now() - started,
     workers: o.workers,
-    interrupted: reports.length < o.seeds,
+    interrupted: options.signal?.aborted === true && reports.length < o.seeds,
+    stoppedAtFailures: enough.signal.aborted && reports.length < o.seeds,
   };
 }
 

@@ -43,16 +43,23 @@ export function seedRange(t: ExecutionContext, seeds: number): { base: number; s
   return range;
 }
 
-/** Seeds `base`..`base + seeds - 1` of a randomized core test; a seed fails when its run has problems (or throws). */
+/**
+ * Seeds `base`..`base + seeds - 1` of a randomized core test; a seed fails when its run has
+ * problems (or throws). With `enough`, the sweep stops at the seed that makes that many failed
+ * (`ran` says how many seeds ran).
+ */
 export function sweep<R extends { problems: string[] }>(
   run: (seed: number) => R,
   base: number,
   seeds: number,
-): { failed: string[]; failedSeeds: number[]; results: R[] } {
+  enough = Number.POSITIVE_INFINITY,
+): { failed: string[]; failedSeeds: number[]; results: R[]; ran: number } {
   const failed: string[] = [];
   const failedSeeds: number[] = [];
   const results: R[] = [];
-  for (let seed = base; seed < base + seeds; seed++) {
+  let ran = 0;
+  for (let seed = base; seed < base + seeds && failed.length < enough; seed++) {
+    ran++;
     let problems: string[];
     try {
       const r = run(seed);
@@ -66,7 +73,7 @@ export function sweep<R extends { problems: string[] }>(
       failedSeeds.push(seed);
     }
   }
-  return { failed, failedSeeds, results };
+  return { failed, failedSeeds, results, ran };
 }
 
 /** A shell word for `text`: single-quoted. */
@@ -106,7 +113,8 @@ export function sweepSeeds<R extends { problems: string[] }>(
 /**
  * A randomized core test catches a bug (a mutant's, or an unsafe variant's that `run` turns on):
  * over seeds `base`..`base + seeds - 1` (logged), `run` must fail at least `share` of them.
- * `label` starts the line that says how many it caught.
+ * The seeds run in order and stop at the one that reaches the share: what runs after it could
+ * not change the verdict. `label` starts the line that says how many it caught.
  */
 export function requireCaught(
   t: ExecutionContext,
@@ -115,9 +123,12 @@ export function requireCaught(
 ): void {
   const base = o.base ?? 1;
   t.log(`seeds ${base}..${base + o.seeds - 1}`);
-  const { failed } = sweep(run, base, o.seeds);
-  t.log(`${o.label ?? ''}caught in ${failed.length} of ${o.seeds} seeds; first: ${failed[0] ?? 'none'}`);
-  t.true(failed.length >= o.share * o.seeds, `caught ${failed.length} of ${o.seeds}`);
+  const need = Math.ceil(o.share * o.seeds);
+  const { failed, ran } = sweep(run, base, o.seeds, need);
+  t.log(
+    `${o.label ?? ''}caught in ${failed.length} of the first ${ran} of ${o.seeds} seeds${ran < o.seeds ? ` (${need} needed: the rest not run)` : ''}; first: ${failed[0] ?? 'none'}`,
+  );
+  t.true(failed.length >= need, `caught ${failed.length} of ${o.seeds}, ${need} needed`);
 }
 
 /**

@@ -743,9 +743,11 @@ async function catchUpPhase(cluster: Cluster, rng: Prng, clients: Client[], keys
  * learner a leader's feed never probes again, or a restarted replica nobody tells of the
  * slots chosen while it was down, stays behind for good and answers local reads with old
  * values. Looks again after each of SCENARIO_CONVERGENCE_TRIES quiet seconds; returns one
- * line per shard still behind after the last.
+ * line per shard still behind after the last. Sim only (replicaStates); every server up and
+ * the network healed, else a copy cut off stays behind rightly. The transactional scenario
+ * (txn-scenario.ts) calls it too, after its final read.
  */
-async function copiesBehind(cluster: Cluster, shards: number): Promise<string[]> {
+export async function copiesBehind(cluster: Cluster, shards: number): Promise<string[]> {
   let out: string[] = [];
   for (let attempt = 1; attempt <= SCENARIO_CONVERGENCE_TRIES; attempt++) {
     await cluster.sleep(SCENARIO_QUIET_MS);

@@ -9,6 +9,7 @@ import type { TxnHistoryOp } from '../core/history.js';
 import type { TxnCommit } from './txn-commits.js';
 import {
   checkScenarioSizes,
+  copiesBehind,
   describeLimits,
   drawLimits,
   replicaStateDiffs,
@@ -80,6 +81,12 @@ export interface TxnScenarioResult {
   stateDiffs: string[];
   /** Transactions applied in part, as a final read of every key shows them (partiallyApplied). */
   partial: string[];
+  /**
+   * Copies of a shard (participant replicas, hybrid learners) that had applied fewer commands
+   * than the one furthest ahead after the final read and SCENARIO_CONVERGENCE_TRIES quiet
+   * seconds with every server up and the network healed (copiesBehind of the kv scenario).
+   */
+  behind: string[];
   /** Assertions that failed inside actors (`in <address>: <message>`); any fails the seed. */
   assertions: string[];
   traceHash: number;
@@ -321,18 +328,25 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
     const check = checkTransactions(history as ElleOp[], { model: 'list-append', consistency: 'strict-serializable' });
     const count = (type: TxnHistoryOp['type']): number => history.filter((e) => e.type === type).length;
     const stateDiffs = replicaStateDiffs(cluster, shape.shards);
+    // Every server is up and the network healed (both schedules end so): after quiet seconds
+    // with no transaction, every copy of a shard must have applied as many commands as the one
+    // furthest ahead. Same-index comparison (replicaStateDiffs) cannot see a copy that never
+    // catches up after a restart or a cut; then the copies compared again, now further along.
+    const behind = await copiesBehind(cluster, shape.shards);
+    for (const d of replicaStateDiffs(cluster, shape.shards)) if (!stateDiffs.includes(d)) stateDiffs.push(`after the quiet seconds: ${d}`);
     // A failed assertion inside an actor fails the seed, as in the key-value scenario (the actor
     // was restarted, and the run may well have gone on serializable).
     const assertions = cluster.assertionFailures().map((a) => `in ${a.address}: ${a.message}`);
     const verdict =
       (check.ok ? 'strict serializable' : [...new Set(check.anomalies.map((a) => a.type))].join(', ')) +
       (stateDiffs.length > 0 ? `, replica state differs (${stateDiffs.join('; ')})` : '') +
+      (behind.length > 0 ? `, copy stayed behind: ${behind.join('; ')}` : '') +
       (partial.length > 0 ? `, ${partial.length} transactions applied in part or not at all as decided (${partial.slice(0, 3).join('; ')})` : '') +
       (assertions.length > 0 ? `, assertion failed (${assertions.slice(0, 2).join('; ')})` : '');
     const result: TxnScenarioResult = {
       seed: o.seed,
       commit: o.commit,
-      ok: check.ok && live && stateDiffs.length === 0 && partial.length === 0 && assertions.length === 0,
+      ok: check.ok && live && stateDiffs.length === 0 && behind.length === 0 && partial.length === 0 && assertions.length === 0,
       live,
       verdict,
       anomalies: check.anomalies.slice(0, 5).map(describeAnomaly),
@@ -344,6 +358,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
       faultEpisodes,
       stateDiffs,
       partial,
+      behind,
       assertions,
       traceHash: cluster.traceHash(),
     };

@@ -222,6 +222,22 @@ for (const unsafe of ['release-locks-at-prepare', 'vote-before-prepare-durable']
   });
 }
 
+test('check --workload txn names the assertions that failed inside actors among the failures of a seed', async (t) => {
+  // vote-before-prepare-durable: a 2PC participant's ack comes before the commit in its
+  // shard's log, which it asserts (seed 1: the history stays strict serializable).
+  const seed = 1;
+  t.log(`seed ${seed}`);
+  const r = await runOneSeed({ seed, mode: 'active', workload: 'txn', commits: ['2pc'], txnUnsafe: 'vote-before-prepare-durable' });
+  t.log(r.failures.join('\n'));
+  t.is(r.outcome, 'fail');
+  t.regex(r.verdict, /assertion failed \(in r\d\/\d: /);
+  t.true(
+    r.failures.some((f) => /^assertion failed: 2pc: in r\d\/\d: assertion failed: participant: /.test(f)),
+    'a failure names the assertion',
+  );
+  t.false(r.failures.includes('not serializable'), 'the history was strict serializable');
+});
+
 test('sim: a restarted coordinator recovers from its log, compacted on restart', async (t) => {
   const seed = 31;
   t.log(`seed ${seed}`);

@@ -607,7 +607,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const assertions = cluster.assertionFailures();
     const failures: string[] = [];
     if (!check.ok && check.verdict === 'not-linearizable') failures.push('not-linearizable');
-    for (const a of assertions) failures.push(`assertion failed in ${a.address} at ${(a.atMs - t0).toFixed(0)} ms: ${a.message}`);
+    for (const a of assertions) failures.push(`assertion failed in ${a.address} at ${(a.atMs - t0).toFixed(0)} ms: ${withoutAssertPrefix(a.message)}`);
     if (diverged.length > 0) failures.push(`replicas diverged on ${diverged.join(', ')}`);
     for (const d of stateDiffs) failures.push(`replica state differs: ${d}`);
     failures.push(...catchUp);
@@ -735,6 +735,11 @@ async function catchUpPhase(cluster: Cluster, rng: Prng, clients: Client[], keys
   await cluster.restart(second);
   const each = writable.length === 1 ? 'the 1 key' : `each of ${writable.length} keys`;
   return `${victim} down during one put of ${each}, then ${second} down ${SCENARIO_CATCH_UP_DOWN_MS} ms with none`;
+}
+
+/** An assertion's message without the `assertion failed: ` that `assert` puts first (the line that quotes it says so already). */
+export function withoutAssertPrefix(message: string): string {
+  return message.replace(/^assertion failed: /, '');
 }
 
 /**

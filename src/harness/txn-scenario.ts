@@ -10,6 +10,7 @@ import type { TxnCommit } from './txn-commits.js';
 import {
   checkScenarioSizes,
   copiesBehind,
+  withoutAssertPrefix,
   describeLimits,
   drawLimits,
   replicaStateDiffs,
@@ -336,7 +337,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
     for (const d of replicaStateDiffs(cluster, shape.shards)) if (!stateDiffs.includes(d)) stateDiffs.push(`after the quiet seconds: ${d}`);
     // A failed assertion inside an actor fails the seed, as in the key-value scenario (the actor
     // was restarted, and the run may well have gone on serializable).
-    const assertions = cluster.assertionFailures().map((a) => `in ${a.address}: ${a.message}`);
+    const assertions = cluster.assertionFailures().map((a) => `in ${a.address}: ${withoutAssertPrefix(a.message)}`);
     const verdict =
       (check.ok ? 'strict serializable' : [...new Set(check.anomalies.map((a) => a.type))].join(', ')) +
       (stateDiffs.length > 0 ? `, replica state differs (${stateDiffs.join('; ')})` : '') +

@@ -211,6 +211,62 @@ test('--max-failures and maxFailures: a whole number from 1, and only for a run 
   t.false(whole.interrupted);
 });
 
+test('--time-limit S without --seeds: seeds from --from on until the time is up, a progress line every tenth of it, exit 0 when all passed; --json says so', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-timelimit-'));
+  try {
+    const file = join(dir, 'run.json');
+    let out = '';
+    // 8 s: a cold pool worker's first seed on a busy machine (this file's tests run side by side) took over 3.
+    const code = await main(['--time-limit', '8', '--from', '500', '--workers', '1', '--json', file], {
+      out: (l) => (out += `${l}\n`),
+      err: (l) => (out += `${l}\n`),
+    });
+    t.log(out.split('\n').find((l) => l.startsWith('check:')));
+    t.regex(out, /^meridian check: seeds from 500 for 8 s, /);
+    const m = /\ncheck: time limit \(8 s\) reached after (\d+) seeds?, (\d+) passed, 0 failed, 0 unknown/.exec(out);
+    t.truthy(m, out);
+    t.true(Number(m![1]) >= 1, 'some seed ran');
+    t.is(Number(m![2]), Number(m![1]));
+    t.is(code, 0);
+    // Timer-driven progress: one every 0.8 s.
+    t.true((out.match(/^progress \d+ seeds? \(0 failed, 0 unknown; [\d.]+ seeds\/s, about \d+ s left\)$/gm) ?? []).length >= 5, out);
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { ran: number; stoppedAtTimeLimit: boolean; interrupted: boolean; reports: Array<{ seed: number }> };
+    t.true(json.stoppedAtTimeLimit);
+    t.false(json.interrupted);
+    t.is(json.ran, Number(m![1]));
+    // One worker: the seeds that finished are 500, 501, ... in order.
+    t.deepEqual(
+      json.reports.map((r) => r.seed),
+      Array.from({ length: json.ran }, (_, i) => 500 + i),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--time-limit and timeLimitMs: whole seconds from 1, not with --seed; a run that ends first is not stopped', async (t) => {
+  const run = async (argv: string[]): Promise<{ code: number; err: string }> => {
+    let err = '';
+    const code = await main(argv, { out: () => {}, err: (l) => (err += `${l}\n`) });
+    return { code, err };
+  };
+  const zero = await run(['--time-limit', '0']);
+  t.is(zero.code, 2);
+  t.regex(zero.err, /--time-limit needs an integer from 1 to 604800/);
+  const replay = await run(['--seed', '2', '--time-limit', '5']);
+  t.is(replay.code, 2);
+  t.regex(replay.err, /--time-limit applies to a run of many seeds/);
+  const neither = await run(['--workers', '1']);
+  t.regex(neither.err, /give --seeds N \(check many seeds\), --time-limit SECONDS/);
+  for (const bad of [0, -5, Number.NaN, 8 * 24 * 3_600_000, '60' as unknown as number]) {
+    const e = await t.throwsAsync(runChecks({ seeds: 1, timeLimitMs: bad }), { instanceOf: ConfigError });
+    t.regex(e!.message, /timeLimitMs/);
+  }
+  const whole = await runChecks({ seeds: 1, workers: 1, timeLimitMs: 600_000 });
+  t.is(whole.reports.length, 1);
+  t.false(whole.stoppedAtTimeLimit);
+});
+
 test('shrinkSeed with a signal: stops after the trial that fired it, with the smallest failing run so far', async (t) => {
   const stop = new AbortController();
   const lines: string[] = [];

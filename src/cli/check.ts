@@ -9,6 +9,7 @@ import type { Violation } from '../harness/linearizability.js';
 import {
   CHECK_MODES,
   CHECK_RUN_SEEDS_MAX,
+  CHECK_RUN_TIME_LIMIT_MS_MAX,
   CHECK_RUN_WORKERS_DEFAULT,
   CHECK_RUN_WORKERS_MAX,
   SCHEDULES,
@@ -44,7 +45,8 @@ import {
 export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit 2pc|paxos-commit]
                  [--regions R] [--servers N] [--factor F] [--shards S] [--shape random] [--faults KIND,KIND,...] [--limits drawn|small|default]
-                 [--json FILE] [--max-failures K]
+                 [--json FILE] [--max-failures K] [--time-limit SECONDS]
+  meridian check --time-limit SECONDS [--from S] [...]   (as many seeds as fit in the time, each flag as above)
   meridian check --seed S [--trace] [--history FILE] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--regions R] [--servers N] [--factor F] [--shards S]
                  [--faults KIND,...] [--only-faults I,J,...] [--limits ...]
@@ -75,6 +77,10 @@ interface CheckArgs extends SeedOptions {
   workers?: number;
   /** --max-failures: stop a run of many seeds once this many failed. */
   maxFailures?: number;
+  /** --time-limit: stop a run of many seeds after this many seconds (without --seeds: as many seeds as fit). */
+  timeLimit?: number;
+  /** --time-limit without --seeds: `seeds` is CHECK_RUN_SEEDS_MAX, and the time decides how many run. */
+  seedsFromTime?: boolean;
   mode: CheckMode;
   /** --mode was given (else the variant's own mode: see defaultModeFor). */
   modeGiven: boolean;
@@ -135,7 +141,20 @@ function shapePhrase(args: ShapeFields): string {
 
 /** The fields of CheckArgs an integer flag sets. */
 type IntField =
-  'seeds' | 'seed' | 'from' | 'workers' | 'maxFailures' | 'shrinkRuns' | 'clients' | 'keys' | 'faultMs' | 'regions' | 'servers' | 'factor' | 'shards';
+  | 'seeds'
+  | 'seed'
+  | 'from'
+  | 'workers'
+  | 'maxFailures'
+  | 'timeLimit'
+  | 'shrinkRuns'
+  | 'clients'
+  | 'keys'
+  | 'faultMs'
+  | 'regions'
+  | 'servers'
+  | 'factor'
+  | 'shards';
 
 /**
  * The flags that take an integer: the field each sets, and the least and greatest value it takes
@@ -147,6 +166,7 @@ const INT_FLAGS: ReadonlyMap<string, readonly [IntField, number, number]> = new 
   ['--from', ['from', 0, 0xffffffff - CHECK_RUN_SEEDS_MAX]],
   ['--workers', ['workers', 1, CHECK_RUN_WORKERS_MAX]],
   ['--max-failures', ['maxFailures', 1, CHECK_RUN_SEEDS_MAX]],
+  ['--time-limit', ['timeLimit', 1, CHECK_RUN_TIME_LIMIT_MS_MAX / 1_000]],
   ['--shrink-runs', ['shrinkRuns', 1, SHRINK_RUNS_MAX]],
   ['--clients', ['clients', 1, 64]],
   ['--keys', ['keys', 1, 1_000]],
@@ -275,7 +295,15 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
       `--factor needs an integer from 1 to ${regions * servers} (${regions} regions of ${servers} ${servers === 1 ? 'server' : 'servers'}), got ${args.factor}`,
     );
   if (args.seeds !== undefined && args.seed !== undefined) throw new FlagError('--seeds runs many seeds and --seed replays one: give one of them');
-  if (args.seeds === undefined && args.seed === undefined) throw new FlagError('give --seeds N (check many seeds) or --seed S (replay one)');
+  if (args.seed !== undefined && args.timeLimit !== undefined)
+    throw new FlagError('--time-limit applies to a run of many seeds (--seeds N, or none: as many as fit)');
+  // --time-limit alone: seeds from --from on, as many as the time lets run.
+  if (args.seeds === undefined && args.seed === undefined && args.timeLimit !== undefined) {
+    args.seeds = CHECK_RUN_SEEDS_MAX;
+    args.seedsFromTime = true;
+  }
+  if (args.seeds === undefined && args.seed === undefined)
+    throw new FlagError('give --seeds N (check many seeds), --time-limit SECONDS (as many seeds as fit) or --seed S (replay one)');
   if (args.trace && args.seed === undefined) throw new FlagError('--trace needs --seed S (it replays one seed in this process)');
   if (args.historyFile !== undefined && (args.seed === undefined || args.shrink))
     throw new FlagError('--history needs --seed S without --shrink (it writes the history of the run it replays)');
@@ -474,13 +502,31 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
     args.commits === undefined || args.workload === 'txn' ? '' : `, transactions by ${args.commits[0]}`,
     shapePhrase(args),
   ].join('');
-  io.out(
-    `meridian check: seeds ${from}..${from + total - 1}, ${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${what}${sizes}, ${workers} workers`,
-  );
+  const timeLimit = args.timeLimit;
+  const range =
+    args.seedsFromTime === true
+      ? `seeds from ${from} for ${duration(timeLimit!)}`
+      : `seeds ${from}..${from + total - 1}${timeLimit === undefined ? '' : ` (at most ${duration(timeLimit)})`}`;
+  io.out(`meridian check: ${range}, ${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${what}${sizes}, ${workers} workers`);
   const every = Math.max(1, Math.ceil(total / PROGRESS_STEPS));
   const started = performance.now();
   let failedSoFar = 0;
   let unknownSoFar = 0;
+  let doneSoFar = 0;
+  // A run the time decides: a progress line every tenth of the time, with the seeds done.
+  const progressTimer =
+    args.seedsFromTime === true
+      ? setInterval(
+          () => {
+            const seconds = (performance.now() - started) / 1000;
+            io.out(
+              `progress ${doneSoFar} ${doneSoFar === 1 ? 'seed' : 'seeds'} (${failedSoFar} failed, ${unknownSoFar} unknown; ${(doneSoFar / Math.max(seconds, 1e-9)).toFixed(1)} seeds/s, about ${duration(timeLimit! - seconds)} left)`,
+            );
+          },
+          (timeLimit! * 1_000) / PROGRESS_STEPS,
+        )
+      : undefined;
+  progressTimer?.unref();
   // Ctrl-C stops the run and still prints what it found: the failing seeds' replay lines and
   // the summary of the seeds that finished.
   const summary = await untilInterrupted(io, 'the seeds in flight are dropped', (signal) =>
@@ -492,8 +538,10 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
       schedule: args.schedule,
       signal,
       ...(args.maxFailures === undefined ? {} : { maxFailures: args.maxFailures }),
+      ...(timeLimit === undefined ? {} : { timeLimitMs: timeLimit * 1_000 }),
       ...seedOptionsOf(args),
       onReport: (r, done) => {
+        doneSoFar = done;
         if (r.outcome === 'fail') {
           failedSoFar++;
           io.out(`  seed ${r.seed} FAILED: ${describeFailure(r)}`);
@@ -501,7 +549,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
           unknownSoFar++;
           io.out(`  seed ${r.seed} UNKNOWN: ${describeFailure(r)}`);
         }
-        if (done % every === 0 || done === total) {
+        if (progressTimer === undefined && (done % every === 0 || done === total)) {
           // The pace so far, and (before the last) how long the rest would take at it.
           const seconds = (performance.now() - started) / 1000;
           const rate = done / Math.max(seconds, 1e-9);
@@ -509,7 +557,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
           io.out(`progress ${done}/${total} (${failedSoFar} failed, ${unknownSoFar} unknown; ${rate.toFixed(1)} seeds/s${left})`);
         }
       },
-    }),
+    }).finally(() => clearInterval(progressTimer)),
   );
   const notPassed = [...summary.failed, ...summary.unknown].sort((a, b) => a.seed - b.seed);
   if (notPassed.length > 0) {
@@ -525,13 +573,16 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
   io.out(`unknown outcomes per seed: mean ${pct(meanShare)}, max ${pct(maxShare)} (calls that timed out: they may or may not have taken effect)`);
   const list = (rs: ScenarioReport[]): string => (rs.length > 0 ? ` (${rs.map((r) => r.seed).join(', ')})` : '');
   const ran = summary.reports.length;
+  const ofTotal = args.seedsFromTime === true ? `${ran} ${ran === 1 ? 'seed' : 'seeds'}` : `${ran} of ${total} seeds`;
   io.out(
     `check: ${
       summary.interrupted
-        ? `interrupted after ${ran} of ${total} seeds`
+        ? `interrupted after ${ofTotal}`
         : summary.stoppedAtFailures
-          ? `stopped after ${ran} of ${total} seeds (--max-failures ${args.maxFailures} reached)`
-          : `${total} seeds`
+          ? `stopped after ${ofTotal} (--max-failures ${args.maxFailures} reached)`
+          : summary.stoppedAtTimeLimit
+            ? `time limit (${duration(timeLimit!)}) reached after ${ofTotal}`
+            : `${total} seeds`
     }, ${summary.passed} passed, ${summary.failed.length} failed${list(summary.failed)}, ${summary.unknown.length} unknown${list(summary.unknown)}; ` +
       `${summary.operations} operations checked, ${seconds.toFixed(1)} s on ${summary.workers} worker${summary.workers === 1 ? '' : 's'} (${(ran / Math.max(seconds, 1e-9)).toFixed(1)} seeds/s)`,
   );
@@ -543,6 +594,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
       ran,
       interrupted: summary.interrupted,
       stoppedAtFailures: summary.stoppedAtFailures,
+      stoppedAtTimeLimit: summary.stoppedAtTimeLimit,
       passed: summary.passed,
       failed: summary.failed.map((r) => r.seed),
       unknown: summary.unknown.map((r) => r.seed),

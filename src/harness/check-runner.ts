@@ -53,6 +53,8 @@ export { TXN_UNSAFE_VARIANTS, TXN_CHECK_COMMITS, type TxnUnsafe, type TxnCommit 
 export const CHECK_RUN_WORKERS_DEFAULT = 2;
 export const CHECK_RUN_WORKERS_MAX = 64;
 export const CHECK_RUN_SEEDS_MAX = 1_000_000;
+/** The longest `timeLimitMs` runChecks takes: a week. */
+export const CHECK_RUN_TIME_LIMIT_MS_MAX = 7 * 24 * 3_600_000;
 /**
  * Tasks in flight per worker: one, so a task runs as soon as it is posted and its wall-time
  * limit (SEED_WALL_MS_MAX) counts its own run, not a wait behind another seed.
@@ -189,6 +191,13 @@ export interface CheckRunOptions extends SeedOptions {
    * that reached the count.
    */
   maxFailures?: number;
+  /**
+   * Stop once this many milliseconds of wall time have passed since the run began (default:
+   * no limit): no seed starts after that, and the seeds in flight are dropped, as on
+   * `signal`. The summary says `stoppedAtTimeLimit`. For a run that fills a time budget
+   * (`seeds` then bounds it from above: CHECK_RUN_SEEDS_MAX for "as many as fit").
+   */
+  timeLimitMs?: number;
 }
 
 export interface CheckRunSummary {
@@ -205,6 +214,8 @@ export interface CheckRunSummary {
   interrupted: boolean;
   /** `maxFailures` seeds failed, so the run stopped there (`reports` holds the seeds that finished). */
   stoppedAtFailures: boolean;
+  /** `timeLimitMs` passed before every seed had run (`reports` holds the seeds that finished). */
+  stoppedAtTimeLimit: boolean;
 }
 
 export function scenarioOptions(task: ScenarioTask): ScenarioOptions {
@@ -416,6 +427,7 @@ const CHECK_RUN_OPTION_FIELDS = allKeys<CheckRunOptions>()([
   'onReport',
   'signal',
   'maxFailures',
+  'timeLimitMs',
 ]);
 
 function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, keyof SeedOptions | 'onReport' | 'signal'>> {
@@ -427,6 +439,16 @@ function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, key
   const maxFailures = o.maxFailures ?? Number.POSITIVE_INFINITY;
   if (o.maxFailures !== undefined && (!Number.isInteger(o.maxFailures) || o.maxFailures < 1))
     throw new ConfigError('maxFailures', 'an integer >= 1 (stop once that many seeds failed), or undefined to run every seed', o.maxFailures);
+  const timeLimitMs = o.timeLimitMs ?? Number.POSITIVE_INFINITY;
+  if (
+    o.timeLimitMs !== undefined &&
+    (typeof o.timeLimitMs !== 'number' || !Number.isFinite(o.timeLimitMs) || o.timeLimitMs <= 0 || o.timeLimitMs > CHECK_RUN_TIME_LIMIT_MS_MAX)
+  )
+    throw new ConfigError(
+      'timeLimitMs',
+      `a number of milliseconds above 0, at most ${CHECK_RUN_TIME_LIMIT_MS_MAX} (a week), or undefined for no limit`,
+      o.timeLimitMs,
+    );
   if (!Number.isInteger(from) || from < 0) throw new ConfigError('from', 'an integer >= 0', from);
   if (!Number.isInteger(o.seeds) || o.seeds < 1 || o.seeds > CHECK_RUN_SEEDS_MAX)
     throw new ConfigError('seeds', `an integer from 1 to ${CHECK_RUN_SEEDS_MAX}`, o.seeds);
@@ -453,7 +475,7 @@ function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, key
   }
   if (o.workload === 'txn' && o.txnShare !== undefined)
     throw new ConfigError('workload', "'kv' (txnShare mixes transactions into the kv scenario's calls)", o.workload);
-  return { from, seeds: o.seeds, workers, mode, schedule, maxFailures };
+  return { from, seeds: o.seeds, workers, mode, schedule, maxFailures, timeLimitMs };
 }
 
 /** Run seeds from, from + 1, ... on a pool of `workers` threads; the pool is destroyed before this returns. */
@@ -464,9 +486,11 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
   const { Piscina } = await import('piscina');
   const pool = new Piscina({ filename: workerFile, minThreads: o.workers, maxThreads: o.workers });
   const reports: ScenarioReport[] = [];
-  // The caller's signal, or enough failures: either stops the run.
+  // The caller's signal, enough failures, or the time limit: any stops the run.
   const enough = new AbortController();
-  const stop = options.signal === undefined ? enough.signal : AbortSignal.any([options.signal, enough.signal]);
+  const deadline = new AbortController();
+  const stop = AbortSignal.any([...(options.signal === undefined ? [] : [options.signal]), enough.signal, deadline.signal]);
+  const timeUp = o.timeLimitMs === Number.POSITIVE_INFINITY ? undefined : setTimeout(() => deadline.abort(), o.timeLimitMs);
   const stopped = (): boolean => stop.aborted;
   let failures = 0;
   let next = 0;
@@ -497,6 +521,7 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
   try {
     await Promise.all(Array.from({ length: Math.min(o.seeds, o.workers * TASKS_IN_FLIGHT_PER_WORKER) }, lane));
   } finally {
+    clearTimeout(timeUp);
     await pool.destroy();
   }
   reports.sort((a, b) => a.seed - b.seed);
@@ -510,6 +535,7 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
     workers: o.workers,
     interrupted: options.signal?.aborted === true && reports.length < o.seeds,
     stoppedAtFailures: enough.signal.aborted && reports.length < o.seeds,
+    stoppedAtTimeLimit: deadline.signal.aborted && !enough.signal.aborted && reports.length < o.seeds,
   };
 }
 

@@ -228,8 +228,8 @@ test('--time-limit S without --seeds: seeds from --from on until the time is up,
     t.true(Number(m![1]) >= 1, 'some seed ran');
     t.is(Number(m![2]), Number(m![1]));
     t.is(code, 0);
-    // Timer-driven progress: one every 0.8 s.
-    t.true((out.match(/^progress \d+ seeds? \(0 failed, 0 unknown; [\d.]+ seeds\/s, about \d+ s left\)$/gm) ?? []).length >= 5, out);
+    // Timer-driven progress: one every 0.8 s (fewer when other tests of this file hold the event loop).
+    t.true((out.match(/^progress \d+ seeds? \(0 failed, 0 unknown; [\d.]+ seeds\/s, about \d+ s left\)$/gm) ?? []).length >= 2, out);
     const json = JSON.parse(readFileSync(file, 'utf8')) as { ran: number; stoppedAtTimeLimit: boolean; interrupted: boolean; reports: Array<{ seed: number }> };
     t.true(json.stoppedAtTimeLimit);
     t.false(json.interrupted);

@@ -61,3 +61,24 @@ test('region: a heartbeat of a previous incarnation, delayed past the new one, i
   t.is(state.incarnations.get('r1/0')?.id, 'B');
   t.is(state.servers.view().find((m) => m.id === 'r1/0')?.incarnation, 1);
 });
+
+// A lost restart notice (found 2026-12-03 by `meridian check --time-limit 900 --from 720000
+// --shape random --nemesis swarm --txn-share 0.2 --mode hybrid`: seeds 720559 and 722455 of
+// 2576, 2 regions of one server, factor 1, not live in the catch-up phase). r1/0, the shard's
+// only replica, crashed at 3,574 ms and restarted as the fault phase ended at 4,000 ms, while
+// the network still lost 6% of messages: the restart notice never reached balancer/r1, and the
+// failure detector had not seen r1/0 down (426 ms), so the digests never showed it down and up
+// again. balancer/r1 kept r1/0 marked crashed: it sent its region's calls to r2/0, which
+// forwarded them to r1/0, until the catch-up phase took r2/0 down ("no server available in
+// region r1"). Now an answer from a server marked crashed, to a request the balancer sent after
+// the crash notice came, marks it running again (only a later incarnation can have taken it).
+for (const { seed, shards } of [
+  { seed: 722455, shards: 1 },
+  { seed: 720559, shards: 5 },
+]) {
+  test(`seed ${seed} (2 regions of one server, factor 1, hybrid, swarm, a lost restart notice) is live through the catch-up phase`, async (t) => {
+    const r = await runPinnedSeed(t, { seed, mode: 'hybrid', schedule: 'swarm', txnShare: 0.2, regions: 2, servers: 1, factor: 1, shards });
+    t.true(r.live, r.failures.join('; '));
+    t.is(r.outcome, 'pass', r.failures.join('; '));
+  });
+}

@@ -57,8 +57,14 @@ interface MemberInfo {
   region: string;
   state: MemberState;
   load: Load | undefined;
-  /** Known crashed from the runtime (a refused connection): not routed to until restarted. */
+  /**
+   * Known crashed from the runtime (a refused connection): not routed to until restarted,
+   * which the restart notice says, or a digest that saw it down and beating again, or an
+   * answer from it to a request sent after the crash notice came (crashedAtMs).
+   */
   crashed: boolean;
+  /** When the crash notice came (this balancer's clock). */
+  crashedAtMs: number;
   active: number;
   /** When an answer last came FROM this server (it executed something): it is alive. */
   lastAnswerMs: number;
@@ -175,6 +181,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
           state: 'up',
           load: undefined,
           crashed: false,
+          crashedAtMs: Number.NEGATIVE_INFINITY,
           active: 0,
           lastAnswerMs: Number.NEGATIVE_INFINITY,
           routedCounter: `routed:${id}`,
@@ -559,6 +566,17 @@ function complete(state: BalancerState, res: Res, ctx: ActorContext): void {
   if (answeredBy !== undefined) answeredBy.lastAnswerMs = ctx.now();
   const entry = finish(state, res.rid, true, ctx.now());
   if (entry === undefined) return; // Expired already; the client has given up on it.
+  // An answer from a server reported crashed, to a request sent after that report came: only
+  // an incarnation started after the crash can have taken it, so the server runs again. Its
+  // restart notice travels like any message and may be lost, and a restart quicker than the
+  // failure detector leaves no down-then-up in the digests: without this, a live server stayed
+  // unroutable for good (`meridian check --seed 722455 --mode hybrid --nemesis swarm --txn-share
+  // 0.2 --regions 2 --servers 1 --factor 1 --shards 1` was not live once the other region's
+  // server, which had forwarded to it, went down).
+  if (answeredBy?.crashed === true && entry.sentMs > answeredBy.crashedAtMs) {
+    answeredBy.crashed = false;
+    state.plan = undefined;
+  }
   if (entry.shard >= 0) {
     // A leader-bound request is answered by its shard's leader: the next one goes there. A
     // refusal or a timeout (no leader, its queue full, every replica down) forgets the hint:
@@ -620,6 +638,7 @@ function onSystem(state: BalancerState, msg: SystemMessage, ctx: ActorContext): 
     // Like a refused connection: the process is gone. Requests it held will never be answered;
     // their outcome is unknown (they may have been executed before the crash).
     m.crashed = true;
+    m.crashedAtMs = ctx.now();
     for (let shard = 0; shard < state.leaders.length; shard++) if (state.leaders[shard] === msg.node) state.leaders[shard] = undefined;
     for (const [rid, entry] of state.inflight) {
       if (entry.server !== msg.node) continue;

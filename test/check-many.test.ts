@@ -40,6 +40,14 @@ async function interrupted(args: string[], when: RegExp): Promise<{ code: number
   return { code, stdout, stderr, signalled };
 }
 
+/** `meridian check ARGV` through `main`, in this process: its exit status and what it printed. */
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (l) => (out += `${l}\n`), err: (l) => (err += `${l}\n`) });
+  return { code, out, err };
+}
+
 test('runChecks with a signal: the seeds that finished before it fired, and interrupted set', async (t) => {
   const stop = new AbortController();
   const summary = await runChecks({
@@ -138,12 +146,6 @@ test('Ctrl-C stops meridian check: the failing seeds found so far with their rep
 });
 
 test('--json: a file that cannot be written stops the run before any seed; it needs a file, and applies to --seeds only', async (t) => {
-  const run = async (argv: string[]): Promise<{ code: number; out: string; err: string }> => {
-    let out = '';
-    let err = '';
-    const code = await main(argv, { out: (l) => (out += `${l}\n`), err: (l) => (err += `${l}\n`) });
-    return { code, out, err };
-  };
   const unwritable = await run(['--seeds', '2', '--json', join(tmpdir(), 'no-such-dir-meridian', 'x.json')]);
   t.is(unwritable.code, 2);
   t.is(unwritable.out, '');
@@ -192,11 +194,6 @@ test('--max-failures K: the run stops right after its K-th failing seed (one wor
 });
 
 test('--max-failures and maxFailures: a whole number from 1, and only for a run of many seeds; a run that does not reach it is not stopped', async (t) => {
-  const run = async (argv: string[]): Promise<{ code: number; err: string }> => {
-    let err = '';
-    const code = await main(argv, { out: () => {}, err: (l) => (err += `${l}\n`) });
-    return { code, err };
-  };
   const zero = await run(['--seeds', '2', '--max-failures', '0']);
   t.is(zero.code, 2);
   t.regex(zero.err, /--max-failures needs an integer from 1/);
@@ -245,11 +242,6 @@ test('--time-limit S without --seeds: seeds from --from on until the time is up,
 });
 
 test('--time-limit and timeLimitMs: whole seconds from 1, not with --seed; a run that ends first is not stopped', async (t) => {
-  const run = async (argv: string[]): Promise<{ code: number; err: string }> => {
-    let err = '';
-    const code = await main(argv, { out: () => {}, err: (l) => (err += `${l}\n`) });
-    return { code, err };
-  };
   const zero = await run(['--time-limit', '0']);
   t.is(zero.code, 2);
   t.regex(zero.err, /--time-limit needs an integer from 1 to 604800/);

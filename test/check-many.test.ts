@@ -162,11 +162,7 @@ test('--max-failures K: the run stops right after its K-th failing seed (one wor
   const dir = mkdtempSync(join(tmpdir(), 'meridian-maxfail-'));
   try {
     const file = join(dir, 'run.json');
-    let out = '';
-    const code = await main(['--seeds', '20', '--workers', '1', '--unsafe', 'amnesia', '--max-failures', '2', '--json', file], {
-      out: (l) => (out += `${l}\n`),
-      err: (l) => (out += `${l}\n`),
-    });
+    const { code, out } = await run(['--seeds', '20', '--workers', '1', '--unsafe', 'amnesia', '--max-failures', '2', '--json', file]);
     t.log(out.split('\n').find((l) => l.startsWith('check:')));
     t.is(code, 1);
     const m = /\ncheck: stopped after (\d+) of 20 seeds \(--max-failures 2 reached\), (\d+) passed, 2 failed \((\d+), (\d+)\), (\d+) unknown/.exec(out);
@@ -212,12 +208,8 @@ test('--time-limit S without --seeds: seeds from --from on until the time is up,
   const dir = mkdtempSync(join(tmpdir(), 'meridian-timelimit-'));
   try {
     const file = join(dir, 'run.json');
-    let out = '';
     // 8 s: a cold pool worker's first seed on a busy machine (this file's tests run side by side) took over 3.
-    const code = await main(['--time-limit', '8', '--from', '500', '--workers', '1', '--json', file], {
-      out: (l) => (out += `${l}\n`),
-      err: (l) => (out += `${l}\n`),
-    });
+    const { code, out } = await run(['--time-limit', '8', '--from', '500', '--workers', '1', '--json', file]);
     t.log(out.split('\n').find((l) => l.startsWith('check:')));
     t.regex(out, /^meridian check: seeds from 500 for 8 s, /);
     const m = /\ncheck: time limit \(8 s\) reached after (\d+) seeds?, (\d+) passed, 0 failed, 0 unknown/.exec(out);

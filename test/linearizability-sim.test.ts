@@ -113,17 +113,7 @@ for (const unsafe of ['forget-promises', 'amnesia'] as const) {
 /** The hybrid variant runs without transactions: the learner needs none to be caught. */
 test.serial('sim: the fault runs catch the learner-out-of-order variant in at least 30% of the seeds (no transactions)', async (t) => {
   const seeds = seedRange(12, 20);
-  const caught: number[] = [];
-  let unknown = 0;
-  let ran = 0;
-  for (const seed of seeds) {
-    if (caught.length >= catchesNeeded(seeds.length)) break;
-    ran++;
-    const r = await runScenario({ seed, mode: 'hybrid', unsafe: 'learner-out-of-order', txnShare: 0 });
-    if (r.outcome === 'fail') caught.push(seed);
-    else if (r.outcome === 'unknown') unknown++;
-  }
-  const line = caughtLine(caught, unknown, ran, seeds.length);
+  const { caught, line } = await seedsInThread(seeds[0]!, seeds.length, { mode: 'hybrid', unsafe: 'learner-out-of-order', txnShare: 0 });
   t.log(`seeds ${seeds[0]}..${seeds[seeds.length - 1]} (hybrid, learner-out-of-order, no transactions): ${line}`);
   t.true(caught.length >= catchesNeeded(seeds.length), line);
 });

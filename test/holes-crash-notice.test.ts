@@ -1,7 +1,7 @@
 import test from 'ava';
 import { eventually, withCluster, type ClusterConfig } from '../src/index.js';
 import type { Cluster } from '../src/cluster/cluster.js';
-import type { BalancerState } from '../src/cluster/balancer.js';
+import { COORDINATOR_PROBE_MS, type BalancerState, type BalancerSummary } from '../src/cluster/balancer.js';
 import { balancerAddress } from '../src/cluster/topology.js';
 
 // Issue 8, item 6: in sim, the runtime's crash notice is a message through the router, subject
@@ -219,5 +219,50 @@ test("a balancer sends transactions to its region's coordinator again once it he
     await cluster.sleep(100);
     await txn(3);
     t.deepEqual(cos, ['coordinator/r1', 'coordinator/r2', 'coordinator/r1']);
+  });
+});
+
+test("a balancer that missed its coordinator's restart notice finds it running by a probe, and sends it transactions again", async (t) => {
+  // The restart notice is a message from the coordinator's location: a one-way partition from
+  // the coordinator to its region keeps it from balancer/r1. Without the probes, balancer/r1
+  // held coordinator/r1 crashed for good and sent every transaction to coordinator/r2.
+  await withCluster(t, threeRegions('active', 19), async (cluster) => {
+    const host = cluster.internals.runtime.host;
+    const cos: Array<string | undefined> = [];
+    const probes: string[] = [];
+    const route = host.route.bind(host);
+    host.route = ((from: string, to: string, message: { type: string; body?: { op?: string; co?: string } }, ...rest: unknown[]) => {
+      if (from === 'balancer/r1' && message.type === 'req' && message.body?.op === 'txn') cos.push(message.body.co);
+      if (from === 'balancer/r1' && message.type === 'probe') probes.push(to);
+      return (route as (...a: unknown[]) => void)(from, to, message, ...rest);
+    }) as typeof host.route;
+    const down = async (): Promise<string[]> => ((await cluster.inspect('balancer/r1')) as { state: BalancerSummary }).state.coordinatorsDown;
+    const client = cluster.client({ region: 'r1' });
+    const txn = (v: number): Promise<unknown> =>
+      client.transaction([
+        { op: 'put', key: 'a', value: v },
+        { op: 'put', key: 'b', value: v },
+      ]);
+    await cluster.sleep(500);
+    t.is(probes.length, 0, 'no probe while every coordinator runs');
+    await cluster.crash('coordinator/r1');
+    await cluster.sleep(100);
+    t.deepEqual(await down(), ['coordinator/r1']);
+    cluster.partition(['coordinator/r1'], ['r1'], { oneWay: true });
+    await cluster.restart('coordinator/r1');
+    await cluster.sleep(100);
+    await txn(1);
+    t.deepEqual(await down(), ['coordinator/r1'], 'the restart notice did not come: still held crashed');
+    // The probes' answers are cut off too, until the partition heals.
+    await cluster.sleep(2 * COORDINATOR_PROBE_MS);
+    t.true(probes.length >= 2 && probes.every((p) => p === 'coordinator/r1'), `probes sent to ${probes.join(', ')}`);
+    t.deepEqual(await down(), ['coordinator/r1'], 'no answer through the partition');
+    cluster.heal();
+    await eventually(cluster, async () => (await down()).length === 0, { timeoutMs: 3 * COORDINATOR_PROBE_MS, message: 'a probe answered once healed' });
+    const probesThen = probes.length;
+    await txn(2);
+    t.deepEqual(cos, ['coordinator/r2', 'coordinator/r1'], "the next region's while held crashed, then the region's own");
+    await cluster.sleep(3 * COORDINATOR_PROBE_MS);
+    t.is(probes.length, probesThen, 'the probes stop once no coordinator is held crashed');
   });
 });

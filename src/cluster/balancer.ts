@@ -8,7 +8,7 @@ import { createStrategy } from '../balance/strategy.js';
 import { DEFAULT_WEIGHT, type Endpoint, type Strategy } from '../balance/types.js';
 import { Membership } from '../liveness/membership.js';
 import type { ActorContext, Behavior, SystemMessage } from '../runtime/actor.js';
-import type { BalancerInbound, Digest, Load, MemberState, Req, RequestBody, Res } from './messages.js';
+import type { BalancerInbound, CoordinatorProbe, Digest, Load, MemberState, Req, RequestBody, Res } from './messages.js';
 import { coordinatorAddress, shardOf } from './topology.js';
 import { NodeNotices } from './notices.js';
 import type { ResolvedBalancer } from './validate-parts.js';
@@ -17,6 +17,8 @@ import type { ResolvedBalancer } from './validate-parts.js';
 export const BALANCER_INFLIGHT_MAX = 100_000;
 /** How often in-flight requests are swept for expiry, as a fraction of the request timeout. */
 export const SWEEP_FRACTION = 4;
+/** How often a balancer probes the coordinators it holds crashed (see onProbeAck). */
+export const COORDINATOR_PROBE_MS = 1_000;
 
 export interface BalancerParams {
   region: string;
@@ -123,8 +125,12 @@ export interface BalancerState {
   leaders: Array<string | undefined>;
   /** Requests sent by a leader hint rather than by the strategy. */
   hinted: number;
-  /** Coordinators the runtime reported crashed and not restarted: no transaction is sent to one. */
-  coordinatorsDown: Set<string>;
+  /**
+   * Coordinators the runtime reported crashed and not restarted, with when the crash notice
+   * came (this balancer's clock): no transaction is sent to one. Each is probed every
+   * COORDINATOR_PROBE_MS while here, since its restart notice may be lost (see onProbeAck).
+   */
+  coordinatorsDown: Map<string, number>;
   /** The runtime's notices seen, to drop late ones (a crash notice that arrives after the restart that followed). */
   notices: NodeNotices;
 }
@@ -146,6 +152,8 @@ export interface BalancerSummary {
   ejected: string[];
   /** Each server's state, as the region digests report it. */
   members: Record<string, MemberState>;
+  /** Coordinators held crashed (no transaction is sent to one), in the order their crash notices came. */
+  coordinatorsDown: string[];
 }
 
 /**
@@ -247,7 +255,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
       shards: params.shards ?? 0,
       leaders: Array.from({ length: params.shards ?? 0 }, () => undefined),
       hinted: 0,
-      coordinatorsDown: new Set(),
+      coordinatorsDown: new Map(),
       notices: new NodeNotices(),
     };
   },
@@ -264,6 +272,9 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
         return;
       case 'sys':
         onSystem(state, msg, ctx);
+        return;
+      case 'probe-ack':
+        onProbeAck(state, msg.at, ctx);
         return;
       case 'timer':
         onTimer(state, msg.key, ctx);
@@ -285,6 +296,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
       regions: Object.fromEntries(state.regionState),
       ejected: state.outlier?.ejected() ?? [],
       members,
+      coordinatorsDown: [...state.coordinatorsDown.keys()],
     };
   },
 };
@@ -629,8 +641,11 @@ function onSystem(state: BalancerState, msg: SystemMessage, ctx: ActorContext): 
   const m = state.members.get(msg.node);
   if (m === undefined) {
     if (state.params.regions.some((r) => coordinatorAddress(r) === msg.node)) {
-      if (msg.event === 'node-crashed') state.coordinatorsDown.add(msg.node);
-      else state.coordinatorsDown.delete(msg.node);
+      if (msg.event === 'node-crashed') {
+        // The probe timer runs while any coordinator is held crashed, and only then.
+        if (state.coordinatorsDown.size === 0) ctx.setTimer('probe', COORDINATOR_PROBE_MS);
+        state.coordinatorsDown.set(msg.node, ctx.now());
+      } else state.coordinatorsDown.delete(msg.node);
     }
     return;
   }
@@ -658,8 +673,26 @@ function onSystem(state: BalancerState, msg: SystemMessage, ctx: ActorContext): 
   state.plan = undefined;
 }
 
+/**
+ * A coordinator answered a probe: it runs again if the probe left after its crash notice came
+ * (only an incarnation started after the crash can have taken it). The restart notice, a
+ * message like any other, may have been lost or cut off; without the probes, every
+ * transaction of this balancer's region went to the next region's coordinator for good. A
+ * duplicate or a late answer to a probe sent before a later crash notice changes nothing.
+ */
+function onProbeAck(state: BalancerState, at: number, ctx: ActorContext): void {
+  const since = state.coordinatorsDown.get(ctx.sender);
+  if (since !== undefined && at > since) state.coordinatorsDown.delete(ctx.sender);
+}
+
 function onTimer(state: BalancerState, key: string, ctx: ActorContext): void {
   const now = ctx.now();
+  if (key === 'probe') {
+    if (state.coordinatorsDown.size === 0) return;
+    for (const coordinator of state.coordinatorsDown.keys()) ctx.send(coordinator, { type: 'probe', at: now } satisfies CoordinatorProbe);
+    ctx.setTimer('probe', COORDINATOR_PROBE_MS);
+    return;
+  }
   if (key === 'sweep') {
     const cutoff = now - state.params.requestTimeoutMs;
     for (const [rid, entry] of state.inflight) {

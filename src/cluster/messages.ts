@@ -92,6 +92,23 @@ export interface RegionBeat {
   seq: number;
 }
 
+/**
+ * balancer -> coordinator: is it running? Sent only for a coordinator the runtime reported
+ * crashed and no restart notice has come for (a notice is a message and may be lost): every
+ * COORDINATOR_PROBE_MS until one is answered (see balancer.ts onProbeAck).
+ */
+export interface CoordinatorProbe {
+  type: 'probe';
+  /** When the balancer sent it (its clock): the answer carries it back. */
+  at: number;
+}
+
+/** coordinator -> balancer: the answer to a CoordinatorProbe, with the probe's `at`. */
+export interface CoordinatorProbeAck {
+  type: 'probe-ack';
+  at: number;
+}
+
 /*
  * Inbound unions of the client, the balancer, the heartbeat and the region actors. An
  * undeliverable notice comes back when a message the actor sent could not leave its host;
@@ -101,8 +118,8 @@ export interface RegionBeat {
 /** What a client's address receives (the client lives on the front host, outside any actor). */
 export type ClientInbound = Res | UndeliverableMessage;
 
-/** Requests from clients, answers from servers, digests from region actors, crash notices from the runtime. */
-export type BalancerInbound = Req | Res | Digest | SystemMessage | TimerMessage | UndeliverableMessage;
+/** Requests from clients, answers from servers, digests from region actors, crash notices from the runtime, coordinators' answers to probes. */
+export type BalancerInbound = Req | Res | Digest | SystemMessage | CoordinatorProbeAck | TimerMessage | UndeliverableMessage;
 
 export type HeartbeatInbound = LoadReport | TimerMessage | UndeliverableMessage;
 
@@ -126,4 +143,4 @@ export type ServerInbound =
   Req | ShardPaxosWire | ShardPaxosBatchWire | LearnMessage | ParticipantWire | ReadsQuery | TimerMessage | SystemMessage | UndeliverableMessage;
 
 /** Everything a region's coordinator receives (a message of its own bounced by the host is ignored). */
-export type CoordinatorInbound = Req | ParticipantReply | ReadsAnswer | CoordinatorPeerWire | TimerMessage | UndeliverableMessage;
+export type CoordinatorInbound = Req | ParticipantReply | ReadsAnswer | CoordinatorPeerWire | CoordinatorProbe | TimerMessage | UndeliverableMessage;

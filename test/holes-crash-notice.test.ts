@@ -195,21 +195,32 @@ test("a copy of a transaction request that reaches its server after the server r
   });
 });
 
+/**
+ * The coordinators balancer/r1 names in the transactions it routes, and where it sends probes,
+ * in order; `txn(v)` runs a two-key transaction from a client of r1.
+ */
+function watchBalancerR1(cluster: Cluster): { cos: Array<string | undefined>; probes: string[]; txn: (v: number) => Promise<unknown> } {
+  const host = cluster.internals.runtime.host;
+  const cos: Array<string | undefined> = [];
+  const probes: string[] = [];
+  const route = host.route.bind(host);
+  host.route = ((from: string, to: string, message: { type: string; body?: { op?: string; co?: string } }, ...rest: unknown[]) => {
+    if (from === 'balancer/r1' && message.type === 'req' && message.body?.op === 'txn') cos.push(message.body.co);
+    if (from === 'balancer/r1' && message.type === 'probe') probes.push(to);
+    return (route as (...a: unknown[]) => void)(from, to, message, ...rest);
+  }) as typeof host.route;
+  const client = cluster.client({ region: 'r1' });
+  const txn = (v: number): Promise<unknown> =>
+    client.transaction([
+      { op: 'put', key: 'a', value: v },
+      { op: 'put', key: 'b', value: v },
+    ]);
+  return { cos, probes, txn };
+}
+
 test("a balancer sends transactions to its region's coordinator again once it hears it restarted", async (t) => {
   await withCluster(t, threeRegions('active', 17), async (cluster) => {
-    const host = cluster.internals.runtime.host;
-    const cos: Array<string | undefined> = [];
-    const route = host.route.bind(host);
-    host.route = ((from: string, to: string, message: { type: string; body?: { op?: string; co?: string } }, ...rest: unknown[]) => {
-      if (from === 'balancer/r1' && message.type === 'req' && message.body?.op === 'txn') cos.push(message.body.co);
-      return (route as (...a: unknown[]) => void)(from, to, message, ...rest);
-    }) as typeof host.route;
-    const client = cluster.client({ region: 'r1' });
-    const txn = (v: number): Promise<unknown> =>
-      client.transaction([
-        { op: 'put', key: 'a', value: v },
-        { op: 'put', key: 'b', value: v },
-      ]);
+    const { cos, txn } = watchBalancerR1(cluster);
     await cluster.sleep(500);
     await txn(1);
     await cluster.crash('coordinator/r1');
@@ -227,22 +238,8 @@ test("a balancer that missed its coordinator's restart notice finds it running b
   // the coordinator to its region keeps it from balancer/r1. Without the probes, balancer/r1
   // held coordinator/r1 crashed for good and sent every transaction to coordinator/r2.
   await withCluster(t, threeRegions('active', 19), async (cluster) => {
-    const host = cluster.internals.runtime.host;
-    const cos: Array<string | undefined> = [];
-    const probes: string[] = [];
-    const route = host.route.bind(host);
-    host.route = ((from: string, to: string, message: { type: string; body?: { op?: string; co?: string } }, ...rest: unknown[]) => {
-      if (from === 'balancer/r1' && message.type === 'req' && message.body?.op === 'txn') cos.push(message.body.co);
-      if (from === 'balancer/r1' && message.type === 'probe') probes.push(to);
-      return (route as (...a: unknown[]) => void)(from, to, message, ...rest);
-    }) as typeof host.route;
+    const { cos, probes, txn } = watchBalancerR1(cluster);
     const down = async (): Promise<string[]> => ((await cluster.inspect('balancer/r1')) as { state: BalancerSummary }).state.coordinatorsDown;
-    const client = cluster.client({ region: 'r1' });
-    const txn = (v: number): Promise<unknown> =>
-      client.transaction([
-        { op: 'put', key: 'a', value: v },
-        { op: 'put', key: 'b', value: v },
-      ]);
     await cluster.sleep(500);
     t.is(probes.length, 0, 'no probe while every coordinator runs');
     await cluster.crash('coordinator/r1');

@@ -263,3 +263,49 @@ test("a balancer that missed its coordinator's restart notice finds it running b
     t.is(probes.length, probesThen, 'the probes stop once no coordinator is held crashed');
   });
 });
+
+test("a local read at a server that missed the restart notice of every replica of the key's shard is answered again", async (t) => {
+  // Two regions of one server, factor 1: r1/0 and r2/0 share no Paxos group, so r1/0 hears
+  // from r2/0 only through notices. A one-way cut drops r2/0's restart notice on its way to
+  // r1/0, which then held r2/0 dead for good and refused every local read of r2/0's shards
+  // that a client of r1 made ("every replica of shard s is down"): writes go to a replica
+  // reported long enough ago, local reads were refused at once, and the answer to a write goes
+  // to the balancer, not to r1/0.
+  const config: ClusterConfig = {
+    regions: [
+      { name: 'r1', servers: 1 },
+      { name: 'r2', servers: 1 },
+    ],
+    transport: 'sim',
+    seed: 23,
+    shards: 4,
+    network: { latencyMs: { 'r1~r2': 10 } },
+    heartbeat: { intervalMs: 50 },
+    replication: { mode: 'active', factor: 1 },
+  };
+  await withCluster(t, config, async (cluster) => {
+    const key = Array.from({ length: 64 }, (_, i) => `k${i}`).find((k) => cluster.serverFor(k) === 'r2/0')!;
+    t.log(`key ${key}, shard ${cluster.shardOf(key)} on r2/0`);
+    const client = cluster.client({ region: 'r1' });
+    await client.put(key, 1);
+    t.is(await client.get(key, { consistency: 'local' }), 1);
+    await cluster.crash('r2/0');
+    await cluster.sleep(100); // The crash notice reaches r1/0.
+    cluster.partition(['r2/0'], ['r1/0'], { oneWay: true });
+    await cluster.restart('r2/0');
+    await cluster.sleep(100); // The restart notice is cut off.
+    cluster.heal();
+    await eventually(
+      cluster,
+      async () => {
+        try {
+          return (await client.get(key, { consistency: 'local' })) === 1;
+        } catch {
+          return false;
+        }
+      },
+      { timeoutMs: 5_000, message: `a local read of ${key} from r1 is answered again` },
+    );
+    t.is(await client.get(key, { consistency: 'local' }), 1);
+  });
+});

@@ -8,7 +8,7 @@ import { createStrategy } from '../balance/strategy.js';
 import { DEFAULT_WEIGHT, type Endpoint, type Strategy } from '../balance/types.js';
 import { Membership } from '../liveness/membership.js';
 import type { ActorContext, Behavior, SystemMessage } from '../runtime/actor.js';
-import type { BalancerInbound, CoordinatorProbe, Digest, Load, MemberState, Req, RequestBody, Res } from './messages.js';
+import type { BalancerInbound, Digest, Load, MemberState, Probe, Req, RequestBody, Res } from './messages.js';
 import { coordinatorAddress, shardOf } from './topology.js';
 import { NodeNotices } from './notices.js';
 import type { ResolvedBalancer } from './validate-parts.js';
@@ -689,7 +689,7 @@ function onTimer(state: BalancerState, key: string, ctx: ActorContext): void {
   const now = ctx.now();
   if (key === 'probe') {
     if (state.coordinatorsDown.size === 0) return;
-    for (const coordinator of state.coordinatorsDown.keys()) ctx.send(coordinator, { type: 'probe', at: now } satisfies CoordinatorProbe);
+    for (const coordinator of state.coordinatorsDown.keys()) ctx.send(coordinator, { type: 'probe', at: now } satisfies Probe);
     ctx.setTimer('probe', COORDINATOR_PROBE_MS);
     return;
   }

@@ -7,7 +7,7 @@ import type { CommitProtocolName } from '../protocols/commit.js';
 import { createCoordinatorCore, type CoordinatorCore } from '../replication/commit-cores.js';
 import type { ParticipantWire, ReadsQuery } from '../replication/messages.js';
 import type { ResolvedConfig } from './config.js';
-import type { CoordinatorInbound, CoordinatorPeerWire, CoordinatorProbeAck, Req, Res } from './messages.js';
+import type { CoordinatorInbound, CoordinatorPeerWire, ProbeAck, Req, Res } from './messages.js';
 import { coordinatorAddress, groupOf, shardOf, topologyOf, type Topology } from './topology.js';
 import { checkedTick, checkedTicks, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from './tick-clock.js';
 
@@ -221,8 +221,8 @@ function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorCont
       return;
     }
     case 'probe':
-      // A balancer that missed this coordinator's restart notice asks whether it runs.
-      ctx.send(ctx.sender, { type: 'probe-ack', at: msg.at } satisfies CoordinatorProbeAck);
+      // A balancer or server that missed this coordinator's restart notice asks whether it runs.
+      ctx.send(ctx.sender, { type: 'probe-ack', at: msg.at } satisfies ProbeAck);
       return;
     case 'tx-c':
       state.core.step(ctx.sender, msg.m);

@@ -93,18 +93,19 @@ export interface RegionBeat {
 }
 
 /**
- * balancer -> coordinator: is it running? Sent only for a coordinator the runtime reported
- * crashed and no restart notice has come for (a notice is a message and may be lost): every
- * COORDINATOR_PROBE_MS until one is answered (see balancer.ts onProbeAck).
+ * Is it running? Sent to a node the runtime reported crashed and no restart notice has come
+ * for (a notice is a message and may be lost), by one that hears from it no other way: a
+ * balancer to a coordinator (every COORDINATOR_PROBE_MS; balancer.ts onProbeAck), a server to
+ * the replicas of a shard it refused a local read of (server.ts probeDown).
  */
-export interface CoordinatorProbe {
+export interface Probe {
   type: 'probe';
-  /** When the balancer sent it (its clock): the answer carries it back. */
+  /** When the prober sent it (its clock): the answer carries it back. */
   at: number;
 }
 
-/** coordinator -> balancer: the answer to a CoordinatorProbe, with the probe's `at`. */
-export interface CoordinatorProbeAck {
+/** The answer to a Probe, with the probe's `at`: coordinator -> balancer or server, server -> server. */
+export interface ProbeAck {
   type: 'probe-ack';
   at: number;
 }
@@ -119,7 +120,7 @@ export interface CoordinatorProbeAck {
 export type ClientInbound = Res | UndeliverableMessage;
 
 /** Requests from clients, answers from servers, digests from region actors, crash notices from the runtime, coordinators' answers to probes. */
-export type BalancerInbound = Req | Res | Digest | SystemMessage | CoordinatorProbeAck | TimerMessage | UndeliverableMessage;
+export type BalancerInbound = Req | Res | Digest | SystemMessage | ProbeAck | TimerMessage | UndeliverableMessage;
 
 export type HeartbeatInbound = LoadReport | TimerMessage | UndeliverableMessage;
 
@@ -140,7 +141,17 @@ export interface CoordinatorPeerWire {
 
 /** Everything a server actor receives (a message of its own bounced by the host is ignored). */
 export type ServerInbound =
-  Req | ShardPaxosWire | ShardPaxosBatchWire | LearnMessage | ParticipantWire | ReadsQuery | TimerMessage | SystemMessage | UndeliverableMessage;
+  | Req
+  | ShardPaxosWire
+  | ShardPaxosBatchWire
+  | LearnMessage
+  | ParticipantWire
+  | ReadsQuery
+  | Probe
+  | ProbeAck
+  | TimerMessage
+  | SystemMessage
+  | UndeliverableMessage;
 
 /** Everything a region's coordinator receives (a message of its own bounced by the host is ignored). */
-export type CoordinatorInbound = Req | ParticipantReply | ReadsAnswer | CoordinatorPeerWire | CoordinatorProbe | TimerMessage | UndeliverableMessage;
+export type CoordinatorInbound = Req | ParticipantReply | ReadsAnswer | CoordinatorPeerWire | Probe | TimerMessage | UndeliverableMessage;

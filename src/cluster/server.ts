@@ -9,7 +9,7 @@ import { LearnerFeed, LearnerReplica } from '../replication/learner.js';
 import type { LearnMessage, ShardPaxosBatchWire, ShardPaxosWire } from '../replication/messages.js';
 import { ShardLogs, type ShardRecord } from '../replication/shard-log.js';
 import type { UnsafeVariant } from './config.js';
-import type { ErrorCodeWire, Load, LoadReport, Req, Res, ResOk, ServerInbound } from './messages.js';
+import type { ErrorCodeWire, Load, LoadReport, Probe, ProbeAck, Req, Res, ResOk, ServerInbound } from './messages.js';
 import { ForwardedRequests, ServerLoad } from './server-load.js';
 import type { TxnUnsafe } from '../replication/ops.js';
 import { Participants, type ParticipantEffect } from '../replication/participant.js';
@@ -92,6 +92,8 @@ export interface ServerState {
   downNodes: Set<string>;
   /** When each node in `downNodes` was reported dead (this server's clock). */
   downSince: Map<string, number>;
+  /** When this server last probed each node in `downNodes` (see probeDown). */
+  probedAt: Map<string, number>;
   /** The runtime's notices seen, to drop late ones (see NodeNotices). */
   notices: NodeNotices;
   /** Requests passed on to another server, until they age out. */
@@ -171,6 +173,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
       flushTimer: false,
       downNodes,
       downSince: new Map(),
+      probedAt: new Map(),
       notices: new NodeNotices(),
       forwarded: new ForwardedRequests(),
       txnCoordinators: new Map(),
@@ -364,12 +367,16 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
         for (const origin of state.forwarded.takeFor(sys.node)) {
           reply(ctx, origin, { ok: false, code: 'TIMEOUT', message: `${sys.node} crashed with the request; it may or may not have taken effect` });
         }
-      } else {
-        state.downNodes.delete(sys.node);
-        state.downSince.delete(sys.node);
-      }
+      } else markUp(state, sys.node);
       return;
     }
+    case 'probe':
+      ctx.send(ctx.sender, { type: 'probe-ack', at: msg.at } satisfies ProbeAck);
+      return;
+    case 'probe-ack':
+      // Only an incarnation started after the crash can answer a probe sent after its notice.
+      if (msg.at > (state.downSince.get(ctx.sender) ?? Number.POSITIVE_INFINITY)) markUp(state, ctx.sender);
+      return;
     case 'px': {
       const m: ShardPaxosWire = msg;
       proofOfLife(state, ctx);
@@ -424,9 +431,32 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
  * jitter lets older messages arrive after it).
  */
 function proofOfLife(state: ServerState, ctx: ActorContext): void {
-  if (state.downNodes.size > 0 && ctx.now() - (state.downSince.get(ctx.sender) ?? Number.NEGATIVE_INFINITY) >= PROOF_OF_LIFE_AFTER_MS) {
-    state.downNodes.delete(ctx.sender);
-    state.downSince.delete(ctx.sender);
+  if (state.downNodes.size > 0 && ctx.now() - (state.downSince.get(ctx.sender) ?? Number.NEGATIVE_INFINITY) >= PROOF_OF_LIFE_AFTER_MS)
+    markUp(state, ctx.sender);
+}
+
+/** A node reported dead runs again (its restart notice, a word from it, an answer to a probe). */
+function markUp(state: ServerState, node: string): void {
+  state.downNodes.delete(node);
+  state.downSince.delete(node);
+  state.probedAt.delete(node);
+}
+
+/**
+ * Probe `nodes`, held dead, at most once per DOWN_NOTICE_STALE_MS each: this server needs one
+ * of them and may hear from none of them otherwise (no Paxos group in common), while its
+ * restart notice may have been lost. Before, a server that missed the restart notice of every
+ * replica of a shard refused the local reads of that shard for good (a write goes to a
+ * replica reported long enough ago, see nearestUp, but its answer goes to the balancer, not
+ * here). No probe is sent unless a request needs a node held dead, so runs without such a
+ * request keep their traces.
+ */
+function probeDown(state: ServerState, nodes: readonly string[], ctx: ActorContext): void {
+  const now = ctx.now();
+  for (const node of nodes) {
+    if (!state.downNodes.has(node) || now - (state.probedAt.get(node) ?? Number.NEGATIVE_INFINITY) < DOWN_NOTICE_STALE_MS) continue;
+    state.probedAt.set(node, now);
+    ctx.send(node, { type: 'probe', at: now } satisfies Probe);
   }
 }
 
@@ -841,9 +871,12 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
     // node the runtime reported dead.
     // (A local read refused here is definite and immediate, whatever the age of the notices:
     // unlike a write, it has no unknown outcome to fall back on; see nearestUp.)
-    const candidates = [...groupOf(shard, topology), ...learnersOf(shard, topology)].filter((s) => !state.downNodes.has(s));
+    const copies = [...groupOf(shard, topology), ...learnersOf(shard, topology)];
+    const candidates = copies.filter((s) => !state.downNodes.has(s));
     if (candidates.length === 0) {
-      // A read changes nothing, so refusing it is definite.
+      // A read changes nothing, so refusing it is definite. The next one may find a copy that
+      // answered a probe: its restart notice may have been lost.
+      probeDown(state, copies, ctx);
       reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `every replica of shard ${shard} is down` });
       return;
     }

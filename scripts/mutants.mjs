@@ -76,6 +76,12 @@ export const MUTANTS = [
     flags: ['--mode', 'hybrid'],
   },
   {
+    name: 'server-ignores-probe-acks',
+    what: 'a server that refused a local read for copies it holds dead never takes them back on a probe answer (a lost restart notice then refuses their local reads for good)',
+    edits: [['src/cluster/server.js', 'if (msg.at > (state.downSince.get(ctx.sender) ?? Number.POSITIVE_INFINITY))', 'if (false)']],
+    flags: ['--regions', '2', '--servers', '1', '--factor', '1', '--nemesis', 'swarm'],
+  },
+  {
     name: 'feed-no-probe',
     what: "hybrid: a leader's feed sends a caught-up learner no empty probe, so a learner restarted while the shard is idle is never fed (the bug test/bug-hybrid.test.ts pins)",
     edits: [['src/replication/learner.js', "out.push({ to: learner, msg: { type: 'learn', s: shard, entries: [], snapshot: null } });", '']],

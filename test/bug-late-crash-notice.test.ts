@@ -82,3 +82,18 @@ for (const { seed, shards } of [
     t.is(r.outcome, 'pass', r.failures.join('; '));
   });
 }
+
+// A lost restart notice at a server that shares no Paxos group with the node (found
+// 2026-12-03 with the convergence check's new look at refused local reads, `meridian check
+// --seeds 60 --regions 2 --servers 1 --factor 1 --nemesis swarm`: seeds 36 and 49 failed with
+// the server-ignores-probe-acks mutant of scripts/mutants.mjs, which refuses as the code before
+// the fix did). r2/0 missed r1/0's restart notice; it hears from r1/0 no other way (factor 1),
+// so it refused every local read of r1/0's shards for good: "every replica of shard 0 is
+// down". Now the refused read probes r1/0, and its answer takes it back (server.ts probeDown).
+for (const seed of [36, 49]) {
+  test(`seed ${seed} (2 regions of one server, factor 1, swarm): local reads are answered after healing`, async (t) => {
+    const r = await runPinnedSeed(t, { seed, mode: 'active', schedule: 'swarm', regions: 2, servers: 1, factor: 1 });
+    t.true(r.live, r.failures.join('; '));
+    t.is(r.outcome, 'pass', r.failures.join('; '));
+  });
+}

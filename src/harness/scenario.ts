@@ -314,6 +314,10 @@ export const SCENARIO_REQUEST_TIMEOUT_MS = 1_500;
 export const SCENARIO_QUIET_MS = 1_000;
 /** Rounds of convergence reads of a key that differs (a quiet second between rounds) before it counts as diverged. */
 export const SCENARIO_CONVERGENCE_TRIES = 3;
+/** How a convergence round quotes a local read that failed (every round failing fails the seed: `local reads refused after healing`). */
+const LOCAL_READ_REFUSED = 'local read refused';
+/** Marks convergence's verdict on a key whose local reads were refused (and none disagreed). */
+const REFUSED_MARK = 'refused:';
 /** How long the catch-up phase's second server stays down (nothing is written meanwhile). */
 export const SCENARIO_CATCH_UP_DOWN_MS = 300;
 
@@ -582,7 +586,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         ),
       );
     }
-    const diverged = live ? await convergence(cluster, regions, [...keys, ...txnKeys]) : [];
+    const { diverged, refused } = live ? await convergence(cluster, regions, [...keys, ...txnKeys]) : { diverged: [], refused: [] };
     // In sim, the replicated state itself (not only what reads show): see replicaStateDiffs.
     const stateDiffs = live && !threads ? replicaStateDiffs(cluster, shape.shards) : [];
     // Catch-up: a server down during the last writes, restarted while every shard is idle.
@@ -609,6 +613,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     if (!check.ok && check.verdict === 'not-linearizable') failures.push('not-linearizable');
     for (const a of assertions) failures.push(`assertion failed in ${a.address} at ${(a.atMs - t0).toFixed(0)} ms: ${withoutAssertPrefix(a.message)}`);
     if (diverged.length > 0) failures.push(`replicas diverged on ${diverged.join(', ')}`);
+    if (refused.length > 0) failures.push(`local reads refused after healing: ${refused.join(', ')}`);
     for (const d of stateDiffs) failures.push(`replica state differs: ${d}`);
     failures.push(...catchUp);
     if (!live) failures.push('not live (clients could not finish after healing)');
@@ -771,11 +776,14 @@ export async function copiesBehind(cluster: Cluster, shards: number): Promise<st
 /**
  * After a quiet second, a local read of each key in every region must return what a
  * linearizable read returns (all keys at once): replicas and learners that applied the same
- * log agree. Returns the keys where some region disagreed (as `key (r2: 5 vs 7)`).
+ * log agree. Returns the keys where some region disagreed (as `key (r2: 5 vs 7)`), and those
+ * whose local reads some region refused in every round and none disagreed on (as `key (r1:
+ * local read refused (...))`).
  */
-async function convergence(cluster: Cluster, regions: string[], keys: string[]): Promise<string[]> {
+async function convergence(cluster: Cluster, regions: string[], keys: string[]): Promise<{ diverged: string[]; refused: string[] }> {
   await cluster.sleep(SCENARIO_QUIET_MS);
-  const out: string[] = [];
+  const diverged: string[] = [];
+  const refused: string[] = [];
   const reader = cluster.client({ region: regions[0]! });
   const locals = regions.map((region) => ({ region, client: cluster.client({ region }) }));
   const read = async (key: string): Promise<{ known: boolean; value: unknown }> => {
@@ -801,14 +809,22 @@ async function convergence(cluster: Cluster, regions: string[], keys: string[]):
             try {
               const local = await client.get(key, { consistency: 'local' });
               return local === truth ? undefined : `${region}: ${JSON.stringify(local ?? null)} vs ${JSON.stringify(truth ?? null)}`;
-            } catch {
-              // A local read that fails says nothing about divergence.
-              return undefined;
+            } catch (error) {
+              // Every server runs and the network is healed: a local read refused in every
+              // round is refused for good (a server that missed the restart notices of a
+              // shard's copies refused them so; see server.ts probeDown).
+              return `${region}: ${LOCAL_READ_REFUSED} (${(error as Error).message})`;
             }
           }),
         );
         const wrong = answers.filter((w): w is string => w !== undefined);
         if (wrong.length === 0) return undefined;
+        // Refused only: no value to hold still, so the next round, after a quiet second.
+        if (wrong.every((w) => w.includes(LOCAL_READ_REFUSED))) {
+          if (attempt >= SCENARIO_CONVERGENCE_TRIES) return `${REFUSED_MARK}${key} (${wrong.join('; ')})`;
+          await cluster.sleep(SCENARIO_QUIET_MS);
+          continue;
+        }
         // A write that landed meanwhile (an in-doubt transaction resolved late) is not divergence:
         // only a value that stood still across the local reads counts.
         const after = await read(key);
@@ -822,8 +838,12 @@ async function convergence(cluster: Cluster, regions: string[], keys: string[]):
       }
     }),
   );
-  for (const v of verdicts) if (v !== undefined) out.push(v);
-  return out;
+  for (const v of verdicts) {
+    if (v === undefined) continue;
+    if (v.startsWith(REFUSED_MARK)) refused.push(v.slice(REFUSED_MARK.length));
+    else diverged.push(v);
+  }
+  return { diverged, refused };
 }
 
 /** The older fixed schedule (crashes, restarts, region partitions, heals), for seeds pinned to it. */

@@ -69,6 +69,7 @@ for (const placement of ['packed', 'dedicated'] as const) {
       const { client, leader } = await learnerBehind(cluster);
       // Real time: the lag shows once the leader's tick reported it and its thread pushed its stats.
       await eventuallyLag(cluster, (lag) => lag > 0);
+      t.true((cluster.replicationLag()['r2'] ?? 0) > 0, 'the paused learner is behind');
       await catchUpAfterLeaderCrash(cluster, client, leader);
       t.deepEqual(cluster.replicationLag(), { r1: 0, r2: 0 });
     } finally {

@@ -258,17 +258,21 @@ test('network kinds and heal restore the baseline exactly (fake cluster)', async
 });
 
 test('partition shapes: majority-minority cuts off a minority, one-way cuts one way, ending one keeps the others', async (t) => {
-  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+  const seeds = [1, 2, 3, 4, 5, 6, 7, 8];
+  t.log(`seeds ${seeds.join(', ')}`);
+  for (const seed of seeds) {
     const fake = new FakeCluster(seed, {});
     const n = new Nemesis(fake, { faults: ['majority-minority', 'one-way', 'partition'], seed, partitionsMax: 2, intervalMs: 50, faultMs: 120 });
+    const seen = new Set<string>();
     for (let i = 0; i < 30; i++) {
       await fake.sleep(50);
       await n.step();
       const active = n.active();
-      t.true(active.length <= 2, 'partitionsMax');
+      t.true(active.length <= 2, `seed ${seed}: partitionsMax`);
       t.is(fake.partitions.length, active.length, `seed ${seed}: the cluster has exactly the active cuts`);
       for (const [j, cut] of fake.partitions.entries()) {
         const kind = active[j]!.kind;
+        seen.add(kind);
         t.is(cut.oneWay, kind === 'one-way');
         t.true(cut.a.length > 0 && cut.b.length > 0);
         if (kind === 'majority-minority') {
@@ -277,6 +281,8 @@ test('partition shapes: majority-minority cuts off a minority, one-way cuts one 
         }
       }
     }
+    // The shapes checked above were there to check: every kind cut the cluster at some step.
+    t.deepEqual([...seen].sort(), ['majority-minority', 'one-way', 'partition'], `seed ${seed}: every kind ran`);
     await n.heal();
     t.deepEqual(fake.partitions, []);
   }

@@ -133,6 +133,7 @@ test('the fast encoder writes the very bytes msgpackr writes, or declines (rando
   // Envelopes whose message shape is not a shared one are written in one pass once the type
   // was seen with that shape (a guess checked key by key): the same bytes, whatever the guess.
   const types = ['digest', 'load', 'rhb', 'px'];
+  let envelopes = 0;
   for (let i = 0; i < 3_000; i++) {
     const keys = rng.chance(0.5) ? rng.pick(novel) : rng.pick(SHARED_STRUCTURES);
     const msg: Record<string, unknown> = { type: rng.pick(types) };
@@ -142,6 +143,7 @@ test('the fast encoder writes the very bytes msgpackr writes, or declines (rando
     const copy = i % 2 === 0;
     const end = fast.encodeEnvelope(3, 'r0/1', msg, copy);
     if (end < 0) continue;
+    envelopes++;
     sameBytes(t, Buffer.from(fast.buffer.subarray(0, end)), Buffer.from(packr.pack({ to: 3, from: 'r0/1', msg })), `envelope ${i}`);
     if (copy) {
       t.deepEqual(fast.copied, copyEncoded(msg), `envelope ${i} (copy)`);
@@ -154,6 +156,7 @@ test('the fast encoder writes the very bytes msgpackr writes, or declines (rando
   for (const s of strings) t.true(same(s, JSON.stringify(s).slice(0, 20)));
   for (const n of numbers) t.true(same(n, String(n)));
   t.true(encoded > 2_000, `encoded ${encoded} of 3000`);
+  t.true(envelopes > 2_000, `encoded ${envelopes} of 3000 envelopes`);
   // Declined: a Map, a Date, a typed array, a bigint, 33 new shapes in one value.
   for (const v of [new Map(), new Date(0), new Uint8Array(2), 1n, [new Map()], Array.from({ length: 33 }, (_, i) => ({ [`k${i}`]: i }))])
     t.is(fast.encode(v), -1);

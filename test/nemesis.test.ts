@@ -221,7 +221,9 @@ test('a cluster stopped under a running schedule ends the run quietly (fake clus
 });
 
 test('network kinds and heal restore the baseline exactly (fake cluster)', async (t) => {
-  for (const seed of [1, 2, 3, 4, 5, 6]) {
+  const seeds = [1, 2, 3, 4, 5, 6];
+  t.log(`seeds ${seeds.join(', ')}`);
+  for (const seed of seeds) {
     const fake = new FakeCluster(seed, BASE_NETWORK);
     const n = new Nemesis(fake, { faults: ['loss', 'duplicate', 'latency-spike'], seed, intervalMs: 50, faultMs: 200, spikeMs: 1_000 });
     let sawSpike = false;

@@ -73,6 +73,7 @@ test('dueling proposers: nacks name the higher ballot, backoff ends the duel, on
 });
 
 test('dueling proposers without scripting: every seed converges on a single value', (t) => {
+  t.log('seeds 1..50');
   for (let seed = 1; seed <= 50; seed++) {
     const ids = ['a', 'b', 'c', 'd', 'e'];
     const net = setup(ids, { seed });

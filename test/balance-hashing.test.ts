@@ -163,7 +163,9 @@ test('ring with bounded loads never puts more than ceil(c * (total + 1) / N) on 
 
 test('ring with bounded loads keeps keys in place while there is room', (t) => {
   const list = servers(SERVERS);
-  const keyList = keys(testSeed(207), 2000);
+  const seed = testSeed(207);
+  t.log(`seed ${seed}`);
+  const keyList = keys(seed, 2000);
   const plain = assign(createConsistentHash({ prng: new Prng(1) }), list, keyList);
   const bounded = assign(createConsistentHash({ prng: new Prng(1), boundedLoadFactor: 1.25 }), list, keyList);
   t.deepEqual(bounded, plain);

@@ -73,7 +73,9 @@ test('peak EWMA: a peak replaces the cost at once, a lower sample decays into it
 });
 
 test('least-latency: prefers the faster server, and does not pile onto one never heard from', (t) => {
-  const strategy = createLeastLatency({ prng: new Prng(testSeed(302)) });
+  const seed = testSeed(302);
+  t.log(`seed ${seed}`);
+  const strategy = createLeastLatency({ prng: new Prng(seed) });
   const a: Endpoint = { id: 'a', weight: 1, active: 0 };
   const b: Endpoint = { id: 'b', weight: 1, active: 0 };
   strategy.onResult('a', 5, true, 0);
@@ -98,7 +100,9 @@ test('least-latency: prefers the faster server, and does not pile onto one never
 });
 
 test('least-latency: an idle slow server is probed again once its peak decays', (t) => {
-  const strategy = createLeastLatency({ prng: new Prng(testSeed(303)), decayTimeMs: 1000 });
+  const seed = testSeed(303);
+  t.log(`seed ${seed}`);
+  const strategy = createLeastLatency({ prng: new Prng(seed), decayTimeMs: 1000 });
   const a: Endpoint = { id: 'a', weight: 1, active: 0 };
   const b: Endpoint = { id: 'b', weight: 1, active: 0 };
   strategy.onResult('a', 10, true, 10_000);

@@ -59,14 +59,18 @@ test('random: proportional to weight (chi-square)', (t) => {
 });
 
 test('round-robin: every window of n picks holds each endpoint once', (t) => {
-  const strategy = createStrategy('round-robin', { prng: new Prng(testSeed(103)) });
+  const seed = testSeed(103);
+  t.log(`seed ${seed}`);
+  const strategy = createStrategy('round-robin', { prng: new Prng(seed) });
   const list = endpoints([1, 1, 1, 1]);
   const picks = Array.from({ length: 40 }, () => (strategy.pick(list) as Endpoint).id);
   for (let i = 0; i + 4 <= picks.length; i++) t.deepEqual([...picks.slice(i, i + 4)].sort(), ['a', 'b', 'c', 'd']);
 });
 
 test('round-robin: continues after the last pick when the list changes', (t) => {
-  const strategy = createStrategy('round-robin', { prng: new Prng(testSeed(104)) });
+  const seed = testSeed(104);
+  t.log(`seed ${seed}`);
+  const strategy = createStrategy('round-robin', { prng: new Prng(seed) });
   let list = endpoints([1, 1, 1, 1]);
   let last = (strategy.pick(list) as Endpoint).id;
   while (last !== 'b') last = (strategy.pick(list) as Endpoint).id;
@@ -113,7 +117,9 @@ test('weighted-round-robin: exact shares in every cycle, also after the set chan
 });
 
 test('least-request: with two endpoints always the one with fewer in flight', (t) => {
-  const strategy = createStrategy('least-request', { prng: new Prng(testSeed(105)) });
+  const seed = testSeed(105);
+  t.log(`seed ${seed}`);
+  const strategy = createStrategy('least-request', { prng: new Prng(seed) });
   const list = endpoints([1, 1], [3, 1]);
   for (let i = 0; i < 100; i++) t.is((strategy.pick(list) as Endpoint).id, 'b');
 });
@@ -139,7 +145,9 @@ test('least-request: P2C never picks the single most loaded of many, and is unif
 });
 
 test('least-request: choiceCount >= n picks the global minimum', (t) => {
-  const strategy = createStrategy('least-request', { prng: new Prng(testSeed(107)), choiceCount: 4 });
+  const seed = testSeed(107);
+  t.log(`seed ${seed}`);
+  const strategy = createStrategy('least-request', { prng: new Prng(seed), choiceCount: 4 });
   const list = endpoints([1, 1, 1, 1], [5, 2, 7, 3]);
   for (let i = 0; i < 100; i++) t.is((strategy.pick(list) as Endpoint).id, 'b');
 });

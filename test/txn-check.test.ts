@@ -399,7 +399,9 @@ test('txn workload, 16 clients on 3 keys: after healing every client commits (ba
 });
 
 test('livenessBackoffMs: from 50 ms up, the bound doubling with each attempt up to a cap', (t) => {
-  const rng = new Prng(7);
+  const seed = 7;
+  t.log(`seed ${seed}`);
+  const rng = new Prng(seed);
   for (let attempt = 0; attempt < 12; attempt++) {
     const bound = Math.min(LIVENESS_BACKOFF_MS_BASE * 2 ** attempt, LIVENESS_BACKOFF_MS_CAP);
     let max = 0;

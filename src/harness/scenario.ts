@@ -2,7 +2,7 @@ import { startCluster, type AssertionFailure, type Cluster } from '../cluster/cl
 import type { Client } from '../cluster/client.js';
 import type { ClusterConfig, NatsConfig, ReplicationConfig } from '../cluster/config.js';
 import { allServers, balancerAddress, coordinatorAddress, serverId } from '../cluster/topology.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, UnavailableError } from '../core/errors.js';
 import { allKeys, checkOptions } from '../core/validate.js';
 import { Prng } from '../core/prng.js';
 import { MEMORY_LIMIT_MIN, type MemoryLimits } from '../core/limits.js';
@@ -314,10 +314,8 @@ export const SCENARIO_REQUEST_TIMEOUT_MS = 1_500;
 export const SCENARIO_QUIET_MS = 1_000;
 /** Rounds of convergence reads of a key that differs (a quiet second between rounds) before it counts as diverged. */
 export const SCENARIO_CONVERGENCE_TRIES = 3;
-/** How a convergence round quotes a local read that failed (every round failing fails the seed: `local reads refused after healing`). */
-const LOCAL_READ_REFUSED = 'local read refused';
-/** Marks convergence's verdict on a key whose local reads were refused (and none disagreed). */
-const REFUSED_MARK = 'refused:';
+/** Linearizable reads of a key the convergence reads try, 200 ms apart, before the key counts as unreadable. */
+const READ_TRIES = 5;
 /** How long the catch-up phase's second server stays down (nothing is written meanwhile). */
 export const SCENARIO_CATCH_UP_DOWN_MS = 300;
 
@@ -586,7 +584,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         ),
       );
     }
-    const { diverged, refused } = live ? await convergence(cluster, regions, [...keys, ...txnKeys]) : { diverged: [], refused: [] };
+    const { diverged, failed: unreadable } = live ? await convergence(cluster, regions, [...keys, ...txnKeys]) : { diverged: [], failed: [] };
     // In sim, the replicated state itself (not only what reads show): see replicaStateDiffs.
     const stateDiffs = live && !threads ? replicaStateDiffs(cluster, shape.shards) : [];
     // Catch-up: a server down during the last writes, restarted while every shard is idle.
@@ -613,7 +611,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     if (!check.ok && check.verdict === 'not-linearizable') failures.push('not-linearizable');
     for (const a of assertions) failures.push(`assertion failed in ${a.address} at ${(a.atMs - t0).toFixed(0)} ms: ${withoutAssertPrefix(a.message)}`);
     if (diverged.length > 0) failures.push(`replicas diverged on ${diverged.join(', ')}`);
-    if (refused.length > 0) failures.push(`local reads refused after healing: ${refused.join(', ')}`);
+    if (unreadable.length > 0) failures.push(`reads refused after healing: ${unreadable.join(', ')}`);
     for (const d of stateDiffs) failures.push(`replica state differs: ${d}`);
     failures.push(...catchUp);
     if (!live) failures.push('not live (clients could not finish after healing)');
@@ -776,74 +774,90 @@ export async function copiesBehind(cluster: Cluster, shards: number): Promise<st
 /**
  * After a quiet second, a local read of each key in every region must return what a
  * linearizable read returns (all keys at once): replicas and learners that applied the same
- * log agree. Returns the keys where some region disagreed (as `key (r2: 5 vs 7)`), and those
- * whose local reads some region refused in every round and none disagreed on (as `key (r1:
- * local read refused (...))`).
+ * log agree. Returns the keys where some region disagreed (as `key (r2: 5 vs 7)`), and, as
+ * `failed`, those the cluster refused to read: a linearizable read refused (UnavailableError)
+ * READ_TRIES times in a row, or a local read that some region refused in every round (as `key
+ * (r1: local read refused (...))`). Every server runs then and the network is healed, so either
+ * is refused for good (a server that missed the restart notices of a shard's copies refused
+ * its local reads so; see server.ts probeDown). A timeout says nothing: with small memory
+ * limits (`--limits small`) a balancer drops a request of a client that comes after newer ones
+ * it has forgotten, and the reads of all keys go at once.
  */
-async function convergence(cluster: Cluster, regions: string[], keys: string[]): Promise<{ diverged: string[]; refused: string[] }> {
+async function convergence(cluster: Cluster, regions: string[], keys: string[]): Promise<{ diverged: string[]; failed: string[] }> {
   await cluster.sleep(SCENARIO_QUIET_MS);
-  const diverged: string[] = [];
-  const refused: string[] = [];
   const reader = cluster.client({ region: regions[0]! });
   const locals = regions.map((region) => ({ region, client: cluster.client({ region }) }));
-  const read = async (key: string): Promise<{ known: boolean; value: unknown }> => {
-    for (let attempt = 0; attempt < 5; attempt++) {
+  /** A linearizable read, tried READ_TRIES times; `refused`: every try was refused (the last one's message). */
+  const read = async (key: string): Promise<{ known: true; value: unknown } | { known: false; refused: string | undefined }> => {
+    let refusals = 0;
+    let last = '';
+    for (let attempt = 0; attempt < READ_TRIES; attempt++) {
       try {
         return { known: true, value: await reader.get(key) };
-      } catch {
+      } catch (e) {
+        if (e instanceof UnavailableError) refusals++;
+        last = (e as Error).message;
         await cluster.sleep(200);
       }
     }
-    return { known: false, value: undefined };
+    return { known: false, refused: refusals === READ_TRIES ? last : undefined };
   };
+  const unread = (key: string, refused: string | undefined): Verdict | undefined =>
+    refused === undefined ? undefined : { failed: true, text: `${key} (a linearizable read refused ${READ_TRIES} times: ${refused})` };
   // Every key at once (each key's reads in their order, its local reads side by side): the
   // keys are independent, and one after another they took a third of a seed's simulated time.
   const verdicts = await Promise.all(
-    keys.map(async (key): Promise<string | undefined> => {
+    keys.map(async (key): Promise<Verdict | undefined> => {
       for (let attempt = 1; ; attempt++) {
         const before = await read(key);
-        if (!before.known) return undefined;
+        if (!before.known) return unread(key, before.refused);
         const truth = before.value;
+        let refused = 0;
         const answers = await Promise.all(
           locals.map(async ({ region, client }): Promise<string | undefined> => {
             try {
               const local = await client.get(key, { consistency: 'local' });
               return local === truth ? undefined : `${region}: ${JSON.stringify(local ?? null)} vs ${JSON.stringify(truth ?? null)}`;
             } catch (error) {
-              // Every server runs and the network is healed: a local read refused in every
-              // round is refused for good (a server that missed the restart notices of a
-              // shard's copies refused them so; see server.ts probeDown).
-              return `${region}: ${LOCAL_READ_REFUSED} (${(error as Error).message})`;
+              // A timeout says nothing (see above).
+              if (!(error instanceof UnavailableError)) return undefined;
+              refused++;
+              return `${region}: local read refused (${error.message})`;
             }
           }),
         );
         const wrong = answers.filter((w): w is string => w !== undefined);
         if (wrong.length === 0) return undefined;
         // Refused only: no value to hold still, so the next round, after a quiet second.
-        if (wrong.every((w) => w.includes(LOCAL_READ_REFUSED))) {
-          if (attempt >= SCENARIO_CONVERGENCE_TRIES) return `${REFUSED_MARK}${key} (${wrong.join('; ')})`;
+        if (refused === wrong.length) {
+          if (attempt >= SCENARIO_CONVERGENCE_TRIES) return { failed: true, text: `${key} (${wrong.join('; ')})` };
           await cluster.sleep(SCENARIO_QUIET_MS);
           continue;
         }
         // A write that landed meanwhile (an in-doubt transaction resolved late) is not divergence:
         // only a value that stood still across the local reads counts.
         const after = await read(key);
-        if (!after.known || after.value !== truth) return undefined;
+        if (!after.known) return unread(key, after.refused);
+        if (after.value !== truth) return undefined;
         // It may have landed just before the first read, with a learner a few ms behind (an
         // orphaned prepare's locks are released after ORPHAN_TICKS of leadership, which can
         // fall in the quiet second): look again after another quiet second. A replica that
         // applied the log differently, or a learner that stopped, still differs then.
-        if (attempt >= SCENARIO_CONVERGENCE_TRIES) return `${key} (${wrong.join('; ')})`;
+        if (attempt >= SCENARIO_CONVERGENCE_TRIES) return { failed: false, text: `${key} (${wrong.join('; ')})` };
         await cluster.sleep(SCENARIO_QUIET_MS);
       }
     }),
   );
-  for (const v of verdicts) {
-    if (v === undefined) continue;
-    if (v.startsWith(REFUSED_MARK)) refused.push(v.slice(REFUSED_MARK.length));
-    else diverged.push(v);
-  }
-  return { diverged, refused };
+  const diverged: string[] = [];
+  const failed: string[] = [];
+  for (const v of verdicts) if (v !== undefined) (v.failed ? failed : diverged).push(v.text);
+  return { diverged, failed };
+}
+
+/** Convergence's verdict on a key: its regions disagreed, or (`failed`) it could not be read. */
+interface Verdict {
+  failed: boolean;
+  text: string;
 }
 
 /** The older fixed schedule (crashes, restarts, region partitions, heals), for seeds pinned to it. */

@@ -62,6 +62,50 @@ test('region: a heartbeat of a previous incarnation, delayed past the new one, i
   t.is(state.servers.view().find((m) => m.id === 'r1/0')?.incarnation, 1);
 });
 
+// A life that died at once, whose heartbeat came after the next life's (found 2026-12-03 by
+// `meridian check --time-limit 900 --from 820000 --shape random --nemesis swarm --mode passive
+// --txn-share 0.2`: seed 821690 of 6,665, 2 regions of one server, factor 1, not live in the
+// catch-up phase). r1/0 restarted and lost power at once at 3,999 ms and restarted at 4,099;
+// under a reorder fault the heartbeat of the 0 ms life came 160 ms late. The region actor took
+// it for the newest life and dropped every later heartbeat of the running one as stale: r1/0
+// was down in its digests for good, so balancer/r2, once r2/0 went down, had no server to send
+// r2's calls to. Lives have ids with no order: a late id not seen before counts as a restart,
+// and a heartbeat of any life seen counts as a heartbeat.
+test('region: a heartbeat of a life that died at once, late past the next life, neither hides the running one nor counts twice', (t) => {
+  let now = 0;
+  const ctx = { now: () => now, setTimer: () => undefined, send: () => undefined } as unknown as Parameters<typeof regionBehavior.init>[0];
+  const params = { region: 'r1', servers: ['r1/0'], regions: ['r1'], heartbeat: validateHeartbeatConfig({ intervalMs: 100 }) };
+  const state = regionBehavior.init(ctx, params, []);
+  const hb = (incarnation: string, seq: number): Heartbeat => ({
+    type: 'hb',
+    node: 'r1/0',
+    seq,
+    incarnation,
+    load: { inflight: 0, busyMs: 0 } as unknown as Heartbeat['load'],
+  });
+  const view = (): { state: string; incarnation: number } => {
+    regionBehavior.receive(state, { type: 'timer', key: 'tick' }, ctx);
+    const m = state.servers.view().find((v) => v.id === 'r1/0')!;
+    return { state: m.state, incarnation: m.incarnation };
+  };
+  for (let i = 1; i <= 10; i++) {
+    now += 100;
+    regionBehavior.receive(state, hb('A', i), ctx);
+  }
+  // A dies; B starts and dies at once (its one heartbeat is held by the network); C runs.
+  now += 300;
+  regionBehavior.receive(state, hb('C', 1), ctx);
+  now += 60;
+  regionBehavior.receive(state, hb('B', 1), ctx);
+  for (let i = 2; i <= 40; i++) {
+    now += 100;
+    regionBehavior.receive(state, hb('C', i), ctx);
+    if (i % 5 === 0) t.is(view().state, 'up', `C beats at ${now} ms`);
+  }
+  regionBehavior.receive(state, hb('A', 11), ctx); // and a very late one of A: nothing new
+  t.deepEqual(view(), { state: 'up', incarnation: 2 }, 'two restarts seen (B and C), the running life up');
+});
+
 // A lost restart notice (found 2026-12-03 by `meridian check --time-limit 900 --from 720000
 // --shape random --nemesis swarm --txn-share 0.2 --mode hybrid`: seeds 720559 and 722455 of
 // 2576, 2 regions of one server, factor 1, not live in the catch-up phase). r1/0, the shard's
@@ -90,6 +134,23 @@ for (const { seed, shards } of [
 // the fix did). r2/0 missed r1/0's restart notice; it hears from r1/0 no other way (factor 1),
 // so it refused every local read of r1/0's shards for good: "every replica of shard 0 is
 // down". Now the refused read probes r1/0, and its answer takes it back (server.ts probeDown).
+// The same, in a region of three servers (seed 823270 of the passive random-shape swarm run
+// that found 821690 above: 4 regions of 3 servers, factor 1): a local read refused at a server
+// probed the copies, but the next read went to another server of the region, which had missed
+// the notice too, and so did the third; every convergence round was refused. Servers now probe
+// the nodes they have held dead for a second, every second (server.ts onProbeTimer).
+for (const { seed, shape } of [
+  { seed: 821690, shape: { regions: 2, servers: 1, factor: 1, shards: 1 } },
+  { seed: 823270, shape: { regions: 4, servers: 3, factor: 1, shards: 8 } },
+  { seed: 825844, shape: { regions: 3, servers: 3, factor: 1, shards: 4 } },
+]) {
+  test(`seed ${seed} (passive, ${shape.regions} regions of ${shape.servers}, factor 1, swarm, txn share 0.2) is live and answers reads after healing`, async (t) => {
+    const r = await runPinnedSeed(t, { seed, mode: 'passive', schedule: 'swarm', txnShare: 0.2, ...shape });
+    t.true(r.live, r.failures.join('; '));
+    t.is(r.outcome, 'pass', r.failures.join('; '));
+  });
+}
+
 for (const seed of [36, 49]) {
   test(`seed ${seed} (2 regions of one server, factor 1, swarm): local reads are answered after healing`, async (t) => {
     const r = await runPinnedSeed(t, { seed, mode: 'active', schedule: 'swarm', regions: 2, servers: 1, factor: 1 });

@@ -138,6 +138,8 @@ export const FLUSH_DELAY_MS = 0;
 export const PROOF_OF_LIFE_AFTER_MS = 1_000;
 /** A crash notice older than this no longer stops a request when every replica of its shard was reported dead (see nearestUp). */
 export const DOWN_NOTICE_STALE_MS = 1_000;
+/** How often a server probes the nodes it has held dead for DOWN_NOTICE_STALE_MS or more (see onProbeTimer). */
+export const DOWN_PROBE_MS = 1_000;
 /** Transaction request ids a server remembers with the coordinator it passed them to. */
 export const TXN_FORWARDS_REMEMBERED_MAX = 4_096;
 /** Open transactions a server's summary names (shard:txn), at most. */
@@ -359,6 +361,8 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
       const sys = msg;
       if (!state.notices.current(sys)) return;
       if (sys.event === 'node-crashed') {
+        // The probe timer runs while any node is held dead, and only then (see onProbeTimer).
+        if (state.downNodes.size === 0) ctx.setTimer('probe', DOWN_PROBE_MS);
         state.downNodes.add(sys.node);
         state.downSince.set(sys.node, ctx.now());
         // Requests this server passed to the dead node will not be answered by it: say so now
@@ -420,6 +424,9 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
       state.dueCache.participants = true;
       carryOut(state, state.participants.answerReads(msg), ctx);
       return;
+    case 'timer':
+      if (msg.key === 'probe') onProbeTimer(state, ctx);
+      return;
     default:
       return;
   }
@@ -443,13 +450,29 @@ function markUp(state: ServerState, node: string): void {
 }
 
 /**
- * Probe `nodes`, held dead, at most once per DOWN_NOTICE_STALE_MS each: this server needs one
- * of them and may hear from none of them otherwise (no Paxos group in common), while its
- * restart notice may have been lost. Before, a server that missed the restart notice of every
- * replica of a shard refused the local reads of that shard for good (a write goes to a
- * replica reported long enough ago, see nearestUp, but its answer goes to the balancer, not
- * here). No probe is sent unless a request needs a node held dead, so runs without such a
- * request keep their traces.
+ * Every DOWN_PROBE_MS while any node is held dead: probe those reported dead at least
+ * DOWN_NOTICE_STALE_MS ago. A server may hear from a node in no other way (no Paxos group in
+ * common: factor 1, a hybrid learner's region), while the node's restart notice may have been
+ * lost. Probing only when a local read was refused (the first fix, 945c2a8) left each server
+ * of a region to refuse one read of its own before it looked, and a region of three servers
+ * refused all three convergence rounds (`meridian check --seed 823270 --shape random --nemesis
+ * swarm --mode passive --txn-share 0.2`: 4 regions of 3 servers, factor 1).
+ */
+function onProbeTimer(state: ServerState, ctx: ActorContext): void {
+  if (state.downNodes.size === 0) return;
+  const now = ctx.now();
+  const stale: string[] = [];
+  for (const node of state.downNodes) if (now - (state.downSince.get(node) ?? now) >= DOWN_NOTICE_STALE_MS) stale.push(node);
+  probeDown(state, stale, ctx);
+  ctx.setTimer('probe', DOWN_PROBE_MS);
+}
+
+/**
+ * Probe `nodes`, held dead, at most once per DOWN_NOTICE_STALE_MS each; an answer to a probe
+ * sent after the crash notice takes the node back. Before, a server that missed the restart
+ * notice of every replica of a shard refused the local reads of that shard for good (a write
+ * goes to a replica reported long enough ago, see nearestUp, but its answer goes to the
+ * balancer, not here). Called by the probe timer and by a refused local read.
  */
 function probeDown(state: ServerState, nodes: readonly string[], ctx: ActorContext): void {
   const now = ctx.now();

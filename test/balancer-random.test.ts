@@ -24,14 +24,14 @@ test('randomized balancer: late, reordered and copied requests, answers and cras
   noneFailed(
     `requests ${sum((r) => r.requests)}, forwarded ${sum((r) => r.forwarded)}, refused ${sum((r) => r.refused)}, ` +
       `copies delivered ${sum((r) => r.copies)}; routed-id bounds below the default in ${small} seeds; ` +
-      `probes to coordinators ${sum((r) => r.probes)}, ${sum((r) => r.probesAnswered)} of them taking one back`,
+      `probes to coordinators and servers ${sum((r) => r.probes)}, ${sum((r) => r.probesAnswered)} of them taking one back`,
   );
   // Not vacuous: most requests are routed, some refused, many copies come, most seeds forget.
   t.true(sum((r) => r.forwarded) > 100 * seeds, 'requests are forwarded');
   t.true(results.filter((r) => r.refused > 0).length > seeds / 4, 'a quarter of the seeds refuse some requests');
   t.true(sum((r) => r.copies) > 100 * seeds, 'copies arrive');
   t.true(small > seeds / 2, 'most seeds forget (bounds below the default)');
-  t.true(results.filter((r) => r.probesAnswered > 0).length > seeds / 10, 'a tenth of the seeds take a coordinator back on a probe');
+  t.true(results.filter((r) => r.probesAnswered > 0).length > seeds / 10, 'a tenth of the seeds take a node back on a probe');
 });
 
 // Each mutant is a bug that nothing in the project knows about (scripts/mutants.mjs puts it into

@@ -151,6 +151,19 @@ for (const { seed, shape } of [
   });
 }
 
+// A balancer that held both servers of a 2 x 1 cluster crashed for good (found 2026-12-03 by
+// `meridian check --time-limit 900 --from 850000 --shape random --nemesis swarm --mode passive
+// --txn-share 0.2`: seed 854828 of 5,014, not live after healing). A restart storm under 5%
+// loss: both balancers missed restart notices of both servers, which came back quicker than
+// the failure detector (no down-then-up in the digests) and had no request to answer (none
+// was routed to them), so every call was refused: "no server available in region r1". Now a
+// balancer probes each server it has held crashed for a second (balancer.ts onProbeAck).
+test('seed 854828 (passive, 2 regions of one server, factor 2, swarm, txn share 0.2) is live after healing', async (t) => {
+  const r = await runPinnedSeed(t, { seed: 854828, mode: 'passive', schedule: 'swarm', txnShare: 0.2, regions: 2, servers: 1, factor: 2, shards: 6 });
+  t.true(r.live, r.failures.join('; '));
+  t.is(r.outcome, 'pass', r.failures.join('; '));
+});
+
 for (const seed of [36, 49]) {
   test(`seed ${seed} (2 regions of one server, factor 1, swarm): local reads are answered after healing`, async (t) => {
     const r = await runPinnedSeed(t, { seed, mode: 'active', schedule: 'swarm', regions: 2, servers: 1, factor: 1 });

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { eventually, withCluster, type ClusterConfig } from '../src/index.js';
 import type { Cluster } from '../src/cluster/cluster.js';
-import { COORDINATOR_PROBE_MS, type BalancerState, type BalancerSummary } from '../src/cluster/balancer.js';
+import { BALANCER_PROBE_MS, type BalancerState, type BalancerSummary } from '../src/cluster/balancer.js';
 import { balancerAddress } from '../src/cluster/topology.js';
 
 // Issue 8, item 6: in sim, the runtime's crash notice is a message through the router, subject
@@ -251,15 +251,15 @@ test("a balancer that missed its coordinator's restart notice finds it running b
     await txn(1);
     t.deepEqual(await down(), ['coordinator/r1'], 'the restart notice did not come: still held crashed');
     // The probes' answers are cut off too, until the partition heals.
-    await cluster.sleep(2 * COORDINATOR_PROBE_MS);
+    await cluster.sleep(2 * BALANCER_PROBE_MS);
     t.true(probes.length >= 2 && probes.every((p) => p === 'coordinator/r1'), `probes sent to ${probes.join(', ')}`);
     t.deepEqual(await down(), ['coordinator/r1'], 'no answer through the partition');
     cluster.heal();
-    await eventually(cluster, async () => (await down()).length === 0, { timeoutMs: 3 * COORDINATOR_PROBE_MS, message: 'a probe answered once healed' });
+    await eventually(cluster, async () => (await down()).length === 0, { timeoutMs: 3 * BALANCER_PROBE_MS, message: 'a probe answered once healed' });
     const probesThen = probes.length;
     await txn(2);
     t.deepEqual(cos, ['coordinator/r2', 'coordinator/r1'], "the next region's while held crashed, then the region's own");
-    await cluster.sleep(3 * COORDINATOR_PROBE_MS);
+    await cluster.sleep(3 * BALANCER_PROBE_MS);
     t.is(probes.length, probesThen, 'the probes stop once no coordinator is held crashed');
   });
 });

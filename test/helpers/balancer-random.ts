@@ -37,17 +37,16 @@
  *    value the server gave that request; an error is for a request that was forwarded);
  *  - a request whose first copy arrives before any copy of a newer request of its client is
  *    forwarded or refused at once (dedup drops copies, not requests).
- * And, for coordinators: a probe goes only to a coordinator the balancer holds crashed; an
- * answer to a probe takes a coordinator back only if it was given after the crash the
- * balancer's mark is for (a copy of an answer from before a later crash does not); and once
- * every coordinator runs, with every message arriving, none is held crashed a few probe
- * periods later (a lost restart notice included). And no step throws. (The answer-age rule is
- * met rarely: with balancer.ts onProbeAck taking any answer, seed 205 of 1-400 fails, on
- * 2026-12-03; ignoring every answer, 52 seeds fail the last check.)
+ * And, for coordinators and servers: a probe goes only to one the balancer holds crashed; an
+ * answer to a probe takes one back only if it was given after the crash the balancer's mark
+ * is for (a copy of an answer from before a later crash does not); and once every node runs,
+ * with every message arriving, none is held crashed a few probe periods later (a lost restart
+ * notice included). And no step throws. (2026-12-03, seeds 1-400: with balancer.ts onProbeAck
+ * taking any answer, seeds 188 and 376 fail; ignoring every answer, 55 fail the last check.)
  */
 import { validateBalancerConfig } from '../../src/balance/validate.js';
 import { STRATEGY_NAMES } from '../../src/balance/types.js';
-import { balancerBehavior, COORDINATOR_PROBE_MS, type BalancerParams, type BalancerState } from '../../src/cluster/balancer.js';
+import { balancerBehavior, BALANCER_PROBE_MS, type BalancerParams, type BalancerState } from '../../src/cluster/balancer.js';
 import type { BalancerInbound, Digest, ErrorCodeWire, Probe, Req, RequestBody, Res } from '../../src/cluster/messages.js';
 import { balancerAddress, coordinatorAddress, serverId } from '../../src/cluster/topology.js';
 import { Prng } from '../../src/core/prng.js';
@@ -165,11 +164,11 @@ export function runSeed(seed: number): SeedResult {
   const timers = new Map<string, number>();
   const incarnations = new Map<string, number>();
   const coordinatorDown = new Set<string>();
-  /** Per coordinator, when each incarnation crashed (index: the incarnation its crash notice carries). */
-  const coordinatorCrashes = new Map<string, number[]>(coordinators.map((c) => [c, []]));
-  /** Per coordinator, the crash time of the crash notice the balancer's mark is for. */
+  /** Per coordinator and server, when each incarnation crashed (index: the incarnation its crash notice carries). */
+  const crashes = new Map<string, number[]>([...coordinators, ...serverIds].map((c) => [c, []]));
+  /** Per coordinator and server, the crash time of the crash notice the balancer's mark is for. */
   const markFor = new Map<string, number>();
-  /** When a coordinator gave the answer to its probe sent at `at` (key: `<coordinator> <at>`). */
+  /** When a coordinator or server gave the answer to its probe sent at `at` (key: `<node> <at>`). */
   const answeredAt = new Map<string, number>();
   let probes = 0;
   let probesAnswered = 0;
@@ -228,13 +227,14 @@ export function runSeed(seed: number): SeedResult {
     if (msg.type === 'probe') {
       probes++;
       const { at } = msg as Probe;
-      if (!coordinators.includes(to)) problems.push(`a probe to ${to}, not a coordinator`);
-      else if (!state.coordinatorsDown.has(to)) problems.push(`a probe to ${to}, which the balancer does not hold crashed`);
-      // A crashed coordinator takes nothing; a running one answers, like a notice late, copied or lost.
-      if (coordinatorDown.has(to) || (!lossless && prng.chance(noticeLoss))) return;
+      const server = servers.get(to);
+      if (!coordinators.includes(to) && server === undefined) problems.push(`a probe to ${to}, neither a coordinator nor a server`);
+      else if (heldSince(to) === undefined) problems.push(`a probe to ${to}, which the balancer does not hold crashed`);
+      // A crashed node takes nothing; a running one answers, like a notice late, copied or lost.
+      if (coordinatorDown.has(to) || server?.crashed === true || (!lossless && prng.chance(noticeLoss))) return;
       answeredAt.set(`${to} ${at}`, now);
       schedule(now + prng.int(20), to, { type: 'probe-ack', at });
-      if (prng.chance(0.3)) schedule(now + COORDINATOR_PROBE_MS + prng.int(4 * COORDINATOR_PROBE_MS), to, { type: 'probe-ack', at });
+      if (prng.chance(0.3)) schedule(now + BALANCER_PROBE_MS + prng.int(4 * BALANCER_PROBE_MS), to, { type: 'probe-ack', at });
       return;
     }
     problems.push(`the balancer sent a ${msg.type} to ${to}`);
@@ -266,18 +266,23 @@ export function runSeed(seed: number): SeedResult {
     warn: (message: string) => problems.push(`warned: ${message}`),
   };
 
+  /** When the balancer's mark that `node` crashed was set (its clock), if it holds it crashed. */
+  const heldSince = (node: string): number | undefined => {
+    const m = state.members.get(node);
+    return m === undefined ? state.coordinatorsDown.get(node) : m.crashed ? m.crashedAtMs : undefined;
+  };
   const receive = (from: string, msg: BalancerInbound): void => {
     sender = from;
     handling = msg.type;
-    const since = state.coordinatorsDown.get(from);
-    const held = msg.type === 'sys' ? state.coordinatorsDown.get(msg.node) : undefined;
+    const since = heldSince(from);
+    const held = msg.type === 'sys' ? heldSince(msg.node) : undefined;
     balancerBehavior.receive(state, msg, ctx);
     handling = 'none';
-    if (msg.type === 'sys' && coordinators.includes(msg.node)) {
-      const mark = state.coordinatorsDown.get(msg.node);
-      if (msg.event === 'node-crashed' && mark !== undefined && mark !== held) markFor.set(msg.node, coordinatorCrashes.get(msg.node)![msg.incarnation]!);
+    if (msg.type === 'sys' && msg.event === 'node-crashed') {
+      const mark = heldSince(msg.node);
+      if (mark !== undefined && mark !== held) markFor.set(msg.node, crashes.get(msg.node)![msg.incarnation]!);
     }
-    if (msg.type === 'probe-ack' && since !== undefined && !state.coordinatorsDown.has(from)) {
+    if (msg.type === 'probe-ack' && since !== undefined && heldSince(from) === undefined) {
       probesAnswered++;
       const given = answeredAt.get(`${from} ${msg.at}`)!;
       const crash = markFor.get(from)!;
@@ -373,6 +378,7 @@ export function runSeed(seed: number): SeedResult {
     const server = prng.pick(running);
     server.crashed = true;
     server.crashedAt = now;
+    crashes.get(server.id)![incarnations.get(server.id) ?? 0] = now;
     server.inbox = [];
     notice('node-crashed', server.id);
   };
@@ -390,7 +396,7 @@ export function runSeed(seed: number): SeedResult {
       notice('node-restarted', c);
     } else {
       coordinatorDown.add(c);
-      coordinatorCrashes.get(c)![incarnations.get(c) ?? 0] = now;
+      crashes.get(c)![incarnations.get(c) ?? 0] = now;
       notice('node-crashed', c);
     }
   };
@@ -496,13 +502,13 @@ export function runSeed(seed: number): SeedResult {
       deliverDue();
     }
     // A few probe periods with every message arriving: no coordinator is held crashed then.
-    const until = now + 3 * COORDINATOR_PROBE_MS;
+    const until = now + 3 * BALANCER_PROBE_MS;
     while (now < until) {
       advanceTo(now + 10);
       deliverDue();
     }
-    const stillHeld = [...state.coordinatorsDown.keys()];
-    if (stillHeld.length > 0) problems.push(`every coordinator runs, yet the balancer holds ${stillHeld.join(', ')} crashed`);
+    const stillHeld = [...state.coordinatorsDown.keys(), ...[...state.members].filter(([, m]) => m.crashed).map(([id]) => id)];
+    if (stillHeld.length > 0) problems.push(`every node runs, yet the balancer holds ${stillHeld.join(', ')} crashed`);
   } catch (error) {
     problems.push(`threw (${handling}): ${(error as Error).stack ?? String(error)}`);
   }

@@ -77,7 +77,7 @@ export const MUTANTS = [
   },
   {
     name: 'server-ignores-probe-acks',
-    what: 'a server that refused a local read for copies it holds dead never takes them back on a probe answer (a lost restart notice then refuses their local reads for good)',
+    what: 'a server never takes a node it holds dead back on the answer to a probe (a lost restart notice then refuses local reads of its shards for good)',
     edits: [['src/cluster/server.js', 'if (msg.at > (state.downSince.get(ctx.sender) ?? Number.POSITIVE_INFINITY))', 'if (false)']],
     flags: ['--regions', '2', '--servers', '1', '--factor', '1', '--nemesis', 'swarm'],
   },

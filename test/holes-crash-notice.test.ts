@@ -271,19 +271,15 @@ test("a local read at a server that missed the restart notice of every replica o
   // that a client of r1 made ("every replica of shard s is down"): writes go to a replica
   // reported long enough ago, local reads were refused at once, and the answer to a write goes
   // to the balancer, not to r1/0.
-  const config: ClusterConfig = {
-    regions: [
-      { name: 'r1', servers: 1 },
-      { name: 'r2', servers: 1 },
-    ],
-    transport: 'sim',
+  const oneServerEach: ClusterConfig = {
+    ...config,
+    regions: config.regions.map((r) => ({ ...r, servers: 1 })),
     seed: 23,
     shards: 4,
     network: { latencyMs: { 'r1~r2': 10 } },
-    heartbeat: { intervalMs: 50 },
     replication: { mode: 'active', factor: 1 },
   };
-  await withCluster(t, config, async (cluster) => {
+  await withCluster(t, oneServerEach, async (cluster) => {
     const key = Array.from({ length: 64 }, (_, i) => `k${i}`).find((k) => cluster.serverFor(k) === 'r2/0')!;
     t.log(`key ${key}, shard ${cluster.shardOf(key)} on r2/0`);
     const client = cluster.client({ region: 'r1' });

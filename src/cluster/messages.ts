@@ -94,9 +94,10 @@ export interface RegionBeat {
 
 /**
  * Is it running? Sent to a node the runtime reported crashed and no restart notice has come
- * for (a notice is a message and may be lost), by one that hears from it no other way: a
- * balancer to a coordinator (every COORDINATOR_PROBE_MS; balancer.ts onProbeAck), a server to
- * the replicas of a shard it refused a local read of (server.ts probeDown).
+ * for (a notice is a message and may be lost), by one that may hear from it no other way: a
+ * balancer to the coordinators and servers it holds crashed (every BALANCER_PROBE_MS;
+ * balancer.ts onProbeAck), a server to the nodes it holds dead (every DOWN_PROBE_MS, and at
+ * once to the copies of a shard it refused a local read of; server.ts probeDown).
  */
 export interface Probe {
   type: 'probe';
@@ -104,7 +105,7 @@ export interface Probe {
   at: number;
 }
 
-/** The answer to a Probe, with the probe's `at`: coordinator -> balancer or server, server -> server. */
+/** The answer to a Probe, with the probe's `at`: coordinator or server -> balancer or server. */
 export interface ProbeAck {
   type: 'probe-ack';
   at: number;
@@ -119,7 +120,7 @@ export interface ProbeAck {
 /** What a client's address receives (the client lives on the front host, outside any actor). */
 export type ClientInbound = Res | UndeliverableMessage;
 
-/** Requests from clients, answers from servers, digests from region actors, crash notices from the runtime, coordinators' answers to probes. */
+/** Requests from clients, answers from servers, digests from region actors, crash notices from the runtime, answers to its probes. */
 export type BalancerInbound = Req | Res | Digest | SystemMessage | ProbeAck | TimerMessage | UndeliverableMessage;
 
 export type HeartbeatInbound = LoadReport | TimerMessage | UndeliverableMessage;

@@ -20,8 +20,8 @@
  * copied too; servers crash (their unanswered requests are lost) and restart, and the runtime's
  * notices of it (src/cluster/cluster.ts notifyBalancers) are late, reordered, copied or lost;
  * region digests report servers down after a while and stop now and then (a partition);
- * coordinators crash and restart, and answer the balancer's probes while they run (answers late,
- * copied or lost like notices); the balancer's own timers (sweep, regions, probe) fire on a fake
+ * coordinators crash and restart; servers and coordinators answer the balancer's probes while
+ * they run (answers late, copied or lost like notices); the balancer's own timers (sweep, regions, probe) fire on a fake
  * clock.
  *
  * Checked, per request (a client's rid), over the whole run with every late copy delivered:
@@ -73,7 +73,7 @@ export interface SeedResult {
   copies: number;
   /** The routed-ids bound of the seed (undefined: the default). */
   limit: number | undefined;
-  /** Probes the balancer sent to coordinators, and answers to them that took one back. */
+  /** Probes the balancer sent to coordinators and servers, and answers to them that took one back. */
   probes: number;
   probesAnswered: number;
 }
@@ -368,6 +368,7 @@ export function runSeed(seed: number): SeedResult {
     let incarnation = incarnations.get(node) ?? 0;
     if (event === 'node-restarted') incarnations.set(node, ++incarnation);
     const msg: SystemMessage = { type: 'sys', event, node, incarnation };
+    if (event === 'node-crashed') crashes.get(node)![incarnation] = now;
     if (prng.chance(noticeLoss)) return; // Cut off by a partition.
     schedule(now + prng.int(prng.chance(0.2) ? 500 : 20), node, msg);
     if (prng.chance(0.1)) schedule(now + prng.int(1_000), node, msg);
@@ -378,7 +379,6 @@ export function runSeed(seed: number): SeedResult {
     const server = prng.pick(running);
     server.crashed = true;
     server.crashedAt = now;
-    crashes.get(server.id)![incarnations.get(server.id) ?? 0] = now;
     server.inbox = [];
     notice('node-crashed', server.id);
   };
@@ -396,7 +396,6 @@ export function runSeed(seed: number): SeedResult {
       notice('node-restarted', c);
     } else {
       coordinatorDown.add(c);
-      crashes.get(c)![incarnations.get(c) ?? 0] = now;
       notice('node-crashed', c);
     }
   };

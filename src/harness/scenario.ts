@@ -611,7 +611,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     if (!check.ok && check.verdict === 'not-linearizable') failures.push('not-linearizable');
     for (const a of assertions) failures.push(`assertion failed in ${a.address} at ${(a.atMs - t0).toFixed(0)} ms: ${withoutAssertPrefix(a.message)}`);
     if (diverged.length > 0) failures.push(`replicas diverged on ${diverged.join(', ')}`);
-    if (unreadable.length > 0) failures.push(`reads refused after healing: ${unreadable.join(', ')}`);
+    if (unreadable.length > 0) failures.push(`reads refused or timed out after healing: ${unreadable.join(', ')}`);
     for (const d of stateDiffs) failures.push(`replica state differs: ${d}`);
     failures.push(...catchUp);
     if (!live) failures.push('not live (clients could not finish after healing)');
@@ -775,54 +775,74 @@ export async function copiesBehind(cluster: Cluster, shards: number): Promise<st
  * After a quiet second, a local read of each key in every region must return what a
  * linearizable read returns (all keys at once): replicas and learners that applied the same
  * log agree. Returns the keys where some region disagreed (as `key (r2: 5 vs 7)`), and, as
- * `failed`, those the cluster refused to read: a linearizable read refused (UnavailableError)
- * READ_TRIES times in a row, or a local read that some region refused in every round (as `key
- * (r1: local read refused (...))`). Every server runs then and the network is healed, so either
- * is refused for good (a server that missed the restart notices of a shard's copies refused
- * its local reads so; see server.ts probeDown). A timeout says nothing: with small memory
- * limits (`--limits small`) a balancer drops a request of a client that comes after newer ones
- * it has forgotten, and the reads of all keys go at once.
+ * `failed`, those the cluster did not read: a linearizable read refused (UnavailableError) or
+ * timed out READ_TRIES times in a row, or a local read that some region refused, or that timed out
+ * READ_TRIES times in a row, in every round (as `key (r1: local read refused (...))`). Every
+ * server runs then and the network is healed, so either is refused for good (a server that
+ * missed the restart notices of a shard's copies refused its local reads so; see server.ts
+ * probeDown). A single timeout says nothing: with small memory limits (`--limits small`) a
+ * balancer drops a request of a client that comes after newer ones it has forgotten, and the
+ * reads of all keys go at once from one client per region; so a timed-out read is tried again
+ * from a new client, which has no other request out (before, a local read that timed out
+ * counted as agreeing, and a linearizable read that timed out five times left its key
+ * unchecked; retried from the same client, they timed out five times in 4 of 300 seeds of
+ * `check --limits small`).
  */
-async function convergence(cluster: Cluster, regions: string[], keys: string[]): Promise<{ diverged: string[]; failed: string[] }> {
+export async function convergence(cluster: Cluster, regions: string[], keys: string[]): Promise<{ diverged: string[]; failed: string[] }> {
   await cluster.sleep(SCENARIO_QUIET_MS);
   const reader = cluster.client({ region: regions[0]! });
   const locals = regions.map((region) => ({ region, client: cluster.client({ region }) }));
-  /** A linearizable read, tried READ_TRIES times; `refused`: every try was refused (the last one's message). */
-  const read = async (key: string): Promise<{ known: true; value: unknown } | { known: false; refused: string | undefined }> => {
+  /** A linearizable read, tried READ_TRIES times; `failed`: how every try failed (refused or timed out, the last one's message). */
+  const read = async (key: string): Promise<{ known: true; value: unknown } | { known: false; failed: string }> => {
     let refusals = 0;
     let last = '';
+    let client = reader;
     for (let attempt = 0; attempt < READ_TRIES; attempt++) {
       try {
-        return { known: true, value: await reader.get(key) };
+        return { known: true, value: await client.get(key) };
       } catch (e) {
         if (e instanceof UnavailableError) refusals++;
+        // A timeout: the next try from a client of its own (see above).
+        else client = cluster.client({ region: regions[0]! });
         last = (e as Error).message;
         await cluster.sleep(200);
       }
     }
-    return { known: false, refused: refusals === READ_TRIES ? last : undefined };
+    const how = refusals === READ_TRIES ? 'refused' : refusals === 0 ? 'timed out' : 'refused or timed out';
+    return { known: false, failed: `${how} ${READ_TRIES} times: ${last}` };
   };
-  const unread = (key: string, refused: string | undefined): Verdict | undefined =>
-    refused === undefined ? undefined : { failed: true, text: `${key} (a linearizable read refused ${READ_TRIES} times: ${refused})` };
+  const unread = (key: string, failed: string): Verdict => ({ failed: true, text: `${key} (a linearizable read ${failed})` });
   // Every key at once (each key's reads in their order, its local reads side by side): the
   // keys are independent, and one after another they took a third of a seed's simulated time.
   const verdicts = await Promise.all(
     keys.map(async (key): Promise<Verdict | undefined> => {
       for (let attempt = 1; ; attempt++) {
         const before = await read(key);
-        if (!before.known) return unread(key, before.refused);
+        if (!before.known) return unread(key, before.failed);
         const truth = before.value;
         let refused = 0;
         const answers = await Promise.all(
           locals.map(async ({ region, client }): Promise<string | undefined> => {
-            try {
-              const local = await client.get(key, { consistency: 'local' });
-              return local === truth ? undefined : `${region}: ${JSON.stringify(local ?? null)} vs ${JSON.stringify(truth ?? null)}`;
-            } catch (error) {
-              // A timeout says nothing (see above).
-              if (!(error instanceof UnavailableError)) return undefined;
-              refused++;
-              return `${region}: local read refused (${error.message})`;
+            // A timeout says nothing by itself (see above): the read is tried again, 200 ms
+            // apart, from a client of its own. One that timed out READ_TRIES times in a row
+            // counts as refused.
+            let from = client;
+            for (let tries = 1; ; tries++) {
+              try {
+                const local = await from.get(key, { consistency: 'local' });
+                return local === truth ? undefined : `${region}: ${JSON.stringify(local ?? null)} vs ${JSON.stringify(truth ?? null)}`;
+              } catch (error) {
+                if (error instanceof UnavailableError) {
+                  refused++;
+                  return `${region}: local read refused (${error.message})`;
+                }
+                if (tries >= READ_TRIES) {
+                  refused++;
+                  return `${region}: local read timed out ${READ_TRIES} times (${(error as Error).message})`;
+                }
+                from = cluster.client({ region });
+                await cluster.sleep(200);
+              }
             }
           }),
         );
@@ -837,7 +857,7 @@ async function convergence(cluster: Cluster, regions: string[], keys: string[]):
         // A write that landed meanwhile (an in-doubt transaction resolved late) is not divergence:
         // only a value that stood still across the local reads counts.
         const after = await read(key);
-        if (!after.known) return unread(key, after.refused);
+        if (!after.known) return unread(key, after.failed);
         if (after.value !== truth) return undefined;
         // It may have landed just before the first read, with a learner a few ms behind (an
         // orphaned prepare's locks are released after ORPHAN_TICKS of leadership, which can

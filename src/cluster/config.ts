@@ -51,6 +51,14 @@ export interface ReplicationConfig {
    */
   checkpointEvery?: number;
   /**
+   * Multi-Paxos pre-vote (default true): a replica whose election timer expires campaigns only
+   * once a majority of its group says it would follow, i.e. none of them hears from a live
+   * leader. Without it, a replica that cannot hear its leader (a one-way cut, messages into it
+   * delayed past the election timeout) outbids every leader of its groups again and again
+   * while the fault lasts: in a 3 x 1 cluster with r2/0 cut off one way, 38 of 40 puts failed.
+   */
+  preVote?: boolean;
+  /**
    * Testing only: run a deliberately broken variant, to prove the tests catch it.
    * 'ack-before-chosen': a primary that acknowledges before its backups have the write.
    * 'forget-promises': acceptors that forget their promises on restart.
@@ -428,7 +436,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     // Replicated by default: state-machine replication over up to three servers.
     const r = config.replication ?? { mode: 'active' };
     if (!isPlainObject(r)) throw new ConfigError('replication', 'an object { mode, factor }', r);
-    checkKeys(r, ['mode', 'factor', 'sync', 'lagBound', 'batch', 'snapshotEvery', 'checkpointEvery', 'unsafe'], 'replication');
+    checkKeys(r, ['mode', 'factor', 'sync', 'lagBound', 'batch', 'snapshotEvery', 'checkpointEvery', 'preVote', 'unsafe'], 'replication');
     const mode = checkOneOf(r.mode, 'replication.mode', REPLICATION_MODES);
     const defaultFactor = mode === 'none' ? 1 : Math.min(3, totalServers);
     const factor = r.factor === undefined ? defaultFactor : checkInt(r.factor, 'replication.factor', 1, Math.min(totalServers, 15));
@@ -440,7 +448,9 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     const snapshotEvery = r.snapshotEvery === undefined ? SNAPSHOT_EVERY_DEFAULT : checkInt(r.snapshotEvery, 'replication.snapshotEvery', 1, 1_000_000);
     const checkpointEvery =
       r.checkpointEvery === undefined ? CHECKPOINT_EVERY_DEFAULT : checkInt(r.checkpointEvery, 'replication.checkpointEvery', 16, 10_000_000);
-    replication = { mode, factor, sync, lagBound, batch, snapshotEvery, checkpointEvery };
+    const preVote = r.preVote ?? true;
+    if (typeof preVote !== 'boolean') throw new ConfigError('replication.preVote', 'true or false', preVote);
+    replication = { mode, factor, sync, lagBound, batch, snapshotEvery, checkpointEvery, preVote };
     if (r.unsafe !== undefined) replication.unsafe = checkOneOf(r.unsafe, 'replication.unsafe', UNSAFE_VARIANTS);
   }
   const commit = config.commit === undefined ? '2pc' : checkOneOf(config.commit, 'commit', COMMIT_PROTOCOLS);

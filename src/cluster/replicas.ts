@@ -32,6 +32,7 @@ export function serverParams(config: ResolvedConfig, topology: Topology, id: str
       maxInflight: MAX_INFLIGHT_SLOTS,
       snapshotEvery: r.snapshotEvery,
       checkpointEvery: r.checkpointEvery,
+      preVote: r.preVote,
       ...(r.unsafe === undefined ? {} : { unsafe: r.unsafe }),
     },
     loadIntervalMs: Math.max(1, hb.intervalMs / LOAD_REPORTS_PER_HEARTBEAT),

@@ -47,6 +47,8 @@ export interface ReplicationParams {
   snapshotEvery: number;
   /** Records appended between checkpoints of the durable log (see ShardLogs). */
   checkpointEvery: number;
+  /** Multi-Paxos pre-vote (see MultiPaxosConfig.preVote). */
+  preVote: boolean;
   /** Testing only: deliberately broken variants that the checker must catch. */
   unsafe?: UnsafeVariant;
 }
@@ -208,6 +210,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
             lagBound: replication.lagBound,
             electionTicks: replication.electionTicks,
             heartbeatTicks: replication.heartbeatTicks,
+            preVote: replication.preVote,
             maxBatch: replication.batch,
             maxInflight: replication.maxInflight,
             snapshotEvery: replication.snapshotEvery,

@@ -26,6 +26,17 @@ export type MultiPaxosMessage =
    * already covers `fromIndex` (compacted slots are chosen, but no longer listed).
    */
   | { type: 'promise'; ballot: Ballot; slots: MultiPaxosSlot[]; snapshot: MultiPaxosSnapshot | null }
+  /**
+   * Pre-vote (Ongaro's thesis, section 9.6): would the sender win a campaign at `ballot`? Sent
+   * by a replica whose election timer expired, before it promises itself anything. Changes
+   * nothing at the receiver.
+   */
+  | { type: 'pre-prepare'; ballot: Ballot }
+  /**
+   * The answer: `granted` unless the receiver has heard from a live leader within electionTicks
+   * (or leads). `promised` lets a candidate whose rounds are behind outbid it when it campaigns.
+   */
+  | { type: 'pre-promise'; ballot: Ballot; granted: boolean; promised: Ballot }
   /** Phase 2a for one slot; also carries the leader's commit index. */
   | { type: 'accept'; ballot: Ballot; index: number; commands: unknown[]; commitIndex: number }
   /** Phase 2b. */

@@ -24,7 +24,9 @@
  * counted from the core's start (so co-hosted cores beat together), and re-sends accepts that have
  * not reached a majority); it steps down when a higher ballot refuses it, or when it has not
  * heard from a majority for `electionTicks` (check quorum), so a partitioned leader stops
- * claiming leadership.
+ * claiming leadership. With `preVote`, a replica whose timer expires campaigns only once a
+ * majority said it would follow (none of them hears from a live leader): one that cannot hear
+ * the leader stays a follower instead of deposing it with ever higher ballots.
  *
  * Reads. There is no lease: a linearizable read goes through the log. The host proposes a read
  * command and answers it when that command is applied; everything applied before it is visible.
@@ -64,6 +66,14 @@ export interface MultiPaxosConfig {
   maxInflight: number;
   /** If set, a `snapshot-due` decision every this many applied slots. */
   snapshotEvery?: number;
+  /**
+   * Pre-vote (default false): a replica whose election timer expires first asks whether a
+   * majority would follow it (`pre-prepare`), and campaigns only if so. Replicas that heard from
+   * a live leader within electionTicks say no, so a replica that cannot hear the leader (a
+   * one-way cut, messages into it late) no longer outbids it again and again: without it, such a
+   * replica's rising ballots depose every leader of its groups while the fault lasts.
+   */
+  preVote?: boolean;
   prng?: Prng;
 }
 
@@ -110,6 +120,9 @@ export class MultiPaxos {
 
   // Candidate.
   private readonly promises = new Map<string, { slots: MultiPaxosSlot[]; snapshot: MultiPaxosSnapshot | null }>();
+  /** A follower asking whether it would win (pre-vote): the ballot asked about, and who said yes. */
+  private preVoteBallot: Ballot | undefined = undefined;
+  private readonly preVotes = new Set<string>();
 
   // Leader.
   private readonly proposals = new Map<number, Proposal>();
@@ -182,6 +195,7 @@ export class MultiPaxos {
 
   /** Starts an election now instead of waiting for the timer (tests; leadership transfer). */
   campaign(): void {
+    this.endPreVote();
     const promisedBefore = this.promised;
     this.stepDown(false);
     this.roundSeen = Math.max(this.roundSeen, this.promised.round);
@@ -274,6 +288,10 @@ export class MultiPaxos {
     switch (msg.type) {
       case 'prepare':
         return this.onPrepare(from, msg.ballot, msg.fromIndex);
+      case 'pre-prepare':
+        return this.onPrePrepare(from, msg.ballot);
+      case 'pre-promise':
+        return this.onPrePromise(from, msg.ballot, msg.granted, msg.promised);
       case 'promise':
         return this.onPromise(from, msg.ballot, msg.slots, msg.snapshot);
       case 'accept':
@@ -311,8 +329,35 @@ export class MultiPaxos {
     this.ticks++;
     if (this.catchupWait > 0) this.catchupWait--;
     if (this.role === 'leader') this.tickLeader();
-    else if (++this.electionElapsed >= this.electionTimeout) this.campaign();
+    else if (++this.electionElapsed >= this.electionTimeout) this.electionTimedOut();
     this.assertInvariants();
+  }
+
+  /** The election timer expired: campaign, or with pre-vote first ask whether a majority would follow. */
+  private electionTimedOut(): void {
+    if (this.config.preVote !== true || this.role !== 'follower') {
+      this.campaign();
+      return;
+    }
+    this.resetElectionTimer();
+    // Not heard from for a timeout: no longer followed (the host holds proposals instead of
+    // forwarding them to it), as etcd's pre-candidate drops its leader.
+    this.leaderId = undefined;
+    this.preVoteBallot = { round: Math.max(this.roundSeen, this.promised.round) + 1, id: this.config.self };
+    this.preVotes.clear();
+    this.preVotes.add(this.config.self);
+    if (this.preVotes.size >= this.majority) {
+      this.campaign();
+      return;
+    }
+    for (const p of this.config.peers) {
+      if (p !== this.config.self) this.send(p, { type: 'pre-prepare', ballot: this.preVoteBallot });
+    }
+  }
+
+  private endPreVote(): void {
+    this.preVoteBallot = undefined;
+    this.preVotes.clear();
   }
 
   /**
@@ -358,6 +403,23 @@ export class MultiPaxos {
 
   // Acceptor -----------------------------------------------------------------------------
 
+  /**
+   * A pre-vote: yes unless this replica leads, or follows a leader it heard from within
+   * electionTicks (the least election timeout: a leader that died is not heard from for
+   * longer, by every follower, before anyone's timer expires). Nothing changes here.
+   */
+  private onPrePrepare(from: string, ballot: Ballot): void {
+    const leaderAlive = this.role === 'leader' || (this.role === 'follower' && this.leaderId !== undefined && this.electionElapsed < this.config.electionTicks);
+    this.send(from, { type: 'pre-promise', ballot, granted: !leaderAlive, promised: this.promised });
+  }
+
+  private onPrePromise(from: string, ballot: Ballot, granted: boolean, promised: Ballot): void {
+    this.roundSeen = Math.max(this.roundSeen, promised.round);
+    if (this.role !== 'follower' || this.preVoteBallot === undefined || !ballotEquals(ballot, this.preVoteBallot) || !granted) return;
+    this.preVotes.add(from);
+    if (this.preVotes.size >= this.majority) this.campaign();
+  }
+
   private onPrepare(from: string, ballot: Ballot, fromIndex: number): void {
     if (compareBallots(ballot, this.promised) < 0) {
       this.send(from, { type: 'nack', ballot, promised: this.promised });
@@ -366,6 +428,7 @@ export class MultiPaxos {
     this.raisePromise(ballot);
     if (from !== this.config.self) {
       // Someone else is campaigning: give it a chance before competing.
+      this.endPreVote();
       this.leaderId = undefined;
       this.hint = ballot.id;
       this.resetElectionTimer();
@@ -419,6 +482,7 @@ export class MultiPaxos {
     this.roundSeen = Math.max(this.roundSeen, ballot.round);
     if (this.role === 'leader' && ballotEquals(ballot, this.ballot)) return true;
     if (this.role !== 'follower') this.stepDown(true);
+    this.endPreVote();
     this.leaderId = ballot.id;
     this.electionElapsed = 0;
     return true;

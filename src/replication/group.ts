@@ -36,6 +36,8 @@ export interface GroupConfig {
   lagBound: number;
   electionTicks: number;
   heartbeatTicks: number;
+  /** Multi-Paxos pre-vote (see MultiPaxosConfig.preVote; default false). */
+  preVote?: boolean;
   maxBatch: number;
   maxInflight: number;
   snapshotEvery: number;
@@ -105,6 +107,7 @@ export class GroupReplica {
         peers: config.peers,
         electionTicks: config.electionTicks,
         heartbeatTicks: config.heartbeatTicks,
+        preVote: config.preVote === true,
         maxBatch: config.maxBatch,
         maxInflight: config.maxInflight,
         snapshotEvery: config.snapshotEvery,

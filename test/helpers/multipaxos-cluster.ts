@@ -133,11 +133,11 @@ export interface ChaosResult {
   applied: number;
 }
 
-export function chaos(seed: number, steps: number): ChaosResult {
+export function chaos(seed: number, steps: number, preVote = false): ChaosResult {
   const prng = new Prng(seed);
   // Three replicas or five: with three, one fault at a time.
   const n = prng.chance(0.5) ? 3 : 5;
-  const c = new Cluster(n, { seed, maxBatch: 3, maxInflight: 3, snapshotEvery: 7 });
+  const c = new Cluster(n, { seed, maxBatch: 3, maxInflight: 3, snapshotEvery: 7, ...(preVote ? { preVote } : {}) });
   let next = 0;
   // Now and then a leader crashes right after it learned a command chosen and applied it,
   // before anything it sent leaves: the others must still agree with what it applied.

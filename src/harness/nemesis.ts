@@ -297,8 +297,11 @@ export interface NemesisTarget {
   readonly config: {
     regions: ReadonlyArray<{ name: string; servers: number }>;
     network: NetworkConfig;
-    /** The shards' replication factor: sets the default crashMax (see defaultCrashMax). */
-    replication?: { factor: number };
+    /**
+     * The shards' replication factor: sets the default crashMax (see defaultCrashMax). Whether
+     * Multi-Paxos pre-vote is on (default true, as the cluster's): leader-handover's cut.
+     */
+    replication?: { factor: number; preVote?: boolean };
   };
   readonly isStopped: boolean;
   /** The network settings in force now; without it, the configured ones. */
@@ -1012,8 +1015,11 @@ export class Nemesis {
     const follower = this.rng.pick(others.filter((r) => !this.down.has(r)));
     const c = this.cluster;
     const slowBy = c.slowTimers === undefined || c.transport !== 'sim' ? 1 : 3 + this.rng.int(3);
-    let isolation = this.cut({ a: [old], b: slowBy > 1 ? others : [follower], oneWay: false });
-    let whole = slowBy > 1;
+    // Off sim, with pre-vote, the leader is isolated at once too (no slowed timers: its quorum
+    // check may depose it first, but a new leader is elected and the voters crashed all the same).
+    const atOnce = slowBy > 1 || c.config.replication?.preVote !== false;
+    let isolation = this.cut({ a: [old], b: atOnce ? others : [follower], oneWay: false });
+    let whole = atOnce;
     if (slowBy > 1) c.slowTimers!(old, slowBy);
     const restoreTimers = (): void => {
       if (slowBy > 1 && !c.isStopped) c.slowTimers!(old, 1);
@@ -1075,7 +1081,7 @@ export class Nemesis {
     await this.cluster.sleep(holdMs);
     if (!this.cluster.isStopped) await moved.undo();
     return {
-      detail: `shard ${shard.shard}: ${old} ${slowBy > 1 ? `isolated, its timers ${slowBy}x slower,` : `cut from ${follower}${whole ? ', then isolated,' : ''}`} until ${fresh} led, then ${crashed.length === 0 ? 'no voter' : `${crashed.join(', ')} down ${downMs} ms`}, ${side.join(', ')} isolated ${holdMs} ms${target.note}`,
+      detail: `shard ${shard.shard}: ${old} ${atOnce ? `isolated${slowBy > 1 ? `, its timers ${slowBy}x slower,` : ''}` : `cut from ${follower}${whole ? ', then isolated,' : ''}`} until ${fresh} led, then ${crashed.length === 0 ? 'no voter' : `${crashed.join(', ')} down ${downMs} ms`}, ${side.join(', ')} isolated ${holdMs} ms${target.note}`,
       undo: async () => undefined,
     };
   }

@@ -46,6 +46,12 @@ export const MUTANTS = [
     flags: [],
   },
   {
+    name: 'prevote-always-grants',
+    what: 'a Paxos replica grants every pre-vote, even while it leads or hears a live leader (pre-vote in name only)',
+    edits: [[PAXOS, 'granted: !leaderAlive', 'granted: true']],
+    flags: [],
+  },
+  {
     name: 'noop-reproposal',
     what: 'a new Paxos leader fills every slot not known chosen with a no-op, dropping values its promises reported',
     edits: [[PAXOS, 'this.proposeSlot(i, slot === undefined ? [] : slot.commands);', 'this.proposeSlot(i, []);']],

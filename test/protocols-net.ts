@@ -209,9 +209,9 @@ export class Net<M extends { type: string }, R, D, C extends Core<M, R, D>> {
     }
   }
 
-  /** Blocks what every other node sends to `id` (one way: what `id` sends still arrives). */
-  cutInto(id: string): void {
-    for (const other of this.opts.ids) if (other !== id) this.blocked.add(`${other}>${id}`);
+  /** Blocks what every other node (or those of `from`) sends to `id` (one way: what `id` sends still arrives). */
+  cutInto(id: string, from: readonly string[] = this.opts.ids): void {
+    for (const other of from) if (other !== id) this.blocked.add(`${other}>${id}`);
   }
 
   /** Blocks every pair of nodes that are in different groups. Nodes in no group are untouched. */

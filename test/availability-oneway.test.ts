@@ -93,3 +93,46 @@ test('sim: while one server cannot hear (or be heard, or hears 5 s late), every 
   t.log(`${eligible} keys written while the fault lasted`);
   t.true(eligible > seeds * 2, 'most keys had a majority without the victim');
 });
+
+/**
+ * A known gap, marked failing (it passes, and so fails the suite, once fixed): a region's
+ * coordinator that clients and balancers reach but whose messages to the servers are lost
+ * (mute) aborts every transaction of its region on the vote timeout while the fault lasts,
+ * 0 of 30 committed (2026-12-03). The balancers fail transactions over to another region's
+ * coordinator only on a crash notice; the coordinator answers, so nothing looks wrong to them.
+ * (Deaf, it hears nothing from the servers: 25 of 30 commit.)
+ */
+test.failing("sim: while a coordinator cannot reach the servers (mute), most of its region's transactions still commit", async (t) => {
+  const seed = 3;
+  t.log(`seed ${seed}`);
+  const cluster = await startCluster({
+    regions: [1, 2, 3].map((i) => ({ name: `r${i}`, servers: 1 })),
+    transport: 'sim',
+    seed,
+    requestTimeoutMs: 1_000,
+    replication: { mode: 'active', factor: 3 },
+  });
+  try {
+    await cluster.sleep(1_000);
+    const client = cluster.client({ region: 'r1' });
+    await client.transaction([{ op: 'put', key: 'a', value: 0 }]);
+    cluster.partition(['coordinator/r1'], ['r1/0', 'r2/0', 'r3/0', 'coordinator/r2', 'coordinator/r3'], { oneWay: true });
+    let committed = 0;
+    for (let i = 1; i <= 30; i++) {
+      await client
+        .transaction([
+          { op: 'put', key: 'a', value: i },
+          { op: 'put', key: 'b', value: i },
+        ])
+        .then(
+          () => committed++,
+          () => undefined,
+        );
+      await cluster.sleep(200);
+    }
+    t.log(`${committed} of 30 committed`);
+    t.true(committed >= 20, `${committed} of 30 committed`);
+  } finally {
+    await cluster.stop();
+  }
+});

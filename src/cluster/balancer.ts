@@ -580,6 +580,13 @@ function complete(state: BalancerState, res: Res, ctx: ActorContext): void {
   const answeredBy = state.members.get(ctx.sender);
   if (answeredBy !== undefined) answeredBy.lastAnswerMs = ctx.now();
   const entry = finish(state, res.rid, true, ctx.now());
+  // A coordinator that hears from no server refused a transaction (definite: not begun): held
+  // down as on a crash notice, so the next ones go to the next region's coordinator, until it
+  // answers a probe (it answers none while cut off).
+  if (!res.ok && res.cutOff === true && state.params.regions.some((r) => coordinatorAddress(r) === ctx.sender)) {
+    if (!state.coordinatorsDown.has(ctx.sender)) state.coordinatorsDown.set(ctx.sender, ctx.now());
+    armProbes(state, ctx);
+  }
   if (entry === undefined) return; // Expired already; the client has given up on it.
   // An answer from a server reported crashed, to a request sent after that report came: only
   // an incarnation started after the crash can have taken it, so the server runs again. Its

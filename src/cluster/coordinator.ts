@@ -4,17 +4,31 @@ import { BEGUN_REMEMBERED_MAX, SEEN_CLIENTS_MAX } from '../core/limits.js';
 import type { ActorContext, Behavior } from '../runtime/actor.js';
 import type { TxnOp, TxnReads } from '../replication/ops.js';
 import type { CommitProtocolName } from '../protocols/commit.js';
-import { createCoordinatorCore, type CoordinatorCore } from '../replication/commit-cores.js';
+import { createCoordinatorCore, VOTE_TIMEOUT_TICKS, type CoordinatorCore } from '../replication/commit-cores.js';
 import type { ParticipantWire, ReadsQuery } from '../replication/messages.js';
 import type { ResolvedConfig } from './config.js';
-import type { CoordinatorInbound, CoordinatorPeerWire, ProbeAck, Req, Res } from './messages.js';
-import { coordinatorAddress, groupOf, shardOf, topologyOf, type Topology } from './topology.js';
+import type { CoordinatorInbound, CoordinatorPeerWire, Probe, ProbeAck, Req, Res } from './messages.js';
+import { allServers, coordinatorAddress, groupOf, shardOf, topologyOf, type Topology } from './topology.js';
 import { checkedTick, checkedTicks, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from './tick-clock.js';
 
 /** Transactions one coordinator runs at once; beyond it new ones are refused (UNAVAILABLE). */
 export const COORDINATOR_TXNS_MAX = 10_000;
 /** Ticks without word from a shard's believed leader before the coordinator tries another replica. */
 export const LEADER_SILENCE_TICKS = 50;
+/**
+ * A coordinator that sent to servers and has heard from none of them for this many ticks (a
+ * vote timeout) probes every server (at the next request or balancer probe); if none answers
+ * within CUT_OFF_PROBE_WAIT_MS it is cut off: it refuses new transactions (UNAVAILABLE,
+ * definite: not begun, so the balancer sends the next ones to another region's coordinator)
+ * and answers no balancer's probe until a server answers one of its own. Before (2026-12-03),
+ * one whose messages to the servers were lost aborted every transaction of its region while
+ * the fault lasted. The probes first: one participant down for a second is no reason to refuse.
+ */
+export const CUT_OFF_TICKS = VOTE_TIMEOUT_TICKS;
+/** How long the probes of a silent coordinator wait for an answer before it counts as cut off (ms). */
+export const CUT_OFF_PROBE_WAIT_MS = 300;
+/** How often a silent coordinator probes the servers, at most (ms). */
+export const CUT_OFF_PROBE_MS = 200;
 
 export interface CoordinatorParams {
   region: string;
@@ -118,6 +132,11 @@ export interface CoordinatorState {
    */
   txnPrefix: string;
   txnSeq: number;
+  /** When (monotonic ms) it first sent to a server since it last heard from one; undefined: heard since. */
+  silentSince: number | undefined;
+  /** When it last probed the servers during this silence, and first (monotonic ms; see CUT_OFF_TICKS). */
+  probedAt: number;
+  probedSince: number | undefined;
 }
 
 /** Transaction request ids remembered against duplicates (src/core/limits.ts). */
@@ -161,6 +180,9 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
       due: 1,
       txnPrefix: `${params.region}:${ctx.nextId()}`,
       txnSeq: 0,
+      silentSince: undefined,
+      probedAt: Number.NEGATIVE_INFINITY,
+      probedSince: undefined,
     };
     for (const record of begunRecords) {
       for (const [client, n] of record.forgotten ?? []) state.begunForgotten.raise(client, n);
@@ -201,6 +223,7 @@ function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorCont
       return;
     case 'tx-r': {
       const m = msg;
+      heard(state);
       const leader = state.leaders.get(m.s);
       if (leader !== undefined && leader.server === ctx.sender) leader.silentTicks = 0;
       else state.leaders.set(m.s, { server: ctx.sender, silentTicks: 0, rotation: 0 });
@@ -213,6 +236,7 @@ function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorCont
     }
     case 'tx-a': {
       const m = msg;
+      heard(state);
       const p = state.pending.get(m.txn);
       if (p === undefined || p.missing === undefined || m.r === undefined) return;
       p.reads.set(m.s, m.r);
@@ -221,8 +245,13 @@ function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorCont
       return;
     }
     case 'probe':
-      // A balancer or server that missed this coordinator's restart notice asks whether it runs.
-      ctx.send(ctx.sender, { type: 'probe-ack', at: msg.at } satisfies ProbeAck);
+      // A balancer or server that missed this coordinator's restart notice asks whether it
+      // runs; cut off, it does not serve yet (see CUT_OFF_TICKS), and asks the servers instead.
+      if (!cutOff(state, ctx)) ctx.send(ctx.sender, { type: 'probe-ack', at: msg.at } satisfies ProbeAck);
+      return;
+    case 'probe-ack':
+      // A server answered: it hears this coordinator, and this coordinator hears it.
+      if (isServer(state, ctx.sender)) heard(state);
       return;
     case 'tx-c':
       state.core.step(ctx.sender, msg.m);
@@ -305,6 +334,19 @@ function begin(state: CoordinatorState, req: Req, ctx: ActorContext): void {
       ok: false,
       code: 'TIMEOUT',
       message: `transaction request ${rq} is older than coordinator/${state.params.region} remembers: a late copy, not begun again; it may or may not have taken effect`,
+    } satisfies Res);
+    return;
+  }
+  if (cutOff(state, ctx)) {
+    // Definite, as the refusal below: remembered as begun, so a later copy does not begin it.
+    if (rq !== undefined) persistBegun(state, rq, '', ctx);
+    ctx.reply({
+      type: 'res',
+      rid: req.rid,
+      ok: false,
+      code: 'UNAVAILABLE',
+      message: `coordinator/${state.params.region} hears from no server (for ${Math.round(ctx.monotonicNow() - state.silentSince!)} ms)`,
+      cutOff: true,
     } satisfies Res);
     return;
   }
@@ -461,6 +503,7 @@ function toShard(state: CoordinatorState, to: string, s: number, m: ParticipantW
 /** Send what the outbox holds, one wire per server and shard, in the order they were first queued. */
 function flushOutbox(state: CoordinatorState, ctx: ActorContext): void {
   if (state.outboxCount === 0) return;
+  if (state.outbox.size > 0 && state.silentSince === undefined) state.silentSince = ctx.monotonicNow();
   for (const [to, byShard] of state.outbox) for (const wire of byShard.values()) ctx.send(to, wire);
   for (const [to, wire] of state.peerOutbox) ctx.send(to, wire);
   state.outbox.clear();
@@ -541,4 +584,36 @@ function checkpointOf(state: CoordinatorState): unknown[] {
   if (state.core.checkpointRecords !== undefined) out.push(...state.core.checkpointRecords());
   for (const list of state.log.values()) out.push(...list);
   return out;
+}
+
+/**
+ * Sent to servers, heard from none of them for CUT_OFF_TICKS, and no answer to the probes it
+ * sends then for CUT_OFF_PROBE_WAIT_MS (see CUT_OFF_TICKS). Asked when a transaction request or a
+ * probe comes; silent long enough, it probes the servers (at most every CUT_OFF_PROBE_MS).
+ */
+function cutOff(state: CoordinatorState, ctx: ActorContext): boolean {
+  if (state.silentSince === undefined) return false;
+  const now = ctx.monotonicNow();
+  if (now - state.silentSince < CUT_OFF_TICKS * state.params.tickMs) return false;
+  probeServers(state, ctx);
+  return now - state.probedSince! >= CUT_OFF_PROBE_WAIT_MS;
+}
+
+/** Word from a server: not silent, not cut off. */
+function heard(state: CoordinatorState): void {
+  state.silentSince = undefined;
+  state.probedSince = undefined;
+}
+
+function isServer(state: CoordinatorState, id: string): boolean {
+  return allServers(state.params.topology).includes(id);
+}
+
+/** Silent: a probe to every server, at most every CUT_OFF_PROBE_MS; the first answer ends the silence. */
+function probeServers(state: CoordinatorState, ctx: ActorContext): void {
+  const now = ctx.monotonicNow();
+  if (state.probedSince === undefined) state.probedSince = now;
+  else if (now - state.probedAt < CUT_OFF_PROBE_MS) return;
+  state.probedAt = now;
+  for (const server of allServers(state.params.topology)) ctx.send(server, { type: 'probe', at: ctx.now() } satisfies Probe);
 }

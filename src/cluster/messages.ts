@@ -37,6 +37,11 @@ export interface ResErr {
   ok: false;
   code: ErrorCodeWire;
   message: string;
+  /**
+   * A coordinator that hears from no server refused the transaction (UNAVAILABLE, not begun):
+   * the balancer holds it down, as on a crash notice, until it answers a probe.
+   */
+  cutOff?: true;
 }
 
 /** The answer to a Req: server or coordinator -> balancer, balancer -> client. */
@@ -155,4 +160,4 @@ export type ServerInbound =
   | UndeliverableMessage;
 
 /** Everything a region's coordinator receives (a message of its own bounced by the host is ignored). */
-export type CoordinatorInbound = Req | ParticipantReply | ReadsAnswer | CoordinatorPeerWire | Probe | TimerMessage | UndeliverableMessage;
+export type CoordinatorInbound = Req | ParticipantReply | ReadsAnswer | CoordinatorPeerWire | Probe | ProbeAck | TimerMessage | UndeliverableMessage;

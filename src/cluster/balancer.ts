@@ -583,7 +583,7 @@ function complete(state: BalancerState, res: Res, ctx: ActorContext): void {
   // A coordinator that hears from no server refused a transaction (definite: not begun): held
   // down as on a crash notice, so the next ones go to the next region's coordinator, until it
   // answers a probe (it answers none while cut off).
-  if (!res.ok && res.cutOff === true && state.params.regions.some((r) => coordinatorAddress(r) === ctx.sender)) {
+  if (!res.ok && res.cutOff === true && isCoordinator(state, ctx.sender)) {
     if (!state.coordinatorsDown.has(ctx.sender)) state.coordinatorsDown.set(ctx.sender, ctx.now());
     armProbes(state, ctx);
   }
@@ -650,7 +650,7 @@ function onSystem(state: BalancerState, msg: SystemMessage, ctx: ActorContext): 
   if (!state.notices.current(msg)) return;
   const m = state.members.get(msg.node);
   if (m === undefined) {
-    if (state.params.regions.some((r) => coordinatorAddress(r) === msg.node)) {
+    if (isCoordinator(state, msg.node)) {
       if (msg.event === 'node-crashed') {
         state.coordinatorsDown.set(msg.node, ctx.now());
         armProbes(state, ctx);
@@ -681,6 +681,10 @@ function onSystem(state: BalancerState, msg: SystemMessage, ctx: ActorContext): 
     m.crashed = false;
   }
   state.plan = undefined;
+}
+
+function isCoordinator(state: BalancerState, id: string): boolean {
+  return state.params.regions.some((r) => coordinatorAddress(r) === id);
 }
 
 function armProbes(state: BalancerState, ctx: ActorContext): void {

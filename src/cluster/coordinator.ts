@@ -250,8 +250,9 @@ function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorCont
       if (!cutOff(state, ctx)) ctx.send(ctx.sender, { type: 'probe-ack', at: msg.at } satisfies ProbeAck);
       return;
     case 'probe-ack':
-      // A server answered: it hears this coordinator, and this coordinator hears it.
-      if (isServer(state, ctx.sender)) heard(state);
+      // A server answered one of probeServers' probes (a coordinator probes nobody else): it
+      // hears this coordinator, and this coordinator hears it.
+      heard(state);
       return;
     case 'tx-c':
       state.core.step(ctx.sender, msg.m);
@@ -338,28 +339,11 @@ function begin(state: CoordinatorState, req: Req, ctx: ActorContext): void {
     return;
   }
   if (cutOff(state, ctx)) {
-    // Definite, as the refusal below: remembered as begun, so a later copy does not begin it.
-    if (rq !== undefined) persistBegun(state, rq, '', ctx);
-    ctx.reply({
-      type: 'res',
-      rid: req.rid,
-      ok: false,
-      code: 'UNAVAILABLE',
-      message: `coordinator/${state.params.region} hears from no server (for ${Math.round(ctx.monotonicNow() - state.silentSince!)} ms)`,
-      cutOff: true,
-    } satisfies Res);
+    refuse(state, req, `coordinator/${state.params.region} hears from no server (for ${Math.round(ctx.monotonicNow() - state.silentSince!)} ms)`, ctx, true);
     return;
   }
   if (state.pending.size >= COORDINATOR_TXNS_MAX) {
-    // Remembered as begun: the refusal is definite, so a later copy must not begin it.
-    if (rq !== undefined) persistBegun(state, rq, '', ctx);
-    ctx.reply({
-      type: 'res',
-      rid: req.rid,
-      ok: false,
-      code: 'UNAVAILABLE',
-      message: `coordinator/${state.params.region} runs ${COORDINATOR_TXNS_MAX} transactions already`,
-    } satisfies Res);
+    refuse(state, req, `coordinator/${state.params.region} runs ${COORDINATOR_TXNS_MAX} transactions already`, ctx, false);
     return;
   }
   const byShard = new Map<number, TxnOp[]>();
@@ -500,6 +484,15 @@ function toShard(state: CoordinatorState, to: string, s: number, m: ParticipantW
   state.outboxCount++;
 }
 
+/**
+ * A definite refusal (UNAVAILABLE: not begun), remembered as begun so that a later copy of the
+ * request does not begin it. `cutOff`: this coordinator hears from no server (see CUT_OFF_TICKS).
+ */
+function refuse(state: CoordinatorState, req: Req, message: string, ctx: ActorContext, cutOff: boolean): void {
+  if (req.body.rq !== undefined) persistBegun(state, req.body.rq, '', ctx);
+  ctx.reply({ type: 'res', rid: req.rid, ok: false, code: 'UNAVAILABLE', message, ...(cutOff ? { cutOff: true as const } : {}) } satisfies Res);
+}
+
 /** Send what the outbox holds, one wire per server and shard, in the order they were first queued. */
 function flushOutbox(state: CoordinatorState, ctx: ActorContext): void {
   if (state.outboxCount === 0) return;
@@ -603,10 +596,6 @@ function cutOff(state: CoordinatorState, ctx: ActorContext): boolean {
 function heard(state: CoordinatorState): void {
   state.silentSince = undefined;
   state.probedSince = undefined;
-}
-
-function isServer(state: CoordinatorState, id: string): boolean {
-  return allServers(state.params.topology).includes(id);
 }
 
 /** Silent: a probe to every server, at most every CUT_OFF_PROBE_MS; the first answer ends the silence. */

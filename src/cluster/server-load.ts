@@ -164,3 +164,62 @@ interface Forwarded {
   origin: Origin;
   atMs: number;
 }
+
+/** A node a server forwards to is probed at most this often while it forwards there. */
+export const REACH_PROBE_EVERY_MS = 200;
+/** A node whose probe has gone unanswered this long, or was answered this late, is slow. */
+export const REACH_SLOW_MS = 500;
+
+/**
+ * How well this server reaches the nodes it forwards requests to (gray failures): a node that
+ * runs, so no crash notice comes, but hears late or not at all, or whose answers are lost. A
+ * forwarded request's answer goes to the caller, not to the forwarder, so the forwarder probes
+ * the nodes it forwards to (at most every REACH_PROBE_EVERY_MS each) and reads the round trips.
+ * A node is slow while its oldest unanswered probe is REACH_SLOW_MS old, or its newest answer
+ * took that long; a probe answered sooner makes it fast again.
+ */
+export class Reach {
+  private readonly nodes = new Map<string, NodeReach>();
+
+  /** Whether to probe `node` now (then counted as sent at `now`). */
+  probeDue(node: string, now: number): boolean {
+    let r = this.nodes.get(node);
+    if (r === undefined)
+      this.nodes.set(node, (r = { lastSentMs: Number.NEGATIVE_INFINITY, pendingSinceMs: undefined, lastAckAtMs: Number.NEGATIVE_INFINITY, lastRttMs: 0 }));
+    if (now - r.lastSentMs < REACH_PROBE_EVERY_MS) return false;
+    r.lastSentMs = now;
+    r.pendingSinceMs ??= now;
+    return true;
+  }
+
+  /** `node` answered the probe sent at `at`. */
+  answered(node: string, at: number, now: number): void {
+    const r = this.nodes.get(node);
+    if (r === undefined || at <= r.lastAckAtMs) return;
+    r.lastAckAtMs = at;
+    r.lastRttMs = now - at;
+    // Probes sent after this one may still be on their way: the newest stands for them. (Any
+    // probe's answer counts, those of the probes for nodes held dead too.)
+    r.pendingSinceMs = r.lastSentMs > at ? r.lastSentMs : undefined;
+  }
+
+  slow(node: string, now: number): boolean {
+    const r = this.nodes.get(node);
+    if (r === undefined) return false;
+    return r.lastRttMs >= REACH_SLOW_MS || (r.pendingSinceMs !== undefined && now - r.pendingSinceMs >= REACH_SLOW_MS);
+  }
+
+  /** `node` crashed or restarted: what was measured before says nothing of it now. */
+  forget(node: string): void {
+    this.nodes.delete(node);
+  }
+}
+
+interface NodeReach {
+  lastSentMs: number;
+  /** When the oldest probe not known to be answered was sent. */
+  pendingSinceMs: number | undefined;
+  /** When the newest answered probe was sent. */
+  lastAckAtMs: number;
+  lastRttMs: number;
+}

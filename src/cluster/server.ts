@@ -10,7 +10,7 @@ import type { LearnMessage, ShardPaxosBatchWire, ShardPaxosWire } from '../repli
 import { ShardLogs, type ShardRecord } from '../replication/shard-log.js';
 import type { UnsafeVariant } from './config.js';
 import type { ErrorCodeWire, Load, LoadReport, Probe, ProbeAck, Req, Res, ResOk, ServerInbound } from './messages.js';
-import { ForwardedRequests, ServerLoad } from './server-load.js';
+import { ForwardedRequests, Reach, ServerLoad } from './server-load.js';
 import type { TxnUnsafe } from '../replication/ops.js';
 import { Participants, type ParticipantEffect } from '../replication/participant.js';
 import { checkedTick, checkedTicks, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from './tick-clock.js';
@@ -100,6 +100,8 @@ export interface ServerState {
   notices: NodeNotices;
   /** Requests passed on to another server, until they age out. */
   forwarded: ForwardedRequests;
+  /** Round trips of probes to the nodes this server forwards to: which of them are slow (see Reach). */
+  reach: Reach;
   /**
    * Transaction requests passed to a coordinator lately, by the client's request id (`rq`),
    * with the coordinator: a copy the network duplicated goes to the same coordinator (which
@@ -180,6 +182,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
       probedAt: new Map(),
       notices: new NodeNotices(),
       forwarded: new ForwardedRequests(),
+      reach: new Reach(),
       txnCoordinators: new Map(),
       txnOrder: new FifoOrder(TXN_FORWARDS_REMEMBERED_MAX),
       log: new ShardLogs(params.replication.checkpointEvery, params.replication.unsafe === 'checkpoint-drops-tail'),
@@ -363,6 +366,7 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
       // The runtime's notice that a node's process died or came back (a refused connection).
       const sys = msg;
       if (!state.notices.current(sys)) return;
+      state.reach.forget(sys.node);
       if (sys.event === 'node-crashed') {
         // The probe timer runs while any node is held dead, and only then (see onProbeTimer).
         if (state.downNodes.size === 0) ctx.setTimer('probe', DOWN_PROBE_MS);
@@ -383,6 +387,7 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
     case 'probe-ack':
       // Only an incarnation started after the crash can answer a probe sent after its notice.
       if (msg.at > (state.downSince.get(ctx.sender) ?? Number.POSITIVE_INFINITY)) markUp(state, ctx.sender);
+      state.reach.answered(ctx.sender, msg.at, ctx.now());
       return;
     case 'px': {
       const m: ShardPaxosWire = msg;
@@ -906,7 +911,11 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
       reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `every replica of shard ${shard} is down` });
       return;
     }
-    const near = candidates.find((s) => regionOfServer(s) === state.params.region) ?? candidates[0]!;
+    const now = ctx.now();
+    const here = (s: string): boolean => regionOfServer(s) === state.params.region;
+    const fast = (s: string): boolean => !state.reach.slow(s, now);
+    const near = candidates.find((s) => here(s) && fast(s)) ?? candidates.find(fast) ?? candidates.find(here) ?? candidates[0]!;
+    probeSlow(state, candidates, ctx);
     return forward(state, near, req, origin, ctx);
   }
   routeToGroup(state, shard, req, origin, ctx, 0);
@@ -921,7 +930,7 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
   if (group === undefined) {
     // Not a replica of the shard: pass it to a replica that is not known to be down, nearest
     // first; that replica passes it on to the leader it knows.
-    const near = nearestUp(state, shard, ctx.now());
+    const near = nearestUp(state, shard, ctx);
     if (near === undefined) {
       reply(ctx, origin, notDone(req.body, `every replica of shard ${shard} is down`));
       return;
@@ -964,16 +973,39 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
  * local read does not come here: it is still refused at once (UNAVAILABLE), as promised, and
  * probes the copies it found dead (probeDown): the next one is answered by a copy that is back.
  */
-function nearestUp(state: ServerState, shard: number, now: number): string | undefined {
+function nearestUp(state: ServerState, shard: number, ctx: ActorContext): string | undefined {
   let order = state.nearest.get(shard);
   if (order === undefined) {
     const members = groupOf(shard, state.params.topology);
     const here = members.filter((m) => regionOfServer(m) === state.params.region);
     state.nearest.set(shard, (order = [...here, ...members.filter((m) => regionOfServer(m) !== state.params.region)]));
   }
-  for (const m of order) if (!state.downNodes.has(m)) return m;
+  const now = ctx.now();
+  // A slow member (see Reach) is passed over for the next one up; when every member up is
+  // slow, the nearest of them.
+  let slow: string | undefined;
+  for (const m of order) {
+    if (state.downNodes.has(m)) continue;
+    if (!state.reach.slow(m, now)) {
+      if (slow !== undefined) probeSlow(state, order, ctx);
+      return m;
+    }
+    slow ??= m;
+  }
+  if (slow !== undefined) return slow;
   for (const m of order) if (now - (state.downSince.get(m) ?? Number.NEGATIVE_INFINITY) >= DOWN_NOTICE_STALE_MS) return m;
   return undefined;
+}
+
+/**
+ * Probe the slow nodes among `nodes` (not held dead): a node no longer forwarded to is probed
+ * as long as requests might have gone to it, so it is used again once it answers in time.
+ */
+function probeSlow(state: ServerState, nodes: readonly string[], ctx: ActorContext): void {
+  const now = ctx.now();
+  for (const m of nodes) {
+    if (!state.downNodes.has(m) && state.reach.slow(m, now) && state.reach.probeDue(m, now)) ctx.send(m, { type: 'probe', at: now } satisfies Probe);
+  }
 }
 
 /**
@@ -991,5 +1023,8 @@ function forward(state: ServerState, to: string, req: Req, origin: Origin, ctx: 
   req.hops = hops;
   ctx.forward(to, req, origin.to);
   // Remember where it went, so a crash notice for that node can fail it at once.
-  state.forwarded.track(origin, to, ctx.now());
+  const now = ctx.now();
+  state.forwarded.track(origin, to, now);
+  // And probe it now and then: its answers go to the caller, so this is how to tell it is slow.
+  if (state.reach.probeDue(to, now)) ctx.send(to, { type: 'probe', at: now } satisfies Probe);
 }

@@ -46,17 +46,20 @@ export function seedRange(t: ExecutionContext, seeds: number): { base: number; s
 /**
  * Seeds `base`..`base + seeds - 1` of a randomized core test; a seed fails when its run has
  * problems (or throws). With `enough`, the sweep stops at the seed that makes that many failed
- * (`ran` says how many seeds ran).
+ * (`ran` says how many seeds ran). `harnessThrows` lists the seeds whose run threw something
+ * other than a failed invariant of Meridian's code (`assert`'s "assertion failed: ..."): a
+ * TypeError in the test's own generator, say, which is a broken test, not a caught bug.
  */
 export function sweep<R extends { problems: string[] }>(
   run: (seed: number) => R,
   base: number,
   seeds: number,
   enough = Number.POSITIVE_INFINITY,
-): { failed: string[]; failedSeeds: number[]; results: R[]; ran: number } {
+): { failed: string[]; failedSeeds: number[]; results: R[]; ran: number; harnessThrows: string[] } {
   const failed: string[] = [];
   const failedSeeds: number[] = [];
   const results: R[] = [];
+  const harnessThrows: string[] = [];
   let ran = 0;
   for (let seed = base; seed < base + seeds && failed.length < enough; seed++) {
     ran++;
@@ -66,14 +69,16 @@ export function sweep<R extends { problems: string[] }>(
       results.push(r);
       problems = r.problems;
     } catch (error) {
-      problems = [`threw: ${(error as Error).message}`];
+      const message = error instanceof Error ? error.message : String(error);
+      problems = [`threw: ${message}`];
+      if (!message.startsWith('assertion failed:')) harnessThrows.push(`seed ${seed}: ${error instanceof Error ? error.name : typeof error}: ${message}`);
     }
     if (problems.length > 0) {
       failed.push(`seed ${seed}: ${problems.slice(0, 3).join('; ')}`);
       failedSeeds.push(seed);
     }
   }
-  return { failed, failedSeeds, results, ran };
+  return { failed, failedSeeds, results, ran, harnessThrows };
 }
 
 /** A shell word for `text`: single-quoted. */
@@ -124,10 +129,13 @@ export function requireCaught(
   const base = o.base ?? 1;
   t.log(`seeds ${base}..${base + o.seeds - 1}`);
   const need = Math.ceil(o.share * o.seeds);
-  const { failed, ran } = sweep(run, base, o.seeds, need);
+  const { failed, ran, harnessThrows } = sweep(run, base, o.seeds, need);
   t.log(
     `${o.label ?? ''}caught in ${failed.length} of the first ${ran} of ${o.seeds} seeds${ran < o.seeds ? ` (${need} needed: the rest not run)` : ''}; first: ${failed[0] ?? 'none'}`,
   );
+  // A run that threw outside an invariant broke the test; counted as a catch, it would let a
+  // broken generator pass for a test that finds the bug.
+  t.deepEqual(harnessThrows, [], 'runs that threw something other than a failed assertion');
   t.true(failed.length >= need, `caught ${failed.length} of ${o.seeds}, ${need} needed`);
 }
 

@@ -167,6 +167,12 @@ export const BACKGROUND_TYPES: ReadonlySet<string> = new Set([
   'rhb',
   'px:heartbeat',
   'px:heartbeat-ack',
+  // Health probes: a server probes each node it forwards to at most every 200 ms (Reach,
+  // src/cluster/server-load.ts), balancers, servers and coordinators the nodes they hold down.
+  // A cost per unit of time, not per operation: since 2026-12-03 (0835cb3) they showed as 0.3-0.6
+  // probes and as many answers per isolated put (one put every ~20 ms), none under load.
+  'probe',
+  'probe-ack',
   // Not background, but not a message of its own either: the batch wires, whose messages are
   // counted each as `px:<type>` (typesDelta). Left out of every sum.
   'pxs',

@@ -53,6 +53,38 @@ test('a replica that hears nothing does not depose the leader with pre-vote; wit
   }
 });
 
+test('with pre-vote, a candidate that hears nothing asks again before it campaigns again: the leader the others elect meanwhile stays', (t) => {
+  // r3 campaigns once (as on a pre-vote grant that reached it late), then hears nothing: its
+  // promises never come. Its prepare reached r1 and r2 and deposed r1; they elect one of
+  // themselves. Until 2026-12-03 a candidate's timer expiring campaigned again at once, with a
+  // higher ballot, deposing that leader every election timeout (`meridian check --seed 556`'s
+  // gray phase: a shard without a leader for 10 s while two of its three replicas heard each other).
+  const c = new Cluster(3, { preVote: true, seed: 6 });
+  c.elect('r1');
+  c.propose('r1', 'a');
+  c.net.stabilize();
+  c.net.cutInto('r3');
+  c.net.act('r3', (core) => core.campaign());
+  c.net.stabilize();
+  t.deepEqual(c.leaders(), [], "r3's prepare deposed r1");
+  // r1 and r2 elect one of themselves within a few election timeouts...
+  c.net.run(4 * ELECTION);
+  t.is(c.leaders().length, 1);
+  const leader = c.leaders()[0]!;
+  t.not(leader, 'r3');
+  // ...which then leads throughout: r3 only asks (pre-prepare), and is told no.
+  const prepares = c.net.sentByType['prepare'] ?? 0;
+  let proposed = 0;
+  const changes = leaderChanges(c, 30 * ELECTION, (i) => {
+    if (i % 5 === 0 && c.core(leader).isLeader()) c.propose(leader, `c${proposed++}`);
+  });
+  t.is(changes, 0, `${leader} leads throughout`);
+  t.is(c.net.sentByType['prepare'] ?? 0, prepares, 'nobody campaigned again');
+  t.is(c.core('r3').status().role, 'follower', 'r3 stepped back to follower to ask');
+  t.is(c.state(leader === 'r1' ? 'r2' : 'r1').length, proposed + 1, 'every command proposed was applied by both');
+  t.deepEqual(c.violations, []);
+});
+
 test('with pre-vote, a crashed leader is replaced; a replica that hears a live leader says no, one that timed out says yes', (t) => {
   const c = new Cluster(3, { preVote: true, seed: 4 });
   c.elect('r1');

@@ -333,12 +333,20 @@ export class MultiPaxos {
     this.assertInvariants();
   }
 
-  /** The election timer expired: campaign, or with pre-vote first ask whether a majority would follow. */
+  /**
+   * The election timer expired: campaign, or with pre-vote first ask whether a majority would
+   * follow. A candidate whose campaign did not finish asks too (it steps back to follower
+   * first), as etcd's does: one that hears late, its promises on their way for longer than a
+   * timeout, used to campaign again and again with ever higher ballots, each prepare arriving
+   * on time and deposing the leader the others had meanwhile elected (`meridian check --seed
+   * 556`: a shard with two replicas of three hearing each other had no leader for 10 s).
+   */
   private electionTimedOut(): void {
-    if (this.config.preVote !== true || this.role !== 'follower') {
+    if (this.config.preVote !== true) {
       this.campaign();
       return;
     }
+    if (this.role === 'candidate') this.stepDown(false);
     this.resetElectionTimer();
     // Not heard from for a timeout: no longer followed (the host holds proposals instead of
     // forwarding them to it), as etcd's pre-candidate drops its leader.

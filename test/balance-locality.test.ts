@@ -85,6 +85,43 @@ test('locality: total panic splits by server count, ignoring health', (t) => {
   t.true(choice?.panic);
 });
 
+test('locality: panic routes to servers that run: a region whose servers all crashed takes no load, whatever its health', (t) => {
+  // One server a region: us-east's crashed (live 0), eu-west's ejected as an outlier (not
+  // healthy, but running). Total panic split 50/50 by server count before (2026-12-03), and
+  // every request drawn for us-east was refused at once.
+  const input: LocalityInput = {
+    homeRegion: 'us-east',
+    priority: ['eu-west'],
+    health: { 'us-east': { healthy: 0, total: 1, live: 0 }, 'eu-west': { healthy: 0, total: 1, live: 1 } },
+  };
+  const plan = planLocality(input);
+  t.true(plan.totalPanic);
+  t.deepEqual(
+    plan.levels.map((l) => l.loadPercent),
+    [0, 100],
+  );
+  const prng = new Prng(testSeed(121));
+  for (let i = 0; i < 200; i++) t.is(pickRegion(plan, prng)?.region, 'eu-west');
+  // Within a level in panic, regions are drawn by the servers that run.
+  const level: LocalityInput = {
+    homeRegion: 'us-east',
+    priority: [['eu-west', 'ap-south']],
+    health: { 'us-east': { healthy: 0, total: 2, live: 0 }, 'eu-west': { healthy: 0, total: 2, live: 0 }, 'ap-south': { healthy: 0, total: 2, live: 1 } },
+  };
+  const p2 = planLocality(level);
+  for (let i = 0; i < 200; i++) t.is(pickRegion(p2, prng)?.region, 'ap-south');
+  // Nothing running anywhere: no region.
+  t.is(
+    pickRegion(planLocality({ ...input, health: { 'us-east': { healthy: 0, total: 1, live: 0 }, 'eu-west': { healthy: 0, total: 1, live: 0 } } }), prng),
+    undefined,
+  );
+  // live defaults to total, and must lie between healthy and total.
+  t.deepEqual(loads(twoLevels(0, 0)), [50, 50]);
+  t.throws(() => planLocality({ ...input, health: { 'us-east': { healthy: 1, total: 2, live: 0 }, 'eu-west': { healthy: 0, total: 1 } } }), {
+    message: /healthy <= live <= total/,
+  });
+});
+
 test('locality: a panic threshold of 0 turns panic off; nothing healthy means no region', (t) => {
   const input: LocalityInput = { ...twoLevels(0, 0), panicThresholdPercent: 0 };
   const plan = planLocality(input);

@@ -18,6 +18,12 @@ import type { Prng } from '../core/prng.js';
  * everything on a few survivors. When every level is in panic (total panic), load is split
  * over the levels by server count, ignoring health altogether. A threshold of 0 disables panic;
  * with no healthy server anywhere the plan then has no load and `pickRegion` returns undefined.
+ * Panic routes to servers that run (`RegionHealth.live`), not to those known to be gone (a
+ * crashed process, as Envoy drops a host its discovery removed): a level or region whose every
+ * server is gone takes no load in panic. Before (2026-12-03), with one region's only server
+ * crashed and the other's ejected as an outlier, total panic sent half the requests to the
+ * crashed region, each refused at once (`meridian check --seed 1112653 --mode passive --nemesis
+ * swarm --txn-share 0.2 --regions 2 --servers 1 --factor 1 --shards 4`: a put refused 10 times).
  *
  * Envoy works in integer percentages; this works in floating point, so 71% healthy at 1.4 is
  * 99.4%, not 99%.
@@ -31,6 +37,8 @@ export const DEFAULT_PANIC_THRESHOLD_PERCENT = 50;
 export interface RegionHealth {
   readonly healthy: number;
   readonly total: number;
+  /** Servers that run (healthy or not, but not known to be gone): what panic routes to. Default `total`. */
+  readonly live?: number;
 }
 
 export interface LocalityInput {
@@ -97,15 +105,19 @@ export function planLocality(input: LocalityInput): LocalityPlan {
   const base = levelsOf(input).map((regions) => {
     let healthy = 0;
     let total = 0;
+    let live = 0;
     const regionHealth = regions.map((region) => input.health[region] ?? { healthy: 0, total: 0 });
     for (const [k, region] of regions.entries()) {
       const health = regionHealth[k] as RegionHealth;
       assert(health.total >= 0 && health.healthy >= 0 && health.healthy <= health.total, `health of ${region} has 0 <= healthy <= total`);
+      const running = health.live ?? health.total;
+      assert(running >= health.healthy && running <= health.total, `health of ${region} has healthy <= live <= total`);
       healthy += health.healthy;
       total += health.total;
+      live += running;
     }
     const rawPercent = total === 0 ? 0 : (healthy / total) * 100;
-    return { regions, regionHealth, healthy, total, rawPercent, healthPercent: Math.min(100, factor * rawPercent) };
+    return { regions, regionHealth, healthy, total, live, rawPercent, healthPercent: Math.min(100, factor * rawPercent) };
   });
 
   const normalizedTotal = Math.min(
@@ -118,8 +130,8 @@ export function planLocality(input: LocalityInput): LocalityPlan {
 
   let loads: number[];
   if (totalPanic) {
-    const servers = base.reduce((sum, level) => sum + level.total, 0);
-    loads = base.map((level) => (servers === 0 ? 0 : (level.total / servers) * 100));
+    const servers = base.reduce((sum, level) => sum + level.live, 0);
+    loads = base.map((level) => (servers === 0 ? 0 : (level.live / servers) * 100));
   } else if (normalizedTotal === 0) {
     loads = base.map(() => 0);
   } else {
@@ -163,7 +175,7 @@ export function pickRegion(plan: LocalityPlan, prng: Prng): RegionChoice | undef
   }
   if (chosen < 0) return undefined;
   const level = plan.levels[chosen] as PriorityLevel;
-  const counts = level.regionHealth.map((health) => (level.panic ? health.total : health.healthy));
+  const counts = level.regionHealth.map((health) => (level.panic ? (health.live ?? health.total) : health.healthy));
   const sum = counts.reduce((a, b) => a + b, 0);
   assert(sum > 0, 'a level with load has servers to take it');
   let draw = prng.next() * sum;

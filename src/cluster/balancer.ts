@@ -348,13 +348,16 @@ function localityPlan(state: BalancerState): LocalityPlan {
   for (const region of state.params.priority) {
     const ids = state.params.servers[region] ?? [];
     let healthy = 0;
+    let live = 0;
+    for (const id of ids) if (!state.members.get(id)!.crashed) live++;
     if (state.regionState.get(region) !== 'down') {
       for (const id of ids) {
         const m = state.members.get(id)!;
         if (!m.crashed && m.state === 'up' && !state.outlier?.isEjected(id)) healthy++;
       }
     }
-    health[region] = { healthy, total: ids.length };
+    // Panic routes to the servers that run (live), never to one the runtime reported crashed.
+    health[region] = { healthy, total: ids.length, live };
   }
   const configured = state.config.locality.priority;
   const priority = configured.length > 0 ? configured : state.params.priority.slice(1).map((r) => [r]);

@@ -238,3 +238,52 @@ test('sim: a coordinator is not cut off when one server is down and the others a
   t.is(refusedCutOff, 0);
   t.true(committed >= 20, `${committed} of 30 committed`);
 });
+
+/**
+ * A region whose only server hears nothing (deaf): its balancer has no other server there and,
+ * the server answering, no reason to move away. A write for a shard the server is a follower
+ * of waited there with no leader known until HOLD_TICKS_MAX refused it: 4 of the 12 puts per
+ * seed failed, three tries each (2026-12-03, found by the check's gray phase, seed 1120002 of
+ * `--shape random --nemesis swarm --mode passive --txn-share 0.2`). Now a request held for two
+ * election timeouts is passed to another member of the group once (the server can still send),
+ * which forwards it to the leader it knows.
+ */
+test('sim: a deaf server passes the writes it holds with no leader to another replica, which has one', async (t) => {
+  const { base, seeds } = seedWindow(6, { baseVar: 'MERIDIAN_SEED', base: 1 });
+  t.log(`seeds ${base}..${base + seeds - 1} (MERIDIAN_SEED and MERIDIAN_SEEDS move and widen the window)`);
+  let puts = 0;
+  for (let seed = base; seed < base + seeds; seed++) {
+    const regions = [1, 2, 3, 4].map((i) => ({ name: `r${i}`, servers: 1 }));
+    const cluster = await startCluster({
+      regions,
+      transport: 'sim',
+      seed,
+      shards: SHARDS,
+      requestTimeoutMs: 1_500,
+      replication: { mode: 'active', factor: 3 },
+    });
+    try {
+      await cluster.sleep(1_000);
+      cluster.partition(['r2/0', 'r3/0', 'r4/0'], ['r1/0'], { oneWay: true });
+      const client = cluster.client({ region: 'r1' });
+      await cluster.sleep(1_500);
+      const failed: string[] = [];
+      for (let i = 0; i < 2 * KEYS; i++) {
+        const key = `key${i % KEYS}`;
+        if (!cluster.replicasOf(shardOf(key, SHARDS)).includes('r1/0')) continue;
+        puts++;
+        let ok = false;
+        for (let tries = 0; tries < 3 && !ok; tries++)
+          ok = await client.put(key, i).then(
+            () => true,
+            () => false,
+          );
+        if (!ok) failed.push(key);
+      }
+      t.deepEqual(failed, [], `seed ${seed}: puts no try wrote`);
+    } finally {
+      await cluster.stop();
+    }
+  }
+  t.true(puts >= seeds * 8, `${puts} puts to shards r1/0 is a replica of`);
+});

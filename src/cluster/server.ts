@@ -843,6 +843,17 @@ function retryHeld(state: ServerState, shard: number, ctx: ActorContext): void {
   state.held.delete(shard);
   for (const h of held) {
     h.ticks++;
+    // Held for two election timeouts' worth of ticks: this replica may be the one that cannot
+    // hear (a gray failure: no crash notice, so the balancer keeps sending here) while the
+    // others have a leader. Pass the request to another member of the group once; it forwards
+    // it to the leader it knows, or holds it in turn (hops are bounded).
+    if (h.ticks === 2 * state.params.replication.electionTicks && (h.req.hops ?? 0) < FORWARD_HOPS_MAX) {
+      const other = otherMember(state, shard, ctx.now());
+      if (other !== undefined) {
+        forward(state, other, h.req, h.origin, ctx);
+        continue;
+      }
+    }
     if (h.ticks > HOLD_TICKS_MAX) {
       reply(ctx, h.origin, notDone(h.req.body, `shard ${shard} has had no leader for ${HOLD_TICKS_MAX} ticks`));
       continue;
@@ -974,12 +985,7 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
  * probes the copies it found dead (probeDown): the next one is answered by a copy that is back.
  */
 function nearestUp(state: ServerState, shard: number, ctx: ActorContext): string | undefined {
-  let order = state.nearest.get(shard);
-  if (order === undefined) {
-    const members = groupOf(shard, state.params.topology);
-    const here = members.filter((m) => regionOfServer(m) === state.params.region);
-    state.nearest.set(shard, (order = [...here, ...members.filter((m) => regionOfServer(m) !== state.params.region)]));
-  }
+  const order = nearestOrder(state, shard);
   const now = ctx.now();
   // A slow member (see Reach) is passed over for the next one up; when every member up is
   // slow, the nearest of them.
@@ -995,6 +1001,28 @@ function nearestUp(state: ServerState, shard: number, ctx: ActorContext): string
   if (slow !== undefined) return slow;
   for (const m of order) if (now - (state.downSince.get(m) ?? Number.NEGATIVE_INFINITY) >= DOWN_NOTICE_STALE_MS) return m;
   return undefined;
+}
+
+/** Another member of the shard's group than this server, not known to be down, nearest first, one not slow (Reach) before a slow one. */
+function otherMember(state: ServerState, shard: number, now: number): string | undefined {
+  let fallback: string | undefined;
+  for (const m of nearestOrder(state, shard)) {
+    if (m === state.params.id || state.downNodes.has(m)) continue;
+    if (!state.reach.slow(m, now)) return m;
+    fallback ??= m;
+  }
+  return fallback;
+}
+
+/** The shard's group, nearest first: this region's members, then the rest, in group order. */
+function nearestOrder(state: ServerState, shard: number): readonly string[] {
+  let order = state.nearest.get(shard);
+  if (order === undefined) {
+    const members = groupOf(shard, state.params.topology);
+    const here = members.filter((m) => regionOfServer(m) === state.params.region);
+    state.nearest.set(shard, (order = [...here, ...members.filter((m) => regionOfServer(m) !== state.params.region)]));
+  }
+  return order;
 }
 
 /**

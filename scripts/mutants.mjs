@@ -52,6 +52,12 @@ export const MUTANTS = [
     flags: [],
   },
   {
+    name: 'prevote-skipped',
+    what: 'a Paxos replica whose election timer expires campaigns at once, pre-vote or not (the bug pre-vote fixed: one that cannot hear deposes its leaders)',
+    edits: [[PAXOS, 'if (this.config.preVote !== true) {', 'if (true) {']],
+    flags: [],
+  },
+  {
     name: 'noop-reproposal',
     what: 'a new Paxos leader fills every slot not known chosen with a no-op, dropping values its promises reported',
     edits: [[PAXOS, 'this.proposeSlot(i, slot === undefined ? [] : slot.commands);', 'this.proposeSlot(i, []);']],

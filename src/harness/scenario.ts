@@ -1,7 +1,7 @@
 import { startCluster, type AssertionFailure, type Cluster } from '../cluster/cluster.js';
 import type { Client } from '../cluster/client.js';
 import type { ClusterConfig, NatsConfig, ReplicationConfig } from '../cluster/config.js';
-import { allServers, balancerAddress, coordinatorAddress, serverId } from '../cluster/topology.js';
+import { allServers, balancerAddress, coordinatorAddress, regionOfServer, serverId } from '../cluster/topology.js';
 import { ConfigError, UnavailableError } from '../core/errors.js';
 import { allKeys, checkOptions } from '../core/validate.js';
 import { Prng } from '../core/prng.js';
@@ -600,6 +600,12 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         faults.push(`catch-up: ${restarted}`);
         for (const b of await copiesBehind(cluster, shape.shards)) catchUp.push(`copy stayed behind: ${b}`);
         for (const d of replicaStateDiffs(cluster, shape.shards)) if (!stateDiffs.includes(d)) stateDiffs.push(`after the catch-up phase: ${d}`);
+        // Gray: one server that runs but cannot hear, or be heard, or hears late.
+        const gray = await grayPhase(cluster, prng.fork('gray'), clients, keys, base + keys.length);
+        faults.push(`gray: ${gray.line}`);
+        if (gray.unwritten.length > 0)
+          catchUp.push(`not available during a gray failure (${gray.line}): no put of ${GRAY_PUT_TRIES} wrote ${gray.unwritten.join(', ')}`);
+        else for (const b of await copiesBehind(cluster, shape.shards)) catchUp.push(`copy stayed behind after a gray failure (${gray.line}): ${b}`);
       }
     }
     const recorded = cluster.history();
@@ -749,6 +755,73 @@ async function catchUpPhase(cluster: Cluster, rng: Prng, clients: Client[], keys
   await cluster.restart(second);
   const each = writable.length === 1 ? 'the 1 key' : `each of ${writable.length} keys`;
   return `${victim} down during one put of ${each}, then ${second} down ${SCENARIO_CATCH_UP_DOWN_MS} ms with none`;
+}
+
+/** Puts of each key the gray phase tries, GRAY_RETRY_MS apart, before the key counts as unavailable. */
+export const GRAY_PUT_TRIES = 10;
+const GRAY_RETRY_MS = 200;
+/** How long the gray phase's fault lasts before its puts: past election timeouts (300-600 ms), a pre-vote and a failover. */
+export const GRAY_SETTLE_MS = 1_500;
+/** How late what reaches the gray phase's server comes, when that is its fault. */
+const GRAY_LATE_MS = 5_000;
+
+/**
+ * The gray phase (sim, after the catch-up phase): one server drawn from `rng` runs but hears
+ * nothing (deaf), or nothing it sends arrives (mute), or what reaches it comes GRAY_LATE_MS late.
+ * No crash notice tells anyone. After GRAY_SETTLE_MS, every key whose shard keeps a majority of
+ * its replicas without that server must take a put within GRAY_PUT_TRIES tries, each from the
+ * next client (clients of every region in turn, the gray server's own region's too, whose
+ * balancer sends to it and whose other servers forward to it), but none of a region whose only
+ * server is the gray one. What it asks is that the shard stays writable, not that every way to
+ * it does: a balancer moves off a server that answers but does not get through only once
+ * outlier ejection takes that server out, which its limits (maxEjectionPercent, servers ejected
+ * in the faults phase) may not allow (design.md, "Gray failures"). Then the fault ends. The rest of `meridian check` asks for liveness only once
+ * the faults are over, so it could not see a server that could send but not hear deposing
+ * every leader of its groups while the fault lasted (no Multi-Paxos pre-vote), or forwarders
+ * passing writes to a server that heard late (both fixed 2026-12-03; design.md, "Gray failures").
+ * Returns what it did, for the fault log, and the keys no put wrote.
+ */
+async function grayPhase(cluster: Cluster, rng: Prng, clients: Client[], keys: string[], valueBase: number): Promise<{ line: string; unwritten: string[] }> {
+  const servers = allServers(cluster.config);
+  const victim = rng.pick(servers);
+  const others = servers.filter((s) => s !== victim);
+  const fault = rng.pick(['deaf', 'mute', 'late'] as const);
+  const delayBefore = cluster.currentNetwork().nodeDelayMs?.[victim] ?? 0;
+  if (others.length > 0 && fault === 'deaf') cluster.partition(others, [victim], { oneWay: true });
+  else if (others.length > 0 && fault === 'mute') cluster.partition([victim], others, { oneWay: true });
+  else if (fault === 'late') cluster.setNetwork({ nodeDelayMs: { [victim]: delayBefore + GRAY_LATE_MS } });
+  const line = `${victim} ${fault === 'late' ? `hears ${GRAY_LATE_MS} ms late` : fault}`;
+  const unwritten: string[] = [];
+  try {
+    await cluster.sleep(GRAY_SETTLE_MS);
+    const writable = keys.filter((key) => {
+      const group = cluster.replicasOf(cluster.shardOf(key));
+      return !group.includes(victim) || group.length - 1 > group.length / 2;
+    });
+    const usable = clients.filter((c) => servers.some((s) => s !== victim && regionOfServer(s) === c.region));
+    if (usable.length === 0) writable.length = 0;
+    await Promise.all(
+      writable.map(async (key, k) => {
+        for (let attempt = 0; attempt < GRAY_PUT_TRIES; attempt++) {
+          // Each try from the next client, so from the next region in turn: the shard must be
+          // writable, not every way to it (a balancer whose region's servers were ejected in the
+          // faults phase may route through the gray server's region).
+          const client = usable[(k + attempt) % usable.length]!;
+          try {
+            await client.put(key, valueBase + k);
+            return;
+          } catch {
+            await cluster.sleep(GRAY_RETRY_MS);
+          }
+        }
+        unwritten.push(key);
+      }),
+    );
+  } finally {
+    if (fault === 'late') cluster.setNetwork({ nodeDelayMs: { [victim]: delayBefore } });
+    else cluster.heal();
+  }
+  return { line, unwritten: unwritten.sort() };
 }
 
 /** An assertion's message without the `assertion failed: ` that `assert` puts first (the line that quotes it says so already). */

@@ -794,12 +794,16 @@ async function grayPhase(cluster: Cluster, rng: Prng, clients: Client[], keys: s
   const unwritten: string[] = [];
   try {
     await cluster.sleep(GRAY_SETTLE_MS);
-    const writable = keys.filter((key) => {
-      const group = cluster.replicasOf(cluster.shardOf(key));
-      return !group.includes(victim) || group.length - 1 > group.length / 2;
-    });
     const usable = clients.filter((c) => servers.some((s) => s !== victim && regionOfServer(s) === c.region));
-    if (usable.length === 0) writable.length = 0;
+    // The keys whose shard keeps a majority of its replicas without the gray server (none when
+    // no client is left to write them).
+    const writable =
+      usable.length === 0
+        ? []
+        : keys.filter((key) => {
+            const group = cluster.replicasOf(cluster.shardOf(key));
+            return !group.includes(victim) || group.length - 1 > group.length / 2;
+          });
     await Promise.all(
       writable.map(async (key, k) => {
         for (let attempt = 0; attempt < GRAY_PUT_TRIES; attempt++) {

@@ -42,6 +42,8 @@ export interface ShardLeader {
   openTxns: number;
   /** The leader's commit index: the last slot it knows chosen (0 with no leader, or off sim). */
   commitIndex: number;
+  /** The leader's ballot (absent with no leader, or off sim): a leader re-elected has a new one. */
+  ballot?: { round: number; id: string };
   candidates: string[];
 }
 
@@ -690,6 +692,7 @@ export class Cluster extends EventEmitter {
       inflight: best?.inflight ?? 0,
       openTxns: best?.openTxns ?? 0,
       commitIndex: best?.commitIndex ?? 0,
+      ...(best === undefined ? {} : { ballot: { round: best.round, id: best.by } }),
       candidates,
     };
   }

@@ -603,8 +603,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         // Gray: one server that runs but cannot hear, or be heard, or hears late.
         const gray = await grayPhase(cluster, prng.fork('gray'), clients, keys, base + keys.length);
         faults.push(`gray: ${gray.line}`);
-        if (gray.unwritten.length > 0)
-          catchUp.push(`not available during a gray failure (${gray.line}): no put of ${GRAY_PUT_TRIES} wrote ${gray.unwritten.join(', ')}`);
+        if (gray.unstable.length > 0) catchUp.push(`no stable leader during a gray failure (${gray.line}): ${gray.unstable.join('; ')}`);
         else for (const b of await copiesBehind(cluster, shape.shards)) catchUp.push(`copy stayed behind after a gray failure (${gray.line}): ${b}`);
       }
     }
@@ -757,31 +756,30 @@ async function catchUpPhase(cluster: Cluster, rng: Prng, clients: Client[], keys
   return `${victim} down during one put of ${each}, then ${second} down ${SCENARIO_CATCH_UP_DOWN_MS} ms with none`;
 }
 
-/** Puts of each key the gray phase tries, GRAY_RETRY_MS apart, before the key counts as unavailable. */
-export const GRAY_PUT_TRIES = 10;
-const GRAY_RETRY_MS = 200;
-/** How long the gray phase's fault lasts before its puts: past election timeouts (300-600 ms), a pre-vote and a failover. */
+/** How long the gray phase's fault lasts before its first look at the shards' leaders: past election timeouts (300-600 ms), a pre-vote and a failover. */
 export const GRAY_SETTLE_MS = 1_500;
+/** Between the gray phase's two looks at the leaders: more than an election timeout (a replica that campaigns again and again does so within it). */
+export const GRAY_WATCH_MS = 1_000;
 /** How late what reaches the gray phase's server comes, when that is its fault. */
 const GRAY_LATE_MS = 5_000;
 
 /**
  * The gray phase (sim, after the catch-up phase): one server drawn from `rng` runs but hears
- * nothing (deaf), or nothing it sends arrives (mute), or what reaches it comes GRAY_LATE_MS late.
- * No crash notice tells anyone. After GRAY_SETTLE_MS, every key whose shard keeps a majority of
- * its replicas without that server must take a put within GRAY_PUT_TRIES tries, each from the
- * next client (clients of every region in turn, the gray server's own region's too, whose
- * balancer sends to it and whose other servers forward to it), but none of a region whose only
- * server is the gray one. What it asks is that the shard stays writable, not that every way to
- * it does: a balancer moves off a server that answers but does not get through only once
- * outlier ejection takes that server out, which its limits (maxEjectionPercent, servers ejected
- * in the faults phase) may not allow (design.md, "Gray failures"). Then the fault ends. The rest of `meridian check` asks for liveness only once
- * the faults are over, so it could not see a server that could send but not hear deposing
- * every leader of its groups while the fault lasted (no Multi-Paxos pre-vote), or forwarders
- * passing writes to a server that heard late (both fixed 2026-12-03; design.md, "Gray failures").
- * Returns what it did, for the fault log, and the keys no put wrote.
+ * nothing (deaf), or nothing it sends reaches another server (mute), or what reaches it comes
+ * GRAY_LATE_MS late. No crash notice tells anyone. Every shard whose group keeps a majority
+ * without that server must have a leader other than it, the same one (same ballot) at two looks
+ * GRAY_WATCH_MS apart, the first GRAY_SETTLE_MS into the fault. Meanwhile each key is put once
+ * (its client drawn in turn, none of a region whose only server is the gray one), so that the
+ * gray server misses commands it must catch up with after the fault heals, and the history
+ * checks what they did; whether they get through is not asked (a balancer or a forwarder moves
+ * off a server that answers but does not get requests through only after timeouts of its own:
+ * design.md, "Gray failures"). The rest of `meridian check` asks for liveness only once the
+ * faults are over, so it could not see a server that could send but not hear deposing every
+ * leader of its groups while the fault lasted (no Multi-Paxos pre-vote), or a candidate that
+ * heard late doing the same (both fixed 2026-12-03). Returns what it did, for the fault log,
+ * and one line per shard without a stable leader.
  */
-async function grayPhase(cluster: Cluster, rng: Prng, clients: Client[], keys: string[], valueBase: number): Promise<{ line: string; unwritten: string[] }> {
+async function grayPhase(cluster: Cluster, rng: Prng, clients: Client[], keys: string[], valueBase: number): Promise<{ line: string; unstable: string[] }> {
   const servers = allServers(cluster.config);
   const victim = rng.pick(servers);
   const others = servers.filter((s) => s !== victim);
@@ -791,41 +789,40 @@ async function grayPhase(cluster: Cluster, rng: Prng, clients: Client[], keys: s
   else if (others.length > 0 && fault === 'mute') cluster.partition([victim], others, { oneWay: true });
   else if (fault === 'late') cluster.setNetwork({ nodeDelayMs: { [victim]: delayBefore + GRAY_LATE_MS } });
   const line = `${victim} ${fault === 'late' ? `hears ${GRAY_LATE_MS} ms late` : fault}`;
-  const unwritten: string[] = [];
+  const unstable: string[] = [];
   try {
     await cluster.sleep(GRAY_SETTLE_MS);
+    // The shards that keep a majority of their replicas without the gray server.
+    const shards: number[] = [];
+    for (let shard = 0; shard < cluster.config.shards; shard++) {
+      const group = cluster.replicasOf(shard);
+      if (!group.includes(victim) || group.length - 1 > group.length / 2) shards.push(shard);
+    }
+    const look = (): Map<number, string | undefined> => {
+      const out = new Map<number, string | undefined>();
+      for (const shard of shards) {
+        const view = cluster.shardLeader(shard);
+        out.set(shard, view.leader === undefined ? undefined : `${view.leader} at ballot ${view.ballot?.round ?? '?'}.${view.ballot?.id ?? '?'}`);
+      }
+      return out;
+    };
+    const first = look();
     const usable = clients.filter((c) => servers.some((s) => s !== victim && regionOfServer(s) === c.region));
-    // The keys whose shard keeps a majority of its replicas without the gray server (none when
-    // no client is left to write them).
-    const writable =
-      usable.length === 0
-        ? []
-        : keys.filter((key) => {
-            const group = cluster.replicasOf(cluster.shardOf(key));
-            return !group.includes(victim) || group.length - 1 > group.length / 2;
-          });
-    await Promise.all(
-      writable.map(async (key, k) => {
-        for (let attempt = 0; attempt < GRAY_PUT_TRIES; attempt++) {
-          // Each try from the next client, so from the next region in turn: the shard must be
-          // writable, not every way to it (a balancer whose region's servers were ejected in the
-          // faults phase may route through the gray server's region).
-          const client = usable[(k + attempt) % usable.length]!;
-          try {
-            await client.put(key, valueBase + k);
-            return;
-          } catch {
-            await cluster.sleep(GRAY_RETRY_MS);
-          }
-        }
-        unwritten.push(key);
-      }),
-    );
+    const puts = usable.length === 0 ? [] : keys.map((key, k) => usable[k % usable.length]!.put(key, valueBase + k).catch(() => undefined));
+    await cluster.sleep(GRAY_WATCH_MS);
+    const second = look();
+    await Promise.all(puts);
+    for (const shard of shards) {
+      const a = first.get(shard);
+      const b = second.get(shard);
+      if (a === undefined || b === undefined || a !== b || a.startsWith(`${victim} `))
+        unstable.push(`shard ${shard}: ${a ?? 'no leader'}, ${GRAY_WATCH_MS} ms later ${b ?? 'no leader'}`);
+    }
   } finally {
     if (fault === 'late') cluster.setNetwork({ nodeDelayMs: { [victim]: delayBefore } });
     else cluster.heal();
   }
-  return { line, unwritten: unwritten.sort() };
+  return { line, unstable };
 }
 
 /** An assertion's message without the `assertion failed: ` that `assert` puts first (the line that quotes it says so already). */

@@ -985,33 +985,30 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
  * probes the copies it found dead (probeDown): the next one is answered by a copy that is back.
  */
 function nearestUp(state: ServerState, shard: number, ctx: ActorContext): string | undefined {
-  const order = nearestOrder(state, shard);
   const now = ctx.now();
-  // A slow member (see Reach) is passed over for the next one up; when every member up is
-  // slow, the nearest of them.
+  const up = otherMember(state, shard, now, ctx);
+  if (up !== undefined) return up;
+  for (const m of nearestOrder(state, shard)) if (now - (state.downSince.get(m) ?? Number.NEGATIVE_INFINITY) >= DOWN_NOTICE_STALE_MS) return m;
+  return undefined;
+}
+
+/**
+ * A member of the shard's group other than this server, not known to be down, nearest first: a
+ * slow one (see Reach) is passed over for the next one up, and when every one up is slow, the
+ * nearest of them. With `probeWith`, the slow ones are probed when one was passed over.
+ */
+function otherMember(state: ServerState, shard: number, now: number, probeWith?: ActorContext): string | undefined {
+  const order = nearestOrder(state, shard);
   let slow: string | undefined;
   for (const m of order) {
-    if (state.downNodes.has(m)) continue;
+    if (m === state.params.id || state.downNodes.has(m)) continue;
     if (!state.reach.slow(m, now)) {
-      if (slow !== undefined) probeSlow(state, order, ctx);
+      if (slow !== undefined && probeWith !== undefined) probeSlow(state, order, probeWith);
       return m;
     }
     slow ??= m;
   }
-  if (slow !== undefined) return slow;
-  for (const m of order) if (now - (state.downSince.get(m) ?? Number.NEGATIVE_INFINITY) >= DOWN_NOTICE_STALE_MS) return m;
-  return undefined;
-}
-
-/** Another member of the shard's group than this server, not known to be down, nearest first, one not slow (Reach) before a slow one. */
-function otherMember(state: ServerState, shard: number, now: number): string | undefined {
-  let fallback: string | undefined;
-  for (const m of nearestOrder(state, shard)) {
-    if (m === state.params.id || state.downNodes.has(m)) continue;
-    if (!state.reach.slow(m, now)) return m;
-    fallback ??= m;
-  }
-  return fallback;
+  return slow;
 }
 
 /** The shard's group, nearest first: this region's members, then the rest, in group order. */

@@ -723,10 +723,7 @@ async function catchUpPhase(cluster: Cluster, rng: Prng, clients: Client[], keys
   await cluster.crash(victim);
   // The keys whose shard keeps a majority of its replicas up (in hybrid a shard's replicas
   // share one region: a server down there leaves none of its shards a majority).
-  const writable = keys.filter((key) => {
-    const group = cluster.replicasOf(cluster.shardOf(key));
-    return !group.includes(victim) || group.length - 1 > group.length / 2;
-  });
+  const writable = keys.filter((key) => keepsMajorityWithout(cluster.replicasOf(cluster.shardOf(key)), victim));
   let live = true;
   await Promise.all(
     writable.map(async (key, k) => {
@@ -794,10 +791,7 @@ async function grayPhase(cluster: Cluster, rng: Prng, clients: Client[], keys: s
     await cluster.sleep(GRAY_SETTLE_MS);
     // The shards that keep a majority of their replicas without the gray server.
     const shards: number[] = [];
-    for (let shard = 0; shard < cluster.config.shards; shard++) {
-      const group = cluster.replicasOf(shard);
-      if (!group.includes(victim) || group.length - 1 > group.length / 2) shards.push(shard);
-    }
+    for (let shard = 0; shard < cluster.config.shards; shard++) if (keepsMajorityWithout(cluster.replicasOf(shard), victim)) shards.push(shard);
     const look = (): Map<number, string | undefined> => {
       const out = new Map<number, string | undefined>();
       for (const shard of shards) {
@@ -823,6 +817,11 @@ async function grayPhase(cluster: Cluster, rng: Prng, clients: Client[], keys: s
     else cluster.heal();
   }
   return { line, unstable };
+}
+
+/** Whether a shard's replication group keeps a majority without `server` (not a member, or one of more than a majority). */
+function keepsMajorityWithout(group: readonly string[], server: string): boolean {
+  return !group.includes(server) || group.length - 1 > group.length / 2;
 }
 
 /** An assertion's message without the `assertion failed: ` that `assert` puts first (the line that quotes it says so already). */

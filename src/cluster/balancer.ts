@@ -19,6 +19,11 @@ export const BALANCER_INFLIGHT_MAX = 100_000;
 export const SWEEP_FRACTION = 4;
 /** How often a balancer probes the coordinators and servers it holds crashed (see onProbeAck). */
 export const BALANCER_PROBE_MS = 1_000;
+/**
+ * How long, in request timeouts, a shard's leader-bound requests avoid a server through which
+ * one of them expired (BalancerState.avoid), unless that server answers one of them first.
+ */
+export const AVOID_TIMEOUTS = 8;
 
 export interface BalancerParams {
   region: string;
@@ -126,6 +131,24 @@ export interface BalancerState {
   /** Requests sent by a leader hint rather than by the strategy. */
   hinted: number;
   /**
+   * Per shard, servers its leader-bound requests avoid while the shard has no leader hint, with
+   * until when (this balancer's clock): one of them expired sent there. A server that answers
+   * the balancer (local reads, say) but whose forwards are lost (it is mute to the other
+   * servers, or hears seconds late) is never ejected as an outlier, which counts only a server
+   * gone quiet; without this the strategy kept choosing it, and a region whose only server it
+   * was wrote nothing while the fault lasted. Lifted early when a request routed through the
+   * server is answered by the shard's leader.
+   */
+  avoid: Array<Map<string, number> | undefined>;
+  /**
+   * Servers every shard's leader-bound requests avoid, with until when: requests of two shards
+   * expired through one while both shards avoided it. A gray server otherwise cost a request
+   * per shard it is the strategy's choice for.
+   */
+  avoidAll: Map<string, number>;
+  /** Leader-bound requests routed away from a server they avoid (see avoid). */
+  avoided: number;
+  /**
    * Coordinators the runtime reported crashed and not restarted, with when the crash notice
    * came (this balancer's clock): no transaction is sent to one. Each is probed every
    * BALANCER_PROBE_MS while here, since its restart notice may be lost (see onProbeAck).
@@ -146,6 +169,8 @@ export interface BalancerSummary {
   duplicates: number;
   /** Of `routed`, the requests sent to their shard's leader by a hint rather than by the strategy. */
   hinted: number;
+  /** Of `routed`, leader-bound requests sent away from a server one of their shard's expired through (BalancerState.avoid). */
+  avoided: number;
   /** Shards with a leader hint, and the server each is sent to. */
   leaders: Record<number, string>;
   /** Each region's reachability, from its digests. */
@@ -257,6 +282,9 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
       shards: params.shards ?? 0,
       leaders: Array.from({ length: params.shards ?? 0 }, () => undefined),
       hinted: 0,
+      avoid: Array.from({ length: params.shards ?? 0 }, () => undefined),
+      avoidAll: new Map(),
+      avoided: 0,
       coordinatorsDown: new Map(),
       probing: false,
       notices: new NodeNotices(),
@@ -295,6 +323,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
       refused: state.refused,
       duplicates: state.duplicates,
       hinted: state.hinted,
+      avoided: state.avoided,
       leaders: Object.fromEntries(state.leaders.flatMap((id, shard) => (id === undefined ? [] : [[shard, id]]))),
       regions: Object.fromEntries(state.regionState),
       ejected: state.outlier?.ejected() ?? [],
@@ -528,12 +557,20 @@ function route(state: BalancerState, req: Req, ctx: ActorContext): void {
       refuse(state, req, ctx, 'no healthy server in any region');
       return;
     }
-    let endpoints = healthyIn(state, choice.region, choice.panic);
-    if (endpoints.length === 0) endpoints = healthyIn(state, choice.region, true);
-    const strategy = state.strategies.get(choice.region)!;
+    let region = choice.region;
+    let endpoints = healthyIn(state, region, choice.panic);
+    if (endpoints.length === 0) endpoints = healthyIn(state, region, true);
+    if (shard >= 0 && (state.avoid[shard] !== undefined || state.avoidAll.size > 0)) {
+      const away = awayFrom(state, shard, region, endpoints, now);
+      if (away !== undefined) {
+        region = away.region;
+        endpoints = away.endpoints;
+      }
+    }
+    const strategy = state.strategies.get(region)!;
     const picked = strategy.pick(endpoints, { key: req.body.key, nowMs: now });
     if (picked === undefined) {
-      refuse(state, req, ctx, `no server available in region ${choice.region}`);
+      refuse(state, req, ctx, `no server available in region ${region}`);
       return;
     }
     target = picked.id;
@@ -553,6 +590,59 @@ function route(state: BalancerState, req: Req, ctx: ActorContext): void {
   const body = req.body.op === 'txn' && req.body.co === undefined ? { ...req.body, co: coordinatorFor(state, member.region) } : req.body;
   const forward: Req = { type: 'req', rid, body };
   ctx.send(target, forward);
+}
+
+/**
+ * The endpoints a leader-bound request of `shard` may go to without the servers it avoids
+ * (BalancerState.avoid): those of the region chosen, else of the first region in failover order
+ * with a healthy server not avoided. Undefined while the shard avoids none of them (the lapsed
+ * are forgotten here), or when every healthy server is avoided: then the request goes where
+ * it would have.
+ */
+function awayFrom(
+  state: BalancerState,
+  shard: number,
+  region: string,
+  endpoints: Endpoint[],
+  now: number,
+): { region: string; endpoints: Endpoint[] } | undefined {
+  const avoid = state.avoid[shard];
+  if (avoid !== undefined) {
+    for (const [id, until] of avoid) if (until <= now) avoid.delete(id);
+    if (avoid.size === 0) state.avoid[shard] = undefined;
+  }
+  for (const [id, until] of state.avoidAll) if (until <= now) state.avoidAll.delete(id);
+  if (state.avoid[shard] === undefined && state.avoidAll.size === 0) return undefined;
+  const avoided = (e: Endpoint): boolean => state.avoidAll.has(e.id) || avoid?.has(e.id) === true;
+  const kept = endpoints.filter((e) => !avoided(e));
+  if (kept.length === endpoints.length) return undefined;
+  if (kept.length > 0) {
+    state.avoided++;
+    return { region, endpoints: kept };
+  }
+  for (const r of state.params.priority) {
+    if (r === region) continue;
+    const others = healthyIn(state, r, false).filter((e) => !avoided(e));
+    if (others.length > 0) {
+      state.avoided++;
+      return { region: r, endpoints: others };
+    }
+  }
+  return undefined;
+}
+
+/** A leader-bound request of `shard` expired through `server`: the shard avoids it, and every shard does if another one already did. */
+function avoidFor(state: BalancerState, shard: number, server: string, now: number): void {
+  const until = now + AVOID_TIMEOUTS * state.params.requestTimeoutMs;
+  for (let other = 0; other < state.avoid.length; other++) {
+    if (other === shard) continue;
+    const since = state.avoid[other]?.get(server);
+    if (since !== undefined && since > now) {
+      state.avoidAll.set(server, until);
+      break;
+    }
+  }
+  (state.avoid[shard] ??= new Map()).set(server, until);
 }
 
 /**
@@ -608,6 +698,10 @@ function complete(state: BalancerState, res: Res, ctx: ActorContext): void {
     // the strategy places the next one, and the server it picks finds the leader.
     if (res.ok) {
       if (res.by !== undefined && state.members.has(res.by)) state.leaders[entry.shard] = res.by;
+      // Through the server it went, the request reached the leader: no shard need avoid it.
+      const avoid = state.avoid[entry.shard];
+      if (avoid !== undefined && avoid.delete(entry.server) && avoid.size === 0) state.avoid[entry.shard] = undefined;
+      state.avoidAll.delete(entry.server);
     } else if (res.code !== 'VALIDATION') state.leaders[entry.shard] = undefined;
   }
   // The decoded answer is this actor's own object: relayed with the client's rid, uncopied.
@@ -743,8 +837,12 @@ function onTimer(state: BalancerState, key: string, ctx: ActorContext): void {
       // it ejected, up to maxEjectionPercent, and moved a whole region's traffic away.
       const alive = (state.members.get(entry.server)?.lastAnswerMs ?? Number.NEGATIVE_INFINITY) > entry.sentMs;
       finish(state, rid, false, now, !alive);
-      // No answer from the way this request went: the shard's next one is placed by the strategy.
-      if (entry.shard >= 0) state.leaders[entry.shard] = undefined;
+      // No answer from the way this request went: the shard's next one is placed by the
+      // strategy, on another server than this one while there is one (see avoid).
+      if (entry.shard >= 0) {
+        state.leaders[entry.shard] = undefined;
+        avoidFor(state, entry.shard, entry.server, now);
+      }
     }
     if (state.outlier !== undefined && state.outlier.tick(now).length > 0) state.plan = undefined;
     ctx.setTimer('sweep', Math.max(1, state.params.requestTimeoutMs / SWEEP_FRACTION));

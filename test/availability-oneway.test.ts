@@ -7,16 +7,24 @@
  * fault (nothing reaches it; nothing leaves it; what reaches it comes 5 s late) are drawn per seed.
  */
 import test from 'ava';
-import { startCluster, type ClusterConfig } from '../src/index.js';
+import { startCluster, type Cluster, type ClusterConfig } from '../src/index.js';
 import { Prng } from '../src/core/prng.js';
 import { shardOf } from '../src/cluster/topology.js';
 import { seedWindow } from './helpers/seed-window.js';
+import { keepsMajorityWithout } from '../src/harness/scenario.js';
 
 const KEYS = 8;
 const SHARDS = 4;
 const TRIES = 5;
 
 type Fault = 'deaf' | 'mute' | 'late';
+
+/** Nothing from `others` reaches `victim` (deaf), nothing from it reaches them (mute), or what reaches it comes 5 s late. */
+function injectFault(cluster: Cluster, victim: string, others: string[], fault: Fault): void {
+  if (fault === 'deaf') cluster.partition(others, [victim], { oneWay: true });
+  else if (fault === 'mute') cluster.partition([victim], others, { oneWay: true });
+  else cluster.setNetwork({ nodeDelayMs: { [victim]: 5_000 } });
+}
 
 interface Run {
   shape: string;
@@ -48,9 +56,7 @@ async function runSeed(seed: number, preVote: boolean): Promise<Run> {
     const victim = prng.pick(ids);
     const others = ids.filter((id) => id !== victim);
     const shape = `${regions}x${servers} factor ${factor} ${mode}, ${victim} ${fault}`;
-    if (fault === 'deaf') cluster.partition(others, [victim], { oneWay: true });
-    else if (fault === 'mute') cluster.partition([victim], others, { oneWay: true });
-    else cluster.setNetwork({ nodeDelayMs: { [victim]: 5_000 } });
+    injectFault(cluster, victim, others, fault);
     // A client in a region other than the victim's: its balancer has servers that hear.
     const home = prng.pick(config.regions.map((r) => r.name).filter((r) => r !== victim.split('/')[0]));
     const client = cluster.client({ region: home });
@@ -129,9 +135,7 @@ async function grayForwarder(seed: number): Promise<{ shape: string; failed: num
     const ids = names.flatMap((r) => Array.from({ length: servers }, (_, i) => `${r}/${i}`));
     const victim = prng.pick(ids);
     const others = ids.filter((id) => id !== victim);
-    if (fault === 'deaf') cluster.partition(others, [victim], { oneWay: true });
-    else if (fault === 'mute') cluster.partition([victim], others, { oneWay: true });
-    else cluster.setNetwork({ nodeDelayMs: { [victim]: 5_000 } });
+    injectFault(cluster, victim, others, fault);
     const client = cluster.client({ region: victim.split('/')[0]! });
     await cluster.sleep(2_000);
     const views = cluster.shardLeaders();
@@ -139,8 +143,7 @@ async function grayForwarder(seed: number): Promise<{ shape: string; failed: num
     let eligible = 0;
     for (let i = 0; i < 40; i++) {
       const key = `key${i % KEYS}`;
-      const replicas = views[shardOf(key, SHARDS)]!.replicas;
-      if (replicas.filter((r) => r !== victim).length < Math.floor(replicas.length / 2) + 1) continue;
+      if (!keepsMajorityWithout(views[shardOf(key, SHARDS)]!.replicas, victim)) continue;
       eligible++;
       const ok = await client.put(key, i).then(
         () => true,
@@ -199,10 +202,7 @@ async function grayOnlyServer(seed: number): Promise<{ shape: string; failed: nu
   });
   try {
     await cluster.sleep(1_000);
-    const others = ['r2/0', 'r3/0'];
-    if (fault === 'deaf') cluster.partition(others, ['r1/0'], { oneWay: true });
-    else if (fault === 'mute') cluster.partition(['r1/0'], others, { oneWay: true });
-    else cluster.setNetwork({ nodeDelayMs: { 'r1/0': 5_000 } });
+    injectFault(cluster, 'r1/0', ['r2/0', 'r3/0'], fault);
     const client = cluster.client({ region: 'r1' });
     await cluster.sleep(2_000);
     let failed = 0;
@@ -210,8 +210,7 @@ async function grayOnlyServer(seed: number): Promise<{ shape: string; failed: nu
     for (let i = 0; i < 40; i++) {
       const key = `key${i % KEYS}`;
       // Hybrid keeps a shard's group in its home region: a shard homed in r1 has no other replica.
-      const replicas = cluster.replicasOf(shardOf(key, SHARDS));
-      if (replicas.filter((r) => r !== 'r1/0').length >= Math.floor(replicas.length / 2) + 1) {
+      if (keepsMajorityWithout(cluster.replicasOf(shardOf(key, SHARDS)), 'r1/0')) {
         eligible++;
         const ok = await client.put(key, i).then(
           () => true,

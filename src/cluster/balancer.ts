@@ -136,8 +136,8 @@ export interface BalancerState {
    * the balancer (local reads, say) but whose forwards are lost (it is mute to the other
    * servers, or hears seconds late) is never ejected as an outlier, which counts only a server
    * gone quiet; without this the strategy kept choosing it, and a region whose only server it
-   * was wrote nothing while the fault lasted. Lifted early when a request routed through the
-   * server is answered by the shard's leader.
+   * was wrote nothing while the fault lasted. Lifted early, for the shard and from avoidAll,
+   * when a request of the shard routed through the server is answered by the shard's leader.
    */
   avoid: Array<Map<string, number> | undefined>;
   /**
@@ -636,8 +636,8 @@ function avoidFor(state: BalancerState, shard: number, server: string, now: numb
   const until = now + AVOID_TIMEOUTS * state.params.requestTimeoutMs;
   for (let other = 0; other < state.avoid.length; other++) {
     if (other === shard) continue;
-    const since = state.avoid[other]?.get(server);
-    if (since !== undefined && since > now) {
+    const avoidedUntil = state.avoid[other]?.get(server);
+    if (avoidedUntil !== undefined && avoidedUntil > now) {
       state.avoidAll.set(server, until);
       break;
     }
@@ -698,10 +698,11 @@ function complete(state: BalancerState, res: Res, ctx: ActorContext): void {
     // the strategy places the next one, and the server it picks finds the leader.
     if (res.ok) {
       if (res.by !== undefined && state.members.has(res.by)) state.leaders[entry.shard] = res.by;
-      // Through the server it went, the request reached the leader: no shard need avoid it.
+      // Through the server it went, the request reached the leader: neither this shard nor
+      // every shard need avoid it.
       const avoid = state.avoid[entry.shard];
       if (avoid !== undefined && avoid.delete(entry.server) && avoid.size === 0) state.avoid[entry.shard] = undefined;
-      state.avoidAll.delete(entry.server);
+      if (state.avoidAll.size > 0) state.avoidAll.delete(entry.server);
     } else if (res.code !== 'VALIDATION') state.leaders[entry.shard] = undefined;
   }
   // The decoded answer is this actor's own object: relayed with the client's rid, uncopied.

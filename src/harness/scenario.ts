@@ -820,7 +820,7 @@ async function grayPhase(cluster: Cluster, rng: Prng, clients: Client[], keys: s
 }
 
 /** Whether a shard's replication group keeps a majority without `server` (not a member, or one of more than a majority). */
-function keepsMajorityWithout(group: readonly string[], server: string): boolean {
+export function keepsMajorityWithout(group: readonly string[], server: string): boolean {
   return !group.includes(server) || group.length - 1 > group.length / 2;
 }
 

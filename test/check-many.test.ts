@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { duration, main } from '../src/cli/check.js';
-import { runChecks } from '../src/harness/check-runner.js';
+import { runChecks, TASKS_IN_FLIGHT_PER_WORKER } from '../src/harness/check-runner.js';
 import { ConfigError } from '../src/core/errors.js';
 import { shrinkSeed } from '../src/harness/shrink.js';
 
@@ -209,12 +209,12 @@ test('--time-limit S without --seeds: seeds from --from on until the time is up,
   const dir = mkdtempSync(join(tmpdir(), 'meridian-timelimit-'));
   try {
     const file = join(dir, 'run.json');
-    // 20 s: a cold pool worker's first seed on a busy machine (this file's tests run side by side)
-    // took over 3, and in a fresh-clone CI run on 2026-12-03 none finished within 8 (22.3 s wall).
-    const { code, out } = await run(['--time-limit', '20', '--from', '500', '--workers', '1', '--json', file]);
+    // In a fresh-clone CI run on 2026-12-03 no seed finished within 8 s (a cold pool worker, this
+    // file's other tests beside it); a run stopped by its time now waits for its first seed.
+    const { code, out } = await run(['--time-limit', '8', '--from', '500', '--workers', '1', '--json', file]);
     t.log(out.split('\n').find((l) => l.startsWith('check:')));
-    t.regex(out, /^meridian check: seeds from 500 for 20 s, /);
-    const m = /\ncheck: time limit \(20 s\) reached after (\d+) seeds?, (\d+) passed, 0 failed, 0 unknown/.exec(out);
+    t.regex(out, /^meridian check: seeds from 500 for 8 s, /);
+    const m = /\ncheck: time limit \(8 s\) reached after (\d+) seeds?, (\d+) passed, 0 failed, 0 unknown/.exec(out);
     t.truthy(m, out);
     t.true(Number(m![1]) >= 1, 'some seed ran');
     t.is(Number(m![2]), Number(m![1]));
@@ -251,6 +251,23 @@ test('--time-limit and timeLimitMs: whole seconds from 1, not with --seed; a run
   const whole = await runChecks({ seeds: 1, workers: 1, timeLimitMs: 600_000 });
   t.is(whole.reports.length, 1);
   t.false(whole.stoppedAtTimeLimit);
+});
+
+test('timeLimitMs shorter than any seed: the run waits for its first seed to finish, reports it and stops there', async (t) => {
+  for (const workers of [1, 2]) {
+    const started = performance.now();
+    const r = await runChecks({ from: 40, seeds: 50, workers, timeLimitMs: 1 });
+    t.log(`workers ${workers}: ${r.reports.length} seeds (${r.reports.map((x) => x.seed).join(', ')}) in ${Math.round(performance.now() - started)} ms`);
+    // The first seeds start at once, TASKS_IN_FLIGHT_PER_WORKER a worker; the first to finish
+    // ends the run, and the others are dropped unless they finished with it.
+    const first = workers * TASKS_IN_FLIGHT_PER_WORKER;
+    t.true(r.reports.length >= 1 && r.reports.length <= first, `${r.reports.length} seeds`);
+    for (const x of r.reports) t.true(x.seed >= 40 && x.seed < 40 + first, `seed ${x.seed}`);
+    t.is(r.passed, r.reports.length);
+    t.true(r.stoppedAtTimeLimit);
+    t.false(r.interrupted);
+    t.false(r.stoppedAtFailures);
+  }
 });
 
 test('shrinkSeed with a signal: stops after the trial that fired it, with the smallest failing run so far', async (t) => {

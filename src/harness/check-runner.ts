@@ -194,8 +194,11 @@ export interface CheckRunOptions extends SeedOptions {
   /**
    * Stop once this many milliseconds of wall time have passed since the run began (default:
    * no limit): no seed starts after that, and the seeds in flight are dropped, as on
-   * `signal`. The summary says `stoppedAtTimeLimit`. For a run that fills a time budget
-   * (`seeds` then bounds it from above: CHECK_RUN_SEEDS_MAX for "as many as fit").
+   * `signal`; but a run stopped by its time limit always reports at least one seed: while none
+   * has finished, the limit waits for the first to finish (a cold pool worker on a loaded
+   * machine can take longer than a short limit for its first seed) and stops then. The
+   * summary says `stoppedAtTimeLimit`. For a run that fills a time budget (`seeds` then bounds
+   * it from above: CHECK_RUN_SEEDS_MAX for "as many as fit").
    */
   timeLimitMs?: number;
 }
@@ -490,12 +493,21 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
   const enough = new AbortController();
   const deadline = new AbortController();
   const stop = AbortSignal.any([...(options.signal === undefined ? [] : [options.signal]), enough.signal, deadline.signal]);
-  const timeUp = o.timeLimitMs === Number.POSITIVE_INFINITY ? undefined : setTimeout(() => deadline.abort(), o.timeLimitMs);
+  // The time limit stops the run at once if a seed has finished, else at the first to finish
+  // (no seed starts meanwhile): a run stopped by its time always reports something.
+  let timePassed = false;
+  const timeUp =
+    o.timeLimitMs === Number.POSITIVE_INFINITY
+      ? undefined
+      : setTimeout(() => {
+          timePassed = true;
+          if (reports.length > 0) deadline.abort();
+        }, o.timeLimitMs);
   const stopped = (): boolean => stop.aborted;
   let failures = 0;
   let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < o.seeds && !stopped()) {
+    while (next < o.seeds && !stopped() && !timePassed) {
       const task: ScenarioTask = { seed: o.from + next++, mode: o.mode, schedule: o.schedule, ...seedOptionsOf(options) };
       // The seed's wall-time limit, or the run's stop: either ends its worker.
       const abort = new AbortController();
@@ -516,6 +528,7 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       reports.push(report);
       options.onReport?.(report, reports.length, o.seeds);
       if (report.outcome === 'fail' && ++failures >= o.maxFailures) enough.abort();
+      if (timePassed) deadline.abort();
     }
   };
   try {

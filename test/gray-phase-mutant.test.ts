@@ -9,6 +9,12 @@
  * default scenario caught it in 0 of 100 seeds without the phase, and with it in 71 of 100
  * (2026-12-03, 18:45 UTC; 19 when the phase asked for puts to get through instead). The same
  * seeds must pass on the right code.
+ *
+ * Since 2026-12-04 (session 33) a quarter of the phases cut one follower and its shard's leader
+ * off from each other alone (a partial partition). The others, which still hear the leader,
+ * refuse the follower's pre-votes; `prevote-always-grants` (a replica that grants every
+ * pre-vote) lets the two depose each other in turn. `check` caught that mutant in 0 of 100
+ * seeds before the cut, its core test (multipaxos-prevote) only.
  */
 import test from 'ava';
 import { mutantPower } from './helpers/mutant-power.js';
@@ -17,4 +23,8 @@ const SEEDS = 20;
 
 test(`gray phase: seeds 1..${SEEDS} pass with pre-vote, and at least 40% fail when a replica campaigns without asking`, async (t) => {
   await mutantPower(t, { flags: [], mutant: 'prevote-skipped', seeds: SEEDS, share: 0.4 });
+});
+
+test(`gray phase, a cut link: seeds 1..${SEEDS} pass, and at least 15% fail when a replica grants every pre-vote`, async (t) => {
+  await mutantPower(t, { flags: [], mutant: 'prevote-always-grants', seeds: SEEDS, share: 0.15 });
 });

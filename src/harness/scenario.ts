@@ -763,9 +763,13 @@ const GRAY_LATE_MS = 5_000;
 /**
  * The gray phase (sim, after the catch-up phase): one server drawn from `rng` runs but hears
  * nothing (deaf), or nothing it sends reaches another server (mute), or what reaches it comes
- * GRAY_LATE_MS late. No crash notice tells anyone. Every shard whose group keeps a majority
- * without that server must have a leader other than it, the same one (same ballot) at two looks
- * GRAY_WATCH_MS apart, the first GRAY_SETTLE_MS into the fault. Meanwhile each key is put once
+ * GRAY_LATE_MS late; or (cut) a follower and its shard's leader stop hearing each other, both
+ * ways, while each hears every other server (a partial partition). No crash notice tells
+ * anyone. Every shard whose group keeps a majority without that server must have a leader
+ * other than it, the same one (same ballot) at two looks GRAY_WATCH_MS apart, the first
+ * GRAY_SETTLE_MS into the fault; with a cut link, every shard but a group of the two alone, led
+ * by either or another (the follower's pre-votes are refused by the others, which still hear
+ * the leader: a replica that grants them anyway lets the two depose each other in turn). Meanwhile each key is put once
  * (its client drawn in turn, none of a region whose only server is the gray one), so that the
  * gray server misses commands it must catch up with after the fault heals, and the history
  * checks what they did; whether they get through is not asked (a balancer or a forwarder moves
@@ -778,20 +782,34 @@ const GRAY_LATE_MS = 5_000;
  */
 async function grayPhase(cluster: Cluster, rng: Prng, clients: Client[], keys: string[], valueBase: number): Promise<{ line: string; unstable: string[] }> {
   const servers = allServers(cluster.config);
-  const victim = rng.pick(servers);
+  let victim = rng.pick(servers);
+  let fault: 'deaf' | 'mute' | 'late' | 'cut' = rng.pick(['deaf', 'mute', 'late', 'cut'] as const);
+  // cut: the link between a shard's leader and one of its followers only (a group of 3 or more).
+  const pair = fault === 'cut' ? leaderLink(cluster, rng, victim) : undefined;
+  // No group of 3 with a leader (hybrid's groups stay in a region of 2 servers): one of the others.
+  if (fault === 'cut' && pair === undefined) fault = rng.pick(['deaf', 'mute', 'late'] as const);
+  if (pair !== undefined) victim = pair.follower;
   const others = servers.filter((s) => s !== victim);
-  const fault = rng.pick(['deaf', 'mute', 'late'] as const);
   const delayBefore = cluster.currentNetwork().nodeDelayMs?.[victim] ?? 0;
   if (others.length > 0 && fault === 'deaf') cluster.partition(others, [victim], { oneWay: true });
   else if (others.length > 0 && fault === 'mute') cluster.partition([victim], others, { oneWay: true });
   else if (fault === 'late') cluster.setNetwork({ nodeDelayMs: { [victim]: delayBefore + GRAY_LATE_MS } });
-  const line = `${victim} ${fault === 'late' ? `hears ${GRAY_LATE_MS} ms late` : fault}`;
+  else if (pair !== undefined) cluster.partition([pair.follower], [pair.leader]);
+  const line =
+    pair !== undefined
+      ? `${pair.follower} and ${pair.leader} (shard ${pair.shard}'s leader) cut from each other`
+      : `${victim} ${fault === 'late' ? `hears ${GRAY_LATE_MS} ms late` : fault}`;
   const unstable: string[] = [];
   try {
     await cluster.sleep(GRAY_SETTLE_MS);
-    // The shards that keep a majority of their replicas without the gray server.
+    // The shards that keep a majority of their replicas without the gray server (with a cut
+    // link: a majority that hears itself whole, so every shard but a group of the two alone).
     const shards: number[] = [];
-    for (let shard = 0; shard < cluster.config.shards; shard++) if (keepsMajorityWithout(cluster.replicasOf(shard), victim)) shards.push(shard);
+    for (let shard = 0; shard < cluster.config.shards; shard++) {
+      const group = cluster.replicasOf(shard);
+      if (pair === undefined ? keepsMajorityWithout(group, victim) : !(group.length < 3 && group.includes(pair.follower) && group.includes(pair.leader)))
+        shards.push(shard);
+    }
     const look = (): Map<number, string | undefined> => {
       const out = new Map<number, string | undefined>();
       for (const shard of shards) {
@@ -801,7 +819,7 @@ async function grayPhase(cluster: Cluster, rng: Prng, clients: Client[], keys: s
       return out;
     };
     const first = look();
-    const usable = clients.filter((c) => servers.some((s) => s !== victim && regionOfServer(s) === c.region));
+    const usable = pair !== undefined ? clients : clients.filter((c) => servers.some((s) => s !== victim && regionOfServer(s) === c.region));
     const puts = usable.length === 0 ? [] : keys.map((key, k) => usable[k % usable.length]!.put(key, valueBase + k).catch(() => undefined));
     await cluster.sleep(GRAY_WATCH_MS);
     const second = look();
@@ -809,7 +827,8 @@ async function grayPhase(cluster: Cluster, rng: Prng, clients: Client[], keys: s
     for (const shard of shards) {
       const a = first.get(shard);
       const b = second.get(shard);
-      if (a === undefined || b === undefined || a !== b || a.startsWith(`${victim} `))
+      // A cut link leaves both ends whole otherwise: either may lead.
+      if (a === undefined || b === undefined || a !== b || (pair === undefined && a.startsWith(`${victim} `)))
         unstable.push(`shard ${shard}: ${a ?? 'no leader'}, ${GRAY_WATCH_MS} ms later ${b ?? 'no leader'}`);
     }
   } finally {
@@ -817,6 +836,25 @@ async function grayPhase(cluster: Cluster, rng: Prng, clients: Client[], keys: s
     else cluster.heal();
   }
   return { line, unstable };
+}
+
+/**
+ * For the gray phase's `cut`: a shard of 3 or more replicas with a leader, preferring those
+ * `victim` is a follower of, then those it leads, then any; and a follower of it (`victim` when
+ * it is one). undefined when no shard has a group of 3 or more with a leader. The follower, cut
+ * from its leader alone, stops hearing it while the group's others still do: with pre-vote
+ * they refuse it an election (etcd's pre-vote, against a partial partition).
+ */
+function leaderLink(cluster: Cluster, rng: Prng, victim: string): { shard: number; leader: string; follower: string } | undefined {
+  const led = cluster.shardLeaders().filter((s) => s.replicas.length >= 3 && s.leader !== undefined);
+  const follows = led.filter((s) => s.leader !== victim && s.replicas.includes(victim));
+  const leads = led.filter((s) => s.leader === victim);
+  const pool = follows.length > 0 ? follows : leads.length > 0 ? leads : led;
+  if (pool.length === 0) return undefined;
+  const s = rng.pick(pool);
+  const leader = s.leader!;
+  const follower = s.replicas.includes(victim) && victim !== leader ? victim : rng.pick(s.replicas.filter((r) => r !== leader));
+  return { shard: s.shard, leader, follower };
 }
 
 /** Whether a shard's replication group keeps a majority without `server` (not a member, or one of more than a majority). */

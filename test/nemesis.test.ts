@@ -574,6 +574,34 @@ test('crashAfterNextWrite / isDown / openTransactions: ids checked, sim only', a
   });
 });
 
+test("requestCheckpoint with { at: 'step' }: a server checkpoints at its next step, written or not, once; a restart from that checkpoint keeps every acknowledged write", async (t) => {
+  await withSim(36, async (cluster) => {
+    for (const bad of [{ at: 'later' }, { at: 3 }]) {
+      const e = t.throws(() => cluster.requestCheckpoint('r1/0', bad as unknown as { at: 'step' }), { instanceOf: ValidationError });
+      t.is(e!.field, 'options.at');
+    }
+    t.throws(() => cluster.requestCheckpoint('r1/0', null as unknown as { at: 'step' }), { instanceOf: ValidationError, message: /options/ });
+    const client = cluster.client({ region: 'r2' });
+    for (let i = 0; i < 5; i++) await client.put(`k${i}`, i);
+    // An idle cluster: nothing is written, yet the server's next step (its tick) checkpoints.
+    await cluster.sleep(200);
+    const id = cluster.shardLeader(cluster.shardOf('k0')).leader!;
+    const follower = cluster.replicasOf(cluster.shardOf('k0')).find((r) => r !== id)!;
+    for (const server of [id, follower]) {
+      const before = cluster.checkpointsOf(server);
+      t.true(cluster.requestCheckpoint(server, { at: 'step' }));
+      await cluster.sleep(30);
+      t.is(cluster.checkpointsOf(server), before + 1, `${server} checkpointed at its next step`);
+      await cluster.sleep(100);
+      t.is(cluster.checkpointsOf(server), before + 1, 'one request, one checkpoint');
+      await cluster.crash(server);
+      await cluster.restart(server);
+    }
+    await cluster.sleep(1_000);
+    for (let i = 0; i < 5; i++) t.is(await client.get(`k${i}`), i, `k${i} after both restarted from their checkpoints`);
+  });
+});
+
 test('requestCheckpoint / checkpointsOf: sim only, on a server or coordinator id; a server takes a request at its next accepted write', async (t) => {
   await withSim(35, async (cluster) => {
     t.throws(() => cluster.requestCheckpoint('r9/0'), { instanceOf: ValidationError, message: /id/ });
@@ -696,6 +724,8 @@ test('election waits read one shard (shardLeader) or every shard (shardLeaders) 
     setClockSkew: (id, ms) => c.setClockSkew(id, ms),
     slowTimers: (id, factor) => c.slowTimers(id, factor),
     atNextCommit: (id, shard, hook) => c.atNextCommit(id, shard, hook),
+    requestCheckpoint: (id, options) => c.requestCheckpoint(id, options),
+    checkpointsOf: (id) => c.checkpointsOf(id),
     sleep: (ms) => c.sleep(ms),
     now: () => c.now(),
   });

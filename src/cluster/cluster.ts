@@ -474,14 +474,21 @@ export class Cluster extends EventEmitter {
    * coordinator (`coordinator/<region>`), after the records of its next round that persists
    * any (other rounds of the step may follow), else at the end of its next step that drains. A fault site a nemesis enables, so that
    * crashes meet fresh checkpoints with records after them (see ShardLogs.checkpointSoon).
+   * With `{ at: 'step' }` a server checkpoints instead at the start of its next step, whatever
+   * it handles (ShardLogs.checkpointAtNextStep; a coordinator as without it).
    * Sim only (the actor's state is read in place); returns false when it is down.
    */
-  requestCheckpoint(id: string): boolean {
+  requestCheckpoint(id: string, options: { at?: 'write' | 'step' } = {}): boolean {
     this.assertRunning();
     this.checkCrashable(id);
+    if (typeof options !== 'object' || options === null)
+      throw new ValidationError('options', `an object such as { at: 'step' }, got ${JSON.stringify(options)}`);
+    const at = options.at ?? 'write';
+    if (at !== 'write' && at !== 'step') throw new ValidationError('options.at', `'write' or 'step', got ${JSON.stringify(options.at)}`);
     const state = this.simActorState(id, 'requestCheckpoint');
     if (state === undefined) return false;
     if (this.coordinators.has(id)) (state as CoordinatorState).checkpointAsked = true;
+    else if (at === 'step') (state as ServerState).log.checkpointAtNextStep();
     else (state as ServerState).log.checkpointSoon();
     return true;
   }

@@ -246,6 +246,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
   },
   receive(state, msg, ctx) {
     state.log.beginStep();
+    if (state.log.takeStepCheckpoint()) ctx.checkpoint(state.log.checkpoint());
     // Ticks that passed since the last one only count: catch up before anything else.
     const now = ctx.monotonicNow();
     const tickTimer = msg.type === 'timer' && msg.key === 'tick';

@@ -65,6 +65,8 @@ export class ShardLogs {
   private checkpointedThisStep = false;
   /** `checkpointSoon()` was called and its checkpoint is not taken yet. */
   private asked = false;
+  /** `checkpointAtNextStep()` was called and its checkpoint is not taken yet. */
+  private askedStep = false;
 
   /**
    * `dropAfterCheckpoint` (testing only: the 'checkpoint-drops-tail' variant) drops the records
@@ -90,6 +92,23 @@ export class ShardLogs {
    */
   checkpointSoon(): void {
     this.asked = true;
+  }
+
+  /**
+   * A simulator's fault site: checkpoint at the start of the server's next step, whatever it
+   * handles (a timer tick comes every tick), so that a checkpoint can fall between two of a
+   * shard's records that have nothing else written between them (a promise and the first
+   * accept of its ballot, say).
+   */
+  checkpointAtNextStep(): void {
+    this.askedStep = true;
+  }
+
+  /** Whether `checkpointAtNextStep` was called since the last step began (then the step checkpoints first). */
+  takeStepCheckpoint(): boolean {
+    if (!this.askedStep) return false;
+    this.askedStep = false;
+    return true;
   }
 
   /**

@@ -256,7 +256,9 @@ test('runScenario and runBankScenario name a misspelt option instead of running 
  * `meridian check --seeds 100 --unsafe forget-promises | grep "neither true nor false"`.
  */
 test('sim: a cas answered with something other than true or false fails the seed, named, and the rest is still checked', async (t) => {
-  const seed = 18;
+  // Seed 18 until leader-handover's voters checkpointed before going down (2026-12-04); then
+  // 326, the first of seeds 1-380 with such an answer.
+  const seed = 326;
   t.log(`seed ${seed} (active, forget-promises)`);
   const r = await runScenario({ seed, mode: 'active', unsafe: 'forget-promises' });
   t.is(r.outcome, 'fail');

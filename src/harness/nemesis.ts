@@ -1054,6 +1054,8 @@ export class Nemesis {
       const voter = this.rng.pick(candidates);
       candidates = candidates.filter((r) => r !== voter);
       crashed.push(voter);
+      // Counted down from here: no other fault picks it while it checkpoints.
+      this.down.add(voter);
     }
     // In sim the voters checkpoint their logs first, at their next step, and go down right
     // after: a restart then reads its promise to the new leader back from a checkpoint written
@@ -1075,10 +1077,7 @@ export class Nemesis {
       const taken = crashed.filter((v, i) => c.checkpointsOf!(v) > before[i]!).length;
       checkpointed = `, ${taken} of ${crashed.length} checkpointed within ${waits * NEMESIS_HANDOVER_POLL_MS} ms first`;
     }
-    for (const voter of crashed) {
-      this.down.add(voter);
-      await c.crash(voter);
-    }
+    for (const voter of crashed) await c.crash(voter);
     await isolation.undo();
     restoreTimers();
     // The new leader is cut off with the voters that remember their promise (none in a group

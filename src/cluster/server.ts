@@ -245,8 +245,8 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
     return state;
   },
   receive(state, msg, ctx) {
-    state.log.beginStep();
-    if (state.log.takeStepCheckpoint()) ctx.checkpoint(state.log.checkpoint());
+    const first = state.log.beginStep();
+    if (first !== undefined) ctx.checkpoint(first);
     // Ticks that passed since the last one only count: catch up before anything else.
     const now = ctx.monotonicNow();
     const tickTimer = msg.type === 'timer' && msg.key === 'tick';

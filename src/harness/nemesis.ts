@@ -1066,16 +1066,9 @@ export class Nemesis {
     // (2026-12-04).
     let checkpointed = '';
     if (crashed.length > 0 && c.requestCheckpoint !== undefined && c.checkpointsOf !== undefined) {
-      const before = crashed.map((v) => c.checkpointsOf!(v));
-      const asked = crashed.map((v) => c.requestCheckpoint!(v, { at: 'step' }));
-      let waits = 0;
-      while (waits < NEMESIS_HANDOVER_CHECKPOINT_WAITS && !c.isStopped && crashed.some((v, i) => asked[i] && c.checkpointsOf!(v) === before[i])) {
-        await c.sleep(NEMESIS_HANDOVER_POLL_MS);
-        waits++;
-      }
-      if (c.isStopped) return { detail: '', undo: async () => undefined };
-      const taken = crashed.filter((v, i) => c.checkpointsOf!(v) > before[i]!).length;
-      checkpointed = `, ${taken} of ${crashed.length} checkpointed within ${waits * NEMESIS_HANDOVER_POLL_MS} ms first`;
+      const r = await this.checkpointsTaken(crashed, 'step', NEMESIS_HANDOVER_POLL_MS, NEMESIS_HANDOVER_CHECKPOINT_WAITS);
+      if (r === undefined) return { detail: '', undo: async () => undefined };
+      checkpointed = `, ${r.taken} of ${crashed.length} checkpointed within ${r.waits * NEMESIS_HANDOVER_POLL_MS} ms first`;
     }
     for (const voter of crashed) await c.crash(voter);
     await isolation.undo();
@@ -1365,17 +1358,33 @@ export class Nemesis {
   /** Ask `victim` for a checkpoint, wait for it (briefly), then NEMESIS_CHECKPOINT_CRASH_MS_MIN to _MAX ms; says what happened. */
   private async checkpointThenWait(victim: string): Promise<string> {
     const c = this.cluster;
-    const before = c.checkpointsOf!(victim);
-    const asked = c.requestCheckpoint!(victim);
-    let waits = 0;
-    while (asked && c.checkpointsOf!(victim) === before && waits < NEMESIS_CHECKPOINT_WAITS && !c.isStopped) {
-      await c.sleep(NEMESIS_BUSY_WAIT_MS);
-      waits++;
-    }
-    const taken = asked && !c.isStopped && c.checkpointsOf!(victim) > before;
+    const r = await this.checkpointsTaken([victim], 'write', NEMESIS_BUSY_WAIT_MS, NEMESIS_CHECKPOINT_WAITS);
     const afterMs = NEMESIS_CHECKPOINT_CRASH_MS_MIN + this.rng.int(NEMESIS_CHECKPOINT_CRASH_MS_MAX - NEMESIS_CHECKPOINT_CRASH_MS_MIN + 1);
     if (!c.isStopped) await c.sleep(afterMs);
-    return taken ? `checkpoint within ${waits * NEMESIS_BUSY_WAIT_MS} ms, crash ${afterMs} ms later` : 'no checkpoint yet';
+    return r !== undefined && r.taken === 1 ? `checkpoint within ${r.waits * NEMESIS_BUSY_WAIT_MS} ms, crash ${afterMs} ms later` : 'no checkpoint yet';
+  }
+
+  /**
+   * Ask each of `ids` for a checkpoint (`requestCheckpoint`'s `at`) and poll every `pollMs`, at
+   * most `polls` times, until every one asked has written it: how many did, and the polls
+   * waited; undefined when the cluster stopped meanwhile.
+   */
+  private async checkpointsTaken(
+    ids: readonly string[],
+    at: 'write' | 'step',
+    pollMs: number,
+    polls: number,
+  ): Promise<{ taken: number; waits: number } | undefined> {
+    const c = this.cluster;
+    const before = ids.map((id) => c.checkpointsOf!(id));
+    const asked = ids.map((id) => c.requestCheckpoint!(id, { at }));
+    let waits = 0;
+    while (waits < polls && !c.isStopped && ids.some((id, i) => asked[i] && c.checkpointsOf!(id) === before[i])) {
+      await c.sleep(pollMs);
+      waits++;
+    }
+    if (c.isStopped) return undefined;
+    return { taken: ids.filter((id, i) => asked[i] && c.checkpointsOf!(id) > before[i]!).length, waits };
   }
 
   /** One shard as the cluster reports it now (one shard read when the target can, else all). */

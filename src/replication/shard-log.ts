@@ -78,9 +78,15 @@ export class ShardLogs {
     private readonly dropAfterCheckpoint = false,
   ) {}
 
-  /** A new actor step begins (the broken variant forgets that the last one checkpointed). */
-  beginStep(): void {
+  /**
+   * A new actor step begins (the broken variant forgets that the last one checkpointed).
+   * Returns the checkpoint to write first when `checkpointAtNextStep` asked for one.
+   */
+  beginStep(): ShardRecord[] | undefined {
     this.checkpointedThisStep = false;
+    if (!this.askedStep) return undefined;
+    this.askedStep = false;
+    return this.checkpoint();
   }
 
   /**
@@ -102,13 +108,6 @@ export class ShardLogs {
    */
   checkpointAtNextStep(): void {
     this.askedStep = true;
-  }
-
-  /** Whether `checkpointAtNextStep` was called since the last step began (then the step checkpoints first). */
-  takeStepCheckpoint(): boolean {
-    if (!this.askedStep) return false;
-    this.askedStep = false;
-    return true;
   }
 
   /**

@@ -525,6 +525,29 @@ export class Cluster extends EventEmitter {
   }
 
   /**
+   * Sim only: how many of its shard's commands each copy on a live server has applied
+   * (`learner: true` for a hybrid learner), with the incarnation of its server, a new one at
+   * every restart. Within one incarnation a copy never goes back: a local read it answered
+   * would show a value older than one it showed before. Read in place, cheaply (no
+   * snapshot), so that a harness can look after every call (see ProgressWatch in
+   * src/harness/scenario.ts).
+   */
+  copyProgress(): Array<{ id: string; incarnation: string; shard: number; learner: boolean; applied: number }> {
+    this.assertRunning();
+    const sim = this.simOnly('copyProgress', 'actor state lives in other threads');
+    const out: Array<{ id: string; incarnation: string; shard: number; learner: boolean; applied: number }> = [];
+    for (const id of this.servers) {
+      if (this.down.has(id)) continue;
+      const cell = sim.host.cell(id);
+      const server = cell?.peekState() as ServerState | undefined;
+      if (cell === undefined || server?.groups === undefined) continue;
+      for (const [shard, group] of server.groups) out.push({ id, incarnation: cell.incarnation, shard, learner: false, applied: group.sm.applied });
+      for (const [shard, learner] of server.learners) out.push({ id, incarnation: cell.incarnation, shard, learner: true, applied: learner.sm.applied });
+    }
+    return out;
+  }
+
+  /**
    * Transactions a region's coordinator (`coordinator/<region>`) has open: begun and not yet
    * answered, or logged and still tracked by its commit core (with 2PC, committed and not
    * acknowledged by every participant; with Paxos Commit, a leader not yet decided). 0 while it

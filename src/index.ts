@@ -1,6 +1,6 @@
 /** Meridian's public API: an explicit export list, nothing else. Internals are imported by path. */
 export { startCluster, Cluster } from './cluster/cluster.js';
-export type { Member, MemberEvent, ClusterStats } from './cluster/cluster.js';
+export type { Member, MemberEvent, ClusterStats, CopyProgress } from './cluster/cluster.js';
 export { Client } from './cluster/client.js';
 export type { ClientOptions, GetOptions } from './cluster/client.js';
 export type {

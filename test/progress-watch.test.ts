@@ -5,6 +5,8 @@
  * reads went back in time with it, and it catches up before the end, so neither the history
  * nor the final-state checks see it: `learner-restores-older-snapshot` of scripts/mutants.mjs
  * (a learner installs any snapshot it is fed) was caught in 0 of 100 seeds before the watch.
+ * The watch also holds each replica's promised ballot to never fall, restarts included: a
+ * promise is durable (see the mutants' tests at the end).
  */
 import test from 'ava';
 import { startCluster, ValidationError, type Cluster } from '../src/index.js';
@@ -58,7 +60,12 @@ test('copyProgress lists every replica and learner with its applied count; a cop
     );
     // A restart starts the server over (a new incarnation): its copies may begin lower.
     const replica = after.find((p) => !p.learner && p.id !== learner.id)!;
+    // 'crashing' comes just before the server goes down: its copies are still there to read.
+    const seen: Array<{ id: string; down: boolean; copies: number }> = [];
+    c.on('crashing', (id: string) => seen.push({ id, down: c.isDown(id), copies: c.copyProgress().filter((p) => p.id === id).length }));
     await c.crash(replica.id);
+    t.deepEqual(seen, [{ id: replica.id, down: false, copies: after.filter((p) => p.id === replica.id).length }]);
+    t.is(c.copyProgress().filter((p) => p.id === replica.id).length, 0, 'a server down has no copies to read');
     watch.sample();
     await c.restart(replica.id);
     const again = c.copyProgress().find((p) => p.id === replica.id && p.shard === replica.shard)!;
@@ -75,8 +82,8 @@ test('a ProgressWatch reports the first few regressions in full and counts the r
   const fake = {
     now: () => 5,
     copyProgress: () => [
-      { id: 'r1/0', incarnation: 'a', shard: 0, learner: false, applied },
-      { id: 'r2/0', incarnation: 'b', shard: 0, learner: true, applied },
+      { id: 'r1/0', incarnation: 'a', shard: 0, learner: false, applied, promised: undefined },
+      { id: 'r2/0', incarnation: 'b', shard: 0, learner: true, applied, promised: undefined },
     ],
   };
   const watch = new ProgressWatch(fake, 0);
@@ -89,7 +96,42 @@ test('a ProgressWatch reports the first few regressions in full and counts the r
   t.is(lines.length, PROGRESS_WATCH_LINES + 1);
   t.is(lines[0], "r1/0's replica of shard 0 went back from 10 to 9 applied commands at 5 ms, with no restart");
   t.is(lines[1], "r2/0's learner of shard 0 went back from 10 to 9 applied commands at 5 ms, with no restart");
-  t.is(lines.at(-1), 'and 1 more time a copy went back');
+  t.is(lines.at(-1), 'and 1 more time a copy went back or lost a promise');
+});
+
+test('a replica whose promised ballot falls is reported, across a restart too; a learner back after a restart is not', (t) => {
+  let incarnation = 'a';
+  let applied = 10;
+  let promised: { round: number; id: string } | undefined = { round: 3, id: 'r2/0' };
+  let up = true;
+  const fake = {
+    now: () => 40,
+    copyProgress: () =>
+      up
+        ? [
+            { id: 'r1/0', incarnation, shard: 1, learner: false, applied, promised },
+            { id: 'r1/0', incarnation, shard: 2, learner: true, applied, promised: undefined },
+          ]
+        : [],
+  };
+  const watch = new ProgressWatch(fake, 0);
+  watch.sample();
+  // Down, then up again with a new incarnation: it may apply less (recovering), and promise as much.
+  up = false;
+  watch.sample();
+  up = true;
+  incarnation = 'b';
+  applied = 2;
+  watch.sample();
+  t.deepEqual(watch.lines(), []);
+  // A restart that recovers a lower promise forgot one.
+  up = false;
+  watch.sample();
+  up = true;
+  incarnation = 'c';
+  promised = { round: 2, id: 'r3/0' };
+  watch.sample();
+  t.deepEqual(watch.lines(), ["r1/0's replica of shard 1 had promised ballot 3.r2/0 and after a restart only 2.r3/0 at 40 ms: a promise was lost"]);
 });
 
 test('copyProgress needs the simulator', async (t) => {

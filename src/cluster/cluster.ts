@@ -25,6 +25,7 @@ import { planCluster } from './plan.js';
 import { allServers, balancerAddress, coordinatorAddress, groupOf, preferredServerOf, shardOf, topologyOf } from './topology.js';
 import type { ServerState } from './server.js';
 import type { Snapshot } from '../replication/state-machine.js';
+import type { Ballot } from '../protocols/ballot.js';
 import type { CoordinatorState } from './coordinator.js';
 import type { MemberState } from './messages.js';
 import { buildClusterMetrics, ClientMetrics, replicationLagOf } from '../metrics/cluster-metrics.js';
@@ -79,6 +80,21 @@ export interface CrashOptions {
 }
 
 /** An `assert` that failed inside an actor (a broken invariant: a bug, not bad input). */
+/** One copy of a shard on a live server, as `Cluster.copyProgress()` reads it (sim only). */
+export interface CopyProgress {
+  /** The server. */
+  id: string;
+  /** The server's incarnation: a new one at every restart. */
+  incarnation: string;
+  shard: number;
+  /** A hybrid learner (else a replica of the shard's group). */
+  learner: boolean;
+  /** Commands of the shard's log it has applied. */
+  applied: number;
+  /** A replica's acceptor: the highest ballot it promised (undefined for a learner). */
+  promised: Ballot | undefined;
+}
+
 export interface AssertionFailure {
   address: string;
   message: string;
@@ -236,7 +252,8 @@ export class Cluster extends EventEmitter {
   /**
    * Crash a server or a region's coordinator (`coordinator/<region>`) abruptly: a server's
    * thread is terminated (dedicated) or its actors dropped (packed, sim); a coordinator's actor
-   * is dropped from its region's host.
+   * is dropped from its region's host. Emits `'crashing'` with the id just before it goes
+   * down, synchronously: in sim a listener still reads its state as it was (copyProgress).
    */
   async crash(id: string, options: CrashOptions = {}): Promise<void> {
     this.assertRunning();
@@ -246,6 +263,7 @@ export class Cluster extends EventEmitter {
     if (options.powerLoss === true && this.sim === undefined)
       throw new ValidationError('options.powerLoss', "true only with transport 'sim' (a real power loss cannot be staged on threads)");
     if (this.down.has(id)) return;
+    this.emit('crashing', id);
     this.down.add(id);
     // A crash ends a pause: what the paused actors held dies with them.
     this.paused.delete(id);
@@ -528,21 +546,25 @@ export class Cluster extends EventEmitter {
    * Sim only: how many of its shard's commands each copy on a live server has applied
    * (`learner: true` for a hybrid learner), with the incarnation of its server, a new one at
    * every restart. Within one incarnation a copy never goes back: a local read it answered
-   * would show a value older than one it showed before. Read in place, cheaply (no
-   * snapshot), so that a harness can look after every call (see ProgressWatch in
-   * src/harness/scenario.ts).
+   * would show a value older than one it showed before. A replica also gives the highest
+   * ballot its acceptor promised (`promised`), which no restart may lower: the promise is
+   * durable, and one forgotten lets a lower ballot's leader choose over what a higher one
+   * chose. Read in place, cheaply (no snapshot), so that a harness can look after every call
+   * (see ProgressWatch in src/harness/scenario.ts).
    */
-  copyProgress(): Array<{ id: string; incarnation: string; shard: number; learner: boolean; applied: number }> {
+  copyProgress(): CopyProgress[] {
     this.assertRunning();
     const sim = this.simOnly('copyProgress', 'actor state lives in other threads');
-    const out: Array<{ id: string; incarnation: string; shard: number; learner: boolean; applied: number }> = [];
+    const out: CopyProgress[] = [];
     for (const id of this.servers) {
       if (this.down.has(id)) continue;
       const cell = sim.host.cell(id);
       const server = cell?.peekState() as ServerState | undefined;
       if (cell === undefined || server?.groups === undefined) continue;
-      for (const [shard, group] of server.groups) out.push({ id, incarnation: cell.incarnation, shard, learner: false, applied: group.sm.applied });
-      for (const [shard, learner] of server.learners) out.push({ id, incarnation: cell.incarnation, shard, learner: true, applied: learner.sm.applied });
+      for (const [shard, group] of server.groups)
+        out.push({ id, incarnation: cell.incarnation, shard, learner: false, applied: group.sm.applied, promised: group.core.promisedBallot() });
+      for (const [shard, learner] of server.learners)
+        out.push({ id, incarnation: cell.incarnation, shard, learner: true, applied: learner.sm.applied, promised: undefined });
     }
     return out;
   }

@@ -290,6 +290,7 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
   const stateDiffs: string[] = [];
   const partial: string[] = [];
   const behind: string[] = [];
+  const wentBack: string[] = [];
   const assertions: string[] = [];
   let indefinite = 0;
   // Loaded here: a kv check's workers never run it (nor its Elle checker).
@@ -307,6 +308,7 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
       stateDiffs.push(...r.stateDiffs.map((d) => `${commit}: ${d}`));
       partial.push(...r.partial.map((d) => `${commit}: ${d}`));
       behind.push(...r.behind.map((b) => `${commit}: ${b}`));
+      wentBack.push(...r.wentBack.map((w) => `${commit}: ${w}`));
       assertions.push(...r.assertions.map((a) => `${commit}: ${a}`));
       report.faults.push(...r.faults.map((f) => `${commit}: ${f}`));
       // Episodes are numbered per run (each protocol's); `onlyFaults` names them in every run.
@@ -326,11 +328,15 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
     if (report.error !== undefined) report.failures.push('the run threw');
     else {
       if (!report.live) report.failures.push('not live (a client could not commit after healing, or the final read failed)');
-      if (report.anomalies!.length > 0 || (report.live && stateDiffs.length === 0 && partial.length === 0 && behind.length === 0 && assertions.length === 0))
+      if (
+        report.anomalies!.length > 0 ||
+        (report.live && stateDiffs.length === 0 && partial.length === 0 && behind.length === 0 && wentBack.length === 0 && assertions.length === 0)
+      )
         report.failures.push('not serializable');
     }
     for (const d of stateDiffs) report.failures.push(`replica state differs: ${d}`);
     for (const b of behind) report.failures.push(`copy stayed behind: ${b}`);
+    report.failures.push(...wentBack);
     for (const a of assertions.slice(0, 5)) report.failures.push(`assertion failed: ${a}`);
     for (const d of partial.slice(0, 5)) report.failures.push(d);
   }

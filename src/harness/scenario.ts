@@ -5,6 +5,7 @@ import { allServers, balancerAddress, coordinatorAddress, regionOfServer, server
 import { ConfigError, UnavailableError } from '../core/errors.js';
 import { allKeys, checkOptions } from '../core/validate.js';
 import { Prng } from '../core/prng.js';
+import { compareBallots, formatBallot, type Ballot } from '../protocols/ballot.js';
 import { MEMORY_LIMIT_MIN, type MemoryLimits } from '../core/limits.js';
 import type { History } from '../core/history.js';
 import { checkHistory, type CheckResult } from './linearizability.js';
@@ -508,6 +509,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     let faulting = true;
     // In sim, every copy's progress after every call: none may go back (see ProgressWatch).
     const watch = threads ? undefined : new ProgressWatch(cluster, t0);
+    // And just before every crash (the promises a server holds then must survive it; before
+    // the step a crashAfterNextWrite cuts as well: no more caught, not kept).
+    if (watch !== undefined) cluster.on('crashing', () => watch.sample());
     const workload = async (index: number): Promise<void> => {
       const client = clients[index]!;
       const rng = prng.fork(`client${index}`);
@@ -723,13 +727,15 @@ export const PROGRESS_WATCH_LINES = 3;
  * its local reads with it (a learner that installs a snapshot older than what it applied:
  * learner-restores-older-snapshot of scripts/mutants.mjs, which no history or final-state
  * check sees, since the copy catches up again before the end: 0 of 100 seeds before this watch,
- * 5 with it, 2026-12-04). Reading state adds no event, so runs stay as they were (their trace
- * hashes too). Sampling on a timer instead (every 1 to 5 ms of virtual time) caught 9 to 11 of
- * 100, but its sleeps are waits of their own, which move where the driver stops and so change
- * the runs; not kept.
+ * 5 with it, 2026-12-04). And a replica's promised ballot must never fall, restarts included:
+ * an acceptor persists a promise before it answers with it (with `fsync: true` a crash loses
+ * nothing written), so a restart that recovers a lower one forgot it. Reading state adds no
+ * event, so runs stay as they were (their trace hashes too). Sampling on a timer instead (every
+ * 1 to 5 ms of virtual time) caught the learner 9 to 11 of 100, but its sleeps are waits of
+ * their own, which move where the driver stops and so change the runs; not kept.
  */
 export class ProgressWatch {
-  private readonly last = new Map<string, { incarnation: string; applied: number }>();
+  private readonly last = new Map<string, { incarnation: string; applied: number; promised: Ballot | undefined }>();
   private readonly found: string[] = [];
   private count = 0;
 
@@ -742,25 +748,35 @@ export class ProgressWatch {
     for (const c of this.cluster.copyProgress()) {
       const key = `${c.id}#${c.shard}${c.learner ? 'L' : ''}`;
       const before = this.last.get(key);
-      if (before !== undefined && before.incarnation === c.incarnation && c.applied < before.applied) {
-        this.count++;
-        if (this.found.length < PROGRESS_WATCH_LINES)
-          this.found.push(
-            `${c.id}'s ${c.learner ? 'learner' : 'replica'} of shard ${c.shard} went back from ${before.applied} to ${c.applied} applied commands at ${(this.cluster.now() - this.t0).toFixed(0)} ms, with no restart`,
-          );
+      if (before === undefined) {
+        this.last.set(key, { incarnation: c.incarnation, applied: c.applied, promised: c.promised });
+        continue;
       }
-      if (before === undefined) this.last.set(key, { incarnation: c.incarnation, applied: c.applied });
-      else {
-        before.incarnation = c.incarnation;
-        before.applied = c.applied;
-      }
+      const copy = `${c.id}'s ${c.learner ? 'learner' : 'replica'} of shard ${c.shard}`;
+      const at = `at ${(this.cluster.now() - this.t0).toFixed(0)} ms`;
+      const restarted = before.incarnation !== c.incarnation;
+      if (!restarted && c.applied < before.applied)
+        this.report(`${copy} went back from ${before.applied} to ${c.applied} applied commands ${at}, with no restart`);
+      if (c.promised !== undefined && before.promised !== undefined && compareBallots(c.promised, before.promised) < 0)
+        this.report(
+          `${copy} had promised ballot ${formatBallot(before.promised)} and ${restarted ? 'after a restart' : 'then'} only ${formatBallot(c.promised)} ${at}: a promise was lost`,
+        );
+      before.incarnation = c.incarnation;
+      before.applied = c.applied;
+      // The highest promise seen, kept while the copy is down (its server gives none then).
+      if (c.promised !== undefined && (before.promised === undefined || compareBallots(c.promised, before.promised) > 0)) before.promised = c.promised;
     }
   }
 
-  /** One failure line per copy that went back (the first PROGRESS_WATCH_LINES), and a count of the rest. */
+  private report(line: string): void {
+    this.count++;
+    if (this.found.length < PROGRESS_WATCH_LINES) this.found.push(line);
+  }
+
+  /** One failure line per copy that went back or lost a promise (the first PROGRESS_WATCH_LINES), and a count of the rest. */
   lines(): string[] {
     const more = this.count - this.found.length;
-    return more > 0 ? [...this.found, `and ${more} more time${more === 1 ? '' : 's'} a copy went back`] : [...this.found];
+    return more > 0 ? [...this.found, `and ${more} more time${more === 1 ? '' : 's'} a copy went back or lost a promise`] : [...this.found];
   }
 }
 

@@ -10,6 +10,7 @@ import type { TxnCommit } from './txn-commits.js';
 import {
   checkScenarioSizes,
   copiesBehind,
+  ProgressWatch,
   withoutAssertPrefix,
   describeLimits,
   drawLimits,
@@ -88,6 +89,8 @@ export interface TxnScenarioResult {
    * seconds with every server up and the network healed (copiesBehind of the kv scenario).
    */
   behind: string[];
+  /** Copies that went back or lost a promise with no restart (ProgressWatch of the kv scenario). */
+  wentBack: string[];
   /** Assertions that failed inside actors (`in <address>: <message>`); any fails the seed. */
   assertions: string[];
   traceHash: number;
@@ -207,6 +210,9 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
         return rng.chance(0.5) ? { op: 'get' as const, key } : { op: 'append' as const, key, value: nextValue++ };
       });
     let faulting = true;
+    // Every copy's progress after every transaction and before every crash (see ProgressWatch).
+    const watch = new ProgressWatch(cluster, t0);
+    cluster.on('crashing', () => watch.sample());
     const workload = async (index: number): Promise<void> => {
       const client = clients[index]!;
       const rng = prng.fork(`client${index}`);
@@ -217,6 +223,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
           // Aborts are definite and frequent (no-wait locking); anything else: back off a little.
           if (!(error instanceof AbortedError)) await cluster.sleep(20);
         }
+        watch.sample();
       }
     };
     const schedule = async (): Promise<void> => {
@@ -338,16 +345,18 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
     // A failed assertion inside an actor fails the seed, as in the key-value scenario (the actor
     // was restarted, and the run may well have gone on serializable).
     const assertions = cluster.assertionFailures().map((a) => `in ${a.address}: ${withoutAssertPrefix(a.message)}`);
+    const wentBack = watch.lines();
     const verdict =
       (check.ok ? 'strict serializable' : [...new Set(check.anomalies.map((a) => a.type))].join(', ')) +
       (stateDiffs.length > 0 ? `, replica state differs (${stateDiffs.join('; ')})` : '') +
       (behind.length > 0 ? `, copy stayed behind: ${behind.join('; ')}` : '') +
+      (wentBack.length > 0 ? `, ${wentBack.join('; ')}` : '') +
       (partial.length > 0 ? `, ${partial.length} transactions applied in part or not at all as decided (${partial.slice(0, 3).join('; ')})` : '') +
       (assertions.length > 0 ? `, assertion failed (${assertions.slice(0, 2).join('; ')})` : '');
     const result: TxnScenarioResult = {
       seed: o.seed,
       commit: o.commit,
-      ok: check.ok && live && stateDiffs.length === 0 && behind.length === 0 && partial.length === 0 && assertions.length === 0,
+      ok: check.ok && live && stateDiffs.length === 0 && behind.length === 0 && wentBack.length === 0 && partial.length === 0 && assertions.length === 0,
       live,
       verdict,
       anomalies: check.anomalies.slice(0, 5).map(describeAnomaly),
@@ -360,6 +369,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
       stateDiffs,
       partial,
       behind,
+      wentBack,
       assertions,
       traceHash: cluster.traceHash(),
     };

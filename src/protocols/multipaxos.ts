@@ -188,6 +188,11 @@ export class MultiPaxos {
     return this.role === 'leader' ? this.config.self : this.leaderId;
   }
 
+  /** The highest ballot this acceptor promised (durable: a restart recovers at least it). */
+  promisedBallot(): Ballot {
+    return this.promised;
+  }
+
   /** Where to send proposals: the known leader, or the owner of the last higher ballot seen. */
   leaderHint(): string | undefined {
     return this.leader() ?? this.hint;

@@ -12,6 +12,7 @@ import test from 'ava';
 import { startCluster, ValidationError, type Cluster } from '../src/index.js';
 import { PROGRESS_WATCH_LINES, ProgressWatch } from '../src/harness/scenario.js';
 import type { ServerState } from '../src/cluster/server.js';
+import { DIGEST_START, KvStateMachine, type Command } from '../src/replication/state-machine.js';
 import { mutantPower } from './helpers/mutant-power.js';
 
 /** Three regions of one server, two shards, hybrid: each shard's group in its home region, learners in the other two. */
@@ -50,7 +51,7 @@ test('copyProgress lists every replica and learner with its applied count; a cop
     const learner = after.find((p) => p.learner)!;
     const state = c.internals.runtime.host.cell(learner.id)!.peekState() as ServerState;
     const sm = state.learners.get(learner.shard)!.sm;
-    sm.restore({ ...sm.snapshot(), applied: 0 });
+    sm.restore({ ...sm.snapshot(), applied: 0, digest: DIGEST_START });
     watch.sample();
     const lines = watch.lines();
     t.is(lines.length, 1);
@@ -82,8 +83,8 @@ test('a ProgressWatch reports the first few regressions in full and counts the r
   const fake = {
     now: () => 5,
     copyProgress: () => [
-      { id: 'r1/0', incarnation: 'a', shard: 0, learner: false, applied, promised: undefined },
-      { id: 'r2/0', incarnation: 'b', shard: 0, learner: true, applied, promised: undefined },
+      { id: 'r1/0', incarnation: 'a', shard: 0, learner: false, applied, digest: 0, promised: undefined },
+      { id: 'r2/0', incarnation: 'b', shard: 0, learner: true, applied, digest: 0, promised: undefined },
     ],
   };
   const watch = new ProgressWatch(fake, 0);
@@ -109,8 +110,8 @@ test('a replica whose promised ballot falls is reported, across a restart too; a
     copyProgress: () =>
       up
         ? [
-            { id: 'r1/0', incarnation, shard: 1, learner: false, applied, promised },
-            { id: 'r1/0', incarnation, shard: 2, learner: true, applied, promised: undefined },
+            { id: 'r1/0', incarnation, shard: 1, learner: false, applied, digest: 0, promised },
+            { id: 'r1/0', incarnation, shard: 2, learner: true, applied, digest: 0, promised: undefined },
           ]
         : [],
   };
@@ -132,6 +133,44 @@ test('a replica whose promised ballot falls is reported, across a restart too; a
   promised = { round: 2, id: 'r3/0' };
   watch.sample();
   t.deepEqual(watch.lines(), ["r1/0's replica of shard 1 had promised ballot 3.r2/0 and after a restart only 2.r3/0 at 40 ms: a promise was lost"]);
+});
+
+test('copies of a shard that applied as many commands but other ones are reported once each', (t) => {
+  let digests = [7, 7, 7];
+  const fake = {
+    now: () => 12,
+    copyProgress: () =>
+      digests.map((digest, i) => ({ id: `r${i + 1}/0`, incarnation: 'a', shard: 3, learner: i === 2, applied: 5, digest, promised: undefined })),
+  };
+  const watch = new ProgressWatch(fake, 0);
+  watch.sample();
+  t.deepEqual(watch.lines(), []);
+  digests = [7, 9, 7];
+  watch.sample();
+  watch.sample();
+  t.deepEqual(watch.lines(), [
+    "r2/0's replica of shard 3 applied other commands than r1/0's replica of shard 3: their first 5 differ (digests 0x00000009 and 0x00000007) at 12 ms",
+  ]);
+});
+
+test('a digest follows the commands applied, and a snapshot carries it', (t) => {
+  const a = new KvStateMachine();
+  const b = new KvStateMachine();
+  t.is(a.digest, DIGEST_START);
+  const put = (id: string, value: number): Command => ({ k: 'op', id, body: { op: 'put', key: 'k', value } });
+  a.apply(put('c1#1', 1));
+  b.apply(put('c1#1', 1));
+  t.is(a.digest, b.digest);
+  a.apply(put('c1#2', 2));
+  b.apply({ k: 'noop' });
+  t.is(a.applied, b.applied);
+  t.not(a.digest, b.digest, 'another command in the same slot');
+  const c = new KvStateMachine();
+  c.restore(a.snapshot());
+  t.is(c.digest, a.digest);
+  c.apply(put('c2#1', 3));
+  a.apply(put('c2#1', 3));
+  t.is(c.digest, a.digest, 'a restored copy goes on like the one it was restored from');
 });
 
 test('copyProgress needs the simulator', async (t) => {

@@ -91,6 +91,8 @@ export interface CopyProgress {
   learner: boolean;
   /** Commands of the shard's log it has applied. */
   applied: number;
+  /** A running hash of those commands (KvStateMachine.digest): copies at one `applied` must agree. */
+  digest: number;
   /** A replica's acceptor: the highest ballot it promised (undefined for a learner). */
   promised: Ballot | undefined;
 }
@@ -546,7 +548,8 @@ export class Cluster extends EventEmitter {
    * Sim only: how many of its shard's commands each copy on a live server has applied
    * (`learner: true` for a hybrid learner), with the incarnation of its server, a new one at
    * every restart. Within one incarnation a copy never goes back: a local read it answered
-   * would show a value older than one it showed before. A replica also gives the highest
+   * would show a value older than one it showed before. Copies that applied as many commands
+   * hold the same `digest`, a running hash of them, or they applied different logs. A replica also gives the highest
    * ballot its acceptor promised (`promised`), which no restart may lower: the promise is
    * durable, and one forgotten lets a lower ballot's leader choose over what a higher one
    * chose. Read in place, cheaply (no snapshot), so that a harness can look after every call
@@ -562,9 +565,17 @@ export class Cluster extends EventEmitter {
       const server = cell?.peekState() as ServerState | undefined;
       if (cell === undefined || server?.groups === undefined) continue;
       for (const [shard, group] of server.groups)
-        out.push({ id, incarnation: cell.incarnation, shard, learner: false, applied: group.sm.applied, promised: group.core.promisedBallot() });
+        out.push({
+          id,
+          incarnation: cell.incarnation,
+          shard,
+          learner: false,
+          applied: group.sm.applied,
+          digest: group.sm.digest,
+          promised: group.core.promisedBallot(),
+        });
       for (const [shard, learner] of server.learners)
-        out.push({ id, incarnation: cell.incarnation, shard, learner: true, applied: learner.sm.applied, promised: undefined });
+        out.push({ id, incarnation: cell.incarnation, shard, learner: true, applied: learner.sm.applied, digest: learner.sm.digest, promised: undefined });
     }
     return out;
   }

@@ -729,13 +729,21 @@ export const PROGRESS_WATCH_LINES = 3;
  * check sees, since the copy catches up again before the end: 0 of 100 seeds before this watch,
  * 5 with it, 2026-12-04). And a replica's promised ballot must never fall, restarts included:
  * an acceptor persists a promise before it answers with it (with `fsync: true` a crash loses
- * nothing written), so a restart that recovers a lower one forgot it. Reading state adds no
+ * nothing written), so a restart that recovers a lower one forgot it. And copies of a shard
+ * that applied as many commands must have applied the same ones (their digests, a running
+ * hash of what they applied, agree): a slot chosen twice with different commands shows at the
+ * first sample after both copies applied it, though a snapshot installed later may hide it
+ * from the final state comparison (replicaStateDiffs). Reading state adds no
  * event, so runs stay as they were (their trace hashes too). Sampling on a timer instead (every
  * 1 to 5 ms of virtual time) caught the learner 9 to 11 of 100, but its sleeps are waits of
  * their own, which move where the driver stops and so change the runs; not kept.
  */
 export class ProgressWatch {
   private readonly last = new Map<string, { incarnation: string; applied: number; promised: Ballot | undefined }>();
+  /** Per shard, the digest first seen at each applied count, and which copy had it. */
+  private readonly digests = new Map<number, Map<number, { digest: number; copy: string }>>();
+  /** Shard and copy of each divergence reported: one line each, not one a sample. */
+  private readonly diverged = new Set<string>();
   private readonly found: string[] = [];
   private count = 0;
 
@@ -747,13 +755,14 @@ export class ProgressWatch {
   sample(): void {
     for (const c of this.cluster.copyProgress()) {
       const key = `${c.id}#${c.shard}${c.learner ? 'L' : ''}`;
+      const copy = `${c.id}'s ${c.learner ? 'learner' : 'replica'} of shard ${c.shard}`;
+      const at = `at ${(this.cluster.now() - this.t0).toFixed(0)} ms`;
+      this.compareDigest(c.shard, c.applied, c.digest, copy, at);
       const before = this.last.get(key);
       if (before === undefined) {
         this.last.set(key, { incarnation: c.incarnation, applied: c.applied, promised: c.promised });
         continue;
       }
-      const copy = `${c.id}'s ${c.learner ? 'learner' : 'replica'} of shard ${c.shard}`;
-      const at = `at ${(this.cluster.now() - this.t0).toFixed(0)} ms`;
       const restarted = before.incarnation !== c.incarnation;
       if (!restarted && c.applied < before.applied)
         this.report(`${copy} went back from ${before.applied} to ${c.applied} applied commands ${at}, with no restart`);
@@ -765,6 +774,19 @@ export class ProgressWatch {
       before.applied = c.applied;
       // The highest promise seen, kept while the copy is down (its server gives none then).
       if (c.promised !== undefined && (before.promised === undefined || compareBallots(c.promised, before.promised) > 0)) before.promised = c.promised;
+    }
+  }
+
+  /** Copies that applied as many commands of a shard must have applied the same ones (KvStateMachine.digest). */
+  private compareDigest(shard: number, applied: number, digest: number, copy: string, at: string): void {
+    let seen = this.digests.get(shard);
+    if (seen === undefined) this.digests.set(shard, (seen = new Map()));
+    const first = seen.get(applied);
+    if (first === undefined) seen.set(applied, { digest, copy });
+    else if (first.digest !== digest && !this.diverged.has(copy)) {
+      this.diverged.add(copy);
+      const hex = (d: number): string => `0x${d.toString(16).padStart(8, '0')}`;
+      this.report(`${copy} applied other commands than ${first.copy}: their first ${applied} differ (digests ${hex(digest)} and ${hex(first.digest)}) ${at}`);
     }
   }
 

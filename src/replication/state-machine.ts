@@ -65,6 +65,8 @@ export type Completion =
 
 export interface Snapshot {
   applied: number;
+  /** The running hash of the commands applied (KvStateMachine.digest; absent in older snapshots). */
+  digest?: number;
   seen: Array<[string, unknown]>;
   /** Per client, the highest request number forgotten from `seen` (absent in older snapshots). */
   forgotten?: Array<[string, number]>;
@@ -87,6 +89,36 @@ export interface Snapshot {
   readsAt?: Array<[string, TxnReads]>;
   /** What recently committed transactions read here, oldest first (see readsOf). */
   committedReads?: Array<[string, TxnReads]>;
+}
+
+/** The digest of a state machine that applied nothing (FNV-1a's offset basis). */
+export const DIGEST_START = 0x811c9dc5;
+
+/** FNV-1a of `s` on from `h`. */
+function mixString(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * The digest after `command` (see KvStateMachine.digest): its kind and what names it (a
+ * request's id; an effect's id, reign and number; a transaction's id), not its whole body,
+ * so that it costs a few dozen multiplications a command. Two logs that differ in a slot
+ * differ in what names the command there, short of a request run twice with different
+ * results.
+ */
+export function digestOf(h: number, command: Command): number {
+  h = Math.imul(h ^ command.k.charCodeAt(0), 0x01000193);
+  switch (command.k) {
+    case 'op':
+      return mixString(h, command.id);
+    case 'effect':
+      return Math.imul(mixString(mixString(h, command.id), command.term) ^ command.seq, 0x01000193) >>> 0;
+    case 'noop':
+      return h >>> 0;
+    default:
+      return mixString(Math.imul(h ^ command.k.charCodeAt(1), 0x01000193), command.txn);
+  }
 }
 
 /** Operations waiting for one locked key, at most. Beyond it they fail at once. */
@@ -115,6 +147,13 @@ export class KvStateMachine {
   private readonly finishedSet = new Set<string>();
   private readonly finishedOrder: FifoOrder<string>;
   applied = 0;
+  /**
+   * A running hash of the commands applied (see digestOf), carried by snapshots: copies that
+   * applied as many commands hold the same digest, or they applied different logs. A harness
+   * compares it as a run goes (ProgressWatch in src/harness/scenario.ts), where the states
+   * themselves would cost a snapshot each.
+   */
+  digest = DIGEST_START;
   private effectTerm = '';
   private effectSeq = -1;
   /** Results of recent requests by id, oldest first (a Map keeps insertion order). */
@@ -184,6 +223,7 @@ export class KvStateMachine {
 
   apply(command: Command): Completion[] {
     this.applied++;
+    this.digest = digestOf(this.digest, command);
     if (command.k !== 'effect' && command.k !== 'noop' && command.term !== undefined) {
       // In the reign's sequence only right after its predecessor; otherwise the sequence stays
       // broken and the reign's later effects are refused (see Chained).
@@ -376,6 +416,7 @@ export class KvStateMachine {
   snapshot(): Snapshot {
     return {
       applied: this.applied,
+      digest: this.digest,
       seen: [...this.seenResults],
       forgotten: this.forgottenUpTo.entries(),
       effectTerm: this.effectTerm,
@@ -398,6 +439,7 @@ export class KvStateMachine {
     this.waiting.clear();
     this.pc.clear();
     this.applied = snapshot.applied;
+    this.digest = snapshot.digest ?? DIGEST_START;
     this.seenResults.clear();
     for (const [rq, value] of snapshot.seen) this.seenResults.set(rq, value);
     this.seenOrder.reset(this.seenResults.keys());

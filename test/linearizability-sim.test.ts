@@ -152,11 +152,12 @@ for (const unsafe of UNSAFE_VARIANTS) {
 }
 
 test.serial('shrink: a failing run also shrinks its cluster, to one shard (and one server a region where the factor allows)', async (t) => {
-  // A small failing run of a group of 5 (seed 7 since Multi-Paxos pre-vote, 2026-12-03; seed 6
-  // from 2026-12-01, which now shrinks to one client and stops there): after the workload
-  // cuts, one shard still fails, where the default cluster has 4.
+  // A small failing run of a group of 5 (seed 6 since the check's progress watch, 2026-12-04,
+  // which sees a restart forget a promise in seeds 1-5 and 7 too, and then with 1 shard no
+  // more; seed 7 since Multi-Paxos pre-vote, 2026-12-03; seed 6 from 2026-12-01): after the
+  // workload cuts, one shard still fails, where the default cluster has 4.
   const task = {
-    seed: 7,
+    seed: 6,
     mode: 'active' as const,
     unsafe: 'forget-promises' as const,
     schedule: 'targeted' as const,
@@ -170,7 +171,7 @@ test.serial('shrink: a failing run also shrinks its cluster, to one shard (and o
   const lines: string[] = [];
   const r = await shrinkSeed(task, { maxRuns: 30, onProgress: (line) => lines.push(line) });
   t.log(`shrunk in ${r.runs} runs to ${JSON.stringify(r.shrunk)}: ${r.result.failures[0] ?? ''}`);
-  t.is(r.original.outcome, 'fail', 'seed 7 fails (if the simulator changed, find another small failing run)');
+  t.is(r.original.outcome, 'fail', 'seed 6 fails (if the simulator changed, find another small failing run)');
   t.true(
     lines.some((line) => line.startsWith('still fails with 1 shard ')),
     lines.join('\n'),

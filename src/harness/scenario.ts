@@ -768,7 +768,7 @@ export class ProgressWatch {
         this.report(`${copy} went back from ${before.applied} to ${c.applied} applied commands ${at}, with no restart`);
       if (c.promised !== undefined && before.promised !== undefined && compareBallots(c.promised, before.promised) < 0)
         this.report(
-          `${copy} had promised ballot ${formatBallot(before.promised)} and ${restarted ? 'after a restart' : 'then'} only ${formatBallot(c.promised)} ${at}: a promise was lost`,
+          `${copy} had promised ballot ${formatBallot(before.promised)} and ${restarted ? 'after a restart' : 'then'} ${c.promised.round === 0 ? 'none' : `only ${formatBallot(c.promised)}`} ${at}: a promise was lost`,
         );
       before.incarnation = c.incarnation;
       before.applied = c.applied;

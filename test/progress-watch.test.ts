@@ -97,7 +97,7 @@ test('a ProgressWatch reports the first few regressions in full and counts the r
   t.is(lines.length, PROGRESS_WATCH_LINES + 1);
   t.is(lines[0], "r1/0's replica of shard 0 went back from 10 to 9 applied commands at 5 ms, with no restart");
   t.is(lines[1], "r2/0's learner of shard 0 went back from 10 to 9 applied commands at 5 ms, with no restart");
-  t.is(lines.at(-1), 'and 1 more time a copy went back or lost a promise');
+  t.is(lines.at(-1), 'and 1 more time a copy went back, lost a promise or applied other commands');
 });
 
 test('a replica whose promised ballot falls is reported, across a restart too; a learner back after a restart is not', (t) => {

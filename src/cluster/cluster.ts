@@ -79,7 +79,6 @@ export interface CrashOptions {
   powerLoss?: boolean;
 }
 
-/** An `assert` that failed inside an actor (a broken invariant: a bug, not bad input). */
 /** One copy of a shard on a live server, as `Cluster.copyProgress()` reads it (sim only). */
 export interface CopyProgress {
   /** The server. */
@@ -97,6 +96,7 @@ export interface CopyProgress {
   promised: Ballot | undefined;
 }
 
+/** An `assert` that failed inside an actor (a broken invariant: a bug, not bad input). */
 export interface AssertionFailure {
   address: string;
   message: string;

@@ -721,22 +721,27 @@ export function replicaStateDiffs(cluster: Cluster, shards: number): string[] {
 export const PROGRESS_WATCH_LINES = 3;
 
 /**
- * Copies that went back: sampled (Cluster.copyProgress) after every call of the workload,
- * each replica's and hybrid learner's applied count must not fall below what it was at the
- * last sample while its server kept its incarnation. A copy that did went back in time, and
- * its local reads with it (a learner that installs a snapshot older than what it applied:
- * learner-restores-older-snapshot of scripts/mutants.mjs, which no history or final-state
- * check sees, since the copy catches up again before the end: 0 of 100 seeds before this watch,
- * 5 with it, 2026-12-04). And a replica's promised ballot must never fall, restarts included:
- * an acceptor persists a promise before it answers with it (with `fsync: true` a crash loses
- * nothing written), so a restart that recovers a lower one forgot it. And copies of a shard
- * that applied as many commands must have applied the same ones (their digests, a running
- * hash of what they applied, agree): a slot chosen twice with different commands shows at the
- * first sample after both copies applied it, though a snapshot installed later may hide it
- * from the final state comparison (replicaStateDiffs). Reading state adds no
- * event, so runs stay as they were (their trace hashes too). Sampling on a timer instead (every
- * 1 to 5 ms of virtual time) caught the learner 9 to 11 of 100, but its sleeps are waits of
- * their own, which move where the driver stops and so change the runs; not kept.
+ * What no copy of a shard may do at any moment, looked at (Cluster.copyProgress) after every
+ * call of the workload and just before every crash.
+ * - Go back: a replica's or hybrid learner's applied count must not fall below what it was at
+ *   the last look while its server kept its incarnation. One that did went back in time, and
+ *   its local reads with it (a learner that installs a snapshot older than what it applied:
+ *   learner-restores-older-snapshot of scripts/mutants.mjs, which no history or final-state
+ *   check sees, since the copy catches up again before the end: 0 of 100 seeds before this
+ *   watch, 5 with it, 2026-12-04).
+ * - Lose a promise: a replica's promised ballot must never fall, restarts included. An
+ *   acceptor persists a promise before it answers with it (with `fsync: true` a crash loses
+ *   nothing written), so a restart that recovers a lower one forgot it.
+ * - Apply other commands: copies of a shard that applied as many commands must have applied
+ *   the same ones (their digests, a running hash of what they applied, agree). A slot chosen
+ *   twice with different commands shows at the first look after both copies applied it,
+ *   though a snapshot installed later may hide it from the final comparison of states
+ *   (replicaStateDiffs).
+ * Reading state adds no event, so runs stay as they were (their trace hashes too). Looking on
+ * a timer instead (every 1 to 5 ms of virtual time) caught the learner in 9 to 11 of 100, but
+ * its sleeps are waits of their own, which move where the driver stops and so change the
+ * runs; looking also after the calls of the liveness, catch-up and gray phases caught no more.
+ * Neither kept.
  */
 export class ProgressWatch {
   private readonly last = new Map<string, { incarnation: string; applied: number; promised: Ballot | undefined }>();
@@ -795,10 +800,12 @@ export class ProgressWatch {
     if (this.found.length < PROGRESS_WATCH_LINES) this.found.push(line);
   }
 
-  /** One failure line per copy that went back or lost a promise (the first PROGRESS_WATCH_LINES), and a count of the rest. */
+  /** One failure line per finding (the first PROGRESS_WATCH_LINES), and a count of the rest. */
   lines(): string[] {
     const more = this.count - this.found.length;
-    return more > 0 ? [...this.found, `and ${more} more time${more === 1 ? '' : 's'} a copy went back or lost a promise`] : [...this.found];
+    return more > 0
+      ? [...this.found, `and ${more} more time${more === 1 ? '' : 's'} a copy went back, lost a promise or applied other commands`]
+      : [...this.found];
   }
 }
 

@@ -89,7 +89,7 @@ export interface TxnScenarioResult {
    * seconds with every server up and the network healed (copiesBehind of the kv scenario).
    */
   behind: string[];
-  /** Copies that went back or lost a promise with no restart (ProgressWatch of the kv scenario). */
+  /** Copies that went back with no restart, lost a promise, or applied other commands than another copy (ProgressWatch of the kv scenario). */
   wentBack: string[];
   /** Assertions that failed inside actors (`in <address>: <message>`); any fails the seed. */
   assertions: string[];

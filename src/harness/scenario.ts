@@ -1,4 +1,4 @@
-import { startCluster, type AssertionFailure, type Cluster } from '../cluster/cluster.js';
+import { startCluster, type AssertionFailure, type Cluster, type CopyProgress } from '../cluster/cluster.js';
 import type { Client } from '../cluster/client.js';
 import type { ClusterConfig, NatsConfig, ReplicationConfig } from '../cluster/config.js';
 import { allServers, balancerAddress, coordinatorAddress, regionOfServer, serverId } from '../cluster/topology.js';
@@ -717,6 +717,11 @@ export function replicaStateDiffs(cluster: Cluster, shards: number): string[] {
   return out;
 }
 
+/** A copy as a failure line names it: `r2/0's learner of shard 3`. */
+function copyName(c: Pick<CopyProgress, 'id' | 'learner' | 'shard'>): string {
+  return `${c.id}'s ${c.learner ? 'learner' : 'replica'} of shard ${c.shard}`;
+}
+
 /** Lines a ProgressWatch reports in full; the rest are counted. */
 export const PROGRESS_WATCH_LINES = 3;
 
@@ -746,7 +751,7 @@ export const PROGRESS_WATCH_LINES = 3;
 export class ProgressWatch {
   private readonly last = new Map<string, { incarnation: string; applied: number; promised: Ballot | undefined }>();
   /** Per shard, the digest first seen at each applied count, and which copy had it. */
-  private readonly digests = new Map<number, Map<number, { digest: number; copy: string }>>();
+  private readonly digests = new Map<number, Map<number, { digest: number; copy: CopyProgress }>>();
   /** Shard and copy of each divergence reported: one line each, not one a sample. */
   private readonly diverged = new Set<string>();
   private readonly found: string[] = [];
@@ -760,9 +765,7 @@ export class ProgressWatch {
   sample(): void {
     for (const c of this.cluster.copyProgress()) {
       const key = `${c.id}#${c.shard}${c.learner ? 'L' : ''}`;
-      const copy = `${c.id}'s ${c.learner ? 'learner' : 'replica'} of shard ${c.shard}`;
-      const at = `at ${(this.cluster.now() - this.t0).toFixed(0)} ms`;
-      this.compareDigest(c.shard, c.applied, c.digest, copy, at);
+      this.compareDigest(c);
       const before = this.last.get(key);
       if (before === undefined) {
         this.last.set(key, { incarnation: c.incarnation, applied: c.applied, promised: c.promised });
@@ -770,10 +773,10 @@ export class ProgressWatch {
       }
       const restarted = before.incarnation !== c.incarnation;
       if (!restarted && c.applied < before.applied)
-        this.report(`${copy} went back from ${before.applied} to ${c.applied} applied commands ${at}, with no restart`);
+        this.report(`${copyName(c)} went back from ${before.applied} to ${c.applied} applied commands ${this.at()}, with no restart`);
       if (c.promised !== undefined && before.promised !== undefined && compareBallots(c.promised, before.promised) < 0)
         this.report(
-          `${copy} had promised ballot ${formatBallot(before.promised)} and ${restarted ? 'after a restart' : 'then'} ${c.promised.round === 0 ? 'none' : `only ${formatBallot(c.promised)}`} ${at}: a promise was lost`,
+          `${copyName(c)} had promised ballot ${formatBallot(before.promised)} and ${restarted ? 'after a restart' : 'then'} ${c.promised.round === 0 ? 'none' : `only ${formatBallot(c.promised)}`} ${this.at()}: a promise was lost`,
         );
       before.incarnation = c.incarnation;
       before.applied = c.applied;
@@ -783,16 +786,23 @@ export class ProgressWatch {
   }
 
   /** Copies that applied as many commands of a shard must have applied the same ones (KvStateMachine.digest). */
-  private compareDigest(shard: number, applied: number, digest: number, copy: string, at: string): void {
-    let seen = this.digests.get(shard);
-    if (seen === undefined) this.digests.set(shard, (seen = new Map()));
-    const first = seen.get(applied);
-    if (first === undefined) seen.set(applied, { digest, copy });
-    else if (first.digest !== digest && !this.diverged.has(copy)) {
-      this.diverged.add(copy);
+  private compareDigest(c: CopyProgress): void {
+    let seen = this.digests.get(c.shard);
+    if (seen === undefined) this.digests.set(c.shard, (seen = new Map()));
+    const first = seen.get(c.applied);
+    if (first === undefined) seen.set(c.applied, { digest: c.digest, copy: c });
+    else if (first.digest !== c.digest && !this.diverged.has(copyName(c))) {
+      this.diverged.add(copyName(c));
       const hex = (d: number): string => `0x${d.toString(16).padStart(8, '0')}`;
-      this.report(`${copy} applied other commands than ${first.copy}: their first ${applied} differ (digests ${hex(digest)} and ${hex(first.digest)}) ${at}`);
+      this.report(
+        `${copyName(c)} applied other commands than ${copyName(first.copy)}: their first ${c.applied} differ (digests ${hex(c.digest)} and ${hex(first.digest)}) ${this.at()}`,
+      );
     }
+  }
+
+  /** When a finding was made, for its line (built only then: most looks find nothing). */
+  private at(): string {
+    return `at ${(this.cluster.now() - this.t0).toFixed(0)} ms`;
   }
 
   private report(line: string): void {

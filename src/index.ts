@@ -59,7 +59,7 @@ export type {
   TxnKey,
   TxnValue,
 } from './harness/elle/index.js';
-export { runScenario, runBankScenario, drawShape } from './harness/scenario.js';
+export { runScenario, runBankScenario, drawShape, ProgressWatch } from './harness/scenario.js';
 export type { ScenarioOptions, ScenarioResult, ScenarioShape, BankOptions, BankResult } from './harness/scenario.js';
 export {
   Nemesis,

@@ -8,9 +8,9 @@
  * The watch also holds each replica's promised ballot to never fall, restarts included: a
  * promise is durable (see the mutants' tests at the end).
  */
-import test from 'ava';
-import { startCluster, ValidationError, type Cluster } from '../src/index.js';
-import { PROGRESS_WATCH_LINES, ProgressWatch } from '../src/harness/scenario.js';
+import test, { type ExecutionContext } from 'ava';
+import { Nemesis, ProgressWatch, startCluster, ValidationError, withCluster, type Cluster } from '../src/index.js';
+import { PROGRESS_WATCH_LINES } from '../src/harness/scenario.js';
 import type { ServerState } from '../src/cluster/server.js';
 import { DIGEST_START, KvStateMachine, type Command } from '../src/replication/state-machine.js';
 import { mutantPower } from './helpers/mutant-power.js';
@@ -171,6 +171,66 @@ test('a digest follows the commands applied, and a snapshot carries it', (t) => 
   c.apply(put('c2#1', 3));
   a.apply(put('c2#1', 3));
   t.is(c.digest, a.digest, 'a restored copy goes on like the one it was restored from');
+});
+
+/** The embedded run of docs/testing.md section 1 with a watch: calls from three regions while servers crash and restart. */
+async function embeddedRun(t: ExecutionContext, seed: number, unsafe?: 'amnesia'): Promise<{ lines: string[]; crashes: number }> {
+  const config = {
+    regions: ['us-east', 'eu-west', 'ap-south'].map((name) => ({ name, servers: 2 })),
+    transport: 'sim' as const,
+    seed,
+    fsync: true,
+    network: { latencyMs: { 'us-east~eu-west': 40, 'us-east~ap-south': 90, 'eu-west~ap-south': 110 }, jitterMs: 2 },
+    replication: { mode: 'active' as const, factor: 3, ...(unsafe === undefined ? {} : { unsafe }) },
+    heartbeat: { intervalMs: 100 },
+    requestTimeoutMs: 600,
+  };
+  return withCluster(t, config, async (cluster) => {
+    const watch = new ProgressWatch(cluster, cluster.now());
+    let crashes = 0;
+    cluster.on('crashing', () => {
+      crashes++;
+      watch.sample();
+    });
+    const nemesis = new Nemesis(cluster, { seed, faults: ['crash', 'crash-leader', 'restart-storm', 'partition'] });
+    let faulting = true;
+    let calls = 0;
+    const workload = async (region: string): Promise<void> => {
+      const client = cluster.client({ region });
+      for (let i = 0; faulting; i++) {
+        try {
+          await (i % 2 === 0 ? client.put(`k${i % 4}`, i) : client.get(`k${i % 4}`));
+        } catch {
+          await cluster.sleep(20);
+        }
+        calls++;
+        watch.sample();
+      }
+    };
+    await Promise.all([
+      nemesis.run(3_000).then(() => {
+        faulting = false;
+      }),
+      ...['us-east', 'eu-west', 'ap-south'].map(workload),
+    ]);
+    watch.sample();
+    t.log(
+      `${unsafe ?? 'correct'}: ${calls} calls, ${crashes} crashes looked at; ${watch.lines().length} lines${watch.lines().length > 0 ? `, first: ${watch.lines()[0]}` : ''}`,
+    );
+    return { lines: watch.lines(), crashes };
+  });
+}
+
+test('embedded in a test (withCluster, as docs/testing.md shows it): a correct cluster under faults gives the watch nothing to say; with amnesia it names a lost promise', async (t) => {
+  const seed = 3;
+  const right = await embeddedRun(t, seed);
+  t.true(right.crashes > 0, 'the faults crashed servers');
+  t.deepEqual(right.lines, []);
+  const wrong = await embeddedRun(t, seed, 'amnesia');
+  t.true(
+    wrong.lines.some((line) => line.endsWith('a promise was lost')),
+    wrong.lines.join('\n'),
+  );
 });
 
 test('copyProgress needs the simulator', async (t) => {

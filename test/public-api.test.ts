@@ -24,6 +24,7 @@ const VALUES = [
   'InvariantFailure',
   'MeridianError',
   'Nemesis',
+  'ProgressWatch',
   'SimulationStalledError',
   'StoppedError',
   'TimeoutError',

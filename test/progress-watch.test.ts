@@ -5,8 +5,10 @@
  * reads went back in time with it, and it catches up before the end, so neither the history
  * nor the final-state checks see it: `learner-restores-older-snapshot` of scripts/mutants.mjs
  * (a learner installs any snapshot it is fed) was caught in 0 of 100 seeds before the watch.
- * The watch also holds each replica's promised ballot to never fall, restarts included: a
- * promise is durable (see the mutants' tests at the end).
+ * The watch also holds each replica's promised ballot to never fall, restarts included (a
+ * promise is durable), and copies of a shard that applied as many commands to have applied the
+ * same ones (KvStateMachine.digest). Each rule is shown here on a real cluster or a scripted
+ * one; then the watch embedded in a test as docs/testing.md shows it, and the check's mutant run.
  */
 import test, { type ExecutionContext } from 'ava';
 import { Nemesis, ProgressWatch, startCluster, ValidationError, withCluster, type Cluster } from '../src/index.js';

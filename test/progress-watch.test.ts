@@ -188,12 +188,9 @@ async function embeddedRun(t: ExecutionContext, seed: number, unsafe?: 'amnesia'
     requestTimeoutMs: 600,
   };
   return withCluster(t, config, async (cluster) => {
-    const watch = new ProgressWatch(cluster, cluster.now());
+    const watch = ProgressWatch.attach(cluster);
     let crashes = 0;
-    cluster.on('crashing', () => {
-      crashes++;
-      watch.sample();
-    });
+    cluster.on('crashing', () => crashes++);
     const nemesis = new Nemesis(cluster, { seed, faults: ['crash', 'crash-leader', 'restart-storm', 'partition'] });
     let faulting = true;
     let calls = 0;

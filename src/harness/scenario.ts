@@ -507,11 +507,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     // The first `clients` run the mixed workload; the `txnClients` after them, transactions and reads on `txnKeys`.
     const clients = Array.from({ length: o.clients + o.txnClients }, (_, i) => cluster.client({ region: regions[i % regions.length]! }));
     let faulting = true;
-    // In sim, every copy's progress after every call: none may go back (see ProgressWatch).
-    const watch = threads ? undefined : new ProgressWatch(cluster, t0);
-    // And just before every crash (the promises a server holds then must survive it; before
-    // the step a crashAfterNextWrite cuts as well: no more caught, not kept).
-    if (watch !== undefined) cluster.on('crashing', () => watch.sample());
+    // In sim, every copy of every shard after every call and before every crash (see ProgressWatch).
+    const watch = threads ? undefined : ProgressWatch.attach(cluster, t0);
     const workload = async (index: number): Promise<void> => {
       const client = clients[index]!;
       const rng = prng.fork(`client${index}`);
@@ -745,8 +742,8 @@ export const PROGRESS_WATCH_LINES = 3;
  * Reading state adds no event, so runs stay as they were (their trace hashes too). Looking on
  * a timer instead (every 1 to 5 ms of virtual time) caught the learner in 9 to 11 of 100, but
  * its sleeps are waits of their own, which move where the driver stops and so change the
- * runs; looking also after the calls of the liveness, catch-up and gray phases caught no more.
- * Neither kept.
+ * runs; looking also after the calls of the liveness, catch-up and gray phases, or before the
+ * step a crashAfterNextWrite cuts, caught no more. None of these kept.
  */
 export class ProgressWatch {
   private readonly last = new Map<string, { incarnation: string; applied: number; promised: Ballot | undefined }>();
@@ -761,6 +758,17 @@ export class ProgressWatch {
     private readonly cluster: Pick<Cluster, 'copyProgress' | 'now'>,
     private readonly t0: number,
   ) {}
+
+  /**
+   * A watch on `cluster` that already looks just before every crash (its `'crashing'` event),
+   * when a server's promises must be what its restart will recover; the caller looks after its
+   * own calls with `sample()`. Times in its lines count from `t0`.
+   */
+  static attach(cluster: Cluster, t0 = cluster.now()): ProgressWatch {
+    const watch = new ProgressWatch(cluster, t0);
+    cluster.on('crashing', () => watch.sample());
+    return watch;
+  }
 
   sample(): void {
     for (const c of this.cluster.copyProgress()) {

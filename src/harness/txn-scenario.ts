@@ -211,8 +211,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
       });
     let faulting = true;
     // Every copy's progress after every transaction and before every crash (see ProgressWatch).
-    const watch = new ProgressWatch(cluster, t0);
-    cluster.on('crashing', () => watch.sample());
+    const watch = ProgressWatch.attach(cluster, t0);
     const workload = async (index: number): Promise<void> => {
       const client = clients[index]!;
       const rng = prng.fork(`client${index}`);

@@ -86,8 +86,6 @@ export interface Digest {
   seq: number;
   version: number;
   members: MemberDigest[];
-  /** Regions this region's actor currently considers reachable. */
-  peers: Record<string, MemberState>;
 }
 
 /** region actor -> region actor: cross-region liveness. */

@@ -412,7 +412,6 @@ export function runSeed(seed: number): SeedResult {
         const state = server.crashed ? (now - server.crashedAt >= DOWN_AFTER_MS ? 'down' : 'suspect') : 'up';
         return { id, state, load: { inflight: server.inbox.length, mailbox: 0, latencyEwmaMs: 1, busyMs: 0, requests: 0 } };
       }),
-      peers: Object.fromEntries(regionNames.map((r) => [r, 'up'])),
     };
     schedule(now + prng.int(10), region, msg);
   };

@@ -64,6 +64,12 @@ export const MUTANTS = [
     flags: [],
   },
   {
+    name: 'hole-left-open',
+    what: 'a new Paxos leader proposes again only the slots its promises reported: a hole under a later reported slot is never filled, and the log stops there',
+    edits: [[PAXOS, 'this.proposeSlot(i, slot === undefined ? [] : slot.commands);', 'if (slot !== undefined) this.proposeSlot(i, slot.commands);']],
+    flags: [],
+  },
+  {
     name: 'minority-quorum',
     what: 'a Paxos leader counts a slot chosen with one acceptance less than a majority',
     edits: [[PAXOS, 'if (proposal.acks.size < this.majority)', 'if (proposal.acks.size < this.majority - 1)']],

@@ -475,7 +475,10 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seeds', '3', '--commit', 'paxos-commit', '--unsafe', '2pc-commit-on-timeout'], /2pc-commit-on-timeout .* needs --commit 2pc/],
     [['--seed', '3', '--only-faults', '1,x'], /--only-faults needs fault episode numbers/],
     [['--seeds', '3', '--trace'], /--trace needs --seed/],
-    [['--seeds', '3', '--faults', 'nope'], /--faults takes fault kinds from crash, .*blackout, pause, leader-duel, late-copies, comma-separated, got "nope"/],
+    [
+      ['--seeds', '3', '--faults', 'nope'],
+      /--faults takes fault kinds from crash, .*blackout, pause, leader-duel, late-copies, log-hole, comma-separated, got "nope"/,
+    ],
     [['--seeds', '3', '--faults', 'crash,meteor'], /--faults takes fault kinds .* got "meteor"/],
     [['--seeds', '3', '--faults'], /--faults takes fault kinds .* got null/],
     [['--seeds', '3', '--nemesis', 'builtin', '--faults', 'crash'], /--faults chooses what --nemesis targeted or swarm draws/],

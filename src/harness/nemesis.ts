@@ -41,7 +41,8 @@ export type FaultKind =
   | 'blackout'
   | 'pause'
   | 'leader-duel'
-  | 'late-copies';
+  | 'late-copies'
+  | 'log-hole';
 
 /**
  * crash: crash a server, restart it when the fault ends (at most `crashMax` down at once).
@@ -127,6 +128,17 @@ export type FaultKind =
  * restarted. What it recovers must tell it they were taken: a coordinator that forgot the
  * requests it began would begin one again (the transaction applied twice). Not in FAULT_KINDS
  * (see ALL_FAULT_KINDS).
+ * log-hole: holes in a leader's log under slots the rest of its group accepted (sim only). A
+ * busy leader's messages to the other replicas of its shard are cut one way for
+ * NEMESIS_HOLE_MUTE_MS_MIN to _MAX ms (their answers still reach it) while its timers run
+ * NEMESIS_SLOW_MIN to _MAX times slow: the slots it proposes meanwhile are accepted by it
+ * alone. The cut heals, and the slots it proposes next reach the others (its re-sends of the
+ * first ones wait for a slowed heartbeat tick); NEMESIS_HOLE_AFTER_MS_MIN to _MAX ms later it
+ * is crashed, and restarted NEMESIS_DUEL_DOWN_MS_MIN to _MAX ms after that. The next leader's
+ * promises report later slots but not the earlier ones: it must fill the holes with no-ops
+ * and propose again what was reported (and a passive backup must not apply a later effect of
+ * the old reign over a hole). Counts towards `crashMax` and as a partition. Not in
+ * FAULT_KINDS (see ALL_FAULT_KINDS); `meridian check`'s default schedule does not draw it.
  */
 export const FAULT_KINDS: readonly FaultKind[] = [
   'crash',
@@ -154,11 +166,11 @@ export const NEMESIS_BLACKOUT_MS_MAX = 400;
 export const NEMESIS_BLACKOUT_DUPLICATE = 0.3;
 
 /**
- * Every kind a plan may name: FAULT_KINDS, 'blackout' and 'pause', which a Nemesis and swarm draw only
- * when `faults` names it (so their seeds' plans stay as they were); `meridian check`'s default
- * schedule does (SCENARIO_NEMESIS).
+ * Every kind a plan may name: FAULT_KINDS and the kinds after it, which a Nemesis and swarm draw
+ * only when `faults` names them (so their seeds' plans stay as they were); `meridian check`'s
+ * default schedule (SCENARIO_NEMESIS) names all of them but 'log-hole'.
  */
-export const ALL_FAULT_KINDS: readonly FaultKind[] = [...FAULT_KINDS, 'blackout', 'pause', 'leader-duel', 'late-copies'];
+export const ALL_FAULT_KINDS: readonly FaultKind[] = [...FAULT_KINDS, 'blackout', 'pause', 'leader-duel', 'late-copies', 'log-hole'];
 /** crash-leader waits up to this many times this long for a leader with commands in flight. */
 export const NEMESIS_BUSY_WAITS = 50;
 export const NEMESIS_BUSY_WAIT_MS = 2;
@@ -207,6 +219,12 @@ export const NEMESIS_LATE_COPY_WINDOW_MS_MAX = 120;
 /** late-copies: how long the victim stays down (drawn between the two): less than most copies are late. */
 export const NEMESIS_LATE_COPY_DOWN_MS_MIN = 10;
 export const NEMESIS_LATE_COPY_DOWN_MS_MAX = 80;
+/** log-hole: how long the leader's messages to its group are lost (drawn between the two). */
+export const NEMESIS_HOLE_MUTE_MS_MIN = 10;
+export const NEMESIS_HOLE_MUTE_MS_MAX = 60;
+/** log-hole: how long after its messages get through again the leader is crashed (drawn between the two). */
+export const NEMESIS_HOLE_AFTER_MS_MIN = 5;
+export const NEMESIS_HOLE_AFTER_MS_MAX = 40;
 /** How far a clock-skew fault moves a server's clock, by default. */
 export const NEMESIS_SKEW_MS_DEFAULT = 2_000;
 
@@ -738,6 +756,14 @@ export class Nemesis {
           this.down.size < this.plan.crashMax &&
           this.servers.length >= 3
         );
+      case 'log-hole':
+        return (
+          this.cluster.transport === 'sim' &&
+          this.cluster.shardLeaders !== undefined &&
+          this.cuts.length < this.plan.partitionsMax &&
+          this.down.size < this.plan.crashMax &&
+          this.servers.length >= 3
+        );
       case 'partition':
       case 'one-way':
         return this.cuts.length < this.plan.partitionsMax && this.servers.length >= 2;
@@ -783,6 +809,8 @@ export class Nemesis {
         return this.duel();
       case 'late-copies':
         return this.lateCopies();
+      case 'log-hole':
+        return this.hole();
       case 'checkpoint-crash':
         return this.checkpointCrash();
       case 'crash-coordinator': {
@@ -1285,6 +1313,35 @@ export class Nemesis {
       }
     }
     return { victim: this.rng.pick(all), note: ' (none open)' };
+  }
+
+  /** See 'log-hole' above: over by the time it returns (nothing to undo). */
+  private async hole(): Promise<{ detail: string; undo: () => Promise<void> }> {
+    const c = this.cluster;
+    const target = await this.busyLeader();
+    const leader = target.server;
+    const shard = (c.shardLeaders?.() ?? []).find((s) => s.leader === leader && (target.shard === undefined || s.shard === target.shard));
+    if (shard === undefined || shard.replicas.length < 3) return this.crashServer(leader, false, target.note);
+    const rest = shard.replicas.filter((r) => r !== leader && !this.down.has(r));
+    const slowBy = c.slowTimers === undefined ? 1 : NEMESIS_SLOW_MIN + this.rng.int(NEMESIS_SLOW_MAX - NEMESIS_SLOW_MIN + 1);
+    if (slowBy > 1) c.slowTimers!(leader, slowBy);
+    const muteMs = NEMESIS_HOLE_MUTE_MS_MIN + this.rng.int(NEMESIS_HOLE_MUTE_MS_MAX - NEMESIS_HOLE_MUTE_MS_MIN + 1);
+    const afterMs = NEMESIS_HOLE_AFTER_MS_MIN + this.rng.int(NEMESIS_HOLE_AFTER_MS_MAX - NEMESIS_HOLE_AFTER_MS_MIN + 1);
+    const muted = this.cut({ a: [leader], b: rest, oneWay: true });
+    await c.sleep(muteMs);
+    if (!c.isStopped) await muted.undo();
+    if (!c.isStopped) await c.sleep(afterMs);
+    if (slowBy > 1 && !c.isStopped) c.slowTimers!(leader, 1);
+    this.down.add(leader);
+    if (!c.isStopped) await c.crash(leader);
+    const downMs = NEMESIS_DUEL_DOWN_MS_MIN + this.rng.int(NEMESIS_DUEL_DOWN_MS_MAX - NEMESIS_DUEL_DOWN_MS_MIN + 1);
+    if (!c.isStopped) await c.sleep(downMs);
+    this.down.delete(leader);
+    if (!c.isStopped) await c.restart(leader);
+    return {
+      detail: `${muted.detail}${target.note} for ${muteMs} ms, its timers ${slowBy}x slower; crashed ${afterMs} ms after, restarted ${downMs} ms later`,
+      undo: async () => undefined,
+    };
   }
 
   /** See 'late-copies' above: over by the time it returns (nothing to undo). */

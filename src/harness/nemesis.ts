@@ -1321,8 +1321,8 @@ export class Nemesis {
     const target = await this.busyLeader();
     const leader = target.server;
     const shard = (c.shardLeaders?.() ?? []).find((s) => s.leader === leader && (target.shard === undefined || s.shard === target.shard));
-    if (shard === undefined || shard.replicas.length < 3) return this.crashServer(leader, false, target.note);
-    const rest = shard.replicas.filter((r) => r !== leader && !this.down.has(r));
+    const rest = shard?.replicas.filter((r) => r !== leader && !this.down.has(r)) ?? [];
+    if (shard === undefined || shard.replicas.length < 3 || rest.length === 0) return this.crashServer(leader, false, target.note);
     const slowBy = c.slowTimers === undefined ? 1 : NEMESIS_SLOW_MIN + this.rng.int(NEMESIS_SLOW_MAX - NEMESIS_SLOW_MIN + 1);
     if (slowBy > 1) c.slowTimers!(leader, slowBy);
     const muteMs = NEMESIS_HOLE_MUTE_MS_MIN + this.rng.int(NEMESIS_HOLE_MUTE_MS_MAX - NEMESIS_HOLE_MUTE_MS_MIN + 1);

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { StoppedError } from '../src/core/errors.js';
 import { RealTimers } from '../src/runtime/transports/real-timers.js';
 
 test('a zero-delay real timer runs on the next turn, as an immediate, not as setTimeout 0 (1 ms at the soonest)', async (t) => {
@@ -50,4 +51,20 @@ test('sleep(0) resolves on the next turn, before an immediate set after it', asy
   await Promise.all([slept, immediate]);
   t.deepEqual(order, ['slept', 'immediate']);
   timers.clear();
+});
+
+test('clear() rejects every pending sleep (StoppedError by default, else the reason given); its timer never fires', async (t) => {
+  const timers = new RealTimers();
+  const a = timers.sleep(5);
+  const b = timers.sleep(0);
+  timers.clear();
+  await t.throwsAsync(a, { instanceOf: StoppedError });
+  await t.throwsAsync(b, { instanceOf: StoppedError });
+  const c = timers.sleep(5);
+  timers.clear(new Error('gone'));
+  await t.throwsAsync(c, { message: 'gone' });
+  // A sleep that ended is not failed by a later clear().
+  await timers.sleep(1);
+  timers.clear();
+  t.pass();
 });

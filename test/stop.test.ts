@@ -1,6 +1,7 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Nemesis, StoppedError, eventually, startCluster } from '../src/index.js';
 
 const script = fileURLToPath(new URL('./scripts/start-stop.js', import.meta.url));
 
@@ -31,5 +32,39 @@ for (const args of [
     const result = await run(args, 20_000);
     t.is(result.code, 0, result.out);
     t.regex(result.out, /stopped/);
+  });
+}
+
+/** How `p` settled within `limitMs` of real time: 'resolved', the rejection's name, or 'pending'. */
+function settled(p: Promise<unknown>, limitMs: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const pending = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('pending'), limitMs)));
+  const outcome = p.then(
+    () => 'resolved',
+    (error: unknown) => (error instanceof Error ? error.name : String(error)),
+  );
+  return Promise.race([outcome, pending]).finally(() => clearTimeout(timer));
+}
+
+for (const transport of ['sim', 'threads'] as const) {
+  test(`stop() settles what waits on the cluster's clock (${transport}): sleep and eventually reject with StoppedError, Nemesis.run ends quietly`, async (t) => {
+    const cluster = await startCluster({ regions: [{ name: 'a', servers: 3 }], transport, seed: 1, network: { jitterMs: 1 } });
+    try {
+      const client = cluster.client();
+      const sleeping = cluster.sleep(60_000);
+      const waiting = eventually(cluster, () => false, { timeoutMs: 60_000, intervalMs: 30_000, message: 'never' });
+      const run = new Nemesis(cluster, { seed: 3 }).run(60_000);
+      // Catch them now: they settle (or not) while stop() runs.
+      const outcomes = [settled(sleeping, 3_000), settled(waiting, 3_000), settled(run, 3_000)];
+      await cluster.sleep(transport === 'sim' ? 700 : 100);
+      await cluster.stop();
+      t.deepEqual(await Promise.all(outcomes), ['StoppedError', 'StoppedError', 'resolved']);
+      await t.throwsAsync(waiting, { instanceOf: StoppedError, message: /^eventually \(never\): the cluster stopped after 1 tries; last: it returned false/ });
+      // After stop, a sleep settles at once, as a client call does.
+      t.is(await settled(cluster.sleep(10), 50), 'StoppedError');
+      t.is(await settled(client.get('k'), 50), 'StoppedError');
+    } finally {
+      await cluster.stop();
+    }
   });
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
-import { ConfigError, ValidationError } from '../core/errors.js';
+import { ConfigError, StoppedError, ValidationError } from '../core/errors.js';
 import { checkOptions } from '../core/validate.js';
 import { randomId, seededIds } from '../core/ids.js';
 import { Prng, hashString } from '../core/prng.js';
@@ -613,10 +613,21 @@ export class Cluster extends EventEmitter {
     return this.sim;
   }
 
-  /** Wait: real time on threads, virtual time in sim. */
+  /**
+   * Wait: real time on threads, virtual time in sim.
+   *
+   * At `stop()` a pending sleep rejects with StoppedError, and a sleep called after it rejects
+   * at once, as client calls do: it never stays pending. It rejects rather than resolves so
+   * that a loop that polls the cluster and sleeps in between ends instead of spinning (a sleep
+   * that resolved at once would turn it into a busy loop, and in sim the clock no longer
+   * moves, so a deadline never comes). A loop such as `while (!c.isStopped) await
+   * c.sleep(50)` therefore ends with StoppedError when the stop lands during a sleep: catch it
+   * where a stop is expected, as `Nemesis.run` does (it ends quietly); `eventually` rejects
+   * with a StoppedError.
+   */
   sleep(ms: number): Promise<void> {
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new ValidationError('ms', `a number of milliseconds >= 0, got ${JSON.stringify(ms)}`);
-    this.assertRunning();
+    if (this.stopped) return Promise.reject(new StoppedError('the cluster is stopped'));
     return this.runtime.sleep(ms);
   }
 

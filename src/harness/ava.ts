@@ -5,7 +5,7 @@
  */
 import { startCluster, type AssertionFailure, type Cluster } from '../cluster/cluster.js';
 import type { ClusterConfig } from '../cluster/config.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, StoppedError } from '../core/errors.js';
 import { checkOptions } from '../core/validate.js';
 
 /** The part of ava's `t` the helpers use. */
@@ -70,7 +70,9 @@ export interface EventuallyOptions {
 /**
  * Call `check` until it returns something other than `false` without throwing, sleeping on
  * the cluster's clock in between (so in sim the cluster runs while this waits); resolves with
- * that value. After `timeoutMs` it throws an error carrying the last failure.
+ * that value. After `timeoutMs` it throws an error carrying the last failure. If the cluster
+ * stops meanwhile, it rejects with a StoppedError carrying the last failure (see
+ * `Cluster.sleep`).
  */
 export async function eventually<T>(
   cluster: Pick<Cluster, 'sleep' | 'now'>,
@@ -84,6 +86,7 @@ export async function eventually<T>(
     throw new ConfigError('timeoutMs', 'a number of milliseconds >= 0', timeoutMs);
   if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs <= 0)
     throw new ConfigError('intervalMs', 'a number of milliseconds > 0', intervalMs);
+  const what = options.message === undefined ? '' : ` (${options.message})`;
   const deadline = cluster.now() + timeoutMs;
   let last = 'it returned false';
   let tries = 0;
@@ -98,9 +101,12 @@ export async function eventually<T>(
     }
     const left = deadline - cluster.now();
     if (left <= 0) break;
-    await cluster.sleep(Math.min(intervalMs, left));
+    try {
+      await cluster.sleep(Math.min(intervalMs, left));
+    } catch (error) {
+      if (!(error instanceof StoppedError)) throw error;
+      throw new StoppedError(`eventually${what}: the cluster stopped after ${tries} tries; last: ${last}`);
+    }
   }
-  throw new Error(
-    `eventually${options.message === undefined ? '' : ` (${options.message})`}: not true after ${timeoutMs} ms and ${tries} tries; last: ${last}`,
-  );
+  throw new Error(`eventually${what}: not true after ${timeoutMs} ms and ${tries} tries; last: ${last}`);
 }

@@ -1,3 +1,4 @@
+import { StoppedError } from '../../core/errors.js';
 import type { TimerHandle } from '../env.js';
 
 /**
@@ -8,10 +9,15 @@ import type { TimerHandle } from '../env.js';
  * timer (a server's flush of a batch, a client's sweep of calls already due) would hold its
  * work a millisecond for nothing. The next turn still lets what is already queued (port
  * messages, I/O) go first, as a timer would. The simulator's timers are not these.
+ *
+ * clear() also settles every pending `sleep`: it rejects with the reason given (by default a
+ * StoppedError), so that nobody awaits a timer that will never fire.
  */
 export class RealTimers {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly immediates = new Set<NodeJS.Immediate>();
+  /** The reject of every pending sleep, called by clear(). */
+  private readonly sleepers = new Set<(error: Error) => void>();
 
   set(delayMs: number, fn: () => void): TimerHandle {
     if (delayMs <= 0) {
@@ -41,10 +47,24 @@ export class RealTimers {
   }
 
   sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.set(ms, resolve));
+    return new Promise((resolve, reject) => {
+      const fail = (error: Error): void => {
+        handle.cancel();
+        reject(error);
+      };
+      const handle = this.set(ms, () => {
+        this.sleepers.delete(fail);
+        resolve();
+      });
+      this.sleepers.add(fail);
+    });
   }
 
-  clear(): void {
+  /** Cancel every timer; every pending sleep rejects with `reason`. */
+  clear(reason: Error = new StoppedError('the timers were cleared before the sleep ended')): void {
+    const sleepers = [...this.sleepers];
+    this.sleepers.clear();
+    for (const fail of sleepers) fail(reason);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     for (const immediate of this.immediates) clearImmediate(immediate);

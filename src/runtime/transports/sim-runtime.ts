@@ -1,3 +1,4 @@
+import { StoppedError } from '../../core/errors.js';
 import type { Behavior } from '../actor.js';
 import type { HostPing } from '../admin.js';
 import type { HostEvent, TimerHandle } from '../env.js';
@@ -29,8 +30,9 @@ export class SimRuntime implements Runtime, SimDriver {
   readonly kind = 'sim' as const;
   readonly world: SimWorld;
   private readonly nodesDown = new Set<string>();
-  /** The reject of every pending sleep: a stalled run fails them (see SimWorld.onStall). */
+  /** The reject of every pending sleep: a stalled run fails them (see SimWorld.onStall), and so does stop(). */
   private readonly sleeping = new Set<(error: Error) => void>();
+  private stopped = false;
 
   constructor(
     options: SimRuntimeOptions,
@@ -41,14 +43,7 @@ export class SimRuntime implements Runtime, SimDriver {
       recordTrace: options.recordTrace,
       onEvent: options.onEvent,
     });
-    this.world.onStall((error) => {
-      const sleeping = [...this.sleeping];
-      this.sleeping.clear();
-      for (const reject of sleeping) {
-        this.world.endWait();
-        reject(error);
-      }
-    });
+    this.world.onStall((error) => this.failSleeps(error));
     if (options.fsync !== undefined) this.world.durable.configure({ fsync: options.fsync, clock: () => this.world.now() });
   }
 
@@ -81,7 +76,19 @@ export class SimRuntime implements Runtime, SimDriver {
     this.world.onStall(listener);
   }
 
+  /** Every pending sleep rejects with `error` (its wait ends). */
+  private failSleeps(error: Error): void {
+    const sleeping = [...this.sleeping];
+    this.sleeping.clear();
+    for (const reject of sleeping) {
+      this.world.endWait();
+      reject(error);
+    }
+  }
+
+  /** Rejects with StoppedError at stop() (pending) or at once (after it). */
   sleep(ms: number): Promise<void> {
+    if (this.stopped) return Promise.reject(new StoppedError('the cluster is stopped'));
     return new Promise((resolve, reject) => {
       this.world.beginWait(); // (throws, so rejects, once the run has stalled)
       this.sleeping.add(reject);
@@ -161,6 +168,8 @@ export class SimRuntime implements Runtime, SimDriver {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.world.stop();
+    this.failSleeps(new StoppedError('the cluster stopped before the sleep ended'));
   }
 }

@@ -1,7 +1,7 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { rmSync } from 'node:fs';
 import * as Comlink from 'comlink';
-import { HostExitedError } from '../../core/errors.js';
+import { HostExitedError, StoppedError } from '../../core/errors.js';
 import { HOST_READY_TIMEOUT_MS, WORKER_HEAP_MB_DEFAULT } from '../../core/limits.js';
 import type { Behavior } from '../actor.js';
 import { portEndpoint, type AdminApi, type HostPing } from '../admin.js';
@@ -314,7 +314,9 @@ export class ThreadsRuntime implements Runtime {
     return this.timers.set(delayMs, fn);
   }
 
+  /** Rejects with StoppedError at stop() (pending) or at once (after it). */
   sleep(ms: number): Promise<void> {
+    if (this.stopped) return Promise.reject(new StoppedError('the cluster is stopped'));
     return this.timers.sleep(ms);
   }
 
@@ -454,7 +456,7 @@ export class ThreadsRuntime implements Runtime {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.timers.clear();
+    this.timers.clear(new StoppedError('the cluster stopped before the sleep ended'));
     const all = [...this.hosts.values()];
     for (const h of all) {
       // A crashed host's proxy was released when it was crashed.

@@ -4,11 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { Nemesis, StoppedError, eventually, startCluster } from '../src/index.js';
 
 const script = fileURLToPath(new URL('./scripts/start-stop.js', import.meta.url));
+const misuse = fileURLToPath(new URL('./scripts/with-cluster-misuse.js', import.meta.url));
 
 /** Runs the script in a fresh process; resolves with its exit code, or 'hung' after `limitMs`. */
-function run(args: string[], limitMs: number): Promise<{ code: number | null | 'hung'; out: string }> {
+function run(args: string[], limitMs: number, file = script): Promise<{ code: number | null | 'hung'; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -34,6 +35,20 @@ for (const args of [
     t.regex(result.out, /stopped/);
   });
 }
+
+test('withCluster called wrongly fails naming the parameter, before any thread starts, and leaves no cluster running (threads)', async (t) => {
+  const result = await run([], 20_000, misuse);
+  t.is(result.code, 0, result.out);
+  const lines = result.out.trim().split('\n');
+  t.deepEqual(lines, [
+    "no teardown: ValidationError: t.teardown: a function (ava's t.teardown), got undefined",
+    "no t: ValidationError: t: the test's context (ava's t), an object with log() and teardown(), got undefined",
+    'body not a function: ValidationError: body: a function of the cluster, got string',
+    'teardown throws: Error: teardown refused',
+    'log throws: Error: log refused',
+    'done',
+  ]);
+});
 
 /** How `p` settled within `limitMs` of real time: 'resolved', the rejection's name, or 'pending'. */
 function settled(p: Promise<unknown>, limitMs: number): Promise<string> {

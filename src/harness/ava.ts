@@ -5,7 +5,7 @@
  */
 import { startCluster, type AssertionFailure, type Cluster } from '../cluster/cluster.js';
 import type { ClusterConfig } from '../cluster/config.js';
-import { ConfigError, StoppedError } from '../core/errors.js';
+import { ConfigError, StoppedError, ValidationError } from '../core/errors.js';
 import { checkOptions } from '../core/validate.js';
 
 /** The part of ava's `t` the helpers use. */
@@ -41,21 +41,43 @@ export class InvariantFailure extends Error {
  * naming the actor, the seed and the message.
  */
 export async function withCluster<T>(t: TestContextLike, config: ClusterConfig, body: (cluster: Cluster) => Promise<T>): Promise<T> {
+  // Checked before any thread starts: a cluster started for a call that cannot go on would
+  // have to be stopped again (and one left running keeps the process alive).
+  checkTestContext(t);
+  if (typeof body !== 'function') throw new ValidationError('body', `a function of the cluster, got ${describe(body)}`);
   const cluster = await startCluster(config);
-  // Registered before the body runs: ava runs teardowns even when a test times out.
-  t.teardown(() => cluster.stop());
-  t.log(`cluster seed ${cluster.seed} (transport ${cluster.transport}; replay with seed: ${cluster.seed})`);
   try {
+    // Registered before the body runs: ava runs teardowns even when a test times out.
+    t.teardown(() => cluster.stop());
+    t.log(`cluster seed ${cluster.seed} (transport ${cluster.transport}; replay with seed: ${cluster.seed})`);
     const value = await body(cluster);
     const failures = cluster.assertionFailures();
     if (failures.length > 0) throw new InvariantFailure(failures, cluster.seed);
     return value;
   } catch (error) {
     const at = cluster.isStopped ? '' : ` at cluster time ${cluster.now().toFixed(0)} ms`;
-    t.log(`failed with seed ${cluster.seed}${at}: ${error instanceof Error ? error.message : String(error)}`);
+    try {
+      t.log(`failed with seed ${cluster.seed}${at}: ${error instanceof Error ? error.message : String(error)}`);
+    } catch {
+      // A `t.log` that throws (it threw above, say) must not hide the error that ended the run.
+    }
     throw error;
   } finally {
     await cluster.stop();
+  }
+}
+
+function describe(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+}
+
+/** `t` must have the two calls withCluster makes (ava's `t` has them). */
+function checkTestContext(t: unknown): asserts t is TestContextLike {
+  if (typeof t !== 'object' || t === null)
+    throw new ValidationError('t', `the test's context (ava's t), an object with log() and teardown(), got ${describe(t)}`);
+  const context = t as Record<string, unknown>;
+  for (const method of ['log', 'teardown']) {
+    if (typeof context[method] !== 'function') throw new ValidationError(`t.${method}`, `a function (ava's t.${method}), got ${describe(context[method])}`);
   }
 }
 

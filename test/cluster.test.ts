@@ -11,7 +11,7 @@ async function putRetrying(c: { put(key: string, value: number): Promise<unknown
     }
   }
 }
-import { startCluster, TimeoutError, UnavailableError, ValidationError, type ClusterConfig } from '../src/index.js';
+import { eventually, startCluster, TimeoutError, UnavailableError, ValidationError, type ClusterConfig } from '../src/index.js';
 
 const transports = ['sim', 'threads'] as const;
 
@@ -206,3 +206,32 @@ test('stop() fails open calls and the cluster refuses new ones', async (t) => {
   await t.throwsAsync(pending, { message: /stopped/ });
   await t.throwsAsync(c.put('y', 1), { message: /stopped/ });
 });
+
+for (const transport of transports) {
+  test(`${transport}: concurrent crashes and restarts of one server apply in call order`, async (t) => {
+    const cluster = await startCluster({ regions: [{ name: 'a', servers: 2 }], transport, seed: 1, requestTimeoutMs: 2_000 });
+    try {
+      const crashing: string[] = [];
+      cluster.on('crashing', (id: string) => crashing.push(id));
+      // Not awaited in between: on threads the restart came while the crash was terminating the
+      // thread, saw it still alive and did nothing; the server stayed dead but not down.
+      const settled = await Promise.allSettled([cluster.crash('a/0'), cluster.restart('a/0')]);
+      t.deepEqual(
+        settled.map((r) => r.status),
+        ['fulfilled', 'fulfilled'],
+      );
+      t.false(cluster.isDown('a/0'));
+      t.not(await cluster.inspect('a/0'), null, 'a/0 runs again');
+      await eventually(cluster, () => cluster.members().find((m) => m.id === 'a/0')!.state === 'up', { message: 'a/0 up' });
+      await Promise.allSettled([cluster.crash('a/0'), cluster.restart('a/0'), cluster.crash('a/0')]);
+      t.true(cluster.isDown('a/0'), 'the last call, a crash, wins');
+      t.is(await cluster.inspect('a/0'), null);
+      t.deepEqual(crashing, ['a/0', 'a/0', 'a/0']);
+      await cluster.restart('a/0');
+      t.false(cluster.isDown('a/0'));
+      t.not(await cluster.inspect('a/0'), null);
+    } finally {
+      await cluster.stop();
+    }
+  });
+}

@@ -130,6 +130,8 @@ export class Cluster extends EventEmitter {
   private readonly down = new Set<string>();
   /** Servers and coordinators paused (`pause()`) and not yet resumed or crashed. */
   private readonly paused = new Set<string>();
+  /** Per server or coordinator, the last crash or restart called while one is in flight (see inOrder). */
+  private readonly lifecycle = new Map<string, Promise<void>>();
   /** Restarts of each server and coordinator (its incarnation number, for the runtime's notices). */
   private readonly incarnations = new Map<string, number>();
   private network: NetworkConfig;
@@ -256,14 +258,49 @@ export class Cluster extends EventEmitter {
    * thread is terminated (dedicated) or its actors dropped (packed, sim); a coordinator's actor
    * is dropped from its region's host. Emits `'crashing'` with the id just before it goes
    * down, synchronously: in sim a listener still reads its state as it was (copyProgress).
+   * Crashes and restarts of one id apply in call order, concurrent ones too (see inOrder); a
+   * crash called while one of the id's is in flight goes down when that one has settled.
    */
-  async crash(id: string, options: CrashOptions = {}): Promise<void> {
+  crash(id: string, options: CrashOptions = {}): Promise<void> {
+    try {
+      this.assertRunning();
+      this.checkCrashable(id);
+      checkOptions(options, 'options', ['powerLoss']);
+      if (options.powerLoss !== undefined && typeof options.powerLoss !== 'boolean') throw new ValidationError('options.powerLoss', 'true or false');
+      if (options.powerLoss === true && this.sim === undefined)
+        throw new ValidationError('options.powerLoss', "true only with transport 'sim' (a real power loss cannot be staged on threads)");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.inOrder(id, () => this.crashNow(id, options));
+  }
+
+  /**
+   * Run `op`, a crash or restart of `id`, after the ones of `id` called before it have
+   * settled (whatever their outcome): concurrent calls apply in call order, each deciding
+   * from the state the previous one left (`Promise.allSettled([crash(x), restart(x)])` ends
+   * with x up, as the two awaited one after the other would; a runtime cannot restart a node
+   * whose crash is still under way). Here rather than in each runtime: the cluster's own
+   * state (which ids are down, the notices to balancers) changes with the runtime's, and a
+   * call decides from it whether there is anything to do. With none of the id's in flight,
+   * `op` runs at once and its promise is returned as is: such a call runs as it did before,
+   * to the microtask (a sim run that awaits each call keeps its trace).
+   */
+  private inOrder(id: string, op: () => Promise<void>): Promise<void> {
+    const before = this.lifecycle.get(id);
+    const current = before === undefined ? op() : before.then(op, op);
+    this.lifecycle.set(id, current);
+    // Registered before the caller's await, so it runs first: a call made right after this one
+    // settles finds nothing in flight and runs at once.
+    const done = (): void => {
+      if (this.lifecycle.get(id) === current) this.lifecycle.delete(id);
+    };
+    current.then(done, done);
+    return current;
+  }
+
+  private async crashNow(id: string, options: CrashOptions): Promise<void> {
     this.assertRunning();
-    this.checkCrashable(id);
-    checkOptions(options, 'options', ['powerLoss']);
-    if (options.powerLoss !== undefined && typeof options.powerLoss !== 'boolean') throw new ValidationError('options.powerLoss', 'true or false');
-    if (options.powerLoss === true && this.sim === undefined)
-      throw new ValidationError('options.powerLoss', "true only with transport 'sim' (a real power loss cannot be staged on threads)");
     if (this.down.has(id)) return;
     this.emit('crashing', id);
     this.down.add(id);
@@ -386,10 +423,23 @@ export class Cluster extends EventEmitter {
     return this.paused.has(id);
   }
 
-  /** Restart a crashed server or coordinator; it recovers from its durable log. */
-  async restart(id: string): Promise<void> {
+  /**
+   * Restart a crashed server or coordinator; it recovers from its durable log. A no-op for one
+   * that is up, decided when the crashes and restarts of the id called before it have settled
+   * (see `crash`).
+   */
+  restart(id: string): Promise<void> {
+    try {
+      this.assertRunning();
+      this.checkCrashable(id);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.inOrder(id, () => this.restartNow(id));
+  }
+
+  private async restartNow(id: string): Promise<void> {
     this.assertRunning();
-    this.checkCrashable(id);
     if (!this.down.has(id)) return;
     await this.runtime.restartNode(id);
     this.down.delete(id);

@@ -2,6 +2,7 @@ import test from 'ava';
 import { defaultModeFor, runOneSeed, scheduleOf, UNSAFE_VARIANTS, type CheckMode, type ScenarioTask, type UnsafeVariant } from '../src/harness/check-runner.js';
 import { livenessWaves, LIVENESS_WAVE_CLIENTS, LIVENESS_WAVE_PUTS_PER_KEY, runBankScenario, runScenario, SCENARIO_DEFAULTS } from '../src/harness/scenario.js';
 import { shrinkSeed } from '../src/harness/shrink.js';
+import { ConfigError } from '../src/core/errors.js';
 import { seedRange } from './helpers/seeds.js';
 import { seedWindow } from './helpers/seed-window.js';
 
@@ -246,6 +247,52 @@ test('runScenario and runBankScenario name a misspelt option instead of running 
     message: /^options\.clinets: not an option here \(seed, mode, .*limits are\)/,
   });
   await t.throwsAsync(runBankScenario({ seed: 1, mode: 'active', commit: '2pc', acounts: 8 } as never), { message: /^options\.acounts: not an option here/ });
+});
+
+test('runScenario refuses a missing or unknown mode, a variant the mode cannot run, a bad nemesis or during, and a factor above the cap, before its cluster starts', async (t) => {
+  // Each of these failed only inside startCluster (as `config.replication.*` or `config.nemesis.0`)
+  // or, `during`, as a TypeError once the cluster ran.
+  const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+    [{ seed: 1 }, 'mode', /^config\.mode: expected one of none, passive, active, hybrid$/],
+    [{ seed: 1, mode: 'fast' }, 'mode', /^config\.mode: expected one of none, passive, active, hybrid, got "fast"$/],
+    [{ seed: 1, mode: 'none', factor: 3 }, 'factor', /^config\.factor: expected 1 with mode 'none'/],
+    [
+      { seed: 1, mode: 'active', unsafe: 'ack-before-chosen' },
+      'mode',
+      /^config\.mode: expected 'passive' or 'hybrid' with unsafe 'ack-before-chosen' \(it breaks the primary\), got "active"$/,
+    ],
+    [{ seed: 1, mode: 'passive', unsafe: 'learner-out-of-order' }, 'mode', /^config\.mode: expected 'hybrid' with unsafe 'learner-out-of-order'/],
+    [{ seed: 1, mode: 'active', unsafe: 'nope' }, 'unsafe', /^config\.unsafe: expected one of ack-before-chosen, .*checkpoint-drops-tail, got "nope"$/],
+    [
+      { seed: 1, mode: 'active', unsafe: '2pc-commit-on-timeout', commit: 'paxos-commit' },
+      'commit',
+      /^config\.commit: expected '2pc' with unsafe '2pc-commit-on-timeout'/,
+    ],
+    [{ seed: 1, mode: 'active', commit: '4pc' }, 'commit', /^config\.commit: expected one of 2pc, 3pc, paxos-commit, got "4pc"$/],
+    [{ seed: 1, mode: 'active', nemesis: 'swarm' }, 'nemesis', /^config\.nemesis: expected 'builtin' or an object of nemesis options .*, got "swarm"$/],
+    [{ seed: 1, mode: 'active', nemesis: { swarm: 'yes' } }, 'nemesis.swarm', /^config\.nemesis\.swarm: expected true or false/],
+    [{ seed: 1, mode: 'active', during: 5 }, 'during', /^config\.during: expected a function .*, got 5$/],
+    [
+      { seed: 1, mode: 'active', regions: 4, servers: 4, factor: 16 },
+      'factor',
+      /^config\.factor: expected an integer from 1 to 15 \(the cluster's most replicas of a shard\), got 16$/,
+    ],
+    [{ seed: 1, mode: 'active', trace: 'yes' }, 'trace', /^config\.trace: expected true or false/],
+  ];
+  for (const [options, field, message] of cases) {
+    const error = await t.throwsAsync(runScenario(options as never), { instanceOf: ConfigError, message }, JSON.stringify(options));
+    t.is(error?.field, field, JSON.stringify(options));
+  }
+});
+
+test("runScenario runs mode 'none' at a factor of 1, and a cluster of fewer servers than 3 at a factor of all of them, as the cluster's own defaults", async (t) => {
+  // Both failed inside startCluster: the scenario's default factor 3 is more than 'none' keeps
+  // and more than 2 regions of 1 server have.
+  const none = await runScenario({ seed: 1, mode: 'none', faultMs: 1_000 });
+  t.is(none.mode, 'none');
+  t.true(none.operations > 0);
+  const small = await runScenario({ seed: 1, mode: 'active', regions: 2, servers: 1, faultMs: 1_000 });
+  t.true(small.operations > 0);
 });
 
 /**

@@ -1,6 +1,15 @@
 import { startCluster, type AssertionFailure, type Cluster, type CopyProgress } from '../cluster/cluster.js';
-import type { Client } from '../cluster/client.js';
-import type { ClusterConfig, NatsConfig, ReplicationConfig } from '../cluster/config.js';
+import { TXN_OPS_MAX, type Client } from '../cluster/client.js';
+import {
+  COMMIT_PROTOCOLS,
+  REPLICATION_MODES,
+  UNSAFE_VARIANTS,
+  type ClusterConfig,
+  type NatsConfig,
+  type ReplicationConfig,
+  type ReplicationMode,
+  type UnsafeVariant,
+} from '../cluster/config.js';
 import { allServers, balancerAddress, coordinatorAddress, regionOfServer, serverId } from '../cluster/topology.js';
 import { ConfigError, UnavailableError } from '../core/errors.js';
 import { allKeys, checkOptions } from '../core/validate.js';
@@ -9,7 +18,7 @@ import { compareBallots, formatBallot, type Ballot } from '../protocols/ballot.j
 import { MEMORY_LIMIT_MIN, type MemoryLimits } from '../core/limits.js';
 import type { History } from '../core/history.js';
 import { checkHistory, type CheckResult } from './linearizability.js';
-import { FAULT_KINDS, Nemesis, planLine, type NemesisOptions } from './nemesis.js';
+import { FAULT_KINDS, Nemesis, planLine, resolvePlan, type NemesisOptions } from './nemesis.js';
 
 /**
  * One seeded fault-injection run in the simulator, then the checks: the harness behind the
@@ -325,7 +334,71 @@ export const SCENARIO_REGIONS_MIN = 2;
 export const SCENARIO_REGIONS_MAX = 5;
 export const SCENARIO_SERVERS_MAX = 5;
 export const SCENARIO_SHARDS_MAX = 16;
+/**
+ * Most replicas of a shard: the cluster's own cap on `replication.factor` (config.ts checks
+ * it as a literal 15 and exports no name for it), so a scenario asking for more fails up front.
+ */
+export const SCENARIO_FACTOR_MAX = 15;
+/**
+ * The default shape. Its factor, 3, is at most the cluster's servers (2 regions of 1 server: 2)
+ * and 1 with mode 'none' (resolveShape), as the cluster's own default.
+ */
 export const SCENARIO_SHAPE_DEFAULTS = { regions: 3, servers: 2, factor: 3, shards: 4 } as const;
+/** Keys of the transactional scenario, at most: its final read gets every key in one transaction. */
+export const TXN_SCENARIO_KEYS_MAX = TXN_OPS_MAX;
+
+/**
+ * The replication modes a broken variant acts in, for those that do not act in every mode
+ * (the cluster refuses them in the others: a variant that cannot act would be a check that
+ * cannot fail), and why; the first is the mode `meridian check` runs it in when none is given.
+ */
+export const UNSAFE_VARIANT_MODES: Readonly<Partial<Record<UnsafeVariant, { modes: readonly ReplicationMode[]; why: string }>>> = {
+  'ack-before-chosen': { modes: ['passive', 'hybrid'], why: 'it breaks the primary' },
+  'learner-out-of-order': { modes: ['hybrid'], why: 'the other modes have no learners' },
+};
+
+/** `'passive' or 'hybrid'`: modes as a ConfigError's allowed text lists them. */
+function quotedOr(values: readonly string[]): string {
+  return values.map((v) => `'${v}'`).join(' or ');
+}
+
+/**
+ * The scenario's replication mode, and the factor it takes (given): a ConfigError naming the
+ * field. Mode 'none' keeps one copy of each shard, so its factor is 1 (resolveShape's default).
+ */
+export function checkScenarioMode(mode: unknown, factor: number | undefined): void {
+  if (!REPLICATION_MODES.includes(mode as ReplicationMode)) throw new ConfigError('mode', `one of ${REPLICATION_MODES.join(', ')}`, mode);
+  if (mode === 'none' && factor !== undefined && factor !== 1)
+    throw new ConfigError('factor', "1 with mode 'none' (one copy of each shard; choose a replication mode for more)", factor);
+}
+
+/**
+ * A broken variant of the kv scenario, with the mode and commit protocol it acts in (the
+ * cluster refuses it in the others once the run has begun): a ConfigError naming the field.
+ */
+export function checkScenarioVariant(o: { mode: ReplicationMode; unsafe?: unknown; commit?: unknown }): void {
+  if (o.commit !== undefined && !COMMIT_PROTOCOLS.includes(o.commit as (typeof COMMIT_PROTOCOLS)[number]))
+    throw new ConfigError('commit', `one of ${COMMIT_PROTOCOLS.join(', ')}`, o.commit);
+  if (o.unsafe === undefined) return;
+  if (!UNSAFE_VARIANTS.includes(o.unsafe as UnsafeVariant)) throw new ConfigError('unsafe', `one of ${UNSAFE_VARIANTS.join(', ')}`, o.unsafe);
+  const needs = UNSAFE_VARIANT_MODES[o.unsafe as UnsafeVariant];
+  if (needs !== undefined && !needs.modes.includes(o.mode))
+    throw new ConfigError('mode', `${quotedOr(needs.modes)} with unsafe '${String(o.unsafe)}' (${needs.why})`, o.mode);
+  if (o.unsafe === '2pc-commit-on-timeout' && o.commit !== undefined && o.commit !== '2pc')
+    throw new ConfigError('commit', "'2pc' with unsafe '2pc-commit-on-timeout' (a 2PC coordinator's bug)", o.commit);
+}
+
+/**
+ * The fault schedule option of a scenario, before its cluster starts: 'builtin' (kv only,
+ * `builtin`), or nemesis options as the Nemesis checks them (a ConfigError naming
+ * `nemesis.<field>`); `only` the episodes to carry out.
+ */
+export function checkScenarioNemesis(nemesis: unknown, seed: number, builtin: boolean, only?: number[]): void {
+  if (nemesis === undefined || (builtin && nemesis === 'builtin')) return;
+  if (typeof nemesis !== 'object' || nemesis === null || Array.isArray(nemesis))
+    throw new ConfigError('nemesis', `${builtin ? "'builtin' or " : ''}an object of nemesis options ({ swarm: true }, { faults: [...] }, ...)`, nemesis);
+  resolvePlan({ ...(nemesis as NemesisOptions), ...(only === undefined ? {} : { only }) }, seed);
+}
 
 /** A cluster shape of the scenarios: regions, servers in each, replicas per shard, shards. */
 export interface ScenarioShape {
@@ -363,11 +436,17 @@ export function shapeFieldsOf(o: {
   return shape;
 }
 
-/** The shape `o` asks for, validated (a ConfigError naming the field), the defaults filling the rest. */
-export function resolveShape(o: Parameters<typeof shapeFieldsOf>[0]): ScenarioShape {
+/**
+ * The shape `o` asks for, validated (a ConfigError naming the field), the defaults filling the
+ * rest; the default factor is at most the cluster's servers, and 1 with `mode` 'none' (as the
+ * cluster's own default).
+ */
+export function resolveShape(o: Parameters<typeof shapeFieldsOf>[0] & { mode?: string | undefined }): ScenarioShape {
   const given = shapeFieldsOf(o);
   checkScenarioSizes(given);
-  return { ...SCENARIO_SHAPE_DEFAULTS, ...given };
+  const shape = { ...SCENARIO_SHAPE_DEFAULTS, ...given };
+  const factor = o.mode === 'none' ? 1 : Math.min(SCENARIO_SHAPE_DEFAULTS.factor, shape.regions * shape.servers);
+  return { ...shape, factor: given.factor ?? factor };
 }
 
 /** The scenario's sizes, those given: a ConfigError naming the first one out of range. */
@@ -393,8 +472,13 @@ export function checkScenarioSizes(o: {
   if (o.servers !== undefined && (!Number.isInteger(o.servers) || o.servers < 1 || o.servers > SCENARIO_SERVERS_MAX))
     throw new ConfigError('servers', `an integer from 1 to ${SCENARIO_SERVERS_MAX} (servers in each region)`, o.servers);
   const total = (o.regions ?? SCENARIO_SHAPE_DEFAULTS.regions) * (o.servers ?? SCENARIO_SHAPE_DEFAULTS.servers);
-  if (o.factor !== undefined && (!Number.isInteger(o.factor) || o.factor < 1 || o.factor > total))
-    throw new ConfigError('factor', `an integer from 1 to ${total} (the servers of the cluster)`, o.factor);
+  const factorMax = Math.min(total, SCENARIO_FACTOR_MAX);
+  if (o.factor !== undefined && (!Number.isInteger(o.factor) || o.factor < 1 || o.factor > factorMax))
+    throw new ConfigError(
+      'factor',
+      `an integer from 1 to ${factorMax} (${total > SCENARIO_FACTOR_MAX ? "the cluster's most replicas of a shard" : 'the servers of the cluster'})`,
+      o.factor,
+    );
   if (o.shards !== undefined && (!Number.isInteger(o.shards) || o.shards < 1 || o.shards > SCENARIO_SHARDS_MAX))
     throw new ConfigError('shards', `an integer from 1 to ${SCENARIO_SHARDS_MAX}`, o.shards);
 }
@@ -403,6 +487,8 @@ function checkScenarioOptions(
   o: ScenarioOptions & { clients: number; keys: number; faultMs: number; livenessOps: number; txnShare: number; txnClients: number; txnKeys: number },
 ): void {
   if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new ConfigError('seed', 'an integer from 0 to 2^32 - 1', o.seed);
+  checkScenarioMode(o.mode, o.factor);
+  checkScenarioVariant(o);
   checkScenarioSizes(o);
   if (!Number.isInteger(o.livenessOps) || o.livenessOps < 0 || o.livenessOps > 1_000)
     throw new ConfigError('livenessOps', 'an integer from 0 to 1000', o.livenessOps);
@@ -414,6 +500,10 @@ function checkScenarioOptions(
   if (o.onlyFaults !== undefined && o.nemesis === 'builtin')
     throw new ConfigError('onlyFaults', "a nemesis schedule (not 'builtin', which has no episodes)", o.onlyFaults);
   if (o.limits !== undefined && !LIMITS_CHOICES.includes(o.limits)) throw new ConfigError('limits', LIMITS_CHOICES.join(', '), o.limits);
+  checkScenarioNemesis(o.nemesis, o.seed, true, o.onlyFaults);
+  if (o.during !== undefined && typeof o.during !== 'function')
+    throw new ConfigError('during', 'a function (cluster, faults) => Promise<void> that adds faults of its own', o.during);
+  if (o.trace !== undefined && typeof o.trace !== 'boolean') throw new ConfigError('trace', 'true or false', o.trace);
 }
 
 /** The keys of ScenarioOptions (all of them: allKeys checks it at compile time); anything else is refused (a misspelt option would run the default). */

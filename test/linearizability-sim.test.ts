@@ -295,6 +295,31 @@ test("runScenario runs mode 'none' at a factor of 1, and a cluster of fewer serv
   t.true(small.operations > 0);
 });
 
+test('runBankScenario refuses sizes that check nothing or cannot run, before its cluster starts', async (t) => {
+  const bank = { seed: 1, mode: 'active', commit: '2pc' } as const;
+  // Before: clients -3 or faultMs NaN passed with 0 transfers, accounts 0 or 100 failed as
+  // `ops: an array of 1 to 64 operations`, accounts 1 as `pick from an empty list`, faultMs
+  // Infinity never ended.
+  const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+    [{ clients: -3 }, 'clients', /^config\.clients: expected an integer from 1 to 64, got -3$/],
+    [{ clients: 0 }, 'clients', /^config\.clients: expected an integer from 1 to 64/],
+    [{ faultMs: Number.NaN }, 'faultMs', /^config\.faultMs: expected a number of ms above 0, at most 600000 .*, got NaN$/],
+    [{ faultMs: 0 }, 'faultMs', /^config\.faultMs: expected a number of ms above 0/],
+    [{ accounts: 0 }, 'accounts', /^config\.accounts: expected an integer from 2 to 64 \(a transfer moves between two accounts; .*\), got 0$/],
+    [{ accounts: 1 }, 'accounts', /^config\.accounts: expected an integer from 2 to 64/],
+    [{ accounts: 100 }, 'accounts', /^config\.accounts: expected an integer from 2 to 64/],
+    [{ mode: 'none' }, 'mode', /^config\.mode: expected one of passive, active, hybrid \(the bank keeps 3 copies of each shard\), got "none"$/],
+    [{ commit: undefined }, 'commit', /^config\.commit: expected one of 2pc, 3pc, paxos-commit$/],
+    [{ seed: 1.5 }, 'seed', /^config\.seed: expected an integer from 0 to 2\^32 - 1, got 1\.5$/],
+    [{ loss: 'no' }, 'loss', /^config\.loss: expected true or false/],
+    [{ faultMs: Number.POSITIVE_INFINITY }, 'faultMs', /^config\.faultMs: expected a number of ms above 0.*, got Infinity$/],
+  ];
+  for (const [change, field, message] of cases) {
+    const error = await t.throwsAsync(runBankScenario({ ...bank, ...change } as never), { instanceOf: ConfigError, message }, JSON.stringify(change));
+    t.is(error?.field, field);
+  }
+});
+
 /**
  * A broken variant can make the cluster answer a cas with a value, neither true nor false (its
  * replicas applied another command at the request's slot). That is a failure of its own, named

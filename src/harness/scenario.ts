@@ -1298,8 +1298,38 @@ const BANK_OPTION_KEYS = allKeys<BankOptions>()([
   'nats',
 ]);
 
+/** The bank's accounts, at most: its setup puts every account in one transaction. */
+export const BANK_ACCOUNTS_MAX = TXN_OPS_MAX;
+/** The bank's clients, at most (as the kv scenario's). */
+export const BANK_CLIENTS_MAX = 64;
+/** The bank's fault phase, at most (ms; as the kv scenario's). */
+export const BANK_FAULT_MS_MAX = 600_000;
+
+/** The bank's options, before its cluster starts: a ConfigError naming the first bad field. */
+function checkBankOptions(o: BankOptions): void {
+  checkOptions(o, 'options', BANK_OPTION_KEYS);
+  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new ConfigError('seed', 'an integer from 0 to 2^32 - 1', o.seed);
+  // Its shards keep 3 copies each: mode 'none' keeps one.
+  const modes: readonly ReplicationMode[] = REPLICATION_MODES.filter((m) => m !== 'none');
+  if (!modes.includes(o.mode)) throw new ConfigError('mode', `one of ${modes.join(', ')} (the bank keeps 3 copies of each shard)`, o.mode);
+  if (!COMMIT_PROTOCOLS.includes(o.commit)) throw new ConfigError('commit', `one of ${COMMIT_PROTOCOLS.join(', ')}`, o.commit);
+  if (o.accounts !== undefined && (!Number.isInteger(o.accounts) || o.accounts < 2 || o.accounts > BANK_ACCOUNTS_MAX))
+    throw new ConfigError(
+      'accounts',
+      `an integer from 2 to ${BANK_ACCOUNTS_MAX} (a transfer moves between two accounts; the setup puts every account in one transaction)`,
+      o.accounts,
+    );
+  if (o.clients !== undefined && (!Number.isInteger(o.clients) || o.clients < 1 || o.clients > BANK_CLIENTS_MAX))
+    throw new ConfigError('clients', `an integer from 1 to ${BANK_CLIENTS_MAX}`, o.clients);
+  // The transfers run while the faults do: with none, nothing is checked.
+  if (o.faultMs !== undefined && (typeof o.faultMs !== 'number' || !Number.isFinite(o.faultMs) || o.faultMs <= 0 || o.faultMs > BANK_FAULT_MS_MAX))
+    throw new ConfigError('faultMs', `a number of ms above 0, at most ${BANK_FAULT_MS_MAX} (the transfers run while the faults do)`, o.faultMs);
+  for (const field of ['partitions', 'crashes', 'loss'] as const)
+    if (o[field] !== undefined && typeof o[field] !== 'boolean') throw new ConfigError(field, 'true or false', o[field]);
+}
+
 export async function runBankScenario(options: BankOptions): Promise<BankResult> {
-  checkOptions(options, 'options', BANK_OPTION_KEYS);
+  checkBankOptions(options);
   const accounts = options.accounts ?? 4;
   const clientsN = options.clients ?? 4;
   const faultMs = options.faultMs ?? 3_000;

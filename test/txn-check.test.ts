@@ -363,6 +363,36 @@ test('txn workload: the cluster shape reaches the transactional scenario; a brok
   t.is(broken.outcome, 'fail', 'seed 1 catches release-locks-at-prepare at factor 5 (20 of 20 seeds did, 2026-12-01)');
 });
 
+test('runTxnScenario refuses an unknown option, a missing or bad commit, seed, mode, variant or size before its cluster starts', async (t) => {
+  const { runTxnScenario } = await import('../src/harness/txn-scenario.js');
+  // Before: a misspelt option or no commit ran the defaults (and passed); keys 100 failed as
+  // not live (the final read, one transaction of 100 gets, is refused); the rest failed inside
+  // startCluster under the cluster's field names.
+  const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+    [{ seed: 1, commit: '2pc', fautMs: 100 }, 'options.fautMs', /^options\.fautMs: not an option here \(seed, commit, .*nemesis are\)$/],
+    [{ seed: 1 }, 'commit', /^config\.commit: expected one of 2pc, paxos-commit$/],
+    [{ seed: 1, commit: '3pc' }, 'commit', /^config\.commit: expected one of 2pc, paxos-commit, got "3pc"$/],
+    [{ seed: -1, commit: '2pc' }, 'seed', /^config\.seed: expected an integer from 0 to 2\^32 - 1, got -1$/],
+    [{ seed: 1, commit: '2pc', mode: 'fast' }, 'mode', /^config\.mode: expected one of none, passive, active, hybrid, got "fast"$/],
+    [{ seed: 1, commit: '2pc', unsafe: 'forget-promises' }, 'unsafe', /^config\.unsafe: expected one of release-locks-at-prepare, .*, got "forget-promises"$/],
+    [
+      { seed: 1, commit: '2pc', keys: 100 },
+      'keys',
+      /^config\.keys: expected an integer from 1 to 64 \(the final read gets every key in one transaction\), got 100$/,
+    ],
+    [{ seed: 1, commit: '2pc', opsMax: 0 }, 'opsMax', /^config\.opsMax: expected an integer from 1 to 64/],
+    [{ seed: 1, commit: '2pc', livenessTxns: -1 }, 'livenessTxns', /^config\.livenessTxns: expected an integer from 0 to 1000/],
+    [{ seed: 1, commit: '2pc', limits: 'tiny' }, 'limits', /^config\.limits: expected drawn, small, default, got "tiny"$/],
+    [{ seed: 1, commit: '2pc', nemesis: 'builtin' }, 'nemesis', /^config\.nemesis: expected an object of nemesis options/],
+    [{ seed: 1, commit: '2pc', nemesis: { crashes: 2 } }, 'nemesis.crashes', /^config\.nemesis\.crashes: expected one of the options/],
+    [{ seed: 1, commit: '2pc', regions: 4, servers: 4, factor: 16 }, 'factor', /^config\.factor: expected an integer from 1 to 15/],
+  ];
+  for (const [options, field, message] of cases) {
+    const error = await t.throwsAsync(runTxnScenario(options as never), { message }, JSON.stringify(options));
+    t.is((error as { field?: string } | undefined)?.field, field, JSON.stringify(options));
+  }
+});
+
 test('drawShape: the same seed draws the same shape; over many seeds every size the flags allow is drawn, the factor never past the servers', (t) => {
   t.deepEqual(drawShape(7), drawShape(7));
   const shapes = Array.from({ length: 400 }, (_, i) => drawShape(i + 1));

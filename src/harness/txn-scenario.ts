@@ -1,13 +1,17 @@
 import { startCluster } from '../cluster/cluster.js';
 import type { ClusterConfig, ReplicationConfig } from '../cluster/config.js';
 import { serverId } from '../cluster/topology.js';
-import { AbortedError } from '../core/errors.js';
+import { TXN_OPS_MAX } from '../cluster/client.js';
+import { AbortedError, ConfigError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
-import type { TxnUnsafe } from '../replication/ops.js';
+import { allKeys, checkOptions } from '../core/validate.js';
+import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
 import { checkTransactions, type Anomaly, type ElleOp } from './elle/index.js';
 import type { TxnHistoryOp } from '../core/history.js';
-import type { TxnCommit } from './txn-commits.js';
+import { TXN_CHECK_COMMITS, type TxnCommit } from './txn-commits.js';
 import {
+  checkScenarioMode,
+  checkScenarioNemesis,
   checkScenarioSizes,
   copiesBehind,
   ProgressWatch,
@@ -19,6 +23,8 @@ import {
   SCENARIO_CHECKPOINT_EVERY,
   SCENARIO_DUPLICATE_DELAY_MS,
   SCENARIO_SNAPSHOT_EVERY,
+  LIMITS_CHOICES,
+  TXN_SCENARIO_KEYS_MAX,
   type LimitsChoice,
 } from './scenario.js';
 import { crashAfterWrite, Nemesis, planLine, type NemesisOptions } from './nemesis.js';
@@ -155,9 +161,49 @@ export function livenessBackoffMs(attempt: number, rng: Prng): number {
   return LIVENESS_BACKOFF_MS_MIN + rng.int(Math.min(LIVENESS_BACKOFF_MS_BASE * 2 ** attempt, LIVENESS_BACKOFF_MS_CAP));
 }
 
+/** The keys of TxnScenarioOptions (all of them: allKeys checks it at compile time); anything else is refused (a misspelt option would run the default). */
+const TXN_SCENARIO_OPTION_KEYS = allKeys<TxnScenarioOptions>()([
+  'seed',
+  'commit',
+  'mode',
+  'unsafe',
+  'clients',
+  'keys',
+  'opsMax',
+  'faultMs',
+  'livenessTxns',
+  'regions',
+  'servers',
+  'factor',
+  'shards',
+  'trace',
+  'limits',
+  'nemesis',
+]);
+
+/** The transactional scenario's options, before its cluster starts: a ConfigError naming the first bad field (as runScenario's). */
+function checkTxnScenarioOptions(options: TxnScenarioOptions): void {
+  checkOptions(options, 'options', TXN_SCENARIO_OPTION_KEYS);
+  const o = options;
+  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new ConfigError('seed', 'an integer from 0 to 2^32 - 1', o.seed);
+  if (!TXN_CHECK_COMMITS.includes(o.commit)) throw new ConfigError('commit', `one of ${TXN_CHECK_COMMITS.join(', ')}`, o.commit);
+  if (o.mode !== undefined) checkScenarioMode(o.mode, o.factor);
+  if (o.unsafe !== undefined && !TXN_UNSAFE_VARIANTS.includes(o.unsafe)) throw new ConfigError('unsafe', `one of ${TXN_UNSAFE_VARIANTS.join(', ')}`, o.unsafe);
+  checkScenarioSizes(o);
+  if (o.keys !== undefined && o.keys > TXN_SCENARIO_KEYS_MAX)
+    throw new ConfigError('keys', `an integer from 1 to ${TXN_SCENARIO_KEYS_MAX} (the final read gets every key in one transaction)`, o.keys);
+  if (o.opsMax !== undefined && (!Number.isInteger(o.opsMax) || o.opsMax < 1 || o.opsMax > TXN_OPS_MAX))
+    throw new ConfigError('opsMax', `an integer from 1 to ${TXN_OPS_MAX} (micro-ops of a transaction)`, o.opsMax);
+  if (o.livenessTxns !== undefined && (!Number.isInteger(o.livenessTxns) || o.livenessTxns < 0 || o.livenessTxns > 1_000))
+    throw new ConfigError('livenessTxns', 'an integer from 0 to 1000', o.livenessTxns);
+  if (o.trace !== undefined && typeof o.trace !== 'boolean') throw new ConfigError('trace', 'true or false', o.trace);
+  if (o.limits !== undefined && !LIMITS_CHOICES.includes(o.limits)) throw new ConfigError('limits', LIMITS_CHOICES.join(', '), o.limits);
+  checkScenarioNemesis(o.nemesis, o.seed, false);
+}
+
 export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnScenarioResult> {
+  checkTxnScenarioOptions(options);
   const o = { ...TXN_SCENARIO_DEFAULTS, ...options };
-  checkScenarioSizes(options);
   const shape = resolveShape(o);
   const prng = new Prng(`txn:${o.seed}`);
   const regions = Array.from({ length: shape.regions }, (_, i) => `r${i + 1}`);

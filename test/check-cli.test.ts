@@ -473,6 +473,12 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seeds', '3', '--shards', '0'], /--shards needs an integer from 1 to 16/],
     [['--seeds', '3', '--workload', 'txn', '--servers', '9'], /--servers needs an integer from 1 to 5, got "9"/],
     [['--seeds', '3', '--commit', 'paxos-commit', '--unsafe', '2pc-commit-on-timeout'], /2pc-commit-on-timeout .* needs --commit 2pc/],
+    // --unsafe with no variant ran the correct protocol (exit 0), or took the next flag's value for a flag.
+    [
+      ['--seeds', '2', '--unsafe'],
+      /--unsafe needs a variant from ack-before-chosen, .*checkpoint-drops-tail \(with --workload txn: release-locks-at-prepare, .*\), got null/,
+    ],
+    [['--seeds', '2', '--unsafe', '--mode', 'passive'], /--unsafe needs a variant from .* got "--mode"/],
     [['--seed', '3', '--only-faults', '1,x'], /--only-faults needs fault episode numbers/],
     [['--seeds', '3', '--trace'], /--trace needs --seed/],
     [

@@ -236,6 +236,11 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         break;
       }
       case '--unsafe':
+        // A missing variant would take the next flag as one (or run the correct protocol).
+        if (value === undefined || value.startsWith('--'))
+          throw new FlagError(
+            `--unsafe needs a variant from ${UNSAFE_VARIANTS.join(', ')} (with --workload txn: ${TXN_UNSAFE_VARIANTS.join(', ')}), got ${JSON.stringify(value ?? null)}`,
+          );
         unsafe = value;
         i++;
         break;

@@ -473,12 +473,25 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seeds', '3', '--shards', '0'], /--shards needs an integer from 1 to 16/],
     [['--seeds', '3', '--workload', 'txn', '--servers', '9'], /--servers needs an integer from 1 to 5, got "9"/],
     [['--seeds', '3', '--commit', 'paxos-commit', '--unsafe', '2pc-commit-on-timeout'], /2pc-commit-on-timeout .* needs --commit 2pc/],
+    // A variant the mode cannot run failed every seed inside its cluster (exit 1, as if bugs were found).
+    [
+      ['--seeds', '2', '--unsafe', 'ack-before-chosen', '--mode', 'active'],
+      /--unsafe ack-before-chosen needs --mode passive or hybrid \(it breaks the primary\), got --mode active/,
+    ],
+    [
+      ['--seed', '1', '--unsafe', 'learner-out-of-order', '--mode', 'passive'],
+      /--unsafe learner-out-of-order needs --mode hybrid \(the other modes have no learners\), got --mode passive/,
+    ],
     // --unsafe with no variant ran the correct protocol (exit 0), or took the next flag's value for a flag.
     [
       ['--seeds', '2', '--unsafe'],
       /--unsafe needs a variant from ack-before-chosen, .*checkpoint-drops-tail \(with --workload txn: release-locks-at-prepare, .*\), got null/,
     ],
     [['--seeds', '2', '--unsafe', '--mode', 'passive'], /--unsafe needs a variant from .* got "--mode"/],
+    // Past the cluster's cap of 15 replicas: every seed threw inside its cluster.
+    [['--seed', '1', '--regions', '4', '--servers', '4', '--factor', '16'], /--factor needs an integer from 1 to 15, got "16"/],
+    // The final read is one transaction of every key: past 64 every seed failed as not live.
+    [['--seed', '1', '--workload', 'txn', '--keys', '65'], /--keys needs an integer from 1 to 64 with --workload txn/],
     [['--seed', '3', '--only-faults', '1,x'], /--only-faults needs fault episode numbers/],
     [['--seeds', '3', '--trace'], /--trace needs --seed/],
     [

@@ -86,6 +86,26 @@ test('runChecks refuses a signal or onReport of the wrong type, naming it', asyn
   t.regex(badReport!.message, /onReport/);
 });
 
+test('runChecks refuses a variant the mode cannot run, a variant of the other workload, and txn keys past the final read, before any seed; without a mode, the variant runs in its own', async (t) => {
+  // Before: each of these failed every seed inside its cluster (a run that looked like bugs found),
+  // or ran the correct protocol (a variant of the other workload), or failed every seed as not live (keys).
+  const cases: Array<[Parameters<typeof runChecks>[0], string, RegExp]> = [
+    [{ seeds: 2, unsafe: 'ack-before-chosen', mode: 'active' }, 'mode', /^config\.mode: expected 'passive' or 'hybrid' with unsafe 'ack-before-chosen'/],
+    [{ seeds: 2, unsafe: 'learner-out-of-order', mode: 'passive' }, 'mode', /^config\.mode: expected 'hybrid' with unsafe 'learner-out-of-order'/],
+    [{ seeds: 2, workload: 'txn', unsafe: 'forget-promises' }, 'unsafe', /^config\.unsafe: expected absent with workload 'txn'/],
+    [{ seeds: 2, txnUnsafe: 'release-locks-at-prepare' }, 'txnUnsafe', /^config\.txnUnsafe: expected absent unless workload is 'txn'/],
+    [{ seeds: 2, workload: 'txn', keys: 65 }, 'keys', /^config\.keys: expected an integer from 1 to 64 with workload 'txn'/],
+    [{ seeds: 2, regions: 4, servers: 4, factor: 16 }, 'factor', /^config\.factor: expected an integer from 1 to 15/],
+  ];
+  for (const [options, field, message] of cases) {
+    const error = await t.throwsAsync(runChecks(options), { instanceOf: ConfigError, message }, JSON.stringify(options));
+    t.is(error?.field, field);
+  }
+  const own = await runChecks({ seeds: 1, workers: 1, unsafe: 'learner-out-of-order', clients: 4, faultMs: 1_000 });
+  t.is(own.reports[0]?.mode, 'hybrid');
+  t.is(own.reports[0]?.error, undefined, 'the run did not throw');
+});
+
 test('Ctrl-C stops meridian check: the failing seeds found so far with their replay lines, an interrupted summary, exit 130; --json has the same', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-check-many-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

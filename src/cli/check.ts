@@ -35,11 +35,14 @@ import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shr
 import {
   drawShape,
   LIMITS_CHOICES,
+  SCENARIO_FACTOR_MAX,
   SCENARIO_REGIONS_MAX,
   SCENARIO_REGIONS_MIN,
   SCENARIO_SERVERS_MAX,
   SCENARIO_SHAPE_DEFAULTS,
   SCENARIO_SHARDS_MAX,
+  TXN_SCENARIO_KEYS_MAX,
+  UNSAFE_VARIANT_MODES,
 } from '../harness/scenario.js';
 
 export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin]
@@ -173,7 +176,7 @@ const INT_FLAGS: ReadonlyMap<string, readonly [IntField, number, number]> = new 
   ['--fault-ms', ['faultMs', 0, 600_000]],
   ['--regions', ['regions', SCENARIO_REGIONS_MIN, SCENARIO_REGIONS_MAX]],
   ['--servers', ['servers', 1, SCENARIO_SERVERS_MAX]],
-  ['--factor', ['factor', 1, SCENARIO_REGIONS_MAX * SCENARIO_SERVERS_MAX]],
+  ['--factor', ['factor', 1, SCENARIO_FACTOR_MAX]],
   ['--shards', ['shards', 1, SCENARIO_SHARDS_MAX]],
 ] as const);
 
@@ -297,7 +300,11 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   const servers = args.servers ?? SCENARIO_SHAPE_DEFAULTS.servers;
   if (args.factor !== undefined && args.factor > regions * servers)
     throw new FlagError(
-      `--factor needs an integer from 1 to ${regions * servers} (${regions} regions of ${servers} ${servers === 1 ? 'server' : 'servers'}), got ${args.factor}`,
+      `--factor needs an integer from 1 to ${Math.min(regions * servers, SCENARIO_FACTOR_MAX)} (${regions} regions of ${servers} ${servers === 1 ? 'server' : 'servers'}), got ${args.factor}`,
+    );
+  if (args.workload === 'txn' && args.keys !== undefined && args.keys > TXN_SCENARIO_KEYS_MAX)
+    throw new FlagError(
+      `--keys needs an integer from 1 to ${TXN_SCENARIO_KEYS_MAX} with --workload txn (its final read gets every key in one transaction), got ${args.keys}`,
     );
   if (args.seeds !== undefined && args.seed !== undefined) throw new FlagError('--seeds runs many seeds and --seed replays one: give one of them');
   if (args.seed !== undefined && args.timeLimit !== undefined)
@@ -327,6 +334,10 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
     throw new FlagError('--only-faults applies to --seed (it replays a shrunk run: episodes are numbered per seed)');
   }
   if (!args.modeGiven) args.mode = defaultModeFor(args.unsafe);
+  // The modes a variant acts in (the scenario and runChecks refuse the others too, from the same table).
+  const needs = args.unsafe === undefined ? undefined : UNSAFE_VARIANT_MODES[args.unsafe];
+  if (needs !== undefined && !needs.modes.includes(args.mode))
+    throw new FlagError(`--unsafe ${args.unsafe} needs --mode ${needs.modes.join(' or ')} (${needs.why}), got --mode ${args.mode}`);
   return args;
 }
 

@@ -11,11 +11,14 @@ import type { Violation } from './linearizability.js';
 import { ALL_FAULT_KINDS, type FaultKind, type NemesisOptions } from './nemesis.js';
 import {
   checkScenarioSizes,
+  checkScenarioVariant,
   drawShape,
   LIMITS_CHOICES,
   runScenario,
   SCENARIO_NEMESIS,
   shapeFieldsOf,
+  TXN_SCENARIO_KEYS_MAX,
+  UNSAFE_VARIANT_MODES,
   type ScenarioOptions,
   type ScenarioResult,
   type LimitsChoice,
@@ -38,11 +41,10 @@ export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = VARIANTS;
 export type ScheduleName = 'targeted' | 'swarm' | 'builtin';
 export const SCHEDULES: readonly ScheduleName[] = ['targeted', 'swarm', 'builtin'];
 
-/** The mode a variant runs in when none is given: the layer it breaks must be there. */
+/** The mode a variant runs in when none is given: the layer it breaks must be there (the first of UNSAFE_VARIANT_MODES). */
 export function defaultModeFor(unsafe: UnsafeVariant | undefined): CheckMode {
-  if (unsafe === 'ack-before-chosen') return 'passive';
-  if (unsafe === 'learner-out-of-order') return 'hybrid';
-  return 'active';
+  const first = unsafe === undefined ? undefined : UNSAFE_VARIANT_MODES[unsafe]?.modes[0];
+  return first === undefined || first === 'none' ? 'active' : first;
 }
 
 /** 'kv': single-key operations, checked for linearizability; 'txn': read/append transactions, checked as Elle does. */
@@ -443,7 +445,8 @@ function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, key
   checkOptions(o, 'options', CHECK_RUN_OPTION_FIELDS);
   const from = o.from ?? 1;
   const workers = o.workers ?? CHECK_RUN_WORKERS_DEFAULT;
-  const mode = o.mode ?? 'active';
+  // Without a mode, the variant's own (as `meridian check` does): 'active' for most.
+  const mode = o.mode ?? defaultModeFor(o.unsafe);
   const schedule = scheduleOf(o);
   const maxFailures = o.maxFailures ?? Number.POSITIVE_INFINITY;
   if (o.maxFailures !== undefined && (!Number.isInteger(o.maxFailures) || o.maxFailures < 1))
@@ -473,6 +476,18 @@ function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, key
   if (o.onReport !== undefined && typeof o.onReport !== 'function') throw new ConfigError('onReport', 'a function', o.onReport);
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new ConfigError('signal', 'an AbortSignal', o.signal);
   if (o.workload !== 'txn' && o.commits !== undefined) kvCommit(o);
+  // A variant the mode cannot run fails here, not in every seed's cluster; each workload its own variants.
+  if (o.workload !== 'txn') checkScenarioVariant({ mode, unsafe: o.unsafe });
+  if (o.workload === 'txn' && o.unsafe !== undefined)
+    throw new ConfigError('unsafe', "absent with workload 'txn' (its broken variants are txnUnsafe's)", o.unsafe);
+  if (o.workload !== 'txn' && o.txnUnsafe !== undefined)
+    throw new ConfigError('txnUnsafe', "absent unless workload is 'txn' (the kv workload's broken variants are unsafe's)", o.txnUnsafe);
+  if (o.workload === 'txn' && o.keys !== undefined && o.keys > TXN_SCENARIO_KEYS_MAX)
+    throw new ConfigError(
+      'keys',
+      `an integer from 1 to ${TXN_SCENARIO_KEYS_MAX} with workload 'txn' (its final read gets every key in one transaction)`,
+      o.keys,
+    );
   // The scenario checks these too, in each seed's worker; here a bad one fails before any seed runs.
   checkScenarioSizes(o);
   if (o.randomShape === true && [o.regions, o.servers, o.factor, o.shards].some((x) => x !== undefined))

@@ -682,6 +682,8 @@ function printReplay(
 
 /** Everything printed here is a function of the flags: the same seed prints the same text. */
 async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
+  // --history: a file that cannot be written fails now, before the seed runs (as --json does).
+  if (args.historyFile !== undefined && !writeText(args.historyFile, '', '--history', io)) return 2;
   if (args.workload === 'txn') return replayTxn(args, io);
   const seed = args.seed!;
   io.out(

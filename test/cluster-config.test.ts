@@ -184,6 +184,14 @@ const cases: Array<[string, (c: Record<string, unknown>) => void, string, RegExp
     /regionA~regionB/,
   ],
   [
+    'one pair given twice, under both spellings, with different latencies',
+    (c) => {
+      c.network = { latencyMs: { 'us-east~eu-west': 5, 'eu-west~us-east': 50 } };
+    },
+    'network.latencyMs["eu-west~us-east"]',
+    /one latency per pair of regions \('us-east~eu-west' is the same pair/,
+  ],
+  [
     'loss above 1',
     (c) => {
       c.network = { loss: 1.5 };
@@ -308,5 +316,37 @@ test('ConfigError: not an object at all', async (t) => {
 test('a valid config starts and stops', async (t) => {
   const cluster = await startCluster(base());
   t.is(cluster.members().length, 2);
+  await cluster.stop();
+});
+
+test('a latency given under both spellings of a pair with the same value is kept once', async (t) => {
+  const cluster = await startCluster({ ...base(), network: { latencyMs: { 'us-east~eu-west': 5, 'eu-west~us-east': 5 } } });
+  t.deepEqual(cluster.currentNetwork().latencyMs, { 'us-east~eu-west': 5 });
+  await cluster.stop();
+});
+
+test('setNetwork: a latency replaces its pair whichever spelling either uses', async (t) => {
+  const cluster = await startCluster({ ...base(), replication: { mode: 'none' }, network: { latencyMs: { 'us-east~eu-west': 5 }, jitterMs: 0.001 } });
+  let key = '';
+  for (let i = 0; key === ''; i++) if (cluster.serverFor(`k${i}`).startsWith('us-east/')) key = `k${i}`;
+  const client = cluster.client({ region: 'eu-west' });
+  await cluster.sleep(1000);
+  const roundTrip = async (): Promise<number> => {
+    const t0 = cluster.now();
+    await client.get(key);
+    return Math.round(cluster.now() - t0);
+  };
+  t.is(await roundTrip(), 10);
+  cluster.setNetwork({ latencyMs: { 'eu-west~us-east': 50 } });
+  t.deepEqual(cluster.currentNetwork().latencyMs, { 'us-east~eu-west': 50 });
+  t.is(await roundTrip(), 100);
+  cluster.setNetwork({ latencyMs: { 'us-east~eu-west': 10 } });
+  t.deepEqual(cluster.currentNetwork().latencyMs, { 'us-east~eu-west': 10 });
+  t.is(await roundTrip(), 20);
+  t.throws(() => cluster.setNetwork({ latencyMs: { 'us-east~eu-west': 1, 'eu-west~us-east': 2 } }), {
+    instanceOf: ConfigError,
+    message: /network\.latencyMs\["eu-west~us-east"\]/,
+  });
+  t.deepEqual(cluster.currentNetwork().latencyMs, { 'us-east~eu-west': 10 }, 'a refused change changes nothing');
   await cluster.stop();
 });

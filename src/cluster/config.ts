@@ -8,7 +8,7 @@ import {
   WORKER_HEAP_MB_DEFAULT,
   type MemoryLimits,
 } from '../core/limits.js';
-import type { NetworkConfig } from '../net/model.js';
+import { pairKey, type NetworkConfig } from '../net/model.js';
 import type { BalancerConfig as ResolvedBalancer } from '../balance/validate.js';
 import type { HeartbeatConfig as ResolvedHeartbeat } from '../liveness/validate.js';
 import { NATS_PROCESSES_MAX, validateNats, type NatsConfig, type ResolvedNats } from './validate-nats.js';
@@ -295,6 +295,8 @@ function validateNetwork(network: unknown, regionNames: Set<string>, field = 'ne
     if (!isPlainObject(network.latencyMs))
       throw new ConfigError(`${field}.latencyMs`, "an object mapping 'regionA~regionB' to milliseconds", network.latencyMs);
     const latency: Record<string, number> = {};
+    // 'a~b' and 'b~a' name one pair: the key each pair was first given under.
+    const pairs = new Map<string, string>();
     for (const [key, ms] of Object.entries(network.latencyMs)) {
       const parts = key.split('~');
       const f = `${field}.latencyMs["${key}"]`;
@@ -303,7 +305,16 @@ function validateNetwork(network: unknown, regionNames: Set<string>, field = 'ne
         if (!regionNames.has(region))
           throw new ConfigError(f, `regions that exist (${[...regionNames].join(', ')})`, `unknown region ${JSON.stringify(region)}`);
       }
-      latency[key] = checkNumber(ms, f, 0, 600_000, 'a latency in ms from 0 to 600000');
+      const value = checkNumber(ms, f, 0, 600_000, 'a latency in ms from 0 to 600000');
+      const pair = pairKey(parts[0]!, parts[1]!);
+      const first = pairs.get(pair);
+      if (first === undefined) {
+        pairs.set(pair, key);
+        latency[key] = value;
+      } else if (latency[first] !== value) {
+        // The same latency under both spellings says nothing twice; two different ones would leave one ignored.
+        throw new ConfigError(f, `one latency per pair of regions ('${first}' is the same pair, given ${latency[first]} ms)`, value);
+      }
     }
     out.latencyMs = latency;
   }

@@ -5,7 +5,10 @@ import type { Prng } from '../core/prng.js';
  * caller passes the PRNG; the model never reads a clock.
  */
 export interface NetworkConfig {
-  /** Latency between regions, keys `'a~b'` (symmetric). Within a region the default is 0. */
+  /**
+   * Latency between regions, keys `'a~b'` (symmetric: `'b~a'` names the same pair, and a pair
+   * may be given once). Within a region the default is 0.
+   */
   latencyMs?: Record<string, number>;
   /** Latency for a pair of regions that has no entry. */
   defaultLatencyMs?: number;
@@ -79,6 +82,12 @@ export function pairKey(a: string, b: string): string {
   return a < b ? `${a}~${b}` : `${b}~${a}`;
 }
 
+/** The pair a `latencyMs` key ('a~b' or 'b~a') names, as pairKey spells it. */
+function latencyPair(key: string): string {
+  const [a, b] = key.split('~') as [string, string];
+  return pairKey(a, b);
+}
+
 export function resolveNetwork(config: NetworkConfig | undefined): ResolvedNetwork {
   const latency = new Map<string, number>();
   for (const [key, ms] of Object.entries(config?.latencyMs ?? {})) {
@@ -122,11 +131,26 @@ function pairLatencyLookup(net: ResolvedNetwork, a: string, b: string): number |
   return ms;
 }
 
+/**
+ * `change` over `base`. A latency in `change` replaces its pair's, whichever spelling either
+ * uses ('a~b' or 'b~a'); the pair keeps the key it had, so the table holds one key per pair.
+ */
 export function mergeNetwork(base: NetworkConfig, change: NetworkConfig): NetworkConfig {
+  const latencyMs = { ...(base.latencyMs ?? {}) };
+  if (change.latencyMs !== undefined) {
+    const keyOf = new Map<string, string>();
+    for (const key of Object.keys(latencyMs)) keyOf.set(latencyPair(key), key);
+    for (const [key, ms] of Object.entries(change.latencyMs)) {
+      const pair = latencyPair(key);
+      const existing = keyOf.get(pair);
+      if (existing === undefined) keyOf.set(pair, key);
+      latencyMs[existing ?? key] = ms;
+    }
+  }
   return {
     ...base,
     ...change,
-    latencyMs: { ...(base.latencyMs ?? {}), ...(change.latencyMs ?? {}) },
+    latencyMs,
     nodeDelayMs: { ...(base.nodeDelayMs ?? {}), ...(change.nodeDelayMs ?? {}) },
   };
 }

@@ -125,6 +125,17 @@ test('transaction validation names the op index', async (t) => {
       /ops\[2\]\.value/,
     );
     await bad([{ op: 'get', key: 'a', value: 3 }], /ops\[0\]\.value/);
+    // A misspelt field is refused, not dropped (the check would have become "a is missing").
+    await bad(
+      [
+        { op: 'check', key: 'a', vaule: 100 },
+        { op: 'put', key: 'b', value: 1 },
+      ],
+      /^ops\[0\]\.vaule: not a field of a check op \(op, key, value are\)$/,
+    );
+    await bad([{ op: 'get', key: 'a', consistency: 'local' }], /^ops\[0\]\.consistency: not a field of a get op \(op, key are\)$/);
+    t.is(await c.get('b'), undefined, 'the refused transaction wrote nothing');
+    t.deepEqual(await c.transaction([{ op: 'get', key: 'b', value: undefined } as Ops[number]]), [undefined], "a get's value may be there, undefined");
     await bad([], /ops/);
     t.throws(() => cluster.history({ format: 'csv' as 'elle' }), { instanceOf: ValidationError, message: /options\.format/ });
   } finally {

@@ -11,6 +11,16 @@ import { balancerAddress } from './topology.js';
 
 /** Operations in one transaction. */
 export const TXN_OPS_MAX = 64;
+
+/** The fields of each kind of transaction op (a get's or delete's `value` may be there, undefined). */
+const TXN_OP_FIELDS: Readonly<Record<TxnOp['op'], readonly string[]>> = {
+  put: ['op', 'key', 'value'],
+  check: ['op', 'key', 'value'],
+  append: ['op', 'key', 'value'],
+  get: ['op', 'key'],
+  delete: ['op', 'key'],
+};
+
 /** Nesting depth of a value. */
 export const VALUE_DEPTH_MAX = 32;
 /** Client calls one client may have open at once. */
@@ -205,8 +215,14 @@ export class Client {
       checkKey(op.key, `ops[${i}].key`);
       if (op.op === 'delete' || op.op === 'get') {
         if (op.value !== undefined) throw new ValidationError(`ops[${i}].value`, `nothing: a ${op.op} takes no value`);
-        return { op: op.op, key: op.key };
       }
+      // A misspelt field (`vaule`) would leave the op without it: a check of a missing key.
+      const fields = TXN_OP_FIELDS[op.op];
+      for (const field in op) {
+        if (!fields.includes(field) && field !== 'value')
+          throw new ValidationError(`ops[${i}].${field}`, `not a field of a ${op.op} op (${fields.join(', ')} are)`);
+      }
+      if (op.op === 'delete' || op.op === 'get') return { op: op.op, key: op.key };
       // A check of undefined passes when the key is missing.
       if (op.op === 'check' && op.value === undefined) return { op: 'check', key: op.key, value: undefined };
       checkValue(op.value, `ops[${i}].value`);

@@ -581,6 +581,10 @@ test("requestCheckpoint with { at: 'step' }: a server checkpoints at its next st
       t.is(e!.field, 'options.at');
     }
     t.throws(() => cluster.requestCheckpoint('r1/0', null as unknown as { at: 'step' }), { instanceOf: ValidationError, message: /options/ });
+    t.throws(() => cluster.requestCheckpoint('r1/0', [] as unknown as { at: 'step' }), { instanceOf: ValidationError, message: /^options: an object/ });
+    const typo = t.throws(() => cluster.requestCheckpoint('r1/0', { att: 'step' } as unknown as { at: 'step' }), { instanceOf: ValidationError });
+    t.is(typo!.field, 'options.att');
+    t.regex(typo!.message, /not an option here \(at is\)/);
     const client = cluster.client({ region: 'r2' });
     for (let i = 0; i < 5; i++) await client.put(`k${i}`, i);
     // An idle cluster: nothing is written, yet the server's next step (its tick) checkpoints.

@@ -551,8 +551,7 @@ export class Cluster extends EventEmitter {
   requestCheckpoint(id: string, options: { at?: 'write' | 'step' } = {}): boolean {
     this.assertRunning();
     this.checkCrashable(id);
-    if (typeof options !== 'object' || options === null)
-      throw new ValidationError('options', `an object such as { at: 'step' }, got ${JSON.stringify(options)}`);
+    checkOptions(options, 'options', ['at']);
     const at = options.at ?? 'write';
     if (at !== 'write' && at !== 'step') throw new ValidationError('options.at', `'write' or 'step', got ${JSON.stringify(options.at)}`);
     const state = this.simActorState(id, 'requestCheckpoint');

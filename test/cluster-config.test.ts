@@ -1,4 +1,7 @@
 import test from 'ava';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, startCluster, type ClusterConfig } from '../src/index.js';
 
 const base = (): ClusterConfig => ({
@@ -349,4 +352,28 @@ test('setNetwork: a latency replaces its pair whichever spelling either uses', a
   });
   t.deepEqual(cluster.currentNetwork().latencyMs, { 'us-east~eu-west': 10 }, 'a refused change changes nothing');
   await cluster.stop();
+});
+
+test('ConfigError: a dataDir that is a file, or under one, names dataDir (not a bare EEXIST or ENOTDIR)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-config-'));
+  try {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    for (const [dataDir, why] of [
+      [file, /\(it is a file\)/],
+      [join(file, 'logs'), /\(ENOTDIR creating it\)/],
+    ] as const) {
+      const error = await t.throwsAsync(startCluster({ ...base(), transport: 'threads', dataDir }), { instanceOf: ConfigError });
+      t.is(error!.field, 'dataDir');
+      t.regex(error!.message, /^config\.dataDir: expected a directory, or a path where one can be created/);
+      t.regex(error!.message, why);
+    }
+    // A path that does not exist yet is made, as before.
+    const fresh = join(dir, 'new', 'logs');
+    const cluster = await startCluster({ ...base(), transport: 'threads', dataDir: fresh });
+    await cluster.stop();
+    t.true(statSync(fresh).isDirectory());
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
@@ -1023,6 +1023,30 @@ export function freshBundle(bundle: URL): URL | undefined {
 }
 
 /**
+ * `dataDir` made if missing, or a ConfigError naming it: a path that is a file, or under one,
+ * or a directory this process cannot create or write, would otherwise fail with a bare
+ * EEXIST or ENOTDIR from the log store, or later, at a server's first write.
+ */
+function checkDataDir(dir: string): void {
+  const allowed = 'a directory, or a path where one can be created';
+  try {
+    if (!statSync(dir).isDirectory()) throw new ConfigError('dataDir', `${allowed} (it is a file)`, dir);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (made) {
+      throw new ConfigError('dataDir', `${allowed} (${(made as NodeJS.ErrnoException).code ?? (made as Error).message} creating it)`, dir);
+    }
+  }
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new ConfigError('dataDir', `${allowed}, that this process can write`, dir);
+  }
+}
+
+/**
  * The threads or NATS runtime, its module loaded only now: a sim run (each seed of `meridian
  * check`, in every pool worker) would otherwise load and compile both, with comlink and the
  * NATS client, for nothing (about 45 ms of CPU per process).
@@ -1034,6 +1058,7 @@ async function createRuntime(
   onEvent: (e: HostEvent) => void,
 ): Promise<{ runtime: Runtime; sim?: SimRuntime }> {
   const dataDir = config.dataDir ?? mkdtempSync(join(tmpdir(), 'meridian-'));
+  if (config.dataDir !== undefined) checkDataDir(config.dataDir);
   const options = {
     seed: config.seed,
     directory,

@@ -1,7 +1,12 @@
 #!/usr/bin/env node
 /** `meridian demo | bench | check | host`. */
 import { runDemo, DEMO_DEFAULTS } from './cli/demo.js';
-import { REPLICATION_MODES, type ReplicationMode } from './cluster/config.js';
+import { REPLICATION_MODES, SEED_MAX, type ReplicationMode } from './cluster/config.js';
+
+/** The shortest demo: each of its three phases about 100 ms. */
+const DEMO_DURATION_MS_MIN = 300;
+/** The longest demo: an hour (its workload runs all along; on threads each phase is a real third of it). */
+const DEMO_DURATION_MS_MAX = 3_600_000;
 
 const USAGE = `usage:
   meridian demo [--transport threads|sim] [--seed N] [--duration-ms N] [--replication none|passive|active|hybrid]
@@ -17,9 +22,10 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function intFlag(value: string | undefined, flag: string, min: number): number {
+function intFlag(value: string | undefined, flag: string, min: number, max: number): number {
   const n = Number(value);
-  if (value === undefined || !Number.isInteger(n) || n < min) fail(`${flag} needs an integer >= ${min}, got ${JSON.stringify(value)}`);
+  if (value === undefined || value.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+    fail(`${flag} needs an integer from ${min} to ${max}, got ${JSON.stringify(value ?? null)}`);
   return n;
 }
 
@@ -35,11 +41,11 @@ async function demo(args: string[]): Promise<void> {
         i++;
         break;
       case '--seed':
-        options.seed = intFlag(value, flag, 0);
+        options.seed = intFlag(value, flag, 0, SEED_MAX);
         i++;
         break;
       case '--duration-ms':
-        options.durationMs = intFlag(value, flag, 300);
+        options.durationMs = intFlag(value, flag, DEMO_DURATION_MS_MIN, DEMO_DURATION_MS_MAX);
         i++;
         break;
       case '--replication':

@@ -42,9 +42,9 @@ async function meridian(args: string[]): Promise<Run> {
   return spawned(args);
 }
 
-function spawned(args: string[]): Promise<Run> {
+function spawned(args: string[], timeoutMs = 0): Promise<Run> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [cli, ...args], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [cli, ...args], { maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs }, (error, stdout, stderr) => {
       if (error !== null && typeof error.code !== 'number') reject(error);
       else resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr });
     });
@@ -526,6 +526,27 @@ test('bad flags name the flag and exit 2', async (t) => {
   t.is(spawned.code, 2);
   t.regex(spawned.stderr, /meridian check: --workers needs an integer from 1 to 64, got "many"\nusage:/);
   t.is(spawned.stdout, '');
+});
+
+test('demo: an integer flag out of its bounds names the flag and exits 2, before any cluster starts', async (t) => {
+  const cases: Array<[string[], RegExp]> = [
+    // The config's seed bound: this was a ConfigError stack trace and exit 1.
+    [['--seed', '4294967296'], /--seed needs an integer from 0 to 4294967295, got "4294967296"/],
+    [['--seed', ''], /--seed needs an integer from 0 to 4294967295, got ""/],
+    [['--seed'], /--seed needs an integer from 0 to 4294967295, got null/],
+    // 1e12 ms ran a demo of 31 years (on threads each phase's timer overflowed to 1 ms).
+    [['--duration-ms', '1e12'], /--duration-ms needs an integer from 300 to 3600000, got "1e12"/],
+    [['--duration-ms', '299'], /--duration-ms needs an integer from 300 to 3600000, got "299"/],
+  ];
+  await Promise.all(
+    cases.map(async ([flags, pattern]) => {
+      // A bound: a demo the flags let run would otherwise outlive the test.
+      const r = await spawned(['demo', '--transport', 'sim', ...flags], 30_000);
+      t.is(r.code, 2, flags.join(' '));
+      t.regex(r.stderr, new RegExp(`^meridian: ${pattern.source}\nusage:`), flags.join(' '));
+      t.is(r.stdout, '', flags.join(' '));
+    }),
+  );
 });
 
 test('check --limits small gives every seed small memory bounds (in its fault log); the replay line carries it; a bad value names the flag', async (t) => {

@@ -218,6 +218,8 @@ export const CHECKPOINT_EVERY_DEFAULT = CHECKPOINT_EVERY_RECORDS;
 /** Operations the history keeps; a long-running cluster stops recording there. */
 export const HISTORY_OPS_MAX = 1_000_000;
 
+/** The largest `seed` (seeds are 32-bit). */
+export const SEED_MAX = 0xffffffff;
 export const SHARDS_DEFAULT = 16;
 export const SHARDS_MAX = 4096;
 export const REGIONS_MAX = 64;
@@ -410,7 +412,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     regions.push({ name: region.name, servers });
   });
   const transport = config.transport === undefined ? 'threads' : checkOneOf(config.transport, 'transport', TRANSPORTS);
-  const seed = config.seed === undefined ? hooks.randomSeed() : checkInt(config.seed, 'seed', 0, 0xffffffff);
+  const seed = config.seed === undefined ? hooks.randomSeed() : checkInt(config.seed, 'seed', 0, SEED_MAX);
   let placement = config.placement === undefined ? 'dedicated' : checkOneOf(config.placement, 'placement', PLACEMENTS);
   let threads = config.threads === undefined ? hooks.cores : checkInt(config.threads, 'threads', 1, THREADS_MAX);
   if (config.threads !== undefined && placement !== 'packed' && transport !== 'nats')

@@ -6,10 +6,12 @@
  * runner shows progress on stderr (a bar on a terminal, plain lines otherwise), prints each
  * suite's table, then its one JSON line; `--json FILE` writes every result plus the machine's
  * description, `--html FILE` a self-contained report with plots, `--compare OLD.json` the
- * ratio of every figure to an earlier run's. Bad arguments exit with code 2.
+ * ratio of every figure to an earlier run's. Bad arguments, and a --json or --html file that
+ * cannot be written (found before any suite runs), exit with code 2.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { unwritableReason } from '../src/cli/output-file.js';
 import { compareReports, type ReportLike } from './lib/compare.js';
 import { jsonLine } from './lib/json.js';
 import { machineInfo } from './lib/machine.js';
@@ -101,6 +103,17 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (!Array.isArray(old.results)) throw new Error('no "results" array');
     } catch (error) {
       process.stderr.write(`bench: --compare ${args.compare}: not a bench JSON report (${(error as Error).message})\n`);
+      return 2;
+    }
+  }
+  // Output files that cannot be written fail now, before any suite runs (not after, its results lost).
+  for (const [flag, file] of [
+    ['--json', args.json],
+    ['--html', args.html],
+  ] as const) {
+    const reason = file === undefined ? undefined : unwritableReason(file);
+    if (reason !== undefined) {
+      process.stderr.write(`bench: ${flag}: cannot write ${JSON.stringify(file)}: ${reason}\n`);
       return 2;
     }
   }

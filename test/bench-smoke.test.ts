@@ -1,6 +1,12 @@
 import test from 'ava';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { run } from '../bench/transport.js';
 import { parseArgs, SUITES, UsageError } from '../bench/run.js';
+import { unwritableReason } from '../src/cli/output-file.js';
 import { median, percentile } from '../bench/lib/stats.js';
 import { formatTable } from '../bench/lib/table.js';
 
@@ -47,6 +53,40 @@ test('runner arguments: suites, --quick, --json, --html, --compare; unknown name
   t.throws(() => parseArgs(['--json']), { instanceOf: UsageError });
   t.throws(() => parseArgs(['--html', '--quick']), { instanceOf: UsageError, message: /--html needs a file/ });
   t.throws(() => parseArgs(['--compare', 'no-such-file.json']), { instanceOf: UsageError, message: /no file/ });
+});
+
+/** `node dist/bench/run.js ARGS`: its exit code and stderr (killed after `timeoutMs`). */
+function bench(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const runner = fileURLToPath(new URL('../bench/run.js', import.meta.url));
+  return new Promise((resolve) => {
+    execFile(process.execPath, [runner, ...args], { timeout: timeoutMs }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
+    });
+  });
+}
+
+test('an output file that cannot be written fails before any suite runs (exit 2), and the probe leaves no trace', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-bench-'));
+  try {
+    for (const flag of ['--json', '--html']) {
+      const file = join(dir, 'no-such-dir', 'x');
+      const r = await bench(['sim', '--quick', flag, file], 60_000);
+      t.is(r.code, 2, r.stderr);
+      t.is(r.stderr, `bench: ${flag}: cannot write ${JSON.stringify(file)}: ENOENT: no such file or directory, open '${file}'\n`);
+      t.is(r.stdout, '', 'no suite ran');
+    }
+    // A writable path passes the probe untouched: an old report (read by --compare) keeps its content, a new file is not left behind.
+    const old = join(dir, 'old.json');
+    writeFileSync(old, '{"results":[]}');
+    const fresh = join(dir, 'fresh.html');
+    t.is(unwritableReason(old), undefined);
+    t.is(readFileSync(old, 'utf8'), '{"results":[]}');
+    t.is(unwritableReason(fresh), undefined);
+    t.throws(() => readFileSync(fresh), { code: 'ENOENT' });
+    t.regex(unwritableReason(dir) ?? '', /EISDIR/, 'a directory is not a file to write');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('percentiles by nearest rank, median, and table alignment', (t) => {

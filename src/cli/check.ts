@@ -32,6 +32,7 @@ import {
 } from '../harness/check-runner.js';
 import { ALL_FAULT_KINDS, type FaultKind } from '../harness/nemesis.js';
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
+import { unwritableReason } from './output-file.js';
 import {
   drawShape,
   LIMITS_CHOICES,
@@ -501,7 +502,7 @@ function jsonReport(r: ScenarioReport, args: CheckArgs): Record<string, unknown>
 
 async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]): Promise<number> {
   // --json: a file that cannot be written fails now, before any seed runs.
-  if (args.jsonFile !== undefined && !writeText(args.jsonFile, '', '--json', io)) return 2;
+  if (args.jsonFile !== undefined && !writable(args.jsonFile, '--json', io)) return 2;
   const from = args.from ?? 1;
   const total = args.seeds!;
   const workers = args.workers ?? CHECK_RUN_WORKERS_DEFAULT;
@@ -683,7 +684,7 @@ function printReplay(
 /** Everything printed here is a function of the flags: the same seed prints the same text. */
 async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
   // --history: a file that cannot be written fails now, before the seed runs (as --json does).
-  if (args.historyFile !== undefined && !writeText(args.historyFile, '', '--history', io)) return 2;
+  if (args.historyFile !== undefined && !writable(args.historyFile, '--history', io)) return 2;
   if (args.workload === 'txn') return replayTxn(args, io);
   const seed = args.seed!;
   io.out(
@@ -744,6 +745,13 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
 function jsonListPerLine(head: object, key: string, items: readonly unknown[]): string {
   const open = JSON.stringify(head).slice(0, -1);
   return `${open}${open.length > 1 ? ',' : ''}${JSON.stringify(key)}:[\n${items.map((e) => JSON.stringify(e)).join(',\n')}\n]}`;
+}
+
+/** Whether `file` can be written, asked before the run (see unwritableReason); false (and a line naming `flag` and the reason) when not. */
+function writable(file: string, flag: string, io: CheckIo): boolean {
+  const reason = unwritableReason(file);
+  if (reason !== undefined) io.err(`meridian check: ${flag}: cannot write ${JSON.stringify(file)}: ${reason}`);
+  return reason === undefined;
 }
 
 /** Writes `text` to `file`; false (and a line naming `flag` and the error) when it cannot. */

@@ -220,6 +220,8 @@ export const HISTORY_OPS_MAX = 1_000_000;
 
 /** The largest `seed` (seeds are 32-bit). */
 export const SEED_MAX = 0xffffffff;
+/** Most replicas of a shard (`replication.factor`). */
+export const REPLICATION_FACTOR_MAX = 15;
 export const SHARDS_DEFAULT = 16;
 export const SHARDS_MAX = 4096;
 export const REGIONS_MAX = 64;
@@ -452,7 +454,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     checkKeys(r, ['mode', 'factor', 'sync', 'lagBound', 'batch', 'snapshotEvery', 'checkpointEvery', 'preVote', 'unsafe'], 'replication');
     const mode = checkOneOf(r.mode, 'replication.mode', REPLICATION_MODES);
     const defaultFactor = mode === 'none' ? 1 : Math.min(3, totalServers);
-    const factor = r.factor === undefined ? defaultFactor : checkInt(r.factor, 'replication.factor', 1, Math.min(totalServers, 15));
+    const factor = r.factor === undefined ? defaultFactor : checkInt(r.factor, 'replication.factor', 1, Math.min(totalServers, REPLICATION_FACTOR_MAX));
     if (mode === 'none' && factor !== 1) throw new ConfigError('replication.factor', "1 with mode 'none' (choose a replication mode for more copies)", factor);
     const sync = r.sync === undefined ? true : r.sync;
     if (typeof sync !== 'boolean') throw new ConfigError('replication.sync', 'true or false', sync);

@@ -2,6 +2,7 @@ import { startCluster, type AssertionFailure, type Cluster, type CopyProgress } 
 import { TXN_OPS_MAX, type Client } from '../cluster/client.js';
 import {
   COMMIT_PROTOCOLS,
+  REPLICATION_FACTOR_MAX,
   REPLICATION_MODES,
   UNSAFE_VARIANTS,
   type ClusterConfig,
@@ -334,11 +335,8 @@ export const SCENARIO_REGIONS_MIN = 2;
 export const SCENARIO_REGIONS_MAX = 5;
 export const SCENARIO_SERVERS_MAX = 5;
 export const SCENARIO_SHARDS_MAX = 16;
-/**
- * Most replicas of a shard: the cluster's own cap on `replication.factor` (config.ts checks
- * it as a literal 15 and exports no name for it), so a scenario asking for more fails up front.
- */
-export const SCENARIO_FACTOR_MAX = 15;
+/** Most replicas of a shard: the cluster's own cap, so a scenario asking for more fails up front. */
+export const SCENARIO_FACTOR_MAX = REPLICATION_FACTOR_MAX;
 /**
  * The default shape. Its factor, 3, is at most the cluster's servers (2 regions of 1 server: 2)
  * and 1 with mode 'none' (resolveShape), as the cluster's own default.

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { StoppedError } from '../src/core/errors.js';
-import { RealTimers } from '../src/runtime/transports/real-timers.js';
+import { RealTimers, TIMEOUT_MAX_MS } from '../src/runtime/transports/real-timers.js';
 
 test('a zero-delay real timer runs on the next turn, as an immediate, not as setTimeout 0 (1 ms at the soonest)', async (t) => {
   const timers = new RealTimers();
@@ -67,4 +67,23 @@ test('clear() rejects every pending sleep (StoppedError by default, else the rea
   await timers.sleep(1);
   timers.clear();
   t.pass();
+});
+
+test('a delay past the longest setTimeout (2^31 - 1 ms) waits, chained, instead of firing at once; cancel() stops the chain', async (t) => {
+  const timers = new RealTimers();
+  let fired = 0;
+  const handle = timers.set(TIMEOUT_MAX_MS + 1_000, () => fired++);
+  const slept = timers.sleep(2 ** 40);
+  let settled = false;
+  void slept.then(
+    () => (settled = true),
+    () => undefined,
+  );
+  // Node fires a longer setTimeout after 1 ms: give it 30.
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  t.is(fired, 0);
+  t.false(settled);
+  handle.cancel();
+  timers.clear();
+  await t.throwsAsync(slept, { instanceOf: StoppedError });
 });

@@ -13,6 +13,9 @@ import type { TimerHandle } from '../env.js';
  * clear() also settles every pending `sleep`: it rejects with the reason given (by default a
  * StoppedError), so that nobody awaits a timer that will never fire.
  */
+/** Node's longest setTimeout delay: a longer one fires after 1 ms (with a warning), so set() chains timers past it. */
+export const TIMEOUT_MAX_MS = 2 ** 31 - 1;
+
 export class RealTimers {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly immediates = new Set<NodeJS.Immediate>();
@@ -32,6 +35,12 @@ export class RealTimers {
           this.immediates.delete(immediate);
         },
       };
+    }
+    if (delayMs > TIMEOUT_MAX_MS) {
+      let part = this.set(TIMEOUT_MAX_MS, () => {
+        part = this.set(delayMs - TIMEOUT_MAX_MS, fn);
+      });
+      return { cancel: () => part.cancel() };
     }
     const timer = setTimeout(() => {
       this.timers.delete(timer);

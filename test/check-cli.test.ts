@@ -540,8 +540,10 @@ test('demo: an integer flag out of its bounds names the flag and exits 2, before
   ];
   await Promise.all(
     cases.map(async ([flags, pattern]) => {
-      // A bound: a demo the flags let run would otherwise outlive the test.
-      const r = await spawned(['demo', '--transport', 'sim', ...flags], 30_000);
+      // A bound: a demo the flags let run would otherwise outlive the test. Generous: in the
+      // full suite (check runs spawned beside it on 2 cores) each of these took 32.5 s to exit
+      // (2026-12-04), and a 30 s bound killed one in two suite runs (exit 2, stderr empty).
+      const r = await spawned(['demo', '--transport', 'sim', ...flags], 100_000);
       t.is(r.code, 2, flags.join(' '));
       t.regex(r.stderr, new RegExp(`^meridian: ${pattern.source}\nusage:`), flags.join(' '));
       t.is(r.stdout, '', flags.join(' '));

@@ -748,14 +748,8 @@ export class Nemesis {
           (this.coordinatorDown === undefined || (this.down.size < this.plan.crashMax && this.down.size < this.servers.length)) &&
           !this.activeFaults.some((f) => f.kind === 'duplicate' || f.kind === 'blackout')
         );
+      // Both cut a leader off (a partition) and crash one (sim: they read leaders).
       case 'leader-duel':
-        return (
-          this.cluster.transport === 'sim' &&
-          this.cluster.shardLeaders !== undefined &&
-          this.cuts.length < this.plan.partitionsMax &&
-          this.down.size < this.plan.crashMax &&
-          this.servers.length >= 3
-        );
       case 'log-hole':
         return (
           this.cluster.transport === 'sim' &&

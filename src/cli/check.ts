@@ -4,6 +4,7 @@
  * failed or came out unknown (the checker ran out of budget: not a pass), 2 bad flags.
  */
 import { writeFileSync } from 'node:fs';
+import { UNSAFE_VARIANT_MODES } from '../cluster/config.js';
 import type { HistoryOp } from '../core/history.js';
 import type { Violation } from '../harness/linearizability.js';
 import {
@@ -43,7 +44,6 @@ import {
   SCENARIO_SHAPE_DEFAULTS,
   SCENARIO_SHARDS_MAX,
   TXN_SCENARIO_KEYS_MAX,
-  UNSAFE_VARIANT_MODES,
 } from '../harness/scenario.js';
 
 export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin]

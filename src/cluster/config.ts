@@ -100,6 +100,16 @@ export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
   'checkpoint-drops-tail',
 ];
 
+/**
+ * The replication modes a broken variant acts in, for those that do not act in every mode
+ * (the cluster refuses them in the others: a variant that cannot act would be a check that
+ * cannot fail), and why; the first is the mode `meridian check` runs it in when none is given.
+ */
+export const UNSAFE_VARIANT_MODES: Readonly<Partial<Record<UnsafeVariant, { modes: readonly ReplicationMode[]; why: string }>>> = {
+  'ack-before-chosen': { modes: ['passive', 'hybrid'], why: 'it breaks the primary' },
+  'learner-out-of-order': { modes: ['hybrid'], why: 'the other modes have no learners' },
+};
+
 export type ResolvedReplication = Required<Omit<ReplicationConfig, 'unsafe'>> & Pick<ReplicationConfig, 'unsafe'>;
 
 /**
@@ -476,10 +486,13 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     if (config.transactions.unsafe !== undefined) transactions.unsafe = checkOneOf(config.transactions.unsafe, 'transactions.unsafe', TXN_UNSAFE_VARIANTS);
   }
   // A broken variant that cannot act in the chosen setup would be a test that cannot fail.
-  if (replication.unsafe === 'ack-before-chosen' && replication.mode !== 'passive' && replication.mode !== 'hybrid')
-    throw new ConfigError('replication.unsafe', "'ack-before-chosen' only with mode 'passive' or 'hybrid' (it breaks the primary)", replication.unsafe);
-  if (replication.unsafe === 'learner-out-of-order' && replication.mode !== 'hybrid')
-    throw new ConfigError('replication.unsafe', "'learner-out-of-order' only with mode 'hybrid' (the other modes have no learners)", replication.unsafe);
+  const needs = replication.unsafe === undefined ? undefined : UNSAFE_VARIANT_MODES[replication.unsafe];
+  if (needs !== undefined && !needs.modes.includes(replication.mode))
+    throw new ConfigError(
+      'replication.unsafe',
+      `'${replication.unsafe!}' only with mode ${needs.modes.map((m) => `'${m}'`).join(' or ')} (${needs.why})`,
+      replication.unsafe,
+    );
   if (replication.unsafe === '2pc-commit-on-timeout' && commit !== '2pc')
     throw new ConfigError('replication.unsafe', "'2pc-commit-on-timeout' only with commit '2pc'", replication.unsafe);
   const balancer = hooks.balancer(config.balancer ?? {}, serverIds, names);

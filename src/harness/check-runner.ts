@@ -4,7 +4,7 @@
  * parallelism), and one seed replayed in this thread with its message trace.
  */
 import { fileURLToPath } from 'node:url';
-import { UNSAFE_VARIANTS as VARIANTS, type UnsafeVariant as Variant } from '../cluster/config.js';
+import { UNSAFE_VARIANT_MODES, UNSAFE_VARIANTS as VARIANTS, type UnsafeVariant as Variant } from '../cluster/config.js';
 import { ConfigError } from '../core/errors.js';
 import { allKeys, checkOptions } from '../core/validate.js';
 import type { Violation } from './linearizability.js';
@@ -18,7 +18,6 @@ import {
   SCENARIO_NEMESIS,
   shapeFieldsOf,
   TXN_SCENARIO_KEYS_MAX,
-  UNSAFE_VARIANT_MODES,
   type ScenarioOptions,
   type ScenarioResult,
   type LimitsChoice,

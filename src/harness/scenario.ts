@@ -4,6 +4,7 @@ import {
   COMMIT_PROTOCOLS,
   REPLICATION_FACTOR_MAX,
   REPLICATION_MODES,
+  UNSAFE_VARIANT_MODES,
   UNSAFE_VARIANTS,
   type ClusterConfig,
   type NatsConfig,
@@ -344,16 +345,6 @@ export const SCENARIO_FACTOR_MAX = REPLICATION_FACTOR_MAX;
 export const SCENARIO_SHAPE_DEFAULTS = { regions: 3, servers: 2, factor: 3, shards: 4 } as const;
 /** Keys of the transactional scenario, at most: its final read gets every key in one transaction. */
 export const TXN_SCENARIO_KEYS_MAX = TXN_OPS_MAX;
-
-/**
- * The replication modes a broken variant acts in, for those that do not act in every mode
- * (the cluster refuses them in the others: a variant that cannot act would be a check that
- * cannot fail), and why; the first is the mode `meridian check` runs it in when none is given.
- */
-export const UNSAFE_VARIANT_MODES: Readonly<Partial<Record<UnsafeVariant, { modes: readonly ReplicationMode[]; why: string }>>> = {
-  'ack-before-chosen': { modes: ['passive', 'hybrid'], why: 'it breaks the primary' },
-  'learner-out-of-order': { modes: ['hybrid'], why: 'the other modes have no learners' },
-};
 
 /** `'passive' or 'hybrid'`: modes as a ConfigError's allowed text lists them. */
 function quotedOr(values: readonly string[]): string {

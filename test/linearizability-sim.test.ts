@@ -2,6 +2,7 @@ import test from 'ava';
 import { defaultModeFor, runOneSeed, scheduleOf, UNSAFE_VARIANTS, type CheckMode, type ScenarioTask, type UnsafeVariant } from '../src/harness/check-runner.js';
 import { livenessWaves, LIVENESS_WAVE_CLIENTS, LIVENESS_WAVE_PUTS_PER_KEY, runBankScenario, runScenario, SCENARIO_DEFAULTS } from '../src/harness/scenario.js';
 import { shrinkSeed } from '../src/harness/shrink.js';
+import { runTxnScenario } from '../src/harness/txn-scenario.js';
 import { ConfigError } from '../src/core/errors.js';
 import { seedRange } from './helpers/seeds.js';
 import { seedWindow } from './helpers/seed-window.js';
@@ -293,6 +294,18 @@ test("runScenario runs mode 'none' at a factor of 1, and a cluster of fewer serv
   t.true(none.operations > 0);
   const small = await runScenario({ seed: 1, mode: 'active', regions: 2, servers: 1, faultMs: 1_000 });
   t.true(small.operations > 0);
+});
+
+test('runScenario and runTxnScenario take an option given as undefined as its default, as if left out', async (t) => {
+  // It overwrote the default: faultMs undefined failed inside the cluster as config.durationMs.
+  const left = await runScenario({ seed: 2, mode: 'active', faultMs: 1_000 });
+  const given = await runScenario({ seed: 2, mode: 'active', faultMs: 1_000, clients: undefined, keys: undefined, txnShare: undefined });
+  t.is(given.traceHash, left.traceHash);
+  t.is(given.operations, left.operations);
+  const txnLeft = await runTxnScenario({ seed: 2, commit: '2pc', faultMs: 1_000 });
+  const txnGiven = await runTxnScenario({ seed: 2, commit: '2pc', faultMs: 1_000, clients: undefined, keys: undefined });
+  t.is(txnGiven.transactions, txnLeft.transactions);
+  t.is(txnGiven.committed, txnLeft.committed);
 });
 
 test('runBankScenario refuses sizes that check nothing or cannot run, before its cluster starts', async (t) => {

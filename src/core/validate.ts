@@ -51,3 +51,14 @@ export function allKeys<T>() {
     keys: K & ([Exclude<keyof T, K[number]>] extends [never] ? unknown : { missing: Exclude<keyof T, K[number]> }),
   ): K => keys;
 }
+
+/**
+ * `options` without the keys whose value is `undefined`: spread over defaults, an option given
+ * as `undefined` (`{ clients: undefined }`, as a caller forwarding its own optional fields
+ * writes) then means the default, as leaving it out does, instead of overwriting it.
+ */
+export function definedOnly<T extends object>(options: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) if (value !== undefined) out[key] = value;
+  return out as T;
+}

@@ -14,7 +14,7 @@ import {
 } from '../cluster/config.js';
 import { allServers, balancerAddress, coordinatorAddress, regionOfServer, serverId } from '../cluster/topology.js';
 import { ConfigError, UnavailableError } from '../core/errors.js';
-import { allKeys, checkOptions } from '../core/validate.js';
+import { allKeys, checkOptions, definedOnly } from '../core/validate.js';
 import { Prng } from '../core/prng.js';
 import { compareBallots, formatBallot, type Ballot } from '../protocols/ballot.js';
 import { MEMORY_LIMIT_MIN, type MemoryLimits } from '../core/limits.js';
@@ -524,7 +524,7 @@ const SCENARIO_OPTION_KEYS = allKeys<ScenarioOptions>()([
 
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
   checkOptions(options, 'options', SCENARIO_OPTION_KEYS);
-  const o = { ...SCENARIO_DEFAULTS, ...options };
+  const o = { ...SCENARIO_DEFAULTS, ...definedOnly(options) };
   if (options.txnClients === undefined && o.txnShare === 0) o.txnClients = 0;
   checkScenarioOptions(o);
   const prng = new Prng(o.seed);

@@ -4,7 +4,7 @@ import { serverId } from '../cluster/topology.js';
 import { TXN_OPS_MAX } from '../cluster/client.js';
 import { AbortedError, ConfigError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
-import { allKeys, checkOptions } from '../core/validate.js';
+import { allKeys, checkOptions, definedOnly } from '../core/validate.js';
 import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
 import { checkTransactions, type Anomaly, type ElleOp } from './elle/index.js';
 import type { TxnHistoryOp } from '../core/history.js';
@@ -203,7 +203,7 @@ function checkTxnScenarioOptions(options: TxnScenarioOptions): void {
 
 export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnScenarioResult> {
   checkTxnScenarioOptions(options);
-  const o = { ...TXN_SCENARIO_DEFAULTS, ...options };
+  const o = { ...TXN_SCENARIO_DEFAULTS, ...definedOnly(options) };
   const shape = resolveShape(o);
   const prng = new Prng(`txn:${o.seed}`);
   const regions = Array.from({ length: shape.regions }, (_, i) => `r${i + 1}`);

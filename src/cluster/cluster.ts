@@ -183,6 +183,17 @@ export class Cluster extends EventEmitter {
     }
     this.eventsSeen++;
     if (this.events.length < CLUSTER_EVENTS_KEPT_MAX) this.events.push(event);
+    if (event.kind === 'host-exit' && !this.stopped) {
+      // A host thread that ended unasked took its servers and coordinator down as a crash
+      // would: they are down (isDown, and restart() brings a dedicated one back), and the
+      // balancers hear of it. Before, isDown said false and restart() did nothing.
+      for (const node of event.nodes) {
+        if ((!this.servers.has(node) && !this.coordinators.has(node)) || this.down.has(node)) continue;
+        this.down.add(node);
+        this.paused.delete(node);
+        this.notifyBalancers('node-crashed', node);
+      }
+    }
     this.emit(event.kind, event);
     if (event.kind === 'actor-error' && event.error.message.startsWith('assertion failed')) {
       const failure: AssertionFailure = { address: event.address, message: event.error.message, atMs: this.runtime.now() };

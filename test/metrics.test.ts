@@ -2,7 +2,7 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Prng } from '../src/core/prng.js';
-import { ValidationError } from '../src/core/errors.js';
+import { StoppedError, ValidationError } from '../src/core/errors.js';
 import { histogramSeries, sampleValue, startCluster, type ClusterConfig, type MetricsSnapshot } from '../src/index.js';
 import { LogLinearHistogram, PROMETHEUS_CONTENT_TYPE, Registry, toPrometheusText } from '../src/metrics/index.js';
 import { METRIC_SERIES_MAX } from '../src/metrics/registry.js';
@@ -265,7 +265,7 @@ test('cluster.metrics() on sim: values match the cluster stats and history', asy
   } finally {
     await cluster.stop();
   }
-  await t.throwsAsync(cluster.metrics(), { instanceOf: ValidationError, message: /stopped/ });
+  await t.throwsAsync(cluster.metrics(), { instanceOf: StoppedError, message: /stopped/ });
 });
 
 test('cluster.metrics() on sim: a crashed server reads as down', async (t) => {

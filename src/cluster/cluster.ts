@@ -954,7 +954,7 @@ export class Cluster extends EventEmitter {
   }
 
   private assertRunning(): void {
-    if (this.stopped) throw new ValidationError('cluster', 'the cluster is stopped');
+    if (this.stopped) throw new StoppedError('the cluster is stopped');
   }
 
   /** Stop everything: open calls fail with StoppedError; no thread, timer or handle is left. */

@@ -230,6 +230,21 @@ for (const transport of transports) {
       await cluster.restart('a/0');
       t.false(cluster.isDown('a/0'));
       t.not(await cluster.inspect('a/0'), null);
+      // Pauses and resumes too: a pause called while a crash is under way finds a/0 crashed.
+      const [crash, pause] = await Promise.allSettled([cluster.crash('a/0'), cluster.pause('a/0')]);
+      t.is(crash.status, 'fulfilled');
+      t.like(pause, { status: 'rejected', reason: { field: 'id' } });
+      // A pause called after a restart applies once the restart has: it found a/0 crashed before.
+      const again = await Promise.allSettled([cluster.restart('a/0'), cluster.pause('a/0')]);
+      t.deepEqual(
+        again.map((r) => r.status),
+        ['fulfilled', 'fulfilled'],
+      );
+      t.true(cluster.isPaused('a/0'));
+      await Promise.allSettled([cluster.crash('a/0'), cluster.restart('a/0'), cluster.resume('a/0')]);
+      t.false(cluster.isDown('a/0'));
+      t.false(cluster.isPaused('a/0'));
+      t.not(await cluster.inspect('a/0'), null);
     } finally {
       await cluster.stop();
     }

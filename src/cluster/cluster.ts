@@ -130,7 +130,7 @@ export class Cluster extends EventEmitter {
   private readonly down = new Set<string>();
   /** Servers and coordinators paused (`pause()`) and not yet resumed or crashed. */
   private readonly paused = new Set<string>();
-  /** Per server or coordinator, the last crash or restart called while one is in flight (see inOrder). */
+  /** Per server or coordinator, the last crash, restart, pause or resume called while one is in flight (see inOrder). */
   private readonly lifecycle = new Map<string, Promise<void>>();
   /** Restarts of each server and coordinator (its incarnation number, for the runtime's notices). */
   private readonly incarnations = new Map<string, number>();
@@ -287,7 +287,7 @@ export class Cluster extends EventEmitter {
   }
 
   /**
-   * Run `op`, a crash or restart of `id`, after the ones of `id` called before it have
+   * Run `op`, a crash, restart, pause or resume of `id`, after those of `id` called before it have
    * settled (whatever their outcome): concurrent calls apply in call order, each deciding
    * from the state the previous one left (`Promise.allSettled([crash(x), restart(x)])` ends
    * with x up, as the two awaited one after the other would; a runtime cannot restart a node
@@ -410,21 +410,37 @@ export class Cluster extends EventEmitter {
    * process goes on answering its control plane; its actors of that node stop); pausing a
    * paused or crashed one is a ValidationError.
    */
-  async pause(id: string): Promise<void> {
-    this.assertRunning();
-    this.checkCrashable(id);
-    if (this.down.has(id)) throw new ValidationError('id', `a live server or coordinator, got ${JSON.stringify(id)}, which is crashed`);
-    if (this.paused.has(id)) throw new ValidationError('id', `a server or coordinator not paused already, got ${JSON.stringify(id)}`);
-    this.paused.add(id);
-    await this.runtime.pauseNode(id, true);
+  pause(id: string): Promise<void> {
+    try {
+      this.assertRunning();
+      this.checkCrashable(id);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // In order with the id's crashes and restarts (see inOrder): decided from the state the
+    // calls before it left (a pause called while a crash is under way finds the id crashed).
+    return this.inOrder(id, async () => {
+      this.assertRunning();
+      if (this.down.has(id)) throw new ValidationError('id', `a live server or coordinator, got ${JSON.stringify(id)}, which is crashed`);
+      if (this.paused.has(id)) throw new ValidationError('id', `a server or coordinator not paused already, got ${JSON.stringify(id)}`);
+      this.paused.add(id);
+      await this.runtime.pauseNode(id, true);
+    });
   }
 
-  /** Resume a paused server or coordinator (see `pause`); a no-op for one not paused. */
-  async resume(id: string): Promise<void> {
-    this.assertRunning();
-    this.checkCrashable(id);
-    if (!this.paused.delete(id)) return;
-    await this.runtime.pauseNode(id, false);
+  /** Resume a paused server or coordinator (see `pause`); a no-op for one not paused. In order with the id's crashes and restarts. */
+  resume(id: string): Promise<void> {
+    try {
+      this.assertRunning();
+      this.checkCrashable(id);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.inOrder(id, async () => {
+      this.assertRunning();
+      if (!this.paused.delete(id)) return;
+      await this.runtime.pauseNode(id, false);
+    });
   }
 
   /** Whether a server or coordinator is paused (by `pause()` or a fault) and not resumed or crashed. */

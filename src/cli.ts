@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 /** `meridian demo | bench | check | host`. */
-import { writeSync } from 'node:fs';
 import { runDemo, DEMO_DEFAULTS } from './cli/demo.js';
 import { REPLICATION_MODES, SEED_MAX, type ReplicationMode } from './cluster/config.js';
 
@@ -19,9 +18,7 @@ const USAGE = `usage:
   (meridian check --help lists the variants)`;
 
 function fail(message: string): never {
-  // Written synchronously: process.exit() right after console.error lost the line once in
-  // the test suite (exit status 2, stderr empty; a loaded machine, the stderr a pipe).
-  writeSync(2, `meridian: ${message}\n${USAGE}\n`);
+  console.error(`meridian: ${message}\n${USAGE}`);
   process.exit(2);
 }
 

@@ -4,7 +4,7 @@
  * failed or came out unknown (the checker ran out of budget: not a pass), 2 bad flags.
  */
 import { writeFileSync } from 'node:fs';
-import { UNSAFE_VARIANT_MODES } from '../cluster/config.js';
+import { SEED_MAX, UNSAFE_VARIANT_MODES } from '../cluster/config.js';
 import type { HistoryOp } from '../core/history.js';
 import type { Violation } from '../harness/linearizability.js';
 import {
@@ -166,8 +166,8 @@ type IntField =
  */
 const INT_FLAGS: ReadonlyMap<string, readonly [IntField, number, number]> = new Map([
   ['--seeds', ['seeds', 1, CHECK_RUN_SEEDS_MAX]],
-  ['--seed', ['seed', 0, 0xffffffff]],
-  ['--from', ['from', 0, 0xffffffff - CHECK_RUN_SEEDS_MAX]],
+  ['--seed', ['seed', 0, SEED_MAX]],
+  ['--from', ['from', 0, SEED_MAX - CHECK_RUN_SEEDS_MAX]],
   ['--workers', ['workers', 1, CHECK_RUN_WORKERS_MAX]],
   ['--max-failures', ['maxFailures', 1, CHECK_RUN_SEEDS_MAX]],
   ['--time-limit', ['timeLimit', 1, CHECK_RUN_TIME_LIMIT_MS_MAX / 1_000]],

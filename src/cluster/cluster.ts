@@ -273,17 +273,16 @@ export class Cluster extends EventEmitter {
    * crash called while one of the id's is in flight goes down when that one has settled.
    */
   crash(id: string, options: CrashOptions = {}): Promise<void> {
-    try {
-      this.assertRunning();
-      this.checkCrashable(id);
-      checkOptions(options, 'options', ['powerLoss']);
-      if (options.powerLoss !== undefined && typeof options.powerLoss !== 'boolean') throw new ValidationError('options.powerLoss', 'true or false');
-      if (options.powerLoss === true && this.sim === undefined)
-        throw new ValidationError('options.powerLoss', "true only with transport 'sim' (a real power loss cannot be staged on threads)");
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.inOrder(id, () => this.crashNow(id, options));
+    return this.inOrder(
+      id,
+      () => this.crashNow(id, options),
+      () => {
+        checkOptions(options, 'options', ['powerLoss']);
+        if (options.powerLoss !== undefined && typeof options.powerLoss !== 'boolean') throw new ValidationError('options.powerLoss', 'true or false');
+        if (options.powerLoss === true && this.sim === undefined)
+          throw new ValidationError('options.powerLoss', "true only with transport 'sim' (a real power loss cannot be staged on threads)");
+      },
+    );
   }
 
   /**
@@ -295,9 +294,17 @@ export class Cluster extends EventEmitter {
    * state (which ids are down, the notices to balancers) changes with the runtime's, and a
    * call decides from it whether there is anything to do. With none of the id's in flight,
    * `op` runs at once and its promise is returned as is: such a call runs as it did before,
-   * to the microtask (a sim run that awaits each call keeps its trace).
+   * to the microtask (a sim run that awaits each call keeps its trace). Checked first, at the
+   * call (a rejected promise): the cluster runs, `id` is a server or coordinator, and `check`.
    */
-  private inOrder(id: string, op: () => Promise<void>): Promise<void> {
+  private inOrder(id: string, op: () => Promise<void>, check?: () => void): Promise<void> {
+    try {
+      this.assertRunning();
+      this.checkCrashable(id);
+      check?.();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const before = this.lifecycle.get(id);
     const current = before === undefined ? op() : before.then(op, op);
     this.lifecycle.set(id, current);
@@ -411,12 +418,6 @@ export class Cluster extends EventEmitter {
    * paused or crashed one is a ValidationError.
    */
   pause(id: string): Promise<void> {
-    try {
-      this.assertRunning();
-      this.checkCrashable(id);
-    } catch (error) {
-      return Promise.reject(error);
-    }
     // In order with the id's crashes and restarts (see inOrder): decided from the state the
     // calls before it left (a pause called while a crash is under way finds the id crashed).
     return this.inOrder(id, async () => {
@@ -430,12 +431,6 @@ export class Cluster extends EventEmitter {
 
   /** Resume a paused server or coordinator (see `pause`); a no-op for one not paused. In order with the id's crashes and restarts. */
   resume(id: string): Promise<void> {
-    try {
-      this.assertRunning();
-      this.checkCrashable(id);
-    } catch (error) {
-      return Promise.reject(error);
-    }
     return this.inOrder(id, async () => {
       this.assertRunning();
       if (!this.paused.delete(id)) return;
@@ -456,12 +451,6 @@ export class Cluster extends EventEmitter {
    * (see `crash`).
    */
   restart(id: string): Promise<void> {
-    try {
-      this.assertRunning();
-      this.checkCrashable(id);
-    } catch (error) {
-      return Promise.reject(error);
-    }
     return this.inOrder(id, () => this.restartNow(id));
   }
 

@@ -4,6 +4,7 @@ import {
   COMMIT_PROTOCOLS,
   REPLICATION_FACTOR_MAX,
   REPLICATION_MODES,
+  SEED_MAX,
   UNSAFE_VARIANT_MODES,
   UNSAFE_VARIANTS,
   type ClusterConfig,
@@ -472,10 +473,21 @@ export function checkScenarioSizes(o: {
     throw new ConfigError('shards', `an integer from 1 to ${SCENARIO_SHARDS_MAX}`, o.shards);
 }
 
+/**
+ * What every scenario takes alike, before its cluster starts: `seed` (0 to SEED_MAX), and
+ * `limits` and `trace` when given; a ConfigError naming the field.
+ */
+export function checkScenarioBasics(o: { seed: unknown; limits?: unknown; trace?: unknown }): void {
+  if (!Number.isInteger(o.seed) || (o.seed as number) < 0 || (o.seed as number) > SEED_MAX)
+    throw new ConfigError('seed', 'an integer from 0 to 2^32 - 1', o.seed);
+  if (o.limits !== undefined && !LIMITS_CHOICES.includes(o.limits as LimitsChoice)) throw new ConfigError('limits', LIMITS_CHOICES.join(', '), o.limits);
+  if (o.trace !== undefined && typeof o.trace !== 'boolean') throw new ConfigError('trace', 'true or false', o.trace);
+}
+
 function checkScenarioOptions(
   o: ScenarioOptions & { clients: number; keys: number; faultMs: number; livenessOps: number; txnShare: number; txnClients: number; txnKeys: number },
 ): void {
-  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new ConfigError('seed', 'an integer from 0 to 2^32 - 1', o.seed);
+  checkScenarioBasics(o);
   checkScenarioMode(o.mode, o.factor);
   checkScenarioVariant(o);
   checkScenarioSizes(o);
@@ -488,11 +500,9 @@ function checkScenarioOptions(
     throw new ConfigError('onlyFaults', 'an array of fault episode numbers (integers >= 0)', o.onlyFaults);
   if (o.onlyFaults !== undefined && o.nemesis === 'builtin')
     throw new ConfigError('onlyFaults', "a nemesis schedule (not 'builtin', which has no episodes)", o.onlyFaults);
-  if (o.limits !== undefined && !LIMITS_CHOICES.includes(o.limits)) throw new ConfigError('limits', LIMITS_CHOICES.join(', '), o.limits);
   checkScenarioNemesis(o.nemesis, o.seed, true, o.onlyFaults);
   if (o.during !== undefined && typeof o.during !== 'function')
     throw new ConfigError('during', 'a function (cluster, faults) => Promise<void> that adds faults of its own', o.during);
-  if (o.trace !== undefined && typeof o.trace !== 'boolean') throw new ConfigError('trace', 'true or false', o.trace);
 }
 
 /** The keys of ScenarioOptions (all of them: allKeys checks it at compile time); anything else is refused (a misspelt option would run the default). */
@@ -1297,7 +1307,7 @@ export const BANK_FAULT_MS_MAX = 600_000;
 /** The bank's options, before its cluster starts: a ConfigError naming the first bad field. */
 function checkBankOptions(o: BankOptions): void {
   checkOptions(o, 'options', BANK_OPTION_KEYS);
-  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new ConfigError('seed', 'an integer from 0 to 2^32 - 1', o.seed);
+  checkScenarioBasics({ seed: o.seed });
   // Its shards keep 3 copies each: mode 'none' keeps one.
   const modes: readonly ReplicationMode[] = REPLICATION_MODES.filter((m) => m !== 'none');
   if (!modes.includes(o.mode)) throw new ConfigError('mode', `one of ${modes.join(', ')} (the bank keeps 3 copies of each shard)`, o.mode);

@@ -10,6 +10,7 @@ import { checkTransactions, type Anomaly, type ElleOp } from './elle/index.js';
 import type { TxnHistoryOp } from '../core/history.js';
 import { TXN_CHECK_COMMITS, type TxnCommit } from './txn-commits.js';
 import {
+  checkScenarioBasics,
   checkScenarioMode,
   checkScenarioNemesis,
   checkScenarioSizes,
@@ -23,7 +24,6 @@ import {
   SCENARIO_CHECKPOINT_EVERY,
   SCENARIO_DUPLICATE_DELAY_MS,
   SCENARIO_SNAPSHOT_EVERY,
-  LIMITS_CHOICES,
   TXN_SCENARIO_KEYS_MAX,
   type LimitsChoice,
 } from './scenario.js';
@@ -185,7 +185,7 @@ const TXN_SCENARIO_OPTION_KEYS = allKeys<TxnScenarioOptions>()([
 function checkTxnScenarioOptions(options: TxnScenarioOptions): void {
   checkOptions(options, 'options', TXN_SCENARIO_OPTION_KEYS);
   const o = options;
-  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new ConfigError('seed', 'an integer from 0 to 2^32 - 1', o.seed);
+  checkScenarioBasics(o);
   if (!TXN_CHECK_COMMITS.includes(o.commit)) throw new ConfigError('commit', `one of ${TXN_CHECK_COMMITS.join(', ')}`, o.commit);
   if (o.mode !== undefined) checkScenarioMode(o.mode, o.factor);
   if (o.unsafe !== undefined && !TXN_UNSAFE_VARIANTS.includes(o.unsafe)) throw new ConfigError('unsafe', `one of ${TXN_UNSAFE_VARIANTS.join(', ')}`, o.unsafe);
@@ -196,8 +196,6 @@ function checkTxnScenarioOptions(options: TxnScenarioOptions): void {
     throw new ConfigError('opsMax', `an integer from 1 to ${TXN_OPS_MAX} (micro-ops of a transaction)`, o.opsMax);
   if (o.livenessTxns !== undefined && (!Number.isInteger(o.livenessTxns) || o.livenessTxns < 0 || o.livenessTxns > 1_000))
     throw new ConfigError('livenessTxns', 'an integer from 0 to 1000', o.livenessTxns);
-  if (o.trace !== undefined && typeof o.trace !== 'boolean') throw new ConfigError('trace', 'true or false', o.trace);
-  if (o.limits !== undefined && !LIMITS_CHOICES.includes(o.limits)) throw new ConfigError('limits', LIMITS_CHOICES.join(', '), o.limits);
   checkScenarioNemesis(o.nemesis, o.seed, false);
 }
 

@@ -271,6 +271,11 @@ export class Cluster extends EventEmitter {
    * down, synchronously: in sim a listener still reads its state as it was (copyProgress).
    * Crashes and restarts of one id apply in call order, concurrent ones too (see inOrder); a
    * crash called while one of the id's is in flight goes down when that one has settled.
+   * One still in flight when `stop()` begins either completes (the id is down) or rejects
+   * with StoppedError: stop() ends every thread and process the crash was waiting on, so
+   * its outcome is unknown, as for a client call open at stop() (never a HostExitedError
+   * naming a host that stop() ended). The same for `restart`, `pause` and `resume`; once
+   * stopped, each rejects with StoppedError at once.
    */
   crash(id: string, options: CrashOptions = {}): Promise<void> {
     return this.inOrder(

@@ -43,6 +43,11 @@ export const WORKER_YOUNG_GENERATION_MB_MAX = 16;
 
 const WORKER_URL = new URL('../../../workers/host.js', import.meta.url);
 
+/** What a call cut short by stop() rejects with (stop() ended the thread it waited on). */
+function stoppedDuring(): StoppedError {
+  return new StoppedError('the cluster stopped before the call ended');
+}
+
 interface WorkerHost {
   id: number;
   plan: HostPlan;
@@ -214,14 +219,19 @@ export class ThreadsRuntime implements Runtime {
 
   /**
    * A worker's thread ended. Every admin call pending on it fails with HostExitedError (comlink
-   * would wait for ever), and so does every later one. If nobody asked it to end (not a crash
-   * of a dedicated host, not stop()), it is marked dead and reported as a 'host-exit' event.
+   * would wait for ever), and so does every later one; with StoppedError once stop() began (it
+   * ended the thread: a HostExitedError would blame a host for the stop, and a crash of one
+   * node that was telling the others would reject naming one of them). If nobody asked it to
+   * end (not a crash of a dedicated host, not stop()), it is marked dead and reported as a
+   * 'host-exit' event.
    */
   private hostDied(entry: WorkerHost, code: number | null, why: string): void {
     if (entry.exited) return;
     entry.exited = true;
     const nodes = [...new Set(entry.plan.specs.map((s) => s.node))];
-    const error = new HostExitedError(entry.id, `host ${entry.id} (${nodes.join(', ')}) ${why}; the call may or may not have taken effect`);
+    const error = this.stopped
+      ? stoppedDuring()
+      : new HostExitedError(entry.id, `host ${entry.id} (${nodes.join(', ')}) ${why}; the call may or may not have taken effect`);
     const pending = [...entry.pending];
     entry.pending.clear();
     for (const reject of pending) reject(error);
@@ -246,8 +256,12 @@ export class ThreadsRuntime implements Runtime {
     this.front.disconnect(entry.id);
   }
 
-  /** An admin call on a host that fails with HostExitedError, instead of hanging, if the host dies. */
+  /**
+   * An admin call on a host that fails with HostExitedError, instead of hanging, if the host
+   * dies; with StoppedError if stop() began before or while it ran (see hostDied).
+   */
   private call<T>(entry: WorkerHost, f: (admin: Comlink.Remote<AdminApi>) => Promise<T>): Promise<T> {
+    if (this.stopped) return Promise.reject(stoppedDuring());
     if (entry.exited || !entry.alive) return Promise.reject(new HostExitedError(entry.id, `host ${entry.id} is dead`));
     return new Promise<T>((resolve, reject) => {
       entry.pending.add(reject);
@@ -264,7 +278,10 @@ export class ThreadsRuntime implements Runtime {
     });
   }
 
+  /** Resolves when `entry` says `phase`; rejects if its thread ends first (StoppedError if stop() ended it). */
   private handshake(entry: WorkerHost, phase: 'ready' | 'started'): Promise<void> {
+    // Its thread ended already: no 'exit' will come to reject this.
+    if (entry.exited) return Promise.reject(this.stopped ? stoppedDuring() : new HostExitedError(entry.id, `host ${entry.id} is dead`));
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`host ${entry.id} did not become ${phase} within ${HOST_READY_TIMEOUT_MS} ms`)), HOST_READY_TIMEOUT_MS);
       const done = (): void => {
@@ -275,7 +292,7 @@ export class ThreadsRuntime implements Runtime {
       else entry.onStarted = done;
       entry.onFatal = (error) => {
         clearTimeout(timer);
-        reject(error);
+        reject(this.stopped ? stoppedDuring() : error);
       };
     });
   }
@@ -325,9 +342,24 @@ export class ThreadsRuntime implements Runtime {
     return undefined;
   }
 
-  async crashNode(node: string): Promise<void> {
+  /** The host of `node`, for a crash, restart or pause: StoppedError after stop(). */
+  private liveHostOfNode(node: string): WorkerHost {
+    if (this.stopped) throw new StoppedError('the cluster is stopped');
     const entry = this.hostOfNode(node);
     if (entry === undefined) throw new Error(`no host runs node ${node}`);
+    return entry;
+  }
+
+  /**
+   * Crash `node`: the others are told it is dead, then its thread is terminated (dedicated) or
+   * its actors dropped.
+   *
+   * In flight when stop() begins: it completes, or rejects with StoppedError (never with a
+   * HostExitedError naming a host stop() ended, see hostDied); after stop(), rejects with
+   * StoppedError at once. The same holds for restartNode and pauseNode.
+   */
+  async crashNode(node: string): Promise<void> {
+    const entry = this.liveHostOfNode(node);
     this.deadNodes.add(node);
     this.front.host.setNodeDead(node, true);
     const others = this.liveWorkers().filter((h) => h !== entry);
@@ -344,20 +376,22 @@ export class ThreadsRuntime implements Runtime {
     }
   }
 
+  /** Pause or resume `node`'s actors. At stop(), as crashNode. */
   async pauseNode(node: string, paused: boolean): Promise<void> {
-    const entry = this.hostOfNode(node);
-    if (entry === undefined) throw new Error(`no host runs node ${node}`);
+    const entry = this.liveHostOfNode(node);
     // The thread goes on (its control plane answers); the node's actors run nothing.
     if (entry.alive) await this.call(entry, (a) => a.pauseNode(node, paused));
   }
 
+  /** Start crashed `node` again (a new thread if it had its own). At stop(), as crashNode. */
   async restartNode(node: string): Promise<void> {
-    const entry = this.hostOfNode(node);
-    if (entry === undefined) throw new Error(`no host runs node ${node}`);
+    const entry = this.liveHostOfNode(node);
     if (entry.plan.dedicated) {
       if (entry.alive) return;
       const fresh = this.spawnWorker(entry.plan);
       await this.handshake(fresh, 'ready');
+      // stop() may have begun since (it ended this thread too): no channel to the closed front host.
+      if (this.stopped) throw stoppedDuring();
       this.link(0, fresh.id);
       for (const other of this.liveWorkers()) {
         if (other === fresh) continue;

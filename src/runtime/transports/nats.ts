@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { StoppedError } from '../../core/errors.js';
 import { randomId } from '../../core/ids.js';
 import { HOST_READY_TIMEOUT_MS } from '../../core/limits.js';
 import type { HostPing } from '../admin.js';
@@ -37,6 +38,11 @@ const HOST_ENTRY = fileURLToPath(new URL('../../../workers/nats-host.js', import
 export const REMOTE_HOSTS_WAIT_MS = 60_000;
 /** How long stop() gives a host process to exit after it was told to, before SIGKILL. */
 export const HOST_EXIT_WAIT_MS = 3_000;
+
+/** What a call cut short by stop() rejects with (stop() shut down the host it waited on). */
+function stoppedDuring(): StoppedError {
+  return new StoppedError('the cluster stopped before the call ended');
+}
 
 /** What the threads transport takes, and where the NATS server is. */
 export interface NatsOptions extends ThreadsOptions {
@@ -251,8 +257,20 @@ export class NatsRuntime implements Runtime {
     this.latestStats.delete(entry.id);
   }
 
-  /** Start a host process for `plan` on this machine and hand it its assignment. */
+  /**
+   * Start a host process for `plan` on this machine and hand it its assignment. None once
+   * stop() began (it would outlive the cluster); one that stop() ended fails with StoppedError.
+   */
   private async spawnHost(plan: HostPlan): Promise<HostEntry> {
+    if (this.stopped) throw stoppedDuring();
+    try {
+      return await this.spawnHostNow(plan);
+    } catch (error) {
+      throw this.stopped ? stoppedDuring() : error;
+    }
+  }
+
+  private async spawnHostNow(plan: HostPlan): Promise<HostEntry> {
     const uid = `h${plan.id}-${randomId().replace(/[^A-Za-z0-9]/g, '')}`;
     const hello = new Promise<NatsHello>((resolve) => this.awaited.set(uid, resolve));
     const child = spawn(process.execPath, [HOST_ENTRY, '--nats', this.options.servers.join(','), '--cluster', this.options.cluster, '--uid', uid], {
@@ -315,8 +333,29 @@ export class NatsRuntime implements Runtime {
     return [...this.hosts.values()].filter((h) => h.alive);
   }
 
-  private call<M extends NatsControlMethod>(entry: HostEntry, method: M, ...args: Parameters<NatsControlApi[M]>): Promise<ControlResult<M>> {
-    return callHost(this.nc!, this.subj, entry.id, method, args);
+  /**
+   * A control request to a host; StoppedError if stop() began before it or while it was
+   * unanswered (stop() shut the hosts down and closes the connection: the ControlError would
+   * name a host for the stop, as 'no responders').
+   */
+  private async call<M extends NatsControlMethod>(entry: HostEntry, method: M, ...args: Parameters<NatsControlApi[M]>): Promise<ControlResult<M>> {
+    if (this.stopped) throw stoppedDuring();
+    try {
+      return await callHost(this.nc!, this.subj, entry.id, method, args);
+    } catch (error) {
+      throw this.stopped ? stoppedDuring() : error;
+    }
+  }
+
+  /** The host of `node` once no restart of that host's process is under way, for a crash, restart or pause: StoppedError after stop(). */
+  private async settledHostOfNode(node: string): Promise<HostEntry> {
+    if (this.stopped) throw new StoppedError('the cluster is stopped');
+    const found = this.hostOfNode(node);
+    if (found === undefined) throw new Error(`no host runs node ${node}`);
+    // A host process being started again answers nothing until it has its assignment.
+    await this.respawning.get(found.id)?.catch(() => undefined);
+    if (this.stopped) throw stoppedDuring();
+    return this.hosts.get(found.id)!;
   }
 
   /** Tell every live host process something, not waiting for the answers (callers set the front host themselves). */
@@ -389,12 +428,17 @@ export class NatsRuntime implements Runtime {
     this.broadcast('resetPeer', fresh.id);
   }
 
+  /**
+   * Crash `node`: the others are told it is dead, then its process is killed (it runs nothing
+   * else) or its actors dropped.
+   *
+   * In flight when stop() begins: it completes, or rejects with StoppedError (never with an
+   * error naming a host that stop() shut down); after stop(), rejects with StoppedError at
+   * once. The same holds for restartNode (which starts no process once stop() began) and
+   * pauseNode.
+   */
   async crashNode(node: string): Promise<void> {
-    const found = this.hostOfNode(node);
-    if (found === undefined) throw new Error(`no host runs node ${node}`);
-    // A host process being started again answers nothing until it has its assignment.
-    await this.respawning.get(found.id)?.catch(() => undefined);
-    const entry = this.hosts.get(found.id)!;
+    const entry = await this.settledHostOfNode(node);
     this.crashedNodes.add(node);
     this.deadNodes.add(node);
     this.front!.host.setNodeDead(node, true);
@@ -410,21 +454,16 @@ export class NatsRuntime implements Runtime {
     }
   }
 
+  /** Pause or resume `node`'s actors. At stop(), as crashNode. */
   async pauseNode(node: string, paused: boolean): Promise<void> {
-    const found = this.hostOfNode(node);
-    if (found === undefined) throw new Error(`no host runs node ${node}`);
-    await this.respawning.get(found.id)?.catch(() => undefined);
-    const entry = this.hosts.get(found.id)!;
+    const entry = await this.settledHostOfNode(node);
     // The process goes on (its control plane answers); the node's actors run nothing.
     if (entry.alive) await this.call(entry, 'pauseNode', node, paused);
   }
 
+  /** Start crashed `node` again (a new process if its own was killed). At stop(), as crashNode. */
   async restartNode(node: string): Promise<void> {
-    const found = this.hostOfNode(node);
-    if (found === undefined) throw new Error(`no host runs node ${node}`);
-    // A host process being started again answers nothing until it has its assignment.
-    await this.respawning.get(found.id)?.catch(() => undefined);
-    const entry = this.hosts.get(found.id)!;
+    const entry = await this.settledHostOfNode(node);
     this.crashedNodes.delete(node);
     if (entry.alive) await this.call(entry, 'restartNode', node);
     else if (entry.child !== undefined) await this.respawn(this.hosts.get(entry.id)!);

@@ -430,7 +430,8 @@ export class NatsRuntime implements Runtime {
 
   /**
    * Crash `node`: the others are told it is dead, then its process is killed (it runs nothing
-   * else) or its actors dropped.
+   * else) or its actors dropped. Only a respawn of its host under way is waited for; a restart
+   * or pause of the same node must not overlap this (see Runtime.crashNode).
    *
    * In flight when stop() begins: it completes, or rejects with StoppedError (never with an
    * error naming a host that stop() shut down); after stop(), rejects with StoppedError at

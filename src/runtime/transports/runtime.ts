@@ -24,9 +24,26 @@ export interface Runtime {
   now(): number;
   setTimer(delayMs: number, fn: () => void): TimerHandle;
   sleep(ms: number): Promise<void>;
+  /**
+   * Crash `node`. Precondition of crashNode, restartNode and pauseNode, not checked by any
+   * runtime: no other of the three is in flight for the same node (calls for different nodes
+   * may overlap). Runtimes are internal (the package exports none, see src/index.ts; tests
+   * reach one through `Cluster.internals`), and their one caller, the Cluster, runs these
+   * calls per id one after the other (Cluster.inOrder), where it also decides from its own
+   * state (which ids are down or paused) whether a call has anything to do: ordering them
+   * again here would be a second lock around the same calls. Overlapping, they interleave on
+   * threads and NATS (on threads, a restart of a dedicated node during its crash finds the
+   * thread still alive and does nothing, so the node stays dead; a crash during its restart
+   * terminates the new thread and the restart fails with 'host N exited'). A caller other
+   * than the Cluster must order them itself.
+   */
   crashNode(node: string): Promise<void>;
+  /** Start crashed `node` again; it recovers from its durable log. Precondition: see crashNode. */
   restartNode(node: string): Promise<void>;
-  /** Stop (true) or resume (false) every actor of `node`, as SIGSTOP / SIGCONT would (see Host.pauseNode). */
+  /**
+   * Stop (true) or resume (false) every actor of `node`, as SIGSTOP / SIGCONT would (see
+   * Host.pauseNode). Precondition: see crashNode.
+   */
   pauseNode(node: string, paused: boolean): Promise<void>;
   setNetwork(config: NetworkConfig): void;
   setPartitions(rules: PartitionRule[]): void;

@@ -90,6 +90,8 @@ export interface ThreadsOptions {
 /**
  * The threads transport, main-thread side: one worker per host, a direct MessageChannel
  * between every pair of hosts (the front host on this thread included), comlink for control.
+ * Internal (the package does not export it): the Cluster drives it, and orders the crashes,
+ * restarts and pauses of each node as Runtime.crashNode requires.
  */
 export class ThreadsRuntime implements Runtime {
   readonly kind = 'threads' as const;
@@ -352,7 +354,8 @@ export class ThreadsRuntime implements Runtime {
 
   /**
    * Crash `node`: the others are told it is dead, then its thread is terminated (dedicated) or
-   * its actors dropped.
+   * its actors dropped. Not ordered here with a restart or pause of the same node: the caller
+   * must not overlap them (see Runtime.crashNode; the Cluster orders them per id).
    *
    * In flight when stop() begins: it completes, or rejects with StoppedError (never with a
    * HostExitedError naming a host stop() ended, see hostDied); after stop(), rejects with

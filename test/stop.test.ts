@@ -102,8 +102,8 @@ async function outcomeOf(p: Promise<unknown>): Promise<string> {
 // named another host (one of those it was telling of the crash, terminated by stop()). What is
 // in flight at stop() completes or rejects with StoppedError, as a sleep or a client call does.
 for (const placement of ['dedicated', 'packed'] as const) {
-  // Serial: ava runs these before the concurrent tests above, whose scripts' 500 ms requests
-  // time out on a loaded machine when these clusters start beside them.
+  // Serial: ava runs these before the concurrent tests above, so that their clusters do not
+  // start beside those scripts' on a loaded machine.
   test.serial(`threads (${placement}): a crash, restart, pause or resume in flight when stop() begins completes or rejects with StoppedError`, async (t) => {
     const operations: Array<{ name: string; before?: (c: Cluster) => Promise<void>; run: (c: Cluster) => Promise<void> }> = [
       { name: 'crash', run: (c) => c.crash('a/0') },

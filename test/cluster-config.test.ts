@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, startCluster, type ClusterConfig } from '../src/index.js';
+import { validateConfig } from '../src/cluster/config.js';
 
 const base = (): ClusterConfig => ({
   regions: [
@@ -298,6 +299,32 @@ const cases: Array<[string, (c: Record<string, unknown>) => void, string, RegExp
     'fsync',
     /true or false/,
   ],
+  // Options a transport would ignore (each was accepted and ignored before).
+  [
+    'trace with transport threads (only sim records a trace)',
+    (c) => {
+      c.transport = 'threads';
+      c.trace = true;
+    },
+    'trace',
+    /^config\.trace: expected false or absent with transport 'threads' \(only transport 'sim' records a trace\), got true$/,
+  ],
+  [
+    'workerHeapMb with transport sim',
+    (c) => {
+      c.workerHeapMb = 256;
+    },
+    'workerHeapMb',
+    /^config\.workerHeapMb: expected absent with transport 'sim' \(only transport 'threads' uses it: each worker thread's heap\), got 256$/,
+  ],
+  [
+    'dataDir with transport sim',
+    (c) => {
+      c.dataDir = '/tmp/meridian-logs';
+    },
+    'dataDir',
+    /^config\.dataDir: expected absent with transport 'sim' \(only transports 'threads' and 'nats' keep logs on disk; sim keeps them in memory\)/,
+  ],
 ];
 
 for (const [name, mutate, field, allowed] of cases) {
@@ -311,6 +338,16 @@ for (const [name, mutate, field, allowed] of cases) {
     t.is(error!.code, 'CONFIG');
   });
 }
+
+test('trace: false, dataDir and workerHeapMb are taken where they are used', async (t) => {
+  // Checked before any thread starts: validateConfig alone.
+  const hooks = { balancer: () => ({}) as never, heartbeat: () => ({}) as never, cores: 2, randomSeed: () => 1 };
+  for (const transport of ['sim', 'threads'] as const) t.false(validateConfig({ ...base(), transport, trace: false }, hooks).trace, transport);
+  const threads = validateConfig({ ...base(), transport: 'threads', dataDir: '/tmp/x', workerHeapMb: 128 }, hooks);
+  t.is(threads.dataDir, '/tmp/x');
+  t.is(threads.workerHeapMb, 128);
+  t.true(validateConfig({ ...base(), fsync: true }, hooks).fsync, 'sim takes fsync (power-loss crashes read it)');
+});
 
 test('ConfigError: not an object at all', async (t) => {
   await t.throwsAsync(startCluster(null as unknown as ClusterConfig), { instanceOf: ConfigError });

@@ -126,6 +126,32 @@ const cases: Array<[string, (c: Record<string, unknown>) => void, string, RegExp
     'threads',
     /nats.processes/,
   ],
+  // Options transport 'nats' would ignore (each was accepted and ignored before).
+  [
+    'trace (only sim records one)',
+    (c) => {
+      c.trace = true;
+    },
+    'trace',
+    /^config\.trace: expected false or absent with transport 'nats' \(only transport 'sim' records a trace\), got true$/,
+  ],
+  [
+    'workerHeapMb (nats hosts are processes, not worker threads)',
+    (c) => {
+      c.workerHeapMb = 256;
+    },
+    'workerHeapMb',
+    /^config\.workerHeapMb: expected absent with transport 'nats' \(only transport 'threads' uses it/,
+  ],
+  [
+    'dataDir with hosts started elsewhere (they use their own --data-dir)',
+    (c) => {
+      c.nats = { servers: 'nats://127.0.0.1:4222', hosts: 2 };
+      c.dataDir = '/tmp/meridian-logs';
+    },
+    'dataDir',
+    /^config\.dataDir: expected absent with nats\.hosts \(hosts started elsewhere keep their logs where 'meridian host --data-dir' says\)/,
+  ],
 ];
 
 for (const [name, mutate, field, allowed] of cases) {

@@ -899,7 +899,11 @@ export class Cluster extends EventEmitter {
     return this.sim.world.traceHash;
   }
 
-  /** sim with `trace: true`: every delivered message. */
+  /**
+   * sim only (a ValidationError naming `transport` on threads and nats, where the config
+   * refuses `trace: true`): every delivered message if the cluster started with `trace: true`,
+   * else none.
+   */
   trace(): TraceEntry[] {
     if (this.sim === undefined) throw new ValidationError('transport', "trace() needs transport 'sim'");
     return [...this.sim.world.trace];

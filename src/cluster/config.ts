@@ -203,15 +203,24 @@ export interface ClusterConfig {
   mailboxCapacity?: number;
   messageBytesMax?: number;
   /**
-   * threads and nats: each worker thread's V8 old-generation maximum in MB (default 1024, from
-   * 64 to 65536). A worker that outgrows it ends (ERR_WORKER_OUT_OF_MEMORY) like any dead host;
+   * threads only (refused with sim, which has no worker threads, and nats, whose hosts are
+   * processes): each worker thread's V8 old-generation maximum in MB (default 1024, from 64 to
+   * 65536). A worker that outgrows it ends (ERR_WORKER_OUT_OF_MEMORY) like any dead host;
    * lower keeps RSS flat, higher suits servers with large state.
    */
   workerHeapMb?: number;
-  /** threads: where servers keep their logs (default: a temporary directory removed by stop()). */
+  /**
+   * threads and nats (refused with sim, and with `nats.hosts`: hosts started elsewhere use
+   * their own `--data-dir`): where servers keep their logs (default: a temporary directory
+   * removed by stop()).
+   */
   dataDir?: string;
+  /**
+   * Sync every log append to the device before the step's messages leave (default false). On
+   * sim it decides what a power-loss crash loses (MemoryDurableStore).
+   */
   fsync?: boolean;
-  /** sim: keep every delivered message for `cluster.trace()`. */
+  /** sim only (true is refused with threads and nats): keep every delivered message for `cluster.trace()`. */
   trace?: boolean;
   /**
    * Record client operations for `cluster.history()` (default true). At most
@@ -504,10 +513,26 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
   const messageBytesMax =
     config.messageBytesMax === undefined ? MESSAGE_BYTES_MAX_DEFAULT : checkInt(config.messageBytesMax, 'messageBytesMax', 64, 64 * 1024 * 1024);
   const workerHeapMb = config.workerHeapMb === undefined ? WORKER_HEAP_MB_DEFAULT : checkInt(config.workerHeapMb, 'workerHeapMb', 64, 65_536);
+  // Each worker thread of transport 'threads' runs with it; sim has no worker threads, and nats
+  // hosts are processes (spawned with no heap limit, or started elsewhere).
+  if (config.workerHeapMb !== undefined && transport !== 'threads')
+    throw new ConfigError('workerHeapMb', `absent with transport '${transport}' (only transport 'threads' uses it: each worker thread's heap)`, workerHeapMb);
   if (config.dataDir !== undefined && (typeof config.dataDir !== 'string' || config.dataDir === ''))
     throw new ConfigError('dataDir', 'a directory path', config.dataDir);
+  if (config.dataDir !== undefined && transport === 'sim')
+    throw new ConfigError(
+      'dataDir',
+      "absent with transport 'sim' (only transports 'threads' and 'nats' keep logs on disk; sim keeps them in memory)",
+      config.dataDir,
+    );
+  // Remote hosts keep their logs where `meridian host --data-dir` says; the launcher's own
+  // thread runs only balancers and clients, which write no log.
+  if (config.dataDir !== undefined && nats?.hosts !== undefined)
+    throw new ConfigError('dataDir', "absent with nats.hosts (hosts started elsewhere keep their logs where 'meridian host --data-dir' says)", config.dataDir);
   if (config.fsync !== undefined && typeof config.fsync !== 'boolean') throw new ConfigError('fsync', 'true or false', config.fsync);
   if (config.trace !== undefined && typeof config.trace !== 'boolean') throw new ConfigError('trace', 'true or false', config.trace);
+  if (config.trace === true && transport !== 'sim')
+    throw new ConfigError('trace', `false or absent with transport '${transport}' (only transport 'sim' records a trace)`, config.trace);
   if (config.history !== undefined && typeof config.history !== 'boolean') throw new ConfigError('history', 'true or false', config.history);
   if (transport === 'threads' && placement === 'dedicated' && totalServers + regions.length > THREADS_MAX) {
     throw new ConfigError('placement', `'packed' for more than ${THREADS_MAX} servers and regions on threads (dedicated gives each its own thread)`, placement);

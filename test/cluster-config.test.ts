@@ -325,6 +325,47 @@ const cases: Array<[string, (c: Record<string, unknown>) => void, string, RegExp
     'dataDir',
     /^config\.dataDir: expected absent with transport 'sim' \(only transports 'threads' and 'nats' keep logs on disk; sim keeps them in memory\)/,
   ],
+  // Options a mode would ignore (each was accepted and ignored before).
+  [
+    'replication.sync with mode active',
+    (c) => {
+      c.replication = { mode: 'active', sync: false };
+    },
+    'replication.sync',
+    /^config\.replication\.sync: expected absent with mode 'active' \(only modes 'passive' and 'hybrid' read it\), got false$/,
+  ],
+  [
+    'replication.sync: true with mode none',
+    (c) => {
+      c.replication = { mode: 'none', sync: true };
+    },
+    'replication.sync',
+    /absent with mode 'none'/,
+  ],
+  [
+    'replication.lagBound with mode active',
+    (c) => {
+      c.replication = { mode: 'active', lagBound: 10 };
+    },
+    'replication.lagBound',
+    /^config\.replication\.lagBound: expected absent with mode 'active' \(only sync: false in mode 'passive' or 'hybrid' reads it\), got 10$/,
+  ],
+  [
+    'replication.lagBound with passive and the default sync: true',
+    (c) => {
+      c.replication = { mode: 'passive', factor: 2, lagBound: 10 };
+    },
+    'replication.lagBound',
+    /^config\.replication\.lagBound: expected absent with sync: true \(the default\) \(only sync: false in mode 'passive' or 'hybrid' reads it\)/,
+  ],
+  [
+    'replication.lagBound with hybrid and sync: true',
+    (c) => {
+      c.replication = { mode: 'hybrid', factor: 1, sync: true, lagBound: 10 };
+    },
+    'replication.lagBound',
+    /absent with sync: true/,
+  ],
 ];
 
 for (const [name, mutate, field, allowed] of cases) {
@@ -338,6 +379,19 @@ for (const [name, mutate, field, allowed] of cases) {
     t.is(error!.code, 'CONFIG');
   });
 }
+
+test('replication.sync and lagBound start where they are read: passive and hybrid, lagBound with sync: false', async (t) => {
+  for (const replication of [
+    { mode: 'passive', factor: 2, sync: false, lagBound: 5 },
+    { mode: 'passive', factor: 2, sync: true },
+    { mode: 'hybrid', factor: 1, sync: false, lagBound: 1 },
+  ] as const) {
+    const cluster = await startCluster({ ...base(), replication });
+    await cluster.client({ region: 'us-east' }).put('k', 1);
+    t.is(await cluster.client({ region: 'eu-west' }).get('k'), 1, JSON.stringify(replication));
+    await cluster.stop();
+  }
+});
 
 test('trace: false, dataDir and workerHeapMb are taken where they are used', async (t) => {
   // Checked before any thread starts: validateConfig alone.

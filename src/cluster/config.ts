@@ -33,9 +33,15 @@ export interface ReplicationConfig {
   mode: ReplicationMode;
   /** Servers holding each shard, spread over regions. */
   factor?: number;
-  /** passive: ship updates to backups before acknowledging (true) or after (false). */
+  /**
+   * passive and hybrid (refused with the other modes): the primary acknowledges a write once it
+   * is chosen (true, the default) or once the primary applied it (false).
+   */
   sync?: boolean;
-  /** passive with sync: false and hybrid: most updates a remote backup may lag behind. */
+  /**
+   * passive and hybrid with sync: false (refused otherwise): most writes a primary acknowledges
+   * before they are chosen (default 100). Hybrid learners' lag is not bounded by it.
+   */
   lagBound?: number;
   /** Commands per Multi-Paxos slot; 1 disables batching. */
   batch?: number;
@@ -252,6 +258,8 @@ export const TRANSPORTS: readonly TransportName[] = ['threads', 'sim', 'nats'];
 export const PLACEMENTS: readonly PlacementName[] = ['dedicated', 'packed'];
 export const REPLICATION_MODES: readonly ReplicationMode[] = ['none', 'passive', 'active', 'hybrid'];
 export const COMMIT_PROTOCOLS: readonly CommitProtocol[] = ['2pc', '3pc', 'paxos-commit'];
+/** The replication modes whose primary reads `replication.sync` (and, with sync: false, `lagBound`). */
+export const SYNC_MODES: readonly ReplicationMode[] = ['passive', 'hybrid'];
 
 const TOP_LEVEL_KEYS = new Set([
   'regions',
@@ -478,6 +486,17 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     const sync = r.sync === undefined ? true : r.sync;
     if (typeof sync !== 'boolean') throw new ConfigError('replication.sync', 'true or false', sync);
     const lagBound = r.lagBound === undefined ? 100 : checkInt(r.lagBound, 'replication.lagBound', 1, 1_000_000);
+    // Only a passive or hybrid primary reads `sync` (active and none answer once a command is
+    // chosen), and `lagBound` only with sync: false (GroupReplica.executeEffect); given anywhere
+    // else, either would be ignored.
+    if (r.sync !== undefined && !SYNC_MODES.includes(mode))
+      throw new ConfigError('replication.sync', `absent with mode '${mode}' (only modes 'passive' and 'hybrid' read it)`, r.sync);
+    if (r.lagBound !== undefined && (!SYNC_MODES.includes(mode) || sync))
+      throw new ConfigError(
+        'replication.lagBound',
+        `absent ${SYNC_MODES.includes(mode) ? `with sync: true${r.sync === undefined ? ' (the default)' : ''}` : `with mode '${mode}'`} (only sync: false in mode 'passive' or 'hybrid' reads it)`,
+        r.lagBound,
+      );
     const batch = r.batch === undefined ? 64 : checkInt(r.batch, 'replication.batch', 1, 10_000);
     const snapshotEvery = r.snapshotEvery === undefined ? SNAPSHOT_EVERY_DEFAULT : checkInt(r.snapshotEvery, 'replication.snapshotEvery', 1, 1_000_000);
     const checkpointEvery =

@@ -333,6 +333,41 @@ test('runBankScenario refuses sizes that check nothing or cannot run, before its
   }
 });
 
+test('runScenario and runBankScenario check transport, nats, trace and requestTimeoutMs up front, under their own names', async (t) => {
+  // Before, startCluster checked them, with the cluster's wording ('threads' listed first,
+  // though the scenarios run on 'sim' by default), and trace: true on threads was ignored (the
+  // scenario ran, for seconds of real time, and kept no trace).
+  const kv: Array<[Record<string, unknown>, string, RegExp]> = [
+    [{ transport: 'tcp' }, 'transport', /^config\.transport: expected one of sim, threads, nats \(default sim\), got "tcp"$/],
+    [{ nats: { servers: 'nats://127.0.0.1:4222' } }, 'nats', /^config\.nats: expected absent unless transport is 'nats' \(the scenario runs on 'sim'\)/],
+    [{ transport: 'threads', nats: { servers: 'nats://127.0.0.1:4222' } }, 'nats', /runs on 'threads'/],
+    [{ transport: 'nats' }, 'nats', /^config\.nats: expected an object \{ servers, processes \| hosts, cluster\? \} with transport 'nats'$/],
+    [{ transport: 'nats', nats: { servers: 'http://127.0.0.1:4222' } }, 'nats.servers', /^config\.nats\.servers: expected a NATS URL/],
+    [
+      { transport: 'threads', trace: true },
+      'trace',
+      /^config\.trace: expected false or absent with transport 'threads' \(only transport 'sim' records a trace\), got true$/,
+    ],
+    [{ requestTimeoutMs: 0 }, 'requestTimeoutMs', /^config\.requestTimeoutMs: expected a number of ms from 1 to 3600000 \(a client call's timeout\), got 0$/],
+    [{ requestTimeoutMs: '1s' }, 'requestTimeoutMs', /^config\.requestTimeoutMs: expected a number of ms from 1 to 3600000/],
+  ];
+  for (const [change, field, message] of kv) {
+    const options = { seed: 1, mode: 'active', faultMs: 500, ...change };
+    const error = await t.throwsAsync(runScenario(options as never), { instanceOf: ConfigError, message }, JSON.stringify(change));
+    t.is(error?.field, field, JSON.stringify(change));
+  }
+  const bank: Array<[Record<string, unknown>, string, RegExp]> = [
+    [{ transport: 'tcp' }, 'transport', /^config\.transport: expected one of sim, threads, nats \(default sim\), got "tcp"$/],
+    [{ nats: { servers: 'nats://127.0.0.1:4222' } }, 'nats', /^config\.nats: expected absent unless transport is 'nats' \(the scenario runs on 'sim'\)/],
+    [{ transport: 'nats', nats: { servers: 'nats://127.0.0.1:4222', processes: 0 } }, 'nats.processes', /^config\.nats\.processes: expected an integer from 1/],
+  ];
+  for (const [change, field, message] of bank) {
+    const options = { seed: 1, mode: 'active', commit: '2pc', faultMs: 500, ...change };
+    const error = await t.throwsAsync(runBankScenario(options as never), { instanceOf: ConfigError, message }, JSON.stringify(change));
+    t.is(error?.field, field, JSON.stringify(change));
+  }
+});
+
 /**
  * A broken variant can make the cluster answer a cas with a value, neither true nor false (its
  * replicas applied another command at the request's slot). That is a failure of its own, named

@@ -252,6 +252,8 @@ export const SHARDS_MAX = 4096;
 export const REGIONS_MAX = 64;
 export const SERVERS_PER_REGION_MAX = 10_000;
 export const THREADS_MAX = 256;
+/** The longest client call timeout (`requestTimeoutMs`), an hour. */
+export const REQUEST_TIMEOUT_MS_MAX = 3_600_000;
 export const REGION_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 
 export const TRANSPORTS: readonly TransportName[] = ['threads', 'sim', 'nats'];
@@ -527,7 +529,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
   const heartbeat = hooks.heartbeat(config.heartbeat ?? {});
   const shards = config.shards === undefined ? SHARDS_DEFAULT : checkInt(config.shards, 'shards', 1, SHARDS_MAX);
   const requestTimeoutMs =
-    config.requestTimeoutMs === undefined ? REQUEST_TIMEOUT_MS_DEFAULT : checkNumber(config.requestTimeoutMs, 'requestTimeoutMs', 1, 3_600_000);
+    config.requestTimeoutMs === undefined ? REQUEST_TIMEOUT_MS_DEFAULT : checkNumber(config.requestTimeoutMs, 'requestTimeoutMs', 1, REQUEST_TIMEOUT_MS_MAX);
   const mailboxCapacity = config.mailboxCapacity === undefined ? MAILBOX_CAPACITY_DEFAULT : checkInt(config.mailboxCapacity, 'mailboxCapacity', 1, 10_000_000);
   const messageBytesMax =
     config.messageBytesMax === undefined ? MESSAGE_BYTES_MAX_DEFAULT : checkInt(config.messageBytesMax, 'messageBytesMax', 64, 64 * 1024 * 1024);

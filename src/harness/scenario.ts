@@ -4,15 +4,18 @@ import {
   COMMIT_PROTOCOLS,
   REPLICATION_FACTOR_MAX,
   REPLICATION_MODES,
+  REQUEST_TIMEOUT_MS_MAX,
   SEED_MAX,
   UNSAFE_VARIANT_MODES,
   UNSAFE_VARIANTS,
+  isPlainObject,
   type ClusterConfig,
   type NatsConfig,
   type ReplicationConfig,
   type ReplicationMode,
   type UnsafeVariant,
 } from '../cluster/config.js';
+import { validateNats } from '../cluster/validate-nats.js';
 import { allServers, balancerAddress, coordinatorAddress, regionOfServer, serverId } from '../cluster/topology.js';
 import { ConfigError, UnavailableError } from '../core/errors.js';
 import { allKeys, checkOptions, definedOnly } from '../core/validate.js';
@@ -72,9 +75,9 @@ export interface ScenarioOptions {
   txnClients?: number;
   /** Keys the transaction clients use (default SCENARIO_DEFAULTS.txnKeys). */
   txnKeys?: number;
-  /** Client call timeout (default SCENARIO_REQUEST_TIMEOUT_MS). */
+  /** Client call timeout (default SCENARIO_REQUEST_TIMEOUT_MS; 1 ms to REQUEST_TIMEOUT_MS_MAX). */
   requestTimeoutMs?: number;
-  /** Keep the message trace (for `meridian check --trace`; sim only). */
+  /** Keep the message trace (for `meridian check --trace`; sim only: true is refused on threads and nats). */
   trace?: boolean;
   /** 'sim' (default: reproducible) or 'threads' / 'nats' (the same scenario in real time). */
   transport?: 'sim' | 'threads' | 'nats';
@@ -484,10 +487,37 @@ export function checkScenarioBasics(o: { seed: unknown; limits?: unknown; trace?
   if (o.trace !== undefined && typeof o.trace !== 'boolean') throw new ConfigError('trace', 'true or false', o.trace);
 }
 
+/** The transports a scenario runs on: 'sim' (its default) first. */
+export const SCENARIO_TRANSPORTS = ['sim', 'threads', 'nats'] as const;
+
+/**
+ * A scenario's transport options, before its cluster starts (startCluster would check them
+ * only once the scenario built its config, under the cluster's names): `transport`, `nats`
+ * (with transport 'nats' only, as the cluster checks it), `trace` true on 'sim' only (only
+ * the simulator records a trace: on threads or nats the scenario would ignore it), and
+ * `requestTimeoutMs`; a ConfigError naming the option.
+ */
+export function checkScenarioTransport(o: { transport?: unknown; nats?: unknown; trace?: unknown; requestTimeoutMs?: unknown }): void {
+  if (o.transport !== undefined && !SCENARIO_TRANSPORTS.includes(o.transport as never))
+    throw new ConfigError('transport', `one of ${SCENARIO_TRANSPORTS.join(', ')} (default sim)`, o.transport);
+  const transport = (o.transport as (typeof SCENARIO_TRANSPORTS)[number] | undefined) ?? 'sim';
+  // The cores only set the default number of host processes, which this check does not keep.
+  if (transport === 'nats') validateNats(o.nats, 1, isPlainObject);
+  else if (o.nats !== undefined) throw new ConfigError('nats', `absent unless transport is 'nats' (the scenario runs on '${transport}')`, o.nats);
+  if (o.trace === true && transport !== 'sim')
+    throw new ConfigError('trace', `false or absent with transport '${transport}' (only transport 'sim' records a trace)`, o.trace);
+  if (
+    o.requestTimeoutMs !== undefined &&
+    (typeof o.requestTimeoutMs !== 'number' || !Number.isFinite(o.requestTimeoutMs) || o.requestTimeoutMs < 1 || o.requestTimeoutMs > REQUEST_TIMEOUT_MS_MAX)
+  )
+    throw new ConfigError('requestTimeoutMs', `a number of ms from 1 to ${REQUEST_TIMEOUT_MS_MAX} (a client call's timeout)`, o.requestTimeoutMs);
+}
+
 function checkScenarioOptions(
   o: ScenarioOptions & { clients: number; keys: number; faultMs: number; livenessOps: number; txnShare: number; txnClients: number; txnKeys: number },
 ): void {
   checkScenarioBasics(o);
+  checkScenarioTransport(o);
   checkScenarioMode(o.mode, o.factor);
   checkScenarioVariant(o);
   checkScenarioSizes(o);
@@ -580,7 +610,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     heartbeat: { intervalMs: 100 },
     // Power-loss faults lose nothing acknowledged with fsync (sim; on threads there are none).
     fsync: !threads,
-    trace: !threads && (o.trace ?? false),
+    // Refused up front on threads and nats (checkScenarioTransport).
+    trace: o.trace ?? false,
   };
   if (o.commit !== undefined) config.commit = o.commit;
   if (o.nats !== undefined) config.nats = o.nats;
@@ -746,7 +777,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     };
     // Kept when it failed, and for a replay (trace: `meridian check --history` writes it).
     if (!result.ok || o.trace === true) result.history = recorded;
-    if (o.trace && !threads) result.trace = cluster.trace();
+    if (o.trace) result.trace = cluster.trace();
     if (!result.ok && threads) result.inspection = await inspectCluster(cluster, t0);
     return result;
   } finally {
@@ -1308,6 +1339,7 @@ export const BANK_FAULT_MS_MAX = 600_000;
 function checkBankOptions(o: BankOptions): void {
   checkOptions(o, 'options', BANK_OPTION_KEYS);
   checkScenarioBasics({ seed: o.seed });
+  checkScenarioTransport({ transport: o.transport, nats: o.nats });
   // Its shards keep 3 copies each: mode 'none' keeps one.
   const modes: readonly ReplicationMode[] = REPLICATION_MODES.filter((m) => m !== 'none');
   if (!modes.includes(o.mode)) throw new ConfigError('mode', `one of ${modes.join(', ')} (the bank keeps 3 copies of each shard)`, o.mode);

@@ -11,11 +11,9 @@ const DEMO_DURATION_MS_MAX = 3_600_000;
 const USAGE = `usage:
   meridian demo [--transport threads|sim] [--seed N] [--duration-ms N] [--replication none|passive|active|hybrid]
   meridian bench [suite ...] [--quick] [--json FILE]
-  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin] [--faults KIND,...] [--clients N] [--keys N] [--fault-ms MS] [--json FILE] [--max-failures K] [--time-limit SECONDS]
-  meridian check --seed S [--trace] [--history FILE] [--shrink] [--mode ...] [--unsafe VARIANT] [--nemesis ...] [--clients N] [--keys N] [--fault-ms MS] [--only-faults I,J]
-  meridian check --workload txn --seeds N | --seed S [--commit 2pc|paxos-commit] [--unsafe release-locks-at-prepare|vote-before-prepare-durable]
+  meridian check --seeds N | --time-limit SECONDS | --seed S [--workload kv|txn] [flag ...]
   meridian host --nats URL[,URL] --cluster NAME [--data-dir DIR]
-  (meridian check --help lists the variants)`;
+  (meridian check --help lists every check flag, fault kind and broken variant)`;
 
 function fail(message: string): never {
   console.error(`meridian: ${message}\n${USAGE}`);

@@ -233,3 +233,16 @@ test('sim: check seeds run side by side in one thread give the traces they give 
   const together = (await Promise.all(seeds.map((seed) => runOneSeed({ seed, mode: 'active' })))).map((r) => r.traceHash);
   t.deepEqual(together, alone);
 });
+
+test('trace(): every delivered message with trace: true; a ValidationError naming trace without it (not an empty list)', async (t) => {
+  for (const trace of [true, false]) {
+    const cluster = await startCluster({ regions: [{ name: 'a', servers: 1 }], transport: 'sim', seed: 1, trace });
+    try {
+      await cluster.client({ region: 'a' }).put('k', 1);
+      if (trace) t.true(cluster.trace().length > 0, 'a put delivers messages');
+      else t.throws(() => cluster.trace(), { message: /^trace: .*trace: true/ });
+    } finally {
+      await cluster.stop();
+    }
+  }
+});

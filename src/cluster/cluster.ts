@@ -900,12 +900,13 @@ export class Cluster extends EventEmitter {
   }
 
   /**
-   * sim only (a ValidationError naming `transport` on threads and nats, where the config
-   * refuses `trace: true`): every delivered message if the cluster started with `trace: true`,
-   * else none.
+   * sim with `trace: true`: every delivered message. A ValidationError naming `transport` on
+   * threads and nats (the config refuses `trace: true` there), and naming `trace` on a sim
+   * cluster started without it (it kept nothing: an empty list would read as "no messages").
    */
   trace(): TraceEntry[] {
     if (this.sim === undefined) throw new ValidationError('transport', "trace() needs transport 'sim'");
+    if (!this.config.trace) throw new ValidationError('trace', 'trace() needs the cluster started with trace: true (it kept no messages)');
     return [...this.sim.world.trace];
   }
 

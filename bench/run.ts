@@ -10,6 +10,7 @@
  * cannot be written (found before any suite runs), exit with code 2.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unwritableReason } from '../src/cli/output-file.js';
 import { compareReports, type ReportLike } from './lib/compare.js';
@@ -41,9 +42,21 @@ const USAGE = `usage: meridian bench [suite ...] [--quick] [--json FILE] [--html
   --quick             small sizes (CI): well under a minute per suite
   --json FILE         write every result and the machine's description to FILE
   --html FILE         write a self-contained HTML report with plots to FILE
-  --compare OLD.json  print the ratio of every figure to the same figure in OLD.json`;
+  --compare OLD.json  print the ratio of every figure to the same figure in OLD.json (a report --json wrote)
+  --help              this text
+  each suite once; --json, --html and --compare once each, --json and --html to different files`;
 
 const FILE_FLAGS = ['--json', '--html', '--compare'] as const;
+const FILE_FLAG_NEEDS: Record<(typeof FILE_FLAGS)[number], string> = {
+  '--json': "a file to write every result and the machine's description to",
+  '--html': 'a file to write the HTML report to',
+  '--compare': 'a report an earlier run wrote with --json',
+};
+
+/** `--help` or `-h` anywhere: print the usage and run nothing. */
+export function wantsHelp(argv: readonly string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
 
 export function parseArgs(argv: readonly string[]): RunArgs {
   const suites: SuiteName[] = [];
@@ -62,18 +75,59 @@ export function parseArgs(argv: readonly string[]): RunArgs {
       } else {
         file = arg.slice(flag.length + 1);
       }
-      if (file === undefined || file === '' || file.startsWith('--')) throw new UsageError(`${flag} needs a file name: ${flag} FILE`);
+      if (file === undefined || file === '' || file.startsWith('--'))
+        throw new UsageError(`${flag} needs ${FILE_FLAG_NEEDS[flag]}, got ${JSON.stringify(file ?? null)}`);
+      // Given twice, one of the two would be ignored (a report not written where asked).
+      if (files[flag] !== undefined) throw new UsageError(`${flag} given twice (${JSON.stringify(files[flag])} and ${JSON.stringify(file)}): give it once`);
       files[flag] = file;
     } else if (arg.startsWith('-')) {
-      throw new UsageError(`unknown option ${JSON.stringify(arg)}; allowed: --quick, --json FILE, --html FILE, --compare OLD.json`);
+      throw new UsageError(`unknown option ${JSON.stringify(arg)}; allowed: --quick, --json FILE, --html FILE, --compare OLD.json, --help`);
     } else if ((SUITES as readonly string[]).includes(arg)) {
-      if (!suites.includes(arg as SuiteName)) suites.push(arg as SuiteName);
+      if (suites.includes(arg as SuiteName)) throw new UsageError(`suite ${JSON.stringify(arg)} named twice: each suite runs once, name it once`);
+      suites.push(arg as SuiteName);
     } else {
       throw new UsageError(`unknown suite ${JSON.stringify(arg)}; allowed: ${SUITES.join(', ')}`);
     }
   }
-  if (files['--compare'] !== undefined && !existsSync(files['--compare'])) throw new UsageError(`--compare: no file ${JSON.stringify(files['--compare'])}`);
-  return { suites, quick, json: files['--json'], html: files['--html'], compare: files['--compare'] };
+  const [json, html, compare] = [files['--json'], files['--html'], files['--compare']];
+  // Both written at the end: the second would overwrite the first.
+  if (json !== undefined && html !== undefined && resolve(json) === resolve(html))
+    throw new UsageError(`--json and --html name the same file ${JSON.stringify(json)}: the HTML report would overwrite the JSON one; give two files`);
+  // --json OLD --compare OLD replaces the old report with the new one (compared first); --html OLD would leave no report to compare with.
+  if (html !== undefined && compare !== undefined && resolve(html) === resolve(compare))
+    throw new UsageError(
+      `--html and --compare name the same file ${JSON.stringify(html)}: the HTML report would overwrite the JSON report it compares with; give two files`,
+    );
+  if (compare !== undefined && !existsSync(compare))
+    throw new UsageError(`--compare needs ${FILE_FLAG_NEEDS['--compare']}, got ${JSON.stringify(compare)}: no such file`);
+  return { suites, quick, json, html, compare };
+}
+
+/**
+ * The report `--compare` names, read and checked before any suite runs: a JSON object whose
+ * `results` are `{ suite: string, figures: object }` (what --json writes). A garbled one would
+ * otherwise fail the comparison after the whole run. Throws a UsageError saying what is wrong.
+ */
+export function readCompareReport(file: string): ReportLike {
+  const bad = (why: string): UsageError => new UsageError(`--compare needs ${FILE_FLAG_NEEDS['--compare']}, got ${JSON.stringify(file)}: ${why}`);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw bad((error as Error).message);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw bad(`not JSON (${(error as Error).message})`);
+  }
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(doc) || !Array.isArray(doc.results)) throw bad('no "results" array');
+  doc.results.forEach((r: unknown, i: number) => {
+    if (!isObject(r) || typeof r.suite !== 'string' || !isObject(r.figures)) throw bad(`results[${i}] is not { "suite": name, "figures": {...} }`);
+  });
+  return doc as unknown as ReportLike;
 }
 
 function suiteUrl(name: SuiteName): URL {
@@ -88,23 +142,19 @@ async function loadSuite(name: SuiteName): Promise<SuiteRun | undefined> {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   let args: RunArgs;
+  let old: ReportLike | undefined;
   try {
     args = parseArgs(argv);
+    if (args.compare !== undefined) old = readCompareReport(args.compare);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`bench: ${error.message}\n${USAGE}\n`);
     return 2;
-  }
-  let old: ReportLike | undefined;
-  if (args.compare !== undefined) {
-    try {
-      old = JSON.parse(readFileSync(args.compare, 'utf8')) as ReportLike;
-      if (!Array.isArray(old.results)) throw new Error('no "results" array');
-    } catch (error) {
-      process.stderr.write(`bench: --compare ${args.compare}: not a bench JSON report (${(error as Error).message})\n`);
-      return 2;
-    }
   }
   // Output files that cannot be written fail now, before any suite runs (not after, its results lost).
   for (const [flag, file] of [
@@ -119,6 +169,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const explicit = args.suites.length > 0;
   const names = explicit ? args.suites : [...SUITES];
+  // A suite asked for by name that is not written yet fails now, not after the others ran.
+  const missing = names.filter((name) => !existsSync(fileURLToPath(suiteUrl(name))));
+  if (explicit && missing.length > 0) {
+    process.stderr.write(`bench: suite ${missing.join(', ')} is not written yet (no ${missing.map((m) => `bench/${m}.ts`).join(', ')})\n`);
+    return 2;
+  }
   const results: SuiteResult[] = [];
   const skipped: string[] = [];
   const progress = new Progress(names.length);
@@ -126,7 +182,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const run = await loadSuite(name);
     if (run === undefined) {
       skipped.push(name);
-      process.stderr.write(`bench: suite ${name} is not written yet (no bench/${name}.ts)${explicit ? '' : '; skipped'}\n`);
+      process.stderr.write(`bench: suite ${name} is not written yet (no bench/${name}.ts); skipped\n`);
       continue;
     }
     progress.start(`${name}${args.quick ? ' (quick)' : ''}`);
@@ -137,21 +193,28 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${jsonLine(result)}\n`);
   }
   const report: BenchReport = { machine: machineInfo() as unknown as Record<string, unknown>, quick: args.quick, skipped, results };
+  // A file that became unwritable during the run (its folder removed, the disk full) costs that
+  // file only: the other is still written and the comparison still printed; the exit code is 1.
+  let code = 0;
+  const write = (flag: string, file: string, text: () => string): void => {
+    try {
+      writeFileSync(file, text());
+      process.stderr.write(`bench: wrote ${file}\n`);
+    } catch (error) {
+      process.stderr.write(`bench: ${flag}: cannot write ${JSON.stringify(file)}: ${(error as Error).message}\n`);
+      code = 1;
+    }
+  };
   if (args.json !== undefined) {
     const data = { machine: report.machine, quick: args.quick, skipped, results: results.map((r) => ({ suite: r.suite, figures: r.figures })) };
-    writeFileSync(args.json, `${JSON.stringify(data, null, 2)}\n`);
-    process.stderr.write(`bench: wrote ${args.json}\n`);
+    write('--json', args.json, () => `${JSON.stringify(data, null, 2)}\n`);
   }
-  if (args.html !== undefined) {
-    writeFileSync(args.html, renderHtml(report));
-    process.stderr.write(`bench: wrote ${args.html}\n`);
-  }
+  if (args.html !== undefined) write('--html', args.html, () => renderHtml(report));
   if (old !== undefined) {
     const { table } = compareReports({ results }, old);
     process.stdout.write(`\ncompared with ${args.compare}\n${table}\n`);
   }
-  // Asking for a suite by name that does not exist yet is an error; skipping it in "all" is not.
-  return explicit && skipped.length > 0 ? 2 : 0;
+  return code;
 }
 
 const isEntry = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];

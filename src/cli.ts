@@ -10,7 +10,7 @@ const DEMO_DURATION_MS_MAX = 3_600_000;
 
 const USAGE = `usage:
   meridian demo [--transport threads|sim] [--seed N] [--duration-ms N] [--replication none|passive|active|hybrid]
-  meridian bench [suite ...] [--quick] [--json FILE]
+  meridian bench [suite ...] [--quick] [--json FILE] [--html FILE] [--compare OLD.json]   (meridian bench --help lists the suites)
   meridian check --seeds N | --time-limit SECONDS | --seed S [--workload kv|txn] [flag ...]
   meridian host --nats URL[,URL] --cluster NAME [--data-dir DIR]
   (meridian check --help lists every check flag, fault kind and broken variant)`;

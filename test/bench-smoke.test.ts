@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '../bench/transport.js';
-import { parseArgs, SUITES, UsageError } from '../bench/run.js';
+import { parseArgs, readCompareReport, SUITES, UsageError } from '../bench/run.js';
 import { unwritableReason } from '../src/cli/output-file.js';
 import { median, percentile } from '../bench/lib/stats.js';
 import { formatTable } from '../bench/lib/table.js';
@@ -38,8 +38,8 @@ test('runner arguments: suites, --quick, --json, --html, --compare; unknown name
   const none = { json: undefined, html: undefined, compare: undefined };
   t.deepEqual(parseArgs([]), { suites: [], quick: false, ...none });
   t.deepEqual(parseArgs(['transport', '--quick', '--json', 'out.json']), { suites: ['transport'], quick: true, ...none, json: 'out.json' });
-  t.deepEqual(parseArgs(['--json=x.json', 'transport', 'transport', '--html', 'r.html']), {
-    suites: ['transport'],
+  t.deepEqual(parseArgs(['--json=x.json', 'transport', 'sim', '--html', 'r.html']), {
+    suites: ['transport', 'sim'],
     quick: false,
     ...none,
     json: 'x.json',
@@ -50,9 +50,97 @@ test('runner arguments: suites, --quick, --json, --html, --compare; unknown name
   for (const name of SUITES) t.true(unknownSuite.message.includes(name), `allowed list lacks ${name}`);
   const unknownFlag = t.throws(() => parseArgs(['--fast']), { instanceOf: UsageError });
   t.true(unknownFlag.message.includes('--fast') && unknownFlag.message.includes('--quick'));
-  t.throws(() => parseArgs(['--json']), { instanceOf: UsageError });
-  t.throws(() => parseArgs(['--html', '--quick']), { instanceOf: UsageError, message: /--html needs a file/ });
-  t.throws(() => parseArgs(['--compare', 'no-such-file.json']), { instanceOf: UsageError, message: /no file/ });
+  t.throws(() => parseArgs(['--json']), { instanceOf: UsageError, message: /^--json needs a file to write every result .*, got null$/ });
+  t.throws(() => parseArgs(['--html', '--quick']), { instanceOf: UsageError, message: /^--html needs a file to write the HTML report to, got "--quick"$/ });
+  t.throws(() => parseArgs(['--json=']), { instanceOf: UsageError, message: /--json needs a file .*, got ""$/ });
+  t.throws(() => parseArgs(['--compare', 'no-such-file.json']), {
+    instanceOf: UsageError,
+    message: '--compare needs a report an earlier run wrote with --json, got "no-such-file.json": no such file',
+  });
+  // Each of these was taken silently: a suite named twice ran once, a flag given twice kept its
+  // last file, --json and --html to one file left only the HTML, --html onto the --compare report destroyed it.
+  t.throws(() => parseArgs(['sim', 'transport', 'sim']), { instanceOf: UsageError, message: 'suite "sim" named twice: each suite runs once, name it once' });
+  t.throws(() => parseArgs(['--json', 'a.json', '--json=b.json']), {
+    instanceOf: UsageError,
+    message: '--json given twice ("a.json" and "b.json"): give it once',
+  });
+  t.throws(() => parseArgs(['--json', 'r', '--html', './r']), { instanceOf: UsageError, message: /^--json and --html name the same file "r"/ });
+  t.throws(() => parseArgs(['--html', 'package.json', '--compare', 'package.json']), {
+    instanceOf: UsageError,
+    message: /^--html and --compare name the same file/,
+  });
+  t.notThrows(() => parseArgs(['--json', 'package.json', '--compare', 'package.json']), '--json OLD --compare OLD: compare, then replace');
+});
+
+test('--compare: a report that is not what --json writes is refused with the reason, and accepted when it is', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-bench-'));
+  try {
+    const cases: Array<[string, RegExp]> = [
+      ['{"results":', /: not JSON \(/],
+      ['null', /: no "results" array$/],
+      ['{"results":{}}', /: no "results" array$/],
+      ['{"results":[{"suite":"sim","figures":{}},{"suite":"transport"}]}', /: results\[1\] is not \{ "suite": name, "figures": \{\.\.\.\} \}$/],
+      ['{"results":[null]}', /: results\[0\] is not/],
+    ];
+    for (const [text, why] of cases) {
+      const file = join(dir, 'old.json');
+      writeFileSync(file, text);
+      const error = t.throws(() => readCompareReport(file), { instanceOf: UsageError });
+      t.true(error.message.startsWith(`--compare needs a report an earlier run wrote with --json, got ${JSON.stringify(file)}: `), error.message);
+      t.regex(error.message, why);
+    }
+    t.throws(() => readCompareReport(dir), { instanceOf: UsageError, message: /EISDIR/ });
+    writeFileSync(join(dir, 'ok.json'), '{"machine":{},"results":[{"suite":"sim","figures":{"a":1}}]}');
+    t.is(readCompareReport(join(dir, 'ok.json')).results[0]!.suite, 'sim');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** `node dist/src/cli.js ARGS`, as a user runs `meridian`. */
+function meridian(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args], { timeout: timeoutMs }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
+    });
+  });
+}
+
+test('meridian bench: --help, a garbled --compare report and a suite named twice exit before any suite runs; meridian --help names every bench flag', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-bench-'));
+  try {
+    const garbled = join(dir, 'old.json');
+    writeFileSync(garbled, '{"results":[{"suite":"sim"}]}');
+    // Before: the garbled report passed (it has a results array), sim ran, then the comparison threw (exit 1).
+    const [top, help, compare, twice] = await Promise.all([
+      meridian(['--help'], 30_000),
+      meridian(['bench', '--help'], 30_000),
+      meridian(['bench', 'sim', '--quick', '--compare', garbled], 120_000),
+      meridian(['bench', 'sim', 'sim', '--quick'], 120_000),
+    ]);
+    t.is(help.code, 0, help.stderr);
+    for (const name of SUITES) t.true(help.stdout.includes(name), `bench --help lacks suite ${name}`);
+    t.is(compare.code, 2, compare.stderr);
+    t.is(compare.stdout, '', 'no suite ran');
+    t.true(
+      compare.stderr.startsWith(`bench: --compare needs a report an earlier run wrote with --json, got ${JSON.stringify(garbled)}: results[0] is not`),
+      compare.stderr,
+    );
+    t.is(twice.code, 2, twice.stderr);
+    t.is(twice.stdout, '', 'no suite ran');
+    t.regex(twice.stderr, /^bench: suite "sim" named twice/);
+    // The short usage listed --quick and --json only.
+    t.is(top.code, 0);
+    const benchLine = top.stdout.split('\n').find((l) => l.trimStart().startsWith('meridian bench'));
+    const topFlags = new Set(benchLine?.match(/--[a-z-]+/g));
+    const benchFlags = new Set(help.stdout.match(/--[a-z-]+/g));
+    benchFlags.delete('--help');
+    for (const flag of benchFlags) t.true(topFlags.has(flag), `${flag} (in bench --help) is not on meridian --help's bench line: ${benchLine}`);
+    for (const flag of topFlags) t.true(flag === '--help' || benchFlags.has(flag), `${flag} is not a bench flag`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /** `node dist/bench/run.js ARGS`: its exit code and stderr (killed after `timeoutMs`). */

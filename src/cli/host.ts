@@ -2,59 +2,121 @@
  * `meridian host --nats URL[,URL] --cluster NAME [--data-dir DIR]`: a host for a cluster
  * launched elsewhere with `transport: 'nats', nats: { hosts: N, cluster: NAME }`. It waits
  * for the launcher, runs the actors it is given, and exits when the cluster stops, when its
- * NATS connection is lost or when the launcher goes silent.
+ * NATS connection is lost or when the launcher goes silent. Exit codes: 0 the cluster it
+ * served stopped (or it was interrupted), 1 NATS could not be reached, 2 bad flags (every flag
+ * checked, the data directory made, before connecting).
  */
 import { randomId } from '../core/ids.js';
-import { validateNats } from '../cluster/validate-nats.js';
+import { ConfigError } from '../core/errors.js';
+import { checkDataDir } from '../cluster/data-dir.js';
+import { NATS_SERVERS_MAX, validateNats } from '../cluster/validate-nats.js';
 import { isPlainObject } from '../cluster/config.js';
 import { runNatsHost } from '../runtime/transports/nats-host.js';
 
-const USAGE = 'usage: meridian host --nats URL[,URL] --cluster NAME [--data-dir DIR]';
+export const HOST_USAGE = `usage: meridian host --nats URL[,URL] --cluster NAME [--data-dir DIR]
+  --nats URL[,URL]  the NATS servers the launcher uses (1 to ${NATS_SERVERS_MAX}, comma-separated), such as nats://127.0.0.1:4222
+  --cluster NAME    the launcher's nats.cluster: 1 to 64 letters, digits, dashes and underscores
+  --data-dir DIR    where this host keeps its logs (made if missing; default: a temporary folder, removed on exit)`;
 
-export async function main(args: string[]): Promise<number> {
-  let servers: string | undefined;
-  let cluster: string | undefined;
-  let dataDir: string | undefined;
+export interface HostIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+class FlagError extends Error {}
+
+/** What each flag's value is, for the message when it is missing. */
+const FLAGS = {
+  '--nats': `NATS server URLs, comma-separated, such as nats://127.0.0.1:4222`,
+  '--cluster': "the cluster's name (the launcher's nats.cluster)",
+  '--data-dir': 'a directory for the logs',
+} as const;
+type Flag = keyof typeof FLAGS;
+
+export interface HostArgs {
+  servers: string[];
+  cluster: string;
+  dataDir?: string;
+}
+
+/** The flags, checked (URLs, name, data directory made if missing), or a FlagError naming the flag. */
+export function parseHostArgs(args: readonly string[]): HostArgs {
+  const given = new Map<Flag, string>();
   for (let i = 0; i < args.length; i += 2) {
+    const flag = args[i]!;
     const value = args[i + 1];
-    if (value === undefined) {
-      console.error(`meridian host: ${args[i]} needs a value\n${USAGE}`);
-      return 2;
-    }
-    if (args[i] === '--nats') servers = value;
-    else if (args[i] === '--cluster') cluster = value;
-    else if (args[i] === '--data-dir') dataDir = value;
-    else {
-      console.error(`meridian host: unknown option ${JSON.stringify(args[i])}\n${USAGE}`);
-      return 2;
-    }
+    if (!(flag in FLAGS)) throw new FlagError(`unknown host option ${JSON.stringify(flag)}; allowed: ${Object.keys(FLAGS).join(', ')}, --help`);
+    const known = flag as Flag;
+    // `--nats --cluster shop`: --nats has no value (and "shop" is no flag).
+    if (value === undefined || value === '' || value.startsWith('--'))
+      throw new FlagError(`${known} needs ${FLAGS[known]}, got ${JSON.stringify(value ?? null)}`);
+    if (given.has(known)) throw new FlagError(`${known} given twice (${JSON.stringify(given.get(known))} and ${JSON.stringify(value)}): give it once`);
+    given.set(known, value);
   }
-  if (servers === undefined || cluster === undefined) {
-    console.error(`meridian host: --nats and --cluster are required\n${USAGE}`);
-    return 2;
-  }
-  let resolved;
+  const nats = given.get('--nats');
+  const cluster = given.get('--cluster');
+  const missing = (['--nats', '--cluster'] as const).filter((f) => !given.has(f));
+  if (nats === undefined || cluster === undefined) throw new FlagError(`${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} required`);
+  const list = nats.split(',');
+  let servers: string[];
   try {
-    resolved = validateNats({ servers: servers.split(','), cluster, hosts: 1 }, 1, isPlainObject);
+    servers = validateNats({ servers: list, cluster, hosts: 1 }, 1, isPlainObject).servers;
   } catch (error) {
-    console.error(`meridian host: ${(error as Error).message}`);
+    if (!(error instanceof ConfigError)) throw error;
+    if (error.field === 'nats.cluster') throw new FlagError(`--cluster needs ${error.allowed}, got ${JSON.stringify(cluster)}`);
+    const index = /^nats\.servers\[(\d+)\]$/.exec(error.field);
+    if (index !== null) throw new FlagError(`--nats needs comma-separated URLs, each ${error.allowed}, got ${JSON.stringify(list[Number(index[1])])}`);
+    throw new FlagError(`--nats needs 1 to ${NATS_SERVERS_MAX} comma-separated NATS URLs, got ${list.length}`);
+  }
+  const dataDir = given.get('--data-dir');
+  if (dataDir !== undefined) {
+    try {
+      checkDataDir(dataDir);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      throw new FlagError(`--data-dir needs ${error.allowed}, got ${JSON.stringify(dataDir)}`);
+    }
+  }
+  return { servers, cluster, ...(dataDir === undefined ? {} : { dataDir }) };
+}
+
+export async function main(args: string[], io: HostIo = { out: (l) => console.log(l), err: (l) => console.error(l) }): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    io.out(HOST_USAGE);
+    return 0;
+  }
+  let parsed: HostArgs;
+  try {
+    parsed = parseHostArgs(args);
+  } catch (error) {
+    if (!(error instanceof FlagError)) throw error;
+    io.err(`meridian host: ${error.message}\n${HOST_USAGE}`);
     return 2;
   }
+  const { servers, cluster, dataDir } = parsed;
   const uid = `r${randomId().replace(/[^A-Za-z0-9]/g, '')}`;
-  const handle = await runNatsHost({
-    servers: resolved.servers,
-    cluster,
-    uid,
-    fallbackBehaviorsModule: new URL('../cluster/behaviors.js', import.meta.url).href,
-    ...(dataDir === undefined ? {} : { dataDir }),
-    watchBeat: true,
-    log: (line) => console.log(line),
-  });
-  console.log(`meridian host ${uid}: waiting for cluster ${cluster} on ${resolved.servers.join(', ')}`);
+  let handle;
+  try {
+    handle = await runNatsHost({
+      servers,
+      cluster,
+      uid,
+      fallbackBehaviorsModule: new URL('../cluster/behaviors.js', import.meta.url).href,
+      ...(dataDir === undefined ? {} : { dataDir }),
+      watchBeat: true,
+      log: (line) => io.out(line),
+    });
+  } catch (error) {
+    // No NATS server at --nats: one line, not a stack trace.
+    if (!(error instanceof Error) || !error.message.startsWith('cannot reach NATS')) throw error;
+    io.err(`meridian host: --nats: ${(error as Error).message}`);
+    return 1;
+  }
+  io.out(`meridian host ${uid}: waiting for cluster ${cluster} on ${servers.join(', ')}`);
   const stop = (): void => void handle.stop('interrupted');
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const reason = await handle.done;
-  console.log(`meridian host ${uid}: exiting (${reason})`);
+  io.out(`meridian host ${uid}: exiting (${reason})`);
   return 0;
 }

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
@@ -16,6 +16,7 @@ import type { HostPlan, Runtime } from '../runtime/transports/runtime.js';
 import { SimRuntime } from '../runtime/transports/sim-runtime.js';
 import type { TraceEntry } from '../runtime/transports/sim.js';
 import { behaviors } from './behaviors.js';
+import { checkDataDir } from './data-dir.js';
 import type { BalancerSummary } from './balancer.js';
 import { Client, type ClientOptions } from './client.js';
 import { HistoryRecorder, TxnHistoryRecorder } from './history.js';
@@ -1045,30 +1046,6 @@ export function freshBundle(bundle: URL): URL | undefined {
     return bundle;
   } catch {
     return undefined;
-  }
-}
-
-/**
- * `dataDir` made if missing, or a ConfigError naming it: a path that is a file, or under one,
- * or a directory this process cannot create or write, would otherwise fail with a bare
- * EEXIST or ENOTDIR from the log store, or later, at a server's first write.
- */
-function checkDataDir(dir: string): void {
-  const allowed = 'a directory, or a path where one can be created';
-  try {
-    if (!statSync(dir).isDirectory()) throw new ConfigError('dataDir', `${allowed} (it is a file)`, dir);
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    try {
-      mkdirSync(dir, { recursive: true });
-    } catch (made) {
-      throw new ConfigError('dataDir', `${allowed} (${(made as NodeJS.ErrnoException).code ?? (made as Error).message} creating it)`, dir);
-    }
-  }
-  try {
-    accessSync(dir, constants.W_OK | constants.X_OK);
-  } catch {
-    throw new ConfigError('dataDir', `${allowed}, that this process can write`, dir);
   }
 }
 

@@ -1,0 +1,93 @@
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main } from '../src/cli/host.js';
+
+/**
+ * `meridian host`'s flags: every bad one exits 2 naming the flag before any NATS connection,
+ * and an unreachable NATS server is one line (exit 1), not a stack trace. The cases run `main`
+ * in this process (it connects nothing before its flags pass); one real command checks the
+ * exit codes through cli.js.
+ */
+
+async function host(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (l) => (out += `${l}\n`), err: (l) => (err += `${l}\n`) });
+  return { code, out, err };
+}
+
+test('meridian host: missing values, unknown or repeated flags, bad URLs, a bad name and a data dir that is a file exit 2 naming the flag', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-host-'));
+  try {
+    const file = join(dir, 'file');
+    writeFileSync(file, 'x');
+    const url = 'nats://127.0.0.1:4222';
+    // Before: "--nats --cluster shop" read --cluster as the URL and reported "shop needs a value";
+    // bad URLs and names were reported as config.nats.* fields (no such thing on a command line);
+    // --data-dir was not looked at before the launcher assigned actors; a repeated flag kept its last value.
+    const cases: Array<[string[], string | RegExp]> = [
+      [['--nats'], '--nats needs NATS server URLs, comma-separated, such as nats://127.0.0.1:4222, got null'],
+      [['--nats', '--cluster', 'shop'], '--nats needs NATS server URLs, comma-separated, such as nats://127.0.0.1:4222, got "--cluster"'],
+      [['--nats', url, '--cluster', ''], `--cluster needs the cluster's name (the launcher's nats.cluster), got ""`],
+      [['--nats', url, '--cluster', 'shop', '--verbose', 'x'], /^unknown host option "--verbose"; allowed: --nats, --cluster, --data-dir, --help$/],
+      [['--cluster', 'shop'], '--nats is required'],
+      [[], '--nats and --cluster are required'],
+      [['--nats', url, '--cluster', 'a', '--cluster', 'b'], '--cluster given twice ("a" and "b"): give it once'],
+      [
+        ['--nats', 'http://x:4222', '--cluster', 'shop'],
+        /^--nats needs comma-separated URLs, each a NATS URL such as nats:\/\/127\.0\.0\.1:4222 \(scheme nats or tls.*\), got "http:\/\/x:4222"$/,
+      ],
+      [['--nats', `${url},`, '--cluster', 'shop'], /^--nats needs comma-separated URLs, each a NATS URL .*, got ""$/],
+      [['--nats', Array(17).fill(url).join(','), '--cluster', 'shop'], '--nats needs 1 to 16 comma-separated NATS URLs, got 17'],
+      [['--nats', url, '--cluster', 'a b'], /^--cluster needs a name of 1 to 64 letters, digits, dashes and underscores .*, got "a b"$/],
+      [
+        ['--nats', url, '--cluster', 'shop', '--data-dir', file],
+        `--data-dir needs a directory, or a path where one can be created (it is a file), got ${JSON.stringify(file)}`,
+      ],
+      [
+        ['--nats', url, '--cluster', 'shop', '--data-dir', join(file, 'logs')],
+        /^--data-dir needs a directory, or a path where one can be created \(ENOTDIR creating it\), got /,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = await host(args);
+      t.is(r.code, 2, args.join(' '));
+      t.is(r.out, '', args.join(' '));
+      const first = r.err.split('\n')[0]!;
+      const text = first.replace(/^meridian host: /, '');
+      t.true(first.startsWith('meridian host: '), first);
+      if (typeof message === 'string') t.is(text, message, args.join(' '));
+      else t.regex(text, message, args.join(' '));
+      t.regex(r.err, /\nusage: meridian host --nats URL\[,URL\] --cluster NAME \[--data-dir DIR\]\n/);
+    }
+    // A data dir that does not exist yet is made, as startCluster's dataDir is; the flags then pass.
+    const logs = join(dir, 'logs');
+    const unreachable = await host(['--nats', 'nats://127.0.0.1:1', '--cluster', 'shop', '--data-dir', logs]);
+    t.true(statSync(logs).isDirectory());
+    // No NATS there: one line naming the flag, exit 1 (was a stack trace).
+    t.is(unreachable.code, 1);
+    t.regex(unreachable.err, /^meridian host: --nats: cannot reach NATS at nats:\/\/127\.0\.0\.1:1 within \d+ ms: .+\n$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('meridian host --help prints the usage (exit 0); a bad flag exits 2 through the real command', async (t) => {
+  const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+  const run = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      execFile(process.execPath, [cli, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
+        resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
+      });
+    });
+  const [help, bad] = await Promise.all([run(['host', '--help']), run(['host', '--nats', 'nats://127.0.0.1:4222', '--cluster', 'a.b'])]);
+  t.is(help.code, 0, help.stderr);
+  t.regex(help.stdout, /^usage: meridian host --nats URL\[,URL\] --cluster NAME \[--data-dir DIR\]\n/);
+  for (const flag of ['--nats', '--cluster', '--data-dir']) t.true(help.stdout.includes(`\n  ${flag} `), `--help describes ${flag}`);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /^meridian host: --cluster needs a name of 1 to 64 letters/);
+});

@@ -1,12 +1,13 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Prng } from '../src/core/prng.js';
 import { StoppedError, ValidationError } from '../src/core/errors.js';
 import { histogramSeries, sampleValue, startCluster, type ClusterConfig, type MetricsSnapshot } from '../src/index.js';
 import { LogLinearHistogram, PROMETHEUS_CONTENT_TYPE, Registry, toPrometheusText } from '../src/metrics/index.js';
 import { METRIC_SERIES_MAX } from '../src/metrics/registry.js';
-import { isLoopbackHost } from '../src/metrics/http.js';
+import { isLoopbackHost, startMetricsServer } from '../src/metrics/http.js';
 import { seedRange } from './helpers/seeds.js';
 
 // --- the log-linear histogram -------------------------------------------------------------
@@ -359,4 +360,47 @@ test('serveMetrics: after stop() the process exits by itself (no handle left)', 
   });
   t.is(code, 0, out);
   t.regex(out, /stopped 200/);
+});
+
+test('serveMetrics: a port in use is a ValidationError naming options.port; a render that throws is a 500; nothing listens after close()', async (t) => {
+  const first = await startMetricsServer({}, () => Promise.resolve('up 1\n'));
+  const port = Number(new URL(first.url).port);
+  const cluster = await startCluster(simConfig({ seed: 3 }));
+  try {
+    // Was the bare 'listen EADDRINUSE: address already in use 127.0.0.1:PORT', naming no option.
+    const taken = await t.throwsAsync(cluster.serveMetrics({ port }), { instanceOf: ValidationError });
+    t.is(taken!.field, 'options.port');
+    t.is(taken!.message, `options.port: ${port} is in use on 127.0.0.1 (EADDRINUSE): pass another port, or 0 for any free one`);
+    t.is((await fetch(first.url)).status, 200, 'the server holding the port is untouched');
+    // NaN read as null.
+    await t.throwsAsync(cluster.serveMetrics({ port: Number.NaN }), {
+      instanceOf: ValidationError,
+      message: 'options.port: an integer from 0 to 65535, got NaN',
+    });
+  } finally {
+    await cluster.stop();
+    await first.close();
+  }
+  // Nothing listens on the port any more.
+  const refused = await new Promise<string>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+  t.is(refused, 'ECONNREFUSED');
+  // A render that throws before returning its promise crashed the process from the request handler.
+  await t.throwsAsync(startMetricsServer({}, 5 as unknown as () => Promise<string>), { instanceOf: ValidationError, message: /^render: a function/ });
+  const throwing = await startMetricsServer({}, () => {
+    throw new Error('no metrics');
+  });
+  try {
+    const res = await fetch(throwing.url);
+    t.is(res.status, 500);
+    t.is(await res.text(), 'metrics failed: no metrics\n');
+  } finally {
+    await throwing.close();
+  }
 });

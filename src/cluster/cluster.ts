@@ -943,7 +943,9 @@ export class Cluster extends EventEmitter {
 
   /**
    * Serve `metricsText()` over HTTP at GET /metrics on a loopback address (default
-   * 127.0.0.1, port 0 = any free port) for Prometheus to scrape. stop() closes it.
+   * 127.0.0.1, port 0 = any free port) for Prometheus to scrape. stop() closes it. Bad
+   * options, and a port another process holds, are a ValidationError naming options.port or
+   * options.host.
    */
   async serveMetrics(options: MetricsServerOptions = {}): Promise<MetricsServer> {
     this.assertRunning();

@@ -34,20 +34,52 @@ export function isLoopbackHost(host: string): boolean {
   return m !== null && m.slice(1).every((part) => Number(part) <= 255);
 }
 
+function shown(value: unknown): string {
+  return typeof value === 'number' ? String(value) : typeof value === 'function' ? 'a function' : (JSON.stringify(value) ?? typeof value);
+}
+
+/**
+ * Why the server could not listen, naming the option to change: the port taken by another
+ * process (EADDRINUSE) or below 1024 without the privilege (EACCES), the host not an address of
+ * this machine (EADDRNOTAVAIL: ::1 with IPv6 off, a 127.x.x.x not configured). The code and the
+ * system's message stay in the text.
+ */
+function listenError(error: NodeJS.ErrnoException, port: number, host: string): Error {
+  const at = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return new ValidationError('options.port', `${port} is in use on ${host} (EADDRINUSE): pass another port, or 0 for any free one`);
+    case 'EACCES':
+      return new ValidationError(
+        'options.port',
+        `${port} needs privileges this process lacks to listen on ${at} (EACCES): pass a port from 1024, or 0 for any free one`,
+      );
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAFNOSUPPORT':
+      return new ValidationError('options.host', `${JSON.stringify(host)} is not an address of this machine to listen on (${error.code}): pass 127.0.0.1`);
+    default:
+      return new Error(`metrics server: cannot listen on ${at}: ${error.message}`, { cause: error });
+  }
+}
+
 /** Starts the endpoint; `render` is called per scrape, and scrapes that overlap share one render. */
 export async function startMetricsServer(options: MetricsServerOptions, render: () => Promise<string>): Promise<MetricsServer> {
   checkOptions(options, 'options', ['port', 'host']);
   const port = options.port ?? 0;
   const host = options.host ?? '127.0.0.1';
-  if (!Number.isInteger(port) || port < 0 || port > 65_535)
-    throw new ValidationError('options.port', `an integer from 0 to 65535, got ${JSON.stringify(port)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ValidationError('options.port', `an integer from 0 to 65535, got ${shown(port)}`);
   if (typeof host !== 'string' || !isLoopbackHost(host)) {
-    throw new ValidationError('options.host', `a loopback address (127.0.0.1, another 127.x.x.x, ::1 or localhost), got ${JSON.stringify(host)}`);
+    throw new ValidationError('options.host', `a loopback address (127.0.0.1, another 127.x.x.x, ::1 or localhost), got ${shown(host)}`);
   }
+  if (typeof render !== 'function') throw new ValidationError('render', `a function returning the metrics text, got ${shown(render)}`);
 
   let rendering: Promise<string> | undefined;
   const scrape = (): Promise<string> => {
-    rendering ??= render().finally(() => (rendering = undefined));
+    // Promise.resolve().then: a render that throws at once is a failed scrape (500), not an uncaught exception.
+    rendering ??= Promise.resolve()
+      .then(render)
+      .finally(() => (rendering = undefined));
     return rendering;
   };
 
@@ -73,9 +105,10 @@ export async function startMetricsServer(options: MetricsServerOptions, render: 
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const refused = (error: NodeJS.ErrnoException): void => reject(listenError(error, port, host));
+    server.once('error', refused);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', refused);
       resolve();
     });
   });

@@ -131,6 +131,21 @@ test('registry: counters, gauges and histograms with labels', (t) => {
   t.throws(() => g.set(undefined, Number.NaN), { instanceOf: ValidationError });
 });
 
+test('sampleValue and histogramSeries: a wrong snapshot, name or labels is a ValidationError naming it', (t) => {
+  const r = new Registry();
+  r.counter({ name: 'jobs_total', help: 'Jobs.', labelNames: ['kind'] }).inc({ kind: 'a' });
+  const s = r.snapshot();
+  // Labels as null threw a bare TypeError; a number as a label value, or the cluster instead of its snapshot, read as "no such series" or a TypeError.
+  for (const read of [sampleValue, histogramSeries] as Array<(s: unknown, n: unknown, l?: unknown) => unknown>) {
+    t.throws(() => read(s, 'jobs_total', null), { instanceOf: ValidationError, message: /^labels: an object of label values as strings.*, got null$/ });
+    t.throws(() => read(s, 'jobs_total', { kind: 1 }), { instanceOf: ValidationError, message: /^labels: .*, got \{"kind":1\}$/ });
+    t.throws(() => read({}, 'jobs_total'), { instanceOf: ValidationError, message: /^snapshot: a metrics snapshot/ });
+    t.throws(() => read(undefined, 'jobs_total'), { instanceOf: ValidationError, message: /^snapshot: / });
+    t.throws(() => read(s, 7), { instanceOf: ValidationError, message: 'name: a metric name, got 7' });
+  }
+  t.is(sampleValue(s, 'jobs_total', { kind: 'a' }), 1);
+});
+
 test('registry: the number of label combinations is bounded', (t) => {
   const r = new Registry();
   const g = r.gauge({ name: 'per_key', help: '', labelNames: ['key'] });

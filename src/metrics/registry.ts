@@ -293,6 +293,7 @@ export class Registry {
  * undefined when there is no such series.
  */
 export function sampleValue(snapshot: MetricsSnapshot, name: string, labels: Labels = {}): number | undefined {
+  checkReaderArgs(snapshot, name, labels);
   const family = snapshot.families.find((f) => f.name === name);
   if (family === undefined || family.type === 'histogram') return undefined;
   return family.series.find((s) => sameLabels(s.labels, labels))?.value;
@@ -300,9 +301,23 @@ export function sampleValue(snapshot: MetricsSnapshot, name: string, labels: Lab
 
 /** One histogram series in a snapshot, or undefined. */
 export function histogramSeries(snapshot: MetricsSnapshot, name: string, labels: Labels = {}): HistogramSeries | undefined {
+  checkReaderArgs(snapshot, name, labels);
   const family = snapshot.families.find((f) => f.name === name);
   if (family === undefined || family.type !== 'histogram') return undefined;
   return family.series.find((s) => sameLabels(s.labels, labels));
+}
+
+/**
+ * sampleValue's and histogramSeries' arguments: a snapshot (what cluster.metrics() returns),
+ * a name, label values as strings. A wrong one would otherwise read as "no such series"
+ * (undefined) or throw a bare TypeError.
+ */
+function checkReaderArgs(snapshot: unknown, name: unknown, labels: unknown): void {
+  if (typeof snapshot !== 'object' || snapshot === null || !Array.isArray((snapshot as { families?: unknown }).families))
+    throw new ValidationError('snapshot', 'a metrics snapshot { families: [...] } (what cluster.metrics() returns)');
+  if (typeof name !== 'string' || name === '') throw new ValidationError('name', `a metric name, got ${JSON.stringify(name) ?? typeof name}`);
+  if (typeof labels !== 'object' || labels === null || Array.isArray(labels) || Object.values(labels).some((v) => typeof v !== 'string'))
+    throw new ValidationError('labels', `an object of label values as strings, such as { region: 'us-east' }, got ${JSON.stringify(labels) ?? typeof labels}`);
 }
 
 function sameLabels(a: Labels, b: Labels): boolean {

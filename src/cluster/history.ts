@@ -23,6 +23,9 @@ export class HistoryRecorder implements OpObserver {
   private nextId = 0;
 
   constructor(clock: Clock = performanceClock) {
+    // A clock without now() failed at the first invoke(), as a bare TypeError.
+    if (typeof clock !== 'object' || clock === null || typeof (clock as Partial<Clock>).now !== 'function')
+      throw new ValidationError('clock', `an object with now() (milliseconds), got ${clock === null ? 'null' : typeof clock}`);
     this.clock = clock;
   }
 

@@ -101,6 +101,11 @@ export async function eventually<T>(
   check: () => T | Promise<T>,
   options: EventuallyOptions = {},
 ): Promise<Exclude<T, false>> {
+  // Checked first: a check that is no function failed every try until the timeout, then read as "not true".
+  const target = cluster as unknown as Record<string, unknown> | null;
+  if (typeof target !== 'object' || target === null || typeof target.sleep !== 'function' || typeof target.now !== 'function')
+    throw new ValidationError('cluster', `a cluster (or an object with sleep() and now()), got ${describe(cluster)}`);
+  if (typeof check !== 'function') throw new ValidationError('check', `a function returning false (not yet) or anything else (done), got ${describe(check)}`);
   checkOptions(options, 'options', ['timeoutMs', 'intervalMs', 'message']);
   const timeoutMs = options.timeoutMs ?? EVENTUALLY_TIMEOUT_MS_DEFAULT;
   const intervalMs = options.intervalMs ?? EVENTUALLY_INTERVAL_MS_DEFAULT;

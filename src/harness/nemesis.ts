@@ -399,8 +399,16 @@ interface PartitionCut {
   oneWay: boolean;
 }
 
+function shown(value: unknown): string {
+  return typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? typeof value);
+}
+
 /** Swarm testing (Groce et al., ISSTA 2012): each seed leaves some fault kinds out entirely. */
 export function drawSwarm(seed: number, pool: readonly FaultKind[] = FAULT_KINDS): NemesisPlan {
+  // As nemesis.seed and nemesis.faults take them (a bad seed drew a plan with seed null; an empty pool failed an assertion).
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ValidationError('seed', `an integer from 0 to 2^32 - 1, got ${shown(seed)}`);
+  if (!Array.isArray(pool) || pool.length === 0 || pool.some((k) => !ALL_FAULT_KINDS.includes(k)))
+    throw new ValidationError('pool', `a non-empty array of fault kinds from ${ALL_FAULT_KINDS.join(', ')}, got ${shown(pool)}`);
   const rng = new Prng((seed ^ hashString('nemesis/swarm')) >>> 0);
   let faults = pool.filter(() => rng.chance(0.5));
   if (faults.length === 0) faults = [rng.pick(pool)];
@@ -426,6 +434,8 @@ export function drawSwarm(seed: number, pool: readonly FaultKind[] = FAULT_KINDS
  * restart.
  */
 export function defaultCrashMax(factor: number | undefined): number {
+  if (factor !== undefined && (!Number.isInteger(factor) || factor < 1))
+    throw new ValidationError('factor', `undefined or a replication factor (an integer >= 1), got ${shown(factor)}`);
   return factor === undefined || factor < 4 ? NEMESIS_DEFAULTS.crashMax : Math.floor(factor / 2);
 }
 
@@ -583,6 +593,9 @@ export class Nemesis {
     private readonly cluster: NemesisTarget,
     options: NemesisOptions = {},
   ) {
+    const c = cluster as unknown as Record<string, unknown> | null;
+    if (typeof c !== 'object' || c === null || typeof c.now !== 'function' || typeof c.config !== 'object' || c.config === null)
+      throw new ValidationError('cluster', `a cluster (what startCluster returns), got ${c === null ? 'null' : typeof c}`);
     if (cluster.isStopped) throw new ValidationError('cluster', 'the cluster is stopped');
     this.plan = resolvePlan(options, cluster.seed, cluster.config.replication?.factor);
     this.schedule = new Prng(this.plan.seed);

@@ -18,6 +18,7 @@ import { createStrategy } from '../src/balance/strategy.js';
 import { STRATEGY_NAMES, type Endpoint, type Strategy, type StrategyName } from '../src/balance/types.js';
 import { Prng } from '../src/core/prng.js';
 import { PhiAccrualDetector } from '../src/liveness/phi.js';
+import { quickOnly } from './lib/suite.js';
 
 const SEED = 20_240_601;
 const ENDPOINTS = 16;
@@ -314,8 +315,15 @@ export async function benchPure(opts: { quick: boolean }): Promise<PureBenchResu
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  let quick = false;
+  try {
+    quick = quickOnly(process.argv.slice(2), 'balancer-pure');
+  } catch (error) {
+    process.stderr.write(`bench ${(error as Error).message}\n`);
+    process.exit(2);
+  }
   const started = performance.now();
-  const result = await benchPure({ quick: process.argv.includes('--quick') });
+  const result = await benchPure({ quick });
   console.log();
   console.log(JSON.stringify({ suite: 'balancer-pure', ...result }));
   process.stderr.write(`balancer-pure: ${((performance.now() - started) / 1000).toFixed(1)} s\n`);

@@ -21,7 +21,7 @@ import {
   type TxnModel,
 } from '../src/harness/elle/index.js';
 import { formatTable } from './lib/table.js';
-import { logger, modeOf, type SuiteOptions, type SuiteResult } from './lib/suite.js';
+import { logger, modeOf, quickOnly, type SuiteOptions, type SuiteResult } from './lib/suite.js';
 
 const SEED = 20_261_130;
 const KEYS = 400;
@@ -115,7 +115,14 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
 
 const isEntry = process.argv[1] !== undefined && pathToFileURL(process.argv[1]).href === import.meta.url;
 if (isEntry) {
-  run({ quick: process.argv.includes('--quick') }).then(
+  let quick = false;
+  try {
+    quick = quickOnly(process.argv.slice(2), 'elle');
+  } catch (error) {
+    process.stderr.write(`bench ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  run({ quick }).then(
     (result) => {
       process.stdout.write(`${result.table ?? ''}\n${JSON.stringify(result.figures)}\n`);
     },

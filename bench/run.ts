@@ -6,8 +6,11 @@
  * runner shows progress on stderr (a bar on a terminal, plain lines otherwise), prints each
  * suite's table, then its one JSON line; `--json FILE` writes every result plus the machine's
  * description, `--html FILE` a self-contained report with plots, `--compare OLD.json` the
- * ratio of every figure to an earlier run's. Bad arguments, and a --json or --html file that
- * cannot be written (found before any suite runs), exit with code 2.
+ * ratio of every figure to an earlier run's. Everything a run needs is checked before any suite
+ * starts, each failure exit code 2 with a line naming the flag: an unknown suite or flag, a suite
+ * or file flag given twice, a flag without its file, --json and --html to one file, a --compare
+ * file that is not a --json report, a --json or --html file that cannot be written. `--help`
+ * prints the usage.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';

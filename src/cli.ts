@@ -28,6 +28,11 @@ function intFlag(value: string | undefined, flag: string, min: number, max: numb
 }
 
 async function demo(args: string[]): Promise<void> {
+  // As `meridian --help`, `check --help`, `bench --help` and `host --help`: the usage, exit 0.
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(USAGE);
+    return;
+  }
   const options = { ...DEMO_DEFAULTS };
   for (let i = 0; i < args.length; i++) {
     const flag = args[i]!;

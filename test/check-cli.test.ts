@@ -528,7 +528,7 @@ test('bad flags name the flag and exit 2', async (t) => {
   t.is(spawned.stdout, '');
 });
 
-test('demo: an integer flag out of its bounds names the flag and exits 2, before any cluster starts', async (t) => {
+test('demo: an integer flag out of its bounds names the flag and exits 2, before any cluster starts; --help prints the usage and exits 0', async (t) => {
   const cases: Array<[string[], RegExp]> = [
     // The config's seed bound: this was a ConfigError stack trace and exit 1.
     [['--seed', '4294967296'], /--seed needs an integer from 0 to 4294967295, got "4294967296"/],
@@ -549,6 +549,10 @@ test('demo: an integer flag out of its bounds names the flag and exits 2, before
       t.is(r.stdout, '', flags.join(' '));
     }),
   );
+  // --help is no bad option (it was "unknown demo option"): the usage, exit 0, no demo run.
+  const help = await spawned(['demo', '--help'], 100_000);
+  t.is(help.code, 0, help.stderr);
+  t.regex(help.stdout, /^usage:\n {2}meridian demo /);
 });
 
 test('check --limits small gives every seed small memory bounds (in its fault log); the replay line carries it; a bad value names the flag', async (t) => {

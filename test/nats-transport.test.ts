@@ -4,8 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { StoppedError, startCluster, type Cluster, type ClusterConfig } from '../src/index.js';
+import { startCluster, type Cluster, type ClusterConfig } from '../src/index.js';
 import { eventually } from '../src/harness/ava.js';
+import { stopWhileInFlight } from './helpers/stop-in-flight.js';
 import type { NatsRuntime } from '../src/runtime/transports/nats.js';
 import { natsServerBinary, processExists, serverLoad, startNatsServer, type NatsServer } from '../src/harness/nats-server.js';
 
@@ -221,59 +222,27 @@ natsTest(`nats: hosts started with 'meridian host' join a cluster (hosts: 2) and
   });
 });
 
-/** How `p` settled: 'resolved', 'StoppedError' for a StoppedError itself (not a subclass), else the rejection's name and message. */
-async function outcomeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (error) {
-    if (error instanceof Error && error.constructor === StoppedError) return 'StoppedError';
-    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  }
-}
-
 natsTest(
   `nats: a crash, restart, pause or resume in flight when stop() begins completes or rejects with StoppedError, and starts no process${skipped}`,
   async (t) => {
     await withServer(t, async (server, baseline) => {
-      const operations: Array<{ name: string; before?: (c: Cluster) => Promise<void>; run: (c: Cluster) => Promise<void> }> = [
-        { name: 'crash', run: (c) => c.crash('a/0') },
-        { name: 'restart', before: (c) => c.crash('a/0'), run: (c) => c.restart('a/0') },
-        { name: 'pause', run: (c) => c.pause('a/0') },
-        { name: 'resume', before: (c) => c.pause('a/0'), run: (c) => c.resume('a/0') },
-        // A node of a process that runs another one too: its actors are dropped.
-        { name: 'crash coordinator', run: (c) => c.crash('coordinator/a') },
-      ];
-      const outcomes: string[] = [];
       const pids = new Set<number>();
-      for (const op of operations) {
-        const cluster = await startCluster({
-          regions: [{ name: 'a', servers: 2 }],
-          transport: 'nats',
-          seed: 7,
-          requestTimeoutMs: 2_000,
-          nats: { servers: server.url, processes: 'dedicated' },
-        });
-        const runtime = cluster.internals.runtime as NatsRuntime;
-        let inFlight: Promise<void> | undefined;
-        try {
-          await op.before?.(cluster);
-          inFlight = op.run(cluster);
-        } finally {
-          await cluster.stop();
-        }
-        outcomes.push(`${op.name}: ${await outcomeOf(inFlight!)}`);
-        outcomes.push(`${op.name} after stop: ${await outcomeOf(op.run(cluster))}`);
+      const { outcomes, broken } = await stopWhileInFlight(
+        () =>
+          startCluster({
+            regions: [{ name: 'a', servers: 2 }],
+            transport: 'nats',
+            seed: 7,
+            requestTimeoutMs: 2_000,
+            nats: { servers: server.url, processes: 'dedicated' },
+          }),
         // Read once the operation has settled: a process it started is listed too.
-        for (const p of runtime.processes()) if (p.pid !== undefined) pids.add(p.pid);
-      }
-      t.log(outcomes.join('; '));
-      const allowed = /^[a-z ]+: (resolved|StoppedError)$/;
-      t.deepEqual(
-        outcomes.filter((o) => !allowed.test(o) || (o.includes('after stop') && !o.endsWith('StoppedError'))),
-        [],
-        outcomes.join('; '),
+        (cluster) => {
+          for (const p of (cluster.internals.runtime as NatsRuntime).processes()) if (p.pid !== undefined) pids.add(p.pid);
+        },
       );
+      t.log(outcomes.join('; '));
+      t.deepEqual(broken, [], outcomes.join('; '));
       await leavesNothing(t, server, baseline, [...pids]);
     });
   },

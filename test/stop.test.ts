@@ -1,7 +1,8 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Nemesis, StoppedError, eventually, startCluster, type Cluster } from '../src/index.js';
+import { stopWhileInFlight } from './helpers/stop-in-flight.js';
+import { Nemesis, StoppedError, eventually, startCluster } from '../src/index.js';
 
 const script = fileURLToPath(new URL('./scripts/start-stop.js', import.meta.url));
 const misuse = fileURLToPath(new URL('./scripts/with-cluster-misuse.js', import.meta.url));
@@ -84,20 +85,6 @@ for (const transport of ['sim', 'threads'] as const) {
   });
 }
 
-/**
- * How `p` settled, named: 'resolved', 'StoppedError' for a StoppedError itself (not a
- * subclass: a HostExitedError names a host), or the rejection's name and message.
- */
-async function outcomeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (error) {
-    if (error instanceof Error && error.constructor === StoppedError) return 'StoppedError';
-    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  }
-}
-
 // The audit's race: a crash in flight when stop() began rejected with a HostExitedError that
 // named another host (one of those it was telling of the crash, terminated by stop()). What is
 // in flight at stop() completes or rejects with StoppedError, as a sleep or a client call does.
@@ -105,34 +92,10 @@ for (const placement of ['dedicated', 'packed'] as const) {
   // Serial: ava runs these before the concurrent tests above, so that their clusters do not
   // start beside those scripts' on a loaded machine.
   test.serial(`threads (${placement}): a crash, restart, pause or resume in flight when stop() begins completes or rejects with StoppedError`, async (t) => {
-    const operations: Array<{ name: string; before?: (c: Cluster) => Promise<void>; run: (c: Cluster) => Promise<void> }> = [
-      { name: 'crash', run: (c) => c.crash('a/0') },
-      { name: 'restart', before: (c) => c.crash('a/0'), run: (c) => c.restart('a/0') },
-      { name: 'pause', run: (c) => c.pause('a/0') },
-      { name: 'resume', before: (c) => c.pause('a/0'), run: (c) => c.resume('a/0') },
-      // The crash of a coordinator: a node of a host that runs other nodes, with any placement.
-      { name: 'crash coordinator', run: (c) => c.crash('coordinator/a') },
-    ];
-    const outcomes: string[] = [];
-    for (const op of operations) {
-      const cluster = await startCluster({ regions: [{ name: 'a', servers: 2 }], transport: 'threads', placement, seed: 1 });
-      let inFlight: Promise<void> | undefined;
-      try {
-        await op.before?.(cluster);
-        inFlight = op.run(cluster);
-      } finally {
-        await cluster.stop();
-      }
-      outcomes.push(`${op.name}: ${await outcomeOf(inFlight!)}`);
-      // After stop, each refuses at once.
-      outcomes.push(`${op.name} after stop: ${await outcomeOf(op.run(cluster))}`);
-    }
-    t.log(outcomes.join('; '));
-    const allowed = /^[a-z ]+: (resolved|StoppedError)$/;
-    t.deepEqual(
-      outcomes.filter((o) => !allowed.test(o) || (o.includes('after stop') && !o.endsWith('StoppedError'))),
-      [],
-      outcomes.join('; '),
+    const { outcomes, broken } = await stopWhileInFlight(() =>
+      startCluster({ regions: [{ name: 'a', servers: 2 }], transport: 'threads', placement, seed: 1 }),
     );
+    t.log(outcomes.join('; '));
+    t.deepEqual(broken, [], outcomes.join('; '));
   });
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** `meridian demo | bench | check | host`. */
-import { runDemo, DEMO_DEFAULTS } from './cli/demo.js';
+import type { DemoOptions } from './cli/demo.js';
 import { REPLICATION_MODES, SEED_MAX, type ReplicationMode } from './cluster/config.js';
 
 /** The shortest demo: each of its three phases about 100 ms. */
@@ -33,7 +33,7 @@ async function demo(args: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const options = { ...DEMO_DEFAULTS };
+  const options: Partial<DemoOptions> = {};
   for (let i = 0; i < args.length; i++) {
     const flag = args[i]!;
     const value = args[i + 1];
@@ -60,6 +60,8 @@ async function demo(args: string[]): Promise<void> {
         fail(`unknown demo option ${JSON.stringify(flag)}`);
     }
   }
+  // Loaded once the flags are good: a bad flag exits without loading the cluster's modules.
+  const { runDemo } = await import('./cli/demo.js');
   await runDemo(options);
 }
 

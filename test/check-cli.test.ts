@@ -45,7 +45,10 @@ async function meridian(args: string[]): Promise<Run> {
 function spawned(args: string[], timeoutMs = 0): Promise<Run> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [cli, ...args], { maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs }, (error, stdout, stderr) => {
-      if (error !== null && typeof error.code !== 'number') reject(error);
+      // execFile's timeout destroys the output pipes before it kills: a child that was exiting
+      // then shows its exit code with its output lost. Say it was the bound.
+      if (error?.killed === true) reject(new Error(`meridian ${args.join(' ')}: killed at its ${timeoutMs} ms bound (output lost)`));
+      else if (error !== null && typeof error.code !== 'number') reject(error);
       else resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr });
     });
   });
@@ -528,7 +531,9 @@ test('bad flags name the flag and exit 2', async (t) => {
   t.is(spawned.stdout, '');
 });
 
-test('demo: an integer flag out of its bounds names the flag and exits 2, before any cluster starts; --help prints the usage and exits 0', async (t) => {
+// Serial (ava runs serial tests first, alone in this file): beside the other tests' check runs
+// each spawn here took 32.5 s to 2 minutes on 2 cores (2026-12-04), past its bound.
+test.serial('demo: an integer flag out of its bounds names the flag and exits 2, before any cluster starts; --help prints the usage and exits 0', async (t) => {
   const cases: Array<[string[], RegExp]> = [
     // The config's seed bound: this was a ConfigError stack trace and exit 1.
     [['--seed', '4294967296'], /--seed needs an integer from 0 to 4294967295, got "4294967296"/],
@@ -540,9 +545,7 @@ test('demo: an integer flag out of its bounds names the flag and exits 2, before
   ];
   await Promise.all(
     cases.map(async ([flags, pattern]) => {
-      // A bound: a demo the flags let run would otherwise outlive the test. Generous: in the
-      // full suite (check runs spawned beside it on 2 cores) each of these took 32.5 s to exit
-      // (2026-12-04), and a 30 s bound killed one in two suite runs (exit 2, stderr empty).
+      // A bound: a demo the flags let run would otherwise outlive the test.
       const r = await spawned(['demo', '--transport', 'sim', ...flags], 100_000);
       t.is(r.code, 2, flags.join(' '));
       t.regex(r.stderr, new RegExp(`^meridian: ${pattern.source}\nusage:`), flags.join(' '));

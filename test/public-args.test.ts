@@ -18,9 +18,9 @@ test('drawShape, drawSwarm, defaultCrashMax, eventually, HistoryRecorder and Nem
   t.throws(() => drawSwarm(Number.NaN), { instanceOf: ValidationError, message: 'seed: an integer from 0 to 2^32 - 1, got NaN' });
   t.throws(() => drawSwarm(1, ['bogus' as never]), {
     instanceOf: ValidationError,
-    message: /^pool: a non-empty array of fault kinds from crash, .*, got \["bogus"\]$/,
+    message: /^pool: a non-empty array of fault kinds from crash, .*, got an array of 1$/,
   });
-  t.throws(() => drawSwarm(1, []), { instanceOf: ValidationError, message: /^pool: .*, got \[\]$/ });
+  t.throws(() => drawSwarm(1, []), { instanceOf: ValidationError, message: /^pool: .*, got an array of 0$/ });
   t.is(drawSwarm(1, ['crash']).faults.join(), 'crash');
   // defaultCrashMax('x') returned null.
   t.throws(() => defaultCrashMax('x' as unknown as number), {

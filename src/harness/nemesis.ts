@@ -15,7 +15,7 @@
  * crashes a server and loses what its disk had not synced (nothing with `fsync: true`).
  * Clock skew ('clock-skew', asked for in `faults`) offsets one server's `ctx.now()` through `cluster.setClockSkew`.
  */
-import { ConfigError, ValidationError } from '../core/errors.js';
+import { ConfigError, ValidationError, describe } from '../core/errors.js';
 import { checkOptions } from '../core/validate.js';
 import { Prng, hashString } from '../core/prng.js';
 import type { NetworkConfig, PartitionOptions } from '../net/model.js';
@@ -399,16 +399,12 @@ interface PartitionCut {
   oneWay: boolean;
 }
 
-function shown(value: unknown): string {
-  return typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? typeof value);
-}
-
 /** Swarm testing (Groce et al., ISSTA 2012): each seed leaves some fault kinds out entirely. */
 export function drawSwarm(seed: number, pool: readonly FaultKind[] = FAULT_KINDS): NemesisPlan {
   // As nemesis.seed and nemesis.faults take them (a bad seed drew a plan with seed null; an empty pool failed an assertion).
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ValidationError('seed', `an integer from 0 to 2^32 - 1, got ${shown(seed)}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ValidationError('seed', `an integer from 0 to 2^32 - 1, got ${describe(seed)}`);
   if (!Array.isArray(pool) || pool.length === 0 || pool.some((k) => !ALL_FAULT_KINDS.includes(k)))
-    throw new ValidationError('pool', `a non-empty array of fault kinds from ${ALL_FAULT_KINDS.join(', ')}, got ${shown(pool)}`);
+    throw new ValidationError('pool', `a non-empty array of fault kinds from ${ALL_FAULT_KINDS.join(', ')}, got ${describe(pool)}`);
   const rng = new Prng((seed ^ hashString('nemesis/swarm')) >>> 0);
   let faults = pool.filter(() => rng.chance(0.5));
   if (faults.length === 0) faults = [rng.pick(pool)];
@@ -435,7 +431,7 @@ export function drawSwarm(seed: number, pool: readonly FaultKind[] = FAULT_KINDS
  */
 export function defaultCrashMax(factor: number | undefined): number {
   if (factor !== undefined && (!Number.isInteger(factor) || factor < 1))
-    throw new ValidationError('factor', `undefined or a replication factor (an integer >= 1), got ${shown(factor)}`);
+    throw new ValidationError('factor', `undefined or a replication factor (an integer >= 1), got ${describe(factor)}`);
   return factor === undefined || factor < 4 ? NEMESIS_DEFAULTS.crashMax : Math.floor(factor / 2);
 }
 

@@ -17,7 +17,7 @@ import {
 } from '../cluster/config.js';
 import { validateNats } from '../cluster/validate-nats.js';
 import { allServers, balancerAddress, coordinatorAddress, regionOfServer, serverId } from '../cluster/topology.js';
-import { ConfigError, UnavailableError, ValidationError } from '../core/errors.js';
+import { ConfigError, UnavailableError, ValidationError, describe } from '../core/errors.js';
 import { allKeys, checkOptions, definedOnly } from '../core/validate.js';
 import { Prng } from '../core/prng.js';
 import { compareBallots, formatBallot, type Ballot } from '../protocols/ballot.js';
@@ -407,11 +407,7 @@ export interface ScenarioShape {
  * Its own stream: the scenario's draws are the same as with the shape given by flags.
  */
 export function drawShape(seed: number): ScenarioShape {
-  if (!Number.isInteger(seed) || seed < 0 || seed > SEED_MAX)
-    throw new ValidationError(
-      'seed',
-      `an integer from 0 to ${SEED_MAX}, got ${typeof seed === 'number' ? String(seed) : (JSON.stringify(seed) ?? typeof seed)}`,
-    );
+  if (!Number.isInteger(seed) || seed < 0 || seed > SEED_MAX) throw new ValidationError('seed', `an integer from 0 to ${SEED_MAX}, got ${describe(seed)}`);
   const rng = new Prng(`shape:${seed}`);
   const regions = SCENARIO_REGIONS_MIN + rng.int(SCENARIO_REGIONS_MAX - SCENARIO_REGIONS_MIN + 1);
   const servers = 1 + rng.int(3);

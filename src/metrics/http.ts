@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ValidationError } from '../core/errors.js';
+import { ValidationError, describe } from '../core/errors.js';
 import { checkOptions } from '../core/validate.js';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
 
@@ -34,10 +34,6 @@ export function isLoopbackHost(host: string): boolean {
   return m !== null && m.slice(1).every((part) => Number(part) <= 255);
 }
 
-function shown(value: unknown): string {
-  return typeof value === 'number' ? String(value) : typeof value === 'function' ? 'a function' : (JSON.stringify(value) ?? typeof value);
-}
-
 /**
  * Why the server could not listen, naming the option to change: the port taken by another
  * process (EADDRINUSE) or below 1024 without the privilege (EACCES), the host not an address of
@@ -68,11 +64,11 @@ export async function startMetricsServer(options: MetricsServerOptions, render: 
   checkOptions(options, 'options', ['port', 'host']);
   const port = options.port ?? 0;
   const host = options.host ?? '127.0.0.1';
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ValidationError('options.port', `an integer from 0 to 65535, got ${shown(port)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ValidationError('options.port', `an integer from 0 to 65535, got ${describe(port)}`);
   if (typeof host !== 'string' || !isLoopbackHost(host)) {
-    throw new ValidationError('options.host', `a loopback address (127.0.0.1, another 127.x.x.x, ::1 or localhost), got ${shown(host)}`);
+    throw new ValidationError('options.host', `a loopback address (127.0.0.1, another 127.x.x.x, ::1 or localhost), got ${describe(host)}`);
   }
-  if (typeof render !== 'function') throw new ValidationError('render', `a function returning the metrics text, got ${shown(render)}`);
+  if (typeof render !== 'function') throw new ValidationError('render', `a function returning the metrics text, got ${describe(render)}`);
 
   let rendering: Promise<string> | undefined;
   const scrape = (): Promise<string> => {

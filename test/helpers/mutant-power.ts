@@ -14,6 +14,21 @@ function run(args: string[]): Promise<{ code: number; stdout: string }> {
 }
 
 /**
+ * The right code's runs of this test file, by their command line: two tests of one file that
+ * check the same seeds with the same flags (gray-phase-mutant's two mutants, both on the default
+ * scenario) share one run. A run of `meridian check` is the same run each time (its trace
+ * hashes replay), so the second test asserts on the very output it would have got.
+ */
+const rightRuns = new Map<string, Promise<{ code: number; stdout: string }>>();
+
+function rightRun(args: string[]): Promise<{ code: number; stdout: string }> {
+  const key = JSON.stringify(args);
+  let r = rightRuns.get(key);
+  if (r === undefined) rightRuns.set(key, (r = run(args)));
+  return r;
+}
+
+/**
  * What a fault kind (or a phase of the scenario) is for, kept from slipping: seeds 1..`seeds`
  * of `meridian check --faults <faults>` (or of `meridian check <flags>`) pass with the right
  * code, and with `mutant` (a bug scripts/mutants.mjs puts into a scratch copy of dist/; nothing
@@ -35,7 +50,7 @@ export async function mutantPower(
   const need = Math.ceil(o.share * o.seeds);
   t.log(`seeds 1..${o.seeds}, ${flags.join(' ')}`);
   const [right, wrong] = await Promise.all([
-    run([cli, 'check', '--seeds', String(o.seeds), '--workers', '1', ...flags]),
+    rightRun([cli, 'check', '--seeds', String(o.seeds), '--workers', '1', ...flags]),
     run([mutants, '--seeds', String(o.seeds), '--workers', '1', '--only', o.mutant, '--json', '--', ...flags, '--max-failures', String(need)]),
   ]);
   const summary = right.stdout.split('\n').find((l) => l.startsWith('check:'));

@@ -1,5 +1,14 @@
 import test from 'ava';
-import { defaultModeFor, runOneSeed, scheduleOf, UNSAFE_VARIANTS, type CheckMode, type ScenarioTask, type UnsafeVariant } from '../src/harness/check-runner.js';
+import {
+  defaultModeFor,
+  runOneSeed,
+  scheduleOf,
+  UNSAFE_VARIANTS,
+  type CheckMode,
+  type ScenarioReport,
+  type ScenarioTask,
+  type UnsafeVariant,
+} from '../src/harness/check-runner.js';
 import { livenessWaves, LIVENESS_WAVE_CLIENTS, LIVENESS_WAVE_PUTS_PER_KEY, runBankScenario, runScenario, SCENARIO_DEFAULTS } from '../src/harness/scenario.js';
 import { shrinkSeed } from '../src/harness/shrink.js';
 import { runTxnScenario } from '../src/harness/txn-scenario.js';
@@ -57,11 +66,26 @@ async function seedsInThread(
   // In order, stopping at the seed that reaches 30%: the seeds after it could not change the verdict.
   for (let seed = from; seed < from + seeds && caught.length < catchesNeeded(seeds); seed++) {
     ran++;
-    const r = await runOneSeed({ ...task, seed, schedule: scheduleOf(task) });
-    if (r.outcome === 'fail') caught.push(seed);
-    else if (r.outcome === 'unknown') unknown++;
+    const outcome = await outcomeOf({ ...task, seed, schedule: scheduleOf(task) });
+    if (outcome === 'fail') caught.push(seed);
+    else if (outcome === 'unknown') unknown++;
   }
   return { caught, unknown, ran, line: caughtLine(caught, unknown, ran, seeds) };
+}
+
+/**
+ * Each seed's outcome in this file, by its task (runOneSeed, once per task): the shrink tests
+ * below search seeds from 1 for a variant's first failing one, runs the catch tests above (serial,
+ * before them) have made already, the same task each (a seed is the same run each time; shrinkSeed
+ * runs the seed it shrinks again and checks that it still fails).
+ */
+const outcomes = new Map<string, ScenarioReport['outcome']>();
+
+async function outcomeOf(task: ScenarioTask): Promise<ScenarioReport['outcome']> {
+  const key = JSON.stringify(Object.entries(task).sort(([a], [b]) => a.localeCompare(b)));
+  let outcome = outcomes.get(key);
+  if (outcome === undefined) outcomes.set(key, (outcome = (await runOneSeed(task)).outcome));
+  return outcome;
 }
 
 /** The catches that make at least 30% of `seeds`. */
@@ -133,7 +157,7 @@ for (const unsafe of UNSAFE_VARIANTS) {
     const mode = defaultModeFor(unsafe);
     let seed: number | undefined;
     for (let s = 1; s <= SHRINK_SEARCH_SEEDS && seed === undefined; s++) {
-      if ((await runOneSeed({ seed: s, mode, unsafe, schedule: 'targeted' })).outcome === 'fail') seed = s;
+      if ((await outcomeOf({ seed: s, mode, unsafe, schedule: 'targeted' })) === 'fail') seed = s;
     }
     t.log(`${unsafe}: first failing seed in 1..${SHRINK_SEARCH_SEEDS}: ${seed ?? 'none'}`);
     if (seed === undefined) {

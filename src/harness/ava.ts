@@ -102,8 +102,9 @@ export async function eventually<T>(
   options: EventuallyOptions = {},
 ): Promise<Exclude<T, false>> {
   // Checked first: a check that is no function failed every try until the timeout, then read as "not true".
-  const target = cluster as unknown as Record<string, unknown> | null;
-  if (typeof target !== 'object' || target === null || typeof target.sleep !== 'function' || typeof target.now !== 'function')
+  const given: unknown = cluster;
+  const target = typeof given === 'object' && given !== null ? (given as Record<string, unknown>) : undefined;
+  if (target === undefined || typeof target.sleep !== 'function' || typeof target.now !== 'function')
     throw new ValidationError('cluster', `a cluster (or an object with sleep() and now()), got ${describe(cluster)}`);
   if (typeof check !== 'function') throw new ValidationError('check', `a function returning false (not yet) or anything else (done), got ${describe(check)}`);
   checkOptions(options, 'options', ['timeoutMs', 'intervalMs', 'message']);

@@ -589,9 +589,11 @@ export class Nemesis {
     private readonly cluster: NemesisTarget,
     options: NemesisOptions = {},
   ) {
-    const c = cluster as unknown as Record<string, unknown> | null;
-    if (typeof c !== 'object' || c === null || typeof c.now !== 'function' || typeof c.config !== 'object' || c.config === null)
-      throw new ValidationError('cluster', `a cluster (what startCluster returns), got ${c === null ? 'null' : typeof c}`);
+    // A caller's value, whatever its type says: checked as unknown.
+    const given: unknown = cluster;
+    const c = typeof given === 'object' && given !== null ? (given as Record<string, unknown>) : undefined;
+    if (c === undefined || typeof c.now !== 'function' || typeof c.config !== 'object' || c.config === null)
+      throw new ValidationError('cluster', `a cluster (what startCluster returns), got ${given === null ? 'null' : typeof given}`);
     if (cluster.isStopped) throw new ValidationError('cluster', 'the cluster is stopped');
     this.plan = resolvePlan(options, cluster.seed, cluster.config.replication?.factor);
     this.schedule = new Prng(this.plan.seed);

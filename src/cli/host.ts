@@ -12,6 +12,7 @@ import { checkDataDir } from '../cluster/data-dir.js';
 import { NATS_SERVERS_MAX, validateNats } from '../cluster/validate-nats.js';
 import { isPlainObject } from '../cluster/config.js';
 import { runNatsHost } from '../runtime/transports/nats-host.js';
+import { NatsUnreachableError } from '../runtime/transports/nats-wire.js';
 
 export const HOST_USAGE = `usage: meridian host --nats URL[,URL] --cluster NAME [--data-dir DIR]
   --nats URL[,URL]  the NATS servers the launcher uses (1 to ${NATS_SERVERS_MAX}, comma-separated), such as nats://127.0.0.1:4222
@@ -108,8 +109,8 @@ export async function main(args: string[], io: HostIo = { out: (l) => console.lo
     });
   } catch (error) {
     // No NATS server at --nats: one line, not a stack trace.
-    if (!(error instanceof Error) || !error.message.startsWith('cannot reach NATS')) throw error;
-    io.err(`meridian host: --nats: ${(error as Error).message}`);
+    if (!(error instanceof NatsUnreachableError)) throw error;
+    io.err(`meridian host: --nats: ${error.message}`);
     return 1;
   }
   io.out(`meridian host ${uid}: waiting for cluster ${cluster} on ${servers.join(', ')}`);

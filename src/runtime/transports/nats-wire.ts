@@ -78,8 +78,13 @@ export async function connectNats(servers: string[], name: string): Promise<Nats
       maxPingOut: 3,
     });
   } catch (error) {
-    throw new Error(`cannot reach NATS at ${servers.join(', ')} within ${NATS_CONNECT_TIMEOUT_MS} ms: ${(error as Error).message}`);
+    throw new NatsUnreachableError(`cannot reach NATS at ${servers.join(', ')} within ${NATS_CONNECT_TIMEOUT_MS} ms: ${(error as Error).message}`);
   }
+}
+
+/** No NATS server answered at the URLs given (`meridian host` reports it in one line). */
+export class NatsUnreachableError extends Error {
+  override name = 'NatsUnreachableError';
 }
 
 /** The largest frame this connection's server accepts. */

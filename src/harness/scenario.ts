@@ -8,6 +8,7 @@ import {
   SEED_MAX,
   UNSAFE_VARIANT_MODES,
   UNSAFE_VARIANTS,
+  checkNumber,
   isPlainObject,
   type ClusterConfig,
   type NatsConfig,
@@ -507,11 +508,14 @@ export function checkScenarioTransport(o: { transport?: unknown; nats?: unknown;
   else if (o.nats !== undefined) throw new ConfigError('nats', `absent unless transport is 'nats' (the scenario runs on '${transport}')`, o.nats);
   if (o.trace === true && transport !== 'sim')
     throw new ConfigError('trace', `false or absent with transport '${transport}' (only transport 'sim' records a trace)`, o.trace);
-  if (
-    o.requestTimeoutMs !== undefined &&
-    (typeof o.requestTimeoutMs !== 'number' || !Number.isFinite(o.requestTimeoutMs) || o.requestTimeoutMs < 1 || o.requestTimeoutMs > REQUEST_TIMEOUT_MS_MAX)
-  )
-    throw new ConfigError('requestTimeoutMs', `a number of ms from 1 to ${REQUEST_TIMEOUT_MS_MAX} (a client call's timeout)`, o.requestTimeoutMs);
+  if (o.requestTimeoutMs !== undefined)
+    checkNumber(
+      o.requestTimeoutMs,
+      'requestTimeoutMs',
+      1,
+      REQUEST_TIMEOUT_MS_MAX,
+      `a number of ms from 1 to ${REQUEST_TIMEOUT_MS_MAX} (a client call's timeout)`,
+    );
 }
 
 function checkScenarioOptions(

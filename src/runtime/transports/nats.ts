@@ -12,7 +12,7 @@ import type { TimerHandle } from '../env.js';
 import { mergeSnapshots, snapshot, withoutLevels, type StatsSnapshot } from '../stats.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import { ThreadHost } from './thread-host.js';
-import type { HostPlan, Runtime } from './runtime.js';
+import { stoppedDuring, type HostPlan, type Runtime } from './runtime.js';
 import { RealTimers } from './real-timers.js';
 import {
   NATS_FRAME_BYTES_FLUSH,
@@ -38,11 +38,6 @@ const HOST_ENTRY = fileURLToPath(new URL('../../../workers/nats-host.js', import
 export const REMOTE_HOSTS_WAIT_MS = 60_000;
 /** How long stop() gives a host process to exit after it was told to, before SIGKILL. */
 export const HOST_EXIT_WAIT_MS = 3_000;
-
-/** What a call cut short by stop() rejects with (stop() shut down the host it waited on). */
-function stoppedDuring(): StoppedError {
-  return new StoppedError('the cluster stopped before the call ended');
-}
 
 /** What the threads transport takes, and where the NATS server is. */
 export interface NatsOptions extends ThreadsOptions {

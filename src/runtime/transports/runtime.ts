@@ -1,3 +1,4 @@
+import { StoppedError } from '../../core/errors.js';
 import type { ActorSpec } from '../actor.js';
 import type { HostPing } from '../admin.js';
 import type { HostEvent, TimerHandle } from '../env.js';
@@ -73,3 +74,12 @@ export interface SimDriver {
 }
 
 export type { HostEvent };
+
+/**
+ * What a call of a real-time runtime (threads, NATS) cut short by stop() rejects with: stop()
+ * ended the thread or process it waited on, so its outcome is unknown, and an error naming
+ * that host would blame it for the stop.
+ */
+export function stoppedDuring(): StoppedError {
+  return new StoppedError('the cluster stopped before the call ended');
+}

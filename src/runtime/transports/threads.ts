@@ -12,7 +12,7 @@ import { mergeSnapshots, snapshot, withoutLevels, type StatsSnapshot } from '../
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import { actorHostOptions } from './host-options.js';
 import { ThreadHost } from './thread-host.js';
-import type { HostPlan, Runtime } from './runtime.js';
+import { stoppedDuring, type HostPlan, type Runtime } from './runtime.js';
 import { RealTimers } from './real-timers.js';
 import { postToWorker, type FromWorker, type HostWorkerData } from './worker-protocol.js';
 
@@ -42,11 +42,6 @@ export const WORKER_OLD_GENERATION_MB_MAX = WORKER_HEAP_MB_DEFAULT;
 export const WORKER_YOUNG_GENERATION_MB_MAX = 16;
 
 const WORKER_URL = new URL('../../../workers/host.js', import.meta.url);
-
-/** What a call cut short by stop() rejects with (stop() ended the thread it waited on). */
-function stoppedDuring(): StoppedError {
-  return new StoppedError('the cluster stopped before the call ended');
-}
 
 interface WorkerHost {
   id: number;

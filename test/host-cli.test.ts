@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,13 +64,17 @@ test('meridian host: missing values, unknown or repeated flags, bad URLs, a bad 
       else t.regex(text, message, args.join(' '));
       t.regex(r.err, /\nusage: meridian host --nats URL\[,URL\] --cluster NAME \[--data-dir DIR\]\n/);
     }
-    // A data dir that does not exist yet is made, as startCluster's dataDir is; the flags then pass.
+    // A data dir that does not exist yet is made to check it, as startCluster's dataDir is; the
+    // flags then pass. No NATS there: one line naming the flag, exit 1 (was a stack trace), and
+    // the folder made for a host that never ran is removed again; one that existed stays.
     const logs = join(dir, 'logs');
     const unreachable = await host(['--nats', 'nats://127.0.0.1:1', '--cluster', 'shop', '--data-dir', logs]);
-    t.true(statSync(logs).isDirectory());
-    // No NATS there: one line naming the flag, exit 1 (was a stack trace).
     t.is(unreachable.code, 1);
     t.regex(unreachable.err, /^meridian host: --nats: cannot reach NATS at nats:\/\/127\.0\.0\.1:1 within \d+ ms: .+\n$/);
+    t.false(existsSync(logs), 'the folder the check made is gone');
+    const kept = await host(['--nats', 'nats://127.0.0.1:1', '--cluster', 'shop', '--data-dir', dir]);
+    t.is(kept.code, 1);
+    t.true(statSync(dir).isDirectory(), 'a folder that existed stays');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -6,6 +6,7 @@
  * served stopped (or it was interrupted), 1 NATS could not be reached, 2 bad flags (every flag
  * checked, the data directory made, before connecting).
  */
+import { existsSync, rmdirSync } from 'node:fs';
 import { randomId } from '../core/ids.js';
 import { ConfigError } from '../core/errors.js';
 import { checkDataDir } from '../cluster/data-dir.js';
@@ -38,6 +39,8 @@ export interface HostArgs {
   servers: string[];
   cluster: string;
   dataDir?: string;
+  /** The data directory did not exist and the check made it (removed again if the host never connects). */
+  madeDataDir?: boolean;
 }
 
 /** The flags, checked (URLs, name, data directory made if missing), or a FlagError naming the flag. */
@@ -70,6 +73,7 @@ export function parseHostArgs(args: readonly string[]): HostArgs {
     throw new FlagError(`--nats needs 1 to ${NATS_SERVERS_MAX} comma-separated NATS URLs, got ${list.length}`);
   }
   const dataDir = given.get('--data-dir');
+  const madeDataDir = dataDir !== undefined && !existsSync(dataDir);
   if (dataDir !== undefined) {
     try {
       checkDataDir(dataDir);
@@ -78,7 +82,7 @@ export function parseHostArgs(args: readonly string[]): HostArgs {
       throw new FlagError(`--data-dir needs ${error.allowed}, got ${JSON.stringify(dataDir)}`);
     }
   }
-  return { servers, cluster, ...(dataDir === undefined ? {} : { dataDir }) };
+  return { servers, cluster, ...(dataDir === undefined ? {} : { dataDir, madeDataDir }) };
 }
 
 export async function main(args: string[], io: HostIo = { out: (l) => console.log(l), err: (l) => console.error(l) }): Promise<number> {
@@ -94,7 +98,7 @@ export async function main(args: string[], io: HostIo = { out: (l) => console.lo
     io.err(`meridian host: ${error.message}\n${HOST_USAGE}`);
     return 2;
   }
-  const { servers, cluster, dataDir } = parsed;
+  const { servers, cluster, dataDir, madeDataDir } = parsed;
   const uid = `r${randomId().replace(/[^A-Za-z0-9]/g, '')}`;
   let handle;
   try {
@@ -110,6 +114,8 @@ export async function main(args: string[], io: HostIo = { out: (l) => console.lo
   } catch (error) {
     // No NATS server at --nats: one line, not a stack trace.
     if (!(error instanceof NatsUnreachableError)) throw error;
+    // A folder the flag check made for a host that never ran: not left behind (still empty).
+    if (madeDataDir === true) rmdirSync(dataDir!);
     io.err(`meridian host: --nats: ${error.message}`);
     return 1;
   }

@@ -263,6 +263,11 @@ export const COMMIT_PROTOCOLS: readonly CommitProtocol[] = ['2pc', '3pc', 'paxos
 /** The replication modes whose primary reads `replication.sync` (and, with sync: false, `lagBound`). */
 export const SYNC_MODES: readonly ReplicationMode[] = ['passive', 'hybrid'];
 
+/** `'passive' or 'hybrid'` (or with `and`): values as an error's allowed text lists them. */
+export function quotedList(values: readonly string[], word: 'or' | 'and' = 'or'): string {
+  return values.map((v) => `'${v}'`).join(` ${word} `);
+}
+
 const TOP_LEVEL_KEYS = new Set([
   'regions',
   'transport',
@@ -492,11 +497,11 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     // chosen), and `lagBound` only with sync: false (GroupReplica.executeEffect); given anywhere
     // else, either would be ignored.
     if (r.sync !== undefined && !SYNC_MODES.includes(mode))
-      throw new ConfigError('replication.sync', `absent with mode '${mode}' (only modes 'passive' and 'hybrid' read it)`, r.sync);
+      throw new ConfigError('replication.sync', `absent with mode '${mode}' (only modes ${quotedList(SYNC_MODES, 'and')} read it)`, r.sync);
     if (r.lagBound !== undefined && (!SYNC_MODES.includes(mode) || sync))
       throw new ConfigError(
         'replication.lagBound',
-        `absent ${SYNC_MODES.includes(mode) ? `with sync: true${r.sync === undefined ? ' (the default)' : ''}` : `with mode '${mode}'`} (only sync: false in mode 'passive' or 'hybrid' reads it)`,
+        `absent ${SYNC_MODES.includes(mode) ? `with sync: true${r.sync === undefined ? ' (the default)' : ''}` : `with mode '${mode}'`} (only sync: false in mode ${quotedList(SYNC_MODES)} reads it)`,
         r.lagBound,
       );
     const batch = r.batch === undefined ? 64 : checkInt(r.batch, 'replication.batch', 1, 10_000);
@@ -518,11 +523,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
   // A broken variant that cannot act in the chosen setup would be a test that cannot fail.
   const needs = replication.unsafe === undefined ? undefined : UNSAFE_VARIANT_MODES[replication.unsafe];
   if (needs !== undefined && !needs.modes.includes(replication.mode))
-    throw new ConfigError(
-      'replication.unsafe',
-      `'${replication.unsafe!}' only with mode ${needs.modes.map((m) => `'${m}'`).join(' or ')} (${needs.why})`,
-      replication.unsafe,
-    );
+    throw new ConfigError('replication.unsafe', `'${replication.unsafe!}' only with mode ${quotedList(needs.modes)} (${needs.why})`, replication.unsafe);
   if (replication.unsafe === '2pc-commit-on-timeout' && commit !== '2pc')
     throw new ConfigError('replication.unsafe', "'2pc-commit-on-timeout' only with commit '2pc'", replication.unsafe);
   const balancer = hooks.balancer(config.balancer ?? {}, serverIds, names);

@@ -10,6 +10,7 @@ import {
   UNSAFE_VARIANTS,
   checkNumber,
   isPlainObject,
+  quotedList,
   type ClusterConfig,
   type NatsConfig,
   type ReplicationConfig,
@@ -351,11 +352,6 @@ export const SCENARIO_SHAPE_DEFAULTS = { regions: 3, servers: 2, factor: 3, shar
 /** Keys of the transactional scenario, at most: its final read gets every key in one transaction. */
 export const TXN_SCENARIO_KEYS_MAX = TXN_OPS_MAX;
 
-/** `'passive' or 'hybrid'`: modes as a ConfigError's allowed text lists them. */
-function quotedOr(values: readonly string[]): string {
-  return values.map((v) => `'${v}'`).join(' or ');
-}
-
 /**
  * The scenario's replication mode, and the factor it takes (given): a ConfigError naming the
  * field. Mode 'none' keeps one copy of each shard, so its factor is 1 (resolveShape's default).
@@ -377,7 +373,7 @@ export function checkScenarioVariant(o: { mode: ReplicationMode; unsafe?: unknow
   if (!UNSAFE_VARIANTS.includes(o.unsafe as UnsafeVariant)) throw new ConfigError('unsafe', `one of ${UNSAFE_VARIANTS.join(', ')}`, o.unsafe);
   const needs = UNSAFE_VARIANT_MODES[o.unsafe as UnsafeVariant];
   if (needs !== undefined && !needs.modes.includes(o.mode))
-    throw new ConfigError('mode', `${quotedOr(needs.modes)} with unsafe '${String(o.unsafe)}' (${needs.why})`, o.mode);
+    throw new ConfigError('mode', `${quotedList(needs.modes)} with unsafe '${String(o.unsafe)}' (${needs.why})`, o.mode);
   if (o.unsafe === '2pc-commit-on-timeout' && o.commit !== undefined && o.commit !== '2pc')
     throw new ConfigError('commit', "'2pc' with unsafe '2pc-commit-on-timeout' (a 2PC coordinator's bug)", o.commit);
 }

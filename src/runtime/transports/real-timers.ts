@@ -1,6 +1,9 @@
 import { StoppedError } from '../../core/errors.js';
 import type { TimerHandle } from '../env.js';
 
+/** Node's longest setTimeout delay: a longer one fires after 1 ms (with a warning), so set() chains timers past it. */
+export const TIMEOUT_MAX_MS = 2 ** 31 - 1;
+
 /**
  * Timers on the real clock, for the real-time runtimes (threads, NATS); clear() cancels them all.
  *
@@ -13,9 +16,6 @@ import type { TimerHandle } from '../env.js';
  * clear() also settles every pending `sleep`: it rejects with the reason given (by default a
  * StoppedError), so that nobody awaits a timer that will never fire.
  */
-/** Node's longest setTimeout delay: a longer one fires after 1 ms (with a warning), so set() chains timers past it. */
-export const TIMEOUT_MAX_MS = 2 ** 31 - 1;
-
 export class RealTimers {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly immediates = new Set<NodeJS.Immediate>();

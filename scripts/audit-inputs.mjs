@@ -1,0 +1,145 @@
+// Calls every value src/index.ts exports (functions, constructors, and the methods of a
+// cluster, a client and a nemesis) with undefined, null, a wrong type and an out-of-range
+// value, one argument at a time (the others valid), and lists every call that throws
+// anything but a MeridianError (ValidationError, ConfigError, ...) or does not settle.
+// Run after a build: node scripts/audit-inputs.mjs [--all] (--all lists the good ones too).
+import { readFileSync } from 'node:fs';
+import { setTimeout, clearTimeout } from 'node:timers';
+import * as api from '../dist/src/index.js';
+
+/** The cluster's private methods (TypeScript's `private`, still on the prototype at run time): not probed. */
+const PRIVATE = new Set(
+  [...readFileSync(new URL('../dist/src/cluster/cluster.d.ts', import.meta.url), 'utf8').matchAll(/^\s+private (?:readonly )?(\w+)/gm)].map((m) => m[1]),
+);
+
+const HANG_MS = 3_000;
+const all = process.argv.includes('--all');
+const BAD = [
+  ['undefined', undefined],
+  ['null', null],
+  ['a string', 'x'],
+  ['a number', 42],
+  ['-1', -1],
+  ['NaN', Number.NaN],
+  ['an object', {}],
+  ['an array', []],
+];
+const found = [];
+let calls = 0;
+
+/** Runs fn(); a throw, a rejection or a hang that is no MeridianError is a finding. */
+async function probe(label, fn) {
+  calls++;
+  let outcome;
+  try {
+    const value = fn();
+    if (value !== null && typeof value === 'object' && typeof value.then === 'function') {
+      let timer;
+      const hang = new Promise((resolve) => (timer = setTimeout(() => resolve('HANG'), HANG_MS)));
+      const settled = await Promise.race([
+        value.then(
+          () => 'ok',
+          (e) => e,
+        ),
+        hang,
+      ]);
+      clearTimeout(timer);
+      outcome = settled;
+    } else outcome = 'ok';
+  } catch (error) {
+    outcome = error;
+  }
+  if (outcome === 'HANG') found.push(`${label}: did not settle in ${HANG_MS} ms`);
+  else if (outcome !== 'ok' && !(outcome instanceof api.MeridianError))
+    found.push(`${label}: ${outcome?.constructor?.name ?? typeof outcome}: ${String(outcome?.message ?? outcome).split('\n')[0]}`);
+  else if (all) console.log(`  ${label}: ${outcome === 'ok' ? 'accepted' : `${outcome.name}: ${outcome.message}`}`);
+}
+
+/** Each argument of `good` replaced in turn by each bad value. */
+async function each(name, good, call) {
+  for (let i = 0; i < Math.max(good.length, 1); i++) {
+    for (const [what, bad] of BAD) {
+      const args = [...good];
+      args[i] = bad;
+      await probe(`${name} arg ${i} = ${what}`, () => call(...args));
+    }
+  }
+  // No arguments at all.
+  await probe(`${name}()`, () => call());
+}
+
+const plan = api.drawSwarm(1);
+const event = { atMs: 1, kind: 'crash', action: 'start', detail: 'r/0' };
+const history = [{ id: 1, client: 'c', key: 'k', kind: 'put', input: 1, output: undefined, outcome: 'ok', invokeMs: 0, completeMs: 1 }];
+const elle = [
+  { type: 'invoke', process: 0, f: 'txn', value: [['append', 'k', 1]], index: 0 },
+  { type: 'ok', process: 0, f: 'txn', value: [['append', 'k', 1]], index: 1 },
+];
+
+await each('describePlan', [plan], (p) => api.describePlan(p));
+await each('formatFaultEvent', [event], (e) => api.formatFaultEvent(e));
+await each('drawSwarm', [1], (...a) => api.drawSwarm(...a));
+await each('drawShape', [1], (s) => api.drawShape(s));
+await each('defaultCrashMax', [3], (f) => api.defaultCrashMax(f));
+await each('checkHistory', [history, 'register'], (h, m, o) => api.checkHistory(h, m, o));
+await each('checkHistory options', [history, 'register', {}], (h, m, o) => api.checkHistory(h, m, o));
+await each('checkLinearizable', [history, 'register', { inline: true }], (h, m, o) => api.checkLinearizable(h, m, o));
+await each('checkTransactions', [elle, { model: 'list-append', consistency: 'serializable' }], (h, o) => api.checkTransactions(h, o));
+await each('checkTransactionsParallel', [elle, { model: 'list-append', consistency: 'serializable', workers: 1 }], (h, o) =>
+  api.checkTransactionsParallel(h, o),
+);
+await each('new HistoryRecorder', [{ now: () => 0 }], (c) => new api.HistoryRecorder(c));
+await each('new ProgressWatch', [{ copyProgress: () => [], now: () => 0 }, 0], (c, t0) => new api.ProgressWatch(c, t0));
+await each('new ProgressWatch(...).sample()', [{ copyProgress: () => [], now: () => 0 }, 0], (c, t0) => new api.ProgressWatch(c, t0).sample());
+await each('new Client', [{}, { region: 'r' }], (d, o) => new api.Client(d, o));
+await each('new Cluster', [], (...a) => new api.Cluster(...a));
+await each('startCluster', [{ regions: [{ name: 'r', servers: 1 }], transport: 'sim', seed: 1 }], async (c) => (await api.startCluster(c)).stop());
+await each('runScenario', [{ seed: 1, transport: 'sim', durationMs: 10 }], (o) => api.runScenario(o));
+await each('runBankScenario', [{ seed: 1, durationMs: 10 }], (o) => api.runBankScenario(o));
+const snapshot = { families: [] };
+await each('sampleValue', [snapshot, 'x', {}], (s, n, l) => api.sampleValue(s, n, l));
+await each('histogramSeries', [snapshot, 'x', {}], (s, n, l) => api.histogramSeries(s, n, l));
+const t = { log() {}, teardown() {} };
+await each('withCluster', [t, { regions: [{ name: 'r', servers: 1 }], transport: 'sim', seed: 1 }, async () => 1], (tt, c, b) => api.withCluster(tt, c, b));
+for (const E of ['MeridianError', 'ConfigError', 'ValidationError', 'UnavailableError', 'TimeoutError', 'AbortedError', 'StoppedError', 'HostExitedError']) {
+  await each(`new ${E}`, [], (...a) => new api[E](...a));
+}
+await each('new SimulationStalledError', [1, 2], (a, b) => new api.SimulationStalledError(a, b));
+await each('new InvariantFailure', ['x'], (...a) => new api.InvariantFailure(...a));
+
+// Methods of a live (simulated) cluster, a client and a nemesis.
+const cluster = await api.startCluster({ regions: [{ name: 'r', servers: 1 }], transport: 'sim', seed: 1 });
+try {
+  await each('eventually', [cluster, () => true, { timeoutMs: 100 }], (c, f, o) => api.eventually(c, f, o));
+  await each('new Nemesis', [cluster, {}], (c, o) => new api.Nemesis(c, o));
+  const nemesis = new api.Nemesis(cluster, { seed: 1 });
+  await each('nemesis.run', [0, {}], (d, o) => nemesis.run(d, o));
+  const client = cluster.client({ region: 'r' });
+  await each('cluster.client', [{ region: 'r' }], (o) => cluster.client(o));
+  await each('client.put', ['k', 1], (k, v) => client.put(k, v));
+  await each('client.get', ['k', {}], (k, o) => client.get(k, o));
+  await each('client.delete', ['k'], (k) => client.delete(k));
+  await each('client.cas', ['k', 1, 2], (k, e, n) => client.cas(k, e, n));
+  await each('client.transaction', [[{ op: 'put', key: 'k', value: 1 }]], (ops) => client.transaction(ops));
+  const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(cluster)).filter(
+    (m) => m !== 'constructor' && typeof cluster[m] === 'function' && !['stop', 'client', 'onHostEvent'].includes(m) && !PRIVATE.has(m),
+  );
+  for (const m of methods) {
+    // One argument at a time, the second call given one valid-looking first argument.
+    for (const [what, bad] of BAD) await probe(`cluster.${m}(${what})`, () => cluster[m](bad));
+    await probe(`cluster.${m}('r/0', bad)`, () => cluster[m]('r/0', Number.NaN));
+    // Restart anything a probe crashed or paused, so the next probes see a live cluster.
+    for (const id of ['r/0', 'coordinator/r']) {
+      try {
+        if (cluster.isDown?.(id)) await cluster.restart(id);
+      } catch {
+        /* not down or not restartable */
+      }
+    }
+  }
+} finally {
+  await cluster.stop();
+}
+
+console.log(`${calls} calls; ${found.length} threw something other than a MeridianError or did not settle:`);
+for (const line of found) console.log(`  ${line}`);

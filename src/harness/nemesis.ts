@@ -500,11 +500,37 @@ export function resolvePlan(options: NemesisOptions, clusterSeed: number, factor
 
 /** The fault log's first line: `plan <describePlan>`, and `; only episodes ...` when a run carries out only some. */
 export function planLine(plan: NemesisPlan, only?: readonly number[]): string {
-  return `plan ${describePlan(plan)}${only === undefined ? '' : `; only episodes ${only.length === 0 ? 'none' : only.join(',')}`}`;
+  return `plan ${formatPlan(plan)}${only === undefined ? '' : `; only episodes ${only.length === 0 ? 'none' : only.join(',')}`}`;
+}
+
+/** The numbers of a NemesisPlan, each printed by describePlan. */
+const PLAN_NUMBERS = ['seed', 'intervalMs', 'faultMs', 'crashMax', 'partitionsMax', 'lossRate', 'duplicateRate', 'spikeMs'] as const;
+
+/**
+ * `plan` as describePlan prints it: a plan from drawSwarm or `nemesis.plan`. Anything else
+ * (undefined, a seed) failed with a TypeError reading `faults` or `join`, or printed NaN.
+ */
+function checkPlan(plan: unknown): NemesisPlan {
+  if (typeof plan !== 'object' || plan === null || Array.isArray(plan))
+    throw new ValidationError('plan', `a fault plan (what drawSwarm returns, or nemesis.plan), got ${describe(plan)}`);
+  const p = plan as Record<string, unknown>;
+  if (!Array.isArray(p.faults) || p.faults.some((k) => typeof k !== 'string'))
+    throw new ValidationError('plan.faults', `an array of fault kinds, got ${describe(p.faults)}`);
+  for (const field of PLAN_NUMBERS) {
+    const value = p[field];
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new ValidationError(`plan.${field}`, `a finite number, got ${describe(value)}`);
+  }
+  if (p.weights !== undefined && (typeof p.weights !== 'object' || p.weights === null || Array.isArray(p.weights)))
+    throw new ValidationError('plan.weights', `undefined or an object of weights by fault kind, got ${describe(p.weights)}`);
+  return plan as NemesisPlan;
 }
 
 /** One line: `crash, loss every ~340 ms, each ~900 ms (seed 7, crashMax 1, partitionsMax 1, loss 0.050, duplicate 0.050, spike 200 ms)` */
-export function describePlan(p: NemesisPlan): string {
+export function describePlan(plan: NemesisPlan): string {
+  return formatPlan(checkPlan(plan));
+}
+
+function formatPlan(p: NemesisPlan): string {
   return (
     `${p.faults.join(', ')} every ~${p.intervalMs.toFixed(0)} ms, each ~${p.faultMs.toFixed(0)} ms ` +
     `(seed ${p.seed}, crashMax ${p.crashMax}, partitionsMax ${p.partitionsMax}, loss ${p.lossRate.toFixed(3)}, ` +
@@ -519,8 +545,25 @@ export function describePlan(p: NemesisPlan): string {
   );
 }
 
+const FAULT_ACTIONS: readonly FaultEvent['action'][] = ['start', 'end', 'heal'];
+
 /** `   812 ms  start crash r1/0` */
-export function formatFaultEvent(e: FaultEvent): string {
+export function formatFaultEvent(event: FaultEvent): string {
+  // A caller's value, whatever its type says (undefined failed with a TypeError reading `atMs`).
+  const given: unknown = event;
+  if (typeof given !== 'object' || given === null || Array.isArray(given))
+    throw new ValidationError('event', `a fault event (an entry of nemesis.log), got ${describe(given)}`);
+  const e = given as Record<string, unknown>;
+  if (typeof e.atMs !== 'number' || !Number.isFinite(e.atMs))
+    throw new ValidationError('event.atMs', `a finite number of milliseconds, got ${describe(e.atMs)}`);
+  if (!FAULT_ACTIONS.includes(e.action as FaultEvent['action']))
+    throw new ValidationError('event.action', `one of ${FAULT_ACTIONS.join(', ')}, got ${describe(e.action)}`);
+  if (typeof e.kind !== 'string') throw new ValidationError('event.kind', `a fault kind, got ${describe(e.kind)}`);
+  if (typeof e.detail !== 'string') throw new ValidationError('event.detail', `a string, got ${describe(e.detail)}`);
+  return formatEvent(event);
+}
+
+function formatEvent(e: FaultEvent): string {
   return `${e.atMs.toFixed(0).padStart(6)} ms  ${e.action === 'heal' ? 'heal' : `${e.action} ${e.kind}`} ${e.detail}`.trimEnd();
 }
 
@@ -613,7 +656,7 @@ export class Nemesis {
 
   /** The log as text lines, one per event. */
   lines(): string[] {
-    return this.log.map(formatFaultEvent);
+    return this.log.map(formatEvent);
   }
 
   /**

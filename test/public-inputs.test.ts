@@ -1,0 +1,53 @@
+import test from 'ava';
+import { describePlan, drawSwarm, formatFaultEvent, ValidationError } from '../src/index.js';
+
+/**
+ * Public values of src/index.ts that failed on a bad argument with a bare TypeError (found by
+ * scripts/audit-inputs.mjs): each is now a ValidationError naming the argument and what it takes.
+ */
+
+test('describePlan refuses what is not a plan, naming the field (it read `faults` of undefined)', (t) => {
+  for (const bad of [undefined, null, 7, 'plan', []]) {
+    t.throws(() => describePlan(bad as never), {
+      instanceOf: ValidationError,
+      message: /^plan: a fault plan \(what drawSwarm returns, or nemesis\.plan\), got /,
+    });
+  }
+  const plan = drawSwarm(7);
+  t.throws(() => describePlan({ ...plan, faults: 'crash' } as never), {
+    instanceOf: ValidationError,
+    message: 'plan.faults: an array of fault kinds, got "crash"',
+  });
+  t.throws(() => describePlan({ ...plan, intervalMs: undefined } as never), {
+    instanceOf: ValidationError,
+    message: 'plan.intervalMs: a finite number, got undefined',
+  });
+  t.throws(() => describePlan({ ...plan, weights: null } as never), { instanceOf: ValidationError, message: /^plan\.weights: .*, got null$/ });
+  // A valid plan prints as before.
+  t.regex(
+    describePlan(plan),
+    /^[a-z, -]+ every ~\d+ ms, each ~\d+ ms \(seed 7, crashMax \d, partitionsMax \d, loss 0\.\d{3}, duplicate 0\.\d{3}, spike \d+ ms\)$/,
+  );
+  t.regex(describePlan({ ...plan, weights: { crash: 2 } }), /, weights crash 2\)$/);
+});
+
+test('formatFaultEvent refuses what is not a fault event, naming the field (it read `atMs` of undefined)', (t) => {
+  t.throws(() => formatFaultEvent(undefined as never), {
+    instanceOf: ValidationError,
+    message: 'event: a fault event (an entry of nemesis.log), got undefined',
+  });
+  t.throws(() => formatFaultEvent(null as never), { instanceOf: ValidationError, message: /^event: .*, got null$/ });
+  const event = { atMs: 812, kind: 'crash', action: 'start', detail: 'r1/0' } as const;
+  t.throws(() => formatFaultEvent({ ...event, atMs: 'soon' } as never), {
+    instanceOf: ValidationError,
+    message: 'event.atMs: a finite number of milliseconds, got "soon"',
+  });
+  t.throws(() => formatFaultEvent({ ...event, action: 'begin' } as never), {
+    instanceOf: ValidationError,
+    message: 'event.action: one of start, end, heal, got "begin"',
+  });
+  t.throws(() => formatFaultEvent({ ...event, kind: undefined } as never), { instanceOf: ValidationError, message: 'event.kind: a fault kind, got undefined' });
+  t.throws(() => formatFaultEvent({ ...event, detail: 3 } as never), { instanceOf: ValidationError, message: 'event.detail: a string, got 3' });
+  t.is(formatFaultEvent(event), '   812 ms  start crash r1/0');
+  t.is(formatFaultEvent({ atMs: 900, kind: 'heal', action: 'heal', detail: '' }), '   900 ms  heal');
+});

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { describePlan, drawSwarm, formatFaultEvent, ValidationError } from '../src/index.js';
+import { checkHistory, describePlan, drawSwarm, formatFaultEvent, ValidationError } from '../src/index.js';
 
 /**
  * Public values of src/index.ts that failed on a bad argument with a bare TypeError (found by
@@ -50,4 +50,12 @@ test('formatFaultEvent refuses what is not a fault event, naming the field (it r
   t.throws(() => formatFaultEvent({ ...event, detail: 3 } as never), { instanceOf: ValidationError, message: 'event.detail: a string, got 3' });
   t.is(formatFaultEvent(event), '   812 ms  start crash r1/0');
   t.is(formatFaultEvent({ atMs: 900, kind: 'heal', action: 'heal', detail: '' }), '   900 ms  heal');
+});
+
+test('checkHistory with options null is a ValidationError (a default parameter read options.shrink first)', (t) => {
+  t.throws(() => checkHistory([], 'register', null as never), {
+    instanceOf: ValidationError,
+    message: 'options: an object { stepsMax?, shrink?, unseenFirst? }, got null',
+  });
+  t.is(checkHistory([], 'register', { shrink: false }).verdict, 'linearizable');
 });

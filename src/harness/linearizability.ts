@@ -188,12 +188,7 @@ export function checkerMsSpent(): number {
  * Checks a history against a model, key by key, synchronously. `shared` is for checking a
  * history in parts (see `sharedCheckState`); a single call needs none.
  */
-export function checkHistory(
-  history: History,
-  modelName: ModelName,
-  options: CheckOptions = {},
-  shared: Int32Array = sharedCheckState(options, false),
-): CheckResult {
+export function checkHistory(history: History, modelName: ModelName, options: CheckOptions = {}, shared?: Int32Array): CheckResult {
   const started = process.cpuUsage();
   try {
     return checkHistoryTimed(history, modelName, options, shared);
@@ -203,9 +198,11 @@ export function checkHistory(
   }
 }
 
-function checkHistoryTimed(history: History, modelName: ModelName, options: CheckOptions, shared: Int32Array): CheckResult {
+function checkHistoryTimed(history: History, modelName: ModelName, options: CheckOptions, given: Int32Array | undefined): CheckResult {
   const model = validModel(modelName);
   checkOptionKeys(options, 'options', CHECK_OPTION_KEYS);
+  // Made once the options are known to be an object (a default parameter read options.shrink first: options null was a TypeError).
+  const shared = given ?? sharedCheckState(options, false);
   const stepsMax = validateStepsMax(options.stepsMax);
   const byKey = splitByKey(model, history);
   const result: CheckResult = { ok: true, verdict: 'linearizable', keys: byKey.size, ops: 0, violations: [], timedOut: [], steps: 0 };

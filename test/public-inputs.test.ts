@@ -1,5 +1,5 @@
 import test from 'ava';
-import { checkHistory, describePlan, drawSwarm, formatFaultEvent, ValidationError } from '../src/index.js';
+import { checkHistory, describePlan, drawSwarm, formatFaultEvent, ProgressWatch, ValidationError } from '../src/index.js';
 
 /**
  * Public values of src/index.ts that failed on a bad argument with a bare TypeError (found by
@@ -58,4 +58,25 @@ test('checkHistory with options null is a ValidationError (a default parameter r
     message: 'options: an object { stepsMax?, shrink?, unseenFirst? }, got null',
   });
   t.is(checkHistory([], 'register', { shrink: false }).verdict, 'linearizable');
+});
+
+test('ProgressWatch refuses a cluster or t0 it cannot use when made, not at its first sample()', (t) => {
+  for (const bad of [undefined, null, 5, {}, { copyProgress: () => [] }]) {
+    t.throws(() => new ProgressWatch(bad as never, 0), {
+      instanceOf: ValidationError,
+      message: /^cluster: a cluster \(what startCluster returns; an object with copyProgress\(\), now\(\)\), got /,
+    });
+  }
+  const fake = { copyProgress: () => [], now: () => 0 };
+  for (const bad of [undefined, null, 'x', Number.NaN]) {
+    t.throws(() => new ProgressWatch(fake, bad as never), {
+      instanceOf: ValidationError,
+      message: /^t0: a finite number \(cluster time, as cluster.now\(\) gives it\), got /,
+    });
+  }
+  t.throws(() => ProgressWatch.attach(null as never), { instanceOf: ValidationError, message: /^cluster: .*copyProgress\(\), now\(\), on\(\)\), got null$/ });
+  t.throws(() => ProgressWatch.attach(fake as never), { instanceOf: ValidationError, message: /^cluster: .*, got an object$/ });
+  const watch = new ProgressWatch(fake, 0);
+  watch.sample();
+  t.deepEqual(watch.lines(), []);
 });

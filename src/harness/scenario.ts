@@ -840,6 +840,13 @@ function copyName(c: Pick<CopyProgress, 'id' | 'learner' | 'shard'>): string {
   return `${c.id}'s ${c.learner ? 'learner' : 'replica'} of shard ${c.shard}`;
 }
 
+/** A ProgressWatch's `cluster`: an object with these methods (a cluster has them all), or a ValidationError. */
+function checkWatched(cluster: unknown, methods: readonly string[]): void {
+  const c = typeof cluster === 'object' && cluster !== null ? (cluster as Record<string, unknown>) : undefined;
+  if (c === undefined || methods.some((m) => typeof c[m] !== 'function'))
+    throw new ValidationError('cluster', `a cluster (what startCluster returns; an object with ${methods.join('(), ')}()), got ${describe(cluster)}`);
+}
+
 /** Lines a ProgressWatch reports in full; the rest are counted. */
 export const PROGRESS_WATCH_LINES = 3;
 
@@ -878,15 +885,22 @@ export class ProgressWatch {
   constructor(
     private readonly cluster: Pick<Cluster, 'copyProgress' | 'now'>,
     private readonly t0: number,
-  ) {}
+  ) {
+    // Checked here, not at the first sample(): new ProgressWatch(null, 0) was accepted and
+    // sample() then failed with a TypeError reading 'copyProgress'.
+    checkWatched(cluster, ['copyProgress', 'now']);
+    if (typeof t0 !== 'number' || !Number.isFinite(t0))
+      throw new ValidationError('t0', `a finite number (cluster time, as cluster.now() gives it), got ${describe(t0)}`);
+  }
 
   /**
    * A watch on `cluster` that already looks just before every crash (its `'crashing'` event),
    * when a server's promises must be what its restart will recover; the caller looks after its
-   * own calls with `sample()`. Times in its lines count from `t0`.
+   * own calls with `sample()`. Times in its lines count from `t0` (by default, now).
    */
-  static attach(cluster: Cluster, t0 = cluster.now()): ProgressWatch {
-    const watch = new ProgressWatch(cluster, t0);
+  static attach(cluster: Cluster, t0?: number): ProgressWatch {
+    checkWatched(cluster, ['copyProgress', 'now', 'on']);
+    const watch = new ProgressWatch(cluster, t0 ?? cluster.now());
     cluster.on('crashing', () => watch.sample());
     return watch;
   }

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { checkHistory, describePlan, drawSwarm, formatFaultEvent, ProgressWatch, ValidationError } from '../src/index.js';
+import { checkHistory, Client, describePlan, drawSwarm, formatFaultEvent, ProgressWatch, startCluster, ValidationError } from '../src/index.js';
 
 /**
  * Public values of src/index.ts that failed on a bad argument with a bare TypeError (found by
@@ -79,4 +79,26 @@ test('ProgressWatch refuses a cluster or t0 it cannot use when made, not at its 
   const watch = new ProgressWatch(fake, 0);
   watch.sample();
   t.deepEqual(watch.lines(), []);
+});
+
+test('new Client() says a client comes from cluster.client() (it failed reading `region` of undefined)', async (t) => {
+  t.throws(() => new Client(undefined as never, undefined as never), {
+    instanceOf: ValidationError,
+    message: "deps: the cluster's own (make a client with cluster.client({ region }), not new Client()), got undefined",
+  });
+  t.throws(() => new Client({} as never, { region: 'r' }), { instanceOf: ValidationError, message: /^deps: .*, got an object$/ });
+  const deps = { runtime: { kind: 'sim' }, host: { addExternal: () => undefined }, newId: () => 'c1' };
+  t.throws(() => new Client(deps as never, undefined as never), {
+    instanceOf: ValidationError,
+    message: "options: { region: a region's name } (make a client with cluster.client({ region })), got undefined",
+  });
+  const cluster = await startCluster({ regions: [{ name: 'r', servers: 1 }], transport: 'sim', seed: 1 });
+  try {
+    const client = cluster.client({ region: 'r' });
+    t.true(client instanceof Client);
+    await client.put('k', 1);
+    t.is(await client.get('k'), 1);
+  } finally {
+    await cluster.stop();
+  }
 });

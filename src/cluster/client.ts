@@ -1,5 +1,5 @@
 import type { Envelope } from '../core/codec.js';
-import { AbortedError, MeridianError, StoppedError, TimeoutError, UnavailableError, ValidationError } from '../core/errors.js';
+import { AbortedError, MeridianError, StoppedError, TimeoutError, UnavailableError, ValidationError, describe } from '../core/errors.js';
 import { checkOptions } from '../core/validate.js';
 import { KEY_BYTES_MAX, VALUE_BYTES_MAX } from '../core/limits.js';
 import type { OpKind, TxnMicroOp } from '../core/history.js';
@@ -96,6 +96,20 @@ export interface ClientDeps {
 }
 
 /**
+ * The constructor's arguments, whatever their types say: `new Client()` (the class is exported)
+ * failed with a TypeError reading 'region'. A client is made by `cluster.client()`, which
+ * passes what the cluster has; these say so instead.
+ */
+function checkClientArgs(deps: unknown, options: unknown): void {
+  const d = typeof deps === 'object' && deps !== null ? (deps as Record<string, unknown>) : undefined;
+  const host = typeof d?.host === 'object' && d.host !== null ? (d.host as Record<string, unknown>) : undefined;
+  if (d === undefined || typeof d.newId !== 'function' || typeof d.runtime !== 'object' || d.runtime === null || typeof host?.addExternal !== 'function')
+    throw new ValidationError('deps', `the cluster's own (make a client with cluster.client({ region }), not new Client()), got ${describe(deps)}`);
+  if (typeof options !== 'object' || options === null || typeof (options as Record<string, unknown>).region !== 'string')
+    throw new ValidationError('options', `{ region: a region's name } (make a client with cluster.client({ region })), got ${describe(options)}`);
+}
+
+/**
  * A client of the cluster. It lives on the calling thread (the front host) and sends every
  * request to its home region's balancer. Each call resolves with the result or rejects with
  * a typed error: UnavailableError / AbortedError (definite: it did not happen),
@@ -135,6 +149,7 @@ export class Client {
     private readonly deps: ClientDeps,
     options: ClientOptions,
   ) {
+    checkClientArgs(deps, options);
     this.region = options.region;
     this.id = deps.newId();
     this.address = `client/${options.region}/${this.id}`;

@@ -8,13 +8,19 @@
  * A `meridian check` worker starts cold: on the 2-core development machine the first seeds
  * cost several times the later ones, so a short check spends much of its time here.
  *
- * Run: node dist/bench/check-warmup.js [seeds, default 60]
+ * Run: node dist/bench/check-warmup.js [seeds, default 60] (--help: the usage)
  */
 import { performance } from 'node:perf_hooks';
+import { atMost, intArg, scriptArgs } from './lib/script-args.js';
 
 const SEEDS_DEFAULT = 60;
 const SINGLE_SEEDS = 10;
 const BLOCK = 10;
+const SEEDS_MAX = 10_000;
+
+const USAGE = `usage: node dist/bench/check-warmup.js [SEEDS]
+  SEEDS  seeds to run, an integer from ${SINGLE_SEEDS + BLOCK} to ${SEEDS_MAX} (default ${SEEDS_DEFAULT})
+  --help this text`;
 
 function cpuMs(from: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(from);
@@ -22,10 +28,10 @@ function cpuMs(from: NodeJS.CpuUsage): number {
 }
 
 async function main(): Promise<void> {
-  const seeds = process.argv[2] === undefined ? SEEDS_DEFAULT : Number(process.argv[2]);
-  if (!Number.isInteger(seeds) || seeds < SINGLE_SEEDS + BLOCK || seeds > 10_000) {
-    throw new Error(`seeds: expected an integer from ${SINGLE_SEEDS + BLOCK} to 10000, got ${JSON.stringify(process.argv[2])}`);
-  }
+  const seeds = scriptArgs('check-warmup', USAGE, process.argv.slice(2), (args) => {
+    atMost(args, 1, 'it takes one: SEEDS');
+    return args[0] === undefined ? SEEDS_DEFAULT : intArg(args[0], 'SEEDS', SINGLE_SEEDS + BLOCK, SEEDS_MAX);
+  });
   const c0 = process.cpuUsage();
   const w0 = performance.now();
   const { runOneSeed } = await import('../src/harness/check-runner.js');

@@ -9,22 +9,25 @@
  * 1 ms apart took half as long: after a few idle milliseconds, waking the threads is most of
  * a lone put's latency.
  *
- * Run: node dist/bench/lone-put-gaps.js [none|active|passive|hybrid]
+ * Run: node dist/bench/lone-put-gaps.js [none|active|passive|hybrid] (--help: the usage)
  */
 import { performance } from 'node:perf_hooks';
 import { startCluster, type ReplicationMode } from '../src/index.js';
 import { baseConfig, clientsOf, closedLoop } from './lib/cluster-load.js';
+import { oneOf, scriptArgs } from './lib/script-args.js';
 import { percentile } from './lib/stats.js';
 
 const MODES: readonly ReplicationMode[] = ['none', 'active', 'passive', 'hybrid'];
+const USAGE = `usage: node dist/bench/lone-put-gaps.js [MODE]
+  MODE   the replication mode: ${MODES.join(', ')} (default active)
+  --help this text`;
 /** Gaps before each put, ms, in the order run (15 and 5 again at the end: the drift). */
 const GAPS_MS = [1, 3, 5, 10, 15, 30, 15, 5] as const;
 const PUTS_PER_GAP = 100;
 const WARM_UP_MS = 2_000;
 
 async function main(): Promise<void> {
-  const mode = (process.argv[2] ?? 'active') as ReplicationMode;
-  if (!MODES.includes(mode)) throw new Error(`mode: expected one of ${MODES.join(', ')}, got ${JSON.stringify(process.argv[2])}`);
+  const mode = scriptArgs('lone-put-gaps', USAGE, process.argv.slice(2), (args) => oneOf(args, 'MODE', MODES, 'active'));
   const config = baseConfig({ transport: 'threads', placement: 'packed', threads: 2 }, 7, 0);
   config.replication = { mode, factor: mode === 'none' ? 1 : 3, batch: 1 };
   const cluster = await startCluster(config);

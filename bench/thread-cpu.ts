@@ -10,14 +10,18 @@
  * Linux only (it reads /proc/self/task/<tid>/stat). The OS counts thread CPU in clock ticks
  * (10 ms), so a thread's figure is good to about 10 ms / puts.
  *
- * Run: node dist/bench/thread-cpu.js [none|active|passive|hybrid]
+ * Run: node dist/bench/thread-cpu.js [none|active|passive|hybrid] (--help: the usage)
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { startCluster, type ReplicationMode } from '../src/index.js';
 import { baseConfig, clientsOf, closedLoop } from './lib/cluster-load.js';
+import { oneOf, SCRIPT_USAGE_STATUS, scriptArgs } from './lib/script-args.js';
 
 const MODES: readonly ReplicationMode[] = ['none', 'active', 'passive', 'hybrid'];
+const USAGE = `usage: node dist/bench/thread-cpu.js [MODE]
+  MODE   the replication mode: ${MODES.join(', ')} (default active)
+  --help this text`;
 const CLIENTS = 12;
 const WINDOW = 500;
 const KEYS = 5_000;
@@ -44,9 +48,11 @@ function threadCpuMs(): Map<number, number> {
 }
 
 async function main(): Promise<void> {
-  const mode = (process.argv[2] ?? 'active') as ReplicationMode;
-  if (!MODES.includes(mode)) throw new Error(`mode: expected one of ${MODES.join(', ')}, got ${JSON.stringify(process.argv[2])}`);
-  if (!existsSync('/proc/self/task')) throw new Error('thread-cpu reads /proc/self/task: Linux only');
+  const mode = scriptArgs('thread-cpu', USAGE, process.argv.slice(2), (args) => oneOf(args, 'MODE', MODES, 'active'));
+  if (!existsSync('/proc/self/task')) {
+    process.stderr.write('bench thread-cpu: it reads /proc/self/task (Linux only), which is not here\n');
+    process.exit(SCRIPT_USAGE_STATUS);
+  }
   // libuv starts its thread pool on the first asynchronous file call: before the snapshot, so
   // that the threads new after it are the cluster's workers.
   await stat('.');

@@ -1,0 +1,47 @@
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The bench scripts run by themselves (check-warmup, lone-put-gaps, thread-cpu): a bad argument
+ * printed a stack trace (an Error thrown from the top-level await); it is now one line naming
+ * the argument and what is allowed, exit 2 as bench/run.ts gives a usage error, and --help
+ * prints the usage. Only refused arguments are given here: a good one runs the bench.
+ */
+
+function script(name: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const file = fileURLToPath(new URL(`../bench/${name}.js`, import.meta.url));
+  return new Promise((resolve) => {
+    execFile(process.execPath, [file, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
+    });
+  });
+}
+
+const CASES: Array<[string, string[], string]> = [
+  ['check-warmup', ['x'], 'bench check-warmup: SEEDS: an integer from 20 to 10000, got "x" (--help prints the usage)\n'],
+  ['check-warmup', ['5'], 'bench check-warmup: SEEDS: an integer from 20 to 10000, got "5" (--help prints the usage)\n'],
+  // A second argument was ignored without a word.
+  ['check-warmup', ['30', '40'], 'bench check-warmup: unexpected argument "40"; it takes one: SEEDS (--help prints the usage)\n'],
+  ['lone-put-gaps', ['bogus'], 'bench lone-put-gaps: MODE: one of none, active, passive, hybrid, got "bogus" (--help prints the usage)\n'],
+  ['lone-put-gaps', ['none', 'x'], 'bench lone-put-gaps: unexpected argument "x"; it takes one: MODE (--help prints the usage)\n'],
+  ['thread-cpu', ['--quick'], 'bench thread-cpu: MODE: one of none, active, passive, hybrid, got "--quick" (--help prints the usage)\n'],
+];
+
+for (const [name, args, line] of CASES) {
+  test(`bench/${name}.js ${args.join(' ')}: one line naming the argument, exit 2, nothing run`, async (t) => {
+    const r = await script(name, args);
+    t.is(r.code, 2, r.stderr);
+    t.is(r.stderr, line);
+    t.is(r.stdout, '');
+  });
+}
+
+for (const name of ['check-warmup', 'lone-put-gaps', 'thread-cpu']) {
+  test(`bench/${name}.js --help prints its usage and runs nothing`, async (t) => {
+    const r = await script(name, ['--help']);
+    t.is(r.code, 0, r.stderr);
+    t.true(r.stdout.startsWith(`usage: node dist/bench/${name}.js [`), r.stdout);
+    t.is(r.stderr, '');
+  });
+}

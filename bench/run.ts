@@ -10,7 +10,10 @@
  * starts, each failure exit code 2 with a line naming the flag: an unknown suite or flag, a suite
  * or file flag given twice, a flag without its file, --json and --html to one file, a --compare
  * file that is not a --json report, a --json or --html file that cannot be written. `--help`
- * prints the usage.
+ * prints the usage. Ctrl-C (SIGINT) stops the run: the suite running is abandoned, --json and
+ * --html are written with the suites that finished and an `interrupted` entry (the suite cut
+ * short, its progress lines so far, the suites never started), and the exit status is 130; a
+ * second Ctrl-C quits at once.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -20,7 +23,7 @@ import { compareReports, type ReportLike } from './lib/compare.js';
 import { jsonLine } from './lib/json.js';
 import { machineInfo } from './lib/machine.js';
 import { Progress } from './lib/progress.js';
-import { renderHtml, type BenchReport } from './lib/report.js';
+import { renderHtml, type BenchReport, type Interruption } from './lib/report.js';
 import type { SuiteResult, SuiteRun } from './lib/suite.js';
 
 /** Every suite the runner knows, in the order `run` with no names runs them. */
@@ -47,7 +50,8 @@ const USAGE = `usage: meridian bench [suite ...] [--quick] [--json FILE] [--html
   --html FILE         write a self-contained HTML report with plots to FILE
   --compare OLD.json  print the ratio of every figure to the same figure in OLD.json (a report --json wrote)
   --help              this text
-  each suite once; --json, --html and --compare once each, --json and --html to different files`;
+  each suite once; --json, --html and --compare once each, --json and --html to different files
+  Ctrl-C stops the run: --json and --html get the suites that finished and say where it stopped (exit 130); Ctrl-C again quits at once`;
 
 const FILE_FLAGS = ['--json', '--html', '--compare'] as const;
 const FILE_FLAG_NEEDS: Record<(typeof FILE_FLAGS)[number], string> = {
@@ -144,7 +148,36 @@ async function loadSuite(name: SuiteName): Promise<SuiteRun | undefined> {
   return mod.run as SuiteRun;
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+/** The exit status of a run stopped by Ctrl-C (SIGINT), as a shell gives a command it kills so (and `meridian check` exits). */
+export const INTERRUPTED_STATUS = 130;
+
+/** What tests replace: where suites come from, and the signal that stands for Ctrl-C. */
+export interface RunHooks {
+  /** A suite's run function, or undefined when it is not written yet (default: bench/<name>.js). */
+  loadSuite?: (name: SuiteName) => Promise<SuiteRun | undefined>;
+  /** Aborted when the run is to stop (default: the first Ctrl-C; the second quits at once). */
+  interrupt?: AbortSignal;
+}
+
+/**
+ * Runs `body` with a signal that Ctrl-C (SIGINT) aborts; a second Ctrl-C exits at once with
+ * INTERRUPTED_STATUS. The handler is gone afterwards.
+ */
+async function untilInterrupted<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const stop = new AbortController();
+  const onInterrupt = (): void => {
+    if (stop.signal.aborted) process.exit(INTERRUPTED_STATUS);
+    stop.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  try {
+    return await body(stop.signal);
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+}
+
+export async function main(argv: readonly string[], hooks: RunHooks = {}): Promise<number> {
   if (wantsHelp(argv)) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -173,29 +206,71 @@ export async function main(argv: readonly string[]): Promise<number> {
   const explicit = args.suites.length > 0;
   const names = explicit ? args.suites : [...SUITES];
   // A suite asked for by name that is not written yet fails now, not after the others ran.
-  const missing = names.filter((name) => !existsSync(fileURLToPath(suiteUrl(name))));
+  const missing = hooks.loadSuite === undefined ? names.filter((name) => !existsSync(fileURLToPath(suiteUrl(name)))) : [];
   if (explicit && missing.length > 0) {
     process.stderr.write(`bench: suite ${missing.join(', ')} is not written yet (no ${missing.map((m) => `bench/${m}.ts`).join(', ')})\n`);
     return 2;
   }
+  const suites = { names, load: hooks.loadSuite ?? loadSuite };
+  return hooks.interrupt !== undefined ? runSuites(args, old, suites, hooks.interrupt) : untilInterrupted((signal) => runSuites(args, old, suites, signal));
+}
+
+/**
+ * Runs the suites one after another, printing each one's table and JSON line, then writes
+ * --json and --html and prints the comparison. When `interrupt` aborts (Ctrl-C), the suite
+ * running is abandoned (the caller exits, which ends it) and the same is done with the suites
+ * that finished, the report saying where the run stopped; it returns INTERRUPTED_STATUS.
+ */
+async function runSuites(
+  args: RunArgs,
+  old: ReportLike | undefined,
+  suites: { names: SuiteName[]; load: (name: SuiteName) => Promise<SuiteRun | undefined> },
+  interrupt: AbortSignal,
+): Promise<number> {
+  const { names } = suites;
   const results: SuiteResult[] = [];
   const skipped: string[] = [];
   const progress = new Progress(names.length);
-  for (const name of names) {
-    const run = await loadSuite(name);
-    if (run === undefined) {
+  const stopped = new Promise<'interrupted'>((resolve) => {
+    if (interrupt.aborted) resolve('interrupted');
+    else interrupt.addEventListener('abort', () => resolve('interrupted'), { once: true });
+  });
+  let interrupted: Interruption | undefined;
+  for (const [i, name] of names.entries()) {
+    // The progress lines of the suite running: what it measured so far, kept if Ctrl-C cuts it short.
+    const lines: string[] = [];
+    const loaded = await Promise.race([suites.load(name), stopped]);
+    let outcome: SuiteResult | 'interrupted' | undefined;
+    if (loaded === 'interrupted') outcome = loaded;
+    else if (loaded === undefined) {
       skipped.push(name);
       process.stderr.write(`bench: suite ${name} is not written yet (no bench/${name}.ts); skipped\n`);
       continue;
+    } else {
+      progress.start(`${name}${args.quick ? ' (quick)' : ''}`);
+      const log = (line: string): void => {
+        lines.push(line);
+        progress.log(line);
+      };
+      outcome = await Promise.race([loaded({ quick: args.quick, log }), stopped]);
     }
-    progress.start(`${name}${args.quick ? ' (quick)' : ''}`);
-    const result = await run({ quick: args.quick, log: (line) => progress.log(line) });
+    if (outcome === 'interrupted') {
+      interrupted = { suite: name, lines, notRun: names.slice(i + 1) };
+      progress.interrupt();
+      const done = results.length === 0 ? 'no suite had finished' : `${results.map((r) => r.suite).join(', ')} had finished`;
+      const files = [args.json, args.html].filter((f) => f !== undefined);
+      process.stderr.write(
+        `bench: interrupted (Ctrl-C) during ${name}: ${done}${files.length > 0 ? `; writing ${files.join(' and ')} with what finished` : ''}\n`,
+      );
+      break;
+    }
     progress.finish(name);
-    results.push(result);
-    if (result.table !== undefined) process.stdout.write(`${result.table}\n`);
-    process.stdout.write(`${jsonLine(result)}\n`);
+    results.push(outcome);
+    if (outcome.table !== undefined) process.stdout.write(`${outcome.table}\n`);
+    process.stdout.write(`${jsonLine(outcome)}\n`);
   }
-  const report: BenchReport = { machine: machineInfo() as unknown as Record<string, unknown>, quick: args.quick, skipped, results };
+  const report: BenchReport = { machine: { ...machineInfo() }, quick: args.quick, skipped, results };
+  if (interrupted !== undefined) report.interrupted = interrupted;
   // A file that became unwritable during the run (its folder removed, the disk full) costs that
   // file only: the other is still written and the comparison still printed; the exit code is 1.
   let code = 0;
@@ -209,13 +284,23 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   };
   if (args.json !== undefined) {
-    const data = { machine: report.machine, quick: args.quick, skipped, results: results.map((r) => ({ suite: r.suite, figures: r.figures })) };
+    const data: Record<string, unknown> = {
+      machine: report.machine,
+      quick: args.quick,
+      skipped,
+      results: results.map((r) => ({ suite: r.suite, figures: r.figures })),
+    };
+    if (interrupted !== undefined) data.interrupted = interrupted;
     write('--json', args.json, () => `${JSON.stringify(data, null, 2)}\n`);
   }
   if (args.html !== undefined) write('--html', args.html, () => renderHtml(report));
   if (old !== undefined) {
     const { table } = compareReports({ results }, old);
-    process.stdout.write(`\ncompared with ${args.compare}\n${table}\n`);
+    process.stdout.write(`\ncompared with ${args.compare}${interrupted === undefined ? '' : ` (the suites that finished)`}\n${table}\n`);
+  }
+  if (interrupted !== undefined) {
+    process.stderr.write(`bench: interrupted: ${results.length} of ${names.length - skipped.length} suites finished; exit ${INTERRUPTED_STATUS}\n`);
+    return INTERRUPTED_STATUS;
   }
   return code;
 }
@@ -224,6 +309,9 @@ const isEntry = process.argv[1] !== undefined && fileURLToPath(import.meta.url) 
 if (isEntry) {
   main(process.argv.slice(2)).then(
     (code) => {
+      // Interrupted: the suite cut short still runs (its threads, its timers); its results are
+      // not wanted, and what finished is written. Quit now.
+      if (code === INTERRUPTED_STATUS) process.exit(code);
       process.exitCode = code;
       // Not process.exit(): the runner must end because nothing is left running. This
       // watchdog is unref'd, so it only fires when something else keeps the process alive.

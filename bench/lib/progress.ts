@@ -35,6 +35,11 @@ export class Progress {
     }
   }
 
+  /** The run stops in the middle of the current suite: the bar's line is cleared, so the next line starts clean. */
+  interrupt(): void {
+    if (this.tty) this.stream.write('\r\x1b[2K');
+  }
+
   private draw(line: string): void {
     const filled = Math.round((this.done / this.total) * BAR_WIDTH);
     const bar = `${'='.repeat(filled)}${filled < BAR_WIDTH ? '>' : ''}${' '.repeat(Math.max(0, BAR_WIDTH - filled - 1))}`;

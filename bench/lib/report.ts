@@ -10,6 +10,15 @@ export interface BenchReport {
   quick: boolean;
   skipped: string[];
   results: Array<Pick<SuiteResult, 'suite' | 'figures' | 'table' | 'charts'>>;
+  /** Set when Ctrl-C stopped the run: `results` are the suites that finished before it. */
+  interrupted?: Interruption;
+}
+
+/** Where Ctrl-C stopped a run: the suite it cut short, that suite's progress lines so far, and the suites never started. */
+export interface Interruption {
+  suite: string;
+  lines: string[];
+  notRun: string[];
 }
 
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#4d7c0f', '#be185d'];
@@ -186,6 +195,11 @@ function figureRows(figures: Record<string, unknown>, prefix = ''): Array<[strin
   return rows;
 }
 
+function interruptedNotice(i: Interruption, finished: number): string {
+  const lines = i.lines.length === 0 ? '' : `<p>Its progress lines until then:</p><pre>${esc(i.lines.join('\n'))}</pre>`;
+  return `<p><strong>Interrupted (Ctrl-C) during ${esc(i.suite)}</strong>: ${finished} suite${finished === 1 ? '' : 's'} finished and ${finished === 1 ? 'is' : 'are'} below; ${esc(i.suite)} has no figures${i.notRun.length > 0 ? `, and ${esc(i.notRun.join(', '))} never started` : ''}.</p>${lines}`;
+}
+
 export function renderHtml(report: BenchReport): string {
   const machine = Object.entries(report.machine)
     .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(typeof v === 'object' ? JSON.stringify(v) : String(v))}</td></tr>`)
@@ -215,6 +229,7 @@ figure { margin: 1rem 0; } svg { max-width: 100%; height: auto; background: #fff
 <body>
 <h1>Meridian bench report</h1>
 <p class="muted">${report.quick ? 'quick mode (small sizes)' : 'full mode'}${report.skipped.length > 0 ? `; skipped: ${esc(report.skipped.join(', '))}` : ''} · ${nav}</p>
+${report.interrupted === undefined ? '' : interruptedNotice(report.interrupted, report.results.length)}
 <p>Every figure is measured in the same run as its baseline (bare worker threads, comlink, piscina) and read as a ratio to it.</p>
 <h2>machine</h2><table>${machine}</table>
 ${sections}

@@ -1,0 +1,101 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { INTERRUPTED_STATUS, main, type SuiteName } from '../bench/run.js';
+import type { SuiteRun } from '../bench/lib/suite.js';
+
+/**
+ * Ctrl-C during `bench ... --json F --html G` killed the runner at once: every suite that had
+ * finished was lost, F and G never written. Now the suites that finished are written, the
+ * report says where the run stopped, and the exit status is 130.
+ */
+
+test('interrupted during its second suite, the runner writes the first to --json and --html, says where it stopped, and returns 130', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-bench-int-'));
+  try {
+    const json = join(dir, 'r.json');
+    const html = join(dir, 'r.html');
+    const stop = new AbortController();
+    const fakes: Partial<Record<SuiteName, SuiteRun>> = {
+      transport: () => Promise.resolve({ suite: 'transport', figures: { boot_ms: 12 } }),
+      // Logs a row, then Ctrl-C comes while it is still running (it never ends by itself).
+      replication: ({ log }) => {
+        log?.('replication: none batch 1: 1234 puts/s');
+        stop.abort();
+        return new Promise(() => undefined);
+      },
+      commit: () => Promise.reject(new Error('commit must not start after the interrupt')),
+    };
+    const code = await main(['transport', 'replication', 'commit', '--quick', '--json', json, '--html', html], {
+      loadSuite: (name) => Promise.resolve(fakes[name]),
+      interrupt: stop.signal,
+    });
+    t.is(code, INTERRUPTED_STATUS);
+    t.is(INTERRUPTED_STATUS, 130);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
+    t.deepEqual(report.results, [{ suite: 'transport', figures: { boot_ms: 12 } }]);
+    t.deepEqual(report.interrupted, { suite: 'replication', lines: ['replication: none batch 1: 1234 puts/s'], notRun: ['commit'] });
+    const page = readFileSync(html, 'utf8');
+    t.true(page.includes('<strong>Interrupted (Ctrl-C) during replication</strong>: 1 suite finished and is below'), page);
+    t.true(page.includes('commit never started'));
+    t.true(page.includes('replication: none batch 1: 1234 puts/s'));
+    t.true(page.includes('<section id="transport">'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a run that is not interrupted writes no interrupted entry and returns 0', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-bench-int-'));
+  try {
+    const json = join(dir, 'r.json');
+    const html = join(dir, 'r.html');
+    const code = await main(['transport', '--json', json, '--html', html], {
+      loadSuite: () => Promise.resolve(() => Promise.resolve({ suite: 'transport', figures: { boot_ms: 12 } })),
+      interrupt: new AbortController().signal,
+    });
+    t.is(code, 0);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
+    t.false('interrupted' in report);
+    t.false(readFileSync(html, 'utf8').includes('Interrupted'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SIGINT to node dist/bench/run.js in the middle of a suite: the files are written, the run says it was interrupted, exit 130', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-bench-int-'));
+  try {
+    const json = join(dir, 'r.json');
+    const html = join(dir, 'r.html');
+    const runner = fileURLToPath(new URL('../bench/run.js', import.meta.url));
+    const child = spawn(process.execPath, [runner, 'transport', '--quick', '--json', json, '--html', html], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      // The suite has started (the runner's plain progress line off a terminal): interrupt it.
+      if (!sent && stderr.includes('bench: [1/1] transport')) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      child.on('exit', (code, signal) => resolve({ code, signal }));
+    });
+    t.true(sent, stderr);
+    t.deepEqual(exit, { code: 130, signal: null }, stderr);
+    t.regex(stderr, /bench: interrupted \(Ctrl-C\) during transport: no suite had finished; writing .*r\.json and .*r\.html with what finished\n/);
+    t.regex(stderr, /bench: interrupted: 0 of 1 suites finished; exit 130\n/);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { results: unknown[]; interrupted: { suite: string; notRun: string[] } };
+    t.deepEqual(report.results, []);
+    t.is(report.interrupted.suite, 'transport');
+    t.deepEqual(report.interrupted.notRun, []);
+    t.true(readFileSync(html, 'utf8').includes('Interrupted (Ctrl-C) during transport'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,5 +1,15 @@
 import test from 'ava';
-import { checkHistory, Client, describePlan, drawSwarm, formatFaultEvent, ProgressWatch, startCluster, ValidationError } from '../src/index.js';
+import {
+  checkHistory,
+  checkLinearizable,
+  Client,
+  describePlan,
+  drawSwarm,
+  formatFaultEvent,
+  ProgressWatch,
+  startCluster,
+  ValidationError,
+} from '../src/index.js';
 
 /**
  * Public values of src/index.ts that failed on a bad argument with a bare TypeError (found by
@@ -101,4 +111,20 @@ test('new Client() says a client comes from cluster.client() (it failed reading 
   } finally {
     await cluster.stop();
   }
+});
+
+test('checkHistory and checkLinearizable take shrink and unseenFirst as booleans only, and workers null is refused (all were read as the default)', async (t) => {
+  for (const flag of ['shrink', 'unseenFirst']) {
+    for (const bad of ['false', 0, null]) {
+      const message = `options.${flag}: expected a boolean, got ${bad === 'false' ? '"false"' : String(bad)}`;
+      t.throws(() => checkHistory([], 'register', { [flag]: bad }), { instanceOf: ValidationError, message });
+      await t.throwsAsync(checkLinearizable([], 'register', { [flag]: bad, inline: true }), { instanceOf: ValidationError, message });
+    }
+  }
+  await t.throwsAsync(checkLinearizable([], 'register', { workers: null as never }), {
+    instanceOf: ValidationError,
+    message: 'options.workers: expected an integer from 1 to 64, got null',
+  });
+  t.is(checkHistory([], 'register', { shrink: true, unseenFirst: false }).verdict, 'linearizable');
+  t.is((await checkLinearizable([], 'register', { shrink: false, inline: true })).verdict, 'linearizable');
 });

@@ -18,7 +18,7 @@
  * operations are a superset of a seen one's (same definite set, same state) is skipped; and
  * unknown operations with the same kind and input are used in invocation order only.
  */
-import { ValidationError } from '../core/errors.js';
+import { ValidationError, describe } from '../core/errors.js';
 import { allKeys, checkOptions as checkOptionKeys } from '../core/validate.js';
 import { Prng } from '../core/prng.js';
 import { OP_KINDS, OP_OUTCOMES, type History, type HistoryOp } from '../core/history.js';
@@ -204,6 +204,7 @@ function checkHistoryTimed(history: History, modelName: ModelName, options: Chec
   // Made once the options are known to be an object (a default parameter read options.shrink first: options null was a TypeError).
   const shared = given ?? sharedCheckState(options, false);
   const stepsMax = validateStepsMax(options.stepsMax);
+  validateFlags(options);
   const byKey = splitByKey(model, history);
   const result: CheckResult = { ok: true, verdict: 'linearizable', keys: byKey.size, ops: 0, violations: [], timedOut: [], steps: 0 };
   // Smaller keys first: a violation found early shortens the search of the rest.
@@ -369,9 +370,18 @@ function validModel(modelName: ModelName): Model<unknown> {
 export function validateHistory(history: History, modelName: ModelName, options: CheckOptions = {}): void {
   const model = validModel(modelName);
   validateStepsMax(options.stepsMax);
+  validateFlags(options);
   if (!Array.isArray(history)) throw new ValidationError('history', 'expected an array of operations');
   const ids = new Set<number>();
   history.forEach((op, index) => validateOp(model, op, index, ids));
+}
+
+/** `shrink` and `unseenFirst`: true, false or absent (anything else read as true, a misspelt `'false'` too). */
+function validateFlags(options: CheckOptions): void {
+  for (const flag of ['shrink', 'unseenFirst'] as const) {
+    const value: unknown = options[flag];
+    if (value !== undefined && typeof value !== 'boolean') throw new ValidationError(`options.${flag}`, `expected a boolean, got ${describe(value)}`);
+  }
 }
 
 function validateStepsMax(stepsMax: number | undefined): number {

@@ -43,7 +43,8 @@ const PARALLEL_CHECK_OPTION_KEYS = allKeys<ParallelCheckOptions>()([...CHECK_OPT
  */
 export async function checkLinearizable(history: History, modelName: ModelName, options: ParallelCheckOptions = {}): Promise<CheckResult> {
   checkOptionKeys(options, 'options', PARALLEL_CHECK_OPTION_KEYS);
-  const workers = options.workers ?? CHECK_WORKERS_DEFAULT;
+  // Not ??: a null there would be the default instead of refused.
+  const workers = options.workers === undefined ? CHECK_WORKERS_DEFAULT : options.workers;
   if (!Number.isInteger(workers) || workers < 1 || workers > CHECK_WORKERS_MAX) {
     throw new ValidationError('options.workers', `expected an integer from 1 to ${CHECK_WORKERS_MAX}, got ${String(workers)}`);
   }

@@ -28,14 +28,14 @@ const found = [];
 let calls = 0;
 
 /** Runs fn(); a throw, a rejection or a hang that is no MeridianError is a finding. */
-async function probe(label, fn) {
+async function probe(label, fn, hangMs = HANG_MS) {
   calls++;
   let outcome;
   try {
     const value = fn();
     if (value !== null && typeof value === 'object' && typeof value.then === 'function') {
       let timer;
-      const hang = new Promise((resolve) => (timer = setTimeout(() => resolve('HANG'), HANG_MS)));
+      const hang = new Promise((resolve) => (timer = setTimeout(() => resolve('HANG'), hangMs)));
       const settled = await Promise.race([
         value.then(
           () => 'ok',
@@ -49,7 +49,7 @@ async function probe(label, fn) {
   } catch (error) {
     outcome = error;
   }
-  if (outcome === 'HANG') found.push(`${label}: did not settle in ${HANG_MS} ms`);
+  if (outcome === 'HANG') found.push(`${label}: did not settle in ${hangMs} ms`);
   else if (outcome !== 'ok' && !(outcome instanceof api.MeridianError))
     found.push(`${label}: ${outcome?.constructor?.name ?? typeof outcome}: ${String(outcome?.message ?? outcome).split('\n')[0]}`);
   else if (all) console.log(`  ${label}: ${outcome === 'ok' ? 'accepted' : `${outcome.name}: ${outcome.message}`}`);
@@ -66,6 +66,18 @@ async function each(name, good, call) {
   }
   // No arguments at all.
   await probe(`${name}()`, () => call());
+}
+
+/** Each field of the options object `base` (the call's argument `at`) set in turn to each bad value but undefined (which means the default). */
+async function fields(name, args, at, names, call, hangMs = HANG_MS) {
+  for (const field of names) {
+    for (const [what, bad] of BAD) {
+      if (bad === undefined) continue;
+      const given = [...args];
+      given[at] = { ...args[at], [field]: bad };
+      await probe(`${name} ${field} = ${what}`, () => call(...given), hangMs);
+    }
+  }
 }
 
 const plan = api.drawSwarm(1);
@@ -107,11 +119,108 @@ for (const E of ['MeridianError', 'ConfigError', 'ValidationError', 'Unavailable
 await each('new SimulationStalledError', [1, 2], (a, b) => new api.SimulationStalledError(a, b));
 await each('new InvariantFailure', ['x'], (...a) => new api.InvariantFailure(...a));
 
+// Options, field by field.
+const SCENARIO = { seed: 1, mode: 'none', clients: 1, keys: 1, faultMs: 10, livenessOps: 0, regions: 2, servers: 1, factor: 1, shards: 1 };
+await fields(
+  'runScenario',
+  [SCENARIO],
+  0,
+  [
+    'seed',
+    'mode',
+    'commit',
+    'unsafe',
+    'clients',
+    'keys',
+    'faultMs',
+    'livenessOps',
+    'regions',
+    'servers',
+    'factor',
+    'shards',
+    'txnShare',
+    'txnClients',
+    'txnKeys',
+    'requestTimeoutMs',
+    'trace',
+    'transport',
+    'nats',
+    'during',
+    'nemesis',
+    'onlyFaults',
+    'limits',
+  ],
+  (o) => api.runScenario(o),
+  60_000,
+);
+await fields(
+  'runBankScenario',
+  [{ seed: 1, mode: 'active', commit: '2pc', accounts: 2, clients: 1, faultMs: 10 }],
+  0,
+  ['seed', 'mode', 'commit', 'accounts', 'clients', 'faultMs', 'partitions', 'crashes', 'loss', 'transport', 'nats'],
+  (o) => api.runBankScenario(o),
+  60_000,
+);
+await fields('checkTransactions', [elle, { model: 'list-append', consistency: 'serializable' }], 1, ['model', 'consistency'], (h, o) =>
+  api.checkTransactions(h, o),
+);
+await fields(
+  'checkTransactionsParallel',
+  [elle, { model: 'list-append', consistency: 'serializable', workers: 1 }],
+  1,
+  ['model', 'consistency', 'workers', 'inline'],
+  (h, o) => api.checkTransactionsParallel(h, o),
+);
+await fields('checkHistory', [history, 'register', {}], 2, ['stepsMax', 'shrink', 'unseenFirst'], (h, m, o) => api.checkHistory(h, m, o));
+await fields('checkLinearizable', [history, 'register', { inline: true }], 2, ['stepsMax', 'shrink', 'unseenFirst', 'workers', 'inline'], (h, m, o) =>
+  api.checkLinearizable(h, m, o),
+);
+await fields(
+  'startCluster',
+  [{ regions: [{ name: 'r', servers: 1 }], transport: 'sim', seed: 1 }],
+  0,
+  [
+    'regions',
+    'transport',
+    'seed',
+    'placement',
+    'threads',
+    'nats',
+    'network',
+    'replication',
+    'commit',
+    'transactions',
+    'limits',
+    'balancer',
+    'heartbeat',
+    'shards',
+    'requestTimeoutMs',
+    'mailboxCapacity',
+    'messageBytesMax',
+    'workerHeapMb',
+    'dataDir',
+    'fsync',
+    'trace',
+    'history',
+  ],
+  async (c) => (await api.startCluster(c)).stop(),
+  30_000,
+);
+
 // Methods of a live (simulated) cluster, a client and a nemesis.
 const cluster = await api.startCluster({ regions: [{ name: 'r', servers: 1 }], transport: 'sim', seed: 1 });
 try {
   await each('eventually', [cluster, () => true, { timeoutMs: 100 }], (c, f, o) => api.eventually(c, f, o));
   await each('new Nemesis', [cluster, {}], (c, o) => new api.Nemesis(c, o));
+  await fields(
+    'new Nemesis',
+    [cluster, { seed: 1 }],
+    1,
+    ['faults', 'swarm', 'seed', 'intervalMs', 'faultMs', 'crashMax', 'partitionsMax', 'lossRate', 'duplicateRate', 'spikeMs', 'weights', 'only', 'baseline'],
+    (c, o) => new api.Nemesis(c, o),
+  );
+  await fields('eventually', [cluster, () => true, { timeoutMs: 100 }], 2, ['timeoutMs', 'intervalMs', 'message'], (c, f, o) => api.eventually(c, f, o));
+  await fields('cluster.serveMetrics', [{ port: 0 }], 0, ['port', 'host'], async (o) => (await cluster.serveMetrics(o)).close());
   const nemesis = new api.Nemesis(cluster, { seed: 1 });
   await each('nemesis.run', [0, {}], (d, o) => nemesis.run(d, o));
   const client = cluster.client({ region: 'r' });

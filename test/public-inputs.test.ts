@@ -3,9 +3,11 @@ import {
   checkHistory,
   checkLinearizable,
   Client,
+  ConfigError,
   describePlan,
   drawSwarm,
   formatFaultEvent,
+  Nemesis,
   ProgressWatch,
   startCluster,
   ValidationError,
@@ -127,4 +129,15 @@ test('checkHistory and checkLinearizable take shrink and unseenFirst as booleans
   });
   t.is(checkHistory([], 'register', { shrink: true, unseenFirst: false }).verdict, 'linearizable');
   t.is((await checkLinearizable([], 'register', { shrink: false, inline: true })).verdict, 'linearizable');
+});
+
+test('new Nemesis(cluster, []) is refused like any options that are not an object (an array was read as {})', async (t) => {
+  const cluster = await startCluster({ regions: [{ name: 'r', servers: 1 }], transport: 'sim', seed: 1 });
+  try {
+    t.throws(() => new Nemesis(cluster, [] as never), { instanceOf: ConfigError, message: 'config.nemesis: expected an object of options, got an array of 0' });
+    t.throws(() => new Nemesis(cluster, 5 as never), { instanceOf: ConfigError, message: 'config.nemesis: expected an object of options, got 5' });
+    t.is(new Nemesis(cluster, { seed: 3 }).plan.seed, 3);
+  } finally {
+    await cluster.stop();
+  }
 });

@@ -437,7 +437,7 @@ export function defaultCrashMax(factor: number | undefined): number {
 
 /** Validates options and makes every choice; the plan is plain data (it goes into logs and reports). */
 export function resolvePlan(options: NemesisOptions, clusterSeed: number, factor?: number): NemesisPlan {
-  if (typeof options !== 'object' || options === null) throw new ConfigError('nemesis', 'an object of options', options);
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new ConfigError('nemesis', 'an object of options', options);
   const known = [
     'faults',
     'swarm',

@@ -214,7 +214,13 @@ export async function main(argv: readonly string[], hooks: RunHooks = {}): Promi
     return 2;
   }
   const suites = { names, load: hooks.loadSuite ?? loadSuite };
-  return hooks.interrupt !== undefined ? runSuites(args, old, suites, hooks.interrupt) : untilInterrupted((signal) => runSuites(args, old, suites, signal));
+  if (hooks.interrupt !== undefined) return runSuites(args, old, suites, hooks.interrupt);
+  const code = await untilInterrupted((signal) => runSuites(args, old, suites, signal));
+  // Ctrl-C: the suite cut short still runs (its threads, its timers) and would keep the process
+  // alive to its end, whoever called main (dist/bench/run.js or `meridian bench`). What
+  // finished is written: quit now.
+  if (code === INTERRUPTED_STATUS) process.exit(code);
+  return code;
 }
 
 /**
@@ -311,9 +317,6 @@ const isEntry = process.argv[1] !== undefined && fileURLToPath(import.meta.url) 
 if (isEntry) {
   main(process.argv.slice(2)).then(
     (code) => {
-      // Interrupted: the suite cut short still runs (its threads, its timers); its results are
-      // not wanted, and what finished is written. Quit now.
-      if (code === INTERRUPTED_STATUS) process.exit(code);
       process.exitCode = code;
       // Not process.exit(): the runner must end because nothing is left running. This
       // watchdog is unref'd, so it only fires when something else keeps the process alive.

@@ -66,36 +66,49 @@ test('a run that is not interrupted writes no interrupted entry and returns 0', 
   }
 });
 
-test('SIGINT to node dist/bench/run.js in the middle of a suite: the files are written, the run says it was interrupted, exit 130', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'meridian-bench-int-'));
-  try {
-    const json = join(dir, 'r.json');
-    const html = join(dir, 'r.html');
-    const runner = fileURLToPath(new URL('../bench/run.js', import.meta.url));
-    const child = spawn(process.execPath, [runner, 'transport', '--quick', '--json', json, '--html', html], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let sent = false;
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      // The suite has started (the runner's plain progress line off a terminal): interrupt it.
-      if (!sent && stderr.includes('bench: [1/1] transport')) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    });
-    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      child.on('exit', (code, signal) => resolve({ code, signal }));
-    });
-    t.true(sent, stderr);
-    t.deepEqual(exit, { code: 130, signal: null }, stderr);
-    t.regex(stderr, /bench: interrupted \(Ctrl-C\) during transport: no suite had finished; writing .*r\.json and .*r\.html with what finished\n/);
-    t.regex(stderr, /bench: interrupted: 0 of 1 suites finished; exit 130\n/);
-    const report = JSON.parse(readFileSync(json, 'utf8')) as { results: unknown[]; interrupted: { suite: string; notRun: string[] } };
-    t.deepEqual(report.results, []);
-    t.is(report.interrupted.suite, 'transport');
-    t.deepEqual(report.interrupted.notRun, []);
-    t.true(readFileSync(html, 'utf8').includes('Interrupted (Ctrl-C) during transport'));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+/**
+ * `args` run by `node FILE`, sent SIGINT once stderr shows the first suite started (the runner's
+ * plain progress line off a terminal); its exit and stderr.
+ */
+async function interrupted(file: string, args: string[]): Promise<{ sent: boolean; code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(file, import.meta.url)), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let sent = false;
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    if (!sent && stderr.includes('bench: [1/1] transport')) {
+      sent = true;
+      child.kill('SIGINT');
+    }
+  });
+  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (c, s) => resolve({ code: c, signal: s }));
+  });
+  return { sent, code, signal, stderr };
+}
+
+for (const [entry, file, first] of [
+  ['node dist/bench/run.js', '../bench/run.js', []],
+  ['meridian bench', '../src/cli.js', ['bench']],
+] as const) {
+  test(`SIGINT to ${entry} in the middle of a suite: the files are written, the run says it was interrupted and ends there, exit 130`, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-bench-int-'));
+    try {
+      const json = join(dir, 'r.json');
+      const html = join(dir, 'r.html');
+      const r = await interrupted(file, [...first, 'transport', '--quick', '--json', json, '--html', html]);
+      t.true(r.sent, r.stderr);
+      t.deepEqual({ code: r.code, signal: r.signal }, { code: 130, signal: null }, r.stderr);
+      t.regex(r.stderr, /bench: interrupted \(Ctrl-C\) during transport: no suite had finished; writing .*r\.json and .*r\.html with what finished\n/);
+      // The last line: the suite cut short did not go on (under `meridian bench` it ran on to its end, logging, before the process could exit).
+      t.true(r.stderr.endsWith('bench: interrupted: 0 of 1 suites finished; exit 130\n'), r.stderr);
+      const report = JSON.parse(readFileSync(json, 'utf8')) as { results: unknown[]; interrupted: { suite: string; notRun: string[] } };
+      t.deepEqual(report.results, []);
+      t.is(report.interrupted.suite, 'transport');
+      t.deepEqual(report.interrupted.notRun, []);
+      t.true(readFileSync(html, 'utf8').includes('Interrupted (Ctrl-C) during transport'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}

@@ -70,13 +70,17 @@ test('a run that is not interrupted writes no interrupted entry and returns 0', 
  * `args` run by `node FILE`, sent SIGINT once stderr shows the first suite started (the runner's
  * plain progress line off a terminal); its exit and stderr.
  */
-async function interrupted(file: string, args: string[]): Promise<{ sent: boolean; code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+async function interrupted(
+  file: string,
+  args: string[],
+  started = 'bench: [1/1] transport',
+): Promise<{ sent: boolean; code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   const child = spawn(process.execPath, [fileURLToPath(new URL(file, import.meta.url)), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let sent = false;
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
-    if (!sent && stderr.includes('bench: [1/1] transport')) {
+    if (!sent && stderr.includes(started)) {
       sent = true;
       child.kill('SIGINT');
     }
@@ -112,3 +116,27 @@ for (const [entry, file, first] of [
     }
   });
 }
+
+test('SIGINT to node dist/bench/run.js during its second suite: the first, which finished, is in --json and --html', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-bench-int-'));
+  try {
+    const json = join(dir, 'r.json');
+    const html = join(dir, 'r.html');
+    const r = await interrupted('../bench/run.js', ['latency-model', 'transport', '--quick', '--json', json, '--html', html], 'bench: [2/2] transport');
+    t.true(r.sent, r.stderr);
+    t.deepEqual({ code: r.code, signal: r.signal }, { code: 130, signal: null }, r.stderr);
+    t.regex(r.stderr, /bench: interrupted \(Ctrl-C\) during transport: latency-model had finished; writing /);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { results: Array<{ suite: string; figures: object }>; interrupted: { suite: string } };
+    t.deepEqual(
+      report.results.map((x) => x.suite),
+      ['latency-model'],
+    );
+    t.true(Object.keys(report.results[0]!.figures).length > 0);
+    t.is(report.interrupted.suite, 'transport');
+    const page = readFileSync(html, 'utf8');
+    t.true(page.includes('<strong>Interrupted (Ctrl-C) during transport</strong>: 1 suite finished'));
+    t.true(page.includes('<section id="latency-model">'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -101,6 +101,15 @@ await each('checkTransactionsParallel', [elle, { model: 'list-append', consisten
   api.checkTransactionsParallel(h, o),
 );
 await each('new HistoryRecorder', [{ now: () => 0 }], (c) => new api.HistoryRecorder(c));
+const recorder = new api.HistoryRecorder({ now: () => 0 });
+let nextClient = 0;
+await each('historyRecorder.invoke', [{ client: 'c', key: 'k', kind: 'put', input: 1 }], (call) => recorder.invoke(call));
+await fields('historyRecorder.invoke', [{ client: 'c', key: 'k', kind: 'put', input: 1 }], 0, ['client', 'key', 'kind'], (call) =>
+  recorder.invoke({ ...call, client: call.client === 'c' ? `c${nextClient++}` : call.client }),
+);
+await each('historyRecorder.complete', [0, 'ok'], (id, outcome) =>
+  recorder.complete(id === 0 ? recorder.invoke({ client: `c${nextClient++}`, key: 'k', kind: 'put', input: 1 }) : id, outcome),
+);
 await each('new ProgressWatch', [{ copyProgress: () => [], now: () => 0 }, 0], (c, t0) => new api.ProgressWatch(c, t0));
 await each('new ProgressWatch(...).sample()', [{ copyProgress: () => [], now: () => 0 }, 0], (c, t0) => new api.ProgressWatch(c, t0).sample());
 await each('new Client', [{}, { region: 'r' }], (d, o) => new api.Client(d, o));

@@ -30,7 +30,7 @@ test('drawShape, drawSwarm, defaultCrashMax, eventually, HistoryRecorder and Nem
   t.is(defaultCrashMax(5), 2);
   t.is(defaultCrashMax(undefined), 1);
   // HistoryRecorder(5) failed at the first invoke() with 'this.clock.now is not a function'.
-  t.throws(() => new HistoryRecorder(5 as never), { instanceOf: ValidationError, message: 'clock: an object with now() (milliseconds), got number' });
+  t.throws(() => new HistoryRecorder(5 as never), { instanceOf: ValidationError, message: 'clock: an object with now() (milliseconds), got 5' });
   t.throws(() => new HistoryRecorder(null as never), { instanceOf: ValidationError, message: /^clock: .*, got null$/ });
 
   const cluster = await startCluster({ regions: [{ name: 'r', servers: 1 }], transport: 'sim', seed: 1 });
@@ -38,7 +38,7 @@ test('drawShape, drawSwarm, defaultCrashMax, eventually, HistoryRecorder and Nem
     // eventually with a check that is no function tried it until the timeout, then said "not true ...; last: check is not a function".
     await t.throwsAsync(eventually(cluster, 5 as never, { timeoutMs: 60_000 }), {
       instanceOf: ValidationError,
-      message: 'check: a function returning false (not yet) or anything else (done), got number',
+      message: 'check: a function returning false (not yet) or anything else (done), got 5',
     });
     await t.throwsAsync(
       eventually(null as never, () => true),

@@ -1,5 +1,10 @@
 import test from 'ava';
 import {
+  Cluster,
+  HistoryRecorder,
+  InvariantFailure,
+  SimulationStalledError,
+  checkTransactionsParallel,
   checkHistory,
   checkLinearizable,
   Client,
@@ -140,4 +145,63 @@ test('new Nemesis(cluster, []) is refused like any options that are not an objec
   } finally {
     await cluster.stop();
   }
+});
+
+test('new Cluster() says a cluster comes from startCluster (it failed reading `seed` of undefined)', (t) => {
+  for (const bad of [undefined, null, 7, {}]) {
+    t.throws(() => new Cluster(bad as never, undefined as never), {
+      instanceOf: ValidationError,
+      message: /^config: a resolved configuration from startCluster \(start a cluster with startCluster\(config\), not new Cluster\(\)\), got /,
+    });
+  }
+});
+
+test('HistoryRecorder.invoke and complete check their arguments (invoke(undefined) failed reading `client`)', (t) => {
+  const recorder = new HistoryRecorder({ now: () => 5 });
+  t.throws(() => recorder.invoke(undefined as never), { instanceOf: ValidationError, message: 'call: { client, key, kind, input? }, got undefined' });
+  t.throws(() => recorder.invoke(null as never), { instanceOf: ValidationError, message: 'call: { client, key, kind, input? }, got null' });
+  t.throws(() => recorder.invoke({ client: 1, key: 'k', kind: 'get' } as never), { instanceOf: ValidationError, message: 'call.client: a string, got 1' });
+  t.throws(() => recorder.invoke({ client: 'c', key: null, kind: 'get' } as never), { instanceOf: ValidationError, message: 'call.key: a string, got null' });
+  t.throws(() => recorder.invoke({ client: 'c', key: 'k', kind: 'scan' } as never), {
+    instanceOf: ValidationError,
+    message: /^call\.kind: one of get, put, .*, got "scan"$/,
+  });
+  const id = recorder.invoke({ client: 'c', key: 'k', kind: 'put', input: 1 });
+  t.throws(() => recorder.complete(id, 'done' as never), { instanceOf: ValidationError, message: 'outcome: one of ok, fail, unknown, got "done"' });
+  // A refused call records nothing; a good one records as before.
+  recorder.complete(id, 'ok');
+  t.deepEqual(recorder.toHistory(), [{ id: 0, client: 'c', key: 'k', kind: 'put', input: 1, invokeMs: 5, completeMs: 5, outcome: 'ok' }]);
+});
+
+test('config fields and options given as null are refused, not read as absent (replication, balancer, heartbeat, preVote, metrics port and host, txn check workers)', async (t) => {
+  const base = { regions: [{ name: 'r', servers: 1 }], transport: 'sim' as const, seed: 1 };
+  for (const field of ['replication', 'balancer', 'heartbeat'] as const) {
+    await t.throwsAsync(startCluster({ ...base, [field]: null } as never), {
+      instanceOf: ConfigError,
+      message: new RegExp(`^config\\.${field}: .*, got null$`),
+    });
+  }
+  await t.throwsAsync(startCluster({ ...base, replication: { mode: 'none', preVote: null } } as never), {
+    instanceOf: ConfigError,
+    message: 'config.replication.preVote: expected true or false, got null',
+  });
+  const cluster = await startCluster(base);
+  try {
+    for (const field of ['port', 'host'] as const) {
+      await t.throwsAsync(cluster.serveMetrics({ [field]: null }), { instanceOf: ValidationError, message: new RegExp(`^options\\.${field}: .*, got null$`) });
+    }
+  } finally {
+    await cluster.stop();
+  }
+  await t.throwsAsync(checkTransactionsParallel([], { model: 'list-append', workers: null } as never), {
+    instanceOf: ValidationError,
+    message: /^options\.workers: expected an integer from 1 to \d+, got null$/,
+  });
+});
+
+test('error classes made by hand with the wrong arguments still make an error (they threw TypeErrors)', (t) => {
+  t.regex(new SimulationStalledError(undefined as never, 3).message, /^simulation stalled: 3 events ran at virtual time undefined ms/);
+  t.regex(new InvariantFailure(undefined as never, 1).message, /^assertions failed inside actors \(seed 1\), but none was given: undefined$/);
+  t.regex(new InvariantFailure([] as never, 1).message, /but none was given: an array of 0$/);
+  t.regex(new SimulationStalledError(12.5, 3).message, /at virtual time 12\.500 ms/);
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
-import { ConfigError, StoppedError, ValidationError } from '../core/errors.js';
+import { ConfigError, StoppedError, ValidationError, describe } from '../core/errors.js';
 import { checkOptions } from '../core/validate.js';
 import { randomId, seededIds } from '../core/ids.js';
 import { Prng, hashString } from '../core/prng.js';
@@ -157,6 +157,20 @@ export class Cluster extends EventEmitter {
 
   constructor(config: ResolvedConfig, runtime: Runtime, sim?: SimRuntime) {
     super();
+    // The class is exported (for types and instanceof), but only startCluster has what it
+    // takes: new Cluster() failed with a TypeError reading 'seed'.
+    const given: unknown = config;
+    if (
+      typeof given !== 'object' ||
+      given === null ||
+      !Array.isArray((given as { regions?: unknown }).regions) ||
+      typeof runtime !== 'object' ||
+      runtime === null
+    )
+      throw new ValidationError(
+        'config',
+        `a resolved configuration from startCluster (start a cluster with startCluster(config), not new Cluster()), got ${describe(given)}`,
+      );
     this.config = config;
     this.seed = config.seed;
     this.runtime = runtime;

@@ -483,7 +483,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
   let replication: ResolvedReplication;
   {
     // Replicated by default: state-machine replication over up to three servers.
-    const r = config.replication ?? { mode: 'active' };
+    const r = config.replication === undefined ? { mode: 'active' } : config.replication;
     if (!isPlainObject(r)) throw new ConfigError('replication', 'an object { mode, factor }', r);
     checkKeys(r, ['mode', 'factor', 'sync', 'lagBound', 'batch', 'snapshotEvery', 'checkpointEvery', 'preVote', 'unsafe'], 'replication');
     const mode = checkOneOf(r.mode, 'replication.mode', REPLICATION_MODES);
@@ -508,7 +508,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     const snapshotEvery = r.snapshotEvery === undefined ? SNAPSHOT_EVERY_DEFAULT : checkInt(r.snapshotEvery, 'replication.snapshotEvery', 1, 1_000_000);
     const checkpointEvery =
       r.checkpointEvery === undefined ? CHECKPOINT_EVERY_DEFAULT : checkInt(r.checkpointEvery, 'replication.checkpointEvery', 16, 10_000_000);
-    const preVote = r.preVote ?? true;
+    const preVote = r.preVote === undefined ? true : r.preVote;
     if (typeof preVote !== 'boolean') throw new ConfigError('replication.preVote', 'true or false', preVote);
     replication = { mode, factor, sync, lagBound, batch, snapshotEvery, checkpointEvery, preVote };
     if (r.unsafe !== undefined) replication.unsafe = checkOneOf(r.unsafe, 'replication.unsafe', UNSAFE_VARIANTS);
@@ -526,8 +526,8 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     throw new ConfigError('replication.unsafe', `'${replication.unsafe!}' only with mode ${quotedList(needs.modes)} (${needs.why})`, replication.unsafe);
   if (replication.unsafe === '2pc-commit-on-timeout' && commit !== '2pc')
     throw new ConfigError('replication.unsafe', "'2pc-commit-on-timeout' only with commit '2pc'", replication.unsafe);
-  const balancer = hooks.balancer(config.balancer ?? {}, serverIds, names);
-  const heartbeat = hooks.heartbeat(config.heartbeat ?? {});
+  const balancer = hooks.balancer(config.balancer === undefined ? {} : config.balancer, serverIds, names);
+  const heartbeat = hooks.heartbeat(config.heartbeat === undefined ? {} : config.heartbeat);
   const shards = config.shards === undefined ? SHARDS_DEFAULT : checkInt(config.shards, 'shards', 1, SHARDS_MAX);
   const requestTimeoutMs =
     config.requestTimeoutMs === undefined ? REQUEST_TIMEOUT_MS_DEFAULT : checkNumber(config.requestTimeoutMs, 'requestTimeoutMs', 1, REQUEST_TIMEOUT_MS_MAX);

@@ -3,11 +3,30 @@
  * keep what `cluster.history()` returns. The history data types are in src/core/history.ts.
  */
 import type { Clock } from '../core/clock.js';
-import { ValidationError } from '../core/errors.js';
-import type { History, HistoryOp, InvokeInput, OpOutcome, TxnEventType, TxnHistoryOp, TxnMicroOp } from '../core/history.js';
+import { ValidationError, describe } from '../core/errors.js';
+import {
+  OP_KINDS,
+  OP_OUTCOMES,
+  type History,
+  type HistoryOp,
+  type InvokeInput,
+  type OpOutcome,
+  type TxnEventType,
+  type TxnHistoryOp,
+  type TxnMicroOp,
+} from '../core/history.js';
 import type { OpObserver, TxnObserver } from './observer.js';
 
 const performanceClock: Clock = { now: () => performance.now() };
+
+/** What invoke() is given, whatever its type says: undefined failed with a TypeError reading 'client'. */
+function checkInvoke(call: InvokeInput): void {
+  const given: unknown = call;
+  if (typeof given !== 'object' || given === null) throw new ValidationError('call', `{ client, key, kind, input? }, got ${describe(given)}`);
+  if (typeof call.client !== 'string') throw new ValidationError('call.client', `a string, got ${describe(call.client)}`);
+  if (typeof call.key !== 'string') throw new ValidationError('call.key', `a string, got ${describe(call.key)}`);
+  if (!OP_KINDS.includes(call.kind)) throw new ValidationError('call.kind', `one of ${OP_KINDS.join(', ')}, got ${describe(call.kind)}`);
+}
 
 /**
  * Records operations as they are invoked and completed. Time comes from an injected clock so
@@ -25,12 +44,13 @@ export class HistoryRecorder implements OpObserver {
   constructor(clock: Clock = performanceClock) {
     // A clock without now() failed at the first invoke(), as a bare TypeError.
     if (typeof clock !== 'object' || clock === null || typeof (clock as Partial<Clock>).now !== 'function')
-      throw new ValidationError('clock', `an object with now() (milliseconds), got ${clock === null ? 'null' : typeof clock}`);
+      throw new ValidationError('clock', `an object with now() (milliseconds), got ${describe(clock)}`);
     this.clock = clock;
   }
 
   /** Starts an operation and returns its id. A client may have only one operation open. */
   invoke(call: InvokeInput): number {
+    checkInvoke(call);
     const busy = this.openByClient.get(call.client);
     if (busy !== undefined) {
       throw new ValidationError('client', `${JSON.stringify(call.client)} already has operation ${busy} open`);
@@ -56,6 +76,7 @@ export class HistoryRecorder implements OpObserver {
    * the client gave up waiting, so the operation may still take effect later.
    */
   complete(id: number, outcome: OpOutcome, output?: unknown): void {
+    if (!OP_OUTCOMES.includes(outcome)) throw new ValidationError('outcome', `one of ${OP_OUTCOMES.join(', ')}, got ${describe(outcome)}`);
     const index = this.open.get(id);
     if (index === undefined) throw new ValidationError('id', `operation ${id} is not open`);
     const op = this.ops[index] as HistoryOp;

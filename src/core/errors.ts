@@ -90,7 +90,7 @@ export class SimulationStalledError extends MeridianError {
   constructor(atMs: number, events: number) {
     super(
       'INTERNAL',
-      `simulation stalled: ${events} events ran at virtual time ${atMs.toFixed(3)} ms without time moving (messages or calls that take 0 ms loop forever: give the network some latency or jitterMs > 0)`,
+      `simulation stalled: ${events} events ran at virtual time ${typeof atMs === 'number' ? atMs.toFixed(3) : describe(atMs)} ms without time moving (messages or calls that take 0 ms loop forever: give the network some latency or jitterMs > 0)`,
       false,
     );
     this.atMs = atMs;

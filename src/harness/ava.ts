@@ -5,7 +5,7 @@
  */
 import { startCluster, type AssertionFailure, type Cluster } from '../cluster/cluster.js';
 import type { ClusterConfig } from '../cluster/config.js';
-import { ConfigError, StoppedError, ValidationError } from '../core/errors.js';
+import { ConfigError, StoppedError, ValidationError, describe } from '../core/errors.js';
 import { checkOptions } from '../core/validate.js';
 
 /** The part of ava's `t` the helpers use. */
@@ -24,9 +24,15 @@ export class InvariantFailure extends Error {
     readonly failures: AssertionFailure[],
     readonly seed: number,
   ) {
-    const first = failures[0]!;
+    // withCluster makes it from a non-empty list; made by hand with anything else, it still
+    // says what it was given rather than fail with a TypeError.
+    const list: unknown = failures;
+    const first: Partial<AssertionFailure> | undefined =
+      Array.isArray(list) && typeof list[0] === 'object' && list[0] !== null ? (list[0] as AssertionFailure) : undefined;
     super(
-      `${failures.length} assertion${failures.length === 1 ? '' : 's'} failed inside actors (seed ${seed}); first: ${first.address} at cluster time ${first.atMs.toFixed(0)} ms: ${first.message}`,
+      first === undefined
+        ? `assertions failed inside actors (seed ${seed}), but none was given: ${describe(list)}`
+        : `${failures.length} assertion${failures.length === 1 ? '' : 's'} failed inside actors (seed ${seed}); first: ${first.address} at cluster time ${typeof first.atMs === 'number' ? first.atMs.toFixed(0) : describe(first.atMs)} ms: ${first.message}`,
     );
     this.name = 'InvariantFailure';
   }
@@ -65,10 +71,6 @@ export async function withCluster<T>(t: TestContextLike, config: ClusterConfig, 
   } finally {
     await cluster.stop();
   }
-}
-
-function describe(value: unknown): string {
-  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
 }
 
 /** `t` must have the two calls withCluster makes (ava's `t` has them). */

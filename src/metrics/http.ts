@@ -62,8 +62,9 @@ function listenError(error: NodeJS.ErrnoException, port: number, host: string): 
 /** Starts the endpoint; `render` is called per scrape, and scrapes that overlap share one render. */
 export async function startMetricsServer(options: MetricsServerOptions, render: () => Promise<string>): Promise<MetricsServer> {
   checkOptions(options, 'options', ['port', 'host']);
-  const port = options.port ?? 0;
-  const host = options.host ?? '127.0.0.1';
+  // Only an absent field takes its default: null is refused below like any other wrong type.
+  const port = options.port === undefined ? 0 : options.port;
+  const host = options.host === undefined ? '127.0.0.1' : options.host;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ValidationError('options.port', `an integer from 0 to 65535, got ${describe(port)}`);
   if (typeof host !== 'string' || !isLoopbackHost(host)) {
     throw new ValidationError('options.host', `a loopback address (127.0.0.1, another 127.x.x.x, ::1 or localhost), got ${describe(host)}`);

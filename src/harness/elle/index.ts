@@ -80,7 +80,7 @@ export function checkTransactions(history: ElleOp[], options: TxnCheckOptions): 
 /** Like `checkTransactions`, with the per-key analysis on a piscina pool for large histories. */
 export async function checkTransactionsParallel(history: ElleOp[], options: TxnParallelCheckOptions): Promise<TxnCheckResult> {
   const { model, consistency } = validateOptions(options, ['workers', 'inline']);
-  const workers = options.workers ?? TXN_CHECK_WORKERS_DEFAULT;
+  const workers = options.workers === undefined ? TXN_CHECK_WORKERS_DEFAULT : options.workers;
   if (!Number.isInteger(workers) || workers < 1 || workers > TXN_CHECK_WORKERS_MAX) {
     throw new ValidationError('options.workers', `expected an integer from 1 to ${TXN_CHECK_WORKERS_MAX}, got ${describe(workers)}`);
   }

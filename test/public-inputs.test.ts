@@ -142,6 +142,10 @@ test('new Nemesis(cluster, []) is refused like any options that are not an objec
     t.throws(() => new Nemesis(cluster, [] as never), { instanceOf: ConfigError, message: 'config.nemesis: expected an object of options, got an array of 0' });
     t.throws(() => new Nemesis(cluster, 5 as never), { instanceOf: ConfigError, message: 'config.nemesis: expected an object of options, got 5' });
     t.is(new Nemesis(cluster, { seed: 3 }).plan.seed, 3);
+    // run()'s duration is an argument, not a config field: it said config.durationMs.
+    const nemesis = new Nemesis(cluster, { seed: 3 });
+    await t.throwsAsync(nemesis.run(-5), { instanceOf: ValidationError, message: 'durationMs: a number of milliseconds >= 0, got -5' });
+    await t.throwsAsync(nemesis.run(10, { heal: 'yes' } as never), { instanceOf: ValidationError, message: 'options.heal: true or false, got "yes"' });
   } finally {
     await cluster.stop();
   }

@@ -666,10 +666,10 @@ export class Nemesis {
    */
   async run(durationMs: number, options: { heal?: boolean } = {}): Promise<FaultEvent[]> {
     if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0)
-      throw new ConfigError('durationMs', 'a number of milliseconds >= 0', durationMs);
+      throw new ValidationError('durationMs', `a number of milliseconds >= 0, got ${describe(durationMs)}`);
     checkOptions(options, 'options', ['heal']);
     if (options.heal !== undefined && typeof options.heal !== 'boolean')
-      throw new ValidationError('options.heal', `true or false, got ${JSON.stringify(options.heal)}`);
+      throw new ValidationError('options.heal', `true or false, got ${describe(options.heal)}`);
     if (this.running) throw new ConfigError('nemesis', 'one run() at a time');
     this.running = true;
     this.stopped = false;

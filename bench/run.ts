@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { unwritableReason } from '../src/cli/output-file.js';
 import { compareReports, type ReportLike } from './lib/compare.js';
 import { jsonLine } from './lib/json.js';
+import { INTERRUPTED_STATUS, untilInterrupted } from '../src/cli/interrupt.js';
 import { machineInfo } from './lib/machine.js';
 import { Progress } from './lib/progress.js';
 import { renderHtml, type BenchReport, type Interruption } from './lib/report.js';
@@ -150,8 +151,7 @@ async function loadSuite(name: SuiteName): Promise<SuiteRun | undefined> {
   return mod.run as SuiteRun;
 }
 
-/** The exit status of a run stopped by Ctrl-C (SIGINT), as a shell gives a command it kills so (and `meridian check` exits). */
-export const INTERRUPTED_STATUS = 130;
+export { INTERRUPTED_STATUS };
 
 /** What tests replace: where suites come from, and the signal that stands for Ctrl-C. */
 export interface RunHooks {
@@ -159,24 +159,6 @@ export interface RunHooks {
   loadSuite?: (name: SuiteName) => Promise<SuiteRun | undefined>;
   /** Aborted when the run is to stop (default: the first Ctrl-C; the second quits at once). */
   interrupt?: AbortSignal;
-}
-
-/**
- * Runs `body` with a signal that Ctrl-C (SIGINT) aborts; a second Ctrl-C exits at once with
- * INTERRUPTED_STATUS. The handler is gone afterwards.
- */
-async function untilInterrupted<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const stop = new AbortController();
-  const onInterrupt = (): void => {
-    if (stop.signal.aborted) process.exit(INTERRUPTED_STATUS);
-    stop.abort();
-  };
-  process.on('SIGINT', onInterrupt);
-  try {
-    return await body(stop.signal);
-  } finally {
-    process.off('SIGINT', onInterrupt);
-  }
 }
 
 export async function main(argv: readonly string[], hooks: RunHooks = {}): Promise<number> {

@@ -6,6 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout, clearTimeout } from 'node:timers';
 import * as api from '../dist/src/index.js';
+// The option keys each one checks against (not exported by the package): every field is probed, new ones too.
+import { SCENARIO_OPTION_KEYS } from '../dist/src/harness/scenario.js';
+import { TOP_LEVEL_KEYS } from '../dist/src/cluster/config.js';
 
 /** The cluster's private methods (TypeScript's `private`, still on the prototype at run time): not probed. */
 const PRIVATE = new Set(
@@ -130,38 +133,7 @@ await each('new InvariantFailure', ['x'], (...a) => new api.InvariantFailure(...
 
 // Options, field by field.
 const SCENARIO = { seed: 1, mode: 'none', clients: 1, keys: 1, faultMs: 10, livenessOps: 0, regions: 2, servers: 1, factor: 1, shards: 1 };
-await fields(
-  'runScenario',
-  [SCENARIO],
-  0,
-  [
-    'seed',
-    'mode',
-    'commit',
-    'unsafe',
-    'clients',
-    'keys',
-    'faultMs',
-    'livenessOps',
-    'regions',
-    'servers',
-    'factor',
-    'shards',
-    'txnShare',
-    'txnClients',
-    'txnKeys',
-    'requestTimeoutMs',
-    'trace',
-    'transport',
-    'nats',
-    'during',
-    'nemesis',
-    'onlyFaults',
-    'limits',
-  ],
-  (o) => api.runScenario(o),
-  60_000,
-);
+await fields('runScenario', [SCENARIO], 0, SCENARIO_OPTION_KEYS, (o) => api.runScenario(o), 60_000);
 await fields(
   'runBankScenario',
   [{ seed: 1, mode: 'active', commit: '2pc', accounts: 2, clients: 1, faultMs: 10 }],
@@ -188,30 +160,7 @@ await fields(
   'startCluster',
   [{ regions: [{ name: 'r', servers: 1 }], transport: 'sim', seed: 1 }],
   0,
-  [
-    'regions',
-    'transport',
-    'seed',
-    'placement',
-    'threads',
-    'nats',
-    'network',
-    'replication',
-    'commit',
-    'transactions',
-    'limits',
-    'balancer',
-    'heartbeat',
-    'shards',
-    'requestTimeoutMs',
-    'mailboxCapacity',
-    'messageBytesMax',
-    'workerHeapMb',
-    'dataDir',
-    'fsync',
-    'trace',
-    'history',
-  ],
+  [...TOP_LEVEL_KEYS],
   async (c) => (await api.startCluster(c)).stop(),
   30_000,
 );

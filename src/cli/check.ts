@@ -4,6 +4,7 @@
  * failed or came out unknown (the checker ran out of budget: not a pass), 2 bad flags.
  */
 import { writeFileSync } from 'node:fs';
+import { INTERRUPTED_STATUS, untilInterrupted } from './interrupt.js';
 import { SEED_MAX, UNSAFE_VARIANT_MODES } from '../cluster/config.js';
 import type { HistoryOp } from '../core/history.js';
 import type { Violation } from '../harness/linearizability.js';
@@ -65,8 +66,12 @@ export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] 
 
 /** Progress lines in a many-seed run (one every tenth of the seeds). */
 export const PROGRESS_STEPS = 10;
-/** The exit status of a run stopped by Ctrl-C (SIGINT), as a shell gives a command it kills so. */
-export const INTERRUPTED_STATUS = 130;
+export { INTERRUPTED_STATUS };
+
+/** What the first Ctrl-C prints: `what` happens next. */
+function interruptNote(io: CheckIo, what: string): () => void {
+  return () => io.err(`meridian check: interrupted; ${what} (Ctrl-C again quits at once)`);
+}
 
 export interface CheckIo {
   out: (line: string) => void;
@@ -456,25 +461,6 @@ function pct(x: number): string {
   return `${(x * 100).toFixed(1)}%`;
 }
 
-/**
- * Runs `body` with a signal that Ctrl-C (SIGINT) fires: the first says on stderr what happens
- * (`what`), the second quits at once with INTERRUPTED_STATUS. The handler is gone afterwards.
- */
-async function untilInterrupted<T>(io: CheckIo, what: string, body: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const stop = new AbortController();
-  const onInterrupt = (): void => {
-    if (stop.signal.aborted) process.exit(INTERRUPTED_STATUS);
-    io.err(`meridian check: interrupted; ${what} (Ctrl-C again quits at once)`);
-    stop.abort();
-  };
-  process.on('SIGINT', onInterrupt);
-  try {
-    return await body(stop.signal);
-  } finally {
-    process.off('SIGINT', onInterrupt);
-  }
-}
-
 /** One seed's line of `--json`: its outcome, what failed, and (unless it passed) the command that replays it. */
 function jsonReport(r: ScenarioReport, args: CheckArgs): Record<string, unknown> {
   const out: Record<string, unknown> = {
@@ -546,35 +532,37 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
   progressTimer?.unref();
   // Ctrl-C stops the run and still prints what it found: the failing seeds' replay lines and
   // the summary of the seeds that finished.
-  const summary = await untilInterrupted(io, 'the seeds in flight are dropped', (signal) =>
-    runChecks({
-      from,
-      seeds: total,
-      workers,
-      mode: args.mode,
-      schedule: args.schedule,
-      signal,
-      ...(args.maxFailures === undefined ? {} : { maxFailures: args.maxFailures }),
-      ...(timeLimit === undefined ? {} : { timeLimitMs: timeLimit * 1_000 }),
-      ...seedOptionsOf(args),
-      onReport: (r, done) => {
-        doneSoFar = done;
-        if (r.outcome === 'fail') {
-          failedSoFar++;
-          io.out(`  seed ${r.seed} FAILED: ${describeFailure(r)}`);
-        } else if (r.outcome === 'unknown') {
-          unknownSoFar++;
-          io.out(`  seed ${r.seed} UNKNOWN: ${describeFailure(r)}`);
-        }
-        if (progressTimer === undefined && (done % every === 0 || done === total)) {
-          // The pace so far, and (before the last) how long the rest would take at it.
-          const seconds = (performance.now() - started) / 1000;
-          const rate = done / Math.max(seconds, 1e-9);
-          const left = done === total ? '' : `, about ${duration((total - done) / rate)} left`;
-          io.out(`progress ${done}/${total} (${failedSoFar} failed, ${unknownSoFar} unknown; ${rate.toFixed(1)} seeds/s${left})`);
-        }
-      },
-    }).finally(() => clearInterval(progressTimer)),
+  const summary = await untilInterrupted(
+    (signal) =>
+      runChecks({
+        from,
+        seeds: total,
+        workers,
+        mode: args.mode,
+        schedule: args.schedule,
+        signal,
+        ...(args.maxFailures === undefined ? {} : { maxFailures: args.maxFailures }),
+        ...(timeLimit === undefined ? {} : { timeLimitMs: timeLimit * 1_000 }),
+        ...seedOptionsOf(args),
+        onReport: (r, done) => {
+          doneSoFar = done;
+          if (r.outcome === 'fail') {
+            failedSoFar++;
+            io.out(`  seed ${r.seed} FAILED: ${describeFailure(r)}`);
+          } else if (r.outcome === 'unknown') {
+            unknownSoFar++;
+            io.out(`  seed ${r.seed} UNKNOWN: ${describeFailure(r)}`);
+          }
+          if (progressTimer === undefined && (done % every === 0 || done === total)) {
+            // The pace so far, and (before the last) how long the rest would take at it.
+            const seconds = (performance.now() - started) / 1000;
+            const rate = done / Math.max(seconds, 1e-9);
+            const left = done === total ? '' : `, about ${duration((total - done) / rate)} left`;
+            io.out(`progress ${done}/${total} (${failedSoFar} failed, ${unknownSoFar} unknown; ${rate.toFixed(1)} seeds/s${left})`);
+          }
+        },
+      }).finally(() => clearInterval(progressTimer)),
+    interruptNote(io, 'the seeds in flight are dropped'),
   );
   const notPassed = [...summary.failed, ...summary.unknown].sort((a, b) => a.seed - b.seed);
   if (notPassed.length > 0) {
@@ -644,8 +632,9 @@ async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
     `meridian check: shrinking seed ${task.seed}, ${what}${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${schedulePhrase(args)}${args.commits === undefined || txn ? '' : `, transactions by ${args.commits[0]}`}${shapePhrase(args.randomShape === true ? drawShape(task.seed) : args)}`,
   );
   // Ctrl-C stops the shrink after the trial in flight and prints the smallest failing run so far.
-  const r = await untilInterrupted(io, 'the smallest failing run so far follows once the trial in flight ends', (signal) =>
-    shrinkSeed(task, { maxRuns: args.shrinkRuns ?? SHRINK_RUNS_DEFAULT, onProgress: (line) => io.out(`  ${line}`), signal }),
+  const r = await untilInterrupted(
+    (signal) => shrinkSeed(task, { maxRuns: args.shrinkRuns ?? SHRINK_RUNS_DEFAULT, onProgress: (line) => io.out(`  ${line}`), signal }),
+    interruptNote(io, 'the smallest failing run so far follows once the trial in flight ends'),
   );
   if (r.original.outcome !== 'fail') {
     io.out(`seed ${task.seed} does not fail (${r.original.outcome}): nothing to shrink`);

@@ -268,7 +268,7 @@ export function quotedList(values: readonly string[], word: 'or' | 'and' = 'or')
   return values.map((v) => `'${v}'`).join(` ${word} `);
 }
 
-const TOP_LEVEL_KEYS = new Set([
+export const TOP_LEVEL_KEYS = new Set([
   'regions',
   'transport',
   'seed',

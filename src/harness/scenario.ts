@@ -537,7 +537,7 @@ function checkScenarioOptions(
 }
 
 /** The keys of ScenarioOptions (all of them: allKeys checks it at compile time); anything else is refused (a misspelt option would run the default). */
-const SCENARIO_OPTION_KEYS = allKeys<ScenarioOptions>()([
+export const SCENARIO_OPTION_KEYS = allKeys<ScenarioOptions>()([
   'seed',
   'mode',
   'commit',

@@ -8,12 +8,28 @@
  * the default scenario caught it in 0 of 100 seeds of `--mode hybrid` without the phase, 87 of
  * 100 with it, 10 of seeds 1-12 (2026-12-02). The bug is put into a scratch copy of dist/ (nothing in the project
  * knows it), and the same seeds must pass without it.
+ *
+ * The other `check --mode hybrid` mutant run lives here too, that of the progress watch
+ * (test/progress-watch.test.ts shows its rules one by one): its right code's run, seeds 1..40,
+ * holds the catch-up test's seeds 1..12, so one run of the right code serves both (a run of
+ * its own for the 12 seeds cost this file about 8 of its 13.6 CPU s).
  */
 import test from 'ava';
 import { mutantPower } from './helpers/mutant-power.js';
 
 const SEEDS = 12;
+const WATCH_SEEDS = 40;
 
-test(`catch-up phase: seeds 1..${SEEDS} of --mode hybrid pass with the right learner feed, and at least 40% fail with one that never probes a caught-up learner`, async (t) => {
-  await mutantPower(t, { flags: ['--mode', 'hybrid'], mutant: 'feed-no-probe', seeds: SEEDS, share: 0.4 });
+test(`catch-up phase: seeds 1..${SEEDS} of --mode hybrid pass with the right learner feed (in the run of seeds 1..${WATCH_SEEDS}), and at least 40% fail with one that never probes a caught-up learner`, async (t) => {
+  await mutantPower(t, { flags: ['--mode', 'hybrid'], mutant: 'feed-no-probe', seeds: SEEDS, share: 0.4, rightSeeds: WATCH_SEEDS });
+});
+
+/**
+ * `meridian check` samples every copy's applied count after each call of its workload
+ * (ProgressWatch in src/harness/scenario.ts): a hybrid learner that goes back while its server
+ * keeps its incarnation fails the seed. `learner-restores-older-snapshot` of scripts/mutants.mjs
+ * (a learner installs any snapshot it is fed) was caught in 0 of 100 seeds before the watch.
+ */
+test(`progress watch: check --mode hybrid: seeds 1..${WATCH_SEEDS} pass, and at least 5% fail when a learner installs a snapshot older than what it applied`, async (t) => {
+  await mutantPower(t, { flags: ['--mode', 'hybrid'], mutant: 'learner-restores-older-snapshot', seeds: WATCH_SEEDS, share: 0.05 });
 });

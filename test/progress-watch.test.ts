@@ -8,14 +8,15 @@
  * The watch also holds each replica's promised ballot to never fall, restarts included (a
  * promise is durable), and copies of a shard that applied as many commands to have applied the
  * same ones (KvStateMachine.digest). Each rule is shown here on a real cluster or a scripted
- * one; then the watch embedded in a test as docs/testing.md shows it, and the check's mutant run.
+ * one; then the watch embedded in a test as docs/testing.md shows it. The check's mutant run
+ * (`check --mode hybrid` with `learner-restores-older-snapshot`) is in
+ * test/catch-up-mutant.test.ts, whose other mutant shares its run of the right code.
  */
 import test, { type ExecutionContext } from 'ava';
 import { Nemesis, ProgressWatch, startCluster, ValidationError, withCluster, type Cluster } from '../src/index.js';
 import { PROGRESS_WATCH_LINES } from '../src/harness/scenario.js';
 import type { ServerState } from '../src/cluster/server.js';
 import { DIGEST_START, KvStateMachine, type Command } from '../src/replication/state-machine.js';
-import { mutantPower } from './helpers/mutant-power.js';
 
 /** Three regions of one server, two shards, hybrid: each shard's group in its home region, learners in the other two. */
 async function hybrid(seed: number): Promise<Cluster> {
@@ -240,8 +241,4 @@ test('copyProgress needs the simulator', async (t) => {
   } finally {
     await c.stop();
   }
-});
-
-test(`check --mode hybrid: seeds 1..40 pass, and at least 5% fail when a learner installs a snapshot older than what it applied`, async (t) => {
-  await mutantPower(t, { flags: ['--mode', 'hybrid'], mutant: 'learner-restores-older-snapshot', seeds: 40, share: 0.05 });
 });

@@ -16,7 +16,8 @@ function run(args: string[]): Promise<{ code: number; stdout: string }> {
 /**
  * The right code's runs of this test file, by their command line: two tests of one file that
  * check the same seeds with the same flags (gray-phase-mutant's two mutants, both on the default
- * scenario) share one run. A run of `meridian check` is the same run each time (its trace
+ * scenario; catch-up-mutant's two of `--mode hybrid`, one of them over fewer seeds, see
+ * `rightSeeds`) share one run. A run of `meridian check` is the same run each time (its trace
  * hashes replay), so the second test asserts on the very output it would have got.
  */
 const rightRuns = new Map<string, Promise<{ code: number; stdout: string }>>();
@@ -38,25 +39,32 @@ function rightRun(args: string[]): Promise<{ code: number; stdout: string }> {
  * worker runs the seeds in order), so it shows "at least `share` of seeds 1..`seeds` fail"
  * without running the seeds after that; a share not reached runs them all.
  *
+ * With `rightSeeds` (at least `seeds`) the right code's run is of seeds 1..`rightSeeds`, which
+ * holds seeds 1..`seeds`: another test of the file that runs those with the same flags shares
+ * it, where a run of its own would check again the seeds that one checks (a seed is the same run
+ * in either: its outcome depends on neither the seeds around it nor the pool).
+ *
  * The two runs go side by side, each on one pool worker: a seed's outcome does not depend on
  * the pool, and every worker spends its first seconds compiling (a pool of 2 per run cost
  * about 2.5 CPU s more per 20 seeds than a pool of 1, for the same two threads busy at once).
  */
 export async function mutantPower(
   t: ExecutionContext,
-  o: ({ faults: string } | { flags: string[] }) & { mutant: string; seeds: number; share: number },
+  o: ({ faults: string } | { flags: string[] }) & { mutant: string; seeds: number; share: number; rightSeeds?: number },
 ): Promise<void> {
   const flags = 'faults' in o ? ['--faults', o.faults] : o.flags;
   const need = Math.ceil(o.share * o.seeds);
-  t.log(`seeds 1..${o.seeds}, ${flags.join(' ')}`);
+  const rightSeeds = o.rightSeeds ?? o.seeds;
+  if (rightSeeds < o.seeds) throw new Error(`rightSeeds ${rightSeeds}: the right code's run must hold seeds 1..${o.seeds}`);
+  t.log(`seeds 1..${o.seeds}${rightSeeds === o.seeds ? '' : ` (the right code: seeds 1..${rightSeeds})`}, ${flags.join(' ')}`);
   const [right, wrong] = await Promise.all([
-    rightRun([cli, 'check', '--seeds', String(o.seeds), '--workers', '1', ...flags]),
+    rightRun([cli, 'check', '--seeds', String(rightSeeds), '--workers', '1', ...flags]),
     run([mutants, '--seeds', String(o.seeds), '--workers', '1', '--only', o.mutant, '--json', '--', ...flags, '--max-failures', String(need)]),
   ]);
   const summary = right.stdout.split('\n').find((l) => l.startsWith('check:'));
   t.log(summary);
   t.is(right.code, 0, right.stdout);
-  t.regex(summary ?? '', new RegExp(`^check: ${o.seeds} seeds, ${o.seeds} passed, 0 failed, 0 unknown`));
+  t.regex(summary ?? '', new RegExp(`^check: ${rightSeeds} seeds, ${rightSeeds} passed, 0 failed, 0 unknown`));
   t.is(wrong.code, 0, wrong.stdout);
   const result = (
     JSON.parse(wrong.stdout) as { mutants: Array<{ name: string; seeds: number; stopped: boolean; failed: number; unknown: number; error?: string }> }

@@ -202,10 +202,19 @@ test('check --workload txn reports the share of transactions whose outcome staye
   t.true(direct.indefinite > 0, 'the faults leave some transactions indefinite, so the share is not trivially 0');
 });
 
+/**
+ * Each broken variant must be caught in at least 2 of seeds 1-4. The seeds run in order and stop
+ * at the second catch, as `meridian check --max-failures` does: the seeds after it cannot change
+ * the verdict (both variants were caught in seeds 1 and 2, 2026-12-04, where all four ran).
+ */
+const VARIANT_SEEDS = [1, 2, 3, 4];
+const VARIANT_CATCHES = 2;
+
 for (const unsafe of ['release-locks-at-prepare', 'vote-before-prepare-durable'] as const) {
-  test(`sim: the broken variant ${unsafe} is caught`, async (t) => {
+  test(`sim: the broken variant ${unsafe} is caught in at least ${VARIANT_CATCHES} of seeds 1-${VARIANT_SEEDS.length}`, async (t) => {
     const caught: number[] = [];
-    for (const seed of [1, 2, 3, 4]) {
+    for (const seed of VARIANT_SEEDS) {
+      if (caught.length >= VARIANT_CATCHES) break;
       const r = await runTxnScenario({ seed, commit: '2pc', unsafe });
       t.log(`seed ${seed}: ${r.verdict}`);
       if (!r.ok) {
@@ -218,7 +227,7 @@ for (const unsafe of ['release-locks-at-prepare', 'vote-before-prepare-durable']
       }
     }
     t.log(`caught in seeds ${caught.join(', ')}`);
-    t.true(caught.length >= 2, `caught in ${caught.length} of 4 seeds`);
+    t.true(caught.length >= VARIANT_CATCHES, `caught in ${caught.length} of ${VARIANT_SEEDS.length} seeds`);
   });
 }
 

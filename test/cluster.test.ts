@@ -11,7 +11,7 @@ async function putRetrying(c: { put(key: string, value: number): Promise<unknown
     }
   }
 }
-import { eventually, startCluster, TimeoutError, UnavailableError, ValidationError, type ClusterConfig } from '../src/index.js';
+import { eventually, startCluster, TimeoutError, UnavailableError, ValidationError, type Cluster, type ClusterConfig } from '../src/index.js';
 
 const transports = ['sim', 'threads'] as const;
 
@@ -30,81 +30,91 @@ function config(transport: 'sim' | 'threads', extra: Partial<ClusterConfig> = {}
   };
 }
 
+/**
+ * One cluster of `config(transport)` for each transport's three tests that leave it as they
+ * found it: bad input (first, on the cluster as it started), then put/get, then the one-way
+ * partition, which heals it. They are serial (ava runs a file's serial tests first, one at a
+ * time, in order), and the cluster is stopped after the file's tests. A threads cluster cost
+ * about 0.8 CPU s to start and stop (2026-12-04); the tests that set another request timeout or
+ * crash a server start their own.
+ */
+const shared = new Map<string, Promise<Cluster>>();
+function sharedCluster(transport: 'sim' | 'threads'): Promise<Cluster> {
+  let cluster = shared.get(transport);
+  if (cluster === undefined) shared.set(transport, (cluster = startCluster(config(transport))));
+  return cluster;
+}
+test.after.always('stop the shared clusters', async () => {
+  await Promise.all([...shared.values()].map(async (cluster) => (await cluster).stop()));
+});
+
 for (const transport of transports) {
-  test(`${transport}: put, get, delete and cas through the balancer`, async (t) => {
-    const cluster = await startCluster(config(transport));
-    try {
-      const c = cluster.client({ region: 'eu-west' });
-      t.is(await c.get('missing'), undefined);
-      await c.put('a', { n: 1, tags: ['x'] });
-      t.deepEqual(await c.get('a'), { n: 1, tags: ['x'] });
-      t.true(await c.cas('a', { n: 1, tags: ['x'] }, 2));
-      t.false(await c.cas('a', 1, 3));
-      t.is(await c.get('a'), 2);
-      await c.delete('a');
-      t.is(await c.get('a'), undefined);
-      const many = await Promise.all(Array.from({ length: 200 }, (_, i) => c.put(`k${i}`, i)));
-      t.is(many.length, 200);
-      t.is(await c.get('k199'), 199);
-      const stats = await cluster.collectStats();
-      const handled = Object.values(stats.servers).reduce((n, s) => n + s.requests, 0);
-      t.true(handled >= 207, `servers handled every request (${handled})`);
-      t.true(
-        Object.values(stats.servers).every((s) => s.requests > 0),
-        'every server got requests',
-      );
-    } finally {
-      await cluster.stop();
-    }
+  test.serial(`${transport}: bad client input is a ValidationError and nothing is sent`, async (t) => {
+    const cluster = await sharedCluster(transport);
+    const c = cluster.client({ region: 'us-east' });
+    await t.throwsAsync(c.put('', 1), { instanceOf: ValidationError, message: /key/ });
+    await t.throwsAsync(c.put('k', undefined), { instanceOf: ValidationError, message: /value/ });
+    await t.throwsAsync(
+      c.put('k', () => 1),
+      { instanceOf: ValidationError, message: /plain data/ },
+    );
+    await t.throwsAsync(c.put('k', 10n), { instanceOf: ValidationError });
+    await t.throwsAsync(c.put('k', new Map()), { instanceOf: ValidationError, message: /Map/ });
+    await t.throwsAsync(c.put('k', 'x'.repeat(70_000)), { instanceOf: ValidationError, message: /bytes/ });
+    await t.throwsAsync(c.put('k'.repeat(2000), 1), { instanceOf: ValidationError, message: /bytes/ });
+    t.throws(() => cluster.client({ region: 'mars' }), { instanceOf: ValidationError, message: /region/ });
+    await t.throwsAsync(cluster.crash('us-east/9'), { instanceOf: ValidationError, message: /server id/ });
+    t.throws(() => cluster.partition(['us-east'], ['pluto']), { instanceOf: ValidationError });
+    t.throws(() => cluster.setNetwork({ loss: 2 }), { message: /network.loss/ });
+    // Option objects: a misspelt or unknown option is named, not ignored.
+    await t.throwsAsync(c.get('k', { consistensy: 'local' } as never), {
+      instanceOf: ValidationError,
+      message: /^options\.consistensy: not an option here \(consistency is\)/,
+    });
+    await t.throwsAsync(c.get('k', null as never), { instanceOf: ValidationError, message: /^options: an object \{ consistency\? \}, got null/ });
+    t.throws(() => cluster.client({ region: 'us-east', timeoutMs: 50 } as never), {
+      instanceOf: ValidationError,
+      message: /^options\.timeoutMs: not an option here \(region is\)/,
+    });
+    await t.throwsAsync(cluster.crash('us-east/1', { powerloss: true } as never), {
+      instanceOf: ValidationError,
+      message: /^options\.powerloss: not an option here \(powerLoss is\)/,
+    });
+    t.throws(() => cluster.partition(['us-east'], ['eu-west'], { oneway: true } as never), { instanceOf: ValidationError, message: /^options\.oneway:/ });
+    t.throws(() => cluster.history({ format: 'elle', modle: 'rw-register' } as never), {
+      instanceOf: ValidationError,
+      message: /^options\.modle: not an option here \(format, model are\)/,
+    });
+    await t.throwsAsync(cluster.serveMetrics({ prot: 9090 } as never), { instanceOf: ValidationError, message: /^options\.prot:/ });
+    t.deepEqual(
+      cluster.members().filter((m) => m.state !== 'up'),
+      [],
+      'nothing was crashed',
+    );
+    t.is(cluster.stats().actors[c.address]?.sent ?? 0, 0, 'the client sent nothing');
   });
 
-  test(`${transport}: bad client input is a ValidationError and nothing is sent`, async (t) => {
-    const cluster = await startCluster(config(transport));
-    try {
-      const c = cluster.client({ region: 'us-east' });
-      await t.throwsAsync(c.put('', 1), { instanceOf: ValidationError, message: /key/ });
-      await t.throwsAsync(c.put('k', undefined), { instanceOf: ValidationError, message: /value/ });
-      await t.throwsAsync(
-        c.put('k', () => 1),
-        { instanceOf: ValidationError, message: /plain data/ },
-      );
-      await t.throwsAsync(c.put('k', 10n), { instanceOf: ValidationError });
-      await t.throwsAsync(c.put('k', new Map()), { instanceOf: ValidationError, message: /Map/ });
-      await t.throwsAsync(c.put('k', 'x'.repeat(70_000)), { instanceOf: ValidationError, message: /bytes/ });
-      await t.throwsAsync(c.put('k'.repeat(2000), 1), { instanceOf: ValidationError, message: /bytes/ });
-      t.throws(() => cluster.client({ region: 'mars' }), { instanceOf: ValidationError, message: /region/ });
-      await t.throwsAsync(cluster.crash('us-east/9'), { instanceOf: ValidationError, message: /server id/ });
-      t.throws(() => cluster.partition(['us-east'], ['pluto']), { instanceOf: ValidationError });
-      t.throws(() => cluster.setNetwork({ loss: 2 }), { message: /network.loss/ });
-      // Option objects: a misspelt or unknown option is named, not ignored.
-      await t.throwsAsync(c.get('k', { consistensy: 'local' } as never), {
-        instanceOf: ValidationError,
-        message: /^options\.consistensy: not an option here \(consistency is\)/,
-      });
-      await t.throwsAsync(c.get('k', null as never), { instanceOf: ValidationError, message: /^options: an object \{ consistency\? \}, got null/ });
-      t.throws(() => cluster.client({ region: 'us-east', timeoutMs: 50 } as never), {
-        instanceOf: ValidationError,
-        message: /^options\.timeoutMs: not an option here \(region is\)/,
-      });
-      await t.throwsAsync(cluster.crash('us-east/1', { powerloss: true } as never), {
-        instanceOf: ValidationError,
-        message: /^options\.powerloss: not an option here \(powerLoss is\)/,
-      });
-      t.throws(() => cluster.partition(['us-east'], ['eu-west'], { oneway: true } as never), { instanceOf: ValidationError, message: /^options\.oneway:/ });
-      t.throws(() => cluster.history({ format: 'elle', modle: 'rw-register' } as never), {
-        instanceOf: ValidationError,
-        message: /^options\.modle: not an option here \(format, model are\)/,
-      });
-      await t.throwsAsync(cluster.serveMetrics({ prot: 9090 } as never), { instanceOf: ValidationError, message: /^options\.prot:/ });
-      t.deepEqual(
-        cluster.members().filter((m) => m.state !== 'up'),
-        [],
-        'nothing was crashed',
-      );
-      t.is(cluster.stats().actors[c.address]?.sent ?? 0, 0, 'the client sent nothing');
-    } finally {
-      await cluster.stop();
-    }
+  test.serial(`${transport}: put, get, delete and cas through the balancer`, async (t) => {
+    const cluster = await sharedCluster(transport);
+    const c = cluster.client({ region: 'eu-west' });
+    t.is(await c.get('missing'), undefined);
+    await c.put('a', { n: 1, tags: ['x'] });
+    t.deepEqual(await c.get('a'), { n: 1, tags: ['x'] });
+    t.true(await c.cas('a', { n: 1, tags: ['x'] }, 2));
+    t.false(await c.cas('a', 1, 3));
+    t.is(await c.get('a'), 2);
+    await c.delete('a');
+    t.is(await c.get('a'), undefined);
+    const many = await Promise.all(Array.from({ length: 200 }, (_, i) => c.put(`k${i}`, i)));
+    t.is(many.length, 200);
+    t.is(await c.get('k199'), 199);
+    const stats = await cluster.collectStats();
+    const handled = Object.values(stats.servers).reduce((n, s) => n + s.requests, 0);
+    t.true(handled >= 207, `servers handled every request (${handled})`);
+    t.true(
+      Object.values(stats.servers).every((s) => s.requests > 0),
+      'every server got requests',
+    );
   });
 
   test(`${transport}: a request that cannot be answered times out with TimeoutError`, async (t) => {
@@ -154,30 +164,26 @@ for (const transport of transports) {
     }
   });
 
-  test(`${transport}: a one-way partition blocks one direction only, and heals`, async (t) => {
-    const cluster = await startCluster(config(transport));
-    try {
-      await cluster.sleep(200);
-      const before = await cluster.collectStats();
-      cluster.partition(['us-east'], ['eu-west'], { oneWay: true });
-      await cluster.sleep(transport === 'sim' ? 500 : 400);
-      const during = await cluster.collectStats();
-      const dropped = (s: typeof before, link: string): number => s.links[link]?.dropped ?? 0;
-      const sent = (s: typeof before, link: string): number => s.links[link]?.sent ?? 0;
-      t.true(dropped(during, 'us-east->eu-west') > dropped(before, 'us-east->eu-west'), 'us-east -> eu-west is cut');
-      t.is(dropped(during, 'eu-west->us-east'), dropped(before, 'eu-west->us-east'), 'eu-west -> us-east is not');
-      t.true(sent(during, 'eu-west->us-east') > sent(before, 'eu-west->us-east'), 'eu-west -> us-east still flows');
-      t.true((during.dropped.partition ?? 0) > 0);
-      cluster.heal();
-      await cluster.sleep(100);
-      const healed = await cluster.collectStats();
-      await cluster.sleep(300);
-      const later = await cluster.collectStats();
-      t.is(dropped(later, 'us-east->eu-west'), dropped(healed, 'us-east->eu-west'), 'no drops after heal');
-      t.true(sent(later, 'us-east->eu-west') > sent(healed, 'us-east->eu-west'));
-    } finally {
-      await cluster.stop();
-    }
+  test.serial(`${transport}: a one-way partition blocks one direction only, and heals`, async (t) => {
+    const cluster = await sharedCluster(transport);
+    await cluster.sleep(200);
+    const before = await cluster.collectStats();
+    cluster.partition(['us-east'], ['eu-west'], { oneWay: true });
+    await cluster.sleep(transport === 'sim' ? 500 : 400);
+    const during = await cluster.collectStats();
+    const dropped = (s: typeof before, link: string): number => s.links[link]?.dropped ?? 0;
+    const sent = (s: typeof before, link: string): number => s.links[link]?.sent ?? 0;
+    t.true(dropped(during, 'us-east->eu-west') > dropped(before, 'us-east->eu-west'), 'us-east -> eu-west is cut');
+    t.is(dropped(during, 'eu-west->us-east'), dropped(before, 'eu-west->us-east'), 'eu-west -> us-east is not');
+    t.true(sent(during, 'eu-west->us-east') > sent(before, 'eu-west->us-east'), 'eu-west -> us-east still flows');
+    t.true((during.dropped.partition ?? 0) > 0);
+    cluster.heal();
+    await cluster.sleep(100);
+    const healed = await cluster.collectStats();
+    await cluster.sleep(300);
+    const later = await cluster.collectStats();
+    t.is(dropped(later, 'us-east->eu-west'), dropped(healed, 'us-east->eu-west'), 'no drops after heal');
+    t.true(sent(later, 'us-east->eu-west') > sent(healed, 'us-east->eu-west'));
   });
 }
 

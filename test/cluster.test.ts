@@ -34,9 +34,10 @@ function config(transport: 'sim' | 'threads', extra: Partial<ClusterConfig> = {}
  * One cluster of `config(transport)` for each transport's three tests that leave it as they
  * found it: bad input (first, on the cluster as it started), then put/get, then the one-way
  * partition, which heals it. They are serial (ava runs a file's serial tests first, one at a
- * time, in order), and the cluster is stopped after the file's tests. A threads cluster cost
- * about 0.8 CPU s to start and stop (2026-12-04); the tests that set another request timeout or
- * crash a server start their own.
+ * time, in order), and the cluster is stopped when the last of them ends (or after the file's
+ * tests, when a --match left that one out): a threads cluster left up would beat its hearts
+ * through the other tests. A threads cluster cost about 0.8 CPU s to start and stop
+ * (2026-12-04); the tests that set another request timeout or crash a server start their own.
  */
 const shared = new Map<string, Promise<Cluster>>();
 function sharedCluster(transport: 'sim' | 'threads'): Promise<Cluster> {
@@ -44,8 +45,13 @@ function sharedCluster(transport: 'sim' | 'threads'): Promise<Cluster> {
   if (cluster === undefined) shared.set(transport, (cluster = startCluster(config(transport))));
   return cluster;
 }
+async function stopShared(transport: 'sim' | 'threads'): Promise<void> {
+  const cluster = shared.get(transport);
+  shared.delete(transport);
+  if (cluster !== undefined) await (await cluster).stop();
+}
 test.after.always('stop the shared clusters', async () => {
-  await Promise.all([...shared.values()].map(async (cluster) => (await cluster).stop()));
+  await Promise.all(transports.map(stopShared));
 });
 
 for (const transport of transports) {
@@ -165,6 +171,8 @@ for (const transport of transports) {
   });
 
   test.serial(`${transport}: a one-way partition blocks one direction only, and heals`, async (t) => {
+    // The last test of the shared cluster.
+    t.teardown(() => stopShared(transport));
     const cluster = await sharedCluster(transport);
     await cluster.sleep(200);
     const before = await cluster.collectStats();

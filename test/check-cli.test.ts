@@ -23,7 +23,7 @@ interface Run {
   stderr: string;
 }
 
-// A run of many seeds or a shrink adds a SIGINT handler while it runs (src/cli/check.ts's
+// A run of many seeds or a shrink adds a SIGINT handler while it runs (src/cli/interrupt.ts's
 // untilInterrupted, which removes it at the end): this file's tests run up to a dozen such at once.
 process.setMaxListeners(24);
 

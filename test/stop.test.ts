@@ -44,7 +44,7 @@ test('withCluster called wrongly fails naming the parameter, before any thread s
   t.deepEqual(lines, [
     "no teardown: ValidationError: t.teardown: a function (ava's t.teardown), got undefined",
     "no t: ValidationError: t: the test's context (ava's t), an object with log() and teardown(), got undefined",
-    'body not a function: ValidationError: body: a function of the cluster, got string',
+    'body not a function: ValidationError: body: a function of the cluster, got "notfn"',
     'teardown throws: Error: teardown refused',
     'log throws: Error: log refused',
     'done',

@@ -18,7 +18,7 @@ import { createStrategy } from '../src/balance/strategy.js';
 import { STRATEGY_NAMES, type Endpoint, type Strategy, type StrategyName } from '../src/balance/types.js';
 import { Prng } from '../src/core/prng.js';
 import { PhiAccrualDetector } from '../src/liveness/phi.js';
-import { quickOnly } from './lib/suite.js';
+import { quickOnly, scriptArgs, suiteUsage } from './lib/script-args.js';
 
 const SEED = 20_240_601;
 const ENDPOINTS = 16;
@@ -315,13 +315,12 @@ export async function benchPure(opts: { quick: boolean }): Promise<PureBenchResu
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  let quick = false;
-  try {
-    quick = quickOnly(process.argv.slice(2), 'balancer-pure');
-  } catch (error) {
-    process.stderr.write(`bench ${(error as Error).message}\n`);
-    process.exit(2);
-  }
+  const quick = scriptArgs(
+    'balancer-pure',
+    suiteUsage('balancer-pure', 'balancing decisions per second of each policy, no cluster'),
+    process.argv.slice(2),
+    quickOnly,
+  );
   const started = performance.now();
   const result = await benchPure({ quick });
   console.log();

@@ -21,7 +21,8 @@ import {
   type TxnModel,
 } from '../src/harness/elle/index.js';
 import { formatTable } from './lib/table.js';
-import { logger, modeOf, quickOnly, type SuiteOptions, type SuiteResult } from './lib/suite.js';
+import { logger, modeOf, type SuiteOptions, type SuiteResult } from './lib/suite.js';
+import { quickOnly, scriptArgs, suiteUsage } from './lib/script-args.js';
 
 const SEED = 20_261_130;
 const KEYS = 400;
@@ -115,13 +116,12 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
 
 const isEntry = process.argv[1] !== undefined && pathToFileURL(process.argv[1]).href === import.meta.url;
 if (isEntry) {
-  let quick = false;
-  try {
-    quick = quickOnly(process.argv.slice(2), 'elle');
-  } catch (error) {
-    process.stderr.write(`bench ${(error as Error).message}\n`);
-    process.exit(2);
-  }
+  const quick = scriptArgs(
+    'elle',
+    suiteUsage('elle', "the transactional checker's throughput (transactions checked per second)"),
+    process.argv.slice(2),
+    quickOnly,
+  );
   run({ quick }).then(
     (result) => {
       process.stdout.write(`${result.table ?? ''}\n${JSON.stringify(result.figures)}\n`);

@@ -3,7 +3,8 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The bench scripts run by themselves (check-warmup, lone-put-gaps, thread-cpu): a bad argument
+ * The bench scripts run by themselves (check-warmup, lone-put-gaps, thread-cpu, and the suites
+ * elle and balancer-pure): a bad argument
  * printed a stack trace (an Error thrown from the top-level await); it is now one line naming
  * the argument and what is allowed, exit 2 as bench/run.ts gives a usage error, and --help
  * prints the usage. Only refused arguments are given here: a good one runs the bench.
@@ -26,6 +27,9 @@ const CASES: Array<[string, string[], string]> = [
   ['lone-put-gaps', ['bogus'], 'bench lone-put-gaps: MODE: one of none, active, passive, hybrid, got "bogus" (--help prints the usage)\n'],
   ['lone-put-gaps', ['none', 'x'], 'bench lone-put-gaps: unexpected argument "x"; it takes one: MODE (--help prints the usage)\n'],
   ['thread-cpu', ['--quick'], 'bench thread-cpu: MODE: one of none, active, passive, hybrid, got "--quick" (--help prints the usage)\n'],
+  // The suites run by themselves: --quik ran the full elle suite once (process.argv.includes('--quick')).
+  ['elle', ['--quik'], 'bench elle: unknown argument "--quik"; allowed: --quick, or nothing (--help prints the usage)\n'],
+  ['balancer-pure', ['quick'], 'bench balancer-pure: unknown argument "quick"; allowed: --quick, or nothing (--help prints the usage)\n'],
 ];
 
 for (const [name, args, line] of CASES) {
@@ -37,7 +41,7 @@ for (const [name, args, line] of CASES) {
   });
 }
 
-for (const name of ['check-warmup', 'lone-put-gaps', 'thread-cpu']) {
+for (const name of ['check-warmup', 'lone-put-gaps', 'thread-cpu', 'elle', 'balancer-pure']) {
   test(`bench/${name}.js --help prints its usage and runs nothing`, async (t) => {
     const r = await script(name, ['--help']);
     t.is(r.code, 0, r.stderr);

@@ -55,3 +55,19 @@ export function intArg(text: string, field: string, min: number, max: number): n
     throw error;
   }
 }
+
+/**
+ * The arguments of a suite run by itself (`node dist/bench/elle.js --quick`): `--quick` or
+ * nothing. Anything else (`--quik`) would otherwise run the full suite, minutes of it, without a
+ * word.
+ */
+export function quickOnly(args: readonly string[]): boolean {
+  const bad = args.find((a) => a !== '--quick');
+  if (bad !== undefined) throw new ScriptArgError(`unknown argument ${JSON.stringify(bad)}; allowed: --quick, or nothing`);
+  return args.length > 0;
+}
+
+/** The usage of a suite run by itself: `what` it measures. */
+export function suiteUsage(name: string, what: string): string {
+  return `usage: node dist/bench/${name}.js [--quick]\n  ${what}\n  --quick  the short run (what bench --quick runs)\n  --help   this text`;
+}

@@ -69,14 +69,3 @@ export function modeOf(opts: SuiteOptions): Mode {
 export function logger(opts: SuiteOptions): (line: string) => void {
   return opts.log ?? ((line) => process.stderr.write(`${line}\n`));
 }
-
-/**
- * The arguments of a suite run by itself (`node dist/bench/elle.js --quick`): `--quick` or
- * nothing. Anything else (`--quik`) would otherwise run the full suite, minutes of it, without a
- * word: an Error naming the argument instead (the entry prints it and exits 2).
- */
-export function quickOnly(args: readonly string[], suite: string): boolean {
-  const bad = args.find((a) => a !== '--quick');
-  if (bad !== undefined) throw new Error(`${suite}: unknown argument ${JSON.stringify(bad)}; allowed: --quick, or nothing`);
-  return args.length > 0;
-}

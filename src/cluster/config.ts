@@ -304,9 +304,9 @@ export function checkKeys(value: Record<string, unknown>, allowed: Iterable<stri
   }
 }
 
-export function checkInt(value: unknown, field: string, min: number, max: number): number {
+export function checkInt(value: unknown, field: string, min: number, max: number, what?: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(field, `an integer from ${min} to ${max}`, value);
+    throw new ConfigError(field, what ?? `an integer from ${min} to ${max}`, value);
   }
   return value;
 }

@@ -8,6 +8,7 @@ import {
   SEED_MAX,
   UNSAFE_VARIANT_MODES,
   UNSAFE_VARIANTS,
+  checkInt,
   checkNumber,
   isPlainObject,
   quotedList,
@@ -451,27 +452,23 @@ export function checkScenarioSizes(o: {
   factor?: number | undefined;
   shards?: number | undefined;
 }): void {
-  if (o.clients !== undefined && (!Number.isInteger(o.clients) || o.clients < 1 || o.clients > 64))
-    throw new ConfigError('clients', 'an integer from 1 to 64', o.clients);
-  if (o.keys !== undefined && (!Number.isInteger(o.keys) || o.keys < 1 || o.keys > 1_000)) throw new ConfigError('keys', 'an integer from 1 to 1000', o.keys);
-  if (o.faultMs !== undefined && (typeof o.faultMs !== 'number' || !Number.isFinite(o.faultMs) || o.faultMs < 0 || o.faultMs > 600_000))
-    throw new ConfigError('faultMs', 'a number of ms from 0 to 600000', o.faultMs);
-  if (o.txnShare !== undefined && (typeof o.txnShare !== 'number' || !(o.txnShare >= 0 && o.txnShare <= 1)))
-    throw new ConfigError('txnShare', 'a number from 0 to 1', o.txnShare);
-  if (o.regions !== undefined && (!Number.isInteger(o.regions) || o.regions < SCENARIO_REGIONS_MIN || o.regions > SCENARIO_REGIONS_MAX))
-    throw new ConfigError('regions', `an integer from ${SCENARIO_REGIONS_MIN} to ${SCENARIO_REGIONS_MAX}`, o.regions);
-  if (o.servers !== undefined && (!Number.isInteger(o.servers) || o.servers < 1 || o.servers > SCENARIO_SERVERS_MAX))
-    throw new ConfigError('servers', `an integer from 1 to ${SCENARIO_SERVERS_MAX} (servers in each region)`, o.servers);
+  if (o.clients !== undefined) checkInt(o.clients, 'clients', 1, 64);
+  if (o.keys !== undefined) checkInt(o.keys, 'keys', 1, 1_000);
+  if (o.faultMs !== undefined) checkNumber(o.faultMs, 'faultMs', 0, 600_000, 'a number of ms from 0 to 600000');
+  if (o.txnShare !== undefined) checkNumber(o.txnShare, 'txnShare', 0, 1);
+  if (o.regions !== undefined) checkInt(o.regions, 'regions', SCENARIO_REGIONS_MIN, SCENARIO_REGIONS_MAX);
+  if (o.servers !== undefined) checkInt(o.servers, 'servers', 1, SCENARIO_SERVERS_MAX, `an integer from 1 to ${SCENARIO_SERVERS_MAX} (servers in each region)`);
   const total = (o.regions ?? SCENARIO_SHAPE_DEFAULTS.regions) * (o.servers ?? SCENARIO_SHAPE_DEFAULTS.servers);
   const factorMax = Math.min(total, SCENARIO_FACTOR_MAX);
-  if (o.factor !== undefined && (!Number.isInteger(o.factor) || o.factor < 1 || o.factor > factorMax))
-    throw new ConfigError(
-      'factor',
-      `an integer from 1 to ${factorMax} (${total > SCENARIO_FACTOR_MAX ? "the cluster's most replicas of a shard" : 'the servers of the cluster'})`,
+  if (o.factor !== undefined)
+    checkInt(
       o.factor,
+      'factor',
+      1,
+      factorMax,
+      `an integer from 1 to ${factorMax} (${total > SCENARIO_FACTOR_MAX ? "the cluster's most replicas of a shard" : 'the servers of the cluster'})`,
     );
-  if (o.shards !== undefined && (!Number.isInteger(o.shards) || o.shards < 1 || o.shards > SCENARIO_SHARDS_MAX))
-    throw new ConfigError('shards', `an integer from 1 to ${SCENARIO_SHARDS_MAX}`, o.shards);
+  if (o.shards !== undefined) checkInt(o.shards, 'shards', 1, SCENARIO_SHARDS_MAX);
 }
 
 /**
@@ -479,8 +476,7 @@ export function checkScenarioSizes(o: {
  * `limits` and `trace` when given; a ConfigError naming the field.
  */
 export function checkScenarioBasics(o: { seed: unknown; limits?: unknown; trace?: unknown }): void {
-  if (!Number.isInteger(o.seed) || (o.seed as number) < 0 || (o.seed as number) > SEED_MAX)
-    throw new ConfigError('seed', 'an integer from 0 to 2^32 - 1', o.seed);
+  checkInt(o.seed, 'seed', 0, SEED_MAX, 'an integer from 0 to 2^32 - 1');
   if (o.limits !== undefined && !LIMITS_CHOICES.includes(o.limits as LimitsChoice)) throw new ConfigError('limits', LIMITS_CHOICES.join(', '), o.limits);
   if (o.trace !== undefined && typeof o.trace !== 'boolean') throw new ConfigError('trace', 'true or false', o.trace);
 }
@@ -522,11 +518,10 @@ function checkScenarioOptions(
   checkScenarioMode(o.mode, o.factor);
   checkScenarioVariant(o);
   checkScenarioSizes(o);
-  if (!Number.isInteger(o.livenessOps) || o.livenessOps < 0 || o.livenessOps > 1_000)
-    throw new ConfigError('livenessOps', 'an integer from 0 to 1000', o.livenessOps);
+  checkInt(o.livenessOps, 'livenessOps', 0, 1_000);
   if (!Number.isInteger(o.txnClients) || o.txnClients < 0 || o.clients + o.txnClients > 64)
     throw new ConfigError('txnClients', 'an integer from 0 to 64 - clients', o.txnClients);
-  if (!Number.isInteger(o.txnKeys) || o.txnKeys < 2 || o.txnKeys > 1_000) throw new ConfigError('txnKeys', 'an integer from 2 to 1000', o.txnKeys);
+  checkInt(o.txnKeys, 'txnKeys', 2, 1_000);
   if (o.onlyFaults !== undefined && (!Array.isArray(o.onlyFaults) || o.onlyFaults.some((n) => !Number.isInteger(n) || n < 0)))
     throw new ConfigError('onlyFaults', 'an array of fault episode numbers (integers >= 0)', o.onlyFaults);
   if (o.onlyFaults !== undefined && o.nemesis === 'builtin')
@@ -1359,14 +1354,15 @@ function checkBankOptions(o: BankOptions): void {
   const modes: readonly ReplicationMode[] = REPLICATION_MODES.filter((m) => m !== 'none');
   if (!modes.includes(o.mode)) throw new ConfigError('mode', `one of ${modes.join(', ')} (the bank keeps 3 copies of each shard)`, o.mode);
   if (!COMMIT_PROTOCOLS.includes(o.commit)) throw new ConfigError('commit', `one of ${COMMIT_PROTOCOLS.join(', ')}`, o.commit);
-  if (o.accounts !== undefined && (!Number.isInteger(o.accounts) || o.accounts < 2 || o.accounts > BANK_ACCOUNTS_MAX))
-    throw new ConfigError(
-      'accounts',
-      `an integer from 2 to ${BANK_ACCOUNTS_MAX} (a transfer moves between two accounts; the setup puts every account in one transaction)`,
+  if (o.accounts !== undefined)
+    checkInt(
       o.accounts,
+      'accounts',
+      2,
+      BANK_ACCOUNTS_MAX,
+      `an integer from 2 to ${BANK_ACCOUNTS_MAX} (a transfer moves between two accounts; the setup puts every account in one transaction)`,
     );
-  if (o.clients !== undefined && (!Number.isInteger(o.clients) || o.clients < 1 || o.clients > BANK_CLIENTS_MAX))
-    throw new ConfigError('clients', `an integer from 1 to ${BANK_CLIENTS_MAX}`, o.clients);
+  if (o.clients !== undefined) checkInt(o.clients, 'clients', 1, BANK_CLIENTS_MAX);
   // The transfers run while the faults do: with none, nothing is checked.
   if (o.faultMs !== undefined && (typeof o.faultMs !== 'number' || !Number.isFinite(o.faultMs) || o.faultMs <= 0 || o.faultMs > BANK_FAULT_MS_MAX))
     throw new ConfigError('faultMs', `a number of ms above 0, at most ${BANK_FAULT_MS_MAX} (the transfers run while the faults do)`, o.faultMs);

@@ -1,5 +1,5 @@
 import { startCluster } from '../cluster/cluster.js';
-import type { ClusterConfig, ReplicationConfig } from '../cluster/config.js';
+import { checkInt, type ClusterConfig, type ReplicationConfig } from '../cluster/config.js';
 import { serverId } from '../cluster/topology.js';
 import { TXN_OPS_MAX } from '../cluster/client.js';
 import { AbortedError, ConfigError } from '../core/errors.js';
@@ -192,10 +192,8 @@ function checkTxnScenarioOptions(options: TxnScenarioOptions): void {
   checkScenarioSizes(o);
   if (o.keys !== undefined && o.keys > TXN_SCENARIO_KEYS_MAX)
     throw new ConfigError('keys', `an integer from 1 to ${TXN_SCENARIO_KEYS_MAX} (the final read gets every key in one transaction)`, o.keys);
-  if (o.opsMax !== undefined && (!Number.isInteger(o.opsMax) || o.opsMax < 1 || o.opsMax > TXN_OPS_MAX))
-    throw new ConfigError('opsMax', `an integer from 1 to ${TXN_OPS_MAX} (micro-ops of a transaction)`, o.opsMax);
-  if (o.livenessTxns !== undefined && (!Number.isInteger(o.livenessTxns) || o.livenessTxns < 0 || o.livenessTxns > 1_000))
-    throw new ConfigError('livenessTxns', 'an integer from 0 to 1000', o.livenessTxns);
+  if (o.opsMax !== undefined) checkInt(o.opsMax, 'opsMax', 1, TXN_OPS_MAX, `an integer from 1 to ${TXN_OPS_MAX} (micro-ops of a transaction)`);
+  if (o.livenessTxns !== undefined) checkInt(o.livenessTxns, 'livenessTxns', 0, 1_000);
   checkScenarioNemesis(o.nemesis, o.seed, false);
 }
 

@@ -1,6 +1,5 @@
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runNode, type NodeRun } from './helpers/run-node.js';
 
 /**
  * The bench scripts run by themselves (check-warmup, lone-put-gaps, thread-cpu, and the suites
@@ -10,13 +9,8 @@ import { fileURLToPath } from 'node:url';
  * prints the usage. Only refused arguments are given here: a good one runs the bench.
  */
 
-function script(name: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const file = fileURLToPath(new URL(`../bench/${name}.js`, import.meta.url));
-  return new Promise((resolve) => {
-    execFile(process.execPath, [file, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
-    });
-  });
+function script(name: string, args: string[]): Promise<NodeRun> {
+  return runNode(new URL(`../bench/${name}.js`, import.meta.url), args, 60_000);
 }
 
 const CASES: Array<[string, string[], string]> = [

@@ -1,15 +1,14 @@
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { run } from '../bench/transport.js';
 import { parseArgs, readCompareReport, SUITES, UsageError } from '../bench/run.js';
 import { unwritableReason } from '../src/cli/output-file.js';
 import { median, percentile } from '../bench/lib/stats.js';
 import { formatTable } from '../bench/lib/table.js';
 import { quickOnly, ScriptArgError } from '../bench/lib/script-args.js';
+import { runNode, type NodeRun } from './helpers/run-node.js';
 
 // Benchmarks are not tests: this proves the transport suite runs end to end and yields
 // figures, never how fast anything is.
@@ -99,13 +98,8 @@ test('--compare: a report that is not what --json writes is refused with the rea
 });
 
 /** `node dist/src/cli.js ARGS`, as a user runs `meridian`. */
-function meridian(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { timeout: timeoutMs }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
-    });
-  });
+function meridian(args: string[], timeoutMs: number): Promise<NodeRun> {
+  return runNode(new URL('../src/cli.js', import.meta.url), args, timeoutMs);
 }
 
 test('meridian bench: --help, a garbled --compare report and a suite named twice exit before any suite runs; meridian --help names every bench flag', async (t) => {
@@ -145,13 +139,8 @@ test('meridian bench: --help, a garbled --compare report and a suite named twice
 });
 
 /** `node dist/bench/run.js ARGS`: its exit code and stderr (killed after `timeoutMs`). */
-function bench(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const runner = fileURLToPath(new URL('../bench/run.js', import.meta.url));
-  return new Promise((resolve) => {
-    execFile(process.execPath, [runner, ...args], { timeout: timeoutMs }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
-    });
-  });
+function bench(args: string[], timeoutMs: number): Promise<NodeRun> {
+  return runNode(new URL('../bench/run.js', import.meta.url), args, timeoutMs);
 }
 
 test('an output file that cannot be written fails before any suite runs (exit 2), and the probe leaves no trace', async (t) => {

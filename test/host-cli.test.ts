@@ -1,10 +1,9 @@
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/host.js';
+import { runNode, type NodeRun } from './helpers/run-node.js';
 
 /**
  * `meridian host`'s flags: every bad one exits 2 naming the flag before any NATS connection,
@@ -81,13 +80,7 @@ test('meridian host: missing values, unknown or repeated flags, bad URLs, a bad 
 });
 
 test('meridian host --help prints the usage (exit 0); a bad flag exits 2 through the real command', async (t) => {
-  const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
-  const run = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-    new Promise((resolve) => {
-      execFile(process.execPath, [cli, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
-        resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
-      });
-    });
+  const run = (args: string[]): Promise<NodeRun> => runNode(new URL('../src/cli.js', import.meta.url), args, 30_000);
   const [help, bad] = await Promise.all([run(['host', '--help']), run(['host', '--nats', 'nats://127.0.0.1:4222', '--cluster', 'a.b'])]);
   t.is(help.code, 0, help.stderr);
   t.regex(help.stdout, /^usage: meridian host --nats URL\[,URL\] --cluster NAME \[--data-dir DIR\]\n/);

@@ -1,4 +1,4 @@
-import { ValidationError } from '../core/errors.js';
+import { ValidationError, describe } from '../core/errors.js';
 import { LogLinearHistogram, type HistogramOptions } from './histogram.js';
 
 /**
@@ -315,7 +315,7 @@ export function histogramSeries(snapshot: MetricsSnapshot, name: string, labels:
 function checkReaderArgs(snapshot: unknown, name: unknown, labels: unknown): void {
   if (typeof snapshot !== 'object' || snapshot === null || !Array.isArray((snapshot as { families?: unknown }).families))
     throw new ValidationError('snapshot', 'a metrics snapshot { families: [...] } (what cluster.metrics() returns)');
-  if (typeof name !== 'string' || name === '') throw new ValidationError('name', `a metric name, got ${JSON.stringify(name) ?? typeof name}`);
+  if (typeof name !== 'string' || name === '') throw new ValidationError('name', `a metric name, got ${describe(name)}`);
   if (typeof labels !== 'object' || labels === null || Array.isArray(labels) || Object.values(labels).some((v) => typeof v !== 'string'))
     throw new ValidationError('labels', `an object of label values as strings, such as { region: 'us-east' }, got ${JSON.stringify(labels) ?? typeof labels}`);
 }

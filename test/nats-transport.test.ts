@@ -247,3 +247,32 @@ natsTest(
     });
   },
 );
+
+natsTest(`a nats-server started by a process stops when that process is killed, even by SIGKILL${skipped}`, async (t) => {
+  // The server runs under a shell whose stdin is the starting process's pipe (src/harness/nats-server.ts).
+  const module = new URL('../src/harness/nats-server.js', import.meta.url).href;
+  const bin = (binary as { bin: string }).bin;
+  const script = `const { startNatsServer } = await import(${JSON.stringify(module)}); const s = await startNatsServer(${JSON.stringify(bin)}); console.log(s.monitorUrl); setInterval(() => {}, 60_000);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const monitorUrl = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('\n')) resolve(out.trim());
+    });
+    child.once('exit', (code) => reject(new Error(`the starting process exited (${code}) before printing its server`)));
+  });
+  const answers = async (): Promise<boolean> => {
+    try {
+      return (await fetch(`${monitorUrl}/healthz`)).ok;
+    } catch {
+      return false;
+    }
+  };
+  t.true(await answers(), `the server at ${monitorUrl} answers while its process lives`);
+  const killed = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await killed;
+  await eventually(realClock, async () => !(await answers()), { timeoutMs: 10_000, message: `the server at ${monitorUrl} stops` });
+  t.pass();
+});

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { createServer, Socket } from 'node:net';
 
 /**
  * A real nats-server for the NATS tests and benches, on free loopback ports. The binary comes from
@@ -49,18 +49,41 @@ export async function startNatsServer(bin: string, extraArgs: string[] = []): Pr
   }
 }
 
+/**
+ * The shell a nats-server runs under, so that it never outlives the process that started it:
+ * the server runs in the background and a watcher (cat) reads the pipe this process holds as
+ * the shell's stdin; when that pipe closes (stop() ends it, or this process exits however it
+ * exits, SIGKILL included), the watcher stops the server. The shell waits for the server alone
+ * and exits with it, so a server that fails to start is seen as an exit. A background job's
+ * stdin is /dev/null in a shell without job control, hence the pipe's copy on descriptor 3.
+ * $0 is the binary, "$@" its arguments.
+ */
+const LIFELINE = [
+  'exec 3<&0',
+  '"$0" "$@" 3<&- </dev/null &',
+  'pid=$!',
+  '{ cat <&3 >/dev/null; kill -TERM "$pid" 2>/dev/null; } &',
+  'exec 3<&-',
+  'wait "$pid"',
+].join('\n');
+
 async function startOnce(bin: string, extraArgs: string[]): Promise<NatsServer | { portTaken: string }> {
   const port = await freePort();
   const monitor = await freePort();
-  const child: ChildProcess = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const args = ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), ...extraArgs];
+  const child: ChildProcess = spawn('sh', ['-c', LIFELINE, bin, ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
+  // The lifeline pipe adds nothing to what keeps this process alive: the child does that.
+  if (child.stdin instanceof Socket) child.stdin.unref();
+  child.stdin!.on('error', () => undefined);
   let log = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     if (log.length < 16_384) log += chunk.toString();
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const monitorUrl = `http://127.0.0.1:${monitor}`;
+  // Ending the lifeline stops the server (and the watcher, if the server had already exited).
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    child.stdin!.end();
     await exited;
   };
   for (let i = 0; ; i++) {

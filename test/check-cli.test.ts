@@ -99,7 +99,7 @@ test('check --seeds with --clients, --keys and --fault-ms sizes every seed; a fa
   t.log(r.stdout.split('\n').at(-2));
   t.regex(
     r.stdout,
-    /^meridian check: seeds 7\.\.8, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 2 keys, 1500 ms of faults, 1 workers/,
+    /^meridian check: seeds 7\.\.8, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 2 keys, 1500 ms of faults, 1 worker/,
   );
   const failed = /failed \(([\d, ]+)\)/.exec(r.stdout)?.[1]?.split(', ').map(Number) ?? [];
   t.true(failed.length > 0, `no seed of 7..8 caught stale-reads with 4 clients on 2 keys:\n${r.stdout}`);
@@ -124,7 +124,7 @@ test('check --txn-share sets the share of calls that are transactions for every 
   const r = await meridian(['check', '--seeds', '2', '--from', '5', '--workers', '1', '--clients', '4', '--txn-share', '0.5', '--unsafe', 'stale-reads']);
   t.regex(
     r.stdout,
-    /^meridian check: seeds 5\.\.6, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 0\.5 of calls transactions, 1 workers/,
+    /^meridian check: seeds 5\.\.6, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 0\.5 of calls transactions, 1 worker/,
   );
   const one = await txnShareRun();
   const again = await meridian(['check', '--seed', '5', '--clients', '4', '--txn-share', '0.5']);
@@ -157,7 +157,7 @@ test("check --commit paxos-commit runs the kv workload's transactions by Paxos C
   ]);
   t.regex(
     r.stdout,
-    /^meridian check: seeds 5\.\.6, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 0\.5 of calls transactions, transactions by paxos-commit, 1 workers/,
+    /^meridian check: seeds 5\.\.6, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 0\.5 of calls transactions, transactions by paxos-commit, 1 worker/,
   );
   const caught = /replay: (meridian check --seed \d+ [^\n]*) --trace/.exec(r.stdout)?.[1];
   t.truthy(caught, r.stdout);
@@ -194,7 +194,7 @@ test("check --regions, --servers, --factor and --shards shape every seed's clust
   ]);
   t.regex(
     r.stdout,
-    /^meridian check: seeds 6\.\.7, active replication \(unsafe: stale-reads\), targeted faults, 3 servers per region, factor 5, 6 shards, 1 workers/,
+    /^meridian check: seeds 6\.\.7, active replication \(unsafe: stale-reads\), targeted faults, 3 servers per region, factor 5, 6 shards, 1 worker/,
   );
   const caught = /replay: (meridian check --seed \d+ [^\n]*) --trace/.exec(r.stdout)?.[1];
   t.truthy(caught, r.stdout);
@@ -218,7 +218,7 @@ test("check --regions, --servers, --factor and --shards shape every seed's clust
 test("check --shape random draws each seed's cluster shape; a failing seed's replay line names the shape it drew, and replays the same run", async (t) => {
   // Seeds 1..3 draw three shapes (seed 3 five regions); seeds 2 and 3 fail (2, 3, 5 and 6 of 1..6, 2026-12-04).
   const r = await meridian(['check', '--seeds', '3', '--workers', '1', '--shape', 'random', '--unsafe', 'forget-promises']);
-  t.regex(r.stdout, /^meridian check: seeds 1\.\.3, active replication \(unsafe: forget-promises\), targeted faults, a shape drawn per seed, 1 workers/);
+  t.regex(r.stdout, /^meridian check: seeds 1\.\.3, active replication \(unsafe: forget-promises\), targeted faults, a shape drawn per seed, 1 worker/);
   const m = /replay: meridian check --seed (\d+) --mode active --unsafe forget-promises --regions (\d) --servers (\d) --factor (\d) --shards (\d) --trace/.exec(
     r.stdout,
   );
@@ -371,7 +371,7 @@ test('check --seed S --history FILE writes the replayed history; checked again f
 
 test('check --faults draws only the kinds named (blackout and pause too); the header, the plan and the replay line say so', async (t) => {
   const r = await meridian(['check', '--seeds', '3', '--unsafe', 'stale-reads', '--faults', 'crash,partition', '--workers', '1']);
-  t.regex(r.stdout, /^meridian check: seeds 1\.\.3, active replication \(unsafe: stale-reads\), targeted faults \(only crash, partition\), 1 workers/);
+  t.regex(r.stdout, /^meridian check: seeds 1\.\.3, active replication \(unsafe: stale-reads\), targeted faults \(only crash, partition\), 1 worker/);
   const replay = /\n {2}replay: meridian (check --seed \d+ --mode active --unsafe stale-reads --faults crash,partition) --trace\n/.exec(r.stdout)?.[1];
   t.truthy(replay, r.stdout);
   const again = await meridian(replay!.split(' '));

@@ -3,9 +3,11 @@
  * run and checked in a worker (sim runs are single-threaded CPU work, so seeds are the unit of
  * parallelism), and one seed replayed in this thread with its message trace.
  */
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { UNSAFE_VARIANT_MODES, UNSAFE_VARIANTS as VARIANTS, type UnsafeVariant as Variant } from '../cluster/config.js';
-import { ConfigError } from '../core/errors.js';
+import type { Piscina } from 'piscina';
+import { checkInt, checkNumber, UNSAFE_VARIANT_MODES, UNSAFE_VARIANTS as VARIANTS, type UnsafeVariant as Variant } from '../cluster/config.js';
+import { ConfigError, StoppedError } from '../core/errors.js';
 import { allKeys, checkOptions } from '../core/validate.js';
 import type { Violation } from './linearizability.js';
 import { ALL_FAULT_KINDS, type FaultKind, type NemesisOptions } from './nemesis.js';
@@ -174,7 +176,16 @@ export interface CheckRunOptions extends SeedOptions {
   from?: number;
   /** How many seeds: from, from + 1, ... */
   seeds: number;
+  /** Default CHECK_RUN_WORKERS_DEFAULT; with `pool`, its `workers` (or absent). */
   workers?: number;
+  /**
+   * Run the seeds on this pool (createCheckPool) and leave it open, its workers warm for the
+   * next run; default: a pool of the run's own, destroyed before runChecks returns. Runs on one
+   * pool take turns, in call order: a run begins (its `timeLimitMs` and `elapsedMs` count from
+   * then) once the runs called before it on the pool have ended. Closing the pool ends a run
+   * on it, or waiting for it, with a StoppedError.
+   */
+  pool?: CheckPool;
   mode?: CheckMode;
   schedule?: ScheduleName;
   /** Called as each seed finishes (in completion order, which varies with the workers). */
@@ -426,12 +437,116 @@ function failedReport(task: ScenarioTask, failure: string, elapsedMs: number): S
 
 const workerFile = fileURLToPath(new URL('../../workers/scenario.js', import.meta.url));
 
+/**
+ * Worker threads for runChecks that outlive a run: a pool worker spends about a CPU second
+ * compiling and warming up before its seeds run at full speed, which a run on a pool of its own
+ * pays every time. From createCheckPool.
+ */
+export interface CheckPool {
+  /** Its threads (the `workers` of every run on it). */
+  readonly workers: number;
+  /** Closed: close() was called. */
+  readonly closed: boolean;
+  /**
+   * Stops its threads. A run on it (or waiting for it) ends with a StoppedError. Idempotent:
+   * every call returns the same promise. An open pool's idle threads do not keep the process
+   * alive, so a pool never closed costs its threads' memory until exit, not a hang.
+   */
+  close(): Promise<void>;
+}
+
+export interface CheckPoolOptions {
+  /** Threads, from 1 to CHECK_RUN_WORKERS_MAX (default CHECK_RUN_WORKERS_DEFAULT). */
+  workers?: number;
+}
+
+const CHECK_POOL_OPTION_FIELDS = allKeys<CheckPoolOptions>()(['workers']);
+
+class ScenarioPool implements CheckPool {
+  readonly workers: number;
+  readonly #piscina: Piscina;
+  readonly #closing = new AbortController();
+  #closed: Promise<void> | undefined;
+  /** Settles when every run begun on the pool so far has ended: the next run's turn. */
+  #idle: Promise<unknown> = Promise.resolve();
+
+  constructor(workers: number) {
+    this.workers = workers;
+    // Loaded here (require: createCheckPool returns at once, its threads starting): the pool's
+    // workers import this module too, and need no pool of their own.
+    const { Piscina } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
+    // Its threads load the scenario module as they start; piscina unrefs them, and refs a
+    // thread's port only while a task is on it, so an idle pool does not keep the process alive.
+    this.#piscina = new Piscina({ filename: workerFile, minThreads: workers, maxThreads: workers });
+  }
+
+  get closed(): boolean {
+    return this.#closed !== undefined;
+  }
+
+  /** Fires when close() is called: it stops the run on the pool, and the runs waiting for it. */
+  get closing(): AbortSignal {
+    return this.#closing.signal;
+  }
+
+  close(): Promise<void> {
+    if (this.#closed === undefined) {
+      // destroy() first: it marks the pool destroying, then stops its threads, failing the tasks
+      // on them; aborting the tasks first would have piscina start a thread for each thread it
+      // stops (it keeps minThreads).
+      this.#closed = this.#piscina.destroy();
+      this.#closing.abort();
+    }
+    return this.#closed;
+  }
+
+  /** Runs one task (never after close: a destroyed piscina would start new threads for it). */
+  run(task: ScenarioTask, signal: AbortSignal): Promise<ScenarioReport> {
+    if (this.closed) return Promise.reject(closedError());
+    return this.#piscina.run(task, { signal }) as Promise<ScenarioReport>;
+  }
+
+  /**
+   * Waits for the pool's turn (the runs begun before have ended, or `stop` fired, or the pool
+   * closed); the run calls the function returned when it ends.
+   */
+  async turn(stop: AbortSignal): Promise<() => void> {
+    let end!: () => void;
+    const mine = new Promise<void>((resolve) => (end = () => resolve()));
+    const before = this.#idle;
+    // The next run waits for this one and every one before it (this one may stop waiting early).
+    this.#idle = Promise.all([before, mine]);
+    if (!stop.aborted) {
+      let onStop!: () => void;
+      const stopped = new Promise<void>((resolve) => stop.addEventListener('abort', (onStop = () => resolve()), { once: true }));
+      await Promise.race([before, stopped]);
+      stop.removeEventListener('abort', onStop);
+    }
+    return end;
+  }
+}
+
+function closedError(): StoppedError {
+  return new StoppedError('runChecks: its CheckPool was closed during the run');
+}
+
+/**
+ * A pool of `workers` threads (default CHECK_RUN_WORKERS_DEFAULT) for runChecks({ ..., pool }):
+ * its threads start now and stay warm between runs, until close(). For a test suite or harness
+ * that calls runChecks many times.
+ */
+export function createCheckPool(options: CheckPoolOptions = {}): CheckPool {
+  checkOptions(options, 'options', CHECK_POOL_OPTION_FIELDS);
+  return new ScenarioPool(checkInt(options.workers ?? CHECK_RUN_WORKERS_DEFAULT, 'workers', 1, CHECK_RUN_WORKERS_MAX));
+}
+
 /** CheckRunOptions' fields (all of them, checked at compile time): anything else is refused. */
 const CHECK_RUN_OPTION_FIELDS = allKeys<CheckRunOptions>()([
   ...SEED_OPTION_FIELDS,
   'from',
   'seeds',
   'workers',
+  'pool',
   'mode',
   'schedule',
   'onReport',
@@ -440,31 +555,38 @@ const CHECK_RUN_OPTION_FIELDS = allKeys<CheckRunOptions>()([
   'timeLimitMs',
 ]);
 
-function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, keyof SeedOptions | 'onReport' | 'signal'>> {
+function checkRunOptions(
+  o: CheckRunOptions,
+): Required<Omit<CheckRunOptions, keyof SeedOptions | 'onReport' | 'signal' | 'pool'>> & { pool: ScenarioPool | undefined } {
   checkOptions(o, 'options', CHECK_RUN_OPTION_FIELDS);
   const from = o.from ?? 1;
-  const workers = o.workers ?? CHECK_RUN_WORKERS_DEFAULT;
   // Without a mode, the variant's own (as `meridian check` does): 'active' for most.
   const mode = o.mode ?? defaultModeFor(o.unsafe);
   const schedule = scheduleOf(o);
   const maxFailures = o.maxFailures ?? Number.POSITIVE_INFINITY;
-  if (o.maxFailures !== undefined && (!Number.isInteger(o.maxFailures) || o.maxFailures < 1))
-    throw new ConfigError('maxFailures', 'an integer >= 1 (stop once that many seeds failed), or undefined to run every seed', o.maxFailures);
+  if (o.maxFailures !== undefined)
+    checkInt(o.maxFailures, 'maxFailures', 1, Number.POSITIVE_INFINITY, 'an integer >= 1 (stop once that many seeds failed), or undefined to run every seed');
   const timeLimitMs = o.timeLimitMs ?? Number.POSITIVE_INFINITY;
-  if (
-    o.timeLimitMs !== undefined &&
-    (typeof o.timeLimitMs !== 'number' || !Number.isFinite(o.timeLimitMs) || o.timeLimitMs <= 0 || o.timeLimitMs > CHECK_RUN_TIME_LIMIT_MS_MAX)
-  )
-    throw new ConfigError(
-      'timeLimitMs',
-      `a number of milliseconds above 0, at most ${CHECK_RUN_TIME_LIMIT_MS_MAX} (a week), or undefined for no limit`,
+  if (o.timeLimitMs !== undefined)
+    checkNumber(
       o.timeLimitMs,
+      'timeLimitMs',
+      // Above 0: the least number that is.
+      Number.MIN_VALUE,
+      CHECK_RUN_TIME_LIMIT_MS_MAX,
+      `a number of milliseconds above 0, at most ${CHECK_RUN_TIME_LIMIT_MS_MAX} (a week), or undefined for no limit`,
     );
-  if (!Number.isInteger(from) || from < 0) throw new ConfigError('from', 'an integer >= 0', from);
-  if (!Number.isInteger(o.seeds) || o.seeds < 1 || o.seeds > CHECK_RUN_SEEDS_MAX)
-    throw new ConfigError('seeds', `an integer from 1 to ${CHECK_RUN_SEEDS_MAX}`, o.seeds);
-  if (!Number.isInteger(workers) || workers < 1 || workers > CHECK_RUN_WORKERS_MAX)
-    throw new ConfigError('workers', `an integer from 1 to ${CHECK_RUN_WORKERS_MAX}`, workers);
+  checkInt(from, 'from', 0, Number.POSITIVE_INFINITY, 'an integer >= 0');
+  checkInt(o.seeds, 'seeds', 1, CHECK_RUN_SEEDS_MAX);
+  if (o.workers !== undefined) checkInt(o.workers, 'workers', 1, CHECK_RUN_WORKERS_MAX);
+  const pool = o.pool;
+  if (pool !== undefined) {
+    if (!(pool instanceof ScenarioPool)) throw new ConfigError('pool', 'a CheckPool from createCheckPool(), or undefined for a pool of its own', pool);
+    if (pool.closed) throw new ConfigError('pool', 'an open CheckPool from createCheckPool(), got a closed one');
+    if (o.workers !== undefined && o.workers !== pool.workers)
+      throw new ConfigError('workers', `${pool.workers} or undefined with this pool (a run on a CheckPool uses its threads, pool.workers)`, o.workers);
+  }
+  const workers = pool?.workers ?? o.workers ?? CHECK_RUN_WORKERS_DEFAULT;
   if (!CHECK_MODES.includes(mode)) throw new ConfigError('mode', CHECK_MODES.join(', '), mode);
   if (!SCHEDULES.includes(schedule)) throw new ConfigError('schedule', SCHEDULES.join(', '), schedule);
   if (o.unsafe !== undefined && !UNSAFE_VARIANTS.includes(o.unsafe)) throw new ConfigError('unsafe', UNSAFE_VARIANTS.join(', '), o.unsafe);
@@ -498,21 +620,25 @@ function checkRunOptions(o: CheckRunOptions): Required<Omit<CheckRunOptions, key
   }
   if (o.workload === 'txn' && o.txnShare !== undefined)
     throw new ConfigError('workload', "'kv' (txnShare mixes transactions into the kv scenario's calls)", o.workload);
-  return { from, seeds: o.seeds, workers, mode, schedule, maxFailures, timeLimitMs };
+  return { from, seeds: o.seeds, workers, pool, mode, schedule, maxFailures, timeLimitMs };
 }
 
-/** Run seeds from, from + 1, ... on a pool of `workers` threads; the pool is destroyed before this returns. */
+/**
+ * Run seeds from, from + 1, ... on a pool of `workers` threads; the pool is destroyed before
+ * this returns. With `pool` (createCheckPool), on that pool's threads, left open and warm for
+ * the next run: a test suite calling runChecks many times pays the threads' start-up once,
+ * and closes the pool when done. A run whose pool is closed under it rejects with a StoppedError.
+ */
 export async function runChecks(options: CheckRunOptions): Promise<CheckRunSummary> {
   const o = checkRunOptions(options);
-  const started = performance.now();
-  // Loaded here: the pool's workers import this module too, and need no pool of their own.
-  const { Piscina } = await import('piscina');
-  const pool = new Piscina({ filename: workerFile, minThreads: o.workers, maxThreads: o.workers });
-  const reports: ScenarioReport[] = [];
-  // The caller's signal, enough failures, or the time limit: any stops the run.
+  const pool = o.pool ?? new ScenarioPool(o.workers);
+  // The caller's signal, enough failures, the time limit, or the pool closing: any stops the run.
   const enough = new AbortController();
   const deadline = new AbortController();
-  const stop = AbortSignal.any([...(options.signal === undefined ? [] : [options.signal]), enough.signal, deadline.signal]);
+  const stop = AbortSignal.any([...(options.signal === undefined ? [] : [options.signal]), enough.signal, deadline.signal, pool.closing]);
+  const endTurn = await pool.turn(stop);
+  const started = performance.now();
+  const reports: ScenarioReport[] = [];
   // The time limit stops the run at once if a seed has finished, else at the first to finish
   // (no seed starts meanwhile): a run stopped by its time always reports something.
   let timePassed = false;
@@ -536,8 +662,10 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       const timer = setTimeout(() => abort.abort(), SEED_WALL_MS_MAX);
       let report: ScenarioReport;
       try {
-        report = (await pool.run(task, { signal })) as ScenarioReport;
+        report = await pool.run(task, signal);
       } catch (error) {
+        // Closing the pool fails the tasks on it (piscina's own error): the run ends below.
+        if (pool.closed) return;
         if (!signal.aborted) throw error;
         if (stopped()) return;
         report = hungReport(task, performance.now() - started);
@@ -553,9 +681,13 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
   };
   try {
     await Promise.all(Array.from({ length: Math.min(o.seeds, o.workers * TASKS_IN_FLIGHT_PER_WORKER) }, lane));
+    // Closed by its owner (not this run) before the run ended: the seeds that finished are not a run.
+    if (pool.closed && o.pool !== undefined)
+      throw new StoppedError(`runChecks: its CheckPool was closed during the run (${reports.length} of ${o.seeds} seeds had finished)`);
   } finally {
     clearTimeout(timeUp);
-    await pool.destroy();
+    endTurn();
+    if (o.pool === undefined) await pool.close();
   }
   reports.sort((a, b) => a.seed - b.seed);
   return {

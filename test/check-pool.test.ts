@@ -1,0 +1,109 @@
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { ConfigError, StoppedError, ValidationError } from '../src/core/errors.js';
+import { createCheckPool, runChecks, type CheckPool, type CheckRunSummary, type ScenarioReport } from '../src/harness/check-runner.js';
+
+/** Small seeds (4 clients, a one-second fault phase): a second or two each on a cold thread. */
+const SMALL = { clients: 4, faultMs: 1_000 } as const;
+
+/** A report without its wall time, the one field that is not a function of the seed. */
+const seedPart = ({ elapsedMs: _elapsedMs, ...rest }: ScenarioReport): Omit<ScenarioReport, 'elapsedMs'> => rest;
+const line = (s: CheckRunSummary): string => s.reports.map((r) => `${r.seed} ${r.outcome} ${r.traceHash}`).join(', ');
+
+test('two runs on one pool report exactly what a run on its own pool does, seed by seed; a run stopped mid-seed leaves the pool usable', async (t) => {
+  const options = { seeds: 4, workers: 2, ...SMALL };
+  const pool = createCheckPool({ workers: 2 });
+  t.teardown(() => pool.close());
+  const own = await runChecks(options);
+  const first = await runChecks({ ...options, pool });
+  const second = await runChecks({ ...options, pool });
+  t.log(`own pool: ${line(own)}`);
+  t.log(`shared pool, twice: ${line(first)} | ${line(second)}`);
+  t.deepEqual(
+    own.reports.map((r) => r.seed),
+    [1, 2, 3, 4],
+  );
+  t.deepEqual(first.reports.map(seedPart), own.reports.map(seedPart));
+  t.deepEqual(second.reports.map(seedPart), own.reports.map(seedPart));
+  t.is(first.workers, 2);
+  t.false(pool.closed);
+  // A signal that fires with seeds on the threads: piscina stops their threads (as for a hung
+  // seed) and starts new ones, so the pool keeps its two and the next run reports the same.
+  const stop = new AbortController();
+  const stopped = await runChecks({
+    ...options,
+    pool,
+    signal: stop.signal,
+    onReport: () => stop.abort(),
+  });
+  t.true(stopped.interrupted);
+  t.log(`stopped after ${stopped.reports.length} seed(s)`);
+  const after = await runChecks({ ...options, pool });
+  t.deepEqual(after.reports.map(seedPart), own.reports.map(seedPart));
+});
+
+test("runChecks refuses workers other than the pool's, a closed pool and anything but a CheckPool, naming the field; createCheckPool checks its workers", async (t) => {
+  const pool = createCheckPool({ workers: 1 });
+  const mismatch = await t.throwsAsync(runChecks({ seeds: 1, workers: 2, pool }), { instanceOf: ConfigError });
+  t.is(mismatch?.field, 'workers');
+  t.regex(mismatch!.message, /^config\.workers: expected 1 or undefined with this pool \(a run on a CheckPool uses its threads/);
+  // The same number, or none, is the pool's.
+  await pool.close();
+  const closed = await t.throwsAsync(runChecks({ seeds: 1, pool }), { instanceOf: ConfigError });
+  t.is(closed?.field, 'pool');
+  t.is(closed?.message, 'config.pool: expected an open CheckPool from createCheckPool(), got a closed one');
+  const lookalike = { workers: 1, closed: false, close: () => Promise.resolve() } as CheckPool;
+  for (const bad of [{}, 'pool', 2, lookalike, null]) {
+    const error = await t.throwsAsync(runChecks({ seeds: 1, pool: bad as CheckPool }), { instanceOf: ConfigError }, String(bad));
+    t.is(error?.field, 'pool');
+    t.regex(error!.message, /^config\.pool: expected a CheckPool from createCheckPool\(\), or undefined for a pool of its own, got /);
+  }
+  for (const workers of [0, 65, 1.5, Number.NaN, '2']) {
+    const error = t.throws(() => createCheckPool({ workers: workers as number }), { instanceOf: ConfigError }, String(workers));
+    t.is(error?.message.startsWith('config.workers: expected an integer from 1 to 64, got '), true);
+  }
+  t.throws(() => createCheckPool({ threads: 2 } as never), { instanceOf: ValidationError, message: /^options\.threads: not an option here/ });
+  t.throws(() => createCheckPool(null as never), { instanceOf: ValidationError });
+});
+
+test('closing a pool ends the run on it and the run waiting for its turn with a StoppedError, at once; close() again is the same promise', async (t) => {
+  const pool = createCheckPool({ workers: 1 });
+  const started = performance.now();
+  let finished = 0;
+  const running = runChecks({ seeds: 200, pool, ...SMALL, onReport: () => finished++ });
+  const waiting = runChecks({ seeds: 2, pool, ...SMALL });
+  // Close once the first seed is done: a seed is on the thread.
+  while (finished === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  const closing = pool.close();
+  t.is(pool.close(), closing);
+  t.true(pool.closed);
+  const error = await t.throwsAsync(running, {
+    instanceOf: StoppedError,
+    message: /^runChecks: its CheckPool was closed during the run \(\d+ of 200 seeds had finished\)/,
+  });
+  await t.throwsAsync(waiting, { instanceOf: StoppedError, message: /\(0 of 2 seeds had finished\)/ });
+  await closing;
+  await pool.close();
+  const ms = Math.round(performance.now() - started);
+  t.log(`${error?.message}; both runs ended ${ms} ms after they began`);
+  t.true(ms < 20_000, `${ms} ms`);
+});
+
+test('an open pool does not keep the process alive: a script that runs a seed on it and never closes it exits', async (t) => {
+  const module = new URL('../src/harness/check-runner.js', import.meta.url).href;
+  const script = `
+    import { createCheckPool, runChecks } from ${JSON.stringify(module)};
+    const pool = createCheckPool({ workers: 1 });
+    const r = await runChecks({ seeds: 1, pool, clients: 4, faultMs: 1000 });
+    console.log('seed', r.reports[0].seed, r.reports[0].outcome);
+  `;
+  const started = performance.now();
+  const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+    execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000 }, (error, out) =>
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout: out }),
+    );
+  });
+  t.log(`${stdout.trim()}; exited ${code} after ${Math.round(performance.now() - started)} ms`);
+  t.is(code, 0, 'exited by itself (null: killed at 20 s)');
+  t.regex(stdout, /^seed 1 pass/);
+});

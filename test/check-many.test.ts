@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { duration, main } from '../src/cli/check.js';
-import { runChecks, TASKS_IN_FLIGHT_PER_WORKER } from '../src/harness/check-runner.js';
+import { createCheckPool, runChecks, TASKS_IN_FLIGHT_PER_WORKER, type CheckPool } from '../src/harness/check-runner.js';
 import { ConfigError } from '../src/core/errors.js';
 import { shrinkSeed } from '../src/harness/shrink.js';
 
@@ -18,6 +18,15 @@ import { shrinkSeed } from '../src/harness/shrink.js';
  */
 
 const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+
+/**
+ * One warm worker for this file's in-process runs of one worker that run their seeds whole (a
+ * run on a pool of its own pays a thread compiling each time); the run stopped mid-seed by its
+ * signal keeps a pool of its own (piscina would replace the pool's thread with a cold one).
+ */
+let sharedPool: CheckPool | undefined;
+const pool = (): CheckPool => (sharedPool ??= createCheckPool({ workers: 1 }));
+test.after.always(() => sharedPool?.close());
 
 /** `meridian check ARGS` in a new process, sent SIGINT once its stdout matches `when`. */
 async function interrupted(args: string[], when: RegExp): Promise<{ code: number | null; stdout: string; stderr: string; signalled: boolean }> {
@@ -56,7 +65,7 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
  */
 let wholeRun: ReturnType<typeof runChecks> | undefined;
 const runToTheEnd = (): ReturnType<typeof runChecks> =>
-  (wholeRun ??= runChecks({ seeds: 1, workers: 1, signal: new AbortController().signal, maxFailures: 1, timeLimitMs: 600_000 }));
+  (wholeRun ??= runChecks({ seeds: 1, workers: 1, pool: pool(), signal: new AbortController().signal, maxFailures: 1, timeLimitMs: 600_000 }));
 
 test('runChecks with a signal: the seeds that finished before it fired, and interrupted set', async (t) => {
   const stop = new AbortController();
@@ -111,7 +120,7 @@ test('runChecks refuses a variant the mode cannot run, a variant of the other wo
     const error = await t.throwsAsync(runChecks(options), { instanceOf: ConfigError, message }, JSON.stringify(options));
     t.is(error?.field, field);
   }
-  const own = await runChecks({ seeds: 1, workers: 1, unsafe: 'learner-out-of-order', clients: 4, faultMs: 1_000 });
+  const own = await runChecks({ seeds: 1, workers: 1, pool: pool(), unsafe: 'learner-out-of-order', clients: 4, faultMs: 1_000 });
   t.is(own.reports[0]?.mode, 'hybrid');
   t.is(own.reports[0]?.error, undefined, 'the run did not throw');
 });
@@ -289,7 +298,7 @@ test('--time-limit and timeLimitMs: whole seconds from 1, not with --seed; a run
 test('timeLimitMs shorter than any seed: the run waits for its first seed to finish, reports it and stops there', async (t) => {
   for (const workers of [1, 2]) {
     const started = performance.now();
-    const r = await runChecks({ from: 40, seeds: 50, workers, timeLimitMs: 1 });
+    const r = await runChecks({ from: 40, seeds: 50, workers, timeLimitMs: 1, ...(workers === 1 ? { pool: pool() } : {}) });
     t.log(`workers ${workers}: ${r.reports.length} seeds (${r.reports.map((x) => x.seed).join(', ')}) in ${Math.round(performance.now() - started)} ms`);
     // The first seeds start at once, TASKS_IN_FLIGHT_PER_WORKER a worker; the first to finish
     // ends the run, and the others are dropped unless they finished with it.

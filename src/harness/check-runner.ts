@@ -578,15 +578,17 @@ function checkRunOptions(
     );
   checkInt(from, 'from', 0, Number.POSITIVE_INFINITY, 'an integer >= 0');
   checkInt(o.seeds, 'seeds', 1, CHECK_RUN_SEEDS_MAX);
-  if (o.workers !== undefined) checkInt(o.workers, 'workers', 1, CHECK_RUN_WORKERS_MAX);
+  // null is absent, as before (`??`).
+  const asked = o.workers ?? undefined;
+  if (asked !== undefined) checkInt(asked, 'workers', 1, CHECK_RUN_WORKERS_MAX);
   const pool = o.pool;
   if (pool !== undefined) {
     if (!(pool instanceof ScenarioPool)) throw new ConfigError('pool', 'a CheckPool from createCheckPool(), or undefined for a pool of its own', pool);
     if (pool.closed) throw new ConfigError('pool', 'an open CheckPool from createCheckPool(), got a closed one');
-    if (o.workers !== undefined && o.workers !== pool.workers)
-      throw new ConfigError('workers', `${pool.workers} or undefined with this pool (a run on a CheckPool uses its threads, pool.workers)`, o.workers);
+    if (asked !== undefined && asked !== pool.workers)
+      throw new ConfigError('workers', `${pool.workers} or undefined with this pool (a run on a CheckPool uses its threads, pool.workers)`, asked);
   }
-  const workers = pool?.workers ?? o.workers ?? CHECK_RUN_WORKERS_DEFAULT;
+  const workers = pool?.workers ?? asked ?? CHECK_RUN_WORKERS_DEFAULT;
   if (!CHECK_MODES.includes(mode)) throw new ConfigError('mode', CHECK_MODES.join(', '), mode);
   if (!SCHEDULES.includes(schedule)) throw new ConfigError('schedule', SCHEDULES.join(', '), schedule);
   if (o.unsafe !== undefined && !UNSAFE_VARIANTS.includes(o.unsafe)) throw new ConfigError('unsafe', UNSAFE_VARIANTS.join(', '), o.unsafe);

@@ -1,5 +1,5 @@
 // The scenario in real time over NATS, run after run: what found a stale shard leader that
-// acknowledged a commit it never held (docs/testing.md, "Found on NATS"). Not reproducible by
+// acknowledged a commit it never held (docs/findings.md, "Found on NATS"). Not reproducible by
 // seed (real time decides what happens); a failing run's history, faults and a look at the
 // cluster at its end (ScenarioResult.inspection) are written out.
 // `--transport threads` runs the same soak on worker threads in this process (no NATS).

@@ -3,7 +3,7 @@ import { runScenario } from '../src/harness/scenario.js';
 import { scenarioOptions } from '../src/harness/check-runner.js';
 import { KvStateMachine, type Command } from '../src/replication/state-machine.js';
 
-// Passive divergence (docs/testing.md, "Known failures of the safe code", 2026-11-30): a new
+// Passive divergence (docs/findings.md, "Bugs in the safe code", 2026-11-30): a new
 // primary opens its reign with a barrier and, once it is applied, serves from a working copy
 // made by `sm.clone()` (snapshot + restore). Snapshots did not carry the single-key operations
 // waiting behind a transaction's locks, so the working copy lost them: when the transaction

@@ -23,7 +23,7 @@ import { seedWindow } from './helpers/seed-window.js';
  * convergence of the replicas, and liveness after healing.
  *
  * The safety runs use the default workload, two-key transactions included (the runs that found
- * the 2PC, passive and hybrid bugs of docs/testing.md, "Bugs in the safe code").
+ * the 2PC, passive and hybrid bugs of docs/findings.md, "Bugs in the safe code").
  */
 for (const mode of ['active', 'passive', 'hybrid'] as const) {
   // Serial: these runs are CPU-bound, and several pools at once would only slow each other.
@@ -102,7 +102,7 @@ for (const unsafe of UNSAFE_VARIANTS.filter((v) => v !== 'learner-out-of-order')
   const declare = BELOW_TARGET.includes(unsafe) ? test.serial.failing : test.serial;
   declare(`sim: the fault runs catch the ${unsafe} variant in at least 30% of the seeds`, async (t) => {
     // The hybrid variant's range starts at 21 (seeds 14, 25, 27, 31 once hung in hybrid mode:
-    // docs/testing.md, "Bugs in the safe code"; test/bug-hybrid.test.ts replays them).
+    // docs/findings.md, "Bugs in the safe code"; test/bug-hybrid.test.ts replays them).
     const mode = defaultModeFor(unsafe);
     const { base: from, seeds } = seedWindow(CATCH_SEEDS, { offset: mode === 'hybrid' ? 20 : 0 });
     const { caught, line } = await seedsInThread(from, seeds, { mode, unsafe });

@@ -563,7 +563,7 @@ export class Cluster extends EventEmitter {
    * its actors set from now on fires `factor` times later, while messages reach it as before,
    * as in a process starved of CPU. A leader cut off from its group then goes on leading in its
    * own view long after the others elected a new one (its quorum check is a timer), which is
-   * how real-time NATS runs met a stale leader (docs/testing.md). Sim only.
+   * how real-time NATS runs met a stale leader (docs/findings.md, "Found on NATS"). Sim only.
    */
   slowTimers(id: string, factor: number): void {
     this.assertRunning();

@@ -9,6 +9,7 @@ import * as api from '../dist/src/index.js';
 // The option keys each one checks against (not exported by the package): every field is probed, new ones too.
 import { SCENARIO_OPTION_KEYS } from '../dist/src/harness/scenario.js';
 import { TOP_LEVEL_KEYS } from '../dist/src/cluster/config.js';
+import { CHECK_RUN_OPTION_FIELDS, SCENARIO_TASK_FIELDS } from '../dist/src/harness/check-runner.js';
 
 /** The cluster's private methods (TypeScript's `private`, still on the prototype at run time): not probed. */
 const PRIVATE = new Set(
@@ -164,6 +165,17 @@ await fields(
   async (c) => (await api.startCluster(c)).stop(),
   30_000,
 );
+
+// Many seeds (a pool thread each run), a pool (closed at once), a shrink (one run of the safe code: nothing to shrink).
+const CHECK = { seeds: 1, workers: 1, faultMs: 500 };
+await each('runChecks', [CHECK], (o) => api.runChecks(o));
+await fields('runChecks', [CHECK], 0, CHECK_RUN_OPTION_FIELDS, (o) => api.runChecks(o), 60_000);
+await each('createCheckPool', [{ workers: 1 }], (o) => api.createCheckPool(o).close());
+await fields('createCheckPool', [{ workers: 1 }], 0, ['workers'], (o) => api.createCheckPool(o).close());
+const TASK = { seed: 1, mode: 'active', faultMs: 500 };
+await each('shrinkSeed', [TASK, { maxRuns: 1 }], (t, o) => api.shrinkSeed(t, o));
+await fields('shrinkSeed', [TASK, { maxRuns: 1 }], 0, SCENARIO_TASK_FIELDS, (t, o) => api.shrinkSeed(t, o), 60_000);
+await fields('shrinkSeed', [TASK, { maxRuns: 1 }], 1, ['maxRuns', 'onProgress', 'signal'], (t, o) => api.shrinkSeed(t, o), 60_000);
 
 // Methods of a live (simulated) cluster, a client and a nemesis.
 const cluster = await api.startCluster({ regions: [{ name: 'r', servers: 1 }], transport: 'sim', seed: 1 });

@@ -60,6 +60,23 @@ export type {
   TxnValue,
 } from './harness/elle/index.js';
 export { runScenario, runBankScenario, drawShape, ProgressWatch } from './harness/scenario.js';
+// Many seeds at once, as `meridian check` runs them (docs/testing.md, section 4), and a failing one shrunk.
+export { runChecks, createCheckPool } from './harness/check-runner.js';
+export type {
+  CheckRunOptions,
+  CheckRunSummary,
+  CheckPool,
+  CheckPoolOptions,
+  ScenarioReport,
+  ScenarioTask,
+  SeedOptions,
+  CheckMode,
+  UnsafeVariant,
+  ScheduleName,
+  Workload,
+} from './harness/check-runner.js';
+export { shrinkSeed } from './harness/shrink.js';
+export type { ShrinkOptions, ShrinkResult } from './harness/shrink.js';
 export type { ScenarioOptions, ScenarioResult, ScenarioShape, BankOptions, BankResult } from './harness/scenario.js';
 export {
   Nemesis,

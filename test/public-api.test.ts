@@ -34,6 +34,7 @@ const VALUES = [
   'checkLinearizable',
   'checkTransactions',
   'checkTransactionsParallel',
+  'createCheckPool',
   'defaultCrashMax',
   'describePlan',
   'drawShape',
@@ -42,8 +43,10 @@ const VALUES = [
   'formatFaultEvent',
   'histogramSeries',
   'runBankScenario',
+  'runChecks',
   'runScenario',
   'sampleValue',
+  'shrinkSeed',
   'startCluster',
   'withCluster',
 ];

@@ -14,6 +14,8 @@ import {
   formatFaultEvent,
   Nemesis,
   ProgressWatch,
+  runChecks,
+  shrinkSeed,
   startCluster,
   ValidationError,
 } from '../src/index.js';
@@ -208,4 +210,50 @@ test('error classes made by hand with the wrong arguments still make an error (t
   t.regex(new InvariantFailure(undefined as never, 1).message, /^assertions failed inside actors \(seed 1\), but none was given: undefined$/);
   t.regex(new InvariantFailure([] as never, 1).message, /but none was given: an array of 0$/);
   t.regex(new SimulationStalledError(12.5, 3).message, /at virtual time 12\.500 ms/);
+});
+
+test('runChecks and shrinkSeed refuse commits that is no array, randomShape that is no boolean, and null for any field (commits: 42 was a TypeError, randomShape: "x" ran, null meant the default)', async (t) => {
+  for (const bad of [42, {}, 'x']) {
+    await t.throwsAsync(runChecks({ seeds: 1, commits: bad as never }), {
+      instanceOf: ConfigError,
+      message: /^config\.commits: expected an array of 2pc, paxos-commit/,
+    });
+    await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', commits: bad as never }), {
+      instanceOf: ConfigError,
+      message: /^config\.commits: expected an array of/,
+    });
+  }
+  for (const bad of ['x', 1, {}]) {
+    await t.throwsAsync(runChecks({ seeds: 1, randomShape: bad as never }), {
+      instanceOf: ConfigError,
+      message: /^config\.randomShape: expected true or false/,
+    });
+  }
+  // null is no default (it was for workers, mode, from, commits...): as in a cluster's config.
+  for (const field of ['workers', 'mode', 'from', 'commits', 'randomShape', 'keys']) {
+    await t.throwsAsync(runChecks({ seeds: 1, [field]: null }), {
+      instanceOf: ConfigError,
+      message: new RegExp(`^config\\.${field}: expected (an integer|a value, or left out)`),
+    });
+  }
+  await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', faultMs: null as never }), {
+    instanceOf: ConfigError,
+    message: /^config\.faultMs: expected a value, or left out/,
+  });
+});
+
+test('shrinkSeed checks its task and options before any run, as runChecks checks its options', async (t) => {
+  await t.throwsAsync(shrinkSeed(undefined as never), { instanceOf: ValidationError, message: /^task: an object/ });
+  await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', sede: 2 } as never), { instanceOf: ValidationError, message: /^task\.sede: not an option here/ });
+  await t.throwsAsync(shrinkSeed({ seed: -1, mode: 'active' }), { instanceOf: ConfigError, message: /^config\.seed: expected an integer from 0 to 2\^32 - 1/ });
+  await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'lazy' as never }), { instanceOf: ConfigError, message: /^config\.mode: expected active, passive, hybrid/ });
+  await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', onlyFaults: [1, -2] }), {
+    instanceOf: ConfigError,
+    message: /^config\.onlyFaults: expected an array of fault episode indexes/,
+  });
+  await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', unsafe: 'nope' as never }), { instanceOf: ConfigError, message: /^config\.unsafe: / });
+  await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active' }, { maxRun: 3 } as never), {
+    instanceOf: ValidationError,
+    message: /^options\.maxRun: not an option here/,
+  });
 });

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
-import { checkInt, checkNumber, UNSAFE_VARIANT_MODES, UNSAFE_VARIANTS as VARIANTS, type UnsafeVariant as Variant } from '../cluster/config.js';
+import { checkInt, checkNumber, SEED_MAX, UNSAFE_VARIANT_MODES, UNSAFE_VARIANTS as VARIANTS, type UnsafeVariant as Variant } from '../cluster/config.js';
 import { ConfigError, StoppedError } from '../core/errors.js';
 import { allKeys, checkOptions } from '../core/validate.js';
 import type { Violation } from './linearizability.js';
@@ -541,7 +541,7 @@ export function createCheckPool(options: CheckPoolOptions = {}): CheckPool {
 }
 
 /** CheckRunOptions' fields (all of them, checked at compile time): anything else is refused. */
-const CHECK_RUN_OPTION_FIELDS = allKeys<CheckRunOptions>()([
+export const CHECK_RUN_OPTION_FIELDS = allKeys<CheckRunOptions>()([
   ...SEED_OPTION_FIELDS,
   'from',
   'seeds',
@@ -555,49 +555,20 @@ const CHECK_RUN_OPTION_FIELDS = allKeys<CheckRunOptions>()([
   'timeLimitMs',
 ]);
 
-function checkRunOptions(
-  o: CheckRunOptions,
-): Required<Omit<CheckRunOptions, keyof SeedOptions | 'onReport' | 'signal' | 'pool'>> & { pool: ScenarioPool | undefined } {
-  checkOptions(o, 'options', CHECK_RUN_OPTION_FIELDS);
-  const from = o.from ?? 1;
-  // Without a mode, the variant's own (as `meridian check` does): 'active' for most.
-  const mode = o.mode ?? defaultModeFor(o.unsafe);
-  const schedule = scheduleOf(o);
-  const maxFailures = o.maxFailures ?? Number.POSITIVE_INFINITY;
-  if (o.maxFailures !== undefined)
-    checkInt(o.maxFailures, 'maxFailures', 1, Number.POSITIVE_INFINITY, 'an integer >= 1 (stop once that many seeds failed), or undefined to run every seed');
-  const timeLimitMs = o.timeLimitMs ?? Number.POSITIVE_INFINITY;
-  if (o.timeLimitMs !== undefined)
-    checkNumber(
-      o.timeLimitMs,
-      'timeLimitMs',
-      // Above 0: the least number that is.
-      Number.MIN_VALUE,
-      CHECK_RUN_TIME_LIMIT_MS_MAX,
-      `a number of milliseconds above 0, at most ${CHECK_RUN_TIME_LIMIT_MS_MAX} (a week), or undefined for no limit`,
-    );
-  checkInt(from, 'from', 0, Number.POSITIVE_INFINITY, 'an integer >= 0');
-  checkInt(o.seeds, 'seeds', 1, CHECK_RUN_SEEDS_MAX);
-  // null is absent, as before (`??`).
-  const asked = o.workers ?? undefined;
-  if (asked !== undefined) checkInt(asked, 'workers', 1, CHECK_RUN_WORKERS_MAX);
-  const pool = o.pool;
-  if (pool !== undefined) {
-    if (!(pool instanceof ScenarioPool)) throw new ConfigError('pool', 'a CheckPool from createCheckPool(), or undefined for a pool of its own', pool);
-    if (pool.closed) throw new ConfigError('pool', 'an open CheckPool from createCheckPool(), got a closed one');
-    if (asked !== undefined && asked !== pool.workers)
-      throw new ConfigError('workers', `${pool.workers} or undefined with this pool (a run on a CheckPool uses its threads, pool.workers)`, asked);
-  }
-  const workers = pool?.workers ?? asked ?? CHECK_RUN_WORKERS_DEFAULT;
+/** The fields a run gives every seed (SeedOptions) with its mode and schedule: each refused here names itself. */
+function checkSeedFields(o: SeedOptions, mode: CheckMode, schedule: ScheduleName): void {
+  // null is no default here (as in a cluster's config): a field left out is.
+  for (const [field, value] of Object.entries(o)) if (value === null) throw new ConfigError(field, 'a value, or left out (undefined) for the default', value);
   if (!CHECK_MODES.includes(mode)) throw new ConfigError('mode', CHECK_MODES.join(', '), mode);
   if (!SCHEDULES.includes(schedule)) throw new ConfigError('schedule', SCHEDULES.join(', '), schedule);
   if (o.unsafe !== undefined && !UNSAFE_VARIANTS.includes(o.unsafe)) throw new ConfigError('unsafe', UNSAFE_VARIANTS.join(', '), o.unsafe);
   if (o.workload !== undefined && !WORKLOADS.includes(o.workload)) throw new ConfigError('workload', WORKLOADS.join(', '), o.workload);
   if (o.txnUnsafe !== undefined && !TXN_UNSAFE_VARIANTS.includes(o.txnUnsafe)) throw new ConfigError('txnUnsafe', TXN_UNSAFE_VARIANTS.join(', '), o.txnUnsafe);
+  if (o.commits !== undefined && o.commits !== null && !Array.isArray(o.commits))
+    throw new ConfigError('commits', `an array of ${TXN_CHECK_COMMITS.join(', ')}`, o.commits);
   for (const c of o.commits ?? []) if (!TXN_CHECK_COMMITS.includes(c)) throw new ConfigError('commits', TXN_CHECK_COMMITS.join(', '), c);
+  if (o.randomShape !== undefined && typeof o.randomShape !== 'boolean') throw new ConfigError('randomShape', 'true or false', o.randomShape);
   if (o.limits !== undefined && !LIMITS_CHOICES.includes(o.limits)) throw new ConfigError('limits', LIMITS_CHOICES.join(', '), o.limits);
-  if (o.onReport !== undefined && typeof o.onReport !== 'function') throw new ConfigError('onReport', 'a function', o.onReport);
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new ConfigError('signal', 'an AbortSignal', o.signal);
   if (o.workload !== 'txn' && o.commits !== undefined) kvCommit(o);
   // A variant the mode cannot run fails here, not in every seed's cluster; each workload its own variants.
   if (o.workload !== 'txn') checkScenarioVariant({ mode, unsafe: o.unsafe });
@@ -622,6 +593,56 @@ function checkRunOptions(
   }
   if (o.workload === 'txn' && o.txnShare !== undefined)
     throw new ConfigError('workload', "'kv' (txnShare mixes transactions into the kv scenario's calls)", o.workload);
+}
+
+/** ScenarioTask's fields: anything else is refused. */
+export const SCENARIO_TASK_FIELDS = allKeys<ScenarioTask>()([...SEED_OPTION_FIELDS, 'seed', 'mode', 'schedule', 'onlyFaults']);
+
+/** A task given from outside (shrinkSeed), checked as runChecks checks its options. */
+export function checkScenarioTask(task: ScenarioTask): void {
+  checkOptions(task, 'task', SCENARIO_TASK_FIELDS);
+  checkInt(task.seed, 'seed', 0, SEED_MAX, 'an integer from 0 to 2^32 - 1');
+  if (task.onlyFaults !== undefined && (!Array.isArray(task.onlyFaults) || task.onlyFaults.some((i) => !Number.isInteger(i) || i < 0)))
+    throw new ConfigError('onlyFaults', 'an array of fault episode indexes (integers >= 0)', task.onlyFaults);
+  checkSeedFields(task, task.mode, scheduleOf(task));
+}
+
+function checkRunOptions(
+  o: CheckRunOptions,
+): Required<Omit<CheckRunOptions, keyof SeedOptions | 'onReport' | 'signal' | 'pool'>> & { pool: ScenarioPool | undefined } {
+  checkOptions(o, 'options', CHECK_RUN_OPTION_FIELDS);
+  const from = o.from ?? 1;
+  // Without a mode, the variant's own (as `meridian check` does): 'active' for most.
+  const mode = o.mode ?? defaultModeFor(o.unsafe);
+  const schedule = scheduleOf(o);
+  const maxFailures = o.maxFailures ?? Number.POSITIVE_INFINITY;
+  if (o.maxFailures !== undefined)
+    checkInt(o.maxFailures, 'maxFailures', 1, Number.POSITIVE_INFINITY, 'an integer >= 1 (stop once that many seeds failed), or undefined to run every seed');
+  const timeLimitMs = o.timeLimitMs ?? Number.POSITIVE_INFINITY;
+  if (o.timeLimitMs !== undefined)
+    checkNumber(
+      o.timeLimitMs,
+      'timeLimitMs',
+      // Above 0: the least number that is.
+      Number.MIN_VALUE,
+      CHECK_RUN_TIME_LIMIT_MS_MAX,
+      `a number of milliseconds above 0, at most ${CHECK_RUN_TIME_LIMIT_MS_MAX} (a week), or undefined for no limit`,
+    );
+  checkInt(from, 'from', 0, Number.POSITIVE_INFINITY, 'an integer >= 0');
+  checkInt(o.seeds, 'seeds', 1, CHECK_RUN_SEEDS_MAX);
+  const asked = o.workers;
+  if (asked !== undefined) checkInt(asked, 'workers', 1, CHECK_RUN_WORKERS_MAX);
+  const pool = o.pool;
+  if (pool !== undefined) {
+    if (!(pool instanceof ScenarioPool)) throw new ConfigError('pool', 'a CheckPool from createCheckPool(), or undefined for a pool of its own', pool);
+    if (pool.closed) throw new ConfigError('pool', 'an open CheckPool from createCheckPool(), got a closed one');
+    if (asked !== undefined && asked !== pool.workers)
+      throw new ConfigError('workers', `${pool.workers} or undefined with this pool (a run on a CheckPool uses its threads, pool.workers)`, asked);
+  }
+  const workers = pool?.workers ?? asked ?? CHECK_RUN_WORKERS_DEFAULT;
+  if (o.onReport !== undefined && typeof o.onReport !== 'function') throw new ConfigError('onReport', 'a function', o.onReport);
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new ConfigError('signal', 'an AbortSignal', o.signal);
+  checkSeedFields(o, mode, schedule);
   return { from, seeds: o.seeds, workers, pool, mode, schedule, maxFailures, timeLimitMs };
 }
 

@@ -12,8 +12,9 @@
  * the transactions' cut (they are its workload); its episodes are numbered per protocol's run.
  */
 import { ConfigError } from '../core/errors.js';
+import { allKeys, checkOptions } from '../core/validate.js';
 import type { ScenarioTask } from './check-runner.js';
-import { runOneSeed, scheduleOf, shapeOf, type ScenarioReport } from './check-runner.js';
+import { checkScenarioTask, runOneSeed, scheduleOf, shapeOf, type ScenarioReport } from './check-runner.js';
 import { SCENARIO_DEFAULTS, SCENARIO_SHAPE_DEFAULTS } from './scenario.js';
 
 /** Trial runs a shrink may use, by default. */
@@ -42,7 +43,12 @@ export interface ShrinkOptions {
   signal?: AbortSignal;
 }
 
+const SHRINK_OPTION_FIELDS = allKeys<ShrinkOptions>()(['maxRuns', 'onProgress', 'signal']);
+
+/** Shrink a failing seed's run (`meridian check --shrink`): the task is checked first, as runChecks checks its options. */
 export async function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}): Promise<ShrinkResult> {
+  checkScenarioTask(task);
+  checkOptions(options, 'options', SHRINK_OPTION_FIELDS);
   const maxRuns = options.maxRuns ?? SHRINK_RUNS_DEFAULT;
   if (!Number.isInteger(maxRuns) || maxRuns < 1 || maxRuns > SHRINK_RUNS_MAX)
     throw new ConfigError('maxRuns', `an integer from 1 to ${SHRINK_RUNS_MAX}`, maxRuns);

@@ -277,7 +277,8 @@ function parseArgs(argv) {
       for (const name of out.only) {
         if (!MUTANTS.some((m) => m.name === name)) throw new Error(`--only: mutant names from ${MUTANTS.map((m) => m.name).join(', ')} (got ${name})`);
       }
-    } else throw new Error(`unknown argument ${a} (--seeds N, --workers K, --only a,b, --json, then -- and check flags for every run)`);
+    } else
+      throw new Error(`unknown argument ${a} (--seeds N, --workers K, --only a,b, --json, then -- and check flags for every run; --help prints the usage)`);
   }
   return out;
 }
@@ -353,6 +354,13 @@ async function main() {
     });
   }
 
+  if (process.argv.includes('--help') && !process.argv.slice(2, process.argv.indexOf('--help')).includes('--')) {
+    console.log(
+      'usage: node scripts/mutants.mjs [--seeds N] [--workers K] [--only a,b] [--json] [-- check flags for every run]\n' +
+        `mutants: ${MUTANTS.map((m) => m.name).join(', ')}`,
+    );
+    process.exit(0);
+  }
   let options;
   try {
     options = parseArgs(process.argv.slice(2));

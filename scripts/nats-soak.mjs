@@ -34,11 +34,17 @@ function parseArgs(argv) {
       if (!['nats', 'threads'].includes(value)) throw new Error(`--transport: nats or threads, got ${JSON.stringify(value)}`);
       out.transport = value;
     } else if (flag === '--out') out.dir = value;
-    else throw new Error(`unknown flag ${JSON.stringify(flag)} (--from, --runs, --mode, --commit, --transport, --out)`);
+    else throw new Error(`unknown flag ${JSON.stringify(flag)} (--from, --runs, --mode, --commit, --transport, --out; --help prints the usage)`);
   }
   return out;
 }
 
+if (process.argv.includes('--help')) {
+  console.log(
+    'usage: node scripts/nats-soak.mjs [--from S] [--runs N] [--mode passive|active|hybrid] [--commit 2pc|paxos-commit] [--transport nats|threads] [--out DIR]',
+  );
+  process.exit(0);
+}
 let o;
 try {
   o = parseArgs(process.argv.slice(2));

@@ -43,3 +43,24 @@ for (const name of ['check-warmup', 'lone-put-gaps', 'thread-cpu', 'elle', 'bala
     t.is(r.stderr, '');
   });
 }
+
+// The repository's long-run scripts (scripts/, run after a build): --help was an unknown argument.
+for (const [name, bad, line] of [
+  [
+    'mutants',
+    '--bogus',
+    'mutants: unknown argument --bogus (--seeds N, --workers K, --only a,b, --json, then -- and check flags for every run; --help prints the usage)\n',
+  ],
+  ['nats-soak', '--x', 'nats-soak: unknown flag "--x" (--from, --runs, --mode, --commit, --transport, --out; --help prints the usage)\n'],
+] as const) {
+  test(`scripts/${name}.mjs: --help prints its usage, a bad argument one line and exit 2, nothing run`, async (t) => {
+    const file = new URL(`../../scripts/${name}.mjs`, import.meta.url);
+    const help = await runNode(file, ['--help'], 60_000);
+    t.is(help.code, 0, help.stderr);
+    t.true(help.stdout.startsWith(`usage: node scripts/${name}.mjs [`), help.stdout);
+    const r = await runNode(file, [bad, '1'], 60_000);
+    t.is(r.code, 2, r.stderr);
+    t.is(r.stderr, line);
+    t.is(r.stdout, '');
+  });
+}

@@ -2,6 +2,7 @@ import test from 'ava';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as api from '../src/index.js';
+import { runNode } from './helpers/run-node.js';
 import { ConfigError, startCluster, type BalancerConfig, type ClusterConfig, type HeartbeatConfig } from '../src/index.js';
 
 /**
@@ -142,4 +143,13 @@ test('balancer and heartbeat sections are typed; wrong keys and values are compi
     });
     t.is(error?.field, field, error?.message);
   }
+});
+
+test("the tour (docs/examples/tour.mjs) prints what the README shows: the simulator's run is the same on any machine", async (t) => {
+  const readme = readFileSync(`${root}README.md`, 'utf8');
+  const block = /```\n\$ node docs\/examples\/tour\.mjs[^\n]*\n([\s\S]*?)```/.exec(readme);
+  t.truthy(block, "README's tour block (`$ node docs/examples/tour.mjs`)");
+  const r = await runNode(new URL('../../docs/examples/tour.mjs', import.meta.url), [], 60_000);
+  t.is(r.code, 0, r.stderr);
+  t.is(r.stdout, block![1]);
 });

@@ -510,7 +510,9 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
     args.seedsFromTime === true
       ? `seeds from ${from} for ${duration(timeLimit!)}`
       : `seeds ${from}..${from + total - 1}${timeLimit === undefined ? '' : ` (at most ${duration(timeLimit)})`}`;
-  io.out(`meridian check: ${range}, ${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${what}${sizes}, ${workers} worker${workers === 1 ? '' : 's'}`);
+  io.out(
+    `meridian check: ${range}, ${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${what}${sizes}, ${workers} worker${workers === 1 ? '' : 's'}`,
+  );
   const every = Math.max(1, Math.ceil(total / PROGRESS_STEPS));
   const started = performance.now();
   let failedSoFar = 0;

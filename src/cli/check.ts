@@ -35,6 +35,7 @@ import {
 import { ALL_FAULT_KINDS, type FaultKind } from '../harness/nemesis.js';
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
 import { unwritableReason } from './output-file.js';
+import { count } from './format.js';
 import {
   drawShape,
   LIMITS_CHOICES,
@@ -511,7 +512,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
       ? `seeds from ${from} for ${duration(timeLimit!)}`
       : `seeds ${from}..${from + total - 1}${timeLimit === undefined ? '' : ` (at most ${duration(timeLimit)})`}`;
   io.out(
-    `meridian check: ${range}, ${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${what}${sizes}, ${workers} worker${workers === 1 ? '' : 's'}`,
+    `meridian check: ${range}, ${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${what}${sizes}, ${count(workers, 'worker')}`,
   );
   const every = Math.max(1, Math.ceil(total / PROGRESS_STEPS));
   const started = performance.now();
@@ -525,7 +526,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
           () => {
             const seconds = (performance.now() - started) / 1000;
             io.out(
-              `progress ${doneSoFar} ${doneSoFar === 1 ? 'seed' : 'seeds'} (${failedSoFar} failed, ${unknownSoFar} unknown; ${(doneSoFar / Math.max(seconds, 1e-9)).toFixed(1)} seeds/s, about ${duration(timeLimit! - seconds)} left)`,
+              `progress ${count(doneSoFar, 'seed')} (${failedSoFar} failed, ${unknownSoFar} unknown; ${(doneSoFar / Math.max(seconds, 1e-9)).toFixed(1)} seeds/s, about ${duration(timeLimit! - seconds)} left)`,
             );
           },
           (timeLimit! * 1_000) / PROGRESS_STEPS,
@@ -580,7 +581,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
   io.out(`unknown outcomes per seed: mean ${pct(meanShare)}, max ${pct(maxShare)} (calls that timed out: they may or may not have taken effect)`);
   const list = (rs: ScenarioReport[]): string => (rs.length > 0 ? ` (${rs.map((r) => r.seed).join(', ')})` : '');
   const ran = summary.reports.length;
-  const ofTotal = args.seedsFromTime === true ? `${ran} ${ran === 1 ? 'seed' : 'seeds'}` : `${ran} of ${total} seeds`;
+  const ofTotal = args.seedsFromTime === true ? count(ran, 'seed') : `${ran} of ${count(total, 'seed')}`;
   io.out(
     `check: ${
       summary.interrupted
@@ -589,9 +590,9 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
           ? `stopped after ${ofTotal} (--max-failures ${args.maxFailures} reached)`
           : summary.stoppedAtTimeLimit
             ? `time limit (${duration(timeLimit!)}) reached after ${ofTotal}`
-            : `${total} seeds`
+            : count(total, 'seed')
     }, ${summary.passed} passed, ${summary.failed.length} failed${list(summary.failed)}, ${summary.unknown.length} unknown${list(summary.unknown)}; ` +
-      `${summary.operations} operations checked, ${seconds.toFixed(1)} s on ${summary.workers} worker${summary.workers === 1 ? '' : 's'} (${(ran / Math.max(seconds, 1e-9)).toFixed(1)} seeds/s)`,
+      `${summary.operations} operations checked, ${seconds.toFixed(1)} s on ${count(summary.workers, 'worker')} (${(ran / Math.max(seconds, 1e-9)).toFixed(1)} seeds/s)`,
   );
   if (args.jsonFile !== undefined) {
     const head = {
@@ -646,7 +647,7 @@ async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
   const s = r.shrunk;
   const episodes = s.onlyFaults === undefined ? `${r.result.faultEpisodes} (all)` : `${s.onlyFaults.length} of ${r.result.faultEpisodes} drawn`;
   io.out(
-    `${r.interrupted ? `shrink interrupted after ${r.runs} runs, the smallest failing run so far` : `shrunk in ${r.runs} runs`}: ${s.clients === 1 ? '1 client' : `${s.clients ?? 'default'} clients`}, ${s.keys === 1 ? '1 key' : `${s.keys ?? 'default'} keys`}, ${s.faultMs ?? 'default'} ms of faults${txn ? '' : `, ${s.txnShare === undefined ? 'the default share of transactions' : txnSharePhrase(s.txnShare)}`}${shapePhrase(s)}, fault episodes ${episodes}`,
+    `${r.interrupted ? `shrink interrupted after ${count(r.runs, 'run')}, the smallest failing run so far` : `shrunk in ${count(r.runs, 'run')}`}: ${s.clients === 1 ? '1 client' : `${s.clients ?? 'default'} clients`}, ${s.keys === 1 ? '1 key' : `${s.keys ?? 'default'} keys`}, ${s.faultMs ?? 'default'} ms of faults${txn ? '' : `, ${s.txnShare === undefined ? 'the default share of transactions' : txnSharePhrase(s.txnShare)}`}${shapePhrase(s)}, fault episodes ${episodes}`,
   );
   io.out(`failure: ${describeFailure(r.result)}`);
   for (const v of r.result.violations) for (const line of formatViolation(v)) io.out(`  ${line}`);

@@ -11,6 +11,7 @@
  * (`workload: 'txn'`, with the Nemesis: 'targeted' or 'swarm') shrinks the same way, without
  * the transactions' cut (they are its workload); its episodes are numbered per protocol's run.
  */
+import { checkInt } from '../cluster/config.js';
 import { ConfigError } from '../core/errors.js';
 import { allKeys, checkOptions } from '../core/validate.js';
 import type { ScenarioTask } from './check-runner.js';
@@ -49,9 +50,7 @@ const SHRINK_OPTION_FIELDS = allKeys<ShrinkOptions>()(['maxRuns', 'onProgress', 
 export async function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}): Promise<ShrinkResult> {
   checkScenarioTask(task);
   checkOptions(options, 'options', SHRINK_OPTION_FIELDS);
-  const maxRuns = options.maxRuns ?? SHRINK_RUNS_DEFAULT;
-  if (!Number.isInteger(maxRuns) || maxRuns < 1 || maxRuns > SHRINK_RUNS_MAX)
-    throw new ConfigError('maxRuns', `an integer from 1 to ${SHRINK_RUNS_MAX}`, maxRuns);
+  const maxRuns = checkInt(options.maxRuns ?? SHRINK_RUNS_DEFAULT, 'maxRuns', 1, SHRINK_RUNS_MAX);
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new ConfigError('signal', 'an AbortSignal', options.signal);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new ConfigError('onProgress', 'a function', options.onProgress);
   const stopped = (): boolean => options.signal?.aborted === true;

@@ -1,7 +1,8 @@
 import test from 'ava';
 import { ConfigError, StoppedError, ValidationError } from '../src/core/errors.js';
 import { runNodeScript } from './helpers/run-node.js';
-import { createCheckPool, runChecks, type CheckPool, type CheckRunSummary, type ScenarioReport } from '../src/harness/check-runner.js';
+import { fileURLToPath } from 'node:url';
+import { createCheckPool, createCheckPoolOf, runChecks, type CheckPool, type CheckRunSummary, type ScenarioReport } from '../src/harness/check-runner.js';
 
 /** Small seeds (4 clients, a one-second fault phase): a second or two each on a cold thread. */
 const SMALL = { clients: 4, faultMs: 1_000 } as const;
@@ -101,4 +102,15 @@ test('an open pool does not keep the process alive: a script that runs a seed on
   t.log(`${stdout.trim()}; exited ${code} after ${Math.round(performance.now() - started)} ms`);
   t.is(code, 0, `exited by itself (null: killed at 20 s); stderr: ${stderr}`);
   t.regex(stdout, /^seed 1 pass/);
+});
+
+test('a pool whose threads fail as they load (a broken build): the run rejects naming the failure, later runs at once; before, the process died or the run waited for ever', async (t) => {
+  // piscina fails the task on a thread that fails as it loads, or emits 'error' if it had none
+  // (with no listener, that ended the process), and starts no thread again after one failed to load.
+  const pool = createCheckPoolOf(fileURLToPath(new URL('./fixtures/broken-worker.js', import.meta.url)), 1);
+  const failed = { message: /^runChecks: a pool thread failed, and the pool runs nothing more: this task module does not load$/ };
+  const first = await t.throwsAsync(runChecks({ seeds: 2, pool }), failed);
+  t.log(first?.message);
+  await t.throwsAsync(runChecks({ seeds: 1, pool }), failed);
+  await pool.close();
 });

@@ -1,6 +1,6 @@
 /**
  * A piscina task: run one seeded sim scenario and check its history. Stateless; the pool is
- * started and destroyed by src/harness/check-runner.ts.
+ * src/harness/check-runner.ts's (a run's own, or a CheckPool kept between runs).
  */
 import { runOneSeed, type ScenarioReport, type ScenarioTask } from '../src/harness/check-runner.js';
 

@@ -404,7 +404,7 @@ function hungReport(task: ScenarioTask, elapsedMs: number): ScenarioReport {
 }
 
 /** A passing report of nothing yet: what a run adds its results to. */
-function emptyReport(task: ScenarioTask): ScenarioReport {
+export function emptyReport(task: ScenarioTask): ScenarioReport {
   return {
     seed: task.seed,
     mode: task.mode,
@@ -440,7 +440,9 @@ const workerFile = fileURLToPath(new URL('../../workers/scenario.js', import.met
 /**
  * Worker threads for runChecks that outlive a run: a pool worker spends about a CPU second
  * compiling and warming up before its seeds run at full speed, which a run on a pool of its own
- * pays every time. From createCheckPool.
+ * pays every time. From createCheckPool. A thread that fails (its module does not load, or it
+ * dies under a seed; a seed's own failure is a report) fails the pool: the run on it and every
+ * later one reject with an Error naming what the thread threw. Close it and make another.
  */
 export interface CheckPool {
   /** Its threads (the `workers` of every run on it). */
@@ -469,15 +471,41 @@ class ScenarioPool implements CheckPool {
   #closed: Promise<void> | undefined;
   /** Settles when every run begun on the pool so far has ended: the next run's turn. */
   #idle: Promise<unknown> = Promise.resolve();
+  /** What a failed thread threw (see `failure`), and the signal that stops the runs on the pool. */
+  #failure: { error: unknown } | undefined;
+  readonly #failing = new AbortController();
 
-  constructor(workers: number) {
+  /** `filename`: the task module (the scenario worker; a test gives its own). */
+  constructor(workers: number, filename = workerFile) {
     this.workers = workers;
     // Loaded here (require: createCheckPool returns at once, its threads starting): the pool's
     // workers import this module too, and need no pool of their own.
     const { Piscina } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
     // Its threads load the scenario module as they start; piscina unrefs them, and refs a
     // thread's port only while a task is on it, so an idle pool does not keep the process alive.
-    this.#piscina = new Piscina({ filename: workerFile, minThreads: workers, maxThreads: workers });
+    this.#piscina = new Piscina({ filename, minThreads: workers, maxThreads: workers });
+    // A thread that fails with no task on it (its module throws as it loads: a broken build)
+    // makes piscina emit 'error', which with no listener would end the process; and piscina
+    // starts no thread again after one failed to load, so the runs waiting for a thread would
+    // wait for ever. The pool is failed for good: the run on it stops, and every later one
+    // rejects with what the thread threw.
+    this.#piscina.on('error', (error: unknown) => this.fail(error));
+  }
+
+  /** A thread failed (outside any seed, or under one: not the seed's own failure, which is a report). */
+  fail(error: unknown): void {
+    this.#failure ??= { error };
+    this.#failing.abort();
+  }
+
+  /** What a failed thread threw, if one failed: the pool runs nothing more. */
+  get failure(): { error: unknown } | undefined {
+    return this.#failure;
+  }
+
+  /** Fires when a thread fails (see `failure`). */
+  get failing(): AbortSignal {
+    return this.#failing.signal;
   }
 
   get closed(): boolean {
@@ -538,6 +566,11 @@ function closedError(): StoppedError {
 export function createCheckPool(options: CheckPoolOptions = {}): CheckPool {
   checkOptions(options, 'options', CHECK_POOL_OPTION_FIELDS);
   return new ScenarioPool(checkInt(options.workers ?? CHECK_RUN_WORKERS_DEFAULT, 'workers', 1, CHECK_RUN_WORKERS_MAX));
+}
+
+/** Testing only: a CheckPool whose threads run the task module `filename` instead of the scenario worker. */
+export function createCheckPoolOf(filename: string, workers: number): CheckPool {
+  return new ScenarioPool(workers, filename);
 }
 
 /** CheckRunOptions' fields (all of them, checked at compile time): anything else is refused. */
@@ -654,10 +687,10 @@ function checkRunOptions(
 export async function runChecks(options: CheckRunOptions): Promise<CheckRunSummary> {
   const o = checkRunOptions(options);
   const pool = o.pool ?? new ScenarioPool(o.workers);
-  // The caller's signal, enough failures, the time limit, or the pool closing: any stops the run.
+  // The caller's signal, enough failures, the time limit, the pool closing or failing: any stops the run.
   const enough = new AbortController();
   const deadline = new AbortController();
-  const stop = AbortSignal.any([...(options.signal === undefined ? [] : [options.signal]), enough.signal, deadline.signal, pool.closing]);
+  const stop = AbortSignal.any([...(options.signal === undefined ? [] : [options.signal]), enough.signal, deadline.signal, pool.closing, pool.failing]);
   const endTurn = await pool.turn(stop);
   const started = performance.now();
   const reports: ScenarioReport[] = [];
@@ -688,7 +721,12 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       } catch (error) {
         // Closing the pool fails the tasks on it (piscina's own error): the run ends below.
         if (pool.closed) return;
-        if (!signal.aborted) throw error;
+        // Not aborted: the thread failed under the seed (a seed's own failure is a report), and
+        // one that failed as it loaded is never started again: the pool fails, the run ends below.
+        if (!signal.aborted) {
+          pool.fail(error);
+          return;
+        }
         if (stopped()) return;
         report = hungReport(task, performance.now() - started);
       } finally {
@@ -703,6 +741,14 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
   };
   try {
     await Promise.all(Array.from({ length: Math.min(o.seeds, o.workers * TASKS_IN_FLIGHT_PER_WORKER) }, lane));
+    // A thread failed (its module did not load, or it died under a seed): nothing more runs on the pool.
+    const failure = pool.failure;
+    if (failure !== undefined) {
+      // A thread's error comes across as a copy: its message, if it has one.
+      const message = (failure.error as { message?: unknown } | null)?.message;
+      const what = typeof message === 'string' ? message : String(failure.error);
+      throw new Error(`runChecks: a pool thread failed, and the pool runs nothing more: ${what}`, { cause: failure.error });
+    }
     // Closed by its owner (not this run) before the run ended: the seeds that finished are not a run.
     if (pool.closed && o.pool !== undefined)
       throw new StoppedError(`runChecks: its CheckPool was closed during the run (${reports.length} of ${o.seeds} seeds had finished)`);

@@ -240,6 +240,10 @@ test('runChecks and shrinkSeed refuse commits that is no array, randomShape that
     instanceOf: ConfigError,
     message: /^config\.faultMs: expected a value, or left out/,
   });
+  await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active' }, { maxRuns: null as never }), {
+    instanceOf: ConfigError,
+    message: /^config\.maxRuns: expected a value, or left out/,
+  });
 });
 
 test('shrinkSeed checks its task and options before any run, as runChecks checks its options', async (t) => {

@@ -588,10 +588,14 @@ export const CHECK_RUN_OPTION_FIELDS = allKeys<CheckRunOptions>()([
   'timeLimitMs',
 ]);
 
+/** null is no default here (as in a cluster's config): a field left out is. */
+export function refuseNulls(o: object): void {
+  for (const [field, value] of Object.entries(o)) if (value === null) throw new ConfigError(field, 'a value, or left out (undefined) for the default', value);
+}
+
 /** The fields a run gives every seed (SeedOptions) with its mode and schedule: each refused here names itself. */
 function checkSeedFields(o: SeedOptions, mode: CheckMode, schedule: ScheduleName): void {
-  // null is no default here (as in a cluster's config): a field left out is.
-  for (const [field, value] of Object.entries(o)) if (value === null) throw new ConfigError(field, 'a value, or left out (undefined) for the default', value);
+  refuseNulls(o);
   if (!CHECK_MODES.includes(mode)) throw new ConfigError('mode', CHECK_MODES.join(', '), mode);
   if (!SCHEDULES.includes(schedule)) throw new ConfigError('schedule', SCHEDULES.join(', '), schedule);
   if (o.unsafe !== undefined && !UNSAFE_VARIANTS.includes(o.unsafe)) throw new ConfigError('unsafe', UNSAFE_VARIANTS.join(', '), o.unsafe);

@@ -15,7 +15,7 @@ import { checkInt } from '../cluster/config.js';
 import { ConfigError } from '../core/errors.js';
 import { allKeys, checkOptions } from '../core/validate.js';
 import type { ScenarioTask } from './check-runner.js';
-import { checkScenarioTask, runOneSeed, scheduleOf, shapeOf, type ScenarioReport } from './check-runner.js';
+import { checkScenarioTask, refuseNulls, runOneSeed, scheduleOf, shapeOf, type ScenarioReport } from './check-runner.js';
 import { SCENARIO_DEFAULTS, SCENARIO_SHAPE_DEFAULTS } from './scenario.js';
 
 /** Trial runs a shrink may use, by default. */
@@ -50,6 +50,7 @@ const SHRINK_OPTION_FIELDS = allKeys<ShrinkOptions>()(['maxRuns', 'onProgress', 
 export async function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}): Promise<ShrinkResult> {
   checkScenarioTask(task);
   checkOptions(options, 'options', SHRINK_OPTION_FIELDS);
+  refuseNulls(options);
   const maxRuns = checkInt(options.maxRuns ?? SHRINK_RUNS_DEFAULT, 'maxRuns', 1, SHRINK_RUNS_MAX);
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new ConfigError('signal', 'an AbortSignal', options.signal);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new ConfigError('onProgress', 'a function', options.onProgress);

@@ -65,6 +65,7 @@ test("runChecks refuses workers other than the pool's, a closed pool and anythin
   }
   t.throws(() => createCheckPool({ threads: 2 } as never), { instanceOf: ValidationError, message: /^options\.threads: not an option here/ });
   t.throws(() => createCheckPool(null as never), { instanceOf: ValidationError });
+  t.throws(() => createCheckPool({ workers: null as never }), { instanceOf: ConfigError, message: /^config\.workers: expected a value, or left out/ });
 });
 
 test('closing a pool ends the run on it and the run waiting for its turn with a StoppedError, at once; close() again is the same promise', async (t) => {

@@ -565,6 +565,7 @@ function closedError(): StoppedError {
  */
 export function createCheckPool(options: CheckPoolOptions = {}): CheckPool {
   checkOptions(options, 'options', CHECK_POOL_OPTION_FIELDS);
+  refuseNulls(options);
   return new ScenarioPool(checkInt(options.workers ?? CHECK_RUN_WORKERS_DEFAULT, 'workers', 1, CHECK_RUN_WORKERS_MAX));
 }
 

@@ -8,6 +8,7 @@ import { duration, main } from '../src/cli/check.js';
 import { createCheckPool, runChecks, TASKS_IN_FLIGHT_PER_WORKER, type CheckPool } from '../src/harness/check-runner.js';
 import { ConfigError } from '../src/core/errors.js';
 import { shrinkSeed } from '../src/harness/shrink.js';
+import { runNode } from './helpers/run-node.js';
 
 /**
  * A run of many seeds stopped part way: `runChecks`'s `signal`, and Ctrl-C (SIGINT) on the
@@ -253,7 +254,15 @@ test('--time-limit S without --seeds: seeds from --from on until the time is up,
     // file's other tests beside it); a run stopped by its time now waits for its first seed.
     // 4 s: what is checked is the same for any limit, and the worker runs seeds for all of it
     // (8 s kept a core busy for 8 s).
-    const { code, out } = await run(['--time-limit', '4', '--from', '500', '--workers', '1', '--json', file]);
+    // In a process of its own: the progress lines come from a timer on the command's event loop,
+    // which this file's other tests (seeds run in this thread) held for seconds (a fresh-clone
+    // CI run on 2026-12-04 printed one line in 6 s).
+    const r = await runNode(
+      new URL('../src/cli.js', import.meta.url),
+      ['check', '--time-limit', '4', '--from', '500', '--workers', '1', '--json', file],
+      120_000,
+    );
+    const { code, stdout: out } = r;
     t.log(out.split('\n').find((l) => l.startsWith('check:')));
     t.regex(out, /^meridian check: seeds from 500 for 4 s, /);
     const m = /\ncheck: time limit \(4 s\) reached after (\d+) seeds?, (\d+) passed, 0 failed, 0 unknown/.exec(out);
@@ -261,7 +270,7 @@ test('--time-limit S without --seeds: seeds from --from on until the time is up,
     t.true(Number(m![1]) >= 1, 'some seed ran');
     t.is(Number(m![2]), Number(m![1]));
     t.is(code, 0);
-    // Timer-driven progress: one every 0.4 s until the run ends (fewer when other tests of this file hold the event loop).
+    // Timer-driven progress: one every 0.4 s until the run ends.
     t.true((out.match(/^progress \d+ seeds? \(0 failed, 0 unknown; [\d.]+ seeds\/s, about \d+ s left\)$/gm) ?? []).length >= 2, out);
     const json = JSON.parse(readFileSync(file, 'utf8')) as { ran: number; stoppedAtTimeLimit: boolean; interrupted: boolean; reports: Array<{ seed: number }> };
     t.true(json.stoppedAtTimeLimit);

@@ -13,11 +13,18 @@ import type { SuiteRun } from '../bench/lib/suite.js';
  * report says where the run stopped, and the exit status is 130.
  */
 
-test('interrupted during its second suite, the runner writes the first to --json and --html, says where it stopped, and returns 130', async (t) => {
+/** A run's --json and --html files, in a folder of their own that is removed after `body`. */
+async function withReportFiles(body: (files: { json: string; html: string }) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-bench-int-'));
   try {
-    const json = join(dir, 'r.json');
-    const html = join(dir, 'r.html');
+    await body({ json: join(dir, 'r.json'), html: join(dir, 'r.html') });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('interrupted during its second suite, the runner writes the first to --json and --html, says where it stopped, and returns 130', async (t) => {
+  await withReportFiles(async ({ json, html }) => {
     const stop = new AbortController();
     const fakes: Partial<Record<SuiteName, SuiteRun>> = {
       transport: () => Promise.resolve({ suite: 'transport', figures: { boot_ms: 12 } }),
@@ -43,16 +50,11 @@ test('interrupted during its second suite, the runner writes the first to --json
     t.true(page.includes('commit never started'));
     t.true(page.includes('replication: none batch 1: 1234 puts/s'));
     t.true(page.includes('<section id="transport">'));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a run that is not interrupted writes no interrupted entry and returns 0', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'meridian-bench-int-'));
-  try {
-    const json = join(dir, 'r.json');
-    const html = join(dir, 'r.html');
+  await withReportFiles(async ({ json, html }) => {
     const code = await main(['transport', '--json', json, '--html', html], {
       loadSuite: () => Promise.resolve(() => Promise.resolve({ suite: 'transport', figures: { boot_ms: 12 } })),
       interrupt: new AbortController().signal,
@@ -61,9 +63,7 @@ test('a run that is not interrupted writes no interrupted entry and returns 0', 
     const report = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
     t.false('interrupted' in report);
     t.false(readFileSync(html, 'utf8').includes('Interrupted'));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 /**
@@ -96,10 +96,7 @@ for (const [entry, file, first] of [
   ['meridian bench', '../src/cli.js', ['bench']],
 ] as const) {
   test(`SIGINT to ${entry} in the middle of a suite: the files are written, the run says it was interrupted and ends there, exit 130`, async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'meridian-bench-int-'));
-    try {
-      const json = join(dir, 'r.json');
-      const html = join(dir, 'r.html');
+    await withReportFiles(async ({ json, html }) => {
       const r = await interrupted(file, [...first, 'transport', '--quick', '--json', json, '--html', html]);
       t.true(r.sent, r.stderr);
       t.deepEqual({ code: r.code, signal: r.signal }, { code: 130, signal: null }, r.stderr);
@@ -111,17 +108,12 @@ for (const [entry, file, first] of [
       t.is(report.interrupted.suite, 'transport');
       t.deepEqual(report.interrupted.notRun, []);
       t.true(readFileSync(html, 'utf8').includes('Interrupted (Ctrl-C) during transport'));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 }
 
 test('SIGINT to node dist/bench/run.js during its second suite: the first, which finished, is in --json and --html', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'meridian-bench-int-'));
-  try {
-    const json = join(dir, 'r.json');
-    const html = join(dir, 'r.html');
+  await withReportFiles(async ({ json, html }) => {
     const r = await interrupted('../bench/run.js', ['latency-model', 'transport', '--quick', '--json', json, '--html', html], 'bench: [2/2] transport');
     t.true(r.sent, r.stderr);
     t.deepEqual({ code: r.code, signal: r.signal }, { code: 130, signal: null }, r.stderr);
@@ -136,7 +128,5 @@ test('SIGINT to node dist/bench/run.js during its second suite: the first, which
     const page = readFileSync(html, 'utf8');
     t.true(page.includes('<strong>Interrupted (Ctrl-C) during transport</strong>: 1 suite finished'));
     t.true(page.includes('<section id="latency-model">'));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

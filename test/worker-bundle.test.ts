@@ -1,4 +1,5 @@
 import test from 'ava';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,31 +10,46 @@ import { CLUSTER_WORKER_BUNDLE, freshBundle, startCluster } from '../src/cluster
 // `npm run build` (which `npm test` runs first) bundles the cluster's worker entry; a threads
 // cluster's workers load that one file instead of some sixty modules each.
 
-test('the build left a bundle of the cluster worker entry, newer than every file it was made from', (t) => {
+test('the build left a bundle of the cluster worker entry, and the list of the files it was made from with their hashes', (t) => {
   t.is(freshBundle(CLUSTER_WORKER_BUNDLE)?.href, CLUSTER_WORKER_BUNDLE.href);
-  const inputs = JSON.parse(readFileSync(new URL(`${CLUSTER_WORKER_BUNDLE.href}.inputs.json`), 'utf8')) as string[];
-  t.true(inputs.includes('cluster-host.js') && inputs.includes('../src/cluster/server.js'), inputs.slice(0, 5).join(', '));
+  const inputs = JSON.parse(readFileSync(new URL(`${CLUSTER_WORKER_BUNDLE.href}.inputs.json`), 'utf8')) as { file: string; sha1: string }[];
+  const files = inputs.map((input) => input.file);
+  t.true(files.includes('cluster-host.js') && files.includes('../src/cluster/server.js'), files.slice(0, 5).join(', '));
+  // Meridian's own files only: an installed package's dependencies are hoisted out of its folder.
+  t.deepEqual(
+    files.filter((file) => file.includes('node_modules')),
+    [],
+  );
+  t.true(inputs.every((input) => /^[0-9a-f]{40}$/.test(input.sha1)));
 });
 
-test('a bundle is not used when a file it was made from is newer (tsc alone, or tsc --watch, after a change), or its list is missing', (t) => {
+test('a bundle is not used when a file it was made from changed (tsc alone, or tsc --watch), is missing, or its list is missing', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-bundle-'));
   try {
     const at = (name: string): URL => pathToFileURL(join(dir, name));
+    const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex');
     const bundle = at('entry.bundle.js');
-    writeFileSync(at('entry.js'), '');
-    writeFileSync(at('dep.js'), '');
+    writeFileSync(at('entry.js'), 'entry');
+    writeFileSync(at('dep.js'), 'dep');
     t.is(freshBundle(bundle), undefined, 'no bundle');
     writeFileSync(bundle, '');
     t.is(freshBundle(bundle), undefined, 'no list of inputs');
-    writeFileSync(at('entry.bundle.js.inputs.json'), JSON.stringify(['entry.js', 'dep.js']));
+    const list = (files: string[]): string => JSON.stringify(files.map((file) => ({ file, sha1: sha1(file.replace('.js', '')) })));
+    writeFileSync(at('entry.bundle.js.inputs.json'), list(['entry.js', 'dep.js']));
     utimesSync(at('entry.js'), 1_000, 1_000);
     utimesSync(at('dep.js'), 1_000, 1_000);
     utimesSync(bundle, 2_000, 2_000);
     t.is(freshBundle(bundle)?.href, bundle.href, 'every input older');
     utimesSync(at('dep.js'), 3_000, 3_000);
-    t.is(freshBundle(bundle), undefined, 'one input newer (a module tsc --watch re-emitted alone)');
-    writeFileSync(at('entry.bundle.js.inputs.json'), JSON.stringify(['entry.js', 'gone.js']));
+    t.is(freshBundle(bundle)?.href, bundle.href, 'one input newer, the same bytes (as npm unpacks an installed package)');
+    writeFileSync(at('dep.js'), 'dep, changed');
+    t.is(freshBundle(bundle), undefined, 'one input changed (a module tsc --watch re-emitted alone)');
+    utimesSync(at('dep.js'), 1_000, 1_000);
+    t.is(freshBundle(bundle)?.href, bundle.href, 'a changed input no newer than the bundle is not read');
+    writeFileSync(at('entry.bundle.js.inputs.json'), list(['entry.js', 'gone.js']));
     t.is(freshBundle(bundle), undefined, 'an input missing');
+    writeFileSync(at('entry.bundle.js.inputs.json'), JSON.stringify(['entry.js', 'dep.js']));
+    t.is(freshBundle(bundle), undefined, 'a list without hashes (written by an older build)');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { ConfigError, StoppedError, ValidationError, describe } from '../core/errors.js';
 import { checkOptions } from '../core/validate.js';
 import { randomId, seededIds } from '../core/ids.js';
@@ -1045,19 +1045,25 @@ function createSimRuntime(
 export const CLUSTER_WORKER_BUNDLE = new URL('../../workers/cluster-host.bundle.js', import.meta.url);
 
 /**
- * `bundle` if it exists and none of the files it was made from (listed, relative to it, in
- * `<bundle>.inputs.json`, written after it) is newer than it; else undefined. After `tsc`
- * alone, or `tsc --watch`, following a change, the bundle would run the code from before the
- * change: the runtime then uses the unbundled entry, which imports the same behaviours from
- * behaviors-lazy.js.
+ * `bundle` if it exists and every file it was made from (listed, relative to it, with its
+ * SHA-1, in `<bundle>.inputs.json`, written after it) is what it was then; else undefined.
+ * After `tsc` alone, or `tsc --watch`, following a change, the bundle would run the code from
+ * before the change: the runtime then uses the unbundled entry, which imports the same
+ * behaviours from behaviors-lazy.js. A file no newer than the bundle is taken as unchanged
+ * without reading it; a newer one is read and compared by its hash (npm gives every file of
+ * an installed package the time it unpacked it, in no set order).
  */
 export function freshBundle(bundle: URL): URL | undefined {
   try {
     const made = statSync(bundle).mtimeMs;
     const inputs = JSON.parse(readFileSync(new URL(`${bundle.href}.inputs.json`), 'utf8')) as unknown;
     if (!Array.isArray(inputs) || inputs.length === 0) return undefined;
-    for (const input of inputs) {
-      if (typeof input !== 'string' || statSync(new URL(input, bundle)).mtimeMs > made) return undefined;
+    for (const input of inputs as unknown[]) {
+      if (typeof input !== 'object' || input === null) return undefined;
+      const { file, sha1 } = input as { file?: unknown; sha1?: unknown };
+      if (typeof file !== 'string' || typeof sha1 !== 'string') return undefined;
+      const url = new URL(file, bundle);
+      if (statSync(url).mtimeMs > made && createHash('sha1').update(readFileSync(url)).digest('hex') !== sha1) return undefined;
     }
     return bundle;
   } catch {

@@ -1,0 +1,131 @@
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import ts from 'typescript';
+
+/**
+ * The package as npm publishes it (`npm pack`): what a user who installs Meridian gets. The
+ * tests read dist/ as `npm test` just built it (`--ignore-scripts`: no second build).
+ */
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  main: string;
+  types: string;
+  exports: Record<string, Record<string, string>>;
+  bin: Record<string, string>;
+  dependencies: Record<string, string>;
+};
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `command args` in `cwd`, killed after `timeoutMs`. */
+function run(command: string, args: readonly string[], cwd: string, timeoutMs: number): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(command, args, { cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
+    });
+  });
+}
+
+/** The package's files as `npm pack` lists them, relative to the package root. */
+async function packedFiles(): Promise<Set<string>> {
+  const r = await run('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], root, 60_000);
+  if (r.code !== 0) throw new Error(`npm pack --dry-run exited ${String(r.code)}: ${r.stderr}`);
+  const [packed] = JSON.parse(r.stdout) as [{ files: { path: string }[] }];
+  return new Set(packed.files.map((file) => file.path));
+}
+
+/** What a module file imports: static and dynamic imports, require() and `new URL('...', import.meta.url)` (a worker's entry). */
+function importsOf(text: string): string[] {
+  const specifiers = ts.preProcessFile(text, true, true).importedFiles.map((file) => file.fileName);
+  for (const m of text.matchAll(/new URL\(\s*(['"])([^'"\n]+)\1,\s*import\.meta\.url/g)) specifiers.push(m[2]!);
+  return specifiers;
+}
+
+test('every file the package holds finds what it imports in the package or its dependencies', async (t) => {
+  const files = await packedFiles();
+  const dependencies = new Set(Object.keys(pkg.dependencies));
+  const problems: string[] = [];
+  let modules = 0;
+  for (const file of files) {
+    if (!/\.(js|d\.ts)$/.test(file)) continue;
+    modules++;
+    for (const specifier of importsOf(readFileSync(join(root, file), 'utf8'))) {
+      if (specifier.startsWith('.')) {
+        let target = posix.normalize(posix.join(posix.dirname(file), specifier));
+        if (file.endsWith('.d.ts')) target = target.replace(/\.js$/, '.d.ts');
+        if (!files.has(target)) problems.push(`${file} imports ${specifier}: ${target} is not in the package`);
+        continue;
+      }
+      // The worker bundle holds its dependencies, comlink's UMD wrapper among them, whose
+      // AMD branch names 'exports': not an import.
+      if (file.endsWith('.bundle.js')) continue;
+      const name = specifier
+        .split('/')
+        .slice(0, specifier.startsWith('@') ? 2 : 1)
+        .join('/');
+      if (specifier.startsWith('node:') || builtinModules.includes(name) || dependencies.has(name)) continue;
+      problems.push(`${file} imports ${specifier}, which is not a dependency (a user's install would not have it)`);
+    }
+  }
+  t.true(modules > 100, `${modules} modules`);
+  t.deepEqual(problems, []);
+  const entries = [pkg.main, pkg.types, ...Object.values(pkg.exports).flatMap((e) => Object.values(e)), ...Object.values(pkg.bin)];
+  for (const entry of entries) t.true(files.has(posix.normalize(entry)), `${entry} is in the package`);
+  for (const bin of Object.values(pkg.bin)) t.true(readFileSync(join(root, bin), 'utf8').startsWith('#!/usr/bin/env node'), bin);
+});
+
+test('installed from its tarball into an empty project, it boots from its worker bundle, runs the tour, and `meridian check` passes', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-package-'));
+  try {
+    const packed = await run('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], root, 60_000);
+    t.is(packed.code, 0, packed.stderr);
+    const tarball = join(dir, packed.stdout.trim().split('\n').pop()!);
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'meridian-user', version: '1.0.0', private: true, type: 'module' }));
+    // From npm's cache where it can (`npm ci` filled it), so the test needs no network after that.
+    const installed = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], dir, 180_000);
+    t.is(installed.code, 0, `npm install: ${installed.stderr}`);
+    const home = join(dir, 'node_modules', 'meridian');
+
+    // The threads runtime uses the bundle (one file a worker, not some sixty): npm gives every
+    // unpacked file the time it wrote it, so the bundle's freshness is told by the hashes.
+    writeFileSync(
+      join(dir, 'boot.mjs'),
+      [
+        "import { startCluster } from 'meridian';",
+        `const { CLUSTER_WORKER_BUNDLE } = await import(${JSON.stringify(join(home, 'dist/src/cluster/cluster.js'))});`,
+        "const cluster = await startCluster({ regions: [{ name: 'a', servers: 2 }, { name: 'b', servers: 2 }], transport: 'threads', replication: { mode: 'active', factor: 2 }, seed: 1 });",
+        'const entry = cluster.internals.runtime.workerEntry.href;',
+        "const client = cluster.client({ region: 'b' });",
+        "await client.put('k', 'v');",
+        "const got = await client.get('k');",
+        'await cluster.stop();',
+        'console.log(JSON.stringify({ bundled: entry === CLUSTER_WORKER_BUNDLE.href, entry, got }));',
+      ].join('\n'),
+    );
+    const boot = await run(process.execPath, ['boot.mjs'], dir, 60_000);
+    t.is(boot.code, 0, boot.stderr);
+    t.deepEqual(JSON.parse(boot.stdout) as unknown, { bundled: true, entry: pathToFileURL(join(home, 'dist/workers/cluster-host.bundle.js')).href, got: 'v' });
+
+    // The README's tour, importing 'meridian' as a user's script does.
+    copyFileSync(join(root, 'docs/examples/tour.mjs'), join(dir, 'tour.mjs'));
+    const tour = await run(process.execPath, ['tour.mjs'], dir, 60_000);
+    t.is(tour.code, 0, tour.stderr);
+    t.regex(tour.stdout, /history: \d+ operations, linearizable/);
+
+    const check = await run(process.execPath, [join(dir, 'node_modules', '.bin', 'meridian'), 'check', '--seeds', '2', '--workers', '1'], dir, 120_000);
+    t.is(check.code, 0, check.stderr);
+    t.regex(check.stdout, /check: 2 seeds, 2 passed, 0 failed, 0 unknown/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -122,6 +122,13 @@ test('installed from its tarball into an empty project, it boots from its worker
     t.is(tour.code, 0, tour.stderr);
     t.regex(tour.stdout, /history: \d+ operations, linearizable/);
 
+    // A CommonJS script too: Node 20.19 and later load an ES module by require() (the package's
+    // graph has no top-level await), and the exports' 'default' condition lets require() find it.
+    writeFileSync(join(dir, 'require.cjs'), "const { startCluster, runChecks } = require('meridian'); console.log(typeof startCluster, typeof runChecks);");
+    const required = await run(process.execPath, ['require.cjs'], dir, 30_000);
+    t.is(required.code, 0, required.stderr);
+    t.is(required.stdout.trim(), 'function function');
+
     const check = await run(process.execPath, [join(dir, 'node_modules', '.bin', 'meridian'), 'check', '--seeds', '2', '--workers', '1'], dir, 120_000);
     t.is(check.code, 0, check.stderr);
     t.regex(check.stdout, /check: 2 seeds, 2 passed, 0 failed, 0 unknown/);

@@ -252,6 +252,11 @@ test('malformed histories are rejected with the field named', (t) => {
   t.throws(() => checkHistory(appendOnRegister, 'register'), { instanceOf: ValidationError, message: /register model accepts/ });
   const badCas: History = [{ id: 0, client: 'a', key: '', kind: 'cas', input: 3, invokeMs: 0, outcome: 'unknown' }];
   t.throws(() => checkHistory(badCas, 'register'), { instanceOf: ValidationError, message: /expected, next/ });
+  // A cluster's history (numbers written) given to Porcupine's string model: the error says which model fits.
+  const numberPut: History = [{ id: 0, client: 'a', key: 'k', kind: 'put', input: 1, invokeMs: 0, completeMs: 1, outcome: 'ok' }];
+  const wrongModel = t.throws(() => checkHistory(numberPut, 'kv'), { instanceOf: ValidationError });
+  t.is(wrongModel?.field, 'history[0]');
+  t.regex(wrongModel?.message ?? '', /checked with 'register'/);
   t.throws(() => checkHistory([], 'nope' as ModelName), { instanceOf: ValidationError, message: /register, kv/ });
   t.throws(() => checkHistory([], 'kv', { stepsMax: 0 }), { instanceOf: ValidationError, message: /stepsMax/ });
   t.is(t.throws(() => checkHistory([], 'kv', { stepmax: 10 } as never), { instanceOf: ValidationError })?.field, 'options.stepmax');

@@ -217,11 +217,13 @@ export const kvModel: Model<string> = {
   hash: (state) => state,
   mutates: (op) => op.kind !== 'get',
   validate(op) {
+    // The likely mistake: a cluster's history (any values, cas, delete) checked with this model.
+    const hint = " (the 'kv' model is Porcupine's store of strings; a cluster's history is checked with 'register')";
     if ((op.kind === 'put' || op.kind === 'append') && typeof op.input !== 'string') {
-      return `${op.kind} input must be a string`;
+      return `${op.kind} input must be a string${hint}`;
     }
     if (op.kind === 'get' && op.outcome === 'ok' && op.output !== undefined && typeof op.output !== 'string') {
-      return 'get output must be a string or undefined';
+      return `get output must be a string or undefined${hint}`;
     }
     return undefined;
   },

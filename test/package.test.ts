@@ -57,18 +57,18 @@ test('every file the package holds finds what it imports in the package or its d
   const problems: string[] = [];
   let modules = 0;
   for (const file of files) {
-    if (!/\.(js|d\.ts)$/.test(file)) continue;
+    if (!/\.(c?js|d\.c?ts)$/.test(file)) continue;
     modules++;
     for (const specifier of importsOf(readFileSync(join(root, file), 'utf8'))) {
       if (specifier.startsWith('.')) {
         let target = posix.normalize(posix.join(posix.dirname(file), specifier));
-        if (file.endsWith('.d.ts')) target = target.replace(/\.js$/, '.d.ts');
+        if (/\.d\.c?ts$/.test(file)) target = target.replace(/\.(c?)js$/, '.d.$1ts');
         if (!files.has(target)) problems.push(`${file} imports ${specifier}: ${target} is not in the package`);
         continue;
       }
       // The worker bundle holds its dependencies, comlink's UMD wrapper among them, whose
       // AMD branch names 'exports': not an import.
-      if (file.endsWith('.bundle.js')) continue;
+      if (file.endsWith('.bundle.cjs')) continue;
       const name = specifier
         .split('/')
         .slice(0, specifier.startsWith('@') ? 2 : 1)
@@ -84,7 +84,7 @@ test('every file the package holds finds what it imports in the package or its d
   for (const bin of Object.values(pkg.bin)) t.true(readFileSync(join(root, bin), 'utf8').startsWith('#!/usr/bin/env node'), bin);
 });
 
-test('installed from its tarball into an empty project, it boots from its worker bundle, runs the tour, and `meridian check` passes', async (t) => {
+test('installed from its tarball into an empty project, it boots from its worker bundle and its code cache, runs the tour, and `meridian check` passes', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-package-'));
   try {
     const packed = await run('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], root, 60_000);
@@ -102,19 +102,26 @@ test('installed from its tarball into an empty project, it boots from its worker
       join(dir, 'boot.mjs'),
       [
         "import { startCluster } from 'meridian';",
-        `const { CLUSTER_WORKER_BUNDLE } = await import(${JSON.stringify(join(home, 'dist/src/cluster/cluster.js'))});`,
+        `const { CLUSTER_WORKER_LOADER } = await import(${JSON.stringify(join(home, 'dist/src/cluster/cluster.js'))});`,
         "const cluster = await startCluster({ regions: [{ name: 'a', servers: 2 }, { name: 'b', servers: 2 }], transport: 'threads', replication: { mode: 'active', factor: 2 }, seed: 1 });",
         'const entry = cluster.internals.runtime.workerEntry.href;',
+        'const codeCache = cluster.internals.runtime.workerCodeCache;',
         "const client = cluster.client({ region: 'b' });",
         "await client.put('k', 'v');",
         "const got = await client.get('k');",
         'await cluster.stop();',
-        'console.log(JSON.stringify({ bundled: entry === CLUSTER_WORKER_BUNDLE.href, entry, got }));',
+        'console.log(JSON.stringify({ bundled: entry === CLUSTER_WORKER_LOADER.href, entry, codeCache, got }));',
       ].join('\n'),
     );
     const boot = await run(process.execPath, ['boot.mjs'], dir, 60_000);
     t.is(boot.code, 0, boot.stderr);
-    t.deepEqual(JSON.parse(boot.stdout) as unknown, { bundled: true, entry: pathToFileURL(join(home, 'dist/workers/cluster-host.bundle.js')).href, got: 'v' });
+    const bundle = join(home, 'dist/workers/cluster-host.bundle.cjs');
+    t.deepEqual(JSON.parse(boot.stdout) as unknown, {
+      bundled: true,
+      entry: pathToFileURL(join(home, 'dist/workers/cluster-host-loader.cjs')).href,
+      codeCache: `${bundle}.cache`,
+      got: 'v',
+    });
 
     // The README's tour, importing 'meridian' as a user's script does.
     copyFileSync(join(root, 'docs/examples/tour.mjs'), join(dir, 'tour.mjs'));

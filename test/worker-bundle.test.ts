@@ -3,9 +3,11 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ThreadsRuntime } from '../src/runtime/transports/threads.js';
-import { CLUSTER_WORKER_BUNDLE, freshBundle, startCluster } from '../src/cluster/cluster.js';
+import { Worker } from 'node:worker_threads';
+import { CLUSTER_WORKER_BUNDLE, CLUSTER_WORKER_LOADER, bundleCodeCache, freshBundle, startCluster } from '../src/cluster/cluster.js';
+import { WORKER_OLD_GENERATION_MB_MAX, WORKER_YOUNG_GENERATION_MB_MAX } from '../src/runtime/transports/threads.js';
 
 // `npm run build` (which `npm test` runs first) bundles the cluster's worker entry; a threads
 // cluster's workers load that one file instead of some sixty modules each.
@@ -21,6 +23,50 @@ test('the build left a bundle of the cluster worker entry, and the list of the f
     [],
   );
   t.true(inputs.every((input) => /^[0-9a-f]{40}$/.test(input.sha1)));
+});
+
+test('the build made a code cache of the bundle that V8 accepts in a worker thread started as the runtime starts them', async (t) => {
+  const cache = bundleCodeCache(CLUSTER_WORKER_BUNDLE);
+  t.is(cache, `${fileURLToPath(CLUSTER_WORKER_BUNDLE)}.cache`);
+  // Compiled as the loader compiles it (its wrapper, its file name), with the runtime's heap limits.
+  const worker = new Worker(
+    [
+      `const { wrapBundle } = require(${JSON.stringify(fileURLToPath(CLUSTER_WORKER_LOADER))});`,
+      "const { readFileSync } = require('node:fs'); const { Script } = require('node:vm');",
+      `const file = ${JSON.stringify(fileURLToPath(CLUSTER_WORKER_BUNDLE))};`,
+      "const script = new Script(wrapBundle(readFileSync(file, 'utf8')), { filename: file, cachedData: readFileSync(file + '.cache') });",
+      "require('node:worker_threads').parentPort.postMessage(script.cachedDataRejected);",
+    ].join('\n'),
+    { eval: true, resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB_MAX, maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB_MAX } },
+  );
+  try {
+    const rejected = await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    t.is(rejected, false, 'V8 rejected the code cache');
+  } finally {
+    await worker.terminate();
+  }
+});
+
+test('a code cache made from other bytes than the bundle is not handed to the workers', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-bundle-'));
+  try {
+    const bundle = pathToFileURL(join(dir, 'entry.bundle.cjs'));
+    const file = fileURLToPath(bundle);
+    writeFileSync(file, 'module.exports = 1;');
+    writeFileSync(`${file}.cache`, 'not a cache');
+    t.is(bundleCodeCache(bundle), undefined, 'no record of what it was made from');
+    writeFileSync(`${file}.cache.json`, JSON.stringify({ bundleSha1: createHash('sha1').update('module.exports = 1;').digest('hex') }));
+    utimesSync(file, 1_000, 1_000);
+    t.is(bundleCodeCache(bundle), `${file}.cache`, 'made from these bytes');
+    writeFileSync(file, 'module.exports = 2;');
+    utimesSync(file, 2_000, 2_000);
+    t.is(bundleCodeCache(bundle), undefined, 'the bundle changed since');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a bundle is not used when a file it was made from changed (tsc alone, or tsc --watch), is missing, or its list is missing', (t) => {
@@ -67,7 +113,9 @@ test('threads: a cluster booted from the bundle serves a put and a get in every 
     seed: 3,
   });
   try {
-    t.is((cluster.internals.runtime as ThreadsRuntime).workerEntry.href, CLUSTER_WORKER_BUNDLE.href);
+    const runtime = cluster.internals.runtime as ThreadsRuntime;
+    t.is(runtime.workerEntry.href, CLUSTER_WORKER_LOADER.href);
+    t.is(runtime.workerCodeCache, `${fileURLToPath(CLUSTER_WORKER_BUNDLE)}.cache`);
     for (const region of ['r1', 'r2']) {
       const client = cluster.client({ region });
       await client.put(`k-${region}`, region);

@@ -149,11 +149,11 @@ export function layerOf(url: string): Layer {
   return 'bench driver and other';
 }
 
-/** Source maps of bundled scripts (`*.bundle.js`, e.g. the cluster's worker entry), by URL; undefined when unreadable. */
+/** Source maps of bundled scripts (`*.bundle.cjs`, e.g. the cluster's worker entry), by URL; undefined when unreadable. */
 const bundleMaps = new Map<string, SourceMap | undefined>();
 
 function bundleMapOf(url: string): SourceMap | undefined {
-  if (!url.endsWith('.bundle.js')) return undefined;
+  if (!/\.bundle\.c?js$/.test(url)) return undefined;
   if (!bundleMaps.has(url)) {
     let map: SourceMap | undefined;
     try {
@@ -168,7 +168,7 @@ function bundleMapOf(url: string): SourceMap | undefined {
 
 /**
  * The URL of the file a profiled function was written in: for a function of a bundle (the
- * cluster's workers run dist/workers/cluster-host.bundle.js), the module it was bundled from,
+ * cluster's workers run dist/workers/cluster-host.bundle.cjs), the module it was bundled from,
  * through the bundle's source map (which leads on to the TypeScript source: its `.ts` is
  * read as the `.js` tsc made of it); otherwise the function's own script.
  */

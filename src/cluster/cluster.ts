@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createHash, randomInt } from 'node:crypto';
 import { ConfigError, StoppedError, ValidationError, describe } from '../core/errors.js';
 import { checkOptions } from '../core/validate.js';
@@ -1042,7 +1043,9 @@ function createSimRuntime(
 }
 
 /** The cluster's worker entry bundled by `npm run build` (scripts/bundle-workers.mjs); see freshBundle. */
-export const CLUSTER_WORKER_BUNDLE = new URL('../../workers/cluster-host.bundle.js', import.meta.url);
+export const CLUSTER_WORKER_BUNDLE = new URL('../../workers/cluster-host.bundle.cjs', import.meta.url);
+/** The worker entry that runs the bundle, from its code cache when it has one (see bundleCodeCache). */
+export const CLUSTER_WORKER_LOADER = new URL('../../workers/cluster-host-loader.cjs', import.meta.url);
 
 /**
  * `bundle` if it exists and every file it was made from (listed, relative to it, with its
@@ -1066,6 +1069,31 @@ export function freshBundle(bundle: URL): URL | undefined {
       if (statSync(url).mtimeMs > made && createHash('sha1').update(readFileSync(url)).digest('hex') !== sha1) return undefined;
     }
     return bundle;
+  } catch {
+    return undefined;
+  }
+}
+
+/** bundleCodeCache's last answer, by the bundle's path, size and time: a cluster start reads the bundle once a process. */
+let codeCacheSeen: { key: string; cache: string | undefined } | undefined;
+
+/**
+ * The file of V8's code cache of `bundle` (`<bundle>.cache`) if the build made it from these
+ * very bytes (the SHA-1 in `<bundle>.cache.json`); else undefined, and the workers compile the
+ * bundle from its source. V8 itself rejects a cache of another V8 version or other flags (the
+ * Node 22 and 24 runs of CI, a user's `--max-old-space-size`), and the worker then compiles
+ * as it would without one; but it does not check the source's bytes.
+ */
+export function bundleCodeCache(bundle: URL): string | undefined {
+  try {
+    const file = fileURLToPath(bundle);
+    const stat = statSync(file);
+    const key = `${file}:${stat.size}:${stat.mtimeMs}`;
+    if (codeCacheSeen?.key === key) return codeCacheSeen.cache;
+    const made = JSON.parse(readFileSync(`${file}.cache.json`, 'utf8')) as { bundleSha1?: unknown };
+    const cache = made.bundleSha1 === createHash('sha1').update(readFileSync(file)).digest('hex') && existsSync(`${file}.cache`) ? `${file}.cache` : undefined;
+    codeCacheSeen = { key, cache };
+    return cache;
   } catch {
     return undefined;
   }
@@ -1105,7 +1133,9 @@ async function createRuntime(
     return { runtime: new NatsRuntime({ ...options, servers: nats.servers, cluster, hosts: nats.hosts === undefined ? 'spawn' : 'remote' }, plans) };
   }
   const { ThreadsRuntime } = await import('../runtime/transports/threads.js');
-  return { runtime: new ThreadsRuntime({ ...options, workerEntry: freshBundle(CLUSTER_WORKER_BUNDLE) }, plans) };
+  const bundle = freshBundle(CLUSTER_WORKER_BUNDLE);
+  const entry = bundle === undefined ? {} : { workerEntry: CLUSTER_WORKER_LOADER, workerCodeCache: bundleCodeCache(bundle) };
+  return { runtime: new ThreadsRuntime({ ...options, ...entry }, plans) };
 }
 
 export type { ActorSpec, ConfigError };

@@ -68,9 +68,11 @@ export interface ThreadsOptions {
   behaviorsModule: string;
   /**
    * The worker entry (a file URL); default dist/workers/host.js, which imports
-   * `behaviorsModule`. The cluster passes its bundled entry (workers/cluster-host.ts).
+   * `behaviorsModule`. The cluster passes its bundled entry (workers/cluster-host-loader.cts).
    */
   workerEntry?: URL | undefined;
+  /** A file the entry may use as V8's code cache of what it compiles (its `workerData.codeCache`), checked by the caller. */
+  workerCodeCache?: string | undefined;
   network: NetworkConfig;
   mailboxCapacity: number;
   messageBytesMax: number;
@@ -92,6 +94,8 @@ export class ThreadsRuntime implements Runtime {
   readonly kind = 'threads' as const;
   /** The module every worker runs (options.workerEntry, or the unbundled host entry). */
   readonly workerEntry: URL;
+  /** The code cache it hands the entry (options.workerCodeCache). */
+  readonly workerCodeCache: string | undefined;
   readonly front: ThreadHost;
   private readonly hosts = new Map<number, WorkerHost>();
   private readonly latestStats = new Map<number, StatsSnapshot>();
@@ -110,6 +114,7 @@ export class ThreadsRuntime implements Runtime {
     private readonly plans: HostPlan[],
   ) {
     this.workerEntry = options.workerEntry ?? WORKER_URL;
+    this.workerCodeCache = options.workerCodeCache;
     this.durable = new FileDurableStore(options.dataDir, options.fsync);
     this.front = new ThreadHost({
       id: 0,
@@ -163,6 +168,7 @@ export class ThreadsRuntime implements Runtime {
       behaviorsModule: this.options.behaviorsModule,
       adminPort: admin.port2,
       statsIntervalMs: STATS_PUSH_INTERVAL_MS,
+      codeCache: this.workerCodeCache,
     };
     // msgpackr's native add-on costs ~7 ms per thread to load and buys nothing on this path.
     const env = { ...process.env, MSGPACKR_NATIVE_ACCELERATION_DISABLED: 'true' };

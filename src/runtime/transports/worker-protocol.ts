@@ -42,6 +42,8 @@ export interface HostWorkerData {
   /** The worker's end of its comlink control channel (AdminApi); transferred. */
   adminPort: MessagePort;
   statsIntervalMs: number;
+  /** A V8 code cache of the bundle the entry compiles (workers/cluster-host-loader.cts), if the calling thread found one made from it. */
+  codeCache?: string | undefined;
 }
 
 /** From the calling thread to a host worker. */

@@ -1,11 +1,11 @@
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
+import { runCommand } from './helpers/run-node.js';
 
 /**
  * The package as npm publishes it (`npm pack`): what a user who installs Meridian gets. The
@@ -21,24 +21,9 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>;
 };
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `command args` in `cwd`, killed after `timeoutMs`. */
-function run(command: string, args: readonly string[], cwd: string, timeoutMs: number): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(command, args, { cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
-    });
-  });
-}
-
 /** The package's files as `npm pack` lists them, relative to the package root. */
 async function packedFiles(): Promise<Set<string>> {
-  const r = await run('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], root, 60_000);
+  const r = await runCommand('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], 60_000, root);
   if (r.code !== 0) throw new Error(`npm pack --dry-run exited ${String(r.code)}: ${r.stderr}`);
   const [packed] = JSON.parse(r.stdout) as [{ files: { path: string }[] }];
   return new Set(packed.files.map((file) => file.path));
@@ -87,12 +72,12 @@ test('every file the package holds finds what it imports in the package or its d
 test('installed from its tarball into an empty project, it boots from its worker bundle and its code cache, runs the tour, and `meridian check` passes', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-package-'));
   try {
-    const packed = await run('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], root, 60_000);
+    const packed = await runCommand('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], 60_000, root);
     t.is(packed.code, 0, packed.stderr);
     const tarball = join(dir, packed.stdout.trim().split('\n').pop()!);
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'meridian-user', version: '1.0.0', private: true, type: 'module' }));
     // From npm's cache where it can (`npm ci` filled it), so the test needs no network after that.
-    const installed = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], dir, 180_000);
+    const installed = await runCommand('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], 180_000, dir);
     t.is(installed.code, 0, `npm install: ${installed.stderr}`);
     const home = join(dir, 'node_modules', 'meridian');
 
@@ -113,7 +98,7 @@ test('installed from its tarball into an empty project, it boots from its worker
         'console.log(JSON.stringify({ bundled: entry === CLUSTER_WORKER_LOADER.href, entry, codeCache, got }));',
       ].join('\n'),
     );
-    const boot = await run(process.execPath, ['boot.mjs'], dir, 60_000);
+    const boot = await runCommand(process.execPath, ['boot.mjs'], 60_000, dir);
     t.is(boot.code, 0, boot.stderr);
     const bundle = join(home, 'dist/workers/cluster-host.bundle.cjs');
     t.deepEqual(JSON.parse(boot.stdout) as unknown, {
@@ -125,18 +110,18 @@ test('installed from its tarball into an empty project, it boots from its worker
 
     // The README's tour, importing 'meridian' as a user's script does.
     copyFileSync(join(root, 'docs/examples/tour.mjs'), join(dir, 'tour.mjs'));
-    const tour = await run(process.execPath, ['tour.mjs'], dir, 60_000);
+    const tour = await runCommand(process.execPath, ['tour.mjs'], 60_000, dir);
     t.is(tour.code, 0, tour.stderr);
     t.regex(tour.stdout, /history: \d+ operations, linearizable/);
 
     // A CommonJS script too: Node 20.19 and later load an ES module by require() (the package's
     // graph has no top-level await), and the exports' 'default' condition lets require() find it.
     writeFileSync(join(dir, 'require.cjs'), "const { startCluster, runChecks } = require('meridian'); console.log(typeof startCluster, typeof runChecks);");
-    const required = await run(process.execPath, ['require.cjs'], dir, 30_000);
+    const required = await runCommand(process.execPath, ['require.cjs'], 30_000, dir);
     t.is(required.code, 0, required.stderr);
     t.is(required.stdout.trim(), 'function function');
 
-    const check = await run(process.execPath, [join(dir, 'node_modules', '.bin', 'meridian'), 'check', '--seeds', '2', '--workers', '1'], dir, 120_000);
+    const check = await runCommand(process.execPath, [join(dir, 'node_modules', '.bin', 'meridian'), 'check', '--seeds', '2', '--workers', '1'], 120_000, dir);
     t.is(check.code, 0, check.stderr);
     t.regex(check.stdout, /check: 2 seeds, 2 passed, 0 failed, 0 unknown/);
   } finally {

@@ -8,13 +8,18 @@ export interface NodeRun {
   stderr: string;
 }
 
-/** `node ARGS` in a new process, killed after `timeoutMs`. */
-function node(args: readonly string[], timeoutMs: number): Promise<NodeRun> {
+/** `command ARGS` in a new process (in `cwd`, default this one's), killed after `timeoutMs`. */
+export function runCommand(command: string, args: readonly string[], timeoutMs: number, cwd?: string): Promise<NodeRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { timeout: timeoutMs }, (error, stdout, stderr) => {
+    execFile(command, args, { cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
     });
   });
+}
+
+/** `node ARGS` in a new process, killed after `timeoutMs`. */
+function node(args: readonly string[], timeoutMs: number): Promise<NodeRun> {
+  return runCommand(process.execPath, args, timeoutMs);
 }
 
 /**

@@ -26,12 +26,18 @@ function wrapBundle(source: string): string {
   return `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
 }
 
+/** The code cache's bytes; undefined without one, or if it cannot be read (a build under way): the bundle is then compiled from its source. */
+function readCache(codeCache: string | undefined): Buffer | undefined {
+  try {
+    return codeCache === undefined ? undefined : fs.readFileSync(codeCache);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Compiles the bundle at `file` (with `codeCache` if given) and runs it as a CommonJS module. */
 function runBundle(file: string, codeCache: string | undefined): void {
-  const script = new vm.Script(wrapBundle(fs.readFileSync(file, 'utf8')), {
-    filename: file,
-    cachedData: codeCache === undefined ? undefined : fs.readFileSync(codeCache),
-  });
+  const script = new vm.Script(wrapBundle(fs.readFileSync(file, 'utf8')), { filename: file, cachedData: readCache(codeCache) });
   const run = script.runInThisContext() as (exports: object, req: NodeJS.Require, mod: object, filename: string, dirname: string) => void;
   const mod = { exports: {} };
   run(mod.exports, require, mod, file, __dirname);

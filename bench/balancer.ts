@@ -178,9 +178,10 @@ class RawLoop {
   }
 
   private receive(envelope: Envelope): void {
-    if (envelope.msg.type !== 'res') return;
+    const msg = envelope.msg as Res | { type: 'other' };
+    if (msg.type !== 'res') return;
     if (this.rtts !== undefined) {
-      const rid = (envelope.msg as unknown as Res).rid;
+      const rid = msg.rid;
       const t0 = this.sentAt.get(rid);
       if (t0 !== undefined) {
         this.rtts.push(performance.now() - t0);
@@ -188,7 +189,7 @@ class RawLoop {
       }
     }
     this.received++;
-    if ((envelope.msg as unknown as Res).ok) this.ok++;
+    if (msg.ok) this.ok++;
     else this.failed++;
     if (this.sent < this.total) {
       // Sent from a microtask, as a promise-based client would: an external endpoint that

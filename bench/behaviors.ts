@@ -5,8 +5,8 @@
  * The pinger keeps `window` requests in flight to its ponger and counts replies; when the run
  * is complete it publishes `bench-done` (which reaches the runtime's `onEvent`).
  */
-import type { ActorContext, Behavior, Message } from '../src/runtime/actor.js';
-import { makeReply, makeRequest, type BenchRequest } from './lib/messages.js';
+import type { ActorContext, Behavior } from '../src/runtime/actor.js';
+import { makeReply, makeRequest, type BenchReply, type BenchRequest } from './lib/messages.js';
 
 export const BENCH_DONE_TOPIC = 'bench-done';
 
@@ -45,7 +45,7 @@ interface PingerState {
   strays: number;
 }
 
-export const pingerBehavior: Behavior<PingerState, PingerParams> = {
+export const pingerBehavior: Behavior<PingerState, PingerParams, StartRun | BenchReply> = {
   name: 'bench-pinger',
   init: (_ctx, params) => ({
     ponger: params.ponger,
@@ -60,9 +60,9 @@ export const pingerBehavior: Behavior<PingerState, PingerParams> = {
     rttsMs: [],
     strays: 0,
   }),
-  receive: (state, msg: Message, ctx) => {
+  receive: (state, msg, ctx) => {
     if (msg.type === 'start') {
-      const start = msg as unknown as StartRun;
+      const start = msg;
       state.run = start.run;
       state.total = start.total;
       state.sent = 0;
@@ -99,15 +99,16 @@ function sendOne(state: PingerState, ctx: ActorContext, nowMs: number): void {
   ctx.send(state.ponger, makeRequest(state.nextRid++));
 }
 
-export const pongerBehavior: Behavior<null, unknown> = {
+export const pongerBehavior: Behavior<null, unknown, BenchRequest> = {
   name: 'bench-ponger',
   init: () => null,
-  receive: (_state, msg: Message, ctx) => {
-    if (msg.type === 'req') ctx.reply(makeReply(msg as unknown as BenchRequest));
+  receive: (_state, msg, ctx) => {
+    if (msg.type === 'req') ctx.reply(makeReply(msg));
   },
 };
 
-export const behaviors = new Map<string, Behavior>([
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- one map holds behaviours of every state, params and inbound union (as src/cluster/behaviors.ts)
+export const behaviors = new Map<string, Behavior<any, any, any>>([
   [pingerBehavior.name, pingerBehavior],
   [pongerBehavior.name, pongerBehavior],
 ]);

@@ -1065,8 +1065,8 @@ export function freshBundle(bundle: URL): URL | undefined {
       if (typeof input !== 'object' || input === null) return undefined;
       const { file, sha1 } = input as { file?: unknown; sha1?: unknown };
       if (typeof file !== 'string' || typeof sha1 !== 'string') return undefined;
-      const url = new URL(file, bundle);
-      if (statSync(url).mtimeMs > made && createHash('sha1').update(readFileSync(url)).digest('hex') !== sha1) return undefined;
+      const path = fileURLToPath(new URL(file, bundle));
+      if (statSync(path).mtimeMs > made && sha1Of(path) !== sha1) return undefined;
     }
     return bundle;
   } catch {
@@ -1074,8 +1074,20 @@ export function freshBundle(bundle: URL): URL | undefined {
   }
 }
 
-/** bundleCodeCache's last answer, by the bundle's path, size and time: a cluster start reads the bundle once a process. */
-let codeCacheSeen: { key: string; cache: string | undefined } | undefined;
+/** SHA-1s of files read by sha1Of, by path, size and time (the bundle and the files it was made from: some seventy). */
+const sha1Seen = new Map<string, string>();
+
+/** The SHA-1 of the file at `path`, read once while its size and time stay the same. */
+function sha1Of(path: string): string {
+  const stat = statSync(path);
+  const key = `${path}:${stat.size}:${stat.mtimeMs}`;
+  let sha1 = sha1Seen.get(key);
+  if (sha1 === undefined) {
+    sha1 = createHash('sha1').update(readFileSync(path)).digest('hex');
+    sha1Seen.set(key, sha1);
+  }
+  return sha1;
+}
 
 /**
  * The file of V8's code cache of `bundle` (`<bundle>.cache`) if the build made it from these
@@ -1087,13 +1099,8 @@ let codeCacheSeen: { key: string; cache: string | undefined } | undefined;
 export function bundleCodeCache(bundle: URL): string | undefined {
   try {
     const file = fileURLToPath(bundle);
-    const stat = statSync(file);
-    const key = `${file}:${stat.size}:${stat.mtimeMs}`;
-    if (codeCacheSeen?.key === key) return codeCacheSeen.cache;
     const made = JSON.parse(readFileSync(`${file}.cache.json`, 'utf8')) as { bundleSha1?: unknown };
-    const cache = made.bundleSha1 === createHash('sha1').update(readFileSync(file)).digest('hex') && existsSync(`${file}.cache`) ? `${file}.cache` : undefined;
-    codeCacheSeen = { key, cache };
-    return cache;
+    return made.bundleSha1 === sha1Of(file) && existsSync(`${file}.cache`) ? `${file}.cache` : undefined;
   } catch {
     return undefined;
   }

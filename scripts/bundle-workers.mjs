@@ -10,9 +10,10 @@
 //   (tsc run alone, or in watch mode, after a change), and falls back to the unbundled entry
 //   (dist/workers/host.js) otherwise;
 // - cluster-host.bundle.cjs.cache is the code cache, and cluster-host.bundle.cjs.cache.json
-//   the SHA-1 of the bundle it was made from and the Node version that made it: V8 checks
-//   its own version and flags but not the source's bytes, so the calling thread hands the
-//   cache to its workers only when the bundle's SHA-1 matches.
+//   the SHA-1s of the bundle and of the loader (whose wrapper is part of what was compiled)
+//   it was made from, and the Node version that made it: V8 checks its own version and flags
+//   but not the source's bytes, so the calling thread hands the cache to its workers only
+//   when both SHA-1s match.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -56,8 +57,10 @@ writeFileSync(`${bundleFile}.inputs.json`, `${JSON.stringify(inputs, null, 1)}\n
 
 // The code cache of the bundle as the loader compiles it (its wrapper, its file name): the
 // top level compiled, the functions compiled lazily as they first run are not in it.
-const { wrapBundle } = createRequire(import.meta.url)(join(root, outDir, 'cluster-host-loader.cjs'));
+const loaderFile = join(root, outDir, 'cluster-host-loader.cjs');
+const { wrapBundle } = createRequire(import.meta.url)(loaderFile);
 const source = readFileSync(bundleFile, 'utf8');
 const cache = new Script(wrapBundle(source), { filename: bundleFile }).createCachedData();
 writeFileSync(`${bundleFile}.cache`, cache);
-writeFileSync(`${bundleFile}.cache.json`, `${JSON.stringify({ bundleSha1: sha1(source), node: process.version })}\n`);
+const made = { bundleSha1: sha1(source), loaderSha1: sha1(readFileSync(loaderFile)), node: process.version };
+writeFileSync(`${bundleFile}.cache.json`, `${JSON.stringify(made)}\n`);

@@ -50,20 +50,28 @@ test('the build made a code cache of the bundle that V8 accepts in a worker thre
   }
 });
 
-test('a code cache made from other bytes than the bundle is not handed to the workers', (t) => {
+test('a code cache made from other bytes than the bundle and its loader is not handed to the workers', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-bundle-'));
   try {
     const bundle = pathToFileURL(join(dir, 'entry.bundle.cjs'));
+    const loader = pathToFileURL(join(dir, 'loader.cjs'));
     const file = fileURLToPath(bundle);
+    const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex');
     writeFileSync(file, 'module.exports = 1;');
+    writeFileSync(loader, '(wrapper A)');
     writeFileSync(`${file}.cache`, 'not a cache');
-    t.is(bundleCodeCache(bundle), undefined, 'no record of what it was made from');
-    writeFileSync(`${file}.cache.json`, JSON.stringify({ bundleSha1: createHash('sha1').update('module.exports = 1;').digest('hex') }));
+    t.is(bundleCodeCache(bundle, loader), undefined, 'no record of what it was made from');
+    writeFileSync(`${file}.cache.json`, JSON.stringify({ bundleSha1: sha1('module.exports = 1;'), loaderSha1: sha1('(wrapper A)') }));
     utimesSync(file, 1_000, 1_000);
-    t.is(bundleCodeCache(bundle), `${file}.cache`, 'made from these bytes');
+    t.is(bundleCodeCache(bundle, loader), `${file}.cache`, 'made from these bytes');
+    writeFileSync(loader, '(wrapper B)');
+    utimesSync(loader, 2_000, 2_000);
+    t.is(bundleCodeCache(bundle, loader), undefined, 'the loader (its wrapper) changed since');
+    writeFileSync(loader, '(wrapper A)');
+    utimesSync(loader, 3_000, 3_000);
     writeFileSync(file, 'module.exports = 2;');
     utimesSync(file, 2_000, 2_000);
-    t.is(bundleCodeCache(bundle), undefined, 'the bundle changed since');
+    t.is(bundleCodeCache(bundle, loader), undefined, 'the bundle changed since');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -6,12 +6,14 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
-import { checkInt, checkNumber, SEED_MAX, UNSAFE_VARIANT_MODES, UNSAFE_VARIANTS as VARIANTS, type UnsafeVariant as Variant } from '../cluster/config.js';
+import { checkInt, checkNumber, UNSAFE_VARIANT_MODES, UNSAFE_VARIANTS as VARIANTS, type UnsafeVariant as Variant } from '../cluster/config.js';
 import { ConfigError, StoppedError } from '../core/errors.js';
 import { allKeys, checkOptions } from '../core/validate.js';
 import type { Violation } from './linearizability.js';
 import { ALL_FAULT_KINDS, type FaultKind, type NemesisOptions } from './nemesis.js';
 import {
+  checkOnlyFaults,
+  checkScenarioBasics,
   checkScenarioSizes,
   checkScenarioVariant,
   drawShape,
@@ -404,7 +406,7 @@ function hungReport(task: ScenarioTask, elapsedMs: number): ScenarioReport {
 }
 
 /** A passing report of nothing yet: what a run adds its results to. */
-export function emptyReport(task: ScenarioTask): ScenarioReport {
+function emptyReport(task: ScenarioTask): ScenarioReport {
   return {
     seed: task.seed,
     mode: task.mode,
@@ -638,9 +640,8 @@ export const SCENARIO_TASK_FIELDS = allKeys<ScenarioTask>()([...SEED_OPTION_FIEL
 /** A task given from outside (shrinkSeed), checked as runChecks checks its options. */
 export function checkScenarioTask(task: ScenarioTask): void {
   checkOptions(task, 'task', SCENARIO_TASK_FIELDS);
-  checkInt(task.seed, 'seed', 0, SEED_MAX, 'an integer from 0 to 2^32 - 1');
-  if (task.onlyFaults !== undefined && (!Array.isArray(task.onlyFaults) || task.onlyFaults.some((i) => !Number.isInteger(i) || i < 0)))
-    throw new ConfigError('onlyFaults', 'an array of fault episode indexes (integers >= 0)', task.onlyFaults);
+  checkScenarioBasics({ seed: task.seed });
+  checkOnlyFaults(task.onlyFaults);
   checkSeedFields(task, task.mode, scheduleOf(task));
 }
 

@@ -471,6 +471,12 @@ export function checkScenarioSizes(o: {
   if (o.shards !== undefined) checkInt(o.shards, 'shards', 1, SCENARIO_SHARDS_MAX);
 }
 
+/** `onlyFaults`, when given: fault episode numbers (a scenario's, or a task's for `meridian check`). */
+export function checkOnlyFaults(onlyFaults: unknown): void {
+  if (onlyFaults !== undefined && (!Array.isArray(onlyFaults) || onlyFaults.some((n) => !Number.isInteger(n) || n < 0)))
+    throw new ConfigError('onlyFaults', 'an array of fault episode indexes (integers >= 0)', onlyFaults);
+}
+
 /**
  * What every scenario takes alike, before its cluster starts: `seed` (0 to SEED_MAX), and
  * `limits` and `trace` when given; a ConfigError naming the field.
@@ -519,11 +525,9 @@ function checkScenarioOptions(
   checkScenarioVariant(o);
   checkScenarioSizes(o);
   checkInt(o.livenessOps, 'livenessOps', 0, 1_000);
-  if (!Number.isInteger(o.txnClients) || o.txnClients < 0 || o.clients + o.txnClients > 64)
-    throw new ConfigError('txnClients', 'an integer from 0 to 64 - clients', o.txnClients);
+  checkInt(o.txnClients, 'txnClients', 0, 64 - o.clients, 'an integer from 0 to 64 - clients');
   checkInt(o.txnKeys, 'txnKeys', 2, 1_000);
-  if (o.onlyFaults !== undefined && (!Array.isArray(o.onlyFaults) || o.onlyFaults.some((n) => !Number.isInteger(n) || n < 0)))
-    throw new ConfigError('onlyFaults', 'an array of fault episode numbers (integers >= 0)', o.onlyFaults);
+  checkOnlyFaults(o.onlyFaults);
   if (o.onlyFaults !== undefined && o.nemesis === 'builtin')
     throw new ConfigError('onlyFaults', "a nemesis schedule (not 'builtin', which has no episodes)", o.onlyFaults);
   checkScenarioNemesis(o.nemesis, o.seed, true, o.onlyFaults);
@@ -1364,8 +1368,14 @@ function checkBankOptions(o: BankOptions): void {
     );
   if (o.clients !== undefined) checkInt(o.clients, 'clients', 1, BANK_CLIENTS_MAX);
   // The transfers run while the faults do: with none, nothing is checked.
-  if (o.faultMs !== undefined && (typeof o.faultMs !== 'number' || !Number.isFinite(o.faultMs) || o.faultMs <= 0 || o.faultMs > BANK_FAULT_MS_MAX))
-    throw new ConfigError('faultMs', `a number of ms above 0, at most ${BANK_FAULT_MS_MAX} (the transfers run while the faults do)`, o.faultMs);
+  if (o.faultMs !== undefined)
+    checkNumber(
+      o.faultMs,
+      'faultMs',
+      Number.MIN_VALUE,
+      BANK_FAULT_MS_MAX,
+      `a number of ms above 0, at most ${BANK_FAULT_MS_MAX} (the transfers run while the faults do)`,
+    );
   for (const field of ['partitions', 'crashes', 'loss'] as const)
     if (o[field] !== undefined && typeof o[field] !== 'boolean') throw new ConfigError(field, 'true or false', o[field]);
 }

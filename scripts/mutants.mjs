@@ -76,6 +76,24 @@ export const MUTANTS = [
     flags: [],
   },
   {
+    name: 'cas-answers-found',
+    what: 'a state machine answers a cas that does not swap with the value it found, not false',
+    edits: [[SM, 'return { ok: true, value: false, writes: [] };', 'return { ok: true, value: data.get(body.key) ?? null, writes: [] };']],
+    flags: [],
+  },
+  {
+    name: 'read-unconfirmed',
+    what: 'a Paxos leader answers a linearizable read without a majority confirming it still leads (a deposed leader that has not heard answers stale reads)',
+    edits: [[PAXOS, 'if (this.majority === 1)', 'if (true)']],
+    flags: [],
+  },
+  {
+    name: 'read-below-floor',
+    what: 'a new Paxos leader answers reads at its commit index before it re-chose the slots its predecessors may have chosen',
+    edits: [[PAXOS, 'const index = this.log.commitIndex > this.readFloor ? this.log.commitIndex : this.readFloor;', 'const index = this.log.commitIndex;']],
+    flags: [],
+  },
+  {
     name: 'effect-out-of-sequence',
     what: "passive: a backup applies a primary's effect although an earlier effect of the same reign was lost",
     edits: [[SM, 'if (command.seq !== 0 && (command.term !== this.effectTerm', 'if (false && (command.term !== this.effectTerm']],

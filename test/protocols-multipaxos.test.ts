@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { analyticMessages } from '../src/protocols/costs.js';
-import { chaos, Cluster, ELECTION, HEARTBEAT, range } from './helpers/multipaxos-cluster.js';
+import { chaos, Cluster, ELECTION, HEARTBEAT, range, staleLeaderReads } from './helpers/multipaxos-cluster.js';
 import { catchesMutant } from './helpers/core-mutant.js';
 import { seedWindow } from './helpers/seed-window.js';
 
@@ -237,6 +237,49 @@ test('randomized: drops, duplicates, reordering, partitions (a leader in a minor
   t.true(applied > seeds * 10, 'the runs made progress');
 });
 
+test('reads: the leader answers once a majority confirms it still leads and its log is applied; a deposed leader never answers', (t) => {
+  const c = new Cluster(3);
+  c.elect('r1');
+  c.propose('r1', 'a');
+  c.net.stabilize();
+  t.false(c.read('r2', 'on-a-follower'), 'a follower refuses a read');
+  // Nothing in flight: a heartbeat carries the read round, and one ack confirms it (r1 + r2).
+  const sent = c.net.remoteSent;
+  t.true(c.read('r1', 'read0'));
+  t.is(c.readsAnswered, 0, 'not before a majority confirmed the round');
+  c.net.stabilize();
+  t.is(c.readsAnswered, 1);
+  t.is(c.net.remoteSent - sent, 4, 'a read round costs a heartbeat and an ack per follower');
+  // A write proposed in the same flush confirms the round when chosen: no heartbeat.
+  const heartbeats = c.net.sentByType['heartbeat'] ?? 0;
+  t.true(c.read('r1', 'read1', (core) => core.propose('b')));
+  c.net.stabilize();
+  t.is(c.readsAnswered, 2);
+  t.is(c.net.sentByType['heartbeat'] ?? 0, heartbeats, 'the slot confirmed the second round');
+  // A leader cut off from the others is asked a read: it must not answer, and hands it back
+  // when it steps down; the new leader's writes are then not missed by anyone's read.
+  c.net.isolate('r1');
+  t.true(c.read('r1', 'stale'));
+  for (let i = 0; i < 4 * ELECTION && c.core('r1').isLeader(); i++) c.net.run(1);
+  t.false(c.core('r1').isLeader());
+  t.is(c.readsAnswered, 2, 'the isolated leader answered nothing');
+  t.is(c.readsDropped, 1, 'and handed its read back when it stepped down');
+  t.deepEqual(c.violations, []);
+});
+
+test('randomized with reads: every replica that believes it leads is asked reads; each answered read reflects everything applied anywhere before it was asked', (t) => {
+  const { base, seeds } = seedWindow(25, { baseVar: 'MERIDIAN_SEED', base: 7100 });
+  t.log(`seeds ${base}..${base + seeds - 1} (MERIDIAN_SEED and MERIDIAN_SEEDS move and widen the window)`);
+  let reads = 0;
+  for (let seed = base; seed < base + seeds; seed++) {
+    const result = chaos(seed, 2500, false, true);
+    t.deepEqual(result.violations, [], `seed ${seed}`);
+    reads += result.reads;
+  }
+  t.log(`reads answered, over all seeds: ${reads}`);
+  t.true(reads > seeds * 5, 'reads were answered');
+});
+
 // Bugs nothing in the project knows about, put into a scratch copy of dist/ by
 // scripts/mutants.mjs, run under the same randomized run. Seeds 7100-7399 (2026-12-02, with the
 // leader duel): 58, 125 and 15 of 300 fail; the shares required are about half of that.
@@ -254,6 +297,38 @@ for (const { mutant, share } of [
       module: 'test/helpers/multipaxos-cluster.js',
       runner: (e) => (seed) => ({ problems: (e['chaos'] as typeof chaos)(seed, 2500).violations }),
       base: 7100,
+      seeds: 300,
+      share,
+    }));
+}
+
+test('reads at a deposed leader that has not heard: never answered from its stale state (seeded)', (t) => {
+  const { base, seeds } = seedWindow(100, { baseVar: 'MERIDIAN_SEED', base: 7400 });
+  t.log(`seeds ${base}..${base + seeds - 1} (MERIDIAN_SEED and MERIDIAN_SEEDS move and widen the window)`);
+  let reads = 0;
+  for (let seed = base; seed < base + seeds; seed++) {
+    const result = staleLeaderReads(seed);
+    t.deepEqual(result.violations, [], `seed ${seed}`);
+    reads += result.reads;
+  }
+  t.log(`reads answered, over all seeds: ${reads}`);
+  t.true(reads > seeds, 'reads were answered');
+});
+
+// Read-index bugs (scripts/mutants.mjs): a leader that answers reads without a majority
+// confirming it still leads, and a new one that answers before it applied what its predecessor
+// chose. The deposed-leader run, seeds 7400-7699 (2026-12-05): 225 and 82 of 300 caught (the
+// randomized run with reads: 4 and 16 of 300 of seeds 7100-7399); the shares are about half.
+for (const { mutant, share } of [
+  { mutant: 'read-unconfirmed', share: 0.35 },
+  { mutant: 'read-below-floor', share: 0.12 },
+]) {
+  test(`Multi-Paxos reads at a deposed leader catch the ${mutant} mutant in at least ${share * 100}% of seeds`, (t) =>
+    catchesMutant(t, {
+      mutant,
+      module: 'test/helpers/multipaxos-cluster.js',
+      runner: (e) => (seed) => ({ problems: (e['staleLeaderReads'] as typeof staleLeaderReads)(seed).violations }),
+      base: 7400,
       seeds: 300,
       share,
     }));

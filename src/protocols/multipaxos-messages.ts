@@ -45,8 +45,12 @@ export type MultiPaxosMessage =
   | { type: 'nack'; ballot: Ballot; promised: Ballot }
   /** The leader's commit index advanced (sent when no accept carries it). */
   | { type: 'commit'; ballot: Ballot; commitIndex: number }
-  | { type: 'heartbeat'; ballot: Ballot; commitIndex: number }
-  | { type: 'heartbeat-ack'; ballot: Ballot; commitIndex: number }
+  /**
+   * `read`: the leader's read round (see MultiPaxos.read): a follower that takes the heartbeat
+   * at `ballot` echoes it, telling the leader no higher ballot had its promise when it did.
+   */
+  | { type: 'heartbeat'; ballot: Ballot; commitIndex: number; read?: number }
+  | { type: 'heartbeat-ack'; ballot: Ballot; commitIndex: number; read?: number }
   /** A follower missing chosen slots asks the leader for them. */
   | { type: 'catchup'; ballot: Ballot; fromIndex: number }
   /** Chosen slots, leader -> lagging follower. */
@@ -77,4 +81,11 @@ export type MultiPaxosDecision =
   /** `snapshotEvery` slots were applied since the last compaction: call `compact(index, state)`. */
   | { kind: 'snapshot-due'; index: number }
   /** Proposals that never got a slot because this node stopped leading: definitely not applied. */
-  | { kind: 'dropped'; commands: unknown[] };
+  | { kind: 'dropped'; commands: unknown[] }
+  /**
+   * Reads (`MultiPaxos.read`) the host may now answer from its state machine: every slot
+   * chosen before each arrived is applied, and this replica still led after it arrived.
+   */
+  | { kind: 'read'; tokens: unknown[] }
+  /** Reads this replica can no longer answer: it stopped leading before they were confirmed. */
+  | { kind: 'reads-dropped'; tokens: unknown[] };

@@ -28,8 +28,15 @@
  * majority said it would follow (none of them hears from a live leader): one that cannot hear
  * the leader stays a follower instead of deposing it with ever higher ballots.
  *
- * Reads. There is no lease: a linearizable read goes through the log. The host proposes a read
- * command and answers it when that command is applied; everything applied before it is visible.
+ * Reads (the read index of Raft's thesis, section 6.4; no lease, no clock). `read(token)` at the
+ * leader notes the commit index, or the highest slot it held when elected if that is higher
+ * (what earlier leaders may have chosen). The read is answered (a `read` decision) once that
+ * slot is applied here and this replica is known to have still led after the read arrived: a
+ * majority took, at its ballot, a heartbeat carrying a read round begun after the read came, or
+ * accepted a slot proposed after it. Any write completed before the read began is then
+ * applied here, and no other leader chose anything meanwhile. The reads that arrive between
+ * two flushes share a round; rounds overlap, and an ack for one confirms every earlier one. A
+ * leader that steps down hands its unanswered reads back (`reads-dropped`).
  *
  * Persistence (the Ready rule makes each durable before the messages that depend on it): the
  * promise, accepted slots, chosen slots learned from others, the commit index, snapshots.
@@ -85,6 +92,13 @@ interface Proposal {
   ageTicks: number;
 }
 
+/** A read at the leader: answered once `index` is applied and read round `round` confirmed. */
+interface PendingRead {
+  token: unknown;
+  index: number;
+  round: number;
+}
+
 export class MultiPaxos {
   private readonly config: MultiPaxosConfig;
   private readonly majority: number;
@@ -132,6 +146,20 @@ export class MultiPaxos {
   private quorumElapsed = 0;
   private readonly heardFrom = new Set<string>();
   private commitSent = 0;
+  /** The highest slot this leader held when elected: a read waits for it to be applied. */
+  private readFloor = 0;
+  /** Read rounds begun (never reset: an ack names the round it answers). */
+  private readRound = 0;
+  /** The highest round confirmed at this ballot: every read of it or an earlier round may be answered. */
+  private readConfirmed = 0;
+  /** Per peer, the highest read round it acked at this ballot (an ack confirms every earlier round too). */
+  private readonly readAcked = new Map<string, number>();
+  /** Slots proposed in the flush that began a round: chosen, they confirm it. */
+  private readonly readSlots = new Map<number, number>();
+  /** Reads that arrived since the last flush (round 0: not yet in one). */
+  private readsUnsent: PendingRead[] = [];
+  /** Reads in a round, in arrival order (their rounds and indexes never decrease). */
+  private readsWaiting: PendingRead[] = [];
 
   // Follower.
   private knownCommit = 0;
@@ -176,6 +204,18 @@ export class MultiPaxos {
   propose(command: unknown): boolean {
     if (this.role !== 'leader' || this.pending.length >= MULTIPAXOS_PENDING_MAX) return false;
     this.pending.push(command);
+    return true;
+  }
+
+  /**
+   * A linearizable read at the leader: `token` comes back in a `read` decision once the host's
+   * state machine may answer it (see Reads above), or in `reads-dropped` if this replica stops
+   * leading first. False if this replica is not the leader.
+   */
+  read(token: unknown): boolean {
+    if (this.role !== 'leader') return false;
+    const index = this.log.commitIndex > this.readFloor ? this.log.commitIndex : this.readFloor;
+    this.readsUnsent.push({ token, index, round: 0 });
     return true;
   }
 
@@ -309,11 +349,15 @@ export class MultiPaxos {
       case 'heartbeat':
         if (!this.followLeader(from, msg.ballot)) return;
         if (msg.type === 'heartbeat') {
-          this.send(from, { type: 'heartbeat-ack', ballot: msg.ballot, commitIndex: this.log.commitIndex });
+          const ack: MultiPaxosMessage = { type: 'heartbeat-ack', ballot: msg.ballot, commitIndex: this.log.commitIndex };
+          if (msg.read !== undefined) ack.read = msg.read;
+          this.send(from, ack);
         }
         return this.learnCommit(from, msg.ballot, msg.commitIndex);
       case 'heartbeat-ack':
-        if (this.role === 'leader' && ballotEquals(msg.ballot, this.ballot)) this.heardFrom.add(from);
+        if (this.role !== 'leader' || !ballotEquals(msg.ballot, this.ballot)) return;
+        this.heardFrom.add(from);
+        if (msg.read !== undefined && msg.read > this.readConfirmed && msg.read > (this.readAcked.get(from) ?? 0)) this.onReadAck(from, msg.read);
         return;
       case 'catchup':
         return this.onCatchup(from, msg.ballot, msg.fromIndex);
@@ -571,6 +615,10 @@ export class MultiPaxos {
       }
     }
     this.nextIndex = highest + 1;
+    this.readFloor = highest;
+    this.readConfirmed = this.readRound;
+    this.readAcked.clear();
+    this.readSlots.clear();
     this.log.advanceCommit();
     assert(this.nextIndex > this.log.lastIndex, 'multipaxos: a new leader proposes past every slot it holds');
     this.broadcastHeartbeat();
@@ -596,6 +644,12 @@ export class MultiPaxos {
     proposal.acks.add(from);
     if (proposal.acks.size < this.majority) return;
     this.proposals.delete(index);
+    if (this.readSlots.size > 0) {
+      // A majority accepted, at this ballot, a slot proposed after the round's reads arrived.
+      const round = this.readSlots.get(index);
+      this.readSlots.delete(index);
+      if (round !== undefined && round > this.readConfirmed) this.readConfirmed = round;
+    }
     this.log.markChosen(index, this.ballot, proposal.commands);
     this.log.advanceCommit();
   }
@@ -642,20 +696,71 @@ export class MultiPaxos {
     }
   }
 
+  /** A heartbeat to every peer; while reads wait for a round, it carries the latest round (sent again until confirmed). */
   private broadcastHeartbeat(): void {
+    const read = this.readRound > this.readConfirmed && this.readsWaiting.length > 0 ? this.readRound : 0;
     for (const p of this.config.peers) {
-      if (p !== this.config.self) this.send(p, { type: 'heartbeat', ballot: this.ballot, commitIndex: this.log.commitIndex });
+      if (p === this.config.self) continue;
+      const msg: MultiPaxosMessage = { type: 'heartbeat', ballot: this.ballot, commitIndex: this.log.commitIndex };
+      if (read !== 0) msg.read = read;
+      this.send(p, msg);
     }
     this.commitSent = this.log.commitIndex;
   }
 
-  /** Cuts queued commands into new slots while the window allows; announces commit progress. */
+  /**
+   * Begins a read round for the reads that arrived since the last flush. A slot proposed in
+   * this flush (after they arrived) confirms it when chosen; with none, a heartbeat carries it.
+   */
+  private beginReadRound(proposedFrom: number): void {
+    const round = ++this.readRound;
+    for (const r of this.readsUnsent) {
+      r.round = round;
+      this.readsWaiting.push(r);
+    }
+    this.readsUnsent = [];
+    if (this.majority === 1) this.readConfirmed = round;
+    else if (this.nextIndex > proposedFrom) this.readSlots.set(this.nextIndex - 1, round);
+    else this.broadcastHeartbeat();
+  }
+
+  /** `from` acked read round `round` at this ballot: confirmed up to the round a majority acked. */
+  private onReadAck(from: string, round: number): void {
+    this.readAcked.set(from, round);
+    // This replica counts itself (it leads, at this ballot): majority - 1 peers must have acked.
+    let acked = 1;
+    for (const r of this.readAcked.values()) if (r >= round) acked++;
+    if (acked >= this.majority) this.readConfirmed = round;
+  }
+
+  /** Reads whose round is confirmed and whose index is applied, as one `read` decision. */
+  private answerReads(): void {
+    const waiting = this.readsWaiting;
+    let n = 0;
+    while (n < waiting.length && waiting[n]!.round <= this.readConfirmed && waiting[n]!.index <= this.log.commitIndex) n++;
+    if (n === 0) return;
+    const tokens = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) tokens[i] = waiting[i]!.token;
+    this.readsWaiting = n === waiting.length ? [] : waiting.slice(n);
+    this.out.decide({ kind: 'read', tokens });
+  }
+
+  private readsDue(): boolean {
+    if (this.readsUnsent.length > 0) return true;
+    const head = this.readsWaiting[0];
+    return head !== undefined && head.round <= this.readConfirmed && head.index <= this.log.commitIndex;
+  }
+
+  /** Cuts queued commands into new slots while the window allows; announces commit progress; answers reads. */
   private flush(): void {
     if (this.role !== 'leader') return;
+    const proposedFrom = this.nextIndex;
     while (this.pending.length > 0 && this.proposals.size < this.config.maxInflight) {
       const batch = this.pending.splice(0, this.config.maxBatch);
       this.proposeSlot(this.nextIndex++, batch);
     }
+    if (this.readsUnsent.length > 0) this.beginReadRound(proposedFrom);
+    if (this.readsWaiting.length > 0) this.answerReads();
     if (this.log.commitIndex > this.commitSent) {
       for (const p of this.config.peers) {
         if (p !== this.config.self) this.send(p, { type: 'commit', ballot: this.ballot, commitIndex: this.log.commitIndex });
@@ -666,13 +771,22 @@ export class MultiPaxos {
 
   private canFlush(): boolean {
     if (this.role !== 'leader') return false;
-    return (this.pending.length > 0 && this.proposals.size < this.config.maxInflight) || this.log.commitIndex > this.commitSent;
+    return (this.pending.length > 0 && this.proposals.size < this.config.maxInflight) || this.log.commitIndex > this.commitSent || this.readsDue();
   }
 
   private stepDown(resetTimer: boolean): void {
     if (this.role === 'leader' && this.pending.length > 0) {
       this.out.decide({ kind: 'dropped', commands: this.pending });
     }
+    if (this.readsUnsent.length > 0 || this.readsWaiting.length > 0) {
+      const tokens: unknown[] = [];
+      for (const r of this.readsWaiting) tokens.push(r.token);
+      for (const r of this.readsUnsent) tokens.push(r.token);
+      this.out.decide({ kind: 'reads-dropped', tokens });
+      this.readsWaiting = [];
+      this.readsUnsent = [];
+    }
+    this.readSlots.clear();
     this.pending = [];
     this.proposals.clear();
     this.promises.clear();

@@ -10,7 +10,9 @@ import { executeOn, FORGOTTEN_MESSAGE, KvStateMachine, type Command, type Comple
  * machine, and what the mode adds on top.
  *
  * - `active` (state-machine replication): the leader proposes client commands; every replica
- *   executes them in log order.
+ *   executes them in log order. A linearizable read of a key no transaction holds takes no
+ *   slot: the leader answers it from its state machine at its core's read index (see
+ *   MultiPaxos.read).
  * - `passive` (primary-backup): the leader is the primary. It executes each operation on a
  *   speculative copy of the state and proposes the effect (the writes and the result);
  *   backups apply effects without executing. The primary is chosen by Paxos (the leader
@@ -62,6 +64,12 @@ export type GroupOutput =
   | { kind: 'vote'; txn: string; vote: boolean; reason?: string }
   | { kind: 'txn-done'; txn: string; outcome: 'commit' | 'abort' }
   | { kind: 'applied'; index: number; command: Command };
+
+/** A read at an active leader, waiting for the core's read index. */
+interface PendingGet {
+  body: RequestBody;
+  origin: Origin;
+}
 
 interface Waiter {
   origin: Origin;
@@ -146,8 +154,13 @@ export class GroupReplica {
     // (passive seed 779: a resumed leader won and lost an election within one backlog step,
     // and the operations it held stayed held by a backup for ever).
     this.leadershipChanged();
+    if (this.config.mode === 'active') {
+      // A read of a key no transaction holds needs no slot: the core's read index (see
+      // MultiPaxos.read). One of a locked key waits in the log behind the lock, as a write does.
+      if (body.op === 'get' && !this.sm.isLocked(body.key)) return this.core.read({ body, origin } satisfies PendingGet);
+      return this.proposeWaiting({ k: 'op', id: `${this.idPrefix}#${this.nextLocalId++}`, body }, origin);
+    }
     const id = `${this.idPrefix}#${this.nextLocalId++}`;
-    if (this.config.mode === 'active') return this.proposeWaiting({ k: 'op', id, body }, origin);
     if (this.barrierId !== undefined || this.spec === undefined) {
       // A new primary first learns everything chosen before it (its barrier), then serves.
       this.held.push({ id, body, origin });
@@ -365,6 +378,15 @@ export class GroupReplica {
       case 'snapshot-due':
         this.core.compact(d.index, this.sm.snapshot());
         return;
+      case 'read':
+        for (const token of d.tokens) this.answerRead(token as PendingGet);
+        return;
+      case 'reads-dropped':
+        for (const token of d.tokens) {
+          const get = token as PendingGet;
+          this.outputs.push(notDone(get.origin, get.body, `shard ${this.config.shard}: leadership changed before the read was confirmed`));
+        }
+        return;
       case 'dropped':
         // This command never got a log slot; another copy of the same request may have one.
         for (const c of d.commands as Command[]) {
@@ -377,6 +399,20 @@ export class GroupReplica {
           }
         }
         return;
+    }
+  }
+
+  /**
+   * A read the core confirmed: answered from the applied state, or, if a transaction locked
+   * its key meanwhile, sent through the log to wait behind the lock (this replica still leads).
+   */
+  private answerRead(get: PendingGet): void {
+    if (!this.sm.isLocked(get.body.key)) {
+      this.outputs.push({ kind: 'reply', origin: get.origin, ok: true, value: this.sm.data.get(get.body.key) });
+      return;
+    }
+    if (!this.proposeWaiting({ k: 'op', id: `${this.idPrefix}#${this.nextLocalId++}`, body: get.body }, get.origin)) {
+      this.outputs.push(notDone(get.origin, get.body, `shard ${this.config.shard}: the leader's queue is full`));
     }
   }
 

@@ -33,6 +33,13 @@ export class Cluster {
   readonly ids: string[];
   /** Called after a replica's host applied a command. */
   onApply: ((id: string, core: MultiPaxos, index: number) => void) | undefined;
+  /** The furthest position any host applied (index * 1e6 + offset): chosen, whoever applied it. */
+  private maxApplied = 0;
+  /** Reads asked and not yet answered: the furthest position applied anywhere when each was asked. */
+  private readonly reads = new Map<string, number>();
+  /** Reads answered and given back (`reads-dropped`). */
+  readsAnswered = 0;
+  readsDropped = 0;
 
   constructor(n: number, opts: Partial<MultiPaxosConfig> & { seed?: number } = {}) {
     this.ids = Array.from({ length: n }, (_, i) => `r${i + 1}`);
@@ -84,9 +91,26 @@ export class Cluster {
         if (where !== undefined && where !== key) this.violations.push(`${command} applied at ${where} and at ${key}`);
         this.positionOf.set(command, key);
         host.state.push(command);
+        if (position > this.maxApplied) this.maxApplied = position;
         this.onApply?.(id, core, d.index);
         return;
       }
+      case 'read':
+        // Linearizable: every command chosen before the read was asked (here: applied by some
+        // host by then) is applied by the host that answers it.
+        for (const token of d.tokens) {
+          const asked = this.reads.get(String(token));
+          if (asked === undefined) this.violations.push(`${id} answered read ${String(token)}, which it was not asked or answered before`);
+          else if (host.last < asked)
+            this.violations.push(`${id} answered read ${String(token)} at position ${host.last}, before ${asked}, applied when it was asked`);
+          this.reads.delete(String(token));
+          this.readsAnswered++;
+        }
+        return;
+      case 'reads-dropped':
+        for (const token of d.tokens) this.reads.delete(String(token));
+        this.readsDropped += d.tokens.length;
+        return;
       case 'snapshot':
         host.state = [...(d.snapshot as string[])];
         host.last = d.index * 1e6 + 1e6 - 1;
@@ -122,6 +146,21 @@ export class Cluster {
   state(id: string): string[] {
     return this.hosts.get(id)!.state;
   }
+
+  /**
+   * A linearizable read at `id` (see the 'read' decision), after `before` in the same step (a
+   * proposal, say): false if it does not lead.
+   */
+  read(id: string, token: string, before?: (core: MultiPaxos) => void): boolean {
+    let taken = false;
+    this.reads.set(token, this.maxApplied);
+    this.net.act(id, (c) => {
+      before?.(c);
+      taken = c.read(token);
+    });
+    if (!taken) this.reads.delete(token);
+    return taken;
+  }
 }
 
 export function range(prefix: string, n: number): string[] {
@@ -131,10 +170,19 @@ export function range(prefix: string, n: number): string[] {
 export interface ChaosResult {
   violations: string[];
   applied: number;
+  /** Reads answered (with `reads`). */
+  reads: number;
 }
 
-export function chaos(seed: number, steps: number, preVote = false): ChaosResult {
+/**
+ * With `reads`, every replica that believes it leads (a deposed one that has not heard yet
+ * too) is asked linearizable reads now and then, from a PRNG of their own: the run's other
+ * draws are the same as without.
+ */
+export function chaos(seed: number, steps: number, preVote = false, reads = false): ChaosResult {
   const prng = new Prng(seed);
+  const readPrng = reads ? new Prng(seed ^ 0x5ead) : undefined;
+  let nextRead = 0;
   // Three replicas or five: with three, one fault at a time.
   const n = prng.chance(0.5) ? 3 : 5;
   const c = new Cluster(n, { seed, maxBatch: 3, maxInflight: 3, snapshotEvery: 7, ...(preVote ? { preVote } : {}) });
@@ -172,6 +220,10 @@ export function chaos(seed: number, steps: number, preVote = false): ChaosResult
     if (duel !== undefined && step >= duel.until) {
       duel = undefined;
       c.net.heal();
+    }
+    if (readPrng !== undefined && readPrng.chance(0.3)) {
+      const leaders = c.leaders();
+      if (leaders.length > 0) c.read(readPrng.pick(leaders), `read${nextRead++}`);
     }
     const r = prng.next();
     const up = c.ids.filter((id) => !c.net.down.has(id));
@@ -242,5 +294,57 @@ export function chaos(seed: number, steps: number, preVote = false): ChaosResult
     if (!c.state(id).some(isFinal)) violations.push(`liveness: ${id} never applied a final command`);
     else if (JSON.stringify(c.state(id)) !== JSON.stringify(reference)) violations.push(`${id}'s state differs from r1's`);
   }
-  return { violations, applied: reference.length };
+  return { violations, applied: reference.length, reads: c.readsAnswered };
+}
+
+/**
+ * A deposed leader that has not heard yet is asked reads (seeded): the leader, cut off with a
+ * minority, keeps believing it leads while the majority elects another, which applies writes.
+ * Reads at both, some messages lost; then the cut heals. The old leader must answer none of
+ * its reads from before the cut healed with its stale state, and the new one must not answer
+ * before it applied what the old one chose (half of the runs: a last write whose commit was lost).
+ */
+export function staleLeaderReads(seed: number): ChaosResult {
+  const prng = new Prng(seed);
+  const n = prng.chance(0.5) ? 3 : 5;
+  const c = new Cluster(n, { seed, maxBatch: 3, maxInflight: 3, snapshotEvery: 7 });
+  const old = prng.pick(c.ids);
+  c.elect(old);
+  for (let i = 0, k = prng.int(6); i < k; i++) c.propose(old, `a${i}`);
+  c.net.stabilize();
+  if (prng.chance(0.5)) {
+    // A last write the leader learns chosen and applies, whose commit reaches nobody: the next
+    // leader holds it above its commit index and must re-choose it before it answers a read.
+    c.propose(old, 'last');
+    c.net.deliverWhere((m) => m.msg.type === 'accept');
+    c.net.deliverWhere((m) => m.msg.type === 'accepted');
+    c.net.dropWhere((m) => m.from === old);
+  }
+  const minority = [old];
+  if (n === 5 && prng.chance(0.5)) minority.push(prng.pick(c.ids.filter((id) => id !== old)));
+  const majority = c.ids.filter((id) => !minority.includes(id));
+  c.net.partition([minority, majority]);
+  let reads = 0;
+  const readAt = (id: string): void => void c.read(id, `read${reads++}`);
+  // Only the majority's timers run: the old leader's check-quorum window does not end.
+  for (let i = 0; i < 6 * ELECTION && !majority.some((id) => c.core(id).isLeader()); i++) {
+    if (prng.chance(0.3)) readAt(old);
+    c.net.tick(1, majority);
+    // Up to the new leader's election, not past it: its first read comes before its first accepts land.
+    while (!majority.some((id) => c.core(id).isLeader()) && c.net.randomDeliver(prng, { drop: 0.1, duplicate: 0.05 }));
+  }
+  const fresh = majority.find((id) => c.core(id).isLeader());
+  if (fresh !== undefined) readAt(fresh);
+  for (let i = 0, k = 1 + prng.int(6); fresh !== undefined && i < k; i++) {
+    c.propose(fresh, `b${i}`);
+    if (prng.chance(0.5)) readAt(old);
+    if (prng.chance(0.5)) readAt(fresh);
+    while (c.net.randomDeliver(prng, { drop: 0.1, duplicate: 0.05 }));
+    if (prng.chance(0.5)) c.net.tick(1, majority);
+  }
+  for (let i = 0; i < 5; i++) readAt(old);
+  c.net.run(2 * ELECTION, majority);
+  c.net.heal();
+  c.net.run(4 * ELECTION);
+  return { violations: [...c.violations], applied: c.state(majority[0]!).length, reads: c.readsAnswered };
 }

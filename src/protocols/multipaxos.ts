@@ -54,7 +54,7 @@ import type { MultiPaxosDecision, MultiPaxosMessage, MultiPaxosRecord, MultiPaxo
 
 export type { MultiPaxosDecision, MultiPaxosMessage, MultiPaxosRecord, MultiPaxosSlot, MultiPaxosSnapshot } from './multipaxos-messages.js';
 
-/** Commands the leader queues before `propose` refuses more. */
+/** Commands the leader queues before `propose` refuses more (and reads before `read` does). */
 export const MULTIPAXOS_PENDING_MAX = 10_000;
 /** Chosen slots sent to a lagging replica in one `entries` message. */
 export const MULTIPAXOS_CATCHUP_SLOTS_MAX = 256;
@@ -210,10 +210,11 @@ export class MultiPaxos {
   /**
    * A linearizable read at the leader: `token` comes back in a `read` decision once the host's
    * state machine may answer it (see Reads above), or in `reads-dropped` if this replica stops
-   * leading first. False if this replica is not the leader.
+   * leading first. False if this replica is not the leader, or MULTIPAXOS_PENDING_MAX reads
+   * already wait (a leader that cannot reach a majority confirms none until it steps down).
    */
   read(token: unknown): boolean {
-    if (this.role !== 'leader') return false;
+    if (this.role !== 'leader' || this.readsUnsent.length + this.readsWaiting.length >= MULTIPAXOS_PENDING_MAX) return false;
     const index = this.log.commitIndex > this.readFloor ? this.log.commitIndex : this.readFloor;
     this.readsUnsent.push({ token, index, round: 0 });
     return true;

@@ -158,15 +158,20 @@ export class GroupReplica {
       // A read of a key no transaction holds needs no slot: the core's read index (see
       // MultiPaxos.read). One of a locked key waits in the log behind the lock, as a write does.
       if (body.op === 'get' && !this.sm.isLocked(body.key)) return this.core.read({ body, origin } satisfies PendingGet);
-      return this.proposeWaiting({ k: 'op', id: `${this.idPrefix}#${this.nextLocalId++}`, body }, origin);
+      return this.proposeWaiting({ k: 'op', id: this.nextId(), body }, origin);
     }
-    const id = `${this.idPrefix}#${this.nextLocalId++}`;
+    const id = this.nextId();
     if (this.barrierId !== undefined || this.spec === undefined) {
       // A new primary first learns everything chosen before it (its barrier), then serves.
       this.held.push({ id, body, origin });
       return true;
     }
     return this.primaryExecute(id, body, origin);
+  }
+
+  /** A command id of this replica's incarnation (see idPrefix). */
+  private nextId(): string {
+    return `${this.idPrefix}#${this.nextLocalId++}`;
   }
 
   /** Phase 1 of a transaction at this shard, proposed through the log (the leader only). */
@@ -411,7 +416,7 @@ export class GroupReplica {
       this.outputs.push({ kind: 'reply', origin: get.origin, ok: true, value: this.sm.data.get(get.body.key) });
       return;
     }
-    if (!this.proposeWaiting({ k: 'op', id: `${this.idPrefix}#${this.nextLocalId++}`, body: get.body }, get.origin)) {
+    if (!this.proposeWaiting({ k: 'op', id: this.nextId(), body: get.body }, get.origin)) {
       this.outputs.push(notDone(get.origin, get.body, `shard ${this.config.shard}: the leader's queue is full`));
     }
   }

@@ -291,12 +291,27 @@ export function soakFigures(samples: readonly MemorySample[], durationS: number)
   };
 }
 
+/**
+ * The calling thread's heap in use above which the soak says it is not running alone: a fresh
+ * process holds about 10 MB here (2026-12-05); after the failover suite, 142 MB, and the soak's
+ * RSS then peaked at 656 MB against 309 alone.
+ */
+export const SOAK_HEAP_AT_START_MB_MAX = 60;
+
 export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const mode = modeOf(opts);
   const s = SIZES[mode];
   const log = logger(opts);
   // Others' load on a shared machine slows the loop, and memory grows with calls, not time.
   const loadAtStart = loadavg()[0]!;
+  // RSS counts the whole process: suites run before this one in it (`npm run bench` runs them
+  // all) leave heaps the garbage collector has not given back, which the samples count too.
+  const before = process.memoryUsage();
+  if (before.heapUsed / MB > SOAK_HEAP_AT_START_MB_MAX) {
+    log(
+      `soak: WARNING: the calling thread already holds ${fmt(before.heapUsed / MB, 0)} MB of heap (rss ${fmt(before.rss / MB, 0)} MB) from the suites before this one: its RSS figures count it; run it alone (node dist/bench/run.js soak)`,
+    );
+  }
   const r = await soak(s, log);
   const f = soakFigures(r.samples, s.durationS);
   const figures: Record<string, unknown> = {
@@ -307,6 +322,9 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     worker_heap_growth_mb_per_min: round(f.workerHeapGrowthMbPerMin, 3),
     rss_mb_at_half: round(f.rssMbAtHalf, 4),
     rss_mb_at_end: round(f.rssMbAtEnd, 4),
+    // What the process held before the soak began (other suites in it: see the warning above).
+    rss_mb_at_start: round(before.rss / MB, 4),
+    main_heap_mb_at_start: round(before.heapUsed / MB, 4),
     calls: r.calls,
     calls_per_s: Math.round(r.calls / r.elapsedS),
     // CPU per call (every thread): the cost figure that others' load on the machine inflates least.

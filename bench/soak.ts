@@ -19,12 +19,17 @@
  * The loop keeps no per-call record (a latency array would itself grow by megabytes); it
  * counts calls, failures by code, and latencies in a fixed histogram of 1 ms buckets.
  *
+ * It runs in a process of its own (bench/soak-child.ts, forked): RSS counts a whole process,
+ * and suites run before it in the caller's (`npm run bench` runs them all) leave garbage the
+ * collector has not yet taken. In the caller's process after the failover suite it peaked at
+ * 656 MB where alone it printed 309 (2026-12-05).
+ *
  * Run alone: node dist/bench/run.js soak [--quick]
  */
+import { fork } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { MeridianError, startCluster, type Cluster, type ClusterConfig } from '../src/index.js';
 import { baseConfig, clientsOf, untilPutsAnswer as ready, type ClusterShape } from './lib/cluster-load.js';
 import { round } from './lib/stats.js';
@@ -43,7 +48,7 @@ const SHAPE: ClusterShape = { transport: 'threads', placement: 'packed', threads
 export const RSS_MB_MAX_TARGET = 400;
 export const RSS_GROWTH_MB_PER_MIN_TARGET = 5;
 
-interface Sizes {
+export interface Sizes {
   durationS: number;
   crashAtS: number;
   restartAtS: number;
@@ -53,7 +58,7 @@ interface Sizes {
   keys: number;
 }
 
-const SIZES: Record<Mode, Sizes> = {
+export const SOAK_SIZES: Record<Mode, Sizes> = {
   full: { durationS: 240, crashAtS: 40, restartAtS: 50, sampleMs: 2_000, window: 256, clients: 12, keys: 5_500 },
   // 150 s: at 80 s the second half began 12 s after the restart and read the recovery's
   // growth (12.5 MB/min at 13:58 UTC) where the full 240 s run read 0.56 (14:08).
@@ -147,7 +152,13 @@ export interface SoakResult {
    */
   actorErrors: number;
   firstActorError: string | undefined;
+  /** The process's RSS and the calling thread's heap in use before the cluster started, MB. */
+  rssMbAtStart: number;
+  mainHeapMbAtStart: number;
 }
+
+/** What bench/soak-child.ts sends its parent: progress lines, then a result or an error. */
+export type SoakChildMessage = { kind: 'log'; line: string } | { kind: 'result'; result: SoakResult } | { kind: 'error'; message: string };
 
 function percentileOfHistogram(buckets: Uint32Array, total: number, p: number): number {
   if (total === 0) return Number.NaN;
@@ -161,6 +172,7 @@ function percentileOfHistogram(buckets: Uint32Array, total: number, p: number): 
 }
 
 export async function soak(s: Sizes, log: (line: string) => void): Promise<SoakResult> {
+  const atStart = process.memoryUsage();
   const cluster = await withTimeout(startCluster(soakConfig()), 'startCluster (soak)');
   try {
     const clients = clientsOf(cluster, s.clients);
@@ -236,6 +248,8 @@ export async function soak(s: Sizes, log: (line: string) => void): Promise<SoakR
       latencyP99Ms: percentileOfHistogram(histogram, ok, 99),
       elapsedS,
       cpuMs: (cpu.user + cpu.system) / 1000,
+      rssMbAtStart: atStart.rss / MB,
+      mainHeapMbAtStart: atStart.heapUsed / MB,
     };
   } finally {
     await cluster.stop();
@@ -293,53 +307,48 @@ export function soakFigures(samples: readonly MemorySample[], durationS: number)
   };
 }
 
-/**
- * The calling thread's heap in use above which the soak collects garbage before it starts, and
- * says so if that did not bring it under: a fresh process holds about 10 MB here (2026-12-05);
- * after the failover suite 142 MB, and the soak's RSS then peaked at 656 MB against 309 alone.
- */
-export const SOAK_HEAP_AT_START_MB_MAX = 60;
+/** How long the soak's own process may take beyond the run itself (boot, recovery, stop). */
+const SOAK_CHILD_SLACK_MS = 120_000;
 
-/**
- * A full garbage collection, if this process can have one: `gc` when started with
- * `--expose-gc`, otherwise the flag set now (Node calls setting V8 flags after start
- * unsupported; it works on Node 20-24, and false means it did not).
- */
-function collectGarbage(): boolean {
-  try {
-    let gc = (globalThis as { gc?: () => void }).gc;
-    if (gc === undefined) {
-      setFlagsFromString('--expose-gc');
-      gc = runInNewContext('gc') as () => void;
-    }
-    gc();
-    return true;
-  } catch {
-    return false;
-  }
+/** One soak in a process of its own (see the header): its progress lines go to `log`. */
+function soakInChild(mode: Mode, s: Sizes, log: (line: string) => void): Promise<SoakResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(new URL('./soak-child.js', import.meta.url)), [mode], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let result: SoakResult | undefined;
+    let failure: string | undefined;
+    const timer = setTimeout(
+      () => {
+        failure = `the soak's process ran past ${s.durationS} s + ${SOAK_CHILD_SLACK_MS / 1000} s: killed`;
+        child.kill('SIGKILL');
+      },
+      s.durationS * 1000 + SOAK_CHILD_SLACK_MS,
+    );
+    child.on('message', (m: SoakChildMessage) => {
+      if (m.kind === 'log') log(m.line);
+      else if (m.kind === 'result') result = m.result;
+      else failure = m.message;
+    });
+    child.on('error', (error) => {
+      failure ??= error.message;
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (result !== undefined && failure === undefined) resolve(result);
+      else reject(new Error(`soak: ${failure ?? `its process exited (code ${code}, signal ${signal}) without a result`}`));
+    });
+  });
 }
 
 export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const mode = modeOf(opts);
-  const s = SIZES[mode];
+  const s = SOAK_SIZES[mode];
   const log = logger(opts);
   // Others' load on a shared machine slows the loop, and memory grows with calls, not time.
   const loadAtStart = loadavg()[0]!;
-  // RSS counts the whole process: suites run before this one in it (`npm run bench` runs them
-  // all) leave garbage the collector has not yet taken, which the samples would count too. A
-  // full collection first (after the failover suite: 234 MB of heap and 329 MB of RSS before
-  // it, 10 and 107 after; 2026-12-05).
-  const held = process.memoryUsage().heapUsed;
-  if (held / MB > SOAK_HEAP_AT_START_MB_MAX && collectGarbage()) {
-    log(`soak: a full garbage collection at the start freed ${fmt((held - process.memoryUsage().heapUsed) / MB, 0)} MB that the suites before this one left`);
-  }
-  const before = process.memoryUsage();
-  if (before.heapUsed / MB > SOAK_HEAP_AT_START_MB_MAX) {
-    log(
-      `soak: WARNING: the calling thread already holds ${fmt(before.heapUsed / MB, 0)} MB of heap (rss ${fmt(before.rss / MB, 0)} MB) from the suites before this one: its RSS figures count it; run it alone (node dist/bench/run.js soak)`,
-    );
-  }
-  const r = await soak(s, log);
+  const r = await soakInChild(mode, s, log);
   const f = soakFigures(r.samples, s.durationS);
   const figures: Record<string, unknown> = {
     rss_mb_max: round(f.rssMbMax, 4),
@@ -349,9 +358,9 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     worker_heap_growth_mb_per_min: round(f.workerHeapGrowthMbPerMin, 3),
     rss_mb_at_half: round(f.rssMbAtHalf, 4),
     rss_mb_at_end: round(f.rssMbAtEnd, 4),
-    // What the process held before the soak began (other suites in it: see the warning above).
-    rss_mb_at_start: round(before.rss / MB, 4),
-    main_heap_mb_at_start: round(before.heapUsed / MB, 4),
+    // What the soak's process held before its cluster started.
+    rss_mb_at_start: round(r.rssMbAtStart, 4),
+    main_heap_mb_at_start: round(r.mainHeapMbAtStart, 4),
     calls: r.calls,
     calls_per_s: Math.round(r.calls / r.elapsedS),
     // CPU per call (every thread): the cost figure that others' load on the machine inflates least.
@@ -380,7 +389,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     formatTable(
       ['s', 'RSS MB', 'heap main MB', 'heap workers MB', 'calls'],
       rows,
-      `soak (${mode}; 3 regions x 3 servers, active, packed on 2 threads, history off, ${s.keys} keys, window ${s.window}; ${CRASHED} crashed at ${s.crashAtS} s, restarted at ${s.restartAtS} s; ${fmt(r.calls / r.elapsedS)} calls/s, ${fmt((r.cpuMs * 1000) / Math.max(1, r.calls), 0)} us of CPU per call, ${r.failed} failed ${JSON.stringify(r.errors)}; load average ${fmt(loadAtStart, 1)} at start, ${fmt(loadavg()[0]!, 1)} at end)`,
+      `soak (${mode}, in a process of its own; 3 regions x 3 servers, active, packed on 2 threads, history off, ${s.keys} keys, window ${s.window}; ${CRASHED} crashed at ${s.crashAtS} s, restarted at ${s.restartAtS} s; ${fmt(r.calls / r.elapsedS)} calls/s, ${fmt((r.cpuMs * 1000) / Math.max(1, r.calls), 0)} us of CPU per call, ${r.failed} failed ${JSON.stringify(r.errors)}; load average ${fmt(loadAtStart, 1)} at start, ${fmt(loadavg()[0]!, 1)} at end)`,
     ),
     '',
     formatTable(

@@ -1,12 +1,14 @@
 import test from 'ava';
-import { robustSlope, slope, soakFigures, type MemorySample } from '../bench/soak.js';
+import { robustSlope, run as runSoak, slope, soakFigures, type MemorySample } from '../bench/soak.js';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { layerOf, selfTimeByLayer, sourceUrlOf, type CpuProfile, type Layer } from '../bench/lib/cpu-profile.js';
 import { CLUSTER_WORKER_BUNDLE } from '../src/cluster/cluster.js';
 import { distributionChart } from '../bench/lib/plots.js';
 
 // The arithmetic of bench soak and bench profile; the suites themselves are benchmarks, run
-// by `meridian bench soak profile`, not tests.
+// by `meridian bench soak profile`, not tests (but for the soak's own process, below).
 
 const sample = (tS: number, rssMb: number, workers: number[] = [10, 10]): MemorySample => ({
   tS,
@@ -47,6 +49,32 @@ test('soak figures: the maximum over the run, growth in MB per minute over its s
   // A sample where a worker did not answer is left out of the workers' heap growth.
   const partial = [sample(60, 1, [10, 10]), sample(90, 1, [10]), sample(120, 1, [10, 10])];
   t.is(soakFigures(partial, 120).workerHeapGrowthMbPerMin, 0);
+});
+
+test('the soak runs in a process of its own: what the calling process holds is not in its RSS', async (t) => {
+  // 128 MB the calling process holds (touched, so resident) while the soak runs.
+  const held = new Float64Array(16 * 1024 * 1024).fill(1);
+  const callerRssMb = process.memoryUsage().rss / (1024 * 1024);
+  const lines: string[] = [];
+  const r = await runSoak({ quick: true, tiny: true, log: (line) => lines.push(line) });
+  t.is(held[held.length - 1], 1);
+  const f = r.figures as Record<string, number>;
+  t.true(f.calls! > 0, `calls ${f.calls}`);
+  t.is(f.actor_errors, 0);
+  t.true(Number.isFinite(f.rss_mb_max) && Number.isFinite(f.rss_mb_at_start));
+  t.true(f.rss_mb_at_start! < callerRssMb, `the soak's process held ${f.rss_mb_at_start} MB at its start, the caller ${callerRssMb} MB`);
+  t.true(f.rss_mb_at_start! < 128, `the soak's process started with ${f.rss_mb_at_start} MB: the caller's 128 MB array is not in it`);
+  t.true(
+    lines.some((l) => l.includes('crashed at')),
+    'its progress lines come back to the caller',
+  );
+});
+
+test('the soak process refuses to run without its parent or with an unknown size', (t) => {
+  const entry = fileURLToPath(new URL('../bench/soak-child.js', import.meta.url));
+  const r = spawnSync(process.execPath, [entry, 'huge'], { encoding: 'utf8' });
+  t.is(r.status, 2);
+  t.regex(r.stderr, /^soak-child: run by bench\/soak\.ts over IPC, with a size \(full, quick, tiny\); got "huge"/);
 });
 
 test('profile layers: a function counts for the layer of its source file', (t) => {

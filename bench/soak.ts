@@ -313,7 +313,10 @@ const SOAK_CHILD_SLACK_MS = 120_000;
 /** One soak in a process of its own (see the header): its progress lines go to `log`. */
 function soakInChild(mode: Mode, s: Sizes, log: (line: string) => void): Promise<SoakResult> {
   return new Promise((resolve, reject) => {
+    // The caller's V8 and Node flags carry over, but not a debugger's (its port is the caller's).
+    const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--inspect') && !arg.startsWith('--debug'));
     const child = fork(fileURLToPath(new URL('./soak-child.js', import.meta.url)), [mode], {
+      execArgv,
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

@@ -7,19 +7,23 @@
 import { soak, SOAK_SIZES, type SoakChildMessage } from './soak.js';
 import type { Mode } from './lib/suite.js';
 
-const send = (message: SoakChildMessage): void => {
-  process.send?.(message);
-};
 const mode = process.argv[2] as Mode;
-process.on('disconnect', () => process.exit(1));
 if (process.send === undefined || !(mode in SOAK_SIZES)) {
   process.stderr.write(`soak-child: run by bench/soak.ts over IPC, with a size (${Object.keys(SOAK_SIZES).join(', ')}); got ${JSON.stringify(mode)}\n`);
   process.exit(2);
 }
+let finished = false;
+// The parent gone (killed, or its run interrupted): nobody reads the result.
+process.on('disconnect', () => {
+  if (!finished) process.exit(1);
+});
+const send = (message: SoakChildMessage): Promise<void> => new Promise((resolve) => process.send!(message, () => resolve()));
+let last: SoakChildMessage;
 try {
-  const result = await soak(SOAK_SIZES[mode], (line) => send({ kind: 'log', line }));
-  send({ kind: 'result', result });
+  last = { kind: 'result', result: await soak(SOAK_SIZES[mode], (line) => void send({ kind: 'log', line })) };
 } catch (error) {
-  send({ kind: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  last = { kind: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) };
 }
+await send(last);
+finished = true;
 process.disconnect();

@@ -415,7 +415,8 @@ export class MultiPaxos {
 
   private endPreVote(): void {
     this.preVoteBallot = undefined;
-    this.preVotes.clear();
+    // Called on every message from the leader: clear() allocates a new table even when empty.
+    if (this.preVotes.size > 0) this.preVotes.clear();
   }
 
   /**

@@ -5,7 +5,13 @@
  *   cluster (heartbeats, region digests and load reports only);
  * - `sim_ops_per_real_s`: client calls completed per real second by a loaded one (a closed
  *   loop of clients in the simulator); `sim_ops_per_real_s_steady` the same run again on a new
- *   cluster once the code is compiled (what a long run pays);
+ *   cluster (the JIT is still at work: the figure goes on rising for a few runs more);
+ *   `sim_ops_per_real_s_warm` the same run on a new cluster once `warmClusters` more ran
+ *   (the code compiled: a young cluster, none of its logs checkpointed yet); and
+ *   `sim_ops_per_real_s_long` one cluster kept loaded, measured after `longWarmS` of load
+ *   (what a long run pays: its logs checkpointed and its snapshots taken, its request-id
+ *   tables full; about a third dearer a call than a young cluster, spread over the GC, the
+ *   durable store, the state machine's and the balancer's id tables);
  * - `check_seeds_per_s`: `meridian check` seeds per second on 2 workers with the default
  *   scenario, with the split of one seed's cost between simulating and checking, and the
  *   simulated operations per real second (so the figure for a longer scenario can be predicted);
@@ -42,6 +48,9 @@ const SIZES = {
     loadWarmS: 0.1,
     loadS: 0.3,
     loadClients: 16,
+    warmClusters: 1,
+    longWarmS: 0.5,
+    longS: 0.5,
     heapEvents: 100_000,
     codecRounds: 10_000,
     checkSeeds: 4,
@@ -55,6 +64,9 @@ const SIZES = {
     loadWarmS: 1,
     loadS: 3,
     loadClients: 64,
+    warmClusters: 6,
+    longWarmS: 60,
+    longS: 40,
     heapEvents: 1_000_000,
     codecRounds: 200_000,
     checkSeeds: 100,
@@ -69,6 +81,9 @@ const SIZES = {
     loadWarmS: 2,
     loadS: 10,
     loadClients: 64,
+    warmClusters: 10,
+    longWarmS: 120,
+    longS: 120,
     heapEvents: 5_000_000,
     codecRounds: 1_000_000,
     checkSeeds: 200,
@@ -249,10 +264,17 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   log(
     `loaded 3x3, ${s.loadClients} clients: ${Math.round(load.opsPerCpuS)} calls per CPU s (${Math.round(load.opsPerWallS)} per wall s), ${load.failed} failed`,
   );
-  // The same load on a new cluster (the same seed and run), now that the code is compiled: what
-  // a long run pays per call (the figure above is a second or two into the JIT's warm-up).
+  // The same load on a new cluster (the same seed and run): the figure above is a second or
+  // two into the JIT's warm-up, this one a few more.
   const loadSteady = await measureLoad(s.loadClients, s.loadS, s.loadWarmS);
-  log(`loaded 3x3 again (compiled): ${Math.round(loadSteady.opsPerCpuS)} calls per CPU s (${Math.round(loadSteady.opsPerWallS)} per wall s)`);
+  log(`loaded 3x3 again: ${Math.round(loadSteady.opsPerCpuS)} calls per CPU s (${Math.round(loadSteady.opsPerWallS)} per wall s)`);
+  // Once the JIT is done (it still raised the figure above over the next few runs): a young
+  // cluster, then a cluster that has been loaded a while, as a long run has.
+  for (let i = 0; i < s.warmClusters; i++) await measureLoad(s.loadClients, s.loadS, s.loadWarmS);
+  const loadWarm = await measureLoad(s.loadClients, s.loadS, s.loadWarmS);
+  log(`loaded 3x3, compiled (after ${s.warmClusters} more): ${Math.round(loadWarm.opsPerCpuS)} calls per CPU s`);
+  const loadLong = await measureLoad(s.loadClients, s.longS, s.longWarmS);
+  log(`loaded 3x3, ${s.longS} s after ${s.longWarmS} s of load: ${Math.round(loadLong.opsPerCpuS)} calls per CPU s`);
   const inline = await measureInlineSeeds(s.inlineSeeds);
   log(
     `default scenario in this thread: ${((inline.cpuS / inline.seeds) * 1000).toFixed(0)} CPU ms per seed, of which checking ${((inline.checkS / inline.seeds) * 1000).toFixed(1)} ms; ${Math.round(inline.simOpsPerS)} simulated ops per s of simulating`,
@@ -290,7 +312,9 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     ['idle 3x3: events per simulated s', round(idle.events / idle.simulatedS)],
     [`loaded 3x3 (${s.loadClients} clients): calls per CPU s (${s.loadS} s measured after ${s.loadWarmS} s of warm-up)`, round(load.opsPerCpuS)],
     ['loaded 3x3: calls per wall s', round(load.opsPerWallS)],
-    ['loaded 3x3, the same run again on a new cluster (code compiled): calls per CPU s', round(loadSteady.opsPerCpuS)],
+    ['loaded 3x3, the same run again on a new cluster: calls per CPU s', round(loadSteady.opsPerCpuS)],
+    [`loaded 3x3, the same run on a new cluster after ${s.warmClusters} more (code compiled): calls per CPU s`, round(loadWarm.opsPerCpuS)],
+    [`loaded 3x3, one cluster: ${s.longS} s measured after ${s.longWarmS} s of load: calls per CPU s`, round(loadLong.opsPerCpuS)],
     [`check (2 workers, ${s.checkSeeds} seeds, pool start included): seeds per wall s`, round(check.seedsPerS)],
     ['check: seeds per s on 2 idle cores (2000 / CPU ms per seed)', round(2000 / ((inline.cpuS / inline.seeds) * 1000))],
     ['check, one thread: CPU ms per seed', round((inline.cpuS / inline.seeds) * 1000)],
@@ -313,6 +337,8 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       sim_ops_per_real_s: round(load.opsPerCpuS),
       sim_ops_per_wall_s: round(load.opsPerWallS),
       sim_ops_per_real_s_steady: round(loadSteady.opsPerCpuS),
+      sim_ops_per_real_s_warm: round(loadWarm.opsPerCpuS),
+      sim_ops_per_real_s_long: round(loadLong.opsPerCpuS),
       check_seeds_per_s: round(check.seedsPerS),
       check_seeds_per_s_cpu_bound: round(2000 / ((inline.cpuS / inline.seeds) * 1000)),
       check_cpu_ms_per_seed: round((inline.cpuS / inline.seeds) * 1000),

@@ -473,7 +473,10 @@ export class RoutedIds {
     }
     const n = Math.floor(id / 0x100000000);
     const rid = id % 0x100000000;
-    this.bySender[n]!.delete(rid);
+    const rids = this.bySender[n]!;
+    rids.delete(rid);
+    // A sender whose ids are all forgotten (a client closed long ago) keeps only its mark.
+    if (rids.size === 0) this.bySender[n] = undefined;
     const upTo = this.forgottenUpTo[n];
     if (upTo === undefined || rid > upTo) this.forgottenUpTo[n] = rid;
   }

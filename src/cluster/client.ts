@@ -93,6 +93,8 @@ export interface ClientDeps {
   requestTimeoutMs: number;
   newId(): string;
   isStopped(): boolean;
+  /** The client was closed (`close()`): the cluster lets go of it. */
+  onClose?(): void;
 }
 
 /**
@@ -248,7 +250,8 @@ export class Client {
   }
 
   private call(body: RequestBody, kind: OpKind | null, input: unknown, projections?: Projection[], txnOps?: TxnOp[]): Promise<unknown> {
-    if (this.closed || this.deps.isStopped()) return Promise.reject(new StoppedError('the cluster is stopped'));
+    if (this.deps.isStopped()) return Promise.reject(new StoppedError('the cluster is stopped'));
+    if (this.closed) return Promise.reject(new StoppedError(`client ${this.id} is closed`));
     if (this.pending.size >= CLIENT_INFLIGHT_MAX) {
       return Promise.reject(new UnavailableError(`client ${this.id} has ${CLIENT_INFLIGHT_MAX} calls open; wait for some to finish`));
     }
@@ -382,14 +385,23 @@ export class Client {
     for (const rid of [...this.pending.keys()]) this.settle(rid, undefined, error);
   }
 
-  /** Fails every open call (the cluster is stopping). */
+  /**
+   * Done with this client: its open calls reject with StoppedError (indefinite: they may or
+   * may not have taken effect), and so do later ones; answers still on their way are dropped.
+   * The cluster lets go of it, so a long-lived cluster can make and close clients without
+   * growing. The cluster's `stop()` closes every client.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.fail(new StoppedError('the cluster stopped before an answer came; the call may or may not have taken effect'));
+    const message = this.deps.isStopped()
+      ? 'the cluster stopped before an answer came; the call may or may not have taken effect'
+      : `client ${this.id} was closed before an answer came; the call may or may not have taken effect`;
+    this.fail(new StoppedError(message));
     this.sweepTimer?.cancel();
     this.sweepTimer = undefined;
     this.deps.host.removeExternal(this.address);
+    this.deps.onClose?.();
   }
 
   get inflight(): number {

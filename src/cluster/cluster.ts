@@ -124,7 +124,8 @@ export class Cluster extends EventEmitter {
   private readonly txnRecorder = new TxnHistoryRecorder();
   /** Region coordinators (`coordinator/<region>`), which crash and restart like servers. */
   private readonly coordinators: Set<string>;
-  private readonly clients: Client[] = [];
+  /** The clients made and not closed (a closed one is let go: see Client.close). */
+  private readonly clients = new Set<Client>();
   private readonly events: HostEvent[] = [];
   private eventsSeen = 0;
   private readonly regionNames: Set<string>;
@@ -254,10 +255,11 @@ export class Cluster extends EventEmitter {
         requestTimeoutMs: this.config.requestTimeoutMs,
         newId: this.clientIds,
         isStopped: () => this.stopped,
+        onClose: () => this.clients.delete(client),
       },
       options,
     );
-    this.clients.push(client);
+    this.clients.add(client);
     return client;
   }
 
@@ -995,7 +997,7 @@ export class Cluster extends EventEmitter {
     if (this.stopped) return;
     this.stopped = true;
     await Promise.all([...this.metricsServers].map((s) => s.close()));
-    for (const client of this.clients) client.close();
+    for (const client of [...this.clients]) client.close();
     await this.runtime.stop();
     this.removeAllListeners();
   }

@@ -202,8 +202,11 @@ export class Host implements CellHost {
     this.targets.set(address, endpoint);
   }
 
+  /** An endpoint is gone (a client closed): its address, its location and its counters in `stats.actors`. */
   removeExternal(address: string): void {
     this.externals.delete(address);
+    this.clients.delete(address);
+    delete this.stats.actors[address];
     const cell = this.cells.get(address);
     if (cell === undefined) this.targets.delete(address);
     else this.targets.set(address, cell);

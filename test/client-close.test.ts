@@ -54,6 +54,8 @@ test('clients made and closed one per call: each closed one leaves no counters b
     t.deepEqual(clientEntries, []);
     const last = cluster.client({ region: 'r1' });
     t.is(await last.get('k9'), 299);
+    await cluster.stop();
+    t.true(last.address in cluster.stats().actors, 'a cluster that stops keeps the counts of the clients it closed');
   } finally {
     await cluster.stop();
   }

@@ -394,13 +394,14 @@ export class Client {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    const message = this.deps.isStopped()
+    const stopping = this.deps.isStopped();
+    const message = stopping
       ? 'the cluster stopped before an answer came; the call may or may not have taken effect'
       : `client ${this.id} was closed before an answer came; the call may or may not have taken effect`;
     this.fail(new StoppedError(message));
     this.sweepTimer?.cancel();
     this.sweepTimer = undefined;
-    this.deps.host.removeExternal(this.address);
+    this.deps.host.removeExternal(this.address, stopping);
     this.deps.onClose?.();
   }
 

@@ -202,11 +202,14 @@ export class Host implements CellHost {
     this.targets.set(address, endpoint);
   }
 
-  /** An endpoint is gone (a client closed): its address, its location and its counters in `stats.actors`. */
-  removeExternal(address: string): void {
+  /**
+   * An endpoint is gone (a client closed): its address and its location; its counters in
+   * `stats.actors` too unless `keepStats` (a cluster that stops keeps its last counts).
+   */
+  removeExternal(address: string, keepStats = false): void {
     this.externals.delete(address);
     this.clients.delete(address);
-    delete this.stats.actors[address];
+    if (!keepStats) delete this.stats.actors[address];
     const cell = this.cells.get(address);
     if (cell === undefined) this.targets.delete(address);
     else this.targets.set(address, cell);

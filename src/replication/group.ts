@@ -15,7 +15,8 @@ import { executeOn, FORGOTTEN_MESSAGE, KvStateMachine, type Command, type Comple
  *   MultiPaxos.read).
  * - `passive` (primary-backup): the leader is the primary. It executes each operation on a
  *   speculative copy of the state and proposes the effect (the writes and the result);
- *   backups apply effects without executing. The primary is chosen by Paxos (the leader
+ *   backups apply effects without executing. With `sync: true` a linearizable read of a key
+ *   no transaction holds takes no slot, as in `active`; with `sync: false` it is an effect. The primary is chosen by Paxos (the leader
  *   election of Multi-Paxos), so there are never two primaries whose writes are accepted:
  *   an effect counts only once a majority accepted it at the primary's ballot. `sync: true`
  *   answers after the effect is chosen; `sync: false` answers once the primary applied it,
@@ -154,12 +155,18 @@ export class GroupReplica {
     // (passive seed 779: a resumed leader won and lost an election within one backlog step,
     // and the operations it held stayed held by a backup for ever).
     this.leadershipChanged();
-    if (this.config.mode === 'active') {
-      // A read of a key no transaction holds needs no slot: the core's read index (see
-      // MultiPaxos.read). One of a locked key waits in the log behind the lock, as a write does.
-      if (body.op === 'get' && !this.sm.isLocked(body.key)) return this.core.read({ body, origin } satisfies PendingGet);
-      return this.proposeWaiting({ k: 'op', id: this.nextId(), body }, origin);
-    }
+    // A read of a key no transaction holds needs no slot: the core's read index (see
+    // MultiPaxos.read), answered from the chosen state. One of a locked key waits in the log
+    // behind the lock, as a write does. A primary with sync: false reads through its log: it
+    // acknowledges writes before they are chosen, so the chosen state may lack one it answered.
+    if (body.op === 'get' && (this.config.mode === 'active' || this.config.sync) && !this.sm.isLocked(body.key))
+      return this.core.read({ body, origin } satisfies PendingGet);
+    return this.order(body, origin);
+  }
+
+  /** An operation through the log: a command (active), or executed by the primary and proposed as its effect. */
+  private order(body: RequestBody, origin: Origin): boolean {
+    if (this.config.mode === 'active') return this.proposeWaiting({ k: 'op', id: this.nextId(), body }, origin);
     const id = this.nextId();
     if (this.barrierId !== undefined || this.spec === undefined) {
       // A new primary first learns everything chosen before it (its barrier), then serves.
@@ -416,7 +423,7 @@ export class GroupReplica {
       this.outputs.push({ kind: 'reply', origin: get.origin, ok: true, value: this.sm.data.get(get.body.key) });
       return;
     }
-    if (!this.proposeWaiting({ k: 'op', id: this.nextId(), body: get.body }, get.origin)) {
+    if (!this.order(get.body, get.origin)) {
       this.outputs.push(notDone(get.origin, get.body, `shard ${this.config.shard}: the leader's queue is full`));
     }
   }

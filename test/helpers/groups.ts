@@ -1,7 +1,7 @@
-import { GroupReplica } from '../../src/replication/group.js';
+import { GroupReplica, type GroupConfig } from '../../src/replication/group.js';
 
 /** A passive replica of `shard` among `peers`, with a fresh log and small timings (unit tests drive it by hand). */
-export function passiveReplica(self: string, peers: string[], shard = 0): GroupReplica {
+export function passiveReplica(self: string, peers: string[], shard = 0, overrides: Partial<GroupConfig> = {}): GroupReplica {
   return new GroupReplica(
     {
       shard,
@@ -16,6 +16,7 @@ export function passiveReplica(self: string, peers: string[], shard = 0): GroupR
       maxInflight: 4,
       snapshotEvery: 100,
       seed: 1,
+      ...overrides,
     },
     [],
   );

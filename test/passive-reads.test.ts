@@ -1,0 +1,146 @@
+import test from 'ava';
+import type { GroupOutput, GroupReplica } from '../src/replication/group.js';
+import { passiveReplica } from './helpers/groups.js';
+
+// A passive (or hybrid) primary with sync: true answers a linearizable read from its chosen
+// state at its core's read index, as an active leader does: no log slot. With sync: false it
+// acknowledges writes before they are chosen, so its reads stay effects in the log.
+
+const ids = ['a', 'b', 'c'];
+
+type Replies = Map<number, Extract<GroupOutput, { kind: 'reply' }>>;
+
+interface Shard {
+  groups: Map<string, GroupReplica>;
+  replies: Replies;
+}
+
+function shard(sync: boolean): Shard {
+  return { groups: new Map(ids.map((id) => [id, passiveReplica(id, ids, 0, sync ? {} : { sync: false })])), replies: new Map() };
+}
+
+/** Runs the groups until nothing moves; nothing to or from `cut` is delivered. Replies are kept by rid. */
+function pump(s: Shard, cut: ReadonlySet<string> = new Set()): void {
+  for (let round = 0; round < 100; round++) {
+    let moved = false;
+    for (const [id, g] of s.groups) {
+      const r = g.ready();
+      for (const m of r.messages) {
+        moved = true;
+        if (cut.has(id) || cut.has(m.to)) continue;
+        s.groups.get(m.to)!.step(id, m.msg);
+      }
+      for (const out of g.takeOutputs()) {
+        moved = true;
+        if (out.kind === 'reply') s.replies.set(out.origin.rid, out);
+      }
+    }
+    if (!moved) return;
+  }
+}
+
+function elect(s: Shard, id: string, cut?: ReadonlySet<string>): GroupReplica {
+  const g = s.groups.get(id)!;
+  g.core.campaign();
+  pump(s, cut);
+  return g;
+}
+
+let nextRid = 1;
+function call(g: GroupReplica, op: 'get' | 'put', key: string, value?: unknown): number {
+  const rid = nextRid++;
+  const body = op === 'put' ? { op, key, value, rq: `c:${rid}` } : { op, key };
+  if (!g.submit(body, { to: 'client', rid })) throw new Error(`${g.config.self} did not take the ${op}`);
+  return rid;
+}
+
+test('passive, sync: true: a read takes no log slot and sees every write acknowledged before it', (t) => {
+  const s = shard(true);
+  const a = elect(s, 'a');
+  t.true(a.leaderCaughtUp(), 'a leads, its barrier applied');
+  const put = call(a, 'put', 'k', 1);
+  pump(s);
+  t.like(s.replies.get(put), { ok: true }, 'the put is acknowledged once chosen');
+  const before = a.core.status().lastIndex;
+  const get = call(a, 'get', 'k');
+  pump(s);
+  t.like(s.replies.get(get), { ok: true, value: 1 });
+  t.is(a.core.status().lastIndex, before, 'no slot for the read');
+});
+
+test('passive, sync: false: a read is an effect in the log', (t) => {
+  const s = shard(false);
+  const a = elect(s, 'a');
+  const put = call(a, 'put', 'k', 1);
+  pump(s);
+  t.like(s.replies.get(put), { ok: true });
+  const before = a.core.status().lastIndex;
+  const get = call(a, 'get', 'k');
+  pump(s);
+  t.like(s.replies.get(get), { ok: true, value: 1 });
+  t.is(a.core.status().lastIndex, before + 1, 'the read took a slot');
+});
+
+test('passive, sync: true: a deposed primary that still leads in its own view answers no read; it hands it back when it steps down', (t) => {
+  const s = shard(true);
+  const a = elect(s, 'a');
+  const put = call(a, 'put', 'k', 1);
+  pump(s);
+  t.like(s.replies.get(put), { ok: true });
+  // a is cut off; b is elected and writes a newer value.
+  const cut = new Set(['a']);
+  const b = elect(s, 'b', cut);
+  t.true(b.leaderCaughtUp(), 'b leads');
+  t.true(a.isLeader(), 'a still believes it leads');
+  const newer = call(b, 'put', 'k', 2);
+  pump(s, cut);
+  t.like(s.replies.get(newer), { ok: true });
+  const stale = call(a, 'get', 'k');
+  pump(s, cut);
+  t.false(s.replies.has(stale), 'no answer: no majority confirms that a still leads');
+  // a's quorum check runs out: it steps down and refuses the read (a read changes nothing: definite).
+  for (let i = 0; i < 30 && a.isLeader(); i++) {
+    a.tick();
+    pump(s, cut);
+  }
+  t.false(a.isLeader());
+  t.like(s.replies.get(stale), { ok: false, code: 'UNAVAILABLE' });
+});
+
+test('passive, sync: true: a read of a key a prepared transaction holds waits in the log behind the lock', (t) => {
+  const s = shard(true);
+  const a = elect(s, 'a');
+  t.true(a.proposePrepare('T', [{ op: 'put', key: 'k', value: 7 }]));
+  pump(s);
+  t.true(a.sm.isLocked('k'), 'T holds k');
+  const before = a.core.status().lastIndex;
+  const get = call(a, 'get', 'k');
+  pump(s);
+  t.false(s.replies.has(get), 'the read waits for T');
+  t.true(a.core.status().lastIndex > before, 'in the log');
+  t.true(a.proposeOutcome('T', 'commit'));
+  pump(s);
+  t.like(s.replies.get(get), { ok: true, value: 7 }, "it reads T's write");
+});
+
+test('passive, sync: true: a read that arrives while a new primary awaits its barrier is answered with what was chosen before it', (t) => {
+  const s = shard(true);
+  const a = elect(s, 'a');
+  const put = call(a, 'put', 'k', 1);
+  pump(s);
+  t.like(s.replies.get(put), { ok: true });
+  const b = s.groups.get('b')!;
+  b.core.campaign();
+  // Elected within this step, its barrier not yet proposed or applied: the read is taken.
+  const messages = b.ready().messages;
+  for (const m of messages) s.groups.get(m.to)!.step('b', m.msg);
+  for (const id of ['a', 'c']) for (const m of s.groups.get(id)!.ready().messages) if (m.to === 'b') b.step(id, m.msg);
+  t.true(b.isLeader(), 'b won');
+  const write = call(b, 'put', 'j', 2);
+  t.is(b.status().held, 1, 'its barrier is not applied yet: a write waits for it');
+  const get = call(b, 'get', 'k');
+  t.is(b.status().held, 1, 'the read does not wait with the writes: it waits for its read index');
+  pump(s);
+  t.like(s.replies.get(get), { ok: true, value: 1 });
+  t.like(s.replies.get(write), { ok: true });
+});

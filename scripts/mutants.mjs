@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 const SM = 'src/replication/state-machine.js';
+const GROUP = 'src/replication/group.js';
 const BALANCER = 'src/cluster/balancer.js';
 const PAXOS = 'src/protocols/multipaxos.js';
 const COORDINATOR = 'src/cluster/coordinator.js';
@@ -92,6 +93,12 @@ export const MUTANTS = [
     what: 'a new Paxos leader answers reads at its commit index before it re-chose the slots its predecessors may have chosen',
     edits: [[PAXOS, 'const index = this.log.commitIndex > this.readFloor ? this.log.commitIndex : this.readFloor;', 'const index = this.log.commitIndex;']],
     flags: [],
+  },
+  {
+    name: 'read-speculative',
+    what: 'passive: a primary answers a confirmed read from its working copy, which holds writes not yet chosen, not from its chosen state',
+    edits: [[GROUP, 'value: this.sm.data.get(get.body.key) });', 'value: (this.spec ?? this.sm).data.get(get.body.key) });']],
+    flags: ['--mode', 'passive'],
   },
   {
     name: 'effect-out-of-sequence',

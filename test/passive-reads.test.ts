@@ -1,58 +1,10 @@
 import test from 'ava';
-import type { GroupOutput, GroupReplica } from '../src/replication/group.js';
-import { passiveReplica } from './helpers/groups.js';
+import { withMutant } from './helpers/core-mutant.js';
+import { call, elect, pump, readBesideUnchosenWrite, shard } from './helpers/passive-reads.js';
 
 // A passive (or hybrid) primary with sync: true answers a linearizable read from its chosen
 // state at its core's read index, as an active leader does: no log slot. With sync: false it
 // acknowledges writes before they are chosen, so its reads stay effects in the log.
-
-const ids = ['a', 'b', 'c'];
-
-type Replies = Map<number, Extract<GroupOutput, { kind: 'reply' }>>;
-
-interface Shard {
-  groups: Map<string, GroupReplica>;
-  replies: Replies;
-}
-
-function shard(sync: boolean): Shard {
-  return { groups: new Map(ids.map((id) => [id, passiveReplica(id, ids, 0, sync ? {} : { sync: false })])), replies: new Map() };
-}
-
-/** Runs the groups until nothing moves; nothing to or from `cut` is delivered. Replies are kept by rid. */
-function pump(s: Shard, cut: ReadonlySet<string> = new Set()): void {
-  for (let round = 0; round < 100; round++) {
-    let moved = false;
-    for (const [id, g] of s.groups) {
-      const r = g.ready();
-      for (const m of r.messages) {
-        moved = true;
-        if (cut.has(id) || cut.has(m.to)) continue;
-        s.groups.get(m.to)!.step(id, m.msg);
-      }
-      for (const out of g.takeOutputs()) {
-        moved = true;
-        if (out.kind === 'reply') s.replies.set(out.origin.rid, out);
-      }
-    }
-    if (!moved) return;
-  }
-}
-
-function elect(s: Shard, id: string, cut?: ReadonlySet<string>): GroupReplica {
-  const g = s.groups.get(id)!;
-  g.core.campaign();
-  pump(s, cut);
-  return g;
-}
-
-let nextRid = 1;
-function call(g: GroupReplica, op: 'get' | 'put', key: string, value?: unknown): number {
-  const rid = nextRid++;
-  const body = op === 'put' ? { op, key, value, rq: `c:${rid}` } : { op, key };
-  if (!g.submit(body, { to: 'client', rid })) throw new Error(`${g.config.self} did not take the ${op}`);
-  return rid;
-}
 
 test('passive, sync: true: a read takes no log slot and sees every write acknowledged before it', (t) => {
   const s = shard(true);
@@ -66,6 +18,19 @@ test('passive, sync: true: a read takes no log slot and sees every write acknowl
   pump(s);
   t.like(s.replies.get(get), { ok: true, value: 1 });
   t.is(a.core.status().lastIndex, before, 'no slot for the read');
+});
+
+test('passive, sync: true: a read is answered from the chosen state, not from a write the primary executed and has yet to get chosen', async (t) => {
+  const r = readBesideUnchosenWrite();
+  t.like(r.first, { ok: true });
+  t.is(r.second, undefined, 'the second put, its accepts lost, is not acknowledged');
+  t.like(r.get, { ok: true, value: 1 }, 'confirmed by heartbeats, answered from what was chosen');
+  // The mutant read-speculative (scripts/mutants.mjs) answers from the primary's working copy.
+  const mutant = { mutant: 'read-speculative' };
+  await withMutant(mutant.mutant, 'test/helpers/passive-reads.js', (exports) => {
+    const m = (exports['readBesideUnchosenWrite'] as typeof readBesideUnchosenWrite)();
+    t.like(m.get, { ok: true, value: 2 }, `${mutant.mutant} reads the write that is not chosen`);
+  });
 });
 
 test('passive, sync: false: a read is an effect in the log', (t) => {

@@ -16,12 +16,12 @@ import { executeOn, FORGOTTEN_MESSAGE, KvStateMachine, type Command, type Comple
  * - `passive` (primary-backup): the leader is the primary. It executes each operation on a
  *   speculative copy of the state and proposes the effect (the writes and the result);
  *   backups apply effects without executing. With `sync: true` a linearizable read of a key
- *   no transaction holds takes no slot, as in `active`; with `sync: false` it is an effect. The primary is chosen by Paxos (the leader
- *   election of Multi-Paxos), so there are never two primaries whose writes are accepted:
- *   an effect counts only once a majority accepted it at the primary's ballot. `sync: true`
- *   answers after the effect is chosen; `sync: false` answers once the primary applied it,
- *   with at most `lagBound` effects not yet chosen (acknowledged writes may be lost when the
- *   primary fails: the price of asynchrony).
+ *   no transaction holds takes no slot, as in `active`; with `sync: false` it is an effect.
+ *   The primary is chosen by Paxos (the leader election of Multi-Paxos), so there are never
+ *   two primaries whose writes are accepted: an effect counts only once a majority accepted
+ *   it at the primary's ballot. `sync: true` answers after the effect is chosen; `sync:
+ *   false` answers once the primary applied it, with at most `lagBound` effects not yet
+ *   chosen (acknowledged writes may be lost when the primary fails: the price of asynchrony).
  * - `hybrid`: passive within the primary's region (the Paxos group is there, a quorum of
  *   it is synchronous), and asynchronous learners in the other regions (see learner.ts).
  *

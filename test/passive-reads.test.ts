@@ -109,3 +109,22 @@ test('passive, sync: true: a read that arrives while a new primary awaits its ba
   t.like(s.replies.get(get), { ok: true, value: 1 });
   t.like(s.replies.get(write), { ok: true });
 });
+
+test('passive, sync: true: a read confirmed after a transaction locked its key meanwhile waits in the log behind the lock', (t) => {
+  const s = shard(true);
+  const a = elect(s, 'a');
+  const put = call(a, 'put', 'k', 1);
+  pump(s);
+  t.like(s.replies.get(put), { ok: true });
+  const get = call(a, 'get', 'k');
+  // T's prepare is proposed in the same flush as the read's round: chosen and applied before
+  // the round is confirmed, so the read finds k locked when it would be answered.
+  t.true(a.proposePrepare('T', [{ op: 'put', key: 'k', value: 7 }]));
+  pump(s);
+  t.true(a.sm.isLocked('k'), 'T holds k');
+  t.false(s.replies.has(get), 'the read waits for T');
+  t.is(a.status().waiters, 1, 'as an operation in the log');
+  t.true(a.proposeOutcome('T', 'commit'));
+  pump(s);
+  t.like(s.replies.get(get), { ok: true, value: 7 }, "it reads T's write");
+});

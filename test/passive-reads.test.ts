@@ -1,18 +1,25 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
+import type { GroupReplica } from '../src/replication/group.js';
 import { withMutant } from './helpers/core-mutant.js';
-import { call, elect, pump, readBesideUnchosenWrite, shard } from './helpers/passive-reads.js';
+import { call, elect, pump, readBesideUnchosenWrite, shard, type Shard } from './helpers/passive-reads.js';
 
 // A passive (or hybrid) primary with sync: true answers a linearizable read from its chosen
 // state at its core's read index, as an active leader does: no log slot. With sync: false it
 // acknowledges writes before they are chosen, so its reads stay effects in the log.
 
-test('passive, sync: true: a read takes no log slot and sees every write acknowledged before it', (t) => {
-  const s = shard(true);
+/** A shard whose primary `a` has k = 1 chosen and acknowledged. */
+function primaryWithK1(t: ExecutionContext, sync = true): { s: Shard; a: GroupReplica } {
+  const s = shard(sync);
   const a = elect(s, 'a');
-  t.true(a.leaderCaughtUp(), 'a leads, its barrier applied');
   const put = call(a, 'put', 'k', 1);
   pump(s);
   t.like(s.replies.get(put), { ok: true }, 'the put is acknowledged once chosen');
+  return { s, a };
+}
+
+test('passive, sync: true: a read takes no log slot and sees every write acknowledged before it', (t) => {
+  const { s, a } = primaryWithK1(t);
+  t.true(a.leaderCaughtUp(), 'a leads, its barrier applied');
   const before = a.core.status().lastIndex;
   const get = call(a, 'get', 'k');
   pump(s);
@@ -34,11 +41,7 @@ test('passive, sync: true: a read is answered from the chosen state, not from a 
 });
 
 test('passive, sync: false: a read is an effect in the log', (t) => {
-  const s = shard(false);
-  const a = elect(s, 'a');
-  const put = call(a, 'put', 'k', 1);
-  pump(s);
-  t.like(s.replies.get(put), { ok: true });
+  const { s, a } = primaryWithK1(t, false);
   const before = a.core.status().lastIndex;
   const get = call(a, 'get', 'k');
   pump(s);
@@ -47,11 +50,7 @@ test('passive, sync: false: a read is an effect in the log', (t) => {
 });
 
 test('passive, sync: true: a deposed primary that still leads in its own view answers no read; it hands it back when it steps down', (t) => {
-  const s = shard(true);
-  const a = elect(s, 'a');
-  const put = call(a, 'put', 'k', 1);
-  pump(s);
-  t.like(s.replies.get(put), { ok: true });
+  const { s, a } = primaryWithK1(t);
   // a is cut off; b is elected and writes a newer value.
   const cut = new Set(['a']);
   const b = elect(s, 'b', cut);
@@ -89,11 +88,7 @@ test('passive, sync: true: a read of a key a prepared transaction holds waits in
 });
 
 test('passive, sync: true: a read that arrives while a new primary awaits its barrier is answered with what was chosen before it', (t) => {
-  const s = shard(true);
-  const a = elect(s, 'a');
-  const put = call(a, 'put', 'k', 1);
-  pump(s);
-  t.like(s.replies.get(put), { ok: true });
+  const { s } = primaryWithK1(t);
   const b = s.groups.get('b')!;
   b.core.campaign();
   // Elected within this step, its barrier not yet proposed or applied: the read is taken.
@@ -111,11 +106,7 @@ test('passive, sync: true: a read that arrives while a new primary awaits its ba
 });
 
 test('passive, sync: true: a read confirmed after a transaction locked its key meanwhile waits in the log behind the lock', (t) => {
-  const s = shard(true);
-  const a = elect(s, 'a');
-  const put = call(a, 'put', 'k', 1);
-  pump(s);
-  t.like(s.replies.get(put), { ok: true });
+  const { s, a } = primaryWithK1(t);
   const get = call(a, 'get', 'k');
   // T's prepare is proposed in the same flush as the read's round: chosen and applied before
   // the round is confirmed, so the read finds k locked when it would be answered.

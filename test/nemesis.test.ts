@@ -871,6 +871,32 @@ test('slowTimers: a leader cut off from its group with its timers slowed goes on
   t.is(roles[20], 'leader', 'its quorum check has not come yet');
 });
 
+test('loseAccepts: a leader whose accepts are lost gets nothing chosen but keeps its group (heartbeats get through); sent again, the write completes; bad input names the field (sim)', async (t) => {
+  const seed = 9;
+  t.log(`seed ${seed}`);
+  await withSim(seed, async (cluster) => {
+    const client = cluster.client({ region: 'r1' });
+    await client.put('k', 1);
+    const shard = cluster.shardOf('k');
+    const leader = cluster.shardLeader(shard).leader!;
+    t.truthy(leader);
+    t.throws(() => cluster.loseAccepts('r9/0', true), { instanceOf: ValidationError, message: /id/ });
+    t.throws(() => cluster.loseAccepts('coordinator/r1', true), { instanceOf: ValidationError, message: /id/ });
+    t.throws(() => cluster.loseAccepts(leader, 'yes' as unknown as boolean), { instanceOf: ValidationError, message: /lost.*true or false/ });
+    const lost = cluster.stats().dropped.loss ?? 0;
+    cluster.loseAccepts(leader, true);
+    let answered = false;
+    const put = client.put('k', 2).then(() => (answered = true));
+    await cluster.sleep(400);
+    t.false(answered, 'not chosen while its accepts are lost');
+    t.true((cluster.stats().dropped.loss ?? 0) > lost, 'counted as lost');
+    t.is(cluster.shardLeader(shard).leader, leader, 'its heartbeats keep its group: no election');
+    cluster.loseAccepts(leader, false);
+    await put;
+    t.is(await client.get('k'), 2);
+  });
+});
+
 test('atNextCommit: the hook runs once, at the commit record of a transaction at the shard, before its commit messages leave; bad input names the field (sim)', async (t) => {
   const seed = 12;
   t.log(`seed ${seed}`);

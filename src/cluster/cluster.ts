@@ -11,7 +11,9 @@ import { Prng, hashString } from '../core/prng.js';
 import type { History, TxnHistoryOp } from '../core/history.js';
 import { mergeNetwork, type NetworkConfig, type PartitionOptions, type PartitionRule } from '../net/model.js';
 import type { ActorSpec, SystemMessage } from '../runtime/actor.js';
+import type { Message } from '../core/codec.js';
 import type { DirectoryEntry, HostEvent } from '../runtime/host.js';
+import type { ShardPaxosBatchWire, ShardPaxosWire } from '../replication/messages.js';
 import type { StatsSnapshot } from '../runtime/stats.js';
 import type { HostPlan, Runtime } from '../runtime/transports/runtime.js';
 import { SimRuntime } from '../runtime/transports/sim-runtime.js';
@@ -575,6 +577,21 @@ export class Cluster extends EventEmitter {
     if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1 || factor > SLOW_TIMERS_MAX)
       throw new ValidationError('factor', `a number from 1 to ${SLOW_TIMERS_MAX}, got ${JSON.stringify(factor)}`);
     sim.world.host.setTimerScale(id, factor);
+  }
+
+  /**
+   * Lose every Multi-Paxos accept a server sends from now on (`lost` false: send them again),
+   * while the rest of what it sends gets through: its heartbeats, and with them the read
+   * rounds that confirm its reads, reach its group, the slots it proposes do not. A fault site
+   * for a nemesis ('lost-accepts'), to reach the gap in which a leader answers a read beside a
+   * slot no follower has (docs/findings.md). Sim only.
+   */
+  loseAccepts(id: string, lost: boolean): void {
+    this.assertRunning();
+    this.checkServer(id);
+    const sim = this.simOnly('loseAccepts', 'messages between threads or processes are not filtered');
+    if (typeof lost !== 'boolean') throw new ValidationError('lost', `true or false, got ${JSON.stringify(lost)}`);
+    sim.world.host.setSendFilter(id, lost ? withoutAccepts : undefined);
   }
 
   /**
@@ -1150,3 +1167,19 @@ async function createRuntime(
 }
 
 export type { ActorSpec, ConfigError };
+
+/** A server's message without the Multi-Paxos accepts in it (see Cluster.loseAccepts); undefined when nothing is left. */
+function withoutAccepts(msg: Message): Message | undefined {
+  if (msg.type === 'px') return (msg as unknown as ShardPaxosWire).m.type === 'accept' ? undefined : msg;
+  if (msg.type !== 'pxs') return msg;
+  const batch = msg as unknown as ShardPaxosBatchWire;
+  if (!batch.m.some((m) => m.type === 'accept')) return msg;
+  const s: number[] = [];
+  const m: ShardPaxosBatchWire['m'] = [];
+  for (let i = 0; i < batch.m.length; i++) {
+    if (batch.m[i]!.type === 'accept') continue;
+    s.push(batch.s[i]!);
+    m.push(batch.m[i]!);
+  }
+  return m.length === 0 ? undefined : ({ type: 'pxs', s, m } satisfies ShardPaxosBatchWire);
+}

@@ -42,7 +42,8 @@ export type FaultKind =
   | 'pause'
   | 'leader-duel'
   | 'late-copies'
-  | 'log-hole';
+  | 'log-hole'
+  | 'lost-accepts';
 
 /**
  * crash: crash a server, restart it when the fault ends (at most `crashMax` down at once).
@@ -139,6 +140,14 @@ export type FaultKind =
  * and propose again what was reported (and a passive backup must not apply a later effect of
  * the old reign over a hole). Counts towards `crashMax` and as a partition. Not in
  * FAULT_KINDS (see ALL_FAULT_KINDS); `meridian check`'s default schedule does not draw it.
+ * lost-accepts: a busy leader's Multi-Paxos accepts are lost for NEMESIS_ACCEPTS_LOST_MS_MIN
+ * to _MAX ms while the rest of what it sends gets through, its timers NEMESIS_SLOW_MIN to _MAX
+ * times slow (sim only, Cluster.loseAccepts). Its heartbeats still confirm its reads, so it
+ * answers reads beside slots no follower has; it is crashed before it sends them again (they
+ * are lost with it: their calls' outcomes unknown) and restarted NEMESIS_DUEL_DOWN_MS_MIN to
+ * _MAX ms later. A leader that reads what it has not got chosen answers a write that never
+ * happens (docs/findings.md). Counts towards `crashMax`. Not in FAULT_KINDS (see
+ * ALL_FAULT_KINDS); `meridian check`'s default schedule does not draw it.
  */
 export const FAULT_KINDS: readonly FaultKind[] = [
   'crash',
@@ -168,9 +177,9 @@ export const NEMESIS_BLACKOUT_DUPLICATE = 0.3;
 /**
  * Every kind a plan may name: FAULT_KINDS and the kinds after it, which a Nemesis and swarm draw
  * only when `faults` names them (so their seeds' plans stay as they were); `meridian check`'s
- * default schedule (SCENARIO_NEMESIS) names all of them but 'log-hole'.
+ * default schedule (SCENARIO_NEMESIS) names all of them but 'log-hole' and 'lost-accepts'.
  */
-export const ALL_FAULT_KINDS: readonly FaultKind[] = [...FAULT_KINDS, 'blackout', 'pause', 'leader-duel', 'late-copies', 'log-hole'];
+export const ALL_FAULT_KINDS: readonly FaultKind[] = [...FAULT_KINDS, 'blackout', 'pause', 'leader-duel', 'late-copies', 'log-hole', 'lost-accepts'];
 /** crash-leader waits up to this many times this long for a leader with commands in flight. */
 export const NEMESIS_BUSY_WAITS = 50;
 export const NEMESIS_BUSY_WAIT_MS = 2;
@@ -225,6 +234,9 @@ export const NEMESIS_HOLE_MUTE_MS_MAX = 60;
 /** log-hole: how long after its messages get through again the leader is crashed (drawn between the two). */
 export const NEMESIS_HOLE_AFTER_MS_MIN = 5;
 export const NEMESIS_HOLE_AFTER_MS_MAX = 40;
+/** lost-accepts: how long the leader's accepts are lost before it is crashed (drawn between the two). */
+export const NEMESIS_ACCEPTS_LOST_MS_MIN = 200;
+export const NEMESIS_ACCEPTS_LOST_MS_MAX = 600;
 /** How far a clock-skew fault moves a server's clock, by default. */
 export const NEMESIS_SKEW_MS_DEFAULT = 2_000;
 
@@ -354,6 +366,8 @@ export interface NemesisTarget {
   setClockSkew?(id: string, ms: number): void;
   /** Slow a server's timers by a factor (1 restores); without it, 'strand-leader' slows nothing (sim only). */
   slowTimers?(id: string, factor: number): void;
+  /** Lose a server's Multi-Paxos accepts (false: send them again); without it (or off sim), 'lost-accepts' never starts. */
+  loseAccepts?(id: string, lost: boolean): void;
   /**
    * Call `hook` at a coordinator's next commit record of a transaction at `shard`, before that
    * step's messages leave (undefined clears it; false: the coordinator is down); without it
@@ -812,6 +826,15 @@ export class Nemesis {
           this.down.size < this.plan.crashMax &&
           this.servers.length >= 3
         );
+      // Crashes a leader it finds (sim: it reads leaders, and filters what the leader sends).
+      case 'lost-accepts':
+        return (
+          this.cluster.transport === 'sim' &&
+          this.cluster.shardLeaders !== undefined &&
+          this.cluster.loseAccepts !== undefined &&
+          this.down.size < this.plan.crashMax &&
+          this.servers.length >= 3
+        );
       case 'partition':
       case 'one-way':
         return this.cuts.length < this.plan.partitionsMax && this.servers.length >= 2;
@@ -859,6 +882,8 @@ export class Nemesis {
         return this.lateCopies();
       case 'log-hole':
         return this.hole();
+      case 'lost-accepts':
+        return this.lostAccepts();
       case 'checkpoint-crash':
         return this.checkpointCrash();
       case 'crash-coordinator': {
@@ -1388,6 +1413,36 @@ export class Nemesis {
     if (!c.isStopped) await c.restart(leader);
     return {
       detail: `${muted.detail}${target.note} for ${muteMs} ms, its timers ${slowBy}x slower; crashed ${afterMs} ms after, restarted ${downMs} ms later`,
+      undo: async () => undefined,
+    };
+  }
+
+  /** See 'lost-accepts' above: over by the time it returns (nothing to undo). */
+  private async lostAccepts(): Promise<{ detail: string; undo: () => Promise<void> }> {
+    const c = this.cluster;
+    const target = await this.busyLeader();
+    const leader = target.server;
+    const slowBy = c.slowTimers === undefined ? 1 : NEMESIS_SLOW_MIN + this.rng.int(NEMESIS_SLOW_MAX - NEMESIS_SLOW_MIN + 1);
+    const lostMs = NEMESIS_ACCEPTS_LOST_MS_MIN + this.rng.int(NEMESIS_ACCEPTS_LOST_MS_MAX - NEMESIS_ACCEPTS_LOST_MS_MIN + 1);
+    const downMs = NEMESIS_DUEL_DOWN_MS_MIN + this.rng.int(NEMESIS_DUEL_DOWN_MS_MAX - NEMESIS_DUEL_DOWN_MS_MIN + 1);
+    if (slowBy > 1) c.slowTimers!(leader, slowBy);
+    c.loseAccepts!(leader, true);
+    this.down.add(leader);
+    try {
+      if (!c.isStopped) await c.sleep(lostMs);
+      if (!c.isStopped) await c.crash(leader);
+    } finally {
+      // Down (or the run over): it sends nothing, and restarts sending all.
+      if (!c.isStopped) {
+        c.loseAccepts!(leader, false);
+        if (slowBy > 1) c.slowTimers!(leader, 1);
+      }
+    }
+    if (!c.isStopped) await c.sleep(downMs);
+    this.down.delete(leader);
+    if (!c.isStopped) await c.restart(leader);
+    return {
+      detail: `${leader}${target.note}: its accepts lost for ${lostMs} ms, its timers ${slowBy}x slower; crashed, restarted ${downMs} ms later`,
       undo: async () => undefined,
     };
   }

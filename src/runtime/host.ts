@@ -59,6 +59,9 @@ export interface HostOptions {
   copySent?: boolean | undefined;
 }
 
+/** What Host.setSendFilter takes: the message to send instead, or undefined to lose it. */
+export type SendFilter = (msg: Message) => Message | undefined;
+
 /** A local endpoint that is not an actor: the client API on the front host. */
 export type ExternalEndpoint = (envelope: Envelope) => void;
 
@@ -110,6 +113,8 @@ export class Host implements CellHost {
   private readonly clockSkewMs = new Map<string, number>();
   /** Per-node timer slowness factors (see setTimerScale). */
   private readonly timerScale = new Map<string, number>();
+  /** Per-sender filters of what leaves it (see setSendFilter). */
+  private readonly sendFilters = new Map<string, SendFilter>();
   readonly mailboxCapacity: number;
   readonly messageBytesMax: number;
   private stopped = false;
@@ -288,6 +293,16 @@ export class Host implements CellHost {
     return delayMs * (this.timerScale.get(node) ?? 1);
   }
 
+  /**
+   * Pass every message `from` sends through `filter` first (undefined removes it): what it
+   * returns is sent instead, and undefined drops the message as lost. A nemesis's fault site
+   * (the cluster layer knows the messages; this layer does not).
+   */
+  setSendFilter(from: string, filter: SendFilter | undefined): void {
+    if (filter === undefined) this.sendFilters.delete(from);
+    else this.sendFilters.set(from, filter);
+  }
+
   setClockSkew(node: string, ms: number): void {
     if (ms === 0) this.clockSkewMs.delete(node);
     else this.clockSkewMs.set(node, ms);
@@ -323,7 +338,7 @@ export class Host implements CellHost {
    * (unknown address, too large, not encodable) is bounced to its sender as `undeliverable`.
    */
   route<M extends { readonly type: string }>(from: string, to: string, message: M, sender: string = from, fromStats?: ActorStats): void {
-    const msg = message as Message;
+    let msg = message as Message;
     if (this.stopped) return;
     const src = this.locateSender(from);
     const dst = this.locate(to);
@@ -338,6 +353,17 @@ export class Host implements CellHost {
     if (this.deadNodes.size > 0 && this.deadNodes.has(dst.node)) {
       this.drop('dead', srcLoc, dst);
       return;
+    }
+    if (this.sendFilters.size > 0) {
+      const filter = this.sendFilters.get(from);
+      if (filter !== undefined) {
+        const kept = filter(msg);
+        if (kept === undefined) {
+          this.drop('loss', srcLoc, dst);
+          return;
+        }
+        msg = kept;
+      }
     }
     const fate = decideInto(this.net, this.partitions, srcLoc, dst, this.netPrng, this.delays);
     if (typeof fate === 'string') {

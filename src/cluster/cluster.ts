@@ -1170,9 +1170,9 @@ export type { ActorSpec, ConfigError };
 
 /** A server's message without the Multi-Paxos accepts in it (see Cluster.loseAccepts); undefined when nothing is left. */
 function withoutAccepts(msg: Message): Message | undefined {
-  if (msg.type === 'px') return (msg as unknown as ShardPaxosWire).m.type === 'accept' ? undefined : msg;
+  if (msg.type === 'px') return (msg as Message & Pick<ShardPaxosWire, 'm'>).m.type === 'accept' ? undefined : msg;
   if (msg.type !== 'pxs') return msg;
-  const batch = msg as unknown as ShardPaxosBatchWire;
+  const batch = msg as Message & Pick<ShardPaxosBatchWire, 's' | 'm'>;
   if (!batch.m.some((m) => m.type === 'accept')) return msg;
   const s: number[] = [];
   const m: ShardPaxosBatchWire['m'] = [];

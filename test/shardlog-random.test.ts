@@ -29,6 +29,7 @@
  */
 import test from 'ava';
 import { MultiPaxos } from '../src/protocols/multipaxos.js';
+import { ShardLogs } from '../src/replication/shard-log.js';
 import { runSeed } from './helpers/shardlog-random.js';
 import { requireCaught, sweepSeeds } from './helpers/core-mutant.js';
 import { mutantTests } from './helpers/mutant-tests.js';
@@ -60,6 +61,31 @@ test('seeds that found the forgotten promise pass (an acceptor forgot the promis
     { type: 'snapshot', index: 1, data: 'state@1' },
   ]);
   t.deepEqual(core.status().promised, b(3, 's1'), 'the promise the accept record implies');
+});
+
+test("a chosen record's ballot counts as promised in the shard log's checkpoint and in recovery, so a snapshot that folds its slot does not lower the promise the next restart recovers (passive swarm seed 1712781)", (t) => {
+  const b = (round: number, id: string) => ({ round, id });
+  const records = [
+    { type: 'promise' as const, ballot: b(1, 's2') },
+    // Learned chosen at 2.s3 (from the leader's entries), never accepted here.
+    { type: 'chosen' as const, index: 1, ballot: b(2, 's3'), commands: ['x'] },
+    { type: 'commit' as const, index: 1 },
+    { type: 'snapshot' as const, index: 1, data: 'state@1' },
+  ];
+  const config = { self: 's2', peers: ['s1', 's2', 's3'], electionTicks: 5, heartbeatTicks: 2, maxBatch: 1, maxInflight: 1 };
+  t.deepEqual(new MultiPaxos(config, records).status().promised, b(2, 's3'), 'recovered from the records');
+  const logs = new ShardLogs();
+  logs.recover(records.map((r) => ({ s: 0, r })));
+  const checkpoint = logs.checkpoint();
+  t.deepEqual(checkpoint[0], { s: 0, r: { type: 'promise', ballot: b(2, 's3') } }, 'the checkpoint keeps it');
+  t.deepEqual(
+    new MultiPaxos(
+      config,
+      checkpoint.map((x) => x.r),
+    ).status().promised,
+    b(2, 's3'),
+    'recovered from the checkpoint',
+  );
 });
 
 // The variant, switched on at this level. Seeds 1-100 (2026-12-02): caught in 96 with every

@@ -18,7 +18,7 @@ export interface ShardRecord {
 
 /**
  * The records of one shard's Multi-Paxos log that a restart still needs: the highest ballot
- * promised (explicitly, or implied by an accepted slot), the last snapshot, and the records
+ * promised (explicitly, or implied by an accepted or chosen slot), the last snapshot, and the records
  * of slots after it, in the order written. A snapshot at index i makes every slot record at
  * or below i obsolete.
  */
@@ -33,6 +33,12 @@ export function rememberRecord(log: ShardLog, r: MultiPaxosRecord): void {
       log.promised = log.promised === undefined || compareBallots(r.ballot, log.promised) > 0 ? r.ballot : log.promised;
       return;
     case 'accept':
+    case 'chosen':
+      // A slot's ballot counts as promised, as MultiPaxos's recovery takes it
+      // (highestAcceptedBallot): a snapshot that drops the record must not lower the promise
+      // the next restart recovers (seed 1712781 of a passive swarm: a chosen record's ballot,
+      // folded into a snapshot and checkpointed, left the replica's promise lower after its
+      // next restart than after the one before).
       log.promised = log.promised === undefined || compareBallots(r.ballot, log.promised) > 0 ? r.ballot : log.promised;
       log.records.push(r);
       return;

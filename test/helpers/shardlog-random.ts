@@ -185,6 +185,8 @@ function readRecord(m: Meaning, r: MultiPaxosRecord): void {
       return;
     }
     case 'chosen': {
+      // A chosen slot's ballot counts as promised too (MultiPaxos's recovery, ShardLogs).
+      raise(r.ballot);
       if (r.index <= snapIndex) return;
       const slot = m.slots.get(r.index) ?? {};
       slot.chosen = { ballot: r.ballot, commands: r.commands };

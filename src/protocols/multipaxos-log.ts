@@ -6,7 +6,7 @@
  */
 import { assert } from '../core/assert.js';
 import { SNAPSHOT_EVERY_COMMANDS } from '../core/limits.js';
-import { ballotEquals, compareBallots } from './ballot.js';
+import { ballotEquals } from './ballot.js';
 import type { Ballot } from './ballot.js';
 import type { Outbox } from './types.js';
 import type { MultiPaxosDecision, MultiPaxosMessage, MultiPaxosRecord, MultiPaxosSlot, MultiPaxosSnapshot } from './multipaxos-messages.js';
@@ -214,12 +214,5 @@ export class ReplicaLog {
 
   private dropThrough(index: number): void {
     for (const i of this.slots.keys()) if (i <= index) this.slots.delete(i);
-  }
-
-  /** The highest ballot any held slot was accepted at (recovery raises the promise to it). */
-  highestAcceptedBallot(floor: Ballot): Ballot {
-    let best = floor;
-    for (const slot of this.slots.values()) if (compareBallots(slot.ballot, best) > 0) best = slot.ballot;
-    return best;
   }
 }

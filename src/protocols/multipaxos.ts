@@ -183,14 +183,13 @@ export class MultiPaxos {
     this.electionTimeout = this.drawElectionTimeout();
     this.log = new ReplicaLog(this.out, config.snapshotEvery);
     for (const record of recovered ?? []) {
-      // An accept record implies a promise of its ballot, whether or not replay keeps its slot
-      // (a later snapshot in the log drops it): the promise must not be lost with it. A chosen
-      // record's ballot counts too, as highestAcceptedBallot below counts it while its slot is
-      // kept: otherwise a restart after a snapshot recovers a lower promise than the one before.
+      // A slot's record (accepted or chosen) implies a promise of its ballot, whether or not
+      // replay keeps its slot (a later snapshot in the log drops it): the promise must not be
+      // lost with it, or a restart after a snapshot recovers a lower one than the restart before.
+      // (Every slot replay keeps comes from such a record, so this covers the slots held too.)
       if (record.type === 'promise' || record.type === 'accept' || record.type === 'chosen') this.promised = maxOf(this.promised, record.ballot);
       this.log.replay(record);
     }
-    this.promised = this.log.highestAcceptedBallot(this.promised);
     this.roundSeen = this.promised.round;
     this.log.resume();
   }

@@ -34,8 +34,8 @@ export function rememberRecord(log: ShardLog, r: MultiPaxosRecord): void {
       return;
     case 'accept':
     case 'chosen':
-      // A slot's ballot counts as promised, as MultiPaxos's recovery takes it
-      // (highestAcceptedBallot): a snapshot that drops the record must not lower the promise
+      // A slot's ballot counts as promised, as MultiPaxos's recovery takes it (its
+      // constructor): a snapshot that drops the record must not lower the promise
       // the next restart recovers (seed 1712781 of a passive swarm: a chosen record's ballot,
       // folded into a snapshot and checkpointed, left the replica's promise lower after its
       // next restart than after the one before).

@@ -514,7 +514,7 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seeds', '3', '--trace'], /--trace needs --seed/],
     [
       ['--seeds', '3', '--faults', 'nope'],
-      /--faults takes fault kinds from crash, .*blackout, pause, leader-duel, late-copies, log-hole, lost-accepts, comma-separated, got "nope"/,
+      /--faults takes fault kinds from crash, .*blackout, pause, leader-duel, late-copies, log-hole, lost-accepts, lost-commits, comma-separated, got "nope"/,
     ],
     [['--seeds', '3', '--faults', 'crash,meteor'], /--faults takes fault kinds .* got "meteor"/],
     [['--seeds', '3', '--faults'], /--faults takes fault kinds .* got null/],

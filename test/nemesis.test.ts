@@ -1017,6 +1017,55 @@ test('leader-duel (sim): a quiet leader stranded, the new one muted towards the 
   t.is(b.hash, a.hash);
 });
 
+test('lost-commits (sim): a busy leader cut off one way and crashed, its successor (one of its peers) loses its accepts for a while, then all restored and restarted; the same seed gives the same faults and trace', async (t) => {
+  const seed = 3;
+  t.log(`seed ${seed}`);
+  const once = (): Promise<{ lines: string[]; hash: number }> =>
+    withSim(seed, async (cluster) => {
+      const n = new Nemesis(cluster, { seed, faults: ['lost-commits'], intervalMs: 300, faultMs: 300 });
+      let writing = true;
+      const writes = async (region: string): Promise<void> => {
+        const client = cluster.client({ region });
+        for (let i = 0; writing; i++) await client.put(`k${i % 8}`, `${region}:${i}`).catch(() => cluster.sleep(20));
+      };
+      await Promise.all([n.run(4_000).then(() => (writing = false)), writes('r1'), writes('r2'), writes('r3')]);
+      // Every server back and no accepts lost any more: every shard takes a write again.
+      const client = cluster.client({ region: 'r2' });
+      for (let i = 0; i < 8; i++) await eventually(cluster, () => client.put(`k${i}`, 'after'), { timeoutMs: 5_000 });
+      t.deepEqual(
+        cluster.shardLeaders().filter((s) => s.leader === undefined),
+        [],
+        'every shard has a leader',
+      );
+      return { lines: n.lines(), hash: cluster.traceHash() };
+    });
+  const a = await once();
+  t.log(a.lines.join('\n'));
+  const faults = a.lines.filter((line) => /start lost-commits /.test(line));
+  t.true(faults.length > 0, a.lines.join('\n'));
+  let successors = 0;
+  for (const line of faults) {
+    const m =
+      /start lost-commits (r\d\/\d) -> (r\d\/\d) (r\d\/\d) \(leader of shard \d+, \d+ in flight[^)]*\) for (\d+) ms, then crashed; (?:its successor (r\d\/\d)'s accepts lost for (\d+) ms|no new leader); restarted (\d+) ms later/.exec(
+        line,
+      );
+    t.truthy(m, line);
+    const [, old, x, y, muteMs, fresh, lostMs, downMs] = m!;
+    t.false([x, y].includes(old), line);
+    t.true(Number(muteMs) >= 30 && Number(muteMs) <= 120, line);
+    if (fresh !== undefined) {
+      successors++;
+      t.true([x, y].includes(fresh), "the successor is one of the old leader's peers");
+      t.true(Number(lostMs) >= 1_500 && Number(lostMs) <= 2_500, line);
+    }
+    t.true(Number(downMs) >= 100 && Number(downMs) <= 600, line);
+  }
+  t.true(successors > 0, 'a successor was found');
+  const b = await once();
+  t.deepEqual(b.lines, a.lines);
+  t.is(b.hash, a.hash);
+});
+
 test('late-copies (sim): every message copied late until the victim (a busy coordinator or shard leader) crashes after a write, restarted soon after; the network restored; the same seed gives the same faults and trace', async (t) => {
   const seed = 4;
   t.log(`seed ${seed}`);

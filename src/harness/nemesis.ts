@@ -43,7 +43,8 @@ export type FaultKind =
   | 'leader-duel'
   | 'late-copies'
   | 'log-hole'
-  | 'lost-accepts';
+  | 'lost-accepts'
+  | 'lost-commits';
 
 /**
  * crash: crash a server, restart it when the fault ends (at most `crashMax` down at once).
@@ -148,6 +149,18 @@ export type FaultKind =
  * _MAX ms later. A leader that reads what it has not got chosen answers a write that never
  * happens (docs/findings.md). Counts towards `crashMax`. Not in FAULT_KINDS (see
  * ALL_FAULT_KINDS); `meridian check`'s default schedule does not draw it.
+ * lost-commits: what a busy leader got chosen in its last moments is known to it alone, and
+ * its successor cannot propose it again for a while (sim only). Its messages to the other
+ * replicas of its shard are cut one way for NEMESIS_HOLE_MUTE_MS_MIN to _MAX ms (the answers
+ * to the accepts it sent before still reach it: it learns those slots chosen and answers their
+ * clients, but the news of it, in commits, heartbeats and later accepts, is lost), then it is
+ * crashed and the cut healed. Once another replica leads the shard, that one's accepts are lost
+ * for NEMESIS_ACCEPTS_LOST_MS_MIN to _MAX ms (its heartbeats get through and confirm its
+ * reads); the old leader restarts NEMESIS_DUEL_DOWN_MS_MIN to _MAX ms after the successor's
+ * accepts flow again. A successor that answers reads at its commit index, below the slots its
+ * promises reported, answers without writes its predecessor acknowledged. Counts towards
+ * `crashMax` and as a partition. Not in FAULT_KINDS (see ALL_FAULT_KINDS); `meridian check`'s
+ * default schedule does not draw it.
  */
 export const FAULT_KINDS: readonly FaultKind[] = [
   'crash',
@@ -177,9 +190,18 @@ export const NEMESIS_BLACKOUT_DUPLICATE = 0.3;
 /**
  * Every kind a plan may name: FAULT_KINDS and the kinds after it, which a Nemesis and swarm draw
  * only when `faults` names them (so their seeds' plans stay as they were); `meridian check`'s
- * default schedule (SCENARIO_NEMESIS) names all of them but 'log-hole' and 'lost-accepts'.
+ * default schedule (SCENARIO_NEMESIS) names all of them but 'log-hole', 'lost-accepts' and 'lost-commits'.
  */
-export const ALL_FAULT_KINDS: readonly FaultKind[] = [...FAULT_KINDS, 'blackout', 'pause', 'leader-duel', 'late-copies', 'log-hole', 'lost-accepts'];
+export const ALL_FAULT_KINDS: readonly FaultKind[] = [
+  ...FAULT_KINDS,
+  'blackout',
+  'pause',
+  'leader-duel',
+  'late-copies',
+  'log-hole',
+  'lost-accepts',
+  'lost-commits',
+];
 /** crash-leader waits up to this many times this long for a leader with commands in flight. */
 export const NEMESIS_BUSY_WAITS = 50;
 export const NEMESIS_BUSY_WAIT_MS = 2;
@@ -237,6 +259,12 @@ export const NEMESIS_HOLE_AFTER_MS_MAX = 40;
 /** lost-accepts: how long the leader's accepts are lost before it is crashed (drawn between the two). */
 export const NEMESIS_ACCEPTS_LOST_MS_MIN = 200;
 export const NEMESIS_ACCEPTS_LOST_MS_MAX = 600;
+/** lost-commits: how long the leader's messages to its group are lost before it is crashed (drawn between the two). */
+export const NEMESIS_COMMITS_MUTE_MS_MIN = 30;
+export const NEMESIS_COMMITS_MUTE_MS_MAX = 120;
+/** lost-commits: how long the successor's accepts are lost (drawn between the two). */
+export const NEMESIS_SUCCESSOR_LOST_MS_MIN = 1_500;
+export const NEMESIS_SUCCESSOR_LOST_MS_MAX = 2_500;
 /** How far a clock-skew fault moves a server's clock, by default. */
 export const NEMESIS_SKEW_MS_DEFAULT = 2_000;
 
@@ -835,6 +863,16 @@ export class Nemesis {
           this.down.size < this.plan.crashMax &&
           this.servers.length >= 3
         );
+      // Cuts a leader off one way and crashes it, then filters what its successor sends.
+      case 'lost-commits':
+        return (
+          this.cluster.transport === 'sim' &&
+          this.cluster.shardLeaders !== undefined &&
+          this.cluster.loseAccepts !== undefined &&
+          this.cuts.length < this.plan.partitionsMax &&
+          this.down.size < this.plan.crashMax &&
+          this.servers.length >= 3
+        );
       case 'partition':
       case 'one-way':
         return this.cuts.length < this.plan.partitionsMax && this.servers.length >= 2;
@@ -884,6 +922,8 @@ export class Nemesis {
         return this.hole();
       case 'lost-accepts':
         return this.lostAccepts();
+      case 'lost-commits':
+        return this.lostCommits();
       case 'checkpoint-crash':
         return this.checkpointCrash();
       case 'crash-coordinator': {
@@ -1016,29 +1056,30 @@ export class Nemesis {
    * The leader of a random shard (with `busy`, of a shard whose leader has commands in flight,
    * when there is one), up and not already hit; a random live server when no leader is known.
    */
-  private pickLeader(busy: boolean): { server: string; note: string; busy: boolean; shard?: number } {
+  private pickLeader(busy: boolean, slots = false): { server: string; note: string; busy: boolean; shard?: number } {
     const shards = (this.cluster.shardLeaders?.() ?? []).filter((s) => s.leader !== undefined && !this.down.has(s.leader));
-    const preferred = busy ? shards.filter(isBusy) : [];
+    const preferred = busy ? shards.filter(slots ? (s) => s.inflight > 0 : isBusy) : [];
     const pool = preferred.length > 0 ? preferred : shards;
     if (pool.length === 0) return { server: this.rng.pick(this.servers.filter((s) => !this.down.has(s))), note: ' (no leader known)', busy: false };
     const s = this.rng.pick(pool);
     return {
       server: s.leader!,
       note: ` (leader of shard ${s.shard}${s.inflight > 0 ? `, ${s.inflight} in flight` : ''}${(s.openTxns ?? 0) > 0 ? `, ${s.openTxns} prepared` : ''})`,
-      busy: isBusy(s),
+      busy: slots ? s.inflight > 0 : isBusy(s),
       shard: s.shard,
     };
   }
 
   /**
    * Right after a leader accepted new commands: wait (a few ms at a time, briefly) for a
-   * leader with commands in flight, so a crash lands between accept and chosen.
+   * leader with commands in flight, so a crash lands between accept and chosen. With `slots`,
+   * only commands in its log's slots count (not transactions prepared).
    */
-  private async busyLeader(): Promise<{ server: string; note: string; busy: boolean; shard?: number }> {
-    let target = this.pickLeader(true);
+  private async busyLeader(slots = false): Promise<{ server: string; note: string; busy: boolean; shard?: number }> {
+    let target = this.pickLeader(true, slots);
     for (let i = 0; i < NEMESIS_BUSY_WAITS && !target.busy && !this.cluster.isStopped && this.cluster.shardLeaders !== undefined; i++) {
       await this.cluster.sleep(NEMESIS_BUSY_WAIT_MS);
-      target = this.pickLeader(true);
+      target = this.pickLeader(true, slots);
     }
     return target;
   }
@@ -1443,6 +1484,46 @@ export class Nemesis {
     if (!c.isStopped) await c.restart(leader);
     return {
       detail: `${leader}${target.note}: its accepts lost for ${lostMs} ms, its timers ${slowBy}x slower; crashed, restarted ${downMs} ms later`,
+      undo: async () => undefined,
+    };
+  }
+
+  /** See 'lost-commits' above: over by the time it returns (nothing to undo). */
+  private async lostCommits(): Promise<{ detail: string; undo: () => Promise<void> }> {
+    const c = this.cluster;
+    const target = await this.busyLeader(true);
+    const old = target.server;
+    const shard = (c.shardLeaders?.() ?? []).find((s) => s.leader === old && (target.shard === undefined || s.shard === target.shard));
+    const rest = shard?.replicas.filter((r) => r !== old && !this.down.has(r)) ?? [];
+    // A successor needs a majority without the old leader.
+    if (shard === undefined || shard.replicas.length < 3 || rest.length < shard.replicas.length - 1) return this.crashServer(old, false, target.note);
+    const muteMs = NEMESIS_COMMITS_MUTE_MS_MIN + this.rng.int(NEMESIS_COMMITS_MUTE_MS_MAX - NEMESIS_COMMITS_MUTE_MS_MIN + 1);
+    const lostMs = NEMESIS_SUCCESSOR_LOST_MS_MIN + this.rng.int(NEMESIS_SUCCESSOR_LOST_MS_MAX - NEMESIS_SUCCESSOR_LOST_MS_MIN + 1);
+    const downMs = NEMESIS_DUEL_DOWN_MS_MIN + this.rng.int(NEMESIS_DUEL_DOWN_MS_MAX - NEMESIS_DUEL_DOWN_MS_MIN + 1);
+    const muted = this.cut({ a: [old], b: rest, oneWay: true });
+    this.down.add(old);
+    let fresh: string | undefined;
+    try {
+      if (!c.isStopped) await c.sleep(muteMs);
+      if (!c.isStopped) await c.crash(old);
+    } finally {
+      if (!c.isStopped) await muted.undo();
+    }
+    // Whichever replica leads next, the accepts it sends on its election are lost too.
+    if (!c.isStopped) for (const r of rest) c.loseAccepts!(r, true);
+    try {
+      if (!c.isStopped) fresh = await this.newLeader(shard.shard, old);
+      if (fresh !== undefined && !c.isStopped) await c.sleep(lostMs);
+    } finally {
+      if (!c.isStopped) for (const r of rest) c.loseAccepts!(r, false);
+    }
+    if (!c.isStopped) await c.sleep(downMs);
+    this.down.delete(old);
+    if (!c.isStopped) await c.restart(old);
+    return {
+      detail: `${muted.detail}${target.note} for ${muteMs} ms, then crashed; ${
+        fresh === undefined ? 'no new leader' : `its successor ${fresh}'s accepts lost for ${lostMs} ms`
+      }; restarted ${downMs} ms later`,
       undo: async () => undefined,
     };
   }

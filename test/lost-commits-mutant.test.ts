@@ -7,8 +7,8 @@
  * successor's first accepts choose the reported slots again before any read is confirmed.
  * `--faults lost-commits` cuts a busy leader off one way while its last slot's acceptances come
  * back (it answers the write; no peer learns the slot is chosen), crashes it, and loses its
- * successor's accepts (not its heartbeats) for 1.5-2.5 s: 18 of seeds 1-100 caught (2026-12-05,
- * 09:51 UTC), 4 of 1-12 (3, 5, 10, 11). The bug is put into a scratch copy of dist/ by
+ * successor's accepts (not its heartbeats) for 1.5-2.5 s: 16 of seeds 1-100 caught (2026-12-05,
+ * 10:01 UTC), 4 of 1-12 (3, 5, 10, 11). The bug is put into a scratch copy of dist/ by
  * scripts/mutants.mjs, and the same seeds must pass without it.
  */
 import test from 'ava';

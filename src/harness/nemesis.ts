@@ -153,8 +153,8 @@ export type FaultKind =
  * its successor cannot propose it again for a while (sim only). Its messages to the other
  * replicas of its shard are cut one way for NEMESIS_HOLE_MUTE_MS_MIN to _MAX ms (the answers
  * to the accepts it sent before still reach it: it learns those slots chosen and answers their
- * clients, but the news of it, in commits, heartbeats and later accepts, is lost), then it is
- * crashed and the cut healed. Once another replica leads the shard, that one's accepts are lost
+ * clients, but the news of it, in commits, heartbeats and later accepts, is lost), then the
+ * cut heals and it is crashed at the same instant. Once another replica leads the shard, that one's accepts are lost
  * for NEMESIS_ACCEPTS_LOST_MS_MIN to _MAX ms (its heartbeats get through and confirm its
  * reads); the old leader restarts NEMESIS_DUEL_DOWN_MS_MIN to _MAX ms after the successor's
  * accepts flow again. A successor that answers reads at its commit index, below the slots its
@@ -1505,10 +1505,12 @@ export class Nemesis {
     let fresh: string | undefined;
     try {
       if (!c.isStopped) await c.sleep(muteMs);
-      if (!c.isStopped) await c.crash(old);
     } finally {
+      // Healed first, at the same instant: the runtime's crash notice reaches the peers (a
+      // peer that holds the old leader alive passes requests to it, and they are lost).
       if (!c.isStopped) await muted.undo();
     }
+    if (!c.isStopped) await c.crash(old);
     // Whichever replica leads next, the accepts it sends on its election are lost too.
     if (!c.isStopped) for (const r of rest) c.loseAccepts!(r, true);
     try {

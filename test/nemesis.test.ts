@@ -1,6 +1,6 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { ConfigError, ValidationError, startCluster, eventually, type Cluster, type ClusterConfig, type NetworkConfig } from '../src/index.js';
-import { defaultCrashMax, drawSwarm, FAULT_KINDS, Nemesis, type NemesisTarget, type ShardView } from '../src/harness/nemesis.js';
+import { defaultCrashMax, drawSwarm, FAULT_KINDS, Nemesis, type FaultKind, type NemesisTarget, type ShardView } from '../src/harness/nemesis.js';
 import { mergeNetwork } from '../src/net/model.js';
 import { runScenario } from '../src/harness/scenario.js';
 
@@ -974,28 +974,33 @@ test('strand-leader (sim): at a commit decision at the stranded shard, the coord
   t.is(b.hash, a.hash);
 });
 
+/**
+ * `kind` drawn for 4 s while r1, r2 and r3 write, then (every fault over: servers back, cuts
+ * healed, nothing filtered) every shard takes a write again and has a leader. The nemesis's
+ * lines and the trace hash, to compare with a second run of the same seed.
+ */
+async function faultsUnderWrites(t: ExecutionContext, cluster: Cluster, seed: number, kind: FaultKind): Promise<{ lines: string[]; hash: number }> {
+  const n = new Nemesis(cluster, { seed, faults: [kind], intervalMs: 300, faultMs: 300 });
+  let writing = true;
+  const writes = async (region: string): Promise<void> => {
+    const client = cluster.client({ region });
+    for (let i = 0; writing; i++) await client.put(`k${i % 8}`, `${region}:${i}`).catch(() => cluster.sleep(20));
+  };
+  await Promise.all([n.run(4_000).then(() => (writing = false)), writes('r1'), writes('r2'), writes('r3')]);
+  const client = cluster.client({ region: 'r2' });
+  for (let i = 0; i < 8; i++) await eventually(cluster, () => client.put(`k${i}`, 'after'), { timeoutMs: 5_000 });
+  t.deepEqual(
+    cluster.shardLeaders().filter((s) => s.leader === undefined),
+    [],
+    'every shard has a leader',
+  );
+  return { lines: n.lines(), hash: cluster.traceHash() };
+}
+
 test('leader-duel (sim): a quiet leader stranded, the new one muted towards the rest at its first slot in flight and crashed once it is chosen, then all healed and restarted; the same seed gives the same faults and trace', async (t) => {
   const seed = 5;
   t.log(`seed ${seed}`);
-  const once = (): Promise<{ lines: string[]; hash: number }> =>
-    withSim(seed, async (cluster) => {
-      const n = new Nemesis(cluster, { seed, faults: ['leader-duel'], intervalMs: 300, faultMs: 300 });
-      let writing = true;
-      const writes = async (region: string): Promise<void> => {
-        const client = cluster.client({ region });
-        for (let i = 0; writing; i++) await client.put(`k${i % 8}`, `${region}:${i}`).catch(() => cluster.sleep(20));
-      };
-      await Promise.all([n.run(4_000).then(() => (writing = false)), writes('r1'), writes('r2'), writes('r3')]);
-      // Healed and every server back: every shard takes a write again.
-      const client = cluster.client({ region: 'r2' });
-      for (let i = 0; i < 8; i++) await eventually(cluster, () => client.put(`k${i}`, 'after'), { timeoutMs: 5_000 });
-      t.deepEqual(
-        cluster.shardLeaders().filter((s) => s.leader === undefined),
-        [],
-        'every shard has a leader',
-      );
-      return { lines: n.lines(), hash: cluster.traceHash() };
-    });
+  const once = (): Promise<{ lines: string[]; hash: number }> => withSim(seed, (cluster) => faultsUnderWrites(t, cluster, seed, 'leader-duel'));
   const a = await once();
   t.log(a.lines.join('\n'));
   const duels = a.lines.filter((line) => /start leader-duel .* led, then /.test(line));
@@ -1020,25 +1025,7 @@ test('leader-duel (sim): a quiet leader stranded, the new one muted towards the 
 test('lost-commits (sim): a busy leader cut off one way and crashed, its successor (one of its peers) loses its accepts for a while, then all restored and restarted; the same seed gives the same faults and trace', async (t) => {
   const seed = 3;
   t.log(`seed ${seed}`);
-  const once = (): Promise<{ lines: string[]; hash: number }> =>
-    withSim(seed, async (cluster) => {
-      const n = new Nemesis(cluster, { seed, faults: ['lost-commits'], intervalMs: 300, faultMs: 300 });
-      let writing = true;
-      const writes = async (region: string): Promise<void> => {
-        const client = cluster.client({ region });
-        for (let i = 0; writing; i++) await client.put(`k${i % 8}`, `${region}:${i}`).catch(() => cluster.sleep(20));
-      };
-      await Promise.all([n.run(4_000).then(() => (writing = false)), writes('r1'), writes('r2'), writes('r3')]);
-      // Every server back and no accepts lost any more: every shard takes a write again.
-      const client = cluster.client({ region: 'r2' });
-      for (let i = 0; i < 8; i++) await eventually(cluster, () => client.put(`k${i}`, 'after'), { timeoutMs: 5_000 });
-      t.deepEqual(
-        cluster.shardLeaders().filter((s) => s.leader === undefined),
-        [],
-        'every shard has a leader',
-      );
-      return { lines: n.lines(), hash: cluster.traceHash() };
-    });
+  const once = (): Promise<{ lines: string[]; hash: number }> => withSim(seed, (cluster) => faultsUnderWrites(t, cluster, seed, 'lost-commits'));
   const a = await once();
   t.log(a.lines.join('\n'));
   const faults = a.lines.filter((line) => /start lost-commits /.test(line));

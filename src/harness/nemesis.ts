@@ -854,22 +854,15 @@ export class Nemesis {
           this.down.size < this.plan.crashMax &&
           this.servers.length >= 3
         );
-      // Crashes a leader it finds (sim: it reads leaders, and filters what the leader sends).
+      // Both crash a leader they find (sim: they read leaders, and filter what servers send);
+      // lost-commits first cuts it off one way (a partition).
       case 'lost-accepts':
-        return (
-          this.cluster.transport === 'sim' &&
-          this.cluster.shardLeaders !== undefined &&
-          this.cluster.loseAccepts !== undefined &&
-          this.down.size < this.plan.crashMax &&
-          this.servers.length >= 3
-        );
-      // Cuts a leader off one way and crashes it, then filters what its successor sends.
       case 'lost-commits':
         return (
           this.cluster.transport === 'sim' &&
           this.cluster.shardLeaders !== undefined &&
           this.cluster.loseAccepts !== undefined &&
-          this.cuts.length < this.plan.partitionsMax &&
+          (kind === 'lost-accepts' || this.cuts.length < this.plan.partitionsMax) &&
           this.down.size < this.plan.crashMax &&
           this.servers.length >= 3
         );

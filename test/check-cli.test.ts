@@ -261,6 +261,38 @@ test('check catches a broken variant: failing seeds with witness, faults, replay
   t.regex(replay.stdout, /verdict: FAILED: not-linearizable/);
 });
 
+test('check --transport threads: each seed on real worker threads, one at a time; the header says a failure does not replay; --json records it (and runChecks refuses a bad transport, naming the field)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-check-threads-'));
+  try {
+    const file = join(dir, 'threads.json');
+    const r = await meridian(['check', '--transport', 'threads', '--seeds', '1', '--from', '7', '--fault-ms', '1500', '--json', file]);
+    t.log(r.stdout);
+    t.regex(
+      r.stdout,
+      /^meridian check: seeds 7\.\.7, active replication, targeted faults, 1500 ms of faults, 1 worker, on worker threads in real time \(a seed fixes its faults and workload, not their timing: a failure does not replay\)/,
+    );
+    // Real time: the verdict is the run's, so the summary is read, not required to pass.
+    const m = /\ncheck: 1 seed, (\d) passed, (\d) failed[^,]*, (\d) unknown/.exec(r.stdout);
+    t.truthy(m, r.stdout);
+    t.is(r.code, m![1] === '1' ? 0 : 1);
+    const json = JSON.parse(readFileSync(file, 'utf8')) as {
+      seeds: number;
+      reports: Array<{ seed: number; outcome: string; operations: number; again?: string }>;
+    };
+    t.is(json.reports.length, 1);
+    t.is(json.reports[0]!.seed, 7);
+    t.true(json.reports[0]!.operations > 0);
+    if (json.reports[0]!.outcome !== 'pass') t.regex(json.reports[0]!.again ?? '', /--transport threads --seeds 1 --from 7 /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  await t.throwsAsync(runChecks({ seeds: 1, transport: 'pigeon' as never }), { message: /config\.transport: expected sim, threads/ });
+  await t.throwsAsync(runChecks({ seeds: 1, transport: 'threads', faults: ['crash', 'lost-accepts'] }), {
+    message: /config\.faults: expected kinds that run on threads/,
+  });
+  await t.throwsAsync(runChecks({ seeds: 1, transport: 'threads', workload: 'txn' }), { message: /config\.transport: expected 'sim' with workload 'txn'/ });
+});
+
 test('check --shrink: a failing seed shrinks, the shrunk run is printed, and its replay command fails too', async (t) => {
   const r = await meridian(['check', '--seed', '1', '--unsafe', 'stale-reads', '--shrink', '--shrink-runs', '8']);
   t.log(
@@ -517,6 +549,13 @@ test('bad flags name the flag and exit 2', async (t) => {
       /--faults takes fault kinds from crash, .*blackout, pause, leader-duel, late-copies, log-hole, lost-accepts, lost-commits, comma-separated, got "nope"/,
     ],
     [['--seeds', '3', '--faults', 'crash,meteor'], /--faults takes fault kinds .* got "meteor"/],
+    [['--seeds', '3', '--transport', 'nats'], /--transport takes sim, threads, got "nats"/],
+    [
+      ['--seed', '3', '--transport', 'threads'],
+      /--transport threads applies to --seeds and --time-limit \(a real-time run does not replay\): run seed 3 again with/,
+    ],
+    [['--seeds', '3', '--transport', 'threads', '--workload', 'txn'], /--transport threads runs the kv workload/],
+    [['--seeds', '3', '--transport', 'threads', '--faults', 'crash,log-hole,pause'], /--faults log-hole: sim only, not with --transport threads/],
     [['--seeds', '3', '--faults'], /--faults takes fault kinds .* got null/],
     [['--seeds', '3', '--nemesis', 'builtin', '--faults', 'crash'], /--faults chooses what --nemesis targeted or swarm draws/],
     [['--seeds', '3', '--workload', 'txn', '--nemesis', 'builtin', '--faults', 'crash'], /--faults chooses what --nemesis targeted or swarm draws/],

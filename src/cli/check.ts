@@ -10,6 +10,7 @@ import type { HistoryOp } from '../core/history.js';
 import type { Violation } from '../harness/linearizability.js';
 import {
   CHECK_MODES,
+  CHECK_TRANSPORTS,
   CHECK_RUN_SEEDS_MAX,
   CHECK_RUN_TIME_LIMIT_MS_MAX,
   CHECK_RUN_WORKERS_DEFAULT,
@@ -32,7 +33,7 @@ import {
   type SeedOptions,
   seedOptionsOf,
 } from '../harness/check-runner.js';
-import { ALL_FAULT_KINDS, type FaultKind } from '../harness/nemesis.js';
+import { ALL_FAULT_KINDS, SIM_ONLY_FAULT_KINDS, type FaultKind } from '../harness/nemesis.js';
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
 import { unwritableReason } from './output-file.js';
 import { count } from './format.js';
@@ -51,8 +52,10 @@ import {
 export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit 2pc|paxos-commit]
                  [--regions R] [--servers N] [--factor F] [--shards S] [--shape random] [--faults KIND,KIND,...] [--limits drawn|small|default]
-                 [--json FILE] [--max-failures K] [--time-limit SECONDS]
+                 [--json FILE] [--max-failures K] [--time-limit SECONDS] [--transport sim|threads]
   meridian check --time-limit SECONDS [--from S] [...]   (as many seeds as fit in the time, each flag as above)
+          (--transport threads: each seed's cluster on real worker threads, in real time, one seed at a time by default;
+           a seed fixes its faults and workload, not their timing, so a failure does not replay; kv workload only)
   meridian check --seed S [--trace] [--history FILE] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--regions R] [--servers N] [--factor F] [--shards S]
                  [--faults KIND,...] [--only-faults I,J,...] [--limits ...]
@@ -276,6 +279,10 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         args.historyFile = value;
         i++;
         break;
+      case '--transport':
+        args.transport = oneOf(value, flag, CHECK_TRANSPORTS);
+        i++;
+        break;
       case '--json':
         if (value === undefined || value.length === 0 || value.startsWith('--'))
           throw new FlagError(`--json needs a file to write the run's summary and every seed's report to, got ${JSON.stringify(value ?? null)}`);
@@ -314,6 +321,18 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
       `--keys needs an integer from 1 to ${TXN_SCENARIO_KEYS_MAX} with --workload txn (its final read gets every key in one transaction), got ${args.keys}`,
     );
   if (args.seeds !== undefined && args.seed !== undefined) throw new FlagError('--seeds runs many seeds and --seed replays one: give one of them');
+  if (args.transport === 'threads') {
+    if (args.seed !== undefined)
+      throw new FlagError(
+        `--transport threads applies to --seeds and --time-limit (a real-time run does not replay): run seed ${args.seed} again with --transport threads --seeds 1 --from ${args.seed}, or replay it in the simulator without --transport`,
+      );
+    if (args.workload === 'txn') throw new FlagError('--transport threads runs the kv workload (the transactional scenario runs in the simulator only)');
+    const simOnly = (args.faults ?? []).filter((k) => SIM_ONLY_FAULT_KINDS.includes(k));
+    if (simOnly.length > 0)
+      throw new FlagError(
+        `--faults ${simOnly.join(',')}: sim only, not with --transport threads (${SIM_ONLY_FAULT_KINDS.join(', ')} start only in the simulator)`,
+      );
+  }
   if (args.seed !== undefined && args.timeLimit !== undefined)
     throw new FlagError('--time-limit applies to a run of many seeds (--seeds N, or none: as many as fit)');
   // --time-limit alone: seeds from --from on, as many as the time lets run.
@@ -446,8 +465,19 @@ function printFailure(io: CheckIo, r: ScenarioReport, args: CheckArgs): void {
   io.out('  faults:');
   for (const f of r.faults) io.out(`    ${f}`);
   const exact = exactArgs(r, args);
+  if (args.transport === 'threads') {
+    // A real-time run: the same seed again on threads may or may not fail; in the simulator it is a replay of other timings.
+    io.out(`  again on threads: ${againOnThreads(exact, r.seed)}`);
+    io.out(`  in the simulator: ${replayCommand(taskOf(exact, r.seed))}`);
+    return;
+  }
   io.out(`  replay: ${replayCommand(taskOf(exact, r.seed))}`);
   if (r.outcome === 'fail' && args.schedule !== 'builtin') io.out(`  shrink: ${replayCommand(taskOf(exact, r.seed), false)} --shrink`);
+}
+
+/** The command that runs seed `seed` of `args` once more on threads. */
+function againOnThreads(args: CheckArgs, seed: number): string {
+  return replayCommand(taskOf(args, seed), false).replace(`--seed ${seed} `, `--transport threads --seeds 1 --from ${seed} `);
 }
 
 /** `45 s`, `12 min 5 s`, `3 h 20 min`: a duration in seconds, to the unit that matters. */
@@ -482,7 +512,10 @@ function jsonReport(r: ScenarioReport, args: CheckArgs): Record<string, unknown>
   if (r.timedOut.length > 0) out.undecidedKeys = r.timedOut;
   if (r.outcome !== 'pass') {
     out.faults = r.faults;
-    out.replay = replayCommand(taskOf(exactArgs(r, args), r.seed));
+    if (args.transport === 'threads') {
+      out.again = againOnThreads(exactArgs(r, args), r.seed);
+      out.inSimulator = replayCommand(taskOf(exactArgs(r, args), r.seed));
+    } else out.replay = replayCommand(taskOf(exactArgs(r, args), r.seed));
   }
   return out;
 }
@@ -492,7 +525,9 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
   if (args.jsonFile !== undefined && !writable(args.jsonFile, '--json', io)) return 2;
   const from = args.from ?? 1;
   const total = args.seeds!;
-  const workers = args.workers ?? CHECK_RUN_WORKERS_DEFAULT;
+  // On threads each seed's cluster has threads of its own: one seed at a time unless asked.
+  const threads = args.transport === 'threads';
+  const workers = args.workers ?? (threads ? 1 : CHECK_RUN_WORKERS_DEFAULT);
   const what =
     args.workload === 'txn'
       ? `read/append transactions (${(args.commits ?? TXN_CHECK_COMMITS).join(' and ')}, checked strict serializable), ${schedulePhrase(args)}`
@@ -512,7 +547,9 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
       ? `seeds from ${from} for ${duration(timeLimit!)}`
       : `seeds ${from}..${from + total - 1}${timeLimit === undefined ? '' : ` (at most ${duration(timeLimit)})`}`;
   io.out(
-    `meridian check: ${range}, ${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${what}${sizes}, ${count(workers, 'worker')}`,
+    `meridian check: ${range}, ${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${what}${sizes}, ${count(workers, 'worker')}${
+      threads ? ', on worker threads in real time (a seed fixes its faults and workload, not their timing: a failure does not replay)' : ''
+    }`,
   );
   const every = Math.max(1, Math.ceil(total / PROGRESS_STEPS));
   const started = performance.now();

@@ -10,7 +10,7 @@ import { checkInt, checkNumber, UNSAFE_VARIANT_MODES, UNSAFE_VARIANTS as VARIANT
 import { ConfigError, StoppedError } from '../core/errors.js';
 import { allKeys, checkOptions } from '../core/validate.js';
 import type { Violation } from './linearizability.js';
-import { ALL_FAULT_KINDS, type FaultKind, type NemesisOptions } from './nemesis.js';
+import { ALL_FAULT_KINDS, SIM_ONLY_FAULT_KINDS, type FaultKind, type NemesisOptions } from './nemesis.js';
 import {
   checkOnlyFaults,
   checkScenarioBasics,
@@ -107,7 +107,16 @@ export interface SeedOptions {
   faults?: FaultKind[];
   /** The clusters' memory bounds (kv and txn workloads): see ScenarioOptions.limits (default 'drawn'). */
   limits?: LimitsChoice;
+  /**
+   * Default 'sim'. 'threads' (kv workload): each seed's cluster on real worker threads, in real
+   * time. The seed fixes the fault plan and the workload's choices, not the timing: a failing
+   * seed does not replay (run it again on threads, or in the simulator).
+   */
+  transport?: CheckTransport;
 }
+
+export type CheckTransport = 'sim' | 'threads';
+export const CHECK_TRANSPORTS: readonly CheckTransport[] = ['sim', 'threads'];
 
 /** SeedOptions' fields (all of them: allKeys checks it at compile time), for copying those set from one object to another (seedOptionsOf). */
 const SEED_OPTION_FIELDS = allKeys<SeedOptions>()([
@@ -126,6 +135,7 @@ const SEED_OPTION_FIELDS = allKeys<SeedOptions>()([
   'shards',
   'faults',
   'limits',
+  'transport',
 ]);
 
 /** The SeedOptions fields of `o` that are set. */
@@ -249,6 +259,7 @@ export function scenarioOptions(task: ScenarioTask): ScenarioOptions {
   Object.assign(options, shapeOf(task));
   if (task.onlyFaults !== undefined) options.onlyFaults = task.onlyFaults;
   if (task.commits !== undefined) options.commit = kvCommit(task);
+  if (task.transport !== undefined) options.transport = task.transport;
   return options;
 }
 
@@ -608,6 +619,15 @@ function checkSeedFields(o: SeedOptions, mode: CheckMode, schedule: ScheduleName
   for (const c of o.commits ?? []) if (!TXN_CHECK_COMMITS.includes(c)) throw new ConfigError('commits', TXN_CHECK_COMMITS.join(', '), c);
   if (o.randomShape !== undefined && typeof o.randomShape !== 'boolean') throw new ConfigError('randomShape', 'true or false', o.randomShape);
   if (o.limits !== undefined && !LIMITS_CHOICES.includes(o.limits)) throw new ConfigError('limits', LIMITS_CHOICES.join(', '), o.limits);
+  if (o.transport !== undefined && !CHECK_TRANSPORTS.includes(o.transport)) throw new ConfigError('transport', CHECK_TRANSPORTS.join(', '), o.transport);
+  if (o.transport === 'threads' && o.workload === 'txn')
+    throw new ConfigError('transport', "'sim' with workload 'txn' (the transactional scenario runs in the simulator only)", o.transport);
+  if (o.transport === 'threads' && o.faults?.some((k) => SIM_ONLY_FAULT_KINDS.includes(k)))
+    throw new ConfigError(
+      'faults',
+      `kinds that run on threads with transport 'threads' (not ${SIM_ONLY_FAULT_KINDS.filter((k) => o.faults!.includes(k)).join(', ')}: sim only)`,
+      o.faults,
+    );
   if (o.workload !== 'txn' && o.commits !== undefined) kvCommit(o);
   // A variant the mode cannot run fails here, not in every seed's cluster; each workload its own variants.
   if (o.workload !== 'txn') checkScenarioVariant({ mode, unsafe: o.unsafe });

@@ -192,6 +192,16 @@ export const NEMESIS_BLACKOUT_DUPLICATE = 0.3;
  * only when `faults` names them (so their seeds' plans stay as they were); `meridian check`'s
  * default schedule (SCENARIO_NEMESIS) names all of them but 'log-hole', 'lost-accepts' and 'lost-commits'.
  */
+/** The kinds that start only in the simulator (they read or cut into actors' state, or its store); elsewhere a schedule naming them never draws them. */
+export const SIM_ONLY_FAULT_KINDS: readonly FaultKind[] = [
+  'power-loss',
+  'checkpoint-crash',
+  'leader-duel',
+  'late-copies',
+  'log-hole',
+  'lost-accepts',
+  'lost-commits',
+];
 export const ALL_FAULT_KINDS: readonly FaultKind[] = [
   ...FAULT_KINDS,
   'blackout',

@@ -817,13 +817,13 @@ export class Nemesis {
   }
 
   private canStart(kind: FaultKind): boolean {
+    if (this.cluster.transport !== 'sim' && SIM_ONLY_FAULT_KINDS.includes(kind)) return false;
     switch (kind) {
       case 'crash':
       case 'crash-leader':
       case 'restart-storm':
-        return this.down.size < this.plan.crashMax && this.down.size < this.servers.length;
       case 'power-loss':
-        return this.cluster.transport === 'sim' && this.down.size < this.plan.crashMax && this.down.size < this.servers.length;
+        return this.down.size < this.plan.crashMax && this.down.size < this.servers.length;
       case 'crash-coordinator':
         return this.coordinatorDown === undefined;
       case 'pause':
@@ -835,7 +835,6 @@ export class Nemesis {
         return this.down.size === 0 && this.coordinatorDown === undefined && this.servers.length > 0;
       case 'checkpoint-crash':
         return (
-          this.cluster.transport === 'sim' &&
           this.cluster.requestCheckpoint !== undefined &&
           this.cluster.checkpointsOf !== undefined &&
           this.down.size < this.plan.crashMax &&
@@ -850,7 +849,6 @@ export class Nemesis {
       case 'late-copies':
         // The duplication rate is the network's: not while another fault sets it.
         return (
-          this.cluster.transport === 'sim' &&
           (this.coordinatorDown === undefined || (this.down.size < this.plan.crashMax && this.down.size < this.servers.length)) &&
           !this.activeFaults.some((f) => f.kind === 'duplicate' || f.kind === 'blackout')
         );
@@ -858,7 +856,6 @@ export class Nemesis {
       case 'leader-duel':
       case 'log-hole':
         return (
-          this.cluster.transport === 'sim' &&
           this.cluster.shardLeaders !== undefined &&
           this.cuts.length < this.plan.partitionsMax &&
           this.down.size < this.plan.crashMax &&
@@ -869,7 +866,6 @@ export class Nemesis {
       case 'lost-accepts':
       case 'lost-commits':
         return (
-          this.cluster.transport === 'sim' &&
           this.cluster.shardLeaders !== undefined &&
           this.cluster.loseAccepts !== undefined &&
           (kind === 'lost-accepts' || this.cuts.length < this.plan.partitionsMax) &&

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/check.js';
 import { drawShape } from '../src/harness/scenario.js';
 import { checkLinearizable, type History } from '../src/index.js';
-import { runChecks } from '../src/harness/check-runner.js';
+import { replaySeed, runChecks } from '../src/harness/check-runner.js';
+import { shrinkSeed } from '../src/harness/shrink.js';
 
 /**
  * `meridian check`, through the `main` the command calls and the real command: many seeds on a
@@ -291,6 +292,12 @@ test('check --transport threads: each seed on real worker threads, one at a time
     message: /config\.faults: expected kinds that run on threads/,
   });
   await t.throwsAsync(runChecks({ seeds: 1, transport: 'threads', workload: 'txn' }), { message: /config\.transport: expected 'sim' with workload 'txn'/ });
+  await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', transport: 'threads' }), {
+    message: /config\.transport: expected 'sim' or absent \(a shrink replays/,
+  });
+  await t.throwsAsync(replaySeed({ seed: 1, mode: 'active', transport: 'threads' }), {
+    message: /config\.transport: expected 'sim' or absent \(a real-time run does not replay\)/,
+  });
 });
 
 test('check --shrink: a failing seed shrinks, the shrunk run is printed, and its replay command fails too', async (t) => {

@@ -800,5 +800,6 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
 
 /** Replay one seed in this thread, keeping its message trace (sim is deterministic: same seed, same trace). */
 export async function replaySeed(task: ScenarioTask): Promise<ScenarioResult> {
+  if (task.transport === 'threads') throw new ConfigError('transport', "'sim' or absent (a real-time run does not replay)", task.transport);
   return runScenario({ ...scenarioOptions(task), trace: true });
 }

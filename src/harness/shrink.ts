@@ -49,6 +49,8 @@ const SHRINK_OPTION_FIELDS = allKeys<ShrinkOptions>()(['maxRuns', 'onProgress', 
 /** Shrink a failing seed's run (`meridian check --shrink`): the task is checked first, as runChecks checks its options. */
 export async function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}): Promise<ShrinkResult> {
   checkScenarioTask(task);
+  if (task.transport === 'threads')
+    throw new ConfigError('transport', "'sim' or absent (a shrink replays the seed again and again; a real-time run does not replay)", task.transport);
   checkOptions(options, 'options', SHRINK_OPTION_FIELDS);
   refuseNulls(options);
   const maxRuns = checkInt(options.maxRuns ?? SHRINK_RUNS_DEFAULT, 'maxRuns', 1, SHRINK_RUNS_MAX);

@@ -150,14 +150,15 @@ export type FaultKind =
  * happens (docs/findings.md). Counts towards `crashMax`. Not in FAULT_KINDS (see
  * ALL_FAULT_KINDS); `meridian check`'s default schedule does not draw it.
  * lost-commits: what a busy leader got chosen in its last moments is known to it alone, and
- * its successor cannot propose it again for a while (sim only). Its messages to the other
- * replicas of its shard are cut one way for NEMESIS_HOLE_MUTE_MS_MIN to _MAX ms (the answers
- * to the accepts it sent before still reach it: it learns those slots chosen and answers their
- * clients, but the news of it, in commits, heartbeats and later accepts, is lost), then the
- * cut heals and it is crashed at the same instant. Once another replica leads the shard, that one's accepts are lost
- * for NEMESIS_ACCEPTS_LOST_MS_MIN to _MAX ms (its heartbeats get through and confirm its
- * reads); the old leader restarts NEMESIS_DUEL_DOWN_MS_MIN to _MAX ms after the successor's
- * accepts flow again. A successor that answers reads at its commit index, below the slots its
+ * its successor cannot propose it again for a while (sim only). A leader with a slot in flight
+ * has its messages to the other replicas of its shard cut one way for
+ * NEMESIS_COMMITS_MUTE_MS_MIN to _MAX ms (the answers to the accepts it sent before still
+ * reach it: it learns those slots chosen and answers their clients, but the news of it, in
+ * commits, heartbeats and later accepts, is lost), then the cut heals and it is crashed at
+ * the same instant. From then the other replicas' accepts are lost (the successor's first
+ * ones included), until NEMESIS_SUCCESSOR_LOST_MS_MIN to _MAX ms after one of them leads (its
+ * heartbeats get through and confirm its reads); the old leader restarts
+ * NEMESIS_DUEL_DOWN_MS_MIN to _MAX ms after the accepts flow again. A successor that answers reads at its commit index, below the slots its
  * promises reported, answers without writes its predecessor acknowledged. Counts towards
  * `crashMax` and as a partition. Not in FAULT_KINDS (see ALL_FAULT_KINDS); `meridian check`'s
  * default schedule does not draw it.
@@ -192,20 +193,20 @@ export const NEMESIS_BLACKOUT_DUPLICATE = 0.3;
  * only when `faults` names them (so their seeds' plans stay as they were); `meridian check`'s
  * default schedule (SCENARIO_NEMESIS) names all of them but 'log-hole', 'lost-accepts' and 'lost-commits'.
  */
-/** The kinds that start only in the simulator (they read or cut into actors' state, or its store); elsewhere a schedule naming them never draws them. */
-export const SIM_ONLY_FAULT_KINDS: readonly FaultKind[] = [
-  'power-loss',
-  'checkpoint-crash',
+export const ALL_FAULT_KINDS: readonly FaultKind[] = [
+  ...FAULT_KINDS,
+  'blackout',
+  'pause',
   'leader-duel',
   'late-copies',
   'log-hole',
   'lost-accepts',
   'lost-commits',
 ];
-export const ALL_FAULT_KINDS: readonly FaultKind[] = [
-  ...FAULT_KINDS,
-  'blackout',
-  'pause',
+/** The kinds that start only in the simulator (they read or cut into actors' state, or its store); elsewhere a schedule naming them never draws them. */
+export const SIM_ONLY_FAULT_KINDS: readonly FaultKind[] = [
+  'power-loss',
+  'checkpoint-crash',
   'leader-duel',
   'late-copies',
   'log-hole',
@@ -1057,14 +1058,15 @@ export class Nemesis {
    */
   private pickLeader(busy: boolean, slots = false): { server: string; note: string; busy: boolean; shard?: number } {
     const shards = (this.cluster.shardLeaders?.() ?? []).filter((s) => s.leader !== undefined && !this.down.has(s.leader));
-    const preferred = busy ? shards.filter(slots ? (s) => s.inflight > 0 : isBusy) : [];
+    const targeted = slots ? (s: ShardView): boolean => s.inflight > 0 : isBusy;
+    const preferred = busy ? shards.filter(targeted) : [];
     const pool = preferred.length > 0 ? preferred : shards;
     if (pool.length === 0) return { server: this.rng.pick(this.servers.filter((s) => !this.down.has(s))), note: ' (no leader known)', busy: false };
     const s = this.rng.pick(pool);
     return {
       server: s.leader!,
       note: ` (leader of shard ${s.shard}${s.inflight > 0 ? `, ${s.inflight} in flight` : ''}${(s.openTxns ?? 0) > 0 ? `, ${s.openTxns} prepared` : ''})`,
-      busy: slots ? s.inflight > 0 : isBusy(s),
+      busy: targeted(s),
       shard: s.shard,
     };
   }

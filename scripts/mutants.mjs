@@ -199,25 +199,19 @@ export const MUTANTS = [
   {
     name: 'balancer-forgets-marks',
     what: 'a balancer answers again a late copy of a request older than those it remembers answering',
-    edits: [[BALANCER, 'return upTo !== undefined && rid <= upTo;', 'return false;']],
+    edits: [[BALANCER, 'return upTo !== undefined && id - n * 0x100000000 <= upTo;', 'return false;']],
     flags: ['--limits', 'small'],
   },
   {
     name: 'balancer-forgets-refusals',
     what: 'a balancer remembers only the requests it routed: a late copy of a request it refused (a definite UnavailableError) is routed (the bug of seed 255280, fixed in 419fdf0)',
-    edits: [
-      [
-        BALANCER,
-        '    state.refused++;\n',
-        '    state.refused++;\n    state.routedIds["bySender"][Math.floor(routedIdOf(state, ctx.sender, req.rid) / 0x100000000)]?.delete(req.rid);\n',
-      ],
-    ],
+    edits: [[BALANCER, '    state.refused++;\n', '    state.refused++;\n    state.routedIds["numbers"].delete(routedIdOf(state, ctx.sender, req.rid));\n']],
     flags: [],
   },
   {
     name: 'balancer-marks-off-by-one',
     what: "a balancer answers again a late copy of the last request it forgot of a client (the client's mark itself)",
-    edits: [[BALANCER, 'return upTo !== undefined && rid <= upTo;', 'return upTo !== undefined && rid < upTo;']],
+    edits: [[BALANCER, 'return upTo !== undefined && id - n * 0x100000000 <= upTo;', 'return upTo !== undefined && id - n * 0x100000000 < upTo;']],
     flags: ['--limits', 'small'],
   },
   {

@@ -1,5 +1,6 @@
 import { FifoOrder } from '../core/fifo-order.js';
 import { ForgottenMarks } from '../core/forgotten-marks.js';
+import { NumberSet } from '../core/number-set.js';
 import { ROUTED_REMEMBERED_MAX, SEEN_CLIENTS_MAX } from '../core/limits.js';
 import { Prng } from '../core/prng.js';
 import { planLocality, pickRegion, type LocalityPlan, type RegionHealth } from '../balance/locality.js';
@@ -416,12 +417,11 @@ export { ROUTED_REMEMBERED_MAX };
 export const SENDERS_NUMBERED_MAX = 1 << 20;
 
 /**
- * The set of routed ids (sender number x 2^32 + rid, or a string): a number id is kept as its
- * rid in a set per sender, so the sets hold small integers (Smis) rather than a boxed
- * number per id, which every lookup would have to follow.
+ * The set of routed ids (sender number x 2^32 + rid, or a string). The number ids are in one
+ * NumberSet: V8's Set rebuilt its table every few thousand requests (see NumberSet).
  */
 export class RoutedIds {
-  private readonly bySender: Array<Set<number> | undefined> = [];
+  private readonly numbers = new NumberSet();
   private readonly strings = new Set<string>();
   /**
    * Per sender number, the highest rid forgotten (deleted) so far, or undefined. A client
@@ -438,45 +438,35 @@ export class RoutedIds {
    * (found reading the code while writing test/balancer-random.test.ts, 2026-12-02).
    */
   private readonly stringMarks = new ForgottenMarks(SEEN_CLIENTS_MAX);
-  size = 0;
+
+  get size(): number {
+    return this.numbers.size + this.strings.size;
+  }
 
   has(id: number | string): boolean {
     if (typeof id === 'string') return this.strings.has(id) || this.stringMarks.covers(id);
+    if (this.numbers.has(id)) return true;
     const n = Math.floor(id / 0x100000000);
-    const rid = id % 0x100000000;
-    const rids = this.bySender[n];
-    if (rids !== undefined && rids.has(rid)) return true;
     const upTo = this.forgottenUpTo[n];
-    return upTo !== undefined && rid <= upTo;
+    return upTo !== undefined && id - n * 0x100000000 <= upTo;
   }
 
   /** Adds an id not in the set. */
   add(id: number | string): void {
-    this.size++;
-    if (typeof id === 'string') {
-      this.strings.add(id);
-      return;
-    }
-    const n = Math.floor(id / 0x100000000);
-    let rids = this.bySender[n];
-    if (rids === undefined) this.bySender[n] = rids = new Set();
-    rids.add(id % 0x100000000);
+    if (typeof id === 'string') this.strings.add(id);
+    else this.numbers.add(id);
   }
 
   /** Forgets an id in the set (a number id stays covered by its sender's forgottenUpTo). */
   delete(id: number | string): void {
-    this.size--;
     if (typeof id === 'string') {
       this.strings.delete(id);
       this.stringMarks.forgot(id);
       return;
     }
+    this.numbers.delete(id);
     const n = Math.floor(id / 0x100000000);
-    const rid = id % 0x100000000;
-    const rids = this.bySender[n]!;
-    rids.delete(rid);
-    // A sender whose ids are all forgotten (a client closed long ago) keeps only its mark.
-    if (rids.size === 0) this.bySender[n] = undefined;
+    const rid = id - n * 0x100000000;
     const upTo = this.forgottenUpTo[n];
     if (upTo === undefined || rid > upTo) this.forgottenUpTo[n] = rid;
   }

@@ -9,6 +9,7 @@ import { drawShape } from '../src/harness/scenario.js';
 import { checkLinearizable, type History } from '../src/index.js';
 import { replaySeed, runChecks } from '../src/harness/check-runner.js';
 import { shrinkSeed } from '../src/harness/shrink.js';
+import { natsServerBinary, startNatsServer } from '../src/harness/nats-server.js';
 
 /**
  * `meridian check`, through the `main` the command calls and the real command: many seeds on a
@@ -287,15 +288,79 @@ test('check --transport threads: each seed on real worker threads, one at a time
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  await t.throwsAsync(runChecks({ seeds: 1, transport: 'pigeon' as never }), { message: /config\.transport: expected sim, threads/ });
+  await t.throwsAsync(runChecks({ seeds: 1, transport: 'pigeon' as never }), { message: /config\.transport: expected sim, threads, nats/ });
   await t.throwsAsync(runChecks({ seeds: 1, transport: 'threads', faults: ['crash', 'lost-accepts'] }), {
-    message: /config\.faults: expected kinds that run on threads/,
+    message: /config\.faults: expected kinds that run in real time with transport 'threads'/,
   });
   await t.throwsAsync(runChecks({ seeds: 1, transport: 'threads', workload: 'txn' }), { message: /config\.transport: expected 'sim' with workload 'txn'/ });
   await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', transport: 'threads' }), {
     message: /config\.transport: expected 'sim' or absent \(a shrink replays/,
   });
   await t.throwsAsync(replaySeed({ seed: 1, mode: 'active', transport: 'threads' }), {
+    message: /config\.transport: expected 'sim' or absent \(a real-time run does not replay\)/,
+  });
+});
+
+const natsBinary = natsServerBinary();
+const natsTest = 'bin' in natsBinary ? test : test.skip;
+const natsSkipped = 'reason' in natsBinary ? ` (skipped: ${natsBinary.reason})` : '';
+
+natsTest(
+  `check --transport nats: a seed's cluster in host processes over a nats-server of the run's own, or over --nats; a failure prints the command to run it again over NATS${natsSkipped}`,
+  async (t) => {
+    // stale-reads answers reads from a follower's state: caught in each of 10 seeds on threads
+    // (2026-12-05). In real time a seed's verdict is the run's, so the lines are read, not required.
+    const r = await meridian(['check', '--transport', 'nats', '--seeds', '1', '--from', '11', '--unsafe', 'stale-reads']);
+    t.log(
+      r.stdout
+        .split('\n')
+        .filter((l) => !l.startsWith('    '))
+        .join('\n'),
+    );
+    t.regex(r.stdout, /^meridian check: nats-server started at nats:\/\/127\.0\.0\.1:\d+ for this run/);
+    t.regex(
+      r.stdout,
+      /\nmeridian check: seeds 11\.\.11, active replication \(unsafe: stale-reads\), targeted faults, 1 worker, over NATS \(nats:\/\/127\.0\.0\.1:\d+\) in real time/,
+    );
+    const m = /\ncheck: 1 seed, (\d) passed, (\d) failed[^,]*, (\d) unknown/.exec(r.stdout);
+    t.truthy(m, r.stdout);
+    t.is(r.code, m![1] === '1' ? 0 : 1);
+    // The server the run started is gone with it: the command to run the seed again names none.
+    if (m![2] === '1') t.regex(r.stdout, /\n {2}again over NATS: meridian check --transport nats --seeds 1 --from 11 --mode active --unsafe stale-reads\n/);
+    const server = await startNatsServer((natsBinary as { bin: string }).bin);
+    try {
+      const own = await meridian(['check', '--transport', 'nats', '--nats', server.url, '--seeds', '1', '--from', '12', '--unsafe', 'stale-reads']);
+      t.notRegex(own.stdout, /nats-server started/);
+      t.true(own.stdout.includes(`over NATS (${server.url}) in real time`), own.stdout);
+      if (/\ncheck: 1 seed, 0 passed, 1 failed/.test(own.stdout))
+        t.true(own.stdout.includes(`again over NATS: meridian check --transport nats --nats ${server.url} --seeds 1 --from 12 `), own.stdout);
+    } finally {
+      await server.stop();
+    }
+  },
+);
+
+test('runChecks with transport nats: its servers are required, only with that transport, and no hosts or cluster name (each seed spawns and names its own)', async (t) => {
+  await t.throwsAsync(runChecks({ seeds: 1, transport: 'nats' }), { message: /config\.nats: expected \{ servers, processes\? \} with transport 'nats'/ });
+  await t.throwsAsync(runChecks({ seeds: 1, nats: { servers: 'nats://127.0.0.1:4222' } }), {
+    message: /config\.nats: expected absent unless transport is 'nats' \(the run is on 'sim'\)/,
+  });
+  await t.throwsAsync(runChecks({ seeds: 1, transport: 'nats', nats: { servers: 'nats://127.0.0.1:4222', hosts: 3 } as never }), {
+    message: /config\.nats\.hosts: expected absent \(each seed's cluster spawns host processes of its own/,
+  });
+  await t.throwsAsync(runChecks({ seeds: 1, transport: 'nats', nats: { servers: 'nats://127.0.0.1:4222', cluster: 'shop' } as never }), {
+    message: /config\.nats\.cluster: expected absent \(each seed's cluster draws a name of its own/,
+  });
+  await t.throwsAsync(runChecks({ seeds: 1, transport: 'nats', nats: { servers: [] } }), {
+    message: /config\.nats\.servers: expected a NATS URL or an array of 1 to 16/,
+  });
+  await t.throwsAsync(runChecks({ seeds: 1, transport: 'nats', nats: { servers: 'nats://127.0.0.1:4222' }, faults: ['log-hole'] }), {
+    message: /config\.faults: expected kinds that run in real time with transport 'nats'/,
+  });
+  await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', transport: 'nats', nats: { servers: 'nats://127.0.0.1:4222' } }), {
+    message: /config\.transport: expected 'sim' or absent \(a shrink replays/,
+  });
+  await t.throwsAsync(replaySeed({ seed: 1, mode: 'active', transport: 'nats', nats: { servers: 'nats://127.0.0.1:4222' } }), {
     message: /config\.transport: expected 'sim' or absent \(a real-time run does not replay\)/,
   });
 });
@@ -556,7 +621,16 @@ test('bad flags name the flag and exit 2', async (t) => {
       /--faults takes fault kinds from crash, .*blackout, pause, leader-duel, late-copies, log-hole, lost-accepts, lost-commits, comma-separated, got "nope"/,
     ],
     [['--seeds', '3', '--faults', 'crash,meteor'], /--faults takes fault kinds .* got "meteor"/],
-    [['--seeds', '3', '--transport', 'nats'], /--transport takes sim, threads, got "nats"/],
+    [['--seeds', '3', '--transport', 'pigeon'], /--transport takes sim, threads, nats, got "pigeon"/],
+    [['--seeds', '3', '--nats', 'nats://127.0.0.1:4222'], /--nats names the NATS servers of --transport nats: give that too/],
+    [['--seeds', '3', '--transport', 'nats', '--nats', 'http://x'], /--nats needs comma-separated URLs, each .*, got "http:\/\/x"/],
+    [['--seeds', '3', '--transport', 'nats', '--nats'], /--nats needs comma-separated NATS URLs, such as nats:\/\/127\.0\.0\.1:4222, got null/],
+    [
+      ['--seed', '3', '--transport', 'nats'],
+      /--transport nats applies to --seeds and --time-limit \(a real-time run does not replay\): run seed 3 again with --transport nats/,
+    ],
+    [['--seeds', '3', '--transport', 'nats', '--workload', 'txn'], /--transport nats runs the kv workload/],
+    [['--seeds', '3', '--transport', 'nats', '--faults', 'power-loss'], /--faults power-loss: sim only, not with --transport nats/],
     [
       ['--seed', '3', '--transport', 'threads'],
       /--transport threads applies to --seeds and --time-limit \(a real-time run does not replay\): run seed 3 again with/,

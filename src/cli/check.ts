@@ -18,6 +18,7 @@ import {
   SCHEDULES,
   UNSAFE_VARIANTS,
   defaultModeFor,
+  realTime,
   replaySeed,
   replayTxnSeed,
   runChecks,
@@ -33,7 +34,9 @@ import {
   type SeedOptions,
   seedOptionsOf,
 } from '../harness/check-runner.js';
+import { natsServerBinary, startNatsServer } from '../harness/nats-server.js';
 import { ALL_FAULT_KINDS, SIM_ONLY_FAULT_KINDS, type FaultKind } from '../harness/nemesis.js';
+import { natsServersFlag } from './nats-flag.js';
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
 import { unwritableReason } from './output-file.js';
 import { count } from './format.js';
@@ -52,9 +55,11 @@ import {
 export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit 2pc|paxos-commit]
                  [--regions R] [--servers N] [--factor F] [--shards S] [--shape random] [--faults KIND,KIND,...] [--limits drawn|small|default]
-                 [--json FILE] [--max-failures K] [--time-limit SECONDS] [--transport sim|threads]
+                 [--json FILE] [--max-failures K] [--time-limit SECONDS] [--transport sim|threads|nats [--nats URL[,URL]]]
   meridian check --time-limit SECONDS [--from S] [...]   (as many seeds as fit in the time, each flag as above)
           (--transport threads: each seed's cluster on real worker threads, in real time, one seed at a time by default;
+           --transport nats: each seed's cluster in host processes of its own, through the NATS servers --nats names,
+           or through a nats-server started for the run (MERIDIAN_NATS_SERVER_BIN, or the PATH's);
            a seed fixes its faults and workload, not their timing, so a failure does not replay; kv workload only)
   meridian check --seed S [--trace] [--history FILE] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--regions R] [--servers N] [--factor F] [--shards S]
@@ -283,6 +288,15 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         args.transport = oneOf(value, flag, CHECK_TRANSPORTS);
         i++;
         break;
+      case '--nats': {
+        if (value === undefined || value.length === 0 || value.startsWith('--'))
+          throw new FlagError(`--nats needs comma-separated NATS URLs, such as nats://127.0.0.1:4222, got ${JSON.stringify(value ?? null)}`);
+        const parsed = natsServersFlag(value);
+        if ('wrong' in parsed) throw new FlagError(parsed.wrong);
+        args.nats = { servers: parsed.servers };
+        i++;
+        break;
+      }
       case '--json':
         if (value === undefined || value.length === 0 || value.startsWith('--'))
           throw new FlagError(`--json needs a file to write the run's summary and every seed's report to, got ${JSON.stringify(value ?? null)}`);
@@ -321,17 +335,17 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
       `--keys needs an integer from 1 to ${TXN_SCENARIO_KEYS_MAX} with --workload txn (its final read gets every key in one transaction), got ${args.keys}`,
     );
   if (args.seeds !== undefined && args.seed !== undefined) throw new FlagError('--seeds runs many seeds and --seed replays one: give one of them');
-  if (args.transport === 'threads') {
+  if (args.nats !== undefined && args.transport !== 'nats') throw new FlagError('--nats names the NATS servers of --transport nats: give that too');
+  if (realTime(args.transport)) {
+    const t = `--transport ${args.transport}`;
     if (args.seed !== undefined)
       throw new FlagError(
-        `--transport threads applies to --seeds and --time-limit (a real-time run does not replay): run seed ${args.seed} again with --transport threads --seeds 1 --from ${args.seed}, or replay it in the simulator without --transport`,
+        `${t} applies to --seeds and --time-limit (a real-time run does not replay): run seed ${args.seed} again with ${t} --seeds 1 --from ${args.seed}, or replay it in the simulator without --transport`,
       );
-    if (args.workload === 'txn') throw new FlagError('--transport threads runs the kv workload (the transactional scenario runs in the simulator only)');
+    if (args.workload === 'txn') throw new FlagError(`${t} runs the kv workload (the transactional scenario runs in the simulator only)`);
     const simOnly = (args.faults ?? []).filter((k) => SIM_ONLY_FAULT_KINDS.includes(k));
     if (simOnly.length > 0)
-      throw new FlagError(
-        `--faults ${simOnly.join(',')}: sim only, not with --transport threads (${SIM_ONLY_FAULT_KINDS.join(', ')} start only in the simulator)`,
-      );
+      throw new FlagError(`--faults ${simOnly.join(',')}: sim only, not with ${t} (${SIM_ONLY_FAULT_KINDS.join(', ')} start only in the simulator)`);
   }
   if (args.seed !== undefined && args.timeLimit !== undefined)
     throw new FlagError('--time-limit applies to a run of many seeds (--seeds N, or none: as many as fit)');
@@ -465,9 +479,9 @@ function printFailure(io: CheckIo, r: ScenarioReport, args: CheckArgs): void {
   io.out('  faults:');
   for (const f of r.faults) io.out(`    ${f}`);
   const exact = exactArgs(r, args);
-  if (args.transport === 'threads') {
-    // A real-time run: the same seed again on threads may or may not fail; in the simulator it is a replay of other timings.
-    io.out(`  again on threads: ${againOnThreads(exact, r.seed)}`);
+  if (realTime(args.transport)) {
+    // A real-time run: the same seed again may or may not fail; in the simulator it is a replay of other timings.
+    io.out(`  again ${args.transport === 'nats' ? 'over NATS' : 'on threads'}: ${againInRealTime(exact, r.seed)}`);
     io.out(`  in the simulator: ${replayCommand(taskOf(exact, r.seed))}`);
     return;
   }
@@ -475,9 +489,10 @@ function printFailure(io: CheckIo, r: ScenarioReport, args: CheckArgs): void {
   if (r.outcome === 'fail' && args.schedule !== 'builtin') io.out(`  shrink: ${replayCommand(taskOf(exact, r.seed), false)} --shrink`);
 }
 
-/** The command that runs seed `seed` of `args` once more on threads. */
-function againOnThreads(args: CheckArgs, seed: number): string {
-  return replayCommand(taskOf(args, seed), false).replace(`--seed ${seed} `, `--transport threads --seeds 1 --from ${seed} `);
+/** The command that runs seed `seed` of `args` once more on its real-time transport (over the NATS servers --nats named, if it did). */
+function againInRealTime(args: CheckArgs, seed: number): string {
+  const servers = args.nats !== undefined ? ` --nats ${[args.nats.servers].flat().join(',')}` : '';
+  return replayCommand(taskOf(args, seed), false).replace(`--seed ${seed} `, `--transport ${args.transport}${servers} --seeds 1 --from ${seed} `);
 }
 
 /** `45 s`, `12 min 5 s`, `3 h 20 min`: a duration in seconds, to the unit that matters. */
@@ -512,22 +527,24 @@ function jsonReport(r: ScenarioReport, args: CheckArgs): Record<string, unknown>
   if (r.timedOut.length > 0) out.undecidedKeys = r.timedOut;
   if (r.outcome !== 'pass') {
     out.faults = r.faults;
-    if (args.transport === 'threads') {
-      out.again = againOnThreads(exactArgs(r, args), r.seed);
+    if (realTime(args.transport)) {
+      out.again = againInRealTime(exactArgs(r, args), r.seed);
       out.inSimulator = replayCommand(taskOf(exactArgs(r, args), r.seed));
     } else out.replay = replayCommand(taskOf(exactArgs(r, args), r.seed));
   }
   return out;
 }
 
-async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]): Promise<number> {
+/** `startedNats`: the URL of the nats-server started for this run (withNatsServer), when --nats named none. */
+async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], startedNats?: string): Promise<number> {
   // --json: a file that cannot be written fails now, before any seed runs.
   if (args.jsonFile !== undefined && !writable(args.jsonFile, '--json', io)) return 2;
   const from = args.from ?? 1;
   const total = args.seeds!;
-  // On threads each seed's cluster has threads of its own: one seed at a time unless asked.
-  const threads = args.transport === 'threads';
-  const workers = args.workers ?? (threads ? 1 : CHECK_RUN_WORKERS_DEFAULT);
+  // In real time each seed's cluster has threads (or processes) of its own: one seed at a time unless asked.
+  const inRealTime = realTime(args.transport);
+  const workers = args.workers ?? (inRealTime ? 1 : CHECK_RUN_WORKERS_DEFAULT);
+  const nats = args.nats ?? (startedNats === undefined ? undefined : { servers: startedNats });
   const what =
     args.workload === 'txn'
       ? `read/append transactions (${(args.commits ?? TXN_CHECK_COMMITS).join(' and ')}, checked strict serializable), ${schedulePhrase(args)}`
@@ -548,7 +565,9 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
       : `seeds ${from}..${from + total - 1}${timeLimit === undefined ? '' : ` (at most ${duration(timeLimit)})`}`;
   io.out(
     `meridian check: ${range}, ${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${what}${sizes}, ${count(workers, 'worker')}${
-      threads ? ', on worker threads in real time (a seed fixes its faults and workload, not their timing: a failure does not replay)' : ''
+      inRealTime
+        ? `, ${args.transport === 'nats' ? `over NATS (${[nats!.servers].flat().join(', ')})` : 'on worker threads'} in real time (a seed fixes its faults and workload, not their timing: a failure does not replay)`
+        : ''
     }`,
   );
   const every = Math.max(1, Math.ceil(total / PROGRESS_STEPS));
@@ -584,6 +603,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[]):
         ...(args.maxFailures === undefined ? {} : { maxFailures: args.maxFailures }),
         ...(timeLimit === undefined ? {} : { timeLimitMs: timeLimit * 1_000 }),
         ...seedOptionsOf(args),
+        ...(nats === undefined ? {} : { nats }),
         onReport: (r, done) => {
           doneSoFar = done;
           if (r.outcome === 'fail') {
@@ -823,5 +843,23 @@ export async function main(argv: string[], io: CheckIo = { out: (l) => console.l
     return 2;
   }
   if (args.shrink) return shrinkOne(args, io);
-  return args.seed !== undefined ? replayOne(args, io) : checkMany(args, io, argv);
+  if (args.seed !== undefined) return replayOne(args, io);
+  if (args.transport === 'nats' && args.nats === undefined) return withNatsServer(io, (servers) => checkMany(args, io, argv, servers));
+  return checkMany(args, io, argv);
+}
+
+/** `--transport nats` without --nats: a nats-server of the run's own (the binary MERIDIAN_NATS_SERVER_BIN names, or the PATH's), stopped after it. */
+async function withNatsServer(io: CheckIo, run: (servers: string) => Promise<number>): Promise<number> {
+  const binary = natsServerBinary();
+  if (!('bin' in binary)) {
+    io.err(`meridian check: --transport nats without --nats starts a nats-server for the run, and found ${binary.reason}; or give --nats URL[,URL]`);
+    return 2;
+  }
+  const server = await startNatsServer(binary.bin);
+  try {
+    io.out(`meridian check: nats-server started at ${server.url} for this run (--nats URL names servers of your own)`);
+    return await run(server.url);
+  } finally {
+    await server.stop();
+  }
 }

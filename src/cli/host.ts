@@ -11,6 +11,7 @@ import { randomId } from '../core/ids.js';
 import { ConfigError } from '../core/errors.js';
 import { checkDataDir } from '../cluster/data-dir.js';
 import { NATS_SERVERS_MAX, validateNats } from '../cluster/validate-nats.js';
+import { natsServersFlag } from './nats-flag.js';
 import { isPlainObject } from '../cluster/config.js';
 import { runNatsHost } from '../runtime/transports/nats-host.js';
 import { NatsUnreachableError } from '../runtime/transports/nats-wire.js';
@@ -61,16 +62,14 @@ export function parseHostArgs(args: readonly string[]): HostArgs {
   const cluster = given.get('--cluster');
   const missing = (['--nats', '--cluster'] as const).filter((f) => !given.has(f));
   if (nats === undefined || cluster === undefined) throw new FlagError(`${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} required`);
-  const list = nats.split(',');
-  let servers: string[];
+  const parsed = natsServersFlag(nats);
+  if ('wrong' in parsed) throw new FlagError(parsed.wrong);
+  const servers = parsed.servers;
   try {
-    servers = validateNats({ servers: list, cluster, hosts: 1 }, 1, isPlainObject).servers;
+    validateNats({ servers, cluster, hosts: 1 }, 1, isPlainObject);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    if (error.field === 'nats.cluster') throw new FlagError(`--cluster needs ${error.allowed}, got ${JSON.stringify(cluster)}`);
-    const index = /^nats\.servers\[(\d+)\]$/.exec(error.field);
-    if (index !== null) throw new FlagError(`--nats needs comma-separated URLs, each ${error.allowed}, got ${JSON.stringify(list[Number(index[1])])}`);
-    throw new FlagError(`--nats needs 1 to ${NATS_SERVERS_MAX} comma-separated NATS URLs, got ${list.length}`);
+    throw new FlagError(`--cluster needs ${error.allowed}, got ${JSON.stringify(cluster)}`);
   }
   const dataDir = given.get('--data-dir');
   const madeDataDir = dataDir !== undefined && !existsSync(dataDir);

@@ -6,7 +6,8 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
-import { checkInt, checkNumber, UNSAFE_VARIANT_MODES, UNSAFE_VARIANTS as VARIANTS, type UnsafeVariant as Variant } from '../cluster/config.js';
+import { checkInt, checkNumber, isPlainObject, UNSAFE_VARIANT_MODES, UNSAFE_VARIANTS as VARIANTS, type UnsafeVariant as Variant } from '../cluster/config.js';
+import { validateNats } from '../cluster/validate-nats.js';
 import { ConfigError, StoppedError } from '../core/errors.js';
 import { allKeys, checkOptions } from '../core/validate.js';
 import type { Violation } from './linearizability.js';
@@ -109,14 +110,31 @@ export interface SeedOptions {
   limits?: LimitsChoice;
   /**
    * Default 'sim'. 'threads' (kv workload): each seed's cluster on real worker threads, in real
-   * time. The seed fixes the fault plan and the workload's choices, not the timing: a failing
-   * seed does not replay (run it again on threads, or in the simulator).
+   * time; 'nats': each seed's cluster in host processes of its own, talking through the NATS
+   * servers `nats` names. The seed fixes the fault plan and the workload's choices, not the
+   * timing: a failing seed does not replay (run it again in real time, or in the simulator).
    */
   transport?: CheckTransport;
+  /**
+   * With transport 'nats' (and only then, required): the servers, and the host processes each
+   * seed's cluster spawns (`processes`, as ClusterConfig.nats; `hosts` is refused: a seed's
+   * cluster cannot wait for hosts started elsewhere). Each cluster draws a name of its own,
+   * so seeds in flight at once share the servers without meeting.
+   */
+  nats?: CheckNats;
 }
 
-export type CheckTransport = 'sim' | 'threads';
-export const CHECK_TRANSPORTS: readonly CheckTransport[] = ['sim', 'threads'];
+export type CheckTransport = 'sim' | 'threads' | 'nats';
+export const CHECK_TRANSPORTS: readonly CheckTransport[] = ['sim', 'threads', 'nats'];
+/** ClusterConfig.nats as a check takes it. */
+export interface CheckNats {
+  servers: string | string[];
+  processes?: number | 'dedicated';
+}
+/** The transports whose runs are in real time: a failing seed does not replay on them. */
+export function realTime(transport: CheckTransport | undefined): boolean {
+  return transport === 'threads' || transport === 'nats';
+}
 
 /** SeedOptions' fields (all of them: allKeys checks it at compile time), for copying those set from one object to another (seedOptionsOf). */
 const SEED_OPTION_FIELDS = allKeys<SeedOptions>()([
@@ -136,6 +154,7 @@ const SEED_OPTION_FIELDS = allKeys<SeedOptions>()([
   'faults',
   'limits',
   'transport',
+  'nats',
 ]);
 
 /** The SeedOptions fields of `o` that are set. */
@@ -260,6 +279,7 @@ export function scenarioOptions(task: ScenarioTask): ScenarioOptions {
   if (task.onlyFaults !== undefined) options.onlyFaults = task.onlyFaults;
   if (task.commits !== undefined) options.commit = kvCommit(task);
   if (task.transport !== undefined) options.transport = task.transport;
+  if (task.nats !== undefined) options.nats = task.nats;
   return options;
 }
 
@@ -607,6 +627,16 @@ export function refuseNulls(o: object): void {
   for (const [field, value] of Object.entries(o)) if (value === null) throw new ConfigError(field, 'a value, or left out (undefined) for the default', value);
 }
 
+/** SeedOptions.nats: servers and processes as a cluster takes them; no hosts started elsewhere, no shared cluster name. */
+function checkNats(value: unknown): void {
+  if (isPlainObject(value) && value.hosts !== undefined)
+    throw new ConfigError('nats.hosts', "absent (each seed's cluster spawns host processes of its own: nats.processes)", value.hosts);
+  if (isPlainObject(value) && value.cluster !== undefined)
+    throw new ConfigError('nats.cluster', "absent (each seed's cluster draws a name of its own, so seeds in flight at once do not meet)", value.cluster);
+  if (value === undefined) throw new ConfigError('nats', "{ servers, processes? } with transport 'nats' (the NATS servers each seed's cluster uses)", value);
+  validateNats(value, 1, isPlainObject);
+}
+
 /** The fields a run gives every seed (SeedOptions) with its mode and schedule: each refused here names itself. */
 function checkSeedFields(o: SeedOptions, mode: CheckMode, schedule: ScheduleName): void {
   refuseNulls(o);
@@ -620,14 +650,16 @@ function checkSeedFields(o: SeedOptions, mode: CheckMode, schedule: ScheduleName
   if (o.randomShape !== undefined && typeof o.randomShape !== 'boolean') throw new ConfigError('randomShape', 'true or false', o.randomShape);
   if (o.limits !== undefined && !LIMITS_CHOICES.includes(o.limits)) throw new ConfigError('limits', LIMITS_CHOICES.join(', '), o.limits);
   if (o.transport !== undefined && !CHECK_TRANSPORTS.includes(o.transport)) throw new ConfigError('transport', CHECK_TRANSPORTS.join(', '), o.transport);
-  if (o.transport === 'threads' && o.workload === 'txn')
+  if (realTime(o.transport) && o.workload === 'txn')
     throw new ConfigError('transport', "'sim' with workload 'txn' (the transactional scenario runs in the simulator only)", o.transport);
-  if (o.transport === 'threads' && o.faults?.some((k) => SIM_ONLY_FAULT_KINDS.includes(k)))
+  if (realTime(o.transport) && o.faults?.some((k) => SIM_ONLY_FAULT_KINDS.includes(k)))
     throw new ConfigError(
       'faults',
-      `kinds that run on threads with transport 'threads' (not ${SIM_ONLY_FAULT_KINDS.filter((k) => o.faults!.includes(k)).join(', ')}: sim only)`,
+      `kinds that run in real time with transport '${o.transport}' (not ${SIM_ONLY_FAULT_KINDS.filter((k) => o.faults!.includes(k)).join(', ')}: sim only)`,
       o.faults,
     );
+  if (o.transport === 'nats') checkNats(o.nats);
+  else if (o.nats !== undefined) throw new ConfigError('nats', `absent unless transport is 'nats' (the run is on '${o.transport ?? 'sim'}')`, o.nats);
   if (o.workload !== 'txn' && o.commits !== undefined) kvCommit(o);
   // A variant the mode cannot run fails here, not in every seed's cluster; each workload its own variants.
   if (o.workload !== 'txn') checkScenarioVariant({ mode, unsafe: o.unsafe });
@@ -800,6 +832,6 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
 
 /** Replay one seed in this thread, keeping its message trace (sim is deterministic: same seed, same trace). */
 export async function replaySeed(task: ScenarioTask): Promise<ScenarioResult> {
-  if (task.transport === 'threads') throw new ConfigError('transport', "'sim' or absent (a real-time run does not replay)", task.transport);
+  if (realTime(task.transport)) throw new ConfigError('transport', "'sim' or absent (a real-time run does not replay)", task.transport);
   return runScenario({ ...scenarioOptions(task), trace: true });
 }

@@ -15,7 +15,7 @@ import { checkInt } from '../cluster/config.js';
 import { ConfigError } from '../core/errors.js';
 import { allKeys, checkOptions } from '../core/validate.js';
 import type { ScenarioTask } from './check-runner.js';
-import { checkScenarioTask, refuseNulls, runOneSeed, scheduleOf, shapeOf, type ScenarioReport } from './check-runner.js';
+import { checkScenarioTask, realTime, refuseNulls, runOneSeed, scheduleOf, shapeOf, type ScenarioReport } from './check-runner.js';
 import { SCENARIO_DEFAULTS, SCENARIO_SHAPE_DEFAULTS } from './scenario.js';
 
 /** Trial runs a shrink may use, by default. */
@@ -49,7 +49,7 @@ const SHRINK_OPTION_FIELDS = allKeys<ShrinkOptions>()(['maxRuns', 'onProgress', 
 /** Shrink a failing seed's run (`meridian check --shrink`): the task is checked first, as runChecks checks its options. */
 export async function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}): Promise<ShrinkResult> {
   checkScenarioTask(task);
-  if (task.transport === 'threads')
+  if (realTime(task.transport))
     throw new ConfigError('transport', "'sim' or absent (a shrink replays the seed again and again; a real-time run does not replay)", task.transport);
   checkOptions(options, 'options', SHRINK_OPTION_FIELDS);
   refuseNulls(options);

@@ -40,8 +40,13 @@ for (const seed of [1, 2, 3, 4]) {
   });
 }
 
-test('NumberSet: refuses an id it cannot hold', (t) => {
+test('NumberSet: refuses an id it cannot hold, and holds none it refuses', (t) => {
   const set = new NumberSet();
   for (const bad of [-1, 1.5, Number.NaN, 2 ** 53]) t.throws(() => set.add(bad), { message: /NumberSet: an id is an integer from 0 to 2\^53 - 1/ });
   t.is(set.size, 0);
+  // -1 marks an empty slot: no id it is, whatever the table holds.
+  set.add(5);
+  t.false(set.has(-1));
+  t.false(set.delete(-1));
+  t.is(set.size, 1);
 });

@@ -18,15 +18,20 @@ const FIRST_CAPACITY = 16;
 export class NumberSet {
   private slots = new Float64Array(FIRST_CAPACITY).fill(EMPTY);
   private mask = FIRST_CAPACITY - 1;
-  size = 0;
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
 
   has(id: number): boolean {
     const slots = this.slots;
     const mask = this.mask;
     for (let i = this.home(id); ; i = (i + 1) & mask) {
       const held = slots[i]!;
-      if (held === id) return true;
+      // EMPTY first: has(-1) would otherwise find it.
       if (held === EMPTY) return false;
+      if (held === id) return true;
     }
   }
 
@@ -41,7 +46,7 @@ export class NumberSet {
       if (held === id) return false;
       if (held === EMPTY) {
         slots[i] = id;
-        this.size++;
+        this.count++;
         return true;
       }
     }
@@ -54,8 +59,8 @@ export class NumberSet {
     let i = this.home(id);
     for (; ; i = (i + 1) & mask) {
       const held = slots[i]!;
-      if (held === id) break;
       if (held === EMPTY) return false;
+      if (held === id) break;
     }
     // Backward shift: each id after the gap in its probe run moves into the gap unless its
     // home lies cyclically after the gap and at or before where it sits (it would be lost).
@@ -69,7 +74,7 @@ export class NumberSet {
       i = j;
     }
     slots[i] = EMPTY;
-    this.size--;
+    this.count--;
     return true;
   }
 
@@ -84,7 +89,7 @@ export class NumberSet {
     const old = this.slots;
     this.slots = new Float64Array(old.length * 2).fill(EMPTY);
     this.mask = this.slots.length - 1;
-    this.size = 0;
+    this.count = 0;
     for (let i = 0; i < old.length; i++) if (old[i] !== EMPTY) this.add(old[i]!);
   }
 }

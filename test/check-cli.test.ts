@@ -310,7 +310,8 @@ natsTest(
   async (t) => {
     // stale-reads answers reads from a follower's state: caught in each of 10 seeds on threads
     // (2026-12-05). In real time a seed's verdict is the run's, so the lines are read, not required.
-    const r = await meridian(['check', '--transport', 'nats', '--seeds', '1', '--from', '11', '--unsafe', 'stale-reads']);
+    // Short fault windows: about 5 s a seed here instead of 10 (seeds 11 and 12 failed so at 13:25 UTC).
+    const r = await meridian(['check', '--transport', 'nats', '--seeds', '1', '--from', '11', '--unsafe', 'stale-reads', '--fault-ms', '1500']);
     t.log(
       r.stdout
         .split('\n')
@@ -320,16 +321,31 @@ natsTest(
     t.regex(r.stdout, /^meridian check: nats-server started at nats:\/\/127\.0\.0\.1:\d+ for this run/);
     t.regex(
       r.stdout,
-      /\nmeridian check: seeds 11\.\.11, active replication \(unsafe: stale-reads\), targeted faults, 1 worker, over NATS \(nats:\/\/127\.0\.0\.1:\d+\) in real time/,
+      /\nmeridian check: seeds 11\.\.11, active replication \(unsafe: stale-reads\), targeted faults, 1500 ms of faults, 1 worker, over NATS \(nats:\/\/127\.0\.0\.1:\d+\) in real time/,
     );
     const m = /\ncheck: 1 seed, (\d) passed, (\d) failed[^,]*, (\d) unknown/.exec(r.stdout);
     t.truthy(m, r.stdout);
     t.is(r.code, m![1] === '1' ? 0 : 1);
     // The server the run started is gone with it: the command to run the seed again names none.
-    if (m![2] === '1') t.regex(r.stdout, /\n {2}again over NATS: meridian check --transport nats --seeds 1 --from 11 --mode active --unsafe stale-reads\n/);
+    if (m![2] === '1')
+      t.regex(r.stdout, /\n {2}again over NATS: meridian check --transport nats --seeds 1 --from 11 --mode active --unsafe stale-reads --fault-ms 1500\n/);
     const server = await startNatsServer((natsBinary as { bin: string }).bin);
     try {
-      const own = await meridian(['check', '--transport', 'nats', '--nats', server.url, '--seeds', '1', '--from', '12', '--unsafe', 'stale-reads']);
+      const own = await meridian([
+        'check',
+        '--transport',
+        'nats',
+        '--nats',
+        server.url,
+        '--seeds',
+        '1',
+        '--from',
+        '12',
+        '--unsafe',
+        'stale-reads',
+        '--fault-ms',
+        '1500',
+      ]);
       t.notRegex(own.stdout, /nats-server started/);
       t.true(own.stdout.includes(`over NATS (${server.url}) in real time`), own.stdout);
       if (/\ncheck: 1 seed, 0 passed, 1 failed/.test(own.stdout))

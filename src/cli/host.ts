@@ -66,6 +66,7 @@ export function parseHostArgs(args: readonly string[]): HostArgs {
   if ('wrong' in parsed) throw new FlagError(parsed.wrong);
   const servers = parsed.servers;
   try {
+    // The servers passed above: what is left to refuse is the name.
     validateNats({ servers, cluster, hosts: 1 }, 1, isPlainObject);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

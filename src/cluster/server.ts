@@ -263,10 +263,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
     // one that does more than count: carried out in full, as an every-tick timer would have.
     // Only on threads and NATS, where time passes between two messages of one mailbox (a
     // thread descheduled, a long step); the simulator's clock stands still between them.
-    if (state.dueLeft && passed > 0) {
-      for (let i = 0; i < passed; i++) onTick(state, ctx);
-      state.sinceFlush += passed;
-    } else advanceTicks(state, passed, ctx);
+    advanceTicks(state, passed, ctx, state.dueLeft);
     if (before >= 0) onTimerTick(state, ctx);
     else if (!tickTimer) handle(state, msg, ctx);
     // Batching: while more messages wait, proposals and acknowledgements pile up in the
@@ -800,10 +797,12 @@ class DueCache {
 }
 
 /** `n` ticks that only count (each of them below the `ticksUntilDue` of the last step). */
-function advanceTicks(state: ServerState, n: number, ctx: ActorContext): void {
+function advanceTicks(state: ServerState, n: number, ctx: ActorContext, inFull = false): void {
   if (n <= 0) return;
+  // `inFull`: the ticks may hold one that does more than count (see ServerState.dueLeft).
+  if (inFull) for (let i = 0; i < n; i++) onTick(state, ctx);
   // Testing: each in full, checked to do nothing but count.
-  if (TICKS_MODE === 'verify') checkedTicks(state, n, ctx, onTick, ticksUntilDueInFull);
+  else if (TICKS_MODE === 'verify') checkedTicks(state, n, ctx, onTick, ticksUntilDueInFull);
   else {
     for (let i = 0; i < state.groupList.length; i++) {
       const group = state.groupList[i]!;

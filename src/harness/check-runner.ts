@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
 import { checkInt, checkNumber, isPlainObject, UNSAFE_VARIANT_MODES, UNSAFE_VARIANTS as VARIANTS, type UnsafeVariant as Variant } from '../cluster/config.js';
-import { validateNats } from '../cluster/validate-nats.js';
+import { validateNats, type NatsConfig } from '../cluster/validate-nats.js';
 import { ConfigError, StoppedError } from '../core/errors.js';
 import { allKeys, checkOptions } from '../core/validate.js';
 import type { Violation } from './linearizability.js';
@@ -126,11 +126,8 @@ export interface SeedOptions {
 
 export type CheckTransport = 'sim' | 'threads' | 'nats';
 export const CHECK_TRANSPORTS: readonly CheckTransport[] = ['sim', 'threads', 'nats'];
-/** ClusterConfig.nats as a check takes it. */
-export interface CheckNats {
-  servers: string | string[];
-  processes?: number | 'dedicated';
-}
+/** ClusterConfig.nats as a check takes it: no hosts started elsewhere, no cluster name (see checkNats). */
+export type CheckNats = Pick<NatsConfig, 'servers' | 'processes'>;
 /** The transports whose runs are in real time: a failing seed does not replay on them. */
 export function realTime(transport: CheckTransport | undefined): boolean {
   return transport === 'threads' || transport === 'nats';

@@ -330,6 +330,22 @@ natsTest(
     if (m![2] === '1')
       t.regex(r.stdout, /\n {2}again over NATS: meridian check --transport nats --seeds 1 --from 11 --mode active --unsafe stale-reads --fault-ms 1500\n/);
     const server = await startNatsServer((natsBinary as { bin: string }).bin);
+    // --processes 1: the seed's cluster in one host process (the default is one per core). The
+    // server's connections, read while the run goes on, show how many hosts were connected at once.
+    let watching = true;
+    let hostsAtOnce = 0;
+    const watch = (async (): Promise<void> => {
+      while (watching) {
+        try {
+          const connz = (await (await fetch(`${server.monitorUrl}/connz?limit=1024`)).json()) as { connections?: Array<{ name?: string }> };
+          const hosts = (connz.connections ?? []).filter((c) => c.name?.startsWith('meridian-host-') === true).length;
+          hostsAtOnce = Math.max(hostsAtOnce, hosts);
+        } catch {
+          // The monitor not answering this once: the next poll reads it.
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
     try {
       const own = await meridian([
         'check',
@@ -337,6 +353,8 @@ natsTest(
         'nats',
         '--nats',
         server.url,
+        '--processes',
+        '1',
         '--seeds',
         '1',
         '--from',
@@ -346,11 +364,16 @@ natsTest(
         '--fault-ms',
         '1500',
       ]);
+      watching = false;
+      await watch;
       t.notRegex(own.stdout, /nats-server started/);
-      t.true(own.stdout.includes(`over NATS (${server.url}) in real time`), own.stdout);
+      t.true(own.stdout.includes(`over NATS (${server.url}; 1 host process a seed) in real time`), own.stdout);
+      t.is(hostsAtOnce, 1, 'host processes connected at once with --processes 1');
       if (/\ncheck: 1 seed, 0 passed, 1 failed/.test(own.stdout))
-        t.true(own.stdout.includes(`again over NATS: meridian check --transport nats --nats ${server.url} --seeds 1 --from 12 `), own.stdout);
+        t.true(own.stdout.includes(`again over NATS: meridian check --transport nats --nats ${server.url} --processes 1 --seeds 1 --from 12 `), own.stdout);
     } finally {
+      watching = false;
+      await watch;
       await server.stop();
     }
   },
@@ -641,6 +664,9 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seeds', '3', '--nats', 'nats://127.0.0.1:4222'], /--nats names the NATS servers of --transport nats: give that too/],
     [['--seeds', '3', '--transport', 'nats', '--nats', 'http://x'], /--nats needs comma-separated URLs, each .*, got "http:\/\/x"/],
     [['--seeds', '3', '--transport', 'nats', '--nats'], /--nats needs comma-separated NATS URLs, such as nats:\/\/127\.0\.0\.1:4222, got null/],
+    [['--seeds', '3', '--processes', '2'], /--processes sets how many host processes each seed spawns with --transport nats: give that too/],
+    [['--seeds', '3', '--transport', 'nats', '--processes', '0'], /--processes needs an integer from 1 to 256 or dedicated, got "0"/],
+    [['--seeds', '3', '--transport', 'nats', '--processes'], /--processes needs an integer from 1 to 256 or dedicated, got null/],
     [
       ['--seed', '3', '--transport', 'nats'],
       /--transport nats applies to --seeds and --time-limit \(a real-time run does not replay\): run seed 3 again with --transport nats/,

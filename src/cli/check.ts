@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { INTERRUPTED_STATUS, untilInterrupted } from './interrupt.js';
 import { SEED_MAX, UNSAFE_VARIANT_MODES } from '../cluster/config.js';
+import { NATS_PROCESSES_MAX } from '../cluster/validate-nats.js';
 import type { HistoryOp } from '../core/history.js';
 import type { Violation } from '../harness/linearizability.js';
 import {
@@ -55,10 +56,11 @@ import {
 export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit 2pc|paxos-commit]
                  [--regions R] [--servers N] [--factor F] [--shards S] [--shape random] [--faults KIND,KIND,...] [--limits drawn|small|default]
-                 [--json FILE] [--max-failures K] [--time-limit SECONDS] [--transport sim|threads|nats [--nats URL[,URL]]]
+                 [--json FILE] [--max-failures K] [--time-limit SECONDS] [--transport sim|threads|nats [--nats URL[,URL]] [--processes N|dedicated]]
   meridian check --time-limit SECONDS [--from S] [...]   (as many seeds as fit in the time, each flag as above)
           (--transport threads: each seed's cluster on real worker threads, in real time, one seed at a time by default;
-           --transport nats: each seed's cluster in host processes of its own, through the NATS servers --nats names,
+           --transport nats: each seed's cluster in host processes of its own (--processes: how many, default one per core,
+           or dedicated: one per server and region), through the NATS servers --nats names,
            or through a nats-server started for the run (MERIDIAN_NATS_SERVER_BIN, or the PATH's);
            a seed fixes its faults and workload, not their timing, so a failure does not replay; kv workload only)
   meridian check --seed S [--trace] [--history FILE] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
@@ -112,6 +114,8 @@ interface CheckArgs extends SeedOptions {
   shrink: boolean;
   shrinkRuns?: number;
   onlyFaults?: number[];
+  /** --processes: the host processes each seed's cluster spawns with --transport nats (ClusterConfig.nats.processes). */
+  natsProcesses?: number | 'dedicated';
 }
 
 class FlagError extends Error {}
@@ -297,6 +301,12 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         i++;
         break;
       }
+      case '--processes':
+        if (value === 'dedicated') args.natsProcesses = value;
+        else if (/^\d+$/.test(value ?? '') && Number(value) >= 1 && Number(value) <= NATS_PROCESSES_MAX) args.natsProcesses = Number(value);
+        else throw new FlagError(`--processes needs an integer from 1 to ${NATS_PROCESSES_MAX} or dedicated, got ${JSON.stringify(value ?? null)}`);
+        i++;
+        break;
       case '--json':
         if (value === undefined || value.length === 0 || value.startsWith('--'))
           throw new FlagError(`--json needs a file to write the run's summary and every seed's report to, got ${JSON.stringify(value ?? null)}`);
@@ -336,6 +346,8 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
     );
   if (args.seeds !== undefined && args.seed !== undefined) throw new FlagError('--seeds runs many seeds and --seed replays one: give one of them');
   if (args.nats !== undefined && args.transport !== 'nats') throw new FlagError('--nats names the NATS servers of --transport nats: give that too');
+  if (args.natsProcesses !== undefined && args.transport !== 'nats')
+    throw new FlagError('--processes sets how many host processes each seed spawns with --transport nats: give that too');
   if (realTime(args.transport)) {
     const t = `--transport ${args.transport}`;
     if (args.seed !== undefined)
@@ -492,7 +504,14 @@ function printFailure(io: CheckIo, r: ScenarioReport, args: CheckArgs): void {
 /** The command that runs seed `seed` of `args` once more on its real-time transport (over the NATS servers --nats named, if it did). */
 function againInRealTime(args: CheckArgs, seed: number): string {
   const servers = args.nats !== undefined ? ` --nats ${[args.nats.servers].flat().join(',')}` : '';
-  return replayCommand(taskOf(args, seed), false).replace(`--seed ${seed} `, `--transport ${args.transport}${servers} --seeds 1 --from ${seed} `);
+  const processes = args.natsProcesses !== undefined ? ` --processes ${args.natsProcesses}` : '';
+  return replayCommand(taskOf(args, seed), false).replace(`--seed ${seed} `, `--transport ${args.transport}${servers}${processes} --seeds 1 --from ${seed} `);
+}
+
+/** `--processes` in the header: how many host processes each seed's cluster spawns, when given. */
+function processesPhrase(processes: number | 'dedicated' | undefined): string {
+  if (processes === undefined) return '';
+  return processes === 'dedicated' ? '; a host process per server and region' : `; ${processes} host ${processes === 1 ? 'process' : 'processes'} a seed`;
 }
 
 /** `45 s`, `12 min 5 s`, `3 h 20 min`: a duration in seconds, to the unit that matters. */
@@ -544,7 +563,8 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
   // In real time each seed's cluster has threads (or processes) of its own: one seed at a time unless asked.
   const inRealTime = realTime(args.transport);
   const workers = args.workers ?? (inRealTime ? 1 : CHECK_RUN_WORKERS_DEFAULT);
-  const nats = args.nats ?? (startedNats === undefined ? undefined : { servers: startedNats });
+  const servers = args.nats?.servers ?? startedNats;
+  const nats = servers === undefined ? undefined : { servers, ...(args.natsProcesses === undefined ? {} : { processes: args.natsProcesses }) };
   const what =
     args.workload === 'txn'
       ? `read/append transactions (${(args.commits ?? TXN_CHECK_COMMITS).join(' and ')}, checked strict serializable), ${schedulePhrase(args)}`
@@ -566,7 +586,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
   io.out(
     `meridian check: ${range}, ${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${what}${sizes}, ${count(workers, 'worker')}${
       inRealTime
-        ? `, ${args.transport === 'nats' ? `over NATS (${[nats!.servers].flat().join(', ')})` : 'on worker threads'} in real time (a seed fixes its faults and workload, not their timing: a failure does not replay)`
+        ? `, ${args.transport === 'nats' ? `over NATS (${[nats!.servers].flat().join(', ')}${processesPhrase(args.natsProcesses)})` : 'on worker threads'} in real time (a seed fixes its faults and workload, not their timing: a failure does not replay)`
         : ''
     }`,
   );

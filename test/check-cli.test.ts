@@ -292,13 +292,57 @@ test('check --transport threads: each seed on real worker threads, one at a time
   await t.throwsAsync(runChecks({ seeds: 1, transport: 'threads', faults: ['crash', 'lost-accepts'] }), {
     message: /config\.faults: expected kinds that run in real time with transport 'threads'/,
   });
-  await t.throwsAsync(runChecks({ seeds: 1, transport: 'threads', workload: 'txn' }), { message: /config\.transport: expected 'sim' with workload 'txn'/ });
   await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', transport: 'threads' }), {
     message: /config\.transport: expected 'sim' or absent \(a shrink replays/,
   });
   await t.throwsAsync(replaySeed({ seed: 1, mode: 'active', transport: 'threads' }), {
     message: /config\.transport: expected 'sim' or absent \(a real-time run does not replay\)/,
   });
+});
+
+test('check --transport threads --workload txn: the transactional scenario on real worker threads, checked strict serializable; no trace hash; a failure prints the command to run it again', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-check-threads-txn-'));
+  try {
+    const file = join(dir, 'txn.json');
+    const r = await meridian([
+      'check',
+      '--transport',
+      'threads',
+      '--workload',
+      'txn',
+      '--commit',
+      '2pc',
+      '--seeds',
+      '1',
+      '--from',
+      '21',
+      '--fault-ms',
+      '1500',
+      '--json',
+      file,
+    ]);
+    t.log(r.stdout);
+    t.regex(
+      r.stdout,
+      /^meridian check: seeds 21\.\.21, active replication, read\/append transactions \(2pc, checked strict serializable\), its own faults, 1500 ms of faults, 1 worker, on worker threads in real time/,
+    );
+    // Real time: the verdict is the run's, so the summary is read, not required to pass.
+    const m = /\ncheck: 1 seed, (\d) passed, (\d) failed[^,]*, (\d) unknown; (\d+) operations checked/.exec(r.stdout);
+    t.truthy(m, r.stdout);
+    t.is(r.code, m![1] === '1' ? 0 : 1);
+    t.true(Number(m![4]) > 0, 'transactions were checked');
+    const json = JSON.parse(readFileSync(file, 'utf8')) as {
+      reports: Array<{ seed: number; outcome: string; verdict: string; operations: number; traceHash: string; again?: string }>;
+    };
+    const report = json.reports[0]!;
+    t.is(report.seed, 21);
+    // One run, by 2PC: its verdict, and how many of its transactions committed.
+    t.regex(report.verdict, /^2pc: [^;]+ \(\d+ of \d+ committed\)$/);
+    t.is(report.traceHash, '0x00000000', 'no trace in real time');
+    if (report.outcome !== 'pass') t.regex(report.again ?? '', /--transport threads --seeds 1 --from 21 --mode active --workload txn /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 const natsBinary = natsServerBinary();
@@ -671,13 +715,11 @@ test('bad flags name the flag and exit 2', async (t) => {
       ['--seed', '3', '--transport', 'nats'],
       /--transport nats applies to --seeds and --time-limit \(a real-time run does not replay\): run seed 3 again with --transport nats/,
     ],
-    [['--seeds', '3', '--transport', 'nats', '--workload', 'txn'], /--transport nats runs the kv workload/],
     [['--seeds', '3', '--transport', 'nats', '--faults', 'power-loss'], /--faults power-loss: sim only, not with --transport nats/],
     [
       ['--seed', '3', '--transport', 'threads'],
       /--transport threads applies to --seeds and --time-limit \(a real-time run does not replay\): run seed 3 again with/,
     ],
-    [['--seeds', '3', '--transport', 'threads', '--workload', 'txn'], /--transport threads runs the kv workload/],
     [['--seeds', '3', '--transport', 'threads', '--faults', 'crash,log-hole,pause'], /--faults log-hole: sim only, not with --transport threads/],
     [['--seeds', '3', '--faults'], /--faults takes fault kinds .* got null/],
     [['--seeds', '3', '--nemesis', 'builtin', '--faults', 'crash'], /--faults chooses what --nemesis targeted or swarm draws/],

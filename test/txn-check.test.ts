@@ -372,13 +372,13 @@ test('txn workload: the cluster shape reaches the transactional scenario; a brok
   t.is(broken.outcome, 'fail', 'seed 1 catches release-locks-at-prepare at factor 5 (20 of 20 seeds did, 2026-12-01)');
 });
 
-test('runTxnScenario refuses an unknown option, a missing or bad commit, seed, mode, variant or size before its cluster starts', async (t) => {
+test('runTxnScenario refuses an unknown option, a missing or bad commit, seed, mode, variant, size or transport before its cluster starts', async (t) => {
   const { runTxnScenario } = await import('../src/harness/txn-scenario.js');
   // Before: a misspelt option or no commit ran the defaults (and passed); keys 100 failed as
   // not live (the final read, one transaction of 100 gets, is refused); the rest failed inside
   // startCluster under the cluster's field names.
   const cases: Array<[Record<string, unknown>, string, RegExp]> = [
-    [{ seed: 1, commit: '2pc', fautMs: 100 }, 'options.fautMs', /^options\.fautMs: not an option here \(seed, commit, .*nemesis are\)$/],
+    [{ seed: 1, commit: '2pc', fautMs: 100 }, 'options.fautMs', /^options\.fautMs: not an option here \(seed, commit, .*nemesis, transport, nats are\)$/],
     [{ seed: 1 }, 'commit', /^config\.commit: expected one of 2pc, paxos-commit$/],
     [{ seed: 1, commit: '3pc' }, 'commit', /^config\.commit: expected one of 2pc, paxos-commit, got "3pc"$/],
     [{ seed: -1, commit: '2pc' }, 'seed', /^config\.seed: expected an integer from 0 to 2\^32 - 1, got -1$/],
@@ -395,6 +395,10 @@ test('runTxnScenario refuses an unknown option, a missing or bad commit, seed, m
     [{ seed: 1, commit: '2pc', nemesis: 'builtin' }, 'nemesis', /^config\.nemesis: expected an object of nemesis options/],
     [{ seed: 1, commit: '2pc', nemesis: { crashes: 2 } }, 'nemesis.crashes', /^config\.nemesis\.crashes: expected one of the options/],
     [{ seed: 1, commit: '2pc', regions: 4, servers: 4, factor: 16 }, 'factor', /^config\.factor: expected an integer from 1 to 15/],
+    [{ seed: 1, commit: '2pc', transport: 'pigeon' }, 'transport', /^config\.transport: expected one of sim, threads, nats \(default sim\), got "pigeon"$/],
+    [{ seed: 1, commit: '2pc', transport: 'threads', trace: true }, 'trace', /^config\.trace: expected false or absent with transport 'threads'/],
+    [{ seed: 1, commit: '2pc', nats: { servers: 'nats://127.0.0.1:4222' } }, 'nats', /^config\.nats: expected absent unless transport is 'nats'/],
+    [{ seed: 1, commit: '2pc', transport: 'nats' }, 'nats', /^config\.nats: expected/],
   ];
   for (const [options, field, message] of cases) {
     const error = await t.throwsAsync(runTxnScenario(options as never), { message }, JSON.stringify(options));

@@ -62,13 +62,14 @@ export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] 
            --transport nats: each seed's cluster in host processes of its own (--processes: how many, default one per core,
            or dedicated: one per server and region), through the NATS servers --nats names,
            or through a nats-server started for the run (MERIDIAN_NATS_SERVER_BIN, or the PATH's);
-           a seed fixes its faults and workload, not their timing, so a failure does not replay; kv workload only)
+           a seed fixes its faults and workload, not their timing, so a failure does not replay)
   meridian check --seed S [--trace] [--history FILE] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--regions R] [--servers N] [--factor F] [--shards S]
                  [--faults KIND,...] [--only-faults I,J,...] [--limits ...]
   meridian check --workload txn --seeds N | --seed S [--history FILE] [--commit 2pc|paxos-commit] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
                  [--nemesis builtin|targeted|swarm] [--faults KIND,...] [--clients N] [--keys N] [--fault-ms MS]
                  [--regions R] [--servers N] [--factor F] [--shards S] [--limits ...] [--shrink [--shrink-runs N]] [--only-faults I,J,...]
+                 [--transport ...] (with --seeds or --time-limit, as above)
           (txn: its own schedule by default, builtin; --faults alone means --nemesis targeted; --shrink needs one of those)
   LIMITS: memory bounds of the cluster; drawn (default): a quarter of seeds get small ones (1-15 request ids, finished
           transactions, begun and routed requests remembered), small: every seed, default: none
@@ -354,7 +355,6 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
       throw new FlagError(
         `${t} applies to --seeds and --time-limit (a real-time run does not replay): run seed ${args.seed} again with ${t} --seeds 1 --from ${args.seed}, or replay it in the simulator without --transport`,
       );
-    if (args.workload === 'txn') throw new FlagError(`${t} runs the kv workload (the transactional scenario runs in the simulator only)`);
     const simOnly = (args.faults ?? []).filter((k) => SIM_ONLY_FAULT_KINDS.includes(k));
     if (simOnly.length > 0)
       throw new FlagError(`--faults ${simOnly.join(',')}: sim only, not with ${t} (${SIM_ONLY_FAULT_KINDS.join(', ')} start only in the simulator)`);

@@ -109,7 +109,7 @@ export interface SeedOptions {
   /** The clusters' memory bounds (kv and txn workloads): see ScenarioOptions.limits (default 'drawn'). */
   limits?: LimitsChoice;
   /**
-   * Default 'sim'. 'threads' (kv workload): each seed's cluster on real worker threads, in real
+   * Default 'sim'. 'threads' (either workload): each seed's cluster on real worker threads, in real
    * time; 'nats': each seed's cluster in host processes of its own, talking through the NATS
    * servers `nats` names. The seed fixes the fault plan and the workload's choices, not the
    * timing: a failing seed does not replay (run it again in real time, or in the simulator).
@@ -403,6 +403,8 @@ export function txnScenarioOptions(task: ScenarioTask, commit: TxnCommit): TxnSc
   if (task.clients !== undefined) options.clients = task.clients;
   if (task.keys !== undefined) options.keys = task.keys;
   if (task.faultMs !== undefined) options.faultMs = task.faultMs;
+  if (task.transport !== undefined) options.transport = task.transport;
+  if (task.nats !== undefined) options.nats = task.nats;
   const schedule = scheduleOf(task);
   if (schedule === 'builtin') return options;
   const nemesis: NemesisOptions = schedule === 'swarm' ? { swarm: true } : { ...SCENARIO_NEMESIS };
@@ -647,8 +649,6 @@ function checkSeedFields(o: SeedOptions, mode: CheckMode, schedule: ScheduleName
   if (o.randomShape !== undefined && typeof o.randomShape !== 'boolean') throw new ConfigError('randomShape', 'true or false', o.randomShape);
   if (o.limits !== undefined && !LIMITS_CHOICES.includes(o.limits)) throw new ConfigError('limits', LIMITS_CHOICES.join(', '), o.limits);
   if (o.transport !== undefined && !CHECK_TRANSPORTS.includes(o.transport)) throw new ConfigError('transport', CHECK_TRANSPORTS.join(', '), o.transport);
-  if (realTime(o.transport) && o.workload === 'txn')
-    throw new ConfigError('transport', "'sim' with workload 'txn' (the transactional scenario runs in the simulator only)", o.transport);
   if (realTime(o.transport) && o.faults?.some((k) => SIM_ONLY_FAULT_KINDS.includes(k)))
     throw new ConfigError(
       'faults',

@@ -12,6 +12,7 @@ import { TXN_CHECK_COMMITS, type TxnCommit } from './txn-commits.js';
 import {
   checkScenarioBasics,
   checkScenarioMode,
+  checkScenarioTransport,
   checkScenarioNemesis,
   checkScenarioSizes,
   copiesBehind,
@@ -28,6 +29,7 @@ import {
   type LimitsChoice,
 } from './scenario.js';
 import { crashAfterWrite, Nemesis, planLine, type NemesisOptions } from './nemesis.js';
+import type { NatsConfig } from '../cluster/validate-nats.js';
 
 /**
  * The transactional workload behind `meridian check --workload txn`: clients in every region
@@ -48,7 +50,7 @@ export interface TxnScenarioOptions {
   keys?: number;
   /** Micro-ops per transaction, at most. */
   opsMax?: number;
-  /** Length of the fault phase, virtual ms. */
+  /** Length of the fault phase, ms (virtual in the simulator). */
   faultMs?: number;
   /** Transactions each client must commit once healed. */
   livenessTxns?: number;
@@ -66,6 +68,14 @@ export interface TxnScenarioOptions {
    * options (targeted faults: leaders crashed, stranded and dueling, power loss, delays...).
    */
   nemesis?: NemesisOptions;
+  /**
+   * 'sim' (default: reproducible) or 'threads' / 'nats' (the same scenario in real time, as the
+   * kv scenario's: no trace, and the checks that read actors' state in place are left out:
+   * stateDiffs, behind and wentBack stay empty).
+   */
+  transport?: 'sim' | 'threads' | 'nats';
+  /** With transport 'nats': its servers and host processes. */
+  nats?: NatsConfig;
 }
 
 export interface TxnScenarioResult {
@@ -179,6 +189,8 @@ const TXN_SCENARIO_OPTION_KEYS = allKeys<TxnScenarioOptions>()([
   'trace',
   'limits',
   'nemesis',
+  'transport',
+  'nats',
 ]);
 
 /** The transactional scenario's options, before its cluster starts: a ConfigError naming the first bad field (as runScenario's). */
@@ -186,6 +198,7 @@ function checkTxnScenarioOptions(options: TxnScenarioOptions): void {
   checkOptions(options, 'options', TXN_SCENARIO_OPTION_KEYS);
   const o = options;
   checkScenarioBasics(o);
+  checkScenarioTransport({ transport: o.transport, nats: o.nats, trace: o.trace });
   if (!TXN_CHECK_COMMITS.includes(o.commit)) throw new ConfigError('commit', `one of ${TXN_CHECK_COMMITS.join(', ')}`, o.commit);
   if (o.mode !== undefined) checkScenarioMode(o.mode, o.factor);
   if (o.unsafe !== undefined && !TXN_UNSAFE_VARIANTS.includes(o.unsafe)) throw new ConfigError('unsafe', `one of ${TXN_UNSAFE_VARIANTS.join(', ')}`, o.unsafe);
@@ -216,9 +229,10 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
     duplicate: prng.chance(0.5) ? prng.next() * 0.03 : 0,
     duplicateDelayMs: SCENARIO_DUPLICATE_DELAY_MS,
   };
+  const threads = o.transport === 'threads' || o.transport === 'nats';
   const config: ClusterConfig = {
     regions: regions.map((name) => ({ name, servers: shape.servers })),
-    transport: 'sim',
+    transport: o.transport ?? 'sim',
     seed: o.seed,
     network,
     // As the kv scenario: servers checkpoint often, so that crashes meet checkpointed logs.
@@ -227,11 +241,13 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
     shards: shape.shards,
     requestTimeoutMs: 1_500,
     heartbeat: { intervalMs: 100 },
-    // As in the kv scenario: a power-loss fault (the Nemesis's) loses nothing acknowledged.
-    fsync: true,
+    // As in the kv scenario: a power-loss fault (the Nemesis's) loses nothing acknowledged
+    // (sim; on threads and nats there are none).
+    fsync: !threads,
     trace: o.trace ?? false,
   };
   if (o.unsafe !== undefined) config.transactions = { unsafe: o.unsafe };
+  if (o.nats !== undefined) config.nats = o.nats;
   const limits = drawLimits(o.seed, o.limits);
   if (limits !== undefined) config.limits = limits;
   const cluster = await startCluster(config);
@@ -252,8 +268,8 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
         return rng.chance(0.5) ? { op: 'get' as const, key } : { op: 'append' as const, key, value: nextValue++ };
       });
     let faulting = true;
-    // Every copy's progress after every transaction and before every crash (see ProgressWatch).
-    const watch = ProgressWatch.attach(cluster, t0);
+    // In sim, every copy's progress after every transaction and before every crash (see ProgressWatch).
+    const watch = threads ? undefined : ProgressWatch.attach(cluster, t0);
     const workload = async (index: number): Promise<void> => {
       const client = clients[index]!;
       const rng = prng.fork(`client${index}`);
@@ -264,7 +280,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
           // Aborts are definite and frequent (no-wait locking); anything else: back off a little.
           if (!(error instanceof AbortedError)) await cluster.sleep(20);
         }
-        watch.sample();
+        watch?.sample();
       }
     };
     const schedule = async (): Promise<void> => {
@@ -376,17 +392,19 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
     // Values here are numbers, as the checker's ElleOp wants (it validates the history anyway).
     const check = checkTransactions(history as ElleOp[], { model: 'list-append', consistency: 'strict-serializable' });
     const count = (type: TxnHistoryOp['type']): number => history.filter((e) => e.type === type).length;
-    const stateDiffs = replicaStateDiffs(cluster, shape.shards);
+    // In sim: the replicated state itself, and (below) copies left behind. On threads and nats
+    // an actor's state is in another thread or process, not to be read in place.
+    const stateDiffs = threads ? [] : replicaStateDiffs(cluster, shape.shards);
     // Every server is up and the network healed (both schedules end so): after quiet seconds
     // with no transaction, every copy of a shard must have applied as many commands as the one
     // furthest ahead. Same-index comparison (replicaStateDiffs) cannot see a copy that never
     // catches up after a restart or a cut; then the copies compared again, now further along.
-    const behind = await copiesBehind(cluster, shape.shards);
-    for (const d of replicaStateDiffs(cluster, shape.shards)) if (!stateDiffs.includes(d)) stateDiffs.push(`after the quiet seconds: ${d}`);
+    const behind = threads ? [] : await copiesBehind(cluster, shape.shards);
+    if (!threads) for (const d of replicaStateDiffs(cluster, shape.shards)) if (!stateDiffs.includes(d)) stateDiffs.push(`after the quiet seconds: ${d}`);
     // A failed assertion inside an actor fails the seed, as in the key-value scenario (the actor
     // was restarted, and the run may well have gone on serializable).
     const assertions = cluster.assertionFailures().map((a) => `in ${a.address}: ${withoutAssertPrefix(a.message)}`);
-    const wentBack = watch.lines();
+    const wentBack = watch?.lines() ?? [];
     const verdict =
       (check.ok ? 'strict serializable' : [...new Set(check.anomalies.map((a) => a.type))].join(', ')) +
       (stateDiffs.length > 0 ? `, replica state differs (${stateDiffs.join('; ')})` : '') +
@@ -412,7 +430,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
       behind,
       wentBack,
       assertions,
-      traceHash: cluster.traceHash(),
+      traceHash: threads ? 0 : cluster.traceHash(),
     };
     // Kept when it failed, and for a replay (trace: `meridian check --history` writes it).
     if (!result.ok || o.trace === true) result.history = history;

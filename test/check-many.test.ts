@@ -5,7 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { duration, main } from '../src/cli/check.js';
-import { createCheckPool, runChecks, TASKS_IN_FLIGHT_PER_WORKER, type CheckPool } from '../src/harness/check-runner.js';
+import {
+  createCheckPool,
+  REAL_TIME_RUN_TAIL_MS,
+  runChecks,
+  SEED_WALL_MS_MAX,
+  seedWallMs,
+  TASKS_IN_FLIGHT_PER_WORKER,
+  type CheckPool,
+} from '../src/harness/check-runner.js';
 import { ConfigError } from '../src/core/errors.js';
 import { shrinkSeed } from '../src/harness/shrink.js';
 import { runNode } from './helpers/run-node.js';
@@ -67,6 +75,18 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
 let wholeRun: ReturnType<typeof runChecks> | undefined;
 const runToTheEnd = (): ReturnType<typeof runChecks> =>
   (wholeRun ??= runChecks({ seeds: 1, workers: 1, pool: pool(), signal: new AbortController().signal, maxFailures: 1, timeLimitMs: 600_000 }));
+
+test("seedWallMs: a simulated seed may take SEED_WALL_MS_MAX of wall time; a real-time one its runs' fault phases, each with REAL_TIME_RUN_TAIL_MS of retries after it", (t) => {
+  t.is(seedWallMs({}), SEED_WALL_MS_MAX);
+  t.is(seedWallMs({ transport: 'sim', faultMs: 600_000, workload: 'txn' }), SEED_WALL_MS_MAX);
+  // The kv default fault phase (4 s), one run; the txn workload runs once per protocol.
+  t.is(seedWallMs({ transport: 'threads' }), 4_000 + REAL_TIME_RUN_TAIL_MS);
+  t.is(seedWallMs({ transport: 'nats', faultMs: 200_000 }), 200_000 + REAL_TIME_RUN_TAIL_MS);
+  t.is(seedWallMs({ transport: 'threads', workload: 'txn' }), 2 * (4_000 + REAL_TIME_RUN_TAIL_MS));
+  t.is(seedWallMs({ transport: 'threads', workload: 'txn', commits: ['2pc'], faultMs: 1_500 }), 1_500 + REAL_TIME_RUN_TAIL_MS);
+  // Past what a run takes: a txn run of a cluster that is not live took 139 and 142 s on threads.
+  t.true(REAL_TIME_RUN_TAIL_MS >= 3 * 60_000);
+});
 
 test('runChecks with a signal: the seeds that finished before it fired, and interrupted set', async (t) => {
   const stop = new AbortController();

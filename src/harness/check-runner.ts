@@ -20,6 +20,7 @@ import {
   drawShape,
   LIMITS_CHOICES,
   runScenario,
+  SCENARIO_DEFAULTS,
   SCENARIO_NEMESIS,
   shapeFieldsOf,
   TXN_SCENARIO_KEYS_MAX,
@@ -63,7 +64,7 @@ export const CHECK_RUN_SEEDS_MAX = 1_000_000;
 export const CHECK_RUN_TIME_LIMIT_MS_MAX = 7 * 24 * 3_600_000;
 /**
  * Tasks in flight per worker: one, so a task runs as soon as it is posted and its wall-time
- * limit (SEED_WALL_MS_MAX) counts its own run, not a wait behind another seed.
+ * limit (seedWallMs) counts its own run, not a wait behind another seed.
  */
 export const TASKS_IN_FLIGHT_PER_WORKER = 1;
 /**
@@ -72,6 +73,24 @@ export const TASKS_IN_FLIGHT_PER_WORKER = 1;
  * Far beyond any normal run: the only verdict here that depends on the machine, not the seed.
  */
 export const SEED_WALL_MS_MAX = 120_000;
+/**
+ * In real time (threads, nats) a seed's wall time is its runs' own: each a fault phase, then
+ * the retries a cluster that is not live drags out (the txn scenario's liveness phase, 20
+ * attempts a client with backoff, and its final read, 40 attempts, each up to a 1.5 s
+ * timeout: a 2PC run of `--unsafe vote-before-prepare-durable` took 139 and 142 s on threads,
+ * 2026-12-05). A run's limit is its fault phase plus this. At 120 s, as in the simulator,
+ * each of 10 seeds of that variant on threads (both protocols) failed as hung, whatever it
+ * found.
+ */
+export const REAL_TIME_RUN_TAIL_MS = 300_000;
+
+/** The wall time `task` may take before it fails as hung: SEED_WALL_MS_MAX in the simulator; in real time its runs' fault phases, each plus REAL_TIME_RUN_TAIL_MS. */
+export function seedWallMs(task: Pick<ScenarioTask, 'transport' | 'workload' | 'commits' | 'faultMs'>): number {
+  if (!realTime(task.transport)) return SEED_WALL_MS_MAX;
+  // A txn seed runs once per protocol; the kv default fault phase is the longer of the two.
+  const runs = task.workload === 'txn' ? (task.commits ?? TXN_CHECK_COMMITS).length : 1;
+  return runs * ((task.faultMs ?? SCENARIO_DEFAULTS.faultMs) + REAL_TIME_RUN_TAIL_MS);
+}
 
 /**
  * What a run sets for every one of its seeds (CheckRunOptions) and each seed's task carries
@@ -427,12 +446,9 @@ export function shapeOf(task: ScenarioTask): Partial<ScenarioShape> {
   return task.randomShape === true ? drawShape(task.seed) : shapeFieldsOf(task);
 }
 
-function hungReport(task: ScenarioTask, elapsedMs: number): ScenarioReport {
-  return failedReport(
-    task,
-    `hung: no result after ${(SEED_WALL_MS_MAX / 1000).toFixed(0)} s of wall time (virtual time stopped?); its worker was stopped`,
-    elapsedMs,
-  );
+function hungReport(task: ScenarioTask, elapsedMs: number, limitMs: number): ScenarioReport {
+  const why = realTime(task.transport) ? 'its fault phase and retries end well before' : 'virtual time stopped?';
+  return failedReport(task, `hung: no result after ${(limitMs / 1000).toFixed(0)} s of wall time (${why}); its worker was stopped`, elapsedMs);
 }
 
 /** A passing report of nothing yet: what a run adds its results to. */
@@ -769,7 +785,8 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       const abort = new AbortController();
       const signal = AbortSignal.any([abort.signal, stop]);
       const started = performance.now();
-      const timer = setTimeout(() => abort.abort(), SEED_WALL_MS_MAX);
+      const limitMs = seedWallMs(task);
+      const timer = setTimeout(() => abort.abort(), limitMs);
       let report: ScenarioReport;
       try {
         report = await pool.run(task, signal);
@@ -783,7 +800,7 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
           return;
         }
         if (stopped()) return;
-        report = hungReport(task, performance.now() - started);
+        report = hungReport(task, performance.now() - started, limitMs);
       } finally {
         clearTimeout(timer);
       }

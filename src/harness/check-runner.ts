@@ -68,9 +68,10 @@ export const CHECK_RUN_TIME_LIMIT_MS_MAX = 7 * 24 * 3_600_000;
  */
 export const TASKS_IN_FLIGHT_PER_WORKER = 1;
 /**
- * Wall time a seed may take on the pool before its worker is stopped and the seed fails as
- * hung (a run whose virtual time stopped, e.g. messages bouncing at zero latency for ever).
- * Far beyond any normal run: the only verdict here that depends on the machine, not the seed.
+ * Wall time a simulated seed may take on the pool before its worker is stopped and the seed
+ * fails as hung (a run whose virtual time stopped, e.g. messages bouncing at zero latency for
+ * ever). Far beyond any normal run: the only verdict here that depends on the machine, not the
+ * seed. A real-time seed's limit is its own (seedWallMs).
  */
 export const SEED_WALL_MS_MAX = 120_000;
 /**

@@ -19,6 +19,7 @@ import {
   checkScenarioVariant,
   drawShape,
   LIMITS_CHOICES,
+  realTime,
   runScenario,
   SCENARIO_DEFAULTS,
   SCENARIO_NEMESIS,
@@ -55,7 +56,7 @@ export function defaultModeFor(unsafe: UnsafeVariant | undefined): CheckMode {
 /** 'kv': single-key operations, checked for linearizability; 'txn': read/append transactions, checked as Elle does. */
 export type Workload = 'kv' | 'txn';
 export const WORKLOADS: readonly Workload[] = ['kv', 'txn'];
-export { TXN_UNSAFE_VARIANTS, TXN_CHECK_COMMITS, type TxnUnsafe, type TxnCommit };
+export { TXN_UNSAFE_VARIANTS, TXN_CHECK_COMMITS, realTime, type TxnUnsafe, type TxnCommit };
 
 export const CHECK_RUN_WORKERS_DEFAULT = 2;
 export const CHECK_RUN_WORKERS_MAX = 64;
@@ -148,10 +149,6 @@ export type CheckTransport = 'sim' | 'threads' | 'nats';
 export const CHECK_TRANSPORTS: readonly CheckTransport[] = ['sim', 'threads', 'nats'];
 /** ClusterConfig.nats as a check takes it: no hosts started elsewhere, no cluster name (see checkNats). */
 export type CheckNats = Pick<NatsConfig, 'servers' | 'processes'>;
-/** The transports whose runs are in real time: a failing seed does not replay on them. */
-export function realTime(transport: CheckTransport | undefined): boolean {
-  return transport === 'threads' || transport === 'nats';
-}
 
 /** SeedOptions' fields (all of them: allKeys checks it at compile time), for copying those set from one object to another (seedOptionsOf). */
 const SEED_OPTION_FIELDS = allKeys<SeedOptions>()([

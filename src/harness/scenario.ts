@@ -491,6 +491,15 @@ export function checkScenarioBasics(o: { seed: unknown; limits?: unknown; trace?
 export const SCENARIO_TRANSPORTS = ['sim', 'threads', 'nats'] as const;
 
 /**
+ * The transports whose runs are in real time: a failing seed does not replay on them, and a
+ * scenario there leaves out what reads actors' state in place (the kv and txn scenarios, the
+ * check runner's rules).
+ */
+export function realTime(transport: (typeof SCENARIO_TRANSPORTS)[number] | undefined): boolean {
+  return transport === 'threads' || transport === 'nats';
+}
+
+/**
  * A scenario's transport options, before its cluster starts (startCluster would check them
  * only once the scenario built its config, under the cluster's names): `transport`, `nats`
  * (with transport 'nats' only, as the cluster checks it), `trace` true on 'sim' only (only
@@ -598,7 +607,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     snapshotEvery: SCENARIO_SNAPSHOT_EVERY,
   };
   if (o.unsafe !== undefined) replication.unsafe = o.unsafe;
-  const threads = o.transport === 'threads' || o.transport === 'nats';
+  const threads = realTime(o.transport);
   const config: ClusterConfig = {
     regions: regions.map((name) => ({ name, servers: shape.servers })),
     transport: o.transport ?? 'sim',

@@ -20,6 +20,7 @@ import {
   withoutAssertPrefix,
   describeLimits,
   drawLimits,
+  realTime,
   replicaStateDiffs,
   resolveShape,
   SCENARIO_CHECKPOINT_EVERY,
@@ -229,7 +230,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
     duplicate: prng.chance(0.5) ? prng.next() * 0.03 : 0,
     duplicateDelayMs: SCENARIO_DUPLICATE_DELAY_MS,
   };
-  const threads = o.transport === 'threads' || o.transport === 'nats';
+  const threads = realTime(o.transport);
   const config: ClusterConfig = {
     regions: regions.map((name) => ({ name, servers: shape.servers })),
     transport: o.transport ?? 'sim',

@@ -315,12 +315,12 @@ test('sim: a restarted coordinator recovers from its log, compacted on restart',
   }
 });
 
-test("kv workload: commits names its transactions' protocol, one that claims safety; bad ones fail before any seed runs", async (t) => {
+test("kv workload: commits names its transactions' protocol; bad ones fail before any seed runs", async (t) => {
   t.is(scenarioOptions({ seed: 1, mode: 'active', commits: ['paxos-commit'] }).commit, 'paxos-commit');
   t.is(scenarioOptions({ seed: 1, mode: 'active' }).commit, undefined, "the cluster's default, 2pc");
   const bad: Array<[Parameters<typeof runChecks>[0], RegExp]> = [
-    [{ seeds: 1, commits: ['2pc', 'paxos-commit'] }, /one of 2pc, paxos-commit for the kv workload/],
-    [{ seeds: 1, commits: ['3pc' as '2pc'] }, /2pc, paxos-commit/],
+    [{ seeds: 1, commits: ['2pc', 'paxos-commit'] }, /one of 2pc, paxos-commit, 3pc for the kv workload/],
+    [{ seeds: 1, commits: ['4pc' as '2pc'] }, /^config\.commits: expected 2pc, paxos-commit, 3pc, got "4pc"$/],
     [{ seeds: 1, commits: ['paxos-commit'], unsafe: '2pc-commit-on-timeout' }, /'2pc' with unsafe '2pc-commit-on-timeout'/],
   ];
   for (const [options, message] of bad) {
@@ -379,8 +379,8 @@ test('runTxnScenario refuses an unknown option, a missing or bad commit, seed, m
   // startCluster under the cluster's field names.
   const cases: Array<[Record<string, unknown>, string, RegExp]> = [
     [{ seed: 1, commit: '2pc', fautMs: 100 }, 'options.fautMs', /^options\.fautMs: not an option here \(seed, commit, .*nemesis, transport, nats are\)$/],
-    [{ seed: 1 }, 'commit', /^config\.commit: expected one of 2pc, paxos-commit$/],
-    [{ seed: 1, commit: '3pc' }, 'commit', /^config\.commit: expected one of 2pc, paxos-commit, got "3pc"$/],
+    [{ seed: 1 }, 'commit', /^config\.commit: expected one of 2pc, paxos-commit, 3pc$/],
+    [{ seed: 1, commit: '4pc' }, 'commit', /^config\.commit: expected one of 2pc, paxos-commit, 3pc, got "4pc"$/],
     [{ seed: -1, commit: '2pc' }, 'seed', /^config\.seed: expected an integer from 0 to 2\^32 - 1, got -1$/],
     [{ seed: 1, commit: '2pc', mode: 'fast' }, 'mode', /^config\.mode: expected one of none, passive, active, hybrid, got "fast"$/],
     [{ seed: 1, commit: '2pc', unsafe: 'forget-promises' }, 'unsafe', /^config\.unsafe: expected one of release-locks-at-prepare, .*, got "forget-promises"$/],

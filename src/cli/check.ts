@@ -24,7 +24,9 @@ import {
   replayTxnSeed,
   runChecks,
   scheduleOf,
+  THREEPC_NOTE,
   TXN_CHECK_COMMITS,
+  TXN_COMMITS,
   TXN_UNSAFE_VARIANTS,
   WORKLOADS,
   type Workload,
@@ -54,7 +56,7 @@ import {
 } from '../harness/scenario.js';
 
 export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin]
-                 [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit 2pc|paxos-commit]
+                 [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit 2pc|paxos-commit|3pc]
                  [--regions R] [--servers N] [--factor F] [--shards S] [--shape random] [--faults KIND,KIND,...] [--limits drawn|small|default]
                  [--json FILE] [--max-failures K] [--time-limit SECONDS] [--transport sim|threads|nats [--nats URL[,URL]] [--processes N|dedicated]]
   meridian check --time-limit SECONDS [--from S] [...]   (as many seeds as fit in the time, each flag as above)
@@ -66,15 +68,21 @@ export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] 
   meridian check --seed S [--trace] [--history FILE] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--regions R] [--servers N] [--factor F] [--shards S]
                  [--faults KIND,...] [--only-faults I,J,...] [--limits ...]
-  meridian check --workload txn --seeds N | --seed S [--history FILE] [--commit 2pc|paxos-commit] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
+  meridian check --workload txn --seeds N | --seed S [--history FILE] [--commit 2pc|paxos-commit|3pc] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
                  [--nemesis builtin|targeted|swarm] [--faults KIND,...] [--clients N] [--keys N] [--fault-ms MS]
                  [--regions R] [--servers N] [--factor F] [--shards S] [--limits ...] [--shrink [--shrink-runs N]] [--only-faults I,J,...]
                  [--transport ...] (with --seeds or --time-limit, as above)
-          (txn: its own schedule by default, builtin; --faults alone means --nemesis targeted; --shrink needs one of those)
+          (txn: its own schedule by default, builtin; --faults alone means --nemesis targeted; --shrink needs one of those;
+           without --commit, 2pc and paxos-commit both run; 3pc only when named: it is not safe under these faults)
   LIMITS: memory bounds of the cluster; drawn (default): a quarter of seeds get small ones (1-15 request ids, finished
           transactions, begun and routed requests remembered), small: every seed, default: none
   VARIANT: ${UNSAFE_VARIANTS.join(', ')}
   KIND: ${ALL_FAULT_KINDS.join(', ')}`;
+
+/** After a run's header: a check of 3PC says that its failures are expected (THREEPC_NOTE). */
+function threePcNote(args: CheckArgs, io: CheckIo): void {
+  if (args.commits?.includes('3pc') === true) io.out(`  note: ${THREEPC_NOTE}`);
+}
 
 /** Progress lines in a many-seed run (one every tenth of the seeds). */
 export const PROGRESS_STEPS = 10;
@@ -272,7 +280,7 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         i++;
         break;
       case '--commit':
-        args.commits = [oneOf(value, flag, TXN_CHECK_COMMITS)];
+        args.commits = [oneOf(value, flag, TXN_COMMITS)];
         i++;
         break;
       case '--nemesis':
@@ -590,6 +598,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
         : ''
     }`,
   );
+  threePcNote(args, io);
   const every = Math.max(1, Math.ceil(total / PROGRESS_STEPS));
   const started = performance.now();
   let failedSoFar = 0;
@@ -711,6 +720,7 @@ async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
   io.out(
     `meridian check: shrinking seed ${task.seed}, ${what}${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${schedulePhrase(args)}${args.commits === undefined || txn ? '' : `, transactions by ${args.commits[0]}`}${shapePhrase(args.randomShape === true ? drawShape(task.seed) : args)}`,
   );
+  threePcNote(args, io);
   // Ctrl-C stops the shrink after the trial in flight and prints the smallest failing run so far.
   const r = await untilInterrupted(
     (signal) => shrinkSeed(task, { maxRuns: args.shrinkRuns ?? SHRINK_RUNS_DEFAULT, onProgress: (line) => io.out(`  ${line}`), signal }),
@@ -759,6 +769,7 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
   io.out(
     `meridian check: replaying seed ${seed}, ${args.mode} replication${args.unsafe === undefined ? '' : ` (unsafe: ${args.unsafe})`}, ${schedulePhrase(args)}${args.commits === undefined ? '' : `, transactions by ${args.commits[0]}`}${shapePhrase(args.randomShape === true ? drawShape(seed) : args)}`,
   );
+  threePcNote(args, io);
   const task = taskOf(args, seed);
   const r = await replaySeed(task);
   printReplay(io, args.trace, r);
@@ -786,6 +797,7 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
     io.out(
       `meridian check: replaying seed ${seed}, read/append transactions, ${commit} over ${args.mode} replication${args.txnUnsafe === undefined ? '' : ` (unsafe: ${args.txnUnsafe})`}, ${schedulePhrase(args)}${shapePhrase(args.randomShape === true ? drawShape(seed) : args)}`,
     );
+    if (commit === '3pc') threePcNote(args, io);
     const r = await replayTxnSeed(taskOf(args, seed), commit);
     runs.push({
       commit,

@@ -32,7 +32,7 @@ import {
 } from './scenario.js';
 import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
 import type { TxnScenarioOptions, TxnScenarioResult } from './txn-scenario.js';
-import { TXN_CHECK_COMMITS, type TxnCommit } from './txn-commits.js';
+import { THREEPC_NOTE, TXN_CHECK_COMMITS, TXN_COMMITS, type TxnCommit } from './txn-commits.js';
 
 export type CheckMode = 'active' | 'passive' | 'hybrid';
 export const CHECK_MODES: readonly CheckMode[] = ['active', 'passive', 'hybrid'];
@@ -56,7 +56,7 @@ export function defaultModeFor(unsafe: UnsafeVariant | undefined): CheckMode {
 /** 'kv': single-key operations, checked for linearizability; 'txn': read/append transactions, checked as Elle does. */
 export type Workload = 'kv' | 'txn';
 export const WORKLOADS: readonly Workload[] = ['kv', 'txn'];
-export { TXN_UNSAFE_VARIANTS, TXN_CHECK_COMMITS, realTime, type TxnUnsafe, type TxnCommit };
+export { TXN_UNSAFE_VARIANTS, TXN_CHECK_COMMITS, TXN_COMMITS, THREEPC_NOTE, realTime, type TxnUnsafe, type TxnCommit };
 
 export const CHECK_RUN_WORKERS_DEFAULT = 2;
 export const CHECK_RUN_WORKERS_MAX = 64;
@@ -298,13 +298,13 @@ export function scenarioOptions(task: ScenarioTask): ScenarioOptions {
 }
 
 /**
- * The kv workload's commit protocol: one of TXN_CHECK_COMMITS (3PC is not safe under
- * partitions, so a kv check of it would fail by design), and '2pc' for the 2PC-only variant.
+ * The kv workload's commit protocol: one of TXN_COMMITS (default '2pc'), and '2pc' for the
+ * 2PC-only variant.
  */
 function kvCommit(o: { commits?: TxnCommit[] | undefined; unsafe?: UnsafeVariant | undefined }): TxnCommit {
   const commits = o.commits ?? ['2pc'];
-  if (commits.length !== 1 || !TXN_CHECK_COMMITS.includes(commits[0]!))
-    throw new ConfigError('commits', `one of ${TXN_CHECK_COMMITS.join(', ')} for the kv workload (its transactions' protocol)`, o.commits);
+  if (commits.length !== 1 || !TXN_COMMITS.includes(commits[0]!))
+    throw new ConfigError('commits', `one of ${TXN_COMMITS.join(', ')} for the kv workload (its transactions' protocol)`, o.commits);
   if (o.unsafe === '2pc-commit-on-timeout' && commits[0] !== '2pc')
     throw new ConfigError('commits', "'2pc' with unsafe '2pc-commit-on-timeout' (a 2PC coordinator's bug)", o.commits);
   return commits[0]!;
@@ -658,8 +658,8 @@ function checkSeedFields(o: SeedOptions, mode: CheckMode, schedule: ScheduleName
   if (o.unsafe !== undefined && !UNSAFE_VARIANTS.includes(o.unsafe)) throw new ConfigError('unsafe', UNSAFE_VARIANTS.join(', '), o.unsafe);
   if (o.workload !== undefined && !WORKLOADS.includes(o.workload)) throw new ConfigError('workload', WORKLOADS.join(', '), o.workload);
   if (o.txnUnsafe !== undefined && !TXN_UNSAFE_VARIANTS.includes(o.txnUnsafe)) throw new ConfigError('txnUnsafe', TXN_UNSAFE_VARIANTS.join(', '), o.txnUnsafe);
-  if (o.commits !== undefined && !Array.isArray(o.commits)) throw new ConfigError('commits', `an array of ${TXN_CHECK_COMMITS.join(', ')}`, o.commits);
-  for (const c of o.commits ?? []) if (!TXN_CHECK_COMMITS.includes(c)) throw new ConfigError('commits', TXN_CHECK_COMMITS.join(', '), c);
+  if (o.commits !== undefined && !Array.isArray(o.commits)) throw new ConfigError('commits', `an array of ${TXN_COMMITS.join(', ')}`, o.commits);
+  for (const c of o.commits ?? []) if (!TXN_COMMITS.includes(c)) throw new ConfigError('commits', TXN_COMMITS.join(', '), c);
   if (o.randomShape !== undefined && typeof o.randomShape !== 'boolean') throw new ConfigError('randomShape', 'true or false', o.randomShape);
   if (o.limits !== undefined && !LIMITS_CHOICES.includes(o.limits)) throw new ConfigError('limits', LIMITS_CHOICES.join(', '), o.limits);
   if (o.transport !== undefined && !CHECK_TRANSPORTS.includes(o.transport)) throw new ConfigError('transport', CHECK_TRANSPORTS.join(', '), o.transport);

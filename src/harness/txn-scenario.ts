@@ -8,7 +8,7 @@ import { allKeys, checkOptions, definedOnly } from '../core/validate.js';
 import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
 import { checkTransactions, type Anomaly, type ElleOp } from './elle/index.js';
 import type { TxnHistoryOp } from '../core/history.js';
-import { TXN_CHECK_COMMITS, type TxnCommit } from './txn-commits.js';
+import { TXN_COMMITS, type TxnCommit } from './txn-commits.js';
 import {
   checkScenarioBasics,
   checkScenarioMode,
@@ -39,7 +39,7 @@ import type { NatsConfig } from '../cluster/validate-nats.js';
  * heals and every client must commit again (liveness). The history, in Elle's shape, is
  * checked for strict serializability with `checkTransactions` (list-append).
  */
-export { TXN_CHECK_COMMITS, type TxnCommit } from './txn-commits.js';
+export { TXN_CHECK_COMMITS, TXN_COMMITS, type TxnCommit } from './txn-commits.js';
 
 export interface TxnScenarioOptions {
   seed: number;
@@ -200,7 +200,7 @@ function checkTxnScenarioOptions(options: TxnScenarioOptions): void {
   const o = options;
   checkScenarioBasics(o);
   checkScenarioTransport({ transport: o.transport, nats: o.nats, trace: o.trace });
-  if (!TXN_CHECK_COMMITS.includes(o.commit)) throw new ConfigError('commit', `one of ${TXN_CHECK_COMMITS.join(', ')}`, o.commit);
+  if (!TXN_COMMITS.includes(o.commit)) throw new ConfigError('commit', `one of ${TXN_COMMITS.join(', ')}`, o.commit);
   if (o.mode !== undefined) checkScenarioMode(o.mode, o.factor);
   if (o.unsafe !== undefined && !TXN_UNSAFE_VARIANTS.includes(o.unsafe)) throw new ConfigError('unsafe', `one of ${TXN_UNSAFE_VARIANTS.join(', ')}`, o.unsafe);
   checkScenarioSizes(o);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** `meridian demo | bench | check | host`. */
+/** `meridian demo | bench | check | verify | host`. */
 import type { DemoOptions } from './cli/demo.js';
 import { REPLICATION_MODES, SEED_MAX, type ReplicationMode } from './cluster/config.js';
 
@@ -12,8 +12,9 @@ const USAGE = `usage:
   meridian demo [--transport threads|sim] [--seed N] [--duration-ms N] [--replication none|passive|active|hybrid]
   meridian bench [suite ...] [--quick] [--json FILE] [--html FILE] [--compare OLD.json]   (meridian bench --help lists the suites)
   meridian check --seeds N | --time-limit SECONDS | --seed S [--workload kv|txn] [flag ...]
+  meridian verify FILE [--model M] [--consistency C] [--format json|jepsen-etcd|kv-edn]   (check a history read from a file)
   meridian host --nats URL[,URL] --cluster NAME [--data-dir DIR]
-  (meridian check --help lists every check flag, fault kind and broken variant)`;
+  (meridian check --help lists every check flag, fault kind and broken variant; meridian verify --help its flags)`;
 
 function fail(message: string): never {
   console.error(`meridian: ${message}\n${USAGE}`);
@@ -86,6 +87,11 @@ async function main(): Promise<void> {
     case 'check': {
       const check = await import('./cli/check.js');
       process.exitCode = await check.main(rest);
+      return;
+    }
+    case 'verify': {
+      const verify = await import('./cli/verify.js');
+      process.exitCode = await verify.main(rest);
       return;
     }
     case 'host': {

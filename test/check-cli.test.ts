@@ -831,17 +831,23 @@ test('check --limits small gives every seed small memory bounds (in its fault lo
   t.regex(bad.stderr, /--limits takes drawn, small, default/);
 });
 
-test('meridian --help: its check lines name only flags check --help lists, and send the reader there for all of them', async (t) => {
+test('meridian --help: its check and verify lines name only flags their own --help lists, and send the reader there for all of them', async (t) => {
   // It listed some of check's flags as if they were all (no --txn-share, --commit with the kv
   // workload, --regions, --servers, --factor, --shards, --shape, --limits, --shrink-runs), and
   // pointed to `check --help` for the variants only.
-  const [top, check] = await Promise.all([spawned(['--help']), spawned(['check', '--help'])]);
+  const [top, check, verify] = await Promise.all([spawned(['--help']), spawned(['check', '--help']), spawned(['verify', '--help'])]);
   t.is(top.code, 0);
   t.is(check.code, 0);
-  t.regex(top.stdout, /\(meridian check --help lists every check flag, fault kind and broken variant\)/);
-  const checkLines = top.stdout.split('\n').filter((l) => l.trimStart().startsWith('meridian check'));
-  t.true(checkLines.length > 0, top.stdout);
-  for (const flag of checkLines.join(' ').match(/--[a-z-]+/g) ?? []) {
-    t.true(check.stdout.includes(flag), `${flag} (in meridian --help) is not in meridian check --help`);
+  t.is(verify.code, 0);
+  t.regex(top.stdout, /\(meridian check --help lists every check flag, fault kind and broken variant; meridian verify --help its flags\)/);
+  for (const [command, help] of [
+    ['check', check],
+    ['verify', verify],
+  ] as const) {
+    const lines = top.stdout.split('\n').filter((l) => l.trimStart().startsWith(`meridian ${command}`));
+    t.true(lines.length > 0, top.stdout);
+    for (const flag of lines.join(' ').match(/--[a-z-]+/g) ?? []) {
+      t.true(help.stdout.includes(flag), `${flag} (in meridian --help) is not in meridian ${command} --help`);
+    }
   }
 });

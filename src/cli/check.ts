@@ -7,8 +7,6 @@ import { writeFileSync } from 'node:fs';
 import { INTERRUPTED_STATUS, untilInterrupted } from './interrupt.js';
 import { SEED_MAX, UNSAFE_VARIANT_MODES } from '../cluster/config.js';
 import { NATS_PROCESSES_MAX } from '../cluster/validate-nats.js';
-import type { HistoryOp } from '../core/history.js';
-import type { Violation } from '../harness/linearizability.js';
 import {
   CHECK_MODES,
   CHECK_TRANSPORTS,
@@ -42,7 +40,7 @@ import { ALL_FAULT_KINDS, SIM_ONLY_FAULT_KINDS, type FaultKind } from '../harnes
 import { natsServersFlag } from './nats-flag.js';
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
 import { unwritableReason } from './output-file.js';
-import { count } from './format.js';
+import { count, formatViolation } from './format.js';
 import {
   drawShape,
   LIMITS_CHOICES,
@@ -399,30 +397,6 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   if (needs !== undefined && !needs.modes.includes(args.mode))
     throw new FlagError(`--unsafe ${args.unsafe} needs --mode ${needs.modes.join(' or ')} (${needs.why}), got --mode ${args.mode}`);
   return args;
-}
-
-/** `c1 put(1004) ok [812..830]`: one history operation as a line of a witness. */
-export function formatOp(op: HistoryOp): string {
-  const input =
-    op.input === undefined
-      ? ''
-      : op.kind === 'cas'
-        ? (() => {
-            const c = op.input as { expected?: unknown; next?: unknown };
-            return `${JSON.stringify(c.expected ?? null)}->${JSON.stringify(c.next ?? null)}`;
-          })()
-        : JSON.stringify(op.input);
-  const output = op.outcome === 'ok' && (op.kind === 'get' || op.kind === 'read' || op.kind === 'cas') ? ` = ${JSON.stringify(op.output ?? null)}` : '';
-  const done = op.completeMs === undefined ? '?' : op.completeMs.toFixed(0);
-  return `${op.client} ${op.kind}(${input})${output} ${op.outcome} [${op.invokeMs.toFixed(0)}..${done} ms]`;
-}
-
-export function formatViolation(v: Violation): string[] {
-  return [
-    `key ${v.key}: no order explains ${formatOp(v.failedOp)}`,
-    `  witness (${v.ops.length} ops${v.minimal ? ', minimal' : ''}):`,
-    ...v.ops.map((op) => `    ${formatOp(op)}`),
-  ];
 }
 
 /** The shape's flags of a replay line: ` --shape random`, or ` --regions 4 --servers 1 ...` for those given. */

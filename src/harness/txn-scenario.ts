@@ -6,7 +6,7 @@ import { AbortedError, ConfigError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
 import { allKeys, checkOptions, definedOnly } from '../core/validate.js';
 import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
-import { checkTransactions, type Anomaly, type ElleOp } from './elle/index.js';
+import { checkTransactions, describeAnomaly, type ElleOp } from './elle/index.js';
 import type { TxnHistoryOp } from '../core/history.js';
 import { TXN_COMMITS, type TxnCommit } from './txn-commits.js';
 import {
@@ -440,10 +440,4 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
   } finally {
     await cluster.stop();
   }
-}
-
-/** One anomaly as a line: its type, its cycle (edges with kind and key) and the explanation. */
-export function describeAnomaly(a: Anomaly): string {
-  const cycle = a.cycle === undefined ? '' : ` cycle ${JSON.stringify(a.cycle)}`;
-  return `${a.type}:${cycle} ${a.explanation}`.slice(0, 2_000);
 }

@@ -51,6 +51,12 @@ export type {
   TxnValue,
 } from './types.js';
 
+/** One anomaly as a line: its type, its cycle (edges with kind and key) and the explanation. */
+export function describeAnomaly(a: Anomaly): string {
+  const cycle = a.cycle === undefined ? '' : ` cycle ${JSON.stringify(a.cycle)}`;
+  return `${a.type}:${cycle} ${a.explanation}`.slice(0, 2_000);
+}
+
 /** Threads by default (the machine this was written for has two cores). */
 export const TXN_CHECK_WORKERS_DEFAULT = 2;
 export const TXN_CHECK_WORKERS_MAX = 64;

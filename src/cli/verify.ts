@@ -1,0 +1,253 @@
+/**
+ * `meridian verify FILE`: the checkers on a history read from a file, with no cluster. What it
+ * reads: a document `meridian check --history` wrote (each of its runs checked with the model
+ * it names), a JSON array of single-key operations (`cluster.history()`) or of transactions as
+ * Elle's events (`cluster.history({ format: 'elle' })`), or one of Porcupine's test data
+ * formats (`--format jepsen-etcd|kv-edn`, src/harness/parse.ts). Exit codes: 0 every run
+ * passed, 1 one failed or its checker ran out of budget (unknown is not a pass), 2 bad flags
+ * or a file that cannot be read or is not a history (the error names the file and the field).
+ */
+import { readFileSync } from 'node:fs';
+import { MeridianError } from '../core/errors.js';
+import type { History } from '../core/history.js';
+import { checkTransactions, describeAnomaly } from '../harness/elle/index.js';
+import { TXN_CONSISTENCIES, TXN_MODELS, validateHistory as validateTxnHistory } from '../harness/elle/history.js';
+import type { ElleOp, TxnConsistency, TxnModel } from '../harness/elle/types.js';
+import { validateHistory } from '../harness/linearizability.js';
+import { MODEL_NAMES, type ModelName } from '../harness/models.js';
+import { checkLinearizable } from '../harness/parallel.js';
+import { parseJepsenEtcdLog, parseKvEdn } from '../harness/parse.js';
+import { count, formatViolation } from './format.js';
+
+const FORMATS = ['json', 'jepsen-etcd', 'kv-edn'] as const;
+type Format = (typeof FORMATS)[number];
+type Model = ModelName | TxnModel;
+const MODELS: readonly Model[] = [...MODEL_NAMES, ...TXN_MODELS];
+/** Anomalies printed per failed transactional run (the verdict line names every type). */
+const ANOMALIES_SHOWN = 5;
+
+export const VERIFY_USAGE = `usage: meridian verify FILE [--model ${MODELS.join('|')}] [--consistency ${TXN_CONSISTENCIES.join('|')}] [--format ${FORMATS.join('|')}]
+  FILE           a history; - reads it from stdin
+  --format F     json (default): a document written by meridian check --history, or a JSON array of
+                 single-key operations (cluster.history()) or of transactions as Elle's events
+                 (cluster.history({ format: 'elle' })); jepsen-etcd, kv-edn: Porcupine's test data
+  --model M      register or kv for single-key operations (default register; kv is Porcupine's
+                 store of strings), list-append or rw-register for transactions (default list-append);
+                 a --history document names its own
+  --consistency  transactions only: strict-serializable (default) or serializable
+  exit status: 0 every run passed, 1 one failed or was not decided (unknown), 2 bad flags or input`;
+
+export interface VerifyIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+class FlagError extends Error {}
+
+export interface VerifyArgs {
+  file: string;
+  format: Format;
+  model?: Model;
+  consistency?: TxnConsistency;
+}
+
+function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[]): T {
+  if (value === undefined || value.startsWith('--')) throw new FlagError(`${flag} needs a value: one of ${allowed.join(', ')}`);
+  if (!(allowed as readonly string[]).includes(value)) throw new FlagError(`${flag} takes ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as T;
+}
+
+export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
+  let file: string | undefined;
+  const args: Partial<VerifyArgs> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = argv[i + 1];
+    switch (flag) {
+      case '--format':
+        args.format = oneOf(value, flag, FORMATS);
+        i++;
+        break;
+      case '--model':
+        args.model = oneOf(value, flag, MODELS);
+        i++;
+        break;
+      case '--consistency':
+        args.consistency = oneOf(value, flag, TXN_CONSISTENCIES);
+        i++;
+        break;
+      default:
+        if (flag.startsWith('--')) throw new FlagError(`unknown verify option ${JSON.stringify(flag)}`);
+        if (file !== undefined) throw new FlagError(`one FILE only, got ${JSON.stringify(file)} and ${JSON.stringify(flag)}`);
+        file = flag;
+    }
+  }
+  if (file === undefined || file === '') throw new FlagError('FILE is missing: the history to check (- for stdin)');
+  return {
+    file,
+    format: args.format ?? 'json',
+    ...(args.model === undefined ? {} : { model: args.model }),
+    ...(args.consistency === undefined ? {} : { consistency: args.consistency }),
+  };
+}
+
+/** A history to check: single-key operations or transactions, with the model to check it by. */
+type Run = ({ kind: 'kv'; model: ModelName; history: History } | { kind: 'txn'; model: TxnModel; history: ElleOp[] }) & {
+  label: string;
+  /** A `meridian check --history` document's run: the verdict the run itself printed. */
+  recorded?: string;
+};
+
+/** The input is not a history: the message names the file and what is wrong. */
+class InputError extends Error {}
+
+const isTxnModel = (m: Model): m is TxnModel => (TXN_MODELS as readonly string[]).includes(m);
+
+/** Transactions (Elle's events carry `f: 'txn'`) or single-key operations, from the first entry. */
+function runOf(label: string, history: unknown[], model: Model | undefined, where: string): Run {
+  const first = history[0];
+  const txn = typeof first === 'object' && first !== null && (first as { f?: unknown }).f === 'txn';
+  if (txn) {
+    if (model !== undefined && !isTxnModel(model))
+      throw new FlagError(`--model ${model} is for single-key operations; ${where} holds transactions (Elle's events): use ${TXN_MODELS.join(' or ')}`);
+    return { label, kind: 'txn', model: model ?? 'list-append', history: history as ElleOp[] };
+  }
+  if (model !== undefined && isTxnModel(model))
+    throw new FlagError(`--model ${model} is for transactions; ${where} holds single-key operations: use ${MODEL_NAMES.join(' or ')}`);
+  return { label, kind: 'kv', model: model ?? 'register', history: history as History };
+}
+
+/** The runs a JSON document holds: a `meridian check --history` document's, or one array's. */
+function jsonRuns(text: string, file: string, model: Model | undefined): { runs: Run[]; about: string } {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`${file}: not JSON (${(error as Error).message})`);
+  }
+  if (Array.isArray(doc)) {
+    const run = runOf('history', doc, model, file);
+    return { runs: [run], about: run.kind === 'txn' ? "transactions as Elle's events" : 'single-key operations' };
+  }
+  const d = doc as { command?: unknown; model?: unknown; runs?: unknown };
+  if (typeof doc !== 'object' || doc === null || !Array.isArray(d.runs))
+    throw new InputError(
+      `${file}: expected a JSON array of history operations or a meridian check --history document (an object with runs), got ${doc === null ? 'null' : typeof doc}`,
+    );
+  if (d.model !== undefined && !(MODELS as readonly unknown[]).includes(d.model))
+    throw new InputError(`${file}: model: expected one of ${MODELS.join(', ')}, got ${JSON.stringify(d.model)}`);
+  if (model !== undefined && d.model !== undefined && model !== d.model)
+    throw new FlagError(`--model ${model}: ${file} was recorded for the ${String(d.model)} model (leave --model out)`);
+  const runs = d.runs.map((r: unknown, i) => {
+    const run = r as { commit?: unknown; history?: unknown; verdict?: unknown; outcome?: unknown };
+    if (typeof r !== 'object' || r === null || !Array.isArray(run.history))
+      throw new InputError(`${file}: runs[${i}].history: expected an array of history operations`);
+    const label = typeof run.commit === 'string' ? `run ${i + 1} (${run.commit})` : `run ${i + 1}`;
+    const checked = runOf(label, run.history, model ?? (d.model as Model | undefined), `${file} runs[${i}]`);
+    const recorded = typeof run.verdict === 'string' ? run.verdict : typeof run.outcome === 'string' ? run.outcome : undefined;
+    return recorded === undefined ? checked : { ...checked, recorded };
+  });
+  return { runs, about: typeof d.command === 'string' ? `recorded by ${d.command}` : 'a meridian check --history document' };
+}
+
+function readRuns(args: VerifyArgs): { runs: Run[]; about: string } {
+  const name = args.file === '-' ? 'stdin' : args.file;
+  let text: string;
+  try {
+    text = readFileSync(args.file === '-' ? 0 : args.file, 'utf8');
+  } catch (error) {
+    throw new InputError(`${name}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  if (args.format === 'json') return jsonRuns(text, name, args.model);
+  if (args.model !== undefined && isTxnModel(args.model))
+    throw new FlagError(`--model ${args.model} is for transactions; --format ${args.format} holds single-key operations`);
+  const history = args.format === 'jepsen-etcd' ? parseJepsenEtcdLog(text) : parseKvEdn(text);
+  const model = args.model ?? (args.format === 'kv-edn' ? 'kv' : 'register');
+  return { runs: [{ label: 'history', kind: 'kv', model, history }], about: `Porcupine's ${args.format} format` };
+}
+
+type Outcome = 'pass' | 'fail' | 'unknown';
+
+async function verifyRun(run: Run, consistency: TxnConsistency, io: VerifyIo): Promise<Outcome> {
+  if (run.history.length === 0) {
+    io.out(`${run.label}: no operations: nothing to check`);
+    return 'unknown';
+  }
+  if (run.kind === 'txn') {
+    const r = checkTransactions(run.history, { model: run.model, consistency });
+    const txns = run.history.filter((e) => e.type === 'invoke').length;
+    const label = `${run.label}: ${count(txns, 'transaction')}, ${run.model}`;
+    if (r.ok) {
+      io.out(`${label}: ${consistency}`);
+      return 'pass';
+    }
+    io.out(`${label}: FAILED: not ${consistency} (${[...new Set(r.anomalies.map((a) => a.type))].join(', ')})`);
+    for (const a of r.anomalies.slice(0, ANOMALIES_SHOWN)) io.out(`  ${describeAnomaly(a)}`);
+    if (r.anomalies.length > ANOMALIES_SHOWN) io.out(`  ... and ${r.anomalies.length - ANOMALIES_SHOWN} more`);
+    return 'fail';
+  }
+  const r = await checkLinearizable(run.history, run.model);
+  const label = `${run.label}: ${count(run.history.length, 'operation')} on ${count(r.keys, 'key')}, ${run.model}`;
+  if (r.verdict === 'linearizable') {
+    io.out(`${label}: linearizable`);
+    return 'pass';
+  }
+  if (r.verdict === 'not-linearizable') {
+    io.out(`${label}: FAILED: not linearizable (${count(r.violations.length, 'key')})`);
+    for (const v of r.violations) for (const line of formatViolation(v)) io.out(`  ${line}`);
+    return 'fail';
+  }
+  io.out(`${label}: UNKNOWN: the checker ran out of budget on ${r.timedOut.join(', ')} (not a pass)`);
+  return 'unknown';
+}
+
+export async function main(argv: string[], io: VerifyIo = { out: (l) => console.log(l), err: (l) => console.error(l) }): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.out(VERIFY_USAGE);
+    return 0;
+  }
+  let args: VerifyArgs;
+  let runs: Run[];
+  let about: string;
+  try {
+    args = parseVerifyArgs(argv);
+    ({ runs, about } = readRuns(args));
+  } catch (error) {
+    if (error instanceof FlagError) {
+      io.err(`meridian verify: ${error.message}`);
+      io.err(VERIFY_USAGE);
+      return 2;
+    }
+    if (error instanceof InputError || error instanceof MeridianError) {
+      io.err(`meridian verify: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  if (args.consistency !== undefined && runs.some((r) => r.kind === 'kv')) {
+    io.err('meridian verify: --consistency is for transactions; single-key operations are checked linearizable');
+    return 2;
+  }
+  // Every run's history before any is checked: the first bad field, named.
+  for (const run of runs) {
+    try {
+      if (run.kind === 'txn') validateTxnHistory(run.history, run.model);
+      else validateHistory(run.history, run.model);
+    } catch (error) {
+      if (!(error instanceof MeridianError)) throw error;
+      io.err(`meridian verify: ${run.label}: ${error.message}`);
+      return 2;
+    }
+  }
+  const consistency = args.consistency ?? 'strict-serializable';
+  io.out(`meridian verify: ${args.file === '-' ? 'stdin' : args.file}, ${count(runs.length, 'run')} (${about})`);
+  const outcomes: Outcome[] = [];
+  for (const run of runs) {
+    outcomes.push(await verifyRun(run, consistency, io));
+    // The run checked more than its history (final reads, liveness, replicas' states): what it said.
+    if (run.recorded !== undefined) io.out(`  the run itself: ${run.recorded}`);
+  }
+  const n = (o: Outcome): number => outcomes.filter((x) => x === o).length;
+  io.out(`verify: ${count(runs.length, 'run')}, ${n('pass')} passed, ${n('fail')} failed, ${n('unknown')} unknown`);
+  return n('pass') === runs.length ? 0 : 1;
+}

@@ -1,0 +1,161 @@
+import test, { type ExecutionContext } from 'ava';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main } from '../src/cli/verify.js';
+
+/**
+ * `meridian verify FILE`: the checkers on a history read from a file. Through the `main` the
+ * command calls (src/cli.ts), on recorded histories (test/fixtures) and small ones written here.
+ */
+
+const fixtures = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
+
+async function verify(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, { out: (l) => (stdout += `${l}\n`), err: (l) => (stderr += `${l}\n`) });
+  return { code, stdout, stderr };
+}
+
+/**
+ * T1 appends 1 to x and commits; T2, invoked after that, reads x empty; T3 reads [1] later (a
+ * version is known only once a read shows it). Serializable (T2 before T1), not strict
+ * serializable (T1 ended before T2 began).
+ */
+const staleRead = [
+  { index: 0, process: 0, type: 'invoke', f: 'txn', value: [['append', 'x', 1]] },
+  { index: 1, process: 0, type: 'ok', f: 'txn', value: [['append', 'x', 1]] },
+  { index: 2, process: 1, type: 'invoke', f: 'txn', value: [['r', 'x', null]] },
+  { index: 3, process: 1, type: 'ok', f: 'txn', value: [['r', 'x', []]] },
+  { index: 4, process: 2, type: 'invoke', f: 'txn', value: [['r', 'x', null]] },
+  { index: 5, process: 2, type: 'ok', f: 'txn', value: [['r', 'x', [1]]] },
+];
+/** The same with T2 reading [1]. */
+const fresh = staleRead.map((e) => (e.index === 3 ? { ...e, value: [['r', 'x', [1]]] } : e));
+
+/** A test body given a temporary folder, removed after it. */
+function withDir(run: (t: ExecutionContext, dir: string) => Promise<void>): (t: ExecutionContext) => Promise<void> {
+  return async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-verify-'));
+    try {
+      await run(t, dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+test('single-key operations (cluster.history()): a recorded history no order explains fails with its witness, exit 1; a linearizable one passes, exit 0', async (t) => {
+  const bad = await verify([join(fixtures, 'meridian', 'nats-seed-2146-passive-history.json')]);
+  t.is(bad.code, 1, bad.stdout + bad.stderr);
+  t.regex(
+    bad.stdout,
+    /, 1 run \(single-key operations\)\nhistory: 275 operations on 16 keys, register: FAILED: not linearizable \(1 key\)\n {2}key tkey5: no order explains /,
+  );
+  t.regex(bad.stdout, / {4}witness \(4 ops, minimal\):\n/);
+  t.regex(bad.stdout, /\nverify: 1 run, 0 passed, 1 failed, 0 unknown\n$/);
+  const good = await verify([join(fixtures, 'histories', 'open-reads.json')]);
+  t.is(good.code, 0, good.stdout + good.stderr);
+  t.regex(good.stdout, /\nhistory: 142 operations on 1 key, register: linearizable\nverify: 1 run, 1 passed, 0 failed, 0 unknown\n$/);
+});
+
+test("Porcupine's test data (--format jepsen-etcd, kv-edn): the verdicts its VERDICTS.txt gives", async (t) => {
+  const cases: Array<[string[], number]> = [
+    [[join(fixtures, 'porcupine', 'jepsen', 'etcd_000.log'), '--format', 'jepsen-etcd'], 1],
+    [[join(fixtures, 'porcupine', 'jepsen', 'etcd_002.log'), '--format', 'jepsen-etcd'], 0],
+    [[join(fixtures, 'porcupine', 'kv', 'c01-bad.txt'), '--format', 'kv-edn'], 1],
+    [[join(fixtures, 'porcupine', 'kv', 'c01-ok.txt'), '--format', 'kv-edn'], 0],
+  ];
+  for (const [args, code] of cases) {
+    const r = await verify(args);
+    t.is(r.code, code, `${args.join(' ')}\n${r.stdout}${r.stderr}`);
+    t.regex(r.stdout, code === 0 ? /: linearizable\n/ : /: FAILED: not linearizable/);
+  }
+  const kv = await verify([join(fixtures, 'porcupine', 'kv', 'c01-ok.txt'), '--format', 'kv-edn']);
+  t.regex(kv.stdout, /, kv: linearizable/, "kv-edn's model is Porcupine's kv store by default");
+});
+
+test(
+  "transactions as Elle's events: a read that misses a commit before it fails strict serializability, not serializability; a check --history document's runs each, with what the run itself said",
+  withDir(async (t, dir) => {
+    const file = join(dir, 'stale.json');
+    writeFileSync(file, JSON.stringify(staleRead));
+    const strict = await verify([file]);
+    t.is(strict.code, 1, strict.stdout + strict.stderr);
+    t.regex(
+      strict.stdout,
+      /\(transactions as Elle's events\)\nhistory: 3 transactions, list-append: FAILED: not strict-serializable \(G-single-realtime\)\n {2}G-single-realtime: cycle/,
+    );
+    const serializable = await verify([file, '--consistency', 'serializable']);
+    t.is(serializable.code, 0, serializable.stdout + serializable.stderr);
+    t.regex(serializable.stdout, /history: 3 transactions, list-append: serializable\n/);
+
+    const doc = join(dir, 'doc.json');
+    writeFileSync(
+      doc,
+      JSON.stringify({
+        command: 'meridian check --seed 7 --workload txn',
+        workload: 'txn',
+        model: 'list-append',
+        runs: [
+          { commit: '2pc', ok: true, verdict: 'strict serializable, live', history: fresh },
+          { commit: 'paxos-commit', ok: false, verdict: 'G-single-realtime, live', history: staleRead },
+        ],
+      }),
+    );
+    const both = await verify([doc]);
+    t.is(both.code, 1, both.stdout + both.stderr);
+    t.regex(both.stdout, /^meridian verify: \S+doc\.json, 2 runs \(recorded by meridian check --seed 7 --workload txn\)\n/);
+    t.regex(both.stdout, /\nrun 1 \(2pc\): 3 transactions, list-append: strict-serializable\n {2}the run itself: strict serializable, live\n/);
+    t.regex(both.stdout, /\nrun 2 \(paxos-commit\): 3 transactions, list-append: FAILED: not strict-serializable/);
+    t.regex(both.stdout, /\nverify: 2 runs, 1 passed, 1 failed, 0 unknown\n$/);
+  }),
+);
+
+test(
+  'bad input: the flag, the file or the field named, exit 2, before any run is checked; an empty history is not a pass',
+  withDir(async (t, dir) => {
+    const write = (name: string, text: string): string => {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      return file;
+    };
+    const txn = write('txn.json', JSON.stringify(staleRead));
+    const kv = join(fixtures, 'histories', 'open-reads.json');
+    const badField = write('field.json', JSON.stringify([{ id: 0, client: 'c', key: 'k', kind: 'fly', invokeMs: 0, outcome: 'ok', completeMs: 1 }]));
+    const laterBad = write(
+      'doc.json',
+      JSON.stringify({ model: 'list-append', runs: [{ history: staleRead }, { history: [{ ...staleRead[0], type: 'begun' }] }] }),
+    );
+    const cases: Array<[string[], RegExp]> = [
+      [[], /FILE is missing/],
+      [[txn, kv], /one FILE only/],
+      [[txn, '--frob'], /unknown verify option "--frob"/],
+      [[txn, '--model', 'graph'], /--model takes register, kv, list-append, rw-register, got "graph"/],
+      [[txn, '--format'], /--format needs a value: one of json, jepsen-etcd, kv-edn/],
+      [[join(dir, 'none.json')], /none\.json: cannot read it \(ENOENT\)/],
+      [[write('broken.json', '{')], /broken\.json: not JSON/],
+      [[write('object.json', '{"a":1}')], /object\.json: expected a JSON array of history operations or a meridian check --history document/],
+      [[txn, '--model', 'register'], /--model register is for single-key operations; \S+txn\.json holds transactions/],
+      [[kv, '--model', 'list-append'], /--model list-append is for transactions; \S+open-reads\.json holds single-key operations/],
+      [[kv, '--consistency', 'serializable'], /--consistency is for transactions/],
+      [[badField], /history: history\[0\]\.kind: expected one of get, put/],
+      [[laterBad], /run 2: history\[0\]\.type/],
+      [[txn, '--model', 'rw-register'], /history\[0\]\.value\[0\]\[0\]: expected "r" or "w"/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await verify(args);
+      t.is(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      t.regex(r.stderr, message, args.join(' '));
+      t.notRegex(r.stdout, /^(history|run \d)/m, `${args.join(' ')}: nothing checked`);
+    }
+    const empty = await verify([write('empty.json', '[]')]);
+    t.is(empty.code, 1);
+    t.regex(empty.stdout, /history: no operations: nothing to check\nverify: 1 run, 0 passed, 0 failed, 1 unknown\n$/);
+    const help = await verify(['--help']);
+    t.is(help.code, 0);
+    t.regex(help.stdout, /^usage: meridian verify FILE/);
+  }),
+);

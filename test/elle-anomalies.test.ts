@@ -508,3 +508,165 @@ test('rw-register clean: reads of the latest write, an info write read, a failed
     t.true(r.ok, JSON.stringify(r.anomalies));
   }
 });
+
+// --- consistency levels ----------------------------------------------------------------------
+
+test('each consistency level reports the phenomena it proscribes and passes the ones it allows, weakest first', (t) => {
+  const levels = ['read-uncommitted', 'read-committed', 'snapshot-isolation', 'serializable', 'strict-serializable'] as const;
+  // Each history and the weakest level that fails it (every stronger one fails it too).
+  const cases: Array<[string, ReturnType<typeof h>, (typeof levels)[number] | 'none']> = [
+    [
+      'G0 (appends to x and y in opposite orders)',
+      h()
+        .txn(1, [
+          ['append', 'x', 1],
+          ['append', 'y', 1],
+        ])
+        .txn(2, [
+          ['append', 'x', 2],
+          ['append', 'y', 2],
+        ])
+        .txn(3, [
+          ['r', 'x', [1, 2]],
+          ['r', 'y', [2, 1]],
+        ]),
+      'read-uncommitted',
+    ],
+    [
+      'G1a (a read of a failed append)',
+      h()
+        .txn(1, [['append', 'x', 1]], 'fail')
+        .txn(2, [['r', 'x', [1]]]),
+      'read-committed',
+    ],
+    [
+      'G1c (each reads the other one, concurrent)',
+      h()
+        .invoke(1, [
+          ['append', 'x', 1],
+          ['r', 'y', [2]],
+        ])
+        .invoke(2, [
+          ['append', 'y', 2],
+          ['r', 'x', [1]],
+        ])
+        .complete(1, 'ok', [
+          ['append', 'x', 1],
+          ['r', 'y', [2]],
+        ])
+        .complete(2, 'ok', [
+          ['append', 'y', 2],
+          ['r', 'x', [1]],
+        ]),
+      'read-committed',
+    ],
+    [
+      'G-single (read skew)',
+      h()
+        .invoke(1, [
+          ['r', 'x', []],
+          ['r', 'y', [1]],
+        ])
+        .txn(2, [
+          ['append', 'x', 1],
+          ['append', 'y', 1],
+        ])
+        .complete(1, 'ok', [
+          ['r', 'x', []],
+          ['r', 'y', [1]],
+        ])
+        .txn(3, [['r', 'x', [1]]]),
+      'snapshot-isolation',
+    ],
+    [
+      'G2 (write skew)',
+      h()
+        .invoke(1, [
+          ['r', 'x', []],
+          ['append', 'y', 1],
+        ])
+        .invoke(2, [
+          ['r', 'y', []],
+          ['append', 'x', 1],
+        ])
+        .complete(1, 'ok', [
+          ['r', 'x', []],
+          ['append', 'y', 1],
+        ])
+        .complete(2, 'ok', [
+          ['r', 'y', []],
+          ['append', 'x', 1],
+        ])
+        .txn(3, [
+          ['r', 'x', [1]],
+          ['r', 'y', [1]],
+        ]),
+      'serializable',
+    ],
+    [
+      'G-single-realtime (a stale read after the append completed)',
+      h()
+        .txn(1, [['append', 'x', 1]])
+        .txn(2, [['r', 'x', []]])
+        .txn(3, [['r', 'x', [1]]]),
+      'strict-serializable',
+    ],
+    [
+      'duplicate-elements (a read holds an element twice)',
+      h()
+        .txn(1, [['append', 'x', 1]])
+        .txn(2, [['r', 'x', [1, 1]]]),
+      'read-uncommitted',
+    ],
+    [
+      'nothing (reads of what committed before them)',
+      h()
+        .txn(1, [['append', 'x', 1]])
+        .txn(2, [['r', 'x', [1]]]),
+      'none',
+    ],
+  ];
+  for (const [name, hist, weakest] of cases) {
+    const fails = levels.map((c) => !check(hist, 'list-append', c).ok);
+    const expected = levels.map((_, i) => weakest !== 'none' && i >= levels.indexOf(weakest));
+    t.deepEqual(fails, expected, `${name}: fails at ${levels.filter((_, i) => fails[i]).join(', ') || 'no level'}`);
+  }
+  // What a level reports is what it proscribes: G2 and G-single together, read at each level.
+  const both = h()
+    .invoke(1, [
+      ['r', 'x', []],
+      ['append', 'y', 1],
+    ])
+    .invoke(2, [
+      ['r', 'y', []],
+      ['append', 'x', 1],
+    ])
+    .complete(1, 'ok', [
+      ['r', 'x', []],
+      ['append', 'y', 1],
+    ])
+    .complete(2, 'ok', [
+      ['r', 'y', []],
+      ['append', 'x', 1],
+    ])
+    .txn(3, [
+      ['r', 'x', [1]],
+      ['r', 'y', [1]],
+    ])
+    .invoke(4, [
+      ['r', 'a', []],
+      ['r', 'b', [1]],
+    ])
+    .txn(5, [
+      ['append', 'a', 1],
+      ['append', 'b', 1],
+    ])
+    .complete(4, 'ok', [
+      ['r', 'a', []],
+      ['r', 'b', [1]],
+    ])
+    .txn(6, [['r', 'a', [1]]]);
+  t.deepEqual(types(check(both, 'list-append', 'serializable')), ['G-single', 'G2']);
+  t.deepEqual(types(check(both, 'list-append', 'snapshot-isolation')), ['G-single']);
+  t.deepEqual(types(check(both, 'list-append', 'read-committed')), []);
+});

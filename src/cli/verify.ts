@@ -34,7 +34,7 @@ export const VERIFY_USAGE = `usage: meridian verify FILE [--model ${MODELS.join(
   --model M      register or kv for single-key operations (default register; kv is Porcupine's
                  store of strings), list-append or rw-register for transactions (default list-append);
                  a --history document names its own
-  --consistency  transactions only: strict-serializable (default) or serializable
+  --consistency  transactions only: the level they must meet, strict-serializable (default), or a weaker one
   exit status: 0 every run passed, 1 one failed or was not decided (unknown), 2 bad flags or input`;
 
 export interface VerifyIo {

@@ -21,7 +21,7 @@ import {
 } from './types.js';
 
 export const TXN_MODELS: readonly TxnModel[] = ['list-append', 'rw-register'];
-export const TXN_CONSISTENCIES: readonly TxnConsistency[] = ['serializable', 'strict-serializable'];
+export const TXN_CONSISTENCIES: readonly TxnConsistency[] = ['read-uncommitted', 'read-committed', 'snapshot-isolation', 'serializable', 'strict-serializable'];
 const OP_TYPES = ['invoke', 'ok', 'fail', 'info'];
 
 export function validateOptions(options: unknown, more: readonly string[] = []): { model: TxnModel; consistency: TxnConsistency } {

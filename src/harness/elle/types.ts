@@ -29,11 +29,18 @@ export interface ElleOp {
 }
 
 export type TxnModel = 'list-append' | 'rw-register';
-export type TxnConsistency = 'serializable' | 'strict-serializable';
+/**
+ * The isolation level a history is checked against, weakest first (Adya's, as Elle names them).
+ * Each proscribes the phenomena of those before it and more: read-uncommitted G0;
+ * read-committed G1a, G1b, G1c; snapshot-isolation G-single; serializable G2;
+ * strict-serializable the same with real-time edges. Internal, garbage-read,
+ * incompatible-order and duplicate-elements are reported at every level.
+ */
+export type TxnConsistency = 'read-uncommitted' | 'read-committed' | 'snapshot-isolation' | 'serializable' | 'strict-serializable';
 
 export interface TxnCheckOptions {
   model: TxnModel;
-  /** Default 'serializable'; 'strict-serializable' adds real-time (rt) edges. */
+  /** Default 'serializable'; 'strict-serializable' adds real-time (rt) edges; the weaker levels allow more (TxnConsistency). */
   consistency?: TxnConsistency;
 }
 

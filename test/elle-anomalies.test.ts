@@ -1,6 +1,6 @@
 import test from 'ava';
 import { checkTransactions, type TxnCheckResult, type TxnConsistency, type TxnModel } from '../src/harness/elle/index.js';
-import { h } from './helpers/elle-history.js';
+import { h, type HistoryBuilder } from './helpers/elle-history.js';
 
 function types(r: TxnCheckResult): string[] {
   return r.anomalies.map((a) => a.type).sort();
@@ -11,6 +11,49 @@ function check(history: ReturnType<typeof h>, model: TxnModel, consistency: TxnC
 }
 
 // --- list-append ---------------------------------------------------------------------------
+
+/** Read skew (G-single) on keys x and y: p reads x before p + 1 appends to both, and y after; p + 2 reads x. */
+function readSkew(b = h(), x = 'x', y = 'y', p = 1): HistoryBuilder {
+  return b
+    .invoke(p, [
+      ['r', x, []],
+      ['r', y, [1]],
+    ])
+    .txn(p + 1, [
+      ['append', x, 1],
+      ['append', y, 1],
+    ])
+    .complete(p, 'ok', [
+      ['r', x, []],
+      ['r', y, [1]],
+    ])
+    .txn(p + 2, [['r', x, [1]]]);
+}
+
+/** Write skew (G2) on keys x and y: p reads x empty and appends to y while p + 1 reads y empty and appends to x; p + 2 reads both. */
+function writeSkew(b = h(), x = 'x', y = 'y', p = 1): HistoryBuilder {
+  return b
+    .invoke(p, [
+      ['r', x, []],
+      ['append', y, 1],
+    ])
+    .invoke(p + 1, [
+      ['r', y, []],
+      ['append', x, 1],
+    ])
+    .complete(p, 'ok', [
+      ['r', x, []],
+      ['append', y, 1],
+    ])
+    .complete(p + 1, 'ok', [
+      ['r', y, []],
+      ['append', x, 1],
+    ])
+    .txn(p + 2, [
+      ['r', x, [1]],
+      ['r', y, [1]],
+    ]);
+}
 
 test('list-append G0: two transactions append to x and y in opposite orders', (t) => {
   const hist = h()
@@ -72,21 +115,7 @@ test("list-append G1c: each transaction reads the other one's append", (t) => {
 });
 
 test('list-append G-single: read skew, one anti-dependency', (t) => {
-  const hist = h()
-    .invoke(1, [
-      ['r', 'x', []],
-      ['r', 'y', [1]],
-    ])
-    .txn(2, [
-      ['append', 'x', 1],
-      ['append', 'y', 1],
-    ])
-    .complete(1, 'ok', [
-      ['r', 'x', []],
-      ['r', 'y', [1]],
-    ])
-    .txn(3, [['r', 'x', [1]]]);
-  const r = check(hist, 'list-append');
+  const r = check(readSkew(), 'list-append');
   t.deepEqual(types(r), ['G-single']);
   const kinds = r.anomalies[0]!.cycle!.map((e) => e.kind).sort();
   t.deepEqual(kinds, ['rw', 'wr']);
@@ -95,28 +124,7 @@ test('list-append G-single: read skew, one anti-dependency', (t) => {
 });
 
 test('list-append G2: write skew, two anti-dependencies', (t) => {
-  const hist = h()
-    .invoke(1, [
-      ['r', 'x', []],
-      ['append', 'y', 1],
-    ])
-    .invoke(2, [
-      ['r', 'y', []],
-      ['append', 'x', 1],
-    ])
-    .complete(1, 'ok', [
-      ['r', 'x', []],
-      ['append', 'y', 1],
-    ])
-    .complete(2, 'ok', [
-      ['r', 'y', []],
-      ['append', 'x', 1],
-    ])
-    .txn(3, [
-      ['r', 'x', [1]],
-      ['r', 'y', [1]],
-    ]);
-  const r = check(hist, 'list-append', 'strict-serializable');
+  const r = check(writeSkew(), 'list-append', 'strict-serializable');
   t.deepEqual(types(r), ['G2']);
   t.deepEqual(
     r.anomalies[0]!.cycle!.map((e) => e.kind),
@@ -514,7 +522,7 @@ test('rw-register clean: reads of the latest write, an info write read, a failed
 test('each consistency level reports the phenomena it proscribes and passes the ones it allows, weakest first', (t) => {
   const levels = ['read-uncommitted', 'read-committed', 'snapshot-isolation', 'serializable', 'strict-serializable'] as const;
   // Each history and the weakest level that fails it (every stronger one fails it too).
-  const cases: Array<[string, ReturnType<typeof h>, (typeof levels)[number] | 'none']> = [
+  const cases: Array<[string, HistoryBuilder, (typeof levels)[number] | 'none']> = [
     [
       'G0 (appends to x and y in opposite orders)',
       h()
@@ -560,49 +568,8 @@ test('each consistency level reports the phenomena it proscribes and passes the 
         ]),
       'read-committed',
     ],
-    [
-      'G-single (read skew)',
-      h()
-        .invoke(1, [
-          ['r', 'x', []],
-          ['r', 'y', [1]],
-        ])
-        .txn(2, [
-          ['append', 'x', 1],
-          ['append', 'y', 1],
-        ])
-        .complete(1, 'ok', [
-          ['r', 'x', []],
-          ['r', 'y', [1]],
-        ])
-        .txn(3, [['r', 'x', [1]]]),
-      'snapshot-isolation',
-    ],
-    [
-      'G2 (write skew)',
-      h()
-        .invoke(1, [
-          ['r', 'x', []],
-          ['append', 'y', 1],
-        ])
-        .invoke(2, [
-          ['r', 'y', []],
-          ['append', 'x', 1],
-        ])
-        .complete(1, 'ok', [
-          ['r', 'x', []],
-          ['append', 'y', 1],
-        ])
-        .complete(2, 'ok', [
-          ['r', 'y', []],
-          ['append', 'x', 1],
-        ])
-        .txn(3, [
-          ['r', 'x', [1]],
-          ['r', 'y', [1]],
-        ]),
-      'serializable',
-    ],
+    ['G-single (read skew)', readSkew(), 'snapshot-isolation'],
+    ['G2 (write skew)', writeSkew(), 'serializable'],
     [
       'G-single-realtime (a stale read after the append completed)',
       h()
@@ -632,40 +599,7 @@ test('each consistency level reports the phenomena it proscribes and passes the 
     t.deepEqual(fails, expected, `${name}: fails at ${levels.filter((_, i) => fails[i]).join(', ') || 'no level'}`);
   }
   // What a level reports is what it proscribes: G2 and G-single together, read at each level.
-  const both = h()
-    .invoke(1, [
-      ['r', 'x', []],
-      ['append', 'y', 1],
-    ])
-    .invoke(2, [
-      ['r', 'y', []],
-      ['append', 'x', 1],
-    ])
-    .complete(1, 'ok', [
-      ['r', 'x', []],
-      ['append', 'y', 1],
-    ])
-    .complete(2, 'ok', [
-      ['r', 'y', []],
-      ['append', 'x', 1],
-    ])
-    .txn(3, [
-      ['r', 'x', [1]],
-      ['r', 'y', [1]],
-    ])
-    .invoke(4, [
-      ['r', 'a', []],
-      ['r', 'b', [1]],
-    ])
-    .txn(5, [
-      ['append', 'a', 1],
-      ['append', 'b', 1],
-    ])
-    .complete(4, 'ok', [
-      ['r', 'a', []],
-      ['r', 'b', [1]],
-    ])
-    .txn(6, [['r', 'a', [1]]]);
+  const both = readSkew(writeSkew(), 'a', 'b', 4);
   t.deepEqual(types(check(both, 'list-append', 'serializable')), ['G-single', 'G2']);
   t.deepEqual(types(check(both, 'list-append', 'snapshot-isolation')), ['G-single']);
   t.deepEqual(types(check(both, 'list-append', 'read-committed')), []);

@@ -134,7 +134,7 @@ test(
       [[txn, kv], /one FILE only/],
       [[txn, '--frob'], /unknown verify option "--frob"/],
       [[txn, '--model', 'graph'], /--model takes register, kv, list-append, rw-register, got "graph"/],
-      [[txn, '--format'], /--format needs a value: one of json, jepsen-etcd, kv-edn/],
+      [[txn, '--format'], /--format takes json, jepsen-etcd, kv-edn, got null/],
       [[join(dir, 'none.json')], /none\.json: cannot read it \(ENOENT\)/],
       [[write('broken.json', '{')], /broken\.json: not JSON/],
       [[write('object.json', '{"a":1}')], /object\.json: expected a JSON array of history operations or a meridian check --history document/],
@@ -144,6 +144,11 @@ test(
       [[badField], /history: history\[0\]\.kind: expected one of get, put/],
       [[laterBad], /run 2: history\[0\]\.type/],
       [[txn, '--model', 'rw-register'], /history\[0\]\.value\[0\]\[0\]: expected "r" or "w"/],
+      [
+        [write('docmodel.json', JSON.stringify({ model: 'register', runs: [{ history: staleRead }] }))],
+        /the document's model register is for single-key operations; \S+docmodel\.json runs\[0\] holds transactions/,
+      ],
+      [[txn, '--format', 'jepsen-etcd'], /txn\.json: no jepsen-etcd operations in it/],
     ];
     for (const [args, message] of cases) {
       const r = await verify(args);

@@ -41,6 +41,7 @@ import { natsServersFlag } from './nats-flag.js';
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
 import { unwritableReason } from './output-file.js';
 import { count, formatViolation } from './format.js';
+import { FlagError, oneOf } from './flags.js';
 import {
   drawShape,
   LIMITS_CHOICES,
@@ -125,8 +126,6 @@ interface CheckArgs extends SeedOptions {
   natsProcesses?: number | 'dedicated';
 }
 
-class FlagError extends Error {}
-
 function intFlag(value: string | undefined, flag: string, min: number, max: number): number {
   const n = Number(value);
   if (value === undefined || value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
@@ -205,11 +204,6 @@ const INT_FLAGS: ReadonlyMap<string, readonly [IntField, number, number]> = new 
   ['--factor', ['factor', 1, SCENARIO_FACTOR_MAX]],
   ['--shards', ['shards', 1, SCENARIO_SHARDS_MAX]],
 ] as const);
-
-function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[]): T {
-  if (!allowed.includes(value as T)) throw new FlagError(`${flag} takes ${allowed.join(', ')}, got ${JSON.stringify(value ?? null)}`);
-  return value as T;
-}
 
 export function parseCheckArgs(argv: string[]): CheckArgs {
   const args: CheckArgs = { mode: 'active', modeGiven: false, schedule: 'targeted', trace: false, shrink: false, workload: 'kv' };

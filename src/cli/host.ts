@@ -12,6 +12,7 @@ import { ConfigError } from '../core/errors.js';
 import { checkDataDir } from '../cluster/data-dir.js';
 import { NATS_SERVERS_MAX, validateNats } from '../cluster/validate-nats.js';
 import { natsServersFlag } from './nats-flag.js';
+import { FlagError } from './flags.js';
 import { isPlainObject } from '../cluster/config.js';
 import { runNatsHost } from '../runtime/transports/nats-host.js';
 import { NatsUnreachableError } from '../runtime/transports/nats-wire.js';
@@ -25,8 +26,6 @@ export interface HostIo {
   out: (line: string) => void;
   err: (line: string) => void;
 }
-
-class FlagError extends Error {}
 
 /** What each flag's value is, for the message when it is missing. */
 const FLAGS = {

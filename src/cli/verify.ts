@@ -18,6 +18,7 @@ import { MODEL_NAMES, type ModelName } from '../harness/models.js';
 import { checkLinearizable } from '../harness/parallel.js';
 import { parseJepsenEtcdLog, parseKvEdn } from '../harness/parse.js';
 import { count, formatViolation } from './format.js';
+import { FlagError, oneOf } from './flags.js';
 
 const FORMATS = ['json', 'jepsen-etcd', 'kv-edn'] as const;
 type Format = (typeof FORMATS)[number];
@@ -42,19 +43,11 @@ export interface VerifyIo {
   err: (line: string) => void;
 }
 
-class FlagError extends Error {}
-
 export interface VerifyArgs {
   file: string;
   format: Format;
   model?: Model;
   consistency?: TxnConsistency;
-}
-
-function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[]): T {
-  if (value === undefined || value.startsWith('--')) throw new FlagError(`${flag} needs a value: one of ${allowed.join(', ')}`);
-  if (!(allowed as readonly string[]).includes(value)) throw new FlagError(`${flag} takes ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
-  return value as T;
 }
 
 export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
@@ -103,18 +96,22 @@ class InputError extends Error {}
 
 const isTxnModel = (m: Model): m is TxnModel => (TXN_MODELS as readonly string[]).includes(m);
 
-/** Transactions (Elle's events carry `f: 'txn'`) or single-key operations, from the first entry. */
-function runOf(label: string, history: unknown[], model: Model | undefined, where: string): Run {
+/**
+ * Transactions (Elle's events carry `f: 'txn'`) or single-key operations, from the first entry;
+ * `model` from --model (a FlagError when it does not suit them) or from the document (an InputError).
+ */
+function runOf(label: string, history: unknown[], model: { name: Model; from: 'flag' | 'document' } | undefined, where: string): Run {
   const first = history[0];
   const txn = typeof first === 'object' && first !== null && (first as { f?: unknown }).f === 'txn';
-  if (txn) {
-    if (model !== undefined && !isTxnModel(model))
-      throw new FlagError(`--model ${model} is for single-key operations; ${where} holds transactions (Elle's events): use ${TXN_MODELS.join(' or ')}`);
-    return { label, kind: 'txn', model: model ?? 'list-append', history: history as ElleOp[] };
+  if (model !== undefined && isTxnModel(model.name) !== txn) {
+    const named = model.from === 'flag' ? `--model ${model.name}` : `the document's model ${model.name}`;
+    const message = txn
+      ? `${named} is for single-key operations; ${where} holds transactions (Elle's events): use ${TXN_MODELS.join(' or ')}`
+      : `${named} is for transactions; ${where} holds single-key operations: use ${MODEL_NAMES.join(' or ')}`;
+    throw model.from === 'flag' ? new FlagError(message) : new InputError(message);
   }
-  if (model !== undefined && isTxnModel(model))
-    throw new FlagError(`--model ${model} is for transactions; ${where} holds single-key operations: use ${MODEL_NAMES.join(' or ')}`);
-  return { label, kind: 'kv', model: model ?? 'register', history: history as History };
+  if (txn) return { label, kind: 'txn', model: (model?.name as TxnModel | undefined) ?? 'list-append', history: history as ElleOp[] };
+  return { label, kind: 'kv', model: (model?.name as ModelName | undefined) ?? 'register', history: history as History };
 }
 
 /** The runs a JSON document holds: a `meridian check --history` document's, or one array's. */
@@ -126,7 +123,7 @@ function jsonRuns(text: string, file: string, model: Model | undefined): { runs:
     throw new InputError(`${file}: not JSON (${(error as Error).message})`);
   }
   if (Array.isArray(doc)) {
-    const run = runOf('history', doc, model, file);
+    const run = runOf('history', doc, model === undefined ? undefined : { name: model, from: 'flag' }, file);
     return { runs: [run], about: run.kind === 'txn' ? "transactions as Elle's events" : 'single-key operations' };
   }
   const d = doc as { command?: unknown; model?: unknown; runs?: unknown };
@@ -143,7 +140,13 @@ function jsonRuns(text: string, file: string, model: Model | undefined): { runs:
     if (typeof r !== 'object' || r === null || !Array.isArray(run.history))
       throw new InputError(`${file}: runs[${i}].history: expected an array of history operations`);
     const label = typeof run.commit === 'string' ? `run ${i + 1} (${run.commit})` : `run ${i + 1}`;
-    const checked = runOf(label, run.history, model ?? (d.model as Model | undefined), `${file} runs[${i}]`);
+    const from =
+      model !== undefined
+        ? ({ name: model, from: 'flag' } as const)
+        : d.model === undefined
+          ? undefined
+          : ({ name: d.model as Model, from: 'document' } as const);
+    const checked = runOf(label, run.history, from, `${file} runs[${i}]`);
     const recorded = typeof run.verdict === 'string' ? run.verdict : typeof run.outcome === 'string' ? run.outcome : undefined;
     return recorded === undefined ? checked : { ...checked, recorded };
   });
@@ -161,7 +164,15 @@ function readRuns(args: VerifyArgs): { runs: Run[]; about: string } {
   if (args.format === 'json') return jsonRuns(text, name, args.model);
   if (args.model !== undefined && isTxnModel(args.model))
     throw new FlagError(`--model ${args.model} is for transactions; --format ${args.format} holds single-key operations`);
-  const history = args.format === 'jepsen-etcd' ? parseJepsenEtcdLog(text) : parseKvEdn(text);
+  let history: History;
+  try {
+    history = args.format === 'jepsen-etcd' ? parseJepsenEtcdLog(text) : parseKvEdn(text);
+  } catch (error) {
+    if (!(error instanceof MeridianError)) throw error;
+    throw new InputError(`${name}: not ${args.format} (${error.message})`);
+  }
+  // The parsers pass over lines that are not operations (a Jepsen log has others): none at all is a wrong file or format.
+  if (history.length === 0 && text.trim() !== '') throw new InputError(`${name}: no ${args.format} operations in it`);
   const model = args.model ?? (args.format === 'kv-edn' ? 'kv' : 'register');
   return { runs: [{ label: 'history', kind: 'kv', model, history }], about: `Porcupine's ${args.format} format` };
 }

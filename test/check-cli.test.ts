@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/check.js';
 import { drawShape } from '../src/harness/scenario.js';
 import { checkLinearizable, type History } from '../src/index.js';
-import { replaySeed, runChecks } from '../src/harness/check-runner.js';
+import { createCheckPool, replaySeed, runChecks } from '../src/harness/check-runner.js';
 import { shrinkSeed } from '../src/harness/shrink.js';
 import { natsServerBinary, startNatsServer } from '../src/harness/nats-server.js';
 
@@ -41,13 +41,17 @@ process.setMaxListeners(24);
  * The runs of many seeds ask for a pool of one worker (`--workers 1`), but the first test's
  * (`--workers 2`) and the txn workload's (the default pool, 2): a seed's outcome does not depend
  * on the pool, and each worker spends its first second or so compiling (a pool of 2 cost about
- * 10 of these runs' 44 CPU s).
+ * 10 of these runs' 44 CPU s). The simulated ones of one worker take turns on one warm pool
+ * lent to the command (CheckLoan): a pool of their own each cost about 2 CPU s more a run.
  */
+const warm = createCheckPool({ workers: 1 });
+test.after.always(() => warm.close());
+
 async function meridian(args: string[]): Promise<Run> {
   if (args[0] !== 'check') throw new Error(`meridian ${args.join(' ')}: only check runs in this process (spawned runs the others)`);
   let stdout = '';
   let stderr = '';
-  const code = await main(args.slice(1), { out: (l) => (stdout += `${l}\n`), err: (l) => (stderr += `${l}\n`) });
+  const code = await main(args.slice(1), { out: (l) => (stdout += `${l}\n`), err: (l) => (stderr += `${l}\n`) }, { pool: warm });
   return { code, stdout, stderr };
 }
 

@@ -33,6 +33,7 @@ import {
   type ScheduleName,
   type ScenarioTask,
   type SeedOptions,
+  type CheckPool,
   seedOptionsOf,
 } from '../harness/check-runner.js';
 import { natsServerBinary, startNatsServer } from '../harness/nats-server.js';
@@ -531,7 +532,8 @@ function jsonReport(r: ScenarioReport, args: CheckArgs): Record<string, unknown>
 }
 
 /** `startedNats`: the URL of the nats-server started for this run (withNatsServer), when --nats named none. */
-async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], startedNats?: string): Promise<number> {
+/** `lent`: CheckLoan's pool, used when the run is simulated and asks for its number of workers. */
+async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], startedNats?: string, lent?: CheckPool): Promise<number> {
   // --json: a file that cannot be written fails now, before any seed runs.
   if (args.jsonFile !== undefined && !writable(args.jsonFile, '--json', io)) return 2;
   const from = args.from ?? 1;
@@ -594,6 +596,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
         from,
         seeds: total,
         workers,
+        ...(lent !== undefined && !inRealTime && !lent.closed && lent.workers === workers ? { pool: lent } : {}),
         mode: args.mode,
         schedule: args.schedule,
         signal,
@@ -829,7 +832,21 @@ function writeHistory(file: string, doc: { command: string; workload: Workload; 
   return true;
 }
 
-export async function main(argv: string[], io: CheckIo = { out: (l) => console.log(l), err: (l) => console.error(l) }): Promise<number> {
+/**
+ * What a caller in this process may lend the command (a test suite that runs it many times):
+ * `pool`, a warm pool (createCheckPool) that a run of many seeds in the simulator asking for as
+ * many workers runs on instead of starting one of its own (each new pool's threads spend a CPU
+ * second or two compiling). A seed's outcome does not depend on the pool.
+ */
+export interface CheckLoan {
+  pool?: CheckPool;
+}
+
+export async function main(
+  argv: string[],
+  io: CheckIo = { out: (l) => console.log(l), err: (l) => console.error(l) },
+  loan: CheckLoan = {},
+): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     io.out(`usage:\n${CHECK_USAGE}`);
     return 0;
@@ -845,7 +862,7 @@ export async function main(argv: string[], io: CheckIo = { out: (l) => console.l
   if (args.shrink) return shrinkOne(args, io);
   if (args.seed !== undefined) return replayOne(args, io);
   if (args.transport === 'nats' && args.nats === undefined) return withNatsServer(io, (servers) => checkMany(args, io, argv, servers));
-  return checkMany(args, io, argv);
+  return checkMany(args, io, argv, undefined, loan.pool);
 }
 
 /** `--transport nats` without --nats: a nats-server of the run's own (the binary MERIDIAN_NATS_SERVER_BIN names, or the PATH's), stopped after it. */

@@ -842,11 +842,7 @@ export interface CheckLoan {
   pool?: CheckPool;
 }
 
-export async function main(
-  argv: string[],
-  io: CheckIo = { out: (l) => console.log(l), err: (l) => console.error(l) },
-  loan: CheckLoan = {},
-): Promise<number> {
+export async function main(argv: string[], io: CheckIo = { out: (l) => console.log(l), err: (l) => console.error(l) }, loan: CheckLoan = {}): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     io.out(`usage:\n${CHECK_USAGE}`);
     return 0;

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { checkTransactions, type TxnCheckResult, type TxnConsistency, type TxnModel } from '../src/harness/elle/index.js';
+import { checkTransactions, type MicroOp, type TxnCheckResult, type TxnConsistency, type TxnModel } from '../src/harness/elle/index.js';
 import { h, type HistoryBuilder } from './helpers/elle-history.js';
 
 function types(r: TxnCheckResult): string[] {
@@ -519,6 +519,45 @@ test('rw-register clean: reads of the latest write, an info write read, a failed
 
 // --- consistency levels ----------------------------------------------------------------------
 
+/**
+ * Long fork, all four concurrent: T1 reads y after T4's append but x before T2's, T3 the other
+ * way round. Two rw edges, not next to each other: G-nonadjacent, which snapshot isolation
+ * proscribes though it allows write skew.
+ */
+function longFork(): HistoryBuilder {
+  const t1: MicroOp[] = [
+    ['r', 'x', []],
+    ['r', 'y', [1]],
+  ];
+  const t3: MicroOp[] = [
+    ['r', 'x', [1]],
+    ['r', 'y', []],
+  ];
+  return h()
+    .invoke(1, t1)
+    .invoke(2, [['append', 'x', 1]])
+    .invoke(3, t3)
+    .invoke(4, [['append', 'y', 1]])
+    .complete(2, 'ok', [['append', 'x', 1]])
+    .complete(4, 'ok', [['append', 'y', 1]])
+    .complete(1, 'ok', t1)
+    .complete(3, 'ok', t3);
+}
+
+test('long fork: G-nonadjacent at snapshot isolation (rw, wr, rw, wr round the cycle), G2 at serializable, nothing at read-committed', (t) => {
+  const si = check(longFork(), 'list-append', 'snapshot-isolation');
+  t.deepEqual(types(si), ['G-nonadjacent']);
+  t.deepEqual(
+    si.anomalies[0]!.cycle!.map((e) => e.kind),
+    ['rw', 'wr', 'rw', 'wr'],
+  );
+  t.regex(si.anomalies[0]!.explanation, /^G-nonadjacent: /);
+  t.deepEqual(types(check(longFork(), 'list-append', 'serializable')), ['G2']);
+  t.true(check(longFork(), 'list-append', 'read-committed').ok);
+  // Write skew's two rw edges are next to each other: snapshot isolation allows it.
+  t.true(check(writeSkew(), 'list-append', 'snapshot-isolation').ok);
+});
+
 test('each consistency level reports the phenomena it proscribes and passes the ones it allows, weakest first', (t) => {
   const levels = ['read-uncommitted', 'read-committed', 'snapshot-isolation', 'serializable', 'strict-serializable'] as const;
   // Each history and the weakest level that fails it (every stronger one fails it too).
@@ -570,6 +609,7 @@ test('each consistency level reports the phenomena it proscribes and passes the 
     ],
     ['G-single (read skew)', readSkew(), 'snapshot-isolation'],
     ['G2 (write skew)', writeSkew(), 'serializable'],
+    ['G-nonadjacent (long fork)', longFork(), 'snapshot-isolation'],
     [
       'G-single-realtime (a stale read after the append completed)',
       h()

@@ -59,8 +59,11 @@ export function cycleType(g: DepGraph, cycle: readonly number[]): string {
   return rt > 0 ? `${base}-realtime` : base;
 }
 
-/** Every cycle anomaly of the graph: per component, at most one cycle of each type. */
-export function findCycles(g: DepGraph, realtime: boolean): { cycles: FoundCycle[]; components: number } {
+/**
+ * Every cycle anomaly of the graph: per component, at most one cycle of each type. With
+ * `nonadjacent` (snapshot isolation), also G-nonadjacent: see findNonadjacent.
+ */
+export function findCycles(g: DepGraph, realtime: boolean, nonadjacent = false): { cycles: FoundCycle[]; components: number } {
   const s = new Scratch(g.n);
   const all = new Int32Array(g.n);
   for (let i = 0; i < g.n; i++) all[i] = i;
@@ -84,8 +87,101 @@ export function findCycles(g: DepGraph, realtime: boolean): { cycles: FoundCycle
         cycles.push({ type, edges: cycle });
       });
     });
+    if (nonadjacent) {
+      const cycle = findNonadjacent(g, comp, s);
+      if (cycle !== undefined) cycles.push({ type: 'G-nonadjacent', edges: cycle });
+    }
   }
   return { cycles, components: top.length };
+}
+
+/**
+ * G-nonadjacent (Elle's name; Adya's G-SI, less its G-single part): a cycle of ww, wr and rw
+ * edges with two or more rw edges, no two of them next to each other going round. Snapshot
+ * isolation proscribes it, though it allows G2 in general (write skew: two rw edges in a row).
+ * For each rw anchor a -> b of the component, a breadth-first search from b back to a over
+ * states (transaction, whether the edge into it was rw, whether the path has an rw edge yet):
+ * the path's first and last edges are not rw (they touch the anchor), an rw edge follows only a
+ * non-rw one, and the path holds at least one rw edge (else the cycle is a G-single). The
+ * shortest over the anchors, within CYCLE_SEARCH_BUDGET edges looked at. Where the shortest
+ * such walk passes a transaction twice (not a cycle), a depth-first search over simple paths
+ * takes over for that anchor (simpleNonadjacentPath); what it finds need not be the shortest.
+ */
+function findNonadjacent(g: DepGraph, comp: readonly number[], s: Scratch): number[] | undefined {
+  const t = s.mark(comp);
+  const k = comp.length;
+  // State of node v (local index i): 4 * i + 2 * lastRw + sawRw.
+  const seen = new Int32Array(4 * k);
+  const prevEdge = new Int32Array(4 * k);
+  const prevState = new Int32Array(4 * k);
+  const queue = new Int32Array(4 * k);
+  const { start, dst, kind } = g;
+  let stamp = 0;
+  let steps = 0;
+  let best: number[] | undefined;
+  for (const a of comp) {
+    for (let anchor = start[a]!; anchor < start[a + 1]!; anchor++) {
+      if (kind[anchor] !== RW) continue;
+      const b = dst[anchor]!;
+      if (s.tag[b] !== t) continue;
+      if (steps > CYCLE_SEARCH_BUDGET) return best;
+      stamp++;
+      const first = 4 * s.local[b]! + 2;
+      let head = 0;
+      let tail = 0;
+      queue[tail++] = first;
+      seen[first] = stamp;
+      prevEdge[first] = -1;
+      let found = -1;
+      search: while (head < tail) {
+        const st = queue[head++]!;
+        const u = comp[st >> 2]!;
+        const lastRw = (st >> 1) & 1;
+        const sawRw = st & 1;
+        for (let e = start[u]!; e < start[u + 1]!; e++) {
+          steps++;
+          const kd = kind[e]!;
+          if (kd === RT) continue;
+          const v = dst[e]!;
+          if (s.tag[v] !== t) continue;
+          const rw = kd === RW ? 1 : 0;
+          if (rw === 1 && lastRw === 1) continue;
+          // Back at the anchor's tail ends the path (when it may); at its head, it would loop.
+          if (v === a && (rw === 1 || sawRw === 0)) continue;
+          if (v === b) continue;
+          const next = 4 * s.local[v]! + 2 * rw + (sawRw | rw);
+          if (seen[next] === stamp) continue;
+          seen[next] = stamp;
+          prevEdge[next] = e;
+          prevState[next] = st;
+          if (v === a) {
+            found = next;
+            break search;
+          }
+          queue[tail++] = next;
+        }
+      }
+      if (found < 0) continue;
+      const path: number[] = [];
+      for (let st = found; prevEdge[st] !== -1; st = prevState[st]!) path.push(prevEdge[st]!);
+      path.reverse();
+      // A state is a node and two bits, so the shortest walk may pass a node twice: then it is
+      // not a cycle (it may be two G-single ones), and a depth-first search over simple paths
+      // looks for one (exponential at worst: within what is left of the budget).
+      if (new Set(path.map((e) => g.src[e]!)).size !== path.length) {
+        const simple = simpleNonadjacentPath(g, b, a, t, s, CYCLE_SEARCH_BUDGET - steps);
+        steps += simple.steps;
+        if (simple.path === undefined) continue;
+        path.length = 0;
+        path.push(...simple.path);
+      }
+      if (best === undefined || path.length + 1 < best.length) {
+        best = [anchor, ...path];
+        if (best.length === 4) return best;
+      }
+    }
+  }
+  return best;
 }
 
 function searchSpec(g: DepGraph, comp: number[], spec: Spec, fullMask: number, s: Scratch): number[] | undefined {
@@ -120,6 +216,39 @@ function searchSpec(g: DepGraph, comp: number[], spec: Spec, fullMask: number, s
     }
   }
   return best;
+}
+
+/**
+ * A simple path from b to a for findNonadjacent's anchor a -> b (the same rules on its edges),
+ * by depth-first search; `steps` the edges it looked at, at most about `budget`.
+ */
+function simpleNonadjacentPath(g: DepGraph, b: number, a: number, t: number, s: Scratch, budget: number): { path: number[] | undefined; steps: number } {
+  const { start, dst, kind } = g;
+  const onPath = new Set<number>([b]);
+  const path: number[] = [];
+  let steps = 0;
+  const walk = (u: number, lastRw: boolean, sawRw: boolean): boolean => {
+    for (let e = start[u]!; e < start[u + 1]!; e++) {
+      if (++steps > budget) return false;
+      const kd = kind[e]!;
+      if (kd === RT) continue;
+      const v = dst[e]!;
+      const rw = kd === RW;
+      if (s.tag[v] !== t || onPath.has(v) || (rw && lastRw)) continue;
+      if (v === a) {
+        if (rw || !sawRw) continue;
+        path.push(e);
+        return true;
+      }
+      onPath.add(v);
+      path.push(e);
+      if (walk(v, rw, sawRw || rw)) return true;
+      path.pop();
+      onPath.delete(v);
+    }
+    return false;
+  };
+  return { path: walk(b, true, false) ? path : undefined, steps };
 }
 
 /** The cycle as reported: edges between transactions named by their op's index. */

@@ -149,9 +149,8 @@ const LOCAL_ORDER = ['G1a', 'G1b', 'internal', 'garbage-read', 'incompatible-ord
  * The weakest level that proscribes each phenomenon (its `-realtime` form counts as it): a
  * level reports those whose entry is at most its own index in TXN_CONSISTENCIES. What has no
  * entry (internal, garbage-read, incompatible-order, duplicate-elements) every level reports.
- * Snapshot isolation also proscribes Elle's G-nonadjacent (two or more rw edges, none
- * adjacent), which this checker does not look for: a history it passes at that level may
- * still have one.
+ * G-nonadjacent (two or more rw edges, none adjacent) is looked for at snapshot isolation
+ * only: at the stronger levels the same cycle is a G2.
  */
 const WEAKEST_PROSCRIBING: Readonly<Record<string, TxnConsistency>> = {
   G0: 'read-uncommitted',
@@ -160,6 +159,7 @@ const WEAKEST_PROSCRIBING: Readonly<Record<string, TxnConsistency>> = {
   G1c: 'read-committed',
   'G-single': 'snapshot-isolation',
   G2: 'serializable',
+  'G-nonadjacent': 'snapshot-isolation',
 };
 
 function proscribed(type: string, consistency: TxnConsistency): boolean {
@@ -192,7 +192,7 @@ function finish(txns: Txns, analyses: readonly KeyAnalysis[], rt: EdgeList | und
   const n = views.length;
   const graph = buildGraph(n, lists, (id) => (views[id] as TxnView).status === TXN_FAIL);
   const indexOf = (id: number): number => (views[id] as TxnView).index;
-  const { cycles, components } = findCycles(graph, consistency === 'strict-serializable');
+  const { cycles, components } = findCycles(graph, consistency === 'strict-serializable', consistency === 'snapshot-isolation');
   for (const c of cycles) {
     anomalies.push({
       type: c.type,

@@ -12,6 +12,44 @@ function check(history: ReturnType<typeof h>, model: TxnModel, consistency: TxnC
 
 // --- list-append ---------------------------------------------------------------------------
 
+/** G0: 1 and 2 each append to x and y, one after the other; 3 reads x as [1, 2] and y as [2, 1]. */
+function oppositeOrders(): HistoryBuilder {
+  return h()
+    .txn(1, [
+      ['append', 'x', 1],
+      ['append', 'y', 1],
+    ])
+    .txn(2, [
+      ['append', 'x', 2],
+      ['append', 'y', 2],
+    ])
+    .txn(3, [
+      ['r', 'x', [1, 2]],
+      ['r', 'y', [2, 1]],
+    ]);
+}
+
+/** G1c: 1 appends to x and 2 to y, concurrently, each reading the other one's append. */
+function circularReads(): HistoryBuilder {
+  return h()
+    .invoke(1, [
+      ['append', 'x', 1],
+      ['r', 'y', [1]],
+    ])
+    .invoke(2, [
+      ['append', 'y', 1],
+      ['r', 'x', [1]],
+    ])
+    .complete(1, 'ok', [
+      ['append', 'x', 1],
+      ['r', 'y', [1]],
+    ])
+    .complete(2, 'ok', [
+      ['append', 'y', 1],
+      ['r', 'x', [1]],
+    ]);
+}
+
 /** Read skew (G-single) on keys x and y: p reads x before p + 1 appends to both, and y after; p + 2 reads x. */
 function readSkew(b = h(), x = 'x', y = 'y', p = 1): HistoryBuilder {
   return b
@@ -56,21 +94,8 @@ function writeSkew(b = h(), x = 'x', y = 'y', p = 1): HistoryBuilder {
 }
 
 test('list-append G0: two transactions append to x and y in opposite orders', (t) => {
-  const hist = h()
-    .txn(1, [
-      ['append', 'x', 1],
-      ['append', 'y', 1],
-    ])
-    .txn(2, [
-      ['append', 'x', 2],
-      ['append', 'y', 2],
-    ])
-    .txn(3, [
-      ['r', 'x', [1, 2]],
-      ['r', 'y', [2, 1]],
-    ]);
   for (const consistency of ['serializable', 'strict-serializable'] as const) {
-    const r = check(hist, 'list-append', consistency);
+    const r = check(oppositeOrders(), 'list-append', consistency);
     t.false(r.ok);
     t.deepEqual(types(r), ['G0']);
     const a = r.anomalies[0]!;
@@ -85,24 +110,7 @@ test('list-append G0: two transactions append to x and y in opposite orders', (t
 });
 
 test("list-append G1c: each transaction reads the other one's append", (t) => {
-  const hist = h()
-    .invoke(1, [
-      ['append', 'x', 1],
-      ['r', 'y', [1]],
-    ])
-    .invoke(2, [
-      ['append', 'y', 1],
-      ['r', 'x', [1]],
-    ])
-    .complete(1, 'ok', [
-      ['append', 'x', 1],
-      ['r', 'y', [1]],
-    ])
-    .complete(2, 'ok', [
-      ['append', 'y', 1],
-      ['r', 'x', [1]],
-    ]);
-  const r = check(hist, 'list-append');
+  const r = check(circularReads(), 'list-append');
   t.deepEqual(types(r), ['G1c']);
   t.deepEqual(
     r.anomalies[0]!.cycle!.map((e) => e.kind),
@@ -562,23 +570,7 @@ test('each consistency level reports the phenomena it proscribes and passes the 
   const levels = ['read-uncommitted', 'read-committed', 'snapshot-isolation', 'serializable', 'strict-serializable'] as const;
   // Each history and the weakest level that fails it (every stronger one fails it too).
   const cases: Array<[string, HistoryBuilder, (typeof levels)[number] | 'none']> = [
-    [
-      'G0 (appends to x and y in opposite orders)',
-      h()
-        .txn(1, [
-          ['append', 'x', 1],
-          ['append', 'y', 1],
-        ])
-        .txn(2, [
-          ['append', 'x', 2],
-          ['append', 'y', 2],
-        ])
-        .txn(3, [
-          ['r', 'x', [1, 2]],
-          ['r', 'y', [2, 1]],
-        ]),
-      'read-uncommitted',
-    ],
+    ['G0 (appends to x and y in opposite orders)', oppositeOrders(), 'read-uncommitted'],
     [
       'G1a (a read of a failed append)',
       h()
@@ -586,27 +578,7 @@ test('each consistency level reports the phenomena it proscribes and passes the 
         .txn(2, [['r', 'x', [1]]]),
       'read-committed',
     ],
-    [
-      'G1c (each reads the other one, concurrent)',
-      h()
-        .invoke(1, [
-          ['append', 'x', 1],
-          ['r', 'y', [2]],
-        ])
-        .invoke(2, [
-          ['append', 'y', 2],
-          ['r', 'x', [1]],
-        ])
-        .complete(1, 'ok', [
-          ['append', 'x', 1],
-          ['r', 'y', [2]],
-        ])
-        .complete(2, 'ok', [
-          ['append', 'y', 2],
-          ['r', 'x', [1]],
-        ]),
-      'read-committed',
-    ],
+    ['G1c (each reads the other one, concurrent)', circularReads(), 'read-committed'],
     ['G-single (read skew)', readSkew(), 'snapshot-isolation'],
     ['G2 (write skew)', writeSkew(), 'serializable'],
     ['G-nonadjacent (long fork)', longFork(), 'snapshot-isolation'],

@@ -114,6 +114,46 @@ test(
   }),
 );
 
+/** A long fork as a Jepsen history in EDN (history.edn): a nemesis operation, keywords as keys, a comment. */
+const longForkEdn = `; T0 sees y's append and not x's, T2 the other way round
+{:type :invoke, :f :txn, :value [[:r :x nil] [:r :y nil]], :process 0, :index 0}
+{:type :invoke, :f :txn, :value [[:append :x 1]], :process 1, :index 1}
+{:type :info, :f :start-partition, :value nil, :process :nemesis, :index 2}
+{:type :invoke, :f :txn, :value [[:r :x nil] [:r :y nil]], :process 2, :index 3}
+{:type :invoke, :f :txn, :value [[:append :y 1]], :process 3, :index 4}
+{:type :ok, :f :txn, :value [[:append :x 1]], :process 1, :index 5}
+{:type :ok, :f :txn, :value [[:append :y 1]], :process 3, :index 6}
+{:type :ok, :f :txn, :value [[:r :x []] [:r :y [1]]], :process 0, :index 7}
+{:type :ok, :f :txn, :value [[:r :x [1]] [:r :y []]], :process 2, :index 8, :time 12345678}
+`;
+
+test(
+  "--format elle-edn: a Jepsen history of transactions in EDN, Elle's input; a long fork is no snapshot isolation, and read committed",
+  withDir(async (t, dir) => {
+    const file = join(dir, 'history.edn');
+    writeFileSync(file, longForkEdn);
+    const si = await verify([file, '--format', 'elle-edn', '--consistency', 'snapshot-isolation']);
+    t.is(si.code, 1, si.stdout + si.stderr);
+    t.regex(si.stdout, /\(a Jepsen history in EDN, Elle's input\)\nhistory: 4 transactions, list-append: FAILED: not snapshot-isolation \(G-nonadjacent\)\n/);
+    // The anomaly names the operations by the file's own :index (7 and 8 read, 5 and 6 appended).
+    t.regex(si.stdout, /\{"from":7,"to":5,"kind":"rw","key":":x"\}/);
+    const rc = await verify([file, '--format', 'elle-edn', '--consistency', 'read-committed']);
+    t.is(rc.code, 0, rc.stdout + rc.stderr);
+    t.regex(rc.stdout, /history: 4 transactions, list-append: read-committed\n/);
+    const bad = join(dir, 'bad.edn');
+    writeFileSync(bad, '{:type :invoke, :f :txn, :value [[:r 1 nil]], :process 0}\n{:type :ok, :f :txn, :value [[:r 1 [2]], :process 0}\n');
+    const broken = await verify([bad, '--format', 'elle-edn']);
+    t.is(broken.code, 2);
+    t.regex(broken.stderr, /bad\.edn: not elle-edn \(line 2: unexpected \} \(EDN\)\)/);
+    const model = await verify([file, '--format', 'elle-edn', '--model', 'register']);
+    t.is(model.code, 2);
+    t.regex(model.stderr, /--model register is for single-key operations; --format elle-edn holds transactions/);
+    const none = await verify([join(fixtures, 'porcupine', 'kv', 'c01-ok.txt'), '--format', 'elle-edn']);
+    t.is(none.code, 2);
+    t.regex(none.stderr, /c01-ok\.txt: no transactions \(:f :txn\) in it/);
+  }),
+);
+
 test(
   'bad input: the flag, the file or the field named, exit 2, before any run is checked; an empty history is not a pass',
   withDir(async (t, dir) => {
@@ -134,7 +174,7 @@ test(
       [[txn, kv], /one FILE only/],
       [[txn, '--frob'], /unknown verify option "--frob"/],
       [[txn, '--model', 'graph'], /--model takes register, kv, list-append, rw-register, got "graph"/],
-      [[txn, '--format'], /--format takes json, jepsen-etcd, kv-edn, got null/],
+      [[txn, '--format'], /--format takes json, elle-edn, jepsen-etcd, kv-edn, got null/],
       [[join(dir, 'none.json')], /none\.json: cannot read it \(ENOENT\)/],
       [[write('broken.json', '{')], /broken\.json: not JSON/],
       [[write('object.json', '{"a":1}')], /object\.json: expected a JSON array of history operations or a meridian check --history document/],

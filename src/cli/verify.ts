@@ -3,7 +3,8 @@
  * reads: a document `meridian check --history` wrote (each of its runs checked with the model
  * it names), a JSON array of single-key operations (`cluster.history()`) or of transactions as
  * Elle's events (`cluster.history({ format: 'elle' })`), or one of Porcupine's test data
- * formats (`--format jepsen-etcd|kv-edn`, src/harness/parse.ts). Exit codes: 0 every run
+ * formats (`--format jepsen-etcd|kv-edn`, src/harness/parse.ts), or a Jepsen transactional
+ * history in EDN as Elle reads it (`--format elle-edn`, src/harness/elle/edn.ts). Exit codes: 0 every run
  * passed, 1 one failed or its checker ran out of budget (unknown is not a pass), 2 bad flags
  * or a file that cannot be read or is not a history (the error names the file and the field).
  */
@@ -17,10 +18,11 @@ import { validateHistory } from '../harness/linearizability.js';
 import { MODEL_NAMES, type ModelName } from '../harness/models.js';
 import { checkLinearizable } from '../harness/parallel.js';
 import { parseJepsenEtcdLog, parseKvEdn } from '../harness/parse.js';
+import { parseElleEdn } from '../harness/elle/edn.js';
 import { count, formatViolation } from './format.js';
 import { FlagError, oneOf } from './flags.js';
 
-const FORMATS = ['json', 'jepsen-etcd', 'kv-edn'] as const;
+const FORMATS = ['json', 'elle-edn', 'jepsen-etcd', 'kv-edn'] as const;
 type Format = (typeof FORMATS)[number];
 type Model = ModelName | TxnModel;
 const MODELS: readonly Model[] = [...MODEL_NAMES, ...TXN_MODELS];
@@ -31,7 +33,8 @@ export const VERIFY_USAGE = `usage: meridian verify FILE [--model ${MODELS.join(
   FILE           a history; - reads it from stdin
   --format F     json (default): a document written by meridian check --history, or a JSON array of
                  single-key operations (cluster.history()) or of transactions as Elle's events
-                 (cluster.history({ format: 'elle' })); jepsen-etcd, kv-edn: Porcupine's test data
+                 (cluster.history({ format: 'elle' })); elle-edn: a Jepsen history of transactions in EDN
+                 (its :f :txn operations); jepsen-etcd, kv-edn: Porcupine's test data
   --model M      register or kv for single-key operations (default register; kv is Porcupine's
                  store of strings), list-append or rw-register for transactions (default list-append);
                  a --history document names its own
@@ -162,6 +165,19 @@ function readRuns(args: VerifyArgs): { runs: Run[]; about: string } {
     throw new InputError(`${name}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   if (args.format === 'json') return jsonRuns(text, name, args.model);
+  if (args.format === 'elle-edn') {
+    if (args.model !== undefined && !isTxnModel(args.model))
+      throw new FlagError(`--model ${args.model} is for single-key operations; --format elle-edn holds transactions: use ${TXN_MODELS.join(' or ')}`);
+    let history: ElleOp[];
+    try {
+      history = parseElleEdn(text);
+    } catch (error) {
+      if (!(error instanceof MeridianError)) throw error;
+      throw new InputError(`${name}: not elle-edn (${error.message})`);
+    }
+    if (history.length === 0 && text.trim() !== '') throw new InputError(`${name}: no transactions (:f :txn) in it`);
+    return { runs: [{ label: 'history', kind: 'txn', model: args.model ?? 'list-append', history }], about: "a Jepsen history in EDN, Elle's input" };
+  }
   if (args.model !== undefined && isTxnModel(args.model))
     throw new FlagError(`--model ${args.model} is for transactions; --format ${args.format} holds single-key operations`);
   let history: History;

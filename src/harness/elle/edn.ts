@@ -1,0 +1,197 @@
+/**
+ * Jepsen's histories as Elle reads them: EDN, one operation map per line (history.edn) or a
+ * vector of them, such as `{:type :invoke, :f :txn, :value [[:append 9 1] [:r 8 nil]],
+ * :process 0, :index 0}`. `parseElleEdn` turns the transactions among them into the events
+ * `checkTransactions` takes; the nemesis's operations and any other `:f` are left out.
+ *
+ * The reader covers the EDN a Jepsen history holds: maps, vectors, lists and sets, keywords,
+ * strings, integers and decimals (a trailing N or M dropped), nil, true, false, symbols, and
+ * tagged values (`#inst "..."`: the tag dropped, the value kept); `;` comments and `#_` discards.
+ */
+import { ValidationError } from '../../core/errors.js';
+import type { ElleOp, ElleOpType, MicroOp } from './types.js';
+
+/** A keyword, kept apart from a string of the same text. */
+class Keyword {
+  constructor(readonly name: string) {}
+}
+
+type Edn = null | boolean | number | string | Keyword | Edn[] | Map<string, Edn>;
+
+const DELIMITERS = new Set(['{', '}', '[', ']', '(', ')', '"', ';']);
+
+class Reader {
+  private pos = 0;
+
+  constructor(private readonly text: string) {}
+
+  /** Line of the reader's position, from 1: for error messages. */
+  line(): number {
+    let n = 1;
+    for (let i = 0; i < this.pos && i < this.text.length; i++) if (this.text.charCodeAt(i) === 10) n++;
+    return n;
+  }
+
+  private fail(what: string): never {
+    throw new ValidationError(`line ${this.line()}`, `${what} (EDN)`);
+  }
+
+  /** Skips whitespace, commas and comments; true if a form follows. */
+  more(): boolean {
+    for (;;) {
+      const c = this.text[this.pos];
+      if (c === undefined) return false;
+      if (c === ';') {
+        while (this.pos < this.text.length && this.text[this.pos] !== '\n') this.pos++;
+      } else if (c === ',' || /\s/.test(c)) this.pos++;
+      else return true;
+    }
+  }
+
+  read(): Edn {
+    if (!this.more()) this.fail('unexpected end of input');
+    const c = this.text[this.pos]!;
+    switch (c) {
+      case '{':
+        return this.map();
+      case '[':
+        this.pos++;
+        return this.seq(']');
+      case '(':
+        this.pos++;
+        return this.seq(')');
+      case '"':
+        return this.string();
+      case ':':
+        this.pos++;
+        return new Keyword(this.token());
+      case '#': {
+        const next = this.text[this.pos + 1];
+        if (next === '{') {
+          this.pos += 2;
+          return this.seq('}');
+        }
+        if (next === '_') {
+          this.pos += 2;
+          this.read();
+          return this.read();
+        }
+        this.pos++;
+        this.token(); // the tag
+        return this.read();
+      }
+      case '}':
+      case ']':
+      case ')':
+        return this.fail(`unexpected ${c}`);
+      default:
+        return this.atom(this.token());
+    }
+  }
+
+  private seq(close: string): Edn[] {
+    const out: Edn[] = [];
+    for (;;) {
+      if (!this.more()) this.fail(`missing ${close}`);
+      if (this.text[this.pos] === close) {
+        this.pos++;
+        return out;
+      }
+      out.push(this.read());
+    }
+  }
+
+  private map(): Map<string, Edn> {
+    this.pos++;
+    const items = this.seq('}');
+    if (items.length % 2 !== 0) this.fail('a map with an odd number of forms');
+    const out = new Map<string, Edn>();
+    for (let i = 0; i < items.length; i += 2) {
+      const k = items[i]!;
+      out.set(k instanceof Keyword ? k.name : JSON.stringify(k), items[i + 1]!);
+    }
+    return out;
+  }
+
+  private string(): string {
+    const begin = this.pos;
+    this.pos++;
+    while (this.pos < this.text.length && this.text[this.pos] !== '"') this.pos += this.text[this.pos] === '\\' ? 2 : 1;
+    if (this.pos >= this.text.length) this.fail('a string without its closing quote');
+    this.pos++;
+    try {
+      return JSON.parse(this.text.slice(begin, this.pos).replace(/\n/g, '\\n')) as string;
+    } catch {
+      return this.fail(`a string JSON cannot read: ${this.text.slice(begin, Math.min(this.pos, begin + 40))}`);
+    }
+  }
+
+  private token(): string {
+    const begin = this.pos;
+    while (this.pos < this.text.length) {
+      const c = this.text[this.pos]!;
+      if (c === ',' || /\s/.test(c) || DELIMITERS.has(c)) break;
+      this.pos++;
+    }
+    if (this.pos === begin) this.fail(`unexpected ${JSON.stringify(this.text[this.pos] ?? 'end of input')}`);
+    return this.text.slice(begin, this.pos);
+  }
+
+  private atom(t: string): Edn {
+    if (t === 'nil') return null;
+    if (t === 'true') return true;
+    if (t === 'false') return false;
+    if (/^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?[NM]?$/.test(t)) return Number(t.replace(/[NM]$/, ''));
+    return t; // a symbol: its name
+  }
+}
+
+const TYPES: readonly ElleOpType[] = ['invoke', 'ok', 'fail', 'info'];
+
+/** A micro-op `[:append k v]`, `[:r k v]` or `[:w k v]` as checkTransactions takes it (keys and values as read). */
+function microOp(form: Edn, where: string): MicroOp {
+  if (!Array.isArray(form) || form.length !== 3 || !(form[0] instanceof Keyword)) {
+    throw new ValidationError(where, 'expected a micro-op [:append k v], [:r k v] or [:w k v]');
+  }
+  const f = form[0].name;
+  if (f !== 'append' && f !== 'r' && f !== 'w') throw new ValidationError(where, `expected :append, :r or :w, got :${f}`);
+  const plain = (x: Edn): unknown =>
+    x instanceof Keyword ? `:${x.name}` : Array.isArray(x) ? x.map(plain) : x instanceof Map ? Object.fromEntries([...x].map(([k, v]) => [k, plain(v)])) : x;
+  return [f, plain(form[1]!), plain(form[2]!)] as MicroOp;
+}
+
+/**
+ * The transactions (`:f :txn`) of a Jepsen history in EDN, in order, as Elle's events (each
+ * its own `:index`, or its position among them if it has none; `process` kept). A
+ * ValidationError names the operation (its position among the forms) or the line.
+ */
+export function parseElleEdn(text: string): ElleOp[] {
+  const reader = new Reader(text);
+  const forms: Edn[] = [];
+  while (reader.more()) {
+    const form = reader.read();
+    // A history may also be one vector of maps.
+    if (Array.isArray(form)) forms.push(...form);
+    else forms.push(form);
+  }
+  const out: ElleOp[] = [];
+  forms.forEach((form, i) => {
+    const where = `operation ${i}`;
+    if (!(form instanceof Map)) throw new ValidationError(where, 'expected a map such as {:type :invoke, :f :txn, :value [...], :process 0}');
+    const f = form.get('f');
+    if (!(f instanceof Keyword) || f.name !== 'txn') return;
+    const type = form.get('type');
+    const process = form.get('process');
+    if (!(type instanceof Keyword) || !(TYPES as readonly string[]).includes(type.name))
+      throw new ValidationError(`${where}.type`, 'expected :invoke, :ok, :fail or :info');
+    if (process instanceof Keyword) return; // :nemesis
+    if (typeof process !== 'number' && typeof process !== 'string') throw new ValidationError(`${where}.process`, 'expected a number');
+    const value = form.get('value');
+    if (!Array.isArray(value)) throw new ValidationError(`${where}.value`, 'expected a vector of micro-ops');
+    // Its own :index where it has one, so that the anomalies name the operations as the file does.
+    const given = form.get('index');
+    const index = typeof given === 'number' && Number.isInteger(given) && given >= 0 ? given : out.length;
+    out.push({ index, process, type: type.name as ElleOpType, f: 'txn', value: value.map((m, j) => microOp(m, `${where}.value[${j}]`)) });
+  });
+  return out;
+}

@@ -140,6 +140,14 @@ test(
     const rc = await verify([file, '--format', 'elle-edn', '--consistency', 'read-committed']);
     t.is(rc.code, 0, rc.stdout + rc.stderr);
     t.regex(rc.stdout, /history: 4 transactions, list-append: read-committed\n/);
+    // A completed read of nil is the empty list, as Elle reads it: the same fork with nil for [].
+    const nil = join(dir, 'nil.edn');
+    const nilText = longForkEdn.replaceAll(':x []]', ':x nil]').replaceAll(':y []]', ':y nil]');
+    t.is(nilText.split('nil').length - longForkEdn.split('nil').length, 2, 'both empty reads of the ok completions are nil now');
+    writeFileSync(nil, nilText);
+    const nilSi = await verify([nil, '--format', 'elle-edn', '--consistency', 'snapshot-isolation']);
+    t.is(nilSi.code, 1, nilSi.stdout + nilSi.stderr);
+    t.regex(nilSi.stdout, /FAILED: not snapshot-isolation \(G-nonadjacent\)/);
     const bad = join(dir, 'bad.edn');
     writeFileSync(bad, '{:type :invoke, :f :txn, :value [[:r 1 nil]], :process 0}\n{:type :ok, :f :txn, :value [[:r 1 [2]], :process 0}\n');
     const broken = await verify([bad, '--format', 'elle-edn']);

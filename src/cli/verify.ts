@@ -170,7 +170,7 @@ function readRuns(args: VerifyArgs): { runs: Run[]; about: string } {
       throw new FlagError(`--model ${args.model} is for single-key operations; --format elle-edn holds transactions: use ${TXN_MODELS.join(' or ')}`);
     let history: ElleOp[];
     try {
-      history = parseElleEdn(text);
+      history = parseElleEdn(text, args.model ?? 'list-append');
     } catch (error) {
       if (!(error instanceof MeridianError)) throw error;
       throw new InputError(`${name}: not elle-edn (${error.message})`);

@@ -9,7 +9,7 @@
  * tagged values (`#inst "..."`: the tag dropped, the value kept); `;` comments and `#_` discards.
  */
 import { ValidationError } from '../../core/errors.js';
-import type { ElleOp, ElleOpType, MicroOp } from './types.js';
+import type { ElleOp, ElleOpType, MicroOp, TxnModel } from './types.js';
 
 /** A keyword, kept apart from a string of the same text. */
 class Keyword {
@@ -163,9 +163,10 @@ function microOp(form: Edn, where: string): MicroOp {
 /**
  * The transactions (`:f :txn`) of a Jepsen history in EDN, in order, as Elle's events (each
  * its own `:index`, or its position among them if it has none; `process` kept). A
- * ValidationError names the operation (its position among the forms) or the line.
+ * ValidationError names the operation (its position among the forms) or the line. With
+ * list-append, a completed read of nil is the empty list, as Elle reads it.
  */
-export function parseElleEdn(text: string): ElleOp[] {
+export function parseElleEdn(text: string, model: TxnModel = 'list-append'): ElleOp[] {
   const reader = new Reader(text);
   const forms: Edn[] = [];
   while (reader.more()) {
@@ -191,7 +192,10 @@ export function parseElleEdn(text: string): ElleOp[] {
     // Its own :index where it has one, so that the anomalies name the operations as the file does.
     const given = form.get('index');
     const index = typeof given === 'number' && Number.isInteger(given) && given >= 0 ? given : out.length;
-    out.push({ index, process, type: type.name as ElleOpType, f: 'txn', value: value.map((m, j) => microOp(m, `${where}.value[${j}]`)) });
+    const mops = value.map((m, j) => microOp(m, `${where}.value[${j}]`));
+    // Elle's list-append reads nil as the empty list: here a null read is one whose value is not known.
+    if (model === 'list-append' && type.name === 'ok') for (const m of mops) if (m[0] === 'r' && m[2] === null) m[2] = [];
+    out.push({ index, process, type: type.name as ElleOpType, f: 'txn', value: mops });
   });
   return out;
 }

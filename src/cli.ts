@@ -12,7 +12,7 @@ const USAGE = `usage:
   meridian demo [--transport threads|sim] [--seed N] [--duration-ms N] [--replication none|passive|active|hybrid]
   meridian bench [suite ...] [--quick] [--json FILE] [--html FILE] [--compare OLD.json]   (meridian bench --help lists the suites)
   meridian check --seeds N | --time-limit SECONDS | --seed S [--workload kv|txn] [flag ...]
-  meridian verify FILE [--model M] [--consistency C] [--format json|jepsen-etcd|kv-edn]   (check a history read from a file)
+  meridian verify FILE [--model M] [--consistency C] [--format json|elle-edn|jepsen-etcd|kv-edn]   (check a history read from a file)
   meridian host --nats URL[,URL] --cluster NAME [--data-dir DIR]
   (meridian check --help lists every check flag, fault kind and broken variant; meridian verify --help its flags)`;
 

@@ -201,6 +201,39 @@ test('list-append G1b: a read ends in an intermediate append', (t) => {
   t.deepEqual(types(r), ['G1b']);
 });
 
+test('list-append: one append no read shows comes after the longest read (as Elle extends the order); two, or a failed one, add nothing', (t) => {
+  // Appended once, read only empty after the append completed: [] then [1], a stale read.
+  const once = h()
+    .txn(1, [['append', 'x', 1]])
+    .txn(2, [['r', 'x', []]]);
+  t.deepEqual(types(check(once, 'list-append', 'strict-serializable')), ['G-single-realtime']);
+  t.true(check(once, 'list-append').ok, 'serializable: the read goes first');
+  // 2 is the one append the read [1] does not show: it came after 1, so the read missed it.
+  const unshown = h()
+    .txn(1, [['append', 'x', 1]])
+    .txn(2, [['append', 'x', 2]])
+    .txn(3, [['r', 'x', [1]]]);
+  const r = check(unshown, 'list-append', 'strict-serializable');
+  t.deepEqual(types(r), ['G-single-realtime']);
+  t.deepEqual(
+    r.anomalies[0]!.cycle!.find((e) => e.kind === 'rw'),
+    { from: 5, to: 3, kind: 'rw', key: 'x' },
+  );
+  // Two appends no read shows: which came first is not known, so no rw edge (a miss, not a false alarm).
+  const two = h()
+    .txn(1, [['append', 'x', 1]])
+    .txn(2, [['append', 'x', 2]])
+    .txn(4, [['append', 'x', 3]])
+    .txn(3, [['r', 'x', [1]]]);
+  t.true(check(two, 'list-append', 'strict-serializable').ok);
+  // A failed append never happened: nothing comes after 1.
+  const failed = h()
+    .txn(1, [['append', 'x', 1]])
+    .txn(2, [['append', 'x', 2]], 'fail')
+    .txn(3, [['r', 'x', [1]]]);
+  t.true(check(failed, 'list-append', 'strict-serializable').ok);
+});
+
 test('list-append incompatible-order: two reads that are not prefixes of one another', (t) => {
   const hist = h()
     .txn(1, [['append', 'x', 1]])

@@ -175,10 +175,31 @@ function firstDuplicate(list: readonly TxnValue[]): number {
 }
 
 function analyzeKey(ks: KeyState, status: Int8Array, index: number[], edges: ReturnType<typeof emptyEdges>, anomalies: LocalAnomaly[]): void {
-  const order = ks.longest;
-  if (order === undefined) return; // appended, never read: nothing is known of its order
+  if (ks.longest === undefined) return; // appended, never read: nothing is known of its order
   const key = ks.key;
   const writers = ks.writers;
+  // One append (of a transaction that did not fail) that no read shows comes after every element
+  // the longest read shows, if it happened at all: lists only grow, and a read that shows an
+  // element shows everything appended before it. So it extends the version order by one, as
+  // Elle's sequential extension does (a key read only empty and appended to once: [] then [v]),
+  // and the reads of the whole longest list get their rw edge to its appender. An appender of
+  // unknown outcome that never happened has no observed effect, so no edge out of it and no
+  // cycle through it. With two or more such appends their order is not known: nothing added.
+  let order = ks.longest;
+  if (writers.size > order.length) {
+    const shown = new Set(order);
+    let extra: TxnValue | undefined;
+    let count = 0;
+    for (const [v, code] of writers) {
+      if (shown.has(v) || status[code >> 1] === TXN_FAIL) continue;
+      extra = v;
+      if (++count > 1) break;
+    }
+    // Not when its transaction shows in the order already (it appended before): a read that ends
+    // in its earlier append is the intermediate read reported as G1b, not also a G-single.
+    const by = count === 1 ? (writers.get(extra!) as number) >> 1 : -1;
+    if (by >= 0 && !order.some((v) => (writers.get(v) ?? -2) >> 1 === by)) order = [...order, extra!];
+  }
   const writerOf = (v: TxnValue): number => {
     const w = writers.get(v);
     return w === undefined ? NO_WRITER : w >> 1;

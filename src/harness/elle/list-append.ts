@@ -180,9 +180,10 @@ function analyzeKey(ks: KeyState, status: Int8Array, index: number[], edges: Ret
   const writers = ks.writers;
   // One append (of a transaction that did not fail) that no read shows comes after every element
   // the longest read shows, if it happened at all: lists only grow, and a read that shows an
-  // element shows everything appended before it. So it extends the version order by one, as
-  // Elle's sequential extension does (a key read only empty and appended to once: [] then [v]),
-  // and the reads of the whole longest list get their rw edge to its appender. An appender of
+  // element shows everything appended before it. So it extends the version order by one (Elle
+  // infers [] then [v] for a key appended once, values-from-single-appends; this is the same
+  // argument after any longest read), and the reads of the whole longest list get their rw edge
+  // to its appender. An appender of
   // unknown outcome that never happened has no observed effect, so no edge out of it and no
   // cycle through it. With two or more such appends their order is not known: nothing added.
   let order = ks.longest;

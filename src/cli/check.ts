@@ -531,8 +531,11 @@ function jsonReport(r: ScenarioReport, args: CheckArgs): Record<string, unknown>
   return out;
 }
 
-/** `startedNats`: the URL of the nats-server started for this run (withNatsServer), when --nats named none. */
-/** `lent`: CheckLoan's pool, used when the run is simulated and asks for its number of workers. */
+/**
+ * `startedNats`: the URL of the nats-server started for this run (withNatsServer), when --nats
+ * named none. `lent`: CheckLoan's pool, used when the run is simulated and asks for its number
+ * of workers.
+ */
 async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], startedNats?: string, lent?: CheckPool): Promise<number> {
   // --json: a file that cannot be written fails now, before any seed runs.
   if (args.jsonFile !== undefined && !writable(args.jsonFile, '--json', io)) return 2;

@@ -99,6 +99,13 @@ class InputError extends Error {}
 
 const isTxnModel = (m: Model): m is TxnModel => (TXN_MODELS as readonly string[]).includes(m);
 
+/** Why a model (`named`: the flag or the document's) does not suit what `where` holds: transactions when `txn`. */
+function modelMismatch(named: string, txn: boolean, where: string): string {
+  return txn
+    ? `${named} is for single-key operations; ${where} holds transactions (Elle's events): use ${TXN_MODELS.join(' or ')}`
+    : `${named} is for transactions; ${where} holds single-key operations: use ${MODEL_NAMES.join(' or ')}`;
+}
+
 /**
  * Transactions (Elle's events carry `f: 'txn'`) or single-key operations, from the first entry;
  * `model` from --model (a FlagError when it does not suit them) or from the document (an InputError).
@@ -107,10 +114,7 @@ function runOf(label: string, history: unknown[], model: { name: Model; from: 'f
   const first = history[0];
   const txn = typeof first === 'object' && first !== null && (first as { f?: unknown }).f === 'txn';
   if (model !== undefined && isTxnModel(model.name) !== txn) {
-    const named = model.from === 'flag' ? `--model ${model.name}` : `the document's model ${model.name}`;
-    const message = txn
-      ? `${named} is for single-key operations; ${where} holds transactions (Elle's events): use ${TXN_MODELS.join(' or ')}`
-      : `${named} is for transactions; ${where} holds single-key operations: use ${MODEL_NAMES.join(' or ')}`;
+    const message = modelMismatch(model.from === 'flag' ? `--model ${model.name}` : `the document's model ${model.name}`, txn, where);
     throw model.from === 'flag' ? new FlagError(message) : new InputError(message);
   }
   if (txn) return { label, kind: 'txn', model: (model?.name as TxnModel | undefined) ?? 'list-append', history: history as ElleOp[] };
@@ -165,32 +169,31 @@ function readRuns(args: VerifyArgs): { runs: Run[]; about: string } {
     throw new InputError(`${name}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   if (args.format === 'json') return jsonRuns(text, name, args.model);
-  if (args.format === 'elle-edn') {
-    if (args.model !== undefined && !isTxnModel(args.model))
-      throw new FlagError(`--model ${args.model} is for single-key operations; --format elle-edn holds transactions: use ${TXN_MODELS.join(' or ')}`);
-    let history: ElleOp[];
-    try {
-      history = parseElleEdn(text, args.model ?? 'list-append');
-    } catch (error) {
-      if (!(error instanceof MeridianError)) throw error;
-      throw new InputError(`${name}: not elle-edn (${error.message})`);
-    }
-    if (history.length === 0 && text.trim() !== '') throw new InputError(`${name}: no transactions (:f :txn) in it`);
-    return { runs: [{ label: 'history', kind: 'txn', model: args.model ?? 'list-append', history }], about: "a Jepsen history in EDN, Elle's input" };
-  }
-  if (args.model !== undefined && isTxnModel(args.model))
-    throw new FlagError(`--model ${args.model} is for transactions; --format ${args.format} holds single-key operations`);
-  let history: History;
+  // elle-edn holds transactions, Porcupine's formats single-key operations.
+  const txn = args.format === 'elle-edn';
+  if (args.model !== undefined && isTxnModel(args.model) !== txn) throw new FlagError(modelMismatch(`--model ${args.model}`, txn, `--format ${args.format}`));
+  let history: unknown[];
   try {
-    history = args.format === 'jepsen-etcd' ? parseJepsenEtcdLog(text) : parseKvEdn(text);
+    // With list-append, the EDN reader turns a completed read of nil into [] (as Elle reads it).
+    history = txn
+      ? parseElleEdn(text, (args.model as TxnModel | undefined) ?? 'list-append')
+      : args.format === 'jepsen-etcd'
+        ? parseJepsenEtcdLog(text)
+        : parseKvEdn(text);
   } catch (error) {
     if (!(error instanceof MeridianError)) throw error;
     throw new InputError(`${name}: not ${args.format} (${error.message})`);
   }
-  // The parsers pass over lines that are not operations (a Jepsen log has others): none at all is a wrong file or format.
-  if (history.length === 0 && text.trim() !== '') throw new InputError(`${name}: no ${args.format} operations in it`);
-  const model = args.model ?? (args.format === 'kv-edn' ? 'kv' : 'register');
-  return { runs: [{ label: 'history', kind: 'kv', model, history }], about: `Porcupine's ${args.format} format` };
+  // The parsers pass over what is not an operation they check (a Jepsen log's other lines, the
+  // nemesis's operations): none at all is a wrong file or format.
+  if (history.length === 0 && text.trim() !== '') throw new InputError(`${name}: no ${txn ? 'transactions (:f :txn)' : `${args.format} operations`} in it`);
+  if (txn)
+    return {
+      runs: [{ label: 'history', kind: 'txn', model: (args.model as TxnModel | undefined) ?? 'list-append', history: history as ElleOp[] }],
+      about: "a Jepsen history in EDN, Elle's input",
+    };
+  const model = (args.model as ModelName | undefined) ?? (args.format === 'kv-edn' ? 'kv' : 'register');
+  return { runs: [{ label: 'history', kind: 'kv', model, history: history as History }], about: `Porcupine's ${args.format} format` };
 }
 
 type Outcome = 'pass' | 'fail' | 'unknown';

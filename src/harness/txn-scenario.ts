@@ -39,8 +39,6 @@ import type { NatsConfig } from '../cluster/validate-nats.js';
  * heals and every client must commit again (liveness). The history, in Elle's shape, is
  * checked for strict serializability with `checkTransactions` (list-append).
  */
-export { TXN_CHECK_COMMITS, TXN_COMMITS, type TxnCommit } from './txn-commits.js';
-
 export interface TxnScenarioOptions {
   seed: number;
   commit: TxnCommit;

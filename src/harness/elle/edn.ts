@@ -36,7 +36,10 @@ class Reader {
     throw new ValidationError(`line ${this.line()}`, `${what} (EDN)`);
   }
 
-  /** Skips whitespace, commas and comments; true if a form follows. */
+  /**
+   * Skips whitespace, commas, comments and discarded forms (`#_` and the form after it, which
+   * may be the last of a collection); true if a form follows.
+   */
   more(): boolean {
     for (;;) {
       const c = this.text[this.pos];
@@ -44,7 +47,10 @@ class Reader {
       if (c === ';') {
         while (this.pos < this.text.length && this.text[this.pos] !== '\n') this.pos++;
       } else if (c === ',' || /\s/.test(c)) this.pos++;
-      else return true;
+      else if (c === '#' && this.text[this.pos + 1] === '_') {
+        this.pos += 2;
+        this.read();
+      } else return true;
     }
   }
 
@@ -70,11 +76,6 @@ class Reader {
         if (next === '{') {
           this.pos += 2;
           return this.seq('}');
-        }
-        if (next === '_') {
-          this.pos += 2;
-          this.read();
-          return this.read();
         }
         this.pos++;
         this.token(); // the tag

@@ -201,7 +201,7 @@ test('list-append G1b: a read ends in an intermediate append', (t) => {
   t.deepEqual(types(r), ['G1b']);
 });
 
-test('list-append: one append no read shows comes after the longest read (as Elle extends the order); two, or a failed one, add nothing', (t) => {
+test('list-append: appends no read shows come after the longest read (as Elle orders them), in whatever order; a failed one adds nothing', (t) => {
   // Appended once, read only empty after the append completed: [] then [1], a stale read.
   const once = h()
     .txn(1, [['append', 'x', 1]])
@@ -219,19 +219,75 @@ test('list-append: one append no read shows comes after the longest read (as Ell
     r.anomalies[0]!.cycle!.find((e) => e.kind === 'rw'),
     { from: 5, to: 3, kind: 'rw', key: 'x' },
   );
-  // Two appends no read shows: which came first is not known, so no rw edge (a miss, not a false alarm).
+  // Two appends no read shows: which came first is not known, but both came after 1, so the read
+  // [1] precedes both (it missed 2, appended before it was invoked).
   const two = h()
     .txn(1, [['append', 'x', 1]])
     .txn(2, [['append', 'x', 2]])
     .txn(4, [['append', 'x', 3]])
     .txn(3, [['r', 'x', [1]]]);
-  t.true(check(two, 'list-append', 'strict-serializable').ok);
+  const r2 = check(two, 'list-append', 'strict-serializable');
+  t.deepEqual(types(r2), ['G-single-realtime']);
+  const rw = r2.anomalies[0]!.cycle!.find((e) => e.kind === 'rw')!;
+  t.deepEqual([rw.from, rw.key], [7, 'x']);
+  t.true(rw.to === 3 || rw.to === 5, `to the appender of 2 or of 3, not ${rw.to}`);
+  t.true(check(two, 'list-append').ok, 'serializable: the read goes first');
   // A failed append never happened: nothing comes after 1.
   const failed = h()
     .txn(1, [['append', 'x', 1]])
     .txn(2, [['append', 'x', 2]], 'fail')
     .txn(3, [['r', 'x', [1]]]);
   t.true(check(failed, 'list-append', 'strict-serializable').ok);
+});
+
+test('list-append: each of several appends no read shows gets its ww and rw edges (as Elle expects in its unobserved-write and lost-update tests)', (t) => {
+  // Three concurrent transactions append 1, 2, 3 to both x and y; x is read [1, 2], y only [2]:
+  // 1 came before 2 on x and after it on y (G0), and the read of y missed 1 (G-single).
+  const both = h();
+  for (const v of [1, 2, 3]) {
+    both.invoke(v, [
+      ['append', 'x', v],
+      ['append', 'y', v],
+    ]);
+  }
+  for (const v of [1, 2, 3]) {
+    both.complete(v, 'ok', [
+      ['append', 'x', v],
+      ['append', 'y', v],
+    ]);
+  }
+  both.txn(4, [['r', 'x', [1, 2]]]).txn(5, [['r', 'y', [2]]]);
+  for (const consistency of ['read-uncommitted', 'serializable'] as const) {
+    const r = check(both, 'list-append', consistency);
+    t.deepEqual(types(r), consistency === 'serializable' ? ['G-single', 'G0'] : ['G0']);
+    const g0 = r.anomalies.find((a) => a.type === 'G0')!.cycle!;
+    t.deepEqual(g0.map((e) => `${e.from}->${e.to} ${e.kind} ${String(e.key)}`).sort(), ['3->4 ww x', '4->3 ww y']);
+  }
+  // Lost update: two transactions read [0] and append, neither append ever read: each read
+  // precedes the other's append, G2 at serializable.
+  const lost = h()
+    .txn(1, [['append', 'x', 0]])
+    .txn(2, [
+      ['r', 'x', [0]],
+      ['append', 'x', 1],
+    ])
+    .txn(3, [
+      ['r', 'x', [0]],
+      ['append', 'x', 2],
+    ]);
+  const r = check(lost, 'list-append');
+  t.deepEqual(types(r), ['G2']);
+  t.deepEqual(r.anomalies[0]!.cycle!.map((e) => `${e.from}->${e.to} ${e.kind}`).sort(), ['3->5 rw', '5->3 rw']);
+  // An append no read shows, by a transaction whose earlier append is not the last element read:
+  // 2 came after 3, between the two appends of T1 (G0), and the read [1, 3] missed it.
+  const split = h()
+    .txn(1, [
+      ['append', 'x', 1],
+      ['append', 'x', 2],
+    ])
+    .txn(2, [['append', 'x', 3]])
+    .txn(3, [['r', 'x', [1, 3]]]);
+  t.deepEqual(types(check(split, 'list-append', 'read-uncommitted')), ['G0']);
 });
 
 test('list-append incompatible-order: two reads that are not prefixes of one another', (t) => {

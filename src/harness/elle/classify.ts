@@ -279,7 +279,7 @@ export function explainCycle(g: DepGraph, cycle: readonly number[], type: string
         return `${from} < ${to} (wr): ${to} read ${model === 'list-append' ? `a list of key ${key} ending in` : `key ${key} =`} ${show(a)}, which ${from} ${wrote}`;
       case RW:
         return model === 'list-append'
-          ? `${from} < ${to} (rw): ${from} read key ${key} ${a === null ? 'empty' : `up to ${show(a)}`}, without ${show(b)}, which ${to} appended next`
+          ? `${from} < ${to} (rw): ${from} read key ${key} ${a === null ? 'empty' : `up to ${show(a)}`}, without ${show(b)}, which ${to} appended later`
           : `${from} < ${to} (rw): ${from} read key ${key} = ${show(a)}, and ${to} wrote ${show(b)}, a later version`;
       default:
         return `${from} < ${to} (rt): ${from} completed before ${to} was invoked`;

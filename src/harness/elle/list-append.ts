@@ -8,6 +8,9 @@
  *   wr  T1 -> T2  T2's first read of the key ends with T1's (last) append;
  *   rw  T1 -> T2  T1's first read of the key has n elements and T2 appended element n+1.
  *
+ * An append no read shows came after the order's last element: ww from its writer, and rw
+ * from the reads of the whole order.
+ *
  * Only a transaction's external reads (the first read of a key, before it appends to it) give
  * wr and rw edges; later reads must agree with what it read and appended before ('internal').
  * One pass over the micro-ops indexes the appends and reads, one pass per key derives the
@@ -178,29 +181,7 @@ function analyzeKey(ks: KeyState, status: Int8Array, index: number[], edges: Ret
   if (ks.longest === undefined) return; // appended, never read: nothing is known of its order
   const key = ks.key;
   const writers = ks.writers;
-  // One append (of a transaction that did not fail) that no read shows comes after every element
-  // the longest read shows, if it happened at all: lists only grow, and a read that shows an
-  // element shows everything appended before it. So it extends the version order by one (Elle
-  // infers [] then [v] for a key appended once, values-from-single-appends; this is the same
-  // argument after any longest read), and the reads of the whole longest list get their rw edge
-  // to its appender. An appender of
-  // unknown outcome that never happened has no observed effect, so no edge out of it and no
-  // cycle through it. With two or more such appends their order is not known: nothing added.
-  let order = ks.longest;
-  if (writers.size > order.length) {
-    const shown = new Set(order);
-    let extra: TxnValue | undefined;
-    let count = 0;
-    for (const [v, code] of writers) {
-      if (shown.has(v) || status[code >> 1] === TXN_FAIL) continue;
-      extra = v;
-      if (++count > 1) break;
-    }
-    // Not when its transaction shows in the order already (it appended before): a read that ends
-    // in its earlier append is the intermediate read reported as G1b, not also a G-single.
-    const by = count === 1 ? (writers.get(extra!) as number) >> 1 : -1;
-    if (by >= 0 && !order.some((v) => (writers.get(v) ?? -2) >> 1 === by)) order = [...order, extra!];
-  }
+  const order = ks.longest;
   const writerOf = (v: TxnValue): number => {
     const w = writers.get(v);
     return w === undefined ? NO_WRITER : w >> 1;
@@ -214,6 +195,31 @@ function analyzeKey(ks: KeyState, status: Int8Array, index: number[], edges: Ret
       badAt = p;
       break;
     }
+  }
+
+  // Appends (of transactions that did not fail) that no read shows come after every element the
+  // longest read shows, if they happened at all: lists only grow, and a read that shows an element
+  // shows everything appended before it. Their order among themselves is not known, but each
+  // follows the order's last element: a ww edge from its writer, and an rw edge from every read
+  // that shows the whole order (Elle links an append it never saw read to the element last read
+  // the same way, previously-appended-element). An appender of unknown outcome that never
+  // happened has no observed effect, so no edge out of it and no cycle through it. Not the
+  // writer of the last element itself: a read that ends in its earlier append is the
+  // intermediate read reported as G1b, not also a G-single.
+  const unshown: TxnValue[] = [];
+  if (writers.size > order.length || dupAt >= 0 || badAt >= 0) {
+    const shown = new Set(order);
+    for (const [v, code] of writers) if (!shown.has(v) && status[code >> 1] !== TXN_FAIL) unshown.push(v);
+  }
+  let lastW = NO_WRITER;
+  for (let p = order.length - 1; p >= 0 && lastW === NO_WRITER; p--) {
+    const w = writerOf(order[p]!);
+    if (w !== NO_WRITER && status[w] !== TXN_FAIL) lastW = w;
+  }
+  if (unshown.length > 0 && lastW !== NO_WRITER) {
+    let keep = 0;
+    for (const v of unshown) if (writerOf(v) !== lastW) unshown[keep++] = v;
+    unshown.length = keep;
   }
 
   // Where elements of failed or unknown writers sit in the order: the first valid position at or after each.
@@ -295,10 +301,17 @@ function analyzeKey(ks: KeyState, status: Int8Array, index: number[], edges: Ret
     // rw: the writer of the next element in the version order (the next one with a committed
     // or indeterminate writer).
     const at = nextValid === undefined ? list.length : nextValid[list.length]!;
+    const read = list.length > 0 ? list[list.length - 1]! : null;
     if (prefix && at >= 0 && at < order.length) {
       const next = order[at]!;
       const w = writerOf(next);
-      if (w !== t) pushEdge(edges, t, w, RW, key, list.length > 0 ? list[list.length - 1]! : null, next);
+      if (w !== t) pushEdge(edges, t, w, RW, key, read, next);
+    } else if (prefix) {
+      // It shows the whole order: every unshown append came after it.
+      for (const v of unshown) {
+        const w = writerOf(v);
+        if (w !== t) pushEdge(edges, t, w, RW, key, read, v);
+      }
     }
   }
   // ww: consecutive elements of the version order, passing over those of failed or unknown
@@ -313,4 +326,5 @@ function analyzeKey(ks: KeyState, status: Int8Array, index: number[], edges: Ret
     prevW = w;
     prevV = v;
   }
+  if (prevW !== NO_WRITER) for (const v of unshown) pushEdge(edges, prevW, writerOf(v), WW, key, prevV, v);
 }

@@ -348,6 +348,20 @@ test('list-append internal: a transaction does not see its own append', (t) => {
     'list-append',
   );
   t.deepEqual(types(r3), ['internal'], 'a read of its own later append');
+  // A later read that shows an element the transaction appends only afterwards (Elle's future
+  // read, which its test expects found here): it appended 1, read [0, 1], then appended 0.
+  const r4 = check(
+    h().txn(1, [
+      ['append', 'x', 1],
+      ['r', 'x', [0, 1]],
+      ['append', 'x', 0],
+      ['append', 'x', 3],
+    ]),
+    'list-append',
+    'read-uncommitted',
+  );
+  t.deepEqual(types(r4), ['internal']);
+  t.regex(r4.anomalies[0]!.explanation, /read \[0 1\] from key "x" before it appended 0 itself \(micro-op 2\)/);
 });
 
 test('list-append garbage-read: a read of a value nobody appended', (t) => {

@@ -50,6 +50,8 @@ interface KeyState {
   /** The list it knows the key holds (after a read), or undefined. */
   curKnown: TxnValue[] | undefined;
   curKnownShared: boolean;
+  /** Its last committed read of the key, or undefined. */
+  curRead: TxnValue[] | undefined;
 }
 
 const NO_WRITER = -1;
@@ -80,6 +82,7 @@ export function analyzeListAppend(views: readonly TxnView[], txnCount: number): 
           curAppendCount: 0,
           curKnown: undefined,
           curKnownShared: false,
+          curRead: undefined,
         };
         keys.set(key, ks);
       }
@@ -87,12 +90,21 @@ export function analyzeListAppend(views: readonly TxnView[], txnCount: number): 
         ks.cur = view.id;
         ks.curAppendCount = 0;
         ks.curKnown = undefined;
+        ks.curRead = undefined;
       }
       if (mop[0] === 'append') {
         const value = mop[2];
         const seen = ks.writers.get(value);
         if (seen !== undefined)
           return notUnique({ edges, anomalies, keys: keys.size }, view, j, key, value, index[seen >> 1] as number, 'appended to', 'list-append');
+        // A read of an element the transaction appends only now (Elle's future read).
+        if (ks.curRead !== undefined && ks.curRead.includes(value)) {
+          anomalies.push({
+            type: 'internal',
+            txns: [view.id],
+            explanation: `the transaction at index ${view.index} read ${show(ks.curRead)} from key ${show(key)} before it appended ${show(value)} itself (micro-op ${j})`,
+          });
+        }
         const n = ks.curAppendCount;
         if (n > 0) {
           const prev = ks.curAppends[n - 1]!;
@@ -133,6 +145,7 @@ export function analyzeListAppend(views: readonly TxnView[], txnCount: number): 
         }
         ks.curKnown = list;
         ks.curKnownShared = true;
+        ks.curRead = list;
         ks.readTxns.push(view.id * 2 + (first ? 1 : 0));
         ks.readLists.push(list);
         if (ks.longest === undefined || list.length > ks.longest.length) {
@@ -280,13 +293,8 @@ function analyzeKey(ks: KeyState, status: Int8Array, index: number[], edges: Ret
       const code = writers.get(last);
       if (code !== undefined) {
         const w = code >> 1;
-        if (w === t) {
-          anomalies.push({
-            type: 'internal',
-            txns: [t],
-            explanation: `the transaction at index ${index[t] as number} read ${show(list)} from key ${show(key)} before it appended ${show(last)} itself`,
-          });
-        } else if (status[w] !== TXN_FAIL) {
+        // w === t: a read of its own later append, reported as internal where it appends.
+        if (w !== t && status[w] !== TXN_FAIL) {
           if ((code & 1) === 1) {
             anomalies.push({
               type: 'G1b',

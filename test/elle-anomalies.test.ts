@@ -264,7 +264,7 @@ test('list-append: each of several appends no read shows gets its ww and rw edge
     t.deepEqual(g0.map((e) => `${e.from}->${e.to} ${e.kind} ${String(e.key)}`).sort(), ['3->4 ww x', '4->3 ww y']);
   }
   // Lost update: two transactions read [0] and append, neither append ever read: each read
-  // precedes the other's append, G2 at serializable.
+  // precedes the other's append, G2 at serializable; and the lost update itself.
   const lost = h()
     .txn(1, [['append', 'x', 0]])
     .txn(2, [
@@ -276,8 +276,14 @@ test('list-append: each of several appends no read shows gets its ww and rw edge
       ['append', 'x', 2],
     ]);
   const r = check(lost, 'list-append');
-  t.deepEqual(types(r), ['G2']);
-  t.deepEqual(r.anomalies[0]!.cycle!.map((e) => `${e.from}->${e.to} ${e.kind}`).sort(), ['3->5 rw', '5->3 rw']);
+  t.deepEqual(types(r), ['G2', 'lost-update']);
+  t.deepEqual(
+    r.anomalies
+      .find((a) => a.type === 'G2')!
+      .cycle!.map((e) => `${e.from}->${e.to} ${e.kind}`)
+      .sort(),
+    ['3->5 rw', '5->3 rw'],
+  );
   // An append no read shows, by a transaction whose earlier append is not the last element read:
   // 2 came after 3, between the two appends of T1 (G0), and the read [1, 3] missed it.
   const split = h()
@@ -694,6 +700,28 @@ test('each consistency level reports the phenomena it proscribes and passes the 
       'strict-serializable',
     ],
     [
+      'lost-update (two transactions read [0] and append)',
+      h()
+        .txn(1, [['append', 'x', 0]])
+        .invoke(2, [
+          ['r', 'x', null],
+          ['append', 'x', 1],
+        ])
+        .invoke(3, [
+          ['r', 'x', null],
+          ['append', 'x', 2],
+        ])
+        .complete(2, 'ok', [
+          ['r', 'x', [0]],
+          ['append', 'x', 1],
+        ])
+        .complete(3, 'ok', [
+          ['r', 'x', [0]],
+          ['append', 'x', 2],
+        ]),
+      'snapshot-isolation',
+    ],
+    [
       'duplicate-elements (a read holds an element twice)',
       h()
         .txn(1, [['append', 'x', 1]])
@@ -718,4 +746,81 @@ test('each consistency level reports the phenomena it proscribes and passes the 
   t.deepEqual(types(check(both, 'list-append', 'serializable')), ['G-single', 'G2']);
   t.deepEqual(types(check(both, 'list-append', 'snapshot-isolation')), ['G-single']);
   t.deepEqual(types(check(both, 'list-append', 'read-committed')), []);
+});
+
+test('lost update: committed transactions that read one version of a key and then wrote it, in both models; not when one did not commit, read another version or only read', (t) => {
+  // list-append: both read [0] and append; the second to commit went over a stale version.
+  const la = (second: 'ok' | 'info', read2: number[]) =>
+    h()
+      .txn(1, [['append', 'x', 0]])
+      .invoke(2, [
+        ['r', 'x', null],
+        ['append', 'x', 1],
+      ])
+      .invoke(3, [
+        ['r', 'x', null],
+        ['append', 'x', 2],
+      ])
+      .complete(2, 'ok', [
+        ['r', 'x', [0]],
+        ['append', 'x', 1],
+      ])
+      .complete(3, second, [
+        ['r', 'x', read2],
+        ['append', 'x', 2],
+      ]);
+  const r = check(la('ok', [0]), 'list-append', 'snapshot-isolation');
+  t.deepEqual(types(r), ['lost-update']);
+  t.deepEqual(
+    r.anomalies[0]!.ops.map((o) => o.index),
+    [4, 5],
+  );
+  t.regex(r.anomalies[0]!.explanation, /^the transactions at index 4, 5 each read a list ending in 0 from key "x" and then wrote the key/);
+  t.true(check(la('ok', [0]), 'list-append', 'read-committed').ok, 'read committed allows a lost update');
+  t.true(check(la('info', [0]), 'list-append', 'snapshot-isolation').ok, 'a transaction of unknown outcome may not have committed');
+  t.true(check(la('ok', [0, 1]), 'list-append', 'strict-serializable').ok, 'the second read the first one: no update lost');
+  const readOnly = h()
+    .txn(1, [['append', 'x', 0]])
+    .txn(2, [['r', 'x', [0]]])
+    .txn(3, [
+      ['r', 'x', [0]],
+      ['append', 'x', 1],
+    ]);
+  t.true(check(readOnly, 'list-append', 'snapshot-isolation').ok, 'one writer among the readers of [0]');
+  // rw-register: both read the initial state (null), or both read 1, and then wrote.
+  const initial = h()
+    .txn(1, [
+      ['r', 'x', null],
+      ['w', 'x', 1],
+    ])
+    .txn(2, [
+      ['r', 'x', null],
+      ['w', 'x', 2],
+    ]);
+  const ri = check(initial, 'rw-register', 'snapshot-isolation');
+  t.deepEqual(types(ri), ['lost-update']);
+  t.regex(ri.anomalies[0]!.explanation, /each read null from key "x"/);
+  const one = h()
+    .txn(1, [['w', 'x', 1]])
+    .txn(2, [
+      ['r', 'x', 1],
+      ['w', 'x', 2],
+    ])
+    .txn(3, [
+      ['r', 'x', 1],
+      ['w', 'x', 3],
+    ]);
+  t.deepEqual(types(check(one, 'rw-register', 'snapshot-isolation')), ['lost-update']);
+  t.deepEqual(types(check(one, 'rw-register', 'serializable')), ['G2', 'lost-update']);
+  const chained = h()
+    .txn(1, [['w', 'x', 1]])
+    .txn(2, [
+      ['r', 'x', 1],
+      ['w', 'x', 2],
+    ])
+    .txn(3, [
+      ['r', 'x', 2],
+      ['w', 'x', 3],
+    ]);
+  t.true(check(chained, 'rw-register', 'strict-serializable').ok, 'each read the one before it: no update lost');
 });

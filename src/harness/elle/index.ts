@@ -143,7 +143,7 @@ function splitByKey(views: readonly TxnView[], count: number): TxnView[][] {
   return groups.filter((g) => g.length > 0);
 }
 
-const LOCAL_ORDER = ['G1a', 'G1b', 'internal', 'garbage-read', 'incompatible-order', 'duplicate-elements'];
+const LOCAL_ORDER = ['G1a', 'G1b', 'lost-update', 'internal', 'garbage-read', 'incompatible-order', 'duplicate-elements'];
 
 /**
  * The weakest level that proscribes each phenomenon (its `-realtime` form counts as it): a
@@ -160,6 +160,7 @@ const WEAKEST_PROSCRIBING: Readonly<Record<string, TxnConsistency>> = {
   'G-single': 'snapshot-isolation',
   G2: 'serializable',
   'G-nonadjacent': 'snapshot-isolation',
+  'lost-update': 'snapshot-isolation',
 };
 
 function proscribed(type: string, consistency: TxnConsistency): boolean {

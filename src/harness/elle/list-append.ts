@@ -31,7 +31,7 @@ import {
   type TxnValue,
   type TxnView,
 } from './types.js';
-import { notUnique, txnTables } from './per-key.js';
+import { INITIAL, lostUpdates, notUnique, txnTables, type Version } from './per-key.js';
 
 interface KeyState {
   key: TxnKey;
@@ -42,6 +42,8 @@ interface KeyState {
   readLists: TxnValue[][];
   longest: TxnValue[] | undefined;
   longestTxn: number;
+  /** Committed transactions that read the key and then appended to it: [the read's last element or INITIAL, txn]. */
+  follows: Array<[Version, number]>;
   // The transaction being indexed, and what it did to this key so far.
   cur: number;
   /** Its appends to the key: curAppends[0 .. curAppendCount - 1] (the array is reused). */
@@ -77,6 +79,7 @@ export function analyzeListAppend(views: readonly TxnView[], txnCount: number): 
           readLists: [],
           longest: undefined,
           longestTxn: -1,
+          follows: [],
           cur: -1,
           curAppends: [],
           curAppendCount: 0,
@@ -106,6 +109,7 @@ export function analyzeListAppend(views: readonly TxnView[], txnCount: number): 
           });
         }
         const n = ks.curAppendCount;
+        if (n === 0 && ok && ks.curRead !== undefined) ks.follows.push([ks.curRead.length > 0 ? ks.curRead[ks.curRead.length - 1]! : INITIAL, view.id]);
         if (n > 0) {
           const prev = ks.curAppends[n - 1]!;
           ks.writers.set(prev, (ks.writers.get(prev) as number) | 1);
@@ -156,7 +160,10 @@ export function analyzeListAppend(views: readonly TxnView[], txnCount: number): 
     }
   }
 
-  for (const ks of keys.values()) analyzeKey(ks, status, index, edges, anomalies);
+  for (const ks of keys.values()) {
+    analyzeKey(ks, status, index, edges, anomalies);
+    lostUpdates(ks.key, ks.follows, index, (v) => (v === INITIAL ? '[]' : `a list ending in ${show(v)}`), anomalies);
+  }
   return { edges, anomalies, keys: keys.size };
 }
 

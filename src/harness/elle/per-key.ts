@@ -1,9 +1,13 @@
 /**
  * What the two per-key analyses (list-append.ts, rw-register.ts) do alike before their models
- * part ways: index the transactions by id, and stop on a value written to a key twice (both
- * name a value's writer by the value alone, so it must be unique per key).
+ * part ways: index the transactions by id, stop on a value written to a key twice (both name a
+ * value's writer by the value alone, so it must be unique per key), and find lost updates.
  */
-import { fieldOf, show, type KeyAnalysis, type TxnKey, type TxnValue, type TxnView } from './types.js';
+import { fieldOf, show, type KeyAnalysis, type LocalAnomaly, type TxnKey, type TxnValue, type TxnView } from './types.js';
+
+/** Stands for the initial state (a read of null, or of the empty list) in maps of versions. */
+export const INITIAL = Symbol('initial');
+export type Version = TxnValue | typeof INITIAL;
 
 /** Each transaction's status and history index, by id (`txnCount` dense ids). */
 export function txnTables(views: readonly TxnView[], txnCount: number): { status: Int8Array; index: number[] } {
@@ -38,4 +42,37 @@ export function notUnique(
       message: `value ${show(value)} is ${wrote} key ${show(key)} more than once (also by the transaction at index ${otherIndex}); ${model} needs unique values per key`,
     },
   };
+}
+
+/**
+ * Lost updates (Elle's lost-update): two or more committed transactions that each read the same
+ * version of `key` and then wrote the key. Whichever committed second wrote over a version
+ * that was no longer the latest without seeing the other's write; snapshot isolation's
+ * first-committer-wins forbids it. A cycle shows it too (two rw edges, a G2) wherever both
+ * writes are ordered, but snapshot isolation allows G2, so it is looked for by itself.
+ * `follows`: [version read, transaction] of committed read-then-write transactions, in
+ * history order; `read` words a version.
+ */
+export function lostUpdates(
+  key: TxnKey,
+  follows: ReadonlyArray<readonly [Version, number]>,
+  index: readonly number[],
+  read: (v: Version) => string,
+  anomalies: LocalAnomaly[],
+): void {
+  if (follows.length < 2) return;
+  const byVersion = new Map<Version, number[]>();
+  for (const [v, t] of follows) {
+    const txns = byVersion.get(v);
+    if (txns === undefined) byVersion.set(v, [t]);
+    else if (txns[txns.length - 1] !== t) txns.push(t);
+  }
+  for (const [v, txns] of byVersion) {
+    if (txns.length < 2) continue;
+    anomalies.push({
+      type: 'lost-update',
+      txns: txns.slice().sort((a, b) => a - b),
+      explanation: `the transactions at index ${txns.map((t) => index[t] as number).join(', ')} each read ${read(v)} from key ${show(key)} and then wrote the key: all but one of the writes went over a version that was no longer the latest (lost update)`,
+    });
+  }
 }

@@ -30,11 +30,7 @@ import {
   type TxnValue,
   type TxnView,
 } from './types.js';
-import { notUnique, txnTables } from './per-key.js';
-
-/** Stands for null (the initial state) in maps of values. */
-const INITIAL = Symbol('initial');
-type Version = TxnValue | typeof INITIAL;
+import { INITIAL, lostUpdates, notUnique, txnTables, type Version } from './per-key.js';
 
 interface KeyState {
   key: TxnKey;
@@ -139,6 +135,7 @@ export function analyzeRwRegister(views: readonly TxnView[], txnCount: number, r
 
   for (const ks of keys.values()) {
     analyzeKey(ks, status, index, edges, anomalies);
+    lostUpdates(ks.key, ks.follows, index, (v) => show(v === INITIAL ? null : v), anomalies);
     if (invokeAt !== undefined && completeAt !== undefined) realtimeOrder(ks, status, invokeAt, completeAt, edges);
   }
   return { edges, anomalies, keys: keys.size };

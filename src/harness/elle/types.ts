@@ -32,7 +32,8 @@ export type TxnModel = 'list-append' | 'rw-register';
 /**
  * The isolation level a history is checked against, weakest first (Adya's, as Elle names them).
  * Each proscribes the phenomena of those before it and more: read-uncommitted G0;
- * read-committed G1a, G1b, G1c; snapshot-isolation G-single; serializable G2;
+ * read-committed G1a, G1b, G1c; snapshot-isolation G-single, G-nonadjacent and lost-update;
+ * serializable G2;
  * strict-serializable the same with real-time edges. Internal, garbage-read,
  * incompatible-order and duplicate-elements are reported at every level.
  */
@@ -57,9 +58,10 @@ export interface CycleEdge {
 
 export interface Anomaly {
   /**
-   * G0, G1a, G1b, G1c, G-single, G2 (and G0-realtime ... G2-realtime when the cycle needs a
-   * real-time edge), incompatible-order, duplicate-elements, internal (a transaction that does
-   * not see its own earlier reads and writes) or garbage-read (a value nobody wrote).
+   * G0, G1a, G1b, G1c, G-single, G-nonadjacent, G2 (and G0-realtime ... G2-realtime when the
+   * cycle needs a real-time edge), lost-update (committed transactions that read one version of
+   * a key and each wrote it), incompatible-order, duplicate-elements, internal (a transaction
+   * that does not see its own earlier reads and writes) or garbage-read (a value nobody wrote).
    */
   type: string;
   /** For cycle anomalies: the cycle, its last edge ending where its first starts. */

@@ -52,6 +52,12 @@ test('meridian host: missing values, unknown or repeated flags, bad URLs, a bad 
         /^--data-dir needs a directory, or a path where one can be created \(ENOTDIR creating it\), got /,
       ],
     ];
+    // Under /proc mkdir says ENOENT below a folder that exists: Node's recursive mkdir looped there forever, the host hung at full CPU.
+    if (existsSync('/proc/self'))
+      cases.push([
+        ['--nats', url, '--cluster', 'shop', '--data-dir', '/proc/meridian-none/logs'],
+        '--data-dir needs a directory, or a path where one can be created (ENOENT creating it), got "/proc/meridian-none/logs"',
+      ]);
     for (const [args, message] of cases) {
       const r = await host(args);
       t.is(r.code, 2, args.join(' '));

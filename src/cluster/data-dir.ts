@@ -1,5 +1,25 @@
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, lstatSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
+
+/**
+ * mkdir -p, a folder at a time from the nearest one that exists. Not mkdirSync's `recursive`:
+ * where mkdir says ENOENT under a folder that exists (`/proc/x`), Node's recursive mkdir makes
+ * the parent (EEXIST) and tries the child again, forever, at full CPU.
+ */
+function makeDirs(dir: string): void {
+  // lstat: a dangling link is there (mkdir under it says ENOENT, as the recursive mkdir did).
+  const missing: string[] = [resolve(dir)];
+  for (let at = dirname(missing[0]!); lstatSync(at, { throwIfNoEntry: false }) === undefined && dirname(at) !== at; at = dirname(at)) missing.push(at);
+  for (const at of missing.reverse()) {
+    try {
+      mkdirSync(at);
+    } catch (error) {
+      // Made meanwhile by someone else: as good.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(at, { throwIfNoEntry: false })?.isDirectory()) throw error;
+    }
+  }
+}
 
 /**
  * `dataDir` made if missing, or a ConfigError naming it: a path that is a file, or under one,
@@ -14,7 +34,7 @@ export function checkDataDir(dir: string): void {
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     try {
-      mkdirSync(dir, { recursive: true });
+      makeDirs(dir);
     } catch (made) {
       throw new ConfigError('dataDir', `${allowed} (${(made as NodeJS.ErrnoException).code ?? (made as Error).message} creating it)`, dir);
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /** `meridian demo | bench | check | verify | host`. */
 import type { DemoOptions } from './cli/demo.js';
-import { REPLICATION_MODES, SEED_MAX, type ReplicationMode } from './cluster/config.js';
+import { REPLICATION_MODES, SEED_MAX } from './cluster/config.js';
+import { FlagError, once, oneOf } from './cli/flags.js';
 
 /** The shortest demo: each of its three phases about 100 ms. */
 const DEMO_DURATION_MS_MIN = 300;
@@ -24,7 +25,7 @@ function fail(message: string): never {
 function intFlag(value: string | undefined, flag: string, min: number, max: number): number {
   const n = Number(value);
   if (value === undefined || value.trim() === '' || !Number.isInteger(n) || n < min || n > max)
-    fail(`${flag} needs an integer from ${min} to ${max}, got ${JSON.stringify(value ?? null)}`);
+    throw new FlagError(`${flag} needs an integer from ${min} to ${max}, got ${JSON.stringify(value ?? null)}`);
   return n;
 }
 
@@ -34,14 +35,29 @@ async function demo(args: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
+  let options: Partial<DemoOptions>;
+  try {
+    options = parseDemoArgs(args);
+  } catch (error) {
+    if (!(error instanceof FlagError)) throw error;
+    fail(error.message);
+  }
+  // Loaded once the flags are good: a bad flag exits without loading the cluster's modules.
+  const { runDemo } = await import('./cli/demo.js');
+  await runDemo(options);
+}
+
+/** The demo's flags, or a FlagError naming the bad one. */
+function parseDemoArgs(args: readonly string[]): Partial<DemoOptions> {
   const options: Partial<DemoOptions> = {};
+  const given = new Map<string, string | undefined>();
   for (let i = 0; i < args.length; i++) {
     const flag = args[i]!;
     const value = args[i + 1];
+    once(given, flag, value);
     switch (flag) {
       case '--transport':
-        if (value !== 'threads' && value !== 'sim') fail(`--transport takes threads or sim, got ${JSON.stringify(value)}`);
-        options.transport = value;
+        options.transport = oneOf(value, flag, ['threads', 'sim'] as const);
         i++;
         break;
       case '--seed':
@@ -53,17 +69,14 @@ async function demo(args: string[]): Promise<void> {
         i++;
         break;
       case '--replication':
-        if (!REPLICATION_MODES.includes(value as ReplicationMode)) fail(`--replication takes ${REPLICATION_MODES.join(', ')}, got ${JSON.stringify(value)}`);
-        options.replication = value as ReplicationMode;
+        options.replication = oneOf(value, flag, REPLICATION_MODES);
         i++;
         break;
       default:
-        fail(`unknown demo option ${JSON.stringify(flag)}`);
+        throw new FlagError(`unknown demo option ${JSON.stringify(flag)}`);
     }
   }
-  // Loaded once the flags are good: a bad flag exits without loading the cluster's modules.
-  const { runDemo } = await import('./cli/demo.js');
-  await runDemo(options);
+  return options;
 }
 
 async function main(): Promise<void> {

@@ -773,6 +773,11 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seed', '3', '--workers', '2'], /--workers applies to --seeds/],
     [['--seed'], /--seed needs an integer/],
     [['--frobnicate'], /unknown check option "--frobnicate"/],
+    // A repeated flag kept its last value: other seeds than the first asked for, a --json file not written.
+    [['--seeds', '2', '--seeds', '3'], /--seeds given twice \("2" and "3"\): give it once/],
+    [['--seed', '1', '--seed', '2'], /--seed given twice \("1" and "2"\): give it once/],
+    [['--seeds', '2', '--json', 'a.json', '--json', 'b.json'], /--json given twice \("a\.json" and "b\.json"\): give it once/],
+    [['--seeds', '2', '--mode', 'active', '--mode', 'passive'], /--mode given twice \("active" and "passive"\): give it once/],
     [[], /give --seeds N .* or --seed S/],
   ];
   for (const [argv, pattern] of cases) {
@@ -798,6 +803,10 @@ test.serial('demo: an integer flag out of its bounds names the flag and exits 2,
     // 1e12 ms ran a demo of 31 years (on threads each phase's timer overflowed to 1 ms).
     [['--duration-ms', '1e12'], /--duration-ms needs an integer from 300 to 3600000, got "1e12"/],
     [['--duration-ms', '299'], /--duration-ms needs an integer from 300 to 3600000, got "299"/],
+    // A repeated flag kept its last value (here the --transport sim every case starts with).
+    [['--transport', 'threads'], /--transport given twice \("sim" and "threads"\): give it once/],
+    // A missing choice said "got undefined".
+    [['--replication'], /--replication takes none, passive, active, hybrid, got null/],
   ];
   await Promise.all(
     cases.map(async ([flags, pattern]) => {

@@ -183,6 +183,9 @@ test(
       [[txn, '--frob'], /unknown verify option "--frob"/],
       [[txn, '--model', 'graph'], /--model takes register, kv, list-append, rw-register, got "graph"/],
       [[txn, '--format'], /--format takes json, elle-edn, jepsen-etcd, kv-edn, got null/],
+      // A repeated flag kept its last value: the file read as kv-edn, the json asked for ignored.
+      [[txn, '--format', 'json', '--format', 'kv-edn'], /--format given twice \("json" and "kv-edn"\): give it once/],
+      [[txn, '--model', 'list-append', '--model', 'rw-register'], /--model given twice \("list-append" and "rw-register"\): give it once/],
       [[join(dir, 'none.json')], /none\.json: cannot read it \(ENOENT\)/],
       [[write('broken.json', '{')], /broken\.json: not JSON/],
       [[write('object.json', '{"a":1}')], /object\.json: expected a JSON array of history operations or a meridian check --history document/],

@@ -42,7 +42,7 @@ import { natsServersFlag } from './nats-flag.js';
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
 import { unwritableReason } from './output-file.js';
 import { count, formatViolation } from './format.js';
-import { FlagError, oneOf } from './flags.js';
+import { FlagError, once, oneOf } from './flags.js';
 import {
   drawShape,
   LIMITS_CHOICES,
@@ -210,9 +210,12 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   const args: CheckArgs = { mode: 'active', modeGiven: false, schedule: 'targeted', trace: false, shrink: false, workload: 'kv' };
   let unsafe: string | undefined;
   let nemesisGiven = false;
+  // A flag with a value, given twice: refused (the last one won silently).
+  const given = new Map<string, string | undefined>();
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = argv[i + 1];
+    if (flag !== '--shrink' && flag !== '--trace') once(given, flag, value);
     const int = INT_FLAGS.get(flag);
     if (int !== undefined) {
       args[int[0]] = intFlag(value, flag, int[1], int[2]);

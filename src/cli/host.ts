@@ -12,7 +12,7 @@ import { ConfigError } from '../core/errors.js';
 import { checkDataDir } from '../cluster/data-dir.js';
 import { NATS_SERVERS_MAX, validateNats } from '../cluster/validate-nats.js';
 import { natsServersFlag } from './nats-flag.js';
-import { FlagError } from './flags.js';
+import { FlagError, once } from './flags.js';
 import { isPlainObject } from '../cluster/config.js';
 import { runNatsHost } from '../runtime/transports/nats-host.js';
 import { NatsUnreachableError } from '../runtime/transports/nats-wire.js';
@@ -45,7 +45,7 @@ export interface HostArgs {
 
 /** The flags, checked (URLs, name, data directory made if missing), or a FlagError naming the flag. */
 export function parseHostArgs(args: readonly string[]): HostArgs {
-  const given = new Map<Flag, string>();
+  const given = new Map<string, string | undefined>();
   for (let i = 0; i < args.length; i += 2) {
     const flag = args[i]!;
     const value = args[i + 1];
@@ -54,8 +54,7 @@ export function parseHostArgs(args: readonly string[]): HostArgs {
     // `--nats --cluster shop`: --nats has no value (and "shop" is no flag).
     if (value === undefined || value === '' || value.startsWith('--'))
       throw new FlagError(`${known} needs ${FLAGS[known]}, got ${JSON.stringify(value ?? null)}`);
-    if (given.has(known)) throw new FlagError(`${known} given twice (${JSON.stringify(given.get(known))} and ${JSON.stringify(value)}): give it once`);
-    given.set(known, value);
+    once(given, known, value);
   }
   const nats = given.get('--nats');
   const cluster = given.get('--cluster');

@@ -20,7 +20,7 @@ import { checkLinearizable } from '../harness/parallel.js';
 import { parseJepsenEtcdLog, parseKvEdn } from '../harness/parse.js';
 import { parseElleEdn } from '../harness/elle/edn.js';
 import { count, formatViolation } from './format.js';
-import { FlagError, oneOf } from './flags.js';
+import { FlagError, once, oneOf } from './flags.js';
 
 const FORMATS = ['json', 'elle-edn', 'jepsen-etcd', 'kv-edn'] as const;
 type Format = (typeof FORMATS)[number];
@@ -56,9 +56,11 @@ export interface VerifyArgs {
 export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
   let file: string | undefined;
   const args: Partial<VerifyArgs> = {};
+  const given = new Map<string, string | undefined>();
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = argv[i + 1];
+    if (flag.startsWith('--')) once(given, flag, value);
     switch (flag) {
       case '--format':
         args.format = oneOf(value, flag, FORMATS);

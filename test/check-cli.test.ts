@@ -748,6 +748,11 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seeds', '3', '--nats', 'nats://127.0.0.1:4222'], /--nats names the NATS servers of --transport nats: give that too/],
     [['--seeds', '3', '--transport', 'nats', '--nats', 'http://x'], /--nats needs comma-separated URLs, each .*, got "http:\/\/x"/],
     [['--seeds', '3', '--transport', 'nats', '--nats'], /--nats needs comma-separated NATS URLs, such as nats:\/\/127\.0\.0\.1:4222, got null/],
+    // No server there: every seed failed after its connect timeout, as if a bug had been found (exit 1).
+    [
+      ['--seeds', '3', '--transport', 'nats', '--nats', 'nats://127.0.0.1:1'],
+      /^meridian check: --nats: cannot reach NATS at nats:\/\/127\.0\.0\.1:1 within \d+ ms/,
+    ],
     [['--seeds', '3', '--processes', '2'], /--processes sets how many host processes each seed spawns with --transport nats: give that too/],
     [['--seeds', '3', '--transport', 'nats', '--processes', '0'], /--processes needs an integer from 1 to 256 or dedicated, got "0"/],
     [['--seeds', '3', '--transport', 'nats', '--processes'], /--processes needs an integer from 1 to 256 or dedicated, got null/],

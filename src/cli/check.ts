@@ -1,7 +1,8 @@
 /**
  * `meridian check`: many seeded fault scenarios checked in parallel, one seed replayed with
  * its message trace, or one failing seed shrunk. Exit codes: 0 every seed passed, 1 some seed
- * failed or came out unknown (the checker ran out of budget: not a pass), 2 bad flags.
+ * failed or came out unknown (the checker ran out of budget: not a pass), 2 bad flags (or
+ * NATS servers --nats names that do not answer).
  */
 import { writeFileSync } from 'node:fs';
 import { INTERRUPTED_STATUS, untilInterrupted } from './interrupt.js';
@@ -864,7 +865,25 @@ export async function main(argv: string[], io: CheckIo = { out: (l) => console.l
   if (args.shrink) return shrinkOne(args, io);
   if (args.seed !== undefined) return replayOne(args, io);
   if (args.transport === 'nats' && args.nats === undefined) return withNatsServer(io, (servers) => checkMany(args, io, argv, servers));
+  if (args.nats !== undefined && !(await natsReachable([args.nats.servers].flat(), io))) return 2;
   return checkMany(args, io, argv, undefined, loan.pool);
+}
+
+/**
+ * Whether the NATS servers --nats names answer, asked before any seed runs; false (and a line
+ * naming the flag) when not. Each seed connects on its own: else every seed failed, after its
+ * connect timeout, as if a bug had been found (exit 1).
+ */
+async function natsReachable(servers: string[], io: CheckIo): Promise<boolean> {
+  const { connectNats, NatsUnreachableError } = await import('../runtime/transports/nats-wire.js');
+  try {
+    await (await connectNats(servers, 'meridian-check-probe')).close();
+    return true;
+  } catch (error) {
+    if (!(error instanceof NatsUnreachableError)) throw error;
+    io.err(`meridian check: --nats: ${error.message}`);
+    return false;
+  }
 }
 
 /** `--transport nats` without --nats: a nats-server of the run's own (the binary MERIDIAN_NATS_SERVER_BIN names, or the PATH's), stopped after it. */

@@ -1,10 +1,12 @@
 /**
  * The rw-register analysis. Writes are unique per key, so a read names its writer (wr). A
  * register's read does not show the versions before it, so the version order is only partly
- * known, from two facts (Elle's rw-register uses the same ones, among others):
+ * known, from these facts:
  *
  *   - the initial state (null) comes before every written version;
- *   - a transaction that read version x of a key and then wrote y installs y after x;
+ *   - a transaction that read version x of a key and then wrote y installs y after x (Elle
+ *     assumes this only when asked, its `wfr-keys?` option: a database whose versions are
+ *     ordered by something other than commit, such as start timestamps, may break it);
  *   - under strict serializability (each key then is linearizable), a version written by a
  *     transaction that completed before another writer of the key was invoked comes first.
  *     Like the rt edges, this links each writer only to the frontier of latest completed

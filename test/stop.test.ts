@@ -99,3 +99,18 @@ for (const placement of ['dedicated', 'packed'] as const) {
     t.deepEqual(broken, [], outcomes.join('; '));
   });
 }
+
+for (const transport of ['sim', 'threads'] as const) {
+  test(`two stop() calls at once (${transport}): the second settles only when the first has, with every thread ended`, async (t) => {
+    const cluster = await startCluster({ regions: [{ name: 'a', servers: 2 }], transport, seed: 1 });
+    await cluster.client().put('k', 1);
+    let firstDone = false;
+    const first = cluster.stop().then(() => (firstDone = true));
+    // It resolved at once, while the first still ended the threads.
+    await cluster.stop();
+    t.true(firstDone);
+    t.is(cluster.stop(), cluster.stop());
+    await first;
+    await cluster.stop();
+  });
+}

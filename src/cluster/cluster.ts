@@ -142,6 +142,8 @@ export class Cluster extends EventEmitter {
   private network: NetworkConfig;
   private partitions: PartitionRule[] = [];
   private stopped = false;
+  /** What stop() returns, from its first call on. */
+  private stopping: Promise<void> | undefined;
   /** Operations recorded into the history so far. */
   private recorded = 0;
   private readonly clientIds: () => string;
@@ -1009,9 +1011,17 @@ export class Cluster extends EventEmitter {
     if (this.stopped) throw new StoppedError('the cluster is stopped');
   }
 
-  /** Stop everything: open calls fail with StoppedError; no thread, timer or handle is left. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
+  /**
+   * Stop everything: open calls fail with StoppedError; no thread, timer or handle is left.
+   * Every call returns the same promise, settled once all of it is done: a second stop(),
+   * called while the first runs, resolved at once with the threads still running.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopNow();
+    return this.stopping;
+  }
+
+  private async stopNow(): Promise<void> {
     this.stopped = true;
     await Promise.all([...this.metricsServers].map((s) => s.close()));
     for (const client of [...this.clients]) client.close();

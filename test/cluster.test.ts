@@ -11,7 +11,7 @@ async function putRetrying(c: { put(key: string, value: number): Promise<unknown
     }
   }
 }
-import { eventually, startCluster, TimeoutError, UnavailableError, ValidationError, type Cluster, type ClusterConfig } from '../src/index.js';
+import { checkHistory, eventually, startCluster, TimeoutError, UnavailableError, ValidationError, type Cluster, type ClusterConfig } from '../src/index.js';
 
 const transports = ['sim', 'threads'] as const;
 
@@ -206,6 +206,44 @@ test('sim: a crashed server is marked down and comes back up after restart', asy
     await cluster.restart('eu-west/1');
     await cluster.sleep(500);
     t.is(cluster.members().find((m) => m.id === 'eu-west/1')!.state, 'up');
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test("sim: the history keeps the values as sent and read, whatever the caller does with its objects afterwards (it kept the caller's own)", async (t) => {
+  const cluster = await startCluster(config('sim'));
+  try {
+    const c = cluster.client({ region: 'us-east' });
+    // Objects reused or changed after the call, as a caller may: the history had them as changed.
+    const value = { n: 1, tags: ['x'], bytes: new Uint8Array([1, 2]) };
+    await c.put('a', value);
+    value.n = 2;
+    value.tags.push('y');
+    value.bytes[0] = 9;
+    const read = (await c.get('a')) as typeof value;
+    read.n = 3;
+    t.true(await c.cas('a', { n: 1, tags: ['x'], bytes: new Uint8Array([1, 2]) }, { n: 4 }));
+    const op = { op: 'append' as const, key: 'list', value: { v: 1 } };
+    await c.transaction([op]);
+    op.value.v = 2;
+    const [list] = (await c.transaction([{ op: 'get', key: 'list' }])) as [Array<{ v: number }>];
+    list[0]!.v = 5;
+    const history = cluster.history();
+    // Key 'list' is appended to (no register): Elle's history checks it.
+    t.is(
+      checkHistory(
+        history.filter((o) => o.key === 'a'),
+        'register',
+      ).verdict,
+      'linearizable',
+    );
+    t.deepEqual(history[0]!.input, { n: 1, tags: ['x'], bytes: new Uint8Array([1, 2]) });
+    t.deepEqual(history[1]!.output, { n: 1, tags: ['x'], bytes: new Uint8Array([1, 2]) });
+    t.deepEqual(
+      cluster.history({ format: 'elle' }).map((e) => e.value),
+      [[['append', 'list', { v: 1 }]], [['append', 'list', { v: 1 }]], [['r', 'list', null]], [['r', 'list', [{ v: 1 }]]]],
+    );
   } finally {
     await cluster.stop();
   }

@@ -265,9 +265,11 @@ export class Client {
       for (const part of parts) {
         const slot = this.takeSlot();
         recorded.push({
-          id: this.deps.observer.invoke({ client: `${this.address}#${slot}`, key: part.key, kind: part.kind, input: part.input }),
+          // Copies: the history keeps the values as they were sent, whatever the caller does
+          // with its objects after the call (a put's object changed later read as another value).
+          id: this.deps.observer.invoke({ client: `${this.address}#${slot}`, key: part.key, kind: part.kind, input: copyValue(part.input) }),
           slot,
-          output: part.output,
+          output: part.output === ANSWER || part.output instanceof ReadOf ? part.output : copyValue(part.output),
         });
       }
     }
@@ -277,8 +279,8 @@ export class Client {
       const slot = this.takeSlot();
       let process = this.processes[slot];
       if (process === undefined) this.processes[slot] = process = txnObserver.newProcess();
-      txn = { process, slot, ops: txnOps };
-      txnObserver.record(process, 'invoke', unknownReads(microOps(txnOps, undefined)));
+      txn = { process, slot, ops: txnOps.map((op) => (op.op === 'get' || op.op === 'delete' ? op : { ...op, value: copyValue(op.value) })) };
+      txnObserver.record(process, 'invoke', unknownReads(microOps(txn.ops, undefined)));
     }
     return new Promise((resolve, reject) => {
       // First: in a stalled simulation it throws, and the call rejects with nothing left open.
@@ -360,7 +362,12 @@ export class Client {
         this.deps.observer.complete(
           r.id,
           'ok',
-          r.output === ANSWER ? historyOutput(p.body, value) : r.output instanceof ReadOf ? resultOf(p.body.ops ?? [], value)[r.output.index] : r.output,
+          // What the caller gets is its own: the history keeps a copy of what was read.
+          r.output === ANSWER
+            ? copyValue(historyOutput(p.body, value))
+            : r.output instanceof ReadOf
+              ? copyValue(resultOf(p.body.ops ?? [], value)[r.output.index])
+              : r.output,
         );
       else this.deps.observer.complete(r.id, error instanceof MeridianError && error.definite ? 'fail' : 'unknown');
     }
@@ -476,7 +483,7 @@ function microOps(ops: TxnOp[], reads: unknown[] | undefined): TxnMicroOp[] {
       case 'check':
         return ['r', op.key, op.value];
       case 'get':
-        return ['r', op.key, reads === undefined ? null : reads[i]];
+        return ['r', op.key, reads === undefined ? null : copyValue(reads[i])];
     }
   });
 }
@@ -502,6 +509,19 @@ function errorFromWire(code: string, message: string): Error {
 }
 
 const encoder = new TextEncoder();
+
+/**
+ * A copy of a value checkValue accepts (or the decoder gives back), for the history: plain
+ * objects, arrays and byte arrays are copied all the way down; anything else is kept as is.
+ */
+function copyValue(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (value instanceof Uint8Array) return new Uint8Array(value);
+  if (Array.isArray(value)) return value.map(copyValue);
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) out[key] = copyValue(item);
+  return out;
+}
 
 export function checkKey(key: unknown, field = 'key'): asserts key is string {
   if (typeof key !== 'string' || key.length === 0)

@@ -261,3 +261,28 @@ test('shrinkSeed checks its task and options before any run, as runChecks checks
     message: /^options\.maxRun: not an option here/,
   });
 });
+
+test('runChecks refuses seeds past 2^32 - 1 and faults that are no array or have holes, before any seed runs (each seed past it failed as "the run threw"; faults: "crash" on threads was a TypeError)', async (t) => {
+  await t.throwsAsync(runChecks({ seeds: 1, from: 2 ** 32 }), {
+    instanceOf: ConfigError,
+    message: 'config.from: expected an integer from 0 to 2^32 - 1 (the first seed), got 4294967296',
+  });
+  await t.throwsAsync(runChecks({ seeds: 3, from: 2 ** 32 - 2 }), {
+    instanceOf: ConfigError,
+    message: 'config.seeds: expected an integer from 1 to 2 (from seed 4294967294: seeds end at 2^32 - 1), got 3',
+  });
+  // An array with a hole at 0 (forEach, some and every skip holes).
+  const holed = Object.assign([], { 1: 'crash' });
+  for (const transport of ['sim', 'threads'] as const) {
+    for (const bad of ['crash', {}, [undefined, 'crash'], holed]) {
+      await t.throwsAsync(runChecks({ seeds: 1, transport, faults: bad as never }), {
+        instanceOf: ConfigError,
+        message: /^config\.faults: expected a non-empty array of crash, /,
+      });
+    }
+  }
+  await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', faults: holed as never }), {
+    instanceOf: ConfigError,
+    message: /^config\.faults: expected a non-empty array of crash, /,
+  });
+});

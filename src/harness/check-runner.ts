@@ -6,7 +6,15 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
-import { checkInt, checkNumber, isPlainObject, UNSAFE_VARIANT_MODES, UNSAFE_VARIANTS as VARIANTS, type UnsafeVariant as Variant } from '../cluster/config.js';
+import {
+  checkInt,
+  checkNumber,
+  isPlainObject,
+  SEED_MAX,
+  UNSAFE_VARIANT_MODES,
+  UNSAFE_VARIANTS as VARIANTS,
+  type UnsafeVariant as Variant,
+} from '../cluster/config.js';
 import { validateNats, type NatsConfig } from '../cluster/validate-nats.js';
 import { ConfigError, StoppedError } from '../core/errors.js';
 import { allKeys, checkOptions } from '../core/validate.js';
@@ -650,6 +658,13 @@ function checkNats(value: unknown): void {
   validateNats(value, 1, isPlainObject);
 }
 
+/** `faults`: a non-empty array of fault kinds, each element read (`some` skips holes: `[, 'crash']` passed, and every seed threw). */
+function checkFaultKinds(faults: unknown): void {
+  let ok = Array.isArray(faults) && faults.length > 0;
+  for (let i = 0; ok && i < (faults as unknown[]).length; i++) ok = ALL_FAULT_KINDS.includes((faults as unknown[])[i] as FaultKind);
+  if (!ok) throw new ConfigError('faults', `a non-empty array of ${ALL_FAULT_KINDS.join(', ')}`, faults);
+}
+
 /** The fields a run gives every seed (SeedOptions) with its mode and schedule: each refused here names itself. */
 function checkSeedFields(o: SeedOptions, mode: CheckMode, schedule: ScheduleName): void {
   refuseNulls(o);
@@ -663,6 +678,8 @@ function checkSeedFields(o: SeedOptions, mode: CheckMode, schedule: ScheduleName
   if (o.randomShape !== undefined && typeof o.randomShape !== 'boolean') throw new ConfigError('randomShape', 'true or false', o.randomShape);
   if (o.limits !== undefined && !LIMITS_CHOICES.includes(o.limits)) throw new ConfigError('limits', LIMITS_CHOICES.join(', '), o.limits);
   if (o.transport !== undefined && !CHECK_TRANSPORTS.includes(o.transport)) throw new ConfigError('transport', CHECK_TRANSPORTS.join(', '), o.transport);
+  // Before the kinds are read: faults that were no array failed below with a TypeError ('some is not a function').
+  if (o.faults !== undefined) checkFaultKinds(o.faults);
   if (realTime(o.transport) && o.faults?.some((k) => SIM_ONLY_FAULT_KINDS.includes(k)))
     throw new ConfigError(
       'faults',
@@ -688,11 +705,7 @@ function checkSeedFields(o: SeedOptions, mode: CheckMode, schedule: ScheduleName
   checkScenarioSizes(o);
   if (o.randomShape === true && [o.regions, o.servers, o.factor, o.shards].some((x) => x !== undefined))
     throw new ConfigError('randomShape', 'not with regions, servers, factor or shards (each seed draws all four)', o.randomShape);
-  if (o.faults !== undefined) {
-    if (!Array.isArray(o.faults) || o.faults.length === 0 || o.faults.some((k) => !ALL_FAULT_KINDS.includes(k)))
-      throw new ConfigError('faults', `a non-empty array of ${ALL_FAULT_KINDS.join(', ')}`, o.faults);
-    if (schedule === 'builtin') throw new ConfigError('faults', "not with schedule 'builtin' (a fixed schedule of its own)", o.faults);
-  }
+  if (o.faults !== undefined && schedule === 'builtin') throw new ConfigError('faults', "not with schedule 'builtin' (a fixed schedule of its own)", o.faults);
   if (o.workload === 'txn' && o.txnShare !== undefined)
     throw new ConfigError('workload', "'kv' (txnShare mixes transactions into the kv scenario's calls)", o.workload);
 }
@@ -729,8 +742,16 @@ function checkRunOptions(
       CHECK_RUN_TIME_LIMIT_MS_MAX,
       `a number of milliseconds above 0, at most ${CHECK_RUN_TIME_LIMIT_MS_MAX} (a week), or undefined for no limit`,
     );
-  checkInt(from, 'from', 0, Number.POSITIVE_INFINITY, 'an integer >= 0');
-  checkInt(o.seeds, 'seeds', 1, CHECK_RUN_SEEDS_MAX);
+  // Seeds are 32-bit: a run past 2^32 - 1 failed every seed beyond it ("the run threw").
+  checkInt(from, 'from', 0, SEED_MAX, 'an integer from 0 to 2^32 - 1 (the first seed)');
+  const seedsMax = Math.min(CHECK_RUN_SEEDS_MAX, SEED_MAX - from + 1);
+  checkInt(
+    o.seeds,
+    'seeds',
+    1,
+    seedsMax,
+    seedsMax < CHECK_RUN_SEEDS_MAX ? `an integer from 1 to ${seedsMax} (from seed ${from}: seeds end at 2^32 - 1)` : undefined,
+  );
   const asked = o.workers;
   if (asked !== undefined) checkInt(asked, 'workers', 1, CHECK_RUN_WORKERS_MAX);
   const pool = o.pool;

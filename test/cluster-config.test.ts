@@ -25,6 +25,14 @@ const cases: Array<[string, (c: Record<string, unknown>) => void, string, RegExp
     /non-empty array/,
   ],
   [
+    'a hole in regions (it was dropped)',
+    (c) => {
+      c.regions = Object.assign([], { 1: { name: 'a', servers: 1 } });
+    },
+    'regions[0]',
+    /object \{ name, servers \}/,
+  ],
+  [
     'regions not an array',
     (c) => {
       c.regions = 'us-east';
@@ -250,6 +258,14 @@ const cases: Array<[string, (c: Record<string, unknown>) => void, string, RegExp
     },
     'balancer.weights["us-east/7"]',
     /server id/,
+  ],
+  [
+    'a hole in balancer.locality.priority (it was dropped)',
+    (c) => {
+      c.balancer = { locality: { priority: Object.assign([], { 1: 'eu-west' }) } };
+    },
+    'balancer.locality.priority[0]',
+    /region name/,
   ],
   [
     'threshold zero',

@@ -47,6 +47,14 @@ const cases: Array<[string, (c: Record<string, unknown>) => void, string, RegExp
     /nats:\/\/127\.0\.0\.1:4222/,
   ],
   [
+    'a hole in servers (it failed in the NATS client, reading toLowerCase of undefined)',
+    (c) => {
+      c.nats = { servers: Object.assign([], { 1: 'nats://127.0.0.1:4222' }) };
+    },
+    'nats.servers[0]',
+    /NATS URL/,
+  ],
+  [
     'wrong scheme',
     (c) => {
       c.nats = { servers: ['nats://127.0.0.1:4222', 'http://127.0.0.1:4222'] };

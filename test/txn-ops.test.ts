@@ -109,6 +109,8 @@ test('transaction validation names the op index', async (t) => {
       ],
       /ops\[1\]\.op/,
     );
+    // A hole is an op that is missing (map skipped it: a TypeError reading its key).
+    await bad(Object.assign([], { 1: { op: 'get', key: 'b' } }), /^ops\[0\]: an object \{ op, key, value\? \}$/);
     await bad(
       [
         { op: 'append', key: 'a', value: 1 },

@@ -118,11 +118,12 @@ function validateLocality(raw: unknown, path: string): LocalityConfig {
     const allowed = 'an array of region names or arrays of region names (one per priority level)';
     if (!Array.isArray(rawPriority)) throw new ConfigError(field, allowed, rawPriority);
     const seen = new Set<string>();
-    rawPriority.forEach((entry: unknown, i) => {
+    // Array.from, not forEach and map: they skip holes (`priority: [, 'b']` was taken as ['b']).
+    Array.from(rawPriority, (entry: unknown, i) => {
       const group: unknown[] = Array.isArray(entry) ? entry : [entry];
       if (group.length === 0) throw new ConfigError(`${field}[${i}]`, 'a region name or a non-empty array of region names', entry);
       priority.push(
-        group.map((region, k) => {
+        Array.from(group, (region, k) => {
           const at = Array.isArray(entry) ? `${field}[${i}][${k}]` : `${field}[${i}]`;
           if (typeof region !== 'string' || region.length === 0) throw new ConfigError(at, 'a non-empty region name', region);
           if (seen.has(region)) throw new ConfigError(at, 'a region listed only once', region);

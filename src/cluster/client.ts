@@ -224,7 +224,8 @@ export class Client {
     if (!Array.isArray(ops) || ops.length === 0 || ops.length > TXN_OPS_MAX) {
       throw new ValidationError('ops', `an array of 1 to ${TXN_OPS_MAX} operations`);
     }
-    const clean: TxnOp[] = ops.map((op, i) => {
+    // Array.from, not map: a hole in ops was skipped, to fail as a TypeError reading its key.
+    const clean: TxnOp[] = Array.from(ops, (op, i) => {
       if (typeof op !== 'object' || op === null) throw new ValidationError(`ops[${i}]`, 'an object { op, key, value? }');
       if (op.op !== 'put' && op.op !== 'delete' && op.op !== 'check' && op.op !== 'get' && op.op !== 'append') {
         throw new ValidationError(`ops[${i}].op`, `'put', 'delete', 'check', 'get' or 'append', got ${JSON.stringify(op.op)}`);

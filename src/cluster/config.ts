@@ -435,7 +435,9 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
   if (config.regions.length > REGIONS_MAX) throw new ConfigError('regions', `at most ${REGIONS_MAX} regions`, config.regions);
   const names = new Set<string>();
   const regions: RegionConfig[] = [];
-  config.regions.forEach((region: unknown, i: number) => {
+  // Every index, holes too (forEach skips them: `regions: [, r]` started with the hole dropped).
+  for (let i = 0; i < config.regions.length; i++) {
+    const region: unknown = config.regions[i];
     const f = `regions[${i}]`;
     if (!isPlainObject(region)) throw new ConfigError(f, 'an object { name, servers }', region);
     checkKeys(region, ['name', 'servers'], f);
@@ -446,7 +448,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     names.add(region.name);
     const servers = checkInt(region.servers, `${f}.servers`, 1, SERVERS_PER_REGION_MAX);
     regions.push({ name: region.name, servers });
-  });
+  }
   const transport = config.transport === undefined ? 'threads' : checkOneOf(config.transport, 'transport', TRANSPORTS);
   const seed = config.seed === undefined ? hooks.randomSeed() : checkInt(config.seed, 'seed', 0, SEED_MAX);
   let placement = config.placement === undefined ? 'dedicated' : checkOneOf(config.placement, 'placement', PLACEMENTS);

@@ -60,7 +60,8 @@ export function validateNats(value: unknown, cores: number, isPlainObject: (v: u
   if (!Array.isArray(list) || list.length === 0 || list.length > NATS_SERVERS_MAX) {
     throw new ConfigError('nats.servers', `a NATS URL or an array of 1 to ${NATS_SERVERS_MAX} of them`, value.servers);
   }
-  const servers = list.map((s: unknown, i: number) => checkUrl(s, typeof value.servers === 'string' ? 'nats.servers' : `nats.servers[${i}]`));
+  // Array.from, not map: a hole was passed on as no URL, to fail deep in the NATS client.
+  const servers = Array.from(list, (s: unknown, i: number) => checkUrl(s, typeof value.servers === 'string' ? 'nats.servers' : `nats.servers[${i}]`));
   if (value.processes !== undefined && value.hosts !== undefined) {
     throw new ConfigError('nats.hosts', 'absent when nats.processes is given (spawn processes here, or wait for hosts started elsewhere)', value.hosts);
   }

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { pack, unpack } from 'msgpackr';
 import { FRAME_HEADER_BYTES } from '../../core/codec.js';
+import { UnavailableError } from '../../core/errors.js';
 import type { DropCause } from '../../net/model.js';
 import type { ControlAnswer, NatsControlApi, NatsControlMethod, NatsControlRequest } from './worker-protocol.js';
 
@@ -82,8 +83,11 @@ export async function connectNats(servers: string[], name: string): Promise<Nats
   }
 }
 
-/** No NATS server answered at the URLs given (`meridian host` reports it in one line). */
-export class NatsUnreachableError extends Error {
+/**
+ * No NATS server answered at the URLs given (`meridian host` reports it in one line). An
+ * UnavailableError, as startCluster's errors are MeridianErrors: it was a bare Error.
+ */
+export class NatsUnreachableError extends UnavailableError {
   override name = 'NatsUnreachableError';
 }
 

@@ -255,6 +255,11 @@ test('shrinkSeed checks its task and options before any run, as runChecks checks
     instanceOf: ConfigError,
     message: /^config\.onlyFaults: expected an array of fault episode indexes/,
   });
+  // A hole (some() skipped it: the episodes ran as if it were not there).
+  await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', onlyFaults: Object.assign([], { 1: 0 }) }), {
+    instanceOf: ConfigError,
+    message: /^config\.onlyFaults: expected an array of fault episode indexes/,
+  });
   await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', unsafe: 'nope' as never }), { instanceOf: ConfigError, message: /^config\.unsafe: / });
   await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active' }, { maxRun: 3 } as never), {
     instanceOf: ValidationError,

@@ -473,7 +473,8 @@ export function checkScenarioSizes(o: {
 
 /** `onlyFaults`, when given: fault episode numbers (a scenario's, or a task's for `meridian check`). */
 export function checkOnlyFaults(onlyFaults: unknown): void {
-  if (onlyFaults !== undefined && (!Array.isArray(onlyFaults) || onlyFaults.some((n) => !Number.isInteger(n) || n < 0)))
+  // Array.from: some() skips holes (`[, 1]` ran as if the hole were not there).
+  if (onlyFaults !== undefined && (!Array.isArray(onlyFaults) || Array.from(onlyFaults).some((n) => !Number.isInteger(n) || n < 0)))
     throw new ConfigError('onlyFaults', 'an array of fault episode indexes (integers >= 0)', onlyFaults);
 }
 

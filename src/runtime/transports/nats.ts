@@ -493,15 +493,17 @@ export class NatsRuntime implements Runtime {
     return mergeSnapshots([...this.retiredStats, ...this.latestStats.values(), ...own]);
   }
 
+  /**
+   * Every live worker's counters asked for now; a worker no longer live (after stop()) counts
+   * as its last counters, as in stats(), rather than not at all.
+   */
   async collectStats(): Promise<StatsSnapshot> {
-    const parts = await Promise.all(
+    await Promise.all(
       this.live().map(async (h) => {
-        const s = await this.call(h, 'stats');
-        this.latestStats.set(h.id, s);
-        return s;
+        this.latestStats.set(h.id, await this.call(h, 'stats'));
       }),
     );
-    return mergeSnapshots([...this.retiredStats, ...parts, snapshot(this.host.stats)]);
+    return mergeSnapshots([...this.retiredStats, ...this.latestStats.values(), snapshot(this.host.stats)]);
   }
 
   async summary(address: string): Promise<unknown> {

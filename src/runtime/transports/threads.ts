@@ -448,15 +448,17 @@ export class ThreadsRuntime implements Runtime {
     return mergeSnapshots([...this.retiredStats, ...this.latestStats.values(), snapshot(this.front.host.stats)]);
   }
 
+  /**
+   * Every live worker's counters asked for now; a worker no longer live (after stop()) counts
+   * as its last counters, as in stats(), rather than not at all.
+   */
   async collectStats(): Promise<StatsSnapshot> {
-    const parts = await Promise.all(
+    await Promise.all(
       this.liveWorkers().map(async (h) => {
-        const s = await this.call(h, (a) => a.stats());
-        this.latestStats.set(h.id, s);
-        return s;
+        this.latestStats.set(h.id, await this.call(h, (a) => a.stats()));
       }),
     );
-    return mergeSnapshots([...this.retiredStats, ...parts, snapshot(this.front.host.stats)]);
+    return mergeSnapshots([...this.retiredStats, ...this.latestStats.values(), snapshot(this.front.host.stats)]);
   }
 
   async summary(address: string): Promise<unknown> {

@@ -484,3 +484,22 @@ test('ConfigError: a dataDir that is a file, or under one, names dataDir (not a 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a config that is no plain object says what it is (it read "expected an object, got an object")', async (t) => {
+  class Config {
+    regions = [{ name: 'a', servers: 1 }];
+  }
+  const bare = Object.assign(Object.create(null) as object, base());
+  await t.throwsAsync(startCluster(new Config() as never), {
+    instanceOf: ConfigError,
+    message: 'config.(root): expected a plain object, got an instance of Config',
+  });
+  await t.throwsAsync(startCluster(bare as never), {
+    instanceOf: ConfigError,
+    message: 'config.(root): expected a plain object, got an object with no prototype (Object.create(null))',
+  });
+  await t.throwsAsync(startCluster({ ...base(), network: new Map() } as never), {
+    instanceOf: ConfigError,
+    message: 'config.network: expected a plain object, got an instance of Map',
+  });
+});

@@ -326,7 +326,7 @@ export function checkOneOf<T extends string>(value: unknown, field: string, allo
 }
 
 function validateNetwork(network: unknown, regionNames: Set<string>, field = 'network', servers?: Set<string>): NetworkConfig {
-  if (!isPlainObject(network)) throw new ConfigError(field, 'an object', network);
+  if (!isPlainObject(network)) throw new ConfigError(field, 'a plain object', network);
   checkKeys(network, ['latencyMs', 'defaultLatencyMs', 'jitterMs', 'loss', 'duplicate', 'duplicateDelayMs', 'nodeDelayMs'], field);
   const out: NetworkConfig = {};
   if (network.latencyMs !== undefined) {
@@ -427,7 +427,7 @@ function validateLimits(value: unknown): Readonly<MemoryLimits> {
 
 /** Validates everything before any thread starts; the first bad field throws a ConfigError naming it. */
 export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedConfig {
-  if (!isPlainObject(config)) throw new ConfigError('(root)', 'an object', config);
+  if (!isPlainObject(config)) throw new ConfigError('(root)', 'a plain object', config);
   checkKeys(config, TOP_LEVEL_KEYS, '');
   if (!Array.isArray(config.regions) || config.regions.length === 0) {
     throw new ConfigError('regions', `a non-empty array of { name, servers } (at most ${REGIONS_MAX})`, config.regions);

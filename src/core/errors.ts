@@ -102,7 +102,13 @@ export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
   if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return `an array of ${value.length}`;
-  return typeof value === 'object' ? 'an object' : typeof value;
+  if (typeof value !== 'object') return typeof value;
+  // Not a plain object: say which, or "expected a plain object, got an object" reads as nonsense.
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Object.prototype) return 'an object';
+  if (proto === null) return 'an object with no prototype (Object.create(null))';
+  const name: unknown = (proto as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name !== '' && name !== 'Object' ? `an instance of ${name}` : 'an object';
 }
 
 /** A plain, codec-safe description of an error for crossing a thread boundary. */

@@ -11,11 +11,12 @@ export function oneOf<T extends string>(value: string | undefined, flag: string,
 
 /**
  * Records that `flag` was given `value`, in `given`; a FlagError naming the flag and both values
- * when it was given before (the last would win silently: a run of other seeds, a file not
- * written where asked).
+ * when it was given before with another value (the last would win silently: a run of other
+ * seeds, a file not written where asked). The same value again is harmless: scripts that put
+ * flags together (scripts/mutants.mjs) may repeat one.
  */
 export function once(given: Map<string, string | undefined>, flag: string, value: string | undefined): void {
-  if (given.has(flag))
+  if (given.has(flag) && given.get(flag) !== value)
     throw new FlagError(`${flag} given twice (${JSON.stringify(given.get(flag) ?? null)} and ${JSON.stringify(value ?? null)}): give it once`);
   given.set(flag, value);
 }

@@ -699,28 +699,7 @@ test('each consistency level reports the phenomena it proscribes and passes the 
         .txn(3, [['r', 'x', [1]]]),
       'strict-serializable',
     ],
-    [
-      'lost-update (two transactions read [0] and append)',
-      h()
-        .txn(1, [['append', 'x', 0]])
-        .invoke(2, [
-          ['r', 'x', null],
-          ['append', 'x', 1],
-        ])
-        .invoke(3, [
-          ['r', 'x', null],
-          ['append', 'x', 2],
-        ])
-        .complete(2, 'ok', [
-          ['r', 'x', [0]],
-          ['append', 'x', 1],
-        ])
-        .complete(3, 'ok', [
-          ['r', 'x', [0]],
-          ['append', 'x', 2],
-        ]),
-      'snapshot-isolation',
-    ],
+    ['lost-update (two transactions read [0] and append)', readThenAppend('ok', [0]), 'snapshot-isolation'],
     [
       'duplicate-elements (a read holds an element twice)',
       h()
@@ -748,37 +727,40 @@ test('each consistency level reports the phenomena it proscribes and passes the 
   t.deepEqual(types(check(both, 'list-append', 'read-committed')), []);
 });
 
+/** Both read [0] and append to x, concurrently; the second completes as `second`, having read `read2`. */
+function readThenAppend(second: 'ok' | 'info', read2: number[]): HistoryBuilder {
+  return h()
+    .txn(1, [['append', 'x', 0]])
+    .invoke(2, [
+      ['r', 'x', null],
+      ['append', 'x', 1],
+    ])
+    .invoke(3, [
+      ['r', 'x', null],
+      ['append', 'x', 2],
+    ])
+    .complete(2, 'ok', [
+      ['r', 'x', [0]],
+      ['append', 'x', 1],
+    ])
+    .complete(3, second, [
+      ['r', 'x', read2],
+      ['append', 'x', 2],
+    ]);
+}
+
 test('lost update: committed transactions that read one version of a key and then wrote it, in both models; not when one did not commit, read another version or only read', (t) => {
   // list-append: both read [0] and append; the second to commit went over a stale version.
-  const la = (second: 'ok' | 'info', read2: number[]) =>
-    h()
-      .txn(1, [['append', 'x', 0]])
-      .invoke(2, [
-        ['r', 'x', null],
-        ['append', 'x', 1],
-      ])
-      .invoke(3, [
-        ['r', 'x', null],
-        ['append', 'x', 2],
-      ])
-      .complete(2, 'ok', [
-        ['r', 'x', [0]],
-        ['append', 'x', 1],
-      ])
-      .complete(3, second, [
-        ['r', 'x', read2],
-        ['append', 'x', 2],
-      ]);
-  const r = check(la('ok', [0]), 'list-append', 'snapshot-isolation');
+  const r = check(readThenAppend('ok', [0]), 'list-append', 'snapshot-isolation');
   t.deepEqual(types(r), ['lost-update']);
   t.deepEqual(
     r.anomalies[0]!.ops.map((o) => o.index),
     [4, 5],
   );
   t.regex(r.anomalies[0]!.explanation, /^the transactions at index 4, 5 each read a list ending in 0 from key "x" and then wrote the key/);
-  t.true(check(la('ok', [0]), 'list-append', 'read-committed').ok, 'read committed allows a lost update');
-  t.true(check(la('info', [0]), 'list-append', 'snapshot-isolation').ok, 'a transaction of unknown outcome may not have committed');
-  t.true(check(la('ok', [0, 1]), 'list-append', 'strict-serializable').ok, 'the second read the first one: no update lost');
+  t.true(check(readThenAppend('ok', [0]), 'list-append', 'read-committed').ok, 'read committed allows a lost update');
+  t.true(check(readThenAppend('info', [0]), 'list-append', 'snapshot-isolation').ok, 'a transaction of unknown outcome may not have committed');
+  t.true(check(readThenAppend('ok', [0, 1]), 'list-append', 'strict-serializable').ok, 'the second read the first one: no update lost');
   const readOnly = h()
     .txn(1, [['append', 'x', 0]])
     .txn(2, [['r', 'x', [0]]])

@@ -658,11 +658,10 @@ function checkNats(value: unknown): void {
   validateNats(value, 1, isPlainObject);
 }
 
-/** `faults`: a non-empty array of fault kinds, each element read (`some` skips holes: `[, 'crash']` passed, and every seed threw). */
+/** `faults`: a non-empty array of fault kinds, each element read (Array.from: `some` skips holes, so `[, 'crash']` passed, and every seed threw). */
 function checkFaultKinds(faults: unknown): void {
-  let ok = Array.isArray(faults) && faults.length > 0;
-  for (let i = 0; ok && i < (faults as unknown[]).length; i++) ok = ALL_FAULT_KINDS.includes((faults as unknown[])[i] as FaultKind);
-  if (!ok) throw new ConfigError('faults', `a non-empty array of ${ALL_FAULT_KINDS.join(', ')}`, faults);
+  if (!Array.isArray(faults) || faults.length === 0 || !Array.from(faults as unknown[]).every((k) => ALL_FAULT_KINDS.includes(k as FaultKind)))
+    throw new ConfigError('faults', `a non-empty array of ${ALL_FAULT_KINDS.join(', ')}`, faults);
 }
 
 /** The fields a run gives every seed (SeedOptions) with its mode and schedule: each refused here names itself. */

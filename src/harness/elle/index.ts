@@ -1,6 +1,6 @@
 /**
  * `checkTransactions`: an Elle-style checker of transactional histories. It infers the
- * dependencies between transactions from what they read (per key, in linear time: see
+ * dependencies between transactions from what they read (per key, in about linear time: see
  * list-append.ts and rw-register.ts), adds real-time edges for strict serializability, and
  * looks for cycles in the dependency graph by strongly connected components (classify.ts).
  *

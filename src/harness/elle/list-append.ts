@@ -14,7 +14,8 @@
  * Only a transaction's external reads (the first read of a key, before it appends to it) give
  * wr and rw edges; later reads must agree with what it read and appended before ('internal').
  * One pass over the micro-ops indexes the appends and reads, one pass per key derives the
- * edges: time linear in the size of the history.
+ * edges: time linear in the size of the history, but for the unread appends' rw edges (per key,
+ * the reads of the whole order times the appends no read shows, as in Elle).
  */
 import {
   emptyEdges,

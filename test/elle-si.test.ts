@@ -1,0 +1,135 @@
+import test from 'ava';
+import { Prng } from '../src/core/prng.js';
+import { checkTransactions, type ElleOp, type MicroOp, type TxnModel, type TxnValue } from '../src/harness/elle/index.js';
+import { seedRange } from './helpers/seeds.js';
+
+/**
+ * A snapshot-isolation database, executed: each transaction reads the state committed when it
+ * began (and its own writes), and commits only if no transaction that committed after it began
+ * wrote a key it writes (first committer wins); otherwise it fails. With `firstCommitterWins`
+ * false, every commit goes through: concurrent writers of a key overwrite (or append past) a
+ * version they did not see, lost updates among them.
+ */
+function snapshotHistory(o: { model: TxnModel; seed: number; txns: number; keys: number; processes: number; firstCommitterWins: boolean }): {
+  history: ElleOp[];
+  /** Keys of which two or more transactions reported committed read one version and then wrote it. */
+  lostUpdates: number;
+} {
+  const prng = new Prng(o.seed);
+  const append = o.model === 'list-append';
+  // Committed state: key -> list (list-append) or value (rw-register), and when each key was last written.
+  const state = new Map<number, TxnValue[] | TxnValue>();
+  const writtenAt = new Map<number, number>();
+  let commits = 0;
+  let next = 1;
+  let begun = 0;
+  const history: ElleOp[] = [];
+  interface Open {
+    ops: MicroOp[];
+    snapshot: Map<number, TxnValue[] | TxnValue>;
+    /** When each key was last written, as of the snapshot. */
+    versions: Map<number, number>;
+    start: number;
+  }
+  // key/version -> transactions reported committed that read that version of the key, then wrote it.
+  const readThenWrote = new Map<string, number>();
+  const open = new Map<number, Open>();
+  while (begun < o.txns || open.size > 0) {
+    const process = prng.int(o.processes);
+    const txn = open.get(process);
+    if (txn === undefined) {
+      if (begun >= o.txns) continue;
+      begun++;
+      const ops: MicroOp[] = Array.from({ length: 1 + prng.int(4) }, () => {
+        const key = prng.int(o.keys);
+        return prng.chance(0.5) ? ['r', key, null] : [append ? 'append' : 'w', key, next++];
+      });
+      open.set(process, { ops, snapshot: new Map(state), versions: new Map(writtenAt), start: commits });
+      history.push({ index: history.length, process, type: 'invoke', f: 'txn', value: ops.map((m) => [...m] as MicroOp) });
+      continue;
+    }
+    open.delete(process);
+    // Reads from the snapshot and the transaction's own writes.
+    const local = new Map<number, TxnValue[] | TxnValue>();
+    const seen = (key: number): TxnValue[] | TxnValue | undefined => (local.has(key) ? local.get(key) : txn.snapshot.get(key));
+    const done: MicroOp[] = txn.ops.map(([f, key, v]) => {
+      if (f === 'r') {
+        const now = seen(key as number);
+        return ['r', key, append ? [...((now as TxnValue[] | undefined) ?? [])] : (now ?? null)] as MicroOp;
+      }
+      local.set(key as number, append ? [...((seen(key as number) as TxnValue[] | undefined) ?? []), v as TxnValue] : (v as TxnValue));
+      return [f, key, v] as MicroOp;
+    });
+    const conflict = o.firstCommitterWins && [...local.keys()].some((k) => (writtenAt.get(k) ?? -1) >= txn.start);
+    const lostReply = prng.chance(0.05); // committed or not, the client never heard: info
+    if (!conflict && !lostReply) {
+      const first = new Map<number, string>();
+      for (const [f, key] of txn.ops) if (!first.has(key as number)) first.set(key as number, f);
+      for (const [key, f] of first) {
+        if (f !== 'r' || !local.has(key)) continue;
+        const at = `${key}/${txn.versions.get(key) ?? -1}`;
+        readThenWrote.set(at, (readThenWrote.get(at) ?? 0) + 1);
+      }
+    }
+    if (!conflict) {
+      commits++;
+      for (const [key, v] of local) {
+        if (!append) state.set(key, v);
+        else {
+          // Its appends go at the end of the list as committed now (with no first committer
+          // wins, past appends it never saw).
+          const mine = (v as TxnValue[]).slice(((txn.snapshot.get(key) as TxnValue[] | undefined) ?? []).length);
+          state.set(key, [...((state.get(key) as TxnValue[] | undefined) ?? []), ...mine]);
+        }
+        writtenAt.set(key, commits);
+      }
+    }
+    history.push({
+      index: history.length,
+      process,
+      type: lostReply ? 'info' : conflict ? 'fail' : 'ok',
+      f: 'txn',
+      value: lostReply ? txn.ops.map((m) => [...m] as MicroOp) : done,
+    });
+  }
+  const lostKeys = new Set([...readThenWrote].filter(([, n]) => n > 1).map(([at]) => at.split('/')[0]));
+  return { history, lostUpdates: lostKeys.size };
+}
+
+const SEEDS = seedRange(40);
+
+test('snapshot-isolation executions (first committer wins) pass at snapshot-isolation, both models; without first committer wins, lost updates are caught', (t) => {
+  t.log(`seeds ${SEEDS[0]}..${SEEDS[SEEDS.length - 1]}`);
+  const caught = { 'list-append': 0, 'rw-register': 0 };
+  let writeSkews = 0;
+  let truth = 0;
+  for (const seed of SEEDS) {
+    for (const model of ['list-append', 'rw-register'] as const) {
+      const shape = { model, seed, txns: 150, keys: 1 + (seed % 4), processes: 2 + (seed % 5) };
+      const si = snapshotHistory({ ...shape, firstCommitterWins: true }).history;
+      const r = checkTransactions(si, { model, consistency: 'snapshot-isolation' });
+      if (!r.ok) t.log(`seed ${seed} ${model}: ${r.anomalies[0]!.type}: ${r.anomalies[0]!.explanation}`);
+      t.true(r.ok, `seed ${seed} ${model}: an SI execution passes snapshot-isolation`);
+      t.true(r.stats!.committed > 0 && r.stats!.failed > 0, `seed ${seed} ${model}: commits and first-committer aborts`);
+      if (!checkTransactions(si, { model, consistency: 'serializable' }).ok) writeSkews++;
+      // Without first committer wins: lost-update reported exactly where the execution lost one.
+      const broken = snapshotHistory({ ...shape, firstCommitterWins: false });
+      const keys = new Set(
+        checkTransactions(broken.history, { model, consistency: 'snapshot-isolation' })
+          .anomalies.filter((a) => a.type === 'lost-update')
+          .map((a) => /from key (\S+)/.exec(a.explanation)![1]),
+      );
+      t.is(keys.size, broken.lostUpdates, `seed ${seed} ${model}: keys with a lost update`);
+      if (broken.lostUpdates > 0) truth++;
+      if (keys.size > 0) caught[model]++;
+    }
+  }
+  t.log(
+    `without first committer wins, lost-update caught in ${caught['list-append']} (list-append) and ${caught['rw-register']} (rw-register) of ${SEEDS.length} seeds (${truth} of ${2 * SEEDS.length} runs lost one); SI executions not serializable: ${writeSkews} of ${2 * SEEDS.length}`,
+  );
+  // The generator must lose updates for the equality above to mean anything. Measured
+  // (2026-12-05): 26 and 26 of seeds 1..40; 369 and 369 of 1..500, where the 1,000 SI executions
+  // all passed snapshot-isolation and 258 were not serializable (write skew).
+  for (const model of ['list-append', 'rw-register'] as const)
+    t.true(caught[model] >= 0.5 * SEEDS.length, `${model}: lost updates caught in ${caught[model]} of ${SEEDS.length}`);
+});

@@ -211,7 +211,7 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   const args: CheckArgs = { mode: 'active', modeGiven: false, schedule: 'targeted', trace: false, shrink: false, workload: 'kv' };
   let unsafe: string | undefined;
   let nemesisGiven = false;
-  // A flag with a value, given twice: refused (the last one won silently).
+  // A flag given twice with two values: refused (the last one won silently); see once().
   const given = new Map<string, string | undefined>();
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;

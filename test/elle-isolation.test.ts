@@ -133,3 +133,84 @@ test('snapshot-isolation executions (first committer wins) pass at snapshot-isol
   for (const model of ['list-append', 'rw-register'] as const)
     t.true(caught[model] >= 0.5 * SEEDS.length, `${model}: lost updates caught in ${caught[model]} of ${SEEDS.length}`);
 });
+
+/**
+ * A read-committed database, executed a micro-op at a time with other transactions' steps in
+ * between: a read sees what is committed when it runs, writes wait in the transaction until it
+ * commits (all at once), and nothing is refused. A transaction reads a key at most once and
+ * never after writing it: a second read may differ (allowed at read committed, but `internal`
+ * to the checker at every level), and a read of a list with its own appends not yet placed is
+ * no prefix of the key's order.
+ */
+function readCommittedHistory(o: { model: TxnModel; seed: number; txns: number; keys: number; processes: number }): ElleOp[] {
+  const prng = new Prng(o.seed);
+  const append = o.model === 'list-append';
+  const state = new Map<number, TxnValue[] | TxnValue>();
+  let next = 1;
+  let begun = 0;
+  const history: ElleOp[] = [];
+  interface Open {
+    ops: MicroOp[];
+    done: MicroOp[];
+    writes: Map<number, TxnValue[]>;
+  }
+  const open = new Map<number, Open>();
+  while (begun < o.txns || open.size > 0) {
+    const process = prng.int(o.processes);
+    const txn = open.get(process);
+    if (txn === undefined) {
+      if (begun >= o.txns) continue;
+      begun++;
+      const touched = new Set<number>();
+      const ops: MicroOp[] = [];
+      for (let i = 1 + prng.int(4); i > 0; i--) {
+        const key = prng.int(o.keys);
+        if (!touched.has(key) && prng.chance(0.5)) ops.push(['r', key, null]);
+        else ops.push([append ? 'append' : 'w', key, next++]);
+        touched.add(key);
+      }
+      open.set(process, { ops, done: [], writes: new Map() });
+      history.push({ index: history.length, process, type: 'invoke', f: 'txn', value: ops.map((m) => [...m] as MicroOp) });
+      continue;
+    }
+    const [f, key, v] = txn.ops[txn.done.length]!;
+    if (f === 'r') {
+      const now = state.get(key as number);
+      txn.done.push(['r', key, append ? [...((now as TxnValue[] | undefined) ?? [])] : (now ?? null)] as MicroOp);
+    } else {
+      const mine = txn.writes.get(key as number) ?? [];
+      txn.writes.set(key as number, append ? [...mine, v as TxnValue] : [v as TxnValue]);
+      txn.done.push([f, key, v] as MicroOp);
+    }
+    if (txn.done.length < txn.ops.length) continue;
+    open.delete(process);
+    for (const [k, vs] of txn.writes) state.set(k, append ? [...((state.get(k) as TxnValue[] | undefined) ?? []), ...vs] : vs[vs.length - 1]!);
+    const lostReply = prng.chance(0.05);
+    history.push({
+      index: history.length,
+      process,
+      type: lostReply ? 'info' : 'ok',
+      f: 'txn',
+      value: lostReply ? txn.ops.map((m) => [...m] as MicroOp) : txn.done,
+    });
+  }
+  return history;
+}
+
+test('read-committed executions (reads of what is committed when they run, writes at commit) pass at read-committed, both models; most are not snapshot isolation', (t) => {
+  t.log(`seeds ${SEEDS[0]}..${SEEDS[SEEDS.length - 1]}`);
+  let notSi = 0;
+  for (const seed of SEEDS) {
+    for (const model of ['list-append', 'rw-register'] as const) {
+      const history = readCommittedHistory({ model, seed, txns: 150, keys: 1 + (seed % 4), processes: 2 + (seed % 5) });
+      const r = checkTransactions(history, { model, consistency: 'read-committed' });
+      if (!r.ok) t.log(`seed ${seed} ${model}: ${r.anomalies[0]!.type}: ${r.anomalies[0]!.explanation}`);
+      t.true(r.ok, `seed ${seed} ${model}: a read-committed execution passes read-committed`);
+      if (!checkTransactions(history, { model, consistency: 'snapshot-isolation' }).ok) notSi++;
+    }
+  }
+  t.log(`not snapshot isolation: ${notSi} of ${2 * SEEDS.length}`);
+  // Concurrent enough to matter. Measured (2026-12-05): 78 of 80 on seeds 1..40; 981 of 1,000 on
+  // seeds 1..500, every one of the 1,000 passing read-committed.
+  t.true(notSi >= SEEDS.length, `not snapshot isolation: ${notSi} of ${2 * SEEDS.length}`);
+});

@@ -4,6 +4,26 @@ import { checkTransactions, type ElleOp, type MicroOp, type TxnModel, type TxnVa
 import { seedRange } from './helpers/seeds.js';
 
 /**
+ * Runs `o.txns` transactions over `o.processes`, interleaved by `prng`: each turn a random process
+ * begins one (`begin` returns it) if it has none open, or else takes a step of the one it has
+ * (`step`, true when that step ended it).
+ */
+function interleave<T>(prng: Prng, o: { txns: number; processes: number }, begin: (process: number) => T, step: (process: number, txn: T) => boolean): void {
+  const open = new Map<number, T>();
+  let begun = 0;
+  while (begun < o.txns || open.size > 0) {
+    const process = prng.int(o.processes);
+    const txn = open.get(process);
+    if (txn !== undefined) {
+      if (step(process, txn)) open.delete(process);
+    } else if (begun < o.txns) {
+      begun++;
+      open.set(process, begin(process));
+    }
+  }
+}
+
+/**
  * A snapshot-isolation database, executed: each transaction reads the state committed when it
  * began (and its own writes), and commits only if no transaction that committed after it began
  * wrote a key it writes (first committer wins); otherwise it fails. With `firstCommitterWins`
@@ -22,7 +42,6 @@ function snapshotHistory(o: { model: TxnModel; seed: number; txns: number; keys:
   const writtenAt = new Map<number, number>();
   let commits = 0;
   let next = 1;
-  let begun = 0;
   const history: ElleOp[] = [];
   interface Open {
     ops: MicroOp[];
@@ -33,22 +52,16 @@ function snapshotHistory(o: { model: TxnModel; seed: number; txns: number; keys:
   }
   // key/version -> transactions reported committed that read that version of the key, then wrote it.
   const readThenWrote = new Map<string, number>();
-  const open = new Map<number, Open>();
-  while (begun < o.txns || open.size > 0) {
-    const process = prng.int(o.processes);
-    const txn = open.get(process);
-    if (txn === undefined) {
-      if (begun >= o.txns) continue;
-      begun++;
-      const ops: MicroOp[] = Array.from({ length: 1 + prng.int(4) }, () => {
-        const key = prng.int(o.keys);
-        return prng.chance(0.5) ? ['r', key, null] : [append ? 'append' : 'w', key, next++];
-      });
-      open.set(process, { ops, snapshot: new Map(state), versions: new Map(writtenAt), start: commits });
-      history.push({ index: history.length, process, type: 'invoke', f: 'txn', value: ops.map((m) => [...m] as MicroOp) });
-      continue;
-    }
-    open.delete(process);
+  const begin = (process: number): Open => {
+    const ops: MicroOp[] = Array.from({ length: 1 + prng.int(4) }, () => {
+      const key = prng.int(o.keys);
+      return prng.chance(0.5) ? ['r', key, null] : [append ? 'append' : 'w', key, next++];
+    });
+    history.push({ index: history.length, process, type: 'invoke', f: 'txn', value: ops.map((m) => [...m] as MicroOp) });
+    return { ops, snapshot: new Map(state), versions: new Map(writtenAt), start: commits };
+  };
+  // One step: the whole transaction, at its commit.
+  const step = (process: number, txn: Open): boolean => {
     // Reads from the snapshot and the transaction's own writes.
     const local = new Map<number, TxnValue[] | TxnValue>();
     const seen = (key: number): TxnValue[] | TxnValue | undefined => (local.has(key) ? local.get(key) : txn.snapshot.get(key));
@@ -91,7 +104,9 @@ function snapshotHistory(o: { model: TxnModel; seed: number; txns: number; keys:
       f: 'txn',
       value: lostReply ? txn.ops.map((m) => [...m] as MicroOp) : done,
     });
-  }
+    return true;
+  };
+  interleave(prng, o, begin, step);
   const lostKeys = new Set([...readThenWrote].filter(([, n]) => n > 1).map(([at]) => at.split('/')[0]));
   return { history, lostUpdates: lostKeys.size };
 }
@@ -147,32 +162,26 @@ function readCommittedHistory(o: { model: TxnModel; seed: number; txns: number; 
   const append = o.model === 'list-append';
   const state = new Map<number, TxnValue[] | TxnValue>();
   let next = 1;
-  let begun = 0;
   const history: ElleOp[] = [];
   interface Open {
     ops: MicroOp[];
     done: MicroOp[];
     writes: Map<number, TxnValue[]>;
   }
-  const open = new Map<number, Open>();
-  while (begun < o.txns || open.size > 0) {
-    const process = prng.int(o.processes);
-    const txn = open.get(process);
-    if (txn === undefined) {
-      if (begun >= o.txns) continue;
-      begun++;
-      const touched = new Set<number>();
-      const ops: MicroOp[] = [];
-      for (let i = 1 + prng.int(4); i > 0; i--) {
-        const key = prng.int(o.keys);
-        if (!touched.has(key) && prng.chance(0.5)) ops.push(['r', key, null]);
-        else ops.push([append ? 'append' : 'w', key, next++]);
-        touched.add(key);
-      }
-      open.set(process, { ops, done: [], writes: new Map() });
-      history.push({ index: history.length, process, type: 'invoke', f: 'txn', value: ops.map((m) => [...m] as MicroOp) });
-      continue;
+  const begin = (process: number): Open => {
+    const touched = new Set<number>();
+    const ops: MicroOp[] = [];
+    for (let i = 1 + prng.int(4); i > 0; i--) {
+      const key = prng.int(o.keys);
+      if (!touched.has(key) && prng.chance(0.5)) ops.push(['r', key, null]);
+      else ops.push([append ? 'append' : 'w', key, next++]);
+      touched.add(key);
     }
+    history.push({ index: history.length, process, type: 'invoke', f: 'txn', value: ops.map((m) => [...m] as MicroOp) });
+    return { ops, done: [], writes: new Map() };
+  };
+  // One step: the next micro-op; the commit after the last.
+  const step = (process: number, txn: Open): boolean => {
     const [f, key, v] = txn.ops[txn.done.length]!;
     if (f === 'r') {
       const now = state.get(key as number);
@@ -182,8 +191,7 @@ function readCommittedHistory(o: { model: TxnModel; seed: number; txns: number; 
       txn.writes.set(key as number, append ? [...mine, v as TxnValue] : [v as TxnValue]);
       txn.done.push([f, key, v] as MicroOp);
     }
-    if (txn.done.length < txn.ops.length) continue;
-    open.delete(process);
+    if (txn.done.length < txn.ops.length) return false;
     for (const [k, vs] of txn.writes) state.set(k, append ? [...((state.get(k) as TxnValue[] | undefined) ?? []), ...vs] : vs[vs.length - 1]!);
     const lostReply = prng.chance(0.05);
     history.push({
@@ -193,7 +201,9 @@ function readCommittedHistory(o: { model: TxnModel; seed: number; txns: number; 
       f: 'txn',
       value: lostReply ? txn.ops.map((m) => [...m] as MicroOp) : txn.done,
     });
-  }
+    return true;
+  };
+  interleave(prng, o, begin, step);
   return history;
 }
 

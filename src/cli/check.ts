@@ -775,7 +775,7 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
     io.out(
       `meridian check: replaying seed ${seed}, read/append transactions, ${commit} over ${args.mode} replication${args.txnUnsafe === undefined ? '' : ` (unsafe: ${args.txnUnsafe})`}, ${schedulePhrase(args)}${shapePhrase(args.randomShape === true ? drawShape(seed) : args)}`,
     );
-    if (commit === '3pc') threePcNote(args, io);
+    threePcNote(args, io);
     const r = await replayTxnSeed(taskOf(args, seed), commit);
     runs.push({
       commit,

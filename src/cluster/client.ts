@@ -514,6 +514,9 @@ const encoder = new TextEncoder();
 /**
  * A copy of a value checkValue accepts (or the decoder gives back), for the history: plain
  * objects, arrays and byte arrays are copied all the way down; anything else is kept as is.
+ * Not codec.ts's copyEncoded (it would copy a byte array as an object of indexes), nor
+ * structuredClone (its serialization for every recorded number and short list of a check run,
+ * where this returns a primitive at once).
  */
 function copyValue(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;

@@ -33,8 +33,7 @@ export type TxnModel = 'list-append' | 'rw-register';
  * The isolation level a history is checked against, weakest first (Adya's, as Elle names them).
  * Each proscribes the phenomena of those before it and more: read-uncommitted G0;
  * read-committed G1a, G1b, G1c; snapshot-isolation G-single, G-nonadjacent and lost-update;
- * serializable G2;
- * strict-serializable the same with real-time edges. Internal, garbage-read,
+ * serializable G2; strict-serializable the same with real-time edges. Internal, garbage-read,
  * incompatible-order and duplicate-elements are reported at every level.
  */
 export type TxnConsistency = 'read-uncommitted' | 'read-committed' | 'snapshot-isolation' | 'serializable' | 'strict-serializable';

@@ -842,6 +842,19 @@ test('check --limits small gives every seed small memory bounds (in its fault lo
   t.regex(bad.stderr, /--limits takes drawn, small, default/);
 });
 
+test('check --balancer gives every seed the strategy named, or one drawn per seed (in its fault log); the replay line carries it; a bad value names the flag', async (t) => {
+  const r = await meridian(['check', '--seeds', '2', '--from', '5', '--workers', '1', '--clients', '4', '--balancer', 'drawn', '--unsafe', 'stale-reads']);
+  t.regex(r.stdout, /replay: meridian check --seed \d+ --mode active --unsafe stale-reads --clients 4 --balancer drawn --trace/, r.stdout);
+  t.regex(r.stdout, /balancer: \{"strategy":"[a-z-]+"/, r.stdout);
+  const named = await meridian(['check', '--seed', '5', '--clients', '4', '--balancer', 'maglev']);
+  t.regex(named.stdout, /balancer: \{"strategy":"maglev"\}/, named.stdout);
+  const none = await meridian(['check', '--seed', '5', '--clients', '4']);
+  t.notRegex(none.stdout, /balancer: /);
+  const bad = await meridian(['check', '--seeds', '2', '--balancer', 'fastest']);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /--balancer takes random, round-robin, .*, drawn, got "fastest"/);
+});
+
 test('meridian --help: its check and verify lines name only flags their own --help lists, and send the reader there for all of them', async (t) => {
   // It listed some of check's flags as if they were all (no --txn-share, --commit with the kv
   // workload, --regions, --servers, --factor, --shards, --shape, --limits, --shrink-runs), and

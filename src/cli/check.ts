@@ -46,6 +46,7 @@ import { count, formatViolation } from './format.js';
 import { FlagError, once, oneOf } from './flags.js';
 import {
   drawShape,
+  BALANCER_CHOICES,
   LIMITS_CHOICES,
   SCENARIO_FACTOR_MAX,
   SCENARIO_REGIONS_MAX,
@@ -59,7 +60,7 @@ import {
 export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit 2pc|paxos-commit|3pc]
                  [--regions R] [--servers N] [--factor F] [--shards S] [--shape random] [--faults KIND,KIND,...] [--limits drawn|small|default]
-                 [--json FILE] [--max-failures K] [--time-limit SECONDS] [--transport sim|threads|nats [--nats URL[,URL]] [--processes N|dedicated]]
+                 [--balancer STRATEGY|drawn] [--json FILE] [--max-failures K] [--time-limit SECONDS] [--transport sim|threads|nats [--nats URL[,URL]] [--processes N|dedicated]]
   meridian check --time-limit SECONDS [--from S] [...]   (as many seeds as fit in the time, each flag as above)
           (--transport threads: each seed's cluster on real worker threads, in real time, one seed at a time by default;
            --transport nats: each seed's cluster in host processes of its own (--processes: how many, default one per core,
@@ -68,15 +69,17 @@ export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] 
            a seed fixes its faults and workload, not their timing, so a failure does not replay)
   meridian check --seed S [--trace] [--history FILE] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--regions R] [--servers N] [--factor F] [--shards S]
-                 [--faults KIND,...] [--only-faults I,J,...] [--limits ...]
+                 [--faults KIND,...] [--only-faults I,J,...] [--limits ...] [--balancer ...]
   meridian check --workload txn --seeds N | --seed S [--history FILE] [--commit 2pc|paxos-commit|3pc] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
                  [--nemesis builtin|targeted|swarm] [--faults KIND,...] [--clients N] [--keys N] [--fault-ms MS]
-                 [--regions R] [--servers N] [--factor F] [--shards S] [--limits ...] [--shrink [--shrink-runs N]] [--only-faults I,J,...]
+                 [--regions R] [--servers N] [--factor F] [--shards S] [--limits ...] [--balancer ...] [--shrink [--shrink-runs N]] [--only-faults I,J,...]
                  [--transport ...] (with --seeds or --time-limit, as above)
           (txn: its own schedule by default, builtin; --faults alone means --nemesis targeted; --shrink needs one of those;
            without --commit, 2pc and paxos-commit both run; 3pc only when named: it is not safe under these faults)
   LIMITS: memory bounds of the cluster; drawn (default): a quarter of seeds get small ones (1-15 request ids, finished
           transactions, begun and routed requests remembered), small: every seed, default: none
+  STRATEGY: how every region's balancer places requests, ${BALANCER_CHOICES.filter((c) => c !== 'drawn').join(', ')} (round-robin
+          by default); drawn: each seed draws a strategy and its options, weights, outlier ejection, zone-aware routing
   VARIANT: ${UNSAFE_VARIANTS.join(', ')}
   KIND: ${ALL_FAULT_KINDS.join(', ')}`;
 
@@ -244,6 +247,10 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         break;
       case '--limits':
         args.limits = oneOf(value, flag, LIMITS_CHOICES);
+        i++;
+        break;
+      case '--balancer':
+        args.balancer = oneOf(value, flag, BALANCER_CHOICES);
         i++;
         break;
       case '--faults': {
@@ -441,6 +448,7 @@ export function replayCommand(task: ScenarioTask, trace = true): string {
   if (task.txnShare !== undefined) out += ` --txn-share ${task.txnShare}`;
   if (task.commits !== undefined) out += ` --commit ${task.commits[0]}`;
   if (task.limits !== undefined) out += ` --limits ${task.limits}`;
+  if (task.balancer !== undefined) out += ` --balancer ${task.balancer}`;
   out += shapeFlags(task);
   if (task.onlyFaults !== undefined) out += ` --only-faults ${task.onlyFaults.length === 0 ? 'none' : task.onlyFaults.join(',')}`;
   return trace ? `${out} --trace` : out;

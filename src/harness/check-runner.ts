@@ -26,6 +26,7 @@ import {
   checkScenarioSizes,
   checkScenarioVariant,
   drawShape,
+  BALANCER_CHOICES,
   LIMITS_CHOICES,
   realTime,
   runScenario,
@@ -35,6 +36,7 @@ import {
   TXN_SCENARIO_KEYS_MAX,
   type ScenarioOptions,
   type ScenarioResult,
+  type BalancerChoice,
   type LimitsChoice,
   type ScenarioShape,
 } from './scenario.js';
@@ -137,6 +139,8 @@ export interface SeedOptions {
   faults?: FaultKind[];
   /** The clusters' memory bounds (kv and txn workloads): see ScenarioOptions.limits (default 'drawn'). */
   limits?: LimitsChoice;
+  /** How the clusters' balancers place requests (kv and txn workloads): see ScenarioOptions.balancer (default 'round-robin'). */
+  balancer?: BalancerChoice;
   /**
    * Default 'sim'. 'threads' (either workload): each seed's cluster on real worker threads, in real
    * time; 'nats': each seed's cluster in host processes of its own, talking through the NATS
@@ -175,6 +179,7 @@ const SEED_OPTION_FIELDS = allKeys<SeedOptions>()([
   'shards',
   'faults',
   'limits',
+  'balancer',
   'transport',
   'nats',
 ]);
@@ -297,6 +302,7 @@ export function scenarioOptions(task: ScenarioTask): ScenarioOptions {
   if (task.faultMs !== undefined) options.faultMs = task.faultMs;
   if (task.txnShare !== undefined) options.txnShare = task.txnShare;
   if (task.limits !== undefined) options.limits = task.limits;
+  if (task.balancer !== undefined) options.balancer = task.balancer;
   Object.assign(options, shapeOf(task));
   if (task.onlyFaults !== undefined) options.onlyFaults = task.onlyFaults;
   if (task.commits !== undefined) options.commit = kvCommit(task);
@@ -425,6 +431,7 @@ export function txnScenarioOptions(task: ScenarioTask, commit: TxnCommit): TxnSc
   const options: TxnScenarioOptions = { seed: task.seed, commit, mode: task.mode, ...shapeOf(task) };
   if (task.txnUnsafe !== undefined) options.unsafe = task.txnUnsafe;
   if (task.limits !== undefined) options.limits = task.limits;
+  if (task.balancer !== undefined) options.balancer = task.balancer;
   if (task.clients !== undefined) options.clients = task.clients;
   if (task.keys !== undefined) options.keys = task.keys;
   if (task.faultMs !== undefined) options.faultMs = task.faultMs;
@@ -676,6 +683,7 @@ function checkSeedFields(o: SeedOptions, mode: CheckMode, schedule: ScheduleName
   for (const c of o.commits ?? []) if (!TXN_COMMITS.includes(c)) throw new ConfigError('commits', TXN_COMMITS.join(', '), c);
   if (o.randomShape !== undefined && typeof o.randomShape !== 'boolean') throw new ConfigError('randomShape', 'true or false', o.randomShape);
   if (o.limits !== undefined && !LIMITS_CHOICES.includes(o.limits)) throw new ConfigError('limits', LIMITS_CHOICES.join(', '), o.limits);
+  if (o.balancer !== undefined && !BALANCER_CHOICES.includes(o.balancer)) throw new ConfigError('balancer', BALANCER_CHOICES.join(', '), o.balancer);
   if (o.transport !== undefined && !CHECK_TRANSPORTS.includes(o.transport)) throw new ConfigError('transport', CHECK_TRANSPORTS.join(', '), o.transport);
   // Before the kinds are read: faults that were no array failed below with a TypeError ('some is not a function').
   if (o.faults !== undefined) checkFaultKinds(o.faults);

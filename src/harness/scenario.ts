@@ -12,6 +12,7 @@ import {
   checkNumber,
   isPlainObject,
   quotedList,
+  type BalancerConfig,
   type ClusterConfig,
   type NatsConfig,
   type ReplicationConfig,
@@ -25,6 +26,7 @@ import { allKeys, checkOptions, definedOnly } from '../core/validate.js';
 import { Prng } from '../core/prng.js';
 import { compareBallots, formatBallot, type Ballot } from '../protocols/ballot.js';
 import { MEMORY_LIMIT_MIN, type MemoryLimits } from '../core/limits.js';
+import { STRATEGY_NAMES, type StrategyName } from '../balance/types.js';
 import type { History } from '../core/history.js';
 import { checkHistory, type CheckResult } from './linearizability.js';
 import { FAULT_KINDS, Nemesis, planLine, resolvePlan, type NemesisOptions } from './nemesis.js';
@@ -108,6 +110,12 @@ export interface ScenarioOptions {
    * 'default' none.
    */
   limits?: LimitsChoice;
+  /**
+   * How each region's balancer places requests (ClusterConfig.balancer): a strategy for every
+   * seed ('round-robin', the default, leaves the section out: the cluster's defaults), or
+   * 'drawn', a strategy and its options drawn from the seed (drawBalancer).
+   */
+  balancer?: BalancerChoice;
 }
 
 /** How a scenario picks its cluster's memory bounds (ScenarioOptions.limits). */
@@ -148,6 +156,70 @@ export function drawLimits(seed: number, choice: LimitsChoice = 'drawn'): Memory
 /** The line a run's fault log gets for small bounds. */
 export function describeLimits(limits: MemoryLimits): string {
   return `limits: seenRequests ${limits.seenRequests}, finishedTxns ${limits.finishedTxns}, begunRequests ${limits.begunRequests}, routedRequests ${limits.routedRequests}`;
+}
+
+/** How a scenario picks its balancers (ScenarioOptions.balancer). */
+export type BalancerChoice = StrategyName | 'drawn';
+export const BALANCER_CHOICES: readonly BalancerChoice[] = [...STRATEGY_NAMES, 'drawn'];
+
+/**
+ * The balancer section of a seed's cluster (its own stream: the scenario's other draws do not
+ * move): undefined for 'round-robin' (so a default run is what it was before the choice
+ * existed), the strategy alone for another name, and for 'drawn' a strategy with, each in some
+ * seeds, its own options, weights per server, outlier ejection off or quick enough to act
+ * within a fault (after 1-4 failures, for 100-999 ms at first), zone-aware routing's knobs with
+ * a failover order, and weights scaled by the servers' reported load. Every draw is one a user
+ * may write (validateBalancerConfig takes it: test/check-balancer.test.ts).
+ */
+export function drawBalancer(seed: number, choice: BalancerChoice, regions: readonly string[], servers: number): BalancerConfig | undefined {
+  if (choice === 'round-robin') return undefined;
+  if (choice !== 'drawn') return { strategy: choice };
+  const rng = new Prng(`balancer:${seed}`);
+  const strategy = rng.pick(STRATEGY_NAMES);
+  const b: BalancerConfig = { strategy };
+  const tuned = rng.chance(0.5);
+  if (tuned && strategy === 'least-request') {
+    b.choiceCount = 2 + rng.int(3);
+    b.activeRequestBias = rng.int(3);
+  } else if (tuned && strategy === 'consistent-hash') {
+    b.virtualNodes = 1 + rng.int(200);
+    if (rng.chance(0.5)) b.boundedLoadFactor = 1 + rng.int(5) / 4;
+  } else if (tuned && strategy === 'maglev') {
+    b.maglevTableSize = rng.pick([7, 13, 251, 4_099]);
+  } else if (tuned && strategy === 'least-latency') {
+    b.decayTimeMs = 50 + rng.int(2_000);
+  }
+  if (strategy === 'weighted-round-robin' || (strategy !== 'round-robin' && rng.chance(0.3))) {
+    b.weights = {};
+    for (const r of regions) for (let i = 0; i < servers; i++) b.weights[serverId(r, i)] = 1 + rng.int(4);
+  }
+  const outlier = rng.int(3);
+  if (outlier === 1) b.outlier = false;
+  else if (outlier === 2) {
+    const base = 100 + rng.int(900);
+    b.outlier = {
+      consecutiveFailures: 1 + rng.int(4),
+      baseEjectionTimeMs: base,
+      maxEjectionTimeMs: base * (1 + rng.int(3)),
+      maxEjectionPercent: rng.pick([34, 50, 100]),
+      ejectionDecayMs: 500 + rng.int(4_500),
+    };
+  }
+  if (rng.chance(0.3)) {
+    const order = [...regions];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    b.locality = { overprovisioningFactor: 1 + rng.int(9) / 4, panicThresholdPercent: rng.int(101), priority: order };
+  }
+  if (rng.chance(0.3)) b.dynamicWeights = true;
+  return b;
+}
+
+/** The line a run's fault log gets for a balancer section: the section itself, as a config would hold it. */
+export function describeBalancer(balancer: BalancerConfig): string {
+  return `balancer: ${JSON.stringify(balancer)}`;
 }
 
 export interface ScenarioResult {
@@ -482,9 +554,10 @@ export function checkOnlyFaults(onlyFaults: unknown): void {
  * What every scenario takes alike, before its cluster starts: `seed` (0 to SEED_MAX), and
  * `limits` and `trace` when given; a ConfigError naming the field.
  */
-export function checkScenarioBasics(o: { seed: unknown; limits?: unknown; trace?: unknown }): void {
+export function checkScenarioBasics(o: { seed: unknown; limits?: unknown; balancer?: unknown; trace?: unknown }): void {
   checkInt(o.seed, 'seed', 0, SEED_MAX, 'an integer from 0 to 2^32 - 1');
   if (o.limits !== undefined && !LIMITS_CHOICES.includes(o.limits as LimitsChoice)) throw new ConfigError('limits', LIMITS_CHOICES.join(', '), o.limits);
+  if (o.balancer !== undefined && !BALANCER_CHOICES.includes(o.balancer as BalancerChoice)) throw new ConfigError('balancer', BALANCER_CHOICES.join(', '), o.balancer);
   if (o.trace !== undefined && typeof o.trace !== 'boolean') throw new ConfigError('trace', 'true or false', o.trace);
 }
 
@@ -570,6 +643,7 @@ export const SCENARIO_OPTION_KEYS = allKeys<ScenarioOptions>()([
   'nemesis',
   'onlyFaults',
   'limits',
+  'balancer',
 ]);
 
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
@@ -627,9 +701,12 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   if (o.nats !== undefined) config.nats = o.nats;
   const limits = drawLimits(o.seed, o.limits);
   if (limits !== undefined) config.limits = limits;
+  const balancer = drawBalancer(o.seed, o.balancer ?? 'round-robin', regions, shape.servers);
+  if (balancer !== undefined) config.balancer = balancer;
   const cluster = await startCluster(config);
   const t0 = cluster.now();
   const faults: string[] = limits === undefined ? [] : [describeLimits(limits)];
+  if (balancer !== undefined) faults.push(describeBalancer(balancer));
   let faultEpisodes = 0;
   try {
     const keys = Array.from({ length: o.keys }, (_, i) => `key${i}`);

@@ -18,7 +18,9 @@ import {
   copiesBehind,
   ProgressWatch,
   withoutAssertPrefix,
+  describeBalancer,
   describeLimits,
+  drawBalancer,
   drawLimits,
   realTime,
   replicaStateDiffs,
@@ -27,6 +29,7 @@ import {
   SCENARIO_DUPLICATE_DELAY_MS,
   SCENARIO_SNAPSHOT_EVERY,
   TXN_SCENARIO_KEYS_MAX,
+  type BalancerChoice,
   type LimitsChoice,
 } from './scenario.js';
 import { crashAfterWrite, Nemesis, planLine, type NemesisOptions } from './nemesis.js';
@@ -61,6 +64,8 @@ export interface TxnScenarioOptions {
   trace?: boolean;
   /** The cluster's memory bounds, as the kv scenario's (ScenarioOptions.limits; default 'drawn'). */
   limits?: LimitsChoice;
+  /** The balancers, as the kv scenario's (ScenarioOptions.balancer; default 'round-robin'). */
+  balancer?: BalancerChoice;
   /**
    * The fault schedule: absent, the workload's own (crashes and pauses of servers and
    * coordinators, region cuts; see runTxnScenario); else the kv scenario's Nemesis with these
@@ -187,6 +192,7 @@ const TXN_SCENARIO_OPTION_KEYS = allKeys<TxnScenarioOptions>()([
   'shards',
   'trace',
   'limits',
+  'balancer',
   'nemesis',
   'transport',
   'nats',
@@ -249,10 +255,13 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
   if (o.nats !== undefined) config.nats = o.nats;
   const limits = drawLimits(o.seed, o.limits);
   if (limits !== undefined) config.limits = limits;
+  const balancer = drawBalancer(o.seed, o.balancer ?? 'round-robin', regions, shape.servers);
+  if (balancer !== undefined) config.balancer = balancer;
   const cluster = await startCluster(config);
   const t0 = cluster.now();
   const at = (): string => (cluster.now() - t0).toFixed(0);
   const faults: string[] = limits === undefined ? [] : [describeLimits(limits)];
+  if (balancer !== undefined) faults.push(describeBalancer(balancer));
   const servers = regions.flatMap((r) => Array.from({ length: shape.servers }, (_, i) => serverId(r, i)));
   const coordinators = regions.map((r) => `coordinator/${r}`);
   let nextValue = 1;

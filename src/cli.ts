@@ -2,7 +2,7 @@
 /** `meridian demo | bench | check | verify | host`. */
 import type { DemoOptions } from './cli/demo.js';
 import { REPLICATION_MODES, SEED_MAX } from './cluster/config.js';
-import { FlagError, once, oneOf } from './cli/flags.js';
+import { FlagError, intFlag, once, oneOf } from './cli/flags.js';
 
 /** The shortest demo: each of its three phases about 100 ms. */
 const DEMO_DURATION_MS_MIN = 300;
@@ -20,13 +20,6 @@ const USAGE = `usage:
 function fail(message: string): never {
   console.error(`meridian: ${message}\n${USAGE}`);
   process.exit(2);
-}
-
-function intFlag(value: string | undefined, flag: string, min: number, max: number): number {
-  const n = Number(value);
-  if (value === undefined || value.trim() === '' || !Number.isInteger(n) || n < min || n > max)
-    throw new FlagError(`${flag} needs an integer from ${min} to ${max}, got ${JSON.stringify(value ?? null)}`);
-  return n;
 }
 
 async function demo(args: string[]): Promise<void> {

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../src/cli/check.js';
+import { main, parseCheckArgs, replayCommand } from '../src/cli/check.js';
+import { decimalText } from '../src/cli/flags.js';
 import { drawShape } from '../src/harness/scenario.js';
 import { checkLinearizable, type History } from '../src/index.js';
 import { createCheckPool, replaySeed, runChecks } from '../src/harness/check-runner.js';
@@ -776,6 +777,14 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seed', '3', '--shrink', '--history', 'h.json'], /--history needs --seed S without --shrink/],
     [['--seed', '3', '--history'], /--history needs a file to write the replayed run's history to, got null/],
     [['--seed', '3', '--history', '--trace'], /--history needs a file .* got "--trace"/],
+    // Number() read these as 16, 100, 5 and 0.1: decimal digits only.
+    [['--seeds', '0x10'], /--seeds needs an integer from 1 to 1000000 in decimal digits, got "0x10"/],
+    [['--seeds', '1e2'], /--seeds needs an integer from 1 to 1000000 in decimal digits, got "1e2"/],
+    [['--seed', '+5'], /--seed needs an integer from 0 to 4294967295 in decimal digits, got "\+5"/],
+    [['--seeds', '3', '--clients', ' 4'], /--clients needs an integer from 1 to 64 in decimal digits, got " 4"/],
+    [['--seeds', '3', '--keys', '2.0'], /--keys needs an integer from 1 to 1000, got "2\.0"/],
+    [['--seeds', '3', '--txn-share', '1e-1'], /--txn-share needs a number from 0 to 1 in decimal notation \(such as 0\.25\), got "1e-1"/],
+    [['--seeds', '3', '--txn-share', '0x0'], /--txn-share needs a number from 0 to 1 in decimal notation \(such as 0\.25\), got "0x0"/],
     [['--seed', '3', '--seeds', '3'], /give one of them/],
     [['--seed', '3', '--workers', '2'], /--workers applies to --seeds/],
     [['--seed'], /--seed needs an integer/],
@@ -799,6 +808,17 @@ test('bad flags name the flag and exit 2', async (t) => {
   t.is(real.stdout, '');
 });
 
+test('number flags take decimal digits; a replay line writes a small --txn-share so that the flag reads it back', (t) => {
+  t.like(parseCheckArgs(['--seed', '007', '--clients', '4', '--txn-share', '.5']), { seed: 7, clients: 4, txnShare: 0.5 });
+  // String(1e-7) is "1e-7", which --txn-share refuses: the replay line would not run.
+  t.is(decimalText(1e-7), '0.0000001');
+  t.is(decimalText(1.5e-7), '0.00000015');
+  t.is(decimalText(0.25), '0.25');
+  const line = replayCommand({ seed: 7, mode: 'active', txnShare: 1e-7 });
+  t.regex(line, / --txn-share 0\.0000001 /);
+  t.is(parseCheckArgs(line.split(' ').slice(2)).txnShare, 1e-7);
+});
+
 // Serial (ava runs serial tests first, alone in this file): beside the other tests' check runs
 // each spawn here took 32.5 s to 2 minutes on 2 cores (2026-12-04), past its bound.
 test.serial('demo: an integer flag out of its bounds names the flag and exits 2, before any cluster starts; --help prints the usage and exits 0', async (t) => {
@@ -806,9 +826,11 @@ test.serial('demo: an integer flag out of its bounds names the flag and exits 2,
     // The config's seed bound: this was a ConfigError stack trace and exit 1.
     [['--seed', '4294967296'], /--seed needs an integer from 0 to 4294967295, got "4294967296"/],
     [['--seed', ''], /--seed needs an integer from 0 to 4294967295, got ""/],
+    [['--seed', '0x10'], /--seed needs an integer from 0 to 4294967295 in decimal digits, got "0x10"/],
     [['--seed'], /--seed needs an integer from 0 to 4294967295, got null/],
-    // 1e12 ms ran a demo of 31 years (on threads each phase's timer overflowed to 1 ms).
-    [['--duration-ms', '1e12'], /--duration-ms needs an integer from 300 to 3600000, got "1e12"/],
+    // 1e12 ms ran a demo of 31 years (on threads each phase's timer overflowed to 1 ms); 1e3 ran one of a second.
+    [['--duration-ms', '1e12'], /--duration-ms needs an integer from 300 to 3600000 in decimal digits, got "1e12"/],
+    [['--duration-ms', '1e3'], /--duration-ms needs an integer from 300 to 3600000 in decimal digits, got "1e3"/],
     [['--duration-ms', '299'], /--duration-ms needs an integer from 300 to 3600000, got "299"/],
     // A repeated flag kept its last value (here the --transport sim every case starts with).
     [['--transport', 'threads'], /--transport given twice \("sim" and "threads"\): give it once/],

@@ -43,7 +43,7 @@ import { natsServersFlag } from './nats-flag.js';
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
 import { unwritableReason } from './output-file.js';
 import { count, formatViolation } from './format.js';
-import { FlagError, once, oneOf } from './flags.js';
+import { FlagError, decimalText, fractionFlag, intFlag, once, oneOf } from './flags.js';
 import {
   drawShape,
   BALANCER_CHOICES,
@@ -129,22 +129,6 @@ interface CheckArgs extends SeedOptions {
   onlyFaults?: number[];
   /** --processes: the host processes each seed's cluster spawns with --transport nats (ClusterConfig.nats.processes). */
   natsProcesses?: number | 'dedicated';
-}
-
-function intFlag(value: string | undefined, flag: string, min: number, max: number): number {
-  const n = Number(value);
-  if (value === undefined || value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
-    throw new FlagError(`${flag} needs an integer from ${min} to ${max}, got ${JSON.stringify(value ?? null)}`);
-  }
-  return n;
-}
-
-function shareFlag(value: string | undefined, flag: string): number {
-  const n = Number(value);
-  if (value === undefined || value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
-    throw new FlagError(`${flag} needs a number from 0 to 1, got ${JSON.stringify(value ?? null)}`);
-  }
-  return n;
 }
 
 /** How a run's share of transactions reads in the header and the shrunk line. */
@@ -242,7 +226,7 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         i++;
         break;
       case '--txn-share':
-        args.txnShare = shareFlag(value, flag);
+        args.txnShare = fractionFlag(value, flag);
         i++;
         break;
       case '--limits':
@@ -445,7 +429,7 @@ export function replayCommand(task: ScenarioTask, trace = true): string {
   if (task.clients !== undefined) out += ` --clients ${task.clients}`;
   if (task.keys !== undefined) out += ` --keys ${task.keys}`;
   if (task.faultMs !== undefined) out += ` --fault-ms ${task.faultMs}`;
-  if (task.txnShare !== undefined) out += ` --txn-share ${task.txnShare}`;
+  if (task.txnShare !== undefined) out += ` --txn-share ${decimalText(task.txnShare)}`;
   if (task.commits !== undefined) out += ` --commit ${task.commits[0]}`;
   if (task.limits !== undefined) out += ` --limits ${task.limits}`;
   if (task.balancer !== undefined) out += ` --balancer ${task.balancer}`;

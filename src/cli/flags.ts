@@ -1,4 +1,4 @@
-/** What the commands' flag parsers share: the error a bad flag throws, a choice among names, a flag given once. */
+/** What the commands' flag parsers share: the error a bad flag throws, a choice among names, a flag given once, a number. */
 
 /** A bad flag or flag value: the command prints its message and its usage, and exits 2. */
 export class FlagError extends Error {}
@@ -19,4 +19,48 @@ export function once(given: Map<string, string | undefined>, flag: string, value
   if (given.has(flag) && given.get(flag) !== value)
     throw new FlagError(`${flag} given twice (${JSON.stringify(given.get(flag) ?? null)} and ${JSON.stringify(value ?? null)}): give it once`);
   given.set(flag, value);
+}
+
+/** An integer as a number flag takes it: decimal digits, a minus sign at most (not 0x10, 1e2, +5, 1.0 or ' 5'). */
+const DECIMAL_INTEGER = /^-?\d+$/;
+/** A fraction as a number flag takes it: decimal digits with a point at most (0.25, .5, 1; not 1e-1 or 0x1). */
+const DECIMAL_FRACTION = /^\d*\.?\d+$/;
+
+/**
+ * `value` as an integer from `min` to `max`, written in decimal digits; else a FlagError naming
+ * the flag and the range. Number() alone read `--seeds 0x10` as 16 and `--seeds 1e2` as 100:
+ * a value in those forms is refused, saying that decimal digits are wanted.
+ */
+export function intFlag(value: string | undefined, flag: string, min: number, max: number): number {
+  const n = value !== undefined && DECIMAL_INTEGER.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new FlagError(
+      `${flag} needs an integer from ${min} to ${max}${inOtherForm(value) ? ' in decimal digits' : ''}, got ${JSON.stringify(value ?? null)}`,
+    );
+  return n;
+}
+
+/** `value` as a number from 0 to 1 in decimal notation (0.25); else a FlagError naming the flag, as intFlag. */
+export function fractionFlag(value: string | undefined, flag: string): number {
+  const n = value !== undefined && DECIMAL_FRACTION.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(n) || n < 0 || n > 1)
+    throw new FlagError(
+      `${flag} needs a number from 0 to 1${inOtherForm(value) ? ' in decimal notation (such as 0.25)' : ''}, got ${JSON.stringify(value ?? null)}`,
+    );
+  return n;
+}
+
+/** Whether `value` is a number Number() reads but not written in decimal (0x10, 1e2, +5, ' 5'): the message then says which form is wanted. */
+function inOtherForm(value: string | undefined): boolean {
+  return value !== undefined && value.trim() !== '' && Number.isFinite(Number(value)) && !/^-?\d*\.?\d+$/.test(value);
+}
+
+/**
+ * `n`, a number from 0 to 1, as fractionFlag reads it back: String() writes those under 1e-6 with
+ * an exponent (1e-7), which the flag refuses, so a replay line printed with it would not run.
+ */
+export function decimalText(n: number): string {
+  const text = String(n);
+  const exp = /^(\d)(?:\.(\d+))?e-(\d+)$/.exec(text);
+  return exp === null ? text : `0.${'0'.repeat(Number(exp[3]) - 1)}${exp[1]}${exp[2] ?? ''}`;
 }

@@ -18,7 +18,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { unwritableReason } from '../src/cli/output-file.js';
+import { outputFileFlag, unwritableReason } from '../src/cli/output-file.js';
 import { compareReports, type ReportLike } from './lib/compare.js';
 import { jsonLine } from './lib/json.js';
 import { INTERRUPTED_STATUS, untilInterrupted } from '../src/cli/interrupt.js';
@@ -51,7 +51,8 @@ const USAGE = `usage: meridian bench [suite ...] [--quick] [--json FILE] [--html
   --html FILE         write a self-contained HTML report with plots to FILE
   --compare OLD.json  print the ratio of every figure to the same figure in OLD.json (a report --json wrote)
   --help              this text
-  each suite once; --json, --html and --compare once each, --json and --html to different files
+  each suite once; --json, --html and --compare once each, --json and --html to different files,
+  each a path (- is refused: standard output carries the tables)
   Ctrl-C stops the run: --json and --html get the suites that finished and say where it stopped (exit 130); Ctrl-C again quits at once`;
 
 const FILE_FLAGS = ['--json', '--html', '--compare'] as const;
@@ -83,8 +84,10 @@ export function parseArgs(argv: readonly string[]): RunArgs {
       } else {
         file = arg.slice(flag.length + 1);
       }
-      if (file === undefined || file === '' || file.startsWith('--'))
-        throw new UsageError(`${flag} needs ${FILE_FLAG_NEEDS[flag]}, got ${JSON.stringify(file ?? null)}`);
+      // `-` is refused for --json and --html (standard output carries the tables); --compare reads
+      // its file, and `-` there is a file of that name (or no such file, below).
+      const parsed = outputFileFlag(flag, file, FILE_FLAG_NEEDS[flag]);
+      if ('wrong' in parsed && !(flag === '--compare' && file === '-')) throw new UsageError(parsed.wrong);
       // Given twice, one of the two would be ignored (a report not written where asked).
       if (files[flag] !== undefined) throw new UsageError(`${flag} given twice (${JSON.stringify(files[flag])} and ${JSON.stringify(file)}): give it once`);
       files[flag] = file;

@@ -53,6 +53,16 @@ test('runner arguments: suites, --quick, --json, --html, --compare; unknown name
   t.throws(() => parseArgs(['--json']), { instanceOf: UsageError, message: /^--json needs a file to write every result .*, got null$/ });
   t.throws(() => parseArgs(['--html', '--quick']), { instanceOf: UsageError, message: /^--html needs a file to write the HTML report to, got "--quick"$/ });
   t.throws(() => parseArgs(['--json=']), { instanceOf: UsageError, message: /--json needs a file .*, got ""$/ });
+  // `-` wrote a file named - (standard output carries the tables): refused, ./- still names that file.
+  t.throws(() => parseArgs(['--json', '-']), {
+    instanceOf: UsageError,
+    message: /^--json needs a file to write every result .*, got "-": a path, not standard output/,
+  });
+  t.throws(() => parseArgs(['--html=-']), {
+    instanceOf: UsageError,
+    message: /^--html needs a file to write the HTML report to, got "-": a path, not standard output/,
+  });
+  t.is(parseArgs(['--json', './-']).json, './-');
   t.throws(() => parseArgs(['--compare', 'no-such-file.json']), {
     instanceOf: UsageError,
     message: '--compare needs a report an earlier run wrote with --json, got "no-such-file.json": no such file',

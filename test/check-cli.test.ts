@@ -777,6 +777,9 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seed', '3', '--shrink', '--history', 'h.json'], /--history needs --seed S without --shrink/],
     [['--seed', '3', '--history'], /--history needs a file to write the replayed run's history to, got null/],
     [['--seed', '3', '--history', '--trace'], /--history needs a file .* got "--trace"/],
+    // `-` wrote a file named - (standard output carries the report).
+    [['--seed', '3', '--history', '-'], /--history needs a file to write the replayed run's history to, got "-": a path, not standard output/],
+    [['--seeds', '3', '--json', '-'], /--json needs a file to write the run's summary and every seed's report to, got "-": a path, not standard output/],
     // Number() read these as 16, 100, 5 and 0.1: decimal digits only.
     [['--seeds', '0x10'], /--seeds needs an integer from 1 to 1000000 in decimal digits, got "0x10"/],
     [['--seeds', '1e2'], /--seeds needs an integer from 1 to 1000000 in decimal digits, got "1e2"/],

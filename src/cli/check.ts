@@ -41,7 +41,7 @@ import { natsServerBinary, startNatsServer } from '../harness/nats-server.js';
 import { ALL_FAULT_KINDS, SIM_ONLY_FAULT_KINDS, type FaultKind } from '../harness/nemesis.js';
 import { natsServersFlag } from './nats-flag.js';
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
-import { unwritableReason } from './output-file.js';
+import { outputFileFlag, unwritableReason } from './output-file.js';
 import { count, formatViolation } from './format.js';
 import { FlagError, decimalText, fractionFlag, intFlag, once, oneOf } from './flags.js';
 import {
@@ -80,6 +80,7 @@ export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] 
           transactions, begun and routed requests remembered), small: every seed, default: none
   STRATEGY: how every region's balancer places requests, ${BALANCER_CHOICES.filter((c) => c !== 'drawn').join(', ')} (round-robin
           by default); drawn: each seed draws a strategy and its options, weights, outlier ejection, zone-aware routing
+  FILE: a path for --json and --history to write; - is refused (standard output carries the run's report), ./- is a file named -
   VARIANT: ${UNSAFE_VARIANTS.join(', ')}
   KIND: ${ALL_FAULT_KINDS.join(', ')}`;
 
@@ -279,12 +280,13 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
       case '--trace':
         args.trace = true;
         break;
-      case '--history':
-        if (value === undefined || value.length === 0 || value.startsWith('--'))
-          throw new FlagError(`--history needs a file to write the replayed run's history to, got ${JSON.stringify(value ?? null)}`);
-        args.historyFile = value;
+      case '--history': {
+        const parsed = outputFileFlag(flag, value, "a file to write the replayed run's history to");
+        if ('wrong' in parsed) throw new FlagError(parsed.wrong);
+        args.historyFile = parsed.file;
         i++;
         break;
+      }
       case '--transport':
         args.transport = oneOf(value, flag, CHECK_TRANSPORTS);
         i++;
@@ -304,12 +306,13 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         else throw new FlagError(`--processes needs an integer from 1 to ${NATS_PROCESSES_MAX} or dedicated, got ${JSON.stringify(value ?? null)}`);
         i++;
         break;
-      case '--json':
-        if (value === undefined || value.length === 0 || value.startsWith('--'))
-          throw new FlagError(`--json needs a file to write the run's summary and every seed's report to, got ${JSON.stringify(value ?? null)}`);
-        args.jsonFile = value;
+      case '--json': {
+        const parsed = outputFileFlag(flag, value, "a file to write the run's summary and every seed's report to");
+        if ('wrong' in parsed) throw new FlagError(parsed.wrong);
+        args.jsonFile = parsed.file;
         i++;
         break;
+      }
       default:
         throw new FlagError(`unknown check option ${JSON.stringify(flag)}`);
     }

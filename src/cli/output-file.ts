@@ -20,3 +20,17 @@ export function unwritableReason(file: string): string | undefined {
     return (error as Error).message;
   }
 }
+
+/**
+ * The value of a flag that writes a file (check's --json and --history, bench's --json and
+ * --html) as the file, or what is wrong with it, `${flag} needs ${needs}, got ...`: each
+ * command throws its own flag error with it (as natsServersFlag). Missing, empty and the next
+ * flag (`--json --trace`) are refused, and so is `-`: many tools read it as standard output,
+ * here it would be a file named `-`, and standard output carries the command's own report,
+ * which the file's content would be mixed into. A file of that name is still `./-`.
+ */
+export function outputFileFlag(flag: string, value: string | undefined, needs: string): { file: string } | { wrong: string } {
+  if (value === undefined || value.length === 0 || value.startsWith('--')) return { wrong: `${flag} needs ${needs}, got ${JSON.stringify(value ?? null)}` };
+  if (value === '-') return { wrong: `${flag} needs ${needs}, got "-": a path, not standard output (the command's report goes there; ./- names a file -)` };
+  return { file: value };
+}

@@ -71,6 +71,20 @@ for (const transport of transports) {
     t.throws(() => cluster.client({ region: 'mars' }), { instanceOf: ValidationError, message: /region/ });
     await t.throwsAsync(cluster.crash('us-east/9'), { instanceOf: ValidationError, message: /server id/ });
     t.throws(() => cluster.partition(['us-east'], ['pluto']), { instanceOf: ValidationError });
+    t.throws(() => cluster.partition([], ['us-east']), { instanceOf: ValidationError, message: /^a: a non-empty array of region names/ });
+    t.throws(() => cluster.partition(['us-east/9'], ['eu-west']), { instanceOf: ValidationError, message: /^a: region names, .* got "us-east\/9"$/ });
+    // A name on both sides was taken (cutting that node's messages to itself).
+    t.throws(() => cluster.partition(['us-east/0'], ['us-east/0']), {
+      instanceOf: ValidationError,
+      message: `b: names other than a's (each name on one side only), got "us-east/0", which a names too`,
+    });
+    t.throws(() => cluster.partition(['us-east', 'eu-west/1'], ['eu-west/0', 'us-east'], { oneWay: true }), {
+      instanceOf: ValidationError,
+      message: /^b: .*, got "us-east", which a names too$/,
+    });
+    // A region on one side and one of its servers on the other isolates that server (bench/failover.ts): taken.
+    t.notThrows(() => cluster.partition(['us-east/0'], ['us-east', 'eu-west']));
+    cluster.heal();
     t.throws(() => cluster.setNetwork({ loss: 2 }), { message: /network.loss/ });
     // Option objects: a misspelt or unknown option is named, not ignored.
     await t.throwsAsync(c.get('k', { consistensy: 'local' } as never), {

@@ -512,7 +512,12 @@ export class Cluster extends EventEmitter {
   /**
    * Cut traffic between two groups of regions, servers or region coordinators
    * (`coordinator/<region>`, apart from the servers of its region) (both ways unless
-   * `oneWay`, then only from `a` to `b`). Partitions add up until `heal()`.
+   * `oneWay`, then only from `a` to `b`). Partitions add up until `heal()`. Each side is a
+   * non-empty array of names of this cluster. A name on both sides is a ValidationError naming
+   * it: a partition separates two groups (it was taken, and cut that node's messages to
+   * itself). A region on one side and one of its servers on the other is allowed: that cuts
+   * the server off from its own region's actors too (region actor, balancers, coordinator), as
+   * bench/failover.ts isolates a server.
    */
   partition(a: string[], b: string[], options: PartitionOptions = {}): void {
     this.assertRunning();
@@ -527,6 +532,8 @@ export class Cluster extends EventEmitter {
     };
     const from = check(a, 'a');
     const to = check(b, 'b');
+    const both = to.find((name) => from.includes(name));
+    if (both !== undefined) throw new ValidationError('b', `names other than a's (each name on one side only), got ${JSON.stringify(both)}, which a names too`);
     checkOptions(options, 'options', ['oneWay']);
     if (options.oneWay !== undefined && typeof options.oneWay !== 'boolean') throw new ValidationError('options.oneWay', 'true or false');
     this.partitions.push({ from, to, oneWay: options.oneWay ?? false });

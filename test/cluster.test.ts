@@ -85,6 +85,15 @@ for (const transport of transports) {
     // A region on one side and one of its servers on the other isolates that server (bench/failover.ts): taken.
     t.notThrows(() => cluster.partition(['us-east/0'], ['us-east', 'eu-west']));
     cluster.heal();
+    // Listeners: EventEmitter threw its own TypeError for one that is no function, and took any event name.
+    const noop = (): void => undefined;
+    for (const method of ['on', 'once', 'off', 'addListener', 'removeListener', 'prependListener', 'prependOnceListener'] as const) {
+      t.throws(() => cluster[method]('member', 5 as never), { instanceOf: ValidationError, message: 'listener: a function, got 5' }, method);
+      t.throws(() => cluster[method]('crashing', undefined as never), { instanceOf: ValidationError, message: 'listener: a function, got undefined' }, method);
+      t.throws(() => cluster[method]('membr', noop), { instanceOf: ValidationError, message: /^event: one of 'member', 'crashing', .*, got "membr"$/ }, method);
+    }
+    t.is(cluster.listenerCount('member') + cluster.listenerCount('membr'), 0, 'no listener was added');
+    cluster.on('member', noop).off('member', noop);
     t.throws(() => cluster.setNetwork({ loss: 2 }), { message: /network.loss/ });
     // Option objects: a misspelt or unknown option is named, not ignored.
     await t.throwsAsync(c.get('k', { consistensy: 'local' } as never), {

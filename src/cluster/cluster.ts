@@ -115,6 +115,21 @@ export const SLOW_TIMERS_MAX = 100;
 export const ASSERTION_FAILURES_KEPT_MAX = 100;
 
 /**
+ * The events a cluster emits: `'member'` (a MemberEvent: a server's state changed in the first
+ * region's balancer's view), `'crashing'` (the id of a server or coordinator `crash()` is about
+ * to take down), `'assertion-failed'` (an AssertionFailure), and its hosts' `'actor-error'`,
+ * `'frame-error'`, `'host-exit'` and `'warn'` (HostEvent). `on`, `once`, `off` and the other
+ * listener methods take these and EventEmitter's own (EMITTER_EVENTS); any other name is a
+ * ValidationError naming `event` (a misspelt one was never emitted, its listener never called).
+ */
+export const CLUSTER_EVENTS = ['member', 'crashing', 'assertion-failed', 'actor-error', 'frame-error', 'host-exit', 'warn'] as const;
+
+/** EventEmitter's own events, which its users (node:events' once and on) listen to as well. */
+const EMITTER_EVENTS: readonly string[] = ['error', 'newListener', 'removeListener'];
+
+type Listener = Parameters<EventEmitter['on']>[1];
+
+/**
  * A running cluster. Created by `startCluster`; stop it with `stop()`, after which no
  * thread, timer or handle of it is left.
  */
@@ -221,6 +236,49 @@ export class Cluster extends EventEmitter {
       if (this.failedAssertions.length < ASSERTION_FAILURES_KEPT_MAX) this.failedAssertions.push(failure);
       this.emit('assertion-failed', failure);
     }
+  }
+
+  /**
+   * A listener method's arguments checked (see CLUSTER_EVENTS): a ValidationError naming
+   * `event` or `listener`, where EventEmitter threw its own TypeError for a listener that is no
+   * function, and took any event name. A symbol is taken as it is (events.errorMonitor).
+   */
+  private listenerOf(event: unknown, listener: unknown): Listener {
+    if (typeof event !== 'symbol' && !(CLUSTER_EVENTS as readonly unknown[]).includes(event) && !EMITTER_EVENTS.includes(event as string))
+      throw new ValidationError(
+        'event',
+        `one of ${CLUSTER_EVENTS.map((e) => `'${e}'`).join(', ')} (or EventEmitter's ${EMITTER_EVENTS.map((e) => `'${e}'`).join(', ')}), got ${describe(event)}`,
+      );
+    if (typeof listener !== 'function') throw new ValidationError('listener', `a function, got ${describe(listener)}`);
+    return listener as Listener;
+  }
+
+  override on(event: string | symbol, listener: Listener): this {
+    return super.on(event, this.listenerOf(event, listener));
+  }
+
+  override addListener(event: string | symbol, listener: Listener): this {
+    return super.addListener(event, this.listenerOf(event, listener));
+  }
+
+  override once(event: string | symbol, listener: Listener): this {
+    return super.once(event, this.listenerOf(event, listener));
+  }
+
+  override prependListener(event: string | symbol, listener: Listener): this {
+    return super.prependListener(event, this.listenerOf(event, listener));
+  }
+
+  override prependOnceListener(event: string | symbol, listener: Listener): this {
+    return super.prependOnceListener(event, this.listenerOf(event, listener));
+  }
+
+  override off(event: string | symbol, listener: Listener): this {
+    return super.off(event, this.listenerOf(event, listener));
+  }
+
+  override removeListener(event: string | symbol, listener: Listener): this {
+    return super.removeListener(event, this.listenerOf(event, listener));
   }
 
   /**

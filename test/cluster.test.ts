@@ -94,6 +94,13 @@ for (const transport of transports) {
     }
     t.is(cluster.listenerCount('member') + cluster.listenerCount('membr'), 0, 'no listener was added');
     cluster.on('member', noop).off('member', noop);
+    // An address that is no actor of the cluster answered null, as a crashed server's does.
+    await t.throwsAsync(cluster.inspect('nope/0'), {
+      instanceOf: ValidationError,
+      message: /^address: an actor of this cluster: a server such as 'us-east\/0', .* got "nope\/0"$/,
+    });
+    await t.throwsAsync(cluster.inspect(7 as never), { instanceOf: ValidationError, message: /^address: .*, got 7$/ });
+    t.not(await cluster.inspect('us-east/0/hb'), null);
     t.throws(() => cluster.setNetwork({ loss: 2 }), { message: /network.loss/ });
     // Option objects: a misspelt or unknown option is named, not ignored.
     await t.throwsAsync(c.get('k', { consistensy: 'local' } as never), {

@@ -171,6 +171,8 @@ export class Cluster extends EventEmitter {
   private readonly powerPrng: Prng;
   /** Each shard's replication group (see groupOf), filled on first use. */
   private groups: string[][] | undefined;
+  /** The address of every actor the cluster runs (see inspect), filled on first use. */
+  private actors: Set<string> | undefined;
 
   /** @internal use startCluster */
   /** The simulator's extras (trace, power loss, a look inside servers), when the transport is 'sim'. */
@@ -960,9 +962,26 @@ export class Cluster extends EventEmitter {
     return groupOf(shard, topologyOf(this.config));
   }
 
-  /** A control-plane look at one actor (its state summary, mailbox, timers). */
+  /**
+   * A control-plane look at one actor (its state summary, mailbox, timers), or null when it
+   * does not run now (its server or coordinator crashed, its host thread or process gone).
+   * `address` is an actor of this cluster: a server (`us-east/0`), its heartbeat
+   * (`us-east/0/hb`), a region's actor (`us-east`), coordinator (`coordinator/us-east`) or
+   * balancer (`balancer/us-east`); anything else rejects with a ValidationError naming
+   * `address`, as `crash()` does an unknown id (it answered null, as if such an actor had
+   * crashed).
+   */
   inspect(address: string): Promise<unknown> {
-    if (typeof address !== 'string') throw new ValidationError('address', 'an actor address');
+    this.actors ??= new Set(planCluster(this.config).directory.keys());
+    if (typeof address !== 'string' || !this.actors.has(address)) {
+      const region = this.config.regions[0]!.name;
+      return Promise.reject(
+        new ValidationError(
+          'address',
+          `an actor of this cluster: a server such as '${region}/0', its heartbeat '${region}/0/hb', a region ('${region}'), 'coordinator/${region}' or 'balancer/${region}', got ${describe(address)}`,
+        ),
+      );
+    }
     return this.runtime.summary(address);
   }
 

@@ -557,7 +557,8 @@ export function checkOnlyFaults(onlyFaults: unknown): void {
 export function checkScenarioBasics(o: { seed: unknown; limits?: unknown; balancer?: unknown; trace?: unknown }): void {
   checkInt(o.seed, 'seed', 0, SEED_MAX, 'an integer from 0 to 2^32 - 1');
   if (o.limits !== undefined && !LIMITS_CHOICES.includes(o.limits as LimitsChoice)) throw new ConfigError('limits', LIMITS_CHOICES.join(', '), o.limits);
-  if (o.balancer !== undefined && !BALANCER_CHOICES.includes(o.balancer as BalancerChoice)) throw new ConfigError('balancer', BALANCER_CHOICES.join(', '), o.balancer);
+  if (o.balancer !== undefined && !BALANCER_CHOICES.includes(o.balancer as BalancerChoice))
+    throw new ConfigError('balancer', BALANCER_CHOICES.join(', '), o.balancer);
   if (o.trace !== undefined && typeof o.trace !== 'boolean') throw new ConfigError('trace', 'true or false', o.trace);
 }
 

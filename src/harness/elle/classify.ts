@@ -11,12 +11,15 @@
  * Each search takes an edge of one kind (the anchor) and the shortest path back over the
  * allowed kinds (breadth first), within the component of the subgraph of those kinds, and
  * keeps the shortest cycle over the anchors it tries (all of them, unless a budget of edges
- * looked at runs out). Under strict serializability the same four searches are repeated with
- * rt edges allowed when the first found nothing; a cycle is named by the edges it has, with
- * `-realtime` when one of them is rt.
+ * looked at runs out). Where the level keeps an order between transactions (real time for
+ * strict serializability and strong snapshot isolation, each process's order for the
+ * strong-session levels), the same four searches are repeated with its edges (rt or process)
+ * allowed when the first found nothing; a cycle is named by the edges it has, with `-realtime`
+ * when one of them is rt, else `-process` when one is a process edge (as Elle names them: the
+ * graph holds one kind of order or the other, never both).
  */
 import { components, edgeAt, kindBit, Scratch, shortestPath, type DepGraph } from './graph.js';
-import { EDGE_KINDS, RT, RW, show, WR, WW, type CycleEdge, type TxnModel } from './types.js';
+import { EDGE_KINDS, PROCESS, RT, RW, show, WR, WW, type CycleEdge, type TxnModel } from './types.js';
 
 /** Edges looked at per search and component before a search settles for what it has. */
 export const CYCLE_SEARCH_BUDGET = 1_000_000;
@@ -30,6 +33,7 @@ const B_WW = kindBit(WW);
 const B_WR = kindBit(WR);
 const B_RW = kindBit(RW);
 const B_RT = kindBit(RT);
+const B_PROCESS = kindBit(PROCESS);
 
 const SPECS: readonly Spec[] = [
   { anchor: WW, path: B_WW },
@@ -49,31 +53,40 @@ export function cycleType(g: DepGraph, cycle: readonly number[]): string {
   let rw = 0;
   let wr = 0;
   let rt = 0;
+  let process = 0;
   for (const e of cycle) {
     const k = g.kind[e]!;
     if (k === RW) rw++;
     else if (k === WR) wr++;
     else if (k === RT) rt++;
+    else if (k === PROCESS) process++;
   }
   const base = rw >= 2 ? 'G2' : rw === 1 ? 'G-single' : wr >= 1 ? 'G1c' : 'G0';
-  return rt > 0 ? `${base}-realtime` : base;
+  return base + orderSuffix(rt, process);
+}
+
+function orderSuffix(rt: number, process: number): string {
+  return rt > 0 ? '-realtime' : process > 0 ? '-process' : '';
 }
 
 /**
  * Every cycle anomaly of the graph: per component, at most one cycle of each type. With
- * `nonadjacent` (snapshot isolation), also G-nonadjacent: see findNonadjacent.
+ * `nonadjacent` (snapshot isolation and its strong variants), also G-nonadjacent: see
+ * findNonadjacent. `realtime` lets cycles use rt edges, `process` process edges (a graph
+ * holds one or the other).
  */
-export function findCycles(g: DepGraph, realtime: boolean, nonadjacent = false): { cycles: FoundCycle[]; components: number } {
+export function findCycles(g: DepGraph, realtime: boolean, nonadjacent = false, process = false): { cycles: FoundCycle[]; components: number } {
   const s = new Scratch(g.n);
   const all = new Int32Array(g.n);
   for (let i = 0; i < g.n; i++) all[i] = i;
-  const fullMask = B_WW | B_WR | B_RW | (realtime ? B_RT : 0);
+  const orderMask = (realtime ? B_RT : 0) | (process ? B_PROCESS : 0);
+  const fullMask = B_WW | B_WR | B_RW | orderMask;
   const top = components(g, all, fullMask, s);
   const cycles: FoundCycle[] = [];
   for (const comp of top) {
     const types = new Set<string>();
     const rounds: Array<readonly Spec[]> = [SPECS];
-    if (realtime) rounds.push(SPECS.map((sp) => ({ anchor: sp.anchor, path: sp.path | B_RT })));
+    if (orderMask !== 0) rounds.push(SPECS.map((sp) => ({ anchor: sp.anchor, path: sp.path | orderMask })));
     const foundBySpec: boolean[] = [];
     rounds.forEach((specs, round) => {
       specs.forEach((spec, i) => {
@@ -88,11 +101,18 @@ export function findCycles(g: DepGraph, realtime: boolean, nonadjacent = false):
       });
     });
     if (nonadjacent) {
-      const cycle = findNonadjacent(g, comp, s);
-      if (cycle !== undefined) cycles.push({ type: 'G-nonadjacent', edges: cycle });
+      let cycle = findNonadjacent(g, comp, s, 0);
+      if (cycle === undefined && orderMask !== 0) cycle = findNonadjacent(g, comp, s, orderMask);
+      if (cycle !== undefined) cycles.push({ type: `G-nonadjacent${orderSuffix(countKind(g, cycle, RT), countKind(g, cycle, PROCESS))}`, edges: cycle });
     }
   }
   return { cycles, components: top.length };
+}
+
+function countKind(g: DepGraph, cycle: readonly number[], kind: number): number {
+  let n = 0;
+  for (const e of cycle) if (g.kind[e] === kind) n++;
+  return n;
 }
 
 /**
@@ -106,8 +126,11 @@ export function findCycles(g: DepGraph, realtime: boolean, nonadjacent = false):
  * shortest over the anchors, within CYCLE_SEARCH_BUDGET edges looked at. Where the shortest
  * such walk passes a transaction twice (not a cycle), a depth-first search over simple paths
  * takes over for that anchor (simpleNonadjacentPath); what it finds need not be the shortest.
+ * Edges of the kinds in `orderMask` (rt or process) may stand where ww and wr edges may: that
+ * finds G-nonadjacent-realtime and G-nonadjacent-process.
  */
-function findNonadjacent(g: DepGraph, comp: readonly number[], s: Scratch): number[] | undefined {
+function findNonadjacent(g: DepGraph, comp: readonly number[], s: Scratch, orderMask: number): number[] | undefined {
+  const allowed = B_WW | B_WR | B_RW | orderMask;
   const t = s.mark(comp);
   const k = comp.length;
   // State of node v (local index i): 4 * i + 2 * lastRw + sawRw.
@@ -141,7 +164,7 @@ function findNonadjacent(g: DepGraph, comp: readonly number[], s: Scratch): numb
         for (let e = start[u]!; e < start[u + 1]!; e++) {
           steps++;
           const kd = kind[e]!;
-          if (kd === RT) continue;
+          if (((allowed >> kd) & 1) === 0) continue;
           const v = dst[e]!;
           if (s.tag[v] !== t) continue;
           const rw = kd === RW ? 1 : 0;
@@ -169,7 +192,7 @@ function findNonadjacent(g: DepGraph, comp: readonly number[], s: Scratch): numb
       // not a cycle (it may be two G-single ones), and a depth-first search over simple paths
       // looks for one (exponential at worst: within what is left of the budget).
       if (new Set(path.map((e) => g.src[e]!)).size !== path.length) {
-        const simple = simpleNonadjacentPath(g, b, a, t, s, CYCLE_SEARCH_BUDGET - steps);
+        const simple = simpleNonadjacentPath(g, b, a, t, s, CYCLE_SEARCH_BUDGET - steps, allowed);
         steps += simple.steps;
         if (simple.path === undefined) continue;
         path.length = 0;
@@ -222,7 +245,15 @@ function searchSpec(g: DepGraph, comp: number[], spec: Spec, fullMask: number, s
  * A simple path from b to a for findNonadjacent's anchor a -> b (the same rules on its edges),
  * by depth-first search; `steps` the edges it looked at, at most about `budget`.
  */
-function simpleNonadjacentPath(g: DepGraph, b: number, a: number, t: number, s: Scratch, budget: number): { path: number[] | undefined; steps: number } {
+function simpleNonadjacentPath(
+  g: DepGraph,
+  b: number,
+  a: number,
+  t: number,
+  s: Scratch,
+  budget: number,
+  allowed: number,
+): { path: number[] | undefined; steps: number } {
   const { start, dst, kind } = g;
   const onPath = new Set<number>([b]);
   const path: number[] = [];
@@ -231,7 +262,7 @@ function simpleNonadjacentPath(g: DepGraph, b: number, a: number, t: number, s: 
     for (let e = start[u]!; e < start[u + 1]!; e++) {
       if (++steps > budget) return false;
       const kd = kind[e]!;
-      if (kd === RT) continue;
+      if (((allowed >> kd) & 1) === 0) continue;
       const v = dst[e]!;
       const rw = kd === RW;
       if (s.tag[v] !== t || onPath.has(v) || (rw && lastRw)) continue;
@@ -258,6 +289,7 @@ export function cycleEdges(g: DepGraph, cycle: readonly number[], indexOf: (id: 
     const { list, pos } = edgeAt(g, g.ref[e]!);
     const key = list.key[pos];
     if (key !== undefined) out.key = key;
+    if (g.kind[e] === PROCESS) out.process = list.a[pos] as number | string;
     return out;
   });
 }
@@ -281,9 +313,16 @@ export function explainCycle(g: DepGraph, cycle: readonly number[], type: string
         return model === 'list-append'
           ? `${from} < ${to} (rw): ${from} read key ${key} ${a === null ? 'empty' : `up to ${show(a)}`}, without ${show(b)}, which ${to} appended later`
           : `${from} < ${to} (rw): ${from} read key ${key} = ${show(a)}, and ${to} wrote ${show(b)}, a later version`;
+      case PROCESS:
+        return `${from} < ${to} (process): process ${show(a)} ran ${from}, then ${to}`;
       default:
         return `${from} < ${to} (rt): ${from} completed before ${to} was invoked`;
     }
   });
-  return `${type}: transactions named T<index>; ${parts.join('; ')}; a cycle, so no ${type.endsWith('-realtime') ? 'real-time ' : ''}order of these transactions explains what they saw`;
+  const order = type.endsWith('-realtime')
+    ? 'real-time order of these transactions'
+    : type.endsWith('-process')
+      ? "order of these transactions that keeps each process's own"
+      : 'order of these transactions';
+  return `${type}: transactions named T<index>; ${parts.join('; ')}; a cycle, so no ${order} explains what they saw`;
 }

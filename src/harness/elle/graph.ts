@@ -4,7 +4,7 @@
  * of nodes and a mask of edge kinds. Scratch arrays are allocated once per graph, so searching
  * many small components costs their size, not the graph's.
  */
-import type { EdgeList, TxnKey } from './types.js';
+import { EDGE_KINDS, type EdgeList, type TxnKey } from './types.js';
 
 export interface DepGraph {
   n: number;
@@ -89,7 +89,7 @@ export function buildGraph(n: number, lists: readonly EdgeList[], excluded: (id:
     }
   });
   let perm: Int32Array = keptRef.subarray(0, kept);
-  perm = countingSort(perm, 4, (e) => kinds[e]!);
+  perm = countingSort(perm, EDGE_KINDS.length, (e) => kinds[e]!);
   perm = countingSort(perm, n, (e) => to[e]!);
   perm = countingSort(perm, n, (e) => from[e]!);
   const g: DepGraph = {

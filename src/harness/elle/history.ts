@@ -1,12 +1,13 @@
 /**
  * Input validation, and the step from a history of invocations and completions to
  * transactions: pairing each completion with its process's invocation, and the real-time
- * order between transactions.
+ * and process orders between transactions.
  */
 import { describe, ValidationError } from '../../core/errors.js';
 import { checkOptions } from '../../core/validate.js';
 import {
   emptyEdges,
+  PROCESS,
   pushEdge,
   RT,
   TXN_FAIL,
@@ -21,7 +22,37 @@ import {
 } from './types.js';
 
 export const TXN_MODELS: readonly TxnModel[] = ['list-append', 'rw-register'];
-export const TXN_CONSISTENCIES: readonly TxnConsistency[] = ['read-uncommitted', 'read-committed', 'snapshot-isolation', 'serializable', 'strict-serializable'];
+/** Every level, each after those it implies (TxnConsistency). */
+export const TXN_CONSISTENCIES: readonly TxnConsistency[] = [
+  'read-uncommitted',
+  'read-committed',
+  'snapshot-isolation',
+  'strong-session-snapshot-isolation',
+  'strong-snapshot-isolation',
+  'serializable',
+  'strong-session-serializable',
+  'strict-serializable',
+];
+
+/** The four levels in a line that say which phenomena of the data are allowed, weakest first. */
+export const DATA_LEVELS = ['read-uncommitted', 'read-committed', 'snapshot-isolation', 'serializable'] as const;
+export type DataLevel = (typeof DATA_LEVELS)[number];
+
+/**
+ * Each level as a data level and the order between transactions it keeps (as Elle relates
+ * them): 'process', each process's committed transactions in the order it ran them; 'realtime',
+ * real time, which holds each process's order too (a process runs one transaction at a time).
+ */
+export const LEVELS: Readonly<Record<TxnConsistency, { data: DataLevel; order: 'none' | 'process' | 'realtime' }>> = {
+  'read-uncommitted': { data: 'read-uncommitted', order: 'none' },
+  'read-committed': { data: 'read-committed', order: 'none' },
+  'snapshot-isolation': { data: 'snapshot-isolation', order: 'none' },
+  'strong-session-snapshot-isolation': { data: 'snapshot-isolation', order: 'process' },
+  'strong-snapshot-isolation': { data: 'snapshot-isolation', order: 'realtime' },
+  serializable: { data: 'serializable', order: 'none' },
+  'strong-session-serializable': { data: 'serializable', order: 'process' },
+  'strict-serializable': { data: 'serializable', order: 'realtime' },
+};
 const OP_TYPES = ['invoke', 'ok', 'fail', 'info'];
 
 export function validateOptions(options: unknown, more: readonly string[] = []): { model: TxnModel; consistency: TxnConsistency } {
@@ -94,10 +125,13 @@ export interface Txns {
 
 /**
  * Pairs completions with invocations (one outstanding invocation per process) and returns
- * the transactions in invocation order; `realtime` receives, when given, the rt edges.
- * An invocation that never completes is indeterminate, like an 'info' completion.
+ * the transactions in invocation order; `realtime` receives, when given, the rt edges, and
+ * `process` the process edges: from each committed transaction to the next one its process
+ * committed (as Elle's process graph has them: what failed or has no known outcome is left
+ * out, and the process's order goes round it). An invocation that never completes is
+ * indeterminate, like an 'info' completion.
  */
-export function collectTxns(history: ElleOp[], realtime?: EdgeList): Txns {
+export function collectTxns(history: ElleOp[], realtime?: EdgeList, process?: EdgeList): Txns {
   const views: TxnView[] = [];
   const ops: ElleOp[] = [];
   const invokePos: number[] = [];
@@ -107,6 +141,8 @@ export function collectTxns(history: ElleOp[], realtime?: EdgeList): Txns {
   const frontier: number[] = [];
   /** History position at which each member of the frontier completed. */
   const completedAt: number[] = [];
+  /** Each process's latest committed transaction. */
+  const lastOk = new Map<number | string, number>();
   for (let i = 0; i < history.length; i++) {
     const op = history[i] as ElleOp;
     if (op.type === 'invoke') {
@@ -136,6 +172,11 @@ export function collectTxns(history: ElleOp[], realtime?: EdgeList): Txns {
     view.pos = i;
     view.ops = op.value;
     ops[id] = op;
+    if (process !== undefined && op.type === 'ok') {
+      const prev = lastOk.get(op.process);
+      if (prev !== undefined) pushEdge(process, prev, id, PROCESS, undefined, op.process, undefined);
+      lastOk.set(op.process, id);
+    }
     if (realtime !== undefined && op.type === 'ok') {
       // Members that completed before this one was invoked now precede it: it stands for them.
       const invokedAt = invokePos[id] as number;
@@ -155,6 +196,7 @@ export function collectTxns(history: ElleOp[], realtime?: EdgeList): Txns {
   return { views, ops, committed, failed, indeterminate: views.length - committed - failed };
 }
 
+/** An empty list for collectTxns's rt or process edges. */
 export function newRealtimeEdges(): EdgeList {
   return emptyEdges();
 }

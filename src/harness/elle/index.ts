@@ -1,8 +1,8 @@
 /**
  * `checkTransactions`: an Elle-style checker of transactional histories. It infers the
  * dependencies between transactions from what they read (per key, in about linear time: see
- * list-append.ts and rw-register.ts), adds real-time edges for strict serializability, and
- * looks for cycles in the dependency graph by strongly connected components (classify.ts).
+ * list-append.ts and rw-register.ts), adds real-time edges for strict serializability and
+ * strong snapshot isolation and process edges for the strong-session levels, and looks for cycles in the dependency graph by strongly connected components (classify.ts).
  *
  * `checkTransactionsParallel` spreads the per-key analysis over a piscina pool for large
  * histories (keys are independent there); the graph and its cycles are searched in the
@@ -13,7 +13,7 @@ import { Piscina } from 'piscina';
 import { describe, ValidationError } from '../../core/errors.js';
 import { findCycles, cycleEdges, explainCycle } from './classify.js';
 import { buildGraph } from './graph.js';
-import { collectTxns, newRealtimeEdges, TXN_CONSISTENCIES, validateHistory, validateOptions, type Txns } from './history.js';
+import { collectTxns, DATA_LEVELS, LEVELS, newRealtimeEdges, validateHistory, validateOptions, type DataLevel, type Txns } from './history.js';
 import { analyzeListAppend } from './list-append.js';
 import { analyzeRwRegister } from './rw-register.js';
 import {
@@ -68,7 +68,7 @@ export const TXN_CHECK_WORKERS_MAX = 64;
  */
 export const TXN_PARALLEL_MIN = 250_000;
 
-/** The per-key analysis; `realtime` lets rw-register order versions by real time (strict serializability). */
+/** The per-key analysis; `realtime` lets rw-register order versions by real time (strict serializability, strong snapshot isolation). */
 export function analyze(model: TxnModel, views: readonly TxnView[], txnCount: number, realtime: boolean): KeyAnalysis {
   return model === 'list-append' ? analyzeListAppend(views, txnCount) : analyzeRwRegister(views, txnCount, realtime);
 }
@@ -77,10 +77,10 @@ export function analyze(model: TxnModel, views: readonly TxnView[], txnCount: nu
 export function checkTransactions(history: ElleOp[], options: TxnCheckOptions): TxnCheckResult {
   const { model, consistency } = validateOptions(options);
   validateHistory(history, model);
-  const rt = consistency === 'strict-serializable' ? newRealtimeEdges() : undefined;
-  const txns = collectTxns(history, rt);
+  const { rt, process } = orderEdges(consistency);
+  const txns = collectTxns(history, rt, process);
   const analysis = analyze(model, txns.views, txns.views.length, rt !== undefined);
-  return finish(txns, [analysis], rt, model, consistency);
+  return finish(txns, [analysis], rt ?? process, model, consistency);
 }
 
 /** Like `checkTransactions`, with the per-key analysis on a piscina pool for large histories. */
@@ -94,10 +94,11 @@ export async function checkTransactionsParallel(history: ElleOp[], options: TxnP
     throw new ValidationError('options.inline', `expected a boolean, got ${describe(options.inline)}`);
   }
   validateHistory(history, model);
-  const rt = consistency === 'strict-serializable' ? newRealtimeEdges() : undefined;
-  const txns = collectTxns(history, rt);
+  const { rt, process } = orderEdges(consistency);
+  const txns = collectTxns(history, rt, process);
+  const order = rt ?? process;
   const inline = options.inline ?? (txns.views.length < TXN_PARALLEL_MIN || workers < 2);
-  if (inline) return finish(txns, [analyze(model, txns.views, txns.views.length, rt !== undefined)], rt, model, consistency);
+  if (inline) return finish(txns, [analyze(model, txns.views, txns.views.length, rt !== undefined)], order, model, consistency);
 
   const groups = splitByKey(txns.views, workers);
   const pool = new Piscina({ filename: workerFile, minThreads: Math.min(workers, groups.length), maxThreads: workers });
@@ -108,10 +109,16 @@ export async function checkTransactionsParallel(history: ElleOp[], options: TxnP
         return pool.run(task) as Promise<KeyAnalysis>;
       }),
     );
-    return finish(txns, analyses, rt, model, consistency);
+    return finish(txns, analyses, order, model, consistency);
   } finally {
     await pool.destroy();
   }
+}
+
+/** Lists for the order the level keeps between transactions: real time, each process's order, or none. */
+function orderEdges(consistency: TxnConsistency): { rt: EdgeList | undefined; process: EdgeList | undefined } {
+  const { order } = LEVELS[consistency];
+  return { rt: order === 'realtime' ? newRealtimeEdges() : undefined, process: order === 'process' ? newRealtimeEdges() : undefined };
 }
 
 const workerFile = fileURLToPath(new URL('../../../workers/elle.js', import.meta.url));
@@ -146,13 +153,17 @@ function splitByKey(views: readonly TxnView[], count: number): TxnView[][] {
 const LOCAL_ORDER = ['G1a', 'G1b', 'lost-update', 'internal', 'garbage-read', 'incompatible-order', 'duplicate-elements'];
 
 /**
- * The weakest level that proscribes each phenomenon (its `-realtime` form counts as it): a
- * level reports those whose entry is at most its own index in TXN_CONSISTENCIES. What has no
- * entry (internal, garbage-read, incompatible-order, duplicate-elements) every level reports.
- * G-nonadjacent (two or more rw edges, none adjacent) is looked for at snapshot isolation
- * only: at the stronger levels the same cycle is a G2.
+ * The weakest data level (DATA_LEVELS) that proscribes each phenomenon: a level reports those
+ * whose entry is at most its own data level (LEVELS). What has no entry (internal,
+ * garbage-read, incompatible-order, duplicate-elements) every level reports. A cycle's
+ * `-process` form counts as it at the levels that keep an order (process or real time), its
+ * `-realtime` form at those that keep real time, as in Elle's consistency-model graph (where
+ * G-single-process implies G-single-realtime, and strict serializability implies strong
+ * session serializability and strong snapshot isolation). G-nonadjacent (two or more rw
+ * edges, none adjacent) is looked for at snapshot isolation and its strong variants only: at
+ * the serializable levels the same cycle is a G2.
  */
-const WEAKEST_PROSCRIBING: Readonly<Record<string, TxnConsistency>> = {
+const WEAKEST_PROSCRIBING: Readonly<Record<string, DataLevel>> = {
   G0: 'read-uncommitted',
   G1a: 'read-committed',
   G1b: 'read-committed',
@@ -164,11 +175,21 @@ const WEAKEST_PROSCRIBING: Readonly<Record<string, TxnConsistency>> = {
 };
 
 function proscribed(type: string, consistency: TxnConsistency): boolean {
-  const weakest = WEAKEST_PROSCRIBING[type.replace(/-realtime$/, '')];
-  return weakest === undefined || TXN_CONSISTENCIES.indexOf(weakest) <= TXN_CONSISTENCIES.indexOf(consistency);
+  const { data, order } = LEVELS[consistency];
+  let base = type;
+  if (type.endsWith('-realtime')) {
+    if (order !== 'realtime') return false;
+    base = type.slice(0, -'-realtime'.length);
+  } else if (type.endsWith('-process')) {
+    if (order === 'none') return false;
+    base = type.slice(0, -'-process'.length);
+  }
+  const weakest = WEAKEST_PROSCRIBING[base];
+  return weakest === undefined || DATA_LEVELS.indexOf(weakest) <= DATA_LEVELS.indexOf(data);
 }
 
-function finish(txns: Txns, analyses: readonly KeyAnalysis[], rt: EdgeList | undefined, model: TxnModel, consistency: TxnConsistency): TxnCheckResult {
+/** `order`: the rt or process edges, if the level keeps an order between transactions. */
+function finish(txns: Txns, analyses: readonly KeyAnalysis[], order: EdgeList | undefined, model: TxnModel, consistency: TxnConsistency): TxnCheckResult {
   const invalid = analyses.find((a) => a.invalid !== undefined)?.invalid;
   if (invalid !== undefined) throw new ValidationError(invalid.field, invalid.message);
   const { views, ops } = txns;
@@ -180,7 +201,7 @@ function finish(txns: Txns, analyses: readonly KeyAnalysis[], rt: EdgeList | und
     keys += a.keys;
     lists.push(a.edges);
   }
-  if (rt !== undefined) lists.push(rt);
+  if (order !== undefined) lists.push(order);
   // Deterministic whatever the split: by type, then the transactions involved, then the text.
   locals.sort(
     (x, y) =>
@@ -193,7 +214,8 @@ function finish(txns: Txns, analyses: readonly KeyAnalysis[], rt: EdgeList | und
   const n = views.length;
   const graph = buildGraph(n, lists, (id) => (views[id] as TxnView).status === TXN_FAIL);
   const indexOf = (id: number): number => (views[id] as TxnView).index;
-  const { cycles, components } = findCycles(graph, consistency === 'strict-serializable', consistency === 'snapshot-isolation');
+  const level = LEVELS[consistency];
+  const { cycles, components } = findCycles(graph, level.order === 'realtime', level.data === 'snapshot-isolation', level.order === 'process');
   for (const c of cycles) {
     anomalies.push({
       type: c.type,

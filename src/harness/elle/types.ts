@@ -30,35 +30,49 @@ export interface ElleOp {
 
 export type TxnModel = 'list-append' | 'rw-register';
 /**
- * The isolation level a history is checked against, weakest first (Adya's, as Elle names them).
- * Each proscribes the phenomena of those before it and more: read-uncommitted G0;
- * read-committed G1a, G1b, G1c; snapshot-isolation G-single, G-nonadjacent and lost-update;
- * serializable G2; strict-serializable the same with real-time edges. Internal, garbage-read,
+ * The isolation level a history is checked against (Adya's, and Elle's names for its session and
+ * real-time variants). Four levels in a line, weakest first, each proscribing the phenomena of
+ * those before it and more: read-uncommitted G0; read-committed G1a, G1b, G1c;
+ * snapshot-isolation G-single, G-nonadjacent and lost-update; serializable G2. Then what adds
+ * an order between transactions: strong-session-snapshot-isolation and
+ * strong-session-serializable add each process's own order (process edges: the `-process`
+ * cycles), strong-snapshot-isolation and strict-serializable real time (rt edges: the
+ * `-realtime` cycles; real time holds each process's order too). Internal, garbage-read,
  * incompatible-order and duplicate-elements are reported at every level.
  */
-export type TxnConsistency = 'read-uncommitted' | 'read-committed' | 'snapshot-isolation' | 'serializable' | 'strict-serializable';
+export type TxnConsistency =
+  | 'read-uncommitted'
+  | 'read-committed'
+  | 'snapshot-isolation'
+  | 'strong-session-snapshot-isolation'
+  | 'strong-snapshot-isolation'
+  | 'serializable'
+  | 'strong-session-serializable'
+  | 'strict-serializable';
 
 export interface TxnCheckOptions {
   model: TxnModel;
-  /** Default 'serializable'; 'strict-serializable' adds real-time (rt) edges; the weaker levels allow more (TxnConsistency). */
+  /** Default 'serializable'; the strong-session levels add process edges, strong-snapshot-isolation and strict-serializable real-time (rt) edges (TxnConsistency). */
   consistency?: TxnConsistency;
 }
 
-export type EdgeKind = 'ww' | 'wr' | 'rw' | 'rt';
+export type EdgeKind = 'ww' | 'wr' | 'rw' | 'rt' | 'process';
 
 /** One dependency of a cycle, between two transactions named by the `index` of their completion. */
 export interface CycleEdge {
   from: number;
   to: number;
   kind: EdgeKind;
-  /** The key that makes the edge; absent for rt. */
+  /** The key that makes the edge; absent for rt and process. */
   key?: TxnKey;
+  /** For a process edge: the process that ran `from` and then `to`. */
+  process?: number | string;
 }
 
 export interface Anomaly {
   /**
    * G0, G1a, G1b, G1c, G-single, G-nonadjacent, G2 (and G0-realtime ... G2-realtime when the
-   * cycle needs a real-time edge), lost-update (committed transactions that read one version of
+   * cycle needs a real-time edge, G0-process ... G2-process when it needs a process edge), lost-update (committed transactions that read one version of
    * a key and each wrote it), incompatible-order, duplicate-elements, internal (a transaction
    * that does not see its own earlier reads and writes) or garbage-read (a value nobody wrote).
    */
@@ -78,7 +92,7 @@ export interface TxnCheckStats {
   /** 'info' completions and invocations that never completed. */
   indeterminate: number;
   keys: number;
-  /** Dependency edges after merging duplicates, rt edges included. */
+  /** Dependency edges after merging duplicates, rt and process edges included. */
   edges: number;
   /** Strongly connected components of more than one transaction. */
   components: number;
@@ -103,7 +117,9 @@ export const WW = 0;
 export const WR = 1;
 export const RW = 2;
 export const RT = 3;
-export const EDGE_KINDS: readonly EdgeKind[] = ['ww', 'wr', 'rw', 'rt'];
+/** Process order: consecutive committed transactions of one process (its id in the edge's `a`). */
+export const PROCESS = 4;
+export const EDGE_KINDS: readonly EdgeKind[] = ['ww', 'wr', 'rw', 'rt', 'process'];
 
 export const TXN_OK = 0;
 export const TXN_FAIL = 1;
@@ -128,7 +144,8 @@ export interface TxnView {
 
 /**
  * Edges as parallel arrays. `a`/`b` are the values that explain the edge: ww: the two
- * versions; wr: the value read; rw: what was read (null: nothing) and the later version.
+ * versions; wr: the value read; rw: what was read (null: nothing) and the later version;
+ * process: the process (in `a`).
  */
 export interface EdgeList {
   from: number[];

@@ -1,5 +1,12 @@
 import test from 'ava';
-import { checkTransactions, type MicroOp, type TxnCheckResult, type TxnConsistency, type TxnModel } from '../src/harness/elle/index.js';
+import {
+  checkTransactions,
+  checkTransactionsParallel,
+  type MicroOp,
+  type TxnCheckResult,
+  type TxnConsistency,
+  type TxnModel,
+} from '../src/harness/elle/index.js';
 import { h, type HistoryBuilder } from './helpers/elle-history.js';
 
 function types(r: TxnCheckResult): string[] {
@@ -805,4 +812,213 @@ test('lost update: committed transactions that read one version of a key and the
       ['w', 'x', 3],
     ]);
   t.true(check(chained, 'rw-register', 'strict-serializable').ok, 'each read the one before it: no update lost');
+});
+
+// --- session and real-time orders ----------------------------------------------------------
+
+/**
+ * A stale read within a session: process 1 appends 1 then 2 to x; process 2 reads [1 2], then,
+ * in its next transaction, [1]. Serializable (the second read first), but not in process 2's
+ * order. `between` goes between process 2's reads (its transactions that did not commit).
+ */
+function staleSession(between: (b: HistoryBuilder) => HistoryBuilder = (b) => b): HistoryBuilder {
+  return between(
+    h()
+      .txn(1, [['append', 'x', 1]])
+      .txn(1, [['append', 'x', 2]])
+      .txn(2, [['r', 'x', [1, 2]]]),
+  ).txn(2, [['r', 'x', [1]]]);
+}
+
+test('a stale read within a session: G-single-process at the strong-session levels, G-single-realtime where real time holds, nothing at serializable and snapshot isolation; both models, and the pool agrees', async (t) => {
+  const hist = staleSession();
+  for (const c of ['serializable', 'snapshot-isolation'] as const) t.true(check(hist, 'list-append', c).ok, c);
+  for (const c of ['strong-session-serializable', 'strong-session-snapshot-isolation'] as const) {
+    const r = check(hist, 'list-append', c);
+    t.deepEqual(types(r), ['G-single-process'], c);
+    t.deepEqual(r.anomalies[0]!.cycle, [
+      { from: 7, to: 3, kind: 'rw', key: 'x' },
+      { from: 3, to: 5, kind: 'wr', key: 'x' },
+      { from: 5, to: 7, kind: 'process', process: 2 },
+    ]);
+    t.regex(
+      r.anomalies[0]!.explanation,
+      /T5 < T7 \(process\): process 2 ran T5, then T7; a cycle, so no order of these transactions that keeps each process's own explains/,
+    );
+    const pooled = await checkTransactionsParallel(hist.ops, { model: 'list-append', consistency: c, inline: false, workers: 2 });
+    t.deepEqual(pooled, r, `${c}: the pool`);
+  }
+  // Real time holds each process's order: there the same cycle has an rt edge.
+  for (const c of ['strict-serializable', 'strong-snapshot-isolation'] as const) t.deepEqual(types(check(hist, 'list-append', c)), ['G-single-realtime'], c);
+  // What did not commit is not in the process's order, which goes round it (as Elle's process graph).
+  const around = staleSession((b) => b.txn(2, [['append', 'y', 1]], 'info').txn(2, [['append', 'y', 2]], 'fail'));
+  const r = check(around, 'list-append', 'strong-session-serializable');
+  t.deepEqual(types(r), ['G-single-process']);
+  t.deepEqual(
+    r.anomalies[0]!.cycle!.find((e) => e.kind === 'process'),
+    { from: 5, to: 11, kind: 'process', process: 2 },
+  );
+  // rw-register: process 1 writes 1, then reads it and writes 2; process 2 reads 2, then 1.
+  const reg = h()
+    .txn(1, [['w', 'x', 1]])
+    .txn(1, [
+      ['r', 'x', 1],
+      ['w', 'x', 2],
+    ])
+    .txn(2, [['r', 'x', 2]])
+    .txn(2, [['r', 'x', 1]]);
+  for (const c of ['serializable', 'snapshot-isolation'] as const) t.true(check(reg, 'rw-register', c).ok, c);
+  for (const c of ['strong-session-serializable', 'strong-session-snapshot-isolation'] as const)
+    t.deepEqual(types(check(reg, 'rw-register', c)), ['G-single-process'], c);
+  t.deepEqual(types(check(reg, 'rw-register', 'strict-serializable')), ['G-single-realtime']);
+});
+
+test('real time violated, each session consistent: passes the strong-session levels, fails strong snapshot isolation and strict serializability', (t) => {
+  // Process 2 reads x empty after process 1's append completed; process 3 then reads [1].
+  const hist = h()
+    .txn(1, [['append', 'x', 1]])
+    .txn(2, [['r', 'x', []]])
+    .txn(3, [['r', 'x', [1]]]);
+  for (const c of ['serializable', 'strong-session-serializable', 'strong-session-snapshot-isolation'] as const) t.true(check(hist, 'list-append', c).ok, c);
+  for (const c of ['strict-serializable', 'strong-snapshot-isolation'] as const) {
+    const r = check(hist, 'list-append', c);
+    t.deepEqual(types(r), ['G-single-realtime'], c);
+    t.deepEqual(r.anomalies[0]!.cycle!.map((e) => e.kind).sort(), ['rt', 'rw']);
+  }
+  const reg = h()
+    .txn(1, [['w', 'x', 1]])
+    .txn(2, [['r', 'x', null]]);
+  t.true(check(reg, 'rw-register', 'strong-session-serializable').ok);
+  t.deepEqual(types(check(reg, 'rw-register', 'strong-snapshot-isolation')), ['G-single-realtime']);
+  // Real time orders rw-register's blind writes at strong snapshot isolation too: 1 completed
+  // before 2 was invoked, so a later read of 1 missed 2. The same process writing both, in
+  // order, is not enough at the strong-session levels (versions are not ordered by a process).
+  const blind = h()
+    .txn(1, [['w', 'x', 1]])
+    .txn(1, [['w', 'x', 2]])
+    .txn(2, [['r', 'x', 1]]);
+  t.deepEqual(types(check(blind, 'rw-register', 'strong-snapshot-isolation')), ['G-single-realtime']);
+  t.true(check(blind, 'rw-register', 'strong-session-serializable').ok);
+});
+
+/** G1c-process: process 1 reads x [1] and appends to y; process 2 reads y [1], then appends 1 to x. */
+function wrProcess(): HistoryBuilder {
+  return h()
+    .txn(1, [
+      ['r', 'x', [1]],
+      ['append', 'y', 1],
+    ])
+    .txn(2, [['r', 'y', [1]]])
+    .txn(2, [['append', 'x', 1]]);
+}
+
+/** G2-process, adjacent rw edges: process 1 appends to x, then reads y empty; process 2 reads x empty and appends to y. */
+function writeSkewProcess(): HistoryBuilder {
+  return h()
+    .txn(1, [['append', 'x', 1]])
+    .txn(1, [['r', 'y', []]])
+    .txn(2, [
+      ['r', 'x', []],
+      ['append', 'y', 1],
+    ]);
+}
+
+/**
+ * G-nonadjacent-process: process 0 reads x empty and z [1], concurrent with the rest; process 1
+ * appends to x, then reads z empty; process 2 appends to z. rw, process, rw, wr round the cycle.
+ */
+function nonadjacentProcess(): HistoryBuilder {
+  const t0: MicroOp[] = [
+    ['r', 'x', []],
+    ['r', 'z', [1]],
+  ];
+  return h()
+    .invoke(0, t0)
+    .txn(1, [['append', 'x', 1]])
+    .txn(1, [['r', 'z', []]])
+    .txn(2, [['append', 'z', 1]])
+    .complete(0, 'ok', t0);
+}
+
+test('G1c-process, G2-process and G-nonadjacent-process: strong session snapshot isolation proscribes the first and the last, strong session serializability all three', (t) => {
+  t.true(check(wrProcess(), 'list-append', 'serializable').ok);
+  for (const c of ['strong-session-snapshot-isolation', 'strong-session-serializable'] as const)
+    t.deepEqual(types(check(wrProcess(), 'list-append', c)), ['G1c-process'], c);
+  t.deepEqual(types(check(wrProcess(), 'list-append', 'strict-serializable')), ['G1c-realtime']);
+
+  t.true(check(writeSkewProcess(), 'list-append', 'serializable').ok);
+  t.true(check(writeSkewProcess(), 'list-append', 'strong-session-snapshot-isolation').ok, 'write skew, a process edge in its cycle');
+  const g2 = check(writeSkewProcess(), 'list-append', 'strong-session-serializable');
+  t.deepEqual(types(g2), ['G2-process']);
+  t.deepEqual(g2.anomalies[0]!.cycle!.map((e) => e.kind).sort(), ['process', 'rw', 'rw']);
+
+  t.true(check(nonadjacentProcess(), 'list-append', 'snapshot-isolation').ok);
+  const na = check(nonadjacentProcess(), 'list-append', 'strong-session-snapshot-isolation');
+  t.deepEqual(types(na), ['G-nonadjacent-process']);
+  t.deepEqual(na.anomalies[0]!.cycle!.map((e) => e.kind).sort(), ['process', 'rw', 'rw', 'wr']);
+  t.regex(na.anomalies[0]!.explanation, /^G-nonadjacent-process: /);
+  t.deepEqual(types(check(nonadjacentProcess(), 'list-append', 'strong-session-serializable')), ['G2-process']);
+  // In real time process 2's append also follows process 1's first transaction: a G-single-realtime besides.
+  t.deepEqual(types(check(nonadjacentProcess(), 'list-append', 'strong-snapshot-isolation')), ['G-nonadjacent-realtime', 'G-single-realtime']);
+  t.deepEqual(types(check(nonadjacentProcess(), 'list-append', 'strict-serializable')), ['G-single-realtime', 'G2-realtime']);
+});
+
+test('all eight levels: each history fails exactly at the levels that proscribe what it holds', (t) => {
+  const all = [
+    'read-uncommitted',
+    'read-committed',
+    'snapshot-isolation',
+    'strong-session-snapshot-isolation',
+    'strong-snapshot-isolation',
+    'serializable',
+    'strong-session-serializable',
+    'strict-serializable',
+  ] as const;
+  const above = (...weakest: Array<(typeof all)[number]>): string[] => all.filter((l) => !weakest.includes(l));
+  const siUp = above('read-uncommitted', 'read-committed');
+  const cases: Array<[string, HistoryBuilder, readonly string[]]> = [
+    ['G0', oppositeOrders(), all],
+    ['G1c', circularReads(), above('read-uncommitted')],
+    ['G-single (read skew)', readSkew(), siUp],
+    ['G-nonadjacent (long fork)', longFork(), siUp],
+    ['lost-update', readThenAppend('ok', [0]), siUp],
+    ['G2 (write skew)', writeSkew(), ['serializable', 'strong-session-serializable', 'strict-serializable']],
+    [
+      'G-single-process (a stale read within a session)',
+      staleSession(),
+      ['strong-session-snapshot-isolation', 'strong-snapshot-isolation', 'strong-session-serializable', 'strict-serializable'],
+    ],
+    ['G1c-process', wrProcess(), ['strong-session-snapshot-isolation', 'strong-snapshot-isolation', 'strong-session-serializable', 'strict-serializable']],
+    [
+      'G-nonadjacent-process',
+      nonadjacentProcess(),
+      ['strong-session-snapshot-isolation', 'strong-snapshot-isolation', 'strong-session-serializable', 'strict-serializable'],
+    ],
+    // Its real time also makes process 2's read of x a stale one (G-single-realtime).
+    ['G2-process', writeSkewProcess(), ['strong-snapshot-isolation', 'strong-session-serializable', 'strict-serializable']],
+    [
+      'G-single-realtime (sessions consistent)',
+      h()
+        .txn(1, [['append', 'x', 1]])
+        .txn(2, [['r', 'x', []]])
+        .txn(3, [['r', 'x', [1]]]),
+      ['strong-snapshot-isolation', 'strict-serializable'],
+    ],
+    [
+      'nothing',
+      h()
+        .txn(1, [['append', 'x', 1]])
+        .txn(1, [['r', 'x', [1]]])
+        .txn(2, [['r', 'x', [1]]]),
+      [],
+    ],
+  ];
+  for (const [name, hist, failing] of cases) {
+    const fails = all.filter((c) => !check(hist, 'list-append', c).ok);
+    t.deepEqual(
+      fails,
+      all.filter((c) => failing.includes(c)),
+      `${name}: fails at ${fails.join(', ') || 'no level'}`,
+    );
+  }
 });

@@ -41,6 +41,21 @@ test('options: model and consistency are named', (t) => {
   );
 });
 
+test('options: a consistency level not known is refused before the history is read, naming every level', (t) => {
+  const error = t.throws(() => checkTransactions('not a history' as never, { model: 'list-append', consistency: 'strong-serializable' } as never), {
+    instanceOf: ValidationError,
+  });
+  t.is((error as ValidationError).field, 'options.consistency');
+  t.regex(
+    error!.message,
+    /expected one of read-uncommitted, read-committed, snapshot-isolation, strong-session-snapshot-isolation, strong-snapshot-isolation, serializable, strong-session-serializable, strict-serializable, got "strong-serializable"/,
+  );
+  const ok = h().txn(1, [['append', 'x', 1]]).ops;
+  for (const consistency of ['strong-session-snapshot-isolation', 'strong-snapshot-isolation', 'strong-session-serializable'] as const) {
+    t.true(checkTransactions(ok, { model: 'list-append', consistency }).ok, consistency);
+  }
+});
+
 test('options: the parallel checker names a misspelt option too', async (t) => {
   const ok = h().txn(1, [['append', 'x', 1]]).ops;
   const error = await t.throwsAsync(checkTransactionsParallel(ok, { model: 'list-append', worker: 2 } as never), { instanceOf: ValidationError });

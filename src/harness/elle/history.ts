@@ -6,7 +6,6 @@
 import { describe, ValidationError } from '../../core/errors.js';
 import { checkOptions } from '../../core/validate.js';
 import {
-  emptyEdges,
   PROCESS,
   pushEdge,
   RT,
@@ -194,9 +193,4 @@ export function collectTxns(history: ElleOp[], realtime?: EdgeList, process?: Ed
     else if (v.status === TXN_FAIL) failed++;
   }
   return { views, ops, committed, failed, indeterminate: views.length - committed - failed };
-}
-
-/** An empty list for collectTxns's rt or process edges. */
-export function newRealtimeEdges(): EdgeList {
-  return emptyEdges();
 }

@@ -2,7 +2,8 @@
  * `checkTransactions`: an Elle-style checker of transactional histories. It infers the
  * dependencies between transactions from what they read (per key, in about linear time: see
  * list-append.ts and rw-register.ts), adds real-time edges for strict serializability and
- * strong snapshot isolation and process edges for the strong-session levels, and looks for cycles in the dependency graph by strongly connected components (classify.ts).
+ * strong snapshot isolation and process edges for the strong-session levels, and looks for
+ * cycles in the dependency graph by strongly connected components (classify.ts).
  *
  * `checkTransactionsParallel` spreads the per-key analysis over a piscina pool for large
  * histories (keys are independent there); the graph and its cycles are searched in the
@@ -13,10 +14,11 @@ import { Piscina } from 'piscina';
 import { describe, ValidationError } from '../../core/errors.js';
 import { findCycles, cycleEdges, explainCycle } from './classify.js';
 import { buildGraph } from './graph.js';
-import { collectTxns, DATA_LEVELS, LEVELS, newRealtimeEdges, validateHistory, validateOptions, type DataLevel, type Txns } from './history.js';
+import { collectTxns, DATA_LEVELS, LEVELS, validateHistory, validateOptions, type DataLevel, type Txns } from './history.js';
 import { analyzeListAppend } from './list-append.js';
 import { analyzeRwRegister } from './rw-register.js';
 import {
+  emptyEdges,
   TXN_FAIL,
   type Anomaly,
   type EdgeList,
@@ -118,7 +120,7 @@ export async function checkTransactionsParallel(history: ElleOp[], options: TxnP
 /** Lists for the order the level keeps between transactions: real time, each process's order, or none. */
 function orderEdges(consistency: TxnConsistency): { rt: EdgeList | undefined; process: EdgeList | undefined } {
   const { order } = LEVELS[consistency];
-  return { rt: order === 'realtime' ? newRealtimeEdges() : undefined, process: order === 'process' ? newRealtimeEdges() : undefined };
+  return { rt: order === 'realtime' ? emptyEdges() : undefined, process: order === 'process' ? emptyEdges() : undefined };
 }
 
 const workerFile = fileURLToPath(new URL('../../../workers/elle.js', import.meta.url));

@@ -72,9 +72,10 @@ export interface CycleEdge {
 export interface Anomaly {
   /**
    * G0, G1a, G1b, G1c, G-single, G-nonadjacent, G2 (and G0-realtime ... G2-realtime when the
-   * cycle needs a real-time edge, G0-process ... G2-process when it needs a process edge), lost-update (committed transactions that read one version of
-   * a key and each wrote it), incompatible-order, duplicate-elements, internal (a transaction
-   * that does not see its own earlier reads and writes) or garbage-read (a value nobody wrote).
+   * cycle needs a real-time edge, G0-process ... G2-process when it needs a process edge),
+   * lost-update (committed transactions that read one version of a key and each wrote it),
+   * incompatible-order, duplicate-elements, internal (a transaction that does not see its own
+   * earlier reads and writes) or garbage-read (a value nobody wrote).
    */
   type: string;
   /** For cycle anomalies: the cycle, its last edge ending where its first starts. */

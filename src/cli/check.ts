@@ -78,8 +78,9 @@ export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] 
            without --commit, 2pc and paxos-commit both run; 3pc only when named: it is not safe under these faults)
   LIMITS: memory bounds of the cluster; drawn (default): a quarter of seeds get small ones (1-15 request ids, finished
           transactions, begun and routed requests remembered), small: every seed, default: none
-  STRATEGY: how every region's balancer places requests, ${BALANCER_CHOICES.filter((c) => c !== 'drawn').join(', ')} (round-robin
-          by default); drawn: each seed draws a strategy and its options, weights, outlier ejection, zone-aware routing
+  STRATEGY: how every region's balancer places requests (round-robin by default): one of
+          ${BALANCER_CHOICES.filter((c) => c !== 'drawn').join(', ')};
+          drawn: each seed draws a strategy and its options, weights, outlier ejection, zone-aware routing
   FILE: a path for --json and --history to write; - is refused (standard output carries the run's report), ./- is a file named -
   VARIANT: ${UNSAFE_VARIANTS.join(', ')}
   KIND: ${ALL_FAULT_KINDS.join(', ')}`;

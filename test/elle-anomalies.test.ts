@@ -891,14 +891,50 @@ test('real time violated, each session consistent: passes the strong-session lev
   t.true(check(reg, 'rw-register', 'strong-session-serializable').ok);
   t.deepEqual(types(check(reg, 'rw-register', 'strong-snapshot-isolation')), ['G-single-realtime']);
   // Real time orders rw-register's blind writes at strong snapshot isolation too: 1 completed
-  // before 2 was invoked, so a later read of 1 missed 2. The same process writing both, in
-  // order, is not enough at the strong-session levels (versions are not ordered by a process).
+  // before 2 was invoked, so a later read of 1 missed 2. At the strong-session levels process
+  // 1's order puts 1 before 2 as well, but process 2 may read before 2 in its own session.
   const blind = h()
     .txn(1, [['w', 'x', 1]])
     .txn(1, [['w', 'x', 2]])
     .txn(2, [['r', 'x', 1]]);
   t.deepEqual(types(check(blind, 'rw-register', 'strong-snapshot-isolation')), ['G-single-realtime']);
   t.true(check(blind, 'rw-register', 'strong-session-serializable').ok);
+});
+
+test("rw-register at the levels with a process order: what a process last read or wrote of a key comes before what its next transaction writes there, so a read older than the process's own is caught", (t) => {
+  // Process 1 writes 1, then (blind) 2, then reads 1: a version older than its own last write.
+  // With no order between the two blind writes the read has no rw edge and nothing is found.
+  const own = h()
+    .txn(1, [['w', 'x', 1]])
+    .txn(1, [['w', 'x', 2]])
+    .txn(1, [['r', 'x', 1]]);
+  t.true(check(own, 'rw-register', 'serializable').ok);
+  for (const c of ['strong-session-serializable', 'strong-session-snapshot-isolation'] as const) {
+    const r = check(own, 'rw-register', c);
+    t.deepEqual(types(r), ['G-single-process'], c);
+    t.true(
+      r.anomalies[0]!.cycle!.some((e) => e.kind === 'rw'),
+      c,
+    );
+  }
+  t.deepEqual(types(check(own, 'rw-register', 'strict-serializable')), ['G-single-realtime']);
+  // What a process read: process 2 reads 1 and next writes 3 (so 1 < 3); process 3 reads 3,
+  // then 1, older than what its session saw.
+  const read = h()
+    .txn(1, [['w', 'x', 1]])
+    .txn(2, [['r', 'x', 1]])
+    .txn(2, [['w', 'x', 3]])
+    .txn(3, [['r', 'x', 3]])
+    .txn(3, [['r', 'x', 1]]);
+  t.true(check(read, 'rw-register', 'serializable').ok);
+  t.deepEqual(types(check(read, 'rw-register', 'strong-session-serializable')), ['G-single-process']);
+  // A transaction that did not commit is not in its process's order: a failed write of 3 orders nothing.
+  const failed = h()
+    .txn(1, [['w', 'x', 1]])
+    .txn(2, [['r', 'x', 1]])
+    .txn(2, [['w', 'x', 3]], 'fail')
+    .txn(3, [['r', 'x', 1]]);
+  t.true(check(failed, 'rw-register', 'strong-session-serializable').ok);
 });
 
 /** G1c-process: process 1 reads x [1] and appends to y; process 2 reads y [1], then appends 1 to x. */

@@ -14,6 +14,7 @@ import {
   TXN_OK,
   type EdgeList,
   type ElleOp,
+  type LevelOrder,
   type TxnCheckOptions,
   type TxnConsistency,
   type TxnModel,
@@ -42,7 +43,7 @@ export type DataLevel = (typeof DATA_LEVELS)[number];
  * them): 'process', each process's committed transactions in the order it ran them; 'realtime',
  * real time, which holds each process's order too (a process runs one transaction at a time).
  */
-export const LEVELS: Readonly<Record<TxnConsistency, { data: DataLevel; order: 'none' | 'process' | 'realtime' }>> = {
+export const LEVELS: Readonly<Record<TxnConsistency, { data: DataLevel; order: LevelOrder }>> = {
   'read-uncommitted': { data: 'read-uncommitted', order: 'none' },
   'read-committed': { data: 'read-committed', order: 'none' },
   'snapshot-isolation': { data: 'snapshot-isolation', order: 'none' },
@@ -155,7 +156,7 @@ export function collectTxns(history: ElleOp[], realtime?: EdgeList, process?: Ed
       const id = views.length;
       pending.set(op.process, id);
       invokePos.push(i);
-      views.push({ id, index: op.index, status: TXN_INFO, pos: i, invokePos: i, ops: op.value });
+      views.push({ id, index: op.index, status: TXN_INFO, pos: i, invokePos: i, process: op.process, ops: op.value });
       ops.push(op);
       if (realtime !== undefined) for (const p of frontier) pushEdge(realtime, p, id, RT, undefined, undefined, undefined);
       continue;

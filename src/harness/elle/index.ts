@@ -24,6 +24,7 @@ import {
   type EdgeList,
   type ElleOp,
   type KeyAnalysis,
+  type LevelOrder,
   type LocalAnomaly,
   type MicroOp,
   type TxnCheckOptions,
@@ -70,9 +71,13 @@ export const TXN_CHECK_WORKERS_MAX = 64;
  */
 export const TXN_PARALLEL_MIN = 250_000;
 
-/** The per-key analysis; `realtime` lets rw-register order versions by real time (strict serializability, strong snapshot isolation). */
-export function analyze(model: TxnModel, views: readonly TxnView[], txnCount: number, realtime: boolean): KeyAnalysis {
-  return model === 'list-append' ? analyzeListAppend(views, txnCount) : analyzeRwRegister(views, txnCount, realtime);
+/**
+ * The per-key analysis; `order`, the order the level keeps between transactions, lets
+ * rw-register order versions by each process's order (the strong-session levels and those
+ * with real time) and by real time (strict serializability, strong snapshot isolation).
+ */
+export function analyze(model: TxnModel, views: readonly TxnView[], txnCount: number, order: LevelOrder): KeyAnalysis {
+  return model === 'list-append' ? analyzeListAppend(views, txnCount) : analyzeRwRegister(views, txnCount, order);
 }
 
 /** Checks a history in this thread. Throws a ValidationError naming the first bad field. */
@@ -81,7 +86,7 @@ export function checkTransactions(history: ElleOp[], options: TxnCheckOptions): 
   validateHistory(history, model);
   const { rt, process } = orderEdges(consistency);
   const txns = collectTxns(history, rt, process);
-  const analysis = analyze(model, txns.views, txns.views.length, rt !== undefined);
+  const analysis = analyze(model, txns.views, txns.views.length, LEVELS[consistency].order);
   return finish(txns, [analysis], rt ?? process, model, consistency);
 }
 
@@ -100,14 +105,14 @@ export async function checkTransactionsParallel(history: ElleOp[], options: TxnP
   const txns = collectTxns(history, rt, process);
   const order = rt ?? process;
   const inline = options.inline ?? (txns.views.length < TXN_PARALLEL_MIN || workers < 2);
-  if (inline) return finish(txns, [analyze(model, txns.views, txns.views.length, rt !== undefined)], order, model, consistency);
+  if (inline) return finish(txns, [analyze(model, txns.views, txns.views.length, LEVELS[consistency].order)], order, model, consistency);
 
   const groups = splitByKey(txns.views, workers);
   const pool = new Piscina({ filename: workerFile, minThreads: Math.min(workers, groups.length), maxThreads: workers });
   try {
     const analyses = await Promise.all(
       groups.map((views) => {
-        const task: ElleTask = { model, views, txnCount: txns.views.length, realtime: rt !== undefined };
+        const task: ElleTask = { model, views, txnCount: txns.views.length, order: LEVELS[consistency].order };
         return pool.run(task) as Promise<KeyAnalysis>;
       }),
     );
@@ -141,7 +146,7 @@ function splitByKey(views: readonly TxnView[], count: number): TxnView[][] {
       }
       let part = parts[g];
       if (part === undefined) {
-        part = { id: view.id, index: view.index, status: view.status, pos: view.pos, invokePos: view.invokePos, ops: [], opIdx: [] };
+        part = { id: view.id, index: view.index, status: view.status, pos: view.pos, invokePos: view.invokePos, process: view.process, ops: [], opIdx: [] };
         parts[g] = part;
         (groups[g] as TxnView[]).push(part);
       }

@@ -7,10 +7,16 @@
  *   - a transaction that read version x of a key and then wrote y installs y after x (Elle
  *     assumes this only when asked, its `wfr-keys?` option: a database whose versions are
  *     ordered by something other than commit, such as start timestamps, may break it);
- *   - under strict serializability (each key then is linearizable), a version written by a
- *     transaction that completed before another writer of the key was invoked comes first.
- *     Like the rt edges, this links each writer only to the frontier of latest completed
- *     writers of the key, so it stays linear for histories of bounded concurrency.
+ *   - at the levels that keep each process's order (the strong-session ones, and those with
+ *     real time, which holds it too), the version of a key a process last read or wrote in a
+ *     committed transaction comes before what its next committed transaction writes there
+ *     first (its snapshot holds what the process saw; Elle's `sequential-keys?` option, which
+ *     Elle takes only when asked, gives the same order);
+ *   - under strict serializability and strong snapshot isolation (each key then is
+ *     linearizable), a version written by a transaction that completed before another writer
+ *     of the key was invoked comes first. Like the rt edges, this links each writer only to
+ *     the frontier of latest completed writers of the key, so it stays linear for histories of
+ *     bounded concurrency.
  *
  * From each known "x before y": ww writer(x) -> writer(y), and rw reader(x) -> writer(y) for
  * every external reader of x. Both facts only ever relate a version to a later one, not
@@ -27,6 +33,7 @@ import {
   WR,
   WW,
   type KeyAnalysis,
+  type LevelOrder,
   type LocalAnomaly,
   type TxnKey,
   type TxnValue,
@@ -46,6 +53,10 @@ interface KeyState {
   readers: Map<Version, number[]>;
   /** "version < the final write of txn": [version, txn] pairs from read-then-write transactions. */
   follows: Array<[Version, number]>;
+  /** The same from each process's order (with `order` other than 'none'): the version its last committed transaction left it knowing, and its next writer. */
+  sessionFollows: Array<[Version, number]>;
+  /** Process -> the version of the key its committed transactions last read or wrote. */
+  sessionKnown: Map<number | string, Version>;
   cur: number;
   curWrote: boolean;
   curLast: TxnValue | undefined;
@@ -54,8 +65,10 @@ interface KeyState {
   curRead: Version | undefined;
 }
 
-export function analyzeRwRegister(views: readonly TxnView[], txnCount: number, realtime = false): KeyAnalysis {
+export function analyzeRwRegister(views: readonly TxnView[], txnCount: number, order: LevelOrder = 'none'): KeyAnalysis {
   const { status, index } = txnTables(views, txnCount);
+  const realtime = order === 'realtime';
+  const session = order !== 'none';
   // Real time: invocation and (ok) completion positions.
   const invokeAt = realtime ? new Int32Array(txnCount) : undefined;
   const completeAt = realtime ? new Int32Array(txnCount) : undefined;
@@ -84,6 +97,8 @@ export function analyzeRwRegister(views: readonly TxnView[], txnCount: number, r
           finals: new Map(),
           readers: new Map(),
           follows: [],
+          sessionFollows: [],
+          sessionKnown: new Map(),
           cur: -1,
           curWrote: false,
           curLast: undefined,
@@ -109,12 +124,17 @@ export function analyzeRwRegister(views: readonly TxnView[], txnCount: number, r
         } else {
           ks.writerTxns.push(view.id);
           if (ks.curRead !== undefined && ok) ks.follows.push([ks.curRead, view.id]);
+          else if (session && ok && ks.curKnown === undefined) {
+            const known = ks.sessionKnown.get(view.process);
+            if (known !== undefined) ks.sessionFollows.push([known, view.id]);
+          }
         }
         ks.writers.set(value, view.id * 2);
         ks.finals.set(view.id, value);
         ks.curLast = value;
         ks.curWrote = true;
         ks.curKnown = value;
+        if (session && ok) ks.sessionKnown.set(view.process, value);
       } else if (ok) {
         const raw = mop[2] as TxnValue | null;
         const version: Version = raw === null ? INITIAL : raw;
@@ -131,6 +151,7 @@ export function analyzeRwRegister(views: readonly TxnView[], txnCount: number, r
           });
         }
         ks.curKnown = version;
+        if (session) ks.sessionKnown.set(view.process, version);
       }
     }
   }
@@ -226,8 +247,8 @@ function analyzeKey(ks: KeyState, status: Int8Array, index: number[], edges: Ret
       }
     }
   }
-  // Read-then-write: the version read precedes the one written.
-  for (const [version, w] of ks.follows) {
+  // Read-then-write, in one transaction or (sessionFollows) one process: the version read precedes the one written.
+  for (const [version, w] of [...ks.follows, ...ks.sessionFollows]) {
     const v = finalOf(w);
     if (version !== INITIAL) {
       const code = ks.writers.get(version);

@@ -50,6 +50,9 @@ export type TxnConsistency =
   | 'strong-session-serializable'
   | 'strict-serializable';
 
+/** The order a level keeps between transactions (history.ts's LEVELS): none, each process's, or real time. */
+export type LevelOrder = 'none' | 'process' | 'realtime';
+
 export interface TxnCheckOptions {
   model: TxnModel;
   /** Default 'serializable'; the strong-session levels add process edges, strong-snapshot-isolation and strict-serializable real-time (rt) edges (TxnConsistency). */
@@ -138,6 +141,8 @@ export interface TxnView {
   pos: number;
   /** Position in the history of its invocation. */
   invokePos: number;
+  /** The process that ran it. */
+  process: number | string;
   ops: MicroOp[];
   /** Original position of each micro-op in that value, when `ops` is a subset. */
   opIdx?: number[];

@@ -54,6 +54,16 @@ export class Prng {
     return items[this.int(items.length)] as T;
   }
 
+  /** A copy of `items` in an order drawn uniformly (Fisher-Yates, from the end). */
+  shuffle<T>(items: readonly T[]): T[] {
+    const out = [...items];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      [out[i], out[j]] = [out[j]!, out[i]!];
+    }
+    return out;
+  }
+
   /** A child generator whose stream is independent of this one's later draws. */
   fork(label: string): Prng {
     return new Prng((this.nextUint32() ^ hashString(label)) >>> 0);

@@ -1113,7 +1113,7 @@ export class Nemesis {
       replicas = s.leader === undefined ? [...s.replicas] : [s.leader, ...s.replicas.filter((r) => r !== s.leader)];
       label = `shard ${s.shard}`;
     } else {
-      replicas = this.shuffle(this.servers).slice(0, Math.min(3, this.servers.length));
+      replicas = this.rng.shuffle(this.servers).slice(0, Math.min(3, this.servers.length));
       label = 'servers';
     }
     replicas = replicas.filter((r) => !this.down.has(r));
@@ -1652,7 +1652,7 @@ export class Nemesis {
   }
 
   private randomSplit(): [string[], string[]] {
-    const shuffled = this.shuffle(this.servers);
+    const shuffled = this.rng.shuffle(this.servers);
     const at = 1 + this.rng.int(shuffled.length - 1);
     return [shuffled.slice(0, at), shuffled.slice(at)];
   }
@@ -1663,7 +1663,7 @@ export class Nemesis {
       const region = this.rng.pick(this.regions);
       return [[region], this.regions.filter((r) => r !== region)];
     }
-    const shuffled = this.shuffle(this.servers);
+    const shuffled = this.rng.shuffle(this.servers);
     const minority = 1 + this.rng.int(Math.ceil(shuffled.length / 2) - 1);
     return [shuffled.slice(0, minority), shuffled.slice(minority)];
   }
@@ -1753,15 +1753,6 @@ export class Nemesis {
     if (this.jitterTouched) out.jitterMs = this.baseline.jitterMs ?? 0;
     if (this.touchedPairs.size > 0) out.latencyMs = latencyMs;
     if (this.touchedNodes.size > 0) out.nodeDelayMs = nodeDelayMs;
-    return out;
-  }
-
-  private shuffle<T>(items: readonly T[]): T[] {
-    const out = [...items];
-    for (let i = out.length - 1; i > 0; i--) {
-      const j = this.rng.int(i + 1);
-      [out[i], out[j]] = [out[j]!, out[i]!];
-    }
     return out;
   }
 

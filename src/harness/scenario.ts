@@ -206,12 +206,8 @@ export function drawBalancer(seed: number, choice: BalancerChoice, regions: read
     };
   }
   if (rng.chance(0.3)) {
-    const order = [...regions];
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-    b.locality = { overprovisioningFactor: 1 + rng.int(9) / 4, panicThresholdPercent: rng.int(101), priority: order };
+    const priority = rng.shuffle(regions);
+    b.locality = { overprovisioningFactor: 1 + rng.int(9) / 4, panicThresholdPercent: rng.int(101), priority };
   }
   if (rng.chance(0.3)) b.dynamicWeights = true;
   return b;

@@ -756,7 +756,7 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
     `verdict: ${verdict}: ${r.check.verdict}, ${r.live ? 'live' : 'not live'} (${r.operations} operations, ${pct(r.unknownShare)} unknown, trace hash ${hash})`,
   );
   if (args.historyFile !== undefined) {
-    const run = { outcome: r.outcome, verdict: r.check.verdict, traceHash: hash, operations: r.operations, history: r.history ?? [] };
+    const run = { outcome: r.outcome, verdict: r.check.verdict, traceHash: hash, operations: r.operations, faults: r.faults, history: r.history ?? [] };
     if (!writeHistory(args.historyFile, { command: replayCommand(task, false), workload: 'kv', model: 'register', runs: [run] }, io)) return 2;
   }
   return r.outcome === 'pass' ? 0 : 1;
@@ -779,6 +779,7 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
       verdict: r.verdict,
       traceHash: hexHash(r.traceHash),
       transactions: r.transactions,
+      faults: r.faults,
       history: r.history ?? [],
     });
     printReplay(io, args.trace, r);
@@ -824,7 +825,8 @@ function writeText(file: string, text: string, flag: string, io: CheckIo): boole
  * `--history FILE`: the replayed run's history as JSON. `runs[i].history` is what
  * `cluster.history()` returned: HistoryOp records for the kv workload (checkLinearizable(history,
  * 'register') takes them as they are), Elle's events for the txn workload (checkTransactions),
- * one run per commit protocol replayed.
+ * one run per commit protocol replayed; beside it `faults`, the run's fault log lines as printed
+ * (`meridian verify --timeline` draws them).
  */
 function writeHistory(file: string, doc: { command: string; workload: Workload; model: string; runs: Array<{ history: unknown[] }> }, io: CheckIo): boolean {
   // JSON with one history entry a line (grep finds an operation by its value or client).

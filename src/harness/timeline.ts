@@ -1,0 +1,376 @@
+/**
+ * An HTML timeline of a checked history (as Porcupine's visualisation and Jepsen's
+ * timeline.html): `meridian verify FILE --timeline OUT.html`. Pure: the runs, their checkers'
+ * findings and their fault log lines in, one self-contained HTML document out (inline SVG and
+ * CSS, no script: the hover titles are SVG `<title>` elements).
+ *
+ * Per run one section; single-key operations one block per key (the failing keys first, at most
+ * KEYS_SHOWN others), transactions one block. Each client/process a lane, each operation a bar
+ * from invocation to completion coloured by outcome (ok, fail, unknown: open-ended to the end
+ * of the run, hatched), labelled `put(3)`, `get() = 1`, `a x 1 r y [1,2]`. The checker's witness
+ * (single-key) or the transactions of each reported anomaly (its cycle's) carry the class
+ * `witness` (the operation no order explains also `failed-op`), with the explanation above the
+ * lanes. Fault log lines with a time (`     695 ms  start checkpoint-crash ...`) are drawn:
+ * start/end pairs as shaded spans, others as vertical lines; lines without a time are listed.
+ * Every text from the history is escaped.
+ *
+ * Transactions (Elle's events) carry no times: their axis is the events' order (position in
+ * the history), and their faults, timed in ms, are listed, not drawn.
+ */
+import type { History, HistoryOp } from '../core/history.js';
+import type { Anomaly, ElleOp, MicroOp } from './elle/types.js';
+import type { Violation } from './linearizability.js';
+
+/** Bars drawn per run at most; the rest are left out, and the section says so. */
+export const TIMELINE_BARS_MAX = 3_000;
+/** Keys without a violation drawn per run at most (the failing keys are all drawn). */
+export const KEYS_SHOWN = 12;
+/** Anomalies explained and highlighted per transactional run. */
+export const ANOMALIES_SHOWN = 5;
+
+export type TimelineRun = {
+  label: string;
+  /** The verdict line, e.g. `FAILED: not linearizable (2 keys)`. */
+  verdict: string;
+  /** The run's fault log lines (ScenarioResult.faults), when the document has them. */
+  faults?: readonly string[];
+} & ({ kind: 'kv'; history: History; violations: readonly Violation[] } | { kind: 'txn'; history: readonly ElleOp[]; anomalies: readonly Anomaly[] });
+
+export interface TimelineInput {
+  /** What was checked (a file name). */
+  title: string;
+  runs: readonly TimelineRun[];
+}
+
+/** Escapes text for HTML content and attribute values. */
+export function esc(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+const json = (v: unknown): string => (v === undefined ? 'undefined' : (JSON.stringify(v) ?? String(v)));
+
+/** A bar, in the run's time (ms, or event positions for transactions). */
+interface Bar {
+  lane: string;
+  start: number;
+  /** undefined: unknown outcome, open to the end of the run. */
+  end: number | undefined;
+  outcome: 'ok' | 'fail' | 'unknown';
+  label: string;
+  title: string;
+  witness: boolean;
+  failed: boolean;
+  id: number;
+}
+
+interface FaultMarks {
+  spans: Array<{ start: number; end: number; name: string; title: string }>;
+  instants: Array<{ at: number; title: string }>;
+  untimed: string[];
+}
+
+/** Timed fault lines: `start X` ... `end X` pairs (by the text after start/end, else by order) and instants. */
+export function faultMarks(lines: readonly string[], endMs: number): FaultMarks {
+  const marks: FaultMarks = { spans: [], instants: [], untimed: [] };
+  const open: Array<{ start: number; key: string; title: string }> = [];
+  for (const line of lines) {
+    const m = /^\s*(\d+(?:\.\d+)?) ms\s+(.*)$/.exec(line);
+    if (m === null) {
+      marks.untimed.push(line.trim());
+      continue;
+    }
+    const at = Number(m[1]);
+    const text = m[2]!;
+    const key = (s: string): string => s.replace(/\s*\[#\d+\]\s*$/, '').trim();
+    if (text.startsWith('start ')) {
+      open.push({ start: at, key: key(text.slice(6)), title: line.trim() });
+    } else if (text.startsWith('end ') && open.length > 0) {
+      const k = key(text.slice(4));
+      let i = open.findIndex((o) => o.key === k);
+      if (i < 0) i = 0;
+      const o = open.splice(i, 1)[0]!;
+      marks.spans.push({ start: o.start, end: at, name: o.key.split(' ')[0] ?? '', title: `${o.title}\n${line.trim()}` });
+    } else {
+      marks.instants.push({ at, title: line.trim() });
+    }
+  }
+  for (const o of open)
+    marks.spans.push({ start: o.start, end: Math.max(endMs, o.start), name: o.key.split(' ')[0] ?? '', title: `${o.title}\n(no end: to the end of the run)` });
+  return marks;
+}
+
+const fmt = (ms: number): string => (Number.isInteger(ms) ? String(ms) : ms.toFixed(1));
+
+function kvLabel(op: HistoryOp): string {
+  const input =
+    op.input === undefined
+      ? ''
+      : op.kind === 'cas'
+        ? `${json((op.input as { expected?: unknown }).expected ?? null)}->${json((op.input as { next?: unknown }).next ?? null)}`
+        : json(op.input);
+  const output = op.outcome === 'ok' && (op.kind === 'get' || op.kind === 'read' || op.kind === 'cas') ? ` = ${json(op.output ?? null)}` : '';
+  return `${op.kind}(${input})${output}`;
+}
+
+function kvBar(op: HistoryOp, witness: Set<number>, failed: Set<number>): Bar {
+  const done = op.completeMs === undefined ? 'never completed (unknown outcome)' : `completed ${fmt(op.completeMs)} ms`;
+  return {
+    lane: op.client,
+    start: op.invokeMs,
+    end: op.outcome === 'unknown' ? undefined : (op.completeMs ?? undefined),
+    outcome: op.outcome,
+    label: kvLabel(op),
+    title: `#${op.id} ${op.client} key ${op.key}: ${kvLabel(op)} ${op.outcome}, invoked ${fmt(op.invokeMs)} ms, ${done}`,
+    witness: witness.has(op.id),
+    failed: failed.has(op.id),
+    id: op.id,
+  };
+}
+
+function microLabel(m: MicroOp): string {
+  const short = m[0] === 'append' ? 'a' : m[0];
+  return m[0] === 'r' ? `r ${json(m[1])}=${json(m[2])}` : `${short} ${json(m[1])} ${json(m[2])}`;
+}
+
+/** Transactions from Elle's events: an invocation paired with its process's next completion. */
+function txnBars(history: readonly ElleOp[], highlighted: Set<number>): Bar[] {
+  const bars: Bar[] = [];
+  const open = new Map<string, { pos: number; op: ElleOp }>();
+  const finish = (inv: { pos: number; op: ElleOp }, done: { pos: number; op: ElleOp } | undefined): void => {
+    const type = done?.op.type ?? 'info';
+    const outcome = type === 'ok' ? 'ok' : type === 'fail' ? 'fail' : 'unknown';
+    const value = done?.op.type === 'ok' ? done.op.value : inv.op.value;
+    const label = value.map(microLabel).join(' ');
+    const ends = done === undefined ? 'never completed' : `completed at event ${done.pos} (index ${done.op.index}, ${done.op.type})`;
+    const index = done?.op.index ?? inv.op.index;
+    bars.push({
+      lane: `process ${String(inv.op.process)}`,
+      start: inv.pos,
+      end: outcome === 'unknown' ? undefined : done!.pos,
+      outcome,
+      label,
+      title: `txn ${index}, process ${String(inv.op.process)}: ${value.map((m) => json(m)).join(' ')} ${type}; invoked at event ${inv.pos} (index ${inv.op.index}), ${ends}`,
+      witness: highlighted.has(index) || highlighted.has(inv.op.index),
+      failed: false,
+      id: index,
+    });
+  };
+  history.forEach((op, pos) => {
+    const p = String(op.process);
+    if (op.type === 'invoke') {
+      const prev = open.get(p);
+      if (prev !== undefined) finish(prev, undefined);
+      open.set(p, { pos, op });
+    } else {
+      const inv = open.get(p);
+      if (inv === undefined) return;
+      open.delete(p);
+      finish(inv, { pos, op });
+    }
+  });
+  for (const inv of open.values()) finish(inv, undefined);
+  bars.sort((a, b) => a.start - b.start);
+  return bars;
+}
+
+const CSS = `body{font:13px system-ui,sans-serif;margin:16px;color:#222}
+h1{font-size:18px}h2{font-size:16px;margin-top:28px;border-top:1px solid #ccc;padding-top:8px}h3{font-size:14px;margin:14px 0 4px}
+.verdict.fail{color:#b00;font-weight:bold}.verdict.pass{color:#070}
+pre.explain{background:#fff4d6;border-left:4px solid #e0a000;padding:4px 8px;white-space:pre-wrap;margin:4px 0}
+.note{color:#666;font-style:italic}
+.scroll{overflow-x:auto}
+svg text{font:11px ui-monospace,monospace}
+.lane-label{fill:#333}
+.op rect{stroke:#333;stroke-width:.5}
+.op.ok rect{fill:#9fd89f}.op.fail rect{fill:#f2a8a8}.op.unknown rect{fill:url(#tl-hatch);stroke:#888;stroke-dasharray:4 2}
+.op.witness rect{stroke:#d00;stroke-width:2.5}.op.failed-op rect{stroke:#d00;stroke-width:3.5;stroke-dasharray:none}
+.fault-span{fill:#f5b041;opacity:.18}.fault-bar{fill:#f5b041}.fault-line{stroke:#c0392b;stroke-width:1.5}
+.axis line{stroke:#999}.grid{stroke:#eee}
+.legend span{display:inline-block;padding:1px 6px;margin-right:6px;border:1px solid #333}`;
+
+const LEFT = 210;
+const PLOT = 1100;
+const LANE = 18;
+const FAULT_ROW = 12;
+
+function ticks(t0: number, t1: number): number[] {
+  const span = t1 - t0 || 1;
+  const raw = span / 10;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((k) => k * p).find((s) => s >= raw) ?? 10 * p;
+  const out: number[] = [];
+  for (let t = Math.ceil(t0 / step) * step; t <= t1 + 1e-9; t += step) out.push(t);
+  return out;
+}
+
+/** One block of lanes: an axis, the fault rows and spans, a lane per client/process. */
+function lanesSvg(bars: readonly Bar[], t0: number, t1: number, marks: FaultMarks | undefined, unit: string): string {
+  const lanes = [...new Set(bars.map((b) => b.lane))];
+  const x = (t: number): number => LEFT + ((t - t0) / (t1 - t0 || 1)) * PLOT;
+  const faultRows = marks === undefined ? 0 : marks.spans.length;
+  const top = 20 + faultRows * FAULT_ROW + (faultRows > 0 ? 4 : 0);
+  const height = top + lanes.length * LANE + 4;
+  const out: string[] = [`<svg width="${LEFT + PLOT + 20}" height="${height}" xmlns="http://www.w3.org/2000/svg">`];
+  out.push('<g class="axis">');
+  for (const t of ticks(t0, t1)) {
+    out.push(`<line class="grid" x1="${x(t).toFixed(1)}" y1="16" x2="${x(t).toFixed(1)}" y2="${height}"/>`);
+    out.push(`<text x="${x(t).toFixed(1)}" y="12" text-anchor="middle">${fmt(t)}${unit === 'ms' ? ' ms' : ''}</text>`);
+  }
+  out.push('</g>');
+  if (marks !== undefined) {
+    marks.spans.forEach((s, i) => {
+      const w = Math.max(1, x(s.end) - x(s.start));
+      const y = 18 + i * FAULT_ROW;
+      out.push(
+        `<g class="fault"><title>${esc(s.title)}</title><rect class="fault-span" x="${x(s.start).toFixed(1)}" y="${top}" width="${w.toFixed(1)}" height="${lanes.length * LANE}"/>` +
+          `<rect class="fault-bar" x="${x(s.start).toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${FAULT_ROW - 2}"/>` +
+          `<text x="${(x(s.start) + 2).toFixed(1)}" y="${y + 9}">${esc(s.name)}</text></g>`,
+      );
+    });
+    for (const f of marks.instants)
+      out.push(
+        `<g class="fault"><title>${esc(f.title)}</title><line class="fault-line" x1="${x(f.at).toFixed(1)}" y1="16" x2="${x(f.at).toFixed(1)}" y2="${height}"/></g>`,
+      );
+  }
+  lanes.forEach((lane, i) => {
+    const y = top + i * LANE;
+    const name = lane.length > 30 ? `…${lane.slice(-29)}` : lane;
+    out.push(`<text class="lane-label" x="4" y="${y + 13}"><title>${esc(lane)}</title>${esc(name)}</text>`);
+  });
+  const laneOf = new Map(lanes.map((l, i) => [l, i]));
+  for (const b of bars) {
+    const y = top + laneOf.get(b.lane)! * LANE + 2;
+    const x0 = x(b.start);
+    const w = Math.max(2, x(b.end ?? t1) - x0);
+    const cls = `op ${b.outcome}${b.witness ? ' witness' : ''}${b.failed ? ' failed-op' : ''}`;
+    const chars = Math.floor((w - 4) / 6.6);
+    const text = chars < 2 ? '' : b.label.length > chars ? `${b.label.slice(0, chars - 1)}…` : b.label;
+    out.push(
+      `<g class="${cls}" data-op="${b.id}"><title>${esc(b.title)}</title><rect x="${x0.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${LANE - 4}" rx="2"/>` +
+        (text === '' ? '' : `<text x="${(x0 + 3).toFixed(1)}" y="${y + 11}">${esc(text)}</text>`) +
+        '</g>',
+    );
+  }
+  out.push('</svg>');
+  return `<div class="scroll">${out.join('\n')}</div>`;
+}
+
+function kvSection(run: Extract<TimelineRun, { kind: 'kv' }>, marks: FaultMarks | undefined, t0: number, t1: number): string {
+  const out: string[] = [];
+  const witness = new Set(run.violations.flatMap((v) => v.ops.map((o) => o.id)));
+  const failed = new Set(run.violations.map((v) => v.failedOp.id));
+  const byKey = new Map<string, HistoryOp[]>();
+  for (const op of run.history) {
+    const list = byKey.get(op.key);
+    if (list === undefined) byKey.set(op.key, [op]);
+    else list.push(op);
+  }
+  const failing = [...new Set(run.violations.map((v) => v.key))].filter((k) => byKey.has(k));
+  const others = [...byKey.keys()].filter((k) => !failing.includes(k)).sort();
+  const shown = [...failing, ...others.slice(0, KEYS_SHOWN)];
+  if (others.length > KEYS_SHOWN)
+    out.push(`<p class="note">${others.length - KEYS_SHOWN} of ${byKey.size} keys left out (the failing keys first, then ${KEYS_SHOWN} others).</p>`);
+  let budget = TIMELINE_BARS_MAX;
+  for (const key of shown) {
+    const ops = byKey.get(key)!;
+    out.push(
+      `<h3>key ${esc(JSON.stringify(key))}: ${ops.length} operations${failing.includes(key) ? ' <span class="verdict fail">no order explains it</span>' : ''}</h3>`,
+    );
+    for (const v of run.violations.filter((v) => v.key === key)) {
+      const lines = [
+        `no order explains ${v.failedOp.client} ${kvLabel(v.failedOp)} [${fmt(v.failedOp.invokeMs)}..${v.failedOp.completeMs === undefined ? '?' : fmt(v.failedOp.completeMs)} ms]`,
+        `witness (${v.ops.length} ops${v.minimal ? ', minimal' : ''}, outlined red):`,
+        ...v.ops.map((o) => `  ${o.client} ${kvLabel(o)} ${o.outcome} [${fmt(o.invokeMs)}..${o.completeMs === undefined ? '?' : fmt(o.completeMs)} ms]`),
+      ];
+      out.push(`<pre class="explain">${esc(lines.join('\n'))}</pre>`);
+    }
+    if (budget <= 0) {
+      out.push('<p class="note">not drawn: the run reached its limit of bars.</p>');
+      continue;
+    }
+    const drawn = ops.slice(0, budget);
+    budget -= drawn.length;
+    if (drawn.length < ops.length) out.push(`<p class="note">${ops.length - drawn.length} operations left out: at most ${TIMELINE_BARS_MAX} bars a run.</p>`);
+    out.push(
+      lanesSvg(
+        drawn.map((op) => kvBar(op, witness, failed)),
+        t0,
+        t1,
+        marks,
+        'ms',
+      ),
+    );
+  }
+  return out.join('\n');
+}
+
+function txnSection(run: Extract<TimelineRun, { kind: 'txn' }>): string {
+  const out: string[] = [];
+  const anomalies = run.anomalies.slice(0, ANOMALIES_SHOWN);
+  const highlighted = new Set<number>();
+  for (const a of anomalies) {
+    for (const e of a.cycle ?? []) highlighted.add(e.from).add(e.to);
+    for (const op of a.ops) highlighted.add(op.index);
+  }
+  for (const a of anomalies) {
+    const cycle =
+      a.cycle === undefined ? '' : `\ncycle: ${a.cycle.map((e) => `${e.from} -${e.kind}${e.key === undefined ? '' : ` ${json(e.key)}`}-> ${e.to}`).join(', ')}`;
+    out.push(`<pre class="explain">${esc(`${a.type}: ${a.explanation}${cycle}`.slice(0, 4_000))}\n(transactions outlined red)</pre>`);
+  }
+  if (run.anomalies.length > ANOMALIES_SHOWN)
+    out.push(`<p class="note">... and ${run.anomalies.length - ANOMALIES_SHOWN} more anomalies, not highlighted.</p>`);
+  let bars = txnBars(run.history, highlighted);
+  if (bars.length > TIMELINE_BARS_MAX) {
+    // Keep the highlighted transactions, then the earliest.
+    const keep = new Set(bars.filter((b) => b.witness).slice(0, TIMELINE_BARS_MAX));
+    for (const b of bars) if (keep.size < TIMELINE_BARS_MAX) keep.add(b);
+    out.push(
+      `<p class="note">${bars.length - keep.size} of ${bars.length} transactions left out: at most ${TIMELINE_BARS_MAX} bars a run (the highlighted ones kept).</p>`,
+    );
+    bars = bars.filter((b) => keep.has(b));
+  }
+  out.push('<p class="note">Transactions carry no times: the axis is the position of the events in the history.</p>');
+  out.push(lanesSvg(bars, 0, Math.max(1, run.history.length - 1), undefined, 'events'));
+  return out.join('\n');
+}
+
+function runSection(run: TimelineRun): string {
+  const failed = /^(FAILED|UNKNOWN)/.test(run.verdict);
+  const out = [`<section><h2>${esc(run.label)}</h2>`, `<p class="verdict ${failed ? 'fail' : 'pass'}">${esc(run.verdict)}</p>`];
+  let t0 = 0;
+  let t1 = 1;
+  if (run.kind === 'kv') {
+    for (const op of run.history) {
+      t0 = Math.min(t0, op.invokeMs);
+      t1 = Math.max(t1, op.invokeMs, op.completeMs ?? 0);
+    }
+  }
+  const marks = run.faults === undefined ? undefined : faultMarks(run.faults, t1);
+  if (run.kind === 'kv' && marks !== undefined) {
+    for (const s of marks.spans) t1 = Math.max(t1, s.end);
+    for (const f of marks.instants) t1 = Math.max(t1, f.at);
+  }
+  if (marks !== undefined && run.kind === 'txn') {
+    out.push(
+      `<details><summary>faults (${run.faults!.length} lines; not drawn: the axis is not time)</summary><pre>${esc(run.faults!.join('\n'))}</pre></details>`,
+    );
+  } else if (marks !== undefined && marks.untimed.length > 0) {
+    out.push(`<details><summary>faults without a time (${marks.untimed.length})</summary><pre>${esc(marks.untimed.join('\n'))}</pre></details>`);
+  }
+  out.push(run.kind === 'kv' ? kvSection(run, marks, t0, t1) : txnSection(run));
+  out.push('</section>');
+  return out.join('\n');
+}
+
+/** The whole document. */
+export function timelineHtml(input: TimelineInput): string {
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>meridian timeline: ${esc(input.title)}</title>
+<style>${CSS}</style></head><body>
+<svg width="0" height="0" style="position:absolute"><defs><pattern id="tl-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#eee"/><line x1="0" y1="0" x2="0" y2="6" stroke="#aaa" stroke-width="3"/></pattern></defs></svg>
+<h1>meridian timeline: ${esc(input.title)}</h1>
+<p class="legend"><span style="background:#9fd89f">ok</span><span style="background:#f2a8a8">fail</span><span style="background:#eee;border-style:dashed">unknown (open to the end)</span><span style="border:2.5px solid #d00">witness / anomaly</span><span style="background:#f5b04155">fault episode</span><span style="border-color:#c0392b">| fault instant</span> Hover over a bar or fault for its detail.</p>
+${input.runs.map(runSection).join('\n')}
+</body></html>
+`;
+}

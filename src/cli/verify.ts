@@ -8,19 +8,21 @@
  * passed, 1 one failed or its checker ran out of budget (unknown is not a pass), 2 bad flags
  * or a file that cannot be read or is not a history (the error names the file and the field).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { MeridianError } from '../core/errors.js';
 import type { History } from '../core/history.js';
 import { checkTransactions, describeAnomaly } from '../harness/elle/index.js';
 import { TXN_CONSISTENCIES, TXN_MODELS, validateHistory as validateTxnHistory } from '../harness/elle/history.js';
-import type { ElleOp, TxnConsistency, TxnModel } from '../harness/elle/types.js';
-import { validateHistory } from '../harness/linearizability.js';
+import type { Anomaly, ElleOp, TxnConsistency, TxnModel } from '../harness/elle/types.js';
+import { validateHistory, type Violation } from '../harness/linearizability.js';
 import { MODEL_NAMES, type ModelName } from '../harness/models.js';
 import { checkLinearizable } from '../harness/parallel.js';
 import { parseJepsenEtcdLog, parseKvEdn } from '../harness/parse.js';
 import { parseElleEdn } from '../harness/elle/edn.js';
+import { timelineHtml, type TimelineRun } from '../harness/timeline.js';
 import { count, formatViolation } from './format.js';
 import { FlagError, once, oneOf } from './flags.js';
+import { outputFileFlag, unwritableReason } from './output-file.js';
 
 const FORMATS = ['json', 'elle-edn', 'jepsen-etcd', 'kv-edn'] as const;
 type Format = (typeof FORMATS)[number];
@@ -29,7 +31,7 @@ const MODELS: readonly Model[] = [...MODEL_NAMES, ...TXN_MODELS];
 /** Anomalies printed per failed transactional run (the verdict line names every type). */
 const ANOMALIES_SHOWN = 5;
 
-export const VERIFY_USAGE = `usage: meridian verify FILE [--model ${MODELS.join('|')}] [--consistency ${TXN_CONSISTENCIES.join('|')}] [--format ${FORMATS.join('|')}]
+export const VERIFY_USAGE = `usage: meridian verify FILE [--model ${MODELS.join('|')}] [--consistency ${TXN_CONSISTENCIES.join('|')}] [--format ${FORMATS.join('|')}] [--timeline OUT.html]
   FILE           a history; - reads it from stdin
   --format F     json (default): a document written by meridian check --history, or a JSON array of
                  single-key operations (cluster.history()) or of transactions as Elle's events
@@ -39,6 +41,9 @@ export const VERIFY_USAGE = `usage: meridian verify FILE [--model ${MODELS.join(
                  store of strings), list-append or rw-register for transactions (default list-append);
                  a --history document names its own
   --consistency  transactions only: the level they must meet, strict-serializable (default), or a weaker one
+  --timeline OUT an HTML timeline of every run to OUT (self-contained): a lane per client/process, a bar
+                 per operation coloured by outcome, the witness or anomaly's transactions outlined, the
+                 faults a check --history document recorded drawn on the time axis; - is refused
   exit status: 0 every run passed, 1 one failed or was not decided (unknown), 2 bad flags or input`;
 
 export interface VerifyIo {
@@ -51,6 +56,8 @@ export interface VerifyArgs {
   format: Format;
   model?: Model;
   consistency?: TxnConsistency;
+  /** --timeline: the HTML timeline of every run, to this file. */
+  timeline?: string;
 }
 
 export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
@@ -74,6 +81,13 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
         args.consistency = oneOf(value, flag, TXN_CONSISTENCIES);
         i++;
         break;
+      case '--timeline': {
+        const parsed = outputFileFlag(flag, value, 'a file to write the HTML timeline to');
+        if ('wrong' in parsed) throw new FlagError(parsed.wrong);
+        args.timeline = parsed.file;
+        i++;
+        break;
+      }
       default:
         if (flag.startsWith('--')) throw new FlagError(`unknown verify option ${JSON.stringify(flag)}`);
         if (file !== undefined) throw new FlagError(`one FILE only, got ${JSON.stringify(file)} and ${JSON.stringify(flag)}`);
@@ -86,6 +100,7 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
     format: args.format ?? 'json',
     ...(args.model === undefined ? {} : { model: args.model }),
     ...(args.consistency === undefined ? {} : { consistency: args.consistency }),
+    ...(args.timeline === undefined ? {} : { timeline: args.timeline }),
   };
 }
 
@@ -94,6 +109,8 @@ type Run = ({ kind: 'kv'; model: ModelName; history: History } | { kind: 'txn'; 
   label: string;
   /** A `meridian check --history` document's run: the verdict the run itself printed. */
   recorded?: string;
+  /** A `meridian check --history` document's run: its fault log lines (for --timeline). */
+  faults?: string[];
 };
 
 /** The input is not a history: the message names the file and what is wrong. */
@@ -145,9 +162,14 @@ function jsonRuns(text: string, file: string, model: Model | undefined): { runs:
   if (model !== undefined && d.model !== undefined && model !== d.model)
     throw new FlagError(`--model ${model}: ${file} was recorded for the ${String(d.model)} model (leave --model out)`);
   const runs = d.runs.map((r: unknown, i) => {
-    const run = r as { commit?: unknown; history?: unknown; verdict?: unknown; outcome?: unknown };
+    const run = r as { commit?: unknown; history?: unknown; verdict?: unknown; outcome?: unknown; faults?: unknown };
     if (typeof r !== 'object' || r === null || !Array.isArray(run.history))
       throw new InputError(`${file}: runs[${i}].history: expected an array of history operations`);
+    // Older documents have no faults; when there, the run's fault log lines.
+    if (run.faults !== undefined && (!Array.isArray(run.faults) || !run.faults.every((f) => typeof f === 'string')))
+      throw new InputError(
+        `${file}: runs[${i}].faults: expected an array of strings (the run's fault log lines), got ${Array.isArray(run.faults) ? `an array holding ${JSON.stringify(run.faults.find((f) => typeof f !== 'string') ?? null)}` : JSON.stringify(run.faults)}`,
+      );
     const label = typeof run.commit === 'string' ? `run ${i + 1} (${run.commit})` : `run ${i + 1}`;
     const from =
       model !== undefined
@@ -155,7 +177,8 @@ function jsonRuns(text: string, file: string, model: Model | undefined): { runs:
         : d.model === undefined
           ? undefined
           : ({ name: d.model as Model, from: 'document' } as const);
-    const checked = runOf(label, run.history, from, `${file} runs[${i}]`);
+    const checked: Run = runOf(label, run.history, from, `${file} runs[${i}]`);
+    if (run.faults !== undefined) checked.faults = run.faults as string[];
     const recorded = typeof run.verdict === 'string' ? run.verdict : typeof run.outcome === 'string' ? run.outcome : undefined;
     return recorded === undefined ? checked : { ...checked, recorded };
   });
@@ -200,10 +223,23 @@ function readRuns(args: VerifyArgs): { runs: Run[]; about: string } {
 
 type Outcome = 'pass' | 'fail' | 'unknown';
 
-async function verifyRun(run: Run, consistency: TxnConsistency, io: VerifyIo): Promise<Outcome> {
+/** A run's outcome and, for --timeline, what the timeline draws of it (its verdict line, the checker's findings). */
+async function verifyRun(run: Run, consistency: TxnConsistency, io: VerifyIo): Promise<{ outcome: Outcome; timeline: TimelineRun }> {
+  const faults = run.faults === undefined ? {} : { faults: run.faults };
+  const result = (
+    outcome: Outcome,
+    verdict: string,
+    found: { violations?: Violation[]; anomalies?: Anomaly[] } = {},
+  ): { outcome: Outcome; timeline: TimelineRun } => ({
+    outcome,
+    timeline:
+      run.kind === 'kv'
+        ? { label: run.label, verdict, ...faults, kind: 'kv', history: run.history, violations: found.violations ?? [] }
+        : { label: run.label, verdict, ...faults, kind: 'txn', history: run.history, anomalies: found.anomalies ?? [] },
+  });
   if (run.history.length === 0) {
     io.out(`${run.label}: no operations: nothing to check`);
-    return 'unknown';
+    return result('unknown', 'no operations: nothing to check');
   }
   if (run.kind === 'txn') {
     const r = checkTransactions(run.history, { model: run.model, consistency });
@@ -211,26 +247,29 @@ async function verifyRun(run: Run, consistency: TxnConsistency, io: VerifyIo): P
     const label = `${run.label}: ${count(txns, 'transaction')}, ${run.model}`;
     if (r.ok) {
       io.out(`${label}: ${consistency}`);
-      return 'pass';
+      return result('pass', `${label}: ${consistency}`);
     }
-    io.out(`${label}: FAILED: not ${consistency} (${[...new Set(r.anomalies.map((a) => a.type))].join(', ')})`);
+    const verdict = `FAILED: not ${consistency} (${[...new Set(r.anomalies.map((a) => a.type))].join(', ')})`;
+    io.out(`${label}: ${verdict}`);
     for (const a of r.anomalies.slice(0, ANOMALIES_SHOWN)) io.out(`  ${describeAnomaly(a)}`);
     if (r.anomalies.length > ANOMALIES_SHOWN) io.out(`  ... and ${r.anomalies.length - ANOMALIES_SHOWN} more`);
-    return 'fail';
+    return result('fail', `${verdict}: ${label}`, { anomalies: r.anomalies });
   }
   const r = await checkLinearizable(run.history, run.model);
   const label = `${run.label}: ${count(run.history.length, 'operation')} on ${count(r.keys, 'key')}, ${run.model}`;
   if (r.verdict === 'linearizable') {
     io.out(`${label}: linearizable`);
-    return 'pass';
+    return result('pass', `${label}: linearizable`);
   }
   if (r.verdict === 'not-linearizable') {
-    io.out(`${label}: FAILED: not linearizable (${count(r.violations.length, 'key')})`);
+    const verdict = `FAILED: not linearizable (${count(r.violations.length, 'key')})`;
+    io.out(`${label}: ${verdict}`);
     for (const v of r.violations) for (const line of formatViolation(v)) io.out(`  ${line}`);
-    return 'fail';
+    return result('fail', `${verdict}: ${label}`, { violations: r.violations });
   }
-  io.out(`${label}: UNKNOWN: the checker ran out of budget on ${r.timedOut.join(', ')} (not a pass)`);
-  return 'unknown';
+  const verdict = `UNKNOWN: the checker ran out of budget on ${r.timedOut.join(', ')} (not a pass)`;
+  io.out(`${label}: ${verdict}`);
+  return result('unknown', `${verdict}: ${label}`);
 }
 
 export async function main(argv: string[], io: VerifyIo = { out: (l) => console.log(l), err: (l) => console.error(l) }): Promise<number> {
@@ -271,15 +310,37 @@ export async function main(argv: string[], io: VerifyIo = { out: (l) => console.
       return 2;
     }
   }
+  // --timeline: a file that cannot be written fails now, before any run is checked.
+  if (args.timeline !== undefined) {
+    const reason = unwritableReason(args.timeline);
+    if (reason !== undefined) {
+      io.err(`meridian verify: --timeline: cannot write ${JSON.stringify(args.timeline)}: ${reason}`);
+      return 2;
+    }
+  }
   const consistency = args.consistency ?? 'strict-serializable';
   io.out(`meridian verify: ${args.file === '-' ? 'stdin' : args.file}, ${count(runs.length, 'run')} (${about})`);
   const outcomes: Outcome[] = [];
+  const timeline: TimelineRun[] = [];
   for (const run of runs) {
-    outcomes.push(await verifyRun(run, consistency, io));
+    const checked = await verifyRun(run, consistency, io);
+    outcomes.push(checked.outcome);
+    timeline.push(
+      run.recorded === undefined ? checked.timeline : { ...checked.timeline, verdict: `${checked.timeline.verdict}; the run itself: ${run.recorded}` },
+    );
     // The run checked more than its history (final reads, liveness, replicas' states): what it said.
     if (run.recorded !== undefined) io.out(`  the run itself: ${run.recorded}`);
   }
   const n = (o: Outcome): number => outcomes.filter((x) => x === o).length;
   io.out(`verify: ${count(runs.length, 'run')}, ${n('pass')} passed, ${n('fail')} failed, ${n('unknown')} unknown`);
+  if (args.timeline !== undefined) {
+    try {
+      writeFileSync(args.timeline, timelineHtml({ title: args.file === '-' ? 'stdin' : args.file, runs: timeline }));
+    } catch (error) {
+      io.err(`meridian verify: --timeline: cannot write ${JSON.stringify(args.timeline)}: ${(error as Error).message}`);
+      return 2;
+    }
+    io.out(`timeline: written to ${args.timeline}`);
+  }
   return n('pass') === runs.length ? 0 : 1;
 }

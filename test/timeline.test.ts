@@ -1,0 +1,150 @@
+import test from 'ava';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main as check } from '../src/cli/check.js';
+import { main as verify } from '../src/cli/verify.js';
+import type { History } from '../src/core/history.js';
+import { checkTransactions } from '../src/harness/elle/index.js';
+import type { ElleOp } from '../src/harness/elle/types.js';
+import { checkHistory } from '../src/harness/linearizability.js';
+import { faultMarks, timelineHtml } from '../src/harness/timeline.js';
+
+/**
+ * `meridian verify FILE --timeline OUT.html` and src/harness/timeline.ts: the HTML timeline of
+ * a checked history, its witness or anomaly's transactions outlined, its faults drawn.
+ */
+
+async function run(main: typeof verify, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, { out: (l) => (stdout += `${l}\n`), err: (l) => (stderr += `${l}\n`) });
+  return { code, stdout, stderr };
+}
+
+/** c1 writes 1, then c2 writes 2; c3, invoked after both, reads 1 (a stale read); c4's write is unknown and its value has a script tag. */
+const stale: History = [
+  { id: 0, client: 'c1', key: '', kind: 'put', input: 1, invokeMs: 0, outcome: 'ok', completeMs: 10 },
+  { id: 1, client: 'c2', key: '', kind: 'put', input: 2, invokeMs: 20, outcome: 'ok', completeMs: 30 },
+  { id: 2, client: 'c3', key: '', kind: 'get', input: undefined, invokeMs: 40, outcome: 'ok', output: 1, completeMs: 50 },
+  { id: 3, client: 'c4', key: '', kind: 'put', input: '<script>alert(1)</script>', invokeMs: 60, outcome: 'unknown' },
+];
+
+test('a register history with a stale read: a lane per client, the witness outlined, history text escaped, faults drawn', (t) => {
+  const r = checkHistory(stale, 'register');
+  t.is(r.verdict, 'not-linearizable');
+  const html = timelineHtml({
+    title: 'stale <b>',
+    runs: [
+      {
+        label: 'history',
+        verdict: 'FAILED: not linearizable (1 key)',
+        kind: 'kv',
+        history: stale,
+        violations: r.violations,
+        faults: ['plan x', '     5 ms  start crash r1 [#0]', '    35 ms  end crash r1', '    45 ms  heal'],
+      },
+    ],
+  });
+  t.is((html.match(/class="lane-label"/g) ?? []).length, 4, 'one lane per client');
+  const witness = new Set(r.violations[0]!.ops.map((o) => o.id));
+  for (const op of stale) {
+    const tag = new RegExp(`<g class="op [^"]*" data-op="${op.id}">`).exec(html)?.[0] ?? '';
+    t.is(tag.includes(' witness'), witness.has(op.id), `op ${op.id}: ${tag}`);
+  }
+  t.regex(html, /<g class="op ok witness failed-op" data-op="2">/);
+  t.regex(html, /<g class="op unknown" data-op="3">/, 'the unknown put is drawn as unknown');
+  t.regex(html, /get\(\) = 1/);
+  t.false(html.includes('<script'), 'no script: not the value, not the page');
+  t.true(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
+  t.true(html.includes('stale &lt;b&gt;'));
+  t.regex(html, /<pre class="explain">no order explains c3 get\(\) = 1/);
+  t.regex(html, /class="fault"><title>5 ms {2}start crash r1 \[#0\]\n35 ms {2}end crash r1<\/title><rect class="fault-span"/);
+  t.regex(html, /class="fault"><title>45 ms {2}heal<\/title><line class="fault-line"/);
+  t.false(/src=|href=|@import|url\((?!#)/.test(html), 'self-contained');
+});
+
+test('fault lines: start/end pairs by their text, else by order; an episode without an end runs to the end; instants; lines without a time', (t) => {
+  const m = faultMarks(
+    ['plan', '  10 ms  start a x [#0]', '  20 ms  start b y [#1]', '  30 ms  end b y', '  40 ms  end zzz', '  50 ms  start c', '  60 ms  heal'],
+    100,
+  );
+  t.deepEqual(
+    m.spans.map((s) => [s.name, s.start, s.end]),
+    [
+      ['b', 20, 30],
+      ['a', 10, 40],
+      ['c', 50, 100],
+    ],
+  );
+  t.deepEqual(m.instants, [{ at: 60, title: '60 ms  heal' }]);
+  t.deepEqual(m.untimed, ['plan']);
+});
+
+/** T1 appends 1 to x and commits; T2, invoked after, reads x empty (not strict serializable); T3 unrelated, never completes. */
+const txns: ElleOp[] = [
+  { index: 0, process: 0, type: 'invoke', f: 'txn', value: [['append', 'x', 1]] },
+  { index: 1, process: 0, type: 'ok', f: 'txn', value: [['append', 'x', 1]] },
+  { index: 2, process: 1, type: 'invoke', f: 'txn', value: [['r', 'x', null]] },
+  { index: 3, process: 1, type: 'ok', f: 'txn', value: [['r', 'x', []]] },
+  { index: 4, process: 2, type: 'invoke', f: 'txn', value: [['r', 'x', null]] },
+  { index: 5, process: 2, type: 'ok', f: 'txn', value: [['r', 'x', [1]]] },
+  { index: 6, process: 3, type: 'invoke', f: 'txn', value: [['append', 'y', 7]] },
+];
+
+test("transactions with an anomaly: its cycle's transactions outlined, the others not, the unknown one open-ended", (t) => {
+  const r = checkTransactions(txns, { model: 'list-append', consistency: 'strict-serializable' });
+  t.false(r.ok);
+  const cycle = new Set(r.anomalies.flatMap((a) => (a.cycle ?? []).flatMap((e) => [e.from, e.to])));
+  t.deepEqual([...cycle].sort(), [1, 3]);
+  const html = timelineHtml({ title: 't', runs: [{ label: 'history', verdict: 'FAILED', kind: 'txn', history: txns, anomalies: r.anomalies }] });
+  t.regex(html, /<g class="op ok witness" data-op="1">/);
+  t.regex(html, /<g class="op ok witness" data-op="3">/);
+  t.regex(html, /<g class="op ok" data-op="5">/);
+  t.regex(html, /<g class="op unknown" data-op="6">/);
+  t.is((html.match(/class="lane-label"/g) ?? []).length, 4, 'one lane per process');
+  t.regex(html, /<pre class="explain">G[^<]*realtime/);
+  t.regex(html, /a &quot;x&quot; 1/, 'micro-ops abbreviated');
+});
+
+test('check --seed 5 --history, then verify --timeline: exit 1, the faults and the witness in the HTML; --timeline - and a bad faults field refused', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-timeline-'));
+  try {
+    const history = join(dir, 'h.json');
+    const c = await run(check, ['--seed', '5', '--unsafe', 'stale-reads', '--clients', '4', '--history', history]);
+    t.is(c.code, 1, c.stdout + c.stderr);
+    const doc = JSON.parse(readFileSync(history, 'utf8')) as { runs: Array<{ faults: unknown }> };
+    t.true(Array.isArray(doc.runs[0]!.faults) && (doc.runs[0]!.faults as string[]).some((f) => f.includes('start checkpoint-crash')));
+    const out = join(dir, 't.html');
+    const v = await run(verify, [history, '--timeline', out]);
+    t.is(v.code, 1, v.stdout + v.stderr);
+    t.regex(v.stdout, new RegExp(`\ntimeline: written to ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n$`));
+    const html = readFileSync(out, 'utf8');
+    t.regex(html, /<rect class="fault-span"/);
+    t.regex(html, /checkpoint-crash/);
+    t.regex(html, /class="op ok witness failed-op"/);
+    t.regex(html, /no order explains client\/r3\/tVCUj-RVdG9s#0 get\(\) = 1/);
+    t.true(html.length < 500_000, `${html.length} characters`);
+
+    const dash = await run(verify, [history, '--timeline', '-']);
+    t.is(dash.code, 2);
+    t.regex(dash.stderr, /--timeline needs a file to write the HTML timeline to, got "-"/);
+    const unwritable = await run(verify, [history, '--timeline', join(dir, 'no', 'such', 't.html')]);
+    t.is(unwritable.code, 2);
+    t.regex(unwritable.stderr, /^meridian verify: --timeline: cannot write .*ENOENT/);
+    t.is(unwritable.stdout, '', 'refused before any run is checked');
+
+    // Older documents without faults still read; a faults field that is not strings is refused, named.
+    const raw = JSON.parse(readFileSync(history, 'utf8')) as { runs: Array<Record<string, unknown>> };
+    delete raw.runs[0]!.faults;
+    writeFileSync(history, JSON.stringify(raw));
+    t.is((await run(verify, [history])).code, 1);
+    raw.runs[0]!.faults = ['ok', 3];
+    writeFileSync(history, JSON.stringify(raw));
+    const bad = await run(verify, [history]);
+    t.is(bad.code, 2);
+    t.regex(bad.stderr, /: runs\[0\]\.faults: expected an array of strings \(the run's fault log lines\), got an array holding 3\n/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

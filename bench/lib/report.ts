@@ -4,6 +4,7 @@
  * browser from disk.
  */
 import type { Chart, SuiteResult } from './suite.js';
+import { esc } from '../../src/harness/timeline.js';
 
 export interface BenchReport {
   machine: Record<string, unknown>;
@@ -23,9 +24,6 @@ export interface Interruption {
 
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#4d7c0f', '#be185d'];
 
-function esc(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 function fmt(n: number): string {
   if (!Number.isFinite(n)) return String(n);

@@ -19,7 +19,7 @@ import { MODEL_NAMES, type ModelName } from '../harness/models.js';
 import { checkLinearizable } from '../harness/parallel.js';
 import { parseJepsenEtcdLog, parseKvEdn } from '../harness/parse.js';
 import { parseElleEdn } from '../harness/elle/edn.js';
-import { timelineHtml, type TimelineRun } from '../harness/timeline.js';
+import { ANOMALIES_SHOWN, timelineHtml, type TimelineRun } from '../harness/timeline.js';
 import { count, formatViolation } from './format.js';
 import { FlagError, once, oneOf } from './flags.js';
 import { outputFileFlag, unwritableReason } from './output-file.js';
@@ -28,8 +28,6 @@ const FORMATS = ['json', 'elle-edn', 'jepsen-etcd', 'kv-edn'] as const;
 type Format = (typeof FORMATS)[number];
 type Model = ModelName | TxnModel;
 const MODELS: readonly Model[] = [...MODEL_NAMES, ...TXN_MODELS];
-/** Anomalies printed per failed transactional run (the verdict line names every type). */
-const ANOMALIES_SHOWN = 5;
 
 export const VERIFY_USAGE = `usage: meridian verify FILE [--model ${MODELS.join('|')}] [--consistency ${TXN_CONSISTENCIES.join('|')}] [--format ${FORMATS.join('|')}] [--timeline OUT.html]
   FILE           a history; - reads it from stdin

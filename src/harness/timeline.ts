@@ -25,7 +25,7 @@ import type { Violation } from './linearizability.js';
 export const TIMELINE_BARS_MAX = 3_000;
 /** Keys without a violation drawn per run at most (the failing keys are all drawn). */
 export const KEYS_SHOWN = 12;
-/** Anomalies explained and highlighted per transactional run. */
+/** Anomalies explained and highlighted per transactional run (and printed by meridian verify; its verdict line names every type). */
 export const ANOMALIES_SHOWN = 5;
 
 export type TimelineRun = {

@@ -148,3 +148,31 @@ test('check --seed 5 --history, then verify --timeline: exit 1, the faults and t
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('check --seed S --timeline draws the replayed run itself (kv: faults and witness; txn: each protocol, the anomalies outlined); only with --seed, and - refused', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-timeline-'));
+  try {
+    const kv = join(dir, 'kv.html');
+    const c = await run(check, ['--seed', '5', '--unsafe', 'stale-reads', '--clients', '4', '--timeline', kv]);
+    t.is(c.code, 1, c.stdout + c.stderr);
+    t.regex(c.stdout, /\ntimeline: written to .*kv\.html\n$/);
+    const html = readFileSync(kv, 'utf8');
+    t.regex(html, /<title>meridian timeline: meridian check --seed 5 --mode active --unsafe stale-reads --clients 4<\/title>/);
+    t.regex(html, /<rect class="fault-span"/);
+    t.regex(html, /class="op ok witness failed-op"/);
+    const txn = join(dir, 'txn.html');
+    const x = await run(check, ['--seed', '3', '--workload', 'txn', '--commit', '2pc', '--unsafe', 'release-locks-at-prepare', '--timeline', txn]);
+    t.is(x.code, 1, x.stdout + x.stderr);
+    const txnHtml = readFileSync(txn, 'utf8');
+    t.regex(txnHtml, /seed 3 \(2pc\)/);
+    t.regex(txnHtml, /class="op ok witness/);
+    const many = await run(check, ['--seeds', '2', '--timeline', join(dir, 'm.html')]);
+    t.is(many.code, 2);
+    t.regex(many.stderr, /--timeline needs --seed S without --shrink/);
+    const dash = await run(check, ['--seed', '5', '--timeline', '-']);
+    t.is(dash.code, 2);
+    t.regex(dash.stderr, /--timeline needs a file to write the replayed run's HTML timeline to, got "-"/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -5,6 +5,9 @@
  * NATS servers --nats names that do not answer).
  */
 import { writeFileSync } from 'node:fs';
+import { checkTransactions } from '../harness/elle/index.js';
+import type { ElleOp } from '../harness/elle/types.js';
+import { timelineHtml, type TimelineRun } from '../harness/timeline.js';
 import { INTERRUPTED_STATUS, untilInterrupted } from './interrupt.js';
 import { SEED_MAX, UNSAFE_VARIANT_MODES } from '../cluster/config.js';
 import { NATS_PROCESSES_MAX } from '../cluster/validate-nats.js';
@@ -67,10 +70,10 @@ export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] 
            or dedicated: one per server and region), through the NATS servers --nats names,
            or through a nats-server started for the run (MERIDIAN_NATS_SERVER_BIN, or the PATH's);
            a seed fixes its faults and workload, not their timing, so a failure does not replay)
-  meridian check --seed S [--trace] [--history FILE] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
+  meridian check --seed S [--trace] [--history FILE] [--timeline FILE.html] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--regions R] [--servers N] [--factor F] [--shards S]
                  [--faults KIND,...] [--only-faults I,J,...] [--limits ...] [--balancer ...]
-  meridian check --workload txn --seeds N | --seed S [--history FILE] [--commit 2pc|paxos-commit|3pc] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
+  meridian check --workload txn --seeds N | --seed S [--history FILE] [--timeline FILE.html] [--commit 2pc|paxos-commit|3pc] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
                  [--nemesis builtin|targeted|swarm] [--faults KIND,...] [--clients N] [--keys N] [--fault-ms MS]
                  [--regions R] [--servers N] [--factor F] [--shards S] [--limits ...] [--balancer ...] [--shrink [--shrink-runs N]] [--only-faults I,J,...]
                  [--transport ...] (with --seeds or --time-limit, as above)
@@ -123,6 +126,8 @@ interface CheckArgs extends SeedOptions {
   trace: boolean;
   /** --history: the replayed run's history, as JSON, to this file. */
   historyFile?: string;
+  /** --timeline: the replayed run's HTML timeline (as meridian verify --timeline draws it), to this file. */
+  timelineFile?: string;
   /** --json: a run of many seeds' summary and every seed's report, as JSON, to this file. */
   jsonFile?: string;
   workload: Workload;
@@ -288,6 +293,13 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         i++;
         break;
       }
+      case '--timeline': {
+        const parsed = outputFileFlag(flag, value, "a file to write the replayed run's HTML timeline to");
+        if ('wrong' in parsed) throw new FlagError(parsed.wrong);
+        args.timelineFile = parsed.file;
+        i++;
+        break;
+      }
       case '--transport':
         args.transport = oneOf(value, flag, CHECK_TRANSPORTS);
         i++;
@@ -371,6 +383,8 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   if (args.trace && args.seed === undefined) throw new FlagError('--trace needs --seed S (it replays one seed in this process)');
   if (args.historyFile !== undefined && (args.seed === undefined || args.shrink))
     throw new FlagError('--history needs --seed S without --shrink (it writes the history of the run it replays)');
+  if (args.timelineFile !== undefined && (args.seed === undefined || args.shrink))
+    throw new FlagError('--timeline needs --seed S without --shrink (it draws the run it replays)');
   if (args.jsonFile !== undefined && args.seeds === undefined)
     throw new FlagError('--json applies to --seeds (a replay of one seed writes its history with --history)');
   if (args.seed !== undefined && args.workers !== undefined) throw new FlagError('--workers applies to --seeds (a replay runs in this process)');
@@ -738,6 +752,7 @@ function printReplay(
 async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
   // --history: a file that cannot be written fails now, before the seed runs (as --json does).
   if (args.historyFile !== undefined && !writable(args.historyFile, '--history', io)) return 2;
+  if (args.timelineFile !== undefined && !writable(args.timelineFile, '--timeline', io)) return 2;
   if (args.workload === 'txn') return replayTxn(args, io);
   const seed = args.seed!;
   io.out(
@@ -759,6 +774,17 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
     const run = { outcome: r.outcome, verdict: r.check.verdict, traceHash: hash, operations: r.operations, faults: r.faults, history: r.history ?? [] };
     if (!writeHistory(args.historyFile, { command: replayCommand(task, false), workload: 'kv', model: 'register', runs: [run] }, io)) return 2;
   }
+  if (args.timelineFile !== undefined) {
+    const run: TimelineRun = {
+      label: `seed ${seed}`,
+      verdict: `${verdict}: ${r.check.verdict}, ${r.live ? 'live' : 'not live'}${r.failures.length === 0 ? '' : ` (${r.failures.join('; ')})`}`,
+      faults: r.faults,
+      kind: 'kv',
+      history: r.history ?? [],
+      violations: r.check.violations,
+    };
+    if (!writeTimeline(args.timelineFile, replayCommand(task, false), [run], io)) return 2;
+  }
   return r.outcome === 'pass' ? 0 : 1;
 }
 
@@ -767,6 +793,7 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
   const seed = args.seed!;
   let ok = true;
   const runs: Array<Record<string, unknown> & { history: unknown[] }> = [];
+  const timeline: TimelineRun[] = [];
   for (const commit of args.commits ?? TXN_CHECK_COMMITS) {
     io.out(
       `meridian check: replaying seed ${seed}, read/append transactions, ${commit} over ${args.mode} replication${args.txnUnsafe === undefined ? '' : ` (unsafe: ${args.txnUnsafe})`}, ${schedulePhrase(args)}${shapePhrase(args.randomShape === true ? drawShape(seed) : args)}`,
@@ -789,12 +816,31 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
       `verdict: ${r.ok ? 'ok' : 'FAILED'}: ${r.verdict}, ${r.live ? 'live' : 'not live'} (${r.transactions} transactions: ${r.committed} committed, ${r.aborted} aborted, ${r.indefinite} indefinite; trace hash ${hash})`,
     );
     ok &&= r.ok;
+    if (args.timelineFile !== undefined) {
+      // The scenario's own check, again, for the anomalies' cycles (it reports them as text).
+      const history = (r.history ?? []) as ElleOp[];
+      const anomalies = checkTransactions(history, { model: 'list-append', consistency: 'strict-serializable' }).anomalies;
+      timeline.push({
+        label: `seed ${seed} (${commit})`,
+        verdict: `${r.ok ? 'ok' : 'FAILED'}: ${r.verdict}, ${r.live ? 'live' : 'not live'}`,
+        faults: r.faults,
+        kind: 'txn',
+        history,
+        anomalies,
+      });
+    }
   }
-  if (args.historyFile !== undefined) {
-    const command = replayCommand(taskOf(args, seed), false);
-    if (!writeHistory(args.historyFile, { command, workload: 'txn', model: 'list-append', runs }, io)) return 2;
-  }
+  const command = replayCommand(taskOf(args, seed), false);
+  if (args.historyFile !== undefined && !writeHistory(args.historyFile, { command, workload: 'txn', model: 'list-append', runs }, io)) return 2;
+  if (args.timelineFile !== undefined && !writeTimeline(args.timelineFile, command, timeline, io)) return 2;
   return ok ? 0 : 1;
+}
+
+/** `--timeline FILE`: the replayed runs drawn as meridian verify --timeline draws a history (src/harness/timeline.ts). */
+function writeTimeline(file: string, command: string, runs: TimelineRun[], io: CheckIo): boolean {
+  if (!writeText(file, timelineHtml({ title: command, runs }), '--timeline', io)) return false;
+  io.out(`timeline: written to ${file}`);
+  return true;
 }
 
 /** `head` as JSON with one more field, `key`: `items` as an array, one item a line (for grep). */

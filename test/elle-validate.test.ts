@@ -101,6 +101,14 @@ test('history entries: the bad field is named by index', (t) => {
     'history[3].f',
   );
   t.is(
+    bad((o) => (o[3]!.time = '12' as never)),
+    'history[3].time',
+  );
+  t.is(
+    bad((o) => (o[2]!.time = Number.NaN)),
+    'history[2].time',
+  );
+  t.is(
     bad((o) => (o[3]!.value = 'x' as never)),
     'history[3].value',
   );

@@ -166,6 +166,9 @@ test('check --seed S --timeline draws the replayed run itself (kv: faults and wi
     const txnHtml = readFileSync(txn, 'utf8');
     t.regex(txnHtml, /seed 3 \(2pc\)/);
     t.regex(txnHtml, /class="op ok witness/);
+    // cluster.history() gives each event a time: the transactions are drawn in time, with their faults.
+    t.regex(txnHtml, /class="fault-line"/);
+    t.notRegex(txnHtml, /axis is the position/);
     const many = await run(check, ['--seeds', '2', '--timeline', join(dir, 'm.html')]);
     t.is(many.code, 2);
     t.regex(many.stderr, /--timeline needs --seed S without --shrink/);

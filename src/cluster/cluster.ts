@@ -138,7 +138,7 @@ export class Cluster extends EventEmitter {
   readonly seed: number;
   private readonly runtime: Runtime;
   private readonly recorder: HistoryRecorder;
-  private readonly txnRecorder = new TxnHistoryRecorder();
+  private readonly txnRecorder: TxnHistoryRecorder;
   /** Region coordinators (`coordinator/<region>`), which crash and restart like servers. */
   private readonly coordinators: Set<string>;
   /** The clients made and not closed (a closed one is let go: see Client.close). */
@@ -204,6 +204,7 @@ export class Cluster extends EventEmitter {
     });
     this.network = config.network;
     this.recorder = new HistoryRecorder({ now: () => runtime.now() });
+    this.txnRecorder = new TxnHistoryRecorder(() => runtime.now());
     this.regionNames = new Set(config.regions.map((r) => r.name));
     this.servers = new Set(allServers(config));
     this.coordinators = new Set(config.regions.map((r) => coordinatorAddress(r.name)));

@@ -111,6 +111,9 @@ export class TxnHistoryRecorder implements TxnObserver {
   private nextProcess = 0;
   truncated = false;
 
+  /** `now`: the clock each event's `time` is read from. */
+  constructor(private readonly now: () => number) {}
+
   /** A process id never handed out before. */
   newProcess(): number {
     return this.nextProcess++;
@@ -121,7 +124,7 @@ export class TxnHistoryRecorder implements TxnObserver {
       this.truncated = true;
       return;
     }
-    this.events.push({ index: this.events.length, process, type, f: 'txn', value });
+    this.events.push({ index: this.events.length, process, type, f: 'txn', value, time: this.now() });
   }
 
   /**

@@ -69,4 +69,6 @@ export interface TxnHistoryOp {
   f: 'txn';
   /** The micro-ops; an invocation's reads are null, an ok completion's hold what was read. */
   value: TxnMicroOp[];
+  /** When it was recorded, ms on the cluster's clock (virtual in the simulator), as HistoryOp's invokeMs and completeMs (cluster.history() sets it; optional for histories made elsewhere). */
+  time?: number;
 }

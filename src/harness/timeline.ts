@@ -14,8 +14,9 @@
  * start/end pairs as shaded spans, others as vertical lines; lines without a time are listed.
  * Every text from the history is escaped.
  *
- * Transactions (Elle's events) carry no times: their axis is the events' order (position in
- * the history), and their faults, timed in ms, are listed, not drawn.
+ * Transactions (Elle's events) are placed by their `time` (cluster.history() records one since
+ * session 49) with their faults drawn as the single-key operations' are; a history without
+ * times (Elle's EDN, older files) is drawn by the events' order, its faults listed.
  */
 import type { History, HistoryOp } from '../core/history.js';
 import type { Anomaly, ElleOp, MicroOp } from './elle/types.js';
@@ -74,7 +75,8 @@ export function faultMarks(lines: readonly string[], endMs: number): FaultMarks 
   const marks: FaultMarks = { spans: [], instants: [], untimed: [] };
   const open: Array<{ start: number; key: string; title: string }> = [];
   for (const line of lines) {
-    const m = /^\s*(\d+(?:\.\d+)?) ms\s+(.*)$/.exec(line);
+    // `     695 ms  start ...` (the Nemesis's log), `805 heal` (the transactional workload's own schedule).
+    const m = /^\s*(\d+(?:\.\d+)?)(?: ms)?\s+(.*)$/.exec(line);
     if (m === null) {
       marks.untimed.push(line.trim());
       continue;
@@ -132,8 +134,13 @@ function microLabel(m: MicroOp): string {
   return m[0] === 'r' ? `r ${json(m[1])}=${json(m[2])}` : `${short} ${json(m[1])} ${json(m[2])}`;
 }
 
-/** Transactions from Elle's events: an invocation paired with its process's next completion. */
-function txnBars(history: readonly ElleOp[], highlighted: Set<number>): Bar[] {
+/** Whether every event of a transactional history has a time (cluster.history() records one): then the axis is time, else the events' order. */
+function timed(history: readonly ElleOp[]): boolean {
+  return history.length > 0 && history.every((op) => typeof op.time === 'number' && Number.isFinite(op.time));
+}
+
+/** Transactions from Elle's events: an invocation paired with its process's next completion; placed by their times when `byTime`, else by position. */
+function txnBars(history: readonly ElleOp[], highlighted: Set<number>, byTime: boolean): Bar[] {
   const bars: Bar[] = [];
   const open = new Map<string, { pos: number; op: ElleOp }>();
   const finish = (inv: { pos: number; op: ElleOp }, done: { pos: number; op: ElleOp } | undefined): void => {
@@ -145,8 +152,8 @@ function txnBars(history: readonly ElleOp[], highlighted: Set<number>): Bar[] {
     const index = done?.op.index ?? inv.op.index;
     bars.push({
       lane: `process ${String(inv.op.process)}`,
-      start: inv.pos,
-      end: outcome === 'unknown' ? undefined : done!.pos,
+      start: byTime ? inv.op.time! : inv.pos,
+      end: outcome === 'unknown' ? undefined : byTime ? done!.op.time! : done!.pos,
       outcome,
       label,
       title: `txn ${index}, process ${String(inv.op.process)}: ${value.map((m) => json(m)).join(' ')} ${type}; invoked at event ${inv.pos} (index ${inv.op.index}), ${ends}`,
@@ -304,7 +311,7 @@ function kvSection(run: Extract<TimelineRun, { kind: 'kv' }>, marks: FaultMarks 
   return out.join('\n');
 }
 
-function txnSection(run: Extract<TimelineRun, { kind: 'txn' }>): string {
+function txnSection(run: Extract<TimelineRun, { kind: 'txn' }>, marks: FaultMarks | undefined, t0: number, t1: number): string {
   const out: string[] = [];
   const anomalies = run.anomalies.slice(0, ANOMALIES_SHOWN);
   const highlighted = new Set<number>();
@@ -319,7 +326,8 @@ function txnSection(run: Extract<TimelineRun, { kind: 'txn' }>): string {
   }
   if (run.anomalies.length > ANOMALIES_SHOWN)
     out.push(`<p class="note">... and ${run.anomalies.length - ANOMALIES_SHOWN} more anomalies, not highlighted.</p>`);
-  let bars = txnBars(run.history, highlighted);
+  const byTime = timed(run.history);
+  let bars = txnBars(run.history, highlighted, byTime);
   if (bars.length > TIMELINE_BARS_MAX) {
     // Keep the highlighted transactions, then the earliest.
     const keep = new Set(bars.filter((b) => b.witness).slice(0, TIMELINE_BARS_MAX));
@@ -329,8 +337,11 @@ function txnSection(run: Extract<TimelineRun, { kind: 'txn' }>): string {
     );
     bars = bars.filter((b) => keep.has(b));
   }
-  out.push('<p class="note">Transactions carry no times: the axis is the position of the events in the history.</p>');
-  out.push(lanesSvg(bars, 0, Math.max(1, run.history.length - 1), undefined, 'events'));
+  if (byTime) out.push(lanesSvg(bars, t0, t1, marks, 'ms'));
+  else {
+    out.push('<p class="note">These transactions carry no times: the axis is the position of the events in the history.</p>');
+    out.push(lanesSvg(bars, 0, Math.max(1, run.history.length - 1), undefined, 'events'));
+  }
   return out.join('\n');
 }
 
@@ -345,19 +356,26 @@ function runSection(run: TimelineRun): string {
       t1 = Math.max(t1, op.invokeMs, op.completeMs ?? 0);
     }
   }
+  const byTime = run.kind === 'kv' || timed(run.history);
+  if (run.kind === 'txn' && byTime) {
+    for (const op of run.history) {
+      t0 = Math.min(t0, op.time!);
+      t1 = Math.max(t1, op.time!);
+    }
+  }
   const marks = run.faults === undefined ? undefined : faultMarks(run.faults, t1);
-  if (run.kind === 'kv' && marks !== undefined) {
+  if (byTime && marks !== undefined) {
     for (const s of marks.spans) t1 = Math.max(t1, s.end);
     for (const f of marks.instants) t1 = Math.max(t1, f.at);
   }
-  if (marks !== undefined && run.kind === 'txn') {
+  if (marks !== undefined && !byTime) {
     out.push(
       `<details><summary>faults (${run.faults!.length} lines; not drawn: the axis is not time)</summary><pre>${esc(run.faults!.join('\n'))}</pre></details>`,
     );
   } else if (marks !== undefined && marks.untimed.length > 0) {
     out.push(`<details><summary>faults without a time (${marks.untimed.length})</summary><pre>${esc(marks.untimed.join('\n'))}</pre></details>`);
   }
-  out.push(run.kind === 'kv' ? kvSection(run, marks, t0, t1) : txnSection(run));
+  out.push(run.kind === 'kv' ? kvSection(run, marks, t0, t1) : txnSection(run, marks, t0, t1));
   out.push('</section>');
   return out.join('\n');
 }

@@ -87,6 +87,8 @@ export function validateHistory(history: unknown, model: TxnModel): asserts hist
     if (!isKey(op.process)) throw new ValidationError(`${at}.process`, `expected a number or a string, got ${describe(op.process)}`);
     if (!OP_TYPES.includes(op.type as string)) throw new ValidationError(`${at}.type`, `expected one of ${OP_TYPES.join(', ')}, got ${describe(op.type)}`);
     if (op.f !== 'txn') throw new ValidationError(`${at}.f`, `expected "txn", got ${describe(op.f)}`);
+    if (op.time !== undefined && (typeof op.time !== 'number' || !Number.isFinite(op.time)))
+      throw new ValidationError(`${at}.time`, `expected a finite number of ms, or none, got ${describe(op.time)}`);
     const value = op.value as unknown;
     if (!Array.isArray(value)) throw new ValidationError(`${at}.value`, `expected an array of micro-ops, got ${describe(value)}`);
     for (let j = 0; j < value.length; j++) {

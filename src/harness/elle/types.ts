@@ -26,6 +26,8 @@ export interface ElleOp {
   type: ElleOpType;
   f: 'txn';
   value: MicroOp[];
+  /** When it happened, in ms (optional: the checker reads only the order; the timeline draws it). */
+  time?: number;
 }
 
 export type TxnModel = 'list-append' | 'rw-register';

@@ -38,3 +38,11 @@ test('the reader: malformed input names the line and what is wrong', (t) => {
   t.regex(failure('{:type :invoke, :f}'), /a map with an odd number of forms/);
   t.regex(failure('{:type :invoke, :f :txn, :value [[:r 1 nil]], :process 0'), /missing \}/);
 });
+
+test("Jepsen's :time (nanoseconds) is kept as time in ms; an operation without one has none", (t) => {
+  const ops = parseElleEdn(
+    '{:type :invoke, :f :txn, :value [[:append 1 2]], :process 0, :time 12500000, :index 0}\n{:type :ok, :f :txn, :value [[:append 1 2]], :process 0, :index 1}',
+  );
+  t.is(ops[0]!.time, 12.5);
+  t.false('time' in ops[1]!);
+});

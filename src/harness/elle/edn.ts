@@ -163,7 +163,8 @@ function microOp(form: Edn, where: string): MicroOp {
 
 /**
  * The transactions (`:f :txn`) of a Jepsen history in EDN, in order, as Elle's events (each
- * its own `:index`, or its position among them if it has none; `process` kept). A
+ * its own `:index`, or its position among them if it has none; `process` kept; Jepsen's `:time`
+ * in nanoseconds as `time` in ms). A
  * ValidationError names the operation (its position among the forms) or the line. With
  * list-append, a completed read of nil is the empty list, as Elle reads it.
  */
@@ -196,7 +197,11 @@ export function parseElleEdn(text: string, model: TxnModel = 'list-append'): Ell
     const mops = value.map((m, j) => microOp(m, `${where}.value[${j}]`));
     // Elle's list-append reads nil as the empty list: here a null read is one whose value is not known.
     if (model === 'list-append' && type.name === 'ok') for (const m of mops) if (m[0] === 'r' && m[2] === null) m[2] = [];
-    out.push({ index, process, type: type.name as ElleOpType, f: 'txn', value: mops });
+    const op: ElleOp = { index, process, type: type.name as ElleOpType, f: 'txn', value: mops };
+    // Jepsen's :time, nanoseconds since the test began: kept in ms (the timeline's axis).
+    const time = form.get('time');
+    if (typeof time === 'number' && Number.isFinite(time)) op.time = time / 1e6;
+    out.push(op);
   });
   return out;
 }

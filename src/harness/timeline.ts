@@ -16,7 +16,7 @@
  *
  * Transactions (Elle's events) are placed by their `time` (cluster.history() records one since
  * session 49) with their faults drawn as the single-key operations' are; a history without
- * times (Elle's EDN, older files) is drawn by the events' order, its faults listed.
+ * times (older files, EDN without `:time`) is drawn by the events' order, its faults listed.
  */
 import type { History, HistoryOp } from '../core/history.js';
 import type { Anomaly, ElleOp, MicroOp } from './elle/types.js';

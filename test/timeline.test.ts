@@ -9,6 +9,7 @@ import { checkTransactions } from '../src/harness/elle/index.js';
 import type { ElleOp } from '../src/harness/elle/types.js';
 import { checkHistory } from '../src/harness/linearizability.js';
 import { faultMarks, timelineHtml } from '../src/harness/timeline.js';
+import { STALE_READ } from './helpers/elle-history.js';
 
 /**
  * `meridian verify FILE --timeline OUT.html` and src/harness/timeline.ts: the HTML timeline of
@@ -81,16 +82,8 @@ test('fault lines: start/end pairs by their text, else by order; an episode with
   t.deepEqual(m.untimed, ['plan']);
 });
 
-/** T1 appends 1 to x and commits; T2, invoked after, reads x empty (not strict serializable); T3 unrelated, never completes. */
-const txns: ElleOp[] = [
-  { index: 0, process: 0, type: 'invoke', f: 'txn', value: [['append', 'x', 1]] },
-  { index: 1, process: 0, type: 'ok', f: 'txn', value: [['append', 'x', 1]] },
-  { index: 2, process: 1, type: 'invoke', f: 'txn', value: [['r', 'x', null]] },
-  { index: 3, process: 1, type: 'ok', f: 'txn', value: [['r', 'x', []]] },
-  { index: 4, process: 2, type: 'invoke', f: 'txn', value: [['r', 'x', null]] },
-  { index: 5, process: 2, type: 'ok', f: 'txn', value: [['r', 'x', [1]]] },
-  { index: 6, process: 3, type: 'invoke', f: 'txn', value: [['append', 'y', 7]] },
-];
+/** STALE_READ (T2 reads x empty after T1's append completed: not strict serializable), and T4, unrelated, never completes. */
+const txns: ElleOp[] = [...STALE_READ, { index: 6, process: 3, type: 'invoke', f: 'txn', value: [['append', 'y', 7]] }];
 
 test("transactions with an anomaly: its cycle's transactions outlined, the others not, the unknown one open-ended", (t) => {
   const r = checkTransactions(txns, { model: 'list-append', consistency: 'strict-serializable' });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/verify.js';
+import { STALE_READ } from './helpers/elle-history.js';
 
 /**
  * `meridian verify FILE`: the checkers on a history read from a file. Through the `main` the
@@ -19,19 +20,8 @@ async function verify(args: string[]): Promise<{ code: number; stdout: string; s
   return { code, stdout, stderr };
 }
 
-/**
- * T1 appends 1 to x and commits; T2, invoked after that, reads x empty; T3 reads [1] later (a
- * version is known only once a read shows it). Serializable (T2 before T1), not strict
- * serializable (T1 ended before T2 began).
- */
-const staleRead = [
-  { index: 0, process: 0, type: 'invoke', f: 'txn', value: [['append', 'x', 1]] },
-  { index: 1, process: 0, type: 'ok', f: 'txn', value: [['append', 'x', 1]] },
-  { index: 2, process: 1, type: 'invoke', f: 'txn', value: [['r', 'x', null]] },
-  { index: 3, process: 1, type: 'ok', f: 'txn', value: [['r', 'x', []]] },
-  { index: 4, process: 2, type: 'invoke', f: 'txn', value: [['r', 'x', null]] },
-  { index: 5, process: 2, type: 'ok', f: 'txn', value: [['r', 'x', [1]]] },
-];
+/** T2 reads x empty after T1's append of 1 completed (test/helpers/elle-history.ts). */
+const staleRead = STALE_READ;
 /** The same with T2 reading [1]. */
 const fresh = staleRead.map((e) => (e.index === 3 ? { ...e, value: [['r', 'x', [1]]] } : e));
 

@@ -28,3 +28,17 @@ export class HistoryBuilder {
 export function h(): HistoryBuilder {
   return new HistoryBuilder();
 }
+
+/**
+ * T1 appends 1 to x and commits; T2, invoked after that, reads x empty; T3 reads [1] later (a
+ * version is known only once a read shows it). Serializable (T2 before T1), not strict
+ * serializable (T1 ended before T2 began): a G-single-realtime.
+ */
+export const STALE_READ: readonly ElleOp[] = [
+  { index: 0, process: 0, type: 'invoke', f: 'txn', value: [['append', 'x', 1]] },
+  { index: 1, process: 0, type: 'ok', f: 'txn', value: [['append', 'x', 1]] },
+  { index: 2, process: 1, type: 'invoke', f: 'txn', value: [['r', 'x', null]] },
+  { index: 3, process: 1, type: 'ok', f: 'txn', value: [['r', 'x', []]] },
+  { index: 4, process: 2, type: 'invoke', f: 'txn', value: [['r', 'x', null]] },
+  { index: 5, process: 2, type: 'ok', f: 'txn', value: [['r', 'x', [1]]] },
+];

@@ -7,6 +7,7 @@ import {
   type TxnConsistency,
   type TxnModel,
 } from '../src/harness/elle/index.js';
+import { TXN_CONSISTENCIES } from '../src/harness/elle/history.js';
 import { h, type HistoryBuilder } from './helpers/elle-history.js';
 
 function types(r: TxnCheckResult): string[] {
@@ -1000,17 +1001,9 @@ test('G1c-process, G2-process and G-nonadjacent-process: strong session snapshot
 });
 
 test('all eight levels: each history fails exactly at the levels that proscribe what it holds', (t) => {
-  const all = [
-    'read-uncommitted',
-    'read-committed',
-    'snapshot-isolation',
-    'strong-session-snapshot-isolation',
-    'strong-snapshot-isolation',
-    'serializable',
-    'strong-session-serializable',
-    'strict-serializable',
-  ] as const;
-  const above = (...weakest: Array<(typeof all)[number]>): string[] => all.filter((l) => !weakest.includes(l));
+  const all = TXN_CONSISTENCIES;
+  t.is(all.length, 8);
+  const above = (...weakest: TxnConsistency[]): string[] => all.filter((l) => !weakest.includes(l));
   const siUp = above('read-uncommitted', 'read-committed');
   const cases: Array<[string, HistoryBuilder, readonly string[]]> = [
     ['G0', oppositeOrders(), all],

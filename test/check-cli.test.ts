@@ -858,6 +858,11 @@ test.serial('demo: an integer flag out of its bounds names the flag and exits 2,
 test('check --limits small gives every seed small memory bounds (in its fault log); the replay line carries it; a bad value names the flag', async (t) => {
   const r = await meridian(['check', '--seeds', '2', '--from', '5', '--workers', '1', '--clients', '4', '--limits', 'small', '--unsafe', 'stale-reads']);
   t.regex(r.stdout, /replay: meridian check --seed \d+ --mode active --unsafe stale-reads --clients 4 --limits small --trace/, r.stdout);
+  t.regex(
+    r.stdout,
+    /^meridian check: seeds 5\.\.6, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, small memory bounds, 1 worker\n/,
+    r.stdout,
+  );
   const one = await meridian(['check', '--seed', '5', '--clients', '4', '--limits', 'small']);
   t.regex(one.stdout, /limits: seenRequests \d+, finishedTxns \d+, begunRequests \d+/, one.stdout);
   const none = await meridian(['check', '--seed', '5', '--clients', '4', '--limits', 'default']);
@@ -871,6 +876,11 @@ test('check --balancer gives every seed the strategy named, or one drawn per see
   const r = await meridian(['check', '--seeds', '2', '--from', '5', '--workers', '1', '--clients', '4', '--balancer', 'drawn', '--unsafe', 'stale-reads']);
   t.regex(r.stdout, /replay: meridian check --seed \d+ --mode active --unsafe stale-reads --clients 4 --balancer drawn --trace/, r.stdout);
   t.regex(r.stdout, /balancer: \{"strategy":"[a-z-]+"/, r.stdout);
+  t.regex(
+    r.stdout,
+    /^meridian check: seeds 5\.\.6, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, balancers drawn per seed, 1 worker\n/,
+    r.stdout,
+  );
   const named = await meridian(['check', '--seed', '5', '--clients', '4', '--balancer', 'maglev']);
   t.regex(named.stdout, /balancer: \{"strategy":"maglev"\}/, named.stdout);
   const none = await meridian(['check', '--seed', '5', '--clients', '4']);

@@ -572,6 +572,12 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
     args.txnShare === undefined ? '' : `, ${txnSharePhrase(args.txnShare)}`,
     args.commits === undefined || args.workload === 'txn' ? '' : `, transactions by ${args.commits[0]}`,
     shapePhrase(args),
+    args.limits === undefined || args.limits === 'drawn' ? '' : args.limits === 'small' ? ', small memory bounds' : ', no small memory bounds',
+    args.balancer === undefined || args.balancer === 'round-robin'
+      ? ''
+      : args.balancer === 'drawn'
+        ? ', balancers drawn per seed'
+        : `, ${args.balancer} balancers`,
   ].join('');
   const timeLimit = args.timeLimit;
   const range =

@@ -16,6 +16,8 @@ function script(name: string, args: string[]): Promise<NodeRun> {
 const CASES: Array<[string, string[], string]> = [
   ['check-warmup', ['x'], 'bench check-warmup: SEEDS: an integer from 20 to 10000, got "x" (--help prints the usage)\n'],
   ['check-warmup', ['5'], 'bench check-warmup: SEEDS: an integer from 20 to 10000, got "5" (--help prints the usage)\n'],
+  // Decimal digits only, as the commands' flags: 1e2 was read as 100.
+  ['check-warmup', ['1e2'], 'bench check-warmup: SEEDS: an integer from 20 to 10000, got "1e2" (--help prints the usage)\n'],
   // A second argument was ignored without a word.
   ['check-warmup', ['30', '40'], 'bench check-warmup: unexpected argument "40"; it takes one: SEEDS (--help prints the usage)\n'],
   ['lone-put-gaps', ['bogus'], 'bench lone-put-gaps: MODE: one of none, active, passive, hybrid, got "bogus" (--help prints the usage)\n'],

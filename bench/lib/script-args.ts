@@ -6,6 +6,7 @@
  */
 import { checkInt } from '../../src/cluster/config.js';
 import { ConfigError } from '../../src/core/errors.js';
+import { decimalInt } from '../../src/cli/flags.js';
 
 /** A bad argument: the message names it and what is allowed. */
 export class ScriptArgError extends Error {}
@@ -49,7 +50,8 @@ export function oneOf<T extends string>(args: readonly string[], field: string, 
 /** `text`, a number (as Number() reads it) that is an integer from `min` to `max`. */
 export function intArg(text: string, field: string, min: number, max: number): number {
   try {
-    return checkInt(text.trim() === '' ? Number.NaN : Number(text), field, min, max);
+    // Decimal digits only, as the commands' flags (0x10 and 1e2 were read as numbers).
+    return checkInt(decimalInt(text), field, min, max);
   } catch (error) {
     if (error instanceof ConfigError) throw new ScriptArgError(`${field}: ${error.allowed}, got ${JSON.stringify(text)}`);
     throw error;

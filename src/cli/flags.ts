@@ -23,6 +23,11 @@ export function once(given: Map<string, string | undefined>, flag: string, value
 
 /** An integer as a number flag takes it: decimal digits, a minus sign at most (not 0x10, 1e2, +5, 1.0 or ' 5'). */
 const DECIMAL_INTEGER = /^-?\d+$/;
+
+/** `value` as a number if it is an integer in decimal digits (DECIMAL_INTEGER), else NaN: what every integer argument of the commands and bench scripts reads. */
+export function decimalInt(value: string | undefined): number {
+  return value !== undefined && DECIMAL_INTEGER.test(value) ? Number(value) : Number.NaN;
+}
 /** A fraction as a number flag takes it: decimal digits with a point at most (0.25, .5, 1; not 1e-1 or 0x1). */
 const DECIMAL_FRACTION = /^\d*\.?\d+$/;
 
@@ -32,7 +37,7 @@ const DECIMAL_FRACTION = /^\d*\.?\d+$/;
  * a value in those forms is refused, saying that decimal digits are wanted.
  */
 export function intFlag(value: string | undefined, flag: string, min: number, max: number): number {
-  const n = value !== undefined && DECIMAL_INTEGER.test(value) ? Number(value) : Number.NaN;
+  const n = decimalInt(value);
   if (!Number.isInteger(n) || n < min || n > max)
     throw new FlagError(
       `${flag} needs an integer from ${min} to ${max}${inOtherForm(value) ? ' in decimal digits' : ''}, got ${JSON.stringify(value ?? null)}`,

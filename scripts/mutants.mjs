@@ -16,6 +16,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { decimalInt } from '../dist/src/cli/flags.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -288,8 +289,8 @@ function parseArgs(argv) {
     }
     if (a === '--json') out.json = true;
     else if (a === '--seeds' || a === '--workers') {
-      const n = Number(argv[++i]);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`${a}: a whole number of 1 or more (got ${argv[i]})`);
+      const n = decimalInt(argv[++i]);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${a}: a whole number of 1 or more in decimal digits (got ${argv[i]})`);
       out[a.slice(2)] = n;
     } else if (a === '--only') {
       out.only = (argv[++i] ?? '').split(',');

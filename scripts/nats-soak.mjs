@@ -14,6 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runScenario } from '../dist/src/harness/scenario.js';
 import { natsServerBinary, startNatsServer } from '../dist/src/harness/nats-server.js';
+import { decimalInt } from '../dist/src/cli/flags.js';
 
 function parseArgs(argv) {
   const out = { from: 1, runs: 100, mode: 'passive', commit: '2pc', transport: 'nats', dir: 'nats-soak-failures' };
@@ -21,8 +22,8 @@ function parseArgs(argv) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (value === undefined) throw new Error(`${flag}: a value is missing`);
     if (flag === '--from' || flag === '--runs') {
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: a positive integer, got ${JSON.stringify(value)}`);
+      const n = decimalInt(value);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: a positive integer in decimal digits, got ${JSON.stringify(value)}`);
       out[flag === '--from' ? 'from' : 'runs'] = n;
     } else if (flag === '--mode') {
       if (!['passive', 'active', 'hybrid'].includes(value)) throw new Error(`--mode: passive, active or hybrid, got ${JSON.stringify(value)}`);

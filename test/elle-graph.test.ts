@@ -59,7 +59,7 @@ test('Tarjan components and the cycle searches agree with brute force on random 
       }
     }
     // Serializable searches: a G0 cycle exists exactly when one is reported, and is the shortest.
-    const { cycles } = findCycles(g, false);
+    const { cycles } = findCycles(g, 'none');
     // Shortest cycle of each type over all components.
     const found = new Map<string, number>();
     for (const c of cycles) found.set(c.type, Math.min(found.get(c.type) ?? Infinity, c.edges.length));
@@ -80,7 +80,7 @@ test('Tarjan components and the cycle searches agree with brute force on random 
       t.false(c.type.endsWith('-realtime'));
     }
     // Strict: some cycle is reported exactly when the graph with rt edges has one.
-    const strict = findCycles(g, true).cycles;
+    const strict = findCycles(g, 'realtime').cycles;
     t.is(strict.length > 0, comps.length > 0, `seed ${seed}: strict`);
   }
 });
@@ -137,7 +137,7 @@ test('G-nonadjacent (snapshot isolation): every one reported is a simple cycle o
     const g = buildGraph(n, [e], () => false);
     const exists = simpleCycles(g).some((c) => nonadjacent(g, c));
     if (exists) present++;
-    const reported = findCycles(g, false, true).cycles.filter((c) => c.type === 'G-nonadjacent');
+    const reported = findCycles(g, 'none', true).cycles.filter((c) => c.type === 'G-nonadjacent');
     t.is(reported.length > 0, exists, `seed ${seed}: G-nonadjacent ${exists ? 'present' : 'absent'}`);
     for (const c of reported) {
       t.true(nonadjacent(g, c.edges), `seed ${seed}: rw edges not adjacent`);
@@ -145,7 +145,7 @@ test('G-nonadjacent (snapshot isolation): every one reported is a simple cycle o
       for (let i = 0; i < c.edges.length; i++) t.is(g.dst[c.edges[i]!], g.src[c.edges[(i + 1) % c.edges.length]!]);
     }
     // Without snapshot isolation's search, none.
-    t.false(findCycles(g, false).cycles.some((c) => c.type === 'G-nonadjacent'));
+    t.false(findCycles(g, 'none').cycles.some((c) => c.type === 'G-nonadjacent'));
   }
   t.log(`${present} of ${seeds.length} graphs hold one`);
   t.true(present >= seeds.length / 10, 'the graphs exercise the search');

@@ -19,7 +19,7 @@
  * graph holds one kind of order or the other, never both).
  */
 import { components, edgeAt, kindBit, Scratch, shortestPath, type DepGraph } from './graph.js';
-import { EDGE_KINDS, PROCESS, RT, RW, show, WR, WW, type CycleEdge, type TxnModel } from './types.js';
+import { EDGE_KINDS, PROCESS, RT, RW, show, WR, WW, type CycleEdge, type LevelOrder, type TxnModel } from './types.js';
 
 /** Edges looked at per search and component before a search settles for what it has. */
 export const CYCLE_SEARCH_BUDGET = 1_000_000;
@@ -72,14 +72,14 @@ function orderSuffix(rt: number, process: number): string {
 /**
  * Every cycle anomaly of the graph: per component, at most one cycle of each type. With
  * `nonadjacent` (snapshot isolation and its strong variants), also G-nonadjacent: see
- * findNonadjacent. `realtime` lets cycles use rt edges, `process` process edges (a graph
- * holds one or the other).
+ * findNonadjacent. `order` 'realtime' lets cycles use rt edges, 'process' process edges (a
+ * graph holds one kind or the other), 'none' neither.
  */
-export function findCycles(g: DepGraph, realtime: boolean, nonadjacent = false, process = false): { cycles: FoundCycle[]; components: number } {
+export function findCycles(g: DepGraph, order: LevelOrder, nonadjacent = false): { cycles: FoundCycle[]; components: number } {
   const s = new Scratch(g.n);
   const all = new Int32Array(g.n);
   for (let i = 0; i < g.n; i++) all[i] = i;
-  const orderMask = (realtime ? B_RT : 0) | (process ? B_PROCESS : 0);
+  const orderMask = order === 'realtime' ? B_RT : order === 'process' ? B_PROCESS : 0;
   const fullMask = B_WW | B_WR | B_RW | orderMask;
   const top = components(g, all, fullMask, s);
   const cycles: FoundCycle[] = [];

@@ -222,7 +222,7 @@ function finish(txns: Txns, analyses: readonly KeyAnalysis[], order: EdgeList | 
   const graph = buildGraph(n, lists, (id) => (views[id] as TxnView).status === TXN_FAIL);
   const indexOf = (id: number): number => (views[id] as TxnView).index;
   const level = LEVELS[consistency];
-  const { cycles, components } = findCycles(graph, level.order === 'realtime', level.data === 'snapshot-isolation', level.order === 'process');
+  const { cycles, components } = findCycles(graph, level.order, level.data === 'snapshot-isolation');
   for (const c of cycles) {
     anomalies.push({
       type: c.type,

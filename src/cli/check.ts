@@ -4,7 +4,6 @@
  * failed or came out unknown (the checker ran out of budget: not a pass), 2 bad flags (or
  * NATS servers --nats names that do not answer).
  */
-import { writeFileSync } from 'node:fs';
 import { checkTransactions } from '../harness/elle/index.js';
 import type { ElleOp } from '../harness/elle/types.js';
 import { timelineHtml, type TimelineRun } from '../harness/timeline.js';
@@ -44,9 +43,9 @@ import { natsServerBinary, startNatsServer } from '../harness/nats-server.js';
 import { ALL_FAULT_KINDS, SIM_ONLY_FAULT_KINDS, type FaultKind } from '../harness/nemesis.js';
 import { natsServersFlag } from './nats-flag.js';
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
-import { outputFileFlag, unwritableReason } from './output-file.js';
+import { writable as writableFile, writeText as writeFileText } from './output-file.js';
 import { count, formatViolation } from './format.js';
-import { FlagError, decimalText, fractionFlag, intFlag, once, oneOf } from './flags.js';
+import { FlagError, decimalText, fractionFlag, intFlag, once, oneOf, outputFile } from './flags.js';
 import {
   drawShape,
   BALANCER_CHOICES,
@@ -286,20 +285,14 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
       case '--trace':
         args.trace = true;
         break;
-      case '--history': {
-        const parsed = outputFileFlag(flag, value, "a file to write the replayed run's history to");
-        if ('wrong' in parsed) throw new FlagError(parsed.wrong);
-        args.historyFile = parsed.file;
+      case '--history':
+        args.historyFile = outputFile(value, flag, "a file to write the replayed run's history to");
         i++;
         break;
-      }
-      case '--timeline': {
-        const parsed = outputFileFlag(flag, value, "a file to write the replayed run's HTML timeline to");
-        if ('wrong' in parsed) throw new FlagError(parsed.wrong);
-        args.timelineFile = parsed.file;
+      case '--timeline':
+        args.timelineFile = outputFile(value, flag, "a file to write the replayed run's HTML timeline to");
         i++;
         break;
-      }
       case '--transport':
         args.transport = oneOf(value, flag, CHECK_TRANSPORTS);
         i++;
@@ -319,13 +312,10 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         else throw new FlagError(`--processes needs an integer from 1 to ${NATS_PROCESSES_MAX} or dedicated, got ${JSON.stringify(value ?? null)}`);
         i++;
         break;
-      case '--json': {
-        const parsed = outputFileFlag(flag, value, "a file to write the run's summary and every seed's report to");
-        if ('wrong' in parsed) throw new FlagError(parsed.wrong);
-        args.jsonFile = parsed.file;
+      case '--json':
+        args.jsonFile = outputFile(value, flag, "a file to write the run's summary and every seed's report to");
         i++;
         break;
-      }
       default:
         throw new FlagError(`unknown check option ${JSON.stringify(flag)}`);
     }
@@ -855,22 +845,14 @@ function jsonListPerLine(head: object, key: string, items: readonly unknown[]): 
   return `${open}${open.length > 1 ? ',' : ''}${JSON.stringify(key)}:[\n${items.map((e) => JSON.stringify(e)).join(',\n')}\n]}`;
 }
 
-/** Whether `file` can be written, asked before the run (see unwritableReason); false (and a line naming `flag` and the reason) when not. */
+/** Whether `file` can be written, asked before the run (output-file.ts's writable, as this command). */
 function writable(file: string, flag: string, io: CheckIo): boolean {
-  const reason = unwritableReason(file);
-  if (reason !== undefined) io.err(`meridian check: ${flag}: cannot write ${JSON.stringify(file)}: ${reason}`);
-  return reason === undefined;
+  return writableFile('meridian check', file, flag, io.err);
 }
 
-/** Writes `text` to `file`; false (and a line naming `flag` and the error) when it cannot. */
+/** Writes `text` to `file` (output-file.ts's writeText, as this command). */
 function writeText(file: string, text: string, flag: string, io: CheckIo): boolean {
-  try {
-    writeFileSync(file, text);
-    return true;
-  } catch (error) {
-    io.err(`meridian check: ${flag}: cannot write ${JSON.stringify(file)}: ${(error as Error).message}`);
-    return false;
-  }
+  return writeFileText('meridian check', file, text, flag, io.err);
 }
 
 /**

@@ -1,4 +1,5 @@
-/** What the commands' flag parsers share: the error a bad flag throws, a choice among names, a flag given once, a number. */
+/** What the commands' flag parsers share: the error a bad flag throws, a choice among names, a flag given once, a number, a file to write. */
+import { outputFileFlag } from './output-file.js';
 
 /** A bad flag or flag value: the command prints its message and its usage, and exits 2. */
 export class FlagError extends Error {}
@@ -28,6 +29,7 @@ const DECIMAL_INTEGER = /^-?\d+$/;
 export function decimalInt(value: string | undefined): number {
   return value !== undefined && DECIMAL_INTEGER.test(value) ? Number(value) : Number.NaN;
 }
+
 /** A fraction as a number flag takes it: decimal digits with a point at most (0.25, .5, 1; not 1e-1 or 0x1). */
 const DECIMAL_FRACTION = /^\d*\.?\d+$/;
 
@@ -68,4 +70,11 @@ export function decimalText(n: number): string {
   const text = String(n);
   const exp = /^(\d)(?:\.(\d+))?e-(\d+)$/.exec(text);
   return exp === null ? text : `0.${'0'.repeat(Number(exp[3]) - 1)}${exp[1]}${exp[2] ?? ''}`;
+}
+
+/** The file a flag writes (outputFileFlag's rules: a path, not `-`), or a FlagError saying what `flag` needs. */
+export function outputFile(value: string | undefined, flag: string, needs: string): string {
+  const parsed = outputFileFlag(flag, value, needs);
+  if ('wrong' in parsed) throw new FlagError(parsed.wrong);
+  return parsed.file;
 }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
 
 /**
  * Whether `file` can be written, asked before a long run that ends by writing it (so a bad
@@ -33,4 +33,25 @@ export function outputFileFlag(flag: string, value: string | undefined, needs: s
   if (value === undefined || value.length === 0 || value.startsWith('--')) return { wrong: `${flag} needs ${needs}, got ${JSON.stringify(value ?? null)}` };
   if (value === '-') return { wrong: `${flag} needs ${needs}, got "-": a path, not standard output (the command's report goes there; ./- names a file -)` };
   return { file: value };
+}
+
+/**
+ * Whether `file` can be written (unwritableReason), asked before the run; when not, false and a
+ * line on `err`: `${command}: ${flag}: cannot write "file": reason`.
+ */
+export function writable(command: string, file: string, flag: string, err: (line: string) => void): boolean {
+  const reason = unwritableReason(file);
+  if (reason !== undefined) err(`${command}: ${flag}: cannot write ${JSON.stringify(file)}: ${reason}`);
+  return reason === undefined;
+}
+
+/** Writes `text` to `file`; false (and a line on `err` naming `flag` and the error, as writable's) when it cannot. */
+export function writeText(command: string, file: string, text: string, flag: string, err: (line: string) => void): boolean {
+  try {
+    writeFileSync(file, text);
+    return true;
+  } catch (error) {
+    err(`${command}: ${flag}: cannot write ${JSON.stringify(file)}: ${(error as Error).message}`);
+    return false;
+  }
 }

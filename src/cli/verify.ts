@@ -8,7 +8,7 @@
  * passed, 1 one failed or its checker ran out of budget (unknown is not a pass), 2 bad flags
  * or a file that cannot be read or is not a history (the error names the file and the field).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { MeridianError } from '../core/errors.js';
 import type { History } from '../core/history.js';
 import { checkTransactions, describeAnomaly } from '../harness/elle/index.js';
@@ -21,8 +21,8 @@ import { parseJepsenEtcdLog, parseKvEdn } from '../harness/parse.js';
 import { parseElleEdn } from '../harness/elle/edn.js';
 import { ANOMALIES_SHOWN, timelineHtml, type TimelineRun } from '../harness/timeline.js';
 import { count, formatViolation } from './format.js';
-import { FlagError, once, oneOf } from './flags.js';
-import { outputFileFlag, unwritableReason } from './output-file.js';
+import { FlagError, once, oneOf, outputFile } from './flags.js';
+import { writable, writeText } from './output-file.js';
 
 const FORMATS = ['json', 'elle-edn', 'jepsen-etcd', 'kv-edn'] as const;
 type Format = (typeof FORMATS)[number];
@@ -79,13 +79,10 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
         args.consistency = oneOf(value, flag, TXN_CONSISTENCIES);
         i++;
         break;
-      case '--timeline': {
-        const parsed = outputFileFlag(flag, value, 'a file to write the HTML timeline to');
-        if ('wrong' in parsed) throw new FlagError(parsed.wrong);
-        args.timeline = parsed.file;
+      case '--timeline':
+        args.timeline = outputFile(value, flag, 'a file to write the HTML timeline to');
         i++;
         break;
-      }
       default:
         if (flag.startsWith('--')) throw new FlagError(`unknown verify option ${JSON.stringify(flag)}`);
         if (file !== undefined) throw new FlagError(`one FILE only, got ${JSON.stringify(file)} and ${JSON.stringify(flag)}`);
@@ -309,13 +306,7 @@ export async function main(argv: string[], io: VerifyIo = { out: (l) => console.
     }
   }
   // --timeline: a file that cannot be written fails now, before any run is checked.
-  if (args.timeline !== undefined) {
-    const reason = unwritableReason(args.timeline);
-    if (reason !== undefined) {
-      io.err(`meridian verify: --timeline: cannot write ${JSON.stringify(args.timeline)}: ${reason}`);
-      return 2;
-    }
-  }
+  if (args.timeline !== undefined && !writable('meridian verify', args.timeline, '--timeline', io.err)) return 2;
   const consistency = args.consistency ?? 'strict-serializable';
   io.out(`meridian verify: ${args.file === '-' ? 'stdin' : args.file}, ${count(runs.length, 'run')} (${about})`);
   const outcomes: Outcome[] = [];
@@ -332,12 +323,8 @@ export async function main(argv: string[], io: VerifyIo = { out: (l) => console.
   const n = (o: Outcome): number => outcomes.filter((x) => x === o).length;
   io.out(`verify: ${count(runs.length, 'run')}, ${n('pass')} passed, ${n('fail')} failed, ${n('unknown')} unknown`);
   if (args.timeline !== undefined) {
-    try {
-      writeFileSync(args.timeline, timelineHtml({ title: args.file === '-' ? 'stdin' : args.file, runs: timeline }));
-    } catch (error) {
-      io.err(`meridian verify: --timeline: cannot write ${JSON.stringify(args.timeline)}: ${(error as Error).message}`);
-      return 2;
-    }
+    const html = timelineHtml({ title: args.file === '-' ? 'stdin' : args.file, runs: timeline });
+    if (!writeText('meridian verify', args.timeline, html, '--timeline', io.err)) return 2;
     io.out(`timeline: written to ${args.timeline}`);
   }
   return n('pass') === runs.length ? 0 : 1;

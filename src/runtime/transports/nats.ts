@@ -503,7 +503,7 @@ export class NatsRuntime implements Runtime {
         this.latestStats.set(h.id, await this.call(h, 'stats'));
       }),
     );
-    return mergeSnapshots([...this.retiredStats, ...this.latestStats.values(), snapshot(this.host.stats)]);
+    return this.stats();
   }
 
   async summary(address: string): Promise<unknown> {

@@ -458,7 +458,7 @@ export class ThreadsRuntime implements Runtime {
         this.latestStats.set(h.id, await this.call(h, (a) => a.stats()));
       }),
     );
-    return mergeSnapshots([...this.retiredStats, ...this.latestStats.values(), snapshot(this.front.host.stats)]);
+    return this.stats();
   }
 
   async summary(address: string): Promise<unknown> {

@@ -65,9 +65,19 @@ test('a register history with a stale read: a lane per client, the witness outli
   t.false(/src=|href=|@import|url\((?!#)/.test(html), 'self-contained');
 });
 
-test('fault lines: start/end pairs by their text, else by order; an episode without an end runs to the end; instants; lines without a time', (t) => {
+test('fault lines: start/end pairs by their text, else by order; a heal ends every open episode; one without an end runs to the end; instants; lines without a time', (t) => {
   const m = faultMarks(
-    ['plan', '  10 ms  start a x [#0]', '  20 ms  start b y [#1]', '  30 ms  end b y', '  40 ms  end zzz', '  50 ms  start c', '  60 ms  heal'],
+    [
+      'plan',
+      '  10 ms  start a x [#0]',
+      '  20 ms  start b y [#1]',
+      '  30 ms  end b y',
+      '  40 ms  end zzz',
+      '  50 ms  start c [#2]',
+      '  55 ms  start d [#3]',
+      '  60 ms  heal',
+      '  70 ms  start e [#4]',
+    ],
     100,
   );
   t.deepEqual(
@@ -75,9 +85,13 @@ test('fault lines: start/end pairs by their text, else by order; an episode with
     [
       ['b', 20, 30],
       ['a', 10, 40],
-      ['c', 50, 100],
+      ['c', 50, 60],
+      ['d', 55, 60],
+      ['e', 70, 100],
     ],
   );
+  t.regex(m.spans[2]!.title, /start c \[#2\]\n60 ms {2}heal$/);
+  t.regex(m.spans[4]!.title, /no end: to the end of the run/);
   t.deepEqual(m.instants, [{ at: 60, title: '60 ms  heal' }]);
   t.deepEqual(m.untimed, ['plan']);
 });

@@ -70,7 +70,10 @@ interface FaultMarks {
   untimed: string[];
 }
 
-/** Timed fault lines: `start X` ... `end X` pairs (by the text after start/end, else by order) and instants. */
+/**
+ * Timed fault lines: `start X` ... `end X` pairs (by the text after start/end, else by order;
+ * a `heal` line ends every one still open) and instants.
+ */
 export function faultMarks(lines: readonly string[], endMs: number): FaultMarks {
   const marks: FaultMarks = { spans: [], instants: [], untimed: [] };
   const open: Array<{ start: number; key: string; title: string }> = [];
@@ -93,6 +96,10 @@ export function faultMarks(lines: readonly string[], endMs: number): FaultMarks 
       const o = open.splice(i, 1)[0]!;
       marks.spans.push({ start: o.start, end: at, name: o.key.split(' ')[0] ?? '', title: `${o.title}\n${line.trim()}` });
     } else {
+      // The Nemesis's heal ends every fault it started (it logs no `end` for them).
+      if (text === 'heal' || text.startsWith('heal ')) {
+        for (const o of open.splice(0)) marks.spans.push({ start: o.start, end: at, name: o.key.split(' ')[0] ?? '', title: `${o.title}\n${line.trim()}` });
+      }
       marks.instants.push({ at, title: line.trim() });
     }
   }

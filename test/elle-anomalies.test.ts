@@ -676,7 +676,7 @@ test('long fork: G-nonadjacent at snapshot isolation (rw, wr, rw, wr round the c
     si.anomalies[0]!.cycle!.map((e) => e.kind),
     ['rw', 'wr', 'rw', 'wr'],
   );
-  t.regex(si.anomalies[0]!.explanation, /^G-nonadjacent: /);
+  t.regex(si.anomalies[0]!.explanation, /^transactions named T<index>; /);
   t.deepEqual(types(check(longFork(), 'list-append', 'serializable')), ['G2']);
   t.true(check(longFork(), 'list-append', 'read-committed').ok);
   // Write skew's two rw edges are next to each other: snapshot isolation allows it.
@@ -993,7 +993,7 @@ test('G1c-process, G2-process and G-nonadjacent-process: strong session snapshot
   const na = check(nonadjacentProcess(), 'list-append', 'strong-session-snapshot-isolation');
   t.deepEqual(types(na), ['G-nonadjacent-process']);
   t.deepEqual(na.anomalies[0]!.cycle!.map((e) => e.kind).sort(), ['process', 'rw', 'rw', 'wr']);
-  t.regex(na.anomalies[0]!.explanation, /^G-nonadjacent-process: /);
+  t.regex(na.anomalies[0]!.explanation, /^transactions named T<index>; .*\(process\): process/);
   t.deepEqual(types(check(nonadjacentProcess(), 'list-append', 'strong-session-serializable')), ['G2-process']);
   // In real time process 2's append also follows process 1's first transaction: a G-single-realtime besides.
   t.deepEqual(types(check(nonadjacentProcess(), 'list-append', 'strong-snapshot-isolation')), ['G-nonadjacent-realtime', 'G-single-realtime']);

@@ -324,5 +324,5 @@ export function explainCycle(g: DepGraph, cycle: readonly number[], type: string
     : type.endsWith('-process')
       ? "order of these transactions that keeps each process's own"
       : 'order of these transactions';
-  return `${type}: transactions named T<index>; ${parts.join('; ')}; a cycle, so no ${order} explains what they saw`;
+  return `transactions named T<index>; ${parts.join('; ')}; a cycle, so no ${order} explains what they saw`;
 }

@@ -65,6 +65,86 @@ test('a line chart places its points in order and labels its series', (t) => {
   t.true(svg.includes('>a</text>') && svg.includes('>b</text>'));
 });
 
+test('axes: a log axis labels powers of ten with their values, a nines axis its percentiles up to max, ticks without trailing zeros; legend entries never overlap', (t) => {
+  const names = ['raw (one array per frame)', 'meridian', 'comlink', 'another long series name', 'fifth'];
+  const sweep = renderChart({
+    title: 'sweep',
+    kind: 'line',
+    xLabel: 'requests in flight',
+    yLabel: 'per second',
+    xScale: 'log',
+    yScale: 'log',
+    series: names.map((name, i) => ({
+      name,
+      points: [
+        [1, 27_000 + i],
+        [10, 220_000],
+        [1000, 2_000_000],
+      ],
+    })),
+  });
+  const labels = [...sweep.matchAll(/font-size="10">([^<]*)<\/text>/g)].map((m) => m[1]);
+  for (const x of ['1', '10', '100', '1000']) t.true(labels.includes(x), `x tick ${x} in ${labels.join(' ')}`);
+  for (const y of ['10k', '100k', '1M', '10M']) t.true(labels.includes(y), `y tick ${y} in ${labels.join(' ')}`);
+  t.true(sweep.includes('requests in flight (log scale)') && sweep.includes('per second (log scale)'));
+  // Each legend entry starts right of the previous one's text, or on a row below.
+  const entries = [...sweep.matchAll(/<g transform="translate\(([\d.]+),([\d.]+)\)"><rect[^>]*\/><text x="14" font-size="11">([^<]*)<\/text>/g)].map((m) => ({
+    x: Number(m[1]),
+    y: Number(m[2]),
+    name: m[3]!,
+  }));
+  t.is(entries.length, names.length);
+  for (let i = 1; i < entries.length; i++) {
+    const a = entries[i - 1]!;
+    const b = entries[i]!;
+    t.true(b.y > a.y || b.x >= a.x + 14 + a.name.length * 6, `${a.name} and ${b.name} overlap`);
+    t.true(b.x + 14 + b.name.length * 6 <= 640, `${b.name} runs off the chart`);
+  }
+  t.true(
+    entries.some((e) => e.y > entries[0]!.y),
+    'five long names wrap to a second row',
+  );
+  const dist = renderChart({
+    title: 'd',
+    kind: 'line',
+    xLabel: 'percentile',
+    yLabel: 'us',
+    xScale: 'nines',
+    yScale: 'log',
+    series: [
+      {
+        name: 'a',
+        points: [
+          [0, 30],
+          [50, 40],
+          [99, 200],
+          [99.9, 3000],
+          [100, 3800],
+        ],
+      },
+    ],
+  });
+  const dLabels = [...dist.matchAll(/font-size="10">([^<]*)<\/text>/g)].map((m) => m[1]);
+  for (const x of ['0', '90', '99', '99.9', 'max', '10', '100', '1000', '10k']) t.true(dLabels.includes(x), `${x} in ${dLabels.join(' ')}`);
+  const bar = renderChart({
+    title: 'b',
+    kind: 'bar',
+    xLabel: 'path',
+    yLabel: 'us',
+    series: [
+      {
+        name: 'cpu',
+        points: [
+          ['direct', 9],
+          ['client', 25],
+        ],
+      },
+    ],
+  });
+  const bLabels = [...bar.matchAll(/text-anchor="end" font-size="10">([^<]*)<\/text>/g)].map((m) => m[1]);
+  t.deepEqual(bLabels, ['0', '10', '20']);
+});
+
 test('--compare prints the ratio of every numeric figure both runs have', (t) => {
   const { rows } = compareReports(
     { results: [{ suite: 's', figures: { a: 10, nested: { b: 3 }, text: 'x', only_new: 1 } }] },

@@ -6,8 +6,9 @@ import type { Chart } from './suite.js';
 export const CURVE_PERCENTILES = [0, 10, 25, 50, 75, 90, 95, 99, 99.9, 100] as const;
 
 /**
- * A latency distribution as a line: x the percentile, y the value at it (nearest rank). One
- * series per sample; `scale` converts (1000: ms to µs).
+ * A latency distribution as a line: x the percentile (on a "nines" axis, so the tail has room),
+ * y the value at it (nearest rank, on a log axis: a tail 100 times the median would flatten the
+ * rest). One series per sample; `scale` converts (1000: ms to µs).
  */
 export function distributionChart(title: string, yLabel: string, samples: Array<{ name: string; values: readonly number[] }>, scale = 1): Chart {
   return {
@@ -15,6 +16,8 @@ export function distributionChart(title: string, yLabel: string, samples: Array<
     kind: 'line',
     xLabel: 'percentile',
     yLabel,
+    xScale: 'nines',
+    yScale: 'log',
     series: samples.map(({ name, values }) => {
       const sorted = [...values].sort((a, b) => a - b);
       return { name, points: sorted.length === 0 ? [] : CURVE_PERCENTILES.map((p): [number, number] => [p, round(percentileSorted(sorted, p) * scale, 4)]) };
@@ -34,16 +37,20 @@ export function sweepCharts(what: string, unit: string, sweeps: Array<{ name: st
     {
       title: `${what}: throughput against requests in flight`,
       kind: 'line',
-      xLabel: 'requests in flight (log10)',
+      xLabel: 'requests in flight',
       yLabel: `${unit} per second`,
-      series: sweeps.map((s) => ({ name: s.name, points: s.points.map((p): [number, number] => [round(Math.log10(p.window), 4), round(p.perSecond, 4)]) })),
+      xScale: 'log',
+      yScale: 'log',
+      series: sweeps.map((s) => ({ name: s.name, points: s.points.map((p): [number, number] => [p.window, round(p.perSecond, 4)]) })),
     },
     {
       title: `${what}: CPU per ${unit.replace(/s$/, '')} against requests in flight (all threads)`,
       kind: 'line',
-      xLabel: 'requests in flight (log10)',
+      xLabel: 'requests in flight',
       yLabel: 'us',
-      series: sweeps.map((s) => ({ name: s.name, points: s.points.map((p): [number, number] => [round(Math.log10(p.window), 4), round(p.cpuUsPerOp, 4)]) })),
+      xScale: 'log',
+      yScale: 'log',
+      series: sweeps.map((s) => ({ name: s.name, points: s.points.map((p): [number, number] => [p.window, round(p.cpuUsPerOp, 4)]) })),
     },
   ];
 }

@@ -45,6 +45,60 @@ function ticks(min: number, max: number, count = 5): number[] {
   return out;
 }
 
+/** A tick's label: fmt without trailing zeros (10, not 10.00; 1.5M, not 1.50M; 150k, not 150.0k). */
+function tickLabel(n: number): string {
+  return fmt(n)
+    .replace(/(\.\d*?)0+(?=[kM]?$)/, '$1')
+    .replace(/\.(?=[kM]?$)/, '');
+}
+
+/** Ticks of a log axis over [lo, hi] (both above 0): the powers of ten, with 2 and 5 times them when it spans fewer than three decades. */
+function logTicks(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  const multiples = Math.log10(hi / lo) < 3 ? [1, 2, 5] : [1];
+  for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) {
+    for (const m of multiples) {
+      const v = m * 10 ** e;
+      if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) out.push(v);
+    }
+  }
+  return out;
+}
+
+/** Where a value sits along an axis, as a fraction from 0 (its start) to 1, and the ticks to label. */
+interface Scale {
+  at(v: number): number;
+  ticks: number[];
+  label(v: number): string;
+}
+
+function linearScale(lo: number, hi: number): Scale {
+  return { at: (v) => (hi === lo ? 0.5 : (v - lo) / (hi - lo)), ticks: ticks(lo, hi), label: tickLabel };
+}
+
+/** A log axis over the positive values given, widened to whole decades; a value at or below 0 sits at the start. */
+function logScale(values: readonly number[]): Scale {
+  const positive = values.filter((v) => v > 0);
+  const lo = 10 ** Math.floor(Math.log10(positive.length === 0 ? 1 : Math.min(...positive)));
+  let hi = 10 ** Math.ceil(Math.log10(positive.length === 0 ? 10 : Math.max(...positive)));
+  if (hi <= lo) hi = lo * 10;
+  const span = Math.log10(hi / lo);
+  return { at: (v) => (v <= lo ? 0 : Math.log10(v / lo) / span), ticks: logTicks(lo, hi), label: tickLabel };
+}
+
+/** Percentiles on a "nines" axis (see Chart.xScale): p at -log10(1 - p/100), 100 one step past 99.9. */
+const NINES_TICKS = [0, 90, 99, 99.9, 100];
+const ninesOf = (p: number): number => (p >= 100 ? 4 : -Math.log10(1 - p / 100));
+
+function ninesScale(pMax: number): Scale {
+  const hi = ninesOf(pMax);
+  return {
+    at: (p) => (hi === 0 ? 0.5 : ninesOf(p) / hi),
+    ticks: NINES_TICKS.filter((p) => p <= pMax),
+    label: (p) => (p >= 100 ? 'max' : tickLabel(p)),
+  };
+}
+
 const W = 640;
 const H = 300;
 const M = { left: 64, right: 16, top: 28, bottom: 48 };
@@ -52,13 +106,34 @@ const M = { left: 64, right: 16, top: 28, bottom: 48 };
 /** Extra height below the plot for slanted category labels. */
 const SLANT_EXTRA = 70;
 
+/** One legend row's height; entries wrap to a new row rather than run into each other. */
+const LEGEND_ROW = 16;
+
+/** Where each legend entry goes (its x and row), from the lengths of the names. */
+function legendLayout(names: readonly string[]): { at: Array<{ x: number; row: number }>; rows: number } {
+  let x = M.left;
+  let row = 0;
+  const at = names.map((name) => {
+    const width = 14 + name.length * 6.5 + 20;
+    if (x > M.left && x + width > W - M.right) {
+      row++;
+      x = M.left;
+    }
+    const place = { x, row };
+    x += width;
+    return place;
+  });
+  return { at, rows: row + 1 };
+}
+
 function frame(chart: Chart, body: string, legend: string[], extra = 0): string {
-  const height = H + extra;
+  const layout = legendLayout(legend);
+  const height = H + extra + (layout.rows - 1) * LEGEND_ROW;
   const legendSvg = legend
-    .map(
-      (name, i) =>
-        `<g transform="translate(${M.left + i * 130},${height - 6})"><rect width="10" height="10" y="-9" fill="${COLORS[i % COLORS.length]}"/><text x="14" font-size="11">${esc(name)}</text></g>`,
-    )
+    .map((name, i) => {
+      const { x, row } = layout.at[i]!;
+      return `<g transform="translate(${x},${H + extra - 6 + row * LEGEND_ROW})"><rect width="10" height="10" y="-9" fill="${COLORS[i % COLORS.length]}"/><text x="14" font-size="11">${esc(name)}</text></g>`;
+    })
     .join('');
   return `<figure><svg viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" role="img" aria-label="${esc(chart.title)}" xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif">
 <text x="${W / 2}" y="16" text-anchor="middle" font-size="13" font-weight="600">${esc(chart.title)}</text>
@@ -68,13 +143,13 @@ ${legendSvg}
 </svg></figure>`;
 }
 
-function axes(yMax: number, xLabel: string, extra = 0): { y: (v: number) => number; svg: string } {
+function axes(yScale: Scale, xLabel: string, extra = 0): { y: (v: number) => number; svg: string } {
   const plotH = H - M.top - M.bottom;
-  const y = (v: number): number => M.top + plotH - (v / yMax) * plotH;
-  const lines = ticks(0, yMax)
+  const y = (v: number): number => M.top + plotH - yScale.at(v) * plotH;
+  const lines = yScale.ticks
     .map(
       (t) =>
-        `<line x1="${M.left}" x2="${W - M.right}" y1="${y(t)}" y2="${y(t)}" stroke="#e5e7eb"/><text x="${M.left - 6}" y="${y(t) + 4}" text-anchor="end" font-size="10">${fmt(t)}</text>`,
+        `<line x1="${M.left}" x2="${W - M.right}" y1="${y(t)}" y2="${y(t)}" stroke="#e5e7eb"/><text x="${M.left - 6}" y="${y(t) + 4}" text-anchor="end" font-size="10">${yScale.label(t)}</text>`,
     )
     .join('');
   const svg = `${lines}<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${M.top + plotH}" stroke="#111"/><line x1="${M.left}" x2="${W - M.right}" y1="${M.top + plotH}" y2="${M.top + plotH}" stroke="#111"/><text x="${(M.left + W - M.right) / 2}" y="${H - 20 + extra}" text-anchor="middle" font-size="11">${esc(xLabel)}</text>`;
@@ -90,7 +165,7 @@ export function renderChart(chart: Chart): string {
     const groupW = plotW / Math.max(1, categories.length);
     // Many or long labels would overlap: slant them.
     const slant = categories.length > 5 || categories.some((c) => c.length * 6 > groupW);
-    const { y, svg } = axes(yMax, chart.xLabel, slant ? SLANT_EXTRA - 10 : 0);
+    const { y, svg } = axes(linearScale(0, yMax), chart.xLabel, slant ? SLANT_EXTRA - 10 : 0);
     const barW = Math.max(2, (groupW * 0.8) / Math.max(1, chart.series.length));
     let bars = '';
     categories.forEach((cat, ci) => {
@@ -109,14 +184,12 @@ export function renderChart(chart: Chart): string {
     return frame(chart, svg + bars, names, slant ? SLANT_EXTRA : 0);
   }
   const xs = chart.series.flatMap((s) => s.points.map(([x]) => Number(x)));
-  const xMin = Math.min(...xs);
-  const xMax = Math.max(...xs);
-  const yMax = Math.max(1e-9, ...chart.series.flatMap((s) => s.points.map(([, v]) => v))) * 1.1;
-  const { y, svg } = axes(yMax, chart.xLabel);
-  const x = (v: number): number => (xMax === xMin ? M.left + plotW / 2 : M.left + ((v - xMin) / (xMax - xMin)) * plotW);
-  const xTicks = ticks(xMin, xMax)
-    .map((t) => `<text x="${x(t)}" y="${H - M.bottom + 14}" text-anchor="middle" font-size="10">${fmt(t)}</text>`)
-    .join('');
+  const ys = chart.series.flatMap((s) => s.points.map(([, v]) => v));
+  const xScale = chart.xScale === 'log' ? logScale(xs) : chart.xScale === 'nines' ? ninesScale(Math.max(...xs)) : linearScale(Math.min(...xs), Math.max(...xs));
+  const yScale = chart.yScale === 'log' ? logScale(ys) : linearScale(0, Math.max(1e-9, ...ys) * 1.1);
+  const { y, svg } = axes(yScale, chart.xScale === 'log' ? `${chart.xLabel} (log scale)` : chart.xLabel);
+  const x = (v: number): number => M.left + xScale.at(v) * plotW;
+  const xTicks = xScale.ticks.map((t) => `<text x="${x(t)}" y="${H - M.bottom + 14}" text-anchor="middle" font-size="10">${xScale.label(t)}</text>`).join('');
   const paths = chart.series
     .map((s, i) => {
       const pts = [...s.points].sort((a, b) => Number(a[0]) - Number(b[0]));
@@ -131,7 +204,7 @@ export function renderChart(chart: Chart): string {
     })
     .join('');
   return frame(
-    chart,
+    chart.yScale === 'log' ? { ...chart, yLabel: `${chart.yLabel} (log scale)` } : chart,
     svg + xTicks + paths,
     chart.series.map((s) => s.name),
   );

@@ -28,6 +28,14 @@ export interface Chart {
   xLabel: string;
   yLabel: string;
   series: Array<{ name: string; points: Array<[number | string, number]> }>;
+  /**
+   * A line chart's x axis: 'linear' (the default), 'log' (in-flight windows of 1 to 1,000) or
+   * 'nines' (percentiles from 0 to 100, spaced by -log10(1 - p/100) so that p90, p99 and p99.9
+   * are as far apart as p0 and p90; 100 drawn as 'max' one step past p99.9).
+   */
+  xScale?: 'linear' | 'log' | 'nines';
+  /** A line chart's y axis: 'linear' (the default, from 0) or 'log' (latencies whose tail is 100x their median). */
+  yScale?: 'linear' | 'log';
 }
 
 /**

@@ -65,6 +65,30 @@ test('a register history with a stale read: a lane per client, the witness outli
   t.false(/src=|href=|@import|url\((?!#)/.test(html), 'self-contained');
 });
 
+test("a long run: fault episodes one after another share a row; an unknown operation's bar stops at its client's next call and a dashed line carries it on", (t) => {
+  // c1's put at 0 is unknown; c1 goes on with a get at 100. Twenty episodes, each after the last.
+  const history: History = [
+    { id: 0, client: 'c1', key: 'k', kind: 'put', input: 1, invokeMs: 0, outcome: 'unknown' },
+    { id: 1, client: 'c1', key: 'k', kind: 'get', input: undefined, invokeMs: 100, outcome: 'ok', output: 1, completeMs: 110 },
+    { id: 2, client: 'c2', key: 'k', kind: 'put', input: 2, invokeMs: 5_000, outcome: 'unknown' },
+  ];
+  const faults = Array.from({ length: 20 }, (_, i) => [`${i * 500} ms  start pause r${i} [#${i}]`, `${i * 500 + 400} ms  end pause r${i}`]).flat();
+  const html = timelineHtml({ title: 'long', runs: [{ label: 'run', verdict: 'ok', kind: 'kv', history, violations: [], faults }] });
+  const barYs = new Set([...html.matchAll(/<rect class="fault-bar" x="[\d.]+" y="(\d+)"/g)].map((m) => m[1]));
+  t.is([...html.matchAll(/<rect class="fault-bar"/g)].length, 20);
+  t.is(barYs.size, 1, `one row for twenty episodes that never overlap: rows at ${[...barYs].join(', ')}`);
+  const rect = (id: number): { x: number; w: number } => {
+    const m = new RegExp(`data-op="${id}"><title>[^<]*</title><rect x="([\\d.]+)" y="\\d+" width="([\\d.]+)"`).exec(html)!;
+    return { x: Number(m[1]), w: Number(m[2]) };
+  };
+  const put = rect(0);
+  const get = rect(1);
+  t.true(Math.abs(put.x + put.w - get.x) < 0.2, `the unknown put ends where the get begins: ${JSON.stringify({ put, get })}`);
+  t.is((html.match(/<line class="op-open"/g) ?? []).length, 1, "one dashed line: c2's unknown put has no later call, its bar runs to the end");
+  const last = rect(2);
+  t.true(last.w > put.w, 'open to the end of the run');
+});
+
 test('fault lines: start/end pairs by their text, else by order; a heal ends every open episode; one without an end runs to the end; instants; lines without a time', (t) => {
   const m = faultMarks(
     [

@@ -6,12 +6,14 @@
  *
  * Per run one section; single-key operations one block per key (the failing keys first, at most
  * KEYS_SHOWN others), transactions one block. Each client/process a lane, each operation a bar
- * from invocation to completion coloured by outcome (ok, fail, unknown: open-ended to the end
- * of the run, hatched), labelled `put(3)`, `get() = 1`, `a x 1 r y [1,2]`. The checker's witness
+ * from invocation to completion coloured by outcome (ok, fail, unknown: open to the end of the
+ * run, hatched up to its client's next call and dashed after), labelled `put(3)`, `get() = 1`,
+ * `a x 1 r y [1,2]`. The checker's witness
  * (single-key) or the transactions of each reported anomaly (its cycle's) carry the class
  * `witness` (the operation no order explains also `failed-op`), with the explanation above the
  * lanes. Fault log lines with a time (`     695 ms  start checkpoint-crash ...`) are drawn:
- * start/end pairs as shaded spans, others as vertical lines; lines without a time are listed.
+ * start/end pairs as shaded spans (their bars sharing rows where they do not overlap), others as
+ * vertical lines; lines without a time are listed.
  * Every text from the history is escaped.
  *
  * Transactions (Elle's events) are placed by their `time` (cluster.history() records one since
@@ -196,7 +198,7 @@ pre.explain{background:#fff4d6;border-left:4px solid #e0a000;padding:4px 8px;whi
 svg text{font:11px ui-monospace,monospace}
 .lane-label{fill:#333}
 .op rect{stroke:#333;stroke-width:.5}
-.op.ok rect{fill:#9fd89f}.op.fail rect{fill:#f2a8a8}.op.unknown rect{fill:url(#tl-hatch);stroke:#888;stroke-dasharray:4 2}
+.op.ok rect{fill:#9fd89f}.op.fail rect{fill:#f2a8a8}.op.unknown rect{fill:url(#tl-hatch);stroke:#888;stroke-dasharray:4 2}.op-open{stroke:#888;stroke-dasharray:4 2}
 .op.witness rect{stroke:#d00;stroke-width:2.5}.op.failed-op rect{stroke:#d00;stroke-width:3.5;stroke-dasharray:none}
 .fault-span{fill:#f5b041;opacity:.18}.fault-bar{fill:#f5b041}.fault-line{stroke:#c0392b;stroke-width:1.5}
 .axis line{stroke:#999}.grid{stroke:#eee}
@@ -221,7 +223,17 @@ function ticks(t0: number, t1: number): number[] {
 function lanesSvg(bars: readonly Bar[], t0: number, t1: number, marks: FaultMarks | undefined, unit: string): string {
   const lanes = [...new Set(bars.map((b) => b.lane))];
   const x = (t: number): number => LEFT + ((t - t0) / (t1 - t0 || 1)) * PLOT;
-  const faultRows = marks === undefined ? 0 : marks.spans.length;
+  // Fault episodes share rows: each takes the first row free from its start (its bar and its
+  // name), so a long run's forty episodes one after another fill a few rows, not forty.
+  const rowEnds: number[] = [];
+  const rowOf = (marks?.spans ?? []).map((s) => {
+    const end = Math.max(x(s.end), x(s.start) + 6 + s.name.length * 6.6);
+    let row = rowEnds.findIndex((e) => e <= x(s.start));
+    if (row < 0) row = rowEnds.length;
+    rowEnds[row] = end;
+    return row;
+  });
+  const faultRows = rowEnds.length;
   const top = 20 + faultRows * FAULT_ROW + (faultRows > 0 ? 4 : 0);
   const height = top + lanes.length * LANE + 4;
   const out: string[] = [`<svg width="${LEFT + PLOT + 20}" height="${height}" xmlns="http://www.w3.org/2000/svg">`];
@@ -234,7 +246,7 @@ function lanesSvg(bars: readonly Bar[], t0: number, t1: number, marks: FaultMark
   if (marks !== undefined) {
     marks.spans.forEach((s, i) => {
       const w = Math.max(1, x(s.end) - x(s.start));
-      const y = 18 + i * FAULT_ROW;
+      const y = 18 + rowOf[i]! * FAULT_ROW;
       out.push(
         `<g class="fault"><title>${esc(s.title)}</title><rect class="fault-span" x="${x(s.start).toFixed(1)}" y="${top}" width="${w.toFixed(1)}" height="${lanes.length * LANE}"/>` +
           `<rect class="fault-bar" x="${x(s.start).toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${FAULT_ROW - 2}"/>` +
@@ -252,10 +264,28 @@ function lanesSvg(bars: readonly Bar[], t0: number, t1: number, marks: FaultMark
     out.push(`<text class="lane-label" x="4" y="${y + 13}"><title>${esc(lane)}</title>${esc(name)}</text>`);
   });
   const laneOf = new Map(lanes.map((l, i) => [l, i]));
+  // An operation of unknown outcome is open to the end of the run; its client goes on with
+  // other calls. Its bar stops where the lane's next operation starts and a dashed line along
+  // the lane's foot carries it on, so that it does not cover what its client did next.
+  const nextStart = new Map<Bar, number>();
+  const lastOpen = new Map<string, Bar>();
+  for (const b of [...bars].sort((a, c) => a.start - c.start)) {
+    const open = lastOpen.get(b.lane);
+    if (open !== undefined && b.start > open.start) {
+      nextStart.set(open, b.start);
+      lastOpen.delete(b.lane);
+    }
+    if (b.end === undefined) lastOpen.set(b.lane, b);
+  }
   for (const b of bars) {
     const y = top + laneOf.get(b.lane)! * LANE + 2;
     const x0 = x(b.start);
-    const w = Math.max(2, x(b.end ?? t1) - x0);
+    const cut = nextStart.get(b);
+    const w = Math.max(2, x(b.end ?? cut ?? t1) - x0);
+    if (cut !== undefined)
+      out.push(
+        `<line class="op-open" x1="${(x0 + w).toFixed(1)}" y1="${y + LANE - 4}" x2="${x(t1).toFixed(1)}" y2="${y + LANE - 4}"><title>${esc(b.title)}</title></line>`,
+      );
     const cls = `op ${b.outcome}${b.witness ? ' witness' : ''}${b.failed ? ' failed-op' : ''}`;
     const chars = Math.floor((w - 4) / 6.6);
     const text = chars < 2 ? '' : b.label.length > chars ? `${b.label.slice(0, chars - 1)}…` : b.label;

@@ -142,7 +142,7 @@ test('axes: a log axis labels powers of ten with their values, a nines axis its 
     ],
   });
   const bLabels = [...bar.matchAll(/text-anchor="end" font-size="10">([^<]*)<\/text>/g)].map((m) => m[1]);
-  t.deepEqual(bLabels, ['0', '10', '20']);
+  t.deepEqual(bLabels, ['0', '5', '10', '15', '20', '25']);
 });
 
 test('--compare prints the ratio of every numeric figure both runs have', (t) => {

@@ -39,7 +39,9 @@ function ticks(min: number, max: number, count = 5): number[] {
   if (max <= min) return [min];
   const raw = (max - min) / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
+  // The round step nearest above three quarters of the even one: 1,000 for a span of 5,400 in
+  // 5 (six ticks), where the first step not below 1,080 was 2,000 (three).
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw * 0.75) ?? raw;
   const out: number[] = [];
   for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) out.push(v);
   return out;
@@ -76,11 +78,16 @@ function linearScale(lo: number, hi: number): Scale {
   return { at: (v) => (hi === lo ? 0.5 : (v - lo) / (hi - lo)), ticks: ticks(lo, hi), label: tickLabel };
 }
 
-/** A log axis over the positive values given, widened to whole decades; a value at or below 0 sits at the start. */
-function logScale(values: readonly number[]): Scale {
+/**
+ * A log axis over the positive values given (widened to whole decades with `wholeDecades`, as a
+ * y axis is; an x axis ends at its first and last points); a value at or below 0 sits at the start.
+ */
+function logScale(values: readonly number[], wholeDecades: boolean): Scale {
   const positive = values.filter((v) => v > 0);
-  const lo = 10 ** Math.floor(Math.log10(positive.length === 0 ? 1 : Math.min(...positive)));
-  let hi = 10 ** Math.ceil(Math.log10(positive.length === 0 ? 10 : Math.max(...positive)));
+  const min = positive.length === 0 ? 1 : Math.min(...positive);
+  const max = positive.length === 0 ? 10 : Math.max(...positive);
+  const lo = wholeDecades ? 10 ** Math.floor(Math.log10(min)) : min;
+  let hi = wholeDecades ? 10 ** Math.ceil(Math.log10(max)) : max;
   if (hi <= lo) hi = lo * 10;
   const span = Math.log10(hi / lo);
   return { at: (v) => (v <= lo ? 0 : Math.log10(v / lo) / span), ticks: logTicks(lo, hi), label: tickLabel };
@@ -103,8 +110,10 @@ const W = 640;
 const H = 300;
 const M = { left: 64, right: 16, top: 28, bottom: 48 };
 
-/** Extra height below the plot for slanted category labels. */
-const SLANT_EXTRA = 70;
+/** Slanted category labels: at most this many characters (the whole name in the label's title). */
+const SLANT_CHARS_MAX = 24;
+/** Height a slanted label of n characters takes below the axis (10px text at 35 degrees). */
+const slantDrop = (n: number): number => Math.ceil(n * 6 * Math.sin((35 * Math.PI) / 180));
 
 /** One legend row's height; entries wrap to a new row rather than run into each other. */
 const LEGEND_ROW = 16;
@@ -165,7 +174,10 @@ export function renderChart(chart: Chart): string {
     const groupW = plotW / Math.max(1, categories.length);
     // Many or long labels would overlap: slant them.
     const slant = categories.length > 5 || categories.some((c) => c.length * 6 > groupW);
-    const { y, svg } = axes(linearScale(0, yMax), chart.xLabel, slant ? SLANT_EXTRA - 10 : 0);
+    const shown = (c: string): string => (slant && c.length > SLANT_CHARS_MAX ? `${c.slice(0, SLANT_CHARS_MAX - 1)}…` : c);
+    // Room below the axis for the longest slanted label, then the axis's name, then the legend.
+    const extra = slant ? Math.max(40, slantDrop(Math.max(...categories.map((c) => shown(c).length))) + 24) : 0;
+    const { y, svg } = axes(linearScale(0, yMax), chart.xLabel, slant ? extra - 10 : 0);
     const barW = Math.max(2, (groupW * 0.8) / Math.max(1, chart.series.length));
     let bars = '';
     categories.forEach((cat, ci) => {
@@ -178,15 +190,16 @@ export function renderChart(chart: Chart): string {
       const lx = M.left + ci * groupW + groupW / 2;
       const ly = H - M.bottom + 14;
       bars += slant
-        ? `<text x="${lx}" y="${ly}" text-anchor="end" font-size="10" transform="rotate(-35 ${lx} ${ly})">${esc(cat)}</text>`
+        ? `<text x="${lx}" y="${ly}" text-anchor="end" font-size="10" transform="rotate(-35 ${lx} ${ly})"><title>${esc(cat)}</title>${esc(shown(cat))}</text>`
         : `<text x="${lx}" y="${ly}" text-anchor="middle" font-size="10">${esc(cat)}</text>`;
     });
-    return frame(chart, svg + bars, names, slant ? SLANT_EXTRA : 0);
+    return frame(chart, svg + bars, names, extra);
   }
   const xs = chart.series.flatMap((s) => s.points.map(([x]) => Number(x)));
   const ys = chart.series.flatMap((s) => s.points.map(([, v]) => v));
-  const xScale = chart.xScale === 'log' ? logScale(xs) : chart.xScale === 'nines' ? ninesScale(Math.max(...xs)) : linearScale(Math.min(...xs), Math.max(...xs));
-  const yScale = chart.yScale === 'log' ? logScale(ys) : linearScale(0, Math.max(1e-9, ...ys) * 1.1);
+  const xScale =
+    chart.xScale === 'log' ? logScale(xs, false) : chart.xScale === 'nines' ? ninesScale(Math.max(...xs)) : linearScale(Math.min(...xs), Math.max(...xs));
+  const yScale = chart.yScale === 'log' ? logScale(ys, true) : linearScale(0, Math.max(1e-9, ...ys) * 1.1);
   const { y, svg } = axes(yScale, chart.xScale === 'log' ? `${chart.xLabel} (log scale)` : chart.xLabel);
   const x = (v: number): number => M.left + xScale.at(v) * plotW;
   const xTicks = xScale.ticks.map((t) => `<text x="${x(t)}" y="${H - M.bottom + 14}" text-anchor="middle" font-size="10">${xScale.label(t)}</text>`).join('');

@@ -12,10 +12,13 @@
  * actor stays up, so the digest says its servers are down); traffic moves to the nearest
  * other region.
  *
- * sim (virtual time, reproducible; the figures): an open loop of gets from clients homed in
- * us-east, one every `periodMs`, over keys owned by servers that stay up (replication 'none':
- * a key owned by a failed server is unavailable whatever the balancer does, which is not what
- * this measures). Per request: sent, answered or failed, latency.
+ * sim (virtual time, reproducible; the figures): an open loop of linearizable gets from clients
+ * homed in us-east, one every `periodMs`, over keys of every shard, each shard replicated once in
+ * every region (mode 'active'): the failed servers' shards must elect a leader elsewhere, and the
+ * balancers must learn of it, before their keys answer again. (Until 2026-12-06 the keys were
+ * only those of servers that stayed up, in mode 'none': once the balancer sent a get to its
+ * key's owner (leader hints), no request reached a failed server and every run printed 0 lost,
+ * 0 ms.) Per request: sent, answered or failed, latency.
  *   lost         requests that failed (TimeoutError: outcome unknown, or UnavailableError)
  *   delayed      answered, sent after the fault, slower than 2 x the p99 before it
  *   failover_ms  from the fault to the sending of the last request that failed: every request
@@ -85,7 +88,8 @@ function clusterConfig(transport: 'sim' | 'threads', seed: number): ClusterConfi
     seed,
     // threads measures throughput: no modelled latency, so the loops are bound by the CPU.
     network: transport === 'sim' ? { latencyMs: { 'us-east~eu-west': 20, 'us-east~ap-south': 60, 'eu-west~ap-south': 60 }, jitterMs: 2 } : {},
-    replication: { mode: 'none' },
+    // One replica of each shard per region: a failed server's shards have a majority left.
+    replication: { mode: 'active', factor: REGIONS.length },
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
     ...(transport === 'threads' ? { placement: 'packed' as const, threads: 2 } : {}),
   };
@@ -105,13 +109,8 @@ async function inject(cluster: Cluster, scenario: Scenario): Promise<void> {
   }
 }
 
-/** Keys owned by servers that stay up. */
-function routableKeys(cluster: Cluster, scope: Scope, count: number): string[] {
-  const failed = new Set(failedServers(scope));
-  const keys: string[] = [];
-  for (let i = 0; keys.length < count; i++) if (!failed.has(cluster.serverFor(`key-${i}`))) keys.push(`key-${i}`);
-  return keys;
-}
+/** Keys over every shard: those the failed servers lead among them. */
+const KEYS = Array.from({ length: 2_000 }, (_, i) => `key-${i}`);
 
 interface Sample {
   sentMs: number;
@@ -177,7 +176,7 @@ async function simScenario(scenario: Scenario, seed: number, s: Sizes): Promise<
   const cluster = await startCluster(clusterConfig('sim', seed));
   try {
     const client = cluster.client({ region: HOME });
-    const keys = routableKeys(cluster, scenario.scope, 2_000);
+    const keys = KEYS;
     const samples: Sample[] = [];
     const start = cluster.now();
     const stopAt = start + s.warmMs + s.afterMs;
@@ -216,7 +215,7 @@ export interface ThreadsResult {
 async function threadsCrash(s: Sizes): Promise<ThreadsResult> {
   const cluster = await withTimeout(startCluster(clusterConfig('threads', BASE_SEED)), 'startCluster');
   try {
-    const keys = routableKeys(cluster, 'server', 2_000);
+    const keys = KEYS;
     const clients = Array.from({ length: 8 }, () => cluster.client({ region: HOME }));
     // Until every server has reported in, and the balancer knows them all up.
     for (let waited = 0; cluster.members().some((m) => m.state !== 'up') && waited < 10_000; waited += 50) await cluster.sleep(50);

@@ -78,7 +78,11 @@ interface FaultMarks {
  */
 export function faultMarks(lines: readonly string[], endMs: number): FaultMarks {
   const marks: FaultMarks = { spans: [], instants: [], untimed: [] };
-  const open: Array<{ start: number; key: string; title: string }> = [];
+  type Open = { start: number; key: string; title: string };
+  const open: Open[] = [];
+  const close = (o: Open, end: number, why: string): void => {
+    marks.spans.push({ start: o.start, end, name: o.key.split(' ')[0] ?? '', title: `${o.title}\n${why}` });
+  };
   for (const line of lines) {
     // `     695 ms  start ...` (the Nemesis's log), `805 heal` (the transactional workload's own schedule).
     const m = /^\s*(\d+(?:\.\d+)?)(?: ms)?\s+(.*)$/.exec(line);
@@ -95,18 +99,14 @@ export function faultMarks(lines: readonly string[], endMs: number): FaultMarks 
       const k = key(text.slice(4));
       let i = open.findIndex((o) => o.key === k);
       if (i < 0) i = 0;
-      const o = open.splice(i, 1)[0]!;
-      marks.spans.push({ start: o.start, end: at, name: o.key.split(' ')[0] ?? '', title: `${o.title}\n${line.trim()}` });
+      close(open.splice(i, 1)[0]!, at, line.trim());
     } else {
       // The Nemesis's heal ends every fault it started (it logs no `end` for them).
-      if (text === 'heal' || text.startsWith('heal ')) {
-        for (const o of open.splice(0)) marks.spans.push({ start: o.start, end: at, name: o.key.split(' ')[0] ?? '', title: `${o.title}\n${line.trim()}` });
-      }
+      if (text === 'heal' || text.startsWith('heal ')) for (const o of open.splice(0)) close(o, at, line.trim());
       marks.instants.push({ at, title: line.trim() });
     }
   }
-  for (const o of open)
-    marks.spans.push({ start: o.start, end: Math.max(endMs, o.start), name: o.key.split(' ')[0] ?? '', title: `${o.title}\n(no end: to the end of the run)` });
+  for (const o of open) close(o, Math.max(endMs, o.start), '(no end: to the end of the run)');
   return marks;
 }
 
@@ -208,6 +208,8 @@ const LEFT = 210;
 const PLOT = 1100;
 const LANE = 18;
 const FAULT_ROW = 12;
+/** The width of a character of the lanes' 11px monospace text. */
+const CHAR_PX = 6.6;
 
 function ticks(t0: number, t1: number): number[] {
   const span = t1 - t0 || 1;
@@ -227,7 +229,7 @@ function lanesSvg(bars: readonly Bar[], t0: number, t1: number, marks: FaultMark
   // name), so a long run's forty episodes one after another fill a few rows, not forty.
   const rowEnds: number[] = [];
   const rowOf = (marks?.spans ?? []).map((s) => {
-    const end = Math.max(x(s.end), x(s.start) + 6 + s.name.length * 6.6);
+    const end = Math.max(x(s.end), x(s.start) + 6 + s.name.length * CHAR_PX);
     let row = rowEnds.findIndex((e) => e <= x(s.start));
     if (row < 0) row = rowEnds.length;
     rowEnds[row] = end;
@@ -287,7 +289,7 @@ function lanesSvg(bars: readonly Bar[], t0: number, t1: number, marks: FaultMark
         `<line class="op-open" x1="${(x0 + w).toFixed(1)}" y1="${y + LANE - 4}" x2="${x(t1).toFixed(1)}" y2="${y + LANE - 4}"><title>${esc(b.title)}</title></line>`,
       );
     const cls = `op ${b.outcome}${b.witness ? ' witness' : ''}${b.failed ? ' failed-op' : ''}`;
-    const chars = Math.floor((w - 4) / 6.6);
+    const chars = Math.floor((w - 4) / CHAR_PX);
     const text = chars < 2 ? '' : b.label.length > chars ? `${b.label.slice(0, chars - 1)}…` : b.label;
     out.push(
       `<g class="${cls}" data-op="${b.id}"><title>${esc(b.title)}</title><rect x="${x0.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${LANE - 4}" rx="2"/>` +

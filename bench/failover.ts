@@ -176,7 +176,6 @@ async function simScenario(scenario: Scenario, seed: number, s: Sizes): Promise<
   const cluster = await startCluster(clusterConfig('sim', seed));
   try {
     const client = cluster.client({ region: HOME });
-    const keys = KEYS;
     const samples: Sample[] = [];
     const start = cluster.now();
     const stopAt = start + s.warmMs + s.afterMs;
@@ -185,7 +184,7 @@ async function simScenario(scenario: Scenario, seed: number, s: Sizes): Promise<
       for (let i = 0; cluster.now() < stopAt; i++) {
         const sentMs = cluster.now();
         pending.push(
-          client.get(keys[i % keys.length]!).then(
+          client.get(KEYS[i % KEYS.length]!).then(
             () => void samples.push({ sentMs, latencyMs: cluster.now() - sentMs, ok: true }),
             () => void samples.push({ sentMs, latencyMs: cluster.now() - sentMs, ok: false }),
           ),
@@ -215,7 +214,6 @@ export interface ThreadsResult {
 async function threadsCrash(s: Sizes): Promise<ThreadsResult> {
   const cluster = await withTimeout(startCluster(clusterConfig('threads', BASE_SEED)), 'startCluster');
   try {
-    const keys = KEYS;
     const clients = Array.from({ length: 8 }, () => cluster.client({ region: HOME }));
     // Until every server has reported in, and the balancer knows them all up.
     for (let waited = 0; cluster.members().some((m) => m.state !== 'up') && waited < 10_000; waited += 50) await cluster.sleep(50);
@@ -228,7 +226,7 @@ async function threadsCrash(s: Sizes): Promise<ThreadsResult> {
       while (!stop) {
         const sentMs = performance.now();
         try {
-          await client.get(keys[next++ % keys.length]!);
+          await client.get(KEYS[next++ % KEYS.length]!);
           done.push({ atMs: performance.now(), ok: true, sentMs });
         } catch {
           done.push({ atMs: performance.now(), ok: false, sentMs });

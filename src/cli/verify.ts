@@ -244,6 +244,11 @@ async function verifyRun(run: Run, consistency: TxnConsistency, io: VerifyIo): P
       io.out(`${label}: ${consistency}`);
       return result('pass', `${label}: ${consistency}`);
     }
+    if (r.undecided !== undefined) {
+      const why = `not decided: the search for ${r.undecided.join(', ')} ran out of its budget (unknown, not a pass)`;
+      io.out(`${label}: ${why}`);
+      return result('unknown', `${label}: ${why}`);
+    }
     const verdict = `FAILED: not ${consistency} (${[...new Set(r.anomalies.map((a) => a.type))].join(', ')})`;
     io.out(`${label}: ${verdict}`);
     for (const a of r.anomalies.slice(0, ANOMALIES_SHOWN)) io.out(`  ${describeAnomaly(a)}`);

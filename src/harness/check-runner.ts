@@ -366,6 +366,7 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
   const wentBack: string[] = [];
   const assertions: string[] = [];
   let indefinite = 0;
+  let undecided = false;
   // Loaded here: a kv check's workers never run it (nor its Elle checker).
   const { runTxnScenario } = await import('./txn-scenario.js');
   for (const commit of task.commits ?? TXN_CHECK_COMMITS) {
@@ -373,6 +374,7 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
       const r = await runTxnScenario(txnScenarioOptions(task, commit));
       report.ok &&= r.ok;
       report.live &&= r.live;
+      undecided ||= r.undecided;
       report.operations += r.transactions;
       indefinite += r.indefinite;
       report.traceHash = (report.traceHash * 31 + r.traceHash) >>> 0;
@@ -396,7 +398,12 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
   report.verdict = verdicts.join('; ');
   // Transactions whose outcome stayed unknown (timed out: committed or not), over all protocols' runs.
   report.unknownShare = report.operations === 0 ? 0 : indefinite / report.operations;
-  if (!report.ok) {
+  const clean = report.error === undefined && report.live && report.anomalies!.length === 0;
+  const others = stateDiffs.length + behind.length + wentBack.length + assertions.length + partial.length;
+  if (!report.ok && undecided && clean && others === 0) {
+    // Only the checker's search ran out of budget: neither a pass nor a catch.
+    report.outcome = 'unknown';
+  } else if (!report.ok) {
     report.outcome = 'fail';
     if (report.error !== undefined) report.failures.push('the run threw');
     else {

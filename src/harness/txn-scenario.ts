@@ -87,7 +87,9 @@ export interface TxnScenarioResult {
   commit: TxnCommit;
   ok: boolean;
   live: boolean;
-  /** 'strict serializable', or the anomaly types found. */
+  /** The checker found no anomaly but its cycle search ran out of budget (see TxnCheckResult.undecided). */
+  undecided: boolean;
+  /** 'strict serializable', the anomaly types found, or 'not decided (...)'. */
   verdict: string;
   /** A line or two per anomaly (type, cycle, explanation). */
   anomalies: string[];
@@ -414,7 +416,11 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
     const assertions = cluster.assertionFailures().map((a) => `in ${a.address}: ${withoutAssertPrefix(a.message)}`);
     const wentBack = watch?.lines() ?? [];
     const verdict =
-      (check.ok ? 'strict serializable' : [...new Set(check.anomalies.map((a) => a.type))].join(', ')) +
+      (check.ok
+        ? 'strict serializable'
+        : check.undecided !== undefined
+          ? `not decided (the search for ${check.undecided.join(', ')} ran out of its budget)`
+          : [...new Set(check.anomalies.map((a) => a.type))].join(', ')) +
       (stateDiffs.length > 0 ? `, replica state differs (${stateDiffs.join('; ')})` : '') +
       (behind.length > 0 ? `, copy stayed behind: ${behind.join('; ')}` : '') +
       (wentBack.length > 0 ? `, ${wentBack.join('; ')}` : '') +
@@ -424,6 +430,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
       seed: o.seed,
       commit: o.commit,
       ok: check.ok && live && stateDiffs.length === 0 && behind.length === 0 && wentBack.length === 0 && partial.length === 0 && assertions.length === 0,
+      undecided: check.undecided !== undefined,
       live,
       verdict,
       anomalies: check.anomalies.slice(0, 5).map(describeAnomaly),

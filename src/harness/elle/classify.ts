@@ -11,7 +11,8 @@
  * Each search takes an edge of one kind (the anchor) and the shortest path back over the
  * allowed kinds (breadth first), within the component of the subgraph of those kinds, and
  * keeps the shortest cycle over the anchors it tries (all of them, unless a budget of edges
- * looked at runs out). Where the level keeps an order between transactions (real time for
+ * looked at runs out: a type that then has no cycle is `unfinished`, which the checker reports
+ * as undecided, not as absent). Where the level keeps an order between transactions (real time for
  * strict serializability and strong snapshot isolation, each process's order for the
  * strong-session levels), the same four searches are repeated with its edges (rt or process)
  * allowed when the first found nothing; a cycle is named by the edges it has, with `-realtime`
@@ -21,7 +22,7 @@
 import { components, edgeAt, kindBit, Scratch, shortestPath, type DepGraph } from './graph.js';
 import { EDGE_KINDS, PROCESS, RT, RW, show, WR, WW, type CycleEdge, type LevelOrder, type TxnModel } from './types.js';
 
-/** Edges looked at per search and component before a search settles for what it has. */
+/** Edges looked at per search and component before a search settles for what it has (TxnCheckOptions.searchBudget's default). */
 export const CYCLE_SEARCH_BUDGET = 1_000_000;
 
 interface Spec {
@@ -41,6 +42,8 @@ const SPECS: readonly Spec[] = [
   { anchor: RW, path: B_WW | B_WR },
   { anchor: RW, path: B_WW | B_WR | B_RW },
 ];
+/** What each of SPECS looks for. */
+const SPEC_TYPES = ['G0', 'G1c', 'G-single', 'G2'];
 
 export interface FoundCycle {
   type: string;
@@ -75,7 +78,12 @@ function orderSuffix(rt: number, process: number): string {
  * findNonadjacent. `order` 'realtime' lets cycles use rt edges, 'process' process edges (a
  * graph holds one kind or the other), 'none' neither.
  */
-export function findCycles(g: DepGraph, order: LevelOrder, nonadjacent = false): { cycles: FoundCycle[]; components: number } {
+export function findCycles(
+  g: DepGraph,
+  order: LevelOrder,
+  nonadjacent = false,
+  budget = CYCLE_SEARCH_BUDGET,
+): { cycles: FoundCycle[]; components: number; unfinished: string[] } {
   const s = new Scratch(g.n);
   const all = new Int32Array(g.n);
   for (let i = 0; i < g.n; i++) all[i] = i;
@@ -83,6 +91,10 @@ export function findCycles(g: DepGraph, order: LevelOrder, nonadjacent = false):
   const fullMask = B_WW | B_WR | B_RW | orderMask;
   const top = components(g, all, fullMask, s);
   const cycles: FoundCycle[] = [];
+  // Types whose search ran out of its budget in some component before it tried every
+  // anchor, and found none: the history is not shown free of them (a checker's unknown).
+  const unfinished = new Set<string>();
+  const suffix = order === 'realtime' ? '-realtime' : order === 'process' ? '-process' : '';
   for (const comp of top) {
     const types = new Set<string>();
     const rounds: Array<readonly Spec[]> = [SPECS];
@@ -91,8 +103,11 @@ export function findCycles(g: DepGraph, order: LevelOrder, nonadjacent = false):
     rounds.forEach((specs, round) => {
       specs.forEach((spec, i) => {
         if (round > 0 && foundBySpec[i] === true) return;
-        const cycle = searchSpec(g, comp, spec, fullMask, s);
-        if (cycle === undefined) return;
+        const { cycle, complete } = searchSpec(g, comp, spec, fullMask, s, budget);
+        if (cycle === undefined) {
+          if (!complete) unfinished.add(`${SPEC_TYPES[i]!}${round > 0 ? suffix : ''}`);
+          return;
+        }
         foundBySpec[i] = true;
         const type = cycleType(g, cycle);
         if (types.has(type)) return;
@@ -101,12 +116,17 @@ export function findCycles(g: DepGraph, order: LevelOrder, nonadjacent = false):
       });
     });
     if (nonadjacent) {
-      let cycle = findNonadjacent(g, comp, s, 0);
-      if (cycle === undefined && orderMask !== 0) cycle = findNonadjacent(g, comp, s, orderMask);
+      let found = findNonadjacent(g, comp, s, 0, budget);
+      if (found.cycle === undefined && !found.complete) unfinished.add('G-nonadjacent');
+      if (found.cycle === undefined && orderMask !== 0) {
+        found = findNonadjacent(g, comp, s, orderMask, budget);
+        if (found.cycle === undefined && !found.complete) unfinished.add(`G-nonadjacent${suffix}`);
+      }
+      const cycle = found.cycle;
       if (cycle !== undefined) cycles.push({ type: `G-nonadjacent${orderSuffix(countKind(g, cycle, RT), countKind(g, cycle, PROCESS))}`, edges: cycle });
     }
   }
-  return { cycles, components: top.length };
+  return { cycles, components: top.length, unfinished: [...unfinished] };
 }
 
 function countKind(g: DepGraph, cycle: readonly number[], kind: number): number {
@@ -123,13 +143,19 @@ function countKind(g: DepGraph, cycle: readonly number[], kind: number): number 
  * states (transaction, whether the edge into it was rw, whether the path has an rw edge yet):
  * the path's first and last edges are not rw (they touch the anchor), an rw edge follows only a
  * non-rw one, and the path holds at least one rw edge (else the cycle is a G-single). The
- * shortest over the anchors, within CYCLE_SEARCH_BUDGET edges looked at. Where the shortest
+ * shortest over the anchors, within `budget` edges looked at. Where the shortest
  * such walk passes a transaction twice (not a cycle), a depth-first search over simple paths
  * takes over for that anchor (simpleNonadjacentPath); what it finds need not be the shortest.
  * Edges of the kinds in `orderMask` (rt or process) may stand where ww and wr edges may: that
  * finds G-nonadjacent-realtime and G-nonadjacent-process.
  */
-function findNonadjacent(g: DepGraph, comp: readonly number[], s: Scratch, orderMask: number): number[] | undefined {
+function findNonadjacent(
+  g: DepGraph,
+  comp: readonly number[],
+  s: Scratch,
+  orderMask: number,
+  budget: number,
+): { cycle: number[] | undefined; complete: boolean } {
   const allowed = B_WW | B_WR | B_RW | orderMask;
   const t = s.mark(comp);
   const k = comp.length;
@@ -147,7 +173,7 @@ function findNonadjacent(g: DepGraph, comp: readonly number[], s: Scratch, order
       if (kind[anchor] !== RW) continue;
       const b = dst[anchor]!;
       if (s.tag[b] !== t) continue;
-      if (steps > CYCLE_SEARCH_BUDGET) return best;
+      if (steps > budget) return { cycle: best, complete: false };
       stamp++;
       const first = 4 * s.local[b]! + 2;
       let head = 0;
@@ -192,22 +218,28 @@ function findNonadjacent(g: DepGraph, comp: readonly number[], s: Scratch, order
       // not a cycle (it may be two G-single ones), and a depth-first search over simple paths
       // looks for one (exponential at worst: within what is left of the budget).
       if (new Set(path.map((e) => g.src[e]!)).size !== path.length) {
-        const simple = simpleNonadjacentPath(g, b, a, t, s, CYCLE_SEARCH_BUDGET - steps, allowed);
+        const simple = simpleNonadjacentPath(g, b, a, t, s, budget - steps, allowed);
         steps += simple.steps;
-        if (simple.path === undefined) continue;
+        if (simple.path === undefined) {
+          // Out of budget, this anchor was not searched through: the search is incomplete.
+          if (steps > budget) return { cycle: best, complete: false };
+          continue;
+        }
         path.length = 0;
         path.push(...simple.path);
       }
       if (best === undefined || path.length + 1 < best.length) {
         best = [anchor, ...path];
-        if (best.length === 4) return best;
+        if (best.length === 4) return { cycle: best, complete: true };
       }
     }
   }
-  return best;
+  // A breadth-first search cut by the budget ends like one that found nothing.
+  return { cycle: best, complete: steps <= budget };
 }
 
-function searchSpec(g: DepGraph, comp: number[], spec: Spec, fullMask: number, s: Scratch): number[] | undefined {
+/** The shortest cycle of the spec's kind in the component, and whether every anchor was tried to the end (false: out of budget). */
+function searchSpec(g: DepGraph, comp: number[], spec: Spec, fullMask: number, s: Scratch, budget: number): { cycle: number[] | undefined; complete: boolean } {
   const anchorBit = kindBit(spec.anchor);
   const mask = spec.path | anchorBit;
   const subs = (mask & fullMask) === fullMask ? [comp] : components(g, comp, mask, s);
@@ -228,17 +260,18 @@ function searchSpec(g: DepGraph, comp: number[], spec: Spec, fullMask: number, s
         const b = g.dst[e]!;
         if (s.tag[b] !== t) continue;
         if (ids !== undefined && ids[s.local[b]!]! < ids[s.local[a]!]!) continue;
-        const remaining = CYCLE_SEARCH_BUDGET - s.steps;
-        if (remaining <= 0) return best;
+        const remaining = budget - s.steps;
+        if (remaining <= 0) return { cycle: best, complete: false };
         const path = shortestPath(g, b, a, t, spec.path, s, remaining, ids);
         if (path !== undefined && (best === undefined || path.length + 1 < best.length)) {
           best = [e, ...path];
-          if (best.length === 2) return best;
+          if (best.length === 2) return { cycle: best, complete: true };
         }
       }
     }
   }
-  return best;
+  // shortestPath cut by the budget returns as if it found nothing: then s.steps passed it.
+  return { cycle: best, complete: s.steps < budget };
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { describe, ValidationError } from '../../core/errors.js';
 import { checkOptions } from '../../core/validate.js';
+import { CYCLE_SEARCH_BUDGET } from './classify.js';
 import {
   PROCESS,
   pushEdge,
@@ -55,11 +56,11 @@ export const LEVELS: Readonly<Record<TxnConsistency, { data: DataLevel; order: L
 };
 const OP_TYPES = ['invoke', 'ok', 'fail', 'info'];
 
-export function validateOptions(options: unknown, more: readonly string[] = []): { model: TxnModel; consistency: TxnConsistency } {
+export function validateOptions(options: unknown, more: readonly string[] = []): { model: TxnModel; consistency: TxnConsistency; searchBudget: number } {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new ValidationError('options', `expected an object { model, consistency? }, got ${describe(options)}`);
   }
-  checkOptions(options, 'options', ['model', 'consistency', ...more]);
+  checkOptions(options, 'options', ['model', 'consistency', 'searchBudget', ...more]);
   const o = options as Partial<TxnCheckOptions>;
   if (!(TXN_MODELS as readonly unknown[]).includes(o.model)) {
     throw new ValidationError('options.model', `expected one of ${TXN_MODELS.join(', ')}, got ${describe(o.model)}`);
@@ -67,7 +68,11 @@ export function validateOptions(options: unknown, more: readonly string[] = []):
   if (o.consistency !== undefined && !(TXN_CONSISTENCIES as readonly unknown[]).includes(o.consistency)) {
     throw new ValidationError('options.consistency', `expected one of ${TXN_CONSISTENCIES.join(', ')}, got ${describe(o.consistency)}`);
   }
-  return { model: o.model as TxnModel, consistency: o.consistency ?? 'serializable' };
+  const budget = o.searchBudget;
+  if (budget !== undefined && (typeof budget !== 'number' || !Number.isSafeInteger(budget) || budget < 1)) {
+    throw new ValidationError('options.searchBudget', `expected a positive integer (edges looked at), got ${describe(budget)}`);
+  }
+  return { model: o.model as TxnModel, consistency: o.consistency ?? 'serializable', searchBudget: budget ?? CYCLE_SEARCH_BUDGET };
 }
 
 function isKey(k: unknown): boolean {

@@ -82,17 +82,17 @@ export function analyze(model: TxnModel, views: readonly TxnView[], txnCount: nu
 
 /** Checks a history in this thread. Throws a ValidationError naming the first bad field. */
 export function checkTransactions(history: ElleOp[], options: TxnCheckOptions): TxnCheckResult {
-  const { model, consistency } = validateOptions(options);
+  const { model, consistency, searchBudget } = validateOptions(options);
   validateHistory(history, model);
   const { rt, process } = orderEdges(consistency);
   const txns = collectTxns(history, rt, process);
   const analysis = analyze(model, txns.views, txns.views.length, LEVELS[consistency].order);
-  return finish(txns, [analysis], rt ?? process, model, consistency);
+  return finish(txns, [analysis], rt ?? process, model, consistency, searchBudget);
 }
 
 /** Like `checkTransactions`, with the per-key analysis on a piscina pool for large histories. */
 export async function checkTransactionsParallel(history: ElleOp[], options: TxnParallelCheckOptions): Promise<TxnCheckResult> {
-  const { model, consistency } = validateOptions(options, ['workers', 'inline']);
+  const { model, consistency, searchBudget } = validateOptions(options, ['workers', 'inline']);
   const workers = options.workers === undefined ? TXN_CHECK_WORKERS_DEFAULT : options.workers;
   if (!Number.isInteger(workers) || workers < 1 || workers > TXN_CHECK_WORKERS_MAX) {
     throw new ValidationError('options.workers', `expected an integer from 1 to ${TXN_CHECK_WORKERS_MAX}, got ${describe(workers)}`);
@@ -105,7 +105,7 @@ export async function checkTransactionsParallel(history: ElleOp[], options: TxnP
   const txns = collectTxns(history, rt, process);
   const order = rt ?? process;
   const inline = options.inline ?? (txns.views.length < TXN_PARALLEL_MIN || workers < 2);
-  if (inline) return finish(txns, [analyze(model, txns.views, txns.views.length, LEVELS[consistency].order)], order, model, consistency);
+  if (inline) return finish(txns, [analyze(model, txns.views, txns.views.length, LEVELS[consistency].order)], order, model, consistency, searchBudget);
 
   const groups = splitByKey(txns.views, workers);
   const pool = new Piscina({ filename: workerFile, minThreads: Math.min(workers, groups.length), maxThreads: workers });
@@ -116,7 +116,7 @@ export async function checkTransactionsParallel(history: ElleOp[], options: TxnP
         return pool.run(task) as Promise<KeyAnalysis>;
       }),
     );
-    return finish(txns, analyses, order, model, consistency);
+    return finish(txns, analyses, order, model, consistency, searchBudget);
   } finally {
     await pool.destroy();
   }
@@ -196,7 +196,14 @@ function proscribed(type: string, consistency: TxnConsistency): boolean {
 }
 
 /** `order`: the rt or process edges, if the level keeps an order between transactions. */
-function finish(txns: Txns, analyses: readonly KeyAnalysis[], order: EdgeList | undefined, model: TxnModel, consistency: TxnConsistency): TxnCheckResult {
+function finish(
+  txns: Txns,
+  analyses: readonly KeyAnalysis[],
+  order: EdgeList | undefined,
+  model: TxnModel,
+  consistency: TxnConsistency,
+  searchBudget: number,
+): TxnCheckResult {
   const invalid = analyses.find((a) => a.invalid !== undefined)?.invalid;
   if (invalid !== undefined) throw new ValidationError(invalid.field, invalid.message);
   const { views, ops } = txns;
@@ -222,7 +229,7 @@ function finish(txns: Txns, analyses: readonly KeyAnalysis[], order: EdgeList | 
   const graph = buildGraph(n, lists, (id) => (views[id] as TxnView).status === TXN_FAIL);
   const indexOf = (id: number): number => (views[id] as TxnView).index;
   const level = LEVELS[consistency];
-  const { cycles, components } = findCycles(graph, level.order, level.data === 'snapshot-isolation');
+  const { cycles, components, unfinished } = findCycles(graph, level.order, level.data === 'snapshot-isolation', searchBudget);
   for (const c of cycles) {
     anomalies.push({
       type: c.type,
@@ -232,9 +239,13 @@ function finish(txns: Txns, analyses: readonly KeyAnalysis[], order: EdgeList | 
     });
   }
   const found = anomalies.filter((a) => proscribed(a.type, consistency));
+  // A search out of budget shows neither a cycle nor its absence: unless another anomaly fails
+  // the history, it is undecided (not ok, and not a failure either).
+  const undecided = found.length > 0 ? [] : unfinished.filter((type) => proscribed(type, consistency));
   return {
-    ok: found.length === 0,
+    ok: found.length === 0 && undecided.length === 0,
     anomalies: found,
+    ...(undecided.length > 0 ? { undecided } : {}),
     stats: { transactions: n, committed: txns.committed, failed: txns.failed, indeterminate: txns.indeterminate, keys, edges: graph.src.length, components },
   };
 }

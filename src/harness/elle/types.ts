@@ -59,6 +59,12 @@ export interface TxnCheckOptions {
   model: TxnModel;
   /** Default 'serializable'; the strong-session levels add process edges, strong-snapshot-isolation and strict-serializable real-time (rt) edges (TxnConsistency). */
   consistency?: TxnConsistency;
+  /**
+   * Edges a cycle search may look at, per anomaly type and strongly connected component, before
+   * it settles for what it found (default 1,000,000): one that found nothing by then leaves the
+   * result `undecided`, not ok.
+   */
+  searchBudget?: number;
 }
 
 export type EdgeKind = 'ww' | 'wr' | 'rw' | 'rt' | 'process';
@@ -105,8 +111,15 @@ export interface TxnCheckStats {
 }
 
 export interface TxnCheckResult {
+  /** True only when the history was shown free of every anomaly the level proscribes. */
   ok: boolean;
   anomalies: Anomaly[];
+  /**
+   * Set only when no anomaly was found but the cycle search for these types ran out of its
+   * budget (CYCLE_SEARCH_BUDGET) in some component: the history is neither shown valid nor
+   * invalid (`ok` false, `anomalies` empty): a checker's unknown, not a pass.
+   */
+  undecided?: string[];
   stats?: TxnCheckStats;
 }
 

@@ -4,7 +4,6 @@
  * failed or came out unknown (the checker ran out of budget: not a pass), 2 bad flags (or
  * NATS servers --nats names that do not answer).
  */
-import { checkTransactions } from '../harness/elle/index.js';
 import type { ElleOp } from '../harness/elle/types.js';
 import { timelineHtml, type TimelineRun } from '../harness/timeline.js';
 import { INTERRUPTED_STATUS, untilInterrupted } from './interrupt.js';
@@ -813,16 +812,13 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
     );
     ok &&= r.ok;
     if (args.timelineFile !== undefined) {
-      // The scenario's own check, again, for the anomalies' cycles (it reports them as text).
-      const history = (r.history ?? []) as ElleOp[];
-      const anomalies = checkTransactions(history, { model: 'list-append', consistency: 'strict-serializable' }).anomalies;
       timeline.push({
         label: `seed ${seed} (${commit})`,
         verdict: `${r.ok ? 'ok' : 'FAILED'}: ${r.verdict}, ${r.live ? 'live' : 'not live'}`,
         faults: r.faults,
         kind: 'txn',
-        history,
-        anomalies,
+        history: (r.history ?? []) as ElleOp[],
+        anomalies: r.check.anomalies,
       });
     }
   }

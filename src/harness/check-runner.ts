@@ -374,7 +374,7 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
       const r = await runTxnScenario(txnScenarioOptions(task, commit));
       report.ok &&= r.ok;
       report.live &&= r.live;
-      undecided ||= r.undecided;
+      undecided ||= r.check.undecided !== undefined;
       report.operations += r.transactions;
       indefinite += r.indefinite;
       report.traceHash = (report.traceHash * 31 + r.traceHash) >>> 0;

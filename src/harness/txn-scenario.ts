@@ -6,7 +6,7 @@ import { AbortedError, ConfigError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
 import { allKeys, checkOptions, definedOnly } from '../core/validate.js';
 import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
-import { checkTransactions, describeAnomaly, type ElleOp } from './elle/index.js';
+import { checkTransactions, describeAnomaly, type ElleOp, type TxnCheckResult } from './elle/index.js';
 import type { TxnHistoryOp } from '../core/history.js';
 import { TXN_COMMITS, type TxnCommit } from './txn-commits.js';
 import {
@@ -87,8 +87,8 @@ export interface TxnScenarioResult {
   commit: TxnCommit;
   ok: boolean;
   live: boolean;
-  /** The checker found no anomaly but its cycle search ran out of budget (see TxnCheckResult.undecided). */
-  undecided: boolean;
+  /** What the checker found (strict serializability, list-append): its anomalies with their cycles, or `undecided`. */
+  check: TxnCheckResult;
   /** 'strict serializable', the anomaly types found, or 'not decided (...)'. */
   verdict: string;
   /** A line or two per anomaly (type, cycle, explanation). */
@@ -430,7 +430,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
       seed: o.seed,
       commit: o.commit,
       ok: check.ok && live && stateDiffs.length === 0 && behind.length === 0 && wentBack.length === 0 && partial.length === 0 && assertions.length === 0,
-      undecided: check.undecided !== undefined,
+      check,
       live,
       verdict,
       anomalies: check.anomalies.slice(0, 5).map(describeAnomaly),

@@ -270,7 +270,7 @@ test.serial('sim: with 2 keys the liveness puts of one key stay few enough for t
 
 test('runScenario and runBankScenario name a misspelt option instead of running the default', async (t) => {
   await t.throwsAsync(runScenario({ seed: 1, mode: 'active', clinets: 4 } as never), {
-    message: /^options\.clinets: not an option here \(seed, mode, .*limits, balancer are\)/,
+    message: /^options\.clinets: not an option here \(seed, mode, .*limits, balancer, checkBudget are\)/,
   });
   await t.throwsAsync(runBankScenario({ seed: 1, mode: 'active', commit: '2pc', acounts: 8 } as never), { message: /^options\.acounts: not an option here/ });
 });

@@ -378,7 +378,11 @@ test('runTxnScenario refuses an unknown option, a missing or bad commit, seed, m
   // not live (the final read, one transaction of 100 gets, is refused); the rest failed inside
   // startCluster under the cluster's field names.
   const cases: Array<[Record<string, unknown>, string, RegExp]> = [
-    [{ seed: 1, commit: '2pc', fautMs: 100 }, 'options.fautMs', /^options\.fautMs: not an option here \(seed, commit, .*nemesis, transport, nats are\)$/],
+    [
+      { seed: 1, commit: '2pc', fautMs: 100 },
+      'options.fautMs',
+      /^options\.fautMs: not an option here \(seed, commit, .*nemesis, transport, nats, checkBudget are\)$/,
+    ],
     [{ seed: 1 }, 'commit', /^config\.commit: expected one of 2pc, paxos-commit, 3pc$/],
     [{ seed: 1, commit: '4pc' }, 'commit', /^config\.commit: expected one of 2pc, paxos-commit, 3pc, got "4pc"$/],
     [{ seed: -1, commit: '2pc' }, 'seed', /^config\.seed: expected an integer from 0 to 2\^32 - 1, got -1$/],

@@ -44,7 +44,8 @@ import { natsServersFlag } from './nats-flag.js';
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
 import { writable as writableFile, writeText as writeFileText } from './output-file.js';
 import { count, formatViolation } from './format.js';
-import { FlagError, decimalText, fractionFlag, intFlag, once, oneOf, outputFile } from './flags.js';
+import { CHECK_BUDGET_MAX } from '../harness/check-budget.js';
+import { FlagError, decimalText, fractionFlag, intFlag, once, oneOf, outputFile, positiveDecimalFlag } from './flags.js';
 import {
   drawShape,
   BALANCER_CHOICES,
@@ -61,7 +62,7 @@ import {
 export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit 2pc|paxos-commit|3pc]
                  [--regions R] [--servers N] [--factor F] [--shards S] [--shape random] [--faults KIND,KIND,...] [--limits drawn|small|default]
-                 [--balancer STRATEGY|drawn] [--json FILE] [--max-failures K] [--time-limit SECONDS] [--transport sim|threads|nats [--nats URL[,URL]] [--processes N|dedicated]]
+                 [--balancer STRATEGY|drawn] [--check-budget X] [--json FILE] [--max-failures K] [--time-limit SECONDS] [--transport sim|threads|nats [--nats URL[,URL]] [--processes N|dedicated]]
   meridian check --time-limit SECONDS [--from S] [...]   (as many seeds as fit in the time, each flag as above)
           (--transport threads: each seed's cluster on real worker threads, in real time, one seed at a time by default;
            --transport nats: each seed's cluster in host processes of its own (--processes: how many, default one per core,
@@ -70,11 +71,11 @@ export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] 
            a seed fixes its faults and workload, not their timing, so a failure does not replay)
   meridian check --seed S [--trace] [--history FILE] [--timeline FILE.html] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--regions R] [--servers N] [--factor F] [--shards S]
-                 [--faults KIND,...] [--only-faults I,J,...] [--limits ...] [--balancer ...]
+                 [--faults KIND,...] [--only-faults I,J,...] [--limits ...] [--balancer ...] [--check-budget X]
   meridian check --workload txn --seeds N | --seed S [--history FILE] [--timeline FILE.html] [--commit 2pc|paxos-commit|3pc] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
                  [--nemesis builtin|targeted|swarm] [--faults KIND,...] [--clients N] [--keys N] [--fault-ms MS]
                  [--regions R] [--servers N] [--factor F] [--shards S] [--limits ...] [--balancer ...] [--shrink [--shrink-runs N]] [--only-faults I,J,...]
-                 [--transport ...] (with --seeds or --time-limit, as above)
+                 [--check-budget X] [--transport ...] (with --seeds or --time-limit, as above)
           (txn: its own schedule by default, builtin; --faults alone means --nemesis targeted; --shrink needs one of those;
            without --commit, 2pc and paxos-commit both run; 3pc only when named: it is not safe under these faults)
   LIMITS: memory bounds of the cluster; drawn (default): a quarter of seeds get small ones (1-15 request ids, finished
@@ -82,6 +83,8 @@ export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] 
   STRATEGY: how every region's balancer places requests (round-robin by default): one of
           ${BALANCER_CHOICES.filter((c) => c !== 'drawn').join(', ')};
           drawn: each seed draws a strategy and its options, weights, outlier ejection, zone-aware routing
+  X: the checker's search budget, X times its default (above 0, at most ${CHECK_BUDGET_MAX}; default 1): a seed whose history
+          the default leaves undecided (unknown, not a pass) may be decided with more
   FILE: a path for --json and --history to write; - is refused (standard output carries the run's report), ./- is a file named -
   VARIANT: ${UNSAFE_VARIANTS.join(', ')}
   KIND: ${ALL_FAULT_KINDS.join(', ')}`;
@@ -232,6 +235,10 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         break;
       case '--txn-share':
         args.txnShare = fractionFlag(value, flag);
+        i++;
+        break;
+      case '--check-budget':
+        args.checkBudget = positiveDecimalFlag(value, flag, CHECK_BUDGET_MAX);
         i++;
         break;
       case '--limits':
@@ -442,6 +449,7 @@ export function replayCommand(task: ScenarioTask, trace = true): string {
   if (task.balancer !== undefined) out += ` --balancer ${task.balancer}`;
   out += shapeFlags(task);
   if (task.onlyFaults !== undefined) out += ` --only-faults ${task.onlyFaults.length === 0 ? 'none' : task.onlyFaults.join(',')}`;
+  if (task.checkBudget !== undefined) out += ` --check-budget ${decimalText(task.checkBudget)}`;
   return trace ? `${out} --trace` : out;
 }
 
@@ -453,7 +461,7 @@ function taskOf(args: CheckArgs, seed: number): ScenarioTask {
 
 function describeFailure(r: ScenarioReport): string {
   if (r.error !== undefined) return `threw ${r.error.split('\n')[0]}`;
-  if (r.outcome === 'unknown') return 'unknown (the checker ran out of budget; not a pass)';
+  if (r.outcome === 'unknown') return 'unknown (the checker ran out of budget; not a pass: --check-budget X gives it X times the search)';
   return r.failures.join('; ');
 }
 
@@ -567,6 +575,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
       : args.balancer === 'drawn'
         ? ', balancers drawn per seed'
         : `, ${args.balancer} balancers`,
+    args.checkBudget === undefined ? '' : `, ${decimalText(args.checkBudget)}x the checker's search budget`,
   ].join('');
   const timeLimit = args.timeLimit;
   const range =
@@ -761,7 +770,7 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
   for (const f of r.failures) if (f !== 'not-linearizable') io.out(f);
   if (r.check.timedOut.length > 0) io.out(`keys the checker could not decide: ${r.check.timedOut.join(', ')}`);
   const hash = hexHash(r.traceHash);
-  const verdict = r.outcome === 'pass' ? 'ok' : r.outcome === 'unknown' ? 'UNKNOWN' : 'FAILED';
+  const verdict = verdictWord(r.outcome);
   io.out(
     `verdict: ${verdict}: ${r.check.verdict}, ${r.live ? 'live' : 'not live'} (${r.operations} operations, ${pct(r.unknownShare)} unknown, trace hash ${hash})`,
   );
@@ -781,6 +790,11 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
     if (!writeTimeline(args.timelineFile, replayCommand(task, false), [run], io)) return 2;
   }
   return r.outcome === 'pass' ? 0 : 1;
+}
+
+/** A replayed run's outcome as its verdict line begins. */
+function verdictWord(outcome: 'pass' | 'fail' | 'unknown'): string {
+  return outcome === 'pass' ? 'ok' : outcome === 'unknown' ? 'UNKNOWN' : 'FAILED';
 }
 
 /** Replay one seed of the transactional workload, once per protocol, in this process. */
@@ -807,14 +821,15 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
     printReplay(io, args.trace, r);
     for (const a of r.anomalies) io.out(a);
     const hash = hexHash(r.traceHash);
+    const word = verdictWord(r.outcome);
     io.out(
-      `verdict: ${r.ok ? 'ok' : 'FAILED'}: ${r.verdict}, ${r.live ? 'live' : 'not live'} (${r.transactions} transactions: ${r.committed} committed, ${r.aborted} aborted, ${r.indefinite} indefinite; trace hash ${hash})`,
+      `verdict: ${word}: ${r.verdict}, ${r.live ? 'live' : 'not live'} (${r.transactions} transactions: ${r.committed} committed, ${r.aborted} aborted, ${r.indefinite} indefinite; trace hash ${hash})`,
     );
     ok &&= r.ok;
     if (args.timelineFile !== undefined) {
       timeline.push({
         label: `seed ${seed} (${commit})`,
-        verdict: `${r.ok ? 'ok' : 'FAILED'}: ${r.verdict}, ${r.live ? 'live' : 'not live'}`,
+        verdict: `${word}: ${r.verdict}, ${r.live ? 'live' : 'not live'}`,
         faults: r.faults,
         kind: 'txn',
         history: (r.history ?? []) as ElleOp[],

@@ -57,13 +57,23 @@ export function fractionFlag(value: string | undefined, flag: string): number {
   return n;
 }
 
+/** `value` as a number above 0 and at most `max` in decimal notation (0.5, 10); else a FlagError naming the flag, as intFlag. */
+export function positiveDecimalFlag(value: string | undefined, flag: string, max: number): number {
+  const n = value !== undefined && DECIMAL_FRACTION.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(n) || n <= 0 || n > max)
+    throw new FlagError(
+      `${flag} needs a number above 0 and at most ${max}${inOtherForm(value) ? ' in decimal notation (such as 0.5 or 10)' : ''}, got ${JSON.stringify(value ?? null)}`,
+    );
+  return n;
+}
+
 /** Whether `value` is a number Number() reads but not written in decimal (0x10, 1e2, +5, ' 5'): the message then says which form is wanted. */
 function inOtherForm(value: string | undefined): boolean {
   return value !== undefined && value.trim() !== '' && Number.isFinite(Number(value)) && !/^-?\d*\.?\d+$/.test(value);
 }
 
 /**
- * `n`, a number from 0 to 1, as fractionFlag reads it back: String() writes those under 1e-6 with
+ * `n`, a number from 0 to 1 (or any not past 1e21), as fractionFlag and positiveDecimalFlag read it back: String() writes those under 1e-6 with
  * an exponent (1e-7), which the flag refuses, so a replay line printed with it would not run.
  */
 export function decimalText(n: number): string {

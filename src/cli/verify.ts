@@ -14,14 +14,16 @@ import type { History } from '../core/history.js';
 import { checkTransactions, describeAnomaly } from '../harness/elle/index.js';
 import { TXN_CONSISTENCIES, TXN_MODELS, validateHistory as validateTxnHistory } from '../harness/elle/history.js';
 import type { Anomaly, ElleOp, TxnConsistency, TxnModel } from '../harness/elle/types.js';
-import { validateHistory, type Violation } from '../harness/linearizability.js';
+import { CYCLE_SEARCH_BUDGET } from '../harness/elle/classify.js';
+import { CHECK_STEPS_MAX, validateHistory, type Violation } from '../harness/linearizability.js';
+import { CHECK_BUDGET_MAX, scaledBudget } from '../harness/check-budget.js';
 import { MODEL_NAMES, type ModelName } from '../harness/models.js';
 import { checkLinearizable } from '../harness/parallel.js';
 import { parseJepsenEtcdLog, parseKvEdn } from '../harness/parse.js';
 import { parseElleEdn } from '../harness/elle/edn.js';
 import { ANOMALIES_SHOWN, timelineHtml, type TimelineRun } from '../harness/timeline.js';
 import { count, formatViolation } from './format.js';
-import { FlagError, once, oneOf, outputFile } from './flags.js';
+import { FlagError, once, oneOf, outputFile, positiveDecimalFlag } from './flags.js';
 import { writable, writeText } from './output-file.js';
 
 const FORMATS = ['json', 'elle-edn', 'jepsen-etcd', 'kv-edn'] as const;
@@ -29,7 +31,7 @@ type Format = (typeof FORMATS)[number];
 type Model = ModelName | TxnModel;
 const MODELS: readonly Model[] = [...MODEL_NAMES, ...TXN_MODELS];
 
-export const VERIFY_USAGE = `usage: meridian verify FILE [--model ${MODELS.join('|')}] [--consistency ${TXN_CONSISTENCIES.join('|')}] [--format ${FORMATS.join('|')}] [--timeline OUT.html]
+export const VERIFY_USAGE = `usage: meridian verify FILE [--model ${MODELS.join('|')}] [--consistency ${TXN_CONSISTENCIES.join('|')}] [--format ${FORMATS.join('|')}] [--timeline OUT.html] [--check-budget X]
   FILE           a history; - reads it from stdin
   --format F     json (default): a document written by meridian check --history, or a JSON array of
                  single-key operations (cluster.history()) or of transactions as Elle's events
@@ -42,6 +44,9 @@ export const VERIFY_USAGE = `usage: meridian verify FILE [--model ${MODELS.join(
   --timeline OUT an HTML timeline of every run to OUT (self-contained): a lane per client/process, a bar
                  per operation coloured by outcome, the witness or anomaly's transactions outlined, the
                  faults a check --history document recorded drawn on the time axis; - is refused
+  --check-budget X  the checkers' search budget, X times the default (above 0, at most ${CHECK_BUDGET_MAX}; default 1:
+                 ${CHECK_STEPS_MAX.toLocaleString('en-US')} steps per key, ${CYCLE_SEARCH_BUDGET.toLocaleString('en-US')} edges per cycle search of transactions): a run left
+                 undecided (unknown) may be decided with more
   exit status: 0 every run passed, 1 one failed or was not decided (unknown), 2 bad flags or input`;
 
 export interface VerifyIo {
@@ -56,6 +61,8 @@ export interface VerifyArgs {
   consistency?: TxnConsistency;
   /** --timeline: the HTML timeline of every run, to this file. */
   timeline?: string;
+  /** --check-budget: the checkers' search budgets, this many times their defaults. */
+  checkBudget?: number;
 }
 
 export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
@@ -83,6 +90,10 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
         args.timeline = outputFile(value, flag, 'a file to write the HTML timeline to');
         i++;
         break;
+      case '--check-budget':
+        args.checkBudget = positiveDecimalFlag(value, flag, CHECK_BUDGET_MAX);
+        i++;
+        break;
       default:
         if (flag.startsWith('--')) throw new FlagError(`unknown verify option ${JSON.stringify(flag)}`);
         if (file !== undefined) throw new FlagError(`one FILE only, got ${JSON.stringify(file)} and ${JSON.stringify(flag)}`);
@@ -96,6 +107,7 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
     ...(args.model === undefined ? {} : { model: args.model }),
     ...(args.consistency === undefined ? {} : { consistency: args.consistency }),
     ...(args.timeline === undefined ? {} : { timeline: args.timeline }),
+    ...(args.checkBudget === undefined ? {} : { checkBudget: args.checkBudget }),
   };
 }
 
@@ -219,7 +231,12 @@ function readRuns(args: VerifyArgs): { runs: Run[]; about: string } {
 type Outcome = 'pass' | 'fail' | 'unknown';
 
 /** A run's outcome and, for --timeline, what the timeline draws of it (its verdict line, the checker's findings). */
-async function verifyRun(run: Run, consistency: TxnConsistency, io: VerifyIo): Promise<{ outcome: Outcome; timeline: TimelineRun }> {
+async function verifyRun(
+  run: Run,
+  consistency: TxnConsistency,
+  checkBudget: number | undefined,
+  io: VerifyIo,
+): Promise<{ outcome: Outcome; timeline: TimelineRun }> {
   const faults = run.faults === undefined ? {} : { faults: run.faults };
   const result = (
     outcome: Outcome,
@@ -237,7 +254,11 @@ async function verifyRun(run: Run, consistency: TxnConsistency, io: VerifyIo): P
     return result('unknown', 'no operations: nothing to check');
   }
   if (run.kind === 'txn') {
-    const r = checkTransactions(run.history, { model: run.model, consistency });
+    const r = checkTransactions(run.history, {
+      model: run.model,
+      consistency,
+      ...(checkBudget === undefined ? {} : { searchBudget: scaledBudget(CYCLE_SEARCH_BUDGET, checkBudget) }),
+    });
     const txns = run.history.filter((e) => e.type === 'invoke').length;
     const label = `${run.label}: ${count(txns, 'transaction')}, ${run.model}`;
     if (r.ok) {
@@ -255,7 +276,7 @@ async function verifyRun(run: Run, consistency: TxnConsistency, io: VerifyIo): P
     if (r.anomalies.length > ANOMALIES_SHOWN) io.out(`  ... and ${r.anomalies.length - ANOMALIES_SHOWN} more`);
     return result('fail', `${verdict}: ${label}`, { anomalies: r.anomalies });
   }
-  const r = await checkLinearizable(run.history, run.model);
+  const r = await checkLinearizable(run.history, run.model, checkBudget === undefined ? {} : { stepsMax: scaledBudget(CHECK_STEPS_MAX, checkBudget) });
   const label = `${run.label}: ${count(run.history.length, 'operation')} on ${count(r.keys, 'key')}, ${run.model}`;
   if (r.verdict === 'linearizable') {
     io.out(`${label}: linearizable`);
@@ -317,7 +338,7 @@ export async function main(argv: string[], io: VerifyIo = { out: (l) => console.
   const outcomes: Outcome[] = [];
   const timeline: TimelineRun[] = [];
   for (const run of runs) {
-    const checked = await verifyRun(run, consistency, io);
+    const checked = await verifyRun(run, consistency, args.checkBudget, io);
     outcomes.push(checked.outcome);
     timeline.push(
       run.recorded === undefined ? checked.timeline : { ...checked.timeline, verdict: `${checked.timeline.verdict}; the run itself: ${run.recorded}` },

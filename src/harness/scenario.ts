@@ -28,7 +28,8 @@ import { compareBallots, formatBallot, type Ballot } from '../protocols/ballot.j
 import { MEMORY_LIMIT_MIN, type MemoryLimits } from '../core/limits.js';
 import { STRATEGY_NAMES, type StrategyName } from '../balance/types.js';
 import type { History } from '../core/history.js';
-import { checkHistory, type CheckResult } from './linearizability.js';
+import { CHECK_STEPS_MAX, checkHistory, type CheckResult } from './linearizability.js';
+import { checkCheckBudget, scaledBudget } from './check-budget.js';
 import { FAULT_KINDS, Nemesis, planLine, resolvePlan, type NemesisOptions } from './nemesis.js';
 
 /**
@@ -116,6 +117,13 @@ export interface ScenarioOptions {
    * 'drawn', a strategy and its options drawn from the seed (drawBalancer).
    */
   balancer?: BalancerChoice;
+  /**
+   * The checker's search budget, as a multiple of its default (CHECK_STEPS_MAX search steps per
+   * key; at least one step): past it a key is undecided and the seed 'unknown', unless
+   * something else failed. Above 1 for histories too long to decide, below 1 to see an
+   * undecided seed's report.
+   */
+  checkBudget?: number;
 }
 
 /** How a scenario picks its cluster's memory bounds (ScenarioOptions.limits). */
@@ -548,10 +556,11 @@ export function checkOnlyFaults(onlyFaults: unknown): void {
 
 /**
  * What every scenario takes alike, before its cluster starts: `seed` (0 to SEED_MAX), and
- * `limits` and `trace` when given; a ConfigError naming the field.
+ * `limits`, `balancer`, `trace` and `checkBudget` when given; a ConfigError naming the field.
  */
-export function checkScenarioBasics(o: { seed: unknown; limits?: unknown; balancer?: unknown; trace?: unknown }): void {
+export function checkScenarioBasics(o: { seed: unknown; limits?: unknown; balancer?: unknown; trace?: unknown; checkBudget?: unknown }): void {
   checkInt(o.seed, 'seed', 0, SEED_MAX, 'an integer from 0 to 2^32 - 1');
+  checkCheckBudget(o.checkBudget);
   if (o.limits !== undefined && !LIMITS_CHOICES.includes(o.limits as LimitsChoice)) throw new ConfigError('limits', LIMITS_CHOICES.join(', '), o.limits);
   if (o.balancer !== undefined && !BALANCER_CHOICES.includes(o.balancer as BalancerChoice))
     throw new ConfigError('balancer', BALANCER_CHOICES.join(', '), o.balancer);
@@ -641,6 +650,7 @@ export const SCENARIO_OPTION_KEYS = allKeys<ScenarioOptions>()([
   'onlyFaults',
   'limits',
   'balancer',
+  'checkBudget',
 ]);
 
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
@@ -828,7 +838,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       return { ...op, outcome: 'unknown' as const, output: undefined };
     });
     const checkStarted = performance.now();
-    const check = checkHistory(history, 'register');
+    const check = checkHistory(history, 'register', o.checkBudget === undefined ? {} : { stepsMax: scaledBudget(CHECK_STEPS_MAX, o.checkBudget) });
     const checkMs = performance.now() - checkStarted;
     const assertions = cluster.assertionFailures();
     const failures: string[] = [...malformed];

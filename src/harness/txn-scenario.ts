@@ -7,6 +7,8 @@ import { Prng } from '../core/prng.js';
 import { allKeys, checkOptions, definedOnly } from '../core/validate.js';
 import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
 import { checkTransactions, describeAnomaly, type ElleOp, type TxnCheckResult } from './elle/index.js';
+import { CYCLE_SEARCH_BUDGET } from './elle/classify.js';
+import { scaledBudget } from './check-budget.js';
 import type { TxnHistoryOp } from '../core/history.js';
 import { TXN_COMMITS, type TxnCommit } from './txn-commits.js';
 import {
@@ -80,12 +82,22 @@ export interface TxnScenarioOptions {
   transport?: 'sim' | 'threads' | 'nats';
   /** With transport 'nats': its servers and host processes. */
   nats?: NatsConfig;
+  /**
+   * The checker's search budget, as the kv scenario's (ScenarioOptions.checkBudget): a multiple
+   * of CYCLE_SEARCH_BUDGET edges per cycle search; past it the run is undecided.
+   */
+  checkBudget?: number;
 }
 
 export interface TxnScenarioResult {
   seed: number;
   commit: TxnCommit;
   ok: boolean;
+  /**
+   * 'unknown' when the checker's search ran out of budget (check.undecided) and nothing else
+   * failed: neither a pass nor a catch. `ok` is outcome === 'pass'.
+   */
+  outcome: 'pass' | 'fail' | 'unknown';
   live: boolean;
   /** What the checker found (strict serializability, list-append): its anomalies with their cycles, or `undecided`. */
   check: TxnCheckResult;
@@ -198,6 +210,7 @@ const TXN_SCENARIO_OPTION_KEYS = allKeys<TxnScenarioOptions>()([
   'nemesis',
   'transport',
   'nats',
+  'checkBudget',
 ]);
 
 /** The transactional scenario's options, before its cluster starts: a ConfigError naming the first bad field (as runScenario's). */
@@ -215,6 +228,17 @@ function checkTxnScenarioOptions(options: TxnScenarioOptions): void {
   if (o.opsMax !== undefined) checkInt(o.opsMax, 'opsMax', 1, TXN_OPS_MAX, `an integer from 1 to ${TXN_OPS_MAX} (micro-ops of a transaction)`);
   if (o.livenessTxns !== undefined) checkInt(o.livenessTxns, 'livenessTxns', 0, 1_000);
   checkScenarioNemesis(o.nemesis, o.seed, false);
+}
+
+/**
+ * A transactional run's outcome from its check and whether anything else failed (liveness, a
+ * replica's state, an assertion...): a check left undecided (its cycle search out of budget,
+ * nothing proscribed found) with nothing else wrong is 'unknown', neither a pass nor a catch.
+ */
+export function txnRunOutcome(check: Pick<TxnCheckResult, 'ok' | 'undecided'>, othersFailed: boolean): 'pass' | 'fail' | 'unknown' {
+  if (othersFailed) return 'fail';
+  if (check.ok) return 'pass';
+  return check.undecided === undefined ? 'fail' : 'unknown';
 }
 
 export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnScenarioResult> {
@@ -400,7 +424,11 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
     const history = cluster.history({ format: 'elle' });
     const partial = finalLists === undefined ? [] : partiallyApplied(history, finalLists);
     // Values here are numbers, as the checker's ElleOp wants (it validates the history anyway).
-    const check = checkTransactions(history as ElleOp[], { model: 'list-append', consistency: 'strict-serializable' });
+    const check = checkTransactions(history as ElleOp[], {
+      model: 'list-append',
+      consistency: 'strict-serializable',
+      ...(o.checkBudget === undefined ? {} : { searchBudget: scaledBudget(CYCLE_SEARCH_BUDGET, o.checkBudget) }),
+    });
     const count = (type: TxnHistoryOp['type']): number => history.filter((e) => e.type === type).length;
     // In sim: the replicated state itself, and (below) copies left behind. On threads and nats
     // an actor's state is in another thread or process, not to be read in place.
@@ -426,10 +454,13 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
       (wentBack.length > 0 ? `, ${wentBack.join('; ')}` : '') +
       (partial.length > 0 ? `, ${partial.length} transactions applied in part or not at all as decided (${partial.slice(0, 3).join('; ')})` : '') +
       (assertions.length > 0 ? `, assertion failed (${assertions.slice(0, 2).join('; ')})` : '');
+    const othersFailed = !live || stateDiffs.length > 0 || behind.length > 0 || wentBack.length > 0 || partial.length > 0 || assertions.length > 0;
+    const outcome = txnRunOutcome(check, othersFailed);
     const result: TxnScenarioResult = {
       seed: o.seed,
       commit: o.commit,
-      ok: check.ok && live && stateDiffs.length === 0 && behind.length === 0 && wentBack.length === 0 && partial.length === 0 && assertions.length === 0,
+      ok: outcome === 'pass',
+      outcome,
       check,
       live,
       verdict,

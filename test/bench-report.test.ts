@@ -1,6 +1,6 @@
 import test from 'ava';
 import { compareReports } from '../bench/lib/compare.js';
-import { renderChart, renderHtml } from '../bench/lib/report.js';
+import { derivedCharts, renderChart, renderHtml } from '../bench/lib/report.js';
 
 test('the HTML report is self-contained and draws every chart as SVG', (t) => {
   const html = renderHtml({
@@ -143,6 +143,42 @@ test('axes: a log axis labels powers of ten with their values, a nines axis its 
   });
   const bLabels = [...bar.matchAll(/text-anchor="end" font-size="10">([^<]*)<\/text>/g)].map((m) => m[1]);
   t.deepEqual(bLabels, ['0', '5', '10', '15', '20', '25']);
+});
+
+test('bars on a log axis: heights by decade from the lowest power of ten; derived latency and throughput bars go log when their values span 30x or more', (t) => {
+  const heights = (svg: string): number[] => [...svg.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)" fill/g)].map((m) => Number(m[1]));
+  const bar = renderChart({
+    title: 'b',
+    kind: 'bar',
+    xLabel: 'configuration',
+    yLabel: 'ms',
+    yScale: 'log',
+    series: [
+      {
+        name: 'p50',
+        points: [
+          ['unloaded', 0.5],
+          ['loaded', 5],
+          ['overloaded', 50],
+        ],
+      },
+    ],
+  });
+  const [a, b, c] = heights(bar);
+  t.true(a! > 0, 'the smallest value still has a bar');
+  // Each value ten times the last: the same step up a log axis.
+  t.true(Math.abs(b! - a! - (c! - b!)) < 0.5, `${a} ${b} ${c}`);
+  t.true(bar.includes('ms (log scale)'));
+  const labels = [...bar.matchAll(/text-anchor="end" font-size="10">([^<]*)<\/text>/g)].map((m) => m[1]);
+  t.deepEqual(labels, ['0.1', '1', '10', '100']);
+  const charts = derivedCharts({
+    suite: 's',
+    figures: { lone_p50_ms: 0.5, lone_p99_ms: 1.2, loaded_p50_ms: 40, loaded_p99_ms: 300, a_ops_per_s: 1000, b_ops_per_s: 1500 },
+  });
+  const latency = charts.find((ch) => ch.title === 's: latency distribution')!;
+  const throughput = charts.find((ch) => ch.title === 's: throughput')!;
+  t.is(latency.yScale, 'log', '0.5 to 300 ms');
+  t.is(throughput.yScale, undefined, '1,000 to 1,500 per second stay linear');
 });
 
 test('--compare prints the ratio of every numeric figure both runs have', (t) => {

@@ -165,19 +165,27 @@ function axes(yScale: Scale, xLabel: string, extra = 0): { y: (v: number) => num
   return { y, svg };
 }
 
+/** The chart with `(log scale)` after its y label when its y axis is logarithmic. */
+function logLabelled(chart: Chart): Chart {
+  return chart.yScale === 'log' ? { ...chart, yLabel: `${chart.yLabel} (log scale)` } : chart;
+}
+
 export function renderChart(chart: Chart): string {
   const plotW = W - M.left - M.right;
   if (chart.kind === 'bar') {
     const names = chart.series.map((s) => s.name);
     const categories = [...new Set(chart.series.flatMap((s) => s.points.map(([x]) => String(x))))];
-    const yMax = Math.max(1e-9, ...chart.series.flatMap((s) => s.points.map(([, v]) => v))) * 1.1;
+    const values = chart.series.flatMap((s) => s.points.map(([, v]) => v));
+    // A log axis's bars rise from its lowest decade (a value at or under it draws none).
+    const yScale = chart.yScale === 'log' ? logScale(values, true) : linearScale(0, Math.max(1e-9, ...values) * 1.1);
     const groupW = plotW / Math.max(1, categories.length);
     // Many or long labels would overlap: slant them.
     const slant = categories.length > 5 || categories.some((c) => c.length * 6 > groupW);
     const shown = (c: string): string => (slant && c.length > SLANT_CHARS_MAX ? `${c.slice(0, SLANT_CHARS_MAX - 1)}…` : c);
     // Room below the axis for the longest slanted label, then the axis's name, then the legend.
     const extra = slant ? Math.max(40, slantDrop(Math.max(...categories.map((c) => shown(c).length))) + 24) : 0;
-    const { y, svg } = axes(linearScale(0, yMax), chart.xLabel, slant ? extra - 10 : 0);
+    const { y, svg } = axes(yScale, chart.xLabel, slant ? extra - 10 : 0);
+    const base = M.top + (H - M.top - M.bottom);
     const barW = Math.max(2, (groupW * 0.8) / Math.max(1, chart.series.length));
     let bars = '';
     categories.forEach((cat, ci) => {
@@ -185,7 +193,7 @@ export function renderChart(chart: Chart): string {
         const point = s.points.find(([x]) => String(x) === cat);
         if (point === undefined) return;
         const x = M.left + ci * groupW + groupW * 0.1 + si * barW;
-        bars += `<rect x="${x}" y="${y(point[1])}" width="${barW - 1}" height="${Math.max(0, y(0) - y(point[1]))}" fill="${COLORS[si % COLORS.length]}"><title>${esc(`${s.name} ${cat}: ${fmt(point[1])}`)}</title></rect>`;
+        bars += `<rect x="${x}" y="${y(point[1])}" width="${barW - 1}" height="${Math.max(0, base - y(point[1]))}" fill="${COLORS[si % COLORS.length]}"><title>${esc(`${s.name} ${cat}: ${fmt(point[1])}`)}</title></rect>`;
       });
       const lx = M.left + ci * groupW + groupW / 2;
       const ly = H - M.bottom + 14;
@@ -193,7 +201,7 @@ export function renderChart(chart: Chart): string {
         ? `<text x="${lx}" y="${ly}" text-anchor="end" font-size="10" transform="rotate(-35 ${lx} ${ly})"><title>${esc(cat)}</title>${esc(shown(cat))}</text>`
         : `<text x="${lx}" y="${ly}" text-anchor="middle" font-size="10">${esc(cat)}</text>`;
     });
-    return frame(chart, svg + bars, names, extra);
+    return frame(logLabelled(chart), svg + bars, names, extra);
   }
   const xs = chart.series.flatMap((s) => s.points.map(([x]) => Number(x)));
   const ys = chart.series.flatMap((s) => s.points.map(([, v]) => v));
@@ -217,10 +225,22 @@ export function renderChart(chart: Chart): string {
     })
     .join('');
   return frame(
-    chart.yScale === 'log' ? { ...chart, yLabel: `${chart.yLabel} (log scale)` } : chart,
+    logLabelled(chart),
     svg + xTicks + paths,
     chart.series.map((s) => s.name),
   );
+}
+
+/**
+ * Bars whose largest value is this many times their smallest (above 0) go on a log axis: on a
+ * linear one an unloaded p50 of 0.5 ms beside a loaded p99 of 300 ms is no bar at all.
+ */
+export const BAR_LOG_SPAN = 30;
+
+/** `chart` on a log y axis when its values span BAR_LOG_SPAN or more. */
+function spanScaled(chart: Chart): Chart {
+  const positive = chart.series.flatMap((s) => s.points.map(([, v]) => v)).filter((v) => v > 0);
+  return positive.length > 1 && Math.max(...positive) >= BAR_LOG_SPAN * Math.min(...positive) ? { ...chart, yScale: 'log' } : chart;
 }
 
 /** Charts derived from well-known figures, for suites that do not draw their own. */
@@ -243,27 +263,31 @@ export function derivedCharts(result: Pick<SuiteResult, 'suite' | 'figures'>): C
   }
   const rates = Object.entries(f).filter(([k, v]) => typeof v === 'number' && /_(ops|txn)_per_s$/.test(k)) as Array<[string, number]>;
   if (rates.length > 1) {
-    charts.push({
-      title: `${result.suite}: throughput`,
-      kind: 'bar',
-      xLabel: 'figure',
-      yLabel: 'per second',
-      series: [{ name: 'throughput', points: rates.map(([k, v]) => [k.replace(/_per_s$/, ''), v]) }],
-    });
+    charts.push(
+      spanScaled({
+        title: `${result.suite}: throughput`,
+        kind: 'bar',
+        xLabel: 'figure',
+        yLabel: 'per second',
+        series: [{ name: 'throughput', points: rates.map(([k, v]) => [k.replace(/_per_s$/, ''), v]) }],
+      }),
+    );
   }
   const p50 = Object.entries(f).filter(([k, v]) => typeof v === 'number' && /_p50_ms$/.test(k)) as Array<[string, number]>;
   if (p50.length > 0) {
     const names = p50.map(([k]) => k.replace(/_p50_ms$/, ''));
-    charts.push({
-      title: `${result.suite}: latency distribution`,
-      kind: 'bar',
-      xLabel: 'configuration',
-      yLabel: 'ms',
-      series: [
-        { name: 'p50', points: names.map((n) => [n, Number(f[`${n}_p50_ms`])]) },
-        { name: 'p99', points: names.filter((n) => typeof f[`${n}_p99_ms`] === 'number').map((n) => [n, Number(f[`${n}_p99_ms`])]) },
-      ],
-    });
+    charts.push(
+      spanScaled({
+        title: `${result.suite}: latency distribution`,
+        kind: 'bar',
+        xLabel: 'configuration',
+        yLabel: 'ms',
+        series: [
+          { name: 'p50', points: names.map((n) => [n, Number(f[`${n}_p50_ms`])]) },
+          { name: 'p99', points: names.filter((n) => typeof f[`${n}_p99_ms`] === 'number').map((n) => [n, Number(f[`${n}_p99_ms`])]) },
+        ],
+      }),
+    );
   }
   return charts.filter((c) => c.series.some((s) => s.points.length > 0));
 }

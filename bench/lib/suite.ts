@@ -34,7 +34,10 @@ export interface Chart {
    * are as far apart as p0 and p90; 100 drawn as 'max' one step past p99.9).
    */
   xScale?: 'linear' | 'log' | 'nines';
-  /** A line chart's y axis: 'linear' (the default, from 0) or 'log' (latencies whose tail is 100x their median). */
+  /**
+   * The y axis: 'linear' (the default, from 0) or 'log' (latencies whose tail is 100x their
+   * median; a bar chart's bars then rise from the axis's lowest power of ten).
+   */
   yScale?: 'linear' | 'log';
 }
 

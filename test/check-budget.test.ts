@@ -7,7 +7,7 @@ import { main as verifyMain } from '../src/cli/verify.js';
 import { CHECK_BUDGET_MAX, scaledBudget } from '../src/harness/check-budget.js';
 import { createCheckPool, runChecks } from '../src/harness/check-runner.js';
 import { checkTransactions } from '../src/harness/elle/index.js';
-import type { ElleOp } from '../src/harness/elle/types.js';
+import { writeSkew } from './helpers/elle-history.js';
 import { runScenario } from '../src/harness/scenario.js';
 import { runTxnScenario, txnRunOutcome } from '../src/harness/txn-scenario.js';
 import { ConfigError } from '../src/core/errors.js';
@@ -99,50 +99,6 @@ test('checkBudget is validated up front by runChecks and both scenarios, the err
   t.is(scaledBudget(50_000_000, 2), 100_000_000);
   t.is(scaledBudget(1_000_000, TINY), 1, 'at least one step');
 });
-
-/** Write skew (see test/elle-budget.test.ts): allowed at snapshot isolation, which takes the G-single search to show. */
-const writeSkew: ElleOp[] = [
-  {
-    index: 0,
-    process: 0,
-    type: 'invoke',
-    f: 'txn',
-    value: [
-      ['r', 'x', null],
-      ['append', 'y', 1],
-    ],
-  },
-  {
-    index: 1,
-    process: 1,
-    type: 'invoke',
-    f: 'txn',
-    value: [
-      ['r', 'y', null],
-      ['append', 'x', 1],
-    ],
-  },
-  {
-    index: 2,
-    process: 0,
-    type: 'ok',
-    f: 'txn',
-    value: [
-      ['r', 'x', []],
-      ['append', 'y', 1],
-    ],
-  },
-  {
-    index: 3,
-    process: 1,
-    type: 'ok',
-    f: 'txn',
-    value: [
-      ['r', 'y', []],
-      ['append', 'x', 1],
-    ],
-  },
-];
 
 test("a transactional run's outcome: undecided with nothing else wrong is unknown; anything else wrong fails it; decided ok passes", (t) => {
   const decided = checkTransactions(writeSkew, { model: 'list-append', consistency: 'snapshot-isolation' });

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { ValidationError } from '../src/core/errors.js';
 import { checkTransactions, checkTransactionsParallel } from '../src/harness/elle/index.js';
-import type { ElleOp } from '../src/harness/elle/types.js';
+import { writeSkew } from './helpers/elle-history.js';
 
 /**
  * A cycle search that runs out of its budget has not shown the history free of what it looks
@@ -11,48 +11,6 @@ import type { ElleOp } from '../src/harness/elle/types.js';
  * searches try both rw anchors and find no cycle (ok); with a budget of one edge they stop after
  * the first.
  */
-const writeSkew: ElleOp[] = [
-  {
-    index: 0,
-    process: 0,
-    type: 'invoke',
-    f: 'txn',
-    value: [
-      ['r', 'x', null],
-      ['append', 'y', 1],
-    ],
-  },
-  {
-    index: 1,
-    process: 1,
-    type: 'invoke',
-    f: 'txn',
-    value: [
-      ['r', 'y', null],
-      ['append', 'x', 1],
-    ],
-  },
-  {
-    index: 2,
-    process: 0,
-    type: 'ok',
-    f: 'txn',
-    value: [
-      ['r', 'x', []],
-      ['append', 'y', 1],
-    ],
-  },
-  {
-    index: 3,
-    process: 1,
-    type: 'ok',
-    f: 'txn',
-    value: [
-      ['r', 'y', []],
-      ['append', 'x', 1],
-    ],
-  },
-];
 
 test('write skew at snapshot isolation: ok with the default search budget, undecided (not ok, no anomaly) when the G-single search runs out', async (t) => {
   const full = checkTransactions(writeSkew, { model: 'list-append', consistency: 'snapshot-isolation' });

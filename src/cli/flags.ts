@@ -73,8 +73,9 @@ function inOtherForm(value: string | undefined): boolean {
 }
 
 /**
- * `n`, a number from 0 to 1 (or any not past 1e21), as fractionFlag and positiveDecimalFlag read it back: String() writes those under 1e-6 with
- * an exponent (1e-7), which the flag refuses, so a replay line printed with it would not run.
+ * `n` (from 0 to 1e21) as fractionFlag and positiveDecimalFlag read it back: String() writes
+ * numbers under 1e-6 with an exponent (1e-7), which the flags refuse, so a replay line printed
+ * with it would not run.
  */
 export function decimalText(n: number): string {
   const text = String(n);

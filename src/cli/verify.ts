@@ -254,11 +254,7 @@ async function verifyRun(
     return result('unknown', 'no operations: nothing to check');
   }
   if (run.kind === 'txn') {
-    const r = checkTransactions(run.history, {
-      model: run.model,
-      consistency,
-      ...(checkBudget === undefined ? {} : { searchBudget: scaledBudget(CYCLE_SEARCH_BUDGET, checkBudget) }),
-    });
+    const r = checkTransactions(run.history, { model: run.model, consistency, searchBudget: scaledBudget(CYCLE_SEARCH_BUDGET, checkBudget) });
     const txns = run.history.filter((e) => e.type === 'invoke').length;
     const label = `${run.label}: ${count(txns, 'transaction')}, ${run.model}`;
     if (r.ok) {
@@ -276,7 +272,7 @@ async function verifyRun(
     if (r.anomalies.length > ANOMALIES_SHOWN) io.out(`  ... and ${r.anomalies.length - ANOMALIES_SHOWN} more`);
     return result('fail', `${verdict}: ${label}`, { anomalies: r.anomalies });
   }
-  const r = await checkLinearizable(run.history, run.model, checkBudget === undefined ? {} : { stepsMax: scaledBudget(CHECK_STEPS_MAX, checkBudget) });
+  const r = await checkLinearizable(run.history, run.model, { stepsMax: scaledBudget(CHECK_STEPS_MAX, checkBudget) });
   const label = `${run.label}: ${count(run.history.length, 'operation')} on ${count(r.keys, 'key')}, ${run.model}`;
   if (r.verdict === 'linearizable') {
     io.out(`${label}: linearizable`);

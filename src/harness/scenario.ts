@@ -838,7 +838,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       return { ...op, outcome: 'unknown' as const, output: undefined };
     });
     const checkStarted = performance.now();
-    const check = checkHistory(history, 'register', o.checkBudget === undefined ? {} : { stepsMax: scaledBudget(CHECK_STEPS_MAX, o.checkBudget) });
+    const check = checkHistory(history, 'register', { stepsMax: scaledBudget(CHECK_STEPS_MAX, o.checkBudget) });
     const checkMs = performance.now() - checkStarted;
     const assertions = cluster.assertionFailures();
     const failures: string[] = [...malformed];

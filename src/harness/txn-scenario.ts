@@ -427,7 +427,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
     const check = checkTransactions(history as ElleOp[], {
       model: 'list-append',
       consistency: 'strict-serializable',
-      ...(o.checkBudget === undefined ? {} : { searchBudget: scaledBudget(CYCLE_SEARCH_BUDGET, o.checkBudget) }),
+      searchBudget: scaledBudget(CYCLE_SEARCH_BUDGET, o.checkBudget),
     });
     const count = (type: TxnHistoryOp['type']): number => history.filter((e) => e.type === type).length;
     // In sim: the replicated state itself, and (below) copies left behind. On threads and nats

@@ -42,3 +42,27 @@ export const STALE_READ: readonly ElleOp[] = [
   { index: 4, process: 2, type: 'invoke', f: 'txn', value: [['r', 'x', null]] },
   { index: 5, process: 2, type: 'ok', f: 'txn', value: [['r', 'x', [1]]] },
 ];
+
+/**
+ * Write skew: T1 reads x empty and appends y, T2 reads y empty and appends x, concurrently (two
+ * rw edges, G2). Allowed at snapshot isolation, which proscribes G-single and G-nonadjacent: to
+ * show the history free of those, their cycle searches try both rw anchors (test/elle-budget.test.ts
+ * and test/check-budget.test.ts give them one edge).
+ */
+export const writeSkew: ElleOp[] = new HistoryBuilder()
+  .invoke(0, [
+    ['r', 'x', []],
+    ['append', 'y', 1],
+  ])
+  .invoke(1, [
+    ['r', 'y', []],
+    ['append', 'x', 1],
+  ])
+  .complete(0, 'ok', [
+    ['r', 'x', []],
+    ['append', 'y', 1],
+  ])
+  .complete(1, 'ok', [
+    ['r', 'y', []],
+    ['append', 'x', 1],
+  ]).ops;

@@ -13,8 +13,8 @@ import { runTxnScenario, txnRunOutcome } from '../src/harness/txn-scenario.js';
 import { ConfigError } from '../src/core/errors.js';
 
 /**
- * `checkBudget` (`--check-budget X` of `meridian check` and `meridian verify`): the checkers'
- * search budgets, X times their defaults. What it is for: a seed the checker could not decide
+ * `checkBudget` (`--check-budget B` of `meridian check` and `meridian verify`): the checkers'
+ * search budgets, B times their defaults. What it is for: a seed the checker could not decide
  * is 'unknown', neither a pass nor a catch, and the exit status fails on it; this file makes
  * such seeds on purpose (a budget of a millionth: 50 search steps a key) and follows one from
  * the checker to the summary, the exit status and the replay line. Seeds 1 and 2 pass with the
@@ -67,7 +67,7 @@ test('check --check-budget: the header says it, an unknown seed exits 1 with its
   const r = await cli(checkMain, ['--seeds', '1', '--workers', '1', '--check-budget', '0.000001']);
   t.is(r.code, 1, r.stdout);
   t.regex(r.stdout, /^meridian check: seeds 1\.\.1, active replication, targeted faults, 0\.000001x the checker's search budget, 1 worker/);
-  t.regex(r.stdout, /\nseed 1 \(active\): unknown \(the checker ran out of budget; not a pass: --check-budget X gives it X times the search\)\n/);
+  t.regex(r.stdout, /\nseed 1 \(active\): unknown \(the checker ran out of budget; not a pass: --check-budget B gives it B times the search\)\n/);
   t.regex(r.stdout, /\n {2}replay: meridian check --seed 1 --mode active --check-budget 0\.000001 --trace\n/);
   t.regex(r.stdout, /\ncheck: 1 seeds?, 0 passed, 0 failed, 1 unknown/);
   // The replay of that line is undecided too, and exits 1.

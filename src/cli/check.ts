@@ -62,7 +62,7 @@ import {
 export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] [--mode active|passive|hybrid] [--unsafe VARIANT] [--nemesis targeted|swarm|builtin]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit 2pc|paxos-commit|3pc]
                  [--regions R] [--servers N] [--factor F] [--shards S] [--shape random] [--faults KIND,KIND,...] [--limits drawn|small|default]
-                 [--balancer STRATEGY|drawn] [--check-budget X] [--json FILE] [--max-failures K] [--time-limit SECONDS] [--transport sim|threads|nats [--nats URL[,URL]] [--processes N|dedicated]]
+                 [--balancer STRATEGY|drawn] [--check-budget B] [--json FILE] [--max-failures K] [--time-limit SECONDS] [--transport sim|threads|nats [--nats URL[,URL]] [--processes N|dedicated]]
   meridian check --time-limit SECONDS [--from S] [...]   (as many seeds as fit in the time, each flag as above)
           (--transport threads: each seed's cluster on real worker threads, in real time, one seed at a time by default;
            --transport nats: each seed's cluster in host processes of its own (--processes: how many, default one per core,
@@ -71,11 +71,11 @@ export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] 
            a seed fixes its faults and workload, not their timing, so a failure does not replay)
   meridian check --seed S [--trace] [--history FILE] [--timeline FILE.html] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--regions R] [--servers N] [--factor F] [--shards S]
-                 [--faults KIND,...] [--only-faults I,J,...] [--limits ...] [--balancer ...] [--check-budget X]
+                 [--faults KIND,...] [--only-faults I,J,...] [--limits ...] [--balancer ...] [--check-budget B]
   meridian check --workload txn --seeds N | --seed S [--history FILE] [--timeline FILE.html] [--commit 2pc|paxos-commit|3pc] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
                  [--nemesis builtin|targeted|swarm] [--faults KIND,...] [--clients N] [--keys N] [--fault-ms MS]
                  [--regions R] [--servers N] [--factor F] [--shards S] [--limits ...] [--balancer ...] [--shrink [--shrink-runs N]] [--only-faults I,J,...]
-                 [--check-budget X] [--transport ...] (with --seeds or --time-limit, as above)
+                 [--check-budget B] [--transport ...] (with --seeds or --time-limit, as above)
           (txn: its own schedule by default, builtin; --faults alone means --nemesis targeted; --shrink needs one of those;
            without --commit, 2pc and paxos-commit both run; 3pc only when named: it is not safe under these faults)
   LIMITS: memory bounds of the cluster; drawn (default): a quarter of seeds get small ones (1-15 request ids, finished
@@ -83,7 +83,7 @@ export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] 
   STRATEGY: how every region's balancer places requests (round-robin by default): one of
           ${BALANCER_CHOICES.filter((c) => c !== 'drawn').join(', ')};
           drawn: each seed draws a strategy and its options, weights, outlier ejection, zone-aware routing
-  X: the checker's search budget, X times its default (above 0, at most ${CHECK_BUDGET_MAX}; default 1): a seed whose history
+  B: the checker's search budget, B times its default (above 0, at most ${CHECK_BUDGET_MAX}; default 1): a seed whose history
           the default leaves undecided (unknown, not a pass) may be decided with more
   FILE: a path for --json and --history to write; - is refused (standard output carries the run's report), ./- is a file named -
   VARIANT: ${UNSAFE_VARIANTS.join(', ')}
@@ -461,7 +461,7 @@ function taskOf(args: CheckArgs, seed: number): ScenarioTask {
 
 function describeFailure(r: ScenarioReport): string {
   if (r.error !== undefined) return `threw ${r.error.split('\n')[0]}`;
-  if (r.outcome === 'unknown') return 'unknown (the checker ran out of budget; not a pass: --check-budget X gives it X times the search)';
+  if (r.outcome === 'unknown') return 'unknown (the checker ran out of budget; not a pass: --check-budget B gives it B times the search)';
   return r.failures.join('; ');
 }
 

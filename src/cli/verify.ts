@@ -31,7 +31,7 @@ type Format = (typeof FORMATS)[number];
 type Model = ModelName | TxnModel;
 const MODELS: readonly Model[] = [...MODEL_NAMES, ...TXN_MODELS];
 
-export const VERIFY_USAGE = `usage: meridian verify FILE [--model ${MODELS.join('|')}] [--consistency ${TXN_CONSISTENCIES.join('|')}] [--format ${FORMATS.join('|')}] [--timeline OUT.html] [--check-budget X]
+export const VERIFY_USAGE = `usage: meridian verify FILE [--model ${MODELS.join('|')}] [--consistency ${TXN_CONSISTENCIES.join('|')}] [--format ${FORMATS.join('|')}] [--timeline OUT.html] [--check-budget B]
   FILE           a history; - reads it from stdin
   --format F     json (default): a document written by meridian check --history, or a JSON array of
                  single-key operations (cluster.history()) or of transactions as Elle's events
@@ -44,7 +44,7 @@ export const VERIFY_USAGE = `usage: meridian verify FILE [--model ${MODELS.join(
   --timeline OUT an HTML timeline of every run to OUT (self-contained): a lane per client/process, a bar
                  per operation coloured by outcome, the witness or anomaly's transactions outlined, the
                  faults a check --history document recorded drawn on the time axis; - is refused
-  --check-budget X  the checkers' search budget, X times the default (above 0, at most ${CHECK_BUDGET_MAX}; default 1:
+  --check-budget B  the checkers' search budget, B times the default (above 0, at most ${CHECK_BUDGET_MAX}; default 1:
                  ${CHECK_STEPS_MAX.toLocaleString('en-US')} steps per key, ${CYCLE_SEARCH_BUDGET.toLocaleString('en-US')} edges per cycle search of transactions): a run left
                  undecided (unknown) may be decided with more
   exit status: 0 every run passed, 1 one failed or was not decided (unknown), 2 bad flags or input`;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main as checkMain } from '../src/cli/check.js';
 import { main as verifyMain } from '../src/cli/verify.js';
-import { CHECK_BUDGET_MAX, scaledBudget } from '../src/harness/check-budget.js';
+import { CHECK_BUDGET_MAX, searchBudgetFor, stepsMaxFor } from '../src/harness/check-budget.js';
 import { createCheckPool, runChecks } from '../src/harness/check-runner.js';
 import { checkTransactions } from '../src/harness/elle/index.js';
 import { writeSkew } from './helpers/elle-history.js';
@@ -95,9 +95,10 @@ test('checkBudget is validated up front by runChecks and both scenarios, the err
     await t.throwsAsync(runScenario({ seed: 1, mode: 'active', checkBudget: bad }), { instanceOf: ConfigError, message: /checkBudget/ }, String(bad));
     await t.throwsAsync(runTxnScenario({ seed: 1, commit: '2pc', checkBudget: bad }), { instanceOf: ConfigError, message: /checkBudget/ }, String(bad));
   }
-  t.is(scaledBudget(50_000_000, undefined), 50_000_000);
-  t.is(scaledBudget(50_000_000, 2), 100_000_000);
-  t.is(scaledBudget(1_000_000, TINY), 1, 'at least one step');
+  t.is(stepsMaxFor(undefined), 50_000_000);
+  t.is(stepsMaxFor(2), 100_000_000);
+  t.is(searchBudgetFor(undefined), 1_000_000);
+  t.is(searchBudgetFor(TINY), 1, 'at least one step');
 });
 
 test("a transactional run's outcome: undecided with nothing else wrong is unknown; anything else wrong fails it; decided ok passes", (t) => {

@@ -152,7 +152,14 @@ ${legendSvg}
 </svg></figure>`;
 }
 
-function axes(yScale: Scale, xLabel: string, extra = 0): { y: (v: number) => number; svg: string } {
+/** The chart's y axis over all its values: from 0, or by decades with `yScale: 'log'`. */
+function yScaleOf(chart: Chart): Scale {
+  const values = chart.series.flatMap((s) => s.points.map(([, v]) => v));
+  return chart.yScale === 'log' ? logScale(values, true) : linearScale(0, Math.max(1e-9, ...values) * 1.1);
+}
+
+/** The axes: `y` places a value, `bottom` is the x axis's y (where bars rise from). */
+function axes(yScale: Scale, xLabel: string, extra = 0): { y: (v: number) => number; bottom: number; svg: string } {
   const plotH = H - M.top - M.bottom;
   const y = (v: number): number => M.top + plotH - yScale.at(v) * plotH;
   const lines = yScale.ticks
@@ -162,7 +169,7 @@ function axes(yScale: Scale, xLabel: string, extra = 0): { y: (v: number) => num
     )
     .join('');
   const svg = `${lines}<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${M.top + plotH}" stroke="#111"/><line x1="${M.left}" x2="${W - M.right}" y1="${M.top + plotH}" y2="${M.top + plotH}" stroke="#111"/><text x="${(M.left + W - M.right) / 2}" y="${H - 20 + extra}" text-anchor="middle" font-size="11">${esc(xLabel)}</text>`;
-  return { y, svg };
+  return { y, bottom: M.top + plotH, svg };
 }
 
 /** The chart with `(log scale)` after its y label when its y axis is logarithmic. */
@@ -175,17 +182,15 @@ export function renderChart(chart: Chart): string {
   if (chart.kind === 'bar') {
     const names = chart.series.map((s) => s.name);
     const categories = [...new Set(chart.series.flatMap((s) => s.points.map(([x]) => String(x))))];
-    const values = chart.series.flatMap((s) => s.points.map(([, v]) => v));
     // A log axis's bars rise from its lowest decade (a value at or under it draws none).
-    const yScale = chart.yScale === 'log' ? logScale(values, true) : linearScale(0, Math.max(1e-9, ...values) * 1.1);
+    const yScale = yScaleOf(chart);
     const groupW = plotW / Math.max(1, categories.length);
     // Many or long labels would overlap: slant them.
     const slant = categories.length > 5 || categories.some((c) => c.length * 6 > groupW);
     const shown = (c: string): string => (slant && c.length > SLANT_CHARS_MAX ? `${c.slice(0, SLANT_CHARS_MAX - 1)}…` : c);
     // Room below the axis for the longest slanted label, then the axis's name, then the legend.
     const extra = slant ? Math.max(40, slantDrop(Math.max(...categories.map((c) => shown(c).length))) + 24) : 0;
-    const { y, svg } = axes(yScale, chart.xLabel, slant ? extra - 10 : 0);
-    const base = M.top + (H - M.top - M.bottom);
+    const { y, bottom, svg } = axes(yScale, chart.xLabel, slant ? extra - 10 : 0);
     const barW = Math.max(2, (groupW * 0.8) / Math.max(1, chart.series.length));
     let bars = '';
     categories.forEach((cat, ci) => {
@@ -193,7 +198,7 @@ export function renderChart(chart: Chart): string {
         const point = s.points.find(([x]) => String(x) === cat);
         if (point === undefined) return;
         const x = M.left + ci * groupW + groupW * 0.1 + si * barW;
-        bars += `<rect x="${x}" y="${y(point[1])}" width="${barW - 1}" height="${Math.max(0, base - y(point[1]))}" fill="${COLORS[si % COLORS.length]}"><title>${esc(`${s.name} ${cat}: ${fmt(point[1])}`)}</title></rect>`;
+        bars += `<rect x="${x}" y="${y(point[1])}" width="${barW - 1}" height="${Math.max(0, bottom - y(point[1]))}" fill="${COLORS[si % COLORS.length]}"><title>${esc(`${s.name} ${cat}: ${fmt(point[1])}`)}</title></rect>`;
       });
       const lx = M.left + ci * groupW + groupW / 2;
       const ly = H - M.bottom + 14;
@@ -204,10 +209,9 @@ export function renderChart(chart: Chart): string {
     return frame(logLabelled(chart), svg + bars, names, extra);
   }
   const xs = chart.series.flatMap((s) => s.points.map(([x]) => Number(x)));
-  const ys = chart.series.flatMap((s) => s.points.map(([, v]) => v));
   const xScale =
     chart.xScale === 'log' ? logScale(xs, false) : chart.xScale === 'nines' ? ninesScale(Math.max(...xs)) : linearScale(Math.min(...xs), Math.max(...xs));
-  const yScale = chart.yScale === 'log' ? logScale(ys, true) : linearScale(0, Math.max(1e-9, ...ys) * 1.1);
+  const yScale = yScaleOf(chart);
   const { y, svg } = axes(yScale, chart.xScale === 'log' ? `${chart.xLabel} (log scale)` : chart.xLabel);
   const x = (v: number): number => M.left + xScale.at(v) * plotW;
   const xTicks = xScale.ticks.map((t) => `<text x="${x(t)}" y="${H - M.bottom + 14}" text-anchor="middle" font-size="10">${xScale.label(t)}</text>`).join('');

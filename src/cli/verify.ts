@@ -16,7 +16,7 @@ import { TXN_CONSISTENCIES, TXN_MODELS, validateHistory as validateTxnHistory } 
 import type { Anomaly, ElleOp, TxnConsistency, TxnModel } from '../harness/elle/types.js';
 import { CYCLE_SEARCH_BUDGET } from '../harness/elle/classify.js';
 import { CHECK_STEPS_MAX, validateHistory, type Violation } from '../harness/linearizability.js';
-import { CHECK_BUDGET_MAX, scaledBudget } from '../harness/check-budget.js';
+import { CHECK_BUDGET_MAX, searchBudgetFor, stepsMaxFor } from '../harness/check-budget.js';
 import { MODEL_NAMES, type ModelName } from '../harness/models.js';
 import { checkLinearizable } from '../harness/parallel.js';
 import { parseJepsenEtcdLog, parseKvEdn } from '../harness/parse.js';
@@ -254,7 +254,7 @@ async function verifyRun(
     return result('unknown', 'no operations: nothing to check');
   }
   if (run.kind === 'txn') {
-    const r = checkTransactions(run.history, { model: run.model, consistency, searchBudget: scaledBudget(CYCLE_SEARCH_BUDGET, checkBudget) });
+    const r = checkTransactions(run.history, { model: run.model, consistency, searchBudget: searchBudgetFor(checkBudget) });
     const txns = run.history.filter((e) => e.type === 'invoke').length;
     const label = `${run.label}: ${count(txns, 'transaction')}, ${run.model}`;
     if (r.ok) {
@@ -272,7 +272,7 @@ async function verifyRun(
     if (r.anomalies.length > ANOMALIES_SHOWN) io.out(`  ... and ${r.anomalies.length - ANOMALIES_SHOWN} more`);
     return result('fail', `${verdict}: ${label}`, { anomalies: r.anomalies });
   }
-  const r = await checkLinearizable(run.history, run.model, { stepsMax: scaledBudget(CHECK_STEPS_MAX, checkBudget) });
+  const r = await checkLinearizable(run.history, run.model, { stepsMax: stepsMaxFor(checkBudget) });
   const label = `${run.label}: ${count(run.history.length, 'operation')} on ${count(r.keys, 'key')}, ${run.model}`;
   if (r.verdict === 'linearizable') {
     io.out(`${label}: linearizable`);

@@ -6,6 +6,8 @@
  * an undecided run looks like.
  */
 import { ConfigError } from '../core/errors.js';
+import { CYCLE_SEARCH_BUDGET } from './elle/classify.js';
+import { CHECK_STEPS_MAX } from './linearizability.js';
 
 /** The largest `checkBudget` taken: a thousand times the default. */
 export const CHECK_BUDGET_MAX = 1_000;
@@ -17,6 +19,16 @@ export function checkCheckBudget(budget: unknown): void {
 }
 
 /** `defaultSteps` scaled by `checkBudget` (absent: the default), at least 1. */
-export function scaledBudget(defaultSteps: number, checkBudget: number | undefined): number {
+function scaled(defaultSteps: number, checkBudget: number | undefined): number {
   return checkBudget === undefined ? defaultSteps : Math.max(1, Math.round(defaultSteps * checkBudget));
+}
+
+/** The linearizability checker's search steps a key (CheckOptions.stepsMax) for `checkBudget`. */
+export function stepsMaxFor(checkBudget: number | undefined): number {
+  return scaled(CHECK_STEPS_MAX, checkBudget);
+}
+
+/** The Elle checker's edges a cycle search (TxnCheckOptions.searchBudget) for `checkBudget`. */
+export function searchBudgetFor(checkBudget: number | undefined): number {
+  return scaled(CYCLE_SEARCH_BUDGET, checkBudget);
 }

@@ -28,8 +28,8 @@ import { compareBallots, formatBallot, type Ballot } from '../protocols/ballot.j
 import { MEMORY_LIMIT_MIN, type MemoryLimits } from '../core/limits.js';
 import { STRATEGY_NAMES, type StrategyName } from '../balance/types.js';
 import type { History } from '../core/history.js';
-import { CHECK_STEPS_MAX, checkHistory, type CheckResult } from './linearizability.js';
-import { checkCheckBudget, scaledBudget } from './check-budget.js';
+import { checkHistory, type CheckResult } from './linearizability.js';
+import { checkCheckBudget, stepsMaxFor } from './check-budget.js';
 import { FAULT_KINDS, Nemesis, planLine, resolvePlan, type NemesisOptions } from './nemesis.js';
 
 /**
@@ -838,7 +838,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       return { ...op, outcome: 'unknown' as const, output: undefined };
     });
     const checkStarted = performance.now();
-    const check = checkHistory(history, 'register', { stepsMax: scaledBudget(CHECK_STEPS_MAX, o.checkBudget) });
+    const check = checkHistory(history, 'register', { stepsMax: stepsMaxFor(o.checkBudget) });
     const checkMs = performance.now() - checkStarted;
     const assertions = cluster.assertionFailures();
     const failures: string[] = [...malformed];

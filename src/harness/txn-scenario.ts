@@ -7,8 +7,7 @@ import { Prng } from '../core/prng.js';
 import { allKeys, checkOptions, definedOnly } from '../core/validate.js';
 import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
 import { checkTransactions, describeAnomaly, type ElleOp, type TxnCheckResult } from './elle/index.js';
-import { CYCLE_SEARCH_BUDGET } from './elle/classify.js';
-import { scaledBudget } from './check-budget.js';
+import { searchBudgetFor } from './check-budget.js';
 import type { TxnHistoryOp } from '../core/history.js';
 import { TXN_COMMITS, type TxnCommit } from './txn-commits.js';
 import {
@@ -427,7 +426,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
     const check = checkTransactions(history as ElleOp[], {
       model: 'list-append',
       consistency: 'strict-serializable',
-      searchBudget: scaledBudget(CYCLE_SEARCH_BUDGET, o.checkBudget),
+      searchBudget: searchBudgetFor(o.checkBudget),
     });
     const count = (type: TxnHistoryOp['type']): number => history.filter((e) => e.type === type).length;
     // In sim: the replicated state itself, and (below) copies left behind. On threads and nats

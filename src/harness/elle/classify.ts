@@ -26,6 +26,8 @@ import { EDGE_KINDS, PROCESS, RT, RW, show, WR, WW, type CycleEdge, type LevelOr
 export const CYCLE_SEARCH_BUDGET = 1_000_000;
 
 interface Spec {
+  /** The anomaly it looks for (with the order's suffix when its path may use rt or process edges). */
+  type: string;
   anchor: number;
   path: number;
 }
@@ -37,13 +39,11 @@ const B_RT = kindBit(RT);
 const B_PROCESS = kindBit(PROCESS);
 
 const SPECS: readonly Spec[] = [
-  { anchor: WW, path: B_WW },
-  { anchor: WR, path: B_WW | B_WR },
-  { anchor: RW, path: B_WW | B_WR },
-  { anchor: RW, path: B_WW | B_WR | B_RW },
+  { type: 'G0', anchor: WW, path: B_WW },
+  { type: 'G1c', anchor: WR, path: B_WW | B_WR },
+  { type: 'G-single', anchor: RW, path: B_WW | B_WR },
+  { type: 'G2', anchor: RW, path: B_WW | B_WR | B_RW },
 ];
-/** What each of SPECS looks for. */
-const SPEC_TYPES = ['G0', 'G1c', 'G-single', 'G2'];
 
 export interface FoundCycle {
   type: string;
@@ -95,17 +95,17 @@ export function findCycles(
   // anchor, and found none: the history is not shown free of them (a checker's unknown).
   const unfinished = new Set<string>();
   const suffix = order === 'realtime' ? '-realtime' : order === 'process' ? '-process' : '';
+  const rounds: Array<readonly Spec[]> = [SPECS];
+  if (orderMask !== 0) rounds.push(SPECS.map((sp) => ({ type: `${sp.type}${suffix}`, anchor: sp.anchor, path: sp.path | orderMask })));
   for (const comp of top) {
     const types = new Set<string>();
-    const rounds: Array<readonly Spec[]> = [SPECS];
-    if (orderMask !== 0) rounds.push(SPECS.map((sp) => ({ anchor: sp.anchor, path: sp.path | orderMask })));
     const foundBySpec: boolean[] = [];
     rounds.forEach((specs, round) => {
       specs.forEach((spec, i) => {
         if (round > 0 && foundBySpec[i] === true) return;
         const { cycle, complete } = searchSpec(g, comp, spec, fullMask, s, budget);
         if (cycle === undefined) {
-          if (!complete) unfinished.add(`${SPEC_TYPES[i]!}${round > 0 ? suffix : ''}`);
+          if (!complete) unfinished.add(spec.type);
           return;
         }
         foundBySpec[i] = true;

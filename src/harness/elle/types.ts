@@ -116,7 +116,7 @@ export interface TxnCheckResult {
   anomalies: Anomaly[];
   /**
    * Set only when no anomaly was found but the cycle search for these types ran out of its
-   * budget (CYCLE_SEARCH_BUDGET) in some component: the history is neither shown valid nor
+   * budget (searchBudget, default CYCLE_SEARCH_BUDGET) in some component: the history is neither shown valid nor
    * invalid (`ok` false, `anomalies` empty): a checker's unknown, not a pass.
    */
   undecided?: string[];

@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import type { Piscina } from 'piscina';
 import {
   checkInt,
@@ -517,6 +518,16 @@ function failedReport(task: ScenarioTask, failure: string, elapsedMs: number): S
 const workerFile = fileURLToPath(new URL('../../workers/scenario.js', import.meta.url));
 
 /**
+ * V8's budget for inlining into one optimized function (bytes of bytecode; V8's default is 920),
+ * set for the whole process when a pool starts. A pool thread spends most of a short run's CPU
+ * getting its code optimized (docs/findings.md, session 51), and a smaller budget makes each
+ * optimization cheaper: `meridian check --seeds 100 --workers 2` ran about 15-30% more seeds a
+ * second with it, and at 400 seeds, as fast as without (2026-12-06, docs/findings.md). It changes
+ * what V8 compiles, never what the code does.
+ */
+const INLINE_BUDGET_FLAG = '--max-inlined-bytecode-size-cumulative=100';
+
+/**
  * Worker threads for runChecks that outlive a run: a pool worker spends about a CPU second
  * compiling and warming up before its seeds run at full speed, which a run on a pool of its own
  * pays every time. From createCheckPool. A thread that fails (its module does not load, or it
@@ -560,6 +571,7 @@ class ScenarioPool implements CheckPool {
     // Loaded here (require: createCheckPool returns at once, its threads starting): the pool's
     // workers import this module too, and need no pool of their own.
     const { Piscina } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
+    setFlagsFromString(INLINE_BUDGET_FLAG);
     // Its threads load the scenario module as they start; piscina unrefs them, and refs a
     // thread's port only while a task is on it, so an idle pool does not keep the process alive.
     this.#piscina = new Piscina({ filename, minThreads: workers, maxThreads: workers });

@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ThreadsRuntime } from '../src/runtime/transports/threads.js';
 import { Worker } from 'node:worker_threads';
 import { CLUSTER_WORKER_BUNDLE, CLUSTER_WORKER_LOADER, bundleCodeCache, freshBundle, startCluster } from '../src/cluster/cluster.js';
+import { createCheckPool } from '../src/harness/check-runner.js';
 import { WORKER_OLD_GENERATION_MB_MAX, WORKER_YOUNG_GENERATION_MB_MAX } from '../src/runtime/transports/threads.js';
 
 // `npm run build` (which `npm test` runs first) bundles the cluster's worker entry; a threads
@@ -25,9 +26,8 @@ test('the build left a bundle of the cluster worker entry, and the list of the f
   t.true(inputs.every((input) => /^[0-9a-f]{40}$/.test(input.sha1)));
 });
 
-test('the build made a code cache of the bundle that V8 accepts in a worker thread started as the runtime starts them', async (t) => {
-  const cache = bundleCodeCache(CLUSTER_WORKER_BUNDLE);
-  t.is(cache, `${fileURLToPath(CLUSTER_WORKER_BUNDLE)}.cache`);
+/** Whether V8 rejects the build's code cache in a worker thread started as the runtime starts them. */
+async function codeCacheRejected(): Promise<boolean> {
   // Compiled as the loader compiles it (its wrapper, its file name), with the runtime's heap limits.
   const worker = new Worker(
     [
@@ -40,14 +40,33 @@ test('the build made a code cache of the bundle that V8 accepts in a worker thre
     { eval: true, resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB_MAX, maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB_MAX } },
   );
   try {
-    const rejected = await new Promise((resolve, reject) => {
+    return await new Promise<boolean>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
     });
-    t.is(rejected, false, 'V8 rejected the code cache');
   } finally {
     await worker.terminate();
   }
+}
+
+test.serial('the build made a code cache of the bundle that V8 accepts in a worker thread started as the runtime starts them', async (t) => {
+  t.is(bundleCodeCache(CLUSTER_WORKER_BUNDLE), `${fileURLToPath(CLUSTER_WORKER_BUNDLE)}.cache`);
+  t.false(await codeCacheRejected(), 'V8 rejected the code cache');
+});
+
+// A check pool lowers V8's inlining budget for the process while it is open (src/harness/
+// check-runner.ts), and V8 keys a code cache by its flags: the last pool to close must put the
+// default back, or every threads cluster started after a check run in the same process (a bench
+// run's transport suite after its sim suite) would boot without the cache.
+test.serial("while check pools are open the build's code cache is not V8's to take; once the last closes, it is again", async (t) => {
+  const first = createCheckPool({ workers: 1 });
+  const second = createCheckPool({ workers: 1 });
+  t.true(await codeCacheRejected(), 'two pools open');
+  await first.close();
+  t.true(await codeCacheRejected(), 'one pool open');
+  await second.close();
+  await second.close();
+  t.false(await codeCacheRejected(), 'no pool open');
 });
 
 test('a code cache made from other bytes than the bundle and its loader is not handed to the workers', (t) => {

@@ -518,14 +518,30 @@ function failedReport(task: ScenarioTask, failure: string, elapsedMs: number): S
 const workerFile = fileURLToPath(new URL('../../workers/scenario.js', import.meta.url));
 
 /**
- * V8's budget for inlining into one optimized function (bytes of bytecode; V8's default is 920),
- * set for the whole process when a pool starts. A pool thread spends most of a short run's CPU
- * getting its code optimized (docs/findings.md, session 51), and a smaller budget makes each
- * optimization cheaper: `meridian check --seeds 100 --workers 2` ran about 15-30% more seeds a
- * second with it, and at 400 seeds, as fast as without (2026-12-06, docs/findings.md). It changes
- * what V8 compiles, never what the code does.
+ * V8's budget for inlining into one optimized function (bytes of bytecode), lowered for the
+ * whole process while a pool is open. A pool thread spends most of a short run's CPU getting its
+ * code optimized (docs/findings.md, session 51), and a smaller budget makes each optimization
+ * cheaper: `meridian check --seeds 100 --workers 2` ran about 12% more seeds a second with it
+ * (11.8-13.1 against 11.3-11.5), and at 400 seeds as fast as without (2026-12-06,
+ * docs/findings.md). It changes what V8 compiles, never what the code does. V8 keys a code cache
+ * by its flags: while the budget is lowered, a threads cluster started in this process compiles
+ * its workers without the build's code cache (slower to boot, the same cluster), so the last pool
+ * to close puts V8's default back. Left alone when node was started with the flag.
  */
-const INLINE_BUDGET_FLAG = '--max-inlined-bytecode-size-cumulative=100';
+const INLINE_BUDGET = '--max-inlined-bytecode-size-cumulative';
+const INLINE_BUDGET_LOWERED = 100;
+/** V8's default (V8 11 to 13: Node 20 to 24). */
+const INLINE_BUDGET_DEFAULT = 920;
+const inlineBudgetGiven = process.execArgv.some((a) => a.startsWith(INLINE_BUDGET));
+let poolsOpen = 0;
+
+function poolOpened(): void {
+  if (poolsOpen++ === 0 && !inlineBudgetGiven) setFlagsFromString(`${INLINE_BUDGET}=${INLINE_BUDGET_LOWERED}`);
+}
+
+function poolClosed(): void {
+  if (--poolsOpen === 0 && !inlineBudgetGiven) setFlagsFromString(`${INLINE_BUDGET}=${INLINE_BUDGET_DEFAULT}`);
+}
 
 /**
  * Worker threads for runChecks that outlive a run: a pool worker spends about a CPU second
@@ -571,7 +587,7 @@ class ScenarioPool implements CheckPool {
     // Loaded here (require: createCheckPool returns at once, its threads starting): the pool's
     // workers import this module too, and need no pool of their own.
     const { Piscina } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
-    setFlagsFromString(INLINE_BUDGET_FLAG);
+    poolOpened();
     // Its threads load the scenario module as they start; piscina unrefs them, and refs a
     // thread's port only while a task is on it, so an idle pool does not keep the process alive.
     this.#piscina = new Piscina({ filename, minThreads: workers, maxThreads: workers });
@@ -615,6 +631,7 @@ class ScenarioPool implements CheckPool {
       // stops (it keeps minThreads).
       this.#closed = this.#piscina.destroy();
       this.#closing.abort();
+      poolClosed();
     }
     return this.#closed;
   }

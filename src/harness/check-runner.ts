@@ -522,11 +522,12 @@ const workerFile = fileURLToPath(new URL('../../workers/scenario.js', import.met
  * whole process while a pool is open. A pool thread spends most of a short run's CPU getting its
  * code optimized (docs/findings.md, session 51), and a smaller budget makes each optimization
  * cheaper: `meridian check --seeds 100 --workers 2` ran about 12% more seeds a second with it
- * (11.8-13.1 against 11.3-11.5), and at 400 seeds as fast as without (2026-12-06,
- * docs/findings.md). It changes what V8 compiles, never what the code does. V8 keys a code cache
- * by its flags: while the budget is lowered, a threads cluster started in this process compiles
- * its workers without the build's code cache (slower to boot, the same cluster), so the last pool
- * to close puts V8's default back. Left alone when node was started with the flag.
+ * (11.8-13.1 against 11.3-11.5), and at 400 and 1000 seeds as fast as without (2026-12-06,
+ * docs/findings.md). It changes what V8 compiles, never what the code does; but other code of
+ * the process compiled meanwhile is optimized less (hot code that runs long loses: a loaded
+ * simulated cluster ran about a third slower), and V8 keys a code cache by its flags (a threads
+ * cluster started meanwhile boots its workers without the build's cache). So the last pool to
+ * close puts V8's default back. Left alone when node was started with the flag.
  */
 const INLINE_BUDGET = '--max-inlined-bytecode-size-cumulative';
 const INLINE_BUDGET_LOWERED = 100;

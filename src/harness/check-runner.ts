@@ -588,10 +588,12 @@ class ScenarioPool implements CheckPool {
     // Loaded here (require: createCheckPool returns at once, its threads starting): the pool's
     // workers import this module too, and need no pool of their own.
     const { Piscina } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
-    poolOpened();
     // Its threads load the scenario module as they start; piscina unrefs them, and refs a
     // thread's port only while a task is on it, so an idle pool does not keep the process alive.
     this.#piscina = new Piscina({ filename, minThreads: workers, maxThreads: workers });
+    // Once the pool exists (a constructor that threw leaves nothing to close), and long before
+    // its threads have code hot enough to optimize.
+    poolOpened();
     // A thread that fails with no task on it (its module throws as it loads: a broken build)
     // makes piscina emit 'error', which with no listener would end the process; and piscina
     // starts no thread again after one failed to load, so the runs waiting for a thread would

@@ -8,6 +8,10 @@
  * A `meridian check` worker starts cold: on the 2-core development machine the first seeds
  * cost several times the later ones, so a short check spends much of its time here.
  *
+ * A check pool lowers V8's inlining budget while it is open (src/harness/check-runner.ts); this
+ * thread is no pool's, so it compiles with V8's default. To see what a pool worker pays, give
+ * node the pool's flag: node --max-inlined-bytecode-size-cumulative=100 dist/bench/check-warmup.js
+ *
  * Run: node dist/bench/check-warmup.js [seeds, default 60] (--help: the usage)
  */
 import { performance } from 'node:perf_hooks';

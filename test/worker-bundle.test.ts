@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ThreadsRuntime } from '../src/runtime/transports/threads.js';
 import { Worker } from 'node:worker_threads';
 import { CLUSTER_WORKER_BUNDLE, CLUSTER_WORKER_LOADER, bundleCodeCache, freshBundle, startCluster } from '../src/cluster/cluster.js';
-import { createCheckPool } from '../src/harness/check-runner.js';
+import { createCheckPool, runChecks } from '../src/harness/check-runner.js';
 import { WORKER_OLD_GENERATION_MB_MAX, WORKER_YOUNG_GENERATION_MB_MAX } from '../src/runtime/transports/threads.js';
 
 // `npm run build` (which `npm test` runs first) bundles the cluster's worker entry; a threads
@@ -54,19 +54,30 @@ test.serial('the build made a code cache of the bundle that V8 accepts in a work
   t.false(await codeCacheRejected(), 'V8 rejected the code cache');
 });
 
-// A check pool lowers V8's inlining budget for the process while it is open (src/harness/
-// check-runner.ts), and V8 keys a code cache by its flags: the last pool to close must put the
-// default back, or every threads cluster started after a check run in the same process (a bench
-// run's transport suite after its sim suite) would boot without the cache.
-test.serial("while check pools are open the build's code cache is not V8's to take; once the last closes, it is again", async (t) => {
-  const first = createCheckPool({ workers: 1 });
-  const second = createCheckPool({ workers: 1 });
-  t.true(await codeCacheRejected(), 'two pools open');
-  await first.close();
-  t.true(await codeCacheRejected(), 'one pool open');
-  await second.close();
-  await second.close();
-  t.false(await codeCacheRejected(), 'no pool open');
+// A run of simulated seeds lowers V8's inlining budget for the process while it goes on
+// (src/harness/check-runner.ts), and V8 keys a code cache by its flags: the last run to end must
+// put the default back, or every threads cluster started after a check run in the same process
+// (a bench run's transport suite after its sim suite) would boot without the cache. A real-time
+// run (its seeds boot clusters of threads) leaves the budget alone.
+test.serial("while a simulated check run goes on the build's code cache is not V8's to take; once the run ends, it is again", async (t) => {
+  const pool = createCheckPool({ workers: 1 });
+  try {
+    t.false(await codeCacheRejected(), 'a pool open, no run on it');
+    const stop = new AbortController();
+    let firstReport!: () => void;
+    const reported = new Promise<void>((resolve) => (firstReport = resolve));
+    const run = runChecks({ seeds: 1_000, pool, signal: stop.signal, onReport: () => firstReport() });
+    await reported;
+    // The run goes on with its next seeds while the probe's thread starts.
+    const during = await codeCacheRejected();
+    stop.abort();
+    const summary = await run;
+    t.true(summary.interrupted, 'the run was still going when the probe ended');
+    t.true(during, 'during the run');
+    t.false(await codeCacheRejected(), 'after the run');
+  } finally {
+    await pool.close();
+  }
 });
 
 test('a code cache made from other bytes than the bundle and its loader is not handed to the workers', (t) => {

@@ -519,29 +519,30 @@ const workerFile = fileURLToPath(new URL('../../workers/scenario.js', import.met
 
 /**
  * V8's budget for inlining into one optimized function (bytes of bytecode), lowered for the
- * whole process while a pool is open. A pool thread spends most of a short run's CPU getting its
- * code optimized (docs/findings.md, session 51), and a smaller budget makes each optimization
- * cheaper: `meridian check --seeds 100 --workers 2` ran about 12% more seeds a second with it
- * (11.8-13.1 against 11.3-11.5), and at 400 and 1000 seeds as fast as without (2026-12-06,
- * docs/findings.md). It changes what V8 compiles, never what the code does; but other code of
- * the process compiled meanwhile is optimized less (hot code that runs long loses: a loaded
- * simulated cluster ran about a third slower), and V8 keys a code cache by its flags (a threads
- * cluster started meanwhile boots its workers without the build's cache). So the last pool to
- * close puts V8's default back. Left alone when node was started with the flag.
+ * whole process while a run of simulated seeds goes on. A pool thread spends most of a short
+ * run's CPU getting its code optimized (docs/findings.md, session 51), and a smaller budget makes
+ * each optimization cheaper: `meridian check --seeds 100 --workers 2` ran about 12% more seeds a
+ * second with it (11.8-13.1 against 11.3-11.5), and at 400 and 1000 seeds as fast as without
+ * (2026-12-06, docs/findings.md). It changes what V8 compiles, never what the code does; but
+ * other code of the process compiled meanwhile is optimized less (hot code that runs long loses:
+ * a loaded simulated cluster ran about a third slower), and V8 keys a code cache by its flags (a
+ * threads cluster started meanwhile boots its workers without the build's cache). So a real-time
+ * run (its seeds boot clusters of threads, and its time is the clock's) leaves it alone, and the
+ * last simulated run to end puts V8's default back. Left alone when node was started with the flag.
  */
 const INLINE_BUDGET = '--max-inlined-bytecode-size-cumulative';
 const INLINE_BUDGET_LOWERED = 100;
 /** V8's default (V8 11 to 13: Node 20 to 24). */
 const INLINE_BUDGET_DEFAULT = 920;
 const inlineBudgetGiven = process.execArgv.some((a) => a.startsWith(INLINE_BUDGET));
-let poolsOpen = 0;
+let simulatedRuns = 0;
 
-function poolOpened(): void {
-  if (poolsOpen++ === 0 && !inlineBudgetGiven) setFlagsFromString(`${INLINE_BUDGET}=${INLINE_BUDGET_LOWERED}`);
+function simulatedRunBegins(): void {
+  if (simulatedRuns++ === 0 && !inlineBudgetGiven) setFlagsFromString(`${INLINE_BUDGET}=${INLINE_BUDGET_LOWERED}`);
 }
 
-function poolClosed(): void {
-  if (--poolsOpen === 0 && !inlineBudgetGiven) setFlagsFromString(`${INLINE_BUDGET}=${INLINE_BUDGET_DEFAULT}`);
+function simulatedRunEnds(): void {
+  if (--simulatedRuns === 0 && !inlineBudgetGiven) setFlagsFromString(`${INLINE_BUDGET}=${INLINE_BUDGET_DEFAULT}`);
 }
 
 /**
@@ -591,9 +592,6 @@ class ScenarioPool implements CheckPool {
     // Its threads load the scenario module as they start; piscina unrefs them, and refs a
     // thread's port only while a task is on it, so an idle pool does not keep the process alive.
     this.#piscina = new Piscina({ filename, minThreads: workers, maxThreads: workers });
-    // Once the pool exists (a constructor that threw leaves nothing to close), and long before
-    // its threads have code hot enough to optimize.
-    poolOpened();
     // A thread that fails with no task on it (its module throws as it loads: a broken build)
     // makes piscina emit 'error', which with no listener would end the process; and piscina
     // starts no thread again after one failed to load, so the runs waiting for a thread would
@@ -634,7 +632,6 @@ class ScenarioPool implements CheckPool {
       // stops (it keeps minThreads).
       this.#closed = this.#piscina.destroy();
       this.#closing.abort();
-      poolClosed();
     }
     return this.#closed;
   }
@@ -888,6 +885,8 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       if (timePassed) deadline.abort();
     }
   };
+  const simulated = !realTime(options.transport);
+  if (simulated) simulatedRunBegins();
   try {
     await Promise.all(Array.from({ length: Math.min(o.seeds, o.workers * TASKS_IN_FLIGHT_PER_WORKER) }, lane));
     // A thread failed (its module did not load, or it died under a seed): nothing more runs on the pool.
@@ -903,6 +902,7 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       throw new StoppedError(`runChecks: its CheckPool was closed during the run (${reports.length} of ${o.seeds} seeds had finished)`);
   } finally {
     clearTimeout(timeUp);
+    if (simulated) simulatedRunEnds();
     endTurn();
     if (o.pool === undefined) await pool.close();
   }

@@ -8,9 +8,9 @@
  * A `meridian check` worker starts cold: on the 2-core development machine the first seeds
  * cost several times the later ones, so a short check spends much of its time here.
  *
- * A check pool lowers V8's inlining budget while it is open (src/harness/check-runner.ts); this
- * thread is no pool's, so it compiles with V8's default. To see what a pool worker pays, give
- * node the pool's flag: node --max-inlined-bytecode-size-cumulative=100 dist/bench/check-warmup.js
+ * A check run lowers V8's inlining budget while it goes on (src/harness/check-runner.ts); these
+ * seeds are no run's, so they compile with V8's default. To see what a pool worker pays, give
+ * node the run's flag: node --max-inlined-bytecode-size-cumulative=100 dist/bench/check-warmup.js
  *
  * Run: node dist/bench/check-warmup.js [seeds, default 60] (--help: the usage)
  */

@@ -5,7 +5,6 @@
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
 import type { Piscina } from 'piscina';
 import {
   checkInt,
@@ -21,6 +20,7 @@ import { ConfigError, StoppedError } from '../core/errors.js';
 import { allKeys, checkOptions } from '../core/validate.js';
 import type { Violation } from './linearizability.js';
 import { checkCheckBudget } from './check-budget.js';
+import { withInliningLowered } from './inline-budget.js';
 import { ALL_FAULT_KINDS, SIM_ONLY_FAULT_KINDS, type FaultKind, type NemesisOptions } from './nemesis.js';
 import {
   checkOnlyFaults,
@@ -518,34 +518,6 @@ function failedReport(task: ScenarioTask, failure: string, elapsedMs: number): S
 const workerFile = fileURLToPath(new URL('../../workers/scenario.js', import.meta.url));
 
 /**
- * V8's budget for inlining into one optimized function (bytes of bytecode), lowered for the
- * whole process while a run of simulated seeds goes on. A pool thread spends most of a short
- * run's CPU getting its code optimized (docs/findings.md, session 51), and a smaller budget makes
- * each optimization cheaper: `meridian check --seeds 100 --workers 2` ran about 12% more seeds a
- * second with it (11.8-13.1 against 11.3-11.5), and at 400 and 1000 seeds as fast as without
- * (2026-12-06, docs/findings.md). It changes what V8 compiles, never what the code does; but
- * other code of the process compiled meanwhile is optimized less (hot code that runs long loses:
- * a loaded simulated cluster ran about a third slower), and V8 keys a code cache by its flags (a
- * threads cluster started meanwhile boots its workers without the build's cache). So a real-time
- * run (its seeds boot clusters of threads, and its time is the clock's) leaves it alone, and the
- * last simulated run to end puts V8's default back. Left alone when node was started with the flag.
- */
-const INLINE_BUDGET = '--max-inlined-bytecode-size-cumulative';
-const INLINE_BUDGET_LOWERED = 100;
-/** V8's default (V8 11 to 13: Node 20 to 24). */
-const INLINE_BUDGET_DEFAULT = 920;
-const inlineBudgetGiven = process.execArgv.some((a) => a.startsWith(INLINE_BUDGET));
-let simulatedRuns = 0;
-
-function simulatedRunBegins(): void {
-  if (simulatedRuns++ === 0 && !inlineBudgetGiven) setFlagsFromString(`${INLINE_BUDGET}=${INLINE_BUDGET_LOWERED}`);
-}
-
-function simulatedRunEnds(): void {
-  if (--simulatedRuns === 0 && !inlineBudgetGiven) setFlagsFromString(`${INLINE_BUDGET}=${INLINE_BUDGET_DEFAULT}`);
-}
-
-/**
  * Worker threads for runChecks that outlive a run: a pool worker spends about a CPU second
  * compiling and warming up before its seeds run at full speed, which a run on a pool of its own
  * pays every time. From createCheckPool. A thread that fails (its module does not load, or it
@@ -885,10 +857,10 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       if (timePassed) deadline.abort();
     }
   };
-  const simulated = !realTime(options.transport);
-  if (simulated) simulatedRunBegins();
+  const lanes = (): Promise<unknown> => Promise.all(Array.from({ length: Math.min(o.seeds, o.workers * TASKS_IN_FLIGHT_PER_WORKER) }, lane));
   try {
-    await Promise.all(Array.from({ length: Math.min(o.seeds, o.workers * TASKS_IN_FLIGHT_PER_WORKER) }, lane));
+    // A real-time run's seeds boot clusters of threads, and its time is the clock's.
+    await (realTime(options.transport) ? lanes() : withInliningLowered(lanes));
     // A thread failed (its module did not load, or it died under a seed): nothing more runs on the pool.
     const failure = pool.failure;
     if (failure !== undefined) {
@@ -902,7 +874,6 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       throw new StoppedError(`runChecks: its CheckPool was closed during the run (${reports.length} of ${o.seeds} seeds had finished)`);
   } finally {
     clearTimeout(timeUp);
-    if (simulated) simulatedRunEnds();
     endTurn();
     if (o.pool === undefined) await pool.close();
   }

@@ -16,6 +16,7 @@ import { ConfigError } from '../core/errors.js';
 import { allKeys, checkOptions } from '../core/validate.js';
 import type { ScenarioTask } from './check-runner.js';
 import { checkScenarioTask, realTime, refuseNulls, runOneSeed, scheduleOf, shapeOf, type ScenarioReport } from './check-runner.js';
+import { withInliningLowered } from './inline-budget.js';
 import { SCENARIO_DEFAULTS, SCENARIO_SHAPE_DEFAULTS } from './scenario.js';
 
 /** Trial runs a shrink may use, by default. */
@@ -47,7 +48,12 @@ export interface ShrinkOptions {
 const SHRINK_OPTION_FIELDS = allKeys<ShrinkOptions>()(['maxRuns', 'onProgress', 'signal']);
 
 /** Shrink a failing seed's run (`meridian check --shrink`): the task is checked first, as runChecks checks its options. */
-export async function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}): Promise<ShrinkResult> {
+export function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}): Promise<ShrinkResult> {
+  // Replays one after another in this thread: mostly V8 optimizing their code (inline-budget.ts).
+  return withInliningLowered(() => shrink(task, options));
+}
+
+async function shrink(task: ScenarioTask, options: ShrinkOptions): Promise<ShrinkResult> {
   checkScenarioTask(task);
   if (realTime(task.transport))
     throw new ConfigError('transport', "'sim' or absent (a shrink replays the seed again and again; a real-time run does not replay)", task.transport);

@@ -8,7 +8,7 @@
  * A `meridian check` worker starts cold: on the 2-core development machine the first seeds
  * cost several times the later ones, so a short check spends much of its time here.
  *
- * A check run lowers V8's inlining budget while it goes on (src/harness/check-runner.ts); these
+ * A check run lowers V8's inlining budget while it goes on (src/harness/inline-budget.ts); these
  * seeds are no run's, so they compile with V8's default. To see what a pool worker pays, give
  * node the run's flag: node --max-inlined-bytecode-size-cumulative=100 dist/bench/check-warmup.js
  *

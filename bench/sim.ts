@@ -25,7 +25,7 @@
  * `check_seeds_per_s_cpu_bound_steady` the same from seeds run after a warm-up
  * (`check_cpu_ms_per_seed_steady`: what a long run pays a seed, all threads counted); those
  * in-thread seeds compile with V8's default inlining budget, which a check run lowers while it
- * goes on (src/harness/check-runner.ts), so a pool worker's first seeds cost it less. The same-run
+ * goes on (src/harness/inline-budget.ts), so a pool worker's first seeds cost it less. The same-run
  * baseline is the bare event heap stepping empty events and a msgpackr encode + decode of a
  * heartbeat envelope: what one simulated message costs at the least.
  */

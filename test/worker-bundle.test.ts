@@ -55,7 +55,7 @@ test.serial('the build made a code cache of the bundle that V8 accepts in a work
 });
 
 // A run of simulated seeds lowers V8's inlining budget for the process while it goes on
-// (src/harness/check-runner.ts), and V8 keys a code cache by its flags: the last run to end must
+// (src/harness/inline-budget.ts), and V8 keys a code cache by its flags: the last run to end must
 // put the default back, or every threads cluster started after a check run in the same process
 // (a bench run's transport suite after its sim suite) would boot without the cache. A real-time
 // run (its seeds boot clusters of threads) leaves the budget alone.

@@ -44,7 +44,8 @@ export const VERIFY_USAGE = `usage: meridian verify FILE [--model ${MODELS.join(
   --timeline OUT an HTML timeline of every run to OUT (self-contained): a lane per client/process, a bar
                  per operation coloured by outcome, the witness or anomaly's transactions outlined, the
                  faults a check --history document recorded drawn on the time axis; - is refused
-  --check-budget B  the checkers' search budget, B times the default (above 0, at most ${CHECK_BUDGET_MAX}; default 1:
+  --check-budget B
+                 the checkers' search budget, B times the default (above 0, at most ${CHECK_BUDGET_MAX}; default 1:
                  ${CHECK_STEPS_MAX.toLocaleString('en-US')} steps per key, ${CYCLE_SEARCH_BUDGET.toLocaleString('en-US')} edges per cycle search of transactions): a run left
                  undecided (unknown) may be decided with more
   exit status: 0 every run passed, 1 one failed or was not decided (unknown), 2 bad flags or input`;

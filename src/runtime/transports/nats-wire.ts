@@ -21,7 +21,6 @@ import type { ControlAnswer, NatsControlApi, NatsControlMethod, NatsControlReque
  *   .ev                 host events (NatsHostEvent); .st host counters (NatsHostStats)
  *   .beat               the launcher is alive (remote hosts exit when it goes silent)
  */
-export const CLUSTER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Bytes host A may have in flight towards host B before it waits for B's credit. */
 export const CREDIT_WINDOW_BYTES = 4 * 1024 * 1024;

@@ -3,6 +3,8 @@ import { ConfigError, ValidationError, startCluster, eventually, type Cluster, t
 import { defaultCrashMax, drawSwarm, FAULT_KINDS, Nemesis, type FaultKind, type NemesisTarget, type ShardView } from '../src/harness/nemesis.js';
 import { mergeNetwork } from '../src/net/model.js';
 import { runScenario } from '../src/harness/scenario.js';
+import { checkHistory } from '../src/harness/linearizability.js';
+import { SIM_WRITEBACK_MS_DEFAULT } from '../src/runtime/durable-memory.js';
 
 /**
  * Fault schedules: every kind really changes the cluster (crashes show in members(),
@@ -838,6 +840,41 @@ test('blackout (sim, fsync): the cluster comes back whole: every server up, ackn
     t.is(await cluster.client({ region: 'r3' }).get('k0'), 'after');
   } finally {
     await cluster.stop();
+  }
+});
+
+test('blackout (sim, no fsync): the writes acknowledged within the write-back window are lost, older ones kept, and the history checker fails the run; with fsync none is lost', async (t) => {
+  const seed = 44;
+  const late = ['late0', 'late1', 'late2', 'late3'];
+  for (const fsync of [false, true]) {
+    t.log(`seed ${seed}, fsync ${fsync}`);
+    const cluster = await startCluster({ ...simConfig(seed), fsync });
+    try {
+      const client = cluster.client({ region: 'r2' });
+      for (let i = 0; i < 8; i++) await client.put(`k${i}`, i);
+      // Past the store's write-back window (simulated time): these are on the device.
+      await cluster.sleep(SIM_WRITEBACK_MS_DEFAULT + 100);
+      // Acknowledged, and without fsync still in the OS's cache when the power goes.
+      for (let i = 0; i < late.length; i++) await client.put(`k${i}`, late[i]);
+      const nemesis = new Nemesis(cluster, { faults: ['blackout'], seed, intervalMs: 50, faultMs: 50 });
+      await nemesis.step();
+      t.regex(nemesis.lines().join('\n'), /start blackout every server down \d+ ms \(6, power losses\)/);
+      await eventually(cluster, () => cluster.members().every((m) => m.state === 'up'), { timeoutMs: 5_000 });
+      const got: unknown[] = [];
+      for (let i = 0; i < 8; i++) got.push(await eventually(cluster, () => client.get(`k${i}`), { timeoutMs: 5_000 }));
+      const check = checkHistory(cluster.history(), 'register');
+      if (fsync) {
+        t.deepEqual(got, [...late, 4, 5, 6, 7]);
+        t.is(check.verdict, 'linearizable');
+      } else {
+        t.deepEqual(got, [0, 1, 2, 3, 4, 5, 6, 7], 'the late puts lost, the ones before the window kept');
+        t.is(check.verdict, 'not-linearizable');
+        t.true(check.violations.length > 0);
+        for (const v of check.violations) t.true(['k0', 'k1', 'k2', 'k3'].includes(v.key), `violation on ${v.key}`);
+      }
+    } finally {
+      await cluster.stop();
+    }
   }
 });
 

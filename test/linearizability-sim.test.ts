@@ -13,6 +13,7 @@ import { livenessWaves, LIVENESS_WAVE_CLIENTS, LIVENESS_WAVE_PUTS_PER_KEY, runBa
 import { shrinkSeed } from '../src/harness/shrink.js';
 import { runTxnScenario } from '../src/harness/txn-scenario.js';
 import { ConfigError } from '../src/core/errors.js';
+import { eventually } from '../src/index.js';
 import { seedRange } from './helpers/seeds.js';
 import { seedWindow } from './helpers/seed-window.js';
 import { withMutant } from './helpers/core-mutant.js';
@@ -415,4 +416,35 @@ test('sim: a cas answered with something other than true or false fails the seed
     const malformed = (r.history ?? []).filter((op) => op.kind === 'cas' && op.outcome === 'ok' && typeof op.output !== 'boolean');
     t.true(malformed.length > 0, 'the history kept keeps what the cluster answered');
   });
+});
+
+test('sim: an assertion that fails inside an actor fails the seed, naming the actor, the time and the message; the run passes without it', async (t) => {
+  const seed = 1;
+  t.log(`seed ${seed} (active, 1,000 ms of faults)`);
+  let leader = '';
+  const r = await runScenario({
+    seed,
+    mode: 'active',
+    faultMs: 1_000,
+    // A 2PC commit for a transaction shard 0's participant has just aborted: its assertion
+    // fails (the actor is restarted, and nothing a client sees need change).
+    during: async (cluster) => {
+      leader = await eventually(cluster, () => cluster.leaderOf(0) ?? false);
+      const host = cluster.internals.runtime.host;
+      host.route('tester', leader, { type: 'tx', s: 0, m: { type: 'abort', txn: 'tx-1' } });
+      host.route('tester', leader, { type: 'tx', s: 0, m: { type: 'commit', txn: 'tx-1' } });
+    },
+  });
+  t.is(r.outcome, 'fail');
+  t.false(r.ok);
+  t.deepEqual(
+    r.failures.filter((f) => f.startsWith('assertion failed in ')),
+    r.failures,
+    'the assertion is what failed the seed',
+  );
+  t.true(
+    r.failures.some((f) => new RegExp(`^assertion failed in ${leader} at \\d+ ms: 2pc: commit for tx-1, which this participant aborted$`).test(f)),
+    r.failures.join('; '),
+  );
+  t.is((await runScenario({ seed, mode: 'active', faultMs: 1_000 })).outcome, 'pass');
 });

@@ -126,7 +126,16 @@ test('registry: counters, gauges and histograms with labels', (t) => {
   t.throws(() => r.gauge({ name: '1bad', help: '' }), { message: /metric name/ });
   t.throws(() => r.gauge({ name: 'ok', help: '', labelNames: ['__x'] }), { message: /label names/ });
   t.throws(() => r.histogram({ name: 'h', help: '', labelNames: ['le'] }), { message: /le/ });
-  t.throws(() => r.histogram({ name: 'h2', help: '', buckets: [1, 1] }), { message: /ascending/ });
+  t.throws(() => r.histogram({ name: 'h2', help: '', buckets: [1, 1] }), { message: 'buckets[1]: above buckets[0] (1): bounds in ascending order, got 1' });
+  // The wrong bound named as given (JSON would have written NaN and Infinity as null).
+  t.throws(() => r.histogram({ name: 'h2', help: '', buckets: [0.1, Number.POSITIVE_INFINITY] }), {
+    instanceOf: ValidationError,
+    message: 'buckets[1]: a finite number (bounds in ascending order), got Infinity',
+  });
+  t.throws(() => r.histogram({ name: 'h2', help: '', buckets: [Number.NaN] }), { message: 'buckets[0]: a finite number (bounds in ascending order), got NaN' });
+  t.throws(() => r.histogram({ name: 'h2', help: '', buckets: ['1' as unknown as number] }), {
+    message: 'buckets[0]: a finite number (bounds in ascending order), got "1"',
+  });
   t.throws(() => r.histogram({ name: 'h3_sum', help: '' }), { message: /_sum/ });
   t.throws(() => g.set(undefined, Number.NaN), { instanceOf: ValidationError });
 });

@@ -122,6 +122,28 @@ test('new Client() says a client comes from cluster.client() (it failed reading 
   }
 });
 
+test('cluster.sleep rejects a bad duration, and setClockSkew throws on a bad offset, each named as given (NaN was reported as "got null", and sleep threw)', async (t) => {
+  const cluster = await startCluster({ regions: [{ name: 'r', servers: 1 }], transport: 'sim', seed: 1 });
+  try {
+    for (const [ms, got] of [
+      [Number.NaN, 'NaN'],
+      [-1, '-1'],
+      [Number.POSITIVE_INFINITY, 'Infinity'],
+      ['5', '"5"'],
+    ] as const) {
+      await t.throwsAsync(cluster.sleep(ms as number), { instanceOf: ValidationError, message: `ms: a number of milliseconds >= 0, got ${got}` });
+    }
+    await cluster.sleep(0);
+    t.throws(() => cluster.setClockSkew('r/0', Number.NaN), {
+      instanceOf: ValidationError,
+      message: 'ms: a finite offset in ms, at most one day either way, got NaN',
+    });
+    t.throws(() => cluster.setClockSkew('r/0', 86_400_001), { instanceOf: ValidationError, message: /got 86400001$/ });
+  } finally {
+    await cluster.stop();
+  }
+});
+
 test('checkHistory and checkLinearizable take shrink and unseenFirst as booleans only, and workers null is refused (all were read as the default)', async (t) => {
   for (const flag of ['shrink', 'unseenFirst']) {
     for (const bad of ['false', 0, null]) {

@@ -629,7 +629,7 @@ export class Cluster extends EventEmitter {
     this.assertRunning();
     this.checkServer(id);
     if (typeof ms !== 'number' || !Number.isFinite(ms) || Math.abs(ms) > 86_400_000)
-      throw new ValidationError('ms', `a finite offset in ms, at most one day either way, got ${JSON.stringify(ms)}`);
+      throw new ValidationError('ms', `a finite offset in ms, at most one day either way, got ${describe(ms)}`);
     this.runtime.setClockSkew(id, ms);
   }
 
@@ -801,7 +801,9 @@ export class Cluster extends EventEmitter {
    * with a StoppedError.
    */
   sleep(ms: number): Promise<void> {
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new ValidationError('ms', `a number of milliseconds >= 0, got ${JSON.stringify(ms)}`);
+    // Rejects, as a stopped cluster's sleep and a client call's bad input do: it never throws.
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
+      return Promise.reject(new ValidationError('ms', `a number of milliseconds >= 0, got ${describe(ms)}`));
     if (this.stopped) return Promise.reject(new StoppedError('the cluster is stopped'));
     return this.runtime.sleep(ms);
   }

@@ -206,9 +206,11 @@ export class Histogram extends Metric<HistogramState> {
       throw new ValidationError('buckets', `an array of 1 to ${HISTOGRAM_BUCKETS_MAX} bounds`);
     }
     bounds.forEach((b, i) => {
-      if (typeof b !== 'number' || !Number.isFinite(b) || (i > 0 && !(b > bounds[i - 1]!))) {
-        throw new ValidationError('buckets', `finite numbers in ascending order, got ${JSON.stringify(bounds)}`);
-      }
+      // The bound that is wrong, named: JSON.stringify(bounds) wrote NaN and Infinity as null.
+      if (typeof b !== 'number' || !Number.isFinite(b))
+        throw new ValidationError(`buckets[${i}]`, `a finite number (bounds in ascending order), got ${describe(b)}`);
+      if (i > 0 && !(b > bounds[i - 1]!))
+        throw new ValidationError(`buckets[${i}]`, `above buckets[${i - 1}] (${bounds[i - 1]}): bounds in ascending order, got ${b}`);
     });
     this.bounds = [...bounds];
     this.hdrOptions = options.histogram;

@@ -122,7 +122,7 @@ test('new Client() says a client comes from cluster.client() (it failed reading 
   }
 });
 
-test('cluster.sleep rejects a bad duration, and setClockSkew throws on a bad offset, each named as given (NaN was reported as "got null", and sleep threw)', async (t) => {
+test('cluster.sleep rejects a bad duration, and setClockSkew, leaderOf and slowTimers throw on a bad number, each named as given (NaN was reported as "got null", and sleep threw)', async (t) => {
   const cluster = await startCluster({ regions: [{ name: 'r', servers: 1 }], transport: 'sim', seed: 1 });
   try {
     for (const [ms, got] of [
@@ -139,6 +139,11 @@ test('cluster.sleep rejects a bad duration, and setClockSkew throws on a bad off
       message: 'ms: a finite offset in ms, at most one day either way, got NaN',
     });
     t.throws(() => cluster.setClockSkew('r/0', 86_400_001), { instanceOf: ValidationError, message: /got 86400001$/ });
+    t.throws(() => cluster.leaderOf(Number.NaN), { instanceOf: ValidationError, message: 'shard: an integer from 0 to 15, got NaN' });
+    t.throws(() => cluster.slowTimers('r/0', Number.POSITIVE_INFINITY), {
+      instanceOf: ValidationError,
+      message: /^factor: a number from 1 to \d+, got Infinity$/,
+    });
   } finally {
     await cluster.stop();
   }

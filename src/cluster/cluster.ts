@@ -463,7 +463,7 @@ export class Cluster extends EventEmitter {
     if (typeof id !== 'string' || !this.coordinators.has(id))
       throw new ValidationError('id', `a coordinator such as 'coordinator/${this.config.regions[0]!.name}', got ${JSON.stringify(id)}`);
     if (typeof shard !== 'number' || !Number.isInteger(shard) || shard < 0 || shard >= this.config.shards)
-      throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${JSON.stringify(shard)}`);
+      throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${describe(shard)}`);
     if (hook !== undefined && typeof hook !== 'function')
       throw new ValidationError('hook', `a function of the transaction id, or undefined, got ${typeof hook}`);
     const sim = this.simOnly('atNextCommit', 'a step is cut only in the simulator');
@@ -645,7 +645,7 @@ export class Cluster extends EventEmitter {
     this.checkCrashable(id);
     const sim = this.simOnly('slowTimers', 'timers run on each thread or process clock');
     if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1 || factor > SLOW_TIMERS_MAX)
-      throw new ValidationError('factor', `a number from 1 to ${SLOW_TIMERS_MAX}, got ${JSON.stringify(factor)}`);
+      throw new ValidationError('factor', `a number from 1 to ${SLOW_TIMERS_MAX}, got ${describe(factor)}`);
     sim.world.host.setTimerScale(id, factor);
   }
 
@@ -707,7 +707,7 @@ export class Cluster extends EventEmitter {
   replicaStates(shard: number): Array<{ id: string; learner: boolean; index: number | undefined; state: Snapshot }> {
     this.assertRunning();
     if (!Number.isInteger(shard) || shard < 0 || shard >= this.config.shards)
-      throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${JSON.stringify(shard)}`);
+      throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${describe(shard)}`);
     const out: Array<{ id: string; learner: boolean; index: number | undefined; state: Snapshot }> = [];
     for (const id of this.servers) {
       const server = this.simActorState(id, 'replicaStates') as ServerState | undefined;
@@ -887,7 +887,7 @@ export class Cluster extends EventEmitter {
    */
   leaderOf(shard: number): string | undefined {
     if (!Number.isInteger(shard) || shard < 0 || shard >= this.config.shards)
-      throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${JSON.stringify(shard)}`);
+      throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${describe(shard)}`);
     return this.shardLeader(shard).leader;
   }
 
@@ -908,7 +908,7 @@ export class Cluster extends EventEmitter {
    */
   shardLeader(shard: number): ShardLeader {
     if (!Number.isInteger(shard) || shard < 0 || shard >= this.config.shards)
-      throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${JSON.stringify(shard)}`);
+      throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${describe(shard)}`);
     const replicas = this.groupOf(shard);
     const sim = this.sim;
     const candidates: string[] = [];
@@ -961,7 +961,7 @@ export class Cluster extends EventEmitter {
   /** The replicas of `shard`'s replication group (the preferred leader first). */
   replicasOf(shard: number): string[] {
     if (!Number.isInteger(shard) || shard < 0 || shard >= this.config.shards)
-      throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${JSON.stringify(shard)}`);
+      throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${describe(shard)}`);
     return groupOf(shard, topologyOf(this.config));
   }
 

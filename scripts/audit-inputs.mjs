@@ -1,7 +1,8 @@
 // Calls every value src/index.ts exports (functions, constructors, and the methods of a
 // cluster, a client and a nemesis) with undefined, null, a wrong type and an out-of-range
 // value, one argument at a time (the others valid), and lists every call that throws
-// anything but a MeridianError (ValidationError, ConfigError, ...) or does not settle.
+// anything but a MeridianError (ValidationError, ConfigError, ...) or does not settle, or whose
+// error reports NaN as null (JSON.stringify's way: "got null" for a NaN given).
 // Run after a build: node scripts/audit-inputs.mjs [--all] (--all lists the good ones too).
 import { readFileSync } from 'node:fs';
 import { setTimeout, clearTimeout } from 'node:timers';
@@ -31,8 +32,8 @@ const BAD = [
 const found = [];
 let calls = 0;
 
-/** Runs fn(); a throw, a rejection or a hang that is no MeridianError is a finding. */
-async function probe(label, fn, hangMs = HANG_MS) {
+/** Runs fn(); a throw, a rejection or a hang that is no MeridianError is a finding, and so is "got null" for a NaN given (`what`). */
+async function probe(label, fn, hangMs = HANG_MS, what = '') {
   calls++;
   let outcome;
   try {
@@ -56,6 +57,8 @@ async function probe(label, fn, hangMs = HANG_MS) {
   if (outcome === 'HANG') found.push(`${label}: did not settle in ${hangMs} ms`);
   else if (outcome !== 'ok' && !(outcome instanceof api.MeridianError))
     found.push(`${label}: ${outcome?.constructor?.name ?? typeof outcome}: ${String(outcome?.message ?? outcome).split('\n')[0]}`);
+  else if (what === 'NaN' && outcome !== 'ok' && /\bgot null\b/.test(outcome.message))
+    found.push(`${label}: reports the NaN given as null: ${outcome.message}`);
   else if (all) console.log(`  ${label}: ${outcome === 'ok' ? 'accepted' : `${outcome.name}: ${outcome.message}`}`);
 }
 
@@ -65,7 +68,7 @@ async function each(name, good, call) {
     for (const [what, bad] of BAD) {
       const args = [...good];
       args[i] = bad;
-      await probe(`${name} arg ${i} = ${what}`, () => call(...args));
+      await probe(`${name} arg ${i} = ${what}`, () => call(...args), HANG_MS, what);
     }
   }
   // No arguments at all.
@@ -79,7 +82,7 @@ async function fields(name, args, at, names, call, hangMs = HANG_MS) {
       if (bad === undefined) continue;
       const given = [...args];
       given[at] = { ...args[at], [field]: bad };
-      await probe(`${name} ${field} = ${what}`, () => call(...given), hangMs);
+      await probe(`${name} ${field} = ${what}`, () => call(...given), hangMs, what);
     }
   }
 }
@@ -205,8 +208,8 @@ try {
   );
   for (const m of methods) {
     // One argument at a time, the second call given one valid-looking first argument.
-    for (const [what, bad] of BAD) await probe(`cluster.${m}(${what})`, () => cluster[m](bad));
-    await probe(`cluster.${m}('r/0', bad)`, () => cluster[m]('r/0', Number.NaN));
+    for (const [what, bad] of BAD) await probe(`cluster.${m}(${what})`, () => cluster[m](bad), HANG_MS, what);
+    await probe(`cluster.${m}('r/0', NaN)`, () => cluster[m]('r/0', Number.NaN), HANG_MS, 'NaN');
     // Restart anything a probe crashed or paused, so the next probes see a live cluster.
     for (const id of ['r/0', 'coordinator/r']) {
       try {
@@ -220,5 +223,5 @@ try {
   await cluster.stop();
 }
 
-console.log(`${calls} calls; ${found.length} threw something other than a MeridianError or did not settle:`);
+console.log(`${calls} calls; ${found.length} threw something other than a MeridianError, did not settle or reported a NaN as null:`);
 for (const line of found) console.log(`  ${line}`);

@@ -180,7 +180,7 @@ export class Client {
       checkOptions(options, 'options', ['consistency']);
       consistency = options.consistency ?? 'linearizable';
       if (consistency !== 'linearizable' && consistency !== 'local') {
-        throw new ValidationError('options.consistency', `'linearizable' or 'local', got ${JSON.stringify(consistency)}`);
+        throw new ValidationError('options.consistency', `'linearizable' or 'local', got ${describe(consistency)}`);
       }
     } catch (error) {
       return Promise.reject(error as Error);
@@ -228,7 +228,7 @@ export class Client {
     const clean: TxnOp[] = Array.from(ops, (op, i) => {
       if (typeof op !== 'object' || op === null) throw new ValidationError(`ops[${i}]`, 'an object { op, key, value? }');
       if (op.op !== 'put' && op.op !== 'delete' && op.op !== 'check' && op.op !== 'get' && op.op !== 'append') {
-        throw new ValidationError(`ops[${i}].op`, `'put', 'delete', 'check', 'get' or 'append', got ${JSON.stringify(op.op)}`);
+        throw new ValidationError(`ops[${i}].op`, `'put', 'delete', 'check', 'get' or 'append', got ${describe(op.op)}`);
       }
       checkKey(op.key, `ops[${i}].key`);
       if (op.op === 'delete' || op.op === 'get') {

@@ -300,7 +300,7 @@ export class Cluster extends EventEmitter {
   client(options: ClientOptions = { region: this.config.regions[0]!.name }): Client {
     checkOptions(options, 'options', ['region']);
     if (!this.regionNames.has(options.region)) {
-      throw new ValidationError('region', `one of ${[...this.regionNames].map((r) => `'${r}'`).join(', ')}, got ${JSON.stringify(options.region)}`);
+      throw new ValidationError('region', `one of ${[...this.regionNames].map((r) => `'${r}'`).join(', ')}, got ${describe(options.region)}`);
     }
     this.assertRunning();
     const client = new Client(
@@ -330,7 +330,7 @@ export class Cluster extends EventEmitter {
 
   private checkServer(id: unknown, field = 'id'): string {
     if (typeof id !== 'string' || !this.servers.has(id)) {
-      throw new ValidationError(field, `a server id such as '${this.config.regions[0]!.name}/0' (region/index from 0), got ${JSON.stringify(id)}`);
+      throw new ValidationError(field, `a server id such as '${this.config.regions[0]!.name}/0' (region/index from 0), got ${describe(id)}`);
     }
     return id;
   }
@@ -341,7 +341,7 @@ export class Cluster extends EventEmitter {
       const region = this.config.regions[0]!.name;
       throw new ValidationError(
         'id',
-        `a server id such as '${region}/0' (region/index from 0) or a coordinator such as 'coordinator/${region}', got ${JSON.stringify(id)}`,
+        `a server id such as '${region}/0' (region/index from 0) or a coordinator such as 'coordinator/${region}', got ${describe(id)}`,
       );
     }
     return id;
@@ -461,7 +461,7 @@ export class Cluster extends EventEmitter {
   atNextCommit(id: string, shard: number, hook: ((txn: string) => void) | undefined): boolean {
     this.assertRunning();
     if (typeof id !== 'string' || !this.coordinators.has(id))
-      throw new ValidationError('id', `a coordinator such as 'coordinator/${this.config.regions[0]!.name}', got ${JSON.stringify(id)}`);
+      throw new ValidationError('id', `a coordinator such as 'coordinator/${this.config.regions[0]!.name}', got ${describe(id)}`);
     if (typeof shard !== 'number' || !Number.isInteger(shard) || shard < 0 || shard >= this.config.shards)
       throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${describe(shard)}`);
     if (hook !== undefined && typeof hook !== 'function')
@@ -510,8 +510,8 @@ export class Cluster extends EventEmitter {
     // calls before it left (a pause called while a crash is under way finds the id crashed).
     return this.inOrder(id, async () => {
       this.assertRunning();
-      if (this.down.has(id)) throw new ValidationError('id', `a live server or coordinator, got ${JSON.stringify(id)}, which is crashed`);
-      if (this.paused.has(id)) throw new ValidationError('id', `a server or coordinator not paused already, got ${JSON.stringify(id)}`);
+      if (this.down.has(id)) throw new ValidationError('id', `a live server or coordinator, got ${describe(id)}, which is crashed`);
+      if (this.paused.has(id)) throw new ValidationError('id', `a server or coordinator not paused already, got ${describe(id)}`);
       this.paused.add(id);
       await this.runtime.pauseNode(id, true);
     });
@@ -586,7 +586,7 @@ export class Cluster extends EventEmitter {
       if (!Array.isArray(group) || group.length === 0) throw new ValidationError(field, 'a non-empty array of region names, server ids or coordinators');
       for (const name of group) {
         if (typeof name !== 'string' || (!this.regionNames.has(name) && !this.servers.has(name) && !this.coordinators.has(name))) {
-          throw new ValidationError(field, `region names, server ids or coordinators ('coordinator/<region>'), got ${JSON.stringify(name)}`);
+          throw new ValidationError(field, `region names, server ids or coordinators ('coordinator/<region>'), got ${describe(name)}`);
         }
       }
       return [...group] as string[];
@@ -594,7 +594,7 @@ export class Cluster extends EventEmitter {
     const from = check(a, 'a');
     const to = check(b, 'b');
     const both = to.find((name) => from.includes(name));
-    if (both !== undefined) throw new ValidationError('b', `names other than a's (each name on one side only), got ${JSON.stringify(both)}, which a names too`);
+    if (both !== undefined) throw new ValidationError('b', `names other than a's (each name on one side only), got ${describe(both)}, which a names too`);
     checkOptions(options, 'options', ['oneWay']);
     if (options.oneWay !== undefined && typeof options.oneWay !== 'boolean') throw new ValidationError('options.oneWay', 'true or false');
     this.partitions.push({ from, to, oneWay: options.oneWay ?? false });
@@ -660,7 +660,7 @@ export class Cluster extends EventEmitter {
     this.assertRunning();
     this.checkServer(id);
     const sim = this.simOnly('loseAccepts', 'messages between threads or processes are not filtered');
-    if (typeof lost !== 'boolean') throw new ValidationError('lost', `true or false, got ${JSON.stringify(lost)}`);
+    if (typeof lost !== 'boolean') throw new ValidationError('lost', `true or false, got ${describe(lost)}`);
     sim.world.host.setSendFilter(id, lost ? withoutAccepts : undefined);
   }
 
@@ -679,7 +679,7 @@ export class Cluster extends EventEmitter {
     this.checkCrashable(id);
     checkOptions(options, 'options', ['at']);
     const at = options.at ?? 'write';
-    if (at !== 'write' && at !== 'step') throw new ValidationError('options.at', `'write' or 'step', got ${JSON.stringify(options.at)}`);
+    if (at !== 'write' && at !== 'step') throw new ValidationError('options.at', `'write' or 'step', got ${describe(options.at)}`);
     const state = this.simActorState(id, 'requestCheckpoint');
     if (state === undefined) return false;
     if (this.coordinators.has(id)) (state as CoordinatorState).checkpointAsked = true;
@@ -767,7 +767,7 @@ export class Cluster extends EventEmitter {
   openTransactions(id: string): number {
     this.assertRunning();
     if (typeof id !== 'string' || !this.coordinators.has(id))
-      throw new ValidationError('id', `a coordinator such as 'coordinator/${this.config.regions[0]!.name}', got ${JSON.stringify(id)}`);
+      throw new ValidationError('id', `a coordinator such as 'coordinator/${this.config.regions[0]!.name}', got ${describe(id)}`);
     const state = this.simActorState(id, 'openTransactions') as CoordinatorState | undefined;
     if (state === undefined) return 0;
     let open = state.pending.size;
@@ -1004,11 +1004,11 @@ export class Cluster extends EventEmitter {
   history(options: { format?: 'ops' | 'elle'; model?: 'list-append' | 'rw-register' } = {}): History | TxnHistoryOp[] {
     checkOptions(options, 'options', ['format', 'model']);
     const format = options.format ?? 'ops';
-    if (format !== 'ops' && format !== 'elle') throw new ValidationError('options.format', `'ops' or 'elle', got ${JSON.stringify(format)}`);
+    if (format !== 'ops' && format !== 'elle') throw new ValidationError('options.format', `'ops' or 'elle', got ${describe(format)}`);
     // How a read of a missing key reads: [] in a list-append history (the default), null in rw-register.
     const model = options.model ?? 'list-append';
     if (model !== 'list-append' && model !== 'rw-register')
-      throw new ValidationError('options.model', `'list-append' or 'rw-register', got ${JSON.stringify(model)}`);
+      throw new ValidationError('options.model', `'list-append' or 'rw-register', got ${describe(model)}`);
     return format === 'elle' ? this.txnRecorder.toHistory(model) : this.recorder.toHistory();
   }
 

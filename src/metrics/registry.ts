@@ -70,7 +70,7 @@ abstract class Metric<S> {
   constructor(options: MetricOptions, reserved: readonly string[]) {
     if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'an object { name, help, labelNames? }');
     if (typeof options.name !== 'string' || !METRIC_NAME.test(options.name)) {
-      throw new ValidationError('name', `a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*), got ${JSON.stringify(options.name)}`);
+      throw new ValidationError('name', `a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*), got ${describe(options.name)}`);
     }
     if (typeof options.help !== 'string') throw new ValidationError('help', 'a string');
     const labelNames = options.labelNames ?? [];
@@ -79,7 +79,7 @@ abstract class Metric<S> {
       if (typeof l !== 'string' || !LABEL_NAME.test(l) || l.startsWith('__') || reserved.includes(l)) {
         throw new ValidationError(
           'labelNames',
-          `label names matching [a-zA-Z_][a-zA-Z0-9_]*, not starting with __${reserved.length > 0 ? ` and not ${reserved.join(', ')}` : ''}, got ${JSON.stringify(l)}`,
+          `label names matching [a-zA-Z_][a-zA-Z0-9_]*, not starting with __${reserved.length > 0 ? ` and not ${reserved.join(', ')}` : ''}, got ${describe(l)}`,
         );
       }
     }
@@ -118,7 +118,7 @@ export class Counter extends Metric<{ value: number }> {
 
   constructor(options: MetricOptions) {
     super(options, []);
-    if (!this.name.endsWith('_total')) throw new ValidationError('name', `a counter's name ends in _total, got ${JSON.stringify(this.name)}`);
+    if (!this.name.endsWith('_total')) throw new ValidationError('name', `a counter's name ends in _total, got ${describe(this.name)}`);
   }
 
   /** Adds `by` (>= 0) to the series with these labels. */
@@ -199,7 +199,7 @@ export class Histogram extends Metric<HistogramState> {
     super(options, ['le']);
     for (const suffix of HISTOGRAM_SUFFIXES) {
       if (this.name.endsWith(suffix))
-        throw new ValidationError('name', `a histogram's name must not end in ${suffix} (its series add it), got ${JSON.stringify(this.name)}`);
+        throw new ValidationError('name', `a histogram's name must not end in ${suffix} (its series add it), got ${describe(this.name)}`);
     }
     const bounds = options.buckets ?? LATENCY_BUCKETS_SECONDS;
     if (!Array.isArray(bounds) || bounds.length === 0 || bounds.length > HISTOGRAM_BUCKETS_MAX) {
@@ -319,7 +319,10 @@ function checkReaderArgs(snapshot: unknown, name: unknown, labels: unknown): voi
     throw new ValidationError('snapshot', 'a metrics snapshot { families: [...] } (what cluster.metrics() returns)');
   if (typeof name !== 'string' || name === '') throw new ValidationError('name', `a metric name, got ${describe(name)}`);
   if (typeof labels !== 'object' || labels === null || Array.isArray(labels) || Object.values(labels).some((v) => typeof v !== 'string'))
-    throw new ValidationError('labels', `an object of label values as strings, such as { region: 'us-east' }, got ${JSON.stringify(labels) ?? typeof labels}`);
+    throw new ValidationError(
+      'labels',
+      `an object of label values as strings, such as { region: 'us-east' }, got ${typeof labels === 'object' && labels !== null ? JSON.stringify(labels) : describe(labels)}`,
+    );
 }
 
 function sameLabels(a: Labels, b: Labels): boolean {

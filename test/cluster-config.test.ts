@@ -124,6 +124,14 @@ const cases: Array<[string, (c: Record<string, unknown>) => void, string, RegExp
     /integer/,
   ],
   [
+    'replication without a mode',
+    (c) => {
+      c.replication = { factor: 3 };
+    },
+    'replication.mode',
+    /^config\.replication\.mode: expected one of 'none', 'passive', 'active', 'hybrid': a replication object names its mode \(leave replication out for 'active' at the default factor\)$/,
+  ],
+  [
     'unknown replication mode',
     (c) => {
       c.replication = { mode: 'chain' };

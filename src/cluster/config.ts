@@ -488,6 +488,12 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     const r = config.replication === undefined ? { mode: 'active' } : config.replication;
     if (!isPlainObject(r)) throw new ConfigError('replication', 'an object { mode, factor }', r);
     checkKeys(r, ['mode', 'factor', 'sync', 'lagBound', 'batch', 'snapshotEvery', 'checkpointEvery', 'preVote', 'unsafe'], 'replication');
+    // A replication object names its mode (the type requires it); say so rather than 'expected' alone.
+    if (r.mode === undefined)
+      throw new ConfigError(
+        'replication.mode',
+        `one of ${REPLICATION_MODES.map((m) => `'${m}'`).join(', ')}: a replication object names its mode (leave replication out for 'active' at the default factor)`,
+      );
     const mode = checkOneOf(r.mode, 'replication.mode', REPLICATION_MODES);
     const defaultFactor = mode === 'none' ? 1 : Math.min(3, totalServers);
     const factor = r.factor === undefined ? defaultFactor : checkInt(r.factor, 'replication.factor', 1, Math.min(totalServers, REPLICATION_FACTOR_MAX));

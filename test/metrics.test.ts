@@ -148,6 +148,8 @@ test('sampleValue and histogramSeries: a wrong snapshot, name or labels is a Val
   for (const read of [sampleValue, histogramSeries] as Array<(s: unknown, n: unknown, l?: unknown) => unknown>) {
     t.throws(() => read(s, 'jobs_total', null), { instanceOf: ValidationError, message: /^labels: an object of label values as strings.*, got null$/ });
     t.throws(() => read(s, 'jobs_total', { kind: 1 }), { instanceOf: ValidationError, message: /^labels: .*, got \{"kind":1\}$/ });
+    // Labels JSON cannot write (a BigInt) were a TypeError from JSON.stringify.
+    t.throws(() => read(s, 'jobs_total', { kind: 1n }), { instanceOf: ValidationError, message: /^labels: .*, got an object$/ });
     t.throws(() => read({}, 'jobs_total'), { instanceOf: ValidationError, message: /^snapshot: a metrics snapshot/ });
     t.throws(() => read(undefined, 'jobs_total'), { instanceOf: ValidationError, message: /^snapshot: / });
     t.throws(() => read(s, 7), { instanceOf: ValidationError, message: 'name: a metric name, got 7' });

@@ -319,13 +319,20 @@ function checkReaderArgs(snapshot: unknown, name: unknown, labels: unknown): voi
     throw new ValidationError('snapshot', 'a metrics snapshot { families: [...] } (what cluster.metrics() returns)');
   if (typeof name !== 'string' || name === '') throw new ValidationError('name', `a metric name, got ${describe(name)}`);
   if (typeof labels !== 'object' || labels === null || Array.isArray(labels) || Object.values(labels).some((v) => typeof v !== 'string'))
-    throw new ValidationError(
-      'labels',
-      `an object of label values as strings, such as { region: 'us-east' }, got ${typeof labels === 'object' && labels !== null ? JSON.stringify(labels) : describe(labels)}`,
-    );
+    throw new ValidationError('labels', `an object of label values as strings, such as { region: 'us-east' }, got ${labelsShown(labels)}`);
 }
 
 function sameLabels(a: Labels, b: Labels): boolean {
   const ka = Object.keys(a);
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
+/** Labels as a bad-labels error shows them: an object written out (JSON), anything else, or an object JSON cannot write (a BigInt, a cycle), described. */
+function labelsShown(labels: unknown): string {
+  if (typeof labels !== 'object' || labels === null) return describe(labels);
+  try {
+    return JSON.stringify(labels);
+  } catch {
+    return describe(labels);
+  }
 }

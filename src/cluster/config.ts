@@ -318,9 +318,11 @@ export function checkNumber(value: unknown, field: string, min: number, max: num
   return value;
 }
 
-export function checkOneOf<T extends string>(value: unknown, field: string, allowed: readonly T[]): T {
+/** `value` if it is one of `allowed`, else a ConfigError; `whenMissing` says why a required field must be given (the error has no "got" to show). */
+export function checkOneOf<T extends string>(value: unknown, field: string, allowed: readonly T[], whenMissing?: string): T {
   if (typeof value !== 'string' || !allowed.includes(value as T)) {
-    throw new ConfigError(field, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
+    const oneOf = `one of ${allowed.map((a) => `'${a}'`).join(', ')}`;
+    throw new ConfigError(field, value === undefined && whenMissing !== undefined ? `${oneOf}: ${whenMissing}` : oneOf, value);
   }
   return value as T;
 }
@@ -488,13 +490,13 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     const r = config.replication === undefined ? { mode: 'active' } : config.replication;
     if (!isPlainObject(r)) throw new ConfigError('replication', 'an object { mode, factor }', r);
     checkKeys(r, ['mode', 'factor', 'sync', 'lagBound', 'batch', 'snapshotEvery', 'checkpointEvery', 'preVote', 'unsafe'], 'replication');
-    // A replication object names its mode (the type requires it); say so rather than 'expected' alone.
-    if (r.mode === undefined)
-      throw new ConfigError(
-        'replication.mode',
-        `one of ${REPLICATION_MODES.map((m) => `'${m}'`).join(', ')}: a replication object names its mode (leave replication out for 'active' at the default factor)`,
-      );
-    const mode = checkOneOf(r.mode, 'replication.mode', REPLICATION_MODES);
+    // Required in a replication object (the type says so): said, rather than 'expected' alone.
+    const mode = checkOneOf(
+      r.mode,
+      'replication.mode',
+      REPLICATION_MODES,
+      "a replication object names its mode (leave replication out for 'active' at the default factor)",
+    );
     const defaultFactor = mode === 'none' ? 1 : Math.min(3, totalServers);
     const factor = r.factor === undefined ? defaultFactor : checkInt(r.factor, 'replication.factor', 1, Math.min(totalServers, REPLICATION_FACTOR_MAX));
     if (mode === 'none' && factor !== 1) throw new ConfigError('replication.factor', "1 with mode 'none' (choose a replication mode for more copies)", factor);

@@ -256,6 +256,27 @@ export class Cluster extends EventEmitter {
     return listener as Listener;
   }
 
+  /**
+   * Every listener of `event` runs, in order, as EventEmitter runs them; but what one throws
+   * does not unwind into whatever emitted (an actor's step, crash(), a frame from a worker):
+   * it is thrown again on its own, in a microtask, an uncaught exception as from a timer's
+   * callback, and the cluster and the other listeners go on. A `member` listener that threw
+   * once stopped the first region's balancer for good (its step never finished).
+   */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    const listeners = this.rawListeners(event) as Array<(...a: unknown[]) => unknown>;
+    for (const listener of listeners) {
+      try {
+        listener.apply(this, args);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+    return listeners.length > 0;
+  }
+
   override on(event: string | symbol, listener: Listener): this {
     return super.on(event, this.listenerOf(event, listener));
   }

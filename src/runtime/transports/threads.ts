@@ -326,6 +326,23 @@ export class ThreadsRuntime implements Runtime {
     return [...this.hosts.values()].filter((h) => h.alive);
   }
 
+  /**
+   * An admin call on another host than the one a lifecycle call is about, or on each host for
+   * a cluster-wide answer: undefined if that host's thread ends meanwhile (a crash of another
+   * node overlapping this call, or the host died on its own), rather than failing the whole
+   * call with a HostExitedError that names a host the caller did not ask about. What it was to
+   * be told went with it; started again, it is handed what it needs (handOver). StoppedError
+   * (stop() began) still rejects.
+   */
+  private async callIfAlive<T>(entry: WorkerHost, f: (admin: Comlink.Remote<AdminApi>) => Promise<T>): Promise<T | undefined> {
+    try {
+      return await this.call(entry, f);
+    } catch (error) {
+      if (error instanceof HostExitedError) return undefined;
+      throw error;
+    }
+  }
+
   now(): number {
     return this.front.host.env.now();
   }
@@ -367,7 +384,7 @@ export class ThreadsRuntime implements Runtime {
     this.deadNodes.add(node);
     this.front.host.setNodeDead(node, true);
     const others = this.liveWorkers().filter((h) => h !== entry);
-    await Promise.all(others.map((h) => this.call(h, (a) => a.setNodeDead(node, true))));
+    await Promise.all(others.map((h) => this.callIfAlive(h, (a) => a.setNodeDead(node, true))));
     if (entry.plan.dedicated) {
       // Abrupt: the thread is terminated with whatever it had in flight.
       if (!entry.alive) return; // It died on its own already.
@@ -393,26 +410,38 @@ export class ThreadsRuntime implements Runtime {
     if (entry.plan.dedicated) {
       if (entry.alive) return;
       const fresh = this.spawnWorker(entry.plan);
-      await this.handshake(fresh, 'ready');
-      // stop() may have begun since (it ended this thread too): no channel to the closed front host.
-      if (this.stopped) throw stoppedDuring();
-      this.link(0, fresh.id);
-      for (const other of this.liveWorkers()) {
-        if (other === fresh) continue;
-        const channel = new MessageChannel();
-        postToWorker(fresh.worker, { type: 'peer', peer: other.id, port: channel.port1 }, [channel.port1]);
-        await this.call(other, (a) => a.connect(fresh.id, Comlink.transfer(channel.port2, [channel.port2])));
+      try {
+        await this.handshake(fresh, 'ready');
+        // stop() may have begun since (it ended this thread too): no channel to the closed front host.
+        if (this.stopped) throw stoppedDuring();
+        this.link(0, fresh.id);
+        for (const other of this.liveWorkers()) {
+          if (other === fresh) continue;
+          const channel = new MessageChannel();
+          postToWorker(fresh.worker, { type: 'peer', peer: other.id, port: channel.port1 }, [channel.port1]);
+          // A host crashed meanwhile needs no channel: started again, it links to this one.
+          await this.callIfAlive(other, (a) => a.connect(fresh.id, Comlink.transfer(channel.port2, [channel.port2])));
+        }
+        // The new host boots with the cluster's initial network: hand it what changed since,
+        // before its actors start, so its first messages already obey partitions and skews.
+        await this.handOver(fresh, node);
+        await this.startWorker(fresh);
+      } catch (error) {
+        // A restart that did not finish leaves no half-started host behind: the node stays
+        // down, and the next restart spawns a thread again (an `alive` one would make it a no-op).
+        if (fresh.alive && !this.stopped) {
+          fresh.alive = false;
+          this.retire(fresh);
+          await fresh.worker.terminate();
+        }
+        throw error;
       }
-      // The new host boots with the cluster's initial network: hand it what changed since,
-      // before its actors start, so its first messages already obey partitions and skews.
-      await this.handOver(fresh, node);
-      await this.startWorker(fresh);
     } else {
       await this.call(entry, (a) => a.restartNode(node));
     }
     this.deadNodes.delete(node);
     this.front.host.setNodeDead(node, false);
-    await Promise.all(this.liveWorkers().map((h) => this.call(h, (a) => a.setNodeDead(node, false))));
+    await Promise.all(this.liveWorkers().map((h) => this.callIfAlive(h, (a) => a.setNodeDead(node, false))));
   }
 
   /** Network settings, partitions, other dead nodes and clock skews set since boot, for a respawned host. */
@@ -455,7 +484,9 @@ export class ThreadsRuntime implements Runtime {
   async collectStats(): Promise<StatsSnapshot> {
     await Promise.all(
       this.liveWorkers().map(async (h) => {
-        this.latestStats.set(h.id, await this.call(h, (a) => a.stats()));
+        const stats = await this.callIfAlive(h, (a) => a.stats());
+        // A host that ended meanwhile was retired with its last counters.
+        if (stats !== undefined && h.alive) this.latestStats.set(h.id, stats);
       }),
     );
     return this.stats();
@@ -469,12 +500,13 @@ export class ThreadsRuntime implements Runtime {
   }
 
   async ping(): Promise<HostPing[]> {
-    return Promise.all(this.liveWorkers().map((h) => this.call(h, (a) => a.ping())));
+    const pings = await Promise.all(this.liveWorkers().map((h) => this.callIfAlive(h, (a) => a.ping())));
+    return pings.filter((p) => p !== undefined);
   }
 
   async load(addresses: string[]): Promise<Record<string, Record<string, number>>> {
     const out: Record<string, Record<string, number>> = {};
-    for (const h of this.liveWorkers()) Object.assign(out, await this.call(h, (a) => a.load(addresses)));
+    for (const h of this.liveWorkers()) Object.assign(out, await this.callIfAlive(h, (a) => a.load(addresses)));
     return out;
   }
 

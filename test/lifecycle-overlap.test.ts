@@ -1,0 +1,129 @@
+/**
+ * Lifecycle calls of different servers that overlap, and listeners that throw (found by an
+ * audit of the public API on 2026-12-06, session 54).
+ *
+ * On threads (a dedicated thread per server), a crash told every other host its node was dead
+ * and failed as a whole, with a HostExitedError naming another server, when one of those hosts
+ * was terminated meanwhile by another crash: its own node kept running while isDown() said it
+ * was down. A restart beside a crash failed the same way half done (a thread spawned, its
+ * actors never started), and every later restart of it did nothing. metrics() and
+ * collectStats() failed while a server was being crashed. A `member` listener that threw
+ * unwound into the first region's balancer's step, which never finished: that balancer ran
+ * nothing again, and every call from its region timed out.
+ */
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startCluster, type ClusterConfig } from '../src/index.js';
+
+const ROUNDS = 4;
+
+function config(transport: 'sim' | 'threads'): ClusterConfig {
+  return {
+    regions: [
+      { name: 'a', servers: 3 },
+      { name: 'b', servers: 2 },
+    ],
+    transport,
+    seed: 1,
+    replication: { mode: 'active', factor: 3 },
+    requestTimeoutMs: 3_000,
+  };
+}
+
+test('threads: crashes of different servers at once each take their own server down, and each restart brings its own back', async (t) => {
+  const cluster = await startCluster(config('threads'));
+  try {
+    await cluster.client({ region: 'a' }).put('k', 1);
+    const ids = ['a/0', 'b/0', 'a/2', 'coordinator/b'];
+    for (let round = 0; round < ROUNDS; round++) {
+      await Promise.all(ids.map((id) => cluster.crash(id)));
+      for (const id of ids) {
+        t.true(cluster.isDown(id), `round ${round}: ${id} down`);
+        t.is(await cluster.inspect(id), null, `round ${round}: ${id} runs no actor`);
+      }
+      await Promise.all(ids.map((id) => cluster.restart(id)));
+      for (const id of ids) {
+        t.false(cluster.isDown(id), `round ${round}: ${id} up`);
+        t.not(await cluster.inspect(id), null, `round ${round}: ${id} runs again`);
+      }
+    }
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test('threads: a restart beside a crash of another server finishes; metrics and stats taken meanwhile are answered', async (t) => {
+  const cluster = await startCluster(config('threads'));
+  try {
+    const client = cluster.client({ region: 'a' });
+    await client.put('k', 1);
+    for (let round = 0; round < ROUNDS; round++) {
+      await cluster.crash('a/0');
+      const [restarted, , metrics, stats] = await Promise.allSettled([
+        cluster.restart('a/0'),
+        cluster.crash('b/0'),
+        cluster.metrics(),
+        cluster.internals.runtime.collectStats(),
+      ]);
+      t.is(restarted.status, 'fulfilled', `round ${round}: restart a/0 ${restarted.status === 'rejected' ? String(restarted.reason) : ''}`);
+      t.is(metrics.status, 'fulfilled', `round ${round}: metrics() ${metrics.status === 'rejected' ? String(metrics.reason) : ''}`);
+      t.is(stats.status, 'fulfilled', `round ${round}: collectStats() ${stats.status === 'rejected' ? String(stats.reason) : ''}`);
+      t.false(cluster.isDown('a/0'));
+      t.not(await cluster.inspect('a/0'), null, `round ${round}: a/0 runs again`);
+      await cluster.restart('b/0');
+    }
+    await client.put('k', 2);
+    t.is(await client.get('k'), 2);
+  } finally {
+    await cluster.stop();
+  }
+});
+
+/**
+ * A script in a process of its own (what a listener throws must reach the process as an
+ * uncaught exception, which would end this test's): a `member` listener throws at its first
+ * call, the process counts the uncaught exceptions, and the first region's clients go on.
+ */
+const LISTENER_SCRIPT = `
+const { startCluster } = await import(process.argv[1]);
+const uncaught = [];
+process.on('uncaughtException', (error) => uncaught.push(error.message));
+const transport = process.argv[2];
+const cluster = await startCluster({ regions: [{ name: 'a', servers: 3 }, { name: 'b', servers: 2 }], transport, seed: 1,
+  replication: { mode: 'active', factor: 3 }, heartbeat: { intervalMs: 50, phiThreshold: 4 }, requestTimeoutMs: 2000 });
+let calls = 0;
+cluster.on('member', () => { calls++; if (calls === 1) throw new Error('listener boom'); });
+cluster.on('member', () => { calls += 1000; });
+const client = cluster.client({ region: 'a' });
+await client.put('k', 1);
+await cluster.crash('a/1');
+await cluster.sleep(1500);
+await cluster.restart('a/1');
+await cluster.sleep(1500);
+await client.put('k', 2);
+const read = await client.get('k');
+const members = cluster.members().map((m) => m.id + '=' + m.state).join(' ');
+await cluster.stop();
+console.log(JSON.stringify({ uncaught, calls, read, members }));
+`;
+
+for (const transport of ['sim', 'threads'] as const) {
+  test(`${transport}: a member listener that throws: the error is an uncaught exception of its own, the other listeners run, and the first region's balancer goes on`, async (t) => {
+    const index = fileURLToPath(new URL('../src/index.js', import.meta.url));
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['--input-type=module', '-e', LISTENER_SCRIPT, index, transport], { timeout: 60_000 }, (error, stdout, stderr) => {
+        if (error !== null) reject(new Error(`${error.message}\n${stderr}`));
+        else resolve(stdout);
+      });
+    });
+    const r = JSON.parse(out.trim().split('\n').at(-1)!) as { uncaught: string[]; calls: number; read: number; members: string };
+    t.log(r);
+    t.deepEqual(r.uncaught, ['listener boom']);
+    // Every event reached both listeners: the second's count is 1000 a call, the first's 1.
+    t.true(r.calls > 1000);
+    t.is(Math.floor(r.calls / 1000), r.calls % 1000);
+    t.is(r.read, 2);
+    t.is(r.members, 'a/0=up a/1=up a/2=up b/0=up b/1=up');
+  });
+}

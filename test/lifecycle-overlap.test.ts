@@ -14,7 +14,7 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startCluster, type ClusterConfig } from '../src/index.js';
+import { StoppedError, startCluster, type ClusterConfig } from '../src/index.js';
 
 const ROUNDS = 4;
 
@@ -127,3 +127,30 @@ for (const transport of ['sim', 'threads'] as const) {
     t.is(r.members, 'a/0=up a/1=up a/2=up b/0=up b/1=up');
   });
 }
+
+test('sim: stop() from a listener inside a simulated event stops the simulator there: a pending sleep rejects with StoppedError and the clock stays', async (t) => {
+  const cluster = await startCluster({ ...config('sim'), heartbeat: { intervalMs: 50, phiThreshold: 4 } });
+  const client = cluster.client({ region: 'a' });
+  await client.put('k', 1);
+  let stoppedAtMs: number | undefined;
+  cluster.on('member', () => {
+    if (stoppedAtMs !== undefined) return;
+    stoppedAtMs = cluster.now();
+    void cluster.stop();
+  });
+  await cluster.crash('a/1');
+  await t.throwsAsync(cluster.sleep(5_000), { instanceOf: StoppedError });
+  t.not(stoppedAtMs, undefined, 'the crash was seen');
+  t.is(cluster.now(), stoppedAtMs ?? Number.NaN);
+  await cluster.stop();
+});
+
+test('ping() of a stopped cluster rejects (it does not throw)', async (t) => {
+  const cluster = await startCluster(config('sim'));
+  await cluster.stop();
+  let ping: Promise<unknown> | undefined;
+  t.notThrows(() => {
+    ping = cluster.ping();
+  });
+  await t.throwsAsync(ping!, { instanceOf: StoppedError });
+});

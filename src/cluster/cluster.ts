@@ -879,7 +879,8 @@ export class Cluster extends EventEmitter {
   }
 
   /** Ping every worker host over the control plane (comlink): what each runs and its clock. Empty in sim. */
-  ping(): Promise<Array<{ host: number; actors: number; nowMs: number; heapUsedBytes?: number; heapTotalBytes?: number; externalBytes?: number }>> {
+  // async: a stopped cluster's ping rejects, as every call that returns a promise does, rather than throw.
+  async ping(): Promise<Array<{ host: number; actors: number; nowMs: number; heapUsedBytes?: number; heapTotalBytes?: number; externalBytes?: number }>> {
     this.assertRunning();
     return this.runtime.ping();
   }
@@ -1098,7 +1099,7 @@ export class Cluster extends EventEmitter {
     const server = await startMetricsServer(options, () => this.metricsText());
     if (this.stopped) {
       await server.close();
-      throw new ValidationError('cluster', 'the cluster stopped while the metrics server was starting');
+      throw new StoppedError('the cluster stopped while the metrics server was starting');
     }
     const tracked: MetricsServer = {
       url: server.url,
@@ -1131,9 +1132,12 @@ export class Cluster extends EventEmitter {
 
   private async stopNow(): Promise<void> {
     this.stopped = true;
-    await Promise.all([...this.metricsServers].map((s) => s.close()));
     for (const client of [...this.clients]) client.close();
-    await this.runtime.stop();
+    // The runtime's stop begins before any await: called from a listener inside a simulated
+    // event, the simulator stops there, rather than run that turn's events on (virtual time
+    // went on, a pending sleep resolved) while the metrics servers closed.
+    const runtime = this.runtime.stop();
+    await Promise.all([runtime, ...[...this.metricsServers].map((s) => s.close())]);
     this.removeAllListeners();
   }
 }

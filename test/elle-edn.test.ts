@@ -46,3 +46,9 @@ test("Jepsen's :time (nanoseconds) is kept as time in ms; an operation without o
   t.is(ops[0]!.time, 12.5);
   t.false('time' in ops[1]!);
 });
+
+test("strings: a tab or a line break inside is itself; EDN's escapes are read, one it does not have names the line", (t) => {
+  const ops = parseElleEdn('{:type :invoke, :f :txn, :value [[:append "a\tb\nc" "\\t\\u0041\\101\\\\"]], :process 0, :index 0}');
+  t.deepEqual(ops[0]!.value, [['append', 'a\tb\nc', '\tAA\\']]);
+  t.regex(failure('\n{:type :invoke, :f :txn, :value [[:append "a\\qb" 1]], :process 0}'), /line 2: a string with an escape EDN does not have: \\q \(EDN\)/);
+});

@@ -205,3 +205,32 @@ test(
     t.regex(help.stdout, /^usage: meridian verify FILE/);
   }),
 );
+
+test(
+  '--format kv-edn: a string holding a tab is read as EDN reads it; an escape EDN does not have names its line, exit 2 (not a SyntaxError)',
+  withDir(async (t, dir) => {
+    const put = (value: string, key = 'k'): string =>
+      `{:process 0, :type :invoke, :f :put, :key "${key}", :value "${value}"}\n{:process 0, :type :ok, :f :put, :key "${key}", :value "${value}"}\n` +
+      `{:process 1, :type :invoke, :f :get, :key "${key}", :value nil}\n{:process 1, :type :ok, :f :get, :key "${key}", :value "${value}"}\n`;
+    const tab = join(dir, 'tab.edn');
+    writeFileSync(tab, put('a\tb'));
+    const read = await verify([tab, '--format', 'kv-edn']);
+    t.is(read.code, 0, read.stdout + read.stderr);
+    t.regex(read.stdout, /history: 2 operations on 1 key, kv: linearizable/);
+    const escapes = join(dir, 'escapes.edn');
+    writeFileSync(escapes, put('\\t\\"\\u0041\\101\\\\'));
+    t.is((await verify([escapes, '--format', 'kv-edn'])).code, 0);
+    for (const [text, message] of [
+      [put('a\\qb'), /bad\.edn: not kv-edn \(line 1: a string with an escape EDN does not have: \\q\)/],
+      [put('a', 'k\\x'), /bad\.edn: not kv-edn \(line 1: a string with an escape EDN does not have: \\x\)/],
+      [put('\\u12'), /line 1: a string with an escape EDN does not have: \\u12/],
+    ] as const) {
+      const bad = join(dir, 'bad.edn');
+      writeFileSync(bad, text);
+      const r = await verify([bad, '--format', 'kv-edn']);
+      t.is(r.code, 2, r.stdout + r.stderr);
+      t.regex(r.stderr, message);
+      t.is(r.stdout, '');
+    }
+  }),
+);

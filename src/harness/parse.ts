@@ -5,6 +5,7 @@
  */
 import { ValidationError } from '../core/errors.js';
 import type { History, HistoryOp, OpKind } from '../core/history.js';
+import { ednStringBody } from './elle/edn.js';
 
 /** Builds a history from invocation and completion events, one open operation per process. */
 class EventLog {
@@ -96,10 +97,13 @@ const EDN_PROCESS = /:process\s+(\d+)/;
 const EDN_TYPE = /:type\s+:(invoke|ok|fail|info)/;
 const EDN_F = /:f\s+:(get|put|append)/;
 const EDN_KEY = /:key\s+"((?:[^"\\]|\\.)*)"/;
-const EDN_VALUE = /:value\s+(nil|"(?:[^"\\]|\\.)*")/;
+const EDN_VALUE = /:value\s+(?:nil|"((?:[^"\\]|\\.)*)")/;
 
-function ednString(quoted: string): string {
-  return JSON.parse(quoted) as string;
+/** A string's body as EDN reads it; a ValidationError naming the line for an escape EDN does not have. */
+function ednString(body: string, line: number): string {
+  const read = ednStringBody(body);
+  if ('bad' in read) throw new ValidationError(`line ${line}`, `a string with an escape EDN does not have: ${read.bad}`);
+  return read.text;
 }
 
 /**
@@ -122,11 +126,13 @@ export function parseKvEdn(text: string): History {
       throw new ValidationError(`line ${at}`, `expected {:process, :type, :f, :key, :value}, got ${line.slice(0, 80)}`);
     }
     const kind = f[1] as 'get' | 'put' | 'append';
-    const v = value[1] === 'nil' ? undefined : ednString(value[1] as string);
+    // A string's body, or undefined for nil.
+    const v = value[1] === undefined ? undefined : ednString(value[1], at);
+    const k = ednString(key[1] as string, at);
     const client = process[1] as string;
     switch (type[1]) {
       case 'invoke':
-        log.invoke(client, ednString(`"${key[1] as string}"`), kind, kind === 'get' ? undefined : v, at);
+        log.invoke(client, k, kind, kind === 'get' ? undefined : v, at);
         return;
       case 'ok':
         log.complete(client, kind, 'ok', kind === 'get' ? (v ?? '') : undefined, at);

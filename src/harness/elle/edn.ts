@@ -20,6 +20,40 @@ type Edn = null | boolean | number | string | Keyword | Edn[] | Map<string, Edn>
 
 const DELIMITERS = new Set(['{', '}', '[', ']', '(', ')', '"', ';']);
 
+const ESCAPES: Readonly<Record<string, string>> = { t: '\t', r: '\r', n: '\n', b: '\b', f: '\f', '\\': '\\', '"': '"' };
+
+/**
+ * An EDN string's body (between its quotes) read as Clojure's EDN reader reads it: any
+ * character as itself (a tab or a line break too), and the escapes \t \r \n \b \f \\ \"
+ * \uXXXX and octal \NNN (to \377). `{ bad }`: the first escape EDN does not have.
+ */
+export function ednStringBody(body: string): { text: string } | { bad: string } {
+  if (!body.includes('\\')) return { text: body };
+  let text = '';
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c !== '\\') {
+      text += c;
+      continue;
+    }
+    const e = body[i + 1] ?? '';
+    const simple = ESCAPES[e];
+    const unicode = /^u[0-9a-fA-F]{4}/.exec(body.slice(i + 1, i + 6));
+    const octal = /^[0-7]{1,3}/.exec(body.slice(i + 1, i + 4));
+    if (simple !== undefined) {
+      text += simple;
+      i += 1;
+    } else if (unicode !== null) {
+      text += String.fromCharCode(parseInt(unicode[0].slice(1), 16));
+      i += 5;
+    } else if (octal !== null && parseInt(octal[0], 8) <= 0o377) {
+      text += String.fromCharCode(parseInt(octal[0], 8));
+      i += octal[0].length;
+    } else return { bad: body.slice(i, i + (e === 'u' ? 6 : 2)) };
+  }
+  return { text };
+}
+
 class Reader {
   private pos = 0;
 
@@ -120,11 +154,8 @@ class Reader {
     while (this.pos < this.text.length && this.text[this.pos] !== '"') this.pos += this.text[this.pos] === '\\' ? 2 : 1;
     if (this.pos >= this.text.length) this.fail('a string without its closing quote');
     this.pos++;
-    try {
-      return JSON.parse(this.text.slice(begin, this.pos).replace(/\n/g, '\\n')) as string;
-    } catch {
-      return this.fail(`a string JSON cannot read: ${this.text.slice(begin, Math.min(this.pos, begin + 40))}`);
-    }
+    const read = ednStringBody(this.text.slice(begin + 1, this.pos - 1));
+    return 'text' in read ? read.text : this.fail(`a string with an escape EDN does not have: ${read.bad}`);
   }
 
   private token(): string {

@@ -52,3 +52,23 @@ test("strings: a tab or a line break inside is itself; EDN's escapes are read, o
   t.deepEqual(ops[0]!.value, [['append', 'a\tb\nc', '\tAA\\']]);
   t.regex(failure('\n{:type :invoke, :f :txn, :value [[:append "a\\qb" 1]], :process 0}'), /line 2: a string with an escape EDN does not have: \\q \(EDN\)/);
 });
+
+test('indexes: each its own; operations without one are numbered on from the largest given', (t) => {
+  const ops = parseElleEdn(
+    [
+      '{:type :invoke, :f :txn, :value [[:append 1 2]], :process 0}',
+      '{:type :info, :f :kill, :value nil, :process :nemesis, :index 9}',
+      '{:type :ok, :f :txn, :value [[:append 1 2]], :process 0, :index 4}',
+      '{:type :invoke, :f :txn, :value [[:append 1 3]], :process 1}',
+    ].join('\n'),
+  );
+  t.deepEqual(
+    ops.map((o) => o.index),
+    [5, 4, 6],
+  );
+  t.deepEqual(
+    parseElleEdn('{:type :invoke, :f :txn, :value [], :process 0}\n{:type :ok, :f :txn, :value [], :process 0}').map((o) => o.index),
+    [0, 1],
+  );
+  t.regex(failure('{:type :invoke, :f :txn, :value [], :process 0, :index 1.5}'), /line 1 :index: expected an integer >= 0, or none, got 1\.5/);
+});

@@ -2,6 +2,7 @@ import test from 'ava';
 import { ValidationError } from '../src/core/errors.js';
 import { checkTransactions, checkTransactionsParallel, type ElleOp } from '../src/harness/elle/index.js';
 import { h } from './helpers/elle-history.js';
+import { validateTransactions } from '../src/harness/elle/history.js';
 
 function fieldOf(fn: () => unknown): string {
   try {
@@ -202,4 +203,47 @@ test('exported from the package entry point', async (t) => {
   const api = await import('../src/index.js');
   t.is(api.checkTransactions, checkTransactions);
   t.is(api.checkTransactionsParallel, checkTransactionsParallel);
+});
+
+test('indexes: two entries with the same one are refused, naming both (the anomalies name transactions by it)', (t) => {
+  const ops = h()
+    .txn(1, [['append', 'x', 1]])
+    .txn(2, [['r', 'x', [1]]])
+    .ops.map((o) => (o.index === 3 ? { ...o, index: 1 } : o));
+  const error = t.throws(() => checkTransactions(ops, LA), { instanceOf: ValidationError })!;
+  t.is(error.message, 'history[3].index: 1 again (history[1].index has it): each entry needs its own index');
+});
+
+test('validateTransactions refuses up front what checkTransactions stops on later, with the same field and message', (t) => {
+  const histories: Array<[ElleOp[], 'list-append' | 'rw-register']> = [
+    [h().complete(1, 'ok', [['append', 'x', 1]]).ops, 'list-append'],
+    [
+      h()
+        .invoke(1, [['append', 'x', 1]])
+        .invoke(1, [['append', 'x', 2]]).ops,
+      'list-append',
+    ],
+    [
+      h()
+        .txn(1, [['append', 'x', 1]])
+        .txn(2, [
+          ['append', 'y', 1],
+          ['append', 'x', 1],
+        ]).ops,
+      'list-append',
+    ],
+    [
+      h().txn(1, [
+        ['w', 'x', 1],
+        ['w', 'x', 1],
+      ]).ops,
+      'rw-register',
+    ],
+  ];
+  for (const [ops, model] of histories) {
+    const later = t.throws(() => checkTransactions(ops, { model }), { instanceOf: ValidationError })!;
+    const early = t.throws(() => validateTransactions(ops, model), { instanceOf: ValidationError })!;
+    t.is(early.message, later.message);
+  }
+  t.notThrows(() => validateTransactions(h().txn(1, [['append', 'x', 1]]).ops, 'list-append'));
 });

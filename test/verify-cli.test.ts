@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/verify.js';
-import { STALE_READ } from './helpers/elle-history.js';
+import { h, STALE_READ } from './helpers/elle-history.js';
 
 /**
  * `meridian verify FILE`: the checkers on a history read from a file. Through the `main` the
@@ -232,5 +232,126 @@ test(
       t.regex(r.stderr, message);
       t.is(r.stdout, '');
     }
+  }),
+);
+
+test(
+  'transactions that cannot be paired or name a value twice, or share an index: exit 2 naming the entry, every run validated before any verdict prints',
+  withDir(async (t, dir) => {
+    const write = (name: string, history: unknown): string => {
+      const file = join(dir, name);
+      writeFileSync(file, JSON.stringify(history));
+      return file;
+    };
+    const orphan = h().complete(0, 'ok', [['append', 'x', 1]]).ops;
+    const cases: Array<[string[], RegExp]> = [
+      [
+        [write('orphan.json', orphan)],
+        /^meridian verify: history: history\[0\]\.process: a completion \(ok\) of process 0, which has no invocation outstanding\n$/,
+      ],
+      [
+        [
+          write(
+            'twice.json',
+            h()
+              .invoke(0, [['append', 'x', 1]])
+              .invoke(0, [['append', 'x', 2]]).ops,
+          ),
+        ],
+        /history\[1\]\.process: process 0 invokes again while its invocation at history\[0\] has not completed/,
+      ],
+      [
+        [
+          write(
+            'dupval.json',
+            h()
+              .txn(0, [['append', 'x', 1]])
+              .txn(0, [['append', 'x', 1]]).ops,
+          ),
+        ],
+        /history\[3\]\.value\[0\]\[2\]: value 1 is appended to key "x" more than once \(also by the transaction at index 1\); list-append needs unique values per key/,
+      ],
+      [
+        [
+          write(
+            'dupw.json',
+            h()
+              .txn(0, [['w', 'x', 1]])
+              .txn(1, [['w', 'x', 1]]).ops,
+          ),
+          '--model',
+          'rw-register',
+        ],
+        /history\[3\]\.value\[0\]\[2\]: value 1 is written to key "x" more than once/,
+      ],
+      [
+        [
+          write(
+            'dupidx.json',
+            STALE_READ.map((e) => ({ ...e, index: 7 })),
+          ),
+        ],
+        /history: history\[1\]\.index: 7 again \(history\[0\]\.index has it\): each entry needs its own index/,
+      ],
+      // The first run is sound: its verdict is not printed before the second is refused.
+      [
+        [write('doc.json', { model: 'list-append', runs: [{ history: STALE_READ }, { history: orphan }] })],
+        /^meridian verify: run 2: history\[0\]\.process: a completion/,
+      ],
+    ];
+    const edn = (name: string, text: string): string => {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      return file;
+    };
+    const nemesis = '{:type :info, :f :start-partition, :value nil, :process :nemesis, :index 0}\n';
+    cases.push(
+      [
+        [edn('nocall.edn', `${nemesis}{:type :ok, :f :txn, :value [[:append 1 1]], :process 0}\n`), '--format', 'elle-edn'],
+        /history: line 2 :process: a completion \(ok\)/,
+      ],
+      [
+        [
+          edn(
+            'dupidx.edn',
+            '{:type :invoke, :f :txn, :value [[:append :x 1]], :process 0, :index 7}\n{:type :ok, :f :txn, :value [[:append :x 1]], :process 0, :index 7}\n',
+          ),
+          '--format',
+          'elle-edn',
+        ],
+        /history: line 2 :index: 7 again \(line 1 :index has it\): each entry needs its own index/,
+      ],
+      // The line, not the position among the transactions once the nemesis's operations are left out.
+      [
+        [
+          edn(
+            'badloc.edn',
+            `${nemesis}${nemesis}{:type :invoke, :f :txn, :value [[:append :x 1]], :process 0, :index 2}\n{:type :ok, :f :txn, :value [[:append :x true]], :process 0, :index 3}\n`,
+          ),
+          '--format',
+          'elle-edn',
+        ],
+        /history: line 4 :value\[0\]\[2\]: expected a value \(a string or a finite number\), got true/,
+      ],
+      [
+        [edn('badidx.edn', '{:type :invoke, :f :txn, :value [[:append :x 1]], :process 0, :index -1}\n'), '--format', 'elle-edn'],
+        /badidx\.edn: not elle-edn \(line 1 :index: expected an integer >= 0, or none, got -1\)/,
+      ],
+    );
+    for (const [args, message] of cases) {
+      const r = await verify(args);
+      t.is(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      t.regex(r.stderr, message, args.join(' '));
+      t.is(r.stdout, '', `${args.join(' ')}: nothing checked`);
+    }
+    // Operations without an :index are numbered after the largest given one, not into it.
+    const mixed = edn(
+      'mixed.edn',
+      '{:type :invoke, :f :txn, :value [[:append :x 1]], :process 0}\n{:type :ok, :f :txn, :value [[:append :x 1]], :process 0, :index 0}\n' +
+        '{:type :invoke, :f :txn, :value [[:r :x nil]], :process 1, :index 1}\n{:type :ok, :f :txn, :value [[:r :x [1]]], :process 1}\n',
+    );
+    const r = await verify([mixed, '--format', 'elle-edn']);
+    t.is(r.code, 0, r.stdout + r.stderr);
+    t.regex(r.stdout, /history: 2 transactions, list-append: strict-serializable\n/);
   }),
 );

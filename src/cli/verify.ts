@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { MeridianError } from '../core/errors.js';
 import type { History } from '../core/history.js';
 import { checkTransactions, describeAnomaly } from '../harness/elle/index.js';
-import { TXN_CONSISTENCIES, TXN_MODELS, validateHistory as validateTxnHistory } from '../harness/elle/history.js';
+import { TXN_CONSISTENCIES, TXN_MODELS, validateTransactions, type EntryField } from '../harness/elle/history.js';
 import type { Anomaly, ElleOp, TxnConsistency, TxnModel } from '../harness/elle/types.js';
 import { CYCLE_SEARCH_BUDGET } from '../harness/elle/classify.js';
 import { CHECK_STEPS_MAX, validateHistory, type Violation } from '../harness/linearizability.js';
@@ -20,7 +20,7 @@ import { CHECK_BUDGET_MAX, searchBudgetFor, stepsMaxFor } from '../harness/check
 import { MODEL_NAMES, type ModelName } from '../harness/models.js';
 import { checkLinearizable } from '../harness/parallel.js';
 import { parseJepsenEtcdLog, parseKvEdn } from '../harness/parse.js';
-import { parseElleEdn } from '../harness/elle/edn.js';
+import { readElleEdn } from '../harness/elle/edn.js';
 import { ANOMALIES_SHOWN, timelineHtml, type TimelineRun } from '../harness/timeline.js';
 import { count, formatViolation } from './format.js';
 import { FlagError, once, oneOf, outputFile, positiveDecimalFlag } from './flags.js';
@@ -119,6 +119,8 @@ type Run = ({ kind: 'kv'; model: ModelName; history: History } | { kind: 'txn'; 
   recorded?: string;
   /** A `meridian check --history` document's run: its fault log lines (for --timeline). */
   faults?: string[];
+  /** How errors name a field of entry i (history[i] when not given; elle-edn names the line). */
+  name?: EntryField;
 };
 
 /** The input is not a history: the message names the file and what is wrong. */
@@ -206,13 +208,11 @@ function readRuns(args: VerifyArgs): { runs: Run[]; about: string } {
   const txn = args.format === 'elle-edn';
   if (args.model !== undefined && isTxnModel(args.model) !== txn) throw new FlagError(modelMismatch(`--model ${args.model}`, txn, `--format ${args.format}`));
   let history: unknown[];
+  let entryField: EntryField | undefined;
   try {
     // With list-append, the EDN reader turns a completed read of nil into [] (as Elle reads it).
-    history = txn
-      ? parseElleEdn(text, (args.model as TxnModel | undefined) ?? 'list-append')
-      : args.format === 'jepsen-etcd'
-        ? parseJepsenEtcdLog(text)
-        : parseKvEdn(text);
+    if (txn) ({ ops: history, name: entryField } = readElleEdn(text, (args.model as TxnModel | undefined) ?? 'list-append'));
+    else history = args.format === 'jepsen-etcd' ? parseJepsenEtcdLog(text) : parseKvEdn(text);
   } catch (error) {
     if (!(error instanceof MeridianError)) throw error;
     throw new InputError(`${name}: not ${args.format} (${error.message})`);
@@ -222,7 +222,15 @@ function readRuns(args: VerifyArgs): { runs: Run[]; about: string } {
   if (history.length === 0 && text.trim() !== '') throw new InputError(`${name}: no ${txn ? 'transactions (:f :txn)' : `${args.format} operations`} in it`);
   if (txn)
     return {
-      runs: [{ label: 'history', kind: 'txn', model: (args.model as TxnModel | undefined) ?? 'list-append', history: history as ElleOp[] }],
+      runs: [
+        {
+          label: 'history',
+          kind: 'txn',
+          model: (args.model as TxnModel | undefined) ?? 'list-append',
+          history: history as ElleOp[],
+          ...(entryField === undefined ? {} : { name: entryField }),
+        },
+      ],
       about: "a Jepsen history in EDN, Elle's input",
     };
   const model = (args.model as ModelName | undefined) ?? (args.format === 'kv-edn' ? 'kv' : 'register');
@@ -317,10 +325,10 @@ export async function main(argv: string[], io: VerifyIo = { out: (l) => console.
     io.err('meridian verify: --consistency is for transactions; single-key operations are checked linearizable');
     return 2;
   }
-  // Every run's history before any is checked: the first bad field, named.
+  // Every run's history before any is checked (transactions paired, values unique per key too): the first bad field, named.
   for (const run of runs) {
     try {
-      if (run.kind === 'txn') validateTxnHistory(run.history, run.model);
+      if (run.kind === 'txn') validateTransactions(run.history, run.model, run.name);
       else validateHistory(run.history, run.model);
     } catch (error) {
       if (!(error instanceof MeridianError)) throw error;

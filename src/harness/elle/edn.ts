@@ -9,6 +9,7 @@
  * tagged values (`#inst "..."`: the tag dropped, the value kept); `;` comments and `#_` discards.
  */
 import { ValidationError } from '../../core/errors.js';
+import type { EntryField } from './history.js';
 import type { ElleOp, ElleOpType, MicroOp, TxnModel } from './types.js';
 
 /** A keyword, kept apart from a string of the same text. */
@@ -59,11 +60,30 @@ class Reader {
 
   constructor(private readonly text: string) {}
 
+  /** Where each map read began (for `lineOf`). */
+  private readonly starts = new WeakMap<Map<string, Edn>, number>();
+  /** lineAt's count so far: the line of position `countedTo`. */
+  private countedTo = 0;
+  private countedLine = 1;
+
   /** Line of the reader's position, from 1: for error messages. */
   line(): number {
-    let n = 1;
-    for (let i = 0; i < this.pos && i < this.text.length; i++) if (this.text.charCodeAt(i) === 10) n++;
-    return n;
+    return this.lineAt(this.pos);
+  }
+
+  /** Line of the map `form` read began on. */
+  lineOf(form: Map<string, Edn>): number {
+    return this.lineAt(this.starts.get(form) ?? this.pos);
+  }
+
+  /** Line of position `pos`: counted on from the last position asked about (asked in order, the text is read once). */
+  private lineAt(pos: number): number {
+    if (pos < this.countedTo) {
+      this.countedTo = 0;
+      this.countedLine = 1;
+    }
+    for (; this.countedTo < pos && this.countedTo < this.text.length; this.countedTo++) if (this.text.charCodeAt(this.countedTo) === 10) this.countedLine++;
+    return this.countedLine;
   }
 
   private fail(what: string): never {
@@ -137,6 +157,7 @@ class Reader {
   }
 
   private map(): Map<string, Edn> {
+    const begin = this.pos;
     this.pos++;
     const items = this.seq('}');
     if (items.length % 2 !== 0) this.fail('a map with an odd number of forms');
@@ -145,6 +166,7 @@ class Reader {
       const k = items[i]!;
       out.set(k instanceof Keyword ? k.name : JSON.stringify(k), items[i + 1]!);
     }
+    this.starts.set(out, begin);
     return out;
   }
 
@@ -193,13 +215,21 @@ function microOp(form: Edn, where: string): MicroOp {
 }
 
 /**
- * The transactions (`:f :txn`) of a Jepsen history in EDN, in order, as Elle's events (each
- * its own `:index`, or its position among them if it has none; `process` kept; Jepsen's `:time`
- * in nanoseconds as `time` in ms). A
- * ValidationError names the operation (its position among the forms) or the line. With
- * list-append, a completed read of nil is the empty list, as Elle reads it.
+ * The transactions (`:f :txn`) of a Jepsen history in EDN, in order, as Elle's events (`process`
+ * kept; Jepsen's `:time` in nanoseconds as `time` in ms). Each keeps its own `:index`; those
+ * without one are numbered on from the largest given (from 0 when none has one), so that no two
+ * share one. A ValidationError names the line (or, for a form that is not a map, its position
+ * among the forms). With list-append, a completed read of nil is the empty list, as Elle reads it.
  */
 export function parseElleEdn(text: string, model: TxnModel = 'list-append'): ElleOp[] {
+  return readElleEdn(text, model).ops;
+}
+
+/**
+ * parseElleEdn's transactions, and `name`, which names a field of one of them by its line
+ * (`line 4 :value[0][2]`), for the errors of validateTransactions.
+ */
+export function readElleEdn(text: string, model: TxnModel = 'list-append'): { ops: ElleOp[]; name: EntryField } {
   const reader = new Reader(text);
   const forms: Edn[] = [];
   while (reader.more()) {
@@ -209,30 +239,43 @@ export function parseElleEdn(text: string, model: TxnModel = 'list-append'): Ell
     else forms.push(form);
   }
   const out: ElleOp[] = [];
+  const lines: number[] = [];
+  /** Operations without an :index of their own. */
+  const unindexed: ElleOp[] = [];
+  let maxIndex = -1;
   forms.forEach((form, i) => {
-    const where = `operation ${i}`;
-    if (!(form instanceof Map)) throw new ValidationError(where, 'expected a map such as {:type :invoke, :f :txn, :value [...], :process 0}');
+    if (!(form instanceof Map)) throw new ValidationError(`operation ${i}`, 'expected a map such as {:type :invoke, :f :txn, :value [...], :process 0}');
     const f = form.get('f');
     if (!(f instanceof Keyword) || f.name !== 'txn') return;
+    const line = reader.lineOf(form);
+    const where = `line ${line}`;
     const type = form.get('type');
     const process = form.get('process');
     if (!(type instanceof Keyword) || !(TYPES as readonly string[]).includes(type.name))
-      throw new ValidationError(`${where}.type`, 'expected :invoke, :ok, :fail or :info');
+      throw new ValidationError(`${where} :type`, 'expected :invoke, :ok, :fail or :info');
     if (process instanceof Keyword) return; // :nemesis
-    if (typeof process !== 'number' && typeof process !== 'string') throw new ValidationError(`${where}.process`, 'expected a number');
+    if (typeof process !== 'number' && typeof process !== 'string') throw new ValidationError(`${where} :process`, 'expected a number');
     const value = form.get('value');
-    if (!Array.isArray(value)) throw new ValidationError(`${where}.value`, 'expected a vector of micro-ops');
+    if (!Array.isArray(value)) throw new ValidationError(`${where} :value`, 'expected a vector of micro-ops');
     // Its own :index where it has one, so that the anomalies name the operations as the file does.
     const given = form.get('index');
-    const index = typeof given === 'number' && Number.isInteger(given) && given >= 0 ? given : out.length;
-    const mops = value.map((m, j) => microOp(m, `${where}.value[${j}]`));
+    if (given !== undefined && given !== null && !(typeof given === 'number' && Number.isSafeInteger(given) && given >= 0))
+      throw new ValidationError(
+        `${where} :index`,
+        `expected an integer >= 0, or none, got ${given instanceof Keyword ? `:${given.name}` : JSON.stringify(given)}`,
+      );
+    const mops = value.map((m, j) => microOp(m, `${where} :value[${j}]`));
     // Elle's list-append reads nil as the empty list: here a null read is one whose value is not known.
     if (model === 'list-append' && type.name === 'ok') for (const m of mops) if (m[0] === 'r' && m[2] === null) m[2] = [];
-    const op: ElleOp = { index, process, type: type.name as ElleOpType, f: 'txn', value: mops };
+    const op: ElleOp = { index: typeof given === 'number' ? given : -1, process, type: type.name as ElleOpType, f: 'txn', value: mops };
+    if (typeof given === 'number') maxIndex = Math.max(maxIndex, given);
+    else unindexed.push(op);
     // Jepsen's :time, nanoseconds since the test began: kept in ms (the timeline's axis).
     const time = form.get('time');
     if (typeof time === 'number' && Number.isFinite(time)) op.time = time / 1e6;
     out.push(op);
+    lines.push(line);
   });
-  return out;
+  for (const op of unindexed) op.index = ++maxIndex;
+  return { ops: out, name: (i, field) => `line ${lines[i] ?? '?'}${field === '' ? '' : ` :${field}`}` };
 }

@@ -6,6 +6,7 @@
 import { describe, ValidationError } from '../../core/errors.js';
 import { checkOptions } from '../../core/validate.js';
 import { CYCLE_SEARCH_BUDGET } from './classify.js';
+import { repeatedWrite } from './per-key.js';
 import {
   PROCESS,
   pushEdge,
@@ -79,46 +80,74 @@ function isKey(k: unknown): boolean {
   return typeof k === 'string' || (typeof k === 'number' && Number.isFinite(k));
 }
 
-/** Checks every entry's shape; throws a ValidationError naming the first bad field. */
-export function validateHistory(history: unknown, model: TxnModel): asserts history is ElleOp[] {
+/**
+ * The name of entry `i`'s `field` ('' for the entry itself) in a message: `history[i].field` by
+ * default; a parser that knows where each entry came from may name its line instead.
+ */
+export type EntryField = (i: number, field: string) => string;
+export const HISTORY_FIELD: EntryField = (i, field) => `history[${i}]${field === '' ? '' : `.${field}`}`;
+
+/**
+ * Checks every entry's shape, and that no two entries share an index (the anomalies name
+ * transactions by it); throws a ValidationError naming the first bad field.
+ */
+export function validateHistory(history: unknown, model: TxnModel, name: EntryField = HISTORY_FIELD): asserts history is ElleOp[] {
   if (!Array.isArray(history)) throw new ValidationError('history', `expected an array of operations, got ${describe(history)}`);
   const listAppend = model === 'list-append';
+  /** Entry by index. */
+  const indexes = new Map<number, number>();
   for (let i = 0; i < history.length; i++) {
     const op = history[i] as Partial<ElleOp> | null;
-    const at = `history[${i}]`;
-    if (typeof op !== 'object' || op === null || Array.isArray(op)) throw new ValidationError(at, `expected an operation object, got ${describe(op)}`);
-    if (typeof op.index !== 'number' || !Number.isInteger(op.index) || op.index < 0)
-      throw new ValidationError(`${at}.index`, `expected an integer >= 0, got ${describe(op.index)}`);
-    if (!isKey(op.process)) throw new ValidationError(`${at}.process`, `expected a number or a string, got ${describe(op.process)}`);
-    if (!OP_TYPES.includes(op.type as string)) throw new ValidationError(`${at}.type`, `expected one of ${OP_TYPES.join(', ')}, got ${describe(op.type)}`);
-    if (op.f !== 'txn') throw new ValidationError(`${at}.f`, `expected "txn", got ${describe(op.f)}`);
+    const at = (field: string): string => name(i, field);
+    if (typeof op !== 'object' || op === null || Array.isArray(op)) throw new ValidationError(at(''), `expected an operation object, got ${describe(op)}`);
+    if (typeof op.index !== 'number' || !Number.isSafeInteger(op.index) || op.index < 0)
+      throw new ValidationError(at('index'), `expected an integer >= 0, got ${describe(op.index)}`);
+    const other = indexes.get(op.index);
+    if (other !== undefined) throw new ValidationError(at('index'), `${op.index} again (${name(other, 'index')} has it): each entry needs its own index`);
+    indexes.set(op.index, i);
+    if (!isKey(op.process)) throw new ValidationError(at('process'), `expected a number or a string, got ${describe(op.process)}`);
+    if (!OP_TYPES.includes(op.type as string)) throw new ValidationError(at('type'), `expected one of ${OP_TYPES.join(', ')}, got ${describe(op.type)}`);
+    if (op.f !== 'txn') throw new ValidationError(at('f'), `expected "txn", got ${describe(op.f)}`);
     if (op.time !== undefined && (typeof op.time !== 'number' || !Number.isFinite(op.time)))
-      throw new ValidationError(`${at}.time`, `expected a finite number of ms, or none, got ${describe(op.time)}`);
+      throw new ValidationError(at('time'), `expected a finite number of ms, or none, got ${describe(op.time)}`);
     const value = op.value as unknown;
-    if (!Array.isArray(value)) throw new ValidationError(`${at}.value`, `expected an array of micro-ops, got ${describe(value)}`);
+    if (!Array.isArray(value)) throw new ValidationError(at('value'), `expected an array of micro-ops, got ${describe(value)}`);
     for (let j = 0; j < value.length; j++) {
       const mop = value[j] as unknown;
-      const mat = `${at}.value[${j}]`;
-      if (!Array.isArray(mop) || mop.length !== 3) throw new ValidationError(mat, `expected a micro-op [f, key, value], got ${describe(mop)}`);
+      const mat = `value[${j}]`;
+      if (!Array.isArray(mop) || mop.length !== 3) throw new ValidationError(at(mat), `expected a micro-op [f, key, value], got ${describe(mop)}`);
       const f = mop[0] as unknown;
       const write = listAppend ? 'append' : 'w';
-      if (f !== 'r' && f !== write) throw new ValidationError(`${mat}[0]`, `expected "r" or "${write}" (model ${model}), got ${describe(f)}`);
-      if (!isKey(mop[1])) throw new ValidationError(`${mat}[1]`, `expected a key (a string or a finite number), got ${describe(mop[1])}`);
+      if (f !== 'r' && f !== write) throw new ValidationError(at(`${mat}[0]`), `expected "r" or "${write}" (model ${model}), got ${describe(f)}`);
+      if (!isKey(mop[1])) throw new ValidationError(at(`${mat}[1]`), `expected a key (a string or a finite number), got ${describe(mop[1])}`);
       const v = mop[2] as unknown;
       if (f !== 'r' || !listAppend) {
         if (!isKey(v) && !(f === 'r' && v === null)) {
-          throw new ValidationError(`${mat}[2]`, `expected ${f === 'r' ? 'null or ' : ''}a value (a string or a finite number), got ${describe(v)}`);
+          throw new ValidationError(at(`${mat}[2]`), `expected ${f === 'r' ? 'null or ' : ''}a value (a string or a finite number), got ${describe(v)}`);
         }
       } else if (v !== null) {
-        if (!Array.isArray(v)) throw new ValidationError(`${mat}[2]`, `expected null or a list of values, got ${describe(v)}`);
+        if (!Array.isArray(v)) throw new ValidationError(at(`${mat}[2]`), `expected null or a list of values, got ${describe(v)}`);
         for (let m = 0; m < v.length; m++) {
           const e = v[m] as unknown;
           if (typeof e === 'number' ? Number.isFinite(e) : typeof e === 'string') continue;
-          if (!isKey(v[m])) throw new ValidationError(`${mat}[2][${m}]`, `expected a value (a string or a finite number), got ${describe(v[m])}`);
+          if (!isKey(v[m])) throw new ValidationError(at(`${mat}[2][${m}]`), `expected a value (a string or a finite number), got ${describe(v[m])}`);
         }
       }
     }
   }
+}
+
+/**
+ * Everything checkTransactions refuses, before any of the checking: each entry's shape
+ * (validateHistory), each completion paired with its process's invocation (collectTxns), and
+ * each value written to a key once (what list-append.ts and rw-register.ts stop on). Throws a
+ * ValidationError naming the first bad field (`name`).
+ */
+export function validateTransactions(history: unknown, model: TxnModel, name: EntryField = HISTORY_FIELD): asserts history is ElleOp[] {
+  validateHistory(history, model, name);
+  const { views } = collectTxns(history, undefined, undefined, name);
+  const repeat = repeatedWrite(views, model);
+  if (repeat !== undefined) throw new ValidationError(name(repeat.view.pos, `value[${repeat.j}][2]`), repeat.message);
 }
 
 export interface Txns {
@@ -136,9 +165,9 @@ export interface Txns {
  * `process` the process edges: from each committed transaction to the next one its process
  * committed (as Elle's process graph has them: what failed or has no known outcome is left
  * out, and the process's order goes round it). An invocation that never completes is
- * indeterminate, like an 'info' completion.
+ * indeterminate, like an 'info' completion. A pairing error names its entry by `name`.
  */
-export function collectTxns(history: ElleOp[], realtime?: EdgeList, process?: EdgeList): Txns {
+export function collectTxns(history: ElleOp[], realtime?: EdgeList, process?: EdgeList, name: EntryField = HISTORY_FIELD): Txns {
   const views: TxnView[] = [];
   const ops: ElleOp[] = [];
   const invokePos: number[] = [];
@@ -156,8 +185,8 @@ export function collectTxns(history: ElleOp[], realtime?: EdgeList, process?: Ed
       const open = pending.get(op.process);
       if (open !== undefined) {
         throw new ValidationError(
-          `history[${i}].process`,
-          `process ${describe(op.process)} invokes again while its invocation at history[${invokePos[open] as number}] has not completed`,
+          name(i, 'process'),
+          `process ${describe(op.process)} invokes again while its invocation at ${name(invokePos[open] as number, '')} has not completed`,
         );
       }
       const id = views.length;
@@ -170,7 +199,7 @@ export function collectTxns(history: ElleOp[], realtime?: EdgeList, process?: Ed
     }
     const id = pending.get(op.process);
     if (id === undefined) {
-      throw new ValidationError(`history[${i}].process`, `a completion (${op.type}) of process ${describe(op.process)}, which has no invocation outstanding`);
+      throw new ValidationError(name(i, 'process'), `a completion (${op.type}) of process ${describe(op.process)}, which has no invocation outstanding`);
     }
     pending.delete(op.process);
     const view = views[id] as TxnView;

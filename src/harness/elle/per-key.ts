@@ -3,7 +3,7 @@
  * part ways: index the transactions by id, stop on a value written to a key twice (both name a
  * value's writer by the value alone, so it must be unique per key), and find lost updates.
  */
-import { fieldOf, show, type KeyAnalysis, type LocalAnomaly, type TxnKey, type TxnValue, type TxnView } from './types.js';
+import { fieldOf, show, type KeyAnalysis, type LocalAnomaly, type TxnKey, type TxnModel, type TxnValue, type TxnView } from './types.js';
 
 /** Stands for the initial state (a read of null, or of the empty list) in maps of versions. */
 export const INITIAL = Symbol('initial');
@@ -35,13 +35,33 @@ export function notUnique(
   wrote: string,
   model: string,
 ): KeyAnalysis {
-  return {
-    ...found,
-    invalid: {
-      field: fieldOf(view, j, 2),
-      message: `value ${show(value)} is ${wrote} key ${show(key)} more than once (also by the transaction at index ${otherIndex}); ${model} needs unique values per key`,
-    },
-  };
+  return { ...found, invalid: { field: fieldOf(view, j, 2), message: notUniqueMessage(key, value, otherIndex, wrote, model) } };
+}
+
+function notUniqueMessage(key: TxnKey, value: TxnValue, otherIndex: number, wrote: string, model: string): string {
+  return `value ${show(value)} is ${wrote} key ${show(key)} more than once (also by the transaction at index ${otherIndex}); ${model} needs unique values per key`;
+}
+
+/**
+ * The first value written to a key a second time, in the order the analyses meet it (views in
+ * order, each one's micro-ops in order): micro-op `j` of `view`, and what notUnique says of it.
+ */
+export function repeatedWrite(views: readonly TxnView[], model: TxnModel): { view: TxnView; j: number; message: string } | undefined {
+  const write = model === 'list-append' ? 'append' : 'w';
+  /** Per key, each value written and the index of the transaction that wrote it first. */
+  const writers = new Map<TxnKey, Map<TxnValue, number>>();
+  for (const view of views) {
+    for (let j = 0; j < view.ops.length; j++) {
+      const [f, key, value] = view.ops[j]!;
+      if (f !== write) continue;
+      let values = writers.get(key);
+      if (values === undefined) writers.set(key, (values = new Map()));
+      const other = values.get(value);
+      if (other !== undefined) return { view, j, message: notUniqueMessage(key, value, other, model === 'list-append' ? 'appended to' : 'written to', model) };
+      values.set(value, view.index);
+    }
+  }
+  return undefined;
 }
 
 /**

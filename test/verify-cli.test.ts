@@ -355,3 +355,35 @@ test(
     t.regex(r.stdout, /history: 2 transactions, list-append: strict-serializable\n/);
   }),
 );
+
+test(
+  'transactions or single-key operations: by the model, else by what most entries look like, not the first; an empty transactional run is unknown, exit 1',
+  withDir(async (t, dir) => {
+    const write = (name: string, doc: unknown): string => {
+      const file = join(dir, name);
+      writeFileSync(file, JSON.stringify(doc));
+      return file;
+    };
+    for (const args of [[write('doc.json', { model: 'rw-register', runs: [{ history: [] }] })], [write('empty.json', []), '--model', 'list-append']]) {
+      const r = await verify(args);
+      t.is(r.code, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      t.regex(r.stdout, /: no operations: nothing to check\nverify: 1 run, 0 passed, 0 failed, 1 unknown\n$/);
+    }
+    t.regex((await verify([join(dir, 'empty.json'), '--model', 'list-append'])).stdout, /\(transactions as Elle's events\)/);
+    const nemesis = { index: 0, process: 'nemesis', type: 'info', f: 'start-partition', value: null };
+    const cases: Array<[string[], RegExp]> = [
+      [[write('typo.json', [{ ...STALE_READ[0], f: 'tx' }, ...STALE_READ.slice(1)])], /history: history\[0\]\.f: expected "txn", got "tx"/],
+      [
+        [write('nemesis.json', [nemesis, ...STALE_READ.map((e) => ({ ...e, index: e.index + 1 }))])],
+        /history: history\[0\]\.f: expected "txn", got "start-partition"/,
+      ],
+      [[join(dir, 'nemesis.json'), '--model', 'rw-register'], /history: history\[0\]\.f: expected "txn", got "start-partition"/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await verify(args);
+      t.is(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      t.regex(r.stderr, message, args.join(' '));
+      t.is(r.stdout, '');
+    }
+  }),
+);

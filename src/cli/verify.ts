@@ -136,14 +136,23 @@ function modelMismatch(named: string, txn: boolean, where: string): string {
 }
 
 /**
- * Transactions (Elle's events carry `f: 'txn'`) or single-key operations, from the first entry;
- * `model` from --model (a FlagError when it does not suit them) or from the document (an InputError).
+ * Transactions or single-key operations: by the model when one is named, else by what most
+ * entries look like (Elle's events have an `f`, single-key operations a `kind`; none, or a tie:
+ * single-key operations). An entry that does not fit is named by the validation that follows.
+ * `model` is from --model (a FlagError when most entries are of the other kind) or from the
+ * document (an InputError).
  */
 function runOf(label: string, history: unknown[], model: { name: Model; from: 'flag' | 'document' } | undefined, where: string): Run {
-  const first = history[0];
-  const txn = typeof first === 'object' && first !== null && (first as { f?: unknown }).f === 'txn';
-  if (model !== undefined && isTxnModel(model.name) !== txn) {
-    const message = modelMismatch(model.from === 'flag' ? `--model ${model.name}` : `the document's model ${model.name}`, txn, where);
+  let events = 0;
+  let operations = 0;
+  for (const entry of history) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    if ('f' in entry && !('kind' in entry)) events++;
+    else if ('kind' in entry && !('f' in entry)) operations++;
+  }
+  const txn = model === undefined ? events > operations : isTxnModel(model.name);
+  if (model !== undefined && (txn ? operations > events : events > operations)) {
+    const message = modelMismatch(model.from === 'flag' ? `--model ${model.name}` : `the document's model ${model.name}`, !txn, where);
     throw model.from === 'flag' ? new FlagError(message) : new InputError(message);
   }
   if (txn) return { label, kind: 'txn', model: (model?.name as TxnModel | undefined) ?? 'list-append', history: history as ElleOp[] };

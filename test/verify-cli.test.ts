@@ -387,3 +387,71 @@ test(
     }
   }),
 );
+
+test(
+  'an integer beyond 2^53 - 1, which a number holds inexactly, is refused naming the field or line; so is a nesting past 1,000 deep, exit 2 (not a pass, not a RangeError)',
+  withDir(async (t, dir) => {
+    const write = (name: string, text: string): string => {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      return file;
+    };
+    // 9007199254740993 reads as 9007199254740992: the stale read would pass as fresh.
+    const put = '{"id":1,"client":"a","key":"k","kind":"put","input":9007199254740993,"invokeMs":0,"outcome":"ok","completeMs":1}';
+    const get = '{"id":3,"client":"a","key":"k","kind":"get","invokeMs":4,"outcome":"ok","completeMs":5,"output":9007199254740992}';
+    const deep = `${'['.repeat(5_000)}1${']'.repeat(5_000)}`;
+    const cases: Array<[string[], RegExp]> = [
+      [
+        [write('big.json', `[${put},${get}]`)],
+        /big\.json: history\[0\]\.input: expected a safe integer \(at most 2\^53 - 1 in size, which a number holds exactly\), got 9007199254740992/,
+      ],
+      [
+        [write('id.json', `[${put.replace('"id":1', '"id":1e300').replace('9007199254740993', '1')}]`)],
+        /id\.json: history\[0\]\.id: expected a safe integer .*, got 1e\+300/,
+      ],
+      [[write('doc.json', `{"runs":[{"history":[]},{"history":[${get}]}]}`)], /doc\.json: runs\[1\]\.history\[0\]\.output: expected a safe integer/],
+      [
+        [write('deep.json', `[{"id":1,"client":"a","key":"k","kind":"write","input":${deep},"invokeMs":0,"outcome":"ok","completeMs":1}]`)],
+        /deep\.json: history\[0\]\.input(\[0\]){20,30}\.\.\.: nested more than 1000 deep\n$/,
+      ],
+      [
+        [
+          write('big.log', 'INFO  jepsen.util - 0\t:invoke\t:write\t99999999999999999999\nINFO  jepsen.util - 0\t:ok\t:write\t99999999999999999999\n'),
+          '--format',
+          'jepsen-etcd',
+        ],
+        /big\.log: not jepsen-etcd \(line 1: expected an integer of at most 2\^53 - 1 in size \(which a number holds exactly\), got 99999999999999999999\)/,
+      ],
+      [
+        [write('cas.log', 'INFO  jepsen.util - 0\t:invoke\t:cas\t[1 9007199254740993]\n'), '--format', 'jepsen-etcd'],
+        /line 1: expected an integer of at most 2\^53 - 1/,
+      ],
+      [
+        [
+          write(
+            'big.edn',
+            '{:type :invoke, :f :txn, :value [[:append :x 1]], :process 0}\n{:type :ok, :f :txn, :value [[:append :x 9007199254740993N]], :process 0}\n',
+          ),
+          '--format',
+          'elle-edn',
+        ],
+        /big\.edn: not elle-edn \(line 2: an integer beyond 2\^53 - 1 in size, which a number does not hold exactly: 9007199254740993N \(EDN\)\)/,
+      ],
+      [[write('deep.edn', '['.repeat(100_000)), '--format', 'elle-edn'], /deep\.edn: not elle-edn \(line 1: forms nested more than 1000 deep \(EDN\)\)/],
+      [[write('tags.edn', '#_'.repeat(100_000)), '--format', 'elle-edn'], /tags\.edn: not elle-edn \(line 1: forms nested more than 1000 deep \(EDN\)\)/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await verify(args);
+      t.is(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      t.regex(r.stderr, message, args.join(' '));
+      t.is(r.stdout, '');
+    }
+    // The largest safe integer is read, and values nested just under the bound (997 arrays in an operation in the history).
+    const edge = write('edge.json', `[${put.replace('9007199254740993', '9007199254740991')},${get.replace('9007199254740992', '9007199254740991')}]`);
+    t.is((await verify([edge])).code, 0);
+    const nested = `${'['.repeat(997)}1${']'.repeat(997)}`;
+    const ok = write('nested.json', `[${put.replace('9007199254740993', nested)},${get.replace('9007199254740992', nested)}]`);
+    const r = await verify([ok]);
+    t.is(r.code, 0, r.stdout + r.stderr);
+  }),
+);

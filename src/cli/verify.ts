@@ -159,6 +159,49 @@ function runOf(label: string, history: unknown[], model: { name: Model; from: 'f
   return { label, kind: 'kv', model: (model?.name as ModelName | undefined) ?? 'register', history: history as History };
 }
 
+/** Deeper than this, a history's values are refused: the checkers recurse through them. */
+const NESTING_MAX = 1_000;
+
+/**
+ * What in `value` JSON.parse cannot have read as written: an integer beyond 2^53 - 1 (the file's
+ * 9007199254740993 reads as ...992: the two would be one value), or a nesting deeper than
+ * NESTING_MAX. Its path below `value` and what is wrong; undefined if nothing is.
+ */
+function unreadable(value: unknown, depth = 0): { path: string; problem: string } | undefined {
+  if (typeof value === 'number')
+    return Number.isInteger(value) && !Number.isSafeInteger(value)
+      ? { path: '', problem: `expected a safe integer (at most 2^53 - 1 in size, which a number holds exactly), got ${value}` }
+      : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (depth === NESTING_MAX) return { path: '', problem: `nested more than ${NESTING_MAX} deep` };
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = unreadable(value[i], depth + 1);
+      if (found !== undefined) return { path: `[${i}]${found.path}`, problem: found.problem };
+    }
+    return undefined;
+  }
+  const record = value as Record<string, unknown>;
+  for (const k of Object.keys(record)) {
+    const found = unreadable(record[k], depth + 1);
+    if (found !== undefined) return { path: `${/^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`}${found.path}`, problem: found.problem };
+  }
+  return undefined;
+}
+
+/** An InputError if `history` (`where` in `file`) holds what `unreadable` finds. */
+function readable(history: unknown[], file: string, where: string): void {
+  const found = unreadable(history);
+  if (found === undefined) return;
+  // A path 1,000 deep is cut short at a step: the message stays a line a reader can take in.
+  let path = found.path;
+  if (path.length > 120) {
+    const cut = path.slice(0, 100);
+    path = `${cut.slice(0, Math.max(cut.lastIndexOf('['), cut.lastIndexOf('.')))}...`;
+  }
+  throw new InputError(`${file}: ${where}${path}: ${found.problem}`);
+}
+
 /** The runs a JSON document holds: a `meridian check --history` document's, or one array's. */
 function jsonRuns(text: string, file: string, model: Model | undefined): { runs: Run[]; about: string } {
   let doc: unknown;
@@ -168,6 +211,7 @@ function jsonRuns(text: string, file: string, model: Model | undefined): { runs:
     throw new InputError(`${file}: not JSON (${(error as Error).message})`);
   }
   if (Array.isArray(doc)) {
+    readable(doc, file, 'history');
     const run = runOf('history', doc, model === undefined ? undefined : { name: model, from: 'flag' }, file);
     return { runs: [run], about: run.kind === 'txn' ? "transactions as Elle's events" : 'single-key operations' };
   }
@@ -184,6 +228,7 @@ function jsonRuns(text: string, file: string, model: Model | undefined): { runs:
     const run = r as { commit?: unknown; history?: unknown; verdict?: unknown; outcome?: unknown; faults?: unknown };
     if (typeof r !== 'object' || r === null || !Array.isArray(run.history))
       throw new InputError(`${file}: runs[${i}].history: expected an array of history operations`);
+    readable(run.history, file, `runs[${i}].history`);
     // Older documents have no faults; when there, the run's fault log lines.
     if (run.faults !== undefined && (!Array.isArray(run.faults) || !run.faults.every((f) => typeof f === 'string')))
       throw new InputError(

@@ -46,7 +46,15 @@ const CAS_ARGS = /^\[\s*(-?\d+)\s+(-?\d+)\s*\]$/;
 function jepsenValue(text: string, line: number): number | undefined {
   if (text === 'nil') return undefined;
   if (!/^-?\d+$/.test(text)) throw new ValidationError(`line ${line}`, `expected nil or an integer, got ${text}`);
-  return Number(text);
+  return safeInteger(text, line);
+}
+
+/** `digits` as a number; a ValidationError naming the line if a number cannot hold it exactly (beyond 2^53 - 1: two such values could read as one). */
+function safeInteger(digits: string, line: number): number {
+  const n = Number(digits);
+  if (!Number.isSafeInteger(n))
+    throw new ValidationError(`line ${line}`, `expected an integer of at most 2^53 - 1 in size (which a number holds exactly), got ${digits}`);
+  return n;
 }
 
 /**
@@ -90,7 +98,7 @@ function jepsenInput(kind: JepsenKind, arg: string, line: number): unknown {
   if (kind === 'write') return jepsenValue(arg, line);
   const cas = CAS_ARGS.exec(arg);
   if (cas === null) throw new ValidationError(`line ${line}`, `expected [FROM TO], got ${arg}`);
-  return { expected: Number(cas[1]), next: Number(cas[2]) };
+  return { expected: safeInteger(cas[1] as string, line), next: safeInteger(cas[2] as string, line) };
 }
 
 const EDN_PROCESS = /:process\s+(\d+)/;

@@ -55,8 +55,13 @@ export function ednStringBody(body: string): { text: string } | { bad: string } 
   return { text };
 }
 
+/** Forms nested deeper than this are refused. */
+const NESTING_MAX = 1_000;
+
 class Reader {
   private pos = 0;
+  /** How many reads are under way: the nesting of the form being read. */
+  private depth = 0;
 
   constructor(private readonly text: string) {}
 
@@ -109,6 +114,14 @@ class Reader {
   }
 
   read(): Edn {
+    // Forms inside forms (collections, tags, discards) are read recursively: a bound, not a RangeError.
+    if (++this.depth > NESTING_MAX) this.fail(`forms nested more than ${NESTING_MAX} deep`);
+    const form = this.form();
+    this.depth--;
+    return form;
+  }
+
+  private form(): Edn {
     if (!this.more()) this.fail('unexpected end of input');
     const c = this.text[this.pos]!;
     switch (c) {
@@ -195,7 +208,12 @@ class Reader {
     if (t === 'nil') return null;
     if (t === 'true') return true;
     if (t === 'false') return false;
-    if (/^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?[NM]?$/.test(t)) return Number(t.replace(/[NM]$/, ''));
+    if (/^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?[NM]?$/.test(t)) {
+      const n = Number(t.replace(/[NM]$/, ''));
+      // Beyond 2^53 - 1 a number holds an integer inexactly: two values could read as one.
+      if (Number.isInteger(n) && !Number.isSafeInteger(n)) this.fail(`an integer beyond 2^53 - 1 in size, which a number does not hold exactly: ${t}`);
+      return n;
+    }
     return t; // a symbol: its name
   }
 }

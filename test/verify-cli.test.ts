@@ -1,7 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/verify.js';
 import { h, STALE_READ } from './helpers/elle-history.js';
@@ -453,5 +453,27 @@ test(
     const ok = write('nested.json', `[${put.replace('9007199254740993', nested)},${get.replace('9007199254740992', nested)}]`);
     const r = await verify([ok]);
     t.is(r.code, 0, r.stdout + r.stderr);
+  }),
+);
+
+test(
+  '--timeline naming the input file (the same path, another spelling of it, a link to it) is refused, exit 2, and the input is left as it was',
+  withDir(async (t, dir) => {
+    const file = join(dir, 'stale.json');
+    const text = JSON.stringify(STALE_READ);
+    writeFileSync(file, text);
+    symlinkSync(file, join(dir, 'sym.json'));
+    linkSync(file, join(dir, 'hard.json'));
+    for (const out of [file, `${dir}/./../${basename(dir)}/stale.json`, relative(process.cwd(), file), join(dir, 'sym.json'), join(dir, 'hard.json')]) {
+      const r = await verify([file, '--timeline', out]);
+      t.is(r.code, 2, `${out}: ${r.stdout}${r.stderr}`);
+      t.regex(r.stderr, /^meridian verify: --timeline "[^"]+" is FILE, the history read: the HTML would overwrite it; give another path\n/, out);
+      t.is(r.stdout, '');
+      t.is(readFileSync(file, 'utf8'), text);
+    }
+    const html = join(dir, 'tl.html');
+    const r = await verify([file, '--timeline', html]);
+    t.is(r.code, 1, r.stdout + r.stderr);
+    t.regex(readFileSync(html, 'utf8'), /^<!doctype html>/i);
   }),
 );

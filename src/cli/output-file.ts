@@ -1,4 +1,5 @@
-import { closeSync, existsSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 /**
  * Whether `file` can be written, asked before a long run that ends by writing it (so a bad
@@ -53,5 +54,16 @@ export function writeText(command: string, file: string, text: string, flag: str
   } catch (error) {
     err(`${command}: ${flag}: cannot write ${JSON.stringify(file)}: ${(error as Error).message}`);
     return false;
+  }
+}
+
+/** Whether paths `a` and `b` are one file: the same path once resolved, or (both existing) the same device and inode, as a link makes them. */
+export function sameFile(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  try {
+    const [x, y] = [statSync(a), statSync(b)];
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false; // one of them does not exist (yet)
   }
 }

@@ -24,7 +24,7 @@ import { readElleEdn } from '../harness/elle/edn.js';
 import { ANOMALIES_SHOWN, timelineHtml, type TimelineRun } from '../harness/timeline.js';
 import { count, formatViolation } from './format.js';
 import { FlagError, once, oneOf, outputFile, positiveDecimalFlag } from './flags.js';
-import { writable, writeText } from './output-file.js';
+import { sameFile, writable, writeText } from './output-file.js';
 
 const FORMATS = ['json', 'elle-edn', 'jepsen-etcd', 'kv-edn'] as const;
 type Format = (typeof FORMATS)[number];
@@ -102,6 +102,8 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
     }
   }
   if (file === undefined || file === '') throw new FlagError('FILE is missing: the history to check (- for stdin)');
+  if (args.timeline !== undefined && file !== '-' && sameFile(file, args.timeline))
+    throw new FlagError(`--timeline ${JSON.stringify(args.timeline)} is FILE, the history read: the HTML would overwrite it; give another path`);
   return {
     file,
     format: args.format ?? 'json',

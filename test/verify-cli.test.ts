@@ -477,3 +477,25 @@ test(
     t.regex(readFileSync(html, 'utf8'), /^<!doctype html>/i);
   }),
 );
+
+test(
+  'a witness tells a read of null from a read with no value (of a missing key), and a cas expecting null from one expecting none',
+  withDir(async (t, dir) => {
+    const write = (name: string, history: unknown): string => {
+      const file = join(dir, name);
+      writeFileSync(file, JSON.stringify(history));
+      return file;
+    };
+    const put = { id: 1, client: 'a', key: 'k', kind: 'write', input: 1, invokeMs: 0, outcome: 'ok', completeMs: 10 };
+    const read = { id: 3, client: 'b', key: 'k', kind: 'read', invokeMs: 40, outcome: 'ok', completeMs: 50 };
+    const nul = await verify([write('null.json', [put, { ...read, output: null }])]);
+    t.is(nul.code, 1, nul.stdout + nul.stderr);
+    t.regex(nul.stdout, /\n {6}b read\(\) = null ok \[40\.\.50 ms\]\n/);
+    const none = await verify([write('none.json', [put, read])]);
+    t.is(none.code, 1, none.stdout + none.stderr);
+    t.regex(none.stdout, /\n {6}b read\(\) = undefined ok \[40\.\.50 ms\]\n/);
+    const cas = (input: object): unknown[] => [put, { ...read, kind: 'cas', input, output: true }];
+    t.regex((await verify([write('casnull.json', cas({ expected: null, next: 2 }))])).stdout, /b cas\(null->2\) = true ok/);
+    t.regex((await verify([write('casnone.json', cas({ next: 2 }))])).stdout, /b cas\(undefined->2\) = true ok/);
+  }),
+);

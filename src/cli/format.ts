@@ -1,5 +1,6 @@
 import type { HistoryOp } from '../core/history.js';
 import type { Violation } from '../harness/linearizability.js';
+import { kvLabel } from '../harness/timeline.js';
 
 /** The value at quantile q (0..1) of an ascending array; 0 for an empty one. */
 export function percentile(sorted: readonly number[], q: number): number {
@@ -20,20 +21,10 @@ export function count(n: number, noun: string): string {
   return `${n} ${n === 1 ? noun : `${noun}s`}`;
 }
 
-/** `c1 put(1004) ok [812..830]`: one history operation as a line of a witness. */
+/** `c1 put(1004) ok [812..830 ms]`: one history operation as a line of a witness (kvLabel: a value left out reads `undefined`, apart from `null`). */
 export function formatOp(op: HistoryOp): string {
-  const input =
-    op.input === undefined
-      ? ''
-      : op.kind === 'cas'
-        ? (() => {
-            const c = op.input as { expected?: unknown; next?: unknown };
-            return `${JSON.stringify(c.expected ?? null)}->${JSON.stringify(c.next ?? null)}`;
-          })()
-        : JSON.stringify(op.input);
-  const output = op.outcome === 'ok' && (op.kind === 'get' || op.kind === 'read' || op.kind === 'cas') ? ` = ${JSON.stringify(op.output ?? null)}` : '';
   const done = op.completeMs === undefined ? '?' : op.completeMs.toFixed(0);
-  return `${op.client} ${op.kind}(${input})${output} ${op.outcome} [${op.invokeMs.toFixed(0)}..${done} ms]`;
+  return `${op.client} ${kvLabel(op)} ${op.outcome} [${op.invokeMs.toFixed(0)}..${done} ms]`;
 }
 
 export function formatViolation(v: Violation): string[] {

@@ -112,14 +112,18 @@ export function faultMarks(lines: readonly string[], endMs: number): FaultMarks 
 
 const fmt = (ms: number): string => (Number.isInteger(ms) ? String(ms) : ms.toFixed(1));
 
-function kvLabel(op: HistoryOp): string {
+/**
+ * `put(3)`, `get() = 1`, `cas(1->2) = true`: an operation and what it answered. A value left out
+ * (a read of a missing key, a cas expecting one) is `undefined`, apart from an explicit `null`.
+ */
+export function kvLabel(op: HistoryOp): string {
   const input =
     op.input === undefined
       ? ''
       : op.kind === 'cas'
-        ? `${json((op.input as { expected?: unknown }).expected ?? null)}->${json((op.input as { next?: unknown }).next ?? null)}`
+        ? `${json((op.input as { expected?: unknown }).expected)}->${json((op.input as { next?: unknown }).next)}`
         : json(op.input);
-  const output = op.outcome === 'ok' && (op.kind === 'get' || op.kind === 'read' || op.kind === 'cas') ? ` = ${json(op.output ?? null)}` : '';
+  const output = op.outcome === 'ok' && (op.kind === 'get' || op.kind === 'read' || op.kind === 'cas') ? ` = ${json(op.output)}` : '';
   return `${op.kind}(${input})${output}`;
 }
 

@@ -499,3 +499,14 @@ test(
     t.regex((await verify([write('casnone.json', cas({ next: 2 }))])).stdout, /b cas\(undefined->2\) = true ok/);
   }),
 );
+
+test(
+  'a document with no runs checks nothing: unknown, exit 1, not a pass',
+  withDir(async (t, dir) => {
+    const file = join(dir, 'noruns.json');
+    writeFileSync(file, '{"runs":[]}');
+    const r = await verify([file]);
+    t.is(r.code, 1, r.stdout + r.stderr);
+    t.regex(r.stdout, /, 0 runs \(a meridian check --history document\)\nno runs: nothing to check\nverify: 0 runs, 0 passed, 0 failed, 0 unknown\n$/);
+  }),
+);

@@ -5,7 +5,7 @@
  * Elle's events (`cluster.history({ format: 'elle' })`), or one of Porcupine's test data
  * formats (`--format jepsen-etcd|kv-edn`, src/harness/parse.ts), or a Jepsen transactional
  * history in EDN as Elle reads it (`--format elle-edn`, src/harness/elle/edn.ts). Exit codes: 0 every run
- * passed, 1 one failed or its checker ran out of budget (unknown is not a pass), 2 bad flags
+ * passed, 1 one failed or its checker ran out of budget, or there was nothing to check (unknown is not a pass), 2 bad flags
  * or a file that cannot be read or is not a history (the error names the file and the field).
  */
 import { readFileSync } from 'node:fs';
@@ -48,7 +48,7 @@ export const VERIFY_USAGE = `usage: meridian verify FILE [--model ${MODELS.join(
                  the checkers' search budget, B times the default (above 0, at most ${CHECK_BUDGET_MAX}; default 1:
                  ${CHECK_STEPS_MAX.toLocaleString('en-US')} steps per key, ${CYCLE_SEARCH_BUDGET.toLocaleString('en-US')} edges per cycle search of transactions): a run left
                  undecided (unknown) may be decided with more
-  exit status: 0 every run passed, 1 one failed or was not decided (unknown), 2 bad flags or input`;
+  exit status: 0 every run passed, 1 one failed or was not decided (unknown; so is nothing to check), 2 bad flags or input`;
 
 export interface VerifyIo {
   out: (line: string) => void;
@@ -396,6 +396,8 @@ export async function main(argv: string[], io: VerifyIo = { out: (l) => console.
   if (args.timeline !== undefined && !writable('meridian verify', args.timeline, '--timeline', io.err)) return 2;
   const consistency = args.consistency ?? 'strict-serializable';
   io.out(`meridian verify: ${args.file === '-' ? 'stdin' : args.file}, ${count(runs.length, 'run')} (${about})`);
+  // A document with no runs checks nothing: not a pass, as an empty history is not.
+  if (runs.length === 0) io.out('no runs: nothing to check');
   const outcomes: Outcome[] = [];
   const timeline: TimelineRun[] = [];
   for (const run of runs) {
@@ -414,5 +416,5 @@ export async function main(argv: string[], io: VerifyIo = { out: (l) => console.
     if (!writeText('meridian verify', args.timeline, html, '--timeline', io.err)) return 2;
     io.out(`timeline: written to ${args.timeline}`);
   }
-  return n('pass') === runs.length ? 0 : 1;
+  return runs.length > 0 && n('pass') === runs.length ? 0 : 1;
 }

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ConfigError, eventually, withCluster, type Cluster, type ClusterConfig, type TestContextLike } from '../src/index.js';
+import { ValidationError, eventually, withCluster, type Cluster, type ClusterConfig, type TestContextLike } from '../src/index.js';
 
 /** withCluster always stops its cluster and says which seed failed; eventually waits on cluster time. */
 
@@ -105,11 +105,11 @@ test('eventually: times out on cluster time with the last failure, and validates
     );
     await t.throwsAsync(
       eventually(cluster, () => true, { timeoutMs: -1 }),
-      { instanceOf: ConfigError, message: /timeoutMs/ },
+      { instanceOf: ValidationError, message: /^options\.timeoutMs: a number of milliseconds >= 0, got -1$/ },
     );
     await t.throwsAsync(
       eventually(cluster, () => true, { intervalMs: 0 }),
-      { instanceOf: ConfigError, message: /intervalMs/ },
+      { instanceOf: ValidationError, message: /^options\.intervalMs: a number of milliseconds > 0, got 0$/ },
     );
   });
 });

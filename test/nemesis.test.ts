@@ -173,6 +173,35 @@ test('a nemesis restores the network in force when it was created (setNetwork in
   t.is(t.throws(() => new Nemesis(cluster), { instanceOf: ValidationError }).field, 'cluster');
 });
 
+test('a bad baseline is refused when the nemesis is made, naming nemesis.baseline; a bad faults value lists every kind; one run() at a time', async (t) => {
+  await withSim(9, async (cluster) => {
+    // It was taken, and threw only at the run's heal: after the faults were forgotten and
+    // before the server it had crashed was restarted, which stayed down.
+    t.throws(() => new Nemesis(cluster, { baseline: { loss: 7 }, faults: ['crash'] }), {
+      instanceOf: ConfigError,
+      message: /^config\.nemesis\.baseline\.loss: expected a probability from 0 to 1, got 7$/,
+    });
+    t.throws(() => new Nemesis(cluster, { baseline: 5 as never }), {
+      instanceOf: ConfigError,
+      message: /^config\.nemesis\.baseline: expected a plain object, got 5$/,
+    });
+    t.throws(() => new Nemesis(cluster, { baseline: { nodeDelayMs: { 'r9/0': 1 } } }), { instanceOf: ConfigError, message: /nemesis\.baseline\.nodeDelayMs/ });
+    const error = t.throws(() => new Nemesis(cluster, { faults: [] }), { instanceOf: ConfigError });
+    for (const kind of ['crash', 'blackout', 'pause', 'leader-duel', 'late-copies', 'log-hole', 'lost-accepts', 'lost-commits'])
+      t.true(error.message.includes(kind), kind);
+    const n = new Nemesis(cluster, { baseline: { loss: 0.001 }, faults: ['crash'], seed: 9, intervalMs: 50 });
+    const running = n.run(500);
+    await t.throwsAsync(n.run(500), { instanceOf: ValidationError, message: /^run: one run\(\) at a time/ });
+    await running;
+    t.is(cluster.currentNetwork().loss, 0.001, 'the heal restored the baseline given');
+    t.true(
+      n.log.some((e) => e.kind === 'crash' && e.action === 'start'),
+      'a crash ran',
+    );
+    for (const m of cluster.members()) t.false(cluster.isDown(m.id), `${m.id} restarted by the heal`);
+  });
+});
+
 test('a schedule runs in sim on virtual time with nothing else awaited, and the same seed gives the same log', async (t) => {
   const seed = 21;
   t.log(`seed ${seed}`);

@@ -377,8 +377,9 @@ function validateNetwork(network: unknown, regionNames: Set<string>, field = 'ne
 }
 
 /** A network change while running: the same rules as at start. */
-export function validateNetworkChange(network: unknown, regionNames: Set<string>, servers: Set<string>): NetworkConfig {
-  return validateNetwork(network, regionNames, 'network', servers);
+/** Network settings given while a cluster runs (setNetwork, a nemesis's baseline): a ConfigError naming `field`. */
+export function validateNetworkChange(network: unknown, regionNames: Set<string>, servers: Set<string>, field = 'network'): NetworkConfig {
+  return validateNetwork(network, regionNames, field, servers);
 }
 
 export interface ResolvedConfig {

@@ -5,7 +5,7 @@
  */
 import { startCluster, type AssertionFailure, type Cluster } from '../cluster/cluster.js';
 import type { ClusterConfig } from '../cluster/config.js';
-import { ConfigError, StoppedError, ValidationError, describe } from '../core/errors.js';
+import { StoppedError, ValidationError, describe } from '../core/errors.js';
 import { checkOptions } from '../core/validate.js';
 
 /** The part of ava's `t` the helpers use. */
@@ -113,9 +113,9 @@ export async function eventually<T>(
   const timeoutMs = options.timeoutMs ?? EVENTUALLY_TIMEOUT_MS_DEFAULT;
   const intervalMs = options.intervalMs ?? EVENTUALLY_INTERVAL_MS_DEFAULT;
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0)
-    throw new ConfigError('timeoutMs', 'a number of milliseconds >= 0', timeoutMs);
+    throw new ValidationError('options.timeoutMs', `a number of milliseconds >= 0, got ${describe(timeoutMs)}`);
   if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs <= 0)
-    throw new ConfigError('intervalMs', 'a number of milliseconds > 0', intervalMs);
+    throw new ValidationError('options.intervalMs', `a number of milliseconds > 0, got ${describe(intervalMs)}`);
   const what = options.message === undefined ? '' : ` (${options.message})`;
   const deadline = cluster.now() + timeoutMs;
   let last = 'it returned false';

@@ -19,6 +19,7 @@ import { ConfigError, ValidationError, describe } from '../core/errors.js';
 import { checkOptions } from '../core/validate.js';
 import { Prng, hashString } from '../core/prng.js';
 import type { NetworkConfig, PartitionOptions } from '../net/model.js';
+import { validateNetworkChange } from '../cluster/config.js';
 
 export type FaultKind =
   | 'crash'
@@ -514,7 +515,7 @@ export function resolvePlan(options: NemesisOptions, clusterSeed: number, factor
   let pool: FaultKind[] = [...FAULT_KINDS];
   if (options.faults !== undefined) {
     if (!Array.isArray(options.faults) || options.faults.length === 0)
-      throw new ConfigError('nemesis.faults', `a non-empty array of ${FAULT_KINDS.join(', ')}`, options.faults);
+      throw new ConfigError('nemesis.faults', `a non-empty array of ${ALL_FAULT_KINDS.join(', ')}`, options.faults);
     for (const kind of options.faults as unknown[]) {
       if (!ALL_FAULT_KINDS.includes(kind as FaultKind)) throw new ConfigError('nemesis.faults', `fault kinds from ${ALL_FAULT_KINDS.join(', ')}`, kind);
     }
@@ -699,7 +700,12 @@ export class Nemesis {
     this.regions = cluster.config.regions.map((r) => r.name);
     this.coordinators = this.regions.map((r) => `coordinator/${r}`);
     this.servers = cluster.config.regions.flatMap((r) => Array.from({ length: r.servers }, (_, i) => `${r.name}/${i}`));
-    this.baseline = options.baseline ?? cluster.currentNetwork?.() ?? cluster.config.network;
+    // A baseline is checked as setNetwork would check it, here: a bad one threw only at the
+    // heal, after the faults had been forgotten and before the crashed servers were restarted.
+    this.baseline =
+      options.baseline === undefined
+        ? (cluster.currentNetwork?.() ?? cluster.config.network)
+        : validateNetworkChange(options.baseline, new Set(this.regions), new Set(this.servers), 'nemesis.baseline');
   }
 
   /** Descriptions of the faults in force now. */
@@ -723,7 +729,7 @@ export class Nemesis {
     checkOptions(options, 'options', ['heal']);
     if (options.heal !== undefined && typeof options.heal !== 'boolean')
       throw new ValidationError('options.heal', `true or false, got ${describe(options.heal)}`);
-    if (this.running) throw new ConfigError('nemesis', 'one run() at a time');
+    if (this.running) throw new ValidationError('run', 'one run() at a time: this nemesis is running one (await it, or stop() it)');
     this.running = true;
     this.stopped = false;
     const end = this.cluster.now() + durationMs;

@@ -231,7 +231,8 @@ export interface ScenarioResult {
   mode: string;
   ok: boolean;
   /**
-   * 'pass'; 'fail' (a violation, a failed assertion, divergence, not live, or the run threw);
+   * 'pass'; 'fail' (a violation, a failed assertion, divergence, not live; runChecks also
+   * reports a run that threw as a failed seed, where runScenario rejects with the error);
    * 'unknown' (the checker ran out of budget on some key and nothing else failed).
    */
   outcome: 'pass' | 'fail' | 'unknown';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, appendFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileDurableStore } from '../src/runtime/durable-file.js';
@@ -47,6 +47,34 @@ test('file store: a record whose checksum does not match stops recovery there', 
   const fresh = new FileDurableStore(dir, false);
   t.deepEqual(fresh.load('copy'), [{ n: 1 }, { n: 2 }]);
   t.is(fresh.tornTailsTruncated, 1);
+});
+
+test('file store: a write that fails fails every sync after it, and no record is forgotten meanwhile (found by an audit, session 54)', (t) => {
+  const dir = tempDir(t, 'meridian-durable-');
+  const store = new FileDurableStore(dir, true);
+  store.append('ok', [{ n: 1 }]);
+  store.sync();
+  // The log of `bad` cannot be opened for appending: a directory stands where the file goes
+  // (as root, a read-only file would not do; the audit made one root-owned and ran as nobody).
+  mkdirSync(store.fileOf('bad'));
+  store.append('bad', [{ n: 1 }]);
+  store.append('ok', [{ n: 2 }]);
+  const first = t.throws(() => store.sync(), { message: /^durable store: writing .*bad\.log failed \(EISDIR/ });
+  // Before, `bad` left the pending list with its buffer full, so no later append put it back:
+  // every later sync returned quietly and its log was never written again.
+  store.append('bad', [{ n: 2 }]);
+  t.is(
+    t.throws(() => store.sync()),
+    first,
+    'the next sync throws the same error',
+  );
+  t.is(
+    t.throws(() => store.load('ok')),
+    first,
+    'so does a load (it syncs first)',
+  );
+  store.close();
+  t.deepEqual(new FileDurableStore(dir, false).load('ok'), [{ n: 1 }], 'nothing written after the failure');
 });
 
 test('memory store (sim): same framing, same torn-tail handling', (t) => {

@@ -26,6 +26,16 @@ export class FileDurableStore implements DurableStore {
   private readonly buffers = new Map<string, PendingBytes>();
   /** The actors with records pending, in the order they first appended since the last sync. */
   private pending: string[] = [];
+  /**
+   * The first write or fsync that failed. From then on every sync() throws it: the records it
+   * held are not on disk, and after a failed fsync nothing written before it can be trusted to
+   * be either (the kernel may have dropped the pages; PostgreSQL's "fsyncgate"), so no message
+   * that depends on them may leave. The host's flush throws it and the thread ends (a
+   * 'host-exit'; restart() starts it again from what is on disk). Before, the failing actor's
+   * records were dropped from the pending list, its buffer never emptied, and its log was never
+   * written again, while its puts were still acknowledged.
+   */
+  private failed: Error | undefined;
   tornTailsTruncated = 0;
 
   constructor(
@@ -54,19 +64,27 @@ export class FileDurableStore implements DurableStore {
 
   /** Write (and with `fsync`, force) everything appended so far. */
   sync(): void {
+    if (this.failed !== undefined) throw this.failed;
     if (this.pending.length === 0) return;
     const addresses = this.pending;
     this.pending = [];
     for (const address of addresses) {
       const p = this.buffers.get(address)!;
       if (p.length === 0) continue; // Replaced since it appended.
-      let fd = this.fds.get(address);
-      if (fd === undefined) {
-        fd = openSync(this.fileOf(address), 'a');
-        this.fds.set(address, fd);
+      try {
+        let fd = this.fds.get(address);
+        if (fd === undefined) {
+          fd = openSync(this.fileOf(address), 'a');
+          this.fds.set(address, fd);
+        }
+        writeSync(fd, p.bytes, 0, p.length);
+        if (this.fsync) fsyncSync(fd);
+      } catch (error) {
+        this.failed = new Error(
+          `durable store: writing ${this.fileOf(address)} failed (${(error as Error).message}); no record is written from now on, and no message leaves this host`,
+        );
+        throw this.failed;
       }
-      writeSync(fd, p.bytes, 0, p.length);
-      if (this.fsync) fsyncSync(fd);
       p.clear();
     }
   }
@@ -115,9 +133,13 @@ export class FileDurableStore implements DurableStore {
   }
 
   close(): void {
-    this.sync();
-    for (const fd of this.fds.values()) closeSync(fd);
-    this.fds.clear();
+    try {
+      // A store that failed has nothing more it may write (see failed).
+      if (this.failed === undefined) this.sync();
+    } finally {
+      for (const fd of this.fds.values()) closeSync(fd);
+      this.fds.clear();
+    }
   }
 }
 

@@ -116,3 +116,12 @@ test.serial("meridian check's scenario checkpoints the servers' logs, so its cra
     MemoryDurableStore.prototype.replace = original;
   }
 });
+
+test('recover: a record that is not a shard record (its checksum held: a file written by something else) is named, not a TypeError (found by an audit, session 54)', (t) => {
+  const good = { s: 0, r: { type: 'promise', ballot: { round: 1, node: 'a' } } };
+  for (const bad of [{ x: 1 }, null, 7, { s: 0, r: null }, { s: -0.5, r: { type: 'promise' } }]) {
+    const logs = new ShardLogs(1_000);
+    t.throws(() => logs.recover([good, bad] as never), { message: /^recovered log record 1 is not a shard record .*got / }, JSON.stringify(bad));
+  }
+  t.notThrows(() => new ShardLogs(1_000).recover([good] as never));
+});

@@ -6,6 +6,7 @@
  */
 import { compareBallots, type Ballot } from '../protocols/ballot.js';
 import type { MultiPaxosRecord } from '../protocols/multipaxos-messages.js';
+import { describe } from '../core/errors.js';
 
 /** Records a server appends before it replaces its log by a checkpoint. */
 export const CHECKPOINT_EVERY_RECORDS = 8_000;
@@ -122,7 +123,22 @@ export class ShardLogs {
    */
   recover(recovered: readonly ShardRecord[]): Map<number, MultiPaxosRecord[]> {
     const byShard = new Map<number, MultiPaxosRecord[]>();
-    for (const record of recovered) {
+    for (let i = 0; i < recovered.length; i++) {
+      const record = recovered[i]!;
+      // Its checksum held, but it is not a record of this log: a file written by something
+      // else. Named, rather than a TypeError reading `r.type` of it at every restart.
+      const shape = record as Partial<ShardRecord> | null;
+      if (
+        typeof shape !== 'object' ||
+        shape === null ||
+        !Number.isSafeInteger(shape.s) ||
+        typeof shape.r !== 'object' ||
+        shape.r === null ||
+        typeof shape.r.type !== 'string'
+      )
+        throw new Error(
+          `recovered log record ${i} is not a shard record ({ s: shard, r: { type, ... } }), got ${describe(record)}: the log was written by something else`,
+        );
       let list = byShard.get(record.s);
       if (list === undefined) byShard.set(record.s, (list = []));
       list.push(record.r);

@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { connect } from '@nats-io/transport-node';
+import { pack, unpack } from 'msgpackr';
 import { startCluster, type Cluster, type ClusterConfig } from '../src/index.js';
 import { eventually } from '../src/harness/ava.js';
 import { stopWhileInFlight } from './helpers/stop-in-flight.js';
@@ -218,6 +220,53 @@ natsTest(`nats: hosts started with 'meridian host' join a cluster (hosts: 2) and
     const codes = await Promise.all(hosts.map((h) => h.exited));
     t.deepEqual(codes, [0, 0]);
     for (const h of hosts) t.regex(h.out(), /exiting \(shut down by the launcher\)/);
+    await leavesNothing(t, server, baseline, []);
+  });
+});
+
+natsTest(`nats: malformed messages on .ev, .st, .hello and a waiting host's assign subject are dropped; the cluster goes on${skipped}`, async (t) => {
+  await withServer(t, async (server, baseline) => {
+    const name = `junk${process.pid}`;
+    const nc = await connect({ servers: server.url });
+    const uids = new Set<string>();
+    const hellos = nc.subscribe(`meridian.${name}.hello`, { callback: (_e, msg) => void uids.add((unpack(msg.data) as { uid: string }).uid) });
+    const hosts = [0, 1].map(() => {
+      const child = spawn(process.execPath, [cli, 'host', '--nats', server.url, '--cluster', name], { stdio: ['ignore', 'ignore', 'inherit'] });
+      return { child, exited: new Promise<number | null>((r) => child.once('exit', (code) => r(code))) };
+    });
+    let cluster: Cluster | undefined;
+    try {
+      await eventually(realClock, () => uids.size === 2, { timeoutMs: 10_000, message: 'both hosts say hello' });
+      // Before: the host decoded its assignment outside any try; a truncated one threw in the callback and its client stopped reading.
+      const refused = await nc.request(`meridian.${name}.assign.${[...uids][0]}`, new Uint8Array([0x92]), { timeout: 2_000 });
+      t.regex((unpack(refused.data) as { e: string }).e, /^malformed assignment/);
+      hellos.unsubscribe();
+      cluster = await startCluster(natsConfig(server, { processes: undefined, hosts: 2, cluster: name }));
+      const client = cluster.client({ region: 'a' });
+      await client.put('k', 1);
+      // Before: msgpack null (or no msgpack at all) on .ev or .st threw in the launcher's callback
+      // and every later call timed out.
+      for (const subject of ['ev', 'st', 'hello']) {
+        for (const data of [
+          pack(null),
+          new Uint8Array([0x92]),
+          pack({ host: 1, event: { kind: 'host-exit', host: 1, nodes: ['a/0'] } }),
+          pack({ host: 1, stats: { sent: 1 } }),
+        ]) {
+          nc.publish(`meridian.${name}.${subject}`, data);
+        }
+      }
+      await nc.flush();
+      t.is(await cluster.client({ region: 'b' }).get('k'), 1);
+      t.deepEqual((await cluster.ping()).map((p) => p.host).sort(), [1, 2]);
+      t.false(cluster.isDown('a/0'), 'a host-exit off the wire is not believed');
+      t.true((await cluster.collectStats()).delivered > 0);
+    } finally {
+      await cluster?.stop();
+      await nc.close();
+      for (const h of hosts) h.child.kill('SIGKILL');
+      await Promise.all(hosts.map((h) => h.exited));
+    }
     await leavesNothing(t, server, baseline, []);
   });
 });

@@ -197,7 +197,16 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
           answer({ e: 'already assigned' });
           return;
         }
-        assign(decodeControl<NatsAssign>(msg.data)).then(
+        // Anyone on the server may send here: what does not decode is refused, not thrown (a
+        // callback that throws stops the client reading).
+        let a: NatsAssign;
+        try {
+          a = decodeControl<NatsAssign>(msg.data);
+        } catch (e) {
+          answer({ e: `malformed assignment: ${(e as Error).message}` });
+          return;
+        }
+        assign(a).then(
           () => answer({ v: true }),
           (e: unknown) => answer({ e: (e as Error).message }),
         );

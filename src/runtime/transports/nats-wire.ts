@@ -4,7 +4,8 @@ import { pack, unpack } from 'msgpackr';
 import { FRAME_HEADER_BYTES } from '../../core/codec.js';
 import { UnavailableError } from '../../core/errors.js';
 import type { DropCause } from '../../net/model.js';
-import type { ControlAnswer, NatsControlApi, NatsControlMethod, NatsControlRequest } from './worker-protocol.js';
+import type { HostEvent } from '../env.js';
+import type { ControlAnswer, NatsControlApi, NatsControlMethod, NatsControlRequest, NatsHello, NatsHostEvent, NatsHostStats } from './worker-protocol.js';
 
 /**
  * The NATS transport's wire: subjects, the control plane's request/reply encoding, and the
@@ -106,6 +107,69 @@ export function encodeControl(value: unknown): Uint8Array {
 
 export function decodeControl<T>(bytes: Uint8Array): T {
   return unpack(bytes) as T;
+}
+
+/**
+ * A message anyone on the server may have published, decoded: undefined when it is not
+ * msgpack or not what `check` expects. A subscription callback that throws stops the NATS
+ * client reading: what comes off these subjects is checked, never trusted.
+ */
+export function decodeChecked<T>(bytes: Uint8Array, check: (value: unknown) => value is T): T | undefined {
+  let value: unknown;
+  try {
+    value = unpack(bytes);
+  } catch {
+    return undefined;
+  }
+  return check(value) ? value : undefined;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isHostId = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
+
+function isHostEvent(e: unknown): e is HostEvent {
+  if (!isObject(e)) return false;
+  switch (e.kind) {
+    case 'actor-error':
+      return typeof e.address === 'string' && typeof e.incarnation === 'string' && isObject(e.error) && typeof e.error.message === 'string';
+    case 'frame-error':
+      return typeof e.error === 'string';
+    case 'warn':
+      return typeof e.address === 'string' && typeof e.message === 'string';
+    case 'publish':
+      return typeof e.address === 'string' && typeof e.topic === 'string';
+    default:
+      // 'host-exit' is the launcher's own finding, never a host's message.
+      return false;
+  }
+}
+
+export function isNatsHostEvent(v: unknown): v is NatsHostEvent {
+  return isObject(v) && isHostId(v.host) && isHostEvent(v.event);
+}
+
+export function isNatsHostStats(v: unknown): v is NatsHostStats {
+  if (!isObject(v) || !isHostId(v.host) || !isObject(v.stats)) return false;
+  const s = v.stats;
+  if (![s.sent, s.delivered, s.bytes, s.errors].every(isCount)) return false;
+  if (!isObject(s.dropped) || !isObject(s.actors) || !isObject(s.links) || !isObject(s.types)) return false;
+  return (
+    Object.values(s.dropped).every(isCount) &&
+    Object.values(s.types).every(isCount) &&
+    Object.values(s.actors).every(
+      (a) => isObject(a) && [a.sent, a.received, a.restarts].every(isCount) && isObject(a.counters) && Object.values(a.counters).every(isCount),
+    ) &&
+    Object.values(s.links).every((l) => isObject(l) && isCount(l.sent) && isCount(l.dropped))
+  );
+}
+
+export function isNatsHello(v: unknown): v is NatsHello {
+  // The uid becomes a subject token (assign.<uid>).
+  return isObject(v) && typeof v.uid === 'string' && /^[A-Za-z0-9_-]{1,80}$/.test(v.uid) && Number.isInteger(v.pid);
 }
 
 export class ControlError extends Error {}

@@ -21,15 +21,19 @@ import {
   NatsLink,
   callHost,
   connectNats,
+  decodeChecked,
   decodeControl,
   encodeControl,
   envelopeBytesMax,
   frameBytesMax,
+  isNatsHello,
+  isNatsHostEvent,
+  isNatsHostStats,
   subjects,
   type ControlResult,
   type Subjects,
 } from './nats-wire.js';
-import type { ControlAnswer, NatsAssign, NatsControlApi, NatsControlMethod, NatsHello, NatsHostEvent, NatsHostStats } from './worker-protocol.js';
+import type { ControlAnswer, NatsAssign, NatsControlApi, NatsControlMethod, NatsHello } from './worker-protocol.js';
 import { STATS_PUSH_INTERVAL_MS, type ThreadsOptions } from './threads.js';
 
 const HOST_ENTRY = fileURLToPath(new URL('../../../workers/nats-host.js', import.meta.url));
@@ -150,7 +154,8 @@ export class NatsRuntime implements Runtime {
       nc.subscribe(this.subj.events, {
         callback: (error, msg) => {
           if (error !== null || this.stopped) return;
-          this.options.onEvent(decodeControl<NatsHostEvent>(msg.data).event);
+          const message = decodeChecked(msg.data, isNatsHostEvent);
+          if (message !== undefined && this.hosts.has(message.host)) this.options.onEvent(message.event);
         },
       }),
     );
@@ -158,8 +163,8 @@ export class NatsRuntime implements Runtime {
       nc.subscribe(this.subj.stats, {
         callback: (error, msg) => {
           if (error !== null) return;
-          const { host, stats } = decodeControl<NatsHostStats>(msg.data);
-          if (this.hosts.get(host)?.alive === true) this.latestStats.set(host, stats);
+          const message = decodeChecked(msg.data, isNatsHostStats);
+          if (message !== undefined && this.hosts.get(message.host)?.alive === true) this.latestStats.set(message.host, message.stats);
         },
       }),
     );
@@ -167,7 +172,8 @@ export class NatsRuntime implements Runtime {
       nc.subscribe(this.subj.hello, {
         callback: (error, msg) => {
           if (error !== null || this.stopped) return;
-          this.onHello(decodeControl<NatsHello>(msg.data));
+          const hello = decodeChecked(msg.data, isNatsHello);
+          if (hello !== undefined) this.onHello(hello);
         },
       }),
     );
@@ -177,8 +183,7 @@ export class NatsRuntime implements Runtime {
   }
 
   private onHello(hello: NatsHello): void {
-    // Anyone on the server can publish here: what is not a hello is ignored.
-    if (typeof hello?.uid !== 'string' || this.seenUids.has(hello.uid)) return;
+    if (this.seenUids.has(hello.uid)) return;
     const waiter = this.awaited.get(hello.uid);
     if (waiter !== undefined) {
       this.seenUids.add(hello.uid);

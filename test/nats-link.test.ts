@@ -16,6 +16,8 @@ function fakeConnection() {
   const subs: Sub[] = [];
   const nc = {
     publish: (subject: string, data: Uint8Array) => void published.push({ subject, bytes: data.byteLength }),
+    isClosed: () => false,
+    isDraining: () => false,
     subscribe: (subject: string, opts: { callback: Sub['callback'] }) => {
       const sub = { subject, callback: opts.callback };
       subs.push(sub);

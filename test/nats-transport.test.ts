@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { pack, unpack } from 'msgpackr';
-import { startCluster, type Cluster, type ClusterConfig } from '../src/index.js';
+import { MeridianError, UnavailableError, startCluster, type Cluster, type ClusterConfig, type HostEvent } from '../src/index.js';
 import { eventually } from '../src/harness/ava.js';
 import { stopWhileInFlight } from './helpers/stop-in-flight.js';
 import type { NatsRuntime } from '../src/runtime/transports/nats.js';
@@ -270,6 +270,101 @@ natsTest(`nats: malformed messages on .ev, .st, .hello and a waiting host's assi
     await leavesNothing(t, server, baseline, []);
   });
 });
+
+natsTest(`nats: a host process killed from outside is a 'host-exit': its node is down, restart() starts a new process${skipped}`, async (t) => {
+  await withServer(t, async (server, baseline) => {
+    const cluster = await startCluster({ ...natsConfig(server, { processes: 'dedicated' }), replication: { mode: 'none' } });
+    const runtime = cluster.internals.runtime as NatsRuntime;
+    const allPids = new Set(runtime.processes().map((p) => p.pid!));
+    const exits: HostEvent[] = [];
+    cluster.on('host-exit', (e: HostEvent) => void exits.push(e));
+    try {
+      const client = cluster.client({ region: 'a' });
+      const key = 'kill9-key';
+      const owner = cluster.serverFor(key);
+      await client.put(key, 'before');
+      const victim = runtime.processes().find((p) => p.nodes.includes(owner))!;
+      // Before: only a 'frame-error'; isDown stayed false and restart() did nothing.
+      process.kill(victim.pid!, 'SIGKILL');
+      await eventually(realClock, () => cluster.isDown(owner), { timeoutMs: 5_000, message: `${owner} is down` });
+      t.like(exits[0], { kind: 'host-exit', host: victim.host, nodes: [owner] });
+      t.false(runtime.processes().find((p) => p.host === victim.host)!.alive);
+      await cluster.restart(owner);
+      const fresh = runtime.processes().find((p) => p.host === victim.host)!;
+      allPids.add(fresh.pid!);
+      t.true(fresh.alive);
+      t.not(fresh.pid, victim.pid);
+      t.false(cluster.isDown(owner));
+      t.is(await eventually(cluster, async () => (await client.get(key)) ?? false, { timeoutMs: 10_000 }), 'before');
+    } finally {
+      await cluster.stop();
+    }
+    await leavesNothing(t, server, baseline, [...allPids]);
+  });
+});
+
+natsTest(`nats: the NATS server gone for good: a 'host-exit' per host, calls fail with MeridianErrors, nothing thrown, stop() ends${skipped}`, async (t) => {
+  await withServer(t, async (server) => {
+    const cluster = await startCluster(natsConfig(server));
+    const runtime = cluster.internals.runtime as NatsRuntime;
+    const pids = runtime.processes().map((p) => p.pid!);
+    const exits: HostEvent[] = [];
+    cluster.on('host-exit', (e: HostEvent) => void exits.push(e));
+    cluster.on('frame-error', () => undefined);
+    try {
+      const client = cluster.client({ region: 'a' });
+      await client.put('k', 1);
+      // Before: once the client gave up reconnecting, the beat timer and every frame sent threw
+      // ClosedConnectionError (uncaught: it failed this test) and calls timed out.
+      await server.stop();
+      await eventually(realClock, () => exits.length === 2, { timeoutMs: 20_000, message: 'a host-exit for each host' });
+      t.deepEqual(exits.map((e) => (e as { host: number }).host).sort(), [1, 2]);
+      await t.throwsAsync(cluster.ping(), { instanceOf: UnavailableError, message: /NATS connection .* closed/ });
+      const started = Date.now();
+      await t.throwsAsync(client.put('k', 2), { instanceOf: MeridianError });
+      t.true(Date.now() - started < 3_000, 'a call fails at once, not after a timeout');
+      // Used by the front host: the beat and frames must not throw now.
+      await new Promise((r) => setTimeout(r, 1_500));
+    } finally {
+      await cluster.stop();
+    }
+    await eventually(realClock, () => pids.every((pid) => !processExists(pid)), { timeoutMs: 10_000, message: 'the hosts exit' });
+    t.pass();
+  });
+});
+
+natsTest(
+  `nats: a 'meridian host' killed from outside is noticed without a call (it goes silent): 'host-exit', and calls reject with MeridianErrors${skipped}`,
+  async (t) => {
+    await withServer(t, async (server, baseline) => {
+      const name = `kill${process.pid}`;
+      const hosts = [0, 1].map(() => {
+        const child = spawn(process.execPath, [cli, 'host', '--nats', server.url, '--cluster', name], { stdio: ['ignore', 'ignore', 'inherit'] });
+        return { child, exited: new Promise<void>((r) => child.once('exit', () => r())) };
+      });
+      let cluster: Cluster | undefined;
+      try {
+        cluster = await startCluster({ ...natsConfig(server, { processes: undefined, hosts: 2, cluster: name }), replication: { mode: 'none' } });
+        const runtime = cluster.internals.runtime as NatsRuntime;
+        const exits: HostEvent[] = [];
+        cluster.on('host-exit', (e: HostEvent) => void exits.push(e));
+        const victim = runtime.processes().find((p) => p.nodes.includes('a/0'))!;
+        // Before: processes() said alive for ever, and calls failed with a plain Error 'no responders'.
+        process.kill(victim.pid!, 'SIGKILL');
+        await eventually(realClock, () => cluster!.isDown('a/0'), { timeoutMs: 15_000, message: 'a/0 is down' });
+        t.like(exits[0], { kind: 'host-exit', host: victim.host });
+        t.false(runtime.processes().find((p) => p.host === victim.host)!.alive);
+        await t.throwsAsync(cluster.restart('a/0'), { instanceOf: UnavailableError, message: /started elsewhere/ });
+        t.is((await cluster.ping()).length, 1);
+      } finally {
+        await cluster?.stop();
+        for (const h of hosts) h.child.kill('SIGKILL');
+        await Promise.all(hosts.map((h) => h.exited));
+      }
+      await leavesNothing(t, server, baseline, []);
+    });
+  },
+);
 
 natsTest(
   `nats: a crash, restart, pause or resume in flight when stop() begins completes or rejects with StoppedError, and starts no process${skipped}`,

@@ -13,11 +13,13 @@ import {
   NATS_FRAME_BYTES_FLUSH,
   BEAT_SILENCE_MS,
   HELLO_INTERVAL_MS,
+  HOST_ALIVE_INTERVAL_MS,
   NatsLink,
   connectNats,
   decodeControl,
   encodeControl,
   frameBytesMax,
+  publishIfOpen,
   serveControl,
   subjects,
 } from './nats-wire.js';
@@ -86,7 +88,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
 
   const helloMessage: NatsHello = { uid: options.uid, pid: process.pid, hostname: hostname() };
   const hello = setInterval(() => {
-    if (th === undefined) nc.publish(subj.hello, encodeControl(helloMessage));
+    if (th === undefined) publishIfOpen(nc, subj.hello, encodeControl(helloMessage));
   }, HELLO_INTERVAL_MS);
   timers.push(hello);
 
@@ -103,7 +105,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     durable = new FileDurableStore(dir, a.fsync);
     const report = (event: HostEvent): void => {
       const message: NatsHostEvent = { host: a.hostId, event };
-      nc.publish(subj.events, encodeControl(message));
+      publishIfOpen(nc, subj.events, encodeControl(message));
     };
     const host = new ThreadHost({
       id: a.hostId,
@@ -174,12 +176,16 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     };
     subs.push(serveControl(nc, subj, a.hostId, api));
     let lastSent = -1;
+    let lastPush = 0;
     timers.push(
       setInterval(() => {
-        if (h.stats.delivered + h.stats.sent === lastSent) return;
+        const now = performance.now();
+        // Unchanged counters go out anyway now and then: the launcher takes silence as death.
+        if (h.stats.delivered + h.stats.sent === lastSent && now - lastPush < HOST_ALIVE_INTERVAL_MS) return;
         lastSent = h.stats.delivered + h.stats.sent;
+        lastPush = now;
         const message: NatsHostStats = { host: a.hostId, stats: snapshot(h.stats) };
-        nc.publish(subj.stats, encodeControl(message));
+        publishIfOpen(nc, subj.stats, encodeControl(message));
       }, a.statsIntervalMs),
     );
     // The control subscription reaches the server before the launcher, answered, sends `start`

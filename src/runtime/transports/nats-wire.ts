@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, RequestError, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { pack, unpack } from 'msgpackr';
 import { FRAME_HEADER_BYTES } from '../../core/codec.js';
 import { UnavailableError } from '../../core/errors.js';
@@ -48,6 +48,10 @@ export const BEAT_INTERVAL_MS = 1_000;
 /** A remote host that hears no beat from its launcher this long exits. */
 export const BEAT_SILENCE_MS = 10_000;
 export const HELLO_INTERVAL_MS = 250;
+/** A host pushes its counters at least this often, changed or not: the launcher hears it is alive. */
+export const HOST_ALIVE_INTERVAL_MS = 1_000;
+/** A remote host not heard from this long is taken as gone (killed, or its machine is). */
+export const HOST_SILENCE_MS = 5_000;
 
 export function subjects(cluster: string) {
   const p = `meridian.${cluster}`;
@@ -172,7 +176,26 @@ export function isNatsHello(v: unknown): v is NatsHello {
   return isObject(v) && typeof v.uid === 'string' && /^[A-Za-z0-9_-]{1,80}$/.test(v.uid) && Number.isInteger(v.pid);
 }
 
-export class ControlError extends Error {}
+/** A control request that failed; `noResponders`: nobody serves that host's subject (it is gone). */
+export class ControlError extends UnavailableError {
+  override name = 'ControlError';
+  constructor(
+    message: string,
+    readonly noResponders = false,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Publish unless the connection is closed or draining (nats.js throws then): a timer or a
+ * frame sent after the client gave up must not throw. False when nothing was published.
+ */
+export function publishIfOpen(nc: NatsConnection, subject: string, data?: Uint8Array): boolean {
+  if (nc.isClosed() || nc.isDraining()) return false;
+  nc.publish(subject, data);
+  return true;
+}
 
 /** What control method `M` answers. */
 export type ControlResult<M extends NatsControlMethod> = ReturnType<NatsControlApi[M]>;
@@ -191,7 +214,7 @@ export async function callHost<M extends NatsControlMethod>(
   try {
     reply = await nc.request(subj.control(host), encodeControl(request), { timeout });
   } catch (error) {
-    throw new ControlError(`host ${host} did not answer ${method}: ${(error as Error).message}`);
+    throw new ControlError(`host ${host} did not answer ${method}: ${(error as Error).message}`, error instanceof RequestError && error.isNoResponders());
   }
   const answer = decodeControl<ControlAnswer<ControlResult<M>>>(reply.data);
   if (answer.e !== undefined) throw new ControlError(`host ${host} failed ${method}: ${answer.e}`);
@@ -283,7 +306,7 @@ export class NatsLink {
 
   /** Send a frame to `peer` now or when its window has room; else why it was dropped. */
   send(peerId: number, frame: Uint8Array): DropCause | undefined {
-    if (this.closed) return 'stopped';
+    if (this.closed || this.nc.isClosed()) return 'stopped';
     const p = this.peer(peerId);
     if (p.backlog.length === 0 && (p.inflight === 0 || p.inflight + frame.byteLength <= CREDIT_WINDOW_BYTES)) {
       this.publish(peerId, p, frame);
@@ -304,7 +327,7 @@ export class NatsLink {
   private publish(peerId: number, p: Peer, frame: Uint8Array): void {
     p.inflight += frame.byteLength;
     this.framesOut++;
-    this.nc.publish(this.subj.data(peerId, this.id), frame);
+    publishIfOpen(this.nc, this.subj.data(peerId, this.id), frame);
   }
 
   private drain(peerId: number, p: Peer): void {
@@ -370,7 +393,7 @@ export class NatsLink {
     const view = new DataView(out.buffer);
     view.setUint32(0, this.id);
     view.setUint32(4, bytes);
-    this.nc.publish(this.subj.credit(src), out);
+    publishIfOpen(this.nc, this.subj.credit(src), out);
   }
 
   private readonly returnAll = (): void => {

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { StoppedError } from '../../core/errors.js';
+import { HostExitedError, StoppedError, UnavailableError } from '../../core/errors.js';
 import { randomId } from '../../core/ids.js';
 import { HOST_READY_TIMEOUT_MS } from '../../core/limits.js';
 import type { HostPing } from '../admin.js';
@@ -18,6 +19,8 @@ import {
   NATS_FRAME_BYTES_FLUSH,
   BEAT_INTERVAL_MS,
   CONTROL_TIMEOUT_MS,
+  ControlError,
+  HOST_SILENCE_MS,
   NatsLink,
   callHost,
   connectNats,
@@ -29,6 +32,7 @@ import {
   isNatsHello,
   isNatsHostEvent,
   isNatsHostStats,
+  publishIfOpen,
   subjects,
   type ControlResult,
   type Subjects,
@@ -61,6 +65,10 @@ interface HostEntry {
   pid: number | undefined;
   alive: boolean;
   exited: Promise<void>;
+  /** Rejects calls pending on it when it dies (see hostDied). */
+  pending: Set<(error: Error) => void>;
+  /** When its counters last came (performance.now()): a remote host silent too long is gone. */
+  lastHeard: number;
 }
 
 /**
@@ -93,6 +101,9 @@ export class NatsRuntime implements Runtime {
   private readonly clockSkew = new Map<string, number>();
   private messageBytesMax: number;
   private stopped = false;
+  /** Set once the NATS connection closed for good (not by stop()): every call fails with it. */
+  private lost: UnavailableError | undefined;
+  private lastCheck = performance.now();
 
   constructor(
     private readonly options: NatsOptions,
@@ -164,7 +175,10 @@ export class NatsRuntime implements Runtime {
         callback: (error, msg) => {
           if (error !== null) return;
           const message = decodeChecked(msg.data, isNatsHostStats);
-          if (message !== undefined && this.hosts.get(message.host)?.alive === true) this.latestStats.set(message.host, message.stats);
+          const entry = message === undefined ? undefined : this.hosts.get(message.host);
+          if (entry?.alive !== true) return;
+          entry.lastHeard = performance.now();
+          this.latestStats.set(entry.id, message!.stats);
         },
       }),
     );
@@ -177,9 +191,69 @@ export class NatsRuntime implements Runtime {
         },
       }),
     );
-    this.beat = setInterval(() => nc.publish(this.subj.beat), BEAT_INTERVAL_MS);
+    this.beat = setInterval(() => {
+      publishIfOpen(nc, this.subj.beat);
+      this.checkSilence();
+    }, BEAT_INTERVAL_MS);
+    void nc.closed().then((error) => this.connectionLost(error));
     nc.publish(this.subj.beat);
     await nc.flush();
+  }
+
+  /**
+   * The client gave up reconnecting (or the server closed it): the hosts are out of reach.
+   * The beat and the link stop, every host is reported as a 'host-exit', and every call pending
+   * or made later fails with an UnavailableError, none thrown from a timer. Not after stop().
+   */
+  private connectionLost(error: Error | void): void {
+    if (this.stopped || this.lost !== undefined) return;
+    this.lost = new UnavailableError(
+      `the NATS connection to ${this.options.servers.join(', ')} closed${error instanceof Error ? ` (${error.message})` : ''}; the hosts are out of reach`,
+    );
+    clearInterval(this.beat);
+    this.beat = undefined;
+    this.link?.close();
+    this.options.onEvent({ kind: 'frame-error', error: this.lost.message });
+    for (const h of this.live()) this.hostDied(h, null, 'is out of reach: the NATS connection closed');
+  }
+
+  /** Remote hosts push counters every HOST_ALIVE_INTERVAL_MS: one silent for HOST_SILENCE_MS is gone. */
+  private checkSilence(): void {
+    const now = performance.now();
+    const stalled = now - this.lastCheck > HOST_SILENCE_MS / 2;
+    this.lastCheck = now;
+    for (const h of this.live()) {
+      // This process itself was stalled: what the hosts sent meanwhile is not read yet.
+      if (stalled) h.lastHeard = now;
+      else if (h.child === undefined && now - h.lastHeard > HOST_SILENCE_MS) {
+        this.hostDied(h, null, `was not heard from for ${HOST_SILENCE_MS} ms`);
+      }
+    }
+  }
+
+  /**
+   * A host process is gone unasked (exited, killed, silent, or out of reach): as the threads
+   * transport's hostDied. Calls pending on it fail with HostExitedError (StoppedError once stop()
+   * began); it is retired, its nodes are dead for the others and crashed (a new process starts
+   * them only at restartNode), and a 'host-exit' event names them.
+   */
+  private hostDied(entry: HostEntry, code: number | null, why: string): void {
+    const nodes = [...new Set(entry.plan.specs.map((s) => s.node))];
+    const error = this.stopped
+      ? stoppedDuring()
+      : new HostExitedError(entry.id, `host ${entry.id} (${nodes.join(', ')}) ${why}; the call may or may not have taken effect`);
+    const pending = [...entry.pending];
+    entry.pending.clear();
+    for (const reject of pending) reject(error);
+    if (!entry.alive || this.stopped) return;
+    this.retire(entry);
+    for (const node of nodes) {
+      this.deadNodes.add(node);
+      this.crashedNodes.add(node);
+      this.front?.host.setNodeDead(node, true);
+      this.broadcast('setNodeDead', node, true);
+    }
+    this.options.onEvent({ kind: 'host-exit', host: entry.id, nodes, exitCode: code, error: error.message });
   }
 
   private onHello(hello: NatsHello): void {
@@ -219,7 +293,7 @@ export class NatsRuntime implements Runtime {
       const timer = setTimeout(() => {
         const joined = plans.length - this.remotePending.length;
         reject(
-          new Error(
+          new UnavailableError(
             `only ${joined} of ${plans.length} hosts joined NATS cluster ${JSON.stringify(this.options.cluster)} within ${waitMs} ms (start them with: meridian host --nats ${this.options.servers[0]} --cluster ${this.options.cluster})`,
           ),
         );
@@ -234,14 +308,24 @@ export class NatsRuntime implements Runtime {
 
   private register(plan: HostPlan, uid: string, child: ChildProcess | undefined, pid: number | undefined): HostEntry {
     let markExited!: () => void;
-    const entry: HostEntry = { id: plan.id, plan, uid, child, pid, alive: true, exited: new Promise<void>((r) => (markExited = r)) };
+    const entry: HostEntry = {
+      id: plan.id,
+      plan,
+      uid,
+      child,
+      pid,
+      alive: true,
+      exited: new Promise<void>((r) => (markExited = r)),
+      pending: new Set(),
+      lastHeard: performance.now(),
+    };
     if (child === undefined) markExited();
     else {
       child.once('exit', (code, signal) => {
-        const wasAlive = entry.alive;
+        // Unasked (killProcess and stop() retire it first): a 'host-exit', as on threads.
+        this.hostDied(entry, code, `process ${pid} exited (${signal ?? code})`);
         this.retire(entry);
         markExited();
-        if (wasAlive && !this.stopped) this.options.onEvent({ kind: 'frame-error', error: `host ${plan.id} process ${pid} exited (${signal ?? code})` });
       });
     }
     this.hosts.set(plan.id, entry);
@@ -287,10 +371,13 @@ export class NatsRuntime implements Runtime {
       await Promise.race([
         hello,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`host ${plan.id} process did not join within ${HOST_READY_TIMEOUT_MS} ms`)), HOST_READY_TIMEOUT_MS);
+          timer = setTimeout(
+            () => reject(new UnavailableError(`host ${plan.id} process did not join within ${HOST_READY_TIMEOUT_MS} ms`)),
+            HOST_READY_TIMEOUT_MS,
+          );
         }),
         entry.exited.then(() => {
-          throw new Error(`host ${plan.id} process exited before joining (is NATS reachable from it?)`);
+          throw new UnavailableError(`host ${plan.id} process exited before joining (is NATS reachable from it?)`);
         }),
       ]);
     } finally {
@@ -323,10 +410,10 @@ export class NatsRuntime implements Runtime {
     try {
       reply = await this.nc!.request(this.subj.assign(entry.uid), encodeControl(assign), { timeout: CONTROL_TIMEOUT_MS });
     } catch (error) {
-      throw new Error(`host ${entry.id} (${entry.uid}) did not take its assignment: ${(error as Error).message}`);
+      throw new UnavailableError(`host ${entry.id} (${entry.uid}) did not take its assignment: ${(error as Error).message}`);
     }
     const answer = decodeControl<ControlAnswer<true>>(reply.data);
-    if (answer.e !== undefined) throw new Error(`host ${entry.id} (${entry.uid}) refused its assignment: ${answer.e}`);
+    if (answer.e !== undefined) throw new UnavailableError(`host ${entry.id} (${entry.uid}) refused its assignment: ${answer.e}`);
   }
 
   private live(): HostEntry[] {
@@ -340,10 +427,24 @@ export class NatsRuntime implements Runtime {
    */
   private async call<M extends NatsControlMethod>(entry: HostEntry, method: M, ...args: Parameters<NatsControlApi[M]>): Promise<ControlResult<M>> {
     if (this.stopped) throw stoppedDuring();
+    if (this.lost !== undefined) throw this.lost;
+    if (!entry.alive) throw new HostExitedError(entry.id, `host ${entry.id} is dead`);
+    let reject!: (error: Error) => void;
+    const died = new Promise<never>((_, r) => (reject = r));
+    entry.pending.add(reject);
     try {
-      return await callHost(this.nc!, this.subj, entry.id, method, args);
+      return await Promise.race([callHost(this.nc!, this.subj, entry.id, method, args), died]);
     } catch (error) {
-      throw this.stopped ? stoppedDuring() : error;
+      if (this.stopped) throw stoppedDuring();
+      if (this.lost !== undefined) throw this.lost;
+      // Nobody serves its subject: the process is gone (a remote one is seen no other way so soon).
+      if (error instanceof ControlError && error.noResponders && this.hosts.get(entry.id) === entry && entry.alive) {
+        this.hostDied(entry, null, `is gone (nothing answers on its subject)`);
+        throw new HostExitedError(entry.id, `host ${entry.id} is gone: ${error.message}`);
+      }
+      throw error;
+    } finally {
+      entry.pending.delete(reject);
     }
   }
 
@@ -351,7 +452,7 @@ export class NatsRuntime implements Runtime {
   private async settledHostOfNode(node: string): Promise<HostEntry> {
     if (this.stopped) throw new StoppedError('the cluster is stopped');
     const found = this.hostOfNode(node);
-    if (found === undefined) throw new Error(`no host runs node ${node}`);
+    if (found === undefined) throw new UnavailableError(`no host runs node ${node}`);
     // A host process being started again answers nothing until it has its assignment.
     await this.respawning.get(found.id)?.catch(() => undefined);
     if (this.stopped) throw stoppedDuring();
@@ -468,7 +569,7 @@ export class NatsRuntime implements Runtime {
     this.crashedNodes.delete(node);
     if (entry.alive) await this.call(entry, 'restartNode', node);
     else if (entry.child !== undefined) await this.respawn(this.hosts.get(entry.id)!);
-    else throw new Error(`host ${entry.id} (started elsewhere) is gone; it cannot be restarted from here`);
+    else throw new UnavailableError(`host ${entry.id} (started elsewhere) is gone; it cannot be restarted from here`);
     this.deadNodes.delete(node);
     this.front!.host.setNodeDead(node, false);
     await Promise.all(this.live().map((h) => this.call(h, 'setNodeDead', node, false).catch(() => undefined)));
@@ -519,6 +620,8 @@ export class NatsRuntime implements Runtime {
   }
 
   ping(): Promise<HostPing[]> {
+    // No host is reachable: not an empty list, as if there were none.
+    if (this.lost !== undefined) return Promise.reject(this.lost);
     return Promise.all(this.live().map((h) => this.call(h, 'ping')));
   }
 
@@ -534,7 +637,7 @@ export class NatsRuntime implements Runtime {
       return;
     }
     const entry = this.hosts.get(hostId);
-    if (entry === undefined || !entry.alive) throw new Error(`no live host ${hostId}`);
+    if (entry === undefined || !entry.alive) throw new UnavailableError(`no live host ${hostId}`);
     await this.call(entry, 'injectFrame', bytes);
   }
 

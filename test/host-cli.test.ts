@@ -42,6 +42,10 @@ test('meridian host: missing values, unknown or repeated flags, bad URLs, a bad 
       ],
       [['--nats', `${url},`, '--cluster', 'shop'], /^--nats needs comma-separated URLs, each a NATS URL .*, got ""$/],
       [['--nats', Array(17).fill(url).join(','), '--cluster', 'shop'], '--nats needs 1 to 16 comma-separated NATS URLs, got 17'],
+      [
+        ['--nats', `tls://127.0.0.1:4222,${url}`, '--cluster', 'shop'],
+        /^--nats needs URLs all tls:\/\/ .* not a mix, got "tls:\/\/127\.0\.0\.1:4222,nats:\/\/127\.0\.0\.1:4222"$/,
+      ],
       [['--nats', url, '--cluster', 'a b'], /^--cluster needs a name of 1 to 64 letters, digits, dashes and underscores .*, got "a b"$/],
       [
         ['--nats', url, '--cluster', 'shop', '--data-dir', file],

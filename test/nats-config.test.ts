@@ -55,6 +55,14 @@ const cases: Array<[string, (c: Record<string, unknown>) => void, string, RegExp
     /NATS URL/,
   ],
   [
+    'tls:// and nats:// mixed (one connection is TLS or not)',
+    (c) => {
+      c.nats = { servers: ['tls://127.0.0.1:4222', 'nats://127.0.0.1:4223'] };
+    },
+    'nats.servers',
+    /all tls:\/\/ .* or all nats:\/\//,
+  ],
+  [
     'wrong scheme',
     (c) => {
       c.nats = { servers: ['nats://127.0.0.1:4222', 'http://127.0.0.1:4222'] };

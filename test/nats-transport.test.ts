@@ -366,6 +366,17 @@ natsTest(
   },
 );
 
+natsTest(`nats: a tls:// URL asks for TLS: a plain-text server is refused, not used in plain text${skipped}`, async (t) => {
+  await withServer(t, async (server, baseline) => {
+    // Before: the scheme was dropped and the cluster started over plain text.
+    const error = await t.throwsAsync(startCluster(natsConfig(server, { servers: server.url.replace(/^nats:/, 'tls:') })), {
+      instanceOf: UnavailableError,
+    });
+    t.regex(error!.message, /tls/);
+    await leavesNothing(t, server, baseline, []);
+  });
+});
+
 natsTest(
   `nats: a crash, restart, pause or resume in flight when stop() begins completes or rejects with StoppedError, and starts no process${skipped}`,
   async (t) => {

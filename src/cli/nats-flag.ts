@@ -15,6 +15,7 @@ export function natsServersFlag(value: string): { servers: string[] } | { wrong:
     if (!(error instanceof ConfigError)) throw error;
     const index = /^nats\.servers\[(\d+)\]$/.exec(error.field);
     if (index !== null) return { wrong: `--nats needs comma-separated URLs, each ${error.allowed}, got ${JSON.stringify(list[Number(index[1])])}` };
+    if (list.length >= 1 && list.length <= NATS_SERVERS_MAX) return { wrong: `--nats needs ${error.allowed}, got ${JSON.stringify(value)}` };
     return { wrong: `--nats needs 1 to ${NATS_SERVERS_MAX} comma-separated NATS URLs, got ${list.length}` };
   }
 }

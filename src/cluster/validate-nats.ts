@@ -62,6 +62,10 @@ export function validateNats(value: unknown, cores: number, isPlainObject: (v: u
   }
   // Array.from, not map: a hole was passed on as no URL, to fail deep in the NATS client.
   const servers = Array.from(list, (s: unknown, i: number) => checkUrl(s, typeof value.servers === 'string' ? 'nats.servers' : `nats.servers[${i}]`));
+  // The client takes TLS for all its servers or none (tls:// was once dropped: plain text).
+  if (new Set(servers.map((s) => s.startsWith('tls:'))).size > 1) {
+    throw new ConfigError('nats.servers', 'URLs all tls:// (TLS, certificate checked) or all nats://, not a mix', value.servers);
+  }
   if (value.processes !== undefined && value.hosts !== undefined) {
     throw new ConfigError('nats.hosts', 'absent when nats.processes is given (spawn processes here, or wait for hosts started elsewhere)', value.hosts);
   }

@@ -81,6 +81,8 @@ export async function connectNats(servers: string[], name: string): Promise<Nats
       reconnectTimeWait: 250,
       pingInterval: 2_000,
       maxPingOut: 3,
+      // tls:// asks for TLS (certificate checked); nats.js alone drops the scheme and talks plain text.
+      ...(servers.some((s) => s.startsWith('tls:')) ? { tls: {} } : {}),
     });
   } catch (error) {
     throw new NatsUnreachableError(`cannot reach NATS at ${servers.join(', ')} within ${NATS_CONNECT_TIMEOUT_MS} ms: ${(error as Error).message}`);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { pack, unpack } from 'msgpackr';
-import { MeridianError, UnavailableError, startCluster, type Cluster, type ClusterConfig, type HostEvent } from '../src/index.js';
+import { ConfigError, MeridianError, UnavailableError, startCluster, type Cluster, type ClusterConfig, type HostEvent } from '../src/index.js';
 import { eventually } from '../src/harness/ava.js';
 import { stopWhileInFlight } from './helpers/stop-in-flight.js';
 import type { NatsRuntime } from '../src/runtime/transports/nats.js';
@@ -374,6 +374,26 @@ natsTest(`nats: a tls:// URL asks for TLS: a plain-text server is refused, not u
     });
     t.regex(error!.message, /tls/);
     await leavesNothing(t, server, baseline, []);
+  });
+});
+
+natsTest(`nats: a second cluster under a name in use on the server is a ConfigError on nats.cluster; the first goes on${skipped}`, async (t) => {
+  await withServer(t, async (server, baseline) => {
+    const name = `same${process.pid}`;
+    const first = await startCluster(natsConfig(server, { cluster: name }));
+    const pids = (first.internals.runtime as NatsRuntime).processes().map((p) => p.pid!);
+    try {
+      await first.client({ region: 'a' }).put('k', 1);
+      // Before: the second one's start was answered by the first one's hosts, it failed, and its
+      // cleanup shut those hosts down.
+      const error = await t.throwsAsync(startCluster(natsConfig(server, { cluster: name })), { instanceOf: ConfigError });
+      t.is(error!.field, 'nats.cluster');
+      t.deepEqual((await first.ping()).map((p) => p.host).sort(), [1, 2]);
+      t.is(await first.client({ region: 'b' }).get('k'), 1);
+    } finally {
+      await first.stop();
+    }
+    await leavesNothing(t, server, baseline, pids);
   });
 });
 

@@ -21,6 +21,7 @@ import type { ControlAnswer, NatsControlApi, NatsControlMethod, NatsControlReque
  *   .c.<host>           control requests to a host (NatsControlRequest) → ControlAnswer
  *   .ev                 host events (NatsHostEvent); .st host counters (NatsHostStats)
  *   .beat               the launcher is alive (remote hosts exit when it goes silent)
+ *   .launcher           request: answered while a launcher runs under this name
  */
 
 /** Bytes host A may have in flight towards host B before it waits for B's credit. */
@@ -48,6 +49,8 @@ export const BEAT_INTERVAL_MS = 1_000;
 /** A remote host that hears no beat from its launcher this long exits. */
 export const BEAT_SILENCE_MS = 10_000;
 export const HELLO_INTERVAL_MS = 250;
+/** How long a starting launcher waits for another one under its name to answer. */
+export const LAUNCHER_PROBE_MS = 1_000;
 /** A host pushes its counters at least this often, changed or not: the launcher hears it is alive. */
 export const HOST_ALIVE_INTERVAL_MS = 1_000;
 /** A remote host not heard from this long is taken as gone (killed, or its machine is). */
@@ -66,6 +69,7 @@ export function subjects(cluster: string) {
     events: `${p}.ev`,
     stats: `${p}.st`,
     beat: `${p}.beat`,
+    launcher: `${p}.launcher`,
   };
 }
 export type Subjects = ReturnType<typeof subjects>;

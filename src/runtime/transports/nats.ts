@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { HostExitedError, StoppedError, UnavailableError } from '../../core/errors.js';
+import { ConfigError, HostExitedError, StoppedError, UnavailableError } from '../../core/errors.js';
 import { randomId } from '../../core/ids.js';
 import { HOST_READY_TIMEOUT_MS } from '../../core/limits.js';
 import type { HostPing } from '../admin.js';
@@ -21,6 +21,7 @@ import {
   CONTROL_TIMEOUT_MS,
   ControlError,
   HOST_SILENCE_MS,
+  LAUNCHER_PROBE_MS,
   NatsLink,
   callHost,
   connectNats,
@@ -142,6 +143,7 @@ export class NatsRuntime implements Runtime {
 
   private async connect(): Promise<void> {
     const nc = (this.nc = await connectNats(this.options.servers, `meridian-launcher-${this.options.cluster}`));
+    await this.claimName(nc);
     // A message must fit one NATS payload with its frame header: bigger ones are refused
     // ('too-large', bounced to the sender as undeliverable).
     this.messageBytesMax = Math.min(this.options.messageBytesMax, envelopeBytesMax(nc));
@@ -198,6 +200,28 @@ export class NatsRuntime implements Runtime {
     void nc.closed().then((error) => this.connectionLost(error));
     nc.publish(this.subj.beat);
     await nc.flush();
+  }
+
+  /**
+   * Refuse a name another running launcher uses on these servers: its hosts would answer this
+   * one's start, and this one's stop() would shut them down. Then answer for the name.
+   */
+  private async claimName(nc: NatsConnection): Promise<void> {
+    let answered = false;
+    try {
+      await nc.request(this.subj.launcher, undefined, { timeout: LAUNCHER_PROBE_MS });
+      answered = true;
+    } catch {
+      // No responders (or none in time): the name is free.
+    }
+    if (answered) {
+      throw new ConfigError(
+        'nats.cluster',
+        `a name no running cluster uses on these NATS servers (a launcher already runs as ${JSON.stringify(this.options.cluster)})`,
+        this.options.cluster,
+      );
+    }
+    this.subs.push(nc.subscribe(this.subj.launcher, { callback: (error, msg) => void (error === null && msg.respond()) }));
   }
 
   /**

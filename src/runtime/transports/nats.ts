@@ -70,6 +70,8 @@ interface HostEntry {
   pending: Set<(error: Error) => void>;
   /** When its counters last came (performance.now()): a remote host silent too long is gone. */
   lastHeard: number;
+  /** It took its assignment: from then on it serves its control subject and pushes counters. */
+  assigned: boolean;
 }
 
 /**
@@ -241,6 +243,11 @@ export class NatsRuntime implements Runtime {
     for (const h of this.live()) this.hostDied(h, null, 'is out of reach: the NATS connection closed');
   }
 
+  /** What connectionLost set (a method: read after an await, past the narrowing of a check before it). */
+  private lostError(): UnavailableError | undefined {
+    return this.lost;
+  }
+
   /** Remote hosts push counters every HOST_ALIVE_INTERVAL_MS: one silent for HOST_SILENCE_MS is gone. */
   private checkSilence(): void {
     const now = performance.now();
@@ -249,7 +256,7 @@ export class NatsRuntime implements Runtime {
     for (const h of this.live()) {
       // This process itself was stalled: what the hosts sent meanwhile is not read yet.
       if (stalled) h.lastHeard = now;
-      else if (h.child === undefined && now - h.lastHeard > HOST_SILENCE_MS) {
+      else if (h.child === undefined && h.assigned && now - h.lastHeard > HOST_SILENCE_MS) {
         this.hostDied(h, null, `was not heard from for ${HOST_SILENCE_MS} ms`);
       }
     }
@@ -342,6 +349,7 @@ export class NatsRuntime implements Runtime {
       exited: new Promise<void>((r) => (markExited = r)),
       pending: new Set(),
       lastHeard: performance.now(),
+      assigned: false,
     };
     if (child === undefined) markExited();
     else {
@@ -438,6 +446,8 @@ export class NatsRuntime implements Runtime {
     }
     const answer = decodeControl<ControlAnswer<true>>(reply.data);
     if (answer.e !== undefined) throw new UnavailableError(`host ${entry.id} (${entry.uid}) refused its assignment: ${answer.e}`);
+    entry.assigned = true;
+    entry.lastHeard = performance.now();
   }
 
   private live(): HostEntry[] {
@@ -460,9 +470,15 @@ export class NatsRuntime implements Runtime {
       return await Promise.race([callHost(this.nc!, this.subj, entry.id, method, args), died]);
     } catch (error) {
       if (this.stopped) throw stoppedDuring();
-      if (this.lost !== undefined) throw this.lost;
+      // In flight when the connection closed: it may have been carried out (indefinite, as a
+      // host's death makes it); only a call made after that is refused as not begun (above).
+      if (error instanceof HostExitedError) throw error;
+      const lost = this.lostError();
+      if (lost !== undefined) throw new HostExitedError(entry.id, `${lost.message}; the call may or may not have taken effect`);
       // Nobody serves its subject: the process is gone (a remote one is seen no other way so soon).
-      if (error instanceof ControlError && error.noResponders && this.hosts.get(entry.id) === entry && entry.alive) {
+      // Not before its assignment: until then it serves nothing (a broadcast to a host being
+      // started again found no responders, and declared the new process dead).
+      if (error instanceof ControlError && error.noResponders && entry.assigned && this.hosts.get(entry.id) === entry && entry.alive) {
         this.hostDied(entry, null, `is gone (nothing answers on its subject)`);
         throw new HostExitedError(entry.id, `host ${entry.id} is gone: ${error.message}`);
       }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../src/cli/host.js';
 import { runNode, type NodeRun } from './helpers/run-node.js';
+import { natsServerBinary, startNatsServer } from '../src/harness/nats-server.js';
 
 /**
  * `meridian host`'s flags: every bad one exits 2 naming the flag before any NATS connection,
@@ -98,3 +99,28 @@ test('meridian host --help prints the usage (exit 0); a bad flag exits 2 through
   t.is(bad.code, 2);
   t.regex(bad.stderr, /^meridian host: --cluster needs a name of 1 to 64 letters/);
 });
+
+test('meridian host: a password in a --nats URL does not show in its messages (found by an audit, session 54)', async (t) => {
+  const r = await host(['--nats', 'nats://alice:s3cret@127.0.0.1:1', '--cluster', 'shop']);
+  t.is(r.code, 1);
+  t.regex(r.err, /^meridian host: --nats: cannot reach NATS at nats:\/\/\*\*\*@127\.0\.0\.1:1 within/);
+  t.false(r.err.includes('s3cret'));
+});
+
+const natsBinary = natsServerBinary();
+(('bin' in natsBinary ? test.serial : test.skip) as typeof test)(
+  `meridian host: its NATS server gone for good, it exits 1 (a supervisor restarts a failed host); it exited 0${'reason' in natsBinary ? ` (skipped: ${natsBinary.reason})` : ''}`,
+  async (t) => {
+    const server = await startNatsServer((natsBinary as { bin: string }).bin);
+    try {
+      const running = host(['--nats', server.url, '--cluster', 'lost']);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await server.stop();
+      const r = await running;
+      t.regex(r.out, /exiting \(NATS connection closed\)/);
+      t.is(r.code, 1);
+    } finally {
+      await server.stop();
+    }
+  },
+);

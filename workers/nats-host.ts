@@ -1,10 +1,12 @@
 /**
  * Entry of a host process the NATS transport spawns on this machine:
- *   node workers/nats-host.js --nats URL[,URL] --cluster NAME --uid UID
+ *   MERIDIAN_NATS_SERVERS=URL[,URL] node workers/nats-host.js --cluster NAME --uid UID
+ * (the URLs in the environment, not on the command line: see NATS_SERVERS_ENV).
  * Its stdin is a pipe from the launcher: when the launcher is gone (the pipe closes), the
  * host exits; also when its NATS connection is lost or the launcher shuts it down.
  */
 import { runNatsHost } from '../src/runtime/transports/nats-host.js';
+import { NATS_SERVERS_ENV } from '../src/runtime/transports/nats-wire.js';
 
 function arg(name: string): string {
   const i = process.argv.indexOf(name);
@@ -17,7 +19,7 @@ function arg(name: string): string {
 }
 
 const handle = await runNatsHost({
-  servers: arg('--nats').split(','),
+  servers: (process.env[NATS_SERVERS_ENV] ?? arg('--nats')).split(','),
   cluster: arg('--cluster'),
   uid: arg('--uid'),
   fallbackBehaviorsModule: new URL('../src/cluster/behaviors-lazy.js', import.meta.url).href,

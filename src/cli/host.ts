@@ -15,7 +15,7 @@ import { natsServersFlag } from './nats-flag.js';
 import { FlagError, once } from './flags.js';
 import { isPlainObject } from '../cluster/config.js';
 import { runNatsHost } from '../runtime/transports/nats-host.js';
-import { NatsUnreachableError } from '../runtime/transports/nats-wire.js';
+import { NatsUnreachableError, shownServers } from '../runtime/transports/nats-wire.js';
 
 export const HOST_USAGE = `usage: meridian host --nats URL[,URL] --cluster NAME [--data-dir DIR]
   --nats URL[,URL]  the NATS servers the launcher uses (1 to ${NATS_SERVERS_MAX}, comma-separated), such as nats://127.0.0.1:4222
@@ -117,11 +117,13 @@ export async function main(args: string[], io: HostIo = { out: (l) => console.lo
     io.err(`meridian host: --nats: ${error.message}`);
     return 1;
   }
-  io.out(`meridian host ${uid}: waiting for cluster ${cluster} on ${servers.join(', ')}`);
+  io.out(`meridian host ${uid}: waiting for cluster ${cluster} on ${shownServers(servers)}`);
   const stop = (): void => void handle.stop('interrupted');
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const reason = await handle.done;
   io.out(`meridian host ${uid}: exiting (${reason})`);
-  return 0;
+  // Asked to end (by its launcher, or interrupted): 0. Its NATS connection lost, or its
+  // launcher gone silent: 1, so that a supervisor that restarts a failed host restarts it.
+  return reason === 'shut down by the launcher' || reason === 'interrupted' ? 0 : 1;
 }

@@ -89,9 +89,20 @@ export async function connectNats(servers: string[], name: string): Promise<Nats
       ...(servers.some((s) => s.startsWith('tls:')) ? { tls: {} } : {}),
     });
   } catch (error) {
-    throw new NatsUnreachableError(`cannot reach NATS at ${servers.join(', ')} within ${NATS_CONNECT_TIMEOUT_MS} ms: ${(error as Error).message}`);
+    throw new NatsUnreachableError(`cannot reach NATS at ${shownServers(servers)} within ${NATS_CONNECT_TIMEOUT_MS} ms: ${(error as Error).message}`);
   }
 }
+
+/** Server URLs as a message shows them: a user and password in one (`nats://u:p@host`) read `***`. */
+export function shownServers(servers: readonly string[]): string {
+  return servers.map((url) => url.replace(/\/\/[^/@]*@/, '//***@')).join(', ');
+}
+
+/**
+ * How a spawned host process gets its server URLs: in its environment, not its command line,
+ * where a password in one would show to every user of the machine (ps).
+ */
+export const NATS_SERVERS_ENV = 'MERIDIAN_NATS_SERVERS';
 
 /**
  * No NATS server answered at the URLs given (`meridian host` reports it in one line). An

@@ -33,7 +33,9 @@ import {
   isNatsHello,
   isNatsHostEvent,
   isNatsHostStats,
+  NATS_SERVERS_ENV,
   publishIfOpen,
+  shownServers,
   subjects,
   type ControlResult,
   type Subjects,
@@ -234,7 +236,7 @@ export class NatsRuntime implements Runtime {
   private connectionLost(error: Error | void): void {
     if (this.stopped || this.lost !== undefined) return;
     this.lost = new UnavailableError(
-      `the NATS connection to ${this.options.servers.join(', ')} closed${error instanceof Error ? ` (${error.message})` : ''}; the hosts are out of reach`,
+      `the NATS connection to ${shownServers(this.options.servers)} closed${error instanceof Error ? ` (${error.message})` : ''}; the hosts are out of reach`,
     );
     clearInterval(this.beat);
     this.beat = undefined;
@@ -325,7 +327,7 @@ export class NatsRuntime implements Runtime {
         const joined = plans.length - this.remotePending.length;
         reject(
           new UnavailableError(
-            `only ${joined} of ${plans.length} hosts joined NATS cluster ${JSON.stringify(this.options.cluster)} within ${waitMs} ms (start them with: meridian host --nats ${this.options.servers[0]} --cluster ${this.options.cluster})`,
+            `only ${joined} of ${plans.length} hosts joined NATS cluster ${JSON.stringify(this.options.cluster)} within ${waitMs} ms (start them with: meridian host --nats ${shownServers(this.options.servers.slice(0, 1))} --cluster ${this.options.cluster})`,
           ),
         );
       }, waitMs);
@@ -389,9 +391,10 @@ export class NatsRuntime implements Runtime {
   private async spawnHostNow(plan: HostPlan): Promise<HostEntry> {
     const uid = `h${plan.id}-${randomId().replace(/[^A-Za-z0-9]/g, '')}`;
     const hello = new Promise<NatsHello>((resolve) => this.awaited.set(uid, resolve));
-    const child = spawn(process.execPath, [HOST_ENTRY, '--nats', this.options.servers.join(','), '--cluster', this.options.cluster, '--uid', uid], {
+    const child = spawn(process.execPath, [HOST_ENTRY, '--cluster', this.options.cluster, '--uid', uid], {
       // stdin is the host's lifeline: it exits when the pipe closes (this process is gone).
       stdio: ['pipe', 'ignore', 'inherit'],
+      env: { ...process.env, [NATS_SERVERS_ENV]: this.options.servers.join(',') },
     });
     // Neither the child nor its pipe keeps this process alive; stop() ends them.
     child.unref();

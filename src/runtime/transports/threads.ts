@@ -500,8 +500,9 @@ export class ThreadsRuntime implements Runtime {
   }
 
   async ping(): Promise<HostPing[]> {
-    const pings = await Promise.all(this.liveWorkers().map((h) => this.callIfAlive(h, (a) => a.ping())));
-    return pings.filter((p) => p !== undefined);
+    // A probe: a host that dies while it is asked fails the ping (HostExitedError), as it
+    // fails any call on it; collectStats and load, which gather, leave it out instead.
+    return Promise.all(this.liveWorkers().map((h) => this.call(h, (a) => a.ping())));
   }
 
   async load(addresses: string[]): Promise<Record<string, Record<string, number>>> {

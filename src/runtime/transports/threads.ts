@@ -54,6 +54,11 @@ interface WorkerHost {
   pending: Set<(error: Error) => void>;
   /** Set once its thread ended (asked to or not): no call on it can be answered. */
   exited: boolean;
+  /**
+   * The channels a restart of this host made to hosts that were themselves restarting (see
+   * restartNode): the other's restart uses that one instead of making a second.
+   */
+  linkedTo: Map<WorkerHost, Promise<unknown>>;
   /** Resolvers for the startup handshake. */
   onReady?: () => void;
   onStarted?: () => void;
@@ -186,6 +191,7 @@ export class ThreadsRuntime implements Runtime {
       alive: true,
       pending: new Set(),
       exited: false,
+      linkedTo: new Map(),
     };
     this.hosts.set(plan.id, entry);
     worker.on('message', (message: FromWorker) => {
@@ -254,6 +260,9 @@ export class ThreadsRuntime implements Runtime {
     // Its totals still count; its actors' levels went with it (see LEVEL_COUNTER_PREFIX).
     if (last !== undefined) this.retiredStats.push(withoutLevels(last));
     this.latestStats.delete(entry.id);
+    // Gone: no restart will ask for its channels again (and none keeps it alive).
+    entry.linkedTo.clear();
+    for (const h of this.hosts.values()) h.linkedTo.delete(entry);
     entry.admin[Comlink.releaseProxy]();
     entry.adminPort.close();
     this.front.disconnect(entry.id);
@@ -417,10 +426,24 @@ export class ThreadsRuntime implements Runtime {
         this.link(0, fresh.id);
         for (const other of this.liveWorkers()) {
           if (other === fresh) continue;
+          // One channel per pair. Another host restarting at the same time may have linked to
+          // this one already (both new, each in the other's list): a second channel would
+          // replace the first at each end in whatever order the worker's message port and its
+          // control port deliver them, and where the two ends kept different channels (each
+          // closed, with both its ends, the one it replaced) neither host heard the other
+          // again (t12-fsync.mjs, hybrid: every server restarted at once, a home region's pair
+          // had no leader for good). Wait until that one is in place instead.
+          const made = other.linkedTo.get(fresh);
+          if (made !== undefined) {
+            await made;
+            continue;
+          }
           const channel = new MessageChannel();
           postToWorker(fresh.worker, { type: 'peer', peer: other.id, port: channel.port1 }, [channel.port1]);
           // A host crashed meanwhile needs no channel: started again, it links to this one.
-          await this.callIfAlive(other, (a) => a.connect(fresh.id, Comlink.transfer(channel.port2, [channel.port2])));
+          const linked = this.callIfAlive(other, (a) => a.connect(fresh.id, Comlink.transfer(channel.port2, [channel.port2])));
+          fresh.linkedTo.set(other, linked);
+          await linked;
         }
         // The new host boots with the cluster's initial network: hand it what changed since,
         // before its actors start, so its first messages already obey partitions and skews.

@@ -1,12 +1,13 @@
 import test from 'ava';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, appendFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileDurableStore } from '../src/runtime/durable-file.js';
 import { MemoryDurableStore } from '../src/runtime/durable-memory.js';
 import { crc32js, parseLog } from '../src/runtime/durable.js';
 import { createPackr } from '../src/core/codec.js';
-import { startCluster } from '../src/index.js';
+import { ConfigError, startCluster, type ClusterConfig } from '../src/index.js';
 
 /** A fresh directory under the system's temp folder, removed when the test ends. */
 function tempDir(t: { teardown(fn: () => void): void }, prefix: string): string {
@@ -272,4 +273,41 @@ test('memory store (sim): a long log of small, large and msgpackr-only records: 
     store.append('b', [{ after: true }]);
     t.deepEqual(store.load('b'), [...records.slice(0, count - 1), { after: true }], 'appends go on after the cut');
   }
+});
+
+test('threads: a second cluster on a dataDir in use is refused naming dataDir; after stop(), or when its holder is gone, it starts', async (t) => {
+  const dataDir = tempDir(t, 'meridian-lock-');
+  const config: ClusterConfig = { regions: [{ name: 'a', servers: 1 }], transport: 'threads', replication: { mode: 'active', factor: 1 }, dataDir, shards: 2 };
+  // Before: both started, and their records interleaved in the same logs.
+  const [first, second] = await Promise.allSettled([startCluster(config), startCluster({ ...config, seed: 7 })]);
+  const started = [first, second].filter((r) => r.status === 'fulfilled').map((r) => r.value);
+  const refused = [first, second].filter((r) => r.status === 'rejected').map((r) => r.reason as unknown);
+  t.teardown(() => Promise.all(started.map((c) => c.stop())));
+  t.is(started.length, 1, 'one of the two starts');
+  t.is(refused.length, 1);
+  t.true(refused[0] instanceof ConfigError);
+  t.is((refused[0] as ConfigError).field, 'dataDir');
+  t.regex(
+    (refused[0] as ConfigError).message,
+    /^config\.dataDir: expected a directory no running cluster uses \(meridian\.lock there names process \d+ \(this one\), still running\)/,
+  );
+  const cluster = started[0]!;
+  await cluster.client({ region: 'a' }).put('k', 1);
+  await cluster.stop();
+  t.false(existsSync(join(dataDir, 'meridian.lock')), 'stop() removes the lock');
+  // A lock left by a process that is gone (a launcher killed before stop()) is taken over.
+  const gone = spawnSync(process.execPath, ['-e', '']).pid;
+  writeFileSync(join(dataDir, 'meridian.lock'), JSON.stringify({ pid: gone, host: hostname(), token: 'x' }));
+  const again = await startCluster(config);
+  try {
+    t.is(await again.client({ region: 'a' }).get('k'), 1);
+    t.regex(readFileSync(join(dataDir, 'meridian.lock'), 'utf8'), new RegExp(`"pid":${process.pid},`));
+  } finally {
+    await again.stop();
+  }
+  t.deepEqual(
+    readdirSync(dataDir).filter((f) => f.startsWith('meridian.lock')),
+    [],
+    'no lock file nor its temporary left',
+  );
 });

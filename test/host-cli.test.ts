@@ -1,6 +1,6 @@
 import test from 'ava';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../src/cli/host.js';
 import { runNode, type NodeRun } from './helpers/run-node.js';
@@ -124,3 +124,24 @@ const natsBinary = natsServerBinary();
     }
   },
 );
+
+test('meridian host: a data dir another host or cluster uses exits 2 naming --data-dir; its own lock is gone when it exits', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-host-'));
+  try {
+    // Held by this (running) process, as by a cluster started here. Before, the host took it and mixed its logs in.
+    const lock = join(dir, 'meridian.lock');
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), token: 'x' }));
+    const r = await host(['--nats', 'nats://127.0.0.1:1', '--cluster', 'shop', '--data-dir', dir]);
+    t.is(r.code, 2);
+    t.regex(
+      r.err,
+      /^meridian host: --data-dir needs a directory no running cluster uses \(meridian\.lock there names process \d+ \(this one\), still running\), got /,
+    );
+    rmSync(lock);
+    const free = await host(['--nats', 'nats://127.0.0.1:1', '--cluster', 'shop', '--data-dir', dir]);
+    t.is(free.code, 1, 'it took the folder, then found no NATS');
+    t.false(existsSync(lock), 'and let it go');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

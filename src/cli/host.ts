@@ -4,12 +4,13 @@
  * for the launcher, runs the actors it is given, and exits when the cluster stops, when its
  * NATS connection is lost or when the launcher goes silent. Exit codes: 0 the cluster it
  * served stopped (or it was interrupted), 1 NATS could not be reached, 2 bad flags (every flag
- * checked, the data directory made, before connecting).
+ * checked, the data directory made and locked, before connecting; one another host or cluster
+ * holds is refused).
  */
 import { existsSync, rmdirSync } from 'node:fs';
 import { randomId } from '../core/ids.js';
 import { ConfigError } from '../core/errors.js';
-import { checkDataDir } from '../cluster/data-dir.js';
+import { checkDataDir, lockDataDir } from '../cluster/data-dir.js';
 import { NATS_SERVERS_MAX, validateNats } from '../cluster/validate-nats.js';
 import { natsServersFlag } from './nats-flag.js';
 import { FlagError, once } from './flags.js';
@@ -20,7 +21,7 @@ import { NatsUnreachableError, shownServers } from '../runtime/transports/nats-w
 export const HOST_USAGE = `usage: meridian host --nats URL[,URL] --cluster NAME [--data-dir DIR]
   --nats URL[,URL]  the NATS servers the launcher uses (1 to ${NATS_SERVERS_MAX}, comma-separated), such as nats://127.0.0.1:4222
   --cluster NAME    the launcher's nats.cluster: 1 to 64 letters, digits, dashes and underscores
-  --data-dir DIR    where this host keeps its logs (made if missing; default: a temporary folder, removed on exit)`;
+  --data-dir DIR    where this host keeps its logs (made if missing, this host's alone while it runs; default: a temporary folder, removed on exit)`;
 
 export interface HostIo {
   out: (line: string) => void;
@@ -97,6 +98,31 @@ export async function main(args: string[], io: HostIo = { out: (l) => console.lo
     return 2;
   }
   const { servers, cluster, dataDir, madeDataDir } = parsed;
+  // The folder is this host's until it exits: another host or cluster writing it would mix
+  // their logs (see lockDataDir).
+  let release: (() => void) | undefined;
+  try {
+    if (dataDir !== undefined) release = lockDataDir(dataDir);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.err(`meridian host: --data-dir needs ${error.allowed}, got ${JSON.stringify(dataDir)}\n${HOST_USAGE}`);
+    return 2;
+  }
+  try {
+    return await serve(io, servers, cluster, dataDir, madeDataDir, () => release?.());
+  } finally {
+    release?.();
+  }
+}
+
+async function serve(
+  io: HostIo,
+  servers: string[],
+  cluster: string,
+  dataDir: string | undefined,
+  madeDataDir: boolean | undefined,
+  release: () => void,
+): Promise<number> {
   const uid = `r${randomId().replace(/[^A-Za-z0-9]/g, '')}`;
   let handle;
   try {
@@ -112,7 +138,8 @@ export async function main(args: string[], io: HostIo = { out: (l) => console.lo
   } catch (error) {
     // No NATS server at --nats: one line, not a stack trace.
     if (!(error instanceof NatsUnreachableError)) throw error;
-    // A folder the flag check made for a host that never ran: not left behind (still empty).
+    // A folder the flag check made for a host that never ran: not left behind (empty once its lock is gone).
+    release();
     if (madeDataDir === true) rmdirSync(dataDir!);
     io.err(`meridian host: --nats: ${error.message}`);
     return 1;

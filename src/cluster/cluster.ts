@@ -19,7 +19,7 @@ import type { HostPlan, Runtime } from '../runtime/transports/runtime.js';
 import { SimRuntime } from '../runtime/transports/sim-runtime.js';
 import type { TraceEntry } from '../runtime/transports/sim.js';
 import { behaviors } from './behaviors.js';
-import { checkDataDir } from './data-dir.js';
+import { checkDataDir, lockDataDir } from './data-dir.js';
 import type { BalancerSummary } from './balancer.js';
 import { Client, type ClientOptions } from './client.js';
 import { HistoryRecorder, TxnHistoryRecorder } from './history.js';
@@ -1261,7 +1261,29 @@ async function createRuntime(
   onEvent: (e: HostEvent) => void,
 ): Promise<{ runtime: Runtime; sim?: SimRuntime }> {
   const dataDir = config.dataDir ?? mkdtempSync(join(tmpdir(), 'meridian-'));
-  if (config.dataDir !== undefined) checkDataDir(config.dataDir);
+  // A given folder is this cluster's until the runtime's stop() releases it (a NATS cluster's
+  // spawned hosts write it under the launcher's lock).
+  let releaseDataDir: (() => void) | undefined;
+  if (config.dataDir !== undefined) {
+    checkDataDir(config.dataDir);
+    releaseDataDir = lockDataDir(config.dataDir);
+  }
+  try {
+    return await runtimeOf(config, plans, directory, onEvent, dataDir, releaseDataDir);
+  } catch (error) {
+    releaseDataDir?.();
+    throw error;
+  }
+}
+
+async function runtimeOf(
+  config: ResolvedConfig,
+  plans: HostPlan[],
+  directory: Map<string, DirectoryEntry>,
+  onEvent: (e: HostEvent) => void,
+  dataDir: string,
+  releaseDataDir: (() => void) | undefined,
+): Promise<{ runtime: Runtime; sim?: SimRuntime }> {
   const options = {
     seed: config.seed,
     directory,
@@ -1273,6 +1295,7 @@ async function createRuntime(
     workerHeapMb: config.workerHeapMb,
     dataDir,
     removeDataDir: config.dataDir === undefined,
+    releaseDataDir,
     fsync: config.fsync,
     onEvent,
   };

@@ -218,7 +218,7 @@ export interface ClusterConfig {
   /**
    * threads and nats (refused with sim, and with `nats.hosts`: hosts started elsewhere use
    * their own `--data-dir`): where servers keep their logs (default: a temporary directory
-   * removed by stop()).
+   * removed by stop()). One running cluster at a time: it is locked until stop().
    */
   dataDir?: string;
   /**

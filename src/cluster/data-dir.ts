@@ -1,5 +1,7 @@
-import { accessSync, constants, lstatSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { accessSync, constants, linkSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { randomId } from '../core/ids.js';
 import { ConfigError } from '../core/errors.js';
 
 /**
@@ -44,4 +46,83 @@ export function checkDataDir(dir: string): void {
   } catch {
     throw new ConfigError('dataDir', `${allowed}, that this process can write`, dir);
   }
+}
+
+/** The lock file of a data directory in use (see lockDataDir). */
+export const DATA_DIR_LOCK = 'meridian.lock';
+
+/** The holder a lock file names; 'gone' if there is none; undefined if it says something else. */
+function lockHolder(file: string): { pid: number; host: string; token: string } | 'gone' | undefined {
+  try {
+    const held = JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown; host?: unknown; token?: unknown };
+    const { pid, host, token } = held;
+    return Number.isSafeInteger(pid) && (pid as number) > 0 && typeof host === 'string' && typeof token === 'string'
+      ? { pid: pid as number, host, token }
+      : undefined;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone' : undefined;
+  }
+}
+
+/** Whether process `pid` of this machine runs (EPERM: it does, as another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes `dir` for one cluster (or one `meridian host`), or a ConfigError naming dataDir: two
+ * clusters writing one folder interleave records in the same logs, and a restart from it loses
+ * one's acknowledged writes. The lock is `meridian.lock`, holding `{ pid, host, token }` (the
+ * token tells this lock from a later one of the same process),
+ * made whole by a hard link (which fails if the file exists), so no one reads it half-written.
+ * A lock whose process is gone (this machine's pid, not running: a launcher killed before
+ * stop()) is stale and taken over; one from another machine cannot be checked and is
+ * refused. Two starts that find the same stale lock at the very same moment may both take it
+ * over (each removes it and links its own; the second removal can take the first's).
+ * Returns the release, which removes the lock if it is still this one.
+ */
+export function lockDataDir(dir: string): () => void {
+  const file = join(dir, DATA_DIR_LOCK);
+  const me = { pid: process.pid, host: hostname(), token: randomId().replace(/[^A-Za-z0-9]/g, '') };
+  const tmp = `${file}.${me.pid}.${me.token}`;
+  const refuse = (why: string): ConfigError => new ConfigError('dataDir', `a directory no running cluster uses (${why})`, dir);
+  try {
+    writeFileSync(tmp, `${JSON.stringify(me)}\n`, { flag: 'wx' });
+  } catch (error) {
+    throw refuse(`${(error as NodeJS.ErrnoException).code ?? (error as Error).message} writing ${DATA_DIR_LOCK}`);
+  }
+  try {
+    for (;;) {
+      try {
+        linkSync(tmp, file);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw refuse(`${(error as NodeJS.ErrnoException).code ?? (error as Error).message} making ${DATA_DIR_LOCK}`);
+      }
+      const holder = lockHolder(file);
+      // Released meanwhile: linked again.
+      if (holder === 'gone') continue;
+      if (holder === undefined) throw refuse(`${DATA_DIR_LOCK} there is not one Meridian wrote; remove it if no cluster runs there`);
+      if (holder.host !== me.host) throw refuse(`${DATA_DIR_LOCK} there names process ${holder.pid} on ${holder.host}; remove it if no cluster runs there`);
+      if (holder.pid === me.pid || processAlive(holder.pid))
+        throw refuse(`${DATA_DIR_LOCK} there names process ${holder.pid}${holder.pid === me.pid ? ' (this one)' : ''}, still running`);
+      // Stale: its process is gone. Removed, and linked again.
+      rmSync(file, { force: true });
+    }
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    const holder = lockHolder(file);
+    if (typeof holder === 'object' && holder.token === me.token) rmSync(file, { force: true });
+  };
 }

@@ -722,6 +722,8 @@ export class NatsRuntime implements Runtime {
       await this.nc.close().catch(() => undefined);
     }
     this.durable.close();
+    // After the spawned hosts exited: they write the same folder under this lock.
+    this.options.releaseDataDir?.();
     if (this.options.removeDataDir) rmSync(this.options.dataDir, { recursive: true, force: true });
   }
 }

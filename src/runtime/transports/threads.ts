@@ -83,6 +83,8 @@ export interface ThreadsOptions {
   messageBytesMax: number;
   dataDir: string;
   removeDataDir: boolean;
+  /** Called by stop() once the logs are closed: the caller's lock on `dataDir` is let go. */
+  releaseDataDir?: (() => void) | undefined;
   fsync: boolean;
   /** Each worker's V8 old-generation maximum, MB (default WORKER_OLD_GENERATION_MB_MAX). */
   workerHeapMb?: number;
@@ -565,6 +567,7 @@ export class ThreadsRuntime implements Runtime {
     await Promise.all(all.map((h) => h.worker.terminate()));
     this.front.close();
     this.durable.close();
+    this.options.releaseDataDir?.();
     if (this.options.removeDataDir) rmSync(this.options.dataDir, { recursive: true, force: true });
   }
 }

@@ -311,3 +311,58 @@ test('threads: a second cluster on a dataDir in use is refused naming dataDir; a
     'no lock file nor its temporary left',
   );
 });
+
+test('threads: a dataDir written by a cluster of another layout (shards, regions, servers) is refused naming dataDir and what differs', async (t) => {
+  const dataDir = tempDir(t, 'meridian-layout-');
+  const config: ClusterConfig = { regions: [{ name: 'a', servers: 2 }], transport: 'threads', replication: { mode: 'active', factor: 1 }, dataDir, shards: 4 };
+  const first = await startCluster(config);
+  try {
+    for (let i = 0; i < 8; i++) await first.client({ region: 'a' }).put(`k${i}`, i);
+  } finally {
+    await first.stop();
+  }
+  t.deepEqual(JSON.parse(readFileSync(join(dataDir, 'meridian-layout.json'), 'utf8')), { shards: 4, regions: [{ name: 'a', servers: 2 }] });
+  // Before: each started, and read undefined for the keys now looked for in other shards or on other servers.
+  const shapes: Array<[Partial<ClusterConfig>, string]> = [
+    [{ shards: 8 }, 'written by a cluster of 4 shards; this one has 8 shards'],
+    [{ regions: [{ name: 'a', servers: 1 }] }, 'written by a cluster of regions a (2 servers); this one has regions a (1 server)'],
+    [
+      {
+        shards: 2,
+        regions: [
+          { name: 'a', servers: 2 },
+          { name: 'b', servers: 1 },
+        ],
+      },
+      'written by a cluster of 4 shards and regions a (2 servers); this one has 2 shards and regions a (2 servers), b (1 server)',
+    ],
+  ];
+  for (const [other, differs] of shapes) {
+    const error = await t.throwsAsync(startCluster({ ...config, ...other }), { instanceOf: ConfigError });
+    t.is(error!.field, 'dataDir');
+    t.is(
+      error!.message,
+      `config.dataDir: expected a directory written by a cluster of the same layout, or a new one (${differs}), got ${JSON.stringify(dataDir)}`,
+    );
+    t.false(existsSync(join(dataDir, 'meridian.lock')), 'a refused start leaves no lock');
+  }
+  // What does not move data is taken: another seed, factor and mode; every key reads back.
+  const same = await startCluster({ ...config, seed: 9, replication: { mode: 'passive', factor: 2 } });
+  try {
+    for (let i = 0; i < 8; i++) t.is(await same.client({ region: 'a' }).get(`k${i}`), i);
+  } finally {
+    await same.stop();
+  }
+  // A folder with logs and no layout file (written before it existed) is taken as it is, and the file written.
+  rmSync(join(dataDir, 'meridian-layout.json'));
+  const older = await startCluster({ ...config, shards: 2 });
+  await older.stop();
+  t.deepEqual(JSON.parse(readFileSync(join(dataDir, 'meridian-layout.json'), 'utf8')), { shards: 2, regions: [{ name: 'a', servers: 2 }] });
+  // A layout file that is not one Meridian wrote is refused, not overwritten.
+  writeFileSync(join(dataDir, 'meridian-layout.json'), '{"shards": "four"}');
+  const bad = await t.throwsAsync(startCluster(config), { instanceOf: ConfigError });
+  t.regex(
+    bad!.message,
+    /^config\.dataDir: expected a directory written by a cluster of the same layout, or a new one \(meridian-layout\.json there is not one Meridian wrote\)/,
+  );
+});

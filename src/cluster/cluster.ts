@@ -19,7 +19,7 @@ import type { HostPlan, Runtime } from '../runtime/transports/runtime.js';
 import { SimRuntime } from '../runtime/transports/sim-runtime.js';
 import type { TraceEntry } from '../runtime/transports/sim.js';
 import { behaviors } from './behaviors.js';
-import { checkDataDir, lockDataDir } from './data-dir.js';
+import { checkDataDir, checkLayout, lockDataDir } from './data-dir.js';
 import type { BalancerSummary } from './balancer.js';
 import { Client, type ClientOptions } from './client.js';
 import { HistoryRecorder, TxnHistoryRecorder } from './history.js';
@@ -1262,13 +1262,14 @@ async function createRuntime(
 ): Promise<{ runtime: Runtime; sim?: SimRuntime }> {
   const dataDir = config.dataDir ?? mkdtempSync(join(tmpdir(), 'meridian-'));
   // A given folder is this cluster's until the runtime's stop() releases it (a NATS cluster's
-  // spawned hosts write it under the launcher's lock).
+  // spawned hosts write it under the launcher's lock), and holds data of this layout only.
   let releaseDataDir: (() => void) | undefined;
   if (config.dataDir !== undefined) {
     checkDataDir(config.dataDir);
     releaseDataDir = lockDataDir(config.dataDir);
   }
   try {
+    if (config.dataDir !== undefined) checkLayout(config.dataDir, config);
     return await runtimeOf(config, plans, directory, onEvent, dataDir, releaseDataDir);
   } catch (error) {
     releaseDataDir?.();

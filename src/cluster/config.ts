@@ -218,7 +218,8 @@ export interface ClusterConfig {
   /**
    * threads and nats (refused with sim, and with `nats.hosts`: hosts started elsewhere use
    * their own `--data-dir`): where servers keep their logs (default: a temporary directory
-   * removed by stop()). One running cluster at a time: it is locked until stop().
+   * removed by stop()). One running cluster at a time: it is locked until stop(). A folder
+   * written by a cluster of other shards or regions is refused (see checkLayout).
    */
   dataDir?: string;
   /**

@@ -1,4 +1,4 @@
-import { accessSync, constants, linkSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, linkSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomId } from '../core/ids.js';
@@ -125,4 +125,83 @@ export function lockDataDir(dir: string): () => void {
     const holder = lockHolder(file);
     if (typeof holder === 'object' && holder.token === me.token) rmSync(file, { force: true });
   };
+}
+
+/** The file that records the layout of the cluster that writes a data directory (see checkLayout). */
+export const DATA_DIR_LAYOUT = 'meridian-layout.json';
+
+/**
+ * What decides where a key's data lives: its shard (`shards`), and the servers holding that
+ * shard (the regions in order, and their servers; see replicasOf). The replication factor and
+ * mode are not in it: a shard's first replica stays where it was, and the servers it adds
+ * copy from it.
+ */
+export interface DataDirLayout {
+  shards: number;
+  regions: Array<{ name: string; servers: number }>;
+}
+
+function layoutText(regions: DataDirLayout['regions']): string {
+  return regions.map((r) => `${r.name} (${r.servers} server${r.servers === 1 ? '' : 's'})`).join(', ');
+}
+
+/**
+ * Refuses, with a ConfigError naming dataDir and what differs, a folder written by a cluster
+ * of another layout: its keys would be looked for in other shards and on other servers (a
+ * restart from 4 shards with 8 read undefined for half the keys, and new writes mixed with the
+ * old state). A folder without the file, new or written before it existed, is taken as it is,
+ * and the file written (replaced whole, by a rename). Called under the folder's lock.
+ */
+export function checkLayout(dir: string, layout: DataDirLayout): void {
+  const file = join(dir, DATA_DIR_LAYOUT);
+  const refuse = (why: string): ConfigError => new ConfigError('dataDir', `a directory written by a cluster of the same layout, or a new one (${why})`, dir);
+  let text: string | undefined;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw refuse(`${(error as NodeJS.ErrnoException).code ?? (error as Error).message} reading ${DATA_DIR_LAYOUT}`);
+  }
+  const wanted = { shards: layout.shards, regions: layout.regions.map((r) => ({ name: r.name, servers: r.servers })) };
+  if (text === undefined) {
+    const tmp = `${file}.tmp`;
+    try {
+      writeFileSync(tmp, `${JSON.stringify(wanted)}\n`);
+      renameSync(tmp, file);
+    } catch (error) {
+      rmSync(tmp, { force: true });
+      throw refuse(`${(error as NodeJS.ErrnoException).code ?? (error as Error).message} writing ${DATA_DIR_LAYOUT}`);
+    }
+    return;
+  }
+  const old = parseLayout(text);
+  if (old === undefined) throw refuse(`${DATA_DIR_LAYOUT} there is not one Meridian wrote`);
+  const was: string[] = [];
+  const now: string[] = [];
+  if (old.shards !== wanted.shards) {
+    was.push(`${old.shards} shards`);
+    now.push(`${wanted.shards} shards`);
+  }
+  if (layoutText(old.regions) !== layoutText(wanted.regions)) {
+    was.push(`regions ${layoutText(old.regions)}`);
+    now.push(`regions ${layoutText(wanted.regions)}`);
+  }
+  if (was.length > 0) throw refuse(`written by a cluster of ${was.join(' and ')}; this one has ${now.join(' and ')}`);
+}
+
+function parseLayout(text: string): DataDirLayout | undefined {
+  try {
+    const parsed = JSON.parse(text) as { shards?: unknown; regions?: unknown };
+    const { shards, regions } = parsed;
+    if (!Number.isSafeInteger(shards) || !Array.isArray(regions)) return undefined;
+    const out: DataDirLayout['regions'] = [];
+    for (const r of regions as unknown[]) {
+      const { name, servers } = (r ?? {}) as { name?: unknown; servers?: unknown };
+      if (typeof name !== 'string' || !Number.isSafeInteger(servers)) return undefined;
+      out.push({ name, servers: servers as number });
+    }
+    return { shards: shards as number, regions: out };
+  } catch {
+    return undefined;
+  }
 }

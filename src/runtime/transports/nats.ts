@@ -13,7 +13,7 @@ import type { TimerHandle } from '../env.js';
 import { mergeSnapshots, snapshot, withoutLevels, type StatsSnapshot } from '../stats.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import { ThreadHost } from './thread-host.js';
-import { stoppedDuring, type HostPlan, type Runtime } from './runtime.js';
+import { failPendingCalls, stoppedDuring, type HostPlan, type Runtime } from './runtime.js';
 import { RealTimers } from './real-timers.js';
 import {
   NATS_FRAME_BYTES_FLUSH,
@@ -271,13 +271,7 @@ export class NatsRuntime implements Runtime {
    * them only at restartNode), and a 'host-exit' event names them.
    */
   private hostDied(entry: HostEntry, code: number | null, why: string): void {
-    const nodes = [...new Set(entry.plan.specs.map((s) => s.node))];
-    const error = this.stopped
-      ? stoppedDuring()
-      : new HostExitedError(entry.id, `host ${entry.id} (${nodes.join(', ')}) ${why}; the call may or may not have taken effect`);
-    const pending = [...entry.pending];
-    entry.pending.clear();
-    for (const reject of pending) reject(error);
+    const { nodes, error } = failPendingCalls(entry, this.stopped, why);
     if (!entry.alive || this.stopped) return;
     this.retire(entry);
     for (const node of nodes) {

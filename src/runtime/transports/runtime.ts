@@ -1,4 +1,4 @@
-import { StoppedError } from '../../core/errors.js';
+import { HostExitedError, StoppedError } from '../../core/errors.js';
 import type { ActorSpec } from '../actor.js';
 import type { HostPing } from '../admin.js';
 import type { HostEvent, TimerHandle } from '../env.js';
@@ -82,4 +82,24 @@ export type { HostEvent };
  */
 export function stoppedDuring(): StoppedError {
   return new StoppedError('the cluster stopped before the call ended');
+}
+
+/**
+ * A host (a thread or a process) ended: every call pending on it is rejected, with a
+ * StoppedError once stop() began (stop() ended it) or else a HostExitedError naming it and
+ * `why`, which is returned with the nodes it ran (for the 'host-exit' event).
+ */
+export function failPendingCalls(
+  entry: { id: number; plan: HostPlan; pending: Set<(error: Error) => void> },
+  stopped: boolean,
+  why: string,
+): { nodes: string[]; error: Error } {
+  const nodes = [...new Set(entry.plan.specs.map((s) => s.node))];
+  const error = stopped
+    ? stoppedDuring()
+    : new HostExitedError(entry.id, `host ${entry.id} (${nodes.join(', ')}) ${why}; the call may or may not have taken effect`);
+  const pending = [...entry.pending];
+  entry.pending.clear();
+  for (const reject of pending) reject(error);
+  return { nodes, error };
 }

@@ -12,7 +12,7 @@ import { mergeSnapshots, snapshot, withoutLevels, type StatsSnapshot } from '../
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import { actorHostOptions } from './host-options.js';
 import { ThreadHost } from './thread-host.js';
-import { stoppedDuring, type HostPlan, type Runtime } from './runtime.js';
+import { failPendingCalls, stoppedDuring, type HostPlan, type Runtime } from './runtime.js';
 import { RealTimers } from './real-timers.js';
 import { postToWorker, type FromWorker, type HostWorkerData } from './worker-protocol.js';
 
@@ -239,13 +239,7 @@ export class ThreadsRuntime implements Runtime {
   private hostDied(entry: WorkerHost, code: number | null, why: string): void {
     if (entry.exited) return;
     entry.exited = true;
-    const nodes = [...new Set(entry.plan.specs.map((s) => s.node))];
-    const error = this.stopped
-      ? stoppedDuring()
-      : new HostExitedError(entry.id, `host ${entry.id} (${nodes.join(', ')}) ${why}; the call may or may not have taken effect`);
-    const pending = [...entry.pending];
-    entry.pending.clear();
-    for (const reject of pending) reject(error);
+    const { nodes, error } = failPendingCalls(entry, this.stopped, why);
     if (!entry.alive || this.stopped) return;
     entry.alive = false;
     this.retire(entry);

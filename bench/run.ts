@@ -13,12 +13,12 @@
  * prints the usage. Ctrl-C (SIGINT) stops the run: the suite running is abandoned, --json and
  * --html are written with the suites that finished and an `interrupted` entry (the suite cut
  * short, its progress lines so far, the suites never started), and the exit status is 130; a
- * second Ctrl-C quits at once.
+ * second Ctrl-C quits at once. A suite that throws is one line (`bench: suite NAME failed:
+ * ...`), the suites after it still run, --json gets a `failed` entry, and the exit status is 1.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { outputFileFlag, unwritableReason } from '../src/cli/output-file.js';
+import { outputFileFlag, sameFile, unwritableReason } from '../src/cli/output-file.js';
 import { compareReports, type ReportLike } from './lib/compare.js';
 import { jsonLine } from './lib/json.js';
 import { INTERRUPTED_STATUS, untilInterrupted } from '../src/cli/interrupt.js';
@@ -102,10 +102,11 @@ export function parseArgs(argv: readonly string[]): RunArgs {
   }
   const [json, html, compare] = [files['--json'], files['--html'], files['--compare']];
   // Both written at the end: the second would overwrite the first.
-  if (json !== undefined && html !== undefined && resolve(json) === resolve(html))
+  // sameFile: a path that resolves alike, or a link to the same file.
+  if (json !== undefined && html !== undefined && sameFile(json, html))
     throw new UsageError(`--json and --html name the same file ${JSON.stringify(json)}: the HTML report would overwrite the JSON one; give two files`);
   // --json OLD --compare OLD replaces the old report with the new one (compared first); --html OLD would leave no report to compare with.
-  if (html !== undefined && compare !== undefined && resolve(html) === resolve(compare))
+  if (html !== undefined && compare !== undefined && sameFile(html, compare))
     throw new UsageError(
       `--html and --compare name the same file ${JSON.stringify(html)}: the HTML report would overwrite the JSON report it compares with; give two files`,
     );
@@ -229,6 +230,8 @@ async function runSuites(
     else interrupt.addEventListener('abort', () => resolve('interrupted'), { once: true });
   });
   let interrupted: Interruption | undefined;
+  /** Suites that threw: each said in one line, kept in --json, the run going on to the next; exit 1. */
+  const failed: Array<{ suite: SuiteName; error: string }> = [];
   for (const [i, name] of names.entries()) {
     // The progress lines of the suite running: what it measured so far, kept if Ctrl-C cuts it short.
     const lines: string[] = [];
@@ -245,7 +248,17 @@ async function runSuites(
         lines.push(line);
         progress.log(line);
       };
-      outcome = await Promise.race([loaded({ quick: args.quick, log }), stopped]);
+      try {
+        outcome = await Promise.race([loaded({ quick: args.quick, log }), stopped]);
+      } catch (error) {
+        // Before, the whole run ended here with a stack trace, and --json and --html were not
+        // written, with the suites that had finished.
+        const message = error instanceof Error ? error.message : String(error);
+        failed.push({ suite: name, error: message });
+        progress.interrupt();
+        process.stderr.write(`bench: suite ${name} failed: ${message}\n`);
+        continue;
+      }
     }
     if (outcome === 'interrupted') {
       interrupted = { suite: name, lines, notRun: names.slice(i + 1) };
@@ -284,6 +297,7 @@ async function runSuites(
       results: results.map((r) => ({ suite: r.suite, figures: r.figures })),
     };
     if (interrupted !== undefined) data.interrupted = interrupted;
+    if (failed.length > 0) data.failed = failed;
     write('--json', args.json, () => `${JSON.stringify(data, null, 2)}\n`);
   }
   if (args.html !== undefined) write('--html', args.html, () => renderHtml(report));
@@ -295,11 +309,21 @@ async function runSuites(
     process.stderr.write(`bench: interrupted: ${results.length} of ${names.length - skipped.length} suites finished; exit ${INTERRUPTED_STATUS}\n`);
     return INTERRUPTED_STATUS;
   }
+  if (failed.length > 0) {
+    process.stderr.write(`bench: ${failed.length} of ${names.length - skipped.length} suites failed (${failed.map((f) => f.suite).join(', ')}); exit 1\n`);
+    return 1;
+  }
   return code;
 }
 
 const isEntry = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
 if (isEntry) {
+  // `node dist/bench/run.js ... | head`: the reader went away. The suites go on without output
+  // and still write --json and --html (as `meridian bench` does, src/cli.ts), not die on EPIPE.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

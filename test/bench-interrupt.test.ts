@@ -1,6 +1,6 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,6 +63,60 @@ test('a run that is not interrupted writes no interrupted entry and returns 0', 
     const report = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
     t.false('interrupted' in report);
     t.false(readFileSync(html, 'utf8').includes('Interrupted'));
+  });
+});
+
+test('a suite that throws is one line; the suites after it still run, --json and --html are written with a failed entry, exit 1 (found by an audit, session 54)', async (t) => {
+  await withReportFiles(async ({ json, html }) => {
+    const errors: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => (errors.push(String(chunk)), true)) as typeof process.stderr.write;
+    let code: number;
+    try {
+      code = await main(['elle', 'transport', 'sim', '--json', json, '--html', html], {
+        loadSuite: (name) =>
+          Promise.resolve(() =>
+            name === 'transport' ? Promise.reject(new Error('nats-server did not start')) : Promise.resolve({ suite: name, figures: { x: 1 } }),
+          ),
+        interrupt: new AbortController().signal,
+      });
+    } finally {
+      process.stderr.write = write;
+    }
+    t.is(code, 1);
+    const text = errors.join('');
+    t.regex(text, /bench: suite transport failed: nats-server did not start\n/);
+    t.regex(text, /bench: 1 of 3 suites failed \(transport\); exit 1\n/);
+    t.false(text.includes('    at '), 'no stack trace');
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { results: Array<{ suite: string }>; failed: unknown };
+    t.deepEqual(
+      report.results.map((r) => r.suite),
+      ['elle', 'sim'],
+    );
+    t.deepEqual(report.failed, [{ suite: 'transport', error: 'nats-server did not start' }]);
+    t.true(readFileSync(html, 'utf8').length > 0);
+  });
+});
+
+test('--json and --html naming one file through a link exit 2 before any suite runs (the HTML overwrote the JSON)', async (t) => {
+  await withReportFiles(async ({ json, html }) => {
+    writeFileSync(json, '{}');
+    symlinkSync(json, html);
+    const errors: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => (errors.push(String(chunk)), true)) as typeof process.stderr.write;
+    let ran = false;
+    try {
+      const code = await main(['elle', '--json', json, '--html', html], {
+        loadSuite: () => ((ran = true), Promise.resolve(() => Promise.resolve({ suite: 'elle', figures: {} }))),
+        interrupt: new AbortController().signal,
+      });
+      t.is(code, 2);
+    } finally {
+      process.stderr.write = write;
+    }
+    t.false(ran);
+    t.regex(errors.join(''), /--json and --html name the same file/);
   });
 });
 

@@ -309,6 +309,23 @@ test('cluster.metrics() on sim: a crashed server reads as down', async (t) => {
   }
 });
 
+test('cluster.metrics() on sim: meridian_server_restarts_total counts restart() after a crash (it counted supervision restarts only: found by an audit, session 54)', async (t) => {
+  const cluster = await startCluster(simConfig({ seed: 5 }));
+  try {
+    for (let round = 0; round < 2; round++) {
+      await cluster.crash('us-east/1');
+      await cluster.sleep(200);
+      await cluster.restart('us-east/1');
+      await cluster.sleep(200);
+    }
+    const m = await cluster.metrics();
+    t.is(sampleValue(m, 'meridian_server_restarts_total', { server: 'us-east/1', region: 'us-east' }), 2);
+    t.is(sampleValue(m, 'meridian_server_restarts_total', { server: 'us-east/0', region: 'us-east' }), 0);
+  } finally {
+    await cluster.stop();
+  }
+});
+
 // --- the HTTP endpoint ------------------------------------------------------------------------
 
 test('serveMetrics: GET /metrics on loopback, errors for other paths and methods, closed by stop()', async (t) => {

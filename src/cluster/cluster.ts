@@ -148,6 +148,8 @@ export class Cluster extends EventEmitter {
   private readonly regionNames: Set<string>;
   private readonly servers: Set<string>;
   private readonly down = new Set<string>();
+  /** Per server or coordinator, the restarts restart() carried out (meridian_server_restarts_total). */
+  private readonly restarted = new Map<string, number>();
   /** Servers and coordinators paused (`pause()`) and not yet resumed or crashed. */
   private readonly paused = new Set<string>();
   /** Per server or coordinator, the last crash, restart, pause or resume called while one is in flight (see inOrder). */
@@ -568,6 +570,7 @@ export class Cluster extends EventEmitter {
     if (!this.down.has(id)) return;
     await this.runtime.restartNode(id);
     this.down.delete(id);
+    this.restarted.set(id, (this.restarted.get(id) ?? 0) + 1);
     this.notifyBalancers('node-restarted', id);
   }
 
@@ -1078,6 +1081,7 @@ export class Cluster extends EventEmitter {
       nowMs: this.runtime.now(),
       requestTimeoutMs: this.config.requestTimeoutMs,
       info: { transport: this.config.transport, replication: this.config.replication.mode, commit: this.config.commit },
+      restarted: Object.fromEntries(this.restarted),
     });
   }
 

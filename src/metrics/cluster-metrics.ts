@@ -35,6 +35,8 @@ export interface ClusterMetricsInput {
    * When given, `history` is not read.
    */
   client?: MetricsSnapshot;
+  /** Per server, how many times restart() started it again after a crash (counted by the cluster). */
+  restarted?: Readonly<Record<string, number>>;
 }
 
 /** What the cluster keeps as client calls settle; `clientFamilies()` goes into `client`. */
@@ -134,11 +136,16 @@ export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot
 
   const regionOf = new Map(input.members.map((m) => [m.id, m.region]));
   const requests = r.counter({ name: 'meridian_server_requests_total', help: 'Client requests executed, per server.', labelNames: ['server', 'region'] });
-  const restarts = r.counter({ name: 'meridian_server_restarts_total', help: 'Restarts of each server actor.', labelNames: ['server', 'region'] });
+  const restarts = r.counter({
+    name: 'meridian_server_restarts_total',
+    help: 'Restarts of each server actor: by restart() after a crash, and by supervision after an error in it.',
+    labelNames: ['server', 'region'],
+  });
   for (const server of Object.keys(stats.servers).sort()) {
     const labels = { server, region: regionOf.get(server) ?? server.split('/')[0]! };
     requests.inc(labels, stats.servers[server]!.requests);
-    restarts.inc(labels, stats.actors[server]?.restarts ?? 0);
+    // Before, supervision restarts only: two crash() and restart() rounds left it at 0.
+    restarts.inc(labels, (stats.actors[server]?.restarts ?? 0) + (input.restarted?.[server] ?? 0));
   }
 
   const txns = r.counter({

@@ -59,6 +59,19 @@ const cases: Array<[string, (c: Record<string, unknown>) => void, string, RegExp
     'regions[0].name',
     /lowercase/,
   ],
+  // Names the runtime uses for itself (found by an audit, session 54): a region named front was
+  // partitioned with every balancer, and one named constructor failed the start with a TypeError.
+  ...['front', 'runtime', 'constructor'].map((name): [string, (c: Record<string, unknown>) => void, string, RegExp] => [
+    `region named ${name}`,
+    (c) => {
+      c.regions = [
+        { name: 'a', servers: 1 },
+        { name, servers: 1 },
+      ];
+    },
+    'regions[1].name',
+    /a name other than front, runtime, constructor \(names the runtime uses for itself\), got "/,
+  ]),
   [
     'zero servers',
     (c) => {

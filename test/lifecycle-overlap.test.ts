@@ -154,3 +154,9 @@ test('ping() of a stopped cluster rejects (it does not throw)', async (t) => {
   });
   await t.throwsAsync(ping!, { instanceOf: StoppedError });
 });
+
+test('inspect() of a stopped cluster rejects with StoppedError (it resolved null, which reads as a crashed actor)', async (t) => {
+  const cluster = await startCluster(config('sim'));
+  await cluster.stop();
+  await t.throwsAsync(cluster.inspect('a/0'), { instanceOf: StoppedError });
+});

@@ -32,6 +32,9 @@ const bad: [string, unknown, string][] = [
   ['NaN threshold', { phiThreshold: NaN }, 'heartbeat.phiThreshold'],
   ['suspect above down', { phiThreshold: 8, suspectThreshold: 9 }, 'heartbeat.suspectThreshold'],
   ['zero suspect threshold', { suspectThreshold: 0 }, 'heartbeat.suspectThreshold'],
+  // Below these, an idle healthy cluster read every server down (0.01 to 0.3) or suspect (0.5).
+  ['threshold under 1', { phiThreshold: 0.3 }, 'heartbeat.phiThreshold'],
+  ['suspect threshold under 0.5', { phiThreshold: 8, suspectThreshold: 0.25 }, 'heartbeat.suspectThreshold'],
   ['fractional window', { maxSampleSize: 10.5 }, 'heartbeat.maxSampleSize'],
   ['window of one', { maxSampleSize: 1 }, 'heartbeat.maxSampleSize'],
   ['zero min sd', { minStdDeviationMs: 0 }, 'heartbeat.minStdDeviationMs'],

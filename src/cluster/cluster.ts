@@ -1010,6 +1010,8 @@ export class Cluster extends EventEmitter {
         ),
       );
     }
+    // After stop(), as every other call: a null here read as "that actor crashed".
+    if (this.stopped) return Promise.reject(new StoppedError('the cluster is stopped'));
     return this.runtime.summary(address);
   }
 

@@ -257,6 +257,16 @@ export const THREADS_MAX = 256;
 export const REQUEST_TIMEOUT_MS_MAX = 3_600_000;
 export const REGION_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 
+/**
+ * Names the pattern lets through that a region cannot have: `front` is the node every
+ * balancer runs on (a partition of a region named so cut the balancers off: FRONT_NODE),
+ * `runtime` the stats bucket of the runtime's own messages, and `constructor` a key every
+ * plain object has (the region actor's stats were looked up as Object.prototype.constructor:
+ * a TypeError at start). Found by an audit, session 54.
+ */
+export const RESERVED_REGION_NAMES: readonly string[] = ['front', 'runtime', 'constructor'];
+const RESERVED_WHY = 'names the runtime uses for itself';
+
 export const TRANSPORTS: readonly TransportName[] = ['threads', 'sim', 'nats'];
 export const PLACEMENTS: readonly PlacementName[] = ['dedicated', 'packed'];
 export const REPLICATION_MODES: readonly ReplicationMode[] = ['none', 'passive', 'active', 'hybrid'];
@@ -448,6 +458,8 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     if (typeof region.name !== 'string' || !REGION_NAME_PATTERN.test(region.name)) {
       throw new ConfigError(`${f}.name`, 'a name of lowercase letters, digits and dashes, starting with a letter, at most 32 characters', region.name);
     }
+    if (RESERVED_REGION_NAMES.includes(region.name))
+      throw new ConfigError(`${f}.name`, `a name other than ${RESERVED_REGION_NAMES.join(', ')} (${RESERVED_WHY})`, region.name);
     if (names.has(region.name)) throw new ConfigError(`${f}.name`, 'a region name not used by another region', region.name);
     names.add(region.name);
     const servers = checkInt(region.servers, `${f}.servers`, 1, SERVERS_PER_REGION_MAX);

@@ -15,6 +15,14 @@ export const MIN_HEARTBEAT_INTERVAL_MS = 1;
 export const MAX_HEARTBEAT_INTERVAL_MS = 60_000;
 /** phi 1000 would need a silence of tens of standard deviations; nobody means that. */
 export const MAX_PHI_THRESHOLD = 1000;
+/**
+ * The lowest thresholds taken. One heartbeat interval after the last heartbeat, phi is already
+ * about log10(2) = 0.3: below these, healthy servers read suspect (or down) all the time. Were
+ * above 0 (found by an audit, session 54: 0.01 to 0.3 had every server of an idle cluster down
+ * at every sample, 0.5 every one suspect).
+ */
+export const MIN_PHI_THRESHOLD = 1;
+export const MIN_SUSPECT_THRESHOLD = 0.5;
 export const MAX_SAMPLE_SIZE_LIMIT = 100_000;
 /** One hour, for pauses and estimates alike. */
 export const MAX_DURATION_MS = 3_600_000;
@@ -58,10 +66,10 @@ export function validateHeartbeatConfig(raw: unknown, path = 'heartbeat'): Heart
     input[key] === undefined ? fallback : numberIn(input[key], `${path}.${key}`, rule);
 
   const intervalMs = get('intervalMs', DEFAULT_HEARTBEAT_INTERVAL_MS, { min: MIN_HEARTBEAT_INTERVAL_MS, max: MAX_HEARTBEAT_INTERVAL_MS });
-  const phiThreshold = get('phiThreshold', DEFAULT_PHI_THRESHOLD, { min: 0, minExclusive: true, max: MAX_PHI_THRESHOLD });
-  const suspectThreshold = get('suspectThreshold', phiThreshold / 2, { min: 0, minExclusive: true, max: MAX_PHI_THRESHOLD });
+  const phiThreshold = get('phiThreshold', DEFAULT_PHI_THRESHOLD, { min: MIN_PHI_THRESHOLD, max: MAX_PHI_THRESHOLD });
+  const suspectThreshold = get('suspectThreshold', phiThreshold / 2, { min: MIN_SUSPECT_THRESHOLD, max: MAX_PHI_THRESHOLD });
   if (suspectThreshold > phiThreshold) {
-    throw new ConfigError(`${path}.suspectThreshold`, `a number > 0 and <= phiThreshold (${phiThreshold})`, suspectThreshold);
+    throw new ConfigError(`${path}.suspectThreshold`, `a number from ${MIN_SUSPECT_THRESHOLD} to phiThreshold (${phiThreshold})`, suspectThreshold);
   }
   return {
     intervalMs,

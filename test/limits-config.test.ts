@@ -80,3 +80,28 @@ test('sim: a scenario seed with small bounds passes, and says so in its fault lo
   t.regex(r.faults[0]!, /^limits: seenRequests \d+, finishedTxns \d+, begunRequests \d+, routedRequests \d+$/);
   t.is(r.outcome, 'pass', r.failures.join('; '));
 });
+
+test('messageBytesMax too small for the cluster own messages: a warn per actor and message type, once (it dropped every put with no word: found by an audit, session 54)', async (t) => {
+  const cluster = await startCluster({
+    regions: [{ name: 'a', servers: 3 }],
+    transport: 'sim',
+    seed: 1,
+    shards: 2,
+    messageBytesMax: 64,
+    requestTimeoutMs: 1_000,
+  });
+  const warns: string[] = [];
+  cluster.on('warn', (e: { address: string; message: string }) => warns.push(`${e.address}: ${e.message}`));
+  try {
+    await t.throwsAsync(cluster.client({ region: 'a' }).put('k', 1));
+    await cluster.sleep(1_000);
+    t.true(warns.length > 0, 'warned');
+    t.true(
+      warns.every((w) => /^\S+: a \S+ message to \S+ of \d+ bytes is over messageBytesMax \(64\): dropped/.test(w)),
+      warns.join('\n'),
+    );
+    t.is(new Set(warns.map((w) => w.replace(/ message to \S+ of \d+ bytes/, ''))).size, warns.length, 'once per actor and type');
+  } finally {
+    await cluster.stop();
+  }
+});

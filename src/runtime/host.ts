@@ -60,6 +60,9 @@ export interface HostOptions {
 }
 
 /** What Host.setSendFilter takes: the message to send instead, or undefined to lose it. */
+/** How many actor and message type pairs a host warns of a message over messageBytesMax (see warnTooLarge). */
+const TOO_LARGE_WARNED_MAX = 256;
+
 export type SendFilter = (msg: Message) => Message | undefined;
 
 /** A local endpoint that is not an actor: the client API on the front host. */
@@ -115,6 +118,8 @@ export class Host implements CellHost {
   private readonly timerScale = new Map<string, number>();
   /** Per-sender filters of what leaves it (see setSendFilter). */
   private readonly sendFilters = new Map<string, SendFilter>();
+  /** `<actor> <type>` pairs warned of a message over messageBytesMax (see warnTooLarge). */
+  private readonly tooLargeWarned = new Set<string>();
   readonly mailboxCapacity: number;
   readonly messageBytesMax: number;
   private stopped = false;
@@ -405,6 +410,7 @@ export class Host implements CellHost {
     if (end - start > this.messageBytesMax) {
       this.drop('too-large', srcLoc, dst);
       this.bounce(from, to, msg, 'too-large');
+      this.warnTooLarge(from, to, msg.type, end - start);
       return;
     }
     // Consecutive messages mostly go between the same two regions: keep the last counter.
@@ -435,6 +441,24 @@ export class Host implements CellHost {
     if (fate === 2) this.env.transmit(dst.host, encoded, start, end, this.delays[1]!, copyable);
     this.sentMsg = undefined;
     this.sentCopy = undefined;
+  }
+
+  /**
+   * An actor's own message over messageBytesMax is a cluster set up too small for its protocols
+   * (a `messageBytesMax: 64` cluster dropped every put's messages with no word: found by an
+   * audit, session 54): a 'warn', once per actor and message type (at most TOO_LARGE_WARNED_MAX
+   * pairs). A client's request is not: its call fails, and says why.
+   */
+  private warnTooLarge(from: string, to: string, type: string, bytes: number): void {
+    if (!this.cells.has(from) || this.tooLargeWarned.size >= TOO_LARGE_WARNED_MAX) return;
+    const key = `${from} ${type}`;
+    if (this.tooLargeWarned.has(key)) return;
+    this.tooLargeWarned.add(key);
+    this.env.report({
+      kind: 'warn',
+      address: from,
+      message: `a ${type} message to ${to} of ${bytes} bytes is over messageBytesMax (${this.messageBytesMax}): dropped, and so will be the next ones (said once per actor and type)`,
+    });
   }
 
   /**

@@ -910,3 +910,24 @@ test('meridian --help: its check and verify lines name only flags their own --he
     }
   }
 });
+
+test('check --seed: --history and --timeline on one file (a link too) exit 2 before the run; --only-faults naming an episode the seed does not draw exits 2 saying so (found by an audit, session 54)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-check-same-'));
+  try {
+    const file = join(dir, 'run.out');
+    const same = await meridian(['check', '--seed', '1', '--history', file, '--timeline', file]);
+    t.is(same.code, 2);
+    t.regex(same.stderr, /--history and --timeline name the same file/);
+    t.is(same.stdout, '', 'nothing ran');
+    // Seed 1's run (faults 0 ms: none start) draws its episodes; 999 is none of them.
+    const typo = await meridian(['check', '--seed', '1', '--fault-ms', '1000', '--only-faults', '0,999']);
+    t.is(typo.code, 2, typo.stdout + typo.stderr);
+    t.regex(typo.stderr, /^meridian check: --only-faults 999: seed 1 draws \d+ fault episodes?, numbered 0 to \d+; the run above ran without it\n$/);
+    t.regex(typo.stdout, /verdict: /);
+    const huge = await meridian(['check', '--seed', '1', '--only-faults', '99999999999999999999']);
+    t.is(huge.code, 2);
+    t.regex(huge.stderr, /--only-faults needs fault episode numbers/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

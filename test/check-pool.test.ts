@@ -115,3 +115,30 @@ test('a pool whose threads fail as they load (a broken build): the run rejects n
   await t.throwsAsync(runChecks({ seeds: 1, pool }), failed);
   await pool.close();
 });
+
+test('an onReport that throws ends the run with its error, and no seed of that run starts or is reported after it (found by an audit, session 54)', async (t) => {
+  const pool = createCheckPool({ workers: 2 });
+  try {
+    let calls = 0;
+    const error = await t.throwsAsync(
+      runChecks({
+        seeds: 8,
+        pool,
+        faultMs: 0,
+        onReport: () => {
+          calls++;
+          if (calls === 1) throw new Error('boom from onReport');
+        },
+      }),
+    );
+    t.is(error?.message, 'boom from onReport');
+    const atRejection = calls;
+    // The pool's next run has it to itself: the first run's other lane no longer starts seeds
+    // (with Promise.all it went on, and its onReport was called for seeds 2 to 8).
+    const second = await runChecks({ seeds: 2, from: 100, pool, faultMs: 0 });
+    t.is(second.reports.length, 2);
+    t.is(calls, atRejection, `onReport called ${calls - atRejection} times after the run rejected`);
+  } finally {
+    await pool.close();
+  }
+});

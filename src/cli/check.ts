@@ -42,7 +42,7 @@ import { natsServerBinary, startNatsServer } from '../harness/nats-server.js';
 import { ALL_FAULT_KINDS, SIM_ONLY_FAULT_KINDS, type FaultKind } from '../harness/nemesis.js';
 import { natsServersFlag } from './nats-flag.js';
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
-import { writable as writableFile, writeText as writeFileText } from './output-file.js';
+import { sameFile, writable as writableFile, writeText as writeFileText } from './output-file.js';
 import { count, formatViolation } from './format.js';
 import { CHECK_BUDGET_MAX } from '../harness/check-budget.js';
 import { FlagError, decimalText, fractionFlag, intFlag, once, oneOf, outputFile, positiveDecimalFlag } from './flags.js';
@@ -260,7 +260,7 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
       }
       case '--only-faults': {
         const list = value === undefined ? [] : value === 'none' ? [] : value.split(',');
-        if (value === undefined || (value !== 'none' && list.some((x) => !/^\d+$/.test(x))))
+        if (value === undefined || (value !== 'none' && list.some((x) => !/^\d+$/.test(x) || !Number.isSafeInteger(Number(x)))))
           throw new FlagError(`--only-faults needs fault episode numbers such as 0,3,7 (or none), got ${JSON.stringify(value ?? null)}`);
         args.onlyFaults = list.map(Number);
         i++;
@@ -381,6 +381,11 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
     throw new FlagError('--history needs --seed S without --shrink (it writes the history of the run it replays)');
   if (args.timelineFile !== undefined && (args.seed === undefined || args.shrink))
     throw new FlagError('--timeline needs --seed S without --shrink (it draws the run it replays)');
+  // Both written at the end: the second would overwrite the first (a link to one file too).
+  if (args.historyFile !== undefined && args.timelineFile !== undefined && sameFile(args.historyFile, args.timelineFile))
+    throw new FlagError(
+      `--history and --timeline name the same file ${JSON.stringify(args.historyFile)}: the timeline would overwrite the history; give two files`,
+    );
   if (args.jsonFile !== undefined && args.seeds === undefined)
     throw new FlagError('--json applies to --seeds (a replay of one seed writes its history with --history)');
   if (args.seed !== undefined && args.workers !== undefined) throw new FlagError('--workers applies to --seeds (a replay runs in this process)');
@@ -789,7 +794,22 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
     };
     if (!writeTimeline(args.timelineFile, replayCommand(task, false), [run], io)) return 2;
   }
+  if (episodesNotDrawn(args, r.faultEpisodes, io)) return 2;
   return r.outcome === 'pass' ? 0 : 1;
+}
+
+/**
+ * Whether --only-faults named an episode the seed does not draw (a typo: `--only-faults 5` of a
+ * seed with one episode ran with no fault and passed, exit 0); said on stderr. Known only once
+ * the run has drawn its schedule, so after it.
+ */
+function episodesNotDrawn(args: CheckArgs, drawn: number, io: CheckIo): boolean {
+  const beyond = (args.onlyFaults ?? []).filter((i) => i >= drawn);
+  if (beyond.length === 0) return false;
+  io.err(
+    `meridian check: --only-faults ${beyond.join(',')}: seed ${args.seed} draws ${drawn === 0 ? 'no fault episode' : `${drawn} fault episode${drawn === 1 ? '' : 's'}, numbered 0 to ${drawn - 1}`}; the run above ran without ${beyond.length === 1 ? 'it' : 'them'}`,
+  );
+  return true;
 }
 
 /** A replayed run's outcome as its verdict line begins. */
@@ -803,12 +823,14 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
   let ok = true;
   const runs: Array<Record<string, unknown> & { history: unknown[] }> = [];
   const timeline: TimelineRun[] = [];
+  let drawn = 0;
   for (const commit of args.commits ?? TXN_CHECK_COMMITS) {
     io.out(
       `meridian check: replaying seed ${seed}, read/append transactions, ${commit} over ${args.mode} replication${args.txnUnsafe === undefined ? '' : ` (unsafe: ${args.txnUnsafe})`}, ${schedulePhrase(args)}${shapePhrase(args.randomShape === true ? drawShape(seed) : args)}`,
     );
     threePcNote(args, io);
     const r = await replayTxnSeed(taskOf(args, seed), commit);
+    drawn = Math.max(drawn, r.faultEpisodes);
     runs.push({
       commit,
       ok: r.ok,
@@ -840,6 +862,7 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
   const command = replayCommand(taskOf(args, seed), false);
   if (args.historyFile !== undefined && !writeHistory(args.historyFile, { command, workload: 'txn', model: 'list-append', runs }, io)) return 2;
   if (args.timelineFile !== undefined && !writeTimeline(args.timelineFile, command, timeline, io)) return 2;
+  if (episodesNotDrawn(args, drawn, io)) return 2;
   return ok ? 0 : 1;
 }
 

@@ -803,11 +803,22 @@ function checkRunOptions(
  */
 export async function runChecks(options: CheckRunOptions): Promise<CheckRunSummary> {
   const o = checkRunOptions(options);
-  const pool = o.pool ?? new ScenarioPool(o.workers);
+  // A pool of its own has no more threads than seeds (each spends its first second compiling).
+  const workers = o.pool === undefined ? Math.min(o.workers, o.seeds) : o.workers;
+  const pool = o.pool ?? new ScenarioPool(workers);
   // The caller's signal, enough failures, the time limit, the pool closing or failing: any stops the run.
   const enough = new AbortController();
   const deadline = new AbortController();
-  const stop = AbortSignal.any([...(options.signal === undefined ? [] : [options.signal]), enough.signal, deadline.signal, pool.closing, pool.failing]);
+  // A lane that threw (onReport did): the others stop too, before the pool's turn passes on.
+  const broken = new AbortController();
+  const stop = AbortSignal.any([
+    ...(options.signal === undefined ? [] : [options.signal]),
+    enough.signal,
+    deadline.signal,
+    broken.signal,
+    pool.closing,
+    pool.failing,
+  ]);
   const endTurn = await pool.turn(stop);
   const started = performance.now();
   const reports: ScenarioReport[] = [];
@@ -857,7 +868,21 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       if (timePassed) deadline.abort();
     }
   };
-  const lanes = (): Promise<unknown> => Promise.all(Array.from({ length: Math.min(o.seeds, o.workers * TASKS_IN_FLIGHT_PER_WORKER) }, lane));
+  // Every lane settled before the run ends: with Promise.all, an onReport that threw rejected the
+  // run while the other lanes went on starting seeds on a pool already lent to the next run, and
+  // calling onReport for a run that had ended (found by an audit, session 54).
+  const lanes = async (): Promise<void> => {
+    const settled = await Promise.allSettled(
+      Array.from({ length: Math.min(o.seeds, workers * TASKS_IN_FLIGHT_PER_WORKER) }, () =>
+        lane().catch((error: unknown) => {
+          broken.abort();
+          throw error;
+        }),
+      ),
+    );
+    const thrown = settled.find((r) => r.status === 'rejected');
+    if (thrown !== undefined) throw thrown.reason;
+  };
   try {
     // A real-time run's seeds boot clusters of threads, and its time is the clock's.
     await (realTime(options.transport) ? lanes() : withInliningLowered(lanes));
@@ -885,7 +910,7 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
     unknown: reports.filter((r) => r.outcome === 'unknown'),
     operations: reports.reduce((sum, r) => sum + r.operations, 0),
     elapsedMs: performance.now() - started,
-    workers: o.workers,
+    workers,
     interrupted: options.signal?.aborted === true && reports.length < o.seeds,
     stoppedAtFailures: enough.signal.aborted && reports.length < o.seeds,
     stoppedAtTimeLimit: deadline.signal.aborted && !enough.signal.aborted && reports.length < o.seeds,

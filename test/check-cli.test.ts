@@ -924,6 +924,10 @@ test('check --seed: --history and --timeline on one file (a link too) exit 2 bef
     t.is(typo.code, 2, typo.stdout + typo.stderr);
     t.regex(typo.stderr, /^meridian check: --only-faults 999: seed 1 draws \d+ fault episodes?, numbered 0 to \d+; the run above ran without it\n$/);
     t.regex(typo.stdout, /verdict: /);
+    // The top seeds as a range (a real-time failure's line is --seeds 1 --from S): refused past 2^32 - 1 only.
+    const top = parseCheckArgs(['--seeds', '1', '--from', '4294967290']);
+    t.is(top.from, 4294967290);
+    t.throws(() => parseCheckArgs(['--seeds', '10', '--from', '4294967290']), { message: /runs seeds past 4294967295: at most 6 seeds from there/ });
     const huge = await meridian(['check', '--seed', '1', '--only-faults', '99999999999999999999']);
     t.is(huge.code, 2);
     t.regex(huge.stderr, /--only-faults needs fault episode numbers/);

@@ -292,7 +292,14 @@ test('--time-limit S without --seeds: seeds from --from on until the time is up,
     t.is(code, 0);
     // Timer-driven progress: one every 0.4 s until the run ends.
     t.true((out.match(/^progress \d+ seeds? \(0 failed, 0 unknown; [\d.]+ seeds\/s, about \d+ s left\)$/gm) ?? []).length >= 2, out);
-    const json = JSON.parse(readFileSync(file, 'utf8')) as { ran: number; stoppedAtTimeLimit: boolean; interrupted: boolean; reports: Array<{ seed: number }> };
+    const json = JSON.parse(readFileSync(file, 'utf8')) as {
+      seeds: number | null;
+      ran: number;
+      stoppedAtTimeLimit: boolean;
+      interrupted: boolean;
+      reports: Array<{ seed: number }>;
+    };
+    t.is(json.seeds, null, 'no seed count was asked for (it said 1000000, an internal cap)');
     t.true(json.stoppedAtTimeLimit);
     t.false(json.interrupted);
     t.is(json.ran, Number(m![1]));

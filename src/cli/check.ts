@@ -188,7 +188,8 @@ type IntField =
 const INT_FLAGS: ReadonlyMap<string, readonly [IntField, number, number]> = new Map([
   ['--seeds', ['seeds', 1, CHECK_RUN_SEEDS_MAX]],
   ['--seed', ['seed', 0, SEED_MAX]],
-  ['--from', ['from', 0, SEED_MAX - CHECK_RUN_SEEDS_MAX]],
+  // Bounded with --seeds below: seeds run from --from to --from + N - 1, at most SEED_MAX.
+  ['--from', ['from', 0, SEED_MAX]],
   ['--workers', ['workers', 1, CHECK_RUN_WORKERS_MAX]],
   ['--max-failures', ['maxFailures', 1, CHECK_RUN_SEEDS_MAX]],
   ['--time-limit', ['timeLimit', 1, CHECK_RUN_TIME_LIMIT_MS_MAX / 1_000]],
@@ -371,9 +372,14 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
     throw new FlagError('--time-limit applies to a run of many seeds (--seeds N, or none: as many as fit)');
   // --time-limit alone: seeds from --from on, as many as the time lets run.
   if (args.seeds === undefined && args.seed === undefined && args.timeLimit !== undefined) {
-    args.seeds = CHECK_RUN_SEEDS_MAX;
+    // As many as fit, and as there are seeds from --from on.
+    args.seeds = Math.min(CHECK_RUN_SEEDS_MAX, SEED_MAX - (args.from ?? 0) + 1);
     args.seedsFromTime = true;
   }
+  // --from near 2^32 - 1 takes the seeds up to it (a failing seed's line for a real-time run,
+  // --seeds 1 --from S, was refused for the top million seeds).
+  if (args.seeds !== undefined && args.from !== undefined && args.from + args.seeds - 1 > SEED_MAX)
+    throw new FlagError(`--from ${args.from} --seeds ${args.seeds} runs seeds past ${SEED_MAX}: at most ${SEED_MAX - args.from + 1} seeds from there`);
   if (args.seeds === undefined && args.seed === undefined)
     throw new FlagError('give --seeds N (check many seeds), --time-limit SECONDS (as many seeds as fit) or --seed S (replay one)');
   if (args.trace && args.seed === undefined) throw new FlagError('--trace needs --seed S (it replays one seed in this process)');
@@ -681,7 +687,8 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
     const head = {
       command: `meridian check ${argv.join(' ')}`,
       from,
-      seeds: total,
+      // null when the time limit set the count (not a number the run was asked for).
+      seeds: args.seedsFromTime === true ? null : total,
       ran,
       interrupted: summary.interrupted,
       stoppedAtFailures: summary.stoppedAtFailures,

@@ -427,8 +427,9 @@ export class ThreadsRuntime implements Runtime {
           // replace the first at each end in whatever order the worker's message port and its
           // control port deliver them, and where the two ends kept different channels (each
           // closed, with both its ends, the one it replaced) neither host heard the other
-          // again (t12-fsync.mjs, hybrid: every server restarted at once, a home region's pair
-          // had no leader for good). Wait until that one is in place instead.
+          // again (a durability audit, session 54: every server of a hybrid cluster restarted at
+          // once, and a home region's pair had no leader for good; test/bug-concurrent-restart).
+          // Wait until that one is in place instead.
           const made = other.linkedTo.get(fresh);
           if (made !== undefined) {
             await made;

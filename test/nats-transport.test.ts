@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { pack, unpack } from 'msgpackr';
-import { ConfigError, MeridianError, UnavailableError, startCluster, type Cluster, type ClusterConfig, type HostEvent } from '../src/index.js';
+import { ConfigError, MeridianError, TimeoutError, UnavailableError, startCluster, type Cluster, type ClusterConfig, type HostEvent } from '../src/index.js';
 import { eventually } from '../src/harness/ava.js';
 import { stopWhileInFlight } from './helpers/stop-in-flight.js';
 import type { NatsRuntime } from '../src/runtime/transports/nats.js';
+import { callHost, connectNats, ControlError, subjects } from '../src/runtime/transports/nats-wire.js';
 import { natsServerBinary, processExists, serverLoad, startNatsServer, type NatsServer } from '../src/harness/nats-server.js';
 
 /** The NATS transport against a real nats-server, each test on its own server and ports. */
@@ -451,3 +452,24 @@ natsTest(`a nats-server started by a process stops when that process is killed, 
   await eventually(realClock, async () => !(await answers()), { timeoutMs: 10_000, message: `the server at ${monitorUrl} stops` });
   t.pass();
 });
+
+natsTest(
+  `nats: a control request nobody serves is a definite ControlError; one served but unanswered in time is a TimeoutError (indefinite: it may have been carried out)${skipped}`,
+  async (t) => {
+    const server = await startNatsServer((binary as { bin: string }).bin);
+    const nc = await connectNats([server.url], 'control-test');
+    try {
+      const subj = subjects('ctl');
+      const none = await t.throwsAsync(callHost(nc, subj, 3, 'ping', [], 500));
+      t.true(none instanceof ControlError && none.noResponders && none.definite, String(none));
+      // A host that takes the request and never answers (frozen, or its answer lost).
+      const sub = nc.subscribe(subj.control(3), { callback: () => undefined });
+      const late = await t.throwsAsync(callHost(nc, subj, 3, 'ping', [], 300), { instanceOf: TimeoutError });
+      t.false(late!.definite);
+      sub.unsubscribe();
+    } finally {
+      await nc.close();
+      await server.stop();
+    }
+  },
+);

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { connect, RequestError, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { pack, unpack } from 'msgpackr';
 import { FRAME_HEADER_BYTES } from '../../core/codec.js';
-import { UnavailableError } from '../../core/errors.js';
+import { TimeoutError, UnavailableError } from '../../core/errors.js';
 import type { DropCause } from '../../net/model.js';
 import type { HostEvent } from '../env.js';
 import type { ControlAnswer, NatsControlApi, NatsControlMethod, NatsControlRequest, NatsHello, NatsHostEvent, NatsHostStats } from './worker-protocol.js';
@@ -193,7 +193,10 @@ export function isNatsHello(v: unknown): v is NatsHello {
   return isObject(v) && typeof v.uid === 'string' && /^[A-Za-z0-9_-]{1,80}$/.test(v.uid) && Number.isInteger(v.pid);
 }
 
-/** A control request that failed; `noResponders`: nobody serves that host's subject (it is gone). */
+/**
+ * A control request that reached no host (`noResponders`: nobody serves that host's subject, it
+ * is gone), or that the host refused: definite. One unanswered in time is a TimeoutError.
+ */
 export class ControlError extends UnavailableError {
   override name = 'ControlError';
   constructor(
@@ -231,7 +234,11 @@ export async function callHost<M extends NatsControlMethod>(
   try {
     reply = await nc.request(subj.control(host), encodeControl(request), { timeout });
   } catch (error) {
-    throw new ControlError(`host ${host} did not answer ${method}: ${(error as Error).message}`, error instanceof RequestError && error.isNoResponders());
+    // Nobody serves the host's subject: the request reached no one (definite). Otherwise it may
+    // have reached the host and been carried out, its answer lost or late: indefinite.
+    if (error instanceof RequestError && error.isNoResponders())
+      throw new ControlError(`host ${host} did not answer ${method}: ${(error as Error).message}`, true);
+    throw new TimeoutError(`host ${host} did not answer ${method} (${(error as Error).message}); it may or may not have been carried out`);
   }
   const answer = decodeControl<ControlAnswer<ControlResult<M>>>(reply.data);
   if (answer.e !== undefined) throw new ControlError(`host ${host} failed ${method}: ${answer.e}`);

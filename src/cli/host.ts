@@ -3,7 +3,8 @@
  * launched elsewhere with `transport: 'nats', nats: { hosts: N, cluster: NAME }`. It waits
  * for the launcher, runs the actors it is given, and exits when the cluster stops, when its
  * NATS connection is lost or when the launcher goes silent. Exit codes: 0 the cluster it
- * served stopped (or it was interrupted), 1 NATS could not be reached, 2 bad flags (every flag
+ * served stopped (or it was interrupted), 1 NATS could not be reached, or was lost, or the
+ * launcher went silent, 2 bad flags (every flag
  * checked, the data directory made and locked, before connecting; one another host or cluster
  * holds is refused).
  */

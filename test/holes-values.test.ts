@@ -69,3 +69,31 @@ test('values that can come back do, exactly', async (t) => {
     }
   });
 });
+
+test('a local read of a key holding null answers null, not undefined (a missing key), at a replica and at a hybrid learner (found by an audit, session 54)', async (t) => {
+  for (const [mode, regions] of [
+    ['active', [{ name: 'a', servers: 3 }]],
+    [
+      'hybrid',
+      [
+        { name: 'a', servers: 2 },
+        { name: 'b', servers: 1 },
+      ],
+    ],
+  ] as const) {
+    const config: ClusterConfig = { regions: regions.map((r) => ({ ...r })), transport: 'sim', seed: 1, shards: 1, replication: { mode, factor: 2 } };
+    await withCluster(t, config, async (cluster) => {
+      const home = cluster.client({ region: 'a' });
+      await home.put('k', null);
+      await home.put('zero', 0);
+      await cluster.sleep(1_000);
+      t.is(await home.get('k'), null, `${mode}: linearizable`);
+      for (const r of regions) {
+        const client = cluster.client({ region: r.name });
+        t.is(await client.get('k', { consistency: 'local' }), null, `${mode}: local read in ${r.name}`);
+        t.is(await client.get('zero', { consistency: 'local' }), 0, `${mode}: local read of 0 in ${r.name}`);
+        t.is(await client.get('missing', { consistency: 'local' }), undefined, `${mode}: a missing key in ${r.name}`);
+      }
+    });
+  }
+});

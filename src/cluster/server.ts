@@ -921,7 +921,10 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
   const shard = shardOfKey(body.key, topology);
   // The 'stale-reads' variant (testing only) answers every read as a local one.
   if (body.op === 'get' && (body.consistency === 'local' || replication.unsafe === 'stale-reads')) {
-    const local = state.groups.get(shard)?.readLocal(body.key) ?? state.learners.get(shard)?.sm.data.get(body.key);
+    // A replica reads its group's copy, else a learner its own: chosen by which it has, not by
+    // `??` on the value, which took a stored null for a missing key (found by an audit, session 54).
+    const group = state.groups.get(shard);
+    const local = group !== undefined ? group.readLocal(body.key) : state.learners.get(shard)?.sm.data.get(body.key);
     if (state.groups.has(shard) || state.learners.has(shard)) {
       state.load.requests++;
       ctx.count('requests');

@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { MeridianError } from '../core/errors.js';
+import { HISTORY_NESTING_MAX } from '../core/limits.js';
 import type { History } from '../core/history.js';
 import { checkTransactions, describeAnomaly } from '../harness/elle/index.js';
 import { TXN_CONSISTENCIES, TXN_MODELS, validateTransactions, type EntryField } from '../harness/elle/history.js';
@@ -161,13 +162,10 @@ function runOf(label: string, history: unknown[], model: { name: Model; from: 'f
   return { label, kind: 'kv', model: (model?.name as ModelName | undefined) ?? 'register', history: history as History };
 }
 
-/** Deeper than this, a history's values are refused: the checkers recurse through them. */
-const NESTING_MAX = 1_000;
-
 /**
  * What in `value` JSON.parse cannot have read as written: an integer beyond 2^53 - 1 (the file's
  * 9007199254740993 reads as ...992: the two would be one value), or a nesting deeper than
- * NESTING_MAX. Its path below `value` and what is wrong; undefined if nothing is.
+ * HISTORY_NESTING_MAX. Its path below `value` and what is wrong; undefined if nothing is.
  */
 function unreadable(value: unknown, depth = 0): { path: string; problem: string } | undefined {
   if (typeof value === 'number')
@@ -175,7 +173,7 @@ function unreadable(value: unknown, depth = 0): { path: string; problem: string 
       ? { path: '', problem: `expected a safe integer (at most 2^53 - 1 in size, which a number holds exactly), got ${value}` }
       : undefined;
   if (typeof value !== 'object' || value === null) return undefined;
-  if (depth === NESTING_MAX) return { path: '', problem: `nested more than ${NESTING_MAX} deep` };
+  if (depth === HISTORY_NESTING_MAX) return { path: '', problem: `nested more than ${HISTORY_NESTING_MAX} deep` };
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const found = unreadable(value[i], depth + 1);

@@ -3,6 +3,8 @@
 export const WORKER_HEAP_MB_DEFAULT = 1_024;
 export const MESSAGE_BYTES_MAX_DEFAULT = 1024 * 1024;
 export const MAILBOX_CAPACITY_DEFAULT = 10_000;
+/** A history read from a file (JSON or EDN) nested deeper than this is refused: its readers and checkers recurse. */
+export const HISTORY_NESTING_MAX = 1_000;
 /**
  * A frame is flushed early once it holds this many bytes. Small frames let the receiving
  * thread start while the sender is still working (measured here: small frames move about

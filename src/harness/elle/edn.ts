@@ -9,6 +9,7 @@
  * tagged values (`#inst "..."`: the tag dropped, the value kept); `;` comments and `#_` discards.
  */
 import { ValidationError } from '../../core/errors.js';
+import { HISTORY_NESTING_MAX } from '../../core/limits.js';
 import type { EntryField } from './history.js';
 import type { ElleOp, ElleOpType, MicroOp, TxnModel } from './types.js';
 
@@ -54,9 +55,6 @@ export function ednStringBody(body: string): { text: string } | { bad: string } 
   }
   return { text };
 }
-
-/** Forms nested deeper than this are refused. */
-const NESTING_MAX = 1_000;
 
 class Reader {
   private pos = 0;
@@ -115,7 +113,7 @@ class Reader {
 
   read(): Edn {
     // Forms inside forms (collections, tags, discards) are read recursively: a bound, not a RangeError.
-    if (++this.depth > NESTING_MAX) this.fail(`forms nested more than ${NESTING_MAX} deep`);
+    if (++this.depth > HISTORY_NESTING_MAX) this.fail(`forms nested more than ${HISTORY_NESTING_MAX} deep`);
     const form = this.form();
     this.depth--;
     return form;

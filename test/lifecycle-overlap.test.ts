@@ -9,7 +9,8 @@
  * actors never started), and every later restart of it did nothing. metrics() and
  * collectStats() failed while a server was being crashed. A `member` listener that threw
  * unwound into the first region's balancer's step, which never finished: that balancer ran
- * nothing again, and every call from its region timed out.
+ * nothing again, and every call from its region timed out. A `crashing` listener that restarted
+ * the id ran its restart before the crash (nothing was in flight yet): the id stayed down.
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
@@ -160,3 +161,28 @@ test('inspect() of a stopped cluster rejects with StoppedError (it resolved null
   await cluster.stop();
   await t.throwsAsync(cluster.inspect('a/0'), { instanceOf: StoppedError });
 });
+
+for (const transport of ['sim', 'threads'] as const) {
+  test(`${transport}: a 'crashing' listener that restarts the id (or crashes it again) runs after the crash: the id ends up, with no second 'crashing'`, async (t) => {
+    const cluster = await startCluster(config(transport));
+    try {
+      const client = cluster.client({ region: 'a' });
+      await client.put('k', 1);
+      const seen: string[] = [];
+      const calls: Promise<void>[] = [];
+      cluster.on('crashing', (id) => {
+        seen.push(id as string);
+        calls.push(cluster.crash(id as string), cluster.restart(id as string));
+      });
+      await cluster.crash('a/1');
+      t.true(cluster.isDown('a/1'), 'the crash itself resolves with the id down');
+      await Promise.all(calls);
+      t.deepEqual(seen, ['a/1'], "the listener's crash found the id down: no second 'crashing'");
+      t.false(cluster.isDown('a/1'), "the listener's restart, queued behind the crash, brought it back");
+      t.not(await cluster.inspect('a/1'), null, 'its actors run');
+      t.is(await client.get('k'), 1);
+    } finally {
+      await cluster.stop();
+    }
+  });
+}

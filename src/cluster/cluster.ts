@@ -417,7 +417,23 @@ export class Cluster extends EventEmitter {
       return Promise.reject(error);
     }
     const before = this.lifecycle.get(id);
-    const current = before === undefined ? op() : before.then(op, op);
+    let current: Promise<void>;
+    if (before !== undefined) current = before.then(op, op);
+    else {
+      // op's synchronous part emits events ('crashing'): a call a listener makes there (a
+      // restart of the id being crashed) queues behind this one, as any later call does
+      // (before, it found nothing in flight and ran first: the crash then left the id down).
+      let started!: () => void;
+      const entered = new Promise<void>((resolve) => (started = resolve)).then(() => current);
+      entered.catch(() => {});
+      this.lifecycle.set(id, entered);
+      current = op();
+      started();
+      if (this.lifecycle.get(id) !== entered) {
+        // A listener queued a call behind `entered`: that call holds the id's place in line.
+        return current;
+      }
+    }
     this.lifecycle.set(id, current);
     // Registered before the caller's await, so it runs first: a call made right after this one
     // settles finds nothing in flight and runs at once.

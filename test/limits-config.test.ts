@@ -105,3 +105,34 @@ test('messageBytesMax too small for the cluster own messages: a warn per actor a
     await cluster.stop();
   }
 });
+
+test('mailboxCapacity too small for the load: a warn per actor whose mailbox drops a message, once (a capacity of 1 timed out every call with no word: found by an audit, session 55)', async (t) => {
+  const cluster = await startCluster({
+    regions: [
+      { name: 'a', servers: 3 },
+      { name: 'b', servers: 3 },
+    ],
+    transport: 'sim',
+    seed: 1,
+    replication: { mode: 'active', factor: 3 },
+    mailboxCapacity: 1,
+    requestTimeoutMs: 1_000,
+  });
+  const warns: string[] = [];
+  cluster.on('warn', (e: { address: string; message: string }) => warns.push(`${e.address}: ${e.message}`));
+  try {
+    const client = cluster.client({ region: 'a' });
+    await Promise.allSettled(Array.from({ length: 20 }, (_, i) => client.put(`k${i}`, i)));
+    await cluster.sleep(1_000);
+    t.true(warns.length > 0, 'warned');
+    t.true(
+      warns.every((w) => /^(\S+): the mailbox of \1 is full \(mailboxCapacity 1\): a \S+ message from \S+ dropped/.test(w)),
+      warns.join('\n'),
+    );
+    t.is(new Set(warns.map((w) => w.split(':')[0])).size, warns.length, 'once per actor');
+    const dropped = (await cluster.collectStats()).dropped['mailbox-full'] ?? 0;
+    t.true(dropped > warns.length, `every drop is counted (${dropped}), a warn said once per actor (${warns.length})`);
+  } finally {
+    await cluster.stop();
+  }
+});

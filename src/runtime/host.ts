@@ -59,10 +59,10 @@ export interface HostOptions {
   copySent?: boolean | undefined;
 }
 
-/** What Host.setSendFilter takes: the message to send instead, or undefined to lose it. */
 /** How many actor and message type pairs a host warns of a message over messageBytesMax (see warnTooLarge). */
 const TOO_LARGE_WARNED_MAX = 256;
 
+/** What Host.setSendFilter takes: the message to send instead, or undefined to lose it. */
 export type SendFilter = (msg: Message) => Message | undefined;
 
 /** A local endpoint that is not an actor: the client API on the front host. */
@@ -120,6 +120,8 @@ export class Host implements CellHost {
   private readonly sendFilters = new Map<string, SendFilter>();
   /** `<actor> <type>` pairs warned of a message over messageBytesMax (see warnTooLarge). */
   private readonly tooLargeWarned = new Set<string>();
+  /** Actors warned of a full mailbox (see warnMailboxFull), at most TOO_LARGE_WARNED_MAX. */
+  private readonly mailboxFullWarned = new Set<string>();
   readonly mailboxCapacity: number;
   readonly messageBytesMax: number;
   private stopped = false;
@@ -462,6 +464,22 @@ export class Host implements CellHost {
   }
 
   /**
+   * A message dropped at a full mailbox: a `mailboxCapacity` too small for the load, or a node
+   * paused long enough to fill it (a `mailboxCapacity: 1` cluster timed out every call with no
+   * word: found by an audit, session 55). A 'warn', once per actor (at most TOO_LARGE_WARNED_MAX).
+   */
+  private warnMailboxFull(cell: Cell, envelope: Envelope): void {
+    const to = envelope.to;
+    if (cell.mailboxLength() < this.mailboxCapacity || this.mailboxFullWarned.has(to) || this.mailboxFullWarned.size >= TOO_LARGE_WARNED_MAX) return;
+    this.mailboxFullWarned.add(to);
+    this.env.report({
+      kind: 'warn',
+      address: to,
+      message: `the mailbox of ${to} is full (mailboxCapacity ${this.mailboxCapacity}): a ${envelope.msg.type} message from ${envelope.from} dropped, and so will be the next ones while it is full (said once per actor)`,
+    });
+  }
+
+  /**
    * The envelope the last route() encoded with the fast encoder, as decoding its bytes gives
    * it (see copyEncoded), its addresses resolved: for the simulator, which would decode it at once.
    */
@@ -564,6 +582,7 @@ export class Host implements CellHost {
     }
     if (!cell.enqueue(envelope)) {
       this.stats.dropped['mailbox-full'] = (this.stats.dropped['mailbox-full'] ?? 0) + 1;
+      this.warnMailboxFull(cell, envelope);
       return;
     }
     this.stats.delivered++;

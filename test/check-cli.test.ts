@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main, parseCheckArgs, replayCommand } from '../src/cli/check.js';
 import { decimalText } from '../src/cli/flags.js';
+import { shellWords } from '../src/cli/format.js';
 import { drawShape } from '../src/harness/scenario.js';
 import { checkLinearizable, type History } from '../src/index.js';
 import { createCheckPool, replaySeed, runChecks } from '../src/harness/check-runner.js';
@@ -934,4 +935,14 @@ test('check --seed: --history and --timeline on one file (a link too) exit 2 bef
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("--json's command is one shell line: a path with a space or a quote is quoted, and the shell reads back the words given", async (t) => {
+  const argv = ['--seeds', '2', '--json', "/tmp/my run's/out.json", '--check-budget', '1.5', '', 'a$b`c"d', 'plain-word_1.json'];
+  const line = shellWords(argv);
+  t.is(line.split(' ').slice(0, 3).join(' '), '--seeds 2 --json', 'plain words stay bare');
+  const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) =>
+    execFile('/bin/sh', ['-c', `printf '%s\\n' ${line}`], (error, stdout) => (error ? reject(error) : resolve({ stdout }))),
+  );
+  t.deepEqual(stdout.split('\n').slice(0, -1), argv);
 });

@@ -43,7 +43,7 @@ import { ALL_FAULT_KINDS, SIM_ONLY_FAULT_KINDS, type FaultKind } from '../harnes
 import { natsServersFlag } from './nats-flag.js';
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
 import { sameFile, writable as writableFile, writeText as writeFileText } from './output-file.js';
-import { count, formatViolation } from './format.js';
+import { count, formatViolation, shellWords } from './format.js';
 import { CHECK_BUDGET_MAX } from '../harness/check-budget.js';
 import { FlagError, decimalText, fractionFlag, intFlag, once, oneOf, outputFile, positiveDecimalFlag } from './flags.js';
 import {
@@ -685,7 +685,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
   );
   if (args.jsonFile !== undefined) {
     const head = {
-      command: `meridian check ${argv.join(' ')}`,
+      command: `meridian check ${shellWords(argv)}`,
       from,
       // null when the time limit set the count (not a number the run was asked for).
       seeds: args.seedsFromTime === true ? null : total,

@@ -16,6 +16,11 @@ export function formatTable(header: string[], rows: string[][]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
+/** `argv` as one shell command line: a word with characters a POSIX shell reads specially (or an empty one) in single quotes. */
+export function shellWords(argv: readonly string[]): string {
+  return argv.map((word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`)).join(' ');
+}
+
 /** `1 seed`, `2 seeds`: a count with its noun (plural by an s). */
 export function count(n: number, noun: string): string {
   return `${n} ${n === 1 ? noun : `${noun}s`}`;

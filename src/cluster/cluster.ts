@@ -467,7 +467,8 @@ export class Cluster extends EventEmitter {
    * Crash a server or coordinator at its next step that writes to its durable log: the write
    * is kept, the step's messages never leave (a crash between the disk and the network, see
    * Cell.crashAfterNextWrite). `restart()` brings it back as after `crash()`. Sim only;
-   * returns false when it is down already. `isDown(id)` says when it has happened.
+   * returns false when it is down already. `isDown(id)` says when it has happened. A `crash()`
+   * before that step disarms it: the restarted server is not armed.
    */
   crashAfterNextWrite(id: string): boolean {
     this.assertRunning();

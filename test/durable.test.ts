@@ -366,3 +366,72 @@ test('threads: a dataDir written by a cluster of another layout (shards, regions
     /^config\.dataDir: expected a directory written by a cluster of the same layout, or a new one \(meridian-layout\.json there is not one Meridian wrote\)/,
   );
 });
+
+test('file store: a log damaged in the middle (whole records after the bad one) is refused, not cut as a torn tail (found by an audit, session 54)', (t) => {
+  const dir = tempDir(t, 'meridian-durable-');
+  const store = new FileDurableStore(dir, true);
+  store.append('x', [{ n: 1 }, { n: 2 }, { n: 3 }]);
+  store.close();
+  const file = store.fileOf('x');
+  const bytes = readFileSync(file);
+  const size = bytes.length;
+  // Flip the last byte of the second record's body: the third record is whole after it.
+  const parsed = parseLog(createPackr(), bytes, crc32js);
+  t.false(parsed.tornTail);
+  const second = parseLog(createPackr(), bytes.subarray(0, Math.floor((size * 2) / 3)), crc32js).validBytes;
+  bytes[second - 1] ^= 0xff;
+  writeFileSync(file, bytes);
+  const damaged = parseLog(createPackr(), bytes, crc32js);
+  t.deepEqual(damaged.records, [{ n: 1 }]);
+  t.is(damaged.recordsAfterDamage, 1);
+  const fresh = new FileDurableStore(dir, true);
+  t.throws(() => fresh.load('x'), {
+    message: /x\.log is damaged in the middle, at byte \d+ of \d+, with 1 whole records after it \(not a torn last write\): x does not recover from it/,
+  });
+  t.is(statSync(file).size, size, 'nothing is cut');
+  t.is(fresh.tornTailsTruncated, 0);
+  fresh.close();
+});
+
+test('threads: a replica restarted from a log damaged in the middle does not start: an actor-error says why, inspect() shows it backing off, the other replicas serve', async (t) => {
+  const dataDir = tempDir(t, 'meridian-cluster-');
+  const cluster = await startCluster({
+    regions: [
+      { name: 'a', servers: 1 },
+      { name: 'b', servers: 1 },
+      { name: 'c', servers: 1 },
+    ],
+    transport: 'threads',
+    replication: { mode: 'active', factor: 3 },
+    dataDir,
+    fsync: true,
+    requestTimeoutMs: 2_000,
+  });
+  const errors: string[] = [];
+  cluster.on('actor-error', (e: { address: string; error: { message: string } }) => errors.push(`${e.address}: ${e.error.message}`));
+  try {
+    const client = cluster.client({ region: 'a' });
+    for (let i = 0; i < 20; i++) await client.put(`k${i}`, i);
+    await cluster.crash('b/0');
+    const log = join(dataDir, 'b_0.log');
+    const bytes = readFileSync(log);
+    // The last byte of a record in the first half: whole records follow it.
+    const cut = parseLog(createPackr(), bytes.subarray(0, bytes.length >> 1), crc32js).validBytes;
+    bytes[cut - 1] ^= 0xff;
+    writeFileSync(log, bytes);
+    await cluster.restart('b/0');
+    await cluster.sleep(500);
+    t.true(
+      errors.some((e) => /^b\/0: durable store: .*b_0\.log is damaged in the middle, at byte \d+ of \d+, with \d+ whole records after it/.test(e)),
+      errors.join('\n') || 'no actor-error',
+    );
+    const inspected = (await cluster.inspect('b/0')) as { status: string; state: unknown };
+    t.is(inspected.status, 'backoff');
+    t.is(inspected.state, null);
+    t.is(readFileSync(log).length, bytes.length, 'the log is not cut');
+    const other = cluster.client({ region: 'c' });
+    t.is(await other.get('k3'), 3);
+  } finally {
+    await cluster.stop();
+  }
+});

@@ -476,7 +476,9 @@ export class Cell implements TimerTarget {
       sent: this.stats.sent,
       restarts: this.stats.restarts,
       counters: { ...this.stats.counters },
-      state: this.behavior.summary ? this.behavior.summary(this.state) : null,
+      // None while it backs off from a failure: an init that threw left no state (inspect() of
+      // a server whose log would not load failed with a TypeError from its summary).
+      state: this.behavior.summary && this.status === 'running' ? this.behavior.summary(this.state) : null,
     };
   }
 

@@ -114,6 +114,15 @@ export class FileDurableStore implements DurableStore {
     if (!existsSync(file)) return [];
     const bytes = readFileSync(file);
     const parsed = parseLog(this.packr, bytes, crc32);
+    if (parsed.recordsAfterDamage > 0) {
+      // Cut there, its acknowledged records after the damage would be gone without a word: an
+      // acceptor that forgets its promises breaks Paxos (as the amnesia variant does). Before,
+      // it was cut as a torn tail. The actor does not start (an 'actor-error' at each try).
+      throw new Error(
+        `durable store: ${file} is damaged in the middle, at byte ${parsed.validBytes} of ${bytes.byteLength}, with ${parsed.recordsAfterDamage} whole records after it (not a torn last write): ` +
+          `${address} does not recover from it; move the file aside to start it empty (it then forgets what it acknowledged)`,
+      );
+    }
     if (parsed.tornTail) {
       // A torn or corrupt tail is cut off, never applied.
       this.tornTailsTruncated++;

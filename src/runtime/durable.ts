@@ -77,13 +77,34 @@ export interface ParsedLog {
   /** Bytes of whole, valid records; anything after it is a torn or corrupt tail. */
   validBytes: number;
   tornTail: boolean;
+  /**
+   * Whole valid records after the first bad one, when its header is whole and says where it
+   * ends: more than 0 is a log damaged in the middle (a flipped bit on disk), not a torn last
+   * write, and those records would be lost by a cut.
+   */
+  recordsAfterDamage: number;
 }
 
 /** Reads framed records; stops at the first torn or corrupt record and reports where. */
 export function parseLog(packr: Packr, bytes: Uint8Array, crc32: Crc32): ParsedLog {
-  const records: unknown[] = [];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let offset = 0;
+  const records: unknown[] = [];
+  const validBytes = readRecords(packr, view, bytes, 0, crc32, records);
+  const tornTail = validBytes !== bytes.byteLength;
+  let recordsAfterDamage = 0;
+  if (tornTail && validBytes + RECORD_HEADER_BYTES <= bytes.byteLength) {
+    const end = validBytes + RECORD_HEADER_BYTES + view.getUint32(validBytes);
+    if (end < bytes.byteLength) {
+      const after: unknown[] = [];
+      readRecords(packr, view, bytes, end, crc32, after);
+      recordsAfterDamage = after.length;
+    }
+  }
+  return { records, validBytes, tornTail, recordsAfterDamage };
+}
+
+/** Pushes the records from `offset` on to `records`, up to the first torn or corrupt one; returns where it stopped. */
+function readRecords(packr: Packr, view: DataView, bytes: Uint8Array, offset: number, crc32: Crc32, records: unknown[]): number {
   while (offset < bytes.byteLength) {
     if (offset + RECORD_HEADER_BYTES > bytes.byteLength) break;
     const length = view.getUint32(offset);
@@ -100,5 +121,5 @@ export function parseLog(packr: Packr, bytes: Uint8Array, crc32: Crc32): ParsedL
     }
     offset = start + length;
   }
-  return { records, validBytes: offset, tornTail: offset !== bytes.byteLength };
+  return offset;
 }

@@ -218,6 +218,21 @@ test.serial('sim: with twice the default clients the check still decides (the li
   t.is(r.outcome, 'pass', r.failures.join('; ') || `keys the checker could not decide: ${r.check.timedOut.join(', ')}`);
 });
 
+test.serial(
+  'sim: 64 clients (the most --clients takes) run with as many transaction clients as fit, not a ConfigError naming txnClients (found by an audit, session 55)',
+  async (t) => {
+    for (const clients of [63, 64]) {
+      const r = await runScenario({ seed: 1, mode: 'active', clients, faultMs: 1_000 });
+      t.log(`seed 1, active, ${clients} clients, fault-ms 1000: ${r.outcome}, ${r.operations} operations`);
+      t.is(r.outcome, 'pass', r.failures.join('; ') || `keys the checker could not decide: ${r.check.timedOut.join(', ')}`);
+    }
+    await t.throwsAsync(runScenario({ seed: 1, mode: 'active', clients: 63, txnClients: 2 }), {
+      instanceOf: ConfigError,
+      message: /txnClients: expected an integer from 0 to 64 - clients, got 2/,
+    });
+  },
+);
+
 test.serial('sim: few keys whose calls all stay in one region still let virtual time move (the scenario jitter is at least 1 ms)', async (t) => {
   // Seed 6, hybrid, swarm, 8 clients, 2 keys drew jitter 0: calls answered inside a region took
   // 0 ms, a client looped on them, and the run stalled at virtual time 0 (it hung before the

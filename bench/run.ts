@@ -277,6 +277,7 @@ async function runSuites(
   }
   const report: BenchReport = { machine: { ...machineInfo() }, quick: args.quick, skipped, results };
   if (interrupted !== undefined) report.interrupted = interrupted;
+  if (failed.length > 0) report.failed = failed;
   // A file that became unwritable during the run (its folder removed, the disk full) costs that
   // file only: the other is still written and the comparison still printed; the exit code is 1.
   let code = 0;

@@ -42,6 +42,25 @@ test('the HTML report is self-contained and draws every chart as SVG', (t) => {
   t.is((html.match(/<svg /g) ?? []).length, 3, 'the suite chart plus two derived ones (messages per op, throughput)');
   t.true(html.includes('a table &lt;with&gt; markup'), 'text is escaped');
   t.true(html.includes('messages per operation'));
+  // The figures table: counts as they are (they read 1.0k and 12.0 before), other numbers rounded.
+  t.true(html.includes('<tr><th>twopc_txn_per_s</th><td>1,000</td></tr>'), 'a count is shown whole');
+  t.true(html.includes('<tr><th>msgs_per_op.2pc.measured</th><td>12</td></tr>'));
+});
+
+test('the figures table shows a count whole and rounds the rest', (t) => {
+  const html = renderHtml({
+    machine: {},
+    quick: true,
+    skipped: [],
+    results: [{ suite: 's', figures: { trials: 9, round_trips: 100_000, ratio: 0.61234, cpu_us: 11.345 } }],
+  });
+  for (const [k, v] of [
+    ['trials', '9'],
+    ['round_trips', '100,000'],
+    ['ratio', '0.61'],
+    ['cpu_us', '11.35'],
+  ])
+    t.true(html.includes(`<tr><th>${k}</th><td>${v}</td></tr>`), `${k} ${v}`);
 });
 
 test('a line chart places its points in order and labels its series', (t) => {
@@ -193,4 +212,15 @@ test('--compare prints the ratio of every numeric figure both runs have', (t) =>
       ['nested.b', 0.5],
     ],
   );
+});
+
+test('--compare says which suites the old report lacks (an empty table said nothing: found by an audit, session 55)', (t) => {
+  const none = compareReports({ results: [{ suite: 'balancer', figures: { a: 1 } }] }, { results: [{ suite: 'sim', figures: { a: 1 } }] });
+  t.deepEqual(none.rows, []);
+  t.regex(none.table, /\n\(not in the old report, which has sim: balancer\)$/);
+  t.regex(compareReports({ results: [{ suite: 'sim', figures: { a: 1 } }] }, { results: [] }).table, /which has none: sim\)$/);
+  const zero = compareReports({ results: [{ suite: 'sim', figures: { a: 1 } }] }, { results: [{ suite: 'sim', figures: { a: 0 } }] });
+  t.regex(zero.table, /\n\(no figure in common with a nonzero old value\)$/);
+  const both = compareReports({ results: [{ suite: 'sim', figures: { a: 2 } }] }, { results: [{ suite: 'sim', figures: { a: 1 } }] });
+  t.false(both.table.includes('('), 'nothing to say when every suite compares');
 });

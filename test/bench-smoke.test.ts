@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../bench/transport.js';
@@ -172,6 +172,18 @@ test('an output file that cannot be written fails before any suite runs (exit 2)
     t.is(unwritableReason(fresh), undefined);
     t.throws(() => readFileSync(fresh), { code: 'ENOENT' });
     t.regex(unwritableReason(dir) ?? '', /EISDIR/, 'a directory is not a file to write');
+    // A link to a file not there yet is writable (writing creates its target), and the probe leaves no target behind;
+    // a link into a missing folder or a loop of links is not (found by an audit, session 55: EEXIST for the first).
+    const link = join(dir, 'link.json');
+    symlinkSync('target.json', link);
+    t.is(unwritableReason(link), undefined);
+    t.throws(() => readFileSync(join(dir, 'target.json')), { code: 'ENOENT' });
+    const lost = join(dir, 'lost.json');
+    symlinkSync(join(dir, 'no-such-dir', 't.json'), lost);
+    t.regex(unwritableReason(lost) ?? '', /ENOENT/);
+    const loop = join(dir, 'loop.json');
+    symlinkSync('loop.json', loop);
+    t.regex(unwritableReason(loop) ?? '', /ELOOP/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -31,9 +31,16 @@ export function compareReports(
       rows.push({ suite: r.suite, figure: name, old: was, now, ratio: now / was });
     }
   }
-  const table = formatTable(
+  let table = formatTable(
     ['suite', 'figure', 'old', 'now', 'now / old'],
     rows.map((x) => [x.suite, x.figure, String(+x.old.toPrecision(4)), String(+x.now.toPrecision(4)), x.ratio.toFixed(3)]),
   );
+  // An empty table said nothing of why (found by an audit, session 55): the suites it could not compare.
+  const missing = current.results.filter((r) => !old.results.some((o) => o.suite === r.suite)).map((r) => r.suite);
+  if (missing.length > 0) {
+    const had = old.results.length === 0 ? 'none' : old.results.map((o) => o.suite).join(', ');
+    table += `\n(not in the old report, which has ${had}: ${missing.join(', ')})`;
+  }
+  if (rows.length === 0 && current.results.length > missing.length) table += '\n(no figure in common with a nonzero old value)';
   return { table, rows };
 }

@@ -13,6 +13,8 @@ export interface BenchReport {
   results: Array<Pick<SuiteResult, 'suite' | 'figures' | 'table' | 'charts'>>;
   /** Set when Ctrl-C stopped the run: `results` are the suites that finished before it. */
   interrupted?: Interruption;
+  /** Suites that threw (the run went on without them), with their errors. */
+  failed?: Array<{ suite: string; error: string }>;
 }
 
 /** Where Ctrl-C stopped a run: the suite it cut short, that suite's progress lines so far, and the suites never started. */
@@ -296,12 +298,17 @@ export function derivedCharts(result: Pick<SuiteResult, 'suite' | 'figures'>): C
   return charts.filter((c) => c.series.some((s) => s.points.length > 0));
 }
 
+/** A figure in the table: a count as it is (`9`, `10,000`; fmt made them `9.00` and `10.0k`: found by an audit, session 55), other numbers as fmt rounds them. */
+function figureText(v: number): string {
+  return Number.isInteger(v) ? v.toLocaleString('en-US') : fmt(v);
+}
+
 function figureRows(figures: Record<string, unknown>, prefix = ''): Array<[string, string]> {
   const rows: Array<[string, string]> = [];
   for (const [k, v] of Object.entries(figures)) {
     const name = prefix === '' ? k : `${prefix}.${k}`;
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) rows.push(...figureRows(v as Record<string, unknown>, name));
-    else rows.push([name, typeof v === 'number' ? fmt(v) : Array.isArray(v) ? `[${v.length} rows]` : String(v)]);
+    else rows.push([name, typeof v === 'number' ? figureText(v) : Array.isArray(v) ? `[${v.length} rows]` : String(v)]);
   }
   return rows;
 }
@@ -309,6 +316,13 @@ function figureRows(figures: Record<string, unknown>, prefix = ''): Array<[strin
 function interruptedNotice(i: Interruption, finished: number): string {
   const lines = i.lines.length === 0 ? '' : `<p>Its progress lines until then:</p><pre>${esc(i.lines.join('\n'))}</pre>`;
   return `<p><strong>Interrupted (Ctrl-C) during ${esc(i.suite)}</strong>: ${finished} suite${finished === 1 ? '' : 's'} finished and ${finished === 1 ? 'is' : 'are'} below; ${esc(i.suite)} has no figures${i.notRun.length > 0 ? `, and ${esc(i.notRun.join(', '))} never started` : ''}.</p>${lines}`;
+}
+
+/** Suites that threw: a report without them read as a clean run (found by an audit, session 55). */
+function failedNotice(failed: ReadonlyArray<{ suite: string; error: string }>): string {
+  if (failed.length === 0) return '';
+  const items = failed.map((f) => `<li><strong>${esc(f.suite)}</strong>: ${esc(f.error)}</li>`).join('');
+  return `<p><strong>${failed.length} ${failed.length === 1 ? 'suite' : 'suites'} failed</strong> and ${failed.length === 1 ? 'has' : 'have'} no figures below:</p><ul>${items}</ul>`;
 }
 
 export function renderHtml(report: BenchReport): string {
@@ -341,6 +355,7 @@ figure { margin: 1rem 0; } svg { max-width: 100%; height: auto; background: #fff
 <h1>Meridian bench report</h1>
 <p class="muted">${report.quick ? 'quick mode (small sizes)' : 'full mode'}${report.skipped.length > 0 ? `; skipped: ${esc(report.skipped.join(', '))}` : ''} · ${nav}</p>
 ${report.interrupted === undefined ? '' : interruptedNotice(report.interrupted, report.results.length)}
+${failedNotice(report.failed ?? [])}
 <p>Every figure is measured in the same run as its baseline (bare worker threads, comlink, piscina) and read as a ratio to it.</p>
 <h2>machine</h2><table>${machine}</table>
 ${sections}

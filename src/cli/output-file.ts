@@ -1,5 +1,5 @@
-import { closeSync, existsSync, openSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { closeSync, existsSync, lstatSync, openSync, readlinkSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
 /**
  * Whether `file` can be written, asked before a long run that ends by writing it (so a bad
@@ -9,9 +9,19 @@ import { resolve } from 'node:path';
  * old.json` still reads the old report), a new one is created and removed again.
  */
 export function unwritableReason(file: string): string | undefined {
+  return reasonThrough(file, 0);
+}
+
+/** unwritableReason of `file`, reached through `links` dangling symbolic links. */
+function reasonThrough(file: string, links: number): string | undefined {
   try {
     if (existsSync(file)) {
       closeSync(openSync(file, 'a'));
+    } else if (lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink() === true) {
+      // A link to nothing yet: writing it creates its target, which is what to ask about
+      // (creating the link itself with 'wx' failed EEXIST: found by an audit, session 55).
+      if (links >= SYMLINKS_MAX) return `ELOOP: too many symbolic links, open '${file}'`;
+      return reasonThrough(resolve(dirname(file), readlinkSync(file)), links + 1);
     } else {
       closeSync(openSync(file, 'wx'));
       unlinkSync(file);
@@ -21,6 +31,9 @@ export function unwritableReason(file: string): string | undefined {
     return (error as Error).message;
   }
 }
+
+/** Links followed to a dangling one's target before giving up (Linux's MAXSYMLINKS). */
+const SYMLINKS_MAX = 40;
 
 /**
  * The value of a flag that writes a file (check's --json and --history, bench's --json and

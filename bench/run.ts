@@ -46,7 +46,7 @@ export class UsageError extends Error {}
 
 const USAGE = `usage: meridian bench [suite ...] [--quick] [--json FILE] [--html FILE] [--compare OLD.json]
   suites: ${SUITES.join(', ')} (default: all)
-  --quick             small sizes (CI): well under a minute per suite
+  --quick             small sizes (CI): about a minute of CPU per suite (sim and soak more)
   --json FILE         write every result and the machine's description to FILE
   --html FILE         write a self-contained HTML report with plots to FILE
   --compare OLD.json  print the ratio of every figure to the same figure in OLD.json (a report --json wrote)

@@ -3,7 +3,7 @@
 import { round } from './stats.js';
 
 export interface SuiteOptions {
-  /** CI mode: small sizes, finishes in well under a minute. */
+  /** CI mode: small sizes, about a minute of CPU per suite (sim and soak more). */
   quick: boolean;
   /** Smaller still, for the smoke test: proves the code path works, measures nothing useful. */
   tiny?: boolean;

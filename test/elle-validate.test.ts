@@ -247,3 +247,15 @@ test('validateTransactions refuses up front what checkTransactions stops on late
   }
   t.notThrows(() => validateTransactions(h().txn(1, [['append', 'x', 1]]).ops, 'list-append'));
 });
+
+test("rw-register: a delete the cluster recorded (['w', k, null]) is refused saying it is a delete (found by an audit, session 55)", (t) => {
+  const ops: ElleOp[] = [
+    { index: 0, process: 0, type: 'invoke', f: 'txn', value: [['w', 'x', null as never]] },
+    { index: 1, process: 0, type: 'ok', f: 'txn', value: [['w', 'x', null as never]] },
+  ];
+  t.throws(() => checkTransactions(ops, { model: 'rw-register' }), {
+    instanceOf: ValidationError,
+    message:
+      /^history\[0\]\.value\[0\]\[2\]: expected a value \(a string or a finite number\), got null \(a delete: rw-register checks histories of puts, not deletes\)$/,
+  });
+});

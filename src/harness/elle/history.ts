@@ -123,7 +123,10 @@ export function validateHistory(history: unknown, model: TxnModel, name: EntryFi
       const v = mop[2] as unknown;
       if (f !== 'r' || !listAppend) {
         if (!isKey(v) && !(f === 'r' && v === null)) {
-          throw new ValidationError(at(`${mat}[2]`), `expected ${f === 'r' ? 'null or ' : ''}a value (a string or a finite number), got ${describe(v)}`);
+          // A write of null is how cluster.history({ format: 'elle', model: 'rw-register' }) records a
+          // delete: say so, since the refusal read as a malformed history (found by an audit, session 55).
+          const why = f === 'w' && v === null ? ' (a delete: rw-register checks histories of puts, not deletes)' : '';
+          throw new ValidationError(at(`${mat}[2]`), `expected ${f === 'r' ? 'null or ' : ''}a value (a string or a finite number), got ${describe(v)}${why}`);
         }
       } else if (v !== null) {
         if (!Array.isArray(v)) throw new ValidationError(at(`${mat}[2]`), `expected null or a list of values, got ${describe(v)}`);

@@ -72,7 +72,15 @@ export interface UndeliverableMessage extends Message {
   type: 'undeliverable';
   to: string;
   reason: 'unknown-address' | 'too-large' | 'encode-error';
+  /**
+   * The message's `type` and `rid`; for 'too-large', the message itself, handed back (it never
+   * left the host, and the notice is not encoded): its sender may send something smaller in
+   * its place (an answer over messageBytesMax: a short error for the same request).
+   */
   original: Message | null;
+  /** 'too-large': the message's size encoded, and the host's messageBytesMax it is over (bytes). */
+  bytes?: number;
+  max?: number;
 }
 
 /** Runtime notices delivered to actors that subscribed to them (the balancer does). */

@@ -411,7 +411,7 @@ export class Host implements CellHost {
     }
     if (end - start > this.messageBytesMax) {
       this.drop('too-large', srcLoc, dst);
-      this.bounce(from, to, msg, 'too-large');
+      this.bounce(from, to, msg, 'too-large', end - start);
       this.warnTooLarge(from, to, msg.type, end - start);
       return;
     }
@@ -501,10 +501,16 @@ export class Host implements CellHost {
     };
   }
 
-  private bounce(from: string, to: string, msg: Message, reason: 'unknown-address' | 'too-large' | 'encode-error'): void {
+  private bounce(from: string, to: string, msg: Message, reason: 'unknown-address' | 'too-large' | 'encode-error', bytes = 0): void {
     // The sender learns at once of what its own host refused to send; never of network drops.
-    const original: Message = { type: msg.type, rid: (msg as { rid?: unknown }).rid ?? null };
-    const bounce: Message = { type: 'undeliverable', to, reason, original };
+    // A message too large comes back whole, with its size: an answer over messageBytesMax was
+    // dropped, and its client waited for nothing until its timeout; its sender now answers
+    // with a short error in its place (found by an audit, session 55).
+    const original: Message = reason === 'too-large' ? msg : { type: msg.type, rid: (msg as { rid?: unknown }).rid ?? null };
+    const bounce: Message =
+      reason === 'too-large'
+        ? { type: 'undeliverable', to, reason, original, bytes, max: this.messageBytesMax }
+        : { type: 'undeliverable', to, reason, original };
     if (this.cells.has(from) || this.externals.has(from)) {
       this.env.schedule(() => this.deliver({ to: from, from: to, msg: bounce }));
     }

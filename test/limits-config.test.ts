@@ -1,5 +1,5 @@
 import test from 'ava';
-import { checkLinearizable, ConfigError, startCluster } from '../src/index.js';
+import { checkLinearizable, ConfigError, startCluster, TimeoutError, UnavailableError, type TxnHistoryOp } from '../src/index.js';
 import { MEMORY_LIMITS_DEFAULT } from '../src/core/limits.js';
 import { drawLimits, runScenario, SCENARIO_SMALL_LIMIT_MAX } from '../src/harness/scenario.js';
 
@@ -132,6 +132,123 @@ test('mailboxCapacity too small for the load: a warn per actor whose mailbox dro
     t.is(new Set(warns.map((w) => w.split(':')[0])).size, warns.length, 'once per actor');
     const dropped = (await cluster.collectStats()).dropped['mailbox-full'] ?? 0;
     t.true(dropped > warns.length, `every drop is counted (${dropped}), a warn said once per actor (${warns.length})`);
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test('an answer over messageBytesMax fails its call at once, saying so and whether it took effect (a list appended past 1 MiB could not be read: every get timed out; found by an audit, session 55)', async (t) => {
+  const cluster = await startCluster({
+    regions: [{ name: 'a', servers: 3 }],
+    transport: 'sim',
+    seed: 1,
+    shards: 8,
+    // 256 KiB, so a few appends of 60 KB (each value under VALUE_BYTES_MAX) are too much to read.
+    messageBytesMax: 256 * 1024,
+    replication: { mode: 'active', factor: 3 },
+  });
+  try {
+    const client = cluster.client({ region: 'a' });
+    const big = 'x'.repeat(60_000);
+    for (let i = 0; i < 5; i++) await client.transaction([{ op: 'append', key: 'L', value: big }]);
+    // Two lists of 180 KB on two shards: each fits in its shard's vote, the two together do not.
+    const pair: string[] = [];
+    for (let i = 0; pair.length < 2; i++) if (!pair.some((k) => cluster.shardOf(k) === cluster.shardOf(`P${i}`))) pair.push(`P${i}`);
+    for (const key of pair) for (let i = 0; i < 3; i++) await client.transaction([{ op: 'append', key, value: big }]);
+    await client.put('small', 1);
+    const fast = async (what: string, call: () => Promise<unknown>): Promise<Error> => {
+      const start = cluster.now();
+      const error = await t.throwsAsync(call(), undefined, what);
+      t.true(cluster.now() - start < 1_000, `${what}: failed after ${cluster.now() - start} ms, not at the request timeout`);
+      t.regex(error!.message, /is over messageBytesMax \(262144 bytes\) and could not be sent \(raise messageBytesMax/, what);
+      return error!;
+    };
+    // Read-only: it did nothing, a definite error.
+    for (const [what, call] of [
+      ['get', () => client.get('L')],
+      ['local get', () => client.get('L', { consistency: 'local' })],
+      ['transaction of a get', () => client.transaction([{ op: 'get', key: 'L' }])],
+    ] as const) {
+      const error = await fast(what, call);
+      t.true(error instanceof UnavailableError, `${what}: ${error.name}`);
+      t.regex(error.message, /only read, so it did nothing/, what);
+    }
+    // A transaction that wrote committed: its writes took effect, the outcome is not definite.
+    const wrote = await fast('transaction of a get and a put', () =>
+      client.transaction([
+        { op: 'get', key: 'L' },
+        { op: 'put', key: 'w', value: 1 },
+      ]),
+    );
+    t.true(wrote instanceof TimeoutError, wrote.name);
+    t.regex(wrote.message, /committed: its writes took effect/);
+    t.is(await client.get('w'), 1, 'the put took effect');
+    // The coordinator's own answer, too large: whether the transaction wrote is not known there.
+    const joint = await fast('transaction of gets on two shards', () => client.transaction(pair.map((key) => ({ op: 'get' as const, key }))));
+    t.true(joint instanceof TimeoutError, joint.name);
+    t.regex(joint.message, /any writes it made took effect/);
+    // What fits still reads.
+    t.is(await client.get('small'), 1);
+    t.deepEqual(await client.transaction([{ op: 'get', key: 'small' }]), [1]);
+    t.is(((await client.transaction([{ op: 'get', key: pair[0]! }]))[0] as unknown[]).length, 3, 'one list of the pair alone fits');
+    // The history: the reads of L failed, the transaction that wrote is unknown (Elle: info).
+    const history = cluster.history();
+    t.deepEqual(
+      history.filter((op) => op.key === 'L').map((op) => `${op.kind} ${op.outcome}`),
+      ['get fail', 'get fail', 'get unknown'],
+      'the get, the transaction of a get, and the one that also wrote (a local get is not recorded)',
+    );
+    t.deepEqual(
+      history.filter((op) => op.key === 'w').map((op) => `${op.kind} ${op.outcome}`),
+      ['put unknown', 'get ok'],
+    );
+    // The registers (the lists were written by appends, which only Elle's history has).
+    const r = await checkLinearizable(
+      history.filter((op) => op.key === 'w' || op.key === 'small'),
+      'register',
+    );
+    t.is(r.verdict, 'linearizable', JSON.stringify(r.violations[0]));
+    const elle = cluster.history({ format: 'elle' }) as TxnHistoryOp[];
+    const completions = elle.filter((e) => e.type !== 'invoke' && e.value.some((m) => m[1] === 'L' && m[0] === 'r')).map((e) => e.type);
+    t.deepEqual(completions, ['fail', 'info']);
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test("a balancer's relay of an answer over messageBytesMax, when the server's answer fit (by a byte), fails its call at once too", async (t) => {
+  const cluster = await startCluster({
+    regions: [{ name: 'a', servers: 1 }],
+    transport: 'sim',
+    seed: 1,
+    shards: 1,
+    messageBytesMax: 2048,
+    replication: { mode: 'none', factor: 1 },
+  });
+  const warns: string[] = [];
+  cluster.on('warn', (e: { address: string; message: string }) => warns.push(`${e.address}: ${e.message}`));
+  try {
+    const client = cluster.client({ region: 'a' });
+    // Lists a byte longer each time: the first too large to read is too large only as the
+    // balancer relays it (the client's address is longer than the balancer's).
+    let failed: Error | undefined;
+    for (let n = 100; n < 400 && failed === undefined; n++) {
+      const key = `k${n}`;
+      await client.transaction([
+        { op: 'append', key, value: 'a'.repeat(900) },
+        { op: 'append', key, value: 'b'.repeat(900) },
+      ]);
+      await client.transaction([{ op: 'append', key, value: 'c'.repeat(n) }]);
+      const start = cluster.now();
+      failed = await client.get(key).then(
+        () => undefined,
+        (error: Error) => error,
+      );
+      if (failed !== undefined) t.true(cluster.now() - start < 1_000, `failed after ${cluster.now() - start} ms`);
+    }
+    t.true(failed instanceof UnavailableError, failed?.message);
+    t.regex(failed!.message, /over messageBytesMax \(2048 bytes\).*only read, so it did nothing/);
+    t.true(warns.length === 1 && warns[0]!.startsWith('balancer/a: a res message to client/'), warns.join('\n'));
   } finally {
     await cluster.stop();
   }

@@ -8,10 +8,11 @@ import { OutlierDetector } from '../balance/outlier.js';
 import { createStrategy } from '../balance/strategy.js';
 import { DEFAULT_WEIGHT, type Endpoint, type Strategy } from '../balance/types.js';
 import { Membership } from '../liveness/membership.js';
-import type { ActorContext, Behavior, SystemMessage } from '../runtime/actor.js';
+import type { ActorContext, Behavior, SystemMessage, UndeliverableMessage } from '../runtime/actor.js';
 import type { BalancerInbound, Digest, Load, MemberState, Probe, Req, RequestBody, Res } from './messages.js';
 import { coordinatorAddress, shardOf } from './topology.js';
 import { NodeNotices } from './notices.js';
+import { committedTooLarge, readTooLarge } from './too-large.js';
 import type { ResolvedBalancer } from './validate-parts.js';
 
 /** Requests one balancer keeps in flight; beyond it new requests are refused (UNAVAILABLE). */
@@ -310,6 +311,9 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
         return;
       case 'timer':
         onTimer(state, msg.key, ctx);
+        return;
+      case 'undeliverable':
+        onUndeliverable(msg, ctx);
         return;
       default:
         return;
@@ -701,6 +705,23 @@ function complete(state: BalancerState, res: Res, ctx: ActorContext): void {
   // The decoded answer is this actor's own object: relayed with the client's rid, uncopied.
   res.rid = entry.rid;
   ctx.send(entry.client, res);
+}
+
+/**
+ * A message of this balancer's own that its host could not send. An answer it relays that is
+ * over messageBytesMax (a server's or coordinator's that fit, by a few bytes, where the relay
+ * to the client's address does not) is handed back (see UndeliverableMessage), and a short
+ * error for the same request goes to the client (too-large.ts): a server's answer (it names
+ * the server, `by`) is a get's, which did nothing; a coordinator's is a committed
+ * transaction's, which may have written. The rest are ignored, as before.
+ */
+function onUndeliverable(msg: UndeliverableMessage, ctx: ActorContext): void {
+  if (msg.reason !== 'too-large' || msg.original?.type !== 'res') return;
+  const res = msg.original as { ok?: unknown; rid?: unknown; by?: unknown };
+  if (res.ok !== true || typeof res.rid !== 'number') return;
+  const bytes = msg.bytes ?? 0;
+  const max = msg.max ?? 0;
+  ctx.send(msg.to, res.by !== undefined ? readTooLarge(res.rid, 'the value read', bytes, max) : committedTooLarge(res.rid, bytes, max));
 }
 
 function onDigest(state: BalancerState, digest: Digest, ctx: ActorContext): void {

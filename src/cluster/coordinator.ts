@@ -1,15 +1,16 @@
 import { FifoOrder } from '../core/fifo-order.js';
 import { ForgottenMarks } from '../core/forgotten-marks.js';
 import { BEGUN_REMEMBERED_MAX, SEEN_CLIENTS_MAX } from '../core/limits.js';
-import type { ActorContext, Behavior } from '../runtime/actor.js';
+import type { ActorContext, Behavior, UndeliverableMessage } from '../runtime/actor.js';
 import type { TxnOp, TxnReads } from '../replication/ops.js';
 import type { CommitProtocolName } from '../protocols/commit.js';
 import { createCoordinatorCore, VOTE_TIMEOUT_TICKS, type CoordinatorCore } from '../replication/commit-cores.js';
-import type { ParticipantWire, ReadsQuery } from '../replication/messages.js';
+import type { ParticipantWire, ReadsQuery, ReadsTooLarge } from '../replication/messages.js';
 import type { ResolvedConfig } from './config.js';
 import type { CoordinatorInbound, CoordinatorPeerWire, Probe, ProbeAck, Req, Res } from './messages.js';
 import { allServers, coordinatorAddress, groupOf, shardOf, topologyOf, type Topology } from './topology.js';
 import { checkedTick, checkedTicks, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from './tick-clock.js';
+import { committedTooLarge, readTooLarge, wroteTooLarge } from './too-large.js';
 
 /** Transactions one coordinator runs at once; beyond it new ones are refused (UNAVAILABLE). */
 export const COORDINATOR_TXNS_MAX = 10_000;
@@ -67,6 +68,8 @@ interface PendingTxn {
   reads: Map<number, TxnReads>;
   /** Committed, waiting for the reads of these shards; ticks since last asked, tries. */
   missing?: Set<number>;
+  /** What it read at a shard is over messageBytesMax (its participant said so): committed, it is answered with an error. */
+  tooLarge?: ReadsTooLarge;
   askTicks: number;
   asked: number;
 }
@@ -259,9 +262,55 @@ function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorCont
       if (msg.more !== undefined) for (const m of msg.more) state.core.step(ctx.sender, m);
       drain(state, ctx);
       return;
+    case 'tx-big':
+      heard(state);
+      readsTooLarge(state, msg, ctx);
+      return;
+    case 'undeliverable':
+      onUndeliverable(msg, ctx);
+      return;
     default:
       return;
   }
+}
+
+/**
+ * A message of this coordinator's own that its host could not send. Its answer to a committed
+ * transaction over messageBytesMax (what it read, from several shards: each shard's part fit
+ * in its vote) is handed back (see UndeliverableMessage), and a short error for the same
+ * request goes where it was going (too-large.ts). The transaction's ops went with its pending
+ * entry when it was answered (keeping them for this would cost every answer), so whether it
+ * wrote is not known here: TIMEOUT, as for a write. The rest are ignored, as before.
+ */
+function onUndeliverable(msg: UndeliverableMessage, ctx: ActorContext): void {
+  if (msg.reason !== 'too-large' || msg.original?.type !== 'res') return;
+  const res = msg.original as { ok?: unknown; rid?: unknown };
+  if (res.ok === true && typeof res.rid === 'number') ctx.send(msg.to, committedTooLarge(res.rid, msg.bytes ?? 0, msg.max ?? 0));
+}
+
+/**
+ * A participant says what a transaction read at its shard is over messageBytesMax
+ * (Participants.tooLarge): committed and waiting for its reads, it is answered now; still
+ * undecided, when it commits (drain), with an error either way. An abort is answered as ever.
+ */
+function readsTooLarge(state: CoordinatorState, msg: ReadsTooLarge, ctx: ActorContext): void {
+  const p = state.pending.get(msg.txn);
+  if (p === undefined) return;
+  p.tooLarge ??= msg;
+  if (p.missing !== undefined) answerTooLarge(state, msg.txn, p, ctx);
+}
+
+/**
+ * A committed transaction whose reads are too large to send: one that only read (gets and
+ * checks) did nothing, a definite error; one that wrote took effect, TIMEOUT (too-large.ts).
+ */
+function answerTooLarge(state: CoordinatorState, txn: string, p: PendingTxn, ctx: ActorContext): void {
+  state.pending.delete(txn);
+  state.awaitingReads.delete(txn);
+  const t = p.tooLarge!;
+  const what = `what transaction ${txn} read at shard ${t.s}`;
+  const wrote = p.ops.some((op) => op.op === 'put' || op.op === 'delete' || op.op === 'append');
+  ctx.send(p.to, wrote ? wroteTooLarge(p.rid, what, t.bytes, t.max) : readTooLarge(p.rid, what, t.bytes, t.max));
 }
 
 /** A participant's message (with what the transaction read there, on a yes vote): to the core. */
@@ -458,6 +507,10 @@ function drain(state: CoordinatorState, ctx: ActorContext): void {
         continue;
       }
       origin.missing = missing;
+      if (origin.tooLarge !== undefined) {
+        answerTooLarge(state, d.txn, origin, ctx);
+        continue;
+      }
       origin.askTicks = READS_ASK_TICKS;
       state.awaitingReads.add(d.txn);
     }

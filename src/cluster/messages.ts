@@ -5,11 +5,29 @@
  * protocol cores.
  */
 import type { RequestBody } from '../replication/ops.js';
-import type { LearnMessage, ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery, ShardPaxosBatchWire, ShardPaxosWire } from '../replication/messages.js';
+import type {
+  LearnMessage,
+  ParticipantReply,
+  ParticipantWire,
+  ReadsAnswer,
+  ReadsQuery,
+  ReadsTooLarge,
+  ShardPaxosBatchWire,
+  ShardPaxosWire,
+} from '../replication/messages.js';
 import type { SystemMessage, TimerMessage, UndeliverableMessage } from '../runtime/actor.js';
 
 export type { OpName, TxnOp, RequestBody } from '../replication/ops.js';
-export type { LearnMessage, ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery, ShardPaxosBatchWire, ShardPaxosWire } from '../replication/messages.js';
+export type {
+  LearnMessage,
+  ParticipantReply,
+  ParticipantWire,
+  ReadsAnswer,
+  ReadsQuery,
+  ReadsTooLarge,
+  ShardPaxosBatchWire,
+  ShardPaxosWire,
+} from '../replication/messages.js';
 
 /** client -> balancer, balancer -> server, server -> server (forwarded), server -> coordinator (transactions). */
 export interface Req {
@@ -117,7 +135,8 @@ export interface ProbeAck {
 /*
  * Inbound unions of the client, the balancer, the heartbeat and the region actors. An
  * undeliverable notice comes back when a message the actor sent could not leave its host;
- * the actors other than the client ignore it.
+ * the heartbeat and region actors ignore it, the balancer answers for an answer it relays
+ * that is over messageBytesMax (too-large.ts).
  */
 
 /** What a client's address receives (the client lives on the front host, outside any actor). */
@@ -143,7 +162,7 @@ export interface CoordinatorPeerWire {
   more?: unknown[];
 }
 
-/** Everything a server actor receives (a message of its own bounced by the host is ignored). */
+/** Everything a server actor receives (a message of its own bounced by the host is ignored, but for one over messageBytesMax: server.ts onUndeliverable). */
 export type ServerInbound =
   | Req
   | ShardPaxosWire
@@ -157,5 +176,6 @@ export type ServerInbound =
   | SystemMessage
   | UndeliverableMessage;
 
-/** Everything a region's coordinator receives (a message of its own bounced by the host is ignored). */
-export type CoordinatorInbound = Req | ParticipantReply | ReadsAnswer | CoordinatorPeerWire | Probe | ProbeAck | TimerMessage | UndeliverableMessage;
+/** Everything a region's coordinator receives (a message of its own bounced by the host is ignored, but for an answer over messageBytesMax). */
+export type CoordinatorInbound =
+  Req | ParticipantReply | ReadsAnswer | ReadsTooLarge | CoordinatorPeerWire | Probe | ProbeAck | TimerMessage | UndeliverableMessage;

@@ -1,5 +1,5 @@
 import type { MemoryLimits } from '../core/limits.js';
-import type { ActorContext, Behavior } from '../runtime/actor.js';
+import type { ActorContext, Behavior, UndeliverableMessage } from '../runtime/actor.js';
 import { FifoOrder } from '../core/fifo-order.js';
 import type { MultiPaxosMessage, MultiPaxosRecord } from '../protocols/multipaxos.js';
 import type { CommitProtocolName } from '../protocols/commit.js';
@@ -15,6 +15,7 @@ import type { TxnUnsafe } from '../replication/ops.js';
 import { Participants, type ParticipantEffect } from '../replication/participant.js';
 import { checkedTick, checkedTicks, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from './tick-clock.js';
 import { NodeNotices } from './notices.js';
+import { readTooLarge } from './too-large.js';
 import {
   coordinatorAddress,
   groupOf,
@@ -452,9 +453,32 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
     case 'timer':
       if (msg.key === 'probe') onProbeTimer(state, ctx);
       return;
+    case 'undeliverable':
+      onUndeliverable(state, msg, ctx);
+      return;
     default:
       return;
   }
+}
+
+/**
+ * A message of this server's own that its host could not send. One over messageBytesMax is
+ * handed back (see UndeliverableMessage): an answer too large is a get's, local or not (a put
+ * or a delete answers nothing, a cas a boolean), so the read did nothing, and a short definite
+ * error for the same request goes where the answer was going (too-large.ts); for a participant's
+ * reply carrying what a transaction read, the coordinator is told, and a vote goes again
+ * without the reads (Participants.tooLarge). The rest are ignored, as before.
+ */
+function onUndeliverable(state: ServerState, msg: UndeliverableMessage, ctx: ActorContext): void {
+  if (msg.reason !== 'too-large' || msg.original === null) return;
+  const bytes = msg.bytes ?? 0;
+  const max = msg.max ?? 0;
+  if (msg.original.type === 'res') {
+    const res = msg.original as { ok?: unknown; rid?: unknown };
+    if (res.ok === true && typeof res.rid === 'number') ctx.send(msg.to, readTooLarge(res.rid, 'the value read', bytes, max));
+    return;
+  }
+  carryOut(state, state.participants.tooLarge(msg.to, msg.original, bytes, max), ctx);
 }
 
 /**

@@ -79,3 +79,16 @@ export interface ReadsAnswer {
   txn: string;
   r?: TxnReads;
 }
+
+/**
+ * server -> coordinator: what `txn` read at shard `s` is over messageBytesMax (`max`): the wire
+ * that carried it (a yes vote's `tx-r`, or a `tx-a`), `bytes` long, came back undelivered. A
+ * vote goes again without the reads (see Participants.tooLarge).
+ */
+export interface ReadsTooLarge {
+  type: 'tx-big';
+  s: number;
+  txn: string;
+  bytes: number;
+  max: number;
+}

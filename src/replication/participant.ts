@@ -2,11 +2,11 @@ import type { GroupOutput, GroupReplica } from './group.js';
 import type { TxnOp, TxnReads } from './ops.js';
 import { ALREADY_FINISHED } from './state-machine.js';
 import { createParticipantCore, type CommitProtocolName, type ParticipantCore } from './commit-cores.js';
-import type { ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery } from './messages.js';
+import type { ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery, ReadsTooLarge } from './messages.js';
 import { hashString } from '../core/prng.js';
 import { assert } from '../core/assert.js';
 
-export type { ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery } from './messages.js';
+export type { ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery, ReadsTooLarge } from './messages.js';
 
 /**
  * The participant side of distributed transactions, on a server. The participant for a
@@ -27,7 +27,7 @@ export type { ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery } from 
  * neither imports the server nor calls back into it.
  */
 export type ParticipantEffect =
-  | { kind: 'send'; to: string; msg: ParticipantWire | ParticipantReply }
+  | { kind: 'send'; to: string; msg: ParticipantWire | ParticipantReply | ReadsTooLarge }
   /** Pass on a message with its original sender (`from`, else the sender of the message in hand). */
   | { kind: 'forward'; to: string; msg: ParticipantWire | ReadsQuery; from?: string }
   /** Answer the sender of the message in hand. */
@@ -399,6 +399,40 @@ export class Participants {
     }
     const answer: ReadsAnswer = r === undefined ? { type: 'tx-a', s: q.s, txn: q.txn } : { type: 'tx-a', s: q.s, txn: q.txn, r };
     return [{ kind: 'reply', msg: answer }];
+  }
+
+  /**
+   * A reply of this server's participants that its host could not send, over messageBytesMax
+   * (`original`, handed back, `bytes` long; see UndeliverableMessage): what a transaction read,
+   * carried by a yes vote (`tx-r`) or by the answer to a coordinator's query (`tx-a`), to `to`.
+   * Dropped, the vote went with it: the transaction aborted only at its vote timeout, its
+   * client waiting all along (found by an audit, session 55). The coordinator is told instead
+   * (`tx-big`), so it answers its client at once, and a vote goes again without the reads. A
+   * wire of several messages is split first, as each may fit alone. Only a bounce comes here.
+   */
+  tooLarge(to: string, original: { type: string }, bytes: number, max: number): ParticipantEffect[] {
+    if (original.type === 'tx-a') {
+      const a = original as ReadsAnswer;
+      if (a.r === undefined) return [];
+      return [{ kind: 'send', to, msg: { type: 'tx-big', s: a.s, txn: a.txn, bytes, max } satisfies ReadsTooLarge }];
+    }
+    if (original.type !== 'tx-r') return [];
+    const wire = original as ParticipantReply;
+    if (wire.more !== undefined) {
+      return [{ m: wire.m, r: wire.r }, ...wire.more].map((x): ParticipantEffect => ({
+        kind: 'send',
+        to,
+        msg: x.r === undefined ? { type: 'tx-r', s: wire.s, m: x.m } : { type: 'tx-r', s: wire.s, m: x.m, r: x.r },
+      }));
+    }
+    const txn = (wire.m as { txn?: unknown } | null)?.txn;
+    if (wire.r === undefined || typeof txn !== 'string') return [];
+    // First: a coordinator that commits on the vote then answers at once (come after it, it
+    // answers when it comes; lost, the coordinator asks for the reads, and is told again).
+    return [
+      { kind: 'send', to, msg: { type: 'tx-big', s: wire.s, txn, bytes, max } satisfies ReadsTooLarge },
+      { kind: 'send', to, msg: { type: 'tx-r', s: wire.s, m: wire.m } satisfies ParticipantReply },
+    ];
   }
 
   /** What the shard's log produced that concerns transactions. */

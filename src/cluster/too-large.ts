@@ -1,0 +1,46 @@
+/**
+ * Answers over messageBytesMax. A host drops a message too large to send and hands it back to
+ * its sender (`undeliverable`, reason 'too-large', with its size); an answer dropped so left
+ * its client waiting for nothing until the request timeout, which said the call may or may not
+ * have taken effect (a list appended to past 1 MiB could no longer be read: found by an audit,
+ * session 55). The sender answers in its place with one of these short errors, for the same
+ * request and to the same address, saying what was too large, the option to raise, and
+ * whether the request took effect.
+ */
+import type { ResErr } from './messages.js';
+
+function over(what: string, bytes: number, max: number): string {
+  return `${what} (${bytes} bytes) is over messageBytesMax (${max} bytes) and could not be sent (raise messageBytesMax to read it)`;
+}
+
+/**
+ * A request that only read (a get, a transaction of gets and checks) did nothing: UNAVAILABLE,
+ * definite (UnavailableError; the history records it failed).
+ */
+export function readTooLarge(rid: number, what: string, bytes: number, max: number): ResErr {
+  return { type: 'res', rid, ok: false, code: 'UNAVAILABLE', message: `${over(what, bytes, max)}; the request only read, so it did nothing` };
+}
+
+/**
+ * A committed transaction that wrote: its writes took effect, what it read is not known to the
+ * client. TIMEOUT (TimeoutError, not definite): the history records its outcome unknown, never
+ * failed, so the checkers still count its writes.
+ */
+export function wroteTooLarge(rid: number, what: string, bytes: number, max: number): ResErr {
+  return { type: 'res', rid, ok: false, code: 'TIMEOUT', message: `${over(what, bytes, max)}; the transaction committed: its writes took effect` };
+}
+
+/**
+ * The answer of a committed transaction whose ops are not known where it bounced (the
+ * coordinator's own answer, or a balancer's relay of it): it may have written, so TIMEOUT, as
+ * wroteTooLarge.
+ */
+export function committedTooLarge(rid: number, bytes: number, max: number): ResErr {
+  return {
+    type: 'res',
+    rid,
+    ok: false,
+    code: 'TIMEOUT',
+    message: `${over('the answer of a committed transaction (what it read)', bytes, max)}; any writes it made took effect`,
+  };
+}

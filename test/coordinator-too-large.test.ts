@@ -1,0 +1,122 @@
+/**
+ * A transaction whose reads at a shard are over messageBytesMax (found by an audit, session
+ * 55): the shard's participant tells its coordinator (`tx-big`) and votes again without the
+ * reads (Participants.tooLarge); the coordinator answers the client with a short error once the
+ * transaction commits, whichever of the two comes first. The coordinator actor runs on its own
+ * here, with a recording context, so the order of the two is the test's to choose (a cluster's
+ * network almost always brings them in the order sent).
+ */
+import test from 'ava';
+import { coordinatorBehavior, type CoordinatorParams } from '../src/cluster/coordinator.js';
+import type { CoordinatorInbound, Res, TxnOp } from '../src/cluster/messages.js';
+import { Participants } from '../src/replication/participant.js';
+import type { ActorContext, Outgoing } from '../src/runtime/actor.js';
+
+const params: CoordinatorParams = {
+  region: 'a',
+  commit: '2pc',
+  topology: { regions: [{ name: 'a', servers: 1 }], shards: 1, factor: 1, mode: 'active' },
+  tickMs: 10,
+  acceptors: ['coordinator/a'],
+};
+
+/** A coordinator that began `ops` for balancer/a's request 7, what it sent, and a way to hand it messages. */
+function coordinator(ops: TxnOp[]): { sent: Array<{ to: string; msg: Outgoing }>; receive(from: string, msg: CoordinatorInbound): void; txn: string } {
+  const sent: Array<{ to: string; msg: Outgoing }> = [];
+  let sender = '';
+  let ids = 0;
+  const ctx: ActorContext = {
+    self: 'coordinator/a',
+    incarnation: 'i0',
+    get sender() {
+      return sender;
+    },
+    send: (to, msg) => sent.push({ to, msg }),
+    reply: (msg) => sent.push({ to: sender, msg }),
+    forward: (to, msg) => sent.push({ to, msg }),
+    setTimer: () => undefined,
+    cancelTimer: () => undefined,
+    now: () => 0,
+    monotonicNow: () => 0,
+    random: () => 0.5,
+    nextId: () => `id${++ids}`,
+    persist: () => undefined,
+    checkpoint: () => undefined,
+    count: () => undefined,
+    publish: () => undefined,
+    mailbox: () => 0,
+    busyMs: () => 0,
+    warn: () => undefined,
+  };
+  const state = coordinatorBehavior.init(ctx, params, []);
+  const receive = (from: string, msg: CoordinatorInbound): void => {
+    sender = from;
+    coordinatorBehavior.receive(state, msg, ctx);
+  };
+  receive('balancer/a', { type: 'req', rid: 7, body: { op: 'txn', key: ops[0]!.key, ops, rq: 'c:1' } });
+  const prepare = sent.find((s) => s.msg.type === 'tx') as { msg: { m: { type: string; txn: string } } } | undefined;
+  if (prepare === undefined || prepare.msg.m.type !== 'prepare') throw new Error(`no prepare sent: ${JSON.stringify(sent)}`);
+  return { sent, receive, txn: prepare.msg.m.txn };
+}
+
+const answers = (sent: Array<{ to: string; msg: Outgoing }>): Res[] =>
+  sent.filter((s) => s.to === 'balancer/a' && s.msg.type === 'res').map((s) => s.msg as Res);
+
+for (const order of ['told first', 'vote first'] as const) {
+  for (const [what, ops, code] of [
+    ['a transaction that only read', [{ op: 'get', key: 'L' }], 'UNAVAILABLE'],
+    [
+      'a transaction that also wrote',
+      [
+        { op: 'get', key: 'L' },
+        { op: 'put', key: 'w', value: 1 },
+      ],
+      'TIMEOUT',
+    ],
+  ] as const) {
+    test(`coordinator, reads too large (${order}): ${what} is answered ${code} as it commits, not at the vote timeout`, (t) => {
+      const c = coordinator([...ops]);
+      const told: CoordinatorInbound = { type: 'tx-big', s: 0, txn: c.txn, bytes: 300_000, max: 262_144 };
+      const vote: CoordinatorInbound = { type: 'tx-r', s: 0, m: { type: 'vote', txn: c.txn, yes: true } };
+      for (const msg of order === 'told first' ? [told, vote] : [vote, told]) c.receive('a/0', msg);
+      const res = answers(c.sent);
+      t.is(res.length, 1, JSON.stringify(res));
+      t.like(res[0], { rid: 7, ok: false, code });
+      t.regex((res[0] as { message: string }).message, /read at shard 0 \(300000 bytes\) is over messageBytesMax \(262144 bytes\)/);
+      t.true(
+        c.sent.some((s) => s.msg.type === 'tx' && (s.msg as Outgoing & { m?: { type?: string } }).m?.type === 'commit'),
+        'it committed',
+      );
+    });
+  }
+}
+
+test('participant, a reply too large: the coordinator is told and the vote goes again without the reads; a wire of several messages is split first', (t) => {
+  const participants = new Participants({
+    self: 'a/0',
+    incarnation: 'i0',
+    commit: '2pc',
+    acceptors: ['coordinator/a'],
+    groupOf: () => ['a/0'],
+    groups: new Map(),
+    down: new Set(),
+  });
+  const vote = { type: 'vote', txn: 'a:x:1', yes: true };
+  t.deepEqual(participants.tooLarge('coordinator/a', { type: 'tx-r', s: 3, m: vote, r: [['big']] } as never, 300_000, 262_144), [
+    { kind: 'send', to: 'coordinator/a', msg: { type: 'tx-big', s: 3, txn: 'a:x:1', bytes: 300_000, max: 262_144 } },
+    { kind: 'send', to: 'coordinator/a', msg: { type: 'tx-r', s: 3, m: vote } },
+  ]);
+  const other = { type: 'vote', txn: 'a:x:2', yes: true };
+  t.deepEqual(
+    participants.tooLarge('coordinator/a', { type: 'tx-r', s: 3, m: vote, r: [['big']], more: [{ m: other, r: [['also big']] }] } as never, 500_000, 262_144),
+    [
+      { kind: 'send', to: 'coordinator/a', msg: { type: 'tx-r', s: 3, m: vote, r: [['big']] } },
+      { kind: 'send', to: 'coordinator/a', msg: { type: 'tx-r', s: 3, m: other, r: [['also big']] } },
+    ],
+  );
+  t.deepEqual(participants.tooLarge('coordinator/a', { type: 'tx-a', s: 3, txn: 'a:x:1', r: [['big']] } as never, 300_000, 262_144), [
+    { kind: 'send', to: 'coordinator/a', msg: { type: 'tx-big', s: 3, txn: 'a:x:1', bytes: 300_000, max: 262_144 } },
+  ]);
+  // Anything else a participant sends is small: nothing to do.
+  t.deepEqual(participants.tooLarge('coordinator/a', { type: 'tx-r', s: 3, m: { type: 'ack', txn: 'a:x:1' } } as never, 300_000, 262_144), []);
+});

@@ -210,3 +210,18 @@ test('check --seed S --timeline draws the replayed run itself (kv: faults and wi
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a completion time the axis cannot place (null, a string, Infinity: validation refuses them, the timeline draws them anyway) is drawn as none, not thrown on or drawn NaN wide (found by an audit, session 55)', (t) => {
+  const history = [
+    { id: 1, client: 'c1', key: 'k', kind: 'put', input: 1, invokeMs: 1, outcome: 'unknown', completeMs: null },
+    { id: 2, client: 'c2', key: 'k', kind: 'put', input: 2, invokeMs: 2, outcome: 'fail', completeMs: '5' },
+    { id: 3, client: 'c3', key: 'k', kind: 'put', input: 3, invokeMs: 3, outcome: 'fail', completeMs: Number.POSITIVE_INFINITY },
+    { id: 4, client: 'c4', key: 'k', kind: 'get', input: undefined, invokeMs: 4, outcome: 'ok', output: 1, completeMs: 9 },
+  ] as unknown as History;
+  const violation = { key: 'k', failedOp: history[2]!, ops: [history[2]!], minimal: true };
+  const html = timelineHtml({ title: 'odd', runs: [{ label: 'run', verdict: 'ok', kind: 'kv', history, violations: [violation] }] });
+  t.notRegex(html, /NaN|Infinity/);
+  t.is((html.match(/<g class="op /g) ?? []).length, 4, 'every operation drawn');
+  t.regex(html, /#3 c3 key k: put\(3\) fail, invoked 3 ms, no completion time/);
+  t.regex(html, /no order explains c3 put\(3\) \[3\.\.\? ms\]/);
+});

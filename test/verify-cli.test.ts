@@ -510,3 +510,37 @@ test(
     t.regex(r.stdout, /, 0 runs \(a meridian check --history document\)\nno runs: nothing to check\nverify: 0 runs, 0 passed, 0 failed, 0 unknown\n$/);
   }),
 );
+
+test(
+  "a failed or unknown operation's completeMs, when given, is a finite number not before invokeMs: null, a string or 1e999 is refused, the field named, exit 2 (verify --timeline threw on null: found by an audit, session 55)",
+  withDir(async (t, dir) => {
+    const op = '{"id":1,"client":"c2","key":"k","kind":"put","input":2,"invokeMs":1';
+    const cases: Array<[string, string, RegExp]> = [
+      [
+        'null.json',
+        `[${op},"outcome":"unknown","completeMs":null}]`,
+        /history\[0\]\.completeMs: expected a finite number not before invokeMs, or no completeMs at all, for an unknown operation, got null\n/,
+      ],
+      ['string.json', `[${op},"outcome":"fail","completeMs":"5"}]`, /history\[0\]\.completeMs: expected .* for a failed operation, got "5"\n/],
+      ['huge.json', `[${op},"outcome":"fail","completeMs":1e999}]`, /history\[0\]\.completeMs: expected .* for a failed operation, got Infinity\n/],
+      ['before.json', `[${op},"outcome":"fail","completeMs":0}]`, /history\[0\]\.completeMs: expected .* got 0\n/],
+    ];
+    for (const [name, text, message] of cases) {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      const html = join(dir, `${name}.html`);
+      for (const args of [[file], [file, '--timeline', html]]) {
+        const r = await verify(args);
+        t.is(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+        t.regex(r.stderr, message, name);
+      }
+    }
+    // Absent, or a time at or after the invocation: as before, and drawn.
+    const fine = join(dir, 'fine.json');
+    writeFileSync(fine, `[${op},"outcome":"fail","completeMs":3},{"id":2,"client":"c3","key":"k","kind":"put","input":4,"invokeMs":2,"outcome":"unknown"}]`);
+    const html = join(dir, 'fine.html');
+    const r = await verify([fine, '--timeline', html]);
+    t.is(r.code, 0, r.stdout + r.stderr);
+    t.notRegex(readFileSync(html, 'utf8'), /NaN/);
+  }),
+);

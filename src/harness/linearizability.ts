@@ -445,6 +445,14 @@ function validateOp(model: Model<unknown>, op: HistoryOp, index: number, ids: Se
       throw new ValidationError(`${at}.completeMs`, 'expected a finite number for an ok operation');
     }
     if (op.completeMs < op.invokeMs) throw new ValidationError(`${at}.completeMs`, 'is before invokeMs');
+  } else if (op.completeMs !== undefined && (typeof op.completeMs !== 'number' || !Number.isFinite(op.completeMs) || op.completeMs < op.invokeMs)) {
+    // The checker reads no completion time of a failed or unknown operation, but the timeline
+    // draws one (a null from a file crashed verify --timeline, Infinity drew a bar NaN wide:
+    // found by an audit, session 55).
+    throw new ValidationError(
+      `${at}.completeMs`,
+      `expected a finite number not before invokeMs, or no completeMs at all, for ${op.outcome === 'fail' ? 'a failed' : 'an unknown'} operation, got ${describe(op.completeMs)}`,
+    );
   }
   if (op.outcome === 'fail') return;
   const problem = model.validate({ kind: op.kind, input: op.input, outcome: op.outcome, output: op.output });

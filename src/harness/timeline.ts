@@ -127,12 +127,30 @@ export function kvLabel(op: HistoryOp): string {
   return `${op.kind}(${input})${output}`;
 }
 
+/**
+ * An operation's completion time when it has one the axis can place: a finite number. The
+ * checkers' validation refuses others, but this draws any history handed to it (a null from a
+ * file threw here, Infinity drew a bar NaN wide: found by an audit, session 55).
+ */
+function completedMs(op: HistoryOp): number | undefined {
+  const ms: unknown = op.completeMs;
+  return typeof ms === 'number' && Number.isFinite(ms) ? ms : undefined;
+}
+
+/** `[812..830 ms]`: when an operation ran (`?`: no completion time). */
+function span(op: HistoryOp): string {
+  const done = completedMs(op);
+  return `[${fmt(op.invokeMs)}..${done === undefined ? '?' : fmt(done)} ms]`;
+}
+
 function kvBar(op: HistoryOp, witness: Set<number>, failed: Set<number>): Bar {
-  const done = op.completeMs === undefined ? 'never completed (unknown outcome)' : `completed ${fmt(op.completeMs)} ms`;
+  const completed = completedMs(op);
+  const done =
+    completed !== undefined ? `completed ${fmt(completed)} ms` : op.outcome === 'unknown' ? 'never completed (unknown outcome)' : 'no completion time';
   return {
     lane: op.client,
     start: op.invokeMs,
-    end: op.outcome === 'unknown' ? undefined : (op.completeMs ?? undefined),
+    end: op.outcome === 'unknown' ? undefined : completed,
     outcome: op.outcome,
     label: kvLabel(op),
     title: `#${op.id} ${op.client} key ${op.key}: ${kvLabel(op)} ${op.outcome}, invoked ${fmt(op.invokeMs)} ms, ${done}`,
@@ -328,9 +346,9 @@ function kvSection(run: Extract<TimelineRun, { kind: 'kv' }>, marks: FaultMarks 
     );
     for (const v of run.violations.filter((v) => v.key === key)) {
       const lines = [
-        `no order explains ${v.failedOp.client} ${kvLabel(v.failedOp)} [${fmt(v.failedOp.invokeMs)}..${v.failedOp.completeMs === undefined ? '?' : fmt(v.failedOp.completeMs)} ms]`,
+        `no order explains ${v.failedOp.client} ${kvLabel(v.failedOp)} ${span(v.failedOp)}`,
         `witness (${v.ops.length} ops${v.minimal ? ', minimal' : ''}, outlined red):`,
-        ...v.ops.map((o) => `  ${o.client} ${kvLabel(o)} ${o.outcome} [${fmt(o.invokeMs)}..${o.completeMs === undefined ? '?' : fmt(o.completeMs)} ms]`),
+        ...v.ops.map((o) => `  ${o.client} ${kvLabel(o)} ${o.outcome} ${span(o)}`),
       ];
       out.push(`<pre class="explain">${esc(lines.join('\n'))}</pre>`);
     }
@@ -396,7 +414,7 @@ function runSection(run: TimelineRun): string {
   if (run.kind === 'kv') {
     for (const op of run.history) {
       t0 = Math.min(t0, op.invokeMs);
-      t1 = Math.max(t1, op.invokeMs, op.completeMs ?? 0);
+      t1 = Math.max(t1, op.invokeMs, completedMs(op) ?? 0);
     }
   }
   const byTime = run.kind === 'kv' || timed(run.history);

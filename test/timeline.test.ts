@@ -225,3 +225,45 @@ test('a completion time the axis cannot place (null, a string, Infinity: validat
   t.regex(html, /#3 c3 key k: put\(3\) fail, invoked 3 ms, no completion time/);
   t.regex(html, /no order explains c3 put\(3\) \[3\.\.\? ms\]/);
 });
+
+/** 3,500 puts one after another, then a read of the first value (the 3,501st operation, a stale read), then 99 more puts. */
+function longStale(): History {
+  const history: History = [];
+  for (let i = 0; i < 3_600; i++) {
+    const at = i * 10;
+    history.push(
+      i === 3_500
+        ? { id: i, client: 'reader', key: 'k', kind: 'get', input: undefined, invokeMs: at, outcome: 'ok', output: 1, completeMs: at + 5 }
+        : { id: i, client: `c${i % 4}`, key: 'k', kind: 'put', input: i + 1, invokeMs: at, outcome: 'ok', completeMs: at + 5 },
+    );
+  }
+  return history;
+}
+
+test('a key with more operations than the bars a run draws: its witness and the operation no order explains are drawn, then the earliest (the first 3,000 were drawn and the failure at the 3,501st left out: found by an audit, session 55)', async (t) => {
+  const history = longStale();
+  const r = checkHistory(history, 'register');
+  t.is(r.verdict, 'not-linearizable');
+  const witness = r.violations[0]!.ops.map((o) => o.id);
+  t.true(witness.includes(3_500));
+  const check = (html: string): void => {
+    t.is((html.match(/<g class="op /g) ?? []).length, 3_000, 'at most 3,000 bars');
+    for (const id of witness) t.regex(html, new RegExp(`<g class="op ok witness[^"]*" data-op="${id}">`), `witness op ${id} drawn`);
+    t.regex(html, /<g class="op ok witness failed-op" data-op="3500">/);
+    t.regex(html, /600 of 3600 operations left out: at most 3000 bars a run \(the witness kept, then the earliest\)/);
+  };
+  check(timelineHtml({ title: 'long', runs: [{ label: 'run', verdict: 'FAILED', kind: 'kv', history, violations: r.violations }] }));
+
+  // The same through verify --timeline.
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-timeline-'));
+  try {
+    const file = join(dir, 'long.json');
+    writeFileSync(file, JSON.stringify(history));
+    const out = join(dir, 'long.html');
+    const v = await run(verify, [file, '--timeline', out]);
+    t.is(v.code, 1, v.stdout + v.stderr);
+    check(readFileSync(out, 'utf8'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

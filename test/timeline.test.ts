@@ -267,3 +267,38 @@ test('a key with more operations than the bars a run draws: its witness and the 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('keys the checker could not decide are listed and drawn after the failing keys, before the others (the page said only UNKNOWN: found by an audit, session 55)', async (t) => {
+  // Fifteen keys of one put each; k14, undecided, would be past the twelve others drawn.
+  const history: History = Array.from({ length: 15 }, (_, i) => ({
+    id: i,
+    client: `c${i}`,
+    key: `k${String(i).padStart(2, '0')}`,
+    kind: 'put' as const,
+    input: i,
+    invokeMs: i,
+    outcome: 'ok' as const,
+    completeMs: i + 1,
+  }));
+  const html = timelineHtml({ title: 'u', runs: [{ label: 'run', verdict: 'UNKNOWN', kind: 'kv', history, violations: [], undecided: ['k14'] }] });
+  t.regex(html, /<p class="verdict unknown">keys the checker could not decide \(not a pass\): &quot;k14&quot;<\/p>/);
+  const keys = [...html.matchAll(/<h3>key &quot;(k\d+)&quot;/g)].map((m) => m[1]);
+  t.deepEqual(keys, ['k14', ...Array.from({ length: 12 }, (_, i) => `k${String(i).padStart(2, '0')}`)]);
+  t.regex(html, /<h3>key &quot;k14&quot;: 1 operations <span class="verdict unknown">not decided: the checker ran out of budget<\/span><\/h3>/);
+  t.regex(html, /2 of 15 keys left out \(the failing and undecided keys first, then 12 others\)/);
+
+  // check --seed S --timeline with a budget too small to decide any key.
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-timeline-'));
+  try {
+    const out = join(dir, 'u.html');
+    const c = await run(check, ['--seed', '1', '--check-budget', '0.000001', '--timeline', out]);
+    t.is(c.code, 1, c.stdout + c.stderr);
+    const undecided = /\nkeys the checker could not decide: (.*)\n/.exec(c.stdout)?.[1]?.split(', ') ?? [];
+    t.true(undecided.length > 0, c.stdout);
+    const page = readFileSync(out, 'utf8');
+    t.regex(page, new RegExp(`keys the checker could not decide \\(not a pass\\): ${undecided.map((k) => `&quot;${k}&quot;`).join(', ')}<`));
+    t.deepEqual([...page.matchAll(/<h3>key &quot;([^&]+)&quot;/g)].map((m) => m[1]).slice(0, undecided.length), undecided, 'drawn first');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -544,3 +544,30 @@ test(
     t.notRegex(readFileSync(html, 'utf8'), /NaN/);
   }),
 );
+
+test(
+  'a key left undecided beside a failing one is said, and the timeline lists it (it went unsaid whenever another key failed: found by an audit, session 55)',
+  withDir(async (t, dir) => {
+    // Key a: a stale read. Key b: twelve concurrent writes, then reads of 3, 5 and 3: no order
+    // gives them, but only a search can tell, and a budget of 50 steps cannot.
+    const history: unknown[] = [
+      { id: 0, client: 'c1', key: 'a', kind: 'put', input: 1, invokeMs: 0, outcome: 'ok', completeMs: 10 },
+      { id: 1, client: 'c2', key: 'a', kind: 'put', input: 2, invokeMs: 20, outcome: 'ok', completeMs: 30 },
+      { id: 2, client: 'c3', key: 'a', kind: 'get', invokeMs: 40, outcome: 'ok', output: 1, completeMs: 50 },
+    ];
+    for (let i = 0; i < 12; i++) history.push({ id: 10 + i, client: `w${i}`, key: 'b', kind: 'put', input: i, invokeMs: 0, outcome: 'ok', completeMs: 100 });
+    [3, 5, 3].forEach((v, i) =>
+      history.push({ id: 30 + i, client: 'r', key: 'b', kind: 'get', invokeMs: 101 + 2 * i, outcome: 'ok', output: v, completeMs: 102 + 2 * i }),
+    );
+    const file = join(dir, 'mixed.json');
+    writeFileSync(file, JSON.stringify(history));
+    const html = join(dir, 'mixed.html');
+    const r = await verify([file, '--check-budget', '0.000001', '--timeline', html]);
+    t.is(r.code, 1, r.stdout + r.stderr);
+    t.regex(
+      r.stdout,
+      /: FAILED: not linearizable \(1 key\)\n {2}key a: no order explains[^]*\n {2}keys the checker could not decide: b\nverify: 1 run, 0 passed, 1 failed, 0 unknown\n/,
+    );
+    t.regex(readFileSync(html, 'utf8'), /<p class="verdict unknown">keys the checker could not decide \(not a pass\): &quot;b&quot;<\/p>/);
+  }),
+);

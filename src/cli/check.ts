@@ -798,6 +798,7 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
       kind: 'kv',
       history: r.history ?? [],
       violations: r.check.violations,
+      undecided: r.check.timedOut,
     };
     if (!writeTimeline(args.timelineFile, replayCommand(task, false), [run], io)) return 2;
   }

@@ -4,8 +4,8 @@
  * findings and their fault log lines in, one self-contained HTML document out (inline SVG and
  * CSS, no script: the hover titles are SVG `<title>` elements).
  *
- * Per run one section; single-key operations one block per key (the failing keys first, at most
- * KEYS_SHOWN others), transactions one block. Each client/process a lane, each operation a bar
+ * Per run one section; single-key operations one block per key (the failing keys first, then
+ * those the checker could not decide, then at most KEYS_SHOWN others), transactions one block. Each client/process a lane, each operation a bar
  * from invocation to completion coloured by outcome (ok, fail, unknown: open to the end of the
  * run, hatched up to its client's next call and dashed after), labelled `put(3)`, `get() = 1`,
  * `a x 1 r y [1,2]`. The checker's witness
@@ -26,7 +26,7 @@ import type { Violation } from './linearizability.js';
 
 /** Bars drawn per run at most (the witnesses and the anomalies' transactions first); the rest are left out, and the section says so. */
 export const TIMELINE_BARS_MAX = 3_000;
-/** Keys without a violation drawn per run at most (the failing keys are all drawn). */
+/** Keys neither failing nor undecided drawn per run at most (those are all drawn). */
 export const KEYS_SHOWN = 12;
 /** Anomalies explained and highlighted per transactional run (and printed by meridian verify; its verdict line names every type). */
 export const ANOMALIES_SHOWN = 5;
@@ -37,7 +37,16 @@ export type TimelineRun = {
   verdict: string;
   /** The run's fault log lines (ScenarioResult.faults), when the document has them. */
   faults?: readonly string[];
-} & ({ kind: 'kv'; history: History; violations: readonly Violation[] } | { kind: 'txn'; history: readonly ElleOp[]; anomalies: readonly Anomaly[] });
+} & (
+  | {
+      kind: 'kv';
+      history: History;
+      violations: readonly Violation[];
+      /** Keys the checker could not decide (CheckResult.timedOut): listed, and drawn after the failing keys. */
+      undecided?: readonly string[];
+    }
+  | { kind: 'txn'; history: readonly ElleOp[]; anomalies: readonly Anomaly[] }
+);
 
 export interface TimelineInput {
   /** What was checked (a file name). */
@@ -213,7 +222,7 @@ function txnBars(history: readonly ElleOp[], highlighted: Set<number>, byTime: b
 
 const CSS = `body{font:13px system-ui,sans-serif;margin:16px;color:#222}
 h1{font-size:18px}h2{font-size:16px;margin-top:28px;border-top:1px solid #ccc;padding-top:8px}h3{font-size:14px;margin:14px 0 4px}
-.verdict.fail{color:#b00;font-weight:bold}.verdict.pass{color:#070}
+.verdict.fail{color:#b00;font-weight:bold}.verdict.pass{color:#070}.verdict.unknown{color:#a35a00;font-weight:bold}
 pre.explain{background:#fff4d6;border-left:4px solid #e0a000;padding:4px 8px;white-space:pre-wrap;margin:4px 0}
 .note{color:#666;font-style:italic}
 .scroll{overflow-x:auto}
@@ -334,10 +343,18 @@ function kvSection(run: Extract<TimelineRun, { kind: 'kv' }>, marks: FaultMarks 
     else list.push(op);
   }
   const failing = [...new Set(run.violations.map((v) => v.key))].filter((k) => byKey.has(k));
-  const others = [...byKey.keys()].filter((k) => !failing.includes(k)).sort();
-  const shown = [...failing, ...others.slice(0, KEYS_SHOWN)];
+  // The keys the checker could not decide are no pass: listed, and drawn after the failing
+  // ones (the page said only UNKNOWN, and drew the first keys by name: found by an audit,
+  // session 55).
+  const undecided = [...new Set(run.undecided ?? [])].filter((k) => byKey.has(k) && !failing.includes(k));
+  if (undecided.length > 0)
+    out.push(`<p class="verdict unknown">keys the checker could not decide (not a pass): ${esc(undecided.map((k) => JSON.stringify(k)).join(', '))}</p>`);
+  const others = [...byKey.keys()].filter((k) => !failing.includes(k) && !undecided.includes(k)).sort();
+  const shown = [...failing, ...undecided, ...others.slice(0, KEYS_SHOWN)];
   if (others.length > KEYS_SHOWN)
-    out.push(`<p class="note">${others.length - KEYS_SHOWN} of ${byKey.size} keys left out (the failing keys first, then ${KEYS_SHOWN} others).</p>`);
+    out.push(
+      `<p class="note">${others.length - KEYS_SHOWN} of ${byKey.size} keys left out (the failing and undecided keys first, then ${KEYS_SHOWN} others).</p>`,
+    );
   // The witnesses and the operations no order explains are drawn whatever the budget (a key of
   // 7,000 operations drew its first 3,000 and left out the failure at 19 s: found by an audit,
   // session 55); what the budget has left goes to each key's earliest operations, in the order
@@ -355,7 +372,7 @@ function kvSection(run: Extract<TimelineRun, { kind: 'kv' }>, marks: FaultMarks 
   for (const key of shown) {
     const ops = byKey.get(key)!;
     out.push(
-      `<h3>key ${esc(JSON.stringify(key))}: ${ops.length} operations${failing.includes(key) ? ' <span class="verdict fail">no order explains it</span>' : ''}</h3>`,
+      `<h3>key ${esc(JSON.stringify(key))}: ${ops.length} operations${failing.includes(key) ? ' <span class="verdict fail">no order explains it</span>' : undecided.includes(key) ? ' <span class="verdict unknown">not decided: the checker ran out of budget</span>' : ''}</h3>`,
     );
     for (const v of run.violations.filter((v) => v.key === key)) {
       const lines = [

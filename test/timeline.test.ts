@@ -40,6 +40,7 @@ test('a register history with a stale read: a lane per client, the witness outli
       {
         label: 'history',
         verdict: 'FAILED: not linearizable (1 key)',
+        outcome: 'fail',
         kind: 'kv',
         history: stale,
         violations: r.violations,
@@ -73,7 +74,7 @@ test("a long run: fault episodes one after another share a row; an unknown opera
     { id: 2, client: 'c2', key: 'k', kind: 'put', input: 2, invokeMs: 5_000, outcome: 'unknown' },
   ];
   const faults = Array.from({ length: 20 }, (_, i) => [`${i * 500} ms  start pause r${i} [#${i}]`, `${i * 500 + 400} ms  end pause r${i}`]).flat();
-  const html = timelineHtml({ title: 'long', runs: [{ label: 'run', verdict: 'ok', kind: 'kv', history, violations: [], faults }] });
+  const html = timelineHtml({ title: 'long', runs: [{ label: 'run', verdict: 'ok', outcome: 'pass', kind: 'kv', history, violations: [], faults }] });
   const barYs = new Set([...html.matchAll(/<rect class="fault-bar" x="[\d.]+" y="(\d+)"/g)].map((m) => m[1]));
   t.is([...html.matchAll(/<rect class="fault-bar"/g)].length, 20);
   t.is(barYs.size, 1, `one row for twenty episodes that never overlap: rows at ${[...barYs].join(', ')}`);
@@ -128,7 +129,10 @@ test("transactions with an anomaly: its cycle's transactions outlined, the other
   t.false(r.ok);
   const cycle = new Set(r.anomalies.flatMap((a) => (a.cycle ?? []).flatMap((e) => [e.from, e.to])));
   t.deepEqual([...cycle].sort(), [1, 3]);
-  const html = timelineHtml({ title: 't', runs: [{ label: 'history', verdict: 'FAILED', kind: 'txn', history: txns, anomalies: r.anomalies }] });
+  const html = timelineHtml({
+    title: 't',
+    runs: [{ label: 'history', verdict: 'FAILED', outcome: 'fail', kind: 'txn', history: txns, anomalies: r.anomalies }],
+  });
   t.regex(html, /<g class="op ok witness" data-op="1">/);
   t.regex(html, /<g class="op ok witness" data-op="3">/);
   t.regex(html, /<g class="op ok" data-op="5">/);
@@ -219,7 +223,7 @@ test('a completion time the axis cannot place (null, a string, Infinity: validat
     { id: 4, client: 'c4', key: 'k', kind: 'get', input: undefined, invokeMs: 4, outcome: 'ok', output: 1, completeMs: 9 },
   ] as unknown as History;
   const violation = { key: 'k', failedOp: history[2]!, ops: [history[2]!], minimal: true };
-  const html = timelineHtml({ title: 'odd', runs: [{ label: 'run', verdict: 'ok', kind: 'kv', history, violations: [violation] }] });
+  const html = timelineHtml({ title: 'odd', runs: [{ label: 'run', verdict: 'ok', outcome: 'pass', kind: 'kv', history, violations: [violation] }] });
   t.notRegex(html, /NaN|Infinity/);
   t.is((html.match(/<g class="op /g) ?? []).length, 4, 'every operation drawn');
   t.regex(html, /#3 c3 key k: put\(3\) fail, invoked 3 ms, no completion time/);
@@ -252,7 +256,7 @@ test('a key with more operations than the bars a run draws: its witness and the 
     t.regex(html, /<g class="op ok witness failed-op" data-op="3500">/);
     t.regex(html, /600 of 3600 operations left out: at most 3000 bars a run \(the witness kept, then the earliest\)/);
   };
-  check(timelineHtml({ title: 'long', runs: [{ label: 'run', verdict: 'FAILED', kind: 'kv', history, violations: r.violations }] }));
+  check(timelineHtml({ title: 'long', runs: [{ label: 'run', verdict: 'FAILED', outcome: 'fail', kind: 'kv', history, violations: r.violations }] }));
 
   // The same through verify --timeline.
   const dir = mkdtempSync(join(tmpdir(), 'meridian-timeline-'));
@@ -280,7 +284,10 @@ test('keys the checker could not decide are listed and drawn after the failing k
     outcome: 'ok' as const,
     completeMs: i + 1,
   }));
-  const html = timelineHtml({ title: 'u', runs: [{ label: 'run', verdict: 'UNKNOWN', kind: 'kv', history, violations: [], undecided: ['k14'] }] });
+  const html = timelineHtml({
+    title: 'u',
+    runs: [{ label: 'run', verdict: 'UNKNOWN', outcome: 'unknown', kind: 'kv', history, violations: [], undecided: ['k14'] }],
+  });
   t.regex(html, /<p class="verdict unknown">keys the checker could not decide \(not a pass\): &quot;k14&quot;<\/p>/);
   const keys = [...html.matchAll(/<h3>key &quot;(k\d+)&quot;/g)].map((m) => m[1]);
   t.deepEqual(keys, ['k14', ...Array.from({ length: 12 }, (_, i) => `k${String(i).padStart(2, '0')}`)]);

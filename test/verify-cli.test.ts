@@ -571,3 +571,27 @@ test(
     t.regex(readFileSync(html, 'utf8'), /<p class="verdict unknown">keys the checker could not decide \(not a pass\): &quot;b&quot;<\/p>/);
   }),
 );
+
+test(
+  '--timeline colours a run by its outcome: an undecided run of transactions and an empty history are unknown, not green (found by an audit, session 55)',
+  withDir(async (t, dir) => {
+    const write = (name: string, text: string): string => {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      return file;
+    };
+    const cases: Array<[string[], string]> = [
+      [[write('fork.edn', longForkEdn), '--format', 'elle-edn', '--check-budget', '0.000001'], 'unknown'],
+      [[write('empty.json', '[]')], 'unknown'],
+      [[write('fork2.edn', longForkEdn), '--format', 'elle-edn', '--consistency', 'read-committed'], 'pass'],
+      [[write('fork3.edn', longForkEdn), '--format', 'elle-edn'], 'fail'],
+    ];
+    for (const [args, outcome] of cases) {
+      const html = join(dir, 'out.html');
+      const r = await verify([...args, '--timeline', html]);
+      t.is(r.code, outcome === 'pass' ? 0 : 1, r.stdout + r.stderr);
+      const classes = [...readFileSync(html, 'utf8').matchAll(/<p class="verdict (\w+)">/g)].map((m) => m[1]);
+      t.deepEqual(classes, [outcome], args.join(' '));
+    }
+  }),
+);

@@ -794,6 +794,7 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
     const run: TimelineRun = {
       label: `seed ${seed}`,
       verdict: `${verdict}: ${r.check.verdict}, ${r.live ? 'live' : 'not live'}${r.failures.length === 0 ? '' : ` (${r.failures.join('; ')})`}`,
+      outcome: r.outcome,
       faults: r.faults,
       kind: 'kv',
       history: r.history ?? [],
@@ -860,6 +861,7 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
       timeline.push({
         label: `seed ${seed} (${commit})`,
         verdict: `${word}: ${r.verdict}, ${r.live ? 'live' : 'not live'}`,
+        outcome: r.outcome,
         faults: r.faults,
         kind: 'txn',
         history: (r.history ?? []) as ElleOp[],

@@ -309,8 +309,17 @@ async function verifyRun(
     outcome,
     timeline:
       run.kind === 'kv'
-        ? { label: run.label, verdict, ...faults, kind: 'kv', history: run.history, violations: found.violations ?? [], undecided: found.undecided ?? [] }
-        : { label: run.label, verdict, ...faults, kind: 'txn', history: run.history, anomalies: found.anomalies ?? [] },
+        ? {
+            label: run.label,
+            verdict,
+            outcome,
+            ...faults,
+            kind: 'kv',
+            history: run.history,
+            violations: found.violations ?? [],
+            undecided: found.undecided ?? [],
+          }
+        : { label: run.label, verdict, outcome, ...faults, kind: 'txn', history: run.history, anomalies: found.anomalies ?? [] },
   });
   if (run.history.length === 0) {
     io.out(`${run.label}: no operations: nothing to check`);

@@ -581,8 +581,17 @@ test('check --seed S --history FILE writes the replayed history; checked again f
     const txnFile = join(dir, 'txn.json');
     const txn = await meridian(['check', '--workload', 'txn', '--seed', '3', '--history', txnFile]);
     t.is(txn.code, 0, txn.stdout);
-    const txnDoc = JSON.parse(readFileSync(txnFile, 'utf8')) as { workload: string; runs: Array<{ commit: string; history: Array<{ type: string }> }> };
+    const txnDoc = JSON.parse(readFileSync(txnFile, 'utf8')) as {
+      workload: string;
+      runs: Array<{ commit: string; outcome: string; verdict: string; history: Array<{ type: string }> }>;
+    };
     t.is(txnDoc.workload, 'txn');
+    // Each run's outcome and its verdict as its verdict line printed it, as a kv run's.
+    for (const x of txnDoc.runs) {
+      t.is(x.outcome, 'pass');
+      t.is(x.verdict, 'ok: strict serializable, live');
+      t.true(txn.stdout.includes(`\nverdict: ${x.verdict} (`));
+    }
     t.deepEqual(
       txnDoc.runs.map((x) => x.commit),
       ['2pc', 'paxos-commit'],

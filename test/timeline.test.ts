@@ -309,3 +309,47 @@ test('keys the checker could not decide are listed and drawn after the failing k
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a run that failed on more than its history: --history stores its own verdict, FAILED and why, and verify counts it failed, exit 1, red (it stored "linearizable": verify passed it, exit 0, green: found by an audit, session 55)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-timeline-'));
+  try {
+    // Amnesia: servers forget their promises; seed 1's history stays linearizable, and the run fails on the lost promises.
+    const history = join(dir, 'a1.json');
+    const c = await run(check, ['--seed', '1', '--unsafe', 'amnesia', '--history', history]);
+    t.is(c.code, 1, c.stdout + c.stderr);
+    t.regex(c.stdout, /\nverdict: FAILED: linearizable, live \(/);
+    const doc = JSON.parse(readFileSync(history, 'utf8')) as { runs: Array<Record<string, unknown>> };
+    t.is(doc.runs[0]!.outcome, 'fail');
+    t.regex(String(doc.runs[0]!.verdict), /^FAILED: linearizable, live \(.*a promise was lost/);
+
+    const out = join(dir, 'a1.html');
+    const v = await run(verify, [history, '--timeline', out]);
+    t.is(v.code, 1, v.stdout + v.stderr);
+    t.regex(
+      v.stdout,
+      /\nrun 1: \d+ operations on \d+ keys, register: linearizable\n {2}the run itself: FAILED: linearizable, live \(.*a promise was lost.*\)\n/,
+    );
+    t.regex(
+      v.stdout,
+      /\n {2}counted failed: the run itself failed, and verify repeats only the check of its history\nverify: 1 run, 0 passed, 1 failed, 0 unknown\n/,
+    );
+    t.regex(readFileSync(out, 'utf8'), /<p class="verdict fail">run 1: [^<]*: linearizable; the run itself: FAILED: linearizable, live \(/);
+
+    // A document from before: the checker's word alone beside the outcome. Still failed.
+    doc.runs[0]!.verdict = 'linearizable';
+    writeFileSync(history, JSON.stringify(doc));
+    const old = await run(verify, [history]);
+    t.is(old.code, 1, old.stdout + old.stderr);
+    t.regex(old.stdout, /\n {2}the run itself: FAILED: linearizable\n {2}counted failed/);
+
+    // A run left unknown (its checker out of budget) is decided by verify's check.
+    doc.runs[0]!.outcome = 'unknown';
+    doc.runs[0]!.verdict = 'UNKNOWN: unknown, live';
+    writeFileSync(history, JSON.stringify(doc));
+    const decided = await run(verify, [history]);
+    t.is(decided.code, 0, decided.stdout + decided.stderr);
+    t.regex(decided.stdout, /\n {2}the run itself: UNKNOWN: unknown, live\nverify: 1 run, 1 passed, 0 failed, 0 unknown\n/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

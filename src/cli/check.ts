@@ -782,18 +782,22 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
   for (const f of r.failures) if (f !== 'not-linearizable') io.out(f);
   if (r.check.timedOut.length > 0) io.out(`keys the checker could not decide: ${r.check.timedOut.join(', ')}`);
   const hash = hexHash(r.traceHash);
-  const verdict = verdictWord(r.outcome);
-  io.out(
-    `verdict: ${verdict}: ${r.check.verdict}, ${r.live ? 'live' : 'not live'} (${r.operations} operations, ${pct(r.unknownShare)} unknown, trace hash ${hash})`,
-  );
+  const said = `${verdictWord(r.outcome)}: ${r.check.verdict}, ${r.live ? 'live' : 'not live'}`;
+  io.out(`verdict: ${said} (${r.operations} operations, ${pct(r.unknownShare)} unknown, trace hash ${hash})`);
+  // The run's own verdict, and why beyond its history (the failures printed above it): what
+  // --history stores and the timeline heads the run with. The history file stored the
+  // checker's word alone, and verify read a run failed by a lost promise as linearizable, a
+  // pass (found by an audit, session 55).
+  const others = r.failures.filter((f) => f !== 'not-linearizable');
+  const verdict = `${said}${others.length === 0 ? '' : ` (${others.join('; ')})`}`;
   if (args.historyFile !== undefined) {
-    const run = { outcome: r.outcome, verdict: r.check.verdict, traceHash: hash, operations: r.operations, faults: r.faults, history: r.history ?? [] };
+    const run = { outcome: r.outcome, verdict, traceHash: hash, operations: r.operations, faults: r.faults, history: r.history ?? [] };
     if (!writeHistory(args.historyFile, { command: replayCommand(task, false), workload: 'kv', model: 'register', runs: [run] }, io)) return 2;
   }
   if (args.timelineFile !== undefined) {
     const run: TimelineRun = {
       label: `seed ${seed}`,
-      verdict: `${verdict}: ${r.check.verdict}, ${r.live ? 'live' : 'not live'}${r.failures.length === 0 ? '' : ` (${r.failures.join('; ')})`}`,
+      verdict,
       outcome: r.outcome,
       faults: r.faults,
       kind: 'kv',
@@ -840,10 +844,14 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
     threePcNote(args, io);
     const r = await replayTxnSeed(taskOf(args, seed), commit);
     drawn = Math.max(drawn, r.faultEpisodes);
+    // The run's own verdict as its verdict line prints it (r.verdict names what failed beyond
+    // the history; the word before it says that it failed), and its outcome, as a kv run's.
+    const said = `${verdictWord(r.outcome)}: ${r.verdict}, ${r.live ? 'live' : 'not live'}`;
     runs.push({
       commit,
+      outcome: r.outcome,
       ok: r.ok,
-      verdict: r.verdict,
+      verdict: said,
       traceHash: hexHash(r.traceHash),
       transactions: r.transactions,
       faults: r.faults,
@@ -852,15 +860,12 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
     printReplay(io, args.trace, r);
     for (const a of r.anomalies) io.out(a);
     const hash = hexHash(r.traceHash);
-    const word = verdictWord(r.outcome);
-    io.out(
-      `verdict: ${word}: ${r.verdict}, ${r.live ? 'live' : 'not live'} (${r.transactions} transactions: ${r.committed} committed, ${r.aborted} aborted, ${r.indefinite} indefinite; trace hash ${hash})`,
-    );
+    io.out(`verdict: ${said} (${r.transactions} transactions: ${r.committed} committed, ${r.aborted} aborted, ${r.indefinite} indefinite; trace hash ${hash})`);
     ok &&= r.ok;
     if (args.timelineFile !== undefined) {
       timeline.push({
         label: `seed ${seed} (${commit})`,
-        verdict: `${word}: ${r.verdict}, ${r.live ? 'live' : 'not live'}`,
+        verdict: said,
         outcome: r.outcome,
         faults: r.faults,
         kind: 'txn',
@@ -904,7 +909,8 @@ function writeText(file: string, text: string, flag: string, io: CheckIo): boole
  * `cluster.history()` returned: HistoryOp records for the kv workload (checkLinearizable(history,
  * 'register') takes them as they are), Elle's events for the txn workload (checkTransactions),
  * one run per commit protocol replayed; beside it `faults`, the run's fault log lines as printed
- * (`meridian verify --timeline` draws them).
+ * (`meridian verify --timeline` draws them), and `outcome` and `verdict`, what the run itself
+ * decided (`verify` shows them beside its own verdict, and counts a run that failed as failed).
  */
 function writeHistory(file: string, doc: { command: string; workload: Workload; model: string; runs: Array<{ history: unknown[] }> }, io: CheckIo): boolean {
   // JSON with one history entry a line (grep finds an operation by its value or client).

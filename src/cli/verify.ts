@@ -5,7 +5,8 @@
  * Elle's events (`cluster.history({ format: 'elle' })`), or one of Porcupine's test data
  * formats (`--format jepsen-etcd|kv-edn`, src/harness/parse.ts), or a Jepsen transactional
  * history in EDN as Elle reads it (`--format elle-edn`, src/harness/elle/edn.ts). Exit codes: 0 every run
- * passed, 1 one failed or its checker ran out of budget, or there was nothing to check (unknown is not a pass), 2 bad flags
+ * passed, 1 one failed or its checker ran out of budget, or there was nothing to check (unknown is not a pass),
+ * or a document's run itself failed (verify repeats only the check of its history), 2 bad flags
  * or a file that cannot be read or is not a history (the error names the file and the field).
  */
 import { readFileSync } from 'node:fs';
@@ -49,7 +50,8 @@ export const VERIFY_USAGE = `usage: meridian verify FILE [--model ${MODELS.join(
                  the checkers' search budget, B times the default (above 0, at most ${CHECK_BUDGET_MAX}; default 1:
                  ${CHECK_STEPS_MAX.toLocaleString('en-US')} steps per key, ${CYCLE_SEARCH_BUDGET.toLocaleString('en-US')} edges per cycle search of transactions): a run left
                  undecided (unknown) may be decided with more
-  exit status: 0 every run passed, 1 one failed or was not decided (unknown; so is nothing to check), 2 bad flags or input`;
+  exit status: 0 every run passed, 1 one failed or was not decided (unknown; so is nothing to check), or a
+                 --history document's run itself failed (its other checks are not repeated here), 2 bad flags or input`;
 
 export interface VerifyIo {
   out: (line: string) => void;
@@ -118,13 +120,40 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
 /** A history to check: single-key operations or transactions, with the model to check it by. */
 type Run = ({ kind: 'kv'; model: ModelName; history: History } | { kind: 'txn'; model: TxnModel; history: ElleOp[] }) & {
   label: string;
-  /** A `meridian check --history` document's run: the verdict the run itself printed. */
-  recorded?: string;
+  /** A `meridian check --history` document's run: the verdict the run itself printed, and its outcome when the document says. */
+  recorded?: Recorded;
   /** A `meridian check --history` document's run: its fault log lines (for --timeline). */
   faults?: string[];
   /** How errors name a field of entry i (history[i] when not given; elle-edn names the line). */
   name?: EntryField;
 };
+
+type Outcome = 'pass' | 'fail' | 'unknown';
+const OUTCOMES: readonly Outcome[] = ['pass', 'fail', 'unknown'];
+
+/** What a `meridian check --history` run itself decided: its verdict line, and its outcome when known. */
+interface Recorded {
+  verdict: string;
+  outcome: Outcome | undefined;
+}
+
+/**
+ * What a document's run itself decided. Since session 55 `outcome` and `verdict` as the run's
+ * verdict line printed them (`FAILED: linearizable, live (... a promise was lost)`); before,
+ * a kv run's `verdict` was the checker's word alone (`linearizable` for a run that failed on
+ * a lost promise) beside `outcome`, and a txn run's was the checker's words beside `ok`: read
+ * with the word its verdict line began with.
+ */
+function recordedOf(run: { verdict?: unknown; outcome?: unknown; ok?: unknown }): Recorded | undefined {
+  const verdict = typeof run.verdict === 'string' ? run.verdict : undefined;
+  let outcome = OUTCOMES.find((o) => o === run.outcome);
+  // An older txn run: ok, or not; a search out of budget with nothing else named was unknown.
+  if (outcome === undefined && typeof run.ok === 'boolean')
+    outcome = run.ok ? 'pass' : verdict !== undefined && /^not decided \([^)]*\)$/.test(verdict) ? 'unknown' : 'fail';
+  if (verdict === undefined) return outcome === undefined ? undefined : { verdict: outcome, outcome };
+  if (outcome === undefined || /^(ok|FAILED|UNKNOWN): /.test(verdict)) return { verdict, outcome };
+  return { verdict: `${outcome === 'pass' ? 'ok' : outcome === 'fail' ? 'FAILED' : 'UNKNOWN'}: ${verdict}`, outcome };
+}
 
 /** The input is not a history: the message names the file and what is wrong. */
 class InputError extends Error {}
@@ -225,7 +254,7 @@ function jsonRuns(text: string, file: string, model: Model | undefined): { runs:
   if (model !== undefined && d.model !== undefined && model !== d.model)
     throw new FlagError(`--model ${model}: ${file} was recorded for the ${String(d.model)} model (leave --model out)`);
   const runs = d.runs.map((r: unknown, i) => {
-    const run = r as { commit?: unknown; history?: unknown; verdict?: unknown; outcome?: unknown; faults?: unknown };
+    const run = r as { commit?: unknown; history?: unknown; verdict?: unknown; outcome?: unknown; ok?: unknown; faults?: unknown };
     if (typeof r !== 'object' || r === null || !Array.isArray(run.history))
       throw new InputError(`${file}: runs[${i}].history: expected an array of history operations`);
     readable(run.history, file, `runs[${i}].history`);
@@ -243,7 +272,7 @@ function jsonRuns(text: string, file: string, model: Model | undefined): { runs:
           : ({ name: d.model as Model, from: 'document' } as const);
     const checked: Run = runOf(label, run.history, from, `${file} runs[${i}]`);
     if (run.faults !== undefined) checked.faults = run.faults as string[];
-    const recorded = typeof run.verdict === 'string' ? run.verdict : typeof run.outcome === 'string' ? run.outcome : undefined;
+    const recorded = recordedOf(run);
     return recorded === undefined ? checked : { ...checked, recorded };
   });
   return { runs, about: typeof d.command === 'string' ? `recorded by ${d.command}` : 'a meridian check --history document' };
@@ -290,8 +319,6 @@ function readRuns(args: VerifyArgs): { runs: Run[]; about: string } {
   const model = (args.model as ModelName | undefined) ?? (args.format === 'kv-edn' ? 'kv' : 'register');
   return { runs: [{ label: 'history', kind: 'kv', model, history: history as History }], about: `Porcupine's ${args.format} format` };
 }
-
-type Outcome = 'pass' | 'fail' | 'unknown';
 
 /** A run's outcome and, for --timeline, what the timeline draws of it (its verdict line, the checker's findings). */
 async function verifyRun(
@@ -412,12 +439,21 @@ export async function main(argv: string[], io: VerifyIo = { out: (l) => console.
   const timeline: TimelineRun[] = [];
   for (const run of runs) {
     const checked = await verifyRun(run, consistency, args.checkBudget, io);
-    outcomes.push(checked.outcome);
-    timeline.push(
-      run.recorded === undefined ? checked.timeline : { ...checked.timeline, verdict: `${checked.timeline.verdict}; the run itself: ${run.recorded}` },
-    );
-    // The run checked more than its history (final reads, liveness, replicas' states): what it said.
-    if (run.recorded !== undefined) io.out(`  the run itself: ${run.recorded}`);
+    if (run.recorded === undefined) {
+      outcomes.push(checked.outcome);
+      timeline.push(checked.timeline);
+      continue;
+    }
+    // The run checked more than its history (final reads, liveness, replicas' states): what it
+    // said. A run that failed counts failed whatever its history checks: verify repeats only
+    // the history's check, so it cannot clear the rest (a run failed by a lost promise passed,
+    // exit 0: found by an audit, session 55). One left unknown (its checker out of budget) is
+    // decided by the check here.
+    io.out(`  the run itself: ${run.recorded.verdict}`);
+    const outcome = run.recorded.outcome === 'fail' ? 'fail' : checked.outcome;
+    if (outcome !== checked.outcome) io.out('  counted failed: the run itself failed, and verify repeats only the check of its history');
+    outcomes.push(outcome);
+    timeline.push({ ...checked.timeline, outcome, verdict: `${checked.timeline.verdict}; the run itself: ${run.recorded.verdict}` });
   }
   const n = (o: Outcome): number => outcomes.filter((x) => x === o).length;
   io.out(`verify: ${count(runs.length, 'run')}, ${n('pass')} passed, ${n('fail')} failed, ${n('unknown')} unknown`);

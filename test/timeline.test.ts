@@ -353,3 +353,63 @@ test('a run that failed on more than its history: --history stores its own verdi
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the builtin schedules' faults are spans: a crash to its server's restart, a pause to its resume, a partition to the next heal, all to heal all (they were instants only: found by an audit, session 55)", async (t) => {
+  // check --seed 4 --nemesis builtin's fault lines, and the transactional schedule's pause and torn crash.
+  const m = faultMarks(
+    [
+      '244 partition r1 | rest (one-way)',
+      '677 crash r2/1',
+      '916 restart r2/1',
+      '1302 heal',
+      '1697 partition r2 | rest',
+      '2107 crash r1/1',
+      '2351 pause r3/1',
+      '2676 heal',
+      '2905 partition r1 | rest',
+      '3068 resume r3/1',
+      '3272 crash r3/0 (after a write, before its messages)',
+      '3629 restart r1/1',
+      '3700 restart r9/9',
+      '4160 heal all',
+      'catch-up: r2/0 down during one put of each of 8 keys',
+    ],
+    5_000,
+  );
+  t.deepEqual(
+    m.spans.map((s) => [s.name, s.start, s.end]),
+    [
+      ['crash', 677, 916],
+      ['partition', 244, 1302],
+      ['partition', 1697, 2676],
+      ['pause', 2351, 3068],
+      ['crash', 2107, 3629],
+      ['partition', 2905, 4160],
+      ['crash', 3272, 4160],
+    ],
+  );
+  t.is(m.spans[0]!.title, '677 crash r2/1\n916 restart r2/1');
+  t.deepEqual(
+    m.instants.map((i) => i.title),
+    ['1302 heal', '2676 heal', '3700 restart r9/9', '4160 heal all'],
+    'heals, and a restart of a server not crashed, are instants',
+  );
+  t.deepEqual(m.untimed, ['catch-up: r2/0 down during one put of each of 8 keys']);
+
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-timeline-'));
+  try {
+    const out = join(dir, 'builtin.html');
+    const c = await run(check, ['--seed', '4', '--nemesis', 'builtin', '--keys', '1', '--timeline', out]);
+    t.is(c.code, 0, c.stdout + c.stderr);
+    const crash = /\n {2}(\d+) crash (\S+)\n/.exec(c.stdout)!;
+    const restart = new RegExp(`\\n {2}(\\d+) restart ${crash[2]!.replace('/', '\\/')}\\n`).exec(c.stdout)!;
+    t.true(
+      readFileSync(out, 'utf8').includes(
+        `<g class="fault"><title>${crash[1]} crash ${crash[2]}\n${restart[1]} restart ${crash[2]}</title><rect class="fault-span"`,
+      ),
+      c.stdout,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -12,8 +12,9 @@
  * (single-key) or the transactions of each reported anomaly (its cycle's) carry the class
  * `witness` (the operation no order explains also `failed-op`), with the explanation above the
  * lanes. Fault log lines with a time (`     695 ms  start checkpoint-crash ...`) are drawn:
- * start/end pairs as shaded spans (their bars sharing rows where they do not overlap), others as
- * vertical lines; lines without a time are listed.
+ * start/end pairs (and the builtin schedules' crash/restart, pause/resume and partition/heal) as
+ * shaded spans (their bars sharing rows where they do not overlap), others as vertical lines;
+ * lines without a time are listed.
  * Every text from the history is escaped.
  *
  * Transactions (Elle's events) are placed by their `time` (cluster.history() records one since
@@ -85,14 +86,29 @@ interface FaultMarks {
 
 /**
  * Timed fault lines: `start X` ... `end X` pairs (by the text after start/end, else by order;
- * a `heal` line ends every one still open) and instants.
+ * a `heal` line ends every one still open) and instants. The builtin schedules' lines (`677
+ * crash r2/1`, `916 restart r2/1`, `244 partition r1 | rest`, `pause`/`resume`, `heal`, `heal
+ * all`) pair too: a crash with its server's restart, a pause with its resume, a partition with
+ * the next `heal` (partitions add up and a heal removes them all; it restarts no server), and
+ * `heal all`, the schedule's end, ends every one (they were drawn as instants only: found by
+ * an audit, session 55).
  */
 export function faultMarks(lines: readonly string[], endMs: number): FaultMarks {
   const marks: FaultMarks = { spans: [], instants: [], untimed: [] };
-  type Open = { start: number; key: string; title: string };
+  /** `start`: the Nemesis's episodes; the others the builtin schedules' faults, ended by `of` (a restart of that server, a resume). */
+  type Open = { start: number; key: string; title: string; kind: 'start' | 'crash' | 'pause' | 'partition'; of?: string };
   const open: Open[] = [];
   const close = (o: Open, end: number, why: string): void => {
     marks.spans.push({ start: o.start, end, name: o.key.split(' ')[0] ?? '', title: `${o.title}\n${why}` });
+  };
+  /** Ends the open faults `which` picks (in the order they started); how many. */
+  const closeAll = (which: (o: Open) => boolean, at: number, why: string): number => {
+    const ended = open.filter(which);
+    for (const o of ended) {
+      open.splice(open.indexOf(o), 1);
+      close(o, at, why);
+    }
+    return ended.length;
   };
   for (const line of lines) {
     // `     695 ms  start ...` (the Nemesis's log), `805 heal` (the transactional workload's own schedule).
@@ -104,16 +120,27 @@ export function faultMarks(lines: readonly string[], endMs: number): FaultMarks 
     const at = Number(m[1]);
     const text = m[2]!;
     const key = (s: string): string => s.replace(/\s*\[#\d+\]\s*$/, '').trim();
+    const builtin = /^(crash|pause|restart|resume) (\S+)/.exec(text);
     if (text.startsWith('start ')) {
-      open.push({ start: at, key: key(text.slice(6)), title: line.trim() });
-    } else if (text.startsWith('end ') && open.length > 0) {
+      open.push({ start: at, key: key(text.slice(6)), title: line.trim(), kind: 'start' });
+    } else if (text.startsWith('end ') && open.some((o) => o.kind === 'start')) {
       const k = key(text.slice(4));
-      let i = open.findIndex((o) => o.key === k);
-      if (i < 0) i = 0;
-      close(open.splice(i, 1)[0]!, at, line.trim());
+      const starts = open.filter((o) => o.kind === 'start');
+      const o = starts.find((x) => x.key === k) ?? starts[0]!;
+      close(open.splice(open.indexOf(o), 1)[0]!, at, line.trim());
+    } else if (builtin?.[1] === 'crash' || builtin?.[1] === 'pause') {
+      open.push({ start: at, key: text, title: line.trim(), kind: builtin[1], of: builtin[2]! });
+    } else if (text.startsWith('partition ')) {
+      open.push({ start: at, key: text, title: line.trim(), kind: 'partition' });
+    } else if (builtin !== null) {
+      // A restart or a resume ends its server's crash or pause; one that ends none is an instant.
+      const ended = closeAll((o) => o.kind === (builtin[1] === 'restart' ? 'crash' : 'pause') && o.of === builtin[2], at, line.trim());
+      if (ended === 0) marks.instants.push({ at, title: line.trim() });
     } else {
-      // The Nemesis's heal ends every fault it started (it logs no `end` for them).
-      if (text === 'heal' || text.startsWith('heal ')) for (const o of open.splice(0)) close(o, at, line.trim());
+      // The Nemesis's heal ends every fault it started (it logs no `end` for them); the builtin
+      // schedules' heal removes every partition, and their `heal all` ends every fault.
+      if (text === 'heal all') closeAll(() => true, at, line.trim());
+      else if (text === 'heal' || text.startsWith('heal ')) closeAll((o) => o.kind === 'start' || o.kind === 'partition', at, line.trim());
       marks.instants.push({ at, title: line.trim() });
     }
   }

@@ -733,3 +733,43 @@ test('register: a read of a value overwritten for good is refuted from real time
   f.add('write', [2, 3], { input: 2 });
   t.is(checkHistory(f.history, 'register').violations[0]!.failedOp.id, early.id);
 });
+
+test('a history with a hole, values that are not plain data, or a bad shared state are refused naming the field (found by an audit, session 55)', async (t) => {
+  const h = builder();
+  h.add('write', [0, 1], { input: 1 });
+  h.add('read', [2, 3], { output: 1 });
+  const holed = [h.history[0]!, , h.history[1]!] as History;
+  for (const check of [() => checkHistory(holed, 'register'), () => checkLinearizable(holed, 'register')]) {
+    const error = await t.throwsAsync(async () => check(), { instanceOf: ValidationError });
+    t.is(error?.field, 'history[1]');
+  }
+  // A Date read back as another Date compared equal (by their keys: none); a Set, a class instance too.
+  const valued = (input: unknown, output: unknown): History => {
+    const b = builder();
+    b.add('write', [0, 1], { input });
+    b.add('read', [2, 3], { output });
+    return b.history;
+  };
+  t.regex(
+    t.throws(() => checkHistory(valued(new Date(1), new Date(2)), 'register'), { instanceOf: ValidationError })?.message ?? '',
+    /^history\[0\]\.input: plain data .*got Date$/,
+  );
+  t.is(t.throws(() => checkHistory(valued(1, new Set([1])), 'register'), { instanceOf: ValidationError })?.field, 'history[1].output');
+  t.is(t.throws(() => checkHistory(valued({ a: [() => 1] }, 1), 'register'), { instanceOf: ValidationError })?.field, 'history[0].input.a[0]');
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  t.is(t.throws(() => checkHistory(valued(cyclic, 1), 'register'), { instanceOf: ValidationError })?.field, 'history[0].input.self');
+  await t.throwsAsync(
+    checkLinearizable(
+      valued(() => 1, 1),
+      'register',
+    ),
+    { instanceOf: ValidationError, message: /^history\[0\]\.input: .*got a function$/ },
+  );
+  // What the checker compares is still accepted: null, bigint, Maps, byte arrays, objects without a prototype.
+  const plain = Object.assign(Object.create(null) as object, { m: new Map([['k', 1n]]), b: new Uint8Array([1]), n: null });
+  t.is(checkHistory(valued(plain, plain), 'register').verdict, 'linearizable');
+  // The shared state of a history checked in parts.
+  t.is(t.throws(() => checkHistory(h.history, 'register', {}, [0, 0] as never), { instanceOf: ValidationError })?.field, 'shared');
+  t.is(t.throws(() => checkHistory(h.history, 'register', {}, new Int32Array(0)), { instanceOf: ValidationError })?.field, 'shared');
+});

@@ -21,6 +21,7 @@
 import { ValidationError, describe } from '../core/errors.js';
 import { allKeys, checkOptions as checkOptionKeys } from '../core/validate.js';
 import { Prng } from '../core/prng.js';
+import { HISTORY_NESTING_MAX } from '../core/limits.js';
 import { OP_KINDS, OP_OUTCOMES, type History, type HistoryOp } from '../core/history.js';
 import { canonical, isModelName, MODEL_NAMES, modelByName, type Model, type ModelName, type ModelOp } from './models.js';
 
@@ -202,6 +203,8 @@ function checkHistoryTimed(history: History, modelName: ModelName, options: Chec
   const model = validModel(modelName);
   checkOptionKeys(options, 'options', CHECK_OPTION_KEYS);
   // Made once the options are known to be an object (a default parameter read options.shrink first: options null was a TypeError).
+  if (given !== undefined && !(given instanceof Int32Array && given.length >= 2))
+    throw new ValidationError('shared', `undefined or what sharedCheckState returns (an Int32Array of 2 cells), got ${describe(given)}`);
   const shared = given ?? sharedCheckState(options, false);
   const stepsMax = validateStepsMax(options.stepsMax);
   validateFlags(options);
@@ -373,7 +376,9 @@ export function validateHistory(history: History, modelName: ModelName, options:
   validateFlags(options);
   if (!Array.isArray(history)) throw new ValidationError('history', 'expected an array of operations');
   const ids = new Set<number>();
-  history.forEach((op, index) => validateOp(model, op, index, ids));
+  // An index loop, not forEach: forEach skips an array's holes, which the search then read as
+  // operations (a TypeError), and checkHistory passed over (found by an audit, session 55).
+  for (let index = 0; index < history.length; index++) validateOp(model, history[index]!, index, ids);
 }
 
 /** `shrink` and `unseenFirst`: true, false or absent (anything else read as true, a misspelt `'false'` too). */
@@ -400,14 +405,15 @@ function splitByKey(model: Model<unknown>, history: History): Map<string, CheckO
   if (!Array.isArray(history)) throw new ValidationError('history', 'expected an array of operations');
   const ids = new Set<number>();
   const byKey = new Map<string, CheckOp[]>();
-  history.forEach((op, index) => {
+  for (let index = 0; index < history.length; index++) {
+    const op = history[index]!;
     validateOp(model, op, index, ids);
-    if (op.outcome === 'fail') return;
+    if (op.outcome === 'fail') continue;
     const definite = op.outcome === 'ok';
     const modelOp: ModelOp = definite
       ? { kind: op.kind, input: op.input, outcome: 'ok', output: op.output }
       : { kind: op.kind, input: op.input, outcome: 'unknown' };
-    if (!definite && !model.mutates(modelOp)) return;
+    if (!definite && !model.mutates(modelOp)) continue;
     const checkOp: CheckOp = {
       op,
       modelOp,
@@ -418,7 +424,7 @@ function splitByKey(model: Model<unknown>, history: History): Map<string, CheckO
     const list = byKey.get(op.key);
     if (list === undefined) byKey.set(op.key, [checkOp]);
     else list.push(checkOp);
-  });
+  }
   return byKey;
 }
 
@@ -454,9 +460,46 @@ function validateOp(model: Model<unknown>, op: HistoryOp, index: number, ids: Se
       `expected a finite number not before invokeMs, or no completeMs at all, for ${op.outcome === 'fail' ? 'a failed' : 'an unknown'} operation, got ${describe(op.completeMs)}`,
     );
   }
+  checkRecordedValue(op.input, `${at}.input`, []);
+  checkRecordedValue(op.output, `${at}.output`, []);
   if (op.outcome === 'fail') return;
   const problem = model.validate({ kind: op.kind, input: op.input, outcome: op.outcome, output: op.output });
   if (problem !== undefined) throw new ValidationError(at, problem);
+}
+
+const PLAIN_DATA = 'plain data (null, a boolean, number, string or bigint, an array, a plain object, a Map, a byte array)';
+
+/**
+ * A recorded input or output the checker can compare (models.ts's canonical): plain data, Maps
+ * and byte arrays. A Date, a Set or a class instance compared equal to any other (by their own
+ * keys: none), a function passed inline and failed to clone on the pool, and a cycle overflowed
+ * the stack (found by an audit, session 55). `within`: the objects it is inside.
+ */
+function checkRecordedValue(value: unknown, path: string, within: object[]): void {
+  const type = typeof value;
+  if (type !== 'object') {
+    if (type === 'function' || type === 'symbol') throw new ValidationError(path, `${PLAIN_DATA}, got a ${type}`);
+    return;
+  }
+  if (value === null || ArrayBuffer.isView(value)) return;
+  const object = value as object;
+  if (within.includes(object)) throw new ValidationError(path, `${PLAIN_DATA} without cycles, got an object inside itself`);
+  if (within.length >= HISTORY_NESTING_MAX) throw new ValidationError(path, `${PLAIN_DATA} nested at most ${HISTORY_NESTING_MAX} deep`);
+  within.push(object);
+  if (Array.isArray(object)) {
+    for (let i = 0; i < object.length; i++) checkRecordedValue(object[i], `${path}[${i}]`, within);
+  } else if (object instanceof Map) {
+    for (const [k, v] of object) {
+      checkRecordedValue(k, `${path} (a key)`, within);
+      checkRecordedValue(v, `${path}.get(${typeof k === 'string' ? JSON.stringify(k) : String(k)})`, within);
+    }
+  } else {
+    const proto: unknown = Object.getPrototypeOf(object);
+    if (proto !== Object.prototype && proto !== null)
+      throw new ValidationError(path, `${PLAIN_DATA}, got ${(object as { constructor?: { name?: string } }).constructor?.name ?? 'an object of another kind'}`);
+    for (const [k, v] of Object.entries(object)) checkRecordedValue(v, `${path}.${k}`, within);
+  }
+  within.pop();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -233,6 +233,19 @@ test('embedded in a test (withCluster, as docs/testing.md shows it): a correct c
   );
 });
 
+test('a ProgressWatch refuses a threads cluster when made (its first crash ended the process)', async (t) => {
+  const c = await startCluster({ regions: [{ name: 'r1', servers: 1 }], transport: 'threads' });
+  try {
+    const message = `cluster: a cluster with transport 'sim' (a ProgressWatch reads every copy's state in place, copyProgress()), got transport "threads"`;
+    t.throws(() => ProgressWatch.attach(c), { instanceOf: ValidationError, message });
+    t.throws(() => new ProgressWatch(c, 0), { instanceOf: ValidationError, message });
+    t.is(c.listenerCount('crashing'), 0, 'attach left no listener behind');
+    await c.crash('r1/0');
+  } finally {
+    await c.stop();
+  }
+});
+
 test('copyProgress needs the simulator', async (t) => {
   const c = await startCluster({ regions: [{ name: 'r1', servers: 1 }], transport: 'threads' });
   try {

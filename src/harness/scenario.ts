@@ -941,6 +941,15 @@ function checkWatched(cluster: unknown, methods: readonly string[]): void {
   const c = typeof cluster === 'object' && cluster !== null ? (cluster as Record<string, unknown>) : undefined;
   if (c === undefined || methods.some((m) => typeof c[m] !== 'function'))
     throw new ValidationError('cluster', `a cluster (what startCluster returns; an object with ${methods.join('(), ')}()), got ${describe(cluster)}`);
+  // Sim only, refused here: a threads or nats cluster was accepted, and the first crash then
+  // ended the process, copyProgress() throwing from the 'crashing' listener (found by an audit,
+  // session 55). A stand-in with no `transport` (a test's fake) is taken as it is.
+  const transport = c.transport;
+  if (transport !== undefined && transport !== 'sim')
+    throw new ValidationError(
+      'cluster',
+      `a cluster with transport 'sim' (a ProgressWatch reads every copy's state in place, copyProgress()), got transport ${describe(transport)}`,
+    );
 }
 
 /** Lines a ProgressWatch reports in full; the rest are counted. */

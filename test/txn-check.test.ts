@@ -12,6 +12,7 @@ import { Prng } from '../src/core/prng.js';
 import type { TxnHistoryOp, TxnMicroOp } from '../src/core/history.js';
 import { checkTransactions } from '../src/harness/elle/index.js';
 import { runChecks, runOneSeed, scenarioOptions } from '../src/harness/check-runner.js';
+import { shrinkSeed } from '../src/harness/shrink.js';
 import { copiesBehind, drawShape } from '../src/harness/scenario.js';
 import { withMutant } from './helpers/core-mutant.js';
 import { ConfigError } from '../src/core/errors.js';
@@ -313,6 +314,14 @@ test('sim: a restarted coordinator recovers from its log, compacted on restart',
   } finally {
     await cluster.stop();
   }
+});
+
+test('txn workload: commits [] is refused before any seed runs (every seed passed, checking nothing)', async (t) => {
+  const message =
+    "config.commits: expected at least one of 2pc, paxos-commit, 3pc with workload 'txn' (it runs once per protocol named), or left out for 2pc and paxos-commit, got an array of 0";
+  const error = await t.throwsAsync(runChecks({ seeds: 3, workers: 1, workload: 'txn', commits: [] }), { instanceOf: ConfigError, message });
+  t.is((error as ConfigError).field, 'commits');
+  await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', workload: 'txn', commits: [] }), { instanceOf: ConfigError, message });
 });
 
 test("kv workload: commits names its transactions' protocol; bad ones fail before any seed runs", async (t) => {

@@ -700,6 +700,14 @@ function checkSeedFields(o: SeedOptions, mode: CheckMode, schedule: ScheduleName
   if (o.txnUnsafe !== undefined && !TXN_UNSAFE_VARIANTS.includes(o.txnUnsafe)) throw new ConfigError('txnUnsafe', TXN_UNSAFE_VARIANTS.join(', '), o.txnUnsafe);
   if (o.commits !== undefined && !Array.isArray(o.commits)) throw new ConfigError('commits', `an array of ${TXN_COMMITS.join(', ')}`, o.commits);
   for (const c of o.commits ?? []) if (!TXN_COMMITS.includes(c)) throw new ConfigError('commits', TXN_COMMITS.join(', '), c);
+  // The txn workload runs once per protocol named: [] ran none, and every seed passed having
+  // checked nothing (found by an audit, session 55). The kv workload refuses it in kvCommit.
+  if (o.workload === 'txn' && o.commits?.length === 0)
+    throw new ConfigError(
+      'commits',
+      `at least one of ${TXN_COMMITS.join(', ')} with workload 'txn' (it runs once per protocol named), or left out for ${TXN_CHECK_COMMITS.join(' and ')}`,
+      o.commits,
+    );
   if (o.randomShape !== undefined && typeof o.randomShape !== 'boolean') throw new ConfigError('randomShape', 'true or false', o.randomShape);
   if (o.limits !== undefined && !LIMITS_CHOICES.includes(o.limits)) throw new ConfigError('limits', LIMITS_CHOICES.join(', '), o.limits);
   if (o.balancer !== undefined && !BALANCER_CHOICES.includes(o.balancer)) throw new ConfigError('balancer', BALANCER_CHOICES.join(', '), o.balancer);

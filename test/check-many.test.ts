@@ -371,6 +371,22 @@ test('shrinkSeed with a signal: stops after the trial that fired it, with the sm
   await t.throwsAsync(shrinkSeed(task, { signal: 'stop' as unknown as AbortSignal }), { instanceOf: ConfigError, message: /signal/ });
 });
 
+test('shrinkSeed with a signal that fired already runs nothing (it replayed the whole seed first)', async (t) => {
+  const task = { seed: 1, mode: 'active' as const, unsafe: 'stale-reads' as const, schedule: 'targeted' as const };
+  const started = performance.now();
+  const r = await shrinkSeed(task, { signal: AbortSignal.abort() });
+  t.true(performance.now() - started < 500, `took ${(performance.now() - started).toFixed(0)} ms`);
+  t.is(r.runs, 0);
+  t.true(r.interrupted);
+  t.deepEqual(r.shrunk, task);
+  t.is(r.original.outcome, 'unknown');
+  t.is(r.original.operations, 0);
+  t.is(r.result, r.original);
+  t.regex(r.original.verdict, /^not run/);
+  // The task is still checked first.
+  await t.throwsAsync(shrinkSeed({ ...task, clients: 0 }, { signal: AbortSignal.abort() }), { instanceOf: ConfigError, message: /clients/ });
+});
+
 test('Ctrl-C stops meridian check --shrink: the smallest failing run so far and its replay line, exit 130', async (t) => {
   const { code, stdout, stderr, signalled } = await interrupted(
     ['--seed', '1', '--unsafe', 'stale-reads', '--shrink', '--shrink-runs', '40'],

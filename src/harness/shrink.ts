@@ -31,7 +31,10 @@ export interface ShrinkResult {
   shrunk: ScenarioTask;
   /** The last failing run, of `shrunk`. */
   result: ScenarioReport;
-  /** Trial runs used, the first included. */
+  /**
+   * Trial runs used, the first included. 0 when `signal` had fired before the shrink began:
+   * nothing ran, and `original` and `result` are a report of no run (outcome 'unknown').
+   */
   runs: number;
   /** The `signal` fired: `shrunk` is the smallest failing run found before it. */
   interrupted: boolean;
@@ -41,7 +44,7 @@ export interface ShrinkOptions {
   maxRuns?: number;
   /** Told about each trial that still failed (what was cut). */
   onProgress?: (line: string) => void;
-  /** Stops the shrink when it fires: the trial in flight finishes, and no other starts. */
+  /** Stops the shrink when it fires: the trial in flight finishes, and no other starts (fired already: none runs). */
   signal?: AbortSignal;
 }
 
@@ -66,6 +69,12 @@ async function shrink(task: ScenarioTask, options: ShrinkOptions): Promise<Shrin
   const txn = task.workload === 'txn';
   const schedule = scheduleOf(task);
   if (schedule === 'builtin') throw new ConfigError('schedule', "'targeted' or 'swarm' (the builtin schedule has no episodes to cut)", schedule);
+  // A signal that had fired already: nothing runs. The first run was replayed in full (a
+  // seed's whole run, seconds) and only then reported interrupted (found by an audit, session 55).
+  if (stopped()) {
+    const none = notRun(task);
+    return { original: none, shrunk: { ...task }, result: none, runs: 0, interrupted: true };
+  }
   // The sizes the workload runs with when a task leaves them out (the transactional one's are its own).
   const defaults = txn ? (await import('./txn-scenario.js')).TXN_SCENARIO_DEFAULTS : SCENARIO_DEFAULTS;
   // A drawn shape is made explicit first: the cluster step below changes its fields.
@@ -137,4 +146,25 @@ async function shrink(task: ScenarioTask, options: ShrinkOptions): Promise<Shrin
   // 4. With a smaller workload, maybe fewer faults still do.
   await cutEpisodes();
   return { original, shrunk: best, result: bestReport, runs, interrupted: stopped() };
+}
+
+/** The report of a shrink stopped before its first run: nothing ran, so neither a pass nor a fail. */
+function notRun(task: ScenarioTask): ScenarioReport {
+  return {
+    seed: task.seed,
+    mode: task.mode,
+    ok: false,
+    outcome: 'unknown',
+    failures: [],
+    unknownShare: 0,
+    faultEpisodes: 0,
+    live: false,
+    verdict: 'not run (the signal had fired before the first run)',
+    operations: 0,
+    faults: [],
+    violations: [],
+    timedOut: [],
+    traceHash: 0,
+    elapsedMs: 0,
+  };
 }

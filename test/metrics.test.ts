@@ -157,6 +157,42 @@ test('sampleValue and histogramSeries: a wrong snapshot, name or labels is a Val
   t.is(sampleValue(s, 'jobs_total', { kind: 'a' }), 1);
 });
 
+test('sampleValue and histogramSeries: a snapshot of the wrong shape is a ValidationError naming the path (a bare TypeError)', (t) => {
+  const family = 'snapshot.families[0]: a metric family { name, type, series } (what cluster.metrics() holds), got';
+  const bad: Array<[typeof sampleValue | typeof histogramSeries, unknown, string]> = [
+    [sampleValue, { families: [null] }, `${family} null`],
+    // A hole reads as undefined.
+    // eslint-disable-next-line no-sparse-arrays -- the hole is the case under test
+    [sampleValue, { families: [, { name: 'x', type: 'counter', series: [] }] }, `${family} undefined`],
+    [sampleValue, { families: [{ name: 'x', type: 'counter' }] }, 'snapshot.families[0].series: an array of series, got undefined'],
+    [
+      histogramSeries,
+      {
+        families: [
+          { name: 'y', type: 'gauge', series: [] },
+          { name: 'x', type: 'summary', series: [] },
+        ],
+      },
+      'snapshot.families[1].type: counter, gauge or histogram, got "summary"',
+    ],
+    [sampleValue, { families: [{ name: 'x', type: 'counter', series: [null] }] }, 'snapshot.families[0].series[0]: a series { labels, ... }, got null'],
+    [
+      histogramSeries,
+      { families: [{ name: 'x', type: 'histogram', series: [{}] }] },
+      'snapshot.families[0].series[0].labels: an object of label values, got undefined',
+    ],
+    [
+      sampleValue,
+      { families: [{ name: 'x', type: 'gauge', series: [{ labels: {}, value: '3' }] }] },
+      'snapshot.families[0].series[0].value: a number (a gauge\'s value), got "3"',
+    ],
+  ];
+  for (const [read, snapshot, message] of bad) t.throws(() => read(snapshot as MetricsSnapshot, 'x'), { instanceOf: ValidationError, message }, message);
+  // Only what the reader walks is read: a family of another type, or a series after the one found, is not.
+  t.is(histogramSeries({ families: [{ name: 'x', type: 'counter', series: [{ labels: {}, value: 1 }] }] } as never, 'x'), undefined);
+  t.is(sampleValue({ families: [{ name: 'x', type: 'counter', series: [{ labels: {}, value: 1 }, null] }] } as never, 'x'), 1);
+});
+
 test('registry: the number of label combinations is bounded', (t) => {
   const r = new Registry();
   const g = r.gauge({ name: 'per_key', help: '', labelNames: ['key'] });

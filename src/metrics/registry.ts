@@ -296,17 +296,59 @@ export class Registry {
  */
 export function sampleValue(snapshot: MetricsSnapshot, name: string, labels: Labels = {}): number | undefined {
   checkReaderArgs(snapshot, name, labels);
-  const family = snapshot.families.find((f) => f.name === name);
-  if (family === undefined || family.type === 'histogram') return undefined;
-  return family.series.find((s) => sameLabels(s.labels, labels))?.value;
+  const found = findFamily(snapshot, name);
+  if (found === undefined || found.family.type === 'histogram') return undefined;
+  const at = findSeries(found.family.series, found.path, labels);
+  if (at === undefined) return undefined;
+  const series = found.family.series[at]!;
+  if (typeof series.value !== 'number')
+    throw new ValidationError(`${found.path}.series[${at}].value`, `a number (a ${found.family.type}'s value), got ${describe(series.value)}`);
+  return series.value;
 }
 
 /** One histogram series in a snapshot, or undefined. */
 export function histogramSeries(snapshot: MetricsSnapshot, name: string, labels: Labels = {}): HistogramSeries | undefined {
   checkReaderArgs(snapshot, name, labels);
-  const family = snapshot.families.find((f) => f.name === name);
-  if (family === undefined || family.type !== 'histogram') return undefined;
-  return family.series.find((s) => sameLabels(s.labels, labels));
+  const found = findFamily(snapshot, name);
+  if (found === undefined || found.family.type !== 'histogram') return undefined;
+  const at = findSeries(found.family.series, found.path, labels);
+  return at === undefined ? undefined : found.family.series[at];
+}
+
+/**
+ * The family named, and its path in the snapshot for errors. Each element read on the way is
+ * checked, as checkReaderArgs checks the rest: a snapshot built or parsed by hand with a null
+ * family, a family with no series or a series with no labels threw a bare TypeError (found by
+ * an audit, session 55). Holes read as undefined, and are refused the same way.
+ */
+function findFamily(snapshot: MetricsSnapshot, name: string): { family: MetricFamily; path: string } | undefined {
+  const families: unknown[] = snapshot.families;
+  for (let i = 0; i < families.length; i++) {
+    const family = families[i];
+    const path = `snapshot.families[${i}]`;
+    if (typeof family !== 'object' || family === null || typeof (family as { name?: unknown }).name !== 'string')
+      throw new ValidationError(path, `a metric family { name, type, series } (what cluster.metrics() holds), got ${describe(family)}`);
+    const f = family as { name: string; type?: unknown; series?: unknown };
+    if (f.name !== name) continue;
+    if (f.type !== 'counter' && f.type !== 'gauge' && f.type !== 'histogram')
+      throw new ValidationError(`${path}.type`, `counter, gauge or histogram, got ${describe(f.type)}`);
+    if (!Array.isArray(f.series)) throw new ValidationError(`${path}.series`, `an array of series, got ${describe(f.series)}`);
+    return { family: family as MetricFamily, path };
+  }
+  return undefined;
+}
+
+/** The index of the series with exactly these labels, each series read checked (see findFamily). */
+function findSeries(series: readonly unknown[], path: string, labels: Labels): number | undefined {
+  for (let j = 0; j < series.length; j++) {
+    const s = series[j];
+    if (typeof s !== 'object' || s === null) throw new ValidationError(`${path}.series[${j}]`, `a series { labels, ... }, got ${describe(s)}`);
+    const own = (s as { labels?: unknown }).labels;
+    if (typeof own !== 'object' || own === null || Array.isArray(own))
+      throw new ValidationError(`${path}.series[${j}].labels`, `an object of label values, got ${describe(own)}`);
+    if (sameLabels(own as Labels, labels)) return j;
+  }
+  return undefined;
 }
 
 /**

@@ -18,7 +18,18 @@ test('drawShape, drawSwarm, defaultCrashMax, eventually, HistoryRecorder and Nem
   t.throws(() => drawSwarm(Number.NaN), { instanceOf: ValidationError, message: 'seed: an integer from 0 to 2^32 - 1, got NaN' });
   t.throws(() => drawSwarm(1, ['bogus' as never]), {
     instanceOf: ValidationError,
-    message: /^pool: a non-empty array of fault kinds from crash, .*, got an array of 1$/,
+    message: /^pool\[0\]: a fault kind from crash, .*, got "bogus"$/,
+  });
+  // A pool with holes passed (`some` skips them) and drew faults [undefined], which describePlan refused.
+  // eslint-disable-next-line no-sparse-arrays -- the hole is the case under test
+  t.throws(() => drawSwarm(1, [, , 'crash'] as never), {
+    instanceOf: ValidationError,
+    message: /^pool\[0\]: a fault kind from crash, .*, got a hole \(no element\)$/,
+  });
+  t.throws(() => drawSwarm(1, ['crash', undefined] as never), { instanceOf: ValidationError, message: /^pool\[1\]: .*, got undefined$/ });
+  t.throws(() => drawSwarm(1, 'crash' as never), {
+    instanceOf: ValidationError,
+    message: /^pool: a non-empty array of fault kinds from crash, .*, got "crash"$/,
   });
   t.throws(() => drawSwarm(1, []), { instanceOf: ValidationError, message: /^pool: .*, got an array of 0$/ });
   t.is(drawSwarm(1, ['crash']).faults.join(), 'crash');

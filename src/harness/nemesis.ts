@@ -457,8 +457,14 @@ interface PartitionCut {
 export function drawSwarm(seed: number, pool: readonly FaultKind[] = FAULT_KINDS): NemesisPlan {
   // As nemesis.seed and nemesis.faults take them (a bad seed drew a plan with seed null; an empty pool failed an assertion).
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ValidationError('seed', `an integer from 0 to 2^32 - 1, got ${describe(seed)}`);
-  if (!Array.isArray(pool) || pool.length === 0 || pool.some((k) => !ALL_FAULT_KINDS.includes(k)))
+  if (!Array.isArray(pool) || pool.length === 0)
     throw new ValidationError('pool', `a non-empty array of fault kinds from ${ALL_FAULT_KINDS.join(', ')}, got ${describe(pool)}`);
+  // Each element by index: `some` skips holes, so [, , 'crash'] passed and could draw a plan of
+  // faults [undefined], which describePlan refuses (found by an audit, session 55).
+  for (let i = 0; i < pool.length; i++) {
+    if (!ALL_FAULT_KINDS.includes(pool[i]!))
+      throw new ValidationError(`pool[${i}]`, `a fault kind from ${ALL_FAULT_KINDS.join(', ')}, got ${i in pool ? describe(pool[i]) : 'a hole (no element)'}`);
+  }
   const rng = new Prng((seed ^ hashString('nemesis/swarm')) >>> 0);
   let faults = pool.filter(() => rng.chance(0.5));
   if (faults.length === 0) faults = [rng.pick(pool)];

@@ -206,6 +206,32 @@ test('HistoryRecorder.invoke and complete check their arguments (invoke(undefine
   t.deepEqual(recorder.toHistory(), [{ id: 0, client: 'c', key: 'k', kind: 'put', input: 1, invokeMs: 5, completeMs: 5, outcome: 'ok' }]);
 });
 
+test('HistoryRecorder refuses a misspelt call field and a clock that gives no finite time, when called (both failed only later, in checkHistory)', (t) => {
+  let time: unknown = 5;
+  const recorder = new HistoryRecorder({ now: () => time as number });
+  t.throws(() => recorder.invoke({ client: 'c', key: 'k', kind: 'put', inptu: 5 } as never), {
+    instanceOf: ValidationError,
+    message: 'call.inptu: not a field of a call (client, key, kind, input are)',
+  });
+  for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, undefined, '5']) {
+    time = bad;
+    t.throws(() => recorder.invoke({ client: 'c', key: 'k', kind: 'put', input: 1 }), {
+      instanceOf: ValidationError,
+      message: `clock: an object whose now() gives finite milliseconds; it gave ${typeof bad === 'string' ? '"5"' : String(bad)}`,
+    });
+  }
+  t.is(recorder.pending, 0, 'a refused invoke records nothing');
+  time = 5;
+  const id = recorder.invoke({ client: 'c', key: 'k', kind: 'put', input: 1 });
+  time = Number.NaN;
+  t.throws(() => recorder.complete(id, 'ok'), { instanceOf: ValidationError, message: /^clock: .*; it gave NaN$/ });
+  t.is(recorder.pending, 1, 'a refused complete leaves the operation open');
+  time = 7;
+  recorder.complete(id, 'ok');
+  t.deepEqual(recorder.toHistory(), [{ id: 0, client: 'c', key: 'k', kind: 'put', input: 1, invokeMs: 5, completeMs: 7, outcome: 'ok' }]);
+  t.is(checkHistory(recorder.toHistory(), 'register').verdict, 'linearizable');
+});
+
 test('config fields and options given as null are refused, not read as absent (replication, balancer, heartbeat, preVote, metrics port and host, txn check workers)', async (t) => {
   const base = { regions: [{ name: 'r', servers: 1 }], transport: 'sim' as const, seed: 1 };
   for (const field of ['replication', 'balancer', 'heartbeat'] as const) {

@@ -129,6 +129,15 @@ const EMITTER_EVENTS: readonly string[] = ['error', 'newListener', 'removeListen
 
 type Listener = Parameters<EventEmitter['on']>[1];
 
+/** An event name a listener method takes (see CLUSTER_EVENTS), else a ValidationError naming `event`. */
+function checkEvent(event: unknown): void {
+  if (typeof event !== 'symbol' && !(CLUSTER_EVENTS as readonly unknown[]).includes(event) && !EMITTER_EVENTS.includes(event as string))
+    throw new ValidationError(
+      'event',
+      `one of ${CLUSTER_EVENTS.map((e) => `'${e}'`).join(', ')} (or EventEmitter's ${EMITTER_EVENTS.map((e) => `'${e}'`).join(', ')}), got ${describe(event)}`,
+    );
+}
+
 /**
  * A running cluster. Created by `startCluster`; stop it with `stop()`, after which no
  * thread, timer or handle of it is left.
@@ -249,15 +258,10 @@ export class Cluster extends EventEmitter {
    * function, and took any event name. A symbol is taken as it is (events.errorMonitor).
    */
   private listenerOf(event: unknown, listener: unknown): Listener {
-    if (typeof event !== 'symbol' && !(CLUSTER_EVENTS as readonly unknown[]).includes(event) && !EMITTER_EVENTS.includes(event as string))
-      throw new ValidationError(
-        'event',
-        `one of ${CLUSTER_EVENTS.map((e) => `'${e}'`).join(', ')} (or EventEmitter's ${EMITTER_EVENTS.map((e) => `'${e}'`).join(', ')}), got ${describe(event)}`,
-      );
+    checkEvent(event);
     if (typeof listener !== 'function') throw new ValidationError('listener', `a function, got ${describe(listener)}`);
     return listener as Listener;
   }
-
   /**
    * Every listener of `event` runs, in order, as EventEmitter runs them; but what one throws
    * does not unwind into whatever emitted (an actor's step, crash(), a frame from a worker):
@@ -266,7 +270,8 @@ export class Cluster extends EventEmitter {
    * once stopped the first region's balancer for good (its step never finished).
    */
   override emit(event: string | symbol, ...args: unknown[]): boolean {
-    const listeners = this.rawListeners(event) as Array<(...a: unknown[]) => unknown>;
+    // EventEmitter's own, unchecked: the cluster emits only its events (and it is every emit).
+    const listeners = super.rawListeners(event) as Array<(...a: unknown[]) => unknown>;
     for (const listener of listeners) {
       try {
         listener.apply(this, args);
@@ -305,6 +310,39 @@ export class Cluster extends EventEmitter {
 
   override removeListener(event: string | symbol, listener: Listener): this {
     return super.removeListener(event, this.listenerOf(event, listener));
+  }
+
+  // The listener methods that read or drop by name check it too, as on and off do: they took
+  // 'membr' and answered 0, [] or nothing (found by an audit, session 55).
+  override listenerCount(event: string | symbol, listener?: Listener): number {
+    checkEvent(event);
+    if (listener !== undefined && typeof listener !== 'function')
+      throw new ValidationError('listener', `a function, or left out for every listener, got ${describe(listener)}`);
+    return listener === undefined ? super.listenerCount(event) : super.listenerCount(event, listener);
+  }
+
+  override listeners(event: string | symbol): Listener[] {
+    checkEvent(event);
+    return super.listeners(event) as Listener[];
+  }
+
+  override rawListeners(event: string | symbol): Listener[] {
+    checkEvent(event);
+    return super.rawListeners(event) as Listener[];
+  }
+
+  /** With no event (as stop() calls it), every listener of every event. */
+  override removeAllListeners(event?: string | symbol): this {
+    if (event === undefined) return super.removeAllListeners();
+    checkEvent(event);
+    return super.removeAllListeners(event);
+  }
+
+  /** Node threw its own RangeError for a negative count or NaN. */
+  override setMaxListeners(n: number): this {
+    if (typeof n !== 'number' || !(n >= 0))
+      throw new ValidationError('n', `a number >= 0 of listeners an event may have before Node warns (0 or Infinity: no limit), got ${describe(n)}`);
+    return super.setMaxListeners(n);
   }
 
   /**

@@ -106,6 +106,35 @@ test('messageBytesMax too small for the cluster own messages: a warn per actor a
   }
 });
 
+test('a request over messageBytesMax fails at once, saying its size, the limit and the option (it said "request could not be sent: too-large": found by an audit, session 55)', async (t) => {
+  const cluster = await startCluster({ regions: [{ name: 'a', servers: 3 }], transport: 'sim', seed: 1, replication: { mode: 'active', factor: 3 } });
+  try {
+    const client = cluster.client({ region: 'a' });
+    const big = 'x'.repeat(65_000); // each value within the value limit; 20 of them are not within 1 MiB
+    const started = cluster.now();
+    const error = await t.throwsAsync(client.transaction(Array.from({ length: 20 }, (_, i) => ({ op: 'put' as const, key: `k${i}`, value: big }))), {
+      instanceOf: UnavailableError,
+      message:
+        /^txn "k0" \(20 ops\): the request is \d{7} bytes, over messageBytesMax \(1048576 bytes\): not sent\. Send less in one call, or raise the cluster's messageBytesMax option \(up to 67108864 bytes\)$/,
+    });
+    t.true(error.definite, 'nothing was sent');
+    t.true(cluster.now() - started < 100, 'at once, not at the request timeout');
+    t.is(await client.get('k0'), undefined);
+  } finally {
+    await cluster.stop();
+  }
+  // A single put, on a cluster with a small limit: the same.
+  const small = await startCluster({ regions: [{ name: 'a', servers: 1 }], transport: 'sim', seed: 1, messageBytesMax: 1_024 });
+  try {
+    await t.throwsAsync(small.client({ region: 'a' }).put('k', 'y'.repeat(2_000)), {
+      instanceOf: UnavailableError,
+      message: /^put "k": the request is \d+ bytes, over messageBytesMax \(1024 bytes\): not sent\./,
+    });
+  } finally {
+    await small.stop();
+  }
+});
+
 test('mailboxCapacity too small for the load: a warn per actor whose mailbox drops a message, once (a capacity of 1 timed out every call with no word: found by an audit, session 55)', async (t) => {
   const cluster = await startCluster({
     regions: [

@@ -1,8 +1,9 @@
 import type { Envelope } from '../core/codec.js';
 import { AbortedError, MeridianError, StoppedError, TimeoutError, UnavailableError, ValidationError, describe } from '../core/errors.js';
 import { checkOptions } from '../core/validate.js';
-import { KEY_BYTES_MAX, VALUE_BYTES_MAX } from '../core/limits.js';
+import { KEY_BYTES_MAX, MESSAGE_BYTES_MAX_MAX, VALUE_BYTES_MAX } from '../core/limits.js';
 import type { OpKind, TxnMicroOp } from '../core/history.js';
+import type { UndeliverableMessage } from '../runtime/actor.js';
 import type { Host } from '../runtime/host.js';
 import type { Runtime, SimDriver } from '../runtime/transports/runtime.js';
 import type { ClientInbound, Req, RequestBody, TxnOp } from './messages.js';
@@ -339,8 +340,25 @@ export class Client {
     }
     if (msg.type === 'undeliverable') {
       const original = msg.original as { rid?: number } | null;
-      if (original?.rid != null) this.settle(original.rid, undefined, new UnavailableError(`request could not be sent: ${String(msg.reason)}`));
+      if (original?.rid != null) this.settle(original.rid, undefined, this.notSent(original.rid, msg));
     }
+  }
+
+  /**
+   * Why a request never left this client's host. Too large, it says the request's size, the
+   * limit and the option that raises it: a transaction of 20 puts of 65 KB values, each within
+   * the value limit, failed with "request could not be sent: too-large" (found by an audit,
+   * session 55). Still an UnavailableError, definite (nothing was sent): the size is known only
+   * once the host encodes it, and checking it here first would encode every request twice.
+   */
+  private notSent(rid: number, msg: UndeliverableMessage): UnavailableError {
+    if (msg.reason !== 'too-large' || msg.bytes === undefined) return new UnavailableError(`request could not be sent: ${String(msg.reason)}`);
+    const body = this.pending.get(rid)?.body;
+    const what = body === undefined ? 'request' : `${body.op} ${JSON.stringify(body.key)}${body.op === 'txn' ? ` (${body.ops?.length ?? 0} ops)` : ''}`;
+    const nats = this.deps.runtime.kind === 'nats' ? ", and with transport 'nats' no more than the NATS server's max_payload allows" : '';
+    return new UnavailableError(
+      `${what}: the request is ${msg.bytes} bytes, over messageBytesMax (${this.deps.host.messageBytesMax} bytes): not sent. Send less in one call, or raise the cluster's messageBytesMax option (up to ${MESSAGE_BYTES_MAX_MAX} bytes${nats})`,
+    );
   }
 
   private settle(rid: number, value: unknown, error: Error | undefined): void {

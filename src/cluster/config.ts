@@ -4,6 +4,8 @@ import {
   MEMORY_LIMIT_MIN,
   MEMORY_LIMITS_DEFAULT,
   MESSAGE_BYTES_MAX_DEFAULT,
+  MESSAGE_BYTES_MAX_MAX,
+  MESSAGE_BYTES_MAX_MIN,
   REQUEST_TIMEOUT_MS_DEFAULT,
   WORKER_HEAP_MB_DEFAULT,
   type MemoryLimits,
@@ -557,7 +559,9 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     config.requestTimeoutMs === undefined ? REQUEST_TIMEOUT_MS_DEFAULT : checkNumber(config.requestTimeoutMs, 'requestTimeoutMs', 1, REQUEST_TIMEOUT_MS_MAX);
   const mailboxCapacity = config.mailboxCapacity === undefined ? MAILBOX_CAPACITY_DEFAULT : checkInt(config.mailboxCapacity, 'mailboxCapacity', 1, 10_000_000);
   const messageBytesMax =
-    config.messageBytesMax === undefined ? MESSAGE_BYTES_MAX_DEFAULT : checkInt(config.messageBytesMax, 'messageBytesMax', 64, 64 * 1024 * 1024);
+    config.messageBytesMax === undefined
+      ? MESSAGE_BYTES_MAX_DEFAULT
+      : checkInt(config.messageBytesMax, 'messageBytesMax', MESSAGE_BYTES_MAX_MIN, MESSAGE_BYTES_MAX_MAX);
   const workerHeapMb = config.workerHeapMb === undefined ? WORKER_HEAP_MB_DEFAULT : checkInt(config.workerHeapMb, 'workerHeapMb', 64, 65_536);
   // Each worker thread of transport 'threads' runs with it; sim has no worker threads, and nats
   // hosts are processes (spawned with no heap limit, or started elsewhere).

@@ -2,6 +2,9 @@
 /** threads/nats: each worker's V8 old-generation maximum, MB (see WORKER_OLD_GENERATION_MB_MAX in threads.ts for the measurements). */
 export const WORKER_HEAP_MB_DEFAULT = 1_024;
 export const MESSAGE_BYTES_MAX_DEFAULT = 1024 * 1024;
+/** The most `messageBytesMax` takes (and the least, MESSAGE_BYTES_MAX_MIN). */
+export const MESSAGE_BYTES_MAX_MAX = 64 * 1024 * 1024;
+export const MESSAGE_BYTES_MAX_MIN = 64;
 export const MAILBOX_CAPACITY_DEFAULT = 10_000;
 /** A history read from a file (JSON or EDN) nested deeper than this is refused: its readers and checkers recurse. */
 export const HISTORY_NESTING_MAX = 1_000;

@@ -262,6 +262,35 @@ test('sim: no false suspicion in 60 s of healthy run with 20 ms jitter under loa
   }
 });
 
+// heartbeat.firstHeartbeatEstimateMs reaches the balancers' detector of the regions too (found
+// by an audit, session 55). It was the heartbeat interval there whatever the config said: a
+// region 900 ms away, whose first digest comes about 1 s after start, was suspect at 550 ms and
+// down at 750 ms in the other region's balancer (with an estimate of 3 s too), and calls
+// that had to fail over to it were refused ("no healthy server in any region").
+test('sim: heartbeat.firstHeartbeatEstimateMs sets when the balancers expect a region first digest', async (t) => {
+  const seed = testSeed(17);
+  t.log(`seed ${seed}`);
+  const seen = async (estimate: number | undefined): Promise<string[]> => {
+    const heartbeat = estimate === undefined ? { intervalMs: INTERVAL_MS } : { intervalMs: INTERVAL_MS, firstHeartbeatEstimateMs: estimate };
+    const cluster = await startCluster(config('sim', seed, { network: { latencyMs: { 'us-east~eu-west': 900 } }, heartbeat }));
+    try {
+      const states: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        const summary = (await cluster.inspect('balancer/us-east')) as { state: { regions: Record<string, string> } };
+        const state = summary.state.regions['eu-west']!;
+        if (states.at(-1) !== state) states.push(state);
+        await cluster.sleep(50);
+      }
+      return states;
+    } finally {
+      await cluster.stop();
+    }
+  };
+  // The default estimate (one interval) is overrun: the region goes down until its first digest comes.
+  t.deepEqual(await seen(undefined), ['up', 'suspect', 'down', 'up'], 'default estimate');
+  t.deepEqual(await seen(3_000), ['up'], 'an estimate of 3 s covers the first digest, 1 s late');
+});
+
 test('threads: a crashed server goes down, gets no new requests, and comes back after restart', async (t) => {
   const seed = testSeed(16);
   t.log(`seed ${seed}`);

@@ -46,6 +46,8 @@ export interface BalancerParams {
     suspectThreshold: number;
     minStdDeviationMs: number;
     acceptableHeartbeatPauseMs: number;
+    /** The first digest of a region is expected this long after start (default heartbeatIntervalMs). */
+    firstHeartbeatEstimateMs?: number;
     maxSampleSize: number;
     stallFactor: number;
   };
@@ -228,7 +230,10 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
     const regions = new Membership({
       detector: {
         threshold: hb?.phiThreshold ?? 8,
-        firstHeartbeatEstimateMs: params.heartbeatIntervalMs,
+        // The configured estimate, as the region actors use it: a region whose first digest
+        // takes longer than one interval to come (a distant region) was held down until it
+        // came, whatever the estimate said (found by an audit, session 55).
+        firstHeartbeatEstimateMs: hb?.firstHeartbeatEstimateMs ?? params.heartbeatIntervalMs,
         ...(hb === undefined
           ? {}
           : { minStdDeviationMs: hb.minStdDeviationMs, acceptableHeartbeatPauseMs: hb.acceptableHeartbeatPauseMs, maxSampleSize: hb.maxSampleSize }),

@@ -173,7 +173,7 @@ export interface HeartbeatConfig {
   maxSampleSize?: number;
   minStdDeviationMs?: number;
   acceptableHeartbeatPauseMs?: number;
-  /** Default intervalMs. */
+  /** How long after start a region actor expects each server's first heartbeat, and a balancer each region's first digest (ms); default intervalMs. */
   firstHeartbeatEstimateMs?: number;
   /** A gap over this many intervals between a monitor's own checks is its own stall, not the nodes' silence (> 1). */
   stallFactor?: number;

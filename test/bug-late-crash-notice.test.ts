@@ -106,6 +106,66 @@ test('region: a heartbeat of a life that died at once, late past the next life, 
   t.deepEqual(view(), { state: 'up', incarnation: 2 }, 'two restarts seen (B and C), the running life up');
 });
 
+// Copies and late heartbeats of a life (found by an audit, session 55: a 1 x 3 cluster with
+// `network: { duplicate: 0.3, duplicateDelayMs: 3000 }`, r1/1 crashed for good). The region
+// actor counted every copy: a copy that came after r1/1 was convicted took it back up
+// ('rejoined'), 19 changes of its state in 5 s, and copies taken as samples widened the
+// detector's spread, so it was convicted later. Now a heartbeat whose seq is not above the
+// highest seen of its life is dropped; a restart (a new life, numbered from 1 again) still
+// comes back up.
+test('region: a copy or a late heartbeat of a life counts neither as a sample nor as a rejoin; a restart does', (t) => {
+  let now = 0;
+  const ctx = { now: () => now, setTimer: () => undefined, send: () => undefined } as unknown as Parameters<typeof regionBehavior.init>[0];
+  const params = { region: 'r1', servers: ['r1/0'], regions: ['r1'], heartbeat: validateHeartbeatConfig({ intervalMs: 100 }) };
+  const hb = (incarnation: string, seq: number): Heartbeat => ({
+    type: 'hb',
+    node: 'r1/0',
+    seq,
+    incarnation,
+    load: { inflight: 0, busyMs: 0 } as unknown as Heartbeat['load'],
+  });
+  const tick = (state: ReturnType<typeof regionBehavior.init>): string => {
+    regionBehavior.receive(state, { type: 'timer', key: 'tick' }, ctx);
+    return state.servers.state('r1/0')!;
+  };
+  // Two regions see the same 20 heartbeats, 100 ms apart; one also gets a copy of each, 30 ms late.
+  now = 0;
+  const clean = regionBehavior.init(ctx, params, []);
+  now = 0;
+  const copied = regionBehavior.init(ctx, params, []);
+  for (let seq = 1; seq <= 20; seq++) {
+    now = seq * 100;
+    regionBehavior.receive(clean, hb('A', seq), ctx);
+    regionBehavior.receive(copied, hb('A', seq), ctx);
+    now += 30;
+    regionBehavior.receive(copied, hb('A', seq), ctx);
+  }
+  now = 2_000 + 500;
+  t.is(copied.servers.phi('r1/0', now), clean.servers.phi('r1/0', now), 'copies are not samples: the same phi as without them');
+  t.is(copied.stale, 20);
+  // r1/0 has crashed (its last heartbeat was seq 20): it is convicted, and stays down whatever
+  // copies and late heartbeats of that life come.
+  let state = 'up';
+  for (now = 2_100; state !== 'down' && now < 10_000; now += 100) state = tick(copied);
+  t.is(state, 'down', `convicted by ${now} ms`);
+  for (const seq of [20, 13, 20, 19, 1]) {
+    now += 150;
+    regionBehavior.receive(copied, hb('A', seq), ctx);
+    t.is(tick(copied), 'down', `a late copy of heartbeat ${seq} at ${now} ms`);
+  }
+  // Restarted: a new life, numbered from 1.
+  now += 500;
+  regionBehavior.receive(copied, hb('B', 1), ctx);
+  t.deepEqual(copied.servers.view(), [{ id: 'r1/0', state: 'up', incarnation: 1 }], 'the restart is up');
+  regionBehavior.receive(copied, hb('A', 21), ctx); // a heartbeat of the old life not seen before still counts (lives have no order)
+  for (let seq = 2; seq <= 5; seq++) {
+    now += 100;
+    regionBehavior.receive(copied, hb('B', seq), ctx);
+    t.is(tick(copied), 'up');
+  }
+  t.is(copied.servers.view()[0]!.incarnation, 1, 'one restart');
+});
+
 // A lost restart notice (found 2026-12-03 by `meridian check --time-limit 900 --from 720000
 // --shape random --nemesis swarm --txn-share 0.2 --mode hybrid`: seeds 720559 and 722455 of
 // 2576, 2 regions of one server, factor 1, not live in the catch-up phase). r1/0, the shard's

@@ -3,8 +3,10 @@ import { runPinnedSeed, SWARM_PAXOS_COMMIT_PAIR } from './helpers/seeds.js';
 import { NodeNotices } from '../src/cluster/notices.js';
 import type { SystemMessage } from '../src/runtime/actor.js';
 import { regionBehavior } from '../src/cluster/region.js';
+import { balancerBehavior, type BalancerParams } from '../src/cluster/balancer.js';
+import { validateBalancerConfig } from '../src/balance/validate.js';
 import { validateHeartbeatConfig } from '../src/cluster/validate-parts.js';
-import type { Heartbeat } from '../src/cluster/messages.js';
+import type { Digest, Heartbeat, MemberState } from '../src/cluster/messages.js';
 
 // A late crash notice (found 2026-12-01 by `meridian check --shape random --nemesis swarm
 // --txn-share 0.3 --commit paxos-commit --from 195001 --seeds 500`: seed 195091, 2 regions of
@@ -164,6 +166,83 @@ test('region: a copy or a late heartbeat of a life counts neither as a sample no
     t.is(tick(copied), 'up');
   }
   t.is(copied.servers.view()[0]!.incarnation, 1, 'one restart');
+});
+
+// The same at the balancer, for region digests (found by the same audit): it applied every
+// digest, a copy or one overtaken by a later one too, over the current states. A late digest
+// from before a crash was detected took the crashed server back up, and, as a 'down' then 'up',
+// took its crash mark off for good (no probe since): it was routed to until the next digest,
+// and again at each late copy. Now a digest whose seq is not above the highest seen of its
+// region actor's life is dropped; one from a restarted region actor (seq from 1) is not.
+test('balancer: a copy or an overtaken digest changes nothing; a digest of a restarted region actor counts', (t) => {
+  let now = 0;
+  const events: string[] = [];
+  const ctx = {
+    self: 'balancer/r1',
+    sender: 'r1',
+    now: () => now,
+    random: () => 0.5,
+    setTimer: () => undefined,
+    send: () => undefined,
+    count: () => undefined,
+    publish: (_topic: string, e: { id: string; previous: string; state: string }) => events.push(`${e.id} ${e.previous}->${e.state}`),
+  } as unknown as Parameters<typeof balancerBehavior.init>[0];
+  const params: BalancerParams = {
+    region: 'r1',
+    priority: ['r1'],
+    regions: ['r1'],
+    servers: { r1: ['r1/0', 'r1/1'] },
+    balancer: validateBalancerConfig({}),
+    heartbeatIntervalMs: 100,
+    requestTimeoutMs: 1_000,
+    publishMembers: true,
+  };
+  const state = balancerBehavior.init(ctx, params, []);
+  const load = { inflight: 0, mailbox: 0, latencyEwmaMs: 0, busyMs: 0, requests: 0 };
+  const digest = (seq: number, r11: MemberState, incarnation = 'A'): Digest => ({
+    type: 'digest',
+    region: 'r1',
+    seq,
+    incarnation,
+    version: seq,
+    members: [
+      { id: 'r1/0', state: 'up', load },
+      { id: 'r1/1', state: r11, load },
+    ],
+  });
+  const deliver = (d: Digest): void => {
+    now += 100;
+    balancerBehavior.receive(state, d, ctx);
+  };
+  const r11 = (): { state: MemberState; crashed: boolean } => {
+    const m = state.members.get('r1/1')!;
+    return { state: m.state, crashed: m.crashed };
+  };
+  // r1/1 crashes after digest 2: the runtime's notice, then the region actor's verdicts.
+  deliver(digest(1, 'up'));
+  deliver(digest(2, 'up'));
+  balancerBehavior.receive(state, { type: 'sys', event: 'node-crashed', node: 'r1/1', incarnation: 0 }, ctx);
+  deliver(digest(3, 'suspect'));
+  deliver(digest(4, 'down'));
+  deliver(digest(5, 'down'));
+  t.deepEqual(r11(), { state: 'down', crashed: true });
+  // Copies and overtaken digests, some from before the crash.
+  for (const late of [digest(2, 'up'), digest(5, 'down'), digest(1, 'up'), digest(3, 'suspect'), digest(2, 'up')]) {
+    deliver(late);
+    t.deepEqual(r11(), { state: 'down', crashed: true }, `after a late digest ${late.seq}`);
+  }
+  t.is(state.staleDigests, 5);
+  t.deepEqual(events, ['r1/1 up->suspect', 'r1/1 suspect->down']);
+  // The region actor restarts (its supervisor): its digests are numbered from 1 again.
+  deliver(digest(1, 'down', 'B'));
+  deliver(digest(2, 'up', 'B'));
+  t.deepEqual(r11(), { state: 'up', crashed: false }, 'r1/1 beats again (restarted): the new life of the region actor says so');
+  deliver(digest(6, 'down', 'A')); // a digest of the old life, not seen before: lives have no order, it counts
+  deliver(digest(3, 'up', 'B'));
+  t.is(r11().state, 'up');
+  deliver(digest(2, 'down', 'B')); // overtaken
+  t.is(r11().state, 'up');
+  t.is(state.staleDigests, 6);
 });
 
 // A lost restart notice (found 2026-12-03 by `meridian check --time-limit 900 --from 720000

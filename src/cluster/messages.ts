@@ -101,7 +101,10 @@ export interface MemberDigest {
 export interface Digest {
   type: 'digest';
   region: string;
+  /** Numbers the digests of one life of the region actor, from 1: a balancer drops a copy or an overtaken one. */
   seq: number;
+  /** The region actor's incarnation id (a restart by its supervisor numbers from 1 again). */
+  incarnation: string;
   version: number;
   members: MemberDigest[];
 }

@@ -122,7 +122,14 @@ export const regionBehavior: Behavior<RegionState, RegionParams, RegionInbound> 
         const members: MemberDigest[] = state.servers.view().map((m) => ({ id: m.id, state: m.state, load: state.loads.get(m.id) ?? ZERO_LOAD }));
         // Members only: no balancer reads the region's view of its peers (it keeps its own of
         // the regions, from these digests); it is in the region's summary.
-        const digest: Digest = { type: 'digest', region: state.params.region, seq: state.seq, version: state.servers.version, members };
+        const digest: Digest = {
+          type: 'digest',
+          region: state.params.region,
+          seq: state.seq,
+          incarnation: ctx.incarnation,
+          version: state.servers.version,
+          members,
+        };
         // To the balancers only: a coordinator takes no digest (CoordinatorInbound has none;
         // it ignored them, half of the digests sent).
         for (const r of state.params.regions) ctx.send(balancerAddress(r), digest);

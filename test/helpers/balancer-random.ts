@@ -406,6 +406,7 @@ export function runSeed(seed: number): SeedResult {
       type: 'digest',
       region,
       seq: s,
+      incarnation: region,
       version: s,
       members: serversOf[region]!.map((id) => {
         const server = servers.get(id)!;

@@ -7,7 +7,7 @@
  * Detection bounds are virtual time in sim (deterministic), never wall-clock assertions.
  */
 import test from 'ava';
-import { startCluster, type Cluster, type ClusterConfig, type MemberEvent } from '../src/index.js';
+import { sampleValue, startCluster, type Cluster, type ClusterConfig, type MemberEvent } from '../src/index.js';
 import { DEFAULT_MIN_STD_DEVIATION_MS, silenceAtPhi } from '../src/liveness/phi.js';
 import { testSeed } from './balance-stats.js';
 
@@ -304,6 +304,56 @@ test('sim: copied heartbeats and digests neither bring a crashed server back nor
     await cluster.sleep(4 * INTERVAL_MS);
     t.is(stateOf(cluster, 'us-east/1'), 'up', 'up again after restart');
     t.is(events.filter((e) => e.id !== 'us-east/1').length, 0, 'nobody else changed state');
+  } finally {
+    await cluster.stop();
+  }
+});
+
+// A region cut off (found by an audit, session 55: 3 regions x 2, r2 cut off from the others).
+// The first balancer held r2 down and routed nothing there, yet members() listed r2's servers
+// 'up', no 'member' event came, meridian_members{state="up"} counted them, and a server of r2
+// crashed meanwhile read 'up' too: the view was each server's last digest, the region's state
+// left out. A server of a region the balancer holds down is 'down' in its view now.
+test('sim: a region cut off from the first balancer is down as a whole in members(), the member events and the metrics', async (t) => {
+  const seed = testSeed(19);
+  t.log(`seed ${seed}`);
+  const cluster = await startCluster(config('sim', seed));
+  try {
+    const events = record(cluster);
+    const states = (): string =>
+      cluster
+        .members()
+        .map((m) => `${m.id}=${m.state}`)
+        .join(' ');
+    await cluster.sleep(1_000);
+    cluster.partition(['eu-west'], ['us-east']);
+    await cluster.sleep(1_500);
+    const summary = (await cluster.inspect('balancer/us-east')) as { state: { regions: Record<string, string> } };
+    t.is(summary.state.regions['eu-west'], 'down');
+    t.is(states(), 'us-east/0=up us-east/1=up us-east/2=up eu-west/0=down eu-west/1=down');
+    const cutAt = events.map((e) => `${e.id} ${e.previous}->${e.state}`);
+    t.deepEqual(cutAt, ['eu-west/0 up->down', 'eu-west/1 up->down']);
+    t.true(events.every((e, i) => e.version === i + 1));
+    let m = await cluster.metrics();
+    t.is(sampleValue(m, 'meridian_members', { state: 'up' }), 3);
+    t.is(sampleValue(m, 'meridian_members', { state: 'down' }), 2);
+    t.is(sampleValue(m, 'meridian_member_state', { server: 'eu-west/0', region: 'eu-west' }), 2);
+    // eu-west/0 crashes behind the partition: still down, and no event while the region is down.
+    await cluster.crash('eu-west/0');
+    await cluster.sleep(1_500);
+    t.is(states(), 'us-east/0=up us-east/1=up us-east/2=up eu-west/0=down eu-west/1=down');
+    t.is(events.length, 2);
+    // Healed: the region's digests come again, and each server is what they say.
+    cluster.heal();
+    await cluster.sleep(500);
+    t.is(states(), 'us-east/0=up us-east/1=up us-east/2=up eu-west/0=down eu-west/1=up');
+    t.deepEqual(
+      events.slice(2).map((e) => `${e.id} ${e.previous}->${e.state}`),
+      ['eu-west/1 down->up'],
+    );
+    m = await cluster.metrics();
+    t.is(sampleValue(m, 'meridian_members', { state: 'up' }), 4);
+    t.is(sampleValue(m, 'meridian_members', { state: 'down' }), 1);
   } finally {
     await cluster.stop();
   }

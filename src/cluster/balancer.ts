@@ -67,7 +67,10 @@ export interface BalancerParams {
 
 interface MemberInfo {
   region: string;
+  /** Its state in its region's last digest. */
   state: MemberState;
+  /** Its state in this balancer's view, as last published (see viewState). */
+  shown: MemberState;
   load: Load | undefined;
   /**
    * Known crashed from the runtime (a refused connection): not routed to until restarted,
@@ -120,6 +123,7 @@ export interface BalancerState {
   senders: Map<string, number>;
   nextRid: number;
   plan: LocalityPlan | undefined;
+  /** The view's version: one more per change of a server's state in it (MemberEvent.version). */
   version: number;
   routed: number;
   refused: number;
@@ -190,7 +194,10 @@ export interface BalancerSummary {
   regions: Record<string, MemberState>;
   /** Servers ejected by outlier detection. */
   ejected: string[];
-  /** Each server's state, as the region digests report it. */
+  /**
+   * Each server's state in this balancer's view (see viewState): its region's digests' word,
+   * but 'down' while the balancer holds the region down (`regions`), whatever its last digest said.
+   */
   members: Record<string, MemberState>;
   /** Coordinators held crashed (no transaction is sent to one), in the order their crash notices came. */
   coordinatorsDown: string[];
@@ -229,6 +236,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
         members.set(id, {
           region,
           state: 'up',
+          shown: 'up',
           load: undefined,
           crashed: false,
           crashedAtMs: Number.NEGATIVE_INFINITY,
@@ -339,7 +347,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
   },
   summary(state): BalancerSummary {
     const members: Record<string, MemberState> = {};
-    for (const [id, m] of state.members) members[id] = m.state;
+    for (const [id, m] of state.members) members[id] = viewState(state, m);
     return {
       inflight: state.inflight.size,
       routed: state.routed,
@@ -789,9 +797,33 @@ function onDigest(state: BalancerState, digest: Digest, ctx: ActorContext): void
       // any other since issue 8) was lost or cut off by a partition.
       if (previous === 'down' && d.state === 'up') m.crashed = false;
       state.plan = undefined;
-      state.version++;
-      if (state.params.publishMembers) ctx.publish('member', { id: d.id, region: m.region, state: d.state, previous, version: state.version, atMs: now });
     }
+  }
+  publishView(state, digest.region, ctx);
+}
+
+/**
+ * A server's state in this balancer's view (`members()`, the 'member' events and the metrics
+ * read the first region's): its region's digests' word, but 'down' while the balancer holds
+ * the region down (its digests stopped: cut off, or its region actor gone), as it routes. A cut
+ * off region's servers read 'up' before, a server crashed meanwhile too, while none was routed to
+ * (found by an audit, session 55). 'down' rather than a state of its own: not routed to, it is
+ * down from here, and `regions` of the summary says why.
+ */
+function viewState(state: BalancerState, m: MemberInfo): MemberState {
+  return state.regionState.get(m.region) === 'down' ? 'down' : m.state;
+}
+
+/** Publishes the changes of the view's states of `region`'s servers (a digest came, or the region went down or came back). */
+function publishView(state: BalancerState, region: string, ctx: ActorContext): void {
+  for (const id of state.params.servers[region] ?? []) {
+    const m = state.members.get(id)!;
+    const next = viewState(state, m);
+    if (next === m.shown) continue;
+    const previous = m.shown;
+    m.shown = next;
+    state.version++;
+    if (state.params.publishMembers) ctx.publish('member', { id, region, state: next, previous, version: state.version, atMs: ctx.now() });
   }
 }
 
@@ -916,6 +948,7 @@ function onTimer(state: BalancerState, key: string, ctx: ActorContext): void {
       // A region whose digests stopped is unreachable from here: its servers are not routed to.
       state.regionState.set(change.id, change.to === 'down' ? 'down' : change.to);
       state.plan = undefined;
+      publishView(state, change.id, ctx);
     }
     ctx.setTimer('regions', state.params.heartbeatIntervalMs);
   }

@@ -892,7 +892,7 @@ export class Cluster extends EventEmitter {
     return this.runtime.now();
   }
 
-  /** The membership view of the first region's balancer (from its summary, read on this host). */
+  /** The membership view of the first region's balancer (from its summary, read on this host): a server of a region it holds down is 'down'. */
   members(): Member[] {
     const cell = this.runtime.host.cell(balancerAddress(this.config.regions[0]!.name));
     // A cell's summary carries its behaviour's summary as `state`: the balancer's is a BalancerSummary.

@@ -13,7 +13,7 @@ import type { BalancerInbound, Digest, Load, MemberState, Probe, Req, RequestBod
 import { coordinatorAddress, shardOf } from './topology.js';
 import { NodeNotices } from './notices.js';
 import { committedTooLarge, readTooLarge } from './too-large.js';
-import { REGION_PAST_INCARNATIONS_MAX } from './region.js';
+import { newInLife, type Lives } from './lives.js';
 import type { ResolvedBalancer } from './validate-parts.js';
 
 /** Requests one balancer keeps in flight; beyond it new requests are refused (UNAVAILABLE). */
@@ -167,12 +167,8 @@ export interface BalancerState {
   probing: boolean;
   /** The runtime's notices seen, to drop late ones (a crash notice that arrives after the restart that followed). */
   notices: NodeNotices;
-  /**
-   * Per region, the life (incarnation id) of its region actor seen last and the highest digest
-   * seq seen of it, and the lives seen before it (the last REGION_PAST_INCARNATIONS_MAX) with
-   * theirs: a digest not above the highest of its life is a copy or overtaken (see onDigest).
-   */
-  digestSeqs: Map<string, { id: string; seq: number; past: Map<string, number> }>;
+  /** Per region, its region actor's lives (lives.ts): a digest not above the highest of its life is a copy or overtaken (see onDigest). */
+  digestSeqs: Map<string, Lives>;
   /** Digests dropped as copies or overtaken. */
   staleDigests: number;
 }
@@ -764,21 +760,9 @@ function onUndeliverable(msg: UndeliverableMessage, ctx: ActorContext): void {
  * seen counts if it is new for that life.
  */
 function onDigest(state: BalancerState, digest: Digest, ctx: ActorContext): void {
-  let life = state.digestSeqs.get(digest.region);
-  const lastSeq = life === undefined ? undefined : life.id === digest.incarnation ? life.seq : life.past.get(digest.incarnation);
-  if (lastSeq !== undefined && digest.seq <= lastSeq) {
+  if (newInLife(state.digestSeqs, digest.region, digest.incarnation, digest.seq) === undefined) {
     state.staleDigests++;
     return;
-  }
-  if (life === undefined) state.digestSeqs.set(digest.region, (life = { id: digest.incarnation, seq: digest.seq, past: new Map() }));
-  else if (life.id === digest.incarnation) life.seq = digest.seq;
-  else if (lastSeq !== undefined) life.past.set(digest.incarnation, digest.seq);
-  else {
-    // A region actor restarted by its supervisor: a new life, numbered from 1.
-    life.past.set(life.id, life.seq);
-    if (life.past.size > REGION_PAST_INCARNATIONS_MAX) life.past.delete(life.past.keys().next().value!);
-    life.id = digest.incarnation;
-    life.seq = digest.seq;
   }
   const now = ctx.now();
   state.regions.heartbeat(digest.region, now);

@@ -3,6 +3,7 @@ import type { Behavior } from '../runtime/actor.js';
 import type { ResolvedHeartbeat } from './validate-parts.js';
 import type { Digest, Load, MemberDigest, RegionBeat, RegionInbound } from './messages.js';
 import { balancerAddress } from './topology.js';
+import { newInLife, type Lives } from './lives.js';
 
 export interface RegionParams {
   region: string;
@@ -17,12 +18,8 @@ export interface RegionState {
   servers: Membership;
   peers: Membership;
   loads: Map<string, Load>;
-  /**
-   * Restart counting: each server's newest incarnation id seen, the number of lives seen but
-   * the first (for the view), the highest heartbeat seq seen of that life, and the lives seen
-   * before it (the last REGION_PAST_INCARNATIONS_MAX), each with the highest seq seen of it.
-   */
-  incarnations: Map<string, { id: string; n: number; seq: number; past: Map<string, number> }>;
+  /** Each server's lives (lives.ts): restarts counted for the view, copies and late heartbeats told apart. */
+  incarnations: Map<string, Lives>;
   /** Heartbeats dropped as copies or late (a seq not above the highest seen of their life). */
   stale: number;
   seq: number;
@@ -30,9 +27,6 @@ export interface RegionState {
 }
 
 const ZERO_LOAD: Load = { inflight: 0, mailbox: 0, latencyEwmaMs: 0, busyMs: 0, requests: 0 };
-
-/** Incarnation ids of a server's earlier lives remembered (with their highest seq), to tell a late heartbeat from a restart. */
-export const REGION_PAST_INCARNATIONS_MAX = 64;
 
 /**
  * A region's control point: runs phi-accrual over its servers' heartbeats, beats to the other
@@ -77,30 +71,10 @@ export const regionBehavior: Behavior<RegionState, RegionParams, RegionInbound> 
         // late: 19 changes of a crashed server's state in 5 s, 17 requests routed to it; found
         // by an audit, session 55), and copies taken as samples widened the detector's spread
         // (detection took twice as long).
-        let inc = state.incarnations.get(msg.node);
-        const lastSeq = inc === undefined ? undefined : inc.id === msg.incarnation ? inc.seq : inc.past.get(msg.incarnation);
-        if (lastSeq !== undefined && msg.seq <= lastSeq) {
+        const inc = newInLife(state.incarnations, msg.node, msg.incarnation, msg.seq);
+        if (inc === undefined) {
           state.stale++;
           return;
-        }
-        if (inc === undefined) state.incarnations.set(msg.node, (inc = { id: msg.incarnation, n: 0, seq: msg.seq, past: new Map() }));
-        else if (inc.id === msg.incarnation) inc.seq = msg.seq;
-        else if (lastSeq !== undefined) inc.past.set(msg.incarnation, msg.seq);
-        else {
-          // A life not seen before: one more restart. A heartbeat of a life seen already,
-          // delayed past a later one's (reordered), is not (counting it flipped the node's
-          // incarnation back and forth), and it still counts as a heartbeat: lives are told
-          // apart by id only, and ids have no order. A life that died at once can be seen
-          // after the one that followed it; dropping the heartbeats of lives seen before the
-          // newest id held the running one down for good (`meridian check --seed 821690
-          // --shape random --nemesis swarm --mode passive --txn-share 0.2`: r1/0 restarted
-          // and lost power at 3,999 ms, restarted at 4,099; the heartbeat of the 0 ms life came
-          // 160 ms late under a reorder fault, and every later one was dropped as stale).
-          inc.past.set(inc.id, inc.seq);
-          if (inc.past.size > REGION_PAST_INCARNATIONS_MAX) inc.past.delete(inc.past.keys().next().value!);
-          inc.id = msg.incarnation;
-          inc.seq = msg.seq;
-          inc.n++;
         }
         state.loads.set(msg.node, msg.load);
         state.changes += state.servers.heartbeat(msg.node, now, inc.n).length;

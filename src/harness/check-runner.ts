@@ -484,7 +484,7 @@ function hungReport(task: ScenarioTask, elapsedMs: number, limitMs: number): Sce
 }
 
 /** A passing report of nothing yet: what a run adds its results to. */
-function emptyReport(task: ScenarioTask): ScenarioReport {
+export function emptyReport(task: ScenarioTask): ScenarioReport {
   return {
     seed: task.seed,
     mode: task.mode,

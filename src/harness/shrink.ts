@@ -15,7 +15,7 @@ import { checkInt } from '../cluster/config.js';
 import { ConfigError } from '../core/errors.js';
 import { allKeys, checkOptions } from '../core/validate.js';
 import type { ScenarioTask } from './check-runner.js';
-import { checkScenarioTask, realTime, refuseNulls, runOneSeed, scheduleOf, shapeOf, type ScenarioReport } from './check-runner.js';
+import { checkScenarioTask, emptyReport, realTime, refuseNulls, runOneSeed, scheduleOf, shapeOf, type ScenarioReport } from './check-runner.js';
 import { withInliningLowered } from './inline-budget.js';
 import { SCENARIO_DEFAULTS, SCENARIO_SHAPE_DEFAULTS } from './scenario.js';
 
@@ -150,21 +150,5 @@ async function shrink(task: ScenarioTask, options: ShrinkOptions): Promise<Shrin
 
 /** The report of a shrink stopped before its first run: nothing ran, so neither a pass nor a fail. */
 function notRun(task: ScenarioTask): ScenarioReport {
-  return {
-    seed: task.seed,
-    mode: task.mode,
-    ok: false,
-    outcome: 'unknown',
-    failures: [],
-    unknownShare: 0,
-    faultEpisodes: 0,
-    live: false,
-    verdict: 'not run (the signal had fired before the first run)',
-    operations: 0,
-    faults: [],
-    violations: [],
-    timedOut: [],
-    traceHash: 0,
-    elapsedMs: 0,
-  };
+  return { ...emptyReport(task), ok: false, outcome: 'unknown', live: false, verdict: 'not run (the signal had fired before the first run)' };
 }

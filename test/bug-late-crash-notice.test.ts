@@ -39,25 +39,39 @@ test('seed 195091 (2 regions of one server, factor 2, swarm, Paxos Commit) is li
   t.is(r.outcome, 'pass', r.failures.join('; '));
 });
 
+/**
+ * A region actor of one server, r1/0, stepped by hand: its context reads `clock.now`; `hb` makes
+ * r1/0's heartbeat `seq` of life `incarnation`.
+ */
+function regionOfOne(): {
+  clock: { now: number };
+  ctx: Parameters<typeof regionBehavior.init>[0];
+  params: Parameters<typeof regionBehavior.init>[1];
+  hb: (incarnation: string, seq: number) => Heartbeat;
+} {
+  const clock = { now: 0 };
+  const ctx = { now: () => clock.now, setTimer: () => undefined, send: () => undefined } as unknown as Parameters<typeof regionBehavior.init>[0];
+  const params = { region: 'r1', servers: ['r1/0'], regions: ['r1'], heartbeat: validateHeartbeatConfig({ intervalMs: 100 }) };
+  const hb = (incarnation: string, seq: number): Heartbeat => ({
+    type: 'hb',
+    node: 'r1/0',
+    seq,
+    incarnation,
+    load: { inflight: 0, busyMs: 0 } as unknown as Heartbeat['load'],
+  });
+  return { clock, ctx, params, hb };
+}
+
 // The same reordering, in the region actor: a heartbeat of a server's previous life that
 // arrived after the new life's counted as one more restart (the incarnation id changed), and
 // the next heartbeat of the new life as another, so the view's incarnation went 1, 2, 3 for one
 // restart. Now ids of previous lives are remembered and their heartbeats dropped.
 test('region: a heartbeat of a previous incarnation, delayed past the new one, is not another restart', (t) => {
-  let now = 0;
-  const ctx = { now: () => now, setTimer: () => undefined, send: () => undefined } as unknown as Parameters<typeof regionBehavior.init>[0];
-  const params = { region: 'r1', servers: ['r1/0'], regions: ['r1'], heartbeat: validateHeartbeatConfig({ intervalMs: 100 }) };
+  const { clock, ctx, params, hb } = regionOfOne();
   const state = regionBehavior.init(ctx, params, []);
-  const hb = (incarnation: string): Heartbeat => ({
-    type: 'hb',
-    node: 'r1/0',
-    seq: 1,
-    incarnation,
-    load: { inflight: 0, busyMs: 0 } as unknown as Heartbeat['load'],
-  });
   for (const incarnation of ['A', 'A', 'B', 'A', 'B', 'A', 'B']) {
-    now += 100;
-    regionBehavior.receive(state, hb(incarnation), ctx);
+    clock.now += 100;
+    regionBehavior.receive(state, hb(incarnation, 1), ctx);
   }
   t.is(state.incarnations.get('r1/0')?.n, 1, 'one restart, A then B');
   t.is(state.incarnations.get('r1/0')?.id, 'B');
@@ -74,35 +88,26 @@ test('region: a heartbeat of a previous incarnation, delayed past the new one, i
 // r2's calls to. Lives have ids with no order: a late id not seen before counts as a restart,
 // and a heartbeat of any life seen counts as a heartbeat.
 test('region: a heartbeat of a life that died at once, late past the next life, neither hides the running one nor counts twice', (t) => {
-  let now = 0;
-  const ctx = { now: () => now, setTimer: () => undefined, send: () => undefined } as unknown as Parameters<typeof regionBehavior.init>[0];
-  const params = { region: 'r1', servers: ['r1/0'], regions: ['r1'], heartbeat: validateHeartbeatConfig({ intervalMs: 100 }) };
+  const { clock, ctx, params, hb } = regionOfOne();
   const state = regionBehavior.init(ctx, params, []);
-  const hb = (incarnation: string, seq: number): Heartbeat => ({
-    type: 'hb',
-    node: 'r1/0',
-    seq,
-    incarnation,
-    load: { inflight: 0, busyMs: 0 } as unknown as Heartbeat['load'],
-  });
   const view = (): { state: string; incarnation: number } => {
     regionBehavior.receive(state, { type: 'timer', key: 'tick' }, ctx);
     const m = state.servers.view().find((v) => v.id === 'r1/0')!;
     return { state: m.state, incarnation: m.incarnation };
   };
   for (let i = 1; i <= 10; i++) {
-    now += 100;
+    clock.now += 100;
     regionBehavior.receive(state, hb('A', i), ctx);
   }
   // A dies; B starts and dies at once (its one heartbeat is held by the network); C runs.
-  now += 300;
+  clock.now += 300;
   regionBehavior.receive(state, hb('C', 1), ctx);
-  now += 60;
+  clock.now += 60;
   regionBehavior.receive(state, hb('B', 1), ctx);
   for (let i = 2; i <= 40; i++) {
-    now += 100;
+    clock.now += 100;
     regionBehavior.receive(state, hb('C', i), ctx);
-    if (i % 5 === 0) t.is(view().state, 'up', `C beats at ${now} ms`);
+    if (i % 5 === 0) t.is(view().state, 'up', `C beats at ${clock.now} ms`);
   }
   regionBehavior.receive(state, hb('A', 11), ctx); // and a very late one of A: nothing new
   t.deepEqual(view(), { state: 'up', incarnation: 2 }, 'two restarts seen (B and C), the running life up');
@@ -116,52 +121,43 @@ test('region: a heartbeat of a life that died at once, late past the next life, 
 // highest seen of its life is dropped; a restart (a new life, numbered from 1 again) still
 // comes back up.
 test('region: a copy or a late heartbeat of a life counts neither as a sample nor as a rejoin; a restart does', (t) => {
-  let now = 0;
-  const ctx = { now: () => now, setTimer: () => undefined, send: () => undefined } as unknown as Parameters<typeof regionBehavior.init>[0];
-  const params = { region: 'r1', servers: ['r1/0'], regions: ['r1'], heartbeat: validateHeartbeatConfig({ intervalMs: 100 }) };
-  const hb = (incarnation: string, seq: number): Heartbeat => ({
-    type: 'hb',
-    node: 'r1/0',
-    seq,
-    incarnation,
-    load: { inflight: 0, busyMs: 0 } as unknown as Heartbeat['load'],
-  });
+  const { clock, ctx, params, hb } = regionOfOne();
   const tick = (state: ReturnType<typeof regionBehavior.init>): string => {
     regionBehavior.receive(state, { type: 'timer', key: 'tick' }, ctx);
     return state.servers.state('r1/0')!;
   };
   // Two regions see the same 20 heartbeats, 100 ms apart; one also gets a copy of each, 30 ms late.
-  now = 0;
+  clock.now = 0;
   const clean = regionBehavior.init(ctx, params, []);
-  now = 0;
+  clock.now = 0;
   const copied = regionBehavior.init(ctx, params, []);
   for (let seq = 1; seq <= 20; seq++) {
-    now = seq * 100;
+    clock.now = seq * 100;
     regionBehavior.receive(clean, hb('A', seq), ctx);
     regionBehavior.receive(copied, hb('A', seq), ctx);
-    now += 30;
+    clock.now += 30;
     regionBehavior.receive(copied, hb('A', seq), ctx);
   }
-  now = 2_000 + 500;
-  t.is(copied.servers.phi('r1/0', now), clean.servers.phi('r1/0', now), 'copies are not samples: the same phi as without them');
+  clock.now = 2_000 + 500;
+  t.is(copied.servers.phi('r1/0', clock.now), clean.servers.phi('r1/0', clock.now), 'copies are not samples: the same phi as without them');
   t.is(copied.stale, 20);
   // r1/0 has crashed (its last heartbeat was seq 20): it is convicted, and stays down whatever
   // copies and late heartbeats of that life come.
   let state = 'up';
-  for (now = 2_100; state !== 'down' && now < 10_000; now += 100) state = tick(copied);
-  t.is(state, 'down', `convicted by ${now} ms`);
+  for (clock.now = 2_100; state !== 'down' && clock.now < 10_000; clock.now += 100) state = tick(copied);
+  t.is(state, 'down', `convicted by ${clock.now} ms`);
   for (const seq of [20, 13, 20, 19, 1]) {
-    now += 150;
+    clock.now += 150;
     regionBehavior.receive(copied, hb('A', seq), ctx);
-    t.is(tick(copied), 'down', `a late copy of heartbeat ${seq} at ${now} ms`);
+    t.is(tick(copied), 'down', `a late copy of heartbeat ${seq} at ${clock.now} ms`);
   }
   // Restarted: a new life, numbered from 1.
-  now += 500;
+  clock.now += 500;
   regionBehavior.receive(copied, hb('B', 1), ctx);
   t.deepEqual(copied.servers.view(), [{ id: 'r1/0', state: 'up', incarnation: 1 }], 'the restart is up');
   regionBehavior.receive(copied, hb('A', 21), ctx); // a heartbeat of the old life not seen before still counts (lives have no order)
   for (let seq = 2; seq <= 5; seq++) {
-    now += 100;
+    clock.now += 100;
     regionBehavior.receive(copied, hb('B', seq), ctx);
     t.is(tick(copied), 'up');
   }

@@ -52,8 +52,8 @@ export type UnsafeVariant = Variant;
 export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = VARIANTS;
 /**
  * 'targeted' (the kv workload's default): the scenario's nemesis with every fault kind
- * (SCENARIO_NEMESIS); 'swarm': the same pool, each seed drawing which kinds take part and the
- * rates; 'builtin': a fixed schedule of the workload's own (kv: crashes and region partitions;
+ * (SCENARIO_NEMESIS); 'swarm': FAULT_KINDS (the 17 default kinds, or `faults` if given), no
+ * weights, each seed drawing which kinds take part and the rates; 'builtin': a fixed schedule of the workload's own (kv: crashes and region partitions;
  * txn, its default: crashes and pauses of servers and coordinators, region cuts).
  */
 export type ScheduleName = 'targeted' | 'swarm' | 'builtin';

@@ -99,6 +99,10 @@ for (const transport of transports) {
       t.throws(() => cluster[method]('membr'), { instanceOf: ValidationError, message: /^event: one of 'member', 'crashing', .*, got "membr"$/ }, method);
       t.throws(() => cluster[method](5 as never), { instanceOf: ValidationError, message: /^event: .*, got 5$/ }, method);
     }
+    // emit('membr') returned false quietly, and emit(undefined) threw a TypeError from inside EventEmitter.
+    t.throws(() => cluster.emit('membr'), { instanceOf: ValidationError, message: /^event: one of 'member', 'crashing', .*, got "membr"$/ });
+    t.throws(() => cluster.emit(undefined as never), { instanceOf: ValidationError, message: /^event: .*, got undefined$/ });
+    t.false(cluster.emit('crashing', 'us-east/0'), 'a cluster event with no listener: false, as EventEmitter says');
     t.throws(() => cluster.listenerCount('member', 5 as never), { instanceOf: ValidationError, message: /^listener: a function, or left out/ });
     cluster.on('crashing', noop);
     t.is(cluster.listenerCount('crashing', noop), 1);

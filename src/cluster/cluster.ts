@@ -267,10 +267,12 @@ export class Cluster extends EventEmitter {
    * does not unwind into whatever emitted (an actor's step, crash(), a frame from a worker):
    * it is thrown again on its own, in a microtask, an uncaught exception as from a timer's
    * callback, and the cluster and the other listeners go on. A `member` listener that threw
-   * once stopped the first region's balancer for good (its step never finished).
+   * once stopped the first region's balancer for good (its step never finished). The event
+   * name is checked as `on` checks it: emit('membr') returned false quietly, and
+   * emit(undefined) threw a TypeError from inside EventEmitter.
    */
   override emit(event: string | symbol, ...args: unknown[]): boolean {
-    // EventEmitter's own, unchecked: the cluster emits only its events (and it is every emit).
+    checkEvent(event);
     const listeners = super.rawListeners(event) as Array<(...a: unknown[]) => unknown>;
     for (const listener of listeners) {
       try {

@@ -31,6 +31,8 @@ export {
   StoppedError,
   HostExitedError,
   SimulationStalledError,
+  NatsUnreachableError,
+  ControlError,
 } from './core/errors.js';
 export type { ErrorCode } from './core/errors.js';
 export type { HostEvent } from './runtime/host.js';
@@ -60,6 +62,10 @@ export type {
   TxnValue,
 } from './harness/elle/index.js';
 export { runScenario, runBankScenario, drawShape, ProgressWatch } from './harness/scenario.js';
+// The transactional workload (`meridian check --workload txn`), one seed and commit protocol a run.
+export { runTxnScenario } from './harness/txn-scenario.js';
+export type { TxnScenarioOptions, TxnScenarioResult } from './harness/txn-scenario.js';
+export type { TxnCommit } from './harness/txn-commits.js';
 // Many seeds at once, as `meridian check` runs them (docs/testing.md, section 4), and a failing one shrunk.
 export { runChecks, createCheckPool } from './harness/check-runner.js';
 export type {
@@ -81,6 +87,8 @@ export type { ScenarioOptions, ScenarioResult, ScenarioShape, BankOptions, BankR
 export {
   Nemesis,
   FAULT_KINDS,
+  ALL_FAULT_KINDS,
+  SIM_ONLY_FAULT_KINDS,
   drawSwarm,
   defaultCrashMax,
   describePlan,

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { createServer } from 'node:net';
-import { ConfigError, startCluster, UnavailableError, type ClusterConfig } from '../src/index.js';
+import { ConfigError, NatsUnreachableError, startCluster, UnavailableError, type ClusterConfig } from '../src/index.js';
 
 /** Config checks of transport 'nats': none of them needs a NATS server. */
 const base = (): Record<string, unknown> => ({
@@ -207,6 +207,9 @@ test('nats: a server nobody listens on fails startCluster with a clear error', a
     t.regex(error!.message, new RegExp(`cannot reach NATS at nats://127\\.0\\.0\\.1:${port} within \\d+ ms`));
     // A MeridianError (it was a bare Error): nothing started.
     t.true(error instanceof UnavailableError);
+    // The package exports its class (it did not: only a catch of UnavailableError could tell it).
+    t.true(error instanceof NatsUnreachableError);
+    t.is(error!.name, 'NatsUnreachableError');
     t.is((error as UnavailableError).code, 'UNAVAILABLE');
     t.true(connections > 0, 'the client tried the held port');
   } finally {

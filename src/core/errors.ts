@@ -43,6 +43,25 @@ export class UnavailableError extends MeridianError {
   }
 }
 
+/**
+ * No NATS server answered at the URLs given (startCluster with transport 'nats', `meridian
+ * host`). An UnavailableError, as startCluster's errors are MeridianErrors: it was a bare Error.
+ */
+export class NatsUnreachableError extends UnavailableError {}
+
+/**
+ * A NATS cluster's control request (inspect, crash, restart, ...) that reached no host
+ * (`noResponders`: nobody serves that host's subject, it is gone), or that the host refused:
+ * definite. One unanswered in time is a TimeoutError.
+ */
+export class ControlError extends UnavailableError {
+  readonly noResponders: boolean;
+  constructor(message: string, noResponders = false) {
+    super(message);
+    this.noResponders = noResponders;
+  }
+}
+
 /** The outcome is unknown: the operation may or may not have taken effect. */
 export class TimeoutError extends MeridianError {
   constructor(message: string) {

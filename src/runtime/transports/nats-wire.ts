@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { connect, RequestError, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { pack, unpack } from 'msgpackr';
 import { FRAME_HEADER_BYTES } from '../../core/codec.js';
-import { TimeoutError, UnavailableError } from '../../core/errors.js';
+import { ControlError, NatsUnreachableError, TimeoutError } from '../../core/errors.js';
 import type { DropCause } from '../../net/model.js';
 import type { HostEvent } from '../env.js';
 import type { ControlAnswer, NatsControlApi, NatsControlMethod, NatsControlRequest, NatsHello, NatsHostEvent, NatsHostStats } from './worker-protocol.js';
@@ -104,13 +104,8 @@ export function shownServers(servers: readonly string[]): string {
  */
 export const NATS_SERVERS_ENV = 'MERIDIAN_NATS_SERVERS';
 
-/**
- * No NATS server answered at the URLs given (`meridian host` reports it in one line). An
- * UnavailableError, as startCluster's errors are MeridianErrors: it was a bare Error.
- */
-export class NatsUnreachableError extends UnavailableError {
-  override name = 'NatsUnreachableError';
-}
+// In core/errors.ts (exported by the package, which must not load the NATS client to name them).
+export { ControlError, NatsUnreachableError };
 
 /** The largest frame this connection's server accepts. */
 export function frameBytesMax(nc: NatsConnection): number {
@@ -191,20 +186,6 @@ export function isNatsHostStats(v: unknown): v is NatsHostStats {
 export function isNatsHello(v: unknown): v is NatsHello {
   // The uid becomes a subject token (assign.<uid>).
   return isObject(v) && typeof v.uid === 'string' && /^[A-Za-z0-9_-]{1,80}$/.test(v.uid) && Number.isInteger(v.pid);
-}
-
-/**
- * A control request that reached no host (`noResponders`: nobody serves that host's subject, it
- * is gone), or that the host refused: definite. One unanswered in time is a TimeoutError.
- */
-export class ControlError extends UnavailableError {
-  override name = 'ControlError';
-  constructor(
-    message: string,
-    readonly noResponders = false,
-  ) {
-    super(message);
-  }
 }
 
 /**

@@ -119,6 +119,18 @@ test('runChecks: a signal that fired before the run runs no seed; a run to the e
   t.is(whole.reports.length, 1);
 });
 
+test('runChecks without workers: 2 in the simulator, 1 in real time (each seed a dozen threads of its own), as meridian check', async (t) => {
+  // Before, 2 whatever the transport; only the CLI ran one real-time seed at a time.
+  const stop = new AbortController();
+  stop.abort();
+  const sim = await runChecks({ seeds: 5, signal: stop.signal });
+  t.is(sim.workers, 2);
+  const threads = await runChecks({ seeds: 5, transport: 'threads', signal: stop.signal });
+  t.is(threads.workers, 1);
+  t.is(threads.reports.length, 0, 'no seed ran');
+  t.is((await runChecks({ seeds: 5, transport: 'threads', workers: 2, signal: stop.signal })).workers, 2, 'asked for, as many');
+});
+
 test('runChecks refuses a signal or onReport of the wrong type, naming it', async (t) => {
   const bad = await t.throwsAsync(runChecks({ seeds: 1, signal: {} as AbortSignal }), { instanceOf: ConfigError });
   t.regex(bad!.message, /signal/);

@@ -14,7 +14,7 @@ import {
   CHECK_TRANSPORTS,
   CHECK_RUN_SEEDS_MAX,
   CHECK_RUN_TIME_LIMIT_MS_MAX,
-  CHECK_RUN_WORKERS_DEFAULT,
+  checkRunWorkersDefault,
   CHECK_RUN_WORKERS_MAX,
   SCHEDULES,
   UNSAFE_VARIANTS,
@@ -563,9 +563,9 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
   if (args.jsonFile !== undefined && !writable(args.jsonFile, '--json', io)) return 2;
   const from = args.from ?? 1;
   const total = args.seeds!;
-  // In real time each seed's cluster has threads (or processes) of its own: one seed at a time unless asked.
   const inRealTime = realTime(args.transport);
-  const workers = args.workers ?? (inRealTime ? 1 : CHECK_RUN_WORKERS_DEFAULT);
+  // As runChecks counts them (one seed at a time in real time unless asked), for the header.
+  const workers = args.workers ?? checkRunWorkersDefault(args.transport);
   const servers = args.nats?.servers ?? startedNats;
   const nats = servers === undefined ? undefined : { servers, ...(args.natsProcesses === undefined ? {} : { processes: args.natsProcesses }) };
   const what =

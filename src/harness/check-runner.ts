@@ -71,6 +71,14 @@ export const WORKLOADS: readonly Workload[] = ['kv', 'txn'];
 export { TXN_UNSAFE_VARIANTS, TXN_CHECK_COMMITS, TXN_COMMITS, THREEPC_NOTE, realTime, type TxnUnsafe, type TxnCommit };
 
 export const CHECK_RUN_WORKERS_DEFAULT = 2;
+/**
+ * The workers a run has when none are asked for: CHECK_RUN_WORKERS_DEFAULT in the simulator,
+ * 1 in real time (threads, nats), where each seed's cluster has a dozen threads (or host
+ * processes) of its own and seeds side by side would slow each other's timing.
+ */
+export function checkRunWorkersDefault(transport: CheckTransport | undefined): number {
+  return realTime(transport) ? 1 : CHECK_RUN_WORKERS_DEFAULT;
+}
 export const CHECK_RUN_WORKERS_MAX = 64;
 export const CHECK_RUN_SEEDS_MAX = 1_000_000;
 /** The longest `timeLimitMs` runChecks takes: a week. */
@@ -243,7 +251,7 @@ export interface CheckRunOptions extends SeedOptions {
   from?: number;
   /** How many seeds: from, from + 1, ... */
   seeds: number;
-  /** Default CHECK_RUN_WORKERS_DEFAULT; with `pool`, its `workers` (or absent). */
+  /** Default CHECK_RUN_WORKERS_DEFAULT, or 1 with a real-time transport (checkRunWorkersDefault); with `pool`, its `workers` (or absent). */
   workers?: number;
   /**
    * Run the seeds on this pool (createCheckPool) and leave it open, its workers warm for the
@@ -796,10 +804,10 @@ function checkRunOptions(
     if (asked !== undefined && asked !== pool.workers)
       throw new ConfigError('workers', `${pool.workers} or undefined with this pool (a run on a CheckPool uses its threads, pool.workers)`, asked);
   }
-  const workers = pool?.workers ?? asked ?? CHECK_RUN_WORKERS_DEFAULT;
   if (o.onReport !== undefined && typeof o.onReport !== 'function') throw new ConfigError('onReport', 'a function', o.onReport);
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new ConfigError('signal', 'an AbortSignal', o.signal);
   checkSeedFields(o, mode, schedule);
+  const workers = pool?.workers ?? asked ?? checkRunWorkersDefault(o.transport);
   return { from, seeds: o.seeds, workers, pool, mode, schedule, maxFailures, timeLimitMs };
 }
 

@@ -9,6 +9,7 @@ import { setTimeout, clearTimeout } from 'node:timers';
 import * as api from '../dist/src/index.js';
 // The option keys each one checks against (not exported by the package): every field is probed, new ones too.
 import { SCENARIO_OPTION_KEYS } from '../dist/src/harness/scenario.js';
+import { TXN_SCENARIO_OPTION_KEYS } from '../dist/src/harness/txn-scenario.js';
 import { TOP_LEVEL_KEYS } from '../dist/src/cluster/config.js';
 import { CHECK_RUN_OPTION_FIELDS, SCENARIO_TASK_FIELDS } from '../dist/src/harness/check-runner.js';
 
@@ -124,12 +125,25 @@ await each('new Cluster', [], (...a) => new api.Cluster(...a));
 await each('startCluster', [{ regions: [{ name: 'r', servers: 1 }], transport: 'sim', seed: 1 }], async (c) => (await api.startCluster(c)).stop());
 await each('runScenario', [{ seed: 1, transport: 'sim', durationMs: 10 }], (o) => api.runScenario(o));
 await each('runBankScenario', [{ seed: 1, durationMs: 10 }], (o) => api.runBankScenario(o));
+const TXN = { seed: 1, commit: '2pc', clients: 1, keys: 1, faultMs: 10, livenessTxns: 0, regions: 2, servers: 1, factor: 1, shards: 1 };
+await each('runTxnScenario', [TXN], (o) => api.runTxnScenario(o));
 const snapshot = { families: [] };
 await each('sampleValue', [snapshot, 'x', {}], (s, n, l) => api.sampleValue(s, n, l));
 await each('histogramSeries', [snapshot, 'x', {}], (s, n, l) => api.histogramSeries(s, n, l));
 const t = { log() {}, teardown() {} };
 await each('withCluster', [t, { regions: [{ name: 'r', servers: 1 }], transport: 'sim', seed: 1 }, async () => 1], (tt, c, b) => api.withCluster(tt, c, b));
-for (const E of ['MeridianError', 'ConfigError', 'ValidationError', 'UnavailableError', 'TimeoutError', 'AbortedError', 'StoppedError', 'HostExitedError']) {
+for (const E of [
+  'MeridianError',
+  'ConfigError',
+  'ValidationError',
+  'UnavailableError',
+  'NatsUnreachableError',
+  'ControlError',
+  'TimeoutError',
+  'AbortedError',
+  'StoppedError',
+  'HostExitedError',
+]) {
   await each(`new ${E}`, [], (...a) => new api[E](...a));
 }
 await each('new SimulationStalledError', [1, 2], (a, b) => new api.SimulationStalledError(a, b));
@@ -138,6 +152,7 @@ await each('new InvariantFailure', ['x'], (...a) => new api.InvariantFailure(...
 // Options, field by field.
 const SCENARIO = { seed: 1, mode: 'none', clients: 1, keys: 1, faultMs: 10, livenessOps: 0, regions: 2, servers: 1, factor: 1, shards: 1 };
 await fields('runScenario', [SCENARIO], 0, SCENARIO_OPTION_KEYS, (o) => api.runScenario(o), 60_000);
+await fields('runTxnScenario', [TXN], 0, TXN_SCENARIO_OPTION_KEYS, (o) => api.runTxnScenario(o), 60_000);
 await fields(
   'runBankScenario',
   [{ seed: 1, mode: 'active', commit: '2pc', accounts: 2, clients: 1, faultMs: 10 }],

@@ -189,7 +189,7 @@ export function livenessBackoffMs(attempt: number, rng: Prng): number {
 }
 
 /** The keys of TxnScenarioOptions (all of them: allKeys checks it at compile time); anything else is refused (a misspelt option would run the default). */
-const TXN_SCENARIO_OPTION_KEYS = allKeys<TxnScenarioOptions>()([
+export const TXN_SCENARIO_OPTION_KEYS = allKeys<TxnScenarioOptions>()([
   'seed',
   'commit',
   'mode',

@@ -1,8 +1,8 @@
 /**
  * The transactional checker's throughput: transactions checked per second on a serial
- * list-append history of 20,000 transactions over 400 keys (the issue's yardstick; Elle does
- * 100-160k/s on the JVM), under both consistency levels, the same for rw-register, and through
- * the piscina pool (forced, to show what the copy to the workers costs at this size).
+ * list-append history of 20,000 transactions over 400 keys (the issue's yardstick), under
+ * both consistency levels, the same for rw-register, and through the piscina pool (forced,
+ * to show what the copy to the workers costs at this size).
  *
  * Each figure is the best of a few timed rounds after one warm-up round (the usual defence
  * against a busy machine); the CPU time of the best round is given beside it.

@@ -307,7 +307,7 @@ export const NEMESIS_PARTITIONS_MAX = 8;
 export const NEMESIS_LOG_MAX = 10_000;
 
 export interface NemesisOptions {
-  /** Fault kinds to draw from (default: all). With `swarm`, the pool the swarm draws from. */
+  /** Fault kinds to draw from (default: FAULT_KINDS; any of ALL_FAULT_KINDS). With `swarm`, the pool the swarm draws from. */
   faults?: FaultKind[];
   /** Draw the fault mix (which kinds, rates, interval, durations) from the seed. */
   swarm?: boolean;

@@ -385,9 +385,7 @@ test('shrinkSeed with a signal: stops after the trial that fired it, with the sm
 
 test('shrinkSeed with a signal that fired already runs nothing (it replayed the whole seed first)', async (t) => {
   const task = { seed: 1, mode: 'active' as const, unsafe: 'stale-reads' as const, schedule: 'targeted' as const };
-  const started = performance.now();
   const r = await shrinkSeed(task, { signal: AbortSignal.abort() });
-  t.true(performance.now() - started < 500, `took ${(performance.now() - started).toFixed(0)} ms`);
   t.is(r.runs, 0);
   t.true(r.interrupted);
   t.deepEqual(r.shrunk, task);

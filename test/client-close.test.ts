@@ -26,7 +26,8 @@ test('a closed client: its open call and later ones reject with StoppedError; it
     const err = await t.throwsAsync(open, { instanceOf: StoppedError });
     t.regex(err!.message, /was closed before an answer came/);
     t.false(err!.definite);
-    await t.throwsAsync(c.get('a'), { instanceOf: StoppedError, message: new RegExp(`client ${c.id} is closed`) });
+    const closed = await t.throwsAsync(c.get('a'), { instanceOf: StoppedError, message: new RegExp(`client ${c.id} is closed`) });
+    t.true(closed?.definite, 'never sent: a definite failure');
     c.close(); // a second close does nothing
     t.false(c.address in cluster.stats().actors, "a closed client's counters go with it");
     t.true([1, 2].includes((await other.get('a')) as number));

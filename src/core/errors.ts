@@ -80,8 +80,9 @@ export class AbortedError extends MeridianError {
 
 /** The cluster was stopped before the operation completed; its outcome is unknown. */
 export class StoppedError extends MeridianError {
-  constructor(message = 'cluster stopped') {
-    super('STOPPED', message, false);
+  /** `definite`: true only when the call was never sent (a closed client's). */
+  constructor(message = 'cluster stopped', definite = false) {
+    super('STOPPED', message, definite);
   }
 }
 

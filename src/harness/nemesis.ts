@@ -164,7 +164,7 @@ export type FaultKind =
  * `crashMax` and as a partition. Not in FAULT_KINDS (see ALL_FAULT_KINDS); `meridian check`'s
  * default schedule does not draw it.
  */
-export const FAULT_KINDS: readonly FaultKind[] = [
+export const FAULT_KINDS: readonly FaultKind[] = Object.freeze([
   'crash',
   'partition',
   'majority-minority',
@@ -182,7 +182,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'strand-leader',
   'checkpoint-crash',
   'crash-coordinator',
-];
+]);
 /** How long a blackout keeps every server down: a draw from [MIN, MAX) ms. */
 export const NEMESIS_BLACKOUT_MS_MIN = 50;
 export const NEMESIS_BLACKOUT_MS_MAX = 400;
@@ -194,7 +194,7 @@ export const NEMESIS_BLACKOUT_DUPLICATE = 0.3;
  * only when `faults` names them (so their seeds' plans stay as they were); `meridian check`'s
  * default schedule (SCENARIO_NEMESIS) names all of them but 'log-hole', 'lost-accepts' and 'lost-commits'.
  */
-export const ALL_FAULT_KINDS: readonly FaultKind[] = [
+export const ALL_FAULT_KINDS: readonly FaultKind[] = Object.freeze([
   ...FAULT_KINDS,
   'blackout',
   'pause',
@@ -203,9 +203,9 @@ export const ALL_FAULT_KINDS: readonly FaultKind[] = [
   'log-hole',
   'lost-accepts',
   'lost-commits',
-];
+]);
 /** The kinds that start only in the simulator (they read or cut into actors' state, or its store); elsewhere a schedule naming them never draws them. */
-export const SIM_ONLY_FAULT_KINDS: readonly FaultKind[] = [
+export const SIM_ONLY_FAULT_KINDS: readonly FaultKind[] = Object.freeze([
   'power-loss',
   'checkpoint-crash',
   'leader-duel',
@@ -213,7 +213,7 @@ export const SIM_ONLY_FAULT_KINDS: readonly FaultKind[] = [
   'log-hole',
   'lost-accepts',
   'lost-commits',
-];
+]);
 /** crash-leader waits up to this many times this long for a leader with commands in flight. */
 export const NEMESIS_BUSY_WAITS = 50;
 export const NEMESIS_BUSY_WAIT_MS = 2;

@@ -393,6 +393,22 @@ test('file store: a log damaged in the middle (whole records after the bad one) 
   fresh.close();
 });
 
+test('memory store (sim): a log damaged in the middle is refused as the file store refuses it, so the simulator can run a server whose start fails', (t) => {
+  const store = new MemoryDurableStore();
+  store.append('x', [{ n: 1 }, { n: 2 }, { n: 3 }]);
+  const bytes = store.bytesOf('x');
+  // The last byte of the second record's body: the third record is whole after it.
+  const second = parseLog(createPackr(), bytes.subarray(0, Math.floor((bytes.length * 2) / 3)), crc32js).validBytes;
+  store.corrupt('x', second - 1);
+  t.throws(() => store.load('x'), {
+    message:
+      /^durable store: the log of x is damaged in the middle, at byte \d+ of \d+, with 1 whole records after it \(not a torn last write\): x does not recover from it/,
+  });
+  t.is(store.bytesOf('x').length, bytes.length, 'nothing is cut');
+  t.is(store.tornTailsTruncated, 0);
+  t.throws(() => store.corrupt('x', bytes.length), { instanceOf: RangeError });
+});
+
 test('threads: a replica restarted from a log damaged in the middle does not start: an actor-error says why, inspect() shows it backing off, the other replicas serve', async (t) => {
   const dataDir = tempDir(t, 'meridian-cluster-');
   const cluster = await startCluster({

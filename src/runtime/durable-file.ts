@@ -2,7 +2,7 @@ import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync
 import { join } from 'node:path';
 import type { Packr } from 'msgpackr';
 import { createPackr, FastEncoder, grownBytes } from '../core/codec.js';
-import { crc32js as crc32, frameRecord, parseLog, RECORD_HEADER_BYTES, writeFrame, type DurableStore } from './durable.js';
+import { crc32js as crc32, damagedLogError, frameRecord, parseLog, RECORD_HEADER_BYTES, writeFrame, type DurableStore } from './durable.js';
 
 /**
  * One append-only file per actor under the cluster's data directory.
@@ -114,15 +114,9 @@ export class FileDurableStore implements DurableStore {
     if (!existsSync(file)) return [];
     const bytes = readFileSync(file);
     const parsed = parseLog(this.packr, bytes, crc32);
-    if (parsed.recordsAfterDamage > 0) {
-      // Cut there, its acknowledged records after the damage would be gone without a word: an
-      // acceptor that forgets its promises breaks Paxos (as the amnesia variant does). Before,
-      // it was cut as a torn tail. The actor does not start (an 'actor-error' at each try).
-      throw new Error(
-        `durable store: ${file} is damaged in the middle, at byte ${parsed.validBytes} of ${bytes.byteLength}, with ${parsed.recordsAfterDamage} whole records after it (not a torn last write): ` +
-          `${address} does not recover from it; move the file aside to start it empty (it then forgets what it acknowledged)`,
-      );
-    }
+    // Refused, not cut as a torn tail (see damagedLogError): the actor does not start (an
+    // 'actor-error' at each try). Before, it was cut.
+    if (parsed.recordsAfterDamage > 0) throw damagedLogError(file, address, parsed, bytes.byteLength);
     if (parsed.tornTail) {
       // A torn or corrupt tail is cut off, never applied.
       this.tornTailsTruncated++;

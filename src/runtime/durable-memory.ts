@@ -1,6 +1,6 @@
 import type { Packr } from 'msgpackr';
 import { createPackr, FastEncoder, grownBytes } from '../core/codec.js';
-import { crc32js, frameRecord, parseLog, RECORD_HEADER_BYTES, writeFrame, type DurableStore } from './durable.js';
+import { crc32js, damagedLogError, frameRecord, parseLog, RECORD_HEADER_BYTES, writeFrame, type DurableStore } from './durable.js';
 
 /** Initial bytes of an actor's log in the memory store (it doubles as it fills). */
 export const MEMORY_LOG_BYTES_INITIAL = 1024;
@@ -153,6 +153,8 @@ export class MemoryDurableStore implements DurableStore {
     const log = this.logs.get(address);
     if (log === undefined) return [];
     const parsed = parseLog(this.packr, log.bytes.subarray(0, log.length), crc32js);
+    // As the file store: damage in the middle is refused, not cut (see damagedLogError).
+    if (parsed.recordsAfterDamage > 0) throw damagedLogError(`the log of ${address}`, address, parsed, log.length);
     if (parsed.tornTail) {
       this.tornTailsTruncated++;
       log.truncate(parsed.validBytes);
@@ -165,6 +167,13 @@ export class MemoryDurableStore implements DurableStore {
     const log = this.logs.get(address);
     if (log === undefined || log.ends.length === 0) return;
     log.truncate(Math.max(0, log.length - bytes));
+  }
+
+  /** Test hook: flip the bits of byte `at` of an actor's log, as damage on a disk would (a bad record with whole ones after it is refused at load). */
+  corrupt(address: string, at: number): void {
+    const log = this.logs.get(address);
+    if (log === undefined || at < 0 || at >= log.length) throw new RangeError(`corrupt(${address}, ${at}): no such byte in a log of ${log?.length ?? 0} bytes`);
+    log.bytes[at] = log.bytes[at]! ^ 0xff;
   }
 
   close(): void {

@@ -85,6 +85,19 @@ export interface ParsedLog {
   recordsAfterDamage: number;
 }
 
+/**
+ * The error a store throws for a log damaged in the middle (`parsed.recordsAfterDamage` > 0):
+ * cut there, its acknowledged records after the damage would be gone without a word (an
+ * acceptor that forgets its promises breaks Paxos, as the amnesia variant does), so the actor
+ * does not start. `where` names the log (the file, or the actor's address in memory).
+ */
+export function damagedLogError(where: string, address: string, parsed: ParsedLog, totalBytes: number): Error {
+  return new Error(
+    `durable store: ${where} is damaged in the middle, at byte ${parsed.validBytes} of ${totalBytes}, with ${parsed.recordsAfterDamage} whole records after it (not a torn last write): ` +
+      `${address} does not recover from it; move the file aside to start it empty (it then forgets what it acknowledged)`,
+  );
+}
+
 /** Reads framed records; stops at the first torn or corrupt record and reports where. */
 export function parseLog(packr: Packr, bytes: Uint8Array, crc32: Crc32): ParsedLog {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -7,7 +7,7 @@ import { FileDurableStore } from '../src/runtime/durable-file.js';
 import { MemoryDurableStore } from '../src/runtime/durable-memory.js';
 import { crc32js, parseLog } from '../src/runtime/durable.js';
 import { createPackr } from '../src/core/codec.js';
-import { ConfigError, startCluster, type ClusterConfig } from '../src/index.js';
+import { ConfigError, startCluster, UnavailableError, type ClusterConfig } from '../src/index.js';
 
 /** A fresh directory under the system's temp folder, removed when the test ends. */
 function tempDir(t: { teardown(fn: () => void): void }, prefix: string): string {
@@ -409,7 +409,7 @@ test('memory store (sim): a log damaged in the middle is refused as the file sto
   t.throws(() => store.corrupt('x', bytes.length), { instanceOf: RangeError });
 });
 
-test('threads: a replica restarted from a log damaged in the middle does not start: an actor-error says why, inspect() shows it backing off, the other replicas serve', async (t) => {
+test('threads: a replica restarted from a log damaged in the middle does not start: an actor-error says why, inspect() shows it backing off and why, it refuses what reaches it, the other replicas serve', async (t) => {
   const dataDir = tempDir(t, 'meridian-cluster-');
   const cluster = await startCluster({
     regions: [
@@ -441,12 +441,26 @@ test('threads: a replica restarted from a log damaged in the middle does not sta
       errors.some((e) => /^b\/0: durable store: .*b_0\.log is damaged in the middle, at byte \d+ of \d+, with \d+ whole records after it/.test(e)),
       errors.join('\n') || 'no actor-error',
     );
-    const inspected = (await cluster.inspect('b/0')) as { status: string; state: unknown };
+    const inspected = (await cluster.inspect('b/0')) as { status: string; state: { notServing?: string } | null };
     t.is(inspected.status, 'backoff');
-    t.is(inspected.state, null);
+    // Its stand-in's summary (server.ts serverStandIn): why it is not serving.
+    t.regex(inspected.state?.notServing ?? '', /^durable store: .*b_0\.log is damaged in the middle/);
     t.is(readFileSync(log).length, bytes.length, 'the log is not cut');
     const other = cluster.client({ region: 'c' });
     t.is(await other.get('k3'), 3);
+    // Region b's calls: refused by b/0 at once, or served in another region once b/0 is
+    // convicted (its heartbeats stopped); never left to time out in its mailbox.
+    const home = cluster.client({ region: 'b' });
+    for (let i = 0; i < 5; i++) {
+      const outcome = await home.get(`k${i}`, { consistency: 'local' }).then(
+        (value) => value,
+        (error: unknown) => error,
+      );
+      if (outcome instanceof Error) {
+        t.true(outcome instanceof UnavailableError, `k${i}: ${String(outcome)}`);
+        t.regex(outcome.message, /b\/0 is not serving: it could not start/);
+      } else t.is(outcome, i);
+    }
   } finally {
     await cluster.stop();
   }

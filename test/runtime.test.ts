@@ -111,6 +111,58 @@ for (const kind of transports) {
     }
   });
 
+  test(`${kind}: an actor that cannot start is stood in for until a try works: its stand-in takes the mailbox, writes nothing, and its timers end with it`, async (t) => {
+    const events: HostEvent[] = [];
+    const address = `st-${kind}`;
+    const rt = await runtimeWith(
+      kind,
+      [
+        { address, behavior: 'slow-starter', params: { failures: 3, tell: 'col' }, host: 1 },
+        { address: 'col', behavior: 'collector', params: {}, host: 2 },
+      ],
+      { events },
+    );
+    type Summary = { status: string; state: { standIn?: string; refused?: number; recovered?: number; timers?: number } | null };
+    const summary = async (): Promise<Summary> => (await rt.summary(address)) as Summary;
+    const told = async (): Promise<number[]> => ((await rt.summary('col')) as { state: { bySender: Record<string, number[]> } }).state.bySender[address] ?? [];
+    try {
+      const first = await summary();
+      t.is(first.status, 'backoff');
+      t.regex(first.state?.standIn ?? '', /^start 1 fails on purpose$/, 'the stand-in says why');
+      rt.host.route('tester', address, { type: 'write' });
+      rt.host.route('tester', address, { type: 'ping' });
+      rt.host.route('tester', address, { type: 'ping' });
+      t.true(await eventually(rt, async () => (await told()).length >= 2), 'the stand-in answered');
+      t.true(await eventually(rt, async () => (await summary()).status === 'running'), 'the fourth start works');
+      const started = await summary();
+      t.is(started.state?.recovered, 0, "the stand-in's write never reached the log");
+      await rt.sleep(50);
+      t.is((await summary()).state?.timers, 0, "no timer of the stand-in's reached the actor");
+      rt.host.route('tester', address, { type: 'ping' });
+      t.true(await eventually(rt, async () => (await told()).includes(1001)), 'the actor itself answers now');
+      const seen = await told();
+      t.false(seen.includes(-1), 'the step that wrote sent nothing');
+      t.true(
+        seen.slice(0, 2).every((n) => n >= 1 && n < 1000),
+        `the stand-in told of the pings: ${seen.join(', ')}`,
+      );
+      const errors = events.filter((e): e is Extract<HostEvent, { kind: 'actor-error' }> => e.kind === 'actor-error');
+      t.deepEqual(
+        errors.map((e) => e.error.message),
+        ['start 1 fails on purpose', 'start 2 fails on purpose', 'start 3 fails on purpose'],
+      );
+      t.true(
+        events.some(
+          (e) =>
+            e.kind === 'warn' && /the stand-in of st-\w+ dropped a step \(a write message from tester\): a stand-in wrote to the durable log/.test(e.message),
+        ),
+        'the dropped step is a warn',
+      );
+    } finally {
+      await rt.stop();
+    }
+  });
+
   test(`${kind}: a checkpoint keeps what the step persists after it; a restart reads the log back whole`, async (t) => {
     const rt = await runtimeWith(kind, [{ address: 'cp', behavior: 'checkpointer', params: {}, host: 1 }]);
     try {

@@ -8,34 +8,57 @@ export interface HeartbeatParams {
   intervalMs: number;
 }
 
+/**
+ * Beats held back after the server said it is not serving (a `not-serving` message): it says
+ * so every load interval (one heartbeat interval) while it lasts, so only that many lost in a
+ * row let one beat through.
+ */
+export const NOT_SERVING_QUIET_BEATS = 3;
+
 interface HeartbeatState {
   params: HeartbeatParams;
   seq: number;
   load: Load;
+  /** Beats still to hold back (see NOT_SERVING_QUIET_BEATS). */
+  quiet: number;
+  /** Why the server is not serving, as it said last; undefined once beats go out again. */
+  notServing: string | undefined;
 }
 
 /**
  * Beats on behalf of its server. It shares the server's thread (and node), so a crashed
- * server stops beating; it carries the server's latest load to the region actor.
+ * server stops beating; it carries the server's latest load to the region actor. A server
+ * that could not start (its stand-in runs instead: server.ts) says so, and no beat goes out
+ * while it does: the region convicts it as if it had crashed.
  */
 export const heartbeatBehavior: Behavior<HeartbeatState, HeartbeatParams, HeartbeatInbound> = {
   name: 'heartbeat',
   init(ctx, params) {
     ctx.setTimer('beat', 0);
-    return { params, seq: 0, load: { inflight: 0, mailbox: 0, latencyEwmaMs: 0, busyMs: 0, requests: 0 } };
+    return { params, seq: 0, load: { inflight: 0, mailbox: 0, latencyEwmaMs: 0, busyMs: 0, requests: 0 }, quiet: 0, notServing: undefined };
   },
   receive(state, msg, ctx) {
     if (msg.type === 'load') {
       state.load = msg.load;
       return;
     }
+    if (msg.type === 'not-serving') {
+      if (ctx.sender !== state.params.server) return;
+      state.quiet = NOT_SERVING_QUIET_BEATS;
+      state.notServing = msg.reason;
+      return;
+    }
     if (msg.type === 'timer') {
-      const beat: Heartbeat = { type: 'hb', node: state.params.server, seq: ++state.seq, incarnation: ctx.incarnation, load: state.load };
-      ctx.send(state.params.monitor, beat);
+      if (state.quiet > 0) state.quiet--;
+      else {
+        state.notServing = undefined;
+        const beat: Heartbeat = { type: 'hb', node: state.params.server, seq: ++state.seq, incarnation: ctx.incarnation, load: state.load };
+        ctx.send(state.params.monitor, beat);
+      }
       ctx.setTimer('beat', state.params.intervalMs);
     }
   },
   summary(state) {
-    return { seq: state.seq };
+    return state.notServing === undefined ? { seq: state.seq } : { seq: state.seq, notServing: state.notServing };
   },
 };

@@ -89,6 +89,17 @@ export interface LoadReport {
   load: Load;
 }
 
+/**
+ * server -> its heartbeat actor (same node): the server could not start (its durable log would
+ * not load), and `reason` says why; its stand-in sends it again every load interval while it
+ * lasts (server.ts serverStandIn). The heartbeat actor holds its beats back meanwhile, so the
+ * region convicts the server and the balancers route elsewhere.
+ */
+export interface NotServing {
+  type: 'not-serving';
+  reason: string;
+}
+
 export type MemberState = 'up' | 'suspect' | 'down';
 
 export interface MemberDigest {
@@ -148,7 +159,7 @@ export type ClientInbound = Res | UndeliverableMessage;
 /** Requests from clients, answers from servers, digests from region actors, crash notices from the runtime, answers to its probes. */
 export type BalancerInbound = Req | Res | Digest | SystemMessage | ProbeAck | TimerMessage | UndeliverableMessage;
 
-export type HeartbeatInbound = LoadReport | TimerMessage | UndeliverableMessage;
+export type HeartbeatInbound = LoadReport | NotServing | TimerMessage | UndeliverableMessage;
 
 export type RegionInbound = Heartbeat | RegionBeat | TimerMessage | UndeliverableMessage;
 

@@ -113,6 +113,25 @@ export interface Behavior<State = any, Params = any, In extends Outgoing = Messa
   summary?(state: State): unknown;
   /** Load figures reported to the control plane (in-flight requests, ...). */
   load?(state: State): Record<string, number>;
+  /**
+   * What stands in for the actor while it cannot start (its durable log would not load, or
+   * `init` threw) and backs off until supervision tries again: without one, what comes
+   * meanwhile waits in the mailbox for an incarnation that may never start. A stand-in takes
+   * those messages (a server refuses its requests at once and has its heartbeat actor fall
+   * silent: server.ts). It must not write to the durable log (a step that does is dropped); its
+   * timers end with it, at the next try.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above: a host holds stand-ins of every state side by side
+  standIn?: StandIn<any, Params, In>;
+}
+
+/** A behaviour's stand-in while it cannot start (see Behavior.standIn). */
+export interface StandIn<State, Params, In extends Outgoing = Message> {
+  /** `error`: why the start failed (what the host reported as an 'actor-error'). */
+  init(ctx: ActorContext, params: Params, error: Error): State;
+  receive(state: State, msg: In, ctx: ActorContext): void;
+  /** Shown as the actor's state by the control plane (inspect) while it stands in. */
+  summary?(state: State): unknown;
 }
 
 export type SupervisionPolicy = 'restart' | 'stop';

@@ -94,6 +94,12 @@ export class Cell implements TimerTarget {
   private paused = false;
   /** A restart after an error came due while paused: it runs at `resume()`. */
   private initializeOnResume = false;
+  /**
+   * The behaviour's stand-in runs (Behavior.standIn): the last start failed, and until the
+   * next try (status 'backoff') the stand-in takes the mailbox, with its own state.
+   */
+  private standingIn = false;
+  private standInState: unknown;
   private readonly ctx: ActorContext;
 
   constructor(
@@ -174,6 +180,7 @@ export class Cell implements TimerTarget {
   }
 
   private initialize(): void {
+    if (this.standingIn) this.endStandIn();
     // A new incarnation: its levels start from 0 (the old one's went with it).
     clearLevels(this.stats.counters);
     this.beginStep('');
@@ -183,6 +190,7 @@ export class Cell implements TimerTarget {
     } catch (error) {
       this.abortStep();
       this.fail(error);
+      this.startStandIn(error);
       return;
     }
     this.status = 'running';
@@ -193,12 +201,79 @@ export class Cell implements TimerTarget {
     }
   }
 
+  /**
+   * The start failed and supervision backs off before the next try: the behaviour's stand-in,
+   * if it has one, takes over until then (see Behavior.standIn). One that throws, or writes to
+   * the durable log, is not started (a 'warn' says why): the mailbox waits, as without one.
+   */
+  private startStandIn(error: unknown): void {
+    const standIn = this.behavior.standIn;
+    if (standIn === undefined || this.status !== 'backoff') return;
+    this.beginStep('');
+    let state: unknown;
+    try {
+      state = standIn.init(this.ctx, this.spec.params, error instanceof Error ? error : new Error(String(error)));
+      this.checkStandInWrote();
+    } catch (e) {
+      this.abortStep();
+      this.warnStandIn('did not start', e);
+      return;
+    }
+    this.standingIn = true;
+    this.standInState = state;
+    this.commitStep();
+    if (this.hasWork() && !this.queued) {
+      this.queued = true;
+      this.host.ready(this);
+    }
+  }
+
+  /** The stand-in's turn is over (a new try, or the end of the actor): its state goes, its timers too, and those that fired and wait in the mailbox. */
+  private endStandIn(): void {
+    this.standingIn = false;
+    this.standInState = undefined;
+    this.clearTimers();
+    const address = this.spec.address;
+    const kept: Array<Envelope | undefined> = [];
+    for (let i = this.head; i < this.mailbox.length; i++) {
+      const e = this.mailbox[i]!;
+      if (!(e.from === address && e.to === address && e.msg.type === 'timer')) kept.push(e);
+    }
+    this.mailbox.length = 0;
+    this.head = 0;
+    for (const e of kept) this.mailbox.push(e);
+  }
+
+  private standInStep(envelope: Envelope): void {
+    this.stats.received++;
+    this.beginStep(envelope.from);
+    try {
+      this.behavior.standIn!.receive(this.standInState, envelope.msg, this.ctx);
+      this.checkStandInWrote();
+    } catch (error) {
+      this.abortStep();
+      this.warnStandIn(`dropped a step (a ${envelope.msg.type} message from ${envelope.from})`, error);
+      return;
+    }
+    this.commitStep();
+  }
+
+  /** A stand-in must not write to the durable log (the log is what failed, or will be read by the next try). */
+  private checkStandInWrote(): void {
+    if (this.persists.length > 0 || this.checkpointRecords !== undefined) throw new Error('a stand-in wrote to the durable log');
+  }
+
+  private warnStandIn(what: string, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.host.env.report({ kind: 'warn', address: this.spec.address, message: `the stand-in of ${this.spec.address} ${what}: ${message}` });
+  }
+
   enqueue(envelope: Envelope): boolean {
     if (this.status === 'stopped' || this.status === 'dead') return false;
     if (this.mailbox.length - this.head >= this.host.mailboxCapacity) return false;
     this.mailbox.push(envelope);
     assert(this.mailbox.length - this.head <= this.host.mailboxCapacity, 'cell: a mailbox holds at most mailboxCapacity messages');
-    if (this.status === 'running' && !this.paused && !this.queued) {
+    if ((this.status === 'running' || this.standingIn) && !this.paused && !this.queued) {
       this.queued = true;
       this.host.ready(this);
     }
@@ -206,7 +281,7 @@ export class Cell implements TimerTarget {
   }
 
   hasWork(): boolean {
-    return this.status === 'running' && !this.paused && this.mailbox.length > this.head;
+    return (this.status === 'running' || this.standingIn) && !this.paused && this.mailbox.length > this.head;
   }
 
   /** Stop running (see `paused`); a second pause is a no-op. */
@@ -244,7 +319,7 @@ export class Cell implements TimerTarget {
     if (this.paused) return 0;
     // Busy time is taken per run of up to `budget` messages: a clock read per message costs.
     let handled = 0;
-    while (handled < budget && this.status === 'running' && this.head < this.mailbox.length) {
+    while (handled < budget && (this.status === 'running' || this.standingIn) && this.head < this.mailbox.length) {
       const envelope = this.mailbox[this.head]!;
       this.mailbox[this.head++] = undefined;
       if (this.head > 1024 && this.head * 2 > this.mailbox.length) {
@@ -262,6 +337,10 @@ export class Cell implements TimerTarget {
   }
 
   private step(envelope: Envelope): void {
+    if (this.standingIn) {
+      this.standInStep(envelope);
+      return;
+    }
     assert(this.status === 'running', 'cell: only a running actor takes a step');
     this.stats.received++;
     this.beginStep(envelope.from);
@@ -455,6 +534,8 @@ export class Cell implements TimerTarget {
   /** Crash or stop: nothing more runs, nothing is sent. */
   kill(): void {
     this.status = 'dead';
+    this.standingIn = false;
+    this.standInState = undefined;
     // Its levels end with the incarnation (a crashed server behind by 20 is not behind now).
     clearLevels(this.stats.counters);
     this.clearTimers();
@@ -477,8 +558,16 @@ export class Cell implements TimerTarget {
       restarts: this.stats.restarts,
       counters: { ...this.stats.counters },
       // None while it backs off from a failure: an init that threw left no state (inspect() of
-      // a server whose log would not load failed with a TypeError from its summary).
-      state: this.behavior.summary && this.status === 'running' ? this.behavior.summary(this.state) : null,
+      // a server whose log would not load failed with a TypeError from its summary). Its
+      // stand-in's, if one runs meanwhile (it says why the actor is not running).
+      state:
+        this.status === 'running'
+          ? this.behavior.summary
+            ? this.behavior.summary(this.state)
+            : null
+          : this.standingIn
+            ? (this.behavior.standIn!.summary?.(this.standInState) ?? null)
+            : null,
     };
   }
 

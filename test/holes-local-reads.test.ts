@@ -56,3 +56,55 @@ test('none: a key whose only server is down gets an UnavailableError at once, th
     t.true(onDead > 0 && onDead < KEYS, `${onDead} keys live on r1/1`);
   });
 });
+
+// A server restarted while every copy of a shard was down never heard of their crash (the
+// notices went out while it was down, and only to live servers), so it forwarded the local
+// reads of that shard to a dead copy, and they timed out (found by an audit, session 55).
+// Now a node this server has probed and never heard from since it started counts as down
+// once the heartbeat detector would have convicted a node that never beat (about 600 ms
+// here): those reads are refused at once, definite, and the copy is probed as they come, so
+// it is read again once it answers, its restart notice lost or not.
+test('none: a server restarted while the only copy of a shard is down refuses its local reads (UnavailableError), and serves them once the copy is back', async (t) => {
+  const two: ClusterConfig = {
+    ...config('none'),
+    regions: [
+      { name: 'r1', servers: 1 },
+      { name: 'r2', servers: 1 },
+    ],
+  };
+  await withCluster(t, two, async (cluster) => {
+    // Every call of this client enters at r1/0 (its region's only server).
+    const c = cluster.client({ region: 'r1' });
+    await Promise.all(Array.from({ length: KEYS }, (_, i) => c.put(`k${i}`, i)));
+    const keys = Array.from({ length: KEYS }, (_, i) => `k${i}`);
+    const onDead = keys.filter((k) => cluster.serverFor(k) === 'r2/0');
+    const onRestarted = keys.filter((k) => cluster.serverFor(k) === 'r1/0');
+    t.true(onDead.length > 0 && onRestarted.length > 0);
+    await cluster.crash('r2/0');
+    await cluster.sleep(200);
+    await cluster.crash('r1/0');
+    await cluster.restart('r1/0');
+    // r1/0 never heard that r2/0 crashed.
+    const refusal = /^every replica of shard \d+ is down \(r2\/0 never answered this server's probes\)$/;
+    const refused = async (): Promise<boolean> => {
+      const error = await c.get(onDead[0]!, { consistency: 'local' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      // The server's refusal, not the balancer's (which may not have heard of the restart yet).
+      return error instanceof UnavailableError && refusal.test(error.message);
+    };
+    await eventually(cluster, refused, { timeoutMs: 5_000, message: `a local read of ${onDead[0]} refused` });
+    for (const key of onDead) await t.throwsAsync(c.get(key, { consistency: 'local' }), { instanceOf: UnavailableError, message: refusal }, key);
+    for (const key of onRestarted) t.is(await c.get(key, { consistency: 'local' }), Number(key.slice(1)), key);
+    // r2/0 comes back, its restart notice to r1/0 cut off: the probes of the refused reads find it.
+    cluster.partition(['r1/0'], ['r2/0']);
+    await cluster.restart('r2/0');
+    await cluster.sleep(300);
+    cluster.heal();
+    for (const key of onDead) {
+      const value = await eventually(cluster, () => c.get(key, { consistency: 'local' }), { timeoutMs: 5_000, message: `${key} read again` });
+      t.is(value, Number(key.slice(1)), key);
+    }
+  });
+});

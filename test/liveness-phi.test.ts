@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Prng } from '../src/core/prng.js';
-import { DEFAULT_MIN_STD_DEVIATION_MS, DEFAULT_PHI_THRESHOLD, PhiAccrualDetector, phiOf } from '../src/liveness/phi.js';
+import { DEFAULT_MIN_STD_DEVIATION_MS, DEFAULT_PHI_THRESHOLD, firstSilenceMs, PhiAccrualDetector, phiOf } from '../src/liveness/phi.js';
 import { normal, testSeed } from './balance-stats.js';
 
 /**
@@ -143,4 +143,21 @@ test('phi: a clock stepping backwards reads as standing still, not as a failure'
   t.is(detector.lastHeartbeatMs, 1000);
   t.is(detector.phi(500), detector.phi(1000));
   t.true(detector.isAvailable(500));
+});
+
+test('firstSilenceMs: the silence after the first heartbeat at which a detector convicts', (t) => {
+  for (const options of [
+    { firstHeartbeatEstimateMs: 100 },
+    { firstHeartbeatEstimateMs: 1_000, threshold: 4 },
+    { firstHeartbeatEstimateMs: 50, acceptableHeartbeatPauseMs: 200, minStdDeviationMs: 10 },
+  ]) {
+    const silence = firstSilenceMs(options);
+    const d = new PhiAccrualDetector(options);
+    d.heartbeat(0);
+    t.true(d.isAvailable(silence - 0.05), `${JSON.stringify(options)}: not yet at ${silence - 0.05}`);
+    t.false(d.isAvailable(silence), `${JSON.stringify(options)}: convicted at ${silence}`);
+  }
+  // A cluster's defaults (estimate = interval 100 ms, spread at least 100 ms, threshold 8).
+  const defaults = firstSilenceMs({ firstHeartbeatEstimateMs: 100 });
+  t.true(defaults > 600 && defaults < 700, `${defaults}`);
 });

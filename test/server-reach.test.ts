@@ -63,3 +63,21 @@ test('an answer from a node never probed, and forget, leave nothing behind', (t)
   t.false(r.slow('a', REACH_SLOW_MS));
   t.true(r.probeDue('a', REACH_SLOW_MS), 'probed afresh');
 });
+
+test('unheard: a node never heard from whose first probe is afterMs old is down as far as the server can tell; one answer, or forget, ends it', (t) => {
+  const r = new Reach();
+  t.false(r.unheard('a', 10_000, 600), 'never probed: no word either way');
+  r.probeDue('a', 0);
+  r.probeDue('a', REACH_PROBE_EVERY_MS);
+  t.false(r.unheard('a', 599, 600));
+  t.true(r.unheard('a', 600, 600), 'counted from the first probe, not the latest');
+  r.answered('a', REACH_PROBE_EVERY_MS, 700);
+  t.false(r.unheard('a', 700, 600));
+  // Heard from once: quiet since is slow, not unheard (a crash of it comes with a notice).
+  r.probeDue('a', 1_000);
+  t.true(r.slow('a', 10_000));
+  t.false(r.unheard('a', 10_000, 600));
+  r.forget('a');
+  r.probeDue('a', 20_000);
+  t.true(r.unheard('a', 20_600, 600), 'a new life after a notice is unheard until it answers');
+});

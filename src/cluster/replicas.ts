@@ -1,3 +1,4 @@
+import { firstSilenceMs } from '../liveness/phi.js';
 import type { ResolvedConfig } from './config.js';
 import type { ServerParams } from './server.js';
 import type { Topology } from './topology.js';
@@ -36,5 +37,13 @@ export function serverParams(config: ResolvedConfig, topology: Topology, id: str
       ...(r.unsafe === undefined ? {} : { unsafe: r.unsafe }),
     },
     loadIntervalMs: Math.max(1, hb.intervalMs / LOAD_REPORTS_PER_HEARTBEAT),
+    // As long as a region actor gives a server that never beats (see ServerParams).
+    unheardDownMs: firstSilenceMs({
+      threshold: hb.phiThreshold,
+      minStdDeviationMs: hb.minStdDeviationMs,
+      acceptableHeartbeatPauseMs: hb.acceptableHeartbeatPauseMs,
+      firstHeartbeatEstimateMs: hb.firstHeartbeatEstimateMs,
+      maxSampleSize: hb.maxSampleSize,
+    }),
   };
 }

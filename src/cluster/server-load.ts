@@ -209,6 +209,17 @@ export class Reach {
     return r.lastRttMs >= REACH_SLOW_MS || (r.pendingSinceMs !== undefined && now - r.pendingSinceMs >= REACH_SLOW_MS);
   }
 
+  /**
+   * Whether `node` has never answered a probe (since this server started, or since `forget`)
+   * while its first one has been on its way `afterMs` or more: it is down as far as this server
+   * can tell (ServerParams.unheardDownMs). One that answered once and went quiet is slow, not
+   * this: a crash of a node this server heard from comes with a notice.
+   */
+  unheard(node: string, now: number, afterMs: number): boolean {
+    const r = this.nodes.get(node);
+    return r !== undefined && r.lastAckAtMs === Number.NEGATIVE_INFINITY && r.pendingSinceMs !== undefined && now - r.pendingSinceMs >= afterMs;
+  }
+
   /** `node` crashed or restarted: what was measured before says nothing of it now. */
   forget(node: string): void {
     this.nodes.delete(node);

@@ -66,6 +66,15 @@ export interface ServerParams {
   limits?: Readonly<MemoryLimits>;
   /** How often the server tells its heartbeat actor its load (on its tick grid: every this many ms rounded to whole ticks, at least one). */
   loadIntervalMs: number;
+  /**
+   * A node this server probes and has never heard from (since it started, or since the node's
+   * last crash or restart notice) counts as down once its first probe has gone unanswered this
+   * long (ms): the local reads of a shard whose every copy is down or so are refused. The
+   * region actors' detection time for a server that never beats (firstSilenceMs of the
+   * heartbeat config): a server that restarted while a shard's copies were down never got
+   * their crash notices.
+   */
+  unheardDownMs: number;
 }
 
 interface Held {
@@ -1007,23 +1016,31 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
       return;
     }
     // The nearest replica (or learner) not known to be down: a request is never sent to a
-    // node the runtime reported dead.
+    // node the runtime reported dead, nor to one that never answered this server's probes in
+    // the time a region actor gives a server's first heartbeat (unheardDownMs). A server that
+    // restarted while every copy of the shard was down never got their crash notices (they
+    // went to the live servers), so it forwarded these reads to a dead copy, where they timed
+    // out (found by an audit, session 55).
     // (A local read refused here is definite and immediate, whatever the age of the notices:
     // unlike a write, it has no unknown outcome to fall back on; see nearestUp.)
+    const now = ctx.now();
     const copies = [...groupOf(shard, topology), ...learnersOf(shard, topology)];
-    const candidates = copies.filter((s) => !state.downNodes.has(s));
+    const notDown = copies.filter((s) => !state.downNodes.has(s));
+    const candidates = notDown.filter((s) => !state.reach.unheard(s, now, state.params.unheardDownMs));
+    // The slow and unheard copies are probed (at most every REACH_PROBE_EVERY_MS each): one that
+    // answers is read from again, its notices lost or not.
+    probeSlow(state, notDown, ctx);
     if (candidates.length === 0) {
       // A read changes nothing, so refusing it is definite. The next one may find a copy that
-      // answered a probe: its restart notice may have been lost.
+      // answered a probe: its restart notice may have been lost, or it came back.
       probeDown(state, copies, ctx);
-      reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `every replica of shard ${shard} is down` });
+      const why = notDown.length === 0 ? '' : ` (${notDown.join(', ')} never answered this server's probes)`;
+      reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `every replica of shard ${shard} is down${why}` });
       return;
     }
-    const now = ctx.now();
     const here = (s: string): boolean => regionOfServer(s) === state.params.region;
     const fast = (s: string): boolean => !state.reach.slow(s, now);
     const near = candidates.find((s) => here(s) && fast(s)) ?? candidates.find(fast) ?? candidates.find(here) ?? candidates[0]!;
-    probeSlow(state, candidates, ctx);
     return forward(state, near, req, origin, ctx);
   }
   routeToGroup(state, shard, req, origin, ctx, 0);
@@ -1120,13 +1137,15 @@ function nearestOrder(state: ServerState, shard: number): readonly string[] {
 }
 
 /**
- * Probe the slow nodes among `nodes` (not held dead): a node no longer forwarded to is probed
- * as long as requests might have gone to it, so it is used again once it answers in time.
+ * Probe the slow nodes among `nodes` (not held dead), and those never heard from (Reach.unheard):
+ * a node no longer forwarded to is probed as long as requests might have gone to it, so it is
+ * used again once it answers in time.
  */
 function probeSlow(state: ServerState, nodes: readonly string[], ctx: ActorContext): void {
   const now = ctx.now();
   for (const m of nodes) {
-    if (!state.downNodes.has(m) && state.reach.slow(m, now) && state.reach.probeDue(m, now)) ctx.send(m, { type: 'probe', at: now } satisfies Probe);
+    if (state.downNodes.has(m) || !(state.reach.slow(m, now) || state.reach.unheard(m, now, state.params.unheardDownMs))) continue;
+    if (state.reach.probeDue(m, now)) ctx.send(m, { type: 'probe', at: now } satisfies Probe);
   }
 }
 

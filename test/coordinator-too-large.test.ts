@@ -10,7 +10,7 @@ import test from 'ava';
 import { coordinatorBehavior, type CoordinatorParams } from '../src/cluster/coordinator.js';
 import type { CoordinatorInbound, Res, TxnOp } from '../src/cluster/messages.js';
 import { Participants } from '../src/replication/participant.js';
-import type { ActorContext, Outgoing } from '../src/runtime/actor.js';
+import type { ActorContext, Message, Outgoing } from '../src/runtime/actor.js';
 
 const params: CoordinatorParams = {
   region: 'a',
@@ -120,3 +120,50 @@ test('participant, a reply too large: the coordinator is told and the vote goes 
   // Anything else a participant sends is small: nothing to do.
   t.deepEqual(participants.tooLarge('coordinator/a', { type: 'tx-r', s: 3, m: { type: 'ack', txn: 'a:x:1' } } as never, 300_000, 262_144), []);
 });
+
+// The coordinator's own answer over messageBytesMax (what a transaction read at several shards,
+// each part of which fit in its vote) comes back from its host, the very object sent: it was
+// answered TIMEOUT whatever the transaction did, since its ops went with its pending entry, so
+// a transaction that only read was recorded unknown though it did nothing (found by an audit,
+// session 56). A read-only transaction's answer is now remembered as such.
+for (const [what, ops, code] of [
+  [
+    'a transaction that only read',
+    [
+      { op: 'get', key: 'L' },
+      { op: 'check', key: 'M' },
+    ],
+    'UNAVAILABLE',
+  ],
+  [
+    'a transaction that also wrote',
+    [
+      { op: 'get', key: 'L' },
+      { op: 'append', key: 'M', value: 1 },
+    ],
+    'TIMEOUT',
+  ],
+] as const) {
+  test(`coordinator, its answer handed back too large: ${what} is answered ${code}`, (t) => {
+    const c = coordinator([...ops]);
+    c.receive('a/0', { type: 'tx-r', s: 0, m: { type: 'vote', txn: c.txn, yes: true }, r: [['x'.repeat(100)]] });
+    const [answer] = answers(c.sent);
+    t.like(answer, { rid: 7, ok: true }, 'committed and answered');
+    const bounce = (original: Outgoing): CoordinatorInbound => ({
+      type: 'undeliverable',
+      to: 'balancer/a',
+      reason: 'too-large',
+      original: original as Message,
+      bytes: 300_000,
+      max: 262_144,
+    });
+    c.receive('coordinator/a', bounce(answer!));
+    const [, error] = answers(c.sent);
+    t.like(error, { rid: 7, ok: false, code });
+    t.regex((error as { message: string }).message, /\(300000 bytes\) is over messageBytesMax \(262144 bytes\)/);
+    if (code === 'UNAVAILABLE') t.regex((error as { message: string }).message, /only read, so it did nothing/);
+    // A copy of an answer (not the object this coordinator sent) is not known to be read-only.
+    c.receive('coordinator/a', bounce({ ...answer! }));
+    t.like(answers(c.sent)[2], { rid: 7, ok: false, code: 'TIMEOUT' });
+  });
+}

@@ -12,7 +12,7 @@ import type { ActorContext, Behavior, SystemMessage, UndeliverableMessage } from
 import type { BalancerInbound, Digest, Load, MemberState, Probe, Req, RequestBody, Res } from './messages.js';
 import { coordinatorAddress, shardOf } from './topology.js';
 import { NodeNotices } from './notices.js';
-import { committedTooLarge, readTooLarge } from './too-large.js';
+import { committedTooLarge, onlyReads, readTooLarge } from './too-large.js';
 import { newInLife, type Lives } from './lives.js';
 import type { ResolvedBalancer } from './validate-parts.js';
 
@@ -94,6 +94,8 @@ interface Inflight {
   sentMs: number;
   /** The shard of a leader-bound request (its answer teaches the shard's leader), else -1. */
   shard: number;
+  /** A transaction that only reads (gets and checks): its answer is remembered as such when relayed (readOnlyRelays). */
+  readOnly: boolean;
 }
 
 export interface BalancerState {
@@ -171,6 +173,12 @@ export interface BalancerState {
   digestSeqs: Map<string, Lives>;
   /** Digests dropped as copies or overtaken. */
   staleDigests: number;
+  /**
+   * The answers relayed to transactions that only read (the answer objects themselves): one
+   * handed back over messageBytesMax did nothing, a definite error (onUndeliverable). Weak: a
+   * relay is forgotten with it.
+   */
+  readOnlyRelays: WeakSet<object>;
 }
 
 /** What a balancer tells about itself (`cluster.inspect('balancer/<region>')`; `cluster.members()` reads `members`). */
@@ -312,6 +320,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
       notices: new NodeNotices(),
       digestSeqs: new Map(),
       staleDigests: 0,
+      readOnlyRelays: new WeakSet(),
     };
   },
   receive(state, msg, ctx) {
@@ -335,7 +344,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
         onTimer(state, msg.key, ctx);
         return;
       case 'undeliverable':
-        onUndeliverable(msg, ctx);
+        onUndeliverable(state, msg, ctx);
         return;
       default:
         return;
@@ -596,7 +605,8 @@ function route(state: BalancerState, req: Req, ctx: ActorContext): void {
     target = picked.id;
   }
   const rid = state.nextRid++;
-  state.inflight.set(rid, { client: ctx.sender, rid: req.rid, server: target, sentMs: now, shard });
+  const readOnly = req.body.op === 'txn' && onlyReads(req.body.ops ?? []);
+  state.inflight.set(rid, { client: ctx.sender, rid: req.rid, server: target, sentMs: now, shard, readOnly });
   const member = state.members.get(target)!;
   member.active++;
   state.routed++;
@@ -727,24 +737,31 @@ function complete(state: BalancerState, res: Res, ctx: ActorContext): void {
   }
   // The decoded answer is this actor's own object: relayed with the client's rid, uncopied.
   res.rid = entry.rid;
+  if (entry.readOnly && res.ok) state.readOnlyRelays.add(res);
   ctx.send(entry.client, res);
 }
 
 /**
  * A message of this balancer's own that its host could not send. An answer it relays that is
  * over messageBytesMax (a server's or coordinator's that fit, by a few bytes, where the relay
- * to the client's address does not) is handed back (see UndeliverableMessage), and a short
- * error for the same request goes to the client (too-large.ts): a server's answer (it names
- * the server, `by`) is a get's, which did nothing; a coordinator's is a committed
- * transaction's, which may have written. The rest are ignored, as before.
+ * to the client's address does not) is handed back, the very object sent (see
+ * UndeliverableMessage), and a short error for the same request goes to the client
+ * (too-large.ts): a server's answer (it names the server, `by`) is a get's, and a relay of a
+ * transaction that only read (readOnlyRelays) a read-only transaction's, which did nothing;
+ * another coordinator's answer is a committed transaction's, which may have written. The rest
+ * are ignored, as before.
  */
-function onUndeliverable(msg: UndeliverableMessage, ctx: ActorContext): void {
+function onUndeliverable(state: BalancerState, msg: UndeliverableMessage, ctx: ActorContext): void {
   if (msg.reason !== 'too-large' || msg.original?.type !== 'res') return;
   const res = msg.original as { ok?: unknown; rid?: unknown; by?: unknown };
   if (res.ok !== true || typeof res.rid !== 'number') return;
   const bytes = msg.bytes ?? 0;
   const max = msg.max ?? 0;
-  ctx.send(msg.to, res.by !== undefined ? readTooLarge(res.rid, 'the value read', bytes, max) : committedTooLarge(res.rid, bytes, max));
+  let answer: Res;
+  if (res.by !== undefined) answer = readTooLarge(res.rid, 'the value read', bytes, max);
+  else if (state.readOnlyRelays.has(msg.original)) answer = readTooLarge(res.rid, 'the answer of a transaction (what it read)', bytes, max);
+  else answer = committedTooLarge(res.rid, bytes, max);
+  ctx.send(msg.to, answer);
 }
 
 /**

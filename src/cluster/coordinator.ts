@@ -10,7 +10,7 @@ import type { ResolvedConfig } from './config.js';
 import type { CoordinatorInbound, CoordinatorPeerWire, Probe, ProbeAck, Req, Res } from './messages.js';
 import { allServers, coordinatorAddress, groupOf, shardOf, topologyOf, type Topology } from './topology.js';
 import { checkedTick, checkedTicks, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from './tick-clock.js';
-import { committedTooLarge, readTooLarge, wroteTooLarge } from './too-large.js';
+import { committedTooLarge, onlyReads, readTooLarge, wroteTooLarge } from './too-large.js';
 
 /** Transactions one coordinator runs at once; beyond it new ones are refused (UNAVAILABLE). */
 export const COORDINATOR_TXNS_MAX = 10_000;
@@ -140,6 +140,12 @@ export interface CoordinatorState {
   /** When it last probed the servers during this silence, and first (monotonic ms; see CUT_OFF_TICKS). */
   probedAt: number;
   probedSince: number | undefined;
+  /**
+   * The answers sent to committed transactions that only read (the answer objects themselves):
+   * one handed back over messageBytesMax (onUndeliverable) did nothing, a definite error. Weak:
+   * an answer sent is forgotten with it, and nothing is kept per transaction that wrote.
+   */
+  readOnlyAnswers: WeakSet<object>;
 }
 
 /** Transaction request ids remembered against duplicates (src/core/limits.ts). */
@@ -186,6 +192,7 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
       silentSince: undefined,
       probedAt: Number.NEGATIVE_INFINITY,
       probedSince: undefined,
+      readOnlyAnswers: new WeakSet(),
     };
     for (const record of begunRecords) {
       for (const [client, n] of record.forgotten ?? []) state.begunForgotten.raise(client, n);
@@ -267,7 +274,7 @@ function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorCont
       readsTooLarge(state, msg, ctx);
       return;
     case 'undeliverable':
-      onUndeliverable(msg, ctx);
+      onUndeliverable(state, msg, ctx);
       return;
     default:
       return;
@@ -277,15 +284,25 @@ function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorCont
 /**
  * A message of this coordinator's own that its host could not send. Its answer to a committed
  * transaction over messageBytesMax (what it read, from several shards: each shard's part fit
- * in its vote) is handed back (see UndeliverableMessage), and a short error for the same
- * request goes where it was going (too-large.ts). The transaction's ops went with its pending
- * entry when it was answered (keeping them for this would cost every answer), so whether it
- * wrote is not known here: TIMEOUT, as for a write. The rest are ignored, as before.
+ * in its vote) is handed back, the very object sent (see UndeliverableMessage), and a short
+ * error for the same request goes where it was going (too-large.ts): an answer remembered as a
+ * read-only transaction's (readOnlyAnswers) did nothing, a definite error; any other may have
+ * written (the ops went with the pending entry), TIMEOUT. Before, every one was TIMEOUT: a
+ * transaction of gets on two shards whose reads together were too large was recorded unknown
+ * though it wrote nothing (found by an audit, session 56). The rest are ignored, as before.
  */
-function onUndeliverable(msg: UndeliverableMessage, ctx: ActorContext): void {
+function onUndeliverable(state: CoordinatorState, msg: UndeliverableMessage, ctx: ActorContext): void {
   if (msg.reason !== 'too-large' || msg.original?.type !== 'res') return;
   const res = msg.original as { ok?: unknown; rid?: unknown };
-  if (res.ok === true && typeof res.rid === 'number') ctx.send(msg.to, committedTooLarge(res.rid, msg.bytes ?? 0, msg.max ?? 0));
+  if (res.ok !== true || typeof res.rid !== 'number') return;
+  const bytes = msg.bytes ?? 0;
+  const max = msg.max ?? 0;
+  ctx.send(
+    msg.to,
+    state.readOnlyAnswers.has(msg.original)
+      ? readTooLarge(res.rid, 'the answer of a transaction (what it read)', bytes, max)
+      : committedTooLarge(res.rid, bytes, max),
+  );
 }
 
 /**
@@ -309,8 +326,7 @@ function answerTooLarge(state: CoordinatorState, txn: string, p: PendingTxn, ctx
   state.awaitingReads.delete(txn);
   const t = p.tooLarge!;
   const what = `what transaction ${txn} read at shard ${t.s}`;
-  const wrote = p.ops.some((op) => op.op === 'put' || op.op === 'delete' || op.op === 'append');
-  ctx.send(p.to, wrote ? wroteTooLarge(p.rid, what, t.bytes, t.max) : readTooLarge(p.rid, what, t.bytes, t.max));
+  ctx.send(p.to, onlyReads(p.ops) ? readTooLarge(p.rid, what, t.bytes, t.max) : wroteTooLarge(p.rid, what, t.bytes, t.max));
 }
 
 /** A participant's message (with what the transaction read there, on a yes vote): to the core. */
@@ -557,7 +573,10 @@ function flushOutbox(state: CoordinatorState, ctx: ActorContext): void {
   state.outboxCount = 0;
 }
 
-/** The client's answer: one entry per op, `[value]` for a get that found one, else `[]`. */
+/**
+ * The client's answer: one entry per op, `[value]` for a get that found one, else `[]`. A
+ * read-only transaction's is remembered as such (readOnlyAnswers), should it be too large to send.
+ */
 function answerCommitted(state: CoordinatorState, txn: string, p: PendingTxn, ctx: ActorContext): void {
   state.pending.delete(txn);
   state.awaitingReads.delete(txn);
@@ -569,7 +588,9 @@ function answerCommitted(state: CoordinatorState, txn: string, p: PendingTxn, ct
     next.set(s, j + 1);
     return p.reads.get(s)?.[j] ?? [];
   });
-  ctx.send(p.to, { type: 'res', rid: p.rid, ok: true, value } satisfies Res);
+  const res: Res = { type: 'res', rid: p.rid, ok: true, value };
+  if (onlyReads(p.ops)) state.readOnlyAnswers.add(res);
+  ctx.send(p.to, res);
 }
 
 /** Committed transactions still missing what they read at some shard: ask again, or give up. */

@@ -7,7 +7,7 @@
  * request and to the same address, saying what was too large, the option to raise, and
  * whether the request took effect.
  */
-import type { ResErr } from './messages.js';
+import type { ResErr, TxnOp } from './messages.js';
 
 function over(what: string, bytes: number, max: number): string {
   return `${what} (${bytes} bytes) is over messageBytesMax (${max} bytes) and could not be sent (raise messageBytesMax to read it)`;
@@ -21,6 +21,11 @@ export function readTooLarge(rid: number, what: string, bytes: number, max: numb
   return { type: 'res', rid, ok: false, code: 'UNAVAILABLE', message: `${over(what, bytes, max)}; the request only read, so it did nothing` };
 }
 
+/** Whether a transaction's ops only read (gets and checks): committed, it did nothing. */
+export function onlyReads(ops: readonly TxnOp[]): boolean {
+  return ops.every((op) => op.op === 'get' || op.op === 'check');
+}
+
 /**
  * A committed transaction that wrote: its writes took effect, what it read is not known to the
  * client. TIMEOUT (TimeoutError, not definite): the history records its outcome unknown, never
@@ -31,9 +36,9 @@ export function wroteTooLarge(rid: number, what: string, bytes: number, max: num
 }
 
 /**
- * The answer of a committed transaction whose ops are not known where it bounced (the
- * coordinator's own answer, or a balancer's relay of it): it may have written, so TIMEOUT, as
- * wroteTooLarge.
+ * The answer of a committed transaction whose ops are not known where it bounced (a
+ * coordinator's answer, or a balancer's relay of it, not remembered as read-only: see
+ * CoordinatorState.readOnlyAnswers): it may have written, so TIMEOUT, as wroteTooLarge.
  */
 export function committedTooLarge(rid: number, bytes: number, max: number): ResErr {
   return {

@@ -75,7 +75,9 @@ export interface UndeliverableMessage extends Message {
   /**
    * The message's `type` and `rid`; for 'too-large', the message itself, handed back (it never
    * left the host, and the notice is not encoded): its sender may send something smaller in
-   * its place (an answer over messageBytesMax: a short error for the same request).
+   * its place (an answer over messageBytesMax: a short error for the same request). It is the
+   * very object the actor sent (unless a send filter, a simulator's fault, replaced it), so the
+   * sender may recognise it (a coordinator's read-only answers, CoordinatorState.readOnlyAnswers).
    */
   original: Message | null;
   /** 'too-large': the message's size encoded, and the host's messageBytesMax it is over (bytes). */

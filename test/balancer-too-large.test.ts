@@ -1,12 +1,13 @@
 /**
  * A balancer and answers over messageBytesMax (too-large.ts), its actor stepped by hand with a
- * recording context: a relay of a read-only transaction's answer handed back too large is a
- * definite error.
+ * recording context: an error in place of a too-large answer keeps the shard's leader hint, and
+ * a relay of a read-only transaction's answer handed back too large is a definite error.
  */
 import test from 'ava';
 import { balancerBehavior, type BalancerParams, type BalancerState } from '../src/cluster/balancer.js';
 import { validateBalancerConfig } from '../src/balance/validate.js';
 import type { BalancerInbound, Req, Res, TxnOp } from '../src/cluster/messages.js';
+import { readTooLarge } from '../src/cluster/too-large.js';
 
 interface Sent {
   to: string;
@@ -58,6 +59,29 @@ function forwarded(sent: Sent[]): { to: string; rid: number } {
   return { to: last.to, rid: (last.msg as Req).rid };
 }
 
+// A get whose value was too large to send was answered by the shard's leader with an error in
+// its place (UNAVAILABLE, session 55); the balancer took it for a refusal (no leader) and
+// dropped the shard's leader hint, so the next request of the shard went where the strategy
+// put it, through a server that was not the leader (found by an audit, session 56).
+test('balancer: an error in place of an answer too large keeps the leader hint', (t) => {
+  const b = balancer();
+  b.receive('client/1', { type: 'req', rid: 1, body: { op: 'put', key: 'k', value: 1 } });
+  const put = forwarded(b.sent);
+  b.receive('a/1', { type: 'res', rid: put.rid, ok: true, by: 'a/1' });
+  t.is(b.state.leaders[0], 'a/1', 'learned from the put');
+  b.receive('client/1', { type: 'req', rid: 2, body: { op: 'get', key: 'k' } });
+  const get = forwarded(b.sent);
+  t.is(get.to, 'a/1', 'by the hint');
+  b.receive('a/1', readTooLarge(get.rid, 'the value read', 300_000, 262_144));
+  t.is(b.state.leaders[0], 'a/1', 'the hint stays');
+  t.like(b.sent.at(-1), { to: 'client/1', msg: { type: 'res', rid: 2, ok: false, code: 'UNAVAILABLE' } }, 'relayed');
+  b.receive('client/1', { type: 'req', rid: 3, body: { op: 'put', key: 'k', value: 2 } });
+  t.is(forwarded(b.sent).to, 'a/1', 'the next one goes to the leader');
+  // A refusal still drops it.
+  b.receive('a/1', { type: 'res', rid: forwarded(b.sent).rid, ok: false, code: 'UNAVAILABLE', message: 'no leader' });
+  t.is(b.state.leaders[0], undefined);
+});
+
 // A coordinator's answer that fit where the balancer's relay of it to the client's address
 // did not (a few bytes more) came back TIMEOUT whatever the transaction did (found with the
 // coordinator's own, by an audit, session 56): a read-only transaction's is now definite.
@@ -81,7 +105,7 @@ for (const [what, ops, code] of [
     t.like(relay, { to: 'client/1', msg: { type: 'res', rid: 9, ok: true } });
     b.receive('balancer/a', { type: 'undeliverable', to: 'client/1', reason: 'too-large', original: relay.msg, bytes: 2_050, max: 2_048 });
     const error = b.sent.at(-1)!;
-    t.like(error, { to: 'client/1', msg: { type: 'res', rid: 9, ok: false, code } });
+    t.like(error, { to: 'client/1', msg: { type: 'res', rid: 9, ok: false, code, tooLarge: true } });
     t.regex((error.msg as Res & { message: string }).message, code === 'UNAVAILABLE' ? /only read, so it did nothing/ : /any writes it made took effect/);
   });
 }

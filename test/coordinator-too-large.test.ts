@@ -159,7 +159,7 @@ for (const [what, ops, code] of [
     });
     c.receive('coordinator/a', bounce(answer!));
     const [, error] = answers(c.sent);
-    t.like(error, { rid: 7, ok: false, code });
+    t.like(error, { rid: 7, ok: false, code, tooLarge: true });
     t.regex((error as { message: string }).message, /\(300000 bytes\) is over messageBytesMax \(262144 bytes\)/);
     if (code === 'UNAVAILABLE') t.regex((error as { message: string }).message, /only read, so it did nothing/);
     // A copy of an answer (not the object this coordinator sent) is not known to be read-only.

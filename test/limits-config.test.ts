@@ -192,6 +192,14 @@ test('an answer over messageBytesMax fails its call at once, saying so and wheth
       t.regex(error!.message, /is over messageBytesMax \(262144 bytes\) and could not be sent \(raise messageBytesMax/, what);
       return error!;
     };
+    // A write on L's shard teaches the balancer its leader; a get of L too large keeps it.
+    let neighbour = 'n0';
+    for (let i = 1; cluster.shardOf(neighbour) !== cluster.shardOf('L'); i++) neighbour = `n${i}`;
+    await client.put(neighbour, 1);
+    const hint = async (): Promise<string | undefined> =>
+      ((await cluster.inspect('balancer/a')) as { state: { leaders: Record<number, string> } }).state.leaders[cluster.shardOf('L')];
+    const leader = await hint();
+    t.not(leader, undefined);
     // Read-only: it did nothing, a definite error.
     for (const [what, call] of [
       ['get', () => client.get('L')],
@@ -202,6 +210,7 @@ test('an answer over messageBytesMax fails its call at once, saying so and wheth
       t.true(error instanceof UnavailableError, `${what}: ${error.name}`);
       t.regex(error.message, /only read, so it did nothing/, what);
     }
+    t.is(await hint(), leader, 'the get too large to answer kept the leader hint of its shard');
     // A transaction that wrote committed: its writes took effect, the outcome is not definite.
     const wrote = await fast('transaction of a get and a put', () =>
       client.transaction([

@@ -725,7 +725,10 @@ function complete(state: BalancerState, res: Res, ctx: ActorContext): void {
   if (entry.shard >= 0) {
     // A leader-bound request is answered by its shard's leader: the next one goes there. A
     // refusal or a timeout (no leader, its queue full, every replica down) forgets the hint:
-    // the strategy places the next one, and the server it picks finds the leader.
+    // the strategy places the next one, and the server it picks finds the leader. An answer
+    // too large to send (too-large.ts) reached the leader all the same: the hint stays (it was
+    // dropped, and the next request of the shard went through a server that was not the
+    // leader: found by an audit, session 56).
     if (res.ok) {
       if (res.by !== undefined && state.members.has(res.by)) state.leaders[entry.shard] = res.by;
       // Through the server it went, the request reached the leader: neither this shard nor
@@ -733,7 +736,7 @@ function complete(state: BalancerState, res: Res, ctx: ActorContext): void {
       const avoid = state.avoid[entry.shard];
       if (avoid !== undefined && avoid.delete(entry.server) && avoid.size === 0) state.avoid[entry.shard] = undefined;
       if (state.avoidAll.size > 0) state.avoidAll.delete(entry.server);
-    } else if (res.code !== 'VALIDATION') state.leaders[entry.shard] = undefined;
+    } else if (res.code !== 'VALIDATION' && res.tooLarge !== true) state.leaders[entry.shard] = undefined;
   }
   // The decoded answer is this actor's own object: relayed with the client's rid, uncopied.
   res.rid = entry.rid;

@@ -60,6 +60,11 @@ export interface ResErr {
    * the balancer holds it down, as on a crash notice, until it answers a probe.
    */
   cutOff?: true;
+  /**
+   * The answer was over messageBytesMax and this error went in its place (too-large.ts): the
+   * request reached whoever executes it, so a balancer keeps its shard's leader hint.
+   */
+  tooLarge?: true;
 }
 
 /** The answer to a Req: server or coordinator -> balancer, balancer -> client. */

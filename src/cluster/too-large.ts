@@ -18,7 +18,7 @@ function over(what: string, bytes: number, max: number): string {
  * definite (UnavailableError; the history records it failed).
  */
 export function readTooLarge(rid: number, what: string, bytes: number, max: number): ResErr {
-  return { type: 'res', rid, ok: false, code: 'UNAVAILABLE', message: `${over(what, bytes, max)}; the request only read, so it did nothing` };
+  return { type: 'res', rid, ok: false, code: 'UNAVAILABLE', message: `${over(what, bytes, max)}; the request only read, so it did nothing`, tooLarge: true };
 }
 
 /** Whether a transaction's ops only read (gets and checks): committed, it did nothing. */
@@ -32,7 +32,14 @@ export function onlyReads(ops: readonly TxnOp[]): boolean {
  * failed, so the checkers still count its writes.
  */
 export function wroteTooLarge(rid: number, what: string, bytes: number, max: number): ResErr {
-  return { type: 'res', rid, ok: false, code: 'TIMEOUT', message: `${over(what, bytes, max)}; the transaction committed: its writes took effect` };
+  return {
+    type: 'res',
+    rid,
+    ok: false,
+    code: 'TIMEOUT',
+    message: `${over(what, bytes, max)}; the transaction committed: its writes took effect`,
+    tooLarge: true,
+  };
 }
 
 /**
@@ -47,5 +54,6 @@ export function committedTooLarge(rid: number, bytes: number, max: number): ResE
     ok: false,
     code: 'TIMEOUT',
     message: `${over('the answer of a committed transaction (what it read)', bytes, max)}; any writes it made took effect`,
+    tooLarge: true,
   };
 }

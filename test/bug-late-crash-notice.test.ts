@@ -6,7 +6,7 @@ import { regionBehavior } from '../src/cluster/region.js';
 import { balancerBehavior, type BalancerParams } from '../src/cluster/balancer.js';
 import { validateBalancerConfig } from '../src/balance/validate.js';
 import { validateHeartbeatConfig } from '../src/cluster/validate-parts.js';
-import type { Digest, Heartbeat, MemberState } from '../src/cluster/messages.js';
+import type { Digest, Heartbeat, MemberState, RegionBeat } from '../src/cluster/messages.js';
 
 // A late crash notice (found 2026-12-01 by `meridian check --shape random --nemesis swarm
 // --txn-share 0.3 --commit paxos-commit --from 195001 --seeds 500`: seed 195091, 2 regions of
@@ -172,14 +172,20 @@ test('region: a copy or a late heartbeat of a life counts neither as a sample no
 // region actor's life is dropped; one from a restarted region actor (seq from 1) is not.
 test('balancer: a copy or an overtaken digest changes nothing; a digest of a restarted region actor counts', (t) => {
   let now = 0;
+  let sender = 'r1';
   const events: string[] = [];
+  const probes: string[] = [];
   const ctx = {
     self: 'balancer/r1',
-    sender: 'r1',
+    get sender() {
+      return sender;
+    },
     now: () => now,
     random: () => 0.5,
     setTimer: () => undefined,
-    send: () => undefined,
+    send: (to: string, msg: { type: string }) => {
+      if (msg.type === 'probe') probes.push(to);
+    },
     count: () => undefined,
     publish: (_topic: string, e: { id: string; previous: string; state: string }) => events.push(`${e.id} ${e.previous}->${e.state}`),
   } as unknown as Parameters<typeof balancerBehavior.init>[0];
@@ -232,13 +238,159 @@ test('balancer: a copy or an overtaken digest changes nothing; a digest of a res
   // The region actor restarts (its supervisor): its digests are numbered from 1 again.
   deliver(digest(1, 'down', 'B'));
   deliver(digest(2, 'up', 'B'));
-  t.deepEqual(r11(), { state: 'up', crashed: false }, 'r1/1 beats again (restarted): the new life of the region actor says so');
+  // r1/1 beats again, the new life of the region actor says: a restart, or a beat of an old
+  // life delivered late (lives have no order). The crash mark stays until a probe is answered.
+  t.deepEqual(r11(), { state: 'up', crashed: true }, 'r1/1 beats again: still held crashed');
+  t.deepEqual(probes, ['r1/1'], 'probed at once');
+  sender = 'r1/1';
+  balancerBehavior.receive(state, { type: 'probe-ack', at: now }, ctx);
+  sender = 'r1';
+  t.deepEqual(r11(), { state: 'up', crashed: false }, 'r1/1 answered the probe: it runs');
   deliver(digest(6, 'down', 'A')); // a digest of the old life, not seen before: lives have no order, it counts
   deliver(digest(3, 'up', 'B'));
   t.is(r11().state, 'up');
   deliver(digest(2, 'down', 'B')); // overtaken
   t.is(r11().state, 'up');
   t.is(state.staleDigests, 6);
+});
+
+// A heartbeat of a dead life, delivered late, took a crash mark off for good (found by an
+// audit, session 56). r1/1 crashed and its region actor convicted it; then a heartbeat came of
+// a life the region actor had not seen (the crashed one's, or one that died at once, held by a
+// reorder fault): lives have no order, so it took that for a restart, and its digest said
+// 'down' then 'up'. The balancer took the 'up' for a restart whose notice was lost and cleared
+// the crash mark: it routed to a dead server until the region actor convicted it again, and
+// the mark stayed off after that. Now such a digest only probes the server (balancer.ts onDigest).
+test('balancer: a digest that shows a crashed server down then up (a late heartbeat of a dead life) leaves its crash mark; a probe asks', (t) => {
+  let now = 0;
+  let sender = 'r1';
+  const sent: Array<{ to: string; type: string }> = [];
+  const ctx = {
+    self: 'balancer/r1',
+    get sender() {
+      return sender;
+    },
+    now: () => now,
+    random: () => 0.5,
+    setTimer: () => undefined,
+    send: (to: string, msg: { type: string }) => sent.push({ to, type: msg.type }),
+    reply: (msg: { type: string }) => sent.push({ to: sender, type: msg.type }),
+    count: () => undefined,
+    publish: () => undefined,
+  } as unknown as Parameters<typeof balancerBehavior.init>[0];
+  const params: BalancerParams = {
+    region: 'r1',
+    priority: ['r1'],
+    regions: ['r1'],
+    servers: { r1: ['r1/0', 'r1/1'] },
+    balancer: validateBalancerConfig({ strategy: 'round-robin' }),
+    heartbeatIntervalMs: 100,
+    requestTimeoutMs: 1_000,
+    publishMembers: false,
+  };
+  const state = balancerBehavior.init(ctx, params, []);
+  const load = { inflight: 0, mailbox: 0, latencyEwmaMs: 0, busyMs: 0, requests: 0 };
+  let seq = 0;
+  const deliver = (r11: MemberState): void => {
+    now += 100;
+    sender = 'r1';
+    balancerBehavior.receive(
+      state,
+      {
+        type: 'digest',
+        region: 'r1',
+        seq: ++seq,
+        incarnation: 'A',
+        version: seq,
+        members: [
+          { id: 'r1/0', state: 'up', load },
+          { id: 'r1/1', state: r11, load },
+        ],
+      } satisfies Digest,
+      ctx,
+    );
+  };
+  let rid = 0;
+  /** Where 10 local reads of a client go. */
+  const routed = (): string[] => {
+    const before = sent.length;
+    sender = 'client/1';
+    for (let i = 0; i < 10; i++) balancerBehavior.receive(state, { type: 'req', rid: ++rid, body: { op: 'get', key: `k${rid}`, consistency: 'local' } }, ctx);
+    return sent
+      .slice(before)
+      .filter((s) => s.type === 'req')
+      .map((s) => s.to);
+  };
+  deliver('up');
+  t.true(routed().includes('r1/1'));
+  balancerBehavior.receive(state, { type: 'sys', event: 'node-crashed', node: 'r1/1', incarnation: 0 }, ctx);
+  deliver('suspect');
+  deliver('down');
+  const crashed = (): boolean => state.members.get('r1/1')!.crashed;
+  t.true(crashed());
+  // The late heartbeat: up in one digest, convicted again in a later one.
+  const probesBefore = sent.filter((s) => s.type === 'probe').length;
+  deliver('up');
+  t.true(crashed(), "still held crashed: the beat may be an old life's");
+  t.deepEqual(routed(), Array(10).fill('r1/0'), 'nothing routed to it');
+  t.deepEqual(
+    sent
+      .filter((s) => s.type === 'probe')
+      .slice(probesBefore)
+      .map((s) => s.to),
+    ['r1/1'],
+    'it is probed at once',
+  );
+  deliver('suspect');
+  deliver('down');
+  t.true(crashed(), 'no probe answered: still held crashed');
+  // A probe sent before the crash notice, answered late, says nothing; one sent after does.
+  sender = 'r1/1';
+  balancerBehavior.receive(state, { type: 'probe-ack', at: 50 }, ctx);
+  t.true(crashed());
+  balancerBehavior.receive(state, { type: 'probe-ack', at: now }, ctx);
+  t.false(crashed(), 'a life running after the crash answered');
+});
+
+// The same for the beats between region actors (`rhb`; left open by session 55's audit):
+// counted however late, a copy took a peer region back up after its region actor stopped, and
+// copies taken as samples changed the detector's spread. Now they are dropped as a server's
+// heartbeats are.
+test('region: a copy or a late beat of a peer region actor counts neither as a sample nor as a rejoin; a restart does', (t) => {
+  const { clock, ctx, params } = regionOfOne();
+  const two = { ...params, regions: ['r1', 'r2'] };
+  const rhb = (incarnation: string, seq: number): RegionBeat => ({ type: 'rhb', region: 'r2', seq, incarnation });
+  const peer = (state: ReturnType<typeof regionBehavior.init>): string => {
+    regionBehavior.receive(state, { type: 'timer', key: 'tick' }, ctx);
+    return state.peers.state('r2')!;
+  };
+  clock.now = 0;
+  const clean = regionBehavior.init(ctx, two, []);
+  const copied = regionBehavior.init(ctx, two, []);
+  for (let seq = 1; seq <= 20; seq++) {
+    clock.now = seq * 100;
+    regionBehavior.receive(clean, rhb('A', seq), ctx);
+    regionBehavior.receive(copied, rhb('A', seq), ctx);
+    clock.now += 30;
+    regionBehavior.receive(copied, rhb('A', seq), ctx);
+  }
+  clock.now = 2_500;
+  t.is(copied.peers.phi('r2', clock.now), clean.peers.phi('r2', clock.now), 'copies are not samples: the same phi as without them');
+  t.is(copied.staleBeats, 20);
+  // r2's region actor has stopped: convicted, and it stays down whatever late copies come.
+  let state = 'up';
+  for (clock.now = 2_100; state !== 'down' && clock.now < 10_000; clock.now += 100) state = peer(copied);
+  t.is(state, 'down', `convicted by ${clock.now} ms`);
+  for (const seq of [20, 13, 20, 19, 1]) {
+    clock.now += 150;
+    regionBehavior.receive(copied, rhb('A', seq), ctx);
+    t.is(peer(copied), 'down', `a late copy of beat ${seq} at ${clock.now} ms`);
+  }
+  // Restarted by its supervisor: a new life, numbered from 1.
+  clock.now += 500;
+  regionBehavior.receive(copied, rhb('B', 1), ctx);
+  t.is(copied.peers.state('r2'), 'up', 'the restart is up');
+  t.is(copied.staleBeats, 25);
 });
 
 // A lost restart notice (found 2026-12-03 by `meridian check --time-limit 900 --from 720000

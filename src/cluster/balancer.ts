@@ -74,8 +74,9 @@ interface MemberInfo {
   load: Load | undefined;
   /**
    * Known crashed from the runtime (a refused connection): not routed to until restarted,
-   * which the restart notice says, or a digest that saw it down and beating again, or an
-   * answer from it to a request sent after the crash notice came (crashedAtMs).
+   * which the restart notice says, or an answer from it to a probe or a request sent after
+   * the crash notice came (crashedAtMs). A digest that saw it down and beating again only
+   * probes it (onDigest): that beat may be an old life's, delivered late.
    */
   crashed: boolean;
   /** When the crash notice came (this balancer's clock). */
@@ -797,9 +798,14 @@ function onDigest(state: BalancerState, digest: Digest, ctx: ActorContext): void
     if (m.state !== d.state) {
       const previous = m.state;
       m.state = d.state;
-      // Down, then beating again: it restarted, even if the restart notice (a message like
-      // any other since issue 8) was lost or cut off by a partition.
-      if (previous === 'down' && d.state === 'up') m.crashed = false;
+      // Down, then beating again: it may have restarted while the restart notice (a message
+      // like any other since issue 8) was lost or cut off by a partition. Or not: its region
+      // actor takes a heartbeat of a life it has not seen for a restart, and lives have no
+      // order, so a heartbeat of the crashed life (or of one that died at once) delivered late
+      // says the same. Taken as a restart, that took the crash mark off a dead server for good
+      // (found by an audit, session 56). A probe asks now instead; its answer takes the mark
+      // off (onProbeAck: only a life running after the crash notice can answer it).
+      if (previous === 'down' && d.state === 'up' && m.crashed) ctx.send(d.id, { type: 'probe', at: now } satisfies Probe);
       state.plan = undefined;
     }
   }

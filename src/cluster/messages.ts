@@ -129,7 +129,10 @@ export interface Digest {
 export interface RegionBeat {
   type: 'rhb';
   region: string;
+  /** Numbers the beats of one life of the region actor, from 1 (its digests' seq): a receiver drops a copy or an overtaken one. */
   seq: number;
+  /** The region actor's incarnation id. */
+  incarnation: string;
 }
 
 /**

@@ -22,6 +22,10 @@ export interface RegionState {
   incarnations: Map<string, Lives>;
   /** Heartbeats dropped as copies or late (a seq not above the highest seen of their life). */
   stale: number;
+  /** Each peer region actor's lives, for its beats (`rhb`) as for the servers' heartbeats. */
+  peerLives: Map<string, Lives>;
+  /** Peer region beats dropped as copies or late. */
+  staleBeats: number;
   seq: number;
   changes: number;
 }
@@ -57,7 +61,7 @@ export const regionBehavior: Behavior<RegionState, RegionParams, RegionInbound> 
     const peers = new Membership(options);
     for (const r of params.regions) if (r !== params.region) peers.add(r, now);
     ctx.setTimer('tick', hb.intervalMs);
-    return { params, hb, servers, peers, loads: new Map(), incarnations: new Map(), stale: 0, seq: 0, changes: 0 };
+    return { params, hb, servers, peers, loads: new Map(), incarnations: new Map(), stale: 0, peerLives: new Map(), staleBeats: 0, seq: 0, changes: 0 };
   },
   receive(state, msg, ctx) {
     const now = ctx.now();
@@ -80,9 +84,18 @@ export const regionBehavior: Behavior<RegionState, RegionParams, RegionInbound> 
         state.changes += state.servers.heartbeat(msg.node, now, inc.n).length;
         return;
       }
-      case 'rhb':
-        state.peers.heartbeat(msg.region, now);
+      case 'rhb': {
+        // The same for a peer region actor's beats: a copy or a late one, counted, took a peer
+        // region whose region actor had stopped back up, and widened the detector's spread
+        // (left open by an audit, session 55).
+        const inc = newInLife(state.peerLives, msg.region, msg.incarnation, msg.seq);
+        if (inc === undefined) {
+          state.staleBeats++;
+          return;
+        }
+        state.peers.heartbeat(msg.region, now, inc.n);
         return;
+      }
       case 'timer': {
         const changes: MembershipChange[] = state.servers.evaluate(now);
         state.changes += changes.length;
@@ -90,7 +103,7 @@ export const regionBehavior: Behavior<RegionState, RegionParams, RegionInbound> 
         state.seq++;
         for (const r of state.params.regions) {
           if (r === state.params.region) continue;
-          const beat: RegionBeat = { type: 'rhb', region: state.params.region, seq: state.seq };
+          const beat: RegionBeat = { type: 'rhb', region: state.params.region, seq: state.seq, incarnation: ctx.incarnation };
           ctx.send(r, beat);
         }
         const members: MemberDigest[] = state.servers.view().map((m) => ({ id: m.id, state: m.state, load: state.loads.get(m.id) ?? ZERO_LOAD }));
@@ -115,6 +128,12 @@ export const regionBehavior: Behavior<RegionState, RegionParams, RegionInbound> 
     }
   },
   summary(state) {
-    return { members: state.servers.view(), peers: state.peers.view(), version: state.servers.version, staleHeartbeats: state.stale };
+    return {
+      members: state.servers.view(),
+      peers: state.peers.view(),
+      version: state.servers.version,
+      staleHeartbeats: state.stale,
+      staleRegionBeats: state.staleBeats,
+    };
   },
 };

@@ -83,8 +83,8 @@ test('balancer: an error in place of an answer too large keeps the leader hint',
 });
 
 // A coordinator's answer that fit where the balancer's relay of it to the client's address
-// did not (a few bytes more) came back TIMEOUT whatever the transaction did (found with the
-// coordinator's own, by an audit, session 56): a read-only transaction's is now definite.
+// did not (a few bytes more) came back TIMEOUT whatever the transaction did (left open, with the
+// coordinator's own, by session 55's audit): a read-only transaction's is now definite.
 for (const [what, ops, code] of [
   ['a transaction that only read', [{ op: 'get', key: 'k' }], 'UNAVAILABLE'],
   [

@@ -124,8 +124,8 @@ test('participant, a reply too large: the coordinator is told and the vote goes 
 // The coordinator's own answer over messageBytesMax (what a transaction read at several shards,
 // each part of which fit in its vote) comes back from its host, the very object sent: it was
 // answered TIMEOUT whatever the transaction did, since its ops went with its pending entry, so
-// a transaction that only read was recorded unknown though it did nothing (found by an audit,
-// session 56). A read-only transaction's answer is now remembered as such.
+// a transaction that only read was recorded unknown though it did nothing (left open by
+// session 55's audit). A read-only transaction's answer is now remembered as such.
 for (const [what, ops, code] of [
   [
     'a transaction that only read',

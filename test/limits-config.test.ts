@@ -222,7 +222,7 @@ test('an answer over messageBytesMax fails its call at once, saying so and wheth
     t.regex(wrote.message, /committed: its writes took effect/);
     t.is(await client.get('w'), 1, 'the put took effect');
     // The coordinator's own answer, too large: a transaction that only read did nothing (it was
-    // TIMEOUT, the coordinator not knowing whether it wrote: found by an audit, session 56).
+    // TIMEOUT, the coordinator not knowing whether it wrote: left open by session 55's audit).
     const joint = await fast('transaction of gets on two shards', () => client.transaction(pair.map((key) => ({ op: 'get' as const, key }))));
     t.true(joint instanceof UnavailableError, joint.name);
     t.regex(joint.message, /only read, so it did nothing/);

@@ -289,7 +289,7 @@ function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorCont
  * read-only transaction's (readOnlyAnswers) did nothing, a definite error; any other may have
  * written (the ops went with the pending entry), TIMEOUT. Before, every one was TIMEOUT: a
  * transaction of gets on two shards whose reads together were too large was recorded unknown
- * though it wrote nothing (found by an audit, session 56). The rest are ignored, as before.
+ * though it wrote nothing (left open by an audit, session 55). The rest are ignored, as before.
  */
 function onUndeliverable(state: CoordinatorState, msg: UndeliverableMessage, ctx: ActorContext): void {
   if (msg.reason !== 'too-large' || msg.original?.type !== 'res') return;

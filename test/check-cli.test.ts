@@ -955,3 +955,14 @@ test("--json's command is one shell line: a path with a space or a quote is quot
   );
   t.deepEqual(stdout.split('\n').slice(0, -1), argv);
 });
+
+test("check's words agree with what it does (found by an audit, session 56): the header's workers are the run's, one seed from the top is singular, --help's FILE names every flag that writes one", async (t) => {
+  // --seeds 1 asks for the default 2 workers; the run starts 1: its header said "2 workers", its summary "on 1 worker".
+  const one = await meridian(['check', '--seeds', '1']);
+  t.is(one.code, 0, one.stdout);
+  t.regex(one.stdout, /^meridian check: seeds 1\.\.1, active replication, targeted faults, 1 worker\n/);
+  t.regex(one.stdout, /\ncheck: 1 seed, .* on 1 worker \(/);
+  t.throws(() => parseCheckArgs(['--seeds', '2', '--from', '4294967295']), { message: /runs seeds past 4294967295: at most 1 seed from there$/ });
+  const help = await meridian(['check', '--help']);
+  t.regex(help.stdout, /\n {2}FILE: a path for --json, --history and --timeline to write;/);
+});

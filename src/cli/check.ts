@@ -85,7 +85,7 @@ export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] 
           drawn: each seed draws a strategy and its options, weights, outlier ejection, zone-aware routing
   B: the checker's search budget, B times its default (above 0, at most ${CHECK_BUDGET_MAX}; default 1): a seed whose history
           the default leaves undecided (unknown, not a pass) may be decided with more
-  FILE: a path for --json and --history to write; - is refused (standard output carries the run's report), ./- is a file named -
+  FILE: a path for --json, --history and --timeline to write; - is refused (standard output carries the run's report), ./- is a file named -
   VARIANT: ${UNSAFE_VARIANTS.join(', ')}
   KIND: ${ALL_FAULT_KINDS.join(', ')}`;
 
@@ -379,7 +379,7 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   // --from near 2^32 - 1 takes the seeds up to it (a failing seed's line for a real-time run,
   // --seeds 1 --from S, was refused for the top million seeds).
   if (args.seeds !== undefined && args.from !== undefined && args.from + args.seeds - 1 > SEED_MAX)
-    throw new FlagError(`--from ${args.from} --seeds ${args.seeds} runs seeds past ${SEED_MAX}: at most ${SEED_MAX - args.from + 1} seeds from there`);
+    throw new FlagError(`--from ${args.from} --seeds ${args.seeds} runs seeds past ${SEED_MAX}: at most ${count(SEED_MAX - args.from + 1, 'seed')} from there`);
   if (args.seeds === undefined && args.seed === undefined)
     throw new FlagError('give --seeds N (check many seeds), --time-limit SECONDS (as many seeds as fit) or --seed S (replay one)');
   if (args.trace && args.seed === undefined) throw new FlagError('--trace needs --seed S (it replays one seed in this process)');
@@ -564,8 +564,12 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
   const from = args.from ?? 1;
   const total = args.seeds!;
   const inRealTime = realTime(args.transport);
-  // As runChecks counts them (one seed at a time in real time unless asked), for the header.
+  // As runChecks counts them (one seed at a time in real time unless asked).
   const workers = args.workers ?? checkRunWorkersDefault(args.transport);
+  // The pool lent (CheckLoan) when it fits; else runChecks starts one of no more threads than
+  // seeds, and the header says so, as the summary does (`--seeds 1` said "2 workers", then "on 1 worker").
+  const lend = lent !== undefined && !inRealTime && !lent.closed && lent.workers === workers;
+  const used = lend ? workers : Math.min(workers, total);
   const servers = args.nats?.servers ?? startedNats;
   const nats = servers === undefined ? undefined : { servers, ...(args.natsProcesses === undefined ? {} : { processes: args.natsProcesses }) };
   const what =
@@ -594,7 +598,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
       ? `seeds from ${from} for ${duration(timeLimit!)}`
       : `seeds ${from}..${from + total - 1}${timeLimit === undefined ? '' : ` (at most ${duration(timeLimit)})`}`;
   io.out(
-    `meridian check: ${range}, ${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${what}${sizes}, ${count(workers, 'worker')}${
+    `meridian check: ${range}, ${args.mode} replication${unsafe === undefined ? '' : ` (unsafe: ${unsafe})`}, ${what}${sizes}, ${count(used, 'worker')}${
       inRealTime
         ? `, ${args.transport === 'nats' ? `over NATS (${[nats!.servers].flat().join(', ')}${processesPhrase(args.natsProcesses)})` : 'on worker threads'} in real time (a seed fixes its faults and workload, not their timing: a failure does not replay)`
         : ''
@@ -628,7 +632,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
         from,
         seeds: total,
         workers,
-        ...(lent !== undefined && !inRealTime && !lent.closed && lent.workers === workers ? { pool: lent } : {}),
+        ...(lend ? { pool: lent } : {}),
         mode: args.mode,
         schedule: args.schedule,
         signal,

@@ -23,7 +23,7 @@ import { distributionChart, sweepCharts, type SweepPoint } from './lib/plots.js'
 import { median, round, summarize, type LatencySummary } from './lib/stats.js';
 import { barChart, logger, modeOf, type Chart, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
 import { fmt, formatTable } from './lib/table.js';
-import { natsServerBinary, startNatsServer } from '../src/harness/nats-server.js';
+import { natsServerBinary, natsServerFailure, startNatsServer } from '../src/harness/nats-server.js';
 
 interface Sizes {
   /** Round trips per throughput run. */
@@ -231,8 +231,8 @@ async function natsRuns(s: Sizes, log: (line: string) => void): Promise<NatsFigu
   try {
     server = await startNatsServer(binary.bin);
   } catch (error) {
-    log(`nats: ${binary.bin} did not start: ${(error as Error).message}`);
-    return { skipped: `${binary.bin} did not start: ${(error as Error).message}` };
+    log(`nats: ${natsServerFailure(binary, error)}`);
+    return { skipped: natsServerFailure(binary, error) };
   }
   let raw: RawPair | undefined;
   let meridian: MeridianPair | undefined;

@@ -2,7 +2,7 @@
  * `meridian check`: many seeded fault scenarios checked in parallel, one seed replayed with
  * its message trace, or one failing seed shrunk. Exit codes: 0 every seed passed, 1 some seed
  * failed or came out unknown (the checker ran out of budget: not a pass), 2 bad flags (or
- * NATS servers --nats names that do not answer).
+ * NATS servers --nats names that do not answer, or a nats-server binary that does not start).
  */
 import type { ElleOp } from '../harness/elle/types.js';
 import { timelineHtml, type TimelineRun } from '../harness/timeline.js';
@@ -38,7 +38,7 @@ import {
   type CheckPool,
   seedOptionsOf,
 } from '../harness/check-runner.js';
-import { natsServerBinary, startNatsServer } from '../harness/nats-server.js';
+import { natsServerBinary, natsServerFailure, startNatsServer, type NatsServer } from '../harness/nats-server.js';
 import { ALL_FAULT_KINDS, SIM_ONLY_FAULT_KINDS, type FaultKind } from '../harness/nemesis.js';
 import { natsServersFlag } from './nats-flag.js';
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
@@ -979,7 +979,18 @@ async function withNatsServer(io: CheckIo, run: (servers: string) => Promise<num
     io.err(`meridian check: --transport nats without --nats starts a nats-server for the run, and found ${binary.reason}; or give --nats URL[,URL]`);
     return 2;
   }
-  const server = await startNatsServer(binary.bin);
+  // A binary that does not start (MERIDIAN_NATS_SERVER_BIN=/nonexistent) is one line and exit
+  // 2, as a missing one: it threw, a stack trace and exit 1, which says a seed failed (found by
+  // an audit, session 56).
+  let server: NatsServer;
+  try {
+    server = await startNatsServer(binary.bin);
+  } catch (error) {
+    io.err(
+      `meridian check: --transport nats without --nats starts a nats-server for the run, and ${natsServerFailure(binary, error)}; or give --nats URL[,URL]`,
+    );
+    return 2;
+  }
   try {
     io.out(`meridian check: nats-server started at ${server.url} for this run (--nats URL names servers of your own)`);
     return await run(server.url);

@@ -13,13 +13,30 @@ export interface NatsServer {
   stop(): Promise<void>;
 }
 
-export function natsServerBinary(): { bin: string } | { reason: string } {
+/** A nats-server binary, and where it was found: the variable MERIDIAN_NATS_SERVER_BIN, or the PATH. */
+export interface NatsServerBinary {
+  bin: string;
+  from: 'MERIDIAN_NATS_SERVER_BIN' | 'PATH';
+}
+
+export function natsServerBinary(): NatsServerBinary | { reason: string } {
   const fromEnv = process.env.MERIDIAN_NATS_SERVER_BIN;
-  if (fromEnv !== undefined && fromEnv !== '') return { bin: fromEnv };
+  if (fromEnv !== undefined && fromEnv !== '') return { bin: fromEnv, from: 'MERIDIAN_NATS_SERVER_BIN' };
   const found = spawnSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' });
   const bin = found.stdout.trim();
-  if (found.status === 0 && bin !== '') return { bin };
+  if (found.status === 0 && bin !== '') return { bin, from: 'PATH' };
   return { reason: 'no nats-server binary (set MERIDIAN_NATS_SERVER_BIN or install Debian package nats-server: bash scripts/ci-nats.sh)' };
+}
+
+/**
+ * One line saying that `binary` did not start, naming where it came from (what to fix):
+ * `MERIDIAN_NATS_SERVER_BIN=/nonexistent did not start: ...`, what startNatsServer threw (its
+ * server's output) on the same line.
+ */
+export function natsServerFailure(binary: NatsServerBinary, error: unknown): string {
+  const what = binary.from === 'PATH' ? `the PATH's nats-server (${binary.bin})` : `MERIDIAN_NATS_SERVER_BIN=${binary.bin}`;
+  const message = (error instanceof Error ? error.message : String(error)).trim().replace(/\s*\n\s*/g, ' / ');
+  return `${what} did not start: ${message}`;
 }
 
 export function freePort(): Promise<number> {

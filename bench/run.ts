@@ -16,9 +16,9 @@
  * second Ctrl-C quits at once. A suite that throws is one line (`bench: suite NAME failed:
  * ...`), the suites after it still run, --json gets a `failed` entry, and the exit status is 1.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { outputFileFlag, sameFile, unwritableReason } from '../src/cli/output-file.js';
+import { outputFileFlag, sameFile, unwritableReason, writeText } from '../src/cli/output-file.js';
 import { compareReports, type ReportLike } from './lib/compare.js';
 import { jsonLine } from './lib/json.js';
 import { INTERRUPTED_STATUS, untilInterrupted } from '../src/cli/interrupt.js';
@@ -281,14 +281,19 @@ async function runSuites(
   // A file that became unwritable during the run (its folder removed, the disk full) costs that
   // file only: the other is still written and the comparison still printed; the exit code is 1.
   let code = 0;
+  // Each file whole or as it was (writeText: a new file renamed over it), not cut short.
   const write = (flag: string, file: string, text: () => string): void => {
+    const err = (line: string): void => void process.stderr.write(`${line}\n`);
+    let content: string;
     try {
-      writeFileSync(file, text());
-      process.stderr.write(`bench: wrote ${file}\n`);
+      content = text();
     } catch (error) {
-      process.stderr.write(`bench: ${flag}: cannot write ${JSON.stringify(file)}: ${(error as Error).message}\n`);
+      err(`bench: ${flag}: cannot write ${JSON.stringify(file)}: ${(error as Error).message}`);
       code = 1;
+      return;
     }
+    if (writeText('bench', file, content, flag, err)) process.stderr.write(`bench: wrote ${file}\n`);
+    else code = 1;
   };
   if (args.json !== undefined) {
     const data: Record<string, unknown> = {

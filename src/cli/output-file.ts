@@ -1,5 +1,6 @@
-import { closeSync, existsSync, lstatSync, openSync, readlinkSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fchmodSync, lstatSync, openSync, readlinkSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /**
  * Whether `file` can be written, asked before a long run that ends by writing it (so a bad
@@ -59,15 +60,68 @@ export function writable(command: string, file: string, flag: string, err: (line
   return reason === undefined;
 }
 
-/** Writes `text` to `file`; false (and a line on `err` naming `flag` and the error, as writable's) when it cannot. */
+/**
+ * Writes `text` to `file`; false (and a line on `err` naming `flag` and the error, as writable's)
+ * when it cannot. The file is whole or as it was: the text goes to a new file beside it, renamed
+ * over it once written (and removed if the writing fails). Written in place, a write that failed
+ * part way (a full disk, `ulimit -f`) left a file cut short, an earlier good report overwritten
+ * with invalid JSON (found by an audit, session 56). In place still where no file can be made
+ * beside it (a folder this user cannot write, holding a file it can), and for a file that is
+ * not a regular one (`/dev/null`, a FIFO): renaming would replace it.
+ */
 export function writeText(command: string, file: string, text: string, flag: string, err: (line: string) => void): boolean {
   try {
-    writeFileSync(file, text);
+    writeWhole(file, text);
     return true;
   } catch (error) {
     err(`${command}: ${flag}: cannot write ${JSON.stringify(file)}: ${(error as Error).message}`);
     return false;
   }
+}
+
+/** writeText's writing: through a file beside `file`'s target, renamed over it. Throws what failed. */
+function writeWhole(file: string, text: string): void {
+  const target = linkTarget(file);
+  const existing = statSync(target, { throwIfNoEntry: false });
+  if (existing !== undefined && !existing.isFile()) {
+    writeFileSync(target, text);
+    return;
+  }
+  const temp = join(dirname(target), `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  let fd: number;
+  try {
+    fd = openSync(temp, 'wx');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENAMETOOLONG') {
+      writeFileSync(target, text);
+      return;
+    }
+    throw error;
+  }
+  try {
+    try {
+      // The file's permissions carry over (a new file's are the umask's, as writeFileSync's).
+      if (existing !== undefined) fchmodSync(fd, existing.mode & 0o7777);
+      writeFileSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, target);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
+/** The file `file` names once its symbolic links are followed (a dangling one: the file it would create). */
+function linkTarget(file: string): string {
+  let path = file;
+  for (let links = 0; lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() === true; links++) {
+    if (links >= SYMLINKS_MAX) throw new Error(`ELOOP: too many symbolic links, open '${file}'`);
+    path = resolve(dirname(path), readlinkSync(path));
+  }
+  return path;
 }
 
 /** Whether paths `a` and `b` are one file: the same path once resolved, or (both existing) the same device and inode, as a link makes them. */

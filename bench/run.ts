@@ -10,19 +10,21 @@
  * starts, each failure exit code 2 with a line naming the flag: an unknown suite or flag, a suite
  * or file flag given twice, a flag without its file, --json and --html to one file, a --compare
  * file that is not a --json report, a --json or --html file that cannot be written. `--help`
- * prints the usage. Ctrl-C (SIGINT) stops the run: the suite running is abandoned, --json and
- * --html are written with the suites that finished and an `interrupted` entry (the suite cut
- * short, its progress lines so far, the suites never started), and the exit status is 130; a
- * second Ctrl-C quits at once. A suite that throws is one line (`bench: suite NAME failed:
- * ...`), the suites after it still run, --json gets a `failed` entry, and the exit status is 1.
+ * prints the usage. Ctrl-C (SIGINT) stops the run: the suite running is abandoned (its clusters
+ * stopped), --json and --html are written with the suites that finished and an `interrupted`
+ * entry (the suite cut short, its progress lines so far, the suites never started), and the
+ * exit status is 130 (SIGTERM alike, 143); a second Ctrl-C quits at once. A suite that throws
+ * is one line (`bench: suite NAME failed: ...`), the suites after it still run, --json gets a
+ * `failed` entry, and the exit status is 1.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { outputFileFlag, sameFile, unwritableReason, writeText } from '../src/cli/output-file.js';
 import { compareReports, type ReportLike } from './lib/compare.js';
 import { jsonLine } from './lib/json.js';
-import { INTERRUPTED_STATUS, untilInterrupted } from '../src/cli/interrupt.js';
+import { INTERRUPTED_STATUS, interruptedStatus, untilInterrupted } from '../src/cli/interrupt.js';
 import { machineInfo } from './lib/machine.js';
+import { stopRuntimes } from '../src/runtime/temp-dirs.js';
 import { Progress } from './lib/progress.js';
 import { renderHtml, type BenchReport, type Interruption } from './lib/report.js';
 import type { SuiteResult, SuiteRun } from './lib/suite.js';
@@ -33,6 +35,8 @@ export type SuiteName = (typeof SUITES)[number];
 
 /** After the last suite, the process must end by itself; if it does not, a handle leaked. */
 export const EXIT_GRACE_MS = 10_000;
+/** The longest wait, once interrupted, for the clusters of the suite cut short to stop before the runner quits regardless. */
+export const RUNTIMES_STOP_WAIT_MS = 10_000;
 
 export interface RunArgs {
   suites: SuiteName[];
@@ -53,7 +57,7 @@ const USAGE = `usage: meridian bench [suite ...] [--quick] [--json FILE] [--html
   --help              this text
   each suite once; --json, --html and --compare once each, --json and --html to different files,
   each a path (- is refused: standard output carries the tables)
-  Ctrl-C stops the run: --json and --html get the suites that finished and say where it stopped (exit 130); Ctrl-C again quits at once`;
+  Ctrl-C stops the run: --json and --html get the suites that finished and say where it stopped (exit 130; SIGTERM 143); Ctrl-C again quits at once`;
 
 const FILE_FLAGS = ['--json', '--html', '--compare'] as const;
 const FILE_FLAG_NEEDS: Record<(typeof FILE_FLAGS)[number], string> = {
@@ -201,11 +205,20 @@ export async function main(argv: readonly string[], hooks: RunHooks = {}): Promi
   }
   const suites = { names, load: hooks.loadSuite ?? loadSuite };
   if (hooks.interrupt !== undefined) return runSuites(args, old, suites, hooks.interrupt);
-  const code = await untilInterrupted((signal) => runSuites(args, old, suites, signal));
-  // Ctrl-C: the suite cut short still runs (its threads, its timers) and would keep the process
-  // alive to its end, whoever called main (dist/bench/run.js or `meridian bench`). What
-  // finished is written: quit now.
-  if (code === INTERRUPTED_STATUS) process.exit(code);
+  let stopped: AbortSignal | undefined;
+  const code = await untilInterrupted((signal) => runSuites(args, old, suites, (stopped = signal)));
+  // Ctrl-C or SIGTERM: the suite cut short still runs (its threads, its timers) and would keep
+  // the process alive to its end, whoever called main (dist/bench/run.js or `meridian bench`).
+  // What finished is written: its clusters are stopped (their threads, host processes and
+  // temporary folders: quitting left the folders behind, found by an audit, session 56), and
+  // it quits. A folder made after that goes as the process exits (src/runtime/temp-dirs.ts), a
+  // nats-server when its lifeline pipe closes.
+  if (stopped?.aborted === true) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([stopRuntimes(), new Promise((resolve) => (timer = setTimeout(resolve, RUNTIMES_STOP_WAIT_MS)))]);
+    clearTimeout(timer);
+    process.exit(code);
+  }
   return code;
 }
 
@@ -266,7 +279,7 @@ async function runSuites(
       const done = results.length === 0 ? 'no suite had finished' : `${results.map((r) => r.suite).join(', ')} had finished`;
       const files = [args.json, args.html].filter((f) => f !== undefined);
       process.stderr.write(
-        `bench: interrupted (Ctrl-C) during ${name}: ${done}${files.length > 0 ? `; writing ${files.join(' and ')} with what finished` : ''}\n`,
+        `bench: interrupted (${interrupt.reason === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C'}) during ${name}: ${done}${files.length > 0 ? `; writing ${files.join(' and ')} with what finished` : ''}\n`,
       );
       break;
     }
@@ -312,8 +325,9 @@ async function runSuites(
     process.stdout.write(`\ncompared with ${args.compare}${interrupted === undefined ? '' : ` (the suites that finished)`}\n${table}\n`);
   }
   if (interrupted !== undefined) {
-    process.stderr.write(`bench: interrupted: ${results.length} of ${names.length - skipped.length} suites finished; exit ${INTERRUPTED_STATUS}\n`);
-    return INTERRUPTED_STATUS;
+    const status = interruptedStatus(interrupt);
+    process.stderr.write(`bench: interrupted: ${results.length} of ${names.length - skipped.length} suites finished; exit ${status}\n`);
+    return status;
   }
   if (failed.length > 0) {
     process.stderr.write(`bench: ${failed.length} of ${names.length - skipped.length} suites failed (${failed.map((f) => f.suite).join(', ')}); exit 1\n`);

@@ -13,6 +13,10 @@ if (process.send === undefined || !(mode in SOAK_SIZES)) {
   process.exit(2);
 }
 let finished = false;
+// Ctrl-C at a terminal reaches this process too (its process group's): it ends through
+// process.exit, as on a disconnect, so that its cluster's temporary folder goes with it
+// (src/runtime/temp-dirs.ts); killed by the signal, it left the folder behind.
+for (const name of ['SIGINT', 'SIGTERM'] as const) process.on(name, () => process.exit(1));
 // The parent gone (killed, or its run interrupted): nobody reads the result.
 process.on('disconnect', () => {
   if (!finished) process.exit(1);

@@ -3,6 +3,7 @@
 import type { DemoOptions } from './cli/demo.js';
 import { REPLICATION_MODES, SEED_MAX } from './cluster/config.js';
 import { FlagError, intFlag, once, oneOf } from './cli/flags.js';
+import { interruptedStatus, untilInterrupted } from './cli/interrupt.js';
 
 /** The shortest demo: each of its three phases about 100 ms. */
 const DEMO_DURATION_MS_MIN = 300;
@@ -37,7 +38,21 @@ async function demo(args: string[]): Promise<void> {
   }
   // Loaded once the flags are good: a bad flag exits without loading the cluster's modules.
   const { runDemo } = await import('./cli/demo.js');
-  await runDemo(options);
+  // Ctrl-C or SIGTERM stops the cluster (its threads, its temporary folder) and exits 130 or
+  // 143; the second quits at once.
+  let stopped: AbortSignal | undefined;
+  try {
+    await untilInterrupted(
+      (signal) => runDemo({ ...options, signal: (stopped = signal) }),
+      (name) =>
+        console.error(
+          `meridian demo: ${name === 'SIGINT' ? 'interrupted' : 'terminated'}; stopping the cluster (${name === 'SIGINT' ? 'Ctrl-C' : name} again quits at once)`,
+        ),
+    );
+  } catch (error) {
+    if (stopped?.aborted !== true) throw error;
+    process.exitCode = interruptedStatus(stopped);
+  }
 }
 
 /** The demo's flags, or a FlagError naming the bad one. */

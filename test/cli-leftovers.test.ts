@@ -5,12 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeText } from '../src/cli/output-file.js';
+import { natsServerBinary } from '../src/harness/nats-server.js';
 
 /**
  * What a command leaves behind when it does not end as planned (found by an audit, session
- * 56): a write that failed part way left a report cut short over a good one; a nats-server
- * binary that does not start was a stack trace and exit 1. Each command runs in a process of
- * its own.
+ * 56): a Ctrl-C or SIGTERM to `meridian demo`, `check --transport threads` or `bench` left its
+ * clusters' temporary folders (their logs) in the system's temporary folder; a write that
+ * failed part way left a report cut short over a good one; a nats-server binary that does not
+ * start was a stack trace and exit 1. Each command runs in a process of its own, with a TMPDIR
+ * of its own: what is left there is its alone.
  */
 
 const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
@@ -18,11 +21,7 @@ const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 /** `sh -c SCRIPT` (its stdout and stderr, and how it ended) in `cwd`, with `env` added to this process's. */
 function shell(script: string, cwd: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', script], {
-      cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
-    });
+    const child = spawn('sh', ['-c', script], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -85,3 +84,111 @@ test('writeText: writes through a link (a dangling one makes its target), keeps 
   t.is(readFileSync(target, 'utf8'), 'in place');
   t.deepEqual(errors, []);
 });
+
+interface Ended {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** The signal was sent (the command got as far as `ready` before it ended). */
+  sent: boolean;
+  /** What the command left in its TMPDIR. */
+  left: string[];
+}
+
+/**
+ * `meridian ARGS` with a TMPDIR of its own, sent `signal` once `ready` holds of its stdout and
+ * of what is in its TMPDIR (looked at as output comes and every 100 ms); then how it ended and
+ * what it left there.
+ */
+async function signalled(args: string[], signal: NodeJS.Signals, ready: (stdout: string, entries: string[]) => boolean): Promise<Ended> {
+  const tmp = mkdtempSync(join(tmpdir(), 'meridian-leftovers-'));
+  try {
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmp } });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    const look = (): void => {
+      if (!sent && ready(stdout, readdirSync(tmp))) {
+        sent = true;
+        child.kill(signal);
+      }
+    };
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      look();
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setInterval(look, 100);
+    const { code, signal: by } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('exit', (c, s) => resolve({ code: c, signal: s }));
+    });
+    clearInterval(timer);
+    return { code, signal: by, stdout, stderr, sent, left: readdirSync(tmp) };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** A cluster's temporary folder (src/runtime/temp-dirs.ts): `meridian-` and six characters, the bench pair's `meridian-bench-...`. */
+const clusterFolder = (entries: string[]): boolean => entries.some((e) => e.startsWith('meridian-'));
+
+for (const [signal, status] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  test.serial(`${signal} to meridian demo: its cluster stops, no temporary folder is left, exit ${status}`, async (t) => {
+    const r = await signalled(['demo', '--duration-ms', '600000'], signal, (stdout) => stdout.includes('booted in'));
+    t.true(r.sent, r.stderr);
+    t.deepEqual({ code: r.code, signal: r.signal }, { code: status, signal: null }, r.stderr);
+    t.regex(r.stderr, new RegExp(`^meridian demo: ${signal === 'SIGINT' ? 'interrupted' : 'terminated'}; stopping the cluster`));
+    t.false(r.stderr.includes('    at '), r.stderr);
+    t.deepEqual(r.left, []);
+  });
+}
+
+test.serial(
+  'Ctrl-C to meridian check --transport threads as a seed runs: the seed is dropped, its cluster stopped, no temporary folder left, exit 130',
+  async (t) => {
+    // Sent as soon as the seed's cluster has its folder: while it boots, or runs.
+    const r = await signalled(['check', '--seeds', '20', '--transport', 'threads'], 'SIGINT', (_, entries) => clusterFolder(entries));
+    t.true(r.sent, r.stderr);
+    t.deepEqual({ code: r.code, signal: r.signal }, { code: 130, signal: null }, r.stderr);
+    t.regex(r.stdout, /\ncheck: interrupted after 0 of 20 seeds, /);
+    t.deepEqual(r.left, []);
+  },
+);
+
+test.serial(
+  'meridian check --time-limit --transport threads: the seed in flight at the limit is dropped, its cluster stopped, no temporary folder left',
+  async (t) => {
+    // Two seeds at once: the first to finish ends the run (its limit long past), the other is dropped.
+    const r = await signalled(['check', '--time-limit', '1', '--transport', 'threads', '--workers', '2', '--fault-ms', '500'], 'SIGINT', () => false);
+    // 0 or 1: the seed's verdict is not this test's.
+    t.true(r.code === 0 || r.code === 1, r.stdout + r.stderr);
+    t.regex(r.stdout, /\ncheck: time limit \(1 s\) reached after \d+ seeds?, /);
+    t.deepEqual(r.left, []);
+  },
+);
+
+test.serial('Ctrl-C to meridian bench as its suite runs a cluster: the suite is abandoned, no temporary folder left, exit 130', async (t) => {
+  const r = await signalled(['bench', 'transport', '--quick'], 'SIGINT', (_, entries) => clusterFolder(entries));
+  t.true(r.sent, r.stderr);
+  t.deepEqual({ code: r.code, signal: r.signal }, { code: 130, signal: null }, r.stderr);
+  t.regex(r.stderr, /bench: interrupted \(Ctrl-C\) during transport/);
+  t.deepEqual(r.left, []);
+});
+
+// The same over NATS (a seed's hosts are processes of their own), when a nats-server is there.
+const nats = natsServerBinary();
+(('bin' in nats ? test.serial : test.serial.skip) as typeof test.serial)(
+  'SIGTERM to meridian check --transport nats as a seed runs: its cluster stopped, no temporary folder left, exit 143',
+  async (t) => {
+    const r = await signalled(['check', '--seeds', '20', '--transport', 'nats'], 'SIGTERM', (_, entries) => clusterFolder(entries));
+    t.true(r.sent, r.stderr);
+    t.deepEqual({ code: r.code, signal: r.signal }, { code: 143, signal: null }, r.stderr);
+    t.regex(r.stderr, /meridian check: terminated; the seeds in flight are dropped, their clusters stopped/);
+    t.deepEqual(r.left, []);
+  },
+);

@@ -1,9 +1,10 @@
 /**
- * A piscina task: run one seeded sim scenario and check its history. Stateless; the pool is
+ * A piscina task: run one seeded scenario and check its history (a real-time seed stops its
+ * clusters when the pool asks: see runSeedJob). Stateless; the pool is
  * src/harness/check-runner.ts's (a run's own, or a CheckPool kept between runs).
  */
-import { runOneSeed, type ScenarioReport, type ScenarioTask } from '../src/harness/check-runner.js';
+import { runSeedJob, type ScenarioReport, type SeedJob } from '../src/harness/check-runner.js';
 
-export default function scenario(task: ScenarioTask): Promise<ScenarioReport> {
-  return runOneSeed(task);
+export default function scenario(job: SeedJob): Promise<ScenarioReport> {
+  return runSeedJob(job);
 }

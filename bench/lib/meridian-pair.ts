@@ -1,9 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ActorSpec } from '../../src/runtime/actor.js';
 import type { DirectoryEntry, HostEvent } from '../../src/runtime/host.js';
 import type { HostPlan } from '../../src/runtime/transports/runtime.js';
+import { makeTempDir } from '../../src/runtime/temp-dirs.js';
 import { ThreadsRuntime } from '../../src/runtime/transports/threads.js';
 import { NatsRuntime } from '../../src/runtime/transports/nats.js';
 import type { Runtime } from '../../src/runtime/transports/runtime.js';
@@ -54,7 +52,7 @@ export class MeridianPair {
       network: {},
       mailboxCapacity: MAILBOX_CAPACITY_DEFAULT,
       messageBytesMax: MESSAGE_BYTES_MAX_DEFAULT,
-      dataDir: mkdtempSync(join(tmpdir(), 'meridian-bench-')),
+      dataDir: makeTempDir('meridian-bench-'),
       removeDataDir: true,
       fsync: false,
       onEvent: (event: HostEvent) => this.onEvent(event),

@@ -2,11 +2,12 @@
  * `meridian check`: many seeded fault scenarios checked in parallel, one seed replayed with
  * its message trace, or one failing seed shrunk. Exit codes: 0 every seed passed, 1 some seed
  * failed or came out unknown (the checker ran out of budget: not a pass), 2 bad flags (or
- * NATS servers --nats names that do not answer, or a nats-server binary that does not start).
+ * NATS servers --nats names that do not answer, or a nats-server binary that does not start),
+ * 130 stopped by Ctrl-C (143 by SIGTERM).
  */
 import type { ElleOp } from '../harness/elle/types.js';
 import { timelineHtml, type TimelineRun } from '../harness/timeline.js';
-import { INTERRUPTED_STATUS, untilInterrupted } from './interrupt.js';
+import { INTERRUPTED_STATUS, interruptedStatus, untilInterrupted } from './interrupt.js';
 import { SEED_MAX, UNSAFE_VARIANT_MODES } from '../cluster/config.js';
 import { NATS_PROCESSES_MAX } from '../cluster/validate-nats.js';
 import {
@@ -98,9 +99,10 @@ function threePcNote(args: CheckArgs, io: CheckIo): void {
 export const PROGRESS_STEPS = 10;
 export { INTERRUPTED_STATUS };
 
-/** What the first Ctrl-C prints: `what` happens next. */
-function interruptNote(io: CheckIo, what: string): () => void {
-  return () => io.err(`meridian check: interrupted; ${what} (Ctrl-C again quits at once)`);
+/** What the first Ctrl-C (or SIGTERM) prints: `what` happens next. */
+function interruptNote(io: CheckIo, what: string): (name: NodeJS.Signals) => void {
+  return (name) =>
+    io.err(`meridian check: ${name === 'SIGINT' ? 'interrupted' : 'terminated'}; ${what} (${name === 'SIGINT' ? 'Ctrl-C' : name} again quits at once)`);
 }
 
 export interface CheckIo {
@@ -626,6 +628,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
   progressTimer?.unref();
   // Ctrl-C stops the run and still prints what it found: the failing seeds' replay lines and
   // the summary of the seeds that finished.
+  let stopped: AbortSignal | undefined;
   const summary = await untilInterrupted(
     (signal) =>
       runChecks({
@@ -635,7 +638,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
         ...(lend ? { pool: lent } : {}),
         mode: args.mode,
         schedule: args.schedule,
-        signal,
+        signal: (stopped = signal),
         ...(args.maxFailures === undefined ? {} : { maxFailures: args.maxFailures }),
         ...(timeLimit === undefined ? {} : { timeLimitMs: timeLimit * 1_000 }),
         ...seedOptionsOf(args),
@@ -658,7 +661,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
           }
         },
       }).finally(() => clearInterval(progressTimer)),
-    interruptNote(io, 'the seeds in flight are dropped'),
+    interruptNote(io, 'the seeds in flight are dropped, their clusters stopped'),
   );
   const notPassed = [...summary.failed, ...summary.unknown].sort((a, b) => a.seed - b.seed);
   if (notPassed.length > 0) {
@@ -715,7 +718,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
     if (!writeText(args.jsonFile, text, '--json', io)) return 2;
     io.out(`json: ${ran} seed reports written to ${args.jsonFile}`);
   }
-  if (summary.interrupted) return INTERRUPTED_STATUS;
+  if (summary.interrupted) return interruptedStatus(stopped!);
   return summary.failed.length > 0 || summary.unknown.length > 0 ? 1 : 0;
 }
 
@@ -730,13 +733,14 @@ async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
   );
   threePcNote(args, io);
   // Ctrl-C stops the shrink after the trial in flight and prints the smallest failing run so far.
+  let stopped: AbortSignal | undefined;
   const r = await untilInterrupted(
-    (signal) => shrinkSeed(task, { maxRuns: args.shrinkRuns ?? SHRINK_RUNS_DEFAULT, onProgress: (line) => io.out(`  ${line}`), signal }),
+    (signal) => shrinkSeed(task, { maxRuns: args.shrinkRuns ?? SHRINK_RUNS_DEFAULT, onProgress: (line) => io.out(`  ${line}`), signal: (stopped = signal) }),
     interruptNote(io, 'the smallest failing run so far follows once the trial in flight ends'),
   );
   if (r.original.outcome !== 'fail') {
     io.out(`seed ${task.seed} does not fail (${r.original.outcome}): nothing to shrink`);
-    if (r.interrupted) return INTERRUPTED_STATUS;
+    if (r.interrupted) return interruptedStatus(stopped!);
     return r.original.outcome === 'pass' ? 0 : 1;
   }
   const s = r.shrunk;
@@ -750,7 +754,7 @@ async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
   io.out('faults:');
   for (const f of r.result.faults) io.out(`  ${f}`);
   io.out(`replay: ${replayCommand(s)}`);
-  return r.interrupted ? INTERRUPTED_STATUS : 1;
+  return r.interrupted ? interruptedStatus(stopped!) : 1;
 }
 
 /** What a replayed run prints first, either workload: its message trace (with --trace), then its faults. */

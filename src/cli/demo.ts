@@ -1,6 +1,6 @@
-import { startCluster } from '../cluster/cluster.js';
+import { startCluster, type Cluster } from '../cluster/cluster.js';
 import type { ClusterConfig, ReplicationMode } from '../cluster/config.js';
-import { MeridianError } from '../core/errors.js';
+import { MeridianError, StoppedError } from '../core/errors.js';
 import { formatTable, percentile } from './format.js';
 
 export interface DemoOptions {
@@ -11,6 +11,11 @@ export interface DemoOptions {
   clientsPerRegion: number;
   replication: ReplicationMode;
   log: (line: string) => void;
+  /**
+   * Stops the demo when it fires (the command's first Ctrl-C or SIGTERM): its cluster is
+   * stopped, its threads and temporary folder gone, and runDemo rejects with a StoppedError.
+   */
+  signal?: AbortSignal;
 }
 
 export const DEMO_DEFAULTS: DemoOptions = {
@@ -50,19 +55,44 @@ export async function runDemo(partial: Partial<DemoOptions> = {}): Promise<{ req
   };
   const bootStart = performance.now();
   const cluster = await startCluster(config);
-  const bootMs = performance.now() - bootStart;
+  const work = { running: true };
+  // The signal stops the cluster: its sleeps and calls reject with StoppedError (the clients'
+  // loops end), and so does runDemo, once the cluster has stopped (the finally below). Before,
+  // an interrupted demo left its nine logs in the temporary folder (found by an audit, session 56).
+  const onAbort = (): void => {
+    work.running = false;
+    void cluster.stop();
+  };
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  if (o.signal?.aborted === true) onAbort();
+  try {
+    if (o.signal?.aborted === true) throw new StoppedError('the demo was stopped as its cluster booted');
+    return await demoOn(cluster, o, regions, performance.now() - bootStart, work);
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+    await cluster.stop();
+  }
+}
+
+/** The demo's workload, crash and summary on `cluster`; its clients call while `work.running` (until the last phase ends, or the demo's signal fires). */
+async function demoOn(
+  cluster: Cluster,
+  o: DemoOptions,
+  regions: string[],
+  bootMs: number,
+  work: { running: boolean },
+): Promise<{ requests: number; failed: number }> {
   o.log(`meridian demo: ${regions.length} regions x 3 servers on ${o.transport} (seed ${cluster.seed}), booted in ${bootMs.toFixed(0)} ms`);
   const phases: Phase[] = [];
   let phase: Phase = { name: 'steady', ok: 0, failed: 0, latenciesMs: [], startMs: cluster.now(), endMs: 0 };
   phases.push(phase);
   const victim = 'eu-west/1';
-  let running = true;
   const clients = regions.flatMap((region) => Array.from({ length: o.clientsPerRegion }, () => cluster.client({ region })));
   const errors = new Map<string, number>();
   const worker = async (clientIndex: number): Promise<void> => {
     const client = clients[clientIndex]!;
     let i = 0;
-    while (running) {
+    while (work.running) {
       const key = `key-${(clientIndex * 7919 + i * 31) % 500}`;
       const t0 = cluster.now();
       try {
@@ -80,7 +110,7 @@ export async function runDemo(partial: Partial<DemoOptions> = {}): Promise<{ req
     }
   };
   const statsBefore = await cluster.collectStats();
-  const work = Promise.all(clients.map((_, i) => worker(i)));
+  const clientsDone = Promise.all(clients.map((_, i) => worker(i)));
   const third = o.durationMs / 3;
   await cluster.sleep(third);
   phase.endMs = cluster.now();
@@ -95,12 +125,11 @@ export async function runDemo(partial: Partial<DemoOptions> = {}): Promise<{ req
   phase = { name: 'recovered', ok: 0, failed: 0, latenciesMs: [], startMs: cluster.now(), endMs: 0 };
   phases.push(phase);
   await cluster.sleep(third);
-  running = false;
-  await work;
+  work.running = false;
+  await clientsDone;
   phase.endMs = cluster.now();
   const stats = await cluster.collectStats();
   const members = cluster.members();
-  await cluster.stop();
 
   const rows = phases.map((p) => {
     const seconds = Math.max(1e-9, (p.endMs - p.startMs) / 1000);

@@ -1,24 +1,40 @@
-/** Ctrl-C (SIGINT) for the commands that run long: `meridian check` and `meridian bench`. */
+/** Ctrl-C (SIGINT) and SIGTERM for the commands that run long: `meridian demo`, `check` and `bench`. */
 
 /** The exit status of a run stopped by Ctrl-C (SIGINT), as a shell gives a command it kills so. */
 export const INTERRUPTED_STATUS = 130;
+/** The exit status of a run stopped by SIGTERM (`kill`, `timeout`), as a shell gives a command it kills so. */
+export const TERMINATED_STATUS = 143;
+
+/** The signals that stop a run: each aborts the run's signal with its name as the reason. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /**
- * Runs `body` with a signal that the first Ctrl-C aborts (after `onFirst`, which says what
- * happens next); the second quits at once with INTERRUPTED_STATUS. The handler is gone
+ * The exit status of a run that `signal` stopped (untilInterrupted's): TERMINATED_STATUS for
+ * SIGTERM, else INTERRUPTED_STATUS (Ctrl-C, or a caller's own AbortController).
+ */
+export function interruptedStatus(signal: AbortSignal): number {
+  return signal.reason === 'SIGTERM' ? TERMINATED_STATUS : INTERRUPTED_STATUS;
+}
+
+/**
+ * Runs `body` with a signal that the first Ctrl-C or SIGTERM aborts (its reason the signal's
+ * name, 'SIGINT' or 'SIGTERM'; after `onFirst`, which says what happens next), so that the run
+ * stops what it started (its clusters and their temporary folders) and ends by itself; the
+ * second quits at once, with the status of the first (interruptedStatus). Without a handler a
+ * SIGTERM ended the process at once, its clusters' folders left behind. The handlers are gone
  * afterwards.
  */
-export async function untilInterrupted<T>(body: (signal: AbortSignal) => Promise<T>, onFirst?: () => void): Promise<T> {
+export async function untilInterrupted<T>(body: (signal: AbortSignal) => Promise<T>, onFirst?: (signal: NodeJS.Signals) => void): Promise<T> {
   const stop = new AbortController();
-  const onInterrupt = (): void => {
-    if (stop.signal.aborted) process.exit(INTERRUPTED_STATUS);
-    onFirst?.();
-    stop.abort();
+  const onSignal = (name: NodeJS.Signals): void => {
+    if (stop.signal.aborted) process.exit(interruptedStatus(stop.signal));
+    onFirst?.(name);
+    stop.abort(name);
   };
-  process.on('SIGINT', onInterrupt);
+  for (const name of STOP_SIGNALS) process.on(name, onSignal);
   try {
     return await body(stop.signal);
   } finally {
-    process.off('SIGINT', onInterrupt);
+    for (const name of STOP_SIGNALS) process.off(name, onSignal);
   }
 }

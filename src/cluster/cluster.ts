@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createHash, randomInt } from 'node:crypto';
 import { ConfigError, StoppedError, ValidationError, describe } from '../core/errors.js';
@@ -17,6 +16,7 @@ import type { ShardPaxosBatchWire, ShardPaxosWire } from '../replication/message
 import type { StatsSnapshot } from '../runtime/stats.js';
 import type { HostPlan, Runtime } from '../runtime/transports/runtime.js';
 import { SimRuntime } from '../runtime/transports/sim-runtime.js';
+import { makeTempDir, removeTempDir } from '../runtime/temp-dirs.js';
 import type { TraceEntry } from '../runtime/transports/sim.js';
 import { behaviors } from './behaviors.js';
 import { checkDataDir, checkLayout, lockDataDir } from './data-dir.js';
@@ -1323,7 +1323,7 @@ async function createRuntime(
   directory: Map<string, DirectoryEntry>,
   onEvent: (e: HostEvent) => void,
 ): Promise<{ runtime: Runtime; sim?: SimRuntime }> {
-  const dataDir = config.dataDir ?? mkdtempSync(join(tmpdir(), 'meridian-'));
+  const dataDir = config.dataDir ?? makeTempDir('meridian-');
   // A given folder is this cluster's until the runtime's stop() releases it (a NATS cluster's
   // spawned hosts write it under the launcher's lock), and holds data of this layout only.
   let releaseDataDir: (() => void) | undefined;
@@ -1336,6 +1336,7 @@ async function createRuntime(
     return await runtimeOf(config, plans, directory, onEvent, dataDir, releaseDataDir);
   } catch (error) {
     releaseDataDir?.();
+    if (config.dataDir === undefined) removeTempDir(dataDir);
     throw error;
   }
 }

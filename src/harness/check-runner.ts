@@ -4,6 +4,7 @@
  * parallelism), and one seed replayed in this thread with its message trace.
  */
 import { createRequire } from 'node:module';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
 import {
@@ -32,6 +33,7 @@ import {
   LIMITS_CHOICES,
   realTime,
   runScenario,
+  runScenarioOn,
   SCENARIO_DEFAULTS,
   SCENARIO_NEMESIS,
   shapeFieldsOf,
@@ -45,6 +47,7 @@ import {
 import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
 import type { TxnScenarioOptions, TxnScenarioResult } from './txn-scenario.js';
 import { THREEPC_NOTE, TXN_CHECK_COMMITS, TXN_COMMITS, type TxnCommit } from './txn-commits.js';
+import { SeedStop } from './seed-stop.js';
 
 export type CheckMode = 'active' | 'passive' | 'hybrid';
 export const CHECK_MODES: readonly CheckMode[] = ['active', 'passive', 'hybrid'];
@@ -342,12 +345,15 @@ function kvCommit(o: { commits?: TxnCommit[] | undefined; unsafe?: UnsafeVariant
   return commits[0]!;
 }
 
-/** Run and check one seed (in a worker, or inline). Never throws: a crash is a failing report. */
-export async function runOneSeed(task: ScenarioTask): Promise<ScenarioReport> {
+/**
+ * Run and check one seed (in a worker, or inline). Never throws: a crash is a failing report.
+ * `seed`: the seed's clusters start through it, and its stop() stops them (runSeedJob).
+ */
+export async function runOneSeed(task: ScenarioTask, seed?: SeedStop): Promise<ScenarioReport> {
   const started = performance.now();
-  if (task.workload === 'txn') return runTxnSeed(task, started);
+  if (task.workload === 'txn') return runTxnSeed(task, started, seed);
   try {
-    const r = await runScenario(scenarioOptions(task));
+    const r = await (seed === undefined ? runScenario(scenarioOptions(task)) : runScenarioOn(scenarioOptions(task), seed.start));
     return {
       seed: r.seed,
       mode: task.mode,
@@ -375,7 +381,7 @@ export async function runOneSeed(task: ScenarioTask): Promise<ScenarioReport> {
 }
 
 /** The transactional workload for one seed, once per commit protocol; it passes when every run does. */
-async function runTxnSeed(task: ScenarioTask, started: number): Promise<ScenarioReport> {
+async function runTxnSeed(task: ScenarioTask, started: number, seed: SeedStop | undefined): Promise<ScenarioReport> {
   const report: ScenarioReport = { ...emptyReport(task), anomalies: [] };
   const verdicts: string[] = [];
   const stateDiffs: string[] = [];
@@ -391,7 +397,7 @@ async function runTxnSeed(task: ScenarioTask, started: number): Promise<Scenario
   const { runTxnScenario } = await import('./txn-scenario.js');
   for (const commit of task.commits ?? TXN_CHECK_COMMITS) {
     try {
-      const r = await runTxnScenario(txnScenarioOptions(task, commit));
+      const r = await runTxnScenario(txnScenarioOptions(task, commit), seed?.start);
       report.ok &&= r.ok;
       report.live &&= r.live;
       anyFailed ||= r.outcome === 'fail';
@@ -526,6 +532,41 @@ function failedReport(task: ScenarioTask, failure: string, elapsedMs: number): S
 const workerFile = fileURLToPath(new URL('../../workers/scenario.js', import.meta.url));
 
 /**
+ * What a pool worker is posted (workers/scenario.ts runs it with runSeedJob): a seed, and for
+ * a real-time one the port on which the pool asks it to stop (ScenarioPool.run).
+ */
+export interface SeedJob {
+  task: ScenarioTask;
+  stop?: MessagePort;
+}
+
+/**
+ * The longest wait, once a real-time seed is dropped, for its worker to stop the seed's
+ * clusters before the thread is ended regardless (a cluster booting when asked is stopped once
+ * booted: its hosts have HOST_READY_TIMEOUT_MS, 20 s, to join, and a NATS host 3 s to exit).
+ */
+export const SEED_STOP_WAIT_MS = 30_000;
+
+/**
+ * A pool worker's task: runOneSeed. A real-time seed asked to stop on its port stops its
+ * clusters (SeedStop), says 'stopped' and never settles: the pool ends the thread, as it ends a
+ * simulated seed's at once. A seed that ended before the ask returns its report as usual.
+ */
+export async function runSeedJob({ task, stop }: SeedJob): Promise<ScenarioReport> {
+  if (stop === undefined) return runOneSeed(task);
+  const seed = new SeedStop();
+  let asked = false;
+  stop.once('message', () => {
+    asked = true;
+    void seed.stop().then(() => stop.postMessage('stopped'));
+  });
+  const report = await runOneSeed(task, seed);
+  if (asked) return new Promise<never>(() => undefined);
+  stop.close();
+  return report;
+}
+
+/**
  * Worker threads for runChecks that outlive a run: a pool worker spends about a CPU second
  * compiling and warming up before its seeds run at full speed, which a run on a pool of its own
  * pays every time. From createCheckPool. A thread that fails (its module does not load, or it
@@ -616,10 +657,37 @@ class ScenarioPool implements CheckPool {
     return this.#closed;
   }
 
-  /** Runs one task (never after close: a destroyed piscina would start new threads for it). */
+  /**
+   * Runs one task (never after close: a destroyed piscina would start new threads for it).
+   * `signal` drops it: a simulated seed's thread is ended at once (its cluster holds nothing
+   * outside it, and a hung one may never read a message); a real-time seed is first asked to
+   * stop its clusters (their threads or host processes, and temporary folders), for at most
+   * SEED_STOP_WAIT_MS.
+   */
   run(task: ScenarioTask, signal: AbortSignal): Promise<ScenarioReport> {
     if (this.closed) return Promise.reject(closedError());
-    return this.#piscina.run(task, { signal }) as Promise<ScenarioReport>;
+    if (!realTime(task.transport) || signal.aborted) return this.#piscina.run({ task } satisfies SeedJob, { signal }) as Promise<ScenarioReport>;
+    return this.#runStoppable(task, signal);
+  }
+
+  async #runStoppable(task: ScenarioTask, signal: AbortSignal): Promise<ScenarioReport> {
+    const { port1, port2 } = new MessageChannel();
+    // Ends the thread: once the worker said its clusters stopped, or waited for too long.
+    const end = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      port1.once('message', () => end.abort());
+      timer = setTimeout(() => end.abort(), SEED_STOP_WAIT_MS);
+      port1.postMessage('stop');
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return (await this.#piscina.run({ task, stop: port2 } satisfies SeedJob, { signal: end.signal, transferList: [port2] })) as ScenarioReport;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(timer);
+      port1.close();
+    }
   }
 
   /**

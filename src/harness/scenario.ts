@@ -31,6 +31,7 @@ import type { History } from '../core/history.js';
 import { checkHistory, type CheckResult } from './linearizability.js';
 import { checkCheckBudget, stepsMaxFor } from './check-budget.js';
 import { FAULT_KINDS, Nemesis, planLine, resolvePlan, type NemesisOptions } from './nemesis.js';
+import type { StartCluster } from './seed-stop.js';
 
 /**
  * One seeded fault-injection run in the simulator, then the checks: the harness behind the
@@ -654,7 +655,12 @@ export const SCENARIO_OPTION_KEYS = allKeys<ScenarioOptions>()([
   'checkBudget',
 ]);
 
-export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
+export function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
+  return runScenarioOn(options, startCluster);
+}
+
+/** runScenario, its cluster started by `start` (a SeedStop's: `meridian check`'s workers stop a seed they drop). */
+export async function runScenarioOn(options: ScenarioOptions, start: StartCluster): Promise<ScenarioResult> {
   checkOptions(options, 'options', SCENARIO_OPTION_KEYS);
   const o = { ...SCENARIO_DEFAULTS, ...definedOnly(options) };
   // Left out, the transaction clients fit beside `clients` (64 in all): `clients: 64` threw a
@@ -713,7 +719,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   if (limits !== undefined) config.limits = limits;
   const balancer = drawBalancer(o.seed, o.balancer ?? 'round-robin', regions, shape.servers);
   if (balancer !== undefined) config.balancer = balancer;
-  const cluster = await startCluster(config);
+  const cluster = await start(config);
   const t0 = cluster.now();
   const faults: string[] = limits === undefined ? [] : [describeLimits(limits)];
   if (balancer !== undefined) faults.push(describeBalancer(balancer));

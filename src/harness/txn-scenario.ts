@@ -35,6 +35,7 @@ import {
 } from './scenario.js';
 import { crashAfterWrite, Nemesis, planLine, type NemesisOptions } from './nemesis.js';
 import type { NatsConfig } from '../cluster/validate-nats.js';
+import type { StartCluster } from './seed-stop.js';
 
 /**
  * The transactional workload behind `meridian check --workload txn`: clients in every region
@@ -240,7 +241,8 @@ export function txnRunOutcome(check: Pick<TxnCheckResult, 'ok' | 'undecided'>, o
   return check.undecided === undefined ? 'fail' : 'unknown';
 }
 
-export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnScenarioResult> {
+/** `start`: how the run starts its cluster (a SeedStop's: `meridian check`'s workers stop a seed they drop). */
+export async function runTxnScenario(options: TxnScenarioOptions, start: StartCluster = startCluster): Promise<TxnScenarioResult> {
   checkTxnScenarioOptions(options);
   const o = { ...TXN_SCENARIO_DEFAULTS, ...definedOnly(options) };
   const shape = resolveShape(o);
@@ -282,7 +284,7 @@ export async function runTxnScenario(options: TxnScenarioOptions): Promise<TxnSc
   if (limits !== undefined) config.limits = limits;
   const balancer = drawBalancer(o.seed, o.balancer ?? 'round-robin', regions, shape.servers);
   if (balancer !== undefined) config.balancer = balancer;
-  const cluster = await startCluster(config);
+  const cluster = await start(config);
   const t0 = cluster.now();
   const at = (): string => (cluster.now() - t0).toFixed(0);
   const faults: string[] = limits === undefined ? [] : [describeLimits(limits)];

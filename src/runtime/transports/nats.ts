@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +14,7 @@ import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import { ThreadHost } from './thread-host.js';
 import { failPendingCalls, stoppedDuring, type HostPlan, type Runtime } from './runtime.js';
 import { RealTimers } from './real-timers.js';
+import { removeTempDir, trackRuntime } from '../temp-dirs.js';
 import {
   NATS_FRAME_BYTES_FLUSH,
   BEAT_INTERVAL_MS,
@@ -106,6 +106,8 @@ export class NatsRuntime implements Runtime {
   private readonly clockSkew = new Map<string, number>();
   private messageBytesMax: number;
   private stopped = false;
+  /** Lets go of stopRuntimes()'s hold (src/runtime/temp-dirs.ts) on a runtime on a temporary folder. */
+  private readonly untrack: (() => void) | undefined;
   /** Set once the NATS connection closed for good (not by stop()): every call fails with it. */
   private lost: UnavailableError | undefined;
   private lastCheck = performance.now();
@@ -115,6 +117,7 @@ export class NatsRuntime implements Runtime {
     private readonly plans: HostPlan[],
   ) {
     this.durable = new FileDurableStore(options.dataDir, options.fsync);
+    if (options.removeDataDir) this.untrack = trackRuntime(this);
     this.subj = subjects(options.cluster);
     this.network = options.network;
     this.messageBytesMax = options.messageBytesMax;
@@ -718,6 +721,7 @@ export class NatsRuntime implements Runtime {
     this.durable.close();
     // After the spawned hosts exited: they write the same folder under this lock.
     this.options.releaseDataDir?.();
-    if (this.options.removeDataDir) rmSync(this.options.dataDir, { recursive: true, force: true });
+    this.untrack?.();
+    if (this.options.removeDataDir) removeTempDir(this.options.dataDir);
   }
 }

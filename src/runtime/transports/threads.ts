@@ -1,5 +1,4 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { rmSync } from 'node:fs';
 import * as Comlink from 'comlink';
 import { HostExitedError, StoppedError } from '../../core/errors.js';
 import { HOST_READY_TIMEOUT_MS, WORKER_HEAP_MB_DEFAULT } from '../../core/limits.js';
@@ -14,6 +13,7 @@ import { actorHostOptions } from './host-options.js';
 import { ThreadHost } from './thread-host.js';
 import { failPendingCalls, stoppedDuring, type HostPlan, type Runtime } from './runtime.js';
 import { RealTimers } from './real-timers.js';
+import { removeTempDir, trackRuntime } from '../temp-dirs.js';
 import { postToWorker, type FromWorker, type HostWorkerData } from './worker-protocol.js';
 
 /** How often workers push their counters to the main thread. */
@@ -110,6 +110,8 @@ export class ThreadsRuntime implements Runtime {
   private readonly durable: FileDurableStore;
   private readonly timers = new RealTimers();
   private stopped = false;
+  /** Lets go of stopRuntimes()'s hold (src/runtime/temp-dirs.ts) on a runtime on a temporary folder. */
+  private readonly untrack: (() => void) | undefined;
   /** What changed since boot, handed to a host started again after a crash (it boots with the initial network). */
   private network: NetworkConfig | undefined;
   private partitions: PartitionRule[] = [];
@@ -123,6 +125,7 @@ export class ThreadsRuntime implements Runtime {
     this.workerEntry = options.workerEntry ?? WORKER_URL;
     this.workerCodeCache = options.workerCodeCache;
     this.durable = new FileDurableStore(options.dataDir, options.fsync);
+    if (options.removeDataDir) this.untrack = trackRuntime(this);
     this.front = new ThreadHost({
       id: 0,
       ...actorHostOptions(options),
@@ -563,6 +566,7 @@ export class ThreadsRuntime implements Runtime {
     this.front.close();
     this.durable.close();
     this.options.releaseDataDir?.();
-    if (this.options.removeDataDir) rmSync(this.options.dataDir, { recursive: true, force: true });
+    this.untrack?.();
+    if (this.options.removeDataDir) removeTempDir(this.options.dataDir);
   }
 }

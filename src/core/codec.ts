@@ -53,8 +53,13 @@ export const SHARED_STRUCTURES: readonly string[][] = [
   ['inflight', 'mailbox', 'latencyEwmaMs', 'busyMs', 'requests'],
 ];
 
-export function createPackr(): Packr {
+/**
+ * `copyBuffers`: a decoded Uint8Array is a copy, not a view of the bytes decoded (which it would
+ * keep alive): for a large buffer decoded once, such as a snapshot sent in pieces.
+ */
+export function createPackr(copyBuffers = false): Packr {
   return new Packr({
+    ...(copyBuffers ? { copyBuffers } : {}),
     structures: SHARED_STRUCTURES.map((keys) => [...keys]),
     maxSharedStructures: SHARED_STRUCTURES.length,
     shouldShareStructure: () => false,

@@ -1,0 +1,204 @@
+/**
+ * Snapshots sent in pieces. A snapshot whose encoding is larger than a message may carry is
+ * encoded once (msgpack, the wire's codec, in base64: plain ASCII, so a piece of n characters
+ * is n bytes on the wire) and cut into pieces of at most `pieceChars` characters. Every piece
+ * names the snapshot it belongs to: the index it covers, the encoding's length and hash, and
+ * the number of pieces. The receiver keeps the pieces of one snapshot at a time and hands the
+ * whole back only once every piece is in and the text has the length and hash the pieces
+ * named: a lost piece is asked for again, a duplicate is ignored, a piece of an older snapshot
+ * is ignored, and one of a newer snapshot (or another encoding of the same index) starts the
+ * assembly over. Nothing is persisted until the whole is in (the caller installs it then).
+ */
+import { Buffer } from 'node:buffer';
+import { createPackr } from '../core/codec.js';
+
+/** Pieces sent for one request of a receiver (a window: it asks for the next ones once these are in). */
+export const SNAPSHOT_PIECES_WINDOW = 4;
+
+/** What names a snapshot in pieces: pieces with the same header are of the same encoding. */
+export interface PieceHeader {
+  /** What the snapshot covers (a log index, or a learner's applied count): a higher one supersedes. */
+  index: number;
+  /** FNV-1a of the encoding, and its length in characters. */
+  hash: number;
+  size: number;
+  /** How many pieces. */
+  of: number;
+}
+
+export interface Piece extends PieceHeader {
+  /** This piece's number, from 0. */
+  at: number;
+  text: string;
+}
+
+/** A snapshot encoded for sending in pieces. */
+export class PiecedSnapshot implements PieceHeader {
+  readonly size: number;
+  readonly hash: number;
+  readonly of: number;
+
+  constructor(
+    readonly index: number,
+    private readonly text: string,
+    private readonly pieceChars: number,
+  ) {
+    this.size = text.length;
+    this.hash = hashText(text);
+    this.of = Math.max(1, Math.ceil(text.length / pieceChars));
+  }
+
+  /** Piece `at` (0 <= at < of). */
+  piece(at: number): Piece {
+    return { index: this.index, hash: this.hash, size: this.size, of: this.of, at, text: this.text.slice(at * this.pieceChars, (at + 1) * this.pieceChars) };
+  }
+
+  /** The same snapshot as `h` names (a receiver asking to go on with it). */
+  is(h: { index: number; hash: number }): boolean {
+    return h.index === this.index && h.hash === this.hash;
+  }
+}
+
+const packr = createPackr();
+// A value's bytes (a Uint8Array) copied out of the decoded text, not a view that would keep it all.
+const unpackr = createPackr(true);
+
+/**
+ * `data`, the snapshot of `index`, cut into pieces of `pieceChars` characters, or undefined if
+ * it is sent whole: its encoding is at most twice `pieceChars` bytes (so it goes as it always
+ * did, in one message), or it cannot be encoded (it then fails as one message did).
+ */
+export function piecesOf(index: number, data: unknown, pieceChars: number): PiecedSnapshot | undefined {
+  let bytes: Uint8Array;
+  try {
+    bytes = packr.pack(data);
+  } catch {
+    return undefined;
+  }
+  if (bytes.byteLength <= 2 * pieceChars) return undefined;
+  return new PiecedSnapshot(index, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'), pieceChars);
+}
+
+/**
+ * How many of `items` (at least one, if any) to send in one message whose share for them is
+ * `bytes`: the longest prefix whose encodings add up to at most that. Entries that catch a copy
+ * up (a follower's slots, a learner's commands) are cut this way, as snapshots are in pieces.
+ */
+export function prefixWithin<T>(items: readonly T[], bytes: number): number {
+  let total = 0;
+  for (let n = 0; n < items.length; n++) {
+    try {
+      total += packr.pack(items[n]).byteLength;
+    } catch {
+      return Math.max(1, n);
+    }
+    if (total > bytes) return Math.max(1, n);
+  }
+  return items.length;
+}
+
+/** The snapshot an assembled text encodes (see PieceAssembly); undefined if it does not decode. */
+export function decodePieces(text: string): { data: unknown } | undefined {
+  try {
+    return { data: unpackr.unpack(Buffer.from(text, 'base64')) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** FNV-1a (32 bits) of the characters of `text`. */
+export function hashText(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** The receiver's side: the pieces of one snapshot at a time (see the top of this file). */
+export class PieceAssembly {
+  private head: PieceHeader | undefined = undefined;
+  private texts: Array<string | undefined> = [];
+  private held = 0;
+  /** Every piece before this one is held. */
+  next = 0;
+  /** The `next` last asked for (see asked()): a piece that completes a window asks once. */
+  private askedFor = -1;
+  /** Ticks since the last piece came (the caller counts them; see idle()). */
+  idleTicks = 0;
+
+  /** The snapshot being assembled, if any. */
+  header(): PieceHeader | undefined {
+    return this.head;
+  }
+
+  /**
+   * Takes `p`, unless it is malformed, a duplicate, or of an older snapshot than the one being
+   * assembled. Returns the whole text once the last piece is in and the text checks out (it
+   * is then forgotten here); undefined otherwise (a text that does not check out is dropped).
+   */
+  add(p: Piece): string | undefined {
+    if (!wellFormed(p)) return undefined;
+    const h = this.head;
+    if (h !== undefined && p.index < h.index) return undefined;
+    if (h === undefined || p.index > h.index || p.hash !== h.hash || p.size !== h.size || p.of !== h.of) this.start(p);
+    this.idleTicks = 0;
+    if (this.texts[p.at] !== undefined) return undefined;
+    this.texts[p.at] = p.text;
+    this.held++;
+    while (this.next < p.of && this.texts[this.next] !== undefined) this.next++;
+    if (this.held < p.of) return undefined;
+    const text = this.texts.join('');
+    this.clear();
+    if (text.length !== p.size || hashText(text) !== p.hash) return undefined;
+    return text;
+  }
+
+  /**
+   * Whether to ask for the pieces from `next` on now: every piece up to `until` (the end of the
+   * window the last piece came in) is held, and they were not asked for already. Notes the ask.
+   */
+  windowDone(until: number): boolean {
+    if (this.head === undefined || this.next < until || this.next <= this.askedFor) return false;
+    this.askedFor = this.next;
+    return true;
+  }
+
+  /** What to name when asking the sender to go on (a retry): notes the ask. */
+  resume(): { index: number; hash: number; next: number } | undefined {
+    const h = this.head;
+    if (h === undefined) return undefined;
+    this.askedFor = this.next;
+    return { index: h.index, hash: h.hash, next: this.next };
+  }
+
+  clear(): void {
+    this.head = undefined;
+    this.texts = [];
+    this.held = 0;
+    this.next = 0;
+    this.askedFor = -1;
+    this.idleTicks = 0;
+  }
+
+  private start(p: Piece): void {
+    this.clear();
+    this.head = { index: p.index, hash: p.hash, size: p.size, of: p.of };
+    this.texts = new Array<string | undefined>(p.of);
+  }
+}
+
+/** A piece as a sender makes them: numbers where numbers go, `at` within `of`, `of` within reason for `size`. */
+function wellFormed(p: Piece): boolean {
+  return (
+    Number.isSafeInteger(p.index) &&
+    Number.isSafeInteger(p.hash) &&
+    Number.isSafeInteger(p.size) &&
+    Number.isSafeInteger(p.of) &&
+    Number.isSafeInteger(p.at) &&
+    p.of >= 1 &&
+    p.of <= Math.max(1, p.size) &&
+    p.at >= 0 &&
+    p.at < p.of &&
+    typeof p.text === 'string' &&
+    p.text.length <= p.size
+  );
+}

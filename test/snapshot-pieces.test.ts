@@ -1,10 +1,12 @@
 /**
  * Snapshots larger than a message, sent in pieces (src/protocols/snapshot-pieces.ts): the
- * assembly never hands back a partial or mixed snapshot.
+ * assembly never hands back a partial or mixed snapshot, and Multi-Paxos cores catch up through
+ * pieces under loss, duplication, reordering and crashes.
  */
 import test from 'ava';
 import { Prng } from '../src/core/prng.js';
 import { decodePieces, PieceAssembly, piecesOf, type Piece } from '../src/protocols/snapshot-pieces.js';
+import { chaos } from './helpers/multipaxos-cluster.js';
 
 // The assembly ---------------------------------------------------------------------------
 
@@ -79,4 +81,22 @@ test('a snapshot that fits goes whole: no pieces below twice the piece size', (t
   const big = piecesOf(1, { big: 'x'.repeat(1000) }, 100)!;
   t.true(big.of > 1);
   for (let at = 0; at < big.of; at++) t.true(big.piece(at).text.length <= 100);
+});
+
+// Multi-Paxos ----------------------------------------------------------------------------
+
+test('Multi-Paxos cores catch up through snapshots in pieces: messages lost, duplicated and reordered, crashes, leader changes (seeded chaos)', (t) => {
+  const first = 5610;
+  const seeds = 40;
+  t.log(`seeds ${first}..${first + seeds - 1}`);
+  let pieces = 0;
+  let installs = 0;
+  for (let seed = first; seed < first + seeds; seed++) {
+    // Pieces of 16 bytes: every snapshot past the first few commands goes in pieces.
+    const r = chaos(seed, 3_000, false, false, { snapshotPieceBytes: 16 });
+    t.deepEqual(r.violations, [], `seed ${seed}`);
+    pieces += r.piecesSent ?? 0;
+    installs += r.snapshotInstalls ?? 0;
+  }
+  t.true(pieces > 0 && installs > 0, `snapshot pieces sent: ${pieces}; snapshots installed: ${installs}`);
 });

@@ -25,7 +25,18 @@ export type MultiPaxosMessage =
    * Phase 1b: every slot the acceptor holds from `fromIndex` on, and its snapshot if that
    * already covers `fromIndex` (compacted slots are chosen, but no longer listed).
    */
-  | { type: 'promise'; ballot: Ballot; slots: MultiPaxosSlot[]; snapshot: MultiPaxosSnapshot | null }
+  | {
+      type: 'promise';
+      ballot: Ballot;
+      slots: MultiPaxosSlot[];
+      snapshot: MultiPaxosSnapshot | null;
+      /**
+       * Set (with `snapshot` null) when that snapshot, covering slots up to here, is too large
+       * for a message (see MultiPaxosConfig.snapshotPieceBytes): the candidate, which lacks
+       * those chosen slots, does not count this promise.
+       */
+      compacted?: number;
+    }
   /**
    * Pre-vote (Ongaro's thesis, section 9.6): would the sender win a campaign at `ballot`? Sent
    * by a replica whose election timer expired, before it promises itself anything. Changes
@@ -51,12 +62,33 @@ export type MultiPaxosMessage =
    */
   | { type: 'heartbeat'; ballot: Ballot; commitIndex: number; read?: number }
   | { type: 'heartbeat-ack'; ballot: Ballot; commitIndex: number; read?: number }
-  /** A follower missing chosen slots asks the leader for them. */
-  | { type: 'catchup'; ballot: Ballot; fromIndex: number }
+  /**
+   * A follower missing chosen slots asks the leader for them. `piece`: it holds the pieces
+   * before `next` of the snapshot of `index` whose encoding hashes to `hash`, and asks for the
+   * following ones (the leader starts its own snapshot over if it has another).
+   */
+  | { type: 'catchup'; ballot: Ballot; fromIndex: number; piece?: { index: number; hash: number; next: number } }
   /** Chosen slots, leader -> lagging follower. */
   | { type: 'entries'; ballot: Ballot; slots: MultiPaxosSlot[]; commitIndex: number }
   /** The leader's snapshot, when the slots a follower misses were compacted. */
-  | { type: 'snapshot'; ballot: Ballot; snapshot: MultiPaxosSnapshot; commitIndex: number };
+  | { type: 'snapshot'; ballot: Ballot; snapshot: MultiPaxosSnapshot; commitIndex: number }
+  /**
+   * Piece `at` of `of` of the leader's snapshot of `index`, when it is too large for one message
+   * (snapshot-pieces.ts): the follower installs it once it holds every piece. `until`: the end
+   * of the window of pieces this one was sent in (the follower asks for more once it holds them).
+   */
+  | {
+      type: 'snapshot-piece';
+      ballot: Ballot;
+      index: number;
+      hash: number;
+      size: number;
+      of: number;
+      at: number;
+      until: number;
+      text: string;
+      commitIndex: number;
+    };
 
 export type MultiPaxosRecord =
   /** The acceptor's promise (a candidate's promise to itself, too, before its prepare leaves). */

@@ -48,6 +48,7 @@ import { ballotEquals, BALLOT_ZERO, compareBallots } from './ballot.js';
 import type { Ballot } from './ballot.js';
 import { requireAddresses, requireNonEmptyString, requirePositiveInt } from './config.js';
 import { ReplicaLog } from './multipaxos-log.js';
+import { decodePieces, PieceAssembly, piecesOf, prefixWithin, SNAPSHOT_PIECES_WINDOW, type PiecedSnapshot } from './snapshot-pieces.js';
 import { Outbox } from './types.js';
 import type { Ready } from './types.js';
 import type { MultiPaxosDecision, MultiPaxosMessage, MultiPaxosRecord, MultiPaxosSlot, MultiPaxosSnapshot } from './multipaxos-messages.js';
@@ -58,6 +59,11 @@ export type { MultiPaxosDecision, MultiPaxosMessage, MultiPaxosRecord, MultiPaxo
 export const MULTIPAXOS_PENDING_MAX = 10_000;
 /** Chosen slots sent to a lagging replica in one `entries` message. */
 export const MULTIPAXOS_CATCHUP_SLOTS_MAX = 256;
+/**
+ * Election timeouts (of electionTicks) a leader keeps its snapshot encoded in pieces after the
+ * last request for them, and a follower the pieces it holds after the last one came.
+ */
+export const MULTIPAXOS_PIECES_KEPT_TIMEOUTS = 20;
 
 export interface MultiPaxosConfig {
   self: string;
@@ -73,6 +79,14 @@ export interface MultiPaxosConfig {
   maxInflight: number;
   /** If set, a `snapshot-due` decision every this many applied slots. */
   snapshotEvery?: number;
+  /**
+   * If set, a snapshot whose encoding is over twice this many bytes goes to a lagging follower
+   * in pieces of at most this many (snapshot-pieces.ts), which it installs once it holds them
+   * all; a smaller one goes whole, as always; and an `entries` message holds only as many slots
+   * as twice this many bytes (at least one). Unset: always whole, up to
+   * MULTIPAXOS_CATCHUP_SLOTS_MAX slots. The host sets it well under its largest message.
+   */
+  snapshotPieceBytes?: number;
   /**
    * Pre-vote (default false): a replica whose election timer expires first asks whether a
    * majority would follow it (`pre-prepare`), and campaigns only if so. Replicas that heard from
@@ -164,6 +178,14 @@ export class MultiPaxos {
   // Follower.
   private knownCommit = 0;
   private catchupWait = 0;
+  /** The pieces of a snapshot being received (see onSnapshotPiece). */
+  private readonly incoming = new PieceAssembly();
+
+  /**
+   * The snapshot as sent (see snapshotPieces): cut into pieces if it is too large for one
+   * message, else undefined; dropped when the snapshot changes, or unused for a while.
+   */
+  private outgoing: { snapshot: MultiPaxosSnapshot; pieces: PiecedSnapshot | undefined; idleTicks: number } | undefined = undefined;
 
   constructor(config: MultiPaxosConfig, recovered?: MultiPaxosRecord[]) {
     requireNonEmptyString('self', config.self);
@@ -177,6 +199,7 @@ export class MultiPaxos {
     requirePositiveInt('maxBatch', config.maxBatch);
     requirePositiveInt('maxInflight', config.maxInflight);
     if (config.snapshotEvery !== undefined) requirePositiveInt('snapshotEvery', config.snapshotEvery);
+    if (config.snapshotPieceBytes !== undefined) requirePositiveInt('snapshotPieceBytes', config.snapshotPieceBytes);
     this.config = { ...config, peers };
     this.majority = Math.floor(peers.length / 2) + 1;
     this.prng = config.prng ?? new Prng(`multipaxos:${config.self}`);
@@ -340,6 +363,9 @@ export class MultiPaxos {
       case 'pre-promise':
         return this.onPrePromise(from, msg.ballot, msg.granted, msg.promised);
       case 'promise':
+        // A promiser whose snapshot was too large to send holds chosen slots this candidate
+        // lacks: its promise is of no use (as if lost; the candidate may win without it).
+        if (msg.compacted !== undefined) return;
         return this.onPromise(from, msg.ballot, msg.slots, msg.snapshot);
       case 'accept':
         return this.onAccept(from, msg);
@@ -362,7 +388,7 @@ export class MultiPaxos {
         if (msg.read !== undefined && msg.read > this.readConfirmed && msg.read > (this.readAcked.get(from) ?? 0)) this.onReadAck(from, msg.read);
         return;
       case 'catchup':
-        return this.onCatchup(from, msg.ballot, msg.fromIndex);
+        return this.onCatchup(from, msg);
       case 'entries':
         // Chosen values are facts whatever ballot delivers them.
         for (const slot of msg.slots) this.log.markChosen(slot.index, slot.ballot, slot.commands);
@@ -373,12 +399,15 @@ export class MultiPaxos {
         this.log.installSnapshot(msg.snapshot);
         this.catchupWait = 0;
         return this.afterCatchup(from, msg.ballot, msg.commitIndex);
+      case 'snapshot-piece':
+        return this.onSnapshotPiece(from, msg);
     }
   }
 
   tick(): void {
     this.ticks++;
     if (this.catchupWait > 0) this.catchupWait--;
+    this.agePieces(1);
     if (this.role === 'leader') this.tickLeader();
     else if (++this.electionElapsed >= this.electionTimeout) this.electionTimedOut();
     this.assertInvariants();
@@ -438,6 +467,7 @@ export class MultiPaxos {
     assert(n < this.ticksUntilDue(), 'multipaxos: advance() skips only ticks that do nothing but count');
     this.ticks += n;
     this.catchupWait = Math.max(0, this.catchupWait - n);
+    this.agePieces(n);
     if (this.role === 'leader') {
       this.heartbeatElapsed += n;
       this.quorumElapsed += n;
@@ -445,6 +475,13 @@ export class MultiPaxos {
     } else {
       this.electionElapsed += n;
     }
+  }
+
+  /** `n` ticks pass for the snapshot pieces kept: those unused for long are dropped (memory only: nothing is sent). */
+  private agePieces(n: number): void {
+    const kept = MULTIPAXOS_PIECES_KEPT_TIMEOUTS * this.config.electionTicks;
+    if (this.outgoing !== undefined && (this.outgoing.idleTicks += n) > kept) this.outgoing = undefined;
+    if (this.incoming.header() !== undefined && (this.incoming.idleTicks += n) > kept) this.incoming.clear();
   }
 
   /** What holds between steps, whatever arrived (checked after every step and tick). */
@@ -494,6 +531,11 @@ export class MultiPaxos {
       this.resetElectionTimer();
     }
     const covered = this.log.snapshotIndex >= fromIndex;
+    if (covered && this.snapshotPieces() !== undefined) {
+      // Too large to go in the promise: say so (see the promise's `compacted`).
+      this.send(from, { type: 'promise', ballot, slots: this.log.slotsFrom(fromIndex), snapshot: null, compacted: this.log.snapshotIndex });
+      return;
+    }
     this.send(from, {
       type: 'promise',
       ballot,
@@ -564,7 +606,45 @@ export class MultiPaxos {
   private requestCatchup(leader: string, ballot: Ballot): void {
     if (this.catchupWait > 0) return;
     this.catchupWait = 2 * this.config.heartbeatTicks;
-    this.send(leader, { type: 'catchup', ballot, fromIndex: this.log.commitIndex + 1 });
+    const fromIndex = this.log.commitIndex + 1;
+    // Pieces held of a snapshot: asked for again from the first one missing (some were lost).
+    const held = this.incoming.header();
+    if (held !== undefined && held.index < fromIndex) this.incoming.clear();
+    const piece = this.incoming.resume();
+    if (piece === undefined) this.send(leader, { type: 'catchup', ballot, fromIndex });
+    else this.send(leader, { type: 'catchup', ballot, fromIndex, piece });
+  }
+
+  /**
+   * A piece of the leader's snapshot (sent in pieces: it is too large for one message). Held
+   * until every piece of that snapshot is in, then installed like a whole one; a piece of
+   * another snapshot of a higher index (or another encoding) starts over (see PieceAssembly).
+   * Nothing is persisted before the whole is in. Once it holds the window this piece came in,
+   * the follower asks for the next one at once; pieces lost are asked for again when its
+   * catch-up wait runs out (requestCatchup). Like a whole snapshot, whatever ballot sends it:
+   * it holds chosen slots only.
+   */
+  private onSnapshotPiece(from: string, msg: Extract<MultiPaxosMessage, { type: 'snapshot-piece' }>): void {
+    if (msg.index <= this.log.commitIndex) {
+      // A late or duplicated piece of what this replica holds already.
+      const held = this.incoming.header();
+      if (held !== undefined && held.index <= this.log.commitIndex) this.incoming.clear();
+      return;
+    }
+    const text = this.incoming.add(msg);
+    if (text !== undefined) {
+      const decoded = decodePieces(text);
+      if (decoded === undefined) return;
+      this.log.installSnapshot({ index: msg.index, data: decoded.data });
+      this.catchupWait = 0;
+      return this.afterCatchup(from, msg.ballot, msg.commitIndex);
+    }
+    if (msg.commitIndex > this.knownCommit) this.knownCommit = msg.commitIndex;
+    if (this.role === 'leader' || !this.incoming.windowDone(msg.until)) return;
+    const piece = this.incoming.resume();
+    if (piece === undefined) return;
+    this.catchupWait = 2 * this.config.heartbeatTicks;
+    this.send(from, { type: 'catchup', ballot: msg.ballot, fromIndex: this.log.commitIndex + 1, piece });
   }
 
   // Candidate ----------------------------------------------------------------------------
@@ -657,17 +737,60 @@ export class MultiPaxos {
     this.log.advanceCommit();
   }
 
-  private onCatchup(from: string, ballot: Ballot, fromIndex: number): void {
+  private onCatchup(from: string, msg: Extract<MultiPaxosMessage, { type: 'catchup' }>): void {
     if (this.role !== 'leader') return;
+    const { ballot, fromIndex } = msg;
     if (ballotEquals(ballot, this.ballot)) this.heardFrom.add(from);
     if (fromIndex <= this.log.snapshotIndex) {
-      this.send(from, { type: 'snapshot', ballot: this.ballot, snapshot: this.log.currentSnapshot(), commitIndex: this.log.commitIndex });
+      const pieces = this.snapshotPieces();
+      if (pieces === undefined) {
+        this.send(from, { type: 'snapshot', ballot: this.ballot, snapshot: this.log.currentSnapshot(), commitIndex: this.log.commitIndex });
+        return;
+      }
+      // A window of pieces: from where the follower is in this snapshot, or from the first
+      // piece if it holds pieces of another (an older one, or another leader's encoding).
+      const resume = msg.piece;
+      const start = resume !== undefined && pieces.is(resume) && resume.next < pieces.of ? resume.next : 0;
+      const until = Math.min(pieces.of, start + SNAPSHOT_PIECES_WINDOW);
+      for (let at = start; at < until; at++) {
+        const p = pieces.piece(at);
+        this.send(from, {
+          type: 'snapshot-piece',
+          ballot: this.ballot,
+          index: p.index,
+          hash: p.hash,
+          size: p.size,
+          of: p.of,
+          at,
+          until,
+          text: p.text,
+          commitIndex: this.log.commitIndex,
+        });
+      }
       return;
     }
-    const slots = this.log.committedFrom(fromIndex, MULTIPAXOS_CATCHUP_SLOTS_MAX);
+    let slots = this.log.committedFrom(fromIndex, MULTIPAXOS_CATCHUP_SLOTS_MAX);
+    // As many as a message takes (a snapshot's share of it); the follower asks for the rest.
+    const pieceBytes = this.config.snapshotPieceBytes;
+    if (pieceBytes !== undefined && slots.length > 1) {
+      const n = prefixWithin(slots, 2 * pieceBytes);
+      if (n < slots.length) slots = slots.slice(0, n);
+    }
     if (slots.length > 0) {
       this.send(from, { type: 'entries', ballot: this.ballot, slots, commitIndex: this.log.commitIndex });
     }
+  }
+
+  /** The current snapshot cut into pieces if it is too large for one message (kept: see `outgoing`); undefined if it goes whole. */
+  private snapshotPieces(): PiecedSnapshot | undefined {
+    const pieceBytes = this.config.snapshotPieceBytes;
+    if (pieceBytes === undefined) return undefined;
+    const snapshot = this.log.currentSnapshot();
+    if (this.outgoing === undefined || this.outgoing.snapshot !== snapshot) {
+      this.outgoing = { snapshot, pieces: piecesOf(snapshot.index, snapshot.data, pieceBytes), idleTicks: 0 };
+    }
+    this.outgoing.idleTicks = 0;
+    return this.outgoing.pieces;
   }
 
   private onNack(ballot: Ballot, promised: Ballot): void {

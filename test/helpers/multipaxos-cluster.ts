@@ -172,6 +172,9 @@ export interface ChaosResult {
   applied: number;
   /** Reads answered (with `reads`). */
   reads: number;
+  /** Snapshot pieces sent (with `extra.snapshotPieceBytes`), and snapshots installed by a replica other than at a restart. */
+  piecesSent?: number;
+  snapshotInstalls?: number;
 }
 
 /**
@@ -179,13 +182,13 @@ export interface ChaosResult {
  * too) is asked linearizable reads now and then, from a PRNG of their own: the run's other
  * draws are the same as without.
  */
-export function chaos(seed: number, steps: number, preVote = false, reads = false): ChaosResult {
+export function chaos(seed: number, steps: number, preVote = false, reads = false, extra: Partial<MultiPaxosConfig> = {}): ChaosResult {
   const prng = new Prng(seed);
   const readPrng = reads ? new Prng(seed ^ 0x5ead) : undefined;
   let nextRead = 0;
   // Three replicas or five: with three, one fault at a time.
   const n = prng.chance(0.5) ? 3 : 5;
-  const c = new Cluster(n, { seed, maxBatch: 3, maxInflight: 3, snapshotEvery: 7, ...(preVote ? { preVote } : {}) });
+  const c = new Cluster(n, { seed, maxBatch: 3, maxInflight: 3, snapshotEvery: 7, ...(preVote ? { preVote } : {}), ...extra });
   let next = 0;
   // Now and then a leader crashes right after it learned a command chosen and applied it,
   // before anything it sent leaves: the others must still agree with what it applied.
@@ -294,7 +297,13 @@ export function chaos(seed: number, steps: number, preVote = false, reads = fals
     if (!c.state(id).some(isFinal)) violations.push(`liveness: ${id} never applied a final command`);
     else if (JSON.stringify(c.state(id)) !== JSON.stringify(reference)) violations.push(`${id}'s state differs from r1's`);
   }
-  return { violations, applied: reference.length, reads: c.readsAnswered };
+  return {
+    violations,
+    applied: reference.length,
+    reads: c.readsAnswered,
+    piecesSent: c.net.sentByType['snapshot-piece'] ?? 0,
+    snapshotInstalls: [...c.hosts.values()].reduce((n, h) => n + h.snapshots, 0),
+  };
 }
 
 /**

@@ -1,11 +1,14 @@
 /**
  * Snapshots larger than a message, sent in pieces (src/protocols/snapshot-pieces.ts): the
- * assembly never hands back a partial or mixed snapshot, and Multi-Paxos cores catch up through
- * pieces under loss, duplication, reordering and crashes.
+ * assembly never hands back a partial or mixed snapshot, and Multi-Paxos cores and the learner
+ * feed catch up through pieces under loss, duplication, reordering and crashes.
  */
 import test from 'ava';
 import { Prng } from '../src/core/prng.js';
 import { decodePieces, PieceAssembly, piecesOf, type Piece } from '../src/protocols/snapshot-pieces.js';
+import { LearnerFeed, LearnerReplica } from '../src/replication/learner.js';
+import type { LearnMessage } from '../src/replication/messages.js';
+import { KvStateMachine, type Command } from '../src/replication/state-machine.js';
 import { chaos } from './helpers/multipaxos-cluster.js';
 
 // The assembly ---------------------------------------------------------------------------
@@ -99,4 +102,72 @@ test('Multi-Paxos cores catch up through snapshots in pieces: messages lost, dup
     installs += r.snapshotInstalls ?? 0;
   }
   t.true(pieces > 0 && installs > 0, `snapshot pieces sent: ${pieces}; snapshots installed: ${installs}`);
+});
+
+// The learner feed -----------------------------------------------------------------------
+
+test('a learner catches up through snapshots in pieces: learns and acks lost, duplicated and reordered, the learner restarting (seeded)', (t) => {
+  const first = 5620;
+  const seeds = 30;
+  t.log(`seeds ${first}..${first + seeds - 1}`);
+  let pieceMessages = 0;
+  for (let seed = first; seed < first + seeds; seed++) {
+    const prng = new Prng(seed);
+    const leader = new KvStateMachine();
+    const feed = new LearnerFeed(['l'], 256);
+    let learner = new LearnerReplica();
+    // What the leader's state was at each applied count (its digest): a learner's state is always one of them.
+    const states = new Map<number, number>([[0, leader.digest]]);
+    type InFlight = { toLearner: true; msg: LearnMessage } | { toLearner: false; msg: Extract<LearnMessage, { type: 'learn-ack' }> };
+    let queue: InFlight[] = [];
+    let n = 0;
+    const bad: string[] = [];
+    const step = (fair: boolean): void => {
+      if (!fair && prng.chance(0.3)) {
+        for (let i = 0, k = 1 + prng.int(100); i < k; i++) {
+          const command: Command = { k: 'op', id: `c${n}`, body: { op: 'put', key: `k${n % 50}`, value: `v${n}`.repeat(8) } };
+          n++;
+          leader.apply(command);
+          feed.record(leader.applied, command);
+          states.set(leader.applied, leader.digest);
+        }
+      }
+      if (!fair && prng.chance(0.01)) learner = new LearnerReplica(); // restarted: it keeps no log
+      for (const m of feed.tick(0, leader.applied, leader)) queue.push({ toLearner: true, msg: m.msg });
+      // Deliver some messages, in any order; lose or duplicate some.
+      const next: InFlight[] = [];
+      for (const m of queue) {
+        if (!fair && prng.chance(0.3)) {
+          next.push(m);
+          continue;
+        }
+        if (!fair && prng.chance(0.15)) continue;
+        if (!fair && prng.chance(0.05)) next.push(m);
+        if (m.toLearner) {
+          let ack: Extract<LearnMessage, { type: 'learn-ack' }>;
+          if (m.msg.type === 'learn') ack = { type: 'learn-ack', s: 0, applied: learner.receive(m.msg) };
+          else if (m.msg.type === 'learn-piece') {
+            pieceMessages++;
+            const { applied, piece } = learner.receivePiece(m.msg);
+            ack = piece === undefined ? { type: 'learn-ack', s: 0, applied } : { type: 'learn-ack', s: 0, applied, piece };
+          } else continue;
+          if (states.get(learner.sm.applied) !== learner.sm.digest)
+            bad.push(`seed ${seed}: the learner's state at ${learner.sm.applied} is not the leader's then`);
+          next.push({ toLearner: false, msg: ack });
+        } else feed.ack('l', m.msg.applied, m.msg.piece);
+      }
+      queue = next;
+      if (!fair)
+        for (let i = queue.length - 1; i > 0; i--) {
+          const j = prng.int(i + 1);
+          [queue[i], queue[j]] = [queue[j]!, queue[i]!];
+        }
+    };
+    for (let i = 0; i < 600; i++) step(false);
+    for (let i = 0; i < 2_000 && learner.sm.applied < leader.applied; i++) step(true);
+    t.deepEqual(bad, []);
+    t.is(learner.sm.applied, leader.applied, `seed ${seed}: the learner caught up`);
+    t.deepEqual(learner.sm.snapshot().data, leader.snapshot().data, `seed ${seed}: the learner holds the leader's data`);
+  }
+  t.true(pieceMessages > 0, `pieces delivered: ${pieceMessages}`);
 });

@@ -1,7 +1,8 @@
-import type { LearnMessage } from './messages.js';
-import type { Command } from './state-machine.js';
+import type { LearnMessage, LearnPieceAck } from './messages.js';
+import type { Command, Snapshot } from './state-machine.js';
 import { KvStateMachine } from './state-machine.js';
 import type { MemoryLimits } from '../core/limits.js';
+import { decodePieces, PieceAssembly, PiecedSnapshot, piecesOf, prefixWithin, SNAPSHOT_PIECES_WINDOW } from '../protocols/snapshot-pieces.js';
 
 export type { LearnMessage } from './messages.js';
 
@@ -10,6 +11,9 @@ export type { LearnMessage } from './messages.js';
  * remote learner the commands it applied, in order; a learner applies them to its own copy
  * and acknowledges. The gap between the leader's applied index and a learner's acknowledged
  * one is the replication lag of that learner's region. (The messages are in messages.ts.)
+ * A snapshot too large for one message goes in pieces (see snapshot-pieces.ts): a window of
+ * them ahead of what the learner acknowledged holding, sent again from there when no
+ * acknowledgement comes; the learner installs it once it holds every piece.
  */
 
 /** Applied commands the leader keeps for learners; a learner further behind gets a snapshot. */
@@ -21,6 +25,8 @@ export const LEARN_RESEND_TICKS = 20;
 
 export class LearnerReplica {
   readonly sm: KvStateMachine;
+  /** The pieces of a snapshot being received (kept in memory only: installed once whole). */
+  private readonly incoming = new PieceAssembly();
 
   /** `unsafeOutOfOrder` (testing only): apply whatever arrives past the index, skipping gaps. `limits`: its state machine's bounds. */
   constructor(
@@ -43,7 +49,34 @@ export class LearnerReplica {
       if (index !== this.sm.applied + 1) continue;
       this.sm.apply(command);
     }
+    this.dropStalePieces();
     return this.sm.applied;
+  }
+
+  /**
+   * A piece of a snapshot sent in pieces: installed (if ahead of this copy) once every piece of
+   * it is in. Returns the applied index to acknowledge, and the pieces held of a snapshot still
+   * incomplete.
+   */
+  receivePiece(msg: Extract<LearnMessage, { type: 'learn-piece' }>): { applied: number; piece?: LearnPieceAck } {
+    if (msg.index > this.sm.applied) {
+      const text = this.incoming.add(msg);
+      const decoded = text === undefined ? undefined : decodePieces(text);
+      if (decoded !== undefined) {
+        const snapshot = decoded.data as Snapshot;
+        if (snapshot.applied > this.sm.applied) this.sm.restore(snapshot);
+      }
+    }
+    this.dropStalePieces();
+    const held = this.incoming.header();
+    if (held === undefined) return { applied: this.sm.applied };
+    return { applied: this.sm.applied, piece: { index: held.index, hash: held.hash, next: this.incoming.next } };
+  }
+
+  /** Pieces of a snapshot this copy has caught up with otherwise are of no more use. */
+  private dropStalePieces(): void {
+    const held = this.incoming.header();
+    if (held !== undefined && held.index <= this.sm.applied) this.incoming.clear();
   }
 }
 
@@ -51,6 +84,8 @@ interface LearnerProgress {
   acked: number;
   sentUpTo: number;
   sinceSendTicks: number;
+  /** A snapshot being sent in pieces (the feed's `outgoing`): the learner holds every piece before `held`; those before `sent` are sent. */
+  pieces: { index: number; hash: number; held: number; sent: number } | undefined;
 }
 
 /** The leader's side: a window of applied commands and each learner's progress. */
@@ -59,9 +94,15 @@ export class LearnerFeed {
   private readonly progress = new Map<string, LearnerProgress>();
   /** The lag last reported per learner (see lagChanges). */
   private readonly lagReported = new Map<string, number>();
+  /** The snapshot being sent in pieces, while a learner is sent it. */
+  private outgoing: PiecedSnapshot | undefined = undefined;
 
-  constructor(learners: string[]) {
-    for (const l of learners) this.progress.set(l, { acked: 0, sentUpTo: 0, sinceSendTicks: 0 });
+  /** `snapshotPieceBytes`: see MultiPaxosConfig.snapshotPieceBytes (unset: snapshots always go whole). */
+  constructor(
+    learners: string[],
+    private readonly snapshotPieceBytes?: number,
+  ) {
+    for (const l of learners) this.progress.set(l, { acked: 0, sentUpTo: 0, sinceSendTicks: 0, pieces: undefined });
   }
 
   record(index: number, command: Command): void {
@@ -74,9 +115,19 @@ export class LearnerFeed {
     if (this.buffer.length > LEARN_BUFFER_MAX) this.buffer.shift();
   }
 
-  ack(learner: string, applied: number): void {
+  /** `piece`: the pieces the learner holds of a snapshot sent in pieces. */
+  ack(learner: string, applied: number, piece?: LearnPieceAck): void {
     const p = this.progress.get(learner);
     if (p === undefined) return;
+    const t = p.pieces;
+    if (t !== undefined) {
+      // What the learner says it holds, even if less than it said before (it restarted).
+      if (applied >= t.index) p.pieces = undefined;
+      else if (piece !== undefined && piece.index === t.index && piece.hash === t.hash) {
+        t.held = piece.next;
+        if (t.sent < t.held) t.sent = t.held;
+      }
+    }
     if (applied < p.acked) {
       // Less than it acknowledged before: the learner restarted and lost its copy (it keeps no
       // log). Feed it again from where it is, from the buffer or with a snapshot.
@@ -95,6 +146,7 @@ export class LearnerFeed {
     for (const [learner, p] of this.progress) {
       p.sinceSendTicks++;
       if (p.sinceSendTicks >= LEARN_RESEND_TICKS) p.sentUpTo = p.acked;
+      if (p.sinceSendTicks >= LEARN_RESEND_TICKS && p.pieces !== undefined) p.pieces.sent = p.pieces.held;
       if (p.sentUpTo >= applied) {
         // Caught up as far as this leader knows. A learner that restarted since (it keeps no
         // log) only says so in an acknowledgement, and with no new command nothing would ask
@@ -106,19 +158,64 @@ export class LearnerFeed {
         }
         continue;
       }
-      p.sinceSendTicks = 0;
       if (p.sentUpTo + 1 < first) {
-        out.push({ to: learner, msg: { type: 'learn', s: shard, entries: [], snapshot: sm.snapshot() } });
+        const snapshot = this.snapshotFor(first, sm);
+        if (snapshot instanceof PiecedSnapshot) {
+          // Stays on this branch (sentUpTo unchanged) until the learner acknowledges it installed it.
+          this.sendPieces(shard, learner, p, snapshot, out);
+          continue;
+        }
+        p.sinceSendTicks = 0;
+        out.push({ to: learner, msg: { type: 'learn', s: shard, entries: [], snapshot } });
         p.sentUpTo = applied;
         continue;
       }
+      p.sinceSendTicks = 0;
       const start = p.sentUpTo + 1 - first;
-      const entries = this.buffer.slice(start, start + LEARN_BATCH_MAX);
+      let entries = this.buffer.slice(start, start + LEARN_BATCH_MAX);
       if (entries.length === 0) continue;
+      // As much as a message takes (a snapshot's share of it: see snapshotFor).
+      if (this.snapshotPieceBytes !== undefined) {
+        const n = prefixWithin(entries, 2 * this.snapshotPieceBytes);
+        if (n < entries.length) entries = entries.slice(0, n);
+      }
       out.push({ to: learner, msg: { type: 'learn', s: shard, entries, snapshot: null } });
       p.sentUpTo = entries[entries.length - 1]![0];
     }
+    if (this.outgoing !== undefined) {
+      let sending = false;
+      for (const p of this.progress.values()) if (p.pieces !== undefined) sending = true;
+      if (!sending) this.outgoing = undefined;
+    }
     return out;
+  }
+
+  /**
+   * The snapshot for a learner behind the buffer: the one being sent in pieces if the buffer
+   * still holds the commands after it, else the state now, in pieces if it is too large for
+   * one message (see MultiPaxosConfig.snapshotPieceBytes).
+   */
+  private snapshotFor(first: number, sm: KvStateMachine): Snapshot | PiecedSnapshot {
+    const o = this.outgoing;
+    if (o !== undefined && o.index + 1 >= first && o.index <= sm.applied) return o;
+    const snapshot = sm.snapshot();
+    const pieces = this.snapshotPieceBytes === undefined ? undefined : piecesOf(snapshot.applied, snapshot, this.snapshotPieceBytes);
+    if (pieces === undefined) return snapshot;
+    this.outgoing = pieces;
+    return pieces;
+  }
+
+  /** Pieces of `pieces` to `learner`, a window ahead of what it holds (none if the window is out: see the resend in tick). */
+  private sendPieces(shard: number, learner: string, p: LearnerProgress, pieces: PiecedSnapshot, out: Array<{ to: string; msg: LearnMessage }>): void {
+    if (p.pieces === undefined || !pieces.is(p.pieces)) p.pieces = { index: pieces.index, hash: pieces.hash, held: 0, sent: 0 };
+    const t = p.pieces;
+    const until = Math.min(pieces.of, t.held + SNAPSHOT_PIECES_WINDOW);
+    if (t.sent >= until) return;
+    p.sinceSendTicks = 0;
+    for (; t.sent < until; t.sent++) {
+      const { index, hash, size, of, at, text } = pieces.piece(t.sent);
+      out.push({ to: learner, msg: { type: 'learn-piece', s: shard, index, hash, size, of, at, text } });
+    }
   }
 
   /**

@@ -29,9 +29,21 @@ export interface ShardPaxosBatchWire {
 /**
  * Hybrid mode, a shard's leader -> a remote learner: the commands it applied from `entries[0]`'s
  * index on (or a snapshot first, for a learner too far behind); and the learner's answer.
+ * A snapshot too large for one message goes in `learn-piece`s instead (piece `at` of `of` of
+ * the snapshot at applied count `index`, see snapshot-pieces.ts); the learner's answer to one
+ * names, in `piece`, the pieces it holds of it (all before `next`).
  */
 export type LearnMessage =
-  { type: 'learn'; s: number; entries: Array<[number, Command]>; snapshot: Snapshot | null } | { type: 'learn-ack'; s: number; applied: number };
+  | { type: 'learn'; s: number; entries: Array<[number, Command]>; snapshot: Snapshot | null }
+  | { type: 'learn-piece'; s: number; index: number; hash: number; size: number; of: number; at: number; text: string }
+  | { type: 'learn-ack'; s: number; applied: number; piece?: LearnPieceAck };
+
+/** A learner's pieces of a snapshot (see LearnMessage): every piece before `next` of the snapshot of `index` and `hash`. */
+export interface LearnPieceAck {
+  index: number;
+  hash: number;
+  next: number;
+}
 
 /** coordinator -> server (or participant -> participant): a commit-protocol message for the participant of shard `s`. */
 export interface ParticipantWire {

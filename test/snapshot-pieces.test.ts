@@ -1,9 +1,24 @@
 /**
- * Snapshots larger than a message, sent in pieces (src/protocols/snapshot-pieces.ts): the
- * assembly never hands back a partial or mixed snapshot, and Multi-Paxos cores and the learner
- * feed catch up through pieces under loss, duplication, reordering and crashes.
+ * Snapshots larger than a message, sent in pieces (src/protocols/snapshot-pieces.ts). A lagging
+ * replica or learner catches up on a shard by a snapshot; one whose encoding was over
+ * messageBytesMax went as one message, which the host dropped (a warn said so), and the copy
+ * stayed behind for good. First the pieces at the level of the protocols: the assembly never
+ * hands back a partial or mixed snapshot, and Multi-Paxos cores and the learner feed catch up
+ * through pieces under loss, duplication, reordering and crashes. Then clusters in the
+ * simulator: a shard grows to several times messageBytesMax (a small one, so the runs are
+ * short) while a copy is down or cut off; it must catch up and serve the data, on a fair
+ * network and on one that loses, duplicates and reorders messages.
  */
 import test from 'ava';
+import { withCluster, type ClusterConfig } from '../src/index.js';
+import type { Cluster } from '../src/cluster/cluster.js';
+import { validateConfig } from '../src/cluster/config.js';
+import { planCluster } from '../src/cluster/plan.js';
+import { serverBehavior, type ServerParams, type ServerState } from '../src/cluster/server.js';
+import { validateBalancerConfig, validateHeartbeatConfig } from '../src/cluster/validate-parts.js';
+import type { ActorContext } from '../src/runtime/actor.js';
+import { groupOf, learnersOf, topologyOf } from '../src/cluster/topology.js';
+import { createPackr } from '../src/core/codec.js';
 import { Prng } from '../src/core/prng.js';
 import { decodePieces, PieceAssembly, piecesOf, type Piece } from '../src/protocols/snapshot-pieces.js';
 import { LearnerFeed, LearnerReplica } from '../src/replication/learner.js';
@@ -171,3 +186,236 @@ test('a learner catches up through snapshots in pieces: learns and acks lost, du
   }
   t.true(pieceMessages > 0, `pieces delivered: ${pieceMessages}`);
 });
+
+// A server's wire of several Paxos messages over messageBytesMax -------------------------
+
+test('a batch of Paxos messages to one peer that together are over messageBytesMax (a whole snapshot with others) goes again one by one', (t) => {
+  const self = 'r1/0';
+  const sent: Array<{ to: string; msg: unknown }> = [];
+  const ctx: ActorContext = {
+    self,
+    incarnation: 'test',
+    sender: 'r1/1',
+    send: (to, msg) => void sent.push({ to, msg }),
+    reply: (msg) => void sent.push({ to: 'r1/1', msg }),
+    forward: (to, msg) => void sent.push({ to, msg }),
+    setTimer: () => undefined,
+    cancelTimer: () => undefined,
+    now: () => 1_000,
+    monotonicNow: () => 1_000,
+    random: () => 0.5,
+    nextId: () => 'id',
+    persist: () => undefined,
+    checkpoint: () => undefined,
+    count: () => undefined,
+    publish: () => undefined,
+    mailbox: () => 0,
+    busyMs: () => 0,
+    warn: () => undefined,
+  };
+  const config = validateConfig(
+    { regions: [{ name: 'r1', servers: 3 }], replication: { mode: 'active', factor: 3 }, shards: 2, transport: 'sim', seed: 1, messageBytesMax: 4096 },
+    { balancer: validateBalancerConfig, heartbeat: validateHeartbeatConfig, cores: 2, randomSeed: () => 1 },
+  );
+  const params = planCluster(config)
+    .plans.flatMap((p) => p.specs)
+    .find((spec) => spec.address === self)!.params as ServerParams;
+  const state: ServerState = serverBehavior.init(ctx, params, []);
+  sent.length = 0;
+  const ballot = { round: 1, id: self };
+  const snapshot = { type: 'snapshot', ballot, snapshot: { index: 9, data: 'x'.repeat(1500) }, commitIndex: 9 };
+  const heartbeat = { type: 'heartbeat', ballot, commitIndex: 9 };
+  const original = { type: 'pxs', s: [0, 1, 1], m: [snapshot, snapshot, heartbeat] };
+  serverBehavior.receive(state, { type: 'undeliverable', to: 'r1/1', reason: 'too-large', original, bytes: 4700, max: 4096 } as never, ctx);
+  t.deepEqual(sent, [
+    { to: 'r1/1', msg: { type: 'px', s: 0, m: snapshot } },
+    { to: 'r1/1', msg: { type: 'px', s: 1, m: snapshot } },
+    { to: 'r1/1', msg: { type: 'px', s: 1, m: heartbeat } },
+  ]);
+});
+
+// The cluster ----------------------------------------------------------------------------
+
+const MESSAGE_BYTES_MAX = 16 * 1024;
+/** Keys written while the copy is behind, and the size of each value: about 7 times MESSAGE_BYTES_MAX. */
+const KEYS = 300;
+const VALUE_CHARS = 300;
+
+function config(mode: 'active' | 'passive' | 'hybrid', seed: number, lossy: boolean): ClusterConfig {
+  return {
+    // Hybrid: the shard's group in r1, its learner r2/0 (the only server of r2).
+    regions:
+      mode === 'hybrid'
+        ? [
+            { name: 'r1', servers: 3 },
+            { name: 'r2', servers: 1 },
+          ]
+        : [{ name: 'r1', servers: 3 }],
+    transport: 'sim',
+    seed,
+    network: {
+      ...(mode === 'hybrid' ? { latencyMs: { 'r1~r2': 10 } } : {}),
+      ...(lossy ? { jitterMs: 3, loss: 0.05, duplicate: 0.05 } : {}),
+    },
+    heartbeat: { intervalMs: 50 },
+    // Few commands per slot and a snapshot every few slots: the other messages stay small
+    // (a slot's accept, the slots after the leader's snapshot), the shard's data does not.
+    replication: { mode, factor: 3, snapshotEvery: 4, batch: 2 },
+    shards: 1,
+    messageBytesMax: MESSAGE_BYTES_MAX,
+    requestTimeoutMs: 1_000,
+  };
+}
+
+function serverState(cluster: Cluster, id: string): ServerState {
+  const state = cluster.internals.runtime.host.cell(id)?.peekState() as ServerState | undefined;
+  if (state === undefined) throw new Error(`no state for ${id}`);
+  return state;
+}
+
+function leaderOf(cluster: Cluster): string | undefined {
+  return groupOf(0, topologyOf(cluster.config)).find((id) => !cluster.isDown(id) && serverState(cluster, id).groups.get(0)?.isLeader());
+}
+
+async function waitFor(cluster: Cluster, what: string, done: () => boolean, ms = 20_000): Promise<void> {
+  for (let waited = 0; !done(); waited += 100) {
+    if (waited >= ms) throw new Error(`${what}: not within ${ms} ms`);
+    await cluster.sleep(100);
+  }
+}
+
+const valueOf = (i: number): string => `${i}:`.padEnd(VALUE_CHARS, String.fromCharCode(97 + (i % 26)));
+
+/** Every key written (again until it is acknowledged: a lost message leaves it unknown), four at a time. */
+async function writeAll(cluster: Cluster): Promise<void> {
+  const clients = Array.from({ length: 4 }, () => cluster.client({ region: 'r1' }));
+  await Promise.all(
+    clients.map(async (client, c) => {
+      for (let i = c; i < KEYS; i += clients.length) {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await client.put(`k${i}`, valueOf(i));
+            break;
+          } catch (error) {
+            if (attempt >= 20) throw error;
+          }
+        }
+      }
+    }),
+  );
+}
+
+/** The shard's state machine at `id` (a replica's, or a learner's), encoded: more than messageBytesMax is the point. */
+function encodedBytes(cluster: Cluster, id: string): number {
+  const state = serverState(cluster, id);
+  const sm = state.groups.get(0)?.sm ?? state.learners.get(0)!.sm;
+  return createPackr().pack(sm.snapshot()).byteLength;
+}
+
+/** Local reads of every key from a client of `region`: they must find every value. */
+async function readAllLocal(cluster: Cluster, region: string): Promise<number> {
+  const client = cluster.client({ region });
+  let found = 0;
+  for (let i = 0; i < KEYS; i++) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if ((await client.get(`k${i}`, { consistency: 'local' })) === valueOf(i)) found++;
+        break;
+      } catch (error) {
+        if (attempt >= 20) throw error;
+      }
+    }
+  }
+  return found;
+}
+
+const SEED = 5601;
+
+for (const { mode, lossy, cut } of [
+  { mode: 'active', lossy: false, cut: 'crash' },
+  { mode: 'passive', lossy: false, cut: 'partition' },
+  { mode: 'active', lossy: true, cut: 'partition' },
+  { mode: 'passive', lossy: true, cut: 'crash' },
+] as const) {
+  test(`${mode}${lossy ? ', 5% of messages lost and 5% duplicated' : ''}: a replica ${cut === 'crash' ? 'down' : 'cut off'} while the shard grows to several times messageBytesMax catches up by a snapshot in pieces and serves the data`, async (t) => {
+    await withCluster(t, config(mode, SEED, lossy), async (cluster) => {
+      await writeAll(cluster); // a first round: the copy has something to be behind on
+      await waitFor(cluster, 'a leader', () => leaderOf(cluster) !== undefined);
+      const leader = leaderOf(cluster)!;
+      const group = groupOf(0, topologyOf(cluster.config));
+      const lagging = group.find((id) => id !== leader)!;
+      const other = group.find((id) => id !== leader && id !== lagging)!;
+      const before = serverState(cluster, lagging).groups.get(0)!.status().applied;
+      if (cut === 'crash') await cluster.crash(lagging);
+      else
+        cluster.partition(
+          [lagging],
+          group.filter((id) => id !== lagging),
+        );
+      await writeAll(cluster);
+      const bytes = encodedBytes(cluster, leader);
+      t.true(bytes > 5 * MESSAGE_BYTES_MAX, `the shard encodes to ${bytes} bytes, several times messageBytesMax (${MESSAGE_BYTES_MAX})`);
+      if (cut === 'crash') await cluster.restart(lagging);
+      else cluster.heal();
+      const caughtUp = (): boolean => {
+        const l = leaderOf(cluster);
+        if (l === undefined || l === lagging) return false;
+        return serverState(cluster, lagging).groups.get(0)!.status().applied >= serverState(cluster, l).groups.get(0)!.status().applied;
+      };
+      await waitFor(cluster, `${lagging} catching up`, caughtUp);
+      const status = serverState(cluster, lagging).groups.get(0)!.status();
+      t.true(status.snapshotIndex > before, `${lagging} installed a snapshot past where it stopped (${before}): at ${status.snapshotIndex}`);
+      const stats = cluster.stats();
+      const pieces = stats.types['px:snapshot-piece'] ?? 0;
+      t.true(pieces > 0, `snapshot pieces were sent (${pieces})`);
+      t.is(stats.dropped['too-large'] ?? 0, 0, 'no message was over messageBytesMax');
+      t.deepEqual(
+        serverState(cluster, lagging).groups.get(0)!.sm.snapshot().data,
+        serverState(cluster, leaderOf(cluster)!).groups.get(0)!.sm.snapshot().data,
+        `${lagging} holds the leader's data`,
+      );
+      // It serves the data: the only server up, it answers local reads from its copy.
+      await cluster.crash(leader);
+      await cluster.crash(other);
+      t.is(await readAllLocal(cluster, 'r1'), KEYS, `${lagging} answers every key with its value`);
+      t.log(`${mode}: ${pieces} pieces sent; ${lagging} caught up from slot ${before} (snapshot at ${status.snapshotIndex}, ${bytes} bytes)`);
+    });
+  });
+}
+
+for (const lossy of [false, true]) {
+  test(`hybrid${lossy ? ', 5% of messages lost and 5% duplicated' : ''}: a learner restarted empty while the shard grows to several times messageBytesMax catches up by a snapshot in pieces and serves the data`, async (t) => {
+    await withCluster(t, config('hybrid', SEED, lossy), async (cluster) => {
+      const [learner] = learnersOf(0, topologyOf(cluster.config));
+      await writeAll(cluster);
+      await cluster.crash(learner!);
+      await writeAll(cluster);
+      // The next leader's feed holds none of the commands before its reign: a learner behind
+      // them needs a snapshot (with this leader, it would be fed the commands it kept).
+      await waitFor(cluster, 'a leader', () => leaderOf(cluster) !== undefined);
+      await cluster.crash(leaderOf(cluster)!);
+      await waitFor(cluster, 'a new leader', () => leaderOf(cluster) !== undefined);
+      const bytes = encodedBytes(cluster, leaderOf(cluster)!);
+      t.true(bytes > 5 * MESSAGE_BYTES_MAX, `the shard encodes to ${bytes} bytes, several times messageBytesMax (${MESSAGE_BYTES_MAX})`);
+      // A learner keeps no log: restarted, it holds nothing, and needs the whole shard.
+      await cluster.restart(learner!);
+      const caughtUp = (): boolean => {
+        const l = leaderOf(cluster);
+        return l !== undefined && serverState(cluster, learner!).learners.get(0)!.sm.applied >= serverState(cluster, l).groups.get(0)!.sm.applied;
+      };
+      await waitFor(cluster, `${learner} catching up`, caughtUp);
+      const stats = cluster.stats();
+      const pieces = stats.types['learn-piece'] ?? 0;
+      t.true(pieces > 0, `snapshot pieces were sent (${pieces})`);
+      t.is(stats.dropped['too-large'] ?? 0, 0, 'no message was over messageBytesMax');
+      t.deepEqual(
+        serverState(cluster, learner!).learners.get(0)!.sm.snapshot().data,
+        serverState(cluster, leaderOf(cluster)!).groups.get(0)!.sm.snapshot().data,
+        `${learner} holds the leader's data`,
+      );
+      // It serves the data: a local read in its region is answered from its copy.
+      t.is(await readAllLocal(cluster, 'r2'), KEYS, `${learner} answers every key with its value`);
+      t.log(`hybrid: ${pieces} pieces sent; the learner holds ${bytes} bytes`);
+    });
+  });
+}

@@ -11,6 +11,12 @@ export const TICK_MS = 10;
 export const ELECTION_TICKS = 30;
 export const HEARTBEAT_TICKS = 5;
 export const MAX_INFLIGHT_SLOTS = 64;
+/**
+ * A snapshot piece is at most messageBytesMax divided by this: a snapshot encoded in more than
+ * two such pieces goes in pieces, a smaller one whole (well under messageBytesMax either way,
+ * with room for the envelope and the messages it may share a wire with).
+ */
+export const SNAPSHOT_PIECE_DIVISOR = 4;
 
 export function serverParams(config: ResolvedConfig, topology: Topology, id: string, region: string): ServerParams {
   const hb = config.heartbeat;
@@ -32,6 +38,7 @@ export function serverParams(config: ResolvedConfig, topology: Topology, id: str
       heartbeatTicks: HEARTBEAT_TICKS,
       maxInflight: MAX_INFLIGHT_SLOTS,
       snapshotEvery: r.snapshotEvery,
+      snapshotPieceBytes: Math.max(1, Math.floor(config.messageBytesMax / SNAPSHOT_PIECE_DIVISOR)),
       checkpointEvery: r.checkpointEvery,
       preVote: r.preVote,
       ...(r.unsafe === undefined ? {} : { unsafe: r.unsafe }),

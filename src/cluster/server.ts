@@ -46,6 +46,11 @@ export interface ReplicationParams {
   heartbeatTicks: number;
   maxInflight: number;
   snapshotEvery: number;
+  /**
+   * A snapshot whose encoding is over twice this many bytes goes to a lagging replica or
+   * learner in pieces of this many (see MultiPaxosConfig.snapshotPieceBytes); unset: whole.
+   */
+  snapshotPieceBytes?: number;
   /** Records appended between checkpoints of the durable log (see ShardLogs). */
   checkpointEvery: number;
   /** Multi-Paxos pre-vote (see MultiPaxosConfig.preVote). */
@@ -285,6 +290,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
             maxBatch: replication.batch,
             maxInflight: replication.maxInflight,
             snapshotEvery: replication.snapshotEvery,
+            ...(replication.snapshotPieceBytes === undefined ? {} : { snapshotPieceBytes: replication.snapshotPieceBytes }),
             seed: Math.floor(ctx.random() * 0x100000000),
             incarnation: ctx.incarnation,
             unsafeAckBeforeChosen: replication.unsafe === 'ack-before-chosen',
@@ -297,7 +303,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
         // The preferred leader of a fresh group stands at once instead of waiting out a timeout.
         if (records.length === 0 && peers[0] === params.id) group.core.campaign();
         const learners = learnersOf(shard, topology);
-        if (learners.length > 0) state.feeds.set(shard, new LearnerFeed(learners));
+        if (learners.length > 0) state.feeds.set(shard, new LearnerFeed(learners, replication.snapshotPieceBytes));
       }
       for (const shard of learnerShardsOf(params.id, topology))
         state.learners.set(shard, new LearnerReplica(replication.unsafe === 'learner-out-of-order', params.limits));
@@ -498,8 +504,15 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
       ctx.reply({ type: 'learn-ack', s: m.s, applied } satisfies LearnMessage);
       return;
     }
+    case 'learn-piece': {
+      const learner = state.learners.get(msg.s);
+      if (learner === undefined) return;
+      const { applied, piece } = learner.receivePiece(msg);
+      ctx.reply((piece === undefined ? { type: 'learn-ack', s: msg.s, applied } : { type: 'learn-ack', s: msg.s, applied, piece }) satisfies LearnMessage);
+      return;
+    }
     case 'learn-ack':
-      state.feeds.get(msg.s)?.ack(ctx.sender, msg.applied);
+      state.feeds.get(msg.s)?.ack(ctx.sender, msg.applied, msg.piece);
       state.dueCache.touched.add(msg.s);
       return;
     case 'tx':
@@ -527,7 +540,8 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
  * or a delete answers nothing, a cas a boolean), so the read did nothing, and a short definite
  * error for the same request goes where the answer was going (too-large.ts); for a participant's
  * reply carrying what a transaction read, the coordinator is told, and a vote goes again
- * without the reads (Participants.tooLarge). The rest are ignored, as before.
+ * without the reads (Participants.tooLarge); a batch of Paxos messages goes again one by one.
+ * The rest are ignored, as before.
  */
 function onUndeliverable(state: ServerState, msg: UndeliverableMessage, ctx: ActorContext): void {
   if (msg.reason !== 'too-large' || msg.original === null) return;
@@ -536,6 +550,15 @@ function onUndeliverable(state: ServerState, msg: UndeliverableMessage, ctx: Act
   if (msg.original.type === 'res') {
     const res = msg.original as { ok?: unknown; rid?: unknown };
     if (res.ok === true && typeof res.rid === 'number') ctx.send(msg.to, readTooLarge(res.rid, 'the value read', bytes, max));
+    return;
+  }
+  if (msg.original.type === 'pxs') {
+    // A step's Paxos messages to one peer, each under messageBytesMax, together over it (a
+    // snapshot sent whole, or a catch-up's entries, with others: see PaxosOut): each goes again
+    // alone, later, as the network might have delayed them. One still over it is dropped.
+    const { s, m } = msg.original as Partial<ShardPaxosBatchWire>;
+    if (Array.isArray(s) && Array.isArray(m))
+      for (let i = 0; i < s.length && i < m.length; i++) ctx.send(msg.to, { type: 'px', s: s[i]!, m: m[i]! } satisfies ShardPaxosWire);
     return;
   }
   carryOut(state, state.participants.tooLarge(msg.to, msg.original, bytes, max), ctx);
@@ -671,23 +694,35 @@ function drain(state: ServerState, shard: number, ctx: ActorContext): void {
 
 /**
  * The Paxos messages a step's drains gathered, by destination in order of first use; `send`
- * sends to each peer one `px` if there is one, else one `pxs` with all of them in order.
+ * sends to each peer one `px` if there is one, else one `pxs` with all of them in order. A
+ * snapshot piece goes alone, in a `px` of its own after them: a piece is a good share of
+ * messageBytesMax, and a window of them (or pieces of several shards) would not fit in one.
  * Gathering is safe: each drain persisted before it queued (the Ready rule holds a fortiori),
  * and a group's messages keep their order. Plain lists whose slots are emptied after each
  * send: a Map cleared every step left its old (promoted) tables pointing at young messages,
  * which the scavenger then kept alive and promoted (measured: GC 3x the work of the sends).
  */
 class PaxosOut {
+  /** Wires to send: destinations gathered, and snapshot pieces. */
   count = 0;
+  /** Destinations gathered (the first `peers` of the lists below). */
+  private peers = 0;
   private readonly to: Array<string | undefined> = [];
   /** A destination's first message, and its lists only once a second one comes (most steps send one per peer). */
   private readonly firstShard: number[] = [];
   private readonly first: Array<MultiPaxosMessage | undefined> = [];
   private readonly shards: Array<number[] | undefined> = [];
   private readonly messages: Array<MultiPaxosMessage[] | undefined> = [];
+  /** Snapshot pieces, each sent alone. */
+  private alone: Array<{ to: string; wire: ShardPaxosWire }> = [];
 
   add(to: string, shard: number, msg: MultiPaxosMessage): void {
-    for (let i = 0; i < this.count; i++) {
+    if (msg.type === 'snapshot-piece') {
+      this.alone.push({ to, wire: { type: 'px', s: shard, m: msg } });
+      this.count++;
+      return;
+    }
+    for (let i = 0; i < this.peers; i++) {
       if (this.to[i] !== to) continue;
       const shards = this.shards[i];
       if (shards === undefined) {
@@ -699,14 +734,15 @@ class PaxosOut {
       }
       return;
     }
-    const i = this.count++;
+    const i = this.peers++;
+    this.count++;
     this.to[i] = to;
     this.firstShard[i] = shard;
     this.first[i] = msg;
   }
 
   send(ctx: ActorContext): void {
-    for (let i = 0; i < this.count; i++) {
+    for (let i = 0; i < this.peers; i++) {
       const to = this.to[i]!;
       const s = this.shards[i];
       if (s === undefined) ctx.send(to, { type: 'px', s: this.firstShard[i]!, m: this.first[i]! } satisfies ShardPaxosWire);
@@ -715,6 +751,11 @@ class PaxosOut {
       this.first[i] = undefined;
       this.shards[i] = undefined;
       this.messages[i] = undefined;
+    }
+    this.peers = 0;
+    if (this.alone.length > 0) {
+      for (const { to, wire } of this.alone) ctx.send(to, wire);
+      this.alone = [];
     }
     this.count = 0;
   }

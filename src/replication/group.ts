@@ -44,6 +44,8 @@ export interface GroupConfig {
   maxBatch: number;
   maxInflight: number;
   snapshotEvery: number;
+  /** See MultiPaxosConfig.snapshotPieceBytes (unset: snapshots always go whole). */
+  snapshotPieceBytes?: number;
   seed: number;
   /** This replica's incarnation (changes on every restart): part of its command ids. */
   incarnation?: string;
@@ -120,6 +122,7 @@ export class GroupReplica {
         maxBatch: config.maxBatch,
         maxInflight: config.maxInflight,
         snapshotEvery: config.snapshotEvery,
+        ...(config.snapshotPieceBytes === undefined ? {} : { snapshotPieceBytes: config.snapshotPieceBytes }),
         prng: new Prng(config.seed),
       },
       recovered,

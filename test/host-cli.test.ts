@@ -105,6 +105,13 @@ test('meridian host: a password in a --nats URL does not show in its messages (f
   t.is(r.code, 1);
   t.regex(r.err, /^meridian host: --nats: cannot reach NATS at nats:\/\/\*\*\*@127\.0\.0\.1:1 within/);
   t.false(r.err.includes('s3cret'));
+  // Nor in a refused URL (it was shown whole).
+  for (const nats of ['http://alice:s3cret@127.0.0.1:4222', 'tls://alice:s3cret@127.0.0.1:1,nats://alice:s3cret@127.0.0.1:2']) {
+    const bad = await host(['--nats', nats, '--cluster', 'shop']);
+    t.is(bad.code, 2);
+    t.regex(bad.err, /got "[a-z]+:\/\/\*\*\*@127\.0\.0\.1/);
+    t.false(bad.err.includes('s3cret'), bad.err);
+  }
 });
 
 const natsBinary = natsServerBinary();

@@ -55,6 +55,14 @@ const cases: Array<[string, (c: Record<string, unknown>) => void, string, RegExp
     /NATS URL/,
   ],
   [
+    'two users in the URLs (the client signs in to every server with one): the passwords not shown',
+    (c) => {
+      c.nats = { servers: ['nats://alice:pw1@127.0.0.1:4222', 'nats://bob:pw2@127.0.0.1:4223'], processes: 1 };
+    },
+    'nats.servers',
+    /^config\.nats\.servers: expected URLs with one user and password \(or token\) between them, or none: .*, got "2 different ones"$/,
+  ],
+  [
     'tls:// and nats:// mixed (one connection is TLS or not)',
     (c) => {
       c.nats = { servers: ['tls://127.0.0.1:4222', 'nats://127.0.0.1:4223'] };

@@ -367,6 +367,54 @@ natsTest(
   },
 );
 
+natsTest(
+  `nats: a server with authentication: a user and password, or a token, in the URLs signs in launcher and hosts; none is refused${skipped}`,
+  async (t) => {
+    // Before: nats.js read no credentials from a URL, so a server with authentication refused every connection.
+    const withAuth = (url: string, auth: string): string => url.replace('nats://', `nats://${auth}@`);
+    await withServer(
+      t,
+      async (server, baseline) => {
+        await t.throwsAsync(startCluster(natsConfig(server)), { instanceOf: UnavailableError, message: /Authorization Violation/ });
+        const name = `auth${process.pid}`;
+        const url = withAuth(server.url, 'alice:s%40cret');
+        const host = spawn(process.execPath, [cli, 'host', '--nats', url, '--cluster', name], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        host.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        const exited = new Promise<number | null>((r) => host.once('exit', (code) => r(code)));
+        // Spawned hosts (their URLs in their environment) and a 'meridian host' both sign in.
+        for (const nats of [{ processes: 2 }, { processes: undefined, hosts: 1, cluster: name }]) {
+          const cluster = await startCluster(natsConfig(server, { ...nats, servers: url }));
+          try {
+            await cluster.client({ region: 'a' }).put('k', 1);
+            t.is(await cluster.client({ region: 'b' }).get('k'), 1);
+          } finally {
+            await cluster.stop();
+          }
+        }
+        t.is(await exited, 0);
+        t.false(out.includes('s%40cret') || out.includes('s@cret'), 'the password is not shown');
+        await leavesNothing(t, server, baseline, []);
+      },
+      ['--user', 'alice', '--pass', 's@cret'],
+    );
+    await withServer(
+      t,
+      async (server) => {
+        const cluster = await startCluster(natsConfig(server, { servers: withAuth(server.url, 't0ken') }));
+        try {
+          await cluster.client({ region: 'a' }).put('k', 2);
+          t.is(await cluster.client({ region: 'b' }).get('k'), 2);
+        } finally {
+          await cluster.stop();
+        }
+        await t.throwsAsync(startCluster(natsConfig(server, { servers: withAuth(server.url, 'wrong') })), { message: /Authorization Violation/ });
+      },
+      ['--auth', 't0ken'],
+    );
+  },
+);
+
 natsTest(`nats: a tls:// URL asks for TLS: a plain-text server is refused, not used in plain text${skipped}`, async (t) => {
   await withServer(t, async (server, baseline) => {
     // Before: the scheme was dropped and the cluster started over plain text.

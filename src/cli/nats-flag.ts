@@ -14,8 +14,10 @@ export function natsServersFlag(value: string): { servers: string[] } | { wrong:
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const index = /^nats\.servers\[(\d+)\]$/.exec(error.field);
-    if (index !== null) return { wrong: `--nats needs comma-separated URLs, each ${error.allowed}, got ${JSON.stringify(list[Number(index[1])])}` };
-    if (list.length >= 1 && list.length <= NATS_SERVERS_MAX) return { wrong: `--nats needs ${error.allowed}, got ${JSON.stringify(value)}` };
+    // A password in a URL is not shown (as shownServers hides it once connecting).
+    const shown = (text: string): string => JSON.stringify(text.replace(/\/\/[^/@,]*@/g, '//***@'));
+    if (index !== null) return { wrong: `--nats needs comma-separated URLs, each ${error.allowed}, got ${shown(list[Number(index[1])]!)}` };
+    if (list.length >= 1 && list.length <= NATS_SERVERS_MAX) return { wrong: `--nats needs ${error.allowed}, got ${shown(value)}` };
     return { wrong: `--nats needs 1 to ${NATS_SERVERS_MAX} comma-separated NATS URLs, got ${list.length}` };
   }
 }

@@ -66,6 +66,16 @@ export function validateNats(value: unknown, cores: number, isPlainObject: (v: u
   if (new Set(servers.map((s) => s.startsWith('tls:'))).size > 1) {
     throw new ConfigError('nats.servers', 'URLs all tls:// (TLS, certificate checked) or all nats://, not a mix', value.servers);
   }
+  // The client signs in to each server with the same user and password (or token): two would leave one unused.
+  const credentials = new Set(servers.map((s) => new URL(s)).map((u) => (u.username === '' && u.password === '' ? '' : `${u.username}:${u.password}`)));
+  credentials.delete('');
+  if (credentials.size > 1) {
+    throw new ConfigError(
+      'nats.servers',
+      'URLs with one user and password (or token) between them, or none: the client signs in to every server alike',
+      `${credentials.size} different ones`,
+    );
+  }
   if (value.processes !== undefined && value.hosts !== undefined) {
     throw new ConfigError('nats.hosts', 'absent when nats.processes is given (spawn processes here, or wait for hosts started elsewhere)', value.hosts);
   }

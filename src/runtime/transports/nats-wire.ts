@@ -74,11 +74,36 @@ export function subjects(cluster: string) {
 }
 export type Subjects = ReturnType<typeof subjects>;
 
+/**
+ * The servers without the user and password (`nats://alice:pw@host`) or token
+ * (`nats://token@host`) in their URLs, and those as the client's options: nats.js signs in
+ * with its options only, and ignored them in a URL (a server with authentication refused every
+ * connection, "Authorization Violation"). The URLs carry one set at most (validateNats).
+ */
+export function natsCredentials(servers: readonly string[]): {
+  servers: string[];
+  auth: { user: string; pass: string } | { token: string } | Record<string, never>;
+} {
+  let auth: { user: string; pass: string } | { token: string } | Record<string, never> = {};
+  const bare = servers.map((server) => {
+    const url = new URL(server);
+    if (url.username === '' && url.password === '') return server;
+    const user = decodeURIComponent(url.username);
+    auth = url.password === '' ? { token: user } : { user, pass: decodeURIComponent(url.password) };
+    url.username = '';
+    url.password = '';
+    return url.href;
+  });
+  return { servers: bare, auth };
+}
+
 /** Connect with bounded time; the error names the servers. */
 export async function connectNats(servers: string[], name: string): Promise<NatsConnection> {
   try {
+    const { servers: bare, auth } = natsCredentials(servers);
     return await connect({
-      servers,
+      servers: bare,
+      ...auth,
       name,
       timeout: NATS_CONNECT_TIMEOUT_MS,
       maxReconnectAttempts: 10,

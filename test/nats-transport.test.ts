@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -271,6 +271,79 @@ natsTest(`nats: malformed messages on .ev, .st, .hello and a waiting host's assi
     await leavesNothing(t, server, baseline, []);
   });
 });
+
+natsTest(
+  `nats: a waiting 'meridian host' refuses an assignment naming a data: module or a dataDir (nothing imported, nothing written), then serves a real launcher${skipped}`,
+  async (t) => {
+    await withServer(t, async (server, baseline) => {
+      const name = `evil${process.pid}`;
+      const dir = mkdtempSync(join(tmpdir(), 'meridian-evil-'));
+      t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+      const pwned = join(dir, 'pwned');
+      const elsewhere = join(dir, 'elsewhere');
+      const nc = await connect({ servers: server.url });
+      const uids = new Set<string>();
+      const hellos = nc.subscribe(`meridian.${name}.hello`, { callback: (_e, msg) => void uids.add((unpack(msg.data) as { uid: string }).uid) });
+      const child = spawn(process.execPath, [cli, 'host', '--nats', server.url, '--cluster', name, '--data-dir', join(dir, 'host')], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      let cluster: Cluster | undefined;
+      try {
+        await eventually(realClock, () => uids.size === 1, { timeoutMs: 10_000, message: 'the host says hello' });
+        const uid = [...uids][0]!;
+        const evil = {
+          hostId: 1,
+          seed: 1,
+          directory: [],
+          network: {},
+          partitions: [],
+          deadNodes: [],
+          clockSkew: [],
+          mailboxCapacity: 10,
+          messageBytesMax: 1000,
+          fsync: false,
+          specs: [],
+          crashed: [],
+          behaviorsModule: `data:text/javascript,import('node:fs').then((f) => f.writeFileSync(${JSON.stringify(pwned)}, 'x')); export const behaviors = new Map();`,
+          statsIntervalMs: 1000,
+          layout: null,
+        };
+        // Before: the host imported the module (its code wrote the file) and joined as host 1 with its logs in dataDir.
+        const ask = async (assign: unknown): Promise<string> =>
+          (unpack((await nc.request(`meridian.${name}.assign.${uid}`, pack(assign), { timeout: 5_000 })).data) as { e: string }).e;
+        t.regex(
+          await ask(evil),
+          /^malformed assignment: assignment\.behaviorsModule: expected a file: URL .*data:, http:, https:, node: and other URLs are refused/,
+        );
+        t.regex(
+          await ask({ ...evil, behaviorsModule: 'file:///nonexistent.js', dataDir: elsewhere }),
+          /^malformed assignment: assignment\.dataDir: expected no dataDir/,
+        );
+        t.regex(
+          await ask({ ...evil, behaviorsModule: 'file:///nonexistent.js', hostId: -1 }),
+          /^malformed assignment: assignment\.hostId: expected an integer/,
+        );
+        await new Promise((r) => setTimeout(r, 500));
+        t.false(existsSync(pwned), 'the module was not imported');
+        t.false(existsSync(elsewhere), 'nothing was written where the assignment said');
+        t.regex(out, /refused an assignment \(malformed assignment: assignment\.behaviorsModule/);
+        hellos.unsubscribe();
+        // The launcher's own module is a file: URL: the host still serves a real cluster.
+        cluster = await startCluster(natsConfig(server, { processes: undefined, hosts: 1, cluster: name }));
+        await cluster.client({ region: 'a' }).put('k', 1);
+        t.is(await cluster.client({ region: 'b' }).get('k'), 1);
+      } finally {
+        await cluster?.stop();
+        await nc.close();
+      }
+      t.is(await exited, 0);
+      await leavesNothing(t, server, baseline, []);
+    });
+  },
+);
 
 natsTest(`nats: a host process killed from outside is a 'host-exit': its node is down, restart() starts a new process${skipped}`, async (t) => {
   await withServer(t, async (server, baseline) => {

@@ -6,6 +6,7 @@ import { createHash, randomInt } from 'node:crypto';
 import { ConfigError, StoppedError, ValidationError, describe } from '../core/errors.js';
 import { checkOptions } from '../core/validate.js';
 import { randomId, seededIds } from '../core/ids.js';
+import { CLOCK_SKEW_MS_MAX } from '../core/limits.js';
 import { Prng, hashString } from '../core/prng.js';
 import type { History, TxnHistoryOp } from '../core/history.js';
 import { mergeNetwork, type NetworkConfig, type PartitionOptions, type PartitionRule } from '../net/model.js';
@@ -709,7 +710,7 @@ export class Cluster extends EventEmitter {
   setClockSkew(id: string, ms: number): void {
     this.assertRunning();
     this.checkServer(id);
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || Math.abs(ms) > 86_400_000)
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || Math.abs(ms) > CLOCK_SKEW_MS_MAX)
       throw new ValidationError('ms', `a finite offset in ms, at most one day either way, got ${describe(ms)}`);
     this.runtime.setClockSkew(id, ms);
   }
@@ -1368,7 +1369,8 @@ async function runtimeOf(
     const nats = config.nats!;
     const cluster = nats.cluster ?? randomId().replace(/[^A-Za-z0-9]/g, '');
     const { NatsRuntime } = await import('../runtime/transports/nats.js');
-    return { runtime: new NatsRuntime({ ...options, servers: nats.servers, cluster, hosts: nats.hosts === undefined ? 'spawn' : 'remote' }, plans) };
+    const layout = { shards: config.shards, regions: config.regions.map((r) => ({ name: r.name, servers: r.servers })) };
+    return { runtime: new NatsRuntime({ ...options, servers: nats.servers, cluster, hosts: nats.hosts === undefined ? 'spawn' : 'remote', layout }, plans) };
   }
   const { ThreadsRuntime } = await import('../runtime/transports/threads.js');
   const bundle = freshBundle(CLUSTER_WORKER_BUNDLE);

@@ -1,12 +1,15 @@
 import { ConfigError } from '../core/errors.js';
 import {
   MAILBOX_CAPACITY_DEFAULT,
+  MAILBOX_CAPACITY_MAX,
   MEMORY_LIMIT_MIN,
   MEMORY_LIMITS_DEFAULT,
   MESSAGE_BYTES_MAX_DEFAULT,
   MESSAGE_BYTES_MAX_MAX,
   MESSAGE_BYTES_MAX_MIN,
+  NETWORK_DELAY_MS_MAX,
   REQUEST_TIMEOUT_MS_DEFAULT,
+  SEED_MAX,
   WORKER_HEAP_MB_DEFAULT,
   type MemoryLimits,
 } from '../core/limits.js';
@@ -246,8 +249,7 @@ export const CHECKPOINT_EVERY_DEFAULT = CHECKPOINT_EVERY_RECORDS;
 /** Operations the history keeps; a long-running cluster stops recording there. */
 export const HISTORY_OPS_MAX = 1_000_000;
 
-/** The largest `seed` (seeds are 32-bit). */
-export const SEED_MAX = 0xffffffff;
+export { SEED_MAX };
 /** Most replicas of a shard (`replication.factor`). */
 export const REPLICATION_FACTOR_MAX = 15;
 export const SHARDS_DEFAULT = 16;
@@ -358,7 +360,7 @@ function validateNetwork(network: unknown, regionNames: Set<string>, field = 'ne
         if (!regionNames.has(region))
           throw new ConfigError(f, `regions that exist (${[...regionNames].join(', ')})`, `unknown region ${JSON.stringify(region)}`);
       }
-      const value = checkNumber(ms, f, 0, 600_000, 'a latency in ms from 0 to 600000');
+      const value = checkNumber(ms, f, 0, NETWORK_DELAY_MS_MAX, 'a latency in ms from 0 to 600000');
       const pair = pairKey(parts[0]!, parts[1]!);
       const first = pairs.get(pair);
       if (first === undefined) {
@@ -371,18 +373,20 @@ function validateNetwork(network: unknown, regionNames: Set<string>, field = 'ne
     }
     out.latencyMs = latency;
   }
-  if (network.defaultLatencyMs !== undefined) out.defaultLatencyMs = checkNumber(network.defaultLatencyMs, `${field}.defaultLatencyMs`, 0, 600_000);
-  if (network.jitterMs !== undefined) out.jitterMs = checkNumber(network.jitterMs, `${field}.jitterMs`, 0, 600_000);
+  if (network.defaultLatencyMs !== undefined)
+    out.defaultLatencyMs = checkNumber(network.defaultLatencyMs, `${field}.defaultLatencyMs`, 0, NETWORK_DELAY_MS_MAX);
+  if (network.jitterMs !== undefined) out.jitterMs = checkNumber(network.jitterMs, `${field}.jitterMs`, 0, NETWORK_DELAY_MS_MAX);
   if (network.loss !== undefined) out.loss = checkNumber(network.loss, `${field}.loss`, 0, 1, 'a probability from 0 to 1');
   if (network.duplicate !== undefined) out.duplicate = checkNumber(network.duplicate, `${field}.duplicate`, 0, 1, 'a probability from 0 to 1');
-  if (network.duplicateDelayMs !== undefined) out.duplicateDelayMs = checkNumber(network.duplicateDelayMs, `${field}.duplicateDelayMs`, 0, 600_000);
+  if (network.duplicateDelayMs !== undefined)
+    out.duplicateDelayMs = checkNumber(network.duplicateDelayMs, `${field}.duplicateDelayMs`, 0, NETWORK_DELAY_MS_MAX);
   if (network.nodeDelayMs !== undefined) {
     if (!isPlainObject(network.nodeDelayMs)) throw new ConfigError(`${field}.nodeDelayMs`, 'an object mapping server ids to milliseconds', network.nodeDelayMs);
     const delays: Record<string, number> = {};
     for (const [id, ms] of Object.entries(network.nodeDelayMs)) {
       const f = `${field}.nodeDelayMs["${id}"]`;
       if (servers !== undefined && !servers.has(id)) throw new ConfigError(f, 'a server id of this cluster', `unknown server ${JSON.stringify(id)}`);
-      delays[id] = checkNumber(ms, f, 0, 600_000, 'a delay in ms from 0 to 600000');
+      delays[id] = checkNumber(ms, f, 0, NETWORK_DELAY_MS_MAX, 'a delay in ms from 0 to 600000');
     }
     out.nodeDelayMs = delays;
   }
@@ -557,7 +561,8 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
   const shards = config.shards === undefined ? SHARDS_DEFAULT : checkInt(config.shards, 'shards', 1, SHARDS_MAX);
   const requestTimeoutMs =
     config.requestTimeoutMs === undefined ? REQUEST_TIMEOUT_MS_DEFAULT : checkNumber(config.requestTimeoutMs, 'requestTimeoutMs', 1, REQUEST_TIMEOUT_MS_MAX);
-  const mailboxCapacity = config.mailboxCapacity === undefined ? MAILBOX_CAPACITY_DEFAULT : checkInt(config.mailboxCapacity, 'mailboxCapacity', 1, 10_000_000);
+  const mailboxCapacity =
+    config.mailboxCapacity === undefined ? MAILBOX_CAPACITY_DEFAULT : checkInt(config.mailboxCapacity, 'mailboxCapacity', 1, MAILBOX_CAPACITY_MAX);
   const messageBytesMax =
     config.messageBytesMax === undefined
       ? MESSAGE_BYTES_MAX_DEFAULT

@@ -6,6 +6,14 @@ export const MESSAGE_BYTES_MAX_DEFAULT = 1024 * 1024;
 export const MESSAGE_BYTES_MAX_MAX = 64 * 1024 * 1024;
 export const MESSAGE_BYTES_MAX_MIN = 64;
 export const MAILBOX_CAPACITY_DEFAULT = 10_000;
+/** The most `mailboxCapacity` takes. */
+export const MAILBOX_CAPACITY_MAX = 10_000_000;
+/** The largest `seed` (seeds are 32-bit). */
+export const SEED_MAX = 0xffffffff;
+/** The most a server's clock may be skewed (`setClockSkew`), either way: a day. */
+export const CLOCK_SKEW_MS_MAX = 86_400_000;
+/** The longest latency, jitter or delay the network model takes, ms. */
+export const NETWORK_DELAY_MS_MAX = 600_000;
 /** A history read from a file (JSON or EDN) nested deeper than this is refused: its readers and checkers recurse. */
 export const HISTORY_NESTING_MAX = 1_000;
 /**

@@ -8,6 +8,7 @@ import { FileDurableStore } from '../durable-file.js';
 import type { HostEvent } from '../env.js';
 import { snapshot } from '../stats.js';
 import { importBehaviors } from './behaviors-module.js';
+import { checkAssign } from './nats-assign.js';
 import { ThreadHost } from './thread-host.js';
 import {
   NATS_FRAME_BYTES_FLUSH,
@@ -32,7 +33,7 @@ export interface NatsHostOptions {
   uid: string;
   /** Used when the launcher's behaviours module cannot be imported here (another machine). */
   fallbackBehaviorsModule: string;
-  /** Logs of a host whose launcher gives no folder (default: a temporary one, removed on exit). */
+  /** Where this host keeps its logs (default: a temporary folder, removed on exit). Never the assignment's to say. */
   dataDir?: string;
   /** Exit when the launcher's beat goes silent (hosts started with `meridian host`). */
   watchBeat: boolean;
@@ -100,7 +101,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     } catch {
       behaviors = await importBehaviors(options.fallbackBehaviorsModule, names);
     }
-    let dir = a.dataDir ?? options.dataDir;
+    let dir = options.dataDir;
     if (dir === undefined) dir = ownDataDir = mkdtempSync(join(tmpdir(), 'meridian-host-'));
     durable = new FileDurableStore(dir, a.fsync);
     const report = (event: HostEvent): void => {
@@ -204,12 +205,15 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
           return;
         }
         // Anyone on the server may send here: what does not decode is refused, not thrown (a
-        // callback that throws stops the client reading).
+        // callback that throws stops the client reading), and so is anything checkAssign finds
+        // wrong, before any of it is acted on (a module imported, a folder written).
         let a: NatsAssign;
         try {
-          a = decodeControl<NatsAssign>(msg.data);
+          a = checkAssign(decodeControl<unknown>(msg.data));
         } catch (e) {
-          answer({ e: `malformed assignment: ${(e as Error).message}` });
+          const why = `malformed assignment: ${(e as Error).message}`;
+          log(`host ${options.uid}: refused an assignment (${why})`);
+          answer({ e: why });
           return;
         }
         assign(a).then(

@@ -40,7 +40,7 @@ import {
   type ControlResult,
   type Subjects,
 } from './nats-wire.js';
-import type { ControlAnswer, NatsAssign, NatsControlApi, NatsControlMethod, NatsHello } from './worker-protocol.js';
+import type { ControlAnswer, NatsAssign, NatsControlApi, NatsControlMethod, NatsHello, NatsLayout } from './worker-protocol.js';
 import { STATS_PUSH_INTERVAL_MS, type ThreadsOptions } from './threads.js';
 
 const HOST_ENTRY = fileURLToPath(new URL('../../../workers/nats-host.js', import.meta.url));
@@ -58,6 +58,8 @@ export interface NatsOptions extends ThreadsOptions {
   /** 'spawn': host processes on this machine; 'remote': wait for hosts started with `meridian host`. */
   hosts: 'spawn' | 'remote';
   remoteWaitMs?: number;
+  /** The cluster's layout, sent to each host (a remote host's data directory records it). */
+  layout?: NatsLayout;
 }
 
 interface HostEntry {
@@ -388,7 +390,8 @@ export class NatsRuntime implements Runtime {
   private async spawnHostNow(plan: HostPlan): Promise<HostEntry> {
     const uid = `h${plan.id}-${randomId().replace(/[^A-Za-z0-9]/g, '')}`;
     const hello = new Promise<NatsHello>((resolve) => this.awaited.set(uid, resolve));
-    const child = spawn(process.execPath, [HOST_ENTRY, '--cluster', this.options.cluster, '--uid', uid], {
+    // Its folder on its command line, not in the assignment: a host takes none from a message.
+    const child = spawn(process.execPath, [HOST_ENTRY, '--cluster', this.options.cluster, '--uid', uid, '--data-dir', this.options.dataDir], {
       // stdin is the host's lifeline: it exits when the pipe closes (this process is gone).
       stdio: ['pipe', 'ignore', 'inherit'],
       env: { ...process.env, [NATS_SERVERS_ENV]: this.options.servers.join(',') },
@@ -431,12 +434,12 @@ export class NatsRuntime implements Runtime {
       clockSkew: [...this.clockSkew],
       mailboxCapacity: this.options.mailboxCapacity,
       messageBytesMax: this.messageBytesMax,
-      dataDir: entry.child === undefined ? null : this.options.dataDir,
       fsync: this.options.fsync,
       specs: entry.plan.specs,
       crashed: entry.plan.specs.filter((s) => this.crashedNodes.has(s.node)).map((s) => s.node),
       behaviorsModule: this.options.behaviorsModule,
       statsIntervalMs: STATS_PUSH_INTERVAL_MS,
+      layout: this.options.layout ?? null,
     };
     let reply;
     try {

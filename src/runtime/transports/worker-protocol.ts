@@ -100,14 +100,26 @@ export interface NatsAssign {
   clockSkew: Array<[string, number]>;
   mailboxCapacity: number;
   messageBytesMax: number;
-  /** Where logs go; null: the host's own folder (a remote machine). */
-  dataDir: string | null;
+  /*
+   * No data directory: a host keeps its logs where it was started to (`meridian host
+   * --data-dir`, a spawned host's --data-dir, or a temporary folder). An assignment naming one
+   * made any client of the NATS server able to have a host write anywhere (audit, session 56).
+   */
   fsync: boolean;
   specs: ActorSpec[];
   /** Nodes of this host not to start (crashed while the host was down). */
   crashed: string[];
+  /** A `file:` URL (checkAssign refuses any other: the host imports it). */
   behaviorsModule: string;
   statsIntervalMs: number;
+  /** What decides where the cluster's data lives (a host's data directory records it); null from a launcher that has none (bench's pair). */
+  layout: NatsLayout | null;
+}
+
+/** The cluster's shards, and its regions in order with their servers (as `meridian-layout.json` records them). */
+export interface NatsLayout {
+  shards: number;
+  regions: Array<{ name: string; servers: number }>;
 }
 
 /** The answer to an assignment or a control request: a value, or why it failed. */

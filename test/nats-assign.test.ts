@@ -1,0 +1,126 @@
+import test from 'ava';
+import { AssignmentError, checkAssign } from '../src/runtime/transports/nats-assign.js';
+import type { NatsAssign } from '../src/runtime/transports/worker-protocol.js';
+
+/**
+ * What a NATS host takes as an assignment (checkAssign): anyone who can publish on the server
+ * can send one to a waiting host. Before (audit, session 56) nothing was checked: a `data:`
+ * module ran the sender's code and `dataDir` made the host write anywhere.
+ */
+
+function good(): NatsAssign {
+  return {
+    hostId: 1,
+    seed: 7,
+    directory: [
+      ['a', { host: 1, region: 'a', node: 'a', index: 0 }],
+      ['a/0', { host: 1, region: 'a', node: 'a/0', index: 1 }],
+      ['balancer/a', { host: 0, region: 'a', node: 'front', index: 2 }],
+    ],
+    network: { latencyMs: { 'a~b': 5 }, loss: 0.1, nodeDelayMs: { 'a/0': 3 } },
+    partitions: [{ from: ['a/0'], to: ['b/0'], oneWay: false }],
+    deadNodes: ['b/0'],
+    clockSkew: [['a/0', -50]],
+    mailboxCapacity: 10_000,
+    messageBytesMax: 1024 * 1024,
+    fsync: false,
+    specs: [
+      { address: 'a', behavior: 'region', params: { region: 'a', servers: ['a/0'] }, region: 'a', node: 'a' },
+      { address: 'a/0', behavior: 'server', params: null, region: 'a', node: 'a/0', supervision: 'restart' },
+    ],
+    crashed: ['a/0'],
+    behaviorsModule: 'file:///opt/meridian/dist/src/cluster/behaviors-lazy.js',
+    statsIntervalMs: 50,
+    layout: { shards: 16, regions: [{ name: 'a', servers: 1 }] },
+  };
+}
+
+test('checkAssign takes what a launcher sends, every field kept', (t) => {
+  t.deepEqual(checkAssign(good()), good());
+  t.deepEqual(checkAssign({ ...good(), layout: null }).layout, null);
+});
+
+test('checkAssign refuses a behaviours module that is not a file: URL, naming the field and saying why', (t) => {
+  for (const url of [
+    "data:text/javascript,import('node:fs').then((f) => f.writeFileSync('/tmp/pwned', 'x'))",
+    'http://evil.example/behaviors.js',
+    'https://evil.example/behaviors.js',
+    'node:child_process',
+    '/opt/meridian/behaviors.js',
+    '',
+    42,
+  ]) {
+    const error = t.throws(() => checkAssign({ ...good(), behaviorsModule: url }), { instanceOf: AssignmentError }, String(url));
+    t.is(error!.field, 'behaviorsModule');
+    t.regex(
+      error!.message,
+      /^assignment\.behaviorsModule: expected a file: URL \(a module on this machine; data:, http:, https:, node: and other URLs are refused\), got /,
+    );
+  }
+  // Checked first: a data: URL is reported whatever else the message holds.
+  t.is(t.throws(() => checkAssign({ behaviorsModule: 'data:text/javascript,', dataDir: '/etc' }))!.message.split(':')[0], 'assignment.behaviorsModule');
+});
+
+test('checkAssign refuses a dataDir (a host writes where it was started to) and unknown or missing fields', (t) => {
+  const cases: Array<[unknown, RegExp]> = [
+    [
+      { ...good(), dataDir: '/anywhere' },
+      /^assignment\.dataDir: expected no dataDir \(a host's logs go where it was started to: meridian host --data-dir\), got "\/anywhere"$/,
+    ],
+    [{ ...good(), dataDir: null }, /^assignment\.dataDir: expected no dataDir/],
+    [{ ...good(), extra: 1 }, /^assignment\.extra: expected only the fields hostId, seed, .*, got "an unknown field"$/],
+    [(({ seed: _, ...rest }) => rest)(good()), /^assignment\.seed: expected a value, got undefined$/],
+    [null, /^assignment: expected an object, got null$/],
+    [[1, 2], /^assignment: expected an object, got an array of 2$/],
+  ];
+  for (const [value, message] of cases) t.throws(() => checkAssign(value), { instanceOf: AssignmentError, message });
+});
+
+test('checkAssign refuses a field of the wrong type or out of range, naming it', (t) => {
+  const cases: Array<[Partial<Record<keyof NatsAssign, unknown>>, string]> = [
+    [{ hostId: 0 }, 'hostId'],
+    [{ hostId: 1.5 }, 'hostId'],
+    [{ seed: -1 }, 'seed'],
+    [{ seed: 2 ** 32 }, 'seed'],
+    [{ directory: {} }, 'directory'],
+    [{ directory: [['a', { host: -1, region: 'a', node: 'a' }]] }, 'directory[0][1].host'],
+    [{ directory: [['a', { host: 1, region: 7, node: 'a' }]] }, 'directory[0][1].region'],
+    [{ network: { loss: 2 } }, 'network.loss'],
+    [{ network: { jitterMs: -1 } }, 'network.jitterMs'],
+    [{ network: { latencyMs: { 'a~b': 'slow' } } }, 'network.latencyMs["a~b"]'],
+    [{ network: { evil: 1 } }, 'network.evil'],
+    [{ partitions: [{ from: ['a'], to: 'b', oneWay: false }] }, 'partitions[0].to'],
+    [{ partitions: [{ from: ['a'], to: ['b'] }] }, 'partitions[0].oneWay'],
+    [{ deadNodes: [1] }, 'deadNodes[0]'],
+    [{ clockSkew: [['a/0', Infinity]] }, 'clockSkew[0][1]'],
+    [{ clockSkew: [['a/0', 86_400_001]] }, 'clockSkew[0][1]'],
+    [{ mailboxCapacity: 0 }, 'mailboxCapacity'],
+    [{ messageBytesMax: 65 * 1024 * 1024 }, 'messageBytesMax'],
+    [{ fsync: 'yes' }, 'fsync'],
+    [{ specs: [{ address: 'a', behavior: 'region', region: 'a', node: 'a', supervision: 'never' }] }, 'specs[0].supervision'],
+    // An actor the directory places on another host, or not at all, is not this host's to run.
+    [{ specs: [{ address: 'balancer/a', behavior: 'balancer', params: {}, region: 'a', node: 'front' }] }, 'specs[0].address'],
+    [{ specs: [{ address: 'x', behavior: 'server', params: {}, region: 'a', node: 'x' }] }, 'specs[0].address'],
+    [{ crashed: ['b/0'] }, 'crashed[0]'],
+    [{ statsIntervalMs: 0 }, 'statsIntervalMs'],
+    [{ layout: { shards: 0, regions: [] } }, 'layout.shards'],
+    [{ layout: { shards: 4, regions: [{ name: 'a', servers: 0 }] } }, 'layout.regions[0].servers'],
+  ];
+  for (const [change, field] of cases) {
+    const error = t.throws(() => checkAssign({ ...good(), ...change }), { instanceOf: AssignmentError }, JSON.stringify(change));
+    t.is(error!.field, field, JSON.stringify(change));
+    t.true(error!.message.startsWith(`assignment.${field}: expected `), error!.message);
+  }
+});
+
+test('checkAssign keeps only the fields it knows inside the parts it checks', (t) => {
+  const a = checkAssign({
+    ...good(),
+    network: { loss: 0 },
+    partitions: [{ from: ['a'], to: ['b'], oneWay: true, extra: 1 }],
+    specs: [{ address: 'a', behavior: 'region', params: 1, region: 'a', node: 'a', extra: 2 }],
+    crashed: [],
+  });
+  t.deepEqual(a.partitions, [{ from: ['a'], to: ['b'], oneWay: true }]);
+  t.deepEqual(a.specs, [{ address: 'a', behavior: 'region', params: 1, region: 'a', node: 'a' }]);
+});

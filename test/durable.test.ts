@@ -8,6 +8,7 @@ import { MemoryDurableStore } from '../src/runtime/durable-memory.js';
 import { crc32js, parseLog } from '../src/runtime/durable.js';
 import { createPackr } from '../src/core/codec.js';
 import { ConfigError, startCluster, UnavailableError, type ClusterConfig } from '../src/index.js';
+import { checkHostDataDir, checkHostLayout } from '../src/cluster/data-dir.js';
 
 /** A fresh directory under the system's temp folder, removed when the test ends. */
 function tempDir(t: { teardown(fn: () => void): void }, prefix: string): string {
@@ -365,6 +366,40 @@ test('threads: a dataDir written by a cluster of another layout (shards, regions
     bad!.message,
     /^config\.dataDir: expected a directory written by a cluster of the same layout, or a new one \(meridian-layout\.json there is not one Meridian wrote\)/,
   );
+  // One a `meridian host` wrote holds that host's actors only.
+  writeFileSync(join(dataDir, 'meridian-layout.json'), JSON.stringify({ cluster: 'shop', layout: null, nodes: ['a/0'] }));
+  const host = await t.throwsAsync(startCluster(config), { instanceOf: ConfigError });
+  t.regex(host!.message, /\(written by 'meridian host' for cluster "shop": it holds that host's actors only\)/);
+});
+
+test("a 'meridian host' data directory records its cluster, layout and nodes at its first assignment, and refuses another's naming what differs", (t) => {
+  const dir = tempDir(t, 'meridian-host-layout-');
+  const layout = { shards: 4, regions: [{ name: 'a', servers: 2 }] };
+  const record = { cluster: 'shop', layout, nodes: ['a/1', 'a/0', 'a/0'] };
+  checkHostDataDir(dir, 'shop');
+  checkHostLayout(dir, record);
+  t.deepEqual(JSON.parse(readFileSync(join(dir, 'meridian-layout.json'), 'utf8')), { cluster: 'shop', layout, nodes: ['a/0', 'a/1'] });
+  // The same again (a restart of that cluster): taken.
+  checkHostLayout(dir, { ...record, nodes: ['a/0', 'a/1'] });
+  checkHostDataDir(dir, 'shop');
+  const refused = (r: Parameters<typeof checkHostLayout>[1]): string => t.throws(() => checkHostLayout(dir, r), { instanceOf: ConfigError })!.message;
+  const prefix = 'config.dataDir: expected a directory this host wrote for the same cluster and nodes, or a new one (';
+  t.is(
+    refused({ ...record, cluster: 'fresh' }),
+    `${prefix}it holds host data of cluster "shop"; this host serves "fresh"; give another, or empty this one), got ${JSON.stringify(dir)}`,
+  );
+  t.is(
+    refused({ ...record, nodes: ['b/0'] }),
+    `${prefix}it holds host data of nodes a/0, a/1; this assignment has nodes b/0; give another, or empty this one), got ${JSON.stringify(dir)}`,
+  );
+  t.is(
+    refused({ ...record, layout: { shards: 8, regions: [{ name: 'a', servers: 3 }] } }),
+    `${prefix}it holds host data of 4 shards and regions a (2 servers); this assignment has 8 shards and regions a (3 servers); give another, or empty this one), got ${JSON.stringify(dir)}`,
+  );
+  t.regex(refused({ ...record, layout: null }), /it holds host data of 4 shards; this assignment has no layout;/);
+  t.throws(() => checkHostDataDir(dir, 'fresh'), { instanceOf: ConfigError, message: /it holds host data of cluster "shop"; this host serves "fresh"/ });
+  // Nothing was rewritten by the refusals.
+  t.deepEqual(JSON.parse(readFileSync(join(dir, 'meridian-layout.json'), 'utf8')).nodes, ['a/0', 'a/1']);
 });
 
 test('file store: a log damaged in the middle (whole records after the bad one) is refused, not cut as a torn tail (found by an audit, session 54)', (t) => {

@@ -152,3 +152,30 @@ test('meridian host: a data dir another host or cluster uses exits 2 naming --da
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('meridian host: a --data-dir a host of another cluster wrote, or a cluster started there, exits 2 naming --data-dir, before connecting', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-host-'));
+  try {
+    const layout = join(dir, 'meridian-layout.json');
+    // Before (audit, session 56): the host took it, and a new cluster read the old one's data.
+    writeFileSync(layout, JSON.stringify({ cluster: 'shop', layout: { shards: 16, regions: [{ name: 'a', servers: 1 }] }, nodes: ['a/0'] }));
+    const other = await host(['--nats', 'nats://127.0.0.1:1', '--cluster', 'fresh', '--data-dir', dir]);
+    t.is(other.code, 2);
+    t.is(
+      other.err.split('\n')[0],
+      `meridian host: --data-dir needs a directory this host wrote for the same cluster and nodes, or a new one (it holds host data of cluster "shop"; this host serves "fresh"; give another, or empty this one), got ${JSON.stringify(dir)}`,
+    );
+    t.false(existsSync(join(dir, 'meridian.lock')), 'the lock is let go');
+    // The same cluster's: it goes on (to find no NATS here).
+    t.is((await host(['--nats', 'nats://127.0.0.1:1', '--cluster', 'shop', '--data-dir', dir])).code, 1);
+    writeFileSync(layout, JSON.stringify({ shards: 16, regions: [{ name: 'a', servers: 1 }] }));
+    const cluster = await host(['--nats', 'nats://127.0.0.1:1', '--cluster', 'shop', '--data-dir', dir]);
+    t.is(cluster.code, 2);
+    t.regex(
+      cluster.err,
+      /^meridian host: --data-dir needs .* \(written by a cluster started with dataDir there, not by 'meridian host'; give another, or empty this one\)/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -345,6 +345,95 @@ natsTest(
   },
 );
 
+natsTest(
+  `nats: 'meridian host --data-dir' folders record their cluster and nodes: a restart finds its data whichever host says hello first; another cluster or other nodes are refused${skipped}`,
+  async (t) => {
+    await withServer(t, async (server, baseline) => {
+      const name = `dd${process.pid}`;
+      const dir = mkdtempSync(join(tmpdir(), 'meridian-hostdirs-'));
+      t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+      const dirs = [join(dir, 'hd1'), join(dir, 'hd2')];
+      const startHosts = (cluster: string, folders: string[]) =>
+        folders.map((folder) => {
+          const child = spawn(process.execPath, [cli, 'host', '--nats', server.url, '--cluster', cluster, '--data-dir', folder], {
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          let out = '';
+          child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+          child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+          const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+          return { child, exited, out: () => out };
+        });
+      const config = { ...natsConfig(server, { processes: undefined, hosts: 2, cluster: name }), replication: { mode: 'none' as const } };
+      // Three runs of the same cluster on the same folders: the hosts say hello in any order,
+      // and a host given the other's nodes refuses them (before, it started them empty: a
+      // restart read undefined for the keys whose logs were in the other folder).
+      let swaps = 0;
+      for (let run = 0; run < 3; run++) {
+        const hosts = startHosts(name, run % 2 === 0 ? dirs : [...dirs].reverse());
+        const cluster = await startCluster(config);
+        try {
+          const client = cluster.client({ region: 'a' });
+          for (let i = 0; i < 8; i++) {
+            if (run === 0) await client.put(`k${i}`, i);
+            else t.is(await client.get(`k${i}`), i, `run ${run}: k${i}`);
+          }
+        } finally {
+          await cluster.stop();
+        }
+        t.deepEqual(await Promise.all(hosts.map((h) => h.exited)), [0, 0], hosts.map((h) => h.out()).join('\n'));
+        swaps += hosts.filter((h) => h.out().includes('refused host')).length;
+      }
+      t.log(`${swaps} assignments refused for another host's nodes, then taken by the other host`);
+      // The audit's case: a host of a new cluster on a folder of the old one exits 2 (before, \`get k\` answered 1 in 'fresh').
+      const [fresh] = startHosts('fresh', [dirs[0]!]);
+      t.is(await fresh!.exited, 2);
+      t.regex(
+        fresh!.out(),
+        new RegExp(
+          `--data-dir needs a directory this host wrote for the same cluster and nodes, or a new one \\(it holds host data of cluster "${name}"; this host serves "fresh"`,
+        ),
+      );
+      // Other nodes, in an assignment sent straight to a waiting host: refused, saying what differs.
+      const nc = await connect({ servers: server.url });
+      const uids = new Set<string>();
+      const hellos = nc.subscribe(`meridian.${name}.hello`, { callback: (_e, msg) => void uids.add((unpack(msg.data) as { uid: string }).uid) });
+      const [waiting] = startHosts(name, [dirs[0]!]);
+      try {
+        await eventually(realClock, () => uids.size === 1, { timeoutMs: 10_000, message: 'the host says hello' });
+        const assign = {
+          hostId: 1,
+          seed: 1,
+          directory: [['x/0', { host: 1, region: 'x', node: 'x/0' }]],
+          network: {},
+          partitions: [],
+          deadNodes: [],
+          clockSkew: [],
+          mailboxCapacity: 10,
+          messageBytesMax: 1000,
+          fsync: false,
+          specs: [{ address: 'x/0', behavior: 'server', params: {}, region: 'x', node: 'x/0' }],
+          crashed: [],
+          behaviorsModule: 'file:///nonexistent.js',
+          statsIntervalMs: 1000,
+          layout: { shards: 16, regions: [{ name: 'x', servers: 1 }] },
+        };
+        const reply = await nc.request(`meridian.${name}.assign.${[...uids][0]!}`, pack(assign), { timeout: 5_000 });
+        t.regex(
+          (unpack(reply.data) as { e: string }).e,
+          /^--data-dir needs a directory this host wrote for the same cluster and nodes, or a new one \(it holds host data of regions a \(2 servers\), b \(1 server\) and nodes .*; this assignment has regions x \(1 server\) and nodes x\/0; give another, or empty this one\), got /,
+        );
+      } finally {
+        hellos.unsubscribe();
+        await nc.close();
+        waiting!.child.kill('SIGKILL');
+        await waiting!.exited;
+      }
+      await leavesNothing(t, server, baseline, []);
+    });
+  },
+);
+
 natsTest(`nats: a host process killed from outside is a 'host-exit': its node is down, restart() starts a new process${skipped}`, async (t) => {
   await withServer(t, async (server, baseline) => {
     const cluster = await startCluster({ ...natsConfig(server, { processes: 'dedicated' }), replication: { mode: 'none' } });

@@ -11,12 +11,13 @@
 import { existsSync, rmdirSync } from 'node:fs';
 import { randomId } from '../core/ids.js';
 import { ConfigError } from '../core/errors.js';
-import { checkDataDir, lockDataDir } from '../cluster/data-dir.js';
+import { checkDataDir, checkHostDataDir, checkHostLayout, lockDataDir } from '../cluster/data-dir.js';
 import { NATS_SERVERS_MAX, validateNats } from '../cluster/validate-nats.js';
 import { natsServersFlag } from './nats-flag.js';
 import { FlagError, once } from './flags.js';
 import { isPlainObject } from '../cluster/config.js';
 import { runNatsHost } from '../runtime/transports/nats-host.js';
+import type { NatsAssign } from '../runtime/transports/worker-protocol.js';
 import { NatsUnreachableError, shownServers } from '../runtime/transports/nats-wire.js';
 
 export const HOST_USAGE = `usage: meridian host --nats URL[,URL] --cluster NAME [--data-dir DIR]
@@ -103,8 +104,13 @@ export async function main(args: string[], io: HostIo = { out: (l) => console.lo
   // their logs (see lockDataDir).
   let release: (() => void) | undefined;
   try {
-    if (dataDir !== undefined) release = lockDataDir(dataDir);
+    if (dataDir !== undefined) {
+      release = lockDataDir(dataDir);
+      // Under the lock: the folder is another cluster's (its record names it), or this one's.
+      checkHostDataDir(dataDir, cluster);
+    }
   } catch (error) {
+    release?.();
     if (!(error instanceof ConfigError)) throw error;
     io.err(`meridian host: --data-dir needs ${error.allowed}, got ${JSON.stringify(dataDir)}\n${HOST_USAGE}`);
     return 2;
@@ -132,7 +138,19 @@ async function serve(
       cluster,
       uid,
       fallbackBehaviorsModule: new URL('../cluster/behaviors.js', import.meta.url).href,
-      ...(dataDir === undefined ? {} : { dataDir }),
+      ...(dataDir === undefined
+        ? {}
+        : {
+            dataDir,
+            accept: (a: NatsAssign) => {
+              try {
+                checkHostLayout(dataDir, { cluster, layout: a.layout, nodes: a.specs.map((s) => s.node) });
+              } catch (error) {
+                if (!(error instanceof ConfigError)) throw error;
+                throw new Error(`--data-dir needs ${error.allowed}, got ${JSON.stringify(dataDir)}`);
+              }
+            },
+          }),
       watchBeat: true,
       log: (line) => io.out(line),
     });

@@ -145,63 +145,165 @@ function layoutText(regions: DataDirLayout['regions']): string {
   return regions.map((r) => `${r.name} (${r.servers} server${r.servers === 1 ? '' : 's'})`).join(', ');
 }
 
+/** What `meridian-layout.json` says: nothing (no file), something Meridian did not write, a cluster's layout, or a `meridian host`'s record. */
+type LayoutFile = { kind: 'none' } | { kind: 'bad'; why: string } | { kind: 'cluster'; layout: DataDirLayout } | { kind: 'host'; record: HostDataDirRecord };
+
+function readLayoutFile(dir: string): LayoutFile {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, DATA_DIR_LAYOUT), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
+    return { kind: 'bad', why: `${(error as NodeJS.ErrnoException).code ?? (error as Error).message} reading ${DATA_DIR_LAYOUT}` };
+  }
+  const bad = { kind: 'bad', why: `${DATA_DIR_LAYOUT} there is not one Meridian wrote` } as const;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return bad;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return bad;
+  const { cluster, nodes, layout } = parsed as { cluster?: unknown; nodes?: unknown; layout?: unknown };
+  if (cluster === undefined) {
+    const plain = parseLayout(parsed);
+    return plain === undefined ? bad : { kind: 'cluster', layout: plain };
+  }
+  const hostLayout = layout === null ? null : parseLayout(layout);
+  if (typeof cluster !== 'string' || !Array.isArray(nodes) || !nodes.every((n) => typeof n === 'string') || hostLayout === undefined) return bad;
+  return { kind: 'host', record: { cluster, nodes: nodes as string[], layout: hostLayout } };
+}
+
+/** Writes `meridian-layout.json` whole (a rename), or a ConfigError from `refuse`. */
+function writeLayoutFile(dir: string, content: unknown, refuse: (why: string) => ConfigError): void {
+  const file = join(dir, DATA_DIR_LAYOUT);
+  const tmp = `${file}.tmp`;
+  try {
+    writeFileSync(tmp, `${JSON.stringify(content)}\n`);
+    renameSync(tmp, file);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw refuse(`${(error as NodeJS.ErrnoException).code ?? (error as Error).message} writing ${DATA_DIR_LAYOUT}`);
+  }
+}
+
+function plainLayout(layout: DataDirLayout): DataDirLayout {
+  return { shards: layout.shards, regions: layout.regions.map((r) => ({ name: r.name, servers: r.servers })) };
+}
+
+/** What differs between two layouts, as [what it was, what it is] phrases (none if they agree). */
+function layoutDiff(old: DataDirLayout, now: DataDirLayout): [string[], string[]] {
+  const was: string[] = [];
+  const is: string[] = [];
+  if (old.shards !== now.shards) {
+    was.push(`${old.shards} shards`);
+    is.push(`${now.shards} shards`);
+  }
+  if (layoutText(old.regions) !== layoutText(now.regions)) {
+    was.push(`regions ${layoutText(old.regions)}`);
+    is.push(`regions ${layoutText(now.regions)}`);
+  }
+  return [was, is];
+}
+
 /**
  * Refuses, with a ConfigError naming dataDir and what differs, a folder written by a cluster
  * of another layout: its keys would be looked for in other shards and on other servers (a
  * restart from 4 shards with 8 read undefined for half the keys, and new writes mixed with the
  * old state). A folder without the file, new or written before it existed, is taken as it is,
- * and the file written (replaced whole, by a rename). Called under the folder's lock.
+ * and the file written (replaced whole, by a rename). One a `meridian host` wrote holds only
+ * that host's actors, and is refused. Called under the folder's lock.
  */
 export function checkLayout(dir: string, layout: DataDirLayout): void {
-  const file = join(dir, DATA_DIR_LAYOUT);
   const refuse = (why: string): ConfigError => new ConfigError('dataDir', `a directory written by a cluster of the same layout, or a new one (${why})`, dir);
-  let text: string | undefined;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
-      throw refuse(`${(error as NodeJS.ErrnoException).code ?? (error as Error).message} reading ${DATA_DIR_LAYOUT}`);
-  }
-  const wanted = { shards: layout.shards, regions: layout.regions.map((r) => ({ name: r.name, servers: r.servers })) };
-  if (text === undefined) {
-    const tmp = `${file}.tmp`;
-    try {
-      writeFileSync(tmp, `${JSON.stringify(wanted)}\n`);
-      renameSync(tmp, file);
-    } catch (error) {
-      rmSync(tmp, { force: true });
-      throw refuse(`${(error as NodeJS.ErrnoException).code ?? (error as Error).message} writing ${DATA_DIR_LAYOUT}`);
-    }
-    return;
-  }
-  const old = parseLayout(text);
-  if (old === undefined) throw refuse(`${DATA_DIR_LAYOUT} there is not one Meridian wrote`);
-  const was: string[] = [];
-  const now: string[] = [];
-  if (old.shards !== wanted.shards) {
-    was.push(`${old.shards} shards`);
-    now.push(`${wanted.shards} shards`);
-  }
-  if (layoutText(old.regions) !== layoutText(wanted.regions)) {
-    was.push(`regions ${layoutText(old.regions)}`);
-    now.push(`regions ${layoutText(wanted.regions)}`);
-  }
+  const found = readLayoutFile(dir);
+  const wanted = plainLayout(layout);
+  if (found.kind === 'none') return writeLayoutFile(dir, wanted, refuse);
+  if (found.kind === 'bad') throw refuse(found.why);
+  if (found.kind === 'host') throw refuse(`written by 'meridian host' for cluster ${JSON.stringify(found.record.cluster)}: it holds that host's actors only`);
+  const [was, now] = layoutDiff(found.layout, wanted);
   if (was.length > 0) throw refuse(`written by a cluster of ${was.join(' and ')}; this one has ${now.join(' and ')}`);
 }
 
-function parseLayout(text: string): DataDirLayout | undefined {
-  try {
-    const parsed = JSON.parse(text) as { shards?: unknown; regions?: unknown };
-    const { shards, regions } = parsed;
-    if (!Number.isSafeInteger(shards) || !Array.isArray(regions)) return undefined;
-    const out: DataDirLayout['regions'] = [];
-    for (const r of regions as unknown[]) {
-      const { name, servers } = (r ?? {}) as { name?: unknown; servers?: unknown };
-      if (typeof name !== 'string' || !Number.isSafeInteger(servers)) return undefined;
-      out.push({ name, servers: servers as number });
+/**
+ * What a `meridian host --data-dir` folder records in `meridian-layout.json`: the cluster it
+ * served (its nats.cluster name), that cluster's layout (null from a launcher that sends none),
+ * and the nodes this host ran, whose logs are in it.
+ */
+export interface HostDataDirRecord {
+  cluster: string;
+  layout: DataDirLayout | null;
+  nodes: string[];
+}
+
+/** The phrase a host's data directory is refused with: `allowed` of the ConfigError. */
+function hostRefusal(dir: string, why: string): ConfigError {
+  return new ConfigError('dataDir', `a directory this host wrote for the same cluster and nodes, or a new one (${why}; give another, or empty this one)`, dir);
+}
+
+/**
+ * Before a `meridian host` connects: refuses (a ConfigError naming dataDir) a folder written
+ * for another cluster by a host, or by a cluster started with startCluster's dataDir (all
+ * its actors' logs, under another layout record). Before (audit, session 56) a new cluster
+ * under another name read the old one's data: `get k` answered what it never wrote.
+ */
+export function checkHostDataDir(dir: string, cluster: string): void {
+  const found = readLayoutFile(dir);
+  if (found.kind === 'bad') throw hostRefusal(dir, found.why);
+  if (found.kind === 'cluster') throw hostRefusal(dir, `written by a cluster started with dataDir there, not by 'meridian host'`);
+  if (found.kind === 'host' && found.record.cluster !== cluster)
+    throw hostRefusal(dir, `it holds host data of cluster ${JSON.stringify(found.record.cluster)}; this host serves ${JSON.stringify(cluster)}`);
+}
+
+/** `nodes` for a message: the first few, and how many more. */
+function nodesText(nodes: readonly string[]): string {
+  const shown = nodes.slice(0, 6).join(', ');
+  return nodes.length > 6 ? `${shown} and ${nodes.length - 6} more` : shown;
+}
+
+/**
+ * When a `meridian host` is given its actors: records `record` in its folder if nothing is
+ * recorded yet, else refuses (a ConfigError naming dataDir and what differs) an assignment of
+ * another cluster, layout or set of nodes: the logs there are other actors' (a host that
+ * served `a/0` last time, given `b/0` now, would start `b/0` empty while `a/0`'s log sits
+ * unread). Called under the folder's lock.
+ */
+export function checkHostLayout(dir: string, record: HostDataDirRecord): void {
+  checkHostDataDir(dir, record.cluster);
+  const found = readLayoutFile(dir);
+  const nodes = [...new Set(record.nodes)].sort();
+  const layout = record.layout === null ? null : plainLayout(record.layout);
+  if (found.kind !== 'host') return writeLayoutFile(dir, { cluster: record.cluster, layout, nodes }, (why) => hostRefusal(dir, why));
+  const old = found.record;
+  const was: string[] = [];
+  const now: string[] = [];
+  if (old.layout === null || layout === null) {
+    if (old.layout !== layout) {
+      was.push(old.layout === null ? 'no layout' : `${old.layout.shards} shards`);
+      now.push(layout === null ? 'no layout' : `${layout.shards} shards`);
     }
-    return { shards: shards as number, regions: out };
-  } catch {
-    return undefined;
+  } else {
+    const [w, n] = layoutDiff(old.layout, layout);
+    was.push(...w);
+    now.push(...n);
   }
+  const oldNodes = [...new Set(old.nodes)].sort();
+  if (oldNodes.join('\n') !== nodes.join('\n')) {
+    was.push(`nodes ${nodesText(oldNodes)}`);
+    now.push(`nodes ${nodesText(nodes)}`);
+  }
+  if (was.length > 0) throw hostRefusal(dir, `it holds host data of ${was.join(' and ')}; this assignment has ${now.join(' and ')}`);
+}
+
+function parseLayout(parsed: unknown): DataDirLayout | undefined {
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const { shards, regions } = parsed as { shards?: unknown; regions?: unknown };
+  if (!Number.isSafeInteger(shards) || !Array.isArray(regions)) return undefined;
+  const out: DataDirLayout['regions'] = [];
+  for (const r of regions as unknown[]) {
+    const { name, servers } = (r ?? {}) as { name?: unknown; servers?: unknown };
+    if (typeof name !== 'string' || !Number.isSafeInteger(servers)) return undefined;
+    out.push({ name, servers: servers as number });
+  }
+  return { shards: shards as number, regions: out };
 }

@@ -35,6 +35,11 @@ export interface NatsHostOptions {
   fallbackBehaviorsModule: string;
   /** Where this host keeps its logs (default: a temporary folder, removed on exit). Never the assignment's to say. */
   dataDir?: string;
+  /**
+   * Called with a checked assignment before the host acts on it; what it throws refuses the
+   * assignment, its message the reply (`meridian host` checks its data directory's record).
+   */
+  accept?: (a: NatsAssign) => void;
   /** Exit when the launcher's beat goes silent (hosts started with `meridian host`). */
   watchBeat: boolean;
   log?: (line: string) => void;
@@ -62,6 +67,8 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
   let durable: FileDurableStore | undefined;
   let ownDataDir: string | undefined;
   let lastBeat = performance.now();
+  /** An assignment is being taken (its module imported). */
+  let taking = false;
   let finished = false;
   let resolveDone!: (reason: string) => void;
   const done = new Promise<string>((resolve) => (resolveDone = resolve));
@@ -94,6 +101,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
   timers.push(hello);
 
   const assign = async (a: NatsAssign): Promise<void> => {
+    options.accept?.(a);
     const names = a.specs.map((spec) => spec.behavior);
     let behaviors: Map<string, Behavior>;
     try {
@@ -200,7 +208,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
       callback: (error, msg) => {
         if (error !== null) return;
         const answer = (a: ControlAnswer<true>): boolean => msg.respond(encodeControl(a));
-        if (th !== undefined) {
+        if (th !== undefined || taking) {
           answer({ e: 'already assigned' });
           return;
         }
@@ -216,9 +224,18 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
           answer({ e: why });
           return;
         }
+        // One at a time: a second one while the first imports its module would build a second host.
+        taking = true;
         assign(a).then(
-          () => answer({ v: true }),
-          (e: unknown) => answer({ e: (e as Error).message }),
+          () => {
+            taking = false;
+            answer({ v: true });
+          },
+          (e: unknown) => {
+            taking = false;
+            log(`host ${options.uid}: refused host ${a.hostId} (${(e as Error).message})`);
+            answer({ e: (e as Error).message });
+          },
         );
       },
     }),

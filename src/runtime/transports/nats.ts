@@ -101,6 +101,10 @@ export class NatsRuntime implements Runtime {
   private readonly remotePending: HostPlan[] = [];
   private remoteJoined: (() => void) | undefined;
   private readonly seenUids = new Set<string>();
+  /** Remote hosts' uids, and the plans each refused (see onHello). */
+  private readonly refusedBy = new Map<string, Set<number>>();
+  /** Why a remote host last refused its assignment, for the error if not all join. */
+  private lastRefusal: string | undefined;
   private network: NetworkConfig;
   private partitions: PartitionRule[] = [];
   private readonly deadNodes = new Set<string>();
@@ -297,8 +301,11 @@ export class NatsRuntime implements Runtime {
       waiter(hello);
       return;
     }
-    const plan = this.remotePending.shift();
-    if (plan === undefined) return;
+    // The first plan waiting that this host has not refused (its --data-dir holds another host's nodes).
+    const refused = this.refusedBy.get(hello.uid);
+    const at = this.remotePending.findIndex((p) => refused?.has(p.id) !== true);
+    if (at < 0) return;
+    const [plan] = this.remotePending.splice(at, 1) as [HostPlan];
     this.seenUids.add(hello.uid);
     const entry = this.register(plan, hello.uid, undefined, hello.pid);
     this.assigning++;
@@ -310,9 +317,16 @@ export class NatsRuntime implements Runtime {
       },
       (error: unknown) => {
         this.assigning--;
-        // That host did not take its assignment: give the plan to the next one that says hello.
+        // That host did not take its assignment: give the plan to the next one that says hello,
+        // and that host, at its next hello, a plan it has not refused (two hosts whose folders
+        // hold each other's nodes swap).
         this.hosts.delete(plan.id);
         this.remotePending.unshift(plan);
+        this.seenUids.delete(hello.uid);
+        let refused = this.refusedBy.get(hello.uid);
+        if (refused === undefined) this.refusedBy.set(hello.uid, (refused = new Set()));
+        refused.add(plan.id);
+        this.lastRefusal = (error as Error).message;
         this.options.onEvent({ kind: 'frame-error', error: `host ${hello.uid} refused host ${plan.id}: ${(error as Error).message}` });
       },
     );
@@ -326,7 +340,7 @@ export class NatsRuntime implements Runtime {
         const joined = plans.length - this.remotePending.length;
         reject(
           new UnavailableError(
-            `only ${joined} of ${plans.length} hosts joined NATS cluster ${JSON.stringify(this.options.cluster)} within ${waitMs} ms (start them with: meridian host --nats ${shownServers(this.options.servers.slice(0, 1))} --cluster ${this.options.cluster})`,
+            `only ${joined} of ${plans.length} hosts joined NATS cluster ${JSON.stringify(this.options.cluster)} within ${waitMs} ms (start them with: meridian host --nats ${shownServers(this.options.servers.slice(0, 1))} --cluster ${this.options.cluster})${this.lastRefusal === undefined ? '' : `; the last refusal: ${this.lastRefusal}`}`,
           ),
         );
       }, waitMs);

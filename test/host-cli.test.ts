@@ -1,8 +1,10 @@
 import test from 'ava';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../src/cli/host.js';
+import { lockDataDir } from '../src/cluster/data-dir.js';
+import { ConfigError } from '../src/core/errors.js';
 import { runNode, type NodeRun } from './helpers/run-node.js';
 import { natsServerBinary, startNatsServer } from '../src/harness/nats-server.js';
 
@@ -175,6 +177,28 @@ test('meridian host: a --data-dir a host of another cluster wrote, or a cluster 
       cluster.err,
       /^meridian host: --data-dir needs .* \(written by a cluster started with dataDir there, not by 'meridian host'; give another, or empty this one\)/,
     );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('lockDataDir: a folder this process cannot write is refused as such, naming the error and the path (it read as one a running cluster uses)', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-host-'));
+  try {
+    const missing = join(dir, 'missing');
+    t.throws(() => lockDataDir(missing), {
+      instanceOf: ConfigError,
+      message: `config.dataDir: expected a directory this process can write (ENOENT writing ${join(missing, 'meridian.lock')}), got ${JSON.stringify(missing)}`,
+    });
+    // Root writes a read-only folder: EACCES is seen as another user only.
+    if (process.getuid?.() !== 0) {
+      const readOnly = join(dir, 'ro');
+      mkdirSync(readOnly, { mode: 0o555 });
+      t.throws(() => lockDataDir(readOnly), {
+        instanceOf: ConfigError,
+        message: /expected a directory this process can write \(EACCES writing .*meridian\.lock\)/,
+      });
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -91,10 +91,17 @@ export function lockDataDir(dir: string): () => void {
   const me = { pid: process.pid, host: hostname(), token: randomId().replace(/[^A-Za-z0-9]/g, '') };
   const tmp = `${file}.${me.pid}.${me.token}`;
   const refuse = (why: string): ConfigError => new ConfigError('dataDir', `a directory no running cluster uses (${why})`, dir);
+  // Not another cluster's doing: this process cannot write there (it read as "no running cluster uses").
+  const unwritable = (error: unknown): ConfigError =>
+    new ConfigError(
+      'dataDir',
+      `a directory this process can write (${(error as NodeJS.ErrnoException).code ?? (error as Error).message} writing ${file})`,
+      dir,
+    );
   try {
     writeFileSync(tmp, `${JSON.stringify(me)}\n`, { flag: 'wx' });
   } catch (error) {
-    throw refuse(`${(error as NodeJS.ErrnoException).code ?? (error as Error).message} writing ${DATA_DIR_LOCK}`);
+    throw unwritable(error);
   }
   try {
     for (;;) {
@@ -102,8 +109,7 @@ export function lockDataDir(dir: string): () => void {
         linkSync(tmp, file);
         break;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
-          throw refuse(`${(error as NodeJS.ErrnoException).code ?? (error as Error).message} making ${DATA_DIR_LOCK}`);
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw unwritable(error);
       }
       const holder = lockHolder(file);
       // Released meanwhile: linked again.

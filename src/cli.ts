@@ -117,8 +117,9 @@ async function main(): Promise<void> {
     }
     case 'host': {
       const host = await import('./cli/host.js');
-      process.exitCode = await host.main(rest);
-      return;
+      // Now: a connection attempt cut short by Ctrl-C would otherwise keep the process up to 5 s more.
+      process.exit(await host.main(rest));
+      break;
     }
     case '--help':
     case '-h':

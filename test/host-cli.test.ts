@@ -2,9 +2,13 @@ import test from 'ava';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
 import { main } from '../src/cli/host.js';
 import { lockDataDir } from '../src/cluster/data-dir.js';
 import { ConfigError } from '../src/core/errors.js';
+import { startCluster, type Cluster, type HostEvent } from '../src/index.js';
+import { eventually } from '../src/harness/ava.js';
 import { runNode, type NodeRun } from './helpers/run-node.js';
 import { natsServerBinary, startNatsServer } from '../src/harness/nats-server.js';
 
@@ -181,6 +185,120 @@ test('meridian host: a --data-dir a host of another cluster wrote, or a cluster 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** A `meridian host` process, its output as it comes, and its exit. */
+interface HostProcess {
+  child: ChildProcess;
+  out: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves once its output matches `re` (rejects if it exits first). */
+  saw: (re: RegExp) => Promise<RegExpMatchArray>;
+}
+
+function startHost(args: string[]): HostProcess {
+  const child = spawn(process.execPath, [new URL('../src/cli.js', import.meta.url).pathname, 'host', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const waiters: Array<() => void> = [];
+  const take = (d: Buffer): void => {
+    out += d.toString();
+    for (const w of waiters) w();
+  };
+  child.stdout!.on('data', take);
+  child.stderr!.on('data', take);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  const saw = (re: RegExp): Promise<RegExpMatchArray> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        const m = re.exec(out);
+        if (m !== null) resolve(m);
+      };
+      waiters.push(check);
+      check();
+      void exited.then(() => reject(new Error(`the host exited before printing ${re}: ${out}`)));
+    });
+  return { child, out: () => out, exited, saw };
+}
+
+test('meridian host: interrupted while connecting (SIGINT, SIGTERM, SIGHUP), it says so, exits 0, lets its lock go and removes the folder it made', async (t) => {
+  // A server that takes the connection and says nothing: the client waits for its INFO (up to 5 s).
+  const sockets = new Set<Socket>();
+  const silent = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const port = (silent.address() as { port: number }).port;
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-host-'));
+  try {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      const dataDir = join(dir, signal);
+      const h = startHost(['--nats', `nats://127.0.0.1:${port}`, '--cluster', 'shop', '--data-dir', dataDir]);
+      await h.saw(/: connecting to NATS at nats:\/\/127\.0\.0\.1:\d+\n/);
+      t.true(existsSync(join(dataDir, 'meridian.lock')), 'locked while connecting');
+      h.child.kill(signal);
+      // Before (audit, session 56): killed by the signal, the new folder and its lock left behind.
+      t.deepEqual(await h.exited, { code: 0, signal: null }, h.out());
+      t.regex(h.out(), new RegExp(`exiting \\(interrupted \\(${signal}\\) while connecting\\)`));
+      t.false(existsSync(dataDir), `${signal}: the folder it made is gone, lock and all`);
+    }
+  } finally {
+    for (const s of sockets) s.destroy();
+    silent.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+(('bin' in natsBinary ? test.serial : test.skip) as typeof test)(
+  `meridian host: interrupted while it serves (SIGINT, SIGHUP), it tells its launcher, which takes it as gone at once, and leaves no lock or temporary folder${'reason' in natsBinary ? ` (skipped: ${natsBinary.reason})` : ''}`,
+  async (t) => {
+    const server = await startNatsServer((natsBinary as { bin: string }).bin);
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-host-'));
+    const name = `bye${process.pid}`;
+    const hosts = [startHost(['--nats', server.url, '--cluster', name, '--data-dir', join(dir, 'kept')]), startHost(['--nats', server.url, '--cluster', name])];
+    let cluster: Cluster | undefined;
+    try {
+      const temp = (await hosts[1]!.saw(/\(logs in (\S+), removed on exit\)/))[1]!;
+      t.true(existsSync(temp));
+      cluster = await startCluster({
+        regions: [
+          { name: 'a', servers: 1 },
+          { name: 'b', servers: 1 },
+        ],
+        transport: 'nats',
+        seed: 7,
+        requestTimeoutMs: 2_000,
+        replication: { mode: 'none' },
+        nats: { servers: server.url, hosts: 2, cluster: name },
+      });
+      const exits: HostEvent[] = [];
+      cluster.on('host-exit', (e: HostEvent) => void exits.push(e));
+      await cluster.client({ region: 'a' }).put('k', 1);
+      const signals = ['SIGINT', 'SIGHUP'] as const;
+      hosts.forEach((h, i) => h.child.kill(signals[i]));
+      // Before: SIGHUP killed the host (its lock and temporary folder left), and the launcher
+      // took each host as gone only once it was "not heard from for 5000 ms".
+      t.deepEqual(await Promise.all(hosts.map((h) => h.exited)), [
+        { code: 0, signal: null },
+        { code: 0, signal: null },
+      ]);
+      const c = cluster;
+      await eventually(c, () => exits.length === 2, { timeoutMs: 20_000, message: 'a host-exit for each host' });
+      const errors = exits.map((e) => (e as { error: string }).error).sort();
+      t.regex(errors[0]!, /\) left the cluster \(interrupted \(SIGHUP\)\); the call may or may not have taken effect$/);
+      t.regex(errors[1]!, /\) left the cluster \(interrupted \(SIGINT\)\); the call may or may not have taken effect$/);
+      t.true(cluster.isDown('a/0') && cluster.isDown('b/0'));
+      t.false(existsSync(join(dir, 'kept', 'meridian.lock')), 'the lock is gone');
+      t.true(existsSync(join(dir, 'kept', 'meridian-layout.json')), 'the data directory (given) stays');
+      t.false(existsSync(temp), 'the temporary folder is gone');
+    } finally {
+      await cluster?.stop();
+      for (const h of hosts) h.child.kill('SIGKILL');
+      await Promise.all(hosts.map((h) => h.exited));
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 test('lockDataDir: a folder this process cannot write is refused as such, naming the error and the path (it read as one a running cluster uses)', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-host-'));

@@ -3,12 +3,15 @@
  * launched elsewhere with `transport: 'nats', nats: { hosts: N, cluster: NAME }`. It waits
  * for the launcher, runs the actors it is given, and exits when the cluster stops, when its
  * NATS connection is lost or when the launcher goes silent. Exit codes: 0 the cluster it
- * served stopped (or it was interrupted), 1 NATS could not be reached, or was lost, or the
- * launcher went silent, 2 bad flags (every flag
+ * served stopped, or it was interrupted (SIGINT, SIGTERM or SIGHUP, at any point: it tells
+ * its launcher it leaves, lets its data directory go and removes its temporary one), 1 NATS
+ * could not be reached, or was lost, or the launcher went silent, 2 bad flags (every flag
  * checked, the data directory made and locked, before connecting; one another host or cluster
- * holds is refused).
+ * holds, or that holds another cluster's data, is refused).
  */
-import { existsSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomId } from '../core/ids.js';
 import { ConfigError } from '../core/errors.js';
 import { checkDataDir, checkHostDataDir, checkHostLayout, lockDataDir } from '../cluster/data-dir.js';
@@ -16,7 +19,7 @@ import { NATS_SERVERS_MAX, validateNats } from '../cluster/validate-nats.js';
 import { natsServersFlag } from './nats-flag.js';
 import { FlagError, once } from './flags.js';
 import { isPlainObject } from '../cluster/config.js';
-import { runNatsHost } from '../runtime/transports/nats-host.js';
+import { runNatsHost, SHUT_DOWN_BY_LAUNCHER } from '../runtime/transports/nats-host.js';
 import type { NatsAssign } from '../runtime/transports/worker-protocol.js';
 import { NatsUnreachableError, shownServers } from '../runtime/transports/nats-wire.js';
 
@@ -86,6 +89,9 @@ export function parseHostArgs(args: readonly string[]): HostArgs {
   return { servers, cluster, ...(dataDir === undefined ? {} : { dataDir, madeDataDir }) };
 }
 
+/** What ends a host as asked (exit 0): Ctrl-C, a kill's default, the terminal closed. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 export async function main(args: string[], io: HostIo = { out: (l) => console.log(l), err: (l) => console.error(l) }): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
     io.out(HOST_USAGE);
@@ -99,77 +105,127 @@ export async function main(args: string[], io: HostIo = { out: (l) => console.lo
     io.err(`meridian host: ${error.message}\n${HOST_USAGE}`);
     return 2;
   }
-  const { servers, cluster, dataDir, madeDataDir } = parsed;
-  // The folder is this host's until it exits: another host or cluster writing it would mix
-  // their logs (see lockDataDir).
-  let release: (() => void) | undefined;
-  try {
-    if (dataDir !== undefined) {
-      release = lockDataDir(dataDir);
-      // Under the lock: the folder is another cluster's (its record names it), or this one's.
-      checkHostDataDir(dataDir, cluster);
+  const { dataDir, madeDataDir } = parsed;
+  // What this run leaves undone on its way out, however it goes (returned, a signal, an
+  // uncaught error: the 'exit' event): its lock let go, a temporary folder removed, and a
+  // folder the flag check made removed if nothing was written there. Before (audit, session
+  // 56), a signal while connecting, or a SIGHUP at any time, left the lock and the folders.
+  const run: HostRun = { release: undefined, tempDir: undefined, signalled: undefined, caught: undefined };
+  const cleanUp = (): void => {
+    run.release?.();
+    run.release = undefined;
+    if (run.tempDir !== undefined) rmSync(run.tempDir, { recursive: true, force: true });
+    run.tempDir = undefined;
+    if (madeDataDir === true) {
+      try {
+        rmdirSync(dataDir!);
+      } catch {
+        // Written (a layout record, logs): kept.
+      }
     }
-  } catch (error) {
-    release?.();
-    if (!(error instanceof ConfigError)) throw error;
-    io.err(`meridian host: --data-dir needs ${error.allowed}, got ${JSON.stringify(dataDir)}\n${HOST_USAGE}`);
-    return 2;
-  }
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (run.caught !== undefined) {
+      // A second one: out now (the first one's stop may wait on a dead connection), the default way.
+      cleanUp();
+      for (const s of STOP_SIGNALS) process.off(s, onSignal);
+      process.kill(process.pid, signal);
+      return;
+    }
+    run.caught = signal;
+    run.signalled?.(signal);
+  };
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  process.on('exit', cleanUp);
   try {
-    return await serve(io, servers, cluster, dataDir, madeDataDir, () => release?.());
+    return await serve(io, parsed, run);
   } finally {
-    release?.();
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    process.off('exit', cleanUp);
+    cleanUp();
   }
 }
 
-async function serve(
-  io: HostIo,
-  servers: string[],
-  cluster: string,
-  dataDir: string | undefined,
-  madeDataDir: boolean | undefined,
-  release: () => void,
-): Promise<number> {
+/** What main() undoes on its way out, and how a signal reaches the running host. */
+interface HostRun {
+  release: (() => void) | undefined;
+  tempDir: string | undefined;
+  /** Set while there is something to stop. */
+  signalled: ((signal: NodeJS.Signals) => void) | undefined;
+  caught: NodeJS.Signals | undefined;
+}
+
+async function serve(io: HostIo, parsed: HostArgs, run: HostRun): Promise<number> {
+  const { servers, cluster, dataDir } = parsed;
+  // The folder is this host's until it exits: another host or cluster writing it would mix
+  // their logs (see lockDataDir).
+  if (dataDir !== undefined) {
+    try {
+      run.release = lockDataDir(dataDir);
+      // Under the lock: the folder is another cluster's (its record names it), or this one's.
+      checkHostDataDir(dataDir, cluster);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      io.err(`meridian host: --data-dir needs ${error.allowed}, got ${JSON.stringify(dataDir)}\n${HOST_USAGE}`);
+      return 2;
+    }
+  }
+  const logs = dataDir ?? (run.tempDir = mkdtempSync(join(tmpdir(), 'meridian-host-')));
   const uid = `r${randomId().replace(/[^A-Za-z0-9]/g, '')}`;
-  let handle;
-  try {
-    handle = await runNatsHost({
-      servers,
-      cluster,
-      uid,
-      fallbackBehaviorsModule: new URL('../cluster/behaviors.js', import.meta.url).href,
-      ...(dataDir === undefined
-        ? {}
-        : {
-            dataDir,
-            accept: (a: NatsAssign) => {
-              try {
-                checkHostLayout(dataDir, { cluster, layout: a.layout, nodes: a.specs.map((s) => s.node) });
-              } catch (error) {
-                if (!(error instanceof ConfigError)) throw error;
-                throw new Error(`--data-dir needs ${error.allowed}, got ${JSON.stringify(dataDir)}`);
-              }
-            },
-          }),
-      watchBeat: true,
-      log: (line) => io.out(line),
-    });
-  } catch (error) {
+  const interrupted = new Promise<NodeJS.Signals>((resolve) => (run.signalled = resolve));
+  if (run.caught !== undefined) run.signalled!(run.caught);
+  io.out(`meridian host ${uid}: connecting to NATS at ${shownServers(servers)}`);
+  const connecting = runNatsHost({
+    servers,
+    cluster,
+    uid,
+    fallbackBehaviorsModule: new URL('../cluster/behaviors.js', import.meta.url).href,
+    dataDir: logs,
+    ...(dataDir === undefined
+      ? {}
+      : {
+          accept: (a: NatsAssign) => {
+            try {
+              checkHostLayout(dataDir, { cluster, layout: a.layout, nodes: a.specs.map((s) => s.node) });
+            } catch (error) {
+              if (!(error instanceof ConfigError)) throw error;
+              throw new Error(`--data-dir needs ${error.allowed}, got ${JSON.stringify(dataDir)}`);
+            }
+          },
+        }),
+    watchBeat: true,
+    log: (line) => io.out(line),
+  });
+  const first = await Promise.race([
+    connecting.then(
+      (handle) => ({ handle }),
+      (error: unknown) => ({ error }),
+    ),
+    interrupted.then((signal) => ({ signal })),
+  ]);
+  if ('signal' in first) {
+    // A connection that comes after all is closed at once.
+    void connecting.then(
+      (handle) => handle.stop(`interrupted (${first.signal})`),
+      () => undefined,
+    );
+    io.out(`meridian host ${uid}: exiting (interrupted (${first.signal}) while connecting)`);
+    return 0;
+  }
+  if ('error' in first) {
     // No NATS server at --nats: one line, not a stack trace.
-    if (!(error instanceof NatsUnreachableError)) throw error;
-    // A folder the flag check made for a host that never ran: not left behind (empty once its lock is gone).
-    release();
-    if (madeDataDir === true) rmdirSync(dataDir!);
-    io.err(`meridian host: --nats: ${error.message}`);
+    if (!(first.error instanceof NatsUnreachableError)) throw first.error;
+    io.err(`meridian host: --nats: ${first.error.message}`);
     return 1;
   }
-  io.out(`meridian host ${uid}: waiting for cluster ${cluster} on ${shownServers(servers)}`);
-  const stop = (): void => void handle.stop('interrupted');
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const { handle } = first;
+  run.signalled = (signal) => void handle.stop(`interrupted (${signal})`);
+  io.out(
+    `meridian host ${uid}: waiting for cluster ${cluster} on ${shownServers(servers)} (logs in ${logs}${dataDir === undefined ? ', removed on exit' : ''})`,
+  );
   const reason = await handle.done;
   io.out(`meridian host ${uid}: exiting (${reason})`);
   // Asked to end (by its launcher, or interrupted): 0. Its NATS connection lost, or its
   // launcher gone silent: 1, so that a supervisor that restarts a failed host restarts it.
-  return reason === 'shut down by the launcher' || reason === 'interrupted' ? 0 : 1;
+  return reason === SHUT_DOWN_BY_LAUNCHER || reason.startsWith('interrupted') ? 0 : 1;
 }

@@ -1,7 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Behavior } from '../actor.js';
 import { FileDurableStore } from '../durable-file.js';
@@ -13,6 +11,7 @@ import { ThreadHost } from './thread-host.js';
 import {
   NATS_FRAME_BYTES_FLUSH,
   BEAT_SILENCE_MS,
+  LEAVING_REASON_CHARS_MAX,
   HELLO_INTERVAL_MS,
   HOST_ALIVE_INTERVAL_MS,
   NatsLink,
@@ -24,7 +23,7 @@ import {
   serveControl,
   subjects,
 } from './nats-wire.js';
-import type { ControlAnswer, NatsAssign, NatsControlApi, NatsHello, NatsHostEvent, NatsHostStats } from './worker-protocol.js';
+import type { ControlAnswer, NatsAssign, NatsControlApi, NatsHello, NatsHostEvent, NatsHostStats, NatsLeaving } from './worker-protocol.js';
 
 export interface NatsHostOptions {
   servers: string[];
@@ -33,8 +32,8 @@ export interface NatsHostOptions {
   uid: string;
   /** Used when the launcher's behaviours module cannot be imported here (another machine). */
   fallbackBehaviorsModule: string;
-  /** Where this host keeps its logs (default: a temporary folder, removed on exit). Never the assignment's to say. */
-  dataDir?: string;
+  /** Where this host keeps its logs (its caller makes and removes a temporary one). Never the assignment's to say. */
+  dataDir: string;
   /**
    * Called with a checked assignment before the host acts on it; what it throws refuses the
    * assignment, its message the reply (`meridian host` checks its data directory's record).
@@ -44,6 +43,9 @@ export interface NatsHostOptions {
   watchBeat: boolean;
   log?: (line: string) => void;
 }
+
+/** The reason `done` gives when the launcher shut the host down. */
+export const SHUT_DOWN_BY_LAUNCHER = 'shut down by the launcher';
 
 export interface NatsHostHandle {
   /** Settles when the host has shut down (by request, lost connection, silent launcher or stop()). */
@@ -65,7 +67,6 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
   let th: ThreadHost | undefined;
   let link: NatsLink | undefined;
   let durable: FileDurableStore | undefined;
-  let ownDataDir: string | undefined;
   let lastBeat = performance.now();
   /** An assignment is being taken (its module imported). */
   let taking = false;
@@ -77,12 +78,16 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     if (finished) return;
     finished = true;
     log(`host ${options.uid}: stopping (${reason})`);
+    // Leaving unasked (interrupted): the launcher hears it now, not after HOST_SILENCE_MS of silence.
+    if (th !== undefined && reason !== SHUT_DOWN_BY_LAUNCHER) {
+      const message: NatsLeaving = { host: th.host.id, uid: options.uid, reason: reason.slice(0, LEAVING_REASON_CHARS_MAX) };
+      publishIfOpen(nc, subj.leaving, encodeControl(message));
+    }
     for (const t of timers) clearInterval(t);
     th?.close();
     link?.close();
     for (const s of subs) s.unsubscribe();
     durable?.close();
-    if (ownDataDir !== undefined) rmSync(ownDataDir, { recursive: true, force: true });
     try {
       await nc.flush();
     } catch {
@@ -109,9 +114,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     } catch {
       behaviors = await importBehaviors(options.fallbackBehaviorsModule, names);
     }
-    let dir = options.dataDir;
-    if (dir === undefined) dir = ownDataDir = mkdtempSync(join(tmpdir(), 'meridian-host-'));
-    durable = new FileDurableStore(dir, a.fsync);
+    durable = new FileDurableStore(options.dataDir, a.fsync);
     const report = (event: HostEvent): void => {
       const message: NatsHostEvent = { host: a.hostId, event };
       publishIfOpen(nc, subj.events, encodeControl(message));
@@ -179,7 +182,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
       injectFrame: (bytes) => h.receiveFrame(bytes),
       resetPeer: (peer) => link?.reset(peer),
       shutdown: () => {
-        setImmediate(() => void stop('shut down by the launcher'));
+        setImmediate(() => void stop(SHUT_DOWN_BY_LAUNCHER));
         return true;
       },
     };

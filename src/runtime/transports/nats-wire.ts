@@ -5,7 +5,16 @@ import { FRAME_HEADER_BYTES } from '../../core/codec.js';
 import { ControlError, NatsUnreachableError, TimeoutError } from '../../core/errors.js';
 import type { DropCause } from '../../net/model.js';
 import type { HostEvent } from '../env.js';
-import type { ControlAnswer, NatsControlApi, NatsControlMethod, NatsControlRequest, NatsHello, NatsHostEvent, NatsHostStats } from './worker-protocol.js';
+import type {
+  ControlAnswer,
+  NatsControlApi,
+  NatsControlMethod,
+  NatsControlRequest,
+  NatsHello,
+  NatsHostEvent,
+  NatsHostStats,
+  NatsLeaving,
+} from './worker-protocol.js';
 
 /**
  * The NATS transport's wire: subjects, the control plane's request/reply encoding, and the
@@ -20,6 +29,7 @@ import type { ControlAnswer, NatsControlApi, NatsControlMethod, NatsControlReque
  *   .k.<src>            credit returned to host src: 8 bytes, uint32 from (dst), uint32 bytes
  *   .c.<host>           control requests to a host (NatsControlRequest) → ControlAnswer
  *   .ev                 host events (NatsHostEvent); .st host counters (NatsHostStats)
+ *   .bye                a host leaving unasked (NatsLeaving)
  *   .beat               the launcher is alive (remote hosts exit when it goes silent)
  *   .launcher           request: answered while a launcher runs under this name
  */
@@ -68,6 +78,7 @@ export function subjects(cluster: string) {
     control: (host: number) => `${p}.c.${host}`,
     events: `${p}.ev`,
     stats: `${p}.st`,
+    leaving: `${p}.bye`,
     beat: `${p}.beat`,
     launcher: `${p}.launcher`,
   };
@@ -206,6 +217,13 @@ export function isNatsHostStats(v: unknown): v is NatsHostStats {
     ) &&
     Object.values(s.links).every((l) => isObject(l) && isCount(l.sent) && isCount(l.dropped))
   );
+}
+
+/** The longest leaving reason the launcher quotes. */
+export const LEAVING_REASON_CHARS_MAX = 200;
+
+export function isNatsLeaving(v: unknown): v is NatsLeaving {
+  return isObject(v) && isHostId(v.host) && typeof v.uid === 'string' && typeof v.reason === 'string' && v.reason.length <= LEAVING_REASON_CHARS_MAX;
 }
 
 export function isNatsHello(v: unknown): v is NatsHello {

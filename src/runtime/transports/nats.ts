@@ -33,6 +33,7 @@ import {
   isNatsHello,
   isNatsHostEvent,
   isNatsHostStats,
+  isNatsLeaving,
   NATS_SERVERS_ENV,
   publishIfOpen,
   shownServers,
@@ -194,6 +195,18 @@ export class NatsRuntime implements Runtime {
           if (entry?.alive !== true) return;
           entry.lastHeard = performance.now();
           this.latestStats.set(entry.id, message!.stats);
+        },
+      }),
+    );
+    this.subs.push(
+      nc.subscribe(this.subj.leaving, {
+        callback: (error, msg) => {
+          if (error !== null || this.stopped) return;
+          const leaving = decodeChecked(msg.data, isNatsLeaving);
+          const entry = leaving === undefined ? undefined : this.hosts.get(leaving.host);
+          // Only from the process that host id was assigned to: a stray or forged one names another uid.
+          if (entry === undefined || !entry.alive || !entry.assigned || entry.uid !== leaving!.uid) return;
+          this.hostDied(entry, null, `left the cluster (${leaving!.reason.replace(/[^\x20-\x7e]/g, '?')})`);
         },
       }),
     );

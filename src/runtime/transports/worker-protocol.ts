@@ -22,6 +22,7 @@ import type { NetworkConfig, PartitionRule } from '../../net/model.js';
  *   .assign.<uid>     NatsAssign → ControlAnswer<true>
  *   .c.<host>         NatsControlRequest → ControlAnswer<result> (methods of NatsControlApi)
  *   .ev, .st          NatsHostEvent, NatsHostStats
+ *   .bye              NatsLeaving
  */
 
 // ---- threads -------------------------------------------------------------------------------
@@ -120,6 +121,18 @@ export interface NatsAssign {
 export interface NatsLayout {
   shards: number;
   regions: Array<{ name: string; servers: number }>;
+}
+
+/**
+ * A host on its way out unasked (`meridian host` interrupted: SIGINT, SIGTERM, SIGHUP) tells
+ * its launcher, which takes it as gone at once (a 'host-exit') rather than after
+ * HOST_SILENCE_MS of silence. `uid` is the one it said hello with: the launcher believes only
+ * the process it assigned that host id.
+ */
+export interface NatsLeaving {
+  host: number;
+  uid: string;
+  reason: string;
 }
 
 /** The answer to an assignment or a control request: a value, or why it failed. */

@@ -19,6 +19,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { readArgs, wantsHelp as flagsWantHelp } from '../src/cli/flags.js';
 import { outputFileFlag, sameFile, unwritableReason, writeText } from '../src/cli/output-file.js';
 import { compareReports, type ReportLike } from './lib/compare.js';
 import { jsonLine } from './lib/json.js';
@@ -66,28 +67,25 @@ const FILE_FLAG_NEEDS: Record<(typeof FILE_FLAGS)[number], string> = {
   '--compare': 'a report an earlier run wrote with --json',
 };
 
-/** `--help` or `-h` anywhere: print the usage and run nothing. */
+/** The bench flags that take no value. */
+const BARE_FLAGS: ReadonlySet<string> = new Set(['--quick']);
+
+/** `--help` or `-h` where a flag goes (not as a file's name: `--json -h`): print the usage and run nothing. */
 export function wantsHelp(argv: readonly string[]): boolean {
-  return argv.includes('--help') || argv.includes('-h');
+  return flagsWantHelp(argv, BARE_FLAGS);
 }
 
 export function parseArgs(argv: readonly string[]): RunArgs {
   const suites: SuiteName[] = [];
   let quick = false;
   const files: Record<(typeof FILE_FLAGS)[number], string | undefined> = { '--json': undefined, '--html': undefined, '--compare': undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const flag = FILE_FLAGS.find((f) => arg === f || arg.startsWith(`${f}=`));
+  for (const read of readArgs(argv, BARE_FLAGS)) {
+    const { arg, value: file } = read;
+    const flag = FILE_FLAGS.find((f) => arg === f);
     if (arg === '--quick') {
+      if (read.inline) throw new UsageError(`--quick takes no value, got ${JSON.stringify(file)}`);
       quick = true;
     } else if (flag !== undefined) {
-      let file: string | undefined;
-      if (arg === flag) {
-        file = argv[i + 1];
-        i++;
-      } else {
-        file = arg.slice(flag.length + 1);
-      }
       // `-` is refused for --json and --html (standard output carries the tables); --compare reads
       // its file, and `-` there is a file of that name (or no such file, below).
       const parsed = outputFileFlag(flag, file, FILE_FLAG_NEEDS[flag]);

@@ -2,7 +2,7 @@
 /** `meridian demo | bench | check | verify | host`. */
 import type { DemoOptions } from './cli/demo.js';
 import { REPLICATION_MODES, SEED_MAX } from './cluster/config.js';
-import { FlagError, intFlag, once, oneOf } from './cli/flags.js';
+import { FlagError, intFlag, once, oneOf, readArgs, wantsHelp } from './cli/flags.js';
 import { interruptedStatus, untilInterrupted } from './cli/interrupt.js';
 
 /** The shortest demo: each of its three phases about 100 ms. */
@@ -16,7 +16,8 @@ const USAGE = `usage:
   meridian check --seeds N | --time-limit SECONDS | --seed S [--workload kv|txn] [flag ...]
   meridian verify FILE [--model M] [--consistency C] [--format json|elle-edn|jepsen-etcd|kv-edn]   (check a history read from a file)
   meridian host --nats URL[,URL] --cluster NAME [--data-dir DIR]
-  (meridian check --help lists every check flag, fault kind and broken variant; meridian verify --help its flags)`;
+  (meridian check --help lists every check flag, fault kind and broken variant; meridian verify --help its flags)
+  A flag's value may also follow an =: --seed=7, --cluster=NAME.`;
 
 function fail(message: string): never {
   console.error(`meridian: ${message}\n${USAGE}`);
@@ -25,7 +26,7 @@ function fail(message: string): never {
 
 async function demo(args: string[]): Promise<void> {
   // As `meridian --help`, `check --help`, `bench --help` and `host --help`: the usage, exit 0.
-  if (args.includes('--help') || args.includes('-h')) {
+  if (wantsHelp(args)) {
     console.log(USAGE);
     return;
   }
@@ -59,26 +60,20 @@ async function demo(args: string[]): Promise<void> {
 function parseDemoArgs(args: readonly string[]): Partial<DemoOptions> {
   const options: Partial<DemoOptions> = {};
   const given = new Map<string, string | undefined>();
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i]!;
-    const value = args[i + 1];
+  for (const { arg: flag, value } of readArgs(args)) {
     once(given, flag, value);
     switch (flag) {
       case '--transport':
         options.transport = oneOf(value, flag, ['threads', 'sim'] as const);
-        i++;
         break;
       case '--seed':
         options.seed = intFlag(value, flag, 0, SEED_MAX);
-        i++;
         break;
       case '--duration-ms':
         options.durationMs = intFlag(value, flag, DEMO_DURATION_MS_MIN, DEMO_DURATION_MS_MAX);
-        i++;
         break;
       case '--replication':
         options.replication = oneOf(value, flag, REPLICATION_MODES);
-        i++;
         break;
       default:
         throw new FlagError(`unknown demo option ${JSON.stringify(flag)}`);

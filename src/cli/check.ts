@@ -46,7 +46,7 @@ import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shr
 import { sameFile, writable as writableFile, writeText as writeFileText } from './output-file.js';
 import { count, formatViolation, shellWords } from './format.js';
 import { CHECK_BUDGET_MAX } from '../harness/check-budget.js';
-import { FlagError, decimalText, fractionFlag, intFlag, once, oneOf, outputFile, positiveDecimalFlag } from './flags.js';
+import { FlagError, decimalText, fractionFlag, intFlag, noValue, once, oneOf, outputFile, positiveDecimalFlag, readArgs, wantsHelp } from './flags.js';
 import {
   drawShape,
   BALANCER_CHOICES,
@@ -88,7 +88,8 @@ export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] 
           the default leaves undecided (unknown, not a pass) may be decided with more
   FILE: a path for --json, --history and --timeline to write; - is refused (standard output carries the run's report), ./- is a file named -
   VARIANT: ${UNSAFE_VARIANTS.join(', ')}
-  KIND: ${ALL_FAULT_KINDS.join(', ')}`;
+  KIND: ${ALL_FAULT_KINDS.join(', ')}
+  A flag's value may also follow an =: --seeds=100.`;
 
 /** After a run's header: a check of 3PC says that its failures are expected (THREEPC_NOTE). */
 function threePcNote(args: CheckArgs, io: CheckIo): void {
@@ -205,27 +206,28 @@ const INT_FLAGS: ReadonlyMap<string, readonly [IntField, number, number]> = new 
   ['--shards', ['shards', 1, SCENARIO_SHARDS_MAX]],
 ] as const);
 
+/** The check flags that take no value. */
+const CHECK_BARE_FLAGS: ReadonlySet<string> = new Set(['--shrink', '--trace']);
+
 export function parseCheckArgs(argv: string[]): CheckArgs {
   const args: CheckArgs = { mode: 'active', modeGiven: false, schedule: 'targeted', trace: false, shrink: false, workload: 'kv' };
   let unsafe: string | undefined;
   let nemesisGiven = false;
   // A flag given twice with two values: refused (the last one won silently); see once().
   const given = new Map<string, string | undefined>();
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = argv[i + 1];
-    if (flag !== '--shrink' && flag !== '--trace') once(given, flag, value);
+  for (const read of readArgs(argv, CHECK_BARE_FLAGS)) {
+    const { arg: flag, value } = read;
+    if (CHECK_BARE_FLAGS.has(flag)) noValue(read);
+    else once(given, flag, value);
     const int = INT_FLAGS.get(flag);
     if (int !== undefined) {
       args[int[0]] = intFlag(value, flag, int[1], int[2]);
-      i++;
       continue;
     }
     switch (flag) {
       case '--mode':
         args.mode = oneOf(value, flag, CHECK_MODES);
         args.modeGiven = true;
-        i++;
         break;
       case '--shrink':
         args.shrink = true;
@@ -234,23 +236,18 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         if (value !== 'random')
           throw new FlagError(`--shape takes random (each seed draws regions, servers, factor and shards), got ${JSON.stringify(value ?? null)}`);
         args.randomShape = true;
-        i++;
         break;
       case '--txn-share':
         args.txnShare = fractionFlag(value, flag);
-        i++;
         break;
       case '--check-budget':
         args.checkBudget = positiveDecimalFlag(value, flag, CHECK_BUDGET_MAX);
-        i++;
         break;
       case '--limits':
         args.limits = oneOf(value, flag, LIMITS_CHOICES);
-        i++;
         break;
       case '--balancer':
         args.balancer = oneOf(value, flag, BALANCER_CHOICES);
-        i++;
         break;
       case '--faults': {
         const list = value === undefined || value.startsWith('--') ? [] : value.split(',');
@@ -258,7 +255,6 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         if (list.length === 0 || bad !== undefined)
           throw new FlagError(`--faults takes fault kinds from ${ALL_FAULT_KINDS.join(', ')}, comma-separated, got ${JSON.stringify(bad ?? value ?? null)}`);
         args.faults = [...new Set(list)] as FaultKind[];
-        i++;
         break;
       }
       case '--only-faults': {
@@ -266,7 +262,6 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         if (value === undefined || (value !== 'none' && list.some((x) => !/^\d+$/.test(x) || !Number.isSafeInteger(Number(x)))))
           throw new FlagError(`--only-faults needs fault episode numbers such as 0,3,7 (or none), got ${JSON.stringify(value ?? null)}`);
         args.onlyFaults = list.map(Number);
-        i++;
         break;
       }
       case '--unsafe':
@@ -276,35 +271,28 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
             `--unsafe needs a variant from ${UNSAFE_VARIANTS.join(', ')} (with --workload txn: ${TXN_UNSAFE_VARIANTS.join(', ')}), got ${JSON.stringify(value ?? null)}`,
           );
         unsafe = value;
-        i++;
         break;
       case '--workload':
         args.workload = oneOf(value, flag, WORKLOADS);
-        i++;
         break;
       case '--commit':
         args.commits = [oneOf(value, flag, TXN_COMMITS)];
-        i++;
         break;
       case '--nemesis':
         args.schedule = oneOf(value, flag, SCHEDULES);
         nemesisGiven = true;
-        i++;
         break;
       case '--trace':
         args.trace = true;
         break;
       case '--history':
         args.historyFile = outputFile(value, flag, "a file to write the replayed run's history to");
-        i++;
         break;
       case '--timeline':
         args.timelineFile = outputFile(value, flag, "a file to write the replayed run's HTML timeline to");
-        i++;
         break;
       case '--transport':
         args.transport = oneOf(value, flag, CHECK_TRANSPORTS);
-        i++;
         break;
       case '--nats': {
         if (value === undefined || value.length === 0 || value.startsWith('--'))
@@ -312,18 +300,15 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         const parsed = natsServersFlag(value);
         if ('wrong' in parsed) throw new FlagError(parsed.wrong);
         args.nats = { servers: parsed.servers };
-        i++;
         break;
       }
       case '--processes':
         if (value === 'dedicated') args.natsProcesses = value;
         else if (/^\d+$/.test(value ?? '') && Number(value) >= 1 && Number(value) <= NATS_PROCESSES_MAX) args.natsProcesses = Number(value);
         else throw new FlagError(`--processes needs an integer from 1 to ${NATS_PROCESSES_MAX} or dedicated, got ${JSON.stringify(value ?? null)}`);
-        i++;
         break;
       case '--json':
         args.jsonFile = outputFile(value, flag, "a file to write the run's summary and every seed's report to");
-        i++;
         break;
       default:
         throw new FlagError(`unknown check option ${JSON.stringify(flag)}`);
@@ -940,7 +925,7 @@ export interface CheckLoan {
 }
 
 export async function main(argv: string[], io: CheckIo = { out: (l) => console.log(l), err: (l) => console.error(l) }, loan: CheckLoan = {}): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  if (wantsHelp(argv, CHECK_BARE_FLAGS)) {
     io.out(`usage:\n${CHECK_USAGE}`);
     return 0;
   }

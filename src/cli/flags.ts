@@ -1,8 +1,47 @@
-/** What the commands' flag parsers share: the error a bad flag throws, a choice among names, a flag given once, a number, a file to write. */
+/** What the commands' flag parsers share: how a command line is read, the error a bad flag throws, a choice among names, a flag given once, a number, a file to write. */
 import { outputFileFlag } from './output-file.js';
 
 /** A bad flag or flag value: the command prints its message and its usage, and exits 2. */
 export class FlagError extends Error {}
+
+/** One argument of a command line as readArgs reads it. */
+export interface ArgRead {
+  /** A flag (`--seeds`, from `--seeds=3` too), `-h`, or a positional argument. */
+  arg: string;
+  /** The flag's value: what follows `=`, else the next argument (undefined when there is none, and for a flag that takes none). */
+  value: string | undefined;
+  /** The value came after `=`: it is the flag's whatever it looks like (`--cluster=--x`, `--cluster=`). */
+  inline: boolean;
+}
+
+/**
+ * `argv` read as the commands take it (meridian demo, check, verify, host, bench): a flag's
+ * value follows it (`--seeds 3`) or its `=` (`--seeds=3`); `--help`, `-h` and the flags in
+ * `bare` take none; anything else is a positional argument. A value is never read as a flag:
+ * `--cluster -h` names a cluster, not the help (before, `-h` anywhere printed the help, and
+ * only bench took `--flag=value`).
+ */
+export function readArgs(argv: readonly string[], bare: ReadonlySet<string> = new Set()): ArgRead[] {
+  const out: ArgRead[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    if (arg.startsWith('--') && eq > 2) out.push({ arg: arg.slice(0, eq), value: arg.slice(eq + 1), inline: true });
+    else if (arg.startsWith('--') && arg !== '--help' && !bare.has(arg)) out.push({ arg, value: argv[++i], inline: false });
+    else out.push({ arg, value: undefined, inline: false });
+  }
+  return out;
+}
+
+/** Whether `--help` or `-h` stands where a flag goes (not as another flag's value). */
+export function wantsHelp(argv: readonly string[], bare?: ReadonlySet<string>): boolean {
+  return readArgs(argv, bare).some((r) => r.arg === '--help' || r.arg === '-h');
+}
+
+/** A FlagError for a flag that takes no value given one with `=` (`--shrink=yes`). */
+export function noValue(read: ArgRead): void {
+  if (read.inline) throw new FlagError(`${read.arg} takes no value, got ${JSON.stringify(read.value)}`);
+}
 
 /** `value` if it is one of `allowed`; else a FlagError naming the flag, the choices and what it got (null: no value). */
 export function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[]): T {

@@ -17,7 +17,7 @@ import { ConfigError } from '../core/errors.js';
 import { checkDataDir, checkHostDataDir, checkHostLayout, lockDataDir } from '../cluster/data-dir.js';
 import { NATS_SERVERS_MAX, validateNats } from '../cluster/validate-nats.js';
 import { natsServersFlag } from './nats-flag.js';
-import { FlagError, once } from './flags.js';
+import { FlagError, once, readArgs, wantsHelp } from './flags.js';
 import { isPlainObject } from '../cluster/config.js';
 import { runNatsHost, SHUT_DOWN_BY_LAUNCHER } from '../runtime/transports/nats-host.js';
 import type { NatsAssign } from '../runtime/transports/worker-protocol.js';
@@ -26,7 +26,8 @@ import { NatsUnreachableError, shownServers } from '../runtime/transports/nats-w
 export const HOST_USAGE = `usage: meridian host --nats URL[,URL] --cluster NAME [--data-dir DIR]
   --nats URL[,URL]  the NATS servers the launcher uses (1 to ${NATS_SERVERS_MAX}, comma-separated), such as nats://127.0.0.1:4222
   --cluster NAME    the launcher's nats.cluster: 1 to 64 letters, digits, dashes and underscores
-  --data-dir DIR    where this host keeps its logs (made if missing, this host's alone while it runs; default: a temporary folder, removed on exit)`;
+  --data-dir DIR    where this host keeps its logs (made if missing, this host's alone while it runs; default: a temporary folder, removed on exit)
+  a value may also follow an =, as --cluster=NAME (one that starts with -- must: --cluster=--x)`;
 
 export interface HostIo {
   out: (line: string) => void;
@@ -52,14 +53,15 @@ export interface HostArgs {
 /** The flags, checked (URLs, name, data directory made if missing), or a FlagError naming the flag. */
 export function parseHostArgs(args: readonly string[]): HostArgs {
   const given = new Map<string, string | undefined>();
-  for (let i = 0; i < args.length; i += 2) {
-    const flag = args[i]!;
-    const value = args[i + 1];
+  for (const { arg: flag, value, inline } of readArgs(args)) {
     if (!(flag in FLAGS)) throw new FlagError(`unknown host option ${JSON.stringify(flag)}; allowed: ${Object.keys(FLAGS).join(', ')}, --help`);
     const known = flag as Flag;
-    // `--nats --cluster shop`: --nats has no value (and "shop" is no flag).
-    if (value === undefined || value === '' || value.startsWith('--'))
-      throw new FlagError(`${known} needs ${FLAGS[known]}, got ${JSON.stringify(value ?? null)}`);
+    // `--nats --cluster shop`: --nats has no value (and "shop" is no flag). A value that starts
+    // with -- is given after `=`: `--cluster=--x` (a name nats.cluster takes).
+    if (value === undefined || value === '' || (!inline && value.startsWith('--')))
+      throw new FlagError(
+        `${known} needs ${FLAGS[known]}, got ${JSON.stringify(value ?? null)}${value?.startsWith('--') === true && !(value in FLAGS) && value !== '--help' ? ` (a value that starts with -- goes after =: ${known}=${value})` : ''}`,
+      );
     once(given, known, value);
   }
   const nats = given.get('--nats');
@@ -93,7 +95,7 @@ export function parseHostArgs(args: readonly string[]): HostArgs {
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export async function main(args: string[], io: HostIo = { out: (l) => console.log(l), err: (l) => console.error(l) }): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
+  if (wantsHelp(args)) {
     io.out(HOST_USAGE);
     return 0;
   }

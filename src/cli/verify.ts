@@ -25,7 +25,7 @@ import { parseJepsenEtcdLog, parseKvEdn } from '../harness/parse.js';
 import { readElleEdn } from '../harness/elle/edn.js';
 import { ANOMALIES_SHOWN, timelineHtml, type TimelineRun } from '../harness/timeline.js';
 import { count, formatViolation } from './format.js';
-import { FlagError, once, oneOf, outputFile, positiveDecimalFlag } from './flags.js';
+import { FlagError, once, oneOf, outputFile, positiveDecimalFlag, readArgs, wantsHelp } from './flags.js';
 import { sameFile, writable, writeText } from './output-file.js';
 
 const FORMATS = ['json', 'elle-edn', 'jepsen-etcd', 'kv-edn'] as const;
@@ -51,7 +51,8 @@ export const VERIFY_USAGE = `usage: meridian verify FILE [--model ${MODELS.join(
                  ${CHECK_STEPS_MAX.toLocaleString('en-US')} steps per key, ${CYCLE_SEARCH_BUDGET.toLocaleString('en-US')} edges per cycle search of transactions): a run left
                  undecided (unknown) may be decided with more
   exit status: 0 every run passed, 1 one failed or was not decided (unknown; so is nothing to check), or a
-                 --history document's run itself failed (its other checks are not repeated here), 2 bad flags or input`;
+                 --history document's run itself failed (its other checks are not repeated here), 2 bad flags or input
+  a flag's value may also follow an =: --format=elle-edn`;
 
 export interface VerifyIo {
   out: (line: string) => void;
@@ -73,30 +74,23 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
   let file: string | undefined;
   const args: Partial<VerifyArgs> = {};
   const given = new Map<string, string | undefined>();
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = argv[i + 1];
+  for (const { arg: flag, value } of readArgs(argv)) {
     if (flag.startsWith('--')) once(given, flag, value);
     switch (flag) {
       case '--format':
         args.format = oneOf(value, flag, FORMATS);
-        i++;
         break;
       case '--model':
         args.model = oneOf(value, flag, MODELS);
-        i++;
         break;
       case '--consistency':
         args.consistency = oneOf(value, flag, TXN_CONSISTENCIES);
-        i++;
         break;
       case '--timeline':
         args.timeline = outputFile(value, flag, 'a file to write the HTML timeline to');
-        i++;
         break;
       case '--check-budget':
         args.checkBudget = positiveDecimalFlag(value, flag, CHECK_BUDGET_MAX);
-        i++;
         break;
       default:
         if (flag.startsWith('--')) throw new FlagError(`unknown verify option ${JSON.stringify(flag)}`);
@@ -392,7 +386,7 @@ async function verifyRun(
 }
 
 export async function main(argv: string[], io: VerifyIo = { out: (l) => console.log(l), err: (l) => console.error(l) }): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  if (wantsHelp(argv)) {
     io.out(VERIFY_USAGE);
     return 0;
   }

@@ -231,8 +231,13 @@ natsTest(`nats: malformed messages on .ev, .st, .hello and a waiting host's assi
     const nc = await connect({ servers: server.url });
     const uids = new Set<string>();
     const hellos = nc.subscribe(`meridian.${name}.hello`, { callback: (_e, msg) => void uids.add((unpack(msg.data) as { uid: string }).uid) });
-    const hosts = [0, 1].map(() => {
-      const child = spawn(process.execPath, [cli, 'host', '--nats', server.url, '--cluster', name], { stdio: ['ignore', 'ignore', 'inherit'] });
+    // Folders of the test's own: a host killed (SIGKILL) cannot remove its temporary one.
+    const dirs = mkdtempSync(join(tmpdir(), 'meridian-junk-'));
+    t.teardown(() => rmSync(dirs, { recursive: true, force: true }));
+    const hosts = [0, 1].map((i) => {
+      const child = spawn(process.execPath, [cli, 'host', '--nats', server.url, '--cluster', name, '--data-dir', join(dirs, `h${i}`)], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
       return { child, exited: new Promise<number | null>((r) => child.once('exit', (code) => r(code))) };
     });
     let cluster: Cluster | undefined;
@@ -501,8 +506,13 @@ natsTest(
   async (t) => {
     await withServer(t, async (server, baseline) => {
       const name = `kill${process.pid}`;
-      const hosts = [0, 1].map(() => {
-        const child = spawn(process.execPath, [cli, 'host', '--nats', server.url, '--cluster', name], { stdio: ['ignore', 'ignore', 'inherit'] });
+      // Folders of the test's own: a host killed (SIGKILL) cannot remove its temporary one.
+      const dirs = mkdtempSync(join(tmpdir(), 'meridian-kill-'));
+      t.teardown(() => rmSync(dirs, { recursive: true, force: true }));
+      const hosts = [0, 1].map((i) => {
+        const child = spawn(process.execPath, [cli, 'host', '--nats', server.url, '--cluster', name, '--data-dir', join(dirs, `h${i}`)], {
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
         return { child, exited: new Promise<void>((r) => child.once('exit', () => r())) };
       });
       let cluster: Cluster | undefined;

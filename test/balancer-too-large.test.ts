@@ -8,6 +8,7 @@ import { balancerBehavior, type BalancerParams, type BalancerState } from '../sr
 import { validateBalancerConfig } from '../src/balance/validate.js';
 import type { BalancerInbound, Req, Res, TxnOp } from '../src/cluster/messages.js';
 import { readTooLarge } from '../src/cluster/too-large.js';
+import { recordingContext } from './helpers/fake-context.js';
 
 interface Sent {
   to: string;
@@ -16,21 +17,7 @@ interface Sent {
 
 /** A balancer of one region of two servers and one shard; `receive` hands it a message from `from`. */
 function balancer(): { state: BalancerState; sent: Sent[]; receive(from: string, msg: BalancerInbound): void } {
-  let sender = '';
-  const sent: Sent[] = [];
-  const ctx = {
-    self: 'balancer/a',
-    get sender() {
-      return sender;
-    },
-    now: () => 1_000,
-    random: () => 0.5,
-    setTimer: () => undefined,
-    send: (to: string, msg: Sent['msg']) => sent.push({ to, msg }),
-    reply: (msg: Sent['msg']) => sent.push({ to: sender, msg }),
-    count: () => undefined,
-    publish: () => undefined,
-  } as unknown as Parameters<typeof balancerBehavior.init>[0];
+  const { ctx, sent, world } = recordingContext<Sent['msg']>('balancer/a', { now: 1_000 });
   const params: BalancerParams = {
     region: 'a',
     priority: ['a'],
@@ -47,7 +34,7 @@ function balancer(): { state: BalancerState; sent: Sent[]; receive(from: string,
     state,
     sent,
     receive(from, msg) {
-      sender = from;
+      world.sender = from;
       balancerBehavior.receive(state, msg, ctx);
     },
   };

@@ -7,6 +7,7 @@ import { balancerBehavior, type BalancerParams } from '../src/cluster/balancer.j
 import { validateBalancerConfig } from '../src/balance/validate.js';
 import { validateHeartbeatConfig } from '../src/cluster/validate-parts.js';
 import type { Digest, Heartbeat, MemberState, RegionBeat } from '../src/cluster/messages.js';
+import { recordingContext } from './helpers/fake-context.js';
 
 // A late crash notice (found 2026-12-01 by `meridian check --shape random --nemesis swarm
 // --txn-share 0.3 --commit paxos-commit --from 195001 --seeds 500`: seed 195091, 2 regions of
@@ -49,8 +50,7 @@ function regionOfOne(): {
   params: Parameters<typeof regionBehavior.init>[1];
   hb: (incarnation: string, seq: number) => Heartbeat;
 } {
-  const clock = { now: 0 };
-  const ctx = { now: () => clock.now, setTimer: () => undefined, send: () => undefined } as unknown as Parameters<typeof regionBehavior.init>[0];
+  const { ctx, world: clock } = recordingContext('region/r1');
   const params = { region: 'r1', servers: ['r1/0'], regions: ['r1'], heartbeat: validateHeartbeatConfig({ intervalMs: 100 }) };
   const hb = (incarnation: string, seq: number): Heartbeat => ({
     type: 'hb',
@@ -171,24 +171,18 @@ test('region: a copy or a late heartbeat of a life counts neither as a sample no
 // and again at each late copy. Now a digest whose seq is not above the highest seen of its
 // region actor's life is dropped; one from a restarted region actor (seq from 1) is not.
 test('balancer: a copy or an overtaken digest changes nothing; a digest of a restarted region actor counts', (t) => {
-  let now = 0;
-  let sender = 'r1';
   const events: string[] = [];
-  const probes: string[] = [];
-  const ctx = {
-    self: 'balancer/r1',
-    get sender() {
-      return sender;
+  const { ctx, sent, world } = recordingContext<{ type: string }>(
+    'balancer/r1',
+    { sender: 'r1' },
+    {
+      publish: (_topic, data) => {
+        const e = data as { id: string; previous: string; state: string };
+        events.push(`${e.id} ${e.previous}->${e.state}`);
+      },
     },
-    now: () => now,
-    random: () => 0.5,
-    setTimer: () => undefined,
-    send: (to: string, msg: { type: string }) => {
-      if (msg.type === 'probe') probes.push(to);
-    },
-    count: () => undefined,
-    publish: (_topic: string, e: { id: string; previous: string; state: string }) => events.push(`${e.id} ${e.previous}->${e.state}`),
-  } as unknown as Parameters<typeof balancerBehavior.init>[0];
+  );
+  const probes = (): string[] => sent.filter((s) => s.msg.type === 'probe').map((s) => s.to);
   const params: BalancerParams = {
     region: 'r1',
     priority: ['r1'],
@@ -213,7 +207,7 @@ test('balancer: a copy or an overtaken digest changes nothing; a digest of a res
     ],
   });
   const deliver = (d: Digest): void => {
-    now += 100;
+    world.now += 100;
     balancerBehavior.receive(state, d, ctx);
   };
   const r11 = (): { state: MemberState; crashed: boolean } => {
@@ -241,10 +235,10 @@ test('balancer: a copy or an overtaken digest changes nothing; a digest of a res
   // r1/1 beats again, the new life of the region actor says: a restart, or a beat of an old
   // life delivered late (lives have no order). The crash mark stays until a probe is answered.
   t.deepEqual(r11(), { state: 'up', crashed: true }, 'r1/1 beats again: still held crashed');
-  t.deepEqual(probes, ['r1/1'], 'probed at once');
-  sender = 'r1/1';
-  balancerBehavior.receive(state, { type: 'probe-ack', at: now }, ctx);
-  sender = 'r1';
+  t.deepEqual(probes(), ['r1/1'], 'probed at once');
+  world.sender = 'r1/1';
+  balancerBehavior.receive(state, { type: 'probe-ack', at: world.now }, ctx);
+  world.sender = 'r1';
   t.deepEqual(r11(), { state: 'up', crashed: false }, 'r1/1 answered the probe: it runs');
   deliver(digest(6, 'down', 'A')); // a digest of the old life, not seen before: lives have no order, it counts
   deliver(digest(3, 'up', 'B'));
@@ -262,22 +256,7 @@ test('balancer: a copy or an overtaken digest changes nothing; a digest of a res
 // the crash mark: it routed to a dead server until the region actor convicted it again, and
 // the mark stayed off after that. Now such a digest only probes the server (balancer.ts onDigest).
 test('balancer: a digest that shows a crashed server down then up (a late heartbeat of a dead life) leaves its crash mark; a probe asks', (t) => {
-  let now = 0;
-  let sender = 'r1';
-  const sent: Array<{ to: string; type: string }> = [];
-  const ctx = {
-    self: 'balancer/r1',
-    get sender() {
-      return sender;
-    },
-    now: () => now,
-    random: () => 0.5,
-    setTimer: () => undefined,
-    send: (to: string, msg: { type: string }) => sent.push({ to, type: msg.type }),
-    reply: (msg: { type: string }) => sent.push({ to: sender, type: msg.type }),
-    count: () => undefined,
-    publish: () => undefined,
-  } as unknown as Parameters<typeof balancerBehavior.init>[0];
+  const { ctx, sent, world } = recordingContext<{ type: string }>('balancer/r1', { sender: 'r1' });
   const params: BalancerParams = {
     region: 'r1',
     priority: ['r1'],
@@ -292,8 +271,8 @@ test('balancer: a digest that shows a crashed server down then up (a late heartb
   const load = { inflight: 0, mailbox: 0, latencyEwmaMs: 0, busyMs: 0, requests: 0 };
   let seq = 0;
   const deliver = (r11: MemberState): void => {
-    now += 100;
-    sender = 'r1';
+    world.now += 100;
+    world.sender = 'r1';
     balancerBehavior.receive(
       state,
       {
@@ -314,11 +293,11 @@ test('balancer: a digest that shows a crashed server down then up (a late heartb
   /** Where 10 local reads of a client go. */
   const routed = (): string[] => {
     const before = sent.length;
-    sender = 'client/1';
+    world.sender = 'client/1';
     for (let i = 0; i < 10; i++) balancerBehavior.receive(state, { type: 'req', rid: ++rid, body: { op: 'get', key: `k${rid}`, consistency: 'local' } }, ctx);
     return sent
       .slice(before)
-      .filter((s) => s.type === 'req')
+      .filter((s) => s.msg.type === 'req')
       .map((s) => s.to);
   };
   deliver('up');
@@ -329,13 +308,13 @@ test('balancer: a digest that shows a crashed server down then up (a late heartb
   const crashed = (): boolean => state.members.get('r1/1')!.crashed;
   t.true(crashed());
   // The late heartbeat: up in one digest, convicted again in a later one.
-  const probesBefore = sent.filter((s) => s.type === 'probe').length;
+  const probesBefore = sent.filter((s) => s.msg.type === 'probe').length;
   deliver('up');
   t.true(crashed(), "still held crashed: the beat may be an old life's");
   t.deepEqual(routed(), Array(10).fill('r1/0'), 'nothing routed to it');
   t.deepEqual(
     sent
-      .filter((s) => s.type === 'probe')
+      .filter((s) => s.msg.type === 'probe')
       .slice(probesBefore)
       .map((s) => s.to),
     ['r1/1'],
@@ -345,10 +324,10 @@ test('balancer: a digest that shows a crashed server down then up (a late heartb
   deliver('down');
   t.true(crashed(), 'no probe answered: still held crashed');
   // A probe sent before the crash notice, answered late, says nothing; one sent after does.
-  sender = 'r1/1';
+  world.sender = 'r1/1';
   balancerBehavior.receive(state, { type: 'probe-ack', at: 50 }, ctx);
   t.true(crashed());
-  balancerBehavior.receive(state, { type: 'probe-ack', at: now }, ctx);
+  balancerBehavior.receive(state, { type: 'probe-ack', at: world.now }, ctx);
   t.false(crashed(), 'a life running after the crash answered');
 });
 

@@ -5,6 +5,7 @@ import { runPinnedSeed, SWARM_PAXOS_COMMIT_PAIR } from './helpers/seeds.js';
 import { BEGUN_REMEMBERED_MAX, coordinatorBehavior, type CoordinatorParams } from '../src/cluster/coordinator.js';
 import type { Req } from '../src/cluster/messages.js';
 import type { ActorContext } from '../src/runtime/actor.js';
+import { recordingContext, type FakeWorld } from './helpers/fake-context.js';
 
 // A refused request taking effect (found 2026-12-01 by `meridian check --shape random --nemesis
 // swarm --txn-share 0.3 --commit paxos-commit --from 255001 --seeds 1500 --mode passive`: seed
@@ -110,37 +111,23 @@ interface FakeCtx {
   ctx: ActorContext;
   sent: Array<{ to: string; msg: { type: string; code?: string } }>;
   log: unknown[];
-  /** The clock the context reads (ms). */
-  clock: { ms: number };
+  /** The clock the context reads (ms): `now`. */
+  clock: FakeWorld;
 }
 
 /** An ActorContext that records what the actor sends and persists; `log` is its durable log. */
 function fakeCtx(log: unknown[]): FakeCtx {
-  const sent: FakeCtx['sent'] = [];
-  const clock = { ms: 0 };
-  let ids = 0;
-  const ctx = {
-    self: 'coordinator/r1',
-    incarnation: `i${log.length}`,
-    sender: 'r1/0',
-    send: (to: string, msg: { type: string }) => sent.push({ to, msg }),
-    reply: (msg: { type: string }) => sent.push({ to: ctx.sender, msg }),
-    forward: () => undefined,
-    setTimer: () => undefined,
-    cancelTimer: () => undefined,
-    now: () => clock.ms,
-    monotonicNow: () => clock.ms,
-    random: () => 0.5,
-    nextId: () => `id${++ids}`,
-    persist: (record: unknown) => log.push(record),
-    checkpoint: (records: unknown[]) => log.splice(0, log.length, ...records),
-    count: () => undefined,
-    publish: () => undefined,
-    mailbox: () => 0,
-    busyMs: () => 0,
-    warn: () => undefined,
-  } satisfies ActorContext;
-  return { ctx, sent, log, clock };
+  const { ctx, sent, world } = recordingContext<FakeCtx['sent'][number]['msg']>(
+    'coordinator/r1',
+    { sender: 'r1/0' },
+    {
+      incarnation: `i${log.length}`,
+      forward: () => undefined,
+      persist: (record) => void log.push(record),
+      checkpoint: (records) => void log.splice(0, log.length, ...records),
+    },
+  );
+  return { ctx, sent, log, clock: world };
 }
 
 test('coordinator: a copy of a transaction request that arrives after a restart does not begin it again', (t) => {
@@ -218,7 +205,7 @@ test('coordinator: a copy of a request older than BEGUN_REMEMBERED_MAX others is
   for (const checkpointed of [false, true]) {
     if (checkpointed) {
       (state as unknown as { checkpointAsked: boolean }).checkpointAsked = true;
-      live.clock.ms += params.tickMs;
+      live.clock.now += params.tickMs;
       coordinatorBehavior.receive(state, { type: 'timer', key: 'tick' } as never, live.ctx);
       t.true(
         live.log.some((r) => (r as { forgotten?: unknown }).forgotten !== undefined),
@@ -257,7 +244,7 @@ test("coordinator: a Paxos Commit acceptor's forgotten marks survive a restart a
     `above the mark: promised (${JSON.stringify(f.sent)})`,
   );
   (state as unknown as { checkpointAsked: boolean }).checkpointAsked = true;
-  f.clock.ms += params.tickMs;
+  f.clock.now += params.tickMs;
   coordinatorBehavior.receive(state, { type: 'timer', key: 'tick' } as never, f.ctx);
   t.deepEqual(
     f.log.filter((r) => (r as { type?: string }).type === 'forgotten'),

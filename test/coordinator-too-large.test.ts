@@ -10,7 +10,8 @@ import test from 'ava';
 import { coordinatorBehavior, type CoordinatorParams } from '../src/cluster/coordinator.js';
 import type { CoordinatorInbound, Res, TxnOp } from '../src/cluster/messages.js';
 import { Participants } from '../src/replication/participant.js';
-import type { ActorContext, Message, Outgoing } from '../src/runtime/actor.js';
+import type { Message, Outgoing } from '../src/runtime/actor.js';
+import { recordingContext } from './helpers/fake-context.js';
 
 const params: CoordinatorParams = {
   region: 'a',
@@ -22,35 +23,10 @@ const params: CoordinatorParams = {
 
 /** A coordinator that began `ops` for balancer/a's request 7, what it sent, and a way to hand it messages. */
 function coordinator(ops: TxnOp[]): { sent: Array<{ to: string; msg: Outgoing }>; receive(from: string, msg: CoordinatorInbound): void; txn: string } {
-  const sent: Array<{ to: string; msg: Outgoing }> = [];
-  let sender = '';
-  let ids = 0;
-  const ctx: ActorContext = {
-    self: 'coordinator/a',
-    incarnation: 'i0',
-    get sender() {
-      return sender;
-    },
-    send: (to, msg) => sent.push({ to, msg }),
-    reply: (msg) => sent.push({ to: sender, msg }),
-    forward: (to, msg) => sent.push({ to, msg }),
-    setTimer: () => undefined,
-    cancelTimer: () => undefined,
-    now: () => 0,
-    monotonicNow: () => 0,
-    random: () => 0.5,
-    nextId: () => `id${++ids}`,
-    persist: () => undefined,
-    checkpoint: () => undefined,
-    count: () => undefined,
-    publish: () => undefined,
-    mailbox: () => 0,
-    busyMs: () => 0,
-    warn: () => undefined,
-  };
+  const { ctx, sent, world } = recordingContext('coordinator/a');
   const state = coordinatorBehavior.init(ctx, params, []);
   const receive = (from: string, msg: CoordinatorInbound): void => {
-    sender = from;
+    world.sender = from;
     coordinatorBehavior.receive(state, msg, ctx);
   };
   receive('balancer/a', { type: 'req', rid: 7, body: { op: 'txn', key: ops[0]!.key, ops, rq: 'c:1' } });

@@ -10,7 +10,7 @@ import type { MultiPaxosMessage } from '../src/protocols/multipaxos.js';
 import { LearnerFeed, LEARN_RESEND_TICKS } from '../src/replication/learner.js';
 import { KvStateMachine } from '../src/replication/state-machine.js';
 import { countingContext, TickClock } from '../src/cluster/tick-clock.js';
-import type { ActorContext } from '../src/runtime/actor.js';
+import { fakeContext } from './helpers/fake-context.js';
 import { createCoordinatorCore, createParticipantCore } from '../src/replication/commit-cores.js';
 
 const PEERS = ['a', 'b', 'c'];
@@ -181,7 +181,7 @@ test('3pc participant: ticks every tick while a transaction is open, never other
 
 test("the checking modes count a tick's effects and pass them on", (t) => {
   const sent: string[] = [];
-  const ctx = { self: 'x', send: (to: string) => sent.push(to), count: () => {}, now: () => 5 } as unknown as ActorContext;
+  const ctx = fakeContext({ self: 'x', send: (to) => void sent.push(to), now: () => 5 });
   const counting = countingContext(ctx);
   t.is(counting.ctx.now(), 5, 'the rest is the context as it is');
   t.is(counting.ctx.self, 'x');

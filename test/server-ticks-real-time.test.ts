@@ -17,43 +17,12 @@ import { planCluster } from '../src/cluster/plan.js';
 import { serverBehavior, type ServerState } from '../src/cluster/server.js';
 import type { ServerParams } from '../src/cluster/server.js';
 import { validateBalancerConfig, validateHeartbeatConfig } from '../src/cluster/validate-parts.js';
-import type { ActorContext, Message } from '../src/runtime/actor.js';
+import type { Message } from '../src/runtime/actor.js';
+import { recordingContext } from './helpers/fake-context.js';
 
 interface Sent {
   to: string;
   msg: { type: string; s?: number; m?: { type: string; ballot?: unknown }; ss?: number[] };
-}
-
-/** A context whose clock, mailbox count and sender the test sets; what the server sends is kept. */
-function fakeContext(self: string): { ctx: ActorContext; sent: Sent[]; timers: Map<string, number>; set: { now: number; mailbox: number; sender: string } } {
-  const sent: Sent[] = [];
-  const timers = new Map<string, number>();
-  const set = { now: 1_000, mailbox: 0, sender: self };
-  let ids = 0;
-  const ctx: ActorContext = {
-    self,
-    incarnation: 'test',
-    get sender() {
-      return set.sender;
-    },
-    send: (to, msg) => void sent.push({ to, msg: msg as unknown as Sent['msg'] }),
-    reply: (msg) => void sent.push({ to: set.sender, msg: msg as unknown as Sent['msg'] }),
-    forward: (to, msg) => void sent.push({ to, msg: msg as unknown as Sent['msg'] }),
-    setTimer: (key, delayMs) => void timers.set(key, set.now + delayMs),
-    cancelTimer: (key) => void timers.delete(key),
-    now: () => set.now,
-    monotonicNow: () => set.now,
-    random: () => 0.5,
-    nextId: () => `id${ids++}`,
-    persist: () => undefined,
-    checkpoint: () => undefined,
-    count: () => undefined,
-    publish: () => undefined,
-    mailbox: () => set.mailbox,
-    busyMs: () => 0,
-    warn: () => undefined,
-  };
-  return { ctx, sent, timers, set };
 }
 
 function paramsOf(id: string): ServerParams {
@@ -75,7 +44,13 @@ function paxosOf(s: Sent): Array<{ type: string; ballot?: unknown }> {
 
 test('a server made leader by a step that left its due tick to the next message carries out the tick that passed before that message (real time between two messages of a mailbox)', (t) => {
   const self = 'r1/0';
-  const { ctx, sent, timers, set } = fakeContext(self);
+  let ids = 0;
+  const {
+    ctx,
+    sent,
+    timers,
+    world: set,
+  } = recordingContext<Sent['msg']>(self, { now: 1_000, sender: self }, { incarnation: 'test', nextId: () => `id${ids++}` });
   const state: ServerState = serverBehavior.init(ctx, paramsOf(self), []);
   const step = (from: string, msg: Message, mailbox = 0): void => {
     set.sender = from;

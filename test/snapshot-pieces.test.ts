@@ -16,7 +16,7 @@ import { validateConfig } from '../src/cluster/config.js';
 import { planCluster } from '../src/cluster/plan.js';
 import { serverBehavior, type ServerParams, type ServerState } from '../src/cluster/server.js';
 import { validateBalancerConfig, validateHeartbeatConfig } from '../src/cluster/validate-parts.js';
-import type { ActorContext } from '../src/runtime/actor.js';
+import { recordingContext } from './helpers/fake-context.js';
 import { groupOf, learnersOf, topologyOf } from '../src/cluster/topology.js';
 import { createPackr } from '../src/core/codec.js';
 import { Prng } from '../src/core/prng.js';
@@ -191,28 +191,7 @@ test('a learner catches up through snapshots in pieces: learns and acks lost, du
 
 test('a batch of Paxos messages to one peer that together are over messageBytesMax (a whole snapshot with others) goes again one by one', (t) => {
   const self = 'r1/0';
-  const sent: Array<{ to: string; msg: unknown }> = [];
-  const ctx: ActorContext = {
-    self,
-    incarnation: 'test',
-    sender: 'r1/1',
-    send: (to, msg) => void sent.push({ to, msg }),
-    reply: (msg) => void sent.push({ to: 'r1/1', msg }),
-    forward: (to, msg) => void sent.push({ to, msg }),
-    setTimer: () => undefined,
-    cancelTimer: () => undefined,
-    now: () => 1_000,
-    monotonicNow: () => 1_000,
-    random: () => 0.5,
-    nextId: () => 'id',
-    persist: () => undefined,
-    checkpoint: () => undefined,
-    count: () => undefined,
-    publish: () => undefined,
-    mailbox: () => 0,
-    busyMs: () => 0,
-    warn: () => undefined,
-  };
+  const { ctx, sent } = recordingContext<unknown>(self, { now: 1_000, sender: 'r1/1' }, { incarnation: 'test', nextId: () => 'id' });
   const config = validateConfig(
     { regions: [{ name: 'r1', servers: 3 }], replication: { mode: 'active', factor: 3 }, shards: 2, transport: 'sim', seed: 1, messageBytesMax: 4096 },
     { balancer: validateBalancerConfig, heartbeat: validateHeartbeatConfig, cores: 2, randomSeed: () => 1 },

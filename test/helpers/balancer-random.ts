@@ -51,6 +51,7 @@ import type { BalancerInbound, Digest, ErrorCodeWire, Probe, Req, RequestBody, R
 import { balancerAddress, coordinatorAddress, serverId } from '../../src/cluster/topology.js';
 import { Prng } from '../../src/core/prng.js';
 import type { ActorContext, Outgoing, SystemMessage } from '../../src/runtime/actor.js';
+import { fakeContext } from './fake-context.js';
 
 const STEPS = 800;
 const HEARTBEAT_MS = 50;
@@ -239,12 +240,10 @@ export function runSeed(seed: number): SeedResult {
     }
     problems.push(`the balancer sent a ${msg.type} to ${to}`);
   };
-  let ids = 0;
   // The balancer's own stream: what it draws does not move the world's draws.
   const balancerRandom = prng.fork('balancer');
-  const ctx: ActorContext = {
+  const ctx: ActorContext = fakeContext({
     self,
-    incarnation: 'i0',
     get sender() {
       return sender;
     },
@@ -256,15 +255,8 @@ export function runSeed(seed: number): SeedResult {
     now: () => now,
     monotonicNow: () => now,
     random: () => balancerRandom.next(),
-    nextId: () => `id${++ids}`,
-    persist: () => undefined,
-    checkpoint: () => undefined,
-    count: () => undefined,
-    publish: () => undefined,
-    mailbox: () => 0,
-    busyMs: () => 0,
     warn: (message: string) => problems.push(`warned: ${message}`),
-  };
+  });
 
   /** When the balancer's mark that `node` crashed was set (its clock), if it holds it crashed. */
   const heldSince = (node: string): number | undefined => {

@@ -52,6 +52,7 @@ import { coordinatorAddress, groupOf, type Topology } from '../../src/cluster/to
 import { TwoPcParticipant } from '../../src/protocols/twopc.js';
 import type { TwoPcMessage } from '../../src/protocols/twopc.js';
 import type { ActorContext } from '../../src/runtime/actor.js';
+import { fakeContext } from './fake-context.js';
 import type { CoordinatorInbound, ParticipantWire, Res, TxnOp } from '../../src/cluster/messages.js';
 import type { TxnReads } from '../../src/replication/ops.js';
 
@@ -267,7 +268,7 @@ export function runCoordinatorSeed(prng: Prng, model: CoordinatorModel): Coordin
   let step: { persisted: unknown[]; checkpoint: unknown[] | undefined; out: InFlight[] } = { persisted: [], checkpoint: undefined, out: [] };
   let sender = '';
   let mailbox: InFlight[] = [];
-  const ctx: ActorContext = {
+  const ctx: ActorContext = fakeContext({
     self: SELF,
     get incarnation() {
       return `inc${incarnation}`;
@@ -319,14 +320,11 @@ export function runCoordinatorSeed(prng: Prng, model: CoordinatorModel): Coordin
       step.checkpoint = copy(records);
       step.persisted = [];
     },
-    count() {},
-    publish() {},
     mailbox: () => mailbox.length,
-    busyMs: () => 0,
     warn(message) {
       problems.push(`warned: ${message}`);
     },
-  };
+  });
   /** The end of a step: its records durable, then its messages out, unless it crashes now. */
   const endStep = (): void => {
     const wrote = step.checkpoint !== undefined || step.persisted.length > 0;

@@ -1,8 +1,8 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { runPinnedSeed, SWARM_PAXOS_COMMIT_PAIR } from './helpers/seeds.js';
 import { NodeNotices } from '../src/cluster/notices.js';
 import type { SystemMessage } from '../src/runtime/actor.js';
-import { regionBehavior } from '../src/cluster/region.js';
+import { regionBehavior, type RegionParams, type RegionState } from '../src/cluster/region.js';
 import { balancerBehavior, type BalancerParams } from '../src/cluster/balancer.js';
 import { validateBalancerConfig } from '../src/balance/validate.js';
 import { validateHeartbeatConfig } from '../src/cluster/validate-parts.js';
@@ -60,6 +60,50 @@ function regionOfOne(): {
     load: { inflight: 0, busyMs: 0 } as unknown as Heartbeat['load'],
   });
   return { clock, ctx, params, hb };
+}
+
+/**
+ * A region actor's copies and late beats of one watched node (a server's heartbeats, a peer
+ * region actor's beats): two regions see the same 20 beats of life A, 100 ms apart, and one of
+ * them a copy of each 30 ms late. The copies are not samples (the same phi) and are counted
+ * stale; the node, silent after beat 20, is convicted and stays down whatever late copies of
+ * that life come. Then it restarts: beat 1 of life B. Returns the region that saw the copies.
+ */
+function copiesThenLateBeats(
+  t: ExecutionContext,
+  { clock, ctx }: ReturnType<typeof regionOfOne>,
+  params: RegionParams,
+  beat: (incarnation: string, seq: number) => Heartbeat | RegionBeat,
+  of: { noun: string; phi(s: RegionState, now: number): number; stale(s: RegionState): number; state(s: RegionState): string },
+): RegionState {
+  const tick = (s: RegionState): string => {
+    regionBehavior.receive(s, { type: 'timer', key: 'tick' }, ctx);
+    return of.state(s);
+  };
+  clock.now = 0;
+  const clean = regionBehavior.init(ctx, params, []);
+  const copied = regionBehavior.init(ctx, params, []);
+  for (let seq = 1; seq <= 20; seq++) {
+    clock.now = seq * 100;
+    regionBehavior.receive(clean, beat('A', seq), ctx);
+    regionBehavior.receive(copied, beat('A', seq), ctx);
+    clock.now += 30;
+    regionBehavior.receive(copied, beat('A', seq), ctx);
+  }
+  clock.now = 2_500;
+  t.is(of.phi(copied, clock.now), of.phi(clean, clock.now), 'copies are not samples: the same phi as without them');
+  t.is(of.stale(copied), 20);
+  let state = 'up';
+  for (clock.now = 2_100; state !== 'down' && clock.now < 10_000; clock.now += 100) state = tick(copied);
+  t.is(state, 'down', `convicted by ${clock.now} ms`);
+  for (const seq of [20, 13, 20, 19, 1]) {
+    clock.now += 150;
+    regionBehavior.receive(copied, beat('A', seq), ctx);
+    t.is(tick(copied), 'down', `a late copy of ${of.noun} ${seq} at ${clock.now} ms`);
+  }
+  clock.now += 500;
+  regionBehavior.receive(copied, beat('B', 1), ctx);
+  return copied;
 }
 
 // The same reordering, in the region actor: a heartbeat of a server's previous life that
@@ -121,45 +165,21 @@ test('region: a heartbeat of a life that died at once, late past the next life, 
 // highest seen of its life is dropped; a restart (a new life, numbered from 1 again) still
 // comes back up.
 test('region: a copy or a late heartbeat of a life counts neither as a sample nor as a rejoin; a restart does', (t) => {
-  const { clock, ctx, params, hb } = regionOfOne();
-  const tick = (state: ReturnType<typeof regionBehavior.init>): string => {
-    regionBehavior.receive(state, { type: 'timer', key: 'tick' }, ctx);
-    return state.servers.state('r1/0')!;
-  };
-  // Two regions see the same 20 heartbeats, 100 ms apart; one also gets a copy of each, 30 ms late.
-  clock.now = 0;
-  const clean = regionBehavior.init(ctx, params, []);
-  clock.now = 0;
-  const copied = regionBehavior.init(ctx, params, []);
-  for (let seq = 1; seq <= 20; seq++) {
-    clock.now = seq * 100;
-    regionBehavior.receive(clean, hb('A', seq), ctx);
-    regionBehavior.receive(copied, hb('A', seq), ctx);
-    clock.now += 30;
-    regionBehavior.receive(copied, hb('A', seq), ctx);
-  }
-  clock.now = 2_000 + 500;
-  t.is(copied.servers.phi('r1/0', clock.now), clean.servers.phi('r1/0', clock.now), 'copies are not samples: the same phi as without them');
-  t.is(copied.stale, 20);
-  // r1/0 has crashed (its last heartbeat was seq 20): it is convicted, and stays down whatever
-  // copies and late heartbeats of that life come.
-  let state = 'up';
-  for (clock.now = 2_100; state !== 'down' && clock.now < 10_000; clock.now += 100) state = tick(copied);
-  t.is(state, 'down', `convicted by ${clock.now} ms`);
-  for (const seq of [20, 13, 20, 19, 1]) {
-    clock.now += 150;
-    regionBehavior.receive(copied, hb('A', seq), ctx);
-    t.is(tick(copied), 'down', `a late copy of heartbeat ${seq} at ${clock.now} ms`);
-  }
-  // Restarted: a new life, numbered from 1.
-  clock.now += 500;
-  regionBehavior.receive(copied, hb('B', 1), ctx);
+  const region = regionOfOne();
+  const { ctx, hb } = region;
+  const copied = copiesThenLateBeats(t, region, region.params, hb, {
+    noun: 'heartbeat',
+    phi: (s, now) => s.servers.phi('r1/0', now),
+    stale: (s) => s.stale,
+    state: (s) => s.servers.state('r1/0')!,
+  });
   t.deepEqual(copied.servers.view(), [{ id: 'r1/0', state: 'up', incarnation: 1 }], 'the restart is up');
   regionBehavior.receive(copied, hb('A', 21), ctx); // a heartbeat of the old life not seen before still counts (lives have no order)
   for (let seq = 2; seq <= 5; seq++) {
-    clock.now += 100;
+    region.clock.now += 100;
     regionBehavior.receive(copied, hb('B', seq), ctx);
-    t.is(tick(copied), 'up');
+    regionBehavior.receive(copied, { type: 'timer', key: 'tick' }, ctx);
+    t.is(copied.servers.state('r1/0'), 'up');
   }
   t.is(copied.servers.view()[0]!.incarnation, 1, 'one restart');
 });
@@ -336,38 +356,14 @@ test('balancer: a digest that shows a crashed server down then up (a late heartb
 // copies taken as samples changed the detector's spread. Now they are dropped as a server's
 // heartbeats are.
 test('region: a copy or a late beat of a peer region actor counts neither as a sample nor as a rejoin; a restart does', (t) => {
-  const { clock, ctx, params } = regionOfOne();
-  const two = { ...params, regions: ['r1', 'r2'] };
+  const region = regionOfOne();
   const rhb = (incarnation: string, seq: number): RegionBeat => ({ type: 'rhb', region: 'r2', seq, incarnation });
-  const peer = (state: ReturnType<typeof regionBehavior.init>): string => {
-    regionBehavior.receive(state, { type: 'timer', key: 'tick' }, ctx);
-    return state.peers.state('r2')!;
-  };
-  clock.now = 0;
-  const clean = regionBehavior.init(ctx, two, []);
-  const copied = regionBehavior.init(ctx, two, []);
-  for (let seq = 1; seq <= 20; seq++) {
-    clock.now = seq * 100;
-    regionBehavior.receive(clean, rhb('A', seq), ctx);
-    regionBehavior.receive(copied, rhb('A', seq), ctx);
-    clock.now += 30;
-    regionBehavior.receive(copied, rhb('A', seq), ctx);
-  }
-  clock.now = 2_500;
-  t.is(copied.peers.phi('r2', clock.now), clean.peers.phi('r2', clock.now), 'copies are not samples: the same phi as without them');
-  t.is(copied.staleBeats, 20);
-  // r2's region actor has stopped: convicted, and it stays down whatever late copies come.
-  let state = 'up';
-  for (clock.now = 2_100; state !== 'down' && clock.now < 10_000; clock.now += 100) state = peer(copied);
-  t.is(state, 'down', `convicted by ${clock.now} ms`);
-  for (const seq of [20, 13, 20, 19, 1]) {
-    clock.now += 150;
-    regionBehavior.receive(copied, rhb('A', seq), ctx);
-    t.is(peer(copied), 'down', `a late copy of beat ${seq} at ${clock.now} ms`);
-  }
-  // Restarted by its supervisor: a new life, numbered from 1.
-  clock.now += 500;
-  regionBehavior.receive(copied, rhb('B', 1), ctx);
+  const copied = copiesThenLateBeats(t, region, { ...region.params, regions: ['r1', 'r2'] }, rhb, {
+    noun: 'beat',
+    phi: (s, now) => s.peers.phi('r2', now),
+    stale: (s) => s.staleBeats,
+    state: (s) => s.peers.state('r2')!,
+  });
   t.is(copied.peers.state('r2'), 'up', 'the restart is up');
   t.is(copied.staleBeats, 25);
 });

@@ -57,6 +57,11 @@ test('clients made and closed one per call: each closed one leaves no counters b
     t.is(await last.get('k9'), 299);
     await cluster.stop();
     t.true(last.address in cluster.stats().actors, 'a cluster that stops keeps the counts of the clients it closed');
+    // Refused before anything is sent: definite (it said indefinite, found by an audit, session 56).
+    const after = await t.throwsAsync(last.put('k', 1), { instanceOf: StoppedError, message: /the cluster is stopped/ });
+    t.true(after?.definite);
+    const crash = await t.throwsAsync(cluster.crash('r1/0'), { instanceOf: StoppedError });
+    t.true(crash?.definite);
   } finally {
     await cluster.stop();
   }

@@ -252,7 +252,7 @@ export class Client {
   }
 
   private call(body: RequestBody, kind: OpKind | null, input: unknown, projections?: Projection[], txnOps?: TxnOp[]): Promise<unknown> {
-    if (this.deps.isStopped()) return Promise.reject(new StoppedError('the cluster is stopped'));
+    if (this.deps.isStopped()) return Promise.reject(new StoppedError('the cluster is stopped', true));
     if (this.closed) return Promise.reject(new StoppedError(`client ${this.id} is closed`, true));
     if (this.pending.size >= CLIENT_INFLIGHT_MAX) {
       return Promise.reject(new UnavailableError(`client ${this.id} has ${CLIENT_INFLIGHT_MAX} calls open; wait for some to finish`));

@@ -886,7 +886,7 @@ export class Cluster extends EventEmitter {
     // Rejects, as a stopped cluster's sleep and a client call's bad input do: it never throws.
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
       return Promise.reject(new ValidationError('ms', `a number of milliseconds >= 0, got ${describe(ms)}`));
-    if (this.stopped) return Promise.reject(new StoppedError('the cluster is stopped'));
+    if (this.stopped) return Promise.reject(new StoppedError('the cluster is stopped', true));
     return this.runtime.sleep(ms);
   }
 
@@ -1069,7 +1069,7 @@ export class Cluster extends EventEmitter {
       );
     }
     // After stop(), as every other call: a null here read as "that actor crashed".
-    if (this.stopped) return Promise.reject(new StoppedError('the cluster is stopped'));
+    if (this.stopped) return Promise.reject(new StoppedError('the cluster is stopped', true));
     return this.runtime.summary(address);
   }
 
@@ -1181,7 +1181,7 @@ export class Cluster extends EventEmitter {
   }
 
   private assertRunning(): void {
-    if (this.stopped) throw new StoppedError('the cluster is stopped');
+    if (this.stopped) throw new StoppedError('the cluster is stopped', true);
   }
 
   /**

@@ -80,7 +80,7 @@ export class AbortedError extends MeridianError {
 
 /** The cluster was stopped before the operation completed; its outcome is unknown. */
 export class StoppedError extends MeridianError {
-  /** `definite`: true only when the call was never sent (a closed client's). */
+  /** `definite`: true only when the call was refused before anything was sent (a closed client, a stopped cluster). */
   constructor(message = 'cluster stopped', definite = false) {
     super('STOPPED', message, definite);
   }

@@ -520,7 +520,7 @@ export class NatsRuntime implements Runtime {
 
   /** The host of `node` once no restart of that host's process is under way, for a crash, restart or pause: StoppedError after stop(). */
   private async settledHostOfNode(node: string): Promise<HostEntry> {
-    if (this.stopped) throw new StoppedError('the cluster is stopped');
+    if (this.stopped) throw new StoppedError('the cluster is stopped', true);
     const found = this.hostOfNode(node);
     if (found === undefined) throw new UnavailableError(`no host runs node ${node}`);
     // A host process being started again answers nothing until it has its assignment.

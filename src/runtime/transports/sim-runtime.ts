@@ -88,7 +88,7 @@ export class SimRuntime implements Runtime, SimDriver {
 
   /** Rejects with StoppedError at stop() (pending) or at once (after it). */
   sleep(ms: number): Promise<void> {
-    if (this.stopped) return Promise.reject(new StoppedError('the cluster is stopped'));
+    if (this.stopped) return Promise.reject(new StoppedError('the cluster is stopped', true));
     return new Promise((resolve, reject) => {
       this.world.beginWait(); // (throws, so rejects, once the run has stalled)
       this.sleeping.add(reject);

@@ -361,7 +361,7 @@ export class ThreadsRuntime implements Runtime {
 
   /** Rejects with StoppedError at stop() (pending) or at once (after it). */
   sleep(ms: number): Promise<void> {
-    if (this.stopped) return Promise.reject(new StoppedError('the cluster is stopped'));
+    if (this.stopped) return Promise.reject(new StoppedError('the cluster is stopped', true));
     return this.timers.sleep(ms);
   }
 
@@ -372,7 +372,7 @@ export class ThreadsRuntime implements Runtime {
 
   /** The host of `node`, for a crash, restart or pause: StoppedError after stop(). */
   private liveHostOfNode(node: string): WorkerHost {
-    if (this.stopped) throw new StoppedError('the cluster is stopped');
+    if (this.stopped) throw new StoppedError('the cluster is stopped', true);
     const entry = this.hostOfNode(node);
     if (entry === undefined) throw new Error(`no host runs node ${node}`);
     return entry;

@@ -12,7 +12,8 @@
  *
  * Normal case. `propose(command)` queues the command at the leader (false elsewhere, with
  * `leaderHint()`); when the host drains `ready()`, queued commands are cut into batches of at
- * most `maxBatch`, one batch per new slot, while at most `maxInflight` slots await a majority.
+ * most `maxBatch` (and of at most twice `snapshotPieceBytes` encoded, if set), one batch per
+ * new slot, while at most `maxInflight` slots await a majority.
  * A slot accepted by a majority is chosen; the commit index (every slot up to it chosen) rides on
  * the next accept, or on a `commit` message when no accept follows. A follower that learns the
  * commit index marks the slots it accepted at the leader's ballot as chosen (a ballot proposes
@@ -82,9 +83,10 @@ export interface MultiPaxosConfig {
   /**
    * If set, a snapshot whose encoding is over twice this many bytes goes to a lagging follower
    * in pieces of at most this many (snapshot-pieces.ts), which it installs once it holds them
-   * all; a smaller one goes whole, as always; and an `entries` message holds only as many slots
-   * as twice this many bytes (at least one). Unset: always whole, up to
-   * MULTIPAXOS_CATCHUP_SLOTS_MAX slots. The host sets it well under its largest message.
+   * all; a smaller one goes whole, as always; an `entries` message holds only as many slots
+   * as twice this many bytes (at least one), and a new slot only as many commands (at least
+   * one; besides `maxBatch`). Unset: always whole, up to MULTIPAXOS_CATCHUP_SLOTS_MAX slots,
+   * and slots cut by count only. The host sets it well under its largest message.
    */
   snapshotPieceBytes?: number;
   /**
@@ -881,9 +883,12 @@ export class MultiPaxos {
   private flush(): void {
     if (this.role !== 'leader') return;
     const proposedFrom = this.nextIndex;
+    const pieceBytes = this.config.snapshotPieceBytes;
     while (this.pending.length > 0 && this.proposals.size < this.config.maxInflight) {
-      const batch = this.pending.splice(0, this.config.maxBatch);
-      this.proposeSlot(this.nextIndex++, batch);
+      // By count, and by bytes as an `entries` message is: every accept fits in a message.
+      let n = Math.min(this.config.maxBatch, this.pending.length);
+      if (pieceBytes !== undefined && n > 1) n = prefixWithin(this.pending, 2 * pieceBytes, n);
+      this.proposeSlot(this.nextIndex++, this.pending.splice(0, n));
     }
     if (this.readsUnsent.length > 0) this.beginReadRound(proposedFrom);
     if (this.readsWaiting.length > 0) this.answerReads();

@@ -80,13 +80,15 @@ export function piecesOf(index: number, data: unknown, pieceChars: number): Piec
 }
 
 /**
- * How many of `items` (at least one, if any) to send in one message whose share for them is
- * `bytes`: the longest prefix whose encodings add up to at most that. Entries that catch a copy
- * up (a follower's slots, a learner's commands) are cut this way, as snapshots are in pieces.
+ * How many of the first `count` of `items` (at least one, if any) to send in one message whose
+ * share for them is `bytes`: the longest prefix whose encodings add up to at most that. Entries
+ * that catch a copy up (a follower's slots, a learner's commands) and the commands of a new
+ * Multi-Paxos slot are cut this way, as snapshots are in pieces.
  */
-export function prefixWithin<T>(items: readonly T[], bytes: number): number {
+export function prefixWithin<T>(items: readonly T[], bytes: number, count = items.length): number {
+  const end = Math.min(count, items.length);
   let total = 0;
-  for (let n = 0; n < items.length; n++) {
+  for (let n = 0; n < end; n++) {
     try {
       total += packr.pack(items[n]).byteLength;
     } catch {
@@ -94,7 +96,7 @@ export function prefixWithin<T>(items: readonly T[], bytes: number): number {
     }
     if (total > bytes) return Math.max(1, n);
   }
-  return items.length;
+  return end;
 }
 
 /** The snapshot an assembled text encodes (see PieceAssembly); undefined if it does not decode. */

@@ -10,7 +10,7 @@
  * assembly over. Nothing is persisted until the whole is in (the caller installs it then).
  */
 import { Buffer } from 'node:buffer';
-import { createPackr } from '../core/codec.js';
+import { createPackr, FastEncoder } from '../core/codec.js';
 
 /** Pieces sent for one request of a receiver (a window: it asks for the next ones once these are in). */
 export const SNAPSHOT_PIECES_WINDOW = 4;
@@ -60,6 +60,7 @@ export class PiecedSnapshot implements PieceHeader {
 }
 
 const packr = createPackr();
+const sizer = new FastEncoder();
 // A value's bytes (a Uint8Array) copied out of the decoded text, not a view that would keep it all.
 const unpackr = createPackr(true);
 
@@ -89,11 +90,17 @@ export function prefixWithin<T>(items: readonly T[], bytes: number, count = item
   const end = Math.min(count, items.length);
   let total = 0;
   for (let n = 0; n < end; n++) {
-    try {
-      total += packr.pack(items[n]).byteLength;
-    } catch {
-      return Math.max(1, n);
+    // The bytes msgpackr writes (see FastEncoder), without its per-call set-up: a leader sizes
+    // every command it puts in a slot. What it cannot write, msgpackr does.
+    let size = sizer.encode(items[n]);
+    if (size < 0) {
+      try {
+        size = packr.pack(items[n]).byteLength;
+      } catch {
+        return Math.max(1, n);
+      }
     }
+    total += size;
     if (total > bytes) return Math.max(1, n);
   }
   return end;

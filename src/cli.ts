@@ -114,7 +114,7 @@ async function main(): Promise<void> {
       const host = await import('./cli/host.js');
       // Now: a connection attempt cut short by Ctrl-C would otherwise keep the process up to 5 s more.
       process.exit(await host.main(rest));
-      break;
+      break; // not reached (process.exit); the linter's no-fallthrough does not know
     }
     case '--help':
     case '-h':

@@ -3,7 +3,7 @@
 /** The exit status of a run stopped by Ctrl-C (SIGINT), as a shell gives a command it kills so. */
 export const INTERRUPTED_STATUS = 130;
 /** The exit status of a run stopped by SIGTERM (`kill`, `timeout`), as a shell gives a command it kills so. */
-export const TERMINATED_STATUS = 143;
+const TERMINATED_STATUS = 143;
 
 /** The signals that stop a run: each aborts the run's signal with its name as the reason. */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;

@@ -78,7 +78,10 @@ export class AbortedError extends MeridianError {
   }
 }
 
-/** The cluster was stopped before the operation completed; its outcome is unknown. */
+/**
+ * The cluster stopped (or the client closed) before the operation completed: its outcome is
+ * unknown; or the call was refused before anything was sent (`definite`).
+ */
 export class StoppedError extends MeridianError {
   /** `definite`: true only when the call was refused before anything was sent (a closed client, a stopped cluster). */
   constructor(message = 'cluster stopped', definite = false) {

@@ -19,7 +19,7 @@ export class SeedStop {
 
   /** startCluster(config), unless the seed was stopped (then a StoppedError); stop() stops the cluster too. */
   readonly start: StartCluster = async (config) => {
-    if (this.#stopped) throw new StoppedError('the seed was stopped');
+    if (this.#stopped) throw new StoppedError('the seed was stopped', true);
     const starting = startCluster(config);
     this.#started.add(starting);
     const cluster = await starting;

@@ -116,7 +116,7 @@ export function decodePieces(text: string): { data: unknown } | undefined {
 }
 
 /** FNV-1a (32 bits) of the characters of `text`. */
-export function hashText(text: string): number {
+function hashText(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h >>> 0;

@@ -28,7 +28,7 @@ export class AssignmentError extends Error {
 /** The most hosts, actors or nodes an assignment lists (each list is far shorter in practice). */
 export const ASSIGNMENT_ENTRIES_MAX = 1_000_000;
 /** The longest stats push interval an assignment may ask for, ms. */
-export const STATS_INTERVAL_MS_MAX = 60_000;
+const STATS_INTERVAL_MS_MAX = 60_000;
 
 const FIELDS = [
   'hostId',
@@ -168,7 +168,7 @@ function layout(v: unknown): NatsLayout | null {
  * `behaviorsModule` if it is a `file:` URL, else an AssignmentError: a `data:` URL is code in
  * the message itself, an `http:` one code from anywhere, `node:` a built-in.
  */
-export function behaviorsModuleUrl(v: unknown): string {
+function behaviorsModuleUrl(v: unknown): string {
   const allowed = 'a file: URL (a module on this machine; data:, http:, https:, node: and other URLs are refused)';
   if (typeof v !== 'string') throw new AssignmentError('behaviorsModule', allowed, v);
   let url: URL;

@@ -471,6 +471,31 @@ natsTest(`nats: a host process killed from outside is a 'host-exit': its node is
   });
 });
 
+natsTest(`nats: a killed host process that ran a region actor runs it again once its servers and coordinator are restarted${skipped}`, async (t) => {
+  await withServer(t, async (server, baseline) => {
+    const cluster = await startCluster(natsConfig(server));
+    const runtime = cluster.internals.runtime as NatsRuntime;
+    const allPids = new Set(runtime.processes().map((p) => p.pid!));
+    try {
+      await cluster.client({ region: 'a' }).put('k', 'v');
+      const victim = runtime.processes().find((p) => p.nodes.includes('a'))!;
+      const restartable = victim.nodes.filter((n) => n !== 'a');
+      t.log(`killing host ${victim.host} (${victim.nodes.join(', ')})`);
+      process.kill(victim.pid!, 'SIGKILL');
+      await eventually(realClock, () => restartable.every((n) => cluster.isDown(n)), { timeoutMs: 5_000, message: `${restartable.join(', ')} down` });
+      // Before: the new process left the region actor out (the dead host's nodes were all
+      // 'crashed'), and restart('a') is no call a user can make: region a was down for good.
+      for (const id of restartable) await cluster.restart(id);
+      allPids.add(runtime.processes().find((p) => p.host === victim.host)!.pid!);
+      t.not(await eventually(cluster, async () => (await cluster.inspect('a')) ?? false, { timeoutMs: 10_000, message: 'region actor a runs' }), null);
+      await eventually(cluster, () => cluster.members().every((m) => m.state === 'up'), { timeoutMs: 10_000, message: 'every server up' });
+    } finally {
+      await cluster.stop();
+    }
+    await leavesNothing(t, server, baseline, [...allPids]);
+  });
+});
+
 natsTest(`nats: the NATS server gone for good: a 'host-exit' per host, calls fail with MeridianErrors, nothing thrown, stop() ends${skipped}`, async (t) => {
   await withServer(t, async (server) => {
     const cluster = await startCluster(natsConfig(server));

@@ -1370,7 +1370,14 @@ async function runtimeOf(
     const cluster = nats.cluster ?? randomId().replace(/[^A-Za-z0-9]/g, '');
     const { NatsRuntime } = await import('../runtime/transports/nats.js');
     const layout = { shards: config.shards, regions: config.regions.map((r) => ({ name: r.name, servers: r.servers })) };
-    return { runtime: new NatsRuntime({ ...options, servers: nats.servers, cluster, hosts: nats.hosts === undefined ? 'spawn' : 'remote', layout }, plans) };
+    // What restart() takes: a dead host's other nodes (its region actor) start with its next process.
+    const restartable = new Set(plans.flatMap((p) => p.specs.filter((s) => s.behavior === 'server' || s.behavior === 'coordinator').map((s) => s.node)));
+    return {
+      runtime: new NatsRuntime(
+        { ...options, servers: nats.servers, cluster, hosts: nats.hosts === undefined ? 'spawn' : 'remote', layout, restartable },
+        plans,
+      ),
+    };
   }
   const { ThreadsRuntime } = await import('../runtime/transports/threads.js');
   const bundle = freshBundle(CLUSTER_WORKER_BUNDLE);

@@ -61,6 +61,12 @@ export interface NatsOptions extends ThreadsOptions {
   remoteWaitMs?: number;
   /** The cluster's layout, sent to each host (a remote host's data directory records it). */
   layout?: NatsLayout;
+  /**
+   * The nodes the caller brings back itself (restartNode) after their host process died, as a
+   * cluster does its servers and coordinators; default all. A new process for a dead host
+   * (started by a restartNode) runs the host's other nodes at once: nobody restarts them.
+   */
+  restartable?: ReadonlySet<string>;
 }
 
 interface HostEntry {
@@ -289,8 +295,9 @@ export class NatsRuntime implements Runtime {
   /**
    * A host process is gone unasked (exited, killed, silent, or out of reach): as the threads
    * transport's hostDied. Calls pending on it fail with HostExitedError (StoppedError once stop()
-   * began); it is retired, its nodes are dead for the others and crashed (a new process starts
-   * them only at restartNode), and a 'host-exit' event names them.
+   * began); it is retired, its nodes are dead for the others, the restartable ones crashed (a
+   * new process starts them only at restartNode; the others as it starts, see respawnNow), and
+   * a 'host-exit' event names them.
    */
   private hostDied(entry: HostEntry, code: number | null, why: string): void {
     const { nodes, error } = failPendingCalls(entry, this.stopped, why);
@@ -298,7 +305,8 @@ export class NatsRuntime implements Runtime {
     this.retire(entry);
     for (const node of nodes) {
       this.deadNodes.add(node);
-      this.crashedNodes.add(node);
+      // The others (a cluster's region actor) come back with the host's next process (respawnNow).
+      if (this.options.restartable?.has(node) !== false) this.crashedNodes.add(node);
       this.front?.host.setNodeDead(node, true);
       this.broadcast('setNodeDead', node, true);
     }
@@ -592,11 +600,24 @@ export class NatsRuntime implements Runtime {
   }
 
   private async respawnNow(entry: HostEntry): Promise<void> {
-    const fresh = await this.spawnHost(entry.plan);
-    await this.call(fresh, 'start');
-    // Credit for frames the old process never read will not come back.
-    this.link!.reset(fresh.id);
-    this.broadcast('resetPeer', fresh.id);
+    // Its nodes the caller does not restart (not crashed, dead with the old process) start with
+    // it: they are alive for it from its assignment on, and for the others once it runs them.
+    const revived = [...new Set(entry.plan.specs.map((s) => s.node))].filter((n) => this.deadNodes.has(n) && !this.crashedNodes.has(n));
+    for (const node of revived) this.deadNodes.delete(node);
+    try {
+      const fresh = await this.spawnHost(entry.plan);
+      await this.call(fresh, 'start');
+      // Credit for frames the old process never read will not come back.
+      this.link!.reset(fresh.id);
+      this.broadcast('resetPeer', fresh.id);
+    } catch (error) {
+      for (const node of revived) this.deadNodes.add(node);
+      throw error;
+    }
+    for (const node of revived) {
+      this.front!.host.setNodeDead(node, false);
+      this.broadcast('setNodeDead', node, false);
+    }
   }
 
   /**

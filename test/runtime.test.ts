@@ -128,7 +128,7 @@ for (const kind of transports) {
     try {
       const first = await summary();
       t.is(first.status, 'backoff');
-      t.regex(first.state?.standIn ?? '', /^start 1 fails on purpose$/, 'the stand-in says why');
+      t.regex(first.state?.standIn ?? '', /^start [123] fails on purpose$/, 'the stand-in says why (on a loaded machine a later try may have failed by now)');
       rt.host.route('tester', address, { type: 'write' });
       rt.host.route('tester', address, { type: 'ping' });
       rt.host.route('tester', address, { type: 'ping' });

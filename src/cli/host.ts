@@ -9,9 +9,8 @@
  * checked, the data directory made and locked, before connecting; one another host or cluster
  * holds, or that holds another cluster's data, is refused).
  */
-import { existsSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, rmdirSync } from 'node:fs';
+import { makeTempDir, removeTempDir } from '../runtime/temp-dirs.js';
 import { randomId } from '../core/ids.js';
 import { ConfigError } from '../core/errors.js';
 import { checkDataDir, checkHostDataDir, checkHostLayout, lockDataDir } from '../cluster/data-dir.js';
@@ -116,7 +115,7 @@ export async function main(args: string[], io: HostIo = { out: (l) => console.lo
   const cleanUp = (): void => {
     run.release?.();
     run.release = undefined;
-    if (run.tempDir !== undefined) rmSync(run.tempDir, { recursive: true, force: true });
+    if (run.tempDir !== undefined) removeTempDir(run.tempDir);
     run.tempDir = undefined;
     if (madeDataDir === true) {
       try {
@@ -172,7 +171,7 @@ async function serve(io: HostIo, parsed: HostArgs, run: HostRun): Promise<number
       return 2;
     }
   }
-  const logs = dataDir ?? (run.tempDir = mkdtempSync(join(tmpdir(), 'meridian-host-')));
+  const logs = dataDir ?? (run.tempDir = makeTempDir('meridian-host-'));
   const uid = `r${randomId().replace(/[^A-Za-z0-9]/g, '')}`;
   const interrupted = new Promise<NodeJS.Signals>((resolve) => (run.signalled = resolve));
   if (run.caught !== undefined) run.signalled!(run.caught);

@@ -3,7 +3,7 @@
 import type { DemoOptions } from './cli/demo.js';
 import { REPLICATION_MODES, SEED_MAX } from './cluster/config.js';
 import { FlagError, intFlag, once, oneOf, readArgs, wantsHelp } from './cli/flags.js';
-import { interruptedStatus, untilInterrupted } from './cli/interrupt.js';
+import { interruptedStatus, interruptLine, untilInterrupted } from './cli/interrupt.js';
 
 /** The shortest demo: each of its three phases about 100 ms. */
 const DEMO_DURATION_MS_MIN = 300;
@@ -45,10 +45,7 @@ async function demo(args: string[]): Promise<void> {
   try {
     await untilInterrupted(
       (signal) => runDemo({ ...options, signal: (stopped = signal) }),
-      (name) =>
-        console.error(
-          `meridian demo: ${name === 'SIGINT' ? 'interrupted' : 'terminated'}; stopping the cluster (${name === 'SIGINT' ? 'Ctrl-C' : name} again quits at once)`,
-        ),
+      (name) => console.error(interruptLine('meridian demo', name, 'stopping the cluster')),
     );
   } catch (error) {
     if (stopped?.aborted !== true) throw error;

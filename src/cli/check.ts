@@ -7,7 +7,7 @@
  */
 import type { ElleOp } from '../harness/elle/types.js';
 import { timelineHtml, type TimelineRun } from '../harness/timeline.js';
-import { INTERRUPTED_STATUS, interruptedStatus, untilInterrupted } from './interrupt.js';
+import { INTERRUPTED_STATUS, interruptedStatus, interruptLine, untilInterrupted } from './interrupt.js';
 import { SEED_MAX, UNSAFE_VARIANT_MODES } from '../cluster/config.js';
 import { NATS_PROCESSES_MAX } from '../cluster/validate-nats.js';
 import {
@@ -102,8 +102,7 @@ export { INTERRUPTED_STATUS };
 
 /** What the first Ctrl-C (or SIGTERM) prints: `what` happens next. */
 function interruptNote(io: CheckIo, what: string): (name: NodeJS.Signals) => void {
-  return (name) =>
-    io.err(`meridian check: ${name === 'SIGINT' ? 'interrupted' : 'terminated'}; ${what} (${name === 'SIGINT' ? 'Ctrl-C' : name} again quits at once)`);
+  return (name) => io.err(interruptLine('meridian check', name, what));
 }
 
 export interface CheckIo {

@@ -16,6 +16,12 @@ export function interruptedStatus(signal: AbortSignal): number {
   return signal.reason === 'SIGTERM' ? TERMINATED_STATUS : INTERRUPTED_STATUS;
 }
 
+/** What a command prints at the first Ctrl-C or SIGTERM: `what` it does next, and that the signal again quits at once. */
+export function interruptLine(command: string, name: NodeJS.Signals, what: string): string {
+  const interrupt = name === 'SIGINT';
+  return `${command}: ${interrupt ? 'interrupted' : 'terminated'}; ${what} (${interrupt ? 'Ctrl-C' : name} again quits at once)`;
+}
+
 /**
  * Runs `body` with a signal that the first Ctrl-C or SIGTERM aborts (its reason the signal's
  * name, 'SIGINT' or 'SIGTERM'; after `onFirst`, which says what happens next), so that the run

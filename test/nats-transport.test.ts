@@ -62,6 +62,31 @@ async function leavesNothing(t: ExecutionContext, server: NatsServer, baseline: 
   t.deepEqual(load, baseline);
 }
 
+/**
+ * An assignment as a launcher sends one to a waiting host, for the tests that send their own:
+ * `overrides` on an empty cluster's (its module a file: URL that does not exist).
+ */
+function rawAssignment(overrides: Record<string, unknown>): Record<string, unknown> {
+  return {
+    hostId: 1,
+    seed: 1,
+    directory: [],
+    network: {},
+    partitions: [],
+    deadNodes: [],
+    clockSkew: [],
+    mailboxCapacity: 10,
+    messageBytesMax: 1000,
+    fsync: false,
+    specs: [],
+    crashed: [],
+    behaviorsModule: 'file:///nonexistent.js',
+    statsIntervalMs: 1000,
+    layout: null,
+    ...overrides,
+  };
+}
+
 natsTest(`nats: operations across 2 host processes, then stop() leaves no process, connection or subscription${skipped}`, async (t) => {
   await withServer(t, async (server, baseline) => {
     const cluster = await startCluster(natsConfig(server));
@@ -299,23 +324,9 @@ natsTest(
       try {
         await eventually(realClock, () => uids.size === 1, { timeoutMs: 10_000, message: 'the host says hello' });
         const uid = [...uids][0]!;
-        const evil = {
-          hostId: 1,
-          seed: 1,
-          directory: [],
-          network: {},
-          partitions: [],
-          deadNodes: [],
-          clockSkew: [],
-          mailboxCapacity: 10,
-          messageBytesMax: 1000,
-          fsync: false,
-          specs: [],
-          crashed: [],
+        const evil = rawAssignment({
           behaviorsModule: `data:text/javascript,import('node:fs').then((f) => f.writeFileSync(${JSON.stringify(pwned)}, 'x')); export const behaviors = new Map();`,
-          statsIntervalMs: 1000,
-          layout: null,
-        };
+        });
         // Before: the host imported the module (its code wrote the file) and joined as host 1 with its logs in dataDir.
         const ask = async (assign: unknown): Promise<string> =>
           (unpack((await nc.request(`meridian.${name}.assign.${uid}`, pack(assign), { timeout: 5_000 })).data) as { e: string }).e;
@@ -406,23 +417,11 @@ natsTest(
       const [waiting] = startHosts(name, [dirs[0]!]);
       try {
         await eventually(realClock, () => uids.size === 1, { timeoutMs: 10_000, message: 'the host says hello' });
-        const assign = {
-          hostId: 1,
-          seed: 1,
+        const assign = rawAssignment({
           directory: [['x/0', { host: 1, region: 'x', node: 'x/0' }]],
-          network: {},
-          partitions: [],
-          deadNodes: [],
-          clockSkew: [],
-          mailboxCapacity: 10,
-          messageBytesMax: 1000,
-          fsync: false,
           specs: [{ address: 'x/0', behavior: 'server', params: {}, region: 'x', node: 'x/0' }],
-          crashed: [],
-          behaviorsModule: 'file:///nonexistent.js',
-          statsIntervalMs: 1000,
           layout: { shards: 16, regions: [{ name: 'x', servers: 1 }] },
-        };
+        });
         const reply = await nc.request(`meridian.${name}.assign.${[...uids][0]!}`, pack(assign), { timeout: 5_000 });
         t.regex(
           (unpack(reply.data) as { e: string }).e,

@@ -91,7 +91,7 @@ async function main(loadBehaviors: LoadBehaviors): Promise<void> {
   port.on('message', (message: ToWorker) => {
     if (message.type === 'peer') th.connect(message.peer, message.port);
     else if (message.type === 'start') {
-      for (const spec of data.specs) host.spawn(spec);
+      host.spawnAll(data.specs, new Set(data.crashed));
       postToParent(port, { type: 'started', host: data.hostId });
     }
   });

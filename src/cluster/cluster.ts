@@ -1365,13 +1365,13 @@ async function runtimeOf(
     fsync: config.fsync,
     onEvent,
   };
+  // What restart() takes: a dead host's other nodes (its region actor) start with its next process or thread.
+  const restartable = new Set(plans.flatMap((p) => p.specs.filter((s) => s.behavior === 'server' || s.behavior === 'coordinator').map((s) => s.node)));
   if (config.transport === 'nats') {
     const nats = config.nats!;
     const cluster = nats.cluster ?? randomId().replace(/[^A-Za-z0-9]/g, '');
     const { NatsRuntime } = await import('../runtime/transports/nats.js');
     const layout = { shards: config.shards, regions: config.regions.map((r) => ({ name: r.name, servers: r.servers })) };
-    // What restart() takes: a dead host's other nodes (its region actor) start with its next process.
-    const restartable = new Set(plans.flatMap((p) => p.specs.filter((s) => s.behavior === 'server' || s.behavior === 'coordinator').map((s) => s.node)));
     return {
       runtime: new NatsRuntime(
         { ...options, servers: nats.servers, cluster, hosts: nats.hosts === undefined ? 'spawn' : 'remote', layout, restartable },
@@ -1382,7 +1382,7 @@ async function runtimeOf(
   const { ThreadsRuntime } = await import('../runtime/transports/threads.js');
   const bundle = freshBundle(CLUSTER_WORKER_BUNDLE);
   const entry = bundle === undefined ? {} : { workerEntry: CLUSTER_WORKER_LOADER, workerCodeCache: bundleCodeCache(bundle) };
-  return { runtime: new ThreadsRuntime({ ...options, ...entry }, plans) };
+  return { runtime: new ThreadsRuntime({ ...options, ...entry, restartable }, plans) };
 }
 
 export type { ActorSpec, ConfigError };

@@ -199,6 +199,17 @@ export class Host implements CellHost {
     cell.start();
   }
 
+  /**
+   * Spawn `specs`, but only record those of the nodes in `down` (restartNode starts them), as
+   * if crashed: a new thread or process for a dead host starts with its crashed nodes down.
+   */
+  spawnAll(specs: readonly ActorSpec[], down: ReadonlySet<string>): void {
+    for (const spec of specs) {
+      if (down.has(spec.node)) this.specs.set(spec.address, spec);
+      else this.spawn(spec);
+    }
+  }
+
   private setCell(address: string, cell: Cell): void {
     this.cells.set(address, cell);
     if (!this.externals.has(address)) this.targets.set(address, cell);

@@ -88,6 +88,12 @@ export interface ThreadsOptions {
   fsync: boolean;
   /** Each worker's V8 old-generation maximum, MB (default WORKER_OLD_GENERATION_MB_MAX). */
   workerHeapMb?: number;
+  /**
+   * The nodes only restartNode starts again after their thread died, as crashNode leaves them
+   * (a cluster's servers and coordinators); default all. A new thread for a dead host of
+   * several nodes starts the others at once (a cluster's region actor), as NatsOptions.restartable.
+   */
+  restartable?: ReadonlySet<string>;
   onEvent: (event: HostEvent) => void;
 }
 
@@ -116,6 +122,13 @@ export class ThreadsRuntime implements Runtime {
   private network: NetworkConfig | undefined;
   private partitions: PartitionRule[] = [];
   private readonly deadNodes = new Set<string>();
+  /**
+   * Nodes down until restartNode names them: crashed, or restartable and on a thread that died.
+   * A new thread for their host leaves them out (HostWorkerData.crashed).
+   */
+  private readonly crashedNodes = new Set<string>();
+  /** The new thread being started for a dead host, by plan id: one however many restarts ask at once. */
+  private readonly respawning = new Map<number, Promise<void>>();
   private readonly skews = new Map<string, number>();
 
   constructor(
@@ -163,7 +176,7 @@ export class ThreadsRuntime implements Runtime {
   }
 
   /** Creates the worker of `plan` (its thread loads on its own; `ready` says when it is built). */
-  private spawnWorker(plan: HostPlan): WorkerHost {
+  private spawnWorker(plan: HostPlan, crashed: string[] = []): WorkerHost {
     const admin = new MessageChannel();
     const workerData: HostWorkerData = {
       hostId: plan.id,
@@ -175,6 +188,7 @@ export class ThreadsRuntime implements Runtime {
       dataDir: this.options.dataDir,
       fsync: this.options.fsync,
       specs: plan.specs,
+      crashed,
       behaviorsModule: this.options.behaviorsModule,
       adminPort: admin.port2,
       statsIntervalMs: STATS_PUSH_INTERVAL_MS,
@@ -247,6 +261,8 @@ export class ThreadsRuntime implements Runtime {
     entry.alive = false;
     this.retire(entry);
     for (const node of nodes) {
+      this.deadNodes.add(node);
+      if (this.options.restartable?.has(node) !== false) this.crashedNodes.add(node);
       this.front.host.setNodeDead(node, true);
       for (const h of this.liveWorkers()) void this.call(h, (a) => a.setNodeDead(node, true)).catch(() => undefined);
     }
@@ -390,12 +406,15 @@ export class ThreadsRuntime implements Runtime {
   async crashNode(node: string): Promise<void> {
     const entry = this.liveHostOfNode(node);
     this.deadNodes.add(node);
+    this.crashedNodes.add(node);
     this.front.host.setNodeDead(node, true);
     const others = this.liveWorkers().filter((h) => h !== entry);
     await Promise.all(others.map((h) => this.callIfAlive(h, (a) => a.setNodeDead(node, true))));
+    // Its thread died on its own already: the node is down, and stays so when a restart of
+    // another of its nodes starts the thread again (crashedNodes).
+    if (!entry.alive) return;
     if (entry.plan.dedicated) {
       // Abrupt: the thread is terminated with whatever it had in flight.
-      if (!entry.alive) return; // It died on its own already.
       entry.alive = false;
       this.retire(entry);
       await entry.worker.terminate();
@@ -412,68 +431,99 @@ export class ThreadsRuntime implements Runtime {
     if (entry.alive) await this.call(entry, (a) => a.pauseNode(node, paused));
   }
 
-  /** Start crashed `node` again (a new thread if it had its own). At stop(), as crashNode. */
+  /**
+   * Start crashed `node` again: on its thread if that is alive, else on a new thread for its
+   * host (its own, or one of several nodes that died: see respawn). At stop(), as crashNode.
+   */
   async restartNode(node: string): Promise<void> {
-    const entry = this.liveHostOfNode(node);
-    if (entry.plan.dedicated) {
-      if (entry.alive) return;
-      const fresh = this.spawnWorker(entry.plan);
-      try {
-        await this.handshake(fresh, 'ready');
-        // stop() may have begun since (it ended this thread too): no channel to the closed front host.
-        if (this.stopped) throw stoppedDuring();
-        this.link(0, fresh.id);
-        for (const other of this.liveWorkers()) {
-          if (other === fresh) continue;
-          // One channel per pair. Another host restarting at the same time may have linked to
-          // this one already (both new, each in the other's list): a second channel would
-          // replace the first at each end in whatever order the worker's message port and its
-          // control port deliver them, and where the two ends kept different channels (each
-          // closed, with both its ends, the one it replaced) neither host heard the other
-          // again (a durability audit, session 54: every server of a hybrid cluster restarted at
-          // once, and a home region's pair had no leader for good; test/bug-concurrent-restart).
-          // Wait until that one is in place instead.
-          const made = other.linkedTo.get(fresh);
-          if (made !== undefined) {
-            await made;
-            continue;
-          }
-          const channel = new MessageChannel();
-          postToWorker(fresh.worker, { type: 'peer', peer: other.id, port: channel.port1 }, [channel.port1]);
-          // A host crashed meanwhile needs no channel: started again, it links to this one.
-          const linked = this.callIfAlive(other, (a) => a.connect(fresh.id, Comlink.transfer(channel.port2, [channel.port2])));
-          fresh.linkedTo.set(other, linked);
-          await linked;
-        }
-        // The new host boots with the cluster's initial network: hand it what changed since,
-        // before its actors start, so its first messages already obey partitions and skews.
-        await this.handOver(fresh, node);
-        await this.startWorker(fresh);
-      } catch (error) {
-        // A restart that did not finish leaves no half-started host behind: the node stays
-        // down, and the next restart spawns a thread again (an `alive` one would make it a no-op).
-        if (fresh.alive && !this.stopped) {
-          fresh.alive = false;
-          this.retire(fresh);
-          await fresh.worker.terminate();
-        }
-        throw error;
-      }
-    } else {
-      await this.call(entry, (a) => a.restartNode(node));
+    let entry = this.liveHostOfNode(node);
+    // Another node of the same dead host is starting it again: restart this one on that thread.
+    const starting = this.respawning.get(entry.id);
+    if (starting !== undefined) {
+      await starting.catch(() => undefined);
+      entry = this.liveHostOfNode(node);
     }
+    if (!entry.alive) await this.respawn(entry, node);
+    else if (entry.plan.dedicated) return;
+    else await this.call(entry, (a) => a.restartNode(node));
+    this.crashedNodes.delete(node);
     this.deadNodes.delete(node);
     this.front.host.setNodeDead(node, false);
     await Promise.all(this.liveWorkers().map((h) => this.callIfAlive(h, (a) => a.setNodeDead(node, false))));
   }
 
+  /**
+   * A new thread for dead host `entry`, started for `node`. Its other nodes that are crashed
+   * (crashedNodes) stay down until restartNode names them; the rest (a cluster's region actor,
+   * which no restart names) start with it. Until 2026-12-06 a host of several nodes that died
+   * (a region's actor and coordinator, packed servers) could not be restarted at all.
+   */
+  private respawn(entry: WorkerHost, node: string): Promise<void> {
+    const started = this.respawnNow(entry, node).finally(() => this.respawning.delete(entry.id));
+    this.respawning.set(entry.id, started);
+    return started;
+  }
+
+  private async respawnNow(entry: WorkerHost, node: string): Promise<void> {
+    const nodes = [...new Set(entry.plan.specs.map((s) => s.node))].filter((n) => n !== node);
+    const crashed = nodes.filter((n) => this.crashedNodes.has(n));
+    const revived = nodes.filter((n) => !this.crashedNodes.has(n) && this.deadNodes.has(n));
+    const fresh = this.spawnWorker(entry.plan, crashed);
+    try {
+      await this.handshake(fresh, 'ready');
+      // stop() may have begun since (it ended this thread too): no channel to the closed front host.
+      if (this.stopped) throw stoppedDuring();
+      this.link(0, fresh.id);
+      for (const other of this.liveWorkers()) {
+        if (other === fresh) continue;
+        // One channel per pair. Another host restarting at the same time may have linked to
+        // this one already (both new, each in the other's list): a second channel would
+        // replace the first at each end in whatever order the worker's message port and its
+        // control port deliver them, and where the two ends kept different channels (each
+        // closed, with both its ends, the one it replaced) neither host heard the other
+        // again (a durability audit, session 54: every server of a hybrid cluster restarted at
+        // once, and a home region's pair had no leader for good; test/bug-concurrent-restart).
+        // Wait until that one is in place instead.
+        const made = other.linkedTo.get(fresh);
+        if (made !== undefined) {
+          await made;
+          continue;
+        }
+        const channel = new MessageChannel();
+        postToWorker(fresh.worker, { type: 'peer', peer: other.id, port: channel.port1 }, [channel.port1]);
+        // A host crashed meanwhile needs no channel: started again, it links to this one.
+        const linked = this.callIfAlive(other, (a) => a.connect(fresh.id, Comlink.transfer(channel.port2, [channel.port2])));
+        fresh.linkedTo.set(other, linked);
+        await linked;
+      }
+      // The new host boots with the cluster's initial network: hand it what changed since,
+      // before its actors start, so its first messages already obey partitions and skews.
+      await this.handOver(fresh, new Set([node, ...revived]));
+      await this.startWorker(fresh);
+    } catch (error) {
+      // A restart that did not finish leaves no half-started host behind: the node stays
+      // down, and the next restart spawns a thread again (an `alive` one would make it a no-op).
+      if (fresh.alive && !this.stopped) {
+        fresh.alive = false;
+        this.retire(fresh);
+        await fresh.worker.terminate();
+      }
+      throw error;
+    }
+    for (const n of revived) {
+      this.deadNodes.delete(n);
+      this.front.host.setNodeDead(n, false);
+      await Promise.all(this.liveWorkers().map((h) => this.callIfAlive(h, (a) => a.setNodeDead(n, false))));
+    }
+  }
+
   /** Network settings, partitions, other dead nodes and clock skews set since boot, for a respawned host. */
-  private async handOver(fresh: WorkerHost, restarting: string): Promise<void> {
+  private async handOver(fresh: WorkerHost, starting: ReadonlySet<string>): Promise<void> {
     const network = this.network;
     if (network !== undefined) await this.call(fresh, (a) => a.setNetwork(network));
     const partitions = this.partitions;
     if (partitions.length > 0) await this.call(fresh, (a) => a.setPartitions(partitions));
-    for (const dead of this.deadNodes) if (dead !== restarting) await this.call(fresh, (a) => a.setNodeDead(dead, true));
+    for (const dead of this.deadNodes) if (!starting.has(dead)) await this.call(fresh, (a) => a.setNodeDead(dead, true));
     for (const [skewed, ms] of this.skews) await this.call(fresh, (a) => a.setClockSkew(skewed, ms));
   }
 

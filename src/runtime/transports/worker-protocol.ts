@@ -38,6 +38,8 @@ export interface HostWorkerData {
   dataDir: string;
   fsync: boolean;
   specs: ActorSpec[];
+  /** Nodes of `specs` down when the thread starts (a new thread for a dead host): spawned only when restartNode names them. */
+  crashed: string[];
   /** Module URL that exports `behaviors` or `loadBehaviors` (see behaviors-module.ts). */
   behaviorsModule: string;
   /** The worker's end of its comlink control channel (AdminApi); transferred. */

@@ -76,7 +76,7 @@ test(
     t.is(strict.code, 1, strict.stdout + strict.stderr);
     t.regex(
       strict.stdout,
-      /\(transactions as Elle's events\)\nhistory: 3 transactions, list-append: FAILED: not strict-serializable \(G-single-realtime\)\n {2}G-single-realtime: cycle/,
+      /\(transactions as Elle's events\)\nhistory: 3 transactions, list-append: FAILED: not strict-serializable \(G-single-realtime\)\n {2}G-single-realtime: transactions named T<index>; T3 < T1 \(rw\)[^\n]*; cycle \[/,
     );
     const serializable = await verify([file, '--consistency', 'serializable']);
     t.is(serializable.code, 0, serializable.stdout + serializable.stderr);

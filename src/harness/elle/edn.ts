@@ -251,7 +251,9 @@ export function readElleEdn(text: string, model: TxnModel = 'list-append'): { op
   while (reader.more()) {
     const form = reader.read();
     // A history may also be one vector of maps.
-    if (Array.isArray(form)) forms.push(...form);
+    // One element at a time: push(...form) takes a whole vector as arguments, and a vector of
+    // some 150,000 operations overflowed the stack (RangeError; an audit, session 57).
+    if (Array.isArray(form)) for (const op of form) forms.push(op);
     else forms.push(form);
   }
   const out: ElleOp[] = [];

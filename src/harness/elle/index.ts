@@ -54,10 +54,19 @@ export type {
   TxnValue,
 } from './types.js';
 
-/** One anomaly as a line: its type, its cycle (edges with kind and key) and the explanation. */
+/** The longest line describeAnomaly gives: a longer one is cut, and ends in an ellipsis. */
+export const ANOMALY_LINE_MAX = 2_000;
+
+/**
+ * One anomaly as a line: its type, the explanation, then its cycle (edges with kind and key),
+ * at most ANOMALY_LINE_MAX characters, a cut marked with an ellipsis. The cycle went first, and
+ * one of 61 edges was cut mid-word without a mark and without the explanation (an audit,
+ * session 57).
+ */
 export function describeAnomaly(a: Anomaly): string {
-  const cycle = a.cycle === undefined ? '' : ` cycle ${JSON.stringify(a.cycle)}`;
-  return `${a.type}:${cycle} ${a.explanation}`.slice(0, 2_000);
+  const cycle = a.cycle === undefined ? '' : `; cycle ${JSON.stringify(a.cycle)}`;
+  const line = `${a.type}: ${a.explanation}${cycle}`;
+  return line.length <= ANOMALY_LINE_MAX ? line : `${line.slice(0, ANOMALY_LINE_MAX - 1)}…`;
 }
 
 /** Threads by default (the machine this was written for has two cores). */

@@ -13,18 +13,25 @@ class EventLog {
   private readonly open = new Map<string, HistoryOp>();
 
   invoke(process: string, key: string, kind: OpKind, input: unknown, at: number): void {
-    // A process that invokes again without completing has abandoned its last operation:
-    // its outcome is unknown (Jepsen gives a crashed process a new number, so this is rare).
-    this.open.delete(process);
+    // A process invokes one operation at a time (Jepsen gives a crashed process a new number).
+    const open = this.open.get(process);
+    if (open !== undefined)
+      throw new ValidationError(`line ${at}`, `process ${process} invokes again while its ${open.kind} of line ${open.invokeMs} is open (not completed)`);
     const op: HistoryOp = { id: this.ops.length, client: process, key, kind, input, invokeMs: at, outcome: 'unknown' };
     this.ops.push(op);
     this.open.set(process, op);
   }
 
-  /** Completes the process's open operation; a completion with nothing open is ignored. */
+  /**
+   * Completes the process's open operation. A completion with nothing open, or of another kind
+   * than the open one, is refused (a ValidationError naming the line): it was passed over, and
+   * a stale read left out that way passed (an audit, session 57).
+   */
   complete(process: string, kind: OpKind, outcome: HistoryOp['outcome'], output: unknown, at: number): void {
     const op = this.open.get(process);
-    if (op === undefined || op.kind !== kind) return;
+    if (op === undefined) throw new ValidationError(`line ${at}`, `process ${process} completes a ${kind} it did not invoke (no operation of it is open)`);
+    if (op.kind !== kind)
+      throw new ValidationError(`line ${at}`, `process ${process} completes a ${kind}, but its open operation (line ${op.invokeMs}) is a ${op.kind}`);
     this.open.delete(process);
     op.outcome = outcome;
     if (outcome === 'unknown') return;

@@ -5,6 +5,13 @@ import { REPLICATION_MODES, SEED_MAX } from './cluster/config.js';
 import { FlagError, intFlag, once, oneOf, readArgs, wantsHelp } from './cli/flags.js';
 import { interruptedStatus, interruptLine, untilInterrupted } from './cli/interrupt.js';
 
+/**
+ * The exit status of an error no command handled: a bug in meridian, not a verdict. It exited
+ * 1, which `check` and `verify` give a run that failed, so a crash read as a failed check (an
+ * audit, session 57). 70 is sysexits.h's EX_SOFTWARE.
+ */
+const EXIT_INTERNAL_ERROR = 70;
+
 /** The shortest demo: each of its three phases about 100 ms. */
 const DEMO_DURATION_MS_MIN = 300;
 /** The longest demo: an hour (its workload runs all along; on threads each phase is a real third of it). */
@@ -17,7 +24,8 @@ const USAGE = `usage:
   meridian verify FILE [--model M] [--consistency C] [--format json|elle-edn|jepsen-etcd|kv-edn]   (check a history read from a file)
   meridian host --nats URL[,URL] --cluster NAME [--data-dir DIR]
   (meridian check --help lists every check flag, fault kind and broken variant; meridian verify --help its flags)
-  A flag's value may also follow an =: --seed=7, --cluster=NAME.`;
+  A flag's value may also follow an =: --seed=7, --cluster=NAME.
+  Exit status ${EXIT_INTERNAL_ERROR} for every command: meridian itself failed (an internal error, printed with its stack; a bug to report).`;
 
 function fail(message: string): never {
   console.error(`meridian: ${message}\n${USAGE}`);
@@ -124,6 +132,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-  process.exit(1);
+  console.error(
+    `meridian: internal error (a bug in meridian, exit ${EXIT_INTERNAL_ERROR}): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  );
+  process.exit(EXIT_INTERNAL_ERROR);
 });

@@ -51,7 +51,8 @@ export const VERIFY_USAGE = `usage: meridian verify FILE [--model ${MODELS.join(
                  ${CHECK_STEPS_MAX.toLocaleString('en-US')} steps per key, ${CYCLE_SEARCH_BUDGET.toLocaleString('en-US')} edges per cycle search of transactions): a run left
                  undecided (unknown) may be decided with more
   exit status: 0 every run passed, 1 one failed or was not decided (unknown; so is nothing to check), or a
-                 --history document's run itself failed (its other checks are not repeated here), 2 bad flags or input
+                 --history document's run itself failed (its other checks are not repeated here), 2 bad flags or input,
+                 70 verify itself failed (an internal error: a bug to report)
   a flag's value may also follow an =: --format=elle-edn`;
 
 export interface VerifyIo {
@@ -138,16 +139,33 @@ interface Recorded {
  * a lost promise) beside `outcome`, and a txn run's was the checker's words beside `ok`: read
  * with the word its verdict line began with.
  */
-function recordedOf(run: { verdict?: unknown; outcome?: unknown; ok?: unknown }): Recorded | undefined {
-  const verdict = typeof run.verdict === 'string' ? run.verdict : undefined;
+function recordedOf(run: { verdict?: unknown; outcome?: unknown; ok?: unknown }, where: string): Recorded | undefined {
+  // A field there but of another type or value is refused, named: a verdict of 42 read as none,
+  // and an outcome of "bogus" as unknown-to-the-document (an audit, session 57).
+  if (run.verdict !== undefined && typeof run.verdict !== 'string')
+    throw new InputError(`${where}.verdict: expected a string (the run's verdict line), got ${JSON.stringify(run.verdict)}`);
+  if (run.outcome !== undefined && !OUTCOMES.some((o) => o === run.outcome))
+    throw new InputError(`${where}.outcome: expected one of ${OUTCOMES.join(', ')}, got ${JSON.stringify(run.outcome)}`);
+  if (run.ok !== undefined && typeof run.ok !== 'boolean') throw new InputError(`${where}.ok: expected true or false, got ${JSON.stringify(run.ok)}`);
+  const verdict = run.verdict;
   let outcome = OUTCOMES.find((o) => o === run.outcome);
+  // No outcome field: the word the verdict line begins with (a FAILED run without one counted
+  // as passed when its history checked: an audit, session 57).
+  if (outcome === undefined && verdict !== undefined) outcome = VERDICT_WORDS.find((w) => verdict.startsWith(`${w.word}: `))?.outcome;
   // An older txn run: ok, or not; a search out of budget with nothing else named was unknown.
   if (outcome === undefined && typeof run.ok === 'boolean')
     outcome = run.ok ? 'pass' : verdict !== undefined && /^not decided \([^)]*\)$/.test(verdict) ? 'unknown' : 'fail';
   if (verdict === undefined) return outcome === undefined ? undefined : { verdict: outcome, outcome };
-  if (outcome === undefined || /^(ok|FAILED|UNKNOWN): /.test(verdict)) return { verdict, outcome };
-  return { verdict: `${outcome === 'pass' ? 'ok' : outcome === 'fail' ? 'FAILED' : 'UNKNOWN'}: ${verdict}`, outcome };
+  if (outcome === undefined || VERDICT_WORDS.some((w) => verdict.startsWith(`${w.word}: `))) return { verdict, outcome };
+  return { verdict: `${VERDICT_WORDS.find((w) => w.outcome === outcome)!.word}: ${verdict}`, outcome };
 }
+
+/** The word a run's verdict line begins with, by outcome. */
+const VERDICT_WORDS: ReadonlyArray<{ word: string; outcome: Outcome }> = [
+  { word: 'ok', outcome: 'pass' },
+  { word: 'FAILED', outcome: 'fail' },
+  { word: 'UNKNOWN', outcome: 'unknown' },
+];
 
 /** The input is not a history: the message names the file and what is wrong. */
 class InputError extends Error {}
@@ -231,7 +249,9 @@ function jsonRuns(text: string, file: string, model: Model | undefined): { runs:
   try {
     doc = JSON.parse(text);
   } catch (error) {
-    throw new InputError(`${file}: not JSON (${(error as Error).message})`);
+    // EDN's maps begin with a keyword (`{:type :invoke ...}`): say which formats read it.
+    const edn = /^\s*\[?\s*\{\s*:/.test(text) ? '; it looks like EDN: --format elle-edn or kv-edn' : '';
+    throw new InputError(`${file}: not JSON (${(error as Error).message})${edn}`);
   }
   if (Array.isArray(doc)) {
     readable(doc, file, 'history');
@@ -266,7 +286,7 @@ function jsonRuns(text: string, file: string, model: Model | undefined): { runs:
           : ({ name: d.model as Model, from: 'document' } as const);
     const checked: Run = runOf(label, run.history, from, `${file} runs[${i}]`);
     if (run.faults !== undefined) checked.faults = run.faults as string[];
-    const recorded = recordedOf(run);
+    const recorded = recordedOf(run, `${file}: runs[${i}]`);
     return recorded === undefined ? checked : { ...checked, recorded };
   });
   return { runs, about: typeof d.command === 'string' ? `recorded by ${d.command}` : 'a meridian check --history document' };
@@ -280,6 +300,8 @@ function readRuns(args: VerifyArgs): { runs: Run[]; about: string } {
   } catch (error) {
     throw new InputError(`${name}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
+  // A byte order mark, which some editors write, is no part of the history (JSON.parse refused it).
+  if (text.startsWith('\uFEFF')) text = text.slice(1);
   if (args.format === 'json') return jsonRuns(text, name, args.model);
   // elle-edn holds transactions, Porcupine's formats single-key operations.
   const txn = args.format === 'elle-edn';
@@ -347,6 +369,12 @@ async function verifyRun(
     return result('unknown', 'no operations: nothing to check');
   }
   if (run.kind === 'txn') {
+    // No transaction known to have committed: no read or write is known, nothing to check
+    // (such a history passed, exit 0: an audit, session 57).
+    if (!run.history.some((e) => e.type === 'ok')) {
+      io.out(`${run.label}: no transaction completed (ok): nothing to check`);
+      return result('unknown', 'no transaction completed (ok): nothing to check');
+    }
     const r = checkTransactions(run.history, { model: run.model, consistency, searchBudget: searchBudgetFor(checkBudget) });
     const txns = run.history.filter((e) => e.type === 'invoke').length;
     const label = `${run.label}: ${count(txns, 'transaction')}, ${run.model}`;
@@ -355,7 +383,7 @@ async function verifyRun(
       return result('pass', `${label}: ${consistency}`);
     }
     if (r.undecided !== undefined) {
-      const why = `not decided: the search for ${r.undecided.join(', ')} ran out of its budget (unknown, not a pass)`;
+      const why = `UNKNOWN: the search for ${r.undecided.join(', ')} ran out of its budget (not a pass)`;
       io.out(`${label}: ${why}`);
       return result('unknown', `${label}: ${why}`);
     }
@@ -367,6 +395,12 @@ async function verifyRun(
   }
   const r = await checkLinearizable(run.history, run.model, { stepsMax: stepsMaxFor(checkBudget) });
   const label = `${run.label}: ${count(run.history.length, 'operation')} on ${count(r.keys, 'key')}, ${run.model}`;
+  // Every operation failed, or was a read of unknown outcome: the checker had no key to look at
+  // (such a history passed, exit 0: an audit, session 57).
+  if (r.verdict === 'linearizable' && r.keys === 0) {
+    io.out(`${label}: no operation that took effect or may have: nothing to check`);
+    return result('unknown', `${label}: nothing to check`);
+  }
   if (r.verdict === 'linearizable') {
     io.out(`${label}: linearizable`);
     return result('pass', `${label}: linearizable`);
@@ -408,7 +442,8 @@ export async function main(argv: string[], io: VerifyIo = { out: (l) => console.
     }
     throw error;
   }
-  if (args.consistency !== undefined && runs.some((r) => r.kind === 'kv')) {
+  // A run with no operations reads as single-key ones: it is nothing to check, below, not a misuse of the flag.
+  if (args.consistency !== undefined && runs.some((r) => r.kind === 'kv' && r.history.length > 0)) {
     io.err('meridian verify: --consistency is for transactions; single-key operations are checked linearizable');
     return 2;
   }

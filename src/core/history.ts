@@ -18,7 +18,11 @@ export type OpOutcome = 'ok' | 'fail' | 'unknown';
 export interface HistoryOp {
   /** Unique within the history. */
   id: number;
-  /** A client/process id; a client has at most one operation open at a time. */
+  /**
+   * A client/process id. A Meridian client's calls each have one of their own (`address#slot`),
+   * open one at a time; the checker does not rely on it (it orders operations by their times
+   * alone, which already order one client's), so overlapping operations of one id are taken.
+   */
   client: string;
   /** Operations on different keys are checked independently ('' for a single register). */
   key: string;

@@ -24,7 +24,7 @@ import { decodePieces, PieceAssembly, piecesOf, type Piece } from '../src/protoc
 import { LearnerFeed, LearnerReplica } from '../src/replication/learner.js';
 import type { LearnMessage } from '../src/replication/messages.js';
 import { KvStateMachine, type Command } from '../src/replication/state-machine.js';
-import { chaos } from './helpers/multipaxos-cluster.js';
+import { chaos, Cluster as CoreCluster, ELECTION, range } from './helpers/multipaxos-cluster.js';
 
 // The assembly ---------------------------------------------------------------------------
 
@@ -117,6 +117,50 @@ test('Multi-Paxos cores catch up through snapshots in pieces: messages lost, dup
     installs += r.snapshotInstalls ?? 0;
   }
   t.true(pieces > 0 && installs > 0, `snapshot pieces sent: ${pieces}; snapshots installed: ${installs}`);
+});
+
+test('an acceptor whose snapshot goes in pieces does not promise a candidate behind it: a lagging replica that hears nobody deposes no leader', (t) => {
+  // Pieces of 16 bytes and a snapshot every 4 slots: r1 and r2 compact past r3 into snapshots
+  // too large for a promise. Before, r1 and r2 promised r3's ballot anyway (r1 stepped down)
+  // and answered a promise r3 could not count: every campaign of r3 left the group leaderless.
+  const c = new CoreCluster(3, { seed: 5630, snapshotEvery: 4, snapshotPieceBytes: 16 });
+  c.elect('r1');
+  c.net.crash('r3');
+  for (const command of range('a', 40)) {
+    c.propose('r1', command);
+    c.net.stabilize();
+  }
+  t.true(c.core('r2').status().snapshotIndex >= 36, `r2 compacted past r3 (snapshot at ${c.core('r2').status().snapshotIndex})`);
+  c.net.restart('r3');
+  c.net.cutInto('r3'); // r3 hears nobody; what it sends arrives
+  const ballot = c.core('r1').status().ballot;
+  const promised = c.core('r2').promisedBallot();
+  let campaigns = 0;
+  let leaderless = 0;
+  for (let i = 0; i < 20 * ELECTION; i++) {
+    const round = c.core('r3').status().ballot.round;
+    c.net.run(1);
+    if (c.core('r3').status().ballot.round > round) campaigns++;
+    if (!c.core('r1').isLeader()) leaderless++;
+    else c.propose('r1', `b${i}`);
+  }
+  c.net.stabilize();
+  t.true(campaigns >= 5, `r3 campaigned ${campaigns} times`);
+  t.is(leaderless, 0, `r1 led throughout (not for ${leaderless} of ${20 * ELECTION} ticks)`);
+  t.deepEqual(c.core('r1').status().ballot, ballot, 'r1 leads at the ballot it was elected at');
+  t.deepEqual(c.core('r2').promisedBallot(), promised, 'r2 promised nothing to r3');
+  t.is(c.state('r2').length, 40 + 20 * ELECTION, 'every command was applied');
+  // Healed: r3, whose ballot is now the highest, deposes r1 once; r1 or r2 is elected (r3,
+  // behind both, cannot be) and r3 catches up through pieces.
+  c.net.heal();
+  c.net.run(10 * ELECTION);
+  const [leader] = c.leaders();
+  t.true(leader === 'r1' || leader === 'r2', `${String(leader)} leads`);
+  c.propose(leader!, 'last');
+  c.net.run(4 * ELECTION);
+  t.deepEqual(c.violations, []);
+  for (const id of c.ids) t.deepEqual(c.state(id), c.state('r1'), `${id} applied what r1 did`);
+  t.true(c.state('r3').includes('last'));
 });
 
 // The learner feed -----------------------------------------------------------------------

@@ -23,20 +23,11 @@ export type MultiPaxosMessage =
   | { type: 'prepare'; ballot: Ballot; fromIndex: number }
   /**
    * Phase 1b: every slot the acceptor holds from `fromIndex` on, and its snapshot if that
-   * already covers `fromIndex` (compacted slots are chosen, but no longer listed).
+   * already covers `fromIndex` (compacted slots are chosen, but no longer listed). An acceptor
+   * whose snapshot covers `fromIndex` and is too large for a message (see
+   * MultiPaxosConfig.snapshotPieceBytes) does not promise (see MultiPaxos.onPrepare).
    */
-  | {
-      type: 'promise';
-      ballot: Ballot;
-      slots: MultiPaxosSlot[];
-      snapshot: MultiPaxosSnapshot | null;
-      /**
-       * Set (with `snapshot` null) when that snapshot, covering slots up to here, is too large
-       * for a message (see MultiPaxosConfig.snapshotPieceBytes): the candidate, which lacks
-       * those chosen slots, does not count this promise.
-       */
-      compacted?: number;
-    }
+  | { type: 'promise'; ballot: Ballot; slots: MultiPaxosSlot[]; snapshot: MultiPaxosSnapshot | null }
   /**
    * Pre-vote (Ongaro's thesis, section 9.6): would the sender win a campaign at `ballot`? Sent
    * by a replica whose election timer expired, before it promises itself anything. Changes

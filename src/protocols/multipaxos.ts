@@ -8,7 +8,11 @@
  * for every slot from its first unchosen one. With a majority of promises it becomes leader:
  * it installs the newest snapshot a promiser sent (if its own log is behind it), marks slots
  * reported chosen, and re-proposes every other slot up to the highest one reported, with the
- * highest-ballot accepted value, or a no-op (empty batch) in a gap.
+ * highest-ballot accepted value, or a no-op (empty batch) in a gap. An acceptor whose snapshot
+ * covers the candidate's first unchosen slot but is too large for a message (see
+ * `snapshotPieceBytes`) does not promise: a candidate behind it cannot win with it (a replica
+ * not behind it can), and it changes nothing there (no leader deposed for a campaign that
+ * cannot finish).
  *
  * Normal case. `propose(command)` queues the command at the leader (false elsewhere, with
  * `leaderHint()`); when the host drains `ready()`, queued commands are cut into batches of at
@@ -365,9 +369,6 @@ export class MultiPaxos {
       case 'pre-promise':
         return this.onPrePromise(from, msg.ballot, msg.granted, msg.promised);
       case 'promise':
-        // A promiser whose snapshot was too large to send holds chosen slots this candidate
-        // lacks: its promise is of no use (as if lost; the candidate may win without it).
-        if (msg.compacted !== undefined) return;
         return this.onPromise(from, msg.ballot, msg.slots, msg.snapshot);
       case 'accept':
         return this.onAccept(from, msg);
@@ -524,6 +525,15 @@ export class MultiPaxos {
       this.send(from, { type: 'nack', ballot, promised: this.promised });
       return;
     }
+    const covered = this.log.snapshotIndex >= fromIndex;
+    if (covered && this.snapshotPieces() !== undefined) {
+      // The candidate lacks chosen slots this snapshot covers, and it is too large to go in a
+      // promise: no promise (as if the prepare were lost), and nothing changes here (no ballot
+      // promised, no leader deposed, no timer reset). A replica not behind this one can win;
+      // its round is noted so that this one's next campaign outbids the candidate's.
+      this.roundSeen = Math.max(this.roundSeen, ballot.round);
+      return;
+    }
     this.raisePromise(ballot);
     if (from !== this.config.self) {
       // Someone else is campaigning: give it a chance before competing.
@@ -531,12 +541,6 @@ export class MultiPaxos {
       this.leaderId = undefined;
       this.hint = ballot.id;
       this.resetElectionTimer();
-    }
-    const covered = this.log.snapshotIndex >= fromIndex;
-    if (covered && this.snapshotPieces() !== undefined) {
-      // Too large to go in the promise: say so (see the promise's `compacted`).
-      this.send(from, { type: 'promise', ballot, slots: this.log.slotsFrom(fromIndex), snapshot: null, compacted: this.log.snapshotIndex });
-      return;
     }
     this.send(from, {
       type: 'promise',

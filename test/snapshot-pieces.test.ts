@@ -21,7 +21,7 @@ import { groupOf, learnersOf, topologyOf } from '../src/cluster/topology.js';
 import { createPackr } from '../src/core/codec.js';
 import { Prng } from '../src/core/prng.js';
 import { decodePieces, PieceAssembly, piecesOf, type Piece } from '../src/protocols/snapshot-pieces.js';
-import { LearnerFeed, LearnerReplica } from '../src/replication/learner.js';
+import { LEARN_PIECES_KEPT_TICKS, LearnerFeed, LearnerReplica } from '../src/replication/learner.js';
 import type { LearnMessage } from '../src/replication/messages.js';
 import { KvStateMachine, type Command } from '../src/replication/state-machine.js';
 import { chaos, Cluster as CoreCluster, ELECTION, range } from './helpers/multipaxos-cluster.js';
@@ -92,6 +92,23 @@ test('the assembly: a newer snapshot supersedes an older one partly held; an old
   for (let at = newer.of - 1; at >= 1; at--) text = assembly.add(newer.piece(at)) ?? text;
   t.deepEqual(decodePieces(text!)!.data, bigData('new'));
   t.is(assembly.header(), undefined, 'forgotten once whole');
+});
+
+test('the assembly: pieces none of which came for longer than the ageing period are dropped; a piece of the snapshot (a duplicate too) restarts the period', (t) => {
+  const s = piecesOf(3, bigData('aged'), 100)!;
+  const assembly = new PieceAssembly();
+  assembly.age(1_000, 10);
+  t.is(assembly.header(), undefined, 'nothing held: nothing to drop');
+  assembly.add(s.piece(0));
+  assembly.add(s.piece(1));
+  assembly.age(8, 10);
+  assembly.add(s.piece(1)); // a duplicate: the sender is still at it
+  assembly.age(8, 10);
+  t.is(assembly.header()?.index, 3, 'kept: a piece came within the period');
+  t.is(assembly.next, 2);
+  assembly.age(3, 10);
+  t.is(assembly.header(), undefined, 'dropped: none came for 11 ticks');
+  t.is(assembly.next, 0);
 });
 
 test('a snapshot that fits goes whole: no pieces below twice the piece size', (t) => {
@@ -229,6 +246,59 @@ test('a learner catches up through snapshots in pieces: learns and acks lost, du
     t.deepEqual(learner.sm.snapshot().data, leader.snapshot().data, `seed ${seed}: the learner holds the leader's data`);
   }
   t.true(pieceMessages > 0, `pieces delivered: ${pieceMessages}`);
+});
+
+test('a learner drops the pieces of a snapshot that never completes (its sender died or moved on) once none came for LEARN_PIECES_KEPT_TICKS; pieces that keep coming are kept', (t) => {
+  // r2/0, the learner of the hybrid cluster's shard 0, driven through its tick timer. Before,
+  // the pieces held stayed in memory for good: the ack after the wait still named them.
+  const self = 'r2/0';
+  const config = validateConfig(
+    {
+      regions: [
+        { name: 'r1', servers: 3 },
+        { name: 'r2', servers: 1 },
+      ],
+      replication: { mode: 'hybrid', factor: 3 },
+      shards: 1,
+      transport: 'sim',
+      seed: 1,
+    },
+    { balancer: validateBalancerConfig, heartbeat: validateHeartbeatConfig, cores: 1, randomSeed: () => 1 },
+  );
+  const params = planCluster(config)
+    .plans.flatMap((p) => p.specs)
+    .find((spec) => spec.address === self)!.params as ServerParams;
+  const { ctx, sent, timers, world } = recordingContext<LearnMessage>(self, { now: 1_000, sender: 'r1/0' }, { incarnation: 'test', nextId: () => 'id' });
+  const state: ServerState = serverBehavior.init(ctx, params, []);
+  t.true(state.learners.has(0), `${self} is a learner of shard 0`);
+  const tickMs = params.replication.tickMs;
+  /** `ticks` ticks pass: the tick timer fires when it is set for (the next message counts the ticks after it). */
+  const wait = (ticks: number): void => {
+    const until = world.now + ticks * tickMs;
+    while (timers.get('tick')! <= until) {
+      world.now = timers.get('tick')!;
+      serverBehavior.receive(state, { type: 'timer', key: 'tick' } as never, ctx);
+    }
+    world.now = until;
+  };
+  const pieces = piecesOf(7, bigData('lost'), 64)!;
+  /** Delivers piece `at`; returns what the learner acknowledged holding. */
+  const deliver = (at: number): number | undefined => {
+    sent.length = 0;
+    serverBehavior.receive(state, { ...pieces.piece(at), type: 'learn-piece', s: 0 } as never, ctx);
+    const ack = sent.find((m) => m.msg.type === 'learn-ack')!.msg as Extract<LearnMessage, { type: 'learn-ack' }>;
+    return ack.piece?.next;
+  };
+  t.is(deliver(0), 1);
+  t.is(deliver(1), 2);
+  // Pieces that keep coming, however slowly, are kept.
+  for (let at = 2; at < 6; at++) {
+    wait(LEARN_PIECES_KEPT_TICKS - 10);
+    t.is(deliver(at), at + 1, `piece ${at}: the pieces before it are still held`);
+  }
+  // None for longer: dropped. The next piece of the snapshot starts it over.
+  wait(LEARN_PIECES_KEPT_TICKS + 2);
+  t.is(deliver(7), 0, 'the pieces held before were dropped: the learner holds piece 7 only');
 });
 
 // A server's wire of several Paxos messages over messageBytesMax -------------------------

@@ -936,6 +936,7 @@ function advanceTicks(state: ServerState, n: number, ctx: ActorContext, inFull =
       group.advance(n);
     }
     state.participants.advance(n);
+    if (state.learners.size > 0) for (const learner of state.learners.values()) learner.age(n);
     state.loadIn -= n;
     state.dueCache.tick += n;
   }
@@ -971,6 +972,7 @@ function onTick(state: ServerState, ctx: ActorContext): void {
       for (const { learner, delta } of feed.withdrawLag()) ctx.count(`${LAG_COUNTER_PREFIX}${regionOfServer(learner)}`, delta);
     }
   }
+  if (state.learners.size > 0) for (const learner of state.learners.values()) learner.age(1);
   for (const h of state.participants.takeHeld()) carryOut(state, state.participants.receive(h.wire, h.from, h.ticks), ctx);
   for (let i = 0; i < state.shardList.length; i++) carryOut(state, state.participants.tickShard(state.shardList[i]!), ctx);
   // Sent through this tick's context (eager and verify modes count them as its effects).

@@ -484,7 +484,7 @@ export class MultiPaxos {
   private agePieces(n: number): void {
     const kept = MULTIPAXOS_PIECES_KEPT_TIMEOUTS * this.config.electionTicks;
     if (this.outgoing !== undefined && (this.outgoing.idleTicks += n) > kept) this.outgoing = undefined;
-    if (this.incoming.header() !== undefined && (this.incoming.idleTicks += n) > kept) this.incoming.clear();
+    this.incoming.age(n, kept);
   }
 
   /** What holds between steps, whatever arrived (checked after every step and tick). */

@@ -8,6 +8,7 @@
  * named: a lost piece is asked for again, a duplicate is ignored, a piece of an older snapshot
  * is ignored, and one of a newer snapshot (or another encoding of the same index) starts the
  * assembly over. Nothing is persisted until the whole is in (the caller installs it then).
+ * Pieces none of which came for a while are dropped (PieceAssembly.age, on the owner's ticks).
  */
 import { Buffer } from 'node:buffer';
 import { createPackr, FastEncoder } from '../core/codec.js';
@@ -129,10 +130,10 @@ export class PieceAssembly {
   private held = 0;
   /** Every piece before this one is held. */
   next = 0;
-  /** The `next` last asked for (see asked()): a piece that completes a window asks once. */
+  /** The `next` last asked for (see windowDone()): a piece that completes a window asks once. */
   private askedFor = -1;
-  /** Ticks since the last piece came (the caller counts them; see idle()). */
-  idleTicks = 0;
+  /** Ticks since the last piece of this snapshot came (see age()). */
+  private idleTicks = 0;
 
   /** The snapshot being assembled, if any. */
   header(): PieceHeader | undefined {
@@ -177,6 +178,16 @@ export class PieceAssembly {
     if (h === undefined) return undefined;
     this.askedFor = this.next;
     return { index: h.index, hash: h.hash, next: this.next };
+  }
+
+  /**
+   * `n` ticks passed (the owner's clock: a Multi-Paxos core's, a learner's server's). Pieces held
+   * of a snapshot none of whose pieces came for more than `keptTicks` are dropped: their sender
+   * died or moved on, and they would otherwise stay in memory for good. Memory only: nothing is
+   * sent (a sender that comes back sends them again).
+   */
+  age(n: number, keptTicks: number): void {
+    if (this.head !== undefined && (this.idleTicks += n) > keptTicks) this.clear();
   }
 
   clear(): void {

@@ -13,7 +13,8 @@ export type { LearnMessage } from './messages.js';
  * one is the replication lag of that learner's region. (The messages are in messages.ts.)
  * A snapshot too large for one message goes in pieces (see snapshot-pieces.ts): a window of
  * them ahead of what the learner acknowledged holding, sent again from there when no
- * acknowledgement comes; the learner installs it once it holds every piece.
+ * acknowledgement comes; the learner installs it once it holds every piece, and drops them if
+ * none came for LEARN_PIECES_KEPT_TICKS.
  */
 
 /** Applied commands the leader keeps for learners; a learner further behind gets a snapshot. */
@@ -22,6 +23,12 @@ export const LEARN_BUFFER_MAX = 4_096;
 export const LEARN_BATCH_MAX = 512;
 /** Ticks a learner's acknowledgement may take before the leader sends again. */
 export const LEARN_RESEND_TICKS = 20;
+/**
+ * Ticks a learner keeps the pieces of a snapshot after the last one came. A feed still sending
+ * them sends again every LEARN_RESEND_TICKS without an answer: twenty of those, and it died or
+ * moved on (see LearnerReplica.age).
+ */
+export const LEARN_PIECES_KEPT_TICKS = 20 * LEARN_RESEND_TICKS;
 
 export class LearnerReplica {
   readonly sm: KvStateMachine;
@@ -71,6 +78,15 @@ export class LearnerReplica {
     const held = this.incoming.header();
     if (held === undefined) return { applied: this.sm.applied };
     return { applied: this.sm.applied, piece: { index: held.index, hash: held.hash, next: this.incoming.next } };
+  }
+
+  /**
+   * `n` ticks of the server passed: pieces of a snapshot none of which came for
+   * LEARN_PIECES_KEPT_TICKS are dropped (memory only; the feed that sent them died, or moved
+   * on to a snapshot it sends to no one here).
+   */
+  age(n: number): void {
+    this.incoming.age(n, LEARN_PIECES_KEPT_TICKS);
   }
 
   /** Pieces of a snapshot this copy has caught up with otherwise are of no more use. */

@@ -37,7 +37,8 @@ export const VERIFY_USAGE = `usage: meridian verify FILE [--model ${MODELS.join(
   FILE           a history; - reads it from stdin
   --format F     json (default): a document written by meridian check --history, or a JSON array of
                  single-key operations (cluster.history()) or of transactions as Elle's events
-                 (cluster.history({ format: 'elle' })); elle-edn: a Jepsen history of transactions in EDN
+                 (cluster.history({ format: 'elle' }); a read of a missing key has no output field: null is
+                 a value); elle-edn: a Jepsen history of transactions in EDN
                  (its :f :txn operations); jepsen-etcd, kv-edn: Porcupine's test data
   --model M      register or kv for single-key operations (default register; kv is Porcupine's
                  store of strings), list-append or rw-register for transactions (default list-append);

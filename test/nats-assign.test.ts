@@ -1,5 +1,7 @@
 import test from 'ava';
 import { AssignmentError, checkAssign } from '../src/runtime/transports/nats-assign.js';
+import { validateConfig } from '../src/cluster/config.js';
+import { ConfigError } from '../src/core/errors.js';
 import type { NatsAssign } from '../src/runtime/transports/worker-protocol.js';
 
 /**
@@ -15,7 +17,8 @@ function good(): NatsAssign {
     directory: [
       ['a', { host: 1, region: 'a', node: 'a', index: 0 }],
       ['a/0', { host: 1, region: 'a', node: 'a/0', index: 1 }],
-      ['balancer/a', { host: 0, region: 'a', node: 'front', index: 2 }],
+      ['b/0', { host: 2, region: 'b', node: 'b/0', index: 2 }],
+      ['balancer/a', { host: 0, region: 'a', node: 'front', index: 3 }],
     ],
     network: { latencyMs: { 'a~b': 5 }, loss: 0.1, nodeDelayMs: { 'a/0': 3 } },
     partitions: [{ from: ['a/0'], to: ['b/0'], oneWay: false }],
@@ -31,7 +34,13 @@ function good(): NatsAssign {
     crashed: ['a/0'],
     behaviorsModule: 'file:///opt/meridian/dist/src/cluster/behaviors-lazy.js',
     statsIntervalMs: 50,
-    layout: { shards: 16, regions: [{ name: 'a', servers: 1 }] },
+    layout: {
+      shards: 16,
+      regions: [
+        { name: 'a', servers: 1 },
+        { name: 'b', servers: 1 },
+      ],
+    },
   };
 }
 
@@ -123,4 +132,35 @@ test('checkAssign keeps only the fields it knows inside the parts it checks', (t
   });
   t.deepEqual(a.partitions, [{ from: ['a'], to: ['b'], oneWay: true }]);
   t.deepEqual(a.specs, [{ address: 'a', behavior: 'region', params: 1, region: 'a', node: 'a' }]);
+});
+
+test('checkAssign refuses what a cluster config refuses, in the same words, naming the field', (t) => {
+  // Before (session 57) the host's own looser checks took these: messageBytesMax from 1, any object.
+  class Settings {
+    loss = 0;
+  }
+  const hooks = { balancer: () => ({}) as never, heartbeat: () => ({}) as never, cores: 2, randomSeed: () => 1 };
+  const regions = [
+    { name: 'a', servers: 1 },
+    { name: 'b', servers: 1 },
+  ];
+  const cases: Array<[Partial<Record<keyof NatsAssign, unknown>>, Record<string, unknown>, string]> = [
+    [{ messageBytesMax: 10 }, { messageBytesMax: 10 }, 'messageBytesMax'],
+    [{ network: new Settings() }, { network: new Settings() }, 'network'],
+    [{ network: { nodeDelayMs: new Settings() } }, { network: { nodeDelayMs: new Settings() } }, 'network.nodeDelayMs'],
+    [{ network: { latencyMs: { 'a~c': 5 } } }, { network: { latencyMs: { 'a~c': 5 } } }, 'network.latencyMs["a~c"]'],
+    [{ network: { nodeDelayMs: { 'b/1': 5 } } }, { network: { nodeDelayMs: { 'b/1': 5 } } }, 'network.nodeDelayMs["b/1"]'],
+    [{ layout: { shards: 5000, regions } }, { shards: 5000 }, 'layout.shards'],
+    [{ layout: { shards: 4, regions: [{ name: 'front', servers: 1 }] } }, { regions: [{ name: 'front', servers: 1 }] }, 'layout.regions[0].name'],
+    [{ layout: { shards: 4, regions: [new Settings()] } }, { regions: [new Settings()] }, 'layout.regions[0]'],
+  ];
+  for (const [change, config, field] of cases) {
+    const error = t.throws(() => checkAssign({ ...good(), ...change }), { instanceOf: AssignmentError }, JSON.stringify(change));
+    t.is(error!.field, field);
+    const refused = t.throws(() => validateConfig({ regions, ...config }, hooks), { instanceOf: ConfigError }, JSON.stringify(config));
+    const configField = refused!.field.replace(/^regions/, 'layout.regions').replace(/^shards/, 'layout.shards');
+    t.is(configField, field);
+    t.is(error!.message.slice(`assignment.${field}`.length), refused!.message.slice(`config.${refused!.field}`.length), error!.message);
+  }
+  t.is(t.throws(() => checkAssign({ ...good(), messageBytesMax: 10 }))!.message, 'assignment.messageBytesMax: expected an integer from 64 to 67108864, got 10');
 });

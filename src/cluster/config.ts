@@ -1,19 +1,30 @@
 import { ConfigError } from '../core/errors.js';
 import {
   MAILBOX_CAPACITY_DEFAULT,
-  MAILBOX_CAPACITY_MAX,
   MEMORY_LIMIT_MIN,
   MEMORY_LIMITS_DEFAULT,
   MESSAGE_BYTES_MAX_DEFAULT,
-  MESSAGE_BYTES_MAX_MAX,
-  MESSAGE_BYTES_MAX_MIN,
-  NETWORK_DELAY_MS_MAX,
   REQUEST_TIMEOUT_MS_DEFAULT,
   SEED_MAX,
   WORKER_HEAP_MB_DEFAULT,
   type MemoryLimits,
 } from '../core/limits.js';
-import { pairKey, type NetworkConfig } from '../net/model.js';
+import type { NetworkConfig } from '../net/model.js';
+import {
+  checkInt,
+  checkKeys,
+  checkMailboxCapacity,
+  checkMessageBytesMax,
+  checkNumber,
+  checkOneOf,
+  checkSeed,
+  checkShards,
+  isPlainObject,
+  serverIdsOf,
+  validateNetwork,
+  validateRegions,
+  type RegionConfig,
+} from '../runtime/validate.js';
 import type { BalancerConfig as ResolvedBalancer } from '../balance/validate.js';
 import type { HeartbeatConfig as ResolvedHeartbeat } from '../liveness/validate.js';
 import { NATS_PROCESSES_MAX, validateNats, type NatsConfig, type ResolvedNats } from './validate-nats.js';
@@ -22,17 +33,15 @@ import { CHECKPOINT_EVERY_RECORDS } from '../replication/shard-log.js';
 import type { StrategyName } from '../balance/types.js';
 import type { OutlierOptions } from '../balance/outlier.js';
 
-export type { NatsConfig, ResolvedNats };
+export type { NatsConfig, ResolvedNats, RegionConfig };
+// The checks a NATS host's assignment shares (runtime/validate.ts), under their old names here.
+export { checkInt, checkKeys, checkNumber, checkOneOf, isPlainObject };
+export { REGION_NAME_PATTERN, REGIONS_MAX, RESERVED_REGION_NAMES, SERVERS_PER_REGION_MAX, SHARDS_MAX } from '../runtime/validate.js';
 
 export type TransportName = 'threads' | 'sim' | 'nats';
 export type PlacementName = 'dedicated' | 'packed';
 export type ReplicationMode = 'none' | 'passive' | 'active' | 'hybrid';
 export type CommitProtocol = '2pc' | '3pc' | 'paxos-commit';
-
-export interface RegionConfig {
-  name: string;
-  servers: number;
-}
 
 export interface ReplicationConfig {
   mode: ReplicationMode;
@@ -253,23 +262,9 @@ export { SEED_MAX };
 /** Most replicas of a shard (`replication.factor`). */
 export const REPLICATION_FACTOR_MAX = 15;
 export const SHARDS_DEFAULT = 16;
-export const SHARDS_MAX = 4096;
-export const REGIONS_MAX = 64;
-export const SERVERS_PER_REGION_MAX = 10_000;
 export const THREADS_MAX = 256;
 /** The longest client call timeout (`requestTimeoutMs`), an hour. */
 export const REQUEST_TIMEOUT_MS_MAX = 3_600_000;
-export const REGION_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
-
-/**
- * Names the pattern lets through that a region cannot have: `front` is the node every
- * balancer runs on (a partition of a region named so cut the balancers off: FRONT_NODE),
- * `runtime` the stats bucket of the runtime's own messages, and `constructor` a key every
- * plain object has (the region actor's stats were looked up as Object.prototype.constructor:
- * a TypeError at start). Found by an audit, session 54.
- */
-export const RESERVED_REGION_NAMES: readonly string[] = ['front', 'runtime', 'constructor'];
-const RESERVED_WHY = 'names the runtime uses for itself';
 
 export const TRANSPORTS: readonly TransportName[] = ['threads', 'sim', 'nats'];
 export const PLACEMENTS: readonly PlacementName[] = ['dedicated', 'packed'];
@@ -308,94 +303,9 @@ export const TOP_LEVEL_KEYS = new Set([
   'nats',
 ]);
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
-}
-
-export function checkKeys(value: Record<string, unknown>, allowed: Iterable<string>, field: string): void {
-  const set = new Set(allowed);
-  for (const key of Object.keys(value)) {
-    if (!set.has(key)) throw new ConfigError(field === '' ? key : `${field}.${key}`, `one of the known options (${[...set].join(', ')})`, 'an unknown option');
-  }
-}
-
-export function checkInt(value: unknown, field: string, min: number, max: number, what?: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(field, what ?? `an integer from ${min} to ${max}`, value);
-  }
-  return value;
-}
-
-export function checkNumber(value: unknown, field: string, min: number, max: number, what?: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new ConfigError(field, what ?? `a number from ${min} to ${max}`, value);
-  }
-  return value;
-}
-
-/** `value` if it is one of `allowed`, else a ConfigError; `whenMissing` says why a required field must be given (the error has no "got" to show). */
-export function checkOneOf<T extends string>(value: unknown, field: string, allowed: readonly T[], whenMissing?: string): T {
-  if (typeof value !== 'string' || !allowed.includes(value as T)) {
-    const oneOf = `one of ${allowed.map((a) => `'${a}'`).join(', ')}`;
-    throw new ConfigError(field, value === undefined && whenMissing !== undefined ? `${oneOf}: ${whenMissing}` : oneOf, value);
-  }
-  return value as T;
-}
-
-function validateNetwork(network: unknown, regionNames: Set<string>, field = 'network', servers?: Set<string>): NetworkConfig {
-  if (!isPlainObject(network)) throw new ConfigError(field, 'a plain object', network);
-  checkKeys(network, ['latencyMs', 'defaultLatencyMs', 'jitterMs', 'loss', 'duplicate', 'duplicateDelayMs', 'nodeDelayMs'], field);
-  const out: NetworkConfig = {};
-  if (network.latencyMs !== undefined) {
-    if (!isPlainObject(network.latencyMs))
-      throw new ConfigError(`${field}.latencyMs`, "an object mapping 'regionA~regionB' to milliseconds", network.latencyMs);
-    const latency: Record<string, number> = {};
-    // 'a~b' and 'b~a' name one pair: the key each pair was first given under.
-    const pairs = new Map<string, string>();
-    for (const [key, ms] of Object.entries(network.latencyMs)) {
-      const parts = key.split('~');
-      const f = `${field}.latencyMs["${key}"]`;
-      if (parts.length !== 2) throw new ConfigError(f, "a key of the form 'regionA~regionB'", key);
-      for (const region of parts) {
-        if (!regionNames.has(region))
-          throw new ConfigError(f, `regions that exist (${[...regionNames].join(', ')})`, `unknown region ${JSON.stringify(region)}`);
-      }
-      const value = checkNumber(ms, f, 0, NETWORK_DELAY_MS_MAX, 'a latency in ms from 0 to 600000');
-      const pair = pairKey(parts[0]!, parts[1]!);
-      const first = pairs.get(pair);
-      if (first === undefined) {
-        pairs.set(pair, key);
-        latency[key] = value;
-      } else if (latency[first] !== value) {
-        // The same latency under both spellings says nothing twice; two different ones would leave one ignored.
-        throw new ConfigError(f, `one latency per pair of regions ('${first}' is the same pair, given ${latency[first]} ms)`, value);
-      }
-    }
-    out.latencyMs = latency;
-  }
-  if (network.defaultLatencyMs !== undefined)
-    out.defaultLatencyMs = checkNumber(network.defaultLatencyMs, `${field}.defaultLatencyMs`, 0, NETWORK_DELAY_MS_MAX);
-  if (network.jitterMs !== undefined) out.jitterMs = checkNumber(network.jitterMs, `${field}.jitterMs`, 0, NETWORK_DELAY_MS_MAX);
-  if (network.loss !== undefined) out.loss = checkNumber(network.loss, `${field}.loss`, 0, 1, 'a probability from 0 to 1');
-  if (network.duplicate !== undefined) out.duplicate = checkNumber(network.duplicate, `${field}.duplicate`, 0, 1, 'a probability from 0 to 1');
-  if (network.duplicateDelayMs !== undefined)
-    out.duplicateDelayMs = checkNumber(network.duplicateDelayMs, `${field}.duplicateDelayMs`, 0, NETWORK_DELAY_MS_MAX);
-  if (network.nodeDelayMs !== undefined) {
-    if (!isPlainObject(network.nodeDelayMs)) throw new ConfigError(`${field}.nodeDelayMs`, 'an object mapping server ids to milliseconds', network.nodeDelayMs);
-    const delays: Record<string, number> = {};
-    for (const [id, ms] of Object.entries(network.nodeDelayMs)) {
-      const f = `${field}.nodeDelayMs["${id}"]`;
-      if (servers !== undefined && !servers.has(id)) throw new ConfigError(f, 'a server id of this cluster', `unknown server ${JSON.stringify(id)}`);
-      delays[id] = checkNumber(ms, f, 0, NETWORK_DELAY_MS_MAX, 'a delay in ms from 0 to 600000');
-    }
-    out.nodeDelayMs = delays;
-  }
-  return out;
-}
-
 /** A network change while running: the same rules as at start. */
 /** Network settings given while a cluster runs (setNetwork, a nemesis's baseline): a ConfigError naming `field`. */
-export function validateNetworkChange(network: unknown, regionNames: Set<string>, servers: Set<string>, field = 'network'): NetworkConfig {
+export function validateNetworkChange(network: unknown, regionNames: ReadonlySet<string>, servers: ReadonlySet<string>, field = 'network'): NetworkConfig {
   return validateNetwork(network, regionNames, field, servers);
 }
 
@@ -449,30 +359,10 @@ function validateLimits(value: unknown): Readonly<MemoryLimits> {
 export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedConfig {
   if (!isPlainObject(config)) throw new ConfigError('(root)', 'a plain object', config);
   checkKeys(config, TOP_LEVEL_KEYS, '');
-  if (!Array.isArray(config.regions) || config.regions.length === 0) {
-    throw new ConfigError('regions', `a non-empty array of { name, servers } (at most ${REGIONS_MAX})`, config.regions);
-  }
-  if (config.regions.length > REGIONS_MAX) throw new ConfigError('regions', `at most ${REGIONS_MAX} regions`, config.regions);
-  const names = new Set<string>();
-  const regions: RegionConfig[] = [];
-  // Every index, holes too (forEach skips them: `regions: [, r]` started with the hole dropped).
-  for (let i = 0; i < config.regions.length; i++) {
-    const region: unknown = config.regions[i];
-    const f = `regions[${i}]`;
-    if (!isPlainObject(region)) throw new ConfigError(f, 'an object { name, servers }', region);
-    checkKeys(region, ['name', 'servers'], f);
-    if (typeof region.name !== 'string' || !REGION_NAME_PATTERN.test(region.name)) {
-      throw new ConfigError(`${f}.name`, 'a name of lowercase letters, digits and dashes, starting with a letter, at most 32 characters', region.name);
-    }
-    if (RESERVED_REGION_NAMES.includes(region.name))
-      throw new ConfigError(`${f}.name`, `a name other than ${RESERVED_REGION_NAMES.join(', ')} (${RESERVED_WHY})`, region.name);
-    if (names.has(region.name)) throw new ConfigError(`${f}.name`, 'a region name not used by another region', region.name);
-    names.add(region.name);
-    const servers = checkInt(region.servers, `${f}.servers`, 1, SERVERS_PER_REGION_MAX);
-    regions.push({ name: region.name, servers });
-  }
+  const regions = validateRegions(config.regions);
+  const names = new Set(regions.map((r) => r.name));
   const transport = config.transport === undefined ? 'threads' : checkOneOf(config.transport, 'transport', TRANSPORTS);
-  const seed = config.seed === undefined ? hooks.randomSeed() : checkInt(config.seed, 'seed', 0, SEED_MAX);
+  const seed = config.seed === undefined ? hooks.randomSeed() : checkSeed(config.seed);
   let placement = config.placement === undefined ? 'dedicated' : checkOneOf(config.placement, 'placement', PLACEMENTS);
   let threads = config.threads === undefined ? hooks.cores : checkInt(config.threads, 'threads', 1, THREADS_MAX);
   if (config.threads !== undefined && placement !== 'packed' && transport !== 'nats')
@@ -500,8 +390,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
   } else if (config.nats !== undefined) {
     throw new ConfigError('nats', "absent unless transport is 'nats'", config.nats);
   }
-  const serverIds = new Set<string>();
-  for (const r of regions) for (let i = 0; i < r.servers; i++) serverIds.add(`${r.name}/${i}`);
+  const serverIds = serverIdsOf(regions);
   const network = config.network === undefined ? {} : validateNetwork(config.network, names, 'network', serverIds);
 
   let replication: ResolvedReplication;
@@ -558,15 +447,11 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     throw new ConfigError('replication.unsafe', "'2pc-commit-on-timeout' only with commit '2pc'", replication.unsafe);
   const balancer = hooks.balancer(config.balancer === undefined ? {} : config.balancer, serverIds, names);
   const heartbeat = hooks.heartbeat(config.heartbeat === undefined ? {} : config.heartbeat);
-  const shards = config.shards === undefined ? SHARDS_DEFAULT : checkInt(config.shards, 'shards', 1, SHARDS_MAX);
+  const shards = config.shards === undefined ? SHARDS_DEFAULT : checkShards(config.shards);
   const requestTimeoutMs =
     config.requestTimeoutMs === undefined ? REQUEST_TIMEOUT_MS_DEFAULT : checkNumber(config.requestTimeoutMs, 'requestTimeoutMs', 1, REQUEST_TIMEOUT_MS_MAX);
-  const mailboxCapacity =
-    config.mailboxCapacity === undefined ? MAILBOX_CAPACITY_DEFAULT : checkInt(config.mailboxCapacity, 'mailboxCapacity', 1, MAILBOX_CAPACITY_MAX);
-  const messageBytesMax =
-    config.messageBytesMax === undefined
-      ? MESSAGE_BYTES_MAX_DEFAULT
-      : checkInt(config.messageBytesMax, 'messageBytesMax', MESSAGE_BYTES_MAX_MIN, MESSAGE_BYTES_MAX_MAX);
+  const mailboxCapacity = config.mailboxCapacity === undefined ? MAILBOX_CAPACITY_DEFAULT : checkMailboxCapacity(config.mailboxCapacity);
+  const messageBytesMax = config.messageBytesMax === undefined ? MESSAGE_BYTES_MAX_DEFAULT : checkMessageBytesMax(config.messageBytesMax);
   const workerHeapMb = config.workerHeapMb === undefined ? WORKER_HEAP_MB_DEFAULT : checkInt(config.workerHeapMb, 'workerHeapMb', 64, 65_536);
   // Each worker thread of transport 'threads' runs with it; sim has no worker threads, and nats
   // hosts are processes (spawned with no heap limit, or started elsewhere).

@@ -1,8 +1,20 @@
-import { describe } from '../../core/errors.js';
-import { CLOCK_SKEW_MS_MAX, MAILBOX_CAPACITY_MAX, MESSAGE_BYTES_MAX_MAX, NETWORK_DELAY_MS_MAX, SEED_MAX } from '../../core/limits.js';
+import { ConfigError, describe } from '../../core/errors.js';
+import { CLOCK_SKEW_MS_MAX } from '../../core/limits.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import type { ActorSpec } from '../actor.js';
 import type { DirectoryEntry } from '../host.js';
+import {
+  checkInt,
+  checkMailboxCapacity,
+  checkMessageBytesMax,
+  checkNumber,
+  checkSeed,
+  checkShards,
+  isPlainObject,
+  serverIdsOf,
+  validateNetwork,
+  validateRegions,
+} from '../validate.js';
 import type { NatsAssign, NatsLayout } from './worker-protocol.js';
 
 /**
@@ -12,7 +24,11 @@ import type { NatsAssign, NatsLayout } from './worker-protocol.js';
  * sender's code) and wrote its logs wherever `dataDir` said, and nothing else was looked at.
  * Now every field is checked for its type and range, and the module must be a `file:` URL: a
  * module on the host's own machine (the launcher sends the package's behaviours module, or
- * one a caller of NatsRuntime names, both files).
+ * one a caller of NatsRuntime names, both files). What a cluster's config also has (seed,
+ * network, mailboxCapacity, messageBytesMax, the layout's shards and regions) is checked by
+ * the config's own checks (../validate.ts): a host takes exactly what a cluster takes, and
+ * refuses the rest in the same words, `assignment.` for `config.` (before, session 57, its own
+ * looser copies let through a messageBytesMax of 1, or a class instance for an object).
  */
 export class AssignmentError extends Error {
   override name = 'AssignmentError';
@@ -22,6 +38,13 @@ export class AssignmentError extends Error {
     got: unknown,
   ) {
     super(`assignment${field === '' ? '' : `.${field}`}: expected ${allowed}, got ${describe(got)}`);
+  }
+
+  /** A shared check's ConfigError, as the assignment's: the same words, `assignment.` for `config.`. */
+  static of(error: ConfigError): AssignmentError {
+    const out = new AssignmentError(error.field, error.allowed, undefined);
+    out.message = `assignment.${error.message.slice('config.'.length)}`;
+    return out;
   }
 }
 
@@ -48,20 +71,6 @@ const FIELDS = [
   'layout',
 ] as const satisfies ReadonlyArray<keyof NatsAssign>;
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function int(v: unknown, field: string, min: number, max: number): number {
-  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) throw new AssignmentError(field, `an integer from ${min} to ${max}`, v);
-  return v as number;
-}
-
-function num(v: unknown, field: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new AssignmentError(field, `a number from ${min} to ${max}`, v);
-  return v;
-}
-
 function str(v: unknown, field: string): string {
   if (typeof v !== 'string' || v === '') throw new AssignmentError(field, 'a non-empty string', v);
   return v;
@@ -76,35 +85,20 @@ function strings(v: unknown, field: string): string[] {
   return list(v, field).map((s, i) => str(s, `${field}[${i}]`));
 }
 
-function numbers(v: unknown, field: string, max: number): Record<string, number> {
-  if (!isObject(v)) throw new AssignmentError(field, 'an object of numbers', v);
-  return Object.fromEntries(Object.entries(v).map(([key, n]) => [key, num(n, `${field}["${key}"]`, 0, max)]));
-}
-
-const NETWORK_MS = ['defaultLatencyMs', 'jitterMs', 'duplicateDelayMs'] as const;
-const NETWORK_P = ['loss', 'duplicate'] as const;
-const NETWORK_MAPS = ['latencyMs', 'nodeDelayMs'] as const;
-
-function network(v: unknown): NetworkConfig {
-  if (!isObject(v)) throw new AssignmentError('network', 'an object', v);
-  const out: NetworkConfig = {};
-  for (const key of Object.keys(v)) {
-    const at = `network.${key}`;
-    const ms = NETWORK_MS.find((k) => k === key);
-    const p = NETWORK_P.find((k) => k === key);
-    const map = NETWORK_MAPS.find((k) => k === key);
-    if (ms !== undefined) out[ms] = num(v[key], at, 0, NETWORK_DELAY_MS_MAX);
-    else if (p !== undefined) out[p] = num(v[key], at, 0, 1);
-    else if (map !== undefined) out[map] = numbers(v[key], at, NETWORK_DELAY_MS_MAX);
-    else throw new AssignmentError(at, `one of the network settings (${[...NETWORK_MS, ...NETWORK_P, ...NETWORK_MAPS].join(', ')})`, 'an unknown setting');
-  }
-  return out;
+/**
+ * The assignment's network, as the cluster's config takes it: latencyMs between the layout's
+ * regions and nodeDelayMs of its servers (without a layout, bench's pair: the directory's
+ * regions and nodes).
+ */
+function network(v: unknown, layout: NatsLayout | null, directory: Array<[string, DirectoryEntry]>): NetworkConfig {
+  if (layout !== null) return validateNetwork(v, new Set(layout.regions.map((r) => r.name)), 'network', serverIdsOf(layout.regions));
+  return validateNetwork(v, new Set(directory.map(([, e]) => e.region)), 'network', new Set(directory.map(([, e]) => e.node)));
 }
 
 function partitions(v: unknown): PartitionRule[] {
   return list(v, 'partitions').map((r, i) => {
     const at = `partitions[${i}]`;
-    if (!isObject(r)) throw new AssignmentError(at, '{ from, to, oneWay }', r);
+    if (!isPlainObject(r)) throw new AssignmentError(at, '{ from, to, oneWay }', r);
     if (typeof r.oneWay !== 'boolean') throw new AssignmentError(`${at}.oneWay`, 'a boolean', r.oneWay);
     return { from: strings(r.from, `${at}.from`), to: strings(r.to, `${at}.to`), oneWay: r.oneWay };
   });
@@ -116,13 +110,13 @@ function directory(v: unknown): Array<[string, DirectoryEntry]> {
     if (!Array.isArray(e) || e.length !== 2) throw new AssignmentError(at, '[address, { host, region, node, index? }]', e);
     const address = str(e[0], `${at}[0]`);
     const entry: unknown = e[1];
-    if (!isObject(entry)) throw new AssignmentError(`${at}[1]`, '{ host, region, node, index? }', entry);
+    if (!isPlainObject(entry)) throw new AssignmentError(`${at}[1]`, '{ host, region, node, index? }', entry);
     const out: DirectoryEntry = {
-      host: int(entry.host, `${at}[1].host`, 0, ASSIGNMENT_ENTRIES_MAX),
+      host: checkInt(entry.host, `${at}[1].host`, 0, ASSIGNMENT_ENTRIES_MAX),
       region: str(entry.region, `${at}[1].region`),
       node: str(entry.node, `${at}[1].node`),
     };
-    if (entry.index !== undefined) out.index = int(entry.index, `${at}[1].index`, 0, ASSIGNMENT_ENTRIES_MAX);
+    if (entry.index !== undefined) out.index = checkInt(entry.index, `${at}[1].index`, 0, ASSIGNMENT_ENTRIES_MAX);
     return [address, out];
   });
 }
@@ -131,7 +125,7 @@ function specs(v: unknown, hostId: number, where: Map<string, DirectoryEntry>): 
   const seen = new Set<string>();
   return list(v, 'specs').map((s, i) => {
     const at = `specs[${i}]`;
-    if (!isObject(s)) throw new AssignmentError(at, '{ address, behavior, params, region, node, supervision? }', s);
+    if (!isPlainObject(s)) throw new AssignmentError(at, '{ address, behavior, params, region, node, supervision? }', s);
     const address = str(s.address, `${at}.address`);
     const spec: ActorSpec = {
       address,
@@ -152,16 +146,11 @@ function specs(v: unknown, hostId: number, where: Map<string, DirectoryEntry>): 
   });
 }
 
+/** The layout: the cluster's shards and regions, checked as its config's are. */
 function layout(v: unknown): NatsLayout | null {
   if (v === null) return null;
-  if (!isObject(v)) throw new AssignmentError('layout', '{ shards, regions } or null', v);
-  return {
-    shards: int(v.shards, 'layout.shards', 1, ASSIGNMENT_ENTRIES_MAX),
-    regions: list(v.regions, 'layout.regions').map((r, i) => {
-      if (!isObject(r)) throw new AssignmentError(`layout.regions[${i}]`, '{ name, servers }', r);
-      return { name: str(r.name, `layout.regions[${i}].name`), servers: int(r.servers, `layout.regions[${i}].servers`, 1, ASSIGNMENT_ENTRIES_MAX) };
-    }),
-  };
+  if (!isPlainObject(v)) throw new AssignmentError('layout', '{ shards, regions } or null', v);
+  return { shards: checkShards(v.shards, 'layout.shards'), regions: validateRegions(v.regions, 'layout.regions') };
 }
 
 /**
@@ -183,7 +172,15 @@ function behaviorsModuleUrl(v: unknown): string {
 
 /** `value` as an assignment, every field checked (see AssignmentError), or an AssignmentError naming the first bad one. */
 export function checkAssign(value: unknown): NatsAssign {
-  if (!isObject(value)) throw new AssignmentError('', 'an object', value);
+  try {
+    return assignment(value);
+  } catch (error) {
+    throw error instanceof ConfigError ? AssignmentError.of(error) : error;
+  }
+}
+
+function assignment(value: unknown): NatsAssign {
+  if (!isPlainObject(value)) throw new AssignmentError('', 'an object', value);
   // First: what a host must never do is import code the message names.
   const behaviorsModule = behaviorsModuleUrl(value.behaviorsModule);
   for (const key of Object.keys(value)) {
@@ -194,24 +191,26 @@ export function checkAssign(value: unknown): NatsAssign {
   }
   const missing = FIELDS.filter((f) => !(f in value));
   if (missing.length > 0) throw new AssignmentError(missing[0]!, 'a value', undefined);
-  const hostId = int(value.hostId, 'hostId', 1, ASSIGNMENT_ENTRIES_MAX);
+  const hostId = checkInt(value.hostId, 'hostId', 1, ASSIGNMENT_ENTRIES_MAX);
+  const seed = checkSeed(value.seed);
   const dir = directory(value.directory);
+  const plan = layout(value.layout);
   const specList = specs(value.specs, hostId, new Map(dir));
   const nodes = new Set(specList.map((s) => s.node));
   if (typeof value.fsync !== 'boolean') throw new AssignmentError('fsync', 'a boolean', value.fsync);
   return {
     hostId,
-    seed: int(value.seed, 'seed', 0, SEED_MAX),
+    seed,
     directory: dir,
-    network: network(value.network),
+    network: network(value.network, plan, dir),
     partitions: partitions(value.partitions),
     deadNodes: strings(value.deadNodes, 'deadNodes'),
     clockSkew: list(value.clockSkew, 'clockSkew').map((e, i): [string, number] => {
       if (!Array.isArray(e) || e.length !== 2) throw new AssignmentError(`clockSkew[${i}]`, '[node, ms]', e);
-      return [str(e[0], `clockSkew[${i}][0]`), num(e[1], `clockSkew[${i}][1]`, -CLOCK_SKEW_MS_MAX, CLOCK_SKEW_MS_MAX)];
+      return [str(e[0], `clockSkew[${i}][0]`), checkNumber(e[1], `clockSkew[${i}][1]`, -CLOCK_SKEW_MS_MAX, CLOCK_SKEW_MS_MAX)];
     }),
-    mailboxCapacity: int(value.mailboxCapacity, 'mailboxCapacity', 1, MAILBOX_CAPACITY_MAX),
-    messageBytesMax: int(value.messageBytesMax, 'messageBytesMax', 1, MESSAGE_BYTES_MAX_MAX),
+    mailboxCapacity: checkMailboxCapacity(value.mailboxCapacity),
+    messageBytesMax: checkMessageBytesMax(value.messageBytesMax),
     fsync: value.fsync,
     specs: specList,
     crashed: strings(value.crashed, 'crashed').map((node, i) => {
@@ -219,7 +218,7 @@ export function checkAssign(value: unknown): NatsAssign {
       return node;
     }),
     behaviorsModule,
-    statsIntervalMs: int(value.statsIntervalMs, 'statsIntervalMs', 1, STATS_INTERVAL_MS_MAX),
-    layout: layout(value.layout),
+    statsIntervalMs: checkInt(value.statsIntervalMs, 'statsIntervalMs', 1, STATS_INTERVAL_MS_MAX),
+    layout: plan,
   };
 }

@@ -21,6 +21,7 @@ import { makeTempDir, removeTempDir } from '../runtime/temp-dirs.js';
 import type { TraceEntry } from '../runtime/transports/sim.js';
 import { behaviors } from './behaviors.js';
 import { checkDataDir, checkLayout, lockDataDir } from './data-dir.js';
+import { clusterLayout } from '../runtime/layout.js';
 import type { BalancerSummary } from './balancer.js';
 import { Client, type ClientOptions } from './client.js';
 import { HistoryRecorder, TxnHistoryRecorder } from './history.js';
@@ -1371,10 +1372,9 @@ async function runtimeOf(
     const nats = config.nats!;
     const cluster = nats.cluster ?? randomId().replace(/[^A-Za-z0-9]/g, '');
     const { NatsRuntime } = await import('../runtime/transports/nats.js');
-    const layout = { shards: config.shards, regions: config.regions.map((r) => ({ name: r.name, servers: r.servers })) };
     return {
       runtime: new NatsRuntime(
-        { ...options, servers: nats.servers, cluster, hosts: nats.hosts === undefined ? 'spawn' : 'remote', layout, restartable },
+        { ...options, servers: nats.servers, cluster, hosts: nats.hosts === undefined ? 'spawn' : 'remote', layout: clusterLayout(config), restartable },
         plans,
       ),
     };

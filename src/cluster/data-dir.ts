@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomId } from '../core/ids.js';
 import { ConfigError } from '../core/errors.js';
+import { clusterLayout, type ClusterLayout } from '../runtime/layout.js';
 
 /**
  * mkdir -p, a folder at a time from the nearest one that exists. Not mkdirSync's `recursive`:
@@ -136,23 +137,12 @@ export function lockDataDir(dir: string): () => void {
 /** The file that records the layout of the cluster that writes a data directory (see checkLayout). */
 export const DATA_DIR_LAYOUT = 'meridian-layout.json';
 
-/**
- * What decides where a key's data lives: its shard (`shards`), and the servers holding that
- * shard (the regions in order, and their servers; see replicasOf). The replication factor and
- * mode are not in it: a shard's first replica stays where it was, and the servers it adds
- * copy from it.
- */
-export interface DataDirLayout {
-  shards: number;
-  regions: Array<{ name: string; servers: number }>;
-}
-
-function layoutText(regions: DataDirLayout['regions']): string {
+function layoutText(regions: ClusterLayout['regions']): string {
   return regions.map((r) => `${r.name} (${r.servers} server${r.servers === 1 ? '' : 's'})`).join(', ');
 }
 
 /** What `meridian-layout.json` says: nothing (no file), something Meridian did not write, a cluster's layout, or a `meridian host`'s record. */
-type LayoutFile = { kind: 'none' } | { kind: 'bad'; why: string } | { kind: 'cluster'; layout: DataDirLayout } | { kind: 'host'; record: HostDataDirRecord };
+type LayoutFile = { kind: 'none' } | { kind: 'bad'; why: string } | { kind: 'cluster'; layout: ClusterLayout } | { kind: 'host'; record: HostDataDirRecord };
 
 function readLayoutFile(dir: string): LayoutFile {
   let text: string;
@@ -193,12 +183,8 @@ function writeLayoutFile(dir: string, content: unknown, refuse: (why: string) =>
   }
 }
 
-function plainLayout(layout: DataDirLayout): DataDirLayout {
-  return { shards: layout.shards, regions: layout.regions.map((r) => ({ name: r.name, servers: r.servers })) };
-}
-
 /** What differs between two layouts, as [what it was, what it is] phrases (none if they agree). */
-function layoutDiff(old: DataDirLayout, now: DataDirLayout): [string[], string[]] {
+function layoutDiff(old: ClusterLayout, now: ClusterLayout): [string[], string[]] {
   const was: string[] = [];
   const is: string[] = [];
   if (old.shards !== now.shards) {
@@ -220,10 +206,11 @@ function layoutDiff(old: DataDirLayout, now: DataDirLayout): [string[], string[]
  * and the file written (replaced whole, by a rename). One a `meridian host` wrote holds only
  * that host's actors, and is refused. Called under the folder's lock.
  */
-export function checkLayout(dir: string, layout: DataDirLayout): void {
+export function checkLayout(dir: string, layout: ClusterLayout): void {
   const refuse = (why: string): ConfigError => new ConfigError('dataDir', `a directory written by a cluster of the same layout, or a new one (${why})`, dir);
   const found = readLayoutFile(dir);
-  const wanted = plainLayout(layout);
+  // Its shards and regions only (a cluster passes its whole config).
+  const wanted = clusterLayout(layout);
   if (found.kind === 'none') return writeLayoutFile(dir, wanted, refuse);
   if (found.kind === 'bad') throw refuse(found.why);
   if (found.kind === 'host') throw refuse(`written by 'meridian host' for cluster ${JSON.stringify(found.record.cluster)}: it holds that host's actors only`);
@@ -238,7 +225,7 @@ export function checkLayout(dir: string, layout: DataDirLayout): void {
  */
 export interface HostDataDirRecord {
   cluster: string;
-  layout: DataDirLayout | null;
+  layout: ClusterLayout | null;
   nodes: string[];
 }
 
@@ -254,7 +241,11 @@ function hostRefusal(dir: string, why: string): ConfigError {
  * under another name read the old one's data: `get k` answered what it never wrote.
  */
 export function checkHostDataDir(dir: string, cluster: string): void {
-  const found = readLayoutFile(dir);
+  refuseForHost(dir, readLayoutFile(dir), cluster);
+}
+
+/** checkHostDataDir's refusal, of what it read there. */
+function refuseForHost(dir: string, found: LayoutFile, cluster: string): void {
   if (found.kind === 'bad') throw hostRefusal(dir, found.why);
   if (found.kind === 'cluster') throw hostRefusal(dir, `written by a cluster started with dataDir there, not by 'meridian host'`);
   if (found.kind === 'host' && found.record.cluster !== cluster)
@@ -275,10 +266,11 @@ function nodesText(nodes: readonly string[]): string {
  * unread). Called under the folder's lock.
  */
 export function checkHostLayout(dir: string, record: HostDataDirRecord): void {
-  checkHostDataDir(dir, record.cluster);
+  // Read once: what refuses another cluster's folder, and what is compared below.
   const found = readLayoutFile(dir);
+  refuseForHost(dir, found, record.cluster);
   const nodes = [...new Set(record.nodes)].sort();
-  const layout = record.layout === null ? null : plainLayout(record.layout);
+  const layout = record.layout === null ? null : clusterLayout(record.layout);
   if (found.kind !== 'host') return writeLayoutFile(dir, { cluster: record.cluster, layout, nodes }, (why) => hostRefusal(dir, why));
   const old = found.record;
   const was: string[] = [];
@@ -301,11 +293,12 @@ export function checkHostLayout(dir: string, record: HostDataDirRecord): void {
   if (was.length > 0) throw hostRefusal(dir, `it holds host data of ${was.join(' and ')}; this assignment has ${now.join(' and ')}`);
 }
 
-function parseLayout(parsed: unknown): DataDirLayout | undefined {
+/** A layout as the file holds it, read as it was written (not checked as a config's: a layout that differs is reported as such). */
+function parseLayout(parsed: unknown): ClusterLayout | undefined {
   if (typeof parsed !== 'object' || parsed === null) return undefined;
   const { shards, regions } = parsed as { shards?: unknown; regions?: unknown };
   if (!Number.isSafeInteger(shards) || !Array.isArray(regions)) return undefined;
-  const out: DataDirLayout['regions'] = [];
+  const out: ClusterLayout['regions'] = [];
   for (const r of regions as unknown[]) {
     const { name, servers } = (r ?? {}) as { name?: unknown; servers?: unknown };
     if (typeof name !== 'string' || !Number.isSafeInteger(servers)) return undefined;

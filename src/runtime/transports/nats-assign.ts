@@ -15,7 +15,8 @@ import {
   validateNetwork,
   validateRegions,
 } from '../validate.js';
-import type { NatsAssign, NatsLayout } from './worker-protocol.js';
+import type { ClusterLayout } from '../layout.js';
+import type { NatsAssign } from './worker-protocol.js';
 
 /**
  * A NATS host's assignment, checked before the host acts on any of it: anyone who can publish
@@ -90,7 +91,7 @@ function strings(v: unknown, field: string): string[] {
  * regions and nodeDelayMs of its servers (without a layout, bench's pair: the directory's
  * regions and nodes).
  */
-function network(v: unknown, layout: NatsLayout | null, directory: Array<[string, DirectoryEntry]>): NetworkConfig {
+function network(v: unknown, layout: ClusterLayout | null, directory: Array<[string, DirectoryEntry]>): NetworkConfig {
   if (layout !== null) return validateNetwork(v, new Set(layout.regions.map((r) => r.name)), 'network', serverIdsOf(layout.regions));
   return validateNetwork(v, new Set(directory.map(([, e]) => e.region)), 'network', new Set(directory.map(([, e]) => e.node)));
 }
@@ -147,7 +148,7 @@ function specs(v: unknown, hostId: number, where: Map<string, DirectoryEntry>): 
 }
 
 /** The layout: the cluster's shards and regions, checked as its config's are. */
-function layout(v: unknown): NatsLayout | null {
+function layout(v: unknown): ClusterLayout | null {
   if (v === null) return null;
   if (!isPlainObject(v)) throw new AssignmentError('layout', '{ shards, regions } or null', v);
   return { shards: checkShards(v.shards, 'layout.shards'), regions: validateRegions(v.regions, 'layout.regions') };

@@ -41,7 +41,8 @@ import {
   type ControlResult,
   type Subjects,
 } from './nats-wire.js';
-import type { ControlAnswer, NatsAssign, NatsControlApi, NatsControlMethod, NatsHello, NatsLayout } from './worker-protocol.js';
+import type { ClusterLayout } from '../layout.js';
+import type { ControlAnswer, NatsAssign, NatsControlApi, NatsControlMethod, NatsHello } from './worker-protocol.js';
 import { STATS_PUSH_INTERVAL_MS, type ThreadsOptions } from './threads.js';
 
 const HOST_ENTRY = fileURLToPath(new URL('../../../workers/nats-host.js', import.meta.url));
@@ -60,7 +61,7 @@ export interface NatsOptions extends ThreadsOptions {
   hosts: 'spawn' | 'remote';
   remoteWaitMs?: number;
   /** The cluster's layout, sent to each host (a remote host's data directory records it). */
-  layout?: NatsLayout;
+  layout?: ClusterLayout;
   /**
    * The nodes the caller brings back itself (restartNode) after their host process died, as a
    * cluster does its servers and coordinators; default all. A new process for a dead host

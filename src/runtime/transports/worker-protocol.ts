@@ -2,6 +2,7 @@ import type { MessagePort, TransferListItem, Worker } from 'node:worker_threads'
 import type { ActorSpec } from '../actor.js';
 import type { AdminApi } from '../admin.js';
 import type { HostEvent } from '../env.js';
+import type { ClusterLayout } from '../layout.js';
 import type { DirectoryEntry } from '../host.js';
 import type { StatsSnapshot } from '../stats.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
@@ -116,13 +117,7 @@ export interface NatsAssign {
   behaviorsModule: string;
   statsIntervalMs: number;
   /** What decides where the cluster's data lives (a host's data directory records it); null from a launcher that has none (bench's pair). */
-  layout: NatsLayout | null;
-}
-
-/** The cluster's shards, and its regions in order with their servers (as `meridian-layout.json` records them). */
-export interface NatsLayout {
-  shards: number;
-  regions: Array<{ name: string; servers: number }>;
+  layout: ClusterLayout | null;
 }
 
 /**

@@ -1,0 +1,19 @@
+import type { RegionConfig } from './validate.js';
+
+/**
+ * What decides where a key's data lives: its shard (`shards`), and the servers holding that
+ * shard (the regions in order, and their servers; see replicasOf). The replication factor and
+ * mode are not in it: a shard's first replica stays where it was, and the servers it adds
+ * copy from it. A cluster with a data directory records it there (`meridian-layout.json`,
+ * cluster/data-dir.ts), and a NATS launcher sends it to each host in its assignment (a
+ * `meridian host --data-dir` folder records it).
+ */
+export interface ClusterLayout {
+  shards: number;
+  regions: RegionConfig[];
+}
+
+/** The layout of a cluster's config (or of anything with its `shards` and `regions`): those fields only, copied. */
+export function clusterLayout(of: { readonly shards: number; readonly regions: readonly RegionConfig[] }): ClusterLayout {
+  return { shards: of.shards, regions: of.regions.map((r) => ({ name: r.name, servers: r.servers })) };
+}

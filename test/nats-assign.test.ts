@@ -1,5 +1,5 @@
 import test from 'ava';
-import { AssignmentError, checkAssign } from '../src/runtime/transports/nats-assign.js';
+import { AssignmentError, checkAssign, ControlRequestError, controlRequestCheck } from '../src/runtime/transports/nats-assign.js';
 import { validateConfig } from '../src/cluster/config.js';
 import { ConfigError } from '../src/core/errors.js';
 import type { NatsAssign } from '../src/runtime/transports/worker-protocol.js';
@@ -163,4 +163,44 @@ test('checkAssign refuses what a cluster config refuses, in the same words, nami
     t.is(error!.message.slice(`assignment.${field}`.length), refused!.message.slice(`config.${refused!.field}`.length), error!.message);
   }
   t.is(t.throws(() => checkAssign({ ...good(), messageBytesMax: 10 }))!.message, 'assignment.messageBytesMax: expected an integer from 64 to 67108864, got 10');
+});
+
+test('controlRequestCheck takes what a launcher sends, and refuses a request of another shape naming the field', (t) => {
+  const check = controlRequestCheck(good());
+  const served: unknown[] = [
+    { m: 'start', a: [] },
+    { m: 'summary', a: ['a/0'] },
+    { m: 'load', a: [['a/0', 'b/0']] },
+    { m: 'setNetwork', a: [{ latencyMs: { 'a~b': 5 }, nodeDelayMs: { 'b/0': 1 } }] },
+    { m: 'setPartitions', a: [[{ from: ['a/0'], to: ['b/0'], oneWay: true }]] },
+    { m: 'setNodeDead', a: ['b/0', true] },
+    { m: 'setClockSkew', a: ['a/0', -5] },
+    { m: 'pauseNode', a: ['a/0', false] },
+    { m: 'injectFrame', a: [new Uint8Array([1, 2])] },
+    { m: 'resetPeer', a: [2] },
+    { m: 'shutdown', a: [] },
+  ];
+  for (const request of served) t.deepEqual(check(request), request);
+  const cases: Array<[unknown, string]> = [
+    [{ m: 'setNodeDead', a: ['a/0', 'yes'] }, 'setNodeDead.dead'],
+    [{ m: 'setNodeDead', a: ['a/0'] }, 'a'],
+    [{ m: 'ping', a: [1] }, 'a'],
+    [{ m: 'ping' }, 'a'],
+    [{ m: 'hasOwnProperty', a: [] }, 'm'],
+    [{ m: 'ping', a: [], extra: 1 }, 'extra'],
+    [{ m: 'setNetwork', a: [{ loss: 2 }] }, 'setNetwork.config.loss'],
+    [{ m: 'setNetwork', a: [{ latencyMs: { 'a~z': 5 } }] }, 'setNetwork.config.latencyMs["a~z"]'],
+    [{ m: 'setPartitions', a: [[{ from: 'a/0', to: [], oneWay: true }]] }, 'setPartitions.rules[0].from'],
+    [{ m: 'setClockSkew', a: ['a/0', 86_400_001] }, 'setClockSkew.ms'],
+    [{ m: 'crashNode', a: [''] }, 'crashNode.node'],
+    [{ m: 'load', a: [['a/0', 7]] }, 'load.addresses[1]'],
+    [{ m: 'injectFrame', a: ['bytes'] }, 'injectFrame.bytes'],
+    [{ m: 'resetPeer', a: [-1] }, 'resetPeer.peer'],
+    [[], ''],
+  ];
+  for (const [request, field] of cases) {
+    const error = t.throws(() => check(request), { instanceOf: ControlRequestError }, JSON.stringify(request));
+    t.is(error!.field, field, JSON.stringify(request));
+    t.true(error!.message.startsWith(`control${field === '' ? '' : `.${field}`}: expected `), error!.message);
+  }
 });

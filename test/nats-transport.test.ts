@@ -303,6 +303,58 @@ natsTest(`nats: malformed messages on .ev, .st, .hello and a waiting host's assi
 });
 
 natsTest(
+  `nats: a malformed control request is refused naming the field before any method runs (dropped with a warning when nothing waits for the answer)${skipped}`,
+  async (t) => {
+    await withServer(t, async (server, baseline) => {
+      const name = `ctl${process.pid}`;
+      const child = spawn(process.execPath, [cli, 'host', '--nats', server.url, '--cluster', name], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      const nc = await connect({ servers: server.url });
+      let cluster: Cluster | undefined;
+      try {
+        cluster = await startCluster(natsConfig(server, { processes: undefined, hosts: 1, cluster: name }));
+        const subject = `meridian.${name}.c.${(await cluster.ping())[0]!.host}`;
+        const ask = async (data: Uint8Array): Promise<{ v?: unknown; e?: string }> =>
+          unpack((await nc.request(subject, data, { timeout: 5_000 })).data) as { v?: unknown; e?: string };
+        // Before: each ran ('yes' took a/0 for dead on its host, a loss of 2 lost every message,
+        // a string of arguments was spread a letter each), or failed inside the method.
+        const cases: Array<[unknown, RegExp]> = [
+          [{ m: 'setNodeDead', a: ['a/0', 'yes'] }, /^malformed control request: control\.setNodeDead\.dead: expected a boolean, got "yes"$/],
+          [{ m: 'setNetwork', a: [{ loss: 2 }] }, /^malformed control request: control\.setNetwork\.config\.loss: expected a probability from 0 to 1, got 2$/],
+          [{ m: 'crashNode', a: 'a/0' }, /^malformed control request: control\.a: expected an array of crashNode's 1 argument: node, got "a\/0"$/],
+          [{ m: 'constructor', a: [] }, /^malformed control request: control\.m: expected one of the control methods \(start, ping, .*\), got "constructor"$/],
+          [{ m: 'ping', a: [], x: 1 }, /^malformed control request: control\.x: expected only the fields m, a, got "an unknown field"$/],
+          [null, /^malformed control request: control: expected an object \{ m, a \}, got null$/],
+        ];
+        for (const [request, message] of cases) t.regex((await ask(pack(request))).e ?? 'answered', message, JSON.stringify(request));
+        t.regex(
+          (await ask(new Uint8Array([0x92]))).e ?? 'answered',
+          /^malformed control request: control: expected a msgpack-encoded \{ m, a \}, got 1 bytes that do not decode$/,
+        );
+        // Published with no reply subject: nobody to answer, so dropped, and the host says so.
+        nc.publish(subject, pack({ m: 'setNodeDead', a: ['a/0', 1] }));
+        await eventually(realClock, () => out.includes('dropped a malformed control request: control.setNodeDead.dead: expected a boolean, got 1'), {
+          timeoutMs: 5_000,
+          message: 'the host warns of the dropped request',
+        });
+        // A well-formed request is served, and the cluster is whole.
+        t.is((await ask(pack({ m: 'ping', a: [] }))).e, undefined);
+        await cluster.client({ region: 'a' }).put('k', 1);
+        t.is(await cluster.client({ region: 'b' }).get('k'), 1);
+        t.false(cluster.isDown('a/0'));
+      } finally {
+        await cluster?.stop();
+        await nc.close();
+      }
+      t.is(await exited, 0);
+      await leavesNothing(t, server, baseline, []);
+    });
+  },
+);
+
+natsTest(
   `nats: a waiting 'meridian host' refuses an assignment naming a data: module or a dataDir (nothing imported, nothing written), then serves a real launcher${skipped}`,
   async (t) => {
     await withServer(t, async (server, baseline) => {

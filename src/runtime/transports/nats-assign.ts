@@ -16,7 +16,7 @@ import {
   validateRegions,
 } from '../validate.js';
 import type { ClusterLayout } from '../layout.js';
-import type { NatsAssign } from './worker-protocol.js';
+import type { NatsAssign, NatsControlApi, NatsControlMethod, NatsControlRequest } from './worker-protocol.js';
 
 /**
  * A NATS host's assignment, checked before the host acts on any of it: anyone who can publish
@@ -40,12 +40,47 @@ export class AssignmentError extends Error {
   ) {
     super(`assignment${field === '' ? '' : `.${field}`}: expected ${allowed}, got ${describe(got)}`);
   }
+}
 
-  /** A shared check's ConfigError, as the assignment's: the same words, `assignment.` for `config.`. */
-  static of(error: ConfigError): AssignmentError {
-    const out = new AssignmentError(error.field, error.allowed, undefined);
-    out.message = `assignment.${error.message.slice('config.'.length)}`;
-    return out;
+/**
+ * A control request (`.c.<host>`, NatsControlRequest) a host refuses before it runs anything:
+ * a method it does not serve, or arguments not of the method's types and ranges (the network
+ * as an assignment's). Anyone who can publish on the server can send one; before (session 57)
+ * nothing was checked and a malformed one failed, or did something, inside the method.
+ */
+export class ControlRequestError extends Error {
+  override name = 'ControlRequestError';
+  constructor(
+    readonly field: string,
+    allowed: string,
+    got: unknown,
+  ) {
+    super(`control${field === '' ? '' : `.${field}`}: expected ${allowed}, got ${describe(got)}`);
+  }
+}
+
+/** What a check below refuses, made the AssignmentError or ControlRequestError of what it checks (see refusedAs). */
+class Refusal {
+  constructor(
+    readonly field: string,
+    readonly allowed: string,
+    readonly got: unknown,
+  ) {}
+}
+
+/**
+ * `check()`, its refusals (a Refusal, or a ConfigError of the config's checks: their words,
+ * `assignment.` or `control.` for `config.`) thrown as an AssignmentError or ControlRequestError.
+ */
+function refusedAs<T>(Kind: typeof AssignmentError | typeof ControlRequestError, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof Refusal) throw new Kind(error.field, error.allowed, error.got);
+    if (!(error instanceof ConfigError)) throw error;
+    const out = new Kind(error.field, error.allowed, undefined);
+    out.message = `${Kind === AssignmentError ? 'assignment' : 'control'}.${error.message.slice('config.'.length)}`;
+    throw out;
   }
 }
 
@@ -73,12 +108,12 @@ const FIELDS = [
 ] as const satisfies ReadonlyArray<keyof NatsAssign>;
 
 function str(v: unknown, field: string): string {
-  if (typeof v !== 'string' || v === '') throw new AssignmentError(field, 'a non-empty string', v);
+  if (typeof v !== 'string' || v === '') throw new Refusal(field, 'a non-empty string', v);
   return v;
 }
 
 function list(v: unknown, field: string): unknown[] {
-  if (!Array.isArray(v) || v.length > ASSIGNMENT_ENTRIES_MAX) throw new AssignmentError(field, `an array of at most ${ASSIGNMENT_ENTRIES_MAX}`, v);
+  if (!Array.isArray(v) || v.length > ASSIGNMENT_ENTRIES_MAX) throw new Refusal(field, `an array of at most ${ASSIGNMENT_ENTRIES_MAX}`, v);
   return v;
 }
 
@@ -91,16 +126,16 @@ function strings(v: unknown, field: string): string[] {
  * regions and nodeDelayMs of its servers (without a layout, bench's pair: the directory's
  * regions and nodes).
  */
-function network(v: unknown, layout: ClusterLayout | null, directory: Array<[string, DirectoryEntry]>): NetworkConfig {
-  if (layout !== null) return validateNetwork(v, new Set(layout.regions.map((r) => r.name)), 'network', serverIdsOf(layout.regions));
-  return validateNetwork(v, new Set(directory.map(([, e]) => e.region)), 'network', new Set(directory.map(([, e]) => e.node)));
+function network(v: unknown, layout: ClusterLayout | null, directory: Array<[string, DirectoryEntry]>, field = 'network'): NetworkConfig {
+  if (layout !== null) return validateNetwork(v, new Set(layout.regions.map((r) => r.name)), field, serverIdsOf(layout.regions));
+  return validateNetwork(v, new Set(directory.map(([, e]) => e.region)), field, new Set(directory.map(([, e]) => e.node)));
 }
 
-function partitions(v: unknown): PartitionRule[] {
-  return list(v, 'partitions').map((r, i) => {
-    const at = `partitions[${i}]`;
-    if (!isPlainObject(r)) throw new AssignmentError(at, '{ from, to, oneWay }', r);
-    if (typeof r.oneWay !== 'boolean') throw new AssignmentError(`${at}.oneWay`, 'a boolean', r.oneWay);
+function partitions(v: unknown, field = 'partitions'): PartitionRule[] {
+  return list(v, field).map((r, i) => {
+    const at = `${field}[${i}]`;
+    if (!isPlainObject(r)) throw new Refusal(at, '{ from, to, oneWay }', r);
+    if (typeof r.oneWay !== 'boolean') throw new Refusal(`${at}.oneWay`, 'a boolean', r.oneWay);
     return { from: strings(r.from, `${at}.from`), to: strings(r.to, `${at}.to`), oneWay: r.oneWay };
   });
 }
@@ -108,10 +143,10 @@ function partitions(v: unknown): PartitionRule[] {
 function directory(v: unknown): Array<[string, DirectoryEntry]> {
   return list(v, 'directory').map((e, i) => {
     const at = `directory[${i}]`;
-    if (!Array.isArray(e) || e.length !== 2) throw new AssignmentError(at, '[address, { host, region, node, index? }]', e);
+    if (!Array.isArray(e) || e.length !== 2) throw new Refusal(at, '[address, { host, region, node, index? }]', e);
     const address = str(e[0], `${at}[0]`);
     const entry: unknown = e[1];
-    if (!isPlainObject(entry)) throw new AssignmentError(`${at}[1]`, '{ host, region, node, index? }', entry);
+    if (!isPlainObject(entry)) throw new Refusal(`${at}[1]`, '{ host, region, node, index? }', entry);
     const out: DirectoryEntry = {
       host: checkInt(entry.host, `${at}[1].host`, 0, ASSIGNMENT_ENTRIES_MAX),
       region: str(entry.region, `${at}[1].region`),
@@ -126,7 +161,7 @@ function specs(v: unknown, hostId: number, where: Map<string, DirectoryEntry>): 
   const seen = new Set<string>();
   return list(v, 'specs').map((s, i) => {
     const at = `specs[${i}]`;
-    if (!isPlainObject(s)) throw new AssignmentError(at, '{ address, behavior, params, region, node, supervision? }', s);
+    if (!isPlainObject(s)) throw new Refusal(at, '{ address, behavior, params, region, node, supervision? }', s);
     const address = str(s.address, `${at}.address`);
     const spec: ActorSpec = {
       address,
@@ -136,13 +171,13 @@ function specs(v: unknown, hostId: number, where: Map<string, DirectoryEntry>): 
       node: str(s.node, `${at}.node`),
     };
     if (s.supervision === 'restart' || s.supervision === 'stop') spec.supervision = s.supervision;
-    else if (s.supervision !== undefined) throw new AssignmentError(`${at}.supervision`, "'restart' or 'stop'", s.supervision);
-    if (seen.has(address)) throw new AssignmentError(`${at}.address`, 'an address no other spec has', address);
+    else if (s.supervision !== undefined) throw new Refusal(`${at}.supervision`, "'restart' or 'stop'", s.supervision);
+    if (seen.has(address)) throw new Refusal(`${at}.address`, 'an address no other spec has', address);
     seen.add(address);
     // The directory is how every host finds this actor: one it places elsewhere is not this host's.
     const entry = where.get(address);
     if (entry === undefined || entry.host !== hostId || entry.region !== spec.region || entry.node !== spec.node)
-      throw new AssignmentError(`${at}.address`, `an address the directory places on host ${hostId} in the spec's region and node`, address);
+      throw new Refusal(`${at}.address`, `an address the directory places on host ${hostId} in the spec's region and node`, address);
     return spec;
   });
 }
@@ -150,7 +185,7 @@ function specs(v: unknown, hostId: number, where: Map<string, DirectoryEntry>): 
 /** The layout: the cluster's shards and regions, checked as its config's are. */
 function layout(v: unknown): ClusterLayout | null {
   if (v === null) return null;
-  if (!isPlainObject(v)) throw new AssignmentError('layout', '{ shards, regions } or null', v);
+  if (!isPlainObject(v)) throw new Refusal('layout', '{ shards, regions } or null', v);
   return { shards: checkShards(v.shards, 'layout.shards'), regions: validateRegions(v.regions, 'layout.regions') };
 }
 
@@ -160,45 +195,41 @@ function layout(v: unknown): ClusterLayout | null {
  */
 function behaviorsModuleUrl(v: unknown): string {
   const allowed = 'a file: URL (a module on this machine; data:, http:, https:, node: and other URLs are refused)';
-  if (typeof v !== 'string') throw new AssignmentError('behaviorsModule', allowed, v);
+  if (typeof v !== 'string') throw new Refusal('behaviorsModule', allowed, v);
   let url: URL;
   try {
     url = new URL(v);
   } catch {
-    throw new AssignmentError('behaviorsModule', allowed, v);
+    throw new Refusal('behaviorsModule', allowed, v);
   }
-  if (url.protocol !== 'file:') throw new AssignmentError('behaviorsModule', allowed, v);
+  if (url.protocol !== 'file:') throw new Refusal('behaviorsModule', allowed, v);
   return v;
 }
 
 /** `value` as an assignment, every field checked (see AssignmentError), or an AssignmentError naming the first bad one. */
 export function checkAssign(value: unknown): NatsAssign {
-  try {
-    return assignment(value);
-  } catch (error) {
-    throw error instanceof ConfigError ? AssignmentError.of(error) : error;
-  }
+  return refusedAs(AssignmentError, () => assignment(value));
 }
 
 function assignment(value: unknown): NatsAssign {
-  if (!isPlainObject(value)) throw new AssignmentError('', 'an object', value);
+  if (!isPlainObject(value)) throw new Refusal('', 'an object', value);
   // First: what a host must never do is import code the message names.
   const behaviorsModule = behaviorsModuleUrl(value.behaviorsModule);
   for (const key of Object.keys(value)) {
     if ((FIELDS as readonly string[]).includes(key)) continue;
     // A launcher of before session 56 sent one; a host keeps its logs where it was started to.
-    if (key === 'dataDir') throw new AssignmentError(key, "no dataDir (a host's logs go where it was started to: meridian host --data-dir)", value[key]);
-    throw new AssignmentError(key, `only the fields ${FIELDS.join(', ')}`, 'an unknown field');
+    if (key === 'dataDir') throw new Refusal(key, "no dataDir (a host's logs go where it was started to: meridian host --data-dir)", value[key]);
+    throw new Refusal(key, `only the fields ${FIELDS.join(', ')}`, 'an unknown field');
   }
   const missing = FIELDS.filter((f) => !(f in value));
-  if (missing.length > 0) throw new AssignmentError(missing[0]!, 'a value', undefined);
+  if (missing.length > 0) throw new Refusal(missing[0]!, 'a value', undefined);
   const hostId = checkInt(value.hostId, 'hostId', 1, ASSIGNMENT_ENTRIES_MAX);
   const seed = checkSeed(value.seed);
   const dir = directory(value.directory);
   const plan = layout(value.layout);
   const specList = specs(value.specs, hostId, new Map(dir));
   const nodes = new Set(specList.map((s) => s.node));
-  if (typeof value.fsync !== 'boolean') throw new AssignmentError('fsync', 'a boolean', value.fsync);
+  if (typeof value.fsync !== 'boolean') throw new Refusal('fsync', 'a boolean', value.fsync);
   return {
     hostId,
     seed,
@@ -207,7 +238,7 @@ function assignment(value: unknown): NatsAssign {
     partitions: partitions(value.partitions),
     deadNodes: strings(value.deadNodes, 'deadNodes'),
     clockSkew: list(value.clockSkew, 'clockSkew').map((e, i): [string, number] => {
-      if (!Array.isArray(e) || e.length !== 2) throw new AssignmentError(`clockSkew[${i}]`, '[node, ms]', e);
+      if (!Array.isArray(e) || e.length !== 2) throw new Refusal(`clockSkew[${i}]`, '[node, ms]', e);
       return [str(e[0], `clockSkew[${i}][0]`), checkNumber(e[1], `clockSkew[${i}][1]`, -CLOCK_SKEW_MS_MAX, CLOCK_SKEW_MS_MAX)];
     }),
     mailboxCapacity: checkMailboxCapacity(value.mailboxCapacity),
@@ -215,11 +246,88 @@ function assignment(value: unknown): NatsAssign {
     fsync: value.fsync,
     specs: specList,
     crashed: strings(value.crashed, 'crashed').map((node, i) => {
-      if (!nodes.has(node)) throw new AssignmentError(`crashed[${i}]`, "a node of this host's specs", node);
+      if (!nodes.has(node)) throw new Refusal(`crashed[${i}]`, "a node of this host's specs", node);
       return node;
     }),
     behaviorsModule,
     statsIntervalMs: checkInt(value.statsIntervalMs, 'statsIntervalMs', 1, STATS_INTERVAL_MS_MAX),
     layout: plan,
   };
+}
+
+function bool(v: unknown, field: string): boolean {
+  if (typeof v !== 'boolean') throw new Refusal(field, 'a boolean', v);
+  return v;
+}
+
+/** One argument's check: `network` checks a NetworkConfig as the host's assignment does. */
+type ArgCheck = (v: unknown, field: string, network: (v: unknown, field: string) => NetworkConfig) => unknown;
+
+/** A name and a check per parameter of a method. */
+type ArgChecks<P extends readonly unknown[]> = { readonly [K in keyof P]: readonly [string, ArgCheck] };
+
+/**
+ * Each control method's arguments, by name, with the check of each: one per parameter of the
+ * method in NatsControlApi (the type says so: a method added there must be added here).
+ */
+const CONTROL_ARGS: { readonly [M in NatsControlMethod]: ArgChecks<Parameters<NatsControlApi[M]>> } = {
+  start: [],
+  ping: [],
+  // Addresses are looked up (an unknown one answers null or nothing): any string.
+  summary: [['address', (v, f) => (typeof v === 'string' ? v : refuse(f, 'a string', v))]],
+  stats: [],
+  load: [['addresses', (v, f) => list(v, f).map((s, i) => (typeof s === 'string' ? s : refuse(`${f}[${i}]`, 'a string', s)))]],
+  errors: [],
+  setNetwork: [['config', (v, f, net) => net(v, f)]],
+  setPartitions: [['rules', (v, f) => partitions(v, f)]],
+  setNodeDead: [
+    ['node', str],
+    ['dead', bool],
+  ],
+  setClockSkew: [
+    ['node', str],
+    ['ms', (v, f) => checkNumber(v, f, -CLOCK_SKEW_MS_MAX, CLOCK_SKEW_MS_MAX)],
+  ],
+  crashNode: [['node', str]],
+  restartNode: [['node', str]],
+  pauseNode: [
+    ['node', str],
+    ['paused', bool],
+  ],
+  injectFrame: [['bytes', (v, f) => (v instanceof Uint8Array ? v : refuse(f, 'bytes (a Uint8Array)', v))]],
+  resetPeer: [['peer', (v, f) => checkInt(v, f, 0, ASSIGNMENT_ENTRIES_MAX)]],
+  shutdown: [],
+};
+
+function refuse(field: string, allowed: string, got: unknown): never {
+  throw new Refusal(field, allowed, got);
+}
+
+/**
+ * The check of the control requests a host with assignment `a` serves: `value` (a decoded
+ * message) as a NatsControlRequest, its method one the host serves and every argument of the
+ * method's type and range (a network as the assignment's: the layout's regions and servers),
+ * or a ControlRequestError naming the first bad field (`m`, `a`, `<method>.<argument>...`).
+ */
+export function controlRequestCheck(a: Pick<NatsAssign, 'layout' | 'directory'>): (value: unknown) => NatsControlRequest {
+  const net = (v: unknown, field: string): NetworkConfig => network(v, a.layout, a.directory, field);
+  const methods = Object.keys(CONTROL_ARGS);
+  return (value) =>
+    refusedAs(ControlRequestError, () => {
+      if (!isPlainObject(value)) throw new Refusal('', 'an object { m, a }', value);
+      for (const key of Object.keys(value)) if (key !== 'm' && key !== 'a') throw new Refusal(key, 'only the fields m, a', 'an unknown field');
+      const m = value.m;
+      if (typeof m !== 'string' || !methods.includes(m)) throw new Refusal('m', `one of the control methods (${methods.join(', ')})`, m);
+      const params: ReadonlyArray<readonly [string, ArgCheck]> = CONTROL_ARGS[m as NatsControlMethod];
+      if (!Array.isArray(value.a) || value.a.length !== params.length) {
+        const n = params.length;
+        const allowed =
+          n === 0
+            ? `an empty array (${m} takes no arguments)`
+            : `an array of ${m}'s ${n} argument${n === 1 ? '' : 's'}: ${params.map(([name]) => name).join(', ')}`;
+        throw new Refusal('a', allowed, value.a);
+      }
+      const args = value.a as unknown[];
+      return { m, a: params.map(([name, check], i) => check(args[i], `${m}.${name}`, net)) } as NatsControlRequest;
+    });
 }

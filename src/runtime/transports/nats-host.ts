@@ -6,7 +6,7 @@ import { FileDurableStore } from '../durable-file.js';
 import type { HostEvent } from '../env.js';
 import { snapshot } from '../stats.js';
 import { importBehaviors } from './behaviors-module.js';
-import { checkAssign } from './nats-assign.js';
+import { checkAssign, controlRequestCheck } from './nats-assign.js';
 import { ThreadHost } from './thread-host.js';
 import {
   NATS_FRAME_BYTES_FLUSH,
@@ -186,7 +186,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
         return true;
       },
     };
-    subs.push(serveControl(nc, subj, a.hostId, api));
+    subs.push(serveControl(nc, subj, a.hostId, api, controlRequestCheck(a), log));
     let lastSent = -1;
     let lastPush = 0;
     timers.push(

@@ -269,24 +269,52 @@ export async function callHost<M extends NatsControlMethod>(
   return answer.v;
 }
 
-/** Serve control requests for `host` with the methods of `api`. */
-export function serveControl(nc: NatsConnection, subj: Subjects, host: number, api: NatsControlApi): Subscription {
-  // The request's method name comes off the wire: looked up as a plain table, checked below.
-  const table: Record<string, ((...args: never[]) => unknown) | undefined> = api;
+/**
+ * Serve control requests for `host` with the methods of `api`. Anyone on the server may
+ * publish on the subject: each request is decoded and `check`ed (its method one `api` serves,
+ * its arguments of the method's types, nats-assign.ts's controlRequestCheck) before any method
+ * runs. A malformed one is answered with why, the field named ("malformed control request:
+ * control.setNodeDead.dead: expected a boolean, got \"yes\""), or, with no reply subject to
+ * answer on, dropped with a `warn`.
+ */
+export function serveControl(
+  nc: NatsConnection,
+  subj: Subjects,
+  host: number,
+  api: NatsControlApi,
+  check: (value: unknown) => NatsControlRequest,
+  warn: (line: string) => void,
+): Subscription {
+  const table: Record<NatsControlMethod, (...args: never[]) => unknown> = api;
   return nc.subscribe(subj.control(host), {
     callback: (error, msg) => {
       if (error !== null) return;
+      const reply = (answer: ControlAnswer<unknown>): void => {
+        if (msg.reply !== undefined && msg.reply !== '') msg.respond(encodeControl(answer));
+      };
+      let request: NatsControlRequest;
+      try {
+        let value: unknown;
+        try {
+          value = unpack(msg.data);
+        } catch {
+          throw new Error(`control: expected a msgpack-encoded { m, a }, got ${msg.data.length} bytes that do not decode`);
+        }
+        request = check(value);
+      } catch (e) {
+        const why = `malformed control request: ${(e as Error).message}`;
+        if (msg.reply === undefined || msg.reply === '') warn(`host ${host}: dropped a ${why} (no reply subject to answer on)`);
+        else reply({ e: why });
+        return;
+      }
       void (async () => {
         let answer: ControlAnswer<unknown>;
         try {
-          const { m, a } = decodeControl<{ m: string; a: unknown[] }>(msg.data);
-          const fn = Object.hasOwn(table, m) ? table[m] : undefined;
-          if (fn === undefined) throw new Error(`unknown control method ${JSON.stringify(m)}`);
-          answer = { v: await (fn as (...args: unknown[]) => unknown)(...a) };
+          answer = { v: await (table[request.m] as (...args: unknown[]) => unknown)(...request.a) };
         } catch (e) {
           answer = { e: (e as Error).message };
         }
-        msg.respond(encodeControl(answer));
+        reply(answer);
       })();
     },
   });

@@ -141,11 +141,10 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     th = host;
     lastBeat = performance.now();
     clearInterval(hello);
-    const crashed = new Set(a.crashed);
     const api: NatsControlApi = {
       start: () => {
-        for (const spec of a.specs) if (!crashed.has(spec.node)) h.spawn(spec);
-        // Known to the host, so restartNode can bring them back.
+        // The nodes crashed before this process started are known, not spawned: restartNode starts them.
+        h.spawnAll(a.specs, new Set(a.crashed));
         return h.addresses().length;
       },
       ping: () => ({ host: a.hostId, actors: h.addresses().length, nowMs: h.env.now() }),
@@ -166,19 +165,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
       setClockSkew: (node, ms) => h.setClockSkew(node, ms),
       crashNode: (node) => h.crashNode(node),
       pauseNode: (node, paused) => h.pauseNode(node, paused),
-      restartNode: (node) => {
-        // A node crashed before this process started was never spawned here.
-        if (crashed.delete(node)) {
-          let n = 0;
-          for (const spec of a.specs) {
-            if (spec.node !== node) continue;
-            h.spawn(spec);
-            n++;
-          }
-          return n;
-        }
-        return h.restartNode(node);
-      },
+      restartNode: (node) => h.restartNode(node),
       injectFrame: (bytes) => h.receiveFrame(bytes),
       resetPeer: (peer) => link?.reset(peer),
       shutdown: () => {

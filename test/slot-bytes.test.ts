@@ -15,6 +15,7 @@ import { groupOf, learnersOf, topologyOf } from '../src/cluster/topology.js';
 import { createPackr } from '../src/core/codec.js';
 import { Prng } from '../src/core/prng.js';
 import { MultiPaxos, type MultiPaxosMessage } from '../src/protocols/multipaxos.js';
+import { commandBytes, encodedBytes, entryBytes, numberBytes, slotBytes } from '../src/protocols/snapshot-pieces.js';
 
 // The core -------------------------------------------------------------------------------
 
@@ -85,6 +86,36 @@ test('the core: small commands are cut by count alone, as without a byte bound',
   };
   t.deepEqual(cut(4096), cut(undefined));
   t.deepEqual(cut(undefined), [...Array<number>(12).fill(8), 4]);
+});
+
+// The sizes kept beside commands --------------------------------------------------------
+
+/** A command as a group proposes them (shared record shapes only), of seeded size and content. */
+function commandOf(prng: Prng, i: number): unknown {
+  const value = prng.int(3) === 0 ? prng.int(1 << 20) : prng.int(2) === 0 ? 'v'.repeat(prng.int(400)) : [i, `x${i}`, { key: `k${i}`, value: i }];
+  return prng.int(2) === 0
+    ? { k: 'op', id: `c${i}`, body: { op: 'put', key: `k${i}`, value } }
+    : { k: 'effect', id: `e${i}`, writes: [{ key: `k${i}`, value }], result: null, term: prng.int(300), seq: i };
+}
+
+test('the sizes kept: a slot, a learner entry and a number add up from the sizes of their commands to what they encode to (seeded)', (t) => {
+  const seed = 5620;
+  t.log(`seed ${seed}`);
+  const prng = new Prng(seed);
+  for (const n of [0, 1, 0x3f, 0x40, 0xff, 0x100, 0xffff, 0x10000, 0xffffffff, 2 ** 32, -1, -200, 1.5, 2 ** 53]) t.is(numberBytes(n), encodedBytes(n), `${n}`);
+  for (let round = 0; round < 200; round++) {
+    const commands = Array.from({ length: prng.int(40) }, (_, i) => commandOf(prng, i));
+    for (const c of commands) t.is(commandBytes(c), packr.pack(c).byteLength);
+    const index = prng.int(3) === 0 ? prng.int(1 << 30) : prng.int(300);
+    const slot = { index, ballot: { round: prng.int(1000), id: `r${prng.int(9)}/${prng.int(9)}` }, commands, chosen: true };
+    t.is(slotBytes(slot), packr.pack(slot).byteLength, `a slot of ${commands.length} commands`);
+    for (const c of commands) t.is(entryBytes([index, c]), packr.pack([index, c]).byteLength);
+  }
+  // Commands of a record shape of their own: a slot writes its definition once, each command's size holds it.
+  const own = Array.from({ length: 5 }, (_, i) => ({ k: 'prepare', txn: `t${i}`, ops: [{ op: 'put', key: `k${i}`, value: i }] }));
+  const slot = { index: 7, ballot: { round: 1, id: 'a' }, commands: own, chosen: true };
+  t.true(slotBytes(slot) > packr.pack(slot).byteLength, 'more than the encoding, never less');
+  t.is(encodedBytes(2n ** 70n), Number.POSITIVE_INFINITY, 'what cannot be encoded has no size that fits');
 });
 
 // The cluster ----------------------------------------------------------------------------

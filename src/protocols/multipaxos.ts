@@ -53,7 +53,16 @@ import { ballotEquals, BALLOT_ZERO, compareBallots } from './ballot.js';
 import type { Ballot } from './ballot.js';
 import { requireAddresses, requireNonEmptyString, requirePositiveInt } from './config.js';
 import { ReplicaLog } from './multipaxos-log.js';
-import { decodePieces, PieceAssembly, piecesOf, prefixWithin, SNAPSHOT_PIECES_WINDOW, type PiecedSnapshot } from './snapshot-pieces.js';
+import {
+  commandBytes,
+  decodePieces,
+  PieceAssembly,
+  piecesOf,
+  prefixWithin,
+  slotBytes,
+  SNAPSHOT_PIECES_WINDOW,
+  type PiecedSnapshot,
+} from './snapshot-pieces.js';
 import { Outbox } from './types.js';
 import type { Ready } from './types.js';
 import type { MultiPaxosDecision, MultiPaxosMessage, MultiPaxosRecord, MultiPaxosSlot, MultiPaxosSnapshot } from './multipaxos-messages.js';
@@ -233,6 +242,9 @@ export class MultiPaxos {
    */
   propose(command: unknown): boolean {
     if (this.role !== 'leader' || this.pending.length >= MULTIPAXOS_PENDING_MAX) return false;
+    // Measured once, here: the slot cut, a catch-up's entries, a learner's batch and the host's
+    // wire (paxosMessageBytes) add this size (kept beside the command, see commandBytes).
+    if (this.config.snapshotPieceBytes !== undefined) commandBytes(command);
     this.pending.push(command);
     return true;
   }
@@ -779,7 +791,7 @@ export class MultiPaxos {
     // As many as a message takes (a snapshot's share of it); the follower asks for the rest.
     const pieceBytes = this.config.snapshotPieceBytes;
     if (pieceBytes !== undefined && slots.length > 1) {
-      const n = prefixWithin(slots, 2 * pieceBytes);
+      const n = prefixWithin(slots, 2 * pieceBytes, slots.length, slotBytes);
       if (n < slots.length) slots = slots.slice(0, n);
     }
     if (slots.length > 0) {
@@ -891,7 +903,7 @@ export class MultiPaxos {
     while (this.pending.length > 0 && this.proposals.size < this.config.maxInflight) {
       // By count, and by bytes as an `entries` message is: every accept fits in a message.
       let n = Math.min(this.config.maxBatch, this.pending.length);
-      if (pieceBytes !== undefined && n > 1) n = prefixWithin(this.pending, 2 * pieceBytes, n);
+      if (pieceBytes !== undefined && n > 1) n = prefixWithin(this.pending, 2 * pieceBytes, n, commandBytes);
       this.proposeSlot(this.nextIndex++, this.pending.splice(0, n));
     }
     if (this.readsUnsent.length > 0) this.beginReadRound(proposedFrom);

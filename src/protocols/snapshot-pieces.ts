@@ -82,26 +82,91 @@ export function piecesOf(index: number, data: unknown, pieceChars: number): Piec
 }
 
 /**
- * How many of the first `count` of `items` (at least one, if any) to send in one message whose
- * share for them is `bytes`: the longest prefix whose encodings add up to at most that. Entries
- * that catch a copy up (a follower's slots, a learner's commands) and the commands of a new
- * Multi-Paxos slot are cut this way, as snapshots are in pieces.
+ * The bytes msgpackr writes for `value` (see FastEncoder, which writes them without msgpackr's
+ * per-call set-up); Infinity if it cannot be encoded.
  */
-export function prefixWithin<T>(items: readonly T[], bytes: number, count = items.length): number {
+export function encodedBytes(value: unknown): number {
+  const size = sizer.encode(value);
+  if (size >= 0) return size;
+  try {
+    return packr.pack(value).byteLength;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+/**
+ * Sizes kept beside what they measure, by identity: a command's (measured when it is proposed,
+ * see MultiPaxos.propose) and a batch's (a slot's commands, their sum). A value's encoding
+ * depends on nothing but the value, which nobody changes once it is proposed; a copy (a
+ * command another replica received) is measured once, when a size of it is first needed.
+ */
+const commandSizes = new WeakMap<object, number>();
+const batchSizes = new WeakMap<readonly unknown[], number>();
+
+/** encodedBytes(command), measured once per command (see commandSizes). */
+export function commandBytes(command: unknown): number {
+  if (typeof command !== 'object' || command === null) return encodedBytes(command);
+  let size = commandSizes.get(command);
+  if (size === undefined) {
+    size = encodedBytes(command);
+    commandSizes.set(command, size);
+  }
+  return size;
+}
+
+/** The sum of commandBytes over `commands`, added once per batch (see commandSizes). */
+export function batchBytes(commands: readonly unknown[]): number {
+  let size = batchSizes.get(commands);
+  if (size === undefined) {
+    size = 0;
+    for (let i = 0; i < commands.length; i++) size += commandBytes(commands[i]);
+    batchSizes.set(commands, size);
+  }
+  return size;
+}
+
+/** The bytes of a msgpack array header for `length` elements. */
+function arrayHeaderBytes(length: number): number {
+  return length < 16 ? 1 : length < 0x10000 ? 3 : 5;
+}
+
+/** The bytes msgpackr writes for a number `n` (as FastEncoder's writeNumber: with records on, fixints stop at 0x3f). */
+export function numberBytes(n: number): number {
+  if (n >>> 0 === n) return n < 0x40 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+  return encodedBytes(n);
+}
+
+const NO_COMMANDS: readonly unknown[] = Object.freeze([]);
+
+/**
+ * What a slot `{ index, ballot, commands, chosen }` (a catch-up's `entries` hold them) encodes
+ * to, from its commands' kept sizes: the same as encodedBytes(slot) when its commands share
+ * no record shape of their own (not one of SHARED_STRUCTURES), more when they do (the slot
+ * writes such a shape's definition once, each command's own size holds it).
+ */
+export function slotBytes(slot: { index: number; ballot: unknown; commands: readonly unknown[]; chosen: boolean }): number {
+  const shell = encodedBytes({ index: slot.index, ballot: slot.ballot, commands: NO_COMMANDS, chosen: slot.chosen });
+  return shell - arrayHeaderBytes(0) + arrayHeaderBytes(slot.commands.length) + batchBytes(slot.commands);
+}
+
+/** What a learner's entry `[index, command]` encodes to: exactly encodedBytes(entry). */
+export function entryBytes(entry: readonly [number, unknown]): number {
+  return arrayHeaderBytes(2) + numberBytes(entry[0]) + commandBytes(entry[1]);
+}
+
+/**
+ * How many of the first `count` of `items` (at least one, if any) to send in one message whose
+ * share for them is `bytes`: the longest prefix whose sizes (`sizeOf`, encodedBytes unless
+ * given) add up to at most that. Entries that catch a copy up (a follower's slots, a learner's
+ * commands) and the commands of a new Multi-Paxos slot are cut this way, as snapshots are in
+ * pieces; each from sizes kept (commandBytes, slotBytes, entryBytes): a cut adds numbers.
+ */
+export function prefixWithin<T>(items: readonly T[], bytes: number, count = items.length, sizeOf: (item: T) => number = encodedBytes): number {
   const end = Math.min(count, items.length);
   let total = 0;
   for (let n = 0; n < end; n++) {
-    // The bytes msgpackr writes (see FastEncoder), without its per-call set-up: a leader sizes
-    // every command it puts in a slot. What it cannot write, msgpackr does.
-    let size = sizer.encode(items[n]);
-    if (size < 0) {
-      try {
-        size = packr.pack(items[n]).byteLength;
-      } catch {
-        return Math.max(1, n);
-      }
-    }
-    total += size;
+    total += sizeOf(items[n]!);
     if (total > bytes) return Math.max(1, n);
   }
   return end;

@@ -2,7 +2,7 @@ import type { LearnMessage, LearnPieceAck } from './messages.js';
 import type { Command, Snapshot } from './state-machine.js';
 import { KvStateMachine } from './state-machine.js';
 import type { MemoryLimits } from '../core/limits.js';
-import { decodePieces, PieceAssembly, PiecedSnapshot, piecesOf, prefixWithin, SNAPSHOT_PIECES_WINDOW } from '../protocols/snapshot-pieces.js';
+import { decodePieces, entryBytes, PieceAssembly, PiecedSnapshot, piecesOf, prefixWithin, SNAPSHOT_PIECES_WINDOW } from '../protocols/snapshot-pieces.js';
 
 export type { LearnMessage } from './messages.js';
 
@@ -190,9 +190,10 @@ export class LearnerFeed {
       const start = p.sentUpTo + 1 - first;
       let entries = this.buffer.slice(start, start + LEARN_BATCH_MAX);
       if (entries.length === 0) continue;
-      // As much as a message takes (a snapshot's share of it: see snapshotFor).
+      // As much as a message takes (a snapshot's share of it: see snapshotFor), from the sizes
+      // its commands were given when proposed (see entryBytes).
       if (this.snapshotPieceBytes !== undefined) {
-        const n = prefixWithin(entries, 2 * this.snapshotPieceBytes);
+        const n = prefixWithin(entries, 2 * this.snapshotPieceBytes, entries.length, entryBytes);
         if (n < entries.length) entries = entries.slice(0, n);
       }
       out.push({ to: learner, msg: { type: 'learn', s: shard, entries, snapshot: null } });

@@ -39,6 +39,7 @@ export function serverParams(config: ResolvedConfig, topology: Topology, id: str
       maxInflight: MAX_INFLIGHT_SLOTS,
       snapshotEvery: r.snapshotEvery,
       snapshotPieceBytes: Math.max(1, Math.floor(config.messageBytesMax / SNAPSHOT_PIECE_DIVISOR)),
+      messageBytesMax: config.messageBytesMax,
       checkpointEvery: r.checkpointEvery,
       preVote: r.preVote,
       ...(r.unsafe === undefined ? {} : { unsafe: r.unsafe }),

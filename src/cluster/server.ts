@@ -1,7 +1,7 @@
 import type { MemoryLimits } from '../core/limits.js';
 import type { ActorContext, Behavior, StandIn, UndeliverableMessage } from '../runtime/actor.js';
 import { FifoOrder } from '../core/fifo-order.js';
-import type { MultiPaxosMessage, MultiPaxosRecord } from '../protocols/multipaxos.js';
+import { paxosMessageBytes, type MultiPaxosMessage, type MultiPaxosRecord } from '../protocols/multipaxos.js';
 import type { CommitProtocolName } from '../protocols/commit.js';
 import { GroupReplica, type GroupOutput, type Origin } from '../replication/group.js';
 import type { RequestBody } from '../replication/ops.js';
@@ -51,6 +51,8 @@ export interface ReplicationParams {
    * learner in pieces of this many (see MultiPaxosConfig.snapshotPieceBytes); unset: whole.
    */
   snapshotPieceBytes?: number;
+  /** The host's largest message: a step's Paxos messages to one peer go in wires under it (see PaxosOut); unset: one wire per peer. */
+  messageBytesMax?: number;
   /** Records appended between checkpoints of the durable log (see ShardLogs). */
   checkpointEvery: number;
   /** Multi-Paxos pre-vote (see MultiPaxosConfig.preVote). */
@@ -140,7 +142,7 @@ export interface ServerState {
   dueLeft: boolean;
   /**
    * The groups' Paxos messages of this step, by destination (shards and their messages, in order):
-   * sent at the end of the step (and of each tick), one wire message per peer (see PaxosOut).
+   * sent at the end of the step (and of each tick), one wire message per peer, more if they are too large together (see PaxosOut).
    */
   paxosOut: PaxosOut;
   /** The load last reported to the heartbeat actor (it keeps it): a report the same as it is not sent. */
@@ -262,7 +264,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
       ticks: new TickClock(params.replication.tickMs, ctx.monotonicNow()),
       due: 1,
       dueLeft: false,
-      paxosOut: new PaxosOut(),
+      paxosOut: new PaxosOut(params.id, params.replication.messageBytesMax),
       loadSent: undefined,
       loadIn: loadTicks(params),
       dueCache: new DueCache(),
@@ -540,7 +542,9 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
  * or a delete answers nothing, a cas a boolean), so the read did nothing, and a short definite
  * error for the same request goes where the answer was going (too-large.ts); for a participant's
  * reply carrying what a transaction read, the coordinator is told, and a vote goes again
- * without the reads (Participants.tooLarge); a batch of Paxos messages goes again one by one.
+ * without the reads (Participants.tooLarge); a batch of Paxos messages goes again one by one
+ * (PaxosOut keeps a batch under messageBytesMax from its messages' sizes at most: this is for
+ * one it misjudged).
  * The rest are ignored, as before.
  */
 function onUndeliverable(state: ServerState, msg: UndeliverableMessage, ctx: ActorContext): void {
@@ -553,8 +557,8 @@ function onUndeliverable(state: ServerState, msg: UndeliverableMessage, ctx: Act
     return;
   }
   if (msg.original.type === 'pxs') {
-    // A step's Paxos messages to one peer, each under messageBytesMax, together over it (a
-    // snapshot sent whole, or a catch-up's entries, with others: see PaxosOut): each goes again
+    // A step's Paxos messages to one peer, each under messageBytesMax, together over it, which
+    // PaxosOut should have sent in several wires (see paxosMessageBytes): each goes again
     // alone, later, as the network might have delayed them. One still over it is dropped.
     const { s, m } = msg.original as Partial<ShardPaxosBatchWire>;
     if (Array.isArray(s) && Array.isArray(m))
@@ -692,11 +696,20 @@ function drain(state: ServerState, shard: number, ctx: ActorContext): void {
   carryOut(state, state.participants.afterOutputs(shard), ctx);
 }
 
+/** A shard number in a `pxs`'s list, at most; and what a wire holds besides its messages' bytes and its addresses' characters, at most. */
+const SHARD_BYTES_MAX = 9;
+const WIRE_FIELDS_BYTES_MAX = 64;
+
 /**
  * The Paxos messages a step's drains gathered, by destination in order of first use; `send`
  * sends to each peer one `px` if there is one, else one `pxs` with all of them in order. A
  * snapshot piece goes alone, in a `px` of its own after them: a piece is a good share of
  * messageBytesMax, and a window of them (or pieces of several shards) would not fit in one.
+ * With `bytesMax` (the host's messageBytesMax), a peer's messages that could together be over
+ * it go in several wires, in order: each message's size at most (paxosMessageBytes, from the
+ * sizes kept beside its commands) is added as it comes, and one that would take the wire over
+ * starts another (a step's several large accepts to one peer: the wire was refused and sent
+ * again one by one, with a warning).
  * Gathering is safe: each drain persisted before it queued (the Ready rule holds a fortiori),
  * and a group's messages keep their order. Plain lists whose slots are emptied after each
  * send: a Map cleared every step left its old (promoted) tables pointing at young messages,
@@ -705,7 +718,7 @@ function drain(state: ServerState, shard: number, ctx: ActorContext): void {
 class PaxosOut {
   /** Wires to send: destinations gathered, and snapshot pieces. */
   count = 0;
-  /** Destinations gathered (the first `peers` of the lists below). */
+  /** Wires gathered (the first `peers` of the lists below): one per destination, more for one whose messages are too large together. */
   private peers = 0;
   private readonly to: Array<string | undefined> = [];
   /** A destination's first message, and its lists only once a second one comes (most steps send one per peer). */
@@ -713,8 +726,17 @@ class PaxosOut {
   private readonly first: Array<MultiPaxosMessage | undefined> = [];
   private readonly shards: Array<number[] | undefined> = [];
   private readonly messages: Array<MultiPaxosMessage[] | undefined> = [];
+  /** With `bytesMax`: a wire's size at most so far, and whether it is full (its destination's next messages go in another). */
+  private readonly bytes: number[] = [];
+  private readonly full: boolean[] = [];
   /** Snapshot pieces, each sent alone. */
   private alone: Array<{ to: string; wire: ShardPaxosWire }> = [];
+
+  /** `self`: the sender's address (its wires carry it); `bytesMax` unset: one wire per peer whatever its size. */
+  constructor(
+    private readonly self: string,
+    private readonly bytesMax: number | undefined,
+  ) {}
 
   add(to: string, shard: number, msg: MultiPaxosMessage): void {
     if (msg.type === 'snapshot-piece') {
@@ -722,8 +744,16 @@ class PaxosOut {
       this.count++;
       return;
     }
+    const bytes = this.bytesMax === undefined ? 0 : paxosMessageBytes(msg) + SHARD_BYTES_MAX;
     for (let i = 0; i < this.peers; i++) {
-      if (this.to[i] !== to) continue;
+      if (this.to[i] !== to || this.full[i] === true) continue;
+      if (this.bytesMax !== undefined) {
+        if (this.bytes[i]! + bytes > this.bytesMax) {
+          this.full[i] = true;
+          continue;
+        }
+        this.bytes[i]! += bytes;
+      }
       const shards = this.shards[i];
       if (shards === undefined) {
         this.shards[i] = [this.firstShard[i]!, shard];
@@ -739,6 +769,11 @@ class PaxosOut {
     this.to[i] = to;
     this.firstShard[i] = shard;
     this.first[i] = msg;
+    if (this.bytesMax !== undefined) {
+      // The envelope and the wire around the messages: addresses, the wire's type, list headers.
+      this.bytes[i] = WIRE_FIELDS_BYTES_MAX + 3 * (to.length + this.self.length) + bytes;
+      this.full[i] = false;
+    }
   }
 
   send(ctx: ActorContext): void {

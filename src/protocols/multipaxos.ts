@@ -54,6 +54,7 @@ import type { Ballot } from './ballot.js';
 import { requireAddresses, requireNonEmptyString, requirePositiveInt } from './config.js';
 import { ReplicaLog } from './multipaxos-log.js';
 import {
+  batchBytes,
   commandBytes,
   decodePieces,
   PieceAssembly,
@@ -78,6 +79,45 @@ export const MULTIPAXOS_CATCHUP_SLOTS_MAX = 256;
  * last request for them, and a follower the pieces it holds after the last one came.
  */
 export const MULTIPAXOS_PIECES_KEPT_TIMEOUTS = 20;
+
+/** What a message's fields other than its lists, snapshot and text encode to, at most (its record definition included). */
+const MESSAGE_FIELDS_BYTES_MAX = 128;
+
+/** What a string encodes to, at most (UTF-8 takes at most 3 bytes per UTF-16 unit). */
+function stringBytesMax(s: string): number {
+  return 5 + 3 * s.length;
+}
+
+/**
+ * What `msg` encodes to, at most, from the sizes kept beside its commands (see commandBytes):
+ * nothing is encoded again but a snapshot (a promise's, or one sent whole; measured once, as a
+ * command is: its data is not changed once taken), a catch-up slot's shell and a copy's commands. A
+ * host bundling a step's messages to one peer uses it to keep each wire under its largest
+ * message. Within a bundle a record shape of its own is defined once, not in every message.
+ */
+export function paxosMessageBytes(msg: MultiPaxosMessage): number {
+  const fixed = MESSAGE_FIELDS_BYTES_MAX + stringBytesMax(msg.ballot.id);
+  switch (msg.type) {
+    case 'accept':
+      return fixed + batchBytes(msg.commands);
+    case 'entries':
+    case 'promise': {
+      let bytes = fixed;
+      for (const slot of msg.slots) bytes += slotBytes(slot);
+      if (msg.type === 'promise' && msg.snapshot !== null) bytes += MESSAGE_FIELDS_BYTES_MAX + commandBytes(msg.snapshot.data);
+      return bytes;
+    }
+    case 'snapshot':
+      return fixed + MESSAGE_FIELDS_BYTES_MAX + commandBytes(msg.snapshot.data);
+    case 'snapshot-piece':
+      return fixed + stringBytesMax(msg.text);
+    case 'nack':
+    case 'pre-promise':
+      return fixed + stringBytesMax(msg.promised.id);
+    default:
+      return fixed;
+  }
+}
 
 export interface MultiPaxosConfig {
   self: string;

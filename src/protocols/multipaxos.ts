@@ -90,10 +90,12 @@ function stringBytesMax(s: string): number {
 
 /**
  * What `msg` encodes to, at most, from the sizes kept beside its commands (see commandBytes):
- * nothing is encoded again but a snapshot (a promise's, or one sent whole; measured once, as a
- * command is: its data is not changed once taken), a catch-up slot's shell and a copy's commands. A
- * host bundling a step's messages to one peer uses it to keep each wire under its largest
- * message. Within a bundle a record shape of its own is defined once, not in every message.
+ * nothing is encoded again but a snapshot (a promise's, or one sent whole: measured once, as
+ * a command is, its data being left as taken), a catch-up slot's shell, and the commands of a
+ * copy (measured once too). A host bundling a step's messages to one peer uses it to keep each
+ * wire under its largest message: within a wire a record shape of its own is defined once, not
+ * in every message. (Past 32 such shapes in one wire msgpackr writes records otherwise, see
+ * FastEncoder: such a wire may be misjudged, and is then refused and sent again one by one.)
  */
 export function paxosMessageBytes(msg: MultiPaxosMessage): number {
   const fixed = MESSAGE_FIELDS_BYTES_MAX + stringBytesMax(msg.ballot.id);

@@ -133,7 +133,6 @@ test('paxosMessageBytes: at least what each message encodes to (seeded)', (t) =>
     const messages: MultiPaxosMessage[] = [
       { type: 'prepare', ballot: ballot(), fromIndex: prng.int(1 << 20) },
       { type: 'promise', ballot: ballot(), slots: slots(), snapshot: prng.int(2) === 0 ? null : { index: 3, data: commands() } },
-      { type: 'promise', ballot: ballot(), slots: slots(), snapshot: null, compacted: prng.int(1 << 30) },
       { type: 'pre-prepare', ballot: ballot() },
       { type: 'pre-promise', ballot: ballot(), granted: true, promised: ballot() },
       { type: 'accept', ballot: ballot(), index: prng.int(1 << 24), commands: commands(), commitIndex: prng.int(1 << 24) },

@@ -17,12 +17,12 @@ import {
   type UnsafeVariant as Variant,
 } from '../cluster/config.js';
 import { validateNats, type NatsConfig } from '../cluster/validate-nats.js';
-import { ConfigError, StoppedError } from '../core/errors.js';
+import { ConfigError, MeridianError, StoppedError } from '../core/errors.js';
 import { allKeys, checkOptions } from '../core/validate.js';
 import type { Violation } from './linearizability.js';
 import { checkCheckBudget } from './check-budget.js';
 import { withInliningLowered } from './inline-budget.js';
-import { ALL_FAULT_KINDS, SIM_ONLY_FAULT_KINDS, type FaultKind, type NemesisOptions } from './nemesis.js';
+import { ALL_FAULT_KINDS, checkSimOnlyFaults, type FaultKind, type NemesisOptions } from './nemesis.js';
 import {
   checkOnlyFaults,
   checkScenarioBasics,
@@ -791,12 +791,7 @@ function checkSeedFields(o: SeedOptions, mode: CheckMode, schedule: ScheduleName
   if (o.transport !== undefined && !CHECK_TRANSPORTS.includes(o.transport)) throw new ConfigError('transport', CHECK_TRANSPORTS.join(', '), o.transport);
   // Before the kinds are read: faults that were no array failed below with a TypeError ('some is not a function').
   if (o.faults !== undefined) checkFaultKinds(o.faults);
-  if (realTime(o.transport) && o.faults?.some((k) => SIM_ONLY_FAULT_KINDS.includes(k)))
-    throw new ConfigError(
-      'faults',
-      `kinds that run in real time with transport '${o.transport}' (not ${SIM_ONLY_FAULT_KINDS.filter((k) => o.faults!.includes(k)).join(', ')}: sim only)`,
-      o.faults,
-    );
+  checkSimOnlyFaults(o.faults, o.transport, 'faults');
   if (o.transport === 'nats') checkNats(o.nats);
   else if (o.nats !== undefined) throw new ConfigError('nats', `absent unless transport is 'nats' (the run is on '${o.transport ?? 'sim'}')`, o.nats);
   if (o.workload !== 'txn' && o.commits !== undefined) kvCommit(o);
@@ -976,7 +971,10 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       // A thread's error comes across as a copy: its message, if it has one.
       const message = (failure.error as { message?: unknown } | null)?.message;
       const what = typeof message === 'string' ? message : String(failure.error);
-      throw new Error(`runChecks: a pool thread failed, and the pool runs nothing more: ${what}`, { cause: failure.error });
+      // A MeridianError (INTERNAL), as every error of the package: it was a plain Error (an audit, session 57).
+      const failed = new MeridianError('INTERNAL', `runChecks: a pool thread failed, and the pool runs nothing more: ${what}`, false);
+      failed.cause = failure.error;
+      throw failed;
     }
     // Closed by its owner (not this run) before the run ended: the seeds that finished are not a run.
     if (pool.closed && o.pool !== undefined)

@@ -496,7 +496,20 @@ export function defaultCrashMax(factor: number | undefined): number {
 }
 
 /** Validates options and makes every choice; the plan is plain data (it goes into logs and reports). */
-export function resolvePlan(options: NemesisOptions, clusterSeed: number, factor?: number): NemesisPlan {
+/**
+ * A ConfigError naming `field` when `faults` names kinds that run only in the simulator and
+ * `transport` is a real-time one (undefined: the simulator). Nemesis and the scenarios took
+ * them there and ran no fault, and the run passed (an audit, session 57); runChecks refused.
+ */
+export function checkSimOnlyFaults(faults: readonly unknown[] | undefined, transport: string | undefined, field: string): void {
+  if (transport === undefined || transport === 'sim' || faults === undefined) return;
+  const simOnly = SIM_ONLY_FAULT_KINDS.filter((k) => faults.includes(k));
+  if (simOnly.length > 0)
+    throw new ConfigError(field, `kinds that run in real time with transport '${transport}' (not ${simOnly.join(', ')}: sim only)`, faults);
+}
+
+/** `transport`: the cluster's, which sim-only kinds in `faults` need to be 'sim' (checkSimOnlyFaults). */
+export function resolvePlan(options: NemesisOptions, clusterSeed: number, factor?: number, transport?: string): NemesisPlan {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new ConfigError('nemesis', 'an object of options', options);
   const known = [
     'faults',
@@ -516,7 +529,8 @@ export function resolvePlan(options: NemesisOptions, clusterSeed: number, factor
   if (options.only !== undefined && (!Array.isArray(options.only) || options.only.some((n) => !Number.isInteger(n) || n < 0)))
     throw new ConfigError('nemesis.only', 'an array of episode numbers (integers >= 0)', options.only);
   for (const key of Object.keys(options)) if (!known.includes(key)) throw new ConfigError(`nemesis.${key}`, `one of the options ${known.join(', ')}`);
-  const seed = options.seed ?? (clusterSeed ^ hashString('nemesis')) >>> 0;
+  // null is no default (as nowhere else): it is refused below.
+  const seed = options.seed === undefined ? (clusterSeed ^ hashString('nemesis')) >>> 0 : options.seed;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ConfigError('nemesis.seed', 'an integer from 0 to 2^32 - 1', seed);
   let pool: FaultKind[] = [...FAULT_KINDS];
   if (options.faults !== undefined) {
@@ -526,6 +540,7 @@ export function resolvePlan(options: NemesisOptions, clusterSeed: number, factor
       if (!ALL_FAULT_KINDS.includes(kind as FaultKind)) throw new ConfigError('nemesis.faults', `fault kinds from ${ALL_FAULT_KINDS.join(', ')}`, kind);
     }
     pool = [...new Set(options.faults)];
+    checkSimOnlyFaults(pool, transport, 'nemesis.faults');
   }
   if (options.swarm !== undefined && typeof options.swarm !== 'boolean') throw new ConfigError('nemesis.swarm', 'true or false', options.swarm);
   const base: NemesisPlan = options.swarm === true ? drawSwarm(seed, pool) : { seed, faults: pool, ...NEMESIS_DEFAULTS, crashMax: defaultCrashMax(factor) };
@@ -698,7 +713,11 @@ export class Nemesis {
     if (c === undefined || typeof c.now !== 'function' || typeof c.config !== 'object' || c.config === null)
       throw new ValidationError('cluster', `a cluster (what startCluster returns), got ${given === null ? 'null' : typeof given}`);
     if (cluster.isStopped) throw new ValidationError('cluster', 'the cluster is stopped');
-    this.plan = resolvePlan(options, cluster.seed, cluster.config.replication?.factor);
+    // Frozen: it says what was drawn, and edits to it changed what run() did (an audit, session 57).
+    const plan = resolvePlan(options, cluster.seed, cluster.config.replication?.factor, cluster.transport);
+    Object.freeze(plan.faults);
+    if (plan.weights !== undefined) Object.freeze(plan.weights);
+    this.plan = Object.freeze(plan);
     this.schedule = new Prng(this.plan.seed);
     this.rng = this.schedule;
     this.only = options.only === undefined ? undefined : new Set(options.only);
@@ -754,7 +773,8 @@ export class Nemesis {
     } finally {
       this.running = false;
     }
-    return this.log;
+    // A copy: the log itself goes on growing with the next run (an audit, session 57).
+    return this.log.map((e) => ({ ...e }));
   }
 
   /** Make `run()` end at its next wake-up (it heals then, unless told not to). */

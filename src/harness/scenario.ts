@@ -462,11 +462,11 @@ export function checkScenarioVariant(o: { mode: ReplicationMode; unsafe?: unknow
  * `builtin`), or nemesis options as the Nemesis checks them (a ConfigError naming
  * `nemesis.<field>`); `only` the episodes to carry out.
  */
-export function checkScenarioNemesis(nemesis: unknown, seed: number, builtin: boolean, only?: number[]): void {
+export function checkScenarioNemesis(nemesis: unknown, seed: number, builtin: boolean, transport: string | undefined, only?: number[]): void {
   if (nemesis === undefined || (builtin && nemesis === 'builtin')) return;
   if (typeof nemesis !== 'object' || nemesis === null || Array.isArray(nemesis))
     throw new ConfigError('nemesis', `${builtin ? "'builtin' or " : ''}an object of nemesis options ({ swarm: true }, { faults: [...] }, ...)`, nemesis);
-  resolvePlan({ ...(nemesis as NemesisOptions), ...(only === undefined ? {} : { only }) }, seed);
+  resolvePlan({ ...(nemesis as NemesisOptions), ...(only === undefined ? {} : { only }) }, seed, undefined, transport);
 }
 
 /** A cluster shape of the scenarios: regions, servers in each, replicas per shard, shards. */
@@ -621,7 +621,7 @@ function checkScenarioOptions(
   checkOnlyFaults(o.onlyFaults);
   if (o.onlyFaults !== undefined && o.nemesis === 'builtin')
     throw new ConfigError('onlyFaults', "a nemesis schedule (not 'builtin', which has no episodes)", o.onlyFaults);
-  checkScenarioNemesis(o.nemesis, o.seed, true, o.onlyFaults);
+  checkScenarioNemesis(o.nemesis, o.seed, true, o.transport, o.onlyFaults);
   if (o.during !== undefined && typeof o.during !== 'function')
     throw new ConfigError('during', 'a function (cluster, faults) => Promise<void> that adds faults of its own', o.during);
 }

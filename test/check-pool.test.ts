@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ConfigError, StoppedError, ValidationError } from '../src/core/errors.js';
+import { ConfigError, MeridianError, StoppedError, ValidationError } from '../src/core/errors.js';
 import { runNodeScript } from './helpers/run-node.js';
 import { fileURLToPath } from 'node:url';
 import { createCheckPool, createCheckPoolOf, runChecks, type CheckPool, type CheckRunSummary, type ScenarioReport } from '../src/harness/check-runner.js';
@@ -109,7 +109,12 @@ test('a pool whose threads fail as they load (a broken build): the run rejects n
   // piscina fails the task on a thread that fails as it loads, or emits 'error' if it had none
   // (with no listener, that ended the process), and starts no thread again after one failed to load.
   const pool = createCheckPoolOf(fileURLToPath(new URL('./fixtures/broken-worker.js', import.meta.url)), 1);
-  const failed = { message: /^runChecks: a pool thread failed, and the pool runs nothing more: this task module does not load$/ };
+  // A MeridianError with code INTERNAL (a plain Error before 2026-12-06).
+  const failed = {
+    instanceOf: MeridianError,
+    code: 'INTERNAL',
+    message: /^runChecks: a pool thread failed, and the pool runs nothing more: this task module does not load$/,
+  };
   const first = await t.throwsAsync(runChecks({ seeds: 2, pool }), failed);
   t.log(first?.message);
   await t.throwsAsync(runChecks({ seeds: 1, pool }), failed);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ValidationError, eventually, withCluster, type Cluster, type ClusterConfig, type TestContextLike } from '../src/index.js';
+import { TimeoutError, ValidationError, eventually, withCluster, type Cluster, type ClusterConfig, type TestContextLike } from '../src/index.js';
 
 /** withCluster always stops its cluster and says which seed failed; eventually waits on cluster time. */
 
@@ -96,6 +96,10 @@ test('eventually: times out on cluster time with the last failure, and validates
       ),
     );
     t.regex(error!.message, /eventually \(never\): not true after 1000 ms and 11 tries; last: not yet \(11\)/);
+    // A TimeoutError (a MeridianError, as the README promises of every error; a plain Error before 2026-12-06), the last try's error its cause.
+    t.true(error instanceof TimeoutError, error?.constructor.name);
+    t.is((error as TimeoutError).code, 'TIMEOUT');
+    t.regex(((error as TimeoutError).cause as Error).message, /^not yet \(11\)$/);
     t.is(cluster.now() - t0, 1_000, 'virtual time, exactly the timeout');
     let n = 0;
     t.is(await eventually(cluster, () => ++n >= 3 && n, { intervalMs: 10 }), 3);

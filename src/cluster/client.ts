@@ -2,7 +2,7 @@ import type { Envelope } from '../core/codec.js';
 import { AbortedError, MeridianError, StoppedError, TimeoutError, UnavailableError, ValidationError, describe } from '../core/errors.js';
 import { checkOptions } from '../core/validate.js';
 import { KEY_BYTES_MAX, MESSAGE_BYTES_MAX_MAX, VALUE_BYTES_MAX } from '../core/limits.js';
-import type { OpKind, TxnMicroOp } from '../core/history.js';
+import { copyValue, type OpKind, type TxnMicroOp } from '../core/history.js';
 import type { UndeliverableMessage } from '../runtime/actor.js';
 import type { Host } from '../runtime/host.js';
 import type { Runtime, SimDriver } from '../runtime/transports/runtime.js';
@@ -528,22 +528,6 @@ function errorFromWire(code: string, message: string): Error {
 }
 
 const encoder = new TextEncoder();
-
-/**
- * A copy of a value checkValue accepts (or the decoder gives back), for the history: plain
- * objects, arrays and byte arrays are copied all the way down; anything else is kept as is.
- * Not codec.ts's copyEncoded (it would copy a byte array as an object of indexes), nor
- * structuredClone (its serialization for every recorded number and short list of a check run,
- * where this returns a primitive at once).
- */
-function copyValue(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  if (value instanceof Uint8Array) return new Uint8Array(value);
-  if (Array.isArray(value)) return value.map(copyValue);
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = copyValue(item);
-  return out;
-}
 
 export function checkKey(key: unknown, field = 'key'): asserts key is string {
   if (typeof key !== 'string' || key.length === 0)

@@ -6,6 +6,7 @@ import type { Clock } from '../core/clock.js';
 import { ValidationError, describe } from '../core/errors.js';
 import { allKeys } from '../core/validate.js';
 import {
+  copyValue,
   OP_KINDS,
   OP_OUTCOMES,
   type History,
@@ -122,7 +123,13 @@ export class HistoryRecorder implements OpObserver {
    * which is what they are: they may yet take effect.
    */
   toHistory(): History {
-    return this.ops.map((op) => ({ ...op }));
+    // Values copied all the way down: a shallow copy shared them with the record, and editing
+    // one history()'s output changed the next's (an audit, session 57).
+    return this.ops.map((op) => {
+      const copy = { ...op, input: copyValue(op.input) };
+      if (op.output !== undefined) copy.output = copyValue(op.output);
+      return copy;
+    });
   }
 }
 
@@ -159,6 +166,6 @@ export class TxnHistoryRecorder implements TxnObserver {
    */
   toHistory(model: 'list-append' | 'rw-register' = 'list-append'): TxnHistoryOp[] {
     const missing = (): unknown => (model === 'list-append' ? [] : null);
-    return this.events.map((e) => ({ ...e, value: e.value.map((m) => (m[2] === undefined ? [m[0], m[1], missing()] : [...m]) as TxnMicroOp) }));
+    return this.events.map((e) => ({ ...e, value: e.value.map((m) => [m[0], m[1], m[2] === undefined ? missing() : copyValue(m[2])] as TxnMicroOp) }));
   }
 }

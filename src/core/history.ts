@@ -76,3 +76,19 @@ export interface TxnHistoryOp {
   /** When it was recorded, ms on the cluster's clock (virtual in the simulator), as HistoryOp's invokeMs and completeMs (cluster.history() sets it; optional for histories made elsewhere). */
   time?: number;
 }
+
+/**
+ * A copy of a value checkValue accepts (or the decoder gives back), for the history: plain
+ * objects, arrays and byte arrays are copied all the way down; anything else is kept as is.
+ * Not codec.ts's copyEncoded (it would copy a byte array as an object of indexes), nor
+ * structuredClone (its serialization for every recorded number and short list of a check run,
+ * where this returns a primitive at once).
+ */
+export function copyValue(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (value instanceof Uint8Array) return new Uint8Array(value);
+  if (Array.isArray(value)) return value.map(copyValue);
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) out[key] = copyValue(item);
+  return out;
+}

@@ -5,7 +5,7 @@
  */
 import { startCluster, type AssertionFailure, type Cluster } from '../cluster/cluster.js';
 import type { ClusterConfig } from '../cluster/config.js';
-import { StoppedError, ValidationError, describe } from '../core/errors.js';
+import { StoppedError, TimeoutError, ValidationError, describe } from '../core/errors.js';
 import { checkOptions } from '../core/validate.js';
 
 /** The part of ava's `t` the helpers use. */
@@ -116,9 +116,13 @@ export async function eventually<T>(
     throw new ValidationError('options.timeoutMs', `a number of milliseconds >= 0, got ${describe(timeoutMs)}`);
   if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs <= 0)
     throw new ValidationError('options.intervalMs', `a number of milliseconds > 0, got ${describe(intervalMs)}`);
+  if (options.message !== undefined && typeof options.message !== 'string')
+    throw new ValidationError('options.message', `a string (said in the error when the check is not true in time), got ${describe(options.message)}`);
   const what = options.message === undefined ? '' : ` (${options.message})`;
   const deadline = cluster.now() + timeoutMs;
   let last = 'it returned false';
+  /** What the last try threw, for the TimeoutError's cause. */
+  let lastError: unknown;
   let tries = 0;
   for (;;) {
     tries++;
@@ -126,8 +130,10 @@ export async function eventually<T>(
       const value = await check();
       if (value !== false) return value as Exclude<T, false>;
       last = 'it returned false';
+      lastError = undefined;
     } catch (error) {
       last = error instanceof Error ? error.message : String(error);
+      lastError = error;
     }
     const left = deadline - cluster.now();
     if (left <= 0) break;
@@ -138,5 +144,9 @@ export async function eventually<T>(
       throw new StoppedError(`eventually${what}: the cluster stopped after ${tries} tries; last: ${last}`);
     }
   }
-  throw new Error(`eventually${what}: not true after ${timeoutMs} ms and ${tries} tries; last: ${last}`);
+  // A MeridianError, as every error of the package (a plain Error until 2026-12-06: an audit,
+  // session 57), with what the last try threw as its cause.
+  const timedOut = new TimeoutError(`eventually${what}: not true after ${timeoutMs} ms and ${tries} tries; last: ${last}`);
+  if (lastError !== undefined) timedOut.cause = lastError;
+  throw timedOut;
 }

@@ -10,6 +10,7 @@ import test from 'ava';
 import { coordinatorBehavior, type CoordinatorParams } from '../src/cluster/coordinator.js';
 import type { CoordinatorInbound, Res, TxnOp } from '../src/cluster/messages.js';
 import { Participants } from '../src/replication/participant.js';
+import { createPackr, FastEncoder } from '../src/core/codec.js';
 import type { Message, Outgoing } from '../src/runtime/actor.js';
 import { recordingContext } from './helpers/fake-context.js';
 
@@ -101,7 +102,7 @@ test('participant, a reply too large: the coordinator is told and the vote goes 
 // each part of which fit in its vote) comes back from its host, the very object sent: it was
 // answered TIMEOUT whatever the transaction did, since its ops went with its pending entry, so
 // a transaction that only read was recorded unknown though it did nothing (left open by
-// session 55's audit). A read-only transaction's answer is now remembered as such.
+// session 55's audit). A read-only transaction's answer is now marked as such (READ_ONLY).
 for (const [what, ops, code] of [
   [
     'a transaction that only read',
@@ -138,8 +139,14 @@ for (const [what, ops, code] of [
     t.like(error, { rid: 7, ok: false, code, tooLarge: true });
     t.regex((error as { message: string }).message, /\(300000 bytes\) is over messageBytesMax \(262144 bytes\)/);
     if (code === 'UNAVAILABLE') t.regex((error as { message: string }).message, /only read, so it did nothing/);
-    // A copy of an answer (not the object this coordinator sent) is not known to be read-only.
-    c.receive('coordinator/a', bounce({ ...answer! }));
+    // The read-only mark is not on the wire (trace hashes stay): both encoders write the answer
+    // as they write it unmarked, and an answer as a codec copies it is not known to be read-only.
+    const unmarked = structuredClone(answer!);
+    t.deepEqual(createPackr().pack(answer), createPackr().pack(unmarked));
+    const fast = new FastEncoder();
+    const marked = fast.buffer.slice(0, fast.encode(answer));
+    t.deepEqual(marked, fast.buffer.slice(0, fast.encode(unmarked)));
+    c.receive('coordinator/a', bounce(unmarked));
     t.like(answers(c.sent)[2], { rid: 7, ok: false, code: 'TIMEOUT' });
   });
 }

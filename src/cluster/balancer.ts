@@ -9,7 +9,18 @@ import { createStrategy } from '../balance/strategy.js';
 import { DEFAULT_WEIGHT, type Endpoint, type Strategy } from '../balance/types.js';
 import { Membership } from '../liveness/membership.js';
 import type { ActorContext, Behavior, SystemMessage, UndeliverableMessage } from '../runtime/actor.js';
-import type { BalancerInbound, Digest, Load, MemberState, Probe, Req, RequestBody, Res } from './messages.js';
+import {
+  READ_ONLY,
+  type BalancerInbound,
+  type Digest,
+  type Load,
+  type MemberState,
+  type Probe,
+  type Req,
+  type RequestBody,
+  type Res,
+  type ResOk,
+} from './messages.js';
 import { coordinatorAddress, shardOf } from './topology.js';
 import { NodeNotices } from './notices.js';
 import { committedTooLarge, onlyReads, readTooLarge } from './too-large.js';
@@ -95,7 +106,7 @@ interface Inflight {
   sentMs: number;
   /** The shard of a leader-bound request (its answer teaches the shard's leader), else -1. */
   shard: number;
-  /** A transaction that only reads (gets and checks): its answer is remembered as such when relayed (readOnlyRelays). */
+  /** A transaction that only reads (gets and checks): its answer is marked so when relayed (ResOk's READ_ONLY). */
   readOnly: boolean;
 }
 
@@ -174,12 +185,6 @@ export interface BalancerState {
   digestSeqs: Map<string, Lives>;
   /** Digests dropped as copies or overtaken. */
   staleDigests: number;
-  /**
-   * The answers relayed to transactions that only read (the answer objects themselves): one
-   * handed back over messageBytesMax did nothing, a definite error (onUndeliverable). Weak: a
-   * relay is forgotten with it.
-   */
-  readOnlyRelays: WeakSet<object>;
 }
 
 /** What a balancer tells about itself (`cluster.inspect('balancer/<region>')`; `cluster.members()` reads `members`). */
@@ -321,7 +326,6 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
       notices: new NodeNotices(),
       digestSeqs: new Map(),
       staleDigests: 0,
-      readOnlyRelays: new WeakSet(),
     };
   },
   receive(state, msg, ctx) {
@@ -345,7 +349,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
         onTimer(state, msg.key, ctx);
         return;
       case 'undeliverable':
-        onUndeliverable(state, msg, ctx);
+        onUndeliverable(msg, ctx);
         return;
       default:
         return;
@@ -741,7 +745,7 @@ function complete(state: BalancerState, res: Res, ctx: ActorContext): void {
   }
   // The decoded answer is this actor's own object: relayed with the client's rid, uncopied.
   res.rid = entry.rid;
-  if (entry.readOnly && res.ok) state.readOnlyRelays.add(res);
+  if (entry.readOnly && res.ok) res[READ_ONLY] = true;
   ctx.send(entry.client, res);
 }
 
@@ -751,19 +755,19 @@ function complete(state: BalancerState, res: Res, ctx: ActorContext): void {
  * to the client's address does not) is handed back, the very object sent (see
  * UndeliverableMessage), and a short error for the same request goes to the client
  * (too-large.ts): a server's answer (it names the server, `by`) is a get's, and a relay of a
- * transaction that only read (readOnlyRelays) a read-only transaction's, which did nothing;
+ * transaction that only read (marked READ_ONLY) a read-only transaction's, which did nothing;
  * another coordinator's answer is a committed transaction's, which may have written. The rest
  * are ignored, as before.
  */
-function onUndeliverable(state: BalancerState, msg: UndeliverableMessage, ctx: ActorContext): void {
+function onUndeliverable(msg: UndeliverableMessage, ctx: ActorContext): void {
   if (msg.reason !== 'too-large' || msg.original?.type !== 'res') return;
-  const res = msg.original as { ok?: unknown; rid?: unknown; by?: unknown };
+  const res = msg.original as Partial<ResOk>;
   if (res.ok !== true || typeof res.rid !== 'number') return;
   const bytes = msg.bytes ?? 0;
   const max = msg.max ?? 0;
   let answer: Res;
   if (res.by !== undefined) answer = readTooLarge(res.rid, 'the value read', bytes, max);
-  else if (state.readOnlyRelays.has(msg.original)) answer = readTooLarge(res.rid, 'the answer of a transaction (what it read)', bytes, max);
+  else if (res[READ_ONLY] === true) answer = readTooLarge(res.rid, 'the answer of a transaction (what it read)', bytes, max);
   else answer = committedTooLarge(res.rid, bytes, max);
   ctx.send(msg.to, answer);
 }

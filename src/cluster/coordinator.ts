@@ -7,7 +7,7 @@ import type { CommitProtocolName } from '../protocols/commit.js';
 import { createCoordinatorCore, VOTE_TIMEOUT_TICKS, type CoordinatorCore } from '../replication/commit-cores.js';
 import type { ParticipantWire, ReadsQuery, ReadsTooLarge } from '../replication/messages.js';
 import type { ResolvedConfig } from './config.js';
-import type { CoordinatorInbound, CoordinatorPeerWire, Probe, ProbeAck, Req, Res } from './messages.js';
+import { READ_ONLY, type CoordinatorInbound, type CoordinatorPeerWire, type Probe, type ProbeAck, type Req, type Res, type ResOk } from './messages.js';
 import { allServers, coordinatorAddress, groupOf, shardOf, topologyOf, type Topology } from './topology.js';
 import { checkedTick, checkedTicks, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from './tick-clock.js';
 import { committedTooLarge, onlyReads, readTooLarge, wroteTooLarge } from './too-large.js';
@@ -140,12 +140,6 @@ export interface CoordinatorState {
   /** When it last probed the servers during this silence, and first (monotonic ms; see CUT_OFF_TICKS). */
   probedAt: number;
   probedSince: number | undefined;
-  /**
-   * The answers sent to committed transactions that only read (the answer objects themselves):
-   * one handed back over messageBytesMax (onUndeliverable) did nothing, a definite error. Weak:
-   * an answer sent is forgotten with it, and nothing is kept per transaction that wrote.
-   */
-  readOnlyAnswers: WeakSet<object>;
 }
 
 /** Transaction request ids remembered against duplicates (src/core/limits.ts). */
@@ -192,7 +186,6 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
       silentSince: undefined,
       probedAt: Number.NEGATIVE_INFINITY,
       probedSince: undefined,
-      readOnlyAnswers: new WeakSet(),
     };
     for (const record of begunRecords) {
       for (const [client, n] of record.forgotten ?? []) state.begunForgotten.raise(client, n);
@@ -274,7 +267,7 @@ function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorCont
       readsTooLarge(state, msg, ctx);
       return;
     case 'undeliverable':
-      onUndeliverable(state, msg, ctx);
+      onUndeliverable(msg, ctx);
       return;
     default:
       return;
@@ -285,23 +278,21 @@ function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorCont
  * A message of this coordinator's own that its host could not send. Its answer to a committed
  * transaction over messageBytesMax (what it read, from several shards: each shard's part fit
  * in its vote) is handed back, the very object sent (see UndeliverableMessage), and a short
- * error for the same request goes where it was going (too-large.ts): an answer remembered as a
- * read-only transaction's (readOnlyAnswers) did nothing, a definite error; any other may have
+ * error for the same request goes where it was going (too-large.ts): an answer marked as a
+ * read-only transaction's (ResOk's READ_ONLY) did nothing, a definite error; any other may have
  * written (the ops went with the pending entry), TIMEOUT. Before, every one was TIMEOUT: a
  * transaction of gets on two shards whose reads together were too large was recorded unknown
  * though it wrote nothing (left open by an audit, session 55). The rest are ignored, as before.
  */
-function onUndeliverable(state: CoordinatorState, msg: UndeliverableMessage, ctx: ActorContext): void {
+function onUndeliverable(msg: UndeliverableMessage, ctx: ActorContext): void {
   if (msg.reason !== 'too-large' || msg.original?.type !== 'res') return;
-  const res = msg.original as { ok?: unknown; rid?: unknown };
+  const res = msg.original as Partial<ResOk>;
   if (res.ok !== true || typeof res.rid !== 'number') return;
   const bytes = msg.bytes ?? 0;
   const max = msg.max ?? 0;
   ctx.send(
     msg.to,
-    state.readOnlyAnswers.has(msg.original)
-      ? readTooLarge(res.rid, 'the answer of a transaction (what it read)', bytes, max)
-      : committedTooLarge(res.rid, bytes, max),
+    res[READ_ONLY] === true ? readTooLarge(res.rid, 'the answer of a transaction (what it read)', bytes, max) : committedTooLarge(res.rid, bytes, max),
   );
 }
 
@@ -575,7 +566,7 @@ function flushOutbox(state: CoordinatorState, ctx: ActorContext): void {
 
 /**
  * The client's answer: one entry per op, `[value]` for a get that found one, else `[]`. A
- * read-only transaction's is remembered as such (readOnlyAnswers), should it be too large to send.
+ * read-only transaction's is marked so (READ_ONLY, off the wire), should it be too large to send.
  */
 function answerCommitted(state: CoordinatorState, txn: string, p: PendingTxn, ctx: ActorContext): void {
   state.pending.delete(txn);
@@ -588,8 +579,8 @@ function answerCommitted(state: CoordinatorState, txn: string, p: PendingTxn, ct
     next.set(s, j + 1);
     return p.reads.get(s)?.[j] ?? [];
   });
-  const res: Res = { type: 'res', rid: p.rid, ok: true, value };
-  if (onlyReads(p.ops)) state.readOnlyAnswers.add(res);
+  const res: ResOk = { type: 'res', rid: p.rid, ok: true, value };
+  if (onlyReads(p.ops)) res[READ_ONLY] = true;
   ctx.send(p.to, res);
 }
 

@@ -40,6 +40,14 @@ export interface Req {
 
 export type ErrorCodeWire = 'UNAVAILABLE' | 'TIMEOUT' | 'ABORTED' | 'VALIDATION' | 'INTERNAL';
 
+/**
+ * The key of ResOk's read-only mark. A symbol, so the mark is never on the wire: the codecs
+ * write an object's string keys only (msgpackr's and the fast encoder's walks, structured
+ * clone), and an answer the host hands back over messageBytesMax is the very object sent (see
+ * UndeliverableMessage), mark and all.
+ */
+export const READ_ONLY: unique symbol = Symbol('read-only answer');
+
 export interface ResOk {
   type: 'res';
   rid: number;
@@ -47,6 +55,12 @@ export interface ResOk {
   value?: unknown;
   /** The server that executed the request. */
   by?: string;
+  /**
+   * Set by whoever sends the answer of a transaction that only read (a coordinator, a
+   * balancer relaying it): handed back over messageBytesMax, it is answered with a definite
+   * error, the transaction having done nothing (too-large.ts). Not on the wire (READ_ONLY).
+   */
+  [READ_ONLY]?: true;
 }
 
 export interface ResErr {

@@ -44,8 +44,8 @@ export function wroteTooLarge(rid: number, what: string, bytes: number, max: num
 
 /**
  * The answer of a committed transaction whose ops are not known where it bounced (a
- * coordinator's answer, or a balancer's relay of it, not remembered as read-only: see
- * CoordinatorState.readOnlyAnswers): it may have written, so TIMEOUT, as wroteTooLarge.
+ * coordinator's answer, or a balancer's relay of it, not marked read-only: see ResOk's
+ * READ_ONLY): it may have written, so TIMEOUT, as wroteTooLarge.
  */
 export function committedTooLarge(rid: number, bytes: number, max: number): ResErr {
   return {

@@ -77,7 +77,7 @@ export interface UndeliverableMessage extends Message {
    * left the host, and the notice is not encoded): its sender may send something smaller in
    * its place (an answer over messageBytesMax: a short error for the same request). It is the
    * very object the actor sent (unless a send filter, a simulator's fault, replaced it), so the
-   * sender may recognise it (a coordinator's read-only answers, CoordinatorState.readOnlyAnswers).
+   * sender may recognise it (the mark of a read-only transaction's answer, cluster/messages.ts READ_ONLY).
    */
   original: Message | null;
   /** 'too-large': the message's size encoded, and the host's messageBytesMax it is over (bytes). */

@@ -1104,10 +1104,12 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
     const now = ctx.now();
     const copies = [...groupOf(shard, topology), ...learnersOf(shard, topology)];
     const notDown = copies.filter((s) => !state.downNodes.has(s));
-    const candidates = notDown.filter((s) => !state.reach.unheard(s, now, state.params.unheardDownMs));
+    // Whether each copy is unheard, asked once: it picks the candidates and what to probe.
+    const unheard = notDown.map((s) => state.reach.unheard(s, now, state.params.unheardDownMs));
+    const candidates = notDown.filter((_, i) => !unheard[i]);
     // The slow and unheard copies are probed (at most every REACH_PROBE_EVERY_MS each): one that
     // answers is read from again, its notices lost or not.
-    probeSlow(state, notDown, ctx);
+    probeSlow(state, notDown, ctx, unheard);
     if (candidates.length === 0) {
       // A read changes nothing, so refusing it is definite. The next one may find a copy that
       // answered a probe: its restart notice may have been lost, or it came back.
@@ -1215,14 +1217,16 @@ function nearestOrder(state: ServerState, shard: number): readonly string[] {
 }
 
 /**
- * Probe the slow nodes among `nodes` (not held dead), and those never heard from (Reach.unheard):
- * a node no longer forwarded to is probed as long as requests might have gone to it, so it is
- * used again once it answers in time.
+ * Probe the slow nodes among `nodes` (not held dead), and those never heard from (Reach.unheard,
+ * or `unheard[i]` for `nodes[i]` when the caller asked already): a node no longer forwarded to
+ * is probed as long as requests might have gone to it, so it is used again once it answers in time.
  */
-function probeSlow(state: ServerState, nodes: readonly string[], ctx: ActorContext): void {
+function probeSlow(state: ServerState, nodes: readonly string[], ctx: ActorContext, unheard?: readonly boolean[]): void {
   const now = ctx.now();
-  for (const m of nodes) {
-    if (state.downNodes.has(m) || !(state.reach.slow(m, now) || state.reach.unheard(m, now, state.params.unheardDownMs))) continue;
+  for (let i = 0; i < nodes.length; i++) {
+    const m = nodes[i]!;
+    if (state.downNodes.has(m)) continue;
+    if (!(state.reach.slow(m, now) || (unheard !== undefined ? unheard[i]! : state.reach.unheard(m, now, state.params.unheardDownMs)))) continue;
     if (state.reach.probeDue(m, now)) ctx.send(m, { type: 'probe', at: now } satisfies Probe);
   }
 }

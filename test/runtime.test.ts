@@ -223,6 +223,37 @@ for (const kind of transports) {
     }
   });
 
+  // A message over messageBytesMax to a destination cut off by a partition was dropped as
+  // 'partition' before its size was looked at: its sender never heard, so an answer too large
+  // had no short error sent in its place, and its client waited for its timeout. The size is
+  // the sending host's to check, before the network decides anything.
+  test(`${kind}: a message over messageBytesMax to a partitioned destination is bounced to its sender, not dropped as partitioned`, async (t) => {
+    const rt = await runtimeWith(kind, [
+      { address: 'echo/a', behavior: 'echo', params: {}, host: 1 },
+      { address: 'echo/b', behavior: 'echo', params: {}, host: 2, region: 'r2' },
+    ]);
+    try {
+      const dropped = async (): Promise<string> => {
+        const s = await rt.collectStats();
+        return `too-large ${s.dropped['too-large'] ?? 0}, partition ${s.dropped['partition'] ?? 0}`;
+      };
+      rt.setPartitions([{ from: ['r1'], to: ['r2'], oneWay: true }]);
+      // On threads the rules go to each host as a call, as do the stats' (in order): the cut is
+      // in place once they answer; echo/a's echo of a ping to echo/b is dropped then.
+      t.is(await dropped(), 'too-large 0, partition 0');
+      rt.host.route('echo/b', 'echo/a', { type: 'ping' });
+      t.true(await eventually(rt, async () => (await dropped()) === 'too-large 0, partition 1'), await dropped());
+      // echo/a's answer (2 MiB, over the 1 MiB limit) goes back to echo/b, across the cut.
+      rt.host.route('echo/b', 'echo/a', { type: 'make-huge' });
+      const n = async (): Promise<number> => ((await rt.summary('echo/a')) as { state: { n: number } }).state.n;
+      t.true(await eventually(rt, async () => (await n()) === 3), 'echo/a got its answer back (the ping, the request, then the bounce)');
+      // Counted too large; what echo/a sent in its place crossed the same cut: dropped, as partitioned.
+      t.true(await eventually(rt, async () => (await dropped()) === 'too-large 1, partition 2'), await dropped());
+    } finally {
+      await rt.stop();
+    }
+  });
+
   test(`${kind}: malformed frames are counted and the host keeps running`, async (t) => {
     const events: HostEvent[] = [];
     const rt = await runtimeWith(kind, [{ address: 'echo/a', behavior: 'echo', params: {}, host: 1 }], { events });

@@ -383,11 +383,6 @@ export class Host implements CellHost {
         msg = kept;
       }
     }
-    const fate = decideInto(this.net, this.partitions, srcLoc, dst, this.netPrng, this.delays);
-    if (typeof fate === 'string') {
-      this.drop(fate, srcLoc, dst);
-      return;
-    }
     let encoded: Uint8Array & { start?: number; end?: number };
     let start: number;
     let end: number;
@@ -424,6 +419,18 @@ export class Host implements CellHost {
       this.drop('too-large', srcLoc, dst);
       this.bounce(from, to, msg, 'too-large', end - start);
       this.warnTooLarge(from, to, msg.type, end - start);
+      return;
+    }
+    // The network's fate after the size: a message too large never leaves this host, whatever
+    // the link. Decided first, a partition or a loss dropped such a message unseen, and its
+    // sender sent nothing in its place (an answer over messageBytesMax to a balancer cut off
+    // left its client waiting for its timeout instead of a definite error where the error gets
+    // through). Only messages that fit draw from the network's PRNG, as before.
+    const fate = decideInto(this.net, this.partitions, srcLoc, dst, this.netPrng, this.delays);
+    if (typeof fate === 'string') {
+      this.drop(fate, srcLoc, dst);
+      this.sentMsg = undefined;
+      this.sentCopy = undefined;
       return;
     }
     // Consecutive messages mostly go between the same two regions: keep the last counter.

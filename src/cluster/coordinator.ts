@@ -11,6 +11,7 @@ import { READ_ONLY, type CoordinatorInbound, type CoordinatorPeerWire, type Prob
 import { allServers, coordinatorAddress, groupOf, shardOf, topologyOf, type Topology } from './topology.js';
 import { checkedTick, checkedTicks, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from './tick-clock.js';
 import { committedTooLarge, onlyReads, readTooLarge, wroteTooLarge } from './too-large.js';
+import { refusingStandIn } from './stand-in.js';
 
 /** Transactions one coordinator runs at once; beyond it new ones are refused (UNAVAILABLE). */
 export const COORDINATOR_TXNS_MAX = 10_000;
@@ -146,12 +147,31 @@ export interface CoordinatorState {
 export { BEGUN_REMEMBERED_MAX };
 
 /**
+ * The coordinator while it cannot start (its durable log is damaged, say: durable.ts refuses
+ * it) and its supervisor backs off before the next try: a refusing stand-in (stand-in.ts), as
+ * the server's. Before, it had none: the transactions sent to it waited in its mailbox until
+ * their callers timed out (TIMEOUT, outcome unknown), and the balancers, which hold a
+ * coordinator down only on a crash notice or a cut-off refusal, kept sending it each new one.
+ * Now each is refused at once, UNAVAILABLE with `cutOff`, as a coordinator that hears from no
+ * server refuses (see CUT_OFF_TICKS): definite, since the stand-in begins nothing, and the
+ * balancer holds it down and sends the next ones to another region's coordinator until it
+ * answers a probe, which only a coordinator that started does. It answers nothing else: its
+ * participants and peer acceptors hear from it as from a crashed node. (It cannot read the
+ * begun requests of the log it failed to load, nor write its refusals there: a late copy of a
+ * request an earlier life began is refused all the same. See docs/design.md, Supervision.)
+ */
+export const coordinatorStandIn = refusingStandIn<CoordinatorParams, CoordinatorInbound>({
+  refusal: (_req, message) => ({ ok: false, code: 'UNAVAILABLE', message, cutOff: true }),
+});
+
+/**
  * A region's transaction coordinator: splits a transaction's operations by shard, runs the
  * configured commit protocol with each shard's replication group as one participant, and
  * answers the client: success at the commit point, AbortedError when it aborts.
  */
 export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, CoordinatorInbound> = {
   name: 'coordinator',
+  standIn: coordinatorStandIn,
   init(ctx, params, recovered) {
     // The request ids begun are the coordinator's own records; the rest are the core's.
     const begunRecords = recovered.filter(isBegunRecord);

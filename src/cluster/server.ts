@@ -1,5 +1,5 @@
 import type { MemoryLimits } from '../core/limits.js';
-import type { ActorContext, Behavior, StandIn, UndeliverableMessage } from '../runtime/actor.js';
+import type { ActorContext, Behavior, UndeliverableMessage } from '../runtime/actor.js';
 import { FifoOrder } from '../core/fifo-order.js';
 import { paxosMessageBytes, type MultiPaxosMessage, type MultiPaxosRecord } from '../protocols/multipaxos.js';
 import type { CommitProtocolName } from '../protocols/commit.js';
@@ -16,6 +16,7 @@ import { Participants, type ParticipantEffect } from '../replication/participant
 import { checkedTick, checkedTicks, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from './tick-clock.js';
 import { NodeNotices } from './notices.js';
 import { readTooLarge } from './too-large.js';
+import { refusingStandIn, type NotServingState } from './stand-in.js';
 import {
   coordinatorAddress,
   groupOf,
@@ -172,55 +173,32 @@ export const TXN_FORWARDS_REMEMBERED_MAX = 4_096;
 /** Open transactions a server's summary names (shard:txn), at most. */
 export const OPEN_TXN_IDS_SHOWN = 1_000;
 
-/** The longest reason a server that could not start gives (in its refusals and to its heartbeat actor). */
-export const NOT_SERVING_REASON_MAX = 400;
-
-interface NotServingState {
-  params: ServerParams;
-  reason: string;
-  /** Requests refused. */
-  refused: number;
-}
-
 /**
  * The server while it cannot start (its durable log is damaged, say: durable.ts refuses it) and
- * its supervisor backs off before the next try (see Behavior.standIn). Before (found by an
- * audit, session 55), its heartbeat actor, which shares its node, beat on: its region and the
- * balancers counted it up and routed requests to it, which waited in the mailbox of an actor
- * that never started until their callers timed out (an indefinite outcome). Now it tells its
- * heartbeat actor it is not serving, at once and every load interval (NotServing: the beats
- * stop, the region convicts it, the balancers route elsewhere), and refuses each request that
- * reaches it meanwhile at once. A request with no hop came from a balancer, which sends it
- * nowhere else, so the refusal is definite (UNAVAILABLE); one another server passed on may
- * have a copy elsewhere (notDone: a write is TIMEOUT). It takes part in nothing else: its
- * groups' peers, coordinators and probes hear nothing from it, as from a crashed node. The
- * host reports each failed try as an 'actor-error', and inspect() shows the reason.
+ * its supervisor backs off before the next try (a refusing stand-in, stand-in.ts). Before
+ * (found by an audit, session 55), its heartbeat actor, which shares its node, beat on: its
+ * region and the balancers counted it up and routed requests to it, which waited in the mailbox
+ * of an actor that never started until their callers timed out (an indefinite outcome). Now it
+ * tells its heartbeat actor it is not serving, at once and every load interval (NotServing: the
+ * beats stop, the region convicts it, the balancers route elsewhere), and refuses each request
+ * that reaches it meanwhile at once. A request with no hop came from a balancer, which sends it
+ * nowhere else, so the refusal is definite (UNAVAILABLE); one another server passed on may have
+ * a copy elsewhere (notDone: a write is TIMEOUT). The host reports each failed try as an
+ * 'actor-error', and inspect() shows the reason.
  */
-export const serverStandIn: StandIn<NotServingState, ServerParams, ServerInbound> = {
-  init(ctx, params, error) {
-    const message = error.message;
-    const reason = message.length > NOT_SERVING_REASON_MAX ? `${message.slice(0, NOT_SERVING_REASON_MAX - 3)}...` : message;
-    const state: NotServingState = { params, reason, refused: 0 };
-    ctx.send(heartbeatAddress(params.id), { type: 'not-serving', reason } satisfies NotServing);
-    ctx.setTimer('not-serving', loadTicks(params) * params.replication.tickMs);
-    return state;
+export const serverStandIn = refusingStandIn<ServerParams, ServerInbound>({
+  refusal: (req, message) => ((req.hops ?? 0) === 0 ? { ok: false, code: 'UNAVAILABLE', message } : notDone(req.body, message)),
+  started: (state, ctx) => notServing(state, ctx),
+  timer: (state, key, ctx) => {
+    if (key === 'not-serving') notServing(state, ctx);
   },
-  receive(state, msg, ctx) {
-    if (msg.type === 'timer' && msg.key === 'not-serving') {
-      ctx.send(heartbeatAddress(state.params.id), { type: 'not-serving', reason: state.reason } satisfies NotServing);
-      ctx.setTimer('not-serving', loadTicks(state.params) * state.params.replication.tickMs);
-      return;
-    }
-    if (msg.type !== 'req') return;
-    state.refused++;
-    const message = `${state.params.id} is not serving: it could not start (${state.reason})`;
-    const res: ResBody = (msg.hops ?? 0) === 0 ? { ok: false, code: 'UNAVAILABLE', message } : notDone(msg.body, message);
-    reply(ctx, { to: ctx.sender, rid: msg.rid }, res);
-  },
-  summary(state) {
-    return { notServing: state.reason, refused: state.refused };
-  },
-};
+});
+
+/** Tell the heartbeat actor the server is not serving, and again in a load interval. */
+function notServing(state: NotServingState<ServerParams>, ctx: ActorContext): void {
+  ctx.send(heartbeatAddress(state.params.id), { type: 'not-serving', reason: state.reason } satisfies NotServing);
+  ctx.setTimer('not-serving', loadTicks(state.params) * state.params.replication.tickMs);
+}
 
 export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> = {
   name: 'server',

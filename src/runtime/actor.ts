@@ -120,7 +120,7 @@ export interface Behavior<State = any, Params = any, In extends Outgoing = Messa
    * `init` threw) and backs off until supervision tries again: without one, what comes
    * meanwhile waits in the mailbox for an incarnation that may never start. A stand-in takes
    * those messages (a server refuses its requests at once and has its heartbeat actor fall
-   * silent: server.ts). It must not write to the durable log (a step that does is dropped); its
+   * silent, a coordinator refuses its transactions: cluster/stand-in.ts). It must not write to the durable log (a step that does is dropped); its
    * timers end with it, at the next try.
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above: a host holds stand-ins of every state side by side

@@ -1,0 +1,89 @@
+import test from 'ava';
+import { eventually, TimeoutError, UnavailableError, withCluster, type ClusterConfig } from '../src/index.js';
+import type { Cluster } from '../src/cluster/cluster.js';
+import { SimRuntime } from '../src/runtime/transports/sim-runtime.js';
+import { crc32js, parseLog } from '../src/runtime/durable.js';
+import { createPackr } from '../src/core/codec.js';
+
+// A coordinator whose actor fails to start (its log is damaged in the middle, and refused at
+// load) had no stand-in, unlike a server: the transactions sent to it waited in the mailbox of
+// an actor that never started until their callers timed out (TimeoutError, outcome unknown),
+// and its region's balancer kept sending it the next ones. Now its stand-in
+// (coordinatorBehavior.standIn) refuses each at once, UNAVAILABLE with cutOff (definite: it
+// began nothing), and the balancer sends the next ones to another region's coordinator.
+
+const config: ClusterConfig = {
+  regions: [
+    { name: 'a', servers: 1 },
+    { name: 'b', servers: 1 },
+    { name: 'c', servers: 1 },
+  ],
+  transport: 'sim',
+  seed: 7,
+  replication: { mode: 'active', factor: 3 },
+  requestTimeoutMs: 2_000,
+};
+
+/** Crash `id`, damage its log in the middle (whole records after the bad byte), restart it. */
+async function restartDamaged(cluster: Cluster, id: string): Promise<void> {
+  await cluster.crash(id);
+  const store = (cluster.internals.runtime as SimRuntime).world.durable;
+  const bytes = store.bytesOf(id);
+  // The last byte of a record in the first half: whole records follow it.
+  const cut = parseLog(createPackr(), bytes.subarray(0, bytes.length >> 1), crc32js).validBytes;
+  store.corrupt(id, cut - 1);
+  await cluster.restart(id);
+}
+
+test('a coordinator whose start fails refuses transactions at once (UnavailableError), and its region is served by another coordinator', async (t) => {
+  await withCluster(t, config, async (cluster) => {
+    const errors: string[] = [];
+    cluster.on('actor-error', (e: { address: string; error: { message: string } }) => errors.push(`${e.address}: ${e.error.message}`));
+    const b = cluster.client({ region: 'b' });
+    for (let i = 0; i < 20; i++) await b.transaction([{ op: 'append', key: `k${i}`, value: i }]);
+    await restartDamaged(cluster, 'coordinator/b');
+    t.true(
+      errors.some((e) => /^coordinator\/b: durable store: the log of coordinator\/b is damaged in the middle/.test(e)),
+      errors.join('\n') || 'no actor-error',
+    );
+    // Refused at once, definite. Before, it timed out.
+    const started = cluster.now();
+    const refused = await t.throwsAsync(b.transaction([{ op: 'append', key: 'x', value: 1 }]));
+    t.true(refused instanceof UnavailableError, `a transaction: ${String(refused)}`);
+    t.false(refused instanceof TimeoutError);
+    t.regex(refused!.message, /coordinator\/b is not serving: it could not start \(durable store: the log of coordinator\/b is damaged in the middle/);
+    t.true(cluster.now() - started < 2_000, 'answered before the request timeout');
+    // The balancer holds it down (cutOff): region b's next transactions go to another region's
+    // coordinator, and commit.
+    await b.transaction([{ op: 'append', key: 'y', value: 2 }]);
+    t.deepEqual(await b.transaction([{ op: 'get', key: 'y' }]), [[2]]);
+    const inspected = (await cluster.inspect('coordinator/b')) as { status: string; state: { notServing?: string; refused?: number } | null };
+    t.is(inspected.status, 'backoff');
+    t.regex(inspected.state?.notServing ?? '', /^durable store: the log of coordinator\/b is damaged in the middle/);
+    t.is(inspected.state?.refused, 1, 'the next ones went elsewhere');
+  });
+});
+
+test('a coordinator whose start failed serves again once its log is moved aside: it answers the balancer probes, and its region sends it transactions', async (t) => {
+  await withCluster(t, config, async (cluster) => {
+    const b = cluster.client({ region: 'b' });
+    for (let i = 0; i < 10; i++) await b.transaction([{ op: 'append', key: `k${i}`, value: i }]);
+    await restartDamaged(cluster, 'coordinator/b');
+    await t.throwsAsync(b.transaction([{ op: 'append', key: 'x', value: 1 }]), { instanceOf: UnavailableError });
+    // The operator's fix: the log moved aside (the store forgets it); the next try starts it empty.
+    const store = (cluster.internals.runtime as SimRuntime).world.durable;
+    store.replace('coordinator/b', []);
+    const summary = async (): Promise<{ status: string; state: { committed?: number } | null }> =>
+      (await cluster.inspect('coordinator/b')) as { status: string; state: { committed?: number } | null };
+    await eventually(cluster, async () => (await summary()).status === 'running', { timeoutMs: 10_000, message: 'coordinator/b started' });
+    await eventually(
+      cluster,
+      async () => {
+        await b.transaction([{ op: 'append', key: 'y', value: 2 }]);
+        return ((await summary()).state?.committed ?? 0) > 0;
+      },
+      { timeoutMs: 10_000, message: 'region b sends coordinator/b transactions again' },
+    );
+    t.pass();
+  });
+});

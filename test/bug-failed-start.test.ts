@@ -1,9 +1,8 @@
 import test from 'ava';
 import { eventually, TimeoutError, UnavailableError, withCluster, type ClusterConfig } from '../src/index.js';
 import type { Cluster } from '../src/cluster/cluster.js';
-import { SimRuntime } from '../src/runtime/transports/sim-runtime.js';
-import { crc32js, parseLog } from '../src/runtime/durable.js';
-import { createPackr } from '../src/core/codec.js';
+import type { SimRuntime } from '../src/runtime/transports/sim-runtime.js';
+import { restartDamaged } from './helpers/damaged-log.js';
 
 // A server whose actor fails to start (its log is damaged in the middle, and refused at load)
 // still heartbeat before (found by an audit, session 55): its heartbeat actor shares its node
@@ -26,17 +25,6 @@ const config: ClusterConfig = {
 };
 
 const stateOf = (cluster: Cluster, id: string): string | undefined => cluster.members().find((m) => m.id === id)?.state;
-
-/** Crash `id`, damage its log in the middle (whole records after the bad byte), restart it. */
-async function restartDamaged(cluster: Cluster, id: string): Promise<void> {
-  await cluster.crash(id);
-  const store = (cluster.internals.runtime as SimRuntime).world.durable;
-  const bytes = store.bytesOf(id);
-  // The last byte of a record in the first half: whole records follow it.
-  const cut = parseLog(createPackr(), bytes.subarray(0, bytes.length >> 1), crc32js).validBytes;
-  store.corrupt(id, cut - 1);
-  await cluster.restart(id);
-}
 
 test('a server whose start fails refuses what reaches it at once (UnavailableError), falls silent, is convicted, and its region is served elsewhere', async (t) => {
   await withCluster(t, config, async (cluster) => {

@@ -2,6 +2,9 @@ import test from 'ava';
 import { ConfigError, MeridianError, StoppedError, ValidationError } from '../src/core/errors.js';
 import { runNodeScript } from './helpers/run-node.js';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createCheckPool, createCheckPoolOf, runChecks, type CheckPool, type CheckRunSummary, type ScenarioReport } from '../src/harness/check-runner.js';
 
 /** Small seeds (4 clients, a one-second fault phase): a second or two each on a cold thread. */
@@ -146,4 +149,29 @@ test('an onReport that throws ends the run with its error, and no seed of that r
   } finally {
     await pool.close();
   }
+});
+
+test('closing a pool mid-run stops the clusters of its real-time seeds first: no temporary folder or child process is left once close() resolves (found by a review, session 57)', async (t) => {
+  const module = new URL('../src/harness/check-runner.js', import.meta.url).href;
+  const tmp = mkdtempSync(join(tmpdir(), 'meridian-pool-close-'));
+  t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+  // In a process of its own, with a TMPDIR of its own (its pool's threads take it from there).
+  const script = `
+    import { readdirSync, readFileSync } from 'node:fs';
+    process.env.TMPDIR = ${JSON.stringify(tmp)};
+    const { createCheckPool, runChecks } = await import(${JSON.stringify(module)});
+    const folders = () => readdirSync(${JSON.stringify(tmp)}).filter((e) => e.startsWith('meridian-'));
+    const pool = createCheckPool({ workers: 1 });
+    // A seed of a minute's faults on threads: running when the pool is closed.
+    const run = runChecks({ seeds: 5, pool, transport: 'threads', clients: 4, faultMs: 60000 }).catch((e) => e.constructor.name);
+    while (folders().length === 0 || readdirSync(${JSON.stringify(tmp)} + '/' + folders()[0]).length === 0) await new Promise((r) => setTimeout(r, 20));
+    await pool.close();
+    const children = readdirSync('/proc').filter((p) => /^\\d+$/.test(p)).filter((p) => {
+      try { return readFileSync('/proc/' + p + '/stat', 'utf8').split(') ')[1].split(' ')[1] === String(process.pid); } catch { return false; }
+    });
+    console.log(JSON.stringify({ run: await run, left: folders(), children: children.length }));
+  `;
+  const { code, stdout, stderr } = await runNodeScript(script, 120_000);
+  t.is(code, 0, stderr);
+  t.deepEqual(JSON.parse(stdout.trim()), { run: 'StoppedError', left: [], children: 0 });
 });

@@ -192,3 +192,42 @@ const nats = natsServerBinary();
     t.deepEqual(r.left, []);
   },
 );
+
+test.serial(
+  'a second Ctrl-C to meridian check --transport threads --workers 2 quits at once, and still leaves no temporary folder of its pool threads, exit 130',
+  async (t) => {
+    const tmp = mkdtempSync(join(tmpdir(), 'meridian-leftovers-'));
+    t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+    const child = spawn(process.execPath, [cli, 'check', '--seeds', '20', '--transport', 'threads', '--workers', '2'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TMPDIR: tmp },
+    });
+    let stderr = '';
+    let sent = 0;
+    // The first as soon as a seed's cluster (in a pool thread) has its folder; the second as
+    // soon as the first is taken (its line on stderr), while the seeds' clusters are stopping.
+    const look = (): void => {
+      if (sent === 0 && clusterFolder(readdirSync(tmp))) {
+        sent = 1;
+        child.kill('SIGINT');
+      } else if (sent === 1 && stderr.includes('meridian check: interrupted;')) {
+        sent = 2;
+        child.kill('SIGINT');
+      }
+    };
+    child.stdout.on('data', look);
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      look();
+    });
+    const timer = setInterval(look, 20);
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('exit', (c) => resolve(c));
+    });
+    clearInterval(timer);
+    t.is(sent, 2, stderr);
+    t.is(code, 130, stderr);
+    t.deepEqual(readdirSync(tmp), []);
+  },
+);

@@ -38,6 +38,7 @@ import {
   type SeedOptions,
   type CheckPool,
   seedOptionsOf,
+  endCheckPools,
 } from '../harness/check-runner.js';
 import { natsServerBinary, natsServerFailure, startNatsServer, type NatsServer } from '../harness/nats-server.js';
 import { ALL_FAULT_KINDS, SIM_ONLY_FAULT_KINDS, type FaultKind } from '../harness/nemesis.js';
@@ -646,6 +647,8 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
         },
       }).finally(() => clearInterval(progressTimer)),
     interruptNote(io, 'the seeds in flight are dropped, their clusters stopped'),
+    // A second signal: the pool's threads end before the process quits, which removes their seeds' folders.
+    endCheckPools,
   );
   const notPassed = [...summary.failed, ...summary.unknown].sort((a, b) => a.seed - b.seed);
   if (notPassed.length > 0) {

@@ -23,17 +23,41 @@ export function interruptLine(command: string, name: NodeJS.Signals, what: strin
 }
 
 /**
+ * The longest a second signal waits for untilInterrupted's `onQuit` before the process quits
+ * regardless.
+ */
+export const QUIT_WAIT_MS = 5_000;
+
+/**
  * Runs `body` with a signal that the first Ctrl-C or SIGTERM aborts (its reason the signal's
  * name, 'SIGINT' or 'SIGTERM'; after `onFirst`, which says what happens next), so that the run
  * stops what it started (its clusters and their temporary folders) and ends by itself; the
- * second quits at once, with the status of the first (interruptedStatus). Without a handler a
- * SIGTERM ended the process at once, its clusters' folders left behind. The handlers are gone
- * afterwards.
+ * second quits at once, with the status of the first (interruptedStatus): after `onQuit`, if
+ * given, which ends what must not outlive the exit listeners (`meridian check`'s pool threads:
+ * one still booting a cluster made its folder again after they removed it), for at most
+ * QUIT_WAIT_MS; a third does not wait. Without a handler a SIGTERM ended the process at once,
+ * its clusters' folders left behind. The handlers are gone afterwards.
  */
-export async function untilInterrupted<T>(body: (signal: AbortSignal) => Promise<T>, onFirst?: (signal: NodeJS.Signals) => void): Promise<T> {
+export async function untilInterrupted<T>(
+  body: (signal: AbortSignal) => Promise<T>,
+  onFirst?: (signal: NodeJS.Signals) => void,
+  onQuit?: () => Promise<void>,
+): Promise<T> {
   const stop = new AbortController();
+  let quitting = false;
   const onSignal = (name: NodeJS.Signals): void => {
-    if (stop.signal.aborted) process.exit(interruptedStatus(stop.signal));
+    if (stop.signal.aborted) {
+      const status = interruptedStatus(stop.signal);
+      if (onQuit === undefined || quitting) process.exit(status);
+      quitting = true;
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise((resolve) => (timer = setTimeout(resolve, QUIT_WAIT_MS)));
+      void Promise.race([onQuit().catch(() => undefined), waited]).then(() => {
+        clearTimeout(timer);
+        process.exit(status);
+      });
+      return;
+    }
     onFirst?.(name);
     stop.abort(name);
   };
@@ -41,6 +65,7 @@ export async function untilInterrupted<T>(body: (signal: AbortSignal) => Promise
   try {
     return await body(stop.signal);
   } finally {
-    for (const name of STOP_SIGNALS) process.off(name, onSignal);
+    // Quitting: the signals stay handled (the next one quits at once, not by the default).
+    if (!quitting) for (const name of STOP_SIGNALS) process.off(name, onSignal);
   }
 }

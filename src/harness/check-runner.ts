@@ -598,6 +598,10 @@ class ScenarioPool implements CheckPool {
   readonly #piscina: Piscina;
   readonly #closing = new AbortController();
   #closed: Promise<void> | undefined;
+  /** Set by end(): the threads' ending. */
+  #ended: Promise<void> | undefined;
+  /** The real-time seeds in flight: each asks its seed to stop, and resolves once it has (or has ended). */
+  readonly #stoppable = new Set<() => Promise<void>>();
   /** Settles when every run begun on the pool so far has ended: the next run's turn. */
   #idle: Promise<unknown> = Promise.resolve();
   /** What a failed thread threw (see `failure`), and the signal that stops the runs on the pool. */
@@ -619,6 +623,7 @@ class ScenarioPool implements CheckPool {
     // wait for ever. The pool is failed for good: the run on it stops, and every later one
     // rejects with what the thread threw.
     this.#piscina.on('error', (error: unknown) => this.fail(error));
+    OPEN_POOLS.add(this);
   }
 
   /** A thread failed (outside any seed, or under one: not the seed's own failure, which is a report). */
@@ -646,15 +651,44 @@ class ScenarioPool implements CheckPool {
     return this.#closing.signal;
   }
 
+  /**
+   * Stops the real-time seeds in flight (their clusters: threads or host processes, and
+   * temporary folders), for at most SEED_STOP_WAIT_MS, then the threads. It ended the threads
+   * at once: a thread's clusters were never stopped, and their folders stayed (found by a
+   * review, session 57). No seed starts meanwhile (run() rejects once closed).
+   */
   close(): Promise<void> {
     if (this.#closed === undefined) {
+      const stopping = [...this.#stoppable].map((stop) => stop());
+      this.#closed = (async () => {
+        if (stopping.length > 0) {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([Promise.all(stopping), new Promise((resolve) => (timer = setTimeout(resolve, SEED_STOP_WAIT_MS)))]);
+          clearTimeout(timer);
+        }
+        await this.end();
+      })();
+    }
+    return this.#closed;
+  }
+
+  /**
+   * Ends the threads now, under their seeds, and resolves once they have ended (the threads
+   * their clusters run on with them); the pool is closed. For a process about to quit (a
+   * second Ctrl-C: endCheckPools): it removes the seeds' folders at exit, and a thread still
+   * running would make them again.
+   */
+  end(): Promise<void> {
+    if (this.#ended === undefined) {
+      OPEN_POOLS.delete(this);
       // destroy() first: it marks the pool destroying, then stops its threads, failing the tasks
       // on them; aborting the tasks first would have piscina start a thread for each thread it
       // stops (it keeps minThreads).
-      this.#closed = this.#piscina.destroy();
+      this.#ended = this.#piscina.destroy();
+      this.#closed ??= this.#ended;
       this.#closing.abort();
     }
-    return this.#closed;
+    return this.#ended;
   }
 
   /**
@@ -675,15 +709,32 @@ class ScenarioPool implements CheckPool {
     // Ends the thread: once the worker said its clusters stopped, or waited for too long.
     const end = new AbortController();
     let timer: NodeJS.Timeout | undefined;
+    // Asks the seed to stop once (the run dropping it, or close()); resolves when it said it
+    // stopped, or the task ended.
+    let asked: Promise<void> | undefined;
+    let settled!: () => void;
+    const done = new Promise<void>((resolve) => (settled = resolve));
+    const ask = (): Promise<void> => {
+      asked ??= new Promise<void>((resolve) => {
+        port1.once('message', () => resolve());
+        void done.then(resolve);
+        port1.postMessage('stop');
+      });
+      return asked;
+    };
     const onAbort = (): void => {
-      port1.once('message', () => end.abort());
+      // Closing: close() ends the thread once every seed stopped (ending it here would have
+      // piscina start another).
+      void ask().then(() => !this.closed && end.abort());
       timer = setTimeout(() => end.abort(), SEED_STOP_WAIT_MS);
-      port1.postMessage('stop');
     };
     signal.addEventListener('abort', onAbort, { once: true });
+    this.#stoppable.add(ask);
     try {
       return (await this.#piscina.run({ task, stop: port2 } satisfies SeedJob, { signal: end.signal, transferList: [port2] })) as ScenarioReport;
     } finally {
+      this.#stoppable.delete(ask);
+      settled();
       signal.removeEventListener('abort', onAbort);
       clearTimeout(timer);
       port1.close();
@@ -708,6 +759,19 @@ class ScenarioPool implements CheckPool {
     }
     return end;
   }
+}
+
+/** The pools not ended yet (end()), for endCheckPools. */
+const OPEN_POOLS = new Set<ScenarioPool>();
+
+/**
+ * Ends every CheckPool's threads of this process at once, under their seeds, and resolves when
+ * they have ended: for a process about to quit without stopping its seeds (`meridian check`'s
+ * second Ctrl-C), so that the seeds' temporary folders, removed as it exits
+ * (src/runtime/temp-dirs.ts), are not made again by a thread still booting a cluster.
+ */
+export async function endCheckPools(): Promise<void> {
+  await Promise.allSettled([...OPEN_POOLS].map((pool) => pool.end()));
 }
 
 function closedError(): StoppedError {

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BroadcastChannel, isMainThread } from 'node:worker_threads';
 
 /**
  * The temporary data folders of the runtimes of this thread (a cluster given no dataDir, the
@@ -9,10 +10,42 @@ import { join } from 'node:path';
  * command that quits at once (a second Ctrl-C, `meridian bench` abandoning the suite it ran)
  * left its logs in the system's temporary folder (found by an audit, session 56). A thread
  * ended from outside (Worker.terminate) runs no exit listener: a pool that stops a seed's
- * worker stops the seed's clusters first (check-runner's SeedJob).
+ * worker stops the seed's clusters first (check-runner's SeedJob). And a worker thread's folders
+ * are the main thread's to remove at exit too (the CHANNEL below): a second Ctrl-C to `meridian
+ * check` quits at once, ending its pool's threads under their seeds, whose folders stayed
+ * (found by a review, session 57).
  */
 const made = new Set<string>();
 let listening = false;
+
+/**
+ * Where a worker thread tells the main thread of the folders it makes and removes (a
+ * BroadcastChannel reaches every thread of the process, a pool's nested in another's too); the
+ * main thread keeps them in `elsewhere` and removes those left as the process exits.
+ */
+const CHANNEL = 'meridian-temp-dirs';
+const elsewhere = new Set<string>();
+type Note = { made: string } | { removed: string };
+const channel = new BroadcastChannel(CHANNEL);
+// It never keeps a process alive; a worker's notes still come while the main thread runs.
+channel.unref();
+if (isMainThread) {
+  channel.onmessage = (event: unknown): void => {
+    const note = (event as { data: Note }).data;
+    if ('made' in note) {
+      elsewhere.add(note.made);
+      listen();
+    } else elsewhere.delete(note.removed);
+  };
+}
+
+/** Removes the folders left at this thread's exit (once). */
+function listen(): void {
+  if (!listening) {
+    listening = true;
+    process.on('exit', removeAll);
+  }
+}
 /** The runtimes of this thread on such a folder, not stopped yet (trackRuntime). */
 const running = new Set<{ stop(): Promise<void> }>();
 
@@ -20,10 +53,8 @@ const running = new Set<{ stop(): Promise<void> }>();
 export function makeTempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   made.add(dir);
-  if (!listening) {
-    listening = true;
-    process.on('exit', removeAll);
-  }
+  listen();
+  if (!isMainThread) channel.postMessage({ made: dir } satisfies Note);
   return dir;
 }
 
@@ -31,6 +62,7 @@ export function makeTempDir(prefix: string): string {
 export function removeTempDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
   made.delete(dir);
+  if (!isMainThread) channel.postMessage({ removed: dir } satisfies Note);
 }
 
 /**
@@ -52,14 +84,19 @@ export async function stopRuntimes(): Promise<void> {
   await Promise.allSettled([...running].map((r) => r.stop()));
 }
 
-/** The folders still there, each removed as well as it can be (an exit listener cannot throw). */
+/**
+ * The folders still there (the main thread's: the worker threads' too, which may still be
+ * writing in them as it exits: hence the retries), each removed as well as it can be (an exit
+ * listener cannot throw).
+ */
 function removeAll(): void {
-  for (const dir of made) {
+  for (const dir of [...made, ...elsewhere]) {
     try {
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 10 });
     } catch {
       // A folder that cannot be removed now stays, as it did before.
     }
   }
   made.clear();
+  elsewhere.clear();
 }

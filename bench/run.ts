@@ -12,7 +12,7 @@
  * file that is not a --json report, a --json or --html file that cannot be written. `--help`
  * prints the usage. Ctrl-C (SIGINT) stops the run: the suite running is abandoned (its clusters
  * stopped), --json and --html are written with the suites that finished and an `interrupted`
- * entry (the suite cut short, its progress lines so far, the suites never started), and the
+ * entry (the signal, SIGINT or SIGTERM, which the HTML names; the suite cut short, its progress lines so far, the suites never started), and the
  * exit status is 130 (SIGTERM alike, 143); a second Ctrl-C quits at once. A suite that throws
  * is one line (`bench: suite NAME failed: ...`), the suites after it still run, --json gets a
  * `failed` entry, and the exit status is 1.
@@ -272,12 +272,13 @@ async function runSuites(
       }
     }
     if (outcome === 'interrupted') {
-      interrupted = { suite: name, lines, notRun: names.slice(i + 1) };
+      const signal = interrupt.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
+      interrupted = { signal, suite: name, lines, notRun: names.slice(i + 1) };
       progress.interrupt();
       const done = results.length === 0 ? 'no suite had finished' : `${results.map((r) => r.suite).join(', ')} had finished`;
       const files = [args.json, args.html].filter((f) => f !== undefined);
       process.stderr.write(
-        `bench: interrupted (${interrupt.reason === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C'}) during ${name}: ${done}${files.length > 0 ? `; writing ${files.join(' and ')} with what finished` : ''}\n`,
+        `bench: interrupted (${signal === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C'}) during ${name}: ${done}${files.length > 0 ? `; writing ${files.join(' and ')} with what finished` : ''}\n`,
       );
       break;
     }

@@ -44,12 +44,33 @@ test('interrupted during its second suite, the runner writes the first to --json
     t.is(INTERRUPTED_STATUS, 130);
     const report = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
     t.deepEqual(report.results, [{ suite: 'transport', figures: { boot_ms: 12 } }]);
-    t.deepEqual(report.interrupted, { suite: 'replication', lines: ['replication: none batch 1: 1234 puts/s'], notRun: ['commit'] });
+    t.deepEqual(report.interrupted, { signal: 'SIGINT', suite: 'replication', lines: ['replication: none batch 1: 1234 puts/s'], notRun: ['commit'] });
     const page = readFileSync(html, 'utf8');
     t.true(page.includes('<strong>Interrupted (Ctrl-C) during replication</strong>: 1 suite finished and is below'), page);
     t.true(page.includes('commit never started'));
     t.true(page.includes('replication: none batch 1: 1234 puts/s'));
     t.true(page.includes('<section id="transport">'));
+  });
+});
+
+test('stopped by SIGTERM, the runner says so in --json and --html (the report said "Interrupted (Ctrl-C)": found by a review, session 57) and returns 143', async (t) => {
+  await withReportFiles(async ({ json, html }) => {
+    const stop = new AbortController();
+    const code = await main(['transport', '--quick', '--json', json, '--html', html], {
+      loadSuite: () =>
+        Promise.resolve(() => {
+          // As untilInterrupted aborts at a SIGTERM: its reason the signal's name.
+          stop.abort('SIGTERM');
+          return new Promise(() => undefined);
+        }),
+      interrupt: stop.signal,
+    });
+    t.is(code, 143);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { interrupted: { signal: string } };
+    t.is(report.interrupted.signal, 'SIGTERM');
+    const page = readFileSync(html, 'utf8');
+    t.true(page.includes('<strong>Terminated (SIGTERM) during transport</strong>: 0 suites finished'), page);
+    t.false(page.includes('Ctrl-C'));
   });
 });
 

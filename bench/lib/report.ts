@@ -11,14 +11,19 @@ export interface BenchReport {
   quick: boolean;
   skipped: string[];
   results: Array<Pick<SuiteResult, 'suite' | 'figures' | 'table' | 'charts'>>;
-  /** Set when Ctrl-C stopped the run: `results` are the suites that finished before it. */
+  /** Set when Ctrl-C or SIGTERM stopped the run: `results` are the suites that finished before it. */
   interrupted?: Interruption;
   /** Suites that threw (the run went on without them), with their errors. */
   failed?: Array<{ suite: string; error: string }>;
 }
 
-/** Where Ctrl-C stopped a run: the suite it cut short, that suite's progress lines so far, and the suites never started. */
+/**
+ * Where Ctrl-C or SIGTERM stopped a run: the signal, the suite it cut short, that suite's
+ * progress lines so far, and the suites never started.
+ */
 export interface Interruption {
+  /** The signal that stopped the run (a caller's own AbortSignal counts as SIGINT). The report said Ctrl-C for either (found by a review, session 57). */
+  signal: 'SIGINT' | 'SIGTERM';
   suite: string;
   lines: string[];
   notRun: string[];
@@ -315,7 +320,8 @@ function figureRows(figures: Record<string, unknown>, prefix = ''): Array<[strin
 
 function interruptedNotice(i: Interruption, finished: number): string {
   const lines = i.lines.length === 0 ? '' : `<p>Its progress lines until then:</p><pre>${esc(i.lines.join('\n'))}</pre>`;
-  return `<p><strong>Interrupted (Ctrl-C) during ${esc(i.suite)}</strong>: ${finished} suite${finished === 1 ? '' : 's'} finished and ${finished === 1 ? 'is' : 'are'} below; ${esc(i.suite)} has no figures${i.notRun.length > 0 ? `, and ${esc(i.notRun.join(', '))} never started` : ''}.</p>${lines}`;
+  const how = i.signal === 'SIGTERM' ? 'Terminated (SIGTERM)' : 'Interrupted (Ctrl-C)';
+  return `<p><strong>${how} during ${esc(i.suite)}</strong>: ${finished} suite${finished === 1 ? '' : 's'} finished and ${finished === 1 ? 'is' : 'are'} below; ${esc(i.suite)} has no figures${i.notRun.length > 0 ? `, and ${esc(i.notRun.join(', '))} never started` : ''}.</p>${lines}`;
 }
 
 /** Suites that threw: a report without them read as a clean run (found by an audit, session 55). */

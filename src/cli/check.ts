@@ -725,9 +725,18 @@ async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
     (signal) => shrinkSeed(task, { maxRuns: args.shrinkRuns ?? SHRINK_RUNS_DEFAULT, onProgress: (line) => io.out(`  ${line}`), signal: (stopped = signal) }),
     interruptNote(io, 'the smallest failing run so far follows once the trial in flight ends'),
   );
+  // Interrupted before the shrinking began: it said "nothing to shrink", as of a seed that does
+  // not fail (found by a review, session 57).
+  if (r.interrupted && r.runs === 0) {
+    io.out(`shrink interrupted before its first run: seed ${task.seed} was not run`);
+    return interruptedStatus(stopped!);
+  }
   if (r.original.outcome !== 'fail') {
+    if (r.interrupted) {
+      io.out(`shrink interrupted after its first run: seed ${task.seed} does not fail (${r.original.outcome}), so there was nothing to shrink`);
+      return interruptedStatus(stopped!);
+    }
     io.out(`seed ${task.seed} does not fail (${r.original.outcome}): nothing to shrink`);
-    if (r.interrupted) return interruptedStatus(stopped!);
     return r.original.outcome === 'pass' ? 0 : 1;
   }
   const s = r.shrunk;

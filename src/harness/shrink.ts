@@ -69,14 +69,15 @@ async function shrink(task: ScenarioTask, options: ShrinkOptions): Promise<Shrin
   const txn = task.workload === 'txn';
   const schedule = scheduleOf(task);
   if (schedule === 'builtin') throw new ConfigError('schedule', "'targeted' or 'swarm' (the builtin schedule has no episodes to cut)", schedule);
-  // A signal that had fired already: nothing runs. The first run was replayed in full (a
-  // seed's whole run, seconds) and only then reported interrupted (found by an audit, session 55).
+  // The sizes the workload runs with when a task leaves them out (the transactional one's are its own).
+  const defaults = txn ? (await import('./txn-scenario.js')).TXN_SCENARIO_DEFAULTS : SCENARIO_DEFAULTS;
+  // A signal that had fired already (or while the module above loaded): nothing runs. The first
+  // run was replayed in full (a seed's whole run, seconds) and only then reported interrupted
+  // (found by an audit, session 55).
   if (stopped()) {
     const none = notRun(task);
     return { original: none, shrunk: { ...task }, result: none, runs: 0, interrupted: true };
   }
-  // The sizes the workload runs with when a task leaves them out (the transactional one's are its own).
-  const defaults = txn ? (await import('./txn-scenario.js')).TXN_SCENARIO_DEFAULTS : SCENARIO_DEFAULTS;
   // A drawn shape is made explicit first: the cluster step below changes its fields.
   if (task.randomShape === true) {
     const { randomShape: _drawn, ...rest } = task;

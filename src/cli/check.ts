@@ -526,6 +526,9 @@ function jsonReport(r: ScenarioReport, args: CheckArgs): Record<string, unknown>
     traceHash: hexHash(r.traceHash),
     elapsedMs: Math.round(r.elapsedMs),
   };
+  // A txn seed's runs, one per protocol: each hash as its replay's verdict line prints it
+  // (traceHash combines them: see ScenarioReport).
+  if (r.traceHashes !== undefined) out.traceHashes = Object.fromEntries(r.traceHashes.map((h) => [h.commit, hexHash(h.traceHash)]));
   if (r.shape !== undefined) out.shape = r.shape;
   if (r.error !== undefined) out.error = r.error;
   if (r.anomalies !== undefined && r.anomalies.length > 0) out.anomalies = r.anomalies;

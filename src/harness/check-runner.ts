@@ -238,7 +238,18 @@ export interface ScenarioReport {
   faults: string[];
   violations: Violation[];
   timedOut: string[];
+  /**
+   * The run's trace hash (0 in real time): what `meridian check --seed S` prints on its verdict
+   * line. A 'txn' seed runs once per commit protocol, each with a hash of its own (traceHashes,
+   * each on its replay's verdict line); this is then theirs combined, h = (h * 31 + each) >>> 0
+   * from h = 0 in the order run, which matches no replay line.
+   */
   traceHash: number;
+  /**
+   * 'txn' workload: each commit protocol's run's trace hash, in the order run (the combined
+   * traceHash alone matched neither replay line: found by an audit, session 55).
+   */
+  traceHashes?: Array<{ commit: TxnCommit; traceHash: number }>;
   /** Wall time of the run and the check (the only thing here that is not a function of the seed). */
   elapsedMs: number;
   /** The run itself threw (a bug in the cluster or the harness): the seed fails. */
@@ -382,7 +393,7 @@ export async function runOneSeed(task: ScenarioTask, seed?: SeedStop): Promise<S
 
 /** The transactional workload for one seed, once per commit protocol; it passes when every run does. */
 async function runTxnSeed(task: ScenarioTask, started: number, seed: SeedStop | undefined): Promise<ScenarioReport> {
-  const report: ScenarioReport = { ...emptyReport(task), anomalies: [] };
+  const report: ScenarioReport = { ...emptyReport(task), anomalies: [], traceHashes: [] };
   const verdicts: string[] = [];
   const stateDiffs: string[] = [];
   const partial: string[] = [];
@@ -405,6 +416,7 @@ async function runTxnSeed(task: ScenarioTask, started: number, seed: SeedStop | 
       report.operations += r.transactions;
       indefinite += r.indefinite;
       report.traceHash = (report.traceHash * 31 + r.traceHash) >>> 0;
+      report.traceHashes!.push({ commit, traceHash: r.traceHash });
       verdicts.push(`${commit}: ${r.verdict}${r.live ? '' : ', not live'} (${r.committed} of ${r.transactions} committed)`);
       report.anomalies!.push(...r.anomalies.map((a) => `${commit}: ${a}`));
       stateDiffs.push(...r.stateDiffs.map((d) => `${commit}: ${d}`));

@@ -332,15 +332,15 @@ test('check --transport threads: each seed on real worker threads, one at a time
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  await t.throwsAsync(runChecks({ seeds: 1, transport: 'pigeon' as never }), { message: /config\.transport: expected sim, threads, nats/ });
+  await t.throwsAsync(runChecks({ seeds: 1, transport: 'pigeon' as never }), { message: /options\.transport: expected sim, threads, nats/ });
   await t.throwsAsync(runChecks({ seeds: 1, transport: 'threads', faults: ['crash', 'lost-accepts'] }), {
-    message: /config\.faults: expected kinds that run in real time with transport 'threads'/,
+    message: /options\.faults: expected kinds that run in real time with transport 'threads'/,
   });
   await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', transport: 'threads' }), {
-    message: /config\.transport: expected 'sim' or absent \(a shrink replays/,
+    message: /task\.transport: expected 'sim' or absent \(a shrink replays/,
   });
   await t.throwsAsync(replaySeed({ seed: 1, mode: 'active', transport: 'threads' }), {
-    message: /config\.transport: expected 'sim' or absent \(a real-time run does not replay\)/,
+    message: /task\.transport: expected 'sim' or absent \(a real-time run does not replay\)/,
   });
 });
 
@@ -468,27 +468,27 @@ natsTest(
 );
 
 test('runChecks with transport nats: its servers are required, only with that transport, and no hosts or cluster name (each seed spawns and names its own)', async (t) => {
-  await t.throwsAsync(runChecks({ seeds: 1, transport: 'nats' }), { message: /config\.nats: expected \{ servers, processes\? \} with transport 'nats'/ });
+  await t.throwsAsync(runChecks({ seeds: 1, transport: 'nats' }), { message: /options\.nats: expected \{ servers, processes\? \} with transport 'nats'/ });
   await t.throwsAsync(runChecks({ seeds: 1, nats: { servers: 'nats://127.0.0.1:4222' } }), {
-    message: /config\.nats: expected absent unless transport is 'nats' \(the run is on 'sim'\)/,
+    message: /options\.nats: expected absent unless transport is 'nats' \(the run is on 'sim'\)/,
   });
   await t.throwsAsync(runChecks({ seeds: 1, transport: 'nats', nats: { servers: 'nats://127.0.0.1:4222', hosts: 3 } as never }), {
-    message: /config\.nats\.hosts: expected absent \(each seed's cluster spawns host processes of its own/,
+    message: /options\.nats\.hosts: expected absent \(each seed's cluster spawns host processes of its own/,
   });
   await t.throwsAsync(runChecks({ seeds: 1, transport: 'nats', nats: { servers: 'nats://127.0.0.1:4222', cluster: 'shop' } as never }), {
-    message: /config\.nats\.cluster: expected absent \(each seed's cluster draws a name of its own/,
+    message: /options\.nats\.cluster: expected absent \(each seed's cluster draws a name of its own/,
   });
   await t.throwsAsync(runChecks({ seeds: 1, transport: 'nats', nats: { servers: [] } }), {
-    message: /config\.nats\.servers: expected a NATS URL or an array of 1 to 16/,
+    message: /options\.nats\.servers: expected a NATS URL or an array of 1 to 16/,
   });
   await t.throwsAsync(runChecks({ seeds: 1, transport: 'nats', nats: { servers: 'nats://127.0.0.1:4222' }, faults: ['log-hole'] }), {
-    message: /config\.faults: expected kinds that run in real time with transport 'nats'/,
+    message: /options\.faults: expected kinds that run in real time with transport 'nats'/,
   });
   await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', transport: 'nats', nats: { servers: 'nats://127.0.0.1:4222' } }), {
-    message: /config\.transport: expected 'sim' or absent \(a shrink replays/,
+    message: /task\.transport: expected 'sim' or absent \(a shrink replays/,
   });
   await t.throwsAsync(replaySeed({ seed: 1, mode: 'active', transport: 'nats', nats: { servers: 'nats://127.0.0.1:4222' } }), {
-    message: /config\.transport: expected 'sim' or absent \(a real-time run does not replay\)/,
+    message: /task\.transport: expected 'sim' or absent \(a real-time run does not replay\)/,
   });
 });
 

@@ -142,12 +142,12 @@ test('runChecks refuses a variant the mode cannot run, a variant of the other wo
   // Before: each of these failed every seed inside its cluster (a run that looked like bugs found),
   // or ran the correct protocol (a variant of the other workload), or failed every seed as not live (keys).
   const cases: Array<[Parameters<typeof runChecks>[0], string, RegExp]> = [
-    [{ seeds: 2, unsafe: 'ack-before-chosen', mode: 'active' }, 'mode', /^config\.mode: expected 'passive' or 'hybrid' with unsafe 'ack-before-chosen'/],
-    [{ seeds: 2, unsafe: 'learner-out-of-order', mode: 'passive' }, 'mode', /^config\.mode: expected 'hybrid' with unsafe 'learner-out-of-order'/],
-    [{ seeds: 2, workload: 'txn', unsafe: 'forget-promises' }, 'unsafe', /^config\.unsafe: expected absent with workload 'txn'/],
-    [{ seeds: 2, txnUnsafe: 'release-locks-at-prepare' }, 'txnUnsafe', /^config\.txnUnsafe: expected absent unless workload is 'txn'/],
-    [{ seeds: 2, workload: 'txn', keys: 65 }, 'keys', /^config\.keys: expected an integer from 1 to 64 with workload 'txn'/],
-    [{ seeds: 2, regions: 4, servers: 4, factor: 16 }, 'factor', /^config\.factor: expected an integer from 1 to 15/],
+    [{ seeds: 2, unsafe: 'ack-before-chosen', mode: 'active' }, 'mode', /^options\.mode: expected 'passive' or 'hybrid' with unsafe 'ack-before-chosen'/],
+    [{ seeds: 2, unsafe: 'learner-out-of-order', mode: 'passive' }, 'mode', /^options\.mode: expected 'hybrid' with unsafe 'learner-out-of-order'/],
+    [{ seeds: 2, workload: 'txn', unsafe: 'forget-promises' }, 'unsafe', /^options\.unsafe: expected absent with workload 'txn'/],
+    [{ seeds: 2, txnUnsafe: 'release-locks-at-prepare' }, 'txnUnsafe', /^options\.txnUnsafe: expected absent unless workload is 'txn'/],
+    [{ seeds: 2, workload: 'txn', keys: 65 }, 'keys', /^options\.keys: expected an integer from 1 to 64 with workload 'txn'/],
+    [{ seeds: 2, regions: 4, servers: 4, factor: 16 }, 'factor', /^options\.factor: expected an integer from 1 to 15/],
   ];
   for (const [options, field, message] of cases) {
     const error = await t.throwsAsync(runChecks(options), { instanceOf: ConfigError, message }, JSON.stringify(options));

@@ -50,25 +50,25 @@ test("runChecks refuses workers other than the pool's, a closed pool and anythin
   const pool = createCheckPool({ workers: 1 });
   const mismatch = await t.throwsAsync(runChecks({ seeds: 1, workers: 2, pool }), { instanceOf: ConfigError });
   t.is(mismatch?.field, 'workers');
-  t.regex(mismatch!.message, /^config\.workers: expected 1 or undefined with this pool \(a run on a CheckPool uses its threads/);
+  t.regex(mismatch!.message, /^options\.workers: expected 1 or undefined with this pool \(a run on a CheckPool uses its threads/);
   // The same number, or none, is the pool's.
   await pool.close();
   const closed = await t.throwsAsync(runChecks({ seeds: 1, pool }), { instanceOf: ConfigError });
   t.is(closed?.field, 'pool');
-  t.is(closed?.message, 'config.pool: expected an open CheckPool from createCheckPool(), got a closed one');
+  t.is(closed?.message, 'options.pool: expected an open CheckPool from createCheckPool(), got a closed one');
   const lookalike = { workers: 1, closed: false, close: () => Promise.resolve() } as CheckPool;
   for (const bad of [{}, 'pool', 2, lookalike, null]) {
     const error = await t.throwsAsync(runChecks({ seeds: 1, pool: bad as CheckPool }), { instanceOf: ConfigError }, String(bad));
     t.is(error?.field, 'pool');
-    t.regex(error!.message, /^config\.pool: expected a CheckPool from createCheckPool\(\), or undefined for a pool of its own, got /);
+    t.regex(error!.message, /^options\.pool: expected a CheckPool from createCheckPool\(\), or undefined for a pool of its own, got /);
   }
   for (const workers of [0, 65, 1.5, Number.NaN, '2']) {
     const error = t.throws(() => createCheckPool({ workers: workers as number }), { instanceOf: ConfigError }, String(workers));
-    t.is(error?.message.startsWith('config.workers: expected an integer from 1 to 64, got '), true);
+    t.is(error?.message.startsWith('options.workers: expected an integer from 1 to 64, got '), true);
   }
   t.throws(() => createCheckPool({ threads: 2 } as never), { instanceOf: ValidationError, message: /^options\.threads: not an option here/ });
   t.throws(() => createCheckPool(null as never), { instanceOf: ValidationError });
-  t.throws(() => createCheckPool({ workers: null as never }), { instanceOf: ConfigError, message: /^config\.workers: expected a value, or left out/ });
+  t.throws(() => createCheckPool({ workers: null as never }), { instanceOf: ConfigError, message: /^options\.workers: expected a value, or left out/ });
 });
 
 test('closing a pool ends the run on it and the run waiting for its turn with a StoppedError, at once; close() again is the same promise', async (t) => {

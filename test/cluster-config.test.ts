@@ -482,6 +482,24 @@ test('setNetwork: a latency replaces its pair whichever spelling either uses', a
   await cluster.stop();
 });
 
+test("setNetwork's errors name the field as the argument has it, network.x (they said config.network.x, no config's field: found by a review, session 57)", async (t) => {
+  const cluster = await startCluster(base());
+  t.teardown(() => cluster.stop());
+  const loss = t.throws(() => cluster.setNetwork({ loss: 2 }), { instanceOf: ConfigError });
+  t.is(loss?.message, 'network.loss: expected a probability from 0 to 1, got 2');
+  t.is(loss?.field, 'network.loss');
+  t.throws(() => cluster.setNetwork(5 as never), { instanceOf: ConfigError, message: /^network: expected a plain object, got 5$/ });
+  t.throws(() => cluster.setNetwork({ latencyMs: { 'us-east~nowhere': 3 } }), {
+    instanceOf: ConfigError,
+    message: /^network\.latencyMs\["us-east~nowhere"\]: expected /,
+  });
+  // The same field at startCluster is the config's.
+  await t.throwsAsync(startCluster({ ...base(), network: { loss: 2 } }), {
+    instanceOf: ConfigError,
+    message: /^config\.network\.loss: expected a probability/,
+  });
+});
+
 test('ConfigError: a dataDir that is a file, or under one, names dataDir (not a bare EEXIST or ENOTDIR)', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-config-'));
   try {

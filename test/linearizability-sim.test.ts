@@ -295,31 +295,31 @@ test('runScenario refuses a missing or unknown mode, a variant the mode cannot r
   // Each of these failed only inside startCluster (as `config.replication.*` or `config.nemesis.0`)
   // or, `during`, as a TypeError once the cluster ran.
   const cases: Array<[Record<string, unknown>, string, RegExp]> = [
-    [{ seed: 1 }, 'mode', /^config\.mode: expected one of none, passive, active, hybrid$/],
-    [{ seed: 1, mode: 'fast' }, 'mode', /^config\.mode: expected one of none, passive, active, hybrid, got "fast"$/],
-    [{ seed: 1, mode: 'none', factor: 3 }, 'factor', /^config\.factor: expected 1 with mode 'none'/],
+    [{ seed: 1 }, 'mode', /^options\.mode: expected one of none, passive, active, hybrid$/],
+    [{ seed: 1, mode: 'fast' }, 'mode', /^options\.mode: expected one of none, passive, active, hybrid, got "fast"$/],
+    [{ seed: 1, mode: 'none', factor: 3 }, 'factor', /^options\.factor: expected 1 with mode 'none'/],
     [
       { seed: 1, mode: 'active', unsafe: 'ack-before-chosen' },
       'mode',
-      /^config\.mode: expected 'passive' or 'hybrid' with unsafe 'ack-before-chosen' \(it breaks the primary\), got "active"$/,
+      /^options\.mode: expected 'passive' or 'hybrid' with unsafe 'ack-before-chosen' \(it breaks the primary\), got "active"$/,
     ],
-    [{ seed: 1, mode: 'passive', unsafe: 'learner-out-of-order' }, 'mode', /^config\.mode: expected 'hybrid' with unsafe 'learner-out-of-order'/],
-    [{ seed: 1, mode: 'active', unsafe: 'nope' }, 'unsafe', /^config\.unsafe: expected one of ack-before-chosen, .*checkpoint-drops-tail, got "nope"$/],
+    [{ seed: 1, mode: 'passive', unsafe: 'learner-out-of-order' }, 'mode', /^options\.mode: expected 'hybrid' with unsafe 'learner-out-of-order'/],
+    [{ seed: 1, mode: 'active', unsafe: 'nope' }, 'unsafe', /^options\.unsafe: expected one of ack-before-chosen, .*checkpoint-drops-tail, got "nope"$/],
     [
       { seed: 1, mode: 'active', unsafe: '2pc-commit-on-timeout', commit: 'paxos-commit' },
       'commit',
-      /^config\.commit: expected '2pc' with unsafe '2pc-commit-on-timeout'/,
+      /^options\.commit: expected '2pc' with unsafe '2pc-commit-on-timeout'/,
     ],
-    [{ seed: 1, mode: 'active', commit: '4pc' }, 'commit', /^config\.commit: expected one of 2pc, 3pc, paxos-commit, got "4pc"$/],
-    [{ seed: 1, mode: 'active', nemesis: 'swarm' }, 'nemesis', /^config\.nemesis: expected 'builtin' or an object of nemesis options .*, got "swarm"$/],
-    [{ seed: 1, mode: 'active', nemesis: { swarm: 'yes' } }, 'nemesis.swarm', /^config\.nemesis\.swarm: expected true or false/],
-    [{ seed: 1, mode: 'active', during: 5 }, 'during', /^config\.during: expected a function .*, got 5$/],
+    [{ seed: 1, mode: 'active', commit: '4pc' }, 'commit', /^options\.commit: expected one of 2pc, 3pc, paxos-commit, got "4pc"$/],
+    [{ seed: 1, mode: 'active', nemesis: 'swarm' }, 'nemesis', /^options\.nemesis: expected 'builtin' or an object of nemesis options .*, got "swarm"$/],
+    [{ seed: 1, mode: 'active', nemesis: { swarm: 'yes' } }, 'nemesis.swarm', /^options\.nemesis\.swarm: expected true or false/],
+    [{ seed: 1, mode: 'active', during: 5 }, 'during', /^options\.during: expected a function .*, got 5$/],
     [
       { seed: 1, mode: 'active', regions: 4, servers: 4, factor: 16 },
       'factor',
-      /^config\.factor: expected an integer from 1 to 15 \(the cluster's most replicas of a shard\), got 16$/,
+      /^options\.factor: expected an integer from 1 to 15 \(the cluster's most replicas of a shard\), got 16$/,
     ],
-    [{ seed: 1, mode: 'active', trace: 'yes' }, 'trace', /^config\.trace: expected true or false/],
+    [{ seed: 1, mode: 'active', trace: 'yes' }, 'trace', /^options\.trace: expected true or false/],
   ];
   for (const [options, field, message] of cases) {
     const error = await t.throwsAsync(runScenario(options as never), { instanceOf: ConfigError, message }, JSON.stringify(options));
@@ -355,18 +355,18 @@ test('runBankScenario refuses sizes that check nothing or cannot run, before its
   // `ops: an array of 1 to 64 operations`, accounts 1 as `pick from an empty list`, faultMs
   // Infinity never ended.
   const cases: Array<[Record<string, unknown>, string, RegExp]> = [
-    [{ clients: -3 }, 'clients', /^config\.clients: expected an integer from 1 to 64, got -3$/],
-    [{ clients: 0 }, 'clients', /^config\.clients: expected an integer from 1 to 64/],
-    [{ faultMs: Number.NaN }, 'faultMs', /^config\.faultMs: expected a number of ms above 0, at most 600000 .*, got NaN$/],
-    [{ faultMs: 0 }, 'faultMs', /^config\.faultMs: expected a number of ms above 0/],
-    [{ accounts: 0 }, 'accounts', /^config\.accounts: expected an integer from 2 to 64 \(a transfer moves between two accounts; .*\), got 0$/],
-    [{ accounts: 1 }, 'accounts', /^config\.accounts: expected an integer from 2 to 64/],
-    [{ accounts: 100 }, 'accounts', /^config\.accounts: expected an integer from 2 to 64/],
-    [{ mode: 'none' }, 'mode', /^config\.mode: expected one of passive, active, hybrid \(the bank keeps 3 copies of each shard\), got "none"$/],
-    [{ commit: undefined }, 'commit', /^config\.commit: expected one of 2pc, 3pc, paxos-commit$/],
-    [{ seed: 1.5 }, 'seed', /^config\.seed: expected an integer from 0 to 2\^32 - 1, got 1\.5$/],
-    [{ loss: 'no' }, 'loss', /^config\.loss: expected true or false/],
-    [{ faultMs: Number.POSITIVE_INFINITY }, 'faultMs', /^config\.faultMs: expected a number of ms above 0.*, got Infinity$/],
+    [{ clients: -3 }, 'clients', /^options\.clients: expected an integer from 1 to 64, got -3$/],
+    [{ clients: 0 }, 'clients', /^options\.clients: expected an integer from 1 to 64/],
+    [{ faultMs: Number.NaN }, 'faultMs', /^options\.faultMs: expected a number of ms above 0, at most 600000 .*, got NaN$/],
+    [{ faultMs: 0 }, 'faultMs', /^options\.faultMs: expected a number of ms above 0/],
+    [{ accounts: 0 }, 'accounts', /^options\.accounts: expected an integer from 2 to 64 \(a transfer moves between two accounts; .*\), got 0$/],
+    [{ accounts: 1 }, 'accounts', /^options\.accounts: expected an integer from 2 to 64/],
+    [{ accounts: 100 }, 'accounts', /^options\.accounts: expected an integer from 2 to 64/],
+    [{ mode: 'none' }, 'mode', /^options\.mode: expected one of passive, active, hybrid \(the bank keeps 3 copies of each shard\), got "none"$/],
+    [{ commit: undefined }, 'commit', /^options\.commit: expected one of 2pc, 3pc, paxos-commit$/],
+    [{ seed: 1.5 }, 'seed', /^options\.seed: expected an integer from 0 to 2\^32 - 1, got 1\.5$/],
+    [{ loss: 'no' }, 'loss', /^options\.loss: expected true or false/],
+    [{ faultMs: Number.POSITIVE_INFINITY }, 'faultMs', /^options\.faultMs: expected a number of ms above 0.*, got Infinity$/],
   ];
   for (const [change, field, message] of cases) {
     const error = await t.throwsAsync(runBankScenario({ ...bank, ...change } as never), { instanceOf: ConfigError, message }, JSON.stringify(change));
@@ -379,18 +379,18 @@ test('runScenario and runBankScenario check transport, nats, trace and requestTi
   // though the scenarios run on 'sim' by default), and trace: true on threads was ignored (the
   // scenario ran, for seconds of real time, and kept no trace).
   const kv: Array<[Record<string, unknown>, string, RegExp]> = [
-    [{ transport: 'tcp' }, 'transport', /^config\.transport: expected one of sim, threads, nats \(default sim\), got "tcp"$/],
-    [{ nats: { servers: 'nats://127.0.0.1:4222' } }, 'nats', /^config\.nats: expected absent unless transport is 'nats' \(the scenario runs on 'sim'\)/],
+    [{ transport: 'tcp' }, 'transport', /^options\.transport: expected one of sim, threads, nats \(default sim\), got "tcp"$/],
+    [{ nats: { servers: 'nats://127.0.0.1:4222' } }, 'nats', /^options\.nats: expected absent unless transport is 'nats' \(the scenario runs on 'sim'\)/],
     [{ transport: 'threads', nats: { servers: 'nats://127.0.0.1:4222' } }, 'nats', /runs on 'threads'/],
-    [{ transport: 'nats' }, 'nats', /^config\.nats: expected an object \{ servers, processes \| hosts, cluster\? \} with transport 'nats'$/],
-    [{ transport: 'nats', nats: { servers: 'http://127.0.0.1:4222' } }, 'nats.servers', /^config\.nats\.servers: expected a NATS URL/],
+    [{ transport: 'nats' }, 'nats', /^options\.nats: expected an object \{ servers, processes \| hosts, cluster\? \} with transport 'nats'$/],
+    [{ transport: 'nats', nats: { servers: 'http://127.0.0.1:4222' } }, 'nats.servers', /^options\.nats\.servers: expected a NATS URL/],
     [
       { transport: 'threads', trace: true },
       'trace',
-      /^config\.trace: expected false or absent with transport 'threads' \(only transport 'sim' records a trace\), got true$/,
+      /^options\.trace: expected false or absent with transport 'threads' \(only transport 'sim' records a trace\), got true$/,
     ],
-    [{ requestTimeoutMs: 0 }, 'requestTimeoutMs', /^config\.requestTimeoutMs: expected a number of ms from 1 to 3600000 \(a client call's timeout\), got 0$/],
-    [{ requestTimeoutMs: '1s' }, 'requestTimeoutMs', /^config\.requestTimeoutMs: expected a number of ms from 1 to 3600000/],
+    [{ requestTimeoutMs: 0 }, 'requestTimeoutMs', /^options\.requestTimeoutMs: expected a number of ms from 1 to 3600000 \(a client call's timeout\), got 0$/],
+    [{ requestTimeoutMs: '1s' }, 'requestTimeoutMs', /^options\.requestTimeoutMs: expected a number of ms from 1 to 3600000/],
   ];
   for (const [change, field, message] of kv) {
     const options = { seed: 1, mode: 'active', faultMs: 500, ...change };
@@ -398,9 +398,13 @@ test('runScenario and runBankScenario check transport, nats, trace and requestTi
     t.is(error?.field, field, JSON.stringify(change));
   }
   const bank: Array<[Record<string, unknown>, string, RegExp]> = [
-    [{ transport: 'tcp' }, 'transport', /^config\.transport: expected one of sim, threads, nats \(default sim\), got "tcp"$/],
-    [{ nats: { servers: 'nats://127.0.0.1:4222' } }, 'nats', /^config\.nats: expected absent unless transport is 'nats' \(the scenario runs on 'sim'\)/],
-    [{ transport: 'nats', nats: { servers: 'nats://127.0.0.1:4222', processes: 0 } }, 'nats.processes', /^config\.nats\.processes: expected an integer from 1/],
+    [{ transport: 'tcp' }, 'transport', /^options\.transport: expected one of sim, threads, nats \(default sim\), got "tcp"$/],
+    [{ nats: { servers: 'nats://127.0.0.1:4222' } }, 'nats', /^options\.nats: expected absent unless transport is 'nats' \(the scenario runs on 'sim'\)/],
+    [
+      { transport: 'nats', nats: { servers: 'nats://127.0.0.1:4222', processes: 0 } },
+      'nats.processes',
+      /^options\.nats\.processes: expected an integer from 1/,
+    ],
   ];
   for (const [change, field, message] of bank) {
     const options = { seed: 1, mode: 'active', commit: '2pc', faultMs: 500, ...change };

@@ -269,51 +269,51 @@ test('runChecks and shrinkSeed refuse commits that is no array, randomShape that
   for (const bad of [42, {}, 'x']) {
     await t.throwsAsync(runChecks({ seeds: 1, commits: bad as never }), {
       instanceOf: ConfigError,
-      message: /^config\.commits: expected an array of 2pc, paxos-commit/,
+      message: /^options\.commits: expected an array of 2pc, paxos-commit/,
     });
     await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', commits: bad as never }), {
       instanceOf: ConfigError,
-      message: /^config\.commits: expected an array of/,
+      message: /^task\.commits: expected an array of/,
     });
   }
   for (const bad of ['x', 1, {}]) {
     await t.throwsAsync(runChecks({ seeds: 1, randomShape: bad as never }), {
       instanceOf: ConfigError,
-      message: /^config\.randomShape: expected true or false/,
+      message: /^options\.randomShape: expected true or false/,
     });
   }
   // null is no default (it was for workers, mode, from, commits...): as in a cluster's config.
   for (const field of ['workers', 'mode', 'from', 'commits', 'randomShape', 'keys']) {
     await t.throwsAsync(runChecks({ seeds: 1, [field]: null }), {
       instanceOf: ConfigError,
-      message: new RegExp(`^config\\.${field}: expected (an integer|a value, or left out)`),
+      message: new RegExp(`^options\\.${field}: expected (an integer|a value, or left out)`),
     });
   }
   await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', faultMs: null as never }), {
     instanceOf: ConfigError,
-    message: /^config\.faultMs: expected a value, or left out/,
+    message: /^task\.faultMs: expected a value, or left out/,
   });
   await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active' }, { maxRuns: null as never }), {
     instanceOf: ConfigError,
-    message: /^config\.maxRuns: expected a value, or left out/,
+    message: /^options\.maxRuns: expected a value, or left out/,
   });
 });
 
 test('shrinkSeed checks its task and options before any run, as runChecks checks its options', async (t) => {
   await t.throwsAsync(shrinkSeed(undefined as never), { instanceOf: ValidationError, message: /^task: an object/ });
   await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', sede: 2 } as never), { instanceOf: ValidationError, message: /^task\.sede: not an option here/ });
-  await t.throwsAsync(shrinkSeed({ seed: -1, mode: 'active' }), { instanceOf: ConfigError, message: /^config\.seed: expected an integer from 0 to 2\^32 - 1/ });
-  await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'lazy' as never }), { instanceOf: ConfigError, message: /^config\.mode: expected active, passive, hybrid/ });
+  await t.throwsAsync(shrinkSeed({ seed: -1, mode: 'active' }), { instanceOf: ConfigError, message: /^task\.seed: expected an integer from 0 to 2\^32 - 1/ });
+  await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'lazy' as never }), { instanceOf: ConfigError, message: /^task\.mode: expected active, passive, hybrid/ });
   await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', onlyFaults: [1, -2] }), {
     instanceOf: ConfigError,
-    message: /^config\.onlyFaults: expected an array of fault episode indexes/,
+    message: /^task\.onlyFaults: expected an array of fault episode indexes/,
   });
   // A hole (some() skipped it: the episodes ran as if it were not there).
   await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', onlyFaults: Object.assign([], { 1: 0 }) }), {
     instanceOf: ConfigError,
-    message: /^config\.onlyFaults: expected an array of fault episode indexes/,
+    message: /^task\.onlyFaults: expected an array of fault episode indexes/,
   });
-  await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', unsafe: 'nope' as never }), { instanceOf: ConfigError, message: /^config\.unsafe: / });
+  await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', unsafe: 'nope' as never }), { instanceOf: ConfigError, message: /^task\.unsafe: / });
   await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active' }, { maxRun: 3 } as never), {
     instanceOf: ValidationError,
     message: /^options\.maxRun: not an option here/,
@@ -323,11 +323,11 @@ test('shrinkSeed checks its task and options before any run, as runChecks checks
 test('runChecks refuses seeds past 2^32 - 1 and faults that are no array or have holes, before any seed runs (each seed past it failed as "the run threw"; faults: "crash" on threads was a TypeError)', async (t) => {
   await t.throwsAsync(runChecks({ seeds: 1, from: 2 ** 32 }), {
     instanceOf: ConfigError,
-    message: 'config.from: expected an integer from 0 to 2^32 - 1 (the first seed), got 4294967296',
+    message: 'options.from: expected an integer from 0 to 2^32 - 1 (the first seed), got 4294967296',
   });
   await t.throwsAsync(runChecks({ seeds: 3, from: 2 ** 32 - 2 }), {
     instanceOf: ConfigError,
-    message: 'config.seeds: expected an integer from 1 to 2 (from seed 4294967294: seeds end at 2^32 - 1), got 3',
+    message: 'options.seeds: expected an integer from 1 to 2 (from seed 4294967294: seeds end at 2^32 - 1), got 3',
   });
   // An array with a hole at 0 (forEach, some and every skip holes).
   const holed = Object.assign([], { 1: 'crash' });
@@ -335,12 +335,12 @@ test('runChecks refuses seeds past 2^32 - 1 and faults that are no array or have
     for (const bad of ['crash', {}, [undefined, 'crash'], holed]) {
       await t.throwsAsync(runChecks({ seeds: 1, transport, faults: bad as never }), {
         instanceOf: ConfigError,
-        message: /^config\.faults: expected a non-empty array of crash, /,
+        message: /^options\.faults: expected a non-empty array of crash, /,
       });
     }
   }
   await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', faults: holed as never }), {
     instanceOf: ConfigError,
-    message: /^config\.faults: expected a non-empty array of crash, /,
+    message: /^task\.faults: expected a non-empty array of crash, /,
   });
 });

@@ -317,11 +317,14 @@ test('sim: a restarted coordinator recovers from its log, compacted on restart',
 });
 
 test('txn workload: commits [] is refused before any seed runs (every seed passed, checking nothing)', async (t) => {
-  const message =
-    "config.commits: expected at least one of 2pc, paxos-commit, 3pc with workload 'txn' (it runs once per protocol named), or left out for 2pc and paxos-commit, got an array of 0";
-  const error = await t.throwsAsync(runChecks({ seeds: 3, workers: 1, workload: 'txn', commits: [] }), { instanceOf: ConfigError, message });
+  const message = (root: string): string =>
+    `${root}.commits: expected at least one of 2pc, paxos-commit, 3pc with workload 'txn' (it runs once per protocol named), or left out for 2pc and paxos-commit, got an array of 0`;
+  const error = await t.throwsAsync(runChecks({ seeds: 3, workers: 1, workload: 'txn', commits: [] }), {
+    instanceOf: ConfigError,
+    message: message('options'),
+  });
   t.is((error as ConfigError).field, 'commits');
-  await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', workload: 'txn', commits: [] }), { instanceOf: ConfigError, message });
+  await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', workload: 'txn', commits: [] }), { instanceOf: ConfigError, message: message('task') });
 });
 
 test("kv workload: commits names its transactions' protocol; bad ones fail before any seed runs", async (t) => {
@@ -329,7 +332,7 @@ test("kv workload: commits names its transactions' protocol; bad ones fail befor
   t.is(scenarioOptions({ seed: 1, mode: 'active' }).commit, undefined, "the cluster's default, 2pc");
   const bad: Array<[Parameters<typeof runChecks>[0], RegExp]> = [
     [{ seeds: 1, commits: ['2pc', 'paxos-commit'] }, /one of 2pc, paxos-commit, 3pc for the kv workload/],
-    [{ seeds: 1, commits: ['4pc' as '2pc'] }, /^config\.commits: expected 2pc, paxos-commit, 3pc, got "4pc"$/],
+    [{ seeds: 1, commits: ['4pc' as '2pc'] }, /^options\.commits: expected 2pc, paxos-commit, 3pc, got "4pc"$/],
     [{ seeds: 1, commits: ['paxos-commit'], unsafe: '2pc-commit-on-timeout' }, /'2pc' with unsafe '2pc-commit-on-timeout'/],
   ];
   for (const [options, message] of bad) {
@@ -392,26 +395,26 @@ test('runTxnScenario refuses an unknown option, a missing or bad commit, seed, m
       'options.fautMs',
       /^options\.fautMs: not an option here \(seed, commit, .*nemesis, transport, nats, checkBudget are\)$/,
     ],
-    [{ seed: 1 }, 'commit', /^config\.commit: expected one of 2pc, paxos-commit, 3pc$/],
-    [{ seed: 1, commit: '4pc' }, 'commit', /^config\.commit: expected one of 2pc, paxos-commit, 3pc, got "4pc"$/],
-    [{ seed: -1, commit: '2pc' }, 'seed', /^config\.seed: expected an integer from 0 to 2\^32 - 1, got -1$/],
-    [{ seed: 1, commit: '2pc', mode: 'fast' }, 'mode', /^config\.mode: expected one of none, passive, active, hybrid, got "fast"$/],
-    [{ seed: 1, commit: '2pc', unsafe: 'forget-promises' }, 'unsafe', /^config\.unsafe: expected one of release-locks-at-prepare, .*, got "forget-promises"$/],
+    [{ seed: 1 }, 'commit', /^options\.commit: expected one of 2pc, paxos-commit, 3pc$/],
+    [{ seed: 1, commit: '4pc' }, 'commit', /^options\.commit: expected one of 2pc, paxos-commit, 3pc, got "4pc"$/],
+    [{ seed: -1, commit: '2pc' }, 'seed', /^options\.seed: expected an integer from 0 to 2\^32 - 1, got -1$/],
+    [{ seed: 1, commit: '2pc', mode: 'fast' }, 'mode', /^options\.mode: expected one of none, passive, active, hybrid, got "fast"$/],
+    [{ seed: 1, commit: '2pc', unsafe: 'forget-promises' }, 'unsafe', /^options\.unsafe: expected one of release-locks-at-prepare, .*, got "forget-promises"$/],
     [
       { seed: 1, commit: '2pc', keys: 100 },
       'keys',
-      /^config\.keys: expected an integer from 1 to 64 \(the final read gets every key in one transaction\), got 100$/,
+      /^options\.keys: expected an integer from 1 to 64 \(the final read gets every key in one transaction\), got 100$/,
     ],
-    [{ seed: 1, commit: '2pc', opsMax: 0 }, 'opsMax', /^config\.opsMax: expected an integer from 1 to 64/],
-    [{ seed: 1, commit: '2pc', livenessTxns: -1 }, 'livenessTxns', /^config\.livenessTxns: expected an integer from 0 to 1000/],
-    [{ seed: 1, commit: '2pc', limits: 'tiny' }, 'limits', /^config\.limits: expected drawn, small, default, got "tiny"$/],
-    [{ seed: 1, commit: '2pc', nemesis: 'builtin' }, 'nemesis', /^config\.nemesis: expected an object of nemesis options/],
-    [{ seed: 1, commit: '2pc', nemesis: { crashes: 2 } }, 'nemesis.crashes', /^config\.nemesis\.crashes: expected one of the options/],
-    [{ seed: 1, commit: '2pc', regions: 4, servers: 4, factor: 16 }, 'factor', /^config\.factor: expected an integer from 1 to 15/],
-    [{ seed: 1, commit: '2pc', transport: 'pigeon' }, 'transport', /^config\.transport: expected one of sim, threads, nats \(default sim\), got "pigeon"$/],
-    [{ seed: 1, commit: '2pc', transport: 'threads', trace: true }, 'trace', /^config\.trace: expected false or absent with transport 'threads'/],
-    [{ seed: 1, commit: '2pc', nats: { servers: 'nats://127.0.0.1:4222' } }, 'nats', /^config\.nats: expected absent unless transport is 'nats'/],
-    [{ seed: 1, commit: '2pc', transport: 'nats' }, 'nats', /^config\.nats: expected/],
+    [{ seed: 1, commit: '2pc', opsMax: 0 }, 'opsMax', /^options\.opsMax: expected an integer from 1 to 64/],
+    [{ seed: 1, commit: '2pc', livenessTxns: -1 }, 'livenessTxns', /^options\.livenessTxns: expected an integer from 0 to 1000/],
+    [{ seed: 1, commit: '2pc', limits: 'tiny' }, 'limits', /^options\.limits: expected drawn, small, default, got "tiny"$/],
+    [{ seed: 1, commit: '2pc', nemesis: 'builtin' }, 'nemesis', /^options\.nemesis: expected an object of nemesis options/],
+    [{ seed: 1, commit: '2pc', nemesis: { crashes: 2 } }, 'nemesis.crashes', /^options\.nemesis\.crashes: expected one of the options/],
+    [{ seed: 1, commit: '2pc', regions: 4, servers: 4, factor: 16 }, 'factor', /^options\.factor: expected an integer from 1 to 15/],
+    [{ seed: 1, commit: '2pc', transport: 'pigeon' }, 'transport', /^options\.transport: expected one of sim, threads, nats \(default sim\), got "pigeon"$/],
+    [{ seed: 1, commit: '2pc', transport: 'threads', trace: true }, 'trace', /^options\.trace: expected false or absent with transport 'threads'/],
+    [{ seed: 1, commit: '2pc', nats: { servers: 'nats://127.0.0.1:4222' } }, 'nats', /^options\.nats: expected absent unless transport is 'nats'/],
+    [{ seed: 1, commit: '2pc', transport: 'nats' }, 'nats', /^options\.nats: expected/],
   ];
   for (const [options, field, message] of cases) {
     const error = await t.throwsAsync(runTxnScenario(options as never), { message }, JSON.stringify(options));

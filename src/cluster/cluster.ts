@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createHash, randomInt } from 'node:crypto';
-import { ConfigError, StoppedError, ValidationError, describe } from '../core/errors.js';
+import { ConfigError, StoppedError, ValidationError, describe, namedAs } from '../core/errors.js';
 import { checkOptions } from '../core/validate.js';
 import { randomId, seededIds } from '../core/ids.js';
 import { CLOCK_SKEW_MS_MAX } from '../core/limits.js';
@@ -694,7 +694,8 @@ export class Cluster extends EventEmitter {
   /** Change latency, jitter, loss or duplication while running (merged into the current settings). */
   setNetwork(change: NetworkConfig): void {
     this.assertRunning();
-    const valid = validateNetworkChange(change, this.regionNames, this.servers);
+    // Named as the argument: `network.loss`, not `config.network.loss` (it is no config's field).
+    const valid = namedAs('', () => validateNetworkChange(change, this.regionNames, this.servers));
     this.network = mergeNetwork(this.network, valid);
     this.runtime.setNetwork(this.network);
   }

@@ -16,14 +16,43 @@ export class MeridianError extends Error {
   }
 }
 
-/** A bad configuration field: `field` is its dotted path, `allowed` says what would be accepted. */
+/**
+ * A bad configuration field: `field` is its dotted path, `allowed` says what would be accepted.
+ * The message names it under `root`, what the caller passed: 'config' (startCluster's), 'options'
+ * (a harness function's), or '' when the field's path says it (setNetwork's `network.loss`).
+ */
 export class ConfigError extends MeridianError {
   readonly field: string;
   readonly allowed: string;
-  constructor(field: string, allowed: string, got?: unknown) {
-    super('CONFIG', `config.${field}: expected ${allowed}${got === undefined ? '' : `, got ${describe(got)}`}`, true);
+  readonly root: string;
+  readonly #got: unknown;
+  constructor(field: string, allowed: string, got?: unknown, root = 'config') {
+    super('CONFIG', `${root === '' ? '' : `${root}.`}${field}: expected ${allowed}${got === undefined ? '' : `, got ${describe(got)}`}`, true);
     this.field = field;
     this.allowed = allowed;
+    this.root = root;
+    this.#got = got;
+  }
+
+  /** The same error, its field named under `root`. */
+  under(root: string): ConfigError {
+    return new ConfigError(this.field, this.allowed, this.#got, root);
+  }
+}
+
+/**
+ * `body()`, a ConfigError it throws naming its field as the caller wrote it, under `root`
+ * (namedAs('options', ...) around a harness function's checks) rather than `config.`, which
+ * the checks shared with startCluster's config say: `runChecks({ seeds: 0 })` said
+ * `config.seeds`, and `cluster.setNetwork({ loss: 2 })` said `config.network.loss` (found by a
+ * review, session 57).
+ */
+export function namedAs<T>(root: string, body: () => T): T {
+  try {
+    return body();
+  } catch (error) {
+    if (error instanceof ConfigError && error.root === 'config') throw error.under(root);
+    throw error;
   }
 }
 

@@ -17,7 +17,7 @@ import {
   type UnsafeVariant as Variant,
 } from '../cluster/config.js';
 import { validateNats, type NatsConfig } from '../cluster/validate-nats.js';
-import { ConfigError, MeridianError, StoppedError } from '../core/errors.js';
+import { ConfigError, MeridianError, StoppedError, namedAs } from '../core/errors.js';
 import { allKeys, checkOptions } from '../core/validate.js';
 import type { Violation } from './linearizability.js';
 import { checkCheckBudget } from './check-budget.js';
@@ -797,8 +797,11 @@ function closedError(): StoppedError {
  */
 export function createCheckPool(options: CheckPoolOptions = {}): CheckPool {
   checkOptions(options, 'options', CHECK_POOL_OPTION_FIELDS);
-  refuseNulls(options);
-  return new ScenarioPool(checkInt(options.workers ?? CHECK_RUN_WORKERS_DEFAULT, 'workers', 1, CHECK_RUN_WORKERS_MAX));
+  const workers = namedAs('options', () => {
+    refuseNulls(options);
+    return checkInt(options.workers ?? CHECK_RUN_WORKERS_DEFAULT, 'workers', 1, CHECK_RUN_WORKERS_MAX);
+  });
+  return new ScenarioPool(workers);
 }
 
 /** Testing only: a CheckPool whose threads run the task module `filename` instead of the scenario worker. */
@@ -957,7 +960,8 @@ function checkRunOptions(
  * and closes the pool when done. A run whose pool is closed under it rejects with a StoppedError.
  */
 export async function runChecks(options: CheckRunOptions): Promise<CheckRunSummary> {
-  const o = checkRunOptions(options);
+  // Its fields named as the caller wrote them: options.x.
+  const o = namedAs('options', () => checkRunOptions(options));
   // A pool of its own has no more threads than seeds (each spends its first second compiling).
   const workers = o.pool === undefined ? Math.min(o.workers, o.seeds) : o.workers;
   const pool = o.pool ?? new ScenarioPool(workers);
@@ -1077,6 +1081,6 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
 
 /** Replay one seed in this thread, keeping its message trace (sim is deterministic: same seed, same trace). */
 export async function replaySeed(task: ScenarioTask): Promise<ScenarioResult> {
-  if (realTime(task.transport)) throw new ConfigError('transport', "'sim' or absent (a real-time run does not replay)", task.transport);
+  if (realTime(task.transport)) throw new ConfigError('transport', "'sim' or absent (a real-time run does not replay)", task.transport, 'task');
   return runScenario({ ...scenarioOptions(task), trace: true });
 }

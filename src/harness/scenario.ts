@@ -21,7 +21,7 @@ import {
 } from '../cluster/config.js';
 import { validateNats } from '../cluster/validate-nats.js';
 import { allServers, balancerAddress, coordinatorAddress, regionOfServer, serverId } from '../cluster/topology.js';
-import { ConfigError, UnavailableError, ValidationError, describe } from '../core/errors.js';
+import { ConfigError, UnavailableError, ValidationError, describe, namedAs } from '../core/errors.js';
 import { allKeys, checkOptions, definedOnly } from '../core/validate.js';
 import { Prng } from '../core/prng.js';
 import { compareBallots, formatBallot, type Ballot } from '../protocols/ballot.js';
@@ -666,7 +666,8 @@ export async function runScenarioOn(options: ScenarioOptions, start: StartCluste
   // Left out, the transaction clients fit beside `clients` (64 in all): `clients: 64` threw a
   // ConfigError naming txnClients, an option its caller never gave (found by an audit, session 55).
   if (options.txnClients === undefined) o.txnClients = o.txnShare === 0 ? 0 : Math.max(0, Math.min(o.txnClients, 64 - o.clients));
-  checkScenarioOptions(o);
+  // Its fields named as the caller wrote them: options.x.
+  namedAs('options', () => checkScenarioOptions(o));
   const prng = new Prng(o.seed);
   const shape = resolveShape(o);
   const regions = Array.from({ length: shape.regions }, (_, i) => `r${i + 1}`);
@@ -1493,7 +1494,7 @@ function checkBankOptions(o: BankOptions): void {
 }
 
 export async function runBankScenario(options: BankOptions): Promise<BankResult> {
-  checkBankOptions(options);
+  namedAs('options', () => checkBankOptions(options));
   const accounts = options.accounts ?? 4;
   const clientsN = options.clients ?? 4;
   const faultMs = options.faultMs ?? 3_000;

@@ -12,7 +12,7 @@
  * the transactions' cut (they are its workload); its episodes are numbered per protocol's run.
  */
 import { checkInt } from '../cluster/config.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, namedAs } from '../core/errors.js';
 import { allKeys, checkOptions } from '../core/validate.js';
 import type { ScenarioTask } from './check-runner.js';
 import { checkScenarioTask, emptyReport, realTime, refuseNulls, runOneSeed, scheduleOf, shapeOf, type ScenarioReport } from './check-runner.js';
@@ -57,18 +57,23 @@ export function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}): Pro
 }
 
 async function shrink(task: ScenarioTask, options: ShrinkOptions): Promise<ShrinkResult> {
-  checkScenarioTask(task);
-  if (realTime(task.transport))
-    throw new ConfigError('transport', "'sim' or absent (a shrink replays the seed again and again; a real-time run does not replay)", task.transport);
+  // Each field named as the caller wrote it: task.x, options.x.
+  namedAs('task', () => {
+    checkScenarioTask(task);
+    if (realTime(task.transport))
+      throw new ConfigError('transport', "'sim' or absent (a shrink replays the seed again and again; a real-time run does not replay)", task.transport);
+  });
   checkOptions(options, 'options', SHRINK_OPTION_FIELDS);
-  refuseNulls(options);
-  const maxRuns = checkInt(options.maxRuns ?? SHRINK_RUNS_DEFAULT, 'maxRuns', 1, SHRINK_RUNS_MAX);
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new ConfigError('signal', 'an AbortSignal', options.signal);
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new ConfigError('onProgress', 'a function', options.onProgress);
+  const maxRuns = namedAs('options', () => {
+    refuseNulls(options);
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new ConfigError('signal', 'an AbortSignal', options.signal);
+    if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new ConfigError('onProgress', 'a function', options.onProgress);
+    return checkInt(options.maxRuns ?? SHRINK_RUNS_DEFAULT, 'maxRuns', 1, SHRINK_RUNS_MAX);
+  });
   const stopped = (): boolean => options.signal?.aborted === true;
   const txn = task.workload === 'txn';
   const schedule = scheduleOf(task);
-  if (schedule === 'builtin') throw new ConfigError('schedule', "'targeted' or 'swarm' (the builtin schedule has no episodes to cut)", schedule);
+  if (schedule === 'builtin') throw new ConfigError('schedule', "'targeted' or 'swarm' (the builtin schedule has no episodes to cut)", schedule, 'task');
   // The sizes the workload runs with when a task leaves them out (the transactional one's are its own).
   const defaults = txn ? (await import('./txn-scenario.js')).TXN_SCENARIO_DEFAULTS : SCENARIO_DEFAULTS;
   // A signal that had fired already (or while the module above loaded): nothing runs. The first

@@ -2,7 +2,7 @@ import { startCluster } from '../cluster/cluster.js';
 import { checkInt, type ClusterConfig, type ReplicationConfig } from '../cluster/config.js';
 import { serverId } from '../cluster/topology.js';
 import { TXN_OPS_MAX } from '../cluster/client.js';
-import { AbortedError, ConfigError } from '../core/errors.js';
+import { AbortedError, ConfigError, namedAs } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
 import { allKeys, checkOptions, definedOnly } from '../core/validate.js';
 import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
@@ -244,7 +244,7 @@ export function txnRunOutcome(check: Pick<TxnCheckResult, 'ok' | 'undecided'>, o
 
 /** `start`: how the run starts its cluster (a SeedStop's: `meridian check`'s workers stop a seed they drop). */
 export async function runTxnScenario(options: TxnScenarioOptions, start: StartCluster = startCluster): Promise<TxnScenarioResult> {
-  checkTxnScenarioOptions(options);
+  namedAs('options', () => checkTxnScenarioOptions(options));
   const o = { ...TXN_SCENARIO_DEFAULTS, ...definedOnly(options) };
   const shape = resolveShape(o);
   const prng = new Prng(`txn:${o.seed}`);

@@ -22,7 +22,7 @@ import { allKeys, checkOptions } from '../core/validate.js';
 import type { Violation } from './linearizability.js';
 import { checkCheckBudget } from './check-budget.js';
 import { withInliningLowered } from './inline-budget.js';
-import { ALL_FAULT_KINDS, checkSimOnlyFaults, type FaultKind, type NemesisOptions } from './nemesis.js';
+import { ALL_FAULT_KINDS, checkSimOnlyFaults, realTimeKinds, type FaultKind, type NemesisOptions } from './nemesis.js';
 import {
   checkOnlyFaults,
   checkScenarioBasics,
@@ -484,7 +484,9 @@ export function txnScenarioOptions(task: ScenarioTask, commit: TxnCommit): TxnSc
   if (task.checkBudget !== undefined) options.checkBudget = task.checkBudget;
   const schedule = scheduleOf(task);
   if (schedule === 'builtin') return options;
-  const nemesis: NemesisOptions = schedule === 'swarm' ? { swarm: true } : { ...SCENARIO_NEMESIS };
+  // The targeted schedule's simulator-only kinds left out in real time (a caller naming them is refused).
+  const targeted = realTime(task.transport) ? realTimeKinds(SCENARIO_NEMESIS) : SCENARIO_NEMESIS;
+  const nemesis: NemesisOptions = schedule === 'swarm' ? { swarm: true } : { ...targeted };
   if (task.faults !== undefined) nemesis.faults = task.faults;
   if (task.onlyFaults !== undefined) nemesis.only = task.onlyFaults;
   options.nemesis = nemesis;

@@ -508,6 +508,19 @@ export function checkSimOnlyFaults(faults: readonly unknown[] | undefined, trans
     throw new ConfigError(field, `kinds that run in real time with transport '${transport}' (not ${simOnly.join(', ')}: sim only)`, faults);
 }
 
+/**
+ * `options` without the simulator-only kinds (in `faults` and `weights`), for a schedule of
+ * one's own that names them whatever the transport (the scenarios' SCENARIO_NEMESIS) run on a
+ * real-time one, where a caller naming them is refused (checkSimOnlyFaults).
+ */
+export function realTimeKinds(options: NemesisOptions): NemesisOptions {
+  if (options.faults === undefined) return options;
+  const out: NemesisOptions = { ...options, faults: options.faults.filter((k) => !SIM_ONLY_FAULT_KINDS.includes(k)) };
+  if (options.weights !== undefined)
+    out.weights = Object.fromEntries(Object.entries(options.weights).filter(([k]) => !SIM_ONLY_FAULT_KINDS.includes(k as FaultKind)));
+  return out;
+}
+
 /** `transport`: the cluster's, which sim-only kinds in `faults` need to be 'sim' (checkSimOnlyFaults). */
 export function resolvePlan(options: NemesisOptions, clusterSeed: number, factor?: number, transport?: string): NemesisPlan {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new ConfigError('nemesis', 'an object of options', options);

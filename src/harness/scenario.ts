@@ -30,7 +30,7 @@ import { STRATEGY_NAMES, type StrategyName } from '../balance/types.js';
 import type { History } from '../core/history.js';
 import { checkHistory, type CheckResult } from './linearizability.js';
 import { checkCheckBudget, stepsMaxFor } from './check-budget.js';
-import { FAULT_KINDS, Nemesis, planLine, resolvePlan, type NemesisOptions } from './nemesis.js';
+import { FAULT_KINDS, Nemesis, planLine, realTimeKinds, resolvePlan, type NemesisOptions } from './nemesis.js';
 import type { StartCluster } from './seed-stop.js';
 
 /**
@@ -774,7 +774,8 @@ export async function runScenarioOn(options: ScenarioOptions, start: StartCluste
       } else {
         const n = new Nemesis(cluster, {
           seed: o.seed,
-          ...(o.nemesis ?? SCENARIO_NEMESIS),
+          // The schedule's own simulator-only kinds left out in real time (they never started there).
+          ...(o.nemesis ?? (cluster.transport === 'sim' ? SCENARIO_NEMESIS : realTimeKinds(SCENARIO_NEMESIS))),
           ...(o.onlyFaults === undefined ? {} : { only: o.onlyFaults }),
         });
         await n.run(o.faultMs);

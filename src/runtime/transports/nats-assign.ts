@@ -78,8 +78,9 @@ function refusedAs<T>(Kind: typeof AssignmentError | typeof ControlRequestError,
   } catch (error) {
     if (error instanceof Refusal) throw new Kind(error.field, error.allowed, error.got);
     if (!(error instanceof ConfigError)) throw error;
+    // The config's words, its field named under what this checks (ConfigError.under).
     const out = new Kind(error.field, error.allowed, undefined);
-    out.message = `${Kind === AssignmentError ? 'assignment' : 'control'}.${error.message.slice('config.'.length)}`;
+    out.message = error.under(Kind === AssignmentError ? 'assignment' : 'control').message;
     throw out;
   }
 }

@@ -179,11 +179,11 @@ test('a bad baseline is refused when the nemesis is made, naming nemesis.baselin
     // before the server it had crashed was restarted, which stayed down.
     t.throws(() => new Nemesis(cluster, { baseline: { loss: 7 }, faults: ['crash'] }), {
       instanceOf: ConfigError,
-      message: /^config\.nemesis\.baseline\.loss: expected a probability from 0 to 1, got 7$/,
+      message: /^nemesis\.baseline\.loss: expected a probability from 0 to 1, got 7$/,
     });
     t.throws(() => new Nemesis(cluster, { baseline: 5 as never }), {
       instanceOf: ConfigError,
-      message: /^config\.nemesis\.baseline: expected a plain object, got 5$/,
+      message: /^nemesis\.baseline: expected a plain object, got 5$/,
     });
     t.throws(() => new Nemesis(cluster, { baseline: { nodeDelayMs: { 'r9/0': 1 } } }), { instanceOf: ConfigError, message: /nemesis\.baseline\.nodeDelayMs/ });
     const error = t.throws(() => new Nemesis(cluster, { faults: [] }), { instanceOf: ConfigError });

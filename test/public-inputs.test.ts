@@ -168,8 +168,8 @@ test('checkHistory and checkLinearizable take shrink and unseenFirst as booleans
 test('new Nemesis(cluster, []) is refused like any options that are not an object (an array was read as {})', async (t) => {
   const cluster = await startCluster({ regions: [{ name: 'r', servers: 1 }], transport: 'sim', seed: 1 });
   try {
-    t.throws(() => new Nemesis(cluster, [] as never), { instanceOf: ConfigError, message: 'config.nemesis: expected an object of options, got an array of 0' });
-    t.throws(() => new Nemesis(cluster, 5 as never), { instanceOf: ConfigError, message: 'config.nemesis: expected an object of options, got 5' });
+    t.throws(() => new Nemesis(cluster, [] as never), { instanceOf: ConfigError, message: 'nemesis: expected an object of options, got an array of 0' });
+    t.throws(() => new Nemesis(cluster, 5 as never), { instanceOf: ConfigError, message: 'nemesis: expected an object of options, got 5' });
     t.is(new Nemesis(cluster, { seed: 3 }).plan.seed, 3);
     // run()'s duration is an argument, not a config field: it said config.durationMs.
     const nemesis = new Nemesis(cluster, { seed: 3 });

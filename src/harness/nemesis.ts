@@ -15,7 +15,7 @@
  * crashes a server and loses what its disk had not synced (nothing with `fsync: true`).
  * Clock skew ('clock-skew', asked for in `faults`) offsets one server's `ctx.now()` through `cluster.setClockSkew`.
  */
-import { ConfigError, ValidationError, describe } from '../core/errors.js';
+import { ConfigError, ValidationError, describe, namedAs } from '../core/errors.js';
 import { checkOptions } from '../core/validate.js';
 import { Prng, hashString } from '../core/prng.js';
 import type { NetworkConfig, PartitionOptions } from '../net/model.js';
@@ -727,7 +727,8 @@ export class Nemesis {
       throw new ValidationError('cluster', `a cluster (what startCluster returns), got ${given === null ? 'null' : typeof given}`);
     if (cluster.isStopped) throw new ValidationError('cluster', 'the cluster is stopped');
     // Frozen: it says what was drawn, and edits to it changed what run() did (an audit, session 57).
-    const plan = resolvePlan(options, cluster.seed, cluster.config.replication?.factor, cluster.transport);
+    // Named from the options (`nemesis.faults`), not as a cluster's config (`config.nemesis.faults`, which they are not).
+    const plan = namedAs('', () => resolvePlan(options, cluster.seed, cluster.config.replication?.factor, cluster.transport));
     Object.freeze(plan.faults);
     if (plan.weights !== undefined) Object.freeze(plan.weights);
     this.plan = Object.freeze(plan);
@@ -743,7 +744,7 @@ export class Nemesis {
     this.baseline =
       options.baseline === undefined
         ? (cluster.currentNetwork?.() ?? cluster.config.network)
-        : validateNetworkChange(options.baseline, new Set(this.regions), new Set(this.servers), 'nemesis.baseline');
+        : namedAs('', () => validateNetworkChange(options.baseline!, new Set(this.regions), new Set(this.servers), 'nemesis.baseline'));
   }
 
   /** Descriptions of the faults in force now. */

@@ -88,3 +88,18 @@ test('runTxnScenario names its own key range for a null or fractional keys (it s
     });
   }
 });
+
+test('Nemesis.heal() restarts a coordinator the caller crashed (it stayed down) and names what the caller crashed in its heal line', async (t) => {
+  const cluster = await startCluster({ regions: [{ name: 'a', servers: 2 }], transport: 'sim', seed: 9, replication: { mode: 'none' } });
+  try {
+    const nemesis = new Nemesis(cluster, { faults: ['partition'] });
+    await cluster.crash('coordinator/a');
+    await cluster.crash('a/1');
+    await nemesis.heal();
+    t.false(cluster.isDown('coordinator/a'), 'the coordinator is up');
+    t.false(cluster.isDown('a/1'), 'the server is up');
+    t.regex(nemesis.lines().at(-1)!, /heal \(restarted a\/1, coordinator\/a\)$/);
+  } finally {
+    await cluster.stop();
+  }
+});

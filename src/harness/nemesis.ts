@@ -833,8 +833,9 @@ export class Nemesis {
     this.paused.clear();
     const restarted: string[] = [];
     for (const id of this.servers) {
-      // restart() is a no-op for a server that is up; this also restarts servers crashed by the caller.
-      if (this.down.has(id) && !resumed.includes(id)) restarted.push(id);
+      // restart() is a no-op for a server that is up; this also restarts servers crashed by the
+      // caller (said in the heal line too: it said only the nemesis's own).
+      if ((this.down.has(id) || this.cluster.isDown?.(id) === true) && !resumed.includes(id)) restarted.push(id);
       await this.cluster.restart(id);
     }
     this.down.clear();
@@ -842,6 +843,13 @@ export class Nemesis {
       if (!resumed.includes(this.coordinatorDown)) restarted.push(this.coordinatorDown);
       await this.cluster.restart(this.coordinatorDown);
       this.coordinatorDown = undefined;
+    }
+    // Coordinators the caller crashed, as servers (a heal left them down: an audit, session 57).
+    // Only those down are asked, so a heal of a cluster without them awaits nothing more.
+    for (const id of this.coordinators) {
+      if (this.cluster.isDown?.(id) !== true) continue;
+      restarted.push(id);
+      await this.cluster.restart(id);
     }
     const said = [...(restarted.length > 0 ? [`restarted ${restarted.join(', ')}`] : []), ...(resumed.length > 0 ? [`resumed ${resumed.join(', ')}`] : [])];
     this.record('heal', 'heal', said.length > 0 ? `(${said.join('; ')})` : '');

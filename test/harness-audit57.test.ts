@@ -103,3 +103,14 @@ test('Nemesis.heal() restarts a coordinator the caller crashed (it stayed down) 
     await cluster.stop();
   }
 });
+
+test("a cluster's config is frozen all the way down (an edit to it changed what members() listed)", async (t) => {
+  const cluster = await startCluster({ regions: [{ name: 'a', servers: 2 }], transport: 'sim', seed: 2, replication: { mode: 'none' } });
+  try {
+    t.throws(() => ((cluster.config.regions[0] as { servers: number }).servers = 99), { instanceOf: TypeError });
+    t.throws(() => (cluster.config.regions as unknown[]).push({ name: 'b', servers: 1 }), { instanceOf: TypeError });
+    t.is(cluster.members().length, 2);
+  } finally {
+    await cluster.stop();
+  }
+});

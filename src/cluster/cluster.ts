@@ -207,7 +207,9 @@ export class Cluster extends EventEmitter {
         'config',
         `a resolved configuration from startCluster (start a cluster with startCluster(config), not new Cluster()), got ${describe(given)}`,
       );
-    this.config = config;
+    // Frozen all the way down: it says what the cluster was started with, and an edit to it
+    // changed what members() listed (an audit, session 57).
+    this.config = deepFreeze(config);
     this.seed = config.seed;
     this.runtime = runtime;
     this.sim = sim;
@@ -1402,4 +1404,14 @@ function withoutAccepts(msg: Message): Message | undefined {
     m.push(batch.m[i]!);
   }
   return m.length === 0 ? undefined : ({ type: 'pxs', s, m } satisfies ShardPaxosBatchWire);
+}
+
+/** `value` with every plain object and array in it frozen (Object.freeze), and itself. */
+function deepFreeze<T>(value: T): T {
+  // A config is a tree of plain data (no cycles): a part frozen already may hold parts that are not.
+  if (typeof value === 'object' && value !== null && (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
 }

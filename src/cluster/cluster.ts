@@ -145,6 +145,7 @@ function checkEvent(event: unknown): void {
  * thread, timer or handle of it is left.
  */
 export class Cluster extends EventEmitter {
+  /** What the cluster was started with, resolved and frozen all the way down (setNetwork and the other calls change the cluster, not this). */
   readonly config: ResolvedConfig;
   readonly seed: number;
   private readonly runtime: Runtime;

@@ -1,4 +1,5 @@
 /** Ctrl-C (SIGINT) and SIGTERM for the commands that run long: `meridian demo`, `check` and `bench`. */
+import { settledWithin } from '../core/clock.js';
 
 /** The exit status of a run stopped by Ctrl-C (SIGINT), as a shell gives a command it kills so. */
 export const INTERRUPTED_STATUS = 130;
@@ -50,12 +51,7 @@ export async function untilInterrupted<T>(
       const status = interruptedStatus(stop.signal);
       if (onQuit === undefined || quitting) process.exit(status);
       quitting = true;
-      let timer: NodeJS.Timeout | undefined;
-      const waited = new Promise((resolve) => (timer = setTimeout(resolve, QUIT_WAIT_MS)));
-      void Promise.race([onQuit().catch(() => undefined), waited]).then(() => {
-        clearTimeout(timer);
-        process.exit(status);
-      });
+      void settledWithin(onQuit(), QUIT_WAIT_MS).then(() => process.exit(status));
       return;
     }
     onFirst?.(name);

@@ -17,6 +17,7 @@ import {
   type UnsafeVariant as Variant,
 } from '../cluster/config.js';
 import { validateNats, type NatsConfig } from '../cluster/validate-nats.js';
+import { settledWithin } from '../core/clock.js';
 import { ConfigError, MeridianError, StoppedError, namedAs } from '../core/errors.js';
 import { allKeys, checkOptions } from '../core/validate.js';
 import type { Violation } from './linearizability.js';
@@ -675,11 +676,7 @@ class ScenarioPool implements CheckPool {
     if (this.#closed === undefined) {
       const stopping = [...this.#stoppable].map((stop) => stop());
       this.#closed = (async () => {
-        if (stopping.length > 0) {
-          let timer: NodeJS.Timeout | undefined;
-          await Promise.race([Promise.all(stopping), new Promise((resolve) => (timer = setTimeout(resolve, SEED_STOP_WAIT_MS)))]);
-          clearTimeout(timer);
-        }
+        if (stopping.length > 0) await settledWithin(Promise.all(stopping), SEED_STOP_WAIT_MS);
         await this.end();
       })();
     }

@@ -352,6 +352,29 @@ test('swarm: equal seeds draw equal mixes, different seeds differ, some kinds ar
   t.deepEqual(new Nemesis(fake, { swarm: true, seed: 5 }).plan, drawSwarm(5));
 });
 
+test('faults are a set: the order they are named in draws neither another plan nor another schedule (found by an audit, session 58)', async (t) => {
+  const orders: FaultKind[][] = [
+    ['loss', 'crash', 'partition'],
+    ['crash', 'partition', 'loss'],
+    ['partition', 'loss', 'crash', 'loss'],
+  ];
+  for (const seed of [4, 9]) {
+    t.log(`seed ${seed}`);
+    const plans = orders.map((faults) => new Nemesis(new FakeCluster(1, {}), { seed, faults }).plan);
+    for (const plan of plans) t.deepEqual(plan, plans[0]);
+    const swarms = orders.map((faults) => new Nemesis(new FakeCluster(1, {}), { seed, faults, swarm: true }).plan);
+    for (const plan of swarms) t.deepEqual(plan, swarms[0]);
+    // The schedule itself, on a cluster that records what was done to it.
+    const logs = await Promise.all(
+      orders.map(async (faults) => {
+        const n = new Nemesis(new FakeCluster(1, {}), { seed, faults, intervalMs: 100 });
+        return n.run(2_000);
+      }),
+    );
+    for (const log of logs) t.deepEqual(log, logs[0]);
+  }
+});
+
 test('bad options name the field', async (t) => {
   const fake = new FakeCluster(1, {});
   const unknown = t.throws(() => new Nemesis(fake, { faults: ['clock-drift' as never] }), { instanceOf: ConfigError });

@@ -25,7 +25,9 @@ export const SIM_EVENTS_PER_SLICE = 20_000;
  * call at the virtual instant it was answered. Continuations of the check scenarios made
  * their last call within 9 turns of the one before (sampled over 30 seeds of three kinds);
  * one that takes longer (a chain of awaits on promises the simulator does not settle) makes
- * its next call a few events later in virtual time, the same on every run. Sixteen turns cost
+ * its next call a few events later in virtual time, the same on every run (one awaiting a real
+ * timer or I/O while other calls are in flight does not: virtual time runs on meanwhile, by as
+ * much as the machine runs in that real time). Sixteen turns cost
  * well under a microsecond; an event-loop turn (setImmediate, what the driver waited for
  * before) cost a seed of the default check scenario about an eighth of its time (1,527 turns a
  * seed; see c83a73c).

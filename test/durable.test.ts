@@ -323,7 +323,11 @@ test('threads: a dataDir written by a cluster of another layout (shards, regions
   } finally {
     await first.stop();
   }
-  t.deepEqual(JSON.parse(readFileSync(join(dataDir, 'meridian-layout.json'), 'utf8')), { shards: 4, regions: [{ name: 'a', servers: 2 }] });
+  t.deepEqual(JSON.parse(readFileSync(join(dataDir, 'meridian-layout.json'), 'utf8')), {
+    shards: 4,
+    regions: [{ name: 'a', servers: 2 }],
+    replication: { mode: 'active', factor: 1 },
+  });
   // Before: each started, and read undefined for the keys now looked for in other shards or on other servers.
   const shapes: Array<[Partial<ClusterConfig>, string]> = [
     [{ shards: 8 }, 'written by a cluster of 4 shards; this one has 8 shards'],
@@ -348,18 +352,49 @@ test('threads: a dataDir written by a cluster of another layout (shards, regions
     );
     t.false(existsSync(join(dataDir, 'meridian.lock')), 'a refused start leaves no lock');
   }
-  // What does not move data is taken: another seed, factor and mode; every key reads back.
-  const same = await startCluster({ ...config, seed: 9, replication: { mode: 'passive', factor: 2 } });
-  try {
-    for (let i = 0; i < 8; i++) t.is(await same.client({ region: 'a' }).get(`k${i}`), i);
-  } finally {
-    await same.stop();
+  // A factor that makes each shard's Paxos group other servers is refused (here a/0 and a/1,
+  // the added one empty; see the next test for a write it loses), and names the option.
+  const grown = await t.throwsAsync(startCluster({ ...config, replication: { mode: 'passive', factor: 2 } }), { instanceOf: ConfigError });
+  t.is(grown!.field, 'replication.factor');
+  t.is(
+    grown!.message,
+    `config.replication.factor: expected 1, as recorded in ${join(dataDir, 'meridian-layout.json')} (its data was written with mode 'active', factor 1; ` +
+      "with mode 'passive', factor 2 shard 0's log would be decided by a majority of a/0, a/1, not a/0 alone, and a write that group acknowledged could be lost; " +
+      "start with mode 'active', factor 1, or on a new dataDir), got 2",
+  );
+  t.false(existsSync(join(dataDir, 'meridian.lock')), 'a refused start leaves no lock');
+  // What does not move data is taken: another seed, and another mode with the same groups
+  // ('none' is a group of one, the first replica); every key reads back, and the mode is recorded.
+  for (const replication of [{ mode: 'none' }, { mode: 'passive', factor: 1 }] as const) {
+    const same = await startCluster({ ...config, seed: 9, replication });
+    try {
+      for (let i = 0; i < 8; i++) t.is(await same.client({ region: 'a' }).get(`k${i}`), i, `${replication.mode}: k${i}`);
+    } finally {
+      await same.stop();
+    }
+    t.deepEqual(JSON.parse(readFileSync(join(dataDir, 'meridian-layout.json'), 'utf8')).replication, { mode: replication.mode, factor: 1 });
   }
+  // A layout file an earlier version wrote (no replication settings): taken, and this start's recorded.
+  writeFileSync(join(dataDir, 'meridian-layout.json'), JSON.stringify({ shards: 4, regions: [{ name: 'a', servers: 2 }] }));
+  const earlier = await startCluster({ ...config, replication: { mode: 'passive', factor: 2 } });
+  await earlier.stop();
+  t.deepEqual(JSON.parse(readFileSync(join(dataDir, 'meridian-layout.json'), 'utf8')).replication, { mode: 'passive', factor: 2 });
   // A folder with logs and no layout file (written before it existed) is taken as it is, and the file written.
   rmSync(join(dataDir, 'meridian-layout.json'));
   const older = await startCluster({ ...config, shards: 2 });
   await older.stop();
-  t.deepEqual(JSON.parse(readFileSync(join(dataDir, 'meridian-layout.json'), 'utf8')), { shards: 2, regions: [{ name: 'a', servers: 2 }] });
+  t.deepEqual(JSON.parse(readFileSync(join(dataDir, 'meridian-layout.json'), 'utf8')), {
+    shards: 2,
+    regions: [{ name: 'a', servers: 2 }],
+    replication: { mode: 'active', factor: 1 },
+  });
+  // Replication settings that are not ones Meridian wrote are refused, not overwritten.
+  writeFileSync(
+    join(dataDir, 'meridian-layout.json'),
+    JSON.stringify({ shards: 2, regions: [{ name: 'a', servers: 2 }], replication: { mode: 'fast', factor: 1 } }),
+  );
+  const unknown = await t.throwsAsync(startCluster({ ...config, shards: 2 }), { instanceOf: ConfigError });
+  t.regex(unknown!.message, /\(meridian-layout\.json there is not one Meridian wrote\)/);
   // A layout file that is not one Meridian wrote is refused, not overwritten.
   writeFileSync(join(dataDir, 'meridian-layout.json'), '{"shards": "four"}');
   const bad = await t.throwsAsync(startCluster(config), { instanceOf: ConfigError });
@@ -371,6 +406,68 @@ test('threads: a dataDir written by a cluster of another layout (shards, regions
   writeFileSync(join(dataDir, 'meridian-layout.json'), JSON.stringify({ cluster: 'shop', layout: null, nodes: ['a/0'] }));
   const host = await t.throwsAsync(startCluster(config), { instanceOf: ConfigError });
   t.regex(host!.message, /\(written by 'meridian host' for cluster "shop": it holds that host's actors only\)/);
+});
+
+test('threads: a restart on a dataDir with a smaller replication group is refused naming the option, before a write acknowledged while the first replica was down is lost; the recorded settings read it back', async (t) => {
+  const dataDir = tempDir(t, 'meridian-shrink-');
+  const config: ClusterConfig = {
+    regions: [{ name: 'r1', servers: 3 }],
+    transport: 'threads',
+    placement: 'packed',
+    threads: 1,
+    shards: 1,
+    dataDir,
+    requestTimeoutMs: 4_000,
+    replication: { mode: 'active', factor: 3 },
+  };
+  // Retried: a call can time out while a leader is elected (put and get are idempotent).
+  const retried = async <T>(call: () => Promise<T>): Promise<T> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        if (attempt >= 10) throw error;
+      }
+    }
+  };
+  const first = await startCluster(config);
+  try {
+    const client = first.client({ region: 'r1' });
+    await retried(() => client.put('x', 'old'));
+    await first.crash('r1/0');
+    await retried(() => client.put('x', 'new'));
+  } finally {
+    await first.stop();
+  }
+  // Before: each started, r1/0's log (without the write) decided alone or with an empty
+  // replica, and get('x') read 'old'.
+  const file = join(dataDir, 'meridian-layout.json');
+  const smaller: Array<[ClusterConfig['replication'], string, string]> = [
+    [{ mode: 'none' }, 'replication.mode', "'active'"],
+    [{ mode: 'active', factor: 1 }, 'replication.factor', '3'],
+    // The factor is named: mode 'passive' with factor 3 would be taken.
+    [{ mode: 'passive', factor: 2 }, 'replication.factor', '3'],
+  ];
+  for (const [replication, field, recorded] of smaller) {
+    const error = await t.throwsAsync(startCluster({ ...config, replication }), { instanceOf: ConfigError });
+    t.is(error!.field, field);
+    t.true(
+      error!.message.startsWith(`config.${field}: expected ${recorded}, as recorded in ${file} (its data was written with mode 'active', factor 3; `),
+      error!.message,
+    );
+    t.regex(
+      error!.message,
+      /not a majority of r1\/0, r1\/1, r1\/2, and a write that group acknowledged could be lost; start with mode 'active', factor 3, or on a new dataDir\)/,
+    );
+    t.false(existsSync(join(dataDir, 'meridian.lock')), 'a refused start leaves no lock');
+  }
+  const again = await startCluster({ ...config, seed: 2 });
+  try {
+    const client = again.client({ region: 'r1' });
+    t.is(await retried(() => client.get('x')), 'new');
+  } finally {
+    await again.stop();
+  }
 });
 
 test("a 'meridian host' data directory records its cluster, layout and nodes at its first assignment, and refuses another's naming what differs", (t) => {

@@ -233,7 +233,8 @@ export interface ClusterConfig {
    * threads and nats (refused with sim, and with `nats.hosts`: hosts started elsewhere use
    * their own `--data-dir`): where servers keep their logs (default: a temporary directory
    * removed by stop()). One running cluster at a time: it is locked until stop(). A folder
-   * written by a cluster of other shards or regions is refused (see checkLayout).
+   * written by a cluster of other shards or regions is refused, and one written with a
+   * replication mode and factor that gave some shard another Paxos group (see checkLayout).
    */
   dataDir?: string;
   /**

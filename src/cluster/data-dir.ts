@@ -4,6 +4,9 @@ import { dirname, join, resolve } from 'node:path';
 import { randomId } from '../core/ids.js';
 import { ConfigError } from '../core/errors.js';
 import { clusterLayout, type ClusterLayout } from '../runtime/layout.js';
+import type { RegionConfig } from '../runtime/validate.js';
+import { REPLICATION_MODES, type ReplicationMode } from './config.js';
+import { groupOf } from './topology.js';
 
 /**
  * mkdir -p, a folder at a time from the nearest one that exists. Not mkdirSync's `recursive`:
@@ -141,8 +144,23 @@ function layoutText(regions: ClusterLayout['regions']): string {
   return regions.map((r) => `${r.name} (${r.servers} server${r.servers === 1 ? '' : 's'})`).join(', ');
 }
 
-/** What `meridian-layout.json` says: nothing (no file), something Meridian did not write, a cluster's layout, or a `meridian host`'s record. */
-type LayoutFile = { kind: 'none' } | { kind: 'bad'; why: string } | { kind: 'cluster'; layout: ClusterLayout } | { kind: 'host'; record: HostDataDirRecord };
+/**
+ * The replication settings a cluster's data directory records beside its layout: what decides
+ * each shard's Paxos group (groupOf), whose majority holds every write it acknowledged.
+ */
+export interface ReplicationRecord {
+  mode: ReplicationMode;
+  factor: number;
+}
+
+/** A cluster's record: its layout, and its replication settings (undefined in a file an earlier version wrote). */
+interface ClusterRecord {
+  layout: ClusterLayout;
+  replication: ReplicationRecord | undefined;
+}
+
+/** What `meridian-layout.json` says: nothing (no file), something Meridian did not write, a cluster's record, or a `meridian host`'s record. */
+type LayoutFile = { kind: 'none' } | { kind: 'bad'; why: string } | { kind: 'cluster'; record: ClusterRecord } | { kind: 'host'; record: HostDataDirRecord };
 
 function readLayoutFile(dir: string): LayoutFile {
   let text: string;
@@ -160,14 +178,23 @@ function readLayoutFile(dir: string): LayoutFile {
     return bad;
   }
   if (typeof parsed !== 'object' || parsed === null) return bad;
-  const { cluster, nodes, layout } = parsed as { cluster?: unknown; nodes?: unknown; layout?: unknown };
+  const { cluster, nodes, layout, replication } = parsed as { cluster?: unknown; nodes?: unknown; layout?: unknown; replication?: unknown };
   if (cluster === undefined) {
     const plain = parseLayout(parsed);
-    return plain === undefined ? bad : { kind: 'cluster', layout: plain };
+    const settings = replication === undefined ? undefined : parseReplication(replication);
+    return plain === undefined || settings === null ? bad : { kind: 'cluster', record: { layout: plain, replication: settings } };
   }
   const hostLayout = layout === null ? null : parseLayout(layout);
   if (typeof cluster !== 'string' || !Array.isArray(nodes) || !nodes.every((n) => typeof n === 'string') || hostLayout === undefined) return bad;
   return { kind: 'host', record: { cluster, nodes: nodes as string[], layout: hostLayout } };
+}
+
+/** The replication settings as the file holds them, or null if they are not ones Meridian wrote. */
+function parseReplication(parsed: unknown): ReplicationRecord | null {
+  if (typeof parsed !== 'object' || parsed === null) return null;
+  const { mode, factor } = parsed as { mode?: unknown; factor?: unknown };
+  if (!REPLICATION_MODES.includes(mode as ReplicationMode) || !Number.isSafeInteger(factor) || (factor as number) < 1) return null;
+  return { mode: mode as ReplicationMode, factor: factor as number };
 }
 
 /** Writes `meridian-layout.json` whole (a rename), or a ConfigError from `refuse`. */
@@ -198,24 +225,96 @@ function layoutDiff(old: ClusterLayout, now: ClusterLayout): [string[], string[]
   return [was, is];
 }
 
+/** `servers` for a message: joined, and `alone` for one. */
+function groupText(servers: readonly string[]): string {
+  return servers.length === 1 ? `${servers[0]!} alone` : `a majority of ${servers.join(', ')}`;
+}
+
+/** Shard `shard`'s Paxos group in `layout` under `replication` (groupOf). */
+function groupIn(layout: ClusterLayout, shard: number, replication: ReplicationRecord): string[] {
+  return groupOf(shard, { regions: layout.regions, shards: layout.shards, ...replication });
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((s) => b.includes(s));
+}
+
+/** Whether every shard's Paxos group is the same set of servers under `a` and `b`. */
+function sameGroups(layout: ClusterLayout, a: ReplicationRecord, b: ReplicationRecord): boolean {
+  for (let shard = 0; shard < layout.shards; shard++) if (!sameSet(groupIn(layout, shard, a), groupIn(layout, shard, b))) return false;
+  return true;
+}
+
+/**
+ * The refusal of replication settings under which some shard's Paxos group (groupOf: the
+ * servers whose majority decides its log) is not the set of servers it was when the data was
+ * written, or undefined if every shard's group is the same set. Another group can lose an
+ * acknowledged write: one chosen by a majority that the new group lacks (active factor 3 to
+ * factor 1 or mode 'none': the first replica alone, which was down when the write was
+ * chosen), or outvoted by added servers that start empty (factor 1 to 3: two empty replicas
+ * are a majority that has never heard of the log). With the same group the same acceptors
+ * decide, from the promises and votes in their logs, and every mode applies the chosen log to
+ * the same state machine ('none' is a group of one), so the mode may change. Changes that only
+ * keep every new majority meeting every old one (factor 1 to 2, 3 to 4) are refused too: the
+ * file keeps the last settings only, and a chain of such changes can leave a write on servers
+ * no majority of the last group meets.
+ */
+function replicationRefusal(dir: string, layout: ClusterLayout, was: ReplicationRecord, now: ReplicationRecord): ConfigError | undefined {
+  if (was.mode === now.mode && was.factor === now.factor) return undefined;
+  for (let shard = 0; shard < layout.shards; shard++) {
+    const [before, after] = [groupIn(layout, shard, was), groupIn(layout, shard, now)];
+    if (sameSet(before, after)) continue;
+    // The option to blame: the factor if the given mode with the recorded factor keeps every group.
+    const field = was.mode === now.mode || sameGroups(layout, was, { mode: now.mode, factor: was.factor }) ? 'replication.factor' : 'replication.mode';
+    const recorded = field === 'replication.mode' ? `'${was.mode}'` : String(was.factor);
+    const settings = (r: ReplicationRecord): string => `mode '${r.mode}', factor ${r.factor}`;
+    return new ConfigError(
+      field,
+      `${recorded}, as recorded in ${join(dir, DATA_DIR_LAYOUT)} (its data was written with ${settings(was)}; ` +
+        `with ${settings(now)} shard ${shard}'s log would be decided by ${groupText(after)}, not ${groupText(before)}, ` +
+        `and a write that group acknowledged could be lost; ` +
+        `start with ${settings(was)}, or on a new dataDir)`,
+      field === 'replication.mode' ? now.mode : now.factor,
+    );
+  }
+  return undefined;
+}
+
 /**
  * Refuses, with a ConfigError naming dataDir and what differs, a folder written by a cluster
  * of another layout: its keys would be looked for in other shards and on other servers (a
  * restart from 4 shards with 8 read undefined for half the keys, and new writes mixed with the
- * old state). A folder without the file, new or written before it existed, is taken as it is,
- * and the file written (replaced whole, by a rename). One a `meridian host` wrote holds only
- * that host's actors, and is refused. Called under the folder's lock.
+ * old state). Refuses, with a ConfigError naming replication.mode or replication.factor, the
+ * recorded value and the given one, replication settings under which a shard's Paxos group is
+ * another set of servers (see replicationRefusal); other changes of mode or factor are taken,
+ * and recorded. A folder without the file, new or written before it existed, is taken as it
+ * is, and the file written (replaced whole, by a rename); so is one whose file records no
+ * replication settings (written by a version before they were recorded): this start's are
+ * recorded. One a `meridian host` wrote holds only that host's actors, and is refused. Called
+ * under the folder's lock, before any server starts.
  */
-export function checkLayout(dir: string, layout: ClusterLayout): void {
+export function checkLayout(
+  dir: string,
+  config: { readonly shards: number; readonly regions: readonly RegionConfig[]; readonly replication: ReplicationRecord },
+): void {
   const refuse = (why: string): ConfigError => new ConfigError('dataDir', `a directory written by a cluster of the same layout, or a new one (${why})`, dir);
   const found = readLayoutFile(dir);
-  // Its shards and regions only (a cluster passes its whole config).
-  const wanted = clusterLayout(layout);
-  if (found.kind === 'none') return writeLayoutFile(dir, wanted, refuse);
+  // Its shards and regions, and its mode and factor, only (a cluster passes its whole config).
+  const wanted = clusterLayout(config);
+  const replication: ReplicationRecord = { mode: config.replication.mode, factor: config.replication.factor };
+  const write = (): void => writeLayoutFile(dir, { ...wanted, replication }, refuse);
+  if (found.kind === 'none') return write();
   if (found.kind === 'bad') throw refuse(found.why);
   if (found.kind === 'host') throw refuse(`written by 'meridian host' for cluster ${JSON.stringify(found.record.cluster)}: it holds that host's actors only`);
-  const [was, now] = layoutDiff(found.layout, wanted);
+  const [was, now] = layoutDiff(found.record.layout, wanted);
   if (was.length > 0) throw refuse(`written by a cluster of ${was.join(' and ')}; this one has ${now.join(' and ')}`);
+  const recorded = found.record.replication;
+  if (recorded !== undefined) {
+    const refused = replicationRefusal(dir, wanted, recorded, replication);
+    if (refused !== undefined) throw refused;
+    if (recorded.mode === replication.mode && recorded.factor === replication.factor) return;
+  }
+  write();
 }
 
 /**

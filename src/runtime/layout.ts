@@ -3,10 +3,11 @@ import type { RegionConfig } from './validate.js';
 /**
  * What decides where a key's data lives: its shard (`shards`), and the servers holding that
  * shard (the regions in order, and their servers; see replicasOf). The replication factor and
- * mode are not in it: a shard's first replica stays where it was, and the servers it adds
- * copy from it. A cluster with a data directory records it there (`meridian-layout.json`,
- * cluster/data-dir.ts), and a NATS launcher sends it to each host in its assignment (a
- * `meridian host --data-dir` folder records it).
+ * mode are not in it: a shard's first replica stays where it was. A cluster with a data
+ * directory records it there (`meridian-layout.json`, cluster/data-dir.ts), with the mode and
+ * factor beside it (they decide each shard's Paxos group, which may not change on a folder),
+ * and a NATS launcher sends it to each host in its assignment (a `meridian host --data-dir`
+ * folder records it).
  */
 export interface ClusterLayout {
   shards: number;

@@ -2,6 +2,7 @@ import type { MemoryLimits } from '../core/limits.js';
 import type { ActorContext, Behavior, UndeliverableMessage } from '../runtime/actor.js';
 import { FifoOrder } from '../core/fifo-order.js';
 import { paxosMessageBytes, type MultiPaxosMessage, type MultiPaxosRecord } from '../protocols/multipaxos.js';
+import { encodedBytes } from '../protocols/snapshot-pieces.js';
 import type { CommitProtocolName } from '../protocols/commit.js';
 import { GroupReplica, type GroupOutput, type Origin } from '../replication/group.js';
 import type { RequestBody } from '../replication/ops.js';
@@ -275,6 +276,12 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
             incarnation: ctx.incarnation,
             unsafeAckBeforeChosen: replication.unsafe === 'ack-before-chosen',
             ...(params.limits === undefined ? {} : { limits: params.limits }),
+            ...(replication.messageBytesMax === undefined
+              ? {}
+              : {
+                  messageBytesMax: replication.messageBytesMax,
+                  commandBytesMax: commandBytesMax(replication.messageBytesMax, shard, [...peers, ...learnersOf(shard, topology)]),
+                }),
           },
           records,
         );
@@ -672,6 +679,42 @@ function drain(state: ServerState, shard: number, ctx: ActorContext): void {
   for (let i = 0; i < outputs.length; i++) onOutput(state, shard, outputs[i]!, ctx);
   // The participant's votes from those outputs, drained together.
   carryOut(state, state.participants.afterOutputs(shard), ctx);
+}
+
+/**
+ * Room a command keeps for what another leader's copy of the same request may add: a longer
+ * id (its counter's digits, see GroupReplica.nextId), a passive primary's longer term and seq.
+ */
+export const COMMAND_ID_SLACK_BYTES = 24;
+
+/**
+ * The most a client's command may encode to (GroupConfig.commandBytesMax) for every message
+ * that carries it alone to fit under `messageBytesMax`: an accept, a catch-up's `entries` and
+ * a promise of one slot (each in a `px`), a learner's `learn` of one entry, with the widest
+ * numbers (a ballot's round, an index) and the longest of `addresses` (the group's replicas
+ * and the shard's learners: the envelope's ends and a ballot's id), less COMMAND_ID_SLACK_BYTES.
+ * A command encodes in a message as it does alone (a record shape of its own is defined once
+ * either way, see slotBytes), so a larger one would travel in no message: its slot would be
+ * re-sent for ever, dropped each time, and the shard's later writes behind it never chosen.
+ * Requests in a band a few dozen bytes wide under messageBytesMax did that (found by an
+ * audit, session 58): they fit themselves, but not in an accept.
+ */
+export function commandBytesMax(messageBytesMax: number, shard: number, addresses: readonly string[]): number {
+  let longest = '';
+  for (const a of addresses) if (a.length > longest.length) longest = a;
+  // Rounds and indices past 2^32 - 1 (encoded in 9 bytes, not 5) are out of reach.
+  const wide = 0xffffffff;
+  const ballot = { round: wide, id: longest };
+  // Each carries one command, a null (one byte) in its place here.
+  const slot = { index: wide, ballot, commands: [null], chosen: true };
+  const paxos = [
+    { type: 'accept', ballot, index: wide, commands: [null], commitIndex: wide },
+    { type: 'entries', ballot, slots: [slot], commitIndex: wide },
+    { type: 'promise', ballot, slots: [slot], snapshot: null },
+  ];
+  let shell = encodedBytes({ to: longest, from: longest, msg: { type: 'learn', s: shard, entries: [[wide, null]], snapshot: null } });
+  for (const m of paxos) shell = Math.max(shell, encodedBytes({ to: longest, from: longest, msg: { type: 'px', s: shard, m } }));
+  return messageBytesMax - (shell - 1) - COMMAND_ID_SLACK_BYTES;
 }
 
 /** A shard number in a `pxs`'s list, at most; and what a wire holds besides its messages' bytes and its addresses' characters, at most. */

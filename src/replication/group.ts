@@ -2,6 +2,7 @@ import type { MemoryLimits } from '../core/limits.js';
 import { assert } from '../core/assert.js';
 import { Prng } from '../core/prng.js';
 import { MultiPaxos, type MultiPaxosDecision, type MultiPaxosMessage, type MultiPaxosRecord } from '../protocols/multipaxos.js';
+import { commandBytes } from '../protocols/snapshot-pieces.js';
 import type { RequestBody, TxnOp } from './ops.js';
 import { executeOn, FORGOTTEN_MESSAGE, KvStateMachine, type Command, type Completion, type Snapshot } from './state-machine.js';
 
@@ -53,6 +54,15 @@ export interface GroupConfig {
   unsafeAckBeforeChosen?: boolean;
   /** The state machine's memory bounds (default MEMORY_LIMITS_DEFAULT; tests shrink them). */
   limits?: Readonly<MemoryLimits>;
+  /**
+   * If set, a client's command (an active op, a primary's effect) that encodes to more is not
+   * proposed but refused at once (UNAVAILABLE, definite): the host's messages that carry one
+   * command (an accept, a catch-up's entries, a promise, a learner's batch) would be over
+   * `messageBytesMax`, dropped, and the slot re-sent for ever (see server.ts commandBytesMax).
+   */
+  commandBytesMax?: number;
+  /** The host's messageBytesMax, named in that refusal. */
+  messageBytesMax?: number;
 }
 
 /** Where an answer goes: the address that asked and its correlation id. */
@@ -169,7 +179,10 @@ export class GroupReplica {
 
   /** An operation through the log: a command (active), or executed by the primary and proposed as its effect. */
   private order(body: RequestBody, origin: Origin): boolean {
-    if (this.config.mode === 'active') return this.proposeWaiting({ k: 'op', id: this.nextId(), body }, origin);
+    if (this.config.mode === 'active') {
+      const command: Extract<Command, { k: 'op' }> = { k: 'op', id: this.nextId(), body };
+      return this.refusedTooLarge(command, body, origin) || this.proposeWaiting(command, origin);
+    }
     const id = this.nextId();
     if (this.barrierId !== undefined || this.spec === undefined) {
       // A new primary first learns everything chosen before it (its barrier), then serves.
@@ -231,6 +244,22 @@ export class GroupReplica {
     return true;
   }
 
+  /**
+   * A client's command over commandBytesMax: answered with a definite refusal, not proposed
+   * (see GroupConfig.commandBytesMax). Every copy of the request is refused alike: its
+   * command's size depends on the request (commandBytesMax keeps room for a longer id or term).
+   */
+  private refusedTooLarge(command: Command, body: RequestBody, origin: Origin): boolean {
+    const max = this.config.commandBytesMax;
+    if (max === undefined) return false;
+    const bytes = commandBytes(command);
+    if (bytes <= max) return false;
+    // Short: at a small messageBytesMax a longer answer would not fit either.
+    const message = `not done: the ${body.op} is ${bytes} bytes as a replicated command, over the ${max} a replication message carries under messageBytesMax (${this.config.messageBytesMax ?? '?'} bytes)`;
+    this.outputs.push({ kind: 'reply', origin, ok: false, code: 'UNAVAILABLE', message });
+    return true;
+  }
+
   private primaryExecute(id: string, body: RequestBody, origin: Origin): boolean {
     assert(this.config.mode !== 'active', 'group: only a passive or hybrid primary executes');
     assert(this.barrierId === undefined, 'group: a primary executes only after its barrier is applied');
@@ -239,6 +268,7 @@ export class GroupReplica {
     if (spec.isLocked(body.key)) {
       // A transaction holds the key: the operation waits in the log like an active one.
       const command: Extract<Command, { k: 'op' }> = { k: 'op', id, body };
+      if (this.refusedTooLarge(command, body, origin)) return true;
       if (!this.proposeWaiting(command, origin)) return false;
       spec.apply(command);
       return true;
@@ -256,6 +286,7 @@ export class GroupReplica {
     }
     const command: Command = { k: 'effect', id, writes: result.writes, result: result.value, term: this.term, seq: this.effectSeq };
     if (body.rq !== undefined) command.rq = body.rq;
+    if (this.refusedTooLarge(command, body, origin)) return true;
     if (!this.proposeChained(command)) return false;
     spec.apply(command);
     this.unchosenEffects++;

@@ -10,6 +10,7 @@ const sparse = [1, 2, 3];
 delete sparse[1];
 const ownProto = JSON.parse('{"a": 1, "__proto__": {"b": 2}}') as object;
 const withSymbol = { a: 1, [Symbol('s')]: 2 };
+class Kilos extends Array<number> {}
 
 /** Values the codec cannot bring back, and the path the error must name. */
 const refused: Array<[string, unknown, RegExp]> = [
@@ -23,6 +24,12 @@ const refused: Array<[string, unknown, RegExp]> = [
   ['a sparse array, nested', { list: [, 1] }, /^value\.list\[0\]: .*holes/],
   ['an own __proto__ key', ownProto, /^value\.__proto__: /],
   ['symbol keys', withSymbol, /^value: .*symbol/],
+  // Arrays the codec would bring back changed (found by an audit, session 58).
+  ['an array with a named property', Object.assign([1, 2], { unit: 'kg' }), /^value\.unit: .*named properties/],
+  ['an array with a named property, nested', { list: [Object.assign([1], { x: 1 })] }, /^value\.list\[0\]\.x: .*named properties/],
+  ['a String.match result', 'a1b'.match(/(?<d>\d)/), /^value\.index: .*named properties/],
+  ['an Array subclass', Kilos.from([1, 2]), /^value: a plain array \(a Kilos would come back as a plain Array\)/],
+  ['an array with a symbol key', Object.assign([1], { [Symbol('s')]: 1 }), /^value: .*symbol/],
 ];
 
 /** Look-alikes that must come back exactly. */

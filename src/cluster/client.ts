@@ -546,8 +546,9 @@ const WELL_FORMED = 'a well-formed string (no lone surrogate such as "\\ud800": 
 /**
  * Values are plain data: null, booleans, numbers, strings, arrays, plain objects, byte arrays.
  * What the codec cannot bring back exactly is refused, naming its path: -0 (it would read
- * back as 0), a string with a lone surrogate (U+FFFD), an array with holes, an object with an
- * own `__proto__` key (renamed by the decoder) or symbol keys (dropped).
+ * back as 0), a string with a lone surrogate (U+FFFD), an array with holes, named properties
+ * or symbol keys (dropped) or another prototype (an Array subclass: it comes back a plain
+ * Array), an object with an own `__proto__` key (renamed by the decoder) or symbol keys (dropped).
  */
 export function checkValue(value: unknown, field: string): void {
   let bytes = 0;
@@ -573,11 +574,22 @@ export function checkValue(value: unknown, field: string): void {
       return;
     }
     if (Array.isArray(v)) {
+      if (Object.getPrototypeOf(v) !== Array.prototype) {
+        const name = (v as { constructor?: { name?: string } }).constructor?.name ?? 'array';
+        throw new ValidationError(path, `a plain array (a ${name} would come back as a plain Array)`);
+      }
       bytes += 5;
       for (let i = 0; i < v.length; i++) {
         if (!(i in v)) throw new ValidationError(`${path}[${i}]`, 'an element (an array with holes would not come back as it was)');
         walk(v[i], `${path}[${i}]`, depth + 1);
       }
+      // Every index is there (no holes): more own keys are named ones, which the codec drops
+      // (a String.match result's index, input and groups; found by an audit, session 58).
+      if (Object.keys(v).length !== v.length) {
+        const named = Object.keys(v).find((k) => !/^(0|[1-9]\d*)$/.test(k)) ?? '';
+        throw new ValidationError(`${path}.${named}`, 'an array without named properties (they would be dropped)');
+      }
+      if (Object.getOwnPropertySymbols(v).length > 0) throw new ValidationError(path, 'an array without symbol keys (they would be dropped)');
       return;
     }
     if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {

@@ -6,7 +6,7 @@
  * and every later write of the shard timed out (found by an audit, session 58).
  */
 import test from 'ava';
-import { startCluster, UnavailableError, type MeridianError } from '../src/index.js';
+import { AbortedError, startCluster, UnavailableError, type MeridianError } from '../src/index.js';
 import { commandBytesMax } from '../src/cluster/server.js';
 import { encodedBytes } from '../src/protocols/snapshot-pieces.js';
 
@@ -66,3 +66,40 @@ test('commandBytesMax: a command of that size travels alone in an accept, a catc
     t.true(encodedBytes({ to, from: to, msg: { type: 'learn', s: 7, entries: [[0xffffffff, command]], snapshot: null } }) <= max, `learn at ${max}`);
   }
 });
+
+for (const [mode, commit] of [
+  ['active', '2pc'],
+  ['passive', '3pc'],
+] as const) {
+  test(`sim ${mode} ${commit}: a transaction whose prepare cannot travel in a Paxos message is voted no, not proposed; the shard stays writable`, async (t) => {
+    const cluster = await startCluster({
+      regions: [{ name: 'r1', servers: 3 }],
+      transport: 'sim',
+      seed: 1,
+      shards: 1,
+      commit,
+      requestTimeoutMs: 3_000,
+      messageBytesMax: 4_096,
+      replication: { mode, factor: 3 },
+    });
+    try {
+      const client = cluster.client({ region: 'r1' });
+      let votedNo = 0;
+      for (let n = 220; n <= 250; n += 1) {
+        const ops = Array.from({ length: 16 }, (_, i) => ({ op: 'put' as const, key: `b${i}`, value: 'v'.repeat(n) }));
+        try {
+          await client.transaction(ops);
+        } catch (error) {
+          t.true((error as MeridianError).definite, `${n} chars: ${String(error)}`);
+          if (error instanceof AbortedError) votedNo++;
+        }
+        await client.put('small', n); // the shard still takes writes
+      }
+      t.true(votedNo > 0, 'some transactions the client let through were voted no');
+      const warns = cluster.errors().flatMap((e) => (e.kind === 'warn' && / is over messageBytesMax/.test(e.message) ? [e.message] : []));
+      t.deepEqual(warns, [], 'no message dropped for its size');
+    } finally {
+      await cluster.stop();
+    }
+  });
+}

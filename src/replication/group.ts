@@ -115,6 +115,8 @@ export class GroupReplica {
    */
   private readonly idPrefix: string;
   readonly outputs: GroupOutput[] = [];
+  /** The prepare prepareTooLarge last measured (proposePrepare proposes it, not a copy). */
+  private measuredPrepare: Extract<Command, { k: 'prepare' }> | undefined = undefined;
 
   constructor(
     readonly config: GroupConfig,
@@ -199,7 +201,22 @@ export class GroupReplica {
 
   /** Phase 1 of a transaction at this shard, proposed through the log (the leader only). */
   proposePrepare(txn: string, ops: TxnOp[]): boolean {
-    return this.proposeCommand({ k: 'prepare', txn, ops });
+    const measured = this.measuredPrepare;
+    this.measuredPrepare = undefined;
+    return this.proposeCommand(measured !== undefined && measured.txn === txn && measured.ops === ops ? measured : { k: 'prepare', txn, ops });
+  }
+
+  /**
+   * Whether a prepare of `ops` is over commandBytesMax: not to be proposed (it would travel in
+   * no message, and wedge the shard as a client's command would, see refusedTooLarge); the
+   * participant votes no instead. The command measured is kept for proposePrepare.
+   */
+  prepareTooLarge(txn: string, ops: TxnOp[]): boolean {
+    const max = this.config.commandBytesMax;
+    if (max === undefined) return false;
+    const command: Extract<Command, { k: 'prepare' }> = { k: 'prepare', txn, ops };
+    this.measuredPrepare = command;
+    return commandBytes(command) > max;
   }
 
   /** The outcome, with the participant records that must be durable no later than it. */

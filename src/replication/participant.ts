@@ -258,6 +258,13 @@ export class Participants {
           if (shard.earlyReads.size > HELD_WIRES_MAX) shard.earlyReads.delete(shard.earlyReads.keys().next().value as string);
           entries.push({ propose: () => group.proposePrepare(d.txn, d.payload as TxnOp[]) && (shard.core.vote(d.txn, preview.vote), true), tags: false });
         } else if (d.kind === 'prepare') {
+          if (group.prepareTooLarge(d.txn, d.payload as TxnOp[])) {
+            // Its ops would travel in no replication message under messageBytesMax: not
+            // proposed (the shard would be wedged behind it), voted no at once (a participant
+            // may abort unilaterally before it votes yes; found by an audit, session 58).
+            shard.core.vote(d.txn, false);
+            continue;
+          }
           shard.awaitingVote.add(d.txn);
           entries.push({ propose: () => group.proposePrepare(d.txn, d.payload as TxnOp[]), tags: false });
         } else {

@@ -65,6 +65,7 @@ function fakeGroup(self: string, log: Log): GroupReplica {
     leaderCaughtUp: () => log.leader === self && log.now >= log.caughtUpAt,
     leaderHint: () => log.leader,
     proposePrepare: (txn: string, ops: TxnOp[]) => propose({ k: 'prepare', txn, ops }),
+    prepareTooLarge: () => false,
     proposeOutcome: (txn: string, outcome: 'commit' | 'abort', records?: unknown[], tag?: string) => {
       const c: Extract<Command, { k: 'commit' | 'abort' }> = records === undefined ? { k: outcome, txn } : { k: outcome, txn, pc: records };
       if (tag !== undefined) c.tag = tag;

@@ -270,7 +270,7 @@ export const MUTANTS = [
     edits: [
       [
         'src/protocols/threepc.js',
-        "if (state.phase === 'voting')\n                this.abort(txn, state, 'timeout');",
+        "if (state.phase === 'voting')\n                this.abort(txn, state, 'timeout', silentVoters(state.participants, state.yes));",
         "if (state.phase === 'voting')\n                this.commit(txn, state);",
       ],
     ],

@@ -44,7 +44,7 @@ function setup(opts: {
     onDecision: (id, core, d) => {
       if (d.kind !== 'prepare') return;
       const vote = opts.decideVote?.(id, d.txn) ?? opts.votes?.[id] ?? true;
-      if (vote !== 'never') core.vote(d.txn, vote);
+      if (vote !== 'never') core.vote(d.txn, vote, vote ? undefined : `check failed on key "k@${id}"`);
     },
   });
   return { net, rms };
@@ -119,6 +119,11 @@ test('one RM votes no: its instance chooses aborted and the transaction aborts',
   begin(net, 't1', rms);
   net.stabilize();
   t.deepEqual(leaderOutcomes(net, 'c'), ['abort t1']);
+  t.deepEqual(
+    net.decisionsOf('c').filter((d) => d.kind === 'outcome'),
+    [{ kind: 'outcome', txn: 't1', commit: false, why: 'check failed on key "k@p2"' }],
+    "the RM's reason, through the acceptors, in the leader's decision",
+  );
   for (const p of rms) t.deepEqual(rmOutcomes(net, p), ['abort t1']);
   t.deepEqual(net.logs.get('p2'), [{ type: 'aborted', txn: 't1', coordinator: 'c', rms }]);
 });
@@ -131,6 +136,7 @@ test('an RM whose host never votes aborts alone; the leader learns it from the a
   net.run(VOTE_TIMEOUT);
   t.deepEqual(rmOutcomes(net, 'p1'), ['abort t1']);
   t.deepEqual(leaderOutcomes(net, 'c'), ['abort t1']);
+  t.is((net.decisionsOf('c').find((d) => d.kind === 'outcome') as { why?: string }).why, 'p1 did not vote in time');
   t.deepEqual(rmOutcomes(net, 'p2'), ['abort t1']);
 });
 
@@ -167,6 +173,9 @@ test('coordinator crash before one RM prepared: recovery chooses aborted for tha
   for (let i = 0; i < 10 * RECOVERY && rmOutcomes(net, 'p1').length === 0; i++) net.run(1);
   t.deepEqual(rmOutcomes(net, 'p1'), ['abort t1']);
   t.deepEqual(rmOutcomes(net, 'p2'), ['abort t1']);
+  const recovered = [...net.decisionsOf('p1'), ...net.decisionsOf('p2')].filter((d) => d.kind === 'outcome');
+  t.true(recovered.length > 0, 'an RM led the recovery');
+  for (const d of recovered) t.like(d, { commit: false, why: 'p3 had not voted when a leader recovered the transaction' });
 });
 
 test('F = 0: the coordinator (with the only acceptor) crashing blocks the RMs until it restarts, as in 2PC', (t) => {

@@ -31,7 +31,7 @@ function setup(n: number, votes: Record<string, boolean> = {}): { net: ThreePcNe
             recovered,
           ),
     onDecision: (id, core, d) => {
-      if (d.kind === 'prepare' && core instanceof ThreePcParticipant) core.vote(d.txn, votes[id] ?? true);
+      if (d.kind === 'prepare' && core instanceof ThreePcParticipant) core.vote(d.txn, votes[id] ?? true, `check failed on key "k@${id}"`);
     },
   });
   return { net, ps };
@@ -93,12 +93,25 @@ test('fault-free commit: costs match threePcCost(N)', (t) => {
   }
 });
 
-test('a no vote aborts everyone', (t) => {
+test("a no vote aborts everyone, with the no-voter's reason", (t) => {
   const { net, ps } = setup(3, { p3: false });
   begin(net, 't1', ps);
   net.stabilize();
-  t.deepEqual(net.decisionsOf('c'), [{ kind: 'abort', txn: 't1', reason: 'vote-no' }]);
+  t.deepEqual(net.decisionsOf('c'), [{ kind: 'abort', txn: 't1', reason: 'vote-no', why: 'check failed on key "k@p3"' }]);
   for (const p of ps) t.deepEqual(outcomes(net, p), ['abort t1']);
+});
+
+test('a vote that never arrives aborts on the timeout, naming whose is missing', (t) => {
+  const { net, ps } = setup(2);
+  begin(net, 't1', ps);
+  net.deliverRound(); // can-commit
+  t.is(
+    net.dropWhere((m) => m.from === 'p2' && m.msg.type === 'vote'),
+    1,
+  );
+  net.stabilize();
+  net.run(VOTE_TIMEOUT);
+  t.deepEqual(net.decisionsOf('c'), [{ kind: 'abort', txn: 't1', reason: 'timeout', why: 'no vote in time from p2' }]);
 });
 
 test('coordinator crash after one pre-commit: the participants terminate without it and commit', (t) => {

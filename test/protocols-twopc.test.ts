@@ -5,6 +5,7 @@ import test from 'ava';
 import { TwoPcCoordinator, TwoPcParticipant } from '../src/protocols/twopc.js';
 import type { TwoPcMessage } from '../src/protocols/twopc.js';
 import { analyticMessages } from '../src/protocols/costs.js';
+import { ABORT_WHY_CHARS_MAX } from '../src/protocols/commit.js';
 import { Net } from './protocols-net.js';
 import { makeTwoPcCore } from './helpers/commit-cores.js';
 import type { TwoPcDec, TwoPcNode, TwoPcRec } from './helpers/commit-cores.js';
@@ -22,9 +23,15 @@ function setup(participants: string[], votes: Record<string, boolean | 'never'> 
     make: (id, recovered) => makeTwoPcCore(id, recovered, TIMEOUTS),
     onDecision: (id, core, d) => {
       const vote = votes[id] ?? true;
-      if (d.kind === 'prepare' && core instanceof TwoPcParticipant && vote !== 'never') core.vote(d.txn, vote);
+      // A no vote says why, as a shard's host does (see noWhy).
+      if (d.kind === 'prepare' && core instanceof TwoPcParticipant && vote !== 'never') core.vote(d.txn, vote, vote ? undefined : noWhy(id));
     },
   });
+}
+
+/** What a participant's host gives as the reason of its no vote. */
+function noWhy(id: string): string {
+  return `check failed on key "k@${id}"`;
 }
 
 function coordinator(net: ReturnType<typeof setup>): TwoPcCoordinator {
@@ -70,17 +77,28 @@ test('fault-free commit: every participant commits with its payload; costs match
   }
 });
 
-test('one no vote aborts everyone; the coordinator logs nothing (presumed abort)', (t) => {
+test("one no vote aborts everyone, with the no-voter's reason; the coordinator logs nothing (presumed abort)", (t) => {
   const net = setup(['p1', 'p2', 'p3'], { p2: false });
   begin(net, 't1', ['p1', 'p2', 'p3']);
   net.stabilize();
   t.deepEqual(outcomes(net, 'c'), ['abort t1']);
-  t.deepEqual(net.decisionsOf('c'), [{ kind: 'abort', txn: 't1', reason: 'vote-no' }]);
+  t.deepEqual(net.decisionsOf('c'), [{ kind: 'abort', txn: 't1', reason: 'vote-no', why: noWhy('p2') }]);
   for (const p of ['p1', 'p2', 'p3']) t.deepEqual(outcomes(net, p), ['abort t1']);
   t.deepEqual(net.logs.get('c'), []);
   // p2 voted no and never wrote anything; p1 and p3 wrote their yes vote and the abort.
   t.deepEqual(net.logs.get('p2'), []);
   t.is(net.logs.get('p1')!.length, 2);
+});
+
+test('a no vote says why in at most ABORT_WHY_CHARS_MAX characters', (t) => {
+  const net = setup(['p1', 'p2'], { p2: 'never' });
+  begin(net, 't1', ['p1', 'p2']);
+  net.stabilize();
+  net.act('p2', (p2) => t.true((p2 as TwoPcParticipant).vote('t1', false, `${'x'.repeat(ABORT_WHY_CHARS_MAX - 4)}\u{1F600}${'y'.repeat(500)}`)));
+  net.stabilize();
+  const d = net.decisionsOf('c')[0] as { why: string };
+  t.is(d.why, `${'x'.repeat(ABORT_WHY_CHARS_MAX - 4)}...`, 'cut before a surrogate pair, not inside it');
+  t.true(d.why.length <= ABORT_WHY_CHARS_MAX);
 });
 
 test('the coordinator aborts when a vote never arrives', (t) => {
@@ -96,7 +114,7 @@ test('the coordinator aborts when a vote never arrives', (t) => {
   net.run(VOTE_TIMEOUT - 1);
   t.deepEqual(outcomes(net, 'c'), [], 'not before the timeout');
   net.run(1);
-  t.deepEqual(net.decisionsOf('c'), [{ kind: 'abort', txn: 't1', reason: 'timeout' }]);
+  t.deepEqual(net.decisionsOf('c'), [{ kind: 'abort', txn: 't1', reason: 'timeout', why: 'no vote in time from p2' }]);
   t.deepEqual(outcomes(net, 'p1'), ['abort t1']);
   t.deepEqual(outcomes(net, 'p2'), ['abort t1']);
 });
@@ -109,7 +127,11 @@ test('a participant whose host never votes aborts unilaterally and votes no', (t
   t.deepEqual(outcomes(net, 'p2'), []);
   net.run(1);
   t.deepEqual(net.decisionsOf('p2').at(-1), { kind: 'abort', txn: 't1', payload: { op: 'write@p2' }, reason: 'timeout' });
-  t.deepEqual(net.decisionsOf('c'), [{ kind: 'abort', txn: 't1', reason: 'vote-no' }], 'its no vote aborts at once');
+  t.deepEqual(
+    net.decisionsOf('c'),
+    [{ kind: 'abort', txn: 't1', reason: 'vote-no', why: 'p2 did not vote in time' }],
+    'its no vote aborts at once, saying why',
+  );
   t.deepEqual(outcomes(net, 'p1'), ['abort t1']);
   // A host answering late is told it is too late.
   t.false((net.core('p2') as TwoPcParticipant).vote('t1', true));

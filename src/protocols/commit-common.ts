@@ -6,6 +6,7 @@
  * (messages, records, decisions) stay in twopc.ts and threepc.ts.
  */
 import { ValidationError } from '../core/errors.js';
+import { boundWhy } from './commit.js';
 
 /**
  * Checks a coordinator's `begin(txn, participants)` and returns the participants' addresses in
@@ -73,4 +74,9 @@ export function forgetUnvoted<T>(txns: Map<string, T>, open: Map<string, T>, unv
   txns.delete(txn);
   open.delete(txn);
   return true;
+}
+
+/** A coordinator's `why` for votes that did not all arrive in time: whose are missing. */
+export function silentVoters(participants: readonly string[], voted: ReadonlySet<string>): string {
+  return boundWhy(`no vote in time from ${participants.filter((p) => !voted.has(p)).join(', ')}`)!;
 }

@@ -26,9 +26,30 @@ export type CoordinatorAbortReason = 'vote-no' | 'timeout';
 /** Why a participant aborted (each protocol adds its own reasons to these). */
 export type ParticipantAbortReason = 'vote-no' | 'timeout';
 
-/** A coordinator's decision: the transaction's outcome. */
+/**
+ * A coordinator's decision: the transaction's outcome. An abort's `why` says, in a few words,
+ * what ended it: the first no-voter's own reason (the host's, as it gave it to `vote`), or
+ * what the core saw (a participant that voted no without one, votes that did not all arrive).
+ */
 export type CommitCoordinatorDecision<Reason extends string = CoordinatorAbortReason> =
-  { kind: 'commit'; txn: string } | { kind: 'abort'; txn: string; reason: Reason };
+  { kind: 'commit'; txn: string } | { kind: 'abort'; txn: string; reason: Reason; why: string };
+
+/** The longest `why` a core sends or decides (characters); a longer one is cut. */
+export const ABORT_WHY_CHARS_MAX = 200;
+
+/**
+ * `why` as a core sends it on: a string of at most ABORT_WHY_CHARS_MAX characters (cut, with
+ * '...', never inside a surrogate pair), or undefined for none (not a string, or empty). It
+ * came from a host or off the wire: nothing else about it is trusted.
+ */
+export function boundWhy(why: unknown): string | undefined {
+  if (typeof why !== 'string' || why.length === 0) return undefined;
+  if (why.length <= ABORT_WHY_CHARS_MAX) return why;
+  let end = ABORT_WHY_CHARS_MAX - 3;
+  const last = why.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return why.slice(0, end) + '...';
+}
 
 /** A participant's decisions: vote on this (answer with `vote`), then apply or drop the payload. */
 export type CommitParticipantDecision<Reason extends string = ParticipantAbortReason> =
@@ -58,8 +79,11 @@ export interface CommitCore<M, R, D> extends Core<M, R, D> {
 
 /** A participant (2PC, 3PC) or resource manager (Paxos Commit). */
 export interface CommitParticipantCore<M, R, D> extends CommitCore<M, R, D> {
-  /** The host's answer to a `prepare` decision; false if the core no longer waits for it. */
-  vote(txn: string, yes: boolean): boolean;
+  /**
+   * The host's answer to a `prepare` decision; false if the core no longer waits for it. A no
+   * vote's `why` (which key, what failed) goes with it to the coordinator (see boundWhy).
+   */
+  vote(txn: string, yes: boolean, why?: string): boolean;
   /**
    * The host's answer to a `prepare` decision that was stale: the transaction ended here
    * already, and this prepare is a late copy of one answered then (the core had forgotten

@@ -19,11 +19,13 @@ export type PaxosCommitMessage =
   /**
    * Phase 2a for instance `rm`. At ballot 0 the RM itself sends it (the fast path, allowed
    * because ballot 0 belongs to the RM alone); at higher ballots a (recovery) leader does.
-   * `leader` is where acceptors send their phase 2b.
+   * `leader` is where acceptors send their phase 2b. An `aborted` value may say why (`why`, see
+   * boundWhy: the RM's reason for its no vote), which the acceptors pass on in their phase 2b
+   * and the leader in its decision.
    */
-  | { type: 'phase2a'; txn: string; rm: string; ballot: Ballot; value: PaxosCommitValue; leader: string; rms: string[] }
-  /** Phase 2b, acceptor -> leader. */
-  | { type: 'phase2b'; txn: string; rm: string; ballot: Ballot; value: PaxosCommitValue }
+  | { type: 'phase2a'; txn: string; rm: string; ballot: Ballot; value: PaxosCommitValue; leader: string; rms: string[]; why?: string }
+  /** Phase 2b, acceptor -> leader (`why`: the phase 2a's, passed on). */
+  | { type: 'phase2b'; txn: string; rm: string; ballot: Ballot; value: PaxosCommitValue; why?: string }
   /** Phase 1a for every instance of the transaction at once (one ballot for all). */
   | { type: 'phase1a'; txn: string; ballot: Ballot; rms: string[] }
   /** Phase 1b: what the acceptor accepted in each instance (null: nothing). */
@@ -57,5 +59,9 @@ export type PaxosCommitRecord =
 export type PaxosCommitDecision =
   /** RM: `prepare` (the host must answer with `vote(txn, yes)`), then the outcome for this RM's part. */
   | CommitParticipantDecision<ParticipantAbortReason | 'outcome'>
-  /** Leader (the coordinator that began it, or a recovery leader): the transaction's outcome. */
-  | { kind: 'outcome'; txn: string; commit: boolean };
+  /**
+   * Leader (the coordinator that began it, or a recovery leader): the transaction's outcome.
+   * An abort's `why`: what the phase 2b that chose `aborted` said (none when another leader's
+   * outcome came first).
+   */
+  | { kind: 'outcome'; txn: string; commit: boolean; why?: string };

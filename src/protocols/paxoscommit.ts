@@ -35,6 +35,7 @@ import type { Ballot } from './ballot.js';
 import { requireAddresses, requireNonEmptyString, requirePositiveInt } from './config.js';
 import { Outbox } from './types.js';
 import type { Ready } from './types.js';
+import { boundWhy } from './commit.js';
 import type { CommitCoordinatorCore, CommitParticipantCore, CommitPhase } from './commit.js';
 import type { PaxosCommitAccepted, PaxosCommitDecision, PaxosCommitMessage, PaxosCommitRecord, PaxosCommitValue } from './paxoscommit-messages.js';
 
@@ -82,6 +83,14 @@ interface RmTxn {
   payload: unknown;
   elapsedTicks: number;
   timeoutTicks: number;
+  /** Why this RM voted `aborted` (see boundWhy): said again to a duplicate prepare. */
+  why?: string;
+}
+
+interface Tally {
+  value: PaxosCommitValue;
+  acceptors: Set<string>;
+  why?: string;
 }
 
 type LeaderPhase = 'fast' | 'phase1' | 'phase2' | 'backoff';
@@ -93,8 +102,8 @@ interface LeaderTxn {
   phase: LeaderPhase;
   ballot: Ballot;
   roundSeen: number;
-  /** Per instance, per ballot: the value and the acceptors that accepted it. */
-  tallies: Map<string, Map<string, { value: PaxosCommitValue; acceptors: Set<string> }>>;
+  /** Per instance, per ballot: the value, the acceptors that accepted it, and the first `why` one passed on. */
+  tallies: Map<string, Map<string, Tally>>;
   chosen: Map<string, PaxosCommitValue>;
   promises: Map<string, Map<string, PaxosCommitAccepted | null>>;
   elapsedTicks: number;
@@ -155,7 +164,7 @@ export class PaxosCommitNode
   }
 
   /** RM: the host's answer to a `prepare` decision. False if the RM is no longer waiting for it. */
-  vote(txn: string, yes: boolean): boolean {
+  vote(txn: string, yes: boolean, why?: string): boolean {
     const rm = this.rmTxns.get(txn);
     if (rm === undefined || rm.phase !== 'voting') return false;
     if (yes) {
@@ -166,7 +175,7 @@ export class PaxosCommitNode
       this.out.persist({ type: 'prepared', txn, coordinator: rm.coordinator, rms: rm.rms, payload: rm.payload });
       this.sendFastPath(txn, rm, 'prepared');
     } else {
-      this.abortRm(txn, rm, 'vote-no');
+      this.abortRm(txn, rm, 'vote-no', boundWhy(why));
     }
     return true;
   }
@@ -217,7 +226,7 @@ export class PaxosCommitNode
       case 'phase1a':
         return this.onPhase1a(from, msg.txn, msg.ballot, msg.rms);
       case 'phase2b':
-        return this.onPhase2b(from, msg.txn, msg.rm, msg.ballot, msg.value);
+        return this.onPhase2b(from, msg.txn, msg.rm, msg.ballot, msg.value, boundWhy(msg.why));
       case 'phase1b':
         return this.onPhase1b(from, msg.txn, msg.ballot, msg.accepted);
       case 'nack':
@@ -254,7 +263,7 @@ export class PaxosCommitNode
     // An RM that times out leaves `rmOpen` as it is visited: a Map iterates on past a deleted entry.
     for (const [txn, rm] of this.rmOpen) {
       if (rm.phase === 'voting' && ++rm.elapsedTicks >= this.config.voteTimeoutTicks) {
-        this.abortRm(txn, rm, 'timeout');
+        this.abortRm(txn, rm, 'timeout', `${this.config.self} did not vote in time`);
       } else if (rm.phase === 'prepared' && !this.leaderTxns.has(txn) && ++rm.elapsedTicks >= rm.timeoutTicks) {
         rm.elapsedTicks = 0;
         rm.timeoutTicks = this.drawRecoveryTimeout();
@@ -357,15 +366,17 @@ export class PaxosCommitNode
   }
 
   private sendFastPath(txn: string, rm: RmTxn, value: PaxosCommitValue): void {
+    const why = value === 'aborted' && rm.why !== undefined ? { why: rm.why } : {};
     for (const a of this.config.acceptors) {
-      this.out.send(a, { type: 'phase2a', txn, rm: this.config.self, ballot: BALLOT_ZERO, value, leader: rm.coordinator, rms: rm.rms });
+      this.out.send(a, { type: 'phase2a', txn, rm: this.config.self, ballot: BALLOT_ZERO, value, leader: rm.coordinator, rms: rm.rms, ...why });
     }
   }
 
-  private abortRm(txn: string, rm: RmTxn, reason: 'vote-no' | 'timeout'): void {
+  private abortRm(txn: string, rm: RmTxn, reason: 'vote-no' | 'timeout', why: string | undefined): void {
     // Never prepared, so `prepared` can never be chosen for this instance: deciding alone is safe.
     rm.phase = 'aborted';
     rm.voted = 'aborted';
+    if (why !== undefined) rm.why = why;
     this.rmOpen.delete(txn);
     this.out.persist({ type: 'aborted', txn, coordinator: rm.coordinator, rms: rm.rms });
     this.sendFastPath(txn, rm, 'aborted');
@@ -431,8 +442,10 @@ export class PaxosCommitNode
       a.accepted.set(msg.rm, { ballot: msg.ballot, value: msg.value });
       this.out.persist({ type: 'accepted', txn: msg.txn, rm: msg.rm, ballot: msg.ballot, value: msg.value });
     }
+    // Accepted at msg.ballot, which carries one value only: the phase 2a's, and its `why`.
     const value = a.accepted.get(msg.rm)!.value;
-    this.out.send(msg.leader, { type: 'phase2b', txn: msg.txn, rm: msg.rm, ballot: msg.ballot, value });
+    const why = value === 'aborted' ? boundWhy(msg.why) : undefined;
+    this.out.send(msg.leader, { type: 'phase2b', txn: msg.txn, rm: msg.rm, ballot: msg.ballot, value, ...(why === undefined ? {} : { why }) });
   }
 
   private onPhase1a(from: string, txn: string, ballot: Ballot, rms: string[]): void {
@@ -495,25 +508,27 @@ export class PaxosCommitNode
       }
       // No acceptor of a majority accepted anything: `prepared` was never chosen, so abort is safe.
       const value: PaxosCommitValue = best === null ? 'aborted' : best.value;
+      const why = best === null ? { why: `${rm} had not voted when a leader recovered the transaction` } : {};
       for (const a of this.config.acceptors) {
-        this.out.send(a, { type: 'phase2a', txn, rm, ballot: leader.ballot, value, leader: this.config.self, rms: leader.rms });
+        this.out.send(a, { type: 'phase2a', txn, rm, ballot: leader.ballot, value, leader: this.config.self, rms: leader.rms, ...why });
       }
     }
   }
 
-  private onPhase2b(from: string, txn: string, rm: string, ballot: Ballot, value: PaxosCommitValue): void {
+  private onPhase2b(from: string, txn: string, rm: string, ballot: Ballot, value: PaxosCommitValue, why: string | undefined): void {
     const leader = this.leaderTxns.get(txn);
     if (leader === undefined || leader.chosen.has(rm) || !leader.rms.includes(rm)) return;
-    const byBallot = leader.tallies.get(rm) ?? new Map<string, { value: PaxosCommitValue; acceptors: Set<string> }>();
+    const byBallot = leader.tallies.get(rm) ?? new Map<string, Tally>();
     leader.tallies.set(rm, byBallot);
     const key = formatBallot(ballot);
-    const tally = byBallot.get(key) ?? { value, acceptors: new Set<string>() };
+    const tally: Tally = byBallot.get(key) ?? { value, acceptors: new Set<string>() };
     byBallot.set(key, tally);
     assert(tally.value === value, `paxos commit: two values at ballot ${key} for ${txn}/${rm}`);
     tally.acceptors.add(from);
+    tally.why ??= why;
     if (tally.acceptors.size < this.quorum) return;
     leader.chosen.set(rm, value);
-    if (value === 'aborted') this.finish(txn, leader, false);
+    if (value === 'aborted') this.finish(txn, leader, false, tally.why ?? `${rm} voted to abort`);
     else if (leader.chosen.size === leader.rms.length) this.finish(txn, leader, true);
   }
 
@@ -526,12 +541,12 @@ export class PaxosCommitNode
     leader.backoffTicks = 1 + this.prng.int(this.config.leaderTimeoutTicks);
   }
 
-  private finish(txn: string, leader: LeaderTxn, commit: boolean): void {
+  private finish(txn: string, leader: LeaderTxn, commit: boolean, why?: string): void {
     this.leaderTxns.delete(txn);
     const told = new Set(leader.rms);
     if (leader.coordinator !== this.config.self) told.add(leader.coordinator);
     for (const to of told) this.out.send(to, { type: 'outcome', txn, commit });
-    this.out.decide({ kind: 'outcome', txn, commit });
+    this.out.decide(why === undefined ? { kind: 'outcome', txn, commit } : { kind: 'outcome', txn, commit, why });
   }
 
   private drawRecoveryTimeout(): number {

@@ -11,7 +11,8 @@ export type ThreePcState = 'initial' | 'uncertain' | 'precommitted' | 'committed
 export type ThreePcMessage =
   /** Phase 1, coordinator -> participant; the cohort travels with it for the termination protocol. */
   | { type: 'can-commit'; txn: string; participants: string[]; payload: unknown }
-  | { type: 'vote'; txn: string; yes: boolean }
+  /** A no vote may say why (`why`, see boundWhy): the coordinator's abort tells the client. */
+  | { type: 'vote'; txn: string; yes: boolean; why?: string }
   /** Phase 2: every participant voted yes; it is safe to prepare for commit. */
   | { type: 'pre-commit'; txn: string; epoch: number }
   | { type: 'ack'; txn: string; epoch: number }

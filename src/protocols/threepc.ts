@@ -31,7 +31,8 @@
  * answers with its decision.
  */
 import { assert } from '../core/assert.js';
-import { beginAddresses, forgetUnvoted, rememberTxn, ticksUntilTimeout } from './commit-common.js';
+import { boundWhy } from './commit.js';
+import { beginAddresses, forgetUnvoted, rememberTxn, silentVoters, ticksUntilTimeout } from './commit-common.js';
 import { requireNonEmptyString, requirePositiveInt } from './config.js';
 import { Outbox } from './types.js';
 import type { Ready } from './types.js';
@@ -82,7 +83,7 @@ export class ThreePcCoordinator implements CommitCoordinatorCore<ThreePcMessage,
     const state = this.txns.get(msg.txn);
     if (state === undefined) return;
     if (msg.type === 'vote' && state.phase === 'voting') {
-      if (!msg.yes) return this.abort(msg.txn, state, 'vote-no');
+      if (!msg.yes) return this.abort(msg.txn, state, 'vote-no', boundWhy(msg.why) ?? `${from} voted no`);
       state.yes.add(from);
       if (state.yes.size < state.participants.length) return;
       state.phase = 'precommitting';
@@ -105,7 +106,7 @@ export class ThreePcCoordinator implements CommitCoordinatorCore<ThreePcMessage,
   tick(): void {
     for (const [txn, state] of [...this.txns]) {
       if (++state.elapsedTicks < (state.phase === 'voting' ? this.config.voteTimeoutTicks : this.config.ackTimeoutTicks)) continue;
-      if (state.phase === 'voting') this.abort(txn, state, 'timeout');
+      if (state.phase === 'voting') this.abort(txn, state, 'timeout', silentVoters(state.participants, state.yes));
       else this.commit(txn, state);
     }
   }
@@ -130,10 +131,10 @@ export class ThreePcCoordinator implements CommitCoordinatorCore<ThreePcMessage,
     this.out.decide({ kind: 'commit', txn });
   }
 
-  private abort(txn: string, state: CoordinatorTxn, reason: CoordinatorAbortReason): void {
+  private abort(txn: string, state: CoordinatorTxn, reason: CoordinatorAbortReason, why: string): void {
     this.txns.delete(txn);
     for (const p of state.participants) this.out.send(p, { type: 'abort', txn, epoch: 0 });
-    this.out.decide({ kind: 'abort', txn, reason });
+    this.out.decide({ kind: 'abort', txn, reason, why });
   }
 }
 
@@ -165,6 +166,8 @@ interface ParticipantTxn {
   elapsedTicks: number;
   suspected: Set<string>;
   termination: Termination | null;
+  /** Why this participant voted no (see boundWhy): said again to a duplicate can-commit. */
+  why?: string;
 }
 
 export class ThreePcParticipant implements CommitParticipantCore<ThreePcMessage, ThreePcRecord, ThreePcParticipantDecision> {
@@ -198,7 +201,7 @@ export class ThreePcParticipant implements CommitParticipantCore<ThreePcMessage,
   }
 
   /** The host's answer to a `prepare` decision; false if no longer waiting for it. */
-  vote(txn: string, yes: boolean): boolean {
+  vote(txn: string, yes: boolean, why?: string): boolean {
     const t = this.txns.get(txn);
     if (t === undefined || t.state !== 'initial') return false;
     if (yes) {
@@ -208,7 +211,7 @@ export class ThreePcParticipant implements CommitParticipantCore<ThreePcMessage,
       this.out.send(t.coordinator, { type: 'vote', txn, yes: true });
     } else {
       this.decide(txn, t, false, 'vote-no');
-      this.out.send(t.coordinator, { type: 'vote', txn, yes: false });
+      this.voteNo(txn, t, boundWhy(why));
     }
     return true;
   }
@@ -237,8 +240,10 @@ export class ThreePcParticipant implements CommitParticipantCore<ThreePcMessage,
         if (t === undefined) {
           this.remember(msg.txn, this.newTxn('initial', from, msg.participants, msg.payload));
           this.out.decide({ kind: 'prepare', txn: msg.txn, payload: msg.payload });
-        } else if (t.state === 'uncertain' || t.state === 'aborted') {
-          this.out.send(from, { type: 'vote', txn: msg.txn, yes: t.state === 'uncertain' });
+        } else if (t.state === 'uncertain') {
+          this.out.send(from, { type: 'vote', txn: msg.txn, yes: true });
+        } else if (t.state === 'aborted') {
+          this.out.send(from, { type: 'vote', txn: msg.txn, yes: false, ...(t.why === undefined ? {} : { why: t.why }) });
         }
         return;
       case 'pre-commit':
@@ -301,7 +306,7 @@ export class ThreePcParticipant implements CommitParticipantCore<ThreePcMessage,
       if (t.state === 'initial') {
         if (t.elapsedTicks < this.config.voteTimeoutTicks) continue;
         this.decide(txn, t, false, 'timeout');
-        this.out.send(t.coordinator, { type: 'vote', txn, yes: false });
+        this.voteNo(txn, t, `${this.config.self} did not vote in time`);
         continue;
       }
       if (t.elapsedTicks < this.config.coordinatorTimeoutTicks) continue;
@@ -424,6 +429,16 @@ export class ThreePcParticipant implements CommitParticipantCore<ThreePcMessage,
     this.open.delete(txn);
     if (commit) this.out.decide({ kind: 'commit', txn, payload: t.payload });
     else this.out.decide({ kind: 'abort', txn, payload: t.payload, reason });
+  }
+
+  /** Votes no, saying why (kept, for a duplicate can-commit) if it knows. */
+  private voteNo(txn: string, t: ParticipantTxn, why: string | undefined): void {
+    if (why === undefined) {
+      this.out.send(t.coordinator, { type: 'vote', txn, yes: false });
+      return;
+    }
+    t.why = why;
+    this.out.send(t.coordinator, { type: 'vote', txn, yes: false, why });
   }
 
   private newTxn(state: ThreePcState, coordinator: string, participants: string[], payload: unknown): ParticipantTxn {

@@ -7,8 +7,11 @@ import type { CommitCoordinatorDecision, CommitParticipantDecision, ParticipantA
 export type TwoPcMessage =
   /** Coordinator -> participant: phase 1, carrying what the participant must do if it commits. */
   | { type: 'prepare'; txn: string; payload: unknown }
-  /** Participant -> coordinator: its vote. A yes vote is durable before it is sent. */
-  | { type: 'vote'; txn: string; yes: boolean }
+  /**
+   * Participant -> coordinator: its vote. A yes vote is durable before it is sent. A no vote
+   * may say why (`why`, see boundWhy): the coordinator's abort tells the client.
+   */
+  | { type: 'vote'; txn: string; yes: boolean; why?: string }
   /**
    * Coordinator -> participant: the outcome. Only commit is logged and acknowledged.
    * `presumed`: not a decision the coordinator made, but its answer to a vote or decision

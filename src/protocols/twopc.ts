@@ -18,7 +18,8 @@
  */
 import { ConfigError } from '../core/errors.js';
 import { assert } from '../core/assert.js';
-import { beginAddresses, forgetUnvoted, rememberTxn, ticksUntilTimeout } from './commit-common.js';
+import { boundWhy } from './commit.js';
+import { beginAddresses, forgetUnvoted, rememberTxn, silentVoters, ticksUntilTimeout } from './commit-common.js';
 import { requireNonEmptyString, requirePositiveInt } from './config.js';
 import { Outbox } from './types.js';
 import type { Ready } from './types.js';
@@ -105,7 +106,7 @@ export class TwoPcCoordinator implements CommitCoordinatorCore<TwoPcMessage, Two
         }
         if (state.phase !== 'collecting' || !state.participants.includes(from)) return;
         if (!msg.yes) {
-          this.abort(msg.txn, state, 'vote-no', from);
+          this.abort(msg.txn, state, 'vote-no', boundWhy(msg.why) ?? `${from} voted no`, from);
           return;
         }
         state.yes.add(from);
@@ -147,7 +148,7 @@ export class TwoPcCoordinator implements CommitCoordinatorCore<TwoPcMessage, Two
       if (state.phase === 'collecting') {
         if (state.elapsedTicks >= this.config.voteTimeoutTicks) {
           if (this.config.unsafeCommitOnTimeout === true) this.commit(txn, state);
-          else this.abort(txn, state, 'timeout', undefined);
+          else this.abort(txn, state, 'timeout', silentVoters(state.participants, state.yes), undefined);
         }
       } else if (state.elapsedTicks >= this.config.commitRetryTicks) {
         state.elapsedTicks = 0;
@@ -186,13 +187,13 @@ export class TwoPcCoordinator implements CommitCoordinatorCore<TwoPcMessage, Two
     this.out.decide({ kind: 'commit', txn });
   }
 
-  private abort(txn: string, state: CoordinatorTxn, reason: CoordinatorAbortReason, noVoter: string | undefined): void {
+  private abort(txn: string, state: CoordinatorTxn, reason: CoordinatorAbortReason, why: string, noVoter: string | undefined): void {
     // Presumed abort: nothing is logged, the transaction is simply forgotten.
     this.txns.delete(txn);
     for (const p of state.participants) {
       if (p !== noVoter) this.out.send(p, { type: 'abort', txn });
     }
-    this.out.decide({ kind: 'abort', txn, reason });
+    this.out.decide({ kind: 'abort', txn, reason, why });
   }
 }
 
@@ -214,6 +215,8 @@ interface ParticipantTxn {
    * no vote sent before, or on a presumed abort while uncertain.
    */
   abortYields?: boolean;
+  /** Why this participant voted no (see boundWhy): said again to a duplicate prepare. */
+  why?: string;
 }
 
 export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, TwoPcParticipantRecord, TwoPcParticipantDecision> {
@@ -256,7 +259,7 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
    * The host's answer to a `prepare` decision. Returns false if the transaction is no longer
    * waiting for a vote (it timed out and was aborted, or was never prepared).
    */
-  vote(txn: string, yes: boolean): boolean {
+  vote(txn: string, yes: boolean, why?: string): boolean {
     const state = this.txns.get(txn);
     if (state === undefined || state.phase !== 'voting') return false;
     if (yes) {
@@ -266,7 +269,7 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
       this.out.send(state.coordinator, { type: 'vote', txn, yes: true });
     } else {
       this.decideAbort(txn, state, 'vote-no');
-      this.out.send(state.coordinator, { type: 'vote', txn, yes: false });
+      this.voteNo(txn, state, boundWhy(why));
     }
     return true;
   }
@@ -285,7 +288,7 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
         } else if (state.phase === 'uncertain' || state.phase === 'committed') {
           this.out.send(from, { type: 'vote', txn: msg.txn, yes: true }); // A duplicate, or our vote was lost.
         } else if (state.phase === 'aborted') {
-          this.out.send(from, { type: 'vote', txn: msg.txn, yes: false });
+          this.out.send(from, { type: 'vote', txn: msg.txn, yes: false, ...(state.why === undefined ? {} : { why: state.why }) });
         }
         return;
       case 'commit':
@@ -400,7 +403,7 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
         if (++state.elapsedTicks >= this.config.voteTimeoutTicks) {
           state.abortYields = true;
           this.decideAbort(txn, state, 'timeout');
-          this.out.send(state.coordinator, { type: 'vote', txn, yes: false });
+          this.voteNo(txn, state, `${this.config.self} did not vote in time`);
         }
       } else if (state.phase === 'uncertain') {
         if (++state.elapsedTicks >= this.config.decisionRetryTicks) {
@@ -438,6 +441,16 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
     state.phase = 'aborted';
     this.open.delete(txn);
     this.out.decide({ kind: 'abort', txn, payload: state.payload, reason });
+  }
+
+  /** Votes no, saying why (kept, for a duplicate prepare) if it knows. */
+  private voteNo(txn: string, state: ParticipantTxn, why: string | undefined): void {
+    if (why === undefined) {
+      this.out.send(state.coordinator, { type: 'vote', txn, yes: false });
+      return;
+    }
+    state.why = why;
+    this.out.send(state.coordinator, { type: 'vote', txn, yes: false, why });
   }
 
   private remember(txn: string, state: ParticipantTxn): void {

@@ -119,7 +119,7 @@ export function createCoordinatorCore(protocol: CommitProtocolName, self: string
             ? undefined
             : d.commit
               ? { kind: 'commit', txn: d.txn }
-              : { kind: 'abort', txn: d.txn, reason: 'a participant voted no or timed out' },
+              : { kind: 'abort', txn: d.txn, reason: 'outcome', why: d.why ?? 'a recovery leader aborted it' },
       );
       return { ...erasedCore, checkpointRecords: () => core.checkpointRecords() };
     }
@@ -137,9 +137,9 @@ function participantOf<M, R>(
   const due = new DueCache(core);
   return {
     ...erased(core, asMessage, participantDecision, due),
-    vote: (txn, yes) => {
+    vote: (txn, yes, why) => {
       due.changed();
-      return core.vote(txn, yes);
+      return core.vote(txn, yes, why);
     },
     forget: (txn) => {
       due.changed();
@@ -227,7 +227,7 @@ class DueCache {
 
 /** 2PC's and 3PC's coordinator decisions, as they are. */
 function asIs(d: CommitCoordinatorDecision): CoordinatorDecision {
-  return d.kind === 'commit' ? { kind: 'commit', txn: d.txn } : { kind: 'abort', txn: d.txn, reason: d.reason };
+  return d.kind === 'commit' ? { kind: 'commit', txn: d.txn } : { kind: 'abort', txn: d.txn, reason: d.reason, why: d.why };
 }
 
 /** Records replicated through a shard log are wrapped as `{ record, tag? }`. */

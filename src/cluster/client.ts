@@ -336,7 +336,7 @@ export class Client {
     const msg = envelope.msg as ClientInbound;
     if (msg.type === 'res') {
       if (msg.ok) this.settle(msg.rid, msg.value, undefined);
-      else this.settle(msg.rid, undefined, errorFromWire(msg.code, msg.message));
+      else this.settle(msg.rid, undefined, errorFromWire(msg.code, msg.message, msg.reason));
       return;
     }
     if (msg.type === 'undeliverable') {
@@ -513,12 +513,12 @@ function historyOutput(body: RequestBody, value: unknown): unknown {
   return undefined;
 }
 
-function errorFromWire(code: string, message: string): Error {
+function errorFromWire(code: string, message: string, reason: unknown): Error {
   switch (code) {
     case 'UNAVAILABLE':
       return new UnavailableError(message);
     case 'ABORTED':
-      return new AbortedError(message);
+      return new AbortedError(message, typeof reason === 'string' && reason.length > 0 ? reason : undefined);
     case 'VALIDATION':
       return new ValidationError('request', message);
     case 'TIMEOUT':

@@ -521,7 +521,16 @@ function drain(state: CoordinatorState, ctx: ActorContext): void {
       if (origin === undefined) continue; // Recovered after a restart: nobody waits any more.
       if (d.kind === 'abort') {
         state.pending.delete(d.txn);
-        ctx.send(origin.to, { type: 'res', rid: origin.rid, ok: false, code: 'ABORTED', message: `transaction ${d.txn} aborted (${d.reason})` } satisfies Res);
+        // Why, in the core's words: the first no-voter's reason (which key, what failed), or
+        // whose votes did not come. It was `(vote-no)` alone, whatever the key or the check.
+        ctx.send(origin.to, {
+          type: 'res',
+          rid: origin.rid,
+          ok: false,
+          code: 'ABORTED',
+          message: `transaction ${d.txn} aborted: ${d.why}`,
+          reason: d.why,
+        } satisfies Res);
         continue;
       }
       // Committed: answer with what it read; shards whose vote did not bring it are asked.

@@ -69,6 +69,8 @@ export interface ResErr {
   ok: false;
   code: ErrorCodeWire;
   message: string;
+  /** ABORTED: why, in a few words (AbortedError.reason; see boundWhy). */
+  reason?: string;
   /**
    * A coordinator that hears from no server refused the transaction (UNAVAILABLE, not begun):
    * the balancer holds it down, as on a crash notice, until it answers a probe.

@@ -98,7 +98,13 @@ export class TimeoutError extends MeridianError {
   }
 }
 
-/** The transaction was definitely not committed. */
+/**
+ * The transaction was definitely not committed. `reason` says why in a few words (at most 200
+ * characters), as the message does after `aborted: `: a participant's reason for voting no
+ * (`check failed on key "balance"`, `append to key "name", which holds a value that is not a
+ * list`, `key "k" is locked by another transaction`), or what ended it (`no vote in time from
+ * shard/2`, `shard/2 did not vote in time`); 'aborted' when nothing more is known.
+ */
 export class AbortedError extends MeridianError {
   readonly reason: string;
   constructor(message: string, reason = 'aborted') {

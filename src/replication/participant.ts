@@ -452,7 +452,7 @@ export class Participants {
       // prepares then share their records' entry, and leave together. A prepare of a
       // transaction that finished here is a late copy: dropped, not voted no (see forget).
       if (!out.vote && out.reason === ALREADY_FINISHED) shard.core.forget(out.txn);
-      else shard.core.vote(out.txn, out.vote);
+      else shard.core.vote(out.txn, out.vote, out.reason);
       this.voted.add(s);
       return [];
     }

@@ -1,6 +1,7 @@
 import { FifoOrder } from '../core/fifo-order.js';
 import { FINISHED_TXNS_MAX, MEMORY_LIMITS_DEFAULT, SEEN_CLIENTS_MAX, SEEN_REQUESTS_MAX, type MemoryLimits } from '../core/limits.js';
 import { assert } from '../core/assert.js';
+import { describe } from '../core/errors.js';
 import { ForgottenMarks } from '../core/forgotten-marks.js';
 import type { RequestBody, TxnOp, TxnReads, TxnUnsafe } from './ops.js';
 
@@ -311,7 +312,7 @@ export class KvStateMachine {
     for (const op of ops) {
       const holder = this.locks.get(op.key);
       if (holder !== undefined && holder !== txn) {
-        lockedOut = `key ${JSON.stringify(op.key)} is locked by another transaction`;
+        lockedOut = `key ${describe(op.key)} is locked by another transaction`;
         break;
       }
     }
@@ -520,7 +521,8 @@ export function executeOn(data: Map<string, unknown>, body: RequestBody): ExecRe
 /**
  * A transaction's part at one shard run on `data` without changing it, op by op, so its own
  * earlier writes are visible to its later ops: what its gets read, the writes it makes, or why
- * it must vote no (a failed check, an append to a value that is not a list).
+ * it must vote no (a failed check, an append to a value that is not a list), which goes with
+ * the vote to the client's AbortedError (a key of over 60 characters cut short, see describe).
  */
 export function evaluateTxn(data: Map<string, unknown>, ops: TxnOp[]): { ok: true; reads: TxnReads; writes: Write[] } | { ok: false; reason: string } {
   const overlay = new Map<string, unknown>();
@@ -529,7 +531,7 @@ export function evaluateTxn(data: Map<string, unknown>, ops: TxnOp[]): { ok: tru
   for (const op of ops) {
     switch (op.op) {
       case 'check':
-        if (!sameValue(current(op.key), op.value)) return { ok: false, reason: `check failed on key ${JSON.stringify(op.key)}` };
+        if (!sameValue(current(op.key), op.value)) return { ok: false, reason: `check failed on key ${describe(op.key)}` };
         break;
       case 'get': {
         const v = current(op.key);
@@ -544,8 +546,7 @@ export function evaluateTxn(data: Map<string, unknown>, ops: TxnOp[]): { ok: tru
         break;
       case 'append': {
         const v = current(op.key);
-        if (v !== undefined && !Array.isArray(v))
-          return { ok: false, reason: `append to key ${JSON.stringify(op.key)}, which holds a value that is not a list` };
+        if (v !== undefined && !Array.isArray(v)) return { ok: false, reason: `append to key ${describe(op.key)}, which holds a value that is not a list` };
         overlay.set(op.key, v === undefined ? [op.value] : [...(v as unknown[]), op.value]);
         break;
       }

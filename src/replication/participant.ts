@@ -262,7 +262,7 @@ export class Participants {
             // Its ops would travel in no replication message under messageBytesMax: not
             // proposed (the shard would be wedged behind it), voted no at once (a participant
             // may abort unilaterally before it votes yes; found by an audit, session 58).
-            shard.core.vote(d.txn, false);
+            shard.core.vote(d.txn, false, `its ops at shard ${s} are too large for a replication message (messageBytesMax)`);
             continue;
           }
           shard.awaitingVote.add(d.txn);

@@ -400,18 +400,21 @@ test(
     };
     // 9007199254740993 reads as 9007199254740992: the stale read would pass as fresh.
     const put = '{"id":1,"client":"a","key":"k","kind":"put","input":9007199254740993,"invokeMs":0,"outcome":"ok","completeMs":1}';
-    const get = '{"id":3,"client":"a","key":"k","kind":"get","invokeMs":4,"outcome":"ok","completeMs":5,"output":9007199254740992}';
+    const get = '{"id":3,"client":"a","key":"k","kind":"get","invokeMs":4,"outcome":"ok","completeMs":5,"output":90071992547409930}';
     const deep = `${'['.repeat(5_000)}1${']'.repeat(5_000)}`;
     const cases: Array<[string[], RegExp]> = [
       [
         [write('big.json', `[${put},${get}]`)],
-        /big\.json: history\[0\]\.input: expected a safe integer \(at most 2\^53 - 1 in size, which a number holds exactly\), got 9007199254740992/,
+        /big\.json: history\[0\]\.input: expected an integer a double holds exactly, or as JSON\.stringify writes one, got 9007199254740993, which reads as 9007199254740992/,
       ],
       [
-        [write('id.json', `[${put.replace('"id":1', '"id":1e300').replace('9007199254740993', '1')}]`)],
-        /id\.json: history\[0\]\.id: expected a safe integer .*, got 1e\+300/,
+        [write('id.json', `[${put.replace('"id":1', '"id":-12345678901234567891').replace('9007199254740993', '1')}]`)],
+        /id\.json: history\[0\]\.id: expected an integer a double holds exactly, .*, got -12345678901234567891, which reads as -12345678901234567000/,
       ],
-      [[write('doc.json', `{"runs":[{"history":[]},{"history":[${get}]}]}`)], /doc\.json: runs\[1\]\.history\[0\]\.output: expected a safe integer/],
+      [
+        [write('doc.json', `{"runs":[{"history":[]},{"history":[${get}]}]}`)],
+        /doc\.json: runs\[1\]\.history\[0\]\.output: expected an integer a double holds exactly/,
+      ],
       [
         [write('deep.json', `[{"id":1,"client":"a","key":"k","kind":"write","input":${deep},"invokeMs":0,"outcome":"ok","completeMs":1}]`)],
         /deep\.json: history\[0\]\.input(\[0\]){20,30}\.\.\.: nested more than 1000 deep\n$/,
@@ -449,12 +452,53 @@ test(
       t.is(r.stdout, '');
     }
     // The largest safe integer is read, and values nested just under the bound (997 arrays in an operation in the history).
-    const edge = write('edge.json', `[${put.replace('9007199254740993', '9007199254740991')},${get.replace('9007199254740992', '9007199254740991')}]`);
+    const edge = write('edge.json', `[${put.replace('9007199254740993', '9007199254740991')},${get.replace('90071992547409930', '9007199254740991')}]`);
     t.is((await verify([edge])).code, 0);
     const nested = `${'['.repeat(997)}1${']'.repeat(997)}`;
-    const ok = write('nested.json', `[${put.replace('9007199254740993', nested)},${get.replace('9007199254740992', nested)}]`);
+    const ok = write('nested.json', `[${put.replace('9007199254740993', nested)},${get.replace('90071992547409930', nested)}]`);
     const r = await verify([ok]);
     t.is(r.code, 0, r.stdout + r.stderr);
+  }),
+);
+
+test(
+  'numbers as JSON.stringify wrote them (2^53 + 2, 2^64, 1e21, 2^70) read back exactly and are taken; digits inside strings, escaped quotes included, are no numbers',
+  withDir(async (t, dir) => {
+    // Refused before session 58 (exit 2, `expected a safe integer ... got 9007199254740994`):
+    // a history saved from cluster.history() whose values the cluster stored exactly.
+    const op = (id: number, kind: string, time: number, fields: object): object => ({
+      id,
+      client: 'a',
+      key: 'k',
+      kind,
+      invokeMs: time,
+      outcome: 'ok',
+      completeMs: time + 1,
+      ...fields,
+    });
+    const history = [
+      op(1, 'put', 0, { input: 2 ** 53 + 2 }),
+      op(2, 'get', 2, { output: 2 ** 53 + 2 }),
+      op(3, 'put', 4, { input: [1e21, 2 ** 64] }),
+      op(4, 'cas', 6, { input: { expected: [1e21, 2 ** 64], next: { 'a"\\': '"12345678901234567890', n: -(2 ** 70) } }, output: true }),
+      op(5, 'get', 8, { output: { 'a"\\': '"12345678901234567890', n: -(2 ** 70) } }),
+    ];
+    const text = JSON.stringify(history);
+    t.true(text.includes('9007199254740994') && text.includes('1e+21') && text.includes('18446744073709552000') && text.includes('12345678901234567890'), text);
+    const array = join(dir, 'saved.json');
+    writeFileSync(array, text);
+    const doc = join(dir, 'doc.json');
+    writeFileSync(doc, JSON.stringify({ model: 'register', seed: 0, runs: [{ history }] }).replace('"seed":0', '"seed":12345678901234567891'));
+    for (const file of [array, doc]) {
+      const r = await verify([file]);
+      t.is(r.code, 0, `${file}: ${r.stdout}${r.stderr}`);
+      t.regex(r.stdout, /1 passed/);
+    }
+    // The same value written as a plain integer literal past 2^53 - 1 that reads back as another is refused.
+    writeFileSync(array, text.replace('9007199254740994', '9007199254740995'));
+    const r = await verify([array]);
+    t.is(r.code, 2);
+    t.regex(r.stderr, /history\[0\]\.input: .*got 9007199254740995, which reads as 9007199254740996/);
   }),
 );
 

@@ -204,36 +204,109 @@ function runOf(label: string, history: unknown[], model: { name: Model; from: 'f
   return { label, kind: 'kv', model: (model?.name as ModelName | undefined) ?? 'register', history: history as History };
 }
 
+/** A path below a value, as a reader writes it: `[0].input`, `["a b"]`. */
+function pathText(path: ReadonlyArray<string | number>): string {
+  return path.map((p) => (typeof p === 'number' ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`)).join('');
+}
+
 /**
- * What in `value` JSON.parse cannot have read as written: an integer beyond 2^53 - 1 (the file's
- * 9007199254740993 reads as ...992: the two would be one value), or a nesting deeper than
- * HISTORY_NESTING_MAX. Its path below `value` and what is wrong; undefined if nothing is.
+ * A nesting deeper than HISTORY_NESTING_MAX in `value`: its path below `value`; undefined if
+ * there is none.
  */
-function unreadable(value: unknown, depth = 0): { path: string; problem: string } | undefined {
-  if (typeof value === 'number')
-    return Number.isInteger(value) && !Number.isSafeInteger(value)
-      ? { path: '', problem: `expected a safe integer (at most 2^53 - 1 in size, which a number holds exactly), got ${value}` }
-      : undefined;
+function tooDeep(value: unknown, depth = 0): Array<string | number> | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  if (depth === HISTORY_NESTING_MAX) return { path: '', problem: `nested more than ${HISTORY_NESTING_MAX} deep` };
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = unreadable(value[i], depth + 1);
-      if (found !== undefined) return { path: `[${i}]${found.path}`, problem: found.problem };
-    }
-    return undefined;
-  }
-  const record = value as Record<string, unknown>;
-  for (const k of Object.keys(record)) {
-    const found = unreadable(record[k], depth + 1);
-    if (found !== undefined) return { path: `${/^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`}${found.path}`, problem: found.problem };
+  if (depth === HISTORY_NESTING_MAX) return [];
+  for (const k of Array.isArray(value) ? value.keys() : Object.keys(value)) {
+    const found = tooDeep((value as Record<string | number, unknown>)[k], depth + 1);
+    if (found !== undefined) return [k, ...found];
   }
   return undefined;
 }
 
-/** An InputError if `history` (`where` in `file`) holds what `unreadable` finds. */
-function readable(history: unknown[], file: string, where: string): void {
-  const found = unreadable(history);
+/** A number in a JSON text that JSON.parse does not read as written: its path and its text. */
+interface Inexact {
+  path: Array<string | number>;
+  literal: string;
+}
+
+/**
+ * The integer literals of a JSON text (valid: JSON.parse read it) that JSON.parse cannot read
+ * as written: 9007199254740993 reads as ...992, and the two would be one value. Such literals
+ * are what writers of 64-bit integers (Jepsen, int64 fields) give. Taken: an integer a double
+ * holds exactly, one as JSON.stringify writes the double it reads as (2^64 as
+ * 18446744073709552000: what JSON.stringify writes always reads back as the number it wrote),
+ * and any number with a fraction or an exponent (a double's notation: 1e21 as 1e+21). The text is read, not the parsed value: a refusal of
+ * every integer above 2^53 - 1 refused histories saved from cluster.history() (an audit,
+ * session 58). `found` is told of each, with its path from the top; true stops the scan.
+ */
+function inexactIntegers(text: string, found: (inexact: Inexact) => boolean): void {
+  const path: Array<string | number> = [];
+  /** Per open container: an object (true) or an array. */
+  const objects: boolean[] = [];
+  let keyNext = false;
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // A string: its end is the next quote not escaped; an object's key names the path.
+      let j = i + 1;
+      let escaped = false;
+      for (let d = text.charCodeAt(j); d !== 0x22; d = text.charCodeAt(j)) {
+        if (d === 0x5c) {
+          escaped = true;
+          j += 2;
+        } else j++;
+      }
+      if (keyNext) {
+        path[path.length - 1] = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
+        keyNext = false;
+      }
+      i = j + 1;
+    } else if (c === 0x7b || c === 0x5b) {
+      objects.push(c === 0x7b);
+      path.push(c === 0x7b ? '' : 0);
+      keyNext = c === 0x7b;
+      i++;
+    } else if (c === 0x7d || c === 0x5d) {
+      objects.pop();
+      path.pop();
+      i++;
+    } else if (c === 0x2c) {
+      if (objects[objects.length - 1] === true) keyNext = true;
+      else (path[path.length - 1] as number)++;
+      i++;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      let j = i + 1;
+      let integer = true;
+      for (let d = text.charCodeAt(j); j < n; d = text.charCodeAt(++j)) {
+        if (d === 0x2e || d === 0x65 || d === 0x45 || d === 0x2b || d === 0x2d) integer = false;
+        else if (d < 0x30 || d > 0x39) break;
+      }
+      // 15 characters or fewer: below 10^15, which a double holds exactly.
+      if (integer && j - i > 15) {
+        const literal = text.slice(i, j);
+        const read = Number(literal);
+        if (BigInt(literal) !== BigInt(read) && String(read) !== literal && found({ path: [...path], literal })) return;
+      }
+      i = j;
+    } else i++;
+  }
+}
+
+/**
+ * An InputError if `history` (`where` in `file`) nests deeper than HISTORY_NESTING_MAX, or
+ * holds `inexact` (its path below `history`).
+ */
+function readable(history: unknown[], file: string, where: string, inexact: Inexact | undefined): void {
+  const deep = tooDeep(history);
+  let found: { path: string; problem: string } | undefined;
+  if (deep !== undefined) found = { path: pathText(deep), problem: `nested more than ${HISTORY_NESTING_MAX} deep` };
+  else if (inexact !== undefined)
+    found = {
+      path: pathText(inexact.path),
+      problem: `expected an integer a double holds exactly, or as JSON.stringify writes one, got ${inexact.literal}, which reads as ${Number(inexact.literal)}`,
+    };
   if (found === undefined) return;
   // A path 1,000 deep is cut short at a step: the message stays a line a reader can take in.
   let path = found.path;
@@ -255,7 +328,9 @@ function jsonRuns(text: string, file: string, model: Model | undefined): { runs:
     throw new InputError(`${file}: not JSON (${(error as Error).message})${edn}`);
   }
   if (Array.isArray(doc)) {
-    readable(doc, file, 'history');
+    let inexact: Inexact | undefined;
+    inexactIntegers(text, (found) => ((inexact = found), true));
+    readable(doc, file, 'history', inexact);
     const run = runOf('history', doc, model === undefined ? undefined : { name: model, from: 'flag' }, file);
     return { runs: [run], about: run.kind === 'txn' ? "transactions as Elle's events" : 'single-key operations' };
   }
@@ -268,11 +343,19 @@ function jsonRuns(text: string, file: string, model: Model | undefined): { runs:
     throw new InputError(`${file}: model: expected one of ${MODELS.join(', ')}, got ${JSON.stringify(d.model)}`);
   if (model !== undefined && d.model !== undefined && model !== d.model)
     throw new FlagError(`--model ${model}: ${file} was recorded for the ${String(d.model)} model (leave --model out)`);
+  // The first inexact integer of each run's history (what else the document holds is not read).
+  const inexact = new Map<number, Inexact>();
+  inexactIntegers(text, ({ path, literal }) => {
+    const [runs, i, history] = path;
+    if (runs === 'runs' && typeof i === 'number' && history === 'history' && path.length > 3 && !inexact.has(i))
+      inexact.set(i, { path: path.slice(3), literal });
+    return false;
+  });
   const runs = d.runs.map((r: unknown, i) => {
     const run = r as { commit?: unknown; history?: unknown; verdict?: unknown; outcome?: unknown; ok?: unknown; faults?: unknown };
     if (typeof r !== 'object' || r === null || !Array.isArray(run.history))
       throw new InputError(`${file}: runs[${i}].history: expected an array of history operations`);
-    readable(run.history, file, `runs[${i}].history`);
+    readable(run.history, file, `runs[${i}].history`, inexact.get(i));
     // Older documents have no faults; when there, the run's fault log lines.
     if (run.faults !== undefined && (!Array.isArray(run.faults) || !run.faults.every((f) => typeof f === 'string')))
       throw new InputError(

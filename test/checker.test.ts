@@ -248,8 +248,8 @@ test('malformed histories are rejected with the field named', (t) => {
   t.is(t.throws(() => checkHistory(backwards, 'register'), { instanceOf: ValidationError })?.field, 'history[0].completeMs');
   const noComplete: History = [{ id: 0, client: 'a', key: '', kind: 'read', input: undefined, invokeMs: 0, outcome: 'ok' }];
   t.throws(() => checkHistory(noComplete, 'register'), { instanceOf: ValidationError, message: /completeMs/ });
-  const appendOnRegister: History = [{ id: 0, client: 'a', key: '', kind: 'append', input: 'x', invokeMs: 0, outcome: 'unknown' }];
-  t.throws(() => checkHistory(appendOnRegister, 'register'), { instanceOf: ValidationError, message: /register model accepts/ });
+  const casOnKv: History = [{ id: 0, client: 'a', key: '', kind: 'cas', input: { expected: 'x', next: 'y' }, invokeMs: 0, outcome: 'unknown' }];
+  t.throws(() => checkHistory(casOnKv, 'kv'), { instanceOf: ValidationError, message: /kv model accepts/ });
   const badCas: History = [{ id: 0, client: 'a', key: '', kind: 'cas', input: 3, invokeMs: 0, outcome: 'unknown' }];
   t.throws(() => checkHistory(badCas, 'register'), { instanceOf: ValidationError, message: /expected, next/ });
   // A cluster's history (numbers written) given to Porcupine's string model: the error says which model fits.
@@ -537,7 +537,7 @@ test('checkLinearizable on a pool agrees with the inline check and validates its
     instanceOf: ValidationError,
     message: /^options\.worker: not an option here/,
   });
-  await t.throwsAsync(checkLinearizable([{ ...history[0]!, kind: 'append' }], 'register', { inline: false }), {
+  await t.throwsAsync(checkLinearizable([{ ...history[0]!, kind: 'cas', input: 3, outcome: 'unknown' }], 'register', { inline: false }), {
     instanceOf: ValidationError,
   });
 });

@@ -27,7 +27,7 @@ export interface HistoryOp {
   /** Operations on different keys are checked independently ('' for a single register). */
   key: string;
   kind: OpKind;
-  /** put/write: the value; cas: { expected, next }; append: a string; get/read/delete: undefined. */
+  /** put/write: the value; cas: { expected, next }; append: a string (the kv model), the values appended in order (a cluster's list append); get/read/delete: undefined. */
   input: unknown;
   /** When invoked, on any monotonic clock; equal times count as concurrent. */
   invokeMs: number;

@@ -39,6 +39,12 @@ export interface Model<S> {
    * is unknown, since they then constrain nothing, and may drop them when shrinking a violation.
    */
   mutates(op: ModelOp): boolean;
+  /**
+   * Optional: false when the model accepts `op` but cannot check it (the register model's
+   * 'append': a list append, whose value the history does not give); the checker then reports
+   * its key unchecked (an unknown verdict), not searched. Absent: every op is checked.
+   */
+  checks?(op: ModelOp): boolean;
   /** A description of what is wrong with `op`'s input or output, or undefined if it is usable. */
   validate(op: ModelOp): string | undefined;
   /**
@@ -124,10 +130,12 @@ function isCasInput(input: unknown): input is CasInput {
  * One value per key. read/get return it (undefined when missing), write/put set it, delete
  * removes it, cas { expected, next } swaps when the value equals `expected` and answers true,
  * otherwise answers false and changes nothing: a false cas is a read that saw another value.
+ * append (a cluster's list append, input the values appended) is accepted, not checked: its
+ * key is reported unchecked (see `checks`).
  */
 export const registerModel: Model<unknown> = {
   name: 'register',
-  kinds: ['read', 'write', 'get', 'put', 'delete', 'cas'],
+  kinds: ['read', 'write', 'get', 'put', 'delete', 'cas', 'append'],
   init: () => undefined,
   step(state, op) {
     switch (op.kind) {
@@ -150,6 +158,7 @@ export const registerModel: Model<unknown> = {
     }
   },
   hash: canonical,
+  checks: (op) => op.kind !== 'append',
   mutates(op) {
     if (op.kind === 'read' || op.kind === 'get') return false;
     return !(op.kind === 'cas' && op.outcome === 'ok' && op.output === false);

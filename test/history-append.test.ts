@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../src/cli/verify.js';
-import { checkHistory, startCluster, type History } from '../src/index.js';
+import { checkHistory, checkLinearizable, startCluster, type History } from '../src/index.js';
 
 // A key a transaction appends to holds a list no register write made: cluster.history() left
 // such transactions out whole, and a key with appends and register calls was judged a register
@@ -44,6 +44,9 @@ test('sim: an append is recorded with its values, its other keys too; a key with
     t.false(r.ok);
     t.deepEqual(r.unchecked, ['l', 'm']);
     t.deepEqual(r.violations, []);
+    // On a pool of checker threads the keys are merged alike.
+    const pooled = await checkLinearizable(history, 'register', { inline: false, workers: 2 });
+    t.deepEqual([pooled.verdict, pooled.unchecked], ['unknown', ['l', 'm']]);
     // The register keys alone are checked and pass.
     t.is(
       checkHistory(

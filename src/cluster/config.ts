@@ -17,13 +17,17 @@ import {
   checkMessageBytesMax,
   checkNumber,
   checkOneOf,
+  checkReplicationFactor,
   checkSeed,
   checkShards,
   isPlainObject,
+  REPLICATION_FACTOR_MAX,
+  REPLICATION_MODES,
   serverIdsOf,
   validateNetwork,
   validateRegions,
   type RegionConfig,
+  type ReplicationMode,
 } from '../runtime/validate.js';
 import type { BalancerConfig as ResolvedBalancer } from '../balance/validate.js';
 import type { HeartbeatConfig as ResolvedHeartbeat } from '../liveness/validate.js';
@@ -40,7 +44,6 @@ export { REGION_NAME_PATTERN, REGIONS_MAX, RESERVED_REGION_NAMES, SERVERS_PER_RE
 
 export type TransportName = 'threads' | 'sim' | 'nats';
 export type PlacementName = 'dedicated' | 'packed';
-export type ReplicationMode = 'none' | 'passive' | 'active' | 'hybrid';
 export type CommitProtocol = '2pc' | '3pc' | 'paxos-commit';
 
 export interface ReplicationConfig {
@@ -259,9 +262,7 @@ export const CHECKPOINT_EVERY_DEFAULT = CHECKPOINT_EVERY_RECORDS;
 /** Operations the history keeps; a long-running cluster stops recording there. */
 export const HISTORY_OPS_MAX = 1_000_000;
 
-export { SEED_MAX };
-/** Most replicas of a shard (`replication.factor`). */
-export const REPLICATION_FACTOR_MAX = 15;
+export { SEED_MAX, REPLICATION_FACTOR_MAX, REPLICATION_MODES, type ReplicationMode };
 export const SHARDS_DEFAULT = 16;
 export const THREADS_MAX = 256;
 /** The longest client call timeout (`requestTimeoutMs`), an hour. */
@@ -269,7 +270,6 @@ export const REQUEST_TIMEOUT_MS_MAX = 3_600_000;
 
 export const TRANSPORTS: readonly TransportName[] = ['threads', 'sim', 'nats'];
 export const PLACEMENTS: readonly PlacementName[] = ['dedicated', 'packed'];
-export const REPLICATION_MODES: readonly ReplicationMode[] = ['none', 'passive', 'active', 'hybrid'];
 export const COMMIT_PROTOCOLS: readonly CommitProtocol[] = ['2pc', '3pc', 'paxos-commit'];
 /** The replication modes whose primary reads `replication.sync` (and, with sync: false, `lagBound`). */
 export const SYNC_MODES: readonly ReplicationMode[] = ['passive', 'hybrid'];
@@ -408,8 +408,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
       "a replication object names its mode (leave replication out for 'active' at the default factor)",
     );
     const defaultFactor = mode === 'none' ? 1 : Math.min(3, totalServers);
-    const factor = r.factor === undefined ? defaultFactor : checkInt(r.factor, 'replication.factor', 1, Math.min(totalServers, REPLICATION_FACTOR_MAX));
-    if (mode === 'none' && factor !== 1) throw new ConfigError('replication.factor', "1 with mode 'none' (choose a replication mode for more copies)", factor);
+    const factor = r.factor === undefined ? defaultFactor : checkReplicationFactor(r.factor, mode, totalServers);
     const sync = r.sync === undefined ? true : r.sync;
     if (typeof sync !== 'boolean') throw new ConfigError('replication.sync', 'true or false', sync);
     const lagBound = r.lagBound === undefined ? 100 : checkInt(r.lagBound, 'replication.lagBound', 1, 1_000_000);

@@ -58,6 +58,21 @@ export function checkOneOf<T extends string>(value: unknown, field: string, allo
   return value as T;
 }
 
+export type ReplicationMode = 'none' | 'passive' | 'active' | 'hybrid';
+export const REPLICATION_MODES: readonly ReplicationMode[] = ['none', 'passive', 'active', 'hybrid'];
+/** Most replicas of a shard (`replication.factor`). */
+export const REPLICATION_FACTOR_MAX = 15;
+
+/**
+ * `value` as the replication factor of mode `mode` over `totalServers` servers (1 to the
+ * fewer of them and REPLICATION_FACTOR_MAX; 1 with 'none'), or a ConfigError naming `field`.
+ */
+export function checkReplicationFactor(value: unknown, mode: ReplicationMode, totalServers: number, field = 'replication.factor'): number {
+  const factor = checkInt(value, field, 1, Math.min(totalServers, REPLICATION_FACTOR_MAX));
+  if (mode === 'none' && factor !== 1) throw new ConfigError(field, "1 with mode 'none' (choose a replication mode for more copies)", factor);
+  return factor;
+}
+
 /**
  * `network` checked (a ConfigError naming `field` and the setting): latencyMs keys must name
  * regions of `regionNames`, nodeDelayMs keys servers of `servers` (when given).

@@ -473,10 +473,11 @@ test('threads: a restart on a dataDir with a smaller replication group is refuse
 test("a 'meridian host' data directory records its cluster, layout and nodes at its first assignment, and refuses another's naming what differs", (t) => {
   const dir = tempDir(t, 'meridian-host-layout-');
   const layout = { shards: 4, regions: [{ name: 'a', servers: 2 }] };
-  const record = { cluster: 'shop', layout, nodes: ['a/1', 'a/0', 'a/0'] };
+  const replication = { mode: 'active' as const, factor: 2 };
+  const record = { cluster: 'shop', layout, replication, nodes: ['a/1', 'a/0', 'a/0'] };
   checkHostDataDir(dir, 'shop');
   checkHostLayout(dir, record);
-  t.deepEqual(JSON.parse(readFileSync(join(dir, 'meridian-layout.json'), 'utf8')), { cluster: 'shop', layout, nodes: ['a/0', 'a/1'] });
+  t.deepEqual(JSON.parse(readFileSync(join(dir, 'meridian-layout.json'), 'utf8')), { cluster: 'shop', layout, replication, nodes: ['a/0', 'a/1'] });
   // The same again (a restart of that cluster): taken.
   checkHostLayout(dir, { ...record, nodes: ['a/0', 'a/1'] });
   checkHostDataDir(dir, 'shop');
@@ -498,6 +499,37 @@ test("a 'meridian host' data directory records its cluster, layout and nodes at 
   t.throws(() => checkHostDataDir(dir, 'fresh'), { instanceOf: ConfigError, message: /it holds host data of cluster "shop"; this host serves "fresh"/ });
   // Nothing was rewritten by the refusals.
   t.deepEqual(JSON.parse(readFileSync(join(dir, 'meridian-layout.json'), 'utf8')).nodes, ['a/0', 'a/1']);
+});
+
+test("a 'meridian host' data directory records the replication mode and factor, and refuses a change of a shard's Paxos group as a cluster's does", (t) => {
+  const dir = tempDir(t, 'meridian-host-replication-');
+  const file = join(dir, 'meridian-layout.json');
+  const layout = { shards: 4, regions: [{ name: 'a', servers: 3 }] };
+  const record = { cluster: 'shop', layout, replication: { mode: 'active' as const, factor: 3 }, nodes: ['a/0'] };
+  checkHostLayout(dir, record);
+  // Before (session 58) the record had no mode and factor, and a launcher restarted as factor 1 was taken.
+  for (const [mode, factor, field, got] of [
+    ['active', 1, 'replication.factor', '1'],
+    ['passive', 2, 'replication.factor', '2'],
+    ['none', 1, 'replication.mode', '"none"'],
+  ] as const) {
+    const error = t.throws(() => checkHostLayout(dir, { ...record, replication: { mode, factor } }), { instanceOf: ConfigError });
+    t.is(error!.field, field);
+    t.regex(
+      error!.message,
+      new RegExp(
+        `^config\\.${field.replace('.', '\\.')}: expected .*, as recorded in .*meridian-layout\\.json \\(its data was written with mode 'active', factor 3; .*, got ${got}$`,
+      ),
+    );
+  }
+  t.deepEqual(JSON.parse(readFileSync(file, 'utf8')).replication, { mode: 'active', factor: 3 }, 'not rewritten by the refusals');
+  // The same group under another mode: taken, and recorded.
+  checkHostLayout(dir, { ...record, replication: { mode: 'passive', factor: 3 } });
+  t.deepEqual(JSON.parse(readFileSync(file, 'utf8')).replication, { mode: 'passive', factor: 3 });
+  // A file of an earlier version (no mode and factor): taken, and this assignment's recorded.
+  writeFileSync(file, JSON.stringify({ cluster: 'shop', layout, nodes: ['a/0'] }));
+  checkHostLayout(dir, record);
+  t.deepEqual(JSON.parse(readFileSync(file, 'utf8')).replication, { mode: 'active', factor: 3 });
 });
 
 test('file store: a log damaged in the middle (whole records after the bad one) is refused, not cut as a torn tail (found by an audit, session 54)', (t) => {

@@ -326,3 +326,71 @@ test('lockDataDir: a folder this process cannot write is refused as such, naming
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+(('bin' in natsBinary ? test.serial : test.skip) as typeof test)(
+  `meridian host: a launcher restarted with another replication factor on the same --data-dir folders is refused at once naming replication.factor; the hosts wait on, and take the recorded settings${'reason' in natsBinary ? ` (skipped: ${natsBinary.reason})` : ''}`,
+  async (t) => {
+    const server = await startNatsServer((natsBinary as { bin: string }).bin);
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-host-'));
+    const name = `rf${process.pid}`;
+    const folders = [join(dir, 'h1'), join(dir, 'h2')];
+    const config = {
+      regions: [
+        { name: 'a', servers: 2 },
+        { name: 'b', servers: 1 },
+      ],
+      transport: 'nats' as const,
+      seed: 7,
+      requestTimeoutMs: 2_000,
+      replication: { mode: 'active' as const, factor: 3 },
+      nats: { servers: server.url, hosts: 2, cluster: name },
+    };
+    let hosts = folders.map((f) => startHost(['--nats', server.url, '--cluster', name, '--data-dir', f]));
+    try {
+      const first = await startCluster(config);
+      try {
+        await first.client({ region: 'a' }).put('k', 1);
+      } finally {
+        await first.stop();
+      }
+      t.deepEqual(await Promise.all(hosts.map((h) => h.exited)), [
+        { code: 0, signal: null },
+        { code: 0, signal: null },
+      ]);
+      hosts = folders.map((f) => startHost(['--nats', server.url, '--cluster', name, '--data-dir', f]));
+      // Before (session 58) the assignment carried no mode and factor: a/0's log alone decided,
+      // and a write a/1 and b/0 acknowledged while a/0 was down would have been lost.
+      const error = await startCluster({ ...config, replication: { mode: 'active', factor: 1 } }).then(
+        async (taken) => {
+          await taken.stop();
+          return new Error('taken');
+        },
+        (e: unknown) => e as Error,
+      );
+      t.regex(
+        error.message,
+        /refused its assignment: config\.replication\.factor: expected 3, as recorded in \S+meridian-layout\.json \(its data was written with mode 'active', factor 3; with mode 'active', factor 1 shard \d+'s log would be decided by \S+ alone, not a majority of [^,]+, [^,]+, [^,]+, .*start with mode 'active', factor 3, or on a new dataDir\), got 1$/,
+      );
+      t.true(
+        hosts.every((h) => h.child.exitCode === null && h.child.signalCode === null),
+        'the hosts wait on',
+      );
+      const again = await startCluster(config);
+      try {
+        t.is(await again.client({ region: 'a' }).get('k'), 1);
+      } finally {
+        await again.stop();
+      }
+      t.deepEqual(await Promise.all(hosts.map((h) => h.exited)), [
+        { code: 0, signal: null },
+        { code: 0, signal: null },
+      ]);
+      t.is(hosts.filter((h) => h.out().includes('refused host')).length > 0, true, hosts.map((h) => h.out()).join('\n'));
+    } finally {
+      for (const h of hosts) h.child.kill('SIGKILL');
+      await Promise.all(hosts.map((h) => h.exited));
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

@@ -41,12 +41,13 @@ function good(): NatsAssign {
         { name: 'b', servers: 1 },
       ],
     },
+    replication: { mode: 'active', factor: 2 },
   };
 }
 
 test('checkAssign takes what a launcher sends, every field kept', (t) => {
   t.deepEqual(checkAssign(good()), good());
-  t.deepEqual(checkAssign({ ...good(), layout: null }).layout, null);
+  t.deepEqual(checkAssign({ ...good(), layout: null, replication: null }).layout, null);
 });
 
 test('checkAssign refuses a behaviours module that is not a file: URL, naming the field and saying why', (t) => {
@@ -114,6 +115,12 @@ test('checkAssign refuses a field of the wrong type or out of range, naming it',
     [{ statsIntervalMs: 0 }, 'statsIntervalMs'],
     [{ layout: { shards: 0, regions: [] } }, 'layout.shards'],
     [{ layout: { shards: 4, regions: [{ name: 'a', servers: 0 }] } }, 'layout.regions[0].servers'],
+    // The mode and factor decide each shard's Paxos group: a host's data directory records them.
+    [{ replication: undefined }, 'replication'],
+    [{ replication: null }, 'replication'],
+    [{ replication: { mode: 'active' } }, 'replication.factor'],
+    [{ replication: { mode: 'active', factor: 2, sync: true } }, 'replication.sync'],
+    [{ layout: null }, 'replication'],
   ];
   for (const [change, field] of cases) {
     const error = t.throws(() => checkAssign({ ...good(), ...change }), { instanceOf: AssignmentError }, JSON.stringify(change));
@@ -153,6 +160,10 @@ test('checkAssign refuses what a cluster config refuses, in the same words, nami
     [{ layout: { shards: 5000, regions } }, { shards: 5000 }, 'layout.shards'],
     [{ layout: { shards: 4, regions: [{ name: 'front', servers: 1 }] } }, { regions: [{ name: 'front', servers: 1 }] }, 'layout.regions[0].name'],
     [{ layout: { shards: 4, regions: [new Settings()] } }, { regions: [new Settings()] }, 'layout.regions[0]'],
+    [{ replication: { mode: 'paxos', factor: 1 } }, { replication: { mode: 'paxos', factor: 1 } }, 'replication.mode'],
+    [{ replication: { mode: 'active', factor: 3 } }, { replication: { mode: 'active', factor: 3 } }, 'replication.factor'],
+    [{ replication: { mode: 'none', factor: 2 } }, { replication: { mode: 'none', factor: 2 } }, 'replication.factor'],
+    [{ replication: { mode: 'active', factor: 1.5 } }, { replication: { mode: 'active', factor: 1.5 } }, 'replication.factor'],
   ];
   for (const [change, config, field] of cases) {
     const error = t.throws(() => checkAssign({ ...good(), ...change }), { instanceOf: AssignmentError }, JSON.stringify(change));

@@ -83,6 +83,7 @@ function rawAssignment(overrides: Record<string, unknown>): Record<string, unkno
     behaviorsModule: 'file:///nonexistent.js',
     statsIntervalMs: 1000,
     layout: null,
+    replication: null,
     ...overrides,
   };
 }
@@ -473,6 +474,7 @@ natsTest(
           directory: [['x/0', { host: 1, region: 'x', node: 'x/0' }]],
           specs: [{ address: 'x/0', behavior: 'server', params: {}, region: 'x', node: 'x/0' }],
           layout: { shards: 16, regions: [{ name: 'x', servers: 1 }] },
+          replication: { mode: 'none', factor: 1 },
         });
         const reply = await nc.request(`meridian.${name}.assign.${[...uids][0]!}`, pack(assign), { timeout: 5_000 });
         t.regex(

@@ -18,7 +18,7 @@ import { NATS_SERVERS_MAX, validateNats } from '../cluster/validate-nats.js';
 import { natsServersFlag } from './nats-flag.js';
 import { FlagError, once, readArgs, wantsHelp } from './flags.js';
 import { isPlainObject } from '../cluster/config.js';
-import { runNatsHost, SHUT_DOWN_BY_LAUNCHER } from '../runtime/transports/nats-host.js';
+import { runNatsHost, SettingsRefusedError, SHUT_DOWN_BY_LAUNCHER } from '../runtime/transports/nats-host.js';
 import type { NatsAssign } from '../runtime/transports/worker-protocol.js';
 import { NatsUnreachableError, shownServers } from '../runtime/transports/nats-wire.js';
 
@@ -187,9 +187,11 @@ async function serve(io: HostIo, parsed: HostArgs, run: HostRun): Promise<number
       : {
           accept: (a: NatsAssign) => {
             try {
-              checkHostLayout(dataDir, { cluster, layout: a.layout, nodes: a.specs.map((s) => s.node) });
+              checkHostLayout(dataDir, { cluster, layout: a.layout, replication: a.replication, nodes: a.specs.map((s) => s.node) });
             } catch (error) {
               if (!(error instanceof ConfigError)) throw error;
+              // The launcher's mode or factor, not this folder: its config's words (config.replication.factor).
+              if (error.field.startsWith('replication.')) throw new SettingsRefusedError(error.message);
               throw new Error(`--data-dir needs ${error.allowed}, got ${JSON.stringify(dataDir)}`);
             }
           },

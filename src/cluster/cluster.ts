@@ -1378,7 +1378,15 @@ async function runtimeOf(
     const { NatsRuntime } = await import('../runtime/transports/nats.js');
     return {
       runtime: new NatsRuntime(
-        { ...options, servers: nats.servers, cluster, hosts: nats.hosts === undefined ? 'spawn' : 'remote', layout: clusterLayout(config), restartable },
+        {
+          ...options,
+          servers: nats.servers,
+          cluster,
+          hosts: nats.hosts === undefined ? 'spawn' : 'remote',
+          layout: clusterLayout(config),
+          replication: { mode: config.replication.mode, factor: config.replication.factor },
+          restartable,
+        },
         plans,
       ),
     };

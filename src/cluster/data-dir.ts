@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomId } from '../core/ids.js';
 import { ConfigError } from '../core/errors.js';
-import { clusterLayout, type ClusterLayout } from '../runtime/layout.js';
+import { clusterLayout, type ClusterLayout, type ReplicationRecord } from '../runtime/layout.js';
 import type { RegionConfig } from '../runtime/validate.js';
 import { REPLICATION_MODES, type ReplicationMode } from './config.js';
 import { groupOf } from './topology.js';
@@ -144,15 +144,6 @@ function layoutText(regions: ClusterLayout['regions']): string {
   return regions.map((r) => `${r.name} (${r.servers} server${r.servers === 1 ? '' : 's'})`).join(', ');
 }
 
-/**
- * The replication settings a cluster's data directory records beside its layout: what decides
- * each shard's Paxos group (groupOf), whose majority holds every write it acknowledged.
- */
-export interface ReplicationRecord {
-  mode: ReplicationMode;
-  factor: number;
-}
-
 /** A cluster's record: its layout, and its replication settings (undefined in a file an earlier version wrote). */
 interface ClusterRecord {
   layout: ClusterLayout;
@@ -185,8 +176,17 @@ function readLayoutFile(dir: string): LayoutFile {
     return plain === undefined || settings === null ? bad : { kind: 'cluster', record: { layout: plain, replication: settings } };
   }
   const hostLayout = layout === null ? null : parseLayout(layout);
-  if (typeof cluster !== 'string' || !Array.isArray(nodes) || !nodes.every((n) => typeof n === 'string') || hostLayout === undefined) return bad;
-  return { kind: 'host', record: { cluster, nodes: nodes as string[], layout: hostLayout } };
+  // Absent in a file of an earlier version (undefined); null with no layout.
+  const hostReplication = replication === undefined || replication === null ? replication : (parseReplication(replication) ?? false);
+  if (
+    typeof cluster !== 'string' ||
+    !Array.isArray(nodes) ||
+    !nodes.every((n) => typeof n === 'string') ||
+    hostLayout === undefined ||
+    hostReplication === false
+  )
+    return bad;
+  return { kind: 'host', record: { cluster, nodes: nodes as string[], layout: hostLayout, replication: hostReplication } };
 }
 
 /** The replication settings as the file holds them, or null if they are not ones Meridian wrote. */
@@ -320,11 +320,13 @@ export function checkLayout(
 /**
  * What a `meridian host --data-dir` folder records in `meridian-layout.json`: the cluster it
  * served (its nats.cluster name), that cluster's layout (null from a launcher that sends none),
- * and the nodes this host ran, whose logs are in it.
+ * its replication mode and factor (null with no layout; absent in a file an earlier version
+ * wrote), and the nodes this host ran, whose logs are in it.
  */
 export interface HostDataDirRecord {
   cluster: string;
   layout: ClusterLayout | null;
+  replication?: ReplicationRecord | null;
   nodes: string[];
 }
 
@@ -362,7 +364,10 @@ function nodesText(nodes: readonly string[]): string {
  * recorded yet, else refuses (a ConfigError naming dataDir and what differs) an assignment of
  * another cluster, layout or set of nodes: the logs there are other actors' (a host that
  * served `a/0` last time, given `b/0` now, would start `b/0` empty while `a/0`'s log sits
- * unread). Called under the folder's lock.
+ * unread). Of the same ones, refuses replication settings under which some shard's Paxos
+ * group changes as checkLayout does (a ConfigError naming replication.factor or
+ * replication.mode: see replicationRefusal), and records other ones (and the settings of one
+ * whose file, an earlier version's, has none). Called under the folder's lock.
  */
 export function checkHostLayout(dir: string, record: HostDataDirRecord): void {
   // Read once: what refuses another cluster's folder, and what is compared below.
@@ -370,7 +375,10 @@ export function checkHostLayout(dir: string, record: HostDataDirRecord): void {
   refuseForHost(dir, found, record.cluster);
   const nodes = [...new Set(record.nodes)].sort();
   const layout = record.layout === null ? null : clusterLayout(record.layout);
-  if (found.kind !== 'host') return writeLayoutFile(dir, { cluster: record.cluster, layout, nodes }, (why) => hostRefusal(dir, why));
+  const replication =
+    record.replication === undefined || record.replication === null ? null : { mode: record.replication.mode, factor: record.replication.factor };
+  const write = (): void => writeLayoutFile(dir, { cluster: record.cluster, layout, replication, nodes }, (why) => hostRefusal(dir, why));
+  if (found.kind !== 'host') return write();
   const old = found.record;
   const was: string[] = [];
   const now: string[] = [];
@@ -390,6 +398,12 @@ export function checkHostLayout(dir: string, record: HostDataDirRecord): void {
     now.push(`nodes ${nodesText(nodes)}`);
   }
   if (was.length > 0) throw hostRefusal(dir, `it holds host data of ${was.join(' and ')}; this assignment has ${now.join(' and ')}`);
+  const recorded = old.replication ?? null;
+  if (recorded !== null && replication !== null && layout !== null) {
+    const refused = replicationRefusal(dir, layout, recorded, replication);
+    if (refused !== undefined) throw refused;
+  }
+  if (recorded?.mode !== replication?.mode || recorded?.factor !== replication?.factor || old.replication === undefined) write();
 }
 
 /** A layout as the file holds it, read as it was written (not checked as a config's: a layout that differs is reported as such). */

@@ -8,14 +8,17 @@ import {
   checkMailboxCapacity,
   checkMessageBytesMax,
   checkNumber,
+  checkOneOf,
+  checkReplicationFactor,
   checkSeed,
   checkShards,
   isPlainObject,
+  REPLICATION_MODES,
   serverIdsOf,
   validateNetwork,
   validateRegions,
 } from '../validate.js';
-import type { ClusterLayout } from '../layout.js';
+import type { ClusterLayout, ReplicationRecord } from '../layout.js';
 import type { NatsAssign, NatsControlApi, NatsControlMethod, NatsControlRequest } from './worker-protocol.js';
 
 /**
@@ -26,10 +29,11 @@ import type { NatsAssign, NatsControlApi, NatsControlMethod, NatsControlRequest 
  * Now every field is checked for its type and range, and the module must be a `file:` URL: a
  * module on the host's own machine (the launcher sends the package's behaviours module, or
  * one a caller of NatsRuntime names, both files). What a cluster's config also has (seed,
- * network, mailboxCapacity, messageBytesMax, the layout's shards and regions) is checked by
- * the config's own checks (../validate.ts): a host takes exactly what a cluster takes, and
- * refuses the rest in the same words, `assignment.` for `config.` (before, session 57, its own
- * looser copies let through a messageBytesMax of 1, or a class instance for an object).
+ * network, mailboxCapacity, messageBytesMax, the layout's shards and regions, the replication
+ * mode and factor) is checked by the config's own checks (../validate.ts): a host takes
+ * exactly what a cluster takes, and refuses the rest in the same words, `assignment.` for
+ * `config.` (before, session 57, its own looser copies let through a messageBytesMax of 1, or
+ * a class instance for an object).
  */
 export class AssignmentError extends Error {
   override name = 'AssignmentError';
@@ -106,6 +110,7 @@ const FIELDS = [
   'behaviorsModule',
   'statsIntervalMs',
   'layout',
+  'replication',
 ] as const satisfies ReadonlyArray<keyof NatsAssign>;
 
 function str(v: unknown, field: string): string {
@@ -191,6 +196,22 @@ function layout(v: unknown): ClusterLayout | null {
 }
 
 /**
+ * The replication mode and factor, checked as the config's are (the factor against the
+ * layout's servers); null with no layout, and only then.
+ */
+function replication(v: unknown, plan: ClusterLayout | null): ReplicationRecord | null {
+  if (plan === null) {
+    if (v !== null) throw new Refusal('replication', 'null with a null layout', v);
+    return null;
+  }
+  if (!isPlainObject(v)) throw new Refusal('replication', '{ mode, factor }', v);
+  for (const key of Object.keys(v))
+    if (key !== 'mode' && key !== 'factor') throw new Refusal(`replication.${key}`, 'only the fields mode, factor', 'an unknown field');
+  const mode = checkOneOf(v.mode, 'replication.mode', REPLICATION_MODES);
+  return { mode, factor: checkReplicationFactor(v.factor, mode, serverIdsOf(plan.regions).size) };
+}
+
+/**
  * `behaviorsModule` if it is a `file:` URL, else an AssignmentError: a `data:` URL is code in
  * the message itself, an `http:` one code from anywhere, `node:` a built-in.
  */
@@ -253,6 +274,7 @@ function assignment(value: unknown): NatsAssign {
     behaviorsModule,
     statsIntervalMs: checkInt(value.statsIntervalMs, 'statsIntervalMs', 1, STATS_INTERVAL_MS_MAX),
     layout: plan,
+    replication: replication(value.replication, plan),
   };
 }
 

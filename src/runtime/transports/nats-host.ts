@@ -23,7 +23,7 @@ import {
   serveControl,
   subjects,
 } from './nats-wire.js';
-import type { ControlAnswer, NatsAssign, NatsControlApi, NatsHello, NatsHostEvent, NatsHostStats, NatsLeaving } from './worker-protocol.js';
+import type { AssignAnswer, NatsAssign, NatsControlApi, NatsHello, NatsHostEvent, NatsHostStats, NatsLeaving } from './worker-protocol.js';
 
 export interface NatsHostOptions {
   servers: string[];
@@ -36,12 +36,22 @@ export interface NatsHostOptions {
   dataDir: string;
   /**
    * Called with a checked assignment before the host acts on it; what it throws refuses the
-   * assignment, its message the reply (`meridian host` checks its data directory's record).
+   * assignment, its message the reply (`meridian host` checks its data directory's record); a
+   * SettingsRefusedError says the launcher's settings are refused (see AssignAnswer).
    */
   accept?: (a: NatsAssign) => void;
   /** Exit when the launcher's beat goes silent (hosts started with `meridian host`). */
   watchBeat: boolean;
   log?: (line: string) => void;
+}
+
+/**
+ * What `accept` throws to refuse the launcher's settings rather than this host's part of them
+ * (its data directory was written with another replication mode and factor): the launcher
+ * fails at once, as another host would not make them right.
+ */
+export class SettingsRefusedError extends Error {
+  override name = 'SettingsRefusedError';
 }
 
 /** The reason `done` gives when the launcher shut the host down. */
@@ -197,7 +207,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     nc.subscribe(subj.assign(options.uid), {
       callback: (error, msg) => {
         if (error !== null) return;
-        const answer = (a: ControlAnswer<true>): boolean => msg.respond(encodeControl(a));
+        const answer = (a: AssignAnswer): boolean => msg.respond(encodeControl(a));
         if (th !== undefined || taking) {
           answer({ e: 'already assigned' });
           return;
@@ -224,7 +234,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
           (e: unknown) => {
             taking = false;
             log(`host ${options.uid}: refused host ${a.hostId} (${(e as Error).message})`);
-            answer({ e: (e as Error).message });
+            answer(e instanceof SettingsRefusedError ? { e: e.message, settings: true } : { e: (e as Error).message });
           },
         );
       },

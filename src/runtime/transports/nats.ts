@@ -41,8 +41,8 @@ import {
   type ControlResult,
   type Subjects,
 } from './nats-wire.js';
-import type { ClusterLayout } from '../layout.js';
-import type { ControlAnswer, NatsAssign, NatsControlApi, NatsControlMethod, NatsHello } from './worker-protocol.js';
+import type { ClusterLayout, ReplicationRecord } from '../layout.js';
+import type { AssignAnswer, NatsAssign, NatsControlApi, NatsControlMethod, NatsHello } from './worker-protocol.js';
 import { STATS_PUSH_INTERVAL_MS, type ThreadsOptions } from './threads.js';
 
 const HOST_ENTRY = fileURLToPath(new URL('../../../workers/nats-host.js', import.meta.url));
@@ -62,6 +62,8 @@ export interface NatsOptions extends ThreadsOptions {
   remoteWaitMs?: number;
   /** The cluster's layout, sent to each host (a remote host's data directory records it). */
   layout?: ClusterLayout;
+  /** The cluster's replication mode and factor, sent with the layout (a remote host's data directory records them). */
+  replication?: ReplicationRecord;
   /**
    * The nodes the caller brings back itself (restartNode) after their host process died, as a
    * cluster does its servers and coordinators; default all. A new process for a dead host
@@ -108,6 +110,8 @@ export class NatsRuntime implements Runtime {
   private readonly awaited = new Map<string, (hello: NatsHello) => void>();
   private readonly remotePending: HostPlan[] = [];
   private remoteJoined: (() => void) | undefined;
+  /** Fails the wait for remote hosts at once: one refused the launcher's settings. */
+  private remoteRefused: ((error: Error) => void) | undefined;
   private readonly seenUids = new Set<string>();
   /** Remote hosts' uids, and the plans each refused (see onHello). */
   private readonly refusedBy = new Map<string, Set<number>>();
@@ -368,7 +372,13 @@ export class NatsRuntime implements Runtime {
       }, waitMs);
       this.remoteJoined = () => {
         clearTimeout(timer);
+        this.remoteRefused = undefined;
         resolve();
+      };
+      this.remoteRefused = (error) => {
+        clearTimeout(timer);
+        this.remoteJoined = this.remoteRefused = undefined;
+        reject(error);
       };
       if (plans.length === 0) this.remoteJoined();
     });
@@ -476,6 +486,7 @@ export class NatsRuntime implements Runtime {
       behaviorsModule: this.options.behaviorsModule,
       statsIntervalMs: STATS_PUSH_INTERVAL_MS,
       layout: this.options.layout ?? null,
+      replication: this.options.layout === undefined ? null : (this.options.replication ?? null),
     };
     let reply;
     try {
@@ -483,8 +494,13 @@ export class NatsRuntime implements Runtime {
     } catch (error) {
       throw new UnavailableError(`host ${entry.id} (${entry.uid}) did not take its assignment: ${(error as Error).message}`);
     }
-    const answer = decodeControl<ControlAnswer<true>>(reply.data);
-    if (answer.e !== undefined) throw new UnavailableError(`host ${entry.id} (${entry.uid}) refused its assignment: ${answer.e}`);
+    const answer = decodeControl<AssignAnswer>(reply.data);
+    if (answer.e !== undefined) {
+      const refused = new UnavailableError(`host ${entry.id} (${entry.uid}) refused its assignment: ${answer.e}`);
+      // The launcher's settings, refused: no other host is asked (see AssignAnswer).
+      if ('settings' in answer) this.remoteRefused?.(refused);
+      throw refused;
+    }
     entry.assigned = true;
     entry.lastHeard = performance.now();
   }
@@ -743,7 +759,7 @@ export class NatsRuntime implements Runtime {
     this.stopped = true;
     this.timers.clear();
     if (this.beat !== undefined) clearInterval(this.beat);
-    this.remoteJoined = undefined;
+    this.remoteJoined = this.remoteRefused = undefined;
     const all = [...this.hosts.values()];
     if (this.nc !== undefined && !this.nc.isClosed()) {
       await Promise.all(all.filter((h) => h.alive).map((h) => callHost(this.nc!, this.subj, h.id, 'shutdown', [], HOST_EXIT_WAIT_MS).catch(() => undefined)));

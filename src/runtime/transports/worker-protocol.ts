@@ -2,7 +2,7 @@ import type { MessagePort, TransferListItem, Worker } from 'node:worker_threads'
 import type { ActorSpec } from '../actor.js';
 import type { AdminApi } from '../admin.js';
 import type { HostEvent } from '../env.js';
-import type { ClusterLayout } from '../layout.js';
+import type { ClusterLayout, ReplicationRecord } from '../layout.js';
 import type { DirectoryEntry } from '../host.js';
 import type { StatsSnapshot } from '../stats.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
@@ -20,7 +20,7 @@ import type { NetworkConfig, PartitionRule } from '../../net/model.js';
  *
  * NATS transport (nats.ts ↔ nats-host.ts, over NATS subjects; see nats-wire.ts):
  *   .hello            NatsHello
- *   .assign.<uid>     NatsAssign → ControlAnswer<true>
+ *   .assign.<uid>     NatsAssign → AssignAnswer
  *   .c.<host>         NatsControlRequest → ControlAnswer<result> (methods of NatsControlApi)
  *   .ev, .st          NatsHostEvent, NatsHostStats
  *   .bye              NatsLeaving
@@ -118,7 +118,21 @@ export interface NatsAssign {
   statsIntervalMs: number;
   /** What decides where the cluster's data lives (a host's data directory records it); null from a launcher that has none (bench's pair). */
   layout: ClusterLayout | null;
+  /**
+   * The cluster's replication mode and factor, which decide each shard's Paxos group with the
+   * layout (a host's data directory records them, and refuses a change of some shard's group);
+   * null with no layout.
+   */
+  replication: ReplicationRecord | null;
 }
+
+/**
+ * A host's answer to its assignment: taken, or refused, why; `settings` when what it refuses is
+ * the launcher's settings, which no host on that folder takes (the replication mode and factor
+ * its data was written with changed): the launcher fails at once rather than offer the plan to
+ * another host.
+ */
+export type AssignAnswer = ControlAnswer<true> | { e: string; v?: undefined; settings: true };
 
 /**
  * A host on its way out unasked (`meridian host` interrupted: SIGINT, SIGTERM, SIGHUP) tells

@@ -125,11 +125,23 @@ export function validateHistory(history: unknown, model: TxnModel, name: EntryFi
         if (!isKey(v) && !(f === 'r' && v === null)) {
           // A write of null is how cluster.history({ format: 'elle', model: 'rw-register' }) records a
           // delete: say so, since the refusal read as a malformed history (found by an audit, session 55).
-          const why = f === 'w' && v === null ? ' (a delete: rw-register checks histories of puts, not deletes)' : '';
+          // A read of a list is a read of a key that was appended to.
+          const why =
+            f === 'w' && v === null
+              ? ' (a delete: rw-register checks histories of puts, not deletes)'
+              : f === 'r' && Array.isArray(v)
+                ? ` (key ${describe(mop[1])} holds a list: in a cluster's history an append wrote it; the history mixes registers and lists on that key and cannot be checked as rw-register)`
+                : '';
           throw new ValidationError(at(`${mat}[2]`), `expected ${f === 'r' ? 'null or ' : ''}a value (a string or a finite number), got ${describe(v)}${why}`);
         }
       } else if (v !== null) {
-        if (!Array.isArray(v)) throw new ValidationError(at(`${mat}[2]`), `expected null or a list of values, got ${describe(v)}`);
+        // A key given a plain put (cluster.history() records the read as the value it read): the
+        // refusal read as a malformed history (an audit, session 58). Say what it is.
+        if (!Array.isArray(v))
+          throw new ValidationError(
+            at(`${mat}[2]`),
+            `expected null or a list of values, got ${describe(v)} (key ${describe(mop[1])} holds a register value, not a list: in a cluster's history a put or cas wrote it; the history mixes registers and lists on that key and cannot be checked as list-append)`,
+          );
         for (let m = 0; m < v.length; m++) {
           const e = v[m] as unknown;
           if (typeof e === 'number' ? Number.isFinite(e) : typeof e === 'string') continue;

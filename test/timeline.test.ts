@@ -292,7 +292,7 @@ test('keys the checker could not decide are listed and drawn after the failing k
   const keys = [...html.matchAll(/<h3>key &quot;(k\d+)&quot;/g)].map((m) => m[1]);
   t.deepEqual(keys, ['k14', ...Array.from({ length: 12 }, (_, i) => `k${String(i).padStart(2, '0')}`)]);
   t.regex(html, /<h3>key &quot;k14&quot;: 1 operations <span class="verdict unknown">not decided: the checker ran out of budget<\/span><\/h3>/);
-  t.regex(html, /2 of 15 keys left out \(the failing and undecided keys first, then 12 others\)/);
+  t.regex(html, /2 of 15 keys left out \(the failing, undecided and unchecked keys first, then 12 others\)/);
 
   // check --seed S --timeline with a budget too small to decide any key.
   const dir = mkdtempSync(join(tmpdir(), 'meridian-timeline-'));
@@ -305,6 +305,51 @@ test('keys the checker could not decide are listed and drawn after the failing k
     const page = readFileSync(out, 'utf8');
     t.regex(page, new RegExp(`keys the checker could not decide \\(not a pass\\): ${undecided.map((k) => `&quot;${k}&quot;`).join(', ')}<`));
     t.deepEqual([...page.matchAll(/<h3>key &quot;([^&]+)&quot;/g)].map((m) => m[1]).slice(0, undecided.length), undecided, 'drawn first');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('keys a list append wrote, which the register model does not check, are listed in the header and marked unchecked per key (the page drew them as any other: an audit, session 58)', async (t) => {
+  const op = (id: number, key: string, kind: 'put' | 'get' | 'append', fields: object): History[number] => ({
+    id,
+    client: `c${id}`,
+    key,
+    kind,
+    input: undefined,
+    invokeMs: id * 10,
+    outcome: 'ok',
+    completeMs: id * 10 + 5,
+    ...fields,
+  });
+  const history: History = [
+    op(0, 'k', 'put', { input: 1 }),
+    op(1, 'l', 'append', { input: [1] }),
+    op(2, 'k', 'get', { output: 1 }),
+    op(3, 'l', 'get', { output: [1] }),
+  ];
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-timeline-'));
+  try {
+    const file = join(dir, 'h.json');
+    const out = join(dir, 'h.html');
+    writeFileSync(file, JSON.stringify(history));
+    const v = await run(verify, [file, '--timeline', out]);
+    t.is(v.code, 1, v.stdout + v.stderr);
+    t.regex(v.stdout, /UNKNOWN: keys a list append wrote, which the register model does not check .*: l \(not a pass\)/);
+    const page = readFileSync(out, 'utf8');
+    t.regex(page, /<p class="verdict unknown">keys a list append wrote, which the register model does not check \(not a pass\): &quot;l&quot;<\/p>/);
+    t.regex(
+      page,
+      /<h3>key &quot;l&quot;: 2 operations <span class="verdict unknown">unchecked: a list append wrote it, which the register model does not check<\/span><\/h3>/,
+    );
+    // The checked key is drawn after it, unmarked.
+    t.deepEqual(
+      [...page.matchAll(/<h3>key &quot;([^&]+)&quot;: \d+ operations([^<]*)/g)].map((m) => [m[1], m[2]]),
+      [
+        ['l', ' '],
+        ['k', ''],
+      ],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

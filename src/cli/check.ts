@@ -811,6 +811,7 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
       history: r.history ?? [],
       violations: r.check.violations,
       undecided: r.check.timedOut,
+      unchecked: r.check.unchecked,
     };
     if (!writeTimeline(args.timelineFile, replayCommand(task, false), [run], io)) return 2;
   }

@@ -431,7 +431,7 @@ async function verifyRun(
   const result = (
     outcome: Outcome,
     verdict: string,
-    found: { violations?: Violation[]; anomalies?: Anomaly[]; undecided?: string[] } = {},
+    found: { violations?: Violation[]; anomalies?: Anomaly[]; undecided?: string[]; unchecked?: string[] } = {},
   ): { outcome: Outcome; timeline: TimelineRun } => ({
     outcome,
     timeline:
@@ -445,6 +445,7 @@ async function verifyRun(
             history: run.history,
             violations: found.violations ?? [],
             undecided: found.undecided ?? [],
+            unchecked: found.unchecked ?? [],
           }
         : { label: run.label, verdict, outcome, ...faults, kind: 'txn', history: run.history, anomalies: found.anomalies ?? [] },
   });
@@ -497,7 +498,7 @@ async function verifyRun(
     // said as check --seed says them (they went unsaid: found by an audit, session 55).
     if (r.timedOut.length > 0) io.out(`  keys the checker could not decide: ${r.timedOut.join(', ')}`);
     if (r.unchecked.length > 0) io.out(`  ${UNCHECKED}: ${r.unchecked.join(', ')}`);
-    return result('fail', `${verdict}: ${label}`, { violations: r.violations, undecided: r.timedOut });
+    return result('fail', `${verdict}: ${label}`, { violations: r.violations, undecided: r.timedOut, unchecked: r.unchecked });
   }
   const why = [
     ...(r.timedOut.length > 0 ? [`the checker ran out of budget on ${r.timedOut.join(', ')}`] : []),
@@ -505,7 +506,7 @@ async function verifyRun(
   ];
   const verdict = `UNKNOWN: ${why.join('; ')} (not a pass)`;
   io.out(`${label}: ${verdict}`);
-  return result('unknown', `${verdict}: ${label}`, { undecided: r.timedOut });
+  return result('unknown', `${verdict}: ${label}`, { undecided: r.timedOut, unchecked: r.unchecked });
 }
 
 /** Why a key is in a CheckResult's `unchecked`. */

@@ -5,7 +5,7 @@
  * CSS, no script: the hover titles are SVG `<title>` elements).
  *
  * Per run one section; single-key operations one block per key (the failing keys first, then
- * those the checker could not decide, then at most KEYS_SHOWN others), transactions one block. Each client/process a lane, each operation a bar
+ * those the checker could not decide, then those it does not check, then at most KEYS_SHOWN others), transactions one block. Each client/process a lane, each operation a bar
  * from invocation to completion coloured by outcome (ok, fail, unknown: open to the end of the
  * run, hatched up to its client's next call and dashed after), labelled `put(3)`, `get() = 1`,
  * `a x 1 r y [1,2]`. The checker's witness
@@ -47,6 +47,8 @@ export type TimelineRun = {
       violations: readonly Violation[];
       /** Keys the checker could not decide (CheckResult.timedOut): listed, and drawn after the failing keys. */
       undecided?: readonly string[];
+      /** Keys the model does not check (CheckResult.unchecked: a list append wrote them): listed, and drawn after the undecided keys. */
+      unchecked?: readonly string[];
     }
   | { kind: 'txn'; history: readonly ElleOp[]; anomalies: readonly Anomaly[] }
 );
@@ -378,11 +380,18 @@ function kvSection(run: Extract<TimelineRun, { kind: 'kv' }>, marks: FaultMarks 
   const undecided = [...new Set(run.undecided ?? [])].filter((k) => byKey.has(k) && !failing.includes(k));
   if (undecided.length > 0)
     out.push(`<p class="verdict unknown">keys the checker could not decide (not a pass): ${esc(undecided.map((k) => JSON.stringify(k)).join(', '))}</p>`);
-  const others = [...byKey.keys()].filter((k) => !failing.includes(k) && !undecided.includes(k)).sort();
-  const shown = [...failing, ...undecided, ...others.slice(0, KEYS_SHOWN)];
+  // The keys the model does not check (a list append wrote them) are no pass either: listed,
+  // and each marked (the page drew them as any other: an audit, session 58).
+  const unchecked = [...new Set(run.unchecked ?? [])].filter((k) => byKey.has(k) && !failing.includes(k) && !undecided.includes(k));
+  if (unchecked.length > 0)
+    out.push(
+      `<p class="verdict unknown">keys a list append wrote, which the register model does not check (not a pass): ${esc(unchecked.map((k) => JSON.stringify(k)).join(', '))}</p>`,
+    );
+  const others = [...byKey.keys()].filter((k) => !failing.includes(k) && !undecided.includes(k) && !unchecked.includes(k)).sort();
+  const shown = [...failing, ...undecided, ...unchecked, ...others.slice(0, KEYS_SHOWN)];
   if (others.length > KEYS_SHOWN)
     out.push(
-      `<p class="note">${others.length - KEYS_SHOWN} of ${byKey.size} keys left out (the failing and undecided keys first, then ${KEYS_SHOWN} others).</p>`,
+      `<p class="note">${others.length - KEYS_SHOWN} of ${byKey.size} keys left out (the failing, undecided and unchecked keys first, then ${KEYS_SHOWN} others).</p>`,
     );
   // The witnesses and the operations no order explains are drawn whatever the budget (a key of
   // 7,000 operations drew its first 3,000 and left out the failure at 19 s: found by an audit,
@@ -400,9 +409,14 @@ function kvSection(run: Extract<TimelineRun, { kind: 'kv' }>, marks: FaultMarks 
   let budget = markedLeft;
   for (const key of shown) {
     const ops = byKey.get(key)!;
-    out.push(
-      `<h3>key ${esc(JSON.stringify(key))}: ${ops.length} operations${failing.includes(key) ? ' <span class="verdict fail">no order explains it</span>' : undecided.includes(key) ? ' <span class="verdict unknown">not decided: the checker ran out of budget</span>' : ''}</h3>`,
-    );
+    const note = failing.includes(key)
+      ? ' <span class="verdict fail">no order explains it</span>'
+      : undecided.includes(key)
+        ? ' <span class="verdict unknown">not decided: the checker ran out of budget</span>'
+        : unchecked.includes(key)
+          ? ' <span class="verdict unknown">unchecked: a list append wrote it, which the register model does not check</span>'
+          : '';
+    out.push(`<h3>key ${esc(JSON.stringify(key))}: ${ops.length} operations${note}</h3>`);
     for (const v of run.violations.filter((v) => v.key === key)) {
       const lines = [
         `no order explains ${v.failedOp.client} ${kvLabel(v.failedOp)} ${span(v.failedOp)}`,

@@ -80,3 +80,11 @@ export function forgetUnvoted<T>(txns: Map<string, T>, open: Map<string, T>, unv
 export function silentVoters(participants: readonly string[], voted: ReadonlySet<string>): string {
   return boundWhy(`no vote in time from ${participants.filter((p) => !voted.has(p)).join(', ')}`)!;
 }
+
+/**
+ * A participant's no vote (2PC's and 3PC's `vote` message), with its `why` if it has one (an
+ * absent field, not an undefined one, when it has none).
+ */
+export function noVote(txn: string, why: string | undefined): { type: 'vote'; txn: string; yes: false; why?: string } {
+  return why === undefined ? { type: 'vote', txn, yes: false } : { type: 'vote', txn, yes: false, why };
+}

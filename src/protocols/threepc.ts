@@ -32,7 +32,7 @@
  */
 import { assert } from '../core/assert.js';
 import { boundWhy } from './commit.js';
-import { beginAddresses, forgetUnvoted, rememberTxn, silentVoters, ticksUntilTimeout } from './commit-common.js';
+import { beginAddresses, forgetUnvoted, noVote, rememberTxn, silentVoters, ticksUntilTimeout } from './commit-common.js';
 import { requireNonEmptyString, requirePositiveInt } from './config.js';
 import { Outbox } from './types.js';
 import type { Ready } from './types.js';
@@ -243,7 +243,7 @@ export class ThreePcParticipant implements CommitParticipantCore<ThreePcMessage,
         } else if (t.state === 'uncertain') {
           this.out.send(from, { type: 'vote', txn: msg.txn, yes: true });
         } else if (t.state === 'aborted') {
-          this.out.send(from, { type: 'vote', txn: msg.txn, yes: false, ...(t.why === undefined ? {} : { why: t.why }) });
+          this.out.send(from, noVote(msg.txn, t.why));
         }
         return;
       case 'pre-commit':
@@ -433,12 +433,8 @@ export class ThreePcParticipant implements CommitParticipantCore<ThreePcMessage,
 
   /** Votes no, saying why (kept, for a duplicate can-commit) if it knows. */
   private voteNo(txn: string, t: ParticipantTxn, why: string | undefined): void {
-    if (why === undefined) {
-      this.out.send(t.coordinator, { type: 'vote', txn, yes: false });
-      return;
-    }
-    t.why = why;
-    this.out.send(t.coordinator, { type: 'vote', txn, yes: false, why });
+    if (why !== undefined) t.why = why;
+    this.out.send(t.coordinator, noVote(txn, why));
   }
 
   private newTxn(state: ThreePcState, coordinator: string, participants: string[], payload: unknown): ParticipantTxn {

@@ -19,7 +19,7 @@
 import { ConfigError } from '../core/errors.js';
 import { assert } from '../core/assert.js';
 import { boundWhy } from './commit.js';
-import { beginAddresses, forgetUnvoted, rememberTxn, silentVoters, ticksUntilTimeout } from './commit-common.js';
+import { beginAddresses, forgetUnvoted, noVote, rememberTxn, silentVoters, ticksUntilTimeout } from './commit-common.js';
 import { requireNonEmptyString, requirePositiveInt } from './config.js';
 import { Outbox } from './types.js';
 import type { Ready } from './types.js';
@@ -288,7 +288,7 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
         } else if (state.phase === 'uncertain' || state.phase === 'committed') {
           this.out.send(from, { type: 'vote', txn: msg.txn, yes: true }); // A duplicate, or our vote was lost.
         } else if (state.phase === 'aborted') {
-          this.out.send(from, { type: 'vote', txn: msg.txn, yes: false, ...(state.why === undefined ? {} : { why: state.why }) });
+          this.out.send(from, noVote(msg.txn, state.why));
         }
         return;
       case 'commit':
@@ -445,12 +445,8 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
 
   /** Votes no, saying why (kept, for a duplicate prepare) if it knows. */
   private voteNo(txn: string, state: ParticipantTxn, why: string | undefined): void {
-    if (why === undefined) {
-      this.out.send(state.coordinator, { type: 'vote', txn, yes: false });
-      return;
-    }
-    state.why = why;
-    this.out.send(state.coordinator, { type: 'vote', txn, yes: false, why });
+    if (why !== undefined) state.why = why;
+    this.out.send(state.coordinator, noVote(txn, why));
   }
 
   private remember(txn: string, state: ParticipantTxn): void {

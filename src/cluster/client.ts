@@ -69,6 +69,8 @@ interface Pending {
   recorded: Recorded[];
   body: RequestBody;
   txn?: TxnRecord;
+  /** The simulator's mark of this call's wait (SimDriver.beginWait), if it runs in one. */
+  waitMark: number | undefined;
 }
 
 const ANSWER = Symbol('answer');
@@ -287,12 +289,14 @@ export class Client {
     }
     return new Promise((resolve, reject) => {
       // First: in a stalled simulation it throws, and the call rejects with nothing left open.
-      this.deps.driver?.beginWait();
+      const waitMark = this.deps.driver?.beginWait();
       const startMs = this.deps.runtime.now();
       const deadlineMs = startMs + this.deps.requestTimeoutMs;
       this.pending.set(
         rid,
-        txn === undefined ? { resolve, reject, startMs, deadlineMs, recorded, body } : { resolve, reject, startMs, deadlineMs, recorded, body, txn },
+        txn === undefined
+          ? { resolve, reject, startMs, deadlineMs, recorded, body, waitMark }
+          : { resolve, reject, startMs, deadlineMs, recorded, body, txn, waitMark },
       );
       if (this.sweepTimer === undefined) this.armSweep();
       // The body is this call's own object (built by put, get, ...): the request id goes on it.
@@ -401,7 +405,7 @@ export class Client {
         this.processes[t.slot] = this.deps.txnObserver.newProcess();
       }
     }
-    this.deps.driver?.endWait();
+    if (p.waitMark !== undefined) this.deps.driver?.endWait(p.waitMark);
     // A put or a delete resolves with nothing, whatever the answer carried.
     if (error === undefined) p.resolve(p.body.op === 'put' || p.body.op === 'delete' ? undefined : value);
     else p.reject(error);

@@ -66,9 +66,10 @@ export interface Runtime {
  * whoever does (a client call) says when it begins and ends. Real-time transports have none.
  */
 export interface SimDriver {
-  /** The caller is about to await something the actors must settle: run the simulation. */
-  beginWait(): void;
-  endWait(): void;
+  /** The caller is about to await something the actors must settle: run the simulation. Returns the mark endWait takes. */
+  beginWait(): number;
+  /** What beginWait returned `mark` for has settled. */
+  endWait(mark: number): void;
   /** Call `listener` once if the run stalls (virtual time cannot move): it fails what waits. */
   onStall(listener: (error: Error) => void): void;
 }

@@ -31,7 +31,8 @@ export class SimRuntime implements Runtime, SimDriver {
   readonly world: SimWorld;
   private readonly nodesDown = new Set<string>();
   /** The reject of every pending sleep: a stalled run fails them (see SimWorld.onStall), and so does stop(). */
-  private readonly sleeping = new Set<(error: Error) => void>();
+  /** Each pending sleep's reject, and the mark its wait began with. */
+  private readonly sleeping = new Map<(error: Error) => void, number>();
   private stopped = false;
 
   constructor(
@@ -64,12 +65,12 @@ export class SimRuntime implements Runtime, SimDriver {
     return this.world.at(this.world.now() + delayMs, fn);
   }
 
-  beginWait(): void {
-    this.world.beginWait();
+  beginWait(): number {
+    return this.world.beginWait();
   }
 
-  endWait(): void {
-    this.world.endWait();
+  endWait(mark: number): void {
+    this.world.endWait(mark);
   }
 
   onStall(listener: (error: Error) => void): void {
@@ -80,8 +81,8 @@ export class SimRuntime implements Runtime, SimDriver {
   private failSleeps(error: Error): void {
     const sleeping = [...this.sleeping];
     this.sleeping.clear();
-    for (const reject of sleeping) {
-      this.world.endWait();
+    for (const [reject, mark] of sleeping) {
+      this.world.endWait(mark);
       reject(error);
     }
   }
@@ -90,11 +91,11 @@ export class SimRuntime implements Runtime, SimDriver {
   sleep(ms: number): Promise<void> {
     if (this.stopped) return Promise.reject(new StoppedError('the cluster is stopped', true));
     return new Promise((resolve, reject) => {
-      this.world.beginWait(); // (throws, so rejects, once the run has stalled)
-      this.sleeping.add(reject);
+      const mark = this.world.beginWait(); // (throws, so rejects, once the run has stalled)
+      this.sleeping.set(reject, mark);
       this.world.at(this.world.now() + ms, () => {
         this.sleeping.delete(reject);
-        this.world.endWait();
+        this.world.endWait(mark);
         resolve();
       });
     });

@@ -41,11 +41,22 @@ export const SIM_QUIET_TURNS = 16;
 const RESOLVED = Promise.resolve();
 
 /**
- * Events run at one virtual instant before the run counts as stalled (SimulationStalledError).
- * The busiest instants of the check scenario run a few thousand; a run that reaches this is a
- * loop of 0 ms steps that would never let time move.
+ * Events run at one virtual instant, while one wait (a call, a sleep) stayed pending through
+ * all of them, before the run counts as stalled (SimulationStalledError). The busiest instants
+ * of the check scenario run a few thousand; a run that reaches this is a loop of 0 ms steps
+ * that would never let time move, and the wait never settle. Waits that settle one after
+ * another do not add up: with 0 ms messages (the default network) about 50,000 puts awaited
+ * one at a time all ran at virtual time 0, and the 500,000th event stalled a run that was not
+ * looping (found by an audit, session 58).
  */
 export const SIM_EVENTS_PER_INSTANT_MAX = 500_000;
+
+let eventsPerInstantMax = SIM_EVENTS_PER_INSTANT_MAX;
+
+/** Testing only: the stall bound (SIM_EVENTS_PER_INSTANT_MAX) for the simulations of this thread, or back to it with no argument. */
+export function setSimEventsPerInstantMaxForTests(max = SIM_EVENTS_PER_INSTANT_MAX): void {
+  eventsPerInstantMax = max;
+}
 
 export interface TraceEntry {
   at: number;
@@ -85,6 +96,12 @@ export class SimWorld {
   private nowMs = 0;
   private seq = 0;
   private waiting = 0;
+  /**
+   * The pending waits, by the count of events run when each began (`eventsRun`: how many began
+   * at it). The Map's order is theirs, oldest first: counts only grow, so a key set again after
+   * its delete is still the largest.
+   */
+  private readonly waitsSince = new Map<number, number>();
   private settled = false;
   private driving = false;
   private driveScheduled = false;
@@ -97,7 +114,7 @@ export class SimWorld {
   traceHash = 0x811c9dc5;
   deliveredCount = 0;
   eventsRun = 0;
-  /** Set once SIM_EVENTS_PER_INSTANT_MAX events ran at one instant: no event runs after it. */
+  /** Set once a wait stayed pending through SIM_EVENTS_PER_INSTANT_MAX events at one instant: no event runs after it. */
   stalled: SimulationStalledError | undefined;
   private stallNotified = false;
   private readonly stallListeners: Array<(error: SimulationStalledError) => void> = [];
@@ -191,8 +208,13 @@ export class SimWorld {
     if (event.at !== this.instantAt) {
       this.instantAt = event.at;
       this.instantEvents = 0;
-    } else if (++this.instantEvents >= SIM_EVENTS_PER_INSTANT_MAX && this.stalled === undefined) {
-      this.stalled = new SimulationStalledError(this.nowMs, this.instantEvents);
+    } else if (++this.instantEvents >= eventsPerInstantMax && this.stalled === undefined) {
+      // Stalled if the oldest pending wait has waited through all of them; else counted again
+      // from when it began (or from now, with none pending).
+      const oldest = this.waitsSince.keys().next();
+      const since = oldest.done === true ? 0 : this.eventsRun - oldest.value;
+      if (since >= this.instantEvents) this.stalled = new SimulationStalledError(this.nowMs, this.instantEvents);
+      else this.instantEvents = since;
     }
     if (event.envelope !== undefined) {
       const envelope = event.envelope;
@@ -273,11 +295,14 @@ export class SimWorld {
    * Something the caller awaits (a client call, a sleep) has begun. `settle()` ends it; the
    * driver stops at that point so the caller's continuation runs at that virtual time.
    */
-  beginWait(): void {
+  beginWait(): number {
     if (this.stalled !== undefined) throw this.stalled;
     this.waiting++;
+    const mark = this.eventsRun;
+    this.waitsSince.set(mark, (this.waitsSince.get(mark) ?? 0) + 1);
     this.quietTurns = SIM_QUIET_TURNS;
     this.kick();
+    return mark;
   }
 
   /** Call `listener` once if the run stalls (see SIM_EVENTS_PER_INSTANT_MAX): it fails what waits. */
@@ -291,8 +316,12 @@ export class SimWorld {
     for (const listener of this.stallListeners) listener(this.stalled);
   }
 
-  endWait(): void {
+  /** The wait that beginWait returned `mark` for has settled. */
+  endWait(mark: number): void {
     this.waiting--;
+    const waits = this.waitsSince.get(mark) ?? 0;
+    if (waits > 1) this.waitsSince.set(mark, waits - 1);
+    else this.waitsSince.delete(mark);
     this.settled = true;
     this.quietTurns = SIM_QUIET_TURNS;
   }

@@ -11,7 +11,7 @@ interface FakeTimer {
 }
 
 /** A client on a hand-driven clock: its requests are kept, answered (or not) by the test. */
-function fakeClient(kind: 'threads' | 'sim', requestTimeoutMs = 100) {
+function fakeClient(kind: 'threads' | 'sim', requestTimeoutMs = 100, recording: (ops: number) => boolean = () => false) {
   let now = 0;
   const timers: FakeTimer[] = [];
   const sent: Req[] = [];
@@ -32,7 +32,7 @@ function fakeClient(kind: 'threads' | 'sim', requestTimeoutMs = 100) {
       route: (_from: string, _to: string, req: Req) => sent.push(req),
     },
     observer: { invoke: () => 0, complete: () => undefined },
-    recording: () => false,
+    recording,
     requestTimeoutMs,
     newId: () => 'c1',
     isStopped: () => false,
@@ -118,4 +118,21 @@ test('close cancels a sweep timer left running', async (t) => {
   t.is(f.live().length, 1);
   f.client.close();
   t.is(f.live().length, 0);
+});
+
+test('the history counts a call by its entries: a transaction one a key it touches, against the bound (HISTORY_OPS_MAX)', async (t) => {
+  // A transaction of 64 puts adds 64 entries to history(), and counted one: a history of
+  // transactions grew 32x past its bound (found by an audit, session 58).
+  const asked: number[] = [];
+  const f = fakeClient('threads', 100, (ops) => {
+    asked.push(ops);
+    return true;
+  });
+  const put = f.client.put('k', 1);
+  f.answer(f.sent[0]!);
+  await put;
+  const txn = f.client.transaction(['a', 'b', 'c', 'd', 'e'].map((key) => ({ op: 'put' as const, key, value: 1 })));
+  f.answer(f.sent[1]!);
+  await txn.catch(() => undefined);
+  t.deepEqual(asked, [1, 5]);
 });

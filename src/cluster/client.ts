@@ -90,8 +90,12 @@ export interface ClientDeps {
   observer: OpObserver;
   /** Told of every recorded transaction, in Elle's shape (`cluster.history({ format: 'elle' })`). */
   txnObserver?: TxnObserver;
-  /** False once the history is off or full: calls are then not reported to the observers. */
-  recording(): boolean;
+  /**
+   * Whether `ops` more entries go in the history (a call's: one a key a transaction touches),
+   * counted against its bound if so; false once the history is off or full: calls are then not
+   * reported to the observers.
+   */
+  recording(ops: number): boolean;
   /** Every call as it settles: its operation, latency on the runtime's clock, and outcome. */
   onSettle?(op: string, latencyMs: number, outcome: 'ok' | 'fail' | 'unknown'): void;
   requestTimeoutMs: number;
@@ -264,7 +268,8 @@ export class Client {
     // Nothing is allocated for the history when nothing is recorded (the common case of a
     // bench or a service): one shared empty list.
     let recorded: Recorded[] = NOTHING_RECORDED;
-    if ((projections !== undefined ? projections.length > 0 : kind !== null) && this.deps.recording()) {
+    const entries = projections !== undefined ? projections.length : kind !== null ? 1 : 0;
+    if (entries > 0 && this.deps.recording(entries)) {
       const parts: Projection[] = projections ?? [{ key: body.key, kind: kind!, input, output: ANSWER }];
       recorded = [];
       for (const part of parts) {
@@ -280,7 +285,7 @@ export class Client {
     }
     let txn: TxnRecord | undefined;
     const txnObserver = this.deps.txnObserver;
-    if (txnOps !== undefined && txnObserver !== undefined && this.deps.recording()) {
+    if (txnOps !== undefined && txnObserver !== undefined && this.deps.recording(1)) {
       const slot = this.takeSlot();
       let process = this.processes[slot];
       if (process === undefined) this.processes[slot] = process = txnObserver.newProcess();

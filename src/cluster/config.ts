@@ -249,7 +249,9 @@ export interface ClusterConfig {
   trace?: boolean;
   /**
    * Record client operations for `cluster.history()` (default true). At most
-   * HISTORY_OPS_MAX operations are kept; after that recording stops (see `historyTruncated`).
+   * HISTORY_OPS_MAX operations are kept (a transaction's count one a key it touches; about 250
+   * bytes each, so a full history is some 250 MB: false for a long run that does not check it);
+   * after that recording stops (see `historyTruncated`).
    */
   history?: boolean;
 }

@@ -137,9 +137,10 @@ export class HostExitedError extends StoppedError {
 }
 
 /**
- * The simulator ran SIM_EVENTS_PER_INSTANT_MAX events without virtual time moving: messages
- * or calls that take 0 ms chase each other forever (a network with no latency and no jitter,
- * and a caller that loops on calls answered inside one region). Every call and sleep pending
+ * The simulator ran SIM_EVENTS_PER_INSTANT_MAX events without virtual time moving while a call
+ * or sleep waited through all of them: messages or calls that take 0 ms chase each other
+ * forever (a network with no latency and no jitter, and a caller that loops on calls answered
+ * inside one region, beside a wait that needs time to move). Every call and sleep pending
  * on the simulated cluster fails with it; its outcome is unknown.
  */
 export class SimulationStalledError extends MeridianError {

@@ -6,21 +6,31 @@
  * and every later write of the shard timed out (found by an audit, session 58).
  */
 import test from 'ava';
-import { AbortedError, startCluster, UnavailableError, type MeridianError } from '../src/index.js';
+import { AbortedError, startCluster, UnavailableError, type Cluster, type ClusterConfig, type MeridianError } from '../src/index.js';
 import { commandBytesMax } from '../src/cluster/server.js';
 import { encodedBytes } from '../src/protocols/snapshot-pieces.js';
 
+/** One region of 3 servers, one shard, in the simulator, at a small messageBytesMax. */
+function oneShard(mode: 'active' | 'passive', messageBytesMax: number, more: Partial<ClusterConfig> = {}): Promise<Cluster> {
+  return startCluster({
+    regions: [{ name: 'r1', servers: 3 }],
+    transport: 'sim',
+    seed: 1,
+    shards: 1,
+    messageBytesMax,
+    replication: { mode, factor: 3 },
+    ...more,
+  });
+}
+
+/** The warnings of messages dropped for their size (a command that should not have been proposed). */
+function droppedForSize(cluster: Cluster): string[] {
+  return cluster.errors().flatMap((e) => (e.kind === 'warn' && / is over messageBytesMax/.test(e.message) ? [e.message] : []));
+}
+
 for (const mode of ['active', 'passive'] as const) {
   test(`sim ${mode}: each put up to messageBytesMax succeeds or is refused at once, definitely; a refused one leaves the shard writable`, async (t) => {
-    const cluster = await startCluster({
-      regions: [{ name: 'r1', servers: 3 }],
-      transport: 'sim',
-      seed: 1,
-      shards: 1,
-      requestTimeoutMs: 1_000,
-      messageBytesMax: 512,
-      replication: { mode, factor: 3 },
-    });
+    const cluster = await oneShard(mode, 512, { requestTimeoutMs: 1_000 });
     try {
       const client = cluster.client({ region: 'r1' });
       let byLeader = 0;
@@ -38,8 +48,7 @@ for (const mode of ['active', 'passive'] as const) {
         }
       }
       t.true(byLeader > 0, 'some puts the client let through were refused by the leader');
-      const warns = cluster.errors().flatMap((e) => (e.kind === 'warn' && / is over messageBytesMax/.test(e.message) ? [e.message] : []));
-      t.deepEqual(warns, [], 'no message dropped for its size');
+      t.deepEqual(droppedForSize(cluster), [], 'no message dropped for its size');
     } finally {
       await cluster.stop();
     }
@@ -72,16 +81,7 @@ for (const [mode, commit] of [
   ['passive', '3pc'],
 ] as const) {
   test(`sim ${mode} ${commit}: a transaction whose prepare cannot travel in a Paxos message is voted no, not proposed; the shard stays writable`, async (t) => {
-    const cluster = await startCluster({
-      regions: [{ name: 'r1', servers: 3 }],
-      transport: 'sim',
-      seed: 1,
-      shards: 1,
-      commit,
-      requestTimeoutMs: 3_000,
-      messageBytesMax: 4_096,
-      replication: { mode, factor: 3 },
-    });
+    const cluster = await oneShard(mode, 4_096, { commit, requestTimeoutMs: 3_000 });
     try {
       const client = cluster.client({ region: 'r1' });
       let votedNo = 0;
@@ -97,8 +97,7 @@ for (const [mode, commit] of [
         await client.put('small', n); // the shard still takes writes
       }
       t.true(votedNo > 0, 'some transactions the client let through were voted no');
-      const warns = cluster.errors().flatMap((e) => (e.kind === 'warn' && / is over messageBytesMax/.test(e.message) ? [e.message] : []));
-      t.deepEqual(warns, [], 'no message dropped for its size');
+      t.deepEqual(droppedForSize(cluster), [], 'no message dropped for its size');
     } finally {
       await cluster.stop();
     }

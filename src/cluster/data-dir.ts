@@ -4,8 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { randomId } from '../core/ids.js';
 import { ConfigError } from '../core/errors.js';
 import { clusterLayout, type ClusterLayout, type ReplicationRecord } from '../runtime/layout.js';
-import type { RegionConfig } from '../runtime/validate.js';
-import { REPLICATION_MODES, type ReplicationMode } from './config.js';
+import { REPLICATION_MODES, type RegionConfig, type ReplicationMode } from '../runtime/validate.js';
 import { groupOf } from './topology.js';
 
 /**

@@ -544,7 +544,8 @@ function failedReport(task: ScenarioTask, failure: string, elapsedMs: number): S
   return { ...emptyReport(task), ok: false, outcome: 'fail', failures: [failure], live: false, verdict: 'unknown', elapsedMs };
 }
 
-const workerFile = fileURLToPath(new URL('../../workers/scenario.js', import.meta.url));
+// A CommonJS entry that import()s workers/scenario.js (see workers/scenario-entry.cts).
+const workerFile = fileURLToPath(new URL('../../workers/scenario-entry.cjs', import.meta.url));
 
 /**
  * What a pool worker is posted (workers/scenario.ts runs it with runSeedJob): a seed, and for

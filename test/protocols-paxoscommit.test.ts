@@ -128,6 +128,52 @@ test('one RM votes no: its instance chooses aborted and the transaction aborts',
   t.deepEqual(net.logs.get('p2'), [{ type: 'aborted', txn: 't1', coordinator: 'c', rms }]);
 });
 
+// A recovery leader's abort said `p2 voted to abort`, and a coordinator that learned it from
+// the recovery leader `a recovery leader aborted it` (cluster: the AbortedError's message):
+// the no-voter's reason stopped at the acceptors, which kept the value without it (audit
+// leftovers, session 59). Now an acceptor keeps an aborted value's `why`, phase 1 reports it,
+// the recovery leader proposes it again, and its outcome tells the coordinator.
+test("a recovery leader's abort keeps the no-voter's reason, and tells it to the coordinator", (t) => {
+  const { net, rms } = setup({ rms: 2, acceptors: acceptors(3), votes: { p2: false } });
+  begin(net, 't1', rms);
+  net.deliverRound(); // prepare -> p1 prepares, p2 votes no; both send phase 2a
+  net.deliverRound(); // phase 2a -> the acceptors accept, send phase 2b to c
+  t.true(net.dropWhere((m) => m.msg.type === 'phase2b' && m.to === 'c') > 0, "c never hears the acceptors' phase 2b");
+  // c is slow (not ticked: it never runs phase 1); p1, prepared, leads a recovery.
+  const others = ['p1', 'p2', ...acceptors(3)];
+  for (let i = 0; i < 10 * RECOVERY && leaderOutcomes(net, 'c').length === 0; i++) {
+    net.tick(1, others);
+    net.stabilize();
+  }
+  const why = 'check failed on key "k@p2"';
+  t.deepEqual(
+    net.decisionsOf('p1').filter((d) => d.kind === 'outcome'),
+    [{ kind: 'outcome', txn: 't1', commit: false, why }],
+    "the recovery leader's decision: p2's reason",
+  );
+  t.deepEqual(
+    net.decisionsOf('c').filter((d) => d.kind === 'outcome'),
+    [{ kind: 'outcome', txn: 't1', commit: false, why }],
+    'the coordinator, told by the recovery leader: the same reason',
+  );
+  for (const p of rms) t.deepEqual(rmOutcomes(net, p), ['abort t1']);
+});
+
+test("a slow coordinator's own phase 1 keeps the no-voter's reason", (t) => {
+  const { net, rms } = setup({ rms: 2, acceptors: acceptors(3), votes: { p2: false } });
+  begin(net, 't1', rms);
+  net.deliverRound();
+  net.deliverRound();
+  t.true(net.dropWhere((m) => m.msg.type === 'phase2b' && m.to === 'c') > 0);
+  // c times out first (LEADER_TIMEOUT < RECOVERY) and runs phase 1 itself.
+  for (let i = 0; i < LEADER_TIMEOUT && leaderOutcomes(net, 'c').length === 0; i++) net.run(1);
+  t.deepEqual(
+    net.decisionsOf('c').filter((d) => d.kind === 'outcome'),
+    [{ kind: 'outcome', txn: 't1', commit: false, why: 'check failed on key "k@p2"' }],
+  );
+  for (const p of rms) t.deepEqual(rmOutcomes(net, p), ['abort t1']);
+});
+
 test('an RM whose host never votes aborts alone; the leader learns it from the acceptors', (t) => {
   const { net, rms } = setup({ rms: 2, acceptors: acceptors(3), votes: { p1: 'never' } });
   begin(net, 't1', rms);

@@ -48,3 +48,79 @@ for (const commit of ['2pc', '3pc', 'paxos-commit'] as const) {
     }
   });
 }
+
+// A lock conflict's reason had no test at the cluster level: transactions that meet another's
+// lock vote no with `key "x" is locked by another transaction`, which must reach the caller
+// (for Paxos Commit through the acceptors, see test/protocols-paxoscommit's recovery tests).
+for (const commit of ['2pc', '3pc', 'paxos-commit'] as const) {
+  test(`sim, ${commit}: a transaction aborted by another's lock says so (message and reason)`, async (t) => {
+    const cluster = await startCluster({
+      regions: [{ name: 'r1', servers: 3 }],
+      transport: 'sim',
+      seed: 1,
+      replication: { mode: 'active', factor: 3 },
+      commit,
+    });
+    const clients = Array.from({ length: 6 }, () => cluster.client({ region: 'r1' }));
+    try {
+      // Six at once on one key: those that prepare while another holds its lock vote no.
+      const results = await Promise.allSettled(
+        clients.map((c, i) =>
+          c.transaction([
+            { op: 'put', key: 'x', value: i },
+            { op: 'put', key: `y${i}`, value: i },
+          ]),
+        ),
+      );
+      const reasons: string[] = [];
+      for (const r of results) {
+        if (r.status === 'fulfilled') continue;
+        t.true(r.reason instanceof AbortedError, String(r.reason));
+        const error = r.reason as AbortedError;
+        reasons.push(error.reason ?? '');
+        t.true(error.message.endsWith(`aborted: ${error.reason}`), error.message);
+      }
+      t.log(`${results.length - reasons.length} committed; aborted: ${JSON.stringify(reasons)}`);
+      t.true(reasons.includes('key "x" is locked by another transaction'), `an abort names the locked key: ${JSON.stringify(reasons)}`);
+    } finally {
+      for (const c of clients) c.close();
+      await cluster.stop();
+    }
+  });
+}
+
+// Paxos Commit, finished by a recovery leader: the coordinator hears no acceptor but its own
+// (a one-way partition), so a prepared shard leads a recovery, which found the no-voter's
+// `aborted` without its reason and told the coordinator the outcome alone: the caller read
+// `a recovery leader aborted it` or `shard/N voted to abort` (audit leftovers, session 59).
+test('sim, paxos-commit: an abort a recovery leader decides still names the key and why', async (t) => {
+  const cluster = await startCluster({
+    regions: ['r0', 'r1', 'r2'].map((name) => ({ name, servers: 3 })),
+    transport: 'sim',
+    seed: 1,
+    replication: { mode: 'active', factor: 3 },
+    commit: 'paxos-commit',
+    requestTimeoutMs: 60_000,
+  });
+  const c = cluster.client({ region: 'r0' });
+  try {
+    await c.put('balance', 100);
+    cluster.partition(['coordinator/r1', 'coordinator/r2'], ['coordinator/r0'], { oneWay: true });
+    const started = cluster.now();
+    const error = await t.throwsAsync(
+      c.transaction([
+        { op: 'put', key: 'x', value: 1 },
+        { op: 'check', key: 'balance', value: 50 },
+      ]),
+      { instanceOf: AbortedError },
+    );
+    t.log(`${cluster.now() - started} virtual ms: ${error!.message}`);
+    t.is(error!.reason, 'check failed on key "balance"');
+    t.true(error!.message.endsWith('aborted: check failed on key "balance"'), error!.message);
+    cluster.heal();
+    t.is(await c.get('x'), undefined, 'the aborted put did not apply');
+  } finally {
+    c.close();
+    await cluster.stop();
+  }
+});

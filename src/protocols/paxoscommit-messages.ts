@@ -11,6 +11,8 @@ export type PaxosCommitValue = 'prepared' | 'aborted';
 export interface PaxosCommitAccepted {
   ballot: Ballot;
   value: PaxosCommitValue;
+  /** An `aborted` value's `why`, as its phase 2a said it (see boundWhy): a recovery leader proposes it again. */
+  why?: string;
 }
 
 export type PaxosCommitMessage =
@@ -28,18 +30,22 @@ export type PaxosCommitMessage =
   | { type: 'phase2b'; txn: string; rm: string; ballot: Ballot; value: PaxosCommitValue; why?: string }
   /** Phase 1a for every instance of the transaction at once (one ballot for all). */
   | { type: 'phase1a'; txn: string; ballot: Ballot; rms: string[] }
-  /** Phase 1b: what the acceptor accepted in each instance (null: nothing). */
+  /** Phase 1b: what the acceptor accepted in each instance (null: nothing), an `aborted` value with its `why`. */
   | { type: 'phase1b'; txn: string; ballot: Ballot; accepted: { rm: string; accepted: PaxosCommitAccepted | null }[] }
   /** The acceptor promised a higher ballot for this transaction. */
   | { type: 'nack'; txn: string; ballot: Ballot; promised: Ballot }
-  /** The decided outcome, leader -> every RM (and the coordinator that began the transaction). */
-  | { type: 'outcome'; txn: string; commit: boolean };
+  /**
+   * The decided outcome, leader -> every RM (and the coordinator that began the transaction).
+   * An abort a recovery leader decided says why (`why`) to that coordinator, which answers
+   * the caller with it; the RMs' copies carry none.
+   */
+  | { type: 'outcome'; txn: string; commit: boolean; why?: string };
 
 export type PaxosCommitRecord =
   /** Acceptor: forced before its phase 1b leaves. */
   | { type: 'promise'; txn: string; ballot: Ballot }
-  /** Acceptor: forced before its phase 2b leaves. */
-  | { type: 'accepted'; txn: string; rm: string; ballot: Ballot; value: PaxosCommitValue }
+  /** Acceptor: forced before its phase 2b leaves (an `aborted` value with its `why`, if it has one). */
+  | { type: 'accepted'; txn: string; rm: string; ballot: Ballot; value: PaxosCommitValue; why?: string }
   /** RM: forced before its `prepared` phase 2a leaves (the payload it will apply on commit). */
   | { type: 'prepared'; txn: string; coordinator: string; rms: string[]; payload: unknown }
   | { type: 'decided'; txn: string; commit: boolean }
@@ -61,7 +67,7 @@ export type PaxosCommitDecision =
   | CommitParticipantDecision<ParticipantAbortReason | 'outcome'>
   /**
    * Leader (the coordinator that began it, or a recovery leader): the transaction's outcome.
-   * An abort's `why`: what the phase 2b that chose `aborted` said (none when another leader's
-   * outcome came first).
+   * An abort's `why`: what the phase 2b that chose `aborted` said, or, when another leader's
+   * outcome came first, what that outcome said (none if it said nothing).
    */
   | { kind: 'outcome'; txn: string; commit: boolean; why?: string };

@@ -232,7 +232,7 @@ export class PaxosCommitNode
       case 'nack':
         return this.onNack(msg.txn, msg.ballot, msg.promised);
       case 'outcome':
-        return this.onOutcome(msg.txn, msg.commit);
+        return this.onOutcome(msg.txn, msg.commit, msg.commit ? undefined : boundWhy(msg.why));
     }
   }
 
@@ -304,7 +304,7 @@ export class PaxosCommitNode
         return;
       case 'accepted': {
         const a = this.acceptorTxn(record.txn);
-        a.accepted.set(record.rm, { ballot: record.ballot, value: record.value });
+        a.accepted.set(record.rm, acceptedOf(record.ballot, record.value, record.why));
         if (compareBallots(record.ballot, a.promised) > 0) a.promised = record.ballot;
         return;
       }
@@ -383,12 +383,12 @@ export class PaxosCommitNode
     this.out.decide({ kind: 'abort', txn, payload: rm.payload, reason });
   }
 
-  private onOutcome(txn: string, commit: boolean): void {
+  private onOutcome(txn: string, commit: boolean, why: string | undefined): void {
     const leader = this.leaderTxns.get(txn);
     if (leader !== undefined) {
       // Another leader finished it first (we began it, or were recovering it too).
       this.leaderTxns.delete(txn);
-      this.out.decide({ kind: 'outcome', txn, commit });
+      this.out.decide(why === undefined ? { kind: 'outcome', txn, commit } : { kind: 'outcome', txn, commit, why });
     }
     const rm = this.rmTxns.get(txn);
     if (rm === undefined) return; // Not an RM of this transaction (or it forgot it long ago).
@@ -439,12 +439,16 @@ export class PaxosCommitNode
     a.promised = msg.ballot;
     const held = a.accepted.get(msg.rm);
     if (held === undefined || !ballotEquals(held.ballot, msg.ballot)) {
-      a.accepted.set(msg.rm, { ballot: msg.ballot, value: msg.value });
-      this.out.persist({ type: 'accepted', txn: msg.txn, rm: msg.rm, ballot: msg.ballot, value: msg.value });
+      // An `aborted` value keeps its `why`: a recovery leader's phase 1 finds it with the value.
+      const accepted = acceptedOf(msg.ballot, msg.value, msg.value === 'aborted' ? boundWhy(msg.why) : undefined);
+      a.accepted.set(msg.rm, accepted);
+      this.out.persist({ type: 'accepted', txn: msg.txn, rm: msg.rm, ...accepted });
     }
-    // Accepted at msg.ballot, which carries one value only: the phase 2a's, and its `why`.
-    const value = a.accepted.get(msg.rm)!.value;
-    const why = value === 'aborted' ? boundWhy(msg.why) : undefined;
+    // Accepted at msg.ballot, which carries one value only: the phase 2a's, and its `why` (or
+    // the one kept, if this copy says none).
+    const accepted = a.accepted.get(msg.rm)!;
+    const value = accepted.value;
+    const why = value === 'aborted' ? (boundWhy(msg.why) ?? accepted.why) : undefined;
     this.out.send(msg.leader, { type: 'phase2b', txn: msg.txn, rm: msg.rm, ballot: msg.ballot, value, ...(why === undefined ? {} : { why }) });
   }
 
@@ -507,8 +511,14 @@ export class PaxosCommitNode
         if (a !== null && (best === null || compareBallots(a.ballot, best.ballot) > 0)) best = a;
       }
       // No acceptor of a majority accepted anything: `prepared` was never chosen, so abort is safe.
+      // An `aborted` value accepted goes on with the `why` it was accepted with (the RM's reason).
       const value: PaxosCommitValue = best === null ? 'aborted' : best.value;
-      const why = best === null ? { why: `${rm} had not voted when a leader recovered the transaction` } : {};
+      const why =
+        best === null
+          ? { why: `${rm} had not voted when a leader recovered the transaction` }
+          : best.value === 'aborted' && best.why !== undefined
+            ? { why: best.why }
+            : {};
       for (const a of this.config.acceptors) {
         this.out.send(a, { type: 'phase2a', txn, rm, ballot: leader.ballot, value, leader: this.config.self, rms: leader.rms, ...why });
       }
@@ -545,7 +555,10 @@ export class PaxosCommitNode
     this.leaderTxns.delete(txn);
     const told = new Set(leader.rms);
     if (leader.coordinator !== this.config.self) told.add(leader.coordinator);
-    for (const to of told) this.out.send(to, { type: 'outcome', txn, commit });
+    // A coordinator told by a recovery leader hears why it aborted: it answers the caller with
+    // it. The RMs act on the outcome alone.
+    const whyTold = !commit && why !== undefined && leader.coordinator !== this.config.self ? leader.coordinator : undefined;
+    for (const to of told) this.out.send(to, to === whyTold ? { type: 'outcome', txn, commit, why } : { type: 'outcome', txn, commit });
     this.out.decide(why === undefined ? { kind: 'outcome', txn, commit } : { kind: 'outcome', txn, commit, why });
   }
 
@@ -583,4 +596,9 @@ export class PaxosCommitNode
     if (oldest !== undefined) map.delete(oldest);
     return oldest;
   }
+}
+
+/** An acceptor's accepted value: an `aborted` one with its `why`, if it has one (no undefined field). */
+function acceptedOf(ballot: Ballot, value: PaxosCommitValue, why: string | undefined): PaxosCommitAccepted {
+  return why === undefined || value !== 'aborted' ? { ballot, value } : { ballot, value, why };
 }

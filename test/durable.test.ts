@@ -521,6 +521,8 @@ test("a 'meridian host' data directory records the replication mode and factor, 
         `^config\\.${field.replace('.', '\\.')}: expected .*, as recorded in .*meridian-layout\\.json \\(its data was written with mode 'active', factor 3; .*, got ${got}$`,
       ),
     );
+    // A host's user starts it with --data-dir (dataDir is startCluster's): it said `on a new dataDir` (session 59).
+    t.true(error!.message.includes(`or on a new --data-dir), got ${got}`), error!.message);
   }
   t.deepEqual(JSON.parse(readFileSync(file, 'utf8')).replication, { mode: 'active', factor: 3 }, 'not rewritten by the refusals');
   // The same group under another mode: taken, and recorded.

@@ -369,7 +369,7 @@ test('lockDataDir: a folder this process cannot write is refused as such, naming
       );
       t.regex(
         error.message,
-        /refused its assignment: config\.replication\.factor: expected 3, as recorded in \S+meridian-layout\.json \(its data was written with mode 'active', factor 3; with mode 'active', factor 1 shard \d+'s log would be decided by \S+ alone, not a majority of [^,]+, [^,]+, [^,]+, .*start with mode 'active', factor 3, or on a new dataDir\), got 1$/,
+        /refused its assignment: config\.replication\.factor: expected 3, as recorded in \S+meridian-layout\.json \(its data was written with mode 'active', factor 3; with mode 'active', factor 1 shard \d+'s log would be decided by \S+ alone, not a majority of [^,]+, [^,]+, [^,]+, .*start with mode 'active', factor 3, or on a new --data-dir\), got 1$/,
       );
       t.true(
         hosts.every((h) => h.child.exitCode === null && h.child.signalCode === null),

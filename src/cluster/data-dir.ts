@@ -256,9 +256,16 @@ function sameGroups(layout: ClusterLayout, a: ReplicationRecord, b: ReplicationR
  * the same state machine ('none' is a group of one), so the mode may change. Changes that only
  * keep every new majority meeting every old one (factor 1 to 2, 3 to 4) are refused too: the
  * file keeps the last settings only, and a chain of such changes can leave a write on servers
- * no majority of the last group meets.
+ * no majority of the last group meets. `dirOption` is what the message tells the user to
+ * start on anew: a cluster's `dataDir`, a `meridian host`'s `--data-dir`.
  */
-function replicationRefusal(dir: string, layout: ClusterLayout, was: ReplicationRecord, now: ReplicationRecord): ConfigError | undefined {
+function replicationRefusal(
+  dir: string,
+  layout: ClusterLayout,
+  was: ReplicationRecord,
+  now: ReplicationRecord,
+  dirOption: 'dataDir' | '--data-dir',
+): ConfigError | undefined {
   if (was.mode === now.mode && was.factor === now.factor) return undefined;
   for (let shard = 0; shard < layout.shards; shard++) {
     const [before, after] = [groupIn(layout, shard, was), groupIn(layout, shard, now)];
@@ -272,7 +279,7 @@ function replicationRefusal(dir: string, layout: ClusterLayout, was: Replication
       `${recorded}, as recorded in ${join(dir, DATA_DIR_LAYOUT)} (its data was written with ${settings(was)}; ` +
         `with ${settings(now)} shard ${shard}'s log would be decided by ${groupText(after)}, not ${groupText(before)}, ` +
         `and a write that group acknowledged could be lost; ` +
-        `start with ${settings(was)}, or on a new dataDir)`,
+        `start with ${settings(was)}, or on a new ${dirOption})`,
       field === 'replication.mode' ? now.mode : now.factor,
     );
   }
@@ -309,7 +316,7 @@ export function checkLayout(
   if (was.length > 0) throw refuse(`written by a cluster of ${was.join(' and ')}; this one has ${now.join(' and ')}`);
   const recorded = found.record.replication;
   if (recorded !== undefined) {
-    const refused = replicationRefusal(dir, wanted, recorded, replication);
+    const refused = replicationRefusal(dir, wanted, recorded, replication, 'dataDir');
     if (refused !== undefined) throw refused;
     if (recorded.mode === replication.mode && recorded.factor === replication.factor) return;
   }
@@ -399,7 +406,8 @@ export function checkHostLayout(dir: string, record: HostDataDirRecord): void {
   if (was.length > 0) throw hostRefusal(dir, `it holds host data of ${was.join(' and ')}; this assignment has ${now.join(' and ')}`);
   const recorded = old.replication ?? null;
   if (recorded !== null && replication !== null && layout !== null) {
-    const refused = replicationRefusal(dir, layout, recorded, replication);
+    // A host's folder is its --data-dir (a launcher's user reads it as the host's option).
+    const refused = replicationRefusal(dir, layout, recorded, replication, '--data-dir');
     if (refused !== undefined) throw refused;
   }
   if (recorded?.mode !== replication?.mode || recorded?.factor !== replication?.factor || old.replication === undefined) write();

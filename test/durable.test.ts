@@ -470,16 +470,16 @@ test('threads: a restart on a dataDir with a smaller replication group is refuse
   }
 });
 
-test("a 'meridian host' data directory records its cluster, layout and nodes at its first assignment, and refuses another's naming what differs", (t) => {
+test("a 'meridian host' data directory records its cluster, layout and nodes when its first assignment starts, and refuses another's naming what differs", (t) => {
   const dir = tempDir(t, 'meridian-host-layout-');
   const layout = { shards: 4, regions: [{ name: 'a', servers: 2 }] };
   const replication = { mode: 'active' as const, factor: 2 };
   const record = { cluster: 'shop', layout, replication, nodes: ['a/1', 'a/0', 'a/0'] };
   checkHostDataDir(dir, 'shop');
-  checkHostLayout(dir, record);
+  checkHostLayout(dir, record)();
   t.deepEqual(JSON.parse(readFileSync(join(dir, 'meridian-layout.json'), 'utf8')), { cluster: 'shop', layout, replication, nodes: ['a/0', 'a/1'] });
   // The same again (a restart of that cluster): taken.
-  checkHostLayout(dir, { ...record, nodes: ['a/0', 'a/1'] });
+  checkHostLayout(dir, { ...record, nodes: ['a/0', 'a/1'] })();
   checkHostDataDir(dir, 'shop');
   const refused = (r: Parameters<typeof checkHostLayout>[1]): string => t.throws(() => checkHostLayout(dir, r), { instanceOf: ConfigError })!.message;
   const prefix = 'config.dataDir: expected a directory this host wrote for the same cluster and nodes, or a new one (';
@@ -506,7 +506,7 @@ test("a 'meridian host' data directory records the replication mode and factor, 
   const file = join(dir, 'meridian-layout.json');
   const layout = { shards: 4, regions: [{ name: 'a', servers: 3 }] };
   const record = { cluster: 'shop', layout, replication: { mode: 'active' as const, factor: 3 }, nodes: ['a/0'] };
-  checkHostLayout(dir, record);
+  checkHostLayout(dir, record)();
   // Before (session 58) the record had no mode and factor, and a launcher restarted as factor 1 was taken.
   for (const [mode, factor, field, got] of [
     ['active', 1, 'replication.factor', '1'],
@@ -526,12 +526,42 @@ test("a 'meridian host' data directory records the replication mode and factor, 
   }
   t.deepEqual(JSON.parse(readFileSync(file, 'utf8')).replication, { mode: 'active', factor: 3 }, 'not rewritten by the refusals');
   // The same group under another mode: taken, and recorded.
-  checkHostLayout(dir, { ...record, replication: { mode: 'passive', factor: 3 } });
+  checkHostLayout(dir, { ...record, replication: { mode: 'passive', factor: 3 } })();
   t.deepEqual(JSON.parse(readFileSync(file, 'utf8')).replication, { mode: 'passive', factor: 3 });
   // A file of an earlier version (no mode and factor): taken, and this assignment's recorded.
   writeFileSync(file, JSON.stringify({ cluster: 'shop', layout, nodes: ['a/0'] }));
-  checkHostLayout(dir, record);
+  checkHostLayout(dir, record)();
   t.deepEqual(JSON.parse(readFileSync(file, 'utf8')).replication, { mode: 'active', factor: 3 });
+});
+
+// A host's folder recorded its first assignment as it was accepted, though the launcher's
+// start could then fail with nothing stored: a later launcher of other settings (or nodes, or
+// layout) was refused (audit leftovers, session 59). Now the check records nothing; what it
+// returns does, when the host's actors start.
+test("a 'meridian host' data directory records an assignment only when its actors start: one whose start never came leaves nothing to refuse", (t) => {
+  const dir = tempDir(t, 'meridian-host-unstarted-');
+  const file = join(dir, 'meridian-layout.json');
+  const layout = { shards: 4, regions: [{ name: 'a', servers: 3 }] };
+  const record = { cluster: 'shop', layout, replication: { mode: 'active' as const, factor: 3 }, nodes: ['a/0'] };
+  // Accepted, and the start never came (the launcher failed): nothing recorded.
+  checkHostLayout(dir, record);
+  t.false(existsSync(file), 'no record of an assignment that never started');
+  // Another launcher, of other settings, nodes and layout: taken, and recorded when it starts.
+  const other = {
+    cluster: 'shop',
+    layout: { shards: 2, regions: [{ name: 'a', servers: 3 }] },
+    replication: { mode: 'active' as const, factor: 1 },
+    nodes: ['a/1'],
+  };
+  const start = checkHostLayout(dir, other);
+  t.false(existsSync(file));
+  start();
+  t.deepEqual(JSON.parse(readFileSync(file, 'utf8')), other);
+  // Recorded now: the first one's settings are refused.
+  t.throws(() => checkHostLayout(dir, { ...other, replication: { mode: 'active', factor: 3 } }), {
+    instanceOf: ConfigError,
+    message: /replication\.factor|config\.replication/,
+  });
 });
 
 test('file store: a log damaged in the middle (whole records after the bad one) is refused, not cut as a torn tail (found by an audit, session 54)', (t) => {

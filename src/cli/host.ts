@@ -185,15 +185,27 @@ async function serve(io: HostIo, parsed: HostArgs, run: HostRun): Promise<number
     ...(dataDir === undefined
       ? {}
       : {
+          // Checked now; recorded when the actors start (a start that never comes stores nothing).
           accept: (a: NatsAssign) => {
-            try {
-              checkHostLayout(dataDir, { cluster, layout: a.layout, replication: a.replication, nodes: a.specs.map((s) => s.node) });
-            } catch (error) {
-              if (!(error instanceof ConfigError)) throw error;
+            const refusal = (error: unknown): Error => {
+              if (!(error instanceof ConfigError)) return error as Error;
               // The launcher's mode or factor, not this folder: its config's words (config.replication.factor).
-              if (error.field.startsWith('replication.')) throw new SettingsRefusedError(error.message);
-              throw new Error(`--data-dir needs ${error.allowed}, got ${JSON.stringify(dataDir)}`);
+              if (error.field.startsWith('replication.')) return new SettingsRefusedError(error.message);
+              return new Error(`--data-dir needs ${error.allowed}, got ${JSON.stringify(dataDir)}`);
+            };
+            let record: () => void;
+            try {
+              record = checkHostLayout(dataDir, { cluster, layout: a.layout, replication: a.replication, nodes: a.specs.map((s) => s.node) });
+            } catch (error) {
+              throw refusal(error);
             }
+            return () => {
+              try {
+                record();
+              } catch (error) {
+                throw refusal(error);
+              }
+            };
           },
         }),
     watchBeat: true,

@@ -366,16 +366,20 @@ function nodesText(nodes: readonly string[]): string {
 }
 
 /**
- * When a `meridian host` is given its actors: records `record` in its folder if nothing is
- * recorded yet, else refuses (a ConfigError naming dataDir and what differs) an assignment of
- * another cluster, layout or set of nodes: the logs there are other actors' (a host that
- * served `a/0` last time, given `b/0` now, would start `b/0` empty while `a/0`'s log sits
- * unread). Of the same ones, refuses replication settings under which some shard's Paxos
- * group changes as checkLayout does (a ConfigError naming replication.factor or
- * replication.mode: see replicationRefusal), and records other ones (and the settings of one
- * whose file, an earlier version's, has none). Called under the folder's lock.
+ * When a `meridian host` is given its actors: refuses (a ConfigError naming dataDir and what
+ * differs) an assignment of another cluster, layout or set of nodes than its folder records:
+ * the logs there are other actors' (a host that served `a/0` last time, given `b/0` now,
+ * would start `b/0` empty while `a/0`'s log sits unread). Of the same ones, refuses
+ * replication settings under which some shard's Paxos group changes as checkLayout does (a
+ * ConfigError naming replication.factor or replication.mode: see replicationRefusal).
+ * Returns what records `record` there (nothing recorded yet, other settings, or a file of an
+ * earlier version without them; it does nothing when the file already says it), which the
+ * host calls when its actors start, before they write: an assignment whose start never came
+ * (the launcher failed) left a record of a cluster that stored nothing, and a later, different
+ * one was refused (audit leftovers, session 59). Called under the folder's lock, which the
+ * host holds until it exits, so nothing changes the file in between.
  */
-export function checkHostLayout(dir: string, record: HostDataDirRecord): void {
+export function checkHostLayout(dir: string, record: HostDataDirRecord): () => void {
   // Read once: what refuses another cluster's folder, and what is compared below.
   const found = readLayoutFile(dir);
   refuseForHost(dir, found, record.cluster);
@@ -384,7 +388,7 @@ export function checkHostLayout(dir: string, record: HostDataDirRecord): void {
   const replication =
     record.replication === undefined || record.replication === null ? null : { mode: record.replication.mode, factor: record.replication.factor };
   const write = (): void => writeLayoutFile(dir, { cluster: record.cluster, layout, replication, nodes }, (why) => hostRefusal(dir, why));
-  if (found.kind !== 'host') return write();
+  if (found.kind !== 'host') return write;
   const old = found.record;
   const was: string[] = [];
   const now: string[] = [];
@@ -410,7 +414,8 @@ export function checkHostLayout(dir: string, record: HostDataDirRecord): void {
     const refused = replicationRefusal(dir, layout, recorded, replication, '--data-dir');
     if (refused !== undefined) throw refused;
   }
-  if (recorded?.mode !== replication?.mode || recorded?.factor !== replication?.factor || old.replication === undefined) write();
+  if (recorded?.mode !== replication?.mode || recorded?.factor !== replication?.factor || old.replication === undefined) return write;
+  return () => undefined;
 }
 
 /** A layout as the file holds it, read as it was written (not checked as a config's: a layout that differs is reported as such). */

@@ -37,9 +37,12 @@ export interface NatsHostOptions {
   /**
    * Called with a checked assignment before the host acts on it; what it throws refuses the
    * assignment, its message the reply (`meridian host` checks its data directory's record); a
-   * SettingsRefusedError says the launcher's settings are refused (see AssignAnswer).
+   * SettingsRefusedError says the launcher's settings are refused (see AssignAnswer). What it
+   * returns is called when the launcher starts the actors, before they spawn (`meridian host`
+   * records the assignment in its data directory then: one whose start never came stored
+   * nothing); what that throws fails the start.
    */
-  accept?: (a: NatsAssign) => void;
+  accept?: (a: NatsAssign) => (() => void) | void;
   /** Exit when the launcher's beat goes silent (hosts started with `meridian host`). */
   watchBeat: boolean;
   log?: (line: string) => void;
@@ -116,7 +119,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
   timers.push(hello);
 
   const assign = async (a: NatsAssign): Promise<void> => {
-    options.accept?.(a);
+    const onStart = options.accept?.(a);
     const names = a.specs.map((spec) => spec.behavior);
     let behaviors: Map<string, Behavior>;
     try {
@@ -153,6 +156,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     clearInterval(hello);
     const api: NatsControlApi = {
       start: () => {
+        onStart?.();
         // The nodes crashed before this process started are known, not spawned: restartNode starts them.
         h.spawnAll(a.specs, new Set(a.crashed));
         return h.addresses().length;

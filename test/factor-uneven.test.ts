@@ -1,5 +1,6 @@
 import test from 'ava';
-import { startCluster } from '../src/index.js';
+import { ConfigError, startCluster, type ClusterConfig } from '../src/index.js';
+import { scenarioFactor } from '../src/harness/scenario.js';
 import { regionOfServer, replicasOf, serverId, type Topology } from '../src/cluster/topology.js';
 import type { RegionConfig } from '../src/cluster/config.js';
 
@@ -96,4 +97,54 @@ test('active, regions of 1, 1 and 3 servers, factor 5: every shard stays writabl
   } finally {
     await c.stop();
   }
+});
+
+function hybrid(servers: number[], factor: number | undefined, shards = 4): ClusterConfig {
+  return {
+    regions: servers.map((n, i) => ({ name: `r${i + 1}`, servers: n })),
+    transport: 'sim',
+    seed: 1,
+    shards,
+    replication: factor === undefined ? { mode: 'hybrid' } : { mode: 'hybrid', factor },
+  };
+}
+
+test("hybrid refuses a factor above the servers of a shard's home region, naming replication.factor and the most it takes", async (t) => {
+  for (const [servers, factor, shards, most, region] of [
+    [[1, 1, 1], 3, 4, 1, 'r1'],
+    [[2, 2], 3, 4, 2, 'r1'],
+    [[3, 1], 3, 2, 1, 'r2'],
+  ] as const) {
+    const e = await t.throwsAsync(startCluster(hybrid([...servers], factor, shards)), { instanceOf: ConfigError }, `regions ${servers.join('+')}`);
+    t.is(e?.field, 'replication.factor');
+    t.is(
+      e?.message,
+      `config.replication.factor: expected an integer from 1 to ${most} (in mode 'hybrid' a shard's group is inside its home region, and region ${region}, a home, has ${most} server${most === 1 ? '' : 's'}), got ${factor}`,
+    );
+  }
+});
+
+test("hybrid takes a factor up to its home regions' servers, and defaults to at most 3 of them", async (t) => {
+  // One shard: its home is r1 (3 servers); r2 holds only its learner.
+  for (const [config, group] of [
+    [hybrid([3, 1], 3, 1), ['r1/0', 'r1/1', 'r1/2']],
+    [hybrid([2, 2], undefined), ['r1/0', 'r1/1']],
+    [hybrid([1, 1, 1], undefined), ['r1/0']],
+    [hybrid([4, 4], undefined), ['r1/0', 'r1/1', 'r1/2']],
+  ] as const) {
+    const c = await startCluster(config);
+    try {
+      t.deepEqual(c.replicasOf(0), [...group]);
+    } finally {
+      await c.stop();
+    }
+  }
+});
+
+test("the checking harness gives a hybrid cluster at most a region's servers (scenarioFactor)", (t) => {
+  t.is(scenarioFactor('hybrid', { servers: 2, factor: 3 }), 2);
+  t.is(scenarioFactor('hybrid', { servers: 1, factor: 5 }), 1);
+  t.is(scenarioFactor('hybrid', { servers: 3, factor: 2 }), 2);
+  t.is(scenarioFactor('active', { servers: 1, factor: 3 }), 3);
+  t.is(scenarioFactor(undefined, { servers: 1, factor: 3 }), 3);
 });

@@ -92,7 +92,9 @@ function freeServerOf(region: RegionConfig, index: number, taken: readonly strin
 
 /**
  * The servers that replicate a shard synchronously (its Paxos group; one server in mode
- * 'none'). Hybrid keeps the group inside the shard's home region.
+ * 'none'). Hybrid keeps the group inside the shard's home region: `factor` of its servers.
+ * The config refuses a hybrid factor above a home region's servers (replicationFactorMax); the
+ * bound here is for a `dataDir` folder recorded before it did, whose groups it names as then.
  */
 export function groupOf(shard: number, topology: Topology): string[] {
   if (topology.mode === 'none') return replicasOf(shard, topology).slice(0, 1);

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import { ConfigError, startCluster, type ClusterConfig } from '../src/index.js';
 import { scenarioFactor } from '../src/harness/scenario.js';
@@ -147,4 +150,25 @@ test("the checking harness gives a hybrid cluster at most a region's servers (sc
   t.is(scenarioFactor('hybrid', { servers: 3, factor: 2 }), 2);
   t.is(scenarioFactor('active', { servers: 1, factor: 3 }), 3);
   t.is(scenarioFactor(undefined, { servers: 1, factor: 3 }), 3);
+});
+
+test('a dataDir recorded by a hybrid cluster whose factor was cut (before the refusal) restarts with the factor of its groups', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'meridian-factor-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const regions = [
+    { name: 'a', servers: 2 },
+    { name: 'b', servers: 2 },
+  ];
+  const file = join(dataDir, 'meridian-layout.json');
+  // What a cluster of regions of 2 servers given hybrid factor 3 wrote: groups of 2.
+  writeFileSync(file, JSON.stringify({ shards: 4, regions, replication: { mode: 'hybrid', factor: 3 } }));
+  const config: ClusterConfig = { regions, transport: 'threads', shards: 4, dataDir, replication: { mode: 'hybrid', factor: 3 } };
+  await t.throwsAsync(startCluster(config), { instanceOf: ConfigError, message: /^config\.replication\.factor: expected an integer from 1 to 2 / });
+  const c = await startCluster({ ...config, replication: { mode: 'hybrid', factor: 2 } });
+  try {
+    await c.client({ region: 'a' }).put('k', 1);
+  } finally {
+    await c.stop();
+  }
+  t.deepEqual(JSON.parse(readFileSync(file, 'utf8')).replication, { mode: 'hybrid', factor: 2 });
 });

@@ -164,6 +164,8 @@ test('checkAssign refuses what a cluster config refuses, in the same words, nami
     [{ replication: { mode: 'active', factor: 3 } }, { replication: { mode: 'active', factor: 3 } }, 'replication.factor'],
     [{ replication: { mode: 'none', factor: 2 } }, { replication: { mode: 'none', factor: 2 } }, 'replication.factor'],
     [{ replication: { mode: 'active', factor: 1.5 } }, { replication: { mode: 'active', factor: 1.5 } }, 'replication.factor'],
+    // Hybrid: at most a home region's servers (one here); before (session 59) both took 2 and made groups of one.
+    [{ replication: { mode: 'hybrid', factor: 2 } }, { replication: { mode: 'hybrid', factor: 2 } }, 'replication.factor'],
   ];
   for (const [change, config, field] of cases) {
     const error = t.throws(() => checkAssign({ ...good(), ...change }), { instanceOf: AssignmentError }, JSON.stringify(change));

@@ -18,6 +18,7 @@ import {
   checkNumber,
   checkOneOf,
   checkReplicationFactor,
+  replicationFactorMax,
   checkSeed,
   checkShards,
   isPlainObject,
@@ -48,7 +49,11 @@ export type CommitProtocol = '2pc' | '3pc' | 'paxos-commit';
 
 export interface ReplicationConfig {
   mode: ReplicationMode;
-  /** Servers holding each shard, spread over regions. */
+  /**
+   * Servers holding each shard, spread over regions: 1 to the cluster's servers (at most 15;
+   * 1 with 'none'); with 'hybrid' at most the servers of a shard's home region, where its
+   * group lives. Default 3, or the most allowed if fewer.
+   */
   factor?: number;
   /**
    * passive and hybrid (refused with the other modes): the primary acknowledges a write once it
@@ -396,6 +401,8 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
   const serverIds = serverIdsOf(regions);
   const network = config.network === undefined ? {} : validateNetwork(config.network, names, 'network', serverIds);
 
+  // Before replication: a hybrid factor is checked against the regions that are shards' homes.
+  const shards = config.shards === undefined ? SHARDS_DEFAULT : checkShards(config.shards);
   let replication: ResolvedReplication;
   {
     // Replicated by default: state-machine replication over up to three servers.
@@ -409,8 +416,9 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
       REPLICATION_MODES,
       "a replication object names its mode (leave replication out for 'active' at the default factor)",
     );
-    const defaultFactor = mode === 'none' ? 1 : Math.min(3, totalServers);
-    const factor = r.factor === undefined ? defaultFactor : checkReplicationFactor(r.factor, mode, totalServers);
+    // Hybrid: at most the servers of the smallest home region (replicationFactorMax).
+    const defaultFactor = Math.min(3, replicationFactorMax(mode, regions, shards).max);
+    const factor = r.factor === undefined ? defaultFactor : checkReplicationFactor(r.factor, mode, regions, shards);
     const sync = r.sync === undefined ? true : r.sync;
     if (typeof sync !== 'boolean') throw new ConfigError('replication.sync', 'true or false', sync);
     const lagBound = r.lagBound === undefined ? 100 : checkInt(r.lagBound, 'replication.lagBound', 1, 1_000_000);
@@ -449,7 +457,6 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     throw new ConfigError('replication.unsafe', "'2pc-commit-on-timeout' only with commit '2pc'", replication.unsafe);
   const balancer = hooks.balancer(config.balancer === undefined ? {} : config.balancer, serverIds, names);
   const heartbeat = hooks.heartbeat(config.heartbeat === undefined ? {} : config.heartbeat);
-  const shards = config.shards === undefined ? SHARDS_DEFAULT : checkShards(config.shards);
   const requestTimeoutMs =
     config.requestTimeoutMs === undefined ? REQUEST_TIMEOUT_MS_DEFAULT : checkNumber(config.requestTimeoutMs, 'requestTimeoutMs', 1, REQUEST_TIMEOUT_MS_MAX);
   const mailboxCapacity = config.mailboxCapacity === undefined ? MAILBOX_CAPACITY_DEFAULT : checkMailboxCapacity(config.mailboxCapacity);

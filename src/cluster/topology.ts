@@ -54,35 +54,47 @@ export function shardOf(key: string, shards: number): number {
 /**
  * The servers holding a shard: `factor` servers, each in a different region while regions
  * last (then again round the regions, on other servers). The first is the shard's preferred
- * leader / primary.
+ * leader / primary. A region with no server left for its turn passes it to the next region
+ * that has one, so a group is always `factor` servers (config validation keeps `factor` at
+ * most the cluster's servers). With regions of equal size no region ever runs out, and the
+ * groups are those this rule always gave; before (audit, session 59) a region that ran out
+ * was skipped, and regions of 1, 1 and 3 servers at factor 5 made groups of 3 and 4.
  */
 export function replicasOf(shard: number, topology: Topology): string[] {
   const { regions, factor } = topology;
   const out: string[] = [];
   const r = regions.length;
+  const first = Math.floor(shard / r);
   for (let k = 0; k < factor; k++) {
-    const region = regions[(shard + k) % r]!;
     const lap = Math.floor(k / r);
-    const index = (Math.floor(shard / r) + lap) % region.servers;
-    const id = serverId(region.name, index);
-    if (!out.includes(id)) out.push(id);
-    else {
-      // Fewer servers than the factor asks for in this region: take the next free one.
-      for (let j = 1; j < region.servers; j++) {
-        const alt = serverId(region.name, (index + j) % region.servers);
-        if (!out.includes(alt)) {
-          out.push(alt);
-          break;
-        }
+    // This turn's region first, then the regions after it, until one has a server free.
+    for (let d = 0; d < r; d++) {
+      const region = regions[(shard + k + d) % r]!;
+      const index = (first + lap) % region.servers;
+      const free = freeServerOf(region, index, out);
+      if (free !== undefined) {
+        out.push(free);
+        break;
       }
     }
   }
   return out;
 }
 
+/** The first server of `region` from `index` on (round its servers) not in `taken`. */
+function freeServerOf(region: RegionConfig, index: number, taken: readonly string[]): string | undefined {
+  for (let j = 0; j < region.servers; j++) {
+    const id = serverId(region.name, (index + j) % region.servers);
+    if (!taken.includes(id)) return id;
+  }
+  return undefined;
+}
+
 /**
  * The servers that replicate a shard synchronously (its Paxos group; one server in mode
- * 'none'). Hybrid keeps the group inside the shard's home region.
+ * 'none'). Hybrid keeps the group inside the shard's home region: `factor` of its servers.
+ * The config refuses a hybrid factor above a home region's servers (replicationFactorMax); the
+ * bound here is for a `dataDir` folder recorded before it did, whose groups it names as then.
  */
 export function groupOf(shard: number, topology: Topology): string[] {
   if (topology.mode === 'none') return replicasOf(shard, topology).slice(0, 1);

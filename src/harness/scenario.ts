@@ -63,7 +63,7 @@ export interface ScenarioOptions {
   /**
    * The cluster's shape: regions (default 3: r1, r2, r3, ...), servers in each region
    * (default 2), replicas of each shard
-   * (`replication.factor`, default 3; hybrid keeps at most a region's servers in the group)
+   * (`replication.factor`, default 3; hybrid gets at most a region's servers: scenarioFactor)
    * and shards (default 4). With a factor of 4 or more the targeted nemesis may have a
    * majority less one of a group down at once, not one (`defaultCrashMax` in nemesis.ts).
    */
@@ -491,6 +491,16 @@ export function drawShape(seed: number): ScenarioShape {
   return { regions, servers, factor: rng.pick(factors), shards: 1 + rng.int(8) };
 }
 
+/**
+ * The replication factor a scenario's cluster is given: the shape's, and with mode 'hybrid' at
+ * most the servers of a region (a hybrid group lives in its shard's home region, and the
+ * cluster refuses more): `check --mode hybrid` on the default 2 servers a region runs groups
+ * of 2, `--servers 1` groups of one, and a drawn factor of 4 or 5 groups of the region's servers.
+ */
+export function scenarioFactor(mode: string | undefined, shape: Pick<ScenarioShape, 'servers' | 'factor'>): number {
+  return mode === 'hybrid' ? Math.min(shape.factor, shape.servers) : shape.factor;
+}
+
 /** The shape fields of `o` that are set. */
 export function shapeFieldsOf(o: {
   regions?: number | undefined;
@@ -694,7 +704,7 @@ export async function runScenarioOn(options: ScenarioOptions, start: StartCluste
   // records (fixed in 478d88d) went unseen by this scenario before; with this it failed 4%.
   const replication: ReplicationConfig = {
     mode: o.mode,
-    factor: shape.factor,
+    factor: scenarioFactor(o.mode, shape),
     checkpointEvery: SCENARIO_CHECKPOINT_EVERY,
     snapshotEvery: SCENARIO_SNAPSHOT_EVERY,
   };
@@ -1511,7 +1521,8 @@ export async function runBankScenario(options: BankOptions): Promise<BankResult>
     transport: options.transport ?? 'sim',
     seed: options.seed,
     network: { latencyMs: { 'r1~r2': 5 + prng.int(20), 'r1~r3': 5 + prng.int(20), 'r2~r3': 5 + prng.int(20) }, jitterMs: prng.int(5) },
-    replication: { mode: options.mode, factor: 3 },
+    // Hybrid: the home region's 2 servers (scenarioFactor).
+    replication: { mode: options.mode, factor: scenarioFactor(options.mode, { servers: 2, factor: 3 }) },
     commit: options.commit,
     shards: 4,
     requestTimeoutMs: 3_000,

@@ -29,6 +29,7 @@ import {
   SCENARIO_CHECKPOINT_EVERY,
   SCENARIO_DUPLICATE_DELAY_MS,
   SCENARIO_SNAPSHOT_EVERY,
+  scenarioFactor,
   TXN_SCENARIO_KEYS_MAX,
   type BalancerChoice,
   type LimitsChoice,
@@ -269,7 +270,12 @@ export async function runTxnScenario(options: TxnScenarioOptions, start: StartCl
     seed: o.seed,
     network,
     // As the kv scenario: servers checkpoint often, so that crashes meet checkpointed logs.
-    replication: { mode: o.mode ?? 'active', factor: shape.factor, checkpointEvery: SCENARIO_CHECKPOINT_EVERY, snapshotEvery: SCENARIO_SNAPSHOT_EVERY },
+    replication: {
+      mode: o.mode ?? 'active',
+      factor: scenarioFactor(o.mode, shape),
+      checkpointEvery: SCENARIO_CHECKPOINT_EVERY,
+      snapshotEvery: SCENARIO_SNAPSHOT_EVERY,
+    },
     commit: o.commit,
     shards: shape.shards,
     requestTimeoutMs: 1_500,

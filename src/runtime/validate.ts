@@ -64,12 +64,42 @@ export const REPLICATION_MODES: readonly ReplicationMode[] = ['none', 'passive',
 export const REPLICATION_FACTOR_MAX = 15;
 
 /**
- * `value` as the replication factor of mode `mode` over `totalServers` servers (1 to the
- * fewer of them and REPLICATION_FACTOR_MAX; 1 with 'none'), or a ConfigError naming `field`.
+ * The most replicas a shard may have in mode `mode` on `regions` with `shards` shards, and
+ * why: the cluster's servers (at most REPLICATION_FACTOR_MAX); 1 with 'none'; with 'hybrid'
+ * the servers of the smallest region that is some shard's home (shard s's home is region
+ * s mod regions: its Paxos group is there).
  */
-export function checkReplicationFactor(value: unknown, mode: ReplicationMode, totalServers: number, field = 'replication.factor'): number {
-  const factor = checkInt(value, field, 1, Math.min(totalServers, REPLICATION_FACTOR_MAX));
-  if (mode === 'none' && factor !== 1) throw new ConfigError(field, "1 with mode 'none' (choose a replication mode for more copies)", factor);
+export function replicationFactorMax(mode: ReplicationMode, regions: readonly RegionConfig[], shards: number): { max: number; why: string } {
+  if (mode === 'none') return { max: 1, why: "1 with mode 'none' (choose a replication mode for more copies)" };
+  const total = regions.reduce((n, r) => n + r.servers, 0);
+  if (mode !== 'hybrid') return { max: Math.min(total, REPLICATION_FACTOR_MAX), why: "at most the cluster's servers" };
+  let home = regions[0]!;
+  for (let i = 1; i < Math.min(shards, regions.length); i++) if (regions[i]!.servers < home.servers) home = regions[i]!;
+  const max = Math.min(home.servers, REPLICATION_FACTOR_MAX);
+  return {
+    max,
+    why: `in mode 'hybrid' a shard's group is inside its home region, and region ${home.name}, a home, has ${home.servers} server${home.servers === 1 ? '' : 's'}`,
+  };
+}
+
+/**
+ * `value` as the replication factor of mode `mode` on `regions` with `shards` shards (1 to
+ * replicationFactorMax), or a ConfigError naming `field` and what is allowed. Before (audit,
+ * session 59) hybrid took any factor up to the cluster's servers and made groups of its home
+ * region's servers: factor 3 on regions of one server made groups of one, silently.
+ */
+export function checkReplicationFactor(
+  value: unknown,
+  mode: ReplicationMode,
+  regions: readonly RegionConfig[],
+  shards: number,
+  field = 'replication.factor',
+): number {
+  const { max, why } = replicationFactorMax(mode, regions, shards);
+  if (mode === 'hybrid') return checkInt(value, field, 1, max, `an integer from 1 to ${max} (${why})`);
+  const total = regions.reduce((n, r) => n + r.servers, 0);
+  const factor = checkInt(value, field, 1, Math.min(total, REPLICATION_FACTOR_MAX));
+  if (mode === 'none' && factor !== 1) throw new ConfigError(field, why, factor);
   return factor;
 }
 

@@ -208,7 +208,7 @@ function replication(v: unknown, plan: ClusterLayout | null): ReplicationRecord 
   for (const key of Object.keys(v))
     if (key !== 'mode' && key !== 'factor') throw new Refusal(`replication.${key}`, 'only the fields mode, factor', 'an unknown field');
   const mode = checkOneOf(v.mode, 'replication.mode', REPLICATION_MODES);
-  return { mode, factor: checkReplicationFactor(v.factor, mode, serverIdsOf(plan.regions).size) };
+  return { mode, factor: checkReplicationFactor(v.factor, mode, plan.regions, plan.shards) };
 }
 
 /**

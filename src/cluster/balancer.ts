@@ -108,6 +108,8 @@ interface Inflight {
   shard: number;
   /** A transaction that only reads (gets and checks): its answer is marked so when relayed (ResOk's READ_ONLY). */
   readOnly: boolean;
+  /** A get: failed as UNAVAILABLE (definite), not TIMEOUT, if its server crashes with it. */
+  read: boolean;
 }
 
 export interface BalancerState {
@@ -611,7 +613,7 @@ function route(state: BalancerState, req: Req, ctx: ActorContext): void {
   }
   const rid = state.nextRid++;
   const readOnly = req.body.op === 'txn' && onlyReads(req.body.ops ?? []);
-  state.inflight.set(rid, { client: ctx.sender, rid: req.rid, server: target, sentMs: now, shard, readOnly });
+  state.inflight.set(rid, { client: ctx.sender, rid: req.rid, server: target, sentMs: now, shard, readOnly, read: req.body.op === 'get' });
   const member = state.members.get(target)!;
   member.active++;
   state.routed++;
@@ -865,7 +867,8 @@ function onSystem(state: BalancerState, msg: SystemMessage, ctx: ActorContext): 
   }
   if (msg.event === 'node-crashed') {
     // Like a refused connection: the process is gone. Requests it held will never be answered;
-    // their outcome is unknown (they may have been executed before the crash).
+    // a write's outcome is unknown (it may have been executed before the crash), a read's
+    // refusal definite: it changed nothing (it was TIMEOUT too: found by an audit, session 59).
     m.crashed = true;
     m.crashedAtMs = ctx.now();
     armProbes(state, ctx);
@@ -877,8 +880,8 @@ function onSystem(state: BalancerState, msg: SystemMessage, ctx: ActorContext): 
         type: 'res',
         rid: entry.rid,
         ok: false,
-        code: 'TIMEOUT',
-        message: `server ${msg.node} crashed with the request in flight; it may or may not have taken effect`,
+        code: entry.read ? 'UNAVAILABLE' : 'TIMEOUT',
+        message: `server ${msg.node} crashed with the request in flight${entry.read ? '' : '; it may or may not have taken effect'}`,
       };
       ctx.send(entry.client, res);
     }

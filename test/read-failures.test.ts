@@ -1,10 +1,11 @@
 import test from 'ava';
-import { startCluster, UnavailableError, type ClusterConfig } from '../src/index.js';
+import { startCluster, TimeoutError, UnavailableError, type ClusterConfig } from '../src/index.js';
 
 /**
  * Reads that cannot be answered fail as UnavailableError (definite: a read changes nothing),
- * not TimeoutError (found by an audit of the replication modes, session 59; the simulator,
- * virtual time).
+ * not TimeoutError, and a client that timed out on a leader cut off finds the new one at its
+ * next call (found by an audit of the replication modes, session 59; the simulator, virtual
+ * time).
  */
 const SEED = 1;
 
@@ -128,3 +129,24 @@ test('sim none: a get a server passed on to the shard owner fails as a definite 
     await cluster.stop();
   }
 });
+
+for (const mode of ['active', 'passive'] as const) {
+  test(`sim ${mode}: after a put times out on a leader cut off both ways, the next put goes to the new leader`, async (t) => {
+    t.log(`seed ${SEED}`);
+    const cluster = await startCluster(threeRegions({ mode, factor: 3 }, far));
+    try {
+      const client = cluster.client({ region: 'a' });
+      const key = keyOn(cluster, 'c/0');
+      await client.put(key, 0);
+      cluster.partition(['c/0'], ['a/0', 'b/0']);
+      const first = await t.throwsAsync(client.put(key, 1));
+      t.true(first instanceof TimeoutError, String(first));
+      // Before: the balancer dropped the dead leader's hint only at its next sweep (every
+      // 1250 ms), after the client's timeout: this put went to c/0 too and timed out.
+      await t.notThrowsAsync(client.put(key, 2));
+      t.not(cluster.leaderOf(cluster.shardOf(key)), 'c/0');
+    } finally {
+      await cluster.stop();
+    }
+  });
+}

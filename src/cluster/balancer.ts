@@ -108,6 +108,8 @@ interface Inflight {
   shard: number;
   /** A transaction that only reads (gets and checks): its answer is marked so when relayed (ResOk's READ_ONLY). */
   readOnly: boolean;
+  /** A get: failed as UNAVAILABLE (definite), not TIMEOUT, if its server crashes with it. */
+  read: boolean;
 }
 
 export interface BalancerState {
@@ -558,6 +560,33 @@ function hintShard(state: BalancerState, body: RequestBody): number {
   return shardOf(body.key, state.shards);
 }
 
+/**
+ * Close the requests in flight for the request timeout or longer, the oldest first (the map
+ * holds them in the order sent): by the sweep, and before each request is routed. Only the
+ * sweep did, every requestTimeoutMs / SWEEP_FRACTION: a client that timed out and called again
+ * was routed by the hint of a leader cut off for up to that long, and one making a call at a
+ * time lost two timeouts to it, not one (found by an audit, session 59).
+ */
+function expire(state: BalancerState, now: number): void {
+  const cutoff = now - state.params.requestTimeoutMs;
+  for (const [rid, entry] of state.inflight) {
+    if (entry.sentMs > cutoff) break;
+    // A server forwards a key it does not own, and the owner answers: a request lost past a
+    // forwarder (its owner crashed, say) expires here against the forwarder. A server that
+    // has answered anything since the request was sent is alive; only a server gone quiet
+    // is an outlier. Without this, one crashed owner got the healthy servers forwarding to
+    // it ejected, up to maxEjectionPercent, and moved a whole region's traffic away.
+    const alive = (state.members.get(entry.server)?.lastAnswerMs ?? Number.NEGATIVE_INFINITY) > entry.sentMs;
+    finish(state, rid, false, now, !alive);
+    // No answer from the way this request went: the shard's next one is placed by the
+    // strategy, on another server than this one while there is one (see avoid).
+    if (entry.shard >= 0) {
+      state.leaders[entry.shard] = undefined;
+      avoidFor(state, entry.shard, entry.server, now);
+    }
+  }
+}
+
 function route(state: BalancerState, req: Req, ctx: ActorContext): void {
   const routedId = routedIdOf(state, ctx.sender, req.rid);
   if (state.routedIds.has(routedId)) {
@@ -574,6 +603,7 @@ function route(state: BalancerState, req: Req, ctx: ActorContext): void {
     return;
   }
   const now = ctx.now();
+  expire(state, now);
   const shard = hintShard(state, req.body);
   let target: string | undefined;
   if (shard >= 0) {
@@ -611,7 +641,7 @@ function route(state: BalancerState, req: Req, ctx: ActorContext): void {
   }
   const rid = state.nextRid++;
   const readOnly = req.body.op === 'txn' && onlyReads(req.body.ops ?? []);
-  state.inflight.set(rid, { client: ctx.sender, rid: req.rid, server: target, sentMs: now, shard, readOnly });
+  state.inflight.set(rid, { client: ctx.sender, rid: req.rid, server: target, sentMs: now, shard, readOnly, read: req.body.op === 'get' });
   const member = state.members.get(target)!;
   member.active++;
   state.routed++;
@@ -865,7 +895,8 @@ function onSystem(state: BalancerState, msg: SystemMessage, ctx: ActorContext): 
   }
   if (msg.event === 'node-crashed') {
     // Like a refused connection: the process is gone. Requests it held will never be answered;
-    // their outcome is unknown (they may have been executed before the crash).
+    // a write's outcome is unknown (it may have been executed before the crash), a read's
+    // refusal definite: it changed nothing (it was TIMEOUT too: found by an audit, session 59).
     m.crashed = true;
     m.crashedAtMs = ctx.now();
     armProbes(state, ctx);
@@ -877,8 +908,8 @@ function onSystem(state: BalancerState, msg: SystemMessage, ctx: ActorContext): 
         type: 'res',
         rid: entry.rid,
         ok: false,
-        code: 'TIMEOUT',
-        message: `server ${msg.node} crashed with the request in flight; it may or may not have taken effect`,
+        code: entry.read ? 'UNAVAILABLE' : 'TIMEOUT',
+        message: `server ${msg.node} crashed with the request in flight${entry.read ? '' : '; it may or may not have taken effect'}`,
       };
       ctx.send(entry.client, res);
     }
@@ -935,23 +966,7 @@ function onTimer(state: BalancerState, key: string, ctx: ActorContext): void {
     return;
   }
   if (key === 'sweep') {
-    const cutoff = now - state.params.requestTimeoutMs;
-    for (const [rid, entry] of state.inflight) {
-      if (entry.sentMs > cutoff) continue;
-      // A server forwards a key it does not own, and the owner answers: a request lost past a
-      // forwarder (its owner crashed, say) expires here against the forwarder. A server that
-      // has answered anything since the request was sent is alive; only a server gone quiet
-      // is an outlier. Without this, one crashed owner got the healthy servers forwarding to
-      // it ejected, up to maxEjectionPercent, and moved a whole region's traffic away.
-      const alive = (state.members.get(entry.server)?.lastAnswerMs ?? Number.NEGATIVE_INFINITY) > entry.sentMs;
-      finish(state, rid, false, now, !alive);
-      // No answer from the way this request went: the shard's next one is placed by the
-      // strategy, on another server than this one while there is one (see avoid).
-      if (entry.shard >= 0) {
-        state.leaders[entry.shard] = undefined;
-        avoidFor(state, entry.shard, entry.server, now);
-      }
-    }
+    expire(state, now);
     if (state.outlier !== undefined && state.outlier.tick(now).length > 0) state.plan = undefined;
     ctx.setTimer('sweep', Math.max(1, state.params.requestTimeoutMs / SWEEP_FRACTION));
     return;

@@ -118,17 +118,19 @@ export class ForwardedRequests {
   private readonly byOrigin = new ByOrigin<Forwarded>();
   private readonly order = new Set<Forwarded>();
 
-  track(origin: Origin, to: string, now: number): void {
+  /** `read`: the request is a get (failed as UNAVAILABLE, not TIMEOUT, if `to` crashes: it changed nothing). */
+  track(origin: Origin, to: string, now: number, read = false): void {
     const known = this.byOrigin.get(origin);
     if (known !== undefined) {
       // Passed on again: updated where it stands (as a map keyed by origin would).
       known.to = to;
       known.origin = origin;
       known.atMs = now;
+      known.read = read;
       return;
     }
     if (this.order.size >= FORWARDED_TRACKED_MAX) this.forget(this.order.values().next().value!);
-    const entry: Forwarded = { to, origin, atMs: now };
+    const entry: Forwarded = { to, origin, atMs: now, read };
     this.byOrigin.set(origin, entry);
     this.order.add(entry);
   }
@@ -139,12 +141,12 @@ export class ForwardedRequests {
   }
 
   /** `node` crashed: the requests passed to it (forgotten here), whose callers are told now. */
-  takeFor(node: string): Origin[] {
-    const out: Origin[] = [];
+  takeFor(node: string): Array<{ origin: Origin; read: boolean }> {
+    const out: Array<{ origin: Origin; read: boolean }> = [];
     for (const f of this.order) {
       if (f.to !== node) continue;
       this.forget(f);
-      out.push(f.origin);
+      out.push({ origin: f.origin, read: f.read });
     }
     return out;
   }
@@ -163,6 +165,7 @@ interface Forwarded {
   to: string;
   origin: Origin;
   atMs: number;
+  read: boolean;
 }
 
 /** A node a server forwards to is probed at most this often while it forwards there. */

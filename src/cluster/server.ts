@@ -444,10 +444,12 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
         state.downNodes.add(sys.node);
         state.downSince.set(sys.node, ctx.now());
         // Requests this server passed to the dead node will not be answered by it: say so now
-        // (their outcome is unknown) instead of leaving the client to its timeout. One the
-        // node did answer is already settled, and a second answer is ignored.
-        for (const origin of state.forwarded.takeFor(sys.node)) {
-          reply(ctx, origin, { ok: false, code: 'TIMEOUT', message: `${sys.node} crashed with the request; it may or may not have taken effect` });
+        // instead of leaving the client to its timeout. A write's outcome is unknown; a read
+        // changed nothing, so its refusal is definite (it was TIMEOUT too: found by an audit,
+        // session 59). One the node did answer is already settled, and a second answer is ignored.
+        for (const { origin, read } of state.forwarded.takeFor(sys.node)) {
+          if (read) reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `${sys.node} crashed with the read` });
+          else reply(ctx, origin, { ok: false, code: 'TIMEOUT', message: `${sys.node} crashed with the request; it may or may not have taken effect` });
         }
       } else markUp(state, sys.node);
       return;
@@ -1157,7 +1159,13 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
     // Not a replica of the shard: pass it to a replica that is not known to be down, nearest
     // first; that replica passes it on to the leader it knows.
     const near = nearestUp(state, shard, ctx);
-    if (near === undefined) {
+    // A read is not sent to a copy held dead (nearestUp's last resort for a write): it waited
+    // out the caller's timeout (TIMEOUT, outcome unknown) where its refusal is definite (found
+    // by an audit, session 59). The copies are probed: one back answers, and the next read goes
+    // there (its restart notice, a probe timer's probe, or a word from it take it back too).
+    const deadCopy = near !== undefined && req.body.op === 'get' && state.downNodes.has(near);
+    if (near === undefined || deadCopy) {
+      if (deadCopy) probeDown(state, nearestOrder(state, shard), ctx);
       reply(ctx, origin, notDone(req.body, `every replica of shard ${shard} is down`));
       return;
     }
@@ -1285,7 +1293,7 @@ function forward(state: ServerState, to: string, req: Req, origin: Origin, ctx: 
   ctx.forward(to, req, origin.to);
   // Remember where it went, so a crash notice for that node can fail it at once.
   const now = ctx.now();
-  state.forwarded.track(origin, to, now);
+  state.forwarded.track(origin, to, now, req.body.op === 'get');
   // And probe it now and then: its answers go to the caller, so this is how to tell it is slow.
   if (state.reach.probeDue(to, now)) ctx.send(to, { type: 'probe', at: now } satisfies Probe);
 }

@@ -141,6 +141,22 @@ export interface Digest {
   members: MemberDigest[];
 }
 
+/**
+ * region actor -> its region's servers: the servers its membership holds down (silent: paused,
+ * cut off, crashed), every heartbeat interval while there are any, and once more when there
+ * are none left. A server forwards to none of them while they are (server.ts otherMember),
+ * for `holdMs` after the last notice that named them: a lost notice that they are back does
+ * not keep them out for good.
+ */
+export interface DownMembers {
+  type: 'down-members';
+  /** The digests' seq and incarnation: a server drops a copy or an overtaken notice. */
+  seq: number;
+  incarnation: string;
+  down: string[];
+  holdMs: number;
+}
+
 /** region actor -> region actor: cross-region liveness. */
 export interface RegionBeat {
   type: 'rhb';
@@ -210,6 +226,7 @@ export type ServerInbound =
   | ReadsQuery
   | Probe
   | ProbeAck
+  | DownMembers
   | TimerMessage
   | SystemMessage
   | UndeliverableMessage;

@@ -1,7 +1,7 @@
 import { Membership, type MembershipChange } from '../liveness/membership.js';
-import type { Behavior } from '../runtime/actor.js';
+import type { ActorContext, Behavior } from '../runtime/actor.js';
 import type { ResolvedHeartbeat } from './validate-parts.js';
-import type { Digest, Load, MemberDigest, RegionBeat, RegionInbound } from './messages.js';
+import type { Digest, DownMembers, Load, MemberDigest, RegionBeat, RegionInbound } from './messages.js';
 import { balancerAddress } from './topology.js';
 import { newInLife, type Lives } from './lives.js';
 
@@ -28,7 +28,12 @@ export interface RegionState {
   staleBeats: number;
   seq: number;
   changes: number;
+  /** Whether the last tick told the servers of members down (see DownMembers). */
+  downTold: boolean;
 }
+
+/** A server holds the members a DownMembers notice names down for this many heartbeat intervals after it. */
+export const DOWN_MEMBERS_HOLD_INTERVALS = 3;
 
 const ZERO_LOAD: Load = { inflight: 0, mailbox: 0, latencyEwmaMs: 0, busyMs: 0, requests: 0 };
 
@@ -61,7 +66,20 @@ export const regionBehavior: Behavior<RegionState, RegionParams, RegionInbound> 
     const peers = new Membership(options);
     for (const r of params.regions) if (r !== params.region) peers.add(r, now);
     ctx.setTimer('tick', hb.intervalMs);
-    return { params, hb, servers, peers, loads: new Map(), incarnations: new Map(), stale: 0, peerLives: new Map(), staleBeats: 0, seq: 0, changes: 0 };
+    return {
+      params,
+      hb,
+      servers,
+      peers,
+      loads: new Map(),
+      incarnations: new Map(),
+      stale: 0,
+      peerLives: new Map(),
+      staleBeats: 0,
+      seq: 0,
+      changes: 0,
+      downTold: false,
+    };
   },
   receive(state, msg, ctx) {
     const now = ctx.now();
@@ -120,6 +138,7 @@ export const regionBehavior: Behavior<RegionState, RegionParams, RegionInbound> 
         // To the balancers only: a coordinator takes no digest (CoordinatorInbound has none;
         // it ignored them, half of the digests sent).
         for (const r of state.params.regions) ctx.send(balancerAddress(r), digest);
+        tellDown(state, members, ctx);
         ctx.setTimer('tick', state.hb.intervalMs);
         return;
       }
@@ -137,3 +156,25 @@ export const regionBehavior: Behavior<RegionState, RegionParams, RegionInbound> 
     };
   },
 };
+
+/**
+ * Tell the region's servers which of them the membership holds down, every interval while any
+ * is, and once when none is left. A server passing a request on chose among its peers by the
+ * runtime's crash notices and its own probes only, so a paused peer (silent, no notice) kept
+ * taking the requests of its region's other servers for 10-15 s after the region convicted it
+ * (found by a failover audit, session 59). Nothing is sent while every server is up, so a run
+ * in which the membership holds no server down keeps its trace.
+ */
+function tellDown(state: RegionState, members: readonly MemberDigest[], ctx: ActorContext): void {
+  const down = members.filter((m) => m.state === 'down').map((m) => m.id);
+  if (down.length === 0 && !state.downTold) return;
+  state.downTold = down.length > 0;
+  const notice: DownMembers = {
+    type: 'down-members',
+    seq: state.seq,
+    incarnation: ctx.incarnation,
+    down,
+    holdMs: DOWN_MEMBERS_HOLD_INTERVALS * state.hb.intervalMs,
+  };
+  for (const server of state.params.servers) ctx.send(server, notice);
+}

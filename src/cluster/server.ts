@@ -10,7 +10,8 @@ import { LearnerFeed, LearnerReplica } from '../replication/learner.js';
 import type { LearnMessage, ShardPaxosBatchWire, ShardPaxosWire } from '../replication/messages.js';
 import { ShardLogs, type ShardRecord } from '../replication/shard-log.js';
 import type { UnsafeVariant } from './config.js';
-import type { ErrorCodeWire, Load, LoadReport, NotServing, Probe, ProbeAck, Req, Res, ResOk, ServerInbound } from './messages.js';
+import type { DownMembers, ErrorCodeWire, Load, LoadReport, NotServing, Probe, ProbeAck, Req, Res, ResOk, ServerInbound } from './messages.js';
+import { newInLife, type Lives } from './lives.js';
 import { ForwardedRequests, Reach, ServerLoad } from './server-load.js';
 import type { TxnUnsafe } from '../replication/ops.js';
 import { Participants, type ParticipantEffect } from '../replication/participant.js';
@@ -117,6 +118,14 @@ export interface ServerState {
   probedAt: Map<string, number>;
   /** The runtime's notices seen, to drop late ones (see NodeNotices). */
   notices: NodeNotices;
+  /**
+   * The servers of this region its region actor's membership holds down (silent: paused, cut
+   * off, or crashed without a notice here yet), each until when (this server's clock): passed
+   * over when a request is passed on (see otherMember, DownMembers).
+   */
+  memberDown: Map<string, number>;
+  /** The region actor's lives, to drop a copy or an overtaken DownMembers notice. */
+  regionLives: Map<string, Lives>;
   /** Requests passed on to another server, until they age out. */
   forwarded: ForwardedRequests;
   /** Round trips of probes to the nodes this server forwards to: which of them are slow (see Reach). */
@@ -234,6 +243,8 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
       downSince: new Map(),
       probedAt: new Map(),
       notices: new NodeNotices(),
+      memberDown: new Map(),
+      regionLives: new Map(),
       forwarded: new ForwardedRequests(),
       reach: new Reach(),
       txnCoordinators: new Map(),
@@ -356,6 +367,8 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
       groups,
       learners: [...state.learners.keys()],
       down: [...state.downNodes],
+      // Servers of this region its region actor holds down, with until when (see DownMembers).
+      memberDown: Object.fromEntries(state.memberDown),
       openTxns: open.length,
       openTxnIds: open.slice(0, OPEN_TXN_IDS_SHOWN),
     };
@@ -456,6 +469,9 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
     }
     case 'probe':
       ctx.send(ctx.sender, { type: 'probe-ack', at: msg.at } satisfies ProbeAck);
+      return;
+    case 'down-members':
+      onDownMembers(state, msg, ctx);
       return;
     case 'probe-ack':
       // Only an incarnation started after the crash can answer a probe sent after its notice.
@@ -563,6 +579,37 @@ function onUndeliverable(state: ServerState, msg: UndeliverableMessage, ctx: Act
 function proofOfLife(state: ServerState, ctx: ActorContext): void {
   if (state.downNodes.size > 0 && ctx.now() - (state.downSince.get(ctx.sender) ?? Number.NEGATIVE_INFINITY) >= PROOF_OF_LIFE_AFTER_MS)
     markUp(state, ctx.sender);
+}
+
+/**
+ * The region actor's view of which of this region's servers are down: it replaces the last
+ * one (a notice lists them all), each held until `holdMs` from now. Requests this server passed
+ * to a server newly held down are answered now, outcome unknown, as for a crash notice: the
+ * server is silent, and they would wait out their callers' timeouts.
+ */
+function onDownMembers(state: ServerState, msg: DownMembers, ctx: ActorContext): void {
+  if (ctx.sender !== state.params.region || !Array.isArray(msg.down) || !Number.isFinite(msg.holdMs)) return;
+  if (newInLife(state.regionLives, ctx.sender, msg.incarnation, msg.seq) === undefined) return;
+  const now = ctx.now();
+  const fresh = msg.down.filter((node) => node !== state.params.id && !heldDown(state, node, now));
+  state.memberDown.clear();
+  for (const node of msg.down) if (node !== state.params.id) state.memberDown.set(node, now + msg.holdMs);
+  for (const node of fresh) {
+    for (const origin of state.forwarded.takeFor(node)) {
+      reply(ctx, origin, {
+        ok: false,
+        code: 'TIMEOUT',
+        message: `${node} went silent with the request (its region holds it down); it may or may not take effect`,
+      });
+    }
+  }
+}
+
+/** Whether the region's membership holds `node` down as of `now` (see ServerState.memberDown). */
+function heldDown(state: ServerState, node: string, now: number): boolean {
+  if (state.memberDown.size === 0) return false;
+  const until = state.memberDown.get(node);
+  return until !== undefined && now < until;
 }
 
 /** A node reported dead runs again (its restart notice, a word from it, an answer to a probe). */
@@ -1142,8 +1189,11 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
       return;
     }
     const here = (s: string): boolean => regionOfServer(s) === state.params.region;
-    const fast = (s: string): boolean => !state.reach.slow(s, now);
-    const near = candidates.find((s) => here(s) && fast(s)) ?? candidates.find(fast) ?? candidates.find(here) ?? candidates[0]!;
+    // A copy the region holds down comes last (it is silent: paused, cut off), but is not refused.
+    const fast = (s: string): boolean => !state.reach.slow(s, now) && !heldDown(state, s, now);
+    const up = (s: string): boolean => !heldDown(state, s, now);
+    const near =
+      candidates.find((s) => here(s) && fast(s)) ?? candidates.find(fast) ?? candidates.find((s) => here(s) && up(s)) ?? candidates.find(up) ?? candidates[0]!;
     return forward(state, near, req, origin, ctx);
   }
   routeToGroup(state, shard, req, origin, ctx, 0);
@@ -1218,20 +1268,29 @@ function nearestUp(state: ServerState, shard: number, ctx: ActorContext): string
 /**
  * A member of the shard's group other than this server, not known to be down, nearest first: a
  * slow one (see Reach) is passed over for the next one up, and when every one up is slow, the
- * nearest of them. With `probeWith`, the slow ones are probed when one was passed over.
+ * nearest of them; one the region's membership holds down (memberDown: silent, no crash notice
+ * needed) is passed over too, and taken only when no other is left. Before, a paused server
+ * (no notice) was chosen by each of its region's servers until its own probes found it slow,
+ * the first request of each lost: its region's writes timed out for 10-15 s (found by a
+ * failover audit, session 59). With `probeWith`, the slow ones are probed when one was passed over.
  */
 function otherMember(state: ServerState, shard: number, now: number, probeWith?: ActorContext): string | undefined {
   const order = nearestOrder(state, shard);
   let slow: string | undefined;
+  let silent: string | undefined;
   for (const m of order) {
     if (m === state.params.id || state.downNodes.has(m)) continue;
+    if (heldDown(state, m, now)) {
+      silent ??= m;
+      continue;
+    }
     if (!state.reach.slow(m, now)) {
       if (slow !== undefined && probeWith !== undefined) probeSlow(state, order, probeWith);
       return m;
     }
     slow ??= m;
   }
-  return slow;
+  return slow ?? silent;
 }
 
 /** The shard's group, nearest first: this region's members, then the rest, in group order. */

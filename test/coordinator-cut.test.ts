@@ -1,5 +1,6 @@
 import test from 'ava';
 import { startCluster, type Cluster } from '../src/index.js';
+import { shardOf } from '../src/cluster/topology.js';
 
 /**
  * A region's coordinator cut off from every server, both ways (`both`), or only from the
@@ -120,3 +121,67 @@ for (const [commit, cut] of [
     }
   });
 }
+
+/**
+ * 2PC, mute from the commit point of a transaction on: its participants voted yes and never hear
+ * the outcome, so each asks the coordinator for it every retry period. Those decision requests
+ * counted as hearing from the servers, so the coordinator was never silent for a vote timeout
+ * and never cut off: its region's transactions aborted for as long as the cut lasted. A
+ * participant's own request shows nothing of the way back; it no longer counts.
+ */
+test('sim 2pc: a coordinator muted at a commit point, its participants asking for the outcome, is still held down for the cut', async (t) => {
+  const seed = 1;
+  t.log(`seed ${seed}`);
+  const c = await startCluster({
+    regions: ['r0', 'r1', 'r2'].map((name) => ({ name, servers: 3 })),
+    transport: 'sim',
+    seed,
+    shards: 4,
+    network: { latencyMs: { 'r0~r1': 40, 'r0~r2': 90, 'r1~r2': 70 }, jitterMs: 2 },
+    replication: { mode: 'active', factor: 3 },
+    commit: '2pc',
+    heartbeat: { intervalMs: 100 },
+  });
+  try {
+    const client = c.client({ region: 'r2' });
+    await c.sleep(1_500);
+    await client.transaction([{ op: 'put', key: 't0', value: 0 }]);
+    let t0 = -1;
+    c.atNextCommit('coordinator/r2', shardOf('x0', 4), () => {
+      t0 = c.now();
+      c.partition(['coordinator/r2'], ['r0', 'r1', 'r2/0', 'r2/1', 'r2/2'], { oneWay: true });
+    });
+    const stuck = client.transaction([
+      { op: 'put', key: 'x0', value: 1 },
+      { op: 'put', key: 'x1', value: 1 },
+    ]);
+    stuck.catch(() => undefined);
+    while (t0 < 0) await c.sleep(10);
+    const outcomes: Outcome[] = [];
+    for (let i = 0; c.now() - t0 < CUT_MS; i++) {
+      const at = Math.round(c.now() - t0);
+      outcomes.push(
+        await client
+          .transaction([
+            { op: 'put', key: `a${i}`, value: i },
+            { op: 'put', key: `b${i}`, value: i },
+          ])
+          .then(
+            () => ({ at, outcome: 'ok' }),
+            (e: Error) => ({ at, outcome: e.name }),
+          ),
+      );
+      await c.sleep(200);
+    }
+    t.log(outcomes.map((o) => `+${o.at}:${o.outcome}`).join(' '));
+    const late = outcomes.filter((o) => o.at >= SETTLED_MS);
+    t.true(late.length >= 10, `${late.length} transactions started ${SETTLED_MS} ms or more into the cut`);
+    t.deepEqual(
+      late.filter((o) => o.outcome !== 'ok'),
+      [],
+      `transactions started ${SETTLED_MS} ms or more into the cut that failed`,
+    );
+  } finally {
+    await c.stop();
+  }
+});

@@ -34,6 +34,14 @@ export const SWEEP_FRACTION = 4;
 /** How often a balancer probes the coordinators and servers it holds crashed (see onProbeAck). */
 export const BALANCER_PROBE_MS = 1_000;
 /**
+ * A transaction unanswered this long (ms) has the balancer ask its coordinator to verify that it
+ * reaches the servers (Probe.verify; see doubtSlow); with no answer within VERIFY_WAIT_MS the
+ * coordinator is held down as on a crash notice.
+ */
+export const TXN_SLOW_MS = 1_000;
+/** How long a coordinator asked to verify has to answer (ms); the next ask waits as long. */
+export const VERIFY_WAIT_MS = 1_000;
+/**
  * How long, in request timeouts, a shard's leader-bound requests avoid a server through which
  * one of them expired (BalancerState.avoid), unless that server answers one of them first.
  */
@@ -110,6 +118,8 @@ interface Inflight {
   readOnly: boolean;
   /** A get: failed as UNAVAILABLE (definite), not TIMEOUT, if its server crashes with it. */
   read: boolean;
+  /** A transaction's coordinator (the request's `co`), else undefined. */
+  co: string | undefined;
 }
 
 export interface BalancerState {
@@ -179,6 +189,11 @@ export interface BalancerState {
    * BALANCER_PROBE_MS while here, since its restart notice may be lost (see onProbeAck).
    */
   coordinatorsDown: Map<string, number>;
+  /**
+   * Coordinators asked to verify (doubtSlow), with when the ask left and whether it was answered;
+   * each is forgotten VERIFY_WAIT_MS later, held down first if unanswered.
+   */
+  doubts: Map<string, { at: number; answered: boolean }>;
   /** The probe timer is set: it runs while any coordinator or server is held crashed, and only then. */
   probing: boolean;
   /** The runtime's notices seen, to drop late ones (a crash notice that arrives after the restart that followed). */
@@ -324,6 +339,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
       avoidAll: new Map(),
       avoided: 0,
       coordinatorsDown: new Map(),
+      doubts: new Map(),
       probing: false,
       notices: new NodeNotices(),
       digestSeqs: new Map(),
@@ -641,18 +657,27 @@ function route(state: BalancerState, req: Req, ctx: ActorContext): void {
   }
   const rid = state.nextRid++;
   const readOnly = req.body.op === 'txn' && onlyReads(req.body.ops ?? []);
-  state.inflight.set(rid, { client: ctx.sender, rid: req.rid, server: target, sentMs: now, shard, readOnly, read: req.body.op === 'get' });
   const member = state.members.get(target)!;
+  // A transaction's coordinator is chosen here, once, and travels with the request: a copy
+  // the network delivers late reaches the same coordinator even if the server restarted in
+  // between and forgot where the first went (two coordinators would run it twice).
+  const body = req.body.op === 'txn' && req.body.co === undefined ? { ...req.body, co: coordinatorFor(state, member.region) } : req.body;
+  state.inflight.set(rid, {
+    client: ctx.sender,
+    rid: req.rid,
+    server: target,
+    sentMs: now,
+    shard,
+    readOnly,
+    read: req.body.op === 'get',
+    co: body.op === 'txn' ? body.co : undefined,
+  });
   member.active++;
   state.routed++;
   // The balancer's own choice (strategy or leader hint), per server: servers count where a
   // request EXECUTES (a server forwards a key it does not own), so only this shows where the
   // balancer sent the load.
   ctx.count(member.routedCounter);
-  // A transaction's coordinator is chosen here, once, and travels with the request: a copy
-  // the network delivers late reaches the same coordinator even if the server restarted in
-  // between and forgot where the first went (two coordinators would run it twice).
-  const body = req.body.op === 'txn' && req.body.co === undefined ? { ...req.body, co: coordinatorFor(state, member.region) } : req.body;
   const forward: Req = { type: 'req', rid, body };
   ctx.send(target, forward);
 }
@@ -923,6 +948,35 @@ function isCoordinator(state: BalancerState, id: string): boolean {
   return state.params.regions.some((r) => coordinatorAddress(r) === id);
 }
 
+/**
+ * A transaction unanswered for TXN_SLOW_MS: its coordinator is asked to verify that it reaches
+ * the servers (Probe.verify: it answers once one of them answers it, at once if one did lately),
+ * and held down as on a crash notice if it does not answer within VERIFY_WAIT_MS. A coordinator
+ * cut off both ways from the servers receives no transaction (they come through a server), so it
+ * never refused one, and this balancer probed only coordinators it already held down: every
+ * transaction of its region timed out for as long as the cut lasted (found by a failover audit,
+ * session 59). Run at each region check (every heartbeat interval); in-flight requests are in the
+ * order sent, so only the slow ones are looked at.
+ */
+function doubtSlow(state: BalancerState, ctx: ActorContext): void {
+  const now = ctx.now();
+  for (const [co, doubt] of state.doubts) {
+    if (now - doubt.at < VERIFY_WAIT_MS) continue;
+    state.doubts.delete(co);
+    if (doubt.answered || state.coordinatorsDown.has(co)) continue;
+    state.coordinatorsDown.set(co, now);
+    armProbes(state, ctx);
+  }
+  const slow = now - TXN_SLOW_MS;
+  for (const entry of state.inflight.values()) {
+    if (entry.sentMs > slow) break;
+    const co = entry.co;
+    if (co === undefined || state.doubts.has(co) || state.coordinatorsDown.has(co)) continue;
+    state.doubts.set(co, { at: now, answered: false });
+    ctx.send(co, { type: 'probe', at: now, verify: true } satisfies Probe);
+  }
+}
+
 function armProbes(state: BalancerState, ctx: ActorContext): void {
   if (state.probing) return;
   state.probing = true;
@@ -943,6 +997,8 @@ function armProbes(state: BalancerState, ctx: ActorContext): void {
 function onProbeAck(state: BalancerState, at: number, ctx: ActorContext): void {
   const since = state.coordinatorsDown.get(ctx.sender);
   if (since !== undefined && at > since) state.coordinatorsDown.delete(ctx.sender);
+  const doubt = state.doubts.get(ctx.sender);
+  if (doubt !== undefined && at >= doubt.at) doubt.answered = true;
   const m = state.members.get(ctx.sender);
   if (m !== undefined && m.crashed && at > m.crashedAtMs) {
     m.crashed = false;
@@ -972,6 +1028,7 @@ function onTimer(state: BalancerState, key: string, ctx: ActorContext): void {
     return;
   }
   if (key === 'regions') {
+    doubtSlow(state, ctx);
     for (const change of state.regions.evaluate(now)) {
       if (change.to === 'absent') continue;
       // A region whose digests stopped is unreachable from here: its servers are not routed to.

@@ -125,6 +125,8 @@ export interface CoordinatorState {
   /** Per peer coordinator (Paxos Commit): the wire that carries this turn's messages to it. */
   peerOutbox: Map<string, CoordinatorPeerWire>;
   outboxCount: number;
+  /** The outbox holds a message a server answers (see flushOutbox). */
+  outboxAsks: boolean;
   /** The tick grid: ticks that only count are counted when the next message comes (see tick-clock.ts). */
   ticks: TickClock;
   /** Ticks until the next one that does more than count, as of the end of the last step. */
@@ -141,6 +143,12 @@ export interface CoordinatorState {
   /** When it last probed the servers during this silence, and first (monotonic ms; see CUT_OFF_TICKS). */
   probedAt: number;
   probedSince: number | undefined;
+  /** When (monotonic ms) it last heard from a server (see heardFrom); -Infinity: not yet. */
+  heardAt: number;
+  /** Balancers whose verify probe waits for a server's answer to this coordinator's probes: by prober, the probe's `at`. */
+  verifiers: Map<string, number>;
+  /** `<region>:`, how the ids of the transactions this region's coordinator began start (see heardFrom). */
+  ownTxns: string;
 }
 
 /** Transaction request ids remembered against duplicates (src/core/limits.ts). */
@@ -199,6 +207,7 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
       outbox: new Map(),
       peerOutbox: new Map(),
       outboxCount: 0,
+      outboxAsks: false,
       ticks: new TickClock(params.tickMs, ctx.monotonicNow()),
       due: 1,
       txnPrefix: `${params.region}:${ctx.nextId()}`,
@@ -206,6 +215,9 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
       silentSince: undefined,
       probedAt: Number.NEGATIVE_INFINITY,
       probedSince: undefined,
+      heardAt: Number.NEGATIVE_INFINITY,
+      verifiers: new Map(),
+      ownTxns: `${params.region}:`,
     };
     for (const record of begunRecords) {
       for (const [client, n] of record.forgotten ?? []) state.begunForgotten.raise(client, n);
@@ -246,7 +258,7 @@ function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorCont
       return;
     case 'tx-r': {
       const m = msg;
-      heard(state);
+      if (heardFrom(state, m.m) || m.more?.some((x) => heardFrom(state, x.m)) === true) heard(state, ctx);
       const leader = state.leaders.get(m.s);
       if (leader !== undefined && leader.server === ctx.sender) leader.silentTicks = 0;
       else state.leaders.set(m.s, { server: ctx.sender, silentTicks: 0, rotation: 0 });
@@ -259,7 +271,7 @@ function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorCont
     }
     case 'tx-a': {
       const m = msg;
-      heard(state);
+      if (heardFrom(state, m)) heard(state, ctx);
       const p = state.pending.get(m.txn);
       if (p === undefined || p.missing === undefined || m.r === undefined) return;
       p.reads.set(m.s, m.r);
@@ -270,12 +282,16 @@ function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorCont
     case 'probe':
       // A balancer or server that missed this coordinator's restart notice asks whether it
       // runs; cut off, it does not serve yet (see CUT_OFF_TICKS), and asks the servers instead.
-      if (!cutOff(state, ctx)) ctx.send(ctx.sender, { type: 'probe-ack', at: msg.at } satisfies ProbeAck);
+      // A balancer whose transaction waits on it asks it to verify (Probe.verify): unless a
+      // server answered it lately, the answer waits for one (heard), or never comes if none does.
+      if (cutOff(state, ctx, msg.verify === true)) return;
+      if (msg.verify === true && state.probedSince !== undefined) state.verifiers.set(ctx.sender, msg.at);
+      else ctx.send(ctx.sender, { type: 'probe-ack', at: msg.at } satisfies ProbeAck);
       return;
     case 'probe-ack':
       // A server answered one of probeServers' probes (a coordinator probes nobody else): it
       // hears this coordinator, and this coordinator hears it.
-      heard(state);
+      heard(state, ctx);
       return;
     case 'tx-c':
       state.core.step(ctx.sender, msg.m);
@@ -283,7 +299,7 @@ function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorCont
       drain(state, ctx);
       return;
     case 'tx-big':
-      heard(state);
+      if (heardFrom(state, msg)) heard(state, ctx);
       readsTooLarge(state, msg, ctx);
       return;
     case 'undeliverable':
@@ -415,7 +431,13 @@ function begin(state: CoordinatorState, req: Req, ctx: ActorContext): void {
     return;
   }
   if (cutOff(state, ctx)) {
-    refuse(state, req, `coordinator/${state.params.region} hears from no server (for ${Math.round(ctx.monotonicNow() - state.silentSince!)} ms)`, ctx, true);
+    refuse(
+      state,
+      req,
+      `coordinator/${state.params.region} hears from no server (for ${Math.round(ctx.monotonicNow() - (state.silentSince ?? state.probedSince!))} ms)`,
+      ctx,
+      true,
+    );
     return;
   }
   if (state.pending.size >= COORDINATOR_TXNS_MAX) {
@@ -502,7 +524,9 @@ function drain(state: CoordinatorState, ctx: ActorContext): void {
     for (const m of r.messages) {
       if (m.to.startsWith('shard/')) {
         const s = Number(m.to.slice(6));
-        toShard(state, target(state, s), s, m.msg as ParticipantWire['m']);
+        const msg = m.msg as ParticipantWire['m'];
+        if (msg.type !== 'outcome') state.outboxAsks = true;
+        toShard(state, target(state, s), s, msg);
       } else {
         // Another coordinator (Paxos Commit acceptors and leaders): wrapped, so it is not
         // mistaken for a message of the coordinator actor itself.
@@ -585,7 +609,11 @@ function refuse(state: CoordinatorState, req: Req, message: string, ctx: ActorCo
 /** Send what the outbox holds, one wire per server and shard, in the order they were first queued. */
 function flushOutbox(state: CoordinatorState, ctx: ActorContext): void {
   if (state.outboxCount === 0) return;
-  if (state.outbox.size > 0 && state.silentSince === undefined) state.silentSince = ctx.monotonicNow();
+  // Silent from a message a server answers: not Paxos Commit's outcome, which no server answers
+  // (with acceptor traffic no longer heard, a coordinator idle after one probed the servers at
+  // its next request).
+  if (state.outboxAsks && state.silentSince === undefined) state.silentSince = ctx.monotonicNow();
+  state.outboxAsks = false;
   for (const [to, byShard] of state.outbox) for (const wire of byShard.values()) ctx.send(to, wire);
   for (const [to, wire] of state.peerOutbox) ctx.send(to, wire);
   state.outbox.clear();
@@ -677,19 +705,44 @@ function checkpointOf(state: CoordinatorState): unknown[] {
  * Sent to servers, heard from none of them for CUT_OFF_TICKS, and no answer to the probes it
  * sends then for CUT_OFF_PROBE_WAIT_MS (see CUT_OFF_TICKS). Asked when a transaction request or a
  * probe comes; silent long enough, it probes the servers (at most every CUT_OFF_PROBE_MS).
+ * `verify` (a balancer's Probe.verify): heard from no server for CUT_OFF_TICKS, sent or not, it
+ * probes them too. A coordinator cut off both ways receives no transaction, so sends nothing and
+ * was never silent: it held its region's transactions for as long as the cut lasted, each
+ * timing out (found by a failover audit, session 59). Once probing, it probes until one answers.
  */
-function cutOff(state: CoordinatorState, ctx: ActorContext): boolean {
-  if (state.silentSince === undefined) return false;
+function cutOff(state: CoordinatorState, ctx: ActorContext, verify = false): boolean {
   const now = ctx.monotonicNow();
-  if (now - state.silentSince < CUT_OFF_TICKS * state.params.tickMs) return false;
+  if (state.probedSince === undefined) {
+    const quiet = CUT_OFF_TICKS * state.params.tickMs;
+    const silent = state.silentSince !== undefined && now - state.silentSince >= quiet;
+    if (!silent && !(verify && now - state.heardAt >= quiet)) return false;
+  }
   probeServers(state, ctx);
   return now - state.probedSince! >= CUT_OFF_PROBE_WAIT_MS;
 }
 
-/** Word from a server: not silent, not cut off. */
-function heard(state: CoordinatorState): void {
+/**
+ * Whether a server's message shows that it hears this coordinator: one about a transaction
+ * this region's coordinator began (it got the coordinator's message first), other than 2PC's
+ * decision request (a participant asks on its own). Under Paxos Commit every server also sends
+ * its votes to every coordinator as an acceptor: those came to a coordinator whose own messages
+ * were lost (mute) too, and counted as hearing, so it was never cut off, answered the balancer's
+ * probes and was taken back again and again, half its region's transactions timing out (found
+ * by a failover audit, session 59).
+ */
+function heardFrom(state: CoordinatorState, m: unknown): boolean {
+  const { type, txn } = m as { type?: unknown; txn?: unknown };
+  return typeof txn === 'string' && txn.startsWith(state.ownTxns) && type !== 'decision-request';
+}
+
+/** Word from a server (see heardFrom): not silent, not cut off; the verify probes waiting are answered. */
+function heard(state: CoordinatorState, ctx: ActorContext): void {
   state.silentSince = undefined;
   state.probedSince = undefined;
+  state.heardAt = ctx.monotonicNow();
+  if (state.verifiers.size === 0) return;
+  for (const [to, at] of state.verifiers) ctx.send(to, { type: 'probe-ack', at } satisfies ProbeAck);
+  state.verifiers.clear();
 }
 
 /** Silent: a probe to every server, at most every CUT_OFF_PROBE_MS; the first answer ends the silence. */

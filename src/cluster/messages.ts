@@ -178,6 +178,11 @@ export interface Probe {
   type: 'probe';
   /** When the prober sent it (its clock): the answer carries it back. */
   at: number;
+  /**
+   * A balancer to a coordinator a transaction of its has waited on for TXN_SLOW_MS (balancer.ts
+   * doubtSlow): answer only once a server answers you, unless one did lately (coordinator.ts cutOff).
+   */
+  verify?: true;
 }
 
 /** The answer to a Probe, with the probe's `at`: coordinator or server -> balancer or server. */

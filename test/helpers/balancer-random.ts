@@ -37,7 +37,8 @@
  *    value the server gave that request; an error is for a request that was forwarded);
  *  - a request whose first copy arrives before any copy of a newer request of its client is
  *    forwarded or refused at once (dedup drops copies, not requests).
- * And, for coordinators and servers: a probe goes only to one the balancer holds crashed; an
+ * And, for coordinators and servers: a probe goes only to one the balancer holds crashed (or,
+ * asking it to verify, to a coordinator a transaction waited on; held down if it does not answer); an
  * answer to a probe takes one back only if it was given after the crash the balancer's mark
  * is for (a copy of an answer from before a later crash does not); and once every node runs,
  * with every message arriving, none is held crashed a few probe periods later (a lost restart
@@ -227,10 +228,13 @@ export function runSeed(seed: number): SeedResult {
     }
     if (msg.type === 'probe') {
       probes++;
-      const { at } = msg as Probe;
+      const { at, verify } = msg as Probe;
       const server = servers.get(to);
       if (!coordinators.includes(to) && server === undefined) problems.push(`a probe to ${to}, neither a coordinator nor a server`);
-      else if (heldSince(to) === undefined) problems.push(`a probe to ${to}, which the balancer does not hold crashed`);
+      else if (verify === true) {
+        // A transaction waited on it (balancer.ts doubtSlow): only a coordinator, not held down.
+        if (!coordinators.includes(to) || heldSince(to) !== undefined) problems.push(`a verify probe to ${to}, not a coordinator the balancer uses`);
+      } else if (heldSince(to) === undefined) problems.push(`a probe to ${to}, which the balancer does not hold crashed`);
       // A crashed node takes nothing; a running one answers, like a notice late, copied or lost.
       if (coordinatorDown.has(to) || server?.crashed === true || (!lossless && prng.chance(noticeLoss))) return;
       answeredAt.set(`${to} ${at}`, now);
@@ -268,8 +272,15 @@ export function runSeed(seed: number): SeedResult {
     handling = msg.type;
     const since = heldSince(from);
     const held = msg.type === 'sys' ? heldSince(msg.node) : undefined;
+    const heldBefore = msg.type === 'timer' ? coordinators.map((c) => heldSince(c)) : undefined;
     balancerBehavior.receive(state, msg, ctx);
     handling = 'none';
+    // Held down on a timer: a verify probe went unanswered (doubtSlow); only an answer given after that takes it back.
+    if (heldBefore !== undefined)
+      coordinators.forEach((c, i) => {
+        const mark = heldSince(c);
+        if (heldBefore[i] === undefined && mark !== undefined) markFor.set(c, mark);
+      });
     if (msg.type === 'sys' && msg.event === 'node-crashed') {
       const mark = heldSince(msg.node);
       if (mark !== undefined && mark !== held) markFor.set(msg.node, crashes.get(msg.node)![msg.incarnation]!);

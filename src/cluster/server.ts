@@ -584,8 +584,8 @@ function proofOfLife(state: ServerState, ctx: ActorContext): void {
 /**
  * The region actor's view of which of this region's servers are down: it replaces the last
  * one (a notice lists them all), each held until `holdMs` from now. Requests this server passed
- * to a server newly held down are answered now, outcome unknown, as for a crash notice: the
- * server is silent, and they would wait out their callers' timeouts.
+ * to a server newly held down are answered now, as for a crash notice (a read unavailable, any
+ * other outcome unknown): the server is silent, and they would wait out their callers' timeouts.
  */
 function onDownMembers(state: ServerState, msg: DownMembers, ctx: ActorContext): void {
   if (ctx.sender !== state.params.region || !Array.isArray(msg.down) || !Number.isFinite(msg.holdMs)) return;
@@ -595,12 +595,14 @@ function onDownMembers(state: ServerState, msg: DownMembers, ctx: ActorContext):
   state.memberDown.clear();
   for (const node of msg.down) if (node !== state.params.id) state.memberDown.set(node, now + msg.holdMs);
   for (const node of fresh) {
-    for (const origin of state.forwarded.takeFor(node)) {
-      reply(ctx, origin, {
-        ok: false,
-        code: 'TIMEOUT',
-        message: `${node} went silent with the request (its region holds it down); it may or may not take effect`,
-      });
+    for (const { origin, read } of state.forwarded.takeFor(node)) {
+      if (read) reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `${node} went silent with the read (its region holds it down)` });
+      else
+        reply(ctx, origin, {
+          ok: false,
+          code: 'TIMEOUT',
+          message: `${node} went silent with the request (its region holds it down); it may or may not take effect`,
+        });
     }
   }
 }

@@ -38,8 +38,10 @@ async function runSeed(seed: number, preVote: boolean): Promise<Run> {
   const regions = 2 + prng.int(2);
   const servers = 1 + prng.int(2);
   const total = regions * servers;
-  const factor = Math.min(total, 3 + prng.int(2));
+  const drawn = 3 + prng.int(2);
   const mode = prng.pick(['active', 'passive', 'hybrid'] as const);
+  // In hybrid a group is inside its home region: at most its servers.
+  const factor = Math.min(mode === 'hybrid' ? servers : total, drawn);
   const fault = prng.pick(['deaf', 'mute', 'late'] as const satisfies readonly Fault[]);
   const config: ClusterConfig = {
     regions: Array.from({ length: regions }, (_, i) => ({ name: `r${i + 1}`, servers })),
@@ -113,13 +115,15 @@ test('sim: while one server cannot hear (or be heard, or hears 5 s late), every 
  */
 async function grayForwarder(seed: number): Promise<{ shape: string; failed: number; eligible: number }> {
   const prng = new Prng(`availability-gray:${seed}`);
-  const [regions, servers, factor] = prng.pick([
+  const [regions, servers, drawn] = prng.pick([
     [3, 2, 3],
     [3, 2, 4],
     [2, 2, 3],
     [2, 3, 3],
   ] as const);
   const mode = prng.pick(['active', 'passive', 'hybrid'] as const);
+  // In hybrid a group is inside its home region: at most its servers.
+  const factor = mode === 'hybrid' ? Math.min(drawn, servers) : drawn;
   const fault = prng.pick(['deaf', 'mute', 'late'] as const satisfies readonly Fault[]);
   const names = Array.from({ length: regions }, (_, i) => `r${i + 1}`);
   const cluster = await startCluster({
@@ -198,7 +202,7 @@ async function grayOnlyServer(seed: number): Promise<{ shape: string; failed: nu
     seed,
     shards: SHARDS,
     requestTimeoutMs: 500,
-    replication: { mode, factor: 3 },
+    replication: { mode, factor: mode === 'hybrid' ? 1 : 3 },
   });
   try {
     await cluster.sleep(1_000);
@@ -221,7 +225,7 @@ async function grayOnlyServer(seed: number): Promise<{ shape: string; failed: nu
       await client.get(key, { consistency: 'local' }).catch(() => undefined);
       await cluster.sleep(200);
     }
-    return { shape: `3x1 factor 3 ${mode}, r1/0 ${fault}`, failed, eligible };
+    return { shape: `3x1 factor ${mode === 'hybrid' ? 1 : 3} ${mode}, r1/0 ${fault}`, failed, eligible };
   } finally {
     await cluster.stop();
   }

@@ -19,7 +19,7 @@ test('threads: a server restarted inside a partition stays partitioned (its host
   });
   try {
     await cluster.client({ region: 'r2' }).put('a', 1);
-    cluster.partition(['r1'], ['r2', 'r3']);
+    await cluster.partition(['r1'], ['r2', 'r3']);
     await cluster.crash('r1/0');
     await cluster.restart('r1/0');
     const before = await cluster.internals.runtime.collectStats();
@@ -34,7 +34,7 @@ test('threads: a server restarted inside a partition stays partitioned (its host
       t.true(dropped > 0, `${key}: the restarted server tries to reach the other side (${dropped} dropped)`);
       t.is(sent, 0, `${key}: nothing the restarted server sends crosses the partition (${sent} delivered, ${dropped} dropped)`);
     }
-    cluster.heal();
+    await cluster.heal();
     await cluster.client({ region: 'r2' }).put('b', 2);
   } finally {
     await cluster.stop();

@@ -16,7 +16,8 @@ test('threads: once heal() resolves, a put through the path it cut succeeds, rou
     transport: 'threads',
     seed: 1,
     shards: 2,
-    requestTimeoutMs: 1_500,
+    // Room for a loaded machine: a put crosses twice (600 ms); the put that fails waits this long.
+    requestTimeoutMs: 2_500,
     network: { latencyMs: { 'us~eu': 300 } },
     replication: { mode: 'none', factor: 1 },
   });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { startCluster } from '../src/index.js';
+import { startCluster, ValidationError } from '../src/index.js';
 
 // partition(), heal() and setNetwork() apply on the calling thread's host at the call, and on
 // the worker threads once their promise resolves. They returned nothing: heal() sent the change
@@ -60,6 +60,35 @@ test('sim: partition(), heal() and setNetwork() apply at the call; their promise
     const changed = cluster.setNetwork({ loss: 0.5 });
     t.is(cluster.currentNetwork().loss, 0.5);
     await changed;
+  } finally {
+    await cluster.stop();
+  }
+});
+
+// heal(['us'], ['eu']) healed every partition and said nothing (an audit, session 59): an
+// argument a call does not take is refused, as an option it does not have is.
+test('sim: heal() refuses arguments, naming them, and heals nothing then', async (t) => {
+  const cluster = await startCluster({
+    regions: [
+      { name: 'us', servers: 1 },
+      { name: 'eu', servers: 1 },
+    ],
+    transport: 'sim',
+    seed: 1,
+    replication: { mode: 'none', factor: 1 },
+  });
+  try {
+    const blocked = (): boolean => cluster.internals.runtime.host.partitions.blocks({ region: 'us', node: 'us/0' }, { region: 'eu', node: 'eu/0' });
+    await cluster.partition(['us'], ['eu']);
+    const heal = cluster.heal.bind(cluster) as (...args: unknown[]) => Promise<void>;
+    const error = t.throws(() => heal(['us'], ['eu']), { instanceOf: ValidationError });
+    t.is(error?.field, 'heal');
+    t.regex(error!.message, /no arguments/);
+    t.regex(error!.message, /one partition cannot be healed alone/);
+    t.regex(error!.message, /got 2 \(an array of 1, an array of 1\)/);
+    t.true(blocked(), 'still cut');
+    await cluster.heal();
+    t.false(blocked());
   } finally {
     await cluster.stop();
   }

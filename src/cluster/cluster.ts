@@ -696,9 +696,18 @@ export class Cluster extends EventEmitter {
     return this.runtime.setPartitions(this.partitions);
   }
 
-  /** Remove every partition. In force on every host once the promise resolves, as partition's cut. */
-  heal(): Promise<void> {
+  /**
+   * Remove every partition. In force on every host once the promise resolves, as partition's
+   * cut. It takes no arguments: one given is a ValidationError (`heal(['us'], ['eu'])` healed
+   * everything, silently; an audit, session 59), as removing one partition is not offered.
+   */
+  heal(...args: never[]): Promise<void> {
     this.assertRunning();
+    if (args.length > 0)
+      throw new ValidationError(
+        'heal',
+        `no arguments: heal() removes every partition, one partition cannot be healed alone (heal(), then partition() again the others); got ${args.length} (${args.map((a) => describe(a)).join(', ')})`,
+      );
     this.partitions = [];
     return this.runtime.setPartitions([]);
   }

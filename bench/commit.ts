@@ -307,7 +307,7 @@ async function measureProtocol(s: Sizes, protocol: CommitProtocol, batch: number
     );
     for (const ms of s.latencies) {
       if (batch === 1 && ms > 0 && !s.batch1Wan) continue;
-      cluster.setNetwork({ latencyMs: latencyMatrix(ms) });
+      await cluster.setNetwork({ latencyMs: latencyMatrix(ms) });
       const before = await cluster.collectStats();
       const r = await txnLoop(clients, s, pairs, s.ops, offset, s.runMs);
       offset += r.calls;

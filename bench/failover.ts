@@ -105,7 +105,7 @@ async function inject(cluster: Cluster, scenario: Scenario): Promise<void> {
     for (const id of servers) await cluster.crash(id);
   } else {
     // Cut off from every region (its own included): region actor, balancers, other servers.
-    cluster.partition(servers, REGIONS);
+    await cluster.partition(servers, REGIONS);
   }
 }
 

@@ -327,7 +327,7 @@ async function measureMode(s: Sizes, mode: ReplicationMode, batch: number, log: 
     for (const ms of s.latencies) {
       const wan = ms !== s.latencies[0];
       if (batch === 1 && wan && !s.batch1Wan) continue;
-      cluster.setNetwork({ latencyMs: latencyMatrix(ms) });
+      await cluster.setNetwork({ latencyMs: latencyMatrix(ms) });
       const before = await cluster.collectStats();
       const puts = await putLoop(clients, s, s.ops, s.runMs);
       if (!wan) {

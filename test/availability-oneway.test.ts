@@ -20,10 +20,10 @@ const TRIES = 5;
 type Fault = 'deaf' | 'mute' | 'late';
 
 /** Nothing from `others` reaches `victim` (deaf), nothing from it reaches them (mute), or what reaches it comes 5 s late. */
-function injectFault(cluster: Cluster, victim: string, others: string[], fault: Fault): void {
-  if (fault === 'deaf') cluster.partition(others, [victim], { oneWay: true });
-  else if (fault === 'mute') cluster.partition([victim], others, { oneWay: true });
-  else cluster.setNetwork({ nodeDelayMs: { [victim]: 5_000 } });
+async function injectFault(cluster: Cluster, victim: string, others: string[], fault: Fault): Promise<void> {
+  if (fault === 'deaf') await cluster.partition(others, [victim], { oneWay: true });
+  else if (fault === 'mute') await cluster.partition([victim], others, { oneWay: true });
+  else await cluster.setNetwork({ nodeDelayMs: { [victim]: 5_000 } });
 }
 
 interface Run {
@@ -58,7 +58,7 @@ async function runSeed(seed: number, preVote: boolean): Promise<Run> {
     const victim = prng.pick(ids);
     const others = ids.filter((id) => id !== victim);
     const shape = `${regions}x${servers} factor ${factor} ${mode}, ${victim} ${fault}`;
-    injectFault(cluster, victim, others, fault);
+    await injectFault(cluster, victim, others, fault);
     // A client in a region other than the victim's: its balancer has servers that hear.
     const home = prng.pick(config.regions.map((r) => r.name).filter((r) => r !== victim.split('/')[0]));
     const client = cluster.client({ region: home });
@@ -139,7 +139,7 @@ async function grayForwarder(seed: number): Promise<{ shape: string; failed: num
     const ids = names.flatMap((r) => Array.from({ length: servers }, (_, i) => `${r}/${i}`));
     const victim = prng.pick(ids);
     const others = ids.filter((id) => id !== victim);
-    injectFault(cluster, victim, others, fault);
+    await injectFault(cluster, victim, others, fault);
     const client = cluster.client({ region: victim.split('/')[0]! });
     await cluster.sleep(2_000);
     const views = cluster.shardLeaders();
@@ -206,7 +206,7 @@ async function grayOnlyServer(seed: number): Promise<{ shape: string; failed: nu
   });
   try {
     await cluster.sleep(1_000);
-    injectFault(cluster, 'r1/0', ['r2/0', 'r3/0'], fault);
+    await injectFault(cluster, 'r1/0', ['r2/0', 'r3/0'], fault);
     const client = cluster.client({ region: 'r1' });
     await cluster.sleep(2_000);
     let failed = 0;
@@ -266,8 +266,8 @@ async function mutedCoordinator(seed: number, cut: 'mute' | 'deaf' | 'none', cra
     const client = cluster.client({ region: 'r1' });
     await client.transaction([{ op: 'put', key: 'a', value: 0 }]);
     const rest = ['r1/0', 'r2/0', 'r3/0', 'coordinator/r2', 'coordinator/r3'];
-    if (cut === 'mute') cluster.partition(['coordinator/r1'], rest, { oneWay: true });
-    else if (cut === 'deaf') cluster.partition(rest, ['coordinator/r1'], { oneWay: true });
+    if (cut === 'mute') await cluster.partition(['coordinator/r1'], rest, { oneWay: true });
+    else if (cut === 'deaf') await cluster.partition(rest, ['coordinator/r1'], { oneWay: true });
     if (crash !== undefined) await cluster.crash(crash);
     let committed = 0;
     let refusedCutOff = 0;
@@ -335,7 +335,7 @@ test('sim: a deaf server passes the writes it holds with no leader to another re
     });
     try {
       await cluster.sleep(1_000);
-      cluster.partition(['r2/0', 'r3/0', 'r4/0'], ['r1/0'], { oneWay: true });
+      await cluster.partition(['r2/0', 'r3/0', 'r4/0'], ['r1/0'], { oneWay: true });
       const client = cluster.client({ region: 'r1' });
       await cluster.sleep(1_500);
       const failed: string[] = [];

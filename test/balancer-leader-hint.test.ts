@@ -173,7 +173,7 @@ test('sim: a request that expires at a silent hinted leader drops the hint; the 
     t.is(cluster.leaderOf(shard), victim);
 
     // Cut off (not crashed: no runtime notice, and membership does not act).
-    cluster.partition(
+    await cluster.partition(
       [victim],
       regions.map((r) => r.name),
     );

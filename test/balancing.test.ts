@@ -204,7 +204,7 @@ async function twoLevel(t: ExecutionContext, transport: Transport, seed: number)
     // The home region's servers are cut off from everything (their region actor, the
     // balancer, each other, other regions): the region actor convicts them, its digest says so.
     const homeServers = ['us-east/0', 'us-east/1'];
-    cluster.partition(homeServers, [HOME, 'eu-west', 'ap-south']);
+    await cluster.partition(homeServers, [HOME, 'eu-west', 'ap-south']);
     await settle(1500);
     t.true(
       cluster
@@ -218,7 +218,7 @@ async function twoLevel(t: ExecutionContext, transport: Transport, seed: number)
     t.is(sumOf(cut.delta, `${HOME}/`), 0, `nothing to the unreachable home servers ${JSON.stringify(cut.delta)}`);
     t.is(sumOf(cut.delta, 'eu-west/'), 60, `all to the nearest healthy region, eu-west ${JSON.stringify(cut.delta)}`);
 
-    cluster.heal();
+    await cluster.heal();
     await settle(500);
     t.true(cluster.members().every((m) => m.state === 'up'));
     const healed = await phase();
@@ -260,7 +260,7 @@ test('sim: partition([home], others) cuts the home balancer off too: it keeps se
   const cluster = await startCluster(threeRegions('sim', seed));
   try {
     await cluster.sleep(300);
-    cluster.partition([HOME], ['eu-west', 'ap-south']);
+    await cluster.partition([HOME], ['eu-west', 'ap-south']);
     await cluster.sleep(1500);
     const regionsSeen = async (region: string): Promise<Record<string, string>> =>
       ((await cluster.inspect(`balancer/${region}`)) as { state: { regions: Record<string, string> } }).state.regions;
@@ -270,7 +270,7 @@ test('sim: partition([home], others) cuts the home balancer off too: it keeps se
     const keys = keysWhere(cluster, 40, 'home', (owner) => owner.startsWith(`${HOME}/`));
     t.is(await getAll(cluster, keys, 10), 40, 'keys the home region owns are still served');
     t.is(sumOf(diff(await routed(cluster, HOME), before), `${HOME}/`), 40);
-    cluster.heal();
+    await cluster.heal();
     await cluster.sleep(300);
     t.deepEqual(await regionsSeen(HOME), { [HOME]: 'up', 'eu-west': 'up', 'ap-south': 'up' });
     const all = keysWhere(cluster, 40, 'all');
@@ -355,7 +355,7 @@ test('sim: outlier ejection takes out a silent server, not the healthy servers f
     t.deepEqual(await ejected(), [], 'the servers that forwarded to the crashed owner answered other requests: not outliers');
 
     // us-east/2 goes silent (cut off, not crashed: no runtime notice): it is ejected.
-    cluster.partition(['us-east/2'], [HOME, 'eu-west']);
+    await cluster.partition(['us-east/2'], [HOME, 'eu-west']);
     const live = keysWhere(cluster, 200, `q${seed}`, (owner) => owner !== 'us-east/1' && owner !== 'us-east/2');
     for (const key of live) {
       pending.push(localGet(client, key).catch(() => undefined));

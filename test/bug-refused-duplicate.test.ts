@@ -70,7 +70,7 @@ test('a write refused while no server runs is not applied when its duplicate arr
     await cluster.sleep(200);
     // Every request delivered twice, each copy within [0, 400) ms: a copy refused while r1/0
     // is down has its twin arrive after the restart in about a quarter of the puts.
-    cluster.setNetwork({ duplicate: 1, jitterMs: 400 });
+    await cluster.setNetwork({ duplicate: 1, jitterMs: 400 });
     const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
     const answers = keys.map((key) =>
       client.put(key, 'v').then(
@@ -81,7 +81,7 @@ test('a write refused while no server runs is not applied when its duplicate arr
     await cluster.sleep(200);
     await cluster.restart('r1/0');
     const outcomes = await Promise.all(answers);
-    cluster.setNetwork({ duplicate: 0, jitterMs: 0 });
+    await cluster.setNetwork({ duplicate: 0, jitterMs: 0 });
     await cluster.sleep(1_000);
     const refused = keys.filter((_, i) => outcomes[i] === 'refused');
     const balancer = ((await cluster.inspect('balancer/r1')) as { state: BalancerSummary }).state;

@@ -468,10 +468,10 @@ test('setNetwork: a latency replaces its pair whichever spelling either uses', a
     return Math.round(cluster.now() - t0);
   };
   t.is(await roundTrip(), 10);
-  cluster.setNetwork({ latencyMs: { 'eu-west~us-east': 50 } });
+  await cluster.setNetwork({ latencyMs: { 'eu-west~us-east': 50 } });
   t.deepEqual(cluster.currentNetwork().latencyMs, { 'us-east~eu-west': 50 });
   t.is(await roundTrip(), 100);
-  cluster.setNetwork({ latencyMs: { 'us-east~eu-west': 10 } });
+  await cluster.setNetwork({ latencyMs: { 'us-east~eu-west': 10 } });
   t.deepEqual(cluster.currentNetwork().latencyMs, { 'us-east~eu-west': 10 });
   t.is(await roundTrip(), 20);
   t.throws(() => cluster.setNetwork({ latencyMs: { 'us-east~eu-west': 1, 'eu-west~us-east': 2 } }), {

@@ -84,7 +84,7 @@ for (const transport of transports) {
     });
     // A region on one side and one of its servers on the other isolates that server (bench/failover.ts): taken.
     t.notThrows(() => cluster.partition(['us-east/0'], ['us-east', 'eu-west']));
-    cluster.heal();
+    await cluster.heal();
     // Listeners: EventEmitter threw its own TypeError for one that is no function, and took any event name.
     const noop = (): void => undefined;
     for (const method of ['on', 'once', 'off', 'addListener', 'removeListener', 'prependListener', 'prependOnceListener'] as const) {
@@ -181,12 +181,12 @@ for (const transport of transports) {
       // A put is idempotent: on a loaded machine the first one may need longer than 300 ms.
       await putRetrying(c, 'warm', 1);
       // Cut us-east's servers off from everything: the balancer's requests vanish.
-      cluster.partition(['us-east/0', 'us-east/1', 'eu-west/0', 'eu-west/1'], ['us-east', 'eu-west']);
+      await cluster.partition(['us-east/0', 'us-east/1', 'eu-west/0', 'eu-west/1'], ['us-east', 'eu-west']);
       const start = cluster.now();
       const error = await t.throwsAsync(c.put('x', 1), { instanceOf: TimeoutError });
       t.false(error!.definite, 'a timeout is indefinite');
       t.true(cluster.now() - start >= 299, 'after the configured timeout');
-      cluster.heal();
+      await cluster.heal();
       await cluster.sleep(100);
       // Under load the first calls after healing may still take longer than 300 ms.
       await putRetrying(c, 'x', 2);
@@ -227,7 +227,7 @@ for (const transport of transports) {
     const cluster = await sharedCluster(transport);
     await cluster.sleep(200);
     const before = await cluster.collectStats();
-    cluster.partition(['us-east'], ['eu-west'], { oneWay: true });
+    await cluster.partition(['us-east'], ['eu-west'], { oneWay: true });
     await cluster.sleep(transport === 'sim' ? 500 : 400);
     const during = await cluster.collectStats();
     const dropped = (s: typeof before, link: string): number => s.links[link]?.dropped ?? 0;
@@ -236,7 +236,7 @@ for (const transport of transports) {
     t.is(dropped(during, 'eu-west->us-east'), dropped(before, 'eu-west->us-east'), 'eu-west -> us-east is not');
     t.true(sent(during, 'eu-west->us-east') > sent(before, 'eu-west->us-east'), 'eu-west -> us-east still flows');
     t.true((during.dropped.partition ?? 0) > 0);
-    cluster.heal();
+    await cluster.heal();
     await cluster.sleep(100);
     const healed = await cluster.collectStats();
     await cluster.sleep(300);
@@ -303,7 +303,7 @@ test("sim: the history keeps the values as sent and read, whatever the caller do
 test('stop() fails open calls and the cluster refuses new ones', async (t) => {
   const cluster = await startCluster(config('threads'));
   const c = cluster.client({ region: 'us-east' });
-  cluster.partition(['us-east/0', 'us-east/1', 'eu-west/0', 'eu-west/1'], ['us-east', 'eu-west']);
+  await cluster.partition(['us-east/0', 'us-east/1', 'eu-west/0', 'eu-west/1'], ['us-east', 'eu-west']);
   const pending = c.put('x', 1);
   await cluster.stop();
   await t.throwsAsync(pending, { message: /stopped/ });

@@ -34,7 +34,7 @@ test('a region whose local reads of a key only time out fails the convergence re
     const healthy = await convergence(cluster, ['r1', 'r2', 'r3'], ['k']);
     t.deepEqual(healthy, { diverged: [], failed: [] }, 'every region answers with the value written');
 
-    cluster.setNetwork({ nodeDelayMs: { 'r2/0': 20_000 } });
+    await cluster.setNetwork({ nodeDelayMs: { 'r2/0': 20_000 } });
     const slow = await convergence(cluster, ['r1', 'r2', 'r3'], ['k']);
     t.log(JSON.stringify(slow));
     t.deepEqual(slow.diverged, []);
@@ -42,7 +42,7 @@ test('a region whose local reads of a key only time out fails the convergence re
     t.regex(slow.failed[0] ?? '', /^k \(r2: local read timed out 5 times/);
 
     // On time again once what was sent late has arrived.
-    cluster.setNetwork({ nodeDelayMs: { 'r2/0': 0 } });
+    await cluster.setNetwork({ nodeDelayMs: { 'r2/0': 0 } });
     await cluster.sleep(21_000);
     t.deepEqual(await convergence(cluster, ['r1', 'r2', 'r3'], ['k']), { diverged: [], failed: [] }, 'on time again, r2 answers');
   });

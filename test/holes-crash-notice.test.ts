@@ -45,13 +45,13 @@ test('a crash notice takes the link latency to reach a balancer in another regio
 test('a balancer cut off from the crashed server by a partition does not hear the notice', async (t) => {
   await withCluster(t, config, async (cluster) => {
     await cluster.sleep(200);
-    cluster.partition(['r2'], ['r1/1']);
+    await cluster.partition(['r2'], ['r1/1']);
     await cluster.crash('r1/1');
     await cluster.sleep(500);
     t.true(heardCrash(cluster, 'r1', 'r1/1'), 'the balancer on the same side heard it');
     t.false(heardCrash(cluster, 'r2', 'r1/1'), 'the partitioned balancer did not');
     // Once healed, the restart notice arrives.
-    cluster.heal();
+    await cluster.heal();
     await cluster.restart('r1/1');
     await cluster.sleep(500);
     t.false(heardCrash(cluster, 'r1', 'r1/1'), 'restart heard once healed');
@@ -65,11 +65,11 @@ test('a restart notice kept out by a partition: the balancer takes the server ba
     // Down in the membership of balancer r2 too (heartbeats stopped).
     await eventually(cluster, () => stateAt(cluster, 'r2', 'r1/1') === 'down', { timeoutMs: 3_000 });
     t.true(heardCrash(cluster, 'r2', 'r1/1'), 'the crash notice arrived');
-    cluster.partition(['r2'], ['r1/1']);
+    await cluster.partition(['r2'], ['r1/1']);
     await cluster.restart('r1/1');
     // The restart notice from r1/1 to balancer r2 is dropped by the partition.
     await cluster.sleep(200);
-    cluster.heal();
+    await cluster.heal();
     await eventually(cluster, () => heardCrash(cluster, 'r2', 'r1/1') === false, { timeoutMs: 3_000, message: 'balancer r2 takes r1/1 back' });
     t.is(stateAt(cluster, 'r2', 'r1/1'), 'up');
   });
@@ -101,10 +101,10 @@ test('a server that missed the restart notices of every replica of a shard tries
     for (const id of group) await cluster.crash(id);
     await cluster.sleep(200); // The crash notices reach r3.
     const homes = [...new Set(group.map((id) => id.split('/')[0]!))];
-    cluster.partition(['r3'], homes);
+    await cluster.partition(['r3'], homes);
     for (const id of group) await cluster.restart(id);
     await cluster.sleep(200); // The restart notices are cut off.
-    cluster.heal();
+    await cluster.heal();
     await eventually(
       cluster,
       async () => {
@@ -245,7 +245,7 @@ test("a balancer that missed its coordinator's restart notice finds it running b
     await cluster.crash('coordinator/r1');
     await cluster.sleep(100);
     t.deepEqual(await down(), ['coordinator/r1']);
-    cluster.partition(['coordinator/r1'], ['r1'], { oneWay: true });
+    await cluster.partition(['coordinator/r1'], ['r1'], { oneWay: true });
     await cluster.restart('coordinator/r1');
     await cluster.sleep(100);
     await txn(1);
@@ -254,7 +254,7 @@ test("a balancer that missed its coordinator's restart notice finds it running b
     await cluster.sleep(2 * BALANCER_PROBE_MS);
     t.true(probes.length >= 2 && probes.every((p) => p === 'coordinator/r1'), `probes sent to ${probes.join(', ')}`);
     t.deepEqual(await down(), ['coordinator/r1'], 'no answer through the partition');
-    cluster.heal();
+    await cluster.heal();
     await eventually(cluster, async () => (await down()).length === 0, { timeoutMs: 3 * BALANCER_PROBE_MS, message: 'a probe answered once healed' });
     const probesThen = probes.length;
     await txn(2);
@@ -287,10 +287,10 @@ test("a local read at a server that missed the restart notice of every replica o
     t.is(await client.get(key, { consistency: 'local' }), 1);
     await cluster.crash('r2/0');
     await cluster.sleep(100); // The crash notice reaches r1/0.
-    cluster.partition(['r2/0'], ['r1/0'], { oneWay: true });
+    await cluster.partition(['r2/0'], ['r1/0'], { oneWay: true });
     await cluster.restart('r2/0');
     await cluster.sleep(100); // The restart notice is cut off.
-    cluster.heal();
+    await cluster.heal();
     await eventually(
       cluster,
       async () => {

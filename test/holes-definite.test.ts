@@ -29,21 +29,21 @@ test('a duplicated put held at a leaderless replica while its copy is applied do
     await cluster.crash('r2/0');
     // r1/1 restarts cut off from the rest of its group: it knows no leader.
     await cluster.crash('r1/1');
-    cluster.partition(['r1/1'], ['r1/0', 'r1/2']);
+    await cluster.partition(['r1/1'], ['r1/0', 'r1/2']);
     await cluster.restart('r1/1');
     // The leader's answers to r2 are lost: a copy that reached the leader is applied unanswered.
-    cluster.partition(['r1/0'], ['r2'], { oneWay: true });
+    await cluster.partition(['r1/0'], ['r2'], { oneWay: true });
     await cluster.sleep(1_000);
     // Every message is now delivered twice: the balancer gets the put twice and routes the
     // copies to different servers.
-    cluster.setNetwork({ duplicate: 1 });
+    await cluster.setNetwork({ duplicate: 1 });
     const outcome = await client.put('k', 'v').then(
       () => 'ok',
       (error: unknown) => error,
     );
-    cluster.setNetwork({ duplicate: 0 });
+    await cluster.setNetwork({ duplicate: 0 });
     t.log(`put answered: ${String(outcome)}`);
-    cluster.heal();
+    await cluster.heal();
     const value = await eventually(cluster, () => client.get('k'), { timeoutMs: 5_000 });
     // Before the balancer routed each request once (test/bug-stale-read.test.ts), the second
     // copy reached the leader and was applied; now the duplicate is dropped at the balancer and

@@ -98,10 +98,10 @@ test('none: a server restarted while the only copy of a shard is down refuses it
     for (const key of onDead) await t.throwsAsync(c.get(key, { consistency: 'local' }), { instanceOf: UnavailableError, message: refusal }, key);
     for (const key of onRestarted) t.is(await c.get(key, { consistency: 'local' }), Number(key.slice(1)), key);
     // r2/0 comes back, its restart notice to r1/0 cut off: the probes of the refused reads find it.
-    cluster.partition(['r1/0'], ['r2/0']);
+    await cluster.partition(['r1/0'], ['r2/0']);
     await cluster.restart('r2/0');
     await cluster.sleep(300);
-    cluster.heal();
+    await cluster.heal();
     for (const key of onDead) {
       const value = await eventually(cluster, () => c.get(key, { consistency: 'local' }), { timeoutMs: 5_000, message: `${key} read again` });
       t.is(value, Number(key.slice(1)), key);

@@ -326,7 +326,7 @@ test('sim: a region cut off from the first balancer is down as a whole in member
         .map((m) => `${m.id}=${m.state}`)
         .join(' ');
     await cluster.sleep(1_000);
-    cluster.partition(['eu-west'], ['us-east']);
+    await cluster.partition(['eu-west'], ['us-east']);
     await cluster.sleep(1_500);
     const summary = (await cluster.inspect('balancer/us-east')) as { state: { regions: Record<string, string> } };
     t.is(summary.state.regions['eu-west'], 'down');
@@ -344,7 +344,7 @@ test('sim: a region cut off from the first balancer is down as a whole in member
     t.is(states(), 'us-east/0=up us-east/1=up us-east/2=up eu-west/0=down eu-west/1=down');
     t.is(events.length, 2);
     // Healed: the region's digests come again, and each server is what they say.
-    cluster.heal();
+    await cluster.heal();
     await cluster.sleep(500);
     t.is(states(), 'us-east/0=up us-east/1=up us-east/2=up eu-west/0=down eu-west/1=up');
     t.deepEqual(

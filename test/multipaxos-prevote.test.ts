@@ -166,7 +166,7 @@ async function putsFailedWhileCut(preVote: boolean, seed: number): Promise<numbe
     await cluster.sleep(1_000);
     const client = cluster.client({ region: 'r1' });
     await client.put('k', 0);
-    cluster.partition(['r1/0', 'r3/0'], ['r2/0'], { oneWay: true });
+    await cluster.partition(['r1/0', 'r3/0'], ['r2/0'], { oneWay: true });
     let failed = 0;
     for (let i = 1; i <= 40; i++) {
       await client.put('k', i).catch(() => failed++);

@@ -155,7 +155,7 @@ test('a nemesis restores the network in force when it was created (setNetwork in
   t.log(`seed ${seed}`);
   const cluster = await startCluster(simConfig(seed));
   try {
-    cluster.setNetwork({ duplicate: 0.01, nodeDelayMs: { 'r2/0': 3 } });
+    await cluster.setNetwork({ duplicate: 0.01, nodeDelayMs: { 'r2/0': 3 } });
     const current = cluster.currentNetwork();
     t.like(current, { duplicate: 0.01, nodeDelayMs: { 'r2/0': 3 }, latencyMs: { 'r1~r2': 5, 'r1~r3': 10, 'r2~r3': 15 } });
     current.duplicate = 0.5;
@@ -944,7 +944,7 @@ test('slowTimers: a leader cut off from its group with its timers slowed goes on
       t.throws(() => cluster.slowTimers(leader!, Number.NaN), { instanceOf: ValidationError, message: /factor/ });
       t.throws(() => cluster.slowTimers('r9/0', 2), { instanceOf: ValidationError });
       cluster.slowTimers(leader!, factor);
-      cluster.partition(
+      await cluster.partition(
         [leader!],
         replicas.filter((r) => r !== leader),
       );
@@ -1004,13 +1004,13 @@ test('atNextCommit: the hook runs once, at the commit record of a transaction at
       cluster.atNextCommit('coordinator/r1', shards[0]!, (txn) => {
         calls.push({ txn, replicas });
         // Cut there, the commit messages of this very step are lost (the participants learn the outcome only after the heal).
-        cluster.partition(['coordinator/r1'], replicas);
+        void cluster.partition(['coordinator/r1'], replicas);
       }),
     );
     await client.transaction(ops);
     t.is(calls.length, 1, 'called at the commit decision');
     t.regex(calls[0]!.txn, /^r1:/);
-    cluster.heal();
+    await cluster.heal();
     // Until the commit retries reach the shard, its keys stay locked (a transaction over them votes no).
     await eventually(cluster, () => client.transaction(ops.map((op) => ({ ...op, value: 100 + op.value }))), { timeoutMs: 5_000 });
     t.is(calls.length, 1, 'once: cleared after it ran');

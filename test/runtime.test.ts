@@ -237,7 +237,7 @@ for (const kind of transports) {
         const s = await rt.collectStats();
         return `too-large ${s.dropped['too-large'] ?? 0}, partition ${s.dropped['partition'] ?? 0}`;
       };
-      rt.setPartitions([{ from: ['r1'], to: ['r2'], oneWay: true }]);
+      await rt.setPartitions([{ from: ['r1'], to: ['r2'], oneWay: true }]);
       // On threads the rules go to each host as a call, as do the stats' (in order): the cut is
       // in place once they answer; echo/a's echo of a ping to echo/b is dropped then.
       t.is(await dropped(), 'too-large 0, partition 0');

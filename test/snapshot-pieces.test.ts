@@ -441,7 +441,7 @@ for (const { mode, lossy, cut } of [
       const before = serverState(cluster, lagging).groups.get(0)!.status().applied;
       if (cut === 'crash') await cluster.crash(lagging);
       else
-        cluster.partition(
+        await cluster.partition(
           [lagging],
           group.filter((id) => id !== lagging),
         );
@@ -449,7 +449,7 @@ for (const { mode, lossy, cut } of [
       const bytes = encodedBytes(cluster, leader);
       t.true(bytes > 5 * MESSAGE_BYTES_MAX, `the shard encodes to ${bytes} bytes, several times messageBytesMax (${MESSAGE_BYTES_MAX})`);
       if (cut === 'crash') await cluster.restart(lagging);
-      else cluster.heal();
+      else await cluster.heal();
       const caughtUp = (): boolean => {
         const l = leaderOf(cluster);
         if (l === undefined || l === lagging) return false;

@@ -670,8 +670,12 @@ export class Cluster extends EventEmitter {
    * itself). A region on one side and one of its servers on the other is allowed: that cuts
    * the server off from its own region's actors too (region actor, balancers, coordinator), as
    * bench/failover.ts isolates a server.
+   *
+   * The cut applies on this thread's host at the call, and on every host once the promise
+   * resolves (in sim, at the call): await it before relying on it (on threads and NATS a
+   * message sent just after the call may still cross). Bad arguments throw at the call.
    */
-  partition(a: string[], b: string[], options: PartitionOptions = {}): void {
+  partition(a: string[], b: string[], options: PartitionOptions = {}): Promise<void> {
     this.assertRunning();
     const check = (group: unknown, field: string): string[] => {
       if (!Array.isArray(group) || group.length === 0) throw new ValidationError(field, 'a non-empty array of region names, server ids or coordinators');
@@ -689,23 +693,35 @@ export class Cluster extends EventEmitter {
     checkOptions(options, 'options', ['oneWay']);
     if (options.oneWay !== undefined && typeof options.oneWay !== 'boolean') throw new ValidationError('options.oneWay', 'true or false');
     this.partitions.push({ from, to, oneWay: options.oneWay ?? false });
-    this.runtime.setPartitions(this.partitions);
+    return this.runtime.setPartitions(this.partitions);
   }
 
-  /** Remove every partition. */
-  heal(): void {
+  /**
+   * Remove every partition. In force on every host once the promise resolves, as partition's
+   * cut. It takes no arguments: one given is a ValidationError (`heal(['us'], ['eu'])` healed
+   * everything, silently; an audit, session 59), as removing one partition is not offered.
+   */
+  heal(...args: never[]): Promise<void> {
     this.assertRunning();
+    if (args.length > 0)
+      throw new ValidationError(
+        'heal',
+        `no arguments: heal() removes every partition, one partition cannot be healed alone (heal(), then partition() again the others); got ${args.length} (${args.map((a) => describe(a)).join(', ')})`,
+      );
     this.partitions = [];
-    this.runtime.setPartitions([]);
+    return this.runtime.setPartitions([]);
   }
 
-  /** Change latency, jitter, loss or duplication while running (merged into the current settings). */
-  setNetwork(change: NetworkConfig): void {
+  /**
+   * Change latency, jitter, loss or duplication while running (merged into the current
+   * settings). In force on every host once the promise resolves, as partition's cut.
+   */
+  setNetwork(change: NetworkConfig): Promise<void> {
     this.assertRunning();
     // Named as the argument: `network.loss`, not `config.network.loss` (it is no config's field).
     const valid = namedAs('', () => validateNetworkChange(change, this.regionNames, this.servers));
     this.network = mergeNetwork(this.network, valid);
-    this.runtime.setNetwork(this.network);
+    return this.runtime.setNetwork(this.network);
   }
 
   /** The network settings in force now: the configured ones with every `setNetwork` change merged in. */

@@ -1,6 +1,9 @@
 import { pairKey, type NetworkConfig } from '../net/model.js';
 
-/** Regions in failover order for a client homed in `home`: home first, then by latency, then by name. */
+/**
+ * Regions in failover order for a client homed in `home`: home first, then by latency, then by
+ * name. Computed once from the starting network (plan.ts): setNetwork does not reorder it.
+ */
 export function regionPriority(home: string, regions: string[], network: NetworkConfig): string[] {
   const latency = (other: string): number => {
     if (other === home) return -1;

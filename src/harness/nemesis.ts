@@ -386,9 +386,10 @@ export interface NemesisTarget {
   /** One shard's entry of `shardLeaders()` (what a wait for one shard's election polls); without it, found in `shardLeaders()`. */
   shardLeader?(shard: number): ShardView;
   restart(id: string): Promise<void>;
-  partition(a: string[], b: string[], options?: PartitionOptions): void;
-  heal(): void;
-  setNetwork(change: NetworkConfig): void;
+  /** The three network changes: a promise resolves once every host applied the change (Cluster's do). */
+  partition(a: string[], b: string[], options?: PartitionOptions): void | Promise<void>;
+  heal(): void | Promise<void>;
+  setNetwork(change: NetworkConfig): void | Promise<void>;
   /** Make a server or coordinator checkpoint its log soon (false: it is down); without it (or off sim), 'checkpoint-crash' never starts. */
   requestCheckpoint?(id: string, options?: { at?: 'write' | 'step' }): boolean;
   /** Checkpoints a server or coordinator has written since it (re)started. */
@@ -716,6 +717,12 @@ export class Nemesis {
   /** Servers and coordinators paused by 'pause' and not yet resumed. */
   private readonly paused = new Set<string>();
   private jitterTouched = false;
+  /**
+   * Network changes made where nothing awaits them (a fault's start or end, built synchronously),
+   * awaited before the fault counts as started or ended: off sim a change reaches the other
+   * hosts a moment after the call (an audit, session 59).
+   */
+  private readonly unsettled: Array<Promise<void>> = [];
   private stopped = false;
   private running = false;
 
@@ -806,6 +813,7 @@ export class Nemesis {
       if (fault.endsAtMs > now) continue;
       this.activeFaults.splice(this.activeFaults.indexOf(fault), 1);
       await fault.undo();
+      await this.settled();
       this.record(fault.kind, 'end', fault.detail);
     }
     const startable = this.plan.faults.filter((kind) => this.weightOf(kind) > 0 && this.canStart(kind));
@@ -819,6 +827,7 @@ export class Nemesis {
     this.rng = stream;
     const startedAt = this.cluster.now();
     const started = await this.start(kind);
+    await this.settled();
     this.activeFaults.push({ kind, endsAtMs: this.cluster.now() + lastsMs, ...started });
     this.record(kind, 'start', `${started.detail} [#${episode}]`, startedAt);
   }
@@ -827,8 +836,9 @@ export class Nemesis {
   async heal(): Promise<void> {
     this.activeFaults.length = 0;
     this.cuts = [];
-    this.cluster.heal();
-    this.cluster.setNetwork(this.restoredNetwork());
+    this.unsettled.length = 0;
+    await this.cluster.heal();
+    await this.cluster.setNetwork(this.restoredNetwork());
     for (const server of this.skewed) this.cluster.setClockSkew?.(server, 0);
     this.skewed.clear();
     const resumed = [...this.paused];
@@ -997,11 +1007,11 @@ export class Nemesis {
       }
       case 'reorder': {
         this.jitterTouched = true;
-        this.cluster.setNetwork({ jitterMs: (this.baseline.jitterMs ?? 0) + this.plan.spikeMs });
+        this.track(this.cluster.setNetwork({ jitterMs: (this.baseline.jitterMs ?? 0) + this.plan.spikeMs }));
         return {
           detail: `jitter +${this.plan.spikeMs.toFixed(0)} ms`,
           undo: async () => {
-            this.cluster.setNetwork({ jitterMs: this.baseline.jitterMs ?? 0 });
+            this.track(this.cluster.setNetwork({ jitterMs: this.baseline.jitterMs ?? 0 }));
           },
         };
       }
@@ -1048,7 +1058,7 @@ export class Nemesis {
     const duplicate = Math.max(before.duplicate ?? 0, NEMESIS_BLACKOUT_DUPLICATE);
     const jitterMs = Math.max(before.jitterMs ?? 0, this.plan.spikeMs);
     this.jitterTouched = true;
-    this.cluster.setNetwork({ duplicate, jitterMs });
+    this.track(this.cluster.setNetwork({ duplicate, jitterMs }));
     const powerLoss = this.cluster.transport === 'sim';
     const undos: Array<() => Promise<void>> = [];
     for (const server of this.servers) undos.push((await this.crashServer(server, powerLoss)).undo);
@@ -1056,7 +1066,7 @@ export class Nemesis {
     await this.cluster.sleep(downMs);
     for (const undo of undos) await undo();
     await this.cluster.sleep(jitterMs);
-    this.cluster.setNetwork({ duplicate: before.duplicate ?? 0, jitterMs: before.jitterMs ?? 0 });
+    this.track(this.cluster.setNetwork({ duplicate: before.duplicate ?? 0, jitterMs: before.jitterMs ?? 0 }));
     return {
       detail: `every server down ${downMs} ms (${this.servers.length}${powerLoss ? ', power losses' : ''}), duplicate ${duplicate.toFixed(3)}, jitter ${jitterMs.toFixed(0)} ms`,
       undo: async () => undefined,
@@ -1604,14 +1614,14 @@ export class Nemesis {
       this.down.add(victim);
     }
     const windowMs = NEMESIS_LATE_COPY_WINDOW_MS_MIN + this.rng.int(NEMESIS_LATE_COPY_WINDOW_MS_MAX - NEMESIS_LATE_COPY_WINDOW_MS_MIN + 1);
-    this.cluster.setNetwork({ duplicate: 1, duplicateDelayMs: lateMs });
+    this.track(this.cluster.setNetwork({ duplicate: 1, duplicateDelayMs: lateMs }));
     let torn: Awaited<ReturnType<typeof crashAfterWrite>>;
     try {
       await this.cluster.sleep(windowMs);
       torn = this.cluster.isStopped ? 'stopped' : await crashAfterWrite(this.cluster, victim);
     } finally {
       // The copies already sent keep their delays; what is sent from now on is as before.
-      this.cluster.setNetwork({ duplicate: this.baseline.duplicate ?? 0, duplicateDelayMs: this.baseline.duplicateDelayMs ?? 0 });
+      this.track(this.cluster.setNetwork({ duplicate: this.baseline.duplicate ?? 0, duplicateDelayMs: this.baseline.duplicateDelayMs ?? 0 }));
     }
     if (torn !== 'stopped') {
       await this.cluster.sleep(downMs);
@@ -1694,16 +1704,26 @@ export class Nemesis {
     return this.cluster.shardLeaders!().find((x) => x.shard === shard);
   }
 
+  /** Keep a network change's promise for `settled()`. */
+  private track(change: void | Promise<void>): void {
+    if (change !== undefined) this.unsettled.push(change);
+  }
+
+  /** Every tracked network change applied on every host. */
+  private async settled(): Promise<void> {
+    while (this.unsettled.length > 0) await Promise.all(this.unsettled.splice(0));
+  }
+
   private cut(cut: PartitionCut): { detail: string; undo: () => Promise<void> } {
     this.cuts.push(cut);
-    this.cluster.partition(cut.a, cut.b, { oneWay: cut.oneWay });
+    this.track(this.cluster.partition(cut.a, cut.b, { oneWay: cut.oneWay }));
     return {
       detail: `${cut.a.join(' ')} ${cut.oneWay ? '->' : '|'} ${cut.b.join(' ')}`,
       undo: async () => {
         // Partitions only add up in the cluster, so ending one means healing and re-cutting the rest.
         this.cuts = this.cuts.filter((c) => c !== cut);
-        this.cluster.heal();
-        for (const c of this.cuts) this.cluster.partition(c.a, c.b, { oneWay: c.oneWay });
+        this.track(this.cluster.heal());
+        for (const c of this.cuts) this.track(this.cluster.partition(c.a, c.b, { oneWay: c.oneWay }));
       },
     };
   }
@@ -1726,11 +1746,11 @@ export class Nemesis {
   }
 
   private rate(field: 'loss', value: number): { detail: string; undo: () => Promise<void> } {
-    this.cluster.setNetwork({ [field]: value });
+    this.track(this.cluster.setNetwork({ [field]: value }));
     return {
       detail: value.toFixed(3),
       undo: async () => {
-        this.cluster.setNetwork({ [field]: this.baseline[field] ?? 0 });
+        this.track(this.cluster.setNetwork({ [field]: this.baseline[field] ?? 0 }));
       },
     };
   }
@@ -1745,11 +1765,11 @@ export class Nemesis {
    */
   private duplicates(): { detail: string; undo: () => Promise<void> } {
     const lateMs = Math.max(this.baseline.duplicateDelayMs ?? 0, this.plan.spikeMs);
-    this.cluster.setNetwork({ duplicate: this.plan.duplicateRate, duplicateDelayMs: lateMs });
+    this.track(this.cluster.setNetwork({ duplicate: this.plan.duplicateRate, duplicateDelayMs: lateMs }));
     return {
       detail: `${this.plan.duplicateRate.toFixed(3)}, copies up to ${lateMs.toFixed(0)} ms late`,
       undo: async () => {
-        this.cluster.setNetwork({ duplicate: this.baseline.duplicate ?? 0, duplicateDelayMs: this.baseline.duplicateDelayMs ?? 0 });
+        this.track(this.cluster.setNetwork({ duplicate: this.baseline.duplicate ?? 0, duplicateDelayMs: this.baseline.duplicateDelayMs ?? 0 }));
       },
     };
   }
@@ -1765,7 +1785,7 @@ export class Nemesis {
         spiked[key] = this.baseLatency(region, other) + extraMs;
         this.touchedPairs.add(key);
       }
-      this.cluster.setNetwork({ latencyMs: spiked });
+      this.track(this.cluster.setNetwork({ latencyMs: spiked }));
       return {
         detail: `${region} +${extraMs.toFixed(0)} ms`,
         undo: async () => {
@@ -1774,17 +1794,17 @@ export class Nemesis {
             const [a, b] = key.split('~') as [string, string];
             restored[key] = this.baseLatency(a, b);
           }
-          this.cluster.setNetwork({ latencyMs: restored });
+          this.track(this.cluster.setNetwork({ latencyMs: restored }));
         },
       };
     }
     const server = this.rng.pick(this.servers);
     this.touchedNodes.add(server);
-    this.cluster.setNetwork({ nodeDelayMs: { [server]: (this.baseline.nodeDelayMs?.[server] ?? 0) + extraMs } });
+    this.track(this.cluster.setNetwork({ nodeDelayMs: { [server]: (this.baseline.nodeDelayMs?.[server] ?? 0) + extraMs } }));
     return {
       detail: `${server} +${extraMs.toFixed(0)} ms`,
       undo: async () => {
-        this.cluster.setNetwork({ nodeDelayMs: { [server]: this.baseline.nodeDelayMs?.[server] ?? 0 } });
+        this.track(this.cluster.setNetwork({ nodeDelayMs: { [server]: this.baseline.nodeDelayMs?.[server] ?? 0 } }));
       },
     };
   }

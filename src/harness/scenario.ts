@@ -797,7 +797,7 @@ export async function runScenarioOn(options: ScenarioOptions, start: StartCluste
     const extra = o.during === undefined ? [] : [o.during(cluster, faults)];
     await Promise.all([schedule(), ...extra, ...clients.map((_, i) => workload(i))]);
     // Liveness: a healed cluster converges and answers every client.
-    cluster.setNetwork({ loss: 0, duplicate: 0 });
+    await cluster.setNetwork({ loss: 0, duplicate: 0 });
     await cluster.sleep(1_000);
     let live = true;
     // Every client's puts at once (each with its own retries): they wait on nothing but the
@@ -1172,10 +1172,10 @@ async function grayPhase(cluster: Cluster, rng: Prng, clients: Client[], keys: s
   if (pair !== undefined) victim = pair.follower;
   const others = servers.filter((s) => s !== victim);
   const delayBefore = cluster.currentNetwork().nodeDelayMs?.[victim] ?? 0;
-  if (others.length > 0 && fault === 'deaf') cluster.partition(others, [victim], { oneWay: true });
-  else if (others.length > 0 && fault === 'mute') cluster.partition([victim], others, { oneWay: true });
-  else if (fault === 'late') cluster.setNetwork({ nodeDelayMs: { [victim]: delayBefore + GRAY_LATE_MS } });
-  else if (pair !== undefined) cluster.partition([pair.follower], [pair.leader]);
+  if (others.length > 0 && fault === 'deaf') await cluster.partition(others, [victim], { oneWay: true });
+  else if (others.length > 0 && fault === 'mute') await cluster.partition([victim], others, { oneWay: true });
+  else if (fault === 'late') await cluster.setNetwork({ nodeDelayMs: { [victim]: delayBefore + GRAY_LATE_MS } });
+  else if (pair !== undefined) await cluster.partition([pair.follower], [pair.leader]);
   const line =
     pair !== undefined
       ? `${pair.follower} and ${pair.leader} (shard ${pair.shard}'s leader) cut from each other`
@@ -1213,8 +1213,8 @@ async function grayPhase(cluster: Cluster, rng: Prng, clients: Client[], keys: s
         unstable.push(`shard ${shard}: ${a ?? 'no leader'}, ${GRAY_WATCH_MS} ms later ${b ?? 'no leader'}`);
     }
   } finally {
-    if (fault === 'late') cluster.setNetwork({ nodeDelayMs: { [victim]: delayBefore } });
-    else cluster.heal();
+    if (fault === 'late') await cluster.setNetwork({ nodeDelayMs: { [victim]: delayBefore } });
+    else await cluster.heal();
   }
   return { line, unstable };
 }
@@ -1407,18 +1407,18 @@ async function builtinNemesis(cluster: Cluster, prng: Prng, faultMs: number, fau
       const a = prng.pick(regions);
       const oneWay = prng.chance(0.3);
       faults.push(`${(cluster.now() - t0).toFixed(0)} partition ${a} | rest${oneWay ? ' (one-way)' : ''}`);
-      cluster.partition(
+      await cluster.partition(
         [a],
         regions.filter((r) => r !== a),
         { oneWay },
       );
     } else {
       faults.push(`${(cluster.now() - t0).toFixed(0)} heal`);
-      cluster.heal();
+      await cluster.heal();
     }
   }
   faults.push(`${(cluster.now() - t0).toFixed(0)} heal all`);
-  cluster.heal();
+  await cluster.heal();
   for (const s of down) await cluster.restart(s);
 }
 
@@ -1548,7 +1548,7 @@ export async function runBankScenario(options: BankOptions): Promise<BankResult>
     // Faults start after the setup: message loss first.
     const loss = prng.chance(0.5) && options.loss !== false ? 0.01 : 0;
     if (loss > 0) faults.push(`loss ${loss}`);
-    cluster.setNetwork({ loss });
+    await cluster.setNetwork({ loss });
     let faulting = true;
     const transfer = async (index: number): Promise<void> => {
       const client = cluster.client({ region: regions[index % regions.length]! });
@@ -1594,16 +1594,16 @@ export async function runBankScenario(options: BankOptions): Promise<BankResult>
         } else if (roll < 0.85 && options.partitions !== false) {
           const a = prng.pick(regions);
           faults.push(`${(cluster.now() - t0).toFixed(0)} partition ${a} | rest`);
-          cluster.partition(
+          await cluster.partition(
             [a],
             regions.filter((r) => r !== a),
           );
         } else if (options.partitions !== false) {
           faults.push(`${(cluster.now() - t0).toFixed(0)} heal`);
-          cluster.heal();
+          await cluster.heal();
         }
       }
-      cluster.heal();
+      await cluster.heal();
       for (const s of down) await cluster.restart(s);
       faulting = false;
     };

@@ -378,17 +378,17 @@ export async function runTxnScenario(options: TxnScenarioOptions, start: StartCl
         } else if (roll < 0.75) {
           const a = prng.pick(regions);
           faults.push(`${at()} partition ${a} | rest`);
-          cluster.partition(
+          await cluster.partition(
             [a],
             regions.filter((r) => r !== a),
           );
         } else {
           faults.push(`${at()} heal`);
-          cluster.heal();
+          await cluster.heal();
         }
       }
       faults.push(`${at()} heal all`);
-      cluster.heal();
+      await cluster.heal();
       for (const s of down) {
         if (paused.has(s)) await cluster.resume(s);
         else await cluster.restart(s);
@@ -397,7 +397,7 @@ export async function runTxnScenario(options: TxnScenarioOptions, start: StartCl
     };
     await Promise.all([o.nemesis === undefined ? nemesis() : schedule(), ...clients.map((_, i) => workload(i))]);
     // Liveness: once healed, every client commits again (aborts under contention are retried).
-    cluster.setNetwork({ loss: 0, duplicate: 0 });
+    await cluster.setNetwork({ loss: 0, duplicate: 0 });
     await cluster.sleep(1_000);
     let live = true;
     await Promise.all(

@@ -126,8 +126,16 @@ export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot
   });
   for (const type of Object.keys(stats.types).sort()) byType.inc({ type }, stats.types[type]!);
 
-  const linkSent = r.counter({ name: 'meridian_link_messages_sent_total', help: 'Messages sent from one region to another.', labelNames: ['from', 'to'] });
-  const linkDropped = r.counter({ name: 'meridian_link_messages_dropped_total', help: 'Messages dropped between two regions.', labelNames: ['from', 'to'] });
+  const linkSent = r.counter({
+    name: 'meridian_link_messages_sent_total',
+    help: 'Messages sent from one region to another, dropped or not (as meridian_messages_sent_total counts).',
+    labelNames: ['from', 'to'],
+  });
+  const linkDropped = r.counter({
+    name: 'meridian_link_messages_dropped_total',
+    help: 'Messages dropped between two regions (counted in the link sent total too).',
+    labelNames: ['from', 'to'],
+  });
   for (const key of Object.keys(stats.links).sort()) {
     const [from, to] = key.split('->') as [string, string];
     linkSent.inc({ from, to }, stats.links[key]!.sent);

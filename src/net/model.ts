@@ -43,7 +43,12 @@ export interface ResolvedNetwork {
   lastPair: { a: string; b: string; ms: number | undefined };
 }
 
-/** One partition rule: traffic from any of `from` to any of `to` is blocked (and back, unless oneWay). */
+/**
+ * One partition rule: traffic from any of `from` to any of `to` is blocked (and back, unless
+ * oneWay). A message's fate is decided when it is sent (decideInto): a rule blocks messages
+ * sent while it is in force, not those already in flight, which still arrive; a modelling
+ * choice (see docs/design.md, Network changes).
+ */
 export interface PartitionRule {
   from: string[];
   to: string[];

@@ -536,7 +536,13 @@ export class Host implements CellHost {
 
   drop(cause: DropCause, src: Location | undefined, dst: Location | undefined): void {
     this.stats.dropped[cause] = (this.stats.dropped[cause] ?? 0) + 1;
-    if (src !== undefined && dst !== undefined) this.stats.link(src.region, dst.region).dropped++;
+    if (src !== undefined && dst !== undefined) {
+      // Sent on the link and dropped there: a link's `sent` counts every message, as the total
+      // does (it counted only those that left, so dropped/sent read p/(1-p) for a loss p).
+      const link = this.stats.link(src.region, dst.region);
+      link.sent++;
+      link.dropped++;
+    }
   }
 
   // ---- receiving -----------------------------------------------------------------------

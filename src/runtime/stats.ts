@@ -7,8 +7,11 @@ export interface ActorStats {
   counters: Record<string, number>;
 }
 
+/** The messages from one region to another, counted by the sending host. */
 export interface LinkStats {
+  /** Every message sent on the link, dropped or not (as HostStats.sent counts). */
   sent: number;
+  /** Those of `sent` dropped on the way: loss, a partition, a dead node, too large... */
   dropped: number;
 }
 

@@ -18,7 +18,7 @@ await client.put('k', 1);
 await client.get('k');
 await cluster.crash('a/1');
 await cluster.restart('a/1');
-cluster.partition(['a'], ['b']);
+await cluster.partition(['a'], ['b']);
 void client.put('k2', 2).catch(() => undefined);
 await cluster.stop();
 console.log('stopped');

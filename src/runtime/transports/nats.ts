@@ -559,6 +559,16 @@ export class NatsRuntime implements Runtime {
     for (const h of this.live()) void this.call(h, method, ...args).catch(() => undefined);
   }
 
+  /**
+   * As broadcast, resolving once every live host answered (a host that fails to answer is left
+   * out: one that comes back is handed what is in force). Not awaited, a change still reached
+   * the hosts, a moment later: a message sent meanwhile met the old network there (an audit,
+   * session 59: a put right after heal() was dropped as partitioned, and timed out).
+   */
+  private async broadcastAndWait<M extends NatsControlMethod>(method: M, ...args: Parameters<NatsControlApi[M]>): Promise<void> {
+    await Promise.all(this.live().map((h) => this.call(h, method, ...args).catch(() => undefined)));
+  }
+
   now(): number {
     return this.host.env.now();
   }
@@ -683,16 +693,16 @@ export class NatsRuntime implements Runtime {
     await Promise.all(this.live().map((h) => this.call(h, 'setNodeDead', node, false).catch(() => undefined)));
   }
 
-  setNetwork(config: NetworkConfig): void {
+  setNetwork(config: NetworkConfig): Promise<void> {
     this.network = config;
     this.front!.host.setNetwork(config);
-    this.broadcast('setNetwork', config);
+    return this.broadcastAndWait('setNetwork', config);
   }
 
-  setPartitions(rules: PartitionRule[]): void {
+  setPartitions(rules: PartitionRule[]): Promise<void> {
     this.partitions = rules;
     this.front!.host.setPartitions(rules);
-    this.broadcast('setPartitions', rules);
+    return this.broadcastAndWait('setPartitions', rules);
   }
 
   setClockSkew(node: string, ms: number): void {

@@ -46,8 +46,13 @@ export interface Runtime {
    * Host.pauseNode). Precondition: see crashNode.
    */
   pauseNode(node: string, paused: boolean): Promise<void>;
-  setNetwork(config: NetworkConfig): void;
-  setPartitions(rules: PartitionRule[]): void;
+  /**
+   * Network settings and partitions apply on this thread's host at the call (in sim, that is
+   * every host); the promise resolves once every other live host applied them too. It never
+   * rejects: a host that died meanwhile gets them at its restart. Calls apply in call order.
+   */
+  setNetwork(config: NetworkConfig): Promise<void>;
+  setPartitions(rules: PartitionRule[]): Promise<void>;
   /** Offset the clock that actors of `node` read (0 removes it). */
   setClockSkew(node: string, ms: number): void;
   stats(): StatsSnapshot;

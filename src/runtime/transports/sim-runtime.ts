@@ -122,12 +122,15 @@ export class SimRuntime implements Runtime, SimDriver {
     this.world.host.restartNode(node);
   }
 
-  setNetwork(config: NetworkConfig): void {
+  // One host: in force at the call, as a determined run needs; the promise only says so.
+  setNetwork(config: NetworkConfig): Promise<void> {
     this.world.host.setNetwork(config);
+    return Promise.resolve();
   }
 
-  setPartitions(rules: PartitionRule[]): void {
+  setPartitions(rules: PartitionRule[]): Promise<void> {
     this.world.host.setPartitions(rules);
+    return Promise.resolve();
   }
 
   setClockSkew(node: string, ms: number): void {

@@ -527,16 +527,27 @@ export class ThreadsRuntime implements Runtime {
     for (const [skewed, ms] of this.skews) await this.call(fresh, (a) => a.setClockSkew(skewed, ms));
   }
 
-  setNetwork(config: NetworkConfig): void {
+  setNetwork(config: NetworkConfig): Promise<void> {
     this.network = config;
     this.front.host.setNetwork(config);
-    for (const h of this.liveWorkers()) void this.call(h, (a) => a.setNetwork(config)).catch(() => undefined);
+    return this.everyWorker((a) => a.setNetwork(config));
   }
 
-  setPartitions(rules: PartitionRule[]): void {
+  setPartitions(rules: PartitionRule[]): Promise<void> {
     this.partitions = rules;
     this.front.host.setPartitions(rules);
-    for (const h of this.liveWorkers()) void this.call(h, (a) => a.setPartitions(rules)).catch(() => undefined);
+    return this.everyWorker((a) => a.setPartitions(rules));
+  }
+
+  /**
+   * Sent to every live worker now (each applies its calls in the order sent); resolves once
+   * all answered. A worker that died meanwhile is left out: a respawn hands it what is in force
+   * (handOver). Not awaited, the change still reached the workers, only a moment later: a
+   * message sent meanwhile met the old network there (an audit, session 59: a put right
+   * after heal() was dropped as partitioned, and timed out).
+   */
+  private async everyWorker(f: (admin: Comlink.Remote<AdminApi>) => Promise<void>): Promise<void> {
+    await Promise.all(this.liveWorkers().map((h) => this.call(h, f).catch(() => undefined)));
   }
 
   setClockSkew(node: string, ms: number): void {

@@ -58,7 +58,7 @@ async function run(seed: number, commit: Commit, cut: Cut): Promise<{ during: Ou
     await c.sleep(1_500);
     await client.transaction([{ op: 'put', key: 't0', value: 0 }]);
     const t0 = c.now();
-    c.partition(['coordinator/r2'], ['r0', 'r1', 'r2/0', 'r2/1', 'r2/2'], { oneWay: cut === 'mute' });
+    await c.partition(['coordinator/r2'], ['r0', 'r1', 'r2/0', 'r2/1', 'r2/2'], { oneWay: cut === 'mute' });
     // One transaction every EVERY_MS, each on keys of its own, without waiting for the ones before.
     const started: Array<Promise<Outcome>> = [];
     const downDuring: string[][] = [];
@@ -79,7 +79,7 @@ async function run(seed: number, commit: Commit, cut: Cut): Promise<{ during: Ou
       await c.sleep(EVERY_MS);
     }
     const during = await Promise.all(started);
-    c.heal();
+    await c.heal();
     await c.sleep(3_000);
     const downAfter = await coordinatorsDown(c);
     const before = await committedBy(c, 'coordinator/r2');
@@ -149,7 +149,7 @@ test('sim 2pc: a coordinator muted at a commit point, its participants asking fo
     let t0 = -1;
     c.atNextCommit('coordinator/r2', shardOf('x0', 4), () => {
       t0 = c.now();
-      c.partition(['coordinator/r2'], ['r0', 'r1', 'r2/0', 'r2/1', 'r2/2'], { oneWay: true });
+      void c.partition(['coordinator/r2'], ['r0', 'r1', 'r2/0', 'r2/1', 'r2/2'], { oneWay: true });
     });
     const stuck = client.transaction([
       { op: 'put', key: 'x0', value: 1 },

@@ -138,7 +138,7 @@ for (const mode of ['active', 'passive'] as const) {
       const client = cluster.client({ region: 'a' });
       const key = keyOn(cluster, 'c/0');
       await client.put(key, 0);
-      cluster.partition(['c/0'], ['a/0', 'b/0']);
+      await cluster.partition(['c/0'], ['a/0', 'b/0']);
       const first = await t.throwsAsync(client.put(key, 1));
       t.true(first instanceof TimeoutError, String(first));
       // Before: the balancer dropped the dead leader's hint only at its next sweep (every

@@ -105,7 +105,7 @@ test('sim, paxos-commit: an abort a recovery leader decides still names the key 
   const c = cluster.client({ region: 'r0' });
   try {
     await c.put('balance', 100);
-    cluster.partition(['coordinator/r1', 'coordinator/r2'], ['coordinator/r0'], { oneWay: true });
+    await cluster.partition(['coordinator/r1', 'coordinator/r2'], ['coordinator/r0'], { oneWay: true });
     const started = cluster.now();
     const error = await t.throwsAsync(
       c.transaction([
@@ -117,7 +117,7 @@ test('sim, paxos-commit: an abort a recovery leader decides still names the key 
     t.log(`${cluster.now() - started} virtual ms: ${error!.message}`);
     t.is(error!.reason, 'check failed on key "balance"');
     t.true(error!.message.endsWith('aborted: check failed on key "balance"'), error!.message);
-    cluster.heal();
+    await cluster.heal();
     t.is(await c.get('x'), undefined, 'the aborted put did not apply');
   } finally {
     c.close();

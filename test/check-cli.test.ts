@@ -633,6 +633,12 @@ test('check --faults draws only the kinds named (blackout and pause too); the he
   await t.throwsAsync(runChecks({ seeds: 1, faults: ['crash'], schedule: 'builtin' }), { message: /faults: expected not with schedule 'builtin'/ });
 });
 
+test('check --faults in any order: the header names the kinds in the order the plan draws them (it said them as given)', async (t) => {
+  const r = await meridian(['check', '--seed', '1', '--faults', 'partition,crash']);
+  t.regex(r.stdout, /^meridian check: replaying seed 1, active replication, targeted faults \(only crash, partition\)\n/);
+  t.regex(r.stdout, /\n {2}plan crash, partition every /);
+});
+
 test('check --workload txn: its own faults by default; --faults (the targeted nemesis), --clients, --keys and --fault-ms size it; the replay line carries them and replays the same run; a failing seed shrinks', async (t) => {
   const flags = [
     '--commit',
@@ -652,7 +658,7 @@ test('check --workload txn: its own faults by default; --faults (the targeted ne
   t.is(r.code, 1, r.stdout);
   t.regex(
     r.stdout,
-    /^meridian check: seeds 1\.\.2, active replication \(unsafe: release-locks-at-prepare\), read\/append transactions \(2pc, checked strict serializable\), targeted faults \(only late-copies, crash-coordinator\), 4 clients, 3 keys, 1500 ms of faults, 2 workers/,
+    /^meridian check: seeds 1\.\.2, active replication \(unsafe: release-locks-at-prepare\), read\/append transactions \(2pc, checked strict serializable\), targeted faults \(only crash-coordinator, late-copies\), 4 clients, 3 keys, 1500 ms of faults, 2 workers/,
   );
   const replay = /\n {2}replay: meridian (check --seed 1 [^\n]*) --trace\n/.exec(r.stdout)?.[1];
   t.is(

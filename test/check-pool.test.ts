@@ -2,7 +2,7 @@ import test from 'ava';
 import { ConfigError, MeridianError, StoppedError, ValidationError } from '../src/core/errors.js';
 import { runNodeScript } from './helpers/run-node.js';
 import { fileURLToPath } from 'node:url';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCheckPool, createCheckPoolOf, runChecks, type CheckPool, type CheckRunSummary, type ScenarioReport } from '../src/harness/check-runner.js';
@@ -160,11 +160,13 @@ test('closing a pool mid-run stops the clusters of its real-time seeds first: no
     import { readdirSync, readFileSync } from 'node:fs';
     process.env.TMPDIR = ${JSON.stringify(tmp)};
     const { createCheckPool, runChecks } = await import(${JSON.stringify(module)});
-    const folders = () => readdirSync(${JSON.stringify(tmp)}).filter((e) => e.startsWith('meridian-'));
+    // The pool's folder, and the clusters' folders in it (the pool threads' TMPDIR).
+    const folders = () => readdirSync(${JSON.stringify(tmp)}, { recursive: true }).filter((e) => e.startsWith('meridian-'));
+    const clusters = () => folders().filter((e) => e.split('/').length === 2);
     const pool = createCheckPool({ workers: 1 });
     // A seed of a minute's faults on threads: running when the pool is closed.
     const run = runChecks({ seeds: 5, pool, transport: 'threads', clients: 4, faultMs: 60000 }).catch((e) => e.constructor.name);
-    while (folders().length === 0 || readdirSync(${JSON.stringify(tmp)} + '/' + folders()[0]).length === 0) await new Promise((r) => setTimeout(r, 20));
+    while (clusters().length === 0 || readdirSync(${JSON.stringify(tmp)} + '/' + clusters()[0]).length === 0) await new Promise((r) => setTimeout(r, 20));
     await pool.close();
     const children = readdirSync('/proc').filter((p) => /^\\d+$/.test(p)).filter((p) => {
       try { return readFileSync('/proc/' + p + '/stat', 'utf8').split(') ')[1].split(' ')[1] === String(process.pid); } catch { return false; }
@@ -174,4 +176,47 @@ test('closing a pool mid-run stops the clusters of its real-time seeds first: no
   const { code, stdout, stderr } = await runNodeScript(script, 120_000);
   t.is(code, 0, stderr);
   t.deepEqual(JSON.parse(stdout.trim()), { run: 'StoppedError', left: [], children: 0 });
+});
+
+test('a pool ends no thread in the middle of loading its task module: close() waits for it (a while at most); it ended it there, which on Node 20.19 could abort the process (session 58)', async (t) => {
+  // The threads stay a second in a synchronous wait as they load (as a require() of an ES
+  // module graph is), noting when they enter and leave it.
+  const marks = mkdtempSync(join(tmpdir(), 'meridian-load-marks-'));
+  t.teardown(() => rmSync(marks, { recursive: true, force: true }));
+  process.env['MERIDIAN_TEST_LOAD_MARKS'] = marks;
+  const pool = createCheckPoolOf(fileURLToPath(new URL('./fixtures/slow-loading-worker.js', import.meta.url)), 2);
+  const entered = (): string[] => readdirSync(marks).filter((e) => e.endsWith('.start'));
+  while (entered().length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+  // Both threads are in the middle of their loading.
+  await pool.close();
+  const left = readdirSync(marks)
+    .filter((e) => e.endsWith('.end'))
+    .map((e) => e.replace(/\.end$/, '.start'));
+  t.deepEqual(left.sort(), entered().sort(), 'every thread that began loading finished before it was ended');
+});
+
+test("a second Ctrl-C's endCheckPools removes every folder the pool's threads made, told of or not: a thread ended between making one and its note left it (fresh-clone CI, session 58)", async (t) => {
+  const module = new URL('../src/harness/check-runner.js', import.meta.url).href;
+  const fixture = fileURLToPath(new URL('./fixtures/folder-then-hang-worker.js', import.meta.url));
+  const tmp = mkdtempSync(join(tmpdir(), 'meridian-pool-end-'));
+  t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+  // In a process of its own, with a TMPDIR of its own. Each task makes a folder and hangs
+  // without a word of it to this thread; the pool is ended (as a second Ctrl-C ends it), and
+  // the process exits at once (its exit listeners remove the folders they were told of).
+  const script = `
+    import { readdirSync } from 'node:fs';
+    process.env.TMPDIR = ${JSON.stringify(tmp)};
+    const { createCheckPoolOf, endCheckPools, runChecks } = await import(${JSON.stringify(module)});
+    const clusters = () => readdirSync(${JSON.stringify(tmp)}, { recursive: true }).filter((e) => /^meridian-.{6}$/.test(e.split('/').pop()));
+    const pool = createCheckPoolOf(${JSON.stringify(fixture)}, 2);
+    const run = runChecks({ seeds: 2, pool }).catch((e) => e.constructor.name);
+    while (clusters().length < 2) await new Promise((r) => setTimeout(r, 10));
+    await endCheckPools();
+    console.log(JSON.stringify({ run: await run }));
+    process.exit(130);
+  `;
+  const { code, stdout, stderr } = await runNodeScript(script, 60_000);
+  t.is(code, 130, stderr);
+  t.deepEqual(JSON.parse(stdout.trim()), { run: 'StoppedError' });
+  t.deepEqual(readdirSync(tmp, { recursive: true }), []);
 });

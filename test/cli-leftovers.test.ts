@@ -109,7 +109,7 @@ async function signalled(args: string[], signal: NodeJS.Signals, ready: (stdout:
     let stderr = '';
     let sent = false;
     const look = (): void => {
-      if (!sent && ready(stdout, readdirSync(tmp))) {
+      if (!sent && ready(stdout, entriesOf(tmp))) {
         sent = true;
         child.kill(signal);
       }
@@ -131,8 +131,25 @@ async function signalled(args: string[], signal: NodeJS.Signals, ready: (stdout:
   }
 }
 
-/** A cluster's temporary folder (src/runtime/temp-dirs.ts): `meridian-` and six characters, the bench pair's `meridian-bench-...`. */
-const clusterFolder = (entries: string[]): boolean => entries.some((e) => e.startsWith('meridian-'));
+/** What is in `dir`, at any depth (paths relative to it); none if it cannot be read now (a folder removed as it is walked). */
+function entriesOf(dir: string): string[] {
+  try {
+    return readdirSync(dir, { recursive: true, encoding: 'utf8' });
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * A cluster's temporary folder (src/runtime/temp-dirs.ts): `meridian-` and six characters, the
+ * bench pair's `meridian-bench-...`; a `meridian check` pool thread's is in its pool's folder,
+ * `meridian-pool-...`, which is not one.
+ */
+const clusterFolder = (entries: string[]): boolean =>
+  entries.some((e) => {
+    const name = e.split('/').pop() ?? '';
+    return name.startsWith('meridian-') && !name.startsWith('meridian-pool-');
+  });
 
 for (const [signal, status] of [
   ['SIGINT', 130],
@@ -207,7 +224,7 @@ test.serial(
     // The first as soon as a seed's cluster (in a pool thread) has its folder; the second as
     // soon as the first is taken (its line on stderr), while the seeds' clusters are stopping.
     const look = (): void => {
-      if (sent === 0 && clusterFolder(readdirSync(tmp))) {
+      if (sent === 0 && clusterFolder(entriesOf(tmp))) {
         sent = 1;
         child.kill('SIGINT');
       } else if (sent === 1 && stderr.includes('meridian check: interrupted;')) {

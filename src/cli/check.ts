@@ -422,9 +422,13 @@ function schedulePhrase(args: { schedule: ScheduleName; workload: Workload; faul
   return args.workload === 'txn' && args.schedule === 'builtin' ? 'its own faults' : `${args.schedule} faults${faultsPhrase(args)}`;
 }
 
-/** ' (only K1, K2)' when --faults named the kinds to draw. */
+/**
+ * ' (only K1, K2)' when --faults named the kinds to draw, in the order the plan draws them
+ * (ALL_FAULT_KINDS'): it said them in the order given, the plan in its own.
+ */
 function faultsPhrase(args: { faults?: FaultKind[] | undefined }): string {
-  return args.faults === undefined ? '' : ` (only ${args.faults.join(', ')})`;
+  const named = args.faults;
+  return named === undefined ? '' : ` (only ${ALL_FAULT_KINDS.filter((k) => named.includes(k)).join(', ')})`;
 }
 
 /** The command that replays `task` (with `--trace` when asked). */

@@ -49,6 +49,7 @@ import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
 import type { TxnScenarioOptions, TxnScenarioResult } from './txn-scenario.js';
 import { THREEPC_NOTE, TXN_CHECK_COMMITS, TXN_COMMITS, type TxnCommit } from './txn-commits.js';
 import { SeedStop } from './seed-stop.js';
+import { makeTempDir, removeTempDir } from '../runtime/temp-dirs.js';
 
 export type CheckMode = 'active' | 'passive' | 'hybrid';
 export const CHECK_MODES: readonly CheckMode[] = ['active', 'passive', 'hybrid'];
@@ -548,6 +549,24 @@ function failedReport(task: ScenarioTask, failure: string, elapsedMs: number): S
 const workerFile = fileURLToPath(new URL('../../workers/scenario-entry.cjs', import.meta.url));
 
 /**
+ * What a pool thread posts on its parentPort once its task module is loaded, `{ [key]: threadId }`
+ * (workers/scenario-entry.cts spells the key out too): ScenarioPool ends no thread before it
+ * has said so (for at most POOL_LOAD_WAIT_MS).
+ */
+export const POOL_THREAD_LOADED = 'meridianPoolThreadLoaded';
+
+/**
+ * The longest ScenarioPool waits for its threads still loading their task module before it ends
+ * them regardless: a thread ended in the middle of loading an ES module graph synchronously
+ * (piscina require()d it) aborted the whole process on Node 20.19 (V8's IsGraphAsync check).
+ * A pool thread loads in about half a second of CPU.
+ */
+export const POOL_LOAD_WAIT_MS = 3_000;
+
+/** How often the pool looks whether its threads have loaded, while it waits for them. */
+const POOL_LOAD_POLL_MS = 10;
+
+/**
  * What a pool worker is posted (workers/scenario.ts runs it with runSeedJob): a seed, and for
  * a real-time one the port on which the pool asks it to stop (ScenarioPool.run).
  */
@@ -623,6 +642,15 @@ class ScenarioPool implements CheckPool {
   /** What a failed thread threw (see `failure`), and the signal that stops the runs on the pool. */
   #failure: { error: unknown } | undefined;
   readonly #failing = new AbortController();
+  /** The threads (their ids) that said they loaded their task module (POOL_THREAD_LOADED). */
+  readonly #loaded = new Set<number>();
+  /**
+   * The folder every temporary folder of the pool's threads is made in (their TMPDIR): removed
+   * once the threads have ended. A thread ended between making a folder and telling this
+   * thread of it (src/runtime/temp-dirs.ts's note) left the folder behind (cli-leftovers' double
+   * Ctrl-C test in a fresh-clone CI run, session 58).
+   */
+  readonly #tempParent: string;
 
   /** `filename`: the task module (the scenario worker; a test gives its own). */
   constructor(workers: number, filename = workerFile) {
@@ -632,7 +660,12 @@ class ScenarioPool implements CheckPool {
     const { Piscina } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
     // Its threads load the scenario module as they start; piscina unrefs them, and refs a
     // thread's port only while a task is on it, so an idle pool does not keep the process alive.
-    this.#piscina = new Piscina({ filename, minThreads: workers, maxThreads: workers });
+    this.#tempParent = makeTempDir('meridian-pool-');
+    this.#piscina = new Piscina({ filename, minThreads: workers, maxThreads: workers, env: { ...process.env, TMPDIR: this.#tempParent } });
+    this.#piscina.on('message', (message: unknown) => {
+      const id = typeof message === 'object' && message !== null ? (message as Record<string, unknown>)[POOL_THREAD_LOADED] : undefined;
+      if (typeof id === 'number') this.#loaded.add(id);
+    });
     // A thread that fails with no task on it (its module throws as it loads: a broken build)
     // makes piscina emit 'error', which with no listener would end the process; and piscina
     // starts no thread again after one failed to load, so the runs waiting for a thread would
@@ -685,22 +718,40 @@ class ScenarioPool implements CheckPool {
   }
 
   /**
-   * Ends the threads now, under their seeds, and resolves once they have ended (the threads
-   * their clusters run on with them); the pool is closed. For a process about to quit (a
-   * second Ctrl-C: endCheckPools): it removes the seeds' folders at exit, and a thread still
-   * running would make them again.
+   * Ends the threads under their seeds, once none is still loading its task module (for at most
+   * POOL_LOAD_WAIT_MS), and resolves once they have ended (the threads their clusters run on
+   * with them) and their temporary folders are removed; the pool is closed at once (no seed
+   * starts). For a process about to quit (a second Ctrl-C: endCheckPools) too: a thread still
+   * running would make its folders again after the exit listeners removed them.
    */
   end(): Promise<void> {
     if (this.#ended === undefined) {
       OPEN_POOLS.delete(this);
-      // destroy() first: it marks the pool destroying, then stops its threads, failing the tasks
-      // on them; aborting the tasks first would have piscina start a thread for each thread it
-      // stops (it keeps minThreads).
-      this.#ended = this.#piscina.destroy();
+      this.#ended = (async () => {
+        await this.#untilLoaded();
+        // destroy() first: it marks the pool destroying, then stops its threads, failing the
+        // tasks on them; aborting the tasks first would have piscina start a thread for each
+        // thread it stops (it keeps minThreads).
+        const destroyed = this.#piscina.destroy();
+        this.#closing.abort();
+        await destroyed;
+        // Every folder the threads made, noted or not (the threads, ended, make no more).
+        removeTempDir(this.#tempParent);
+      })();
       this.#closed ??= this.#ended;
-      this.#closing.abort();
     }
     return this.#ended;
+  }
+
+  /**
+   * Resolves once every thread of the pool has loaded its task module (POOL_THREAD_LOADED), or
+   * after POOL_LOAD_WAIT_MS: the pool ends a thread only then (a seed dropped, the pool ended).
+   */
+  async #untilLoaded(): Promise<void> {
+    const until = performance.now() + POOL_LOAD_WAIT_MS;
+    // An ended Worker's threadId is -1.
+    const loading = (): boolean => this.#piscina.threads.some((w) => w.threadId >= 0 && !this.#loaded.has(w.threadId));
+    while (loading() && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, POOL_LOAD_POLL_MS));
   }
 
   /**
@@ -712,8 +763,20 @@ class ScenarioPool implements CheckPool {
    */
   run(task: ScenarioTask, signal: AbortSignal): Promise<ScenarioReport> {
     if (this.closed) return Promise.reject(closedError());
-    if (!realTime(task.transport) || signal.aborted) return this.#piscina.run({ task } satisfies SeedJob, { signal }) as Promise<ScenarioReport>;
-    return this.#runStoppable(task, signal);
+    if (signal.aborted) return this.#piscina.run({ task } satisfies SeedJob, { signal }) as Promise<ScenarioReport>;
+    return realTime(task.transport) ? this.#runStoppable(task, signal) : this.#runSimulated(task, signal);
+  }
+
+  /** A simulated seed: dropped, its thread is ended once the pool's threads have loaded (#untilLoaded). */
+  async #runSimulated(task: ScenarioTask, signal: AbortSignal): Promise<ScenarioReport> {
+    const end = new AbortController();
+    const onAbort = (): void => void this.#untilLoaded().then(() => end.abort());
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return (await this.#piscina.run({ task } satisfies SeedJob, { signal: end.signal })) as ScenarioReport;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
   }
 
   async #runStoppable(task: ScenarioTask, signal: AbortSignal): Promise<ScenarioReport> {
@@ -737,7 +800,9 @@ class ScenarioPool implements CheckPool {
     const onAbort = (): void => {
       // Closing: close() ends the thread once every seed stopped (ending it here would have
       // piscina start another).
-      void ask().then(() => !this.closed && end.abort());
+      void ask()
+        .then(() => this.#untilLoaded())
+        .then(() => !this.closed && end.abort());
       timer = setTimeout(() => end.abort(), SEED_STOP_WAIT_MS);
     };
     signal.addEventListener('abort', onAbort, { once: true });
@@ -783,15 +848,9 @@ const OPEN_POOLS = new Set<ScenarioPool>();
  * (src/runtime/temp-dirs.ts), are not made again by a thread still booting a cluster.
  */
 export async function endCheckPools(): Promise<void> {
+  // Each pool removes its threads' folders once they have ended (noted to this thread or not).
   await Promise.allSettled([...OPEN_POOLS].map((pool) => pool.end()));
-  // The notes of the folders the threads made (temp-dirs.ts's channel) that are still on their
-  // way to this thread are taken before the caller quits: quitting at once missed a folder made
-  // just before the signal (1 run in 5 of cli-leftovers' double Ctrl-C test, session 57).
-  await new Promise((resolve) => setTimeout(resolve, TEMP_DIR_NOTES_DRAIN_MS));
 }
-
-/** How long endCheckPools lets the temp-dir notes of ended threads arrive. */
-const TEMP_DIR_NOTES_DRAIN_MS = 100;
 
 function closedError(): StoppedError {
   return new StoppedError('runChecks: its CheckPool was closed during the run');

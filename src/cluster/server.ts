@@ -1252,12 +1252,12 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
  * was reported dead, the first reported at least DOWN_NOTICE_STALE_MS ago. The notice that a
  * node came back travels through the network like any message and can be lost or cut off by
  * a partition; a server that never hears from the node otherwise (not a member of its groups)
- * would then refuse its shards for ever. A write or linearizable read sent to a node reported
- * long enough ago is answered if it is back (the answer goes to the caller, not here); if not,
- * it is lost like one sent just before a crash, and the caller's timeout answers: its outcome
- * was going to be unknown either way ("every replica is down" answers TIMEOUT for a write). A
- * local read does not come here: it is still refused at once (UNAVAILABLE), as promised, and
- * probes the copies it found dead (probeDown): the next one is answered by a copy that is back.
+ * would then refuse its shards for ever. A write sent to a node reported long enough ago is
+ * answered if it is back (the answer goes to the caller, not here); if not, it is lost like one
+ * sent just before a crash, and the caller's timeout answers: its outcome was going to be
+ * unknown either way ("every replica is down" answers TIMEOUT for a write). A read is not sent
+ * to such a copy (routeToGroup refuses it at once, UNAVAILABLE, and probes the copies; a local
+ * read does not come here and does the same): the next one is answered by a copy that is back.
  */
 function nearestUp(state: ServerState, shard: number, ctx: ActorContext): string | undefined {
   const now = ctx.now();

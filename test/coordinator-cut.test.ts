@@ -1,5 +1,5 @@
 import test from 'ava';
-import { startCluster, type Cluster } from '../src/index.js';
+import { startCluster, type Client, type Cluster } from '../src/index.js';
 import { shardOf } from '../src/cluster/topology.js';
 
 /**
@@ -51,6 +51,19 @@ interface Outcome {
   outcome: string;
 }
 
+/** A transaction on keys of its own (a`i`, b`i`), started `at` ms into the cut, and how it ended. */
+function pair(client: Client, i: number, at: number): Promise<Outcome> {
+  return client
+    .transaction([
+      { op: 'put', key: `a${i}`, value: i },
+      { op: 'put', key: `b${i}`, value: i },
+    ])
+    .then(
+      () => ({ at, outcome: 'ok' }),
+      (e: Error) => ({ at, outcome: e.name }),
+    );
+}
+
 async function run(seed: number, commit: Commit, cut: Cut): Promise<{ during: Outcome[]; downDuring: string[][]; downAfter: string[]; backAtR2: boolean }> {
   const c = await cluster(seed, commit);
   try {
@@ -64,17 +77,7 @@ async function run(seed: number, commit: Commit, cut: Cut): Promise<{ during: Ou
     const downDuring: string[][] = [];
     for (let i = 0; c.now() - t0 < CUT_MS; i++) {
       const at = Math.round(c.now() - t0);
-      started.push(
-        client
-          .transaction([
-            { op: 'put', key: `a${i}`, value: i },
-            { op: 'put', key: `b${i}`, value: i },
-          ])
-          .then(
-            () => ({ at, outcome: 'ok' }),
-            (e: Error) => ({ at, outcome: e.name }),
-          ),
-      );
+      started.push(pair(client, i, at));
       if (at >= SETTLED_MS) downDuring.push(await coordinatorsDown(c));
       await c.sleep(EVERY_MS);
     }
@@ -160,17 +163,7 @@ test('sim 2pc: a coordinator muted at a commit point, its participants asking fo
     const outcomes: Outcome[] = [];
     for (let i = 0; c.now() - t0 < CUT_MS; i++) {
       const at = Math.round(c.now() - t0);
-      outcomes.push(
-        await client
-          .transaction([
-            { op: 'put', key: `a${i}`, value: i },
-            { op: 'put', key: `b${i}`, value: i },
-          ])
-          .then(
-            () => ({ at, outcome: 'ok' }),
-            (e: Error) => ({ at, outcome: e.name }),
-          ),
-      );
+      outcomes.push(await pair(client, i, at));
       await c.sleep(200);
     }
     t.log(outcomes.map((o) => `+${o.at}:${o.outcome}`).join(' '));

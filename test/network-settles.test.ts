@@ -1,5 +1,21 @@
 import test from 'ava';
-import { startCluster, ValidationError } from '../src/index.js';
+import { startCluster, ValidationError, type Cluster, type ClusterConfig } from '../src/index.js';
+
+/** Two regions of one server each, in the simulator. */
+const usEu: ClusterConfig = {
+  regions: [
+    { name: 'us', servers: 1 },
+    { name: 'eu', servers: 1 },
+  ],
+  transport: 'sim',
+  seed: 1,
+  replication: { mode: 'none', factor: 1 },
+};
+
+/** Whether the calling thread's host drops us/0's messages to eu/0. */
+function usCutFromEu(cluster: Cluster): boolean {
+  return cluster.internals.runtime.host.partitions.blocks({ region: 'us', node: 'us/0' }, { region: 'eu', node: 'eu/0' });
+}
 
 // partition(), heal() and setNetwork() apply on the calling thread's host at the call, and on
 // the worker threads once their promise resolves. They returned nothing: heal() sent the change
@@ -39,23 +55,14 @@ test('threads: once heal() resolves, a put through the path it cut succeeds, rou
 });
 
 test('sim: partition(), heal() and setNetwork() apply at the call; their promises only say so', async (t) => {
-  const cluster = await startCluster({
-    regions: [
-      { name: 'us', servers: 1 },
-      { name: 'eu', servers: 1 },
-    ],
-    transport: 'sim',
-    seed: 1,
-    replication: { mode: 'none', factor: 1 },
-  });
+  const cluster = await startCluster(usEu);
   try {
-    const blocked = (): boolean => cluster.internals.runtime.host.partitions.blocks({ region: 'us', node: 'us/0' }, { region: 'eu', node: 'eu/0' });
     const cut = cluster.partition(['us'], ['eu']);
     t.true(cut instanceof Promise, 'something to await');
-    t.true(blocked(), 'cut at the call');
+    t.true(usCutFromEu(cluster), 'cut at the call');
     await cut;
     const healed = cluster.heal();
-    t.false(blocked(), 'healed at the call');
+    t.false(usCutFromEu(cluster), 'healed at the call');
     await healed;
     const changed = cluster.setNetwork({ loss: 0.5 });
     t.is(cluster.currentNetwork().loss, 0.5);
@@ -68,17 +75,8 @@ test('sim: partition(), heal() and setNetwork() apply at the call; their promise
 // heal(['us'], ['eu']) healed every partition and said nothing (an audit, session 59): an
 // argument a call does not take is refused, as an option it does not have is.
 test('sim: heal() refuses arguments, naming them, and heals nothing then', async (t) => {
-  const cluster = await startCluster({
-    regions: [
-      { name: 'us', servers: 1 },
-      { name: 'eu', servers: 1 },
-    ],
-    transport: 'sim',
-    seed: 1,
-    replication: { mode: 'none', factor: 1 },
-  });
+  const cluster = await startCluster(usEu);
   try {
-    const blocked = (): boolean => cluster.internals.runtime.host.partitions.blocks({ region: 'us', node: 'us/0' }, { region: 'eu', node: 'eu/0' });
     await cluster.partition(['us'], ['eu']);
     const heal = cluster.heal.bind(cluster) as (...args: unknown[]) => Promise<void>;
     const error = t.throws(() => heal(['us'], ['eu']), { instanceOf: ValidationError });
@@ -86,9 +84,9 @@ test('sim: heal() refuses arguments, naming them, and heals nothing then', async
     t.regex(error!.message, /no arguments/);
     t.regex(error!.message, /one partition cannot be healed alone/);
     t.regex(error!.message, /got 2 \(an array of 1, an array of 1\)/);
-    t.true(blocked(), 'still cut');
+    t.true(usCutFromEu(cluster), 'still cut');
     await cluster.heal();
-    t.false(blocked());
+    t.false(usCutFromEu(cluster));
   } finally {
     await cluster.stop();
   }

@@ -6,19 +6,18 @@
  * AbortedError's message and `reason`.
  */
 import test from 'ava';
-import { AbortedError, startCluster, type Client } from '../src/index.js';
+import { AbortedError, startCluster, type Client, type ClusterConfig } from '../src/index.js';
 
 type Ops = Parameters<Client['transaction']>[0];
 
+/** One region of three servers, active, in the simulator, committing by `commit`. */
+function oneRegion(commit: '2pc' | '3pc' | 'paxos-commit'): ClusterConfig {
+  return { regions: [{ name: 'r1', servers: 3 }], transport: 'sim', seed: 1, replication: { mode: 'active', factor: 3 }, commit };
+}
+
 for (const commit of ['2pc', '3pc', 'paxos-commit'] as const) {
   test(`sim, ${commit}: an aborted transaction's AbortedError names the key and why (message and reason)`, async (t) => {
-    const cluster = await startCluster({
-      regions: [{ name: 'r1', servers: 3 }],
-      transport: 'sim',
-      seed: 1,
-      replication: { mode: 'active', factor: 3 },
-      commit,
-    });
+    const cluster = await startCluster(oneRegion(commit));
     const c = cluster.client({ region: 'r1' });
     try {
       await c.put('balance', 100);
@@ -54,13 +53,7 @@ for (const commit of ['2pc', '3pc', 'paxos-commit'] as const) {
 // (for Paxos Commit through the acceptors, see test/protocols-paxoscommit's recovery tests).
 for (const commit of ['2pc', '3pc', 'paxos-commit'] as const) {
   test(`sim, ${commit}: a transaction aborted by another's lock says so (message and reason)`, async (t) => {
-    const cluster = await startCluster({
-      regions: [{ name: 'r1', servers: 3 }],
-      transport: 'sim',
-      seed: 1,
-      replication: { mode: 'active', factor: 3 },
-      commit,
-    });
+    const cluster = await startCluster(oneRegion(commit));
     const clients = Array.from({ length: 6 }, () => cluster.client({ region: 'r1' }));
     try {
       // Six at once on one key: those that prepare while another holds its lock vote no.

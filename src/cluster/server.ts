@@ -460,10 +460,7 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
         // instead of leaving the client to its timeout. A write's outcome is unknown; a read
         // changed nothing, so its refusal is definite (it was TIMEOUT too: found by an audit,
         // session 59). One the node did answer is already settled, and a second answer is ignored.
-        for (const { origin, read } of state.forwarded.takeFor(sys.node)) {
-          if (read) reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `${sys.node} crashed with the read` });
-          else reply(ctx, origin, { ok: false, code: 'TIMEOUT', message: `${sys.node} crashed with the request; it may or may not have taken effect` });
-        }
+        failForwarded(state, sys.node, `${sys.node} crashed with the read`, `${sys.node} crashed with the request; it may or may not have taken effect`, ctx);
       } else markUp(state, sys.node);
       return;
     }
@@ -594,16 +591,25 @@ function onDownMembers(state: ServerState, msg: DownMembers, ctx: ActorContext):
   const fresh = msg.down.filter((node) => node !== state.params.id && !heldDown(state, node, now));
   state.memberDown.clear();
   for (const node of msg.down) if (node !== state.params.id) state.memberDown.set(node, now + msg.holdMs);
-  for (const node of fresh) {
-    for (const { origin, read } of state.forwarded.takeFor(node)) {
-      if (read) reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `${node} went silent with the read (its region holds it down)` });
-      else
-        reply(ctx, origin, {
-          ok: false,
-          code: 'TIMEOUT',
-          message: `${node} went silent with the request (its region holds it down); it may or may not take effect`,
-        });
-    }
+  for (const node of fresh)
+    failForwarded(
+      state,
+      node,
+      `${node} went silent with the read (its region holds it down)`,
+      `${node} went silent with the request (its region holds it down); it may or may not take effect`,
+      ctx,
+    );
+}
+
+/**
+ * Answer the requests this server passed to `node`, which will not answer them (it crashed or
+ * went silent): a read is refused, saying `readWhy` (it changed nothing), any other request
+ * times out, saying `otherWhy` (its outcome is unknown).
+ */
+function failForwarded(state: ServerState, node: string, readWhy: string, otherWhy: string, ctx: ActorContext): void {
+  for (const { origin, read } of state.forwarded.takeFor(node)) {
+    if (read) reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: readWhy });
+    else reply(ctx, origin, { ok: false, code: 'TIMEOUT', message: otherWhy });
   }
 }
 

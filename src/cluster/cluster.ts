@@ -1322,17 +1322,18 @@ function sha1Of(path: string): string {
 
 /**
  * The file of V8's code cache of `bundle` (`<bundle>.cache`) if the build made it from these
- * very bytes, wrapped by this very `loader` (the SHA-1s in `<bundle>.cache.json`); else
- * undefined, and the workers compile the
- * bundle from its source. V8 itself rejects a cache of another V8 version or other flags (the
- * Node 22 and 24 runs of CI, a user's `--max-old-space-size`), and the worker then compiles
- * as it would without one; but it does not check the source's bytes.
+ * very bytes, wrapped by this very `loader` (the SHA-1s in `<bundle>.cache.json`), on this very
+ * Node (`node` there); else undefined, and the workers compile the bundle from its source. V8
+ * rejects a cache of another V8 version or other flags (the Node 22 and 24 runs of CI, a user's
+ * `--max-old-space-size`), and the worker then compiles as it would without one; but it does
+ * not check the source's bytes, and a cache of another build of the same V8 version crashed it
+ * (Node 20.20.2's on 20.19.0, or the reverse: a segfault deserializing it, session 59).
  */
 export function bundleCodeCache(bundle: URL, loader: URL = CLUSTER_WORKER_LOADER): string | undefined {
   try {
     const file = fileURLToPath(bundle);
-    const made = JSON.parse(readFileSync(`${file}.cache.json`, 'utf8')) as { bundleSha1?: unknown; loaderSha1?: unknown };
-    const same = made.bundleSha1 === sha1Of(file) && made.loaderSha1 === sha1Of(fileURLToPath(loader));
+    const made = JSON.parse(readFileSync(`${file}.cache.json`, 'utf8')) as { bundleSha1?: unknown; loaderSha1?: unknown; node?: unknown };
+    const same = made.node === process.version && made.bundleSha1 === sha1Of(file) && made.loaderSha1 === sha1Of(fileURLToPath(loader));
     return same && existsSync(`${file}.cache`) ? `${file}.cache` : undefined;
   } catch {
     return undefined;

@@ -8,7 +8,7 @@ import { MemoryDurableStore } from '../src/runtime/durable-memory.js';
 import { crc32js, parseLog } from '../src/runtime/durable.js';
 import { createPackr } from '../src/core/codec.js';
 import { ConfigError, startCluster, UnavailableError, type ClusterConfig } from '../src/index.js';
-import { checkHostDataDir, checkHostLayout } from '../src/cluster/data-dir.js';
+import { checkHostDataDir, checkHostLayout, checkLayout } from '../src/cluster/data-dir.js';
 
 /** A fresh directory under the system's temp folder, removed when the test ends. */
 function tempDir(t: { teardown(fn: () => void): void }, prefix: string): string {
@@ -327,6 +327,7 @@ test('threads: a dataDir written by a cluster of another layout (shards, regions
     shards: 4,
     regions: [{ name: 'a', servers: 2 }],
     replication: { mode: 'active', factor: 1 },
+    groups: [['a/0'], ['a/1'], ['a/0'], ['a/1']],
   });
   // Before: each started, and read undefined for the keys now looked for in other shards or on other servers.
   const shapes: Array<[Partial<ClusterConfig>, string]> = [
@@ -387,6 +388,7 @@ test('threads: a dataDir written by a cluster of another layout (shards, regions
     shards: 2,
     regions: [{ name: 'a', servers: 2 }],
     replication: { mode: 'active', factor: 1 },
+    groups: [['a/0'], ['a/1']],
   });
   // Replication settings that are not ones Meridian wrote are refused, not overwritten.
   writeFileSync(
@@ -477,7 +479,18 @@ test("a 'meridian host' data directory records its cluster, layout and nodes whe
   const record = { cluster: 'shop', layout, replication, nodes: ['a/1', 'a/0', 'a/0'] };
   checkHostDataDir(dir, 'shop');
   checkHostLayout(dir, record)();
-  t.deepEqual(JSON.parse(readFileSync(join(dir, 'meridian-layout.json'), 'utf8')), { cluster: 'shop', layout, replication, nodes: ['a/0', 'a/1'] });
+  t.deepEqual(JSON.parse(readFileSync(join(dir, 'meridian-layout.json'), 'utf8')), {
+    cluster: 'shop',
+    layout,
+    replication,
+    nodes: ['a/0', 'a/1'],
+    groups: [
+      ['a/0', 'a/1'],
+      ['a/1', 'a/0'],
+      ['a/0', 'a/1'],
+      ['a/1', 'a/0'],
+    ],
+  });
   // The same again (a restart of that cluster): taken.
   checkHostLayout(dir, { ...record, nodes: ['a/0', 'a/1'] })();
   checkHostDataDir(dir, 'shop');
@@ -556,12 +569,130 @@ test("a 'meridian host' data directory records an assignment only when its actor
   const start = checkHostLayout(dir, other);
   t.false(existsSync(file));
   start();
-  t.deepEqual(JSON.parse(readFileSync(file, 'utf8')), other);
+  t.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { ...other, groups: [['a/0'], ['a/1']] });
   // Recorded now: the first one's settings are refused.
   t.throws(() => checkHostLayout(dir, { ...other, replication: { mode: 'active', factor: 3 } }), {
     instanceOf: ConfigError,
     message: /replication\.factor|config\.replication/,
   });
+});
+
+// A folder recorded its mode and factor, not the groups they placed: when the placement over
+// regions of different sizes changed (e3f3fcb, session 59: a group is now always `factor`
+// servers), a folder of uneven regions restarted with the same mode and factor was taken with
+// other groups (an old group of 3, majority 2, became one of 5, majority 3), and a write the
+// old group acknowledged could be lost. The file now records each shard's group.
+test("threads: a dataDir records each shard's Paxos group; a start whose groups differ from the recorded ones is refused naming the shard and both groups", async (t) => {
+  const dataDir = tempDir(t, 'meridian-groups-');
+  const file = join(dataDir, 'meridian-layout.json');
+  const regions = [
+    { name: 'a', servers: 1 },
+    { name: 'b', servers: 1 },
+    { name: 'c', servers: 3 },
+  ];
+  const config: ClusterConfig = {
+    regions,
+    transport: 'threads',
+    placement: 'packed',
+    threads: 1,
+    shards: 3,
+    dataDir,
+    replication: { mode: 'active', factor: 5 },
+  };
+  const all = ['a/0', 'b/0', 'c/0', 'c/1', 'c/2'];
+  // An old folder: the groups the placement before gave these regions (3 servers each).
+  const old = [
+    ['a/0', 'b/0', 'c/0'],
+    ['b/0', 'c/0', 'a/0'],
+    ['c/0', 'a/0', 'b/0'],
+  ];
+  writeFileSync(file, JSON.stringify({ shards: 3, regions, replication: { mode: 'active', factor: 5 }, groups: old }));
+  const error = await t.throwsAsync(startCluster(config), { instanceOf: ConfigError });
+  t.is(error!.field, 'dataDir');
+  t.is(
+    error!.message,
+    `config.dataDir: expected a directory whose recorded Paxos groups this version places alike (${file} records shard 0's group as ` +
+      "a majority of a/0, b/0, c/0, written with mode 'active', factor 5; this version places it, with mode 'active', factor 5, on " +
+      'a majority of a/0, b/0, c/0, c/1, c/2 (the placement over regions of different sizes changed), and a write the recorded group ' +
+      "acknowledged could be lost; start with mode 'active', factor 3 (which places the recorded groups), or on a new dataDir, " +
+      `or with the version that wrote it), got ${JSON.stringify(dataDir)}`,
+  );
+  t.false(existsSync(join(dataDir, 'meridian.lock')), 'a refused start leaves no lock');
+  // Another mode or factor that does not place the recorded groups is refused the same way.
+  const other = await t.throwsAsync(startCluster({ ...config, replication: { mode: 'active', factor: 4 } }), { instanceOf: ConfigError });
+  t.is(other!.field, 'dataDir');
+  t.deepEqual(JSON.parse(readFileSync(file, 'utf8')).groups, old, 'not rewritten by the refusals');
+  // The factor the message names places them: taken (the same acceptors decide), and recorded.
+  checkLayout(dataDir, { shards: 3, regions, replication: { mode: 'active', factor: 3 } });
+  t.deepEqual(JSON.parse(readFileSync(file, 'utf8')).replication, { mode: 'active', factor: 3 });
+  // A file without groups (written before they were recorded) is checked on its mode and factor
+  // as before, and this start's groups are recorded.
+  writeFileSync(file, JSON.stringify({ shards: 3, regions, replication: { mode: 'active', factor: 5 } }));
+  const first = await startCluster(config);
+  try {
+    t.deepEqual(
+      Array.from({ length: 3 }, (_, s) => first.replicasOf(s)),
+      [
+        ['a/0', 'b/0', 'c/0', 'c/1', 'c/2'],
+        ['b/0', 'c/0', 'a/0', 'c/1', 'c/2'],
+        ['c/0', 'a/0', 'b/0', 'c/1', 'c/2'],
+      ],
+    );
+    await first.client({ region: 'a' }).put('k', 1);
+  } finally {
+    await first.stop();
+  }
+  const recorded = JSON.parse(readFileSync(file, 'utf8')) as { groups: string[][] };
+  t.deepEqual(recorded.groups, [
+    ['a/0', 'b/0', 'c/0', 'c/1', 'c/2'],
+    ['b/0', 'c/0', 'a/0', 'c/1', 'c/2'],
+    ['c/0', 'a/0', 'b/0', 'c/1', 'c/2'],
+  ]);
+  t.true(recorded.groups.every((g) => [...g].sort().join() === all.join()));
+  // An unchanged restart is taken, and reads back what was written.
+  const again = await startCluster({ ...config, seed: 2 });
+  try {
+    t.is(await again.client({ region: 'c' }).get('k'), 1);
+  } finally {
+    await again.stop();
+  }
+  // A change of settings that moves a group is still refused naming the option.
+  const smaller = await t.throwsAsync(startCluster({ ...config, replication: { mode: 'active', factor: 3 } }), { instanceOf: ConfigError });
+  t.is(smaller!.field, 'replication.factor');
+  // Groups that are not what Meridian wrote are refused, not overwritten.
+  writeFileSync(file, JSON.stringify({ shards: 3, regions, replication: { mode: 'active', factor: 5 }, groups: [['a/0']] }));
+  const bad = await t.throwsAsync(startCluster(config), { instanceOf: ConfigError });
+  t.regex(bad!.message, /\(meridian-layout\.json there is not one Meridian wrote\)/);
+});
+
+test("a 'meridian host' data directory records each shard's Paxos group, and refuses an assignment whose groups differ from the recorded ones", (t) => {
+  const dir = tempDir(t, 'meridian-host-groups-');
+  const file = join(dir, 'meridian-layout.json');
+  const layout = {
+    shards: 1,
+    regions: [
+      { name: 'a', servers: 3 },
+      { name: 'b', servers: 1 },
+    ],
+  };
+  const replication = { mode: 'active' as const, factor: 4 };
+  const record = { cluster: 'shop', layout, replication, nodes: ['a/0'] };
+  // A file of the placement before (regions 3 + 1 at factor 4 gave a group of 3).
+  writeFileSync(file, JSON.stringify({ ...record, groups: [['a/0', 'b/0', 'a/1']] }));
+  const error = t.throws(() => checkHostLayout(dir, record), { instanceOf: ConfigError });
+  t.is(error!.field, 'dataDir');
+  t.regex(
+    error!.message,
+    /records shard 0's group as a majority of a\/0, b\/0, a\/1, .* on a majority of a\/0, b\/0, a\/1, a\/2 .* start with mode 'active', factor 3 \(which places the recorded groups\), or on a new --data-dir, or with the version that wrote it\)/,
+  );
+  // A file without groups: checked on mode and factor, and its groups recorded when the actors start.
+  writeFileSync(file, JSON.stringify(record));
+  const start = checkHostLayout(dir, record);
+  t.is(JSON.parse(readFileSync(file, 'utf8')).groups, undefined);
+  start();
+  t.deepEqual(JSON.parse(readFileSync(file, 'utf8')).groups, [['a/0', 'b/0', 'a/1', 'a/2']]);
+  // The same again: taken.
+  checkHostLayout(dir, record)();
 });
 
 test('file store: a log damaged in the middle (whole records after the bad one) is refused, not cut as a torn tail (found by an audit, session 54)', (t) => {

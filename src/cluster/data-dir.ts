@@ -143,10 +143,15 @@ function layoutText(regions: ClusterLayout['regions']): string {
   return regions.map((r) => `${r.name} (${r.servers} server${r.servers === 1 ? '' : 's'})`).join(', ');
 }
 
-/** A cluster's record: its layout, and its replication settings (undefined in a file an earlier version wrote). */
+/**
+ * A cluster's record: its layout, its replication settings, and each shard's Paxos group as
+ * it was placed then (groupOf, what `cluster.replicasOf(shard)` gives); either undefined in a
+ * file an earlier version wrote.
+ */
 interface ClusterRecord {
   layout: ClusterLayout;
   replication: ReplicationRecord | undefined;
+  groups: string[][] | undefined;
 }
 
 /** What `meridian-layout.json` says: nothing (no file), something Meridian did not write, a cluster's record, or a `meridian host`'s record. */
@@ -168,24 +173,43 @@ function readLayoutFile(dir: string): LayoutFile {
     return bad;
   }
   if (typeof parsed !== 'object' || parsed === null) return bad;
-  const { cluster, nodes, layout, replication } = parsed as { cluster?: unknown; nodes?: unknown; layout?: unknown; replication?: unknown };
+  const { cluster, nodes, layout, replication, groups } = parsed as {
+    cluster?: unknown;
+    nodes?: unknown;
+    layout?: unknown;
+    replication?: unknown;
+    groups?: unknown;
+  };
   if (cluster === undefined) {
     const plain = parseLayout(parsed);
     const settings = replication === undefined ? undefined : parseReplication(replication);
-    return plain === undefined || settings === null ? bad : { kind: 'cluster', record: { layout: plain, replication: settings } };
+    const placed = groups === undefined || plain === undefined ? undefined : parseGroups(groups, plain.shards);
+    return plain === undefined || settings === null || placed === null
+      ? bad
+      : { kind: 'cluster', record: { layout: plain, replication: settings, groups: placed } };
   }
   const hostLayout = layout === null ? null : parseLayout(layout);
   // Absent in a file of an earlier version (undefined); null with no layout.
   const hostReplication = replication === undefined || replication === null ? replication : (parseReplication(replication) ?? false);
+  // Absent in a file of an earlier version; null with no layout or no settings.
+  const hostGroups = groups === undefined || groups === null ? groups : (parseGroups(groups, hostLayout?.shards ?? -1) ?? false);
   if (
     typeof cluster !== 'string' ||
     !Array.isArray(nodes) ||
     !nodes.every((n) => typeof n === 'string') ||
     hostLayout === undefined ||
-    hostReplication === false
+    hostReplication === false ||
+    hostGroups === false
   )
     return bad;
-  return { kind: 'host', record: { cluster, nodes: nodes as string[], layout: hostLayout, replication: hostReplication } };
+  return { kind: 'host', record: { cluster, nodes: nodes as string[], layout: hostLayout, replication: hostReplication, groups: hostGroups } };
+}
+
+/** Each shard's group as the file holds it (one list of server ids a shard, `shards` of them), or null if it is not what Meridian wrote. */
+function parseGroups(parsed: unknown, shards: number): string[][] | null {
+  if (!Array.isArray(parsed) || parsed.length !== shards) return null;
+  for (const g of parsed as unknown[]) if (!Array.isArray(g) || g.length === 0 || !g.every((s) => typeof s === 'string')) return null;
+  return parsed as string[][];
 }
 
 /** The replication settings as the file holds them, or null if they are not ones Meridian wrote. */
@@ -234,20 +258,21 @@ function groupIn(layout: ClusterLayout, shard: number, replication: ReplicationR
   return groupOf(shard, { regions: layout.regions, shards: layout.shards, ...replication });
 }
 
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((s) => b.includes(s));
+/** Every shard's Paxos group in `layout` under `replication`, as a folder records them. */
+function groupsIn(layout: ClusterLayout, replication: ReplicationRecord): string[][] {
+  return Array.from({ length: layout.shards }, (_, shard) => groupIn(layout, shard, replication));
 }
 
-/** Whether every shard's Paxos group is the same set of servers under `a` and `b`. */
-function sameGroups(layout: ClusterLayout, a: ReplicationRecord, b: ReplicationRecord): boolean {
-  for (let shard = 0; shard < layout.shards; shard++) if (!sameSet(groupIn(layout, shard, a), groupIn(layout, shard, b))) return false;
-  return true;
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((s) => b.includes(s));
 }
 
 /**
  * The refusal of replication settings under which some shard's Paxos group (groupOf: the
  * servers whose majority decides its log) is not the set of servers it was when the data was
- * written, or undefined if every shard's group is the same set. Another group can lose an
+ * written, or undefined if every shard's group is the same set. What it was is `recorded`,
+ * each shard's group as the folder records it; in a file of a version before groups were
+ * recorded, what `was` (the recorded mode and factor) places now. Another group can lose an
  * acknowledged write: one chosen by a majority that the new group lacks (active factor 3 to
  * factor 1 or mode 'none': the first replica alone, which was down when the write was
  * chosen), or outvoted by added servers that start empty (factor 1 to 3: two empty replicas
@@ -256,8 +281,11 @@ function sameGroups(layout: ClusterLayout, a: ReplicationRecord, b: ReplicationR
  * the same state machine ('none' is a group of one), so the mode may change. Changes that only
  * keep every new majority meeting every old one (factor 1 to 2, 3 to 4) are refused too: the
  * file keeps the last settings only, and a chain of such changes can leave a write on servers
- * no majority of the last group meets. `dirOption` is what the message tells the user to
- * start on anew: a cluster's `dataDir`, a `meridian host`'s `--data-dir`.
+ * no majority of the last group meets. When the recorded settings themselves no longer place
+ * the recorded groups (the placement rule changed: groups over regions of different sizes,
+ * session 59), the refusal names `dataDir`: no mode or factor given restores them.
+ * `dirOption` is what the message tells the user to start on anew: a cluster's `dataDir`, a
+ * `meridian host`'s `--data-dir`.
  */
 function replicationRefusal(
   dir: string,
@@ -265,19 +293,40 @@ function replicationRefusal(
   was: ReplicationRecord,
   now: ReplicationRecord,
   dirOption: 'dataDir' | '--data-dir',
+  recorded: readonly (readonly string[])[] | undefined,
 ): ConfigError | undefined {
-  if (was.mode === now.mode && was.factor === now.factor) return undefined;
+  const before = (shard: number): readonly string[] => recorded?.[shard] ?? groupIn(layout, shard, was);
+  // Whether `r` places every shard's group where it was.
+  const keeps = (r: ReplicationRecord): boolean => {
+    for (let shard = 0; shard < layout.shards; shard++) if (!sameSet(before(shard), groupIn(layout, shard, r))) return false;
+    return true;
+  };
+  const settings = (r: ReplicationRecord): string => `mode '${r.mode}', factor ${r.factor}`;
   for (let shard = 0; shard < layout.shards; shard++) {
-    const [before, after] = [groupIn(layout, shard, was), groupIn(layout, shard, now)];
-    if (sameSet(before, after)) continue;
+    const after = groupIn(layout, shard, now);
+    if (sameSet(before(shard), after)) continue;
+    const file = join(dir, DATA_DIR_LAYOUT);
+    if (recorded !== undefined && !keeps(was)) {
+      // A factor of the recorded mode that places every recorded group, if one does.
+      const servers = layout.regions.reduce((n, r) => n + r.servers, 0);
+      const restores = Array.from({ length: servers }, (_, i) => ({ mode: was.mode, factor: i + 1 })).find(keeps);
+      const instead = restores === undefined ? '' : `start with ${settings(restores)} (which places the recorded groups), `;
+      return new ConfigError(
+        'dataDir',
+        `a directory whose recorded Paxos groups this version places alike (${file} records shard ${shard}'s group as ` +
+          `${groupText(before(shard))}, written with ${settings(was)}; this version places it, with ${settings(now)}, on ${groupText(after)} ` +
+          `(the placement over regions of different sizes changed), and a write the recorded group acknowledged could be lost; ` +
+          `${instead}${instead === '' ? 'start' : 'or'} on a new ${dirOption}, or with the version that wrote it)`,
+        dir,
+      );
+    }
     // The option to blame: the factor if the given mode with the recorded factor keeps every group.
-    const field = was.mode === now.mode || sameGroups(layout, was, { mode: now.mode, factor: was.factor }) ? 'replication.factor' : 'replication.mode';
-    const recorded = field === 'replication.mode' ? `'${was.mode}'` : String(was.factor);
-    const settings = (r: ReplicationRecord): string => `mode '${r.mode}', factor ${r.factor}`;
+    const field = was.mode === now.mode || keeps({ mode: now.mode, factor: was.factor }) ? 'replication.factor' : 'replication.mode';
+    const shown = field === 'replication.mode' ? `'${was.mode}'` : String(was.factor);
     return new ConfigError(
       field,
-      `${recorded}, as recorded in ${join(dir, DATA_DIR_LAYOUT)} (its data was written with ${settings(was)}; ` +
-        `with ${settings(now)} shard ${shard}'s log would be decided by ${groupText(after)}, not ${groupText(before)}, ` +
+      `${shown}, as recorded in ${file} (its data was written with ${settings(was)}; ` +
+        `with ${settings(now)} shard ${shard}'s log would be decided by ${groupText(after)}, not ${groupText(before(shard))}, ` +
         `and a write that group acknowledged could be lost; ` +
         `start with ${settings(was)}, or on a new ${dirOption})`,
       field === 'replication.mode' ? now.mode : now.factor,
@@ -292,11 +341,15 @@ function replicationRefusal(
  * restart from 4 shards with 8 read undefined for half the keys, and new writes mixed with the
  * old state). Refuses, with a ConfigError naming replication.mode or replication.factor, the
  * recorded value and the given one, replication settings under which a shard's Paxos group is
- * another set of servers (see replicationRefusal); other changes of mode or factor are taken,
- * and recorded. A folder without the file, new or written before it existed, is taken as it
- * is, and the file written (replaced whole, by a rename); so is one whose file records no
- * replication settings (written by a version before they were recorded): this start's are
- * recorded. One a `meridian host` wrote holds only that host's actors, and is refused. Called
+ * another set of servers than the file records (see replicationRefusal); other changes of
+ * mode or factor are taken, and recorded. The file records each shard's group too, and a
+ * start whose groups differ from those under the recorded mode and factor (the placement
+ * rule changed, session 59) is refused naming dataDir, the shard and both groups. A folder
+ * without the file, new or written before it existed, is taken as it is, and the file
+ * written (replaced whole, by a rename); so is one whose file records no replication
+ * settings (written by a version before they were recorded): this start's are recorded; and
+ * one whose file records no groups (before session 59) is checked on its mode and factor,
+ * and this start's groups recorded. One a `meridian host` wrote holds only that host's actors, and is refused. Called
  * under the folder's lock, before any server starts.
  */
 export function checkLayout(
@@ -308,7 +361,8 @@ export function checkLayout(
   // Its shards and regions, and its mode and factor, only (a cluster passes its whole config).
   const wanted = clusterLayout(config);
   const replication: ReplicationRecord = { mode: config.replication.mode, factor: config.replication.factor };
-  const write = (): void => writeLayoutFile(dir, { ...wanted, replication }, refuse);
+  const groups = groupsIn(wanted, replication);
+  const write = (): void => writeLayoutFile(dir, { ...wanted, replication, groups }, refuse);
   if (found.kind === 'none') return write();
   if (found.kind === 'bad') throw refuse(found.why);
   if (found.kind === 'host') throw refuse(`written by 'meridian host' for cluster ${JSON.stringify(found.record.cluster)}: it holds that host's actors only`);
@@ -316,9 +370,9 @@ export function checkLayout(
   if (was.length > 0) throw refuse(`written by a cluster of ${was.join(' and ')}; this one has ${now.join(' and ')}`);
   const recorded = found.record.replication;
   if (recorded !== undefined) {
-    const refused = replicationRefusal(dir, wanted, recorded, replication, 'dataDir');
+    const refused = replicationRefusal(dir, wanted, recorded, replication, 'dataDir', found.record.groups);
     if (refused !== undefined) throw refused;
-    if (recorded.mode === replication.mode && recorded.factor === replication.factor) return;
+    if (recorded.mode === replication.mode && recorded.factor === replication.factor && found.record.groups !== undefined) return;
   }
   write();
 }
@@ -334,6 +388,8 @@ export interface HostDataDirRecord {
   layout: ClusterLayout | null;
   replication?: ReplicationRecord | null;
   nodes: string[];
+  /** Each shard's Paxos group (groupOf) when the host recorded it; null with no layout or settings; absent in a file of an earlier version. Worked out by checkHostLayout, not given. */
+  groups?: string[][] | null;
 }
 
 /** The phrase a host's data directory is refused with: `allowed` of the ConfigError. */
@@ -387,7 +443,8 @@ export function checkHostLayout(dir: string, record: HostDataDirRecord): () => v
   const layout = record.layout === null ? null : clusterLayout(record.layout);
   const replication =
     record.replication === undefined || record.replication === null ? null : { mode: record.replication.mode, factor: record.replication.factor };
-  const write = (): void => writeLayoutFile(dir, { cluster: record.cluster, layout, replication, nodes }, (why) => hostRefusal(dir, why));
+  const groups = layout === null || replication === null ? null : groupsIn(layout, replication);
+  const write = (): void => writeLayoutFile(dir, { cluster: record.cluster, layout, replication, nodes, groups }, (why) => hostRefusal(dir, why));
   if (found.kind !== 'host') return write;
   const old = found.record;
   const was: string[] = [];
@@ -411,10 +468,11 @@ export function checkHostLayout(dir: string, record: HostDataDirRecord): () => v
   const recorded = old.replication ?? null;
   if (recorded !== null && replication !== null && layout !== null) {
     // A host's folder is its --data-dir (a launcher's user reads it as the host's option).
-    const refused = replicationRefusal(dir, layout, recorded, replication, '--data-dir');
+    const refused = replicationRefusal(dir, layout, recorded, replication, '--data-dir', old.groups ?? undefined);
     if (refused !== undefined) throw refused;
   }
-  if (recorded?.mode !== replication?.mode || recorded?.factor !== replication?.factor || old.replication === undefined) return write;
+  if (recorded?.mode !== replication?.mode || recorded?.factor !== replication?.factor || old.replication === undefined || old.groups === undefined)
+    return write;
   return () => undefined;
 }
 

@@ -5,7 +5,7 @@ import type { RegionConfig, ReplicationMode } from './validate.js';
  * shard (the regions in order, and their servers; see replicasOf). The replication factor and
  * mode are not in it: a shard's first replica stays where it was. A cluster with a data
  * directory records it there (`meridian-layout.json`, cluster/data-dir.ts), with the mode and
- * factor beside it (they decide each shard's Paxos group, which may not change on a folder),
+ * factor beside it and each shard's Paxos group they placed (which may not change on a folder),
  * and a NATS launcher sends it, and them, to each host in its assignment (a `meridian host
  * --data-dir` folder records both).
  */

@@ -959,6 +959,28 @@ function failInflightTo(state: BalancerState, server: string, why: string, ctx: 
   }
 }
 
+/**
+ * Fails at once, as TIMEOUT, the transactions in flight whose coordinator is `co`, which this
+ * balancer just held down for not answering its verify probe: they waited out the whole request
+ * timeout (found by a failover audit, session 59). Outcome unknown: the coordinator may have
+ * committed before it was cut off. (On a coordinator's crash notice the server that passed the
+ * transaction on fails it already.)
+ */
+function failCoordinated(state: BalancerState, co: string, ctx: ActorContext): void {
+  for (const [rid, entry] of state.inflight) {
+    if (entry.co !== co) continue;
+    finish(state, rid, false, ctx.now(), false);
+    const res: Res = {
+      type: 'res',
+      rid: entry.rid,
+      ok: false,
+      code: 'TIMEOUT',
+      message: `coordinator ${co} did not answer a probe (held down) with the transaction in flight; it may or may not have taken effect`,
+    };
+    ctx.send(entry.client, res);
+  }
+}
+
 function isCoordinator(state: BalancerState, id: string): boolean {
   return state.params.regions.some((r) => coordinatorAddress(r) === id);
 }
@@ -981,6 +1003,7 @@ function doubtSlow(state: BalancerState, ctx: ActorContext): void {
     if (doubt.answered || state.coordinatorsDown.has(co)) continue;
     state.coordinatorsDown.set(co, now);
     armProbes(state, ctx);
+    failCoordinated(state, co, ctx);
   }
   const slow = now - TXN_SLOW_MS;
   for (const entry of state.inflight.values()) {

@@ -865,6 +865,11 @@ function onDigest(state: BalancerState, digest: Digest, ctx: ActorContext): void
       // (found by an audit, session 56). A probe asks now instead; its answer takes the mark
       // off (onProbeAck: only a life running after the crash notice can answer it).
       if (previous === 'down' && d.state === 'up' && m.crashed) ctx.send(d.id, { type: 'probe', at: now } satisfies Probe);
+      // Newly down in its region's view (silent: paused, or cut off from its region actor) with
+      // no crash notice: requests this balancer sent it are as good as lost. Failed now, as on a
+      // crash notice, not at the request timeout (they waited out the whole 5 s: found by a
+      // failover audit, session 59).
+      if (d.state === 'down') failInflightTo(state, d.id, `server ${d.id} went silent (its region holds it down)`, ctx);
       state.plan = undefined;
     }
   }
@@ -926,22 +931,54 @@ function onSystem(state: BalancerState, msg: SystemMessage, ctx: ActorContext): 
     m.crashedAtMs = ctx.now();
     armProbes(state, ctx);
     for (let shard = 0; shard < state.leaders.length; shard++) if (state.leaders[shard] === msg.node) state.leaders[shard] = undefined;
-    for (const [rid, entry] of state.inflight) {
-      if (entry.server !== msg.node) continue;
-      finish(state, rid, false, ctx.now(), false);
-      const res: Res = {
-        type: 'res',
-        rid: entry.rid,
-        ok: false,
-        code: entry.read ? 'UNAVAILABLE' : 'TIMEOUT',
-        message: `server ${msg.node} crashed with the request in flight${entry.read ? '' : '; it may or may not have taken effect'}`,
-      };
-      ctx.send(entry.client, res);
-    }
+    failInflightTo(state, msg.node, `server ${msg.node} crashed`, ctx);
   } else {
     m.crashed = false;
   }
   state.plan = undefined;
+}
+
+/**
+ * Fails at once the requests in flight that this balancer sent to `server`, which will not
+ * answer them (it crashed, or its region holds it down): a get as UNAVAILABLE (definite: it
+ * changed nothing), anything else as TIMEOUT (it may have taken effect before). `why` opens the
+ * message. A late answer finds no entry and is dropped.
+ */
+function failInflightTo(state: BalancerState, server: string, why: string, ctx: ActorContext): void {
+  for (const [rid, entry] of state.inflight) {
+    if (entry.server !== server) continue;
+    finish(state, rid, false, ctx.now(), false);
+    const res: Res = {
+      type: 'res',
+      rid: entry.rid,
+      ok: false,
+      code: entry.read ? 'UNAVAILABLE' : 'TIMEOUT',
+      message: `${why} with the request in flight${entry.read ? '' : '; it may or may not have taken effect'}`,
+    };
+    ctx.send(entry.client, res);
+  }
+}
+
+/**
+ * Fails at once, as TIMEOUT, the transactions in flight whose coordinator is `co`, which this
+ * balancer just held down for not answering its verify probe: they waited out the whole request
+ * timeout (found by a failover audit, session 59). Outcome unknown: the coordinator may have
+ * committed before it was cut off. (On a coordinator's crash notice the server that passed the
+ * transaction on fails it already.)
+ */
+function failCoordinated(state: BalancerState, co: string, ctx: ActorContext): void {
+  for (const [rid, entry] of state.inflight) {
+    if (entry.co !== co) continue;
+    finish(state, rid, false, ctx.now(), false);
+    const res: Res = {
+      type: 'res',
+      rid: entry.rid,
+      ok: false,
+      code: 'TIMEOUT',
+      message: `coordinator ${co} did not answer a probe (held down) with the transaction in flight; it may or may not have taken effect`,
+    };
+    ctx.send(entry.client, res);
+  }
 }
 
 function isCoordinator(state: BalancerState, id: string): boolean {
@@ -966,6 +1003,7 @@ function doubtSlow(state: BalancerState, ctx: ActorContext): void {
     if (doubt.answered || state.coordinatorsDown.has(co)) continue;
     state.coordinatorsDown.set(co, now);
     armProbes(state, ctx);
+    failCoordinated(state, co, ctx);
   }
   const slow = now - TXN_SLOW_MS;
   for (const entry of state.inflight.values()) {

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { startCluster, type Cluster } from '../src/index.js';
+import { failoverConfig } from './helpers/failover-cluster.js';
 
 /**
  * Requests a balancer sent where it then knows no answer will come are failed at once, not at
@@ -16,16 +17,9 @@ const PAUSE_SEEDS = [1, 6];
 const REQUEST_TIMEOUT_MS = 5_000;
 
 async function cluster(seed: number, extra: { strategy?: 'least-request'; commit?: '2pc' | 'paxos-commit' } = {}): Promise<Cluster> {
-  return startCluster({
-    regions: ['r0', 'r1', 'r2'].map((name) => ({ name, servers: 3 })),
-    transport: 'sim',
-    seed,
-    network: { latencyMs: { 'r0~r1': 40, 'r0~r2': 90, 'r1~r2': 70 }, jitterMs: 2 },
-    replication: { mode: 'active', factor: 3 },
-    heartbeat: { intervalMs: 100 },
-    commit: extra.commit ?? '2pc',
-    ...(extra.strategy === undefined ? {} : { balancer: { strategy: extra.strategy } }),
-  });
+  return startCluster(
+    failoverConfig(seed, { commit: extra.commit ?? '2pc', ...(extra.strategy === undefined ? {} : { balancer: { strategy: extra.strategy } }) }),
+  );
 }
 
 async function routedTo(c: Cluster, server: string): Promise<number> {

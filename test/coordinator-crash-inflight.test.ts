@@ -1,5 +1,6 @@
 import test from 'ava';
 import { startCluster, TimeoutError } from '../src/index.js';
+import { failoverConfig } from './helpers/failover-cluster.js';
 
 /**
  * A transaction in flight when its coordinator crashes fails at once, outcome unknown, as a
@@ -15,15 +16,7 @@ for (const [commit, afterMs] of [
   ['paxos-commit', 30],
 ] as const) {
   test(`sim ${commit}, crashed ${afterMs} ms after the call: a transaction in flight at a coordinator that crashes fails at once with a TimeoutError (outcome unknown), not at the request timeout`, async (t) => {
-    const cluster = await startCluster({
-      regions: ['r0', 'r1', 'r2'].map((name) => ({ name, servers: 3 })),
-      transport: 'sim',
-      seed: 1,
-      network: { latencyMs: { 'r0~r1': 40, 'r0~r2': 90, 'r1~r2': 70 }, jitterMs: 2 },
-      replication: { mode: 'active', factor: 3 },
-      commit,
-      heartbeat: { intervalMs: 100 },
-    });
+    const cluster = await startCluster(failoverConfig(1, { commit }));
     try {
       const client = cluster.client({ region: 'r2' });
       await cluster.sleep(1_500);

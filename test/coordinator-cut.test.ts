@@ -1,5 +1,6 @@
 import test from 'ava';
 import { startCluster, type Client, type Cluster } from '../src/index.js';
+import { failoverConfig } from './helpers/failover-cluster.js';
 import { shardOf } from '../src/cluster/topology.js';
 
 /**
@@ -24,15 +25,7 @@ type Cut = 'both' | 'mute';
 type Commit = '2pc' | 'paxos-commit';
 
 async function cluster(seed: number, commit: Commit): Promise<Cluster> {
-  return startCluster({
-    regions: ['r0', 'r1', 'r2'].map((name) => ({ name, servers: 3 })),
-    transport: 'sim',
-    seed,
-    network: { latencyMs: { 'r0~r1': 40, 'r0~r2': 90, 'r1~r2': 70 }, jitterMs: 2 },
-    replication: { mode: 'active', factor: 3 },
-    commit,
-    heartbeat: { intervalMs: 100 },
-  });
+  return startCluster(failoverConfig(seed, { commit }));
 }
 
 async function coordinatorsDown(c: Cluster): Promise<string[]> {

@@ -10,21 +10,14 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { eventually, startCluster, type StrategyName, type Cluster, type Client } from '../src/index.js';
+import { failoverConfig } from './helpers/failover-cluster.js';
 
 const REGIONS = ['r0', 'r1', 'r2'];
 const VICTIM = 'r2/0';
 
 async function sim(t: ExecutionContext, seed: number, strategy: StrategyName): Promise<{ cluster: Cluster; clients: Client[]; keys: string[] }> {
   t.log(`seed ${seed}, balancer ${strategy}`);
-  const cluster = await startCluster({
-    regions: REGIONS.map((name) => ({ name, servers: 3 })),
-    transport: 'sim',
-    seed,
-    network: { latencyMs: { 'r0~r1': 40, 'r0~r2': 90, 'r1~r2': 70 }, jitterMs: 2 },
-    replication: { mode: 'active', factor: 3 },
-    balancer: { strategy },
-    heartbeat: { intervalMs: 100 },
-  });
+  const cluster = await startCluster(failoverConfig(seed, { balancer: { strategy } }));
   const clients = REGIONS.map((region) => cluster.client({ region }));
   await cluster.sleep(1500);
   for (let i = 0; i < 30; i++) await clients[i % 3]!.put(`k${i}`, i);

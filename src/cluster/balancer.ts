@@ -945,18 +945,13 @@ function onSystem(state: BalancerState, msg: SystemMessage, ctx: ActorContext): 
  * message. A late answer finds no entry and is dropped.
  */
 function failInflightTo(state: BalancerState, server: string, why: string, ctx: ActorContext): void {
-  for (const [rid, entry] of state.inflight) {
-    if (entry.server !== server) continue;
-    finish(state, rid, false, ctx.now(), false);
-    const res: Res = {
-      type: 'res',
-      rid: entry.rid,
-      ok: false,
-      code: entry.read ? 'UNAVAILABLE' : 'TIMEOUT',
-      message: `${why} with the request in flight${entry.read ? '' : '; it may or may not have taken effect'}`,
-    };
-    ctx.send(entry.client, res);
-  }
+  failInflight(
+    state,
+    (entry) => entry.server === server,
+    (entry) => (entry.read ? 'UNAVAILABLE' : 'TIMEOUT'),
+    (entry) => `${why} with the request in flight${entry.read ? '' : '; it may or may not have taken effect'}`,
+    ctx,
+  );
 }
 
 /**
@@ -967,17 +962,27 @@ function failInflightTo(state: BalancerState, server: string, why: string, ctx: 
  * transaction on fails it already.)
  */
 function failCoordinated(state: BalancerState, co: string, ctx: ActorContext): void {
+  failInflight(
+    state,
+    (entry) => entry.co === co,
+    () => 'TIMEOUT',
+    () => `coordinator ${co} did not answer a probe (held down) with the transaction in flight; it may or may not have taken effect`,
+    ctx,
+  );
+}
+
+/** Fails at once the requests in flight `which` picks, each answered `code` and `message`. */
+function failInflight(
+  state: BalancerState,
+  which: (entry: Inflight) => boolean,
+  code: (entry: Inflight) => 'UNAVAILABLE' | 'TIMEOUT',
+  message: (entry: Inflight) => string,
+  ctx: ActorContext,
+): void {
   for (const [rid, entry] of state.inflight) {
-    if (entry.co !== co) continue;
+    if (!which(entry)) continue;
     finish(state, rid, false, ctx.now(), false);
-    const res: Res = {
-      type: 'res',
-      rid: entry.rid,
-      ok: false,
-      code: 'TIMEOUT',
-      message: `coordinator ${co} did not answer a probe (held down) with the transaction in flight; it may or may not have taken effect`,
-    };
-    ctx.send(entry.client, res);
+    ctx.send(entry.client, { type: 'res', rid: entry.rid, ok: false, code: code(entry), message: message(entry) } satisfies Res);
   }
 }
 

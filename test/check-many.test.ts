@@ -363,7 +363,7 @@ test('timeLimitMs shorter than any seed: the run waits for its first seed to fin
 test('shrinkSeed with a signal: stops after the trial that fired it, with the smallest failing run so far', async (t) => {
   const stop = new AbortController();
   const lines: string[] = [];
-  const task = { seed: 1, mode: 'active' as const, unsafe: 'stale-reads' as const, schedule: 'targeted' as const };
+  const task = { seed: 2, mode: 'active' as const, unsafe: 'stale-reads' as const, schedule: 'targeted' as const };
   const r = await shrinkSeed(task, {
     maxRuns: 40,
     signal: stop.signal,
@@ -399,7 +399,7 @@ test('shrinkSeed with a signal that fired already runs nothing (it replayed the 
 
 test('Ctrl-C stops meridian check --shrink: the smallest failing run so far and its replay line, exit 130', async (t) => {
   const { code, stdout, stderr, signalled } = await interrupted(
-    ['--seed', '1', '--unsafe', 'stale-reads', '--shrink', '--shrink-runs', '40'],
+    ['--seed', '2', '--unsafe', 'stale-reads', '--shrink', '--shrink-runs', '40'],
     /^ {2}still fails /m,
   );
   t.log(stdout.split('\n').slice(-2).join('\n'));
@@ -407,7 +407,7 @@ test('Ctrl-C stops meridian check --shrink: the smallest failing run so far and 
   t.is(code, 130, stderr);
   t.regex(stderr, /interrupted; the smallest failing run so far follows/);
   t.regex(stdout, /\nshrink interrupted after \d+ runs, the smallest failing run so far: /);
-  t.regex(stdout, /\nreplay: meridian check --seed 1 --mode active --unsafe stale-reads .*--trace\n$/);
+  t.regex(stdout, /\nreplay: meridian check --seed 2 --mode active --unsafe stale-reads .*--trace\n$/);
 });
 
 test('duration: seconds, minutes and seconds, or hours and minutes', (t) => {

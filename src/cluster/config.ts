@@ -181,21 +181,40 @@ export interface BalancerLocalityConfig {
 /** Outlier ejection: consecutiveFailures, baseEjectionTimeMs, maxEjectionTimeMs, maxEjectionPercent, ejectionDecayMs. */
 export type BalancerOutlierConfig = Partial<OutlierOptions>;
 
-/** The `heartbeat` section (phi-accrual failure detection). Every field is optional. */
+/**
+ * The `heartbeat` section (phi-accrual failure detection). Every field is optional. A region
+ * actor convicts a silent server when phi reaches `phiThreshold`: at 8, a silence of about
+ * the mean interval plus 5.2 standard deviations, the deviation at least `minStdDeviationMs`.
+ * With the defaults that is about 620 ms after the last heartbeat, and a crash is down in
+ * every balancer 0.6 to 0.7 s after it happened. The deviation floor sets most of it, not
+ * `intervalMs` (docs/design.md, "Liveness in two levels").
+ */
 export interface HeartbeatConfig {
-  /** How often each server sends a heartbeat, and how often monitors check (ms). */
+  /** How often each server sends a heartbeat, and how often monitors check (ms; 1 to 60,000; default 100). */
   intervalMs?: number;
-  /** phi at which a node is convicted 'down'. */
+  /** phi at which a node is convicted 'down': at 8, a 1e-8 chance that its heartbeat is only late (1 to 1,000; default 8). */
   phiThreshold?: number;
-  /** phi at which a node becomes 'suspect'; default phiThreshold / 2, at most phiThreshold. */
+  /** phi at which a node becomes 'suspect' and is routed around (0.5 to phiThreshold; default phiThreshold / 2). */
   suspectThreshold?: number;
-  /** Inter-arrival samples kept per monitored node (integer >= 2). */
+  /** Inter-arrival samples kept per monitored node, the window the distribution is fitted to (integer, 2 to 100,000; default 1,000). */
   maxSampleSize?: number;
+  /**
+   * The least standard deviation phi assumes, however regular the heartbeats (ms; above 0, at
+   * most 3,600,000; default 100). It keeps a late heartbeat from convicting a node, and it is
+   * what detection time is mostly made of: about 5.2 times it at phiThreshold 8.
+   */
   minStdDeviationMs?: number;
+  /** Added to the mean interval before phi is computed: a pause tolerated on top of the statistics, and added to detection time one for one (ms; 0 to 3,600,000; default 0). */
   acceptableHeartbeatPauseMs?: number;
-  /** How long after start a region actor expects each server's first heartbeat, and a balancer each region's first digest (ms); default intervalMs. */
+  /**
+   * The interval a monitor assumes for a node heard from once, before any real interval is
+   * known: it decides how long a server silent since it joined (or restarted) stays up in its
+   * region actor's view, and a region silent since start in a balancer's (at phiThreshold 8,
+   * about the estimate plus 5.2 times the larger of estimate / 4 and minStdDeviationMs). The
+   * first two real intervals replace it (ms; above 0, at most 3,600,000; default intervalMs).
+   */
   firstHeartbeatEstimateMs?: number;
-  /** A gap over this many intervals between a monitor's own checks is its own stall, not the nodes' silence (> 1). */
+  /** A gap over this many intervals between a monitor's own checks is its own stall, not the nodes' silence (above 1, at most 1,000; default 3). */
   stallFactor?: number;
 }
 

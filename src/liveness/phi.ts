@@ -231,7 +231,7 @@ export function silenceAtPhi(threshold: number, meanMs: number, sdMs: number): n
  * The silence after which a detector that has heard one heartbeat convicts (phi reaches its
  * threshold): what `firstHeartbeatEstimateMs`, `acceptableHeartbeatPauseMs`, the spread and
  * the threshold make of a node never heard from since (a Membership counts joining as the
- * first heartbeat, so this is how long a member that never beats stays up). About 660 ms with
+ * first heartbeat, so this is how long a member that never beats stays up). About 620 ms with
  * a cluster's defaults (100 ms estimate, 100 ms least spread, threshold 8).
  */
 export function firstSilenceMs(options: Partial<PhiOptions> = {}): number {

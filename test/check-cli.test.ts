@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main, parseCheckArgs, replayCommand } from '../src/cli/check.js';
+import { main, parseCheckArgs, replayCommand, seedsPerSecond } from '../src/cli/check.js';
 import { decimalText } from '../src/cli/flags.js';
 import { shellWords } from '../src/cli/format.js';
 import { drawShape } from '../src/harness/scenario.js';
@@ -841,6 +841,18 @@ test('number flags take decimal digits; a replay line writes a small --txn-share
   const line = replayCommand({ seed: 7, mode: 'active', txnShare: 1e-7 });
   t.regex(line, / --txn-share 0\.0000001 /);
   t.is(parseCheckArgs(line.split(' ').slice(2)).txnShare, 1e-7);
+});
+
+test("the closing line's seeds/s: one decimal from 1 seed/s up, as before; two significant digits below, where it read 0.0 (3 NATS seeds in 61.1 s; an audit, session 60)", (t) => {
+  t.is(seedsPerSecond(100, 11.4), '8.8');
+  t.is(seedsPerSecond(1, 1), '1.0');
+  t.is(seedsPerSecond(3, 61.1), '0.049');
+  t.is(seedsPerSecond(2, 3), '0.67');
+  t.is(seedsPerSecond(1, 1.004), '1.0');
+  // Interrupted before any seed finished: no rate to state with more digits.
+  t.is(seedsPerSecond(0, 12), '0.0');
+  // What the other tests' pattern for the closing line reads.
+  for (const rate of [seedsPerSecond(3, 61.1), seedsPerSecond(100, 11.4)]) t.regex(`(${rate} seeds/s)`, /^\([\d.]+ seeds\/s\)$/);
 });
 
 // Serial (ava runs serial tests first, alone in this file): beside the other tests' check runs

@@ -51,3 +51,46 @@ for (const mode of ['passive', 'hybrid'] as const) {
     });
   }
 }
+
+// Paxos Commit's acceptors are the region coordinators: with two regions a majority is both,
+// and one coordinator down stopped every transaction of the cluster, read-only ones too, until
+// it restarted (found by an audit, session 60), while startCluster had said nothing. The
+// configuration is legal (it works while both run): it is reported as a 'warn' from `config`.
+
+const TWO_REGIONS = [
+  { name: 'us-east', servers: 1 },
+  { name: 'eu-west', servers: 1 },
+];
+
+test("startCluster warns of commit 'paxos-commit' with two regions, naming the option and the region count; not of 2pc/3pc on two or paxos-commit on three", async (t) => {
+  const configWarns = async (config: Parameters<typeof startCluster>[0]): Promise<{ kept: string[]; heard: string[] }> => {
+    const cluster = await startCluster({ transport: 'sim', seed: 1, ...config });
+    try {
+      const heard: string[] = [];
+      // Attached as startCluster returns, as a user would: the warning comes once the cluster runs.
+      cluster.on('warn', (e: { address: string; message: string }) => {
+        if (e.address === 'config') heard.push(e.message);
+      });
+      const kept = cluster.errors().flatMap((e) => (e.kind === 'warn' && e.address === 'config' ? [e.message] : []));
+      await cluster.sleep(1);
+      return { kept, heard };
+    } finally {
+      await cluster.stop();
+    }
+  };
+  const { kept, heard } = await configWarns({ regions: TWO_REGIONS, commit: 'paxos-commit' });
+  t.log(kept);
+  t.is(kept.length, 1, 'kept for errors() at once');
+  t.deepEqual(heard, kept, "heard by a 'warn' listener attached as startCluster returned");
+  t.regex(kept[0]!, /commit 'paxos-commit' with 2 regions/);
+  t.regex(kept[0]!, /2F\+1 regions: use commit '2pc' or '3pc', or three regions/);
+  for (const config of [
+    { regions: TWO_REGIONS, commit: '2pc' as const },
+    { regions: TWO_REGIONS, commit: '3pc' as const },
+    { regions: TWO_REGIONS },
+    { regions: [...TWO_REGIONS, { name: 'ap-south', servers: 1 }], commit: 'paxos-commit' as const },
+  ]) {
+    const none = await configWarns(config);
+    t.deepEqual(none, { kept: [], heard: [] }, `${config.commit ?? 'default commit'} on ${config.regions.length} regions: no warning`);
+  }
+});

@@ -120,7 +120,8 @@ export const ASSERTION_FAILURES_KEPT_MAX = 100;
  * The events a cluster emits: `'member'` (a MemberEvent: a server's state changed in the first
  * region's balancer's view), `'crashing'` (the id of a server or coordinator `crash()` is about
  * to take down), `'assertion-failed'` (an AssertionFailure), and its hosts' `'actor-error'`,
- * `'frame-error'`, `'host-exit'` and `'warn'` (HostEvent). `on`, `once`, `off` and the other
+ * `'frame-error'`, `'host-exit'` and `'warn'` (HostEvent; a warning about the configuration
+ * too, from address `config`: see configWarnings). `on`, `once`, `off` and the other
  * listener methods take these and EventEmitter's own (EMITTER_EVENTS); any other name is a
  * ValidationError naming `event` (a misspelt one was never emitted, its listener never called).
  */
@@ -236,8 +237,7 @@ export class Cluster extends EventEmitter {
       }
       return;
     }
-    this.eventsSeen++;
-    if (this.events.length < CLUSTER_EVENTS_KEPT_MAX) this.events.push(event);
+    this.keep(event);
     if (event.kind === 'host-exit' && !this.stopped) {
       // A host thread that ended unasked took its servers and coordinator down as a crash
       // would: they are down (isDown, and restart() brings a dedicated one back), and the
@@ -254,6 +254,29 @@ export class Cluster extends EventEmitter {
       const failure: AssertionFailure = { address: event.address, message: event.error.message, atMs: this.runtime.now() };
       if (this.failedAssertions.length < ASSERTION_FAILURES_KEPT_MAX) this.failedAssertions.push(failure);
       this.emit('assertion-failed', failure);
+    }
+  }
+
+  /** An event kept for errors() (the first CLUSTER_EVENTS_KEPT_MAX), and counted. */
+  private keep(event: HostEvent): void {
+    this.eventsSeen++;
+    if (this.events.length < CLUSTER_EVENTS_KEPT_MAX) this.events.push(event);
+  }
+
+  /**
+   * @internal startCluster: each of configWarnings' warnings as a 'warn' event from `config`.
+   * Kept for errors() at once; emitted by a timer of the cluster's clock due at once, so that a
+   * listener attached as startCluster returns (none can be attached before) hears it. Not
+   * setImmediate: the simulator runs on microtasks and yields to the event loop only every
+   * SIM_EVENTS_PER_SLICE events, so a sim cluster was often stopped before it fired.
+   */
+  warnOfConfig(): void {
+    for (const message of configWarnings(this.config)) {
+      const event: HostEvent = { kind: 'warn', address: 'config', message };
+      this.keep(event);
+      this.runtime.setTimer(0, () => {
+        if (!this.stopped) this.emit('warn', event);
+      });
     }
   }
 
@@ -1247,7 +1270,25 @@ export async function startCluster(config: ClusterConfig): Promise<Cluster> {
     resolved.transport === 'sim' ? createSimRuntime(resolved, plans, directory, onEvent) : await createRuntime(resolved, plans, directory, onEvent);
   cluster = new Cluster(resolved, runtime, sim);
   await runtime.start();
+  cluster.warnOfConfig();
   return cluster;
+}
+
+/**
+ * What a legal configuration does that its user may not expect, one message each, naming the
+ * option (startCluster reports them as 'warn' events from `config`). Not refused: such a
+ * cluster works while nothing fails (the check's random shapes draw it).
+ * - `commit: 'paxos-commit'` with two regions: its acceptors are the region coordinators, and
+ *   a majority of two is both, so while either coordinator is down no transaction of the
+ *   cluster decides (found by an audit, session 60: every one timed out until it restarted).
+ */
+export function configWarnings(config: Pick<ResolvedConfig, 'commit' | 'regions'>): string[] {
+  const warnings: string[] = [];
+  if (config.commit === 'paxos-commit' && config.regions.length === 2)
+    warnings.push(
+      "commit 'paxos-commit' with 2 regions: its acceptors are the 2 region coordinators and a majority is both, so while either coordinator is down no transaction of the cluster decides (read-only ones too); it tolerates F coordinators down with 2F+1 regions: use commit '2pc' or '3pc', or three regions",
+    );
+  return warnings;
 }
 
 function createSimRuntime(

@@ -147,10 +147,15 @@ export class GroupReplica {
 
   /**
    * This replica leads and has applied every slot its log held when it was elected (what
-   * earlier leaders chose or may have chosen): its state machine reflects them.
+   * earlier leaders chose or may have chosen): its state machine reflects them. A passive or
+   * hybrid primary also has its barrier applied: before, it proposes no prepare or outcome
+   * (proposeCommand), and a participant core built then lost the prepare it was handed, so
+   * the first transaction after a start aborted at its vote timeout (found by an audit,
+   * session 60); the participant holds the message until this is true instead.
    */
   leaderCaughtUp(): boolean {
-    return this.core.isLeader() && this.core.status().applied >= this.electedAtIndex;
+    if (!this.core.isLeader() || this.core.status().applied < this.electedAtIndex) return false;
+    return this.config.mode === 'active' || (this.wasLeader && this.spec !== undefined);
   }
 
   /** Slots of this leader awaiting a majority: while there are some, new commands can wait to batch. */

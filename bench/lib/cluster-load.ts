@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { MeridianError, type Client, type Cluster, type ClusterConfig, type ClusterStats } from '../../src/index.js';
 import { preferredServerOf, replicasOf, shardOf, type Topology } from '../../src/cluster/topology.js';
 import { RawPair } from './raw-pair.js';
-import { withTimeout } from './wait.js';
+import { endsLoop, withTimeout } from './wait.js';
 
 /** The three regions of both suites; clients are spread over them, `REGIONS[0]` first. */
 export const REGIONS = ['us-east', 'eu-west', 'ap-south'] as const;
@@ -123,6 +123,7 @@ export async function closedLoop(options: ClosedLoopOptions): Promise<LoadResult
         ok++;
         options.onSettled?.(t1 - started, true);
       } catch (error) {
+        if (endsLoop(error)) return;
         failed++;
         const code = errorCode(error);
         errors[code] = (errors[code] ?? 0) + 1;
@@ -289,7 +290,8 @@ export async function mixedLoop(cluster: Cluster, clients: number, ms: number): 
           if (n % 4 === 0) await c.put(key, n);
           else await c.get(key);
           ops++;
-        } catch {
+        } catch (error) {
+          if (endsLoop(error)) return;
           failed++;
         }
       }

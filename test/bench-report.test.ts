@@ -63,6 +63,13 @@ test('the figures table shows a count whole and rounds the rest', (t) => {
     t.true(html.includes(`<tr><th>${k}</th><td>${v}</td></tr>`), `${k} ${v}`);
 });
 
+test('a report where no suite finished has a header without a trailing separator (it ended in " · ": found by an audit, session 60)', (t) => {
+  const html = renderHtml({ machine: {}, quick: true, skipped: [], results: [] });
+  t.true(html.includes('<p class="muted">quick mode (small sizes)</p>'), html);
+  const one = renderHtml({ machine: {}, quick: true, skipped: [], results: [{ suite: 's', figures: { a: 1 } }] });
+  t.true(one.includes('<p class="muted">quick mode (small sizes) · <a href="#s">s</a></p>'));
+});
+
 test('a line chart places its points in order and labels its series', (t) => {
   const svg = renderChart({
     title: 't',

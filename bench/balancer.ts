@@ -36,7 +36,8 @@ import { distributionChart, sweepCharts, type SweepPoint } from './lib/plots.js'
 import { median, round } from './lib/stats.js';
 import { barChart, logger, modeOf, type Chart, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
 import { fmt, formatTable } from './lib/table.js';
-import { withTimeout } from './lib/wait.js';
+import { loadAverage, loadNote } from './lib/machine.js';
+import { endsLoop, withTimeout } from './lib/wait.js';
 import { startCluster, type Client, type Cluster, type ClusterConfig, type MemberEvent } from '../src/index.js';
 import type { Envelope } from '../src/core/codec.js';
 import { Prng } from '../src/core/prng.js';
@@ -232,7 +233,8 @@ async function clientLoop(clients: readonly Client[], keys: readonly string[], t
         await client.get(key);
         rtts?.push(performance.now() - t0);
         ok++;
-      } catch {
+      } catch (error) {
+        if (endsLoop(error)) return;
         failed++;
       }
     }
@@ -378,6 +380,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const s = SIZES[mode];
   const log = logger(opts);
   const started = performance.now();
+  const loadAtStart = loadAverage();
 
   const pure = await pureFigures(s.pureQuick);
   log(`balancer: pure figures done (${fmt((performance.now() - started) / 1000)} s)`);
@@ -464,7 +467,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       e2eRows,
       `End to end: linearizable gets, ${s.window} in flight, ${fmt(s.requests)} per run, median of ${s.reps} (CPU ratios: per rep, then the median); ` +
         `round-robin alone (forwarded) sends ${fmt(e2e.forwardedShare * 100)}% of keys to a server that forwards them to their owner; ` +
-        `the balancer sends them to the owner it learned from the answers (leader hints)`,
+        `the balancer sends them to the owner it learned from the answers (leader hints); ${loadNote(loadAtStart)}`,
     ),
   ].join('\n');
   const charts: Chart[] = [

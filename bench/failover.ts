@@ -32,7 +32,8 @@ import { performance } from 'node:perf_hooks';
 import { median, percentile, round } from './lib/stats.js';
 import { logger, modeOf, type Chart, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
 import { fmt, formatTable } from './lib/table.js';
-import { withTimeout } from './lib/wait.js';
+import { loadAverage, loadNote } from './lib/machine.js';
+import { endsLoop, withTimeout } from './lib/wait.js';
 import { startCluster, type Cluster, type ClusterConfig } from '../src/index.js';
 
 const HOME = 'us-east';
@@ -192,6 +193,9 @@ async function simScenario(scenario: Scenario, seed: number, s: Sizes): Promise<
         await cluster.sleep(s.periodMs);
       }
     })();
+    // Handled here too: when the cluster stops under it (Ctrl-C), the sleep below fails first
+    // and `load`, never awaited, failed the process as an unhandled rejection.
+    load.catch(() => undefined);
     await cluster.sleep(s.warmMs);
     const faultMs = cluster.now();
     await inject(cluster, scenario);
@@ -211,7 +215,7 @@ export interface ThreadsResult {
 }
 
 /** Closed loops on worker threads; one server crashed half-way. Real time. */
-async function threadsCrash(s: Sizes): Promise<ThreadsResult> {
+async function threadsCrash(s: Sizes, log: (line: string) => void): Promise<ThreadsResult> {
   const cluster = await withTimeout(startCluster(clusterConfig('threads', BASE_SEED)), 'startCluster');
   try {
     const clients = Array.from({ length: 8 }, () => cluster.client({ region: HOME }));
@@ -228,12 +232,14 @@ async function threadsCrash(s: Sizes): Promise<ThreadsResult> {
         try {
           await client.get(KEYS[next++ % KEYS.length]!);
           done.push({ atMs: performance.now(), ok: true, sentMs });
-        } catch {
+        } catch (error) {
+          if (endsLoop(error)) return;
           done.push({ atMs: performance.now(), ok: false, sentMs });
         }
       }
     };
     const lanes = Promise.all(Array.from({ length: s.threadsWindow }, (_, i) => lane(i)));
+    log(`failover: threads: ${s.threadsWindow} closed loops running; ${VICTIM} crashes in ${fmt(s.threadsWarmMs + s.threadsBeforeMs)} ms`);
     await cluster.sleep(s.threadsWarmMs);
     const startMs = performance.now();
     await cluster.sleep(s.threadsBeforeMs);
@@ -262,6 +268,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const s = SIZES[mode];
   const log = logger(opts);
   const started = performance.now();
+  const loadAtStart = loadAverage();
 
   const medians: ScenarioResult[] = [];
   const charts: Chart[] = [];
@@ -297,7 +304,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       `failover: ${scenario.scope} ${scenario.failure}: lost ${m.lost}/${m.sent}, delayed ${m.delayed}, failover ${fmt(m.failoverMs)} ms (median of ${s.seeds})`,
     );
   }
-  const threads = await threadsCrash(s);
+  const threads = await threadsCrash(s, log);
   log(`failover: threads: ${fmt(threads.beforeReqPerS)} -> ${fmt(threads.afterReqPerS)} req/s, lost ${threads.lost}, failover ${fmt(threads.failoverMs)} ms`);
 
   const find = (scope: Scope, failure: Failure): ScenarioResult => medians.find((m) => m.scope === scope && m.failure === failure)!;
@@ -349,6 +356,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     formatTable(
       ['threads, one server crashed', 'req/s before', 'req/s after', 'lost', 'failover ms'],
       [[`${s.threadsWindow} closed loops`, fmt(threads.beforeReqPerS), fmt(threads.afterReqPerS), threads.lost, fmt(threads.failoverMs)]],
+      `Failover under load (threads, real time; ${loadNote(loadAtStart)})`,
     ),
   ].join('\n');
   return { suite: 'failover', figures, table, charts };

@@ -149,6 +149,9 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     figures[`${key(r.workload)}_us_per_op`] = byLayer;
     figures[`${key(r.workload)}_profiled_wall_us_per_op`] = round(r.profiledUsPerOp, 4);
     figures[`${key(r.workload)}_process_us_per_op`] = round(r.processUsPerOp, 4);
+    // The progress line's counts: the JSON had the costs only (found by an audit, session 60).
+    figures[`${key(r.workload)}_ok`] = r.ok;
+    figures[`${key(r.workload)}_failed`] = r.failed;
     figures[`${key(r.workload)}_main_thread_us_per_op`] = round(
       LAYERS.reduce((n, l) => n + r.usPerOpByThread[0]![l], 0),
       4,

@@ -19,7 +19,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { readArgs, wantsHelp as flagsWantHelp } from '../src/cli/flags.js';
+import { readArgs } from '../src/cli/flags.js';
 import { outputFileFlag, sameFile, unwritableReason, writeText } from '../src/cli/output-file.js';
 import { compareReports, type ReportLike } from './lib/compare.js';
 import { jsonLine } from './lib/json.js';
@@ -70,9 +70,13 @@ const FILE_FLAG_NEEDS: Record<(typeof FILE_FLAGS)[number], string> = {
 /** The bench flags that take no value. */
 const BARE_FLAGS: ReadonlySet<string> = new Set(['--quick']);
 
-/** `--help` or `-h` where a flag goes (not as a file's name: `--json -h`): print the usage and run nothing. */
+/**
+ * `--help` or `-h` where a flag goes (not as a file's name: `--json -h`): print the usage and run
+ * nothing. Not `--help=x`, which parseArgs refuses (it printed the usage and exited 0: found by
+ * an audit, session 60).
+ */
 export function wantsHelp(argv: readonly string[]): boolean {
-  return flagsWantHelp(argv, BARE_FLAGS);
+  return readArgs(argv, BARE_FLAGS).some((r) => (r.arg === '--help' || r.arg === '-h') && !r.inline);
 }
 
 export function parseArgs(argv: readonly string[]): RunArgs {
@@ -82,10 +86,12 @@ export function parseArgs(argv: readonly string[]): RunArgs {
   for (const read of readArgs(argv, BARE_FLAGS)) {
     const { arg, value: file } = read;
     const flag = FILE_FLAGS.find((f) => arg === f);
-    if (arg === '--quick') {
-      if (read.inline) throw new UsageError(`--quick takes no value, got ${JSON.stringify(file)}`);
-      quick = true;
+    if (arg === '--quick' || arg === '--help') {
+      if (read.inline) throw new UsageError(`${arg} takes no value, got ${JSON.stringify(file)}`);
+      quick ||= arg === '--quick';
     } else if (flag !== undefined) {
+      // Nothing after the flag: "got null" read as a value null (found by an audit, session 60).
+      if (file === undefined) throw new UsageError(`${flag} needs ${FILE_FLAG_NEEDS[flag]}: the value is missing`);
       // `-` is refused for --json and --html (standard output carries the tables); --compare reads
       // its file, and `-` there is a file of that name (or no such file, below).
       const parsed = outputFileFlag(flag, file, FILE_FLAG_NEEDS[flag]);

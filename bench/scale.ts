@@ -10,6 +10,7 @@ import { regions } from './lib/boot.js';
 import { measureRaw } from './lib/raw-pair.js';
 import { logger, modeOf, type Chart, type SuiteOptions, type SuiteResult } from './lib/suite.js';
 import { formatTable } from './lib/table.js';
+import { loadAverage, loadNote } from './lib/machine.js';
 import { withTimeout } from './lib/wait.js';
 import { mixedLoop } from './lib/cluster-load.js';
 import { natsServerBinary, natsServerFailure, startNatsServer } from '../src/harness/nats-server.js';
@@ -54,11 +55,16 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const mode = modeOf(opts);
   const sizes = SIZES[mode];
   const log = logger(opts);
+  const loadAtStart = loadAverage();
   const raw = await measureRaw({ roundTrips: mode === 'tiny' ? 2_000 : 50_000, window: 500, reps: 1 });
   log(`raw baseline ${Math.round(raw.msgsPerS)} msgs/s`);
   const rows: string[][] = [];
   const throughput: Record<string, Record<string, number>> = {};
   const memory: Record<string, number> = {};
+  // The table's failed column, beside each rate: the JSON had the rates only (found by an audit, session 60).
+  const failed: Record<string, Record<string, number>> = {};
+  const natsFailed: Record<string, number> = {};
+  const simFailed: Record<string, number> = {};
   const lineSeries: Chart['series'] = [];
   for (const size of sizes.threads) {
     const servers = size.regions * size.servers;
@@ -86,6 +92,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
         const rate = r.ops / seconds;
         points.push([clients, rate]);
         (throughput[`${servers}`] ??= {})[`${clients}`] = Math.round(rate);
+        (failed[`${servers}`] ??= {})[`${clients}`] = r.failed;
         rows.push([
           `threads packed`,
           `${size.regions} x ${size.servers}`,
@@ -138,6 +145,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
           const rate = r.ops / ((performance.now() - start) / 1000);
           points.push([clients, rate]);
           natsThroughput[`${clients}`] = Math.round(rate);
+          natsFailed[`${clients}`] = r.failed;
           // rss: this (launcher) process only; the hosts are processes of their own.
           rows.push([
             'nats, 3 processes',
@@ -182,6 +190,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       const realS = (performance.now() - start) / 1000;
       const speed = sizes.simMs / 1000 / realS;
       simSpeed[`${servers}`] = +speed.toFixed(3);
+      simFailed[`${servers}`] = r.failed;
       memory[`sim_${servers}`] = Math.round(rssMb() - before);
       rows.push([
         `sim`,
@@ -201,16 +210,20 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const table = formatTable(
     ['transport', 'regions x servers', 'clients', 'ops/s', 'failed', 'ops / raw msgs', 'boot ms', 'rss +MB'],
     rows,
-    `scale (${mode}); raw baseline ${Math.round(raw.msgsPerS)} msgs/s; sim speed in simulated s per real s: ${JSON.stringify(simSpeed)}`,
+    `scale (${mode}); raw baseline ${Math.round(raw.msgsPerS)} msgs/s; sim speed in simulated s per real s: ${JSON.stringify(simSpeed)}; ${loadNote(loadAtStart)}`,
   );
   return {
     suite: 'scale',
     figures: {
       raw_msgs_per_s: Math.round(raw.msgsPerS),
       throughput_by_servers_and_clients: throughput,
+      failed_by_servers_and_clients: failed,
+      sim_failed_by_servers: simFailed,
       rss_mb: memory,
       sim_seconds_per_real_second: simSpeed,
-      ...(Object.keys(natsThroughput).length === 0 ? {} : { nats_3_processes_throughput_by_clients: natsThroughput }),
+      ...(Object.keys(natsThroughput).length === 0
+        ? {}
+        : { nats_3_processes_throughput_by_clients: natsThroughput, nats_3_processes_failed_by_clients: natsFailed }),
     },
     table,
     charts: [

@@ -42,6 +42,7 @@ import { mixedLoop } from './lib/cluster-load.js';
 import { round } from './lib/stats.js';
 import { barChart, logger, modeOf, type SuiteOptions, type SuiteResult } from './lib/suite.js';
 import { formatTable } from './lib/table.js';
+import { loadAverage, loadNote } from './lib/machine.js';
 
 const SIZES = {
   tiny: {
@@ -257,6 +258,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const mode = modeOf(opts);
   const s = SIZES[mode];
   const log = logger(opts);
+  const loadAtStart = loadAverage();
   const heap = heapBaseline(s.heapEvents);
   const codec = codecBaseline(s.codecRounds);
   log(`baseline: heap ${Math.round(heap.eventsPerCpuS)} empty events per CPU s, codec ${Math.round(codec.roundTripsPerCpuS)} heartbeat round trips per CPU s`);
@@ -328,7 +330,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     ['check, one thread: simulated ops per CPU s (simulating only)', round(inline.simOpsPerS)],
   ];
   const table = [
-    formatTable(['figure', 'value'], rows, `sim (${mode})`),
+    formatTable(['figure', 'value'], rows, `sim (${mode}; ${loadNote(loadAtStart)})`),
     formatTable(['unsafe variant', 'seeds', 'caught', 'unknown', 'errors', 'catch rate'], unsafeRows),
   ].join('\n\n');
   return {
@@ -338,6 +340,8 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       sim_idle_speedup_wall: round(idle.speedupWall),
       sim_ops_per_real_s: round(load.opsPerCpuS),
       sim_ops_per_wall_s: round(load.opsPerWallS),
+      // Calls of the loaded run that failed: its progress line says so, the JSON did not.
+      sim_failed: load.failed,
       sim_ops_per_real_s_steady: round(loadSteady.opsPerCpuS),
       sim_ops_per_real_s_warm: round(loadWarm.opsPerCpuS),
       sim_ops_per_real_s_long: round(loadLong.opsPerCpuS),

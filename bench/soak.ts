@@ -27,7 +27,6 @@
  * Run alone: node dist/bench/run.js soak [--quick]
  */
 import { fork } from 'node:child_process';
-import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { MeridianError, startCluster, type Cluster, type ClusterConfig } from '../src/index.js';
@@ -35,7 +34,8 @@ import { baseConfig, clientsOf, untilPutsAnswer as ready, type ClusterShape } fr
 import { round } from './lib/stats.js';
 import { logger, modeOf, type Chart, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
 import { fmt, formatTable } from './lib/table.js';
-import { withTimeout } from './lib/wait.js';
+import { loadAverage, loadNote } from './lib/machine.js';
+import { endsLoop, withTimeout } from './lib/wait.js';
 
 const SEED = 9_001;
 const CRASHED = 'us-east/1';
@@ -223,6 +223,7 @@ export async function soak(s: Sizes, log: (line: string) => void): Promise<SoakR
           ok++;
           histogram[Math.min(LATENCY_BUCKETS_MS, Math.floor(performance.now() - started))]!++;
         } catch (error) {
+          if (endsLoop(error)) return;
           failed++;
           const code = error instanceof MeridianError ? error.code : error instanceof Error ? error.name : 'unknown';
           errors[code] = (errors[code] ?? 0) + 1;
@@ -350,7 +351,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const s = SOAK_SIZES[mode];
   const log = logger(opts);
   // Others' load on a shared machine slows the loop, and memory grows with calls, not time.
-  const loadAtStart = loadavg()[0]!;
+  const loadAtStart = loadAverage();
   const r = await soakInChild(mode, s, log);
   const f = soakFigures(r.samples, s.durationS);
   const figures: Record<string, unknown> = {
@@ -392,7 +393,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     formatTable(
       ['s', 'RSS MB', 'heap main MB', 'heap workers MB', 'calls'],
       rows,
-      `soak (${mode}, in a process of its own; 3 regions x 3 servers, active, packed on 2 threads, history off, ${s.keys} keys, window ${s.window}; ${CRASHED} crashed at ${s.crashAtS} s, restarted at ${s.restartAtS} s; ${fmt(r.calls / r.elapsedS)} calls/s, ${fmt((r.cpuMs * 1000) / Math.max(1, r.calls), 0)} us of CPU per call, ${r.failed} failed ${JSON.stringify(r.errors)}; load average ${fmt(loadAtStart, 1)} at start, ${fmt(loadavg()[0]!, 1)} at end)`,
+      `soak (${mode}, in a process of its own; 3 regions x 3 servers, active, packed on 2 threads, history off, ${s.keys} keys, window ${s.window}; ${CRASHED} crashed at ${s.crashAtS} s, restarted at ${s.restartAtS} s; ${fmt(r.calls / r.elapsedS)} calls/s, ${fmt((r.cpuMs * 1000) / Math.max(1, r.calls), 0)} us of CPU per call, ${r.failed} failed ${JSON.stringify(r.errors)}; ${loadNote(loadAtStart)})`,
     ),
     '',
     formatTable(

@@ -63,6 +63,13 @@ test('the figures table shows a count whole and rounds the rest', (t) => {
     t.true(html.includes(`<tr><th>${k}</th><td>${v}</td></tr>`), `${k} ${v}`);
 });
 
+test('a report where no suite finished has a header without a trailing separator (it ended in " · ": found by an audit, session 60)', (t) => {
+  const html = renderHtml({ machine: {}, quick: true, skipped: [], results: [] });
+  t.true(html.includes('<p class="muted">quick mode (small sizes)</p>'), html);
+  const one = renderHtml({ machine: {}, quick: true, skipped: [], results: [{ suite: 's', figures: { a: 1 } }] });
+  t.true(one.includes('<p class="muted">quick mode (small sizes) · <a href="#s">s</a></p>'));
+});
+
 test('a line chart places its points in order and labels its series', (t) => {
   const svg = renderChart({
     title: 't',
@@ -217,8 +224,22 @@ test('--compare prints the ratio of every numeric figure both runs have', (t) =>
 test('--compare says which suites the old report lacks (an empty table said nothing: found by an audit, session 55)', (t) => {
   const none = compareReports({ results: [{ suite: 'balancer', figures: { a: 1 } }] }, { results: [{ suite: 'sim', figures: { a: 1 } }] });
   t.deepEqual(none.rows, []);
-  t.regex(none.table, /\n\(not in the old report, which has sim: balancer\)$/);
-  t.regex(compareReports({ results: [{ suite: 'sim', figures: { a: 1 } }] }, { results: [] }).table, /which has none: sim\)$/);
+  // No suite in common is said plainly ("which has sim: balancer" read as sim missing: found by an audit, session 60).
+  t.regex(none.table, /\n\(the two reports share no suite: this run has balancer, the old report sim\)$/);
+  t.regex(
+    compareReports({ results: [{ suite: 'sim', figures: { a: 1 } }] }, { results: [] }).table,
+    /share no suite: this run has sim, the old report no suite\)$/,
+  );
+  const some = compareReports(
+    {
+      results: [
+        { suite: 'sim', figures: { a: 1 } },
+        { suite: 'balancer', figures: { a: 1 } },
+      ],
+    },
+    { results: [{ suite: 'sim', figures: { a: 1 } }] },
+  );
+  t.regex(some.table, /\n\(not in the old report, which has sim: balancer\)$/);
   const zero = compareReports({ results: [{ suite: 'sim', figures: { a: 1 } }] }, { results: [{ suite: 'sim', figures: { a: 0 } }] });
   t.regex(zero.table, /\n\(no figure in common with a nonzero old value\)$/);
   const both = compareReports({ results: [{ suite: 'sim', figures: { a: 2 } }] }, { results: [{ suite: 'sim', figures: { a: 1 } }] });

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../bench/transport.js';
-import { parseArgs, readCompareReport, SUITES, UsageError } from '../bench/run.js';
+import { parseArgs, readCompareReport, SUITES, UsageError, wantsHelp } from '../bench/run.js';
 import { unwritableReason } from '../src/cli/output-file.js';
 import { median, percentile } from '../bench/lib/stats.js';
 import { formatTable } from '../bench/lib/table.js';
@@ -27,9 +27,12 @@ test('transport suite (tiny) yields finite positive figures and a table', async 
     'comlink_calls_per_s',
   ];
   for (const name of required) t.true(name in result.figures, `figure ${name} is missing`);
+  // A count of boot probes made again: 0 on a quiet machine.
+  const counts = new Set(['boot_retries']);
   for (const [name, value] of Object.entries(result.figures)) {
     t.is(typeof value, 'number', `figure ${name} is not a number: ${JSON.stringify(value)}`);
-    t.true(Number.isFinite(value as number) && (value as number) > 0, `figure ${name} is not finite and positive: ${String(value)}`);
+    if (counts.has(name)) t.true(Number.isInteger(value) && (value as number) >= 0, `figure ${name} is not a count: ${String(value)}`);
+    else t.true(Number.isFinite(value as number) && (value as number) > 0, `figure ${name} is not finite and positive: ${String(value)}`);
   }
   t.true(typeof result.table === 'string' && result.table.includes('meridian'));
 });
@@ -50,7 +53,15 @@ test('runner arguments: suites, --quick, --json, --html, --compare; unknown name
   for (const name of SUITES) t.true(unknownSuite.message.includes(name), `allowed list lacks ${name}`);
   const unknownFlag = t.throws(() => parseArgs(['--fast']), { instanceOf: UsageError });
   t.true(unknownFlag.message.includes('--fast') && unknownFlag.message.includes('--quick'));
-  t.throws(() => parseArgs(['--json']), { instanceOf: UsageError, message: /^--json needs a file to write every result .*, got null$/ });
+  // Nothing after it: the value is missing ("got null" read as a value: found by an audit, session 60).
+  t.throws(() => parseArgs(['--json']), { instanceOf: UsageError, message: /^--json needs a file to write every result .*: the value is missing$/ });
+  t.throws(() => parseArgs(['--quick', '--html']), {
+    instanceOf: UsageError,
+    message: /^--html needs a file to write the HTML report to: the value is missing$/,
+  });
+  // --help takes no value: --help=x printed the usage and exited 0 (found by an audit, session 60).
+  t.false(wantsHelp(['--help=x']));
+  t.throws(() => parseArgs(['--help=x']), { instanceOf: UsageError, message: /^--help takes no value, got "x"$/ });
   t.throws(() => parseArgs(['--html', '--quick']), { instanceOf: UsageError, message: /^--html needs a file to write the HTML report to, got "--quick"$/ });
   t.throws(() => parseArgs(['--json=']), { instanceOf: UsageError, message: /--json needs a file .*, got ""$/ });
   // `-` wrote a file named - (standard output carries the tables): refused, ./- still names that file.

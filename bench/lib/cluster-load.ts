@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { MeridianError, type Client, type Cluster, type ClusterConfig, type ClusterStats } from '../../src/index.js';
 import { preferredServerOf, replicasOf, shardOf, type Topology } from '../../src/cluster/topology.js';
 import { RawPair } from './raw-pair.js';
-import { withTimeout } from './wait.js';
+import { endsLoop, withTimeout } from './wait.js';
 
 /** The three regions of both suites; clients are spread over them, `REGIONS[0]` first. */
 export const REGIONS = ['us-east', 'eu-west', 'ap-south'] as const;
@@ -96,6 +96,17 @@ export interface ClosedLoopOptions {
   onSettled?(atMs: number, ok: boolean): void;
 }
 
+/**
+ * A loop whose every call failed measured nothing: the suite fails, with the first error (its
+ * rate of 0 would read as a slow run). Counting failures must not hide a broken path.
+ */
+function throwIfAllFailed(ok: number, failed: number, first: unknown): void {
+  if (ok === 0 && failed > 0) {
+    const message = first instanceof Error ? first.message : String(first);
+    throw new Error(`every one of ${failed} calls failed; the first: ${message}`, { cause: first });
+  }
+}
+
 function errorCode(error: unknown): string {
   if (error instanceof MeridianError) return error.code;
   return error instanceof Error ? error.name : 'unknown';
@@ -109,6 +120,7 @@ export async function closedLoop(options: ClosedLoopOptions): Promise<LoadResult
   let issued = 0;
   let ok = 0;
   let failed = 0;
+  let firstError: unknown;
   const cpu = process.cpuUsage();
   const started = performance.now();
   const deadline = options.durationMs === undefined ? Number.POSITIVE_INFINITY : started + options.durationMs;
@@ -123,7 +135,8 @@ export async function closedLoop(options: ClosedLoopOptions): Promise<LoadResult
         ok++;
         options.onSettled?.(t1 - started, true);
       } catch (error) {
-        failed++;
+        if (endsLoop(error)) return;
+        if (failed++ === 0) firstError = error;
         const code = errorCode(error);
         errors[code] = (errors[code] ?? 0) + 1;
         options.onSettled?.(performance.now() - started, false);
@@ -135,6 +148,7 @@ export async function closedLoop(options: ClosedLoopOptions): Promise<LoadResult
     `closed loop of ${total} calls`,
     CALL_TIMEOUT_MS + (options.durationMs ?? 600_000),
   );
+  throwIfAllFailed(ok, failed, firstError);
   const elapsedMs = performance.now() - started;
   const used = process.cpuUsage(cpu);
   return { calls: issued, ok, failed, elapsedMs, okPerSec: ok / (elapsedMs / 1000), latenciesMs, errors, cpuMs: (used.user + used.system) / 1000 };
@@ -280,6 +294,7 @@ export async function mixedLoop(cluster: Cluster, clients: number, ms: number): 
   const end = cluster.now() + ms;
   let ops = 0;
   let failed = 0;
+  let firstError: unknown;
   await Promise.all(
     callers.map(async (c, i) => {
       let n = 0;
@@ -289,11 +304,13 @@ export async function mixedLoop(cluster: Cluster, clients: number, ms: number): 
           if (n % 4 === 0) await c.put(key, n);
           else await c.get(key);
           ops++;
-        } catch {
-          failed++;
+        } catch (error) {
+          if (endsLoop(error)) return;
+          if (failed++ === 0) firstError = error;
         }
       }
     }),
   );
+  throwIfAllFailed(ops, failed, firstError);
   return { ops, failed };
 }

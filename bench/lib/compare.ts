@@ -37,10 +37,12 @@ export function compareReports(
   );
   // An empty table said nothing of why (found by an audit, session 55): the suites it could not compare.
   const missing = current.results.filter((r) => !old.results.some((o) => o.suite === r.suite)).map((r) => r.suite);
-  if (missing.length > 0) {
-    const had = old.results.length === 0 ? 'none' : old.results.map((o) => o.suite).join(', ');
-    table += `\n(not in the old report, which has ${had}: ${missing.join(', ')})`;
-  }
+  const had = old.results.length === 0 ? 'no suite' : old.results.map((o) => o.suite).join(', ');
+  // None in common: "(not in the old report, which has replication: failover)" read as if the
+  // old report's replication were missing (found by an audit, session 60).
+  if (missing.length > 0 && missing.length === current.results.length)
+    table += `\n(the two reports share no suite: this run has ${missing.join(', ')}, the old report ${had})`;
+  else if (missing.length > 0) table += `\n(not in the old report, which has ${had}: ${missing.join(', ')})`;
   if (rows.length === 0 && current.results.length > missing.length) table += '\n(no figure in common with a nonzero old value)';
   return { table, rows };
 }

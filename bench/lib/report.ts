@@ -345,6 +345,7 @@ export function renderHtml(report: BenchReport): string {
       return `<section id="${esc(r.suite)}"><h2>${esc(r.suite)}</h2>${charts}${table}<details><summary>all figures</summary><table class="figures">${rows}</table></details></section>`;
     })
     .join('\n');
+  // Empty when no suite finished: the header then ends without a separator (it ended in a bare " · ": found by an audit, session 60).
   const nav = report.results.map((r) => `<a href="#${esc(r.suite)}">${esc(r.suite)}</a>`).join(' · ');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Meridian bench report</title>
@@ -359,7 +360,7 @@ figure { margin: 1rem 0; } svg { max-width: 100%; height: auto; background: #fff
 </style></head>
 <body>
 <h1>Meridian bench report</h1>
-<p class="muted">${report.quick ? 'quick mode (small sizes)' : 'full mode'}${report.skipped.length > 0 ? `; skipped: ${esc(report.skipped.join(', '))}` : ''} · ${nav}</p>
+<p class="muted">${report.quick ? 'quick mode (small sizes)' : 'full mode'}${report.skipped.length > 0 ? `; skipped: ${esc(report.skipped.join(', '))}` : ''}${nav === '' ? '' : ` · ${nav}`}</p>
 ${report.interrupted === undefined ? '' : interruptedNotice(report.interrupted, report.results.length)}
 ${failedNotice(report.failed ?? [])}
 <p>Every figure is measured in the same run as its baseline (bare worker threads, comlink, piscina) and read as a ratio to it.</p>

@@ -668,7 +668,9 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
   const meanShare = shares.reduce((a, b) => a + b, 0) / Math.max(1, shares.length);
   const maxShare = Math.max(0, ...shares);
   const seconds = summary.elapsedMs / 1000;
-  io.out(`unknown outcomes per seed: mean ${pct(meanShare)}, max ${pct(maxShare)} (calls that timed out: they may or may not have taken effect)`);
+  // No seed finished (interrupted at once): no shares to sum up (it said "mean 0.0%, max 0.0%").
+  if (shares.length > 0)
+    io.out(`unknown outcomes per seed: mean ${pct(meanShare)}, max ${pct(maxShare)} (calls that timed out: they may or may not have taken effect)`);
   const list = (rs: ScenarioReport[]): string => (rs.length > 0 ? ` (${rs.map((r) => r.seed).join(', ')})` : '');
   const ran = summary.reports.length;
   const ofTotal = args.seedsFromTime === true ? count(ran, 'seed') : `${ran} of ${count(total, 'seed')}`;

@@ -1,0 +1,95 @@
+import test from 'ava';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { eventually } from '../src/harness/ava.js';
+import { freePort, natsServerBinary } from '../src/harness/nats-server.js';
+
+/**
+ * What the NATS transport does when its NATS server goes away (an audit, session 60): a spawned
+ * host's exit status, its first connection retried. Each test on its own server and ports.
+ */
+const binary = natsServerBinary();
+const natsTest = 'bin' in binary ? test.serial : test.skip;
+const skipped = 'reason' in binary ? ` (skipped: ${binary.reason})` : '';
+const realClock = { sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)), now: () => Date.now() };
+const hostEntry = fileURLToPath(new URL('../workers/nats-host.js', import.meta.url));
+
+/** A nats-server on `port` (the tests need the port before the server runs); stop() ends it. */
+function natsServerOn(port: number, monitor: number): { stop: () => Promise<void> } {
+  const child = spawn((binary as { bin: string }).bin, ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitor)], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** The host process the NATS transport spawns (workers/nats-host.js), for cluster `name`, its stdin a pipe as the launcher's. */
+function spawnedHost(url: string, name: string, dataDir: string): { child: ChildProcess; exit: Promise<number | null>; stderr: () => string } {
+  const child = spawn(process.execPath, [hostEntry, '--cluster', name, '--uid', `h1-${name}`, '--data-dir', dataDir], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+    env: { ...process.env, MERIDIAN_NATS_SERVERS: url },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exit, stderr: () => stderr };
+}
+
+/** The names of the clients the server at `monitor` holds. */
+async function clientNames(monitor: number): Promise<string[]> {
+  const connz = (await (await fetch(`http://127.0.0.1:${monitor}/connz`)).json()) as { connections?: Array<{ name?: string }> };
+  return (connz.connections ?? []).map((c) => c.name ?? '');
+}
+
+natsTest(
+  `nats: a spawned host whose NATS server goes away for good exits 1 (it exited 0, and its launcher's 'host-exit' read "exited (0)")${skipped}`,
+  async (t) => {
+    const [port, monitor] = [await freePort(), await freePort()];
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-nats-failures-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const server = natsServerOn(port, monitor);
+    const host = spawnedHost(`nats://127.0.0.1:${port}`, 'gone', dir);
+    t.teardown(() => void host.child.kill('SIGKILL'));
+    try {
+      await eventually(realClock, async () => (await clientNames(monitor).catch((): string[] => [])).includes('meridian-host-h1-gone'), {
+        timeoutMs: 20_000,
+        message: 'the host connected',
+      });
+    } finally {
+      await server.stop();
+    }
+    t.is(await host.exit, 1, host.stderr());
+  },
+);
+
+natsTest(`nats: a spawned host retries its first connection: a server that comes up a moment after it started is joined${skipped}`, async (t) => {
+  const [port, monitor] = [await freePort(), await freePort()];
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-nats-failures-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const host = spawnedHost(`nats://127.0.0.1:${port}`, 'late', dir);
+  t.teardown(() => void host.child.kill('SIGKILL'));
+  let exited = false;
+  void host.exit.then(() => (exited = true));
+  // Nothing listens yet: before, the host exited 1 at its first "connection refused".
+  await new Promise((r) => setTimeout(r, 1_000));
+  t.false(exited, host.stderr());
+  const server = natsServerOn(port, monitor);
+  try {
+    await eventually(realClock, async () => exited || (await clientNames(monitor).catch((): string[] => [])).includes('meridian-host-h1-late'), {
+      timeoutMs: 20_000,
+      message: 'the host connected, or exited',
+    });
+    t.false(exited, host.stderr());
+    // The launcher gone (its pipe closed): the host exits 0.
+    host.child.stdin!.end();
+    t.is(await host.exit, 0, host.stderr());
+  } finally {
+    await server.stop();
+  }
+});

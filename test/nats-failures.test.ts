@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually } from '../src/harness/ava.js';
+import { NATS_LOST_DURING_SEED, runChecks } from '../src/harness/check-runner.js';
 import { freePort, natsServerBinary } from '../src/harness/nats-server.js';
 
 /**
@@ -93,3 +94,40 @@ natsTest(`nats: a spawned host retries its first connection: a server that comes
     await server.stop();
   }
 });
+
+natsTest(
+  `nats: check's NATS server killed while a seed runs: that seed is unknown (a NATS outage, not a finding, no stack trace), and no more seeds start: natsUnreachable names the URL${skipped}`,
+  async (t) => {
+    const [port, monitor] = [await freePort(), await freePort()];
+    const url = `nats://127.0.0.1:${port}`;
+    const server = natsServerOn(port, monitor);
+    let killed = false;
+    try {
+      await eventually(realClock, async () => (await fetch(`http://127.0.0.1:${monitor}/healthz`).catch(() => undefined))?.ok === true, {
+        timeoutMs: 10_000,
+        message: 'the server is up',
+      });
+      const run = runChecks({ seeds: 3, transport: 'nats', nats: { servers: url, processes: 1 } });
+      // The seed's launcher and its host connected: the seed is under way.
+      await eventually(
+        realClock,
+        async () => {
+          const names = await clientNames(monitor).catch((): string[] => []);
+          return names.some((n) => n.startsWith('meridian-launcher-')) && names.some((n) => n.startsWith('meridian-host-'));
+        },
+        { timeoutMs: 30_000, message: "the first seed's cluster connected" },
+      );
+      await server.stop();
+      killed = true;
+      const summary = await run;
+      t.log(summary.reports.map((r) => `seed ${r.seed}: ${r.outcome} ${r.unknownReason ?? r.failures.join('; ')}`).join('\n'));
+      t.is(summary.reports.length, 1);
+      t.deepEqual(summary.failed, []);
+      t.is(summary.passed, 0);
+      t.like(summary.reports[0], { seed: 1, outcome: 'unknown', unknownReason: NATS_LOST_DURING_SEED, error: undefined });
+      t.regex(summary.natsUnreachable ?? '', new RegExp(`cannot reach NATS at ${url.replace(/[.]/g, '\\.')}`));
+    } finally {
+      if (!killed) await server.stop();
+    }
+  },
+);

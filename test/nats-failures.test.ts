@@ -6,11 +6,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually } from '../src/harness/ava.js';
 import { NATS_LOST_DURING_SEED, runChecks } from '../src/harness/check-runner.js';
+import { startCluster, UnavailableError } from '../src/index.js';
+import { connectNats, encodeControl, publishIfOpen, subjects } from '../src/runtime/transports/nats-wire.js';
 import { freePort, natsServerBinary } from '../src/harness/nats-server.js';
 
 /**
- * What the NATS transport does when its NATS server goes away (an audit, session 60): a spawned
- * host's exit status, its first connection retried. Each test on its own server and ports.
+ * What the NATS transport and `check` over it do when the NATS server goes away, and when hosts
+ * started elsewhere refuse their plans (an audit, session 60): a spawned host's exit status, its
+ * first connection retried, a check's seeds that met the outage, startCluster's wait for hosts.
+ * Each test on its own server and ports.
  */
 const binary = natsServerBinary();
 const natsTest = 'bin' in binary ? test.serial : test.skip;
@@ -128,6 +132,41 @@ natsTest(
       t.regex(summary.natsUnreachable ?? '', new RegExp(`cannot reach NATS at ${url.replace(/[.]/g, '\\.')}`));
     } finally {
       if (!killed) await server.stop();
+    }
+  },
+);
+
+natsTest(
+  `nats: hosts: 1, and the one host there refuses its assignment: startCluster fails at once with the refusal (it waited the full 60 s first)${skipped}`,
+  async (t) => {
+    const [port, monitor] = [await freePort(), await freePort()];
+    const url = `nats://127.0.0.1:${port}`;
+    const server = natsServerOn(port, monitor);
+    try {
+      await eventually(realClock, async () => (await fetch(`http://127.0.0.1:${monitor}/healthz`).catch(() => undefined))?.ok === true, {
+        timeoutMs: 10_000,
+        message: 'the server is up',
+      });
+      // A host that refuses every assignment (as `meridian host` does with a --data-dir of another layout).
+      const nc = await connectNats([url], 'refusing-host');
+      const subj = subjects('refused');
+      nc.subscribe(subj.assign('rRefuser'), { callback: (_error, msg) => void msg.respond(encodeControl({ e: 'this host holds other nodes' })) });
+      const hello = setInterval(() => publishIfOpen(nc, subj.hello, encodeControl({ uid: 'rRefuser', pid: 1, hostname: 'test' })), 250);
+      try {
+        const error = await t.throwsAsync(
+          startCluster({ regions: [{ name: 'a', servers: 1 }], transport: 'nats', nats: { servers: url, hosts: 1, cluster: 'refused' } }),
+          { instanceOf: UnavailableError },
+        );
+        t.regex(
+          error!.message,
+          /^only 0 of 1 hosts joined NATS cluster "refused" at once: every host that joined refused the plans left \(start them with: .*\); the last refusal: host 1 \(rRefuser\) refused its assignment: this host holds other nodes$/,
+        );
+      } finally {
+        clearInterval(hello);
+        await nc.close();
+      }
+    } finally {
+      await server.stop();
     }
   },
 );

@@ -36,7 +36,7 @@ test('meridian host: missing values, unknown or repeated flags, bad URLs, a bad 
     // bad URLs and names were reported as config.nats.* fields (no such thing on a command line);
     // --data-dir was not looked at before the launcher assigned actors; a repeated flag kept its last value.
     const cases: Array<[string[], string | RegExp]> = [
-      [['--nats'], '--nats needs NATS server URLs, comma-separated, such as nats://127.0.0.1:4222, got null'],
+      [['--nats'], '--nats needs NATS server URLs, comma-separated, such as nats://127.0.0.1:4222, got no value'],
       [['--nats', '--cluster', 'shop'], '--nats needs NATS server URLs, comma-separated, such as nats://127.0.0.1:4222, got "--cluster"'],
       [['--nats', url, '--cluster', ''], `--cluster needs the cluster's name (the launcher's nats.cluster), got ""`],
       [['--nats', url, '--cluster', 'shop', '--verbose', 'x'], /^unknown host option "--verbose"; allowed: --nats, --cluster, --data-dir, --help$/],

@@ -111,6 +111,14 @@ const cases: Array<[string, (c: Record<string, unknown>) => void, string, RegExp
     /absent when nats.processes/,
   ],
   [
+    'hosts started elsewhere without a cluster name (a fresh one no host could know: it waited 60 s for none)',
+    (c) => {
+      c.nats = { servers: 'nats://127.0.0.1:4222', hosts: 2 };
+    },
+    'nats.cluster',
+    /a name with nats\.hosts \(the one its hosts are started with: meridian host --cluster NAME/,
+  ],
+  [
     'fractional hosts',
     (c) => {
       c.nats = { servers: 'nats://127.0.0.1:4222', hosts: 1.5 };
@@ -170,7 +178,7 @@ const cases: Array<[string, (c: Record<string, unknown>) => void, string, RegExp
   [
     'dataDir with hosts started elsewhere (they use their own --data-dir)',
     (c) => {
-      c.nats = { servers: 'nats://127.0.0.1:4222', hosts: 2 };
+      c.nats = { servers: 'nats://127.0.0.1:4222', hosts: 2, cluster: 'shop' };
       c.dataDir = '/tmp/meridian-logs';
     },
     'dataDir',

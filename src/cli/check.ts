@@ -463,6 +463,7 @@ function taskOf(args: CheckArgs, seed: number): ScenarioTask {
 
 function describeFailure(r: ScenarioReport): string {
   if (r.error !== undefined) return `threw ${r.error.split('\n')[0]}`;
+  if (r.unknownReason !== undefined) return r.unknownReason;
   if (r.outcome === 'unknown') return 'unknown (the checker ran out of budget; not a pass: --check-budget B gives it B times the search)';
   return r.failures.join('; ');
 }
@@ -545,6 +546,7 @@ function jsonReport(r: ScenarioReport, args: CheckArgs): Record<string, unknown>
   if (r.traceHashes !== undefined) out.traceHashes = Object.fromEntries(r.traceHashes.map((h) => [h.commit, hexHash(h.traceHash)]));
   if (r.shape !== undefined) out.shape = r.shape;
   if (r.error !== undefined) out.error = r.error;
+  if (r.unknownReason !== undefined) out.unknownReason = r.unknownReason;
   if (r.anomalies !== undefined && r.anomalies.length > 0) out.anomalies = r.anomalies;
   if (r.timedOut.length > 0) out.undecidedKeys = r.timedOut;
   if (r.outcome !== 'pass') {
@@ -678,7 +680,11 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
   const meanShare = shares.reduce((a, b) => a + b, 0) / Math.max(1, shares.length);
   const maxShare = Math.max(0, ...shares);
   const seconds = summary.elapsedMs / 1000;
-  io.out(`unknown outcomes per seed: mean ${pct(meanShare)}, max ${pct(maxShare)} (calls that timed out: they may or may not have taken effect)`);
+  // Not a finding (exit 1 below, as for an unknown seed): the seeds that finished are reported.
+  if (summary.natsUnreachable !== undefined) io.out(`check: NATS cannot be reached, no more seeds started: ${summary.natsUnreachable}`);
+  // No seed finished (interrupted at once): no shares to sum up (it said "mean 0.0%, max 0.0%").
+  if (shares.length > 0)
+    io.out(`unknown outcomes per seed: mean ${pct(meanShare)}, max ${pct(maxShare)} (calls that timed out: they may or may not have taken effect)`);
   const list = (rs: ScenarioReport[]): string => (rs.length > 0 ? ` (${rs.map((r) => r.seed).join(', ')})` : '');
   const ran = summary.reports.length;
   const ofTotal = args.seedsFromTime === true ? count(ran, 'seed') : `${ran} of ${count(total, 'seed')}`;
@@ -686,11 +692,13 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
     `check: ${
       summary.interrupted
         ? `interrupted after ${ofTotal}`
-        : summary.stoppedAtFailures
-          ? `stopped after ${ofTotal} (--max-failures ${args.maxFailures} reached)`
-          : summary.stoppedAtTimeLimit
-            ? `time limit (${duration(timeLimit!)}) reached after ${ofTotal}`
-            : count(total, 'seed')
+        : summary.natsUnreachable !== undefined
+          ? `stopped after ${ofTotal} (NATS cannot be reached)`
+          : summary.stoppedAtFailures
+            ? `stopped after ${ofTotal} (--max-failures ${args.maxFailures} reached)`
+            : summary.stoppedAtTimeLimit
+              ? `time limit (${duration(timeLimit!)}) reached after ${ofTotal}`
+              : count(total, 'seed')
     }, ${summary.passed} passed, ${summary.failed.length} failed${list(summary.failed)}, ${summary.unknown.length} unknown${list(summary.unknown)}; ` +
       `${summary.operations} operations checked, ${seconds.toFixed(1)} s on ${count(summary.workers, 'worker')} (${seedsPerSecond(ran, seconds)} seeds/s)`,
   );
@@ -704,6 +712,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
       interrupted: summary.interrupted,
       stoppedAtFailures: summary.stoppedAtFailures,
       stoppedAtTimeLimit: summary.stoppedAtTimeLimit,
+      ...(summary.natsUnreachable === undefined ? {} : { natsUnreachable: summary.natsUnreachable }),
       passed: summary.passed,
       failed: summary.failed.map((r) => r.seed),
       unknown: summary.unknown.map((r) => r.seed),
@@ -723,7 +732,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
     io.out(`json: ${ran} seed reports written to ${args.jsonFile}`);
   }
   if (summary.interrupted) return interruptedStatus(stopped!);
-  return summary.failed.length > 0 || summary.unknown.length > 0 ? 1 : 0;
+  return summary.failed.length > 0 || summary.unknown.length > 0 || summary.natsUnreachable !== undefined ? 1 : 0;
 }
 
 /** Shrink one failing seed; prints the cuts, the shrunk schedule and workload, and the replay command. */

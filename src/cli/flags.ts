@@ -38,6 +38,14 @@ export function wantsHelp(argv: readonly string[], bare?: ReadonlySet<string>): 
   return readArgs(argv, bare).some((r) => r.arg === '--help' || r.arg === '-h');
 }
 
+/**
+ * How a flag error shows the value a flag got: quoted, or "got no value" when the command line
+ * ended after the flag (`meridian host --data-dir` said `got null`: audit, session 60).
+ */
+export function gotValue(value: string | undefined): string {
+  return value === undefined ? 'got no value' : `got ${JSON.stringify(value)}`;
+}
+
 /** A FlagError for a flag that takes no value given one with `=` (`--shrink=yes`). */
 export function noValue(read: ArgRead): void {
   if (read.inline) throw new FlagError(`${read.arg} takes no value, got ${JSON.stringify(read.value)}`);

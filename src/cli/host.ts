@@ -16,9 +16,9 @@ import { ConfigError } from '../core/errors.js';
 import { checkDataDir, checkHostDataDir, checkHostLayout, lockDataDir } from '../cluster/data-dir.js';
 import { NATS_SERVERS_MAX, validateNats } from '../cluster/validate-nats.js';
 import { natsServersFlag } from './nats-flag.js';
-import { FlagError, once, readArgs, wantsHelp } from './flags.js';
+import { FlagError, gotValue, once, readArgs, wantsHelp } from './flags.js';
 import { isPlainObject } from '../cluster/config.js';
-import { runNatsHost, SettingsRefusedError, SHUT_DOWN_BY_LAUNCHER } from '../runtime/transports/nats-host.js';
+import { hostExitStatus, runNatsHost, SettingsRefusedError } from '../runtime/transports/nats-host.js';
 import type { NatsAssign } from '../runtime/transports/worker-protocol.js';
 import { NatsUnreachableError, shownServers } from '../runtime/transports/nats-wire.js';
 
@@ -59,7 +59,7 @@ export function parseHostArgs(args: readonly string[]): HostArgs {
     // with -- is given after `=`: `--cluster=--x` (a name nats.cluster takes).
     if (value === undefined || value === '' || (!inline && value.startsWith('--')))
       throw new FlagError(
-        `${known} needs ${FLAGS[known]}, got ${JSON.stringify(value ?? null)}${value?.startsWith('--') === true && !(value in FLAGS) && value !== '--help' ? ` (a value that starts with -- goes after =: ${known}=${value})` : ''}`,
+        `${known} needs ${FLAGS[known]}, ${gotValue(value)}${value?.startsWith('--') === true && !(value in FLAGS) && value !== '--help' ? ` (a value that starts with -- goes after =: ${known}=${value})` : ''}`,
       );
     once(given, known, value);
   }
@@ -240,7 +240,5 @@ async function serve(io: HostIo, parsed: HostArgs, run: HostRun): Promise<number
   );
   const reason = await handle.done;
   io.out(`meridian host ${uid}: exiting (${reason})`);
-  // Asked to end (by its launcher, or interrupted): 0. Its NATS connection lost, or its
-  // launcher gone silent: 1, so that a supervisor that restarts a failed host restarts it.
-  return reason === SHUT_DOWN_BY_LAUNCHER || reason.startsWith('interrupted') ? 0 : 1;
+  return hostExitStatus(reason);
 }

@@ -10,7 +10,7 @@ import { ConfigError } from '../core/errors.js';
 export function natsServersFlag(value: string): { servers: string[] } | { wrong: string } {
   const list = value.split(',');
   try {
-    return { servers: validateNats({ servers: list, hosts: 1 }, 1, isPlainObject).servers };
+    return { servers: validateNats({ servers: list, processes: 1 }, 1, isPlainObject).servers };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const index = /^nats\.servers\[(\d+)\]$/.exec(error.field);

@@ -8,7 +8,10 @@ export interface NatsConfig {
   processes?: number | 'dedicated';
   /** Instead: wait for this many hosts started elsewhere with `meridian host --nats URL --cluster NAME`. */
   hosts?: number;
-  /** The subject prefix (`meridian.<cluster>`); default a fresh id. */
+  /**
+   * The subject prefix (`meridian.<cluster>`): required with `hosts` (the name they are started
+   * with); default a fresh id with spawned processes.
+   */
   cluster?: string;
 }
 
@@ -95,6 +98,15 @@ export function validateNats(value: unknown, cores: number, isPlainObject: (v: u
       throw new ConfigError('nats.cluster', 'a name of 1 to 64 letters, digits, dashes and underscores (a NATS subject token)', value.cluster);
     }
     cluster = value.cluster;
+  }
+  // A fresh id only suits processes spawned here (told it on their command line): hosts started
+  // elsewhere cannot know it, and startCluster waited its full time for none to join (audit, session 60).
+  if (hosts !== undefined && cluster === undefined) {
+    throw new ConfigError(
+      'nats.cluster',
+      'a name with nats.hosts (the one its hosts are started with: meridian host --cluster NAME; 1 to 64 letters, digits, dashes and underscores)',
+      value.cluster,
+    );
   }
   return { servers, processes, hosts, cluster };
 }

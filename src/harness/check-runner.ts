@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
+import type { NatsConnection } from '@nats-io/transport-node';
 import {
   checkInt,
   checkNumber,
@@ -226,7 +227,10 @@ export interface ScenarioReport {
   seed: number;
   mode: CheckMode;
   ok: boolean;
-  /** 'unknown': the checker ran out of budget and nothing else failed: neither a pass nor a catch. */
+  /**
+   * 'unknown': the checker ran out of budget and nothing else failed, or (transport 'nats') the
+   * run's NATS connection was lost during the seed (unknownReason): neither a pass nor a catch.
+   */
   outcome: 'pass' | 'fail' | 'unknown';
   /** What failed, one phrase each. */
   failures: string[];
@@ -256,6 +260,11 @@ export interface ScenarioReport {
   elapsedMs: number;
   /** The run itself threw (a bug in the cluster or the harness): the seed fails. */
   error?: string;
+  /**
+   * Why the seed is 'unknown' when it is not the checker's budget: the run's NATS connection
+   * was lost during it (runChecks: an outage of the NATS servers, not a finding).
+   */
+  unknownReason?: string;
   /** 'txn' workload: the anomalies found, a line each (at most a few per protocol). */
   anomalies?: string[];
   /** The shape the seed drew (`randomShape`), for its replay line. */
@@ -311,7 +320,7 @@ export interface CheckRunSummary {
   reports: ScenarioReport[];
   failed: ScenarioReport[];
   passed: number;
-  /** Seeds whose check ran out of budget with nothing else failing. */
+  /** Seeds whose check ran out of budget with nothing else failing, or that met a NATS outage (unknownReason). */
   unknown: ScenarioReport[];
   operations: number;
   elapsedMs: number;
@@ -322,6 +331,11 @@ export interface CheckRunSummary {
   stoppedAtFailures: boolean;
   /** `timeLimitMs` passed before every seed had run (`reports` holds the seeds that finished). */
   stoppedAtTimeLimit: boolean;
+  /**
+   * Transport 'nats': the NATS servers could not be reached before a seed, so the run started no
+   * more (`reports` holds the seeds that finished); why, naming the servers.
+   */
+  natsUnreachable?: string;
 }
 
 export function scenarioOptions(task: ScenarioTask): ScenarioOptions {
@@ -1019,6 +1033,103 @@ function checkRunOptions(
   return { from, seeds: o.seeds, workers, pool, mode, schedule, maxFailures, timeLimitMs };
 }
 
+/** What a seed during which the run's NATS connection was lost is reported as (NatsWatch). */
+export const NATS_LOST_DURING_SEED = 'the NATS connection was lost during the seed (a NATS outage, not a finding: run the seed again)';
+
+/**
+ * The run's own connection to its NATS servers (transport 'nats'), which tells a seed that met
+ * a NATS outage from one that found a bug: a seed's clusters lost their hosts, or could not
+ * start them, when the server went away, and the seed was reported failed, with a stack trace
+ * (an audit, session 60: a server killed and restarted made every seed of the run a "failure").
+ */
+class NatsWatch {
+  /** Connections lost so far (a disconnect, or the client closed): a seed compares before and after. */
+  losses = 0;
+  /** Not connected now (reconnecting, or closed). */
+  down = true;
+  private nc: NatsConnection | undefined;
+  /** The lanes ask at once: one answer (one connection). */
+  private asking: Promise<string | undefined> | undefined;
+  private readonly upAgain = new Set<() => void>();
+  private closing = false;
+
+  constructor(private readonly servers: string[]) {}
+
+  /**
+   * Undefined when the servers can be reached now: the connection is up, comes back within a
+   * connect timeout, or a new one is made; else why not (naming the servers).
+   */
+  reachable(): Promise<string | undefined> {
+    this.asking ??= this.ask().finally(() => (this.asking = undefined));
+    return this.asking;
+  }
+
+  private async ask(): Promise<string | undefined> {
+    const wire = await import('../runtime/transports/nats-wire.js');
+    if (this.nc !== undefined && !this.nc.isClosed() && this.down) {
+      // Reconnecting: it gets the time a first connection gets.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.upAgain.add(resolve)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, wire.NATS_CONNECT_TIMEOUT_MS))),
+        this.nc.closed(),
+      ]);
+      clearTimeout(timer);
+      if (!this.down) return undefined;
+      if (!this.nc.isClosed())
+        return `the NATS connection to ${wire.shownServers(this.servers)} was lost and is not back within ${wire.NATS_CONNECT_TIMEOUT_MS} ms`;
+    }
+    if (this.nc !== undefined && !this.nc.isClosed()) return undefined;
+    try {
+      this.attach(await wire.connectNats(this.servers, 'meridian-check-watch'));
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof wire.NatsUnreachableError)) throw error;
+      return error.message;
+    }
+  }
+
+  private attach(nc: NatsConnection): void {
+    this.nc = nc;
+    this.down = false;
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === 'disconnect') {
+          this.down = true;
+          this.losses++;
+        } else if (status.type === 'reconnect') {
+          this.down = false;
+          for (const resolve of this.upAgain) resolve();
+          this.upAgain.clear();
+        }
+      }
+    })().catch(() => undefined);
+    void nc.closed().then(() => {
+      if (this.closing || this.nc !== nc) return;
+      if (!this.down) this.losses++;
+      this.down = true;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.nc?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * `report` as the run counts it: 'unknown' (NATS_LOST_DURING_SEED, no stack trace) when the
+ * run's NATS connection was lost while the seed ran (`lossesBefore`: the watch's count as it
+ * began), or the seed could not reach NATS itself; never failed, never passed.
+ */
+function afterNats(report: ScenarioReport, watch: NatsWatch, lossesBefore: number): ScenarioReport {
+  const unreachable = report.error?.startsWith('NatsUnreachableError') === true;
+  if (!unreachable && watch.losses === lossesBefore && !watch.down) return report;
+  const { error: _thrown, ...rest } = report;
+  // What it found meanwhile is no finding either (reads refused while the hosts were out of reach).
+  return { ...rest, ok: false, outcome: 'unknown', failures: [], unknownReason: NATS_LOST_DURING_SEED };
+}
+
 /**
  * Run seeds from, from + 1, ... on a pool of `workers` threads; the pool is destroyed before
  * this returns. With `pool` (createCheckPool), on that pool's threads, left open and warm for
@@ -1036,8 +1147,13 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
   const deadline = new AbortController();
   // A lane that threw (onReport did): the others stop too, before the pool's turn passes on.
   const broken = new AbortController();
+  // The NATS servers cannot be reached before a seed: no seed would tell anything.
+  const natsGone = new AbortController();
+  let natsUnreachable: string | undefined;
+  const nats = options.transport === 'nats' && options.nats !== undefined ? new NatsWatch([options.nats.servers].flat()) : undefined;
   const stop = AbortSignal.any([
     ...(options.signal === undefined ? [] : [options.signal]),
+    natsGone.signal,
     enough.signal,
     deadline.signal,
     broken.signal,
@@ -1062,6 +1178,17 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < o.seeds && !stopped() && !timePassed) {
+      if (nats !== undefined) {
+        const why = await nats.reachable();
+        if (why !== undefined) {
+          natsUnreachable ??= why;
+          natsGone.abort();
+          return;
+        }
+        // Another lane took the last seed meanwhile, or the run stopped.
+        if (stopped() || timePassed || next >= o.seeds) return;
+      }
+      const lossesBefore = nats?.losses ?? 0;
       const task: ScenarioTask = { seed: o.from + next++, mode: o.mode, schedule: o.schedule, ...seedOptionsOf(options) };
       // The seed's wall-time limit, or the run's stop: either ends its worker.
       const abort = new AbortController();
@@ -1086,6 +1213,7 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       } finally {
         clearTimeout(timer);
       }
+      if (nats !== undefined) report = afterNats(report, nats, lossesBefore);
       // A seed that finished as the stop came is kept: it ran whole.
       reports.push(report);
       options.onReport?.(report, reports.length, o.seeds);
@@ -1127,6 +1255,7 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       throw new StoppedError(`runChecks: its CheckPool was closed during the run (${reports.length} of ${o.seeds} seeds had finished)`);
   } finally {
     clearTimeout(timeUp);
+    await nats?.close();
     endTurn();
     if (o.pool === undefined) await pool.close();
   }
@@ -1142,6 +1271,7 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
     interrupted: options.signal?.aborted === true && reports.length < o.seeds,
     stoppedAtFailures: enough.signal.aborted && reports.length < o.seeds,
     stoppedAtTimeLimit: deadline.signal.aborted && !enough.signal.aborted && reports.length < o.seeds,
+    ...(natsUnreachable === undefined ? {} : { natsUnreachable }),
   };
 }
 

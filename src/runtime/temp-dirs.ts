@@ -6,9 +6,10 @@ import { BroadcastChannel, isMainThread } from 'node:worker_threads';
 /**
  * The temporary data folders of the runtimes of this thread (a cluster given no dataDir, the
  * bench's pairs): each made here, removed by its runtime's stop(), and at the latest as the
- * process exits (process.exit, or the end of its work), when a runtime was never stopped: a
- * command that quits at once (a second Ctrl-C, `meridian bench` abandoning the suite it ran)
- * left its logs in the system's temporary folder (found by an audit, session 56). A thread
+ * process exits (process.exit, the end of its work, or a signal that ends it: signalExit), when
+ * a runtime was never stopped: a command that quits at once (a second Ctrl-C, `meridian bench`
+ * abandoning the suite it ran) left its logs in the system's temporary folder (found by an
+ * audit, session 56). A thread
  * ended from outside (Worker.terminate) runs no exit listener: a pool that stops a seed's
  * worker stops the seed's clusters first (check-runner's SeedJob). And a worker thread's folders
  * are the main thread's to remove at exit too (the CHANNEL below): a second Ctrl-C to `meridian
@@ -35,8 +36,48 @@ if (isMainThread) {
     if ('made' in note) {
       elsewhere.add(note.made);
       listen();
-    } else elsewhere.delete(note.removed);
+    } else {
+      elsewhere.delete(note.removed);
+      unlistenSignals();
+    }
   };
+}
+
+/**
+ * The signals whose default action ends the process without its 'exit' listeners: a library
+ * program interrupted (Ctrl-C, `kill`, the terminal closed) with a cluster never stopped left
+ * its folder (found by an audit, session 60). While a folder is there, the main thread listens
+ * for them (signalExit).
+ */
+const EXIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+let signalsHeard = false;
+
+/**
+ * A signal came: if ours is its only listener (the program has none of its own, so the signal
+ * would have ended it), the folders go now, and the signal is raised again with no listener
+ * left, ending the process as it would have ended (status 128 + the signal's number). A program
+ * with listeners of its own decides what the signal does; its exit runs the 'exit' listener.
+ */
+function signalExit(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) !== 1) return;
+  removeAll();
+  for (const s of EXIT_SIGNALS) process.off(s, signalExit);
+  signalsHeard = false;
+  process.kill(process.pid, signal);
+}
+
+/** Listens for EXIT_SIGNALS (main thread only: a worker thread gets no signals) while a folder is there. */
+function listenSignals(): void {
+  if (signalsHeard || !isMainThread) return;
+  signalsHeard = true;
+  for (const s of EXIT_SIGNALS) process.on(s, signalExit);
+}
+
+/** No folder left: the signals do what they did before, a program without folders untouched. */
+function unlistenSignals(): void {
+  if (!signalsHeard || made.size > 0 || elsewhere.size > 0) return;
+  signalsHeard = false;
+  for (const s of EXIT_SIGNALS) process.off(s, signalExit);
 }
 
 /** Removes the folders left at this thread's exit (once). */
@@ -45,6 +86,7 @@ function listen(): void {
     listening = true;
     process.on('exit', removeAll);
   }
+  listenSignals();
 }
 /** The runtimes of this thread on such a folder, not stopped yet (trackRuntime). */
 const running = new Set<{ stop(): Promise<void> }>();
@@ -63,6 +105,7 @@ export function removeTempDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
   made.delete(dir);
   if (!isMainThread) channel.postMessage({ removed: dir } satisfies Note);
+  unlistenSignals();
 }
 
 /**

@@ -59,6 +59,19 @@ export class SettingsRefusedError extends Error {
 
 /** The reason `done` gives when the launcher shut the host down. */
 export const SHUT_DOWN_BY_LAUNCHER = 'shut down by the launcher';
+/** The reason a spawned host stops for when its launcher is gone (its stdin closed: workers/nats-host.ts). */
+export const LAUNCHER_GONE = 'the launcher is gone (stdin closed)';
+
+/**
+ * The exit status of a host process that stopped for `reason` (`done`'s): 0 when asked to end
+ * (by its launcher, interrupted, or a spawned host's launcher gone); 1 when its NATS connection
+ * was lost or its launcher went silent, so that a supervisor that restarts a failed host
+ * restarts it, and a launcher's 'host-exit' says it failed (a spawned host exited 0 always:
+ * audit, session 60).
+ */
+export function hostExitStatus(reason: string): 0 | 1 {
+  return reason === SHUT_DOWN_BY_LAUNCHER || reason === LAUNCHER_GONE || reason.startsWith('interrupted') ? 0 : 1;
+}
 
 export interface NatsHostHandle {
   /** Settles when the host has shut down (by request, lost connection, silent launcher or stop()). */

@@ -340,6 +340,8 @@ export class NatsRuntime implements Runtime {
         this.assigning--;
         // Joined only when no plan waits for a host and no host is still taking its assignment.
         if (this.remotePending.length === 0 && this.assigning === 0 && [...this.hosts.values()].every((h) => h.alive)) this.remoteJoined?.();
+        // The plans left are ones the other hosts refused (see the refusal below).
+        else if (this.remoteStuck()) this.remoteRefused?.(this.notJoined('at once: every host that joined refused the plans left'));
       },
       (error: unknown) => {
         this.assigning--;
@@ -354,22 +356,38 @@ export class NatsRuntime implements Runtime {
         refused.add(plan.id);
         this.lastRefusal = (error as Error).message;
         this.options.onEvent({ kind: 'frame-error', error: `host ${hello.uid} refused host ${plan.id}: ${(error as Error).message}` });
+        // Every host there is has refused what is left: none will take it (startCluster waited its
+        // full 60 s before saying so: an audit, session 60).
+        if (this.remoteStuck()) this.remoteRefused?.(this.notJoined('at once: every host that joined refused the plans left'));
       },
+    );
+  }
+
+  /**
+   * As many hosts as plans said hello, and each one without a plan refused every plan still
+   * waiting, none being assigned: only another host could take them.
+   */
+  private remoteStuck(): boolean {
+    if (this.assigning > 0 || this.remotePending.length === 0) return false;
+    const joined = this.remoteExpected - this.remotePending.length;
+    const refusers = [...this.refusedBy].filter(([uid]) => !this.seenUids.has(uid));
+    return joined + refusers.length >= this.remoteExpected && refusers.every(([, refused]) => this.remotePending.every((p) => refused.has(p.id)));
+  }
+
+  /** The error when not every host joined: `when` (within the wait, or at once and why). */
+  private notJoined(when: string): UnavailableError {
+    const joined = this.remoteExpected - this.remotePending.length;
+    return new UnavailableError(
+      `only ${joined} of ${this.remoteExpected} hosts joined NATS cluster ${JSON.stringify(this.options.cluster)} ${when} (start them with: meridian host --nats ${shownServers(this.options.servers.slice(0, 1))} --cluster ${this.options.cluster})${this.lastRefusal === undefined ? '' : `; the last refusal: ${this.lastRefusal}`}`,
     );
   }
 
   private waitForRemoteHosts(plans: HostPlan[]): Promise<void> {
     const waitMs = this.options.remoteWaitMs ?? REMOTE_HOSTS_WAIT_MS;
     this.remotePending.push(...plans);
+    this.remoteExpected = plans.length;
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const joined = plans.length - this.remotePending.length;
-        reject(
-          new UnavailableError(
-            `only ${joined} of ${plans.length} hosts joined NATS cluster ${JSON.stringify(this.options.cluster)} within ${waitMs} ms (start them with: meridian host --nats ${shownServers(this.options.servers.slice(0, 1))} --cluster ${this.options.cluster})${this.lastRefusal === undefined ? '' : `; the last refusal: ${this.lastRefusal}`}`,
-          ),
-        );
-      }, waitMs);
+      const timer = setTimeout(() => reject(this.notJoined(`within ${waitMs} ms`)), waitMs);
       this.remoteJoined = () => {
         clearTimeout(timer);
         this.remoteRefused = undefined;
@@ -615,6 +633,8 @@ export class NatsRuntime implements Runtime {
   private readonly respawning = new Map<number, Promise<void>>();
   /** Remote hosts whose assignment is sent and not yet answered. */
   private assigning = 0;
+  /** How many remote hosts startCluster waits for. */
+  private remoteExpected = 0;
 
   /** One new process for a dead host, however many callers ask for it at once. */
   private respawn(entry: HostEntry): Promise<void> {

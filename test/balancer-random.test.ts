@@ -7,9 +7,10 @@
  * 100 (`balancer-forgets-marks`, with `--limits small`). Here nothing stands behind the balancer:
  * every forward, refusal and answer it sends is seen.
  *
- * Property: a client's request (its rid) is forwarded to a server at most once (the balancer
- * does not retry or re-route: an expired request, or one held by a crashed server, is given up),
- * its client gets at most one answer (so a copy is never answered differently), a refused request
+ * Property: a client's request (its rid) is forwarded at most once to each server it is sent to,
+ * and anything but a get to one server only (an expired request is given up; only a get held by
+ * a server that crashed or went down is sent again, to another server, at most GET_REROUTES_MAX
+ * times: it changed nothing), its client gets at most one answer (so a copy is never answered differently), a refused request
  * is never forwarded however late a copy comes, a relayed answer is the one to its own request,
  * and a request whose first copy comes before any newer one of its client is forwarded or refused.
  */
@@ -18,18 +19,19 @@ import { runSeed } from './helpers/balancer-random.js';
 import { sweepSeeds } from './helpers/core-mutant.js';
 import { mutantTests } from './helpers/mutant-tests.js';
 
-test('randomized balancer: late, reordered and copied requests, answers and crash notices, crashes, small routed-id bounds; each request forwarded at most once, answered at most once, a refusal never followed by a forward', (t) => {
+test('randomized balancer: late, reordered and copied requests, answers and crash notices, crashes, small routed-id bounds; each request forwarded at most once per server (a write to one server only), answered at most once, a refusal never followed by a forward', (t) => {
   const { seeds, results, sum, noneFailed } = sweepSeeds(t, runSeed, 400);
   const small = results.filter((r) => r.limit !== undefined).length;
   noneFailed(
     `requests ${sum((r) => r.requests)}, forwarded ${sum((r) => r.forwarded)}, refused ${sum((r) => r.refused)}, ` +
-      `copies delivered ${sum((r) => r.copies)}; routed-id bounds below the default in ${small} seeds; ` +
+      `copies delivered ${sum((r) => r.copies)}, gets sent again ${sum((r) => r.rerouted)}; routed-id bounds below the default in ${small} seeds; ` +
       `probes to coordinators and servers ${sum((r) => r.probes)}, ${sum((r) => r.probesAnswered)} of them taking one back`,
   );
   // Not vacuous: most requests are routed, some refused, many copies come, most seeds forget.
   t.true(sum((r) => r.forwarded) > 100 * seeds, 'requests are forwarded');
   t.true(results.filter((r) => r.refused > 0).length > seeds / 4, 'a quarter of the seeds refuse some requests');
   t.true(sum((r) => r.copies) > 100 * seeds, 'copies arrive');
+  t.true(results.filter((r) => r.rerouted > 0).length > seeds / 4, 'a quarter of the seeds send gets again');
   t.true(small > seeds / 2, 'most seeds forget (bounds below the default)');
   t.true(results.filter((r) => r.probesAnswered > 0).length > seeds / 10, 'a tenth of the seeds take a node back on a probe');
 });

@@ -46,6 +46,12 @@ export const VERIFY_WAIT_MS = 1_000;
  * one of them expired (BalancerState.avoid), unless that server answers one of them first.
  */
 export const AVOID_TIMEOUTS = 8;
+/**
+ * How many times a get in flight is sent again, to another server, when the one it is at crashes
+ * or is held down by its region (see failInflightTo): three servers tried, the usual number of
+ * copies of a key. A bound, so that a get cannot bounce between servers that go down in turn.
+ */
+export const GET_REROUTES_MAX = 2;
 
 export interface BalancerParams {
   region: string;
@@ -116,8 +122,17 @@ interface Inflight {
   shard: number;
   /** A transaction that only reads (gets and checks): its answer is marked so when relayed (ResOk's READ_ONLY). */
   readOnly: boolean;
-  /** A get: failed as UNAVAILABLE (definite), not TIMEOUT, if its server crashes with it. */
-  read: boolean;
+  /**
+   * A get's request body (the client's decoded object, referenced, not copied), else undefined:
+   * a get changed nothing, so when its server crashes or is held down with it in flight it is
+   * sent again to another server, and failed as UNAVAILABLE (definite), not TIMEOUT, only when
+   * none can take it (see failInflightTo).
+   */
+  get: RequestBody | undefined;
+  /** How many times this get was sent again to another server (at most GET_REROUTES_MAX). */
+  rerouted: number;
+  /** The servers a get was sent to before `server`, once it was sent again (it goes to none twice), else undefined. */
+  tried: string[] | undefined;
   /** A transaction's coordinator (the request's `co`), else undefined. */
   co: string | undefined;
 }
@@ -183,6 +198,8 @@ export interface BalancerState {
   avoidAll: Map<string, number>;
   /** Leader-bound requests routed away from a server they avoid (see avoid). */
   avoided: number;
+  /** Gets sent again to another server, the one they were in flight at crashed or held down (see reroute). */
+  rerouted: number;
   /**
    * Coordinators the runtime reported crashed and not restarted, with when the crash notice
    * came (this balancer's clock): no transaction is sent to one. Each is probed every
@@ -215,6 +232,8 @@ export interface BalancerSummary {
   hinted: number;
   /** Of `routed`, leader-bound requests sent away from a server one of their shard's expired through (BalancerState.avoid). */
   avoided: number;
+  /** Of `routed`, gets sent again to another server when the one they were in flight at crashed or was held down by its region. */
+  rerouted: number;
   /** Shards with a leader hint, and the server each is sent to. */
   leaders: Record<number, string>;
   /** Each region's reachability, from its digests. */
@@ -338,6 +357,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
       avoid: Array.from({ length: params.shards ?? 0 }, () => undefined),
       avoidAll: new Map(),
       avoided: 0,
+      rerouted: 0,
       coordinatorsDown: new Map(),
       doubts: new Map(),
       probing: false,
@@ -383,6 +403,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
       duplicates: state.duplicates,
       hinted: state.hinted,
       avoided: state.avoided,
+      rerouted: state.rerouted,
       leaders: Object.fromEntries(state.leaders.flatMap((id, shard) => (id === undefined ? [] : [[shard, id]]))),
       regions: Object.fromEntries(state.regionState),
       ejected: state.outlier?.ejected() ?? [],
@@ -621,39 +642,10 @@ function route(state: BalancerState, req: Req, ctx: ActorContext): void {
   const now = ctx.now();
   expire(state, now);
   const shard = hintShard(state, req.body);
-  let target: string | undefined;
-  if (shard >= 0) {
-    const hint = state.leaders[shard];
-    if (hint !== undefined) {
-      if (hintUsable(state, hint)) {
-        target = hint;
-        state.hinted++;
-      } else state.leaders[shard] = undefined; // Learned again from the next answer.
-    }
-  }
-  if (target === undefined) {
-    const choice = pickRegion(localityPlan(state), state.prng);
-    if (choice === undefined) {
-      refuse(state, req, ctx, 'no healthy server in any region');
-      return;
-    }
-    let region = choice.region;
-    let endpoints = healthyIn(state, region, choice.panic);
-    if (endpoints.length === 0) endpoints = healthyIn(state, region, true);
-    if (shard >= 0 && (state.avoid[shard] !== undefined || state.avoidAll.size > 0)) {
-      const away = awayFrom(state, shard, region, endpoints, now);
-      if (away !== undefined) {
-        region = away.region;
-        endpoints = away.endpoints;
-      }
-    }
-    const strategy = state.strategies.get(region)!;
-    const picked = strategy.pick(endpoints, { key: req.body.key, nowMs: now });
-    if (picked === undefined) {
-      refuse(state, req, ctx, `no server available in region ${region}`);
-      return;
-    }
-    target = picked.id;
+  const target = place(state, req.body, shard, now, undefined);
+  if (typeof target !== 'string') {
+    refuse(state, req, ctx, target.why);
+    return;
   }
   const rid = state.nextRid++;
   const readOnly = req.body.op === 'txn' && onlyReads(req.body.ops ?? []);
@@ -669,9 +661,67 @@ function route(state: BalancerState, req: Req, ctx: ActorContext): void {
     sentMs: now,
     shard,
     readOnly,
-    read: req.body.op === 'get',
+    get: body.op === 'get' ? body : undefined,
+    rerouted: 0,
+    tried: undefined,
     co: body.op === 'txn' ? body.co : undefined,
   });
+  forwardTo(state, member, target, rid, body, ctx);
+}
+
+/**
+ * The server a request goes to: its shard's leader by the hint, else a region by the locality
+ * plan and a server there by the strategy (away from the servers a leader-bound request of its
+ * shard avoids); or why none (the request is refused). `away`: the servers a get was sent to, the
+ * last of which crashed or went down with it in flight, when it is sent again (reroute): it goes
+ * to none of them, only to a server up in its region's view, of any region if need be (the
+ * plan's panic, which routes to servers held down too, is no place to send it again).
+ */
+function place(state: BalancerState, body: RequestBody, shard: number, now: number, away: readonly string[] | undefined): string | { why: string } {
+  if (shard >= 0) {
+    const hint = state.leaders[shard];
+    if (hint !== undefined) {
+      if (away?.includes(hint) !== true && hintUsable(state, hint)) {
+        state.hinted++;
+        return hint;
+      }
+      state.leaders[shard] = undefined; // Learned again from the next answer.
+    }
+  }
+  const choice = pickRegion(localityPlan(state), state.prng);
+  if (choice === undefined) return { why: 'no healthy server in any region' };
+  let region = choice.region;
+  let endpoints: Endpoint[];
+  if (away === undefined) {
+    endpoints = healthyIn(state, region, choice.panic);
+    if (endpoints.length === 0) endpoints = healthyIn(state, region, true);
+  } else {
+    endpoints = healthyBut(state, region, away);
+    for (let k = 0; endpoints.length === 0 && k < state.params.priority.length; k++) {
+      region = state.params.priority[k]!;
+      endpoints = healthyBut(state, region, away);
+    }
+    if (endpoints.length === 0) return { why: 'no other server up' };
+  }
+  if (shard >= 0 && (state.avoid[shard] !== undefined || state.avoidAll.size > 0)) {
+    const moved = awayFrom(state, shard, region, endpoints, now, away);
+    if (moved !== undefined) {
+      region = moved.region;
+      endpoints = moved.endpoints;
+    }
+  }
+  const picked = state.strategies.get(region)!.pick(endpoints, { key: body.key, nowMs: now });
+  if (picked === undefined) return { why: `no server available in region ${region}` };
+  return picked.id;
+}
+
+/** The servers of `region` a request may go to outside panic (healthyIn), but those in `away`. */
+function healthyBut(state: BalancerState, region: string, away: readonly string[]): Endpoint[] {
+  return healthyIn(state, region, false).filter((e) => !away.includes(e.id));
+}
+
+/** Sends a request to `target` under the balancer's `rid`, counting it as routed there. */
+function forwardTo(state: BalancerState, member: MemberInfo, target: string, rid: number, body: RequestBody, ctx: ActorContext): void {
   member.active++;
   state.routed++;
   // The balancer's own choice (strategy or leader hint), per server: servers count where a
@@ -683,11 +733,42 @@ function route(state: BalancerState, req: Req, ctx: ActorContext): void {
 }
 
 /**
+ * Sends a get in flight at a server that crashed or went down (failInflightTo) to another
+ * server, one it was not sent to before, with the same client and client rid, if it was
+ * re-routed fewer than GET_REROUTES_MAX times and such a server can take it (place): true if
+ * sent. Its entry moves to a new
+ * balancer rid, at the end of the in-flight map (which stays in the order sent, as expire and
+ * doubtSlow read it), with the new server and sent time: a late answer from the first server
+ * (to the old rid) finds no entry and is dropped, so the client is answered once, by whichever
+ * answer comes first from the new server. Matching answers by the server instead would not do:
+ * the answer comes from the server that executed the get, which may be another one than the
+ * server it was sent to (a forwarder's owner).
+ */
+function reroute(state: BalancerState, rid: number, entry: Inflight, ctx: ActorContext): boolean {
+  if (entry.get === undefined || entry.rerouted >= GET_REROUTES_MAX) return false;
+  const now = ctx.now();
+  const tried = entry.tried ?? [];
+  tried.push(entry.server);
+  const target = place(state, entry.get, entry.shard, now, tried);
+  if (typeof target !== 'string') return false;
+  entry.tried = tried;
+  finish(state, rid, false, now, false);
+  const next = state.nextRid++;
+  entry.server = target;
+  entry.sentMs = now;
+  entry.rerouted++;
+  state.rerouted++;
+  state.inflight.set(next, entry);
+  forwardTo(state, state.members.get(target)!, target, next, entry.get, ctx);
+  return true;
+}
+
+/**
  * The endpoints a leader-bound request of `shard` may go to without the servers it avoids
  * (BalancerState.avoid): those of the region chosen, else of the first region in failover order
  * with a healthy server not avoided. Undefined while the shard avoids none of them (the lapsed
  * are forgotten here), or when every healthy server is avoided: then the request goes where
- * it would have.
+ * it would have. A get sent again goes to none of the servers in `away` (see place).
  */
 function awayFrom(
   state: BalancerState,
@@ -695,6 +776,7 @@ function awayFrom(
   region: string,
   endpoints: Endpoint[],
   now: number,
+  away: readonly string[] | undefined,
 ): { region: string; endpoints: Endpoint[] } | undefined {
   const avoid = state.avoid[shard];
   if (avoid !== undefined) {
@@ -712,7 +794,7 @@ function awayFrom(
   }
   for (const r of state.params.priority) {
     if (r === region) continue;
-    const others = healthyIn(state, r, false).filter((e) => !avoided(e));
+    const others = healthyIn(state, r, false).filter((e) => !avoided(e) && away?.includes(e.id) !== true);
     if (others.length > 0) {
       state.avoided++;
       return { region: r, endpoints: others };
@@ -850,28 +932,36 @@ function onDigest(state: BalancerState, digest: Digest, ctx: ActorContext): void
     state.regionState.set(digest.region, 'up');
     state.plan = undefined;
   }
+  // Every state of the digest is taken before anything is done about a change: a get in flight
+  // at a server newly down is sent to another server (failInflightTo), which must not be one
+  // this same digest reports down further on.
+  let changed: Array<{ m: MemberInfo; id: string; previous: MemberState }> | undefined;
   for (const d of digest.members) {
     const m = state.members.get(d.id);
     if (m === undefined) continue;
     m.load = d.load;
     if (m.state !== d.state) {
-      const previous = m.state;
+      (changed ??= []).push({ m, id: d.id, previous: m.state });
       m.state = d.state;
-      // Down, then beating again: it may have restarted while the restart notice (a message
-      // like any other since issue 8) was lost or cut off by a partition. Or not: its region
-      // actor takes a heartbeat of a life it has not seen for a restart, and lives have no
-      // order, so a heartbeat of the crashed life (or of one that died at once) delivered late
-      // says the same. Taken as a restart, that took the crash mark off a dead server for good
-      // (found by an audit, session 56). A probe asks now instead; its answer takes the mark
-      // off (onProbeAck: only a life running after the crash notice can answer it).
-      if (previous === 'down' && d.state === 'up' && m.crashed) ctx.send(d.id, { type: 'probe', at: now } satisfies Probe);
-      // Newly down in its region's view (silent: paused, or cut off from its region actor) with
-      // no crash notice: requests this balancer sent it are as good as lost. Failed now, as on a
-      // crash notice, not at the request timeout (they waited out the whole 5 s: found by a
-      // failover audit, session 59).
-      if (d.state === 'down') failInflightTo(state, d.id, `server ${d.id} went silent (its region holds it down)`, ctx);
       state.plan = undefined;
     }
+  }
+  for (const { m, id, previous } of changed ?? []) {
+    // Down, then beating again: it may have restarted while the restart notice (a message
+    // like any other since issue 8) was lost or cut off by a partition. Or not: its region
+    // actor takes a heartbeat of a life it has not seen for a restart, and lives have no
+    // order, so a heartbeat of the crashed life (or of one that died at once) delivered late
+    // says the same. Taken as a restart, that took the crash mark off a dead server for good
+    // (found by an audit, session 56). A probe asks now instead; its answer takes the mark
+    // off (onProbeAck: only a life running after the crash notice can answer it).
+    if (previous === 'down' && m.state === 'up' && m.crashed) ctx.send(id, { type: 'probe', at: now } satisfies Probe);
+    // Newly down in its region's view with no crash notice: silent (paused, cut off from its
+    // region actor, or only starved of CPU a while: a region holds a busy live server down too).
+    // Requests this balancer sent it are not waited for to the request timeout (they waited out
+    // the whole 5 s: found by a failover audit, session 59): a get is sent to another server,
+    // since the one held down may be live and answer late, or never; the rest fail now, as on
+    // a crash notice (failInflightTo).
+    if (m.state === 'down') failInflightTo(state, id, `server ${id} went silent (its region holds it down)`, ctx);
   }
   publishView(state, digest.region, ctx);
 }
@@ -923,10 +1013,11 @@ function onSystem(state: BalancerState, msg: SystemMessage, ctx: ActorContext): 
     }
     return;
   }
+  // Before failInflightTo, which routes gets again by the plan: none goes back to a crashed server.
+  state.plan = undefined;
   if (msg.event === 'node-crashed') {
-    // Like a refused connection: the process is gone. Requests it held will never be answered;
-    // a write's outcome is unknown (it may have been executed before the crash), a read's
-    // refusal definite: it changed nothing (it was TIMEOUT too: found by an audit, session 59).
+    // Like a refused connection: the process is gone. Requests it held will never be answered:
+    // a get is sent to another server (it changed nothing), the rest fail now (failInflightTo).
     m.crashed = true;
     m.crashedAtMs = ctx.now();
     armProbes(state, ctx);
@@ -935,22 +1026,35 @@ function onSystem(state: BalancerState, msg: SystemMessage, ctx: ActorContext): 
   } else {
     m.crashed = false;
   }
-  state.plan = undefined;
 }
 
 /**
- * Fails at once the requests in flight that this balancer sent to `server`, which will not
- * answer them (it crashed, or its region holds it down): a get as UNAVAILABLE (definite: it
- * changed nothing), anything else as TIMEOUT (it may have taken effect before). `why` opens the
- * message. A late answer finds no entry and is dropped.
+ * The requests in flight that this balancer sent to `server`, which it crashed with, or which
+ * its region holds down (it may answer late, if busy, or never), are not waited for. A get
+ * changed nothing: it is sent to another server (reroute), and failed as UNAVAILABLE
+ * (definite) only when it was re-routed GET_REROUTES_MAX times already or no other server up
+ * can take it. A get failed so on a busy server's short hold-down had another copy to read
+ * (`server c/1 went silent (its region holds it down) with the request in flight`: a user
+ * audit, session 60, a threads test and benches under CPU load). Anything else fails at once as
+ * TIMEOUT: it may have taken effect, so it is not sent again; a read-only transaction too (it
+ * went to a coordinator, which may still run it). `why` opens the message. A late answer to a
+ * request failed or sent again finds no entry under its rid and is dropped.
  */
 function failInflightTo(state: BalancerState, server: string, why: string, ctx: ActorContext): void {
   failInflight(
     state,
+    // A get sent again is set at the end of the map, which this loop reaches too: at another server.
     (entry) => entry.server === server,
-    (entry) => (entry.read ? 'UNAVAILABLE' : 'TIMEOUT'),
-    (entry) => `${why} with the request in flight${entry.read ? '' : '; it may or may not have taken effect'}`,
+    (entry) => (entry.get !== undefined ? 'UNAVAILABLE' : 'TIMEOUT'),
+    (entry) =>
+      `${why} with the request in flight` +
+      (entry.get === undefined
+        ? '; it may or may not have taken effect'
+        : entry.rerouted >= GET_REROUTES_MAX
+          ? `, sent to ${entry.rerouted + 1} servers`
+          : '; no other server up could take it'),
     ctx,
+    true,
   );
 }
 
@@ -971,16 +1075,18 @@ function failCoordinated(state: BalancerState, co: string, ctx: ActorContext): v
   );
 }
 
-/** Fails at once the requests in flight `which` picks, each answered `code` and `message`. */
+/** Fails at once the requests in flight `which` picks, each answered `code` and `message`; with `resend`, a get is sent to another server first if it can be (reroute). */
 function failInflight(
   state: BalancerState,
   which: (entry: Inflight) => boolean,
   code: (entry: Inflight) => 'UNAVAILABLE' | 'TIMEOUT',
   message: (entry: Inflight) => string,
   ctx: ActorContext,
+  resend = false,
 ): void {
   for (const [rid, entry] of state.inflight) {
     if (!which(entry)) continue;
+    if (resend && reroute(state, rid, entry, ctx)) continue;
     finish(state, rid, false, ctx.now(), false);
     ctx.send(entry.client, { type: 'res', rid: entry.rid, ok: false, code: code(entry), message: message(entry) } satisfies Res);
   }

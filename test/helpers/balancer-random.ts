@@ -25,9 +25,11 @@
  * clock.
  *
  * Checked, per request (a client's rid), over the whole run with every late copy delivered:
- *  - it is forwarded to a server at most once (the balancer never retries or re-routes: an
- *    expired or crashed request is given up, not resent; without a dedup of their own, servers
- *    would execute a second forward twice, and a transaction could reach two coordinators);
+ *  - it is forwarded at most once to each server, and anything but a get to one server only (an
+ *    expired request is given up, not resent; without a dedup of their own, servers would
+ *    execute a second forward twice, and a transaction could reach two coordinators); only a
+ *    get in flight at a server that crashed or went down is sent again, to another server
+ *    (balancer.ts reroute: it changed nothing), at most GET_REROUTES_MAX times;
  *  - its client gets at most one answer (a copy is never answered again, so never answered
  *    differently: a copy of a routed request is not refused, a refusal is not followed by a
  *    server's answer);
@@ -47,7 +49,7 @@
  */
 import { validateBalancerConfig } from '../../src/balance/validate.js';
 import { STRATEGY_NAMES } from '../../src/balance/types.js';
-import { balancerBehavior, BALANCER_PROBE_MS, type BalancerParams, type BalancerState } from '../../src/cluster/balancer.js';
+import { balancerBehavior, BALANCER_PROBE_MS, GET_REROUTES_MAX, type BalancerParams, type BalancerState } from '../../src/cluster/balancer.js';
 import type { BalancerInbound, Digest, ErrorCodeWire, Probe, Req, RequestBody, Res } from '../../src/cluster/messages.js';
 import { balancerAddress, coordinatorAddress, serverId } from '../../src/cluster/topology.js';
 import { Prng } from '../../src/core/prng.js';
@@ -78,6 +80,8 @@ export interface SeedResult {
   /** Probes the balancer sent to coordinators and servers, and answers to them that took one back. */
   probes: number;
   probesAnswered: number;
+  /** Gets sent again to another server (forwards after a get's first). */
+  rerouted: number;
 }
 
 interface Delivery {
@@ -516,11 +520,15 @@ export function runSeed(seed: number): SeedResult {
   }
 
   // The checks.
+  let rerouted = 0;
   for (const sent of history) {
     const fw = forwards.get(sent.rq) ?? [];
     const ans = answers.get(`${sent.client} ${sent.rid}`) ?? [];
     const refusals = ans.filter((a) => a.during === 'req');
-    if (fw.length > 1) problems.push(`${sent.rq} forwarded ${fw.length} times (to ${fw.map((f) => f.server).join(', ')})`);
+    const to = fw.map((f) => f.server);
+    const limit = sent.body.op === 'get' ? 1 + GET_REROUTES_MAX : 1;
+    if (fw.length > limit || new Set(to).size < fw.length) problems.push(`${sent.rq} (a ${sent.body.op}) forwarded ${fw.length} times (to ${to.join(', ')})`);
+    if (sent.body.op === 'get') rerouted += Math.max(0, fw.length - 1);
     if (ans.length > 1) problems.push(`${sent.rq} answered ${ans.length} times: ${ans.map((a) => (a.res.ok ? 'ok' : a.res.code)).join(', ')}`);
     if (refusals.length > 0 && fw.length > 0) problems.push(`${sent.rq} refused (definite: it did not happen), and forwarded`);
     for (const a of refusals)
@@ -535,5 +543,5 @@ export function runSeed(seed: number): SeedResult {
     const [client, rid] = key.split(' ');
     if (!byRq.has(`${client!.split('/').at(-1)}:${rid}`)) problems.push(`an answer to ${key}, a request nobody sent`);
   }
-  return { problems, requests: history.length, forwarded: forwardedCount, refused: refusedCount, copies, limit, probes, probesAnswered };
+  return { problems, requests: history.length, forwarded: forwardedCount, refused: refusedCount, copies, limit, probes, probesAnswered, rerouted };
 }

@@ -754,7 +754,7 @@ test('bad flags name the flag and exit 2', async (t) => {
     // --unsafe with no variant ran the correct protocol (exit 0), or took the next flag's value for a flag.
     [
       ['--seeds', '2', '--unsafe'],
-      /--unsafe needs a variant from ack-before-chosen, .*checkpoint-drops-tail \(with --workload txn: release-locks-at-prepare, .*\), got null/,
+      /--unsafe needs a variant from ack-before-chosen, .*checkpoint-drops-tail \(with --workload txn: release-locks-at-prepare, .*\), got no value/,
     ],
     [['--seeds', '2', '--unsafe', '--mode', 'passive'], /--unsafe needs a variant from .* got "--mode"/],
     // Past the cluster's cap of 15 replicas: every seed threw inside its cluster.
@@ -771,7 +771,7 @@ test('bad flags name the flag and exit 2', async (t) => {
     [['--seeds', '3', '--transport', 'pigeon'], /--transport takes sim, threads, nats, got "pigeon"/],
     [['--seeds', '3', '--nats', 'nats://127.0.0.1:4222'], /--nats names the NATS servers of --transport nats: give that too/],
     [['--seeds', '3', '--transport', 'nats', '--nats', 'http://x'], /--nats needs comma-separated URLs, each .*, got "http:\/\/x"/],
-    [['--seeds', '3', '--transport', 'nats', '--nats'], /--nats needs comma-separated NATS URLs, such as nats:\/\/127\.0\.0\.1:4222, got null/],
+    [['--seeds', '3', '--transport', 'nats', '--nats'], /--nats needs comma-separated NATS URLs, such as nats:\/\/127\.0\.0\.1:4222, got no value/],
     // No server there: every seed failed after its connect timeout, as if a bug had been found (exit 1).
     [
       ['--seeds', '3', '--transport', 'nats', '--nats', 'nats://127.0.0.1:1'],
@@ -779,7 +779,7 @@ test('bad flags name the flag and exit 2', async (t) => {
     ],
     [['--seeds', '3', '--processes', '2'], /--processes sets how many host processes each seed spawns with --transport nats: give that too/],
     [['--seeds', '3', '--transport', 'nats', '--processes', '0'], /--processes needs an integer from 1 to 256 or dedicated, got "0"/],
-    [['--seeds', '3', '--transport', 'nats', '--processes'], /--processes needs an integer from 1 to 256 or dedicated, got null/],
+    [['--seeds', '3', '--transport', 'nats', '--processes'], /--processes needs an integer from 1 to 256 or dedicated, got no value/],
     [
       ['--seed', '3', '--transport', 'nats'],
       /--transport nats applies to --seeds and --time-limit \(a real-time run does not replay\): run seed 3 again with --transport nats/,
@@ -790,13 +790,13 @@ test('bad flags name the flag and exit 2', async (t) => {
       /--transport threads applies to --seeds and --time-limit \(a real-time run does not replay\): run seed 3 again with/,
     ],
     [['--seeds', '3', '--transport', 'threads', '--faults', 'crash,log-hole,pause'], /--faults log-hole: sim only, not with --transport threads/],
-    [['--seeds', '3', '--faults'], /--faults takes fault kinds .* got null/],
+    [['--seeds', '3', '--faults'], /--faults takes fault kinds .* got no value/],
     [['--seeds', '3', '--nemesis', 'builtin', '--faults', 'crash'], /--faults chooses what --nemesis targeted or swarm draws/],
     [['--seeds', '3', '--workload', 'txn', '--nemesis', 'builtin', '--faults', 'crash'], /--faults chooses what --nemesis targeted or swarm draws/],
     [['--seeds', '3', '--workload', 'txn', '--keys', '0'], /--keys needs an integer from 1/],
     [['--seeds', '3', '--history', 'h.json'], /--history needs --seed S without --shrink/],
     [['--seed', '3', '--shrink', '--history', 'h.json'], /--history needs --seed S without --shrink/],
-    [['--seed', '3', '--history'], /--history needs a file to write the replayed run's history to, got null/],
+    [['--seed', '3', '--history'], /--history needs a file to write the replayed run's history to, got no value/],
     [['--seed', '3', '--history', '--trace'], /--history needs a file .* got "--trace"/],
     // `-` wrote a file named - (standard output carries the report).
     [['--seed', '3', '--history', '-'], /--history needs a file to write the replayed run's history to, got "-": a path, not standard output/],
@@ -863,7 +863,7 @@ test.serial('demo: an integer flag out of its bounds names the flag and exits 2,
     [['--seed', '4294967296'], /--seed needs an integer from 0 to 4294967295, got "4294967296"/],
     [['--seed', ''], /--seed needs an integer from 0 to 4294967295, got ""/],
     [['--seed', '0x10'], /--seed needs an integer from 0 to 4294967295 in decimal digits, got "0x10"/],
-    [['--seed'], /--seed needs an integer from 0 to 4294967295, got null/],
+    [['--seed'], /--seed needs an integer from 0 to 4294967295, got no value/],
     // 1e12 ms ran a demo of 31 years (on threads each phase's timer overflowed to 1 ms); 1e3 ran one of a second.
     [['--duration-ms', '1e12'], /--duration-ms needs an integer from 300 to 3600000 in decimal digits, got "1e12"/],
     [['--duration-ms', '1e3'], /--duration-ms needs an integer from 300 to 3600000 in decimal digits, got "1e3"/],
@@ -871,7 +871,7 @@ test.serial('demo: an integer flag out of its bounds names the flag and exits 2,
     // A repeated flag kept its last value (here the --transport sim every case starts with).
     [['--transport', 'threads'], /--transport given twice \("sim" and "threads"\): give it once/],
     // A missing choice said "got undefined".
-    [['--replication'], /--replication takes none, passive, active, hybrid, got null/],
+    [['--replication'], /--replication takes none, passive, active, hybrid, got no value/],
   ];
   await Promise.all(
     cases.map(async ([flags, pattern]) => {

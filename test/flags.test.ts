@@ -82,3 +82,34 @@ test('meridian host: --cluster=NAME, and any name nats.cluster takes (-h, --x); 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a flag without its value says "got no value" in every command (it said "got null", which reads as a bug); a wrong value is still quoted', (t) => {
+  const missing: Array<[() => unknown, string]> = [
+    [() => parseCheckArgs(['--seeds']), '--seeds'],
+    [() => parseCheckArgs(['--mode']), '--mode'],
+    [() => parseCheckArgs(['--txn-share']), '--txn-share'],
+    [() => parseCheckArgs(['--check-budget']), '--check-budget'],
+    [() => parseCheckArgs(['--shape']), '--shape'],
+    [() => parseCheckArgs(['--faults']), '--faults'],
+    [() => parseCheckArgs(['--only-faults']), '--only-faults'],
+    [() => parseCheckArgs(['--unsafe']), '--unsafe'],
+    [() => parseCheckArgs(['--nats']), '--nats'],
+    [() => parseCheckArgs(['--processes']), '--processes'],
+    [() => parseCheckArgs(['--seeds', '3', '--json']), '--json'],
+    // Given before with a value: this said `--seeds given twice ("3" and null)`.
+    [() => parseCheckArgs(['--seeds', '3', '--seeds']), '--seeds'],
+    [() => parseVerifyArgs(['h.json', '--format']), '--format'],
+    [() => parseVerifyArgs(['h.json', '--timeline']), '--timeline'],
+    [() => parseHostArgs(['--data-dir']), '--data-dir'],
+  ];
+  for (const [parse, flag] of missing) {
+    const error = t.throws(parse, { instanceOf: FlagError }, flag);
+    t.true(error?.message.startsWith(`${flag} `) === true && error.message.endsWith(', got no value'), `${flag}: ${error?.message}`);
+  }
+  t.throws(() => parseCheckArgs(['--seeds', 'abc']), { instanceOf: FlagError, message: /^--seeds needs an integer from 1 to \d+, got "abc"$/ });
+  t.throws(() => parseCheckArgs(['--shape', 'abc']), { instanceOf: FlagError, message: /^--shape takes random .*, got "abc"$/ });
+  t.throws(() => parseVerifyArgs(['h.json', '--timeline', '--format']), {
+    instanceOf: FlagError,
+    message: '--timeline needs a file to write the HTML timeline to, got "--format"',
+  });
+});

@@ -174,7 +174,7 @@ test(
       [[txn, kv], /one FILE only/],
       [[txn, '--frob'], /unknown verify option "--frob"/],
       [[txn, '--model', 'graph'], /--model takes register, kv, list-append, rw-register, got "graph"/],
-      [[txn, '--format'], /--format takes json, elle-edn, jepsen-etcd, kv-edn, got null/],
+      [[txn, '--format'], /--format takes json, elle-edn, jepsen-etcd, kv-edn, got no value/],
       // A repeated flag kept its last value: the file read as kv-edn, the json asked for ignored.
       [[txn, '--format', 'json', '--format', 'kv-edn'], /--format given twice \("json" and "kv-edn"\): give it once/],
       [[txn, '--model', 'list-append', '--model', 'rw-register'], /--model given twice \("list-append" and "rw-register"\): give it once/],

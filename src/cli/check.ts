@@ -44,10 +44,10 @@ import { natsServerBinary, natsServerFailure, startNatsServer, type NatsServer }
 import { ALL_FAULT_KINDS, SIM_ONLY_FAULT_KINDS, type FaultKind } from '../harness/nemesis.js';
 import { natsServersFlag } from './nats-flag.js';
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
-import { sameFile, writable as writableFile, writeText as writeFileText } from './output-file.js';
+import { outputFile, sameFile, writable as writableFile, writeText as writeFileText } from './output-file.js';
 import { count, formatViolation, shellWords } from './format.js';
 import { CHECK_BUDGET_MAX } from '../harness/check-budget.js';
-import { FlagError, decimalText, fractionFlag, intFlag, noValue, once, oneOf, outputFile, positiveDecimalFlag, readArgs, wantsHelp } from './flags.js';
+import { FlagError, decimalText, fractionFlag, gotValue, intFlag, noValue, once, oneOf, positiveDecimalFlag, readArgs, wantsHelp } from './flags.js';
 import {
   drawShape,
   BALANCER_CHOICES,
@@ -233,8 +233,7 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         args.shrink = true;
         break;
       case '--shape':
-        if (value !== 'random')
-          throw new FlagError(`--shape takes random (each seed draws regions, servers, factor and shards), got ${JSON.stringify(value ?? null)}`);
+        if (value !== 'random') throw new FlagError(`--shape takes random (each seed draws regions, servers, factor and shards), ${gotValue(value)}`);
         args.randomShape = true;
         break;
       case '--txn-share':
@@ -253,14 +252,14 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         const list = value === undefined || value.startsWith('--') ? [] : value.split(',');
         const bad = list.find((k) => !ALL_FAULT_KINDS.includes(k as FaultKind));
         if (list.length === 0 || bad !== undefined)
-          throw new FlagError(`--faults takes fault kinds from ${ALL_FAULT_KINDS.join(', ')}, comma-separated, got ${JSON.stringify(bad ?? value ?? null)}`);
+          throw new FlagError(`--faults takes fault kinds from ${ALL_FAULT_KINDS.join(', ')}, comma-separated, ${gotValue(bad ?? value)}`);
         args.faults = [...new Set(list)] as FaultKind[];
         break;
       }
       case '--only-faults': {
         const list = value === undefined ? [] : value === 'none' ? [] : value.split(',');
         if (value === undefined || (value !== 'none' && list.some((x) => !/^\d+$/.test(x) || !Number.isSafeInteger(Number(x)))))
-          throw new FlagError(`--only-faults needs fault episode numbers such as 0,3,7 (or none), got ${JSON.stringify(value ?? null)}`);
+          throw new FlagError(`--only-faults needs fault episode numbers such as 0,3,7 (or none), ${gotValue(value)}`);
         args.onlyFaults = list.map(Number);
         break;
       }
@@ -268,7 +267,7 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         // A missing variant would take the next flag as one (or run the correct protocol).
         if (value === undefined || value.startsWith('--'))
           throw new FlagError(
-            `--unsafe needs a variant from ${UNSAFE_VARIANTS.join(', ')} (with --workload txn: ${TXN_UNSAFE_VARIANTS.join(', ')}), got ${JSON.stringify(value ?? null)}`,
+            `--unsafe needs a variant from ${UNSAFE_VARIANTS.join(', ')} (with --workload txn: ${TXN_UNSAFE_VARIANTS.join(', ')}), ${gotValue(value)}`,
           );
         unsafe = value;
         break;
@@ -296,7 +295,7 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         break;
       case '--nats': {
         if (value === undefined || value.length === 0 || value.startsWith('--'))
-          throw new FlagError(`--nats needs comma-separated NATS URLs, such as nats://127.0.0.1:4222, got ${JSON.stringify(value ?? null)}`);
+          throw new FlagError(`--nats needs comma-separated NATS URLs, such as nats://127.0.0.1:4222, ${gotValue(value)}`);
         const parsed = natsServersFlag(value);
         if ('wrong' in parsed) throw new FlagError(parsed.wrong);
         args.nats = { servers: parsed.servers };
@@ -305,7 +304,7 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
       case '--processes':
         if (value === 'dedicated') args.natsProcesses = value;
         else if (/^\d+$/.test(value ?? '') && Number(value) >= 1 && Number(value) <= NATS_PROCESSES_MAX) args.natsProcesses = Number(value);
-        else throw new FlagError(`--processes needs an integer from 1 to ${NATS_PROCESSES_MAX} or dedicated, got ${JSON.stringify(value ?? null)}`);
+        else throw new FlagError(`--processes needs an integer from 1 to ${NATS_PROCESSES_MAX} or dedicated, ${gotValue(value)}`);
         break;
       case '--json':
         args.jsonFile = outputFile(value, flag, "a file to write the run's summary and every seed's report to");

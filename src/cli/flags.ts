@@ -1,5 +1,4 @@
-/** What the commands' flag parsers share: how a command line is read, the error a bad flag throws, a choice among names, a flag given once, a number, a file to write. */
-import { outputFileFlag } from './output-file.js';
+/** What the commands' flag parsers share: how a command line is read, the error a bad flag throws, how it shows the value got, a choice among names, a flag given once, a number. */
 
 /** A bad flag or flag value: the command prints its message and its usage, and exits 2. */
 export class FlagError extends Error {}
@@ -40,7 +39,8 @@ export function wantsHelp(argv: readonly string[], bare?: ReadonlySet<string>): 
 
 /**
  * How a flag error shows the value a flag got: quoted, or "got no value" when the command line
- * ended after the flag (`meridian host --data-dir` said `got null`: audit, session 60).
+ * ended after the flag. Every flag error of the commands says it this way (`meridian check
+ * --json`, `meridian host --data-dir` said `got null`, which reads as a bug: audit, session 60).
  */
 export function gotValue(value: string | undefined): string {
   return value === undefined ? 'got no value' : `got ${JSON.stringify(value)}`;
@@ -51,9 +51,9 @@ export function noValue(read: ArgRead): void {
   if (read.inline) throw new FlagError(`${read.arg} takes no value, got ${JSON.stringify(read.value)}`);
 }
 
-/** `value` if it is one of `allowed`; else a FlagError naming the flag, the choices and what it got (null: no value). */
+/** `value` if it is one of `allowed`; else a FlagError naming the flag, the choices and what it got (gotValue). */
 export function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[]): T {
-  if (!allowed.includes(value as T)) throw new FlagError(`${flag} takes ${allowed.join(', ')}, got ${JSON.stringify(value ?? null)}`);
+  if (!allowed.includes(value as T)) throw new FlagError(`${flag} takes ${allowed.join(', ')}, ${gotValue(value)}`);
   return value as T;
 }
 
@@ -61,11 +61,14 @@ export function oneOf<T extends string>(value: string | undefined, flag: string,
  * Records that `flag` was given `value`, in `given`; a FlagError naming the flag and both values
  * when it was given before with another value (the last would win silently: a run of other
  * seeds, a file not written where asked). The same value again is harmless: scripts that put
- * flags together (scripts/mutants.mjs) may repeat one.
+ * flags together (scripts/mutants.mjs) may repeat one. No value (`--seeds 3 --seeds`, a flag
+ * that takes none) is not recorded: the flag's own check then says it got no value, where this
+ * said `given twice ("3" and null)`.
  */
 export function once(given: Map<string, string | undefined>, flag: string, value: string | undefined): void {
+  if (value === undefined) return;
   if (given.has(flag) && given.get(flag) !== value)
-    throw new FlagError(`${flag} given twice (${JSON.stringify(given.get(flag) ?? null)} and ${JSON.stringify(value ?? null)}): give it once`);
+    throw new FlagError(`${flag} given twice (${JSON.stringify(given.get(flag))} and ${JSON.stringify(value)}): give it once`);
   given.set(flag, value);
 }
 
@@ -88,9 +91,7 @@ const DECIMAL_FRACTION = /^\d*\.?\d+$/;
 export function intFlag(value: string | undefined, flag: string, min: number, max: number): number {
   const n = decimalInt(value);
   if (!Number.isInteger(n) || n < min || n > max)
-    throw new FlagError(
-      `${flag} needs an integer from ${min} to ${max}${inOtherForm(value) ? ' in decimal digits' : ''}, got ${JSON.stringify(value ?? null)}`,
-    );
+    throw new FlagError(`${flag} needs an integer from ${min} to ${max}${inOtherForm(value) ? ' in decimal digits' : ''}, ${gotValue(value)}`);
   return n;
 }
 
@@ -98,9 +99,7 @@ export function intFlag(value: string | undefined, flag: string, min: number, ma
 export function fractionFlag(value: string | undefined, flag: string): number {
   const n = value !== undefined && DECIMAL_FRACTION.test(value) ? Number(value) : Number.NaN;
   if (!Number.isFinite(n) || n < 0 || n > 1)
-    throw new FlagError(
-      `${flag} needs a number from 0 to 1${inOtherForm(value) ? ' in decimal notation (such as 0.25)' : ''}, got ${JSON.stringify(value ?? null)}`,
-    );
+    throw new FlagError(`${flag} needs a number from 0 to 1${inOtherForm(value) ? ' in decimal notation (such as 0.25)' : ''}, ${gotValue(value)}`);
   return n;
 }
 
@@ -109,7 +108,7 @@ export function positiveDecimalFlag(value: string | undefined, flag: string, max
   const n = value !== undefined && DECIMAL_FRACTION.test(value) ? Number(value) : Number.NaN;
   if (!Number.isFinite(n) || n <= 0 || n > max)
     throw new FlagError(
-      `${flag} needs a number above 0 and at most ${max}${inOtherForm(value) ? ' in decimal notation (such as 0.5 or 10)' : ''}, got ${JSON.stringify(value ?? null)}`,
+      `${flag} needs a number above 0 and at most ${max}${inOtherForm(value) ? ' in decimal notation (such as 0.5 or 10)' : ''}, ${gotValue(value)}`,
     );
   return n;
 }
@@ -128,11 +127,4 @@ export function decimalText(n: number): string {
   const text = String(n);
   const exp = /^(\d)(?:\.(\d+))?e-(\d+)$/.exec(text);
   return exp === null ? text : `0.${'0'.repeat(Number(exp[3]) - 1)}${exp[1]}${exp[2] ?? ''}`;
-}
-
-/** The file a flag writes (outputFileFlag's rules: a path, not `-`), or a FlagError saying what `flag` needs. */
-export function outputFile(value: string | undefined, flag: string, needs: string): string {
-  const parsed = outputFileFlag(flag, value, needs);
-  if ('wrong' in parsed) throw new FlagError(parsed.wrong);
-  return parsed.file;
 }

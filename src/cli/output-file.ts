@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fchmodSync, lstatSync, openSync, readlinkSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { FlagError, gotValue } from './flags.js';
 
 /**
  * Whether `file` can be written, asked before a long run that ends by writing it (so a bad
@@ -45,9 +46,20 @@ const SYMLINKS_MAX = 40;
  * which the file's content would be mixed into. A file of that name is still `./-`.
  */
 export function outputFileFlag(flag: string, value: string | undefined, needs: string): { file: string } | { wrong: string } {
-  if (value === undefined || value.length === 0 || value.startsWith('--')) return { wrong: `${flag} needs ${needs}, got ${JSON.stringify(value ?? null)}` };
+  if (value === undefined || value.length === 0 || value.startsWith('--')) return { wrong: `${flag} needs ${needs}, ${gotValue(value)}` };
   if (value === '-') return { wrong: `${flag} needs ${needs}, got "-": a path, not standard output (the command's report goes there; ./- names a file -)` };
   return { file: value };
+}
+
+/**
+ * The file a flag writes (outputFileFlag's rules: a path, not `-`), or a FlagError saying what
+ * `flag` needs. Here rather than in flags.ts: this file takes gotValue from there, and an import
+ * back would make a cycle.
+ */
+export function outputFile(value: string | undefined, flag: string, needs: string): string {
+  const parsed = outputFileFlag(flag, value, needs);
+  if ('wrong' in parsed) throw new FlagError(parsed.wrong);
+  return parsed.file;
 }
 
 /**

@@ -25,8 +25,8 @@ import { parseJepsenEtcdLog, parseKvEdn } from '../harness/parse.js';
 import { readElleEdn } from '../harness/elle/edn.js';
 import { ANOMALIES_SHOWN, timelineHtml, type TimelineRun } from '../harness/timeline.js';
 import { count, formatViolation } from './format.js';
-import { FlagError, once, oneOf, outputFile, positiveDecimalFlag, readArgs, wantsHelp } from './flags.js';
-import { sameFile, writable, writeText } from './output-file.js';
+import { FlagError, once, oneOf, positiveDecimalFlag, readArgs, wantsHelp } from './flags.js';
+import { outputFile, sameFile, writable, writeText } from './output-file.js';
 
 const FORMATS = ['json', 'elle-edn', 'jepsen-etcd', 'kv-edn'] as const;
 type Format = (typeof FORMATS)[number];

@@ -177,6 +177,30 @@ export class Participants {
   receive(wire: ParticipantWire, from: string, heldTicks = 0): ParticipantEffect[] {
     const group = this.host.groups.get(wire.s);
     if (group === undefined) return [];
+    // Not leading, or leading but not caught up with the log yet: no core to take it.
+    const shard = group.isLeader() ? this.shard(wire.s) : undefined;
+    if (shard === undefined) return this.defer(group, wire, from, heldTicks);
+    stepCore(shard.core, group.sm, from, wire.m);
+    // A batch: every message stepped, then one drain (their records share the entries it proposes).
+    if (wire.more !== undefined) for (const m of wire.more) stepCore(shard.core, group.sm, from, m);
+    const { effects, refused } = this.drainShard(wire.s);
+    // The log refused a proposal (its queue full, or this replica stopped leading in between):
+    // the core went, with what it was doing for this wire, and the next core rebuilt from the
+    // log does not know it. Dropped, a prepare's transaction aborted at its coordinator's vote
+    // timeout, an outcome waited for the coordinator's retry (found by an audit, session 60).
+    // The wire goes where one goes that no core could take, and is stepped again into the next
+    // core: what of it was proposed already is applied once (the state machine answers a
+    // prepare it holds with its vote again, one it finished as such, and finishes once).
+    if (refused) effects.push(...this.defer(group, wire, from, heldTicks));
+    return effects;
+  }
+
+  /**
+   * A wire no core here takes now: handed on to the leader this replica knows of, else held
+   * (no leader known, the hand-offs ran out, or this replica leads but has no core yet) and
+   * tried again on a later tick (`takeHeld`).
+   */
+  private defer(group: GroupReplica, wire: ParticipantWire, from: string, heldTicks: number): ParticipantEffect[] {
     if (!group.isLeader()) {
       const hint = group.leaderHint();
       const hops = wire.h ?? 0;
@@ -187,40 +211,35 @@ export class Participants {
       if (hint !== undefined && hint !== this.self && !this.host.down.has(hint) && hops < WIRE_FORWARD_HOPS_MAX) {
         return [{ kind: 'forward', to: hint, msg: { ...wire, h: hops + 1 }, from }];
       }
-      // No leader known (an election is on), or the hand-offs ran out: keep the message a while instead of losing it.
-      let held = this.heldWires.get(wire.s);
-      if (held === undefined) this.heldWires.set(wire.s, (held = []));
-      if (held.length < HELD_WIRES_MAX) held.push({ wire, from, ticks: heldTicks });
-      return [];
     }
-    const shard = this.shard(wire.s);
-    if (shard === undefined) {
-      // Leading, but not caught up with the log yet: keep the message for a later tick.
-      let held = this.heldWires.get(wire.s);
-      if (held === undefined) this.heldWires.set(wire.s, (held = []));
-      if (held.length < HELD_WIRES_MAX) held.push({ wire, from, ticks: heldTicks });
-      return [];
-    }
-    stepCore(shard.core, group.sm, from, wire.m);
-    // A batch: every message stepped, then one drain (their records share the entries it proposes).
-    if (wire.more !== undefined) for (const m of wire.more) stepCore(shard.core, group.sm, from, m);
-    return this.drain(wire.s);
+    // Keep the message a while instead of losing it.
+    let held = this.heldWires.get(wire.s);
+    if (held === undefined) this.heldWires.set(wire.s, (held = []));
+    if (held.length < HELD_WIRES_MAX) held.push({ wire, from, ticks: heldTicks });
+    return [];
   }
 
   /**
    * Carry out the core's output. Records go through the shard's log; an outcome and the
    * records written with it are one log entry, so a replica that has the record has applied
    * the outcome too (an acknowledgement never runs ahead of the commit it acknowledges).
-   * Messages leave once the last of the entries is chosen. If this replica cannot propose
-   * (it stopped leading), the core is dropped: the next leader rebuilds it from the log.
+   * Messages leave once the last of the entries is chosen. If the log refuses a proposal (its
+   * queue is full, or this replica stopped leading), the core is dropped (`refused`): the
+   * next one is rebuilt from the log, and `receive` hands the wire in hand to it again.
    * The effects end with the drain of the shard's group, which carries out the proposals, if
    * there are any (`proposed`: the caller proposed some already).
    */
   private drain(s: number, proposed = false): ParticipantEffect[] {
+    return this.drainShard(s, proposed).effects;
+  }
+
+  /** See drain; `refused`: a proposal was refused, and the core dropped. */
+  private drainShard(s: number, proposed = false): { effects: ParticipantEffect[]; refused: boolean } {
     const shard = this.shards.get(s);
     const group = this.host.groups.get(s);
-    if (shard === undefined || group === undefined) return [];
     const effects: ParticipantEffect[] = [];
+    if (shard === undefined || group === undefined) return { effects, refused: false };
+    let refused = false;
     for (let round = 0; round < 4 && shard.core.hasReady(); round++) {
       const r = shard.core.ready();
       if (r.decisions.some((d) => d.kind === 'commit' && !group.sm.holdsTxn(d.txn))) {
@@ -301,35 +320,24 @@ export class Participants {
         for (const m of messages) effects.push(this.send(s, m.to, m.msg, m.reads));
         if (entries.length === 0) continue;
         proposed = true;
-        for (const e of entries)
-          if (!e.propose(undefined)) {
-            this.shards.delete(s);
-            break;
-          }
+        refused = !entries.every((e) => e.propose(undefined));
+        if (refused) break;
         continue;
       }
       // The messages leave when the last entry is chosen: it carries the tag (a prepare cannot,
       // so then a tag entry of its own follows).
       if (messages.length > 0 && !entries[entries.length - 1]!.tags)
         entries.push({ propose: (t) => group.proposeRecord('', { tag: t, record: null }), tags: true });
-      let ok = true;
       proposed = true;
-      for (let i = 0; i < entries.length; i++) {
-        const last = i === entries.length - 1;
-        if (!entries[i]!.propose(last && messages.length > 0 ? tag : undefined)) {
-          ok = false;
-          break;
-        }
-      }
-      if (!ok) {
-        this.shards.delete(s);
-        break;
-      }
+      refused = !entries.every((e, i) => e.propose(i === entries.length - 1 && messages.length > 0 ? tag : undefined));
+      if (refused) break;
       if (messages.length > 0) shard.held.set(tag, messages);
     }
+    // What this core was doing is lost with it; the next one is rebuilt from the log.
+    if (refused) this.shards.delete(s);
     // The log proposals above are carried out by the group.
     if (proposed) effects.push({ kind: 'drain', s });
-    return effects;
+    return { effects, refused };
   }
 
   /**

@@ -53,9 +53,9 @@ interface Log {
   now: number;
 }
 
-function fakeGroup(self: string, log: Log): GroupReplica {
+function fakeGroup(self: string, log: Log, refuse: ShardOptions['refuse']): GroupReplica {
   const propose = (c: Command): boolean => {
-    if (log.leader !== self) return false;
+    if (log.leader !== self || refuse?.(self, c) === true) return false;
     log.pending.push(c);
     return true;
   };
@@ -83,6 +83,11 @@ export interface ShardOptions {
   voteTimeoutTicks: number;
   /** The 'forget-prepared' variant (replication `unsafe: 'forget-prepared'`): a rebuilt core forgets in-doubt transactions. */
   forgetPrepared?: boolean | undefined;
+  /**
+   * A proposal the log refuses although `server` leads (its queue full), when this says so; it
+   * may change the leader first (leadership lost between the participant's look and its proposal).
+   */
+  refuse?: ((server: string, c: Command) => boolean) | undefined;
   /** Debugging: called with each event that names this transaction (messages, chosen commands, leader changes). */
   trace?: { txn: string; log: (line: string) => void } | undefined;
 }
@@ -160,7 +165,7 @@ export class ShardModel {
       caughtUpAt: 0,
       now: 0,
     };
-    const groups = new Map(SERVERS.map((s) => [s, fakeGroup(s, this.log)]));
+    const groups = new Map(SERVERS.map((s) => [s, fakeGroup(s, this.log, options.refuse)]));
     this.parts = new Map(
       SERVERS.map((s) => [
         s,

@@ -19,11 +19,12 @@ import {
   type Req,
   type RequestBody,
   type Res,
+  type ResErr,
   type ResOk,
 } from './messages.js';
 import { coordinatorAddress, shardOf } from './topology.js';
 import { NodeNotices } from './notices.js';
-import { committedTooLarge, onlyReads, readTooLarge } from './too-large.js';
+import { committedTooLarge, onlyReads, outcomeUnknown, readTooLarge } from './too-large.js';
 import { newInLife, type Lives } from './lives.js';
 import type { ResolvedBalancer } from './validate-parts.js';
 
@@ -120,7 +121,10 @@ interface Inflight {
   sentMs: number;
   /** The shard of a leader-bound request (its answer teaches the shard's leader), else -1. */
   shard: number;
-  /** A transaction that only reads (gets and checks): its answer is marked so when relayed (ResOk's READ_ONLY). */
+  /**
+   * A transaction that only reads (gets and checks): its answer is marked so when relayed
+   * (ResOk's READ_ONLY), and failed in flight it did nothing, UNAVAILABLE (outcomeUnknown).
+   */
   readOnly: boolean;
   /**
    * A get's request body (the client's decoded object, referenced, not copied), else undefined:
@@ -1035,60 +1039,52 @@ function onSystem(state: BalancerState, msg: SystemMessage, ctx: ActorContext): 
  * (definite) only when it was re-routed GET_REROUTES_MAX times already or no other server up
  * can take it. A get failed so on a busy server's short hold-down had another copy to read
  * (`server c/1 went silent (its region holds it down) with the request in flight`: a user
- * audit, session 60, a threads test and benches under CPU load). Anything else fails at once as
- * TIMEOUT: it may have taken effect, so it is not sent again; a read-only transaction too (it
- * went to a coordinator, which may still run it). `why` opens the message. A late answer to a
- * request failed or sent again finds no entry under its rid and is dropped.
+ * audit, session 60, a threads test and benches under CPU load). Anything else fails at once and
+ * is not sent again: a transaction of gets and checks as UNAVAILABLE (it did nothing, whatever
+ * its coordinator, which may still run it, does: found by an audit, session 60), the rest as
+ * TIMEOUT, they may have taken effect (outcomeUnknown). `why` opens the message. A late answer
+ * to a request failed or sent again finds no entry under its rid and is dropped.
  */
 function failInflightTo(state: BalancerState, server: string, why: string, ctx: ActorContext): void {
   failInflight(
     state,
     // A get sent again is set at the end of the map, which this loop reaches too: at another server.
     (entry) => entry.server === server,
-    (entry) => (entry.get !== undefined ? 'UNAVAILABLE' : 'TIMEOUT'),
-    (entry) =>
-      `${why} with the request in flight` +
-      (entry.get === undefined
-        ? '; it may or may not have taken effect'
-        : entry.rerouted >= GET_REROUTES_MAX
-          ? `, sent to ${entry.rerouted + 1} servers`
-          : '; no other server up could take it'),
+    (entry) => {
+      const what = `${why} with the request in flight`;
+      if (entry.get === undefined) return outcomeUnknown(entry.rid, entry.readOnly, what);
+      const message = what + (entry.rerouted >= GET_REROUTES_MAX ? `, sent to ${entry.rerouted + 1} servers` : '; no other server up could take it');
+      return { type: 'res', rid: entry.rid, ok: false, code: 'UNAVAILABLE', message };
+    },
     ctx,
     true,
   );
 }
 
 /**
- * Fails at once, as TIMEOUT, the transactions in flight whose coordinator is `co`, which this
- * balancer just held down for not answering its verify probe: they waited out the whole request
- * timeout (found by a failover audit, session 59). Outcome unknown: the coordinator may have
- * committed before it was cut off. (On a coordinator's crash notice the server that passed the
- * transaction on fails it already.)
+ * Fails at once the transactions in flight whose coordinator is `co`, which this balancer just
+ * held down for not answering its verify probe: they waited out the whole request timeout
+ * (found by a failover audit, session 59). Outcome unknown: the coordinator may have committed
+ * before it was cut off, so TIMEOUT, but a transaction of gets and checks did nothing either
+ * way, UNAVAILABLE (outcomeUnknown; it was TIMEOUT too: an audit, session 60). (On a
+ * coordinator's crash notice the server that passed the transaction on fails it already.)
  */
 function failCoordinated(state: BalancerState, co: string, ctx: ActorContext): void {
   failInflight(
     state,
     (entry) => entry.co === co,
-    () => 'TIMEOUT',
-    () => `coordinator ${co} did not answer a probe (held down) with the transaction in flight; it may or may not have taken effect`,
+    (entry) => outcomeUnknown(entry.rid, entry.readOnly, `coordinator ${co} did not answer a probe (held down) with the transaction in flight`),
     ctx,
   );
 }
 
-/** Fails at once the requests in flight `which` picks, each answered `code` and `message`; with `resend`, a get is sent to another server first if it can be (reroute). */
-function failInflight(
-  state: BalancerState,
-  which: (entry: Inflight) => boolean,
-  code: (entry: Inflight) => 'UNAVAILABLE' | 'TIMEOUT',
-  message: (entry: Inflight) => string,
-  ctx: ActorContext,
-  resend = false,
-): void {
+/** Fails at once the requests in flight `which` picks, each answered `answer` (under its client's rid); with `resend`, a get is sent to another server first if it can be (reroute). */
+function failInflight(state: BalancerState, which: (entry: Inflight) => boolean, answer: (entry: Inflight) => ResErr, ctx: ActorContext, resend = false): void {
   for (const [rid, entry] of state.inflight) {
     if (!which(entry)) continue;
     if (resend && reroute(state, rid, entry, ctx)) continue;
     finish(state, rid, false, ctx.now(), false);
-    ctx.send(entry.client, { type: 'res', rid: entry.rid, ok: false, code: code(entry), message: message(entry) } satisfies Res);
+    ctx.send(entry.client, answer(entry));
   }
 }
 

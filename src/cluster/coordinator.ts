@@ -10,7 +10,7 @@ import type { ResolvedConfig } from './config.js';
 import { READ_ONLY, type CoordinatorInbound, type CoordinatorPeerWire, type Probe, type ProbeAck, type Req, type Res, type ResOk } from './messages.js';
 import { allServers, coordinatorAddress, groupOf, shardOf, topologyOf, type Topology } from './topology.js';
 import { checkedTick, checkedTicks, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from './tick-clock.js';
-import { committedTooLarge, onlyReads, readTooLarge, wroteTooLarge } from './too-large.js';
+import { committedTooLarge, onlyReads, outcomeUnknown, readTooLarge, wroteTooLarge } from './too-large.js';
 import { refusingStandIn } from './stand-in.js';
 
 /** Transactions one coordinator runs at once; beyond it new ones are refused (UNAVAILABLE). */
@@ -407,27 +407,23 @@ function begin(state: CoordinatorState, req: Req, ctx: ActorContext): void {
   if (earlier === BEGUN_BEFORE_RESTART) {
     // Begun (or refused) by this coordinator before it restarted: the client it answered then
     // is forgotten (a restart keeps decisions, not who waits), so this copy may be the only one
-    // left to answer, and all it can say is that the outcome is unknown.
-    ctx.reply({
-      type: 'res',
-      rid: req.rid,
-      ok: false,
-      code: 'TIMEOUT',
-      message: `coordinator/${state.params.region} restarted since transaction ${rq!} began; it may or may not have taken effect`,
-    } satisfies Res);
+    // left to answer, and all it can say is that the outcome is unknown; a copy carries the
+    // transaction's ops, so one of gets and checks is known to have done nothing (outcomeUnknown).
+    ctx.reply(outcomeUnknown(req.rid, onlyReads(ops), `coordinator/${state.params.region} restarted since transaction ${rq!} began`));
     return;
   }
   if (earlier !== undefined) return; // A duplicate: the first one answers.
   if (rq !== undefined && state.begunForgotten.covers(rq)) {
     // Older than the BEGUN_REMEMBERED_MAX requests remembered: a late copy of one begun (or
-    // refused) long ago, most likely; it must not begin again, and its outcome is not known here.
-    ctx.reply({
-      type: 'res',
-      rid: req.rid,
-      ok: false,
-      code: 'TIMEOUT',
-      message: `transaction request ${rq} is older than coordinator/${state.params.region} remembers: a late copy, not begun again; it may or may not have taken effect`,
-    } satisfies Res);
+    // refused) long ago, most likely; it must not begin again, and its outcome is not known here
+    // (a transaction of gets and checks did nothing, whatever it was).
+    ctx.reply(
+      outcomeUnknown(
+        req.rid,
+        onlyReads(ops),
+        `transaction request ${rq} is older than coordinator/${state.params.region} remembers: a late copy, not begun again`,
+      ),
+    );
     return;
   }
   if (cutOff(state, ctx)) {

@@ -27,6 +27,20 @@ export function onlyReads(ops: readonly TxnOp[]): boolean {
 }
 
 /**
+ * The error for a transaction whose outcome cannot be known where it failed (its server crashed
+ * or its coordinator went silent with it in flight, a coordinator restarted since it began):
+ * one of gets and checks (`readOnly`, see onlyReads) did nothing whatever happened to it,
+ * UNAVAILABLE (definite; the history records it failed), as the client's own timeout fails it
+ * (client.ts sweep); one that writes may have taken effect, TIMEOUT. Every one was TIMEOUT,
+ * recorded unknown (found by an audit, session 60).
+ */
+export function outcomeUnknown(rid: number, readOnly: boolean, what: string): ResErr {
+  return readOnly
+    ? { type: 'res', rid, ok: false, code: 'UNAVAILABLE', message: `${what}; the transaction only read, so it did nothing` }
+    : { type: 'res', rid, ok: false, code: 'TIMEOUT', message: `${what}; it may or may not have taken effect` };
+}
+
+/**
  * A committed transaction that wrote: its writes took effect, what it read is not known to the
  * client. TIMEOUT (TimeoutError, not definite): the history records its outcome unknown, never
  * failed, so the checkers still count its writes.

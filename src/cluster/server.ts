@@ -40,6 +40,15 @@ export const FORWARD_HOPS_MAX = 4;
  * `reads-rerouted`): with three copies, to each once.
  */
 export const READ_REROUTES_MAX = 2;
+/**
+ * Only a read passed on at most this long before its peer went is sent again (failForwarded);
+ * an older one is refused as before. The server cannot tell which reads its peers answered
+ * already (answers go straight to the caller, which drops a second one), and it tracks up to
+ * FORWARDED_TRACKED_MAX of the last 10 s: sending all of them again would be a burst of reads
+ * on the other copies just as one fails. A read the peer has not answered in this long was
+ * stuck there before it went silent, and is as well refused (definite).
+ */
+export const READ_REROUTE_WITHIN_MS = 2_000;
 /** Ticks a request may wait at a replica that knows no leader before it is refused. */
 export const HOLD_TICKS_MAX = 100;
 /** Requests held waiting for a leader, per shard. */
@@ -614,7 +623,8 @@ function onDownMembers(state: ServerState, msg: DownMembers, ctx: ActorContext):
  * or went silent; the caller has marked it down or held down already). A request other than a
  * read times out, saying `otherWhy` (its outcome is unknown). A read changed nothing, so it is
  * routed again as it was the first time (routeRequest), to a copy or the owner or leader other
- * than `node` and the nodes held dead or down (see Again), at most READ_REROUTES_MAX times, or
+ * than `node` and the nodes held dead or down (see Again), at most READ_REROUTES_MAX times and
+ * only if passed on within READ_REROUTE_WITHIN_MS, or
  * served here if it can be now; with no such peer it is refused, saying `readWhy` (UNAVAILABLE,
  * definite). Before (a user audit, session 60), a read passed to a live server its region held
  * down a moment (busy, under CPU load) was refused where another copy could serve it.
@@ -626,7 +636,8 @@ function failForwarded(state: ServerState, node: string, readWhy: string, otherW
   for (const f of state.forwarded.takeFor(node)) {
     const req = f.read;
     if (req === undefined) reply(ctx, f.origin, { ok: false, code: 'TIMEOUT', message: otherWhy });
-    else if (f.reroutes >= READ_REROUTES_MAX) reply(ctx, f.origin, { ok: false, code: 'UNAVAILABLE', message: readWhy });
+    else if (f.reroutes >= READ_REROUTES_MAX || ctx.now() - f.atMs > READ_REROUTE_WITHIN_MS)
+      reply(ctx, f.origin, { ok: false, code: 'UNAVAILABLE', message: readWhy });
     else {
       // The hops it had when it came here: this server passes it on once, as before.
       const hops = (req.hops ?? 1) - 1;

@@ -5,8 +5,8 @@
  * its own probes only, so it kept passing its region's writes to the paused peer, nearest
  * first, for 10-15 s after the region's membership showed it down: each of them waited out its
  * caller's 5 s timeout. Now the region actor tells its servers which of them it holds down
- * (DownMembers), and they pass over those; a request passed on before is answered at once
- * (outcome unknown) when the notice comes.
+ * (DownMembers), and they pass over those; a write passed on before is answered at once
+ * (outcome unknown) when the notice comes (a read goes to another copy: server-forward-reroute).
  */
 import test, { type ExecutionContext } from 'ava';
 import { eventually, startCluster, type StrategyName, type Cluster, type Client } from '../src/index.js';

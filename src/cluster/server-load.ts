@@ -4,7 +4,7 @@
  * runtime reports that server crashed). Pure state; the server acts on what it returns.
  */
 import type { Origin } from '../replication/group.js';
-import type { Load } from './messages.js';
+import type { Load, Req } from './messages.js';
 
 /** Weight of the newest sample in the server's latency EWMA. */
 export const LATENCY_EWMA_ALPHA = 0.2;
@@ -112,14 +112,18 @@ export class ServerLoad {
   }
 }
 
-/** Requests passed on to another server, by origin, until they age out or that server crashes. */
+/** Requests passed on to another server, by origin, until they age out or that server crashes or goes silent. */
 export class ForwardedRequests {
   /** Entries by origin (to find one passed on again), and in the order first tracked. */
   private readonly byOrigin = new ByOrigin<Forwarded>();
   private readonly order = new Set<Forwarded>();
 
-  /** `read`: the request is a get (failed as UNAVAILABLE, not TIMEOUT, if `to` crashes: it changed nothing). */
-  track(origin: Origin, to: string, now: number, read = false): void {
+  /**
+   * `read`: the request, if it is a get (referenced, not copied): if `to` crashes or goes
+   * silent, it changed nothing, so the server may send it again elsewhere (or refuse it,
+   * UNAVAILABLE, not TIMEOUT). `reroutes`: the times it was sent again so far.
+   */
+  track(origin: Origin, to: string, now: number, read?: Req, reroutes = 0): void {
     const known = this.byOrigin.get(origin);
     if (known !== undefined) {
       // Passed on again: updated where it stands (as a map keyed by origin would).
@@ -127,10 +131,11 @@ export class ForwardedRequests {
       known.origin = origin;
       known.atMs = now;
       known.read = read;
+      known.reroutes = reroutes;
       return;
     }
     if (this.order.size >= FORWARDED_TRACKED_MAX) this.forget(this.order.values().next().value!);
-    const entry: Forwarded = { to, origin, atMs: now, read };
+    const entry: Forwarded = { to, origin, atMs: now, read, reroutes };
     this.byOrigin.set(origin, entry);
     this.order.add(entry);
   }
@@ -140,13 +145,13 @@ export class ForwardedRequests {
     this.byOrigin.delete(entry.origin);
   }
 
-  /** `node` crashed: the requests passed to it (forgotten here), whose callers are told now. */
-  takeFor(node: string): Array<{ origin: Origin; read: boolean }> {
-    const out: Array<{ origin: Origin; read: boolean }> = [];
+  /** `node` crashed or went silent: the requests passed to it (forgotten here), whose callers are told now or which go elsewhere. */
+  takeFor(node: string): Forwarded[] {
+    const out: Forwarded[] = [];
     for (const f of this.order) {
       if (f.to !== node) continue;
       this.forget(f);
-      out.push({ origin: f.origin, read: f.read });
+      out.push(f);
     }
     return out;
   }
@@ -161,11 +166,13 @@ export class ForwardedRequests {
   }
 }
 
-interface Forwarded {
+/** A request passed on: where to, for whom, when; the request itself if a get (see ForwardedRequests.track). */
+export interface Forwarded {
   to: string;
   origin: Origin;
   atMs: number;
-  read: boolean;
+  read: Req | undefined;
+  reroutes: number;
 }
 
 /** A node a server forwards to is probed at most this often while it forwards there. */

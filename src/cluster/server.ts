@@ -34,6 +34,21 @@ import { LAG_COUNTER_PREFIX } from '../metrics/cluster-metrics.js';
 
 /** A forwarded request may travel this many hops between servers before it is failed. */
 export const FORWARD_HOPS_MAX = 4;
+/**
+ * A read this server passed on, whose peer then crashed or went silent (its region holds it
+ * down), is sent again to another copy this many times at most (see failForwarded; counted as
+ * `reads-rerouted`): with three copies, to each once.
+ */
+export const READ_REROUTES_MAX = 2;
+/**
+ * Only a read passed on at most this long before its peer went is sent again (failForwarded);
+ * an older one is refused as before. The server cannot tell which reads its peers answered
+ * already (answers go straight to the caller, which drops a second one), and it tracks up to
+ * FORWARDED_TRACKED_MAX of the last 10 s: sending all of them again would be a burst of reads
+ * on the other copies just as one fails. A read the peer has not answered in this long was
+ * stuck there before it went silent, and is as well refused (definite).
+ */
+export const READ_REROUTE_WITHIN_MS = 2_000;
 /** Ticks a request may wait at a replica that knows no leader before it is refused. */
 export const HOLD_TICKS_MAX = 100;
 /** Requests held waiting for a leader, per shard. */
@@ -458,8 +473,9 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
         state.downSince.set(sys.node, ctx.now());
         // Requests this server passed to the dead node will not be answered by it: say so now
         // instead of leaving the client to its timeout. A write's outcome is unknown; a read
-        // changed nothing, so its refusal is definite (it was TIMEOUT too: found by an audit,
-        // session 59). One the node did answer is already settled, and a second answer is ignored.
+        // changed nothing, so it goes to another copy, or is refused, definitely (it was TIMEOUT
+        // too: found by an audit, session 59). One the node did answer is already settled, and
+        // a second answer is ignored (see failForwarded).
         failForwarded(state, sys.node, `${sys.node} crashed with the read`, `${sys.node} crashed with the request; it may or may not have taken effect`, ctx);
       } else markUp(state, sys.node);
       return;
@@ -581,8 +597,9 @@ function proofOfLife(state: ServerState, ctx: ActorContext): void {
 /**
  * The region actor's view of which of this region's servers are down: it replaces the last
  * one (a notice lists them all), each held until `holdMs` from now. Requests this server passed
- * to a server newly held down are answered now, as for a crash notice (a read unavailable, any
- * other outcome unknown): the server is silent, and they would wait out their callers' timeouts.
+ * to a server newly held down are dealt with now, as for a crash notice (a read goes to another
+ * copy if one can take it, else is refused; any other request's outcome is unknown): the server
+ * is silent, and they would wait out their callers' timeouts.
  */
 function onDownMembers(state: ServerState, msg: DownMembers, ctx: ActorContext): void {
   if (ctx.sender !== state.params.region || !Array.isArray(msg.down) || !Number.isFinite(msg.holdMs)) return;
@@ -602,15 +619,44 @@ function onDownMembers(state: ServerState, msg: DownMembers, ctx: ActorContext):
 }
 
 /**
- * Answer the requests this server passed to `node`, which will not answer them (it crashed or
- * went silent): a read is refused, saying `readWhy` (it changed nothing), any other request
- * times out, saying `otherWhy` (its outcome is unknown).
+ * Deal with the requests this server passed to `node`, which will not answer them (it crashed
+ * or went silent; the caller has marked it down or held down already). A request other than a
+ * read times out, saying `otherWhy` (its outcome is unknown). A read changed nothing, so it is
+ * routed again as it was the first time (routeRequest), to a copy or the owner or leader other
+ * than `node` and the nodes held dead or down (see Again), at most READ_REROUTES_MAX times and
+ * only if passed on within READ_REROUTE_WITHIN_MS, or
+ * served here if it can be now; with no such peer it is refused, saying `readWhy` (UNAVAILABLE,
+ * definite). Before (a user audit, session 60), a read passed to a live server its region held
+ * down a moment (busy, under CPU load) was refused where another copy could serve it.
+ * It goes again with the same origin: the answer goes to the caller, which matches answers by
+ * its rid and takes the first (a late one from `node` is dropped, like a network duplicate's),
+ * so the caller is answered once.
  */
 function failForwarded(state: ServerState, node: string, readWhy: string, otherWhy: string, ctx: ActorContext): void {
-  for (const { origin, read } of state.forwarded.takeFor(node)) {
-    if (read) reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: readWhy });
-    else reply(ctx, origin, { ok: false, code: 'TIMEOUT', message: otherWhy });
+  for (const f of state.forwarded.takeFor(node)) {
+    const req = f.read;
+    if (req === undefined) reply(ctx, f.origin, { ok: false, code: 'TIMEOUT', message: otherWhy });
+    else if (f.reroutes >= READ_REROUTES_MAX || ctx.now() - f.atMs > READ_REROUTE_WITHIN_MS)
+      reply(ctx, f.origin, { ok: false, code: 'UNAVAILABLE', message: readWhy });
+    else {
+      // The hops it had when it came here: this server passes it on once, as before.
+      const hops = (req.hops ?? 1) - 1;
+      if (hops > 0) req.hops = hops;
+      else delete req.hops;
+      routeRequest(state, req, f.origin, ctx, { from: node, why: readWhy, reroutes: f.reroutes + 1 });
+    }
   }
+}
+
+/**
+ * A read routed again (failForwarded) because `from`, where it went, crashed or went silent:
+ * it goes to no node held dead or held down by the region (`from` is one), and is refused,
+ * saying `why`, where the routing would pass it to one. `reroutes`: the times it was sent again.
+ */
+interface Again {
+  from: string;
+  why: string;
+  reroutes: number;
 }
 
 /** Whether the region's membership holds `node` down as of `now` (see ServerState.memberDown). */
@@ -1122,7 +1168,7 @@ function retryHeld(state: ServerState, shard: number, ctx: ActorContext): void {
 }
 
 function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
-  const { topology, id, replication } = state.params;
+  const { topology } = state.params;
   const body = req.body;
   const origin: Origin = { to: ctx.sender, rid: req.rid };
   if (body.op === 'txn') {
@@ -1158,6 +1204,17 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
     handToCoordinator(state, coordinator, req, origin, ctx);
     return;
   }
+  routeRequest(state, req, origin, ctx);
+}
+
+/**
+ * Serve or pass on a request on a key, for `origin`: a local read from a copy here or the
+ * nearest one, anything else through the shard's group (routeToGroup). `again`: a read sent
+ * again, its first peer gone (see failForwarded).
+ */
+function routeRequest(state: ServerState, req: Req, origin: Origin, ctx: ActorContext, again?: Again): void {
+  const { topology, id, replication } = state.params;
+  const body = req.body;
   const shard = shardOfKey(body.key, topology);
   // The 'stale-reads' variant (testing only) answers every read as a local one.
   if (body.op === 'get' && (body.consistency === 'local' || replication.unsafe === 'stale-reads')) {
@@ -1202,16 +1259,21 @@ function handleRequest(state: ServerState, req: Req, ctx: ActorContext): void {
     const up = (s: string): boolean => !heldDown(state, s, now);
     const near =
       candidates.find((s) => here(s) && fast(s)) ?? candidates.find(fast) ?? candidates.find((s) => here(s) && up(s)) ?? candidates.find(up) ?? candidates[0]!;
-    return forward(state, near, req, origin, ctx);
+    return forward(state, near, req, origin, ctx, again);
   }
-  routeToGroup(state, shard, req, origin, ctx, 0);
+  routeToGroup(state, shard, req, origin, ctx, 0, again);
 }
 
 export function shardOfKey(key: string, topology: Topology): number {
   return shardOf(key, topology.shards);
 }
 
-function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origin, ctx: ActorContext, heldTicks: number): void {
+/**
+ * `again` (a read sent again, see failForwarded): a replica that knows no leader, or only one
+ * held dead or down, passes it to another member (otherMember) instead of holding it, so that
+ * each time it is sent again is counted.
+ */
+function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origin, ctx: ActorContext, heldTicks: number, again?: Again): void {
   const group = state.groups.get(shard);
   if (group === undefined) {
     // Not a replica of the shard: pass it to a replica that is not known to be down, nearest
@@ -1227,7 +1289,7 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
       reply(ctx, origin, notDone(req.body, `every replica of shard ${shard} is down`));
       return;
     }
-    return forward(state, near, req, origin, ctx);
+    return forward(state, near, req, origin, ctx, again);
   }
   if (group.isLeader()) {
     state.load.submitted(origin, ctx.now());
@@ -1242,7 +1304,13 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
   }
   const hint = group.leaderHint();
   if (hint !== undefined && hint !== state.params.id && !state.downNodes.has(hint) && (req.hops ?? 0) < FORWARD_HOPS_MAX) {
-    return forward(state, hint, req, origin, ctx);
+    if (again === undefined || !heldDown(state, hint, ctx.now())) return forward(state, hint, req, origin, ctx, again);
+  }
+  if (again !== undefined) {
+    const other = otherMember(state, shard, ctx.now());
+    if (other !== undefined) return forward(state, other, req, origin, ctx, again);
+    reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `${again.why}; no other copy can take it` });
+    return;
   }
   let held = state.held.get(shard);
   if (held === undefined) state.held.set(shard, (held = []));
@@ -1347,20 +1415,27 @@ function handToCoordinator(state: ServerState, coordinator: string, req: Req, or
 /**
  * Pass a request on towards its shard's leader, on behalf of `origin` (the answer goes there).
  * The origin is explicit: a request held through an election is passed on from a tick, whose
- * sender is this server, not the balancer that asked.
+ * sender is this server, not the balancer that asked. A read sent `again` is refused instead
+ * where `to` is held dead or held down (the routing takes one only when no other is left).
  */
-function forward(state: ServerState, to: string, req: Req, origin: Origin, ctx: ActorContext): void {
+function forward(state: ServerState, to: string, req: Req, origin: Origin, ctx: ActorContext, again?: Again): void {
+  const now = ctx.now();
+  if (again !== undefined && (to === again.from || state.downNodes.has(to) || heldDown(state, to, now))) {
+    reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `${again.why}; no other copy can take it` });
+    return;
+  }
   const hops = (req.hops ?? 0) + 1;
   if (hops > FORWARD_HOPS_MAX) {
     reply(ctx, origin, notDone(req.body, `request for key ${JSON.stringify(req.body.key)} forwarded more than ${FORWARD_HOPS_MAX} times`));
     return;
   }
-  // The decoded request is this server's own object: passed on with its hop count, uncopied.
+  // The decoded request is this server's own object: passed on with its hop count, uncopied
+  // (a read's is kept, referenced, to send again if `to` goes: see failForwarded).
   req.hops = hops;
   ctx.forward(to, req, origin.to);
-  // Remember where it went, so a crash notice for that node can fail it at once.
-  const now = ctx.now();
-  state.forwarded.track(origin, to, now, req.body.op === 'get');
+  if (again !== undefined) ctx.count('reads-rerouted');
+  // Remember where it went, so a crash notice (or the region's word) for that node deals with it at once.
+  state.forwarded.track(origin, to, now, req.body.op === 'get' ? req : undefined, again?.reroutes ?? 0);
   // And probe it now and then: its answers go to the caller, so this is how to tell it is slow.
   if (state.reach.probeDue(to, now)) ctx.send(to, { type: 'probe', at: now } satisfies Probe);
 }

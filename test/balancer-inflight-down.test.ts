@@ -81,8 +81,9 @@ for (const seed of SEEDS) {
     try {
       const client = c.client({ region: 'r2' });
       await c.sleep(1_500);
-      // Keys r2/0 holds no copy of: a get another server took is not passed on to r2/0 (a server
-      // fails a read it passed to a server held down itself: server.ts onDownMembers).
+      // Keys r2/0 holds no copy of: every get that meets the pause is one the balancer sent to
+      // r2/0 itself (a get another server passed on to r2/0 is sent again by that server:
+      // server.ts failForwarded, test/server-forward-reroute.test.ts).
       const keys = Array.from({ length: 45 }, (_, i) => `g${i}`).filter(
         (k) =>
           !c

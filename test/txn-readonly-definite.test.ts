@@ -15,13 +15,14 @@ import { recordingContext } from './helpers/fake-context.js';
  * session 60. A transaction with a put stays a TimeoutError in both cases. The simulator,
  * virtual time: each failure comes well before the request timeout, so it is the balancer's,
  * not the client's own. A coordinator answered TIMEOUT too to a copy of a request begun before
- * it restarted, or older than the request ids it remembers, though the copy carries the ops.
+ * it restarted, or older than the request ids it remembers, though the copy carries the ops; and
+ * a server answered it TIMEOUT when the coordinator it passed it to crashed (failForwarded).
  */
 const SEEDS = [1, 2];
 const REQUEST_TIMEOUT_MS = 5_000;
 
 type Commit = '2pc' | 'paxos-commit';
-type Fault = 'server crash' | 'coordinator held down';
+type Fault = 'server crash' | 'coordinator held down' | 'coordinator crash';
 
 interface Outcome {
   ms: number;
@@ -72,7 +73,7 @@ async function run(t: { log: (s: string) => void }, seed: number, commit: Commit
     );
     void inflight.then(() => (settled = true));
     await c.sleep(1);
-    if (fault === 'server crash') {
+    if (fault === 'server crash' || fault === 'coordinator crash') {
       // The server the balancer sent it to: the one routed counter that moved, once the request
       // reached the balancer (a few virtual ms).
       let to: string[] = [];
@@ -83,8 +84,17 @@ async function run(t: { log: (s: string) => void }, seed: number, commit: Commit
       }
       if (settled) throw new Error(`seed ${seed}: the transaction was answered before the crash`);
       if (to.length !== 1) throw new Error(`seed ${seed}: balancer/r2 routed the transaction to ${JSON.stringify(to)}`);
-      t.log(`seed ${seed}: crashing ${to[0]!}, where balancer/r2 sent the transaction, ${Math.round(c.now() - s)} virtual ms after the call`);
-      await c.crash(to[0]!);
+      if (fault === 'server crash') {
+        t.log(`seed ${seed}: crashing ${to[0]!}, where balancer/r2 sent the transaction, ${Math.round(c.now() - s)} virtual ms after the call`);
+        await c.crash(to[0]!);
+      } else {
+        // On at the coordinator (the server passed it on): the server that did answers it on
+        // the crash notice (server.ts failForwarded).
+        await c.sleep(3);
+        if (settled) throw new Error(`seed ${seed}: the transaction was answered before the crash`);
+        t.log(`seed ${seed}: crashing coordinator/r2, ${Math.round(c.now() - s)} virtual ms after the call`);
+        await c.crash('coordinator/r2');
+      }
     } else {
       if (settled) throw new Error(`seed ${seed}: the transaction was answered before the cut`);
       await c.partition(['coordinator/r2'], ['r0', 'r1', 'r2/0', 'r2/1', 'r2/2']);
@@ -109,11 +119,13 @@ async function run(t: { log: (s: string) => void }, seed: number, commit: Commit
   }
 }
 
-for (const fault of ['server crash', 'coordinator held down'] as const) {
+for (const fault of ['server crash', 'coordinator held down', 'coordinator crash'] as const) {
   const why =
     fault === 'server crash'
       ? /^server r\d\/\d crashed with the request in flight/
-      : /^coordinator coordinator\/r2 did not answer a probe \(held down\) with the transaction in flight/;
+      : fault === 'coordinator crash'
+        ? /^coordinator\/r2 crashed with the request/
+        : /^coordinator coordinator\/r2 did not answer a probe \(held down\) with the transaction in flight/;
   for (const commit of ['2pc', 'paxos-commit'] as const) {
     test(`sim ${commit}, ${fault} with a multi-shard transaction in flight: one of gets and checks fails as a definite UnavailableError, recorded failed; one with a put stays a TimeoutError, recorded unknown`, async (t) => {
       for (const seed of SEEDS) {

@@ -121,9 +121,10 @@ export class ForwardedRequests {
   /**
    * `read`: the request, if it is a get (referenced, not copied): if `to` crashes or goes
    * silent, it changed nothing, so the server may send it again elsewhere (or refuse it,
-   * UNAVAILABLE, not TIMEOUT). `reroutes`: the times it was sent again so far.
+   * UNAVAILABLE, not TIMEOUT). `reroutes`: the times it was sent again so far. `readOnly`: a
+   * transaction of gets and checks (passed to its coordinator): failed, it did nothing.
    */
-  track(origin: Origin, to: string, now: number, read?: Req, reroutes = 0): void {
+  track(origin: Origin, to: string, now: number, read?: Req, reroutes = 0, readOnly = false): void {
     const known = this.byOrigin.get(origin);
     if (known !== undefined) {
       // Passed on again: updated where it stands (as a map keyed by origin would).
@@ -132,10 +133,11 @@ export class ForwardedRequests {
       known.atMs = now;
       known.read = read;
       known.reroutes = reroutes;
+      known.readOnly = readOnly;
       return;
     }
     if (this.order.size >= FORWARDED_TRACKED_MAX) this.forget(this.order.values().next().value!);
-    const entry: Forwarded = { to, origin, atMs: now, read, reroutes };
+    const entry: Forwarded = { to, origin, atMs: now, read, reroutes, readOnly };
     this.byOrigin.set(origin, entry);
     this.order.add(entry);
   }
@@ -173,6 +175,8 @@ export interface Forwarded {
   atMs: number;
   read: Req | undefined;
   reroutes: number;
+  /** A transaction of gets and checks: if `to` goes, it is refused UNAVAILABLE (it did nothing). */
+  readOnly: boolean;
 }
 
 /** A node a server forwards to is probed at most this often while it forwards there. */

@@ -17,7 +17,7 @@ import type { TxnUnsafe } from '../replication/ops.js';
 import { Participants, type ParticipantEffect } from '../replication/participant.js';
 import { checkedTick, checkedTicks, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from './tick-clock.js';
 import { NodeNotices } from './notices.js';
-import { readTooLarge } from './too-large.js';
+import { onlyReads, readTooLarge, unknownBody } from './too-large.js';
 import { refusingStandIn, type NotServingState } from './stand-in.js';
 import {
   coordinatorAddress,
@@ -476,7 +476,7 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
         // changed nothing, so it goes to another copy, or is refused, definitely (it was TIMEOUT
         // too: found by an audit, session 59). One the node did answer is already settled, and
         // a second answer is ignored (see failForwarded).
-        failForwarded(state, sys.node, `${sys.node} crashed with the read`, `${sys.node} crashed with the request; it may or may not have taken effect`, ctx);
+        failForwarded(state, sys.node, `${sys.node} crashed with the read`, `${sys.node} crashed with the request`, ctx);
       } else markUp(state, sys.node);
       return;
     }
@@ -613,7 +613,7 @@ function onDownMembers(state: ServerState, msg: DownMembers, ctx: ActorContext):
       state,
       node,
       `${node} went silent with the read (its region holds it down)`,
-      `${node} went silent with the request (its region holds it down); it may or may not take effect`,
+      `${node} went silent with the request (its region holds it down)`,
       ctx,
     );
 }
@@ -621,7 +621,8 @@ function onDownMembers(state: ServerState, msg: DownMembers, ctx: ActorContext):
 /**
  * Deal with the requests this server passed to `node`, which will not answer them (it crashed
  * or went silent; the caller has marked it down or held down already). A request other than a
- * read times out, saying `otherWhy` (its outcome is unknown). A read changed nothing, so it is
+ * read times out, saying `otherWhy` (its outcome is unknown; a transaction of gets and checks is
+ * refused, UNAVAILABLE: it did nothing, unknownBody). A read changed nothing, so it is
  * routed again as it was the first time (routeRequest), to a copy or the owner or leader other
  * than `node` and the nodes held dead or down (see Again), at most READ_REROUTES_MAX times and
  * only if passed on within READ_REROUTE_WITHIN_MS, or
@@ -635,7 +636,7 @@ function onDownMembers(state: ServerState, msg: DownMembers, ctx: ActorContext):
 function failForwarded(state: ServerState, node: string, readWhy: string, otherWhy: string, ctx: ActorContext): void {
   for (const f of state.forwarded.takeFor(node)) {
     const req = f.read;
-    if (req === undefined) reply(ctx, f.origin, { ok: false, code: 'TIMEOUT', message: otherWhy });
+    if (req === undefined) reply(ctx, f.origin, unknownBody(f.readOnly, otherWhy));
     else if (f.reroutes >= READ_REROUTES_MAX || ctx.now() - f.atMs > READ_REROUTE_WITHIN_MS)
       reply(ctx, f.origin, { ok: false, code: 'UNAVAILABLE', message: readWhy });
     else {
@@ -1405,11 +1406,14 @@ function handToCoordinator(state: ServerState, coordinator: string, req: Req, or
   if (state.downNodes.has(coordinator)) {
     // Named by the balancer (or where a copy went before) but crashed since: no answer can
     // come from it. Unknown, not refused: an earlier copy may have reached it before.
-    reply(ctx, origin, { ok: false, code: 'TIMEOUT', message: `${coordinator} crashed before the transaction reached it; an earlier copy may have` });
+    // A transaction of gets and checks did nothing either way (unknownBody).
+    const readOnly = onlyReads(req.body.ops ?? []);
+    const why = `${coordinator} crashed before the transaction reached it`;
+    reply(ctx, origin, readOnly ? unknownBody(true, why) : { ok: false, code: 'TIMEOUT', message: `${why}; an earlier copy may have` });
     return;
   }
   ctx.forward(coordinator, req);
-  state.forwarded.track(origin, coordinator, ctx.now());
+  state.forwarded.track(origin, coordinator, ctx.now(), undefined, 0, onlyReads(req.body.ops ?? []));
 }
 
 /**

@@ -35,9 +35,14 @@ export function onlyReads(ops: readonly TxnOp[]): boolean {
  * recorded unknown (found by an audit, session 60).
  */
 export function outcomeUnknown(rid: number, readOnly: boolean, what: string): ResErr {
+  return { type: 'res', rid, ...unknownBody(readOnly, what) };
+}
+
+/** outcomeUnknown's answer without its envelope (a server's reply adds the origin's rid). */
+export function unknownBody(readOnly: boolean, what: string): Omit<ResErr, 'type' | 'rid'> {
   return readOnly
-    ? { type: 'res', rid, ok: false, code: 'UNAVAILABLE', message: `${what}; the transaction only read, so it did nothing` }
-    : { type: 'res', rid, ok: false, code: 'TIMEOUT', message: `${what}; it may or may not have taken effect` };
+    ? { ok: false, code: 'UNAVAILABLE', message: `${what}; the transaction only read, so it did nothing` }
+    : { ok: false, code: 'TIMEOUT', message: `${what}; it may or may not have taken effect` };
 }
 
 /**

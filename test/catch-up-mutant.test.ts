@@ -10,7 +10,7 @@
  * knows it), and the same seeds must pass without it.
  *
  * The other `check --mode hybrid` mutant run lives here too, that of the progress watch
- * (test/progress-watch.test.ts shows its rules one by one): its right code's run, seeds 1..40,
+ * (test/progress-watch.test.ts shows its rules one by one): its right code's run, seeds 1..WATCH_SEEDS,
  * holds the catch-up test's seeds 1..12, so one run of the right code serves both (a run of
  * its own for the 12 seeds cost this file about 8 of its 13.6 CPU s).
  */
@@ -18,7 +18,7 @@ import test from 'ava';
 import { mutantPower } from './helpers/mutant-power.js';
 
 const SEEDS = 12;
-const WATCH_SEEDS = 50;
+const WATCH_SEEDS = 100;
 
 test(`catch-up phase: seeds 1..${SEEDS} of --mode hybrid pass with the right learner feed (in the run of seeds 1..${WATCH_SEEDS}), and at least 40% fail with one that never probes a caught-up learner`, async (t) => {
   await mutantPower(t, { flags: ['--mode', 'hybrid'], mutant: 'feed-no-probe', seeds: SEEDS, share: 0.4, rightSeeds: WATCH_SEEDS });
@@ -31,9 +31,11 @@ test(`catch-up phase: seeds 1..${SEEDS} of --mode hybrid pass with the right lea
  * (a learner installs any snapshot it is fed) was caught in 0 of 100 seeds before the watch.
  * With it, 7 of seeds 1-100 (25, 30, 45, 47, 59, 64, 67); since region digests that come as
  * copies or overtaken are dropped (session 55), 6 (seed 25's run changed and passes), so the
- * watch's run is of seeds 1..50 with 4% (2) needed, where it was 1..40 with 5% (2 of 40, which
- * seeds 25 and 30 just made).
+ * watch's run was of seeds 1..50 with 4% (2) needed, where it was 1..40 with 5% (2 of 40, which
+ * seeds 25 and 30 just made). Since reads in flight at a server that goes down are sent to
+ * another copy (session 60), 9 of seeds 1-200 (62, 64, 118, 135, 150, 174, 181, 186, 196; none
+ * of 1-50, which failed fresh-clone CI on bdf065a): the run is of seeds 1..100 with 2% (2) needed.
  */
-test(`progress watch: check --mode hybrid: seeds 1..${WATCH_SEEDS} pass, and at least 4% fail when a learner installs a snapshot older than what it applied`, async (t) => {
-  await mutantPower(t, { flags: ['--mode', 'hybrid'], mutant: 'learner-restores-older-snapshot', seeds: WATCH_SEEDS, share: 0.04 });
+test(`progress watch: check --mode hybrid: seeds 1..${WATCH_SEEDS} pass, and at least 2% fail when a learner installs a snapshot older than what it applied`, async (t) => {
+  await mutantPower(t, { flags: ['--mode', 'hybrid'], mutant: 'learner-restores-older-snapshot', seeds: WATCH_SEEDS, share: 0.02 });
 });

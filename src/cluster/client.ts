@@ -10,7 +10,7 @@ import type { ClientInbound, Req, RequestBody, TxnOp } from './messages.js';
 import type { OpObserver, TxnObserver } from './observer.js';
 import { balancerAddress } from './topology.js';
 import { encodedBytes } from '../protocols/snapshot-pieces.js';
-import { onlyReads } from './too-large.js';
+import { onlyReads, TXN_ONLY_READ } from './too-large.js';
 
 /** Operations in one transaction. */
 export const TXN_OPS_MAX = 64;
@@ -340,7 +340,7 @@ export class Client {
         rid,
         undefined,
         p.body.op === 'txn' && onlyReads(p.body.ops ?? [])
-          ? new UnavailableError(`${what}; the transaction only read, so it did nothing`)
+          ? new UnavailableError(`${what}; ${TXN_ONLY_READ}`)
           : new TimeoutError(`${what}; it may or may not have taken effect`),
       );
     }

@@ -21,6 +21,9 @@ export function readTooLarge(rid: number, what: string, bytes: number, max: numb
   return { type: 'res', rid, ok: false, code: 'UNAVAILABLE', message: `${over(what, bytes, max)}; the request only read, so it did nothing`, tooLarge: true };
 }
 
+/** What a failed transaction of gets and checks is said to have done (unknownBody, and the client's own timeout). */
+export const TXN_ONLY_READ = 'the transaction only read, so it did nothing';
+
 /** Whether a transaction's ops only read (gets and checks): committed, it did nothing. */
 export function onlyReads(ops: readonly TxnOp[]): boolean {
   return ops.every((op) => op.op === 'get' || op.op === 'check');
@@ -41,7 +44,7 @@ export function outcomeUnknown(rid: number, readOnly: boolean, what: string): Re
 /** outcomeUnknown's answer without its envelope (a server's reply adds the origin's rid). */
 export function unknownBody(readOnly: boolean, what: string): Omit<ResErr, 'type' | 'rid'> {
   return readOnly
-    ? { ok: false, code: 'UNAVAILABLE', message: `${what}; the transaction only read, so it did nothing` }
+    ? { ok: false, code: 'UNAVAILABLE', message: `${what}; ${TXN_ONLY_READ}` }
     : { ok: false, code: 'TIMEOUT', message: `${what}; it may or may not have taken effect` };
 }
 

@@ -61,8 +61,7 @@ let signalsHeard = false;
 function signalExit(signal: NodeJS.Signals): void {
   if (process.listenerCount(signal) !== 1) return;
   removeAll();
-  for (const s of EXIT_SIGNALS) process.off(s, signalExit);
-  signalsHeard = false;
+  unlistenSignals(); // removeAll left no folder
   process.kill(process.pid, signal);
 }
 

@@ -7,7 +7,7 @@
  * network almost always brings them in the order sent).
  */
 import test from 'ava';
-import { coordinatorBehavior, type CoordinatorParams } from '../src/cluster/coordinator.js';
+import { coordinatorBehavior, READS_ASK_TICKS, READS_ASKS_MAX, type CoordinatorParams } from '../src/cluster/coordinator.js';
 import type { CoordinatorInbound, Res, TxnOp } from '../src/cluster/messages.js';
 import { Participants } from '../src/replication/participant.js';
 import { createPackr, FastEncoder } from '../src/core/codec.js';
@@ -23,8 +23,14 @@ const params: CoordinatorParams = {
 };
 
 /** A coordinator that began `ops` for balancer/a's request 7, what it sent, and a way to hand it messages. */
-function coordinator(ops: TxnOp[]): { sent: Array<{ to: string; msg: Outgoing }>; receive(from: string, msg: CoordinatorInbound): void; txn: string } {
-  const { ctx, sent, world } = recordingContext('coordinator/a');
+function coordinator(ops: TxnOp[]): {
+  sent: Array<{ to: string; msg: Outgoing }>;
+  receive(from: string, msg: CoordinatorInbound): void;
+  txn: string;
+  world: { now: number };
+  timers: Map<string, number>;
+} {
+  const { ctx, sent, world, timers } = recordingContext('coordinator/a');
   const state = coordinatorBehavior.init(ctx, params, []);
   const receive = (from: string, msg: CoordinatorInbound): void => {
     world.sender = from;
@@ -33,7 +39,7 @@ function coordinator(ops: TxnOp[]): { sent: Array<{ to: string; msg: Outgoing }>
   receive('balancer/a', { type: 'req', rid: 7, body: { op: 'txn', key: ops[0]!.key, ops, rq: 'c:1' } });
   const prepare = sent.find((s) => s.msg.type === 'tx') as { msg: { m: { type: string; txn: string } } } | undefined;
   if (prepare === undefined || prepare.msg.m.type !== 'prepare') throw new Error(`no prepare sent: ${JSON.stringify(sent)}`);
-  return { sent, receive, txn: prepare.msg.m.txn };
+  return { sent, receive, txn: prepare.msg.m.txn, world, timers };
 }
 
 const answers = (sent: Array<{ to: string; msg: Outgoing }>): Res[] =>
@@ -148,5 +154,41 @@ for (const [what, ops, code] of [
     t.deepEqual(marked, fast.buffer.slice(0, fast.encode(unmarked)));
     c.receive('coordinator/a', bounce(unmarked));
     t.like(answers(c.sent)[2], { rid: 7, ok: false, code: 'TIMEOUT' });
+  });
+}
+
+// A committed transaction whose vote came without what it read (a participant that restarted
+// between its vote and the decision, say): the coordinator asks the shard (tx-q) every
+// READS_ASK_TICKS, READS_ASKS_MAX times, then gives up. It answered TIMEOUT whatever the
+// transaction did, so one of gets and checks was recorded unknown though it did nothing (left
+// open in session 60's notes); it is now a definite UNAVAILABLE, as outcomeUnknown answers.
+for (const [what, ops, code, tail] of [
+  ['a transaction that only read', [{ op: 'get', key: 'L' }], 'UNAVAILABLE', /did nothing|only read/],
+  [
+    'a transaction that also wrote',
+    [
+      { op: 'get', key: 'L' },
+      { op: 'put', key: 'w', value: 1 },
+    ],
+    'TIMEOUT',
+    /its writes took effect/,
+  ],
+] as const) {
+  test(`coordinator, a committed transaction's reads never learnt: ${what} is answered ${code} after its asks`, (t) => {
+    const c = coordinator([...ops]);
+    c.receive('a/0', { type: 'tx-r', s: 0, m: { type: 'vote', txn: c.txn, yes: true } });
+    t.deepEqual(answers(c.sent), [], 'committed, but not answered without its reads');
+    let steps = 0;
+    while (answers(c.sent).length === 0 && steps++ < (READS_ASK_TICKS + 1) * (READS_ASKS_MAX + 2)) {
+      c.world.now = c.timers.get('tick') ?? c.world.now + params.tickMs;
+      c.receive('coordinator/a', { type: 'timer', key: 'tick' });
+    }
+    const asks = c.sent.filter((s) => s.msg.type === 'tx-q').length;
+    t.is(asks, READS_ASKS_MAX, `asked the shard ${asks} times`);
+    const res = answers(c.sent);
+    t.is(res.length, 1, JSON.stringify(res));
+    t.like(res[0], { rid: 7, ok: false, code });
+    t.regex((res[0] as { message: string }).message, /committed, but what it read could not be learned/);
+    t.regex((res[0] as { message: string }).message, tail);
   });
 }

@@ -647,13 +647,15 @@ function askForReads(state: CoordinatorState, ctx: ActorContext): void {
     if (p.asked++ >= READS_ASKS_MAX) {
       state.pending.delete(txn);
       state.awaitingReads.delete(txn);
-      ctx.send(p.to, {
-        type: 'res',
-        rid: p.rid,
-        ok: false,
-        code: 'TIMEOUT',
-        message: `transaction ${txn} committed, but what it read could not be learned`,
-      } satisfies Res);
+      // One of gets and checks did nothing: a definite error (UNAVAILABLE), as outcomeUnknown
+      // answers; one that wrote took effect, but the caller cannot have what it read (TIMEOUT).
+      const what = `transaction ${txn} committed, but what it read could not be learned`;
+      ctx.send(
+        p.to,
+        onlyReads(p.ops)
+          ? outcomeUnknown(p.rid, true, what)
+          : ({ type: 'res', rid: p.rid, ok: false, code: 'TIMEOUT', message: `${what}; its writes took effect` } satisfies Res),
+      );
       continue;
     }
     for (const s of p.missing!) ctx.send(target(state, s), { type: 'tx-q', s, txn } satisfies ReadsQuery);

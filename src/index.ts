@@ -20,7 +20,7 @@ export type {
 export type { StrategyName } from './balance/types.js';
 export type { TxnOp } from './cluster/messages.js';
 export type { TxnHistoryOp, TxnMicroOp } from './core/history.js';
-export type { NetworkConfig, DropCause, PartitionOptions } from './net/model.js';
+export type { NetworkConfig, DropCause, PartitionOptions, PartitionRule } from './net/model.js';
 export {
   MeridianError,
   ConfigError,

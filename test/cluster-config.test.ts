@@ -542,3 +542,20 @@ test('a config that is no plain object says what it is (it read "expected an obj
     message: 'config.network: expected a plain object, got an instance of Map',
   });
 });
+
+test('currentPartitions lists the partitions in force, as copies, until heal (currentNetwork never showed them: session 60 notes)', async (t) => {
+  const cluster = await startCluster(base());
+  t.deepEqual(cluster.currentPartitions(), []);
+  await cluster.partition(['us-east'], ['eu-west'], { oneWay: true });
+  await cluster.partition(['eu-west/0'], ['us-east/0']);
+  const rules = cluster.currentPartitions();
+  t.deepEqual(rules, [
+    { from: ['us-east'], to: ['eu-west'], oneWay: true },
+    { from: ['eu-west/0'], to: ['us-east/0'], oneWay: false },
+  ]);
+  rules[0]!.from.push('eu-west');
+  t.deepEqual(cluster.currentPartitions()[0]!.from, ['us-east'], 'a copy: changing it changes nothing');
+  await cluster.heal();
+  t.deepEqual(cluster.currentPartitions(), []);
+  await cluster.stop();
+});

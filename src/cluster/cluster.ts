@@ -737,7 +737,8 @@ export class Cluster extends EventEmitter {
 
   /**
    * Change latency, jitter, loss or duplication while running (merged into the current
-   * settings). In force on every host once the promise resolves, as partition's cut.
+   * settings; latencyMs and nodeDelayMs per key). In force on every host once the promise
+   * resolves, as partition's cut.
    */
   setNetwork(change: NetworkConfig): Promise<void> {
     this.assertRunning();
@@ -747,9 +748,18 @@ export class Cluster extends EventEmitter {
     return this.runtime.setNetwork(this.network);
   }
 
-  /** The network settings in force now: the configured ones with every `setNetwork` change merged in. */
+  /**
+   * The network settings in force now: the configured ones with every `setNetwork` change merged
+   * in (per key for latencyMs and nodeDelayMs: a server's delay set to 0 removes it).
+   * Partitions are not network settings: currentPartitions() lists them.
+   */
   currentNetwork(): NetworkConfig {
     return structuredClone(this.network);
+  }
+
+  /** The partitions in force now (each partition() since the last heal()), in order, as copies. */
+  currentPartitions(): PartitionRule[] {
+    return structuredClone(this.partitions);
   }
 
   /**

@@ -562,14 +562,16 @@ const encoder = new TextEncoder();
  * Arguments past a call's last parameter, refused as an option a call does not have is
  * (checkOptions): `transaction(ops, { timeout: 5 })` ran with the cluster's request timeout and
  * said nothing, as did `put(key, value, more)` (found by an audit, session 60). A rest
- * parameter of `never` gathers them, so TypeScript refuses them at compile time too.
+ * parameter of `never` gathers them, so TypeScript refuses them at compile time too. The
+ * cluster's metrics calls use it as well (`metrics()` takes no argument at all).
  */
-function checkNoMore(call: string, params: readonly string[], extra: readonly unknown[]): void {
+export function checkNoMore(call: string, params: readonly string[], extra: readonly unknown[]): void {
   if (extra.length === 0) return;
   const n = params.length;
+  const takes = n === 0 ? 'no arguments' : n === 1 ? '1 argument' : `${n} arguments`;
   throw new ValidationError(
     `arguments[${n}]`,
-    `nothing: ${call}(${params.join(', ')}) takes ${n === 1 ? '1 argument' : `${n} arguments`}, got ${n + extra.length} (${extra.map((a) => describe(a)).join(', ')} after ${params[n - 1]!})`,
+    `nothing: ${call}(${params.join(', ')}) takes ${takes}, got ${n + extra.length} (${extra.map((a) => describe(a)).join(', ')}${n === 0 ? '' : ` after ${params[n - 1]!}`})`,
   );
 }
 

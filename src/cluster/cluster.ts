@@ -23,7 +23,7 @@ import { behaviors } from './behaviors.js';
 import { checkDataDir, checkLayout, lockDataDir } from './data-dir.js';
 import { clusterLayout } from '../runtime/layout.js';
 import type { BalancerSummary } from './balancer.js';
-import { Client, type ClientOptions } from './client.js';
+import { checkNoMore, Client, type ClientOptions } from './client.js';
 import { HistoryRecorder, TxnHistoryRecorder } from './history.js';
 import { HISTORY_OPS_MAX, validateConfig, validateNetworkChange, type ClusterConfig, type ResolvedConfig } from './config.js';
 import { validateBalancerConfig, validateHeartbeatConfig } from './validate-parts.js';
@@ -1187,9 +1187,12 @@ export class Cluster extends EventEmitter {
    * Metrics from fresh counters of every thread, the first balancer's membership view and the
    * client calls as they settled (transactions and local reads too): requests per server,
    * transactions, messages by type, drops by cause, replication lag, member states, client
-   * latency histograms. See src/metrics/cluster-metrics.ts.
+   * latency histograms. See src/metrics/cluster-metrics.ts. It takes no argument: one given is
+   * a ValidationError (`metrics({ name })` returned every metric as if filtered: an audit,
+   * session 61), as with metricsText() and a second argument to serveMetrics().
    */
-  async metrics(): Promise<MetricsSnapshot> {
+  async metrics(...extra: never[]): Promise<MetricsSnapshot> {
+    checkNoMore('metrics', [], extra);
     this.assertRunning();
     const stats = await this.collectStats();
     return buildClusterMetrics({
@@ -1205,7 +1208,8 @@ export class Cluster extends EventEmitter {
   }
 
   /** `metrics()` in the Prometheus text exposition format 0.0.4. */
-  async metricsText(): Promise<string> {
+  async metricsText(...extra: never[]): Promise<string> {
+    checkNoMore('metricsText', [], extra);
     return toPrometheusText(await this.metrics());
   }
 
@@ -1215,7 +1219,8 @@ export class Cluster extends EventEmitter {
    * options, and a port another process holds, are a ValidationError naming options.port or
    * options.host.
    */
-  async serveMetrics(options: MetricsServerOptions = {}): Promise<MetricsServer> {
+  async serveMetrics(options: MetricsServerOptions = {}, ...extra: never[]): Promise<MetricsServer> {
+    checkNoMore('serveMetrics', ['options'], extra);
     this.assertRunning();
     // Loaded here, not with the cluster: a cluster that serves no metrics (every sim run) needs no HTTP server.
     const { startMetricsServer } = await import('../metrics/http.js');

@@ -44,19 +44,38 @@ test(`child() checks its labels and the bound of ${METRIC_SERIES_MAX} label comb
   t.throws(() => c.child({ k: 'one more' }), { message: /label combinations/ });
 });
 
-test('client metrics: only the outcomes that happened have a series', (t) => {
+test('client metrics: every outcome of every operation has a series from the start, at 0 (rate() missed the first failure: an audit, session 61)', (t) => {
   const m = new ClientMetrics();
+  const counts = (): Array<[string | undefined, string | undefined, number]> =>
+    (m.snapshot().families.find((f) => f.name === 'meridian_client_operations_total')!.series as Array<{ labels: Record<string, string>; value: number }>).map(
+      (s) => [s.labels.op, s.labels.outcome, s.value],
+    );
+  const ops = ['get', 'get-local', 'put', 'delete', 'cas', 'txn'];
+  const zero = ops.flatMap((op) => ['ok', 'fail', 'unknown'].map((outcome): [string, string, number] => [op, outcome, 0]));
+  t.deepEqual(counts(), zero);
   m.record('put', 2, 'ok');
   m.record('put', 3, 'ok');
   m.record('get', 1, 'unknown');
-  const ops = m.snapshot().families.find((f) => f.name === 'meridian_client_operations_total')!;
+  m.record('put', 4, 'fail');
   t.deepEqual(
-    (ops.series as Array<{ labels: Record<string, string>; value: number }>).map((s) => [s.labels.op, s.labels.outcome, s.value]),
-    [
-      ['put', 'ok', 2],
-      ['get', 'unknown', 1],
-    ],
+    counts(),
+    zero.map(([op, outcome]): [string, string, number] => [
+      op,
+      outcome,
+      op === 'put' && outcome === 'ok' ? 2 : (op === 'put' && outcome === 'fail') || (op === 'get' && outcome === 'unknown') ? 1 : 0,
+    ]),
   );
+  // An operation the list does not name still counts, with its three outcomes made together.
+  m.record('scan', 1, 'ok');
+  t.deepEqual(counts().slice(zero.length), [
+    ['scan', 'ok', 1],
+    ['scan', 'fail', 0],
+    ['scan', 'unknown', 0],
+  ]);
   const latency = m.snapshot().families.find((f) => f.name === 'meridian_client_latency_seconds')!;
-  t.is(latency.series.length, 1, 'no latency for a call with an unknown outcome');
+  t.deepEqual(
+    latency.series.map((s) => s.labels.op),
+    ['put', 'scan'],
+    'latency only for the ops that completed: none for a call with an unknown outcome',
+  );
 });

@@ -1199,6 +1199,7 @@ export class Cluster extends EventEmitter {
       stats,
       members: this.members(),
       regions: this.config.regions.map((r) => r.name),
+      coordinators: this.config.regions.map((r) => coordinatorAddress(r.name)),
       client: this.clientMetrics.snapshot(),
       nowMs: this.runtime.now(),
       requestTimeoutMs: this.config.requestTimeoutMs,

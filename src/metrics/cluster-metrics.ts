@@ -24,6 +24,8 @@ export interface ClusterMetricsInput {
   stats: StatsSnapshot & { servers: Record<string, { requests: number }> };
   members: readonly { id: string; region: string; state: 'up' | 'suspect' | 'down' }[];
   regions: readonly string[];
+  /** Every coordinator's address: each has a transactions series of each outcome from the first scrape, at 0. */
+  coordinators: readonly string[];
   /** Client operations to derive the client metrics from, when `client` is not given. */
   history?: History;
   /** The cluster's clock (virtual in sim), to tell settled operations from open ones. */
@@ -39,12 +41,21 @@ export interface ClusterMetricsInput {
   restarted?: Readonly<Record<string, number>>;
 }
 
-/** What the cluster keeps as client calls settle; `clientFamilies()` goes into `client`. */
+/** The operations a client call settles as (a local read as get-local). */
+const CLIENT_OPS = ['get', 'get-local', 'put', 'delete', 'cas', 'txn'] as const;
+type ClientOutcome = 'ok' | 'fail' | 'unknown';
+
+/**
+ * What the cluster keeps as client calls settle; `snapshot()` goes into `client`. Every outcome
+ * of every operation has its counter series from the start, at 0: a series that appeared with
+ * its first event (the first failed put, say) was missed by rate() and increase(), which need
+ * two samples (an audit, session 61). Latency series still appear with their first answer.
+ */
 export class ClientMetrics {
   private readonly registry = new Registry();
   private readonly ops = this.registry.counter({
     name: 'meridian_client_operations_total',
-    help: 'Client calls by operation (get, get-local, put, delete, cas, txn) and outcome: ok, fail (definitely not done), unknown (timed out or stopped).',
+    help: `Client calls by operation (${CLIENT_OPS.join(', ')}) and outcome: ok, fail (definitely not done), unknown (timed out or stopped).`,
     labelNames: ['op', 'outcome'],
   });
   private readonly latency = this.registry.histogram({
@@ -55,16 +66,28 @@ export class ClientMetrics {
   });
 
   /**
-   * Series by op and outcome, each looked up once (on its first call): record() runs for every
-   * call, and the registry's lookup checks the labels and builds their key each time.
+   * Series by op and outcome, each looked up once: record() runs for every call, and the
+   * registry's lookup checks the labels and builds their key each time.
    */
-  private readonly counts = new Map<string, Partial<Record<'ok' | 'fail' | 'unknown', { inc(): void }>>>();
+  private readonly counts = new Map<string, Record<ClientOutcome, { inc(): void }>>();
   private readonly latencies = new Map<string, { observe(value: number): void }>();
 
-  record(op: string, latencyMs: number, outcome: 'ok' | 'fail' | 'unknown'): void {
+  constructor() {
+    for (const op of CLIENT_OPS) this.countsOf(op);
+  }
+
+  /** An op's series of every outcome, made together (an op not in CLIENT_OPS gets its own on its first call). */
+  private countsOf(op: string): Record<ClientOutcome, { inc(): void }> {
     let byOutcome = this.counts.get(op);
-    if (byOutcome === undefined) this.counts.set(op, (byOutcome = {}));
-    (byOutcome[outcome] ??= this.ops.child({ op, outcome })).inc();
+    if (byOutcome === undefined) {
+      const child = (outcome: ClientOutcome): { inc(): void } => this.ops.child({ op, outcome });
+      this.counts.set(op, (byOutcome = { ok: child('ok'), fail: child('fail'), unknown: child('unknown') }));
+    }
+    return byOutcome;
+  }
+
+  record(op: string, latencyMs: number, outcome: ClientOutcome): void {
+    this.countsOf(op)[outcome].inc();
     if (outcome === 'unknown') return;
     let latency = this.latencies.get(op);
     if (latency === undefined) this.latencies.set(op, (latency = this.latency.child({ op })));
@@ -161,12 +184,18 @@ export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot
     help: 'Transactions decided by each coordinator, by outcome.',
     labelNames: ['coordinator', 'outcome'],
   });
+  // Every coordinator with both outcomes, at 0 until it decides one: an abort series that
+  // appeared with the first abort was missed by rate() (an audit, session 61).
+  const coordinators = new Set(input.coordinators);
+  for (const [address, a] of Object.entries(stats.actors)) {
+    if (Object.keys(COUNTER_TXN).some((counter) => a.counters[counter] !== undefined)) coordinators.add(address);
+  }
+  for (const coordinator of [...coordinators].sort()) {
+    for (const [counter, outcome] of Object.entries(COUNTER_TXN)) txns.inc({ coordinator, outcome }, stats.actors[coordinator]?.counters[counter] ?? 0);
+  }
   const routed = r.counter({ name: 'meridian_balancer_routed_total', help: 'Requests each balancer routed, per server.', labelNames: ['balancer', 'server'] });
   for (const address of Object.keys(stats.actors).sort()) {
     const counters = stats.actors[address]!.counters;
-    for (const [counter, outcome] of Object.entries(COUNTER_TXN)) {
-      if (counters[counter] !== undefined) txns.inc({ coordinator: address, outcome }, counters[counter]);
-    }
     for (const [name, n] of Object.entries(counters)) {
       if (name.startsWith(ROUTED_PREFIX)) routed.inc({ balancer: address, server: name.slice(ROUTED_PREFIX.length) }, n);
     }

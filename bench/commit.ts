@@ -75,6 +75,7 @@ import {
   LATENCIES_MS,
   latencyMatrix,
   perOp,
+  phasesNote,
   rawBaseline,
   sumTypes,
   typesDelta,
@@ -302,9 +303,12 @@ async function measureProtocol(s: Sizes, protocol: CommitProtocol, batch: number
     if (batch === 1) result.isolated = await isolatedTxns(cluster, clients, s.isolated, batch);
     const tIsolated = performance.now();
     let offset = (await txnLoop(clients, s, pairs, s.warmupOps, 0, s.warmupMs)).calls;
-    log(
-      `commit: ${protocol} batch ${batch}: ready after ${fmt(tReady - t0)} ms, isolated ${fmt(tIsolated - tReady)} ms, warm-up ${fmt(performance.now() - tIsolated)} ms`,
-    );
+    const phases = phasesNote([
+      ['ready after', tReady - t0],
+      ['isolated', result.isolated === undefined ? undefined : tIsolated - tReady],
+      ['warm-up', performance.now() - tIsolated],
+    ]);
+    log(`commit: ${protocol} batch ${batch}: ${phases}`);
     for (const ms of s.latencies) {
       if (batch === 1 && ms > 0 && !s.batch1Wan) continue;
       await cluster.setNetwork({ latencyMs: latencyMatrix(ms) });
@@ -569,7 +573,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     ),
     '',
     formatTable(
-      ['figure', 'value', 'target', ''],
+      ['figure', 'value', 'target', 'result'],
       [
         ['2PC committed txn/s (batch 64, 0 ms)', fmt(twopc), `>= ${fmt(TWOPC_TARGET_TXN_PER_S)}`, twopc >= TWOPC_TARGET_TXN_PER_S ? 'met' : 'MISSED'],
         ['2PC CPU us per committed txn (batch 64, 0 ms)', fmt(twopcCpu), `<= ${fmt(TWOPC_TARGET_CPU_US)}`, twopcCpu <= TWOPC_TARGET_CPU_US ? 'met' : 'MISSED'],

@@ -463,7 +463,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     ),
     '',
     formatTable(
-      ['end to end (threads, 1 region x 3 servers)', 'req/s', 'x direct', 'cpu us/req', 'direct cpu / this', 'target', ''],
+      ['end to end (threads, 1 region x 3 servers)', 'req/s', 'x direct', 'cpu us/req', 'direct cpu / this', 'target', 'result'],
       e2eRows,
       `End to end: linearizable gets, ${s.window} in flight, ${fmt(s.requests)} per run, median of ${s.reps} (CPU ratios: per rep, then the median); ` +
         `round-robin alone (forwarded) sends ${fmt(e2e.forwardedShare * 100)}% of keys to a server that forwards them to their owner; ` +

@@ -63,6 +63,7 @@ import {
   LATENCIES_MS,
   latencyMatrix,
   perOp,
+  phasesNote,
   rawBaseline,
   REGIONS,
   sumTypes,
@@ -334,9 +335,12 @@ async function measureMode(s: Sizes, mode: ReplicationMode, batch: number, log: 
     if (batch === 1) result.isolated = await isolatedPuts(cluster, clients, s.isolated);
     const tIsolated = performance.now();
     await putLoop(clients, s, s.warmupOps, s.warmupMs);
-    log(
-      `replication: ${mode} batch ${batch}: ready after ${fmt(tReady - t0)} ms, isolated ${fmt(tIsolated - tReady)} ms, warm-up ${fmt(performance.now() - tIsolated)} ms`,
-    );
+    const phases = phasesNote([
+      ['ready after', tReady - t0],
+      ['isolated', result.isolated === undefined ? undefined : tIsolated - tReady],
+      ['warm-up', performance.now() - tIsolated],
+    ]);
+    log(`replication: ${mode} batch ${batch}: ${phases}`);
     for (const ms of s.latencies) {
       const wan = ms !== s.latencies[0];
       if (batch === 1 && wan && !s.batch1Wan) continue;
@@ -620,7 +624,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     ),
     '',
     formatTable(
-      ['figure', 'value', 'target', ''],
+      ['figure', 'value', 'target', 'result'],
       [
         ['active puts/s / raw msgs/s (batch 64, 0 ms)', fmt(figures.active_vs_raw as number, 4), '>= 0.05', target((figures.active_vs_raw as number) >= 0.05)],
         ['one put at a time, warm, p50 ms (larger of none and active)', fmt(singlePutP50Ms, 2), '<= 0.5', target(singlePutP50Ms <= 0.5)],

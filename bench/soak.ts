@@ -397,7 +397,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     ),
     '',
     formatTable(
-      ['figure', 'value', 'target', ''],
+      ['figure', 'value', 'target', 'result'],
       [
         ['RSS max, MB', fmt(f.rssMbMax, 0), `<= ${RSS_MB_MAX_TARGET}`, target(f.rssMbMax <= RSS_MB_MAX_TARGET)],
         [

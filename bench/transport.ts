@@ -375,19 +375,19 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   ];
   const table = [
     formatTable(
-      ['throughput (msgs/s; request + reply = 2)', 'msgs/s', 'x raw', 'target', ''],
+      ['throughput (msgs/s; request + reply = 2)', 'msgs/s', 'x raw', 'target', 'result'],
       rows,
       `transport (${mode}; ${s.roundTrips} round trips, window ${s.window}, median of ${s.reps}; ${loadNote(loadAtStart)})`,
     ),
     '',
-    formatTable(['round trip, one in flight', 'p50 us', 'p99 us', 'target', ''], rttRows),
+    formatTable(['round trip, one in flight', 'p50 us', 'p99 us', 'target', 'result'], rttRows),
     '',
-    formatTable(['boot', 'ms', 'target', ''], bootRows),
+    formatTable(['boot', 'ms', 'target', 'result'], bootRows),
     '',
     'skipped' in nats
       ? `nats: skipped (${nats.skipped})`
       : formatTable(
-          ['over NATS (msgs/s; request + reply = 2)', 'msgs/s', 'x bare', 'target', ''],
+          ['over NATS (msgs/s; request + reply = 2)', 'msgs/s', 'x bare', 'target', 'result'],
           [
             ['bare @nats-io/transport-node, same frames (best)', fmt(nats.raw), '1.000', '', ''],
             ['  bare, messages packed one by one', fmt(nats.rawEach), fmt(nats.rawEach / nats.raw, 3), '', ''],

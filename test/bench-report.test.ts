@@ -1,6 +1,7 @@
 import test from 'ava';
 import { compareReports } from '../bench/lib/compare.js';
-import { derivedCharts, renderChart, renderHtml } from '../bench/lib/report.js';
+import { derivedCharts, FIGURES_NOTE, renderChart, renderHtml } from '../bench/lib/report.js';
+import { esc } from '../src/harness/timeline.js';
 
 test('the HTML report is self-contained and draws every chart as SVG', (t) => {
   const html = renderHtml({
@@ -201,10 +202,33 @@ test('bars on a log axis: heights by decade from the lowest power of ten; derive
     suite: 's',
     figures: { lone_p50_ms: 0.5, lone_p99_ms: 1.2, loaded_p50_ms: 40, loaded_p99_ms: 300, a_ops_per_s: 1000, b_ops_per_s: 1500 },
   });
-  const latency = charts.find((ch) => ch.title === 's: latency distribution')!;
+  const latency = charts.find((ch) => ch.title === 's: latency p50 and p99')!;
   const throughput = charts.find((ch) => ch.title === 's: throughput')!;
   t.is(latency.yScale, 'log', '0.5 to 300 ms');
   t.is(throughput.yScale, undefined, '1,000 to 1,500 per second stay linear');
+});
+
+test('p50 and p99 bars are titled as such, and left out for a suite that draws its latency distribution (found by an audit, session 61)', (t) => {
+  const figures = { a_p50_ms: 1, a_p99_ms: 9, b_p50_ms: 2, b_p99_ms: 20 };
+  const bars = derivedCharts({ suite: 's', figures }).filter((c) => /latency/.test(c.title));
+  t.deepEqual(
+    bars.map((c) => c.title),
+    ['s: latency p50 and p99'],
+  );
+  const distribution = { title: 'd', kind: 'line' as const, xLabel: 'percentile', yLabel: 'ms', xScale: 'nines' as const, yScale: 'log' as const, series: [] };
+  t.deepEqual(
+    derivedCharts({ suite: 's', figures, charts: [distribution] }).filter((c) => /latency/.test(c.title)),
+    [],
+  );
+  // A sweep (log x) is no distribution: the bars stay.
+  t.is(derivedCharts({ suite: 's', figures, charts: [{ ...distribution, xScale: 'log' }] }).filter((c) => /latency/.test(c.title)).length, 1);
+});
+
+test('the report says which figures are ratios to a baseline and which are absolute (it called every figure a ratio: found by an audit, session 61)', (t) => {
+  const html = renderHtml({ machine: {}, quick: true, skipped: [], results: [] });
+  t.false(html.includes('Every figure is measured in the same run as its baseline'));
+  t.true(html.includes(`<p>${esc(FIGURES_NOTE)}</p>`));
+  t.regex(FIGURES_NOTE, /Every other figure is absolute/);
 });
 
 test('--compare prints the ratio of every numeric figure both runs have', (t) => {

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { MeridianError, type Client, type Cluster, type ClusterConfig, type ClusterStats } from '../../src/index.js';
 import { preferredServerOf, replicasOf, shardOf, type Topology } from '../../src/cluster/topology.js';
 import { RawPair } from './raw-pair.js';
+import { fmt } from './table.js';
 import { endsLoop, withTimeout } from './wait.js';
 
 /** The three regions of both suites; clients are spread over them, `REGIONS[0]` first. */
@@ -29,19 +30,28 @@ export interface ClusterShape {
   threads?: number;
 }
 
-/** The latency matrix of the suites: every pair of regions at `ms`. */
 /** How a shape reads in a table heading. */
 export function describeShape(shape: ClusterShape): string {
   if (shape.transport === 'sim') return 'sim';
   return shape.placement === 'packed' ? `threads, packed on ${shape.threads ?? 'all'} threads` : 'threads, dedicated (12 worker threads)';
 }
 
+/** The latency matrix of the suites: every pair of regions at `ms`. */
 export function latencyMatrix(ms: number): Record<string, number> {
   const out: Record<string, number> = {};
   for (let i = 0; i < REGIONS.length; i++) {
     for (let j = i + 1; j < REGIONS.length; j++) out[`${REGIONS[i]}~${REGIONS[j]}`] = ms;
   }
   return out;
+}
+
+/**
+ * A cluster's set-up phases for its progress line (`ready after 927 ms, isolated 376 ms, warm-up
+ * 2,418 ms`). A phase given undefined did not run and is left out: batch 64 runs no isolated
+ * phase, and its line said "isolated 0.000 ms" (found by an audit, session 61).
+ */
+export function phasesNote(phases: ReadonlyArray<readonly [name: string, ms: number | undefined]>): string {
+  return phases.flatMap(([name, ms]) => (ms === undefined ? [] : [`${name} ${fmt(ms)} ms`])).join(', ');
 }
 
 /** 3 regions x 3 servers on the given transport and placement; the caller adds replication and commit. */

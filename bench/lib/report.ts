@@ -254,8 +254,12 @@ function spanScaled(chart: Chart): Chart {
   return positive.length > 1 && Math.max(...positive) >= BAR_LOG_SPAN * Math.min(...positive) ? { ...chart, yScale: 'log' } : chart;
 }
 
-/** Charts derived from well-known figures, for suites that do not draw their own. */
-export function derivedCharts(result: Pick<SuiteResult, 'suite' | 'figures'>): Chart[] {
+/**
+ * Charts derived from well-known figures, drawn after a suite's own: messages per operation,
+ * throughput, and p50 and p99 latency as bars for a suite that draws no latency distribution
+ * of its own (no chart on a 'nines' axis).
+ */
+export function derivedCharts(result: Pick<SuiteResult, 'suite' | 'figures' | 'charts'>): Chart[] {
   const charts: Chart[] = [];
   const f = result.figures;
   const msgs = f.msgs_per_op as Record<string, { measured?: number; analytic?: number }> | undefined;
@@ -285,11 +289,15 @@ export function derivedCharts(result: Pick<SuiteResult, 'suite' | 'figures'>): C
     );
   }
   const p50 = Object.entries(f).filter(([k, v]) => typeof v === 'number' && /_p50_ms$/.test(k)) as Array<[string, number]>;
-  if (p50.length > 0) {
+  // Two points of a distribution, named as such: titled "latency distribution", these bars read as
+  // the nines plot the README promises (found by an audit, session 61). A suite that draws its
+  // distribution has no need of them.
+  const drawsDistribution = (result.charts ?? []).some((c) => c.xScale === 'nines');
+  if (p50.length > 0 && !drawsDistribution) {
     const names = p50.map(([k]) => k.replace(/_p50_ms$/, ''));
     charts.push(
       spanScaled({
-        title: `${result.suite}: latency distribution`,
+        title: `${result.suite}: latency p50 and p99`,
         kind: 'bar',
         xLabel: 'configuration',
         yLabel: 'ms',
@@ -331,6 +339,18 @@ function failedNotice(failed: ReadonlyArray<{ suite: string; error: string }>): 
   return `<p><strong>${failed.length} ${failed.length === 1 ? 'suite' : 'suites'} failed</strong> and ${failed.length === 1 ? 'has' : 'have'} no figures below:</p><ul>${items}</ul>`;
 }
 
+/**
+ * How to read the figures, above every report. It said every figure was a ratio to a baseline of
+ * the same run, when most (the commit suite's transactions per second, for one) are absolute
+ * (found by an audit, session 61).
+ */
+export const FIGURES_NOTE =
+  'A figure named as a ratio (ratio, _vs_, the "x raw", "x bare" and "x direct" columns) divides by a baseline measured in the same run ' +
+  '(bare worker threads, comlink, piscina, the bare NATS client, requests sent straight to a server, the bare event heap) or, _vs_target, by the target. ' +
+  "Every other figure is absolute (per second, ms, us of CPU, MB, message counts): a cluster's puts, transactions, failovers and memory have no bare " +
+  'counterpart to divide by. Read those against the machine below, the load average each suite prints and, where a table gives one, its raw baseline, ' +
+  'and compare them only with runs on the same machine (--compare).';
+
 export function renderHtml(report: BenchReport): string {
   const machine = Object.entries(report.machine)
     .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(typeof v === 'object' ? JSON.stringify(v) : String(v))}</td></tr>`)
@@ -363,7 +383,7 @@ figure { margin: 1rem 0; } svg { max-width: 100%; height: auto; background: #fff
 <p class="muted">${report.quick ? 'quick mode (small sizes)' : 'full mode'}${report.skipped.length > 0 ? `; skipped: ${esc(report.skipped.join(', '))}` : ''}${nav === '' ? '' : ` · ${nav}`}</p>
 ${report.interrupted === undefined ? '' : interruptedNotice(report.interrupted, report.results.length)}
 ${failedNotice(report.failed ?? [])}
-<p>Every figure is measured in the same run as its baseline (bare worker threads, comlink, piscina) and read as a ratio to it.</p>
+<p>${esc(FIGURES_NOTE)}</p>
 <h2>machine</h2><table>${machine}</table>
 ${sections}
 </body></html>

@@ -45,6 +45,7 @@ export const SHRINK_FAULT_MS_MIN = 250;
 export interface ShrinkResult {
   /** The first run: when it did not fail, nothing was shrunk (`shrunk` is the task as given). */
   original: ScenarioReport;
+  /** The smallest failing task found; its `onlyFaults` without numbers the first run did not draw (the same run). */
   shrunk: ScenarioTask;
   /** The last failing run, of `shrunk`. */
   result: ScenarioReport;
@@ -197,6 +198,7 @@ async function shrink(task: ScenarioTask, options: ShrinkOptions): Promise<Shrin
  * did not fail is not tried again (the other fields have not changed since: the same run).
  */
 export async function shrinkInt(from: number, fails: (n: number) => Promise<boolean>): Promise<void> {
+  // Values that did not fail (or were not run: the budget spent, the signal fired).
   const passed = new Set<number>();
   let n = from;
   let step = Math.ceil((n - 1) / 2);

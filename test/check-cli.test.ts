@@ -511,6 +511,10 @@ test('check --shrink: a failing seed shrinks, the shrunk run is printed, and its
   const again = await meridian(replay!.split(' '));
   t.is(again.code, 1, again.stdout);
   t.regex(again.stdout, /verdict: FAILED/);
+  // The shrunk run's trace hash, printed (it was not: audit, session 61), is the replay's.
+  const hash = /\ntrace hash: (0x[0-9a-f]{8})\n/.exec(r.stdout)?.[1];
+  t.truthy(hash, r.stdout);
+  t.is(/trace hash (0x[0-9a-f]{8})\)/.exec(again.stdout)?.[1], hash);
 });
 
 test('check --shrink drops the transactions when the failure does not need them, and the replay line says so', async (t) => {
@@ -762,6 +766,13 @@ test('bad flags name the flag and exit 2', async (t) => {
     // The final read is one transaction of every key: past 64 every seed failed as not live.
     [['--seed', '1', '--workload', 'txn', '--keys', '65'], /--keys needs an integer from 1 to 64 with --workload txn/],
     [['--seed', '3', '--only-faults', '1,x'], /--only-faults needs fault episode numbers/],
+    // Accepted and run as `only episodes 1,1`; a txn variant was refused as an unknown name (audit, session 61).
+    [['--seed', '3', '--only-faults', '2,1,01'], /--only-faults names episode 1 twice, got "2,1,01": name each once/],
+    [
+      ['--seed', '3', '--unsafe', 'release-locks-at-prepare'],
+      /--unsafe release-locks-at-prepare is a variant of the transactional workload: it needs --workload txn/,
+    ],
+    [['--seed', '3', '--workload', 'txn', '--unsafe', 'amnesia'], /--unsafe amnesia is a variant of the kv workload: not with --workload txn/],
     [['--seeds', '3', '--trace'], /--trace needs --seed/],
     [
       ['--seeds', '3', '--faults', 'nope'],
@@ -952,11 +963,20 @@ test('check --seed: --history and --timeline on one file (a link too) exit 2 bef
     t.is(same.code, 2);
     t.regex(same.stderr, /--history and --timeline name the same file/);
     t.is(same.stdout, '', 'nothing ran');
-    // Seed 1's run (faults 0 ms: none start) draws its episodes; 999 is none of them.
-    const typo = await meridian(['check', '--seed', '1', '--fault-ms', '1000', '--only-faults', '0,999']);
+    // Seed 1's run of 1000 ms of faults draws one episode; its plan (a step every ~600 ms, 300
+    // at the soonest) could draw up to 3, so 2 is known not drawn only after the run.
+    const typo = await meridian(['check', '--seed', '1', '--fault-ms', '1000', '--only-faults', '0,2']);
     t.is(typo.code, 2, typo.stdout + typo.stderr);
-    t.regex(typo.stderr, /^meridian check: --only-faults 999: seed 1 draws \d+ fault episodes?, numbered 0 to \d+; the run above ran without it\n$/);
+    t.regex(typo.stderr, /^meridian check: --only-faults 2: seed 1 draws \d+ fault episodes?, numbered 0 to \d+; the run above ran without it\n$/);
     t.regex(typo.stdout, /verdict: /);
+    // 999 no run of it can draw: refused before the run, the range named (audit, session 61).
+    const beyond = await meridian(['check', '--seed', '1', '--fault-ms', '1000', '--only-faults', '0,999']);
+    t.is(beyond.code, 2, beyond.stdout + beyond.stderr);
+    t.regex(
+      beyond.stderr,
+      /^meridian check: --only-faults 999: it takes episode numbers from 0 to 2 \(seed 1's plan steps every ~600 ms, at the soonest every 300 ms, so 1000 ms of faults draw at most 3 fault episodes\)\n/,
+    );
+    t.is(beyond.stdout, '', 'nothing ran');
     // The top seeds as a range (a real-time failure's line is --seeds 1 --from S): refused past 2^32 - 1 only.
     const top = parseCheckArgs(['--seeds', '1', '--from', '4294967290']);
     t.is(top.from, 4294967290);

@@ -43,7 +43,7 @@ import {
 import { natsServerBinary, natsServerFailure, startNatsServer, type NatsServer } from '../harness/nats-server.js';
 import { ALL_FAULT_KINDS, SIM_ONLY_FAULT_KINDS, type FaultKind } from '../harness/nemesis.js';
 import { natsServersFlag } from './nats-flag.js';
-import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkSeed } from '../harness/shrink.js';
+import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, onlyFaultsBeyond, shrinkSeed } from '../harness/shrink.js';
 import { outputFile, sameFile, writable as writableFile, writeText as writeFileText } from './output-file.js';
 import { count, formatViolation, shellWords } from './format.js';
 import { CHECK_BUDGET_MAX } from '../harness/check-budget.js';
@@ -260,6 +260,9 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
         const list = value === undefined ? [] : value === 'none' ? [] : value.split(',');
         if (value === undefined || (value !== 'none' && list.some((x) => !/^\d+$/.test(x) || !Number.isSafeInteger(Number(x)))))
           throw new FlagError(`--only-faults needs fault episode numbers such as 0,3,7 (or none), ${gotValue(value)}`);
+        // `1,1` ran as `only episodes 1,1`: a slip, maybe for another number.
+        const twice = list.find((x, i) => list.findIndex((y) => Number(y) === Number(x)) !== i);
+        if (twice !== undefined) throw new FlagError(`--only-faults names episode ${Number(twice)} twice, ${gotValue(value)}: name each once`);
         args.onlyFaults = list.map(Number);
         break;
       }
@@ -314,6 +317,11 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
     }
   }
   if (unsafe !== undefined) {
+    // A variant of the other workload: said which it needs (it was refused as an unknown name).
+    if (args.workload !== 'txn' && TXN_UNSAFE_VARIANTS.includes(unsafe as (typeof TXN_UNSAFE_VARIANTS)[number]))
+      throw new FlagError(`--unsafe ${unsafe} is a variant of the transactional workload: it needs --workload txn`);
+    if (args.workload === 'txn' && UNSAFE_VARIANTS.includes(unsafe as (typeof UNSAFE_VARIANTS)[number]))
+      throw new FlagError(`--unsafe ${unsafe} is a variant of the kv workload: not with --workload txn (its variants: ${TXN_UNSAFE_VARIANTS.join(', ')})`);
     if (args.workload === 'txn') args.txnUnsafe = oneOf(unsafe, '--unsafe', TXN_UNSAFE_VARIANTS);
     else args.unsafe = oneOf(unsafe, '--unsafe', UNSAFE_VARIANTS);
   }
@@ -762,6 +770,7 @@ async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
       return interruptedStatus(stopped!);
     }
     io.out(`seed ${task.seed} does not fail (${r.original.outcome}): nothing to shrink`);
+    if (episodesNotDrawn(args, r.original.faultEpisodes, io)) return 2;
     return r.original.outcome === 'pass' ? 0 : 1;
   }
   const s = r.shrunk;
@@ -770,6 +779,9 @@ async function shrinkOne(args: CheckArgs, io: CheckIo): Promise<number> {
     `${r.interrupted ? `shrink interrupted after ${count(r.runs, 'run')}, the smallest failing run so far` : `shrunk in ${count(r.runs, 'run')}`}: ${s.clients === 1 ? '1 client' : `${s.clients ?? 'default'} clients`}, ${s.keys === 1 ? '1 key' : `${s.keys ?? 'default'} keys`}, ${s.faultMs ?? 'default'} ms of faults${txn ? '' : `, ${s.txnShare === undefined ? 'the default share of transactions' : txnSharePhrase(s.txnShare)}`}${shapePhrase(s)}, fault episodes ${episodes}`,
   );
   io.out(`failure: ${describeFailure(r.result)}`);
+  // As the replay's verdict line prints it (a txn seed's, each protocol's run's): the two compare.
+  const hashes = r.result.traceHashes?.map((h) => `${h.commit} ${hexHash(h.traceHash)}`).join(', ') ?? hexHash(r.result.traceHash);
+  io.out(`trace hash${r.result.traceHashes === undefined ? '' : 'es'}: ${hashes}`);
   for (const v of r.result.violations) for (const line of formatViolation(v)) io.out(`  ${line}`);
   for (const a of r.result.anomalies ?? []) io.out(`  ${a}`);
   io.out('faults:');
@@ -842,9 +854,21 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
 }
 
 /**
+ * --only-faults naming an episode beyond the most the seed's plan can draw in its safety phase:
+ * a FlagError, before the seed runs (`--only-faults 99` ran the whole seed, or a whole shrink,
+ * first: found by an audit, session 61). How many it does draw only the run tells: episodesNotDrawn.
+ */
+async function episodesInRange(args: CheckArgs): Promise<void> {
+  if (args.seed === undefined) return;
+  const out = await onlyFaultsBeyond(taskOf(args, args.seed));
+  if (out !== undefined) throw new FlagError(`--only-faults ${out.beyond.join(',')}: it takes ${out.allowed}`);
+}
+
+/**
  * Whether --only-faults named an episode the seed does not draw (a typo: `--only-faults 5` of a
  * seed with one episode ran with no fault and passed, exit 0); said on stderr. Known only once
- * the run has drawn its schedule, so after it.
+ * the run has drawn its schedule, so after it (episodesInRange refuses, before it, the numbers
+ * no run of the seed can draw).
  */
 function episodesNotDrawn(args: CheckArgs, drawn: number, io: CheckIo): boolean {
   const beyond = (args.onlyFaults ?? []).filter((i) => i >= drawn);
@@ -969,6 +993,9 @@ export async function main(argv: string[], io: CheckIo = { out: (l) => console.l
   let args: CheckArgs;
   try {
     args = parseCheckArgs(argv);
+    // Awaited only when asked: without --only-faults, a run's Ctrl-C handler is installed before
+    // main first yields (check-shrink-interrupt's tests signal then).
+    if (args.onlyFaults !== undefined) await episodesInRange(args);
   } catch (error) {
     if (!(error instanceof FlagError)) throw error;
     io.err(`meridian check: ${error.message}\nusage:\n${CHECK_USAGE}`);

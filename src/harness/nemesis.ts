@@ -684,6 +684,17 @@ export async function crashAfterWrite(c: NemesisTarget, victim: string): Promise
 }
 
 /**
+ * The most fault episodes a run() of `durationMs` under `plan` can draw: a step comes only after
+ * a wait of at least half the plan's interval (run()'s spacing) and before the end. How many a run
+ * draws is known only once it ran: a step draws none when no kind can start, and what can start
+ * depends on the episodes carried out before it (so on `only`). Floored: the exact quotient
+ * allows one more than can be, which covers rounding in the clock's sums.
+ */
+export function episodesMax(plan: Pick<NemesisPlan, 'intervalMs'>, durationMs: number): number {
+  return Math.max(0, Math.floor(durationMs / (plan.intervalMs * 0.5)));
+}
+
+/**
  * A fault schedule on one cluster. Create it with `new Nemesis(cluster, options)`; await
  * `run()` beside the workload; `heal()` ends every fault.
  */
@@ -784,7 +795,8 @@ export class Nemesis {
     const end = this.cluster.now() + durationMs;
     try {
       while (!this.stopped && this.cluster.now() < end) {
-        // Exponential-ish spacing (0.5x to 1.5x the mean) so faults do not line up with timers.
+        // Exponential-ish spacing (0.5x to 1.5x the mean) so faults do not line up with timers;
+        // episodesMax counts on the 0.5x least wait.
         const waitMs = Math.min(this.plan.intervalMs * (0.5 + this.schedule.next()), end - this.cluster.now());
         await this.cluster.sleep(waitMs);
         if (this.stopped || this.cluster.isStopped || this.cluster.now() >= end) break;

@@ -3,21 +3,38 @@
  * workload are cut down while the run still fails. Every trial is a full deterministic run,
  * so the result replays exactly from its options.
  *
- * Order of the cuts: the safety phase (shorter), the transactions (none), the fault episodes
- * (delta debugging: halves, then quarters, ... then single episodes), the clients, the keys,
- * the cluster (one shard, then one server a region where the replication factor allows), and
- * the episodes once more.
- * Any failure counts as still failing ('fail', never 'unknown'). The transactional workload
- * (`workload: 'txn'`, with the Nemesis: 'targeted' or 'swarm') shrinks the same way, without
- * the transactions' cut (they are its workload); its episodes are numbered per protocol's run.
+ * Order of the cuts: the safety phase (halved), the transactions (none), the fault episodes
+ * (delta debugging: halves, then quarters, ... then single episodes), the clients and the keys
+ * (halved, then finer steps down to one: shrinkInt), the cluster (one shard, then one server a
+ * region where the replication factor allows), and the episodes once more.
+ * A cut is kept when its run still fails ('fail', never 'unknown') in the same class: a run that
+ * failed on safety (not linearizable, diverged, a lost promise, ...: failedOnSafety) must still
+ * fail on safety, not only on liveness (a read that timed out after healing), which would trade
+ * the bug for another with no witness (found by an audit, session 61). The transactional
+ * workload (`workload: 'txn'`, with the Nemesis: 'targeted' or 'swarm') shrinks the same way,
+ * without the transactions' cut (they are its workload); its episodes are numbered per
+ * protocol's run.
  */
 import { checkInt } from '../cluster/config.js';
 import { ConfigError, namedAs } from '../core/errors.js';
 import { allKeys, checkOptions } from '../core/validate.js';
 import type { ScenarioTask } from './check-runner.js';
-import { checkScenarioTask, emptyReport, realTime, refuseNulls, runOneSeed, scheduleOf, shapeOf, type ScenarioReport } from './check-runner.js';
+import {
+  checkScenarioTask,
+  emptyReport,
+  realTime,
+  refuseNulls,
+  runOneSeed,
+  scenarioOptions,
+  scheduleOf,
+  shapeOf,
+  txnScenarioOptions,
+  type ScenarioReport,
+} from './check-runner.js';
 import { withInliningLowered } from './inline-budget.js';
-import { SCENARIO_DEFAULTS, SCENARIO_SHAPE_DEFAULTS } from './scenario.js';
+import { episodesMax, resolvePlan } from './nemesis.js';
+import { SCENARIO_DEFAULTS, SCENARIO_NEMESIS, SCENARIO_SHAPE_DEFAULTS } from './scenario.js';
+import { TXN_CHECK_COMMITS } from './txn-commits.js';
 
 /** Trial runs a shrink may use, by default. */
 export const SHRINK_RUNS_DEFAULT = 60;
@@ -28,6 +45,7 @@ export const SHRINK_FAULT_MS_MIN = 250;
 export interface ShrinkResult {
   /** The first run: when it did not fail, nothing was shrunk (`shrunk` is the task as given). */
   original: ScenarioReport;
+  /** The smallest failing task found; its `onlyFaults` without numbers the first run did not draw (the same run). */
   shrunk: ScenarioTask;
   /** The last failing run, of `shrunk`. */
   result: ScenarioReport;
@@ -57,11 +75,12 @@ export function shrinkSeed(task: ScenarioTask, options: ShrinkOptions = {}): Pro
 }
 
 async function shrink(task: ScenarioTask, options: ShrinkOptions): Promise<ShrinkResult> {
-  // Each field named as the caller wrote it: task.x, options.x.
+  // Each field named as the caller wrote it: task.x, options.x. A real-time transport first:
+  // `transport: 'nats'` was refused for its missing `nats` field, as if it could run.
   namedAs('task', () => {
-    checkScenarioTask(task);
-    if (realTime(task.transport))
+    if (realTime(task?.transport))
       throw new ConfigError('transport', "'sim' or absent (a shrink replays the seed again and again; a real-time run does not replay)", task.transport);
+    checkScenarioTask(task);
   });
   checkOptions(options, 'options', SHRINK_OPTION_FIELDS);
   const maxRuns = namedAs('options', () => {
@@ -72,8 +91,19 @@ async function shrink(task: ScenarioTask, options: ShrinkOptions): Promise<Shrin
   });
   const stopped = (): boolean => options.signal?.aborted === true;
   const txn = task.workload === 'txn';
-  const schedule = scheduleOf(task);
-  if (schedule === 'builtin') throw new ConfigError('schedule', "'targeted' or 'swarm' (the builtin schedule has no episodes to cut)", schedule, 'task');
+  if (scheduleOf(task) === 'builtin')
+    throw task.schedule === 'builtin'
+      ? new ConfigError('schedule', "'targeted' or 'swarm' (the builtin schedule has no episodes to cut)", task.schedule, 'task')
+      : // Named as the caller gave it: said `got "builtin"`, a value the caller never passed.
+        new ConfigError(
+          'schedule',
+          "'targeted' or 'swarm' with workload 'txn' (given neither a schedule nor faults, it runs its own builtin schedule, which has no episodes to cut)",
+          undefined,
+          'task',
+        );
+  // Awaited only when given: else the first run starts before the shrink first yields, as it did.
+  const beyond = task.onlyFaults === undefined ? undefined : await onlyFaultsBeyond(task);
+  if (beyond !== undefined) throw new ConfigError('onlyFaults', `${beyond.allowed}, not ${beyond.beyond.join(', ')}`, undefined, 'task');
   // The sizes the workload runs with when a task leaves them out (the transactional one's are its own).
   const defaults = txn ? (await import('./txn-scenario.js')).TXN_SCENARIO_DEFAULTS : SCENARIO_DEFAULTS;
   // A signal that had fired already (or while the module above loaded): nothing runs. The first
@@ -88,19 +118,29 @@ async function shrink(task: ScenarioTask, options: ShrinkOptions): Promise<Shrin
     const { randomShape: _drawn, ...rest } = task;
     task = { ...rest, ...shapeOf(task) };
   }
-  let runs = 1;
-  const original = await runOneSeed(task);
-  let best: ScenarioTask = { ...task };
-  let bestReport = original;
-  if (original.outcome !== 'fail') return { original, shrunk: best, result: original, runs, interrupted: stopped() };
-  const fails = async (candidate: ScenarioTask, what: string): Promise<boolean> => {
-    // A turn of the event loop between trials: a run in this thread may never give one, and
-    // Ctrl-C (the CLI's SIGINT handler, which fires `signal`) waits for it.
+  // A run in this thread never gives the event loop a turn, and Ctrl-C (the CLI's SIGINT
+  // handler, which fires `signal`) waits for one: a turn after each run lets a signal that came
+  // during it fire before the shrink decides what next. Without it, Ctrl-C during the only run
+  // of a seed that passed was lost (exit 0: found by an audit, session 61).
+  const run = async (candidate: ScenarioTask): Promise<ScenarioReport> => {
+    const r = await runOneSeed(candidate);
     await new Promise<void>((resolve) => setImmediate(resolve));
+    return r;
+  };
+  let runs = 1;
+  const original = await run(task);
+  // Episodes --only-faults named that the run did not draw: the same run without them (an
+  // episode never drawn is never asked about), so the shrunk run's replay does not name them.
+  let best: ScenarioTask = task.onlyFaults === undefined ? { ...task } : { ...task, onlyFaults: task.onlyFaults.filter((e) => e < original.faultEpisodes) };
+  let bestReport = original;
+  if (original.outcome !== 'fail') return { original, shrunk: { ...task }, result: original, runs, interrupted: stopped() };
+  const safety = failedOnSafety(original);
+  const fails = async (candidate: ScenarioTask, what: string): Promise<boolean> => {
     if (runs >= maxRuns || stopped()) return false;
     runs++;
-    const r = await runOneSeed(candidate);
-    if (r.outcome !== 'fail') return false;
+    const r = await run(candidate);
+    // A failure of another class is not the one being shrunk (see the file's comment).
+    if (r.outcome !== 'fail' || (safety && !failedOnSafety(r))) return false;
     best = candidate;
     bestReport = r;
     options.onProgress?.(`still fails ${what} (${r.failures[0] ?? 'failed'})`);
@@ -137,13 +177,10 @@ async function shrink(task: ScenarioTask, options: ShrinkOptions): Promise<Shrin
     if (best.onlyFaults === undefined && runs < maxRuns && !stopped()) await fails({ ...best, onlyFaults: kept }, 'with the episodes made explicit');
   };
   await cutEpisodes();
-  // 3. Fewer clients and keys.
-  for (let clients = (best.clients ?? defaults.clients) - 1; clients >= 1; clients--) {
-    if (!(await fails({ ...best, clients }, `with ${clients} ${clients === 1 ? 'client' : 'clients'}`))) break;
-  }
-  for (let keys = (best.keys ?? defaults.keys) - 1; keys >= 1; keys--) {
-    if (!(await fails({ ...best, keys }, `with ${keys} ${keys === 1 ? 'key' : 'keys'}`))) break;
-  }
+  // 3. Fewer clients and keys: halved first, one at a time walked 63, 62, ... and spent the
+  // budget far from the least (1000 keys: 60 runs to 958; found by an audit, session 61).
+  await shrinkInt(best.clients ?? defaults.clients, (clients) => fails({ ...best, clients }, `with ${clients} ${clients === 1 ? 'client' : 'clients'}`));
+  await shrinkInt(best.keys ?? defaults.keys, (keys) => fails({ ...best, keys }, `with ${keys} ${keys === 1 ? 'key' : 'keys'}`));
   // 3b. A smaller cluster: one Paxos group per shard to read instead of several, fewer servers.
   if ((best.shards ?? SCENARIO_SHAPE_DEFAULTS.shards) > 1) await fails({ ...best, shards: 1 }, 'with 1 shard');
   const regions = best.regions ?? SCENARIO_SHAPE_DEFAULTS.regions;
@@ -152,6 +189,59 @@ async function shrink(task: ScenarioTask, options: ShrinkOptions): Promise<Shrin
   // 4. With a smaller workload, maybe fewer faults still do.
   await cutEpisodes();
   return { original, shrunk: best, result: bestReport, runs, interrupted: stopped() };
+}
+
+/**
+ * Shrinks an integer from `from` towards 1 while `fails(n)` holds, as QuickCheck shrinks one: a
+ * cut of half the way to 1 first, then of a quarter, ... then of 1; after each kept cut, at most
+ * half the way left. About twice log2(from) trials when failing is monotone in n. A value that
+ * did not fail is not tried again (the other fields have not changed since: the same run).
+ */
+export async function shrinkInt(from: number, fails: (n: number) => Promise<boolean>): Promise<void> {
+  // Values that did not fail (or were not run: the budget spent, the signal fired).
+  const passed = new Set<number>();
+  let n = from;
+  let step = Math.ceil((n - 1) / 2);
+  while (step >= 1 && n > 1) {
+    if (!passed.has(n - step) && (await fails(n - step))) {
+      n -= step;
+      step = Math.min(step, Math.ceil((n - 1) / 2));
+    } else {
+      passed.add(n - step);
+      step = Math.floor(step / 2);
+    }
+  }
+}
+
+/**
+ * Failures that say the cluster did not come back (liveness), as the scenarios word them
+ * (scenario.ts, check-runner.ts's txn report): any other failure is one of safety.
+ */
+const LIVENESS_FAILURES = ['reads refused or timed out after healing', 'not live', 'copy stayed behind', 'no stable leader'];
+
+/** Whether `r` failed on safety: a failure other than liveness (LIVENESS_FAILURES), a run that threw included. */
+export function failedOnSafety(r: ScenarioReport): boolean {
+  return r.failures.some((f) => !LIVENESS_FAILURES.some((l) => f.startsWith(l)));
+}
+
+/**
+ * The episode numbers of `task.onlyFaults` beyond the most its plan can draw in its safety phase
+ * (episodesMax), and what is allowed; undefined when none is. Asked before any run: `--only-faults
+ * 99` ran the whole seed with no fault and passed (found by an audit, session 61). Below that
+ * bound a number may still not be drawn: only the run tells (each caller says so after it).
+ */
+export async function onlyFaultsBeyond(task: ScenarioTask): Promise<{ beyond: number[]; allowed: string } | undefined> {
+  if (task.onlyFaults === undefined || scheduleOf(task) === 'builtin') return undefined;
+  const txn = task.workload === 'txn';
+  const nemesis = txn ? txnScenarioOptions(task, TXN_CHECK_COMMITS[0]!).nemesis : scenarioOptions(task).nemesis;
+  // As the scenarios start their Nemesis: the seed's own, the targeted schedule when none is named.
+  const plan = resolvePlan({ ...(nemesis === undefined || nemesis === 'builtin' ? SCENARIO_NEMESIS : nemesis), seed: task.seed }, task.seed);
+  const faultMs = task.faultMs ?? (txn ? (await import('./txn-scenario.js')).TXN_SCENARIO_DEFAULTS : SCENARIO_DEFAULTS).faultMs;
+  const max = episodesMax(plan, faultMs);
+  const beyond = task.onlyFaults.filter((e) => e >= max);
+  if (beyond.length === 0) return undefined;
+  const why = `seed ${task.seed}'s plan steps every ~${plan.intervalMs} ms, at the soonest every ${plan.intervalMs / 2} ms, so ${faultMs} ms of faults draw at most ${max} fault episode${max === 1 ? '' : 's'}`;
+  return { beyond, allowed: max === 0 ? `no episode numbers (${why})` : `episode numbers from 0 to ${max - 1} (${why})` };
 }
 
 /** The report of a shrink stopped before its first run: nothing ran, so neither a pass nor a fail. */

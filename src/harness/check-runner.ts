@@ -33,6 +33,7 @@ import {
   drawShape,
   BALANCER_CHOICES,
   LIMITS_CHOICES,
+  LIVENESS_FAILURES,
   realTime,
   runScenario,
   runScenarioOn,
@@ -460,7 +461,7 @@ async function runTxnSeed(task: ScenarioTask, started: number, seed: SeedStop | 
     report.outcome = 'fail';
     if (report.error !== undefined) report.failures.push('the run threw');
     else {
-      if (!report.live) report.failures.push('not live (a client could not commit after healing, or the final read failed)');
+      if (!report.live) report.failures.push(`${LIVENESS_FAILURES.notLive} (a client could not commit after healing, or the final read failed)`);
       if (
         report.anomalies!.length > 0 ||
         (report.live && stateDiffs.length === 0 && partial.length === 0 && behind.length === 0 && wentBack.length === 0 && assertions.length === 0)
@@ -468,7 +469,7 @@ async function runTxnSeed(task: ScenarioTask, started: number, seed: SeedStop | 
         report.failures.push('not serializable');
     }
     for (const d of stateDiffs) report.failures.push(`replica state differs: ${d}`);
-    for (const b of behind) report.failures.push(`copy stayed behind: ${b}`);
+    for (const b of behind) report.failures.push(`${LIVENESS_FAILURES.behind}: ${b}`);
     report.failures.push(...wentBack);
     for (const a of assertions.slice(0, 5)) report.failures.push(`assertion failed: ${a}`);
     for (const d of partial.slice(0, 5)) report.failures.push(d);

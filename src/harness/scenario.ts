@@ -332,6 +332,18 @@ export const SCENARIO_CHECKPOINT_EVERY = 256;
 export const SCENARIO_SNAPSHOT_EVERY = 8;
 /** Share of a transaction client's calls that are transactions (the rest are reads of its keys). */
 export const SCENARIO_TXN_CLIENT_SHARE = 0.5;
+/**
+ * How a seed's report begins a failure that says the cluster did not come back (liveness): what
+ * the shrink tells from one of safety (shrink.ts, failedOnSafety). Every such failure starts
+ * with one of these, in this file and check-runner.ts's transaction report.
+ */
+export const LIVENESS_FAILURES = {
+  unreadable: 'reads refused or timed out after healing',
+  notLive: 'not live',
+  behind: 'copy stayed behind',
+  unstable: 'no stable leader',
+} as const;
+
 /** Liveness-phase puts write values from here up (workload values are client index x 100,000 + n). */
 const LIVENESS_VALUE_BASE = 1_000_000_000;
 /** Clients whose liveness-phase puts run at once (the default scenario's 14 in one wave). */
@@ -837,16 +849,16 @@ export async function runScenarioOn(options: ScenarioOptions, start: StartCluste
       const restarted = await catchUpPhase(cluster, prng.fork('catch-up'), clients, keys, base);
       if (restarted === false) {
         catchUpLive = false;
-        catchUp.push('not live (a put of the catch-up phase could not finish with one server down)');
+        catchUp.push(`${LIVENESS_FAILURES.notLive} (a put of the catch-up phase could not finish with one server down)`);
       } else {
         faults.push(`catch-up: ${restarted}`);
-        for (const b of await copiesBehind(cluster, shape.shards)) catchUp.push(`copy stayed behind: ${b}`);
+        for (const b of await copiesBehind(cluster, shape.shards)) catchUp.push(`${LIVENESS_FAILURES.behind}: ${b}`);
         for (const d of replicaStateDiffs(cluster, shape.shards)) if (!stateDiffs.includes(d)) stateDiffs.push(`after the catch-up phase: ${d}`);
         // Gray: one server that runs but cannot hear, or be heard, or hears late.
         const gray = await grayPhase(cluster, prng.fork('gray'), clients, keys, base + keys.length);
         faults.push(`gray: ${gray.line}`);
-        if (gray.unstable.length > 0) catchUp.push(`no stable leader during a gray failure (${gray.line}): ${gray.unstable.join('; ')}`);
-        else for (const b of await copiesBehind(cluster, shape.shards)) catchUp.push(`copy stayed behind after a gray failure (${gray.line}): ${b}`);
+        if (gray.unstable.length > 0) catchUp.push(`${LIVENESS_FAILURES.unstable} during a gray failure (${gray.line}): ${gray.unstable.join('; ')}`);
+        else for (const b of await copiesBehind(cluster, shape.shards)) catchUp.push(`${LIVENESS_FAILURES.behind} after a gray failure (${gray.line}): ${b}`);
       }
     }
     const recorded = cluster.history();
@@ -869,11 +881,11 @@ export async function runScenarioOn(options: ScenarioOptions, start: StartCluste
     if (!check.ok && check.verdict === 'not-linearizable') failures.push('not-linearizable');
     for (const a of assertions) failures.push(`assertion failed in ${a.address} at ${(a.atMs - t0).toFixed(0)} ms: ${withoutAssertPrefix(a.message)}`);
     if (diverged.length > 0) failures.push(`replicas diverged on ${diverged.join(', ')}`);
-    if (unreadable.length > 0) failures.push(`reads refused or timed out after healing: ${unreadable.join(', ')}`);
+    if (unreadable.length > 0) failures.push(`${LIVENESS_FAILURES.unreadable}: ${unreadable.join(', ')}`);
     for (const d of stateDiffs) failures.push(`replica state differs: ${d}`);
     if (watch !== undefined) failures.push(...watch.lines());
     failures.push(...catchUp);
-    if (!live) failures.push('not live (clients could not finish after healing)');
+    if (!live) failures.push(`${LIVENESS_FAILURES.notLive} (clients could not finish after healing)`);
     const outcome = failures.length > 0 ? 'fail' : check.verdict === 'unknown' ? 'unknown' : 'pass';
     const unknown = history.filter((op) => op.outcome === 'unknown').length;
     const result: ScenarioResult = {

@@ -33,7 +33,7 @@ import {
 } from './check-runner.js';
 import { withInliningLowered } from './inline-budget.js';
 import { episodesMax, resolvePlan } from './nemesis.js';
-import { SCENARIO_DEFAULTS, SCENARIO_NEMESIS, SCENARIO_SHAPE_DEFAULTS } from './scenario.js';
+import { LIVENESS_FAILURES, SCENARIO_DEFAULTS, SCENARIO_NEMESIS, SCENARIO_SHAPE_DEFAULTS } from './scenario.js';
 import { TXN_CHECK_COMMITS } from './txn-commits.js';
 
 /** Trial runs a shrink may use, by default. */
@@ -213,15 +213,12 @@ export async function shrinkInt(from: number, fails: (n: number) => Promise<bool
   }
 }
 
-/**
- * Failures that say the cluster did not come back (liveness), as the scenarios word them
- * (scenario.ts, check-runner.ts's txn report): any other failure is one of safety.
- */
-const LIVENESS_FAILURES = ['reads refused or timed out after healing', 'not live', 'copy stayed behind', 'no stable leader'];
+/** How failures of liveness begin (scenario.ts): any other failure is one of safety. */
+const LIVENESS_PREFIXES: readonly string[] = Object.values(LIVENESS_FAILURES);
 
 /** Whether `r` failed on safety: a failure other than liveness (LIVENESS_FAILURES), a run that threw included. */
 export function failedOnSafety(r: ScenarioReport): boolean {
-  return r.failures.some((f) => !LIVENESS_FAILURES.some((l) => f.startsWith(l)));
+  return r.failures.some((f) => !LIVENESS_PREFIXES.some((l) => f.startsWith(l)));
 }
 
 /**

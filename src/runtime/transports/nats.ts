@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { ConfigError, HostExitedError, StoppedError, UnavailableError } from '../../core/errors.js';
+import { ConfigError, HostExitedError, StoppedError, TimeoutError, UnavailableError } from '../../core/errors.js';
 import { randomId } from '../../core/ids.js';
 import { HOST_READY_TIMEOUT_MS } from '../../core/limits.js';
 import type { HostPing } from '../admin.js';
@@ -827,7 +827,8 @@ export class NatsRuntime implements Runtime {
       if (this.stopped) throw error;
       if (h.alive && !this.unanswered.has(h.id)) {
         this.unanswered.add(h.id);
-        const message = `host ${h.id} did not answer ${what} within ${STATS_ANSWER_MS} ms (${(error as Error).message}): metrics count it with the counters it last pushed until it answers`;
+        const why = error instanceof TimeoutError ? `did not answer ${what} within ${STATS_ANSWER_MS} ms` : `failed ${what} (${(error as Error).message})`;
+        const message = `host ${h.id} ${why}: metrics count it with the counters it last pushed until it answers`;
         this.options.onEvent({ kind: 'warn', address: `host ${h.id}`, message });
       }
       return undefined;

@@ -81,3 +81,23 @@ test('nats link: the receiver hands frames to its host and returns credit to the
   t.is(credits[0]!.bytes, 8);
   link.close();
 });
+
+test('nats link: a fenced host (taken as gone) is sent nothing, and what it sends is dropped unread', (t) => {
+  const { nc, published, deliver } = fakeConnection();
+  const got: number[] = [];
+  const link = new NatsLink(nc, subj, 2, (frame) => got.push(frame.byteLength));
+  deliver(subj.data(2, 5), new Uint8Array(10));
+  t.deepEqual(got, [10]);
+  link.fence(5);
+  deliver(subj.data(2, 5), new Uint8Array(20));
+  deliver(subj.data(2, 6), new Uint8Array(30));
+  t.deepEqual(got, [10, 30], 'host 6 is heard, host 5 no more');
+  t.is(link.fencedDrops, 1);
+  t.is(link.send(5, new Uint8Array(8)), 'dead');
+  t.is(link.send(6, new Uint8Array(8)), undefined);
+  t.deepEqual(
+    published.filter((p) => p.subject.startsWith(`${subj.prefix}.d.`)).map((p) => p.subject),
+    [subj.data(6, 2)],
+  );
+  link.close();
+});

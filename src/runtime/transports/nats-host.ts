@@ -16,9 +16,11 @@ import {
   HOST_ALIVE_INTERVAL_MS,
   NatsLink,
   connectNats,
+  decodeChecked,
   decodeControl,
   encodeControl,
   frameBytesMax,
+  isNatsGone,
   publishIfOpen,
   serveControl,
   subjects,
@@ -59,15 +61,17 @@ export class SettingsRefusedError extends Error {
 
 /** The reason `done` gives when the launcher shut the host down. */
 export const SHUT_DOWN_BY_LAUNCHER = 'shut down by the launcher';
+/** The start of the reason a host stops for when its launcher took it as gone (NatsGone). */
+export const TAKEN_AS_GONE = 'the launcher took this host as gone';
 /** The reason a spawned host stops for when its launcher is gone (its stdin closed: workers/nats-host.ts). */
 export const LAUNCHER_GONE = 'the launcher is gone (stdin closed)';
 
 /**
  * The exit status of a host process that stopped for `reason` (`done`'s): 0 when asked to end
  * (by its launcher, interrupted, or a spawned host's launcher gone); 1 when its NATS connection
- * was lost or its launcher went silent, so that a supervisor that restarts a failed host
- * restarts it, and a launcher's 'host-exit' says it failed (a spawned host exited 0 always:
- * audit, session 60).
+ * was lost, its launcher went silent or took it as gone (TAKEN_AS_GONE), so that a supervisor
+ * that restarts a failed host restarts it, and a launcher's 'host-exit' says it failed (a
+ * spawned host exited 0 always: audit, session 60).
  */
 export function hostExitStatus(reason: string): 0 | 1 {
   return reason === SHUT_DOWN_BY_LAUNCHER || reason === LAUNCHER_GONE || reason.startsWith('interrupted') ? 0 : 1;
@@ -94,6 +98,8 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
   let link: NatsLink | undefined;
   let durable: FileDurableStore | undefined;
   let lastBeat = performance.now();
+  /** Hosts the launcher took as gone (NatsGone), kept for a link made after the news. */
+  const fenced = new Set<number>();
   /** An assignment is being taken (its module imported). */
   let taking = false;
   let finished = false;
@@ -164,6 +170,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     for (const node of a.deadNodes) h.setNodeDead(node, true);
     for (const [node, ms] of a.clockSkew) h.setClockSkew(node, ms);
     link = new NatsLink(nc, subj, a.hostId, (frame) => h.receiveFrame(frame));
+    for (const peer of fenced) link.fence(peer);
     th = host;
     lastBeat = performance.now();
     clearInterval(hello);
@@ -254,6 +261,25 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
             answer(e instanceof SettingsRefusedError ? { e: e.message, settings: true } : { e: (e as Error).message });
           },
         );
+      },
+    }),
+  );
+  subs.push(
+    nc.subscribe(subj.gone, {
+      callback: (error, msg) => {
+        if (error !== null || finished) return;
+        const gone = decodeChecked(msg.data, isNatsGone);
+        if (gone === undefined) return;
+        if (gone.uid === options.uid) {
+          // Stalled past the launcher's patience (or cut off): its nodes are dead for the others
+          // and are not this process's any more. Exit 1, as at a silent launcher.
+          void stop(`${TAKEN_AS_GONE} (${gone.reason})`);
+          return;
+        }
+        // That host id was this process's own: the message is not about this process.
+        if (th !== undefined && gone.host === th.host.id) return;
+        fenced.add(gone.host);
+        link?.fence(gone.host);
       },
     }),
   );

@@ -30,6 +30,7 @@ import type {
  *   .c.<host>           control requests to a host (NatsControlRequest) → ControlAnswer
  *   .ev                 host events (NatsHostEvent); .st host counters (NatsHostStats)
  *   .bye                a host leaving unasked (NatsLeaving)
+ *   .gone               the launcher took a host started elsewhere as gone (NatsGone): it exits, the others drop its frames
  *   .beat               the launcher is alive (remote hosts exit when it goes silent)
  *   .launcher           request: answered while a launcher runs under this name
  */
@@ -65,6 +66,14 @@ export const LAUNCHER_PROBE_MS = 1_000;
 export const HOST_ALIVE_INTERVAL_MS = 1_000;
 /** A remote host not heard from this long is taken as gone (killed, or its machine is). */
 export const HOST_SILENCE_MS = 5_000;
+/**
+ * How long a metrics read (stats, load) waits for each host: one that does not answer in time
+ * (stalled, or dying) counts with the counters it last pushed. Short: metrics are scraped every
+ * few seconds, and a scrape must answer while a host stalls.
+ */
+export const STATS_ANSWER_MS = 2_000;
+/** Control methods that change nothing: a timeout on one is no indefinite outcome. */
+const READ_ONLY_METHODS: ReadonlySet<NatsControlMethod> = new Set(['ping', 'summary', 'stats', 'load', 'errors']);
 
 export function subjects(cluster: string) {
   const p = `meridian.${cluster}`;
@@ -79,6 +88,7 @@ export function subjects(cluster: string) {
     events: `${p}.ev`,
     stats: `${p}.st`,
     leaving: `${p}.bye`,
+    gone: `${p}.gone`,
     beat: `${p}.beat`,
     launcher: `${p}.launcher`,
   };
@@ -219,6 +229,22 @@ export function isNatsHostStats(v: unknown): v is NatsHostStats {
   );
 }
 
+/**
+ * The launcher took host `host`, process `uid` (started elsewhere, with `meridian host`), as
+ * gone: that process exits, and every other host drops what comes from host `host` (a host
+ * id the launcher took as gone is never assigned again). Anyone on the server may publish it,
+ * as any control request.
+ */
+export interface NatsGone {
+  host: number;
+  uid: string;
+  reason: string;
+}
+
+export function isNatsGone(v: unknown): v is NatsGone {
+  return isObject(v) && isHostId(v.host) && typeof v.uid === 'string' && typeof v.reason === 'string' && v.reason.length <= LEAVING_REASON_CHARS_MAX;
+}
+
 /** The longest leaving reason the launcher quotes. */
 export const LEAVING_REASON_CHARS_MAX = 200;
 
@@ -262,7 +288,9 @@ export async function callHost<M extends NatsControlMethod>(
     // have reached the host and been carried out, its answer lost or late: indefinite.
     if (error instanceof RequestError && error.isNoResponders())
       throw new ControlError(`host ${host} did not answer ${method}: ${(error as Error).message}`, true);
-    throw new TimeoutError(`host ${host} did not answer ${method} (${(error as Error).message}); it may or may not have been carried out`);
+    // A read changed nothing, whether it reached the host or not.
+    const outcome = READ_ONLY_METHODS.has(method) ? '' : '; it may or may not have been carried out';
+    throw new TimeoutError(`host ${host} did not answer ${method} (${(error as Error).message})${outcome}`);
   }
   const answer = decodeControl<ControlAnswer<ControlResult<M>>>(reply.data);
   if (answer.e !== undefined) throw new ControlError(`host ${host} failed ${method}: ${answer.e}`);
@@ -340,8 +368,12 @@ export class NatsLink {
   private stallTimer: NodeJS.Timeout | undefined;
   private readonly subs: Subscription[] = [];
   private closed = false;
+  /** Hosts the launcher took as gone (NatsGone): nothing is sent to them, what they send is dropped. */
+  private readonly fenced = new Set<number>();
   /** Frames dropped because a peer's backlog was full (counted by the host as loss). */
   backlogDrops = 0;
+  /** Frames from a fenced host, dropped unread. */
+  fencedDrops = 0;
   framesIn = 0;
   framesOut = 0;
 
@@ -357,6 +389,11 @@ export class NatsLink {
         callback: (error, msg) => {
           if (error !== null || this.closed) return;
           const src = Number(msg.subject.slice(dataPrefix.length));
+          // A host taken as gone that still runs (stalled, then resumed) must not act as the nodes it held.
+          if (this.fenced.has(src)) {
+            this.fencedDrops++;
+            return;
+          }
           this.framesIn++;
           this.receive(msg.data);
           this.owe(src, msg.data.byteLength);
@@ -383,6 +420,7 @@ export class NatsLink {
   /** Send a frame to `peer` now or when its window has room; else why it was dropped. */
   send(peerId: number, frame: Uint8Array): DropCause | undefined {
     if (this.closed || this.nc.isClosed()) return 'stopped';
+    if (this.fenced.has(peerId)) return 'dead';
     const p = this.peer(peerId);
     if (p.backlog.length === 0 && (p.inflight === 0 || p.inflight + frame.byteLength <= CREDIT_WINDOW_BYTES)) {
       this.publish(peerId, p, frame);
@@ -421,6 +459,15 @@ export class NatsLink {
     p.inflight = Math.max(0, p.inflight - bytes);
     p.lastCredit = performance.now();
     this.drain(from, p);
+  }
+
+  /**
+   * From now on drop every frame from host `peerId`, and send it none: the launcher took it as
+   * gone (see NatsGone). For good: that host id is not assigned again.
+   */
+  fence(peerId: number): void {
+    this.fenced.add(peerId);
+    this.peers.delete(peerId);
   }
 
   /** Forget what is in flight to `peer` (it restarted: credit for the old frames will not come). */

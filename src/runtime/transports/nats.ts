@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { ConfigError, HostExitedError, StoppedError, UnavailableError } from '../../core/errors.js';
+import { ConfigError, HostExitedError, StoppedError, TimeoutError, UnavailableError } from '../../core/errors.js';
 import { randomId } from '../../core/ids.js';
 import { HOST_READY_TIMEOUT_MS } from '../../core/limits.js';
 import type { HostPing } from '../admin.js';
@@ -22,6 +22,7 @@ import {
   ControlError,
   HOST_SILENCE_MS,
   LAUNCHER_PROBE_MS,
+  LEAVING_REASON_CHARS_MAX,
   NatsLink,
   callHost,
   connectNats,
@@ -37,8 +38,10 @@ import {
   NATS_SERVERS_ENV,
   publishIfOpen,
   shownServers,
+  STATS_ANSWER_MS,
   subjects,
   type ControlResult,
+  type NatsGone,
   type Subjects,
 } from './nats-wire.js';
 import type { ClusterLayout, ReplicationRecord } from '../layout.js';
@@ -86,6 +89,11 @@ interface HostEntry {
   lastHeard: number;
   /** It took its assignment: from then on it serves its control subject and pushes counters. */
   assigned: boolean;
+  /**
+   * A host started elsewhere, taken as gone while its process may still run: the NatsGone
+   * published for it (again whenever it is heard from, see fence), and when it was last sent.
+   */
+  gone: { message: Uint8Array; sentAt: number } | undefined;
 }
 
 /**
@@ -193,7 +201,9 @@ export class NatsRuntime implements Runtime {
         callback: (error, msg) => {
           if (error !== null || this.stopped) return;
           const message = decodeChecked(msg.data, isNatsHostEvent);
-          if (message !== undefined && this.hosts.has(message.host)) this.options.onEvent(message.event);
+          const entry = message === undefined ? undefined : this.hosts.get(message.host);
+          // Not from a host taken as gone: its process no longer speaks for the nodes it held.
+          if (entry !== undefined && entry.gone === undefined) this.options.onEvent(message!.event);
         },
       }),
     );
@@ -203,6 +213,8 @@ export class NatsRuntime implements Runtime {
           if (error !== null) return;
           const message = decodeChecked(msg.data, isNatsHostStats);
           const entry = message === undefined ? undefined : this.hosts.get(message.host);
+          // Taken as gone and still running (it stalled, then resumed): told again to go.
+          if (entry?.gone !== undefined) this.sendGone(entry, BEAT_INTERVAL_MS);
           if (entry?.alive !== true) return;
           entry.lastHeard = performance.now();
           this.latestStats.set(entry.id, message!.stats);
@@ -217,7 +229,7 @@ export class NatsRuntime implements Runtime {
           const entry = leaving === undefined ? undefined : this.hosts.get(leaving.host);
           // Only from the process that host id was assigned to: a stray or forged one names another uid.
           if (entry === undefined || !entry.alive || !entry.assigned || entry.uid !== leaving!.uid) return;
-          this.hostDied(entry, null, `left the cluster (${leaving!.reason.replace(/[^\x20-\x7e]/g, '?')})`);
+          this.hostDied(entry, null, `left the cluster (${leaving!.reason.replace(/[^\x20-\x7e]/g, '?')})`, true);
         },
       }),
     );
@@ -303,11 +315,19 @@ export class NatsRuntime implements Runtime {
    * began); it is retired, its nodes are dead for the others, the restartable ones crashed (a
    * new process starts them only at restartNode; the others as it starts, see respawnNow), and
    * a 'host-exit' event names them.
+   *
+   * Its process may still run (a remote one silent because it stalled, a spawned one whose
+   * subject nobody served): it is fenced, as it must not go on acting as the nodes it held. A
+   * spawned one is killed (unless it announced it is `leaving`: it exits); a remote one is
+   * told to go, and until it does the other hosts drop what it sends (see fence).
    */
-  private hostDied(entry: HostEntry, code: number | null, why: string): void {
+  private hostDied(entry: HostEntry, code: number | null, why: string, leaving = false): void {
     const { nodes, error } = failPendingCalls(entry, this.stopped, why);
     if (!entry.alive || this.stopped) return;
     this.retire(entry);
+    if (entry.child === undefined) this.fence(entry, why);
+    // A no-op for a process that exited (the 'exit' handler calls this too).
+    else if (!leaving) entry.child.kill('SIGKILL');
     for (const node of nodes) {
       this.deadNodes.add(node);
       // The others (a cluster's region actor) come back with the host's next process (respawnNow).
@@ -316,6 +336,27 @@ export class NatsRuntime implements Runtime {
       this.broadcast('setNodeDead', node, true);
     }
     this.options.onEvent({ kind: 'host-exit', host: entry.id, nodes, exitCode: code, error: error.message });
+  }
+
+  /**
+   * A remote host taken as gone: the launcher's own host drops its frames now, and a NatsGone
+   * tells it to exit and every other host to drop its frames too. Published, not asked: a
+   * stalled process reads it when it resumes; it is sent again each time that process is heard
+   * from (sendGone), in case it was cut off meanwhile. Its host id is assigned to no other
+   * process after this (remote plans are handed out at start only).
+   */
+  private fence(entry: HostEntry, why: string): void {
+    this.link?.fence(entry.id);
+    const gone: NatsGone = { host: entry.id, uid: entry.uid, reason: why.slice(0, LEAVING_REASON_CHARS_MAX) };
+    entry.gone = { message: encodeControl(gone), sentAt: -Infinity };
+    this.sendGone(entry, 0);
+  }
+
+  /** Publish `entry`'s NatsGone unless sent less than `sinceMs` ago. */
+  private sendGone(entry: HostEntry, sinceMs: number): void {
+    const now = performance.now();
+    if (entry.gone === undefined || this.nc === undefined || now - entry.gone.sentAt < sinceMs) return;
+    if (publishIfOpen(this.nc, this.subj.gone, entry.gone.message)) entry.gone.sentAt = now;
   }
 
   private onHello(hello: NatsHello): void {
@@ -415,6 +456,7 @@ export class NatsRuntime implements Runtime {
       pending: new Set(),
       lastHeard: performance.now(),
       assigned: false,
+      gone: undefined,
     };
     if (child === undefined) markExited();
     else {
@@ -432,6 +474,8 @@ export class NatsRuntime implements Runtime {
   private retire(entry: HostEntry): void {
     if (!entry.alive) return;
     entry.alive = false;
+    // A new process for its id is warned about afresh.
+    this.unanswered.delete(entry.id);
     const last = this.latestStats.get(entry.id);
     // Its totals still count; its actors' levels went with it (see LEVEL_COUNTER_PREFIX).
     if (last !== undefined) this.retiredStats.push(withoutLevels(last));
@@ -532,7 +576,17 @@ export class NatsRuntime implements Runtime {
    * unanswered (stop() shut the hosts down and closes the connection: the ControlError would
    * name a host for the stop, as 'no responders').
    */
-  private async call<M extends NatsControlMethod>(entry: HostEntry, method: M, ...args: Parameters<NatsControlApi[M]>): Promise<ControlResult<M>> {
+  private call<M extends NatsControlMethod>(entry: HostEntry, method: M, ...args: Parameters<NatsControlApi[M]>): Promise<ControlResult<M>> {
+    return this.callWithin(CONTROL_TIMEOUT_MS, entry, method, ...args);
+  }
+
+  /** As call, the answer awaited `timeoutMs` at most. */
+  private async callWithin<M extends NatsControlMethod>(
+    timeoutMs: number,
+    entry: HostEntry,
+    method: M,
+    ...args: Parameters<NatsControlApi[M]>
+  ): Promise<ControlResult<M>> {
     if (this.stopped) throw stoppedDuring();
     if (this.lost !== undefined) throw this.lost;
     if (!entry.alive) throw new HostExitedError(entry.id, `host ${entry.id} is dead`);
@@ -540,7 +594,7 @@ export class NatsRuntime implements Runtime {
     const died = new Promise<never>((_, r) => (reject = r));
     entry.pending.add(reject);
     try {
-      return await Promise.race([callHost(this.nc!, this.subj, entry.id, method, args), died]);
+      return await Promise.race([callHost(this.nc!, this.subj, entry.id, method, args, timeoutMs), died]);
     } catch (error) {
       if (this.stopped) throw stoppedDuring();
       // In flight when the connection closed: it may have been carried out (indefinite, as a
@@ -738,16 +792,47 @@ export class NatsRuntime implements Runtime {
   }
 
   /**
-   * Every live worker's counters asked for now; a worker no longer live (after stop()) counts
-   * as its last counters, as in stats(), rather than not at all.
+   * Every live worker's counters asked for now. A metrics read must answer while a host stalls
+   * or dies (a scrape failed after 10 s, as long as one host was SIGSTOPped: an audit, session
+   * 61): a host that does not answer within STATS_ANSWER_MS, or fails, counts with the counters
+   * it last pushed, as in stats() (one that died meanwhile, or is no longer live after stop(),
+   * with its last ones too), and a 'warn' says so. Only stop() fails it (StoppedError).
    */
   async collectStats(): Promise<StatsSnapshot> {
     await Promise.all(
       this.live().map(async (h) => {
-        this.latestStats.set(h.id, await this.call(h, 'stats'));
+        const stats = await this.gather(h, 'stats', () => this.callWithin(STATS_ANSWER_MS, h, 'stats'));
+        // A host that ended meanwhile was retired with its last counters.
+        if (stats !== undefined && h.alive) this.latestStats.set(h.id, stats);
       }),
     );
     return this.stats();
+  }
+
+  /** Hosts whose last metrics read found them not answering ('warn'ed once until they answer again). */
+  private readonly unanswered = new Set<number>();
+
+  /**
+   * What `ask` answers, or undefined when host `h` did not answer it (in time, or at all: it
+   * stalled, died, or the NATS connection was lost meanwhile; a 'host-exit' reports the last
+   * two): a read that gathers from every host leaves that one out rather than fail. Only stop()
+   * still fails it.
+   */
+  private async gather<T>(h: HostEntry, what: string, ask: () => Promise<T>): Promise<T | undefined> {
+    try {
+      const answer = await ask();
+      this.unanswered.delete(h.id);
+      return answer;
+    } catch (error) {
+      if (this.stopped) throw error;
+      if (h.alive && !this.unanswered.has(h.id)) {
+        this.unanswered.add(h.id);
+        const why = error instanceof TimeoutError ? `did not answer ${what} within ${STATS_ANSWER_MS} ms` : `failed ${what} (${(error as Error).message})`;
+        const message = `host ${h.id} ${why}: metrics count it with the counters it last pushed until it answers`;
+        this.options.onEvent({ kind: 'warn', address: `host ${h.id}`, message });
+      }
+      return undefined;
+    }
   }
 
   async summary(address: string): Promise<unknown> {
@@ -763,10 +848,10 @@ export class NatsRuntime implements Runtime {
     return Promise.all(this.live().map((h) => this.call(h, 'ping')));
   }
 
+  /** As collectStats, every host asked at once: one that does not answer in time, or fails, is left out. */
   async load(addresses: string[]): Promise<Record<string, Record<string, number>>> {
-    const out: Record<string, Record<string, number>> = {};
-    for (const h of this.live()) Object.assign(out, await this.call(h, 'load', addresses));
-    return out;
+    const answers = await Promise.all(this.live().map((h) => this.gather(h, 'load', () => this.callWithin(STATS_ANSWER_MS, h, 'load', addresses))));
+    return Object.assign({}, ...answers) as Record<string, Record<string, number>>;
   }
 
   async injectFrame(hostId: number, bytes: Uint8Array): Promise<void> {
@@ -792,6 +877,8 @@ export class NatsRuntime implements Runtime {
     this.remoteJoined = this.remoteRefused = undefined;
     const all = [...this.hosts.values()];
     if (this.nc !== undefined && !this.nc.isClosed()) {
+      // Once more to a host taken as gone and maybe still running (it exits at the beat's silence too).
+      for (const h of all) this.sendGone(h, 0);
       await Promise.all(all.filter((h) => h.alive).map((h) => callHost(this.nc!, this.subj, h.id, 'shutdown', [], HOST_EXIT_WAIT_MS).catch(() => undefined)));
     }
     await Promise.all(

@@ -1,0 +1,160 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startCluster, TimeoutError, type Cluster, type ClusterConfig, type HostEvent } from '../src/index.js';
+import { eventually } from '../src/harness/ava.js';
+import type { NatsRuntime } from '../src/runtime/transports/nats.js';
+import { callHost, connectNats, subjects } from '../src/runtime/transports/nats-wire.js';
+import { natsServerBinary, startNatsServer, type NatsServer } from '../src/harness/nats-server.js';
+
+/**
+ * A host process that stalls (SIGSTOP) under the NATS transport (an audit, session 61): metrics
+ * still answer, counting it with its last counters; and a host started elsewhere that the
+ * launcher took as gone is fenced when it resumes. Each test on its own server.
+ */
+const binary = natsServerBinary();
+const natsTest = 'bin' in binary ? test.serial : test.skip;
+const skipped = 'reason' in binary ? ` (skipped: ${binary.reason})` : '';
+const realClock = { sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)), now: () => Date.now() };
+const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+/** Far above any bound of the code under test: only a read that hangs fails it. */
+const ANSWERS_WITHIN_MS = 30_000;
+
+async function withServer(body: (server: NatsServer) => Promise<void>): Promise<void> {
+  const server = await startNatsServer((binary as { bin: string }).bin, []);
+  try {
+    await body(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+function config(server: NatsServer, nats: Partial<NonNullable<ClusterConfig['nats']>>): ClusterConfig {
+  return {
+    regions: [
+      { name: 'a', servers: 2 },
+      { name: 'b', servers: 2 },
+    ],
+    transport: 'nats',
+    seed: 1,
+    requestTimeoutMs: 1_500,
+    nats: { servers: server.url, ...nats },
+  };
+}
+
+/** `p`, or a failure naming `what` if it has not settled after ANSWERS_WITHIN_MS. */
+async function answers<T>(what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ANSWERS_WITHIN_MS} ms`)), ANSWERS_WITHIN_MS)),
+  );
+  try {
+    return await Promise.race([p, hung]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+natsTest(
+  `nats: metrics answer while a spawned host is SIGSTOPped (they failed after 10 s): that host counts with its last counters, and a 'warn' names it${skipped}`,
+  async (t) => {
+    await withServer(async (server) => {
+      let cluster: Cluster | undefined;
+      let stalled: number | undefined;
+      try {
+        cluster = await startCluster(config(server, { processes: 2 }));
+        const warnings: HostEvent[] = [];
+        cluster.on('warn', (e) => void warnings.push(e));
+        const client = cluster.client({ region: 'a' });
+        for (let i = 0; i < 5; i++) await client.put(`k${i}`, i);
+        const runtime = cluster.internals.runtime as NatsRuntime;
+        const victim = runtime.processes().find((p) => p.host === 2)!;
+        const servers = victim.nodes.filter((n) => /^[ab]\/\d+$/.test(n));
+        t.true(servers.length > 0, `host 2 runs servers (${victim.nodes.join(', ')})`);
+        stalled = victim.pid!;
+        process.kill(stalled, 'SIGSTOP');
+        // What host 2 pushed before it stopped has arrived by now; nothing more comes from it.
+        await realClock.sleep(1_000);
+        const last = runtime.stats();
+        const stats = await answers('collectStats', cluster.collectStats());
+        for (const node of servers) {
+          t.deepEqual(stats.actors[node], last.actors[node], `${node}: its host's last counters`);
+          t.true((stats.actors[node]?.counters.requests ?? 0) + (stats.actors[node]?.received ?? 0) > 0, `${node} counted, not left out`);
+        }
+        const text = await answers('metricsText', cluster.metricsText());
+        for (const node of servers) t.regex(text, new RegExp(`^meridian_server_requests_total\\{server="${node}",[^}]*\\} \\d+$`, 'm'));
+        const scrape = await cluster.serveMetrics();
+        t.is((await answers('a scrape', fetch(scrape.url))).status, 200);
+        const load = await answers('load', runtime.load(runtime.processes().flatMap((p) => p.nodes)));
+        t.true(typeof load === 'object');
+        const named = warnings.filter((w) => w.kind === 'warn' && w.address === 'host 2');
+        t.is(named.length, 1, 'one warning while it does not answer, not one per read');
+        t.regex((named[0] as { message: string }).message, /^host 2 did not answer stats within \d+ ms: metrics count it with the counters it last pushed/);
+        // A read that timed out changed nothing: it is not said to be of unknown outcome, as a change is.
+        const nc = await connectNats([server.url], 'test-stall');
+        try {
+          const read = await t.throwsAsync(callHost(nc, subjects(runtime.clusterName), 2, 'stats', [], 200), { instanceOf: TimeoutError });
+          t.regex(read?.message ?? '', /^host 2 did not answer stats \(.*\)$/);
+          const change = await t.throwsAsync(callHost(nc, subjects(runtime.clusterName), 2, 'setClockSkew', ['a/0', 0], 200), { instanceOf: TimeoutError });
+          t.regex(change?.message ?? '', /it may or may not have been carried out$/);
+        } finally {
+          await nc.close();
+        }
+      } finally {
+        if (stalled !== undefined) process.kill(stalled, 'SIGCONT');
+        await cluster?.stop();
+      }
+    });
+  },
+);
+
+natsTest(
+  `nats: a remote host taken as gone after a stall is fenced when it resumes: it exits 1 and its servers stay down (its heartbeats made them up again, isDown still true, it ran until stop)${skipped}`,
+  async (t) => {
+    await withServer(async (server) => {
+      const name = `stall${process.pid}`;
+      const hosts = [0, 1].map(() => {
+        const child = spawn(process.execPath, [cli, 'host', '--nats', server.url, '--cluster', name], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+        return { child, exited, out: () => out };
+      });
+      let cluster: Cluster | undefined;
+      let stalled: (typeof hosts)[number] | undefined;
+      try {
+        cluster = await startCluster(config(server, { hosts: 2, cluster: name }));
+        const exits: HostEvent[] = [];
+        cluster.on('host-exit', (e) => void exits.push(e));
+        const client = cluster.client({ region: 'a' });
+        for (let i = 0; i < 5; i++) await client.put(`k${i}`, i);
+        const runtime = cluster.internals.runtime as NatsRuntime;
+        const victim = runtime.processes().find((p) => p.host === 2)!;
+        stalled = hosts.find((h) => h.child.pid === victim.pid)!;
+        const servers = victim.nodes.filter((n) => /^[ab]\/\d+$/.test(n));
+        t.true(servers.length > 0, `host 2 runs servers (${victim.nodes.join(', ')})`);
+        stalled.child.kill('SIGSTOP');
+        await eventually(realClock, () => exits.length > 0, { timeoutMs: 30_000, message: 'the launcher takes the stalled host as gone' });
+        stalled.child.kill('SIGCONT');
+        t.is(await answers('the resumed host exiting', stalled.exited), 1, stalled.out());
+        t.regex(stalled.out(), /the launcher took this host as gone/);
+        // Long enough for heartbeats from a host still running to bring its servers up again.
+        await realClock.sleep(3_000);
+        for (const node of servers) {
+          t.true(cluster.isDown(node), `${node} is down`);
+          t.not(cluster.members().find((m) => m.id === node)?.state, 'up', `${node} is not up in the balancer's view`);
+        }
+        // The other host goes on.
+        t.deepEqual(
+          (await cluster.ping()).map((p) => p.host),
+          [1],
+        );
+      } finally {
+        stalled?.child.kill('SIGCONT');
+        await cluster?.stop();
+        for (const h of hosts) h.child.kill('SIGKILL');
+        await Promise.all(hosts.map((h) => h.exited));
+      }
+    });
+  },
+);

@@ -35,7 +35,7 @@ export function formatOp(op: HistoryOp): string {
 export function formatViolation(v: Violation): string[] {
   return [
     `key ${v.key}: no order explains ${formatOp(v.failedOp)}`,
-    `  witness (${v.ops.length} ops${v.minimal ? ', minimal' : ''}):`,
+    `  witness (${count(v.ops.length, 'op')}${v.minimal ? ', minimal' : ''}):`,
     ...v.ops.map((op) => `    ${formatOp(op)}`),
   ];
 }

@@ -317,6 +317,33 @@ function readable(history: unknown[], file: string, where: string, inexact: Inex
   throw new InputError(`${file}: ${where}${path}: ${found.problem}`);
 }
 
+/**
+ * JSON.parse's message with the line and column of the position it names (a character
+ * position alone, in a file of many lines, left the reader to count: an audit, session 61).
+ */
+function jsonErrorText(message: string, text: string): string {
+  const at = / at position (\d+)/.exec(message);
+  if (at === null) return message;
+  const pos = Number(at[1]);
+  const before = text.slice(0, pos);
+  const line = before.split('\n').length;
+  return `${message}: line ${line}, column ${pos - before.lastIndexOf('\n')}`;
+}
+
+/** A note when `text` is JSON lines (a JSON value a line, more than one): verify reads one JSON document. */
+function jsonLines(text: string): string {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length < 2) return '';
+  for (const line of lines.slice(0, 2)) {
+    try {
+      JSON.parse(line);
+    } catch {
+      return '';
+    }
+  }
+  return '; it looks like JSON lines (a value a line), which verify does not read: give one JSON array of the operations';
+}
+
 /** The runs a JSON document holds: a `meridian check --history` document's, or one array's. */
 function jsonRuns(text: string, file: string, model: Model | undefined): { runs: Run[]; about: string } {
   let doc: unknown;
@@ -325,7 +352,7 @@ function jsonRuns(text: string, file: string, model: Model | undefined): { runs:
   } catch (error) {
     // EDN's maps begin with a keyword (`{:type :invoke ...}`): say which formats read it.
     const edn = /^\s*\[?\s*\{\s*:/.test(text) ? '; it looks like EDN: --format elle-edn or kv-edn' : '';
-    throw new InputError(`${file}: not JSON (${(error as Error).message})${edn}`);
+    throw new InputError(`${file}: not JSON (${jsonErrorText((error as Error).message, text)})${edn}${jsonLines(text)}`);
   }
   if (Array.isArray(doc)) {
     let inexact: Inexact | undefined;

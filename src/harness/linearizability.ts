@@ -463,13 +463,19 @@ function validateOp(model: Model<unknown>, op: HistoryOp, index: number, ids: Se
       throw new ValidationError(`${at}.completeMs`, 'expected a finite number for an ok operation');
     }
     if (op.completeMs < op.invokeMs) throw new ValidationError(`${at}.completeMs`, 'is before invokeMs');
-  } else if (op.completeMs !== undefined && (typeof op.completeMs !== 'number' || !Number.isFinite(op.completeMs) || op.completeMs < op.invokeMs)) {
-    // The checker reads no completion time of a failed or unknown operation, but the timeline
-    // draws one (a null from a file crashed verify --timeline, Infinity drew a bar NaN wide:
-    // found by an audit, session 55).
+  } else if (op.outcome === 'unknown' && op.completeMs !== undefined) {
+    // No response came (HistoryOp: absent when the outcome is 'unknown'); a time given was taken
+    // with the time ignored, the operation left open for ever (an audit, session 61).
     throw new ValidationError(
       `${at}.completeMs`,
-      `expected a finite number not before invokeMs, or no completeMs at all, for ${op.outcome === 'fail' ? 'a failed' : 'an unknown'} operation, got ${describe(op.completeMs)}`,
+      `expected no completeMs for an unknown operation (no response came: it may take effect at any time after invokeMs), got ${describe(op.completeMs)}; an operation that answered is ok or fail`,
+    );
+  } else if (op.completeMs !== undefined && (typeof op.completeMs !== 'number' || !Number.isFinite(op.completeMs) || op.completeMs < op.invokeMs)) {
+    // The checker reads no completion time of a failed operation, but the timeline draws one (a
+    // null from a file crashed verify --timeline, Infinity drew a bar NaN wide: found by an audit, session 55).
+    throw new ValidationError(
+      `${at}.completeMs`,
+      `expected a finite number not before invokeMs, or no completeMs at all, for a failed operation, got ${describe(op.completeMs)}`,
     );
   }
   checkRecordedValue(op.input, `${at}.input`, []);

@@ -420,7 +420,7 @@ function kvSection(run: Extract<TimelineRun, { kind: 'kv' }>, marks: FaultMarks 
     for (const v of run.violations.filter((v) => v.key === key)) {
       const lines = [
         `no order explains ${v.failedOp.client} ${kvLabel(v.failedOp)} ${span(v.failedOp)}`,
-        `witness (${v.ops.length} ops${v.minimal ? ', minimal' : ''}, outlined red):`,
+        `witness (${v.ops.length === 1 ? '1 op' : `${v.ops.length} ops`}${v.minimal ? ', minimal' : ''}, outlined red):`,
         ...v.ops.map((o) => `  ${o.client} ${kvLabel(o)} ${o.outcome} ${span(o)}`),
       ];
       out.push(`<pre class="explain">${esc(lines.join('\n'))}</pre>`);

@@ -17,6 +17,7 @@ import {
   type EdgeList,
   type ElleOp,
   type LevelOrder,
+  type MicroOp,
   type TxnCheckOptions,
   type TxnConsistency,
   type TxnModel,
@@ -165,6 +166,36 @@ export function validateTransactions(history: unknown, model: TxnModel, name: En
   if (repeat !== undefined) throw new ValidationError(name(repeat.view.pos, `value[${repeat.j}][2]`), repeat.message);
 }
 
+/**
+ * A ValidationError when a completion's micro-ops are not its invocation's: as many, each of the
+ * same kind on the same key, and writing the same value (a read's value comes with the
+ * completion). The checker reads the completion's; one that differed from what was invoked was
+ * taken without a word (an audit, session 61). `at(j)` names the completion's micro-op j (its
+ * value when undefined), `invoked` the invocation's value.
+ */
+function completionMismatch(invoked: readonly MicroOp[], completed: readonly MicroOp[], at: (j?: number) => string, invokedAt: string): void {
+  if (completed.length !== invoked.length)
+    throw new ValidationError(
+      at(),
+      `expected the ${invoked.length === 1 ? 'micro-op' : `${invoked.length} micro-ops`} invoked (${invokedAt}), each read with its value, got ${completed.length}`,
+    );
+  for (let j = 0; j < invoked.length; j++) {
+    const [f, k, v] = invoked[j] as MicroOp;
+    const c = completed[j] as MicroOp;
+    if (c[0] !== f || c[1] !== k || (f !== 'r' && c[2] !== v))
+      throw new ValidationError(
+        at(j),
+        `expected the micro-op invoked (${invokedAt}[${j}]: ${mopText(invoked[j] as MicroOp)}${f === 'r' ? ', with the value read' : ''}), got ${mopText(c)}`,
+      );
+  }
+}
+
+/** A micro-op as a message shows it: its JSON, cut short. */
+function mopText(mop: MicroOp): string {
+  const text = JSON.stringify(mop);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
 export interface Txns {
   views: TxnView[];
   /** The op that names each transaction (completion, or invocation if none). */
@@ -218,6 +249,7 @@ export function collectTxns(history: ElleOp[], realtime?: EdgeList, process?: Ed
     }
     pending.delete(op.process);
     const view = views[id] as TxnView;
+    completionMismatch(view.ops, op.value, (j) => name(i, `value${j === undefined ? '' : `[${j}]`}`), name(invokePos[id] as number, 'value'));
     view.status = op.type === 'ok' ? TXN_OK : op.type === 'fail' ? TXN_FAIL : TXN_INFO;
     view.index = op.index;
     view.pos = i;

@@ -1,0 +1,149 @@
+import test, { type ExecutionContext } from 'ava';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../src/cli/verify.js';
+import { checkHistory } from '../src/harness/linearizability.js';
+import { checkTransactions } from '../src/harness/elle/index.js';
+import type { History } from '../src/core/history.js';
+import type { ElleOp } from '../src/harness/elle/types.js';
+
+/**
+ * `meridian verify` and the checkers on what an audit of session 61 fed them: unknown operations
+ * with a completion time, transactions completed with other micro-ops than they invoked,
+ * kv-edn and JSON errors that named no field or line.
+ */
+
+async function verify(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, { out: (l) => (stdout += `${l}\n`), err: (l) => (stderr += `${l}\n`) });
+  return { code, stdout, stderr };
+}
+
+/** verify on `text`, written to a file named `name` in a temporary folder. */
+function onFile(name: string, text: string, flags: string[] = []): (t: ExecutionContext) => Promise<{ code: number; stdout: string; stderr: string }> {
+  return async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-verify-'));
+    try {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      return await verify([file, ...flags]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+test('an unknown operation with a completeMs is refused, the field named (it was taken with the time ignored)', async (t) => {
+  // The put of 1 answered nothing, yet carries a completion before the read of nothing: read as
+  // unknown, the history passed.
+  const history: History = [
+    { id: 0, client: 'a', key: 'x', kind: 'put', input: 1, invokeMs: 0, outcome: 'unknown', completeMs: 1 },
+    { id: 1, client: 'b', key: 'x', kind: 'get', input: undefined, invokeMs: 2, outcome: 'ok', completeMs: 3 },
+  ];
+  t.throws(() => checkHistory(history, 'register'), { message: /^history\[0\]\.completeMs: expected no completeMs for an unknown operation/ });
+  const r = await onFile('unknown.json', JSON.stringify(history))(t);
+  t.is(r.code, 2, r.stdout + r.stderr);
+  t.regex(r.stderr, /history\[0\]\.completeMs: expected no completeMs for an unknown operation .*, got 1; an operation that answered is ok or fail\n/);
+  // Without the time: checked, as before.
+  const { completeMs: _, ...open } = history[0]!;
+  t.is(checkHistory([open, history[1]!], 'register').verdict, 'linearizable');
+});
+
+test('a transaction completed with other micro-ops than it invoked is refused, the micro-op named', async (t) => {
+  const invoke = (value: unknown[]): ElleOp => ({ index: 0, process: 0, type: 'invoke', f: 'txn', value }) as ElleOp;
+  const ok = (value: unknown[]): ElleOp => ({ index: 1, process: 0, type: 'ok', f: 'txn', value }) as ElleOp;
+  const cases: Array<[string, ElleOp[], RegExp]> = [
+    [
+      'another key',
+      [invoke([['append', 'x', 1]]), ok([['append', 'y', 1]])],
+      /^history\[1\]\.value\[0\]: expected the micro-op invoked \(history\[0\]\.value\[0\]: \["append","x",1\]\), got \["append","y",1\]$/,
+    ],
+    [
+      'another value written',
+      [invoke([['append', 'x', 1]]), ok([['append', 'x', 2]])],
+      /^history\[1\]\.value\[0\]: expected the micro-op invoked .*got \["append","x",2\]$/,
+    ],
+    [
+      'a micro-op more',
+      [
+        invoke([['append', 'x', 1]]),
+        ok([
+          ['append', 'x', 1],
+          ['r', 'x', [1]],
+        ]),
+      ],
+      /^history\[1\]\.value: expected the micro-op invoked \(history\[0\]\.value\), each read with its value, got 2$/,
+    ],
+    [
+      'a read become an append',
+      [invoke([['r', 'x', null]]), ok([['append', 'x', 1]])],
+      /^history\[1\]\.value\[0\]: expected the micro-op invoked .*with the value read\), got/,
+    ],
+  ];
+  for (const [what, history, message] of cases) {
+    t.throws(() => checkTransactions(history, { model: 'list-append' }), { message }, what);
+    const r = await onFile('txn.json', JSON.stringify(history))(t);
+    t.is(r.code, 2, `${what}: ${r.stdout}${r.stderr}`);
+  }
+  // A read's value comes with the completion: taken.
+  t.true(
+    checkTransactions(
+      [
+        invoke([
+          ['append', 'x', 1],
+          ['r', 'x', null],
+        ]),
+        ok([
+          ['append', 'x', 1],
+          ['r', 'x', [1]],
+        ]),
+      ],
+      { model: 'list-append' },
+    ).ok,
+  );
+  // In EDN the line is named.
+  const edn = '{:type :invoke, :f :txn, :value [[:append :x 1]], :process 0}\n{:type :ok, :f :txn, :value [[:append :y 1]], :process 0}\n';
+  const r = await onFile('h.edn', edn, ['--format', 'elle-edn'])(t);
+  t.is(r.code, 2, r.stdout + r.stderr);
+  t.regex(r.stderr, /line 2 :value\[0\]: expected the micro-op invoked \(line 1 :value\[0\]: \["append",":x",1\]\)/);
+});
+
+test('kv-edn: a line with a field not as allowed names the line and the field (only the shape of a line was said)', async (t) => {
+  const cases: Array<[string, RegExp]> = [
+    ['{:process 0, :type :invoke, :f :frob, :key "3", :value nil}', /not kv-edn \(line 1 :f: expected :get, :put or :append, got :frob /],
+    ['{:process 0, :type :invoke, :f :put, :key 3, :value "5"}', /not kv-edn \(line 1 :key: expected a string, got 3 /],
+    ['{:process 0, :type :invoke, :f :put, :key "3"}', /not kv-edn \(line 1 :value: expected nil or a string, got none /],
+    ['{:process p, :type :invoke, :f :put, :key "3", :value "5"}', /not kv-edn \(line 1 :process: expected an integer, got p /],
+  ];
+  for (const [line, message] of cases) {
+    const r = await onFile('kv.txt', `\n${line}\n`.slice(1), ['--format', 'kv-edn'])(t);
+    t.is(r.code, 2, r.stdout + r.stderr);
+    t.regex(r.stderr, message, line);
+  }
+});
+
+test('JSON: an error names the line and column; JSON lines are said not to be read; an unclosed EDN map names the line it opened on', async (t) => {
+  const op = (id: number): string => JSON.stringify({ id, client: 'a', key: 'x', kind: 'put', input: id, invokeMs: id, outcome: 'ok', completeMs: id });
+  const lines = await onFile('h.jsonl', `${op(0)}\n${op(1)}\n`)(t);
+  t.is(lines.code, 2, lines.stdout + lines.stderr);
+  t.regex(lines.stderr, /not JSON \(.* at position \d+: line 2, column 1\); it looks like JSON lines .*give one JSON array of the operations\n/);
+  const broken = await onFile('h.json', `[\n${op(0)},\n${op(1)} x]`)(t);
+  t.regex(broken.stderr, /: line 3, column \d+\)\n/);
+  t.notRegex(broken.stderr, /JSON lines/);
+  const edn = await onFile(
+    'h.edn',
+    '{:type :invoke, :f :txn, :value [[:append :x 1]], :process 0, :index 0}\n{:type :ok, :f :txn, :value [[:append :x 1]] :process 0, :index 1\n',
+    ['--format', 'elle-edn'],
+  )(t);
+  t.is(edn.code, 2, edn.stdout + edn.stderr);
+  t.regex(edn.stderr, /not elle-edn \(line 2: missing }: the { opened here is not closed \(EDN\)\)/);
+});
+
+test('a witness of one operation says "1 op"', async (t) => {
+  const history: History = [{ id: 0, client: 'a', key: 'x', kind: 'get', input: undefined, invokeMs: 0, outcome: 'ok', completeMs: 1, output: 5 }];
+  const r = await onFile('h.json', JSON.stringify(history))(t);
+  t.is(r.code, 1, r.stdout + r.stderr);
+  t.regex(r.stdout, /witness \(1 op, minimal\):/);
+});

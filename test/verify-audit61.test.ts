@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../src/cli/verify.js';
 import { checkHistory } from '../src/harness/linearizability.js';
+import { undecidedLine, undecidedWhy } from '../src/cli/format.js';
 import { checkTransactions } from '../src/harness/elle/index.js';
 import type { History } from '../src/core/history.js';
 import type { ElleOp } from '../src/harness/elle/types.js';
@@ -146,4 +147,23 @@ test('a witness of one operation says "1 op"', async (t) => {
   const r = await onFile('h.json', JSON.stringify(history))(t);
   t.is(r.code, 1, r.stdout + r.stderr);
   t.regex(r.stdout, /witness \(1 op, minimal\):/);
+});
+
+test('an undecided key is said stopped by steps (which --check-budget raises) or by the memory bound (which it does not): both were "ran out of budget"', (t) => {
+  // Twelve concurrent writes, then reads of 3, 5 and 3: 50 steps cannot decide the key.
+  const history: History = [];
+  for (let i = 0; i < 12; i++) history.push({ id: i, client: `w${i}`, key: 'k', kind: 'put', input: i, invokeMs: 0, outcome: 'ok', completeMs: 10 });
+  for (const [i, v] of [3, 5, 3].entries())
+    history.push({ id: 12 + i, client: 'r', key: 'k', kind: 'get', input: undefined, invokeMs: 20 + 2 * i, outcome: 'ok', completeMs: 21 + 2 * i, output: v });
+  const r = checkHistory(history, 'register', { stepsMax: 50 });
+  t.deepEqual([r.verdict, r.timedOut, r.memoryBound], ['unknown', ['k'], []], 'out of steps, not memory');
+  t.is(undecidedWhy(r.timedOut, r.memoryBound), 'the checker ran out of steps on k (--check-budget B gives it B times as many)');
+  // A key the memory bound stopped (filling 256 MB takes a minute: the words are checked here,
+  // the field on the audit's hard.json by hand, session 61).
+  t.is(
+    undecidedWhy(['a', 'x'], ['x']),
+    "the checker ran out of steps on a (--check-budget B gives it B times as many); the checker's search filled its memory bound (256 MB of records, fixed: --check-budget does not help) on x",
+  );
+  t.is(undecidedLine(['a', 'x'], ['x']), 'keys the checker could not decide: a, x (x on its memory bound of 256 MB, which --check-budget does not raise)');
+  t.is(undecidedLine(['a'], []), 'keys the checker could not decide: a');
 });

@@ -24,7 +24,7 @@ import { checkLinearizable } from '../harness/parallel.js';
 import { parseJepsenEtcdLog, parseKvEdn } from '../harness/parse.js';
 import { readElleEdn } from '../harness/elle/edn.js';
 import { ANOMALIES_SHOWN, timelineHtml, type TimelineRun } from '../harness/timeline.js';
-import { count, formatViolation } from './format.js';
+import { count, formatViolation, undecidedLine, undecidedWhy } from './format.js';
 import { FlagError, once, oneOf, positiveDecimalFlag, readArgs, wantsHelp } from './flags.js';
 import { outputFile, sameFile, writable, writeText } from './output-file.js';
 
@@ -523,12 +523,12 @@ async function verifyRun(
     for (const v of r.violations) for (const line of formatViolation(v)) io.out(`  ${line}`);
     // Keys left undecided beside a failing one (cut short once it failed, or out of budget):
     // said as check --seed says them (they went unsaid: found by an audit, session 55).
-    if (r.timedOut.length > 0) io.out(`  keys the checker could not decide: ${r.timedOut.join(', ')}`);
+    if (r.timedOut.length > 0) io.out(`  ${undecidedLine(r.timedOut, r.memoryBound)}`);
     if (r.unchecked.length > 0) io.out(`  ${UNCHECKED}: ${r.unchecked.join(', ')}`);
     return result('fail', `${verdict}: ${label}`, { violations: r.violations, undecided: r.timedOut, unchecked: r.unchecked });
   }
   const why = [
-    ...(r.timedOut.length > 0 ? [`the checker ran out of budget on ${r.timedOut.join(', ')}`] : []),
+    ...(r.timedOut.length > 0 ? [undecidedWhy(r.timedOut, r.memoryBound)] : []),
     ...(r.unchecked.length > 0 ? [`${UNCHECKED}: ${r.unchecked.join(', ')}`] : []),
   ];
   const verdict = `UNKNOWN: ${why.join('; ')} (not a pass)`;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../src/cli/verify.js';
 import { checkHistory } from '../src/harness/linearizability.js';
+import { historyFromJson, historyToJson } from '../src/cluster/history.js';
 import { undecidedLine, undecidedWhy } from '../src/cli/format.js';
 import { checkTransactions } from '../src/harness/elle/index.js';
 import type { History } from '../src/core/history.js';
@@ -166,4 +167,131 @@ test('an undecided key is said stopped by steps (which --check-budget raises) or
   );
   t.is(undecidedLine(['a', 'x'], ['x']), 'keys the checker could not decide: a, x (x on its memory bound of 256 MB, which --check-budget does not raise)');
   t.is(undecidedLine(['a'], []), 'keys the checker could not decide: a');
+});
+
+test('historyToJson: values JSON.stringify loses (NaN, ±Infinity, byte arrays, bigints, Maps, undefined within a value) are read back by historyFromJson and verify as recorded, so verify fails what the in-process check fails', async (t) => {
+  // A stale read of each: the put of the lossy value comes last, and the read sees the lossy
+  // value's JSON.stringify twin (null for NaN and Infinity, 0 for -0, {"0":1,"1":2} for bytes).
+  const twins: Array<[unknown, unknown]> = [
+    [Number.NaN, null],
+    [Number.POSITIVE_INFINITY, null],
+    [Number.NEGATIVE_INFINITY, null],
+    [new Uint8Array([1, 2]), { 0: 1, 1: 2 }],
+    [{ a: undefined, b: 1 }, { b: 1 }],
+    [[undefined], [null]],
+    [new Map([['k', 1]]), {}],
+    [{ $meridian: 'number', value: 'NaN' }, Number.NaN],
+  ];
+  const history: History = [];
+  twins.forEach(([lossy, twin], i) => {
+    const key = `k${i}`;
+    history.push({ id: 3 * i, client: 'a', key, kind: 'put', input: twin, invokeMs: 0, outcome: 'ok', completeMs: 1 });
+    history.push({ id: 3 * i + 1, client: 'a', key, kind: 'put', input: lossy, invokeMs: 2, outcome: 'ok', completeMs: 3 });
+    history.push({ id: 3 * i + 2, client: 'b', key, kind: 'get', input: undefined, invokeMs: 4, outcome: 'ok', completeMs: 5, output: twin });
+  });
+  const inProcess = checkHistory(history, 'register');
+  t.deepEqual(
+    inProcess.violations.map((v) => v.key),
+    twins.map((_, i) => `k${i}`),
+    'each key is a stale read in process',
+  );
+  const text = historyToJson(history);
+  t.deepEqual(
+    checkHistory(historyFromJson(text) as History, 'register').violations.map((v) => v.key),
+    inProcess.violations.map((v) => v.key),
+  );
+  const r = await onFile('h.json', text)(t);
+  t.is(r.code, 1, r.stdout + r.stderr);
+  t.regex(r.stdout, /\(single-key operations, written by historyToJson\)\n/);
+  t.regex(r.stdout, new RegExp(`FAILED: not linearizable \\(${twins.length} keys\\)`));
+  // The witness shows the values as they are, not as JSON.stringify writes them.
+  t.regex(r.stdout, /put\(bytes\(0102\)\)/);
+  t.regex(r.stdout, /put\(NaN\)/);
+  // JSON.stringify of the same history: what the audit saved, which passes every key but the
+  // last (its twin of NaN is written as null, which a string "NaN" inside an object is not).
+  const plain = await onFile('plain.json', JSON.stringify(history.filter((op) => op.key !== `k${twins.length - 1}`)))(t);
+  t.is(plain.code, 0, 'the loss happens at JSON.stringify: why historyToJson is the documented way');
+  // A bigint round trips too (the register model takes it; JSON.stringify throws on it).
+  const big: History = [{ id: 0, client: 'a', key: 'x', kind: 'put', input: 2n ** 70n, invokeMs: 0, outcome: 'ok', completeMs: 1 }];
+  t.deepEqual(historyFromJson(historyToJson(big)), big);
+});
+
+test('historyFromJson names a tag it does not know, and verify says so, exit 2; a transaction history round trips', async (t) => {
+  const text =
+    '{"format":"meridian-history","version":1,"history":[{"id":0,"client":"a","key":"x","kind":"put","input":{"$meridian":"number","value":"Nan"},"invokeMs":0,"outcome":"ok","completeMs":1}]}';
+  t.throws(() => historyFromJson(text), {
+    message: /^history\[0\]\.input: expected a number: "NaN", "Infinity", "-Infinity" or "-0" \(a value historyToJson tagged\)/,
+  });
+  const r = await onFile('h.json', text)(t);
+  t.is(r.code, 2, r.stdout + r.stderr);
+  t.regex(r.stderr, /h\.json: history\[0\]\.input: expected a number/);
+  const version = await onFile('v.json', '{"format":"meridian-history","version":2,"history":[]}')(t);
+  t.regex(version.stderr, /v\.json: version: expected 1, got 2\n/);
+  const txns: ElleOp[] = [
+    { index: 0, process: 0, type: 'invoke', f: 'txn', value: [['append', 'x', 1]], time: 0 },
+    { index: 1, process: 0, type: 'ok', f: 'txn', value: [['append', 'x', 1]], time: 1 },
+  ];
+  t.deepEqual(historyFromJson(historyToJson(txns)), txns);
+  const txn = await onFile('t.json', historyToJson(txns))(t);
+  t.is(txn.code, 0, txn.stdout + txn.stderr);
+  t.regex(txn.stdout, /transactions as Elle's events, written by historyToJson/);
+});
+
+test("a number beyond a double's range in a JSON history is refused, the field named (1e400 and 2e400 both read as Infinity, and passed as one value)", async (t) => {
+  const put = '{"id":0,"client":"a","key":"x","kind":"put","input":1e400,"invokeMs":0,"outcome":"ok","completeMs":1}';
+  const get = '{"id":1,"client":"b","key":"x","kind":"get","invokeMs":2,"outcome":"ok","completeMs":3,"output":2e400}';
+  const r = await onFile('h.json', `[${put},${get}]`)(t);
+  t.is(r.code, 2, r.stdout + r.stderr);
+  t.regex(r.stderr, /h\.json: history\[0\]\.input: expected a number within a double's range .*, got 1e400, which reads as Infinity/);
+  const tiny = await onFile('t.json', `[${put.replace('1e400', '1e-400')}]`)(t);
+  t.regex(tiny.stderr, /history\[0\]\.input: expected a number within a double's range .*, got 1e-400, which reads as 0/);
+  const digits = await onFile('d.json', `[${put.replace('1e400', `1${'0'.repeat(400)}`)}]`)(t);
+  t.is(digits.code, 2, 'an integer of 401 digits: refused, not a RangeError');
+  t.regex(digits.stderr, /history\[0\]\.input: expected a number within a double's range/);
+  // In a --history document and in historyToJson's, the same.
+  const doc = await onFile('doc.json', `{"runs":[{"history":[${put}]}]}`)(t);
+  t.regex(doc.stderr, /runs\[0\]\.history\[0\]\.input: expected a number within/);
+  const tagged = await onFile('tagged.json', `{"format":"meridian-history","version":1,"history":[${put}]}`)(t);
+  t.regex(tagged.stderr, /history\[0\]\.input: expected a number within/);
+  // Numbers a double holds, with exponents or long fractions, are taken.
+  const fine = await onFile('f.json', `[${put.replace('1e400', '1.5e300')},${get.replace('2e400', '1.5e300').replace('"b"', '"c"')}]`)(t);
+  t.is(fine.code, 0, fine.stdout + fine.stderr);
+});
+
+test('transactions that put some keys and append to others: refused by either model, saying the history mixes register keys and list keys (no model checks it)', async (t) => {
+  const history: ElleOp[] = [
+    {
+      index: 0,
+      process: 0,
+      type: 'invoke',
+      f: 'txn',
+      value: [
+        ['append', 'k', 1],
+        ['w', 'r', 5],
+      ],
+    },
+    {
+      index: 1,
+      process: 0,
+      type: 'ok',
+      f: 'txn',
+      value: [
+        ['append', 'k', 1],
+        ['w', 'r', 5],
+      ],
+    },
+  ];
+  for (const [model, at, got] of [
+    ['list-append', 'history[0].value[1][0]', '"w"'],
+    ['rw-register', 'history[0].value[0][0]', '"append"'],
+  ] as const) {
+    t.throws(() => checkTransactions(history, { model }), {
+      message: new RegExp(
+        `^${at.replace(/[[\].]/g, '\\$&')}: expected .* got ${got}: a history that .* mixes register keys and list keys, which no model checks`,
+      ),
+    });
+    const r = await onFile('h.json', JSON.stringify(history), ['--model', model])(t);
+    t.is(r.code, 2, r.stdout + r.stderr);
+    t.regex(r.stderr, /mixes register keys and list keys, which no model checks/);
+  }
 });

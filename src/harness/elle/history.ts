@@ -119,7 +119,15 @@ export function validateHistory(history: unknown, model: TxnModel, name: EntryFi
       if (!Array.isArray(mop) || mop.length !== 3) throw new ValidationError(at(mat), `expected a micro-op [f, key, value], got ${describe(mop)}`);
       const f = mop[0] as unknown;
       const write = listAppend ? 'append' : 'w';
-      if (f !== 'r' && f !== write) throw new ValidationError(at(`${mat}[0]`), `expected "r" or "${write}" (model ${model}), got ${describe(f)}`);
+      if (f !== 'r' && f !== write) {
+        // A put beside appends (or an append beside puts): the other model refuses the other kind,
+        // so such a history fits neither; say that, not only which kind this model takes (an audit, session 61).
+        const other = f === (listAppend ? 'w' : 'append');
+        throw new ValidationError(
+          at(`${mat}[0]`),
+          `expected "r" or "${write}" (model ${model}), got ${describe(f)}${other ? `: a history that ${listAppend ? 'writes (puts) some keys and appends to others' : 'appends to some keys and writes (puts) others'} mixes register keys and list keys, which no model checks (list-append takes appends, rw-register writes; each kind of key checked in a history of its own finds the anomalies within it, but two passes are no pass of the whole)` : ''}`,
+        );
+      }
       if (!isKey(mop[1])) throw new ValidationError(at(`${mat}[1]`), `expected a key (a string or a finite number), got ${describe(mop[1])}`);
       const v = mop[2] as unknown;
       if (f !== 'r' || !listAppend) {

@@ -179,7 +179,7 @@ export function validateTransactions(history: unknown, model: TxnModel, name: En
  * same kind on the same key, and writing the same value (a read's value comes with the
  * completion). The checker reads the completion's; one that differed from what was invoked was
  * taken without a word (an audit, session 61). `at(j)` names the completion's micro-op j (its
- * value when undefined), `invoked` the invocation's value.
+ * value when undefined), `invokedAt` the invocation's value.
  */
 function completionMismatch(invoked: readonly MicroOp[], completed: readonly MicroOp[], at: (j?: number) => string, invokedAt: string): void {
   if (completed.length !== invoked.length)

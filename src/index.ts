@@ -38,7 +38,7 @@ export type { ErrorCode } from './core/errors.js';
 export type { HostEvent } from './runtime/host.js';
 export type { TraceEntry } from './runtime/transports/sim.js';
 export type { History, HistoryOp, OpKind, OpOutcome } from './core/history.js';
-export { HistoryRecorder } from './cluster/history.js';
+export { HistoryRecorder, historyFromJson, historyToJson } from './cluster/history.js';
 export { checkHistory } from './harness/linearizability.js';
 export type { CheckResult, CheckOptions, Violation, Verdict } from './harness/linearizability.js';
 export { checkLinearizable } from './harness/parallel.js';

@@ -47,6 +47,8 @@ const VALUES = [
   'eventually',
   'formatFaultEvent',
   'histogramSeries',
+  'historyFromJson',
+  'historyToJson',
   'runBankScenario',
   'runChecks',
   'runScenario',

@@ -45,7 +45,7 @@ import { ALL_FAULT_KINDS, SIM_ONLY_FAULT_KINDS, type FaultKind } from '../harnes
 import { natsServersFlag } from './nats-flag.js';
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, onlyFaultsBeyond, shrinkSeed } from '../harness/shrink.js';
 import { outputFile, sameFile, writable as writableFile, writeText as writeFileText } from './output-file.js';
-import { count, formatViolation, shellWords } from './format.js';
+import { count, formatViolation, shellWords, undecidedLine, undecidedWhy } from './format.js';
 import { CHECK_BUDGET_MAX } from '../harness/check-budget.js';
 import { FlagError, decimalText, fractionFlag, gotValue, intFlag, noValue, once, oneOf, positiveDecimalFlag, readArgs, wantsHelp } from './flags.js';
 import {
@@ -471,7 +471,10 @@ function taskOf(args: CheckArgs, seed: number): ScenarioTask {
 function describeFailure(r: ScenarioReport): string {
   if (r.error !== undefined) return `threw ${r.error.split('\n')[0]}`;
   if (r.unknownReason !== undefined) return r.unknownReason;
-  if (r.outcome === 'unknown') return 'unknown (the checker ran out of budget; not a pass: --check-budget B gives it B times the search)';
+  if (r.outcome === 'unknown')
+    return r.memoryBound.length === 0
+      ? 'unknown (the checker ran out of budget; not a pass: --check-budget B gives it B times the search)'
+      : `unknown (${undecidedWhy(r.timedOut, r.memoryBound)}; not a pass)`;
   return r.failures.join('; ');
 }
 
@@ -485,7 +488,7 @@ function printFailure(io: CheckIo, r: ScenarioReport, args: CheckArgs): void {
   if (r.error !== undefined) for (const line of r.error.split('\n').slice(1, 8)) io.out(`  ${line.trim()}`);
   for (const v of r.violations) for (const line of formatViolation(v)) io.out(`  ${line}`);
   for (const a of r.anomalies ?? []) io.out(`  ${a}`);
-  if (r.timedOut.length > 0) io.out(`  keys the checker could not decide: ${r.timedOut.join(', ')}`);
+  if (r.timedOut.length > 0) io.out(`  ${undecidedLine(r.timedOut, r.memoryBound)}`);
   io.out('  faults:');
   for (const f of r.faults) io.out(`    ${f}`);
   const exact = exactArgs(r, args);
@@ -821,7 +824,7 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
   printReplay(io, args.trace, r);
   for (const v of r.check.violations) for (const line of formatViolation(v)) io.out(line);
   for (const f of r.failures) if (f !== 'not-linearizable') io.out(f);
-  if (r.check.timedOut.length > 0) io.out(`keys the checker could not decide: ${r.check.timedOut.join(', ')}`);
+  if (r.check.timedOut.length > 0) io.out(undecidedLine(r.check.timedOut, r.check.memoryBound));
   const hash = hexHash(r.traceHash);
   const said = `${verdictWord(r.outcome)}: ${r.check.verdict}, ${r.live ? 'live' : 'not live'}`;
   io.out(`verdict: ${said} (${r.operations} operations, ${pct(r.unknownShare)} unknown, trace hash ${hash})`);

@@ -1,5 +1,5 @@
 import type { HistoryOp } from '../core/history.js';
-import type { Violation } from '../harness/linearizability.js';
+import { CHECK_RECORD_WORDS_MAX, type Violation } from '../harness/linearizability.js';
 import { kvLabel } from '../harness/timeline.js';
 
 /** The value at quantile q (0..1) of an ascending array; 0 for an empty one. */
@@ -21,6 +21,32 @@ export function shellWords(argv: readonly string[]): string {
   return argv.map((word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`)).join(' ');
 }
 
+/** The checker's memory bound (CHECK_RECORD_WORDS_MAX words of records) in MB, for messages. */
+const MEMORY_BOUND_MB = (CHECK_RECORD_WORDS_MAX * Int32Array.BYTES_PER_ELEMENT) / 2 ** 20;
+
+/**
+ * Why a linearizability check left keys undecided (CheckResult.timedOut), by what stopped each:
+ * steps, which --check-budget raises, or the memory bound (memoryBound), which it does not. Both
+ * were said "ran out of budget", and more budget could not decide the second (an audit, session 61).
+ */
+export function undecidedWhy(timedOut: readonly string[], memoryBound: readonly string[]): string {
+  const memory = new Set(memoryBound);
+  const steps = timedOut.filter((key) => !memory.has(key));
+  return [
+    ...(steps.length > 0 ? [`the checker ran out of steps on ${steps.join(', ')} (--check-budget B gives it B times as many)`] : []),
+    ...(memoryBound.length > 0
+      ? [`the checker's search filled its memory bound (${MEMORY_BOUND_MB} MB of records, fixed: --check-budget does not help) on ${memoryBound.join(', ')}`]
+      : []),
+  ].join('; ');
+}
+
+/** `keys the checker could not decide: a, b`, beside a failure, with those its memory bound stopped named. */
+export function undecidedLine(timedOut: readonly string[], memoryBound: readonly string[]): string {
+  const memory =
+    memoryBound.length === 0 ? '' : ` (${memoryBound.join(', ')} on its memory bound of ${MEMORY_BOUND_MB} MB, which --check-budget does not raise)`;
+  return `keys the checker could not decide: ${timedOut.join(', ')}${memory}`;
+}
+
 /** `1 seed`, `2 seeds`: a count with its noun (plural by an s). */
 export function count(n: number, noun: string): string {
   return `${n} ${n === 1 ? noun : `${noun}s`}`;
@@ -35,7 +61,7 @@ export function formatOp(op: HistoryOp): string {
 export function formatViolation(v: Violation): string[] {
   return [
     `key ${v.key}: no order explains ${formatOp(v.failedOp)}`,
-    `  witness (${v.ops.length} ops${v.minimal ? ', minimal' : ''}):`,
+    `  witness (${count(v.ops.length, 'op')}${v.minimal ? ', minimal' : ''}):`,
     ...v.ops.map((op) => `    ${formatOp(op)}`),
   ];
 }

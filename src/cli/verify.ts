@@ -2,7 +2,8 @@
  * `meridian verify FILE`: the checkers on a history read from a file, with no cluster. What it
  * reads: a document `meridian check --history` wrote (each of its runs checked with the model
  * it names), a JSON array of single-key operations (`cluster.history()`) or of transactions as
- * Elle's events (`cluster.history({ format: 'elle' })`), or one of Porcupine's test data
+ * Elle's events (`cluster.history({ format: 'elle' })`), either as historyToJson writes it (its
+ * values as recorded: JSON.stringify loses NaN, Infinity and byte arrays), or one of Porcupine's test data
  * formats (`--format jepsen-etcd|kv-edn`, src/harness/parse.ts), or a Jepsen transactional
  * history in EDN as Elle reads it (`--format elle-edn`, src/harness/elle/edn.ts). Exit codes: 0 every run
  * passed, 1 one failed or its checker ran out of budget, or there was nothing to check (unknown is not a pass),
@@ -10,7 +11,8 @@
  * or a file that cannot be read or is not a history (the error names the file and the field).
  */
 import { readFileSync } from 'node:fs';
-import { MeridianError } from '../core/errors.js';
+import { MeridianError, ValidationError } from '../core/errors.js';
+import { historyFromJson } from '../cluster/history.js';
 import { HISTORY_NESTING_MAX } from '../core/limits.js';
 import type { History } from '../core/history.js';
 import { checkTransactions, describeAnomaly } from '../harness/elle/index.js';
@@ -24,7 +26,7 @@ import { checkLinearizable } from '../harness/parallel.js';
 import { parseJepsenEtcdLog, parseKvEdn } from '../harness/parse.js';
 import { readElleEdn } from '../harness/elle/edn.js';
 import { ANOMALIES_SHOWN, timelineHtml, type TimelineRun } from '../harness/timeline.js';
-import { count, formatViolation } from './format.js';
+import { count, formatViolation, undecidedLine, undecidedWhy } from './format.js';
 import { FlagError, once, oneOf, positiveDecimalFlag, readArgs, wantsHelp } from './flags.js';
 import { outputFile, sameFile, writable, writeText } from './output-file.js';
 
@@ -38,7 +40,8 @@ export const VERIFY_USAGE = `usage: meridian verify FILE [--model ${MODELS.join(
   --format F     json (default): a document written by meridian check --history, or a JSON array of
                  single-key operations (cluster.history()) or of transactions as Elle's events
                  (cluster.history({ format: 'elle' }); a read of a missing key has no output field: null is
-                 a value); elle-edn: a Jepsen history of transactions in EDN
+                 a value), or either as historyToJson(history) writes it (save histories so: JSON.stringify
+                 writes NaN and Infinity as null and a byte array as an object); elle-edn: a Jepsen history of transactions in EDN
                  (its :f :txn operations); jepsen-etcd, kv-edn: Porcupine's test data
   --model M      register or kv for single-key operations (default register; kv is Porcupine's
                  store of strings), list-append or rw-register for transactions (default list-append);
@@ -230,8 +233,21 @@ interface Inexact {
 }
 
 /**
- * The integer literals of a JSON text (valid: JSON.parse read it) that JSON.parse cannot read
- * as written: 9007199254740993 reads as ...992, and the two would be one value. Such literals
+ * What is wrong with an inexact number: an integer a double does not hold, or a number beyond
+ * a double's range, which reads as Infinity (1e400 and 2e400 both: a put of one and a get of the
+ * other passed, an audit of session 61), or as 0 (1e-400).
+ */
+function inexactProblem({ literal }: Inexact): string {
+  const read = Number(literal);
+  if (!Number.isFinite(read) || read === 0)
+    return `expected a number within a double's range (a magnitude between about 5e-324 and 1.8e308, or 0), got ${literal}, which reads as ${read}: two such numbers would read as one (a history with NaN or Infinity as values: save it with historyToJson)`;
+  return `expected an integer a double holds exactly, or as JSON.stringify writes one, got ${literal}, which reads as ${read}`;
+}
+
+/**
+ * The number literals of a JSON text (valid: JSON.parse read it) that JSON.parse cannot read
+ * as written: one beyond a double's range (1e400 reads as Infinity, 1e-400 as 0), and an
+ * integer a double does not hold: 9007199254740993 reads as ...992, and the two would be one value. Such literals
  * are what writers of 64-bit integers (Jepsen, int64 fields) give. Taken: an integer a double
  * holds exactly, one as JSON.stringify writes the double it reads as (2^64 as
  * 18446744073709552000: what JSON.stringify writes always reads back as the number it wrote),
@@ -239,7 +255,7 @@ interface Inexact {
  * every integer above 2^53 - 1 refused histories saved from cluster.history() (an audit,
  * session 58). `found` is told of each, with its path from the top; true stops the scan.
  */
-function inexactIntegers(text: string, found: (inexact: Inexact) => boolean): void {
+function inexactNumbers(text: string, found: (inexact: Inexact) => boolean): void {
   const path: Array<string | number> = [];
   /** Per open container: an object (true) or an array. */
   const objects: boolean[] = [];
@@ -279,15 +295,21 @@ function inexactIntegers(text: string, found: (inexact: Inexact) => boolean): vo
     } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
       let j = i + 1;
       let integer = true;
+      let exponent = false;
       for (let d = text.charCodeAt(j); j < n; d = text.charCodeAt(++j)) {
+        if (d === 0x65 || d === 0x45) exponent = true;
         if (d === 0x2e || d === 0x65 || d === 0x45 || d === 0x2b || d === 0x2d) integer = false;
         else if (d < 0x30 || d > 0x39) break;
       }
-      // 15 characters or fewer: below 10^15, which a double holds exactly.
-      if (integer && j - i > 15) {
+      // 15 characters or fewer and no exponent: below 10^15 and above 10^-14 (or 0), which a
+      // double holds (an integer exactly).
+      if (exponent || j - i > 15) {
         const literal = text.slice(i, j);
         const read = Number(literal);
-        if (BigInt(literal) !== BigInt(read) && String(read) !== literal && found({ path: [...path], literal })) return;
+        // Out of range: Infinity, or 0 from digits not all 0 (the exponent's are not the value's).
+        const outOfRange = !Number.isFinite(read) || (read === 0 && /[1-9]/.test(literal.replace(/[eE].*$/, '')));
+        const inexact = outOfRange || (integer && BigInt(literal) !== BigInt(read) && String(read) !== literal);
+        if (inexact && found({ path: [...path], literal })) return;
       }
       i = j;
     } else i++;
@@ -302,11 +324,7 @@ function readable(history: unknown[], file: string, where: string, inexact: Inex
   const deep = tooDeep(history);
   let found: { path: string; problem: string } | undefined;
   if (deep !== undefined) found = { path: pathText(deep), problem: `nested more than ${HISTORY_NESTING_MAX} deep` };
-  else if (inexact !== undefined)
-    found = {
-      path: pathText(inexact.path),
-      problem: `expected an integer a double holds exactly, or as JSON.stringify writes one, got ${inexact.literal}, which reads as ${Number(inexact.literal)}`,
-    };
+  else if (inexact !== undefined) found = { path: pathText(inexact.path), problem: inexactProblem(inexact) };
   if (found === undefined) return;
   // A path 1,000 deep is cut short at a step: the message stays a line a reader can take in.
   let path = found.path;
@@ -317,6 +335,33 @@ function readable(history: unknown[], file: string, where: string, inexact: Inex
   throw new InputError(`${file}: ${where}${path}: ${found.problem}`);
 }
 
+/**
+ * JSON.parse's message with the line and column of the position it names (a character
+ * position alone, in a file of many lines, left the reader to count: an audit, session 61).
+ */
+function jsonErrorText(message: string, text: string): string {
+  const at = / at position (\d+)/.exec(message);
+  if (at === null) return message;
+  const pos = Number(at[1]);
+  const before = text.slice(0, pos);
+  const line = before.split('\n').length;
+  return `${message}: line ${line}, column ${pos - before.lastIndexOf('\n')}`;
+}
+
+/** A note when `text` is JSON lines (a JSON value a line, more than one): verify reads one JSON document. */
+function jsonLines(text: string): string {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length < 2) return '';
+  for (const line of lines.slice(0, 2)) {
+    try {
+      JSON.parse(line);
+    } catch {
+      return '';
+    }
+  }
+  return '; it looks like JSON lines (a value a line), which verify does not read: give one JSON array of the operations';
+}
+
 /** The runs a JSON document holds: a `meridian check --history` document's, or one array's. */
 function jsonRuns(text: string, file: string, model: Model | undefined): { runs: Run[]; about: string } {
   let doc: unknown;
@@ -325,19 +370,36 @@ function jsonRuns(text: string, file: string, model: Model | undefined): { runs:
   } catch (error) {
     // EDN's maps begin with a keyword (`{:type :invoke ...}`): say which formats read it.
     const edn = /^\s*\[?\s*\{\s*:/.test(text) ? '; it looks like EDN: --format elle-edn or kv-edn' : '';
-    throw new InputError(`${file}: not JSON (${(error as Error).message})${edn}`);
+    throw new InputError(`${file}: not JSON (${jsonErrorText((error as Error).message, text)})${edn}${jsonLines(text)}`);
   }
   if (Array.isArray(doc)) {
     let inexact: Inexact | undefined;
-    inexactIntegers(text, (found) => ((inexact = found), true));
+    inexactNumbers(text, (found) => ((inexact = found), true));
     readable(doc, file, 'history', inexact);
     const run = runOf('history', doc, model === undefined ? undefined : { name: model, from: 'flag' }, file);
     return { runs: [run], about: run.kind === 'txn' ? "transactions as Elle's events" : 'single-key operations' };
   }
-  const d = doc as { command?: unknown; model?: unknown; runs?: unknown };
+  const d = doc as { command?: unknown; model?: unknown; runs?: unknown; format?: unknown; history?: unknown };
+  if (typeof doc === 'object' && doc !== null && d.format !== undefined) {
+    // historyToJson's document: its values tagged where JSON cannot hold them, read back as recorded.
+    if (Array.isArray(d.history)) {
+      let inexact: Inexact | undefined;
+      inexactNumbers(text, (found) => found.path[0] === 'history' && ((inexact = { ...found, path: found.path.slice(1) }), true));
+      readable(d.history, file, 'history', inexact);
+    }
+    let history: unknown[];
+    try {
+      history = historyFromJson(doc);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      throw new InputError(`${file}: ${error.message}`);
+    }
+    const run = runOf('history', history, model === undefined ? undefined : { name: model, from: 'flag' }, file);
+    return { runs: [run], about: `${run.kind === 'txn' ? "transactions as Elle's events" : 'single-key operations'}, written by historyToJson` };
+  }
   if (typeof doc !== 'object' || doc === null || !Array.isArray(d.runs))
     throw new InputError(
-      `${file}: expected a JSON array of history operations or a meridian check --history document (an object with runs), got ${doc === null ? 'null' : typeof doc}`,
+      `${file}: expected a JSON array of history operations, a document historyToJson wrote (an object with format and history) or a meridian check --history document (an object with runs), got ${doc === null ? 'null' : typeof doc}`,
     );
   if (d.model !== undefined && !(MODELS as readonly unknown[]).includes(d.model))
     throw new InputError(`${file}: model: expected one of ${MODELS.join(', ')}, got ${JSON.stringify(d.model)}`);
@@ -345,7 +407,7 @@ function jsonRuns(text: string, file: string, model: Model | undefined): { runs:
     throw new FlagError(`--model ${model}: ${file} was recorded for the ${String(d.model)} model (leave --model out)`);
   // The first inexact integer of each run's history (what else the document holds is not read).
   const inexact = new Map<number, Inexact>();
-  inexactIntegers(text, ({ path, literal }) => {
+  inexactNumbers(text, ({ path, literal }) => {
     const [runs, i, history] = path;
     if (runs === 'runs' && typeof i === 'number' && history === 'history' && path.length > 3 && !inexact.has(i))
       inexact.set(i, { path: path.slice(3), literal });
@@ -496,12 +558,12 @@ async function verifyRun(
     for (const v of r.violations) for (const line of formatViolation(v)) io.out(`  ${line}`);
     // Keys left undecided beside a failing one (cut short once it failed, or out of budget):
     // said as check --seed says them (they went unsaid: found by an audit, session 55).
-    if (r.timedOut.length > 0) io.out(`  keys the checker could not decide: ${r.timedOut.join(', ')}`);
+    if (r.timedOut.length > 0) io.out(`  ${undecidedLine(r.timedOut, r.memoryBound)}`);
     if (r.unchecked.length > 0) io.out(`  ${UNCHECKED}: ${r.unchecked.join(', ')}`);
     return result('fail', `${verdict}: ${label}`, { violations: r.violations, undecided: r.timedOut, unchecked: r.unchecked });
   }
   const why = [
-    ...(r.timedOut.length > 0 ? [`the checker ran out of budget on ${r.timedOut.join(', ')}`] : []),
+    ...(r.timedOut.length > 0 ? [undecidedWhy(r.timedOut, r.memoryBound)] : []),
     ...(r.unchecked.length > 0 ? [`${UNCHECKED}: ${r.unchecked.join(', ')}`] : []),
   ];
   const verdict = `UNKNOWN: ${why.join('; ')} (not a pass)`;

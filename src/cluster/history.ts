@@ -169,3 +169,144 @@ export class TxnHistoryRecorder implements TxnObserver {
     return this.events.map((e) => ({ ...e, value: e.value.map((m) => [m[0], m[1], m[2] === undefined ? missing() : copyValue(m[2])] as TxnMicroOp) }));
   }
 }
+
+/** A byte array's (any ArrayBuffer view's) bytes as lowercase hex, two digits each. */
+export function bytesHex(view: ArrayBufferView): string {
+  let hex = '';
+  for (const byte of new Uint8Array(view.buffer, view.byteOffset, view.byteLength)) hex += byte.toString(16).padStart(2, '0');
+  return hex;
+}
+
+/** The `format` of a document historyToJson writes. */
+export const HISTORY_JSON_FORMAT = 'meridian-history';
+
+/** The key a value historyToJson could not write as JSON is tagged with (`{ "$meridian": "bytes", "hex": "0102" }`). */
+const TAG = '$meridian';
+
+/**
+ * A history (cluster.history(), in either format) as JSON that `meridian verify` reads back
+ * value for value: `{"format":"meridian-history","version":1,"history":[...]}`, one operation a
+ * line. JSON.stringify does not: it writes NaN, Infinity and -Infinity as null, -0 as 0, a byte
+ * array as an object of its bytes ({"0":1,"1":2}) and a Map as {}, and drops undefined, so a
+ * history saved with it can check linearizable when it is not (a read of NaN taken for a read of
+ * null: an audit, session 61). Here such values are written tagged, `{"$meridian": ...}`: a
+ * number as its text ("NaN", "Infinity", "-Infinity", "-0"), a byte array (any ArrayBuffer view)
+ * as its bytes in hex, a bigint as its digits, a Map as its entries, undefined within a value;
+ * a plain object that has a `$meridian` key of its own as its entries. historyFromJson reads it.
+ */
+export function historyToJson(history: readonly unknown[]): string {
+  if (!Array.isArray(history)) throw new ValidationError('history', `expected an array (what cluster.history() returns), got ${describe(history)}`);
+  const lines: string[] = [];
+  for (let i = 0; i < history.length; i++) {
+    const op: unknown = history[i];
+    if (typeof op !== 'object' || op === null || Array.isArray(op))
+      throw new ValidationError(`history[${i}]`, `expected an operation object, got ${describe(op)}`);
+    // The operation's own fields as they are (an undefined one, as a get's input, left out:
+    // absent reads as undefined), each value tagged where JSON cannot hold it.
+    const fields = Object.entries(op).filter(([, value]) => value !== undefined);
+    lines.push(JSON.stringify(Object.fromEntries(fields.map(([field, value]) => [field, taggedValue(value, `history[${i}].${field}`)]))));
+  }
+  return `{"format":"${HISTORY_JSON_FORMAT}","version":1,"history":[\n${lines.join(',\n')}\n]}\n`;
+}
+
+/** `value` with what JSON cannot hold as it is tagged (see historyToJson); `path` names it in an error. */
+function taggedValue(value: unknown, path: string): unknown {
+  switch (typeof value) {
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0) ? value : { [TAG]: 'number', value: Object.is(value, -0) ? '-0' : String(value) };
+    case 'bigint':
+      return { [TAG]: 'bigint', value: String(value) };
+    case 'undefined':
+      return { [TAG]: 'undefined' };
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'object':
+      break;
+    default:
+      throw new ValidationError(path, `expected plain data, got a ${typeof value}`);
+  }
+  if (value === null) return null;
+  if (ArrayBuffer.isView(value)) return { [TAG]: 'bytes', hex: bytesHex(value) };
+  if (Array.isArray(value)) return value.map((v, i) => taggedValue(v, `${path}[${i}]`));
+  if (value instanceof Map)
+    return { [TAG]: 'map', entries: [...value].map(([k, v], i) => [taggedValue(k, `${path} key ${i}`), taggedValue(v, `${path} value ${i}`)]) };
+  const entries = Object.entries(value).map(([k, v]) => [k, taggedValue(v, `${path}.${k}`)] as const);
+  return Object.hasOwn(value, TAG) ? { [TAG]: 'object', entries } : Object.fromEntries(entries);
+}
+
+/**
+ * The history a historyToJson document holds (`text`, or the document JSON.parse read from it),
+ * its tagged values read back; a ValidationError naming the field for a document of another
+ * shape or a tag it does not know.
+ */
+export function historyFromJson(text: string | object): unknown[] {
+  let doc: unknown = text;
+  if (typeof text === 'string') {
+    try {
+      doc = JSON.parse(text);
+    } catch (error) {
+      throw new ValidationError('text', `expected JSON, got ${(error as Error).message}`);
+    }
+  }
+  const d = doc as { format?: unknown; version?: unknown; history?: unknown };
+  if (typeof doc !== 'object' || doc === null || d.format !== HISTORY_JSON_FORMAT)
+    throw new ValidationError('format', `expected "${HISTORY_JSON_FORMAT}" (a document historyToJson wrote), got ${describe(d?.format)}`);
+  if (d.version !== 1) throw new ValidationError('version', `expected 1, got ${describe(d.version)}`);
+  if (!Array.isArray(d.history)) throw new ValidationError('history', `expected an array of operations, got ${describe(d.history)}`);
+  return d.history.map((op: unknown, i) => {
+    if (typeof op !== 'object' || op === null || Array.isArray(op))
+      throw new ValidationError(`history[${i}]`, `expected an operation object, got ${describe(op)}`);
+    // fromEntries: a key "__proto__" stays a key (an assignment would set the prototype).
+    return Object.fromEntries(Object.entries(op).map(([field, value]) => [field, untagged(value, `history[${i}].${field}`)]));
+  });
+}
+
+/** A value historyToJson wrote, read back: its tags undone. */
+function untagged(value: unknown, path: string): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map((v, i) => untagged(v, `${path}[${i}]`));
+  const o = value as Record<string, unknown>;
+  if (!Object.hasOwn(o, TAG)) return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, untagged(v, `${path}.${k}`)]));
+  const tag = o[TAG];
+  const bad = (what: string): never => {
+    throw new ValidationError(path, `expected ${what} (a value historyToJson tagged), got ${JSON.stringify(value).slice(0, 80)}`);
+  };
+  const fields = (...names: string[]): void => {
+    if (Object.keys(o).length !== names.length + 1 || !names.every((n) => Object.hasOwn(o, n)))
+      bad(`{"${TAG}": "${String(tag)}"${names.map((n) => `, "${n}"`).join('')}} and nothing else`);
+  };
+  switch (tag) {
+    case 'number': {
+      fields('value');
+      const n = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY, '-0': -0 }[String(o.value)];
+      return n ?? bad('a number: "NaN", "Infinity", "-Infinity" or "-0"');
+    }
+    case 'bigint':
+      fields('value');
+      return typeof o.value === 'string' && /^-?\d+$/.test(o.value) ? BigInt(o.value) : bad('a bigint: its digits as a string');
+    case 'undefined':
+      fields();
+      return undefined;
+    case 'bytes': {
+      fields('hex');
+      const hex = o.hex;
+      if (typeof hex !== 'string' || !/^(?:[0-9a-f]{2})*$/.test(hex)) return bad('bytes: an even number of lowercase hex digits');
+      const bytes = new Uint8Array(hex.length / 2);
+      for (let b = 0; b < bytes.length; b++) bytes[b] = parseInt(hex.slice(2 * b, 2 * b + 2), 16);
+      return bytes;
+    }
+    case 'map':
+      fields('entries');
+      if (!Array.isArray(o.entries) || !o.entries.every((e) => Array.isArray(e) && e.length === 2)) return bad('a Map: its entries as [key, value] pairs');
+      return new Map((o.entries as Array<[unknown, unknown]>).map(([k, v], i) => [untagged(k, `${path} key ${i}`), untagged(v, `${path} value ${i}`)]));
+    case 'object': {
+      fields('entries');
+      if (!Array.isArray(o.entries) || !o.entries.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string'))
+        return bad('an object: its entries as [key, value] pairs');
+      return Object.fromEntries((o.entries as Array<[string, unknown]>).map(([k, v]) => [k, untagged(v, `${path}.${k}`)]));
+    }
+    default:
+      return bad(`a tag historyToJson writes: "number", "bigint", "undefined", "bytes", "map" or "object"`);
+  }
+}

@@ -245,6 +245,8 @@ export interface ScenarioReport {
   faults: string[];
   violations: Violation[];
   timedOut: string[];
+  /** The keys of timedOut whose search stopped on the checker's memory bound (CheckResult.memoryBound). */
+  memoryBound: string[];
   /**
    * The run's trace hash (0 in real time): what `meridian check --seed S` prints on its verdict
    * line. A 'txn' seed runs once per commit protocol, each with a hash of its own (traceHashes,
@@ -396,6 +398,7 @@ export async function runOneSeed(task: ScenarioTask, seed?: SeedStop): Promise<S
       faults: r.faults,
       violations: r.check.violations,
       timedOut: r.check.timedOut,
+      memoryBound: r.check.memoryBound,
       traceHash: r.traceHash,
       elapsedMs: performance.now() - started,
       ...drawnShape(task),
@@ -544,6 +547,7 @@ export function emptyReport(task: ScenarioTask): ScenarioReport {
     faults: [],
     violations: [],
     timedOut: [],
+    memoryBound: [],
     traceHash: 0,
     elapsedMs: 0,
     ...drawnShape(task),

@@ -135,8 +135,16 @@ export interface CheckResult {
   ops: number;
   /** One per key that is not linearizable, sorted by key. */
   violations: Violation[];
-  /** Keys whose search ran out of steps, or was cut short once another key failed. */
+  /** Keys whose search ran out of steps or memory (see `memoryBound`), or was cut short once another key failed. */
   timedOut: string[];
+  /**
+   * The keys of `timedOut` whose search stopped on the checker's memory bound, not on steps: its
+   * records of configurations seen filled CHECK_RECORD_WORDS_MAX (256 MB). The bound is fixed:
+   * a larger stepsMax (`--check-budget`) does not help them. The other keys of `timedOut` ran
+   * out of steps (or were cut short once another key failed): more steps may decide them.
+   * Added in session 61; "ran out of budget" was said of both, and more budget could not help.
+   */
+  memoryBound: string[];
   /**
    * Keys the model cannot check, not searched: with 'register', keys a list append wrote
    * (a transaction's append, which cluster.history() records as kind 'append' with the values
@@ -163,6 +171,8 @@ type SearchVerdict = 'ok' | 'fail' | 'unknown';
 interface SearchResult {
   verdict: SearchVerdict;
   steps: number;
+  /** 'unknown' because the records filled CHECK_RECORD_WORDS_MAX (not steps, nor another key's failure). */
+  memoryBound?: true;
 }
 
 /** Cells of the array that the checks of one history's parts share, maybe across threads. */
@@ -216,7 +226,17 @@ function checkHistoryTimed(history: History, modelName: ModelName, options: Chec
   const stepsMax = validateStepsMax(options.stepsMax);
   validateFlags(options);
   const byKey = splitByKey(model, history);
-  const result: CheckResult = { ok: true, verdict: 'linearizable', keys: byKey.size, ops: 0, violations: [], timedOut: [], unchecked: [], steps: 0 };
+  const result: CheckResult = {
+    ok: true,
+    verdict: 'linearizable',
+    keys: byKey.size,
+    ops: 0,
+    violations: [],
+    timedOut: [],
+    memoryBound: [],
+    unchecked: [],
+    steps: 0,
+  };
   // Smaller keys first: a violation found early shortens the search of the rest.
   const keys = [...byKey.keys()].sort((a, b) => (byKey.get(a) as CheckOp[]).length - (byKey.get(b) as CheckOp[]).length || (a < b ? -1 : 1));
   for (const key of keys) {
@@ -245,6 +265,7 @@ function checkHistoryTimed(history: History, modelName: ModelName, options: Chec
       result.steps += outcome.steps;
     }
     if (outcome.verdict === 'unknown') result.timedOut.push(key);
+    if (outcome.memoryBound === true) result.memoryBound.push(key);
     if (outcome.verdict !== 'fail') continue;
     Atomics.store(shared, SHARED_FAILED, 1);
     const explained = explain(model, key, ops, outcome.steps, shared);
@@ -365,6 +386,7 @@ function staleRead(model: Model<unknown>, key: string, ops: readonly CheckOp[]):
 export function finish(result: CheckResult): CheckResult {
   result.violations.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   result.timedOut.sort();
+  result.memoryBound.sort();
   result.unchecked.sort();
   result.verdict = result.violations.length > 0 ? 'not-linearizable' : result.timedOut.length > 0 || result.unchecked.length > 0 ? 'unknown' : 'linearizable';
   result.ok = result.verdict === 'linearizable';
@@ -463,13 +485,19 @@ function validateOp(model: Model<unknown>, op: HistoryOp, index: number, ids: Se
       throw new ValidationError(`${at}.completeMs`, 'expected a finite number for an ok operation');
     }
     if (op.completeMs < op.invokeMs) throw new ValidationError(`${at}.completeMs`, 'is before invokeMs');
-  } else if (op.completeMs !== undefined && (typeof op.completeMs !== 'number' || !Number.isFinite(op.completeMs) || op.completeMs < op.invokeMs)) {
-    // The checker reads no completion time of a failed or unknown operation, but the timeline
-    // draws one (a null from a file crashed verify --timeline, Infinity drew a bar NaN wide:
-    // found by an audit, session 55).
+  } else if (op.outcome === 'unknown' && op.completeMs !== undefined) {
+    // No response came (HistoryOp: absent when the outcome is 'unknown'); a time given was taken
+    // with the time ignored, the operation left open for ever (an audit, session 61).
     throw new ValidationError(
       `${at}.completeMs`,
-      `expected a finite number not before invokeMs, or no completeMs at all, for ${op.outcome === 'fail' ? 'a failed' : 'an unknown'} operation, got ${describe(op.completeMs)}`,
+      `expected no completeMs for an unknown operation (no response came: it may take effect at any time after invokeMs), got ${describe(op.completeMs)}; an operation that answered is ok or fail`,
+    );
+  } else if (op.completeMs !== undefined && (typeof op.completeMs !== 'number' || !Number.isFinite(op.completeMs) || op.completeMs < op.invokeMs)) {
+    // The checker reads no completion time of a failed operation, but the timeline draws one (a
+    // null from a file crashed verify --timeline, Infinity drew a bar NaN wide: found by an audit, session 55).
+    throw new ValidationError(
+      `${at}.completeMs`,
+      `expected a finite number not before invokeMs, or no completeMs at all, for a failed operation, got ${describe(op.completeMs)}`,
     );
   }
   checkRecordedValue(op.input, `${at}.input`, []);
@@ -857,7 +885,8 @@ function search(model: Model<unknown>, ops: readonly CheckOp[], stepsMax: number
   let levelStart = true;
   let steps = 0;
   for (;;) {
-    if (++steps > stepsMax || recordsEnd > CHECK_RECORD_WORDS_MAX) return { verdict: 'unknown', steps };
+    if (++steps > stepsMax) return { verdict: 'unknown', steps };
+    if (recordsEnd > CHECK_RECORD_WORDS_MAX) return { verdict: 'unknown', steps, memoryBound: true };
     if ((steps & FAILED_POLL_MASK) === 0 && shared !== undefined && steps > AFTER_VIOLATION_STEPS_MAX && Atomics.load(shared, SHARED_FAILED) !== 0) {
       return { verdict: 'unknown', steps };
     }

@@ -4,6 +4,7 @@
  * look one up: functions do not cross a thread boundary.
  */
 import type { OpKind, OpOutcome } from '../core/history.js';
+import { bytesHex } from '../cluster/history.js';
 
 export type ModelName = 'register' | 'kv';
 export const MODEL_NAMES: readonly ModelName[] = ['register', 'kv'];
@@ -92,12 +93,7 @@ export function canonical(value: unknown): string {
 function canonicalObject(value: object | null): string {
   if (value === null) return 'z';
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (ArrayBuffer.isView(value)) {
-    const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-    let hex = '';
-    for (const byte of bytes) hex += byte.toString(16).padStart(2, '0');
-    return `x${hex}`;
-  }
+  if (ArrayBuffer.isView(value)) return `x${bytesHex(value)}`;
   if (value instanceof Map) {
     const entries = [...value.entries()].map(([k, v]) => `${canonical(k)}:${canonical(v)}`).sort();
     return `M{${entries.join(',')}}`;

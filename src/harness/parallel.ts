@@ -96,13 +96,14 @@ function balance(keys: HistoryOp[][], count: number): History[] {
 }
 
 function merge(results: CheckResult[]): CheckResult {
-  const merged: CheckResult = { ok: true, verdict: 'linearizable', keys: 0, ops: 0, violations: [], timedOut: [], unchecked: [], steps: 0 };
+  const merged: CheckResult = { ok: true, verdict: 'linearizable', keys: 0, ops: 0, violations: [], timedOut: [], memoryBound: [], unchecked: [], steps: 0 };
   for (const result of results) {
     merged.keys += result.keys;
     merged.ops += result.ops;
     merged.steps += result.steps;
     merged.violations.push(...result.violations);
     merged.timedOut.push(...result.timedOut);
+    merged.memoryBound.push(...result.memoryBound);
     merged.unchecked.push(...result.unchecked);
   }
   return finish(merged);

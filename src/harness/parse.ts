@@ -114,6 +114,15 @@ const EDN_F = /:f\s+:(get|put|append)/;
 const EDN_KEY = /:key\s+"((?:[^"\\]|\\.)*)"/;
 const EDN_VALUE = /:value\s+(?:nil|"((?:[^"\\]|\\.)*)")/;
 
+/** The fields of a kv-edn event in the order they are looked at, and what each allows. */
+const KV_EDN_FIELDS = [
+  { name: 'process', allowed: 'an integer' },
+  { name: 'type', allowed: ':invoke, :ok, :fail or :info' },
+  { name: 'f', allowed: ':get, :put or :append' },
+  { name: 'key', allowed: 'a string' },
+  { name: 'value', allowed: 'nil or a string' },
+] as const;
+
 /** A string's body as EDN reads it; a ValidationError naming the line for an escape EDN does not have. */
 function ednString(body: string, line: number): string {
   const read = ednStringBody(body);
@@ -138,7 +147,13 @@ export function parseKvEdn(text: string): History {
     const key = EDN_KEY.exec(line);
     const value = EDN_VALUE.exec(line);
     if (process === null || type === null || f === null || key === null || value === null) {
-      throw new ValidationError(`line ${at}`, `expected {:process, :type, :f, :key, :value}, got ${line.slice(0, 80)}`);
+      // The first field that is not as allowed, named as elle-edn names one (`line 3 :key`).
+      const bad = KV_EDN_FIELDS.find((_, i) => [process, type, f, key, value][i] === null) as (typeof KV_EDN_FIELDS)[number];
+      const given = new RegExp(`:${bad.name}\\s+("(?:[^"\\\\]|\\\\.)*"|[^\\s,}]+)`).exec(line);
+      throw new ValidationError(
+        `line ${at} :${bad.name}`,
+        `expected ${bad.allowed}, got ${given === null ? 'none' : given[1]!.slice(0, 40)} (a line is {:process P, :type T, :f F, :key K, :value V})`,
+      );
     }
     const kind = f[1] as 'get' | 'put' | 'append';
     // A string's body, or undefined for nil.

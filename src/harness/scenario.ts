@@ -871,7 +871,9 @@ export async function runScenarioOn(options: ScenarioOptions, start: StartCluste
     const history = recorded.map((op) => {
       if (op.kind !== 'cas' || op.outcome !== 'ok' || typeof op.output === 'boolean') return op;
       malformed.push(`${op.client}'s cas of ${op.key} was answered ${JSON.stringify(op.output) ?? String(op.output)}, neither true nor false`);
-      return { ...op, outcome: 'unknown' as const, output: undefined };
+      // Without its completion time too: an unknown operation has none (the checker refuses one).
+      const { completeMs: _answered, ...invoked } = op;
+      return { ...invoked, outcome: 'unknown' as const, output: undefined };
     });
     const checkStarted = performance.now();
     const check = checkHistory(history, 'register', { stepsMax: stepsMaxFor(o.checkBudget) });

@@ -24,6 +24,7 @@
 import type { History, HistoryOp } from '../core/history.js';
 import type { Anomaly, ElleOp, MicroOp } from './elle/types.js';
 import type { Violation } from './linearizability.js';
+import { bytesHex } from '../cluster/history.js';
 
 /** Bars drawn per run at most (the witnesses and the anomalies' transactions first); the rest are left out, and the section says so. */
 export const TIMELINE_BARS_MAX = 3_000;
@@ -64,7 +65,23 @@ export function esc(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-const json = (v: unknown): string => (v === undefined ? 'undefined' : (JSON.stringify(v) ?? String(v)));
+/**
+ * A recorded value as a witness or the timeline shows it: JSON where JSON holds it, else what
+ * it is (NaN, Infinity, -0, 5n, bytes(0102), Map{...}, undefined). JSON.stringify showed a byte
+ * array as {"0":1,"1":2} and Infinity as null, the very values a witness tells apart (an audit,
+ * session 61), and threw on a bigint.
+ */
+function json(v: unknown): string {
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v !== 'object' || v === null) return v === undefined ? 'undefined' : (JSON.stringify(v) ?? String(v));
+  if (ArrayBuffer.isView(v)) return `bytes(${bytesHex(v)})`;
+  if (Array.isArray(v)) return `[${v.map(json).join(',')}]`;
+  if (v instanceof Map) return `Map{${[...v].map(([k, x]) => `${json(k)}=>${json(x)}`).join(',')}}`;
+  return `{${Object.entries(v)
+    .map(([k, x]) => `${JSON.stringify(k)}:${json(x)}`)
+    .join(',')}}`;
+}
 
 /** A bar, in the run's time (ms, or event positions for transactions). */
 interface Bar {
@@ -420,7 +437,7 @@ function kvSection(run: Extract<TimelineRun, { kind: 'kv' }>, marks: FaultMarks 
     for (const v of run.violations.filter((v) => v.key === key)) {
       const lines = [
         `no order explains ${v.failedOp.client} ${kvLabel(v.failedOp)} ${span(v.failedOp)}`,
-        `witness (${v.ops.length} ops${v.minimal ? ', minimal' : ''}, outlined red):`,
+        `witness (${v.ops.length === 1 ? '1 op' : `${v.ops.length} ops`}${v.minimal ? ', minimal' : ''}, outlined red):`,
         ...v.ops.map((o) => `  ${o.client} ${kvLabel(o)} ${o.outcome} ${span(o)}`),
       ];
       out.push(`<pre class="explain">${esc(lines.join('\n'))}</pre>`);

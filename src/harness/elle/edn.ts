@@ -69,11 +69,6 @@ class Reader {
   private countedTo = 0;
   private countedLine = 1;
 
-  /** Line of the reader's position, from 1: for error messages. */
-  line(): number {
-    return this.lineAt(this.pos);
-  }
-
   /** Line of the map `form` read began on. */
   lineOf(form: Map<string, Edn>): number {
     return this.lineAt(this.starts.get(form) ?? this.pos);
@@ -89,8 +84,9 @@ class Reader {
     return this.countedLine;
   }
 
-  private fail(what: string): never {
-    throw new ValidationError(`line ${this.line()}`, `${what} (EDN)`);
+  /** A ValidationError naming the line of `at` (default the reader's position). */
+  private fail(what: string, at = this.pos): never {
+    throw new ValidationError(`line ${this.lineAt(at)}`, `${what} (EDN)`);
   }
 
   /**
@@ -120,17 +116,17 @@ class Reader {
   }
 
   private form(): Edn {
-    if (!this.more()) this.fail('unexpected end of input');
+    if (!this.more()) this.fail('unexpected end of input', this.text.trimEnd().length);
     const c = this.text[this.pos]!;
     switch (c) {
       case '{':
         return this.map();
       case '[':
         this.pos++;
-        return this.seq(']');
+        return this.seq(']', this.pos - 1);
       case '(':
         this.pos++;
-        return this.seq(')');
+        return this.seq(')', this.pos - 1);
       case '"':
         return this.string();
       case ':':
@@ -140,7 +136,7 @@ class Reader {
         const next = this.text[this.pos + 1];
         if (next === '{') {
           this.pos += 2;
-          return this.seq('}');
+          return this.seq('}', this.pos - 2);
         }
         this.pos++;
         this.token(); // the tag
@@ -155,10 +151,14 @@ class Reader {
     }
   }
 
-  private seq(close: string): Edn[] {
+  /**
+   * The forms up to `close`; `begin`, where the collection opened, is the line an end of input
+   * names (the end's line was one past a file's last line break: an audit, session 61).
+   */
+  private seq(close: string, begin: number): Edn[] {
     const out: Edn[] = [];
     for (;;) {
-      if (!this.more()) this.fail(`missing ${close}`);
+      if (!this.more()) this.fail(`missing ${close}: the ${this.text[begin]}${this.text[begin] === '#' ? '{' : ''} opened here is not closed`, begin);
       if (this.text[this.pos] === close) {
         this.pos++;
         return out;
@@ -170,7 +170,7 @@ class Reader {
   private map(): Map<string, Edn> {
     const begin = this.pos;
     this.pos++;
-    const items = this.seq('}');
+    const items = this.seq('}', begin);
     if (items.length % 2 !== 0) this.fail('a map with an odd number of forms');
     const out = new Map<string, Edn>();
     for (let i = 0; i < items.length; i += 2) {
@@ -185,7 +185,7 @@ class Reader {
     const begin = this.pos;
     this.pos++;
     while (this.pos < this.text.length && this.text[this.pos] !== '"') this.pos += this.text[this.pos] === '\\' ? 2 : 1;
-    if (this.pos >= this.text.length) this.fail('a string without its closing quote');
+    if (this.pos >= this.text.length) this.fail('a string without its closing quote', begin);
     this.pos++;
     const read = ednStringBody(this.text.slice(begin + 1, this.pos - 1));
     return 'text' in read ? read.text : this.fail(`a string with an escape EDN does not have: ${read.bad}`);

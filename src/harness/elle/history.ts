@@ -17,6 +17,7 @@ import {
   type EdgeList,
   type ElleOp,
   type LevelOrder,
+  type MicroOp,
   type TxnCheckOptions,
   type TxnConsistency,
   type TxnModel,
@@ -118,7 +119,15 @@ export function validateHistory(history: unknown, model: TxnModel, name: EntryFi
       if (!Array.isArray(mop) || mop.length !== 3) throw new ValidationError(at(mat), `expected a micro-op [f, key, value], got ${describe(mop)}`);
       const f = mop[0] as unknown;
       const write = listAppend ? 'append' : 'w';
-      if (f !== 'r' && f !== write) throw new ValidationError(at(`${mat}[0]`), `expected "r" or "${write}" (model ${model}), got ${describe(f)}`);
+      if (f !== 'r' && f !== write) {
+        // A put beside appends (or an append beside puts): the other model refuses the other kind,
+        // so such a history fits neither; say that, not only which kind this model takes (an audit, session 61).
+        const other = f === (listAppend ? 'w' : 'append');
+        throw new ValidationError(
+          at(`${mat}[0]`),
+          `expected "r" or "${write}" (model ${model}), got ${describe(f)}${other ? `: a history that ${listAppend ? 'writes (puts) some keys and appends to others' : 'appends to some keys and writes (puts) others'} mixes register keys and list keys, which no model checks (list-append takes appends, rw-register writes; each kind of key checked in a history of its own finds the anomalies within it, but two passes are no pass of the whole)` : ''}`,
+        );
+      }
       if (!isKey(mop[1])) throw new ValidationError(at(`${mat}[1]`), `expected a key (a string or a finite number), got ${describe(mop[1])}`);
       const v = mop[2] as unknown;
       if (f !== 'r' || !listAppend) {
@@ -163,6 +172,36 @@ export function validateTransactions(history: unknown, model: TxnModel, name: En
   const { views } = collectTxns(history, undefined, undefined, name);
   const repeat = repeatedWrite(views, model);
   if (repeat !== undefined) throw new ValidationError(name(repeat.view.pos, `value[${repeat.j}][2]`), repeat.message);
+}
+
+/**
+ * A ValidationError when a completion's micro-ops are not its invocation's: as many, each of the
+ * same kind on the same key, and writing the same value (a read's value comes with the
+ * completion). The checker reads the completion's; one that differed from what was invoked was
+ * taken without a word (an audit, session 61). `at(j)` names the completion's micro-op j (its
+ * value when undefined), `invokedAt` the invocation's value.
+ */
+function completionMismatch(invoked: readonly MicroOp[], completed: readonly MicroOp[], at: (j?: number) => string, invokedAt: string): void {
+  if (completed.length !== invoked.length)
+    throw new ValidationError(
+      at(),
+      `expected the ${invoked.length === 1 ? 'micro-op' : `${invoked.length} micro-ops`} invoked (${invokedAt}), each read with its value, got ${completed.length}`,
+    );
+  for (let j = 0; j < invoked.length; j++) {
+    const [f, k, v] = invoked[j] as MicroOp;
+    const c = completed[j] as MicroOp;
+    if (c[0] !== f || c[1] !== k || (f !== 'r' && c[2] !== v))
+      throw new ValidationError(
+        at(j),
+        `expected the micro-op invoked (${invokedAt}[${j}]: ${mopText(invoked[j] as MicroOp)}${f === 'r' ? ', with the value read' : ''}), got ${mopText(c)}`,
+      );
+  }
+}
+
+/** A micro-op as a message shows it: its JSON, cut short. */
+function mopText(mop: MicroOp): string {
+  const text = JSON.stringify(mop);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 export interface Txns {
@@ -218,6 +257,7 @@ export function collectTxns(history: ElleOp[], realtime?: EdgeList, process?: Ed
     }
     pending.delete(op.process);
     const view = views[id] as TxnView;
+    completionMismatch(view.ops, op.value, (j) => name(i, `value${j === undefined ? '' : `[${j}]`}`), name(invokePos[id] as number, 'value'));
     view.status = op.type === 'ok' ? TXN_OK : op.type === 'fail' ? TXN_FAIL : TXN_INFO;
     view.index = op.index;
     view.pos = i;

@@ -1,8 +1,5 @@
-import test, { type ExecutionContext } from 'ava';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { main } from '../src/cli/verify.js';
+import test from 'ava';
+import { onFile } from './helpers/verify-cli.js';
 import { ANOMALY_LINE_MAX, describeAnomaly } from '../src/harness/elle/index.js';
 import { readElleEdn } from '../src/harness/elle/edn.js';
 import type { Anomaly } from '../src/harness/elle/types.js';
@@ -12,27 +9,6 @@ import type { Anomaly } from '../src/harness/elle/types.js';
  * nothing to check, Porcupine logs with completions nobody invoked, documents whose fields
  * are wrong or whose outcome is only in the verdict line, and a long anomaly's line.
  */
-
-async function verify(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { out: (l) => (stdout += `${l}\n`), err: (l) => (stderr += `${l}\n`) });
-  return { code, stdout, stderr };
-}
-
-/** verify on `text`, written to a file named `name` in a temporary folder. */
-function onFile(name: string, text: string, flags: string[] = []): (t: ExecutionContext) => Promise<{ code: number; stdout: string; stderr: string }> {
-  return async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'meridian-verify-'));
-    try {
-      const file = join(dir, name);
-      writeFileSync(file, text);
-      return await verify([file, ...flags]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-}
 
 test('an EDN history written as one vector of 200,000 maps is read (push(...vector) overflowed the stack)', (t) => {
   const text = `[${'{:type :invoke, :f :read, :process :nemesis} '.repeat(200_000)}]`;

@@ -1,8 +1,5 @@
-import test, { type ExecutionContext } from 'ava';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { main } from '../src/cli/verify.js';
+import test from 'ava';
+import { onFile } from './helpers/verify-cli.js';
 import { checkHistory } from '../src/harness/linearizability.js';
 import { historyFromJson, historyToJson } from '../src/cluster/history.js';
 import { undecidedLine, undecidedWhy } from '../src/cli/format.js';
@@ -15,27 +12,6 @@ import type { ElleOp } from '../src/harness/elle/types.js';
  * with a completion time, transactions completed with other micro-ops than they invoked,
  * kv-edn and JSON errors that named no field or line.
  */
-
-async function verify(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { out: (l) => (stdout += `${l}\n`), err: (l) => (stderr += `${l}\n`) });
-  return { code, stdout, stderr };
-}
-
-/** verify on `text`, written to a file named `name` in a temporary folder. */
-function onFile(name: string, text: string, flags: string[] = []): (t: ExecutionContext) => Promise<{ code: number; stdout: string; stderr: string }> {
-  return async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'meridian-verify-'));
-    try {
-      const file = join(dir, name);
-      writeFileSync(file, text);
-      return await verify([file, ...flags]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-}
 
 test('an unknown operation with a completeMs is refused, the field named (it was taken with the time ignored)', async (t) => {
   // The put of 1 answered nothing, yet carries a completion before the read of nothing: read as

@@ -3,7 +3,7 @@ import { linkSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../src/cli/verify.js';
+import { verify } from './helpers/verify-cli.js';
 import { h, STALE_READ } from './helpers/elle-history.js';
 
 /**
@@ -12,13 +12,6 @@ import { h, STALE_READ } from './helpers/elle-history.js';
  */
 
 const fixtures = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
-
-async function verify(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { out: (l) => (stdout += `${l}\n`), err: (l) => (stderr += `${l}\n`) });
-  return { code, stdout, stderr };
-}
 
 /** T2 reads x empty after T1's append of 1 completed (test/helpers/elle-history.ts). */
 const staleRead = STALE_READ;

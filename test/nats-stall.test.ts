@@ -1,7 +1,6 @@
 import test from 'ava';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { startCluster, TimeoutError, type Cluster, type ClusterConfig, type HostEvent } from '../src/index.js';
+import { startHost } from './helpers/meridian-host.js';
 import { eventually } from '../src/harness/ava.js';
 import type { NatsRuntime } from '../src/runtime/transports/nats.js';
 import { callHost, connectNats, subjects } from '../src/runtime/transports/nats-wire.js';
@@ -16,7 +15,6 @@ const binary = natsServerBinary();
 const natsTest = 'bin' in binary ? test.serial : test.skip;
 const skipped = 'reason' in binary ? ` (skipped: ${binary.reason})` : '';
 const realClock = { sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)), now: () => Date.now() };
-const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 /** Far above any bound of the code under test: only a read that hangs fails it. */
 const ANSWERS_WITHIN_MS = 30_000;
 
@@ -113,13 +111,7 @@ natsTest(
   async (t) => {
     await withServer(async (server) => {
       const name = `stall${process.pid}`;
-      const hosts = [0, 1].map(() => {
-        const child = spawn(process.execPath, [cli, 'host', '--nats', server.url, '--cluster', name], { stdio: ['ignore', 'pipe', 'inherit'] });
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-        return { child, exited, out: () => out };
-      });
+      const hosts = [0, 1].map(() => startHost(server.url, name));
       let cluster: Cluster | undefined;
       let stalled: (typeof hosts)[number] | undefined;
       try {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { pack, unpack } from 'msgpackr';
 import { ConfigError, MeridianError, TimeoutError, UnavailableError, startCluster, type Cluster, type ClusterConfig, type HostEvent } from '../src/index.js';
+import { startHost } from './helpers/meridian-host.js';
 import { eventually } from '../src/harness/ava.js';
 import { stopWhileInFlight } from './helpers/stop-in-flight.js';
 import type { NatsRuntime } from '../src/runtime/transports/nats.js';
@@ -18,7 +19,6 @@ const binary = natsServerBinary();
 const natsTest = 'bin' in binary ? test.serial : test.skip;
 const skipped = 'reason' in binary ? ` (skipped: ${binary.reason})` : '';
 const realClock = { sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)), now: () => Date.now() };
-const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
 async function withServer(
   t: ExecutionContext,
@@ -227,13 +227,7 @@ natsTest(`nats: host processes exit by themselves when their launcher is killed 
 natsTest(`nats: hosts started with 'meridian host' join a cluster (hosts: 2) and exit when it stops${skipped}`, async (t) => {
   await withServer(t, async (server, baseline) => {
     const name = `test${process.pid}`;
-    const hosts = [0, 1].map(() => {
-      const child = spawn(process.execPath, [cli, 'host', '--nats', server.url, '--cluster', name], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-      return { child, exited, out: () => out };
-    });
+    const hosts = [0, 1].map(() => startHost(server.url, name));
     let cluster: Cluster | undefined;
     try {
       cluster = await startCluster(natsConfig(server, { processes: undefined, hosts: 2, cluster: name }));
@@ -260,12 +254,7 @@ natsTest(`nats: malformed messages on .ev, .st, .hello and a waiting host's assi
     // Folders of the test's own: a host killed (SIGKILL) cannot remove its temporary one.
     const dirs = mkdtempSync(join(tmpdir(), 'meridian-junk-'));
     t.teardown(() => rmSync(dirs, { recursive: true, force: true }));
-    const hosts = [0, 1].map((i) => {
-      const child = spawn(process.execPath, [cli, 'host', '--nats', server.url, '--cluster', name, '--data-dir', join(dirs, `h${i}`)], {
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
-      return { child, exited: new Promise<number | null>((r) => child.once('exit', (code) => r(code))) };
-    });
+    const hosts = [0, 1].map((i) => startHost(server.url, name, ['--data-dir', join(dirs, `h${i}`)]));
     let cluster: Cluster | undefined;
     try {
       await eventually(realClock, () => uids.size === 2, { timeoutMs: 10_000, message: 'both hosts say hello' });
@@ -308,10 +297,7 @@ natsTest(
   async (t) => {
     await withServer(t, async (server, baseline) => {
       const name = `ctl${process.pid}`;
-      const child = spawn(process.execPath, [cli, 'host', '--nats', server.url, '--cluster', name], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      const { exited, out } = startHost(server.url, name);
       const nc = await connect({ servers: server.url });
       let cluster: Cluster | undefined;
       try {
@@ -336,7 +322,7 @@ natsTest(
         );
         // Published with no reply subject: nobody to answer, so dropped, and the host says so.
         nc.publish(subject, pack({ m: 'setNodeDead', a: ['a/0', 1] }));
-        await eventually(realClock, () => out.includes('dropped a malformed control request: control.setNodeDead.dead: expected a boolean, got 1'), {
+        await eventually(realClock, () => out().includes('dropped a malformed control request: control.setNodeDead.dead: expected a boolean, got 1'), {
           timeoutMs: 5_000,
           message: 'the host warns of the dropped request',
         });
@@ -367,12 +353,7 @@ natsTest(
       const nc = await connect({ servers: server.url });
       const uids = new Set<string>();
       const hellos = nc.subscribe(`meridian.${name}.hello`, { callback: (_e, msg) => void uids.add((unpack(msg.data) as { uid: string }).uid) });
-      const child = spawn(process.execPath, [cli, 'host', '--nats', server.url, '--cluster', name, '--data-dir', join(dir, 'host')], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      const { exited, out } = startHost(server.url, name, ['--data-dir', join(dir, 'host')]);
       let cluster: Cluster | undefined;
       try {
         await eventually(realClock, () => uids.size === 1, { timeoutMs: 10_000, message: 'the host says hello' });
@@ -398,7 +379,7 @@ natsTest(
         await new Promise((r) => setTimeout(r, 500));
         t.false(existsSync(pwned), 'the module was not imported');
         t.false(existsSync(elsewhere), 'nothing was written where the assignment said');
-        t.regex(out, /refused an assignment \(malformed assignment: assignment\.behaviorsModule/);
+        t.regex(out(), /refused an assignment \(malformed assignment: assignment\.behaviorsModule/);
         hellos.unsubscribe();
         // The launcher's own module is a file: URL: the host still serves a real cluster.
         cluster = await startCluster(natsConfig(server, { processes: undefined, hosts: 1, cluster: name }));
@@ -422,17 +403,7 @@ natsTest(
       const dir = mkdtempSync(join(tmpdir(), 'meridian-hostdirs-'));
       t.teardown(() => rmSync(dir, { recursive: true, force: true }));
       const dirs = [join(dir, 'hd1'), join(dir, 'hd2')];
-      const startHosts = (cluster: string, folders: string[]) =>
-        folders.map((folder) => {
-          const child = spawn(process.execPath, [cli, 'host', '--nats', server.url, '--cluster', cluster, '--data-dir', folder], {
-            stdio: ['ignore', 'pipe', 'pipe'],
-          });
-          let out = '';
-          child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-          child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-          const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-          return { child, exited, out: () => out };
-        });
+      const startHosts = (cluster: string, folders: string[]) => folders.map((folder) => startHost(server.url, cluster, ['--data-dir', folder], true));
       const config = { ...natsConfig(server, { processes: undefined, hosts: 2, cluster: name }), replication: { mode: 'none' as const } };
       // Three runs of the same cluster on the same folders: the hosts say hello in any order,
       // and a host given the other's nodes refuses them (before, it started them empty: a
@@ -602,12 +573,7 @@ natsTest(
       // Folders of the test's own: a host killed (SIGKILL) cannot remove its temporary one.
       const dirs = mkdtempSync(join(tmpdir(), 'meridian-kill-'));
       t.teardown(() => rmSync(dirs, { recursive: true, force: true }));
-      const hosts = [0, 1].map((i) => {
-        const child = spawn(process.execPath, [cli, 'host', '--nats', server.url, '--cluster', name, '--data-dir', join(dirs, `h${i}`)], {
-          stdio: ['ignore', 'ignore', 'inherit'],
-        });
-        return { child, exited: new Promise<void>((r) => child.once('exit', () => r())) };
-      });
+      const hosts = [0, 1].map((i) => startHost(server.url, name, ['--data-dir', join(dirs, `h${i}`)]));
       let cluster: Cluster | undefined;
       try {
         cluster = await startCluster({ ...natsConfig(server, { processes: undefined, hosts: 2, cluster: name }), replication: { mode: 'none' } });
@@ -643,10 +609,7 @@ natsTest(
         await t.throwsAsync(startCluster(natsConfig(server)), { instanceOf: UnavailableError, message: /Authorization Violation/ });
         const name = `auth${process.pid}`;
         const url = withAuth(server.url, 'alice:s%40cret');
-        const host = spawn(process.execPath, [cli, 'host', '--nats', url, '--cluster', name], { stdio: ['ignore', 'pipe', 'inherit'] });
-        let out = '';
-        host.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        const exited = new Promise<number | null>((r) => host.once('exit', (code) => r(code)));
+        const { exited, out } = startHost(url, name);
         // Spawned hosts (their URLs in their environment) and a 'meridian host' both sign in.
         for (const nats of [{ processes: 2 }, { processes: undefined, hosts: 1, cluster: name }]) {
           const cluster = await startCluster(natsConfig(server, { ...nats, servers: url }));
@@ -658,7 +621,7 @@ natsTest(
           }
         }
         t.is(await exited, 0);
-        t.false(out.includes('s%40cret') || out.includes('s@cret'), 'the password is not shown');
+        t.false(out().includes('s%40cret') || out().includes('s@cret'), 'the password is not shown');
         await leavesNothing(t, server, baseline, []);
       },
       ['--user', 'alice', '--pass', 's@cret'],

@@ -35,7 +35,7 @@ import { benchPure, type PureBenchResult } from './balancer-pure.js';
 import { distributionChart, sweepCharts, type SweepPoint } from './lib/plots.js';
 import { median, round } from './lib/stats.js';
 import { barChart, logger, modeOf, type Chart, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
-import { fmt, formatTable } from './lib/table.js';
+import { fmt, formatTable, targetWord } from './lib/table.js';
 import { loadAverage, loadNote } from './lib/machine.js';
 import { endsLoop, withTimeout } from './lib/wait.js';
 import { startCluster, type Client, type Cluster, type ClusterConfig, type MemberEvent } from '../src/index.js';
@@ -429,7 +429,6 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     elapsed_s: round((performance.now() - started) / 1000, 3),
   };
 
-  const target = (ok: boolean): string => (ok ? 'met' : 'MISSED');
   const label: Record<Contender, string> = {
     direct: 'raw req straight to the owning server',
     forwarded: 'raw req to servers in turn (non-owners forward)',
@@ -443,7 +442,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     fmt(e2e.cpuUs[c], 1),
     fmt(e2e.cpuRatioToDirect[c], 3),
     c === 'balancer' ? '>= 0.8' : '',
-    c === 'balancer' ? target(ratio >= 0.8) : '',
+    c === 'balancer' ? targetWord(ratio >= 0.8) : '',
   ]);
   const detectionRows = detections.map((d) => [
     String(d.threshold) + (d.threshold === DEFAULT_PHI_THRESHOLD ? ' (default)' : ''),

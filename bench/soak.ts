@@ -33,7 +33,7 @@ import { MeridianError, startCluster, type Cluster, type ClusterConfig } from '.
 import { baseConfig, clientsOf, untilPutsAnswer as ready, type ClusterShape } from './lib/cluster-load.js';
 import { round } from './lib/stats.js';
 import { logger, modeOf, type Chart, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
-import { fmt, formatTable } from './lib/table.js';
+import { fmt, formatTable, targetWord } from './lib/table.js';
 import { loadAverage, loadNote } from './lib/machine.js';
 import { endsLoop, withTimeout } from './lib/wait.js';
 
@@ -375,7 +375,6 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     duration_s: s.durationS,
     actor_errors: r.actorErrors,
   };
-  const target = (ok: boolean): string => (ok ? 'met' : 'MISSED');
   // One row per tenth of the run (and the last sample), so the table stays on one screen.
   const every = Math.max(1, Math.floor(r.samples.length / 10));
   const rows = r.samples
@@ -399,12 +398,12 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     formatTable(
       ['figure', 'value', 'target', 'result'],
       [
-        ['RSS max, MB', fmt(f.rssMbMax, 0), `<= ${RSS_MB_MAX_TARGET}`, target(f.rssMbMax <= RSS_MB_MAX_TARGET)],
+        ['RSS max, MB', fmt(f.rssMbMax, 0), `<= ${RSS_MB_MAX_TARGET}`, targetWord(f.rssMbMax <= RSS_MB_MAX_TARGET)],
         [
           'RSS growth over the second half, MB/min (Theil-Sen)',
           fmt(f.rssGrowthMbPerMin, 2),
           `<= ${RSS_GROWTH_MB_PER_MIN_TARGET}`,
-          target(f.rssGrowthMbPerMin <= RSS_GROWTH_MB_PER_MIN_TARGET),
+          targetWord(f.rssGrowthMbPerMin <= RSS_GROWTH_MB_PER_MIN_TARGET),
         ],
         ['RSS growth over the second half, MB/min (least squares)', fmt(f.rssGrowthOlsMbPerMin, 2), '', ''],
         ['heap growth, calling thread, MB/min', fmt(f.mainHeapGrowthMbPerMin, 2), '', ''],
@@ -413,7 +412,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
           `actor errors${r.firstActorError === undefined ? '' : ` (first: ${r.firstActorError.slice(0, 120)})`}`,
           String(r.actorErrors),
           '0',
-          target(r.actorErrors === 0),
+          targetWord(r.actorErrors === 0),
         ],
       ],
     ),

@@ -11,6 +11,11 @@ export function fmt(value: number, decimals?: number): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 }
 
+/** A target table's verdict for a figure: 'met', or 'MISSED' in capitals to stand out. */
+export function targetWord(met: boolean): string {
+  return met ? 'met' : 'MISSED';
+}
+
 /** A table with a header row; numbers are right-aligned, text left-aligned. */
 export function formatTable(headers: readonly string[], rows: readonly (readonly Cell[])[], title?: string): string {
   const text = rows.map((row) => row.map((cell) => (typeof cell === 'number' ? fmt(cell) : cell)));

@@ -20,9 +20,15 @@ export const EVENTUALLY_TIMEOUT_MS_DEFAULT = 5_000;
 
 /** A broken invariant inside an actor, reported as a test failure. */
 export class InvariantFailure extends Error {
+  /**
+   * `startedAtMs`: the cluster's clock when it started, given for a real-time cluster, whose
+   * clock reads the wall clock (ms since 1970); the message then says how long after the start
+   * the first assertion failed. Left out (sim, virtual time from 0), it says the cluster time.
+   */
   constructor(
     readonly failures: AssertionFailure[],
     readonly seed: number,
+    startedAtMs?: number,
   ) {
     // withCluster makes it from a non-empty list; made by hand with anything else, it still
     // says what it was given rather than fail with a TypeError.
@@ -32,19 +38,33 @@ export class InvariantFailure extends Error {
     super(
       first === undefined
         ? `assertions failed inside actors (seed ${seed}), but none was given: ${describe(list)}`
-        : `${failures.length} assertion${failures.length === 1 ? '' : 's'} failed inside actors (seed ${seed}); first: ${first.address} at cluster time ${typeof first.atMs === 'number' ? first.atMs.toFixed(0) : describe(first.atMs)} ms: ${first.message}`,
+        : `${failures.length} assertion${failures.length === 1 ? '' : 's'} failed inside actors (seed ${seed}); first: ${first.address} ${typeof first.atMs === 'number' ? when(first.atMs, startedAtMs) : `at cluster time ${describe(first.atMs)} ms`}: ${first.message}`,
     );
     this.name = 'InvariantFailure';
   }
 }
 
 /**
+ * When something happened, as the logs say it: the cluster time in sim (virtual, from 0, the
+ * time a replay's trace shows), else the time since the cluster started (a real-time cluster's
+ * clock is the wall clock: "at cluster time 1796619959497 ms" said nothing).
+ */
+function when(atMs: number, startedAtMs: number | undefined): string {
+  return startedAtMs === undefined || !Number.isFinite(startedAtMs)
+    ? `at cluster time ${atMs.toFixed(0)} ms`
+    : `${(atMs - startedAtMs).toFixed(0)} ms after the cluster started`;
+}
+
+/**
  * Start a cluster, run `body` with it, and always stop it: when the body returns, when it
  * throws, and (through `t.teardown`) when the test times out. The seed is logged first, so
  * a failing test shows what to replay; when the body throws, the error is logged beside the
- * seed and rethrown. An `assert` that failed inside an actor while the body ran (the actor
+ * seed and rethrown, and when the test ends first (a timeout), the teardown logs the seed
+ * and the time. An `assert` that failed inside an actor while the body ran (the actor
  * was restarted, and the body may not have noticed) fails the test: an InvariantFailure
- * naming the actor, the seed and the message.
+ * naming the actor, the seed and the message, thrown after a body that returned, logged
+ * beside the error of one that threw or beside the seed of a test that timed out.
+ * Times are cluster time in sim, else ms since the cluster started.
  */
 export async function withCluster<T>(t: TestContextLike, config: ClusterConfig, body: (cluster: Cluster) => Promise<T>): Promise<T> {
   // Checked before any thread starts: a cluster started for a call that cannot go on would
@@ -52,18 +72,46 @@ export async function withCluster<T>(t: TestContextLike, config: ClusterConfig, 
   checkTestContext(t);
   if (typeof body !== 'function') throw new ValidationError('body', `a function of the cluster, got ${describe(body)}`);
   const cluster = await startCluster(config);
-  try {
-    // Registered before the body runs: ava runs teardowns even when a test times out.
-    t.teardown(() => cluster.stop());
-    t.log(`cluster seed ${cluster.seed} (transport ${cluster.transport}; replay with seed: ${cluster.seed})`);
-    const value = await body(cluster);
+  // A real-time cluster's clock is the wall clock: times are said from its start (see `when`).
+  const startedAtMs = cluster.transport === 'sim' ? undefined : cluster.now();
+  /** What the assertions that failed inside actors say, or undefined when none did. */
+  const brokenInvariants = (): string | undefined => {
     const failures = cluster.assertionFailures();
-    if (failures.length > 0) throw new InvariantFailure(failures, cluster.seed);
+    return failures.length === 0 ? undefined : new InvariantFailure(failures, cluster.seed, startedAtMs).message;
+  };
+  let settled = false;
+  try {
+    // Logged first, so that a `t` whose teardown throws still leaves the seed in the log.
+    t.log(`cluster seed ${cluster.seed} (transport ${cluster.transport}; replay with seed: ${cluster.seed})`);
+    // Registered before the body runs: ava runs teardowns even when a test times out. Then the
+    // body has not settled, and nothing else would say when the test ended or what actors broke.
+    t.teardown(() => {
+      if (!settled) {
+        const at = cluster.isStopped ? '' : ` ${when(cluster.now(), startedAtMs)}`;
+        const broken = brokenInvariants();
+        try {
+          t.log(`the test ended before the body did (timed out?), seed ${cluster.seed}${at}${broken === undefined ? '' : `; ${broken}`}`);
+        } catch {
+          // The cluster is stopped all the same.
+        }
+      }
+      return cluster.stop();
+    });
+    const value = await body(cluster);
+    settled = true;
+    const failures = cluster.assertionFailures();
+    if (failures.length > 0) throw new InvariantFailure(failures, cluster.seed, startedAtMs);
     return value;
   } catch (error) {
-    const at = cluster.isStopped ? '' : ` at cluster time ${cluster.now().toFixed(0)} ms`;
+    settled = true;
+    const at = cluster.isStopped ? '' : ` ${when(cluster.now(), startedAtMs)}`;
+    // A body that threw (a call that timed out, say) may have thrown because an actor broke an
+    // invariant: the failures are said beside its error, which is the one rethrown (they were
+    // not said at all before: an audit, session 61).
+    const broken = error instanceof InvariantFailure ? undefined : brokenInvariants();
     try {
       t.log(`failed with seed ${cluster.seed}${at}: ${error instanceof Error ? error.message : String(error)}`);
+      if (broken !== undefined) t.log(`and meanwhile ${broken}`);
     } catch {
       // A `t.log` that throws (it threw above, say) must not hide the error that ended the run.
     }

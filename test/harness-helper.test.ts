@@ -250,7 +250,7 @@ test('withCluster: the seed is logged before t.teardown is called (a teardown th
   t.regex(logs[0] ?? '', /^cluster seed 7 /);
 });
 
-test('withCluster on threads: times are said from the start of the cluster, not as the wall clock', async (t) => {
+test('withCluster on threads: the seed is not said to replay the run, and times are said from the start of the cluster, not as the wall clock', async (t) => {
   const ft = fakeT(t);
   const { seed: _omit, ...threads } = { ...config(0), transport: 'threads' as const };
   await t.throwsAsync(
@@ -259,6 +259,8 @@ test('withCluster on threads: times are said from the start of the cluster, not 
     }),
     { message: 'boom' },
   );
+  // It said "replay with seed" as in sim, where only a simulated run replays.
+  t.regex(ft.logs[0] ?? '', /^cluster seed \d+ \(transport threads, real time: the seed draws the same fault schedule, but does not replay the run\)$/);
   // It said "at cluster time 1796619959497 ms": the wall clock, ms since 1970.
   t.true(
     ft.logs.some((l) => /^failed with seed \d+ \d{1,6} ms after the cluster started: boom$/.test(l)),

@@ -270,3 +270,23 @@ test('withCluster on threads: the seed is not said to replay the run, and times 
   const failure = new InvariantFailure([{ address: 'r1/0', message: 'assertion failed: x', atMs: 1_796_000_000_250 }], 5, 1_796_000_000_000);
   t.is(failure.message, '1 assertion failed inside actors (seed 5); first: r1/0 250 ms after the cluster started: assertion failed: x');
 });
+
+test('eventually: a try that runs past the timeout is not cut short, and the error says how long it waited (sim)', async (t) => {
+  await withCluster(fakeT(t), config(8), async (cluster) => {
+    const t0 = cluster.now();
+    const error = await t.throwsAsync(
+      eventually(
+        cluster,
+        async () => {
+          await cluster.sleep(3_000); // as a client call waiting for its request timeout
+          return false;
+        },
+        { timeoutMs: 1_000 },
+      ),
+      { instanceOf: TimeoutError },
+    );
+    t.is(cluster.now() - t0, 3_000);
+    // It said "not true after 1000 ms and 1 tries", 3000 ms having passed.
+    t.is(error?.message, 'eventually: not true after 1000 ms and 1 try (the last try ended 3000 ms after the first began); last: it returned false');
+  });
+});

@@ -149,7 +149,9 @@ export interface EventuallyOptions {
 /**
  * Call `check` until it returns something other than `false` without throwing, sleeping on
  * the cluster's clock in between (so in sim the cluster runs while this waits); resolves with
- * that value. After `timeoutMs` it throws an error carrying the last failure. If the cluster
+ * that value. After `timeoutMs` it throws an error carrying the last failure; a try under way
+ * then is not cut short, so a check that awaits a client call may keep it waiting up to that
+ * call's timeout (the error then says how long it waited). If the cluster
  * stops meanwhile, it rejects with a StoppedError carrying the last failure (see
  * `Cluster.sleep`).
  */
@@ -174,7 +176,8 @@ export async function eventually<T>(
   if (options.message !== undefined && typeof options.message !== 'string')
     throw new ValidationError('options.message', `a string (said in the error when the check is not true in time), got ${describe(options.message)}`);
   const what = options.message === undefined ? '' : ` (${options.message})`;
-  const deadline = cluster.now() + timeoutMs;
+  const startedMs = cluster.now();
+  const deadline = startedMs + timeoutMs;
   let last = 'it returned false';
   /** What the last try threw, for the TimeoutError's cause. */
   let lastError: unknown;
@@ -196,12 +199,21 @@ export async function eventually<T>(
       await cluster.sleep(Math.min(intervalMs, left));
     } catch (error) {
       if (!(error instanceof StoppedError)) throw error;
-      throw new StoppedError(`eventually${what}: the cluster stopped after ${tries} tries; last: ${last}`);
+      throw new StoppedError(`eventually${what}: the cluster stopped after ${triesSaid(tries)}; last: ${last}`);
     }
   }
   // A MeridianError, as every error of the package (a plain Error until 2026-12-06: an audit,
   // session 57), with what the last try threw as its cause.
-  const timedOut = new TimeoutError(`eventually${what}: not true after ${timeoutMs} ms and ${tries} tries; last: ${last}`);
+  // A try is not cut short (a check awaiting a call waits as long as the call): when the last
+  // one ran past the deadline, the error says how long it really waited (it said "after 1000
+  // ms" when 3000 had passed: an audit, session 61).
+  const waitedMs = cluster.now() - startedMs;
+  const overran = waitedMs > timeoutMs + intervalMs ? ` (the last try ended ${waitedMs.toFixed(0)} ms after the first began)` : '';
+  const timedOut = new TimeoutError(`eventually${what}: not true after ${timeoutMs} ms and ${triesSaid(tries)}${overran}; last: ${last}`);
   if (lastError !== undefined) timedOut.cause = lastError;
   throw timedOut;
+}
+
+function triesSaid(tries: number): string {
+  return tries === 1 ? '1 try' : `${tries} tries`;
 }

@@ -260,7 +260,7 @@ test('withCluster on threads: the seed is not said to replay the run, and times 
     { message: 'boom' },
   );
   // It said "replay with seed" as in sim, where only a simulated run replays.
-  t.regex(ft.logs[0] ?? '', /^cluster seed \d+ \(transport threads, real time: the seed draws the same fault schedule, but does not replay the run\)$/);
+  t.regex(ft.logs[0] ?? '', /^cluster seed \d+ \(transport threads, real time: the seed draws the same Nemesis plan, but does not replay the run\)$/);
   // It said "at cluster time 1796619959497 ms": the wall clock, ms since 1970.
   t.true(
     ft.logs.some((l) => /^failed with seed \d+ \d{1,6} ms after the cluster started: boom$/.test(l)),

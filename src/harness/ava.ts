@@ -83,12 +83,12 @@ export async function withCluster<T>(t: TestContextLike, config: ClusterConfig, 
   try {
     // Logged first, so that a `t` whose teardown throws still leaves the seed in the log.
     // Only a simulated run replays from its seed: on threads and NATS the seed draws the same
-    // choices (a Nemesis's schedule), but the timing is the machine's (it said "replay with
+    // choices (a Nemesis's plan), but the timing is the machine's (it said "replay with
     // seed" there too until an audit, session 61).
     t.log(
       cluster.transport === 'sim'
         ? `cluster seed ${cluster.seed} (transport sim; replay with seed: ${cluster.seed})`
-        : `cluster seed ${cluster.seed} (transport ${cluster.transport}, real time: the seed draws the same fault schedule, but does not replay the run)`,
+        : `cluster seed ${cluster.seed} (transport ${cluster.transport}, real time: the seed draws the same Nemesis plan, but does not replay the run)`,
     );
     // Registered before the body runs: ava runs teardowns even when a test times out. Then the
     // body has not settled, and nothing else would say when the test ended or what actors broke.

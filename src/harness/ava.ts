@@ -17,6 +17,13 @@ export interface TestContextLike {
 /** How often `eventually` looks again, by default (cluster time). */
 export const EVENTUALLY_INTERVAL_MS_DEFAULT = 50;
 export const EVENTUALLY_TIMEOUT_MS_DEFAULT = 5_000;
+/**
+ * The shortest interval taken. Any number > 0 was: in sim, 1e-6 ms made 10 million tries of a
+ * 10 ms wait (44 s of wall time), and 1e-300 ms never moved the clock (now + 1e-300 is now), so
+ * eventually never returned (an audit, session 61). A timer in real time fires after 1 ms at
+ * the soonest anyway.
+ */
+export const EVENTUALLY_INTERVAL_MS_MIN = 1;
 
 /** A broken invariant inside an actor, reported as a test failure. */
 export class InvariantFailure extends Error {
@@ -171,8 +178,8 @@ export async function eventually<T>(
   const intervalMs = options.intervalMs ?? EVENTUALLY_INTERVAL_MS_DEFAULT;
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0)
     throw new ValidationError('options.timeoutMs', `a number of milliseconds >= 0, got ${describe(timeoutMs)}`);
-  if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs <= 0)
-    throw new ValidationError('options.intervalMs', `a number of milliseconds > 0, got ${describe(intervalMs)}`);
+  if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs < EVENTUALLY_INTERVAL_MS_MIN)
+    throw new ValidationError('options.intervalMs', `a number of milliseconds >= ${EVENTUALLY_INTERVAL_MS_MIN}, got ${describe(intervalMs)}`);
   if (options.message !== undefined && typeof options.message !== 'string')
     throw new ValidationError('options.message', `a string (said in the error when the check is not true in time), got ${describe(options.message)}`);
   const what = options.message === undefined ? '' : ` (${options.message})`;

@@ -75,7 +75,7 @@ for (const transport of ['sim', 'threads'] as const) {
       await cluster.sleep(transport === 'sim' ? 700 : 100);
       await cluster.stop();
       t.deepEqual(await Promise.all(outcomes), ['StoppedError', 'StoppedError', 'resolved']);
-      await t.throwsAsync(waiting, { instanceOf: StoppedError, message: /^eventually \(never\): the cluster stopped after 1 tries; last: it returned false/ });
+      await t.throwsAsync(waiting, { instanceOf: StoppedError, message: /^eventually \(never\): the cluster stopped after 1 try; last: it returned false/ });
       // After stop, a sleep settles at once, as a client call does.
       t.is(await settled(cluster.sleep(10), 50), 'StoppedError');
       t.is(await settled(client.get('k'), 50), 'StoppedError');

@@ -241,6 +241,9 @@ function taggedValue(value: unknown, path: string): unknown {
  * shape or a tag it does not know.
  */
 export function historyFromJson(text: string | object): unknown[] {
+  // Said as what it is: a number was refused as "format: ... got undefined" (an audit, session 61).
+  if (typeof text !== 'string' && (typeof text !== 'object' || text === null))
+    throw new ValidationError('text', `expected the JSON historyToJson wrote, as a string or parsed, got ${describe(text)}`);
   let doc: unknown = text;
   if (typeof text === 'string') {
     try {

@@ -17,12 +17,25 @@ export interface TestContextLike {
 /** How often `eventually` looks again, by default (cluster time). */
 export const EVENTUALLY_INTERVAL_MS_DEFAULT = 50;
 export const EVENTUALLY_TIMEOUT_MS_DEFAULT = 5_000;
+/**
+ * The shortest interval taken. Any number > 0 was: in sim, 1e-6 ms made 10 million tries of a
+ * 10 ms wait (44 s of wall time), and 1e-300 ms never moved the clock (now + 1e-300 is now), so
+ * eventually never returned (an audit, session 61). A timer in real time fires after 1 ms at
+ * the soonest anyway.
+ */
+export const EVENTUALLY_INTERVAL_MS_MIN = 1;
 
 /** A broken invariant inside an actor, reported as a test failure. */
 export class InvariantFailure extends Error {
+  /**
+   * `startedAtMs`: the cluster's clock when it started, given for a real-time cluster, whose
+   * clock reads the wall clock (ms since 1970); the message then says how long after the start
+   * the first assertion failed. Left out (sim, virtual time from 0), it says the cluster time.
+   */
   constructor(
     readonly failures: AssertionFailure[],
     readonly seed: number,
+    startedAtMs?: number,
   ) {
     // withCluster makes it from a non-empty list; made by hand with anything else, it still
     // says what it was given rather than fail with a TypeError.
@@ -32,19 +45,33 @@ export class InvariantFailure extends Error {
     super(
       first === undefined
         ? `assertions failed inside actors (seed ${seed}), but none was given: ${describe(list)}`
-        : `${failures.length} assertion${failures.length === 1 ? '' : 's'} failed inside actors (seed ${seed}); first: ${first.address} at cluster time ${typeof first.atMs === 'number' ? first.atMs.toFixed(0) : describe(first.atMs)} ms: ${first.message}`,
+        : `${failures.length} assertion${failures.length === 1 ? '' : 's'} failed inside actors (seed ${seed}); first: ${first.address} ${typeof first.atMs === 'number' ? when(first.atMs, startedAtMs) : `at cluster time ${describe(first.atMs)} ms`}: ${first.message}`,
     );
     this.name = 'InvariantFailure';
   }
 }
 
 /**
+ * When something happened, as the logs say it: the cluster time in sim (virtual, from 0, the
+ * time a replay's trace shows), else the time since the cluster started (a real-time cluster's
+ * clock is the wall clock: "at cluster time 1796619959497 ms" said nothing).
+ */
+function when(atMs: number, startedAtMs: number | undefined): string {
+  return startedAtMs === undefined || !Number.isFinite(startedAtMs)
+    ? `at cluster time ${atMs.toFixed(0)} ms`
+    : `${(atMs - startedAtMs).toFixed(0)} ms after the cluster started`;
+}
+
+/**
  * Start a cluster, run `body` with it, and always stop it: when the body returns, when it
  * throws, and (through `t.teardown`) when the test times out. The seed is logged first, so
  * a failing test shows what to replay; when the body throws, the error is logged beside the
- * seed and rethrown. An `assert` that failed inside an actor while the body ran (the actor
+ * seed and rethrown, and when the test ends first (a timeout), the teardown logs the seed
+ * and the time. An `assert` that failed inside an actor while the body ran (the actor
  * was restarted, and the body may not have noticed) fails the test: an InvariantFailure
- * naming the actor, the seed and the message.
+ * naming the actor, the seed and the message, thrown after a body that returned, logged
+ * beside the error of one that threw or beside the seed of a test that timed out.
+ * Times are cluster time in sim, else ms since the cluster started.
  */
 export async function withCluster<T>(t: TestContextLike, config: ClusterConfig, body: (cluster: Cluster) => Promise<T>): Promise<T> {
   // Checked before any thread starts: a cluster started for a call that cannot go on would
@@ -52,18 +79,53 @@ export async function withCluster<T>(t: TestContextLike, config: ClusterConfig, 
   checkTestContext(t);
   if (typeof body !== 'function') throw new ValidationError('body', `a function of the cluster, got ${describe(body)}`);
   const cluster = await startCluster(config);
-  try {
-    // Registered before the body runs: ava runs teardowns even when a test times out.
-    t.teardown(() => cluster.stop());
-    t.log(`cluster seed ${cluster.seed} (transport ${cluster.transport}; replay with seed: ${cluster.seed})`);
-    const value = await body(cluster);
+  // A real-time cluster's clock is the wall clock: times are said from its start (see `when`).
+  const startedAtMs = cluster.transport === 'sim' ? undefined : cluster.now();
+  /** What the assertions that failed inside actors say, or undefined when none did. */
+  const brokenInvariants = (): string | undefined => {
     const failures = cluster.assertionFailures();
-    if (failures.length > 0) throw new InvariantFailure(failures, cluster.seed);
+    return failures.length === 0 ? undefined : new InvariantFailure(failures, cluster.seed, startedAtMs).message;
+  };
+  let settled = false;
+  try {
+    // Logged first, so that a `t` whose teardown throws still leaves the seed in the log.
+    // Only a simulated run replays from its seed: on threads and NATS the seed draws the same
+    // choices (a Nemesis's plan), but the timing is the machine's (it said "replay with
+    // seed" there too until an audit, session 61).
+    t.log(
+      cluster.transport === 'sim'
+        ? `cluster seed ${cluster.seed} (transport sim; replay with seed: ${cluster.seed})`
+        : `cluster seed ${cluster.seed} (transport ${cluster.transport}, real time: the seed draws the same Nemesis plan, but does not replay the run)`,
+    );
+    // Registered before the body runs: ava runs teardowns even when a test times out. Then the
+    // body has not settled, and nothing else would say when the test ended or what actors broke.
+    t.teardown(() => {
+      if (!settled) {
+        const at = cluster.isStopped ? '' : ` ${when(cluster.now(), startedAtMs)}`;
+        const broken = brokenInvariants();
+        try {
+          t.log(`the test ended before the body did (timed out?), seed ${cluster.seed}${at}${broken === undefined ? '' : `; ${broken}`}`);
+        } catch {
+          // The cluster is stopped all the same.
+        }
+      }
+      return cluster.stop();
+    });
+    const value = await body(cluster);
+    settled = true;
+    const failures = cluster.assertionFailures();
+    if (failures.length > 0) throw new InvariantFailure(failures, cluster.seed, startedAtMs);
     return value;
   } catch (error) {
-    const at = cluster.isStopped ? '' : ` at cluster time ${cluster.now().toFixed(0)} ms`;
+    settled = true;
+    const at = cluster.isStopped ? '' : ` ${when(cluster.now(), startedAtMs)}`;
+    // A body that threw (a call that timed out, say) may have thrown because an actor broke an
+    // invariant: the failures are said beside its error, which is the one rethrown (they were
+    // not said at all before: an audit, session 61).
+    const broken = error instanceof InvariantFailure ? undefined : brokenInvariants();
     try {
       t.log(`failed with seed ${cluster.seed}${at}: ${error instanceof Error ? error.message : String(error)}`);
+      if (broken !== undefined) t.log(`and meanwhile ${broken}`);
     } catch {
       // A `t.log` that throws (it threw above, say) must not hide the error that ended the run.
     }
@@ -94,7 +156,9 @@ export interface EventuallyOptions {
 /**
  * Call `check` until it returns something other than `false` without throwing, sleeping on
  * the cluster's clock in between (so in sim the cluster runs while this waits); resolves with
- * that value. After `timeoutMs` it throws an error carrying the last failure. If the cluster
+ * that value. After `timeoutMs` it throws an error carrying the last failure; a try under way
+ * then is not cut short, so a check that awaits a client call may keep it waiting up to that
+ * call's timeout (the error then says how long it waited). If the cluster
  * stops meanwhile, it rejects with a StoppedError carrying the last failure (see
  * `Cluster.sleep`).
  */
@@ -114,12 +178,13 @@ export async function eventually<T>(
   const intervalMs = options.intervalMs ?? EVENTUALLY_INTERVAL_MS_DEFAULT;
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0)
     throw new ValidationError('options.timeoutMs', `a number of milliseconds >= 0, got ${describe(timeoutMs)}`);
-  if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs <= 0)
-    throw new ValidationError('options.intervalMs', `a number of milliseconds > 0, got ${describe(intervalMs)}`);
+  if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs < EVENTUALLY_INTERVAL_MS_MIN)
+    throw new ValidationError('options.intervalMs', `a number of milliseconds >= ${EVENTUALLY_INTERVAL_MS_MIN}, got ${describe(intervalMs)}`);
   if (options.message !== undefined && typeof options.message !== 'string')
     throw new ValidationError('options.message', `a string (said in the error when the check is not true in time), got ${describe(options.message)}`);
   const what = options.message === undefined ? '' : ` (${options.message})`;
-  const deadline = cluster.now() + timeoutMs;
+  const startedMs = cluster.now();
+  const deadline = startedMs + timeoutMs;
   let last = 'it returned false';
   /** What the last try threw, for the TimeoutError's cause. */
   let lastError: unknown;
@@ -141,12 +206,21 @@ export async function eventually<T>(
       await cluster.sleep(Math.min(intervalMs, left));
     } catch (error) {
       if (!(error instanceof StoppedError)) throw error;
-      throw new StoppedError(`eventually${what}: the cluster stopped after ${tries} tries; last: ${last}`);
+      throw new StoppedError(`eventually${what}: the cluster stopped after ${triesSaid(tries)}; last: ${last}`);
     }
   }
   // A MeridianError, as every error of the package (a plain Error until 2026-12-06: an audit,
   // session 57), with what the last try threw as its cause.
-  const timedOut = new TimeoutError(`eventually${what}: not true after ${timeoutMs} ms and ${tries} tries; last: ${last}`);
+  // A try is not cut short (a check awaiting a call waits as long as the call): when the last
+  // one ran past the deadline, the error says how long it really waited (it said "after 1000
+  // ms" when 3000 had passed: an audit, session 61).
+  const waitedMs = cluster.now() - startedMs;
+  const overran = waitedMs > timeoutMs + intervalMs ? ` (the last try ended ${waitedMs.toFixed(0)} ms after the first began)` : '';
+  const timedOut = new TimeoutError(`eventually${what}: not true after ${timeoutMs} ms and ${triesSaid(tries)}${overran}; last: ${last}`);
   if (lastError !== undefined) timedOut.cause = lastError;
   throw timedOut;
+}
+
+function triesSaid(tries: number): string {
+  return tries === 1 ? '1 try' : `${tries} tries`;
 }

@@ -144,8 +144,13 @@ natsTest(
       } finally {
         stalled?.child.kill('SIGCONT');
         await cluster?.stop();
-        for (const h of hosts) h.child.kill('SIGKILL');
+        // They exit as the launcher stops, removing their temporary folders: killed only past a
+        // bound (killed at once, the other host left its folder of logs in /tmp, session 61).
+        const kill = setTimeout(() => {
+          for (const h of hosts) h.child.kill('SIGKILL');
+        }, 15_000);
         await Promise.all(hosts.map((h) => h.exited));
+        clearTimeout(kill);
       }
     });
   },

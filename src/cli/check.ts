@@ -848,6 +848,7 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
       history: r.history ?? [],
       violations: r.check.violations,
       undecided: r.check.timedOut,
+      memoryBound: r.check.memoryBound,
       unchecked: r.check.unchecked,
     };
     if (!writeTimeline(args.timelineFile, replayCommand(task, false), [run], io)) return 2;

@@ -558,7 +558,12 @@ function jsonReport(r: ScenarioReport, args: CheckArgs): Record<string, unknown>
   if (r.error !== undefined) out.error = r.error;
   if (r.unknownReason !== undefined) out.unknownReason = r.unknownReason;
   if (r.anomalies !== undefined && r.anomalies.length > 0) out.anomalies = r.anomalies;
-  if (r.timedOut.length > 0) out.undecidedKeys = r.timedOut;
+  // Beside the undecided keys, those the checker's memory bound stopped (more --check-budget
+  // cannot decide them), as the text lines say (undecidedLine); the file gave the keys alone.
+  if (r.timedOut.length > 0) {
+    out.undecidedKeys = r.timedOut;
+    out.memoryBound = r.memoryBound;
+  }
   if (r.outcome !== 'pass') {
     out.faults = r.faults;
     if (realTime(args.transport)) {

@@ -27,6 +27,7 @@ test("check --json: an unknown seed's report carries memoryBound beside undecide
     // A budget of a millionth: 50 steps a key, too few to decide any key of seed 1 (steps, not memory).
     const r = await run(['--seeds', '1', '--workers', '1', '--check-budget', '0.000001', '--json', file]);
     t.is(r.code, 1, r.stdout + r.stderr);
+    t.regex(r.stdout, /\njson: 1 seed report written to /, 'one report, not "1 seed reports"');
     const doc = JSON.parse(readFileSync(file, 'utf8')) as { reports: Array<{ outcome: string; undecidedKeys?: string[]; memoryBound?: string[] }> };
     const report = doc.reports[0]!;
     t.is(report.outcome, 'unknown');

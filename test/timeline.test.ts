@@ -293,7 +293,7 @@ test('keys the checker could not decide are listed and drawn after the failing k
   t.deepEqual(keys, ['k14', ...Array.from({ length: 12 }, (_, i) => `k${String(i).padStart(2, '0')}`)]);
   t.regex(
     html,
-    /<h3>key &quot;k14&quot;: 1 operations <span class="verdict unknown">not decided: the checker ran out of steps \(--check-budget raises them\)<\/span><\/h3>/,
+    /<h3>key &quot;k14&quot;: 1 operation <span class="verdict unknown">not decided: the checker ran out of steps \(--check-budget raises them\)<\/span><\/h3>/,
   );
   t.regex(html, /2 of 15 keys left out \(the failing, undecided and unchecked keys first, then 12 others\)/);
 
@@ -335,11 +335,11 @@ test('an undecided key says what stopped it: the memory bound (which --check-bud
   );
   t.regex(
     html,
-    /<h3>key &quot;m&quot;: 1 operations <span class="verdict unknown">not decided: the checker's search filled its memory bound \(fixed: --check-budget does not raise it\)<\/span><\/h3>/,
+    /<h3>key &quot;m&quot;: 1 operation <span class="verdict unknown">not decided: the checker's search filled its memory bound \(fixed: --check-budget does not raise it\)<\/span><\/h3>/,
   );
   t.regex(
     html,
-    /<h3>key &quot;s&quot;: 1 operations <span class="verdict unknown">not decided: the checker ran out of steps \(--check-budget raises them\)<\/span><\/h3>/,
+    /<h3>key &quot;s&quot;: 1 operation <span class="verdict unknown">not decided: the checker ran out of steps \(--check-budget raises them\)<\/span><\/h3>/,
   );
   t.notRegex(html, /ran out of budget/);
 
@@ -352,7 +352,7 @@ test('an undecided key says what stopped it: the memory bound (which --check-bud
   });
   t.regex(
     withFailure,
-    /<h3>key &quot;other&quot;: 1 operations <span class="verdict unknown">not decided: the checker ran out of steps \(--check-budget raises them\), or stopped once another key failed<\/span>/,
+    /<h3>key &quot;other&quot;: 1 operation <span class="verdict unknown">not decided: the checker ran out of steps \(--check-budget raises them\), or stopped once another key failed<\/span>/,
   );
 
   // check --seed S --timeline passes the checker's memoryBound on: with too few steps, steps are named.

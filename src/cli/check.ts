@@ -744,7 +744,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
       summary.reports.map((r) => jsonReport(r, args)),
     )}\n`;
     if (!writeText(args.jsonFile, text, '--json', io)) return 2;
-    io.out(`json: ${ran} seed reports written to ${args.jsonFile}`);
+    io.out(`json: ${count(ran, 'seed report')} written to ${args.jsonFile}`);
   }
   if (summary.interrupted) return interruptedStatus(stopped!);
   return summary.failed.length > 0 || summary.unknown.length > 0 || summary.natsUnreachable !== undefined ? 1 : 0;

@@ -451,7 +451,7 @@ function kvSection(run: Extract<TimelineRun, { kind: 'kv' }>, marks: FaultMarks 
         : unchecked.includes(key)
           ? ' <span class="verdict unknown">unchecked: a list append wrote it, which the register model does not check</span>'
           : '';
-    out.push(`<h3>key ${esc(JSON.stringify(key))}: ${ops.length} operations${note}</h3>`);
+    out.push(`<h3>key ${esc(JSON.stringify(key))}: ${ops.length === 1 ? '1 operation' : `${ops.length} operations`}${note}</h3>`);
     for (const v of run.violations.filter((v) => v.key === key)) {
       const lines = [
         `no order explains ${v.failedOp.client} ${kvLabel(v.failedOp)} ${span(v.failedOp)}`,

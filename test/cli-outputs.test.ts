@@ -77,3 +77,19 @@ test('one SIGTERM delivered twice at once (as `timeout` sends it: to the command
   t.deepEqual([doc.interrupted, doc.seeds], [true, 50]);
   t.deepEqual(readdirSync(tmp), [], 'no folder left');
 });
+
+test('meridian --version prints the package version on stdout, exit 0 (it was an unknown command, exit 2)', async (t) => {
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const child = spawn(process.execPath, [cli, '--version'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (c) => resolve(c));
+  });
+  t.is(code, 0, stderr);
+  t.is(stdout, `meridian ${version}\n`);
+  t.is(stderr, '');
+});

@@ -23,6 +23,7 @@ const USAGE = `usage:
   meridian check --seeds N | --time-limit SECONDS | --seed S [--workload kv|txn] [flag ...]
   meridian verify FILE [--model M] [--consistency C] [--format json|elle-edn|jepsen-etcd|kv-edn]   (check a history read from a file)
   meridian host --nats URL[,URL] --cluster NAME [--data-dir DIR]
+  meridian --version
   (meridian check --help lists every check flag, fault kind and broken variant; meridian verify --help its flags)
   A flag's value may also follow an =: --seed=7, --cluster=NAME.
   Exit status ${EXIT_INTERNAL_ERROR} for every command: meridian itself failed (an internal error, printed with its stack; a bug to report).`;
@@ -59,6 +60,17 @@ async function demo(args: string[]): Promise<void> {
     if (stopped?.aborted !== true) throw error;
     process.exitCode = interruptedStatus(stopped);
   }
+}
+
+/**
+ * The version of this meridian, from its package.json: two folders up from dist/src/cli.js,
+ * in this repository and in an installed package alike (npm always packs package.json).
+ * `meridian --version` was an unknown command (an audit of the CLI, session 61).
+ */
+async function version(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 /** The demo's flags, or a FlagError naming the bad one. */
@@ -125,6 +137,9 @@ async function main(): Promise<void> {
     case '-h':
     case 'help':
       console.log(USAGE);
+      return;
+    case '--version':
+      console.log(`meridian ${await version()}`);
       return;
     default:
       fail(`unknown command ${JSON.stringify(command)}`);

@@ -291,7 +291,10 @@ test('keys the checker could not decide are listed and drawn after the failing k
   t.regex(html, /<p class="verdict unknown">keys the checker could not decide \(not a pass\): &quot;k14&quot;<\/p>/);
   const keys = [...html.matchAll(/<h3>key &quot;(k\d+)&quot;/g)].map((m) => m[1]);
   t.deepEqual(keys, ['k14', ...Array.from({ length: 12 }, (_, i) => `k${String(i).padStart(2, '0')}`)]);
-  t.regex(html, /<h3>key &quot;k14&quot;: 1 operations <span class="verdict unknown">not decided: the checker ran out of budget<\/span><\/h3>/);
+  t.regex(
+    html,
+    /<h3>key &quot;k14&quot;: 1 operation <span class="verdict unknown">not decided: the checker ran out of steps \(--check-budget raises them\)<\/span><\/h3>/,
+  );
   t.regex(html, /2 of 15 keys left out \(the failing, undecided and unchecked keys first, then 12 others\)/);
 
   // check --seed S --timeline with a budget too small to decide any key.
@@ -305,6 +308,62 @@ test('keys the checker could not decide are listed and drawn after the failing k
     const page = readFileSync(out, 'utf8');
     t.regex(page, new RegExp(`keys the checker could not decide \\(not a pass\\): ${undecided.map((k) => `&quot;${k}&quot;`).join(', ')}<`));
     t.deepEqual([...page.matchAll(/<h3>key &quot;([^&]+)&quot;/g)].map((m) => m[1]).slice(0, undecided.length), undecided, 'drawn first');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an undecided key says what stopped it: the memory bound (which --check-budget does not raise), steps, or, beside a failing key, steps or that failure (every key said "ran out of budget": an audit, session 61)', async (t) => {
+  const put = (id: number, key: string): History[number] => ({
+    id,
+    client: `c${id}`,
+    key,
+    kind: 'put',
+    input: id,
+    invokeMs: id,
+    outcome: 'ok',
+    completeMs: id + 1,
+  });
+  const history: History = [put(0, 'm'), put(1, 's')];
+  const html = timelineHtml({
+    title: 'u',
+    runs: [{ label: 'run', verdict: 'UNKNOWN', outcome: 'unknown', kind: 'kv', history, violations: [], undecided: ['m', 's'], memoryBound: ['m'] }],
+  });
+  t.regex(
+    html,
+    /<p class="verdict unknown">keys the checker could not decide \(not a pass\): &quot;m&quot;, &quot;s&quot; \(&quot;m&quot; on its memory bound, which --check-budget does not raise\)<\/p>/,
+  );
+  t.regex(
+    html,
+    /<h3>key &quot;m&quot;: 1 operation <span class="verdict unknown">not decided: the checker's search filled its memory bound \(fixed: --check-budget does not raise it\)<\/span><\/h3>/,
+  );
+  t.regex(
+    html,
+    /<h3>key &quot;s&quot;: 1 operation <span class="verdict unknown">not decided: the checker ran out of steps \(--check-budget raises them\)<\/span><\/h3>/,
+  );
+  t.notRegex(html, /ran out of budget/);
+
+  // Beside a failing key, an undecided one may have been cut short by that failure.
+  const failing = [...stale, { ...put(4, 'other'), invokeMs: 100, completeMs: 101 }];
+  const r = checkHistory(failing, 'register');
+  const withFailure = timelineHtml({
+    title: 'f',
+    runs: [{ label: 'run', verdict: 'FAILED', outcome: 'fail', kind: 'kv', history: failing, violations: r.violations, undecided: ['other'], memoryBound: [] }],
+  });
+  t.regex(
+    withFailure,
+    /<h3>key &quot;other&quot;: 1 operation <span class="verdict unknown">not decided: the checker ran out of steps \(--check-budget raises them\), or stopped once another key failed<\/span>/,
+  );
+
+  // check --seed S --timeline passes the checker's memoryBound on: with too few steps, steps are named.
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-timeline-'));
+  try {
+    const out = join(dir, 'u.html');
+    const c = await run(check, ['--seed', '1', '--check-budget', '0.000001', '--timeline', out]);
+    t.is(c.code, 1, c.stdout + c.stderr);
+    const page = readFileSync(out, 'utf8');
+    t.regex(page, /not decided: the checker ran out of steps \(--check-budget raises them\)</);
+    t.notRegex(page, /ran out of budget|memory bound/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -558,7 +558,12 @@ function jsonReport(r: ScenarioReport, args: CheckArgs): Record<string, unknown>
   if (r.error !== undefined) out.error = r.error;
   if (r.unknownReason !== undefined) out.unknownReason = r.unknownReason;
   if (r.anomalies !== undefined && r.anomalies.length > 0) out.anomalies = r.anomalies;
-  if (r.timedOut.length > 0) out.undecidedKeys = r.timedOut;
+  // Beside the undecided keys, those the checker's memory bound stopped (more --check-budget
+  // cannot decide them), as the text lines say (undecidedLine); the file gave the keys alone.
+  if (r.timedOut.length > 0) {
+    out.undecidedKeys = r.timedOut;
+    out.memoryBound = r.memoryBound;
+  }
   if (r.outcome !== 'pass') {
     out.faults = r.faults;
     if (realTime(args.transport)) {
@@ -739,7 +744,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
       summary.reports.map((r) => jsonReport(r, args)),
     )}\n`;
     if (!writeText(args.jsonFile, text, '--json', io)) return 2;
-    io.out(`json: ${ran} seed reports written to ${args.jsonFile}`);
+    io.out(`json: ${count(ran, 'seed report')} written to ${args.jsonFile}`);
   }
   if (summary.interrupted) return interruptedStatus(stopped!);
   return summary.failed.length > 0 || summary.unknown.length > 0 || summary.natsUnreachable !== undefined ? 1 : 0;
@@ -848,6 +853,7 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
       history: r.history ?? [],
       violations: r.check.violations,
       undecided: r.check.timedOut,
+      memoryBound: r.check.memoryBound,
       unchecked: r.check.unchecked,
     };
     if (!writeTimeline(args.timelineFile, replayCommand(task, false), [run], io)) return 2;

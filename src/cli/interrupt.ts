@@ -30,13 +30,24 @@ export function interruptLine(command: string, name: NodeJS.Signals, what: strin
 export const QUIT_WAIT_MS = 5_000;
 
 /**
+ * A repeat of the first signal this soon after it is the same stop delivered twice, not a second
+ * Ctrl-C: `timeout` sends its signal to the command and then to the command's process group
+ * (the command again), and `npm run` passes a Ctrl-C on to the command that the terminal sent
+ * it too. Taken as the second, it quit at once: `timeout 60 meridian check --seeds 50 --json
+ * F` ended 143 with no summary and no F (an audit of the CLI, session 61). A person's second
+ * Ctrl-C comes later than this.
+ */
+export const REPEAT_SIGNAL_MS = 500;
+
+/**
  * Runs `body` with a signal that the first Ctrl-C or SIGTERM aborts (its reason the signal's
  * name, 'SIGINT' or 'SIGTERM'; after `onFirst`, which says what happens next), so that the run
  * stops what it started (its clusters and their temporary folders) and ends by itself; the
  * second quits at once, with the status of the first (interruptedStatus): after `onQuit`, if
  * given, which ends what must not outlive the exit listeners (`meridian check`'s pool threads:
  * one still booting a cluster made its folder again after they removed it), for at most
- * QUIT_WAIT_MS; a third does not wait. Without a handler a SIGTERM ended the process at once,
+ * QUIT_WAIT_MS; a third does not wait. The first signal again within REPEAT_SIGNAL_MS is not a
+ * second (one stop delivered twice). Without a handler a SIGTERM ended the process at once,
  * its clusters' folders left behind. The handlers are gone afterwards.
  */
 export async function untilInterrupted<T>(
@@ -46,14 +57,17 @@ export async function untilInterrupted<T>(
 ): Promise<T> {
   const stop = new AbortController();
   let quitting = false;
+  let firstAt = 0;
   const onSignal = (name: NodeJS.Signals): void => {
     if (stop.signal.aborted) {
+      if (name === stop.signal.reason && performance.now() - firstAt < REPEAT_SIGNAL_MS) return;
       const status = interruptedStatus(stop.signal);
       if (onQuit === undefined || quitting) process.exit(status);
       quitting = true;
       void settledWithin(onQuit(), QUIT_WAIT_MS).then(() => process.exit(status));
       return;
     }
+    firstAt = performance.now();
     onFirst?.(name);
     stop.abort(name);
   };

@@ -493,7 +493,7 @@ async function verifyRun(
   const result = (
     outcome: Outcome,
     verdict: string,
-    found: { violations?: Violation[]; anomalies?: Anomaly[]; undecided?: string[]; unchecked?: string[] } = {},
+    found: { violations?: Violation[]; anomalies?: Anomaly[]; undecided?: string[]; memoryBound?: string[]; unchecked?: string[] } = {},
   ): { outcome: Outcome; timeline: TimelineRun } => ({
     outcome,
     timeline:
@@ -507,6 +507,7 @@ async function verifyRun(
             history: run.history,
             violations: found.violations ?? [],
             undecided: found.undecided ?? [],
+            memoryBound: found.memoryBound ?? [],
             unchecked: found.unchecked ?? [],
           }
         : { label: run.label, verdict, outcome, ...faults, kind: 'txn', history: run.history, anomalies: found.anomalies ?? [] },
@@ -560,7 +561,7 @@ async function verifyRun(
     // said as check --seed says them (they went unsaid: found by an audit, session 55).
     if (r.timedOut.length > 0) io.out(`  ${undecidedLine(r.timedOut, r.memoryBound)}`);
     if (r.unchecked.length > 0) io.out(`  ${UNCHECKED}: ${r.unchecked.join(', ')}`);
-    return result('fail', `${verdict}: ${label}`, { violations: r.violations, undecided: r.timedOut, unchecked: r.unchecked });
+    return result('fail', `${verdict}: ${label}`, { violations: r.violations, undecided: r.timedOut, memoryBound: r.memoryBound, unchecked: r.unchecked });
   }
   const why = [
     ...(r.timedOut.length > 0 ? [undecidedWhy(r.timedOut, r.memoryBound)] : []),
@@ -568,7 +569,7 @@ async function verifyRun(
   ];
   const verdict = `UNKNOWN: ${why.join('; ')} (not a pass)`;
   io.out(`${label}: ${verdict}`);
-  return result('unknown', `${verdict}: ${label}`, { undecided: r.timedOut, unchecked: r.unchecked });
+  return result('unknown', `${verdict}: ${label}`, { undecided: r.timedOut, memoryBound: r.memoryBound, unchecked: r.unchecked });
 }
 
 /** Why a key is in a CheckResult's `unchecked`. */

@@ -48,6 +48,8 @@ export type TimelineRun = {
       violations: readonly Violation[];
       /** Keys the checker could not decide (CheckResult.timedOut): listed, and drawn after the failing keys. */
       undecided?: readonly string[];
+      /** The undecided keys whose search filled the checker's memory bound (CheckResult.memoryBound), which --check-budget does not raise; the others ran out of steps, or were cut short once another key failed. */
+      memoryBound?: readonly string[];
       /** Keys the model does not check (CheckResult.unchecked: a list append wrote them): listed, and drawn after the undecided keys. */
       unchecked?: readonly string[];
     }
@@ -395,8 +397,16 @@ function kvSection(run: Extract<TimelineRun, { kind: 'kv' }>, marks: FaultMarks 
   // ones (the page said only UNKNOWN, and drew the first keys by name: found by an audit,
   // session 55).
   const undecided = [...new Set(run.undecided ?? [])].filter((k) => byKey.has(k) && !failing.includes(k));
+  // Which of them the memory bound stopped, as the text output says (format.ts's undecidedLine):
+  // more budget cannot decide those, and the page said "ran out of budget" of every key (an
+  // audit, session 61).
+  const memory = undecided.filter((k) => run.memoryBound?.includes(k) === true);
   if (undecided.length > 0)
-    out.push(`<p class="verdict unknown">keys the checker could not decide (not a pass): ${esc(undecided.map((k) => JSON.stringify(k)).join(', '))}</p>`);
+    out.push(
+      `<p class="verdict unknown">keys the checker could not decide (not a pass): ${esc(undecided.map((k) => JSON.stringify(k)).join(', '))}${
+        memory.length === 0 ? '' : esc(` (${memory.map((k) => JSON.stringify(k)).join(', ')} on its memory bound, which --check-budget does not raise)`)
+      }</p>`,
+    );
   // The keys the model does not check (a list append wrote them) are no pass either: listed,
   // and each marked (the page drew them as any other: an audit, session 58).
   const unchecked = [...new Set(run.unchecked ?? [])].filter((k) => byKey.has(k) && !failing.includes(k) && !undecided.includes(k));
@@ -424,16 +434,24 @@ function kvSection(run: Extract<TimelineRun, { kind: 'kv' }>, marks: FaultMarks 
     }),
   );
   let budget = markedLeft;
+  // A key's search stops on the memory bound, on steps, or (in a run where a key failed) when
+  // another key's failure cuts it short: CheckResult.timedOut does not tell the last two apart.
+  const undecidedWhy = (key: string): string =>
+    memory.includes(key)
+      ? "the checker's search filled its memory bound (fixed: --check-budget does not raise it)"
+      : run.violations.length > 0
+        ? 'the checker ran out of steps (--check-budget raises them), or stopped once another key failed'
+        : 'the checker ran out of steps (--check-budget raises them)';
   for (const key of shown) {
     const ops = byKey.get(key)!;
     const note = failing.includes(key)
       ? ' <span class="verdict fail">no order explains it</span>'
       : undecided.includes(key)
-        ? ' <span class="verdict unknown">not decided: the checker ran out of budget</span>'
+        ? ` <span class="verdict unknown">not decided: ${undecidedWhy(key)}</span>`
         : unchecked.includes(key)
           ? ' <span class="verdict unknown">unchecked: a list append wrote it, which the register model does not check</span>'
           : '';
-    out.push(`<h3>key ${esc(JSON.stringify(key))}: ${ops.length} operations${note}</h3>`);
+    out.push(`<h3>key ${esc(JSON.stringify(key))}: ${ops.length === 1 ? '1 operation' : `${ops.length} operations`}${note}</h3>`);
     for (const v of run.violations.filter((v) => v.key === key)) {
       const lines = [
         `no order explains ${v.failedOp.client} ${kvLabel(v.failedOp)} ${span(v.failedOp)}`,

@@ -1,9 +1,7 @@
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { duration, main } from '../src/cli/check.js';
 import {
   createCheckPool,
@@ -16,6 +14,7 @@ import {
 } from '../src/harness/check-runner.js';
 import { ConfigError } from '../src/core/errors.js';
 import { shrinkSeed } from '../src/harness/shrink.js';
+import { interrupted } from './helpers/interrupted.js';
 import { runNode } from './helpers/run-node.js';
 
 /**
@@ -26,8 +25,6 @@ import { runNode } from './helpers/run-node.js';
  * prints the smallest failing run found so far.
  */
 
-const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
-
 /**
  * One warm worker for this file's in-process runs of one worker that run their seeds whole (a
  * run on a pool of its own pays a thread compiling each time); the run stopped mid-seed by its
@@ -36,27 +33,6 @@ const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 let sharedPool: CheckPool | undefined;
 const pool = (): CheckPool => (sharedPool ??= createCheckPool({ workers: 1 }));
 test.after.always(() => sharedPool?.close());
-
-/** `meridian check ARGS` in a new process, sent SIGINT once its stdout matches `when`. */
-async function interrupted(args: string[], when: RegExp): Promise<{ code: number | null; stdout: string; stderr: string; signalled: boolean }> {
-  const child = spawn(process.execPath, [cli, 'check', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  let signalled = false;
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (!signalled && when.test(stdout)) {
-        signalled = true;
-        child.kill('SIGINT');
-      }
-    });
-    child.on('error', reject);
-    child.on('exit', (c) => resolve(c));
-  });
-  return { code, stdout, stderr, signalled };
-}
 
 /** `meridian check ARGV` through `main`, in this process: its exit status and what it printed. */
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {

@@ -1,12 +1,10 @@
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { main as check } from '../src/cli/check.js';
-
-const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+import { interrupted } from './helpers/interrupted.js';
+import { runNode } from './helpers/run-node.js';
 
 /**
  * The commands' outputs as a script reads them (an audit of the CLI as a scripting user,
@@ -45,30 +43,14 @@ test('one SIGTERM delivered twice at once (as `timeout` sends it: to the command
   const tmp = join(dir, 'tmp');
   mkdirSync(tmp);
   const file = join(dir, 'r.json');
-  const child = spawn(process.execPath, [cli, 'check', '--seeds', '50', '--json', file], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  // The header is printed just before the signal handlers are set: sent at once, the signal
+  // could beat them (and the default action end the process); the pool's threads take a second
+  // or more to load after it, so both signals still come in the middle of the run.
+  const { code, stdout, stderr } = await interrupted(['--seeds', '50', '--json', file], /\n/, {
+    signal: 'SIGTERM',
+    times: 2,
+    delayMs: 200,
     env: { ...process.env, TMPDIR: tmp },
-  });
-  let stdout = '';
-  let stderr = '';
-  let signalled = false;
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      // The header is printed just before the signal handlers are set: sent at once, the signal
-      // could beat them (and the default action end the process); the pool's threads take a
-      // second or more to load after it, so both signals still come in the middle of the run.
-      if (!signalled && stdout.includes('\n')) {
-        signalled = true;
-        setTimeout(() => {
-          child.kill('SIGTERM');
-          child.kill('SIGTERM');
-        }, 200);
-      }
-    });
-    child.on('error', reject);
-    child.on('exit', (c) => resolve(c));
   });
   t.is(code, 143, stdout + stderr);
   t.regex(stderr, /^meridian check: terminated; /);
@@ -80,15 +62,7 @@ test('one SIGTERM delivered twice at once (as `timeout` sends it: to the command
 
 test('meridian --version prints the package version on stdout, exit 0 (it was an unknown command, exit 2)', async (t) => {
   const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  const child = spawn(process.execPath, [cli, '--version'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (c) => resolve(c));
-  });
+  const { code, stdout, stderr } = await runNode(new URL('../src/cli.js', import.meta.url), ['--version'], 30_000);
   t.is(code, 0, stderr);
   t.is(stdout, `meridian ${version}\n`);
   t.is(stderr, '');

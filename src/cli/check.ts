@@ -638,7 +638,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
           () => {
             const seconds = (performance.now() - started) / 1000;
             io.out(
-              `progress ${count(doneSoFar, 'seed')} (${failedSoFar} failed, ${unknownSoFar} unknown; ${(doneSoFar / Math.max(seconds, 1e-9)).toFixed(1)} seeds/s, about ${duration(timeLimit! - seconds)} left)`,
+              `progress ${count(doneSoFar, 'seed')} (${failedSoFar} failed, ${unknownSoFar} unknown; ${seedsPerSecond(doneSoFar, seconds)} seeds/s, about ${duration(timeLimit! - seconds)} left)`,
             );
           },
           (timeLimit! * 1_000) / PROGRESS_STEPS,
@@ -676,7 +676,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
             const seconds = (performance.now() - started) / 1000;
             const rate = done / Math.max(seconds, 1e-9);
             const left = done === total ? '' : `, about ${duration((total - done) / rate)} left`;
-            io.out(`progress ${done}/${total} (${failedSoFar} failed, ${unknownSoFar} unknown; ${rate.toFixed(1)} seeds/s${left})`);
+            io.out(`progress ${done}/${total} (${failedSoFar} failed, ${unknownSoFar} unknown; ${seedsPerSecond(done, seconds)} seeds/s${left})`);
           }
         },
       }).finally(() => clearInterval(progressTimer)),

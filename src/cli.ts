@@ -28,8 +28,9 @@ const USAGE = `usage:
   A flag's value may also follow an =: --seed=7, --cluster=NAME.
   Exit status ${EXIT_INTERNAL_ERROR} for every command: meridian itself failed (an internal error, printed with its stack; a bug to report).`;
 
-function fail(message: string): never {
-  console.error(`meridian: ${message}\n${USAGE}`);
+/** A usage error, exit 2: `meridian demo: ...` for demo's flags, as `meridian check: ...` for check's. */
+function fail(message: string, command?: string): never {
+  console.error(`meridian${command === undefined ? '' : ` ${command}`}: ${message}\n${USAGE}`);
   process.exit(2);
 }
 
@@ -44,7 +45,7 @@ async function demo(args: string[]): Promise<void> {
     options = parseDemoArgs(args);
   } catch (error) {
     if (!(error instanceof FlagError)) throw error;
-    fail(error.message);
+    fail(error.message, 'demo');
   }
   // Loaded once the flags are good: a bad flag exits without loading the cluster's modules.
   const { runDemo } = await import('./cli/demo.js');

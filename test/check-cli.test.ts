@@ -889,7 +889,7 @@ test.serial('demo: an integer flag out of its bounds names the flag and exits 2,
       // A bound: a demo the flags let run would otherwise outlive the test.
       const r = await spawned(['demo', '--transport', 'sim', ...flags], 100_000);
       t.is(r.code, 2, flags.join(' '));
-      t.regex(r.stderr, new RegExp(`^meridian: ${pattern.source}\nusage:`), flags.join(' '));
+      t.regex(r.stderr, new RegExp(`^meridian demo: ${pattern.source}\nusage:`), flags.join(' '));
       t.is(r.stdout, '', flags.join(' '));
     }),
   );

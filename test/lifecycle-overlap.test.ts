@@ -169,6 +169,32 @@ test('inspect() of a stopped cluster rejects with StoppedError (it resolved null
   await t.throwsAsync(cluster.inspect('a/0'), { instanceOf: StoppedError });
 });
 
+test('partition(), heal() and setNetwork() of a stopped cluster reject with StoppedError: a .catch() racing stop() gets it (it was thrown: an uncaught exception)', async (t) => {
+  const cluster = await startCluster(config('sim'));
+  const network = cluster.currentNetwork();
+  // As a nemesis's timer or a listener calls them: the call is made once stop() has begun.
+  const stopping = cluster.stop();
+  const calls: Record<string, () => Promise<void>> = {
+    partition: () => cluster.partition(['a'], ['b']),
+    heal: () => cluster.heal(),
+    setNetwork: () => cluster.setNetwork({ loss: 0.5 }),
+  };
+  for (const [name, call] of Object.entries(calls)) {
+    let promise: Promise<void> | undefined;
+    t.notThrows(() => {
+      promise = call().catch((error: unknown) => {
+        t.true(error instanceof StoppedError, `${name}: ${String(error)}`);
+        t.true((error as StoppedError).definite, `${name}: nothing was sent`);
+      });
+    }, name);
+    await promise;
+  }
+  await stopping;
+  t.deepEqual(cluster.currentPartitions(), [], 'the refused partition was not recorded');
+  t.deepEqual(cluster.currentNetwork(), network, 'nor the refused network change');
+  t.plan(3 * 3 + 2);
+});
+
 for (const transport of ['sim', 'threads'] as const) {
   test(`${transport}: a 'crashing' listener that restarts the id (or crashes it again) runs after the crash: the id ends up, with no second 'crashing'`, async (t) => {
     const cluster = await startCluster(config(transport));

@@ -696,10 +696,12 @@ export class Cluster extends EventEmitter {
    *
    * The cut applies on this thread's host at the call, and on every host once the promise
    * resolves (in sim, at the call): await it before relying on it (on threads and NATS a
-   * message sent just after the call may still cross). Bad arguments throw at the call.
+   * message sent just after the call may still cross). Bad arguments throw at the call; on a
+   * stopped cluster the promise rejects with StoppedError (as heal's and setNetwork's).
    */
   partition(a: string[], b: string[], options: PartitionOptions = {}): Promise<void> {
-    this.assertRunning();
+    const stopped = this.rejectIfStopped();
+    if (stopped !== undefined) return stopped;
     const check = (group: unknown, field: string): string[] => {
       if (!Array.isArray(group) || group.length === 0) throw new ValidationError(field, 'a non-empty array of region names, server ids or coordinators');
       for (const name of group) {
@@ -725,7 +727,8 @@ export class Cluster extends EventEmitter {
    * everything, silently; an audit, session 59), as removing one partition is not offered.
    */
   heal(...args: never[]): Promise<void> {
-    this.assertRunning();
+    const stopped = this.rejectIfStopped();
+    if (stopped !== undefined) return stopped;
     if (args.length > 0)
       throw new ValidationError(
         'heal',
@@ -741,7 +744,8 @@ export class Cluster extends EventEmitter {
    * resolves, as partition's cut.
    */
   setNetwork(change: NetworkConfig): Promise<void> {
-    this.assertRunning();
+    const stopped = this.rejectIfStopped();
+    if (stopped !== undefined) return stopped;
     // Named as the argument: `network.loss`, not `config.network.loss` (it is no config's field).
     const valid = namedAs('', () => validateNetworkChange(change, this.regionNames, this.servers));
     this.network = mergeNetwork(this.network, valid);
@@ -1246,7 +1250,18 @@ export class Cluster extends EventEmitter {
   }
 
   private assertRunning(): void {
-    if (this.stopped) throw new StoppedError('the cluster is stopped', true);
+    if (this.stopped) throw stoppedError();
+  }
+
+  /**
+   * For a call that returns a promise and checks its arguments at the call (partition, heal,
+   * setNetwork): once stopped, a rejected promise rather than a throw. Thrown, it missed the
+   * `.catch()` of a call racing stop() (a nemesis's timer, a listener) and ended the process
+   * as an uncaught exception, where crash() and every other such call reject (an audit,
+   * session 61).
+   */
+  private rejectIfStopped(): Promise<never> | undefined {
+    return this.stopped ? Promise.reject(stoppedError()) : undefined;
   }
 
   /**
@@ -1269,6 +1284,11 @@ export class Cluster extends EventEmitter {
     await Promise.all([runtime, ...[...this.metricsServers].map((s) => s.close())]);
     this.removeAllListeners();
   }
+}
+
+/** What a call on a stopped cluster fails with: definite, nothing was sent. */
+function stoppedError(): StoppedError {
+  return new StoppedError('the cluster is stopped', true);
 }
 
 /** Launch a cluster. The whole config is validated before any thread starts. */

@@ -8,8 +8,7 @@ export type { ResolvedBalancer, ResolvedHeartbeat };
 export function validateBalancerConfig(raw: unknown, servers: Set<string>, regions: Set<string>): ResolvedBalancer {
   const resolved = validateBalancer(raw, 'balancer');
   for (const id of Object.keys(resolved.weights)) {
-    if (!servers.has(id))
-      throw new ConfigError(`balancer.weights["${id}"]`, 'a server id of this cluster (region/index, index from 0)', `unknown server ${JSON.stringify(id)}`);
+    if (!servers.has(id)) throw new ConfigError(`balancer.weights["${id}"]`, 'a server id of this cluster (region/index, index from 0)', id);
   }
   resolved.locality.priority.forEach((level, i) => {
     for (const region of level) {

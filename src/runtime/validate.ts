@@ -150,7 +150,7 @@ export function validateNetwork(network: unknown, regionNames: ReadonlySet<strin
     const delays: Record<string, number> = {};
     for (const [id, ms] of Object.entries(network.nodeDelayMs)) {
       const f = `${field}.nodeDelayMs["${id}"]`;
-      if (servers !== undefined && !servers.has(id)) throw new ConfigError(f, 'a server id of this cluster', `unknown server ${JSON.stringify(id)}`);
+      if (servers !== undefined && !servers.has(id)) throw new ConfigError(f, 'a server id of this cluster (region/index, index from 0)', id);
       delays[id] = checkNumber(ms, f, 0, NETWORK_DELAY_MS_MAX, 'a delay in ms from 0 to 600000');
     }
     out.nodeDelayMs = delays;

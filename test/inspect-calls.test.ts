@@ -83,3 +83,24 @@ test('the calls that read live servers refuse a stopped cluster; the ones that r
   t.deepEqual(c.errors(), []);
   t.false(c.historyTruncated());
 });
+
+test("copyProgress()'s promised ballot is a copy: editing it leaves the acceptor's promise and the leader's ballot alone", async (t) => {
+  const c = await simCluster();
+  try {
+    await c.client({ region: 'us-east' }).put('a', 1);
+    const shard = c.shardOf('a');
+    const leader = c.leaderOf(shard)!;
+    const before = c.shardLeader(shard).ballot;
+    const mine = c.copyProgress().find((p) => p.shard === shard && p.id === leader && !p.learner)!;
+    t.deepEqual(mine.promised, before);
+    // Every copy's, the shards with no leader yet too (BALLOT_ZERO, shared by every acceptor).
+    for (const p of c.copyProgress()) if (p.promised !== undefined) p.promised.round = -7;
+    t.deepEqual(c.shardLeader(shard).ballot, before, 'the leader keeps its ballot');
+    t.false(
+      c.copyProgress().some((p) => p.promised?.round === -7),
+      'no promise was rewritten',
+    );
+  } finally {
+    await c.stop();
+  }
+});

@@ -890,7 +890,9 @@ export class Cluster extends EventEmitter {
           learner: false,
           applied: group.sm.applied,
           digest: group.sm.digest,
-          promised: group.core.promisedBallot(),
+          // A copy: the acceptor's own object (often the leader's ballot too, or the shared
+          // BALLOT_ZERO), which a caller that edited it would rewrite in place.
+          promised: { ...group.core.promisedBallot() },
         });
       for (const [shard, learner] of server.learners)
         out.push({ id, incarnation: cell.incarnation, shard, learner: true, applied: learner.sm.applied, digest: learner.sm.digest, promised: undefined });

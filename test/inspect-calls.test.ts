@@ -104,3 +104,17 @@ test("copyProgress()'s promised ballot is a copy: editing it leaves the acceptor
     await c.stop();
   }
 });
+
+test('leaderOf() on threads refuses, naming transport, where it answered undefined as during an election', async (t) => {
+  const c = await startCluster({ regions: [{ name: 'us-east', servers: 3 }], transport: 'threads', seed: 1, replication: { mode: 'active', factor: 3 } });
+  try {
+    await c.client({ region: 'us-east' }).put('a', 1);
+    const error = t.throws(() => c.leaderOf(c.shardOf('a')), { instanceOf: ValidationError });
+    t.is(error?.field, 'transport');
+    t.regex(error?.message ?? '', /leaderOf\(\) needs transport 'sim'/);
+    t.throws(() => c.leaderOf(99), { instanceOf: ValidationError, message: /^shard: / }, 'the shard is checked first');
+    t.deepEqual(c.shardLeader(0).replicas, c.replicasOf(0), 'shardLeader() still gives the replicas');
+  } finally {
+    await c.stop();
+  }
+});

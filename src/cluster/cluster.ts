@@ -1037,13 +1037,16 @@ export class Cluster extends EventEmitter {
    * The current leader of `shard`'s replication group as the servers see it: of the live
    * replicas that believe they lead, the one with the highest ballot (a deposed leader cut off
    * in a minority may still believe it leads, with a lower ballot). A paused replica is not
-   * live here: what it believes is as old as its pause. Undefined during an
-   * election, and on threads (server state lives in other threads): sim only.
+   * live here: what it believes is as old as its pause. Undefined during an election. Sim
+   * only: elsewhere a ValidationError naming `transport` (server state lives in other threads;
+   * an undefined there read as an election that never ends). `shardLeaders()` still answers
+   * on threads, with every leader undefined, for the replicas a nemesis aims at.
    */
   leaderOf(shard: number, ...extra: never[]): string | undefined {
     this.assertRunning();
     this.checkShard(shard);
     checkNoMore('leaderOf', ['shard'], extra);
+    this.simOnly('leaderOf', 'server state lives in other threads');
     return this.shardLeader(shard).leader;
   }
 

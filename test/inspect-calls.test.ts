@@ -118,3 +118,29 @@ test('leaderOf() on threads refuses, naming transport, where it answered undefin
     await c.stop();
   }
 });
+
+test('errors() answers copies: editing an event it gave leaves what the next errors() shows', async (t) => {
+  // paxos-commit on two regions is legal and warned of at startCluster: a 'warn' kept at once.
+  const c = await startCluster({
+    regions: [
+      { name: 'us-east', servers: 1 },
+      { name: 'eu-west', servers: 1 },
+    ],
+    transport: 'sim',
+    seed: 1,
+    commit: 'paxos-commit',
+  });
+  try {
+    const first = c.errors();
+    const warn = first.find((e) => e.kind === 'warn');
+    if (warn?.kind !== 'warn') return t.fail(`no warning kept: ${JSON.stringify(first)}`);
+    const message = warn.message;
+    warn.message = 'edited';
+    first.length = 0;
+    t.is(c.errors().find((e) => e.kind === 'warn' && e.address === warn.address)?.kind, 'warn');
+    t.true(c.errors().some((e) => e.kind === 'warn' && e.message === message));
+    t.false(c.errors().some((e) => e.kind === 'warn' && e.message === 'edited'));
+  } finally {
+    await c.stop();
+  }
+});

@@ -1192,7 +1192,9 @@ export class Cluster extends EventEmitter {
   /** Actor errors, frame errors and warnings reported so far (the first CLUSTER_EVENTS_KEPT_MAX). */
   errors(...extra: never[]): HostEvent[] {
     checkNoMore('errors', [], extra);
-    return [...this.events];
+    // Copies of plain data (no 'publish' event is kept): the kept objects themselves, edited
+    // by a caller, rewrote what every later errors() showed.
+    return this.events.map((event) => structuredClone(event));
   }
 
   /** sim only: a hash of every delivered message; equal seeds and calls give equal hashes. */

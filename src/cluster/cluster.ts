@@ -23,7 +23,7 @@ import { behaviors } from './behaviors.js';
 import { checkDataDir, checkLayout, lockDataDir } from './data-dir.js';
 import { clusterLayout } from '../runtime/layout.js';
 import type { BalancerSummary } from './balancer.js';
-import { checkNoMore, Client, type ClientOptions } from './client.js';
+import { checkKey, checkNoMore, Client, type ClientOptions } from './client.js';
 import { HistoryRecorder, TxnHistoryRecorder } from './history.js';
 import { HISTORY_OPS_MAX, validateConfig, validateNetworkChange, type ClusterConfig, type ResolvedConfig } from './config.js';
 import { validateBalancerConfig, validateHeartbeatConfig } from './validate-parts.js';
@@ -834,8 +834,9 @@ export class Cluster extends EventEmitter {
   }
 
   /** Checkpoints a server's or coordinator's log has written since it (re)started: 0 while it is down. Sim only. */
-  checkpointsOf(id: string): number {
+  checkpointsOf(id: string, ...extra: never[]): number {
     this.assertRunning();
+    checkNoMore('checkpointsOf', ['id'], extra);
     this.checkCrashable(id);
     const state = this.simActorState(id, 'checkpointsOf');
     if (state === undefined) return 0;
@@ -849,10 +850,10 @@ export class Cluster extends EventEmitter {
    * Replicas at the same log index, and copies that applied as many commands, must hold the
    * same state, what a history cannot show (request ids remembered, transactions, locks).
    */
-  replicaStates(shard: number): Array<{ id: string; learner: boolean; index: number | undefined; state: Snapshot }> {
+  replicaStates(shard: number, ...extra: never[]): Array<{ id: string; learner: boolean; index: number | undefined; state: Snapshot }> {
     this.assertRunning();
-    if (!Number.isInteger(shard) || shard < 0 || shard >= this.config.shards)
-      throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${describe(shard)}`);
+    this.checkShard(shard);
+    checkNoMore('replicaStates', ['shard'], extra);
     const out: Array<{ id: string; learner: boolean; index: number | undefined; state: Snapshot }> = [];
     for (const id of this.servers) {
       const server = this.simActorState(id, 'replicaStates') as ServerState | undefined;
@@ -875,8 +876,9 @@ export class Cluster extends EventEmitter {
    * chose. Read in place, cheaply (no snapshot), so that a harness can look after every call
    * (see ProgressWatch in src/harness/scenario.ts).
    */
-  copyProgress(): CopyProgress[] {
+  copyProgress(...extra: never[]): CopyProgress[] {
     this.assertRunning();
+    checkNoMore('copyProgress', [], extra);
     const sim = this.simOnly('copyProgress', 'actor state lives in other threads');
     const out: CopyProgress[] = [];
     for (const id of this.servers) {
@@ -892,7 +894,9 @@ export class Cluster extends EventEmitter {
           learner: false,
           applied: group.sm.applied,
           digest: group.sm.digest,
-          promised: group.core.promisedBallot(),
+          // A copy: the acceptor's own object (often the leader's ballot too, or the shared
+          // BALLOT_ZERO), which a caller that edited it would rewrite in place.
+          promised: { ...group.core.promisedBallot() },
         });
       for (const [shard, learner] of server.learners)
         out.push({ id, incarnation: cell.incarnation, shard, learner: true, applied: learner.sm.applied, digest: learner.sm.digest, promised: undefined });
@@ -909,10 +913,11 @@ export class Cluster extends EventEmitter {
    * on the coordinator's node, for finished transactions too, so every coordinator counted as
    * busy and the nemesis's choice among them was blind; until 2026-12-02.)
    */
-  openTransactions(id: string): number {
+  openTransactions(id: string, ...extra: never[]): number {
     this.assertRunning();
     if (typeof id !== 'string' || !this.coordinators.has(id))
       throw new ValidationError('id', `a coordinator such as 'coordinator/${this.config.regions[0]!.name}', got ${describe(id)}`);
+    checkNoMore('openTransactions', ['id'], extra);
     const state = this.simActorState(id, 'openTransactions') as CoordinatorState | undefined;
     if (state === undefined) return 0;
     let open = state.pending.size;
@@ -959,7 +964,10 @@ export class Cluster extends EventEmitter {
   }
 
   /** The membership view of the first region's balancer (from its summary, read on this host): a server of a region it holds down is 'down'. */
-  members(): Member[] {
+  members(...extra: never[]): Member[] {
+    // After stop() every server would read 'down', as if crashed: refused as every other call.
+    this.assertRunning();
+    checkNoMore('members', [], extra);
     const cell = this.runtime.host.cell(balancerAddress(this.config.regions[0]!.name));
     // A cell's summary carries its behaviour's summary as `state`: the balancer's is a BalancerSummary.
     const view = (cell?.summary() as { state: BalancerSummary | null } | undefined)?.state?.members;
@@ -974,7 +982,8 @@ export class Cluster extends EventEmitter {
   }
 
   /** Counters from every thread (on threads, as of their last push, at most ~50 ms old). */
-  stats(): ClusterStats {
+  stats(...extra: never[]): ClusterStats {
+    checkNoMore('stats', [], extra);
     return this.decorate(this.runtime.stats());
   }
 
@@ -995,7 +1004,9 @@ export class Cluster extends EventEmitter {
    * Hybrid replication: how far each region's asynchronous copies are behind their shards'
    * leaders, in commands, summed over shards (as of the last counters pushed by each thread).
    */
-  replicationLag(): Record<string, number> {
+  replicationLag(...extra: never[]): Record<string, number> {
+    this.assertRunning();
+    checkNoMore('replicationLag', [], extra);
     return replicationLagOf(
       this.runtime.stats(),
       this.config.regions.map((r) => r.name),
@@ -1013,14 +1024,16 @@ export class Cluster extends EventEmitter {
    * The server that `key`'s shard prefers as leader (in mode 'none', the one server holding
    * it): what a test crashes or partitions to hit a key.
    */
-  serverFor(key: string): string {
-    if (typeof key !== 'string' || key.length === 0) throw new ValidationError('key', 'a non-empty string');
+  serverFor(key: string, ...extra: never[]): string {
+    checkKey(key);
+    checkNoMore('serverFor', ['key'], extra);
     return preferredServerOf(key, topologyOf(this.config));
   }
 
   /** The shard (0 .. shards - 1) that holds `key`. */
-  shardOf(key: string): number {
-    if (typeof key !== 'string' || key.length === 0) throw new ValidationError('key', 'a non-empty string');
+  shardOf(key: string, ...extra: never[]): number {
+    checkKey(key);
+    checkNoMore('shardOf', ['key'], extra);
     return shardOf(key, this.config.shards);
   }
 
@@ -1028,12 +1041,16 @@ export class Cluster extends EventEmitter {
    * The current leader of `shard`'s replication group as the servers see it: of the live
    * replicas that believe they lead, the one with the highest ballot (a deposed leader cut off
    * in a minority may still believe it leads, with a lower ballot). A paused replica is not
-   * live here: what it believes is as old as its pause. Undefined during an
-   * election, and on threads (server state lives in other threads): sim only.
+   * live here: what it believes is as old as its pause. Undefined during an election. Sim
+   * only: elsewhere a ValidationError naming `transport` (server state lives in other threads;
+   * an undefined there read as an election that never ends). `shardLeaders()` still answers
+   * on threads, with every leader undefined, for the replicas a nemesis aims at.
    */
-  leaderOf(shard: number): string | undefined {
-    if (!Number.isInteger(shard) || shard < 0 || shard >= this.config.shards)
-      throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${describe(shard)}`);
+  leaderOf(shard: number, ...extra: never[]): string | undefined {
+    this.assertRunning();
+    this.checkShard(shard);
+    checkNoMore('leaderOf', ['shard'], extra);
+    this.simOnly('leaderOf', 'server state lives in other threads');
     return this.shardLeader(shard).leader;
   }
 
@@ -1042,7 +1059,9 @@ export class Cluster extends EventEmitter {
    * leader has in flight (proposed, not yet chosen) and the replicas campaigning: what a
    * nemesis aims at. sim only; on threads every leader is undefined and no one campaigns.
    */
-  shardLeaders(): ShardLeader[] {
+  shardLeaders(...extra: never[]): ShardLeader[] {
+    this.assertRunning();
+    checkNoMore('shardLeaders', [], extra);
     const out: ShardLeader[] = [];
     for (let shard = 0; shard < this.config.shards; shard++) out.push(this.shardLeader(shard));
     return out;
@@ -1052,9 +1071,11 @@ export class Cluster extends EventEmitter {
    * One shard's entry of `shardLeaders()`: what a nemesis waiting for one shard's election
    * polls (every virtual ms), without reading the other shards.
    */
-  shardLeader(shard: number): ShardLeader {
-    if (!Number.isInteger(shard) || shard < 0 || shard >= this.config.shards)
-      throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${describe(shard)}`);
+  shardLeader(shard: number, ...extra: never[]): ShardLeader {
+    // After stop() no replica is live: every leader would read undefined, as in an election.
+    this.assertRunning();
+    this.checkShard(shard);
+    checkNoMore('shardLeader', ['shard'], extra);
     const replicas = this.groupOf(shard);
     const sim = this.sim;
     const candidates: string[] = [];
@@ -1105,10 +1126,16 @@ export class Cluster extends EventEmitter {
   }
 
   /** The replicas of `shard`'s replication group (the preferred leader first). */
-  replicasOf(shard: number): string[] {
-    if (!Number.isInteger(shard) || shard < 0 || shard >= this.config.shards)
-      throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${describe(shard)}`);
+  replicasOf(shard: number, ...extra: never[]): string[] {
+    this.checkShard(shard);
+    checkNoMore('replicasOf', ['shard'], extra);
     return groupOf(shard, topologyOf(this.config));
+  }
+
+  /** A shard number of this cluster, or a ValidationError naming `shard` and the range. */
+  private checkShard(shard: unknown): asserts shard is number {
+    if (!Number.isInteger(shard) || (shard as number) < 0 || (shard as number) >= this.config.shards)
+      throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${describe(shard)}`);
   }
 
   /**
@@ -1120,7 +1147,7 @@ export class Cluster extends EventEmitter {
    * `address`, as `crash()` does an unknown id (it answered null, as if such an actor had
    * crashed).
    */
-  inspect(address: string): Promise<unknown> {
+  inspect(address: string, ...extra: never[]): Promise<unknown> {
     this.actors ??= new Set(planCluster(this.config).directory.keys());
     if (typeof address !== 'string' || !this.actors.has(address)) {
       const region = this.config.regions[0]!.name;
@@ -1131,13 +1158,19 @@ export class Cluster extends EventEmitter {
         ),
       );
     }
+    try {
+      checkNoMore('inspect', ['address'], extra);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     // After stop(), as every other call: a null here read as "that actor crashed".
     if (this.stopped) return Promise.reject(new StoppedError('the cluster is stopped', true));
     return this.runtime.summary(address);
   }
 
   /** True when the history reached HISTORY_OPS_MAX operations and stopped recording. */
-  historyTruncated(): boolean {
+  historyTruncated(...extra: never[]): boolean {
+    checkNoMore('historyTruncated', [], extra);
     return this.recorded >= HISTORY_OPS_MAX;
   }
 
@@ -1161,8 +1194,11 @@ export class Cluster extends EventEmitter {
   }
 
   /** Actor errors, frame errors and warnings reported so far (the first CLUSTER_EVENTS_KEPT_MAX). */
-  errors(): HostEvent[] {
-    return [...this.events];
+  errors(...extra: never[]): HostEvent[] {
+    checkNoMore('errors', [], extra);
+    // Copies of plain data (no 'publish' event is kept): the kept objects themselves, edited
+    // by a caller, rewrote what every later errors() showed.
+    return this.events.map((event) => structuredClone(event));
   }
 
   /** sim only: a hash of every delivered message; equal seeds and calls give equal hashes. */

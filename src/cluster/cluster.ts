@@ -575,8 +575,7 @@ export class Cluster extends EventEmitter {
     this.assertRunning();
     if (typeof id !== 'string' || !this.coordinators.has(id))
       throw new ValidationError('id', `a coordinator such as 'coordinator/${this.config.regions[0]!.name}', got ${describe(id)}`);
-    if (typeof shard !== 'number' || !Number.isInteger(shard) || shard < 0 || shard >= this.config.shards)
-      throw new ValidationError('shard', `an integer from 0 to ${this.config.shards - 1}, got ${describe(shard)}`);
+    this.checkShard(shard);
     if (hook !== undefined && typeof hook !== 'function')
       throw new ValidationError('hook', `a function of the transaction id, or undefined, got ${typeof hook}`);
     const sim = this.simOnly('atNextCommit', 'a step is cut only in the simulator');

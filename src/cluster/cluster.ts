@@ -1240,8 +1240,6 @@ export class Cluster extends EventEmitter {
       regions: this.config.regions.map((r) => r.name),
       coordinators: this.config.regions.map((r) => coordinatorAddress(r.name)),
       client: this.clientMetrics.snapshot(),
-      nowMs: this.runtime.now(),
-      requestTimeoutMs: this.config.requestTimeoutMs,
       info: { transport: this.config.transport, replication: this.config.replication.mode, commit: this.config.commit },
       restarted: Object.fromEntries(this.restarted),
     });

@@ -1,4 +1,3 @@
-import type { History, OpKind } from '../core/history.js';
 import { DROP_CAUSES } from '../net/model.js';
 import { LEVEL_COUNTER_PREFIX, type StatsSnapshot } from '../runtime/stats.js';
 import { LATENCY_BUCKETS_SECONDS, Registry, type MetricsSnapshot } from './registry.js';
@@ -6,19 +5,12 @@ import { LATENCY_BUCKETS_SECONDS, Registry, type MetricsSnapshot } from './regis
 /**
  * The cluster's metrics, built afresh from what the cluster already keeps: the counters of
  * every thread (collectStats), the balancer's membership view, and the client calls (kept as
- * they settle, or derived from a history). A pure function of its input, so a test can feed it
+ * they settle, ClientMetrics). A pure function of its input, so a test can feed it
  * made-up numbers.
  */
 
 /** Member states as gauge values: 0 up, 1 suspect, 2 down (higher is worse, so max() over servers alerts). */
 export const MEMBER_STATE_VALUES = { up: 0, suspect: 1, down: 2 } as const;
-
-/**
- * A history operation with no answer counts as 'unknown' only this long after its request
- * timeout, so it is surely settled; until then it is in flight and not counted at all (a
- * counter must never go down, and an open call may still succeed).
- */
-export const UNKNOWN_OUTCOME_GRACE_MS = 1_000;
 
 export interface ClusterMetricsInput {
   stats: StatsSnapshot & { servers: Record<string, { requests: number }> };
@@ -26,17 +18,9 @@ export interface ClusterMetricsInput {
   regions: readonly string[];
   /** Every coordinator's address: each has a transactions series of each outcome from the first scrape, at 0. */
   coordinators: readonly string[];
-  /** Client operations to derive the client metrics from, when `client` is not given. */
-  history?: History;
-  /** The cluster's clock (virtual in sim), to tell settled operations from open ones. */
-  nowMs: number;
-  requestTimeoutMs: number;
   info: { transport: string; replication: string; commit: string };
-  /**
-   * Client metrics kept live as calls settle (every call: transactions and local reads too).
-   * When given, `history` is not read.
-   */
-  client?: MetricsSnapshot;
+  /** Client metrics kept live as calls settle (every call: transactions and local reads too). */
+  client: MetricsSnapshot;
   /** Per server, how many times restart() started it again after a crash (counted by the cluster). */
   restarted?: Readonly<Record<string, number>>;
 }
@@ -220,42 +204,6 @@ export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot
   }
   for (const [state, n] of Object.entries(perState)) membersIn.set({ state }, n);
 
-  if (input.client !== undefined) {
-    const snapshot = r.snapshot();
-    return { families: [...snapshot.families, ...input.client.families] };
-  }
-  addClientMetrics(r, input);
-  return r.snapshot();
-}
-
-function addClientMetrics(r: Registry, input: ClusterMetricsInput): void {
-  const ops = r.counter({
-    name: 'meridian_client_operations_total',
-    help: 'Recorded client operations (get, put, delete, cas; not local reads or transactions), by outcome: ok, fail (definitely not done), unknown (timed out or stopped).',
-    labelNames: ['op', 'outcome'],
-  });
-  const latency = r.histogram({
-    name: 'meridian_client_latency_seconds',
-    help: 'Time from call to answer of recorded client operations that completed (ok or fail), in cluster time (virtual in sim).',
-    labelNames: ['op'],
-    buckets: LATENCY_BUCKETS_SECONDS,
-  });
-  const settledBeforeMs = input.nowMs - input.requestTimeoutMs - UNKNOWN_OUTCOME_GRACE_MS;
-  // Sorted by kind so the series come out in the same order whatever order the calls ran in.
-  const byKind = new Map<OpKind, History>();
-  for (const op of input.history ?? []) {
-    const list = byKind.get(op.kind) ?? [];
-    list.push(op);
-    byKind.set(op.kind, list);
-  }
-  for (const kind of [...byKind.keys()].sort()) {
-    for (const op of byKind.get(kind)!) {
-      if (op.completeMs !== undefined) {
-        ops.inc({ op: kind, outcome: op.outcome });
-        latency.observe({ op: kind }, Math.max(0, op.completeMs - op.invokeMs) / 1000);
-      } else if (op.invokeMs < settledBeforeMs) {
-        ops.inc({ op: kind, outcome: 'unknown' });
-      }
-    }
-  }
+  const snapshot = r.snapshot();
+  return { families: [...snapshot.families, ...input.client.families] };
 }

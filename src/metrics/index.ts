@@ -14,7 +14,7 @@ export type { MetricType, Labels, SampleSeries, HistogramSeries, MetricFamily, M
 export { LogLinearHistogram, DEFAULT_HISTOGRAM_OPTIONS, HISTOGRAM_SIGNIFICANT_FIGURES_MAX, HISTOGRAM_RANGE_MAX } from './histogram.js';
 export type { HistogramOptions } from './histogram.js';
 export { toPrometheusText, escapeHelp, escapeLabelValue, formatValue, PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
-export { buildClusterMetrics, MEMBER_STATE_VALUES, UNKNOWN_OUTCOME_GRACE_MS } from './cluster-metrics.js';
+export { buildClusterMetrics, MEMBER_STATE_VALUES } from './cluster-metrics.js';
 export type { ClusterMetricsInput } from './cluster-metrics.js';
 export { startMetricsServer, isLoopbackHost, METRICS_PATH } from './http.js';
 export type { MetricsServer, MetricsServerOptions } from './http.js';

@@ -148,7 +148,7 @@ test('Ctrl-C stops meridian check: the failing seeds found so far with their rep
   t.is(code, 130, stderr);
   t.regex(stderr, /interrupted; the seeds in flight are dropped/);
   // Progress lines give the pace and, before the last seed, the time left at it.
-  t.regex(stdout, /^progress 4\/20 \(\d+ failed, \d+ unknown; \d+\.\d seeds\/s, about \d+ (s|min \d+ s) left\)$/m);
+  t.regex(stdout, /^progress 4\/20 \(\d+ failed, \d+ unknown; [\d.]+ seeds\/s, about \d+ (s|min \d+ s) left\)$/m);
   const m = /\ncheck: interrupted after (\d+) of 20 seeds, (\d+) passed, (\d+) failed(?: \([\d, ]+\))?, (\d+) unknown/.exec(stdout);
   t.truthy(m, stdout);
   const [ran, passed, failed, unknown] = m!.slice(1).map(Number) as [number, number, number, number];

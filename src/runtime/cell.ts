@@ -550,7 +550,9 @@ export class Cell implements TimerTarget {
       address: this.spec.address,
       behavior: this.spec.behavior,
       incarnation: this.incarnation,
-      status: this.status,
+      // 'paused' while paused and it would otherwise run (or restart): inspect() of a paused
+      // server said 'running' (an audit, session 62). Its state is the one it stands still with.
+      status: this.paused && (this.status === 'running' || this.status === 'backoff') ? 'paused' : this.status,
       mailbox: this.mailboxLength(),
       timers: this.liveTimers,
       received: this.stats.received,

@@ -4,6 +4,7 @@ import { startHost } from './helpers/meridian-host.js';
 import { eventually } from '../src/harness/ava.js';
 import type { NatsRuntime } from '../src/runtime/transports/nats.js';
 import { callHost, connectNats, subjects } from '../src/runtime/transports/nats-wire.js';
+import { STATS_ANSWER_MS } from '../src/runtime/transports/runtime.js';
 import { natsServerBinary, startNatsServer, type NatsServer } from '../src/harness/nats-server.js';
 
 /**
@@ -54,7 +55,7 @@ async function answers<T>(what: string, p: Promise<T>): Promise<T> {
 }
 
 natsTest(
-  `nats: metrics answer while a spawned host is SIGSTOPped (they failed after 10 s): that host counts with its last counters, and a 'warn' names it${skipped}`,
+  `nats: metrics answer while a spawned host is SIGSTOPped (they failed after 10 s): that host counts with its last counters, and a 'warn' names it; a ping fails naming it and its nodes${skipped}`,
   async (t) => {
     await withServer(async (server) => {
       let cluster: Cluster | undefined;
@@ -85,6 +86,13 @@ natsTest(
         t.is((await answers('a scrape', fetch(scrape.url))).status, 200);
         const load = await answers('load', runtime.load(runtime.processes().flatMap((p) => p.nodes)));
         t.true(typeof load === 'object');
+        // A probe fails, naming the host and its nodes (before: after 10 s, "host 2 did not answer ping (timeout)").
+        const ping = await t.throwsAsync(answers('ping', cluster.ping()), { instanceOf: TimeoutError });
+        const others = runtime.processes().filter((p) => p.alive && p.host !== 2).length;
+        t.is(
+          ping?.message,
+          `ping: host 2 (${victim.nodes.join(', ')}) did not answer within ${STATS_ANSWER_MS} ms (stalled, or busy in a long step); ${others} of ${others + 1} hosts answered`,
+        );
         const named = warnings.filter((w) => w.kind === 'warn' && w.address === 'host 2');
         t.is(named.length, 1, 'one warning while it does not answer, not one per read');
         t.regex((named[0] as { message: string }).message, /^host 2 did not answer stats within \d+ ms: metrics count it with the counters it last pushed/);

@@ -66,12 +66,6 @@ export const LAUNCHER_PROBE_MS = 1_000;
 export const HOST_ALIVE_INTERVAL_MS = 1_000;
 /** A remote host not heard from this long is taken as gone (killed, or its machine is). */
 export const HOST_SILENCE_MS = 5_000;
-/**
- * How long a metrics read (stats, load) waits for each host: one that does not answer in time
- * (stalled, or dying) counts with the counters it last pushed. Short: metrics are scraped every
- * few seconds, and a scrape must answer while a host stalls.
- */
-export const STATS_ANSWER_MS = 2_000;
 /** Control methods that change nothing: a timeout on one is no indefinite outcome. */
 const READ_ONLY_METHODS: ReadonlySet<NatsControlMethod> = new Set(['ping', 'summary', 'stats', 'load', 'errors']);
 

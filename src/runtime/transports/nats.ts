@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { ConfigError, HostExitedError, StoppedError, TimeoutError, UnavailableError } from '../../core/errors.js';
+import { ConfigError, HostExitedError, StoppedError, UnavailableError } from '../../core/errors.js';
 import { randomId } from '../../core/ids.js';
 import { HOST_READY_TIMEOUT_MS } from '../../core/limits.js';
 import type { HostPing } from '../admin.js';
@@ -12,7 +12,7 @@ import type { TimerHandle } from '../env.js';
 import { mergeSnapshots, snapshot, withoutLevels, type StatsSnapshot } from '../stats.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import { ThreadHost } from './thread-host.js';
-import { failPendingCalls, stoppedDuring, type HostPlan, type Runtime } from './runtime.js';
+import { AnswerGatherer, failPendingCalls, pingEvery, STATS_ANSWER_MS, stoppedDuring, type HostPlan, type Runtime } from './runtime.js';
 import { RealTimers } from './real-timers.js';
 import { removeTempDir, trackRuntime } from '../temp-dirs.js';
 import {
@@ -38,7 +38,6 @@ import {
   NATS_SERVERS_ENV,
   publishIfOpen,
   shownServers,
-  STATS_ANSWER_MS,
   subjects,
   type ControlResult,
   type NatsGone,
@@ -322,7 +321,7 @@ export class NatsRuntime implements Runtime {
    * told to go, and until it does the other hosts drop what it sends (see fence).
    */
   private hostDied(entry: HostEntry, code: number | null, why: string, leaving = false): void {
-    const { nodes, error } = failPendingCalls(entry, this.stopped, why);
+    const { nodes, message } = failPendingCalls(entry, this.stopped, why);
     if (!entry.alive || this.stopped) return;
     this.retire(entry);
     if (entry.child === undefined) this.fence(entry, why);
@@ -335,7 +334,7 @@ export class NatsRuntime implements Runtime {
       this.front?.host.setNodeDead(node, true);
       this.broadcast('setNodeDead', node, true);
     }
-    this.options.onEvent({ kind: 'host-exit', host: entry.id, nodes, exitCode: code, error: error.message });
+    this.options.onEvent({ kind: 'host-exit', host: entry.id, nodes, exitCode: code, error: message });
   }
 
   /**
@@ -474,8 +473,7 @@ export class NatsRuntime implements Runtime {
   private retire(entry: HostEntry): void {
     if (!entry.alive) return;
     entry.alive = false;
-    // A new process for its id is warned about afresh.
-    this.unanswered.delete(entry.id);
+    this.gatherer.forget(entry.id);
     const last = this.latestStats.get(entry.id);
     // Its totals still count; its actors' levels went with it (see LEVEL_COUNTER_PREFIX).
     if (last !== undefined) this.retiredStats.push(withoutLevels(last));
@@ -801,7 +799,7 @@ export class NatsRuntime implements Runtime {
   async collectStats(): Promise<StatsSnapshot> {
     await Promise.all(
       this.live().map(async (h) => {
-        const stats = await this.gather(h, 'stats', () => this.callWithin(STATS_ANSWER_MS, h, 'stats'));
+        const stats = await this.gatherer.gather(h, 'stats', () => this.callWithin(STATS_ANSWER_MS, h, 'stats'));
         // A host that ended meanwhile was retired with its last counters.
         if (stats !== undefined && h.alive) this.latestStats.set(h.id, stats);
       }),
@@ -809,31 +807,11 @@ export class NatsRuntime implements Runtime {
     return this.stats();
   }
 
-  /** Hosts whose last metrics read found them not answering ('warn'ed once until they answer again). */
-  private readonly unanswered = new Set<number>();
-
-  /**
-   * What `ask` answers, or undefined when host `h` did not answer it (in time, or at all: it
-   * stalled, died, or the NATS connection was lost meanwhile; a 'host-exit' reports the last
-   * two): a read that gathers from every host leaves that one out rather than fail. Only stop()
-   * still fails it.
-   */
-  private async gather<T>(h: HostEntry, what: string, ask: () => Promise<T>): Promise<T | undefined> {
-    try {
-      const answer = await ask();
-      this.unanswered.delete(h.id);
-      return answer;
-    } catch (error) {
-      if (this.stopped) throw error;
-      if (h.alive && !this.unanswered.has(h.id)) {
-        this.unanswered.add(h.id);
-        const why = error instanceof TimeoutError ? `did not answer ${what} within ${STATS_ANSWER_MS} ms` : `failed ${what} (${(error as Error).message})`;
-        const message = `host ${h.id} ${why}: metrics count it with the counters it last pushed until it answers`;
-        this.options.onEvent({ kind: 'warn', address: `host ${h.id}`, message });
-      }
-      return undefined;
-    }
-  }
+  /** Leaves out of a metrics read a host that does not answer it (see collectStats). */
+  private readonly gatherer = new AnswerGatherer(
+    (event) => this.options.onEvent(event),
+    () => this.stopped,
+  );
 
   async summary(address: string): Promise<unknown> {
     const local = this.host.cell(address);
@@ -845,12 +823,12 @@ export class NatsRuntime implements Runtime {
   ping(): Promise<HostPing[]> {
     // No host is reachable: not an empty list, as if there were none.
     if (this.lost !== undefined) return Promise.reject(this.lost);
-    return Promise.all(this.live().map((h) => this.call(h, 'ping')));
+    return pingEvery(this.live(), (h) => this.callWithin(STATS_ANSWER_MS, h, 'ping'));
   }
 
   /** As collectStats, every host asked at once: one that does not answer in time, or fails, is left out. */
   async load(addresses: string[]): Promise<Record<string, Record<string, number>>> {
-    const answers = await Promise.all(this.live().map((h) => this.gather(h, 'load', () => this.callWithin(STATS_ANSWER_MS, h, 'load', addresses))));
+    const answers = await Promise.all(this.live().map((h) => this.gatherer.gather(h, 'load', () => this.callWithin(STATS_ANSWER_MS, h, 'load', addresses))));
     return Object.assign({}, ...answers) as Record<string, Record<string, number>>;
   }
 

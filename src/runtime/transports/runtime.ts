@@ -1,4 +1,4 @@
-import { HostExitedError, StoppedError } from '../../core/errors.js';
+import { HostExitedError, StoppedError, TimeoutError } from '../../core/errors.js';
 import type { ActorSpec } from '../actor.js';
 import type { HostPing } from '../admin.js';
 import type { HostEvent, TimerHandle } from '../env.js';
@@ -93,19 +93,112 @@ export function stoppedDuring(): StoppedError {
 /**
  * A host (a thread or a process) ended: every call pending on it is rejected, with a
  * StoppedError once stop() began (stop() ended it) or else a HostExitedError naming it and
- * `why`, which is returned with the nodes it ran (for the 'host-exit' event).
+ * `why`, which says the call may or may not have taken effect. What is returned, for the
+ * 'host-exit' event, is the nodes it ran and `message`, what happened to the host alone: that
+ * event comes whether or not a call was pending (a host killed while the cluster was idle was
+ * reported as "...; the call may or may not have taken effect", with no call: an audit,
+ * session 62).
  */
 export function failPendingCalls(
   entry: { id: number; plan: HostPlan; pending: Set<(error: Error) => void> },
   stopped: boolean,
   why: string,
-): { nodes: string[]; error: Error } {
-  const nodes = [...new Set(entry.plan.specs.map((s) => s.node))];
-  const error = stopped
-    ? stoppedDuring()
-    : new HostExitedError(entry.id, `host ${entry.id} (${nodes.join(', ')}) ${why}; the call may or may not have taken effect`);
+): { nodes: string[]; message: string } {
+  const nodes = nodesOf(entry);
+  const message = `host ${entry.id} (${nodes.join(', ')}) ${why}`;
   const pending = [...entry.pending];
   entry.pending.clear();
-  for (const reject of pending) reject(error);
-  return { nodes, error };
+  if (pending.length > 0) {
+    const error = stopped ? stoppedDuring() : new HostExitedError(entry.id, `${message}; the call may or may not have taken effect`);
+    for (const reject of pending) reject(error);
+  }
+  return { nodes, message };
+}
+
+/** The nodes a host runs, each once, in plan order. */
+function nodesOf(entry: { plan: HostPlan }): string[] {
+  return [...new Set(entry.plan.specs.map((s) => s.node))];
+}
+
+/**
+ * How long a read of every host (its counters for metrics, its loads, a ping) waits for each
+ * one. A host that does not answer in time (stalled, busy in a long step, or dying) is left
+ * out of a gathered read (AnswerGatherer) and fails a ping (pingEvery). Short: metrics are
+ * scraped every few seconds, and a scrape must answer while a host stalls.
+ */
+export const STATS_ANSWER_MS = 2_000;
+
+/**
+ * `answer`, or a TimeoutError (`late()`) once `ms` pass first. For a transport whose calls
+ * have no timeout of their own (comlink, on threads): the answer may still come, and is then
+ * dropped.
+ */
+export function answerWithin<T>(ms: number, answer: Promise<T>, late: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(late()), ms)));
+  return Promise.race([answer, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Reads that gather from every host (counters, loads) on a real-time transport: what a host
+ * answers, or undefined when it did not answer (in time, or at all: it stalled, died, or the
+ * connection to it was lost; a 'host-exit' reports the last two), and the read leaves that
+ * host out rather than fail or wait for it. The first time a live host does not answer, a
+ * 'warn' names it, once until it answers again. Only stop() still fails the read.
+ */
+export class AnswerGatherer {
+  /** Hosts whose last read found them not answering ('warn'ed once until they answer again). */
+  private readonly unanswered = new Set<number>();
+
+  constructor(
+    private readonly report: (event: HostEvent) => void,
+    private readonly stopped: () => boolean,
+  ) {}
+
+  async gather<T>(h: { id: number; alive: boolean }, what: string, ask: () => Promise<T>): Promise<T | undefined> {
+    try {
+      const answer = await ask();
+      this.unanswered.delete(h.id);
+      return answer;
+    } catch (error) {
+      if (this.stopped()) throw error;
+      if (h.alive && !this.unanswered.has(h.id)) {
+        this.unanswered.add(h.id);
+        const why = error instanceof TimeoutError ? `did not answer ${what} within ${STATS_ANSWER_MS} ms` : `failed ${what} (${(error as Error).message})`;
+        const message = `host ${h.id} ${why}: metrics count it with the counters it last pushed until it answers`;
+        this.report({ kind: 'warn', address: `host ${h.id}`, message });
+      }
+      return undefined;
+    }
+  }
+
+  /** Host `id` ended: a new thread or process for its id is warned about afresh. */
+  forget(id: number): void {
+    this.unanswered.delete(id);
+  }
+}
+
+/**
+ * Ping every host in `hosts` at once with `ask` (which times out after STATS_ANSWER_MS). A
+ * probe: a host that died fails it with its error (a HostExitedError names it); hosts that did
+ * not answer in time fail it with one TimeoutError that names each of them and its nodes, and
+ * how many answered, once every host answered or timed out (a SIGSTOPped NATS host failed a
+ * ping after 10 s with "host 1 did not answer ping (timeout)", another one stopped too went
+ * unsaid, and on threads a worker busy in a long step held the ping until the step ended: an
+ * audit, session 62).
+ */
+export async function pingEvery<H extends { id: number; plan: HostPlan }>(hosts: H[], ask: (h: H) => Promise<HostPing>): Promise<HostPing[]> {
+  const settled = await Promise.allSettled(hosts.map(ask));
+  const answers: HostPing[] = [];
+  const late: H[] = [];
+  for (const [i, result] of settled.entries()) {
+    if (result.status === 'fulfilled') answers.push(result.value);
+    else if (result.reason instanceof TimeoutError) late.push(hosts[i]!);
+    else throw result.reason;
+  }
+  if (late.length === 0) return answers;
+  const named = late.map((h) => `host ${h.id} (${nodesOf(h).join(', ')})`).join(', ');
+  throw new TimeoutError(
+    `ping: ${named} did not answer within ${STATS_ANSWER_MS} ms (stalled, or busy in a long step); ${answers.length} of ${hosts.length} hosts answered`,
+  );
 }

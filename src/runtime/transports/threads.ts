@@ -1,6 +1,6 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import { HostExitedError, StoppedError } from '../../core/errors.js';
+import { HostExitedError, StoppedError, TimeoutError } from '../../core/errors.js';
 import { HOST_READY_TIMEOUT_MS, WORKER_HEAP_MB_DEFAULT } from '../../core/limits.js';
 import type { Behavior } from '../actor.js';
 import { portEndpoint, type AdminApi, type HostPing } from '../admin.js';
@@ -11,7 +11,7 @@ import { mergeSnapshots, snapshot, withoutLevels, type StatsSnapshot } from '../
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import { actorHostOptions } from './host-options.js';
 import { ThreadHost } from './thread-host.js';
-import { failPendingCalls, stoppedDuring, type HostPlan, type Runtime } from './runtime.js';
+import { AnswerGatherer, answerWithin, failPendingCalls, pingEvery, STATS_ANSWER_MS, stoppedDuring, type HostPlan, type Runtime } from './runtime.js';
 import { RealTimers } from './real-timers.js';
 import { removeTempDir, trackRuntime } from '../temp-dirs.js';
 import { postToWorker, type FromWorker, type HostWorkerData } from './worker-protocol.js';
@@ -256,7 +256,7 @@ export class ThreadsRuntime implements Runtime {
   private hostDied(entry: WorkerHost, code: number | null, why: string): void {
     if (entry.exited) return;
     entry.exited = true;
-    const { nodes, error } = failPendingCalls(entry, this.stopped, why);
+    const { nodes, message } = failPendingCalls(entry, this.stopped, why);
     if (!entry.alive || this.stopped) return;
     entry.alive = false;
     this.retire(entry);
@@ -266,11 +266,12 @@ export class ThreadsRuntime implements Runtime {
       this.front.host.setNodeDead(node, true);
       for (const h of this.liveWorkers()) void this.call(h, (a) => a.setNodeDead(node, true)).catch(() => undefined);
     }
-    this.options.onEvent({ kind: 'host-exit', host: entry.id, nodes, exitCode: code, error: error.message });
+    this.options.onEvent({ kind: 'host-exit', host: entry.id, nodes, exitCode: code, error: message });
   }
 
   /** Stop using a host that is gone: keep its last counters, close its control port and channel. */
   private retire(entry: WorkerHost): void {
+    this.gatherer.forget(entry.id);
     const last = this.latestStats.get(entry.id);
     // Its totals still count; its actors' levels went with it (see LEVEL_COUNTER_PREFIX).
     if (last !== undefined) this.retiredStats.push(withoutLevels(last));
@@ -562,18 +563,32 @@ export class ThreadsRuntime implements Runtime {
   }
 
   /**
-   * Every live worker's counters asked for now; a worker no longer live (after stop()) counts
-   * as its last counters, as in stats(), rather than not at all.
+   * Every live worker's counters asked for now. A worker that does not answer within
+   * STATS_ANSWER_MS (busy in a long step), or fails, counts with the counters it last pushed,
+   * as in stats(), and a 'warn' says so, as under NATS (metrics() waited for as long as a step
+   * ran, for ever for a step that never ends: an audit, session 62); one no longer live (after
+   * stop()) with its last ones too. Only stop() fails it (StoppedError).
    */
   async collectStats(): Promise<StatsSnapshot> {
     await Promise.all(
       this.liveWorkers().map(async (h) => {
-        const stats = await this.callIfAlive(h, (a) => a.stats());
+        const stats = await this.gatherer.gather(h, 'stats', () => this.callWithin(h, 'stats', (a) => a.stats()));
         // A host that ended meanwhile was retired with its last counters.
         if (stats !== undefined && h.alive) this.latestStats.set(h.id, stats);
       }),
     );
     return this.stats();
+  }
+
+  /** Leaves out of a metrics read a worker that does not answer it (see collectStats). */
+  private readonly gatherer = new AnswerGatherer(
+    (event) => this.options.onEvent(event),
+    () => this.stopped,
+  );
+
+  /** As call, the answer awaited STATS_ANSWER_MS at most (a read: a TimeoutError changes nothing). */
+  private callWithin<T>(entry: WorkerHost, what: string, f: (admin: Comlink.Remote<AdminApi>) => Promise<T>): Promise<T> {
+    return answerWithin(STATS_ANSWER_MS, this.call(entry, f), () => new TimeoutError(`host ${entry.id} did not answer ${what} within ${STATS_ANSWER_MS} ms`));
   }
 
   async summary(address: string): Promise<unknown> {
@@ -584,9 +599,9 @@ export class ThreadsRuntime implements Runtime {
   }
 
   async ping(): Promise<HostPing[]> {
-    // A probe: a host that dies while it is asked fails the ping (HostExitedError), as it
-    // fails any call on it; collectStats and load, which gather, leave it out instead.
-    return Promise.all(this.liveWorkers().map((h) => this.call(h, (a) => a.ping())));
+    // A probe: a host that dies while it is asked, or does not answer in time, fails the ping
+    // (see pingEvery); collectStats and load, which gather, leave it out instead.
+    return pingEvery(this.liveWorkers(), (h) => this.callWithin(h, 'ping', (a) => a.ping()));
   }
 
   async load(addresses: string[]): Promise<Record<string, Record<string, number>>> {

@@ -48,6 +48,9 @@ test('every inspection call refuses an extra argument, naming it', async (t) => 
     }
     const rejected = await t.throwsAsync((c.inspect as (...a: unknown[]) => Promise<unknown>)('us-east/0', 1), { instanceOf: ValidationError });
     t.is(rejected?.field, 'arguments[1]');
+    // ping(1) answered as ping() (an audit, session 62).
+    const ping = await t.throwsAsync((c.ping as (...a: unknown[]) => Promise<unknown>)({ timeoutMs: 100 }), { instanceOf: ValidationError });
+    t.is(ping?.field, 'arguments[0]');
   } finally {
     await c.stop();
   }

@@ -55,7 +55,7 @@ async function answers<T>(what: string, p: Promise<T>): Promise<T> {
 }
 
 natsTest(
-  `nats: metrics answer while a spawned host is SIGSTOPped (they failed after 10 s): that host counts with its last counters, and a 'warn' names it; a ping fails naming it and its nodes${skipped}`,
+  `nats: metrics answer while a spawned host is SIGSTOPped (they failed after 10 s): that host counts with its last counters, and a 'warn' names it; a ping and an inspect fail naming it and its nodes${skipped}`,
   async (t) => {
     await withServer(async (server) => {
       let cluster: Cluster | undefined;
@@ -92,6 +92,13 @@ natsTest(
         t.is(
           ping?.message,
           `ping: host 2 (${victim.nodes.join(', ')}) did not answer within ${STATS_ANSWER_MS} ms (stalled, or busy in a long step); ${others} of ${others + 1} hosts answered`,
+        );
+        // So does inspect, naming the actor too (before: "host 2 did not answer summary (timeout)"); lowered from 10 s.
+        runtime.inspectAnswerMs = STATS_ANSWER_MS;
+        const inspected = await t.throwsAsync(answers('inspect', cluster.inspect(servers[0]!)), { instanceOf: TimeoutError });
+        t.is(
+          inspected?.message,
+          `inspect(${JSON.stringify(servers[0])}): host 2 (${victim.nodes.join(', ')}) did not answer within ${STATS_ANSWER_MS} ms (stalled, or busy in a long step)`,
         );
         const named = warnings.filter((w) => w.kind === 'warn' && w.address === 'host 2');
         t.is(named.length, 1, 'one warning while it does not answer, not one per read');

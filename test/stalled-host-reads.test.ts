@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { HostExitedError, startCluster, StoppedError, TimeoutError, type HostEvent } from '../src/index.js';
 import type { ActorSpec } from '../src/runtime/actor.js';
 import { failPendingCalls, STATS_ANSWER_MS } from '../src/runtime/transports/runtime.js';
+import type { ThreadsRuntime } from '../src/runtime/transports/threads.js';
 import { eventually, runtimeWith } from './helpers/runtimes.js';
 
 // Reads of hosts and actors as a user makes them (an audit, session 62): a worker that does not
@@ -12,7 +13,7 @@ import { eventually, runtimeWith } from './helpers/runtimes.js';
 // a paused actor is not inspected as 'running'; a host that ends with no call pending is not
 // reported as if a call had been cut short.
 
-test('threads: a worker held in a long step: collectStats answers without it (its last counters, one warn naming it), ping fails naming it and its node; both answer once it is free', async (t) => {
+test('threads: a worker held in a long step: collectStats answers without it (its last counters, one warn naming it), ping and inspect fail naming it and its node; they answer once it is free', async (t) => {
   const events: HostEvent[] = [];
   const rt = await runtimeWith(
     'threads',
@@ -29,8 +30,10 @@ test('threads: a worker held in a long step: collectStats answers without it (it
     // Held well past STATS_ANSWER_MS, and released by the test as soon as it has read.
     rt.host.route('tester', 'echo/a', { type: 'stall', began, until, maxMs: 3 * STATS_ANSWER_MS });
     t.true(await eventually(rt, () => existsSync(began)), 'the worker holds');
-    const [stats, ping] = await Promise.allSettled([rt.collectStats(), rt.ping()]);
-    // Before: both waited for the step to end (for ever, for a step that never ends).
+    // Lowered from CONTROL_TIMEOUT_MS (10 s), under the hold.
+    (rt as ThreadsRuntime).inspectAnswerMs = STATS_ANSWER_MS;
+    const [stats, ping, inspected] = await Promise.allSettled([rt.collectStats(), rt.ping(), rt.summary('echo/a')]);
+    // Before: each waited for the step to end (for ever, for a step that never ends).
     t.is(stats.status, 'fulfilled');
     const warns = events.filter((e) => e.kind === 'warn' && e.address === 'host 1');
     t.is(warns.length, 1, JSON.stringify(events));
@@ -42,8 +45,13 @@ test('threads: a worker held in a long step: collectStats answers without it (it
     const error = (ping as PromiseRejectedResult).reason as Error;
     t.true(error instanceof TimeoutError, String(error));
     t.regex(error.message, /^ping: host 1 \(echo\/a\) did not answer within \d+ ms \(stalled, or busy in a long step\); 1 of 2 hosts answered$/);
+    t.is(inspected.status, 'rejected');
+    const late = (inspected as PromiseRejectedResult).reason as Error;
+    t.true(late instanceof TimeoutError, String(late));
+    t.regex(late.message, /^inspect\("echo\/a"\): host 1 \(echo\/a\) did not answer within \d+ ms \(stalled, or busy in a long step\)$/);
     writeFileSync(until, '');
     t.is((await rt.ping()).length, 2);
+    t.like(await rt.summary('echo/a'), { address: 'echo/a', status: 'running' });
     t.truthy((await rt.collectStats()).actors['echo/a']);
   } finally {
     writeFileSync(until, '');

@@ -1014,7 +1014,10 @@ export class Cluster extends EventEmitter {
 
   /** Ping every worker host over the control plane (comlink): what each runs and its clock. Empty in sim. */
   // async: a stopped cluster's ping rejects, as every call that returns a promise does, rather than throw.
-  async ping(): Promise<Array<{ host: number; actors: number; nowMs: number; heapUsedBytes?: number; heapTotalBytes?: number; externalBytes?: number }>> {
+  async ping(
+    ...extra: never[]
+  ): Promise<Array<{ host: number; actors: number; nowMs: number; heapUsedBytes?: number; heapTotalBytes?: number; externalBytes?: number }>> {
+    checkNoMore('ping', [], extra);
     this.assertRunning();
     return this.runtime.ping();
   }

@@ -5,6 +5,7 @@ import { FRAME_HEADER_BYTES } from '../../core/codec.js';
 import { ControlError, NatsUnreachableError, TimeoutError } from '../../core/errors.js';
 import type { DropCause } from '../../net/model.js';
 import type { HostEvent } from '../env.js';
+import { CONTROL_TIMEOUT_MS } from './runtime.js';
 import type {
   ControlAnswer,
   NatsControlApi,
@@ -55,7 +56,6 @@ export const NATS_FRAME_BYTES_FLUSH = 8 * 1024;
 /** Room kept under the server's max_payload for NATS's own framing. */
 export const PAYLOAD_MARGIN_BYTES = 1024;
 export const NATS_CONNECT_TIMEOUT_MS = 5_000;
-export const CONTROL_TIMEOUT_MS = 10_000;
 export const BEAT_INTERVAL_MS = 1_000;
 /** A remote host that hears no beat from its launcher this long exits. */
 export const BEAT_SILENCE_MS = 10_000;

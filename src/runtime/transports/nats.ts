@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { ConfigError, HostExitedError, StoppedError, UnavailableError } from '../../core/errors.js';
+import { ConfigError, HostExitedError, StoppedError, TimeoutError, UnavailableError } from '../../core/errors.js';
 import { randomId } from '../../core/ids.js';
 import { HOST_READY_TIMEOUT_MS } from '../../core/limits.js';
 import type { HostPing } from '../admin.js';
@@ -12,13 +12,22 @@ import type { TimerHandle } from '../env.js';
 import { mergeSnapshots, snapshot, withoutLevels, type StatsSnapshot } from '../stats.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import { ThreadHost } from './thread-host.js';
-import { AnswerGatherer, failPendingCalls, pingEvery, STATS_ANSWER_MS, stoppedDuring, type HostPlan, type Runtime } from './runtime.js';
+import {
+  AnswerGatherer,
+  CONTROL_TIMEOUT_MS,
+  failPendingCalls,
+  inspectLate,
+  pingEvery,
+  STATS_ANSWER_MS,
+  stoppedDuring,
+  type HostPlan,
+  type Runtime,
+} from './runtime.js';
 import { RealTimers } from './real-timers.js';
 import { removeTempDir, trackRuntime } from '../temp-dirs.js';
 import {
   NATS_FRAME_BYTES_FLUSH,
   BEAT_INTERVAL_MS,
-  CONTROL_TIMEOUT_MS,
   ControlError,
   HOST_SILENCE_MS,
   LAUNCHER_PROBE_MS,
@@ -817,8 +826,16 @@ export class NatsRuntime implements Runtime {
     const local = this.host.cell(address);
     if (local !== undefined) return local.summary();
     const entry = this.live().find((h) => h.plan.specs.some((s) => s.address === address));
-    return entry === undefined ? null : this.call(entry, 'summary', address);
+    if (entry === undefined) return null;
+    try {
+      return await this.callWithin(this.inspectAnswerMs, entry, 'summary', address);
+    } catch (error) {
+      throw error instanceof TimeoutError ? inspectLate(address, entry, this.inspectAnswerMs) : error;
+    }
   }
+
+  /** How long inspect() waits for the actor's host; @internal a test lowers it. */
+  inspectAnswerMs = CONTROL_TIMEOUT_MS;
 
   ping(): Promise<HostPing[]> {
     // No host is reachable: not an empty list, as if there were none.

@@ -128,6 +128,21 @@ function nodesOf(entry: { plan: HostPlan }): string[] {
  */
 export const STATS_ANSWER_MS = 2_000;
 
+/** How long a control call waits for its host (a NATS request, and inspect() on every real-time transport). */
+export const CONTROL_TIMEOUT_MS = 10_000;
+
+/**
+ * What inspect(`address`) rejects with when `host` did not answer it within `ms`: the actor,
+ * the host and its nodes named (on threads it waited for as long as the host's step ran, for
+ * ever for one that never ends; on NATS it said "host 1 did not answer summary (timeout)":
+ * an audit, session 62). A read: nothing changed.
+ */
+export function inspectLate(address: string, host: { id: number; plan: HostPlan }, ms: number): TimeoutError {
+  return new TimeoutError(
+    `inspect(${JSON.stringify(address)}): host ${host.id} (${nodesOf(host).join(', ')}) did not answer within ${ms} ms (stalled, or busy in a long step)`,
+  );
+}
+
 /**
  * `answer`, or a TimeoutError (`late()`) once `ms` pass first. For a transport whose calls
  * have no timeout of their own (comlink, on threads): the answer may still come, and is then

@@ -11,7 +11,18 @@ import { mergeSnapshots, snapshot, withoutLevels, type StatsSnapshot } from '../
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import { actorHostOptions } from './host-options.js';
 import { ThreadHost } from './thread-host.js';
-import { AnswerGatherer, answerWithin, failPendingCalls, pingEvery, STATS_ANSWER_MS, stoppedDuring, type HostPlan, type Runtime } from './runtime.js';
+import {
+  AnswerGatherer,
+  answerWithin,
+  CONTROL_TIMEOUT_MS,
+  failPendingCalls,
+  inspectLate,
+  pingEvery,
+  STATS_ANSWER_MS,
+  stoppedDuring,
+  type HostPlan,
+  type Runtime,
+} from './runtime.js';
 import { RealTimers } from './real-timers.js';
 import { removeTempDir, trackRuntime } from '../temp-dirs.js';
 import { postToWorker, type FromWorker, type HostWorkerData } from './worker-protocol.js';
@@ -595,8 +606,16 @@ export class ThreadsRuntime implements Runtime {
     const local = this.front.host.cell(address);
     if (local !== undefined) return local.summary();
     const entry = this.liveWorkers().find((h) => h.plan.specs.some((s) => s.address === address));
-    return entry === undefined ? null : this.call(entry, (a) => a.summary(address));
+    if (entry === undefined) return null;
+    return answerWithin(
+      this.inspectAnswerMs,
+      this.call(entry, (a) => a.summary(address)),
+      () => inspectLate(address, entry, this.inspectAnswerMs),
+    );
   }
+
+  /** How long inspect() waits for the actor's host, as a NATS control request; @internal a test lowers it. */
+  inspectAnswerMs = CONTROL_TIMEOUT_MS;
 
   async ping(): Promise<HostPing[]> {
     // A probe: a host that dies while it is asked, or does not answer in time, fails the ping

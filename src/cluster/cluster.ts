@@ -986,7 +986,7 @@ export class Cluster extends EventEmitter {
     return this.decorate(this.runtime.stats());
   }
 
-  /** Fresh counters from every thread. */
+  /** Fresh counters from every thread; one that does not answer within 2 s (stalled, busy in a long step) counts with its last ones, and a 'warn' names it. */
   async collectStats(): Promise<ClusterStats> {
     return this.decorate(await this.runtime.collectStats());
   }
@@ -1012,7 +1012,11 @@ export class Cluster extends EventEmitter {
     );
   }
 
-  /** Ping every worker host over the control plane (comlink): what each runs and its clock. Empty in sim. */
+  /**
+   * Ping every worker host over the control plane (comlink, NATS): what each runs and its
+   * clock. Empty in sim. A host that does not answer within 2 s fails it with a TimeoutError
+   * naming every such host and its nodes; one that died, with its HostExitedError.
+   */
   // async: a stopped cluster's ping rejects, as every call that returns a promise does, rather than throw.
   async ping(
     ...extra: never[]

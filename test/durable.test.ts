@@ -279,7 +279,16 @@ test('memory store (sim): a long log of small, large and msgpackr-only records: 
 
 test('threads: a second cluster on a dataDir in use is refused naming dataDir; after stop(), or when its holder is gone, it starts', async (t) => {
   const dataDir = tempDir(t, 'meridian-lock-');
-  const config: ClusterConfig = { regions: [{ name: 'a', servers: 1 }], transport: 'threads', replication: { mode: 'active', factor: 1 }, dataDir, shards: 2 };
+  // One worker thread for the whole cluster: the lock is the launcher's, whatever the placement.
+  const config: ClusterConfig = {
+    regions: [{ name: 'a', servers: 1 }],
+    transport: 'threads',
+    placement: 'packed',
+    threads: 1,
+    replication: { mode: 'active', factor: 1 },
+    dataDir,
+    shards: 2,
+  };
   // Before: both started, and their records interleaved in the same logs.
   const [first, second] = await Promise.allSettled([startCluster(config), startCluster({ ...config, seed: 7 })]);
   const started = [first, second].filter((r) => r.status === 'fulfilled').map((r) => r.value);
@@ -316,7 +325,17 @@ test('threads: a second cluster on a dataDir in use is refused naming dataDir; a
 
 test('threads: a dataDir written by a cluster of another layout (shards, regions, servers) is refused naming dataDir and what differs', async (t) => {
   const dataDir = tempDir(t, 'meridian-layout-');
-  const config: ClusterConfig = { regions: [{ name: 'a', servers: 2 }], transport: 'threads', replication: { mode: 'active', factor: 1 }, dataDir, shards: 4 };
+  // One worker thread for the whole cluster (it starts 6 times here): the layout file records
+  // shards, regions and groups, not where the actors run.
+  const config: ClusterConfig = {
+    regions: [{ name: 'a', servers: 2 }],
+    transport: 'threads',
+    placement: 'packed',
+    threads: 1,
+    replication: { mode: 'active', factor: 1 },
+    dataDir,
+    shards: 4,
+  };
   const first = await startCluster(config);
   try {
     for (let i = 0; i < 8; i++) await first.client({ region: 'a' }).put(`k${i}`, i);

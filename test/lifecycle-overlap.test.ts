@@ -17,7 +17,12 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { StoppedError, startCluster, type ClusterConfig } from '../src/index.js';
 
-const ROUNDS = 4;
+/**
+ * Rounds of overlapping crashes and restarts: 2 (4 until 2026-12-07, cut to keep the suite
+ * under 5 minutes). Every round overlaps the calls anew, and the second restarts ids a first
+ * restart brought back (with the bug, every restart after one that failed half done did nothing).
+ */
+const ROUNDS = 2;
 
 function config(transport: 'sim' | 'threads'): ClusterConfig {
   return {
@@ -91,8 +96,11 @@ const { startCluster } = await import(process.argv[1]);
 const uncaught = [];
 process.on('uncaughtException', (error) => uncaught.push(error.message));
 const transport = process.argv[2];
+// On threads the actors packed on 2 worker threads, not 7: the listeners run on this thread,
+// where the balancers' member events are emitted, whatever the placement.
+const placement = transport === 'threads' ? { placement: 'packed', threads: 2 } : {};
 const cluster = await startCluster({ regions: [{ name: 'a', servers: 3 }, { name: 'b', servers: 2 }], transport, seed: 1,
-  replication: { mode: 'active', factor: 3 }, heartbeat: { intervalMs: 50, phiThreshold: 4 }, requestTimeoutMs: 2000 });
+  replication: { mode: 'active', factor: 3 }, heartbeat: { intervalMs: 50, phiThreshold: 4 }, requestTimeoutMs: 2000, ...placement });
 let calls = 0;
 cluster.on('member', () => { calls++; if (calls === 1) throw new Error('listener boom'); });
 cluster.on('member', () => { calls += 1000; });

@@ -24,6 +24,9 @@ natsTest(
         transport: 'nats',
         nats: { servers: server.url, processes: 3 },
         faultMs: 3_000,
+        // 6 clients (12 by default until 2026-12-07): each call crosses the NATS server and host
+        // processes, and half of them still make a real workload through the kill.
+        clients: 6,
         // Beside the schedule's crashes and partitions: a whole host process dies (SIGKILL,
         // no notice to anyone) and comes back from its logs.
         during: async (cluster, faults) => {

@@ -48,6 +48,15 @@ function natsConfig(server: NatsServer, nats: Partial<NonNullable<ClusterConfig[
   };
 }
 
+/**
+ * A process for each server and region, on one region of 2 servers (3 host processes, not the 5
+ * of natsConfig's two regions: each costs a node start), one copy of each key: a crashed or
+ * paused owner has no stand-in.
+ */
+function dedicatedConfig(server: NatsServer): ClusterConfig {
+  return { ...natsConfig(server, { processes: 'dedicated' }), regions: [{ name: 'a', servers: 2 }], replication: { mode: 'none' } };
+}
+
 async function leavesNothing(t: ExecutionContext, server: NatsServer, baseline: { connections: number; subscriptions: number }, pids: number[]): Promise<void> {
   for (const pid of pids) t.false(processExists(pid), `host process ${pid} is gone`);
   // The server drops a closed client's subscriptions as it notices the close.
@@ -118,11 +127,11 @@ natsTest(`nats: operations across 2 host processes, then stop() leaves no proces
 
 natsTest(`nats: dedicated processes; crash kills the server's process (SIGKILL) and restart recovers it from its log${skipped}`, async (t) => {
   await withServer(t, async (server, baseline) => {
-    const cluster = await startCluster({ ...natsConfig(server, { processes: 'dedicated' }), replication: { mode: 'none' } });
+    const cluster = await startCluster(dedicatedConfig(server));
     const runtime = cluster.internals.runtime as NatsRuntime;
     const allPids = new Set<number>();
     try {
-      t.is(runtime.processes().length, 5, '2 regions and 3 servers, a process each');
+      t.is(runtime.processes().length, 3, '1 region and 2 servers, a process each');
       for (const p of runtime.processes()) allPids.add(p.pid!);
       const client = cluster.client({ region: 'a' });
       const key = 'durable-key';
@@ -147,7 +156,7 @@ natsTest(`nats: dedicated processes; crash kills the server's process (SIGKILL) 
 
 natsTest(`nats: pause stops a server's actors while its process goes on; resumed, it answers again${skipped}`, async (t) => {
   await withServer(t, async (server, baseline) => {
-    const cluster = await startCluster({ ...natsConfig(server, { processes: 'dedicated' }), replication: { mode: 'none' } });
+    const cluster = await startCluster(dedicatedConfig(server));
     const runtime = cluster.internals.runtime as NatsRuntime;
     const pids = runtime.processes().map((p) => p.pid!);
     try {
@@ -177,7 +186,8 @@ natsTest(`nats: a message over the server's max_payload is refused as too-large,
     await withServer(
       t,
       async (server) => {
-        const cluster = await startCluster(natsConfig(server));
+        // One host process: the refusal is the launcher's own host's.
+        const cluster = await startCluster(natsConfig(server, { processes: 1 }));
         try {
           const host = cluster.internals.runtime.host;
           t.true(host.messageBytesMax < 16384, `messageBytesMax lowered to ${host.messageBytesMax}`);
@@ -465,7 +475,7 @@ natsTest(
 
 natsTest(`nats: a host process killed from outside is a 'host-exit': its node is down, restart() starts a new process${skipped}`, async (t) => {
   await withServer(t, async (server, baseline) => {
-    const cluster = await startCluster({ ...natsConfig(server, { processes: 'dedicated' }), replication: { mode: 'none' } });
+    const cluster = await startCluster(dedicatedConfig(server));
     const runtime = cluster.internals.runtime as NatsRuntime;
     const allPids = new Set(runtime.processes().map((p) => p.pid!));
     const exits: HostEvent[] = [];
@@ -611,7 +621,8 @@ natsTest(
         const url = withAuth(server.url, 'alice:s%40cret');
         const { exited, out } = startHost(url, name);
         // Spawned hosts (their URLs in their environment) and a 'meridian host' both sign in.
-        for (const nats of [{ processes: 2 }, { processes: undefined, hosts: 1, cluster: name }]) {
+        // One spawned host process is enough to show a spawned host signs in.
+        for (const nats of [{ processes: 1 }, { processes: undefined, hosts: 1, cluster: name }]) {
           const cluster = await startCluster(natsConfig(server, { ...nats, servers: url }));
           try {
             await cluster.client({ region: 'a' }).put('k', 1);
@@ -629,7 +640,7 @@ natsTest(
     await withServer(
       t,
       async (server) => {
-        const cluster = await startCluster(natsConfig(server, { servers: withAuth(server.url, 't0ken') }));
+        const cluster = await startCluster(natsConfig(server, { servers: withAuth(server.url, 't0ken'), processes: 1 }));
         try {
           await cluster.client({ region: 'a' }).put('k', 2);
           t.is(await cluster.client({ region: 'b' }).get('k'), 2);
@@ -681,8 +692,10 @@ natsTest(
       const pids = new Set<number>();
       const { outcomes, broken } = await stopWhileInFlight(
         () =>
+          // One server: 2 host processes a cluster (a/0's, and region a's with its coordinator),
+          // not 3; a crash still tells another host, and the helper starts 5 clusters.
           startCluster({
-            regions: [{ name: 'a', servers: 2 }],
+            regions: [{ name: 'a', servers: 1 }],
             transport: 'nats',
             seed: 7,
             requestTimeoutMs: 2_000,

@@ -1,5 +1,14 @@
 import test from 'ava';
-import { runBankScenario, runScenario } from '../src/harness/scenario.js';
+import { startCluster, type ClusterConfig } from '../src/index.js';
+import { runBankScenario, runScenarioOn } from '../src/harness/scenario.js';
+
+/**
+ * The scenario's cluster with its 9 actors (6 servers, 3 regions) packed on 2 worker threads,
+ * not a thread each (until 2026-12-07): real-time runs cost real CPU, and 9 threads idle and
+ * re-spawned at each restart cost about twice 2's. Messages still cross threads in real time;
+ * a crash that ends a server's own thread is tested in lifecycle-overlap.test.ts and stop.test.ts.
+ */
+const packed = (config: ClusterConfig) => startCluster({ ...config, placement: 'packed', threads: 2 });
 
 /** The same fault scenarios on real worker threads (not reproducible by seed; a few runs). */
 for (const [seed, mode] of [
@@ -7,7 +16,7 @@ for (const [seed, mode] of [
   [12, 'passive'],
 ] as const) {
   test(`threads: ${mode} replication stays linearizable under faults (seed ${seed} for the fault plan)`, async (t) => {
-    const r = await runScenario({ seed, mode, transport: 'threads', faultMs: 2_500 });
+    const r = await runScenarioOn({ seed, mode, transport: 'threads', faultMs: 2_500 }, packed);
     t.log(`${r.operations} operations; faults: ${r.faults.join('; ')}`);
     t.true(r.check.ok, JSON.stringify(r.check.violations.map((v) => ({ key: v.key, ops: v.ops }))));
     t.true(r.live, 'every client completed operations after healing');
@@ -27,20 +36,23 @@ test('threads: a run that does not pass carries a look at the cluster at its end
   // fixed time: the nemesis's heal (which restarts every server down) awaits each host's
   // network change on threads, and under load it ended after a crash at 1.6 s, whose servers it
   // then restarted, and the run passed. The schedule's lines are pushed once its heal is done.
-  const r = await runScenario({
-    seed: 32,
-    mode: 'active',
-    transport: 'threads',
-    faultMs: 1_500,
-    clients: 4,
-    nemesis: { faults: ['loss'] },
-    during: async (cluster, faults) => {
-      const before = faults.length;
-      await cluster.sleep(1_500);
-      while (faults.length === before) await cluster.sleep(20);
-      for (const m of cluster.members()) await cluster.crash(m.id);
+  const r = await runScenarioOn(
+    {
+      seed: 32,
+      mode: 'active',
+      transport: 'threads',
+      faultMs: 1_500,
+      clients: 4,
+      nemesis: { faults: ['loss'] },
+      during: async (cluster, faults) => {
+        const before = faults.length;
+        await cluster.sleep(1_500);
+        while (faults.length === before) await cluster.sleep(20);
+        for (const m of cluster.members()) await cluster.crash(m.id);
+      },
     },
-  });
+    packed,
+  );
   t.is(r.outcome, 'fail');
   t.true(
     r.failures.some((f) => /not live/.test(f)),

@@ -38,6 +38,9 @@ for (const transport of ['sim', 'threads'] as const) {
         replication: { mode: 'active', factor: 3 },
         commit,
         network: { latencyMs: { 'us-east~eu-west': 4, 'us-east~ap-south': 6, 'eu-west~ap-south': 5 } },
+        // On threads, the 8 actors (5 servers, 3 regions) packed on 2 worker threads, not a thread
+        // each: messages still cross threads, and the file boots 6 threads, not 24.
+        ...(transport === 'threads' ? { placement: 'packed' as const, threads: 2 } : {}),
       };
       const cluster = await startCluster(config);
       try {
@@ -86,7 +89,9 @@ for (const [commit, mode] of [
   ['paxos-commit', 'passive'],
 ] as const) {
   test(`sim: ${commit} over ${mode} replication keeps the bank total under crashes and partitions`, async (t) => {
-    const seeds = seedRange(12, 5000);
+    // 6 seeds (5001..5006; 12 until 2026-12-07, halved to keep the suite under 5 minutes):
+    // 26 to 44 transfers committed over them in each test (2026-12-07), each a chance to break the total.
+    const seeds = seedRange(6, 5000);
     t.log(`seeds ${seeds[0]}..${seeds[seeds.length - 1]}`);
     const bad: string[] = [];
     let committed = 0;
@@ -106,7 +111,8 @@ test('sim: 3PC keeps the bank total on reliable links without failures (contenti
   // leader's failover, which loses the messages in flight to the old leader; 3PC's timeouts
   // read that as a crash and its termination can split (seen with seeds 11003, 11043, 11068
   // of runBankScenario with partitions off). So it is checked where its assumptions hold.
-  const seeds = seedRange(15, 6000);
+  // 8 seeds (6001..6008; 15 until 2026-12-07, cut to keep the suite under 5 minutes).
+  const seeds = seedRange(8, 6000);
   t.log(`seeds ${seeds[0]}..${seeds[seeds.length - 1]}`);
   const bad: number[] = [];
   let committed = 0;

@@ -5,7 +5,10 @@
  */
 import { StoppedError, type Cluster } from '../../src/index.js';
 
-/** The operations, each on a fresh two-server cluster of region 'a'; `before` brings the node to the state the operation needs. */
+/**
+ * The operations, each on a fresh cluster of region 'a' (the caller's start: two servers on
+ * threads, one on NATS); `before` brings the node to the state the operation needs.
+ */
 export const LIFECYCLE_OPERATIONS: ReadonlyArray<{ name: string; before?: (c: Cluster) => Promise<void>; run: (c: Cluster) => Promise<void> }> = [
   { name: 'crash', run: (c) => c.crash('a/0') },
   { name: 'restart', before: (c) => c.crash('a/0'), run: (c) => c.restart('a/0') },

@@ -1,0 +1,88 @@
+import test from 'ava';
+import { ValidationError, checkHistory, historyFromJson, historyToJson } from '../src/index.js';
+import type { History } from '../src/core/history.js';
+
+/**
+ * What an audit of session 62 found using the harness's helpers as a test suite would: history
+ * files that did not read back as written, a seed missing from a run's failure, and `eventually`
+ * calling a stopped cluster a timeout.
+ */
+
+const put = (id: number, input: unknown, at: number): History[number] => ({
+  id,
+  client: 'a',
+  key: 'x',
+  kind: 'put',
+  input,
+  invokeMs: at,
+  outcome: 'ok',
+  completeMs: at + 1,
+});
+const get = (id: number, output: unknown, at: number): History[number] => ({
+  id,
+  client: 'b',
+  key: 'x',
+  kind: 'get',
+  input: undefined,
+  invokeMs: at,
+  outcome: 'ok',
+  completeMs: at + 1,
+  output,
+});
+
+test('historyToJson keeps an array hole a hole: it was written null, and a stale read passed once saved', (t) => {
+  // The read of [1, null, 3] follows the put of [1, , 3], which the checker tells apart.
+  // eslint-disable-next-line no-sparse-arrays
+  const history: History = [put(0, [1, , 3], 0), get(1, [1, null, 3], 2)];
+  t.is(checkHistory(history, 'register').verdict, 'not-linearizable');
+  const back = historyFromJson(historyToJson(history)) as History;
+  t.false(1 in (back[0]!.input as unknown[]), 'the hole is read back a hole');
+  t.is((back[0]!.input as unknown[]).length, 3);
+  t.is(checkHistory(back, 'register').verdict, 'not-linearizable');
+  // A hole's tag anywhere but in an array is no value historyToJson wrote.
+  t.throws(() => historyFromJson({ format: 'meridian-history', version: 1, history: [{ ...put(0, 1, 0), input: { $meridian: 'hole' } }] }), {
+    instanceOf: ValidationError,
+    message: /^history\[0\]\.input: expected an array element, the only place historyToJson writes a hole/,
+  });
+});
+
+test('historyToJson refuses what the checker refuses, the field named: a Date was written {}, which verify took', (t) => {
+  class Point {
+    x = 1;
+  }
+  const cycle: Record<string, unknown> = { a: 1 };
+  cycle.self = cycle;
+  for (const [value, message] of [
+    [new Date(0), /^history\[1\]\.input: plain data .*, got Date$/],
+    [new Set([1]), /^history\[1\]\.input: plain data .*, got Set$/],
+    [{ at: new Point() }, /^history\[1\]\.input\.at: plain data .*, got Point$/],
+    // It overflowed the stack (a RangeError).
+    [cycle, /^history\[1\]\.input\.self: plain data .* without cycles/],
+  ] as Array<[unknown, RegExp]>) {
+    const history: History = [put(0, 1, 0), put(1, value, 2)];
+    t.throws(() => checkHistory(history, 'register'), { instanceOf: ValidationError, message }, 'the checker');
+    t.throws(() => historyToJson(history), { instanceOf: ValidationError, message }, 'historyToJson');
+  }
+});
+
+test('historyToJson refuses a value verify would refuse as nested too deep as written (its tags count), the field named; historyFromJson names one too', (t) => {
+  // 400 Maps, each written as three levels: the checker takes it, verify refused the file.
+  let nested: unknown = 1;
+  for (let i = 0; i < 400; i++) nested = new Map([['m', nested]]);
+  const history: History = [put(0, nested, 0)];
+  t.is(checkHistory(history, 'register').verdict, 'linearizable');
+  t.throws(() => historyToJson(history), {
+    instanceOf: ValidationError,
+    message: /^history\[0\]\.input\.entries\[0\]\[1\]\..*\.\.\.: a value nested at most 1000 deep as written/,
+  });
+  // 300 Maps fit, and read back.
+  nested = 1;
+  for (let i = 0; i < 300; i++) nested = new Map([['m', nested]]);
+  t.deepEqual(historyFromJson(historyToJson([put(0, nested, 0)])), [put(0, nested, 0)]);
+  // A document nested 100,000 deep: named, not a RangeError from the reader's recursion.
+  const deep = `{"format":"meridian-history","version":1,"history":[{"id":0,"input":${'['.repeat(100_000)}1${']'.repeat(100_000)}}]}`;
+  t.throws(() => historyFromJson(deep), {
+    instanceOf: ValidationError,
+    message: /^history\[0\]\.input\[0\]\[0\].*\.\.\.: nested at most 1000 deep, got one deeper$/,
+  });
+});

@@ -1,5 +1,16 @@
 import test from 'ava';
-import { ValidationError, checkHistory, historyFromJson, historyToJson } from '../src/index.js';
+import {
+  ValidationError,
+  checkHistory,
+  historyFromJson,
+  historyToJson,
+  runScenario,
+  runTxnScenario,
+  SeedRunError,
+  startCluster,
+  type Cluster,
+  type ClusterConfig,
+} from '../src/index.js';
 import type { History } from '../src/core/history.js';
 
 /**
@@ -85,4 +96,32 @@ test('historyToJson refuses a value verify would refuse as nested too deep as wr
     instanceOf: ValidationError,
     message: /^history\[0\]\.input\[0\]\[0\].*\.\.\.: nested at most 1000 deep, got one deeper$/,
   });
+});
+
+test('a seeded run that throws once its cluster started rejects with its seed (a throwing during hook rejected with the bare error)', async (t) => {
+  const broke = new Error('my fault injector broke');
+  const during = async (cluster: Cluster): Promise<void> => {
+    await cluster.sleep(50);
+    throw broke;
+  };
+  const error = await t.throwsAsync(runScenario({ seed: 7, mode: 'active', faultMs: 300, during }), {
+    instanceOf: SeedRunError,
+    message: 'runScenario: the run with seed 7 threw (replay with seed 7): my fault injector broke',
+  });
+  t.is(error?.seed, 7);
+  t.is(error?.cause, broke);
+  t.regex(error?.stack ?? '', /\nCaused by: Error: my fault injector broke\n/);
+  // The transactional run too, whose cluster here fails its first client() call.
+  const failingClients = async (config: ClusterConfig): Promise<Cluster> => {
+    const cluster = await startCluster(config);
+    cluster.client = () => {
+      throw new ValidationError('region', 'a region of the cluster (a test of session 62 refuses every one)');
+    };
+    return cluster;
+  };
+  const txn = await t.throwsAsync(runTxnScenario({ seed: 9, commit: '2pc', faultMs: 200 }, failingClients), {
+    instanceOf: SeedRunError,
+    message: /^runTxnScenario: the run with seed 9 threw \(replay with seed 9\): region: a region of the cluster/,
+  });
+  t.is(txn?.code, 'VALIDATION', "a MeridianError's code is kept");
 });

@@ -1,7 +1,9 @@
 import test from 'ava';
 import {
+  StoppedError,
   ValidationError,
   checkHistory,
+  eventually,
   historyFromJson,
   historyToJson,
   runScenario,
@@ -124,4 +126,36 @@ test('a seeded run that throws once its cluster started rejects with its seed (a
     message: /^runTxnScenario: the run with seed 9 threw \(replay with seed 9\): region: a region of the cluster/,
   });
   t.is(txn?.code, 'VALIDATION', "a MeridianError's code is kept");
+});
+
+test('eventually: a cluster stopped during a try that ends past the deadline rejects as stopped, not as a timeout', async (t) => {
+  const cluster = await startCluster({ regions: [{ name: 'r1', servers: 1 }], seed: 62 });
+  t.log(`cluster seed ${cluster.seed}`);
+  try {
+    // The try outlasts the 100 ms allowed, and the cluster stops meanwhile (a real-time
+    // cluster's clock runs on after stop(): a test of the threads transport met it).
+    const error = await t.throwsAsync(
+      eventually(
+        cluster,
+        async () => {
+          await cluster.sleep(200);
+          await cluster.stop();
+          throw new StoppedError('the cluster is stopped');
+        },
+        { timeoutMs: 100, message: 'k is 2' },
+      ),
+      { instanceOf: StoppedError, message: 'eventually (k is 2): the cluster stopped after 1 try; last: the cluster is stopped' },
+    );
+    t.true(error?.cause instanceof StoppedError, "the last try's error is the cause");
+    // A check that returned false while the cluster stopped past the deadline: stopped too.
+    await t.throwsAsync(
+      eventually({ sleep: () => Promise.resolve(), now: () => 1_000, isStopped: true } as Pick<Cluster, 'sleep' | 'now'>, () => false, { timeoutMs: 0 }),
+      {
+        instanceOf: StoppedError,
+        message: 'eventually: the cluster stopped after 1 try; last: it returned false',
+      },
+    );
+  } finally {
+    await cluster.stop();
+  }
 });

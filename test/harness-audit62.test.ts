@@ -129,7 +129,7 @@ test('a seeded run that throws once its cluster started rejects with its seed (a
 });
 
 test('eventually: a cluster stopped during a try that ends past the deadline rejects as stopped, not as a timeout', async (t) => {
-  const cluster = await startCluster({ regions: [{ name: 'r1', servers: 1 }], seed: 62 });
+  const cluster = await startCluster({ regions: [{ name: 'r1', servers: 1 }], transport: 'sim', seed: 62 });
   t.log(`cluster seed ${cluster.seed}`);
   try {
     // The try outlasts the 100 ms allowed, and the cluster stops meanwhile (a real-time

@@ -1,11 +1,14 @@
 import test from 'ava';
+import { fileURLToPath } from 'node:url';
 import {
+  MeridianError,
   StoppedError,
   ValidationError,
   checkHistory,
   eventually,
   historyFromJson,
   historyToJson,
+  runChecks,
   runScenario,
   runTxnScenario,
   SeedRunError,
@@ -14,6 +17,7 @@ import {
   type ClusterConfig,
 } from '../src/index.js';
 import type { History } from '../src/core/history.js';
+import { createCheckPoolOf } from '../src/harness/check-runner.js';
 
 /**
  * What an audit of session 62 found using the harness's helpers as a test suite would: history
@@ -157,5 +161,19 @@ test('eventually: a cluster stopped during a try that ends past the deadline rej
     );
   } finally {
     await cluster.stop();
+  }
+});
+
+test('runChecks: a pool thread that a seed ended names the seed (the error named none)', async (t) => {
+  const pool = createCheckPoolOf(fileURLToPath(new URL('./fixtures/dies-under-seed-worker.js', import.meta.url)), 1);
+  try {
+    const error = await t.throwsAsync(runChecks({ seeds: 1, from: 41, pool }), {
+      instanceOf: MeridianError,
+      message:
+        'runChecks: a pool thread failed under seed 41 (its run ended the thread: replay that seed), and the pool runs nothing more: a bug in the run ended its thread',
+    });
+    t.log(error?.message);
+  } finally {
+    await pool.close();
   }
 });

@@ -61,7 +61,7 @@ export type {
   TxnKey,
   TxnValue,
 } from './harness/elle/index.js';
-export { runScenario, runBankScenario, drawShape, ProgressWatch } from './harness/scenario.js';
+export { runScenario, runBankScenario, drawShape, ProgressWatch, SeedRunError } from './harness/scenario.js';
 // The transactional workload (`meridian check --workload txn`), one seed and commit protocol a run.
 export { runTxnScenario } from './harness/txn-scenario.js';
 export type { TxnScenarioOptions, TxnScenarioResult } from './harness/txn-scenario.js';

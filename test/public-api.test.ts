@@ -30,6 +30,7 @@ const VALUES = [
   'Nemesis',
   'ProgressWatch',
   'SIM_ONLY_FAULT_KINDS',
+  'SeedRunError',
   'SimulationStalledError',
   'StoppedError',
   'TimeoutError',

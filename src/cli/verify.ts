@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { MeridianError, ValidationError } from '../core/errors.js';
-import { historyFromJson } from '../cluster/history.js';
+import { historyFromJson, pathText, shortPath, tooDeep } from '../cluster/history.js';
 import { HISTORY_NESTING_MAX } from '../core/limits.js';
 import type { History } from '../core/history.js';
 import { checkTransactions, describeAnomaly } from '../harness/elle/index.js';
@@ -207,25 +207,6 @@ function runOf(label: string, history: unknown[], model: { name: Model; from: 'f
   return { label, kind: 'kv', model: (model?.name as ModelName | undefined) ?? 'register', history: history as History };
 }
 
-/** A path below a value, as a reader writes it: `[0].input`, `["a b"]`. */
-function pathText(path: ReadonlyArray<string | number>): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`)).join('');
-}
-
-/**
- * A nesting deeper than HISTORY_NESTING_MAX in `value`: its path below `value`; undefined if
- * there is none.
- */
-function tooDeep(value: unknown, depth = 0): Array<string | number> | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  if (depth === HISTORY_NESTING_MAX) return [];
-  for (const k of Array.isArray(value) ? value.keys() : Object.keys(value)) {
-    const found = tooDeep((value as Record<string | number, unknown>)[k], depth + 1);
-    if (found !== undefined) return [k, ...found];
-  }
-  return undefined;
-}
-
 /** A number in a JSON text that JSON.parse does not read as written: its path and its text. */
 interface Inexact {
   path: Array<string | number>;
@@ -326,13 +307,7 @@ function readable(history: unknown[], file: string, where: string, inexact: Inex
   if (deep !== undefined) found = { path: pathText(deep), problem: `nested more than ${HISTORY_NESTING_MAX} deep` };
   else if (inexact !== undefined) found = { path: pathText(inexact.path), problem: inexactProblem(inexact) };
   if (found === undefined) return;
-  // A path 1,000 deep is cut short at a step: the message stays a line a reader can take in.
-  let path = found.path;
-  if (path.length > 120) {
-    const cut = path.slice(0, 100);
-    path = `${cut.slice(0, Math.max(cut.lastIndexOf('['), cut.lastIndexOf('.')))}...`;
-  }
-  throw new InputError(`${file}: ${where}${path}: ${found.problem}`);
+  throw new InputError(`${file}: ${where}${shortPath(found.path)}: ${found.problem}`);
 }
 
 /**

@@ -5,7 +5,9 @@
 import type { Clock } from '../core/clock.js';
 import { ValidationError, describe } from '../core/errors.js';
 import { allKeys } from '../core/validate.js';
+import { HISTORY_NESTING_MAX } from '../core/limits.js';
 import {
+  checkRecordedValue,
   copyValue,
   OP_KINDS,
   OP_OUTCOMES,
@@ -182,6 +184,35 @@ export const HISTORY_JSON_FORMAT = 'meridian-history';
 
 /** The key a value historyToJson could not write as JSON is tagged with (`{ "$meridian": "bytes", "hex": "0102" }`). */
 const TAG = '$meridian';
+/** An array's hole, as written. */
+const HOLE = { [TAG]: 'hole' };
+
+/** A path below a value, as a reader writes it: `[0].input`, `["a b"]`. */
+export function pathText(path: ReadonlyArray<string | number>): string {
+  return path.map((p) => (typeof p === 'number' ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`)).join('');
+}
+
+/** A path 1,000 deep cut short at a step: the message stays a line a reader can take in. */
+export function shortPath(path: string): string {
+  if (path.length <= 120) return path;
+  const cut = path.slice(0, 100);
+  return `${cut.slice(0, Math.max(cut.lastIndexOf('['), cut.lastIndexOf('.')))}...`;
+}
+
+/**
+ * A nesting deeper than HISTORY_NESTING_MAX in `value` (itself at `depth`): its path below
+ * `value`; undefined if there is none. What `meridian verify` refuses in a file, and
+ * historyToJson does not write.
+ */
+export function tooDeep(value: unknown, depth = 0): Array<string | number> | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (depth === HISTORY_NESTING_MAX) return [];
+  for (const k of Array.isArray(value) ? value.keys() : Object.keys(value)) {
+    const found = tooDeep((value as Record<string | number, unknown>)[k], depth + 1);
+    if (found !== undefined) return [k, ...found];
+  }
+  return undefined;
+}
 
 /**
  * A history (cluster.history(), in either format) as JSON that `meridian verify` reads back
@@ -191,8 +222,13 @@ const TAG = '$meridian';
  * history saved with it can check linearizable when it is not (a read of NaN taken for a read of
  * null: an audit, session 61). Here such values are written tagged, `{"$meridian": ...}`: a
  * number as its text ("NaN", "Infinity", "-Infinity", "-0"), a byte array (any ArrayBuffer view)
- * as its bytes in hex, a bigint as its digits, a Map as its entries, undefined within a value;
- * a plain object that has a `$meridian` key of its own as its entries. historyFromJson reads it.
+ * as its bytes in hex, a bigint as its digits, a Map as its entries, undefined within a value,
+ * an array's hole; a plain object that has a `$meridian` key of its own as its entries.
+ * historyFromJson reads it. What it writes, `meridian verify` reads back: a value the checkers
+ * refuse (a Date, a Set or a class instance, which JSON wrote as {} and verify then took, a
+ * cycle, a nesting deeper than HISTORY_NESTING_MAX) is refused here, the field named, and so
+ * is one nested deeper than that as written (a tag takes up to three levels: a Map of Maps),
+ * which verify refused as written (an audit, session 62).
  */
 export function historyToJson(history: readonly unknown[]): string {
   if (!Array.isArray(history)) throw new ValidationError('history', `expected an array (what cluster.history() returns), got ${describe(history)}`);
@@ -204,7 +240,16 @@ export function historyToJson(history: readonly unknown[]): string {
     // The operation's own fields as they are (an undefined one, as a get's input, left out:
     // absent reads as undefined), each value tagged where JSON cannot hold it.
     const fields = Object.entries(op).filter(([, value]) => value !== undefined);
-    lines.push(JSON.stringify(Object.fromEntries(fields.map(([field, value]) => [field, taggedValue(value, `history[${i}].${field}`)]))));
+    for (const [field, value] of fields) checkRecordedValue(value, `history[${i}].${field}`);
+    const written = Object.fromEntries(fields.map(([field, value]) => [field, taggedValue(value, `history[${i}].${field}`)]));
+    // Depth 1: the operation, inside the document's history array, as verify counts.
+    const deep = tooDeep(written, 1);
+    if (deep !== undefined)
+      throw new ValidationError(
+        `history[${i}]${shortPath(pathText(deep))}`,
+        `a value nested at most ${HISTORY_NESTING_MAX} deep as written, with its tags (a Map or a tagged object takes three levels), got one deeper: meridian verify would refuse the file`,
+      );
+    lines.push(JSON.stringify(written));
   }
   return `{"format":"${HISTORY_JSON_FORMAT}","version":1,"history":[\n${lines.join(',\n')}\n]}\n`;
 }
@@ -228,7 +273,9 @@ function taggedValue(value: unknown, path: string): unknown {
   }
   if (value === null) return null;
   if (ArrayBuffer.isView(value)) return { [TAG]: 'bytes', hex: bytesHex(value) };
-  if (Array.isArray(value)) return value.map((v, i) => taggedValue(v, `${path}[${i}]`));
+  // Array.from, not map: map keeps a hole, which JSON.stringify writes as null (a put of
+  // [1, , 3] then read back as [1, null, 3], which the checker tells apart: an audit, session 62).
+  if (Array.isArray(value)) return Array.from(value, (v, i) => (i in value ? taggedValue(v, `${path}[${i}]`) : HOLE));
   if (value instanceof Map)
     return { [TAG]: 'map', entries: [...value].map(([k, v], i) => [taggedValue(k, `${path} key ${i}`), taggedValue(v, `${path} value ${i}`)]) };
   const entries = Object.entries(value).map(([k, v]) => [k, taggedValue(v, `${path}.${k}`)] as const);
@@ -257,6 +304,9 @@ export function historyFromJson(text: string | object): unknown[] {
     throw new ValidationError('format', `expected "${HISTORY_JSON_FORMAT}" (a document historyToJson wrote), got ${describe(d?.format)}`);
   if (d.version !== 1) throw new ValidationError('version', `expected 1, got ${describe(d.version)}`);
   if (!Array.isArray(d.history)) throw new ValidationError('history', `expected an array of operations, got ${describe(d.history)}`);
+  // Before the tags are undone, which recurses: a document nested 100,000 deep overflowed the stack (a RangeError).
+  const deep = tooDeep(d.history);
+  if (deep !== undefined) throw new ValidationError(`history${shortPath(pathText(deep))}`, `nested at most ${HISTORY_NESTING_MAX} deep, got one deeper`);
   return d.history.map((op: unknown, i) => {
     if (typeof op !== 'object' || op === null || Array.isArray(op))
       throw new ValidationError(`history[${i}]`, `expected an operation object, got ${describe(op)}`);
@@ -265,10 +315,29 @@ export function historyFromJson(text: string | object): unknown[] {
   });
 }
 
+/** An array's hole as historyToJson writes it: `{"$meridian": "hole"}` and nothing else. */
+function isHole(v: unknown): boolean {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    Object.hasOwn(v, TAG) &&
+    (v as Record<string, unknown>)[TAG] === 'hole' &&
+    Object.keys(v).length === 1
+  );
+}
+
 /** A value historyToJson wrote, read back: its tags undone. */
 function untagged(value: unknown, path: string): unknown {
   if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) return value.map((v, i) => untagged(v, `${path}[${i}]`));
+  if (Array.isArray(value)) {
+    // A hole written as HOLE is left a hole.
+    const array: unknown[] = new Array(value.length);
+    value.forEach((v, i) => {
+      if (!isHole(v)) array[i] = untagged(v, `${path}[${i}]`);
+    });
+    return array;
+  }
   const o = value as Record<string, unknown>;
   if (!Object.hasOwn(o, TAG)) return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, untagged(v, `${path}.${k}`)]));
   const tag = o[TAG];
@@ -309,7 +378,10 @@ function untagged(value: unknown, path: string): unknown {
         return bad('an object: its entries as [key, value] pairs');
       return Object.fromEntries((o.entries as Array<[string, unknown]>).map(([k, v]) => [k, untagged(v, `${path}.${k}`)]));
     }
+    case 'hole':
+      fields();
+      return bad('an array element, the only place historyToJson writes a hole');
     default:
-      return bad(`a tag historyToJson writes: "number", "bigint", "undefined", "bytes", "map" or "object"`);
+      return bad(`a tag historyToJson writes: "number", "bigint", "undefined", "bytes", "map", "object" or "hole"`);
   }
 }

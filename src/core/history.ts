@@ -6,6 +6,8 @@
  * Two shapes: per-key operations with invoke and completion times, for the linearizability
  * checker; and transactions in Elle's shape, for the transactional checker.
  */
+import { ValidationError } from './errors.js';
+import { HISTORY_NESTING_MAX } from './limits.js';
 
 export type OpKind = 'get' | 'put' | 'delete' | 'cas' | 'append' | 'read' | 'write';
 
@@ -91,4 +93,39 @@ export function copyValue(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) out[key] = copyValue(item);
   return out;
+}
+
+const PLAIN_DATA = 'plain data (null, a boolean, number, string or bigint, an array, a plain object, a Map, a byte array)';
+
+/**
+ * A recorded input or output the checker can compare (src/harness/models.ts's canonical), and
+ * historyToJson writes and reads back: plain data, Maps and byte arrays. A Date, a Set or a class instance compared equal to any other (by their own
+ * keys: none), a function passed inline and failed to clone on the pool, and a cycle overflowed
+ * the stack (found by an audit, session 55). `within`: the objects it is inside.
+ */
+export function checkRecordedValue(value: unknown, path: string, within: object[] = []): void {
+  const type = typeof value;
+  if (type !== 'object') {
+    if (type === 'function' || type === 'symbol') throw new ValidationError(path, `${PLAIN_DATA}, got a ${type}`);
+    return;
+  }
+  if (value === null || ArrayBuffer.isView(value)) return;
+  const object = value as object;
+  if (within.includes(object)) throw new ValidationError(path, `${PLAIN_DATA} without cycles, got an object inside itself`);
+  if (within.length >= HISTORY_NESTING_MAX) throw new ValidationError(path, `${PLAIN_DATA} nested at most ${HISTORY_NESTING_MAX} deep`);
+  within.push(object);
+  if (Array.isArray(object)) {
+    for (let i = 0; i < object.length; i++) checkRecordedValue(object[i], `${path}[${i}]`, within);
+  } else if (object instanceof Map) {
+    for (const [k, v] of object) {
+      checkRecordedValue(k, `${path} (a key)`, within);
+      checkRecordedValue(v, `${path}.get(${typeof k === 'string' ? JSON.stringify(k) : String(k)})`, within);
+    }
+  } else {
+    const proto: unknown = Object.getPrototypeOf(object);
+    if (proto !== Object.prototype && proto !== null)
+      throw new ValidationError(path, `${PLAIN_DATA}, got ${(object as { constructor?: { name?: string } }).constructor?.name ?? 'an object of another kind'}`);
+    for (const [k, v] of Object.entries(object)) checkRecordedValue(v, `${path}.${k}`, within);
+  }
+  within.pop();
 }

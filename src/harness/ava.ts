@@ -160,7 +160,8 @@ export interface EventuallyOptions {
  * then is not cut short, so a check that awaits a client call may keep it waiting up to that
  * call's timeout (the error then says how long it waited). If the cluster
  * stops meanwhile, it rejects with a StoppedError carrying the last failure (see
- * `Cluster.sleep`).
+ * `Cluster.sleep`), also when the stop came during a try that ended past the deadline (a
+ * `cluster` with `isStopped`, as a Cluster has).
  */
 export async function eventually<T>(
   cluster: Pick<Cluster, 'sleep' | 'now'>,
@@ -189,6 +190,11 @@ export async function eventually<T>(
   /** What the last try threw, for the TimeoutError's cause. */
   let lastError: unknown;
   let tries = 0;
+  const stoppedAfter = (): StoppedError => {
+    const stopped = new StoppedError(`eventually${what}: the cluster stopped after ${triesSaid(tries)}; last: ${last}`);
+    if (lastError !== undefined) stopped.cause = lastError;
+    return stopped;
+  };
   for (;;) {
     tries++;
     try {
@@ -206,9 +212,13 @@ export async function eventually<T>(
       await cluster.sleep(Math.min(intervalMs, left));
     } catch (error) {
       if (!(error instanceof StoppedError)) throw error;
-      throw new StoppedError(`eventually${what}: the cluster stopped after ${triesSaid(tries)}; last: ${last}`);
+      throw stoppedAfter();
     }
   }
+  // Stopped while the last try ran past the deadline (a real-time cluster, whose clock runs on
+  // after stop()): that is what happened, not a timeout (it said "not true after 100 ms; last:
+  // the cluster is stopped": an audit, session 62).
+  if (target.isStopped === true) throw stoppedAfter();
   // A MeridianError, as every error of the package (a plain Error until 2026-12-06: an audit,
   // session 57), with what the last try threw as its cause.
   // A try is not cut short (a check awaiting a call waits as long as the call): when the last

@@ -659,7 +659,7 @@ class ScenarioPool implements CheckPool {
   /** Settles when every run begun on the pool so far has ended: the next run's turn. */
   #idle: Promise<unknown> = Promise.resolve();
   /** What a failed thread threw (see `failure`), and the signal that stops the runs on the pool. */
-  #failure: { error: unknown } | undefined;
+  #failure: { error: unknown; seed?: number } | undefined;
   readonly #failing = new AbortController();
   /** The threads (their ids) that said they loaded their task module (POOL_THREAD_LOADED). */
   readonly #loaded = new Set<number>();
@@ -694,14 +694,20 @@ class ScenarioPool implements CheckPool {
     OPEN_POOLS.add(this);
   }
 
-  /** A thread failed (outside any seed, or under one: not the seed's own failure, which is a report). */
-  fail(error: unknown): void {
-    this.#failure ??= { error };
+  /**
+   * A thread failed (outside any seed, or under one: not the seed's own failure, which is a
+   * report). `seed`: the seed its task ran, said when a thread of the pool has loaded the task
+   * module (then the module loads, and what ended the thread is the seed's run: an exception
+   * thrown where nothing catches it, say); a failure under a seed named none, so the seed that
+   * killed the thread could not be replayed (an audit, session 62).
+   */
+  fail(error: unknown, seed?: number): void {
+    this.#failure ??= seed === undefined || this.#loaded.size === 0 ? { error } : { error, seed };
     this.#failing.abort();
   }
 
-  /** What a failed thread threw, if one failed: the pool runs nothing more. */
-  get failure(): { error: unknown } | undefined {
+  /** What a failed thread threw, if one failed, and the seed it ran when known (see fail): the pool runs nothing more. */
+  get failure(): { error: unknown; seed?: number } | undefined {
     return this.#failure;
   }
 
@@ -1210,7 +1216,7 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
         // Not aborted: the thread failed under the seed (a seed's own failure is a report), and
         // one that failed as it loaded is never started again: the pool fails, the run ends below.
         if (!signal.aborted) {
-          pool.fail(error);
+          pool.fail(error, task.seed);
           return;
         }
         if (stopped()) return;
@@ -1251,7 +1257,8 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       const message = (failure.error as { message?: unknown } | null)?.message;
       const what = typeof message === 'string' ? message : String(failure.error);
       // A MeridianError (INTERNAL), as every error of the package: it was a plain Error (an audit, session 57).
-      const failed = new MeridianError('INTERNAL', `runChecks: a pool thread failed, and the pool runs nothing more: ${what}`, false);
+      const under = failure.seed === undefined ? '' : ` under seed ${failure.seed} (its run ended the thread: replay that seed)`;
+      const failed = new MeridianError('INTERNAL', `runChecks: a pool thread failed${under}, and the pool runs nothing more: ${what}`, false);
       failed.cause = failure.error;
       throw failed;
     }

@@ -21,8 +21,7 @@
 import { ValidationError, describe } from '../core/errors.js';
 import { allKeys, checkOptions as checkOptionKeys } from '../core/validate.js';
 import { Prng } from '../core/prng.js';
-import { HISTORY_NESTING_MAX } from '../core/limits.js';
-import { OP_KINDS, OP_OUTCOMES, type History, type HistoryOp } from '../core/history.js';
+import { checkRecordedValue, OP_KINDS, OP_OUTCOMES, type History, type HistoryOp } from '../core/history.js';
 import { canonical, isModelName, MODEL_NAMES, modelByName, type Model, type ModelName, type ModelOp } from './models.js';
 
 /**
@@ -505,41 +504,6 @@ function validateOp(model: Model<unknown>, op: HistoryOp, index: number, ids: Se
   if (op.outcome === 'fail') return;
   const problem = model.validate({ kind: op.kind, input: op.input, outcome: op.outcome, output: op.output });
   if (problem !== undefined) throw new ValidationError(at, problem);
-}
-
-const PLAIN_DATA = 'plain data (null, a boolean, number, string or bigint, an array, a plain object, a Map, a byte array)';
-
-/**
- * A recorded input or output the checker can compare (models.ts's canonical): plain data, Maps
- * and byte arrays. A Date, a Set or a class instance compared equal to any other (by their own
- * keys: none), a function passed inline and failed to clone on the pool, and a cycle overflowed
- * the stack (found by an audit, session 55). `within`: the objects it is inside.
- */
-function checkRecordedValue(value: unknown, path: string, within: object[]): void {
-  const type = typeof value;
-  if (type !== 'object') {
-    if (type === 'function' || type === 'symbol') throw new ValidationError(path, `${PLAIN_DATA}, got a ${type}`);
-    return;
-  }
-  if (value === null || ArrayBuffer.isView(value)) return;
-  const object = value as object;
-  if (within.includes(object)) throw new ValidationError(path, `${PLAIN_DATA} without cycles, got an object inside itself`);
-  if (within.length >= HISTORY_NESTING_MAX) throw new ValidationError(path, `${PLAIN_DATA} nested at most ${HISTORY_NESTING_MAX} deep`);
-  within.push(object);
-  if (Array.isArray(object)) {
-    for (let i = 0; i < object.length; i++) checkRecordedValue(object[i], `${path}[${i}]`, within);
-  } else if (object instanceof Map) {
-    for (const [k, v] of object) {
-      checkRecordedValue(k, `${path} (a key)`, within);
-      checkRecordedValue(v, `${path}.get(${typeof k === 'string' ? JSON.stringify(k) : String(k)})`, within);
-    }
-  } else {
-    const proto: unknown = Object.getPrototypeOf(object);
-    if (proto !== Object.prototype && proto !== null)
-      throw new ValidationError(path, `${PLAIN_DATA}, got ${(object as { constructor?: { name?: string } }).constructor?.name ?? 'an object of another kind'}`);
-    for (const [k, v] of Object.entries(object)) checkRecordedValue(v, `${path}.${k}`, within);
-  }
-  within.pop();
 }
 
 // ---------------------------------------------------------------------------------------------

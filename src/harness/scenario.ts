@@ -21,7 +21,7 @@ import {
 } from '../cluster/config.js';
 import { validateNats } from '../cluster/validate-nats.js';
 import { allServers, balancerAddress, coordinatorAddress, regionOfServer, serverId } from '../cluster/topology.js';
-import { ConfigError, UnavailableError, ValidationError, describe, namedAs } from '../core/errors.js';
+import { ConfigError, MeridianError, UnavailableError, ValidationError, describe, namedAs } from '../core/errors.js';
 import { allKeys, checkOptions, definedOnly } from '../core/validate.js';
 import { Prng } from '../core/prng.js';
 import { compareBallots, formatBallot, type Ballot } from '../protocols/ballot.js';
@@ -595,6 +595,33 @@ export function checkScenarioBasics(o: { seed: unknown; limits?: unknown; balanc
 export const SCENARIO_TRANSPORTS = ['sim', 'threads', 'nats'] as const;
 
 /**
+ * A seeded run (runScenario, runTxnScenario, runBankScenario) that threw once its cluster had
+ * started: a `during` hook of the caller's, a nemesis or a workload call that failed, a stalled
+ * simulation. It rejected with the bare error, which named no seed, so the run could not be
+ * replayed (an audit, session 62). `seed` is the run's, `cause` what it threw (its code kept
+ * when a MeridianError, else INTERNAL), and the stack the cause's.
+ */
+export class SeedRunError extends MeridianError {
+  readonly seed: number;
+  constructor(run: string, seed: number, transport: string, cause: unknown) {
+    super(
+      cause instanceof MeridianError ? cause.code : 'INTERNAL',
+      `${run}: the run with seed ${seed} threw (${transport === 'sim' ? `replay with seed ${seed}` : `transport ${transport}, real time: the seed draws the same choices, but does not replay the run`}): ${cause instanceof Error ? cause.message : String(cause)}`,
+      false,
+    );
+    this.seed = seed;
+    this.cause = cause;
+    // The cause's frames, where it was thrown (this one's say only where the run rejected).
+    if (cause instanceof Error && cause.stack !== undefined) this.stack = `${this.name}: ${this.message}\nCaused by: ${cause.stack}`;
+  }
+}
+
+/** `error`, with the seed of the run it ended (see SeedRunError). */
+export function withSeed(run: string, seed: number, transport: string, error: unknown): SeedRunError {
+  return error instanceof SeedRunError ? error : new SeedRunError(run, seed, transport, error);
+}
+
+/**
  * The transports whose runs are in real time: a failing seed does not replay on them, and a
  * scenario there leaves out what reads actors' state in place (the kv and txn scenarios, the
  * check runner's rules).
@@ -914,6 +941,8 @@ export async function runScenarioOn(options: ScenarioOptions, start: StartCluste
     if (o.trace) result.trace = cluster.trace();
     if (!result.ok && threads) result.inspection = await inspectCluster(cluster, t0);
     return result;
+  } catch (error) {
+    throw withSeed('runScenario', o.seed, cluster.transport, error);
   } finally {
     await cluster.stop();
   }
@@ -1639,6 +1668,8 @@ export async function runBankScenario(options: BankOptions): Promise<BankResult>
     }
     const expected = 100 * accounts;
     return { seed: options.seed, ok: total === expected, total, expected, committed, aborted, unknown, faults };
+  } catch (error) {
+    throw withSeed('runBankScenario', options.seed, cluster.transport, error);
   } finally {
     await cluster.stop();
   }

@@ -31,6 +31,7 @@ import {
   SCENARIO_SNAPSHOT_EVERY,
   scenarioFactor,
   TXN_SCENARIO_KEYS_MAX,
+  withSeed,
   type BalancerChoice,
   type LimitsChoice,
 } from './scenario.js';
@@ -490,6 +491,8 @@ export async function runTxnScenario(options: TxnScenarioOptions, start: StartCl
     if (!result.ok || o.trace === true) result.history = history;
     if (o.trace) result.trace = cluster.trace();
     return result;
+  } catch (error) {
+    throw withSeed('runTxnScenario', o.seed, cluster.transport, error);
   } finally {
     await cluster.stop();
   }

@@ -15,7 +15,9 @@ const seedPart = ({ elapsedMs: _elapsedMs, ...rest }: ScenarioReport): Omit<Scen
 const line = (s: CheckRunSummary): string => s.reports.map((r) => `${r.seed} ${r.outcome} ${r.traceHash}`).join(', ');
 
 test('two runs on one pool report exactly what a run on its own pool does, seed by seed; a run stopped mid-seed leaves the pool usable', async (t) => {
-  const options = { seeds: 4, workers: 2, ...SMALL };
+  // Three seeds on two threads: within a run one thread takes a second seed, and across runs
+  // both are reused (four seeds cost each run a small seed more, 2026-12-07).
+  const options = { seeds: 3, workers: 2, ...SMALL };
   const pool = createCheckPool({ workers: 2 });
   t.teardown(() => pool.close());
   const own = await runChecks(options);
@@ -25,7 +27,7 @@ test('two runs on one pool report exactly what a run on its own pool does, seed 
   t.log(`shared pool, twice: ${line(first)} | ${line(second)}`);
   t.deepEqual(
     own.reports.map((r) => r.seed),
-    [1, 2, 3, 4],
+    [1, 2, 3],
   );
   t.deepEqual(first.reports.map(seedPart), own.reports.map(seedPart));
   t.deepEqual(second.reports.map(seedPart), own.reports.map(seedPart));

@@ -152,6 +152,13 @@ const clusterFolder = (entries: string[]): boolean =>
     return name.startsWith('meridian-') && !name.startsWith('meridian-pool-');
   });
 
+/**
+ * The check runs' clusters: three servers (one per region), not six. What a command leaves behind
+ * does not depend on its clusters' size, and a cluster of real threads costs CPU per server to
+ * boot and to stop.
+ */
+const SMALL_CLUSTER = ['--servers', '1', '--factor', '3'];
+
 for (const [signal, status] of [
   ['SIGINT', 130],
   ['SIGTERM', 143],
@@ -170,7 +177,7 @@ test.serial(
   'Ctrl-C to meridian check --transport threads as a seed runs: the seed is dropped, its cluster stopped, no temporary folder left, exit 130',
   async (t) => {
     // Sent as soon as the seed's cluster has its folder: while it boots, or runs.
-    const r = await signalled(['check', '--seeds', '20', '--transport', 'threads'], 'SIGINT', (_, entries) => clusterFolder(entries));
+    const r = await signalled(['check', '--seeds', '20', '--transport', 'threads', ...SMALL_CLUSTER], 'SIGINT', (_, entries) => clusterFolder(entries));
     t.true(r.sent, r.stderr);
     t.deepEqual({ code: r.code, signal: r.signal }, { code: 130, signal: null }, r.stderr);
     t.regex(r.stdout, /\ncheck: interrupted after 0 of 20 seeds, /);
@@ -182,7 +189,11 @@ test.serial(
   'meridian check --time-limit --transport threads: the seed in flight at the limit is dropped, its cluster stopped, no temporary folder left',
   async (t) => {
     // Two seeds at once: the first to finish ends the run (its limit long past), the other is dropped.
-    const r = await signalled(['check', '--time-limit', '1', '--transport', 'threads', '--workers', '2', '--fault-ms', '500'], 'SIGINT', () => false);
+    const r = await signalled(
+      ['check', '--time-limit', '1', '--transport', 'threads', '--workers', '2', '--fault-ms', '500', ...SMALL_CLUSTER],
+      'SIGINT',
+      () => false,
+    );
     // 0 or 1: the seed's verdict is not this test's.
     t.true(r.code === 0 || r.code === 1, r.stdout + r.stderr);
     t.regex(r.stdout, /\ncheck: time limit \(1 s\) reached after \d+ seeds?, /);
@@ -203,7 +214,10 @@ const nats = natsServerBinary();
 (('bin' in nats ? test.serial : test.serial.skip) as typeof test.serial)(
   'SIGTERM to meridian check --transport nats as a seed runs: its cluster stopped, no temporary folder left, exit 143',
   async (t) => {
-    const r = await signalled(['check', '--seeds', '20', '--transport', 'nats'], 'SIGTERM', (_, entries) => clusterFolder(entries));
+    // One host process a seed (the default is one per core): one to spawn and stop.
+    const r = await signalled(['check', '--seeds', '20', '--transport', 'nats', '--processes', '1', ...SMALL_CLUSTER], 'SIGTERM', (_, entries) =>
+      clusterFolder(entries),
+    );
     t.true(r.sent, r.stderr);
     t.deepEqual({ code: r.code, signal: r.signal }, { code: 143, signal: null }, r.stderr);
     t.regex(r.stderr, /meridian check: terminated; the seeds in flight are dropped, their clusters stopped/);
@@ -216,7 +230,7 @@ test.serial(
   async (t) => {
     const tmp = mkdtempSync(join(tmpdir(), 'meridian-leftovers-'));
     t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
-    const child = spawn(process.execPath, [cli, 'check', '--seeds', '20', '--transport', 'threads', '--workers', '2'], {
+    const child = spawn(process.execPath, [cli, 'check', '--seeds', '20', '--transport', 'threads', '--workers', '2', ...SMALL_CLUSTER], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, TMPDIR: tmp },
     });

@@ -67,11 +67,19 @@ test("seedWallMs: a simulated seed may take SEED_WALL_MS_MAX of wall time; a rea
   t.true(REAL_TIME_RUN_TAIL_MS >= 3 * 60_000);
 });
 
+/**
+ * Small seeds (4 clients, a one-second fault phase) for the runs stopped part way on a pool of
+ * their own: what is checked is which seeds finished, not what they found, and a cold thread
+ * ran each default seed for a second or more.
+ */
+const SMALL = { clients: 4, faultMs: 1_000 } as const;
+
 test('runChecks with a signal: the seeds that finished before it fired, and interrupted set', async (t) => {
   const stop = new AbortController();
   const summary = await runChecks({
     seeds: 40,
     workers: 1,
+    ...SMALL,
     signal: stop.signal,
     onReport: (_report, done) => {
       if (done === 2) stop.abort();
@@ -326,7 +334,7 @@ test('--time-limit and timeLimitMs: whole seconds from 1, not with --seed; a run
 test('timeLimitMs shorter than any seed: the run waits for its first seed to finish, reports it and stops there', async (t) => {
   for (const workers of [1, 2]) {
     const started = performance.now();
-    const r = await runChecks({ from: 40, seeds: 50, workers, timeLimitMs: 1, ...(workers === 1 ? { pool: pool() } : {}) });
+    const r = await runChecks({ from: 40, seeds: 50, workers, timeLimitMs: 1, ...SMALL, ...(workers === 1 ? { pool: pool() } : {}) });
     t.log(`workers ${workers}: ${r.reports.length} seeds (${r.reports.map((x) => x.seed).join(', ')}) in ${Math.round(performance.now() - started)} ms`);
     // The first seeds start at once, TASKS_IN_FLIGHT_PER_WORKER a worker; the first to finish
     // ends the run, and the others are dropped unless they finished with it.

@@ -387,13 +387,18 @@ test('check --transport threads --workload txn: the transactional scenario on re
       '21',
       '--fault-ms',
       '1500',
+      // 3 servers to boot, not 6, as the kv test above.
+      '--servers',
+      '1',
+      '--factor',
+      '3',
       '--json',
       file,
     ]);
     t.log(r.stdout);
     t.regex(
       r.stdout,
-      /^meridian check: seeds 21\.\.21, active replication, read\/append transactions \(2pc, checked strict serializable\), its own faults, 1500 ms of faults, 1 worker, on worker threads in real time/,
+      /^meridian check: seeds 21\.\.21, active replication, read\/append transactions \(2pc, checked strict serializable\), its own faults, 1500 ms of faults, 1 server per region, factor 3, 1 worker, on worker threads in real time/,
     );
     // Real time: the verdict is the run's, so the summary is read, not required to pass.
     const m = /\ncheck: 1 seed, (\d) passed, (\d) failed[^,]*, (\d) unknown; (\d+) operations checked/.exec(r.stdout);
@@ -425,7 +430,8 @@ natsTest(
     // (2026-12-05). In real time a seed's verdict is the run's, so the lines are read, not required.
     // Short fault windows: about 5 s a seed here instead of 10 (seeds 11 and 12 failed so at 13:25 UTC).
     // --processes 1 in both runs: a host process more (the default is one per core) cost this
-    // run about 3.5 CPU s more (2026-12-07), and what is checked here is where the server comes from.
+    // run about 3.5 CPU s more (2026-12-07), and what is checked here is where the server comes
+    // from; and 3 servers (one a region), not 6, as the threads tests above.
     const r = await meridian([
       'check',
       '--transport',
@@ -440,6 +446,10 @@ natsTest(
       'stale-reads',
       '--fault-ms',
       '1500',
+      '--servers',
+      '1',
+      '--factor',
+      '3',
     ]);
     t.log(
       r.stdout
@@ -450,7 +460,7 @@ natsTest(
     t.regex(r.stdout, /^meridian check: nats-server started at nats:\/\/127\.0\.0\.1:\d+ for this run/);
     t.regex(
       r.stdout,
-      /\nmeridian check: seeds 11\.\.11, active replication \(unsafe: stale-reads\), targeted faults, 1500 ms of faults, 1 worker, over NATS \(nats:\/\/127\.0\.0\.1:\d+; 1 host process a seed\) in real time/,
+      /\nmeridian check: seeds 11\.\.11, active replication \(unsafe: stale-reads\), targeted faults, 1500 ms of faults, 1 server per region, factor 3, 1 worker, over NATS \(nats:\/\/127\.0\.0\.1:\d+; 1 host process a seed\) in real time/,
     );
     const m = /\ncheck: 1 seed, (\d) passed, (\d) failed[^,]*, (\d) unknown/.exec(r.stdout);
     t.truthy(m, r.stdout);
@@ -459,7 +469,7 @@ natsTest(
     if (m![2] === '1')
       t.regex(
         r.stdout,
-        /\n {2}again over NATS: meridian check --transport nats --processes 1 --seeds 1 --from 11 --mode active --unsafe stale-reads --fault-ms 1500\n/,
+        /\n {2}again over NATS: meridian check --transport nats --processes 1 --seeds 1 --from 11 --mode active --unsafe stale-reads --fault-ms 1500 --servers 1 --factor 3\n/,
       );
     const server = await startNatsServer((natsBinary as { bin: string }).bin);
     // --processes 1: the seed's cluster in one host process. The server's connections, read while the run goes on, show how many hosts were connected at once.
@@ -494,6 +504,10 @@ natsTest(
         'stale-reads',
         '--fault-ms',
         '1500',
+        '--servers',
+        '1',
+        '--factor',
+        '3',
       ]);
       watching = false;
       await watch;
@@ -727,7 +741,9 @@ test('check --workload txn: its own faults by default; --faults (the targeted ne
   // A failing seed shrinks (its fault episodes and sizes), and the shrunk run fails when replayed.
   const shrink = /\n {2}shrink: meridian (check --seed 1 [^\n]*) --shrink\n/.exec(r.stdout)?.[1];
   t.is(shrink, replay);
-  const shrunk = await meridian([...shrink!.split(' '), '--shrink', '--shrink-runs', '12']);
+  // 6 runs cut its clients, its fault phase and its fault episodes (2 clients, 375 ms, none of
+  // them drawn, 2026-12-07); 12 went on to 1 key, 1 server a region and 1 shard.
+  const shrunk = await meridian([...shrink!.split(' '), '--shrink', '--shrink-runs', '6']);
   t.is(shrunk.code, 1, shrunk.stdout);
   t.regex(
     shrunk.stdout,

@@ -43,10 +43,10 @@ process.setMaxListeners(24);
  * The simulated runs of many seeds ask for a pool of two workers (`--workers 2`, the default)
  * and take turns on one warm pool of two lent to the command (CheckLoan): a seed's outcome does
  * not depend on the pool, and each new pool's threads spend their first second or so compiling
- * (a pool of their own each cost about 2 CPU s more a run; the first test's run in a process of
- * its own and the txn workload's pool of its own cost about 6 of this file's 54 CPU s,
- * 2026-12-07). The one run that asks for the default pool of a one-seed run (the header test)
- * starts its own, as the command does.
+ * (a pool of their own each cost about 2 CPU s more a run, 2026-12-04; the first test's run
+ * had a process of its own, and the txn workload's run a pool of its own, until 2026-12-07).
+ * The one run that asks for the default pool of a one-seed run (the header test) starts its
+ * own, as the command does.
  */
 const warm = createCheckPool({ workers: 2 });
 test.after.always(() => warm.close());
@@ -268,7 +268,8 @@ test("check --regions, --servers, --factor and --shards shape every seed's clust
 });
 
 test("check --shape random draws each seed's cluster shape; a failing seed's replay line names the shape it drew, and replays the same run", async (t) => {
-  // Seeds 1..3 draw three shapes (seed 3 five regions); seeds 2 and 3 fail (2, 3, 5 and 6 of 1..6, 2026-12-04).
+  // Seeds 1..3 draw three shapes (seed 3 five regions); seed 2 fails (2026-12-07; seeds 2 and 3,
+  // and 2, 3, 5 and 6 of 1..6, on 2026-12-04).
   const r = await meridian(['check', '--seeds', '3', '--workers', '2', '--shape', 'random', '--unsafe', 'forget-promises']);
   t.regex(r.stdout, /^meridian check: seeds 1\.\.3, active replication \(unsafe: forget-promises\), targeted faults, a shape drawn per seed, 2 workers/);
   const m = /replay: meridian check --seed (\d+) --mode active --unsafe forget-promises --regions (\d) --servers (\d) --factor (\d) --shards (\d) --trace/.exec(

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main, parseCheckArgs, replayCommand, seedsPerSecond } from '../src/cli/check.js';
+import { main, parseCheckArgs, replayCommand, seedsPerSecond, type CheckLoan } from '../src/cli/check.js';
 import { decimalText } from '../src/cli/flags.js';
 import { shellWords } from '../src/cli/format.js';
 import { drawShape } from '../src/harness/scenario.js';
@@ -35,25 +35,27 @@ process.setMaxListeners(24);
  * `meridian check ARGS` through the `main` the command calls, in this process, its lines
  * collected as the command prints them; a run of many seeds (`--seeds`) starts its pool of
  * worker threads here as the command does. The real command in a new process (`spawned`) is
- * for what only a process shows: the first test's run of many seeds, the EPIPE test, a bad flag's
- * usage on stderr, --help and demo. A run is the same wherever it runs (the tests compare trace
- * hashes across both), and a new process per run cost this file most of its time (a new
- * process cost about 0.3 CPU s more than the same run in this one, 2026-12-04).
+ * for what only a process shows: the EPIPE test's run of many seeds, a bad flag's usage on
+ * stderr, --help and demo. A run is the same wherever it runs (the tests compare trace hashes
+ * across both), and a new process per run cost this file most of its time (a new process cost
+ * about 0.3 CPU s more than the same run in this one, 2026-12-04).
  *
- * The runs of many seeds ask for a pool of one worker (`--workers 1`), but the first test's
- * (`--workers 2`) and the txn workload's (the default pool, 2): a seed's outcome does not depend
- * on the pool, and each worker spends its first second or so compiling (a pool of 2 cost about
- * 10 of these runs' 44 CPU s). The simulated ones of one worker take turns on one warm pool
- * lent to the command (CheckLoan): a pool of their own each cost about 2 CPU s more a run.
+ * The simulated runs of many seeds ask for a pool of two workers (`--workers 2`, the default)
+ * and take turns on one warm pool of two lent to the command (CheckLoan): a seed's outcome does
+ * not depend on the pool, and each new pool's threads spend their first second or so compiling
+ * (a pool of their own each cost about 2 CPU s more a run, 2026-12-04; the first test's run
+ * had a process of its own, and the txn workload's run a pool of its own, until 2026-12-07).
+ * The one run that asks for the default pool of a one-seed run (the header test) starts its
+ * own, as the command does.
  */
-const warm = createCheckPool({ workers: 1 });
+const warm = createCheckPool({ workers: 2 });
 test.after.always(() => warm.close());
 
-async function meridian(args: string[]): Promise<Run> {
+async function meridian(args: string[], loan: CheckLoan = { pool: warm }): Promise<Run> {
   if (args[0] !== 'check') throw new Error(`meridian ${args.join(' ')}: only check runs in this process (spawned runs the others)`);
   let stdout = '';
   let stderr = '';
-  const code = await main(args.slice(1), { out: (l) => (stdout += `${l}\n`), err: (l) => (stderr += `${l}\n`) }, { pool: warm });
+  const code = await main(args.slice(1), { out: (l) => (stdout += `${l}\n`), err: (l) => (stderr += `${l}\n`) }, loan);
   return { code, stdout, stderr };
 }
 
@@ -70,7 +72,7 @@ function spawned(args: string[], timeoutMs = 0): Promise<Run> {
 }
 
 test('check --seeds 4 --workers 2: progress, unknown shares, a passed/failed/unknown summary; exit 0 only when all passed', async (t) => {
-  const r = await spawned(['check', '--seeds', '4', '--workers', '2']);
+  const r = await meridian(['check', '--seeds', '4', '--workers', '2']);
   t.log(r.stdout.split('\n').slice(-3).join('\n'));
   t.regex(r.stdout, /^meridian check: seeds 1\.\.4, active replication, targeted faults, 2 workers/);
   // The time left as duration() writes it: over a minute (a loaded machine, the first seed slow) is 'about 1 min 5 s left'.
@@ -94,7 +96,7 @@ test('check --seeds with --clients, --keys and --fault-ms sizes every seed; a fa
     '--from',
     '7',
     '--workers',
-    '1',
+    '2',
     '--clients',
     '4',
     '--keys',
@@ -107,7 +109,7 @@ test('check --seeds with --clients, --keys and --fault-ms sizes every seed; a fa
   t.log(r.stdout.split('\n').at(-2));
   t.regex(
     r.stdout,
-    /^meridian check: seeds 7\.\.8, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 2 keys, 1500 ms of faults, 1 worker/,
+    /^meridian check: seeds 7\.\.8, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 2 keys, 1500 ms of faults, 2 workers/,
   );
   const failed = /failed \(([\d, ]+)\)/.exec(r.stdout)?.[1]?.split(', ').map(Number) ?? [];
   t.true(failed.length > 0, `no seed of 7..8 caught stale-reads with 4 clients on 2 keys:\n${r.stdout}`);
@@ -128,15 +130,19 @@ test('check --seeds with --clients, --keys and --fault-ms sizes every seed; a fa
 let txnShareSeed5: Promise<Run> | undefined;
 const txnShareRun = (): Promise<Run> => (txnShareSeed5 ??= meridian(['check', '--seed', '5', '--clients', '4', '--txn-share', '0.5']));
 
+/** `check --seed 5 --clients 4`: the run without the flag that the --txn-share and --balancer tests each compare with. */
+let plainSeed5: Promise<Run> | undefined;
+const plainRun = (): Promise<Run> => (plainSeed5 ??= meridian(['check', '--seed', '5', '--clients', '4']));
+
 test('check --txn-share sets the share of calls that are transactions for every seed, and the replay line carries it', async (t) => {
-  const r = await meridian(['check', '--seeds', '2', '--from', '5', '--workers', '1', '--clients', '4', '--txn-share', '0.5', '--unsafe', 'stale-reads']);
+  const r = await meridian(['check', '--seeds', '2', '--from', '5', '--workers', '2', '--clients', '4', '--txn-share', '0.5', '--unsafe', 'stale-reads']);
   t.regex(
     r.stdout,
-    /^meridian check: seeds 5\.\.6, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 0\.5 of calls transactions, 1 worker/,
+    /^meridian check: seeds 5\.\.6, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 0\.5 of calls transactions, 2 workers/,
   );
   const one = await txnShareRun();
   const again = await meridian(['check', '--seed', '5', '--clients', '4', '--txn-share', '0.5']);
-  const plain = await meridian(['check', '--seed', '5', '--clients', '4']);
+  const plain = await plainRun();
   const hash = (run: Run): string | undefined => /trace hash (0x[0-9a-f]+)/.exec(run.stdout)?.[1];
   t.truthy(hash(one), one.stdout);
   t.is(hash(again), hash(one), 'the same share replays the same run');
@@ -153,7 +159,7 @@ test("check --commit paxos-commit runs the kv workload's transactions by Paxos C
     '--from',
     '5',
     '--workers',
-    '1',
+    '2',
     '--clients',
     '4',
     '--txn-share',
@@ -165,7 +171,7 @@ test("check --commit paxos-commit runs the kv workload's transactions by Paxos C
   ]);
   t.regex(
     r.stdout,
-    /^meridian check: seeds 5\.\.6, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 0\.5 of calls transactions, transactions by paxos-commit, 1 worker/,
+    /^meridian check: seeds 5\.\.6, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 0\.5 of calls transactions, transactions by paxos-commit, 2 workers/,
   );
   const caught = /replay: (meridian check --seed \d+ [^\n]*) --trace/.exec(r.stdout)?.[1];
   t.truthy(caught, r.stdout);
@@ -228,7 +234,7 @@ test("check --regions, --servers, --factor and --shards shape every seed's clust
     '--from',
     '6',
     '--workers',
-    '1',
+    '2',
     '--servers',
     '3',
     '--factor',
@@ -240,7 +246,7 @@ test("check --regions, --servers, --factor and --shards shape every seed's clust
   ]);
   t.regex(
     r.stdout,
-    /^meridian check: seeds 6\.\.7, active replication \(unsafe: stale-reads\), targeted faults, 3 servers per region, factor 5, 6 shards, 1 worker/,
+    /^meridian check: seeds 6\.\.7, active replication \(unsafe: stale-reads\), targeted faults, 3 servers per region, factor 5, 6 shards, 2 workers/,
   );
   const caught = /replay: (meridian check --seed \d+ [^\n]*) --trace/.exec(r.stdout)?.[1];
   t.truthy(caught, r.stdout);
@@ -262,9 +268,10 @@ test("check --regions, --servers, --factor and --shards shape every seed's clust
 });
 
 test("check --shape random draws each seed's cluster shape; a failing seed's replay line names the shape it drew, and replays the same run", async (t) => {
-  // Seeds 1..3 draw three shapes (seed 3 five regions); seeds 2 and 3 fail (2, 3, 5 and 6 of 1..6, 2026-12-04).
-  const r = await meridian(['check', '--seeds', '3', '--workers', '1', '--shape', 'random', '--unsafe', 'forget-promises']);
-  t.regex(r.stdout, /^meridian check: seeds 1\.\.3, active replication \(unsafe: forget-promises\), targeted faults, a shape drawn per seed, 1 worker/);
+  // Seeds 1..3 draw three shapes (seed 3 five regions); seed 2 fails (2026-12-07; seeds 2 and 3,
+  // and 2, 3, 5 and 6 of 1..6, on 2026-12-04).
+  const r = await meridian(['check', '--seeds', '3', '--workers', '2', '--shape', 'random', '--unsafe', 'forget-promises']);
+  t.regex(r.stdout, /^meridian check: seeds 1\.\.3, active replication \(unsafe: forget-promises\), targeted faults, a shape drawn per seed, 2 workers/);
   const m = /replay: meridian check --seed (\d+) --mode active --unsafe forget-promises --regions (\d) --servers (\d) --factor (\d) --shards (\d) --trace/.exec(
     r.stdout,
   );
@@ -294,7 +301,7 @@ test('check catches a broken variant: failing seeds with witness, faults, replay
   // Seeds 2 and 3, failing seeds both (seed 1 no longer does since the balancers fail at once
   // what they sent to a server held down, 9742921, session 59).
   t.log('seeds 2..3, active, unsafe stale-reads');
-  const r = await meridian(['check', '--seeds', '2', '--from', '2', '--workers', '1', '--unsafe', 'stale-reads']);
+  const r = await meridian(['check', '--seeds', '2', '--from', '2', '--workers', '2', '--unsafe', 'stale-reads']);
   t.is(r.code, 1, `no seed of 2..3 caught stale-reads:\n${r.stdout}${r.stderr}`);
   const failed = /failed \(([\d, ]+)\)/.exec(r.stdout)?.[1]?.split(', ').map(Number) ?? [];
   t.true(failed.length > 0, r.stdout);
@@ -312,11 +319,29 @@ test('check --transport threads: each seed on real worker threads, one at a time
   const dir = mkdtempSync(join(tmpdir(), 'meridian-check-threads-'));
   try {
     const file = join(dir, 'threads.json');
-    const r = await meridian(['check', '--transport', 'threads', '--seeds', '1', '--from', '7', '--fault-ms', '1500', '--json', file]);
+    // One server per region (3 of them, not 6): the boot of a cluster of real threads is most of
+    // this run's CPU, and what is checked is the same for any size.
+    const r = await meridian([
+      'check',
+      '--transport',
+      'threads',
+      '--seeds',
+      '1',
+      '--from',
+      '7',
+      '--fault-ms',
+      '1500',
+      '--servers',
+      '1',
+      '--factor',
+      '3',
+      '--json',
+      file,
+    ]);
     t.log(r.stdout);
     t.regex(
       r.stdout,
-      /^meridian check: seeds 7\.\.7, active replication, targeted faults, 1500 ms of faults, 1 worker, on worker threads in real time \(a seed fixes its faults and workload, not their timing: a failure does not replay\)/,
+      /^meridian check: seeds 7\.\.7, active replication, targeted faults, 1500 ms of faults, 1 server per region, factor 3, 1 worker, on worker threads in real time \(a seed fixes its faults and workload, not their timing: a failure does not replay\)/,
     );
     // Real time: the verdict is the run's, so the summary is read, not required to pass.
     const m = /\ncheck: 1 seed, (\d) passed, (\d) failed[^,]*, (\d) unknown/.exec(r.stdout);
@@ -329,7 +354,7 @@ test('check --transport threads: each seed on real worker threads, one at a time
     t.is(json.reports.length, 1);
     t.is(json.reports[0]!.seed, 7);
     t.true(json.reports[0]!.operations > 0);
-    if (json.reports[0]!.outcome !== 'pass') t.regex(json.reports[0]!.again ?? '', /--transport threads --seeds 1 --from 7 /);
+    if (json.reports[0]!.outcome !== 'pass') t.regex(json.reports[0]!.again ?? '', /--transport threads --seeds 1 --from 7 .*--servers 1 --factor 3/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -363,13 +388,18 @@ test('check --transport threads --workload txn: the transactional scenario on re
       '21',
       '--fault-ms',
       '1500',
+      // 3 servers to boot, not 6, as the kv test above.
+      '--servers',
+      '1',
+      '--factor',
+      '3',
       '--json',
       file,
     ]);
     t.log(r.stdout);
     t.regex(
       r.stdout,
-      /^meridian check: seeds 21\.\.21, active replication, read\/append transactions \(2pc, checked strict serializable\), its own faults, 1500 ms of faults, 1 worker, on worker threads in real time/,
+      /^meridian check: seeds 21\.\.21, active replication, read\/append transactions \(2pc, checked strict serializable\), its own faults, 1500 ms of faults, 1 server per region, factor 3, 1 worker, on worker threads in real time/,
     );
     // Real time: the verdict is the run's, so the summary is read, not required to pass.
     const m = /\ncheck: 1 seed, (\d) passed, (\d) failed[^,]*, (\d) unknown; (\d+) operations checked/.exec(r.stdout);
@@ -400,7 +430,28 @@ natsTest(
     // stale-reads answers reads from a follower's state: caught in each of 10 seeds on threads
     // (2026-12-05). In real time a seed's verdict is the run's, so the lines are read, not required.
     // Short fault windows: about 5 s a seed here instead of 10 (seeds 11 and 12 failed so at 13:25 UTC).
-    const r = await meridian(['check', '--transport', 'nats', '--seeds', '1', '--from', '11', '--unsafe', 'stale-reads', '--fault-ms', '1500']);
+    // --processes 1 in both runs: a host process more (the default is one per core) cost this
+    // run about 3.5 CPU s more (2026-12-07), and what is checked here is where the server comes
+    // from; and 3 servers (one a region), not 6, as the threads tests above.
+    const r = await meridian([
+      'check',
+      '--transport',
+      'nats',
+      '--processes',
+      '1',
+      '--seeds',
+      '1',
+      '--from',
+      '11',
+      '--unsafe',
+      'stale-reads',
+      '--fault-ms',
+      '1500',
+      '--servers',
+      '1',
+      '--factor',
+      '3',
+    ]);
     t.log(
       r.stdout
         .split('\n')
@@ -410,17 +461,19 @@ natsTest(
     t.regex(r.stdout, /^meridian check: nats-server started at nats:\/\/127\.0\.0\.1:\d+ for this run/);
     t.regex(
       r.stdout,
-      /\nmeridian check: seeds 11\.\.11, active replication \(unsafe: stale-reads\), targeted faults, 1500 ms of faults, 1 worker, over NATS \(nats:\/\/127\.0\.0\.1:\d+\) in real time/,
+      /\nmeridian check: seeds 11\.\.11, active replication \(unsafe: stale-reads\), targeted faults, 1500 ms of faults, 1 server per region, factor 3, 1 worker, over NATS \(nats:\/\/127\.0\.0\.1:\d+; 1 host process a seed\) in real time/,
     );
     const m = /\ncheck: 1 seed, (\d) passed, (\d) failed[^,]*, (\d) unknown/.exec(r.stdout);
     t.truthy(m, r.stdout);
     t.is(r.code, m![1] === '1' ? 0 : 1);
     // The server the run started is gone with it: the command to run the seed again names none.
     if (m![2] === '1')
-      t.regex(r.stdout, /\n {2}again over NATS: meridian check --transport nats --seeds 1 --from 11 --mode active --unsafe stale-reads --fault-ms 1500\n/);
+      t.regex(
+        r.stdout,
+        /\n {2}again over NATS: meridian check --transport nats --processes 1 --seeds 1 --from 11 --mode active --unsafe stale-reads --fault-ms 1500 --servers 1 --factor 3\n/,
+      );
     const server = await startNatsServer((natsBinary as { bin: string }).bin);
-    // --processes 1: the seed's cluster in one host process (the default is one per core). The
-    // server's connections, read while the run goes on, show how many hosts were connected at once.
+    // --processes 1: the seed's cluster in one host process. The server's connections, read while the run goes on, show how many hosts were connected at once.
     let watching = true;
     let hostsAtOnce = 0;
     const watch = (async (): Promise<void> => {
@@ -452,6 +505,10 @@ natsTest(
         'stale-reads',
         '--fault-ms',
         '1500',
+        '--servers',
+        '1',
+        '--factor',
+        '3',
       ]);
       watching = false;
       await watch;
@@ -495,7 +552,9 @@ test('runChecks with transport nats: its servers are required, only with that tr
 
 test('check --shrink: a failing seed shrinks, the shrunk run is printed, and its replay command fails too', async (t) => {
   // Seed 2 fails stale-reads (seed 1 passes since 9742921, session 59).
-  const r = await meridian(['check', '--seed', '2', '--unsafe', 'stale-reads', '--shrink', '--shrink-runs', '8']);
+  // 4 runs: the first (the seed as given) and three trials, the first cut that halves the
+  // fault phase among them (4 runs shrank it to 500 ms of faults, 8 runs no further, 2026-12-07).
+  const r = await meridian(['check', '--seed', '2', '--unsafe', 'stale-reads', '--shrink', '--shrink-runs', '4']);
   t.log(
     r.stdout
       .split('\n')
@@ -504,7 +563,7 @@ test('check --shrink: a failing seed shrinks, the shrunk run is printed, and its
   );
   t.is(r.code, 1, r.stdout + r.stderr);
   t.regex(r.stdout, /^meridian check: shrinking seed 2, active replication \(unsafe: stale-reads\), targeted faults\n/);
-  t.regex(r.stdout, /\nshrunk in [2-8] runs: /);
+  t.regex(r.stdout, /\nshrunk in [2-4] runs: /);
   t.regex(r.stdout, /\n {2}still fails /, 'at least one cut kept');
   const replay = /\nreplay: meridian (check --seed 2 [^\n]*) --trace\n/.exec(r.stdout)?.[1];
   t.truthy(replay, r.stdout);
@@ -616,8 +675,8 @@ test('check --seed S --history FILE writes the replayed history; checked again f
 });
 
 test('check --faults draws only the kinds named (blackout and pause too); the header, the plan and the replay line say so', async (t) => {
-  const r = await meridian(['check', '--seeds', '3', '--unsafe', 'stale-reads', '--faults', 'crash,partition', '--workers', '1']);
-  t.regex(r.stdout, /^meridian check: seeds 1\.\.3, active replication \(unsafe: stale-reads\), targeted faults \(only crash, partition\), 1 worker/);
+  const r = await meridian(['check', '--seeds', '3', '--unsafe', 'stale-reads', '--faults', 'crash,partition', '--workers', '2']);
+  t.regex(r.stdout, /^meridian check: seeds 1\.\.3, active replication \(unsafe: stale-reads\), targeted faults \(only crash, partition\), 2 workers/);
   const replay = /\n {2}replay: meridian (check --seed \d+ --mode active --unsafe stale-reads --faults crash,partition) --trace\n/.exec(r.stdout)?.[1];
   t.truthy(replay, r.stdout);
   const again = await meridian(replay!.split(' '));
@@ -677,13 +736,15 @@ test('check --workload txn: its own faults by default; --faults (the targeted ne
   // The plan names the kinds in ALL_FAULT_KINDS' order, whatever order --faults gave.
   t.regex(once.stdout, /\n {2}plan crash-coordinator, late-copies every /);
   t.is(/trace hash (0x[0-9a-f]{8})/.exec(once.stdout)?.[1], /trace hash (0x[0-9a-f]{8})/.exec(twice.stdout)?.[1]);
-  const own = await meridian(['check', '--workload', 'txn', '--seeds', '1', '--workers', '1', '--commit', '2pc']);
+  const own = await meridian(['check', '--workload', 'txn', '--seeds', '1', '--workers', '2', '--commit', '2pc']);
   t.is(own.code, 0, own.stdout);
   t.regex(own.stdout, /read\/append transactions \(2pc, checked strict serializable\), its own faults, /);
   // A failing seed shrinks (its fault episodes and sizes), and the shrunk run fails when replayed.
   const shrink = /\n {2}shrink: meridian (check --seed 1 [^\n]*) --shrink\n/.exec(r.stdout)?.[1];
   t.is(shrink, replay);
-  const shrunk = await meridian([...shrink!.split(' '), '--shrink', '--shrink-runs', '12']);
+  // 6 runs cut its clients, its fault phase and its fault episodes (2 clients, 375 ms, none of
+  // them drawn, 2026-12-07); 12 went on to 1 key, 1 server a region and 1 shard.
+  const shrunk = await meridian([...shrink!.split(' '), '--shrink', '--shrink-runs', '6']);
   t.is(shrunk.code, 1, shrunk.stdout);
   t.regex(
     shrunk.stdout,
@@ -900,11 +961,11 @@ test.serial('demo: an integer flag out of its bounds names the flag and exits 2,
 });
 
 test('check --limits small gives every seed small memory bounds (in its fault log); the replay line carries it; a bad value names the flag', async (t) => {
-  const r = await meridian(['check', '--seeds', '2', '--from', '5', '--workers', '1', '--clients', '4', '--limits', 'small', '--unsafe', 'stale-reads']);
+  const r = await meridian(['check', '--seeds', '2', '--from', '5', '--workers', '2', '--clients', '4', '--limits', 'small', '--unsafe', 'stale-reads']);
   t.regex(r.stdout, /replay: meridian check --seed \d+ --mode active --unsafe stale-reads --clients 4 --limits small --trace/, r.stdout);
   t.regex(
     r.stdout,
-    /^meridian check: seeds 5\.\.6, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, small memory bounds, 1 worker\n/,
+    /^meridian check: seeds 5\.\.6, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, small memory bounds, 2 workers\n/,
     r.stdout,
   );
   const one = await meridian(['check', '--seed', '5', '--clients', '4', '--limits', 'small']);
@@ -917,17 +978,17 @@ test('check --limits small gives every seed small memory bounds (in its fault lo
 });
 
 test('check --balancer gives every seed the strategy named, or one drawn per seed (in its fault log); the replay line carries it; a bad value names the flag', async (t) => {
-  const r = await meridian(['check', '--seeds', '2', '--from', '5', '--workers', '1', '--clients', '4', '--balancer', 'drawn', '--unsafe', 'stale-reads']);
+  const r = await meridian(['check', '--seeds', '2', '--from', '5', '--workers', '2', '--clients', '4', '--balancer', 'drawn', '--unsafe', 'stale-reads']);
   t.regex(r.stdout, /replay: meridian check --seed \d+ --mode active --unsafe stale-reads --clients 4 --balancer drawn --trace/, r.stdout);
   t.regex(r.stdout, /balancer: \{"strategy":"[a-z-]+"/, r.stdout);
   t.regex(
     r.stdout,
-    /^meridian check: seeds 5\.\.6, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, balancers drawn per seed, 1 worker\n/,
+    /^meridian check: seeds 5\.\.6, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, balancers drawn per seed, 2 workers\n/,
     r.stdout,
   );
   const named = await meridian(['check', '--seed', '5', '--clients', '4', '--balancer', 'maglev']);
   t.regex(named.stdout, /balancer: \{"strategy":"maglev"\}/, named.stdout);
-  const none = await meridian(['check', '--seed', '5', '--clients', '4']);
+  const none = await plainRun();
   t.notRegex(none.stdout, /balancer: /);
   const bad = await meridian(['check', '--seeds', '2', '--balancer', 'fastest']);
   t.is(bad.code, 2);
@@ -1001,7 +1062,8 @@ test("--json's command is one shell line: a path with a space or a quote is quot
 
 test("check's words agree with what it does (found by an audit, session 56): the header's workers are the run's, one seed from the top is singular, --help's FILE names every flag that writes one", async (t) => {
   // --seeds 1 asks for the default 2 workers; the run starts 1: its header said "2 workers", its summary "on 1 worker".
-  const one = await meridian(['check', '--seeds', '1']);
+  // No pool lent: the command's own, as `meridian check --seeds 1` starts it.
+  const one = await meridian(['check', '--seeds', '1'], {});
   t.is(one.code, 0, one.stdout);
   t.regex(one.stdout, /^meridian check: seeds 1\.\.1, active replication, targeted faults, 1 worker\n/);
   t.regex(one.stdout, /\ncheck: 1 seed, .* on 1 worker \(/);

@@ -51,8 +51,10 @@ test('a report whose writing fails part way (ulimit -f) leaves the earlier one w
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const old = '{"an earlier report":true}\n';
   writeFileSync(join(dir, 'h.json'), old);
-  // At most 1 KB a file: seed 1's history is longer, so the write fails with EFBIG part way.
-  const r = await shell(`ulimit -f 1; exec "${process.execPath}" "${cli}" check --seed 1 --history h.json`, dir);
+  // At most 1 KB a file: seed 1's history is longer, so the write fails with EFBIG part way. One
+  // client and no fault phase: a history of about 8 KB (50 KB at the default size), a run of
+  // less CPU in this new process.
+  const r = await shell(`ulimit -f 1; exec "${process.execPath}" "${cli}" check --seed 1 --clients 1 --fault-ms 0 --history h.json`, dir);
   t.is(r.code, 2, r.stderr);
   t.regex(r.stderr, /^meridian check: --history: cannot write "h\.json": EFBIG/m);
   t.is(readFileSync(join(dir, 'h.json'), 'utf8'), old);
@@ -152,6 +154,13 @@ const clusterFolder = (entries: string[]): boolean =>
     return name.startsWith('meridian-') && !name.startsWith('meridian-pool-');
   });
 
+/**
+ * The check runs' clusters: three servers (one per region), not six. What a command leaves behind
+ * does not depend on its clusters' size, and a cluster of real threads costs CPU per server to
+ * boot and to stop.
+ */
+const SMALL_CLUSTER = ['--servers', '1', '--factor', '3'];
+
 for (const [signal, status] of [
   ['SIGINT', 130],
   ['SIGTERM', 143],
@@ -170,7 +179,7 @@ test.serial(
   'Ctrl-C to meridian check --transport threads as a seed runs: the seed is dropped, its cluster stopped, no temporary folder left, exit 130',
   async (t) => {
     // Sent as soon as the seed's cluster has its folder: while it boots, or runs.
-    const r = await signalled(['check', '--seeds', '20', '--transport', 'threads'], 'SIGINT', (_, entries) => clusterFolder(entries));
+    const r = await signalled(['check', '--seeds', '20', '--transport', 'threads', ...SMALL_CLUSTER], 'SIGINT', (_, entries) => clusterFolder(entries));
     t.true(r.sent, r.stderr);
     t.deepEqual({ code: r.code, signal: r.signal }, { code: 130, signal: null }, r.stderr);
     t.regex(r.stdout, /\ncheck: interrupted after 0 of 20 seeds, /);
@@ -182,7 +191,11 @@ test.serial(
   'meridian check --time-limit --transport threads: the seed in flight at the limit is dropped, its cluster stopped, no temporary folder left',
   async (t) => {
     // Two seeds at once: the first to finish ends the run (its limit long past), the other is dropped.
-    const r = await signalled(['check', '--time-limit', '1', '--transport', 'threads', '--workers', '2', '--fault-ms', '500'], 'SIGINT', () => false);
+    const r = await signalled(
+      ['check', '--time-limit', '1', '--transport', 'threads', '--workers', '2', '--fault-ms', '500', ...SMALL_CLUSTER],
+      'SIGINT',
+      () => false,
+    );
     // 0 or 1: the seed's verdict is not this test's.
     t.true(r.code === 0 || r.code === 1, r.stdout + r.stderr);
     t.regex(r.stdout, /\ncheck: time limit \(1 s\) reached after \d+ seeds?, /);
@@ -203,7 +216,10 @@ const nats = natsServerBinary();
 (('bin' in nats ? test.serial : test.serial.skip) as typeof test.serial)(
   'SIGTERM to meridian check --transport nats as a seed runs: its cluster stopped, no temporary folder left, exit 143',
   async (t) => {
-    const r = await signalled(['check', '--seeds', '20', '--transport', 'nats'], 'SIGTERM', (_, entries) => clusterFolder(entries));
+    // One host process a seed (the default is one per core): one to spawn and stop.
+    const r = await signalled(['check', '--seeds', '20', '--transport', 'nats', '--processes', '1', ...SMALL_CLUSTER], 'SIGTERM', (_, entries) =>
+      clusterFolder(entries),
+    );
     t.true(r.sent, r.stderr);
     t.deepEqual({ code: r.code, signal: r.signal }, { code: 143, signal: null }, r.stderr);
     t.regex(r.stderr, /meridian check: terminated; the seeds in flight are dropped, their clusters stopped/);
@@ -216,7 +232,7 @@ test.serial(
   async (t) => {
     const tmp = mkdtempSync(join(tmpdir(), 'meridian-leftovers-'));
     t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
-    const child = spawn(process.execPath, [cli, 'check', '--seeds', '20', '--transport', 'threads', '--workers', '2'], {
+    const child = spawn(process.execPath, [cli, 'check', '--seeds', '20', '--transport', 'threads', '--workers', '2', ...SMALL_CLUSTER], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, TMPDIR: tmp },
     });

@@ -26,11 +26,17 @@ import { withMutant } from './helpers/core-mutant.js';
  *
  * The safety runs use the default workload, two-key transactions included (the runs that found
  * the 2PC, passive and hybrid bugs of docs/findings.md, "Bugs in the safe code").
+ *
+ * Active replication's runs, seeds 1..8 here until 2026-12-07, are `meridian check`'s default
+ * (runScenario({ seed, mode: 'active' }) is `check --seed S`: seed 1's trace hash is the
+ * README's 0x8ab03bda either way), and test/gray-phase-mutant.test.ts's right-code run checks
+ * seeds 1..10 of it through the command: the same runs, and two more. They are not run twice
+ * (about 3 CPU s); `meridian check --from S --seeds N` explores other active seeds.
  */
-for (const mode of ['active', 'passive', 'hybrid'] as const) {
+for (const mode of ['passive', 'hybrid'] as const) {
   // Serial: these runs are CPU-bound, and several pools at once would only slow each other.
   test.serial(`sim: ${mode} replication stays linearizable, converged and live under targeted faults`, async (t) => {
-    const seeds = seedRange(8, mode === 'active' ? 0 : mode === 'passive' ? 1000 : 2000);
+    const seeds = seedRange(8, mode === 'passive' ? 1000 : 2000);
     t.log(`seeds ${seeds[0]}..${seeds[seeds.length - 1]}`);
     const failures: string[] = [];
     let operations = 0;

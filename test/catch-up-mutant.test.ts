@@ -6,10 +6,11 @@
  * probes a learner it believes caught up leaves one that restarted empty while its shard is idle
  * behind for good (`feed-no-probe` of scripts/mutants.mjs, the bug test/bug-hybrid.test.ts pins):
  * the default scenario caught it in 0 of 100 seeds of `--mode hybrid` without the phase, 87 of
- * 100 with it, 10 of seeds 1-12 (2026-12-02; seeds 1-5 all fail, 2026-12-07). The test runs
- * seeds 1..6 (1..12 with 40% needed until 2026-12-07): 3 catches are needed, and 50% is below the
- * 87% it was caught in. The bug is put
- * into a scratch copy of dist/ (nothing in the project knows it), and the same seeds must pass without it.
+ * 100 with it, 10 of seeds 1-12 (2026-12-02; seeds 1-5 all fail, 2026-12-07). The bug is put
+ * into a scratch copy of dist/ (nothing in the project knows it), and the same seeds must pass
+ * without it. Seeds 1..6 at 50% (1..12 at 40%, 5 catches, until 2026-12-07): 3 catches are
+ * needed, and the mutant fails 1, 2 and 3 (its run stops there); 50% is below the 87% it was
+ * caught in.
  */
 import test from 'ava';
 import { mutantPower } from './helpers/mutant-power.js';

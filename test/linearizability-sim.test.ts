@@ -437,9 +437,11 @@ test('runScenario and runBankScenario check transport, nats, trace and requestTi
  */
 test('sim: a cas answered with something other than true or false fails the seed, named, and the rest is still checked', async (t) => {
   const seed = 1;
-  t.log(`seed ${seed} (active, mutant cas-answers-found)`);
+  // 1,000 ms of faults (4,000 until 2026-12-07): the mutant answers every cas that does not
+  // swap, faults or not, and its copy of the code runs cold in this thread.
+  t.log(`seed ${seed} (active, 1,000 ms of faults, mutant cas-answers-found)`);
   await withMutant('cas-answers-found', 'src/harness/scenario.js', async (exports) => {
-    const r = await (exports['runScenario'] as typeof runScenario)({ seed, mode: 'active' });
+    const r = await (exports['runScenario'] as typeof runScenario)({ seed, mode: 'active', faultMs: 1_000 });
     t.is(r.outcome, 'fail');
     t.true(
       r.failures.some((f) => /'s cas of \S+ was answered .*, neither true nor false$/.test(f)),

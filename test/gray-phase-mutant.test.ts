@@ -15,11 +15,17 @@
  * refuse the follower's pre-votes; `prevote-always-grants` (a replica that grants every
  * pre-vote) lets the two depose each other in turn. `check` caught that mutant in 0 of 100
  * seeds before the cut, its core test (multipaxos-prevote) only.
+ *
+ * Seeds 1..10 (1..20 until 2026-12-07, the same shares): prevote-skipped fails 1-4 of them (its
+ * run stops there), prevote-always-grants 6 and 10 (2 needed); the right code's run serves both.
+ * That run, seeds 1..10 of `meridian check`'s default, is also the suite's run of active
+ * replication's default seeds: test/linearizability-sim.test.ts no longer runs its seeds 1..8
+ * again (the same runs). Keep it at 8 seeds or more.
  */
 import test from 'ava';
 import { mutantPower } from './helpers/mutant-power.js';
 
-const SEEDS = 20;
+const SEEDS = 10;
 
 test(`gray phase: seeds 1..${SEEDS} pass with pre-vote, and at least 40% fail when a replica campaigns without asking`, async (t) => {
   await mutantPower(t, { flags: [], mutant: 'prevote-skipped', seeds: SEEDS, share: 0.4 });

@@ -8,13 +8,14 @@
  * heartbeats, until its window of slots is full and its reads go by heartbeat, then crashes it
  * before it sends them again: 12 of seeds 1-40 caught (2026-12-05, 08:34 UTC), 5 of 1-12. The
  * bug is put into a scratch copy of dist/ by scripts/mutants.mjs, and the same seeds must
- * pass without it.
+ * pass without it. Seeds 1..10 (1..12 until 2026-12-07, the same share): the mutant fails 5, 7
+ * and 9 (2026-12-07; its run stops there).
  */
 import test from 'ava';
 import { mutantPower } from './helpers/mutant-power.js';
 
-const SEEDS = 12;
+const SEEDS = 10;
 
-test(`lost-accepts: seeds 1..${SEEDS} of passive pass with the right primary, and at least 25% fail with one that reads its working copy (3 of 12)`, async (t) => {
+test(`lost-accepts: seeds 1..${SEEDS} of passive pass with the right primary, and at least 25% fail with one that reads its working copy (3 of 10)`, async (t) => {
   await mutantPower(t, { flags: ['--mode', 'passive', '--faults', 'lost-accepts'], mutant: 'read-speculative', seeds: SEEDS, share: 0.25 });
 });

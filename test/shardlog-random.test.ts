@@ -89,18 +89,22 @@ test("a chosen record's ballot counts as promised in the shard log's checkpoint 
 });
 
 // The variant, switched on at this level. Seeds 1-100 (2026-12-02): caught in 96 with every
-// check, 84 with only what a user sees; required: about half of that.
-test("randomized server log catches the 'checkpoint-drops-tail' variant in at least 45 of seeds 1-100, and with only what a user sees in at least 40", (t) => {
-  requireCaught(t, (seed) => runSeed(seed, { dropAfterCheckpoint: true }), { seeds: 100, share: 0.45, label: 'every check: ' });
-  requireCaught(t, (seed) => runSeed(seed, { dropAfterCheckpoint: true, imageCheck: false }), { seeds: 100, share: 0.4, label: 'what a user sees: ' });
+// check, 84 with only what a user sees; required: about half of that. The window is seeds 1-50
+// (1-100 until 2026-12-07, the same shares): the runs stopped at their 45th and 40th catch by
+// seeds 47 and 45 (2026-12-07), so half of that comes within the first 50.
+test("randomized server log catches the 'checkpoint-drops-tail' variant in at least 23 of seeds 1-50 (45%), and with only what a user sees in at least 20 (40%)", (t) => {
+  requireCaught(t, (seed) => runSeed(seed, { dropAfterCheckpoint: true }), { seeds: 50, share: 0.45, label: 'every check: ' });
+  requireCaught(t, (seed) => runSeed(seed, { dropAfterCheckpoint: true, imageCheck: false }), { seeds: 50, share: 0.4, label: 'what a user sees: ' });
 });
 
 // Six of the bugs above, now in scripts/mutants.mjs (nothing in the project knows them; each
 // goes into a scratch copy of dist/). Seeds 1-100 fail (2026-12-02): checkpoint-covers-whole-step
 // 96, checkpoint-omits-promise 89, shardlog-keeps-lower-promise 74, recover-forgets-log 83,
 // unsynced-counted-synced 46 and recovery-keeps-torn-tail 25 (both only in fsync-false seeds,
-// about half); about half required.
-mutantTests('randomized server log', 'test/helpers/shardlog-random.js', 100, [
+// about half); about half required. The window is seeds 1-50 (1-100 until 2026-12-07, the same
+// shares): each run over 1-100 reached its share by seed 48 (2026-12-07: by 47, 44, 44, 48, 37
+// and 36), so half of it comes within the first 50.
+mutantTests('randomized server log', 'test/helpers/shardlog-random.js', 50, [
   { mutant: 'checkpoint-covers-whole-step', share: 0.45 },
   { mutant: 'checkpoint-omits-promise', share: 0.4 },
   { mutant: 'shardlog-keeps-lower-promise', share: 0.35 },

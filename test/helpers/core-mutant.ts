@@ -10,6 +10,8 @@ const mutants = fileURLToPath(new URL('../../../scripts/mutants.mjs', import.met
 interface Mutant {
   name: string;
   what: string;
+  /** The `meridian check` flags scripts/mutants.mjs runs the mutant with. */
+  flags: string[];
 }
 
 /**
@@ -17,16 +19,21 @@ interface Mutant {
  * in it (a bug that nothing in the project knows about; its mutatedCopy, which copies what a module imported here reads): `module` is the
  * module's path under dist/, `test/helpers/twopc-random.js` say, and `use` gets what it exports.
  * The copy is removed afterwards. This is how a randomized core test shows it catches the bug
- * it is there for.
+ * it is there for. `use` gets the mutant's `check` flags too (test/helpers/mutant-power.ts runs
+ * the copy's `meridian check` with them, as the script does).
  */
-export async function withMutant<T>(name: string, module: string, use: (exports: Record<string, unknown>, what: string) => T | Promise<T>): Promise<T> {
+export async function withMutant<T>(
+  name: string,
+  module: string,
+  use: (exports: Record<string, unknown>, what: string, flags: readonly string[]) => T | Promise<T>,
+): Promise<T> {
   const lib = (await import(pathToFileURL(mutants).href)) as { MUTANTS: Mutant[]; mutatedCopy: (m: Mutant) => string };
   const mutant = lib.MUTANTS.find((m) => m.name === name);
   if (mutant === undefined) throw new Error(`no mutant named ${name} in scripts/mutants.mjs`);
   const dir = lib.mutatedCopy(mutant);
   try {
     const exports = (await import(pathToFileURL(join(dir, 'dist', module)).href)) as Record<string, unknown>;
-    return await use(exports, mutant.what);
+    return await use(exports, mutant.what, mutant.flags);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,59 +1,60 @@
-import type { ExecutionContext } from 'ava';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { main } from '../../src/cli/check.js';
+import test, { type ExecutionContext } from 'ava';
+import { main, type CheckIo, type CheckLoan } from '../../src/cli/check.js';
+import { createCheckPool, type CheckPool } from '../../src/harness/check-runner.js';
+import { withMutant } from './core-mutant.js';
 
-const mutants = fileURLToPath(new URL('../../../scripts/mutants.mjs', import.meta.url));
-
-function run(args: string[]): Promise<{ code: number; stdout: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout });
-    });
-  });
-}
+type CheckMain = (argv: string[], io: CheckIo, loan?: CheckLoan) => Promise<number>;
 
 /**
- * `meridian check ARGS` on the right code through the `main` the command calls, in this process
- * (its pool of worker threads starts here as the command's does; a new process cost about 0.3
- * CPU s more for the same run): its exit status and the lines it printed.
+ * `meridian check ARGS` through the `main` the command calls (`run`: this project's, or a
+ * mutated copy's), in this process: its exit status and the lines it printed. A new process per
+ * run (`node dist/src/cli.js`, and for a mutant `node scripts/mutants.mjs` before it) cost about
+ * 0.3 CPU s each for the same run.
  */
-async function checkHere(args: string[]): Promise<{ code: number; stdout: string }> {
+async function checkHere(run: CheckMain, args: string[], loan: CheckLoan = {}): Promise<{ code: number; stdout: string }> {
   let stdout = '';
-  const code = await main(args, { out: (l) => (stdout += `${l}\n`), err: (l) => (stdout += `${l}\n`) });
+  const code = await run(args, { out: (l) => (stdout += `${l}\n`), err: (l) => (stdout += `${l}\n`) }, loan);
   return { code, stdout };
 }
 
 /**
+ * One warm pool thread for every run of the right code in a test file (CheckLoan): a run on a
+ * pool of its own spends its thread's first CPU second or two compiling. Runs on it take turns;
+ * a seed's outcome does not depend on the pool.
+ */
+let pool: CheckPool | undefined;
+test.after.always(() => pool?.close());
+
+/**
  * The right code's runs of this test file, by their command line: two tests of one file that
  * check the same seeds with the same flags (gray-phase-mutant's two mutants, both on the default
- * scenario; catch-up-mutant's two of `--mode hybrid`, one of them over fewer seeds, see
- * `rightSeeds`) share one run. A run of `meridian check` is the same run each time (its trace
- * hashes replay), so the second test asserts on the very output it would have got.
+ * scenario) share one run. A run of `meridian check` is the same run each time (its trace hashes
+ * replay), so the second test asserts on the very output it would have got.
  */
 const rightRuns = new Map<string, Promise<{ code: number; stdout: string }>>();
 
 function rightRun(args: string[]): Promise<{ code: number; stdout: string }> {
   const key = JSON.stringify(args);
   let r = rightRuns.get(key);
-  if (r === undefined) rightRuns.set(key, (r = checkHere(args)));
+  if (r === undefined) rightRuns.set(key, (r = checkHere(main, args, { pool: (pool ??= createCheckPool({ workers: 1 })) })));
   return r;
 }
 
+/** `check:`'s summary line: seeds run, passed, failed (and which), unknown. */
+const SUMMARY = /^check: (?:stopped after (\d+) of \d+ seeds? \([^)]*\)|(\d+) seeds?), (\d+) passed, (\d+) failed(?: \(([\d, ]+)\))?, (\d+) unknown/m;
+
 /**
- * What a fault kind (or a phase of the scenario) is for, kept from slipping: seeds 1..`seeds`
- * of `meridian check --faults <faults>` (or of `meridian check <flags>`) pass with the right
- * code, and with `mutant` (a bug scripts/mutants.mjs puts into a scratch copy of dist/; nothing
- * in the project knows it) at least `share` of them fail, none unknown.
+ * What a fault kind (or a phase of the scenario) is for, kept from slipping: seeds
+ * `from`..`from + seeds - 1` (`from` 1 unless given) of `meridian check --faults <faults>` (or
+ * of `meridian check <flags>`) pass with the right code, and with `mutant` (a bug
+ * scripts/mutants.mjs puts into a scratch copy of dist/; nothing in the project knows it) at
+ * least `share` of them fail, none unknown. The mutant's run is the copy's own `meridian check`
+ * with the mutant's flags before `flags`, as `node scripts/mutants.mjs --only <mutant> -- <flags>`
+ * runs it, in this process (withMutant).
  *
  * The mutant's run stops at the failing seed that reaches the share (`--max-failures`: one
- * worker runs the seeds in order), so it shows "at least `share` of seeds 1..`seeds` fail"
- * without running the seeds after that; a share not reached runs them all.
- *
- * With `rightSeeds` (at least `seeds`) the right code's run is of seeds 1..`rightSeeds`, which
- * holds seeds 1..`seeds`: another test of the file that runs those with the same flags shares
- * it, where a run of its own would check again the seeds that one checks (a seed is the same run
- * in either: its outcome depends on neither the seeds around it nor the pool).
+ * worker runs the seeds in order), so it shows "at least `share` of the seeds fail" without
+ * running the seeds after that; a share not reached runs them all.
  *
  * The two runs go side by side, each on one pool worker: a seed's outcome does not depend on
  * the pool, and every worker spends its first seconds compiling (a pool of 2 per run cost
@@ -61,32 +62,37 @@ function rightRun(args: string[]): Promise<{ code: number; stdout: string }> {
  */
 export async function mutantPower(
   t: ExecutionContext,
-  o: ({ faults: string } | { flags: string[] }) & { mutant: string; seeds: number; share: number; rightSeeds?: number },
+  o: ({ faults: string } | { flags: string[] }) & { mutant: string; seeds: number; share: number; from?: number },
 ): Promise<void> {
   const flags = 'faults' in o ? ['--faults', o.faults] : o.flags;
   const need = Math.ceil(o.share * o.seeds);
-  const rightSeeds = o.rightSeeds ?? o.seeds;
-  if (rightSeeds < o.seeds) throw new Error(`rightSeeds ${rightSeeds}: the right code's run must hold seeds 1..${o.seeds}`);
-  t.log(`seeds 1..${o.seeds}${rightSeeds === o.seeds ? '' : ` (the right code: seeds 1..${rightSeeds})`}, ${flags.join(' ')}`);
+  const from = o.from ?? 1;
+  const range = ['--from', String(from), '--seeds', String(o.seeds), '--workers', '1'];
+  t.log(`seeds ${from}..${from + o.seeds - 1}, ${flags.join(' ')}`);
   const [right, wrong] = await Promise.all([
-    rightRun(['--seeds', String(rightSeeds), '--workers', '1', ...flags]),
-    run([mutants, '--seeds', String(o.seeds), '--workers', '1', '--only', o.mutant, '--json', '--', ...flags, '--max-failures', String(need)]),
+    rightRun([...range, ...flags]),
+    withMutant(o.mutant, 'src/cli/check.js', (exports, _what, mutantFlags) =>
+      checkHere(exports['main'] as CheckMain, [...range, ...mutantFlags, ...flags, '--max-failures', String(need)]),
+    ),
   ]);
   const summary = right.stdout.split('\n').find((l) => l.startsWith('check:'));
   t.log(summary);
   t.is(right.code, 0, right.stdout);
-  t.regex(summary ?? '', new RegExp(`^check: ${rightSeeds} seeds, ${rightSeeds} passed, 0 failed, 0 unknown`));
-  t.is(wrong.code, 0, wrong.stdout);
-  const result = (
-    JSON.parse(wrong.stdout) as { mutants: Array<{ name: string; seeds: number; stopped: boolean; failed: number; unknown: number; error?: string }> }
-  ).mutants;
-  t.is(result.length, 1);
-  const r = result[0]!;
+  t.regex(summary ?? '', new RegExp(`^check: ${o.seeds} seeds?, ${o.seeds} passed, 0 failed, 0 unknown`));
+  // Exit status 1 when a seed failed; 2 (no run) would be a flag the copy's check refused.
+  t.true(wrong.code === 0 || wrong.code === 1, wrong.stdout);
+  const m = SUMMARY.exec(wrong.stdout);
+  if (m === null) {
+    t.fail(`the mutant's check printed no summary:\n${wrong.stdout}`);
+    return;
+  }
+  const ran = Number(m[1] ?? m[2]);
+  const failed = Number(m[4]);
+  const unknown = Number(m[6]);
   t.log(
-    `${o.mutant}: caught ${r.failed} of the first ${r.seeds} seeds${r.stopped ? ` (stopped there: ${need} of ${o.seeds} needed)` : ''}, ${r.unknown} unknown`,
+    `${o.mutant}: caught ${failed} of the first ${ran} seeds (${m[5] ?? 'none'})${m[1] !== undefined ? ` (stopped there: ${need} of ${o.seeds} needed)` : ''}, ${unknown} unknown`,
   );
-  t.is(r.error, undefined);
-  t.true(r.seeds <= o.seeds);
-  t.is(r.unknown, 0);
-  t.true(r.failed >= need, `caught ${r.failed} of ${r.seeds}, ${need} of ${o.seeds} needed`);
+  t.true(ran <= o.seeds);
+  t.is(unknown, 0, wrong.stdout);
+  t.true(failed >= need, `caught ${failed} of ${ran}, ${need} of ${o.seeds} needed`);
 }

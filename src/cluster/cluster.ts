@@ -102,6 +102,14 @@ export interface CopyProgress {
   promised: Ballot | undefined;
 }
 
+/** One live copy of a shard as `replicaStates` reads it (sim): its state machine's snapshot and the log index it applied. */
+export interface ReplicaState {
+  id: string;
+  learner: boolean;
+  index: number | undefined;
+  state: Snapshot;
+}
+
 /** An `assert` that failed inside an actor (a broken invariant: a bug, not bad input). */
 export interface AssertionFailure {
   address: string;
@@ -131,6 +139,28 @@ export const CLUSTER_EVENTS = ['member', 'crashing', 'assertion-failed', 'actor-
 const EMITTER_EVENTS: readonly string[] = ['error', 'newListener', 'removeListener'];
 
 type Listener = Parameters<EventEmitter['on']>[1];
+
+/**
+ * What each of CLUSTER_EVENTS passes its listeners, for the typed listener methods: a
+ * misspelt name ('membr') is a compile error there as it is a ValidationError at run time, and
+ * a listener's argument has its type (it was `any`). A symbol and EventEmitter's own events
+ * keep EventEmitter's untyped listener.
+ */
+export interface ClusterEvents {
+  member: [change: MemberEvent];
+  crashing: [id: string];
+  'assertion-failed': [failure: AssertionFailure];
+  'actor-error': [event: Extract<HostEvent, { kind: 'actor-error' }>];
+  'frame-error': [event: Extract<HostEvent, { kind: 'frame-error' }>];
+  'host-exit': [event: Extract<HostEvent, { kind: 'host-exit' }>];
+  warn: [event: Extract<HostEvent, { kind: 'warn' }>];
+}
+
+/** A name a listener method takes besides ClusterEvents' (see EMITTER_EVENTS). */
+type EmitterEvent = symbol | 'error' | 'newListener' | 'removeListener';
+
+/** The listener of a cluster event, typed by ClusterEvents. */
+export type ClusterListener<E extends keyof ClusterEvents> = (...args: ClusterEvents[E]) => void;
 
 /** An event name a listener method takes (see CLUSTER_EVENTS), else a ValidationError naming `event`. */
 function checkEvent(event: unknown): void {
@@ -314,30 +344,44 @@ export class Cluster extends EventEmitter {
     return listeners.length > 0;
   }
 
+  override on<E extends keyof ClusterEvents>(event: E, listener: ClusterListener<E>): this;
+  override on(event: EmitterEvent, listener: Listener): this;
   override on(event: string | symbol, listener: Listener): this {
     return super.on(event, this.listenerOf(event, listener));
   }
 
+  override addListener<E extends keyof ClusterEvents>(event: E, listener: ClusterListener<E>): this;
+  override addListener(event: EmitterEvent, listener: Listener): this;
   override addListener(event: string | symbol, listener: Listener): this {
     return super.addListener(event, this.listenerOf(event, listener));
   }
 
+  override once<E extends keyof ClusterEvents>(event: E, listener: ClusterListener<E>): this;
+  override once(event: EmitterEvent, listener: Listener): this;
   override once(event: string | symbol, listener: Listener): this {
     return super.once(event, this.listenerOf(event, listener));
   }
 
+  override prependListener<E extends keyof ClusterEvents>(event: E, listener: ClusterListener<E>): this;
+  override prependListener(event: EmitterEvent, listener: Listener): this;
   override prependListener(event: string | symbol, listener: Listener): this {
     return super.prependListener(event, this.listenerOf(event, listener));
   }
 
+  override prependOnceListener<E extends keyof ClusterEvents>(event: E, listener: ClusterListener<E>): this;
+  override prependOnceListener(event: EmitterEvent, listener: Listener): this;
   override prependOnceListener(event: string | symbol, listener: Listener): this {
     return super.prependOnceListener(event, this.listenerOf(event, listener));
   }
 
+  override off<E extends keyof ClusterEvents>(event: E, listener: ClusterListener<E>): this;
+  override off(event: EmitterEvent, listener: Listener): this;
   override off(event: string | symbol, listener: Listener): this {
     return super.off(event, this.listenerOf(event, listener));
   }
 
+  override removeListener<E extends keyof ClusterEvents>(event: E, listener: ClusterListener<E>): this;
+  override removeListener(event: EmitterEvent, listener: Listener): this;
   override removeListener(event: string | symbol, listener: Listener): this {
     return super.removeListener(event, this.listenerOf(event, listener));
   }
@@ -849,7 +893,7 @@ export class Cluster extends EventEmitter {
    * Replicas at the same log index, and copies that applied as many commands, must hold the
    * same state, what a history cannot show (request ids remembered, transactions, locks).
    */
-  replicaStates(shard: number, ...extra: never[]): Array<{ id: string; learner: boolean; index: number | undefined; state: Snapshot }> {
+  replicaStates(shard: number, ...extra: never[]): ReplicaState[] {
     this.assertRunning();
     this.checkShard(shard);
     checkNoMore('replicaStates', ['shard'], extra);

@@ -87,6 +87,17 @@ test('the package exports exactly the listed values, none of the metrics interna
   }
 });
 
+test("the published declarations leave out what only Meridian's own code calls (@internal)", (t) => {
+  // A user saw cluster.onHostEvent(event), warnOfConfig(), internals (the runtime itself) and
+  // client.fail(error) as public API: calling one fed the cluster fake host events or failed
+  // every open call. tsconfig's stripInternal leaves them out of the .d.ts files.
+  const cluster = readFileSync(`${root}dist/src/cluster/cluster.d.ts`, 'utf8');
+  const client = readFileSync(`${root}dist/src/cluster/client.d.ts`, 'utf8');
+  for (const member of ['onHostEvent(', 'warnOfConfig(', 'get internals(']) t.false(cluster.includes(member), member);
+  t.false(/^\s+fail\(error/m.test(client), 'Client.fail');
+  t.true(cluster.includes('shardLeaders(') && /^\s+close\(\)/m.test(client), 'the public members are still declared');
+});
+
 /** Names exported by dist/src/index.d.ts, types included. */
 function exportedNames(): Set<string> {
   const dts = readFileSync(`${root}dist/src/index.d.ts`, 'utf8');

@@ -219,7 +219,6 @@ export class Cluster extends EventEmitter {
   /** The address of every actor the cluster runs (see inspect), filled on first use. */
   private actors: Set<string> | undefined;
 
-  /** @internal use startCluster */
   /** The simulator's extras (trace, power loss, a look inside servers), when the transport is 'sim'. */
   private readonly sim: SimRuntime | undefined;
 

@@ -14,6 +14,7 @@ import {
   type AssertionFailure,
   type Ballot,
   type CrashOptions,
+  type History,
   type HostEvent,
   type MemberEvent,
   type MemberState,
@@ -244,6 +245,17 @@ test('what the calls return or take has a name the package exports, cluster even
     cluster.off('member', (change) => void change.bogus);
     const exits: HostEvent[] = [];
     cluster.prependListener('warn', (event) => void exits.push(event));
+
+    // history's model shapes Elle's events only: with the ops format it was typed, taken and ignored.
+    const ops: History = cluster.history({ format: 'ops' });
+    t.true(Array.isArray(ops));
+    // @ts-expect-error: no model without format 'elle'
+    t.throws(() => cluster.history({ format: 'ops', model: 'rw-register' }), {
+      instanceOf: ValidationError,
+      message: /^options\.model: only with format: 'elle'/,
+    });
+    // @ts-expect-error: likewise with the format left out
+    t.throws(() => cluster.history({ model: 'list-append' }), { instanceOf: ValidationError, message: /^options\.model: only with format: 'elle'/ });
 
     // cluster.history({ format: 'elle' }) goes to the transactional checker as it is (it needed `as ElleOp[]`).
     await cluster.crash('us-east/1');

@@ -1228,9 +1228,9 @@ export class Cluster extends EventEmitter {
    * `{ format: 'elle' }`, the transactions in Elle's shape (see src/core/history.ts),
    * in real-time order, for `checkTransactions`.
    */
-  history(): History;
+  history(options?: { format?: 'ops'; model?: never }): History;
   history(options: { format: 'elle'; model?: 'list-append' | 'rw-register' }): TxnHistoryOp[];
-  history(options: { format?: 'ops' | 'elle'; model?: 'list-append' | 'rw-register' }): History | TxnHistoryOp[];
+  history(options: { format?: 'ops'; model?: never } | { format: 'elle'; model?: 'list-append' | 'rw-register' }): History | TxnHistoryOp[];
   history(options: { format?: 'ops' | 'elle'; model?: 'list-append' | 'rw-register' } = {}): History | TxnHistoryOp[] {
     checkOptions(options, 'options', ['format', 'model']);
     const format = options.format ?? 'ops';
@@ -1239,6 +1239,9 @@ export class Cluster extends EventEmitter {
     const model = options.model ?? 'list-append';
     if (model !== 'list-append' && model !== 'rw-register')
       throw new ValidationError('options.model', `'list-append' or 'rw-register', got ${describe(model)}`);
+    // The model shapes Elle's events only: with the ops format it was taken and ignored.
+    if (options.model !== undefined && format !== 'elle')
+      throw new ValidationError('options.model', `only with format: 'elle' (the ops history has no model), got ${describe(options.model)}`);
     return format === 'elle' ? this.txnRecorder.toHistory(model) : this.recorder.toHistory();
   }
 

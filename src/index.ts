@@ -98,10 +98,21 @@ export type {
   UnsafeVariant,
   ScheduleName,
   Workload,
+  CheckTransport,
+  CheckNats,
 } from './harness/check-runner.js';
 export { shrinkSeed } from './harness/shrink.js';
 export type { ShrinkOptions, ShrinkResult } from './harness/shrink.js';
-export type { ScenarioOptions, ScenarioResult, ScenarioShape, BankOptions, BankResult } from './harness/scenario.js';
+export type {
+  ScenarioOptions,
+  ScenarioResult,
+  ScenarioShape,
+  ScenarioInspection,
+  LimitsChoice,
+  BalancerChoice,
+  BankOptions,
+  BankResult,
+} from './harness/scenario.js';
 export {
   Nemesis,
   FAULT_KINDS,
@@ -116,6 +127,7 @@ export {
   type FaultKind,
   type FaultEvent,
   type ShardView,
+  type NemesisTarget,
 } from './harness/nemesis.js';
 export { withCluster, eventually, InvariantFailure, type TestContextLike, type EventuallyOptions } from './harness/ava.js';
 // Metrics: what cluster.metrics() and serveMetrics() return, and two readers of a snapshot.

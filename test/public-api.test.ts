@@ -24,6 +24,12 @@ import {
   type ShardLeader,
   type ShardView,
   type TxnUnsafe,
+  type BalancerChoice,
+  type CheckNats,
+  type CheckTransport,
+  type LimitsChoice,
+  type NemesisTarget,
+  type ScenarioInspection,
 } from '../src/index.js';
 
 /**
@@ -227,6 +233,13 @@ test('what the calls return or take has a name the package exports, cluster even
     const limits: Partial<MemoryLimits> = { seenRequests: 8 };
     const unsafe: TxnUnsafe = 'release-locks-at-prepare';
     const view: ShardView | undefined = leaders[0];
+    // The options of runChecks and runScenario, and what a Nemesis drives.
+    const transport: CheckTransport = 'sim';
+    const nats: CheckNats = { servers: 'nats://127.0.0.1:4222', processes: 1 };
+    const choices: [LimitsChoice, BalancerChoice] = ['small', 'drawn'];
+    const target: NemesisTarget = cluster;
+    const inspections: ScenarioInspection[] = [];
+    t.deepEqual([transport, nats.processes, ...choices, target === cluster, inspections.length], ['sim', 1, 'small', 'drawn', true, 0]);
     t.truthy(snapshot && view && state);
     t.deepEqual([typeof ballot?.round, failures, crash.powerLoss, limits.seenRequests, unsafe], ['number', [], true, 8, 'release-locks-at-prepare']);
 

@@ -256,6 +256,8 @@ test('what the calls return or take has a name the package exports, cluster even
     t.throws(() => cluster.on('membr', () => undefined), { instanceOf: ValidationError });
     // @ts-expect-error: a member change has no `bogus`
     cluster.off('member', (change) => void change.bogus);
+    // @ts-expect-error: likewise for the methods that read or drop listeners by name
+    t.throws(() => cluster.listenerCount('membr'), { instanceOf: ValidationError });
     const exits: HostEvent[] = [];
     cluster.prependListener('warn', (event) => void exits.push(event));
 

@@ -159,6 +159,9 @@ export interface ClusterEvents {
 /** A name a listener method takes besides ClusterEvents' (see EMITTER_EVENTS). */
 type EmitterEvent = symbol | 'error' | 'newListener' | 'removeListener';
 
+/** A name the listener methods that read or drop listeners by name take. */
+type ClusterEventName = keyof ClusterEvents | EmitterEvent;
+
 /** The listener of a cluster event, typed by ClusterEvents. */
 export type ClusterListener<E extends keyof ClusterEvents> = (...args: ClusterEvents[E]) => void;
 
@@ -387,25 +390,25 @@ export class Cluster extends EventEmitter {
 
   // The listener methods that read or drop by name check it too, as on and off do: they took
   // 'membr' and answered 0, [] or nothing (found by an audit, session 55).
-  override listenerCount(event: string | symbol, listener?: Listener): number {
+  override listenerCount(event: ClusterEventName, listener?: Listener): number {
     checkEvent(event);
     if (listener !== undefined && typeof listener !== 'function')
       throw new ValidationError('listener', `a function, or left out for every listener, got ${describe(listener)}`);
     return listener === undefined ? super.listenerCount(event) : super.listenerCount(event, listener);
   }
 
-  override listeners(event: string | symbol): Listener[] {
+  override listeners(event: ClusterEventName): Listener[] {
     checkEvent(event);
     return super.listeners(event) as Listener[];
   }
 
-  override rawListeners(event: string | symbol): Listener[] {
+  override rawListeners(event: ClusterEventName): Listener[] {
     checkEvent(event);
     return super.rawListeners(event) as Listener[];
   }
 
   /** With no event (as stop() calls it), every listener of every event. */
-  override removeAllListeners(event?: string | symbol): this {
+  override removeAllListeners(event?: ClusterEventName): this {
     if (event === undefined) return super.removeAllListeners();
     checkEvent(event);
     return super.removeAllListeners(event);

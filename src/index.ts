@@ -1,6 +1,23 @@
 /** Meridian's public API: an explicit export list, nothing else. Internals are imported by path. */
 export { startCluster, Cluster } from './cluster/cluster.js';
-export type { Member, MemberEvent, ClusterStats, CopyProgress } from './cluster/cluster.js';
+export type {
+  Member,
+  MemberEvent,
+  ClusterStats,
+  CopyProgress,
+  ClusterEvents,
+  ClusterListener,
+  CrashOptions,
+  ShardLeader,
+  ReplicaState,
+  AssertionFailure,
+} from './cluster/cluster.js';
+// What the calls above return or take, named so that a caller can annotate them.
+export type { Snapshot as ReplicaSnapshot } from './replication/state-machine.js';
+export type { MemberState } from './cluster/messages.js';
+export type { Ballot } from './protocols/ballot.js';
+export type { MemoryLimits } from './core/limits.js';
+export type { TxnUnsafe } from './replication/ops.js';
 export { Client } from './cluster/client.js';
 export type { ClientOptions, GetOptions } from './cluster/client.js';
 export type {
@@ -60,6 +77,7 @@ export type {
   TxnConsistency,
   TxnKey,
   TxnValue,
+  TxnHistoryInput,
 } from './harness/elle/index.js';
 export { runScenario, runBankScenario, drawShape, ProgressWatch, SeedRunError } from './harness/scenario.js';
 // The transactional workload (`meridian check --workload txn`), one seed and commit protocol a run.
@@ -80,10 +98,21 @@ export type {
   UnsafeVariant,
   ScheduleName,
   Workload,
+  CheckTransport,
+  CheckNats,
 } from './harness/check-runner.js';
 export { shrinkSeed } from './harness/shrink.js';
 export type { ShrinkOptions, ShrinkResult } from './harness/shrink.js';
-export type { ScenarioOptions, ScenarioResult, ScenarioShape, BankOptions, BankResult } from './harness/scenario.js';
+export type {
+  ScenarioOptions,
+  ScenarioResult,
+  ScenarioShape,
+  ScenarioInspection,
+  LimitsChoice,
+  BalancerChoice,
+  BankOptions,
+  BankResult,
+} from './harness/scenario.js';
 export {
   Nemesis,
   FAULT_KINDS,
@@ -97,6 +126,8 @@ export {
   type NemesisPlan,
   type FaultKind,
   type FaultEvent,
+  type ShardView,
+  type NemesisTarget,
 } from './harness/nemesis.js';
 export { withCluster, eventually, InvariantFailure, type TestContextLike, type EventuallyOptions } from './harness/ava.js';
 // Metrics: what cluster.metrics() and serveMetrics() return, and two readers of a snapshot.

@@ -3,7 +3,34 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as api from '../src/index.js';
 import { runNode } from './helpers/run-node.js';
-import { ConfigError, startCluster, type BalancerConfig, type ClusterConfig, type HeartbeatConfig } from '../src/index.js';
+import {
+  checkTransactions,
+  ConfigError,
+  startCluster,
+  ValidationError,
+  type BalancerConfig,
+  type ClusterConfig,
+  type HeartbeatConfig,
+  type AssertionFailure,
+  type Ballot,
+  type CrashOptions,
+  type History,
+  type HostEvent,
+  type MemberEvent,
+  type MemberState,
+  type MemoryLimits,
+  type ReplicaSnapshot,
+  type ReplicaState,
+  type ShardLeader,
+  type ShardView,
+  type TxnUnsafe,
+  type BalancerChoice,
+  type CheckNats,
+  type CheckTransport,
+  type LimitsChoice,
+  type NemesisTarget,
+  type ScenarioInspection,
+} from '../src/index.js';
 
 /**
  * The package's public API: the names it exports at run time, the typed balancer and
@@ -65,6 +92,30 @@ test('the package exports exactly the listed values, none of the metrics interna
   for (const internal of ['Registry', 'Counter', 'Gauge', 'Histogram', 'LogLinearHistogram', 'toPrometheusText', 'buildClusterMetrics']) {
     t.false(internal in api, internal);
   }
+});
+
+test("the published declarations leave out what only Meridian's own code calls (@internal)", (t) => {
+  // A user saw cluster.onHostEvent(event), warnOfConfig(), internals (the runtime itself) and
+  // client.fail(error) as public API: calling one fed the cluster fake host events or failed
+  // every open call. tsconfig's stripInternal leaves them out of the .d.ts files.
+  const cluster = readFileSync(`${root}dist/src/cluster/cluster.d.ts`, 'utf8');
+  const client = readFileSync(`${root}dist/src/cluster/client.d.ts`, 'utf8');
+  for (const member of ['onHostEvent(', 'warnOfConfig(', 'get internals(']) t.false(cluster.includes(member), member);
+  t.false(/^\s+fail\(error/m.test(client), 'Client.fail');
+  t.true(cluster.includes('shardLeaders(') && /^\s+close\(\)/m.test(client), 'the public members are still declared');
+});
+
+test('README and docs name every value the package exports', (t) => {
+  // describePlan, formatFaultEvent, sampleValue and histogramSeries were exported and named nowhere.
+  const docs = [
+    'README.md',
+    ...readdirSync(`${root}docs`)
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ]
+    .map((f) => readFileSync(`${root}${f}`, 'utf8'))
+    .join('\n');
+  for (const name of VALUES) t.true(new RegExp(`\\b${name}\\b`).test(docs), `${name} is exported and documented nowhere`);
 });
 
 /** Names exported by dist/src/index.d.ts, types included. */
@@ -160,4 +211,77 @@ test("the tour (docs/examples/tour.mjs) prints what the README shows: the simula
   const r = await runNode(new URL('../../docs/examples/tour.mjs', import.meta.url), [], 60_000);
   t.is(r.code, 0, r.stderr);
   t.is(r.stdout, block![1]);
+});
+
+test('what the calls return or take has a name the package exports, cluster events are typed, and a cluster history checks as transactions', async (t) => {
+  const cluster = await startCluster({ regions: [{ name: 'us-east', servers: 3 }], transport: 'sim', seed: 1, replication: { mode: 'active', factor: 3 } });
+  try {
+    const client = cluster.client({ region: 'us-east' });
+    await client.transaction([
+      { op: 'append', key: 'l', value: 1 },
+      { op: 'get', key: 'l' },
+    ]);
+    // Each annotation names a type the package did not export (the declarations could not be
+    // written without a path into dist/): an import error here fails the build.
+    const leaders: ShardLeader[] = cluster.shardLeaders();
+    const states: ReplicaState[] = cluster.replicaStates(0);
+    const snapshot: ReplicaSnapshot | undefined = states[0]?.state;
+    const ballot: Ballot | undefined = leaders[0]?.ballot;
+    const state: MemberState | undefined = cluster.members()[0]?.state;
+    const failures: AssertionFailure[] = cluster.assertionFailures();
+    const crash: CrashOptions = { powerLoss: true };
+    const limits: Partial<MemoryLimits> = { seenRequests: 8 };
+    const unsafe: TxnUnsafe = 'release-locks-at-prepare';
+    const view: ShardView | undefined = leaders[0];
+    // The options of runChecks and runScenario, and what a Nemesis drives.
+    const transport: CheckTransport = 'sim';
+    const nats: CheckNats = { servers: 'nats://127.0.0.1:4222', processes: 1 };
+    const choices: [LimitsChoice, BalancerChoice] = ['small', 'drawn'];
+    const target: NemesisTarget = cluster;
+    const inspections: ScenarioInspection[] = [];
+    t.deepEqual([transport, nats.processes, ...choices, target === cluster, inspections.length], ['sim', 1, 'small', 'drawn', true, 0]);
+    t.truthy(snapshot && view && state);
+    t.deepEqual([typeof ballot?.round, failures, crash.powerLoss, limits.seenRequests, unsafe], ['number', [], true, 8, 'release-locks-at-prepare']);
+
+    // Listeners get their event's type; a misspelt event is a compile error as it is a
+    // ValidationError (the listener's argument was `any`, and any name compiled).
+    const seen: string[] = [];
+    cluster.on('member', (change: MemberEvent) => void seen.push(change.id));
+    cluster.once('crashing', (id) => void seen.push(id.toUpperCase()));
+    cluster.on('host-exit', (event) => void seen.push(event.nodes.join()));
+    const failed: Array<(id: number) => void> = [];
+    // @ts-expect-error: 'crashing' passes a server id, a string
+    cluster.on('crashing', (id: number) => void failed.push(() => id));
+    // @ts-expect-error: no such event
+    t.throws(() => cluster.on('membr', () => undefined), { instanceOf: ValidationError });
+    // @ts-expect-error: a member change has no `bogus`
+    cluster.off('member', (change) => void change.bogus);
+    // @ts-expect-error: likewise for the methods that read or drop listeners by name
+    t.throws(() => cluster.listenerCount('membr'), { instanceOf: ValidationError });
+    const exits: HostEvent[] = [];
+    cluster.prependListener('warn', (event) => void exits.push(event));
+
+    // history's model shapes Elle's events only: with the ops format it was typed, taken and ignored.
+    const ops: History = cluster.history({ format: 'ops' });
+    t.true(Array.isArray(ops));
+    // @ts-expect-error: no model without format 'elle'
+    t.throws(() => cluster.history({ format: 'ops', model: 'rw-register' }), {
+      instanceOf: ValidationError,
+      message: /^options\.model: only with format: 'elle'/,
+    });
+    // @ts-expect-error: likewise with the format left out
+    t.throws(() => cluster.history({ model: 'list-append' }), { instanceOf: ValidationError, message: /^options\.model: only with format: 'elle'/ });
+
+    // cluster.history({ format: 'elle' }) goes to the transactional checker as it is (it needed `as ElleOp[]`).
+    await cluster.crash('us-east/1');
+    t.true(seen.includes('US-EAST/1'), seen.join(' '));
+    t.true(checkTransactions(cluster.history({ format: 'elle' }), { model: 'list-append', consistency: 'strict-serializable' }).ok);
+    await client.transaction([{ op: 'append', key: 'l', value: { not: 'a number' } }]);
+    t.throws(() => checkTransactions(cluster.history({ format: 'elle' }), { model: 'list-append' }), {
+      instanceOf: ValidationError,
+      message: /history\[2\]\.value\[0\]/,
+    });
+  } finally {
+    await cluster.stop();
+  }
 });

@@ -431,7 +431,7 @@ export class Client {
     else p.reject(error);
   }
 
-  /** Fails every open call with `error` (a stalled simulation); the client stays usable. */
+  /** @internal the cluster's: fails every open call with `error` (a stalled simulation); the client stays usable. */
   fail(error: Error): void {
     for (const rid of [...this.pending.keys()]) this.settle(rid, undefined, error);
   }

@@ -102,6 +102,14 @@ export interface CopyProgress {
   promised: Ballot | undefined;
 }
 
+/** One live copy of a shard as `replicaStates` reads it (sim): its state machine's snapshot and the log index it applied. */
+export interface ReplicaState {
+  id: string;
+  learner: boolean;
+  index: number | undefined;
+  state: Snapshot;
+}
+
 /** An `assert` that failed inside an actor (a broken invariant: a bug, not bad input). */
 export interface AssertionFailure {
   address: string;
@@ -131,6 +139,31 @@ export const CLUSTER_EVENTS = ['member', 'crashing', 'assertion-failed', 'actor-
 const EMITTER_EVENTS: readonly string[] = ['error', 'newListener', 'removeListener'];
 
 type Listener = Parameters<EventEmitter['on']>[1];
+
+/**
+ * What each of CLUSTER_EVENTS passes its listeners, for the typed listener methods: a
+ * misspelt name ('membr') is a compile error there as it is a ValidationError at run time, and
+ * a listener's argument has its type (it was `any`). A symbol and EventEmitter's own events
+ * keep EventEmitter's untyped listener.
+ */
+export interface ClusterEvents {
+  member: [change: MemberEvent];
+  crashing: [id: string];
+  'assertion-failed': [failure: AssertionFailure];
+  'actor-error': [event: Extract<HostEvent, { kind: 'actor-error' }>];
+  'frame-error': [event: Extract<HostEvent, { kind: 'frame-error' }>];
+  'host-exit': [event: Extract<HostEvent, { kind: 'host-exit' }>];
+  warn: [event: Extract<HostEvent, { kind: 'warn' }>];
+}
+
+/** A name a listener method takes besides ClusterEvents' (see EMITTER_EVENTS). */
+type EmitterEvent = symbol | 'error' | 'newListener' | 'removeListener';
+
+/** A name the listener methods that read or drop listeners by name take. */
+type ClusterEventName = keyof ClusterEvents | EmitterEvent;
+
+/** The listener of a cluster event, typed by ClusterEvents. */
+export type ClusterListener<E extends keyof ClusterEvents> = (...args: ClusterEvents[E]) => void;
 
 /** An event name a listener method takes (see CLUSTER_EVENTS), else a ValidationError naming `event`. */
 function checkEvent(event: unknown): void {
@@ -189,7 +222,6 @@ export class Cluster extends EventEmitter {
   /** The address of every actor the cluster runs (see inspect), filled on first use. */
   private actors: Set<string> | undefined;
 
-  /** @internal use startCluster */
   /** The simulator's extras (trace, power loss, a look inside servers), when the transport is 'sim'. */
   private readonly sim: SimRuntime | undefined;
 
@@ -314,55 +346,69 @@ export class Cluster extends EventEmitter {
     return listeners.length > 0;
   }
 
+  override on<E extends keyof ClusterEvents>(event: E, listener: ClusterListener<E>): this;
+  override on(event: EmitterEvent, listener: Listener): this;
   override on(event: string | symbol, listener: Listener): this {
     return super.on(event, this.listenerOf(event, listener));
   }
 
+  override addListener<E extends keyof ClusterEvents>(event: E, listener: ClusterListener<E>): this;
+  override addListener(event: EmitterEvent, listener: Listener): this;
   override addListener(event: string | symbol, listener: Listener): this {
     return super.addListener(event, this.listenerOf(event, listener));
   }
 
+  override once<E extends keyof ClusterEvents>(event: E, listener: ClusterListener<E>): this;
+  override once(event: EmitterEvent, listener: Listener): this;
   override once(event: string | symbol, listener: Listener): this {
     return super.once(event, this.listenerOf(event, listener));
   }
 
+  override prependListener<E extends keyof ClusterEvents>(event: E, listener: ClusterListener<E>): this;
+  override prependListener(event: EmitterEvent, listener: Listener): this;
   override prependListener(event: string | symbol, listener: Listener): this {
     return super.prependListener(event, this.listenerOf(event, listener));
   }
 
+  override prependOnceListener<E extends keyof ClusterEvents>(event: E, listener: ClusterListener<E>): this;
+  override prependOnceListener(event: EmitterEvent, listener: Listener): this;
   override prependOnceListener(event: string | symbol, listener: Listener): this {
     return super.prependOnceListener(event, this.listenerOf(event, listener));
   }
 
+  override off<E extends keyof ClusterEvents>(event: E, listener: ClusterListener<E>): this;
+  override off(event: EmitterEvent, listener: Listener): this;
   override off(event: string | symbol, listener: Listener): this {
     return super.off(event, this.listenerOf(event, listener));
   }
 
+  override removeListener<E extends keyof ClusterEvents>(event: E, listener: ClusterListener<E>): this;
+  override removeListener(event: EmitterEvent, listener: Listener): this;
   override removeListener(event: string | symbol, listener: Listener): this {
     return super.removeListener(event, this.listenerOf(event, listener));
   }
 
   // The listener methods that read or drop by name check it too, as on and off do: they took
   // 'membr' and answered 0, [] or nothing (found by an audit, session 55).
-  override listenerCount(event: string | symbol, listener?: Listener): number {
+  override listenerCount(event: ClusterEventName, listener?: Listener): number {
     checkEvent(event);
     if (listener !== undefined && typeof listener !== 'function')
       throw new ValidationError('listener', `a function, or left out for every listener, got ${describe(listener)}`);
     return listener === undefined ? super.listenerCount(event) : super.listenerCount(event, listener);
   }
 
-  override listeners(event: string | symbol): Listener[] {
+  override listeners(event: ClusterEventName): Listener[] {
     checkEvent(event);
     return super.listeners(event) as Listener[];
   }
 
-  override rawListeners(event: string | symbol): Listener[] {
+  override rawListeners(event: ClusterEventName): Listener[] {
     checkEvent(event);
     return super.rawListeners(event) as Listener[];
   }
 
   /** With no event (as stop() calls it), every listener of every event. */
-  override removeAllListeners(event?: string | symbol): this {
+  override removeAllListeners(event?: ClusterEventName): this {
     if (event === undefined) return super.removeAllListeners();
     checkEvent(event);
     return super.removeAllListeners(event);
@@ -849,7 +895,7 @@ export class Cluster extends EventEmitter {
    * Replicas at the same log index, and copies that applied as many commands, must hold the
    * same state, what a history cannot show (request ids remembered, transactions, locks).
    */
-  replicaStates(shard: number, ...extra: never[]): Array<{ id: string; learner: boolean; index: number | undefined; state: Snapshot }> {
+  replicaStates(shard: number, ...extra: never[]): ReplicaState[] {
     this.assertRunning();
     this.checkShard(shard);
     checkNoMore('replicaStates', ['shard'], extra);
@@ -1185,9 +1231,9 @@ export class Cluster extends EventEmitter {
    * `{ format: 'elle' }`, the transactions in Elle's shape (see src/core/history.ts),
    * in real-time order, for `checkTransactions`.
    */
-  history(): History;
+  history(options?: { format?: 'ops'; model?: never }): History;
   history(options: { format: 'elle'; model?: 'list-append' | 'rw-register' }): TxnHistoryOp[];
-  history(options: { format?: 'ops' | 'elle'; model?: 'list-append' | 'rw-register' }): History | TxnHistoryOp[];
+  history(options: { format?: 'ops'; model?: never } | { format: 'elle'; model?: 'list-append' | 'rw-register' }): History | TxnHistoryOp[];
   history(options: { format?: 'ops' | 'elle'; model?: 'list-append' | 'rw-register' } = {}): History | TxnHistoryOp[] {
     checkOptions(options, 'options', ['format', 'model']);
     const format = options.format ?? 'ops';
@@ -1196,6 +1242,9 @@ export class Cluster extends EventEmitter {
     const model = options.model ?? 'list-append';
     if (model !== 'list-append' && model !== 'rw-register')
       throw new ValidationError('options.model', `'list-append' or 'rw-register', got ${describe(model)}`);
+    // The model shapes Elle's events only: with the ops format it was taken and ignored.
+    if (options.model !== undefined && format !== 'elle')
+      throw new ValidationError('options.model', `only with format: 'elle' (the ops history has no model), got ${describe(options.model)}`);
     return format === 'elle' ? this.txnRecorder.toHistory(model) : this.recorder.toHistory();
   }
 

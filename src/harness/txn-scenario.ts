@@ -6,7 +6,7 @@ import { AbortedError, ConfigError, namedAs } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
 import { allKeys, checkOptions, definedOnly } from '../core/validate.js';
 import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
-import { checkTransactions, describeAnomaly, type ElleOp, type TxnCheckResult } from './elle/index.js';
+import { checkTransactions, describeAnomaly, type TxnCheckResult } from './elle/index.js';
 import { searchBudgetFor } from './check-budget.js';
 import type { TxnHistoryOp } from '../core/history.js';
 import { TXN_COMMITS, type TxnCommit } from './txn-commits.js';
@@ -432,8 +432,7 @@ export async function runTxnScenario(options: TxnScenarioOptions, start: StartCl
     if (finalLists === undefined) live = false;
     const history = cluster.history({ format: 'elle' });
     const partial = finalLists === undefined ? [] : partiallyApplied(history, finalLists);
-    // Values here are numbers, as the checker's ElleOp wants (it validates the history anyway).
-    const check = checkTransactions(history as ElleOp[], {
+    const check = checkTransactions(history, {
       model: 'list-append',
       consistency: 'strict-serializable',
       searchBudget: searchBudgetFor(o.checkBudget),

@@ -36,6 +36,7 @@ import {
   type TxnView,
 } from './types.js';
 import type { ElleTask } from '../../../workers/elle.js';
+import type { TxnHistoryOp } from '../../core/history.js';
 
 export type {
   Anomaly,
@@ -89,8 +90,17 @@ export function analyze(model: TxnModel, views: readonly TxnView[], txnCount: nu
   return model === 'list-append' ? analyzeListAppend(views, txnCount) : analyzeRwRegister(views, txnCount, order);
 }
 
+/**
+ * What the checkers take: Elle's events, as a JSON or EDN history holds them, or a cluster's
+ * own (`cluster.history({ format: 'elle' })`), whose values are typed `unknown` because a
+ * transaction may append anything: the history is validated either way, and a value that is
+ * not a string or a number is a ValidationError naming it. Typed ElleOp[] alone, a cluster's
+ * history needed a cast to be checked.
+ */
+export type TxnHistoryInput = ElleOp[] | TxnHistoryOp[];
+
 /** Checks a history in this thread. Throws a ValidationError naming the first bad field. */
-export function checkTransactions(history: ElleOp[], options: TxnCheckOptions): TxnCheckResult {
+export function checkTransactions(history: TxnHistoryInput, options: TxnCheckOptions): TxnCheckResult {
   const { model, consistency, searchBudget } = validateOptions(options);
   validateHistory(history, model);
   const { rt, process } = orderEdges(consistency);
@@ -100,7 +110,7 @@ export function checkTransactions(history: ElleOp[], options: TxnCheckOptions): 
 }
 
 /** Like `checkTransactions`, with the per-key analysis on a piscina pool for large histories. */
-export async function checkTransactionsParallel(history: ElleOp[], options: TxnParallelCheckOptions): Promise<TxnCheckResult> {
+export async function checkTransactionsParallel(history: TxnHistoryInput, options: TxnParallelCheckOptions): Promise<TxnCheckResult> {
   const { model, consistency, searchBudget } = validateOptions(options, ['workers', 'inline']);
   const workers = options.workers === undefined ? TXN_CHECK_WORKERS_DEFAULT : options.workers;
   if (!Number.isInteger(workers) || workers < 1 || workers > TXN_CHECK_WORKERS_MAX) {

@@ -116,6 +116,8 @@ interface Sizes {
   batch1Wan: boolean;
   isolated: number;
   raw: { roundTrips: number; window: number; reps: number };
+  /** The coordinator crash runs' phases (default CRASH_PHASES_MS). */
+  crashPhasesMs?: CrashPhases;
 }
 
 const SIZES: Record<Mode, Sizes> = {
@@ -162,6 +164,10 @@ const SIZES: Record<Mode, Sizes> = {
     batch1Wan: false,
     isolated: 3,
     raw: { roundTrips: 2_000, window: 100, reps: 1 },
+    // The crash at 1 s as in CRASH_PHASES_MS, down for twice BLOCKED_MS, so parts still hold
+    // their locks past it: 3.5 s of virtual time per protocol, not 9 (the crash runs were two
+    // thirds of the tiny suite's CPU). A crash at 0.5 s met no part that held its locks 1 s.
+    crashPhasesMs: { before: 1_000, down: 2_000, after: 500 },
   },
 };
 
@@ -342,6 +348,11 @@ async function measureProtocol(s: Sizes, protocol: CommitProtocol, batch: number
 
 /** Virtual ms of each phase of the crash run: before the crash, coordinator down, after its restart. */
 export const CRASH_PHASES_MS = { before: 1_000, down: 6_000, after: 2_000 } as const;
+export interface CrashPhases {
+  before: number;
+  down: number;
+  after: number;
+}
 /** A part that held its locks this long after the crash counts as blocked. */
 const BLOCKED_MS = 1_000;
 /** How often the crash run samples the transactions holding locks (virtual ms). */
@@ -351,6 +362,8 @@ const CRASH_VICTIM = 'coordinator/us-east';
 
 export interface CrashFigures {
   protocol: CommitProtocol;
+  /** The phases the run had (ms). */
+  phasesMs: CrashPhases;
   /** Committed transactions per simulated second in each phase. */
   txnPerSecBefore: number;
   txnPerSecDown: number;
@@ -370,12 +383,13 @@ export interface CrashFigures {
 /**
  * The same two-shard transactions from 12 clients spread over the regions (closed loops, keys
  * never shared, so no aborts by contention), in sim (virtual time: every figure is a function
- * of the seed): coordinator/us-east crashes after 1 s and restarts 3 s later. While it is
+ * of the seed): coordinator/us-east crashes after `phases.before` ms and restarts `phases.down`
+ * ms later (CRASH_PHASES_MS: after 1 s, 6 s later). While it is
  * down, us-east's servers send new transactions to the next region's coordinator; the
  * transactions it led are what differs: Paxos Commit's participants finish them with the
  * other coordinators as acceptors, 2PC's stay blocked, locks held, until the restart.
  */
-export async function coordinatorCrash(protocol: CommitProtocol): Promise<CrashFigures> {
+export async function coordinatorCrash(protocol: CommitProtocol, phases: CrashPhases = CRASH_PHASES_MS): Promise<CrashFigures> {
   const config = baseConfig({ transport: 'sim', placement: 'dedicated' }, SEED, LATENCIES_MS[0]!);
   config.network = { latencyMs: latencyMatrix(10) };
   config.replication = { mode: 'active', factor: GROUP };
@@ -408,9 +422,9 @@ export async function coordinatorCrash(protocol: CommitProtocol): Promise<CrashF
     const servers = cluster.members().map((m) => m.id);
     const seen = new Map<string, { first: number; last: number }>();
     let atCrash = new Set<string>();
-    const crashAt = CRASH_PHASES_MS.before;
-    const restartAt = crashAt + CRASH_PHASES_MS.down;
-    const end = restartAt + CRASH_PHASES_MS.after;
+    const crashAt = phases.before;
+    const restartAt = crashAt + phases.down;
+    const end = restartAt + phases.after;
     let crashed = false;
     let restarted = false;
     while (cluster.now() - t0 < end) {
@@ -449,6 +463,7 @@ export async function coordinatorCrash(protocol: CommitProtocol): Promise<CrashF
     const rate = (from: number, to: number): number => (done.filter((t) => t >= from && t < to).length * 1000) / (to - from);
     return {
       protocol,
+      phasesMs: phases,
       txnPerSecBefore: rate(0, crashAt),
       txnPerSecDown: rate(crashAt, restartAt),
       txnPerSecAfter: rate(restartAt, end),
@@ -480,7 +495,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   }
   const crashes: CrashFigures[] = [];
   for (const p of ['2pc', 'paxos-commit'] as const) {
-    const c = await coordinatorCrash(p);
+    const c = await coordinatorCrash(p, s.crashPhasesMs);
     crashes.push(c);
     log(
       `commit: coordinator crash, ${p}: ${fmt(c.txnPerSecBefore)} / ${fmt(c.txnPerSecDown)} / ${fmt(c.txnPerSecAfter)} committed/s before / down / after; ${c.lockedAtCrash} parts locked at the crash (${c.blocked} for more than ${BLOCKED_MS} ms), held ${fmt(c.crashLockHoldP50Ms)} ms p50, ${fmt(c.crashLockHoldMaxMs)} ms max`,
@@ -611,7 +626,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
         `${fmt(c.crashLockHoldP50Ms)} / ${fmt(c.crashLockHoldMaxMs)}`,
         `${fmt(c.lockHoldP50Ms)} / ${fmt(c.lockHoldP99Ms)}`,
       ]),
-      `coordinator crash (sim, virtual time; 3 regions x 3 servers, active, factor 3, 10 ms between regions; ${CRASH_CLIENTS} closed-loop clients, two-shard appends; ${CRASH_VICTIM} down for ${CRASH_PHASES_MS.down} ms after ${CRASH_PHASES_MS.before} ms; lock holds sampled every ${CRASH_SAMPLE_MS} ms)`,
+      `coordinator crash (sim, virtual time; 3 regions x 3 servers, active, factor 3, 10 ms between regions; ${CRASH_CLIENTS} closed-loop clients, two-shard appends; ${CRASH_VICTIM} down for ${(crashes[0]?.phasesMs ?? CRASH_PHASES_MS).down} ms after ${(crashes[0]?.phasesMs ?? CRASH_PHASES_MS).before} ms; lock holds sampled every ${CRASH_SAMPLE_MS} ms)`,
     ),
   ].join('\n');
   const bar = (title: string, yLabel: string, series: Array<{ name: string; value: (p: CommitProtocol) => number | undefined }>): Chart =>

@@ -63,7 +63,7 @@ export const SOAK_SIZES: Record<Mode, Sizes> = {
   // 150 s: at 80 s the second half began 12 s after the restart and read the recovery's
   // growth (12.5 MB/min at 13:58 UTC) where the full 240 s run read 0.56 (14:08).
   quick: { durationS: 150, crashAtS: 20, restartAtS: 28, sampleMs: 1_000, window: 256, clients: 12, keys: 5_500 },
-  tiny: { durationS: 4, crashAtS: 1, restartAtS: 2, sampleMs: 250, window: 16, clients: 3, keys: 200 },
+  tiny: { durationS: 2, crashAtS: 0.5, restartAtS: 1, sampleMs: 250, window: 16, clients: 3, keys: 200 },
 };
 
 export interface MemorySample {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../bench/transport.js';
-import { parseArgs, readCompareReport, SUITES, UsageError, wantsHelp } from '../bench/run.js';
+import { main as benchMain, parseArgs, readCompareReport, SUITES, UsageError, wantsHelp } from '../bench/run.js';
 import { unwritableReason } from '../src/cli/output-file.js';
 import { median, percentile } from '../bench/lib/stats.js';
 import { formatTable } from '../bench/lib/table.js';
@@ -159,17 +159,31 @@ test('meridian bench: --help, a garbled --compare report and a suite named twice
   }
 });
 
-/** `node dist/bench/run.js ARGS`: its exit code and stderr (killed after `timeoutMs`). */
-function bench(args: string[], timeoutMs: number): Promise<NodeRun> {
-  return runNode(new URL('../bench/run.js', import.meta.url), args, timeoutMs);
+/**
+ * The `main` that `node dist/bench/run.js ARGS` runs (it sets the exit status to what main
+ * returns), in this process: what it returns and what it wrote. A process of its own cost CPU
+ * for nothing the test looks at. It borrows process.stdout and process.stderr, so only a serial
+ * test calls it (ava runs those before the others).
+ */
+async function benchHere(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [out, err] = [process.stdout.write, process.stderr.write];
+  let stdout = '';
+  let stderr = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    return { code: await benchMain(args), stdout, stderr };
+  } finally {
+    [process.stdout.write, process.stderr.write] = [out, err];
+  }
 }
 
-test('an output file that cannot be written fails before any suite runs (exit 2), and the probe leaves no trace', async (t) => {
+test.serial('an output file that cannot be written fails before any suite runs (exit 2), and the probe leaves no trace', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-bench-'));
   try {
     for (const flag of ['--json', '--html']) {
       const file = join(dir, 'no-such-dir', 'x');
-      const r = await bench(['sim', '--quick', flag, file], 60_000);
+      const r = await benchHere(['sim', '--quick', flag, file]);
       t.is(r.code, 2, r.stderr);
       t.is(r.stderr, `bench: ${flag}: cannot write ${JSON.stringify(file)}: ENOENT: no such file or directory, open '${file}'\n`);
       t.is(r.stdout, '', 'no suite ran');

@@ -426,10 +426,10 @@ test('seed 854828 (passive, 2 regions of one server, factor 2, swarm, txn share 
   t.is(r.outcome, 'pass', r.failures.join('; '));
 });
 
-for (const seed of [36, 49]) {
-  test(`seed ${seed} (2 regions of one server, factor 1, swarm): local reads are answered after healing`, async (t) => {
-    const r = await runPinnedSeed(t, { seed, mode: 'active', schedule: 'swarm', regions: 2, servers: 1, factor: 1 });
-    t.true(r.live, r.failures.join('; '));
-    t.is(r.outcome, 'pass', r.failures.join('; '));
-  });
-}
+// Seed 36 only: with the mutant put back (2026-12-07) it still fails ("local read refused (every
+// replica of shard 0 is down)"), seed 49 passes, so 49 no longer showed the fix.
+test('seed 36 (2 regions of one server, factor 1, swarm): local reads are answered after healing', async (t) => {
+  const r = await runPinnedSeed(t, { seed: 36, mode: 'active', schedule: 'swarm', regions: 2, servers: 1, factor: 1 });
+  t.true(r.live, r.failures.join('; '));
+  t.is(r.outcome, 'pass', r.failures.join('; '));
+});

@@ -56,11 +56,15 @@ test('a clone answers what transactions read like the state machine it was made 
 });
 
 // The seeds of `meridian check --seeds 50 --mode passive` reported failing (5, 25, 36, 38, 43,
-// 44), and the seeds of `--seeds 100` that fail on today's simulator when snapshots drop the
-// waiting operations (5, 6, 12, 16, 32, 36, 43, 54, 59, 86, 89, 95, 98).
-const SEEDS = [5, 6, 12, 16, 25, 32, 36, 38, 43, 44, 54, 59, 86, 89, 95, 98];
+// 44), and the seeds of `--seeds 100` that failed (2026-11-30) when snapshots drop the waiting
+// operations (5, 6, 12, 16, 32, 36, 43, 54, 59, 86, 89, 95, 98). With that bug put back on the
+// simulator of 2026-12-07 (restore skips `snapshot.waiting`), 12 of those 16 fail (25, 38, 43
+// and 98 pass, so they no longer show the fix); five of the 12 are run here: 16 and 86, where
+// the replicas diverged on a key (the reported symptom), and 44, 59 and 89, the cheapest of the
+// rest. The two tests above check the snapshot of waiting operations itself.
+const SEEDS = [16, 44, 59, 86, 89];
 
-test('the passive seeds that diverged pass', async (t) => {
+test('passive seeds that diverge when snapshots drop waiting operations pass (seeds 16, 44, 59, 86, 89)', async (t) => {
   t.timeout(300_000);
   const failed: string[] = [];
   for (const seed of SEEDS) {

@@ -27,6 +27,11 @@ function config(transport: 'sim' | 'threads', commit: '2pc' | 'paxos-commit', se
       { name: 'ap-south', servers: 1 },
     ],
     transport,
+    // Threads: the actors (servers, coordinators, region actors) packed on 2 worker threads, not
+    // a thread each: a coordinator's crash and restart, and what its peers and participants do
+    // meanwhile, do not depend on which thread an actor runs on; each thread's start and JIT
+    // warm-up cost CPU.
+    ...(transport === 'threads' ? { placement: 'packed' as const, threads: 2 } : {}),
     seed,
     commit,
     replication: { mode: 'active', factor: 3 },

@@ -24,6 +24,7 @@ import { allServers, balancerAddress, coordinatorAddress, regionOfServer, server
 import { ConfigError, MeridianError, UnavailableError, ValidationError, describe, namedAs } from '../core/errors.js';
 import { allKeys, checkOptions, definedOnly } from '../core/validate.js';
 import { Prng } from '../core/prng.js';
+import { answerWithin } from '../runtime/transports/runtime.js';
 import { compareBallots, formatBallot, type Ballot } from '../protocols/ballot.js';
 import { MEMORY_LIMIT_MIN, type MemoryLimits } from '../core/limits.js';
 import { STRATEGY_NAMES, type StrategyName } from '../balance/types.js';
@@ -283,16 +284,10 @@ export interface ScenarioInspection {
 export const SCENARIO_INSPECT_TIMEOUT_MS = 2_000;
 
 /** `p`, or the error it failed with or a timeout's, as a value (an inspection reports, never throws). */
-async function answerOf(p: Promise<unknown>, ms: number): Promise<unknown> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<unknown>((resolve) => {
-    timer = setTimeout(() => resolve({ error: `no answer within ${ms} ms` }), ms);
-  });
-  try {
-    return await Promise.race([p.catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) })), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+function answerOf(p: Promise<unknown>, ms: number): Promise<unknown> {
+  return answerWithin(ms, p, () => new Error(`no answer within ${ms} ms`)).catch((error: unknown) => ({
+    error: error instanceof Error ? error.message : String(error),
+  }));
 }
 
 /** See ScenarioInspection; `t0` is the cluster time the scenario started. */

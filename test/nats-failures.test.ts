@@ -1,6 +1,7 @@
 import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect as tcpConnect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,6 +99,49 @@ natsTest(`nats: a spawned host retries its first connection: a server that comes
     await server.stop();
   }
 });
+
+natsTest(
+  `nats: a run whose first NATS connection gets no answer (a loaded machine) tries once more and runs its seed; it stopped before any seed, "NATS cannot be reached"${skipped}`,
+  async (t) => {
+    const [port, monitor] = [await freePort(), await freePort()];
+    const server = natsServerOn(port, monitor);
+    // In front of the server: the first connection is held open and never answered (the client
+    // waits for the server's INFO until its connect timeout), every later one passed through.
+    const held: Socket[] = [];
+    let connections = 0;
+    const proxy = createServer((socket) => {
+      socket.on('error', () => undefined);
+      if (++connections === 1) {
+        held.push(socket);
+        return;
+      }
+      const upstream = tcpConnect(port, '127.0.0.1');
+      upstream.on('error', () => socket.destroy());
+      socket.on('close', () => upstream.destroy());
+      upstream.on('close', () => socket.destroy());
+      socket.pipe(upstream).pipe(socket);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const url = `nats://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    try {
+      await eventually(realClock, async () => (await fetch(`http://127.0.0.1:${monitor}/healthz`).catch(() => undefined))?.ok === true, {
+        timeoutMs: 10_000,
+        message: 'the server is up',
+      });
+      const summary = await runChecks({ seeds: 1, from: 3, transport: 'nats', nats: { servers: url, processes: 1 }, faultMs: 1_000 });
+      t.log(
+        `connections through the proxy: ${connections}; seed 3: ${summary.reports[0]?.outcome ?? 'not run'}; natsUnreachable: ${summary.natsUnreachable ?? 'none'}`,
+      );
+      t.is(summary.natsUnreachable, undefined);
+      t.is(summary.reports.length, 1);
+      t.true(connections >= 2, 'the held connection, then the ones passed through');
+    } finally {
+      for (const s of held) s.destroy();
+      proxy.close();
+      await server.stop();
+    }
+  },
+);
 
 natsTest(
   `nats: check's NATS server killed while a seed runs: that seed is unknown (a NATS outage, not a finding, no stack trace), and no more seeds start: natsUnreachable names the URL${skipped}`,

@@ -16,6 +16,7 @@ export type {
 export type { Snapshot as ReplicaSnapshot } from './replication/state-machine.js';
 export type { MemberState } from './cluster/messages.js';
 export type { Ballot } from './protocols/ballot.js';
+export type { ActorSummary } from './runtime/cell.js';
 export type { MemoryLimits } from './core/limits.js';
 export type { TxnUnsafe } from './replication/ops.js';
 export { Client } from './cluster/client.js';

@@ -12,6 +12,7 @@ import {
   type ClusterConfig,
   type HeartbeatConfig,
   type AssertionFailure,
+  type ActorSummary,
   type Ballot,
   type CrashOptions,
   type History,
@@ -241,6 +242,24 @@ test('what the calls return or take has a name the package exports, cluster even
     const inspections: ScenarioInspection[] = [];
     t.deepEqual([transport, nats.processes, ...choices, target === cluster, inspections.length], ['sim', 1, 'small', 'drawn', true, 0]);
     t.truthy(snapshot && view && state);
+    // inspect() answers an ActorSummary (it was `unknown`: a reader cast it to read a field).
+    const inspected: ActorSummary | null = await cluster.inspect('us-east/0');
+    t.like(inspected, { address: 'us-east/0', behavior: 'server', status: 'running' });
+    t.deepEqual(Object.keys(inspected ?? {}).sort(), [
+      'address',
+      'behavior',
+      'counters',
+      'incarnation',
+      'mailbox',
+      'received',
+      'restarts',
+      'sent',
+      'state',
+      'status',
+      'timers',
+    ]);
+    // @ts-expect-error: no such status (the comparison cannot be true)
+    t.false(inspected?.status === 'sleeping');
     t.deepEqual([typeof ballot?.round, failures, crash.powerLoss, limits.seenRequests, unsafe], ['number', [], true, 8, 'release-locks-at-prepare']);
 
     // Listeners get their event's type; a misspelt event is a compile error as it is a

@@ -11,6 +11,7 @@ import { Prng, hashString } from '../core/prng.js';
 import type { History, TxnHistoryOp } from '../core/history.js';
 import { mergeNetwork, type NetworkConfig, type PartitionOptions, type PartitionRule } from '../net/model.js';
 import type { ActorSpec, SystemMessage } from '../runtime/actor.js';
+import type { ActorSummary } from '../runtime/cell.js';
 import type { Message } from '../core/codec.js';
 import type { DirectoryEntry, HostEvent } from '../runtime/host.js';
 import type { ShardPaxosBatchWire, ShardPaxosWire } from '../replication/messages.js';
@@ -1199,7 +1200,7 @@ export class Cluster extends EventEmitter {
    * `address`, as `crash()` does an unknown id (it answered null, as if such an actor had
    * crashed).
    */
-  inspect(address: string, ...extra: never[]): Promise<unknown> {
+  inspect(address: string, ...extra: never[]): Promise<ActorSummary | null> {
     this.actors ??= new Set(planCluster(this.config).directory.keys());
     if (typeof address !== 'string' || !this.actors.has(address)) {
       const region = this.config.regions[0]!.name;

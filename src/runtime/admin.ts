@@ -3,6 +3,7 @@ import type { Endpoint } from 'comlink';
 import type { PartitionRule, NetworkConfig } from '../net/model.js';
 import type { StatsSnapshot } from './stats.js';
 import type { HostEvent } from './env.js';
+import type { ActorSummary } from './cell.js';
 
 /** What a host answers to ping: its actors, its clock and (threads) its worker's memory. */
 export interface HostPing {
@@ -24,7 +25,7 @@ export interface HostPing {
  */
 export interface AdminApi {
   ping(): HostPing;
-  summary(address: string): unknown;
+  summary(address: string): ActorSummary | null;
   stats(): StatsSnapshot;
   load(addresses: string[]): Record<string, Record<string, number>>;
   errors(): HostEvent[];

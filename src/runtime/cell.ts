@@ -30,6 +30,27 @@ export interface CellHost {
 type Status = 'running' | 'backoff' | 'stopped' | 'dead';
 
 /**
+ * One actor as `cluster.inspect()` reads it (Cell.summary): its status ('paused' while
+ * paused and it would otherwise run or restart), mailbox, live timers, message and restart
+ * counts, counters, and its behaviour's own summary as `state` (null while it backs off, or
+ * when the behaviour has none; its stand-in's while one runs). It was typed `unknown` (an
+ * audit, session 62).
+ */
+export interface ActorSummary {
+  address: string;
+  behavior: string;
+  incarnation: string;
+  status: Status | 'paused';
+  mailbox: number;
+  timers: number;
+  received: number;
+  sent: number;
+  restarts: number;
+  counters: Record<string, number>;
+  state: unknown;
+}
+
+/**
  * One actor incarnation on a host: its state, bounded mailbox, timers and supervision.
  * A step's sends, persists, checkpoint, timer changes and publishes are buffered and carried
  * out only when the step returns normally, persists first (the etcd-raft Ready rule); a step
@@ -545,7 +566,7 @@ export class Cell implements TimerTarget {
     this.head = 0;
   }
 
-  summary(): unknown {
+  summary(): ActorSummary {
     return {
       address: this.spec.address,
       behavior: this.spec.behavior,

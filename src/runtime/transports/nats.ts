@@ -7,6 +7,7 @@ import { ConfigError, HostExitedError, StoppedError, TimeoutError, UnavailableEr
 import { randomId } from '../../core/ids.js';
 import { HOST_READY_TIMEOUT_MS } from '../../core/limits.js';
 import type { HostPing } from '../admin.js';
+import type { ActorSummary } from '../cell.js';
 import { FileDurableStore } from '../durable-file.js';
 import type { TimerHandle } from '../env.js';
 import { mergeSnapshots, snapshot, withoutLevels, type StatsSnapshot } from '../stats.js';
@@ -822,7 +823,7 @@ export class NatsRuntime implements Runtime {
     () => this.stopped,
   );
 
-  async summary(address: string): Promise<unknown> {
+  async summary(address: string): Promise<ActorSummary | null> {
     const local = this.host.cell(address);
     if (local !== undefined) return local.summary();
     const entry = this.live().find((h) => h.plan.specs.some((s) => s.address === address));

@@ -1,6 +1,7 @@
 import { HostExitedError, StoppedError, TimeoutError } from '../../core/errors.js';
 import type { ActorSpec } from '../actor.js';
 import type { HostPing } from '../admin.js';
+import type { ActorSummary } from '../cell.js';
 import type { HostEvent, TimerHandle } from '../env.js';
 import type { Host } from '../host.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
@@ -57,7 +58,7 @@ export interface Runtime {
   setClockSkew(node: string, ms: number): void;
   stats(): StatsSnapshot;
   collectStats(): Promise<StatsSnapshot>;
-  summary(address: string): Promise<unknown>;
+  summary(address: string): Promise<ActorSummary | null>;
   /** Ask every worker host over the control plane (none in sim). */
   ping(): Promise<HostPing[]>;
   load(addresses: string[]): Promise<Record<string, Record<string, number>>>;

@@ -1,6 +1,7 @@
 import { StoppedError } from '../../core/errors.js';
 import type { Behavior } from '../actor.js';
 import type { HostPing } from '../admin.js';
+import type { ActorSummary } from '../cell.js';
 import type { HostEvent, TimerHandle } from '../env.js';
 import type { DirectoryEntry } from '../host.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
@@ -150,7 +151,7 @@ export class SimRuntime implements Runtime, SimDriver {
     return [];
   }
 
-  async summary(address: string): Promise<unknown> {
+  async summary(address: string): Promise<ActorSummary | null> {
     return this.world.host.cell(address)?.summary() ?? null;
   }
 

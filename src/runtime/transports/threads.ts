@@ -4,6 +4,7 @@ import { HostExitedError, StoppedError, TimeoutError } from '../../core/errors.j
 import { HOST_READY_TIMEOUT_MS, WORKER_HEAP_MB_DEFAULT } from '../../core/limits.js';
 import type { Behavior } from '../actor.js';
 import { portEndpoint, type AdminApi, type HostPing } from '../admin.js';
+import type { ActorSummary } from '../cell.js';
 import { FileDurableStore } from '../durable-file.js';
 import type { HostEvent, TimerHandle } from '../env.js';
 import type { DirectoryEntry } from '../host.js';
@@ -602,7 +603,7 @@ export class ThreadsRuntime implements Runtime {
     return answerWithin(STATS_ANSWER_MS, this.call(entry, f), () => new TimeoutError(`host ${entry.id} did not answer ${what} within ${STATS_ANSWER_MS} ms`));
   }
 
-  async summary(address: string): Promise<unknown> {
+  async summary(address: string): Promise<ActorSummary | null> {
     const local = this.front.host.cell(address);
     if (local !== undefined) return local.summary();
     const entry = this.liveWorkers().find((h) => h.plan.specs.some((s) => s.address === address));

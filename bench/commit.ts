@@ -348,11 +348,7 @@ async function measureProtocol(s: Sizes, protocol: CommitProtocol, batch: number
 
 /** Virtual ms of each phase of the crash run: before the crash, coordinator down, after its restart. */
 export const CRASH_PHASES_MS = { before: 1_000, down: 6_000, after: 2_000 } as const;
-export interface CrashPhases {
-  before: number;
-  down: number;
-  after: number;
-}
+export type CrashPhases = { [P in keyof typeof CRASH_PHASES_MS]: number };
 /** A part that held its locks this long after the crash counts as blocked. */
 const BLOCKED_MS = 1_000;
 /** How often the crash run samples the transactions holding locks (virtual ms). */
@@ -362,8 +358,6 @@ const CRASH_VICTIM = 'coordinator/us-east';
 
 export interface CrashFigures {
   protocol: CommitProtocol;
-  /** The phases the run had (ms). */
-  phasesMs: CrashPhases;
   /** Committed transactions per simulated second in each phase. */
   txnPerSecBefore: number;
   txnPerSecDown: number;
@@ -463,7 +457,6 @@ export async function coordinatorCrash(protocol: CommitProtocol, phases: CrashPh
     const rate = (from: number, to: number): number => (done.filter((t) => t >= from && t < to).length * 1000) / (to - from);
     return {
       protocol,
-      phasesMs: phases,
       txnPerSecBefore: rate(0, crashAt),
       txnPerSecDown: rate(crashAt, restartAt),
       txnPerSecAfter: rate(restartAt, end),
@@ -494,8 +487,9 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     for (const p of PROTOCOLS) results.push(await measureProtocol(s, p, batch, log));
   }
   const crashes: CrashFigures[] = [];
+  const phases = s.crashPhasesMs ?? CRASH_PHASES_MS;
   for (const p of ['2pc', 'paxos-commit'] as const) {
-    const c = await coordinatorCrash(p, s.crashPhasesMs);
+    const c = await coordinatorCrash(p, phases);
     crashes.push(c);
     log(
       `commit: coordinator crash, ${p}: ${fmt(c.txnPerSecBefore)} / ${fmt(c.txnPerSecDown)} / ${fmt(c.txnPerSecAfter)} committed/s before / down / after; ${c.lockedAtCrash} parts locked at the crash (${c.blocked} for more than ${BLOCKED_MS} ms), held ${fmt(c.crashLockHoldP50Ms)} ms p50, ${fmt(c.crashLockHoldMaxMs)} ms max`,
@@ -626,7 +620,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
         `${fmt(c.crashLockHoldP50Ms)} / ${fmt(c.crashLockHoldMaxMs)}`,
         `${fmt(c.lockHoldP50Ms)} / ${fmt(c.lockHoldP99Ms)}`,
       ]),
-      `coordinator crash (sim, virtual time; 3 regions x 3 servers, active, factor 3, 10 ms between regions; ${CRASH_CLIENTS} closed-loop clients, two-shard appends; ${CRASH_VICTIM} down for ${(crashes[0]?.phasesMs ?? CRASH_PHASES_MS).down} ms after ${(crashes[0]?.phasesMs ?? CRASH_PHASES_MS).before} ms; lock holds sampled every ${CRASH_SAMPLE_MS} ms)`,
+      `coordinator crash (sim, virtual time; 3 regions x 3 servers, active, factor 3, 10 ms between regions; ${CRASH_CLIENTS} closed-loop clients, two-shard appends; ${CRASH_VICTIM} down for ${phases.down} ms after ${phases.before} ms; lock holds sampled every ${CRASH_SAMPLE_MS} ms)`,
     ),
   ].join('\n');
   const bar = (title: string, yLabel: string, series: Array<{ name: string; value: (p: CommitProtocol) => number | undefined }>): Chart =>

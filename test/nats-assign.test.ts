@@ -183,7 +183,6 @@ test('controlRequestCheck takes what a launcher sends, and refuses a request of 
   const served: unknown[] = [
     { m: 'start', a: [] },
     { m: 'summary', a: ['a/0'] },
-    { m: 'load', a: [['a/0', 'b/0']] },
     { m: 'setNetwork', a: [{ latencyMs: { 'a~b': 5 }, nodeDelayMs: { 'b/0': 1 } }] },
     { m: 'setPartitions', a: [[{ from: ['a/0'], to: ['b/0'], oneWay: true }]] },
     { m: 'setNodeDead', a: ['b/0', true] },
@@ -206,7 +205,6 @@ test('controlRequestCheck takes what a launcher sends, and refuses a request of 
     [{ m: 'setPartitions', a: [[{ from: 'a/0', to: [], oneWay: true }]] }, 'setPartitions.rules[0].from'],
     [{ m: 'setClockSkew', a: ['a/0', 86_400_001] }, 'setClockSkew.ms'],
     [{ m: 'crashNode', a: [''] }, 'crashNode.node'],
-    [{ m: 'load', a: [['a/0', 7]] }, 'load.addresses[1]'],
     [{ m: 'injectFrame', a: ['bytes'] }, 'injectFrame.bytes'],
     [{ m: 'resetPeer', a: [-1] }, 'resetPeer.peer'],
     [[], ''],

@@ -56,14 +56,6 @@ async function main(loadBehaviors: LoadBehaviors): Promise<void> {
     },
     summary: (address) => host.cell(address)?.summary() ?? null,
     stats: () => snapshot(host.stats),
-    load: (addresses) => {
-      const out: Record<string, Record<string, number>> = {};
-      for (const a of addresses) {
-        const cell = host.cell(a);
-        if (cell !== undefined) out[a] = cell.load();
-      }
-      return out;
-    },
     errors: () => host.errors,
     connect: (peer, p) => th.connect(peer, p),
     disconnect: (peer) => th.disconnect(peer),

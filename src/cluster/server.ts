@@ -388,9 +388,6 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
       openTxnIds: open.slice(0, OPEN_TXN_IDS_SHOWN),
     };
   },
-  load(state) {
-    return { requests: state.load.requests, inflight: state.load.inflight };
-  },
 };
 
 /**

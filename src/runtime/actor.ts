@@ -113,8 +113,6 @@ export interface Behavior<State = any, Params = any, In extends Outgoing = Messa
   receive(state: State, msg: In, ctx: ActorContext): void;
   /** A small, codec-safe summary for the control plane. */
   summary?(state: State): unknown;
-  /** Load figures reported to the control plane (in-flight requests, ...). */
-  load?(state: State): Record<string, number>;
   /**
    * What stands in for the actor while it cannot start (its durable log would not load, or
    * `init` threw) and backs off until supervision tries again: without one, what comes

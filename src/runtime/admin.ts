@@ -27,7 +27,6 @@ export interface AdminApi {
   ping(): HostPing;
   summary(address: string): ActorSummary | null;
   stats(): StatsSnapshot;
-  load(addresses: string[]): Record<string, Record<string, number>>;
   errors(): HostEvent[];
   connect(peer: number, port: MessagePort): void;
   disconnect(peer: number): void;

@@ -594,12 +594,6 @@ export class Cell implements TimerTarget {
     };
   }
 
-  load(): Record<string, number> {
-    const base: Record<string, number> = { mailbox: this.mailboxLength() };
-    if (this.behavior.load && this.status === 'running') Object.assign(base, this.behavior.load(this.state));
-    return base;
-  }
-
   /** The behaviour's state as it is, for the cluster's own reads on the same host (sim only: leaderInfo() reads a server's groups). */
   peekState(): unknown {
     return this.state;

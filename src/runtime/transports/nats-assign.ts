@@ -299,7 +299,6 @@ const CONTROL_ARGS: { readonly [M in NatsControlMethod]: ArgChecks<Parameters<Na
   // Addresses are looked up (an unknown one answers null or nothing): any string.
   summary: [['address', (v, f) => (typeof v === 'string' ? v : refuse(f, 'a string', v))]],
   stats: [],
-  load: [['addresses', (v, f) => list(v, f).map((s, i) => (typeof s === 'string' ? s : refuse(`${f}[${i}]`, 'a string', s)))]],
   errors: [],
   setNetwork: [['config', (v, f, net) => net(v, f)]],
   setPartitions: [['rules', (v, f) => partitions(v, f)]],

@@ -184,14 +184,6 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
       ping: () => ({ host: a.hostId, actors: h.addresses().length, nowMs: h.env.now() }),
       summary: (address) => h.cell(address)?.summary() ?? null,
       stats: () => snapshot(h.stats),
-      load: (addresses) => {
-        const out: Record<string, Record<string, number>> = {};
-        for (const address of addresses) {
-          const cell = h.cell(address);
-          if (cell !== undefined) out[address] = cell.load();
-        }
-        return out;
-      },
       errors: () => h.errors,
       setNetwork: (config) => h.setNetwork(config),
       setPartitions: (rules) => h.setPartitions(rules),

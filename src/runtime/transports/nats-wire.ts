@@ -67,7 +67,7 @@ export const HOST_ALIVE_INTERVAL_MS = 1_000;
 /** A remote host not heard from this long is taken as gone (killed, or its machine is). */
 export const HOST_SILENCE_MS = 5_000;
 /** Control methods that change nothing: a timeout on one is no indefinite outcome. */
-const READ_ONLY_METHODS: ReadonlySet<NatsControlMethod> = new Set(['ping', 'summary', 'stats', 'load', 'errors']);
+const READ_ONLY_METHODS: ReadonlySet<NatsControlMethod> = new Set(['ping', 'summary', 'stats', 'errors']);
 
 export function subjects(cluster: string) {
   const p = `meridian.${cluster}`;

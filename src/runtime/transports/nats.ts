@@ -844,12 +844,6 @@ export class NatsRuntime implements Runtime {
     return pingEvery(this.live(), (h) => this.callWithin(STATS_ANSWER_MS, h, 'ping'));
   }
 
-  /** As collectStats, every host asked at once: one that does not answer in time, or fails, is left out. */
-  async load(addresses: string[]): Promise<Record<string, Record<string, number>>> {
-    const answers = await Promise.all(this.live().map((h) => this.gatherer.gather(h, 'load', () => this.callWithin(STATS_ANSWER_MS, h, 'load', addresses))));
-    return Object.assign({}, ...answers) as Record<string, Record<string, number>>;
-  }
-
   async injectFrame(hostId: number, bytes: Uint8Array): Promise<void> {
     if (hostId === 0) {
       this.host.receiveFrame(bytes);

@@ -61,7 +61,6 @@ export interface Runtime {
   summary(address: string): Promise<ActorSummary | null>;
   /** Ask every worker host over the control plane (none in sim). */
   ping(): Promise<HostPing[]>;
-  load(addresses: string[]): Promise<Record<string, Record<string, number>>>;
   injectFrame(hostId: number, bytes: Uint8Array): Promise<void>;
   hostCount(): number;
   stop(): Promise<void>;
@@ -122,10 +121,10 @@ function nodesOf(entry: { plan: HostPlan }): string[] {
 }
 
 /**
- * How long a read of every host (its counters for metrics, its loads, a ping) waits for each
- * one. A host that does not answer in time (stalled, busy in a long step, or dying) is left
- * out of a gathered read (AnswerGatherer) and fails a ping (pingEvery). Short: metrics are
- * scraped every few seconds, and a scrape must answer while a host stalls.
+ * How long a read of every host (its counters for metrics, a ping) waits for each one. A
+ * host that does not answer in time (stalled, busy in a long step, or dying) is left out of a
+ * gathered read (AnswerGatherer) and fails a ping (pingEvery). Short: metrics are scraped
+ * every few seconds, and a scrape must answer while a host stalls.
  */
 export const STATS_ANSWER_MS = 2_000;
 
@@ -156,11 +155,11 @@ export function answerWithin<T>(ms: number, answer: Promise<T>, late: () => Erro
 }
 
 /**
- * Reads that gather from every host (counters, loads) on a real-time transport: what a host
- * answers, or undefined when it did not answer (in time, or at all: it stalled, died, or the
- * connection to it was lost; a 'host-exit' reports the last two), and the read leaves that
- * host out rather than fail or wait for it. The first time a live host does not answer, a
- * 'warn' names it, once until it answers again. Only stop() still fails the read.
+ * Reads that gather from every host (their counters, for metrics) on a real-time transport:
+ * what a host answers, or undefined when it did not answer (in time, or at all: it stalled,
+ * died, or the connection to it was lost; a 'host-exit' reports the last two), and the read
+ * leaves that host out rather than fail or wait for it. The first time a live host does not
+ * answer, a 'warn' names it, once until it answers again. Only stop() still fails the read.
  */
 export class AnswerGatherer {
   /** Hosts whose last read found them not answering ('warn'ed once until they answer again). */

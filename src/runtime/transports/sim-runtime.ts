@@ -155,15 +155,6 @@ export class SimRuntime implements Runtime, SimDriver {
     return this.world.host.cell(address)?.summary() ?? null;
   }
 
-  async load(addresses: string[]): Promise<Record<string, Record<string, number>>> {
-    const out: Record<string, Record<string, number>> = {};
-    for (const a of addresses) {
-      const cell = this.world.host.cell(a);
-      if (cell !== undefined) out[a] = cell.load();
-    }
-    return out;
-  }
-
   async injectFrame(_hostId: number, bytes: Uint8Array): Promise<void> {
     this.world.host.receiveFrame(bytes);
   }

@@ -620,14 +620,8 @@ export class ThreadsRuntime implements Runtime {
 
   async ping(): Promise<HostPing[]> {
     // A probe: a host that dies while it is asked, or does not answer in time, fails the ping
-    // (see pingEvery); collectStats and load, which gather, leave it out instead.
+    // (see pingEvery); collectStats, which gathers, leaves it out instead.
     return pingEvery(this.liveWorkers(), (h) => this.callWithin(h, 'ping', (a) => a.ping()));
-  }
-
-  async load(addresses: string[]): Promise<Record<string, Record<string, number>>> {
-    const out: Record<string, Record<string, number>> = {};
-    for (const h of this.liveWorkers()) Object.assign(out, await this.callIfAlive(h, (a) => a.load(addresses)));
-    return out;
   }
 
   /** Test hook: hand raw bytes to a host as if a peer had sent them. */

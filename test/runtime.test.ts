@@ -49,8 +49,10 @@ for (const kind of transports) {
       );
       t.is(s1.timers, 0, 'no timer left');
       // Re-arming a pending key replaces it; cancelling one stops it.
-      rt.host.route('tester', 'tk', { type: 'arm', keys: ['a', 'b', 'c'], delayMs: 200 });
-      rt.host.route('tester', 'tk', { type: 'arm', keys: ['a'], delayMs: 100 });
+      // Delays of a second or two: the summary that sees both pending must come back before a
+      // fires, which a loaded machine's threads took longer than 100 ms for (load ~15).
+      rt.host.route('tester', 'tk', { type: 'arm', keys: ['a', 'b', 'c'], delayMs: 2_000 });
+      rt.host.route('tester', 'tk', { type: 'arm', keys: ['a'], delayMs: 1_000 });
       rt.host.route('tester', 'tk', { type: 'cancel', keys: ['b'] });
       t.true(await eventually(rt, async () => (await summary()).timers === 2), 'a and c pending');
       t.true(await eventually(rt, async () => (await summary()).state.fired['c'] === 1), 'c fired');
@@ -111,13 +113,17 @@ for (const kind of transports) {
     }
   });
 
+  // Eight failed starts back off 10 + 20 + ... + 1,280 ms (RESTART_BACKOFF_MS_BASE doubling):
+  // ~2.5 s in which the first summary and two pings reach the stand-in. With three (70 ms) a
+  // loaded machine's threads started the actor before the first summary came back.
+  const FAILED_STARTS = 8;
   test(`${kind}: an actor that cannot start is stood in for until a try works: its stand-in takes the mailbox, writes nothing, and its timers end with it`, async (t) => {
     const events: HostEvent[] = [];
     const address = `st-${kind}`;
     const rt = await runtimeWith(
       kind,
       [
-        { address, behavior: 'slow-starter', params: { failures: 3, tell: 'col' }, host: 1 },
+        { address, behavior: 'slow-starter', params: { failures: FAILED_STARTS, tell: 'col' }, host: 1 },
         { address: 'col', behavior: 'collector', params: {}, host: 2 },
       ],
       { events },
@@ -128,12 +134,12 @@ for (const kind of transports) {
     try {
       const first = await summary();
       t.is(first.status, 'backoff');
-      t.regex(first.state?.standIn ?? '', /^start [123] fails on purpose$/, 'the stand-in says why (on a loaded machine a later try may have failed by now)');
+      t.regex(first.state?.standIn ?? '', /^start [1-8] fails on purpose$/, 'the stand-in says why (on a loaded machine a later try may have failed by now)');
       rt.host.route('tester', address, { type: 'write' });
       rt.host.route('tester', address, { type: 'ping' });
       rt.host.route('tester', address, { type: 'ping' });
       t.true(await eventually(rt, async () => (await told()).length >= 2), 'the stand-in answered');
-      t.true(await eventually(rt, async () => (await summary()).status === 'running'), 'the fourth start works');
+      t.true(await eventually(rt, async () => (await summary()).status === 'running'), 'the ninth start works');
       const started = await summary();
       t.is(started.state?.recovered, 0, "the stand-in's write never reached the log");
       await rt.sleep(50);
@@ -149,7 +155,7 @@ for (const kind of transports) {
       const errors = events.filter((e): e is Extract<HostEvent, { kind: 'actor-error' }> => e.kind === 'actor-error');
       t.deepEqual(
         errors.map((e) => e.error.message),
-        ['start 1 fails on purpose', 'start 2 fails on purpose', 'start 3 fails on purpose'],
+        Array.from({ length: FAILED_STARTS }, (_, i) => `start ${i + 1} fails on purpose`),
       );
       t.true(
         events.some(

@@ -791,9 +791,10 @@ export const COMMAND_ID_SLACK_BYTES = 24;
 /**
  * The most a client's command may encode to (GroupConfig.commandBytesMax) for every message
  * that carries it alone to fit under `messageBytesMax`: an accept, a catch-up's `entries` and
- * a promise of one slot (each in a `px`), a learner's `learn` of one entry, with the widest
- * numbers (a ballot's round, an index) and the longest of `addresses` (the group's replicas
- * and the shard's learners: the envelope's ends and a ballot's id), less COMMAND_ID_SLACK_BYTES.
+ * a promise (or a part of one, see MultiPaxos.promiseParts) of one slot (each in a `px`), a
+ * learner's `learn` of one entry, with the widest numbers (a ballot's round, an index) and the
+ * longest of `addresses` (the group's replicas and the shard's learners: the envelope's ends
+ * and a ballot's id), less COMMAND_ID_SLACK_BYTES.
  * A command encodes in a message as it does alone (a record shape of its own is defined once
  * either way, see slotBytes), so a larger one would travel in no message: its slot would be
  * re-sent for ever, dropped each time, and the shard's later writes behind it never chosen.
@@ -812,6 +813,8 @@ export function commandBytesMax(messageBytesMax: number, shard: number, addresse
     { type: 'accept', ballot, index: wide, commands: [null], commitIndex: wide },
     { type: 'entries', ballot, slots: [slot], commitIndex: wide },
     { type: 'promise', ballot, slots: [slot], snapshot: null },
+    // A part of a promise in several (MultiPaxos.promiseParts) may hold that slot alone.
+    { type: 'promise', ballot, slots: [slot], snapshot: null, part: { from: wide, until: wide } },
   ];
   let shell = encodedBytes({ to: longest, from: longest, msg: { type: 'learn', s: shard, entries: [[wide, null]], snapshot: null } });
   for (const m of paxos) shell = Math.max(shell, encodedBytes({ to: longest, from: longest, msg: { type: 'px', s: shard, m } }));

@@ -13,6 +13,12 @@ export interface MultiPaxosSlot {
   chosen: boolean;
 }
 
+/** The slots one part of a promise accounts for: from `from` to before `until` (to the end without it). */
+export interface PromisePart {
+  from: number;
+  until?: number;
+}
+
 export interface MultiPaxosSnapshot {
   index: number;
   data: unknown;
@@ -26,8 +32,11 @@ export type MultiPaxosMessage =
    * already covers `fromIndex` (compacted slots are chosen, but no longer listed). An acceptor
    * whose snapshot covers `fromIndex` and is too large for a message (see
    * MultiPaxosConfig.snapshotPieceBytes) does not promise (see MultiPaxos.onPrepare).
+   * `part`: one of several promises answering the same prepare, when together they would be
+   * too large for a message (see MultiPaxos.promiseParts): it accounts for the slots from
+   * `from` to before `until` (to the end without it), and holds the snapshot if it is the first.
    */
-  | { type: 'promise'; ballot: Ballot; slots: MultiPaxosSlot[]; snapshot: MultiPaxosSnapshot | null }
+  | { type: 'promise'; ballot: Ballot; slots: MultiPaxosSlot[]; snapshot: MultiPaxosSnapshot | null; part?: PromisePart }
   /**
    * Pre-vote (Ongaro's thesis, section 9.6): would the sender win a campaign at `ballot`? Sent
    * by a replica whose election timer expired, before it promises itself anything. Changes

@@ -12,7 +12,8 @@
  * covers the candidate's first unchosen slot but is too large for a message (see
  * `snapshotPieceBytes`) does not promise: a candidate behind it cannot win with it (a replica
  * not behind it can), and it changes nothing there (no leader deposed for a campaign that
- * cannot finish).
+ * cannot finish). A promise whose slots are too large for a message together goes in parts
+ * (`promiseParts`), which the candidate counts as one promise once it holds them all.
  *
  * Normal case. `propose(command)` queues the command at the leader (false elsewhere, with
  * `leaderHint()`); when the host drains `ready()`, queued commands are cut into batches of at
@@ -66,9 +67,9 @@ import {
 } from './snapshot-pieces.js';
 import { Outbox } from './types.js';
 import type { Ready } from './types.js';
-import type { MultiPaxosDecision, MultiPaxosMessage, MultiPaxosRecord, MultiPaxosSlot, MultiPaxosSnapshot } from './multipaxos-messages.js';
+import type { MultiPaxosDecision, MultiPaxosMessage, MultiPaxosRecord, MultiPaxosSlot, MultiPaxosSnapshot, PromisePart } from './multipaxos-messages.js';
 
-export type { MultiPaxosDecision, MultiPaxosMessage, MultiPaxosRecord, MultiPaxosSlot, MultiPaxosSnapshot } from './multipaxos-messages.js';
+export type { MultiPaxosDecision, MultiPaxosMessage, MultiPaxosRecord, MultiPaxosSlot, MultiPaxosSnapshot, PromisePart } from './multipaxos-messages.js';
 
 /** Commands the leader queues before `propose` refuses more (and reads before `read` does). */
 export const MULTIPAXOS_PENDING_MAX = 10_000;
@@ -82,6 +83,8 @@ export const MULTIPAXOS_PIECES_KEPT_TIMEOUTS = 20;
 
 /** What a message's fields other than its lists, snapshot and text encode to, at most (its record definition included). */
 const MESSAGE_FIELDS_BYTES_MAX = 128;
+/** What a promise's `part` adds to that, at most: the key, the record definition and two numbers. */
+const PROMISE_PART_BYTES_MAX = 48;
 
 /** What a string encodes to, at most (UTF-8 takes at most 3 bytes per UTF-16 unit). */
 function stringBytesMax(s: string): number {
@@ -107,6 +110,7 @@ export function paxosMessageBytes(msg: MultiPaxosMessage): number {
       let bytes = fixed;
       for (const slot of msg.slots) bytes += slotBytes(slot);
       if (msg.type === 'promise' && msg.snapshot !== null) bytes += MESSAGE_FIELDS_BYTES_MAX + commandBytes(msg.snapshot.data);
+      if (msg.type === 'promise' && msg.part !== undefined) bytes += PROMISE_PART_BYTES_MAX;
       return bytes;
     }
     case 'snapshot':
@@ -205,6 +209,10 @@ export class MultiPaxos {
 
   // Candidate.
   private readonly promises = new Map<string, { slots: MultiPaxosSlot[]; snapshot: MultiPaxosSnapshot | null }>();
+  /** The first slot the campaign's prepare asked about: a promise in parts accounts for every slot from it. */
+  private prepareFrom = 0;
+  /** Per peer, the parts of its promise in hand (see onPromisePart), by the slot each starts at. */
+  private readonly partsIn = new Map<string, Map<number, Extract<MultiPaxosMessage, { type: 'promise' }>>>();
   /** A follower asking whether it would win (pre-vote): the ballot asked about, and who said yes. */
   private preVoteBallot: Ballot | undefined = undefined;
   private readonly preVotes = new Set<string>();
@@ -338,8 +346,9 @@ export class MultiPaxos {
     this.promises.clear();
     this.resetElectionTimer();
     assert(compareBallots(this.ballot, promisedBefore) > 0, 'multipaxos: a campaign outbids every ballot promised before');
+    this.prepareFrom = this.log.commitIndex + 1;
     for (const p of this.config.peers) {
-      this.send(p, { type: 'prepare', ballot: this.ballot, fromIndex: this.log.commitIndex + 1 });
+      this.send(p, { type: 'prepare', ballot: this.ballot, fromIndex: this.prepareFrom });
     }
   }
 
@@ -423,6 +432,7 @@ export class MultiPaxos {
       case 'pre-promise':
         return this.onPrePromise(from, msg.ballot, msg.granted, msg.promised);
       case 'promise':
+        if (msg.part !== undefined) return this.onPromisePart(from, msg, msg.part);
         return this.onPromise(from, msg.ballot, msg.slots, msg.snapshot);
       case 'accept':
         return this.onAccept(from, msg);
@@ -596,12 +606,49 @@ export class MultiPaxos {
       this.hint = ballot.id;
       this.resetElectionTimer();
     }
-    this.send(from, {
-      type: 'promise',
-      ballot,
-      slots: this.log.slotsFrom(fromIndex),
-      snapshot: covered ? this.log.currentSnapshot() : null,
-    });
+    const slots = this.log.slotsFrom(fromIndex);
+    const snapshot = covered ? this.log.currentSnapshot() : null;
+    if (from === this.config.self) this.send(from, { type: 'promise', ballot, slots, snapshot });
+    else for (const msg of this.promiseParts(ballot, fromIndex, slots, snapshot)) this.send(from, msg);
+  }
+
+  /**
+   * The promise of `slots` and `snapshot` (from `fromIndex` on) as one message if it fits in
+   * one (twice snapshotPieceBytes, as an `entries` message), else in parts that each do, all
+   * sent at once: they are of one moment of this acceptor, and the candidate counts them once
+   * it holds them all (onPromisePart). A snapshot goes in a promise only if it fits too (see
+   * onPrepare), and a slot alone always does (commands over commandBytesMax are never
+   * proposed). Sent whole, a promise of many large slots (accepted and not yet chosen, or
+   * chosen after the candidate's commit index and not yet compacted) was over messageBytesMax
+   * and dropped by the host, every time: with the leader gone, no replica of a majority could
+   * be elected (test/promise-parts.test.ts).
+   */
+  private promiseParts(ballot: Ballot, fromIndex: number, slots: MultiPaxosSlot[], snapshot: MultiPaxosSnapshot | null): MultiPaxosMessage[] {
+    const whole: MultiPaxosMessage = { type: 'promise', ballot, slots, snapshot };
+    const pieceBytes = this.config.snapshotPieceBytes;
+    if (pieceBytes === undefined) return [whole];
+    const budget = 2 * pieceBytes;
+    let used = snapshot === null ? 0 : commandBytes(snapshot.data);
+    let total = used;
+    for (const slot of slots) total += slotBytes(slot);
+    if (total <= budget) return [whole];
+    const parts: MultiPaxosMessage[] = [];
+    let from = fromIndex;
+    let start = 0;
+    for (let i = 0; i < slots.length; i++) {
+      const bytes = slotBytes(slots[i]!);
+      // A part holds at least one slot, or the snapshot (the first part).
+      if (used + bytes > budget && (i > start || (parts.length === 0 && snapshot !== null))) {
+        const until = slots[i]!.index;
+        parts.push({ type: 'promise', ballot, slots: slots.slice(start, i), snapshot: parts.length === 0 ? snapshot : null, part: { from, until } });
+        from = until;
+        start = i;
+        used = 0;
+      }
+      used += bytes;
+    }
+    parts.push({ type: 'promise', ballot, slots: slots.slice(start), snapshot: parts.length === 0 ? snapshot : null, part: { from } });
+    return parts;
   }
 
   private onAccept(from: string, msg: Extract<MultiPaxosMessage, { type: 'accept' }>): void {
@@ -711,8 +758,39 @@ export class MultiPaxos {
 
   private onPromise(from: string, ballot: Ballot, slots: MultiPaxosSlot[], snapshot: MultiPaxosSnapshot | null): void {
     if (this.role !== 'candidate' || !ballotEquals(ballot, this.ballot)) return;
+    this.partsIn.delete(from);
     this.promises.set(from, { slots, snapshot });
     if (this.promises.size >= this.majority) this.becomeLeader();
+  }
+
+  /**
+   * A part of `from`'s promise (see promiseParts). Held until parts in hand account for every
+   * slot from this campaign's first one, each starting where the one before it ends and the
+   * last reaching the end; they then count as one promise. Parts may come in any order, twice,
+   * or from two answers to the same prepare (a duplicated prepare, answered before and after
+   * the acceptor learned or compacted more): the acceptor promised this ballot before either,
+   * so what each part says of its slots is what a whole promise would say of them (Paxos holds
+   * slot by slot), and the chain of ranges leaves no slot unaccounted for.
+   */
+  private onPromisePart(from: string, msg: Extract<MultiPaxosMessage, { type: 'promise' }>, part: PromisePart): void {
+    if (this.role !== 'candidate' || !ballotEquals(msg.ballot, this.ballot) || this.promises.has(from)) return;
+    let parts = this.partsIn.get(from);
+    if (parts === undefined) {
+      parts = new Map();
+      this.partsIn.set(from, parts);
+    }
+    parts.set(part.from, msg);
+    const chain: Array<Extract<MultiPaxosMessage, { type: 'promise' }>> = [];
+    // Each part ends above where it starts (promiseParts), so the chain cannot loop.
+    for (let at: number | undefined = this.prepareFrom; at !== undefined;) {
+      const next = parts.get(at);
+      if (next === undefined) return;
+      chain.push(next);
+      at = next.part!.until;
+    }
+    const slots: MultiPaxosSlot[] = [];
+    for (const p of chain) for (const slot of p.slots) slots.push(slot);
+    this.onPromise(from, msg.ballot, slots, chain[0]!.snapshot);
   }
 
   private becomeLeader(): void {
@@ -739,6 +817,7 @@ export class MultiPaxos {
     this.role = 'leader';
     this.leaderId = this.config.self;
     this.promises.clear();
+    this.partsIn.clear();
     this.proposals.clear();
     this.heardFrom.clear();
     // On the grid: the next heartbeat at the next multiple of heartbeatTicks (this one is at once).
@@ -979,6 +1058,7 @@ export class MultiPaxos {
     this.pending = [];
     this.proposals.clear();
     this.promises.clear();
+    this.partsIn.clear();
     if (this.role === 'leader') this.leaderId = undefined;
     this.role = 'follower';
     if (resetTimer) this.resetElectionTimer();

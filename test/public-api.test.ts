@@ -106,6 +106,14 @@ test("the published declarations leave out what only Meridian's own code calls (
   t.true(cluster.includes('shardLeaders(') && /^\s+close\(\)/m.test(client), 'the public members are still declared');
 });
 
+test("checkHistory's published signature is (history, model, options?): the check pool's shared state is not in it", (t) => {
+  // A fourth parameter, `shared?: Int32Array` (the cells the pool's threads share), was in the
+  // public signature and the .d.ts, for no user to pass.
+  const dts = readFileSync(`${root}dist/src/harness/linearizability.d.ts`, 'utf8');
+  const declared = /export declare function checkHistory\(([^)]*)\)/.exec(dts);
+  t.is(declared?.[1], 'history: History, modelName: ModelName, options?: CheckOptions');
+});
+
 test('README and docs name every value the package exports', (t) => {
   // describePlan, formatFaultEvent, sampleValue and histogramSeries were exported and named nowhere.
   const docs = [

@@ -192,7 +192,7 @@ export function sharedCheckState(options: CheckOptions, threads: boolean): Int32
 }
 
 /**
- * CPU milliseconds (process.cpuUsage, user + system) spent in `checkHistory` so far, for the
+ * CPU milliseconds (process.cpuUsage, user + system) spent in `checkHistoryPart` so far, for the
  * sim bench's split of a seed's cost; exact when one thread of the process is busy.
  */
 let checkingMs = 0;
@@ -201,11 +201,17 @@ export function checkerMsSpent(): number {
   return checkingMs;
 }
 
+/** Checks a history against a model, key by key, synchronously. */
+export function checkHistory(history: History, modelName: ModelName, options: CheckOptions = {}): CheckResult {
+  return checkHistoryPart(history, modelName, options);
+}
+
 /**
- * Checks a history against a model, key by key, synchronously. `shared` is for checking a
- * history in parts (see `sharedCheckState`); a single call needs none.
+ * `checkHistory` of one part of a history checked in parts (the check pool's threads):
+ * `shared` is what the parts share (see `sharedCheckState`). Not exported from the package:
+ * the fourth parameter was in the public signature, for no caller of the package to use.
  */
-export function checkHistory(history: History, modelName: ModelName, options: CheckOptions = {}, shared?: Int32Array): CheckResult {
+export function checkHistoryPart(history: History, modelName: ModelName, options: CheckOptions = {}, shared?: Int32Array): CheckResult {
   const started = process.cpuUsage();
   try {
     return checkHistoryTimed(history, modelName, options, shared);

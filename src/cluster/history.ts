@@ -9,6 +9,9 @@ import { HISTORY_NESTING_MAX } from '../core/limits.js';
 import {
   checkRecordedValue,
   copyValue,
+  entryKinds,
+  validateEventFields,
+  validateOpFields,
   OP_KINDS,
   OP_OUTCOMES,
   type History,
@@ -228,15 +231,31 @@ export function tooDeep(value: unknown, depth = 0): Array<string | number> | und
  * refuse (a Date, a Set or a class instance, which JSON wrote as {} and verify then took, a
  * cycle, a nesting deeper than HISTORY_NESTING_MAX) is refused here, the field named, and so
  * is one nested deeper than that as written (a tag takes up to three levels: a Map of Maps),
- * which verify refused as written (an audit, session 62).
+ * which verify refused as written (an audit, session 62). So is an entry whose own fields verify
+ * refuses whatever the model it is checked by (validateOpFields and validateEventFields, which
+ * verify's checkers call): an operation's id (an integer, unique), client, key, kind, outcome,
+ * invokeMs and completeMs; an event's index (unique), process, type, f, time, and micro-ops that
+ * are not [f, key, value]. What a model adds (the kinds it takes, the shapes of its values) the
+ * document does not name: verify's --model decides it.
  */
 export function historyToJson(history: readonly unknown[]): string {
   if (!Array.isArray(history)) throw new ValidationError('history', `expected an array (what cluster.history() returns), got ${describe(history)}`);
-  const lines: string[] = [];
+  // Each entry's own fields as verify requires them (an operation without a kind, or an event
+  // with a type verify does not know, was written, and verify refused the file: found by an
+  // audit): read as the kind most entries are, as verify does, and refused, named, up front.
+  const { events, operations } = entryKinds(history);
+  const ids = new Set<number>();
+  const indexes = new Map<number, number>();
   for (let i = 0; i < history.length; i++) {
     const op: unknown = history[i];
     if (typeof op !== 'object' || op === null || Array.isArray(op))
       throw new ValidationError(`history[${i}]`, `expected an operation object, got ${describe(op)}`);
+    if (events > operations) validateEventFields(op, i, indexes);
+    else validateOpFields(op as HistoryOp, i, ids);
+  }
+  const lines: string[] = [];
+  for (let i = 0; i < history.length; i++) {
+    const op = history[i] as object;
     // The operation's own fields as they are (an undefined one, as a get's input, left out:
     // absent reads as undefined), each value tagged where JSON cannot hold it.
     const fields = Object.entries(op).filter(([, value]) => value !== undefined);

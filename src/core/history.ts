@@ -131,13 +131,12 @@ export function checkRecordedValue(value: unknown, path: string, within: object[
 }
 
 /*
- * What every reader of a history requires of each entry's own fields, whatever the model it is
- * checked by: the checkers (src/harness) and `meridian verify` refuse an entry without it, and
- * historyToJson (src/cluster/history.ts) refuses to write one, so that what it writes verify
- * reads (it wrote such entries, and verify refused the file as malformed: found by an audit).
- * What a model adds (the kinds it takes, the shape of its inputs
- * and outputs, of its micro-ops) and what spans entries (pairing, values written twice) stay
- * with the checkers. Here, in core, since the cluster writes histories and the harness reads them.
+ * What the checkers (src/harness) and `meridian verify` require of each entry of a history, as
+ * its model reads it, and historyToJson (src/cluster/history.ts) of each entry it writes, so that
+ * verify reads what it writes (it wrote entries verify then refused as malformed: found by an
+ * audit). Here, in core, since the cluster writes histories and the harness reads them. What
+ * spans entries (pairing, a value written twice) stays with the checkers, and so do the single-key
+ * models' own rules (src/harness/models.ts: a register's cas input, a kv model's strings).
  */
 
 /**
@@ -208,19 +207,23 @@ export function validateOpFields(op: HistoryOp, index: number, ids: Set<number>)
   checkRecordedValue(op.output, `${at}.output`, []);
 }
 
-export const TXN_EVENT_TYPES: readonly TxnEventType[] = ['invoke', 'ok', 'fail', 'info'];
+const TXN_EVENT_TYPES: readonly TxnEventType[] = ['invoke', 'ok', 'fail', 'info'];
 
 /** A micro-op's key, or an event's process: a string or a finite number. */
-export function isTxnKey(k: unknown): boolean {
+function isTxnKey(k: unknown): boolean {
   return typeof k === 'string' || (typeof k === 'number' && Number.isFinite(k));
 }
 
+/** The transactional models: what a history of Elle's events is checked by (src/harness/elle's TxnModel). */
+export type TxnHistoryModel = 'list-append' | 'rw-register';
+
 /**
- * An Elle event's fields (entry `i`), its micro-ops each an [f, key, value]; a ValidationError
- * naming the first bad one (by `name`). `indexes`: the entry holding each index so far (each is
- * unique: the anomalies name transactions by it), to which this one's is added.
+ * An Elle event (entry `i`) as `model` reads it: its fields, and its micro-ops' kinds, keys and
+ * values; a ValidationError naming the first bad field (by `name`). `indexes`: the entry
+ * holding each index so far (each is unique: the anomalies name transactions by it), to which
+ * this one's is added.
  */
-export function validateEventFields(event: unknown, i: number, indexes: Map<number, number>, name: EntryField = HISTORY_FIELD): void {
+export function validateEvent(event: unknown, i: number, indexes: Map<number, number>, model: TxnHistoryModel, name: EntryField = HISTORY_FIELD): void {
   const op = event as Partial<TxnHistoryOp> | null;
   const at = (field: string): string => name(i, field);
   if (typeof op !== 'object' || op === null || Array.isArray(op)) throw new ValidationError(at(''), `expected an operation object, got ${describe(op)}`);
@@ -237,8 +240,50 @@ export function validateEventFields(event: unknown, i: number, indexes: Map<numb
     throw new ValidationError(at('time'), `expected a finite number of ms, or none, got ${describe(op.time)}`);
   const value = op.value as unknown;
   if (!Array.isArray(value)) throw new ValidationError(at('value'), `expected an array of micro-ops, got ${describe(value)}`);
+  const listAppend = model === 'list-append';
   for (let j = 0; j < value.length; j++) {
     const mop = value[j] as unknown;
-    if (!Array.isArray(mop) || mop.length !== 3) throw new ValidationError(at(`value[${j}]`), `expected a micro-op [f, key, value], got ${describe(mop)}`);
+    const mat = `value[${j}]`;
+    if (!Array.isArray(mop) || mop.length !== 3) throw new ValidationError(at(mat), `expected a micro-op [f, key, value], got ${describe(mop)}`);
+    const f = mop[0] as unknown;
+    const write = listAppend ? 'append' : 'w';
+    if (f !== 'r' && f !== write) {
+      // A put beside appends (or an append beside puts): the other model refuses the other kind,
+      // so such a history fits neither; say that, not only which kind this model takes (an audit, session 61).
+      const other = f === (listAppend ? 'w' : 'append');
+      throw new ValidationError(
+        at(`${mat}[0]`),
+        `expected "r" or "${write}" (model ${model}), got ${describe(f)}${other ? `: a history that ${listAppend ? 'writes (puts) some keys and appends to others' : 'appends to some keys and writes (puts) others'} mixes register keys and list keys, which no model checks (list-append takes appends, rw-register writes; each kind of key checked in a history of its own finds the anomalies within it, but two passes are no pass of the whole)` : ''}`,
+      );
+    }
+    if (!isTxnKey(mop[1])) throw new ValidationError(at(`${mat}[1]`), `expected a key (a string or a finite number), got ${describe(mop[1])}`);
+    const v = mop[2] as unknown;
+    if (f !== 'r' || !listAppend) {
+      if (!isTxnKey(v) && !(f === 'r' && v === null)) {
+        // A write of null is how cluster.history({ format: 'elle', model: 'rw-register' }) records a
+        // delete: say so, since the refusal read as a malformed history (found by an audit, session 55).
+        // A read of a list is a read of a key that was appended to.
+        const why =
+          f === 'w' && v === null
+            ? ' (a delete: rw-register checks histories of puts, not deletes)'
+            : f === 'r' && Array.isArray(v)
+              ? ` (key ${describe(mop[1])} holds a list: in a cluster's history an append wrote it; the history mixes registers and lists on that key and cannot be checked as rw-register)`
+              : '';
+        throw new ValidationError(at(`${mat}[2]`), `expected ${f === 'r' ? 'null or ' : ''}a value (a string or a finite number), got ${describe(v)}${why}`);
+      }
+    } else if (v !== null) {
+      // A key given a plain put (cluster.history() records the read as the value it read): the
+      // refusal read as a malformed history (an audit, session 58). Say what it is.
+      if (!Array.isArray(v))
+        throw new ValidationError(
+          at(`${mat}[2]`),
+          `expected null or a list of values, got ${describe(v)} (key ${describe(mop[1])} holds a register value, not a list: in a cluster's history a put or cas wrote it; the history mixes registers and lists on that key and cannot be checked as list-append)`,
+        );
+      for (let m = 0; m < v.length; m++) {
+        const e = v[m] as unknown;
+        if (typeof e === 'number' ? Number.isFinite(e) : typeof e === 'string') continue;
+        if (!isTxnKey(v[m])) throw new ValidationError(at(`${mat}[2][${m}]`), `expected a value (a string or a finite number), got ${describe(v[m])}`);
+      }
+    }
   }
 }

@@ -4,7 +4,7 @@
  * and process orders between transactions.
  */
 import { describe, ValidationError } from '../../core/errors.js';
-import { HISTORY_FIELD, isTxnKey, validateEventFields, type EntryField } from '../../core/history.js';
+import { HISTORY_FIELD, validateEvent, type EntryField } from '../../core/history.js';
 import { checkOptions } from '../../core/validate.js';
 import { CYCLE_SEARCH_BUDGET } from './classify.js';
 import { repeatedWrite } from './per-key.js';
@@ -86,59 +86,10 @@ export { HISTORY_FIELD, type EntryField };
  */
 export function validateHistory(history: unknown, model: TxnModel, name: EntryField = HISTORY_FIELD): asserts history is ElleOp[] {
   if (!Array.isArray(history)) throw new ValidationError('history', `expected an array of operations, got ${describe(history)}`);
-  const listAppend = model === 'list-append';
   /** Entry by index. */
   const indexes = new Map<number, number>();
-  for (let i = 0; i < history.length; i++) {
-    // The fields any model requires (what historyToJson refuses to write too); then the micro-ops' kinds and values, the model's.
-    validateEventFields(history[i], i, indexes, name);
-    const value = (history[i] as ElleOp).value as unknown[][];
-    const at = (field: string): string => name(i, field);
-    for (let j = 0; j < value.length; j++) {
-      const mop = value[j]!;
-      const mat = `value[${j}]`;
-      const f = mop[0] as unknown;
-      const write = listAppend ? 'append' : 'w';
-      if (f !== 'r' && f !== write) {
-        // A put beside appends (or an append beside puts): the other model refuses the other kind,
-        // so such a history fits neither; say that, not only which kind this model takes (an audit, session 61).
-        const other = f === (listAppend ? 'w' : 'append');
-        throw new ValidationError(
-          at(`${mat}[0]`),
-          `expected "r" or "${write}" (model ${model}), got ${describe(f)}${other ? `: a history that ${listAppend ? 'writes (puts) some keys and appends to others' : 'appends to some keys and writes (puts) others'} mixes register keys and list keys, which no model checks (list-append takes appends, rw-register writes; each kind of key checked in a history of its own finds the anomalies within it, but two passes are no pass of the whole)` : ''}`,
-        );
-      }
-      if (!isTxnKey(mop[1])) throw new ValidationError(at(`${mat}[1]`), `expected a key (a string or a finite number), got ${describe(mop[1])}`);
-      const v = mop[2] as unknown;
-      if (f !== 'r' || !listAppend) {
-        if (!isTxnKey(v) && !(f === 'r' && v === null)) {
-          // A write of null is how cluster.history({ format: 'elle', model: 'rw-register' }) records a
-          // delete: say so, since the refusal read as a malformed history (found by an audit, session 55).
-          // A read of a list is a read of a key that was appended to.
-          const why =
-            f === 'w' && v === null
-              ? ' (a delete: rw-register checks histories of puts, not deletes)'
-              : f === 'r' && Array.isArray(v)
-                ? ` (key ${describe(mop[1])} holds a list: in a cluster's history an append wrote it; the history mixes registers and lists on that key and cannot be checked as rw-register)`
-                : '';
-          throw new ValidationError(at(`${mat}[2]`), `expected ${f === 'r' ? 'null or ' : ''}a value (a string or a finite number), got ${describe(v)}${why}`);
-        }
-      } else if (v !== null) {
-        // A key given a plain put (cluster.history() records the read as the value it read): the
-        // refusal read as a malformed history (an audit, session 58). Say what it is.
-        if (!Array.isArray(v))
-          throw new ValidationError(
-            at(`${mat}[2]`),
-            `expected null or a list of values, got ${describe(v)} (key ${describe(mop[1])} holds a register value, not a list: in a cluster's history a put or cas wrote it; the history mixes registers and lists on that key and cannot be checked as list-append)`,
-          );
-        for (let m = 0; m < v.length; m++) {
-          const e = v[m] as unknown;
-          if (typeof e === 'number' ? Number.isFinite(e) : typeof e === 'string') continue;
-          if (!isTxnKey(v[m])) throw new ValidationError(at(`${mat}[2][${m}]`), `expected a value (a string or a finite number), got ${describe(v[m])}`);
-        }
-      }
-    }
-  }
+  // In core: historyToJson refuses what it refuses too.
+  for (let i = 0; i < history.length; i++) validateEvent(history[i], i, indexes, model, name);
 }
 
 /**

@@ -290,6 +290,9 @@ test('historyToJson refuses, the field named, every entry verify refuses as malf
     ['history[1].outcome', [op, { ...read, outcome: 'done' }]],
     ['history[1].invokeMs', [op, { ...read, invokeMs: '2' }]],
     ['history[1].completeMs', [op, { ...read, completeMs: undefined }]],
+    // A cas as the register model (verify's default) reads it.
+    ['history[1]', [op, { ...op, id: 1, kind: 'cas', input: 2 }]],
+    ['history[1]', [op, { ...op, id: 1, kind: 'cas', input: { expected: 1, next: 2 }, output: 'yes' }]],
     ['history[1].index', [invoke, { ...ok, index: 0 }]],
     ['history[1].process', [invoke, { ...ok, process: null }]],
     ['history[1].type', [invoke, { ...ok, type: 'done' }]],

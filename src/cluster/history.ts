@@ -7,6 +7,7 @@ import { ValidationError, describe } from '../core/errors.js';
 import { allKeys } from '../core/validate.js';
 import { HISTORY_NESTING_MAX } from '../core/limits.js';
 import {
+  casProblem,
   checkRecordedValue,
   copyValue,
   entryKinds,
@@ -236,8 +237,8 @@ export function tooDeep(value: unknown, depth = 0): Array<string | number> | und
  * functions verify's checkers call: an operation's id (an integer, unique), client, key, kind,
  * outcome, invokeMs and completeMs (validateOpFields); an event's index (unique), process, type,
  * f, time and micro-ops, as the model it is written for reads them (validateEvent; see txnModelOf).
- * Left to verify: what spans entries (a completion without its invocation, a value appended twice)
- * and a register's rules for a cas (src/harness/models.ts).
+ * A single-key operation is read as the register model reads it (verify's default; casProblem).
+ * Left to verify: what spans entries (a completion without its invocation, a value appended twice).
  */
 export function historyToJson(history: readonly unknown[]): string {
   if (!Array.isArray(history)) throw new ValidationError('history', `expected an array (what cluster.history() returns), got ${describe(history)}`);
@@ -253,7 +254,12 @@ export function historyToJson(history: readonly unknown[]): string {
     if (typeof op !== 'object' || op === null || Array.isArray(op))
       throw new ValidationError(`history[${i}]`, `expected an operation object, got ${describe(op)}`);
     if (model !== undefined) validateEvent(op, i, indexes, model);
-    else validateOpFields(op as HistoryOp, i, ids);
+    else {
+      validateOpFields(op as HistoryOp, i, ids);
+      // A single-key history is cluster.history()'s, which verify checks as registers by default.
+      const problem = casProblem(op as HistoryOp);
+      if (problem !== undefined) throw new ValidationError(`history[${i}]`, problem);
+    }
   }
   const lines: string[] = [];
   for (let i = 0; i < history.length; i++) {

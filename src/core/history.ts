@@ -135,8 +135,8 @@ export function checkRecordedValue(value: unknown, path: string, within: object[
  * its model reads it, and historyToJson (src/cluster/history.ts) of each entry it writes, so that
  * verify reads what it writes (it wrote entries verify then refused as malformed: found by an
  * audit). Here, in core, since the cluster writes histories and the harness reads them. What
- * spans entries (pairing, a value written twice) stays with the checkers, and so do the single-key
- * models' own rules (src/harness/models.ts: a register's cas input, a kv model's strings).
+ * spans entries (pairing, a value written twice) stays with the checkers, and so does the kv
+ * model's rule (Porcupine's strings, src/harness/models.ts): no history of a cluster is one.
  */
 
 /**
@@ -205,6 +205,26 @@ export function validateOpFields(op: HistoryOp, index: number, ids: Set<number>)
   }
   checkRecordedValue(op.input, `${at}.input`, []);
   checkRecordedValue(op.output, `${at}.output`, []);
+}
+
+/** A cas's input, as recorded. */
+export interface CasInput {
+  /** Absent: the key is expected missing (as `undefined`; JSON, which has no undefined, leaves the field out). */
+  expected?: unknown;
+  next: unknown;
+}
+
+/**
+ * What the register model (cluster.history()'s, and verify's default) refuses of an operation
+ * beyond its fields (validateOpFields): a cas's input that is not { expected, next }, or an ok
+ * one's output that is not a boolean. Undefined when nothing; a failed operation is not read.
+ */
+export function casProblem(op: { kind: OpKind; input: unknown; outcome: OpOutcome; output?: unknown }): string | undefined {
+  if (op.kind !== 'cas' || op.outcome === 'fail') return undefined;
+  if (typeof op.input !== 'object' || op.input === null || !('next' in op.input))
+    return 'cas input must be { expected, next } (expected left out: the key is expected missing)';
+  if (op.outcome === 'ok' && typeof op.output !== 'boolean') return 'cas output must be true or false';
+  return undefined;
 }
 
 const TXN_EVENT_TYPES: readonly TxnEventType[] = ['invoke', 'ok', 'fail', 'info'];

@@ -12,8 +12,8 @@ import {
   copyValue,
   entryKinds,
   validateEvent,
-  type TxnHistoryModel,
   validateOpFields,
+  type TxnHistoryModel,
   OP_KINDS,
   OP_OUTCOMES,
   type History,
@@ -242,9 +242,9 @@ export function tooDeep(value: unknown, depth = 0): Array<string | number> | und
  */
 export function historyToJson(history: readonly unknown[]): string {
   if (!Array.isArray(history)) throw new ValidationError('history', `expected an array (what cluster.history() returns), got ${describe(history)}`);
-  // Each entry's own fields as verify requires them (an operation without a kind, or an event
-  // with a type verify does not know, was written, and verify refused the file: found by an
-  // audit): read as the kind most entries are, as verify does, and refused, named, up front.
+  // Each entry as verify requires it (an operation without a kind, an event with a type verify
+  // does not know or an append of an object was written, and verify refused the file: found by
+  // an audit): read as the kind most entries are, as verify does, and refused, named, up front.
   const { events, operations } = entryKinds(history);
   const model = events > operations ? txnModelOf(history) : undefined;
   const ids = new Set<number>();

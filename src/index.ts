@@ -20,7 +20,7 @@ export type { ActorSummary } from './runtime/cell.js';
 export type { MemoryLimits } from './core/limits.js';
 export type { TxnUnsafe } from './replication/ops.js';
 export { Client } from './cluster/client.js';
-export type { ClientOptions, GetOptions } from './cluster/client.js';
+export type { ClientOptions, GetOptions, Value } from './cluster/client.js';
 export type {
   ClusterConfig,
   RegionConfig,

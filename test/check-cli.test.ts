@@ -1,6 +1,7 @@
 import test from 'ava';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +10,7 @@ import { decimalText } from '../src/cli/flags.js';
 import { shellWords } from '../src/cli/format.js';
 import { drawShape } from '../src/harness/scenario.js';
 import { checkLinearizable, type History } from '../src/index.js';
-import { createCheckPool, replaySeed, runChecks } from '../src/harness/check-runner.js';
+import { createCheckPool, NATS_WATCH_CONNECT_TRIES, replaySeed, runChecks } from '../src/harness/check-runner.js';
 import { shrinkSeed } from '../src/harness/shrink.js';
 import { natsServerBinary, startNatsServer } from '../src/harness/nats-server.js';
 
@@ -902,6 +903,27 @@ test('bad flags name the flag and exit 2', async (t) => {
   t.is(real.code, 2);
   t.regex(real.stderr, /meridian check: --workers needs an integer from 1 to 64, got "many"\nusage:/);
   t.is(real.stdout, '');
+});
+
+test('check --nats: the probe before the run tries to connect as often as the run does (NATS_WATCH_CONNECT_TRIES), then says the servers are unreachable', async (t) => {
+  // One failed try (a handshake slow on a busy machine) failed the run, whose own connection
+  // is tried twice. A server that closes every connection at once fails each try fast.
+  let connections = 0;
+  const server = createServer((socket) => {
+    connections++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `nats://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const err: string[] = [];
+    const code = await main(['--seeds', '3', '--transport', 'nats', '--nats', url], { out: () => undefined, err: (l) => err.push(l) });
+    t.is(code, 2);
+    t.regex(err.join('\n'), new RegExp(`^meridian check: --nats: cannot reach NATS at ${url.replace(/\./g, '\\.')} within \\d+ ms`));
+    t.is(connections, NATS_WATCH_CONNECT_TRIES);
+  } finally {
+    server.close();
+  }
 });
 
 test('number flags take decimal digits; a replay line writes a small --txn-share so that the flag reads it back', (t) => {

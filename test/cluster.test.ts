@@ -59,12 +59,17 @@ for (const transport of transports) {
     const cluster = await sharedCluster(transport);
     const c = cluster.client({ region: 'us-east' });
     await t.throwsAsync(c.put('', 1), { instanceOf: ValidationError, message: /key/ });
+    // Each of these is a compile error too (client.put takes a Value); refused for JavaScript callers.
+    // @ts-expect-error: undefined is no Value
     await t.throwsAsync(c.put('k', undefined), { instanceOf: ValidationError, message: /value/ });
     await t.throwsAsync(
+      // @ts-expect-error: a function is no Value
       c.put('k', () => 1),
       { instanceOf: ValidationError, message: /plain data/ },
     );
+    // @ts-expect-error: a bigint is no Value
     await t.throwsAsync(c.put('k', 10n), { instanceOf: ValidationError });
+    // @ts-expect-error: a Map is no Value
     await t.throwsAsync(c.put('k', new Map()), { instanceOf: ValidationError, message: /Map/ });
     await t.throwsAsync(c.put('k', 'x'.repeat(70_000)), { instanceOf: ValidationError, message: /bytes/ });
     await t.throwsAsync(c.put('k'.repeat(2000), 1), { instanceOf: ValidationError, message: /bytes/ });

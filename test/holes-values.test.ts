@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ValidationError, withCluster, type ClusterConfig } from '../src/index.js';
+import { ValidationError, withCluster, type ClusterConfig, type Value } from '../src/index.js';
 
 // Issue 8, item 9: a stored value comes back exactly as it was, or is refused up front with a
 // ValidationError naming its path.
@@ -33,7 +33,7 @@ const refused: Array<[string, unknown, RegExp]> = [
 ];
 
 /** Look-alikes that must come back exactly. */
-const kept: Array<[string, unknown]> = [
+const kept: Array<[string, Value]> = [
   ['0', 0],
   ['NaN', Number.NaN],
   ['-Infinity', Number.NEGATIVE_INFINITY],
@@ -48,7 +48,9 @@ const kept: Array<[string, unknown]> = [
 test('values that cannot come back as they were are refused, naming the path, and nothing is stored', async (t) => {
   await withCluster(t, config, async (cluster) => {
     const c = cluster.client({ region: 'r1' });
-    for (const [name, value, message] of refused) {
+    for (const [name, refusedValue, message] of refused) {
+      // Some pass the type (-0, a lone surrogate, holes), some not: as a JavaScript caller would pass them.
+      const value = refusedValue as Value;
       await t.throwsAsync(c.put('k', value), { instanceOf: ValidationError, message }, `put: ${name}`);
       await t.throwsAsync(c.cas('k', value, 1), { instanceOf: ValidationError, message: /^expected/ }, `cas expected: ${name}`);
       await t.throwsAsync(c.cas('k', 1, value), { instanceOf: ValidationError, message: /^next/ }, `cas next: ${name}`);

@@ -31,6 +31,7 @@ import {
   type LimitsChoice,
   type NemesisTarget,
   type ScenarioInspection,
+  type Value,
 } from '../src/index.js';
 
 /**
@@ -104,6 +105,14 @@ test("the published declarations leave out what only Meridian's own code calls (
   for (const member of ['onHostEvent(', 'warnOfConfig(', 'get internals(']) t.false(cluster.includes(member), member);
   t.false(/^\s+fail\(error/m.test(client), 'Client.fail');
   t.true(cluster.includes('shardLeaders(') && /^\s+close\(\)/m.test(client), 'the public members are still declared');
+});
+
+test("checkHistory's published signature is (history, model, options?): the check pool's shared state is not in it", (t) => {
+  // A fourth parameter, `shared?: Int32Array` (the cells the pool's threads share), was in the
+  // public signature and the .d.ts, for no user to pass.
+  const dts = readFileSync(`${root}dist/src/harness/linearizability.d.ts`, 'utf8');
+  const declared = /export declare function checkHistory\(([^)]*)\)/.exec(dts);
+  t.is(declared?.[1], 'history: History, modelName: ModelName, options?: CheckOptions');
 });
 
 test('README and docs name every value the package exports', (t) => {
@@ -202,6 +211,33 @@ test('balancer and heartbeat sections are typed; wrong keys and values are compi
       instanceOf: ConfigError,
     });
     t.is(error?.field, field, error?.message);
+  }
+});
+
+test("a client's values are typed Value: a function, symbol or bigint is a compile error, and still refused at run time", async (t) => {
+  // client.put and cas took `unknown`: such values compiled and were refused only at run time.
+  const cluster = await startCluster({ regions: [{ name: 'us-east', servers: 1 }], transport: 'sim', seed: 1, replication: { mode: 'none' } });
+  try {
+    const client = cluster.client({ region: 'us-east' });
+    const good: Value = { list: [1, 'two', null, true, new Uint8Array([3])], nested: { n: 4 } };
+    await client.put('k', good);
+    const back: Value | undefined = await client.get('k');
+    t.deepEqual(back, { list: [1, 'two', null, true, Buffer.from([3])], nested: { n: 4 } });
+    t.true(await client.cas('k', good, 'next'));
+    const refused: Array<Promise<unknown>> = [
+      // @ts-expect-error: a function is no Value
+      client.put('k', () => 1),
+      // @ts-expect-error: nor a symbol
+      client.put('k', Symbol('s')),
+      // @ts-expect-error: nor a bigint
+      client.cas('k', 'next', 1n),
+      // @ts-expect-error: nor a function nested in an object
+      client.cas('k', { f: () => 1 }, 'x'),
+    ];
+    for (const call of refused) await t.throwsAsync(call, { instanceOf: ValidationError });
+    t.is(await client.get('k'), 'next');
+  } finally {
+    await cluster.stop();
   }
 });
 

@@ -4,12 +4,12 @@
  * short string) and refused values well under the limit (found by an audit, session 58).
  */
 import test from 'ava';
-import { ValidationError, withCluster } from '../src/index.js';
+import { ValidationError, withCluster, type Value } from '../src/index.js';
 import { checkValue } from '../src/cluster/client.js';
 import { VALUE_BYTES_MAX } from '../src/core/limits.js';
 import { encodedBytes } from '../src/protocols/snapshot-pieces.js';
 
-const within: Array<[string, unknown]> = [
+const within: Array<[string, Value]> = [
   ['3,000 keys of small ints', Object.fromEntries(Array.from({ length: 3_000 }, (_, i) => [`k${i}`, i % 50]))],
   ['8,000 small ints', Array.from({ length: 8_000 }, (_, i) => i % 50)],
   ['5,000 short strings', Array.from({ length: 5_000 }, () => 'abc')],

@@ -4,6 +4,7 @@ import { checkHistory } from '../src/harness/linearizability.js';
 import { historyFromJson, historyToJson } from '../src/cluster/history.js';
 import { undecidedLine, undecidedWhy } from '../src/cli/format.js';
 import { checkTransactions } from '../src/harness/elle/index.js';
+import { ValidationError } from '../src/core/errors.js';
 import type { History } from '../src/core/history.js';
 import type { ElleOp } from '../src/harness/elle/types.js';
 
@@ -269,5 +270,77 @@ test('transactions that put some keys and append to others: refused by either mo
     const r = await onFile('h.json', JSON.stringify(history), ['--model', model])(t);
     t.is(r.code, 2, r.stdout + r.stderr);
     t.regex(r.stderr, /mixes register keys and list keys, which no model checks/);
+  }
+});
+
+test('historyToJson refuses, the field named, every entry verify refuses as malformed, with the field verify names; a good history still round trips', async (t) => {
+  // It wrote them, and verify refused the file it wrote (found by an audit).
+  const op: History[number] = { id: 0, client: 'a', key: 'x', kind: 'put', input: 1, invokeMs: 0, outcome: 'ok', completeMs: 1 };
+  const read: History[number] = { id: 1, client: 'b', key: 'x', kind: 'get', input: undefined, invokeMs: 2, outcome: 'ok', completeMs: 3, output: 1 };
+  const invoke: ElleOp = { index: 0, process: 0, type: 'invoke', f: 'txn', value: [['append', 'x', 1]], time: 0 };
+  const ok: ElleOp = { index: 1, process: 0, type: 'ok', f: 'txn', value: [['append', 'x', 1]], time: 1 };
+  const write = (e: ElleOp, v: unknown): ElleOp => ({ ...e, value: [['w', 'x', v as number]] });
+  const rw = ['--model', 'rw-register'];
+  // The field, the history, and verify's flags: a history with writes ('w') is rw-register's.
+  const cases: Array<[string, unknown[], string[]?]> = [
+    ['history[1].id', [op, { ...read, id: 1.5 }]],
+    ['history[1].id', [op, { ...read, id: 0 }]],
+    ['history[1].client', [op, { ...read, client: 7 }]],
+    ['history[1].kind', [op, { ...read, kind: undefined }]],
+    ['history[1].outcome', [op, { ...read, outcome: 'done' }]],
+    ['history[1].invokeMs', [op, { ...read, invokeMs: '2' }]],
+    ['history[1].completeMs', [op, { ...read, completeMs: undefined }]],
+    // A cas as the register model (verify's default) reads it.
+    ['history[1]', [op, { ...op, id: 1, kind: 'cas', input: 2 }]],
+    ['history[1]', [op, { ...op, id: 1, kind: 'cas', input: { expected: 1, next: 2 }, output: 'yes' }]],
+    ['history[1].index', [invoke, { ...ok, index: 0 }]],
+    ['history[1].process', [invoke, { ...ok, process: null }]],
+    ['history[1].type', [invoke, { ...ok, type: 'done' }]],
+    ['history[1].f', [invoke, { ...ok, f: 'transaction' }]],
+    ['history[1].time', [invoke, { ...ok, time: '1' }]],
+    ['history[1].value[0]', [invoke, { ...ok, value: [['append', 'x']] }]],
+    ['history[1].value[0][0]', [invoke, { ...ok, value: [['read', 'x', 1]] }]],
+    ['history[1].value[0][1]', [invoke, { ...ok, value: [['append', null, 1]] }]],
+    // An append of an object (a client may append any value; the checker takes strings and numbers).
+    ['history[0].value[0][2]', [{ ...invoke, value: [['append', 'x', { a: 1 }]] }, ok]],
+    ['history[1].value[0][2]', [invoke, { ...ok, value: [['r', 'x', 5]] }]],
+    ['history[0].value[0][2]', [write(invoke, { a: 1 }), write(ok, 1)], rw],
+    // Appends beside writes: no model checks the history.
+    ['history[0].value[0][0]', [invoke, write(ok, 1)], rw],
+  ];
+  for (const [field, history, flags] of cases) {
+    const refused = t.throws(() => historyToJson(history), { instanceOf: ValidationError }, field);
+    t.is(refused?.field, field, refused?.message);
+    // verify names the same field in the same history, written as plain JSON.
+    const r = await onFile('h.json', JSON.stringify(history), flags)(t);
+    t.is(r.code, 2, r.stdout + r.stderr);
+    t.true(r.stderr.startsWith(`meridian verify: history: ${field}: `), r.stderr);
+  }
+  const goods: Array<[unknown[], string[]?]> = [
+    [[op, { ...op, id: 1, client: 'b', input: 2, invokeMs: 2, completeMs: 3 }]],
+    [
+      [
+        {
+          ...invoke,
+          value: [
+            ['append', 'x', 1],
+            ['r', 'x', null],
+          ],
+        },
+        {
+          ...ok,
+          value: [
+            ['append', 'x', 1],
+            ['r', 'x', [1]],
+          ],
+        },
+      ],
+    ],
+    [[write(invoke, 1), write(ok, 1)], rw],
+  ];
+  for (const [good, flags] of goods) {
+    t.deepEqual(historyFromJson(historyToJson(good)), good);
+    const r = await onFile('h.json', historyToJson(good), flags)(t);
+    t.is(r.code, 0, r.stdout + r.stderr);
   }
 });

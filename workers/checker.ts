@@ -3,7 +3,7 @@
  * started and destroyed by src/harness/parallel.ts.
  */
 import type { History } from '../src/core/history.js';
-import { checkHistory, type CheckOptions, type CheckResult } from '../src/harness/linearizability.js';
+import { checkHistoryPart, type CheckOptions, type CheckResult } from '../src/harness/linearizability.js';
 import type { ModelName } from '../src/harness/models.js';
 
 /** What parallel.ts posts: plain data only, since it crosses a thread boundary. */
@@ -16,5 +16,5 @@ export interface CheckTask {
 }
 
 export default function check(task: CheckTask): CheckResult {
-  return checkHistory(task.history, task.modelName, task.options, task.shared);
+  return checkHistoryPart(task.history, task.modelName, task.options, task.shared);
 }

@@ -39,6 +39,7 @@ import {
   type CheckPool,
   seedOptionsOf,
   endCheckPools,
+  connectNatsTries,
 } from '../harness/check-runner.js';
 import { natsServerBinary, natsServerFailure, startNatsServer, type NatsServer } from '../harness/nats-server.js';
 import { ALL_FAULT_KINDS, SIM_ONLY_FAULT_KINDS, type FaultKind } from '../harness/nemesis.js';
@@ -1020,12 +1021,13 @@ export async function main(argv: string[], io: CheckIo = { out: (l) => console.l
 /**
  * Whether the NATS servers --nats names answer, asked before any seed runs; false (and a line
  * naming the flag) when not. Each seed connects on its own: else every seed failed, after its
- * connect timeout, as if a bug had been found (exit 1).
+ * connect timeout, as if a bug had been found (exit 1). Tried as often as the run's own
+ * connection is (connectNatsTries): one try failed a run on a busy machine.
  */
 async function natsReachable(servers: string[], io: CheckIo): Promise<boolean> {
-  const { connectNats, NatsUnreachableError } = await import('../runtime/transports/nats-wire.js');
+  const { NatsUnreachableError } = await import('../runtime/transports/nats-wire.js');
   try {
-    await (await connectNats(servers, 'meridian-check-probe')).close();
+    await (await connectNatsTries(servers, 'meridian-check-probe')).close();
     return true;
   } catch (error) {
     if (!(error instanceof NatsUnreachableError)) throw error;

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { MeridianError, ValidationError } from '../core/errors.js';
 import { historyFromJson, pathText, shortPath, tooDeep } from '../cluster/history.js';
 import { HISTORY_NESTING_MAX } from '../core/limits.js';
-import type { History } from '../core/history.js';
+import { entryKinds, type History } from '../core/history.js';
 import { checkTransactions, describeAnomaly } from '../harness/elle/index.js';
 import { TXN_CONSISTENCIES, TXN_MODELS, validateTransactions, type EntryField } from '../harness/elle/history.js';
 import type { Anomaly, ElleOp, TxnConsistency, TxnModel } from '../harness/elle/types.js';
@@ -191,13 +191,7 @@ function modelMismatch(named: string, txn: boolean, where: string): string {
  * document (an InputError).
  */
 function runOf(label: string, history: unknown[], model: { name: Model; from: 'flag' | 'document' } | undefined, where: string): Run {
-  let events = 0;
-  let operations = 0;
-  for (const entry of history) {
-    if (typeof entry !== 'object' || entry === null) continue;
-    if ('f' in entry && !('kind' in entry)) events++;
-    else if ('kind' in entry && !('f' in entry)) operations++;
-  }
+  const { events, operations } = entryKinds(history);
   const txn = model === undefined ? events > operations : isTxnModel(model.name);
   if (model !== undefined && (txn ? operations > events : events > operations)) {
     const message = modelMismatch(model.from === 'flag' ? `--model ${model.name}` : `the document's model ${model.name}`, !txn, where);

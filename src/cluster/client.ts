@@ -33,6 +33,15 @@ export interface ClientOptions {
   region: string;
 }
 
+/**
+ * What a key holds: plain data the codec carries back as it was. A put or cas of anything else
+ * (a function, a symbol, a bigint, undefined, a Map, a Date, a class instance) is a compile
+ * error here; checkValue refuses it at run time too, for JavaScript callers, with what the type
+ * cannot say (-0, a lone surrogate, an array with holes or named properties, too deep or too
+ * large). A get resolves with one, or undefined for a missing key.
+ */
+export type Value = null | boolean | number | string | Uint8Array | Value[] | { [key: string]: Value };
+
 export interface GetOptions {
   /** 'local' reads the nearest replica and may return a stale value. */
   consistency?: 'linearizable' | 'local';
@@ -172,7 +181,7 @@ export class Client {
   // put, get, delete and cas return the call's own promise (no async wrapper and no await:
   // one promise and one turn less per call); bad input still rejects, it never throws.
 
-  put(key: string, value: unknown, ...extra: never[]): Promise<void> {
+  put(key: string, value: Value, ...extra: never[]): Promise<void> {
     try {
       checkNoMore('put', ['key', 'value'], extra);
       checkKey(key);
@@ -183,7 +192,7 @@ export class Client {
     return this.call({ op: 'put', key, value }, 'put', value) as Promise<void>;
   }
 
-  get(key: string, options: GetOptions = {}, ...extra: never[]): Promise<unknown> {
+  get(key: string, options: GetOptions = {}, ...extra: never[]): Promise<Value | undefined> {
     let consistency: GetOptions['consistency'];
     try {
       checkNoMore('get', ['key', 'options'], extra);
@@ -197,7 +206,7 @@ export class Client {
       return Promise.reject(error as Error);
     }
     // Local reads may be stale by design: they are kept out of the linearizability history.
-    return this.call({ op: 'get', key, consistency }, consistency === 'local' ? null : 'get', undefined);
+    return this.call({ op: 'get', key, consistency }, consistency === 'local' ? null : 'get', undefined) as Promise<Value | undefined>;
   }
 
   delete(key: string, ...extra: never[]): Promise<void> {
@@ -214,7 +223,7 @@ export class Client {
    * Sets `key` to `next` if it holds `expected`; resolves true when it swapped. `expected`
    * undefined means the key is missing (cas(key, undefined, v) creates it only if absent).
    */
-  cas(key: string, expected: unknown, next: unknown, ...extra: never[]): Promise<boolean> {
+  cas(key: string, expected: Value | undefined, next: Value, ...extra: never[]): Promise<boolean> {
     try {
       checkNoMore('cas', ['key', 'expected', 'next'], extra);
       checkKey(key);

@@ -7,8 +7,13 @@ import { ValidationError, describe } from '../core/errors.js';
 import { allKeys } from '../core/validate.js';
 import { HISTORY_NESTING_MAX } from '../core/limits.js';
 import {
+  casProblem,
   checkRecordedValue,
   copyValue,
+  entryKinds,
+  validateEvent,
+  validateOpFields,
+  type TxnHistoryModel,
   OP_KINDS,
   OP_OUTCOMES,
   type History,
@@ -228,15 +233,37 @@ export function tooDeep(value: unknown, depth = 0): Array<string | number> | und
  * refuse (a Date, a Set or a class instance, which JSON wrote as {} and verify then took, a
  * cycle, a nesting deeper than HISTORY_NESTING_MAX) is refused here, the field named, and so
  * is one nested deeper than that as written (a tag takes up to three levels: a Map of Maps),
- * which verify refused as written (an audit, session 62).
+ * which verify refused as written (an audit, session 62). So is an entry verify refuses, by the
+ * functions verify's checkers call: an operation's id (an integer, unique), client, key, kind,
+ * outcome, invokeMs and completeMs (validateOpFields); an event's index (unique), process, type,
+ * f, time and micro-ops, as the model it is written for reads them (validateEvent; see txnModelOf).
+ * A single-key operation is read as the register model reads it (verify's default; casProblem).
+ * Left to verify: what spans entries (a completion without its invocation, a value appended twice).
  */
 export function historyToJson(history: readonly unknown[]): string {
   if (!Array.isArray(history)) throw new ValidationError('history', `expected an array (what cluster.history() returns), got ${describe(history)}`);
-  const lines: string[] = [];
+  // Each entry as verify requires it (an operation without a kind, an event with a type verify
+  // does not know or an append of an object was written, and verify refused the file: found by
+  // an audit): read as the kind most entries are, as verify does, and refused, named, up front.
+  const { events, operations } = entryKinds(history);
+  const model = events > operations ? txnModelOf(history) : undefined;
+  const ids = new Set<number>();
+  const indexes = new Map<number, number>();
   for (let i = 0; i < history.length; i++) {
     const op: unknown = history[i];
     if (typeof op !== 'object' || op === null || Array.isArray(op))
       throw new ValidationError(`history[${i}]`, `expected an operation object, got ${describe(op)}`);
+    if (model !== undefined) validateEvent(op, i, indexes, model);
+    else {
+      validateOpFields(op as HistoryOp, i, ids);
+      // A single-key history is cluster.history()'s, which verify checks as registers by default.
+      const problem = casProblem(op as HistoryOp);
+      if (problem !== undefined) throw new ValidationError(`history[${i}]`, problem);
+    }
+  }
+  const lines: string[] = [];
+  for (let i = 0; i < history.length; i++) {
+    const op = history[i] as object;
     // The operation's own fields as they are (an undefined one, as a get's input, left out:
     // absent reads as undefined), each value tagged where JSON cannot hold it.
     const fields = Object.entries(op).filter(([, value]) => value !== undefined);
@@ -252,6 +279,19 @@ export function historyToJson(history: readonly unknown[]): string {
     lines.push(JSON.stringify(written));
   }
   return `{"format":"${HISTORY_JSON_FORMAT}","version":1,"history":[\n${lines.join(',\n')}\n]}\n`;
+}
+
+/**
+ * The model a history of Elle's events is written for, as cluster.history({ format: 'elle',
+ * model }) writes them: rw-register when a micro-op writes ('w'), else list-append. verify reads
+ * one with --model rw-register; list-append is its default.
+ */
+function txnModelOf(history: readonly unknown[]): TxnHistoryModel {
+  const writes = (entry: unknown): boolean => {
+    const value = (entry as { value?: unknown } | null)?.value;
+    return Array.isArray(value) && value.some((mop) => Array.isArray(mop) && mop[0] === 'w');
+  };
+  return history.some(writes) ? 'rw-register' : 'list-append';
 }
 
 /** `value` with what JSON cannot hold as it is tagged (see historyToJson); `path` names it in an error. */

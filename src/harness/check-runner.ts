@@ -1044,8 +1044,29 @@ function checkRunOptions(
   return { from, seeds: o.seeds, workers, pool, mode, schedule, maxFailures, timeLimitMs };
 }
 
-/** How many times the run's NATS connection is tried before the run calls NATS unreachable (NatsWatch). */
+/** How many times a check run's NATS connection is tried before the run calls NATS unreachable (connectNatsTries). */
 export const NATS_WATCH_CONNECT_TRIES = 2;
+
+/**
+ * A connection to `servers` (`name`: the client's), tried NATS_WATCH_CONNECT_TRIES times; the
+ * last try's NatsUnreachableError when none connects. Tried more than once: on a loaded machine
+ * the first handshake, with the run's own nats-server up and healthy, outlasted the connect
+ * timeout ("cannot reach NATS ... within 5000 ms: timeout", the suite under a load of 11,
+ * session 62), and the run stopped before its first seed. A server that refuses answers at once
+ * each time; one that never answers costs a timeout a try. The run's NatsWatch and `meridian
+ * check --nats`'s probe before it both connect so (the probe tried once, and failed a run on a
+ * busy machine that the run itself would have connected for).
+ */
+export async function connectNatsTries(servers: string[], name: string): Promise<NatsConnection> {
+  const wire = await import('../runtime/transports/nats-wire.js');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await wire.connectNats(servers, name);
+    } catch (error) {
+      if (!(error instanceof wire.NatsUnreachableError) || attempt === NATS_WATCH_CONNECT_TRIES) throw error;
+    }
+  }
+}
 
 /** What a seed during which the run's NATS connection was lost is reported as (NatsWatch). */
 export const NATS_LOST_DURING_SEED = 'the NATS connection was lost during the seed (a NATS outage, not a finding: run the seed again)';
@@ -1094,19 +1115,12 @@ class NatsWatch {
         return `the NATS connection to ${wire.shownServers(this.servers)} was lost and is not back within ${wire.NATS_CONNECT_TIMEOUT_MS} ms`;
     }
     if (this.nc !== undefined && !this.nc.isClosed()) return undefined;
-    // A connection is tried twice before the run calls NATS unreachable: on a loaded machine the
-    // first handshake, with the run's own nats-server up and healthy, outlasted the connect
-    // timeout ("cannot reach NATS ... within 5000 ms: timeout", the suite under a load of 11,
-    // session 62), and the run stopped before its first seed. A server that refuses answers at
-    // once either time; one that never answers costs two timeouts.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        this.attach(await wire.connectNats(this.servers, 'meridian-check-watch'));
-        return undefined;
-      } catch (error) {
-        if (!(error instanceof wire.NatsUnreachableError)) throw error;
-        if (attempt === NATS_WATCH_CONNECT_TRIES) return error.message;
-      }
+    try {
+      this.attach(await connectNatsTries(this.servers, 'meridian-check-watch'));
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof wire.NatsUnreachableError)) throw error;
+      return error.message;
     }
   }
 

@@ -21,7 +21,7 @@
 import { ValidationError, describe } from '../core/errors.js';
 import { allKeys, checkOptions as checkOptionKeys } from '../core/validate.js';
 import { Prng } from '../core/prng.js';
-import { checkRecordedValue, OP_KINDS, OP_OUTCOMES, type History, type HistoryOp } from '../core/history.js';
+import { validateOpFields, type History, type HistoryOp } from '../core/history.js';
 import { canonical, isModelName, MODEL_NAMES, modelByName, type Model, type ModelName, type ModelOp } from './models.js';
 
 /**
@@ -192,7 +192,7 @@ export function sharedCheckState(options: CheckOptions, threads: boolean): Int32
 }
 
 /**
- * CPU milliseconds (process.cpuUsage, user + system) spent in `checkHistory` so far, for the
+ * CPU milliseconds (process.cpuUsage, user + system) spent in `checkHistoryPart` so far, for the
  * sim bench's split of a seed's cost; exact when one thread of the process is busy.
  */
 let checkingMs = 0;
@@ -201,11 +201,17 @@ export function checkerMsSpent(): number {
   return checkingMs;
 }
 
+/** Checks a history against a model, key by key, synchronously. */
+export function checkHistory(history: History, modelName: ModelName, options: CheckOptions = {}): CheckResult {
+  return checkHistoryPart(history, modelName, options);
+}
+
 /**
- * Checks a history against a model, key by key, synchronously. `shared` is for checking a
- * history in parts (see `sharedCheckState`); a single call needs none.
+ * `checkHistory` of one part of a history checked in parts (the check pool's threads):
+ * `shared` is what the parts share (see `sharedCheckState`). Not exported from the package:
+ * the fourth parameter was in the public signature, for no caller of the package to use.
  */
-export function checkHistory(history: History, modelName: ModelName, options: CheckOptions = {}, shared?: Int32Array): CheckResult {
+export function checkHistoryPart(history: History, modelName: ModelName, options: CheckOptions = {}, shared?: Int32Array): CheckResult {
   const started = process.cpuUsage();
   try {
     return checkHistoryTimed(history, modelName, options, shared);
@@ -462,45 +468,12 @@ function splitByKey(model: Model<unknown>, history: History): Map<string, CheckO
 }
 
 function validateOp(model: Model<unknown>, op: HistoryOp, index: number, ids: Set<number>): void {
+  // The fields any model requires (what historyToJson refuses to write too); then the model's kinds and values.
+  validateOpFields(op, index, ids);
   const at = `history[${index}]`;
-  if (typeof op !== 'object' || op === null) throw new ValidationError(at, 'expected an operation object');
-  if (!Number.isInteger(op.id)) throw new ValidationError(`${at}.id`, 'expected an integer');
-  if (ids.has(op.id)) throw new ValidationError(`${at}.id`, `duplicate id ${op.id}`);
-  ids.add(op.id);
-  if (typeof op.client !== 'string') throw new ValidationError(`${at}.client`, 'expected a string');
-  if (typeof op.key !== 'string') throw new ValidationError(`${at}.key`, 'expected a string');
-  if (!OP_KINDS.includes(op.kind)) throw new ValidationError(`${at}.kind`, `expected one of ${OP_KINDS.join(', ')}`);
   if (!model.kinds.includes(op.kind)) {
     throw new ValidationError(`${at}.kind`, `the ${model.name} model accepts ${model.kinds.join(', ')}, got ${op.kind}`);
   }
-  if (!OP_OUTCOMES.includes(op.outcome)) {
-    throw new ValidationError(`${at}.outcome`, `expected one of ${OP_OUTCOMES.join(', ')}`);
-  }
-  if (typeof op.invokeMs !== 'number' || !Number.isFinite(op.invokeMs)) {
-    throw new ValidationError(`${at}.invokeMs`, 'expected a finite number');
-  }
-  if (op.outcome === 'ok') {
-    if (typeof op.completeMs !== 'number' || !Number.isFinite(op.completeMs)) {
-      throw new ValidationError(`${at}.completeMs`, 'expected a finite number for an ok operation');
-    }
-    if (op.completeMs < op.invokeMs) throw new ValidationError(`${at}.completeMs`, 'is before invokeMs');
-  } else if (op.outcome === 'unknown' && op.completeMs !== undefined) {
-    // No response came (HistoryOp: absent when the outcome is 'unknown'); a time given was taken
-    // with the time ignored, the operation left open for ever (an audit, session 61).
-    throw new ValidationError(
-      `${at}.completeMs`,
-      `expected no completeMs for an unknown operation (no response came: it may take effect at any time after invokeMs), got ${describe(op.completeMs)}; an operation that answered is ok or fail`,
-    );
-  } else if (op.completeMs !== undefined && (typeof op.completeMs !== 'number' || !Number.isFinite(op.completeMs) || op.completeMs < op.invokeMs)) {
-    // The checker reads no completion time of a failed operation, but the timeline draws one (a
-    // null from a file crashed verify --timeline, Infinity drew a bar NaN wide: found by an audit, session 55).
-    throw new ValidationError(
-      `${at}.completeMs`,
-      `expected a finite number not before invokeMs, or no completeMs at all, for a failed operation, got ${describe(op.completeMs)}`,
-    );
-  }
-  checkRecordedValue(op.input, `${at}.input`, []);
-  checkRecordedValue(op.output, `${at}.output`, []);
   if (op.outcome === 'fail') return;
   const problem = model.validate({ kind: op.kind, input: op.input, outcome: op.outcome, output: op.output });
   if (problem !== undefined) throw new ValidationError(at, problem);

@@ -3,7 +3,7 @@
  * functions (Porcupine's `Model`). They are named, not passed, so a checker worker thread can
  * look one up: functions do not cross a thread boundary.
  */
-import type { OpKind, OpOutcome } from '../core/history.js';
+import { casProblem, type CasInput, type OpKind, type OpOutcome } from '../core/history.js';
 import { bytesHex } from '../cluster/history.js';
 
 export type ModelName = 'register' | 'kv';
@@ -112,16 +112,6 @@ export function equalValues(a: unknown, b: unknown): boolean {
   return canonical(a) === canonical(b);
 }
 
-interface CasInput {
-  /** Absent: the key is expected missing (as `undefined`; JSON, which has no undefined, leaves the field out). */
-  expected?: unknown;
-  next: unknown;
-}
-
-function isCasInput(input: unknown): input is CasInput {
-  return typeof input === 'object' && input !== null && 'next' in input;
-}
-
 /**
  * One value per key. read/get return it (undefined when missing), write/put set it, delete
  * removes it, cas { expected, next } swaps when the value equals `expected` and answers true,
@@ -159,13 +149,8 @@ export const registerModel: Model<unknown> = {
     if (op.kind === 'read' || op.kind === 'get') return false;
     return !(op.kind === 'cas' && op.outcome === 'ok' && op.output === false);
   },
-  validate(op) {
-    if (op.kind === 'cas') {
-      if (!isCasInput(op.input)) return 'cas input must be { expected, next } (expected left out: the key is expected missing)';
-      if (op.outcome === 'ok' && typeof op.output !== 'boolean') return 'cas output must be true or false';
-    }
-    return undefined;
-  },
+  // In core: historyToJson refuses what it refuses too.
+  validate: casProblem,
   written(op) {
     switch (op.kind) {
       case 'write':

@@ -4,6 +4,7 @@
  * and process orders between transactions.
  */
 import { describe, ValidationError } from '../../core/errors.js';
+import { HISTORY_FIELD, validateEvent, type EntryField } from '../../core/history.js';
 import { checkOptions } from '../../core/validate.js';
 import { CYCLE_SEARCH_BUDGET } from './classify.js';
 import { repeatedWrite } from './per-key.js';
@@ -56,7 +57,6 @@ export const LEVELS: Readonly<Record<TxnConsistency, { data: DataLevel; order: L
   'strong-session-serializable': { data: 'serializable', order: 'process' },
   'strict-serializable': { data: 'serializable', order: 'realtime' },
 };
-const OP_TYPES = ['invoke', 'ok', 'fail', 'info'];
 
 export function validateOptions(options: unknown, more: readonly string[] = []): { model: TxnModel; consistency: TxnConsistency; searchBudget: number } {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
@@ -77,16 +77,8 @@ export function validateOptions(options: unknown, more: readonly string[] = []):
   return { model: o.model as TxnModel, consistency: o.consistency ?? 'serializable', searchBudget: budget ?? CYCLE_SEARCH_BUDGET };
 }
 
-function isKey(k: unknown): boolean {
-  return typeof k === 'string' || (typeof k === 'number' && Number.isFinite(k));
-}
-
-/**
- * The name of entry `i`'s `field` ('' for the entry itself) in a message: `history[i].field` by
- * default; a parser that knows where each entry came from may name its line instead.
- */
-export type EntryField = (i: number, field: string) => string;
-export const HISTORY_FIELD: EntryField = (i, field) => `history[${i}]${field === '' ? '' : `.${field}`}`;
+// In core since historyToJson names entries with them too; here still for edn.ts and verify.
+export { HISTORY_FIELD, type EntryField };
 
 /**
  * Checks every entry's shape, and that no two entries share an index (the anomalies name
@@ -94,71 +86,10 @@ export const HISTORY_FIELD: EntryField = (i, field) => `history[${i}]${field ===
  */
 export function validateHistory(history: unknown, model: TxnModel, name: EntryField = HISTORY_FIELD): asserts history is ElleOp[] {
   if (!Array.isArray(history)) throw new ValidationError('history', `expected an array of operations, got ${describe(history)}`);
-  const listAppend = model === 'list-append';
   /** Entry by index. */
   const indexes = new Map<number, number>();
-  for (let i = 0; i < history.length; i++) {
-    const op = history[i] as Partial<ElleOp> | null;
-    const at = (field: string): string => name(i, field);
-    if (typeof op !== 'object' || op === null || Array.isArray(op)) throw new ValidationError(at(''), `expected an operation object, got ${describe(op)}`);
-    if (typeof op.index !== 'number' || !Number.isSafeInteger(op.index) || op.index < 0)
-      throw new ValidationError(at('index'), `expected an integer >= 0, got ${describe(op.index)}`);
-    const other = indexes.get(op.index);
-    if (other !== undefined) throw new ValidationError(at('index'), `${op.index} again (${name(other, 'index')} has it): each entry needs its own index`);
-    indexes.set(op.index, i);
-    if (!isKey(op.process)) throw new ValidationError(at('process'), `expected a number or a string, got ${describe(op.process)}`);
-    if (!OP_TYPES.includes(op.type as string)) throw new ValidationError(at('type'), `expected one of ${OP_TYPES.join(', ')}, got ${describe(op.type)}`);
-    if (op.f !== 'txn') throw new ValidationError(at('f'), `expected "txn", got ${describe(op.f)}`);
-    if (op.time !== undefined && (typeof op.time !== 'number' || !Number.isFinite(op.time)))
-      throw new ValidationError(at('time'), `expected a finite number of ms, or none, got ${describe(op.time)}`);
-    const value = op.value as unknown;
-    if (!Array.isArray(value)) throw new ValidationError(at('value'), `expected an array of micro-ops, got ${describe(value)}`);
-    for (let j = 0; j < value.length; j++) {
-      const mop = value[j] as unknown;
-      const mat = `value[${j}]`;
-      if (!Array.isArray(mop) || mop.length !== 3) throw new ValidationError(at(mat), `expected a micro-op [f, key, value], got ${describe(mop)}`);
-      const f = mop[0] as unknown;
-      const write = listAppend ? 'append' : 'w';
-      if (f !== 'r' && f !== write) {
-        // A put beside appends (or an append beside puts): the other model refuses the other kind,
-        // so such a history fits neither; say that, not only which kind this model takes (an audit, session 61).
-        const other = f === (listAppend ? 'w' : 'append');
-        throw new ValidationError(
-          at(`${mat}[0]`),
-          `expected "r" or "${write}" (model ${model}), got ${describe(f)}${other ? `: a history that ${listAppend ? 'writes (puts) some keys and appends to others' : 'appends to some keys and writes (puts) others'} mixes register keys and list keys, which no model checks (list-append takes appends, rw-register writes; each kind of key checked in a history of its own finds the anomalies within it, but two passes are no pass of the whole)` : ''}`,
-        );
-      }
-      if (!isKey(mop[1])) throw new ValidationError(at(`${mat}[1]`), `expected a key (a string or a finite number), got ${describe(mop[1])}`);
-      const v = mop[2] as unknown;
-      if (f !== 'r' || !listAppend) {
-        if (!isKey(v) && !(f === 'r' && v === null)) {
-          // A write of null is how cluster.history({ format: 'elle', model: 'rw-register' }) records a
-          // delete: say so, since the refusal read as a malformed history (found by an audit, session 55).
-          // A read of a list is a read of a key that was appended to.
-          const why =
-            f === 'w' && v === null
-              ? ' (a delete: rw-register checks histories of puts, not deletes)'
-              : f === 'r' && Array.isArray(v)
-                ? ` (key ${describe(mop[1])} holds a list: in a cluster's history an append wrote it; the history mixes registers and lists on that key and cannot be checked as rw-register)`
-                : '';
-          throw new ValidationError(at(`${mat}[2]`), `expected ${f === 'r' ? 'null or ' : ''}a value (a string or a finite number), got ${describe(v)}${why}`);
-        }
-      } else if (v !== null) {
-        // A key given a plain put (cluster.history() records the read as the value it read): the
-        // refusal read as a malformed history (an audit, session 58). Say what it is.
-        if (!Array.isArray(v))
-          throw new ValidationError(
-            at(`${mat}[2]`),
-            `expected null or a list of values, got ${describe(v)} (key ${describe(mop[1])} holds a register value, not a list: in a cluster's history a put or cas wrote it; the history mixes registers and lists on that key and cannot be checked as list-append)`,
-          );
-        for (let m = 0; m < v.length; m++) {
-          const e = v[m] as unknown;
-          if (typeof e === 'number' ? Number.isFinite(e) : typeof e === 'string') continue;
-          if (!isKey(v[m])) throw new ValidationError(at(`${mat}[2][${m}]`), `expected a value (a string or a finite number), got ${describe(v[m])}`);
-        }
-      }
-    }
-  }
+  // In core: historyToJson refuses what it refuses too.
+  for (let i = 0; i < history.length; i++) validateEvent(history[i], i, indexes, model, name);
 }
 
 /**

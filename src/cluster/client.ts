@@ -38,7 +38,9 @@ export interface ClientOptions {
  * (a function, a symbol, a bigint, undefined, a Map, a Date, a class instance) is a compile
  * error here; checkValue refuses it at run time too, for JavaScript callers, with what the type
  * cannot say (-0, a lone surrogate, an array with holes or named properties, too deep or too
- * large). A get resolves with one, or undefined for a missing key.
+ * large). A get resolves with one, or undefined for a missing key. An object whose type is an
+ * `interface` does not fit (TypeScript gives an interface no index signature): declare its type
+ * with `type` instead, or pass a copy (`{ ...record }`).
  */
 export type Value = null | boolean | number | string | Uint8Array | Value[] | { [key: string]: Value };
 

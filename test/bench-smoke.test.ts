@@ -123,41 +123,46 @@ function meridian(args: string[], timeoutMs: number): Promise<NodeRun> {
   return runNode(new URL('../src/cli.js', import.meta.url), args, timeoutMs);
 }
 
-test('meridian bench: --help, a garbled --compare report and a suite named twice exit before any suite runs; meridian --help names every bench flag', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'meridian-bench-'));
-  try {
-    const garbled = join(dir, 'old.json');
-    writeFileSync(garbled, '{"results":[{"suite":"sim"}]}');
-    // Before: the garbled report passed (it has a results array), sim ran, then the comparison threw (exit 1).
-    const [top, help, compare, twice] = await Promise.all([
-      meridian(['--help'], 30_000),
-      meridian(['bench', '--help'], 30_000),
-      meridian(['bench', 'sim', '--quick', '--compare', garbled], 120_000),
-      meridian(['bench', 'sim', 'sim', '--quick'], 120_000),
-    ]);
-    t.is(help.code, 0, help.stderr);
-    for (const name of SUITES) t.true(help.stdout.includes(name), `bench --help lacks suite ${name}`);
-    t.is(compare.code, 2, compare.stderr);
-    t.is(compare.stdout, '', 'no suite ran');
-    t.true(
-      compare.stderr.startsWith(`bench: --compare needs a report an earlier run wrote with --json, got ${JSON.stringify(garbled)}: results[0] is not`),
-      compare.stderr,
-    );
-    t.is(twice.code, 2, twice.stderr);
-    t.is(twice.stdout, '', 'no suite ran');
-    t.regex(twice.stderr, /^bench: suite "sim" named twice/);
-    // The short usage listed --quick and --json only.
-    t.is(top.code, 0);
-    const benchLine = top.stdout.split('\n').find((l) => l.trimStart().startsWith('meridian bench'));
-    const topFlags = new Set(benchLine?.match(/--[a-z-]+/g));
-    const benchFlags = new Set(help.stdout.match(/--[a-z-]+/g));
-    benchFlags.delete('--help');
-    for (const flag of benchFlags) t.true(topFlags.has(flag), `${flag} (in bench --help) is not on meridian --help's bench line: ${benchLine}`);
-    for (const flag of topFlags) t.true(flag === '--help' || benchFlags.has(flag), `${flag} is not a bench flag`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test.serial(
+  'meridian bench: --help, a garbled --compare report and a suite named twice exit before any suite runs; meridian --help names every bench flag',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-bench-'));
+    try {
+      const garbled = join(dir, 'old.json');
+      writeFileSync(garbled, '{"results":[{"suite":"sim"}]}');
+      // Before: the garbled report passed (it has a results array), sim ran, then the comparison threw (exit 1).
+      // `meridian bench ARGS` is bench/run.ts's main(ARGS) (src/cli.ts sets the exit status to what it
+      // returns), run here in this process (benchHere); a process each cost CPU for nothing looked at.
+      // That `meridian bench` reaches it is test/bench-interrupt.test.ts's (SIGINT to meridian bench).
+      // The top usage is src/cli.ts's own: `meridian --help` in a process.
+      const top = await meridian(['--help'], 30_000);
+      const help = await benchHere(['--help']);
+      const compare = await benchHere(['sim', '--quick', '--compare', garbled]);
+      const twice = await benchHere(['sim', 'sim', '--quick']);
+      t.is(help.code, 0, help.stderr);
+      for (const name of SUITES) t.true(help.stdout.includes(name), `bench --help lacks suite ${name}`);
+      t.is(compare.code, 2, compare.stderr);
+      t.is(compare.stdout, '', 'no suite ran');
+      t.true(
+        compare.stderr.startsWith(`bench: --compare needs a report an earlier run wrote with --json, got ${JSON.stringify(garbled)}: results[0] is not`),
+        compare.stderr,
+      );
+      t.is(twice.code, 2, twice.stderr);
+      t.is(twice.stdout, '', 'no suite ran');
+      t.regex(twice.stderr, /^bench: suite "sim" named twice/);
+      // The short usage listed --quick and --json only.
+      t.is(top.code, 0);
+      const benchLine = top.stdout.split('\n').find((l) => l.trimStart().startsWith('meridian bench'));
+      const topFlags = new Set(benchLine?.match(/--[a-z-]+/g));
+      const benchFlags = new Set(help.stdout.match(/--[a-z-]+/g));
+      benchFlags.delete('--help');
+      for (const flag of benchFlags) t.true(topFlags.has(flag), `${flag} (in bench --help) is not on meridian --help's bench line: ${benchLine}`);
+      for (const flag of topFlags) t.true(flag === '--help' || benchFlags.has(flag), `${flag} is not a bench flag`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 /**
  * The `main` that `node dist/bench/run.js ARGS` runs (it sets the exit status to what main

@@ -46,14 +46,21 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
 }
 
 /**
- * Seed 1 of the default scenario on one worker, with a signal that never fires, --max-failures 1
- * and a time limit of 10 minutes: a run to the end that none of the three may stop (seed 1
- * passes, so the failure count is not reached). Three tests read it, each for its option: a
- * run of its own each cost a pool worker compiling and the same seed run again.
+ * Small seeds (4 clients, a one-second fault phase) for the runs stopped part way on a pool of
+ * their own: what is checked is which seeds finished, not what they found, and a cold thread
+ * ran each default seed for a second or more.
+ */
+const SMALL = { clients: 4, faultMs: 1_000 } as const;
+
+/**
+ * Seed 1 of the scenario (small: SMALL) on one worker, with a signal that never fires,
+ * --max-failures 1 and a time limit of 10 minutes: a run to the end that none of the three may
+ * stop (seed 1 passes, so the failure count is not reached). Three tests read it, each for its
+ * option: a run of its own each cost a pool worker compiling and the same seed run again.
  */
 let wholeRun: ReturnType<typeof runChecks> | undefined;
 const runToTheEnd = (): ReturnType<typeof runChecks> =>
-  (wholeRun ??= runChecks({ seeds: 1, workers: 1, pool: pool(), signal: new AbortController().signal, maxFailures: 1, timeLimitMs: 600_000 }));
+  (wholeRun ??= runChecks({ seeds: 1, workers: 1, pool: pool(), ...SMALL, signal: new AbortController().signal, maxFailures: 1, timeLimitMs: 600_000 }));
 
 test("seedWallMs: a simulated seed may take SEED_WALL_MS_MAX of wall time; a real-time one its runs' fault phases, each with REAL_TIME_RUN_TAIL_MS of retries after it", (t) => {
   t.is(seedWallMs({}), SEED_WALL_MS_MAX);
@@ -66,13 +73,6 @@ test("seedWallMs: a simulated seed may take SEED_WALL_MS_MAX of wall time; a rea
   // Past what a run takes: a txn run of a cluster that is not live took 139 and 142 s on threads.
   t.true(REAL_TIME_RUN_TAIL_MS >= 3 * 60_000);
 });
-
-/**
- * Small seeds (4 clients, a one-second fault phase) for the runs stopped part way on a pool of
- * their own: what is checked is which seeds finished, not what they found, and a cold thread
- * ran each default seed for a second or more.
- */
-const SMALL = { clients: 4, faultMs: 1_000 } as const;
 
 test('runChecks with a signal: the seeds that finished before it fired, and interrupted set', async (t) => {
   const stop = new AbortController();
@@ -149,10 +149,11 @@ test('Ctrl-C stops meridian check: the failing seeds found so far with their rep
   const dir = mkdtempSync(join(tmpdir(), 'meridian-check-many-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'run.json');
-  // stale-reads fails in nearly every seed: by the second progress line some have failed (seed 2
-  // fails it, as check-cli's tests show; one worker runs the seeds in order).
+  // stale-reads fails in nearly every seed: by the second progress line some have failed (one
+  // worker runs the seeds in order). Small seeds (--clients 4 --fault-ms 1000, as SMALL): what
+  // is checked is how the run stops, and at that size seeds 1 and 2 both fail it (2026-12-07).
   const { code, stdout, stderr, signalled } = await interrupted(
-    ['--seeds', '20', '--workers', '1', '--unsafe', 'stale-reads', '--json', file],
+    ['--seeds', '20', '--workers', '1', '--unsafe', 'stale-reads', '--clients', '4', '--fault-ms', '1000', '--json', file],
     /^progress 2\/20 /m,
   );
   t.log(stdout.split('\n').slice(-2).join('\n'));
@@ -183,7 +184,7 @@ test('Ctrl-C stops meridian check: the failing seeds found so far with their rep
     unknown: number[];
     reports: Array<{ seed: number; outcome: string; failures: string[]; replay?: string; traceHash: string }>;
   };
-  t.is(doc.command, `meridian check --seeds 20 --workers 1 --unsafe stale-reads --json ${file}`);
+  t.is(doc.command, `meridian check --seeds 20 --workers 1 --unsafe stale-reads --clients 4 --fault-ms 1000 --json ${file}`);
   t.is(doc.seeds, 20);
   t.is(doc.ran, ran);
   t.true(doc.interrupted);
@@ -223,7 +224,23 @@ test('--max-failures K: the run stops right after its K-th failing seed (one wor
   const dir = mkdtempSync(join(tmpdir(), 'meridian-maxfail-'));
   try {
     const file = join(dir, 'run.json');
-    const { code, out } = await run(['--seeds', '20', '--workers', '1', '--unsafe', 'amnesia', '--max-failures', '2', '--json', file]);
+    // Small seeds (as SMALL): amnesia fails each of seeds 1-4 at that size too (2026-12-07).
+    const { code, out } = await run([
+      '--seeds',
+      '20',
+      '--workers',
+      '1',
+      '--unsafe',
+      'amnesia',
+      '--clients',
+      '4',
+      '--fault-ms',
+      '1000',
+      '--max-failures',
+      '2',
+      '--json',
+      file,
+    ]);
     t.log(out.split('\n').find((l) => l.startsWith('check:')));
     t.is(code, 1);
     const m = /\ncheck: stopped after (\d+) of 20 seeds \(--max-failures 2 reached\), (\d+) passed, 2 failed \((\d+), (\d+)\), (\d+) unknown/.exec(out);
@@ -277,10 +294,11 @@ test('--time-limit S without --seeds: seeds from --from on until the time is up,
     // the run waits for, its progress lines going on.
     // In a process of its own: the progress lines come from a timer on the command's event loop,
     // which this file's other tests (seeds run in this thread) held for seconds (a fresh-clone
-    // CI run on 2026-12-04 printed one line in 6 s).
+    // CI run on 2026-12-04 printed one line in 6 s). Small seeds (as SMALL): the first one, on
+    // a cold thread, is what the run waits for.
     const r = await runNode(
       new URL('../src/cli.js', import.meta.url),
-      ['check', '--time-limit', '1', '--from', '500', '--workers', '1', '--json', file],
+      ['check', '--time-limit', '1', '--from', '500', '--workers', '1', '--clients', '4', '--fault-ms', '1000', '--json', file],
       120_000,
     );
     const { code, stdout: out } = r;
@@ -352,7 +370,8 @@ test('timeLimitMs shorter than any seed: the run waits for its first seed to fin
 test('shrinkSeed with a signal: stops after the trial that fired it, with the smallest failing run so far', async (t) => {
   const stop = new AbortController();
   const lines: string[] = [];
-  const task = { seed: 2, mode: 'active' as const, unsafe: 'stale-reads' as const, schedule: 'targeted' as const };
+  // A small seed (as SMALL) that fails: seed 2 of stale-reads fails at that size too (2026-12-07).
+  const task = { seed: 2, mode: 'active' as const, unsafe: 'stale-reads' as const, schedule: 'targeted' as const, ...SMALL };
   const r = await shrinkSeed(task, {
     maxRuns: 40,
     signal: stop.signal,
@@ -387,8 +406,9 @@ test('shrinkSeed with a signal that fired already runs nothing (it replayed the 
 });
 
 test('Ctrl-C stops meridian check --shrink: the smallest failing run so far and its replay line, exit 130', async (t) => {
+  // A small seed (as SMALL), which fails too: what is checked is how the shrink stops.
   const { code, stdout, stderr, signalled } = await interrupted(
-    ['--seed', '2', '--unsafe', 'stale-reads', '--shrink', '--shrink-runs', '40'],
+    ['--seed', '2', '--unsafe', 'stale-reads', '--clients', '4', '--fault-ms', '1000', '--shrink', '--shrink-runs', '40'],
     /^ {2}still fails /m,
   );
   t.log(stdout.split('\n').slice(-2).join('\n'));

@@ -26,7 +26,7 @@ import { ConfigError } from '../src/core/errors.js';
 /**
  * runTxnScenario({ seed, commit: '2pc' }), once per seed for the whole file: a seed gives the
  * same run each time (the tests below compare trace hashes), and several tests read the same
- * seeds' runs (seeds 1 and 2 three and two times, 4-6 twice), each for its own checks.
+ * seeds' runs (seed 1 three times, 2 and 4-6 twice), each for its own checks.
  */
 const twoPcRuns = new Map<number, ReturnType<typeof runTxnScenario>>();
 const twoPcRun = (seed: number): ReturnType<typeof runTxnScenario> => {
@@ -53,7 +53,9 @@ for (const commit of ['2pc', 'paxos-commit'] as const) {
 
 test('sim: the transactional workload crashes some servers and coordinators right after a durable write, before its messages leave', async (t) => {
   let torn = 0;
-  const seeds = [1, 2, 3, 4, 5, 6];
+  // The seeds the tests around it run already (1, 2, 4, 5, 6; 1 to 6 until 2026-12-07, seed 3
+  // run for this test alone, with no torn crash in it): torn crashes came in seeds 1 and 5.
+  const seeds = [1, 2, 4, 5, 6];
   for (const seed of seeds) {
     const r = await twoPcRun(seed);
     const lines = r.faults.filter((l) => l.includes('(after a write, before its messages)'));
@@ -212,17 +214,22 @@ test('check --workload txn reports the share of transactions whose outcome staye
  * costs, and a run of it took a second or two more at the default size. At 4 clients both
  * variants were caught in each of seeds 1-4 (2026-12-07, all four run, before this choice
  * was made), so the share asked is the one asked at the default size.
+ * No liveness phase (livenessTxns 0; 2 a client by default): a catch is an anomaly or an
+ * assertion, never liveness (checked below), and under vote-before-prepare-durable each client's
+ * liveness transactions retried 20 times in vain, about half of the variant's CPU. Without it
+ * both variants were caught in each of seeds 1-4 (2026-12-07, all four run, before this choice
+ * was made).
  */
 const VARIANT_SEEDS = [1, 2, 3, 4];
 const VARIANT_CATCHES = 2;
 const VARIANT_CLIENTS = 4;
 
 for (const unsafe of ['release-locks-at-prepare', 'vote-before-prepare-durable'] as const) {
-  test(`sim: the broken variant ${unsafe} is caught in at least ${VARIANT_CATCHES} of seeds 1-${VARIANT_SEEDS.length} (${VARIANT_CLIENTS} clients)`, async (t) => {
+  test(`sim: the broken variant ${unsafe} is caught in at least ${VARIANT_CATCHES} of seeds 1-${VARIANT_SEEDS.length} (${VARIANT_CLIENTS} clients, no liveness phase)`, async (t) => {
     const caught: number[] = [];
     for (const seed of VARIANT_SEEDS) {
       if (caught.length >= VARIANT_CATCHES) break;
-      const r = await runTxnScenario({ seed, commit: '2pc', unsafe, clients: VARIANT_CLIENTS });
+      const r = await runTxnScenario({ seed, commit: '2pc', unsafe, clients: VARIANT_CLIENTS, livenessTxns: 0 });
       t.log(`seed ${seed}: ${r.verdict}`);
       if (!r.ok) {
         caught.push(seed);
@@ -240,10 +247,11 @@ for (const unsafe of ['release-locks-at-prepare', 'vote-before-prepare-durable']
 
 test('check --workload txn names the assertions that failed inside actors among the failures of a seed', async (t) => {
   // vote-before-prepare-durable: a 2PC participant's ack comes before the commit in its
-  // shard's log, which it asserts (seed 1: the history stays strict serializable).
+  // shard's log, which it asserts (seed 1: the history stays strict serializable). 4 clients,
+  // as the variant tests above (6 until 2026-12-07): the same failures, in a shorter run.
   const seed = 1;
-  t.log(`seed ${seed}`);
-  const r = await runOneSeed({ seed, mode: 'active', workload: 'txn', commits: ['2pc'], txnUnsafe: 'vote-before-prepare-durable' });
+  t.log(`seed ${seed}, 4 clients`);
+  const r = await runOneSeed({ seed, mode: 'active', workload: 'txn', commits: ['2pc'], txnUnsafe: 'vote-before-prepare-durable', clients: 4 });
   t.log(r.failures.join('\n'));
   t.is(r.outcome, 'fail');
   t.regex(r.verdict, /assertion failed \(in r\d\/\d: /);

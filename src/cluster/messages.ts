@@ -217,7 +217,7 @@ export type RegionInbound = Heartbeat | RegionBeat | TimerMessage | Undeliverabl
 export interface CoordinatorPeerWire {
   type: 'tx-c';
   m: unknown;
-  /** More messages to the same coordinator, after `m`, in order: what a burst produced travels as one wire (absent: none). */
+  /** More messages to the same coordinator, after `m`, in order: what a burst produced travels as one wire, or as several under messageBytesMax (absent: none; see coordinator.ts sendWithin). */
   more?: unknown[];
 }
 

@@ -221,6 +221,8 @@ export interface BalancerState {
   notices: NodeNotices;
   /** Per region, its region actor's lives (lives.ts): a digest not above the highest of its life is a copy or overtaken (see onDigest). */
   digestSeqs: Map<string, Lives>;
+  /** Per region, the parts taken of its newest digest in parts (Digest.part; see onDigest): its life, its seq, and the parts' numbers. */
+  digestParts: Map<string, { incarnation: string; seq: number; parts: Set<number> }>;
   /** Digests dropped as copies or overtaken. */
   staleDigests: number;
 }
@@ -367,6 +369,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
       probing: false,
       notices: new NodeNotices(),
       digestSeqs: new Map(),
+      digestParts: new Map(),
       staleDigests: 0,
     };
   },
@@ -926,15 +929,28 @@ function onUndeliverable(msg: UndeliverableMessage, ctx: ActorContext): void {
  * seen counts if it is new for that life.
  */
 function onDigest(state: BalancerState, digest: Digest, ctx: ActorContext): void {
-  if (newInLife(state.digestSeqs, digest.region, digest.incarnation, digest.seq) === undefined) {
-    state.staleDigests++;
-    return;
-  }
   const now = ctx.now();
-  state.regions.heartbeat(digest.region, now);
-  if (state.regionState.get(digest.region) !== 'up') {
-    state.regionState.set(digest.region, 'up');
-    state.plan = undefined;
+  // A digest in parts (region.ts digestParts) shares one seq: the first part to come is the
+  // region's beat, and each other part not taken yet of that seq brings its members only.
+  const taken = state.digestParts.get(digest.region);
+  if (digest.part !== undefined && taken !== undefined && taken.incarnation === digest.incarnation && taken.seq === digest.seq) {
+    if (taken.parts.has(digest.part)) {
+      state.staleDigests++;
+      return;
+    }
+    taken.parts.add(digest.part);
+  } else {
+    if (newInLife(state.digestSeqs, digest.region, digest.incarnation, digest.seq) === undefined) {
+      state.staleDigests++;
+      return;
+    }
+    if (digest.part !== undefined) state.digestParts.set(digest.region, { incarnation: digest.incarnation, seq: digest.seq, parts: new Set([digest.part]) });
+    else if (taken !== undefined) state.digestParts.delete(digest.region);
+    state.regions.heartbeat(digest.region, now);
+    if (state.regionState.get(digest.region) !== 'up') {
+      state.regionState.set(digest.region, 'up');
+      state.plan = undefined;
+    }
   }
   // Every state of the digest is taken before anything is done about a change: a get in flight
   // at a server newly down is sent to another server (failInflightTo), which must not be one

@@ -12,6 +12,8 @@ import { allServers, coordinatorAddress, groupOf, shardOf, topologyOf, type Topo
 import { checkedTick, checkedTicks, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from './tick-clock.js';
 import { committedTooLarge, onlyReads, outcomeUnknown, readTooLarge, wroteTooLarge } from './too-large.js';
 import { refusingStandIn } from './stand-in.js';
+import { wireShellBytesMax } from './server.js';
+import { encodedBytes, prefixWithin } from '../protocols/snapshot-pieces.js';
 
 /** Transactions one coordinator runs at once; beyond it new ones are refused (UNAVAILABLE). */
 export const COORDINATOR_TXNS_MAX = 10_000;
@@ -43,6 +45,8 @@ export interface CoordinatorParams {
   unsafeCommitOnTimeout?: boolean;
   /** Request ids remembered as begun (ClusterConfig.limits.begunRequests; default BEGUN_REMEMBERED_MAX). */
   begunRemembered?: number;
+  /** The host's messageBytesMax: a wire of several messages that would be over it goes as several (see sendWithin); unset, none is split. */
+  messageBytesMax?: number;
 }
 
 export function coordinatorParams(config: ResolvedConfig, region: string): CoordinatorParams {
@@ -52,6 +56,7 @@ export function coordinatorParams(config: ResolvedConfig, region: string): Coord
     topology: topologyOf(config),
     tickMs: 10,
     acceptors: config.regions.map((r) => coordinatorAddress(r.name)),
+    messageBytesMax: config.messageBytesMax,
   };
   if (config.replication.unsafe === '2pc-commit-on-timeout') params.unsafeCommitOnTimeout = true;
   if (config.limits.begunRequests !== BEGUN_REMEMBERED_MAX) params.begunRemembered = config.limits.begunRequests;
@@ -87,8 +92,9 @@ export const COORDINATOR_CHECKPOINT_EVERY_RECORDS = 4_096;
 export const COORDINATOR_LOG_TXNS_MAX = 100_000;
 /**
  * Protocol messages for shards wait in the outbox while more messages wait in the mailbox, so
- * what a burst of messages produced for a shard's participant travels as one wire; the outbox
- * is sent when the mailbox is empty (no delay when idle), or at this many messages.
+ * what a burst of messages produced for a shard's participant travels as one wire (as several
+ * if together over messageBytesMax, see sendWithin); the outbox is sent when the mailbox is
+ * empty (no delay when idle), or at this many messages.
  */
 export const OUTBOX_MAX = 64;
 
@@ -610,11 +616,37 @@ function flushOutbox(state: CoordinatorState, ctx: ActorContext): void {
   // its next request).
   if (state.outboxAsks && state.silentSince === undefined) state.silentSince = ctx.monotonicNow();
   state.outboxAsks = false;
-  for (const [to, byShard] of state.outbox) for (const wire of byShard.values()) ctx.send(to, wire);
-  for (const [to, wire] of state.peerOutbox) ctx.send(to, wire);
+  for (const [to, byShard] of state.outbox) for (const wire of byShard.values()) sendWithin(state, to, wire, ctx);
+  for (const [to, wire] of state.peerOutbox) sendWithin(state, to, wire, ctx);
   state.outbox.clear();
   state.peerOutbox.clear();
   state.outboxCount = 0;
+}
+
+/**
+ * Send `wire`, the messages a burst gathered for one destination (the first as `m`, the rest in
+ * `more`), in as few wires as keep each under messageBytesMax, in order: whole if it fits,
+ * else cut where the next message would take a wire over (prefixWithin: each message measured
+ * alone, the sum is at least what they encode to together). Gathered whole, a burst of transactions for
+ * one shard, each prepare carrying the transaction's ops there, made one wire over it that the
+ * host dropped: every transaction of the burst aborted at its vote timeout, burst after burst,
+ * though each fit alone (test/gathered-bytes.test.ts). A wire of one message goes unmeasured:
+ * there is nothing to cut (a prepare too large alone is dropped as before, and its transaction
+ * aborts at its vote timeout; its shard could not have logged its ops anyway, see
+ * commandBytesMax in server.ts).
+ */
+function sendWithin<W extends { type: string; m: unknown; more?: unknown[] }>(state: CoordinatorState, to: string, wire: W, ctx: ActorContext): void {
+  const max = state.params.messageBytesMax;
+  if (wire.more === undefined || max === undefined) return ctx.send(to, wire);
+  const budget = max - wireShellBytesMax(ctx.self, to);
+  if (encodedBytes(wire) <= budget) return ctx.send(to, wire);
+  const { m: first, more, ...shell } = wire;
+  let rest = [first, ...more];
+  while (rest.length > 0) {
+    const n = prefixWithin(rest, budget);
+    ctx.send(to, n === 1 ? { ...shell, m: rest[0] } : { ...shell, m: rest[0], more: rest.slice(1, n) });
+    rest = rest.slice(n);
+  }
 }
 
 /**

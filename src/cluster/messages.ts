@@ -139,6 +139,13 @@ export interface Digest {
   incarnation: string;
   version: number;
   members: MemberDigest[];
+  /**
+   * Absent: every member. Else one of the parts of a digest that would be over messageBytesMax
+   * whole (its number, from 0), each with the same seq and some of the members: a balancer takes
+   * the first to come as the region's beat, and each for the members it lists (balancer.ts
+   * onDigest, region.ts digestParts).
+   */
+  part?: number;
 }
 
 /**
@@ -217,7 +224,7 @@ export type RegionInbound = Heartbeat | RegionBeat | TimerMessage | Undeliverabl
 export interface CoordinatorPeerWire {
   type: 'tx-c';
   m: unknown;
-  /** More messages to the same coordinator, after `m`, in order: what a burst produced travels as one wire (absent: none). */
+  /** More messages to the same coordinator, after `m`, in order: what a burst produced travels as one wire, or as several under messageBytesMax (absent: none; see coordinator.ts sendWithin). */
   more?: unknown[];
 }
 

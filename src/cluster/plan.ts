@@ -52,6 +52,7 @@ export function planCluster(config: ResolvedConfig): { plans: HostPlan[]; direct
       servers: Array.from({ length: region.servers }, (_, i) => serverId(region.name, i)),
       regions: regionNames,
       heartbeat: config.heartbeat,
+      messageBytesMax: config.messageBytesMax,
     };
     add(plan, { address: region.name, behavior: 'region', params, region: region.name, node: region.name });
     // The coordinator is a failure unit of its own (it crashes and restarts alone), so the

@@ -4,12 +4,16 @@ import type { ResolvedHeartbeat } from './validate-parts.js';
 import type { Digest, DownMembers, Load, MemberDigest, RegionBeat, RegionInbound } from './messages.js';
 import { balancerAddress } from './topology.js';
 import { newInLife, type Lives } from './lives.js';
+import { wireShellBytesMax } from './server.js';
+import { encodedBytes, prefixWithin } from '../protocols/snapshot-pieces.js';
 
 export interface RegionParams {
   region: string;
   servers: string[];
   regions: string[];
   heartbeat: ResolvedHeartbeat | Record<string, unknown>;
+  /** The host's messageBytesMax: a digest that would be over it goes in parts (see digestParts); unset, whole. */
+  messageBytesMax?: number;
 }
 
 export interface RegionState {
@@ -137,7 +141,7 @@ export const regionBehavior: Behavior<RegionState, RegionParams, RegionInbound> 
         };
         // To the balancers only: a coordinator takes no digest (CoordinatorInbound has none;
         // it ignored them, half of the digests sent).
-        for (const r of state.params.regions) ctx.send(balancerAddress(r), digest);
+        for (const part of digestParts(state.params, digest)) for (const r of state.params.regions) ctx.send(balancerAddress(r), part);
         tellDown(state, members, ctx);
         ctx.setTimer('tick', state.hb.intervalMs);
         return;
@@ -156,6 +160,32 @@ export const regionBehavior: Behavior<RegionState, RegionParams, RegionInbound> 
     };
   },
 };
+
+/**
+ * `digest` whole if it fits in a message to every balancer, else in parts that each do, all of
+ * its seq, numbered from 0 (Digest.part), each with as many members as fit (prefixWithin). A
+ * digest grows with the region's servers (about 20 to 50 bytes each): sent whole over
+ * messageBytesMax, it was dropped every interval (one warn), and every balancer, its digests
+ * stopped, held the region down: each of its servers read 'down' in members() and the metrics,
+ * requests went to other regions or were routed in panic, and a server it held down was never
+ * told apart (test/gathered-bytes.test.ts: 100 servers at messageBytesMax 1,024).
+ */
+export function digestParts(params: RegionParams, digest: Digest): Digest[] {
+  if (params.messageBytesMax === undefined) return [digest];
+  let shell = 0;
+  for (const r of params.regions) shell = Math.max(shell, wireShellBytesMax(params.region, balancerAddress(r)));
+  const budget = params.messageBytesMax - shell;
+  if (encodedBytes(digest) <= budget) return [digest];
+  // Each part's members share what is left once its other fields are in (the widest part number).
+  const share = budget - encodedBytes({ ...digest, members: [], part: 0xffffffff });
+  const parts: Digest[] = [];
+  for (let rest = digest.members; rest.length > 0;) {
+    const n = prefixWithin(rest, share);
+    parts.push({ ...digest, members: rest.slice(0, n), part: parts.length });
+    rest = rest.slice(n);
+  }
+  return parts;
+}
 
 /**
  * Tell the region's servers which of them the membership holds down, every interval while any

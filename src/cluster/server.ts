@@ -826,6 +826,14 @@ const SHARD_BYTES_MAX = 9;
 const WIRE_FIELDS_BYTES_MAX = 64;
 
 /**
+ * What a wire from `from` to `to` encodes to besides its messages, at most: the envelope (its
+ * two addresses, 3 bytes a character at most) and the wire's own fields and list headers.
+ */
+export function wireShellBytesMax(from: string, to: string): number {
+  return WIRE_FIELDS_BYTES_MAX + 3 * (to.length + from.length);
+}
+
+/**
  * The Paxos messages a step's drains gathered, by destination in order of first use; `send`
  * sends to each peer one `px` if there is one, else one `pxs` with all of them in order. A
  * snapshot piece goes alone, in a `px` of its own after them: a piece is a good share of
@@ -896,7 +904,7 @@ class PaxosOut {
     this.first[i] = msg;
     if (this.bytesMax !== undefined) {
       // The envelope and the wire around the messages: addresses, the wire's type, list headers.
-      this.bytes[i] = WIRE_FIELDS_BYTES_MAX + 3 * (to.length + this.self.length) + bytes;
+      this.bytes[i] = wireShellBytesMax(this.self, to) + bytes;
       this.full[i] = false;
     }
   }

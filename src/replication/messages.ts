@@ -52,7 +52,8 @@ export interface ParticipantWire {
   m: { type: string; txn: string; [field: string]: unknown };
   /**
    * More messages for the same participant from the same sender, after `m`, in order: a
-   * coordinator sends what one turn produced for a shard as one wire (absent: none).
+   * coordinator sends what one turn produced for a shard as one wire, or as several that each
+   * fit under messageBytesMax (absent: none; see coordinator.ts sendWithin).
    */
   more?: Array<{ type: string; txn: string; [field: string]: unknown }>;
   /** The logical sender when it is another shard's participant (`shard/<n>`); else the actor. */

@@ -1,0 +1,161 @@
+/**
+ * Messages that gather many items stay under messageBytesMax.
+ *
+ * A coordinator's wires (coordinator.ts sendWithin). What a burst of messages produces for one
+ * shard's participant (or one peer coordinator) leaves as one wire; a burst of transactions for
+ * one shard, each prepare carrying the transaction's ops there, made a wire over
+ * messageBytesMax though each transaction fit alone: the host dropped it, and every transaction
+ * of the burst aborted at its vote timeout ('no vote in time from shard/0'), burst after burst.
+ *
+ * A region's digest (region.ts digestParts), which lists every server of the region: over
+ * messageBytesMax whole, it was dropped every interval, and every balancer held the region down.
+ */
+import test from 'ava';
+import { withCluster, type ClusterConfig } from '../src/index.js';
+import { coordinatorBehavior, type CoordinatorParams } from '../src/cluster/coordinator.js';
+import type { CoordinatorInbound, ParticipantWire, TxnOp } from '../src/cluster/messages.js';
+import { createPackr } from '../src/core/codec.js';
+import { digestParts } from '../src/cluster/region.js';
+import { recordingContext } from './helpers/fake-context.js';
+
+const SEED = 7100;
+const MESSAGE_BYTES_MAX = 16 * 1024;
+/** Transactions at once, their puts, and each value's size: about 3.7 KB a transaction, 30 KB together. */
+const CLIENTS = 8;
+const PUTS = 6;
+const VALUE_CHARS = 600;
+
+const valueOf = (i: number, j: number): string => `${i}.${j}:`.padEnd(VALUE_CHARS, 'x');
+
+for (const commit of ['2pc', '3pc', 'paxos-commit'] as const) {
+  test(`sim ${commit}: bursts of transactions for one shard, each well under messageBytesMax, together over it, all commit`, async (t) => {
+    t.log(`seed ${SEED}`);
+    const config: ClusterConfig = {
+      regions: [{ name: 'r1', servers: 3 }],
+      transport: 'sim',
+      seed: SEED,
+      shards: 1,
+      commit,
+      messageBytesMax: MESSAGE_BYTES_MAX,
+      replication: { mode: 'active', factor: 3 },
+      requestTimeoutMs: 3_000,
+    };
+    await withCluster(t, config, async (cluster) => {
+      const warns: string[] = [];
+      cluster.on('warn', (e: { address: string; message: string }) => warns.push(`${e.address}: ${e.message}`));
+      const clients = Array.from({ length: CLIENTS }, () => cluster.client({ region: 'r1' }));
+      await clients[0]!.put('warm', 1);
+      for (let burst = 0; burst < 2; burst++) {
+        const results = await Promise.allSettled(
+          clients.map((c, i) => c.transaction(Array.from({ length: PUTS }, (_, j) => ({ op: 'put', key: `k${burst}.${i}.${j}`, value: valueOf(i, j) })))),
+        );
+        const failed = results.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error).message)] : []));
+        t.deepEqual(failed, [], `seed ${SEED}: burst ${burst}, every transaction commits`);
+      }
+      t.is(cluster.stats().dropped['too-large'] ?? 0, 0, 'no message was over messageBytesMax');
+      t.deepEqual(warns, [], 'no warning');
+    });
+  });
+}
+
+test('a burst of prepares for one shard goes in wires that each fit, in order, every prepare once', (t) => {
+  const params: CoordinatorParams = {
+    region: 'a',
+    commit: '2pc',
+    topology: { regions: [{ name: 'a', servers: 1 }], shards: 1, factor: 1, mode: 'active' },
+    tickMs: 10,
+    acceptors: ['coordinator/a'],
+    messageBytesMax: 4_096,
+  };
+  const { ctx, sent, world } = recordingContext('coordinator/a');
+  const state = coordinatorBehavior.init(ctx, params, []);
+  world.sender = 'balancer/a';
+  const TXNS = 10;
+  for (let i = 0; i < TXNS; i++) {
+    // Messages still waiting: the prepares gather in the outbox; the last request flushes it.
+    world.mailbox = i < TXNS - 1 ? 1 : 0;
+    const ops: TxnOp[] = [{ op: 'put', key: `k${i}`, value: 'v'.repeat(900) }];
+    coordinatorBehavior.receive(state, { type: 'req', rid: i, body: { op: 'txn', key: `k${i}`, ops, rq: `c:${i}` } } satisfies CoordinatorInbound, ctx);
+  }
+  const wires = sent.filter((s) => s.msg.type === 'tx').map((s) => ({ to: s.to, wire: s.msg as unknown as ParticipantWire }));
+  const packr = createPackr();
+  for (const { to, wire } of wires)
+    t.true(packr.pack({ to, from: ctx.self, msg: wire }).byteLength <= params.messageBytesMax!, `a wire of ${1 + (wire.more?.length ?? 0)}`);
+  t.true(wires.length > 1 && wires.length < TXNS, `${TXNS} prepares in ${wires.length} wires: cut, and still gathered`);
+  const keys = wires.flatMap(({ wire }) => [wire.m, ...(wire.more ?? [])]).map((m) => (m.payload as TxnOp[])[0]!.key);
+  t.deepEqual(
+    keys,
+    Array.from({ length: TXNS }, (_, i) => `k${i}`),
+  );
+});
+
+// A region's digest ------------------------------------------------------------------------
+
+const DIGEST_SEED = 7300;
+const SERVERS = 100;
+/** A digest of 100 servers is about 1.7 KB. */
+const DIGEST_BYTES_MAX = 1_024;
+
+test('sim: a region of 100 servers at messageBytesMax 1,024 has its digest in parts: every balancer holds its servers up, and one paused down', async (t) => {
+  t.log(`seed ${DIGEST_SEED}`);
+  const config: ClusterConfig = {
+    regions: [{ name: 'r1', servers: SERVERS }],
+    transport: 'sim',
+    seed: DIGEST_SEED,
+    shards: 2,
+    messageBytesMax: DIGEST_BYTES_MAX,
+    replication: { mode: 'active', factor: 3 },
+  };
+  await withCluster(t, config, async (cluster) => {
+    const warns: string[] = [];
+    cluster.on('warn', (e: { address: string; message: string }) => warns.push(`${e.address}: ${e.message}`));
+    await cluster.client({ region: 'r1' }).put('k', 1);
+    await cluster.sleep(3_000);
+    const states = (): Record<string, number> => {
+      const by: Record<string, number> = {};
+      for (const m of cluster.members()) by[m.state] = (by[m.state] ?? 0) + 1;
+      return by;
+    };
+    t.deepEqual(states(), { up: SERVERS }, `seed ${DIGEST_SEED}: every server up in the balancer's view`);
+    const paused = 'r1/57';
+    await cluster.pause(paused);
+    await cluster.sleep(5_000);
+    t.deepEqual(
+      cluster
+        .members()
+        .filter((m) => m.state !== 'up')
+        .map((m) => `${m.id} ${m.state}`),
+      [`${paused} down`],
+      `seed ${DIGEST_SEED}: the paused server held down, the others up`,
+    );
+    t.is(cluster.stats().dropped['too-large'] ?? 0, 0, 'no message was over messageBytesMax');
+    t.deepEqual(warns, [], 'no warning');
+  });
+});
+
+test('digestParts: whole when it fits; else parts of one seq that each fit, numbered from 0, every member once in order', (t) => {
+  const members = Array.from({ length: SERVERS }, (_, i) => ({
+    id: `r1/${i}`,
+    state: 'suspect' as const,
+    load: { inflight: 2 ** 40, mailbox: i, latencyEwmaMs: 0.1 * i, busyMs: 1e6 + 0.5, requests: 2 ** 33 },
+  }));
+  const digest = { type: 'digest' as const, region: 'r1', seq: 2 ** 32 + 1, incarnation: 'abcdefghijkl', version: 77, members };
+  const params = { region: 'r1', servers: members.map((m) => m.id), regions: ['r1', 'region-two'], heartbeat: {} };
+  t.deepEqual(digestParts(params, digest), [digest], 'no messageBytesMax: whole');
+  t.deepEqual(digestParts({ ...params, messageBytesMax: 1_000_000 }, digest), [digest], 'room enough: whole');
+  const packr = createPackr();
+  const parts = digestParts({ ...params, messageBytesMax: 1_024 }, digest);
+  t.true(parts.length > 1, `${parts.length} parts`);
+  for (const part of parts)
+    for (const r of params.regions)
+      t.true(packr.pack({ to: `balancer/${r}`, from: 'r1', msg: part }).byteLength <= 1_024, `part ${part.part} to balancer/${r}`);
+  t.deepEqual(
+    parts.map((p) => p.part),
+    parts.map((_, i) => i),
+  );
+  t.true(parts.every((p) => p.seq === digest.seq && p.version === digest.version));
+  t.deepEqual(
+    parts.flatMap((p) => p.members),
+    members,
+  );
+});

@@ -7,7 +7,7 @@
  * not own to its owner, so only the balancer's counters show where the strategy sent a request.
  *
  * The traffic is local reads: the balancer sends leader-bound requests (writes, linearizable
- * reads) to their shard's leader once it has learned it (balancer.ts; balancer-leader-hint.test.ts),
+ * reads) to their shard's leader once it has learned it (balancer.ts; balancer-leader-hint.part.ts),
  * so only local reads are placed by the strategy and the locality plan every time.
  */
 import test, { type ExecutionContext } from 'ava';

@@ -46,7 +46,7 @@ export const STALE_READ: readonly ElleOp[] = [
 /**
  * Write skew: T1 reads x empty and appends y, T2 reads y empty and appends x, concurrently (two
  * rw edges, G2). Allowed at snapshot isolation, which proscribes G-single and G-nonadjacent: to
- * show the history free of those, their cycle searches try both rw anchors (test/elle-budget.test.ts
+ * show the history free of those, their cycle searches try both rw anchors (test/elle-budget.part.ts
  * and test/check-budget.test.ts give them one edge).
  */
 export const writeSkew: ElleOp[] = new HistoryBuilder()

@@ -222,7 +222,7 @@ test('coordinator: a copy of a request older than BEGUN_REMEMBERED_MAX others is
   }
 });
 
-// The Paxos Commit acceptor's marks (test/protocols-paxoscommit.test.ts) through a coordinator:
+// The Paxos Commit acceptor's marks (test/protocols-paxoscommit.part.ts) through a coordinator:
 // read back from its log at a restart, and kept by its next checkpoint.
 test("coordinator: a Paxos Commit acceptor's forgotten marks survive a restart and go into the next checkpoint", (t) => {
   const params: CoordinatorParams = {

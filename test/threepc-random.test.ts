@@ -17,7 +17,7 @@
  * (3PC blocks only on a total failure, when recovering participants must wait for the others).
  *
  * Left out, as 3PC is not safe there (header of threepc.ts): partitions (the split brain is
- * scripted in protocols-threepc.test.ts), lost messages between live nodes, messages slower
+ * scripted in protocols-threepc.part.ts), lost messages between live nodes, messages slower
  * than the timeouts (a timeout would presume a live node crashed), and restarts (a pre-committed
  * participant back after the others aborted and crashed terminates alone and commits).
  */

@@ -5,7 +5,7 @@
  * record of the outcomes seen, and the check that nobody is left in doubt. Used by
  * test/helpers/twopc-random.ts, twopc-stale.ts, paxoscommit-random.ts, paxoscommit-duel.ts
  * (which test/helpers/core-mutant.ts runs on a scratch copy of dist/, so the imports here are
- * relative), test/protocols-twopc.test.ts and the 2PC regression tests.
+ * relative), test/protocols-twopc.part.ts and the 2PC regression tests.
  */
 import { Prng } from '../../src/core/prng.js';
 import { PaxosCommitNode } from '../../src/protocols/paxoscommit.js';

@@ -19,7 +19,7 @@
  *     header promises safety only if a node that stops answering is gone for good. A participant
  *     that came back would find the others decided without it (they presumed it crashed), and a
  *     pre-committed one back after everyone else aborted and crashed would terminate alone and
- *     commit. No partitions either (split brain, scripted in protocols-threepc.test.ts).
+ *     commit. No partitions either (split brain, scripted in protocols-threepc.part.ts).
  */
 import { Prng } from '../../src/core/prng.js';
 import { ThreePcCoordinator, ThreePcParticipant } from '../../src/protocols/threepc.js';

@@ -42,7 +42,7 @@
  * steps share one slot (its 3(g-1) messages split among them); a coordinator sends what a burst
  * of its mailbox produced for one shard as one wire, and the messages one log entry releases
  * (votes, acks) leave as one wire per coordinator. The isolated count stays the analytic one
- * (nothing to share); the loaded count falls as the load grows (test/txn-batching.test.ts
+ * (nothing to share); the loaded count falls as the load grows (test/txn-batching.part.ts
  * holds it under half the isolated count for 96 transactions in flight).
  *
  * Against Gray & Lamport ("Consensus on Transaction Commit", 2004, table 1): their 2PC takes

@@ -1,7 +1,7 @@
 /**
  * One seed of a shard's transaction participant (src/replication/participant.ts) whose
  * transactions stay in doubt (prepared, the shard's yes vote chosen, no outcome yet) across
- * leader changes of the shard (test/participant-indoubt.test.ts runs it; test/helpers/core-mutant.ts
+ * leader changes of the shard (test/participant-indoubt.part.ts runs it; test/helpers/core-mutant.ts
  * runs it on a scratch copy of dist/ with a bug put in, so the imports here are relative).
  *
  * The shard and its log are test/helpers/participant-host.ts's, as test/helpers/participant-random.ts's

@@ -152,7 +152,7 @@ for (const fault of ['server crash', 'coordinator held down', 'coordinator crash
   }
 }
 
-// The coordinator itself, stepped by hand (as test/bug-refused-duplicate.test.ts does): late
+// The coordinator itself, stepped by hand (as test/bug-refused-duplicate.part.ts does): late
 // copies of requests it cannot tell the outcome of.
 
 const PARAMS: CoordinatorParams = {

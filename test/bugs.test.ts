@@ -1,0 +1,9 @@
+// Regression tests of bugs found by seeds and audits, each short, grouped in one test file: ava
+// runs each test file in a child process of its own, ~0.7 CPU s each (node's start, ava's worker,
+// the module graph), and these tests are small. Each part (test/NAME.part.ts) keeps its own module
+// scope and imports; run one part's tests with `npx ava dist/test/bugs.test.js --match '<title>'`.
+import './bug-coordinator-failed-start.part.js';
+import './bug-failed-start.part.js';
+import './bug-2pc-atomicity.part.js';
+import './bug-refused-duplicate.part.js';
+import './bug-passive-caught-up.part.js';

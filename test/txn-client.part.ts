@@ -94,7 +94,7 @@ test('a transaction of gets and checks unanswered in time fails as a definite Un
 
     // A get the client itself gives up on stays a TimeoutError: the harness takes it for a
     // request a balancer dropped and asks again from another client (scenario.ts convergence);
-    // the cluster's own refusals of a get are UnavailableError (test/read-failures.test.ts).
+    // the cluster's own refusals of a get are UnavailableError (test/read-failures.part.ts).
     const get = await t.throwsAsync(client.get('a'));
     t.true(get instanceof TimeoutError, String(get));
   } finally {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { pack, unpack } from 'msgpackr';
 import { ConfigError, MeridianError, TimeoutError, UnavailableError, startCluster, type Cluster, type ClusterConfig, type HostEvent } from '../src/index.js';
-import { startHost } from './helpers/meridian-host.js';
+import { startHost, type HostProcess } from './helpers/meridian-host.js';
 import { eventually } from '../src/harness/ava.js';
 import { stopWhileInFlight } from './helpers/stop-in-flight.js';
 import type { NatsRuntime } from '../src/runtime/transports/nats.js';
@@ -101,47 +101,50 @@ function rawAssignment(overrides: Record<string, unknown>): Record<string, unkno
  * A nats-server and a cluster on it shared by several serial tests: each boot of a cluster's
  * host processes costs about half a CPU second a process, and a test that leaves the cluster
  * whole (its crashed, paused or killed nodes back) hands it on (until 2026-12-07 each test
- * started its own). Started by the first test that asks; `close` stops the cluster and checks
- * that stop() left no host process (those listed in `pids` and the ones running then),
- * connection or subscription. Stopped after the file if no test closed it.
+ * started its own). The server (`serve`) and the cluster (`get`) are started by the first test
+ * that asks; `close` stops the cluster and checks that stop() left no host process (those
+ * listed in `pids` and the ones running then), connection or subscription. Stopped after the
+ * file if no test closed it.
  */
 function sharedCluster<T extends { cluster: Cluster }>(start: (server: NatsServer) => Promise<T>) {
-  type Shared = T & { server: NatsServer; baseline: { connections: number; subscriptions: number }; pids: Set<number> };
+  type Served = { server: NatsServer; baseline: { connections: number; subscriptions: number } };
+  type Shared = T & Served & { pids: Set<number> };
+  let served: Promise<Served> | undefined;
   let shared: Promise<Shared> | undefined;
   let closed = false;
+  const serve = (t: ExecutionContext): Promise<Served> =>
+    (served ??= (async () => {
+      const server = await startNatsServer((binary as { bin: string }).bin);
+      const baseline = await serverLoad(server);
+      t.log(`nats-server at ${server.url}: ${baseline.connections} connections, ${baseline.subscriptions} subscriptions before (shared)`);
+      return { server, baseline };
+    })());
   const get = (t: ExecutionContext): Promise<Shared> =>
     (shared ??= (async () => {
-      const server = await startNatsServer((binary as { bin: string }).bin);
-      try {
-        const baseline = await serverLoad(server);
-        t.log(`nats-server at ${server.url}: ${baseline.connections} connections, ${baseline.subscriptions} subscriptions before (shared)`);
-        const started = await start(server);
-        const pids = new Set((started.cluster.internals.runtime as NatsRuntime).processes().flatMap((p) => (p.pid === undefined ? [] : [p.pid])));
-        return { ...started, server, baseline, pids };
-      } catch (error) {
-        await server.stop();
-        throw error;
-      }
+      const s = await serve(t);
+      const started = await start(s.server);
+      const pids = new Set((started.cluster.internals.runtime as NatsRuntime).processes().flatMap((p) => (p.pid === undefined ? [] : [p.pid])));
+      return { ...started, ...s, pids };
     })());
   const close = async (t: ExecutionContext, afterStop?: (s: Shared) => Promise<void>): Promise<void> => {
-    const s = await get(t);
     closed = true;
+    const { server } = await serve(t);
     try {
+      const s = await get(t);
       for (const p of (s.cluster.internals.runtime as NatsRuntime).processes()) if (p.pid !== undefined) s.pids.add(p.pid);
       await s.cluster.stop();
       await afterStop?.(s);
-      await leavesNothing(t, s.server, s.baseline, [...s.pids]);
+      await leavesNothing(t, server, s.baseline, [...s.pids]);
     } finally {
-      await s.server.stop();
+      await server.stop();
     }
   };
   test.after.always(async () => {
-    if (shared === undefined || closed) return;
-    const s = await shared.catch(() => undefined);
-    await s?.cluster.stop();
-    await s?.server.stop();
+    if (closed) return;
+    await (await shared?.catch(() => undefined))?.cluster.stop();
+    await (await served?.catch(() => undefined))?.server.stop();
   });
-  return { get, close };
+  return { serve, get, close };
 }
 
 /** The cluster of dedicatedConfig, shared by the tests of a crash, a pause and a kill. */
@@ -151,16 +154,34 @@ const dedicated = sharedCluster(async (server) => ({ cluster: await startCluster
 const sharedName = `shared${process.pid}`;
 const twoProcesses = sharedCluster(async (server) => ({ cluster: await startCluster(natsConfig(server, { cluster: sharedName })) }));
 
-/** Two 'meridian host' processes and a cluster of them (hosts: 2), shared by the control-request and join tests. */
+/**
+ * Two 'meridian host' processes waiting for a launcher (each says hello with its uid until
+ * one assigns it), then a cluster of them (hosts: 2): shared by the tests of malformed
+ * messages (which begins while they wait), of malformed control requests and of the join.
+ */
+const joinedName = `joined${process.pid}`;
+let waiting: Promise<{ hosts: HostProcess[]; uids: string[] }> | undefined;
+const joinedHosts = (server: NatsServer): Promise<{ hosts: HostProcess[]; uids: string[] }> =>
+  (waiting ??= (async () => {
+    const nc = await connect({ servers: server.url });
+    const uids = new Set<string>();
+    const hellos = nc.subscribe(`meridian.${joinedName}.hello`, { callback: (_e, msg) => void uids.add((unpack(msg.data) as { uid: string }).uid) });
+    const hosts = [0, 1].map(() => startHost(server.url, joinedName));
+    try {
+      await eventually(realClock, () => uids.size === 2, { timeoutMs: 10_000, message: 'both hosts say hello' });
+    } finally {
+      hellos.unsubscribe();
+      await nc.close();
+    }
+    return { hosts, uids: [...uids] };
+  })());
 const joined = sharedCluster(async (server) => {
-  const name = `joined${process.pid}`;
-  const hosts = [0, 1].map(() => startHost(server.url, name));
-  try {
-    return { cluster: await startCluster(natsConfig(server, { processes: undefined, hosts: 2, cluster: name })), hosts, name };
-  } catch (error) {
-    for (const h of hosts) h.child.kill('SIGKILL');
-    throw error;
-  }
+  const { hosts } = await joinedHosts(server);
+  return { cluster: await startCluster(natsConfig(server, { processes: undefined, hosts: 2, cluster: joinedName })), hosts };
+});
+// Hosts of a test that failed before the join test stopped them: killed (once exited, a no-op).
+test.after.always(async () => {
+  for (const h of (await waiting?.catch(() => undefined))?.hosts ?? []) h.child.kill('SIGKILL');
 });
 
 natsTest(`nats: dedicated processes; crash kills the server's process (SIGKILL) and restart recovers it from its log${skipped}`, async (t) => {
@@ -293,16 +314,49 @@ natsTest(`nats: host processes exit by themselves when their launcher is killed 
   });
 });
 
+natsTest(`nats: malformed messages on .ev, .st, .hello and a waiting host's assign subject are dropped; the cluster goes on${skipped}`, async (t) => {
+  const { server } = await joined.serve(t);
+  const { uids } = await joinedHosts(server);
+  const nc = await connect({ servers: server.url });
+  try {
+    // Before: the host decoded its assignment outside any try; a truncated one threw in the callback and its client stopped reading.
+    const refused = await nc.request(`meridian.${joinedName}.assign.${uids[0]}`, new Uint8Array([0x92]), { timeout: 2_000 });
+    t.regex((unpack(refused.data) as { e: string }).e, /^malformed assignment/);
+    const { cluster } = await joined.get(t);
+    const client = cluster.client({ region: 'a' });
+    await client.put('junk', 1);
+    // Before: msgpack null (or no msgpack at all) on .ev or .st threw in the launcher's callback
+    // and every later call timed out.
+    for (const subject of ['ev', 'st', 'hello']) {
+      for (const data of [
+        pack(null),
+        new Uint8Array([0x92]),
+        pack({ host: 1, event: { kind: 'host-exit', host: 1, nodes: ['a/0'] } }),
+        pack({ host: 1, stats: { sent: 1 } }),
+      ]) {
+        nc.publish(`meridian.${joinedName}.${subject}`, data);
+      }
+    }
+    await nc.flush();
+    t.is(await cluster.client({ region: 'b' }).get('junk'), 1);
+    t.deepEqual((await cluster.ping()).map((p) => p.host).sort(), [1, 2]);
+    t.false(cluster.isDown('a/0'), 'a host-exit off the wire is not believed');
+    t.true((await cluster.collectStats()).delivered > 0);
+  } finally {
+    await nc.close();
+  }
+});
+
 natsTest(
   `nats: a malformed control request is refused naming the field before any method runs (dropped with a warning when nothing waits for the answer)${skipped}`,
   async (t) => {
-    const { cluster, hosts, name, server } = await joined.get(t);
+    const { cluster, hosts, server } = await joined.get(t);
     const nc = await connect({ servers: server.url });
     try {
       const hostId = (await cluster.ping())[0]!.host;
       const pid = (cluster.internals.runtime as NatsRuntime).processes().find((p) => p.host === hostId)!.pid;
       const target = hosts.find((h) => h.child.pid === pid)!;
-      const subject = `meridian.${name}.c.${hostId}`;
+      const subject = `meridian.${joinedName}.c.${hostId}`;
       const ask = async (data: Uint8Array): Promise<{ v?: unknown; e?: string }> =>
         unpack((await nc.request(subject, data, { timeout: 5_000 })).data) as { v?: unknown; e?: string };
       // Before: each ran ('yes' took a/0 for dead on its host, a loss of 2 lost every message,
@@ -348,53 +402,6 @@ natsTest(`nats: hosts started with 'meridian host' join a cluster (hosts: 2) and
     const codes = await Promise.all(hosts.map((h) => h.exited));
     t.deepEqual(codes, [0, 0]);
     for (const h of hosts) t.regex(h.out(), /exiting \(shut down by the launcher\)/);
-  });
-});
-
-natsTest(`nats: malformed messages on .ev, .st, .hello and a waiting host's assign subject are dropped; the cluster goes on${skipped}`, async (t) => {
-  await withServer(t, async (server, baseline) => {
-    const name = `junk${process.pid}`;
-    const nc = await connect({ servers: server.url });
-    const uids = new Set<string>();
-    const hellos = nc.subscribe(`meridian.${name}.hello`, { callback: (_e, msg) => void uids.add((unpack(msg.data) as { uid: string }).uid) });
-    // Folders of the test's own: a host killed (SIGKILL) cannot remove its temporary one.
-    const dirs = mkdtempSync(join(tmpdir(), 'meridian-junk-'));
-    t.teardown(() => rmSync(dirs, { recursive: true, force: true }));
-    const hosts = [0, 1].map((i) => startHost(server.url, name, ['--data-dir', join(dirs, `h${i}`)]));
-    let cluster: Cluster | undefined;
-    try {
-      await eventually(realClock, () => uids.size === 2, { timeoutMs: 10_000, message: 'both hosts say hello' });
-      // Before: the host decoded its assignment outside any try; a truncated one threw in the callback and its client stopped reading.
-      const refused = await nc.request(`meridian.${name}.assign.${[...uids][0]}`, new Uint8Array([0x92]), { timeout: 2_000 });
-      t.regex((unpack(refused.data) as { e: string }).e, /^malformed assignment/);
-      hellos.unsubscribe();
-      cluster = await startCluster(natsConfig(server, { processes: undefined, hosts: 2, cluster: name }));
-      const client = cluster.client({ region: 'a' });
-      await client.put('k', 1);
-      // Before: msgpack null (or no msgpack at all) on .ev or .st threw in the launcher's callback
-      // and every later call timed out.
-      for (const subject of ['ev', 'st', 'hello']) {
-        for (const data of [
-          pack(null),
-          new Uint8Array([0x92]),
-          pack({ host: 1, event: { kind: 'host-exit', host: 1, nodes: ['a/0'] } }),
-          pack({ host: 1, stats: { sent: 1 } }),
-        ]) {
-          nc.publish(`meridian.${name}.${subject}`, data);
-        }
-      }
-      await nc.flush();
-      t.is(await cluster.client({ region: 'b' }).get('k'), 1);
-      t.deepEqual((await cluster.ping()).map((p) => p.host).sort(), [1, 2]);
-      t.false(cluster.isDown('a/0'), 'a host-exit off the wire is not believed');
-      t.true((await cluster.collectStats()).delivered > 0);
-    } finally {
-      await cluster?.stop();
-      await nc.close();
-      for (const h of hosts) h.child.kill('SIGKILL');
-      await Promise.all(hosts.map((h) => h.exited));
-    }
-    await leavesNothing(t, server, baseline, []);
   });
 });
 

@@ -15,7 +15,7 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { StoppedError, startCluster, type ClusterConfig } from '../src/index.js';
+import { StoppedError, startCluster, type Cluster, type ClusterConfig } from '../src/index.js';
 
 /**
  * Rounds of overlapping crashes and restarts: 2 (4 until 2026-12-07, cut to keep the suite
@@ -37,103 +37,140 @@ function config(transport: 'sim' | 'threads'): ClusterConfig {
   };
 }
 
-test('threads: crashes of different servers at once each take their own server down, and each restart brings its own back', async (t) => {
-  const cluster = await startCluster(config('threads'));
-  try {
-    await cluster.client({ region: 'a' }).put('k', 1);
-    const ids = ['a/0', 'b/0', 'a/2', 'coordinator/b'];
-    for (let round = 0; round < ROUNDS; round++) {
-      await Promise.all(ids.map((id) => cluster.crash(id)));
-      for (const id of ids) {
-        t.true(cluster.isDown(id), `round ${round}: ${id} down`);
-        t.is(await cluster.inspect(id), null, `round ${round}: ${id} runs no actor`);
-      }
-      await Promise.all(ids.map((id) => cluster.restart(id)));
-      for (const id of ids) {
-        t.false(cluster.isDown(id), `round ${round}: ${id} up`);
-        t.not(await cluster.inspect(id), null, `round ${round}: ${id} runs again`);
-      }
+/**
+ * One threads cluster of config('threads') for the three threads tests of lifecycle calls
+ * (serial, each on keys of its own and leaving every id up): a boot of its 7 threads cost
+ * about a CPU second each time (until 2026-12-07 each test started its own). Its crashes
+ * and restarts still end and spawn the servers' own threads.
+ */
+let shared: Promise<Cluster> | undefined;
+const sharedThreads = (): Promise<Cluster> => (shared ??= startCluster(config('threads')));
+test.after.always(async () => {
+  if (shared !== undefined) await (await shared).stop();
+});
+
+test.serial('threads: crashes of different servers at once each take their own server down, and each restart brings its own back', async (t) => {
+  const cluster = await sharedThreads();
+  await cluster.client({ region: 'a' }).put('overlap', 1);
+  const ids = ['a/0', 'b/0', 'a/2', 'coordinator/b'];
+  for (let round = 0; round < ROUNDS; round++) {
+    await Promise.all(ids.map((id) => cluster.crash(id)));
+    for (const id of ids) {
+      t.true(cluster.isDown(id), `round ${round}: ${id} down`);
+      t.is(await cluster.inspect(id), null, `round ${round}: ${id} runs no actor`);
     }
-  } finally {
-    await cluster.stop();
+    await Promise.all(ids.map((id) => cluster.restart(id)));
+    for (const id of ids) {
+      t.false(cluster.isDown(id), `round ${round}: ${id} up`);
+      t.not(await cluster.inspect(id), null, `round ${round}: ${id} runs again`);
+    }
   }
 });
 
-test('threads: a restart beside a crash of another server finishes; metrics and stats taken meanwhile are answered', async (t) => {
-  const cluster = await startCluster(config('threads'));
-  try {
-    const client = cluster.client({ region: 'a' });
-    await client.put('k', 1);
-    for (let round = 0; round < ROUNDS; round++) {
-      await cluster.crash('a/0');
-      const [restarted, , metrics, stats] = await Promise.allSettled([
-        cluster.restart('a/0'),
-        cluster.crash('b/0'),
-        cluster.metrics(),
-        cluster.internals.runtime.collectStats(),
-      ]);
-      t.is(restarted.status, 'fulfilled', `round ${round}: restart a/0 ${restarted.status === 'rejected' ? String(restarted.reason) : ''}`);
-      t.is(metrics.status, 'fulfilled', `round ${round}: metrics() ${metrics.status === 'rejected' ? String(metrics.reason) : ''}`);
-      t.is(stats.status, 'fulfilled', `round ${round}: collectStats() ${stats.status === 'rejected' ? String(stats.reason) : ''}`);
-      t.false(cluster.isDown('a/0'));
-      t.not(await cluster.inspect('a/0'), null, `round ${round}: a/0 runs again`);
-      await cluster.restart('b/0');
-    }
-    await client.put('k', 2);
-    t.is(await client.get('k'), 2);
-  } finally {
-    await cluster.stop();
+test.serial('threads: a restart beside a crash of another server finishes; metrics and stats taken meanwhile are answered', async (t) => {
+  const cluster = await sharedThreads();
+  const client = cluster.client({ region: 'a' });
+  await client.put('beside', 1);
+  for (let round = 0; round < ROUNDS; round++) {
+    await cluster.crash('a/0');
+    const [restarted, , metrics, stats] = await Promise.allSettled([
+      cluster.restart('a/0'),
+      cluster.crash('b/0'),
+      cluster.metrics(),
+      cluster.internals.runtime.collectStats(),
+    ]);
+    t.is(restarted.status, 'fulfilled', `round ${round}: restart a/0 ${restarted.status === 'rejected' ? String(restarted.reason) : ''}`);
+    t.is(metrics.status, 'fulfilled', `round ${round}: metrics() ${metrics.status === 'rejected' ? String(metrics.reason) : ''}`);
+    t.is(stats.status, 'fulfilled', `round ${round}: collectStats() ${stats.status === 'rejected' ? String(stats.reason) : ''}`);
+    t.false(cluster.isDown('a/0'));
+    t.not(await cluster.inspect('a/0'), null, `round ${round}: a/0 runs again`);
+    await cluster.restart('b/0');
   }
+  await client.put('beside', 2);
+  t.is(await client.get('beside'), 2);
 });
 
 /**
  * A script in a process of its own (what a listener throws must reach the process as an
  * uncaught exception, which would end this test's): a `member` listener throws at its first
  * call, the process counts the uncaught exceptions, and the first region's clients go on.
+ * One process runs it on each transport named on its command line in turn (sim, then
+ * threads), a line each, its count of uncaught exceptions taken afresh for each: until
+ * 2026-12-07 a process each, and a process's start and imports cost about half a CPU second.
  */
 const LISTENER_SCRIPT = `
 const { startCluster } = await import(process.argv[1]);
-const uncaught = [];
+let uncaught = [];
 process.on('uncaughtException', (error) => uncaught.push(error.message));
-const transport = process.argv[2];
-// On threads the actors packed on 2 worker threads, not 7: the listeners run on this thread,
-// where the balancers' member events are emitted, whatever the placement.
-const placement = transport === 'threads' ? { placement: 'packed', threads: 2 } : {};
-const cluster = await startCluster({ regions: [{ name: 'a', servers: 3 }, { name: 'b', servers: 2 }], transport, seed: 1,
-  replication: { mode: 'active', factor: 3 }, heartbeat: { intervalMs: 50, phiThreshold: 4 }, requestTimeoutMs: 2000, ...placement });
-let calls = 0;
-cluster.on('member', () => { calls++; if (calls === 1) throw new Error('listener boom'); });
-cluster.on('member', () => { calls += 1000; });
-const client = cluster.client({ region: 'a' });
-// On threads a call may time out on a loaded machine (a live server held down for a moment):
-// tried again, up to 3 times. A balancer stuck in a throwing listener answers none of them.
-const retried = async (call) => {
-  for (let i = 1; ; i++) {
-    try { return await call(); } catch (error) { if (i >= 3 || (error.name !== 'TimeoutError' && error.name !== 'UnavailableError')) throw error; }
-  }
-};
-await retried(() => client.put('k', 1));
-await cluster.crash('a/1');
-await cluster.sleep(1500);
-await cluster.restart('a/1');
-await cluster.sleep(1500);
-await retried(() => client.put('k', 2));
-const read = await retried(() => client.get('k'));
-const members = cluster.members().map((m) => m.id + '=' + m.state).join(' ');
-await cluster.stop();
-console.log(JSON.stringify({ uncaught, calls, read, members }));
+for (const transport of process.argv.slice(2)) {
+  uncaught = [];
+  // On threads the actors packed on 2 worker threads, not 7: the listeners run on this thread,
+  // where the balancers' member events are emitted, whatever the placement.
+  const placement = transport === 'threads' ? { placement: 'packed', threads: 2 } : {};
+  const cluster = await startCluster({ regions: [{ name: 'a', servers: 3 }, { name: 'b', servers: 2 }], transport, seed: 1,
+    replication: { mode: 'active', factor: 3 }, heartbeat: { intervalMs: 50, phiThreshold: 4 }, requestTimeoutMs: 2000, ...placement });
+  let calls = 0;
+  cluster.on('member', () => { calls++; if (calls === 1) throw new Error('listener boom'); });
+  cluster.on('member', () => { calls += 1000; });
+  const client = cluster.client({ region: 'a' });
+  // On threads a call may time out on a loaded machine (a live server held down for a moment):
+  // tried again, up to 3 times. A balancer stuck in a throwing listener answers none of them.
+  const retried = async (call) => {
+    for (let i = 1; ; i++) {
+      try { return await call(); } catch (error) { if (i >= 3 || (error.name !== 'TimeoutError' && error.name !== 'UnavailableError')) throw error; }
+    }
+  };
+  await retried(() => client.put('k', 1));
+  // Until the balancers see a/1 down, then up again (at most 1.5 s each; a fixed 1.5 s each
+  // until 2026-12-07): the member events the listeners get.
+  const seen = async (state) => {
+    for (let waited = 0; waited < 1500 && cluster.members().find((m) => m.id === 'a/1').state !== state; waited += 50) await cluster.sleep(50);
+  };
+  await cluster.crash('a/1');
+  await seen('down');
+  await cluster.restart('a/1');
+  await seen('up');
+  await retried(() => client.put('k', 2));
+  const read = await retried(() => client.get('k'));
+  const members = cluster.members().map((m) => m.id + '=' + m.state).join(' ');
+  await cluster.stop();
+  // An uncaught exception still queued is this run's.
+  await new Promise((r) => setImmediate(r));
+  console.log(JSON.stringify({ transport, uncaught, calls, read, members }));
+}
 `;
+
+interface ListenerRun {
+  transport: string;
+  uncaught: string[];
+  calls: number;
+  read: number;
+  members: string;
+}
+let listenerRuns: Promise<ListenerRun[]> | undefined;
+/** The script's runs on sim and threads, in one process started by the first test that asks. */
+const listenerRun = async (transport: 'sim' | 'threads'): Promise<ListenerRun> => {
+  listenerRuns ??= new Promise<string>((resolve, reject) => {
+    const index = fileURLToPath(new URL('../src/index.js', import.meta.url));
+    execFile(process.execPath, ['--input-type=module', '-e', LISTENER_SCRIPT, index, 'sim', 'threads'], { timeout: 120_000 }, (error, stdout, stderr) => {
+      if (error !== null) reject(new Error(`${error.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  }).then((out) =>
+    out
+      .trim()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as ListenerRun),
+  );
+  const run = (await listenerRuns).find((r) => r.transport === transport);
+  if (run === undefined) throw new Error(`no run on ${transport} in the script's output`);
+  return run;
+};
 
 for (const transport of ['sim', 'threads'] as const) {
   test(`${transport}: a member listener that throws: the error is an uncaught exception of its own, the other listeners run, and the first region's balancer goes on`, async (t) => {
-    const index = fileURLToPath(new URL('../src/index.js', import.meta.url));
-    const out = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['--input-type=module', '-e', LISTENER_SCRIPT, index, transport], { timeout: 60_000 }, (error, stdout, stderr) => {
-        if (error !== null) reject(new Error(`${error.message}\n${stderr}`));
-        else resolve(stdout);
-      });
-    });
-    const r = JSON.parse(out.trim().split('\n').at(-1)!) as { uncaught: string[]; calls: number; read: number; members: string };
+    const r = await listenerRun(transport);
     t.log(r);
     t.deepEqual(r.uncaught, ['listener boom']);
     // Every event reached both listeners: the second's count is 1000 a call, the first's 1.
@@ -204,26 +241,33 @@ test('partition(), heal() and setNetwork() of a stopped cluster reject with Stop
 });
 
 for (const transport of ['sim', 'threads'] as const) {
-  test(`${transport}: a 'crashing' listener that restarts the id (or crashes it again) runs after the crash: the id ends up, with no second 'crashing'`, async (t) => {
-    const cluster = await startCluster(config(transport));
-    try {
-      const client = cluster.client({ region: 'a' });
-      await client.put('k', 1);
+  // On threads the shared cluster (its listener removed after), on sim a cluster of its own.
+  const serialOnThreads = transport === 'threads' ? test.serial : test;
+  serialOnThreads(
+    `${transport}: a 'crashing' listener that restarts the id (or crashes it again) runs after the crash: the id ends up, with no second 'crashing'`,
+    async (t) => {
+      const cluster = transport === 'threads' ? await sharedThreads() : await startCluster(config(transport));
       const seen: string[] = [];
       const calls: Promise<void>[] = [];
-      cluster.on('crashing', (id) => {
-        seen.push(id as string);
-        calls.push(cluster.crash(id as string), cluster.restart(id as string));
-      });
-      await cluster.crash('a/1');
-      t.true(cluster.isDown('a/1'), 'the crash itself resolves with the id down');
-      await Promise.all(calls);
-      t.deepEqual(seen, ['a/1'], "the listener's crash found the id down: no second 'crashing'");
-      t.false(cluster.isDown('a/1'), "the listener's restart, queued behind the crash, brought it back");
-      t.not(await cluster.inspect('a/1'), null, 'its actors run');
-      t.is(await client.get('k'), 1);
-    } finally {
-      await cluster.stop();
-    }
-  });
+      const listener = (id: string): void => {
+        seen.push(id);
+        calls.push(cluster.crash(id), cluster.restart(id));
+      };
+      try {
+        const client = cluster.client({ region: 'a' });
+        await client.put('relisten', 1);
+        cluster.on('crashing', listener);
+        await cluster.crash('a/1');
+        t.true(cluster.isDown('a/1'), 'the crash itself resolves with the id down');
+        await Promise.all(calls);
+        t.deepEqual(seen, ['a/1'], "the listener's crash found the id down: no second 'crashing'");
+        t.false(cluster.isDown('a/1'), "the listener's restart, queued behind the crash, brought it back");
+        t.not(await cluster.inspect('a/1'), null, 'its actors run');
+        t.is(await client.get('relisten'), 1);
+      } finally {
+        cluster.off('crashing', listener);
+        if (transport === 'sim') await cluster.stop();
+      }
+    },
+  );
 }

@@ -7,14 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { pack, unpack } from 'msgpackr';
 import { ConfigError, MeridianError, TimeoutError, UnavailableError, startCluster, type Cluster, type ClusterConfig, type HostEvent } from '../src/index.js';
-import { startHost } from './helpers/meridian-host.js';
+import { startHost, type HostProcess } from './helpers/meridian-host.js';
 import { eventually } from '../src/harness/ava.js';
 import { stopWhileInFlight } from './helpers/stop-in-flight.js';
 import type { NatsRuntime } from '../src/runtime/transports/nats.js';
 import { callHost, connectNats, ControlError, subjects } from '../src/runtime/transports/nats-wire.js';
 import { natsServerBinary, processExists, serverLoad, startNatsServer, type NatsServer } from '../src/harness/nats-server.js';
 
-/** The NATS transport against a real nats-server, each test on its own server and ports. */
+/** The NATS transport against a real nats-server, each test on its own server and ports but those that share a cluster (sharedCluster). */
 const binary = natsServerBinary();
 const natsTest = 'bin' in binary ? test.serial : test.skip;
 const skipped = 'reason' in binary ? ` (skipped: ${binary.reason})` : '';
@@ -49,12 +49,13 @@ function natsConfig(server: NatsServer, nats: Partial<NonNullable<ClusterConfig[
 }
 
 /**
- * A process for each server and region, on one region of 2 servers (3 host processes, not the 5
- * of natsConfig's two regions: each costs a node start), one copy of each key: a crashed or
- * paused owner has no stand-in.
+ * A process for each server and region, on one region of 1 server (2 host processes, not the 5
+ * of natsConfig's two regions nor the 3 of 2 servers until 2026-12-07: each costs a node start
+ * and about 0.15 CPU s a second alive), one copy of each key: a crashed or paused owner has no
+ * stand-in.
  */
 function dedicatedConfig(server: NatsServer): ClusterConfig {
-  return { ...natsConfig(server, { processes: 'dedicated' }), regions: [{ name: 'a', servers: 2 }], replication: { mode: 'none' } };
+  return { ...natsConfig(server, { processes: 'dedicated' }), regions: [{ name: 'a', servers: 1 }], replication: { mode: 'none' } };
 }
 
 async function leavesNothing(t: ExecutionContext, server: NatsServer, baseline: { connections: number; subscriptions: number }, pids: number[]): Promise<void> {
@@ -97,86 +98,166 @@ function rawAssignment(overrides: Record<string, unknown>): Record<string, unkno
   };
 }
 
-natsTest(`nats: operations across 2 host processes, then stop() leaves no process, connection or subscription${skipped}`, async (t) => {
-  await withServer(t, async (server, baseline) => {
-    const cluster = await startCluster(natsConfig(server));
-    const runtime = cluster.internals.runtime as NatsRuntime;
-    const pids = runtime.processes().map((p) => p.pid!);
+/**
+ * A nats-server and a cluster on it shared by several serial tests: each boot of a cluster's
+ * host processes costs about half a CPU second a process, and a test that leaves the cluster
+ * whole (its crashed, paused or killed nodes back) hands it on (until 2026-12-07 each test
+ * started its own). The server (`serve`) and the cluster (`get`) are started by the first test
+ * that asks; `close` stops the cluster and checks that stop() left no host process (those
+ * listed in `pids` and the ones running then), connection or subscription. Stopped after the
+ * file if no test closed it.
+ */
+function sharedCluster<T extends { cluster: Cluster }>(start: (server: NatsServer) => Promise<T>) {
+  type Served = { server: NatsServer; baseline: { connections: number; subscriptions: number } };
+  type Shared = T & Served & { pids: Set<number> };
+  let served: Promise<Served> | undefined;
+  let shared: Promise<Shared> | undefined;
+  let closed = false;
+  const serve = (t: ExecutionContext): Promise<Served> =>
+    (served ??= (async () => {
+      const server = await startNatsServer((binary as { bin: string }).bin);
+      const baseline = await serverLoad(server);
+      t.log(`nats-server at ${server.url}: ${baseline.connections} connections, ${baseline.subscriptions} subscriptions before (shared)`);
+      return { server, baseline };
+    })());
+  const get = (t: ExecutionContext): Promise<Shared> =>
+    (shared ??= (async () => {
+      const s = await serve(t);
+      const started = await start(s.server);
+      const pids = new Set((started.cluster.internals.runtime as NatsRuntime).processes().flatMap((p) => (p.pid === undefined ? [] : [p.pid])));
+      return { ...started, ...s, pids };
+    })());
+  const close = async (t: ExecutionContext, afterStop?: (s: Shared) => Promise<void>): Promise<void> => {
+    closed = true;
+    const { server } = await serve(t);
     try {
-      t.is(cluster.transport, 'nats');
-      t.is(pids.length, 2);
-      for (const pid of pids) t.true(processExists(pid));
-      const pings = await cluster.ping();
-      t.deepEqual(pings.map((p) => p.host).sort(), [1, 2]);
-      const a = cluster.client({ region: 'a' });
-      const b = cluster.client({ region: 'b' });
-      for (let i = 0; i < 20; i++) await a.put(`k${i}`, i);
-      for (let i = 0; i < 20; i++) t.is(await b.get(`k${i}`), i);
-      t.true(await a.cas('k0', 0, 100));
-      t.is(await b.get('k0'), 100);
-      const stats = await cluster.collectStats();
-      t.true(stats.delivered > 0);
-      t.is(stats.dropped.malformed ?? 0, 0);
-      t.true((await serverLoad(server)).connections >= 3, 'launcher and two hosts connected');
+      const s = await get(t);
+      for (const p of (s.cluster.internals.runtime as NatsRuntime).processes()) if (p.pid !== undefined) s.pids.add(p.pid);
+      await s.cluster.stop();
+      await afterStop?.(s);
+      await leavesNothing(t, server, s.baseline, [...s.pids]);
     } finally {
-      await cluster.stop();
+      await server.stop();
     }
-    await leavesNothing(t, server, baseline, pids);
+  };
+  test.after.always(async () => {
+    if (closed) return;
+    await (await shared?.catch(() => undefined))?.cluster.stop();
+    await (await served?.catch(() => undefined))?.server.stop();
   });
+  return { serve, get, close };
+}
+
+/** The cluster of dedicatedConfig (2 processes), shared by the tests of a crash, a pause and a kill. */
+const dedicated = sharedCluster(async (server) => ({ cluster: await startCluster(dedicatedConfig(server)) }));
+
+/** A cluster of natsConfig named `shared<pid>` (2 host processes), shared by the tests of a second cluster of its name, a killed process and operations. */
+const sharedName = `shared${process.pid}`;
+const twoProcesses = sharedCluster(async (server) => ({ cluster: await startCluster(natsConfig(server, { cluster: sharedName })) }));
+
+/**
+ * Two 'meridian host' processes waiting for a launcher (each says hello with its uid until
+ * one assigns it), then a cluster of them (hosts: 2): shared by the tests of malformed
+ * messages (which begins while they wait), of malformed control requests and of the join.
+ */
+const joinedName = `joined${process.pid}`;
+let waiting: Promise<{ hosts: HostProcess[]; uids: string[] }> | undefined;
+const joinedHosts = (server: NatsServer): Promise<{ hosts: HostProcess[]; uids: string[] }> =>
+  (waiting ??= (async () => {
+    const nc = await connect({ servers: server.url });
+    const uids = new Set<string>();
+    const hellos = nc.subscribe(`meridian.${joinedName}.hello`, { callback: (_e, msg) => void uids.add((unpack(msg.data) as { uid: string }).uid) });
+    const hosts = [0, 1].map(() => startHost(server.url, joinedName));
+    try {
+      await eventually(realClock, () => uids.size === 2, { timeoutMs: 10_000, message: 'both hosts say hello' });
+    } finally {
+      hellos.unsubscribe();
+      await nc.close();
+    }
+    return { hosts, uids: [...uids] };
+  })());
+const joined = sharedCluster(async (server) => {
+  const { hosts } = await joinedHosts(server);
+  return { cluster: await startCluster(natsConfig(server, { processes: undefined, hosts: 2, cluster: joinedName })), hosts };
+});
+// Hosts of a test that failed before the join test stopped them: killed (once exited, a no-op).
+test.after.always(async () => {
+  for (const h of (await waiting?.catch(() => undefined))?.hosts ?? []) h.child.kill('SIGKILL');
 });
 
 natsTest(`nats: dedicated processes; crash kills the server's process (SIGKILL) and restart recovers it from its log${skipped}`, async (t) => {
-  await withServer(t, async (server, baseline) => {
-    const cluster = await startCluster(dedicatedConfig(server));
-    const runtime = cluster.internals.runtime as NatsRuntime;
-    const allPids = new Set<number>();
-    try {
-      t.is(runtime.processes().length, 3, '1 region and 2 servers, a process each');
-      for (const p of runtime.processes()) allPids.add(p.pid!);
-      const client = cluster.client({ region: 'a' });
-      const key = 'durable-key';
-      const owner = cluster.serverFor(key);
-      await client.put(key, 'before');
-      const victim = runtime.processes().find((p) => p.nodes.includes(owner))!;
-      t.deepEqual(victim.nodes, [owner]);
-      await cluster.crash(owner);
-      t.false(processExists(victim.pid!), `process ${victim.pid} of ${owner} was killed`);
-      await t.throwsAsync(client.get(key));
-      await cluster.restart(owner);
-      const fresh = runtime.processes().find((p) => p.nodes.includes(owner))!;
-      allPids.add(fresh.pid!);
-      t.not(fresh.pid, victim.pid);
-      t.is(await eventually(cluster, async () => (await client.get(key)) ?? false, { timeoutMs: 10_000 }), 'before');
-    } finally {
-      await cluster.stop();
-    }
-    await leavesNothing(t, server, baseline, [...allPids]);
-  });
+  const s = await dedicated.get(t);
+  const { cluster } = s;
+  const runtime = cluster.internals.runtime as NatsRuntime;
+  t.is(runtime.processes().length, 2, '1 region and 1 server, a process each');
+  const client = cluster.client({ region: 'a' });
+  const key = 'durable-key';
+  const owner = cluster.serverFor(key);
+  await client.put(key, 'before');
+  const victim = runtime.processes().find((p) => p.nodes.includes(owner))!;
+  t.deepEqual(victim.nodes, [owner]);
+  await cluster.crash(owner);
+  t.false(processExists(victim.pid!), `process ${victim.pid} of ${owner} was killed`);
+  await t.throwsAsync(client.get(key));
+  await cluster.restart(owner);
+  const fresh = runtime.processes().find((p) => p.nodes.includes(owner))!;
+  s.pids.add(fresh.pid!);
+  t.not(fresh.pid, victim.pid);
+  t.is(await eventually(cluster, async () => (await client.get(key)) ?? false, { timeoutMs: 10_000 }), 'before');
 });
 
 natsTest(`nats: pause stops a server's actors while its process goes on; resumed, it answers again${skipped}`, async (t) => {
-  await withServer(t, async (server, baseline) => {
-    const cluster = await startCluster(dedicatedConfig(server));
-    const runtime = cluster.internals.runtime as NatsRuntime;
-    const pids = runtime.processes().map((p) => p.pid!);
-    try {
-      const client = cluster.client({ region: 'a' });
-      const key = 'paused-key';
-      const owner = cluster.serverFor(key);
-      await client.put(key, 'before');
-      const victim = runtime.processes().find((p) => p.nodes.includes(owner))!;
-      await cluster.pause(owner);
-      t.true(cluster.isPaused(owner));
-      await t.throwsAsync(client.get(key), undefined, 'no answer from a paused owner');
-      t.true(processExists(victim.pid!), `process ${victim.pid} of ${owner} still runs`);
-      await cluster.resume(owner);
-      t.is(await eventually(cluster, async () => (await client.get(key)) ?? false, { timeoutMs: 10_000 }), 'before');
-    } finally {
-      await cluster.stop();
-    }
-    await leavesNothing(t, server, baseline, pids);
-  });
+  const { cluster } = await dedicated.get(t);
+  const runtime = cluster.internals.runtime as NatsRuntime;
+  const client = cluster.client({ region: 'a' });
+  const key = 'paused-key';
+  const owner = cluster.serverFor(key);
+  await client.put(key, 'before');
+  const victim = runtime.processes().find((p) => p.nodes.includes(owner))!;
+  await cluster.pause(owner);
+  t.true(cluster.isPaused(owner));
+  await t.throwsAsync(client.get(key), undefined, 'no answer from a paused owner');
+  t.true(processExists(victim.pid!), `process ${victim.pid} of ${owner} still runs`);
+  await cluster.resume(owner);
+  t.is(await eventually(cluster, async () => (await client.get(key)) ?? false, { timeoutMs: 10_000 }), 'before');
 });
+
+natsTest(`nats: a host process killed from outside is a 'host-exit': its node is down, restart() starts a new process${skipped}`, async (t) => {
+  const s = await dedicated.get(t);
+  const { cluster } = s;
+  const runtime = cluster.internals.runtime as NatsRuntime;
+  const exits: HostEvent[] = [];
+  const onExit = (e: HostEvent): void => void exits.push(e);
+  cluster.on('host-exit', onExit);
+  try {
+    const client = cluster.client({ region: 'a' });
+    const key = 'kill9-key';
+    const owner = cluster.serverFor(key);
+    await client.put(key, 'before');
+    const victim = runtime.processes().find((p) => p.nodes.includes(owner))!;
+    // Before: only a 'frame-error'; isDown stayed false and restart() did nothing.
+    process.kill(victim.pid!, 'SIGKILL');
+    await eventually(realClock, () => cluster.isDown(owner), { timeoutMs: 5_000, message: `${owner} is down` });
+    t.like(exits[0], { kind: 'host-exit', host: victim.host, nodes: [owner] });
+    t.false(runtime.processes().find((p) => p.host === victim.host)!.alive);
+    await cluster.restart(owner);
+    const fresh = runtime.processes().find((p) => p.host === victim.host)!;
+    s.pids.add(fresh.pid!);
+    t.true(fresh.alive);
+    t.not(fresh.pid, victim.pid);
+    t.false(cluster.isDown(owner));
+    t.is(await eventually(cluster, async () => (await client.get(key)) ?? false, { timeoutMs: 10_000 }), 'before');
+  } finally {
+    cluster.off('host-exit', onExit);
+  }
+});
+
+natsTest(
+  `nats: dedicated processes: stop() after the crash, pause and kill above leaves no process (restarted ones too), connection or subscription${skipped}`,
+  async (t) => {
+    await dedicated.close(t);
+  },
+);
 
 natsTest(`nats: a message over the server's max_payload is refused as too-large, not sent${skipped}`, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-nats-conf-'));
@@ -234,122 +315,96 @@ natsTest(`nats: host processes exit by themselves when their launcher is killed 
   });
 });
 
-natsTest(`nats: hosts started with 'meridian host' join a cluster (hosts: 2) and exit when it stops${skipped}`, async (t) => {
-  await withServer(t, async (server, baseline) => {
-    const name = `test${process.pid}`;
-    const hosts = [0, 1].map(() => startHost(server.url, name));
-    let cluster: Cluster | undefined;
-    try {
-      cluster = await startCluster(natsConfig(server, { processes: undefined, hosts: 2, cluster: name }));
-      t.deepEqual((await cluster.ping()).map((p) => p.host).sort(), [1, 2]);
-      const client = cluster.client({ region: 'b' });
-      await client.put('remote', 42);
-      t.is(await cluster.client({ region: 'a' }).get('remote'), 42);
-    } finally {
-      await cluster?.stop();
-    }
-    const codes = await Promise.all(hosts.map((h) => h.exited));
-    t.deepEqual(codes, [0, 0]);
-    for (const h of hosts) t.regex(h.out(), /exiting \(shut down by the launcher\)/);
-    await leavesNothing(t, server, baseline, []);
-  });
-});
-
 natsTest(`nats: malformed messages on .ev, .st, .hello and a waiting host's assign subject are dropped; the cluster goes on${skipped}`, async (t) => {
-  await withServer(t, async (server, baseline) => {
-    const name = `junk${process.pid}`;
-    const nc = await connect({ servers: server.url });
-    const uids = new Set<string>();
-    const hellos = nc.subscribe(`meridian.${name}.hello`, { callback: (_e, msg) => void uids.add((unpack(msg.data) as { uid: string }).uid) });
-    // Folders of the test's own: a host killed (SIGKILL) cannot remove its temporary one.
-    const dirs = mkdtempSync(join(tmpdir(), 'meridian-junk-'));
-    t.teardown(() => rmSync(dirs, { recursive: true, force: true }));
-    const hosts = [0, 1].map((i) => startHost(server.url, name, ['--data-dir', join(dirs, `h${i}`)]));
-    let cluster: Cluster | undefined;
-    try {
-      await eventually(realClock, () => uids.size === 2, { timeoutMs: 10_000, message: 'both hosts say hello' });
-      // Before: the host decoded its assignment outside any try; a truncated one threw in the callback and its client stopped reading.
-      const refused = await nc.request(`meridian.${name}.assign.${[...uids][0]}`, new Uint8Array([0x92]), { timeout: 2_000 });
-      t.regex((unpack(refused.data) as { e: string }).e, /^malformed assignment/);
-      hellos.unsubscribe();
-      cluster = await startCluster(natsConfig(server, { processes: undefined, hosts: 2, cluster: name }));
-      const client = cluster.client({ region: 'a' });
-      await client.put('k', 1);
-      // Before: msgpack null (or no msgpack at all) on .ev or .st threw in the launcher's callback
-      // and every later call timed out.
-      for (const subject of ['ev', 'st', 'hello']) {
-        for (const data of [
-          pack(null),
-          new Uint8Array([0x92]),
-          pack({ host: 1, event: { kind: 'host-exit', host: 1, nodes: ['a/0'] } }),
-          pack({ host: 1, stats: { sent: 1 } }),
-        ]) {
-          nc.publish(`meridian.${name}.${subject}`, data);
-        }
+  const { server } = await joined.serve(t);
+  const { uids } = await joinedHosts(server);
+  const nc = await connect({ servers: server.url });
+  try {
+    // Before: the host decoded its assignment outside any try; a truncated one threw in the callback and its client stopped reading.
+    const refused = await nc.request(`meridian.${joinedName}.assign.${uids[0]}`, new Uint8Array([0x92]), { timeout: 2_000 });
+    t.regex((unpack(refused.data) as { e: string }).e, /^malformed assignment/);
+    const { cluster } = await joined.get(t);
+    const client = cluster.client({ region: 'a' });
+    await client.put('junk', 1);
+    // Before: msgpack null (or no msgpack at all) on .ev or .st threw in the launcher's callback
+    // and every later call timed out.
+    for (const subject of ['ev', 'st', 'hello']) {
+      for (const data of [
+        pack(null),
+        new Uint8Array([0x92]),
+        pack({ host: 1, event: { kind: 'host-exit', host: 1, nodes: ['a/0'] } }),
+        pack({ host: 1, stats: { sent: 1 } }),
+      ]) {
+        nc.publish(`meridian.${joinedName}.${subject}`, data);
       }
-      await nc.flush();
-      t.is(await cluster.client({ region: 'b' }).get('k'), 1);
-      t.deepEqual((await cluster.ping()).map((p) => p.host).sort(), [1, 2]);
-      t.false(cluster.isDown('a/0'), 'a host-exit off the wire is not believed');
-      t.true((await cluster.collectStats()).delivered > 0);
-    } finally {
-      await cluster?.stop();
-      await nc.close();
-      for (const h of hosts) h.child.kill('SIGKILL');
-      await Promise.all(hosts.map((h) => h.exited));
     }
-    await leavesNothing(t, server, baseline, []);
-  });
+    await nc.flush();
+    t.is(await cluster.client({ region: 'b' }).get('junk'), 1);
+    t.deepEqual((await cluster.ping()).map((p) => p.host).sort(), [1, 2]);
+    t.false(cluster.isDown('a/0'), 'a host-exit off the wire is not believed');
+    t.true((await cluster.collectStats()).delivered > 0);
+  } finally {
+    await nc.close();
+  }
 });
 
 natsTest(
   `nats: a malformed control request is refused naming the field before any method runs (dropped with a warning when nothing waits for the answer)${skipped}`,
   async (t) => {
-    await withServer(t, async (server, baseline) => {
-      const name = `ctl${process.pid}`;
-      const { exited, out } = startHost(server.url, name);
-      const nc = await connect({ servers: server.url });
-      let cluster: Cluster | undefined;
-      try {
-        cluster = await startCluster(natsConfig(server, { processes: undefined, hosts: 1, cluster: name }));
-        const subject = `meridian.${name}.c.${(await cluster.ping())[0]!.host}`;
-        const ask = async (data: Uint8Array): Promise<{ v?: unknown; e?: string }> =>
-          unpack((await nc.request(subject, data, { timeout: 5_000 })).data) as { v?: unknown; e?: string };
-        // Before: each ran ('yes' took a/0 for dead on its host, a loss of 2 lost every message,
-        // a string of arguments was spread a letter each), or failed inside the method.
-        const cases: Array<[unknown, RegExp]> = [
-          [{ m: 'setNodeDead', a: ['a/0', 'yes'] }, /^malformed control request: control\.setNodeDead\.dead: expected a boolean, got "yes"$/],
-          [{ m: 'setNetwork', a: [{ loss: 2 }] }, /^malformed control request: control\.setNetwork\.config\.loss: expected a probability from 0 to 1, got 2$/],
-          [{ m: 'crashNode', a: 'a/0' }, /^malformed control request: control\.a: expected an array of crashNode's 1 argument: node, got "a\/0"$/],
-          [{ m: 'constructor', a: [] }, /^malformed control request: control\.m: expected one of the control methods \(start, ping, .*\), got "constructor"$/],
-          [{ m: 'ping', a: [], x: 1 }, /^malformed control request: control\.x: expected only the fields m, a, got "an unknown field"$/],
-          [null, /^malformed control request: control: expected an object \{ m, a \}, got null$/],
-        ];
-        for (const [request, message] of cases) t.regex((await ask(pack(request))).e ?? 'answered', message, JSON.stringify(request));
-        t.regex(
-          (await ask(new Uint8Array([0x92]))).e ?? 'answered',
-          /^malformed control request: control: expected a msgpack-encoded \{ m, a \}, got 1 bytes that do not decode$/,
-        );
-        // Published with no reply subject: nobody to answer, so dropped, and the host says so.
-        nc.publish(subject, pack({ m: 'setNodeDead', a: ['a/0', 1] }));
-        await eventually(realClock, () => out().includes('dropped a malformed control request: control.setNodeDead.dead: expected a boolean, got 1'), {
-          timeoutMs: 5_000,
-          message: 'the host warns of the dropped request',
-        });
-        // A well-formed request is served, and the cluster is whole.
-        t.is((await ask(pack({ m: 'ping', a: [] }))).e, undefined);
-        await cluster.client({ region: 'a' }).put('k', 1);
-        t.is(await cluster.client({ region: 'b' }).get('k'), 1);
-        t.false(cluster.isDown('a/0'));
-      } finally {
-        await cluster?.stop();
-        await nc.close();
-      }
-      t.is(await exited, 0);
-      await leavesNothing(t, server, baseline, []);
-    });
+    const { cluster, hosts, server } = await joined.get(t);
+    const nc = await connect({ servers: server.url });
+    try {
+      const hostId = (await cluster.ping())[0]!.host;
+      const pid = (cluster.internals.runtime as NatsRuntime).processes().find((p) => p.host === hostId)!.pid;
+      const target = hosts.find((h) => h.child.pid === pid)!;
+      const subject = `meridian.${joinedName}.c.${hostId}`;
+      const ask = async (data: Uint8Array): Promise<{ v?: unknown; e?: string }> =>
+        unpack((await nc.request(subject, data, { timeout: 5_000 })).data) as { v?: unknown; e?: string };
+      // Before: each ran ('yes' took a/0 for dead on its host, a loss of 2 lost every message,
+      // a string of arguments was spread a letter each), or failed inside the method.
+      const cases: Array<[unknown, RegExp]> = [
+        [{ m: 'setNodeDead', a: ['a/0', 'yes'] }, /^malformed control request: control\.setNodeDead\.dead: expected a boolean, got "yes"$/],
+        [{ m: 'setNetwork', a: [{ loss: 2 }] }, /^malformed control request: control\.setNetwork\.config\.loss: expected a probability from 0 to 1, got 2$/],
+        [{ m: 'crashNode', a: 'a/0' }, /^malformed control request: control\.a: expected an array of crashNode's 1 argument: node, got "a\/0"$/],
+        [{ m: 'constructor', a: [] }, /^malformed control request: control\.m: expected one of the control methods \(start, ping, .*\), got "constructor"$/],
+        [{ m: 'ping', a: [], x: 1 }, /^malformed control request: control\.x: expected only the fields m, a, got "an unknown field"$/],
+        [null, /^malformed control request: control: expected an object \{ m, a \}, got null$/],
+      ];
+      for (const [request, message] of cases) t.regex((await ask(pack(request))).e ?? 'answered', message, JSON.stringify(request));
+      t.regex(
+        (await ask(new Uint8Array([0x92]))).e ?? 'answered',
+        /^malformed control request: control: expected a msgpack-encoded \{ m, a \}, got 1 bytes that do not decode$/,
+      );
+      // Published with no reply subject: nobody to answer, so dropped, and the host says so.
+      nc.publish(subject, pack({ m: 'setNodeDead', a: ['a/0', 1] }));
+      await eventually(realClock, () => target.out().includes('dropped a malformed control request: control.setNodeDead.dead: expected a boolean, got 1'), {
+        timeoutMs: 5_000,
+        message: 'the host warns of the dropped request',
+      });
+      // A well-formed request is served, and the cluster is whole.
+      t.is((await ask(pack({ m: 'ping', a: [] }))).e, undefined);
+      await cluster.client({ region: 'a' }).put('k', 1);
+      t.is(await cluster.client({ region: 'b' }).get('k'), 1);
+      t.false(cluster.isDown('a/0'));
+    } finally {
+      await nc.close();
+    }
   },
 );
+
+// Last on the shared cluster of 'meridian host' processes: it stops it, and the hosts exit 0.
+natsTest(`nats: hosts started with 'meridian host' join a cluster (hosts: 2) and exit when it stops${skipped}`, async (t) => {
+  const { cluster } = await joined.get(t);
+  t.deepEqual((await cluster.ping()).map((p) => p.host).sort(), [1, 2]);
+  const client = cluster.client({ region: 'b' });
+  await client.put('remote', 42);
+  t.is(await cluster.client({ region: 'a' }).get('remote'), 42);
+  await joined.close(t, async ({ hosts }) => {
+    const codes = await Promise.all(hosts.map((h) => h.exited));
+    t.deepEqual(codes, [0, 0]);
+    for (const h of hosts) t.regex(h.out(), /exiting \(shut down by the launcher\)/);
+  });
+});
 
 natsTest(
   `nats: a waiting 'meridian host' refuses an assignment naming a data: module or a dataDir (nothing imported, nothing written), then serves a real launcher${skipped}`,
@@ -473,61 +528,56 @@ natsTest(
   },
 );
 
-natsTest(`nats: a host process killed from outside is a 'host-exit': its node is down, restart() starts a new process${skipped}`, async (t) => {
-  await withServer(t, async (server, baseline) => {
-    const cluster = await startCluster(dedicatedConfig(server));
-    const runtime = cluster.internals.runtime as NatsRuntime;
-    const allPids = new Set(runtime.processes().map((p) => p.pid!));
-    const exits: HostEvent[] = [];
-    cluster.on('host-exit', (e: HostEvent) => void exits.push(e));
-    try {
-      const client = cluster.client({ region: 'a' });
-      const key = 'kill9-key';
-      const owner = cluster.serverFor(key);
-      await client.put(key, 'before');
-      const victim = runtime.processes().find((p) => p.nodes.includes(owner))!;
-      // Before: only a 'frame-error'; isDown stayed false and restart() did nothing.
-      process.kill(victim.pid!, 'SIGKILL');
-      await eventually(realClock, () => cluster.isDown(owner), { timeoutMs: 5_000, message: `${owner} is down` });
-      t.like(exits[0], { kind: 'host-exit', host: victim.host, nodes: [owner] });
-      t.false(runtime.processes().find((p) => p.host === victim.host)!.alive);
-      await cluster.restart(owner);
-      const fresh = runtime.processes().find((p) => p.host === victim.host)!;
-      allPids.add(fresh.pid!);
-      t.true(fresh.alive);
-      t.not(fresh.pid, victim.pid);
-      t.false(cluster.isDown(owner));
-      t.is(await eventually(cluster, async () => (await client.get(key)) ?? false, { timeoutMs: 10_000 }), 'before');
-    } finally {
-      await cluster.stop();
-    }
-    await leavesNothing(t, server, baseline, [...allPids]);
-  });
+natsTest(`nats: a second cluster under a name in use on the server is a ConfigError on nats.cluster; the first goes on${skipped}`, async (t) => {
+  const { cluster: first, server } = await twoProcesses.get(t);
+  await first.client({ region: 'a' }).put('k', 1);
+  // Before: the second one's start was answered by the first one's hosts, it failed, and its
+  // cleanup shut those hosts down.
+  const error = await t.throwsAsync(startCluster(natsConfig(server, { cluster: sharedName })), { instanceOf: ConfigError });
+  t.is(error!.field, 'nats.cluster');
+  t.deepEqual((await first.ping()).map((p) => p.host).sort(), [1, 2]);
+  t.is(await first.client({ region: 'b' }).get('k'), 1);
 });
 
 natsTest(`nats: a killed host process that ran a region actor runs it again once its servers and coordinator are restarted${skipped}`, async (t) => {
-  await withServer(t, async (server, baseline) => {
-    const cluster = await startCluster(natsConfig(server));
-    const runtime = cluster.internals.runtime as NatsRuntime;
-    const allPids = new Set(runtime.processes().map((p) => p.pid!));
-    try {
-      await cluster.client({ region: 'a' }).put('k', 'v');
-      const victim = runtime.processes().find((p) => p.nodes.includes('a'))!;
-      const restartable = victim.nodes.filter((n) => n !== 'a');
-      t.log(`killing host ${victim.host} (${victim.nodes.join(', ')})`);
-      process.kill(victim.pid!, 'SIGKILL');
-      await eventually(realClock, () => restartable.every((n) => cluster.isDown(n)), { timeoutMs: 5_000, message: `${restartable.join(', ')} down` });
-      // Before: the new process left the region actor out (the dead host's nodes were all
-      // 'crashed'), and restart('a') is no call a user can make: region a was down for good.
-      for (const id of restartable) await cluster.restart(id);
-      allPids.add(runtime.processes().find((p) => p.host === victim.host)!.pid!);
-      t.not(await eventually(cluster, async () => (await cluster.inspect('a')) ?? false, { timeoutMs: 10_000, message: 'region actor a runs' }), null);
-      await eventually(cluster, () => cluster.members().every((m) => m.state === 'up'), { timeoutMs: 10_000, message: 'every server up' });
-    } finally {
-      await cluster.stop();
-    }
-    await leavesNothing(t, server, baseline, [...allPids]);
-  });
+  const s = await twoProcesses.get(t);
+  const { cluster } = s;
+  const runtime = cluster.internals.runtime as NatsRuntime;
+  await cluster.client({ region: 'a' }).put('k', 'v');
+  const victim = runtime.processes().find((p) => p.nodes.includes('a'))!;
+  const restartable = victim.nodes.filter((n) => n !== 'a');
+  t.log(`killing host ${victim.host} (${victim.nodes.join(', ')})`);
+  process.kill(victim.pid!, 'SIGKILL');
+  await eventually(realClock, () => restartable.every((n) => cluster.isDown(n)), { timeoutMs: 5_000, message: `${restartable.join(', ')} down` });
+  // Before: the new process left the region actor out (the dead host's nodes were all
+  // 'crashed'), and restart('a') is no call a user can make: region a was down for good.
+  for (const id of restartable) await cluster.restart(id);
+  s.pids.add(runtime.processes().find((p) => p.host === victim.host)!.pid!);
+  t.not(await eventually(cluster, async () => (await cluster.inspect('a')) ?? false, { timeoutMs: 10_000, message: 'region actor a runs' }), null);
+  await eventually(cluster, () => cluster.members().every((m) => m.state === 'up'), { timeoutMs: 10_000, message: 'every server up' });
+});
+
+// Last on the shared cluster: it stops it.
+natsTest(`nats: operations across 2 host processes, then stop() leaves no process, connection or subscription${skipped}`, async (t) => {
+  const { cluster, server } = await twoProcesses.get(t);
+  const runtime = cluster.internals.runtime as NatsRuntime;
+  const pids = runtime.processes().map((p) => p.pid!);
+  t.is(cluster.transport, 'nats');
+  t.is(pids.length, 2);
+  for (const pid of pids) t.true(processExists(pid));
+  const pings = await cluster.ping();
+  t.deepEqual(pings.map((p) => p.host).sort(), [1, 2]);
+  const a = cluster.client({ region: 'a' });
+  const b = cluster.client({ region: 'b' });
+  for (let i = 0; i < 20; i++) await a.put(`k${i}`, i);
+  for (let i = 0; i < 20; i++) t.is(await b.get(`k${i}`), i);
+  t.true(await a.cas('k0', 0, 100));
+  t.is(await b.get('k0'), 100);
+  const stats = await cluster.collectStats();
+  t.true(stats.delivered > 0);
+  t.is(stats.dropped.malformed ?? 0, 0);
+  t.true((await serverLoad(server)).connections >= 3, 'launcher and two hosts connected');
+  await twoProcesses.close(t);
 });
 
 natsTest(`nats: the NATS server gone for good: a 'host-exit' per host, calls fail with MeridianErrors, nothing thrown, stop() ends${skipped}`, async (t) => {
@@ -662,26 +712,6 @@ natsTest(`nats: a tls:// URL asks for TLS: a plain-text server is refused, not u
     });
     t.regex(error!.message, /tls/);
     await leavesNothing(t, server, baseline, []);
-  });
-});
-
-natsTest(`nats: a second cluster under a name in use on the server is a ConfigError on nats.cluster; the first goes on${skipped}`, async (t) => {
-  await withServer(t, async (server, baseline) => {
-    const name = `same${process.pid}`;
-    const first = await startCluster(natsConfig(server, { cluster: name }));
-    const pids = (first.internals.runtime as NatsRuntime).processes().map((p) => p.pid!);
-    try {
-      await first.client({ region: 'a' }).put('k', 1);
-      // Before: the second one's start was answered by the first one's hosts, it failed, and its
-      // cleanup shut those hosts down.
-      const error = await t.throwsAsync(startCluster(natsConfig(server, { cluster: name })), { instanceOf: ConfigError });
-      t.is(error!.field, 'nats.cluster');
-      t.deepEqual((await first.ping()).map((p) => p.host).sort(), [1, 2]);
-      t.is(await first.client({ region: 'b' }).get('k'), 1);
-    } finally {
-      await first.stop();
-    }
-    await leavesNothing(t, server, baseline, pids);
   });
 });
 

@@ -418,6 +418,8 @@ test('check --transport threads --workload txn: the transactional scenario on re
 const natsBinary = natsServerBinary();
 const natsTest = 'bin' in natsBinary ? test : test.skip;
 const natsSkipped = 'reason' in natsBinary ? ` (skipped: ${natsBinary.reason})` : '';
+/** The NATS runs' cluster and clients: SMALL_THREADS's cluster, 4 clients. */
+const SMALL_NATS = ['--clients', '4', ...SMALL_THREADS];
 
 natsTest(
   `check --transport nats: a seed's cluster in host processes over a nats-server of the run's own, or over --nats; a failure prints the command to run it again over NATS${natsSkipped}`,
@@ -427,7 +429,9 @@ natsTest(
     // Short fault windows: about 5 s a seed here instead of 10 (seeds 11 and 12 failed so at 13:25 UTC).
     // --processes 1 in both runs: a host process more (the default is one per core) cost this
     // run about 3.5 CPU s more (2026-12-07), and what is checked here is where the server comes
-    // from; and 3 servers (one a region), not 6, as the threads tests above.
+    // from. Two regions of one server and 4 clients (3 regions and 12 clients until 2026-12-07):
+    // about 3.3 CPU s a run against 3.9, and seeds 11 and 12 failed in each of 4 runs so (in 3
+    // of 4 with 3 regions and 12 clients; in 1 of 4 with 500 ms of faults).
     const r = await meridian([
       'check',
       '--transport',
@@ -442,10 +446,7 @@ natsTest(
       'stale-reads',
       '--fault-ms',
       '1500',
-      '--servers',
-      '1',
-      '--factor',
-      '3',
+      ...SMALL_NATS,
     ]);
     t.log(
       r.stdout
@@ -456,7 +457,7 @@ natsTest(
     t.regex(r.stdout, /^meridian check: nats-server started at nats:\/\/127\.0\.0\.1:\d+ for this run/);
     t.regex(
       r.stdout,
-      /\nmeridian check: seeds 11\.\.11, active replication \(unsafe: stale-reads\), targeted faults, 1500 ms of faults, 1 server per region, factor 3, 1 worker, over NATS \(nats:\/\/127\.0\.0\.1:\d+; 1 host process a seed\) in real time/,
+      /\nmeridian check: seeds 11\.\.11, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 1500 ms of faults, 2 regions, 1 server per region, factor 2, 1 worker, over NATS \(nats:\/\/127\.0\.0\.1:\d+; 1 host process a seed\) in real time/,
     );
     const m = /\ncheck: 1 seed, (\d) passed, (\d) failed[^,]*, (\d) unknown/.exec(r.stdout);
     t.truthy(m, r.stdout);
@@ -465,7 +466,7 @@ natsTest(
     if (m![2] === '1')
       t.regex(
         r.stdout,
-        /\n {2}again over NATS: meridian check --transport nats --processes 1 --seeds 1 --from 11 --mode active --unsafe stale-reads --fault-ms 1500 --servers 1 --factor 3\n/,
+        /\n {2}again over NATS: meridian check --transport nats --processes 1 --seeds 1 --from 11 --mode active --unsafe stale-reads --clients 4 --fault-ms 1500 --regions 2 --servers 1 --factor 2\n/,
       );
     const server = await startNatsServer((natsBinary as { bin: string }).bin);
     // --processes 1: the seed's cluster in one host process. The server's connections, read while the run goes on, show how many hosts were connected at once.
@@ -502,10 +503,7 @@ natsTest(
         'stale-reads',
         '--fault-ms',
         '1500',
-        '--servers',
-        '1',
-        '--factor',
-        '3',
+        ...SMALL_NATS,
       ]);
       watching = false;
       await watch;
@@ -758,9 +756,10 @@ test('check --workload txn: its own faults by default; --faults (the targeted ne
 });
 
 test('check piped into a reader that goes away: no EPIPE crash, and the exit status is still the verdict', async (t) => {
-  // One seed (seed 2 fails stale-reads, as the --shrink test shows): its header is the chunk read,
-  // and its progress line, its failure and the summary are all written after the pipe closed.
-  const child = spawn(process.execPath, [cli, 'check', '--seeds', '1', '--from', '2', '--workers', '1', '--unsafe', 'stale-reads'], {
+  // One seed (seed 2 fails stale-reads with 500 ms of faults, the run the --shrink test's replay
+  // line names; 4000 ms, the default, until 2026-12-07): its header is the chunk read, and its
+  // progress line, its failure and the summary are all written after the pipe closed.
+  const child = spawn(process.execPath, [cli, 'check', '--seeds', '1', '--from', '2', '--workers', '1', '--unsafe', 'stale-reads', '--fault-ms', '500'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -1072,10 +1071,12 @@ test("--json's command is one shell line: a path with a space or a quote is quot
 
 test("check's words agree with what it does (found by an audit, session 56): the header's workers are the run's, one seed from the top is singular, --help's FILE names every flag that writes one", async (t) => {
   // --seeds 1 asks for the default 2 workers; the run starts 1: its header said "2 workers", its summary "on 1 worker".
-  // No pool lent: the command's own, as `meridian check --seeds 1` starts it.
-  const one = await meridian(['check', '--seeds', '1'], {});
+  // No pool lent: the command's own, as `meridian check --seeds 1` starts it. Two clients and
+  // 500 ms of faults (the defaults, 12 and 4000 ms, until 2026-12-07): how many workers the run
+  // starts does not depend on them, and the new pool thread compiles less for a smaller run.
+  const one = await meridian(['check', '--seeds', '1', '--clients', '2', '--fault-ms', '500'], {});
   t.is(one.code, 0, one.stdout);
-  t.regex(one.stdout, /^meridian check: seeds 1\.\.1, active replication, targeted faults, 1 worker\n/);
+  t.regex(one.stdout, /^meridian check: seeds 1\.\.1, active replication, targeted faults, 2 clients, 500 ms of faults, 1 worker\n/);
   t.regex(one.stdout, /\ncheck: 1 seed, .* on 1 worker \(/);
   t.throws(() => parseCheckArgs(['--seeds', '2', '--from', '4294967295']), { message: /runs seeds past 4294967295: at most 1 seed from there$/ });
   const help = await meridian(['check', '--help']);

@@ -290,6 +290,63 @@ natsTest(`nats: a message over the server's max_payload is refused as too-large,
   }
 });
 
+natsTest(`nats: the actors size their messages by what the server's max_payload carries, not by the configured messageBytesMax${skipped}`, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-nats-conf-'));
+  const conf = join(dir, 'nats.conf');
+  // Managed NATS services often allow 64 KiB: far under the default messageBytesMax (1 MiB).
+  writeFileSync(conf, 'max_payload: 65536\n');
+  try {
+    await withServer(
+      t,
+      async (server) => {
+        // Three servers on three host processes: Paxos messages cross NATS.
+        const config: ClusterConfig = { ...natsConfig(server, { processes: 3 }), regions: [{ name: 'a', servers: 3 }] };
+        // Unset: lowered to what the server carries, and the actors are planned for that.
+        const cluster = await startCluster(config);
+        try {
+          const carried = cluster.internals.runtime.host.messageBytesMax;
+          t.true(carried < 65536, `messageBytesMax lowered to ${carried}`);
+          const client = cluster.client({ region: 'a' });
+          // The request fits (under `carried`), its replicated command not with a catch-up's
+          // room: the leader refuses it, definite, naming the hosts' limit. Planned for 1 MiB,
+          // it took it, and a follower that had to catch up on it would never have.
+          const big = await t.throwsAsync(client.put('big', 'x'.repeat(carried - 120)), { instanceOf: UnavailableError });
+          t.regex(
+            big?.message ?? '',
+            new RegExp(
+              `^not done: the put is \\d+ bytes as a replicated command, over the \\d+ a replication message carries under messageBytesMax \\(${carried} bytes\\)$`,
+            ),
+          );
+          // Concurrent puts a leader batches to each follower: planned for 1 MiB, a batch of
+          // several was over what the server carries, dropped as too large and sent again.
+          await Promise.all(Array.from({ length: 20 }, (_, i) => client.put(`k${i}`, 'v'.repeat(20_000))));
+          t.is(await client.get('k19'), 'v'.repeat(20_000));
+          const stats = await cluster.internals.runtime.collectStats();
+          t.is(stats.dropped['too-large'] ?? 0, 0, 'no host dropped a message as too large');
+        } finally {
+          await cluster.stop();
+        }
+        // Given larger than the server carries: refused at start, not lowered behind the user's back.
+        const refused = await startCluster({ ...config, messageBytesMax: 1024 * 1024 }).then(
+          async (started) => {
+            await started.stop();
+            return new Error('started');
+          },
+          (error: unknown) => error as Error,
+        );
+        t.true(refused instanceof ConfigError, refused.message);
+        t.regex(
+          refused.message,
+          /^config\.messageBytesMax: expected at most \d+ bytes on these NATS servers \(their max_payload, 65536 bytes, less the framing\)/,
+        );
+      },
+      ['-c', conf],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 natsTest(`nats: host processes exit by themselves when their launcher is killed before stop()${skipped}`, async (t) => {
   await withServer(t, async (server, baseline) => {
     const script = fileURLToPath(new URL('./scripts/nats-launch.js', import.meta.url));

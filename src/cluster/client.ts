@@ -391,7 +391,12 @@ export class Client {
     if (msg.reason !== 'too-large' || msg.bytes === undefined) return new UnavailableError(`request could not be sent: ${String(msg.reason)}`);
     const body = this.pending.get(rid)?.body;
     const what = body === undefined ? 'request' : `${body.op} ${JSON.stringify(body.key)}${body.op === 'txn' ? ` (${body.ops?.length ?? 0} ops)` : ''}`;
-    const nats = this.deps.runtime.kind === 'nats' ? ", and with transport 'nats' no more than the NATS server's max_payload allows" : '';
+    // On NATS the servers' max_payload caps messageBytesMax (a larger one is refused at start,
+    // an unset one lowered to it): past that cap only a larger max_payload raises it.
+    const nats =
+      this.deps.runtime.kind === 'nats'
+        ? "; with transport 'nats' at most the NATS servers' max_payload less framing, which an unset one is: raise max_payload for more"
+        : '';
     return new UnavailableError(
       `${what}: the request is ${msg.bytes} bytes, over messageBytesMax (${this.deps.host.messageBytesMax} bytes): not sent. Send less in one call, or raise the cluster's messageBytesMax option (up to ${MESSAGE_BYTES_MAX_MAX} bytes${nats})`,
     );

@@ -1393,7 +1393,9 @@ export async function startCluster(config: ClusterConfig): Promise<Cluster> {
   let cluster: Cluster | undefined;
   const onEvent = (event: HostEvent): void => cluster?.onHostEvent(event);
   const { runtime, sim } =
-    resolved.transport === 'sim' ? createSimRuntime(resolved, plans, directory, onEvent) : await createRuntime(resolved, plans, directory, onEvent);
+    resolved.transport === 'sim'
+      ? createSimRuntime(resolved, plans, directory, onEvent)
+      : await createRuntime(resolved, plans, directory, onEvent, config.messageBytesMax !== undefined);
   cluster = new Cluster(resolved, runtime, sim);
   await runtime.start();
   cluster.warnOfConfig();
@@ -1517,6 +1519,7 @@ async function createRuntime(
   plans: HostPlan[],
   directory: Map<string, DirectoryEntry>,
   onEvent: (e: HostEvent) => void,
+  messageBytesMaxGiven: boolean,
 ): Promise<{ runtime: Runtime; sim?: SimRuntime }> {
   const dataDir = config.dataDir ?? makeTempDir('meridian-');
   // A given folder is this cluster's until the runtime's stop() releases it (a NATS cluster's
@@ -1528,7 +1531,7 @@ async function createRuntime(
   }
   try {
     if (config.dataDir !== undefined) checkLayout(config.dataDir, config);
-    return await runtimeOf(config, plans, directory, onEvent, dataDir, releaseDataDir);
+    return await runtimeOf(config, plans, directory, onEvent, dataDir, releaseDataDir, messageBytesMaxGiven);
   } catch (error) {
     releaseDataDir?.();
     if (config.dataDir === undefined) removeTempDir(dataDir);
@@ -1543,6 +1546,7 @@ async function runtimeOf(
   onEvent: (e: HostEvent) => void,
   dataDir: string,
   releaseDataDir: (() => void) | undefined,
+  messageBytesMaxGiven: boolean,
 ): Promise<{ runtime: Runtime; sim?: SimRuntime }> {
   const options = {
     seed: config.seed,
@@ -1575,8 +1579,11 @@ async function runtimeOf(
           layout: clusterLayout(config),
           replication: { mode: config.replication.mode, factor: config.replication.factor },
           restartable,
+          messageBytesMaxGiven,
         },
-        plans,
+        // Planned again once the runtime knows how large a message its hosts carry (the
+        // servers' max_payload may allow less than messageBytesMax): the actors size theirs by it.
+        (messageBytesMax) => planCluster({ ...config, messageBytesMax }).plans,
       ),
     };
   }

@@ -82,7 +82,20 @@ export interface NatsOptions extends ThreadsOptions {
    * (started by a restartNode) runs the host's other nodes at once: nobody restarts them.
    */
   restartable?: ReadonlySet<string>;
+  /**
+   * `messageBytesMax` is the caller's own (a cluster's config named it): one over what the
+   * server's max_payload carries is refused at start (a ConfigError naming both), where the
+   * default is lowered to it (see connect).
+   */
+  messageBytesMaxGiven?: boolean;
 }
+
+/**
+ * A runtime's plans, or what makes them from the largest message its hosts carry: a cluster's
+ * actors size their messages (Paxos batches, catch-ups, snapshot pieces, a coordinator's wires,
+ * a region's digests) by it, and it is known only once the runtime reached the NATS server.
+ */
+export type NatsPlans = HostPlan[] | ((messageBytesMax: number) => HostPlan[]);
 
 interface HostEntry {
   id: number;
@@ -147,9 +160,12 @@ export class NatsRuntime implements Runtime {
   private lost: UnavailableError | undefined;
   private lastCheck = performance.now();
 
+  /** The hosts' plans: from `planned` once connect() knows messageBytesMax. */
+  private plans: HostPlan[] = [];
+
   constructor(
     private readonly options: NatsOptions,
-    private readonly plans: HostPlan[],
+    private readonly planned: NatsPlans,
   ) {
     this.durable = new FileDurableStore(options.dataDir, options.fsync);
     if (options.removeDataDir) this.untrack = trackRuntime(this);
@@ -187,8 +203,20 @@ export class NatsRuntime implements Runtime {
     const nc = (this.nc = await connectNats(this.options.servers, `meridian-launcher-${this.options.cluster}`));
     await this.claimName(nc);
     // A message must fit one NATS payload with its frame header: bigger ones are refused
-    // ('too-large', bounced to the sender as undeliverable).
-    this.messageBytesMax = Math.min(this.options.messageBytesMax, envelopeBytesMax(nc));
+    // ('too-large', bounced to the sender as undeliverable). The actors are planned for the
+    // same limit: planned for a larger one (the default 1 MiB on a server's default 1 MiB
+    // max_payload, less the framing, or any on a 64 KiB one), they built Paxos batches and
+    // catch-ups the hosts then dropped (an audit, session 63).
+    const carried = envelopeBytesMax(nc);
+    if (this.options.messageBytesMaxGiven === true && this.options.messageBytesMax > carried) {
+      throw new ConfigError(
+        'messageBytesMax',
+        `at most ${carried} bytes on these NATS servers (their max_payload, ${nc.info?.max_payload} bytes, less the framing): lower it, leave it unset for that most, or raise the servers' max_payload`,
+        this.options.messageBytesMax,
+      );
+    }
+    this.messageBytesMax = Math.min(this.options.messageBytesMax, carried);
+    this.plans = typeof this.planned === 'function' ? this.planned(this.messageBytesMax) : this.planned;
     this.front = new ThreadHost({
       id: 0,
       seed: this.options.seed,

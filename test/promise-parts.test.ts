@@ -8,12 +8,11 @@
 import test from 'ava';
 import { withCluster, type ClusterConfig } from '../src/index.js';
 import type { Cluster } from '../src/cluster/cluster.js';
-import { COMMAND_ID_SLACK_BYTES, commandBytesMax, type ServerState } from '../src/cluster/server.js';
+import type { ServerState } from '../src/cluster/server.js';
 import { groupOf, topologyOf } from '../src/cluster/topology.js';
 import { createPackr } from '../src/core/codec.js';
 import { Prng } from '../src/core/prng.js';
 import { paxosMessageBytes, type MultiPaxosMessage } from '../src/protocols/multipaxos.js';
-import { encodedBytes } from '../src/protocols/snapshot-pieces.js';
 import { Cluster as CoreCluster, ELECTION, range } from './helpers/multipaxos-cluster.js';
 
 // The cluster ----------------------------------------------------------------------------
@@ -88,7 +87,7 @@ for (const mode of ['active', 'passive'] as const) {
 
 // The sizes ------------------------------------------------------------------------------
 
-test('paxosMessageBytes: at least what a part of a promise encodes to; commandBytesMax leaves room for a part of one slot (seeded)', (t) => {
+test('paxosMessageBytes: at least what a part of a promise encodes to (seeded; commandBytesMax leaving room for a part of one slot is test/command-bytes.part.ts)', (t) => {
   const seed = 5641;
   t.log(`seed ${seed}`);
   const prng = new Prng(seed);
@@ -105,20 +104,6 @@ test('paxosMessageBytes: at least what a part of a promise encodes to; commandBy
     const part = prng.chance(0.5) ? { from } : { from, until: prng.int(2 ** 32) };
     const msg: MultiPaxosMessage = { type: 'promise', ballot: ballot(), slots, snapshot: null, part };
     t.true(paxosMessageBytes(msg) >= packr.pack(msg).byteLength, JSON.stringify(part));
-  }
-  for (const max of [256, 4_096, 65_536]) {
-    const peers = ['r1/0', 'region-two/11', 'r3/2'];
-    const bytes = commandBytesMax(max, 7, peers);
-    // A string encodes to its length plus a header of 1, 2, 3 or 5 bytes: find one of `bytes`.
-    let command = '';
-    for (const header of [1, 2, 3, 5]) if (encodedBytes('x'.repeat(bytes - header)) === bytes) command = 'x'.repeat(bytes - header);
-    t.is(encodedBytes(command), bytes);
-    const wide = { round: 0xffffffff, id: 'region-two/11' };
-    const slot = { index: 0xffffffff, ballot: wide, commands: [command], chosen: true };
-    const m = { type: 'promise', ballot: wide, slots: [slot], snapshot: null, part: { from: 0xffffffff, until: 0xffffffff } };
-    // With room to spare for another leader's longer copy of the command.
-    const wire = encodedBytes({ to: 'region-two/11', from: 'region-two/11', msg: { type: 'px', s: 7, m } });
-    t.true(wire + COMMAND_ID_SLACK_BYTES <= max, `a part of one slot at ${max}: ${wire} bytes`);
   }
 });
 

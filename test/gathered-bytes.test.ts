@@ -9,6 +9,10 @@
  *
  * A region's digest (region.ts digestParts), which lists every server of the region: over
  * messageBytesMax whole, it was dropped every interval, and every balancer held the region down.
+ *
+ * A participant's replies (participant.ts within): the votes of one log entry's prepares, each
+ * with what its transaction read, to one coordinator, leave as one wire; over messageBytesMax
+ * the host bounced it (a 'too-large' warn, a drop counted) before each went again alone.
  */
 import test from 'ava';
 import { withCluster, type ClusterConfig } from '../src/index.js';
@@ -158,4 +162,66 @@ test('digestParts: whole when it fits; else parts of one seq that each fit, numb
     parts.flatMap((p) => p.members),
     members,
   );
+});
+
+// A participant's replies ----------------------------------------------------------------
+
+const REPLY_SEED = 7400;
+/** Each transaction reads two values of 1,500 bytes (3 KB with its vote); eight of one log entry, 24 KB together. */
+const READ_CHARS = 1_500;
+const READERS = 8;
+
+test('sim: the votes of a burst of transactions for one shard, each with its reads under messageBytesMax, together over it, go in wires that fit; one over it alone is refused at once, unsent', async (t) => {
+  t.log(`seed ${REPLY_SEED}`);
+  const config: ClusterConfig = {
+    regions: [{ name: 'r1', servers: 3 }],
+    transport: 'sim',
+    seed: REPLY_SEED,
+    shards: 1,
+    messageBytesMax: MESSAGE_BYTES_MAX,
+    replication: { mode: 'active', factor: 3 },
+    requestTimeoutMs: 3_000,
+  };
+  await withCluster(t, config, async (cluster) => {
+    const warns: string[] = [];
+    cluster.on('warn', (e: { address: string; message: string }) => warns.push(`${e.address}: ${e.message}`));
+    const clients = Array.from({ length: READERS + 1 }, () => cluster.client({ region: 'r1' }));
+    const valueAt = (k: number): string => `${k}:`.padEnd(READ_CHARS, 'r');
+    for (let k = 0; k < 2 * READERS + 12; k++) await clients[0]!.put(`v${k}`, valueAt(k));
+    for (let burst = 0; burst < 2; burst++) {
+      const results = await Promise.allSettled([
+        ...clients.slice(0, READERS).map((c, i) =>
+          c.transaction([
+            { op: 'get', key: `v${2 * i}` },
+            { op: 'get', key: `v${2 * i + 1}` },
+            { op: 'put', key: `w${burst}.${i}`, value: i },
+          ]),
+        ),
+        // Twelve values of 1,500 bytes: 18 KB read, over messageBytesMax alone.
+        clients[READERS]!.transaction(Array.from({ length: 12 }, (_, j) => ({ op: 'get' as const, key: `v${2 * READERS + j}` }))),
+      ]);
+      // Each read as the first characters of its value (`k:rr`), or whether it is not the value put.
+      const outcomes = results.map((r, i) =>
+        r.status === 'rejected'
+          ? `error: ${(r.reason as Error).message}`
+          : JSON.stringify(
+              (r.value as unknown[]).map((v, j) =>
+                typeof v !== 'string' ? v : v === valueAt(2 * i + j) ? v.slice(0, v.indexOf(':') + 3) : 'not the value put',
+              ),
+            ),
+      );
+      t.deepEqual(
+        outcomes.slice(0, READERS),
+        Array.from({ length: READERS }, (_, i) => JSON.stringify([`${2 * i}:rr`, `${2 * i + 1}:rr`, null])),
+        `seed ${REPLY_SEED}: burst ${burst}, every transaction commits with what it read`,
+      );
+      t.regex(
+        outcomes[READERS]!,
+        /^error: .*over messageBytesMax.*only read/,
+        `seed ${REPLY_SEED}: burst ${burst}, the one reading 18 KB is refused: ${outcomes[READERS]!.slice(0, 200)}`,
+      );
+    }
+    t.is(cluster.stats().dropped['too-large'] ?? 0, 0, 'no message was over messageBytesMax');
+    t.deepEqual(warns, [], 'no warning');
+  });
 });

@@ -249,6 +249,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
         groups,
         down: downNodes,
         forgetPrepared: params.replication.unsafe === 'forget-prepared',
+        ...(params.replication.messageBytesMax === undefined ? {} : { wireBytes: wireBytesOf(ctx.self, params.replication.messageBytesMax) }),
       }),
       load: new ServerLoad(),
       dirty: new DirtyShards(),
@@ -831,6 +832,11 @@ const WIRE_FIELDS_BYTES_MAX = 64;
  */
 export function wireShellBytesMax(from: string, to: string): number {
   return WIRE_FIELDS_BYTES_MAX + 3 * (to.length + from.length);
+}
+
+/** What the messages of one wire from `self` may encode to together under `max` (messageBytesMax), by destination (ParticipantHost.wireBytes). */
+function wireBytesOf(self: string, max: number): { max: number; budget(to: string): number } {
+  return { max, budget: (to) => max - wireShellBytesMax(self, to) };
 }
 
 /**

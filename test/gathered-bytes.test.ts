@@ -9,6 +9,14 @@
  *
  * A region's digest (region.ts digestParts), which lists every server of the region: over
  * messageBytesMax whole, it was dropped every interval, and every balancer held the region down.
+ *
+ * A participant's replies (participant.ts within): the votes of one log entry's prepares, each
+ * with what its transaction read, to one coordinator, leave as one wire; over messageBytesMax
+ * the host bounced it (a 'too-large' warn, a drop counted) before each went again alone.
+ *
+ * A region's down-members notice (region.ts downParts), which lists the servers it holds down:
+ * over messageBytesMax whole, it was dropped with a warn every interval, and the region's
+ * servers passed requests on to silent ones, told only by crash notices and their own probes.
  */
 import test from 'ava';
 import { withCluster, type ClusterConfig } from '../src/index.js';
@@ -16,6 +24,7 @@ import { coordinatorBehavior, type CoordinatorParams } from '../src/cluster/coor
 import type { CoordinatorInbound, ParticipantWire, TxnOp } from '../src/cluster/messages.js';
 import { createPackr } from '../src/core/codec.js';
 import { digestParts } from '../src/cluster/region.js';
+import { newPart, type Lives, type PartsTaken } from '../src/cluster/lives.js';
 import { recordingContext } from './helpers/fake-context.js';
 
 const SEED = 7100;
@@ -158,4 +167,122 @@ test('digestParts: whole when it fits; else parts of one seq that each fit, numb
     parts.flatMap((p) => p.members),
     members,
   );
+});
+
+// A participant's replies ----------------------------------------------------------------
+
+const REPLY_SEED = 7400;
+/** Each transaction reads two values of 1,500 bytes (3 KB with its vote); eight of one log entry, 24 KB together. */
+const READ_CHARS = 1_500;
+const READERS = 8;
+
+test('sim: the votes of a burst of transactions for one shard, each with its reads under messageBytesMax, together over it, go in wires that fit; one over it alone is refused at once, unsent', async (t) => {
+  t.log(`seed ${REPLY_SEED}`);
+  const config: ClusterConfig = {
+    regions: [{ name: 'r1', servers: 3 }],
+    transport: 'sim',
+    seed: REPLY_SEED,
+    shards: 1,
+    messageBytesMax: MESSAGE_BYTES_MAX,
+    replication: { mode: 'active', factor: 3 },
+    requestTimeoutMs: 3_000,
+  };
+  await withCluster(t, config, async (cluster) => {
+    const warns: string[] = [];
+    cluster.on('warn', (e: { address: string; message: string }) => warns.push(`${e.address}: ${e.message}`));
+    const clients = Array.from({ length: READERS + 1 }, () => cluster.client({ region: 'r1' }));
+    const valueAt = (k: number): string => `${k}:`.padEnd(READ_CHARS, 'r');
+    for (let k = 0; k < 2 * READERS + 12; k++) await clients[0]!.put(`v${k}`, valueAt(k));
+    for (let burst = 0; burst < 2; burst++) {
+      const results = await Promise.allSettled([
+        ...clients.slice(0, READERS).map((c, i) =>
+          c.transaction([
+            { op: 'get', key: `v${2 * i}` },
+            { op: 'get', key: `v${2 * i + 1}` },
+            { op: 'put', key: `w${burst}.${i}`, value: i },
+          ]),
+        ),
+        // Twelve values of 1,500 bytes: 18 KB read, over messageBytesMax alone.
+        clients[READERS]!.transaction(Array.from({ length: 12 }, (_, j) => ({ op: 'get' as const, key: `v${2 * READERS + j}` }))),
+      ]);
+      // Each read as the first characters of its value (`k:rr`), or whether it is not the value put.
+      const outcomes = results.map((r, i) =>
+        r.status === 'rejected'
+          ? `error: ${(r.reason as Error).message}`
+          : JSON.stringify(
+              (r.value as unknown[]).map((v, j) =>
+                typeof v !== 'string' ? v : v === valueAt(2 * i + j) ? v.slice(0, v.indexOf(':') + 3) : 'not the value put',
+              ),
+            ),
+      );
+      t.deepEqual(
+        outcomes.slice(0, READERS),
+        Array.from({ length: READERS }, (_, i) => JSON.stringify([`${2 * i}:rr`, `${2 * i + 1}:rr`, null])),
+        `seed ${REPLY_SEED}: burst ${burst}, every transaction commits with what it read`,
+      );
+      t.regex(
+        outcomes[READERS]!,
+        /^error: .*over messageBytesMax.*only read/,
+        `seed ${REPLY_SEED}: burst ${burst}, the one reading 18 KB is refused: ${outcomes[READERS]!.slice(0, 200)}`,
+      );
+    }
+    t.is(cluster.stats().dropped['too-large'] ?? 0, 0, 'no message was over messageBytesMax');
+    t.deepEqual(warns, [], 'no warning');
+  });
+});
+
+// A region's down-members notice ------------------------------------------------------------
+
+const DOWN_SEED = 7500;
+/** Server ids of 26 characters or so: 40 of them held down are about 1.1 KB, over 1,024 in one notice. */
+const LONG_REGION = 'region-with-a-long-name';
+const DOWN_SERVERS = 60;
+const PAUSED = 40;
+
+test('sim: a region holding 40 servers down at messageBytesMax 1,024 tells its servers in parts: each of the others holds every one down', async (t) => {
+  t.log(`seed ${DOWN_SEED}`);
+  const config: ClusterConfig = {
+    regions: [{ name: LONG_REGION, servers: DOWN_SERVERS }],
+    transport: 'sim',
+    seed: DOWN_SEED,
+    shards: 2,
+    messageBytesMax: DIGEST_BYTES_MAX,
+    replication: { mode: 'active', factor: 3 },
+  };
+  await withCluster(t, config, async (cluster) => {
+    const warns: string[] = [];
+    cluster.on('warn', (e: { address: string; message: string }) => warns.push(`${e.address}: ${e.message}`));
+    await cluster.sleep(2_000);
+    const paused = Array.from({ length: PAUSED }, (_, i) => `${LONG_REGION}/${DOWN_SERVERS - PAUSED + i}`);
+    for (const server of paused) await cluster.pause(server);
+    await cluster.sleep(5_000);
+    t.deepEqual(
+      cluster
+        .members()
+        .filter((m) => m.state === 'down')
+        .map((m) => m.id),
+      paused,
+      `seed ${DOWN_SEED}: the region holds the paused servers down`,
+    );
+    for (const server of [`${LONG_REGION}/0`, `${LONG_REGION}/${DOWN_SERVERS - PAUSED - 1}`]) {
+      const summary = (await cluster.inspect(server)) as { state: { memberDown: Record<string, number> } };
+      const held = Object.entries(summary.state.memberDown)
+        .filter(([, until]) => until > cluster.now())
+        .map(([node]) => node)
+        .sort((a, b) => Number(a.split('/')[1]) - Number(b.split('/')[1]));
+      t.deepEqual(held, paused, `seed ${DOWN_SEED}: ${server} holds every paused server down on its region's word`);
+    }
+    t.is(cluster.stats().dropped['too-large'] ?? 0, 0, 'no message was over messageBytesMax');
+    t.deepEqual(warns, [], 'no warning');
+  });
+});
+
+test('newPart: the first part of a seq to come is new, each other part more, a part twice a copy; an older seq is stale, a whole message ends the parts', (t) => {
+  const lives = new Map<string, Lives>();
+  const taken = new Map<string, PartsTaken>();
+  const fate = (seq: number, part?: number): string => String(newPart(lives, taken, 'r1', 'life-a', seq, part));
+  t.deepEqual([fate(1, 1), fate(1, 0), fate(1, 2), fate(1, 0)], ['new', 'more', 'more', 'copy'], 'seq 1 in parts, reordered, one twice');
+  t.deepEqual([fate(2), fate(1, 3), fate(2, 0)], ['new', 'undefined', 'undefined'], 'seq 2 whole: a late part of seq 1 is stale, and seq 2 takes no part');
+  t.false(taken.has('r1'), 'no parts held after a whole message');
+  t.deepEqual([fate(3, 0), fate(4, 1), fate(3, 1)], ['new', 'new', 'undefined'], 'seq 4 overtakes seq 3: its late part is stale');
 });

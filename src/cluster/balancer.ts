@@ -25,7 +25,7 @@ import {
 import { coordinatorAddress, shardOf } from './topology.js';
 import { NodeNotices } from './notices.js';
 import { committedTooLarge, onlyReads, outcomeUnknown, readTooLarge } from './too-large.js';
-import { newInLife, type Lives } from './lives.js';
+import { newPart, type Lives, type PartsTaken } from './lives.js';
 import type { ResolvedBalancer } from './validate-parts.js';
 
 /** Requests one balancer keeps in flight; beyond it new requests are refused (UNAVAILABLE). */
@@ -221,8 +221,8 @@ export interface BalancerState {
   notices: NodeNotices;
   /** Per region, its region actor's lives (lives.ts): a digest not above the highest of its life is a copy or overtaken (see onDigest). */
   digestSeqs: Map<string, Lives>;
-  /** Per region, the parts taken of its newest digest in parts (Digest.part; see onDigest): its life, its seq, and the parts' numbers. */
-  digestParts: Map<string, { incarnation: string; seq: number; parts: Set<number> }>;
+  /** Per region, the parts taken of its newest digest in parts (Digest.part; see onDigest). */
+  digestParts: Map<string, PartsTaken>;
   /** Digests dropped as copies or overtaken. */
   staleDigests: number;
 }
@@ -932,20 +932,12 @@ function onDigest(state: BalancerState, digest: Digest, ctx: ActorContext): void
   const now = ctx.now();
   // A digest in parts (region.ts digestParts) shares one seq: the first part to come is the
   // region's beat, and each other part not taken yet of that seq brings its members only.
-  const taken = state.digestParts.get(digest.region);
-  if (digest.part !== undefined && taken !== undefined && taken.incarnation === digest.incarnation && taken.seq === digest.seq) {
-    if (taken.parts.has(digest.part)) {
-      state.staleDigests++;
-      return;
-    }
-    taken.parts.add(digest.part);
-  } else {
-    if (newInLife(state.digestSeqs, digest.region, digest.incarnation, digest.seq) === undefined) {
-      state.staleDigests++;
-      return;
-    }
-    if (digest.part !== undefined) state.digestParts.set(digest.region, { incarnation: digest.incarnation, seq: digest.seq, parts: new Set([digest.part]) });
-    else if (taken !== undefined) state.digestParts.delete(digest.region);
+  const fate = newPart(state.digestSeqs, state.digestParts, digest.region, digest.incarnation, digest.seq, digest.part);
+  if (fate === undefined || fate === 'copy') {
+    state.staleDigests++;
+    return;
+  }
+  if (fate === 'new') {
     state.regions.heartbeat(digest.region, now);
     if (state.regionState.get(digest.region) !== 'up') {
       state.regionState.set(digest.region, 'up');

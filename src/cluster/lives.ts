@@ -3,7 +3,7 @@
  * one: the life (incarnation id) seen last, the number of lives seen but the first, the
  * highest seq seen of that life, and the lives seen before it (the last PAST_LIVES_MAX), each
  * with the highest seq seen of it. A region actor keeps its servers' heartbeats so, a balancer
- * its regions' digests.
+ * its regions' digests, a server its region actor's down-members notices.
  */
 export interface Lives {
   id: string;
@@ -42,4 +42,40 @@ export function newInLife(lives: Map<string, Lives>, sender: string, id: string,
     l.n++;
   }
   return l;
+}
+
+/** The parts taken of a sender's newest message in parts (a digest, a down-members notice): its life, its seq, and the parts' numbers. */
+export interface PartsTaken {
+  id: string;
+  seq: number;
+  parts: Set<number>;
+}
+
+/**
+ * A message of seq `seq` of life `id`, `part` of several or whole (undefined), where `taken`
+ * holds the parts taken of the sender's newest message in parts: 'more' if it is another part
+ * of that message (recorded in `taken`), 'copy' if one taken already, else 'new' if it is new in
+ * its life (newInLife; `taken` then holds it if it is a part, and none if it is whole), else
+ * undefined (a copy or overtaken). The first part of a seq to come stands for the message (a
+ * heartbeat, a replacement), and each other part brings only what it lists: parts are equal in
+ * standing, so a reordered pair loses nothing.
+ */
+export function newPart(
+  lives: Map<string, Lives>,
+  taken: Map<string, PartsTaken>,
+  sender: string,
+  id: string,
+  seq: number,
+  part: number | undefined,
+): 'new' | 'more' | 'copy' | undefined {
+  const t = taken.get(sender);
+  if (part !== undefined && t !== undefined && t.id === id && t.seq === seq) {
+    if (t.parts.has(part)) return 'copy';
+    t.parts.add(part);
+    return 'more';
+  }
+  if (newInLife(lives, sender, id, seq) === undefined) return undefined;
+  if (part !== undefined) taken.set(sender, { id, seq, parts: new Set([part]) });
+  else if (t !== undefined) taken.delete(sender);
+  return 'new';
 }

@@ -162,6 +162,13 @@ export interface DownMembers {
   incarnation: string;
   down: string[];
   holdMs: number;
+  /**
+   * Absent: every server held down. Else one of the parts of a notice that would be over
+   * messageBytesMax whole (its number, from 0), each with the same seq and some of `down`: a
+   * server takes the first to come as the notice that replaces the last, and each other for the
+   * servers it lists (server.ts onDownMembers, region.ts downParts).
+   */
+  part?: number;
 }
 
 /** region actor -> region actor: cross-region liveness. */

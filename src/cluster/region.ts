@@ -172,16 +172,46 @@ export const regionBehavior: Behavior<RegionState, RegionParams, RegionInbound> 
  */
 export function digestParts(params: RegionParams, digest: Digest): Digest[] {
   if (params.messageBytesMax === undefined) return [digest];
+  return inParts(
+    digest,
+    digest.members,
+    (members) => ({ ...digest, members }),
+    budgetTo(params.region, params.regions.map(balancerAddress), params.messageBytesMax),
+  );
+}
+
+/**
+ * `notice` whole if it fits in a message to every server of the region, else in parts that each
+ * do, as a digest goes (digestParts), each with some of `down`. A notice lists about 8 bytes a
+ * server held down: sent whole over messageBytesMax (a large region at a small limit, many of
+ * its servers silent), it was dropped with a warn every interval, and the servers passed
+ * requests on to the silent ones, told only by crash notices and their own probes
+ * (test/gathered-bytes.test.ts).
+ */
+export function downParts(params: RegionParams, notice: DownMembers): DownMembers[] {
+  if (params.messageBytesMax === undefined) return [notice];
+  return inParts(notice, notice.down, (down) => ({ ...notice, down }), budgetTo(params.region, params.servers, params.messageBytesMax));
+}
+
+/** What a message from `from` may encode to, to be under `messageBytesMax` to each of `to` with its envelope. */
+function budgetTo(from: string, to: readonly string[], messageBytesMax: number): number {
   let shell = 0;
-  for (const r of params.regions) shell = Math.max(shell, wireShellBytesMax(params.region, balancerAddress(r)));
-  const budget = params.messageBytesMax - shell;
-  if (encodedBytes(digest) <= budget) return [digest];
-  // Each part's members share what is left once its other fields are in (the widest part number).
-  const share = budget - encodedBytes({ ...digest, members: [], part: 0xffffffff });
-  const parts: Digest[] = [];
-  for (let rest = digest.members; rest.length > 0;) {
+  for (const address of to) shell = Math.max(shell, wireShellBytesMax(from, address));
+  return messageBytesMax - shell;
+}
+
+/**
+ * `whole` if it encodes within `budget`, else parts numbered from 0 (`part`), each `withList`
+ * of as many of `list` as fit, in order (prefixWithin, the cut the catch-up entries use).
+ */
+function inParts<M extends { part?: number }, T>(whole: M, list: readonly T[], withList: (items: T[]) => M, budget: number): M[] {
+  if (encodedBytes(whole) <= budget) return [whole];
+  // Each part's items share what is left once its other fields are in (the widest part number).
+  const share = budget - encodedBytes({ ...withList([]), part: 0xffffffff });
+  const parts: M[] = [];
+  for (let rest = list; rest.length > 0;) {
     const n = prefixWithin(rest, share);
-    parts.push({ ...digest, members: rest.slice(0, n), part: parts.length });
+    parts.push({ ...withList(rest.slice(0, n)), part: parts.length });
     rest = rest.slice(n);
   }
   return parts;
@@ -206,5 +236,5 @@ function tellDown(state: RegionState, members: readonly MemberDigest[], ctx: Act
     down,
     holdMs: DOWN_MEMBERS_HOLD_INTERVALS * state.hb.intervalMs,
   };
-  for (const server of state.params.servers) ctx.send(server, notice);
+  for (const part of downParts(state.params, notice)) for (const server of state.params.servers) ctx.send(server, part);
 }

@@ -11,7 +11,7 @@ import type { LearnMessage, ShardPaxosBatchWire, ShardPaxosWire } from '../repli
 import { ShardLogs, type ShardRecord } from '../replication/shard-log.js';
 import type { UnsafeVariant } from './config.js';
 import type { DownMembers, ErrorCodeWire, Load, LoadReport, NotServing, Probe, ProbeAck, Req, Res, ResOk, ServerInbound } from './messages.js';
-import { newInLife, type Lives } from './lives.js';
+import { newPart, type Lives, type PartsTaken } from './lives.js';
 import { ForwardedRequests, Reach, ServerLoad } from './server-load.js';
 import type { TxnUnsafe } from '../replication/ops.js';
 import { Participants, type ParticipantEffect } from '../replication/participant.js';
@@ -141,6 +141,8 @@ export interface ServerState {
   memberDown: Map<string, number>;
   /** The region actor's lives, to drop a copy or an overtaken DownMembers notice. */
   regionLives: Map<string, Lives>;
+  /** The parts taken of the region actor's newest DownMembers notice in parts (see onDownMembers). */
+  downParts: Map<string, PartsTaken>;
   /** Requests passed on to another server, until they age out. */
   forwarded: ForwardedRequests;
   /** Round trips of probes to the nodes this server forwards to: which of them are slow (see Reach). */
@@ -249,6 +251,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
         groups,
         down: downNodes,
         forgetPrepared: params.replication.unsafe === 'forget-prepared',
+        ...(params.replication.messageBytesMax === undefined ? {} : { wireBytes: wireBytesOf(ctx.self, params.replication.messageBytesMax) }),
       }),
       load: new ServerLoad(),
       dirty: new DirtyShards(),
@@ -260,6 +263,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
       notices: new NodeNotices(),
       memberDown: new Map(),
       regionLives: new Map(),
+      downParts: new Map(),
       forwarded: new ForwardedRequests(),
       reach: new Reach(),
       txnCoordinators: new Map(),
@@ -593,17 +597,19 @@ function proofOfLife(state: ServerState, ctx: ActorContext): void {
 
 /**
  * The region actor's view of which of this region's servers are down: it replaces the last
- * one (a notice lists them all), each held until `holdMs` from now. Requests this server passed
- * to a server newly held down are dealt with now, as for a crash notice (a read goes to another
- * copy if one can take it, else is refused; any other request's outcome is unknown): the server
- * is silent, and they would wait out their callers' timeouts.
+ * one (a notice lists them all; of a notice in parts, the first part to come replaces it and
+ * each other part of its seq adds the servers it lists), each held until `holdMs` from now.
+ * Requests this server passed to a server newly held down are dealt with now, as for a crash
+ * notice (a read goes to another copy if one can take it, else is refused; any other request's
+ * outcome is unknown): the server is silent, and they would wait out their callers' timeouts.
  */
 function onDownMembers(state: ServerState, msg: DownMembers, ctx: ActorContext): void {
   if (ctx.sender !== state.params.region || !Array.isArray(msg.down) || !Number.isFinite(msg.holdMs)) return;
-  if (newInLife(state.regionLives, ctx.sender, msg.incarnation, msg.seq) === undefined) return;
+  const fate = newPart(state.regionLives, state.downParts, ctx.sender, msg.incarnation, msg.seq, msg.part);
+  if (fate === undefined || fate === 'copy') return;
   const now = ctx.now();
   const fresh = msg.down.filter((node) => node !== state.params.id && !heldDown(state, node, now));
-  state.memberDown.clear();
+  if (fate === 'new') state.memberDown.clear();
   for (const node of msg.down) if (node !== state.params.id) state.memberDown.set(node, now + msg.holdMs);
   for (const node of fresh)
     failForwarded(
@@ -831,6 +837,11 @@ const WIRE_FIELDS_BYTES_MAX = 64;
  */
 export function wireShellBytesMax(from: string, to: string): number {
   return WIRE_FIELDS_BYTES_MAX + 3 * (to.length + from.length);
+}
+
+/** What the messages of one wire from `self` may encode to together under `max` (messageBytesMax), by destination (ParticipantHost.wireBytes). */
+function wireBytesOf(self: string, max: number): { max: number; budget(to: string): number } {
+  return { max, budget: (to) => max - wireShellBytesMax(self, to) };
 }
 
 /**

@@ -71,7 +71,8 @@ export interface ParticipantReply {
   r?: TxnReads;
   /**
    * More messages from the same participant to the same address, after `m`, in order (each with
-   * its reads as `r`): the messages released by one log entry travel as one wire (absent: none).
+   * its reads as `r`): the messages released by one log entry travel as one wire, or as several
+   * that each fit under messageBytesMax (absent: none; see Participants.within).
    */
   more?: Array<{ m: unknown; r?: TxnReads }>;
 }
@@ -95,7 +96,8 @@ export interface ReadsAnswer {
 
 /**
  * server -> coordinator: what `txn` read at shard `s` is over messageBytesMax (`max`): the wire
- * that carried it (a yes vote's `tx-r`, or a `tx-a`), `bytes` long, came back undelivered. A
+ * that carried it (a yes vote's `tx-r`, or a `tx-a`), `bytes` long, came back undelivered, or
+ * its reply was measured at `bytes` without its envelope and not sent (Participants.within). A
  * vote goes again without the reads (see Participants.tooLarge).
  */
 export interface ReadsTooLarge {

@@ -5,6 +5,7 @@ import { createParticipantCore, type CommitProtocolName, type ParticipantCore } 
 import type { ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery, ReadsTooLarge } from './messages.js';
 import { hashString } from '../core/prng.js';
 import { assert } from '../core/assert.js';
+import { encodedBytes, prefixWithin } from '../protocols/snapshot-pieces.js';
 
 export type { ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery, ReadsTooLarge } from './messages.js';
 
@@ -52,6 +53,12 @@ export interface ParticipantHost {
   down: ReadonlySet<string>;
   /** Testing only: the 'forget-prepared' variant (undecided, voted transactions are forgotten). */
   forgetPrepared?: boolean;
+  /**
+   * The host's messageBytesMax (`max`), and what the messages of one wire to `to` may encode to
+   * together under it (`budget`: less the envelope's bound, server.ts wireShellBytesMax): replies
+   * gathered for one address are cut to fit (see within). Absent: none is cut.
+   */
+  wireBytes?: { max: number; budget(to: string): number };
 }
 
 /** A participant wire held for a later tick, with its logical sender and the ticks it waited. */
@@ -342,7 +349,8 @@ export class Participants {
 
   /**
    * Send messages released together: those to one address other than a shard's travel as one
-   * wire (the first as `m`, the rest in `more`, in order); the order of first sends is kept.
+   * wire (the first as `m`, the rest in `more`, in order; as several if together over
+   * messageBytesMax, see within); the order of first sends is kept.
    */
   private sendAll(s: number, messages: ReadonlyArray<{ to: string; msg: unknown; reads?: TxnReads }>): ParticipantEffect[] {
     if (messages.length === 1) return [this.send(s, messages[0]!.to, messages[0]!.msg, messages[0]!.reads)];
@@ -365,6 +373,40 @@ export class Participants {
         if (wire.more === undefined) wire.more = [more];
         else wire.more.push(more);
       }
+    }
+    return byTo.size === 0
+      ? effects
+      : effects.flatMap((e) => (e.kind === 'send' && e.msg.type === 'tx-r' && e.msg.more !== undefined ? this.within(e.to, e.msg) : [e]));
+  }
+
+  /**
+   * `wire`, replies gathered for `to`, in as few wires as keep each under messageBytesMax, in
+   * order: whole if it fits, else cut where the next reply would take a wire over (prefixWithin,
+   * each reply measured alone: the sum is at least what they encode to together). A reply over
+   * it alone carrying what its transaction read goes as the host's bounce of it would have
+   * (tooLarge: `tx-big`, then the vote without the reads), known here without sending it. Sent
+   * whole, the votes of one log entry's prepares with their reads made a wire over
+   * messageBytesMax though each fit alone: the host bounced it, with a 'too-large' warn and a
+   * drop counted, a fault to a user's eye, before each went again alone
+   * (test/gathered-bytes.test.ts). Measured only for a wire of several replies.
+   */
+  private within(to: string, wire: ParticipantReply): ParticipantEffect[] {
+    const limit = this.host.wireBytes;
+    if (limit === undefined || wire.more === undefined) return [{ kind: 'send', to, msg: wire }];
+    const budget = limit.budget(to);
+    if (encodedBytes(wire) <= budget) return [{ kind: 'send', to, msg: wire }];
+    const replies = [wire.r === undefined ? { m: wire.m } : { m: wire.m, r: wire.r }, ...wire.more];
+    const sizes = replies.map((x) => encodedBytes(x));
+    const effects: ParticipantEffect[] = [];
+    for (let at = 0; at < replies.length;) {
+      const n = prefixWithin(sizes.slice(at), budget, replies.length - at, (bytes) => bytes);
+      const [first, ...more] = replies.slice(at, at + n);
+      const msg: ParticipantReply = { type: 'tx-r', s: wire.s, m: first!.m };
+      if (first!.r !== undefined) msg.r = first!.r;
+      if (more.length > 0) msg.more = more;
+      const alone = n === 1 && sizes[at]! > budget ? this.readsTooLarge(to, msg, sizes[at]!, limit.max) : undefined;
+      effects.push(...(alone ?? [{ kind: 'send' as const, to, msg }]));
+      at += n;
     }
     return effects;
   }
@@ -423,7 +465,8 @@ export class Participants {
    * Dropped, the vote went with it: the transaction aborted only at its vote timeout, its
    * client waiting all along (found by an audit, session 55). The coordinator is told instead
    * (`tx-big`), so it answers its client at once, and a vote goes again without the reads. A
-   * wire of several messages is split first, as each may fit alone. Only a bounce comes here.
+   * wire of several messages is split first, as each may fit alone: one not cut to fit before
+   * it left (within; no wireBytes given). Only a bounce comes here.
    */
   tooLarge(to: string, original: { type: string }, bytes: number, max: number): ParticipantEffect[] {
     if (original.type === 'tx-a') {
@@ -440,8 +483,17 @@ export class Participants {
         msg: x.r === undefined ? { type: 'tx-r', s: wire.s, m: x.m } : { type: 'tx-r', s: wire.s, m: x.m, r: x.r },
       }));
     }
+    return this.readsTooLarge(to, wire, bytes, max) ?? [];
+  }
+
+  /**
+   * A reply of one message over messageBytesMax (`bytes` long, or at least that): with what its
+   * transaction read, the coordinator is told (`tx-big`) and the vote goes without the reads;
+   * undefined if it carries no reads (nothing shorter can go in its place).
+   */
+  private readsTooLarge(to: string, wire: ParticipantReply, bytes: number, max: number): ParticipantEffect[] | undefined {
     const txn = (wire.m as { txn?: unknown } | null)?.txn;
-    if (wire.r === undefined || typeof txn !== 'string') return [];
+    if (wire.r === undefined || typeof txn !== 'string') return undefined;
     // First: a coordinator that commits on the vote then answers at once (come after it, it
     // answers when it comes; lost, the coordinator asks for the reads, and is told again).
     return [

@@ -40,7 +40,15 @@ import type {
 export const CREDIT_WINDOW_BYTES = 4 * 1024 * 1024;
 /** The receiver returns credit once this much arrived, or after CREDIT_DELAY_MS. */
 export const CREDIT_RETURN_BYTES = CREDIT_WINDOW_BYTES / 4;
-export const CREDIT_DELAY_MS = 5;
+/**
+ * Credit short of CREDIT_RETURN_BYTES waits this long. The delay never holds a sender back:
+ * it has a whole window and the receiver keeps less than a quarter of it owed. At 5 ms nearly
+ * every small frame earned its own credit message, a socket write at the receiver and a read at
+ * the sender: an idle cluster's server hosts (a frame every 25 ms from each peer) returned
+ * about 85 a second, now 25 (idle 3 regions x 1 server, dedicated: about 10% less CPU in the
+ * host processes, 2026-12-07). Well under CREDIT_STALL_MS, the stalled-window fallback.
+ */
+export const CREDIT_DELAY_MS = 100;
 /**
  * Core NATS drops messages to a host that is gone (at most once): credit for them never
  * comes back. A window stuck this long with frames waiting is taken as lost and reopened.

@@ -15,10 +15,11 @@ import { freePort, natsServerBinary } from '../src/harness/nats-server.js';
  * What the NATS transport and `check` over it do when the NATS server goes away, and when hosts
  * started elsewhere refuse their plans (an audit, session 60): a spawned host's exit status, its
  * first connection retried, a check's seeds that met the outage, startCluster's wait for hosts.
- * Each test on its own server and ports.
+ * Each test on its own server and ports, so they run at once: they mostly wait (for a connect
+ * timeout, a host's exit), and one after another they held the file's lane for ~19 s.
  */
 const binary = natsServerBinary();
-const natsTest = 'bin' in binary ? test.serial : test.skip;
+const natsTest = 'bin' in binary ? test : test.skip;
 const skipped = 'reason' in binary ? ` (skipped: ${binary.reason})` : '';
 const realClock = { sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)), now: () => Date.now() };
 const hostEntry = fileURLToPath(new URL('../workers/nats-host.js', import.meta.url));

@@ -144,7 +144,9 @@ async function startPrometheusOnce(target: URL, prometheusBin: string): Promise<
 
 /**
  * Polls `expr` until `accept` takes Prometheus's answer, Prometheus exits, or WAIT_MS_MAX
- * passes. Returns the accepted answer (undefined if none) and the last thing seen.
+ * passes. Returns the accepted answer (undefined if none) and the last thing seen. Asks first
+ * and waits POLL_MS only after an answer not taken: once the data is there (most of the
+ * dashboard's panels, asked one after another), a wait before each ask was only lost time.
  */
 async function pollQuery(
   prometheus: Prometheus,
@@ -154,8 +156,6 @@ async function pollQuery(
   const deadline = Date.now() + WAIT_MS_MAX;
   let last = 'no answer yet';
   while (Date.now() < deadline) {
-    const early = await Promise.race([prometheus.exited, sleep(POLL_MS).then(() => undefined)]);
-    if (early !== undefined) return { body: undefined, last: early };
     try {
       const body = await prometheus.query(expr);
       last = JSON.stringify(body).slice(0, 2_000);
@@ -163,6 +163,8 @@ async function pollQuery(
     } catch (error) {
       last = String(error); // Not listening yet.
     }
+    const early = await Promise.race([prometheus.exited, sleep(POLL_MS).then(() => undefined)]);
+    if (early !== undefined) return { body: undefined, last: early };
   }
   return { body: undefined, last };
 }

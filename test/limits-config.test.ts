@@ -1,7 +1,13 @@
 import test from 'ava';
 import { checkLinearizable, ConfigError, startCluster, TimeoutError, UnavailableError, type TxnHistoryOp } from '../src/index.js';
 import { MEMORY_LIMITS_DEFAULT } from '../src/core/limits.js';
-import { drawLimits, runScenario, SCENARIO_SMALL_LIMIT_MAX } from '../src/harness/scenario.js';
+import {
+  drawLimits,
+  runScenario,
+  SCENARIO_SMALL_LIMIT_MAX,
+  SCENARIO_SMALL_MESSAGE_BYTES_MAX,
+  SCENARIO_SMALL_MESSAGE_BYTES_MIN,
+} from '../src/harness/scenario.js';
 
 // ClusterConfig.limits: memory bounds a test shrinks, so a short run forgets what a long one
 // would, and must still refuse late copies of what it forgot (src/core/limits.ts).
@@ -67,17 +73,24 @@ test('a quarter of scenario seeds draw small bounds, from their own stream; --li
   const small = drawn.filter((l) => l !== undefined).length;
   t.log(`${small} of 400 seeds drew small bounds`);
   t.true(small > 60 && small < 140);
-  for (const l of drawn) if (l !== undefined) for (const v of Object.values(l)) t.true(v >= 1 && v < SCENARIO_SMALL_LIMIT_MAX);
+  for (const l of drawn) if (l !== undefined) for (const v of Object.values(l.memory)) t.true(v >= 1 && v < SCENARIO_SMALL_LIMIT_MAX);
+  // A small messageBytesMax too, drawn after the memory bounds from the same stream.
+  const sizes = drawn.flatMap((l) => (l === undefined ? [] : [l.messageBytesMax]));
+  for (const b of sizes) t.true(Number.isInteger(b) && b >= SCENARIO_SMALL_MESSAGE_BYTES_MIN && b <= SCENARIO_SMALL_MESSAGE_BYTES_MAX, String(b));
+  t.true(new Set(sizes).size > sizes.length / 2, 'sizes vary from seed to seed');
   t.deepEqual(drawLimits(7), drawLimits(7), 'the same seed, the same bounds');
   t.not(drawLimits(7, 'small'), undefined);
   t.is(drawLimits(2, 'default'), undefined);
 });
 
-test('sim: a scenario seed with small bounds passes, and says so in its fault log', async (t) => {
+test('sim: a scenario seed with small bounds (and a small messageBytesMax) passes, and says so in its fault log', async (t) => {
   const seed = 2;
   t.log(`meridian check --seed ${seed} --limits small`);
   const r = await runScenario({ seed, mode: 'passive', limits: 'small', txnShare: 0.3 });
-  t.regex(r.faults[0]!, /^limits: seenRequests \d+, finishedTxns \d+, begunRequests \d+, routedRequests \d+$/);
+  const { messageBytesMax } = drawLimits(seed, 'small')!;
+  t.true(messageBytesMax <= SCENARIO_SMALL_MESSAGE_BYTES_MAX);
+  t.regex(r.faults[0]!, /^limits: seenRequests \d+, finishedTxns \d+, begunRequests \d+, routedRequests \d+, messageBytesMax \d+$/);
+  t.true(r.faults[0]!.endsWith(`, messageBytesMax ${messageBytesMax}`), r.faults[0]);
   t.is(r.outcome, 'pass', r.failures.join('; '));
 });
 

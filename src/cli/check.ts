@@ -59,6 +59,8 @@ import {
   SCENARIO_SERVERS_MAX,
   SCENARIO_SHAPE_DEFAULTS,
   SCENARIO_SHARDS_MAX,
+  SCENARIO_SMALL_MESSAGE_BYTES_MAX,
+  SCENARIO_SMALL_MESSAGE_BYTES_MIN,
   TXN_SCENARIO_KEYS_MAX,
 } from '../harness/scenario.js';
 
@@ -81,8 +83,9 @@ export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] 
                  [--check-budget B] [--transport ...] (with --seeds or --time-limit, as above)
           (txn: its own schedule by default, builtin; --faults alone means --nemesis targeted; --shrink needs one of those;
            without --commit, 2pc and paxos-commit both run; 3pc only when named: it is not safe under these faults)
-  LIMITS: memory bounds of the cluster; drawn (default): a quarter of seeds get small ones (1-15 request ids, finished
-          transactions, begun and routed requests remembered), small: every seed, default: none
+  LIMITS: memory bounds and messageBytesMax of the cluster; drawn (default): a quarter of seeds get small ones (1-15 request
+          ids, finished transactions, begun and routed requests remembered; messages of at most ${SCENARIO_SMALL_MESSAGE_BYTES_MIN}-${SCENARIO_SMALL_MESSAGE_BYTES_MAX} bytes),
+          small: every seed, default: none
   STRATEGY: how every region's balancer places requests (round-robin by default): one of
           ${BALANCER_CHOICES.filter((c) => c !== 'drawn').join(', ')};
           drawn: each seed draws a strategy and its options, weights, outlier ejection, zone-aware routing

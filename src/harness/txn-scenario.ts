@@ -20,6 +20,7 @@ import {
   ProgressWatch,
   withoutAssertPrefix,
   describeBalancer,
+  applyLimits,
   describeLimits,
   drawBalancer,
   drawLimits,
@@ -289,7 +290,7 @@ export async function runTxnScenario(options: TxnScenarioOptions, start: StartCl
   if (o.unsafe !== undefined) config.transactions = { unsafe: o.unsafe };
   if (o.nats !== undefined) config.nats = o.nats;
   const limits = drawLimits(o.seed, o.limits);
-  if (limits !== undefined) config.limits = limits;
+  applyLimits(config, limits);
   const balancer = drawBalancer(o.seed, o.balancer ?? 'round-robin', regions, shape.servers);
   if (balancer !== undefined) config.balancer = balancer;
   const cluster = await start(config);

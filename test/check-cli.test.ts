@@ -979,17 +979,17 @@ test.serial('demo: an integer flag out of its bounds names the flag and exits 2,
   t.regex(help.stdout, /^usage:\n {2}meridian demo /);
 });
 
-test('check --limits small gives every seed small memory bounds (in its fault log); the replay line carries it; a bad value names the flag', async (t) => {
+test('check --limits small gives every seed small memory bounds and messageBytesMax (in its fault log); the replay line carries it; a bad value names the flag', async (t) => {
   // One seed, 5 (seeds 5 and 6 were both caught, 2026-12-07): its header and its replay line.
   const r = await meridian(['check', '--seeds', '1', '--from', '5', '--workers', '2', '--clients', '4', '--limits', 'small', '--unsafe', 'stale-reads']);
   t.regex(r.stdout, /replay: meridian check --seed \d+ --mode active --unsafe stale-reads --clients 4 --limits small --trace/, r.stdout);
   t.regex(
     r.stdout,
-    /^meridian check: seeds 5\.\.5, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, small memory bounds, 2 workers\n/,
+    /^meridian check: seeds 5\.\.5, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, small memory bounds and messages, 2 workers\n/,
     r.stdout,
   );
   const one = await meridian(['check', '--seed', '5', '--clients', '4', '--limits', 'small']);
-  t.regex(one.stdout, /limits: seenRequests \d+, finishedTxns \d+, begunRequests \d+/, one.stdout);
+  t.regex(one.stdout, /limits: seenRequests \d+, finishedTxns \d+, begunRequests \d+, routedRequests \d+, messageBytesMax \d+/, one.stdout);
   const none = await meridian(['check', '--seed', '5', '--clients', '4', '--limits', 'default']);
   t.notRegex(none.stdout, /limits: /);
   const bad = await meridian(['check', '--seeds', '2', '--limits', 'tiny']);

@@ -609,7 +609,11 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
     args.txnShare === undefined ? '' : `, ${txnSharePhrase(args.txnShare)}`,
     args.commits === undefined || args.workload === 'txn' ? '' : `, transactions by ${args.commits[0]}`,
     shapePhrase(args),
-    args.limits === undefined || args.limits === 'drawn' ? '' : args.limits === 'small' ? ', small memory bounds' : ', no small memory bounds',
+    args.limits === undefined || args.limits === 'drawn'
+      ? ''
+      : args.limits === 'small'
+        ? ', small memory bounds and messages'
+        : ', no small memory bounds or messages',
     args.balancer === undefined || args.balancer === 'round-robin'
       ? ''
       : args.balancer === 'drawn'

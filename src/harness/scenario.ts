@@ -133,9 +133,10 @@ export type LimitsChoice = 'drawn' | 'small' | 'default';
 export const LIMITS_CHOICES: readonly LimitsChoice[] = ['drawn', 'small', 'default'];
 
 /**
- * Share of seeds whose cluster gets small memory bounds (drawLimits), as FoundationDB's
- * simulator shrinks knobs: the state machines and coordinators then forget within a seed, and
- * what they forgot must still be refused when a late copy of it arrives.
+ * Share of seeds whose cluster gets small memory bounds and a small messageBytesMax
+ * (drawLimits), as FoundationDB's simulator shrinks knobs: the state machines and coordinators
+ * then forget within a seed, and what they forgot must still be refused when a late copy of it
+ * arrives; promises, catch-ups and accept batches go in parts.
  */
 export const SCENARIO_SMALL_LIMITS_SHARE = 0.25;
 /**

@@ -32,8 +32,12 @@ test('failedOnSafety: a run that fails only on liveness is of another class than
   t.false(failedOnSafety(report(['not live (clients could not finish after healing)', 'copy stayed behind: r1/0 of shard 2'])));
 });
 
-test('shrinkSeed keeps the failure of safety it began with: seed 2 of 2pc-commit-on-timeout ends not linearizable (it ended on reads refused after healing, with no witness)', async (t) => {
-  const r = await shrinkSeed({ seed: 2, mode: 'active', unsafe: '2pc-commit-on-timeout' }, { maxRuns: 20 });
+// Seed 2 ended on reads refused after healing, with no witness, before 786836e (session 61);
+// it passes since df89c7a (session 63) gave the seeds that draw small limits, seed 2 among
+// them, a small messageBytesMax too. Seed 5 fails not linearizable (shrunk in 15 runs, still
+// not linearizable, 11:30 UTC that day); how it shrank before 786836e was not measured.
+test('shrinkSeed keeps the failure of safety it began with: seed 5 of 2pc-commit-on-timeout ends not linearizable', async (t) => {
+  const r = await shrinkSeed({ seed: 5, mode: 'active', unsafe: '2pc-commit-on-timeout' }, { maxRuns: 20 });
   t.log(`shrunk in ${r.runs} runs to ${JSON.stringify(r.shrunk)}: ${r.result.failures.join('; ').slice(0, 300)}`);
   t.is(r.original.outcome, 'fail');
   t.true(r.original.failures.includes('not-linearizable'), r.original.failures.join('; '));

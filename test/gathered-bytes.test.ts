@@ -26,6 +26,7 @@ import { createPackr } from '../src/core/codec.js';
 import { digestParts } from '../src/cluster/region.js';
 import { newPart, type Lives, type PartsTaken } from '../src/cluster/lives.js';
 import { recordingContext } from './helpers/fake-context.js';
+import { warnsOf } from './helpers/warns.js';
 
 const SEED = 7100;
 const MESSAGE_BYTES_MAX = 16 * 1024;
@@ -50,8 +51,7 @@ for (const commit of ['2pc', '3pc', 'paxos-commit'] as const) {
       requestTimeoutMs: 3_000,
     };
     await withCluster(t, config, async (cluster) => {
-      const warns: string[] = [];
-      cluster.on('warn', (e: { address: string; message: string }) => warns.push(`${e.address}: ${e.message}`));
+      const warns = warnsOf(cluster);
       const clients = Array.from({ length: CLIENTS }, () => cluster.client({ region: 'r1' }));
       await clients[0]!.put('warm', 1);
       for (let burst = 0; burst < 2; burst++) {
@@ -116,8 +116,7 @@ test('sim: a region of 100 servers at messageBytesMax 1,024 has its digest in pa
     replication: { mode: 'active', factor: 3 },
   };
   await withCluster(t, config, async (cluster) => {
-    const warns: string[] = [];
-    cluster.on('warn', (e: { address: string; message: string }) => warns.push(`${e.address}: ${e.message}`));
+    const warns = warnsOf(cluster);
     await cluster.client({ region: 'r1' }).put('k', 1);
     await cluster.sleep(3_000);
     const states = (): Record<string, number> => {
@@ -188,8 +187,7 @@ test('sim: the votes of a burst of transactions for one shard, each with its rea
     requestTimeoutMs: 3_000,
   };
   await withCluster(t, config, async (cluster) => {
-    const warns: string[] = [];
-    cluster.on('warn', (e: { address: string; message: string }) => warns.push(`${e.address}: ${e.message}`));
+    const warns = warnsOf(cluster);
     const clients = Array.from({ length: READERS + 1 }, () => cluster.client({ region: 'r1' }));
     const valueAt = (k: number): string => `${k}:`.padEnd(READ_CHARS, 'r');
     for (let k = 0; k < 2 * READERS + 12; k++) await clients[0]!.put(`v${k}`, valueAt(k));
@@ -250,8 +248,7 @@ test('sim: a region holding 40 servers down at messageBytesMax 1,024 tells its s
     replication: { mode: 'active', factor: 3 },
   };
   await withCluster(t, config, async (cluster) => {
-    const warns: string[] = [];
-    cluster.on('warn', (e: { address: string; message: string }) => warns.push(`${e.address}: ${e.message}`));
+    const warns = warnsOf(cluster);
     await cluster.sleep(2_000);
     const paused = Array.from({ length: PAUSED }, (_, i) => `${LONG_REGION}/${DOWN_SERVERS - PAUSED + i}`);
     for (const server of paused) await cluster.pause(server);

@@ -14,6 +14,7 @@ import { createPackr } from '../src/core/codec.js';
 import { Prng } from '../src/core/prng.js';
 import { paxosMessageBytes, type MultiPaxosMessage } from '../src/protocols/multipaxos.js';
 import { Cluster as CoreCluster, ELECTION, range } from './helpers/multipaxos-cluster.js';
+import { warnsOf } from './helpers/warns.js';
 
 // The cluster ----------------------------------------------------------------------------
 
@@ -48,8 +49,7 @@ for (const mode of ['active', 'passive'] as const) {
       requestTimeoutMs: 2_000,
     };
     await withCluster(t, config, async (cluster) => {
-      const warns: string[] = [];
-      cluster.on('warn', (e: { address: string; message: string }) => warns.push(`${e.address}: ${e.message}`));
+      const warns = warnsOf(cluster);
       await cluster.client({ region: 'r1' }).put('warm', 1);
       const group = groupOf(0, topologyOf(cluster.config));
       const leader = leaderAmong(cluster, group)!;

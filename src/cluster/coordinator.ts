@@ -13,7 +13,7 @@ import { checkedTick, checkedTicks, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from
 import { committedTooLarge, onlyReads, outcomeUnknown, readTooLarge, wroteTooLarge } from './too-large.js';
 import { refusingStandIn } from './stand-in.js';
 import { wireShellBytesMax } from './server.js';
-import { encodedBytes, prefixWithin } from '../protocols/snapshot-pieces.js';
+import { chunksWithin, encodedBytes } from '../protocols/snapshot-pieces.js';
 
 /** Transactions one coordinator runs at once; beyond it new ones are refused (UNAVAILABLE). */
 export const COORDINATOR_TXNS_MAX = 10_000;
@@ -626,7 +626,7 @@ function flushOutbox(state: CoordinatorState, ctx: ActorContext): void {
 /**
  * Send `wire`, the messages a burst gathered for one destination (the first as `m`, the rest in
  * `more`), in as few wires as keep each under messageBytesMax, in order: whole if it fits,
- * else cut where the next message would take a wire over (prefixWithin: each message measured
+ * else cut where the next message would take a wire over (chunksWithin: each message measured
  * alone, the sum is at least what they encode to together). Gathered whole, a burst of transactions for
  * one shard, each prepare carrying the transaction's ops there, made one wire over it that the
  * host dropped: every transaction of the burst aborted at its vote timeout, burst after burst,
@@ -641,12 +641,7 @@ function sendWithin<W extends { type: string; m: unknown; more?: unknown[] }>(st
   const budget = max - wireShellBytesMax(ctx.self, to);
   if (encodedBytes(wire) <= budget) return ctx.send(to, wire);
   const { m: first, more, ...shell } = wire;
-  let rest = [first, ...more];
-  while (rest.length > 0) {
-    const n = prefixWithin(rest, budget);
-    ctx.send(to, n === 1 ? { ...shell, m: rest[0] } : { ...shell, m: rest[0], more: rest.slice(1, n) });
-    rest = rest.slice(n);
-  }
+  for (const [m, ...rest] of chunksWithin([first, ...more], budget)) ctx.send(to, rest.length === 0 ? { ...shell, m } : { ...shell, m, more: rest });
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Digest, DownMembers, Load, MemberDigest, RegionBeat, RegionInbound
 import { balancerAddress } from './topology.js';
 import { newInLife, type Lives } from './lives.js';
 import { wireShellBytesMax } from './server.js';
-import { encodedBytes, prefixWithin } from '../protocols/snapshot-pieces.js';
+import { chunksWithin, encodedBytes } from '../protocols/snapshot-pieces.js';
 
 export interface RegionParams {
   region: string;
@@ -163,7 +163,7 @@ export const regionBehavior: Behavior<RegionState, RegionParams, RegionInbound> 
 
 /**
  * `digest` whole if it fits in a message to every balancer, else in parts that each do, all of
- * its seq, numbered from 0 (Digest.part), each with as many members as fit (prefixWithin). A
+ * its seq, numbered from 0 (Digest.part), each with as many members as fit (chunksWithin). A
  * digest grows with the region's servers (about 20 to 50 bytes each): sent whole over
  * messageBytesMax, it was dropped every interval (one warn), and every balancer, its digests
  * stopped, held the region down: each of its servers read 'down' in members() and the metrics,
@@ -202,19 +202,13 @@ function budgetTo(from: string, to: readonly string[], messageBytesMax: number):
 
 /**
  * `whole` if it encodes within `budget`, else parts numbered from 0 (`part`), each `withList`
- * of as many of `list` as fit, in order (prefixWithin, the cut the catch-up entries use).
+ * of as many of `list` as fit, in order (chunksWithin, the cut the catch-up entries use).
  */
 function inParts<M extends { part?: number }, T>(whole: M, list: readonly T[], withList: (items: T[]) => M, budget: number): M[] {
   if (encodedBytes(whole) <= budget) return [whole];
   // Each part's items share what is left once its other fields are in (the widest part number).
   const share = budget - encodedBytes({ ...withList([]), part: 0xffffffff });
-  const parts: M[] = [];
-  for (let rest = list; rest.length > 0;) {
-    const n = prefixWithin(rest, share);
-    parts.push({ ...withList(rest.slice(0, n)), part: parts.length });
-    rest = rest.slice(n);
-  }
-  return parts;
+  return chunksWithin(list, share).map((items, part) => ({ ...withList(items), part }));
 }
 
 /**

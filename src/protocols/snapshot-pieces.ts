@@ -172,6 +172,30 @@ export function prefixWithin<T>(items: readonly T[], bytes: number, count = item
   return end;
 }
 
+/**
+ * `items` cut in order into runs that each take at most `bytes` by `sizeOf` (encodedBytes unless
+ * given; an item over it alone is a run of one): the cut prefixWithin makes, run after run.
+ * What a burst gathered for one address goes so when it would be over messageBytesMax as one
+ * message: a coordinator's wires, a participant's replies, a region's digest and down-members.
+ */
+export function chunksWithin<T>(items: readonly T[], bytes: number, sizeOf: (item: T) => number = encodedBytes): T[][] {
+  const chunks: T[][] = [];
+  let chunk: T[] = [];
+  let used = 0;
+  for (const item of items) {
+    const size = sizeOf(item);
+    if (chunk.length > 0 && used + size > bytes) {
+      chunks.push(chunk);
+      chunk = [];
+      used = 0;
+    }
+    chunk.push(item);
+    used += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
 /** The snapshot an assembled text encodes (see PieceAssembly); undefined if it does not decode. */
 export function decodePieces(text: string): { data: unknown } | undefined {
   try {

@@ -5,7 +5,7 @@ import { createParticipantCore, type CommitProtocolName, type ParticipantCore } 
 import type { ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery, ReadsTooLarge } from './messages.js';
 import { hashString } from '../core/prng.js';
 import { assert } from '../core/assert.js';
-import { encodedBytes, prefixWithin } from '../protocols/snapshot-pieces.js';
+import { chunksWithin, encodedBytes } from '../protocols/snapshot-pieces.js';
 
 export type { ParticipantReply, ParticipantWire, ReadsAnswer, ReadsQuery, ReadsTooLarge } from './messages.js';
 
@@ -381,7 +381,7 @@ export class Participants {
 
   /**
    * `wire`, replies gathered for `to`, in as few wires as keep each under messageBytesMax, in
-   * order: whole if it fits, else cut where the next reply would take a wire over (prefixWithin,
+   * order: whole if it fits, else cut where the next reply would take a wire over (chunksWithin,
    * each reply measured alone: the sum is at least what they encode to together). A reply over
    * it alone carrying what its transaction read goes as the host's bounce of it would have
    * (tooLarge: `tx-big`, then the vote without the reads), known here without sending it. Sent
@@ -395,18 +395,14 @@ export class Participants {
     if (limit === undefined || wire.more === undefined) return [{ kind: 'send', to, msg: wire }];
     const budget = limit.budget(to);
     if (encodedBytes(wire) <= budget) return [{ kind: 'send', to, msg: wire }];
-    const replies = [wire.r === undefined ? { m: wire.m } : { m: wire.m, r: wire.r }, ...wire.more];
-    const sizes = replies.map((x) => encodedBytes(x));
+    const replies = [wire.r === undefined ? { m: wire.m } : { m: wire.m, r: wire.r }, ...wire.more].map((x) => ({ x, bytes: encodedBytes(x) }));
     const effects: ParticipantEffect[] = [];
-    for (let at = 0; at < replies.length;) {
-      const n = prefixWithin(sizes.slice(at), budget, replies.length - at, (bytes) => bytes);
-      const [first, ...more] = replies.slice(at, at + n);
-      const msg: ParticipantReply = { type: 'tx-r', s: wire.s, m: first!.m };
-      if (first!.r !== undefined) msg.r = first!.r;
-      if (more.length > 0) msg.more = more;
-      const alone = n === 1 && sizes[at]! > budget ? this.readsTooLarge(to, msg, sizes[at]!, limit.max) : undefined;
+    for (const [first, ...more] of chunksWithin(replies, budget, (e) => e.bytes)) {
+      const msg: ParticipantReply = { type: 'tx-r', s: wire.s, m: first!.x.m };
+      if (first!.x.r !== undefined) msg.r = first!.x.r;
+      if (more.length > 0) msg.more = more.map((e) => e.x);
+      const alone = more.length === 0 && first!.bytes > budget ? this.readsTooLarge(to, msg, first!.bytes, limit.max) : undefined;
       effects.push(...(alone ?? [{ kind: 'send' as const, to, msg }]));
-      at += n;
     }
     return effects;
   }

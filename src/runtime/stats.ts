@@ -126,6 +126,28 @@ export function withoutLevels(s: StatsSnapshot): StatsSnapshot {
   return { ...s, actors };
 }
 
+/**
+ * The counters of the hosts a real-time transport retired (a thread or a host process that is
+ * gone: crashed, killed or dead), kept as one sum, to merge with the live hosts' snapshots.
+ * Until session 64 each transport kept a list of one snapshot a retired host, so a cluster whose
+ * dedicated servers crashed and restarted kept one more at every crash for as long as it ran,
+ * and summed them all at every stats() read (test/growth-rt.test.ts).
+ */
+export class RetiredStats {
+  private sum: StatsSnapshot | undefined;
+
+  /** A host is gone: its totals still count; its actors' levels went with it (see LEVEL_COUNTER_PREFIX). */
+  add(last: StatsSnapshot): void {
+    const gone = withoutLevels(last);
+    this.sum = this.sum === undefined ? gone : mergeSnapshots([this.sum, gone]);
+  }
+
+  /** The sum as a list of one snapshot (none before the first host retired), for mergeSnapshots. */
+  snapshots(): StatsSnapshot[] {
+    return this.sum === undefined ? [] : [this.sum];
+  }
+}
+
 /** Sums host snapshots into one. */
 export function mergeSnapshots(parts: StatsSnapshot[]): StatsSnapshot {
   const out: StatsSnapshot = { sent: 0, delivered: 0, bytes: 0, errors: 0, dropped: {}, actors: {}, links: {}, types: {} };

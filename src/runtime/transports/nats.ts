@@ -10,7 +10,7 @@ import type { HostPing } from '../admin.js';
 import type { ActorSummary } from '../cell.js';
 import { FileDurableStore } from '../durable-file.js';
 import type { TimerHandle } from '../env.js';
-import { mergeSnapshots, snapshot, withoutLevels, type StatsSnapshot } from '../stats.js';
+import { mergeSnapshots, RetiredStats, snapshot, type StatsSnapshot } from '../stats.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import { ThreadHost } from './thread-host.js';
 import {
@@ -132,7 +132,8 @@ export class NatsRuntime implements Runtime {
   private readonly subs: Subscription[] = [];
   private readonly hosts = new Map<number, HostEntry>();
   private readonly latestStats = new Map<number, StatsSnapshot>();
-  private readonly retiredStats: StatsSnapshot[] = [];
+  /** The counters of the hosts retired, summed (see RetiredStats). */
+  private readonly retiredStats = new RetiredStats();
   private readonly durable: FileDurableStore;
   private readonly timers = new RealTimers();
   private beat: NodeJS.Timeout | undefined;
@@ -142,6 +143,11 @@ export class NatsRuntime implements Runtime {
   private remoteJoined: (() => void) | undefined;
   /** Fails the wait for remote hosts at once: one refused the launcher's settings. */
   private remoteRefused: ((error: Error) => void) | undefined;
+  /**
+   * Remote hosts given a plan, by uid: their later hellos are no new host. Not a spawned host,
+   * whose hello its spawn awaits (`awaited`) and whose later ones find no plan waiting (remote
+   * plans wait only at a remote start): kept, they grew by one at every restart of a process.
+   */
   private readonly seenUids = new Set<string>();
   /** Remote hosts' uids, and the plans each refused (see onHello). */
   private readonly refusedBy = new Map<string, Set<number>>();
@@ -400,7 +406,6 @@ export class NatsRuntime implements Runtime {
     if (this.seenUids.has(hello.uid)) return;
     const waiter = this.awaited.get(hello.uid);
     if (waiter !== undefined) {
-      this.seenUids.add(hello.uid);
       this.awaited.delete(hello.uid);
       waiter(hello);
       return;
@@ -513,8 +518,7 @@ export class NatsRuntime implements Runtime {
     entry.alive = false;
     this.gatherer.forget(entry.id);
     const last = this.latestStats.get(entry.id);
-    // Its totals still count; its actors' levels went with it (see LEVEL_COUNTER_PREFIX).
-    if (last !== undefined) this.retiredStats.push(withoutLevels(last));
+    if (last !== undefined) this.retiredStats.add(last);
     this.latestStats.delete(entry.id);
   }
 
@@ -824,7 +828,7 @@ export class NatsRuntime implements Runtime {
 
   stats(): StatsSnapshot {
     const own = this.front === undefined ? [] : [snapshot(this.front.host.stats)];
-    return mergeSnapshots([...this.retiredStats, ...this.latestStats.values(), ...own]);
+    return mergeSnapshots([...this.retiredStats.snapshots(), ...this.latestStats.values(), ...own]);
   }
 
   /**

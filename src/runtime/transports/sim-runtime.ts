@@ -31,8 +31,7 @@ export class SimRuntime implements Runtime, SimDriver {
   readonly kind = 'sim' as const;
   readonly world: SimWorld;
   private readonly nodesDown = new Set<string>();
-  /** The reject of every pending sleep: a stalled run fails them (see SimWorld.onStall), and so does stop(). */
-  /** Each pending sleep's reject, and the mark its wait began with. */
+  /** Each pending sleep's reject, and the mark its wait began with: a stalled run fails them (see SimWorld.onStall), and so does stop(). */
   private readonly sleeping = new Map<(error: Error) => void, number>();
   private stopped = false;
 

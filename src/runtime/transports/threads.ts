@@ -8,7 +8,7 @@ import type { ActorSummary } from '../cell.js';
 import { FileDurableStore } from '../durable-file.js';
 import type { HostEvent, TimerHandle } from '../env.js';
 import type { DirectoryEntry } from '../host.js';
-import { mergeSnapshots, snapshot, withoutLevels, type StatsSnapshot } from '../stats.js';
+import { mergeSnapshots, RetiredStats, snapshot, type StatsSnapshot } from '../stats.js';
 import type { NetworkConfig, PartitionRule } from '../../net/model.js';
 import { actorHostOptions } from './host-options.js';
 import { ThreadHost } from './thread-host.js';
@@ -124,7 +124,8 @@ export class ThreadsRuntime implements Runtime {
   readonly front: ThreadHost;
   private readonly hosts = new Map<number, WorkerHost>();
   private readonly latestStats = new Map<number, StatsSnapshot>();
-  private readonly retiredStats: StatsSnapshot[] = [];
+  /** The counters of the hosts retired, summed (see RetiredStats). */
+  private readonly retiredStats = new RetiredStats();
   private readonly durable: FileDurableStore;
   private readonly timers = new RealTimers();
   private stopped = false;
@@ -285,8 +286,7 @@ export class ThreadsRuntime implements Runtime {
   private retire(entry: WorkerHost): void {
     this.gatherer.forget(entry.id);
     const last = this.latestStats.get(entry.id);
-    // Its totals still count; its actors' levels went with it (see LEVEL_COUNTER_PREFIX).
-    if (last !== undefined) this.retiredStats.push(withoutLevels(last));
+    if (last !== undefined) this.retiredStats.add(last);
     this.latestStats.delete(entry.id);
     // Gone: no restart will ask for its channels again (and none keeps it alive).
     entry.linkedTo.clear();
@@ -571,7 +571,7 @@ export class ThreadsRuntime implements Runtime {
   }
 
   stats(): StatsSnapshot {
-    return mergeSnapshots([...this.retiredStats, ...this.latestStats.values(), snapshot(this.front.host.stats)]);
+    return mergeSnapshots([...this.retiredStats.snapshots(), ...this.latestStats.values(), snapshot(this.front.host.stats)]);
   }
 
   /**

@@ -134,7 +134,7 @@ export const MUTANTS = [
   {
     name: 'feed-never-resends',
     what: "hybrid: a leader's feed never sends again what a learner did not acknowledge (a lost learn message leaves it behind until new commands come)",
-    edits: [['src/replication/learner.js', 'if (p.sinceSendTicks >= LEARN_RESEND_TICKS)\n                p.sentUpTo = p.acked;', '']],
+    edits: [['src/replication/learner.js', 'if (p.sinceSendTicks >= LEARN_RESEND_TICKS || p.stalledTicks >= LEARN_RESEND_TICKS) {', 'if (false) {']],
     flags: ['--mode', 'hybrid'],
   },
   {

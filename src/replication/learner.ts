@@ -21,7 +21,7 @@ export type { LearnMessage } from './messages.js';
 export const LEARN_BUFFER_MAX = 4_096;
 /** Commands in one `learn` message. */
 export const LEARN_BATCH_MAX = 512;
-/** Ticks a learner's acknowledgement may take before the leader sends again. */
+/** Ticks a learner's acknowledgement may take, or stay where it is while more is sent to it, before the leader sends again from it. */
 export const LEARN_RESEND_TICKS = 20;
 /**
  * Ticks a learner keeps the pieces of a snapshot after the last one came. A feed still sending
@@ -100,6 +100,14 @@ interface LearnerProgress {
   acked: number;
   sentUpTo: number;
   sinceSendTicks: number;
+  /**
+   * Ticks the learner's acknowledged index has not moved while commands sent to it wait for
+   * one (0 when none does). A lost batch leaves a gap the learner cannot apply past: it skips
+   * every later batch, and acknowledges the same index again. `sinceSendTicks` alone never ran
+   * out while the shard kept writing (a batch every tick or so), and the learner stayed where
+   * the loss left it until the writes paused (found by an audit, session 64).
+   */
+  stalledTicks: number;
   /** A snapshot being sent in pieces (the feed's `outgoing`): the learner holds every piece before `held`; those before `sent` are sent. */
   pieces: { index: number; hash: number; held: number; sent: number } | undefined;
 }
@@ -118,7 +126,7 @@ export class LearnerFeed {
     learners: string[],
     private readonly snapshotPieceBytes?: number,
   ) {
-    for (const l of learners) this.progress.set(l, { acked: 0, sentUpTo: 0, sinceSendTicks: 0, pieces: undefined });
+    for (const l of learners) this.progress.set(l, { acked: 0, sentUpTo: 0, sinceSendTicks: 0, stalledTicks: 0, pieces: undefined });
   }
 
   record(index: number, command: Command): void {
@@ -149,8 +157,10 @@ export class LearnerFeed {
       // log). Feed it again from where it is, from the buffer or with a snapshot.
       p.acked = applied;
       p.sentUpTo = applied;
+      p.stalledTicks = 0;
       return;
     }
+    if (applied > p.acked) p.stalledTicks = 0;
     p.acked = applied;
     if (p.sentUpTo < p.acked) p.sentUpTo = p.acked;
   }
@@ -161,7 +171,12 @@ export class LearnerFeed {
     const first = this.buffer.length > 0 ? this.buffer[0]![0] : applied + 1;
     for (const [learner, p] of this.progress) {
       p.sinceSendTicks++;
-      if (p.sinceSendTicks >= LEARN_RESEND_TICKS) p.sentUpTo = p.acked;
+      p.stalledTicks = p.sentUpTo > p.acked ? p.stalledTicks + 1 : 0;
+      if (p.sinceSendTicks >= LEARN_RESEND_TICKS || p.stalledTicks >= LEARN_RESEND_TICKS) {
+        // No answer for a resend period, or answers that no longer move: send again from what it holds.
+        p.sentUpTo = p.acked;
+        p.stalledTicks = 0;
+      }
       if (p.sinceSendTicks >= LEARN_RESEND_TICKS && p.pieces !== undefined) p.pieces.sent = p.pieces.held;
       if (p.sentUpTo >= applied) {
         // Caught up as far as this leader knows. A learner that restarted since (it keeps no
@@ -246,13 +261,17 @@ export class LearnerFeed {
       if (p.sentUpTo < applied) return 1;
       if ((this.lagReported.get(learner) ?? 0) !== Math.max(0, applied - p.acked)) return 1;
       if (LEARN_RESEND_TICKS - p.sinceSendTicks < k) k = LEARN_RESEND_TICKS - p.sinceSendTicks;
+      if (p.sentUpTo > p.acked && LEARN_RESEND_TICKS - p.stalledTicks < k) k = LEARN_RESEND_TICKS - p.stalledTicks;
     }
     return Math.max(1, k);
   }
 
   /** `n` ticks that only count (below `ticksUntilDue`): the same as `n` calls of `tick`. */
   advance(n: number): void {
-    for (const p of this.progress.values()) p.sinceSendTicks += n;
+    for (const p of this.progress.values()) {
+      p.sinceSendTicks += n;
+      if (p.sentUpTo > p.acked) p.stalledTicks += n;
+    }
   }
 
   /** Lag of each learner in commands: leader applied minus learner acknowledged. */

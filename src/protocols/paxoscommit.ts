@@ -127,7 +127,12 @@ export class PaxosCommitNode
   /** The RM transactions of `rmTxns` still voting or prepared, in the same order: what ticks look at (see TwoPcParticipant.open). */
   private readonly rmOpen = new Map<string, RmTxn>();
   private readonly leaderTxns = new Map<string, LeaderTxn>();
-  /** Highest phase-1 round this node used per transaction (durable). */
+  /**
+   * Highest phase-1 round this node used per transaction (durable), while it may lead the
+   * transaction again: forgotten once it is decided here (see forgetRounds). Kept for good
+   * before, one entry per transaction that ever ran a phase 1 here (a slow one at its
+   * coordinator, a recovery at an RM), for as long as the node ran (found by an audit, session 64).
+   */
   private readonly roundsUsed = new Map<string, number>();
   /**
    * Acceptor: per source of transaction ids (`<source>:<n>`: a coordinator incarnation), the
@@ -152,6 +157,8 @@ export class PaxosCommitNode
     this.prng = config.prng ?? new Prng(`paxoscommit:${config.self}`);
     for (const record of recovered ?? []) this.replay(record);
     for (const [txn, rm] of this.rmTxns) if (rm.phase === 'voting' || rm.phase === 'prepared') this.rmOpen.set(txn, rm);
+    // No transaction is led after a restart: only the rounds of an RM's open ones are still of use.
+    for (const txn of this.roundsUsed.keys()) this.forgetRounds(txn);
   }
 
   // Host API -----------------------------------------------------------------------------
@@ -232,7 +239,8 @@ export class PaxosCommitNode
       case 'nack':
         return this.onNack(msg.txn, msg.ballot, msg.promised);
       case 'outcome':
-        return this.onOutcome(msg.txn, msg.commit, msg.commit ? undefined : boundWhy(msg.why));
+        this.onOutcome(msg.txn, msg.commit, msg.commit ? undefined : boundWhy(msg.why));
+        return this.forgetRounds(msg.txn);
     }
   }
 
@@ -553,6 +561,7 @@ export class PaxosCommitNode
 
   private finish(txn: string, leader: LeaderTxn, commit: boolean, why?: string): void {
     this.leaderTxns.delete(txn);
+    this.forgetRounds(txn);
     const told = new Set(leader.rms);
     if (leader.coordinator !== this.config.self) told.add(leader.coordinator);
     // A coordinator told by a recovery leader hears why it aborted: it answers the caller with
@@ -560,6 +569,19 @@ export class PaxosCommitNode
     const whyTold = !commit && why !== undefined && leader.coordinator !== this.config.self ? leader.coordinator : undefined;
     for (const to of told) this.out.send(to, to === whyTold ? { type: 'outcome', txn, commit, why } : { type: 'outcome', txn, commit });
     this.out.decide(why === undefined ? { kind: 'outcome', txn, commit } : { kind: 'outcome', txn, commit, why });
+  }
+
+  /**
+   * Forget the round this node used for `txn` once it can no longer lead it: it leads it no
+   * more, and its RM, if it is one, knows the outcome (or never prepared). The round is read
+   * only when this node begins leading `txn` (`begin`, once per transaction id, or `recover`,
+   * which only an RM still prepared calls) and by a phase 1 of a leader it holds, whose own
+   * `roundSeen` carries it; so the rounds forgotten are never asked for again, and no ballot
+   * is used twice. (A participant's core rebuilt from its shard's log knows no round of a
+   * finished transaction either: its records go when it finishes.)
+   */
+  private forgetRounds(txn: string): void {
+    if (this.roundsUsed.size > 0 && !this.leaderTxns.has(txn) && !this.rmOpen.has(txn)) this.roundsUsed.delete(txn);
   }
 
   private drawRecoveryTimeout(): number {

@@ -90,7 +90,7 @@ interface Waiter {
   answered: boolean;
 }
 
-/** The waiters of a reign this replica lost, and the highest slot that reign proposed in (see settleLostReigns). */
+/** The waiters of a reign this replica lost, and the highest slot it had proposed in by then (see settleLostReigns). */
 interface LostReign {
   upTo: number;
   ids: string[];
@@ -411,9 +411,11 @@ export class GroupReplica {
       const s = this.core.status();
       this.electedAtIndex = Math.max(s.lastIndex, s.nextIndex - 1);
     } else if (this.waiters.size > 0) {
-      // Its commands not yet applied: each holds a slot below the core's nextIndex (those that
-      // had none were just reported dropped), and is applied there or never.
-      this.lostReigns.push({ upTo: this.core.status().nextIndex - 1, ids: [...this.waiters.keys()] });
+      // Its commands not yet applied: each holds a slot at or below the highest this replica
+      // ever proposed in (those that had none were just reported dropped), and is applied
+      // there or never. (The highest ever, not this reign's: a reign lost and won again
+      // within one step is seen as one, and an earlier reign may have gone further.)
+      this.lostReigns.push({ upTo: this.core.highestProposed(), ids: [...this.waiters.keys()] });
     }
     if (this.config.mode === 'active') return;
     if (leader) {
@@ -488,12 +490,12 @@ export class GroupReplica {
   }
 
   /**
-   * Forget the waiters of lost reigns once this replica's log has applied every slot the reign
-   * proposed in: a command is only ever chosen in the slot its leader gave it (a later leader
-   * proposes a slot's value again in the same slot), and this incarnation applies each slot
-   * once, so one not applied by then never will be here (the next leader chose something else
-   * there, or a snapshot covered it). Nothing is answered: its caller's deadline answers it,
-   * as it did when the waiter stayed for ever (ServerLoad stops counting it the same way).
+   * Forget the waiters of lost reigns once this replica's log has applied every slot it had
+   * proposed in by then: a command is only ever chosen in the slot its leader gave it (a later
+   * leader proposes a slot's value again in the same slot), and this incarnation applies each
+   * slot once, so one not applied by then never will be here (the next leader chose something
+   * else there, or a snapshot covered it). Nothing is answered: its caller's deadline answers
+   * it, as it did when the waiter stayed for ever (ServerLoad stops counting it the same way).
    */
   private settleLostReigns(): void {
     const applied = this.core.status().applied;

@@ -42,9 +42,10 @@ import type { PaxosCommitAccepted, PaxosCommitDecision, PaxosCommitMessage, Paxo
 export type { PaxosCommitAccepted, PaxosCommitDecision, PaxosCommitMessage, PaxosCommitRecord, PaxosCommitValue } from './paxoscommit-messages.js';
 
 /**
- * Transactions an acceptor or RM remembers; beyond it the oldest is forgotten. Forgetting an
- * acceptor's state for a transaction still in progress would be unsafe, so the bound is far
- * above the number of transactions a cluster keeps open at once.
+ * Transactions an acceptor or RM remembers, and transactions whose phase-1 round a node
+ * remembers; beyond it the oldest is forgotten. Forgetting an acceptor's state for a
+ * transaction still in progress would be unsafe, so the bound is far above the number of
+ * transactions a cluster keeps open at once.
  */
 export const PAXOS_COMMIT_REMEMBERED_TXNS_MAX = 100_000;
 /** Sources of transaction ids (coordinator incarnations) whose forgotten mark an acceptor keeps. */
@@ -128,12 +129,21 @@ export class PaxosCommitNode
   private readonly rmOpen = new Map<string, RmTxn>();
   private readonly leaderTxns = new Map<string, LeaderTxn>();
   /**
-   * Highest phase-1 round this node used per transaction (durable), while it may lead the
-   * transaction again: forgotten once it is decided here (see forgetRounds). Kept for good
-   * before, one entry per transaction that ever ran a phase 1 here (a slow one at its
-   * coordinator, a recovery at an RM), for as long as the node ran (found by an audit, session 64).
+   * Highest phase-1 round this node used per transaction (durable), for the last
+   * PAXOS_COMMIT_REMEMBERED_TXNS_MAX transactions it ran a phase 1 for (see noteRound). It was
+   * never pruned: one entry per transaction that ever ran a phase 1 here (a slow one at its
+   * coordinator, a recovery at an RM), for as long as the node ran (found by an audit, session
+   * 64). Not pruned when the transaction is decided: `recover` may be called for it again (a
+   * backup coordinator), and a round used twice would propose two values at one ballot.
    */
   private readonly roundsUsed = new Map<string, number>();
+  private readonly roundsOrder = new FifoOrder<string>(PAXOS_COMMIT_REMEMBERED_TXNS_MAX);
+  /**
+   * The highest round `roundsUsed` forgot (0: none): a transaction it does not hold starts above
+   * it, so a leader of one whose round was forgotten still takes a ballot this node never used
+   * for it. Below the bound (every run short of that many phase 1s) nothing changes.
+   */
+  private roundsForgottenMax = 0;
   /**
    * Acceptor: per source of transaction ids (`<source>:<n>`: a coordinator incarnation), the
    * highest n whose state `acceptorTxns` forgot. A phase 1a or 2a at or below it, for a
@@ -157,8 +167,6 @@ export class PaxosCommitNode
     this.prng = config.prng ?? new Prng(`paxoscommit:${config.self}`);
     for (const record of recovered ?? []) this.replay(record);
     for (const [txn, rm] of this.rmTxns) if (rm.phase === 'voting' || rm.phase === 'prepared') this.rmOpen.set(txn, rm);
-    // No transaction is led after a restart: only the rounds of an RM's open ones are still of use.
-    for (const txn of this.roundsUsed.keys()) this.forgetRounds(txn);
   }
 
   // Host API -----------------------------------------------------------------------------
@@ -239,8 +247,7 @@ export class PaxosCommitNode
       case 'nack':
         return this.onNack(msg.txn, msg.ballot, msg.promised);
       case 'outcome':
-        this.onOutcome(msg.txn, msg.commit, msg.commit ? undefined : boundWhy(msg.why));
-        return this.forgetRounds(msg.txn);
+        return this.onOutcome(msg.txn, msg.commit, msg.commit ? undefined : boundWhy(msg.why));
     }
   }
 
@@ -347,7 +354,7 @@ export class PaxosCommitNode
         });
         return;
       case 'round':
-        this.roundsUsed.set(record.txn, Math.max(this.roundsUsed.get(record.txn) ?? 0, record.round));
+        this.noteRound(record.txn, Math.max(this.roundsUsed.get(record.txn) ?? 0, record.round));
         return;
       case 'forgotten':
         for (const [source, n] of record.marks) this.acceptorForgotten.raise(source, n);
@@ -483,7 +490,7 @@ export class PaxosCommitNode
       coordinator,
       phase: 'fast',
       ballot: BALLOT_ZERO,
-      roundSeen: this.roundsUsed.get(txn) ?? 0,
+      roundSeen: this.roundUsed(txn),
       tallies: new Map(),
       chosen: new Map(),
       promises: new Map(),
@@ -493,8 +500,8 @@ export class PaxosCommitNode
   }
 
   private startPhase1(txn: string, leader: LeaderTxn): void {
-    const round = Math.max(leader.roundSeen, this.roundsUsed.get(txn) ?? 0) + 1;
-    this.roundsUsed.set(txn, round);
+    const round = Math.max(leader.roundSeen, this.roundUsed(txn)) + 1;
+    this.noteRound(txn, round);
     leader.roundSeen = round;
     leader.ballot = { round, id: this.config.self };
     leader.phase = 'phase1';
@@ -561,7 +568,6 @@ export class PaxosCommitNode
 
   private finish(txn: string, leader: LeaderTxn, commit: boolean, why?: string): void {
     this.leaderTxns.delete(txn);
-    this.forgetRounds(txn);
     const told = new Set(leader.rms);
     if (leader.coordinator !== this.config.self) told.add(leader.coordinator);
     // A coordinator told by a recovery leader hears why it aborted: it answers the caller with
@@ -569,19 +575,6 @@ export class PaxosCommitNode
     const whyTold = !commit && why !== undefined && leader.coordinator !== this.config.self ? leader.coordinator : undefined;
     for (const to of told) this.out.send(to, to === whyTold ? { type: 'outcome', txn, commit, why } : { type: 'outcome', txn, commit });
     this.out.decide(why === undefined ? { kind: 'outcome', txn, commit } : { kind: 'outcome', txn, commit, why });
-  }
-
-  /**
-   * Forget the round this node used for `txn` once it can no longer lead it: it leads it no
-   * more, and its RM, if it is one, knows the outcome (or never prepared). The round is read
-   * only when this node begins leading `txn` (`begin`, once per transaction id, or `recover`,
-   * which only an RM still prepared calls) and by a phase 1 of a leader it holds, whose own
-   * `roundSeen` carries it; so the rounds forgotten are never asked for again, and no ballot
-   * is used twice. (A participant's core rebuilt from its shard's log knows no round of a
-   * finished transaction either: its records go when it finishes.)
-   */
-  private forgetRounds(txn: string): void {
-    if (this.roundsUsed.size > 0 && !this.leaderTxns.has(txn) && !this.rmOpen.has(txn)) this.roundsUsed.delete(txn);
   }
 
   private drawRecoveryTimeout(): number {
@@ -606,6 +599,23 @@ export class PaxosCommitNode
     if (oldest === undefined) return;
     this.rmTxns.delete(oldest);
     this.rmOpen.delete(oldest);
+  }
+
+  /** The highest round this node may have used for `txn` (see roundsForgottenMax). */
+  private roundUsed(txn: string): number {
+    return this.roundsUsed.get(txn) ?? this.roundsForgottenMax;
+  }
+
+  /** `round` is the highest this node used for `txn`; past PAXOS_COMMIT_REMEMBERED_TXNS_MAX transactions the oldest one's round is forgotten. */
+  private noteRound(txn: string, round: number): void {
+    const known = this.roundsUsed.has(txn);
+    this.roundsUsed.set(txn, round);
+    if (known) return;
+    // Keys leave roundsUsed only here: the plain order of first use says which.
+    const oldest = this.roundsOrder.added(txn, this.roundsUsed.size);
+    if (oldest === undefined) return;
+    this.roundsForgottenMax = Math.max(this.roundsForgottenMax, this.roundsUsed.get(oldest)!);
+    this.roundsUsed.delete(oldest);
   }
 
   /** Sets txn in `map`, forgetting the oldest entry past PAXOS_COMMIT_REMEMBERED_TXNS_MAX: returns the one forgotten, if any. */

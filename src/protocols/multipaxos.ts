@@ -221,6 +221,8 @@ export class MultiPaxos {
   private readonly proposals = new Map<number, Proposal>();
   private pending: unknown[] = [];
   private nextIndex = 1;
+  /** The highest slot this replica proposed in, in any reign of this incarnation (see highestProposed). */
+  private proposedUpTo = 0;
   private heartbeatElapsed = 0;
   private quorumElapsed = 0;
   private readonly heardFrom = new Set<string>();
@@ -350,6 +352,16 @@ export class MultiPaxos {
     for (const p of this.config.peers) {
       this.send(p, { type: 'prepare', ballot: this.ballot, fromIndex: this.prepareFrom });
     }
+  }
+
+  /**
+   * The highest slot this replica has proposed in as leader, in any of its reigns since it
+   * started (0: none). A command it gave a slot is chosen in that slot or in none (a later
+   * leader proposes a slot's value again in the same slot): once the log has applied this far,
+   * every command it proposed is applied or lost.
+   */
+  highestProposed(): number {
+    return this.proposedUpTo;
   }
 
   /** Slots proposed by this leader and not yet chosen. */
@@ -852,6 +864,7 @@ export class MultiPaxos {
     assert(this.role === 'leader', 'multipaxos: only a leader proposes');
     assert(!this.proposals.has(index), 'multipaxos: one proposal per slot and ballot');
     this.proposals.set(index, { commands, acks: new Set(), ageTicks: 0 });
+    if (index > this.proposedUpTo) this.proposedUpTo = index;
     for (const p of this.config.peers) {
       this.send(p, { type: 'accept', ballot: this.ballot, index, commands, commitIndex: this.log.commitIndex });
     }

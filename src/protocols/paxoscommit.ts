@@ -42,9 +42,10 @@ import type { PaxosCommitAccepted, PaxosCommitDecision, PaxosCommitMessage, Paxo
 export type { PaxosCommitAccepted, PaxosCommitDecision, PaxosCommitMessage, PaxosCommitRecord, PaxosCommitValue } from './paxoscommit-messages.js';
 
 /**
- * Transactions an acceptor or RM remembers; beyond it the oldest is forgotten. Forgetting an
- * acceptor's state for a transaction still in progress would be unsafe, so the bound is far
- * above the number of transactions a cluster keeps open at once.
+ * Transactions an acceptor or RM remembers, and transactions whose phase-1 round a node
+ * remembers; beyond it the oldest is forgotten. Forgetting an acceptor's state for a
+ * transaction still in progress would be unsafe, so the bound is far above the number of
+ * transactions a cluster keeps open at once.
  */
 export const PAXOS_COMMIT_REMEMBERED_TXNS_MAX = 100_000;
 /** Sources of transaction ids (coordinator incarnations) whose forgotten mark an acceptor keeps. */
@@ -127,8 +128,22 @@ export class PaxosCommitNode
   /** The RM transactions of `rmTxns` still voting or prepared, in the same order: what ticks look at (see TwoPcParticipant.open). */
   private readonly rmOpen = new Map<string, RmTxn>();
   private readonly leaderTxns = new Map<string, LeaderTxn>();
-  /** Highest phase-1 round this node used per transaction (durable). */
+  /**
+   * Highest phase-1 round this node used per transaction (durable), for the last
+   * PAXOS_COMMIT_REMEMBERED_TXNS_MAX transactions it ran a phase 1 for (see noteRound). It was
+   * never pruned: one entry per transaction that ever ran a phase 1 here (a slow one at its
+   * coordinator, a recovery at an RM), for as long as the node ran (found by an audit, session
+   * 64). Not pruned when the transaction is decided: `recover` may be called for it again (a
+   * backup coordinator), and a round used twice would propose two values at one ballot.
+   */
   private readonly roundsUsed = new Map<string, number>();
+  private readonly roundsOrder = new FifoOrder<string>(PAXOS_COMMIT_REMEMBERED_TXNS_MAX);
+  /**
+   * The highest round `roundsUsed` forgot (0: none): a transaction it does not hold starts above
+   * it, so a leader of one whose round was forgotten still takes a ballot this node never used
+   * for it. Below the bound (every run short of that many phase 1s) nothing changes.
+   */
+  private roundsForgottenMax = 0;
   /**
    * Acceptor: per source of transaction ids (`<source>:<n>`: a coordinator incarnation), the
    * highest n whose state `acceptorTxns` forgot. A phase 1a or 2a at or below it, for a
@@ -339,7 +354,7 @@ export class PaxosCommitNode
         });
         return;
       case 'round':
-        this.roundsUsed.set(record.txn, Math.max(this.roundsUsed.get(record.txn) ?? 0, record.round));
+        this.noteRound(record.txn, Math.max(this.roundsUsed.get(record.txn) ?? 0, record.round));
         return;
       case 'forgotten':
         for (const [source, n] of record.marks) this.acceptorForgotten.raise(source, n);
@@ -475,7 +490,7 @@ export class PaxosCommitNode
       coordinator,
       phase: 'fast',
       ballot: BALLOT_ZERO,
-      roundSeen: this.roundsUsed.get(txn) ?? 0,
+      roundSeen: this.roundUsed(txn),
       tallies: new Map(),
       chosen: new Map(),
       promises: new Map(),
@@ -485,8 +500,8 @@ export class PaxosCommitNode
   }
 
   private startPhase1(txn: string, leader: LeaderTxn): void {
-    const round = Math.max(leader.roundSeen, this.roundsUsed.get(txn) ?? 0) + 1;
-    this.roundsUsed.set(txn, round);
+    const round = Math.max(leader.roundSeen, this.roundUsed(txn)) + 1;
+    this.noteRound(txn, round);
     leader.roundSeen = round;
     leader.ballot = { round, id: this.config.self };
     leader.phase = 'phase1';
@@ -584,6 +599,23 @@ export class PaxosCommitNode
     if (oldest === undefined) return;
     this.rmTxns.delete(oldest);
     this.rmOpen.delete(oldest);
+  }
+
+  /** The highest round this node may have used for `txn` (see roundsForgottenMax). */
+  private roundUsed(txn: string): number {
+    return this.roundsUsed.get(txn) ?? this.roundsForgottenMax;
+  }
+
+  /** `round` is the highest this node used for `txn`; past PAXOS_COMMIT_REMEMBERED_TXNS_MAX transactions the oldest one's round is forgotten. */
+  private noteRound(txn: string, round: number): void {
+    const known = this.roundsUsed.has(txn);
+    this.roundsUsed.set(txn, round);
+    if (known) return;
+    // Keys leave roundsUsed only here: the plain order of first use says which.
+    const oldest = this.roundsOrder.added(txn, this.roundsUsed.size);
+    if (oldest === undefined) return;
+    this.roundsForgottenMax = Math.max(this.roundsForgottenMax, this.roundsUsed.get(oldest)!);
+    this.roundsUsed.delete(oldest);
   }
 
   /** Sets txn in `map`, forgetting the oldest entry past PAXOS_COMMIT_REMEMBERED_TXNS_MAX: returns the one forgotten, if any. */

@@ -90,12 +90,24 @@ interface Waiter {
   answered: boolean;
 }
 
+/** The waiters of a reign this replica lost, and the highest slot it had proposed in by then (see settleLostReigns). */
+interface LostReign {
+  upTo: number;
+  ids: string[];
+}
+
 export class GroupReplica {
   readonly core: MultiPaxos;
   readonly sm: KvStateMachine;
   /** Passive/hybrid primary: committed state plus the effects it proposed, not yet chosen. */
   private spec: KvStateMachine | undefined;
   private readonly waiters = new Map<string, Waiter>();
+  /**
+   * Reigns this replica lost with commands still waiting (see settleLostReigns): a waiter whose
+   * slot the next leader filled with something else was kept for ever, one per command a
+   * leader change lost, however long the replica ran (found by an audit, session 64).
+   */
+  private readonly lostReigns: LostReign[] = [];
   private unchosenEffects = 0;
   private barrierId: string | undefined;
   private held: Array<{ id: string; body: RequestBody; origin: Origin }> = [];
@@ -368,6 +380,7 @@ export class GroupReplica {
       for (let i = 0; i < r.decisions.length; i++) this.decide(r.decisions[i]!);
       this.leadershipChanged();
     }
+    if (this.lostReigns.length > 0) this.settleLostReigns();
     this.assertRole();
     return persist.length === 0 && messages.length === 0 ? NOTHING_READY : { persist, messages };
   }
@@ -397,6 +410,12 @@ export class GroupReplica {
       // its prepare was re-chosen acked a commit as long forgotten).
       const s = this.core.status();
       this.electedAtIndex = Math.max(s.lastIndex, s.nextIndex - 1);
+    } else if (this.waiters.size > 0) {
+      // Its commands not yet applied: each holds a slot at or below the highest this replica
+      // ever proposed in (those that had none were just reported dropped), and is applied
+      // there or never. (The highest ever, not this reign's: a reign lost and won again
+      // within one step is seen as one, and an earlier reign may have gone further.)
+      this.lostReigns.push({ upTo: this.core.highestProposed(), ids: [...this.waiters.keys()] });
     }
     if (this.config.mode === 'active') return;
     if (leader) {
@@ -468,6 +487,24 @@ export class GroupReplica {
         }
         return;
     }
+  }
+
+  /**
+   * Forget the waiters of lost reigns once this replica's log has applied every slot it had
+   * proposed in by then: a command is only ever chosen in the slot its leader gave it (a later
+   * leader proposes a slot's value again in the same slot), and this incarnation applies each
+   * slot once, so one not applied by then never will be here (the next leader chose something
+   * else there, or a snapshot covered it). Nothing is answered: its caller's deadline answers
+   * it, as it did when the waiter stayed for ever (ServerLoad stops counting it the same way).
+   */
+  private settleLostReigns(): void {
+    const applied = this.core.status().applied;
+    let kept = 0;
+    for (const reign of this.lostReigns) {
+      if (reign.upTo > applied) this.lostReigns[kept++] = reign;
+      else for (const id of reign.ids) this.waiters.delete(id);
+    }
+    this.lostReigns.length = kept;
   }
 
   /**

@@ -13,6 +13,17 @@ export const ARRIVALS_TRACKED_MAX = 10_000;
 /** A request unanswered this long is no longer counted as in flight. */
 export const ARRIVAL_MAX_AGE_MS = 60_000;
 
+/**
+ * A load report the same as the last one sent is not sent (an idle server sends none), but for
+ * every this many in a row: the heartbeat actor keeps what it was sent last, and a lost report
+ * (the router's loss applies between actors of one node too) left it carrying that earlier load
+ * until the load changed again. An idle server's stale `inflight` kept least-request from ever
+ * choosing it, and then nothing changed its load (test/lost-ctl.test.ts). One load interval is
+ * one heartbeat interval: 10 s at the default 100 ms. Long, but a changed load still goes at
+ * once, and `check`'s traces keep their hashes (every 10 or 30 reports, seeds 1-3 change).
+ */
+export const LOAD_REFRESH_REPORTS = 100;
+
 /** Forwarded requests remembered for crash notices, at most, and for how long. */
 export const FORWARDED_TRACKED_MAX = 10_000;
 export const FORWARD_TRACK_MS = 10_000;

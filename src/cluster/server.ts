@@ -12,7 +12,7 @@ import { ShardLogs, type ShardRecord } from '../replication/shard-log.js';
 import type { UnsafeVariant } from './config.js';
 import type { DownMembers, ErrorCodeWire, Load, LoadReport, NotServing, Probe, ProbeAck, Req, Res, ResOk, ServerInbound } from './messages.js';
 import { newPart, type Lives, type PartsTaken } from './lives.js';
-import { ForwardedRequests, Reach, ServerLoad } from './server-load.js';
+import { ForwardedRequests, LOAD_REFRESH_REPORTS, Reach, ServerLoad } from './server-load.js';
 import type { TxnUnsafe } from '../replication/ops.js';
 import { Participants, type ParticipantEffect } from '../replication/participant.js';
 import { checkedTick, checkedTicks, LAZY_TICKS_MAX, TickClock, TICKS_MODE } from './tick-clock.js';
@@ -173,8 +173,10 @@ export interface ServerState {
    * sent at the end of the step (and of each tick), one wire message per peer, more if they are too large together (see PaxosOut).
    */
   paxosOut: PaxosOut;
-  /** The load last reported to the heartbeat actor (it keeps it): a report the same as it is not sent. */
+  /** The load last reported to the heartbeat actor (it keeps it): a report the same as it is not sent, but every LOAD_REFRESH_REPORTS. */
   loadSent: Load | undefined;
+  /** Reports in a row not sent, the same as `loadSent` (see LOAD_REFRESH_REPORTS). */
+  loadUnsent: number;
   /** Ticks until the next load report (a tick's work: the load timer rides on the tick timer). */
   loadIn: number;
   /** What ticksUntilDue knows of the groups' and participants' due ticks (see DueCache). */
@@ -275,6 +277,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
       dueLeft: false,
       paxosOut: new PaxosOut(params.id, params.replication.messageBytesMax),
       loadSent: undefined,
+      loadUnsent: 0,
       loadIn: loadTicks(params),
       dueCache: new DueCache(),
     };
@@ -716,12 +719,14 @@ function loadTicks(params: ServerParams): number {
   return Math.max(1, Math.round(params.loadIntervalMs / params.replication.tickMs));
 }
 
-/** The load report to the heartbeat actor (not sent if it is the one it holds), and forwarded requests aged out. */
+/** The load report to the heartbeat actor (not sent if it is the one it holds, but every LOAD_REFRESH_REPORTS), and forwarded requests aged out. */
 function reportLoad(state: ServerState, ctx: ActorContext): void {
   const load = state.load.report(ctx.now(), ctx.busyMs(), ctx.mailbox());
   state.forwarded.ageOut(ctx.now());
-  if (state.loadSent === undefined || !sameLoad(load, state.loadSent)) {
+  // The same figures go again now and then: the last report may have been lost.
+  if (state.loadSent === undefined || !sameLoad(load, state.loadSent) || ++state.loadUnsent >= LOAD_REFRESH_REPORTS) {
     state.loadSent = load;
+    state.loadUnsent = 0;
     ctx.send(heartbeatAddress(state.params.id), { type: 'load', load } satisfies LoadReport);
   }
 }

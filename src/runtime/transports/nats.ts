@@ -668,7 +668,74 @@ export class NatsRuntime implements Runtime {
 
   /** Tell every live host process something, not waiting for the answers (callers set the front host themselves). */
   private broadcast<M extends NatsControlMethod>(method: M, ...args: Parameters<NatsControlApi[M]>): void {
-    for (const h of this.live()) void this.call(h, method, ...args).catch(() => undefined);
+    for (const h of this.live()) void this.tell(h, method, ...args);
+  }
+
+  /**
+   * Call `method` of host `h`; if it does not answer while it lives, send what is in force then
+   * (inForce) again in the background, until it answers or is gone (resendInForce). A lost
+   * request (the host's NATS connection bounced; core NATS is at most once) was forgotten: the
+   * host kept the setting before for good, a partition after heal() (every message across it
+   * dropped) or a restarted node held dead (test/lost-ctl.test.ts). Resolves after the first
+   * try, as the callers awaited before, so a stalled host (SIGSTOP) holds none of them up; never
+   * rejects. Other methods, and other errors, are not sent again.
+   */
+  private async tell<M extends NatsControlMethod>(h: HostEntry, method: M, ...args: Parameters<NatsControlApi[M]>): Promise<void> {
+    try {
+      await this.call(h, method, ...args);
+    } catch (error) {
+      if (this.mayResend(h, error)) this.resendInForce(h, method, args);
+    }
+  }
+
+  /** Whether a setting `h` did not answer (`error`) is worth sending again: it timed out, and `h` still runs as that host. */
+  private mayResend(h: HostEntry, error: unknown): boolean {
+    return error instanceof TimeoutError && !this.stopped && h.alive && this.hosts.get(h.id) === h;
+  }
+
+  /** Settings being sent again, per host, by method and node (one loop each: the loop reads what is in force at each try). */
+  private readonly resending = new Map<HostEntry, Set<string>>();
+
+  private resendInForce<M extends NatsControlMethod>(h: HostEntry, method: M, args: Parameters<NatsControlApi[M]>): void {
+    const key = `${method} ${String(args[0])}`;
+    let keys = this.resending.get(h);
+    if (keys?.has(key) === true || this.inForce(method, args) === undefined) return;
+    if (keys === undefined) this.resending.set(h, (keys = new Set()));
+    keys.add(key);
+    void (async () => {
+      try {
+        for (;;) {
+          const now = this.inForce(method, args);
+          if (now === undefined) return;
+          try {
+            await this.call(h, method, ...now);
+            return;
+          } catch (error) {
+            if (!this.mayResend(h, error)) return;
+          }
+        }
+      } finally {
+        keys.delete(key);
+        if (keys.size === 0) this.resending.delete(h);
+      }
+    })();
+  }
+
+  /** The arguments that set what is in force now, for a method that sets part of it (as `args` did), else undefined. */
+  private inForce<M extends NatsControlMethod>(method: M, args: Parameters<NatsControlApi[M]>): Parameters<NatsControlApi[M]> | undefined {
+    const node = args[0] as string;
+    switch (method) {
+      case 'setNetwork':
+        return [this.network] as Parameters<NatsControlApi[M]>;
+      case 'setPartitions':
+        return [this.partitions] as Parameters<NatsControlApi[M]>;
+      case 'setNodeDead':
+        return [node, this.deadNodes.has(node)] as Parameters<NatsControlApi[M]>;
+      case 'setClockSkew':
+        return [node, this.clockSkew.get(node) ?? 0] as Parameters<NatsControlApi[M]>;
+      default:
+        return undefined;
+    }
   }
 
   /**
@@ -678,7 +745,7 @@ export class NatsRuntime implements Runtime {
    * session 59: a put right after heal() was dropped as partitioned, and timed out).
    */
   private async broadcastAndWait<M extends NatsControlMethod>(method: M, ...args: Parameters<NatsControlApi[M]>): Promise<void> {
-    await Promise.all(this.live().map((h) => this.call(h, method, ...args).catch(() => undefined)));
+    await Promise.all(this.live().map((h) => this.tell(h, method, ...args)));
   }
 
   now(): number {
@@ -777,7 +844,7 @@ export class NatsRuntime implements Runtime {
     this.deadNodes.add(node);
     this.front!.host.setNodeDead(node, true);
     const others = this.live().filter((h) => h !== entry);
-    await Promise.all(others.map((h) => this.call(h, 'setNodeDead', node, true).catch(() => undefined)));
+    await Promise.all(others.map((h) => this.tell(h, 'setNodeDead', node, true)));
     if (!entry.alive) return;
     if (entry.plan.dedicated && entry.child !== undefined) {
       // The process holds nothing else: it is killed with whatever it had in flight.
@@ -804,7 +871,7 @@ export class NatsRuntime implements Runtime {
     else throw new UnavailableError(`host ${entry.id} (started elsewhere) is gone; it cannot be restarted from here`);
     this.deadNodes.delete(node);
     this.front!.host.setNodeDead(node, false);
-    await Promise.all(this.live().map((h) => this.call(h, 'setNodeDead', node, false).catch(() => undefined)));
+    await Promise.all(this.live().map((h) => this.tell(h, 'setNodeDead', node, false)));
   }
 
   setNetwork(config: NetworkConfig): Promise<void> {

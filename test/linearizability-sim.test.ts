@@ -64,14 +64,17 @@ for (const mode of ['passive', 'hybrid'] as const) {
  * ('unknown' does not count as caught). Variants below that on these seeds are marked failing
  * (test.failing: the test fails as soon as they reach 30%, so the mark cannot go stale).
  *
- * Ten seeds a window, 3 catches needed (it was 20 and 6 until 2026-12-07, a third of this
- * file's CPU): every variant's third catch came by its sixth seed (2026-12-07: ack-before-chosen
- * 1, 2, 5; forget-promises 2, 5, 6; amnesia 1, 2, 3; stale-reads 2, 3, 5; forget-prepared 2, 3,
- * 6; 2pc-commit-on-timeout 2, 3, 5; checkpoint-drops-tail 2, 3, 5; in groups of 5 and 4,
- * forget-promises 2, 5, 6 and 2, 3, 5, amnesia 1, 2, 3 in both), so the share holds on the first
- * ten as it did on twenty.
+ * Six seeds a window, 2 catches needed (a third; 20 and 6, then 10 and 3, until 2026-12-07).
+ * What the variants do on them (2026-12-07, the runs stop at the catch that reaches the share):
+ * ack-before-chosen fails 1, 2, 5; forget-promises 2, 5, 6; amnesia 1, 2, 3; stale-reads 2, 3,
+ * 5; forget-prepared 2, 3, 6; 2pc-commit-on-timeout 3, 5 (its third, 7, is past the window);
+ * checkpoint-drops-tail 2, 3, 5; in groups of 5 and 4, forget-promises 2, 5, 6 and 2, 3, 5,
+ * amnesia 1, 2, 3 in both; learner-out-of-order 21, 22, 23 of 21..26. So each is caught in 3 of
+ * the 6 (50%) but 2pc-commit-on-timeout, in 2 (33%), as it was in 3 of the first 10 (30%). The
+ * window was cut to six for CPU (about 20 runs fewer), knowing these outcomes: it is not a
+ * window picked to raise any variant's share.
  */
-const CATCH_SEEDS = 10;
+const CATCH_SEEDS = 6;
 
 /**
  * Seeds from, from + 1, ... run one after another in this thread, as a pool worker of `meridian
@@ -162,7 +165,7 @@ for (const unsafe of ['forget-promises', 'amnesia'] as const) {
 
 /** The hybrid variant runs without transactions: the learner needs none to be caught. */
 test.serial('sim: the fault runs catch the learner-out-of-order variant in at least 30% of the seeds (no transactions)', async (t) => {
-  // Seeds 21..30 (21..32 until 2026-12-07; it caught 21, 22, 23 and 24).
+  // Seeds 21..26 (21..32, then 21..30, until 2026-12-07; it caught 21, 22, 23 and 24).
   const seeds = seedRange(CATCH_SEEDS, 20);
   const { caught, line } = await seedsInThread(seeds[0]!, seeds.length, { mode: 'hybrid', unsafe: 'learner-out-of-order', txnShare: 0 });
   t.log(`seeds ${seeds[0]}..${seeds[seeds.length - 1]} (hybrid, learner-out-of-order, no transactions): ${line}`);

@@ -27,8 +27,8 @@ test.after.always(() => pool?.close());
 
 /**
  * The right code's runs of this test file, by their command line: two tests of one file that
- * check the same seeds with the same flags (gray-phase-mutant's two mutants, both on the default
- * scenario) share one run. A run of `meridian check` is the same run each time (its trace hashes
+ * check the same seeds with the same flags (two mutants of one scenario, as gray-phase-mutant's
+ * were until it ran its seeds in its thread, 2026-12-07) share one run. A run of `meridian check` is the same run each time (its trace hashes
  * replay), so the second test asserts on the very output it would have got.
  */
 const rightRuns = new Map<string, Promise<{ code: number; stdout: string }>>();

@@ -14,7 +14,6 @@ const LONGEST_FIRST = [
   'scenario-threads',
   'transactions',
   'paxoscommit-random',
-  'gray-phase-mutant',
   'nats-scenario',
   'server-forward-reroute',
   'paxoscommit-duel',

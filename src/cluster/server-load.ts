@@ -18,7 +18,7 @@ export const ARRIVAL_MAX_AGE_MS = 60_000;
  * every this many in a row: the heartbeat actor keeps what it was sent last, and a lost report
  * (the router's loss applies between actors of one node too) left it carrying that earlier load
  * until the load changed again. An idle server's stale `inflight` kept least-request from ever
- * choosing it, and then nothing changed its load (test/lost-ctl.test.ts). One load interval is
+ * choosing it, and then nothing changed its load (test/lost-control.part.ts). One load interval is
  * one heartbeat interval: 10 s at the default 100 ms. Long, but a changed load still goes at
  * once, and `check`'s traces keep their hashes (every 10 or 30 reports, seeds 1-3 change).
  */

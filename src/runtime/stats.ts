@@ -131,7 +131,7 @@ export function withoutLevels(s: StatsSnapshot): StatsSnapshot {
  * gone: crashed, killed or dead), kept as one sum, to merge with the live hosts' snapshots.
  * Until session 64 each transport kept a list of one snapshot a retired host, so a cluster whose
  * dedicated servers crashed and restarted kept one more at every crash for as long as it ran,
- * and summed them all at every stats() read (test/growth-rt.test.ts).
+ * and summed them all at every stats() read (test/bounded-runtime.part.ts).
  */
 export class RetiredStats {
   private sum: StatsSnapshot | undefined;

@@ -676,7 +676,7 @@ export class NatsRuntime implements Runtime {
    * (inForce) again in the background, until it answers or is gone (resendInForce). A lost
    * request (the host's NATS connection bounced; core NATS is at most once) was forgotten: the
    * host kept the setting before for good, a partition after heal() (every message across it
-   * dropped) or a restarted node held dead (test/lost-ctl.test.ts). Resolves after the first
+   * dropped) or a restarted node held dead (test/lost-control.part.ts). Resolves after the first
    * try, as the callers awaited before, so a stalled host (SIGSTOP) holds none of them up; never
    * rejects. Other methods, and other errors, are not sent again.
    */

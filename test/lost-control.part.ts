@@ -1,6 +1,5 @@
 /**
- * Control messages lost with nothing to send them again (a class audit, session 64, branch
- * lost-ctl): each test drops exactly one message type in the simulator (Host.setSendFilter, the
+ * Control messages lost with nothing to send them again (a class audit, session 64): each test drops exactly one message type in the simulator (Host.setSendFilter, the
  * fault site `cluster.loseAccepts` uses), lets the network heal, and asserts that the view it
  * fed recovers within a stated simulated time. Each failed on the code before its fix. The
  * launcher's control calls over NATS are not in the network model: the last test loses one

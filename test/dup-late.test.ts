@@ -132,3 +132,41 @@ test('sim: a late copy of a probe answer from an earlier silence does not end a 
     await c.stop();
   }
 });
+
+// A server tells its heartbeat actor its load only when it changed, and the heartbeat actor
+// carries the last one it got on every beat. A copy of an older report delivered late stood
+// for the server's load on every beat after it, for as long as the load did not change again:
+// an idle server beat with the figures of a busy moment (balancers weigh servers by them).
+test('sim: a late copy of a server load report does not replace the newer one on its heartbeats', async (t) => {
+  const seed = 1;
+  t.log(`seed ${seed}`);
+  const c = await startCluster(failoverConfig(seed));
+  try {
+    const client = c.client({ region: 'r0' });
+    await c.sleep(1_500);
+    const servers = ['r0', 'r1', 'r2'].flatMap((r) => [0, 1, 2].map((i) => `${r}/${i}`));
+    const watched = servers.map((server) => watch(c, server, `${server}/hb`, (m) => m.type === 'load'));
+    await Promise.all(Array.from({ length: 60 }, (_, i) => client.put(`k${i}`, i)));
+    await c.sleep(2_000);
+    const load = (copy: Copy): unknown => (copy.msg as unknown as { load: unknown }).load;
+    // The busiest server's: its latest report, and an older one with other figures.
+    const reports = watched.reduce((a, b) => (b.length > a.length ? b : a));
+    t.true(reports.length >= 2, `the busiest server reported its load ${reports.length} times`);
+    const latest = reports[reports.length - 1]!;
+    const older = reports.find((r) => JSON.stringify(load(r)) !== JSON.stringify(load(latest)))!;
+    t.truthy(older, 'an older report with other figures');
+    const server = latest.from;
+    t.log(`${server}: ${reports.length} reports`);
+    const beats = watch(c, `${server}/hb`, server.split('/')[0]!, (m) => m.type === 'hb');
+    deliver(c, older);
+    await c.sleep(1_000);
+    t.true(beats.length >= 5, `${server} beat ${beats.length} times`);
+    t.deepEqual(
+      beats.map(load),
+      beats.map(() => load(latest)),
+      'the load its beats carried after a late copy of an older report',
+    );
+  } finally {
+    await c.stop();
+  }
+});

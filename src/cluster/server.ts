@@ -722,7 +722,7 @@ function reportLoad(state: ServerState, ctx: ActorContext): void {
   state.forwarded.ageOut(ctx.now());
   if (state.loadSent === undefined || !sameLoad(load, state.loadSent)) {
     state.loadSent = load;
-    ctx.send(heartbeatAddress(state.params.id), { type: 'load', load } satisfies LoadReport);
+    ctx.send(heartbeatAddress(state.params.id), { type: 'load', load, at: ctx.monotonicNow() } satisfies LoadReport);
   }
 }
 

@@ -3,6 +3,9 @@ import { startCluster, type Client, type Cluster } from '../src/index.js';
 import type { SimRuntime } from '../src/runtime/transports/sim-runtime.js';
 import type { Message } from '../src/runtime/actor.js';
 import { failoverConfig } from './helpers/failover-cluster.js';
+import { recordingContext } from './helpers/fake-context.js';
+import { coordinatorBehavior, CUT_OFF_TICKS, type CoordinatorParams } from '../src/cluster/coordinator.js';
+import type { Req } from '../src/cluster/messages.js';
 
 /**
  * Messages delivered twice, or late (a class audit, session 64: every message type, its copy
@@ -169,4 +172,43 @@ test('sim: a late copy of a server load report does not replace the newer one on
   } finally {
     await c.stop();
   }
+});
+
+// A balancer whose transaction waits asks its coordinator to verify that it reaches the servers
+// (a verify probe); a silent coordinator answers once a server answers it, naming the ask's
+// `at`, and the balancer takes only an answer to its newest ask. A copy of an earlier ask that
+// came while the newer one waited replaced it: the answer named the older ask, the balancer's
+// doubt stayed open, and it held the coordinator down and failed its transactions. Scripted at
+// the coordinator actor (the window, a silence's first CUT_OFF_PROBE_WAIT_MS, is narrow in a
+// whole cluster): the messages as the network would deliver them.
+test('coordinator: a late copy of an earlier verify probe does not replace the newer one its answer names', (t) => {
+  const params: CoordinatorParams = {
+    region: 'r1',
+    commit: '2pc',
+    topology: { regions: [{ name: 'r1', servers: 2 }], shards: 2, factor: 1, mode: 'none' },
+    tickMs: 10,
+    acceptors: ['coordinator/r1'],
+  };
+  const { ctx, sent, world } = recordingContext<{ type: string; at?: number }>('coordinator/r1', { sender: 'balancer/r1' }, { forward: () => undefined });
+  const state = coordinatorBehavior.init(ctx, params, []);
+  const req: Req = { type: 'req', rid: 1, body: { op: 'txn', key: 'a', rq: 'client:1', ops: [{ op: 'put', key: 'a', value: 1 }] } };
+  coordinatorBehavior.receive(state, req, ctx);
+  t.true(
+    sent.some((s) => s.msg.type === 'tx'),
+    'the transaction begins',
+  );
+  // No server answers: silent for longer than CUT_OFF_TICKS.
+  world.now += (CUT_OFF_TICKS + 5) * params.tickMs;
+  const verify = (at: number): void => coordinatorBehavior.receive(state, { type: 'probe', at, verify: true }, ctx);
+  verify(world.now - 1); // The balancer's newer ask...
+  verify(world.now - 800); // ...and a copy of an earlier one, late.
+  const probes = sent.filter((s) => s.msg.type === 'probe');
+  t.true(probes.length > 0, 'the coordinator probes the servers');
+  world.sender = probes[0]!.to;
+  coordinatorBehavior.receive(state, { type: 'probe-ack', at: probes[0]!.msg.at! }, ctx);
+  t.deepEqual(
+    sent.filter((s) => s.to === 'balancer/r1' && s.msg.type === 'probe-ack').map((s) => s.msg.at),
+    [world.now - 1],
+    'the answer to the balancer names its newest ask',
+  );
 });

@@ -296,9 +296,14 @@ function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorCont
       // runs; cut off, it does not serve yet (see CUT_OFF_TICKS), and asks the servers instead.
       // A balancer whose transaction waits on it asks it to verify (Probe.verify): unless a
       // server answered it lately, the answer waits for one (heard), or never comes if none does.
+      // A prober waiting already keeps its newest ask, which its answer must name: a copy of an
+      // earlier one, come late, answered with its older `at` a doubt the newer ask had opened,
+      // which the balancer did not take as answered (it held the coordinator down and failed its
+      // transactions: a class audit, session 64).
       if (cutOff(state, ctx, msg.verify === true)) return;
-      if (msg.verify === true && state.probedSince !== undefined) state.verifiers.set(ctx.sender, msg.at);
-      else ctx.send(ctx.sender, { type: 'probe-ack', at: msg.at } satisfies ProbeAck);
+      if (msg.verify === true && state.probedSince !== undefined) {
+        if (!(msg.at <= (state.verifiers.get(ctx.sender) ?? Number.NEGATIVE_INFINITY))) state.verifiers.set(ctx.sender, msg.at);
+      } else ctx.send(ctx.sender, { type: 'probe-ack', at: msg.at } satisfies ProbeAck);
       return;
     case 'probe-ack':
       // A server answered one of probeServers' probes (a coordinator probes nobody else): it

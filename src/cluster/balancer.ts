@@ -854,8 +854,11 @@ function complete(state: BalancerState, res: Res, ctx: ActorContext): void {
   const entry = finish(state, res.rid, true, ctx.now());
   // A coordinator that hears from no server refused a transaction (definite: not begun): held
   // down as on a crash notice, so the next ones go to the next region's coordinator, until it
-  // answers a probe (it answers none while cut off).
-  if (!res.ok && res.cutOff === true && isCoordinator(state, ctx.sender)) {
+  // answers a probe (it answers none while cut off). Only the answer to a request in flight
+  // says so: a copy the network made of one already taken finds no entry, and may come after
+  // a probe took the coordinator back (it held it down again for a probe period, its region's
+  // transactions sent to another region: a class audit, session 64).
+  if (!res.ok && res.cutOff === true && entry !== undefined && isCoordinator(state, ctx.sender)) {
     if (!state.coordinatorsDown.has(ctx.sender)) state.coordinatorsDown.set(ctx.sender, ctx.now());
     armProbes(state, ctx);
   }

@@ -149,6 +149,11 @@ export interface CoordinatorState {
   /** When it last probed the servers during this silence, and first (monotonic ms; see CUT_OFF_TICKS). */
   probedAt: number;
   probedSince: number | undefined;
+  /**
+   * The lowest `at` (ctx.now()) of this silence's probes: only an answer to a probe of this
+   * silence ends it (see the 'probe-ack' case).
+   */
+  probesFrom: number;
   /** When (monotonic ms) it last heard from a server (see heardFrom); -Infinity: not yet. */
   heardAt: number;
   /** Balancers whose verify probe waits for a server's answer to this coordinator's probes: by prober, the probe's `at`. */
@@ -221,6 +226,7 @@ export const coordinatorBehavior: Behavior<CoordinatorState, CoordinatorParams, 
       silentSince: undefined,
       probedAt: Number.NEGATIVE_INFINITY,
       probedSince: undefined,
+      probesFrom: Number.POSITIVE_INFINITY,
       heardAt: Number.NEGATIVE_INFINITY,
       verifiers: new Map(),
       ownTxns: `${params.region}:`,
@@ -290,14 +296,23 @@ function handle(state: CoordinatorState, msg: CoordinatorInbound, ctx: ActorCont
       // runs; cut off, it does not serve yet (see CUT_OFF_TICKS), and asks the servers instead.
       // A balancer whose transaction waits on it asks it to verify (Probe.verify): unless a
       // server answered it lately, the answer waits for one (heard), or never comes if none does.
+      // A prober waiting already keeps its newest ask, which its answer must name: a copy of an
+      // earlier one, come late, answered with its older `at` a doubt the newer ask had opened,
+      // which the balancer did not take as answered (it held the coordinator down and failed its
+      // transactions: a class audit, session 64).
       if (cutOff(state, ctx, msg.verify === true)) return;
-      if (msg.verify === true && state.probedSince !== undefined) state.verifiers.set(ctx.sender, msg.at);
-      else ctx.send(ctx.sender, { type: 'probe-ack', at: msg.at } satisfies ProbeAck);
+      if (msg.verify === true && state.probedSince !== undefined) {
+        if (!(msg.at <= (state.verifiers.get(ctx.sender) ?? Number.NEGATIVE_INFINITY))) state.verifiers.set(ctx.sender, msg.at);
+      } else ctx.send(ctx.sender, { type: 'probe-ack', at: msg.at } satisfies ProbeAck);
       return;
     case 'probe-ack':
       // A server answered one of probeServers' probes (a coordinator probes nobody else): it
-      // hears this coordinator, and this coordinator hears it.
-      heard(state, ctx);
+      // hears this coordinator, and this coordinator hears it. Only an answer to a probe of
+      // this silence says so: a copy the network made of an answer to an earlier silence's
+      // probe, or one delivered late, says nothing of now. Taken as word from a server, it
+      // ended a cut-off coordinator's silence, which then answered its balancer's probe, was
+      // taken back and aborted its region's transactions again (a class audit, session 64).
+      if (state.probedSince !== undefined && msg.at >= state.probesFrom) heard(state, ctx);
       return;
     case 'tx-c':
       state.core.step(ctx.sender, msg.m);
@@ -773,8 +788,12 @@ function heard(state: CoordinatorState, ctx: ActorContext): void {
 /** Silent: a probe to every server, at most every CUT_OFF_PROBE_MS; the first answer ends the silence. */
 function probeServers(state: CoordinatorState, ctx: ActorContext): void {
   const now = ctx.monotonicNow();
-  if (state.probedSince === undefined) state.probedSince = now;
-  else if (now - state.probedAt < CUT_OFF_PROBE_MS) return;
+  if (state.probedSince === undefined) {
+    state.probedSince = now;
+    state.probesFrom = Number.POSITIVE_INFINITY;
+  } else if (now - state.probedAt < CUT_OFF_PROBE_MS) return;
   state.probedAt = now;
+  // The lowest: a clock-skew fault may move ctx.now() back during the silence.
+  state.probesFrom = Math.min(state.probesFrom, ctx.now());
   for (const server of allServers(state.params.topology)) ctx.send(server, { type: 'probe', at: ctx.now() } satisfies Probe);
 }

@@ -19,6 +19,8 @@ interface HeartbeatState {
   params: HeartbeatParams;
   seq: number;
   load: Load;
+  /** When the server measured `load` (LoadReport.at); -Infinity: no report yet. */
+  loadAt: number;
   /** Beats still to hold back (see NOT_SERVING_QUIET_BEATS). */
   quiet: number;
   /** Why the server is not serving, as it said last; undefined once beats go out again. */
@@ -35,11 +37,24 @@ export const heartbeatBehavior: Behavior<HeartbeatState, HeartbeatParams, Heartb
   name: 'heartbeat',
   init(ctx, params) {
     ctx.setTimer('beat', 0);
-    return { params, seq: 0, load: { inflight: 0, mailbox: 0, latencyEwmaMs: 0, busyMs: 0, requests: 0 }, quiet: 0, notServing: undefined };
+    return {
+      params,
+      seq: 0,
+      load: { inflight: 0, mailbox: 0, latencyEwmaMs: 0, busyMs: 0, requests: 0 },
+      loadAt: Number.NEGATIVE_INFINITY,
+      quiet: 0,
+      notServing: undefined,
+    };
   },
   receive(state, msg, ctx) {
     if (msg.type === 'load') {
+      // A report older than the one held is a copy the network delivered late (the server
+      // sends one only when its load changed): taken, it stood for the server's load until the
+      // load changed again, which an idle server's does not (a class audit, session 64: a
+      // busy moment's report, 25 requests in flight, beat for an idle server).
+      if (msg.at < state.loadAt) return;
       state.load = msg.load;
+      state.loadAt = msg.at;
       return;
     }
     if (msg.type === 'not-serving') {

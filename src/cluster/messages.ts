@@ -108,6 +108,11 @@ export interface Heartbeat {
 export interface LoadReport {
   type: 'load';
   load: Load;
+  /**
+   * When the server measured it (its host's monotonic clock, which the heartbeat actor on the
+   * same thread reads too): the heartbeat actor drops a report older than the one it holds.
+   */
+  at: number;
 }
 
 /**

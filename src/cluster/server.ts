@@ -727,7 +727,7 @@ function reportLoad(state: ServerState, ctx: ActorContext): void {
   if (state.loadSent === undefined || !sameLoad(load, state.loadSent) || ++state.loadUnsent >= LOAD_REFRESH_REPORTS) {
     state.loadSent = load;
     state.loadUnsent = 0;
-    ctx.send(heartbeatAddress(state.params.id), { type: 'load', load } satisfies LoadReport);
+    ctx.send(heartbeatAddress(state.params.id), { type: 'load', load, at: ctx.monotonicNow() } satisfies LoadReport);
   }
 }
 

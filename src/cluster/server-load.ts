@@ -19,10 +19,12 @@ export const ARRIVAL_MAX_AGE_MS = 60_000;
  * (the router's loss applies between actors of one node too) left it carrying that earlier load
  * until the load changed again. An idle server's stale `inflight` kept least-request from ever
  * choosing it, and then nothing changed its load (test/lost-control.part.ts). One load interval is
- * one heartbeat interval: 10 s at the default 100 ms. Long, but a changed load still goes at
- * once, and `check`'s traces keep their hashes (every 10 or 30 reports, seeds 1-3 change).
+ * one heartbeat interval: 1 s at the default 100 ms (a changed load still goes at once; a late
+ * copy of an older report is dropped by its `at`). 100 until the same session's wire change
+ * (LoadReport.at) changed `check`'s traces anyway: 10 s of a stale load was chosen only to keep
+ * their hashes.
  */
-export const LOAD_REFRESH_REPORTS = 100;
+export const LOAD_REFRESH_REPORTS = 10;
 
 /** Forwarded requests remembered for crash notices, at most, and for how long. */
 export const FORWARDED_TRACKED_MAX = 10_000;

@@ -15,7 +15,6 @@ import {
 import { ConfigError } from '../src/core/errors.js';
 import { shrinkSeed } from '../src/harness/shrink.js';
 import { interrupted } from './helpers/interrupted.js';
-import { runNode } from './helpers/run-node.js';
 
 /**
  * A run of many seeds stopped part way: `runChecks`'s `signal`, and Ctrl-C (SIGINT) on the
@@ -26,9 +25,9 @@ import { runNode } from './helpers/run-node.js';
  */
 
 /**
- * One warm worker for this file's in-process runs of one worker that run their seeds whole (a
- * run on a pool of its own pays a thread compiling each time); the run stopped mid-seed by its
- * signal keeps a pool of its own (piscina would replace the pool's thread with a cold one).
+ * One warm worker for this file's in-process runs of one worker (a run on a pool of its own pays
+ * a thread compiling each time): their seeds run whole, or the run stops between two (one worker
+ * runs one seed at a time), so piscina ends no thread of it for a seed dropped mid-run.
  */
 let sharedPool: CheckPool | undefined;
 const pool = (): CheckPool => (sharedPool ??= createCheckPool({ workers: 1 }));
@@ -76,9 +75,12 @@ test("seedWallMs: a simulated seed may take SEED_WALL_MS_MAX of wall time; a rea
 
 test('runChecks with a signal: the seeds that finished before it fired, and interrupted set', async (t) => {
   const stop = new AbortController();
+  // On the warm worker (a pool of its own until 2026-12-07): it runs one seed at a time, so none
+  // is on it when the second report fires the signal, and its thread is not ended.
   const summary = await runChecks({
     seeds: 40,
     workers: 1,
+    pool: pool(),
     ...SMALL,
     signal: stop.signal,
     onReport: (_report, done) => {
@@ -86,7 +88,7 @@ test('runChecks with a signal: the seeds that finished before it fired, and inte
     },
   });
   t.true(summary.interrupted);
-  // The second report fires the signal; a seed running then is dropped, none starts after it.
+  // The second report fires the signal; none starts after it.
   t.is(summary.reports.length, 2);
   t.deepEqual(
     summary.reports.map((r) => r.seed),
@@ -95,10 +97,16 @@ test('runChecks with a signal: the seeds that finished before it fired, and inte
   t.is(summary.passed + summary.failed.length + summary.unknown.length, 2);
 });
 
+/**
+ * Five seeds with a signal that fired before the run and no workers given: two tests read it
+ * (it runs no seed; its pool has the simulator's default of 2). A run of its own each started
+ * a pool whose threads loaded the scenario module only to be closed (about 0.3 CPU s a thread).
+ */
+let abortedRun: ReturnType<typeof runChecks> | undefined;
+const runAborted = (): ReturnType<typeof runChecks> => (abortedRun ??= runChecks({ seeds: 5, signal: AbortSignal.abort() }));
+
 test('runChecks: a signal that fired before the run runs no seed; a run to the end is not interrupted', async (t) => {
-  const stop = new AbortController();
-  stop.abort();
-  const none = await runChecks({ seeds: 5, workers: 1, signal: stop.signal });
+  const none = await runAborted();
   t.true(none.interrupted);
   t.is(none.reports.length, 0);
   const whole = await runToTheEnd();
@@ -110,7 +118,7 @@ test('runChecks without workers: 2 in the simulator, 1 in real time (each seed a
   // Before, 2 whatever the transport; only the CLI ran one real-time seed at a time.
   const stop = new AbortController();
   stop.abort();
-  const sim = await runChecks({ seeds: 5, signal: stop.signal });
+  const sim = await runAborted();
   t.is(sim.workers, 2);
   const threads = await runChecks({ seeds: 5, transport: 'threads', signal: stop.signal });
   t.is(threads.workers, 1);
@@ -283,54 +291,54 @@ test('--max-failures and maxFailures: a whole number from 1, and only for a run 
   t.false(whole.interrupted);
 });
 
-test('--time-limit S without --seeds: seeds from --from on until the time is up, a progress line every tenth of it, exit 0 when all passed; --json says so', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'meridian-timelimit-'));
-  try {
-    const file = join(dir, 'run.json');
-    // In a fresh-clone CI run on 2026-12-03 no seed finished within 8 s (a cold pool worker, this
-    // file's other tests beside it); a run stopped by its time now waits for its first seed.
-    // 1 s: what is checked is the same for any limit, and the worker runs seeds for all of it
-    // (8 s kept a core busy for 8 s, 4 s for 4); a cold worker's first seed may outlast it, which
-    // the run waits for, its progress lines going on.
-    // In a process of its own: the progress lines come from a timer on the command's event loop,
-    // which this file's other tests (seeds run in this thread) held for seconds (a fresh-clone
-    // CI run on 2026-12-04 printed one line in 6 s). Small seeds (as SMALL): the first one, on
-    // a cold thread, is what the run waits for.
-    const r = await runNode(
-      new URL('../src/cli.js', import.meta.url),
-      ['check', '--time-limit', '1', '--from', '500', '--workers', '1', '--clients', '4', '--fault-ms', '1000', '--json', file],
-      120_000,
-    );
-    const { code, stdout: out } = r;
-    t.log(out.split('\n').find((l) => l.startsWith('check:')));
-    t.regex(out, /^meridian check: seeds from 500 for 1 s, /);
-    const m = /\ncheck: time limit \(1 s\) reached after (\d+) seeds?, (\d+) passed, 0 failed, 0 unknown/.exec(out);
-    t.truthy(m, out);
-    t.true(Number(m![1]) >= 1, 'some seed ran');
-    t.is(Number(m![2]), Number(m![1]));
-    t.is(code, 0);
-    // Timer-driven progress: one every 0.1 s until the run ends.
-    t.true((out.match(/^progress \d+ seeds? \(0 failed, 0 unknown; [\d.]+ seeds\/s, about \d+ s left\)$/gm) ?? []).length >= 2, out);
-    const json = JSON.parse(readFileSync(file, 'utf8')) as {
-      seeds: number | null;
-      ran: number;
-      stoppedAtTimeLimit: boolean;
-      interrupted: boolean;
-      reports: Array<{ seed: number }>;
-    };
-    t.is(json.seeds, null, 'no seed count was asked for (it said 1000000, an internal cap)');
-    t.true(json.stoppedAtTimeLimit);
-    t.false(json.interrupted);
-    t.is(json.ran, Number(m![1]));
-    // One worker: the seeds that finished are 500, 501, ... in order.
-    t.deepEqual(
-      json.reports.map((r) => r.seed),
-      Array.from({ length: json.ran }, (_, i) => 500 + i),
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+// Serial: ava runs it first, alone in this file. Its progress lines come from a timer on the
+// command's event loop, which in this process the other tests' in-process seeds (the shrinks) held
+// for seconds (a fresh-clone CI run on 2026-12-04 printed one line in 6 s; it ran in a process of
+// its own from then until 2026-12-07, which cost a new process, its pool thread and that
+// thread's compiling).
+test.serial(
+  '--time-limit S without --seeds: seeds from --from on until the time is up, a progress line every tenth of it, exit 0 when all passed; --json says so',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-timelimit-'));
+    try {
+      const file = join(dir, 'run.json');
+      // In a fresh-clone CI run on 2026-12-03 no seed finished within 8 s (a cold pool worker, this
+      // file's other tests beside it); a run stopped by its time now waits for its first seed.
+      // 1 s: what is checked is the same for any limit, and the worker runs seeds for all of it
+      // (8 s kept a core busy for 8 s, 4 s for 4); the warm worker is still cold here (this test
+      // runs first), and its first seed may outlast the limit, which the run waits for, its
+      // progress lines going on. Small seeds (as SMALL).
+      const { code, out } = await run(['--time-limit', '1', '--from', '500', '--workers', '1', '--clients', '4', '--fault-ms', '1000', '--json', file]);
+      t.log(out.split('\n').find((l) => l.startsWith('check:')));
+      t.regex(out, /^meridian check: seeds from 500 for 1 s, /);
+      const m = /\ncheck: time limit \(1 s\) reached after (\d+) seeds?, (\d+) passed, 0 failed, 0 unknown/.exec(out);
+      t.truthy(m, out);
+      t.true(Number(m![1]) >= 1, 'some seed ran');
+      t.is(Number(m![2]), Number(m![1]));
+      t.is(code, 0);
+      // Timer-driven progress: one every 0.1 s until the run ends.
+      t.true((out.match(/^progress \d+ seeds? \(0 failed, 0 unknown; [\d.]+ seeds\/s, about \d+ s left\)$/gm) ?? []).length >= 2, out);
+      const json = JSON.parse(readFileSync(file, 'utf8')) as {
+        seeds: number | null;
+        ran: number;
+        stoppedAtTimeLimit: boolean;
+        interrupted: boolean;
+        reports: Array<{ seed: number }>;
+      };
+      t.is(json.seeds, null, 'no seed count was asked for (it said 1000000, an internal cap)');
+      t.true(json.stoppedAtTimeLimit);
+      t.false(json.interrupted);
+      t.is(json.ran, Number(m![1]));
+      // One worker: the seeds that finished are 500, 501, ... in order.
+      t.deepEqual(
+        json.reports.map((r) => r.seed),
+        Array.from({ length: json.ran }, (_, i) => 500 + i),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 test('--time-limit and timeLimitMs: whole seconds from 1, not with --seed; a run that ends first is not stopped', async (t) => {
   const zero = await run(['--time-limit', '0']);

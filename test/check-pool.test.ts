@@ -5,7 +5,15 @@ import { fileURLToPath } from 'node:url';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCheckPool, createCheckPoolOf, runChecks, type CheckPool, type CheckRunSummary, type ScenarioReport } from '../src/harness/check-runner.js';
+import {
+  createCheckPool,
+  createCheckPoolOf,
+  POOL_THREAD_LOADED,
+  runChecks,
+  type CheckPool,
+  type CheckRunSummary,
+  type ScenarioReport,
+} from '../src/harness/check-runner.js';
 
 /** Small seeds (4 clients, a one-second fault phase): a second or two each on a cold thread. */
 const SMALL = { clients: 4, faultMs: 1_000 } as const;
@@ -15,10 +23,11 @@ const seedPart = ({ elapsedMs: _elapsedMs, ...rest }: ScenarioReport): Omit<Scen
 const line = (s: CheckRunSummary): string => s.reports.map((r) => `${r.seed} ${r.outcome} ${r.traceHash}`).join(', ');
 
 /**
- * One pool of two threads for the two tests that run on a pool of two they do not close: each
- * pool's threads spend a second or so compiling. The tests are serial (ava runs them first, one
- * at a time), so neither's runs are on the pool while the other's are: the first test's stopped
- * run has piscina end the threads its seeds are on, which would end another run's seeds too.
+ * One pool of two threads for the tests that run on a pool of two: each pool's threads spend a
+ * second or so compiling. The two that do not close it are serial (ava runs them first, one at
+ * a time), so neither's runs are on the pool while the other's are: the first test's stopped run
+ * has piscina end the threads its seeds are on, which would end another run's seeds too. The
+ * close test then closes it, warm (it ran on a cold pool of one of its own until 2026-12-07).
  */
 let pairPool: CheckPool | undefined;
 const pair = (): CheckPool => (pairPool ??= createCheckPool({ workers: 2 }));
@@ -26,10 +35,12 @@ test.after.always(() => pairPool?.close());
 
 test.serial('two runs on one pool report exactly what a run on its own pool does, seed by seed; a run stopped mid-seed leaves the pool usable', async (t) => {
   // Three seeds on two threads: within a run one thread takes a second seed, and across runs
-  // both are reused (four seeds cost each run a small seed more, 2026-12-07).
+  // both are reused (four seeds cost each run a small seed more, 2026-12-07). The run on a pool
+  // of its own has one thread (two until 2026-12-07): a seed's report does not depend on the
+  // pool's size, and each thread of a new pool spends its first second or so compiling.
   const options = { seeds: 3, workers: 2, ...SMALL };
   const pool = pair();
-  const own = await runChecks(options);
+  const own = await runChecks({ ...options, workers: 1 });
   const first = await runChecks({ ...options, pool });
   const second = await runChecks({ ...options, pool });
   t.log(`own pool: ${line(own)}`);
@@ -40,6 +51,7 @@ test.serial('two runs on one pool report exactly what a run on its own pool does
   );
   t.deepEqual(first.reports.map(seedPart), own.reports.map(seedPart));
   t.deepEqual(second.reports.map(seedPart), own.reports.map(seedPart));
+  t.is(own.workers, 1);
   t.is(first.workers, 2);
   t.false(pool.closed);
   // A signal that fires with seeds on the threads: piscina stops their threads (as for a hung
@@ -83,7 +95,9 @@ test("runChecks refuses workers other than the pool's, a closed pool and anythin
 });
 
 test('closing a pool ends the run on it and the run waiting for its turn with a StoppedError, at once; close() again is the same promise', async (t) => {
-  const pool = createCheckPool({ workers: 1 });
+  // The serial tests' pool (ava runs this test after them), warm: what is checked is how its
+  // runs end, on any pool.
+  const pool = pair();
   const started = performance.now();
   let finished = 0;
   const running = runChecks({ seeds: 200, pool, ...SMALL, onReport: () => finished++ });
@@ -174,9 +188,10 @@ test('closing a pool mid-run stops the clusters of its real-time seeds first: no
     const folders = () => readdirSync(${JSON.stringify(tmp)}, { recursive: true }).filter((e) => e.startsWith('meridian-'));
     const clusters = () => folders().filter((e) => e.split('/').length === 2);
     const pool = createCheckPool({ workers: 1 });
-    // A seed of a minute's faults on threads: running when the pool is closed. Three servers (one
-    // a region), not six: what is left behind does not depend on the size, and each costs a boot.
-    const run = runChecks({ seeds: 5, pool, transport: 'threads', clients: 4, faultMs: 60000, servers: 1, factor: 3 }).catch((e) => e.constructor.name);
+    // A seed of a minute's faults on threads: running when the pool is closed. Two regions of one
+    // server (4 threads: a region's host and a server's each; 3 regions of one server took 6, of
+    // two 9): what is left behind does not depend on the size, and each thread costs a boot.
+    const run = runChecks({ seeds: 5, pool, transport: 'threads', clients: 4, faultMs: 60000, regions: 2, servers: 1, factor: 2 }).catch((e) => e.constructor.name);
     while (clusters().length === 0 || readdirSync(${JSON.stringify(tmp)} + '/' + clusters()[0]).length === 0) await new Promise((r) => setTimeout(r, 20));
     await pool.close();
     const children = readdirSync('/proc').filter((p) => /^\\d+$/.test(p)).filter((p) => {
@@ -195,6 +210,8 @@ test('a pool ends no thread in the middle of loading its task module: close() wa
   const marks = mkdtempSync(join(tmpdir(), 'meridian-load-marks-'));
   t.teardown(() => rmSync(marks, { recursive: true, force: true }));
   process.env['MERIDIAN_TEST_LOAD_MARKS'] = marks;
+  // The fixture's threads say they loaded with this key (importing it there cost each a load of the runner).
+  process.env['MERIDIAN_TEST_POOL_THREAD_LOADED'] = POOL_THREAD_LOADED;
   const pool = createCheckPoolOf(fileURLToPath(new URL('./fixtures/slow-loading-worker.js', import.meta.url)), 2);
   const entered = (): string[] => readdirSync(marks).filter((e) => e.endsWith('.start'));
   while (entered().length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -217,7 +234,8 @@ test("a second Ctrl-C's endCheckPools removes every folder the pool's threads ma
   const script = `
     import { readdirSync } from 'node:fs';
     process.env.TMPDIR = ${JSON.stringify(tmp)};
-    const { createCheckPoolOf, endCheckPools, runChecks } = await import(${JSON.stringify(module)});
+    const { createCheckPoolOf, endCheckPools, POOL_THREAD_LOADED, runChecks } = await import(${JSON.stringify(module)});
+    process.env.MERIDIAN_TEST_POOL_THREAD_LOADED = POOL_THREAD_LOADED;
     const clusters = () => readdirSync(${JSON.stringify(tmp)}, { recursive: true }).filter((e) => /^meridian-.{6}$/.test(e.split('/').pop()));
     const pool = createCheckPoolOf(${JSON.stringify(fixture)}, 2);
     const run = runChecks({ seeds: 2, pool }).catch((e) => e.constructor.name);

@@ -429,7 +429,7 @@ export class PaxosCommitNode
     if (a === undefined) {
       a = { promised: BALLOT_ZERO, accepted: new Map() };
       const forgotten = this.remember(this.acceptorTxns, this.acceptorOrder, txn, a);
-      if (forgotten !== undefined) this.acceptorForgotten.forgot(forgotten);
+      if (forgotten !== undefined) this.acceptorForgotten.forgot(forgotten[0]);
     }
     return a;
   }
@@ -608,25 +608,21 @@ export class PaxosCommitNode
 
   /** `round` is the highest this node used for `txn`; past PAXOS_COMMIT_REMEMBERED_TXNS_MAX transactions the oldest one's round is forgotten. */
   private noteRound(txn: string, round: number): void {
-    const known = this.roundsUsed.has(txn);
-    this.roundsUsed.set(txn, round);
-    if (known) return;
-    // Keys leave roundsUsed only here: the plain order of first use says which.
-    const oldest = this.roundsOrder.added(txn, this.roundsUsed.size);
-    if (oldest === undefined) return;
-    this.roundsForgottenMax = Math.max(this.roundsForgottenMax, this.roundsUsed.get(oldest)!);
-    this.roundsUsed.delete(oldest);
+    const forgotten = this.remember(this.roundsUsed, this.roundsOrder, txn, round);
+    if (forgotten !== undefined) this.roundsForgottenMax = Math.max(this.roundsForgottenMax, forgotten[1]);
   }
 
-  /** Sets txn in `map`, forgetting the oldest entry past PAXOS_COMMIT_REMEMBERED_TXNS_MAX: returns the one forgotten, if any. */
-  private remember<T>(map: Map<string, T>, order: FifoOrder<string>, txn: string, value: T): string | undefined {
+  /** Sets txn in `map`, forgetting the oldest entry past PAXOS_COMMIT_REMEMBERED_TXNS_MAX: returns the one forgotten (key and value), if any. */
+  private remember<T>(map: Map<string, T>, order: FifoOrder<string>, txn: string, value: T): [string, T] | undefined {
     const known = map.has(txn);
     map.set(txn, value);
     if (known) return undefined;
     // Keys leave these maps here and in `forget` (an RM's): the order skips those.
     const oldest = order.addedLive(txn, map.size, (key) => map.has(key));
-    if (oldest !== undefined) map.delete(oldest);
-    return oldest;
+    if (oldest === undefined) return undefined;
+    const forgotten: [string, T] = [oldest, map.get(oldest)!];
+    map.delete(oldest);
+    return forgotten;
   }
 }
 

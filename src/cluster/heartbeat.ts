@@ -49,9 +49,10 @@ export const heartbeatBehavior: Behavior<HeartbeatState, HeartbeatParams, Heartb
   receive(state, msg, ctx) {
     if (msg.type === 'load') {
       // A report older than the one held is a copy the network delivered late (the server
-      // sends one only when its load changed): taken, it stood for the server's load until the
-      // load changed again, which an idle server's does not (a class audit, session 64: a
-      // busy moment's report, 25 requests in flight, beat for an idle server).
+      // sends one when its load changed, and the same again only every LOAD_REFRESH_REPORTS):
+      // taken, it stood for the server's load until the next report, which from an idle server
+      // is up to 10 s away (a class audit, session 64: a busy moment's report, 25 requests in
+      // flight, beat for an idle server).
       if (msg.at < state.loadAt) return;
       state.load = msg.load;
       state.loadAt = msg.at;

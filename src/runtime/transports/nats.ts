@@ -551,24 +551,44 @@ export class NatsRuntime implements Runtime {
     const entry = this.register(plan, uid, child, child.pid);
     let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        hello,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new UnavailableError(`host ${plan.id} process did not join within ${HOST_READY_TIMEOUT_MS} ms`)),
-            HOST_READY_TIMEOUT_MS,
-          );
-        }),
-        entry.exited.then(() => {
-          throw new UnavailableError(`host ${plan.id} process exited before joining (is NATS reachable from it?)`);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-      this.awaited.delete(uid);
+      try {
+        await Promise.race([
+          hello,
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () => reject(new UnavailableError(`host ${plan.id} process did not join within ${HOST_READY_TIMEOUT_MS} ms`)),
+              HOST_READY_TIMEOUT_MS,
+            );
+          }),
+          entry.exited.then(() => {
+            throw new UnavailableError(`host ${plan.id} process exited before joining (is NATS reachable from it?)`);
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+        this.awaited.delete(uid);
+      }
+      await this.assign(entry);
+    } catch (error) {
+      await this.abandon(entry);
+      throw error;
     }
-    await this.assign(entry);
     return entry;
+  }
+
+  /**
+   * End the process of `entry`, started for a host that did not join or start (no hello in
+   * time, its assignment or its `start` failed or refused), as the threads transport ends such a
+   * thread. It was left running until stop(), alive for this runtime, so that a later restart
+   * of its nodes asked it (one not assigned serves no control subject: "no responders"; one whose
+   * `start` failed could not start them either) instead of starting another (an audit, session 65).
+   * Not once stop() began: stop() ends it.
+   */
+  private async abandon(entry: HostEntry): Promise<void> {
+    if (this.stopped || !entry.alive || entry.child === undefined) return;
+    this.retire(entry);
+    entry.child.kill('SIGKILL');
+    await entry.exited;
   }
 
   private async assign(entry: HostEntry): Promise<void> {
@@ -756,7 +776,12 @@ export class NatsRuntime implements Runtime {
     return this.timers.set(delayMs, fn);
   }
 
+  /**
+   * Rejects with StoppedError at stop() (pending) or at once (after it), as on threads: a sleep
+   * called after stop() waited its full time, its timer holding the process (an audit, session 65).
+   */
   sleep(ms: number): Promise<void> {
+    if (this.stopped) return Promise.reject(new StoppedError('the cluster is stopped', true));
     return this.timers.sleep(ms);
   }
 
@@ -812,14 +837,17 @@ export class NatsRuntime implements Runtime {
     // it: they are alive for it from its assignment on, and for the others once it runs them.
     const revived = [...new Set(entry.plan.specs.map((s) => s.node))].filter((n) => this.deadNodes.has(n) && !this.crashedNodes.has(n));
     for (const node of revived) this.deadNodes.delete(node);
+    let fresh: HostEntry | undefined;
     try {
-      const fresh = await this.spawnHost(entry.plan);
+      fresh = await this.spawnHost(entry.plan);
       await this.call(fresh, 'start');
       // Credit for frames the old process never read will not come back.
       this.link!.reset(fresh.id);
       this.broadcast('resetPeer', fresh.id);
     } catch (error) {
       for (const node of revived) this.deadNodes.add(node);
+      // Joined but its actors did not start: no half-started process is left (see abandon).
+      if (fresh !== undefined) await this.abandon(fresh);
       throw error;
     }
     for (const node of revived) {
@@ -961,9 +989,13 @@ export class NatsRuntime implements Runtime {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.timers.clear();
+    this.timers.clear(new StoppedError('the cluster stopped before the sleep ended'));
     if (this.beat !== undefined) clearInterval(this.beat);
+    // A start still waiting for hosts started elsewhere fails now: it waited on, and its timer
+    // held the process, for the rest of remoteWaitMs (60 s by default: an audit, session 65).
+    const waiting = this.remoteRefused;
     this.remoteJoined = this.remoteRefused = undefined;
+    waiting?.(stoppedDuring());
     const all = [...this.hosts.values()];
     if (this.nc !== undefined && !this.nc.isClosed()) {
       // Once more to a host taken as gone and maybe still running (it exits at the beat's silence too).

@@ -64,6 +64,8 @@ interface WorkerHost {
   alive: boolean;
   /** Rejecters of the admin calls pending on this host, failed at once if it dies. */
   pending: Set<(error: Error) => void>;
+  /** Its reads asked and not answered yet, by what they read (see read). */
+  reads: Map<string, Promise<unknown>>;
   /** Set once its thread ended (asked to or not): no call on it can be answered. */
   exited: boolean;
   /**
@@ -222,6 +224,7 @@ export class ThreadsRuntime implements Runtime {
       adminPort: admin.port1,
       alive: true,
       pending: new Set(),
+      reads: new Map(),
       exited: false,
       linkedTo: new Map(),
     };
@@ -598,9 +601,30 @@ export class ThreadsRuntime implements Runtime {
     () => this.stopped,
   );
 
-  /** As call, the answer awaited STATS_ANSWER_MS at most (a read: a TimeoutError changes nothing). */
+  /** A read of `entry` (see read), its answer awaited STATS_ANSWER_MS at most. */
   private callWithin<T>(entry: WorkerHost, what: string, f: (admin: Comlink.Remote<AdminApi>) => Promise<T>): Promise<T> {
-    return answerWithin(STATS_ANSWER_MS, this.call(entry, f), () => new TimeoutError(`host ${entry.id} did not answer ${what} within ${STATS_ANSWER_MS} ms`));
+    return this.read(entry, what, f, STATS_ANSWER_MS, () => new TimeoutError(`host ${entry.id} did not answer ${what} within ${STATS_ANSWER_MS} ms`));
+  }
+
+  /**
+   * A call that reads `entry` (`what`: its counters, a ping, an actor's summary), its answer
+   * awaited `ms` at most, then `late()` (a read: a TimeoutError changes nothing). A comlink call
+   * cannot be withdrawn: one that timed out holds its entries (in comlink's table, and in
+   * entry.pending for its host's death) until the worker answers or dies. The same read asked
+   * again meanwhile awaits that call rather than make another: a worker held in a step for good
+   * gained two entries per metrics scrape, for ever (an audit, session 65).
+   */
+  private read<T>(entry: WorkerHost, what: string, f: (admin: Comlink.Remote<AdminApi>) => Promise<T>, ms: number, late: () => Error): Promise<T> {
+    const asked = entry.reads.get(what) as Promise<T> | undefined;
+    // Each caller's answer is its own, as each call's was (a summary edited by one caller).
+    if (asked !== undefined) return answerWithin(ms, asked.then(structuredClone), late);
+    const call = this.call(entry, f);
+    entry.reads.set(what, call);
+    const answered = (): void => {
+      if (entry.reads.get(what) === call) entry.reads.delete(what);
+    };
+    call.then(answered, answered);
+    return answerWithin(ms, call, late);
   }
 
   async summary(address: string): Promise<ActorSummary | null> {
@@ -608,9 +632,11 @@ export class ThreadsRuntime implements Runtime {
     if (local !== undefined) return local.summary();
     const entry = this.liveWorkers().find((h) => h.plan.specs.some((s) => s.address === address));
     if (entry === undefined) return null;
-    return answerWithin(
+    return this.read(
+      entry,
+      `summary ${address}`,
+      (a) => a.summary(address),
       this.inspectAnswerMs,
-      this.call(entry, (a) => a.summary(address)),
       () => inspectLate(address, entry, this.inspectAnswerMs),
     );
   }

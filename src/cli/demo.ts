@@ -70,6 +70,10 @@ export async function runDemo(partial: Partial<DemoOptions> = {}): Promise<{ req
     return await demoOn(cluster, o, regions, performance.now() - bootStart, work);
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
+    // The clients' loops end however the demo ends: one that failed midway (a crash or restart
+    // that threw) left them running on the stopped cluster, each call failing at once, in a loop
+    // of microtasks that never let the process go on or exit (an audit, session 65).
+    work.running = false;
     await cluster.stop();
   }
 }

@@ -8,6 +8,8 @@ import test from 'ava';
 import { PaxosCommitNode, PAXOS_COMMIT_REMEMBERED_TXNS_MAX } from '../src/protocols/paxoscommit.js';
 import type { PaxosCommitDecision, PaxosCommitMessage, PaxosCommitRecord } from '../src/protocols/paxoscommit.js';
 import type { GroupMode } from '../src/replication/group.js';
+import { MEMORY_LIMITS_DEFAULT } from '../src/core/limits.js';
+import { ALREADY_FINISHED, KvStateMachine } from '../src/replication/state-machine.js';
 import { passiveReplica } from './helpers/groups.js';
 import { call, elect, pump, type Shard } from './helpers/passive-reads.js';
 import { Net } from './protocols-net.js';
@@ -114,4 +116,47 @@ test('paxos commit: a node remembers the phase-1 rounds of at most PAXOS_COMMIT_
     phase1a!.msg.type === 'phase1a' && phase1a!.msg.ballot.round > 3,
     `round ${phase1a!.msg.type === 'phase1a' ? phase1a!.msg.ballot.round : '?'}, above the 3 it used`,
   );
+});
+
+/** Transactions in the state machine test that each get a late participant record. */
+const LATE_RECORD_TXNS = 40;
+
+// A participant record (an earlier leader's, chosen after the transaction's outcome) applied
+// once the transaction had left `finishedSet`: it was kept in `pc` for good and made the
+// transaction look open, so a late copy of its prepare locked its keys again.
+test('state machine: a late participant record of a transaction finished and forgotten leaves nothing, and its late prepare is refused', (t) => {
+  const finishedTxns = 4;
+  const sm = new KvStateMachine({ ...MEMORY_LIMITS_DEFAULT, finishedTxns });
+  const txn = (i: number): string => `r1:inc1:${i}`;
+  const ops = (i: number): Array<{ op: 'put'; key: string; value: number }> => [{ op: 'put', key: `k${i % 3}`, value: i }];
+  for (let i = 0; i < LATE_RECORD_TXNS + finishedTxns + 1; i++) {
+    t.deepEqual(sm.apply({ k: 'prepare', txn: txn(i), ops: ops(i) }), [{ txn: txn(i), vote: true }], `${txn(i)} prepared`);
+    sm.apply({ k: 'pc', txn: txn(i), record: { record: { type: 'voted', txn: txn(i), coordinator: 'c', payload: null } } });
+    sm.apply(i % 2 === 0 ? { k: 'commit', txn: txn(i) } : { k: 'abort', txn: txn(i) });
+    const late = i - finishedTxns - 1;
+    if (late < 0) continue;
+    t.true(sm.isFinished(txn(late)), `${txn(late)} forgotten, covered by the marks`);
+    // 3PC's and 2PC's records, Paxos Commit's 'aborted' (its 'prepared' is dropped on its own).
+    const type = ['precommitted', 'decided', 'aborted'][late % 3]!;
+    sm.apply({ k: 'pc', txn: txn(late), record: { record: { type, txn: txn(late) } } });
+  }
+  t.is(sm.pc.size, 0, `participant records kept after ${LATE_RECORD_TXNS} late ones`);
+  for (let late = 0; late < LATE_RECORD_TXNS; late++) {
+    t.true(sm.isFinished(txn(late)), `${txn(late)} still finished`);
+    t.deepEqual(
+      sm.apply({ k: 'prepare', txn: txn(late), ops: ops(late) }),
+      [{ txn: txn(late), vote: false, reason: ALREADY_FINISHED }],
+      `a late prepare of ${txn(late)}`,
+    );
+  }
+  t.deepEqual(
+    [0, 1, 2].filter((k) => sm.isLocked(`k${k}`)),
+    [],
+    'keys locked',
+  );
+  // A transaction open here (prepared) keeps its records, even below the marks' reach.
+  const open = txn(LATE_RECORD_TXNS + finishedTxns + 1);
+  sm.apply({ k: 'prepare', txn: open, ops: [{ op: 'put', key: 'open', value: 0 }] });
+  sm.apply({ k: 'pc', txn: open, record: { record: { type: 'voted', txn: open } } });
+  t.is(sm.pc.get(open)?.length, 1);
 });

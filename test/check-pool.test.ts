@@ -14,6 +14,7 @@ import {
   type CheckRunSummary,
   type ScenarioReport,
 } from '../src/harness/check-runner.js';
+import './low-fixes.part.js';
 
 /** Small seeds (4 clients, a one-second fault phase): a second or two each on a cold thread. */
 const SMALL = { clients: 4, faultMs: 1_000 } as const;

@@ -5,7 +5,8 @@ import type { Message } from '../src/runtime/actor.js';
 import { failoverConfig } from './helpers/failover-cluster.js';
 import { recordingContext } from './helpers/fake-context.js';
 import { coordinatorBehavior, CUT_OFF_TICKS, type CoordinatorParams } from '../src/cluster/coordinator.js';
-import type { Req } from '../src/cluster/messages.js';
+import type { HeartbeatInbound, Load, Req } from '../src/cluster/messages.js';
+import { heartbeatBehavior, NOT_SERVING_QUIET_BEATS } from '../src/cluster/heartbeat.js';
 
 /**
  * Messages delivered twice, or late (a class audit, session 64: every message type, its copy
@@ -211,4 +212,41 @@ test('coordinator: a late copy of an earlier verify probe does not replace the n
     [world.now - 1],
     'the answer to the balancer names its newest ask',
   );
+});
+
+// A server whose start fails says so to its heartbeat actor (not-serving), which holds its beats
+// back for NOT_SERVING_QUIET_BEATS beats; the next try may start it. A copy of a not-serving
+// from the failed try, delivered late, held back the beats of the server the next try started,
+// and its region could convict it. Scripted at the heartbeat actor: the messages as the network
+// would deliver them, the copy after the serving server's first load report, and before it.
+test('heartbeat: a late copy of a not-serving from a failed start does not silence the server a later try started', (t) => {
+  const load: Load = { inflight: 0, mailbox: 0, latencyEwmaMs: 0, busyMs: 0, requests: 0 };
+  for (const copyBeforeReport of [false, true]) {
+    const { ctx, sent, world } = recordingContext<{ type: string }>('b/0/hb', { sender: 'b/0' });
+    const state = heartbeatBehavior.init(ctx, { server: 'b/0', monitor: 'region/b', intervalMs: 100 }, []);
+    const receive = (msg: HeartbeatInbound): void => heartbeatBehavior.receive(state, msg, ctx);
+    const beats = (n: number): number => {
+      const before = sent.length;
+      for (let i = 0; i < n; i++) {
+        world.now += 100;
+        receive({ type: 'timer', key: 'beat' });
+      }
+      return sent.slice(before).filter((s) => s.msg.type === 'hb').length;
+    };
+    receive({ type: 'load', load, at: 50 });
+    t.is(beats(2), 2, 'serving: it beats');
+    const notServing = { type: 'not-serving', reason: 'durable store: damaged', at: world.now } as const;
+    receive(notServing);
+    t.is(beats(NOT_SERVING_QUIET_BEATS), 0, 'its start failed: it falls silent');
+    // The next try starts it (after more beats the stand-in's not-serving would have held back).
+    world.now += 500;
+    if (copyBeforeReport) receive({ ...notServing });
+    receive({ type: 'load', load, at: world.now });
+    if (!copyBeforeReport) receive({ ...notServing });
+    t.is(
+      beats(NOT_SERVING_QUIET_BEATS),
+      NOT_SERVING_QUIET_BEATS,
+      `serving again, the late copy ${copyBeforeReport ? 'before' : 'after'} its first load report`,
+    );
+  }
 });

@@ -231,3 +231,32 @@ test('randomized: the acceptor that forgets its promises on restart is caught ch
   );
   t.true(caught.length > 0, 'the broken acceptor must be caught');
 });
+
+test('a lost chosen message is resent until acknowledged, also by a decider that restarted', (t) => {
+  for (const restartDecider of [false, true]) {
+    const ids = ['a', 'b', 'c'];
+    const net = setup(ids);
+    net.act('a', (p) => p.propose('x'));
+    net.deliverRound(); // prepares -> promises
+    net.deliverRound(); // promises -> accepts
+    net.deliverRound(); // accepts -> accepted
+    net.deliverRound(); // accepted: a decides and tells b and c
+    t.deepEqual(learned(net, 'a'), ['x']);
+    t.is(
+      net.dropWhere((m) => m.msg.type === 'chosen'),
+      2,
+      'both chosen messages are lost',
+    );
+    if (restartDecider) {
+      net.crash('a');
+      net.restart('a');
+    }
+    net.run(PHASE_TIMEOUT);
+    t.deepEqual(learned(net, 'b'), ['x'], `b learns (restartDecider ${restartDecider})`);
+    t.deepEqual(learned(net, 'c'), ['x'], `c learns (restartDecider ${restartDecider})`);
+    // Acknowledged: time passing sends nothing more.
+    const sent = net.remoteSent;
+    net.run(3 * PHASE_TIMEOUT);
+    t.is(net.remoteSent, sent, 'no resends after every learner acknowledged');
+  }
+});

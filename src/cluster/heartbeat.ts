@@ -25,6 +25,8 @@ interface HeartbeatState {
   quiet: number;
   /** Why the server is not serving, as it said last; undefined once beats go out again. */
   notServing: string | undefined;
+  /** When the server said so last (NotServing.at); -Infinity: never. */
+  notServingAt: number;
 }
 
 /**
@@ -44,6 +46,7 @@ export const heartbeatBehavior: Behavior<HeartbeatState, HeartbeatParams, Heartb
       loadAt: Number.NEGATIVE_INFINITY,
       quiet: 0,
       notServing: undefined,
+      notServingAt: Number.NEGATIVE_INFINITY,
     };
   },
   receive(state, msg, ctx) {
@@ -56,12 +59,21 @@ export const heartbeatBehavior: Behavior<HeartbeatState, HeartbeatParams, Heartb
       if (msg.at < state.loadAt) return;
       state.load = msg.load;
       state.loadAt = msg.at;
+      // Measured after the server last said it is not serving: a later try started it, and it
+      // serves. The beats held back for a late copy of a not-serving (below) go out again.
+      if (msg.at > state.notServingAt) state.quiet = 0;
       return;
     }
     if (msg.type === 'not-serving') {
       if (ctx.sender !== state.params.server) return;
+      // A copy the network delivered late, older than a load report (the server served after
+      // it: a later try started it) or than the not-serving held: it does not say the server is
+      // not serving now. Taken, it held back NOT_SERVING_QUIET_BEATS beats of a serving server
+      // (a class audit, session 64), and its region could convict it.
+      if (msg.at < state.loadAt || msg.at < state.notServingAt) return;
       state.quiet = NOT_SERVING_QUIET_BEATS;
       state.notServing = msg.reason;
+      state.notServingAt = msg.at;
       return;
     }
     if (msg.type === 'timer') {

@@ -124,6 +124,12 @@ export interface LoadReport {
 export interface NotServing {
   type: 'not-serving';
   reason: string;
+  /**
+   * When the stand-in sent it (as LoadReport.at): a copy the network delivers late, after a
+   * later try started the server, is older than that server's load reports, and its heartbeat
+   * actor ignores it (or ends its silence at the first such report).
+   */
+  at: number;
 }
 
 export type MemberState = 'up' | 'suspect' | 'down';

@@ -225,7 +225,7 @@ export const serverStandIn = refusingStandIn<ServerParams, ServerInbound>({
 
 /** Tell the heartbeat actor the server is not serving, and again in a load interval. */
 function notServing(state: NotServingState<ServerParams>, ctx: ActorContext): void {
-  ctx.send(heartbeatAddress(state.params.id), { type: 'not-serving', reason: state.reason } satisfies NotServing);
+  ctx.send(heartbeatAddress(state.params.id), { type: 'not-serving', reason: state.reason, at: ctx.monotonicNow() } satisfies NotServing);
   ctx.setTimer('not-serving', loadTicks(state.params) * state.params.replication.tickMs);
 }
 

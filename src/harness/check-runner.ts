@@ -661,7 +661,12 @@ class ScenarioPool implements CheckPool {
   /** What a failed thread threw (see `failure`), and the signal that stops the runs on the pool. */
   #failure: { error: unknown; seed?: number } | undefined;
   readonly #failing = new AbortController();
-  /** The threads (their ids) that said they loaded their task module (POOL_THREAD_LOADED). */
+  /**
+   * The live threads (their ids) that said they loaded their task module (POOL_THREAD_LOADED),
+   * and perhaps one ended since: a replaced thread's id goes when the next thread says it
+   * loaded (it kept an id per thread ever replaced). Never empty again once a thread loaded
+   * (see fail).
+   */
   readonly #loaded = new Set<number>();
   /**
    * The folder every temporary folder of the pool's threads is made in (their TMPDIR): removed
@@ -683,7 +688,11 @@ class ScenarioPool implements CheckPool {
     this.#piscina = new Piscina({ filename, minThreads: workers, maxThreads: workers, env: { ...process.env, TMPDIR: this.#tempParent } });
     this.#piscina.on('message', (message: unknown) => {
       const id = typeof message === 'object' && message !== null ? (message as Record<string, unknown>)[POOL_THREAD_LOADED] : undefined;
-      if (typeof id === 'number') this.#loaded.add(id);
+      if (typeof id !== 'number') return;
+      // An ended Worker's threadId is -1: the ids not among the threads are of ended ones.
+      const live = new Set(this.#piscina.threads.map((w) => w.threadId));
+      for (const known of this.#loaded) if (!live.has(known)) this.#loaded.delete(known);
+      this.#loaded.add(id);
     });
     // A thread that fails with no task on it (its module throws as it loads: a broken build)
     // makes piscina emit 'error', which with no listener would end the process; and piscina
@@ -704,6 +713,11 @@ class ScenarioPool implements CheckPool {
   fail(error: unknown, seed?: number): void {
     this.#failure ??= seed === undefined || this.#loaded.size === 0 ? { error } : { error, seed };
     this.#failing.abort();
+  }
+
+  /** For tests: how many thread ids #loaded holds (at most `workers` + 1). */
+  get loadedThreads(): number {
+    return this.#loaded.size;
   }
 
   /** What a failed thread threw, if one failed, and the seed it ran when known (see fail): the pool runs nothing more. */

@@ -41,14 +41,15 @@ export function twoPcCost(participants: number): AnalyticCost {
 /**
  * Single-decree Paxos, n nodes that are each acceptor and learner, one of them proposing,
  * no contention (ballot round 1 wins).
- *   messages = (n-1) prepare + (n-1) promise + (n-1) accept + (n-1) accepted + (n-1) chosen = 5(n-1)
- *              (the proposer's own acceptor and learner are local)
- *   delays   = 5 for every learner (the proposer itself learns after 4); 0 when n = 1
+ *   messages = (n-1) prepare + (n-1) promise + (n-1) accept + (n-1) accepted + (n-1) chosen
+ *              + (n-1) chosen-ack = 6(n-1) (the proposer's own acceptor and learner are local)
+ *   delays   = 5 for every learner (the proposer itself learns after 4; the acks only let it
+ *              stop resending); 0 when n = 1
  *   writes   = 1 round record + n promises + n accepted + n learned = 3n + 1
  */
 export function paxosCost(nodes: number): AnalyticCost {
   requireCount('nodes', nodes, 1);
-  return { messages: 5 * (nodes - 1), messageDelays: nodes === 1 ? 0 : 5, stableWrites: 3 * nodes + 1 };
+  return { messages: 6 * (nodes - 1), messageDelays: nodes === 1 ? 0 : 5, stableWrites: 3 * nodes + 1 };
 }
 
 /**

@@ -20,8 +20,10 @@ export type PaxosMessage =
   | { type: 'accepted'; ballot: Ballot }
   /** Refusal of `ballot`, naming the higher ballot the acceptor promised, so the proposer can outbid it. */
   | { type: 'nack'; ballot: Ballot; promised: Ballot }
-  /** The distinguished learner tells the other learners. */
-  | { type: 'chosen'; value: unknown };
+  /** The distinguished learner tells the other learners, again and again until each acknowledges. */
+  | { type: 'chosen'; value: unknown }
+  /** Learner -> the node that told it: it has the value (durable), so the telling can stop. */
+  | { type: 'chosen-ack' };
 
 export type PaxosRecord =
   /** Acceptor: forced before the promise leaves. */

@@ -10,7 +10,11 @@
  *   or a Prng seeded by its own id) before retrying higher, so dueling proposers stop dueling.
  *   A phase that makes no progress in `phaseTimeoutTicks` is retried with a higher ballot.
  * - The proposer is the distinguished learner: when a majority accepted, it decides and tells
- *   the `learners`. A learner decides once; later `chosen` messages are ignored.
+ *   the `learners`, resending every `phaseTimeoutTicks` to those that have not acknowledged
+ *   (a lost `chosen` would otherwise leave a learner without the value for good). A node that
+ *   restarts with a learned value does not know who has it, so it tells every other learner
+ *   again. A learner decides once and acknowledges every `chosen`, a repeated one too (its
+ *   earlier acknowledgement may be what was lost).
  *
  * `unsafeForgetPromises` is a deliberately broken acceptor for tests: on restart it ignores its
  * promise records (keeping only what it accepted), which lets two different values be chosen.
@@ -67,6 +71,9 @@ export class PaxosNode {
 
   // Learner state (durable).
   private learned: { value: unknown } | null = null;
+  /** Learners still to be told the learned value (not durable: a restart tells them all again). */
+  private readonly untold = new Set<string>();
+  private resendTicks = 0;
 
   constructor(config: PaxosConfig, recovered?: PaxosRecord[]) {
     requireNonEmptyString('self', config.self);
@@ -79,6 +86,7 @@ export class PaxosNode {
     this.prng = config.prng ?? new Prng(`paxos:${config.self}`);
     for (const record of recovered ?? []) this.replay(record);
     this.roundUsed = Math.max(this.roundUsed, this.promised.round);
+    if (this.learned !== null) this.tell(this.learners);
   }
 
   /** Starts proposing `value`. Returns false if this node already proposes or has learned a value. */
@@ -102,11 +110,17 @@ export class PaxosNode {
       case 'nack':
         return this.onNack(msg.ballot, msg.promised);
       case 'chosen':
-        return this.learn(msg.value);
+        this.learn(msg.value);
+        this.out.send(from, { type: 'chosen-ack' });
+        return;
+      case 'chosen-ack':
+        this.untold.delete(from);
+        return;
     }
   }
 
   tick(): void {
+    if (this.untold.size > 0 && ++this.resendTicks >= this.config.phaseTimeoutTicks) this.sendChosen();
     if (this.phase === 'preparing' || this.phase === 'accepting') {
       if (++this.elapsedTicks >= this.config.phaseTimeoutTicks) this.startPhase1();
     } else if (this.phase === 'backoff') {
@@ -222,10 +236,8 @@ export class PaxosNode {
     this.acceptedBy.add(from);
     if (this.acceptedBy.size < this.majority) return;
     this.phase = 'done';
-    for (const l of this.learners) {
-      if (l !== this.config.self) this.out.send(l, { type: 'chosen', value: this.proposal });
-    }
     this.learn(this.proposal);
+    this.tell(this.learners);
   }
 
   private onNack(ballot: Ballot, promised: Ballot): void {
@@ -245,5 +257,17 @@ export class PaxosNode {
     if (this.phase !== 'idle') this.phase = 'done';
     this.out.persist({ type: 'learned', value });
     this.out.decide({ kind: 'chosen', value });
+  }
+
+  /** Tells `learners` (but itself) the learned value, and keeps telling them until they acknowledge. */
+  private tell(learners: readonly string[]): void {
+    for (const l of learners) if (l !== this.config.self) this.untold.add(l);
+    this.sendChosen();
+  }
+
+  private sendChosen(): void {
+    this.resendTicks = 0;
+    const value = this.learned!.value;
+    for (const l of this.untold) this.out.send(l, { type: 'chosen', value });
   }
 }

@@ -250,8 +250,13 @@ export class KvStateMachine {
       case 'abort':
         return this.finish(command.txn, command.k);
       case 'pc': {
-        // Only the exact set: records of a transaction open here must never be dropped.
-        if (command.txn === '' || this.finishedSet.has(command.txn)) return [];
+        // Finished here: remembered as finished, or, not prepared here and with no records,
+        // at or below its incarnation's mark (isFinished). Records of a transaction open here
+        // (prepared, or with records) must never be dropped. Kept past `finishedTxns`, a late
+        // record (an earlier leader's, chosen after the outcome) stayed in `pc` for good and
+        // made the transaction look open: a late copy of its prepare was prepared again, its
+        // keys locked with no outcome to come (a class audit, session 64).
+        if (command.txn === '' || (!this.prepared.has(command.txn) && this.isFinished(command.txn))) return [];
         // A Paxos Commit RM's 'prepared' record is proposed once its prepare was applied here,
         // and the transaction can only commit after the record is chosen (its vote waits for
         // it). Met where the transaction is not prepared, it is an earlier leader's, chosen

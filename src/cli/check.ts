@@ -59,6 +59,7 @@ import {
   SCENARIO_SERVERS_MAX,
   SCENARIO_SHAPE_DEFAULTS,
   SCENARIO_SHARDS_MAX,
+  LIVENESS_FAILURES,
   SCENARIO_SMALL_MESSAGE_BYTES_MAX,
   SCENARIO_SMALL_MESSAGE_BYTES_MIN,
   TXN_SCENARIO_KEYS_MAX,
@@ -918,11 +919,13 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
     // The run's own verdict as its verdict line prints it (r.verdict names what failed beyond
     // the history; the word before it says that it failed), and its outcome, as a kv run's.
     const said = `${verdictWord(r.outcome)}: ${r.verdict}, ${r.live ? 'live' : 'not live'}`;
+    // What --history and --timeline store: the verdict line's words and why not live (printed above it).
+    const verdict = r.notLive === undefined ? said : `${said} (${r.notLive})`;
     runs.push({
       commit,
       outcome: r.outcome,
       ok: r.ok,
-      verdict: said,
+      verdict,
       traceHash: hexHash(r.traceHash),
       transactions: r.transactions,
       faults: r.faults,
@@ -930,13 +933,15 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
     });
     printReplay(io, args.trace, r);
     for (const a of r.anomalies) io.out(a);
+    // Why not live, as a kv replay prints its failures above its verdict line.
+    if (r.notLive !== undefined) io.out(`${LIVENESS_FAILURES.notLive}: ${r.notLive}`);
     const hash = hexHash(r.traceHash);
     io.out(`verdict: ${said} (${r.transactions} transactions: ${r.committed} committed, ${r.aborted} aborted, ${r.indefinite} indefinite; trace hash ${hash})`);
     ok &&= r.ok;
     if (args.timelineFile !== undefined) {
       timeline.push({
         label: `seed ${seed} (${commit})`,
-        verdict: said,
+        verdict,
         outcome: r.outcome,
         faults: r.faults,
         kind: 'txn',

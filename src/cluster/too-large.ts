@@ -9,8 +9,14 @@
  */
 import type { ResErr, TxnOp } from './messages.js';
 
+/**
+ * What every answer refused as too large says: how a caller tells it from the other refusals
+ * (the transactional scenario's final read then reads its keys one by one).
+ */
+export const OVER_MESSAGE_BYTES_MAX = 'is over messageBytesMax';
+
 function over(what: string, bytes: number, max: number): string {
-  return `${what} (${bytes} bytes) is over messageBytesMax (${max} bytes) and could not be sent (raise messageBytesMax to read it)`;
+  return `${what} (${bytes} bytes) ${OVER_MESSAGE_BYTES_MAX} (${max} bytes) and could not be sent (raise messageBytesMax to read it)`;
 }
 
 /**

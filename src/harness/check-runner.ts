@@ -420,6 +420,8 @@ async function runTxnSeed(task: ScenarioTask, started: number, seed: SeedStop | 
   const behind: string[] = [];
   const wentBack: string[] = [];
   const assertions: string[] = [];
+  // Why a protocol's run was not live (TxnScenarioResult.notLive), by protocol.
+  const notLive: string[] = [];
   let indefinite = 0;
   // A protocol's run that failed makes the seed fail; one left undecided (and none failed), unknown.
   let anyFailed = false;
@@ -444,6 +446,7 @@ async function runTxnSeed(task: ScenarioTask, started: number, seed: SeedStop | 
       behind.push(...r.behind.map((b) => `${commit}: ${b}`));
       wentBack.push(...r.wentBack.map((w) => `${commit}: ${w}`));
       assertions.push(...r.assertions.map((a) => `${commit}: ${a}`));
+      if (r.notLive !== undefined) notLive.push(`${commit}: ${r.notLive}`);
       report.faults.push(...r.faults.map((f) => `${commit}: ${f}`));
       // Episodes are numbered per run (each protocol's); `onlyFaults` names them in every run.
       report.faultEpisodes = Math.max(report.faultEpisodes, r.faultEpisodes);
@@ -464,7 +467,7 @@ async function runTxnSeed(task: ScenarioTask, started: number, seed: SeedStop | 
     report.outcome = 'fail';
     if (report.error !== undefined) report.failures.push('the run threw');
     else {
-      if (!report.live) report.failures.push(`${LIVENESS_FAILURES.notLive} (a client could not commit after healing, or the final read failed)`);
+      if (!report.live) report.failures.push(`${LIVENESS_FAILURES.notLive} (${notLive.join('; ')})`);
       if (
         report.anomalies!.length > 0 ||
         (report.live && stateDiffs.length === 0 && partial.length === 0 && behind.length === 0 && wentBack.length === 0 && assertions.length === 0)

@@ -2,7 +2,7 @@ import { startCluster } from '../cluster/cluster.js';
 import { checkInt, type ClusterConfig, type ReplicationConfig } from '../cluster/config.js';
 import { serverId } from '../cluster/topology.js';
 import { TXN_OPS_MAX } from '../cluster/client.js';
-import { AbortedError, ConfigError, namedAs } from '../core/errors.js';
+import { AbortedError, ConfigError, namedAs, UnavailableError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
 import { allKeys, checkOptions, definedOnly } from '../core/validate.js';
 import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
@@ -10,6 +10,7 @@ import { checkTransactions, describeAnomaly, type TxnCheckResult } from './elle/
 import { searchBudgetFor } from './check-budget.js';
 import type { TxnHistoryOp } from '../core/history.js';
 import { TXN_COMMITS, type TxnCommit } from './txn-commits.js';
+import { OVER_MESSAGE_BYTES_MAX } from '../cluster/too-large.js';
 import {
   checkScenarioBasics,
   checkScenarioMode,
@@ -102,6 +103,12 @@ export interface TxnScenarioResult {
    */
   outcome: 'pass' | 'fail' | 'unknown';
   live: boolean;
+  /**
+   * Why the run is not live (absent when live): each client that could not commit a
+   * transaction of the liveness phase in LIVENESS_ATTEMPTS attempts (its region, how its
+   * attempts ended, the last one's error), and a final read that failed (its last error).
+   */
+  notLive?: string;
   /** What the checker found (strict serializability, list-append): its anomalies with their cycles, or `undecided`. */
   check: TxnCheckResult;
   /** 'strict serializable', the anomaly types found, or 'not decided (...)'. */
@@ -187,6 +194,47 @@ export const TXN_SCENARIO_DEFAULTS = { clients: 6, keys: 6, opsMax: 4, faultMs: 
 export const LIVENESS_BACKOFF_MS_MIN = 50;
 export const LIVENESS_BACKOFF_MS_BASE = 100;
 export const LIVENESS_BACKOFF_MS_CAP = 3_200;
+
+/** Attempts a liveness-phase transaction gets before its client counts as not live. */
+export const LIVENESS_ATTEMPTS = 20;
+/** Attempts the final read of every key gets before the run counts as not live. */
+export const FINAL_READ_ATTEMPTS = 40;
+
+/**
+ * How a run of failed attempts ended, for the not-live cause: its errors by kind (class and
+ * message with its numbers left out: a transaction's id, a size), each kind with how many
+ * attempts ended so and its latest error in full, the most frequent first (ties in first-seen
+ * order), at most `shown` kinds; then, when there were several kinds, the last attempt's error.
+ */
+export function attemptsLine(errors: readonly unknown[], shown = 3): string {
+  const kinds = new Map<string, { n: number; latest: string }>();
+  for (const e of errors) {
+    const said = errorLine(e);
+    const kind = said.replace(/\d+/g, '#');
+    const seen = kinds.get(kind);
+    if (seen === undefined) kinds.set(kind, { n: 1, latest: said });
+    else {
+      seen.n++;
+      seen.latest = said;
+    }
+  }
+  const ranked = [...kinds.values()].sort((a, b) => b.n - a.n);
+  const more = ranked.length - shown;
+  const parts = ranked.slice(0, shown).map((k) => `${k.n}x ${k.latest}`);
+  if (more > 0) parts.push(`${more} other kind${more === 1 ? '' : 's'}`);
+  if (ranked.length > 1) parts.push(`the last: ${errorLine(errors.at(-1))}`);
+  return parts.join('; ');
+}
+
+/** Whether two lists a final read read are the same: their values, in order (the workload's are numbers). */
+function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** An attempt's error as the not-live cause names it: its class and message. */
+function errorLine(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : `threw ${String(error)}`;
+}
 
 export function livenessBackoffMs(attempt: number, rng: Prng): number {
   return LIVENESS_BACKOFF_MS_MIN + rng.int(Math.min(LIVENESS_BACKOFF_MS_BASE * 2 ** attempt, LIVENESS_BACKOFF_MS_CAP));
@@ -401,36 +449,74 @@ export async function runTxnScenario(options: TxnScenarioOptions, start: StartCl
     // Liveness: once healed, every client commits again (aborts under contention are retried).
     await cluster.setNetwork({ loss: 0, duplicate: 0 });
     await cluster.sleep(1_000);
-    let live = true;
+    // Why not live, per client (by index: in real time clients finish in any order).
+    const stuck: Array<string | undefined> = clients.map(() => undefined);
     await Promise.all(
       clients.map(async (client, i) => {
         const rng = prng.fork(`live${i}`);
+        const failed: string[] = [];
         for (let k = 0; k < o.livenessTxns; k++) {
           let done = false;
-          for (let attempt = 0; attempt < 20 && !done; attempt++) {
+          const errors: unknown[] = [];
+          for (let attempt = 0; attempt < LIVENESS_ATTEMPTS && !done; attempt++) {
             try {
               await client.transaction(txnOps(rng));
               done = true;
-            } catch {
+            } catch (error) {
+              errors.push(error);
               await cluster.sleep(livenessBackoffMs(attempt, rng));
             }
           }
-          if (!done) live = false;
+          if (!done) failed.push(`transaction ${k + 1} of ${o.livenessTxns} failed all ${LIVENESS_ATTEMPTS} attempts (${attemptsLine(errors)})`);
         }
+        if (failed.length > 0) stuck[i] = `client ${i} (${client.region}): ${failed.join('; ')}`;
       }),
     );
+    const notLive = stuck.filter((s) => s !== undefined);
     // A final read of every key, in one transaction (retried while locks of transactions still
     // finishing refuse it): what partiallyApplied compares every transaction with.
+    const readLists = async (some: string[]): Promise<Map<string, unknown[]>> => {
+      const read = await clients[0]!.transaction(some.map((key) => ({ op: 'get' as const, key })));
+      return new Map(some.map((key, i) => [key, Array.isArray(read[i]) ? (read[i] as unknown[]) : []]));
+    };
     let finalLists: Map<string, unknown[]> | undefined;
-    for (let attempt = 0; attempt < 40 && finalLists === undefined; attempt++) {
+    const readErrors: unknown[] = [];
+    // Once the lists together are over messageBytesMax (a seed's small one: the cluster refuses
+    // such a read, as documented), a key a transaction, in rounds, until two rounds in a row
+    // read the same lists: lists only grow, so each stayed so from its read in the first round
+    // to its read in the second, and all of them at once between the two rounds, a snapshot
+    // as the one transaction's. Every key in one transaction, seed 2320075 (2PC: 306 commits,
+    // messageBytesMax 758) failed as not live with a live cluster: its final read, 979 bytes.
+    let oneByOne = false;
+    let lastRound: Map<string, unknown[]> | undefined;
+    let attempts = 0;
+    while (attempts < FINAL_READ_ATTEMPTS && finalLists === undefined) {
+      attempts++;
       try {
-        const read = await clients[0]!.transaction(keys.map((key) => ({ op: 'get' as const, key })));
-        finalLists = new Map(keys.map((key, i) => [key, Array.isArray(read[i]) ? (read[i] as unknown[]) : []]));
-      } catch {
-        await cluster.sleep(50 + prng.int(100));
+        if (!oneByOne) finalLists = await readLists(keys);
+        else {
+          const round = new Map<string, unknown[]>();
+          for (const key of keys) round.set(key, (await readLists([key])).get(key)!);
+          const before = lastRound;
+          if (before !== undefined && keys.every((key) => sameList(before.get(key)!, round.get(key)!))) finalLists = round;
+          lastRound = round;
+        }
+      } catch (error) {
+        readErrors.push(error);
+        const tooLarge = error instanceof UnavailableError && error.message.includes(OVER_MESSAGE_BYTES_MAX);
+        // One key's list alone too large: no smaller read to try.
+        if (tooLarge && oneByOne) break;
+        if (tooLarge) oneByOne = true;
+        else await cluster.sleep(50 + prng.int(100));
       }
     }
-    if (finalLists === undefined) live = false;
+    if (finalLists === undefined) {
+      const how = oneByOne ? ', a key a transaction once every key was too large' : '';
+      notLive.push(
+        `the final read of every key (client 0, ${clients[0]!.region}${how}) failed ${attempts === FINAL_READ_ATTEMPTS ? 'all ' : ''}${attempts} attempts (${attemptsLine(readErrors)})`,
+      );
+    }
+    const live = notLive.length === 0;
     const history = cluster.history({ format: 'elle' });
     const partial = finalLists === undefined ? [] : partiallyApplied(history, finalLists);
     const check = checkTransactions(history, {
@@ -487,6 +573,7 @@ export async function runTxnScenario(options: TxnScenarioOptions, start: StartCl
       assertions,
       traceHash: threads ? 0 : cluster.traceHash(),
     };
+    if (!live) result.notLive = notLive.join('; ');
     // Kept when it failed, and for a replay (trace: `meridian check --history` writes it).
     if (!result.ok || o.trace === true) result.history = history;
     if (o.trace) result.trace = cluster.trace();

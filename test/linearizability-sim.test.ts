@@ -37,7 +37,7 @@ import './gray-phase-mutant.part.js';
  * explores other active seeds.
  *
  * Hybrid's runs here are seeds 2001..2004 (2001..2008 until 2026-12-07, about 2 CPU s more):
- * test/catch-up-mutant.test.ts's right-code run checks seeds 1..6 of `meridian check --mode
+ * test/catch-up-mutant.part.ts's right-code run checks seeds 1..6 of `meridian check --mode
  * hybrid`, the same scenario (runScenario({ seed, mode: 'hybrid' })), so hybrid's default
  * scenario is still checked on ten seeds in the suite. Passive's default scenario is checked
  * here only: its eight seeds stay.

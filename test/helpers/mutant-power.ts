@@ -1,6 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
-import { main, type CheckIo, type CheckLoan } from '../../src/cli/check.js';
-import { createCheckPool, type CheckPool } from '../../src/harness/check-runner.js';
+import { main, parseCheckArgs, type CheckIo, type CheckLoan } from '../../src/cli/check.js';
+import { createCheckPool, runOneSeed, seedOptionsOf, type CheckPool, type ScenarioReport, type ScenarioTask } from '../../src/harness/check-runner.js';
+import { withInliningLowered } from '../../src/harness/inline-budget.js';
 import { withMutant } from './core-mutant.js';
 
 type CheckMain = (argv: string[], io: CheckIo, loan?: CheckLoan) => Promise<number>;
@@ -86,13 +87,100 @@ export async function mutantPower(
     t.fail(`the mutant's check printed no summary:\n${wrong.stdout}`);
     return;
   }
-  const ran = Number(m[1] ?? m[2]);
-  const failed = Number(m[4]);
-  const unknown = Number(m[6]);
-  t.log(
-    `${o.mutant}: caught ${failed} of the first ${ran} seeds (${m[5] ?? 'none'})${m[1] !== undefined ? ` (stopped there: ${need} of ${o.seeds} needed)` : ''}, ${unknown} unknown`,
+  requireShare(
+    t,
+    o,
+    { ran: Number(m[1] ?? m[2]), failed: Number(m[4]), seedsText: m[5] ?? 'none', unknown: Number(m[6]), stopped: m[1] !== undefined },
+    wrong.stdout,
   );
-  t.true(ran <= o.seeds);
-  t.is(unknown, 0, wrong.stdout);
-  t.true(failed >= need, `caught ${failed} of ${ran}, ${need} of ${o.seeds} needed`);
+}
+
+/** The mutant's side of a power test: its run caught at least `share` of the seeds, none unknown. */
+function requireShare(
+  t: ExecutionContext,
+  o: { mutant: string; seeds: number; share: number },
+  w: { ran: number; failed: number; seedsText: string; unknown: number; stopped: boolean },
+  output: string,
+): void {
+  const need = Math.ceil(o.share * o.seeds);
+  t.log(
+    `${o.mutant}: caught ${w.failed} of the first ${w.ran} seeds (${w.seedsText})${w.stopped ? ` (stopped there: ${need} of ${o.seeds} needed)` : ''}, ${w.unknown} unknown`,
+  );
+  t.true(w.ran <= o.seeds);
+  t.is(w.unknown, 0, output);
+  t.true(w.failed >= need, `caught ${w.failed} of ${w.ran}, ${need} of ${o.seeds} needed`);
+}
+
+/**
+ * The right code's seed outcomes of this test file, by task: two tests that check the same seed
+ * of the same flags read one run (a seed is the same run each time).
+ */
+const rightOutcomes = new Map<string, Promise<Pick<ScenarioReport, 'outcome' | 'operations'>>>();
+
+function rightOutcome(task: ScenarioTask): Promise<Pick<ScenarioReport, 'outcome' | 'operations'>> {
+  const key = JSON.stringify(task);
+  let r = rightOutcomes.get(key);
+  if (r === undefined) rightOutcomes.set(key, (r = runOneSeed(task).then(({ outcome, operations }) => ({ outcome, operations }))));
+  return r;
+}
+
+/**
+ * mutantPower's claim, with every seed run in this thread: runOneSeed, as a pool worker of
+ * `meridian check` runs a seed, on the task `meridian check` makes of the flags (parseCheckArgs;
+ * runChecks's task: the seed, the mode, the schedule and the seed options), under the lowered
+ * inlining budget runChecks runs its seeds with (src/harness/inline-budget.ts: what V8
+ * compiles, never what the code does). The right code's seeds all run; the mutant's (its
+ * copy's runOneSeed, on its check flags before `flags`, as scripts/mutants.mjs runs it) in
+ * order, stopping at the catch that reaches the share, as `--max-failures` does.
+ *
+ * What this saves over mutantPower: a pool thread for each run (mutantPower's right code on the
+ * file's warm thread, each mutant on a cold one of its copy), each loading the module graph
+ * this thread has loaded already; and the tests of one file share this thread's compiled right
+ * code. Call it from serial tests: seeds of two tests side by side in one thread only take turns.
+ * The pool and the command are tested by test/check-cli.test.ts and test/check-pool.test.ts.
+ */
+export async function mutantPowerInThread(
+  t: ExecutionContext,
+  o: ({ faults: string } | { flags: string[] }) & { mutant: string; seeds: number; share: number; from?: number },
+): Promise<void> {
+  const flags = 'faults' in o ? ['--faults', o.faults] : o.flags;
+  const need = Math.ceil(o.share * o.seeds);
+  const from = o.from ?? 1;
+  const seeds = Array.from({ length: o.seeds }, (_, i) => from + i);
+  t.log(`seeds ${from}..${from + o.seeds - 1}, ${flags.join(' ')}`);
+  // runChecks's task of each seed (src/harness/check-runner.ts), from check's own flag parsing.
+  const taskOf = (argv: string[], seed: number): ScenarioTask => {
+    const args = parseCheckArgs(['--seed', String(seed), ...argv]);
+    return { seed, mode: args.mode, schedule: args.schedule, ...seedOptionsOf(args) };
+  };
+  await withInliningLowered(async () => {
+    const right: string[] = [];
+    let operations = 0;
+    for (const seed of seeds) {
+      const r = await rightOutcome(taskOf(flags, seed));
+      operations += r.operations;
+      if (r.outcome !== 'pass') right.push(`seed ${seed}: ${r.outcome}`);
+    }
+    // The operations as check's summary counts them: the same runs as `meridian check --from F --seeds N FLAGS`.
+    t.log(`right code: ${o.seeds - right.length} of ${o.seeds} seeds passed, ${operations} operations checked`);
+    t.deepEqual(right, [], `replay: meridian check --seed S ${flags.join(' ')}`);
+    const wrong = await withMutant(o.mutant, 'src/harness/check-runner.js', async (exports, _what, mutantFlags) => {
+      const run = exports['runOneSeed'] as typeof runOneSeed;
+      const w = { ran: 0, caught: [] as number[], unknown: 0 };
+      for (const seed of seeds) {
+        if (w.caught.length >= need) break;
+        w.ran++;
+        const outcome = (await run(taskOf([...mutantFlags, ...flags], seed))).outcome;
+        if (outcome === 'fail') w.caught.push(seed);
+        else if (outcome === 'unknown') w.unknown++;
+      }
+      return w;
+    });
+    requireShare(
+      t,
+      o,
+      { ran: wrong.ran, failed: wrong.caught.length, seedsText: wrong.caught.join(', ') || 'none', unknown: wrong.unknown, stopped: wrong.ran < o.seeds },
+      `unknown seeds of ${o.mutant}`,
+    );
+  });
 }

@@ -17,14 +17,14 @@
  * 2001..2004 of it beside these. Keep it at 6 seeds or more.
  */
 import test from 'ava';
-import { mutantPowerInThread } from './helpers/mutant-power.js';
+import { mutantPower } from './helpers/mutant-power.js';
 
 const SEEDS = 6;
 
 test.serial(
   `catch-up phase: seeds 1..${SEEDS} of --mode hybrid pass with the right learner feed, and at least 50% fail with one that never probes a caught-up learner`,
   async (t) => {
-    await mutantPowerInThread(t, { flags: ['--mode', 'hybrid'], mutant: 'feed-no-probe', seeds: SEEDS, share: 0.5 });
+    await mutantPower(t, { flags: ['--mode', 'hybrid'], mutant: 'feed-no-probe', seeds: SEEDS, share: 0.5 });
   },
 );
 
@@ -54,6 +54,6 @@ test.serial(
 test.serial(
   'progress watch: check --mode hybrid: seeds 64..66 pass, and at least 2 of them fail when a learner installs a snapshot older than what it applied',
   async (t) => {
-    await mutantPowerInThread(t, { flags: ['--mode', 'hybrid'], mutant: 'learner-restores-older-snapshot', from: 64, seeds: 3, share: 0.6 });
+    await mutantPower(t, { flags: ['--mode', 'hybrid'], mutant: 'learner-restores-older-snapshot', from: 64, seeds: 3, share: 0.6 });
   },
 );

@@ -11,10 +11,10 @@
  * 3); 50% is below the 90% (18 of 20) it was caught in.
  */
 import test from 'ava';
-import { mutantPowerInThread } from './helpers/mutant-power.js';
+import { mutantPower } from './helpers/mutant-power.js';
 
 const SEEDS = 6;
 
 test.serial(`leader-handover: seeds 1..${SEEDS} pass, and at least 50% fail when a checkpoint leaves out the acceptor's promise`, async (t) => {
-  await mutantPowerInThread(t, { faults: 'leader-handover', mutant: 'checkpoint-omits-promise', seeds: SEEDS, share: 0.5 });
+  await mutantPower(t, { faults: 'leader-handover', mutant: 'checkpoint-omits-promise', seeds: SEEDS, share: 0.5 });
 });

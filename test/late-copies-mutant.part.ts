@@ -10,13 +10,13 @@
  * 75% it was caught in over seeds 1-100.
  */
 import test from 'ava';
-import { mutantPowerInThread } from './helpers/mutant-power.js';
+import { mutantPower } from './helpers/mutant-power.js';
 
 const SEEDS = 6;
 
 test.serial(
   `late-copies: seeds 1..${SEEDS} pass with the right state machine, and at least 50% fail with one that applies a duplicated request again`,
   async (t) => {
-    await mutantPowerInThread(t, { faults: 'late-copies', mutant: 'sm-no-dedup', seeds: SEEDS, share: 0.5 });
+    await mutantPower(t, { faults: 'late-copies', mutant: 'sm-no-dedup', seeds: SEEDS, share: 0.5 });
   },
 );

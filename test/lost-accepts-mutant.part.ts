@@ -12,13 +12,13 @@
  * and 9 (2026-12-07; its run stops there).
  */
 import test from 'ava';
-import { mutantPowerInThread } from './helpers/mutant-power.js';
+import { mutantPower } from './helpers/mutant-power.js';
 
 const SEEDS = 10;
 
 test.serial(
   `lost-accepts: seeds 1..${SEEDS} of passive pass with the right primary, and at least 25% fail with one that reads its working copy (3 of 10)`,
   async (t) => {
-    await mutantPowerInThread(t, { flags: ['--mode', 'passive', '--faults', 'lost-accepts'], mutant: 'read-speculative', seeds: SEEDS, share: 0.25 });
+    await mutantPower(t, { flags: ['--mode', 'passive', '--faults', 'lost-accepts'], mutant: 'read-speculative', seeds: SEEDS, share: 0.25 });
   },
 );

@@ -13,10 +13,10 @@
  * the same seeds must pass without it.
  */
 import test from 'ava';
-import { mutantPowerInThread } from './helpers/mutant-power.js';
+import { mutantPower } from './helpers/mutant-power.js';
 
 const SEEDS = 12;
 
 test.serial(`lost-commits: seeds 1..${SEEDS} pass with the right Paxos, and at least 25% fail with one that reads below its floor (3 of 12)`, async (t) => {
-  await mutantPowerInThread(t, { faults: 'lost-commits', mutant: 'read-below-floor', seeds: SEEDS, share: 0.25 });
+  await mutantPower(t, { faults: 'lost-commits', mutant: 'read-below-floor', seeds: SEEDS, share: 0.25 });
 });

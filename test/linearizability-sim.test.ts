@@ -17,8 +17,12 @@ import { eventually } from '../src/index.js';
 import { seedRange } from './helpers/seeds.js';
 import { seedWindow } from './helpers/seed-window.js';
 import { withMutant } from './helpers/core-mutant.js';
+import { lowerInliningForThisFile } from './helpers/inlining.js';
 // Its gray-phase tests run active replication's default seeds 1..10 (see below).
 import './gray-phase-mutant.part.js';
+
+// Its seeds run in this thread: V8's inlining budget lowered, as a pool's (helpers/inlining.ts).
+lowerInliningForThisFile();
 
 /**
  * Seeded fault-injection runs (the default targeted nemesis: leaders crashed and isolated,

@@ -9,7 +9,9 @@
  * code cold. Now every seed runs in this process's thread, as a pool worker runs a seed of
  * `meridian check` (runOneSeed on check's task of the flags), the right code compiled once for
  * all seven parts; each mutant's copy still compiles its own. The tests are serial: CPU-bound
- * seeds side by side in one thread only take turns.
+ * seeds side by side in one thread only take turns. Each part (test/NAME-mutant.part.ts) keeps
+ * its own module scope; run one part's test with `npx ava dist/test/fault-power.test.js --match
+ * '<title>'`.
  */
 import './late-copies-mutant.part.js';
 import './lost-commits-mutant.part.js';

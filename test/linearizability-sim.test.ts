@@ -17,8 +17,12 @@ import { eventually } from '../src/index.js';
 import { seedRange } from './helpers/seeds.js';
 import { seedWindow } from './helpers/seed-window.js';
 import { withMutant } from './helpers/core-mutant.js';
+import { lowerInliningForThisFile } from './helpers/inlining.js';
 // Its gray-phase tests run active replication's default seeds 1..10 (see below).
 import './gray-phase-mutant.part.js';
+
+// Its seeds run in this thread: V8's inlining budget lowered, as a pool's (helpers/inlining.ts).
+lowerInliningForThisFile();
 
 /**
  * Seeded fault-injection runs (the default targeted nemesis: leaders crashed and isolated,
@@ -37,7 +41,7 @@ import './gray-phase-mutant.part.js';
  * explores other active seeds.
  *
  * Hybrid's runs here are seeds 2001..2004 (2001..2008 until 2026-12-07, about 2 CPU s more):
- * test/catch-up-mutant.test.ts's right-code run checks seeds 1..6 of `meridian check --mode
+ * test/catch-up-mutant.part.ts's right-code run checks seeds 1..6 of `meridian check --mode
  * hybrid`, the same scenario (runScenario({ seed, mode: 'hybrid' })), so hybrid's default
  * scenario is still checked on ten seeds in the suite. Passive's default scenario is checked
  * here only: its eight seeds stay.

@@ -15,7 +15,11 @@ import { runChecks, runOneSeed, scenarioOptions } from '../src/harness/check-run
 import { shrinkSeed } from '../src/harness/shrink.js';
 import { copiesBehind, drawShape } from '../src/harness/scenario.js';
 import { withMutant } from './helpers/core-mutant.js';
+import { lowerInliningForThisFile } from './helpers/inlining.js';
 import { ConfigError } from '../src/core/errors.js';
+
+// Its seeds run in this thread: V8's inlining budget lowered, as a pool's (helpers/inlining.ts).
+lowerInliningForThisFile();
 
 /**
  * The transactional workload (meridian check --workload txn) on a few seeds: clean for the

@@ -21,9 +21,12 @@ import { mutantPower } from './helpers/mutant-power.js';
 
 const SEEDS = 6;
 
-test(`catch-up phase: seeds 1..${SEEDS} of --mode hybrid pass with the right learner feed, and at least 50% fail with one that never probes a caught-up learner`, async (t) => {
-  await mutantPower(t, { flags: ['--mode', 'hybrid'], mutant: 'feed-no-probe', seeds: SEEDS, share: 0.5 });
-});
+test.serial(
+  `catch-up phase: seeds 1..${SEEDS} of --mode hybrid pass with the right learner feed, and at least 50% fail with one that never probes a caught-up learner`,
+  async (t) => {
+    await mutantPower(t, { flags: ['--mode', 'hybrid'], mutant: 'feed-no-probe', seeds: SEEDS, share: 0.5 });
+  },
+);
 
 /**
  * `meridian check` samples every copy's applied count after each call of its workload
@@ -48,6 +51,9 @@ test(`catch-up phase: seeds 1..${SEEDS} of --mode hybrid pass with the right lea
  * ones again with `meridian check --seeds 200 --mode hybrid` on the mutated copy (its summary
  * lists them) and move the window, saying so here.
  */
-test('progress watch: check --mode hybrid: seeds 64..66 pass, and at least 2 of them fail when a learner installs a snapshot older than what it applied', async (t) => {
-  await mutantPower(t, { flags: ['--mode', 'hybrid'], mutant: 'learner-restores-older-snapshot', from: 64, seeds: 3, share: 0.6 });
-});
+test.serial(
+  'progress watch: check --mode hybrid: seeds 64..66 pass, and at least 2 of them fail when a learner installs a snapshot older than what it applied',
+  async (t) => {
+    await mutantPower(t, { flags: ['--mode', 'hybrid'], mutant: 'learner-restores-older-snapshot', from: 64, seeds: 3, share: 0.6 });
+  },
+);

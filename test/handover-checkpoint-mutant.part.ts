@@ -15,6 +15,6 @@ import { mutantPower } from './helpers/mutant-power.js';
 
 const SEEDS = 6;
 
-test(`leader-handover: seeds 1..${SEEDS} pass, and at least 50% fail when a checkpoint leaves out the acceptor's promise`, async (t) => {
+test.serial(`leader-handover: seeds 1..${SEEDS} pass, and at least 50% fail when a checkpoint leaves out the acceptor's promise`, async (t) => {
   await mutantPower(t, { faults: 'leader-handover', mutant: 'checkpoint-omits-promise', seeds: SEEDS, share: 0.5 });
 });

@@ -14,6 +14,6 @@ import { mutantPower } from './helpers/mutant-power.js';
 
 const SEEDS = 10;
 
-test(`log-hole: seeds 1..${SEEDS} pass with the right Paxos, and at least 25% fail with one that leaves a hole in its log open (3 of 10)`, async (t) => {
+test.serial(`log-hole: seeds 1..${SEEDS} pass with the right Paxos, and at least 25% fail with one that leaves a hole in its log open (3 of 10)`, async (t) => {
   await mutantPower(t, { faults: 'log-hole', mutant: 'hole-left-open', seeds: SEEDS, share: 0.25 });
 });

@@ -14,6 +14,9 @@ import { mutantPower } from './helpers/mutant-power.js';
 
 const SEEDS = 6;
 
-test(`late-copies: seeds 1..${SEEDS} pass with the right state machine, and at least 50% fail with one that applies a duplicated request again`, async (t) => {
-  await mutantPower(t, { faults: 'late-copies', mutant: 'sm-no-dedup', seeds: SEEDS, share: 0.5 });
-});
+test.serial(
+  `late-copies: seeds 1..${SEEDS} pass with the right state machine, and at least 50% fail with one that applies a duplicated request again`,
+  async (t) => {
+    await mutantPower(t, { faults: 'late-copies', mutant: 'sm-no-dedup', seeds: SEEDS, share: 0.5 });
+  },
+);

@@ -17,6 +17,6 @@ import { mutantPower } from './helpers/mutant-power.js';
 
 const SEEDS = 12;
 
-test(`lost-commits: seeds 1..${SEEDS} pass with the right Paxos, and at least 25% fail with one that reads below its floor (3 of 12)`, async (t) => {
+test.serial(`lost-commits: seeds 1..${SEEDS} pass with the right Paxos, and at least 25% fail with one that reads below its floor (3 of 12)`, async (t) => {
   await mutantPower(t, { faults: 'lost-commits', mutant: 'read-below-floor', seeds: SEEDS, share: 0.25 });
 });

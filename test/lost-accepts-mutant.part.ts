@@ -16,6 +16,9 @@ import { mutantPower } from './helpers/mutant-power.js';
 
 const SEEDS = 10;
 
-test(`lost-accepts: seeds 1..${SEEDS} of passive pass with the right primary, and at least 25% fail with one that reads its working copy (3 of 10)`, async (t) => {
-  await mutantPower(t, { flags: ['--mode', 'passive', '--faults', 'lost-accepts'], mutant: 'read-speculative', seeds: SEEDS, share: 0.25 });
-});
+test.serial(
+  `lost-accepts: seeds 1..${SEEDS} of passive pass with the right primary, and at least 25% fail with one that reads its working copy (3 of 10)`,
+  async (t) => {
+    await mutantPower(t, { flags: ['--mode', 'passive', '--faults', 'lost-accepts'], mutant: 'read-speculative', seeds: SEEDS, share: 0.25 });
+  },
+);

@@ -13,6 +13,6 @@ import { mutantPower } from './helpers/mutant-power.js';
 
 const SEEDS = 6;
 
-test(`leader-duel: seeds 1..${SEEDS} pass with the right Paxos, and at least 50% fail with one that keeps the lowest-ballot value`, async (t) => {
+test.serial(`leader-duel: seeds 1..${SEEDS} pass with the right Paxos, and at least 50% fail with one that keeps the lowest-ballot value`, async (t) => {
   await mutantPower(t, { faults: 'leader-duel', mutant: 'lowest-ballot', seeds: SEEDS, share: 0.5 });
 });

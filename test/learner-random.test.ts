@@ -22,7 +22,7 @@ import { mutantTests } from './helpers/mutant-tests.js';
 test('randomized learner: lost, copied, reordered and late feed messages, leader changes, snapshots, restarts; a learner holds a state of the log, goes back only on a restart, and catches up once quiet', (t) => {
   const { seeds, results, sum, noneFailed } = sweepSeeds(t, runSeed, 300);
   noneFailed(
-    `commands ${sum((r) => r.commands)}; learns with a snapshot installed ${sum((r) => r.snapshots)}, with a gap ${sum((r) => r.gaps)}, with entries applied already ${sum((r) => r.duplicates)}, full batches ${sum((r) => r.fullBatches)}; late deliveries ${sum((r) => r.late)}; leader changes ${sum((r) => r.leaderChanges)}, home replicas restarted ${sum((r) => r.replicaRestarts)}, home snapshot installs ${sum((r) => r.homeInstalls)}; learners restarted ${sum((r) => r.learnerRestarts)} (${sum((r) => r.idleRestarts)} while idle); longest quiet phase ${Math.max(0, ...results.map((r) => r.quietTicks))} ticks`,
+    `commands ${sum((r) => r.commands)}; learns with a snapshot installed ${sum((r) => r.snapshots)}, with a gap ${sum((r) => r.gaps)}, with entries applied already ${sum((r) => r.duplicates)}, full batches ${sum((r) => r.fullBatches)}, snapshots far ahead ${sum((r) => r.farSnapshots)}; late deliveries ${sum((r) => r.late)}; leader changes ${sum((r) => r.leaderChanges)}, home replicas restarted ${sum((r) => r.replicaRestarts)}, home snapshot installs ${sum((r) => r.homeInstalls)}; learners restarted ${sum((r) => r.learnerRestarts)} (${sum((r) => r.idleRestarts)} while idle); longest quiet phase ${Math.max(0, ...results.map((r) => r.quietTicks))} ticks`,
   );
   if (seeds >= 100) {
     // That what the seeds are for happens (a property of the generator, not of the code).
@@ -35,7 +35,10 @@ test('randomized learner: lost, copied, reordered and late feed messages, leader
       'late messages, leader changes, home installs',
     );
     t.true(sum((r) => r.learnerRestarts) > 2 * seeds && sum((r) => r.idleRestarts) > seeds / 5, 'learner restarts, some while idle');
-    t.true(sum((r) => r.fullBatches) > seeds / 20, 'learners far behind are fed in several batches');
+    // Learners far behind: fed in several full batches until session 65 (74 in seeds 1-300, 27
+    // snapshots more than LEARN_BATCH_MAX ahead), now a snapshot whenever their commands take more
+    // bytes than the state, as it always is with the long logs' small states (0 full batches, 46).
+    t.true(sum((r) => r.fullBatches) + sum((r) => r.farSnapshots) > seeds / 20, 'learners far behind are fed in several batches or a snapshot');
   }
 });
 

@@ -2,7 +2,16 @@ import type { LearnMessage, LearnPieceAck } from './messages.js';
 import type { Command, Snapshot } from './state-machine.js';
 import { KvStateMachine } from './state-machine.js';
 import type { MemoryLimits } from '../core/limits.js';
-import { decodePieces, entryBytes, PieceAssembly, PiecedSnapshot, piecesOf, prefixWithin, SNAPSHOT_PIECES_WINDOW } from '../protocols/snapshot-pieces.js';
+import {
+  decodePieces,
+  encodedBytes,
+  entryBytes,
+  PieceAssembly,
+  PiecedSnapshot,
+  piecesOf,
+  prefixWithin,
+  SNAPSHOT_PIECES_WINDOW,
+} from '../protocols/snapshot-pieces.js';
 
 export type { LearnMessage } from './messages.js';
 
@@ -11,6 +20,8 @@ export type { LearnMessage } from './messages.js';
  * remote learner the commands it applied, in order; a learner applies them to its own copy
  * and acknowledges. The gap between the leader's applied index and a learner's acknowledged
  * one is the replication lag of that learner's region. (The messages are in messages.ts.)
+ * A learner behind the leader's window of commands, or whose commands still to send take more
+ * bytes than the state they lead to (see LearnerFeed.snapshotSmaller), gets a snapshot instead.
  * A snapshot too large for one message goes in pieces (see snapshot-pieces.ts): a window of
  * them ahead of what the learner acknowledged holding, sent again from there when no
  * acknowledgement comes; the learner installs it once it holds every piece, and drops them if
@@ -120,6 +131,12 @@ export class LearnerFeed {
   private readonly lagReported = new Map<string, number>();
   /** The snapshot being sent in pieces, while a learner is sent it. */
   private outgoing: PiecedSnapshot | undefined = undefined;
+  /**
+   * The bytes of the state's snapshot at an applied index (see snapshotSmaller): the state
+   * changes by applying a command or restoring a newer snapshot, and either moves the index
+   * (a measure a little off would only make the choice a little off: either way is correct).
+   */
+  private measured: { applied: number; bytes: number } | undefined = undefined;
 
   /** `snapshotPieceBytes`: see MultiPaxosConfig.snapshotPieceBytes (unset: snapshots always go whole). */
   constructor(
@@ -189,14 +206,18 @@ export class LearnerFeed {
         }
         continue;
       }
-      if (p.sentUpTo + 1 < first) {
-        const snapshot = this.snapshotFor(first, sm);
+      // A snapshot for a learner behind the buffer, and for one whose commands still to send
+      // take more bytes than the state they lead to (see snapshotSmaller); a learner being sent
+      // one in pieces is sent the rest of them.
+      if (p.sentUpTo + 1 < first || p.pieces !== undefined || this.snapshotSmaller(p.sentUpTo + 1 - first, sm)) {
+        const snapshot = this.snapshotFor(first, p.sentUpTo, sm);
         if (snapshot instanceof PiecedSnapshot) {
           // Stays on this branch (sentUpTo unchanged) until the learner acknowledges it installed it.
           this.sendPieces(shard, learner, p, snapshot, out);
           continue;
         }
         p.sinceSendTicks = 0;
+        p.pieces = undefined;
         out.push({ to: learner, msg: { type: 'learn', s: shard, entries: [], snapshot } });
         p.sentUpTo = applied;
         continue;
@@ -223,13 +244,44 @@ export class LearnerFeed {
   }
 
   /**
-   * The snapshot for a learner behind the buffer: the one being sent in pieces if the buffer
-   * still holds the commands after it, else the state now, in pieces if it is too large for
-   * one message (see MultiPaxosConfig.snapshotPieceBytes).
+   * Whether a learner still to be sent the buffer's commands from position `start` on is better
+   * sent a snapshot: they take more than one message, and more bytes than the state now
+   * encodes to. A learner that restarted empty (it keeps no log) or was cut off while the shard
+   * kept writing was fed its commands a message a tick (2-5 of them under small limits) while
+   * the state they lead to took a few messages: the log of a few keys written over and over
+   * (120 KB) against their state (1.2 KB), and 3 quiet seconds did not catch it up (check
+   * seeds 2300411 and 2301310 of `--shape random --nemesis swarm --mode hybrid --txn-share 0.2
+   * --limits small --faults <every kind>`, session 65).
    */
-  private snapshotFor(first: number, sm: KvStateMachine): Snapshot | PiecedSnapshot {
+  private snapshotSmaller(start: number, sm: KvStateMachine): boolean {
+    // What one message takes (see tick): within it, a learner keeping up, no snapshot is measured.
+    const messageBytes = this.snapshotPieceBytes === undefined ? Number.POSITIVE_INFINITY : 2 * this.snapshotPieceBytes;
+    let limit: number | undefined;
+    let total = 0;
+    for (let i = start; i < this.buffer.length; i++) {
+      total += entryBytes(this.buffer[i]!);
+      if (limit === undefined && (total > messageBytes || i - start >= LEARN_BATCH_MAX)) limit = this.snapshotBytes(sm);
+      if (limit !== undefined && total > limit) return true;
+    }
+    return false;
+  }
+
+  /** encodedBytes of the state's snapshot, measured again only once the state applied another command (see measured). */
+  private snapshotBytes(sm: KvStateMachine): number {
+    if (this.measured === undefined || this.measured.applied !== sm.applied) this.measured = { applied: sm.applied, bytes: encodedBytes(sm.snapshot()) };
+    return this.measured.bytes;
+  }
+
+  /**
+   * The snapshot for a learner behind the buffer or better sent one (at `from`, what was sent
+   * to it): the one being sent in pieces if it is ahead of the learner and the buffer still
+   * holds the commands after it, else the state now, in pieces if it is too large for one
+   * message (see MultiPaxosConfig.snapshotPieceBytes). One no further than the learner would
+   * be sent it again and again.
+   */
+  private snapshotFor(first: number, from: number, sm: KvStateMachine): Snapshot | PiecedSnapshot {
     const o = this.outgoing;
-    if (o !== undefined && o.index + 1 >= first && o.index <= sm.applied) return o;
+    if (o !== undefined && o.index + 1 >= first && o.index <= sm.applied && o.index > from) return o;
     const snapshot = sm.snapshot();
     const pieces = this.snapshotPieceBytes === undefined ? undefined : piecesOf(snapshot.applied, snapshot, this.snapshotPieceBytes);
     if (pieces === undefined) return snapshot;

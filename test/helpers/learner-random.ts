@@ -8,7 +8,8 @@
  * in src/cluster/server.ts, and two learners (l1, l2; LearnerReplica, memory only). Memory bounds
  * of the state machines are the defaults, or (a third of the seeds) 2-6 remembered request ids and
  * finished transactions; one seed in 16 or so has long logs (proposals of 20-50 commands at once:
- * a learner far behind is fed in several batches of LEARN_BATCH_MAX). Per seed, how often the
+ * a learner far behind is fed a snapshot, its commands taking more bytes than the small state
+ * they lead to; several batches of LEARN_BATCH_MAX until session 65). Per seed, how often the
  * network loses a message (0-30%) and copies one (0-15%), and how often old messages come again.
  * What a run does, in random order:
  * - the chosen log grows by the leader's proposals, as a hybrid primary's reigns: a barrier effect
@@ -83,6 +84,12 @@ export interface SeedResult {
   commands: number;
   /** Learns of LEARN_BATCH_MAX entries (a learner far behind, fed in several). */
   fullBatches: number;
+  /**
+   * Learns received whose snapshot took the learner more than LEARN_BATCH_MAX commands ahead (a
+   * learner far behind fed a snapshot: behind the feed's window, or its commands took more bytes
+   * than the state, see LearnerFeed.snapshotSmaller).
+   */
+  farSnapshots: number;
   /** Learns received whose snapshot was newer than the learner's state (installed by a correct learner). */
   snapshots: number;
   /** Learns received whose first new entry lay past the learner's next index (a gap: earlier ones lost or late). */
@@ -136,8 +143,8 @@ type Wire = { to: string; from: string; learn: Learn } | { to: string; from: str
 
 export function runSeed(seed: number, options: LearnerSeedOptions = {}): SeedResult {
   const prng = new Prng(`learner-random:${seed}`);
-  // One seed in 16 or so: long logs (proposals of 20-50 commands at once), so a learner far
-  // behind is fed in several batches of LEARN_BATCH_MAX; their states kept small.
+  // One seed in 16 or so: long logs (proposals of 20-50 commands at once), so a learner falls
+  // far behind; their states kept small (it is fed a snapshot: see SeedResult.farSnapshots).
   const bulk = prng.chance(0.06);
   const small = bulk || prng.chance(1 / 3);
   const limits: Readonly<MemoryLimits> = small
@@ -150,6 +157,7 @@ export function runSeed(seed: number, options: LearnerSeedOptions = {}): SeedRes
     problems: [],
     commands: 0,
     fullBatches: 0,
+    farSnapshots: 0,
     snapshots: 0,
     gaps: 0,
     duplicates: 0,
@@ -298,6 +306,7 @@ export function runSeed(seed: number, options: LearnerSeedOptions = {}): SeedRes
     let next = before;
     if (msg.snapshot !== null && msg.snapshot.applied > before) {
       result.snapshots++;
+      if (msg.snapshot.applied - before > LEARN_BATCH_MAX) result.farSnapshots++;
       next = msg.snapshot.applied;
     }
     const fresh = msg.entries.filter(([index]) => index > next);

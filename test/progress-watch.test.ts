@@ -10,7 +10,8 @@
  * same ones (KvStateMachine.digest). Each rule is shown here on a real cluster or a scripted
  * one; then the watch embedded in a test as docs/testing.md shows it. The check's mutant run
  * (`check --mode hybrid` with `learner-restores-older-snapshot`) is in
- * test/catch-up-mutant.test.ts (seeds 62..64: the first two seeds it fails, and the one between).
+ * test/catch-up-mutant.part.ts of test/fault-power.test.ts (seeds 64..66: the first two seeds it
+ * fails, and the one between).
  */
 import test, { type ExecutionContext } from 'ava';
 import { Nemesis, ProgressWatch, startCluster, ValidationError, withCluster, type Cluster } from '../src/index.js';

@@ -304,7 +304,8 @@ function parseArgs(argv) {
 }
 
 /**
- * By mutant name, the test files that must catch it (test/*.test.ts naming it as `mutant: 'name'`:
+ * By mutant name, the test files that must catch it (test/*.test.ts and the test/*.part.ts a group
+ * file imports, naming it as `mutant: 'name'`:
  * a randomized core or actor test through test/helpers/core-mutant.ts, or a fault's test through
  * test/helpers/mutant-power.ts). Read from the tests, so it cannot go stale.
  */
@@ -312,7 +313,7 @@ export function testsCatching() {
   const dir = join(root, 'test');
   const out = new Map();
   for (const file of readdirSync(dir)
-    .filter((f) => f.endsWith('.test.ts'))
+    .filter((f) => f.endsWith('.test.ts') || f.endsWith('.part.ts'))
     .sort()) {
     for (const m of readFileSync(join(dir, file), 'utf8').matchAll(/mutant: '([a-z0-9-]+)'/g)) {
       const list = out.get(m[1]) ?? [];

@@ -262,7 +262,7 @@ export const MUTANTS = [
       ],
     ],
     flags: [],
-    coreOnly: 'test/threepc-random.test.ts',
+    coreOnly: 'test/threepc-random.part.ts',
   },
   {
     name: 'threepc-vote-timeout-commits',
@@ -275,7 +275,7 @@ export const MUTANTS = [
       ],
     ],
     flags: [],
-    coreOnly: 'test/threepc-random.test.ts',
+    coreOnly: 'test/threepc-random.part.ts',
   },
 ];
 

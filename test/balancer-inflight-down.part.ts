@@ -83,7 +83,7 @@ for (const seed of SEEDS) {
       await c.sleep(1_500);
       // Keys r2/0 holds no copy of: every get that meets the pause is one the balancer sent to
       // r2/0 itself (a get another server passed on to r2/0 is sent again by that server:
-      // server.ts failForwarded, test/server-forward-reroute.test.ts).
+      // server.ts failForwarded, test/server-forward-reroute.part.ts).
       const keys = Array.from({ length: 45 }, (_, i) => `g${i}`).filter(
         (k) =>
           !c

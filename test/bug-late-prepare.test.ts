@@ -18,7 +18,7 @@ import { runOneSeed, type ScenarioTask } from '../src/harness/check-runner.js';
 // the prepare, applied, would have been voted no ("already finished") and the participant
 // would have aborted T, which had committed here; the next copy of the commit would then meet
 // an abort. Now a commit while voting is decided again through the host's log (a no-op where
-// the transaction finished; since 2026-12-02, see bug-stale-leader-ack.test.ts: acknowledged
+// the transaction finished; since 2026-12-02, see bug-stale-leader-ack.part.ts: acknowledged
 // at once, a stale shard leader lost a commit's writes) and a prepare the state machine knows
 // finished is dropped (ParticipantCore.forget), not voted no.
 
@@ -116,7 +116,7 @@ function commitDecidedAgain(t: ExecutionContext, p: TwoPcParticipant): void {
   t.deepEqual(c.persist, []);
 }
 
-// Found by test/twopc-random.test.ts (seed 732, 2026-12-02): a late prepare copy of a
+// Found by test/twopc-random.part.ts (seed 732, 2026-12-02): a late prepare copy of a
 // transaction that committed here times out before the host votes; an old copy of its commit
 // then meets that abort. Only an abort on the vote timeout, with no vote sent, gives way.
 test('2PC: a commit after this core aborted on its vote timeout is decided again and acknowledged; after a no vote it is still an assertion', (t) => {
@@ -136,7 +136,7 @@ test('2PC: a commit after this core aborted on its vote timeout is decided again
   t.throws(() => p.step('c', { type: 'commit', txn: 't2' }), { message: /2pc: commit for t2, which this participant aborted/ });
 });
 
-// Found by test/twopc-random.test.ts once its model had stale replicas (seeds 1582 and 1777 of
+// Found by test/twopc-random.part.ts once its model had stale replicas (seeds 1582 and 1777 of
 // 2,000, 2026-12-02): a core behind its shard's log, uncertain about a transaction that
 // committed and ended, takes a presumed abort (the answer to a late copy of its vote); a copy of
 // the commit then met that abort. Only an abort on a presumed abort while uncertain gives way.

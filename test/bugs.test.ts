@@ -7,3 +7,5 @@ import './bug-failed-start.part.js';
 import './bug-2pc-atomicity.part.js';
 import './bug-refused-duplicate.part.js';
 import './bug-passive-caught-up.part.js';
+import './bug-stale-leader-ack.part.js';
+import './bug-passive-lost-commit.part.js';

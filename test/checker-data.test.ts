@@ -162,7 +162,7 @@ test('the kv parser: get, put and append on string keys', (t) => {
 // transaction's put of 1200009 committed (ok, at 1.87 s) and a linearizable get at 6.5 s read
 // nothing, with no delete after the put. A stale shard leader had acknowledged the commit
 // without holding the transaction, and the shard's real leader was then told "presumed abort"
-// (test/bug-stale-leader-ack.test.ts; docs/findings.md, "Found on NATS"). The history stays as
+// (test/bug-stale-leader-ack.part.ts; docs/findings.md, "Found on NATS"). The history stays as
 // checker data: the checker must refute it on that key.
 test('a real NATS history that lost a committed transaction write (seed 2146, passive) is refuted on tkey5', async (t) => {
   const file = path.resolve(repoRoot, 'test/fixtures/meridian/nats-seed-2146-passive-history.json');

@@ -63,7 +63,7 @@ test('randomized learner catches the learner-ignores-snapshot mutant in at least
 // (2026-12-02) learner-restores-older-snapshot 187, feed-no-probe 108 (the seeds whose learner
 // restarts while the shard is idle), feed-never-resends 57; about half required. The tests run
 // seeds 1-100 (the suite's time), which fail 93, 57 and 31. feed-never-resends is required of
-// test/learner-quiet.test.ts since 2026-12-02 (100 of 100 there), not here: the suite's time.
+// test/learner-quiet.part.ts since 2026-12-02 (100 of 100 there), not here: the suite's time.
 mutantTests('randomized learner', 'test/helpers/learner-random.js', 100, [
   { mutant: 'learner-restores-older-snapshot', share: 0.45 },
   { mutant: 'feed-no-probe', share: 0.25 },

@@ -8,7 +8,7 @@
  * followed by a no before the outcome, locks stand until the outcome, and each transaction has
  * one outcome, its writes applied once.
  *
- * It is there for a bug that test/participant-random.test.ts catches in few seeds (44 of 100 on
+ * It is there for a bug that test/participant-random.part.ts catches in few seeds (44 of 100 on
  * 2026-12-02): the 'forget-prepared' variant (replication `unsafe: 'forget-prepared'`, passed to
  * Participants as `forgetPrepared`: a core rebuilt on a new leader forgets the transactions it
  * voted on and that are undecided). The model checks when and how transactions end, not what
@@ -35,7 +35,7 @@ test('participant in doubt across leader changes: yes votes chosen, leader chang
 });
 
 // The 'forget-prepared' variant (not a mutant of scripts/mutants.mjs: an unsafe option of the
-// code, passed to Participants as test/participant-random.test.ts passes it). Seeds 1-100 fail
+// code, passed to Participants as test/participant-random.part.ts passes it). Seeds 1-100 fail
 // 98, 1-500 485 (2026-12-02: most as a transaction the coordinator aborted still in doubt at the
 // end of a fair stretch); required: about half. Seeds 1,000-5,999 and 100,000-109,999 of the
 // correct code pass (a fair stretch needs 48 ticks at most).

@@ -645,7 +645,7 @@ function flushOutbox(state: CoordinatorState, ctx: ActorContext): void {
  * alone, the sum is at least what they encode to together). Gathered whole, a burst of transactions for
  * one shard, each prepare carrying the transaction's ops there, made one wire over it that the
  * host dropped: every transaction of the burst aborted at its vote timeout, burst after burst,
- * though each fit alone (test/gathered-bytes.test.ts). A wire of one message goes unmeasured:
+ * though each fit alone (test/gathered-bytes.part.ts). A wire of one message goes unmeasured:
  * there is nothing to cut (a prepare too large alone is dropped as before, and its transaction
  * aborts at its vote timeout; its shard could not have logged its ops anyway, see
  * commandBytesMax in server.ts).

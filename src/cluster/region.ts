@@ -168,7 +168,7 @@ export const regionBehavior: Behavior<RegionState, RegionParams, RegionInbound> 
  * messageBytesMax, it was dropped every interval (one warn), and every balancer, its digests
  * stopped, held the region down: each of its servers read 'down' in members() and the metrics,
  * requests went to other regions or were routed in panic, and a server it held down was never
- * told apart (test/gathered-bytes.test.ts: 100 servers at messageBytesMax 1,024).
+ * told apart (test/gathered-bytes.part.ts: 100 servers at messageBytesMax 1,024).
  */
 export function digestParts(params: RegionParams, digest: Digest): Digest[] {
   if (params.messageBytesMax === undefined) return [digest];
@@ -186,7 +186,7 @@ export function digestParts(params: RegionParams, digest: Digest): Digest[] {
  * server held down: sent whole over messageBytesMax (a large region at a small limit, many of
  * its servers silent), it was dropped with a warn every interval, and the servers passed
  * requests on to the silent ones, told only by crash notices and their own probes
- * (test/gathered-bytes.test.ts).
+ * (test/gathered-bytes.part.ts).
  */
 export function downParts(params: RegionParams, notice: DownMembers): DownMembers[] {
   if (params.messageBytesMax === undefined) return [notice];

@@ -9,7 +9,7 @@ import { Packr } from 'msgpackr';
 /**
  * At most 32: msgpackr writes the first 32 shared record ids in one byte, and with more than
  * 32 shared structures (two-byte ids) a Packr built from a fixed list reads some records back
- * wrong (measured: every structure past the 32nd). test/codec.test.ts round-trips each one.
+ * wrong (measured: every structure past the 32nd). test/codec.part.ts round-trips each one.
  */
 export const SHARED_STRUCTURES_MAX = 32;
 
@@ -322,7 +322,7 @@ function childOf(node: ShapeNode, key: string): ShapeNode | undefined {
  * Date, a typed array, a bigint, more than 32 new shapes...) `encode` answers -1 and the
  * caller packs with msgpackr. The output is the same encoding, decoded by msgpackr on the
  * other side; this only skips msgpackr's per-call set-up and its per-object key walk.
- * test/codec.test.ts compares the bytes with msgpackr's.
+ * test/codec.part.ts compares the bytes with msgpackr's.
  */
 export class FastEncoder {
   /** Where `encode` wrote; read it after each call (a larger one replaces it when a value does not fit). */

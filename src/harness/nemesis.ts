@@ -1368,7 +1368,7 @@ export class Nemesis {
    * quorum check comes late, so it goes on leading in its own view while the rest elect a new
    * leader, and the coordinators and clients (not cut off) may still reach it. Real-time NATS
    * runs met such a stale leader, which acknowledged a commit its log never held
-   * (test/bug-stale-leader-ack.test.ts). Undefined (nothing done) when its shard is not known
+   * (test/bug-stale-leader-ack.part.ts). Undefined (nothing done) when its shard is not known
    * or has fewer than `minReplicas` replicas. The caller restores the timers (slowBy > 1) and
    * undoes the cut.
    */

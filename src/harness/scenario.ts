@@ -214,7 +214,7 @@ export const BALANCER_CHOICES: readonly BalancerChoice[] = [...STRATEGY_NAMES, '
  * seeds, its own options, weights per server, outlier ejection off or quick enough to act
  * within a fault (after 1-4 failures, for 100-999 ms at first), zone-aware routing's knobs with
  * a failover order, and weights scaled by the servers' reported load. Every draw is one a user
- * may write (validateBalancerConfig takes it: test/check-balancer.test.ts).
+ * may write (validateBalancerConfig takes it: test/check-balancer.part.ts).
  */
 export function drawBalancer(seed: number, choice: BalancerChoice, regions: readonly string[], servers: number): BalancerConfig | undefined {
   if (choice === 'round-robin') return undefined;

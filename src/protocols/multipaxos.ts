@@ -633,7 +633,7 @@ export class MultiPaxos {
    * proposed). Sent whole, a promise of many large slots (accepted and not yet chosen, or
    * chosen after the candidate's commit index and not yet compacted) was over messageBytesMax
    * and dropped by the host, every time: with the leader gone, no replica of a majority could
-   * be elected (test/promise-parts.test.ts).
+   * be elected (test/promise-parts.part.ts).
    */
   private promiseParts(ballot: Ballot, fromIndex: number, slots: MultiPaxosSlot[], snapshot: MultiPaxosSnapshot | null): MultiPaxosMessage[] {
     const whole: MultiPaxosMessage = { type: 'promise', ballot, slots, snapshot };

@@ -9,7 +9,7 @@
  * uncertain ones aborts. That split brain is shown by a scripted test. Use Paxos Commit when
  * partitions are possible. Restarts are outside the model too: a participant back from its
  * records, pre-committed, after the others aborted and crashed, terminates alone and commits
- * (test/threepc-random.test.ts runs 3PC inside its model: crash-stop and synchrony).
+ * (test/threepc-random.part.ts runs 3PC inside its model: crash-stop and synchrony).
  *
  * Normal case: can-commit -> votes -> pre-commit (all voted yes) -> acks -> do-commit. The
  * coordinator aborts if votes do not all arrive within `voteTimeoutTicks`, and commits anyway if

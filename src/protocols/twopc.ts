@@ -300,7 +300,7 @@ export class TwoPcParticipant implements CommitParticipantCore<TwoPcMessage, Two
         // A core that aborted on its vote timeout, never having voted, may have met a late prepare
         // copy of a transaction that committed here in an earlier state of it, whose prepare
         // did not go through the shard's log within the timeout; a later copy of the commit then
-        // met the abort (test/twopc-random.test.ts, seed 732: this assertion failed). A commit
+        // met the abort (test/twopc-random.part.ts, seed 732: this assertion failed). A commit
         // comes only if every participant voted yes, and this core did not: the yes was an
         // earlier state's, so the transaction committed here, as in the case below (the host's
         // abort of it was a no-op). The same for an abort on a presumed abort while uncertain: a

@@ -388,7 +388,7 @@ export class Participants {
    * whole, the votes of one log entry's prepares with their reads made a wire over
    * messageBytesMax though each fit alone: the host bounced it, with a 'too-large' warn and a
    * drop counted, a fault to a user's eye, before each went again alone
-   * (test/gathered-bytes.test.ts). Measured only for a wire of several replies.
+   * (test/gathered-bytes.part.ts). Measured only for a wire of several replies.
    */
   private within(to: string, wire: ParticipantReply): ParticipantEffect[] {
     const limit = this.host.wireBytes;

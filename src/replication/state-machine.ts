@@ -178,7 +178,7 @@ export class KvStateMachine {
    * (again). Without it a copy later than SEEN_REQUESTS_MAX requests of the shard (a
    * balancer's forward duplicated by the network: 4,096 requests in the 300 ms a copy may lag
    * in the check scenarios is over 13,000 a second on one shard) would be applied twice, as
-   * test/limits-memory.test.ts shows. At most SEEN_CLIENTS_MAX clients.
+   * test/limits-memory.part.ts shows. At most SEEN_CLIENTS_MAX clients.
    */
   private readonly forgottenUpTo = new ForgottenMarks(SEEN_CLIENTS_MAX);
 

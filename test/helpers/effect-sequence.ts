@@ -1,7 +1,7 @@
 /**
  * One seed of passive replication's effects (src/replication/state-machine.ts: a primary's
  * `effect` commands, numbered in its reign by `term` and `seq`) where an earlier effect of a reign
- * is lost and later ones of the same reign are chosen (test/effect-sequence.test.ts runs it;
+ * is lost and later ones of the same reign are chosen (test/effect-sequence.part.ts runs it;
  * test/helpers/core-mutant.ts runs it on a scratch copy of dist/ with a bug put in, so the
  * imports here are relative).
  *

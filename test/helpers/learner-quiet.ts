@@ -1,7 +1,7 @@
 /**
  * One seed of a hybrid shard's leader feeding its learners (src/replication/learner.ts: the
  * leader's LearnerFeed, a LearnerReplica per learner) where the feed's last messages are lost
- * just as the shard goes quiet (test/learner-quiet.test.ts runs it; test/helpers/core-mutant.ts
+ * just as the shard goes quiet (test/learner-quiet.part.ts runs it; test/helpers/core-mutant.ts
  * runs it on a scratch copy of dist/ with a bug put in, so the imports here are relative).
  *
  * Where test/helpers/learner-random.ts spreads its faults over leader changes, restarts and

@@ -1,6 +1,6 @@
 /**
  * One seed of the simulator's durable store (MemoryDurableStore) against a model of what a disk
- * keeps (test/memorystore-random.test.ts runs it; test/helpers/core-mutant.ts runs it on a
+ * keeps (test/memorystore-random.part.ts runs it; test/helpers/core-mutant.ts runs it on a
  * scratch copy of dist/ with a bug put in, so the imports here are relative).
  *
  * Three actors' logs; at random: appends of 1-3 records (each record a new plain value, some of

@@ -1,6 +1,6 @@
 /**
  * One seed of a shard's transaction participant (src/replication/participant.ts) on the shard's
- * replicated log: test/participant-random.test.ts runs it, and test/helpers/core-mutant.ts runs
+ * replicated log: test/participant-random.part.ts runs it, and test/helpers/core-mutant.ts runs
  * it on a scratch copy of dist/ with a bug put in, so the imports here are relative.
  *
  * The shard (three servers, each with its `Participants`), the model of its log (proposals

@@ -6,7 +6,7 @@
  * The leader must lead throughout, and every command must be applied by every replica that
  * hears it. A replica that hears nothing never completes a pre-vote (the answers do not reach
  * it), however they are given; one cut off from the leader alone hears the others' answers,
- * which must be no while they hear the leader. test/multipaxos-prevote.test.ts runs it, and on
+ * which must be no while they hear the leader. test/multipaxos-prevote.part.ts runs it, and on
  * a scratch copy of dist/ with the `prevote-always-grants` mutant of scripts/mutants.mjs (so the
  * imports here are relative).
  */

@@ -1,6 +1,6 @@
 /**
  * One seed of the replicated key-value state machine (src/replication/state-machine.ts) driven
- * by chosen logs the cluster can produce (test/statemachine-random.test.ts runs it;
+ * by chosen logs the cluster can produce (test/statemachine-random.part.ts runs it;
  * test/helpers/core-mutant.ts runs it on a scratch copy of dist/ with a bug put in, so the
  * imports here are relative).
  *

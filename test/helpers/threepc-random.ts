@@ -1,5 +1,5 @@
 /**
- * One seed of the randomized 3PC test (test/threepc-random.test.ts), in a module of its own so
+ * One seed of the randomized 3PC test (test/threepc-random.part.ts), in a module of its own so
  * that the test can also run it from a scratch copy of dist/ with a mutant in it
  * (test/helpers/core-mutant.ts). Relative imports only, for that copy.
  *

@@ -1,5 +1,5 @@
 /**
- * One seed of randomized 2PC at the level of its cores: test/twopc-random.test.ts runs it (its
+ * One seed of randomized 2PC at the level of its cores: test/twopc-random.part.ts runs it (its
  * header says what a seed does and checks), and test/helpers/core-mutant.ts runs it on a scratch
  * copy of dist/ with a bug put in, so the imports here are relative.
  */

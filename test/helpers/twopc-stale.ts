@@ -1,6 +1,6 @@
 /**
  * One seed of 2PC with stale participant leaders, at the level of the cores
- * (test/twopc-stale.test.ts runs it; test/helpers/core-mutant.ts runs it on a scratch copy of
+ * (test/twopc-stale.part.ts runs it; test/helpers/core-mutant.ts runs it on a scratch copy of
  * dist/ with a bug put in, so the imports here are relative).
  *
  * Where test/helpers/twopc-random.ts spreads its faults over everything, this model aims at one

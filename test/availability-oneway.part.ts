@@ -3,7 +3,7 @@
  * keeps a majority without that server must stay writable while the fault lasts. `meridian
  * check` asks for liveness only after healing, so it did not see that, before Multi-Paxos
  * pre-vote (2026-12-03), one server that could send but not hear deposed every leader of its
- * groups again and again (test/multipaxos-prevote.test.ts). Shapes, modes, the server and the
+ * groups again and again (test/multipaxos-prevote.part.ts). Shapes, modes, the server and the
  * fault (nothing reaches it; nothing leaves it; what reaches it comes 5 s late) are drawn per seed.
  */
 import test from 'ava';

@@ -5,7 +5,7 @@
  * replicas apply at their own pace, snapshot, restart and install each other's snapshots. A
  * replica's data is always its reign's primary's after some prefix of the reign.
  *
- * It is there for a bug that test/statemachine-random.test.ts catches in few seeds (43 of 100 on
+ * It is there for a bug that test/statemachine-random.part.ts catches in few seeds (43 of 100 on
  * 2026-12-02): a backup that applies a primary's effect although an earlier effect of the same
  * reign was lost (`effect-out-of-sequence` of scripts/mutants.mjs). The model checks which
  * states a replica reaches, not which effects it refuses.

@@ -40,7 +40,7 @@ test('randomized state machine: copies and late copies of requests, lost effects
 // effect-out-of-sequence 75 (passive seeds only: 101 of the 200), prepare-ignores-locks 126.
 // (`shard-forgets-finished-marks`, not required here, fails 9 of them.) The tests run seeds 1-100
 // (the suite's time), which fail 98, 76, 81, 43 and 62: the same shares. effect-out-of-sequence is
-// required of test/effect-sequence.test.ts since 2026-12-02 (92 of 100 there), not here: the
+// required of test/effect-sequence.part.ts since 2026-12-02 (92 of 100 there), not here: the
 // suite's time.
 mutantTests('randomized state machine', 'test/helpers/statemachine-random.js', 100, [
   { mutant: 'sm-no-dedup', share: 0.45 },

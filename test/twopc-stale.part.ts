@@ -3,7 +3,7 @@
  * checks): shard replicas that believe they lead, their cores built from a prefix of the shard's
  * log, take the coordinator's commit for the shard and answer as the shard.
  *
- * It is there for a bug that test/twopc-random.test.ts catches in few seeds (21 of 400 on
+ * It is there for a bug that test/twopc-random.part.ts catches in few seeds (21 of 400 on
  * 2026-12-02): a participant that acknowledges at once a commit of a transaction it does not
  * hold, without the shard's log (`stale-leader-acks`). With it, a stale replica tells the
  * coordinator the shard applied a commit it never did; the coordinator forgets the transaction,

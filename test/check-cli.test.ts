@@ -128,9 +128,16 @@ test('check --seeds with --clients, --keys and --fault-ms sizes every seed; a fa
 });
 
 /**
+ * `check --seed 5 --clients 4 --txn-share 0.5 --commit 2pc`: the --commit test's run of the
+ * default protocol named, which the --txn-share test reads as its replay of txnShareRun's flags.
+ */
+let twoPcSeed5: Promise<Run> | undefined;
+const twoPcRun = (): Promise<Run> => (twoPcSeed5 ??= meridian(['check', '--seed', '5', '--clients', '4', '--txn-share', '0.5', '--commit', '2pc']));
+
+/**
  * `check --seed 5 --clients 4 --txn-share 0.5`: the run of the --txn-share test, and the
  * default-protocol run the --commit test compares `--commit 2pc` with; one run serves both (a
- * replay is the same run each time: the --txn-share test runs it again to show that).
+ * replay is the same run each time: the --txn-share test compares it with twoPcRun to show that).
  */
 let txnShareSeed5: Promise<Run> | undefined;
 const txnShareRun = (): Promise<Run> => (txnShareSeed5 ??= meridian(['check', '--seed', '5', '--clients', '4', '--txn-share', '0.5']));
@@ -190,7 +197,9 @@ test('check --txn-share sets the share of calls that are transactions for every 
   const r = await flagsRun();
   t.regex(r.stdout, FLAGS_HEADER, r.stdout);
   const one = await txnShareRun();
-  const again = await meridian(['check', '--seed', '5', '--clients', '4', '--txn-share', '0.5']);
+  // The same flags with the default protocol named (the --commit test's run; a run of the
+  // same flags alone until 2026-12-07): another run of the same seed, share and protocol.
+  const again = await twoPcRun();
   const plain = await plainRun();
   const hash = (run: Run): string | undefined => /trace hash (0x[0-9a-f]+)/.exec(run.stdout)?.[1];
   t.truthy(hash(one), one.stdout);
@@ -208,7 +217,7 @@ test("check --commit paxos-commit runs the kv workload's transactions by Paxos C
   const hash = (run: Run): string | undefined => /trace hash (0x[0-9a-f]+)/.exec(run.stdout)?.[1];
   const pc = await meridian(['check', '--seed', '5', '--clients', '4', '--txn-share', '0.5', '--commit', 'paxos-commit']);
   const again = await meridian(['check', '--seed', '5', '--clients', '4', '--txn-share', '0.5', '--commit', 'paxos-commit']);
-  const twoPc = await meridian(['check', '--seed', '5', '--clients', '4', '--txn-share', '0.5', '--commit', '2pc']);
+  const twoPc = await twoPcRun();
   const plain = await txnShareRun();
   t.regex(pc.stdout, /^meridian check: replaying seed 5, active replication, targeted faults, transactions by paxos-commit/);
   t.truthy(hash(pc), pc.stdout);

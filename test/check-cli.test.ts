@@ -128,9 +128,16 @@ test('check --seeds with --clients, --keys and --fault-ms sizes every seed; a fa
 });
 
 /**
+ * `check --seed 5 --clients 4 --txn-share 0.5 --commit 2pc`: the --commit test's run of the
+ * default protocol named, which the --txn-share test reads as its replay of txnShareRun's flags.
+ */
+let twoPcSeed5: Promise<Run> | undefined;
+const twoPcRun = (): Promise<Run> => (twoPcSeed5 ??= meridian(['check', '--seed', '5', '--clients', '4', '--txn-share', '0.5', '--commit', '2pc']));
+
+/**
  * `check --seed 5 --clients 4 --txn-share 0.5`: the run of the --txn-share test, and the
  * default-protocol run the --commit test compares `--commit 2pc` with; one run serves both (a
- * replay is the same run each time: the --txn-share test runs it again to show that).
+ * replay is the same run each time: the --txn-share test compares it with twoPcRun to show that).
  */
 let txnShareSeed5: Promise<Run> | undefined;
 const txnShareRun = (): Promise<Run> => (txnShareSeed5 ??= meridian(['check', '--seed', '5', '--clients', '4', '--txn-share', '0.5']));
@@ -172,6 +179,15 @@ const FLAGS_HEADER =
 const FLAGS_REPLAY =
   '\n  replay: meridian check --seed 5 --mode active --unsafe stale-reads --clients 4 --txn-share 0.5 --commit paxos-commit --limits small --balancer drawn --trace\n';
 
+/**
+ * `check --seed 5 --clients 4 --limits small --balancer maglev`: the replay whose fault log the
+ * --limits test reads for its limits line and the --balancer test for its strategy (a run of its
+ * own each, one flag apiece, until 2026-12-07; each line is the flag's alone).
+ */
+let smallMaglevSeed5: Promise<Run> | undefined;
+const smallMaglevRun = (): Promise<Run> =>
+  (smallMaglevSeed5 ??= meridian(['check', '--seed', '5', '--clients', '4', '--limits', 'small', '--balancer', 'maglev']));
+
 /** `check --seed 5 --clients 4`: the run without the flag that the --txn-share and --balancer tests each compare with. */
 let plainSeed5: Promise<Run> | undefined;
 const plainRun = (): Promise<Run> => (plainSeed5 ??= meridian(['check', '--seed', '5', '--clients', '4']));
@@ -181,7 +197,9 @@ test('check --txn-share sets the share of calls that are transactions for every 
   const r = await flagsRun();
   t.regex(r.stdout, FLAGS_HEADER, r.stdout);
   const one = await txnShareRun();
-  const again = await meridian(['check', '--seed', '5', '--clients', '4', '--txn-share', '0.5']);
+  // The same flags with the default protocol named (the --commit test's run; a run of the
+  // same flags alone until 2026-12-07): another run of the same seed, share and protocol.
+  const again = await twoPcRun();
   const plain = await plainRun();
   const hash = (run: Run): string | undefined => /trace hash (0x[0-9a-f]+)/.exec(run.stdout)?.[1];
   t.truthy(hash(one), one.stdout);
@@ -199,7 +217,7 @@ test("check --commit paxos-commit runs the kv workload's transactions by Paxos C
   const hash = (run: Run): string | undefined => /trace hash (0x[0-9a-f]+)/.exec(run.stdout)?.[1];
   const pc = await meridian(['check', '--seed', '5', '--clients', '4', '--txn-share', '0.5', '--commit', 'paxos-commit']);
   const again = await meridian(['check', '--seed', '5', '--clients', '4', '--txn-share', '0.5', '--commit', 'paxos-commit']);
-  const twoPc = await meridian(['check', '--seed', '5', '--clients', '4', '--txn-share', '0.5', '--commit', '2pc']);
+  const twoPc = await twoPcRun();
   const plain = await txnShareRun();
   t.regex(pc.stdout, /^meridian check: replaying seed 5, active replication, targeted faults, transactions by paxos-commit/);
   t.truthy(hash(pc), pc.stdout);
@@ -247,7 +265,12 @@ test('check --commit 3pc: only when named, with a note that its failures are exp
 });
 
 test("check --regions, --servers, --factor and --shards shape every seed's cluster; the replay line carries them", async (t) => {
-  // One seed, 6 (seeds 6 and 7 were both caught, 2026-12-07): its header and its replay line.
+  // One seed, 6 (seeds 6 and 7 were both caught, 2026-12-07): its header and its replay line,
+  // and the trace hash the pool's run wrote to a --json file, which its replay must give (the
+  // same shape replays the same run; the replay was run twice in this thread until 2026-12-07).
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-check-shape-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'shape.json');
   const r = await meridian([
     'check',
     '--seeds',
@@ -264,23 +287,30 @@ test("check --regions, --servers, --factor and --shards shape every seed's clust
     '6',
     '--unsafe',
     'stale-reads',
+    '--json',
+    file,
   ]);
   t.regex(
     r.stdout,
     /^meridian check: seeds 6\.\.6, active replication \(unsafe: stale-reads\), targeted faults, 3 servers per region, factor 5, 6 shards, 2 workers/,
   );
   const caught = /replay: (meridian check --seed \d+ [^\n]*) --trace/.exec(r.stdout)?.[1];
-  t.truthy(caught, r.stdout);
-  t.regex(caught!, / --servers 3 --factor 5 --shards 6$/);
+  t.is(caught, 'meridian check --seed 6 --mode active --unsafe stale-reads --servers 3 --factor 5 --shards 6', r.stdout);
+  const pooled = (JSON.parse(readFileSync(file, 'utf8')) as { reports: Array<{ seed: number; traceHash: string }> }).reports;
+  t.is(pooled[0]?.seed, 6);
+  t.regex(pooled[0]?.traceHash ?? '', /^0x[0-9a-f]{8}$/);
   const hash = (run: Run): string | undefined => /trace hash (0x[0-9a-f]+)/.exec(run.stdout)?.[1];
-  const shaped = await meridian(['check', '--seed', '6', '--servers', '3', '--factor', '5', '--shards', '6']);
-  const again = await meridian(['check', '--seed', '6', '--servers', '3', '--factor', '5', '--shards', '6']);
-  const plain = await meridian(['check', '--seed', '6']);
-  const defaults = await meridian(['check', '--seed', '6', '--servers', '2', '--factor', '3', '--shards', '4']);
-  t.regex(shaped.stdout, /^meridian check: replaying seed 6, active replication, targeted faults, 3 servers per region, factor 5, 6 shards/);
-  t.is(shaped.code, 0, shaped.stdout);
-  t.is(hash(again), hash(shaped), 'the same shape replays the same run');
+  const shaped = await meridian(['check', '--seed', '6', '--unsafe', 'stale-reads', '--servers', '3', '--factor', '5', '--shards', '6']);
+  const plain = await meridian(['check', '--seed', '6', '--unsafe', 'stale-reads']);
+  const defaults = await meridian(['check', '--seed', '6', '--unsafe', 'stale-reads', '--servers', '2', '--factor', '3', '--shards', '4']);
+  t.regex(
+    shaped.stdout,
+    /^meridian check: replaying seed 6, active replication \(unsafe: stale-reads\), targeted faults, 3 servers per region, factor 5, 6 shards/,
+  );
+  t.is(shaped.code, 1, shaped.stdout);
+  t.is(hash(shaped), pooled[0]?.traceHash, 'the same shape replays the same run');
   t.not(hash(plain), hash(shaped), 'the shape changes the run');
+  t.truthy(hash(plain), plain.stdout);
   t.is(hash(defaults), hash(plain), 'the defaults given are the defaults');
   const five = await meridian(['check', '--seed', '6', '--regions', '5', '--servers', '1', '--factor', '5', '--nemesis', 'builtin']);
   t.regex(five.stdout, /^meridian check: replaying seed 6, active replication, builtin faults, 5 regions, 1 server per region, factor 5/);
@@ -320,12 +350,14 @@ test("check --shape random draws each seed's cluster shape; a failing seed's rep
   t.is(hash(named), hash(drawn), 'the flags replay the drawn shape');
 });
 
-test('check catches a broken variant: failing seeds with witness, faults, replay and shrink lines, exit 1; the replay fails the same way', async (t) => {
-  // Seeds 2 and 3, failing seeds both (seed 1 no longer does since the balancers fail at once
-  // what they sent to a server held down, 9742921, session 59).
-  t.log('seeds 2..3, active, unsafe stale-reads');
-  const r = await meridian(['check', '--seeds', '2', '--from', '2', '--workers', '2', '--unsafe', 'stale-reads']);
-  t.is(r.code, 1, `no seed of 2..3 caught stale-reads:\n${r.stdout}${r.stderr}`);
+test('check catches a broken variant: a failing seed with witness, faults, replay and shrink lines, exit 1; the replay fails the same way', async (t) => {
+  // Seed 3 alone, a failing seed whose fault log opens with its plan (seed 2's opens with the
+  // limits it drew). Seeds 2..3 until 2026-12-07, both failing (seed 1 no longer does since the
+  // balancers fail at once what they sent to a server held down, 9742921, session 59): the plan
+  // line read here was seed 3's, and the replay ran seed 2.
+  t.log('seed 3, active, unsafe stale-reads');
+  const r = await meridian(['check', '--seeds', '1', '--from', '3', '--workers', '2', '--unsafe', 'stale-reads']);
+  t.is(r.code, 1, `seed 3 did not catch stale-reads:\n${r.stdout}${r.stderr}`);
   const failed = /failed \(([\d, ]+)\)/.exec(r.stdout)?.[1]?.split(', ').map(Number) ?? [];
   t.true(failed.length > 0, r.stdout);
   t.regex(r.stdout, /failing and unknown seeds:\nseed \d+ \(active\): not-linearizable/);
@@ -706,13 +738,25 @@ test('check --seed S --history FILE writes the replayed history; checked again f
   }
 });
 
+/**
+ * `check --seed 1 --mode active --unsafe stale-reads --faults partition,crash`: the replay line
+ * of the --faults test's run, which that test runs to see it fail, and whose header and plan the
+ * --faults order test reads (it ran `check --seed 1 --faults partition,crash` of its own until
+ * 2026-12-07: the same kinds given out of order, on the correct code).
+ */
+const FAULTS_REPLAY = 'check --seed 1 --mode active --unsafe stale-reads --faults partition,crash';
+let faultsReplaySeed1: Promise<Run> | undefined;
+const faultsReplayRun = (): Promise<Run> => (faultsReplaySeed1 ??= meridian(FAULTS_REPLAY.split(' ')));
+
 test('check --faults draws only the kinds named (blackout and pause too); the header, the plan and the replay line say so', async (t) => {
   // One seed, 1 (seeds 1, 2 and 3 were all caught, 2026-12-07): its header and its replay line.
-  const r = await meridian(['check', '--seeds', '1', '--unsafe', 'stale-reads', '--faults', 'crash,partition', '--workers', '2']);
+  // The kinds given out of order (the header and the plan put them in the order drawn; the
+  // replay line keeps the flag's words).
+  const r = await meridian(['check', '--seeds', '1', '--unsafe', 'stale-reads', '--faults', 'partition,crash', '--workers', '2']);
   t.regex(r.stdout, /^meridian check: seeds 1\.\.1, active replication \(unsafe: stale-reads\), targeted faults \(only crash, partition\), 2 workers/);
-  const replay = /\n {2}replay: meridian (check --seed \d+ --mode active --unsafe stale-reads --faults crash,partition) --trace\n/.exec(r.stdout)?.[1];
-  t.truthy(replay, r.stdout);
-  const again = await meridian(replay!.split(' '));
+  const replay = /\n {2}replay: meridian (check --seed \d+ [^\n]*) --trace\n/.exec(r.stdout)?.[1];
+  t.is(replay, FAULTS_REPLAY, r.stdout);
+  const again = await faultsReplayRun();
   t.regex(again.stdout, /\n {2}plan crash, partition every /);
   t.is(again.code, 1, 'the replay fails too');
   const blackout = await meridian(['check', '--seed', '2', '--faults', 'blackout']);
@@ -732,8 +776,9 @@ test('check --faults draws only the kinds named (blackout and pause too); the he
 });
 
 test('check --faults in any order: the header names the kinds in the order the plan draws them (it said them as given)', async (t) => {
-  const r = await meridian(['check', '--seed', '1', '--faults', 'partition,crash']);
-  t.regex(r.stdout, /^meridian check: replaying seed 1, active replication, targeted faults \(only crash, partition\)\n/);
+  // `--faults partition,crash`: the --faults test's replay (faultsReplayRun).
+  const r = await faultsReplayRun();
+  t.regex(r.stdout, /^meridian check: replaying seed 1, active replication \(unsafe: stale-reads\), targeted faults \(only crash, partition\)\n/);
   t.regex(r.stdout, /\n {2}plan crash, partition every /);
 });
 
@@ -784,9 +829,10 @@ test('check --workload txn: its own faults by default; --faults (the targeted ne
   // A failing seed shrinks (its fault episodes and sizes), and the shrunk run fails when replayed.
   const shrink = /\n {2}shrink: meridian (check --seed 1 [^\n]*) --shrink\n/.exec(r.stdout)?.[1];
   t.is(shrink, replay);
-  // 6 runs cut its clients, its fault phase and its fault episodes (2 clients, 375 ms, none of
-  // them drawn, 2026-12-07); 12 went on to 1 key, 1 server a region and 1 shard.
-  const shrunk = await meridian([...shrink!.split(' '), '--shrink', '--shrink-runs', '6']);
+  // 4 runs: the seed as given, its fault phase halved twice (375 ms) and its fault episodes made
+  // explicit (none drawn), 2026-12-07. 6 runs (until 2026-12-07) cut its clients to 2 as well,
+  // which nothing here reads; 12 went on to 1 key, 1 server a region and 1 shard.
+  const shrunk = await meridian([...shrink!.split(' '), '--shrink', '--shrink-runs', '4']);
   t.is(shrunk.code, 1, shrunk.stdout);
   t.regex(
     shrunk.stdout,
@@ -1029,7 +1075,7 @@ test('check --limits small gives every seed small memory bounds and messageBytes
   const r = await flagsRun();
   t.true(r.stdout.includes(FLAGS_REPLAY), r.stdout);
   t.regex(r.stdout, FLAGS_HEADER, r.stdout);
-  const one = await meridian(['check', '--seed', '5', '--clients', '4', '--limits', 'small']);
+  const one = await smallMaglevRun();
   t.regex(one.stdout, /limits: seenRequests \d+, finishedTxns \d+, begunRequests \d+, routedRequests \d+, messageBytesMax \d+/, one.stdout);
   const none = await meridian(['check', '--seed', '5', '--clients', '4', '--limits', 'default']);
   t.notRegex(none.stdout, /limits: /);
@@ -1045,7 +1091,7 @@ test('check --balancer gives every seed the strategy named, or one drawn per see
   t.true(r.stdout.includes(FLAGS_REPLAY), r.stdout);
   t.regex(r.stdout, /balancer: \{"strategy":"[a-z-]+"/, r.stdout);
   t.regex(r.stdout, FLAGS_HEADER, r.stdout);
-  const named = await meridian(['check', '--seed', '5', '--clients', '4', '--balancer', 'maglev']);
+  const named = await smallMaglevRun();
   t.regex(named.stdout, /balancer: \{"strategy":"maglev"\}/, named.stdout);
   const none = await plainRun();
   t.notRegex(none.stdout, /balancer: /);

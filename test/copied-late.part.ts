@@ -43,6 +43,14 @@ async function coordinatorsDown(c: Cluster): Promise<string[]> {
   return b.state.coordinatorsDown;
 }
 
+/** A client of r2 once its region's coordinator committed a first transaction (the cluster settled). */
+async function settledClient(c: Cluster): Promise<Client> {
+  const client = c.client({ region: 'r2' });
+  await c.sleep(1_500);
+  await client.transaction([{ op: 'put', key: 't0', value: 0 }]);
+  return client;
+}
+
 /** A transaction on keys of its own (a`i`, b`i`), and how it ended. */
 function pair(client: Client, i: number): Promise<string> {
   return client
@@ -77,9 +85,7 @@ test('sim: a late copy of a cut-off coordinator refusal does not hold the coordi
   t.log(`seed ${seed}`);
   const c = await startCluster(failoverConfig(seed, { commit: '2pc' }));
   try {
-    const client = c.client({ region: 'r2' });
-    await c.sleep(1_500);
-    await client.transaction([{ op: 'put', key: 't0', value: 0 }]);
+    const client = await settledClient(c);
     const refusals = watch(c, 'coordinator/r2', 'balancer/r2', (m) => m.type === 'res' && (m as { cutOff?: boolean }).cutOff === true);
     await muteFor(c, client, 6_000, 0);
     await c.sleep(3_000);
@@ -102,9 +108,7 @@ test('sim: a late copy of a probe answer from an earlier silence does not end a 
   t.log(`seed ${seed}`);
   const c = await startCluster(failoverConfig(seed, { commit: '2pc' }));
   try {
-    const client = c.client({ region: 'r2' });
-    await c.sleep(1_500);
-    await client.transaction([{ op: 'put', key: 't0', value: 0 }]);
+    const client = await settledClient(c);
     const acks = watch(c, 'r2/0', 'coordinator/r2', (m) => m.type === 'probe-ack');
     // A first silence, whose probes servers answer once it heals.
     await muteFor(c, client, 3_000, 0);

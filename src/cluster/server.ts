@@ -147,6 +147,8 @@ export interface ServerState {
   forwarded: ForwardedRequests;
   /** Round trips of probes to the nodes this server forwards to: which of them are slow (see Reach). */
   reach: Reach;
+  /** Whether the reprobe timer is set (see onReprobeTimer). */
+  reprobeTimer: boolean;
   /**
    * Transaction requests passed to a coordinator lately, by the client's request id (`rq`),
    * with the coordinator: a copy the network duplicated goes to the same coordinator (which
@@ -195,7 +197,10 @@ export const FLUSH_DELAY_MS = 0;
 export const PROOF_OF_LIFE_AFTER_MS = 1_000;
 /** A crash notice older than this no longer stops a request when every replica of its shard was reported dead (see nearestUp). */
 export const DOWN_NOTICE_STALE_MS = 1_000;
-/** How often a server probes the nodes it has held dead for DOWN_NOTICE_STALE_MS or more (see onProbeTimer). */
+/**
+ * How often a server probes the nodes it has held dead for DOWN_NOTICE_STALE_MS or more (see
+ * onProbeTimer), and the nodes it probed that never answered (see onReprobeTimer).
+ */
 export const DOWN_PROBE_MS = 1_000;
 /** Transaction request ids a server remembers with the coordinator it passed them to. */
 export const TXN_FORWARDS_REMEMBERED_MAX = 4_096;
@@ -268,6 +273,7 @@ export const serverBehavior: Behavior<ServerState, ServerParams, ServerInbound> 
       downParts: new Map(),
       forwarded: new ForwardedRequests(),
       reach: new Reach(),
+      reprobeTimer: false,
       txnCoordinators: new Map(),
       txnOrder: new FifoOrder(TXN_FORWARDS_REMEMBERED_MAX),
       log: new ShardLogs(params.replication.checkpointEvery, params.replication.unsafe === 'checkpoint-drops-tail'),
@@ -470,6 +476,7 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
       const sys = msg;
       if (!state.notices.current(sys)) return;
       state.reach.forget(sys.node);
+      reprobeSettled(state, ctx);
       if (sys.event === 'node-crashed') {
         // The probe timer runs while any node is held dead, and only then (see onProbeTimer).
         if (state.downNodes.size === 0) ctx.setTimer('probe', DOWN_PROBE_MS);
@@ -494,6 +501,7 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
       // Only an incarnation started after the crash can answer a probe sent after its notice.
       if (msg.at > (state.downSince.get(ctx.sender) ?? Number.POSITIVE_INFINITY)) markUp(state, ctx.sender);
       state.reach.answered(ctx.sender, msg.at, ctx.now());
+      reprobeSettled(state, ctx);
       return;
     case 'px': {
       const m: ShardPaxosWire = msg;
@@ -547,6 +555,7 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
       return;
     case 'timer':
       if (msg.key === 'probe') onProbeTimer(state, ctx);
+      else if (msg.key === 'reprobe') onReprobeTimer(state, ctx);
       return;
     case 'undeliverable':
       onUndeliverable(state, msg, ctx);
@@ -712,6 +721,46 @@ function probeDown(state: ServerState, nodes: readonly string[], ctx: ActorConte
     state.probedAt.set(node, now);
     ctx.send(node, { type: 'probe', at: now } satisfies Probe);
   }
+}
+
+/**
+ * Probe `node` if it is due (Reach.probeDue). One never heard from is probed again on the
+ * reprobe timer until it answers (onReprobeTimer), which is set here if it is not running.
+ */
+function probe(state: ServerState, node: string, now: number, ctx: ActorContext): void {
+  if (!state.reach.probeDue(node, now)) return;
+  ctx.send(node, { type: 'probe', at: now } satisfies Probe);
+  if (!state.reprobeTimer && state.reach.anyUnanswered()) {
+    state.reprobeTimer = true;
+    ctx.setTimer('reprobe', DOWN_PROBE_MS);
+  }
+}
+
+/**
+ * Every DOWN_PROBE_MS while a node this server probed has never answered (Reach.reprobeDue):
+ * probe it again. A node counts as down once its first probe has gone unanswered for
+ * unheardDownMs (Reach.unheard), and its probes went only with requests for it: a probe lost in
+ * a partition left it down after healing until a local read of its shard probed it again, and
+ * that read was refused (it does not wait for the answer). A node held dead is probed here too:
+ * its answer to a probe sent after its crash notice takes it back, as for onProbeTimer's.
+ */
+function onReprobeTimer(state: ServerState, ctx: ActorContext): void {
+  state.reprobeTimer = false;
+  const now = ctx.now();
+  for (const node of state.reach.reprobeDue(now, DOWN_PROBE_MS)) ctx.send(node, { type: 'probe', at: now } satisfies Probe);
+  if (!state.reach.anyUnanswered()) return;
+  state.reprobeTimer = true;
+  ctx.setTimer('reprobe', DOWN_PROBE_MS);
+}
+
+/**
+ * Cancel the reprobe timer once every node probed has answered or been forgotten (a crash or
+ * restart notice): a run whose probes are all answered sets it and never runs it.
+ */
+function reprobeSettled(state: ServerState, ctx: ActorContext): void {
+  if (!state.reprobeTimer || state.reach.anyUnanswered()) return;
+  state.reprobeTimer = false;
+  ctx.cancelTimer('reprobe');
 }
 
 /** Ticks between load reports: loadIntervalMs on the tick grid. */
@@ -1416,7 +1465,7 @@ function probeSlow(state: ServerState, nodes: readonly string[], ctx: ActorConte
     const m = nodes[i]!;
     if (state.downNodes.has(m)) continue;
     if (!(state.reach.slow(m, now) || (unheard !== undefined ? unheard[i]! : state.reach.unheard(m, now, state.params.unheardDownMs)))) continue;
-    if (state.reach.probeDue(m, now)) ctx.send(m, { type: 'probe', at: now } satisfies Probe);
+    probe(state, m, now, ctx);
   }
 }
 
@@ -1465,5 +1514,5 @@ function forward(state: ServerState, to: string, req: Req, origin: Origin, ctx: 
   // Remember where it went, so a crash notice (or the region's word) for that node deals with it at once.
   state.forwarded.track(origin, to, now, req.body.op === 'get' ? req : undefined, again?.reroutes ?? 0);
   // And probe it now and then: its answers go to the caller, so this is how to tell it is slow.
-  if (state.reach.probeDue(to, now)) ctx.send(to, { type: 'probe', at: now } satisfies Probe);
+  probe(state, to, now, ctx);
 }

@@ -7,6 +7,7 @@
 // '<title>'`.
 import './server-local-read-reach.part.js';
 import './server-reach.part.js';
+import './fix348.part.js';
 import './server-ticks-real-time.part.js';
 import './server-forward-reroute.part.js';
 import './server-paused-peer.part.js';

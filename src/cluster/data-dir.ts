@@ -6,6 +6,7 @@ import { ConfigError } from '../core/errors.js';
 import { clusterLayout, type ClusterLayout, type ReplicationRecord } from '../runtime/layout.js';
 import { REPLICATION_MODES, type RegionConfig, type ReplicationMode } from '../runtime/validate.js';
 import { groupOf } from './topology.js';
+import { COMMIT_PROTOCOLS, type CommitProtocol } from './config.js';
 
 /**
  * mkdir -p, a folder at a time from the nearest one that exists. Not mkdirSync's `recursive`:
@@ -144,14 +145,15 @@ function layoutText(regions: ClusterLayout['regions']): string {
 }
 
 /**
- * A cluster's record: its layout, its replication settings, and each shard's Paxos group as
- * it was placed then (groupOf, what `cluster.replicasOf(shard)` gives); either undefined in a
- * file an earlier version wrote.
+ * A cluster's record: its layout, its replication settings, each shard's Paxos group as it was
+ * placed then (groupOf, what `cluster.replicasOf(shard)` gives), and its commit protocol; all
+ * but the layout undefined in a file an earlier version wrote.
  */
 interface ClusterRecord {
   layout: ClusterLayout;
   replication: ReplicationRecord | undefined;
   groups: string[][] | undefined;
+  commit: CommitProtocol | undefined;
 }
 
 /** What `meridian-layout.json` says: nothing (no file), something Meridian did not write, a cluster's record, or a `meridian host`'s record. */
@@ -173,20 +175,22 @@ function readLayoutFile(dir: string): LayoutFile {
     return bad;
   }
   if (typeof parsed !== 'object' || parsed === null) return bad;
-  const { cluster, nodes, layout, replication, groups } = parsed as {
+  const { cluster, nodes, layout, replication, groups, commit } = parsed as {
     cluster?: unknown;
     nodes?: unknown;
     layout?: unknown;
     replication?: unknown;
     groups?: unknown;
+    commit?: unknown;
   };
   if (cluster === undefined) {
     const plain = parseLayout(parsed);
     const settings = replication === undefined ? undefined : parseReplication(replication);
     const placed = groups === undefined || plain === undefined ? undefined : parseGroups(groups, plain.shards);
-    return plain === undefined || settings === null || placed === null
+    const protocol = commit === undefined || COMMIT_PROTOCOLS.includes(commit as CommitProtocol) ? (commit as CommitProtocol | undefined) : null;
+    return plain === undefined || settings === null || placed === null || protocol === null
       ? bad
-      : { kind: 'cluster', record: { layout: plain, replication: settings, groups: placed } };
+      : { kind: 'cluster', record: { layout: plain, replication: settings, groups: placed, commit: protocol } };
   }
   const hostLayout = layout === null ? null : parseLayout(layout);
   // Absent in a file of an earlier version (undefined); null with no layout.
@@ -336,6 +340,29 @@ function replicationRefusal(
 }
 
 /**
+ * The refusal of a commit protocol other than the one `was` recorded, or undefined if it is the
+ * same. A transaction's durable records are its protocol's own (a 2PC coordinator's commit
+ * records, a Paxos Commit acceptor's promises and accepted values in the coordinator's log; a
+ * participant's `voted`, `prepared`, `decided` records in its shard's Paxos log), and the cores
+ * of another protocol misread what a transaction left in doubt at the stop: a 2PC participant
+ * core built from a Paxos Commit RM's records throws (at every try of every server that leads
+ * the shard), a Paxos Commit core ignores a 2PC yes vote (the transaction's locks are then held
+ * for good), a Paxos Commit coordinator ignores the 2PC commits it owes. Before (a class audit,
+ * session 66) the folder did not record the protocol and such a start was taken. Refused
+ * whether or not a transaction is in doubt: nothing before the actors start can tell.
+ */
+function commitRefusal(dir: string, was: CommitProtocol, now: CommitProtocol): ConfigError | undefined {
+  if (was === now) return undefined;
+  return new ConfigError(
+    'commit',
+    `'${was}', as recorded in ${join(dir, DATA_DIR_LAYOUT)} (its logs hold the durable records of '${was}' transactions, which '${now}' ` +
+      `cannot read: a transaction in doubt would hold its keys' locks for good, or fail every server that leads its shard; ` +
+      `start with commit '${was}', or on a new dataDir)`,
+    now,
+  );
+}
+
+/**
  * Refuses, with a ConfigError naming dataDir and what differs, a folder written by a cluster
  * of another layout: its keys would be looked for in other shards and on other servers (a
  * restart from 4 shards with 8 read undefined for half the keys, and new writes mixed with the
@@ -349,20 +376,28 @@ function replicationRefusal(
  * written (replaced whole, by a rename); so is one whose file records no replication
  * settings (written by a version before they were recorded): this start's are recorded; and
  * one whose file records no groups (before session 59) is checked on its mode and factor,
- * and this start's groups recorded. One a `meridian host` wrote holds only that host's actors, and is refused. Called
+ * and this start's groups recorded. Refuses, with a ConfigError naming commit, another commit
+ * protocol than the one recorded (see commitRefusal); a file that records none (before
+ * session 66) is taken, and this start's recorded. One a `meridian host` wrote holds only that host's actors, and is refused. Called
  * under the folder's lock, before any server starts.
  */
 export function checkLayout(
   dir: string,
-  config: { readonly shards: number; readonly regions: readonly RegionConfig[]; readonly replication: ReplicationRecord },
+  config: {
+    readonly shards: number;
+    readonly regions: readonly RegionConfig[];
+    readonly replication: ReplicationRecord;
+    readonly commit: CommitProtocol;
+  },
 ): void {
   const refuse = (why: string): ConfigError => new ConfigError('dataDir', `a directory written by a cluster of the same layout, or a new one (${why})`, dir);
   const found = readLayoutFile(dir);
-  // Its shards and regions, and its mode and factor, only (a cluster passes its whole config).
+  // Its shards and regions, its mode and factor, and its commit protocol, only (a cluster passes its whole config).
   const wanted = clusterLayout(config);
   const replication: ReplicationRecord = { mode: config.replication.mode, factor: config.replication.factor };
   const groups = groupsIn(wanted, replication);
-  const write = (): void => writeLayoutFile(dir, { ...wanted, replication, groups }, refuse);
+  const commit = config.commit;
+  const write = (): void => writeLayoutFile(dir, { ...wanted, replication, groups, commit }, refuse);
   if (found.kind === 'none') return write();
   if (found.kind === 'bad') throw refuse(found.why);
   if (found.kind === 'host') throw refuse(`written by 'meridian host' for cluster ${JSON.stringify(found.record.cluster)}: it holds that host's actors only`);
@@ -372,8 +407,13 @@ export function checkLayout(
   if (recorded !== undefined) {
     const refused = replicationRefusal(dir, wanted, recorded, replication, 'dataDir', found.record.groups);
     if (refused !== undefined) throw refused;
-    if (recorded.mode === replication.mode && recorded.factor === replication.factor && found.record.groups !== undefined) return;
   }
+  const protocol = found.record.commit;
+  if (protocol !== undefined) {
+    const refused = commitRefusal(dir, protocol, commit);
+    if (refused !== undefined) throw refused;
+  }
+  if (recorded?.mode === replication.mode && recorded.factor === replication.factor && found.record.groups !== undefined && protocol !== undefined) return;
   write();
 }
 

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../src/index.js';
-import { checkLayout } from '../src/cluster/data-dir.js';
+import { checkHostLayout, checkLayout } from '../src/cluster/data-dir.js';
 import { createCoordinatorCore, createParticipantCore } from '../src/replication/commit-cores.js';
 
 // A class audit of state across a restart (session 66): a restart on a dataDir with another
@@ -66,4 +66,34 @@ test('restart audit: a dataDir records its commit protocol, and a start with ano
   writeFileSync(file, JSON.stringify({ ...earlier, commit: 'tpc' }));
   const unknown = t.throws(() => checkLayout(dataDir, config), { instanceOf: ConfigError });
   t.regex(unknown!.message, /\(meridian-layout\.json there is not one Meridian wrote\)/);
+});
+
+test("restart audit: a 'meridian host' data directory records its commit protocol, and refuses an assignment with another naming commit", (t) => {
+  const dir = tempDir(t, 'meridian-host-commit-');
+  const file = join(dir, 'meridian-layout.json');
+  const record = {
+    cluster: 'shop',
+    layout: { shards: 2, regions: [{ name: 'a', servers: 1 }] },
+    replication: { mode: 'active', factor: 1 } as const,
+    nodes: ['a/0'],
+  };
+  // An assignment of servers or a coordinator says its protocol (their params: cli/host.ts commitOf).
+  checkHostLayout(dir, { ...record, commit: 'paxos-commit' })();
+  t.is(JSON.parse(readFileSync(file, 'utf8')).commit, 'paxos-commit');
+  const error = t.throws(() => checkHostLayout(dir, { ...record, commit: '2pc' }), { instanceOf: ConfigError });
+  t.is(error!.field, 'commit');
+  t.regex(
+    error!.message,
+    /^config\.commit: expected 'paxos-commit', as recorded in \S+ \(its logs hold .* start with commit 'paxos-commit', or on a new --data-dir\), got "2pc"$/,
+  );
+  t.notThrows(() => checkHostLayout(dir, { ...record, commit: 'paxos-commit' })(), 'the same protocol');
+  // One that starts no server or coordinator says none: taken, and the recorded one kept.
+  checkHostLayout(dir, record)();
+  t.is(JSON.parse(readFileSync(file, 'utf8')).commit, 'paxos-commit');
+  // A file an earlier version wrote (no protocol recorded): taken, and this assignment's recorded.
+  const earlier = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  delete earlier['commit'];
+  writeFileSync(file, JSON.stringify(earlier));
+  checkHostLayout(dir, { ...record, commit: '2pc' })();
+  t.is(JSON.parse(readFileSync(file, 'utf8')).commit, '2pc');
 });

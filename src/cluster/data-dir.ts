@@ -183,11 +183,12 @@ function readLayoutFile(dir: string): LayoutFile {
     groups?: unknown;
     commit?: unknown;
   };
+  // Absent in a file of an earlier version (undefined); null if it is not a protocol.
+  const protocol = commit === undefined || COMMIT_PROTOCOLS.includes(commit as CommitProtocol) ? (commit as CommitProtocol | undefined) : null;
   if (cluster === undefined) {
     const plain = parseLayout(parsed);
     const settings = replication === undefined ? undefined : parseReplication(replication);
     const placed = groups === undefined || plain === undefined ? undefined : parseGroups(groups, plain.shards);
-    const protocol = commit === undefined || COMMIT_PROTOCOLS.includes(commit as CommitProtocol) ? (commit as CommitProtocol | undefined) : null;
     return plain === undefined || settings === null || placed === null || protocol === null
       ? bad
       : { kind: 'cluster', record: { layout: plain, replication: settings, groups: placed, commit: protocol } };
@@ -203,10 +204,13 @@ function readLayoutFile(dir: string): LayoutFile {
     !nodes.every((n) => typeof n === 'string') ||
     hostLayout === undefined ||
     hostReplication === false ||
-    hostGroups === false
+    hostGroups === false ||
+    protocol === null
   )
     return bad;
-  return { kind: 'host', record: { cluster, nodes: nodes as string[], layout: hostLayout, replication: hostReplication, groups: hostGroups } };
+  const record: HostDataDirRecord = { cluster, nodes: nodes as string[], layout: hostLayout, replication: hostReplication, groups: hostGroups };
+  if (protocol !== undefined) record.commit = protocol;
+  return { kind: 'host', record };
 }
 
 /** Each shard's group as the file holds it (one list of server ids a shard, `shards` of them), or null if it is not what Meridian wrote. */
@@ -351,13 +355,13 @@ function replicationRefusal(
  * session 66) the folder did not record the protocol and such a start was taken. Refused
  * whether or not a transaction is in doubt: nothing before the actors start can tell.
  */
-function commitRefusal(dir: string, was: CommitProtocol, now: CommitProtocol): ConfigError | undefined {
+function commitRefusal(dir: string, was: CommitProtocol, now: CommitProtocol, dirOption: 'dataDir' | '--data-dir'): ConfigError | undefined {
   if (was === now) return undefined;
   return new ConfigError(
     'commit',
     `'${was}', as recorded in ${join(dir, DATA_DIR_LAYOUT)} (its logs hold the durable records of '${was}' transactions, which '${now}' ` +
       `cannot read: a transaction in doubt would hold its keys' locks for good, or fail every server that leads its shard; ` +
-      `start with commit '${was}', or on a new dataDir)`,
+      `start with commit '${was}', or on a new ${dirOption})`,
     now,
   );
 }
@@ -410,7 +414,7 @@ export function checkLayout(
   }
   const protocol = found.record.commit;
   if (protocol !== undefined) {
-    const refused = commitRefusal(dir, protocol, commit);
+    const refused = commitRefusal(dir, protocol, commit, 'dataDir');
     if (refused !== undefined) throw refused;
   }
   if (recorded?.mode === replication.mode && recorded.factor === replication.factor && found.record.groups !== undefined && protocol !== undefined) return;
@@ -430,6 +434,8 @@ export interface HostDataDirRecord {
   nodes: string[];
   /** Each shard's Paxos group (groupOf) when the host recorded it; null with no layout or settings; absent in a file of an earlier version. Worked out by checkHostLayout, not given. */
   groups?: string[][] | null;
+  /** The commit protocol of the servers and coordinator it ran (see commitRefusal); absent if it ran none, and in a file of an earlier version. */
+  commit?: CommitProtocol;
 }
 
 /** The phrase a host's data directory is refused with: `allowed` of the ConfigError. */
@@ -467,7 +473,8 @@ function nodesText(nodes: readonly string[]): string {
  * the logs there are other actors' (a host that served `a/0` last time, given `b/0` now,
  * would start `b/0` empty while `a/0`'s log sits unread). Of the same ones, refuses
  * replication settings under which some shard's Paxos group changes as checkLayout does (a
- * ConfigError naming replication.factor or replication.mode: see replicationRefusal).
+ * ConfigError naming replication.factor or replication.mode: see replicationRefusal), and
+ * another commit protocol than the one recorded (a ConfigError naming commit: commitRefusal).
  * Returns what records `record` there (nothing recorded yet, other settings, or a file of an
  * earlier version without them; it does nothing when the file already says it), which the
  * host calls when its actors start, before they write: an assignment whose start never came
@@ -484,7 +491,12 @@ export function checkHostLayout(dir: string, record: HostDataDirRecord): () => v
   const replication =
     record.replication === undefined || record.replication === null ? null : { mode: record.replication.mode, factor: record.replication.factor };
   const groups = layout === null || replication === null ? null : groupsIn(layout, replication);
-  const write = (): void => writeLayoutFile(dir, { cluster: record.cluster, layout, replication, nodes, groups }, (why) => hostRefusal(dir, why));
+  // One that starts no server or coordinator says none: the recorded one is kept.
+  const commit = record.commit ?? (found.kind === 'host' ? found.record.commit : undefined);
+  const write = (): void =>
+    writeLayoutFile(dir, { cluster: record.cluster, layout, replication, nodes, groups, ...(commit === undefined ? {} : { commit }) }, (why) =>
+      hostRefusal(dir, why),
+    );
   if (found.kind !== 'host') return write;
   const old = found.record;
   const was: string[] = [];
@@ -511,7 +523,17 @@ export function checkHostLayout(dir: string, record: HostDataDirRecord): () => v
     const refused = replicationRefusal(dir, layout, recorded, replication, '--data-dir', old.groups ?? undefined);
     if (refused !== undefined) throw refused;
   }
-  if (recorded?.mode !== replication?.mode || recorded?.factor !== replication?.factor || old.replication === undefined || old.groups === undefined)
+  if (old.commit !== undefined && commit !== undefined) {
+    const refused = commitRefusal(dir, old.commit, commit, '--data-dir');
+    if (refused !== undefined) throw refused;
+  }
+  if (
+    recorded?.mode !== replication?.mode ||
+    recorded?.factor !== replication?.factor ||
+    old.replication === undefined ||
+    old.groups === undefined ||
+    (commit !== undefined && old.commit === undefined)
+  )
     return write;
   return () => undefined;
 }

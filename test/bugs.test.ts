@@ -9,3 +9,4 @@ import './bug-refused-duplicate.part.js';
 import './bug-passive-caught-up.part.js';
 import './bug-stale-leader-ack.part.js';
 import './bug-passive-lost-commit.part.js';
+import './restart-audit.part.js';

@@ -17,7 +17,7 @@ import { checkDataDir, checkHostDataDir, checkHostLayout, lockDataDir } from '..
 import { NATS_SERVERS_MAX, validateNats } from '../cluster/validate-nats.js';
 import { natsServersFlag } from './nats-flag.js';
 import { FlagError, gotValue, once, readArgs, wantsHelp } from './flags.js';
-import { isPlainObject } from '../cluster/config.js';
+import { COMMIT_PROTOCOLS, isPlainObject, type CommitProtocol } from '../cluster/config.js';
 import { hostExitStatus, runNatsHost, SettingsRefusedError } from '../runtime/transports/nats-host.js';
 import type { NatsAssign } from '../runtime/transports/worker-protocol.js';
 import { NatsUnreachableError, shownServers } from '../runtime/transports/nats-wire.js';
@@ -156,6 +156,19 @@ interface HostRun {
   caught: NodeJS.Signals | undefined;
 }
 
+/**
+ * The commit protocol of the servers and coordinator an assignment starts here, as their
+ * params say (every one says the same), or undefined if it starts none: what the folder
+ * records beside the layout (see checkHostLayout), since their logs hold that protocol's records.
+ */
+function commitOf(a: NatsAssign): CommitProtocol | undefined {
+  for (const spec of a.specs) {
+    const commit = isPlainObject(spec.params) ? spec.params['commit'] : undefined;
+    if (COMMIT_PROTOCOLS.includes(commit as CommitProtocol)) return commit as CommitProtocol;
+  }
+  return undefined;
+}
+
 async function serve(io: HostIo, parsed: HostArgs, run: HostRun): Promise<number> {
   const { servers, cluster, dataDir } = parsed;
   // The folder is this host's until it exits: another host or cluster writing it would mix
@@ -189,13 +202,20 @@ async function serve(io: HostIo, parsed: HostArgs, run: HostRun): Promise<number
           accept: (a: NatsAssign) => {
             const refusal = (error: unknown): Error => {
               if (!(error instanceof ConfigError)) return error as Error;
-              // The launcher's mode or factor, not this folder: its config's words (config.replication.factor).
-              if (error.field.startsWith('replication.')) return new SettingsRefusedError(error.message);
+              // The launcher's mode, factor or commit protocol, not this folder: its config's words (config.replication.factor).
+              if (error.field.startsWith('replication.') || error.field === 'commit') return new SettingsRefusedError(error.message);
               return new Error(`--data-dir needs ${error.allowed}, got ${JSON.stringify(dataDir)}`);
             };
             let record: () => void;
             try {
-              record = checkHostLayout(dataDir, { cluster, layout: a.layout, replication: a.replication, nodes: a.specs.map((s) => s.node) });
+              const commit = commitOf(a);
+              record = checkHostLayout(dataDir, {
+                cluster,
+                layout: a.layout,
+                replication: a.replication,
+                nodes: a.specs.map((s) => s.node),
+                ...(commit === undefined ? {} : { commit }),
+              });
             } catch (error) {
               throw refusal(error);
             }

@@ -6,6 +6,7 @@ import { ConfigError } from '../core/errors.js';
 import { clusterLayout, type ClusterLayout, type ReplicationRecord } from '../runtime/layout.js';
 import { REPLICATION_MODES, type RegionConfig, type ReplicationMode } from '../runtime/validate.js';
 import { groupOf } from './topology.js';
+import { COMMIT_PROTOCOLS, type CommitProtocol } from './config.js';
 
 /**
  * mkdir -p, a folder at a time from the nearest one that exists. Not mkdirSync's `recursive`:
@@ -144,14 +145,15 @@ function layoutText(regions: ClusterLayout['regions']): string {
 }
 
 /**
- * A cluster's record: its layout, its replication settings, and each shard's Paxos group as
- * it was placed then (groupOf, what `cluster.replicasOf(shard)` gives); either undefined in a
- * file an earlier version wrote.
+ * A cluster's record: its layout, its replication settings, each shard's Paxos group as it was
+ * placed then (groupOf, what `cluster.replicasOf(shard)` gives), and its commit protocol; all
+ * but the layout undefined in a file an earlier version wrote.
  */
 interface ClusterRecord {
   layout: ClusterLayout;
   replication: ReplicationRecord | undefined;
   groups: string[][] | undefined;
+  commit: CommitProtocol | undefined;
 }
 
 /** What `meridian-layout.json` says: nothing (no file), something Meridian did not write, a cluster's record, or a `meridian host`'s record. */
@@ -173,20 +175,23 @@ function readLayoutFile(dir: string): LayoutFile {
     return bad;
   }
   if (typeof parsed !== 'object' || parsed === null) return bad;
-  const { cluster, nodes, layout, replication, groups } = parsed as {
+  const { cluster, nodes, layout, replication, groups, commit } = parsed as {
     cluster?: unknown;
     nodes?: unknown;
     layout?: unknown;
     replication?: unknown;
     groups?: unknown;
+    commit?: unknown;
   };
+  // Absent in a file of an earlier version (undefined); null if it is not a protocol.
+  const protocol = commit === undefined || COMMIT_PROTOCOLS.includes(commit as CommitProtocol) ? (commit as CommitProtocol | undefined) : null;
   if (cluster === undefined) {
     const plain = parseLayout(parsed);
     const settings = replication === undefined ? undefined : parseReplication(replication);
     const placed = groups === undefined || plain === undefined ? undefined : parseGroups(groups, plain.shards);
-    return plain === undefined || settings === null || placed === null
+    return plain === undefined || settings === null || placed === null || protocol === null
       ? bad
-      : { kind: 'cluster', record: { layout: plain, replication: settings, groups: placed } };
+      : { kind: 'cluster', record: { layout: plain, replication: settings, groups: placed, commit: protocol } };
   }
   const hostLayout = layout === null ? null : parseLayout(layout);
   // Absent in a file of an earlier version (undefined); null with no layout.
@@ -199,10 +204,13 @@ function readLayoutFile(dir: string): LayoutFile {
     !nodes.every((n) => typeof n === 'string') ||
     hostLayout === undefined ||
     hostReplication === false ||
-    hostGroups === false
+    hostGroups === false ||
+    protocol === null
   )
     return bad;
-  return { kind: 'host', record: { cluster, nodes: nodes as string[], layout: hostLayout, replication: hostReplication, groups: hostGroups } };
+  const record: HostDataDirRecord = { cluster, nodes: nodes as string[], layout: hostLayout, replication: hostReplication, groups: hostGroups };
+  if (protocol !== undefined) record.commit = protocol;
+  return { kind: 'host', record };
 }
 
 /** Each shard's group as the file holds it (one list of server ids a shard, `shards` of them), or null if it is not what Meridian wrote. */
@@ -336,6 +344,29 @@ function replicationRefusal(
 }
 
 /**
+ * The refusal of a commit protocol other than the one `was` recorded, or undefined if it is the
+ * same. A transaction's durable records are its protocol's own (a 2PC coordinator's commit
+ * records, a Paxos Commit acceptor's promises and accepted values in the coordinator's log; a
+ * participant's `voted`, `prepared`, `decided` records in its shard's Paxos log), and the cores
+ * of another protocol misread what a transaction left in doubt at the stop: a 2PC participant
+ * core built from a Paxos Commit RM's records throws (at every try of every server that leads
+ * the shard), a Paxos Commit core ignores a 2PC yes vote (the transaction's locks are then held
+ * for good), a Paxos Commit coordinator ignores the 2PC commits it owes. Before (a class audit,
+ * session 66) the folder did not record the protocol and such a start was taken. Refused
+ * whether or not a transaction is in doubt: nothing before the actors start can tell.
+ */
+function commitRefusal(dir: string, was: CommitProtocol, now: CommitProtocol, dirOption: 'dataDir' | '--data-dir'): ConfigError | undefined {
+  if (was === now) return undefined;
+  return new ConfigError(
+    'commit',
+    `'${was}', as recorded in ${join(dir, DATA_DIR_LAYOUT)} (its logs hold the durable records of '${was}' transactions, which '${now}' ` +
+      `cannot read: a transaction in doubt would hold its keys' locks for good, or fail every server that leads its shard; ` +
+      `start with commit '${was}', or on a new ${dirOption})`,
+    now,
+  );
+}
+
+/**
  * Refuses, with a ConfigError naming dataDir and what differs, a folder written by a cluster
  * of another layout: its keys would be looked for in other shards and on other servers (a
  * restart from 4 shards with 8 read undefined for half the keys, and new writes mixed with the
@@ -349,20 +380,28 @@ function replicationRefusal(
  * written (replaced whole, by a rename); so is one whose file records no replication
  * settings (written by a version before they were recorded): this start's are recorded; and
  * one whose file records no groups (before session 59) is checked on its mode and factor,
- * and this start's groups recorded. One a `meridian host` wrote holds only that host's actors, and is refused. Called
+ * and this start's groups recorded. Refuses, with a ConfigError naming commit, another commit
+ * protocol than the one recorded (see commitRefusal); a file that records none (before
+ * session 66) is taken, and this start's recorded. One a `meridian host` wrote holds only that host's actors, and is refused. Called
  * under the folder's lock, before any server starts.
  */
 export function checkLayout(
   dir: string,
-  config: { readonly shards: number; readonly regions: readonly RegionConfig[]; readonly replication: ReplicationRecord },
+  config: {
+    readonly shards: number;
+    readonly regions: readonly RegionConfig[];
+    readonly replication: ReplicationRecord;
+    readonly commit: CommitProtocol;
+  },
 ): void {
   const refuse = (why: string): ConfigError => new ConfigError('dataDir', `a directory written by a cluster of the same layout, or a new one (${why})`, dir);
   const found = readLayoutFile(dir);
-  // Its shards and regions, and its mode and factor, only (a cluster passes its whole config).
+  // Its shards and regions, its mode and factor, and its commit protocol, only (a cluster passes its whole config).
   const wanted = clusterLayout(config);
   const replication: ReplicationRecord = { mode: config.replication.mode, factor: config.replication.factor };
   const groups = groupsIn(wanted, replication);
-  const write = (): void => writeLayoutFile(dir, { ...wanted, replication, groups }, refuse);
+  const commit = config.commit;
+  const write = (): void => writeLayoutFile(dir, { ...wanted, replication, groups, commit }, refuse);
   if (found.kind === 'none') return write();
   if (found.kind === 'bad') throw refuse(found.why);
   if (found.kind === 'host') throw refuse(`written by 'meridian host' for cluster ${JSON.stringify(found.record.cluster)}: it holds that host's actors only`);
@@ -372,8 +411,13 @@ export function checkLayout(
   if (recorded !== undefined) {
     const refused = replicationRefusal(dir, wanted, recorded, replication, 'dataDir', found.record.groups);
     if (refused !== undefined) throw refused;
-    if (recorded.mode === replication.mode && recorded.factor === replication.factor && found.record.groups !== undefined) return;
   }
+  const protocol = found.record.commit;
+  if (protocol !== undefined) {
+    const refused = commitRefusal(dir, protocol, commit, 'dataDir');
+    if (refused !== undefined) throw refused;
+  }
+  if (recorded?.mode === replication.mode && recorded.factor === replication.factor && found.record.groups !== undefined && protocol !== undefined) return;
   write();
 }
 
@@ -390,6 +434,8 @@ export interface HostDataDirRecord {
   nodes: string[];
   /** Each shard's Paxos group (groupOf) when the host recorded it; null with no layout or settings; absent in a file of an earlier version. Worked out by checkHostLayout, not given. */
   groups?: string[][] | null;
+  /** The commit protocol of the servers and coordinator it ran (see commitRefusal); absent if it ran none, and in a file of an earlier version. */
+  commit?: CommitProtocol;
 }
 
 /** The phrase a host's data directory is refused with: `allowed` of the ConfigError. */
@@ -427,7 +473,8 @@ function nodesText(nodes: readonly string[]): string {
  * the logs there are other actors' (a host that served `a/0` last time, given `b/0` now,
  * would start `b/0` empty while `a/0`'s log sits unread). Of the same ones, refuses
  * replication settings under which some shard's Paxos group changes as checkLayout does (a
- * ConfigError naming replication.factor or replication.mode: see replicationRefusal).
+ * ConfigError naming replication.factor or replication.mode: see replicationRefusal), and
+ * another commit protocol than the one recorded (a ConfigError naming commit: commitRefusal).
  * Returns what records `record` there (nothing recorded yet, other settings, or a file of an
  * earlier version without them; it does nothing when the file already says it), which the
  * host calls when its actors start, before they write: an assignment whose start never came
@@ -444,7 +491,12 @@ export function checkHostLayout(dir: string, record: HostDataDirRecord): () => v
   const replication =
     record.replication === undefined || record.replication === null ? null : { mode: record.replication.mode, factor: record.replication.factor };
   const groups = layout === null || replication === null ? null : groupsIn(layout, replication);
-  const write = (): void => writeLayoutFile(dir, { cluster: record.cluster, layout, replication, nodes, groups }, (why) => hostRefusal(dir, why));
+  // One that starts no server or coordinator says none: the recorded one is kept.
+  const commit = record.commit ?? (found.kind === 'host' ? found.record.commit : undefined);
+  const write = (): void =>
+    writeLayoutFile(dir, { cluster: record.cluster, layout, replication, nodes, groups, ...(commit === undefined ? {} : { commit }) }, (why) =>
+      hostRefusal(dir, why),
+    );
   if (found.kind !== 'host') return write;
   const old = found.record;
   const was: string[] = [];
@@ -471,7 +523,17 @@ export function checkHostLayout(dir: string, record: HostDataDirRecord): () => v
     const refused = replicationRefusal(dir, layout, recorded, replication, '--data-dir', old.groups ?? undefined);
     if (refused !== undefined) throw refused;
   }
-  if (recorded?.mode !== replication?.mode || recorded?.factor !== replication?.factor || old.replication === undefined || old.groups === undefined)
+  if (old.commit !== undefined && commit !== undefined) {
+    const refused = commitRefusal(dir, old.commit, commit, '--data-dir');
+    if (refused !== undefined) throw refused;
+  }
+  if (
+    recorded?.mode !== replication?.mode ||
+    recorded?.factor !== replication?.factor ||
+    old.replication === undefined ||
+    old.groups === undefined ||
+    (commit !== undefined && old.commit === undefined)
+  )
     return write;
   return () => undefined;
 }

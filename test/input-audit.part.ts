@@ -1,0 +1,29 @@
+/**
+ * Public inputs an audit of every public input found taken without a word (session 66), and
+ * one taken by design that did more than asked. A partition naming a region on one side and one
+ * of its servers (or its coordinator) on the other cut that node off from itself too. A second
+ * argument to the calls that take one id or one change was ignored (`restart('r1/0', 'r1/1')`
+ * restarted r1/0 alone). Nemesis weights leaving every kind out made a nemesis that drew
+ * nothing. A plan or fault event naming a kind that does not exist was described. A misspelt
+ * MERIDIAN_TICKS ran lazy ticks. Arguments after `meridian --version` or `meridian help` were
+ * ignored. Each error names the field.
+ */
+import test from 'ava';
+import { Partitions, type Location } from '../src/net/model.js';
+
+test('a partition of a region against one of its servers (or its coordinator) leaves the node its messages to itself', (t) => {
+  const partitions = new Partitions();
+  partitions.add({ from: ['r1', 'r2'], to: ['r1/0', 'coordinator/r2'], oneWay: false });
+  const at = (region: string, node: string): Location => ({ region, node });
+  // r1/0 is cut off from the rest of r1 both ways, and from the front's balancer of r1 ...
+  t.true(partitions.blocks(at('r1', 'r1/1'), at('r1', 'r1/0')));
+  t.true(partitions.blocks(at('r1', 'r1/0'), at('r1', 'r1')));
+  t.true(partitions.blocks(at('r1', 'front'), at('r1', 'r1/0')));
+  // ... but not from itself (its heartbeat actor, its own messages): those were dropped as partitioned.
+  t.false(partitions.blocks(at('r1', 'r1/0'), at('r1', 'r1/0')));
+  t.false(partitions.blocks(at('r2', 'coordinator/r2'), at('r2', 'coordinator/r2')));
+  // The front node holds every region's balancer: a cut between regions still parts them.
+  const regions = new Partitions();
+  regions.add({ from: ['r1'], to: ['r2'], oneWay: false });
+  t.true(regions.blocks(at('r1', 'front'), at('r2', 'front')));
+});

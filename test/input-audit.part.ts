@@ -9,7 +9,27 @@
  * ignored. Each error names the field.
  */
 import test from 'ava';
+import { startCluster, ValidationError, type Cluster } from '../src/index.js';
 import { Partitions, type Location } from '../src/net/model.js';
+
+const config = {
+  regions: [
+    { name: 'r1', servers: 2 },
+    { name: 'r2', servers: 1 },
+  ],
+  transport: 'sim',
+  seed: 1,
+  shards: 2,
+} as const;
+
+async function withSim(body: (cluster: Cluster) => Promise<void>): Promise<void> {
+  const cluster = await startCluster({ ...config, regions: [...config.regions] });
+  try {
+    await body(cluster);
+  } finally {
+    await cluster.stop();
+  }
+}
 
 test('a partition of a region against one of its servers (or its coordinator) leaves the node its messages to itself', (t) => {
   const partitions = new Partitions();
@@ -26,4 +46,36 @@ test('a partition of a region against one of its servers (or its coordinator) le
   const regions = new Partitions();
   regions.add({ from: ['r1'], to: ['r2'], oneWay: false });
   t.true(regions.blocks(at('r1', 'front'), at('r2', 'front')));
+});
+
+test('the calls that take one id or one change refuse a further argument, naming it (it was ignored)', async (t) => {
+  await withSim(async (cluster) => {
+    const extra = 'r1/1' as never;
+    const message = /^arguments\[\d\]: nothing: \w+\(.*\) takes \d arguments?, got \d \("r1\/1" after \w+\)$/;
+    for (const [name, call] of [
+      ['restart', () => cluster.restart('r1/0', extra)],
+      ['crash', () => cluster.crash('r1/0', {}, extra)],
+      ['pause', () => cluster.pause('r1/0', extra)],
+      ['resume', () => cluster.resume('r1/0', extra)],
+      ['sleep', () => cluster.sleep(1, extra)],
+    ] as const) {
+      await t.throwsAsync(call(), { instanceOf: ValidationError, message }, name);
+    }
+    for (const [name, call] of [
+      ['client', () => cluster.client({ region: 'r1' }, extra)],
+      ['isDown', () => cluster.isDown('r1/0', extra)],
+      ['isPaused', () => cluster.isPaused('r1/0', extra)],
+      ['setClockSkew', () => cluster.setClockSkew('r1/0', 5, extra)],
+      ['slowTimers', () => cluster.slowTimers('r1/0', 2, extra)],
+      ['loseAccepts', () => cluster.loseAccepts('r1/0', true, extra)],
+      ['requestCheckpoint', () => cluster.requestCheckpoint('r1/0', {}, extra)],
+      ['crashAfterNextWrite', () => cluster.crashAfterNextWrite('r1/0', extra)],
+      ['partition', () => cluster.partition(['r1'], ['r2'], {}, extra)],
+      ['setNetwork', () => cluster.setNetwork({ loss: 0 }, extra)],
+    ] as const) {
+      t.throws(call, { instanceOf: ValidationError, message }, name);
+    }
+    t.false(cluster.isDown('r1/0'), 'nothing was done');
+    t.deepEqual(cluster.currentPartitions(), []);
+  });
 });

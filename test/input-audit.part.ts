@@ -9,7 +9,17 @@
  * ignored. Each error names the field.
  */
 import test from 'ava';
-import { startCluster, ValidationError, type Cluster } from '../src/index.js';
+import {
+  ConfigError,
+  describePlan,
+  formatFaultEvent,
+  Nemesis,
+  runScenario,
+  startCluster,
+  ValidationError,
+  type Cluster,
+  type FaultKind,
+} from '../src/index.js';
 import { Partitions, type Location } from '../src/net/model.js';
 
 const config = {
@@ -77,5 +87,49 @@ test('the calls that take one id or one change refuse a further argument, naming
     }
     t.false(cluster.isDown('r1/0'), 'nothing was done');
     t.deepEqual(cluster.currentPartitions(), []);
+  });
+});
+
+test('nemesis weights that leave every kind of the pool out are refused, naming nemesis.weights (the nemesis drew nothing)', async (t) => {
+  await withSim(async (cluster) => {
+    t.throws(() => new Nemesis(cluster, { faults: ['crash', 'loss'], weights: { crash: 0, loss: 0 } }), {
+      instanceOf: ConfigError,
+      message: /^nemesis\.weights: expected a weight above 0 for at least one kind of nemesis\.faults \(crash, loss\)/,
+    });
+    // One kind left in is a schedule.
+    t.deepEqual(new Nemesis(cluster, { faults: ['crash', 'loss'], weights: { crash: 0 } }).plan.weights, { crash: 0 });
+  });
+  // A scenario refuses it before its cluster starts.
+  await t.throwsAsync(runScenario({ seed: 1, mode: 'active', nemesis: { faults: ['crash'], weights: { crash: 0 } } }), {
+    instanceOf: ConfigError,
+    message: /nemesis\.weights: expected a weight above 0/,
+  });
+});
+
+test('describePlan and formatFaultEvent refuse a fault kind that does not exist, naming the field', (t) => {
+  const plan = {
+    seed: 1,
+    faults: ['crash'] as FaultKind[],
+    intervalMs: 1,
+    faultMs: 1,
+    crashMax: 1,
+    partitionsMax: 1,
+    lossRate: 0,
+    duplicateRate: 0,
+    spikeMs: 0,
+  };
+  t.regex(describePlan(plan), /^crash every ~1 ms/);
+  t.throws(() => describePlan({ ...plan, faults: ['crash', 'bogus' as FaultKind] }), {
+    instanceOf: ValidationError,
+    message: /^plan\.faults\[1\]: a fault kind from crash, .*got "bogus"$/,
+  });
+  t.throws(() => describePlan({ ...plan, faults: [] }), {
+    instanceOf: ValidationError,
+    message: 'plan.faults: at least one fault kind (a plan draws from them), got an empty array',
+  });
+  t.regex(formatFaultEvent({ atMs: 1, action: 'heal', kind: 'heal', detail: '' }), /heal$/);
+  t.throws(() => formatFaultEvent({ atMs: 1, action: 'start', kind: 'bogus' as FaultKind, detail: '' }), {
+    instanceOf: ValidationError,
+    message: /^event\.kind: a fault kind from crash, .*or 'heal', got "bogus"$/,
   });
 });

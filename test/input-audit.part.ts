@@ -9,6 +9,8 @@
  * ignored. Each error names the field.
  */
 import test from 'ava';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import {
   ConfigError,
   describePlan,
@@ -132,4 +134,39 @@ test('describePlan and formatFaultEvent refuse a fault kind that does not exist,
     instanceOf: ValidationError,
     message: /^event\.kind: a fault kind from crash, .*or 'heal', got "bogus"$/,
   });
+});
+
+/** `node ARGS` with MERIDIAN_TICKS set to `ticks` (or left out), its exit code and stderr. */
+function node(args: readonly string[], ticks?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env = { ...process.env };
+  delete env.MERIDIAN_TICKS;
+  if (ticks !== undefined) env.MERIDIAN_TICKS = ticks;
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { env, timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr }),
+    );
+  });
+}
+
+const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+const index = new URL('../src/index.js', import.meta.url).href;
+
+test('a MERIDIAN_TICKS that names no mode is refused by the commands (exit 2) and by startCluster, naming it (lazy ticks ran)', async (t) => {
+  const run = await node([cli, 'check', '--seed', '1'], 'Eager');
+  t.is(run.code, 2, run.stdout + run.stderr);
+  t.is(run.stderr, 'meridian check: environment.MERIDIAN_TICKS: expected one of lazy, eager, verify, or unset (lazy): a testing setting, got "Eager"\n');
+  t.is(run.stdout, '', 'no seed ran');
+  const script = `const { startCluster } = await import(${JSON.stringify(index)});
+    await startCluster({ regions: [{ name: 'a', servers: 1 }], transport: 'sim' }).then(() => console.log('started'), (e) => console.log(e.constructor.name, e.message));`;
+  const lib = await node(['--input-type=module', '-e', script], 'eagr');
+  t.is(lib.stdout, 'ConfigError environment.MERIDIAN_TICKS: expected one of lazy, eager, verify, or unset (lazy): a testing setting, got "eagr"\n', lib.stderr);
+});
+
+test('meridian --version and meridian help refuse arguments after them (exit 2; they were ignored)', async (t) => {
+  const version = await node([cli, '--version', '--json']);
+  t.is(version.code, 2, version.stdout + version.stderr);
+  t.regex(version.stderr, /^meridian: --version takes no arguments, got "--json"\n/);
+  const help = await node([cli, 'help', 'check']);
+  t.is(help.code, 2, help.stdout + help.stderr);
+  t.regex(help.stderr, /^meridian: help takes no arguments, got "check" \(meridian COMMAND --help lists a command's flags\)\n/);
 });

@@ -35,6 +35,7 @@ import type { Snapshot } from '../replication/state-machine.js';
 import type { Ballot } from '../protocols/ballot.js';
 import type { CoordinatorState } from './coordinator.js';
 import type { MemberState } from './messages.js';
+import { checkTicksSetting } from './tick-clock.js';
 import { buildClusterMetrics, ClientMetrics, replicationLagOf } from '../metrics/cluster-metrics.js';
 import type { MetricsServer, MetricsServerOptions } from '../metrics/http.js';
 import { toPrometheusText } from '../metrics/prometheus.js';
@@ -1413,6 +1414,7 @@ function stoppedError(): StoppedError {
 
 /** Launch a cluster. The whole config is validated before any thread starts. */
 export async function startCluster(config: ClusterConfig): Promise<Cluster> {
+  checkTicksSetting();
   const resolved = validateConfig(config, {
     balancer: validateBalancerConfig,
     heartbeat: validateHeartbeatConfig,

@@ -6,7 +6,8 @@
  * restarted r1/0 alone). Nemesis weights leaving every kind out made a nemesis that drew
  * nothing. A plan or fault event naming a kind that does not exist was described. A misspelt
  * MERIDIAN_TICKS ran lazy ticks. Arguments after `meridian --version` or `meridian help` were
- * ignored. Each error names the field.
+ * ignored. A fault episode or a commit protocol named twice was taken. Each error names the
+ * field.
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
@@ -16,7 +17,9 @@ import {
   describePlan,
   formatFaultEvent,
   Nemesis,
+  runChecks,
   runScenario,
+  shrinkSeed,
   startCluster,
   ValidationError,
   type Cluster,
@@ -105,6 +108,24 @@ test('nemesis weights that leave every kind of the pool out are refused, naming 
   await t.throwsAsync(runScenario({ seed: 1, mode: 'active', nemesis: { faults: ['crash'], weights: { crash: 0 } } }), {
     instanceOf: ConfigError,
     message: /nemesis\.weights: expected a weight above 0/,
+  });
+});
+
+test('a fault episode or a protocol named twice is refused, naming the field (each ran once, or twice the same run)', async (t) => {
+  await t.throwsAsync(runScenario({ seed: 1, mode: 'active', onlyFaults: [1, 1] }), {
+    instanceOf: ConfigError,
+    message: 'options.onlyFaults: expected each fault episode once, got 1 twice, got an array of 2',
+  });
+  await t.throwsAsync(shrinkSeed({ seed: 1, mode: 'active', onlyFaults: [0, 2, 0] }), {
+    instanceOf: ConfigError,
+    message: /^task\.onlyFaults: expected each fault episode once, got 0 twice/,
+  });
+  await t.throwsAsync(runChecks({ seeds: 1, workload: 'txn', commits: ['2pc', 'paxos-commit', '2pc'] }), {
+    instanceOf: ConfigError,
+    message: /^options\.commits: expected each protocol once \(the txn workload runs once per protocol named\), got '2pc' twice/,
+  });
+  await withSim(async (cluster) => {
+    t.throws(() => new Nemesis(cluster, { only: [3, 3] }), { instanceOf: ConfigError, message: /^nemesis\.only: expected each episode once, got 3 twice/ });
   });
 });
 

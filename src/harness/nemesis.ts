@@ -16,7 +16,7 @@
  * Clock skew ('clock-skew', asked for in `faults`) offsets one server's `ctx.now()` through `cluster.setClockSkew`.
  */
 import { ConfigError, ValidationError, describe, namedAs } from '../core/errors.js';
-import { checkOptions } from '../core/validate.js';
+import { checkOptions, firstRepeated } from '../core/validate.js';
 import { Prng, hashString } from '../core/prng.js';
 import type { NetworkConfig, PartitionOptions } from '../net/model.js';
 import { validateNetworkChange } from '../cluster/config.js';
@@ -542,6 +542,9 @@ export function resolvePlan(options: NemesisOptions, clusterSeed: number, factor
   ];
   if (options.only !== undefined && (!Array.isArray(options.only) || options.only.some((n) => !Number.isInteger(n) || n < 0)))
     throw new ConfigError('nemesis.only', 'an array of episode numbers (integers >= 0)', options.only);
+  // As onlyFaults and `--only-faults`: an episode named twice is a slip, maybe for another one (it ran once).
+  const twice = firstRepeated(options.only);
+  if (twice !== undefined) throw new ConfigError('nemesis.only', `each episode once, got ${twice} twice`, options.only);
   for (const key of Object.keys(options)) if (!known.includes(key)) throw new ConfigError(`nemesis.${key}`, `one of the options ${known.join(', ')}`);
   // null is no default (as nowhere else): it is refused below.
   const seed = options.seed === undefined ? (clusterSeed ^ hashString('nemesis')) >>> 0 : options.seed;

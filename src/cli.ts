@@ -4,6 +4,8 @@ import type { DemoOptions } from './cli/demo.js';
 import { REPLICATION_MODES, SEED_MAX } from './cluster/config.js';
 import { FlagError, intFlag, once, oneOf, readArgs, wantsHelp } from './cli/flags.js';
 import { interruptedStatus, interruptLine, untilInterrupted } from './cli/interrupt.js';
+import { checkTicksSetting } from './cluster/tick-clock.js';
+import { ConfigError } from './core/errors.js';
 
 /**
  * The exit status of an error no command handled: a bug in meridian, not a verdict. It exited
@@ -100,6 +102,9 @@ function parseDemoArgs(args: readonly string[]): Partial<DemoOptions> {
   return options;
 }
 
+/** The commands that start clusters (`meridian` alone is demo). */
+const CLUSTER_COMMANDS: readonly string[] = ['demo', 'bench', 'check', 'host'];
+
 async function main(): Promise<void> {
   // `meridian check ... | head`: the reader went away. The run goes on without output and still
   // ends with its exit status (a check's verdict), rather than dying on EPIPE with a stack.
@@ -108,6 +113,18 @@ async function main(): Promise<void> {
     process.stdout.write = (() => true) as typeof process.stdout.write;
   });
   const [command, ...rest] = process.argv.slice(2);
+  // The commands that run clusters, before they run any: a MERIDIAN_TICKS that names no mode is
+  // one line and exit 2 (startCluster refuses it too, but in `check`'s worker threads every
+  // seed would fail with it).
+  if ((command === undefined || CLUSTER_COMMANDS.includes(command)) && !wantsHelp(rest)) {
+    try {
+      checkTicksSetting();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      console.error(`meridian${command === undefined ? '' : ` ${command}`}: ${error.message}`);
+      process.exit(2);
+    }
+  }
   switch (command) {
     case 'demo':
     case undefined:
@@ -137,9 +154,13 @@ async function main(): Promise<void> {
     case '--help':
     case '-h':
     case 'help':
+      // `meridian help check` printed this usage, not check's, and `--version --json` the bare version: said, not ignored.
+      if (rest.length > 0)
+        fail(`${command} takes no arguments, got ${rest.map((a) => JSON.stringify(a)).join(' ')} (meridian COMMAND --help lists a command's flags)`);
       console.log(USAGE);
       return;
     case '--version':
+      if (rest.length > 0) fail(`${command} takes no arguments, got ${rest.map((a) => JSON.stringify(a)).join(' ')}`);
       console.log(`meridian ${await version()}`);
       return;
     default:

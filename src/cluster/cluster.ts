@@ -35,6 +35,7 @@ import type { Snapshot } from '../replication/state-machine.js';
 import type { Ballot } from '../protocols/ballot.js';
 import type { CoordinatorState } from './coordinator.js';
 import type { MemberState } from './messages.js';
+import { checkTicksSetting } from './tick-clock.js';
 import { buildClusterMetrics, ClientMetrics, replicationLagOf } from '../metrics/cluster-metrics.js';
 import type { MetricsServer, MetricsServerOptions } from '../metrics/http.js';
 import { toPrometheusText } from '../metrics/prometheus.js';
@@ -435,7 +436,9 @@ export class Cluster extends EventEmitter {
     return this.runtime.kind;
   }
 
-  client(options: ClientOptions = { region: this.config.regions[0]!.name }): Client {
+  client(options: ClientOptions = { region: this.config.regions[0]!.name }, ...extra: never[]): Client {
+    // A second argument (`client({ region: 'r1' }, 'r2')`) was ignored without a word.
+    checkNoMore('client', ['options'], extra);
     checkOptions(options, 'options', ['region']);
     if (!this.regionNames.has(options.region)) {
       throw new ValidationError('region', `one of ${[...this.regionNames].map((r) => `'${r}'`).join(', ')}, got ${describe(options.region)}`);
@@ -503,11 +506,12 @@ export class Cluster extends EventEmitter {
    * naming a host that stop() ended). The same for `restart`, `pause` and `resume`; once
    * stopped, each rejects with StoppedError at once.
    */
-  crash(id: string, options: CrashOptions = {}): Promise<void> {
+  crash(id: string, options: CrashOptions = {}, ...extra: never[]): Promise<void> {
     return this.inOrder(
       id,
       () => this.crashNow(id, options),
       () => {
+        checkNoMore('crash', ['id', 'options'], extra);
         checkOptions(options, 'options', ['powerLoss']);
         if (options.powerLoss !== undefined && typeof options.powerLoss !== 'boolean') throw new ValidationError('options.powerLoss', 'true or false');
         if (options.powerLoss === true && this.sim === undefined)
@@ -590,9 +594,10 @@ export class Cluster extends EventEmitter {
    * returns false when it is down already. `isDown(id)` says when it has happened. A `crash()`
    * before that step disarms it: the restarted server is not armed.
    */
-  crashAfterNextWrite(id: string): boolean {
+  crashAfterNextWrite(id: string, ...extra: never[]): boolean {
     this.assertRunning();
     this.checkCrashable(id);
+    checkNoMore('crashAfterNextWrite', ['id'], extra);
     const sim = this.simOnly('crashAfterNextWrite', 'a step is cut only in the simulator');
     if (this.down.has(id)) return false;
     const cell = sim.host.cell(id);
@@ -648,9 +653,10 @@ export class Cluster extends EventEmitter {
   }
 
   /** Whether a server or coordinator is crashed (by `crash()` or a fault) and not restarted. */
-  isDown(id: string): boolean {
+  isDown(id: string, ...extra: never[]): boolean {
     this.assertRunning();
     this.checkCrashable(id);
+    checkNoMore('isDown', ['id'], extra);
     return this.down.has(id);
   }
 
@@ -664,31 +670,40 @@ export class Cluster extends EventEmitter {
    * process goes on answering its control plane; its actors of that node stop); pausing a
    * paused or crashed one is a ValidationError.
    */
-  pause(id: string): Promise<void> {
+  pause(id: string, ...extra: never[]): Promise<void> {
     // In order with the id's crashes and restarts (see inOrder): decided from the state the
     // calls before it left (a pause called while a crash is under way finds the id crashed).
-    return this.inOrder(id, async () => {
-      this.assertRunning();
-      if (this.down.has(id)) throw new ValidationError('id', `a live server or coordinator, got ${describe(id)}, which is crashed`);
-      if (this.paused.has(id)) throw new ValidationError('id', `a server or coordinator not paused already, got ${describe(id)}`);
-      this.paused.add(id);
-      await this.runtime.pauseNode(id, true);
-    });
+    return this.inOrder(
+      id,
+      async () => {
+        this.assertRunning();
+        if (this.down.has(id)) throw new ValidationError('id', `a live server or coordinator, got ${describe(id)}, which is crashed`);
+        if (this.paused.has(id)) throw new ValidationError('id', `a server or coordinator not paused already, got ${describe(id)}`);
+        this.paused.add(id);
+        await this.runtime.pauseNode(id, true);
+      },
+      () => checkNoMore('pause', ['id'], extra),
+    );
   }
 
   /** Resume a paused server or coordinator (see `pause`); a no-op for one not paused. In order with the id's crashes and restarts. */
-  resume(id: string): Promise<void> {
-    return this.inOrder(id, async () => {
-      this.assertRunning();
-      if (!this.paused.delete(id)) return;
-      await this.runtime.pauseNode(id, false);
-    });
+  resume(id: string, ...extra: never[]): Promise<void> {
+    return this.inOrder(
+      id,
+      async () => {
+        this.assertRunning();
+        if (!this.paused.delete(id)) return;
+        await this.runtime.pauseNode(id, false);
+      },
+      () => checkNoMore('resume', ['id'], extra),
+    );
   }
 
   /** Whether a server or coordinator is paused (by `pause()` or a fault) and not resumed or crashed. */
-  isPaused(id: string): boolean {
+  isPaused(id: string, ...extra: never[]): boolean {
     this.assertRunning();
     this.checkCrashable(id);
+    checkNoMore('isPaused', ['id'], extra);
     return this.paused.has(id);
   }
 
@@ -697,8 +712,13 @@ export class Cluster extends EventEmitter {
    * that is up, decided when the crashes and restarts of the id called before it have settled
    * (see `crash`).
    */
-  restart(id: string): Promise<void> {
-    return this.inOrder(id, () => this.restartNow(id));
+  restart(id: string, ...extra: never[]): Promise<void> {
+    // restart('r1/0', 'r1/1') restarted r1/0 alone, without a word: one id a call.
+    return this.inOrder(
+      id,
+      () => this.restartNow(id),
+      () => checkNoMore('restart', ['id'], extra),
+    );
   }
 
   private async restartNow(id: string): Promise<void> {
@@ -745,9 +765,10 @@ export class Cluster extends EventEmitter {
    * message sent just after the call may still cross). Bad arguments throw at the call; on a
    * stopped cluster the promise rejects with StoppedError (as heal's and setNetwork's).
    */
-  partition(a: string[], b: string[], options: PartitionOptions = {}): Promise<void> {
+  partition(a: string[], b: string[], options: PartitionOptions = {}, ...extra: never[]): Promise<void> {
     const stopped = this.rejectIfStopped();
     if (stopped !== undefined) return stopped;
+    checkNoMore('partition', ['a', 'b', 'options'], extra);
     const check = (group: unknown, field: string): string[] => {
       if (!Array.isArray(group) || group.length === 0) throw new ValidationError(field, 'a non-empty array of region names, server ids or coordinators');
       for (const name of group) {
@@ -789,9 +810,10 @@ export class Cluster extends EventEmitter {
    * settings; latencyMs and nodeDelayMs per key). In force on every host once the promise
    * resolves, as partition's cut.
    */
-  setNetwork(change: NetworkConfig): Promise<void> {
+  setNetwork(change: NetworkConfig, ...extra: never[]): Promise<void> {
     const stopped = this.rejectIfStopped();
     if (stopped !== undefined) return stopped;
+    checkNoMore('setNetwork', ['change'], extra);
     // Named as the argument: `network.loss`, not `config.network.loss` (it is no config's field).
     const valid = namedAs('', () => validateNetworkChange(change, this.regionNames, this.servers));
     this.network = mergeNetwork(this.network, valid);
@@ -816,9 +838,10 @@ export class Cluster extends EventEmitter {
    * Skew the clock of one server (what its actors read from `ctx.now()`) by `ms`, positive or
    * negative; 0 removes the skew. Timers still run on the host's clock.
    */
-  setClockSkew(id: string, ms: number): void {
+  setClockSkew(id: string, ms: number, ...extra: never[]): void {
     this.assertRunning();
     this.checkServer(id);
+    checkNoMore('setClockSkew', ['id', 'ms'], extra);
     if (typeof ms !== 'number' || !Number.isFinite(ms) || Math.abs(ms) > CLOCK_SKEW_MS_MAX)
       throw new ValidationError('ms', `a finite offset in ms, at most one day either way, got ${describe(ms)}`);
     this.runtime.setClockSkew(id, ms);
@@ -831,9 +854,10 @@ export class Cluster extends EventEmitter {
    * own view long after the others elected a new one (its quorum check is a timer), which is
    * how real-time NATS runs met a stale leader (docs/findings.md, "Found on NATS"). Sim only.
    */
-  slowTimers(id: string, factor: number): void {
+  slowTimers(id: string, factor: number, ...extra: never[]): void {
     this.assertRunning();
     this.checkCrashable(id);
+    checkNoMore('slowTimers', ['id', 'factor'], extra);
     const sim = this.simOnly('slowTimers', 'timers run on each thread or process clock');
     if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1 || factor > SLOW_TIMERS_MAX)
       throw new ValidationError('factor', `a number from 1 to ${SLOW_TIMERS_MAX}, got ${describe(factor)}`);
@@ -847,9 +871,10 @@ export class Cluster extends EventEmitter {
    * for a nemesis ('lost-accepts'), to reach the gap in which a leader answers a read beside a
    * slot no follower has (docs/findings.md). Sim only.
    */
-  loseAccepts(id: string, lost: boolean): void {
+  loseAccepts(id: string, lost: boolean, ...extra: never[]): void {
     this.assertRunning();
     this.checkServer(id);
+    checkNoMore('loseAccepts', ['id', 'lost'], extra);
     const sim = this.simOnly('loseAccepts', 'messages between threads or processes are not filtered');
     if (typeof lost !== 'boolean') throw new ValidationError('lost', `true or false, got ${describe(lost)}`);
     sim.world.host.setSendFilter(id, lost ? withoutAccepts : undefined);
@@ -865,9 +890,10 @@ export class Cluster extends EventEmitter {
    * it handles (ShardLogs.checkpointAtNextStep; a coordinator as without it).
    * Sim only (the actor's state is read in place); returns false when it is down.
    */
-  requestCheckpoint(id: string, options: { at?: 'write' | 'step' } = {}): boolean {
+  requestCheckpoint(id: string, options: { at?: 'write' | 'step' } = {}, ...extra: never[]): boolean {
     this.assertRunning();
     this.checkCrashable(id);
+    checkNoMore('requestCheckpoint', ['id', 'options'], extra);
     checkOptions(options, 'options', ['at']);
     const at = options.at ?? 'write';
     if (at !== 'write' && at !== 'step') throw new ValidationError('options.at', `'write' or 'step', got ${describe(options.at)}`);
@@ -996,10 +1022,15 @@ export class Cluster extends EventEmitter {
    * where a stop is expected, as `Nemesis.run` does (it ends quietly); `eventually` rejects
    * with a StoppedError.
    */
-  sleep(ms: number): Promise<void> {
+  sleep(ms: number, ...extra: never[]): Promise<void> {
     // Rejects, as a stopped cluster's sleep and a client call's bad input do: it never throws.
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
       return Promise.reject(new ValidationError('ms', `a number of milliseconds >= 0, got ${describe(ms)}`));
+    try {
+      checkNoMore('sleep', ['ms'], extra);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.stopped) return Promise.reject(new StoppedError('the cluster is stopped', true));
     return this.runtime.sleep(ms);
   }
@@ -1383,6 +1414,7 @@ function stoppedError(): StoppedError {
 
 /** Launch a cluster. The whole config is validated before any thread starts. */
 export async function startCluster(config: ClusterConfig): Promise<Cluster> {
+  checkTicksSetting();
   const resolved = validateConfig(config, {
     balancer: validateBalancerConfig,
     heartbeat: validateHeartbeatConfig,

@@ -15,19 +15,36 @@
  * `MERIDIAN_TICKS=verify` ticks lazily but carries out each tick caught up in full, checked.
  */
 
+import { ConfigError } from '../core/errors.js';
 import type { ActorContext } from '../runtime/actor.js';
 
 /** Ticks an actor with nothing due waits at most before its timer fires anyway. */
 export const LAZY_TICKS_MAX = 100;
 
+/** What MERIDIAN_TICKS may say (unset or empty: 'lazy'). */
+export const TICKS_MODES = ['lazy', 'eager', 'verify'] as const;
+
 const modeSetting = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['MERIDIAN_TICKS'];
+/** The mode MERIDIAN_TICKS names, or undefined when it names none (checkTicksSetting refuses it). */
+const modeNamed = modeSetting === undefined || modeSetting === '' ? 'lazy' : TICKS_MODES.find((mode) => mode === modeSetting);
 /**
  * Testing only. 'eager': the timer fires every tick (as before lazy ticks) and a tick predicted
  * to only count is checked to have no effect. 'verify': lazy, but the ticks caught up are
  * carried out in full, one by one, and each is checked so (the same trace as 'lazy' if
  * counting them at once is right).
  */
-export const TICKS_MODE: 'lazy' | 'eager' | 'verify' = modeSetting === 'eager' || modeSetting === 'verify' ? modeSetting : 'lazy';
+export const TICKS_MODE: (typeof TICKS_MODES)[number] = modeNamed ?? 'lazy';
+
+/**
+ * A ConfigError naming MERIDIAN_TICKS when it names no mode. A misspelt one (`eagr`, `Eager`)
+ * ran lazy ticks without a word, and a run meant to check the eager ones checked nothing new (an
+ * audit, session 66). startCluster and the commands call it before anything runs; a worker
+ * thread or host process reads the same environment after them.
+ */
+export function checkTicksSetting(): void {
+  if (modeNamed === undefined)
+    throw new ConfigError('MERIDIAN_TICKS', `one of ${TICKS_MODES.join(', ')}, or unset (lazy): a testing setting`, modeSetting, 'environment');
+}
 
 /** Where an actor stands on its tick grid: the last tick carried out and the tick the timer is set for. */
 export class TickClock {

@@ -62,3 +62,16 @@ export function definedOnly<T extends object>(options: T): T {
   for (const [key, value] of Object.entries(options)) if (value !== undefined) out[key] = value;
   return out as T;
 }
+
+/**
+ * The first value `values` holds twice, or undefined (none, or no list): a list meant as a set
+ * (episodes to carry out, protocols to run) names each once, and a repeat is a slip.
+ */
+export function firstRepeated<T>(values: readonly T[] | undefined): T | undefined {
+  const seen = new Set<T>();
+  for (const value of values ?? []) {
+    if (seen.has(value)) return value;
+    seen.add(value);
+  }
+  return undefined;
+}

@@ -20,7 +20,7 @@ import {
 import { validateNats, type NatsConfig } from '../cluster/validate-nats.js';
 import { settledWithin } from '../core/clock.js';
 import { ConfigError, MeridianError, StoppedError, namedAs } from '../core/errors.js';
-import { allKeys, checkOptions } from '../core/validate.js';
+import { allKeys, checkOptions, firstRepeated } from '../core/validate.js';
 import type { Violation } from './linearizability.js';
 import { checkCheckBudget } from './check-budget.js';
 import { withInliningLowered } from './inline-budget.js';
@@ -963,6 +963,10 @@ function checkSeedFields(o: SeedOptions, mode: CheckMode, schedule: ScheduleName
   if (o.txnUnsafe !== undefined && !TXN_UNSAFE_VARIANTS.includes(o.txnUnsafe)) throw new ConfigError('txnUnsafe', TXN_UNSAFE_VARIANTS.join(', '), o.txnUnsafe);
   if (o.commits !== undefined && !Array.isArray(o.commits)) throw new ConfigError('commits', `an array of ${TXN_COMMITS.join(', ')}`, o.commits);
   for (const c of o.commits ?? []) if (!TXN_COMMITS.includes(c)) throw new ConfigError('commits', TXN_COMMITS.join(', '), c);
+  // ['2pc', '2pc'] ran every seed's 2PC run twice, the same run (an audit of public inputs, session 66).
+  const twice = firstRepeated(o.commits);
+  if (twice !== undefined)
+    throw new ConfigError('commits', `each protocol once (the txn workload runs once per protocol named), got '${twice}' twice`, o.commits);
   // The txn workload runs once per protocol named: [] ran none, and every seed passed having
   // checked nothing (found by an audit, session 55). The kv workload refuses it in kvCommit.
   if (o.workload === 'txn' && o.commits?.length === 0)

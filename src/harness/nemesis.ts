@@ -16,7 +16,7 @@
  * Clock skew ('clock-skew', asked for in `faults`) offsets one server's `ctx.now()` through `cluster.setClockSkew`.
  */
 import { ConfigError, ValidationError, describe, namedAs } from '../core/errors.js';
-import { checkOptions } from '../core/validate.js';
+import { checkOptions, firstRepeated } from '../core/validate.js';
 import { Prng, hashString } from '../core/prng.js';
 import type { NetworkConfig, PartitionOptions } from '../net/model.js';
 import { validateNetworkChange } from '../cluster/config.js';
@@ -542,6 +542,9 @@ export function resolvePlan(options: NemesisOptions, clusterSeed: number, factor
   ];
   if (options.only !== undefined && (!Array.isArray(options.only) || options.only.some((n) => !Number.isInteger(n) || n < 0)))
     throw new ConfigError('nemesis.only', 'an array of episode numbers (integers >= 0)', options.only);
+  // As onlyFaults and `--only-faults`: an episode named twice is a slip, maybe for another one (it ran once).
+  const twice = firstRepeated(options.only);
+  if (twice !== undefined) throw new ConfigError('nemesis.only', `each episode once, got ${twice} twice`, options.only);
   for (const key of Object.keys(options)) if (!known.includes(key)) throw new ConfigError(`nemesis.${key}`, `one of the options ${known.join(', ')}`);
   // null is no default (as nowhere else): it is refused below.
   const seed = options.seed === undefined ? (clusterSeed ^ hashString('nemesis')) >>> 0 : options.seed;
@@ -585,6 +588,14 @@ export function resolvePlan(options: NemesisOptions, clusterSeed: number, factor
         throw new ConfigError(`nemesis.weights.${kind}`, 'a number from 0 to 1000', weight);
       weights[kind as FaultKind] = weight;
     }
+    // Weight 0 leaves a kind out: with every kind of the pool left out the nemesis drew nothing,
+    // and a run meant to be under faults passed with none (an audit, session 66).
+    if (pool.every((kind) => weights[kind] === 0))
+      throw new ConfigError(
+        'nemesis.weights',
+        `a weight above 0 for at least one kind of ${options.faults === undefined ? 'the default faults' : 'nemesis.faults'} (${pool.join(', ')}): 0 leaves a kind out`,
+        options.weights,
+      );
     base.weights = weights;
   }
   return base;
@@ -606,8 +617,16 @@ function checkPlan(plan: unknown): NemesisPlan {
   if (typeof plan !== 'object' || plan === null || Array.isArray(plan))
     throw new ValidationError('plan', `a fault plan (what drawSwarm returns, or nemesis.plan), got ${describe(plan)}`);
   const p = plan as Record<string, unknown>;
-  if (!Array.isArray(p.faults) || p.faults.some((k) => typeof k !== 'string'))
-    throw new ValidationError('plan.faults', `an array of fault kinds, got ${describe(p.faults)}`);
+  if (!Array.isArray(p.faults)) throw new ValidationError('plan.faults', `an array of fault kinds, got ${describe(p.faults)}`);
+  // Kinds that exist, at least one (a plan of `['bogus']` or of none was described as if drawn).
+  if (p.faults.length === 0) throw new ValidationError('plan.faults', `at least one fault kind (a plan draws from them), got an empty array`);
+  for (let i = 0; i < p.faults.length; i++) {
+    if (!ALL_FAULT_KINDS.includes(p.faults[i] as FaultKind))
+      throw new ValidationError(
+        `plan.faults[${i}]`,
+        `a fault kind from ${ALL_FAULT_KINDS.join(', ')}, got ${i in p.faults ? describe(p.faults[i]) : 'a hole (no element)'}`,
+      );
+  }
   for (const field of PLAN_NUMBERS) {
     const value = p[field];
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new ValidationError(`plan.${field}`, `a finite number, got ${describe(value)}`);
@@ -651,6 +670,8 @@ export function formatFaultEvent(event: FaultEvent): string {
   if (!FAULT_ACTIONS.includes(e.action as FaultEvent['action']))
     throw new ValidationError('event.action', `one of ${FAULT_ACTIONS.join(', ')}, got ${describe(e.action)}`);
   if (typeof e.kind !== 'string') throw new ValidationError('event.kind', `a fault kind, got ${describe(e.kind)}`);
+  if (e.kind !== 'heal' && !ALL_FAULT_KINDS.includes(e.kind as FaultKind))
+    throw new ValidationError('event.kind', `a fault kind from ${ALL_FAULT_KINDS.join(', ')}, or 'heal', got ${describe(e.kind)}`);
   if (typeof e.detail !== 'string') throw new ValidationError('event.detail', `a string, got ${describe(e.detail)}`);
   return formatEvent(event);
 }

@@ -22,7 +22,7 @@ import {
 import { validateNats } from '../cluster/validate-nats.js';
 import { allServers, balancerAddress, coordinatorAddress, regionOfServer, serverId } from '../cluster/topology.js';
 import { ConfigError, MeridianError, UnavailableError, ValidationError, describe, namedAs } from '../core/errors.js';
-import { allKeys, checkOptions, definedOnly } from '../core/validate.js';
+import { allKeys, checkOptions, definedOnly, firstRepeated } from '../core/validate.js';
 import { Prng } from '../core/prng.js';
 import { answerWithin } from '../runtime/transports/runtime.js';
 import { compareBallots, formatBallot, type Ballot } from '../protocols/ballot.js';
@@ -606,6 +606,9 @@ export function checkOnlyFaults(onlyFaults: unknown): void {
   // Array.from: some() skips holes (`[, 1]` ran as if the hole were not there).
   if (onlyFaults !== undefined && (!Array.isArray(onlyFaults) || Array.from(onlyFaults).some((n) => !Number.isInteger(n) || n < 0)))
     throw new ConfigError('onlyFaults', 'an array of fault episode indexes (integers >= 0)', onlyFaults);
+  // As `--only-faults 1,1` is refused: [1, 1] is a slip, maybe for another number (it ran as [1]).
+  const twice = firstRepeated(onlyFaults as number[] | undefined);
+  if (twice !== undefined) throw new ConfigError('onlyFaults', `each fault episode once, got ${twice} twice`, onlyFaults);
 }
 
 /**

@@ -1121,7 +1121,7 @@ test('meridian --help: its check and verify lines name only flags their own --he
   // It listed some of check's flags as if they were all (no --txn-share, --commit with the kv
   // workload, --regions, --servers, --factor, --shards, --shape, --limits, --shrink-runs), and
   // pointed to `check --help` for the variants only.
-  // `meridian --help` from the command (its usage is src/cli.ts's own); check's and verify's
+  // `meridian --help` from the command (src/cli.ts prints src/cli/top.ts's USAGE); check's and verify's
   // from the main each runs (src/cli.ts hands them the words after the command), in this
   // process: a new process each cost about 0.37 CPU s (2026-12-07).
   const inProcess = async (run: (argv: string[], io: { out: (l: string) => void; err: (l: string) => void }) => Promise<number>): Promise<Run> => {

@@ -1,68 +1,14 @@
 #!/usr/bin/env node
 /** `meridian demo | bench | check | verify | host`. */
-import type { DemoOptions } from './cli/demo.js';
-import { REPLICATION_MODES, SEED_MAX } from './cluster/config.js';
-import { FlagError, intFlag, once, oneOf, readArgs, wantsHelp } from './cli/flags.js';
-import { interruptedStatus, interruptLine, untilInterrupted } from './cli/interrupt.js';
+import { demoMain, EXIT_INTERNAL_ERROR, USAGE } from './cli/top.js';
+import { wantsHelp } from './cli/flags.js';
 import { checkTicksSetting } from './cluster/tick-clock.js';
 import { ConfigError } from './core/errors.js';
 
-/**
- * The exit status of an error no command handled: a bug in meridian, not a verdict. It exited
- * 1, which `check` and `verify` give a run that failed, so a crash read as a failed check (an
- * audit, session 57). 70 is sysexits.h's EX_SOFTWARE.
- */
-const EXIT_INTERNAL_ERROR = 70;
-
-/** The shortest demo: each of its three phases about 100 ms. */
-const DEMO_DURATION_MS_MIN = 300;
-/** The longest demo: an hour (its workload runs all along; on threads each phase is a real third of it). */
-const DEMO_DURATION_MS_MAX = 3_600_000;
-
-const USAGE = `usage:
-  meridian demo [--transport threads|sim] [--seed N] [--duration-ms N] [--replication none|passive|active|hybrid]
-  meridian bench [suite ...] [--quick] [--json FILE] [--html FILE] [--compare OLD.json]   (meridian bench --help lists the suites)
-  meridian check --seeds N | --time-limit SECONDS | --seed S [--workload kv|txn] [flag ...]
-  meridian verify FILE [--model M] [--consistency C] [--format json|elle-edn|jepsen-etcd|kv-edn]   (check a history read from a file)
-  meridian host --nats URL[,URL] --cluster NAME [--data-dir DIR]
-  meridian --version
-  (meridian check --help lists every check flag, fault kind and broken variant; meridian verify --help its flags)
-  A flag's value may also follow an =: --seed=7, --cluster=NAME.
-  Exit status ${EXIT_INTERNAL_ERROR} for every command: meridian itself failed (an internal error, printed with its stack; a bug to report).`;
-
-/** A usage error, exit 2: `meridian demo: ...` for demo's flags, as `meridian check: ...` for check's. */
-function fail(message: string, command?: string): never {
-  console.error(`meridian${command === undefined ? '' : ` ${command}`}: ${message}\n${USAGE}`);
+/** A usage error, exit 2: `meridian: ...` for an unknown command (demo's flags: demoMain). */
+function fail(message: string): never {
+  console.error(`meridian: ${message}\n${USAGE}`);
   process.exit(2);
-}
-
-async function demo(args: string[]): Promise<void> {
-  // As `meridian --help`, `check --help`, `bench --help` and `host --help`: the usage, exit 0.
-  if (wantsHelp(args)) {
-    console.log(USAGE);
-    return;
-  }
-  let options: Partial<DemoOptions>;
-  try {
-    options = parseDemoArgs(args);
-  } catch (error) {
-    if (!(error instanceof FlagError)) throw error;
-    fail(error.message, 'demo');
-  }
-  // Loaded once the flags are good: a bad flag exits without loading the cluster's modules.
-  const { runDemo } = await import('./cli/demo.js');
-  // Ctrl-C or SIGTERM stops the cluster (its threads, its temporary folder) and exits 130 or
-  // 143; the second quits at once.
-  let stopped: AbortSignal | undefined;
-  try {
-    await untilInterrupted(
-      (signal) => runDemo({ ...options, signal: (stopped = signal) }),
-      (name) => console.error(interruptLine('meridian demo', name, 'stopping the cluster')),
-    );
-  } catch (error) {
-    if (stopped?.aborted !== true) throw error;
-    process.exitCode = interruptedStatus(stopped);
-  }
 }
 
 /**
@@ -74,32 +20,6 @@ async function version(): Promise<string> {
   const { readFile } = await import('node:fs/promises');
   const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
-}
-
-/** The demo's flags, or a FlagError naming the bad one. */
-function parseDemoArgs(args: readonly string[]): Partial<DemoOptions> {
-  const options: Partial<DemoOptions> = {};
-  const given = new Map<string, string | undefined>();
-  for (const { arg: flag, value } of readArgs(args)) {
-    once(given, flag, value);
-    switch (flag) {
-      case '--transport':
-        options.transport = oneOf(value, flag, ['threads', 'sim'] as const);
-        break;
-      case '--seed':
-        options.seed = intFlag(value, flag, 0, SEED_MAX);
-        break;
-      case '--duration-ms':
-        options.durationMs = intFlag(value, flag, DEMO_DURATION_MS_MIN, DEMO_DURATION_MS_MAX);
-        break;
-      case '--replication':
-        options.replication = oneOf(value, flag, REPLICATION_MODES);
-        break;
-      default:
-        throw new FlagError(`unknown demo option ${JSON.stringify(flag)}`);
-    }
-  }
-  return options;
 }
 
 /** The commands that start clusters (`meridian` alone is demo). */
@@ -128,7 +48,7 @@ async function main(): Promise<void> {
   switch (command) {
     case 'demo':
     case undefined:
-      await demo(rest);
+      process.exitCode = await demoMain(rest);
       return;
     case 'bench': {
       const bench = await import('../bench/run.js');

@@ -134,7 +134,7 @@ test.serial(
       // `meridian bench ARGS` is bench/run.ts's main(ARGS) (src/cli.ts sets the exit status to what it
       // returns), run here in this process (benchHere); a process each cost CPU for nothing looked at.
       // That `meridian bench` reaches it is test/bench-interrupt.test.ts's (SIGINT to meridian bench).
-      // The top usage is src/cli.ts's own: `meridian --help` in a process.
+      // The top usage (src/cli/top.ts) is what src/cli.ts prints: `meridian --help` in a process.
       const top = await meridian(['--help'], 30_000);
       const help = await benchHere(['--help']);
       const compare = await benchHere(['sim', '--quick', '--compare', garbled]);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main, parseCheckArgs, replayCommand, seedsPerSecond, type CheckLoan } from '../src/cli/check.js';
 import { main as verifyMain } from '../src/cli/verify.js';
+import { demoMain } from '../src/cli/top.js';
 import { decimalText } from '../src/cli/flags.js';
 import { shellWords } from '../src/cli/format.js';
 import { drawShape } from '../src/harness/scenario.js';
@@ -38,19 +39,23 @@ process.setMaxListeners(24);
  * collected as the command prints them; a run of many seeds (`--seeds`) starts its pool of
  * worker threads here as the command does. The real command in a new process (`spawned`) is
  * for what only a process shows: the EPIPE test's run of many seeds, a bad flag's usage on
- * stderr, --help and demo. A run is the same wherever it runs (the tests compare trace hashes
+ * stderr and exit status, `meridian --help`, and one bad demo flag and `demo --help` (demo's
+ * other flag cases call its main, demoMain, here). A run is the same wherever it runs (the tests compare trace hashes
  * across both), and a new process per run cost this file most of its time (a new process cost
  * about 0.3 CPU s more than the same run in this one, 2026-12-04).
  *
- * The simulated runs of many seeds ask for a pool of two workers (`--workers 2`, the default)
- * and take turns on one warm pool of two lent to the command (CheckLoan): a seed's outcome does
- * not depend on the pool, and each new pool's threads spend their first second or so compiling
- * (a pool of their own each cost about 2 CPU s more a run, 2026-12-04; the first test's run
- * had a process of its own, and the txn workload's run a pool of its own, until 2026-12-07).
+ * The simulated runs of many seeds ask for one worker (`--workers 1`) and take turns on one
+ * warm pool of one lent to the command (CheckLoan): a seed's outcome does not depend on the
+ * pool, and each new pool's threads spend their first second or so compiling (a pool of their
+ * own each cost about 2 CPU s more a run, 2026-12-04; the first test's run had a process of its
+ * own, and the txn workload's run a pool of its own, until 2026-12-07). They asked for two
+ * workers, the default, on a warm pool of two until 2026-12-07: both threads compiled the same
+ * code, where what is read of a run (its header, replay lines, summary) is the same on one
+ * worker but for its count of workers; runChecks on pools of two is test/check-pool.test.ts's.
  * The one run that asks for the default pool of a one-seed run (the header test) starts its
  * own, as the command does.
  */
-const warm = createCheckPool({ workers: 2 });
+const warm = createCheckPool({ workers: 1 });
 test.after.always(() => warm.close());
 
 async function meridian(args: string[], loan: CheckLoan = { pool: warm }): Promise<Run> {
@@ -73,16 +78,16 @@ function spawned(args: string[], timeoutMs = 0): Promise<Run> {
   });
 }
 
-test('check --seeds 2 --workers 2: progress, unknown shares, a passed/failed/unknown summary; exit 0 only when all passed', async (t) => {
-  // Two seeds, one a worker (it ran four until 2026-12-07: what is checked is each line's form
-  // and the count, which two show as well).
-  const r = await meridian(['check', '--seeds', '2', '--workers', '2']);
+test('check --seeds 2 --workers 1: progress, unknown shares, a passed/failed/unknown summary; exit 0 only when all passed', async (t) => {
+  // Two seeds on the warm worker (four on two workers until 2026-12-07, then two: what is
+  // checked is each line's form and the count, which two seeds on one worker show as well).
+  const r = await meridian(['check', '--seeds', '2', '--workers', '1']);
   t.log(r.stdout.split('\n').slice(-3).join('\n'));
-  t.regex(r.stdout, /^meridian check: seeds 1\.\.2, active replication, targeted faults, 2 workers/);
+  t.regex(r.stdout, /^meridian check: seeds 1\.\.2, active replication, targeted faults, 1 worker\n/);
   // The time left as duration() writes it: over a minute (a loaded machine, the first seed slow) is 'about 1 min 5 s left'.
   t.is(r.stdout.match(/^progress \d+\/2 \(\d+ failed, \d+ unknown; [\d.]+ seeds\/s(, about (\d+ s|\d+ min \d+ s|\d+ h \d+ min) left)?\)$/gm)?.length, 2);
   t.regex(r.stdout, /\nunknown outcomes per seed: mean \d+\.\d%, max \d+\.\d%/);
-  const m = /\ncheck: 2 seeds, (\d+) passed, (\d+) failed[^,]*, (\d+) unknown[^;]*; \d+ operations checked, [\d.]+ s on 2 workers \([\d.]+ seeds\/s\)\n$/.exec(
+  const m = /\ncheck: 2 seeds, (\d+) passed, (\d+) failed[^,]*, (\d+) unknown[^;]*; \d+ operations checked, [\d.]+ s on 1 worker \([\d.]+ seeds\/s\)\n$/.exec(
     r.stdout,
   );
   t.truthy(m, r.stdout);
@@ -101,7 +106,7 @@ test('check --seeds with --clients, --keys and --fault-ms sizes every seed; a fa
     '--from',
     '7',
     '--workers',
-    '2',
+    '1',
     '--clients',
     '4',
     '--keys',
@@ -114,7 +119,7 @@ test('check --seeds with --clients, --keys and --fault-ms sizes every seed; a fa
   t.log(r.stdout.split('\n').at(-2));
   t.regex(
     r.stdout,
-    /^meridian check: seeds 7\.\.7, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 2 keys, 1500 ms of faults, 2 workers/,
+    /^meridian check: seeds 7\.\.7, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 2 keys, 1500 ms of faults, 1 worker\n/,
   );
   const failed = /failed \(([\d, ]+)\)/.exec(r.stdout)?.[1]?.split(', ').map(Number) ?? [];
   t.true(failed.length > 0, `seed 7 did not catch stale-reads with 4 clients on 2 keys:\n${r.stdout}`);
@@ -158,7 +163,7 @@ const flagsRun = (): Promise<Run> =>
     '--from',
     '5',
     '--workers',
-    '2',
+    '1',
     '--clients',
     '4',
     '--txn-share',
@@ -174,7 +179,7 @@ const flagsRun = (): Promise<Run> =>
   ]));
 /** flagsRun's header: each flag's phrase. */
 const FLAGS_HEADER =
-  /^meridian check: seeds 5\.\.5, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 0\.5 of calls transactions, transactions by paxos-commit, small memory bounds and messages, balancers drawn per seed, 2 workers\n/;
+  /^meridian check: seeds 5\.\.5, active replication \(unsafe: stale-reads\), targeted faults, 4 clients, 0\.5 of calls transactions, transactions by paxos-commit, small memory bounds and messages, balancers drawn per seed, 1 worker\n/;
 /** flagsRun's replay line: each flag carried. */
 const FLAGS_REPLAY =
   '\n  replay: meridian check --seed 5 --mode active --unsafe stale-reads --clients 4 --txn-share 0.5 --commit paxos-commit --limits small --balancer drawn --trace\n';
@@ -278,7 +283,7 @@ test("check --regions, --servers, --factor and --shards shape every seed's clust
     '--from',
     '6',
     '--workers',
-    '2',
+    '1',
     '--servers',
     '3',
     '--factor',
@@ -292,7 +297,7 @@ test("check --regions, --servers, --factor and --shards shape every seed's clust
   ]);
   t.regex(
     r.stdout,
-    /^meridian check: seeds 6\.\.6, active replication \(unsafe: stale-reads\), targeted faults, 3 servers per region, factor 5, 6 shards, 2 workers/,
+    /^meridian check: seeds 6\.\.6, active replication \(unsafe: stale-reads\), targeted faults, 3 servers per region, factor 5, 6 shards, 1 worker\n/,
   );
   const caught = /replay: (meridian check --seed \d+ [^\n]*) --trace/.exec(r.stdout)?.[1];
   t.is(caught, 'meridian check --seed 6 --mode active --unsafe stale-reads --servers 3 --factor 5 --shards 6', r.stdout);
@@ -319,12 +324,15 @@ test("check --regions, --servers, --factor and --shards shape every seed's clust
 });
 
 test("check --shape random draws each seed's cluster shape; a failing seed's replay line names the shape it drew, and replays the same run", async (t) => {
-  // Seed 2 draws 4 regions, factor 3, and fails (2026-12-07, the only one of 1..3 then; seeds 2
-  // and 3, and 2, 3, 5 and 6 of 1..6, on 2026-12-04). Seed 1 (4 regions, factor 5, a passing
-  // seed, of which nothing was read) ran here too until 2026-12-07, and seed 3 (five regions)
-  // before that: a seed of four or five regions is this file's dearest run.
-  const r = await meridian(['check', '--seeds', '1', '--from', '2', '--workers', '2', '--shape', 'random', '--unsafe', 'forget-promises']);
-  t.regex(r.stdout, /^meridian check: seeds 2\.\.2, active replication \(unsafe: forget-promises\), targeted faults, a shape drawn per seed, 2 workers/);
+  // Seed 6 draws 3 regions of 1 server, factor 3, 1 shard, and fails (2026-12-07: not
+  // linearizability, but a failing seed prints its replay line all the same; seeds 2 and 3, and
+  // 2, 3, 5 and 6 of 1..6, failed on 2026-12-04). Seed 2 (4 regions of 3 servers, 8 shards,
+  // failing too) until 2026-12-07: its three runs here (the pool's and two replays) cost about
+  // 3.4 CPU s, a seed of four or five regions being this file's dearest run; what is checked
+  // does not depend on the shape drawn. Seed 1 (4 regions, factor 5, a passing seed, of which
+  // nothing was read) ran beside it until 2026-12-07, and seed 3 (five regions) before that.
+  const r = await meridian(['check', '--seeds', '1', '--from', '6', '--workers', '1', '--shape', 'random', '--unsafe', 'forget-promises']);
+  t.regex(r.stdout, /^meridian check: seeds 6\.\.6, active replication \(unsafe: forget-promises\), targeted faults, a shape drawn per seed, 1 worker\n/);
   const m = /replay: meridian check --seed (\d+) --mode active --unsafe forget-promises --regions (\d) --servers (\d) --factor (\d) --shards (\d) --trace/.exec(
     r.stdout,
   );
@@ -356,7 +364,7 @@ test('check catches a broken variant: a failing seed with witness, faults, repla
   // balancers fail at once what they sent to a server held down, 9742921, session 59): the plan
   // line read here was seed 3's, and the replay ran seed 2.
   t.log('seed 3, active, unsafe stale-reads');
-  const r = await meridian(['check', '--seeds', '1', '--from', '3', '--workers', '2', '--unsafe', 'stale-reads']);
+  const r = await meridian(['check', '--seeds', '1', '--from', '3', '--workers', '1', '--unsafe', 'stale-reads']);
   t.is(r.code, 1, `seed 3 did not catch stale-reads:\n${r.stdout}${r.stderr}`);
   const failed = /failed \(([\d, ]+)\)/.exec(r.stdout)?.[1]?.split(', ').map(Number) ?? [];
   t.true(failed.length > 0, r.stdout);
@@ -752,8 +760,8 @@ test('check --faults draws only the kinds named (blackout and pause too); the he
   // One seed, 1 (seeds 1, 2 and 3 were all caught, 2026-12-07): its header and its replay line.
   // The kinds given out of order (the header and the plan put them in the order drawn; the
   // replay line keeps the flag's words).
-  const r = await meridian(['check', '--seeds', '1', '--unsafe', 'stale-reads', '--faults', 'partition,crash', '--workers', '2']);
-  t.regex(r.stdout, /^meridian check: seeds 1\.\.1, active replication \(unsafe: stale-reads\), targeted faults \(only crash, partition\), 2 workers/);
+  const r = await meridian(['check', '--seeds', '1', '--unsafe', 'stale-reads', '--faults', 'partition,crash', '--workers', '1']);
+  t.regex(r.stdout, /^meridian check: seeds 1\.\.1, active replication \(unsafe: stale-reads\), targeted faults \(only crash, partition\), 1 worker\n/);
   const replay = /\n {2}replay: meridian (check --seed \d+ [^\n]*) --trace\n/.exec(r.stdout)?.[1];
   t.is(replay, FAULTS_REPLAY, r.stdout);
   const again = await faultsReplayRun();
@@ -802,11 +810,11 @@ test('check --workload txn: its own faults by default; --faults (the targeted ne
   const dir = mkdtempSync(join(tmpdir(), 'meridian-check-txn-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'txn.json');
-  const r = await meridian(['check', '--workload', 'txn', '--seeds', '1', ...flags, '--json', file]);
+  const r = await meridian(['check', '--workload', 'txn', '--seeds', '1', '--workers', '1', ...flags, '--json', file]);
   t.is(r.code, 1, r.stdout);
   t.regex(
     r.stdout,
-    /^meridian check: seeds 1\.\.1, active replication \(unsafe: release-locks-at-prepare\), read\/append transactions \(2pc, checked strict serializable\), targeted faults \(only crash-coordinator, late-copies\), 4 clients, 3 keys, 1500 ms of faults, 2 workers/,
+    /^meridian check: seeds 1\.\.1, active replication \(unsafe: release-locks-at-prepare\), read\/append transactions \(2pc, checked strict serializable\), targeted faults \(only crash-coordinator, late-copies\), 4 clients, 3 keys, 1500 ms of faults, 1 worker\n/,
   );
   const replay = /\n {2}replay: meridian (check --seed 1 [^\n]*) --trace\n/.exec(r.stdout)?.[1];
   t.is(
@@ -823,7 +831,7 @@ test('check --workload txn: its own faults by default; --faults (the targeted ne
   t.is(pooled[0]?.seed, 1);
   t.regex(pooled[0]?.traceHash ?? '', /^0x[0-9a-f]{8}$/);
   t.is(/trace hash (0x[0-9a-f]{8})/.exec(once.stdout)?.[1], pooled[0]?.traceHash);
-  const own = await meridian(['check', '--workload', 'txn', '--seeds', '1', '--workers', '2', '--commit', '2pc']);
+  const own = await meridian(['check', '--workload', 'txn', '--seeds', '1', '--workers', '1', '--commit', '2pc']);
   t.is(own.code, 0, own.stdout);
   t.regex(own.stdout, /read\/append transactions \(2pc, checked strict serializable\), its own faults, /);
   // A failing seed shrinks (its fault episodes and sizes), and the shrunk run fails when replayed.
@@ -1055,17 +1063,26 @@ test.serial('demo: an integer flag out of its bounds names the flag and exits 2,
     // A missing choice said "got undefined".
     [['--replication'], /--replication takes none, passive, active, hybrid, got no value/],
   ];
-  await Promise.all(
-    cases.map(async ([flags, pattern]) => {
-      // A bound: a demo the flags let run would otherwise outlive the test.
-      const r = await spawned(['demo', '--transport', 'sim', ...flags], 100_000);
-      t.is(r.code, 2, flags.join(' '));
-      t.regex(r.stderr, new RegExp(`^meridian demo: ${pattern.source}\nusage:`), flags.join(' '));
-      t.is(r.stdout, '', flags.join(' '));
-    }),
-  );
-  // --help is no bad option (it was "unknown demo option"): the usage, exit 0, no demo run.
-  const help = await spawned(['demo', '--help'], 100_000);
+  // Each case through the main `meridian demo` calls (src/cli/top.ts's demoMain; src/cli.ts sets
+  // the exit status to what it returns), in this process: a new process each (9 until
+  // 2026-12-07) cost about 0.2 CPU s. A bad flag returns before the demo's module is loaded, so
+  // no cluster can start here.
+  for (const [flags, pattern] of cases) {
+    let stdout = '';
+    let stderr = '';
+    const code = await demoMain(['--transport', 'sim', ...flags], { out: (l) => (stdout += `${l}\n`), err: (l) => (stderr += `${l}\n`) });
+    t.is(code, 2, flags.join(' '));
+    t.regex(stderr, new RegExp(`^meridian demo: ${pattern.source}\nusage:`), flags.join(' '));
+    t.is(stdout, '', flags.join(' '));
+  }
+  // The real command, for what only its process shows: a bad flag's exit status, its usage on
+  // stderr and nothing on stdout; and --help, which is no bad option (it was "unknown demo
+  // option"): the usage on stdout, exit 0, no demo run. A bound: a demo the flags let run would
+  // otherwise outlive the test.
+  const [real, help] = await Promise.all([spawned(['demo', '--transport', 'sim', '--seed', '4294967296'], 100_000), spawned(['demo', '--help'], 100_000)]);
+  t.is(real.code, 2, real.stderr);
+  t.regex(real.stderr, /^meridian demo: --seed needs an integer from 0 to 4294967295, got "4294967296"\nusage:/);
+  t.is(real.stdout, '');
   t.is(help.code, 0, help.stderr);
   t.regex(help.stdout, /^usage:\n {2}meridian demo /);
 });
@@ -1104,7 +1121,7 @@ test('meridian --help: its check and verify lines name only flags their own --he
   // It listed some of check's flags as if they were all (no --txn-share, --commit with the kv
   // workload, --regions, --servers, --factor, --shards, --shape, --limits, --shrink-runs), and
   // pointed to `check --help` for the variants only.
-  // `meridian --help` from the command (its usage is src/cli.ts's own); check's and verify's
+  // `meridian --help` from the command (src/cli.ts prints src/cli/top.ts's USAGE); check's and verify's
   // from the main each runs (src/cli.ts hands them the words after the command), in this
   // process: a new process each cost about 0.37 CPU s (2026-12-07).
   const inProcess = async (run: (argv: string[], io: { out: (l: string) => void; err: (l: string) => void }) => Promise<number>): Promise<Run> => {

@@ -985,9 +985,19 @@ export class NatsRuntime implements Runtime {
     return this.live().length + 1;
   }
 
-  /** Shut every host down (SIGKILL for a spawned one that does not exit in time), then disconnect. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
+  /**
+   * Shut every host down (SIGKILL for a spawned one that does not exit in time), then disconnect.
+   * Every call returns the same promise, settled once all of it is done (a second call resolved
+   * at once, the host processes still running and the folder still locked: see ThreadsRuntime.stop).
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopNow();
+    return this.stopping;
+  }
+
+  private stopping: Promise<void> | undefined;
+
+  private async stopNow(): Promise<void> {
     this.stopped = true;
     this.timers.clear(new StoppedError('the cluster stopped before the sleep ended'));
     if (this.beat !== undefined) clearInterval(this.beat);

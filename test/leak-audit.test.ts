@@ -1,8 +1,8 @@
 import test from 'ava';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StoppedError, type HostEvent } from '../src/index.js';
+import { ConfigError, NatsUnreachableError, startCluster, StoppedError, type ClusterConfig, type HostEvent } from '../src/index.js';
 import type { ActorSpec } from '../src/runtime/actor.js';
 import type { DirectoryEntry } from '../src/runtime/host.js';
 import { NatsRuntime } from '../src/runtime/transports/nats.js';
@@ -82,4 +82,30 @@ natsTest(`nats: stop() while start() connects leaves no connection and no beat b
     load = await serverLoad(server);
   }
   t.is(load.connections, 0, 'the server holds no connection');
+});
+
+test('startCluster: a start that fails leaves no layout record in a new dataDir (a corrected start of another layout was refused, naming a cluster that never ran)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-leak-audit-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // No NATS server on port 1: the start fails once the folder is locked and its layout checked.
+  const config = (dataDir: string, shards: number): ClusterConfig => ({
+    regions: [{ name: 'r1', servers: 1 }],
+    shards,
+    transport: 'nats',
+    nats: { servers: ['nats://127.0.0.1:1'] },
+    dataDir,
+    seed: 1,
+  });
+  const fresh = join(dir, 'fresh');
+  await t.throwsAsync(startCluster(config(fresh, 8)), { instanceOf: NatsUnreachableError });
+  // Before: ['meridian-layout.json'], and the start below was a ConfigError naming dataDir ("written by a cluster of 8 shards").
+  t.deepEqual(readdirSync(fresh), []);
+  await t.throwsAsync(startCluster(config(fresh, 4)), { instanceOf: NatsUnreachableError });
+  // A folder that holds a log keeps the record: the log is of that layout.
+  const used = join(dir, 'used');
+  mkdirSync(used);
+  writeFileSync(join(used, 'r1_0.log'), '');
+  await t.throwsAsync(startCluster(config(used, 8)), { instanceOf: NatsUnreachableError });
+  t.deepEqual(readdirSync(used).sort(), ['meridian-layout.json', 'r1_0.log']);
+  await t.throwsAsync(startCluster(config(used, 4)), { instanceOf: ConfigError, message: /dataDir.*8 shards/ });
 });

@@ -1424,12 +1424,13 @@ export async function startCluster(config: ClusterConfig): Promise<Cluster> {
   const { plans, directory } = planCluster(resolved);
   let cluster: Cluster | undefined;
   const onEvent = (event: HostEvent): void => cluster?.onHostEvent(event);
-  const { runtime, sim } =
+  const { runtime, sim, started }: Launched =
     resolved.transport === 'sim'
       ? createSimRuntime(resolved, plans, directory, onEvent)
       : await createRuntime(resolved, plans, directory, onEvent, config.messageBytesMax !== undefined);
   cluster = new Cluster(resolved, runtime, sim);
   await runtime.start();
+  started?.();
   cluster.warnOfConfig();
   return cluster;
 }
@@ -1541,6 +1542,13 @@ export function bundleCodeCache(bundle: URL, loader: URL = CLUSTER_WORKER_LOADER
   }
 }
 
+/** A cluster's runtime (and the simulator's, in sim); `started`, called once it started, tells createRuntime's folder release so. */
+interface Launched {
+  runtime: Runtime;
+  sim?: SimRuntime;
+  started?: () => void;
+}
+
 /**
  * The threads or NATS runtime, its module loaded only now: a sim run (each seed of `meridian
  * check`, in every pool worker) would otherwise load and compile both, with comlink and the
@@ -1552,18 +1560,30 @@ async function createRuntime(
   directory: Map<string, DirectoryEntry>,
   onEvent: (e: HostEvent) => void,
   messageBytesMaxGiven: boolean,
-): Promise<{ runtime: Runtime; sim?: SimRuntime }> {
+): Promise<Launched> {
   const dataDir = config.dataDir ?? makeTempDir('meridian-');
   // A given folder is this cluster's until the runtime's stop() releases it (a NATS cluster's
   // spawned hosts write it under the launcher's lock), and holds data of this layout only.
   let releaseDataDir: (() => void) | undefined;
+  // What takes back the layout record this start wrote, and whether the runtime started: a start
+  // that failed takes it back as it lets the folder go (see unrecordLayout).
+  let unrecord: (() => void) | undefined;
+  let started = false;
   if (config.dataDir !== undefined) {
     checkDataDir(config.dataDir);
-    releaseDataDir = lockDataDir(config.dataDir);
+    const unlock = lockDataDir(config.dataDir);
+    releaseDataDir = () => {
+      try {
+        if (!started) unrecord?.();
+      } finally {
+        unlock();
+      }
+    };
   }
   try {
-    if (config.dataDir !== undefined) checkLayout(config.dataDir, config);
-    return await runtimeOf(config, plans, directory, onEvent, dataDir, releaseDataDir, messageBytesMaxGiven);
+    if (config.dataDir !== undefined) unrecord = checkLayout(config.dataDir, config);
+    const made = await runtimeOf(config, plans, directory, onEvent, dataDir, releaseDataDir, messageBytesMaxGiven);
+    return { ...made, started: () => void (started = true) };
   } catch (error) {
     releaseDataDir?.();
     if (config.dataDir === undefined) removeTempDir(dataDir);

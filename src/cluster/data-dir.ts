@@ -1,4 +1,4 @@
-import { accessSync, constants, linkSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomId } from '../core/ids.js';
@@ -384,6 +384,9 @@ function commitRefusal(dir: string, was: CommitProtocol, now: CommitProtocol, di
  * protocol than the one recorded (see commitRefusal); a file that records none (before
  * session 66) is taken, and this start's recorded. One a `meridian host` wrote holds only that host's actors, and is refused. Called
  * under the folder's lock, before any server starts.
+ *
+ * Returns, when it wrote the folder's first record, what takes that record back (see
+ * unrecordLayout): for a start that fails, called under the lock.
  */
 export function checkLayout(
   dir: string,
@@ -393,7 +396,7 @@ export function checkLayout(
     readonly replication: ReplicationRecord;
     readonly commit: CommitProtocol;
   },
-): void {
+): (() => void) | undefined {
   const refuse = (why: string): ConfigError => new ConfigError('dataDir', `a directory written by a cluster of the same layout, or a new one (${why})`, dir);
   const found = readLayoutFile(dir);
   // Its shards and regions, its mode and factor, and its commit protocol, only (a cluster passes its whole config).
@@ -402,7 +405,10 @@ export function checkLayout(
   const groups = groupsIn(wanted, replication);
   const commit = config.commit;
   const write = (): void => writeLayoutFile(dir, { ...wanted, replication, groups, commit }, refuse);
-  if (found.kind === 'none') return write();
+  if (found.kind === 'none') {
+    write();
+    return () => unrecordLayout(dir);
+  }
   if (found.kind === 'bad') throw refuse(found.why);
   if (found.kind === 'host') throw refuse(`written by 'meridian host' for cluster ${JSON.stringify(found.record.cluster)}: it holds that host's actors only`);
   const [was, now] = layoutDiff(found.record.layout, wanted);
@@ -417,8 +423,27 @@ export function checkLayout(
     const refused = commitRefusal(dir, protocol, commit, 'dataDir');
     if (refused !== undefined) throw refused;
   }
-  if (recorded?.mode === replication.mode && recorded.factor === replication.factor && found.record.groups !== undefined && protocol !== undefined) return;
+  if (recorded?.mode === replication.mode && recorded.factor === replication.factor && found.record.groups !== undefined && protocol !== undefined)
+    return undefined;
   write();
+  return undefined;
+}
+
+/**
+ * Removes the layout record checkLayout wrote in a new folder if nothing else is there yet (no
+ * actor wrote a log): the start that wrote it failed (its NATS servers out of reach, its
+ * messageBytesMax over what they carry, a host that did not boot), and the folder holds no data
+ * of that layout. Kept, it refused a corrected start of another layout, naming a cluster that
+ * never ran (a leak audit, session 66). A folder with logs keeps its record: they are that
+ * layout's.
+ */
+function unrecordLayout(dir: string): void {
+  try {
+    const others = readdirSync(dir).filter((name) => name !== DATA_DIR_LAYOUT && name !== DATA_DIR_LOCK);
+    if (others.length === 0) rmSync(join(dir, DATA_DIR_LAYOUT), { force: true });
+  } catch {
+    // A folder that cannot be read now keeps its record, as it did before.
+  }
 }
 
 /**

@@ -206,8 +206,19 @@ export class NatsRuntime implements Runtime {
   }
 
   private async connect(): Promise<void> {
-    const nc = (this.nc = await connectNats(this.options.servers, `meridian-launcher-${this.options.cluster}`));
+    const nc = await connectNats(this.options.servers, `meridian-launcher-${this.options.cluster}`);
+    // stop() came while this connected (stopRuntimes, or start()'s caller): it found no
+    // connection to close, and what this made from here on outlived it, the connection and its
+    // subscriptions, and the beat's interval, which held the process for good (a leak audit,
+    // session 66).
+    if (this.stopped) {
+      await nc.close().catch(() => undefined);
+      throw stoppedDuring();
+    }
+    this.nc = nc;
     await this.claimName(nc);
+    // stop() closes the connection, but may have passed the front host, the link and the beat already.
+    if (this.stopped) throw stoppedDuring();
     // A message must fit one NATS payload with its frame header: bigger ones are refused
     // ('too-large', bounced to the sender as undeliverable). The actors are planned for the
     // same limit: planned for a larger one (the default 1 MiB on a server's default 1 MiB
@@ -306,6 +317,8 @@ export class NatsRuntime implements Runtime {
     } catch {
       // No responders (or none in time): the name is free.
     }
+    // stop() came during the request: not a name taken (it failed with the closed connection).
+    if (this.stopped) throw stoppedDuring();
     if (answered) {
       throw new ConfigError(
         'nats.cluster',
@@ -985,9 +998,19 @@ export class NatsRuntime implements Runtime {
     return this.live().length + 1;
   }
 
-  /** Shut every host down (SIGKILL for a spawned one that does not exit in time), then disconnect. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
+  /**
+   * Shut every host down (SIGKILL for a spawned one that does not exit in time), then disconnect.
+   * Every call returns the same promise, settled once all of it is done (a second call resolved
+   * at once, the host processes still running and the folder still locked: see ThreadsRuntime.stop).
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopNow();
+    return this.stopping;
+  }
+
+  private stopping: Promise<void> | undefined;
+
+  private async stopNow(): Promise<void> {
     this.stopped = true;
     this.timers.clear(new StoppedError('the cluster stopped before the sleep ended'));
     if (this.beat !== undefined) clearInterval(this.beat);

@@ -665,8 +665,21 @@ export class ThreadsRuntime implements Runtime {
     return this.liveWorkers().length + 1;
   }
 
-  async stop(): Promise<void> {
-    if (this.stopped) return;
+  /**
+   * End every thread, close the front host and the logs, let the data folder go (and remove a
+   * temporary one). Every call returns the same promise, settled once all of that is done: a
+   * second call, made while the first ran (start()'s own clean-up after a stop begun by
+   * stopRuntimes), resolved at once, the threads still running and the folder still locked (a
+   * leak audit, session 66).
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopNow();
+    return this.stopping;
+  }
+
+  private stopping: Promise<void> | undefined;
+
+  private async stopNow(): Promise<void> {
     this.stopped = true;
     this.timers.clear(new StoppedError('the cluster stopped before the sleep ended'));
     const all = [...this.hosts.values()];

@@ -10,16 +10,14 @@
  * lost 5 to 8 simulated seconds before.
  */
 import test from 'ava';
-import { validateConfig } from '../src/cluster/config.js';
-import { planCluster } from '../src/cluster/plan.js';
 import { DOWN_PROBE_MS, serverBehavior, shardOfKey, type ServerParams, type ServerState } from '../src/cluster/server.js';
 import { Reach, REACH_PROBE_EVERY_MS } from '../src/cluster/server-load.js';
 import { groupOf } from '../src/cluster/topology.js';
-import { validateBalancerConfig, validateHeartbeatConfig } from '../src/cluster/validate-parts.js';
 import { ALL_FAULT_KINDS } from '../src/harness/nemesis.js';
 import type { Message } from '../src/runtime/actor.js';
 import { recordingContext } from './helpers/fake-context.js';
 import { runPinnedSeed } from './helpers/seeds.js';
+import { serverParams } from './helpers/server-params.js';
 
 test('Reach.reprobeDue: the nodes never answered whose last probe is everyMs old, counted as probed; an answer or forget ends it', (t) => {
   const r = new Reach();
@@ -42,12 +40,7 @@ test('Reach.reprobeDue: the nodes never answered whose last probe is everyMs old
 });
 
 function paramsOf(id: string): ServerParams {
-  const config = validateConfig(
-    { regions: [{ name: 'r1', servers: 3 }], replication: { mode: 'active', factor: 1 }, shards: 3, transport: 'sim', seed: 1 },
-    { balancer: validateBalancerConfig, heartbeat: validateHeartbeatConfig, cores: 2, randomSeed: () => 1 },
-  );
-  for (const plan of planCluster(config).plans) for (const spec of plan.specs) if (spec.address === id) return spec.params as ServerParams;
-  throw new Error(`no plan for ${id}`);
+  return serverParams(id, { servers: 3, factor: 1, shards: 3 });
 }
 
 /** A server driven by hand: local reads of a key whose one copy is elsewhere, its timers fired when due. */

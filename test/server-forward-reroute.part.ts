@@ -9,26 +9,19 @@
  */
 import test from 'ava';
 import { startCluster, UnavailableError, type Cluster } from '../src/index.js';
-import { validateConfig } from '../src/cluster/config.js';
 import type { DownMembers, Req } from '../src/cluster/messages.js';
-import { planCluster } from '../src/cluster/plan.js';
 import { READ_REROUTES_MAX, serverBehavior, shardOfKey, type ServerParams, type ServerState } from '../src/cluster/server.js';
 import { groupOf } from '../src/cluster/topology.js';
-import { validateBalancerConfig, validateHeartbeatConfig } from '../src/cluster/validate-parts.js';
 import type { Message, SystemMessage } from '../src/runtime/actor.js';
 import { recordingContext } from './helpers/fake-context.js';
 import { failoverConfig } from './helpers/failover-cluster.js';
+import { serverParams } from './helpers/server-params.js';
 
 const SELF = 'r1/0';
 const BALANCER = 'balancer/r1';
 
 function paramsOf(id: string): ServerParams {
-  const config = validateConfig(
-    { regions: [{ name: 'r1', servers: 5 }], replication: { mode: 'active', factor: 3 }, shards: 5, transport: 'sim', seed: 1 },
-    { balancer: validateBalancerConfig, heartbeat: validateHeartbeatConfig, cores: 2, randomSeed: () => 1 },
-  );
-  for (const plan of planCluster(config).plans) for (const spec of plan.specs) if (spec.address === id) return spec.params as ServerParams;
-  throw new Error(`no plan for ${id}`);
+  return serverParams(id, { servers: 5, factor: 3, shards: 5 });
 }
 
 type Sent = { type: string; rid?: number; hops?: number; ok?: boolean; code?: string; message?: string };

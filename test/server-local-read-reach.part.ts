@@ -5,21 +5,14 @@
  * The server is driven here through a context of our own.
  */
 import test from 'ava';
-import { validateConfig } from '../src/cluster/config.js';
-import { planCluster } from '../src/cluster/plan.js';
 import { serverBehavior, shardOfKey, type ServerParams, type ServerState } from '../src/cluster/server.js';
 import { groupOf } from '../src/cluster/topology.js';
-import { validateBalancerConfig, validateHeartbeatConfig } from '../src/cluster/validate-parts.js';
 import type { Message } from '../src/runtime/actor.js';
 import { recordingContext } from './helpers/fake-context.js';
+import { serverParams } from './helpers/server-params.js';
 
 function paramsOf(id: string): ServerParams {
-  const config = validateConfig(
-    { regions: [{ name: 'r1', servers: 3 }], replication: { mode: 'active', factor: 1 }, shards: 3, transport: 'sim', seed: 1 },
-    { balancer: validateBalancerConfig, heartbeat: validateHeartbeatConfig, cores: 2, randomSeed: () => 1 },
-  );
-  for (const plan of planCluster(config).plans) for (const spec of plan.specs) if (spec.address === id) return spec.params as ServerParams;
-  throw new Error(`no plan for ${id}`);
+  return serverParams(id, { servers: 3, factor: 1, shards: 3 });
 }
 
 test('a local read forwarded to another server asks whether each copy is unheard once', (t) => {

@@ -12,13 +12,11 @@
  * mailbox count and its peers are the test's.
  */
 import test from 'ava';
-import { validateConfig } from '../src/cluster/config.js';
-import { planCluster } from '../src/cluster/plan.js';
 import { serverBehavior, type ServerState } from '../src/cluster/server.js';
 import type { ServerParams } from '../src/cluster/server.js';
-import { validateBalancerConfig, validateHeartbeatConfig } from '../src/cluster/validate-parts.js';
 import type { Message } from '../src/runtime/actor.js';
 import { recordingContext } from './helpers/fake-context.js';
+import { serverParams } from './helpers/server-params.js';
 
 interface Sent {
   to: string;
@@ -26,12 +24,7 @@ interface Sent {
 }
 
 function paramsOf(id: string): ServerParams {
-  const config = validateConfig(
-    { regions: [{ name: 'r1', servers: 3 }], replication: { mode: 'active', factor: 3 }, shards: 1, transport: 'sim', seed: 1 },
-    { balancer: validateBalancerConfig, heartbeat: validateHeartbeatConfig, cores: 2, randomSeed: () => 1 },
-  );
-  for (const plan of planCluster(config).plans) for (const spec of plan.specs) if (spec.address === id) return spec.params as ServerParams;
-  throw new Error(`no plan for ${id}`);
+  return serverParams(id, { servers: 3, factor: 3, shards: 1 });
 }
 
 /** The Paxos messages (of shard 0) in what was sent, one wire or a batch. */

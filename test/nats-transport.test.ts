@@ -343,48 +343,46 @@ natsTest(`nats: the actors size their messages by what the server's max_payload 
 natsTest(`nats: the NATS server gone for good: a 'host-exit' per host, calls fail with MeridianErrors, nothing thrown, stop() ends${skipped}`, async (t) => {
   // The 64 KiB server's and its cluster's end (2 host processes), after the tests above: until
   // 2026-12-07 a server and a cluster of their own, a boot of two host processes more.
-  {
-    const { cluster, server } = await payload64k.get(t);
-    const runtime = cluster.internals.runtime as NatsRuntime;
-    const pids = runtime.processes().map((p) => p.pid!);
-    const exits: HostEvent[] = [];
-    cluster.on('host-exit', (e: HostEvent) => void exits.push(e));
-    cluster.on('frame-error', () => undefined);
-    try {
-      const client = cluster.client({ region: 'a' });
-      await client.put('k', 1);
-      // Before: once the client gave up reconnecting, the beat timer and every frame sent threw
-      // ClosedConnectionError (uncaught: it failed this test) and calls timed out.
-      await server.stop();
-      await eventually(realClock, () => exits.length === 2, { timeoutMs: 20_000, message: 'a host-exit for each host' });
-      t.deepEqual(exits.map((e) => (e as { host: number }).host).sort(), [1, 2]);
-      // The hosts' exits can come before the launcher's own connection gives up (a ping then
-      // finds no host and resolves []): wait for the connection to be closed.
-      const pingError = await eventually(
-        realClock,
-        async () => {
-          try {
-            await cluster.ping();
-            return false;
-          } catch (error) {
-            return error as Error;
-          }
-        },
-        { timeoutMs: 20_000, message: 'ping fails once the connection is closed' },
-      );
-      t.true(pingError instanceof UnavailableError, String(pingError));
-      t.regex(pingError.message, /NATS connection .* closed/);
-      const started = Date.now();
-      await t.throwsAsync(client.put('k', 2), { instanceOf: MeridianError });
-      t.true(Date.now() - started < 3_000, 'a call fails at once, not after a timeout');
-      // Used by the front host: the beat and frames must not throw now.
-      await new Promise((r) => setTimeout(r, 1_500));
-    } finally {
-      await cluster.stop();
-    }
-    await eventually(realClock, () => pids.every((pid) => !processExists(pid)), { timeoutMs: 10_000, message: 'the hosts exit' });
-    t.pass();
+  const { cluster, server } = await payload64k.get(t);
+  const runtime = cluster.internals.runtime as NatsRuntime;
+  const pids = runtime.processes().map((p) => p.pid!);
+  const exits: HostEvent[] = [];
+  cluster.on('host-exit', (e: HostEvent) => void exits.push(e));
+  cluster.on('frame-error', () => undefined);
+  try {
+    const client = cluster.client({ region: 'a' });
+    await client.put('k', 1);
+    // Before: once the client gave up reconnecting, the beat timer and every frame sent threw
+    // ClosedConnectionError (uncaught: it failed this test) and calls timed out.
+    await server.stop();
+    await eventually(realClock, () => exits.length === 2, { timeoutMs: 20_000, message: 'a host-exit for each host' });
+    t.deepEqual(exits.map((e) => (e as { host: number }).host).sort(), [1, 2]);
+    // The hosts' exits can come before the launcher's own connection gives up (a ping then
+    // finds no host and resolves []): wait for the connection to be closed.
+    const pingError = await eventually(
+      realClock,
+      async () => {
+        try {
+          await cluster.ping();
+          return false;
+        } catch (error) {
+          return error as Error;
+        }
+      },
+      { timeoutMs: 20_000, message: 'ping fails once the connection is closed' },
+    );
+    t.true(pingError instanceof UnavailableError, String(pingError));
+    t.regex(pingError.message, /NATS connection .* closed/);
+    const started = Date.now();
+    await t.throwsAsync(client.put('k', 2), { instanceOf: MeridianError });
+    t.true(Date.now() - started < 3_000, 'a call fails at once, not after a timeout');
+    // Used by the front host: the beat and frames must not throw now.
+    await new Promise((r) => setTimeout(r, 1_500));
+  } finally {
+    await cluster.stop();
   }
+  await eventually(realClock, () => pids.every((pid) => !processExists(pid)), { timeoutMs: 10_000, message: 'the hosts exit' });
+  t.pass();
 });
 
 natsTest(`nats: host processes exit by themselves when their launcher is killed before stop()${skipped}`, async (t) => {

@@ -4,6 +4,7 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, sy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { main as checkMain } from '../src/cli/check.js';
 import { REPEAT_SIGNAL_MS } from '../src/cli/interrupt.js';
 import { writeText } from '../src/cli/output-file.js';
 import { natsServerBinary } from '../src/harness/nats-server.js';
@@ -32,19 +33,35 @@ function shell(script: string, cwd: string, env: Record<string, string> = {}): P
   });
 }
 
-test('MERIDIAN_NATS_SERVER_BIN naming no binary: check --transport nats says so in one line naming the variable, exit 2 (a stack trace and exit 1 before)', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'meridian-leftovers-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const r = await shell(`exec "${process.execPath}" "${cli}" check --seeds 1 --transport nats`, dir, {
-    MERIDIAN_NATS_SERVER_BIN: join(dir, 'no-such-nats-server'),
-  });
-  t.is(r.code, 2, r.stderr);
-  t.is(r.stderr.split('\n').length, 2, r.stderr);
-  t.regex(
-    r.stderr,
-    /^meridian check: --transport nats without --nats starts a nats-server for the run, and MERIDIAN_NATS_SERVER_BIN=\S*no-such-nats-server did not start: nats-server did not start on 127\.0\.0\.1:\d+: .+; or give --nats URL\[,URL\]\n$/,
-  );
-});
+// In this process (until 2026-12-07 a process of its own: a start and the CLI's imports, about
+// half a CPU second), as what is checked is what main says and returns (cli.js exits with main's
+// code). Serial: the variable is set in this process while it runs, and ava runs the serial
+// tests one at a time and before the others, so no other test's command is spawned meanwhile.
+test.serial(
+  'MERIDIAN_NATS_SERVER_BIN naming no binary: check --transport nats says so in one line naming the variable, exit 2 (a stack trace and exit 1 before)',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-leftovers-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const was = process.env.MERIDIAN_NATS_SERVER_BIN;
+    process.env.MERIDIAN_NATS_SERVER_BIN = join(dir, 'no-such-nats-server');
+    const out: string[] = [];
+    const err: string[] = [];
+    try {
+      const code = await checkMain(['--seeds', '1', '--transport', 'nats'], { out: (line) => out.push(line), err: (line) => err.push(line) });
+      t.is(code, 2, err.join('\n'));
+    } finally {
+      if (was === undefined) delete process.env.MERIDIAN_NATS_SERVER_BIN;
+      else process.env.MERIDIAN_NATS_SERVER_BIN = was;
+    }
+    t.deepEqual(out, []);
+    t.is(err.length, 1, err.join('\n'));
+    t.false(err[0]!.includes('\n'), err[0]);
+    t.regex(
+      err[0]!,
+      /^meridian check: --transport nats without --nats starts a nats-server for the run, and MERIDIAN_NATS_SERVER_BIN=\S*no-such-nats-server did not start: nats-server did not start on 127\.0\.0\.1:\d+: .+; or give --nats URL\[,URL\]$/,
+    );
+  },
+);
 
 test('a report whose writing fails part way (ulimit -f) leaves the earlier one whole, and no file beside it; exit 2', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-leftovers-'));

@@ -271,9 +271,10 @@ natsTest(
  * A nats-server whose max_payload is 64 KiB (managed NATS services often allow that: far under
  * the default messageBytesMax, 1 MiB) and a cluster of three servers on two host processes
  * (with 'a' alone on the first, every Paxos leader has a follower on the other process: its
- * messages cross NATS), shared by the tests of a message too large and of the actors' sizing:
- * until 2026-12-07 the first had a server of 16 KiB and a cluster of its own, and the cluster
- * had three host processes.
+ * messages cross NATS), shared by the tests of a message too large, of the actors' sizing and,
+ * last, of the server gone for good (it stops the server, then the cluster): until 2026-12-07
+ * the first had a server of 16 KiB and a cluster of its own, the cluster had three host
+ * processes, and the last a server and a cluster of its own.
  */
 const payloadDir = mkdtempSync(join(tmpdir(), 'meridian-nats-conf-'));
 test.after.always(() => rmSync(payloadDir, { recursive: true, force: true }));
@@ -302,7 +303,6 @@ natsTest(`nats: a message over the server's max_payload is refused as too-large,
   t.is(await cluster.client({ region: 'a' }).get('k'), 'v');
 });
 
-// Last on the 64 KiB server: it stops it.
 natsTest(`nats: the actors size their messages by what the server's max_payload carries, not by the configured messageBytesMax${skipped}`, async (t) => {
   const { cluster, config } = await payload64k.get(t);
   const carried = cluster.internals.runtime.host.messageBytesMax;
@@ -326,19 +326,63 @@ natsTest(`nats: the actors size their messages by what the server's max_payload 
   t.is(await client.get('k19'), 'v'.repeat(20_000));
   const stats = await cluster.internals.runtime.collectStats();
   t.is((stats.dropped['too-large'] ?? 0) - droppedBefore, 0, 'no host dropped a message as too large');
-  await payload64k.close(t, async () => {
-    // Once it stopped, on the same server: given larger than the server carries, refused at
-    // start, not lowered behind the user's back.
-    const refused = await startCluster({ ...config, messageBytesMax: 1024 * 1024 }).then(
-      async (started) => {
-        await started.stop();
-        return new Error('started');
+  // On the same server, beside the running cluster (under a name of its own: a name in use is
+  // refused first): given larger than the server carries, refused at start, not lowered behind
+  // the user's back.
+  const refused = await startCluster({ ...config, nats: { ...config.nats!, cluster: `big${process.pid}` }, messageBytesMax: 1024 * 1024 }).then(
+    async (started) => {
+      await started.stop();
+      return new Error('started');
+    },
+    (error: unknown) => error as Error,
+  );
+  t.true(refused instanceof ConfigError, refused.message);
+  t.regex(refused.message, /^config\.messageBytesMax: expected at most \d+ bytes on these NATS servers \(their max_payload, 65536 bytes, less the framing\)/);
+});
+
+natsTest(`nats: the NATS server gone for good: a 'host-exit' per host, calls fail with MeridianErrors, nothing thrown, stop() ends${skipped}`, async (t) => {
+  // The 64 KiB server's and its cluster's end (2 host processes), after the tests above: until
+  // 2026-12-07 a server and a cluster of their own, a boot of two host processes more.
+  const { cluster, server } = await payload64k.get(t);
+  const runtime = cluster.internals.runtime as NatsRuntime;
+  const pids = runtime.processes().map((p) => p.pid!);
+  const exits: HostEvent[] = [];
+  cluster.on('host-exit', (e: HostEvent) => void exits.push(e));
+  cluster.on('frame-error', () => undefined);
+  try {
+    const client = cluster.client({ region: 'a' });
+    await client.put('k', 1);
+    // Before: once the client gave up reconnecting, the beat timer and every frame sent threw
+    // ClosedConnectionError (uncaught: it failed this test) and calls timed out.
+    await server.stop();
+    await eventually(realClock, () => exits.length === 2, { timeoutMs: 20_000, message: 'a host-exit for each host' });
+    t.deepEqual(exits.map((e) => (e as { host: number }).host).sort(), [1, 2]);
+    // The hosts' exits can come before the launcher's own connection gives up (a ping then
+    // finds no host and resolves []): wait for the connection to be closed.
+    const pingError = await eventually(
+      realClock,
+      async () => {
+        try {
+          await cluster.ping();
+          return false;
+        } catch (error) {
+          return error as Error;
+        }
       },
-      (error: unknown) => error as Error,
+      { timeoutMs: 20_000, message: 'ping fails once the connection is closed' },
     );
-    t.true(refused instanceof ConfigError, refused.message);
-    t.regex(refused.message, /^config\.messageBytesMax: expected at most \d+ bytes on these NATS servers \(their max_payload, 65536 bytes, less the framing\)/);
-  });
+    t.true(pingError instanceof UnavailableError, String(pingError));
+    t.regex(pingError.message, /NATS connection .* closed/);
+    const started = Date.now();
+    await t.throwsAsync(client.put('k', 2), { instanceOf: MeridianError });
+    t.true(Date.now() - started < 3_000, 'a call fails at once, not after a timeout');
+    // Used by the front host: the beat and frames must not throw now.
+    await new Promise((r) => setTimeout(r, 1_500));
+  } finally {
+    await cluster.stop();
+  }
+  await eventually(realClock, () => pids.every((pid) => !processExists(pid)), { timeoutMs: 10_000, message: 'the hosts exit' });
+  t.pass();
 });
 
 natsTest(`nats: host processes exit by themselves when their launcher is killed before stop()${skipped}`, async (t) => {
@@ -632,51 +676,6 @@ natsTest(`nats: operations across 2 host processes, then stop() leaves no proces
   t.is(stats.dropped.malformed ?? 0, 0);
   t.true((await serverLoad(server)).connections >= 3, 'launcher and two hosts connected');
   await twoProcesses.close(t);
-});
-
-natsTest(`nats: the NATS server gone for good: a 'host-exit' per host, calls fail with MeridianErrors, nothing thrown, stop() ends${skipped}`, async (t) => {
-  await withServer(t, async (server) => {
-    const cluster = await startCluster(natsConfig(server));
-    const runtime = cluster.internals.runtime as NatsRuntime;
-    const pids = runtime.processes().map((p) => p.pid!);
-    const exits: HostEvent[] = [];
-    cluster.on('host-exit', (e: HostEvent) => void exits.push(e));
-    cluster.on('frame-error', () => undefined);
-    try {
-      const client = cluster.client({ region: 'a' });
-      await client.put('k', 1);
-      // Before: once the client gave up reconnecting, the beat timer and every frame sent threw
-      // ClosedConnectionError (uncaught: it failed this test) and calls timed out.
-      await server.stop();
-      await eventually(realClock, () => exits.length === 2, { timeoutMs: 20_000, message: 'a host-exit for each host' });
-      t.deepEqual(exits.map((e) => (e as { host: number }).host).sort(), [1, 2]);
-      // The hosts' exits can come before the launcher's own connection gives up (a ping then
-      // finds no host and resolves []): wait for the connection to be closed.
-      const pingError = await eventually(
-        realClock,
-        async () => {
-          try {
-            await cluster.ping();
-            return false;
-          } catch (error) {
-            return error as Error;
-          }
-        },
-        { timeoutMs: 20_000, message: 'ping fails once the connection is closed' },
-      );
-      t.true(pingError instanceof UnavailableError, String(pingError));
-      t.regex(pingError.message, /NATS connection .* closed/);
-      const started = Date.now();
-      await t.throwsAsync(client.put('k', 2), { instanceOf: MeridianError });
-      t.true(Date.now() - started < 3_000, 'a call fails at once, not after a timeout');
-      // Used by the front host: the beat and frames must not throw now.
-      await new Promise((r) => setTimeout(r, 1_500));
-    } finally {
-      await cluster.stop();
-    }
-    await eventually(realClock, () => pids.every((pid) => !processExists(pid)), { timeoutMs: 10_000, message: 'the hosts exit' });
-    t.pass();
-  });
 });
 
 natsTest(

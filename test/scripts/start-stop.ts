@@ -1,10 +1,16 @@
 /**
  * Starts a cluster, uses it, stops it, for each TRANSPORT/PLACEMENT on its command line in
- * turn ('stopped' and its name after each); the process must then exit by itself.
+ * turn ('stopped' and its name after each); the process must then exit by itself. Given
+ * `--misuse` first, with-cluster-misuse.ts's calls run before (one process for both scripts).
  */
 import { startCluster } from '../../src/index.js';
 
-for (const arg of process.argv.slice(2)) {
+const args = process.argv.slice(2);
+if (args[0] === '--misuse') {
+  args.shift();
+  await import('./with-cluster-misuse.js');
+}
+for (const arg of args) {
   const [transport, placement] = arg.split('/') as ['threads' | 'sim', 'dedicated' | 'packed'];
   const cluster = await startCluster({
     regions: [

@@ -5,7 +5,7 @@ import { wantsHelp } from './cli/flags.js';
 import { checkTicksSetting } from './cluster/tick-clock.js';
 import { ConfigError } from './core/errors.js';
 
-/** A usage error, exit 2: `meridian: ...` for an unknown command (demo's flags: demoMain). */
+/** A usage error, exit 2: `meridian: ...` for an unknown command or words after help or --version (demo's flags: demoMain). */
 function fail(message: string): never {
   console.error(`meridian: ${message}\n${USAGE}`);
   process.exit(2);

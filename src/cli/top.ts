@@ -2,7 +2,7 @@
  * `meridian`'s top level, apart from src/cli.ts (which runs its main as it loads): the usage,
  * the exit status of an internal error, and the default command, `meridian demo`, as a `main`
  * that takes its words and where to print and returns the exit status, as check's and verify's
- * do, so that a test calls it in its own process.
+ * do, so that a test calls it in the test's own process rather than spawning meridian.
  */
 import type { DemoOptions } from './demo.js';
 import { REPLICATION_MODES, SEED_MAX } from '../cluster/config.js';

@@ -2,14 +2,10 @@ import test from 'ava';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, NatsUnreachableError, startCluster, StoppedError, type ClusterConfig, type HostEvent } from '../src/index.js';
-import type { ActorSpec } from '../src/runtime/actor.js';
-import type { DirectoryEntry } from '../src/runtime/host.js';
-import { NatsRuntime } from '../src/runtime/transports/nats.js';
-import type { HostPlan } from '../src/runtime/transports/runtime.js';
+import { ConfigError, NatsUnreachableError, startCluster, StoppedError, type ClusterConfig } from '../src/index.js';
 import { natsServerBinary, serverLoad, startNatsServer } from '../src/harness/nats-server.js';
-import { behaviors } from './fixtures/behaviors.js';
 import { runtimeWith } from './helpers/runtimes.js';
+import { natsEchoRuntime } from './helpers/nats-runtime.js';
 
 /**
  * What a setup acquires (threads, host processes, NATS connections, timers, a data folder and
@@ -40,31 +36,7 @@ natsTest(`nats: stop() while start() connects leaves no connection and no beat b
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const server = await startNatsServer((binary as { bin: string }).bin);
   t.teardown(() => server.stop());
-  const spec: ActorSpec = { address: 'echo/a', behavior: 'echo', params: {}, region: 'r1', node: 'n1' };
-  const plans: HostPlan[] = [
-    { id: 0, specs: [], dedicated: false },
-    { id: 1, specs: [spec], dedicated: true },
-  ];
-  const events: HostEvent[] = [];
-  const rt = new NatsRuntime(
-    {
-      seed: 1,
-      directory: new Map<string, DirectoryEntry>([['echo/a', { host: 1, region: 'r1', node: 'n1' }]]),
-      behaviors,
-      behaviorsModule: new URL('./fixtures/behaviors.js', import.meta.url).href,
-      network: {},
-      mailboxCapacity: 10_000,
-      messageBytesMax: 64 * 1024,
-      dataDir: join(dir, 'data'),
-      removeDataDir: false,
-      fsync: false,
-      onEvent: (e) => events.push(e),
-      servers: [server.url],
-      cluster: `leak-audit-${process.pid}`,
-      hosts: 'spawn',
-    },
-    plans,
-  );
+  const rt = natsEchoRuntime(dir, [server.url], new URL('./fixtures/behaviors.js', import.meta.url).href, { cluster: `leak-audit-${process.pid}` });
   const starting = rt.start();
   // start() is connecting: stop() finds no connection yet.
   await rt.stop();

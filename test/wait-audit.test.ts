@@ -4,14 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { StoppedError, TimeoutError, type HostEvent } from '../src/index.js';
-import type { ActorSpec } from '../src/runtime/actor.js';
-import type { DirectoryEntry } from '../src/runtime/host.js';
-import { NatsRuntime, type NatsOptions } from '../src/runtime/transports/nats.js';
-import type { HostPlan } from '../src/runtime/transports/runtime.js';
+import { StoppedError, TimeoutError } from '../src/index.js';
 import type { ThreadsRuntime } from '../src/runtime/transports/threads.js';
 import { natsServerBinary, processExists, startNatsServer } from '../src/harness/nats-server.js';
-import { behaviors } from './fixtures/behaviors.js';
+import { natsEchoRuntime } from './helpers/nats-runtime.js';
 import { eventually, runtimeWith } from './helpers/runtimes.js';
 
 /**
@@ -24,42 +20,11 @@ const natsTest = 'bin' in binary ? test : test.skip;
 const skipped = 'reason' in binary ? ` (skipped: ${binary.reason})` : '';
 const fixtures = new URL('./fixtures/behaviors.js', import.meta.url).href;
 
-/** A NATS runtime of one dedicated host (node n1, actor echo/a) whose hosts load `behaviorsModule`. */
-function natsRuntime(dir: string, servers: string[], behaviorsModule: string, extra: Partial<NatsOptions> = {}): NatsRuntime {
-  const spec: ActorSpec = { address: 'echo/a', behavior: 'echo', params: {}, region: 'r1', node: 'n1' };
-  const directory = new Map<string, DirectoryEntry>([['echo/a', { host: 1, region: 'r1', node: 'n1' }]]);
-  const plans: HostPlan[] = [
-    { id: 0, specs: [], dedicated: false },
-    { id: 1, specs: [spec], dedicated: true },
-  ];
-  const events: HostEvent[] = [];
-  return new NatsRuntime(
-    {
-      seed: 1,
-      directory,
-      behaviors,
-      behaviorsModule,
-      network: {},
-      mailboxCapacity: 10_000,
-      messageBytesMax: 64 * 1024,
-      dataDir: join(dir, 'data'),
-      removeDataDir: false,
-      fsync: false,
-      onEvent: (e) => events.push(e),
-      servers,
-      cluster: `wait-audit-${process.pid}-${Math.floor(performance.now())}`,
-      hosts: 'spawn',
-      ...extra,
-    },
-    plans,
-  );
-}
-
 test('nats: a sleep called after stop() rejects at once with StoppedError (it waited its full time, its timer holding the process)', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-wait-audit-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   // Never started: stop() needs no server.
-  const rt = natsRuntime(dir, ['nats://127.0.0.1:1'], fixtures);
+  const rt = natsEchoRuntime(dir, ['nats://127.0.0.1:1'], fixtures);
   await rt.stop();
   // Before: resolved after 30 s.
   await t.throwsAsync(rt.sleep(30_000), { instanceOf: StoppedError, message: 'the cluster is stopped' });
@@ -70,7 +35,7 @@ natsTest(`nats: stop() while start() waits for hosts started elsewhere fails the
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const server = await startNatsServer((binary as { bin: string }).bin);
   t.teardown(() => server.stop());
-  const rt = natsRuntime(dir, [server.url], fixtures, { hosts: 'remote', remoteWaitMs: 60_000 });
+  const rt = natsEchoRuntime(dir, [server.url], fixtures, { hosts: 'remote', remoteWaitMs: 60_000 });
   const starting = rt.start();
   starting.catch(() => undefined);
   // Connected, and waiting for the one remote host (none will come).
@@ -94,7 +59,7 @@ natsTest(
     const module = join(dir, 'behaviors.mjs');
     const good = `export { behaviors } from ${JSON.stringify(fixtures)};\n`;
     writeFileSync(module, good);
-    const rt = natsRuntime(dir, [server.url], pathToFileURL(module).href);
+    const rt = natsEchoRuntime(dir, [server.url], pathToFileURL(module).href);
     t.teardown(() => rt.stop());
     await rt.start();
     t.like(await rt.summary('echo/a'), { address: 'echo/a', status: 'running' });

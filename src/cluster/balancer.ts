@@ -166,6 +166,7 @@ export interface BalancerState {
   routedOrder: FifoOrder<number | string>;
   /** A number for each client address seen, to key `routedIds` without building a string. */
   senders: Map<string, number>;
+  /** The rid of the next request routed (answers are matched by it): from firstRid on. */
   nextRid: number;
   plan: LocalityPlan | undefined;
   /** The view's version: one more per change of a server's state in it (MemberEvent.version). */
@@ -351,7 +352,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
       routedIds: new RoutedIds(),
       routedOrder: new FifoOrder(params.routedRemembered ?? ROUTED_REMEMBERED_MAX),
       senders: new Map(),
-      nextRid: 1,
+      nextRid: firstRid(ctx),
       plan: undefined,
       version: 0,
       routed: 0,
@@ -557,6 +558,27 @@ export class RoutedIds {
     const upTo = this.forgottenUpTo[n];
     if (upTo === undefined || rid > upTo) this.forgottenUpTo[n] = rid;
   }
+}
+
+/**
+ * Rids a balancer may number per ms of its host's clock, on average over its life, for the
+ * rids of its lives never to meet (see firstRid): a million requests a second from one actor.
+ */
+export const BALANCER_RIDS_PER_MS = 1024;
+
+/**
+ * The first rid of a balancer's life: above every rid an earlier life on its host used, as long
+ * as that life routed fewer than BALANCER_RIDS_PER_MS requests a ms on average. Answers are
+ * matched by rid, and a supervisor restarts a balancer after an error with its mailbox kept: a
+ * life that counted from 1 again took a server's late answer to a request of the earlier life
+ * for the answer to its own request of that rid, and a get was answered with another key's
+ * value (a class audit, session 67: test/counter-audit.test.ts). A balancer keeps no log, so its
+ * host's monotonic clock stands for a count of lives. In sim the first life starts at 0 ms, so
+ * at 1; on threads and NATS the clock counts from the epoch (about 2^41 ms), and 2^53 rids is
+ * 2^43 ms of it (the year 2248).
+ */
+function firstRid(ctx: ActorContext): number {
+  return Math.floor(ctx.monotonicNow() * BALANCER_RIDS_PER_MS) + 1;
 }
 
 /** The key of a request in `routedIds`: sender and rid as one number while both fit, else a string. */

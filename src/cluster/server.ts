@@ -127,7 +127,13 @@ export interface ServerState {
   flushTimer: boolean;
   /** Nodes the runtime reported dead (refused connections): not forwarded to. */
   downNodes: Set<string>;
-  /** When each node in `downNodes` was reported dead (this server's clock). */
+  /**
+   * When each node in `downNodes` was reported dead. Like every time this server keeps (probe
+   * stamps, Reach, memberDown, latencies), on its host's monotonic clock (ctx.monotonicNow): it
+   * orders a probe's answer against the notice and times a proof of life, and ctx.now(), which
+   * a clock-skew fault jumps 2 s, let a dead node's late message take it back up (a class audit,
+   * session 67: test/counter-audit.test.ts).
+   */
   downSince: Map<string, number>;
   /** When this server last probed each node in `downNodes` (see probeDown). */
   probedAt: Map<string, number>;
@@ -135,7 +141,7 @@ export interface ServerState {
   notices: NodeNotices;
   /**
    * The servers of this region its region actor's membership holds down (silent: paused, cut
-   * off, or crashed without a notice here yet), each until when (this server's clock): passed
+   * off, or crashed without a notice here yet), each until when (see downSince's clock): passed
    * over when a request is passed on (see otherMember, DownMembers).
    */
   memberDown: Map<string, number>;
@@ -481,7 +487,7 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
         // The probe timer runs while any node is held dead, and only then (see onProbeTimer).
         if (state.downNodes.size === 0) ctx.setTimer('probe', DOWN_PROBE_MS);
         state.downNodes.add(sys.node);
-        state.downSince.set(sys.node, ctx.now());
+        state.downSince.set(sys.node, ctx.monotonicNow());
         // Requests this server passed to the dead node will not be answered by it: say so now
         // instead of leaving the client to its timeout. A write's outcome is unknown; a read
         // changed nothing, so it goes to another copy, or is refused, definitely (it was TIMEOUT
@@ -500,7 +506,7 @@ function handle(state: ServerState, msg: ServerInbound, ctx: ActorContext): void
     case 'probe-ack':
       // Only an incarnation started after the crash can answer a probe sent after its notice.
       if (msg.at > (state.downSince.get(ctx.sender) ?? Number.POSITIVE_INFINITY)) markUp(state, ctx.sender);
-      state.reach.answered(ctx.sender, msg.at, ctx.now());
+      state.reach.answered(ctx.sender, msg.at, ctx.monotonicNow());
       reprobeSettled(state, ctx);
       return;
     case 'px': {
@@ -603,7 +609,7 @@ function onUndeliverable(state: ServerState, msg: UndeliverableMessage, ctx: Act
  * jitter lets older messages arrive after it).
  */
 function proofOfLife(state: ServerState, ctx: ActorContext): void {
-  if (state.downNodes.size > 0 && ctx.now() - (state.downSince.get(ctx.sender) ?? Number.NEGATIVE_INFINITY) >= PROOF_OF_LIFE_AFTER_MS)
+  if (state.downNodes.size > 0 && ctx.monotonicNow() - (state.downSince.get(ctx.sender) ?? Number.NEGATIVE_INFINITY) >= PROOF_OF_LIFE_AFTER_MS)
     markUp(state, ctx.sender);
 }
 
@@ -619,7 +625,7 @@ function onDownMembers(state: ServerState, msg: DownMembers, ctx: ActorContext):
   if (ctx.sender !== state.params.region || !Array.isArray(msg.down) || !Number.isFinite(msg.holdMs)) return;
   const fate = newPart(state.regionLives, state.downParts, ctx.sender, msg.incarnation, msg.seq, msg.part);
   if (fate === undefined || fate === 'copy') return;
-  const now = ctx.now();
+  const now = ctx.monotonicNow();
   const fresh = msg.down.filter((node) => node !== state.params.id && !heldDown(state, node, now));
   if (fate === 'new') state.memberDown.clear();
   for (const node of msg.down) if (node !== state.params.id) state.memberDown.set(node, now + msg.holdMs);
@@ -652,7 +658,7 @@ function failForwarded(state: ServerState, node: string, readWhy: string, otherW
   for (const f of state.forwarded.takeFor(node)) {
     const req = f.read;
     if (req === undefined) reply(ctx, f.origin, unknownBody(f.readOnly, otherWhy));
-    else if (f.reroutes >= READ_REROUTES_MAX || ctx.now() - f.atMs > READ_REROUTE_WITHIN_MS)
+    else if (f.reroutes >= READ_REROUTES_MAX || ctx.monotonicNow() - f.atMs > READ_REROUTE_WITHIN_MS)
       reply(ctx, f.origin, { ok: false, code: 'UNAVAILABLE', message: readWhy });
     else {
       // The hops it had when it came here: this server passes it on once, as before.
@@ -700,7 +706,7 @@ function markUp(state: ServerState, node: string): void {
  */
 function onProbeTimer(state: ServerState, ctx: ActorContext): void {
   if (state.downNodes.size === 0) return;
-  const now = ctx.now();
+  const now = ctx.monotonicNow();
   const stale: string[] = [];
   for (const node of state.downNodes) if (now - (state.downSince.get(node) ?? now) >= DOWN_NOTICE_STALE_MS) stale.push(node);
   probeDown(state, stale, ctx);
@@ -715,7 +721,7 @@ function onProbeTimer(state: ServerState, ctx: ActorContext): void {
  * balancer, not here). Called by the probe timer and by a refused local read.
  */
 function probeDown(state: ServerState, nodes: readonly string[], ctx: ActorContext): void {
-  const now = ctx.now();
+  const now = ctx.monotonicNow();
   for (const node of nodes) {
     if (!state.downNodes.has(node) || now - (state.probedAt.get(node) ?? Number.NEGATIVE_INFINITY) < DOWN_NOTICE_STALE_MS) continue;
     state.probedAt.set(node, now);
@@ -746,7 +752,7 @@ function probe(state: ServerState, node: string, now: number, ctx: ActorContext)
  */
 function onReprobeTimer(state: ServerState, ctx: ActorContext): void {
   state.reprobeTimer = false;
-  const now = ctx.now();
+  const now = ctx.monotonicNow();
   for (const node of state.reach.reprobeDue(now, DOWN_PROBE_MS)) ctx.send(node, { type: 'probe', at: now } satisfies Probe);
   if (!state.reach.anyUnanswered()) return;
   state.reprobeTimer = true;
@@ -770,8 +776,8 @@ function loadTicks(params: ServerParams): number {
 
 /** The load report to the heartbeat actor (not sent if it is the one it holds, but every LOAD_REFRESH_REPORTS), and forwarded requests aged out. */
 function reportLoad(state: ServerState, ctx: ActorContext): void {
-  const load = state.load.report(ctx.now(), ctx.busyMs(), ctx.mailbox());
-  state.forwarded.ageOut(ctx.now());
+  const load = state.load.report(ctx.monotonicNow(), ctx.busyMs(), ctx.mailbox());
+  state.forwarded.ageOut(ctx.monotonicNow());
   // The same figures go again now and then: the last report may have been lost.
   if (state.loadSent === undefined || !sameLoad(load, state.loadSent) || ++state.loadUnsent >= LOAD_REFRESH_REPORTS) {
     state.loadSent = load;
@@ -1021,7 +1027,7 @@ function carryOut(state: ServerState, effects: readonly ParticipantEffect[], ctx
 function onOutput(state: ServerState, shard: number, out: GroupOutput, ctx: ActorContext): void {
   switch (out.kind) {
     case 'reply': {
-      state.load.answered(out.origin, ctx.now());
+      state.load.answered(out.origin, ctx.monotonicNow());
       if (out.ok) {
         state.load.requests++;
         ctx.count('requests');
@@ -1227,7 +1233,7 @@ function retryHeld(state: ServerState, shard: number, ctx: ActorContext): void {
     // others have a leader. Pass the request to another member of the group once; it forwards
     // it to the leader it knows, or holds it in turn (hops are bounded).
     if (h.ticks === 2 * state.params.replication.electionTicks && (h.req.hops ?? 0) < FORWARD_HOPS_MAX) {
-      const other = otherMember(state, shard, ctx.now());
+      const other = otherMember(state, shard, ctx.monotonicNow());
       if (other !== undefined) {
         forward(state, other, h.req, h.origin, ctx);
         continue;
@@ -1310,7 +1316,7 @@ function routeRequest(state: ServerState, req: Req, origin: Origin, ctx: ActorCo
     // out (found by an audit, session 55).
     // (A local read refused here is definite and immediate, whatever the age of the notices:
     // unlike a write, it has no unknown outcome to fall back on; see nearestUp.)
-    const now = ctx.now();
+    const now = ctx.monotonicNow();
     const copies = [...groupOf(shard, topology), ...learnersOf(shard, topology)];
     const notDown = copies.filter((s) => !state.downNodes.has(s));
     // Whether each copy is unheard, asked once: it picks the candidates and what to probe.
@@ -1366,7 +1372,7 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
     return forward(state, near, req, origin, ctx, again);
   }
   if (group.isLeader()) {
-    state.load.submitted(origin, ctx.now());
+    state.load.submitted(origin, ctx.monotonicNow());
     if (!group.submit(req.body, origin)) {
       state.load.refused(origin);
       reply(ctx, origin, notDone(req.body, `shard ${shard}: the leader's queue is full`));
@@ -1378,10 +1384,10 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
   }
   const hint = group.leaderHint();
   if (hint !== undefined && hint !== state.params.id && !state.downNodes.has(hint) && (req.hops ?? 0) < FORWARD_HOPS_MAX) {
-    if (again === undefined || !heldDown(state, hint, ctx.now())) return forward(state, hint, req, origin, ctx, again);
+    if (again === undefined || !heldDown(state, hint, ctx.monotonicNow())) return forward(state, hint, req, origin, ctx, again);
   }
   if (again !== undefined) {
-    const other = otherMember(state, shard, ctx.now());
+    const other = otherMember(state, shard, ctx.monotonicNow());
     if (other !== undefined) return forward(state, other, req, origin, ctx, again);
     reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `${again.why}; no other copy can take it` });
     return;
@@ -1408,7 +1414,7 @@ function routeToGroup(state: ServerState, shard: number, req: Req, origin: Origi
  * read does not come here and does the same): the next one is answered by a copy that is back.
  */
 function nearestUp(state: ServerState, shard: number, ctx: ActorContext): string | undefined {
-  const now = ctx.now();
+  const now = ctx.monotonicNow();
   const up = otherMember(state, shard, now, ctx);
   if (up !== undefined) return up;
   for (const m of nearestOrder(state, shard)) if (now - (state.downSince.get(m) ?? Number.NEGATIVE_INFINITY) >= DOWN_NOTICE_STALE_MS) return m;
@@ -1460,7 +1466,7 @@ function nearestOrder(state: ServerState, shard: number): readonly string[] {
  * is probed as long as requests might have gone to it, so it is used again once it answers in time.
  */
 function probeSlow(state: ServerState, nodes: readonly string[], ctx: ActorContext, unheard?: readonly boolean[]): void {
-  const now = ctx.now();
+  const now = ctx.monotonicNow();
   for (let i = 0; i < nodes.length; i++) {
     const m = nodes[i]!;
     if (state.downNodes.has(m)) continue;
@@ -1486,7 +1492,7 @@ function handToCoordinator(state: ServerState, coordinator: string, req: Req, or
     return;
   }
   ctx.forward(coordinator, req);
-  state.forwarded.track(origin, coordinator, ctx.now(), undefined, 0, onlyReads(req.body.ops ?? []));
+  state.forwarded.track(origin, coordinator, ctx.monotonicNow(), undefined, 0, onlyReads(req.body.ops ?? []));
 }
 
 /**
@@ -1496,7 +1502,7 @@ function handToCoordinator(state: ServerState, coordinator: string, req: Req, or
  * where `to` is held dead or held down (the routing takes one only when no other is left).
  */
 function forward(state: ServerState, to: string, req: Req, origin: Origin, ctx: ActorContext, again?: Again): void {
-  const now = ctx.now();
+  const now = ctx.monotonicNow();
   if (again !== undefined && (to === again.from || state.downNodes.has(to) || heldDown(state, to, now))) {
     reply(ctx, origin, { ok: false, code: 'UNAVAILABLE', message: `${again.why}; no other copy can take it` });
     return;

@@ -8,11 +8,14 @@ import { crc32js as crc32, damagedLogError, frameRecord, parseLog, RECORD_HEADER
  * One append-only file per actor under the cluster's data directory.
  *
  * Appends are gathered and written by `sync()`, one write per file. The host calls `sync()`
- * before any message leaves it (every frame flush and every same-host delivery), and a step's
- * messages only leave through those, so a step's records are on disk (in the OS, or on the
- * device with `fsync`) before the messages that depend on them: the Ready rule, with the
- * writes of many steps in one system call. A thread that dies in between loses both the
- * records and the messages, which is the same as dying before the step.
+ * before any message leaves it (every frame it posts), and a step's messages only leave
+ * through frames, so a step's records are on disk (in the OS, or on the device with `fsync`)
+ * before the messages that depend on them: the Ready rule, with the writes of many steps in
+ * one system call. A message to an actor on the same host is delivered without a sync: what
+ * that actor sends in turn leaves in a frame, after the sync. A thread that dies in between
+ * loses both the records and the messages, which is the same as dying before the step; an
+ * actor crashed on a thread that goes on (a node crash) keeps what it appended, written at
+ * the next sync, as a write the OS took before the crash.
  */
 export class FileDurableStore implements DurableStore {
   private readonly packr: Packr = createPackr();

@@ -120,6 +120,11 @@ export interface AssertionFailure {
   atMs: number;
 }
 
+/** Whether an actor error's message is that of a failed `assert` (src/core/assert.ts): an AssertionFailure. */
+export function isFailedAssert(message: string): boolean {
+  return message.startsWith('assertion failed');
+}
+
 /** The largest factor `slowTimers` takes. */
 export const SLOW_TIMERS_MAX = 100;
 
@@ -284,7 +289,7 @@ export class Cluster extends EventEmitter {
       }
     }
     this.emit(event.kind, event);
-    if (event.kind === 'actor-error' && event.error.message.startsWith('assertion failed')) {
+    if (event.kind === 'actor-error' && isFailedAssert(event.error.message)) {
       const failure: AssertionFailure = { address: event.address, message: event.error.message, atMs: this.runtime.now() };
       if (this.failedAssertions.length < ASSERTION_FAILURES_KEPT_MAX) this.failedAssertions.push(failure);
       this.emit('assertion-failed', failure);

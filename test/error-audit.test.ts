@@ -1,6 +1,8 @@
 // A class audit (session 67): every place an error can arise inside an actor or an async path
 // (/tmp/s67/scratch-error-audit/audit.md has the table). One test per bug it found, each
 // failing on the code before its fix. Simulator only, small runs, no real-time waits.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { startCluster, type Cluster } from '../src/cluster/cluster.js';
 import type { ClusterConfig } from '../src/cluster/config.js';
@@ -43,3 +45,48 @@ test('an error other than an assert thrown in an actor fails the seed, naming th
   t.regex(txn.verdict, /, actor error in r\d+\/\d+ at \d+ ms: TypeError: /);
 });
 
+/**
+ * A script run in a process of its own (an uncaught exception is what it checks, and ava's
+ * worker would take one as the test's failure): a 2PC transaction over every shard, with an
+ * atNextCommit hook that throws at its commit record; then another transaction and a read.
+ * Each call is raced against a 10 s real-time guard, which only the code before the fix reached.
+ */
+const HOOK_SCRIPT = `
+const { startCluster } = await import(process.argv[1]);
+const uncaught = [];
+process.on('uncaughtException', (error) => uncaught.push(error.message));
+process.on('unhandledRejection', (error) => uncaught.push('unhandled rejection: ' + error.message));
+const cluster = await startCluster({ regions: [{ name: 'r1', servers: 3 }, { name: 'r2', servers: 3 }], transport: 'sim', seed: 12,
+  replication: { mode: 'active', factor: 3 }, shards: 4 });
+const client = cluster.client({ region: 'r1' });
+const guarded = (p) => Promise.race([p.then((v) => JSON.stringify(v) ?? 'done', (e) => e.name),
+  new Promise((resolve) => setTimeout(() => resolve('no answer in 10 s'), 10000))]);
+const ops = Array.from({ length: 8 }, (_, i) => ({ op: 'put', key: 'k' + i, value: i }));
+const shard = cluster.shardLeaders()[0].shard;
+cluster.atNextCommit('coordinator/r1', shard, () => { throw new Error('hook boom'); });
+const first = await guarded(client.transaction(ops));
+const second = await guarded(client.transaction(ops.map((op) => ({ ...op, value: 100 + op.value }))));
+const read = await guarded(client.transaction(ops.map((op) => ({ op: 'get', key: op.key }))));
+await new Promise((r) => setImmediate(r));
+console.log(JSON.stringify({ uncaught, first, second, read }));
+process.exit(0);
+`;
+
+// Before: the hook's error unwound the coordinator's step after its commit record was written
+// and left the simulator's driver (an unhandled rejection, which ends a process that does not
+// catch it); the step's commit messages and timers were lost, and the transaction never settled.
+test('an atNextCommit hook that throws: the error is an uncaught exception of its own, the transaction commits and the cluster goes on (sim)', async (t) => {
+  const index = fileURLToPath(new URL('../src/index.js', import.meta.url));
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', HOOK_SCRIPT, index], { timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error !== null) reject(new Error(`${error.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+  const run = JSON.parse(out.trim().split('\n').at(-1)!) as { uncaught: string[]; first: string; second: string; read: string };
+  t.log(run);
+  t.deepEqual(run.uncaught, ['hook boom']);
+  t.is(run.first, JSON.stringify(Array.from({ length: 8 }, () => null)));
+  t.is(run.second, run.first);
+  t.is(run.read, JSON.stringify(Array.from({ length: 8 }, (_, i) => 100 + i)));
+});

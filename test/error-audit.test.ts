@@ -90,3 +90,46 @@ test('an atNextCommit hook that throws: the error is an uncaught exception of it
   t.is(run.second, run.first);
   t.is(run.read, JSON.stringify(Array.from({ length: 8 }, (_, i) => 100 + i)));
 });
+
+/**
+ * MERIDIAN_TICKS is read once, as the modules load: a script in a process of its own, per mode.
+ * A coordinator asked for a checkpoint (Cluster.requestCheckpoint, a fault site) while idle,
+ * then given a transaction: ticks counted in lazy mode, checked in full in eager and verify.
+ */
+const CHECKPOINT_SCRIPT = `
+const { startCluster } = await import(process.argv[1]);
+const cluster = await startCluster({ regions: [{ name: 'r1', servers: 3 }], transport: 'sim', seed: 1, replication: { mode: 'active', factor: 3 } });
+const client = cluster.client({ region: 'r1' });
+await client.transaction([{ op: 'put', key: 'a', value: 1 }]);
+await cluster.sleep(500);
+cluster.requestCheckpoint('coordinator/r1');
+await cluster.sleep(300);
+const second = await client.transaction([{ op: 'put', key: 'b', value: 2 }]).then(() => 'ok', (e) => e.name);
+const summary = await cluster.inspect('coordinator/r1');
+const errors = cluster.errors().filter((e) => e.kind === 'actor-error').map((e) => e.error.message);
+console.log(JSON.stringify({ second, errors, restarts: summary.restarts, checkpoints: cluster.checkpointsOf('coordinator/r1') }));
+await cluster.stop();
+`;
+
+// Before: the checked tick drained and took the checkpoint the fault site had asked for of the
+// next step that drains, the check counted it as the tick's effect and threw, and the
+// coordinator restarted (in verify mode the transaction then timed out). With ActorErrorWatch
+// that failed 14 of the first 100 seeds of `MERIDIAN_TICKS=verify meridian check`.
+for (const mode of ['verify', 'eager'] as const) {
+  test(`MERIDIAN_TICKS=${mode}: a coordinator's checked ticks leave a checkpoint asked for to its step, and do not throw`, async (t) => {
+    const index = fileURLToPath(new URL('../src/index.js', import.meta.url));
+    const out = await new Promise<string>((resolve, reject) => {
+      const env = { ...process.env, MERIDIAN_TICKS: mode };
+      execFile(process.execPath, ['--input-type=module', '-e', CHECKPOINT_SCRIPT, index], { timeout: 60_000, env }, (error, stdout, stderr) => {
+        if (error !== null) reject(new Error(`${error.message}\n${stderr}`));
+        else resolve(stdout);
+      });
+    });
+    const run = JSON.parse(out.trim().split('\n').at(-1)!) as { second: string; errors: string[]; restarts: number; checkpoints: number };
+    t.log(run);
+    t.deepEqual(run.errors, []);
+    t.is(run.restarts, 0);
+    t.is(run.second, 'ok');
+    t.true(run.checkpoints >= 1, 'the checkpoint asked for was taken');
+  });
+}

@@ -120,6 +120,11 @@ export interface AssertionFailure {
   atMs: number;
 }
 
+/** Whether an actor error's message is that of a failed `assert` (src/core/assert.ts): an AssertionFailure. */
+export function isFailedAssert(message: string): boolean {
+  return message.startsWith('assertion failed');
+}
+
 /** The largest factor `slowTimers` takes. */
 export const SLOW_TIMERS_MAX = 100;
 
@@ -284,7 +289,7 @@ export class Cluster extends EventEmitter {
       }
     }
     this.emit(event.kind, event);
-    if (event.kind === 'actor-error' && event.error.message.startsWith('assertion failed')) {
+    if (event.kind === 'actor-error' && isFailedAssert(event.error.message)) {
       const failure: AssertionFailure = { address: event.address, message: event.error.message, atMs: this.runtime.now() };
       if (this.failedAssertions.length < ASSERTION_FAILURES_KEPT_MAX) this.failedAssertions.push(failure);
       this.emit('assertion-failed', failure);
@@ -340,9 +345,7 @@ export class Cluster extends EventEmitter {
       try {
         listener.apply(this, args);
       } catch (error) {
-        queueMicrotask(() => {
-          throw error;
-        });
+        throwApart(error);
       }
     }
     return listeners.length > 0;
@@ -618,7 +621,8 @@ export class Cluster extends EventEmitter {
    * cut where `crashAfterNextWrite` cuts it, then carried on): a nemesis acts at the moment of
    * a commit decision this way (strand-leader cuts that coordinator off from the shard's
    * replicas but its stranded leader). `hook` gets the transaction's id and runs inside the
-   * step: it must not throw; what it changes (a partition) applies to the step's messages.
+   * step; what it changes (a partition) applies to the step's messages. What it throws does not
+   * stop the step: it is thrown again on its own, an uncaught exception (as from a listener).
    * `undefined` clears a hook not yet called. Only 2PC writes such records (with Paxos Commit
    * the hook is never called). Sim only; returns false when the coordinator is down (nothing
    * is set).
@@ -644,7 +648,16 @@ export class Cluster extends EventEmitter {
         const r = record as { type?: unknown; txn?: unknown; participants?: unknown } | null;
         if (r === null || typeof r !== 'object' || r.type !== 'commit' || typeof r.txn !== 'string' || !Array.isArray(r.participants)) continue;
         if (!r.participants.includes(participant)) continue;
-        hook(r.txn);
+        // Inside the coordinator's step, as a listener is inside the step that emits: what it
+        // throws is thrown again on its own and the step goes on (its commit messages and
+        // timers). Before (an audit, session 67), it unwound the step after its write: the
+        // messages and timers were lost without a crash, and the error left the simulator's
+        // driver, so a caller that awaited the transaction waited for good.
+        try {
+          hook(r.txn);
+        } catch (error) {
+          throwApart(error);
+        }
         return true;
       }
       return false;
@@ -1661,6 +1674,16 @@ function withoutAccepts(msg: Message): Message | undefined {
     m.push(batch.m[i]!);
   }
   return m.length === 0 ? undefined : ({ type: 'pxs', s, m } satisfies ShardPaxosBatchWire);
+}
+
+/**
+ * Throw `error` again on its own, in a microtask: an uncaught exception, as from a timer's
+ * callback, that does not unwind whatever called the user's code (a listener, a hook).
+ */
+function throwApart(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
 }
 
 /** `value` with every plain object and array in it frozen (Object.freeze), and itself. */

@@ -19,6 +19,7 @@ import {
   checkScenarioSizes,
   copiesBehind,
   ProgressWatch,
+  ActorErrorWatch,
   withoutAssertPrefix,
   describeBalancer,
   applyLimits,
@@ -362,6 +363,8 @@ export async function runTxnScenario(options: TxnScenarioOptions, start: StartCl
     let faulting = true;
     // In sim, every copy's progress after every transaction and before every crash (see ProgressWatch).
     const watch = threads ? undefined : ProgressWatch.attach(cluster, t0);
+    // An error other than an assert in an actor fails the seed as one does (see ActorErrorWatch).
+    const actorErrors = ActorErrorWatch.attach(cluster, t0);
     const workload = async (index: number): Promise<void> => {
       const client = clients[index]!;
       const rng = prng.fork(`client${index}`);
@@ -538,6 +541,7 @@ export async function runTxnScenario(options: TxnScenarioOptions, start: StartCl
     // was restarted, and the run may well have gone on serializable).
     const assertions = cluster.assertionFailures().map((a) => `in ${a.address}: ${withoutAssertPrefix(a.message)}`);
     const wentBack = watch?.lines() ?? [];
+    const thrown = actorErrors.lines();
     const verdict =
       (check.ok
         ? 'strict serializable'
@@ -548,8 +552,10 @@ export async function runTxnScenario(options: TxnScenarioOptions, start: StartCl
       (behind.length > 0 ? `, copy stayed behind: ${behind.join('; ')}` : '') +
       (wentBack.length > 0 ? `, ${wentBack.join('; ')}` : '') +
       (partial.length > 0 ? `, ${partial.length} transactions applied in part or not at all as decided (${partial.slice(0, 3).join('; ')})` : '') +
-      (assertions.length > 0 ? `, assertion failed (${assertions.slice(0, 2).join('; ')})` : '');
-    const othersFailed = !live || stateDiffs.length > 0 || behind.length > 0 || wentBack.length > 0 || partial.length > 0 || assertions.length > 0;
+      (assertions.length > 0 ? `, assertion failed (${assertions.slice(0, 2).join('; ')})` : '') +
+      (thrown.length > 0 ? `, ${thrown.join('; ')}` : '');
+    const othersFailed =
+      !live || stateDiffs.length > 0 || behind.length > 0 || wentBack.length > 0 || partial.length > 0 || assertions.length > 0 || thrown.length > 0;
     const outcome = txnRunOutcome(check, othersFailed);
     const result: TxnScenarioResult = {
       seed: o.seed,

@@ -3,7 +3,8 @@
  * session 67: each test fails on the code before its fix.
  */
 import test from 'ava';
-import { AnswerTooLargeError, startCluster, TimeoutError, UnavailableError } from '../src/index.js';
+import { AnswerTooLargeError, eventually, Nemesis, startCluster, TimeoutError, UnavailableError, ValidationError } from '../src/index.js';
+import { WAIT_MS_MAX } from '../src/core/limits.js';
 
 // The transactional scenario's final read told an answer too large from the other refusals by
 // a phrase of its message; the client dropped the answer's `tooLarge` flag, so nothing else
@@ -28,6 +29,31 @@ test('a read whose answer is over messageBytesMax fails with AnswerTooLargeError
       ]),
     );
     t.true(wrote instanceof TimeoutError && !(wrote instanceof AnswerTooLargeError), wrote?.name);
+  } finally {
+    await cluster.stop();
+  }
+});
+
+// sleep, Nemesis.run and eventually took any finite wait: 3_000_000 (ms for s) held a test for
+// most of an hour, and sleep(1e300) in sim ran for ever (session 64's input audit).
+test('sleep, Nemesis.run and eventually refuse a wait over an hour, naming the field and the range; an hour itself is taken by eventually', async (t) => {
+  const cluster = await startCluster({ regions: [{ name: 'r', servers: 1 }], transport: 'sim', seed: 1 });
+  try {
+    const range = (min: number, got: string): string => `a number of milliseconds from ${min} to ${WAIT_MS_MAX} (an hour), got ${got}`;
+    const over = WAIT_MS_MAX + 1;
+    await t.throwsAsync(cluster.sleep(over), { instanceOf: ValidationError, message: `ms: ${range(0, String(over))}` });
+    await t.throwsAsync(cluster.sleep(1e300), { instanceOf: ValidationError, message: `ms: ${range(0, '1e+300')}` });
+    await t.throwsAsync(new Nemesis(cluster, { seed: 1 }).run(over), { instanceOf: ValidationError, message: `durationMs: ${range(0, String(over))}` });
+    await t.throwsAsync(
+      eventually(cluster, () => true, { timeoutMs: over }),
+      { instanceOf: ValidationError, message: `options.timeoutMs: ${range(0, String(over))}` },
+    );
+    await t.throwsAsync(
+      eventually(cluster, () => true, { intervalMs: over }),
+      { instanceOf: ValidationError, message: `options.intervalMs: ${range(1, String(over))}` },
+    );
+    // The bound itself is taken (a check true at once: no wait).
+    t.is(await eventually(cluster, () => 7, { timeoutMs: WAIT_MS_MAX, intervalMs: WAIT_MS_MAX }), 7);
   } finally {
     await cluster.stop();
   }

@@ -3,8 +3,12 @@
  * session 67: each test fails on the code before its fix.
  */
 import test from 'ava';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AnswerTooLargeError, eventually, Nemesis, startCluster, TimeoutError, UnavailableError, ValidationError } from '../src/index.js';
 import { WAIT_MS_MAX } from '../src/core/limits.js';
+import { FileDurableStore } from '../src/runtime/durable-file.js';
 
 // The transactional scenario's final read told an answer too large from the other refusals by
 // a phrase of its message; the client dropped the answer's `tooLarge` flag, so nothing else
@@ -57,4 +61,44 @@ test('sleep, Nemesis.run and eventually refuse a wait over an hour, naming the f
   } finally {
     await cluster.stop();
   }
+});
+
+/** A temporary folder, removed at the test's end. */
+function tempDir(t: { teardown(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-low-fixes-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+// A checkpoint whose write failed left `<log>.tmp` beside the log (its descriptor open), and the
+// store went on: the actor's pending records, dropped for the checkpoint, never reached disk
+// while later syncs let the messages that depend on them leave (session 66's resources audit).
+test('FileDurableStore: a checkpoint that fails to write leaves no .tmp, and fails the store as a failed sync does', (t) => {
+  const dir = tempDir(t);
+  const store = new FileDurableStore(dir, false);
+  store.append('a/0', [{ n: 1 }]);
+  store.sync();
+  store.append('a/0', [{ n: 2 }]);
+  // A record msgpack cannot encode: the write fails after the copy was opened.
+  const failed = t.throws(() => store.replace('a/0', [{ n: 2n ** 70n }]));
+  t.regex(failed?.message ?? '', /^durable store: writing the checkpoint .*a_0\.log\.tmp failed \(.*too large.*\); no record is written from now on/);
+  t.false(existsSync(`${store.fileOf('a/0')}.tmp`), 'the half-written copy is gone');
+  t.throws(() => store.sync(), { is: failed });
+  t.throws(() => store.replace('a/0', [{ n: 3 }]), { is: failed });
+  store.close();
+  // The old log is whole: what was synced before the failure.
+  t.deepEqual(new FileDurableStore(dir, false).load('a/0'), [{ n: 1 }]);
+});
+
+test('FileDurableStore: a .tmp a crash left beside a log is never read, and goes when its actor loads', (t) => {
+  const dir = tempDir(t);
+  const store = new FileDurableStore(dir, false);
+  store.append('a/0', [{ n: 1 }]);
+  store.close();
+  const tmp = `${store.fileOf('a/0')}.tmp`;
+  writeFileSync(tmp, 'half a checkpoint');
+  const reopened = new FileDurableStore(dir, false);
+  t.deepEqual(reopened.load('a/0'), [{ n: 1 }]);
+  t.false(existsSync(tmp));
+  reopened.close();
 });

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { AnswerTooLargeError, eventually, Nemesis, startCluster, TimeoutError, UnavailableError, ValidationError } from '../src/index.js';
 import { WAIT_MS_MAX } from '../src/core/limits.js';
 import { FileDurableStore } from '../src/runtime/durable-file.js';
+import { runPoolTasks } from '../src/harness/pool-tasks.js';
+import { MeridianError } from '../src/index.js';
 
 // The transactional scenario's final read told an answer too large from the other refusals by
 // a phrase of its message; the client dropped the answer's `tooLarge` flag, so nothing else
@@ -102,3 +104,38 @@ test('FileDurableStore: a .tmp a crash left beside a log is never read, and goes
   t.false(existsSync(tmp));
   reopened.close();
 });
+
+// The pools of checkLinearizable and checkTransactionsParallel had no 'error' listener: a thread
+// that failed with no task on it made piscina emit 'error', which ended the process (a module
+// that throws as it loads, 3 tasks on 2 threads on piscina alone: the replacement thread fails
+// with no task, and the process died 1 run in 6; a thread of a pool larger than its tasks, or
+// one out of memory, alike); and a task's own thread failing rejected with the bare error,
+// saying nothing of what the thread checked.
+for (const [kind, module, keys, doing, thrown] of [
+  [
+    'whose task module throws as it loads',
+    "throw new Error('this task module does not load');\n",
+    ['k1', 'k2', 'k3'],
+    /( with no task on it| \(checking key k\d\))/,
+    'this task module does not load',
+  ],
+  [
+    'whose thread dies under its task (an exception nothing catches)',
+    "export default () => new Promise(() => { setTimeout(() => { throw new Error('a pool thread died'); }, 0); });\n",
+    ['k1'],
+    / \(checking key k1\)/,
+    'a pool thread died',
+  ],
+] as const) {
+  test(`a checker pool ${kind}: the call rejects naming what failed and what the thread checked; the process goes on`, async (t) => {
+    const file = join(tempDir(t), 'task.mjs');
+    writeFileSync(file, module);
+    const error = await t.throwsAsync(
+      runPoolTasks('checkTest', { filename: file, minThreads: 2, maxThreads: 2 }, keys, (key) => `checking key ${key}`),
+      { instanceOf: MeridianError },
+    );
+    t.is((error as MeridianError).code, 'INTERNAL');
+    t.regex(error?.message ?? '', new RegExp(`^checkTest: a pool thread failed${doing.source}: ${thrown}$`));
+    t.log(error?.message);
+  });
+}

@@ -3,12 +3,14 @@
  * session 67: each test fails on the code before its fix.
  */
 import test from 'ava';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AnswerTooLargeError, eventually, Nemesis, startCluster, TimeoutError, UnavailableError, ValidationError } from '../src/index.js';
 import { WAIT_MS_MAX } from '../src/core/limits.js';
 import { FileDurableStore } from '../src/runtime/durable-file.js';
+import { checkHostLayout, checkLayout } from '../src/cluster/data-dir.js';
+import { ConfigError } from '../src/index.js';
 import { runPoolTasks } from '../src/harness/pool-tasks.js';
 import { MeridianError } from '../src/index.js';
 import type { ThreadsRuntime } from '../src/runtime/transports/threads.js';
@@ -170,4 +172,64 @@ test('threads: a pause of a node whose host never answers rejects naming the ope
     writeFileSync(release, '');
     await rt.stop();
   }
+});
+
+// A dataDir recorded the layout, replication and commit protocol, not messageBytesMax: a restart
+// under a smaller one was taken, and a slot or command its logs hold, sized for the old limit,
+// could no longer be sent alone (an accept, a catch-up, a part of a promise), so a shard could
+// elect nobody.
+test('a dataDir records the largest messageBytesMax its data was written under; a start with less is refused naming messageBytesMax, one with more taken', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'meridian-layout.json');
+  const recorded = (): unknown => (JSON.parse(readFileSync(file, 'utf8')) as { messageBytesMax?: unknown }).messageBytesMax;
+  const config = {
+    regions: [{ name: 'a', servers: 1 }],
+    shards: 2,
+    replication: { mode: 'active', factor: 1 },
+    commit: '2pc',
+    messageBytesMax: 65_536,
+  } as const;
+  checkLayout(dir, config);
+  t.is(recorded(), 65_536);
+  const error = t.throws(() => checkLayout(dir, { ...config, messageBytesMax: 4_096 }), { instanceOf: ConfigError });
+  t.is(error?.field, 'messageBytesMax');
+  t.is(
+    error?.message,
+    `config.messageBytesMax: expected 65536 or more, as recorded in ${file} (its logs may hold slots and commands sized for a limit of 65536 bytes, ` +
+      'which could no longer be sent to a replica catching up or a candidate: a shard could elect no leader; ' +
+      'start with messageBytesMax 65536 or more, or on a new dataDir), got 4096',
+  );
+  t.is(recorded(), 65_536, 'a refused start changes nothing');
+  // A larger limit takes everything a smaller one let through; going back is refused after it.
+  checkLayout(dir, { ...config, messageBytesMax: 131_072 });
+  t.is(recorded(), 131_072);
+  t.throws(() => checkLayout(dir, config), { instanceOf: ConfigError, message: /^config\.messageBytesMax: expected 131072 or more/ });
+  // A file an earlier version wrote (no limit recorded) is taken, and this start's recorded.
+  const earlier = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  delete earlier['messageBytesMax'];
+  writeFileSync(file, JSON.stringify(earlier));
+  checkLayout(dir, config);
+  t.is(recorded(), 65_536);
+  // One that is not a limit Meridian takes is not its file: refused, not overwritten.
+  writeFileSync(file, JSON.stringify({ ...earlier, messageBytesMax: 'big' }));
+  t.throws(() => checkLayout(dir, config), { instanceOf: ConfigError, message: /\(meridian-layout\.json there is not one Meridian wrote\)/ });
+});
+
+test("a 'meridian host' data directory records the largest messageBytesMax of its assignments, and refuses one with less naming messageBytesMax", (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'meridian-layout.json');
+  const recorded = (): unknown => (JSON.parse(readFileSync(file, 'utf8')) as { messageBytesMax?: unknown }).messageBytesMax;
+  const record = {
+    cluster: 'shop',
+    layout: { shards: 2, regions: [{ name: 'a', servers: 1 }] },
+    replication: { mode: 'active', factor: 1 } as const,
+    nodes: ['a/0'],
+  };
+  checkHostLayout(dir, { ...record, messageBytesMax: 65_536 })();
+  t.is(recorded(), 65_536);
+  const error = t.throws(() => checkHostLayout(dir, { ...record, messageBytesMax: 4_096 }), { instanceOf: ConfigError });
+  t.is(error?.field, 'messageBytesMax');
+  t.regex(error?.message ?? '', /^config\.messageBytesMax: expected 65536 or more, as recorded in \S+ \(.* or on a new --data-dir\), got 4096$/);
+  checkHostLayout(dir, { ...record, messageBytesMax: 131_072 })();
+  t.is(recorded(), 131_072);
 });

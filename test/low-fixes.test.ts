@@ -111,10 +111,9 @@ test('FileDurableStore: a .tmp a crash left beside a log is never read, and goes
 
 // The pools of checkLinearizable and checkTransactionsParallel had no 'error' listener: a thread
 // that failed with no task on it made piscina emit 'error', which ended the process (a module
-// that throws as it loads, 3 tasks on 2 threads on piscina alone: the replacement thread fails
-// with no task, and the process died 1 run in 6; a thread of a pool larger than its tasks, or
-// one out of memory, alike); and a task's own thread failing rejected with the bare error,
-// saying nothing of what the thread checked.
+// that throws as it loads, 3 tasks on 2 threads on piscina alone: the thread started in place of
+// a failed one fails too, with no task, and the process died 1 run in 6); and a task's own
+// thread failing rejected with the bare error, saying nothing of what the thread checked.
 for (const [kind, module, keys, doing, thrown] of [
   [
     'whose task module throws as it loads',

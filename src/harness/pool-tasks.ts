@@ -18,9 +18,10 @@ export interface PoolTasksOptions {
  * their answers in task order. A thread that fails rejects the call with a MeridianError
  * (INTERNAL) that says `what`, what the thread was doing (`describeTask(task)` of its task, if it
  * had one) and what it threw. Without a listener of its own, piscina's 'error' (a thread that
- * fails with no task on it: a broken build's task module, a thread of a pool larger than its
- * tasks dying) ended the process, and after a replacement thread failed to load piscina started
- * none again, so the tasks still queued waited for ever (session 66's resources audit).
+ * fails with no task on it: the thread piscina starts in place of a failed one, whose task
+ * module does not load either, in a broken build) ended the process, and after a replacement
+ * thread failed to load piscina started none again, so tasks still queued could wait for ever
+ * (session 66's resources audit).
  */
 export async function runPoolTasks<T, R>(what: string, options: PoolTasksOptions, tasks: readonly T[], describeTask: (task: T) => string): Promise<R[]> {
   const pool = new Piscina({ filename: options.filename, minThreads: options.minThreads, maxThreads: options.maxThreads });

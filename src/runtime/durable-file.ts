@@ -28,10 +28,10 @@ export class FileDurableStore implements DurableStore {
   private pending: string[] = [];
   /**
    * The first write or fsync that failed (a sync's, or a checkpoint's: replace). From then on
-   * every sync() and replace() throws it: the records it
-   * held are not on disk, and after a failed fsync nothing written before it can be trusted to
-   * be either (the kernel may have dropped the pages; PostgreSQL's "fsyncgate"), so no message
-   * that depends on them may leave. The host's flush throws it and the thread ends (a
+   * every sync() and replace() throws it: the records it held are not on disk, and after a
+   * failed fsync nothing written before it can be trusted to be either (the kernel may have
+   * dropped the pages; PostgreSQL's "fsyncgate"), so no message that depends on them may
+   * leave. The host's flush throws it and the thread ends (a
    * 'host-exit'; restart() starts it again from what is on disk). Before, the failing actor's
    * records were dropped from the pending list, its buffer never emptied, and its log was never
    * written again, while its puts were still acknowledged.

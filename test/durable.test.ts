@@ -348,6 +348,7 @@ test('threads: a dataDir written by a cluster of another layout (shards, regions
     replication: { mode: 'active', factor: 1 },
     groups: [['a/0'], ['a/1'], ['a/0'], ['a/1']],
     commit: '2pc',
+    messageBytesMax: 1048576,
   });
   // Before: each started, and read undefined for the keys now looked for in other shards or on other servers.
   const shapes: Array<[Partial<ClusterConfig>, string]> = [
@@ -410,6 +411,7 @@ test('threads: a dataDir written by a cluster of another layout (shards, regions
     replication: { mode: 'active', factor: 1 },
     groups: [['a/0'], ['a/1']],
     commit: '2pc',
+    messageBytesMax: 1048576,
   });
   // Replication settings that are not ones Meridian wrote are refused, not overwritten.
   writeFileSync(
@@ -644,7 +646,7 @@ test("threads: a dataDir records each shard's Paxos group; a start whose groups 
   t.is(other!.field, 'dataDir');
   t.deepEqual(JSON.parse(readFileSync(file, 'utf8')).groups, old, 'not rewritten by the refusals');
   // The factor the message names places them: taken (the same acceptors decide), and recorded.
-  checkLayout(dataDir, { shards: 3, regions, replication: { mode: 'active', factor: 3 }, commit: '2pc' });
+  checkLayout(dataDir, { shards: 3, regions, replication: { mode: 'active', factor: 3 }, commit: '2pc', messageBytesMax: 1048576 });
   t.deepEqual(JSON.parse(readFileSync(file, 'utf8')).replication, { mode: 'active', factor: 3 });
   // A file without groups (written before they were recorded) is checked on its mode and factor
   // as before, and this start's groups are recorded.

@@ -41,7 +41,13 @@ test('restart audit: a dataDir records its commit protocol, and a start with ano
   const dataDir = tempDir(t, 'meridian-commit-');
   const file = join(dataDir, 'meridian-layout.json');
   // What startCluster checks, under the folder's lock, before any actor starts (cluster.ts).
-  const config = { regions: [{ name: 'a', servers: 1 }], shards: 2, replication: { mode: 'active', factor: 1 }, commit: '2pc' } as const;
+  const config = {
+    regions: [{ name: 'a', servers: 1 }],
+    shards: 2,
+    replication: { mode: 'active', factor: 1 },
+    commit: '2pc',
+    messageBytesMax: 1048576,
+  } as const;
   checkLayout(dataDir, config);
   t.is(JSON.parse(readFileSync(file, 'utf8')).commit, '2pc');
   // Before: taken, and a transaction in doubt at the restart was misread (the test above).

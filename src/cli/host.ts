@@ -202,8 +202,9 @@ async function serve(io: HostIo, parsed: HostArgs, run: HostRun): Promise<number
           accept: (a: NatsAssign) => {
             const refusal = (error: unknown): Error => {
               if (!(error instanceof ConfigError)) return error as Error;
-              // The launcher's mode, factor or commit protocol, not this folder: its config's words (config.replication.factor).
-              if (error.field.startsWith('replication.') || error.field === 'commit') return new SettingsRefusedError(error.message);
+              // The launcher's mode, factor, commit protocol or message limit, not this folder: its config's words (config.replication.factor).
+              if (error.field.startsWith('replication.') || error.field === 'commit' || error.field === 'messageBytesMax')
+                return new SettingsRefusedError(error.message);
               return new Error(`--data-dir needs ${error.allowed}, got ${JSON.stringify(dataDir)}`);
             };
             let record: () => void;
@@ -215,6 +216,7 @@ async function serve(io: HostIo, parsed: HostArgs, run: HostRun): Promise<number
                 replication: a.replication,
                 nodes: a.specs.map((s) => s.node),
                 ...(commit === undefined ? {} : { commit }),
+                messageBytesMax: a.messageBytesMax,
               });
             } catch (error) {
               throw refusal(error);

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomId } from '../core/ids.js';
 import { ConfigError } from '../core/errors.js';
+import { MESSAGE_BYTES_MAX_MAX, MESSAGE_BYTES_MAX_MIN } from '../core/limits.js';
 import { clusterLayout, type ClusterLayout, type ReplicationRecord } from '../runtime/layout.js';
 import { REPLICATION_MODES, type RegionConfig, type ReplicationMode } from '../runtime/validate.js';
 import { groupOf } from './topology.js';
@@ -154,6 +155,8 @@ interface ClusterRecord {
   replication: ReplicationRecord | undefined;
   groups: string[][] | undefined;
   commit: CommitProtocol | undefined;
+  /** The largest messageBytesMax its data was written under (see messageBytesRefusal); undefined before session 67. */
+  messageBytesMax: number | undefined;
 }
 
 /** What `meridian-layout.json` says: nothing (no file), something Meridian did not write, a cluster's record, or a `meridian host`'s record. */
@@ -175,23 +178,30 @@ function readLayoutFile(dir: string): LayoutFile {
     return bad;
   }
   if (typeof parsed !== 'object' || parsed === null) return bad;
-  const { cluster, nodes, layout, replication, groups, commit } = parsed as {
+  const { cluster, nodes, layout, replication, groups, commit, messageBytesMax } = parsed as {
     cluster?: unknown;
     nodes?: unknown;
     layout?: unknown;
     replication?: unknown;
     groups?: unknown;
     commit?: unknown;
+    messageBytesMax?: unknown;
   };
   // Absent in a file of an earlier version (undefined); null if it is not a protocol.
   const protocol = commit === undefined || COMMIT_PROTOCOLS.includes(commit as CommitProtocol) ? (commit as CommitProtocol | undefined) : null;
+  // Absent in a file of an earlier version (undefined); null if it is not a limit Meridian takes.
+  const bytes = messageBytesMax;
+  const limit =
+    bytes === undefined || (Number.isSafeInteger(bytes) && (bytes as number) >= MESSAGE_BYTES_MAX_MIN && (bytes as number) <= MESSAGE_BYTES_MAX_MAX)
+      ? (bytes as number | undefined)
+      : null;
   if (cluster === undefined) {
     const plain = parseLayout(parsed);
     const settings = replication === undefined ? undefined : parseReplication(replication);
     const placed = groups === undefined || plain === undefined ? undefined : parseGroups(groups, plain.shards);
-    return plain === undefined || settings === null || placed === null || protocol === null
+    return plain === undefined || settings === null || placed === null || protocol === null || limit === null
       ? bad
-      : { kind: 'cluster', record: { layout: plain, replication: settings, groups: placed, commit: protocol } };
+      : { kind: 'cluster', record: { layout: plain, replication: settings, groups: placed, commit: protocol, messageBytesMax: limit } };
   }
   const hostLayout = layout === null ? null : parseLayout(layout);
   // Absent in a file of an earlier version (undefined); null with no layout.
@@ -205,11 +215,13 @@ function readLayoutFile(dir: string): LayoutFile {
     hostLayout === undefined ||
     hostReplication === false ||
     hostGroups === false ||
-    protocol === null
+    protocol === null ||
+    limit === null
   )
     return bad;
   const record: HostDataDirRecord = { cluster, nodes: nodes as string[], layout: hostLayout, replication: hostReplication, groups: hostGroups };
   if (protocol !== undefined) record.commit = protocol;
+  if (limit !== undefined) record.messageBytesMax = limit;
   return { kind: 'host', record };
 }
 
@@ -367,6 +379,30 @@ function commitRefusal(dir: string, was: CommitProtocol, now: CommitProtocol, di
 }
 
 /**
+ * The refusal of a messageBytesMax under `was`, the largest its data was written under, or
+ * undefined if `now` is not less. The logs hold what the limit of the time let through: slots
+ * of commands up to half of it, and commands up to nearly all of it (commandBytesMax in
+ * server.ts). Each must still go alone in one message (an accept, a catch-up's entries, a part
+ * of a promise: multipaxos.ts promiseParts counts on "a slot alone always fits"), and one over a
+ * smaller limit is dropped by its host every time it is sent: a lagging replica never catches
+ * up, and a majority holding such a slot accepted and not chosen elects nobody (the failure of
+ * seed 5640, session 63). A larger limit takes everything a smaller one let through: it is
+ * taken, and recorded. Not caught: on NATS, a messageBytesMax left unset is lowered to the
+ * servers' max_payload once the runtime connects, after this check; a smaller max_payload than
+ * the last run's lowers it unseen.
+ */
+function messageBytesRefusal(dir: string, was: number, now: number, dirOption: 'dataDir' | '--data-dir'): ConfigError | undefined {
+  if (now >= was) return undefined;
+  return new ConfigError(
+    'messageBytesMax',
+    `${was} or more, as recorded in ${join(dir, DATA_DIR_LAYOUT)} (its logs may hold slots and commands sized for a limit of ${was} bytes, ` +
+      `which could no longer be sent to a replica catching up or a candidate: a shard could elect no leader; ` +
+      `start with messageBytesMax ${was} or more, or on a new ${dirOption})`,
+    now,
+  );
+}
+
+/**
  * Refuses, with a ConfigError naming dataDir and what differs, a folder written by a cluster
  * of another layout: its keys would be looked for in other shards and on other servers (a
  * restart from 4 shards with 8 read undefined for half the keys, and new writes mixed with the
@@ -382,7 +418,10 @@ function commitRefusal(dir: string, was: CommitProtocol, now: CommitProtocol, di
  * one whose file records no groups (before session 59) is checked on its mode and factor,
  * and this start's groups recorded. Refuses, with a ConfigError naming commit, another commit
  * protocol than the one recorded (see commitRefusal); a file that records none (before
- * session 66) is taken, and this start's recorded. One a `meridian host` wrote holds only that host's actors, and is refused. Called
+ * session 66) is taken, and this start's recorded. Refuses, with a ConfigError naming
+ * messageBytesMax, a smaller limit than the largest recorded (see messageBytesRefusal); a larger
+ * one is recorded, as this start's is in a file that records none (before session 67). One a
+ * `meridian host` wrote holds only that host's actors, and is refused. Called
  * under the folder's lock, before any server starts.
  *
  * Returns, when it wrote the folder's first record, what takes that record back (see
@@ -395,6 +434,7 @@ export function checkLayout(
     readonly regions: readonly RegionConfig[];
     readonly replication: ReplicationRecord;
     readonly commit: CommitProtocol;
+    readonly messageBytesMax: number;
   },
 ): (() => void) | undefined {
   const refuse = (why: string): ConfigError => new ConfigError('dataDir', `a directory written by a cluster of the same layout, or a new one (${why})`, dir);
@@ -404,7 +444,10 @@ export function checkLayout(
   const replication: ReplicationRecord = { mode: config.replication.mode, factor: config.replication.factor };
   const groups = groupsIn(wanted, replication);
   const commit = config.commit;
-  const write = (): void => writeLayoutFile(dir, { ...wanted, replication, groups, commit }, refuse);
+  // The largest limit the folder's data was written under (see messageBytesRefusal).
+  const recordedBytes = found.kind === 'cluster' ? found.record.messageBytesMax : undefined;
+  const messageBytesMax = Math.max(recordedBytes ?? 0, config.messageBytesMax);
+  const write = (): void => writeLayoutFile(dir, { ...wanted, replication, groups, commit, messageBytesMax }, refuse);
   if (found.kind === 'none') {
     write();
     return () => unrecordLayout(dir);
@@ -423,7 +466,17 @@ export function checkLayout(
     const refused = commitRefusal(dir, protocol, commit, 'dataDir');
     if (refused !== undefined) throw refused;
   }
-  if (recorded?.mode === replication.mode && recorded.factor === replication.factor && found.record.groups !== undefined && protocol !== undefined)
+  if (recordedBytes !== undefined) {
+    const refused = messageBytesRefusal(dir, recordedBytes, config.messageBytesMax, 'dataDir');
+    if (refused !== undefined) throw refused;
+  }
+  if (
+    recorded?.mode === replication.mode &&
+    recorded.factor === replication.factor &&
+    found.record.groups !== undefined &&
+    protocol !== undefined &&
+    recordedBytes === messageBytesMax
+  )
     return undefined;
   write();
   return undefined;
@@ -461,6 +514,8 @@ export interface HostDataDirRecord {
   groups?: string[][] | null;
   /** The commit protocol of the servers and coordinator it ran (see commitRefusal); absent if it ran none, and in a file of an earlier version. */
   commit?: CommitProtocol;
+  /** The largest messageBytesMax of the assignments it took (see messageBytesRefusal); absent in a file of an earlier version. */
+  messageBytesMax?: number;
 }
 
 /** The phrase a host's data directory is refused with: `allowed` of the ConfigError. */
@@ -499,8 +554,9 @@ function nodesText(nodes: readonly string[]): string {
  * would start `b/0` empty while `a/0`'s log sits unread). Of the same ones, refuses
  * replication settings under which some shard's Paxos group changes as checkLayout does (a
  * ConfigError naming replication.factor or replication.mode: see replicationRefusal), and
- * another commit protocol than the one recorded (a ConfigError naming commit: commitRefusal).
- * Returns what records `record` there (nothing recorded yet, other settings, or a file of an
+ * another commit protocol than the one recorded (a ConfigError naming commit: commitRefusal),
+ * and a messageBytesMax under the largest recorded (a ConfigError naming messageBytesMax:
+ * messageBytesRefusal). Returns what records `record` there (nothing recorded yet, other settings, or a file of an
  * earlier version without them; it does nothing when the file already says it), which the
  * host calls when its actors start, before they write: an assignment whose start never came
  * (the launcher failed) left a record of a cluster that stored nothing, and a later, different
@@ -518,9 +574,23 @@ export function checkHostLayout(dir: string, record: HostDataDirRecord): () => v
   const groups = layout === null || replication === null ? null : groupsIn(layout, replication);
   // One that starts no server or coordinator says none: the recorded one is kept.
   const commit = record.commit ?? (found.kind === 'host' ? found.record.commit : undefined);
+  // The largest limit the folder's data was written under (see messageBytesRefusal).
+  const recordedBytes = found.kind === 'host' ? found.record.messageBytesMax : undefined;
+  const given = record.messageBytesMax;
+  const bytes = given === undefined ? recordedBytes : Math.max(recordedBytes ?? 0, given);
   const write = (): void =>
-    writeLayoutFile(dir, { cluster: record.cluster, layout, replication, nodes, groups, ...(commit === undefined ? {} : { commit }) }, (why) =>
-      hostRefusal(dir, why),
+    writeLayoutFile(
+      dir,
+      {
+        cluster: record.cluster,
+        layout,
+        replication,
+        nodes,
+        groups,
+        ...(commit === undefined ? {} : { commit }),
+        ...(bytes === undefined ? {} : { messageBytesMax: bytes }),
+      },
+      (why) => hostRefusal(dir, why),
     );
   if (found.kind !== 'host') return write;
   const old = found.record;
@@ -552,12 +622,17 @@ export function checkHostLayout(dir: string, record: HostDataDirRecord): () => v
     const refused = commitRefusal(dir, old.commit, commit, '--data-dir');
     if (refused !== undefined) throw refused;
   }
+  if (recordedBytes !== undefined && given !== undefined) {
+    const refused = messageBytesRefusal(dir, recordedBytes, given, '--data-dir');
+    if (refused !== undefined) throw refused;
+  }
   if (
     recorded?.mode !== replication?.mode ||
     recorded?.factor !== replication?.factor ||
     old.replication === undefined ||
     old.groups === undefined ||
-    (commit !== undefined && old.commit === undefined)
+    (commit !== undefined && old.commit === undefined) ||
+    bytes !== recordedBytes
   )
     return write;
   return () => undefined;

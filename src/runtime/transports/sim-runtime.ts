@@ -1,5 +1,5 @@
 import { StoppedError } from '../../core/errors.js';
-import type { Behavior } from '../actor.js';
+import type { ActorSpec, Behavior } from '../actor.js';
 import type { HostPing } from '../admin.js';
 import type { ActorSummary } from '../cell.js';
 import type { HostEvent, TimerHandle } from '../env.js';
@@ -34,6 +34,8 @@ export class SimRuntime implements Runtime, SimDriver {
   /** Each pending sleep's reject, and the mark its wait began with: a stalled run fails them (see SimWorld.onStall), and so does stop(). */
   private readonly sleeping = new Map<(error: Error) => void, number>();
   private stopped = false;
+  /** The plan's addresses: their indexes order the actors' start (see start). */
+  private readonly directory: Map<string, DirectoryEntry>;
 
   constructor(
     options: SimRuntimeOptions,
@@ -44,6 +46,7 @@ export class SimRuntime implements Runtime, SimDriver {
       recordTrace: options.recordTrace,
       onEvent: options.onEvent,
     });
+    this.directory = options.directory;
     this.world.onStall((error) => this.failSleeps(error));
     if (options.fsync !== undefined) this.world.durable.configure({ fsync: options.fsync, clock: () => this.world.now() });
   }
@@ -53,8 +56,17 @@ export class SimRuntime implements Runtime, SimDriver {
   }
 
   async start(): Promise<void> {
-    // Every message and host of the plan lives in one world, so host ids collapse to 0.
-    for (const plan of this.plans) for (const spec of plan.specs) this.world.host.spawn(spec);
+    // Every message and host of the plan lives in one world, so host ids collapse to 0, and the
+    // actors start in the order a dedicated placement plans them, whatever the plan's hosts: the
+    // calling thread's first, then the others by their directory index. The order they start in
+    // orders their first timers, so it is the run's: in plan order, a packed placement (dealt
+    // over `threads` hosts, by default the machine's cores) gave one seed another run on a
+    // machine with another count of cores.
+    const index = (spec: ActorSpec): number => this.directory.get(spec.address)?.index ?? Number.MAX_SAFE_INTEGER;
+    const others = this.plans.filter((plan) => plan.id !== 0).flatMap((plan) => plan.specs);
+    others.sort((a, b) => index(a) - index(b));
+    for (const plan of this.plans) if (plan.id === 0) for (const spec of plan.specs) this.world.host.spawn(spec);
+    for (const spec of others) this.world.host.spawn(spec);
   }
 
   now(): number {

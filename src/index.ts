@@ -50,6 +50,7 @@ export {
   HostExitedError,
   SimulationStalledError,
   NatsUnreachableError,
+  AnswerTooLargeError,
   ControlError,
 } from './core/errors.js';
 export type { ErrorCode } from './core/errors.js';

@@ -56,6 +56,7 @@ const VALUES = [
   'InvariantFailure',
   'MeridianError',
   'NatsUnreachableError',
+  'AnswerTooLargeError',
   'Nemesis',
   'ProgressWatch',
   'SIM_ONLY_FAULT_KINDS',

@@ -114,6 +114,6 @@ test("sim: a final read of one key's list over messageBytesMax is not live, and 
   t.false(r.live);
   t.regex(
     r.notLive ?? '',
-    /the final read of every key \(client 0, r1, a key a transaction once every key was too large\) failed 2 attempts \(2x UnavailableError: .* is over messageBytesMax \(512 bytes\)/,
+    /the final read of every key \(client 0, r1, a key a transaction once every key was too large\) failed 2 attempts \(2x AnswerTooLargeError: .* is over messageBytesMax \(512 bytes\)/,
   );
 });

@@ -1,5 +1,5 @@
 import type { Envelope } from '../core/codec.js';
-import { AbortedError, MeridianError, StoppedError, TimeoutError, UnavailableError, ValidationError, describe } from '../core/errors.js';
+import { AbortedError, AnswerTooLargeError, MeridianError, StoppedError, TimeoutError, UnavailableError, ValidationError, describe } from '../core/errors.js';
 import { checkOptions } from '../core/validate.js';
 import { KEY_BYTES_MAX, MESSAGE_BYTES_MAX_MAX, VALUE_BYTES_MAX } from '../core/limits.js';
 import { copyValue, type OpKind, type TxnMicroOp } from '../core/history.js';
@@ -371,7 +371,7 @@ export class Client {
     const msg = envelope.msg as ClientInbound;
     if (msg.type === 'res') {
       if (msg.ok) this.settle(msg.rid, msg.value, undefined);
-      else this.settle(msg.rid, undefined, errorFromWire(msg.code, msg.message, msg.reason));
+      else this.settle(msg.rid, undefined, errorFromWire(msg.code, msg.message, msg.reason, msg.tooLarge === true));
       return;
     }
     if (msg.type === 'undeliverable') {
@@ -557,10 +557,11 @@ function historyOutput(body: RequestBody, value: unknown): unknown {
   return undefined;
 }
 
-function errorFromWire(code: string, message: string, reason: unknown): Error {
+/** `tooLarge`: the answer was refused as over messageBytesMax (too-large.ts), an UNAVAILABLE one a read's. */
+function errorFromWire(code: string, message: string, reason: unknown, tooLarge: boolean): Error {
   switch (code) {
     case 'UNAVAILABLE':
-      return new UnavailableError(message);
+      return tooLarge ? new AnswerTooLargeError(message) : new UnavailableError(message);
     case 'ABORTED':
       return new AbortedError(message, typeof reason === 'string' && reason.length > 0 ? reason : undefined);
     case 'VALIDATION':

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createHash, randomInt } from 'node:crypto';
 import { ConfigError, StoppedError, ValidationError, describe, namedAs } from '../core/errors.js';
-import { checkOptions } from '../core/validate.js';
+import { checkOptions, waitMs } from '../core/validate.js';
 import { randomId, seededIds } from '../core/ids.js';
 import { CLOCK_SKEW_MS_MAX } from '../core/limits.js';
 import { Prng, hashString } from '../core/prng.js';
@@ -1024,7 +1024,8 @@ export class Cluster extends EventEmitter {
   }
 
   /**
-   * Wait: real time on threads, virtual time in sim.
+   * Wait: real time on threads, virtual time in sim. `ms` from 0 to WAIT_MS_MAX (an hour), or
+   * it rejects with a ValidationError naming `ms`.
    *
    * At `stop()` a pending sleep rejects with StoppedError, and a sleep called after it rejects
    * at once, as client calls do: it never stays pending. It rejects rather than resolves so
@@ -1037,9 +1038,8 @@ export class Cluster extends EventEmitter {
    */
   sleep(ms: number, ...extra: never[]): Promise<void> {
     // Rejects, as a stopped cluster's sleep and a client call's bad input do: it never throws.
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
-      return Promise.reject(new ValidationError('ms', `a number of milliseconds >= 0, got ${describe(ms)}`));
     try {
+      waitMs(ms, 'ms');
       checkNoMore('sleep', ['ms'], extra);
     } catch (error) {
       return Promise.reject(error);

@@ -10,10 +10,10 @@
 import type { ResErr, TxnOp } from './messages.js';
 
 /**
- * What every answer refused as too large says: how a caller tells it from the other refusals
- * (the transactional scenario's final read then reads its keys one by one).
+ * What every answer refused as too large says. A caller tells a refused read from the other
+ * refusals by its class (AnswerTooLargeError, from the `tooLarge` flag below), not by this text.
  */
-export const OVER_MESSAGE_BYTES_MAX = 'is over messageBytesMax';
+const OVER_MESSAGE_BYTES_MAX = 'is over messageBytesMax';
 
 function over(what: string, bytes: number, max: number): string {
   return `${what} (${bytes} bytes) ${OVER_MESSAGE_BYTES_MAX} (${max} bytes) and could not be sent (raise messageBytesMax to read it)`;

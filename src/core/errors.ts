@@ -79,6 +79,15 @@ export class UnavailableError extends MeridianError {
 export class NatsUnreachableError extends UnavailableError {}
 
 /**
+ * A read (a get, or a transaction of gets and checks) whose answer was over `messageBytesMax`:
+ * the answer could not be sent, and the read did nothing (definite; the message says how large
+ * it was and the option to raise). Its own class so that a caller tells it from the other
+ * refusals without matching the message's text (the transactional scenario's final read then
+ * reads its keys one by one; until session 67 it looked for a phrase in the message).
+ */
+export class AnswerTooLargeError extends UnavailableError {}
+
+/**
  * A NATS cluster's control request (inspect, crash, restart, ...) that reached no host
  * (`noResponders`: nobody serves that host's subject, it is gone), or that the host refused:
  * definite. One unanswered in time is a TimeoutError.

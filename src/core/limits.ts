@@ -12,6 +12,13 @@ export const MAILBOX_CAPACITY_MAX = 10_000_000;
 export const SEED_MAX = 0xffffffff;
 /** The most a server's clock may be skewed (`setClockSkew`), either way: a day. */
 export const CLOCK_SKEW_MS_MAX = 86_400_000;
+/**
+ * The longest wait a public call takes, ms (an hour): `cluster.sleep`, `Nemesis.run`'s duration,
+ * `eventually`'s timeout and interval. Unbounded, a slip of units (3_000_000 for 3,000 s, or
+ * ms for s) held a test for most of an hour, and `sleep(1e300)` in sim ran for ever (session
+ * 64's input audit).
+ */
+export const WAIT_MS_MAX = 3_600_000;
 /** The longest latency, jitter or delay the network model takes, ms. */
 export const NETWORK_DELAY_MS_MAX = 600_000;
 /** A history read from a file (JSON or EDN) nested deeper than this is refused: its readers and checkers recurse. */

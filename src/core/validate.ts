@@ -1,4 +1,5 @@
-import { ConfigError, ValidationError } from './errors.js';
+import { ConfigError, ValidationError, describe as described } from './errors.js';
+import { WAIT_MS_MAX } from './limits.js';
 
 /** Bounds for a numeric option. */
 export interface NumberRule {
@@ -33,6 +34,16 @@ export function checkOptions(value: unknown, field: string, known: readonly stri
     if (!known.includes(key)) throw new ValidationError(`${field}.${key}`, `not an option here (${known.join(', ')} ${known.length === 1 ? 'is' : 'are'})`);
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * A wait of a public call, in ms (see WAIT_MS_MAX): a finite number from `min` to WAIT_MS_MAX,
+ * or a ValidationError naming `field` and the range.
+ */
+export function waitMs(value: unknown, field: string, min = 0): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > WAIT_MS_MAX)
+    throw new ValidationError(field, `a number of milliseconds from ${min} to ${WAIT_MS_MAX} (an hour), got ${described(value)}`);
+  return value;
 }
 
 function describe(value: unknown): string {

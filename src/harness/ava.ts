@@ -6,7 +6,7 @@
 import { startCluster, type AssertionFailure, type Cluster } from '../cluster/cluster.js';
 import type { ClusterConfig } from '../cluster/config.js';
 import { StoppedError, TimeoutError, ValidationError, describe } from '../core/errors.js';
-import { checkOptions } from '../core/validate.js';
+import { checkOptions, waitMs } from '../core/validate.js';
 
 /** The part of ava's `t` the helpers use. */
 export interface TestContextLike {
@@ -146,8 +146,9 @@ function checkTestContext(t: unknown): asserts t is TestContextLike {
 }
 
 export interface EventuallyOptions {
-  /** Give up after this much cluster time (virtual in sim). */
+  /** Give up after this much cluster time (virtual in sim): 0 to WAIT_MS_MAX (an hour). */
   timeoutMs?: number;
+  /** Cluster time between tries: EVENTUALLY_INTERVAL_MS_MIN to WAIT_MS_MAX. */
   intervalMs?: number;
   /** Says what was awaited, in the error. */
   message?: string;
@@ -175,12 +176,8 @@ export async function eventually<T>(
     throw new ValidationError('cluster', `a cluster (or an object with sleep() and now()), got ${describe(cluster)}`);
   if (typeof check !== 'function') throw new ValidationError('check', `a function returning false (not yet) or anything else (done), got ${describe(check)}`);
   checkOptions(options, 'options', ['timeoutMs', 'intervalMs', 'message']);
-  const timeoutMs = options.timeoutMs ?? EVENTUALLY_TIMEOUT_MS_DEFAULT;
-  const intervalMs = options.intervalMs ?? EVENTUALLY_INTERVAL_MS_DEFAULT;
-  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0)
-    throw new ValidationError('options.timeoutMs', `a number of milliseconds >= 0, got ${describe(timeoutMs)}`);
-  if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs < EVENTUALLY_INTERVAL_MS_MIN)
-    throw new ValidationError('options.intervalMs', `a number of milliseconds >= ${EVENTUALLY_INTERVAL_MS_MIN}, got ${describe(intervalMs)}`);
+  const timeoutMs = waitMs(options.timeoutMs ?? EVENTUALLY_TIMEOUT_MS_DEFAULT, 'options.timeoutMs');
+  const intervalMs = waitMs(options.intervalMs ?? EVENTUALLY_INTERVAL_MS_DEFAULT, 'options.intervalMs', EVENTUALLY_INTERVAL_MS_MIN);
   if (options.message !== undefined && typeof options.message !== 'string')
     throw new ValidationError('options.message', `a string (said in the error when the check is not true in time), got ${describe(options.message)}`);
   const what = options.message === undefined ? '' : ` (${options.message})`;

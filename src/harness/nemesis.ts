@@ -16,7 +16,7 @@
  * Clock skew ('clock-skew', asked for in `faults`) offsets one server's `ctx.now()` through `cluster.setClockSkew`.
  */
 import { ConfigError, ValidationError, describe, namedAs } from '../core/errors.js';
-import { checkOptions, firstRepeated } from '../core/validate.js';
+import { checkOptions, firstRepeated, waitMs } from '../core/validate.js';
 import { Prng, hashString } from '../core/prng.js';
 import type { NetworkConfig, PartitionOptions } from '../net/model.js';
 import { validateNetworkChange } from '../cluster/config.js';
@@ -800,13 +800,13 @@ export class Nemesis {
   }
 
   /**
-   * Run the schedule for `durationMs` of cluster time, then heal (unless `heal: false`).
+   * Run the schedule for `durationMs` of cluster time (0 to WAIT_MS_MAX, an hour), then heal
+   * (unless `heal: false`).
    * Resolves with the log. Ends early, quietly, after `stop()` (at its next wake-up) or when
    * the cluster is stopped.
    */
   async run(durationMs: number, options: { heal?: boolean } = {}): Promise<FaultEvent[]> {
-    if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0)
-      throw new ValidationError('durationMs', `a number of milliseconds >= 0, got ${describe(durationMs)}`);
+    waitMs(durationMs, 'durationMs');
     checkOptions(options, 'options', ['heal']);
     if (options.heal !== undefined && typeof options.heal !== 'boolean')
       throw new ValidationError('options.heal', `true or false, got ${describe(options.heal)}`);

@@ -1,16 +1,17 @@
 /**
  * Checks a history key by key on a piscina pool: keys are independent objects for both models,
  * so their searches share nothing. Small histories are checked inline, since starting threads
- * costs more than they do. The pool lives for one call and is destroyed before it returns.
+ * costs more than they do. The pool lives for one call and is destroyed before it returns; a
+ * thread that fails rejects the call, naming the keys it checked (runPoolTasks).
  */
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
 import { ValidationError } from '../core/errors.js';
 import type { History, HistoryOp } from '../core/history.js';
 import { CHECK_OPTION_KEYS, checkHistory, finish, sharedCheckState, validateHistory, type CheckOptions, type CheckResult } from './linearizability.js';
 import { allKeys, checkOptions as checkOptionKeys } from '../core/validate.js';
 import type { ModelName } from './models.js';
 import type { CheckTask } from '../../workers/checker.js';
+import { keysText, runPoolTasks } from './pool-tasks.js';
 
 /** Threads by default: the machine this was written for has two cores. */
 export const CHECK_WORKERS_DEFAULT = 2;
@@ -68,19 +69,15 @@ export async function checkLinearizable(history: History, modelName: ModelName, 
   if (inline) return checkHistory(history, modelName, checkOptions);
 
   const batches = balance([...byKey.values()], Math.min(byKey.size, workers * TASKS_PER_WORKER));
-  const pool = new Piscina({ filename: workerFile, minThreads: workers, maxThreads: workers });
   const shared = sharedCheckState(checkOptions, true);
-  try {
-    const results = await Promise.all(
-      batches.map((batch) => {
-        const task: CheckTask = { history: batch, modelName, options: checkOptions, shared };
-        return pool.run(task) as Promise<CheckResult>;
-      }),
-    );
-    return merge(results);
-  } finally {
-    await pool.destroy();
-  }
+  const tasks = batches.map((batch): CheckTask => ({ history: batch, modelName, options: checkOptions, shared }));
+  const results = await runPoolTasks<CheckTask, CheckResult>(
+    'checkLinearizable',
+    { filename: workerFile, minThreads: workers, maxThreads: workers },
+    tasks,
+    (task) => keysText(new Set(task.history.map((op) => op.key))),
+  );
+  return merge(results);
 }
 
 /** Longest-processing-time-first: the largest key goes to the lightest batch. */

@@ -2,7 +2,7 @@ import { startCluster } from '../cluster/cluster.js';
 import { checkInt, type ClusterConfig, type ReplicationConfig } from '../cluster/config.js';
 import { serverId } from '../cluster/topology.js';
 import { TXN_OPS_MAX } from '../cluster/client.js';
-import { AbortedError, ConfigError, namedAs, UnavailableError } from '../core/errors.js';
+import { AbortedError, AnswerTooLargeError, ConfigError, namedAs } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
 import { allKeys, checkOptions, definedOnly } from '../core/validate.js';
 import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
@@ -10,7 +10,6 @@ import { checkTransactions, describeAnomaly, type TxnCheckResult } from './elle/
 import { searchBudgetFor } from './check-budget.js';
 import type { TxnHistoryOp } from '../core/history.js';
 import { TXN_COMMITS, type TxnCommit } from './txn-commits.js';
-import { OVER_MESSAGE_BYTES_MAX } from '../cluster/too-large.js';
 import {
   checkScenarioBasics,
   checkScenarioMode,
@@ -506,7 +505,7 @@ export async function runTxnScenario(options: TxnScenarioOptions, start: StartCl
         }
       } catch (error) {
         readErrors.push(error);
-        const tooLarge = error instanceof UnavailableError && error.message.includes(OVER_MESSAGE_BYTES_MAX);
+        const tooLarge = error instanceof AnswerTooLargeError;
         // One key's list alone too large: no smaller read to try.
         if (tooLarge && oneByOne) break;
         if (tooLarge) oneByOne = true;

@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, existsSync, renameSync, truncateSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, existsSync, renameSync, rmSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Packr } from 'msgpackr';
 import { createPackr, FastEncoder, grownBytes } from '../core/codec.js';
@@ -30,7 +30,8 @@ export class FileDurableStore implements DurableStore {
   /** The actors with records pending, in the order they first appended since the last sync. */
   private pending: string[] = [];
   /**
-   * The first write or fsync that failed. From then on every sync() throws it: the records it
+   * The first write or fsync that failed (a sync's, or a checkpoint's: replace). From then on
+   * every sync() and replace() throws it: the records it
    * held are not on disk, and after a failed fsync nothing written before it can be trusted to
    * be either (the kernel may have dropped the pages; PostgreSQL's "fsyncgate"), so no message
    * that depends on them may leave. The host's flush throws it and the thread ends (a
@@ -93,6 +94,7 @@ export class FileDurableStore implements DurableStore {
   }
 
   replace(address: string, records: unknown[]): void {
+    if (this.failed !== undefined) throw this.failed;
     // What was pending for this actor is in the checkpoint (the actor built it from its state).
     this.buffers.get(address)?.clear();
     const fd = this.fds.get(address);
@@ -101,19 +103,40 @@ export class FileDurableStore implements DurableStore {
       this.fds.delete(address);
     }
     const file = this.fileOf(address);
-    const tmp = `${file}.tmp`;
-    const out = openSync(tmp, 'w');
-    const parts = records.map((r) => frameRecord(this.packr, r, crc32));
-    if (parts.length > 0) writeSync(out, Buffer.concat(parts));
-    if (this.fsync) fsyncSync(out);
-    closeSync(out);
-    // A rename is atomic: a crash leaves the old log or the new one, never half of either.
-    renameSync(tmp, file);
+    const tmp = tmpOf(file);
+    let out: number | undefined;
+    try {
+      out = openSync(tmp, 'w');
+      const parts = records.map((r) => frameRecord(this.packr, r, crc32));
+      if (parts.length > 0) writeSync(out, Buffer.concat(parts));
+      if (this.fsync) fsyncSync(out);
+      closeSync(out);
+      out = undefined;
+      // A rename is atomic: a crash leaves the old log or the new one, never half of either.
+      renameSync(tmp, file);
+    } catch (error) {
+      // The half-written copy goes (it was left beside the log, its descriptor open), and the
+      // store fails as a failed sync does: what was pending for this actor was dropped above
+      // (the checkpoint was to hold it), so no message that depends on it may leave.
+      try {
+        if (out !== undefined) closeSync(out);
+        rmSync(tmp, { force: true });
+      } catch {
+        // What failed is said below; a copy that cannot be removed is removed at the next load.
+      }
+      this.failed = new Error(
+        `durable store: writing the checkpoint ${tmp} failed (${(error as Error).message}); no record is written from now on, and no message leaves this host`,
+      );
+      throw this.failed;
+    }
   }
 
   load(address: string): unknown[] {
     this.sync();
     const file = this.fileOf(address);
+    // A checkpoint's copy a crash left half-written (between its open and its rename): never
+    // read (the log beside it is whole, the old one), removed as its actor starts again.
+    rmSync(tmpOf(file), { force: true });
     if (!existsSync(file)) return [];
     const bytes = readFileSync(file);
     const parsed = parseLog(this.packr, bytes, crc32);
@@ -147,6 +170,11 @@ export class FileDurableStore implements DurableStore {
       this.fds.clear();
     }
   }
+}
+
+/** Where replace() writes a log's new contents before renaming them over it. */
+function tmpOf(file: string): string {
+  return `${file}.tmp`;
 }
 
 /** Bytes appended for one actor and not yet written; the buffer is kept and grows as needed. */

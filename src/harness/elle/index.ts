@@ -10,7 +10,7 @@
  * calling thread. Both give the same result for the same history.
  */
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import { keysText, runPoolTasks } from '../pool-tasks.js';
 import { describe, ValidationError } from '../../core/errors.js';
 import { findCycles, cycleEdges, explainCycle } from './classify.js';
 import { buildGraph } from './graph.js';
@@ -127,18 +127,12 @@ export async function checkTransactionsParallel(history: TxnHistoryInput, option
   if (inline) return finish(txns, [analyze(model, txns.views, txns.views.length, LEVELS[consistency].order)], order, model, consistency, searchBudget);
 
   const groups = splitByKey(txns.views, workers);
-  const pool = new Piscina({ filename: workerFile, minThreads: Math.min(workers, groups.length), maxThreads: workers });
-  try {
-    const analyses = await Promise.all(
-      groups.map((views) => {
-        const task: ElleTask = { model, views, txnCount: txns.views.length, order: LEVELS[consistency].order };
-        return pool.run(task) as Promise<KeyAnalysis>;
-      }),
-    );
-    return finish(txns, analyses, order, model, consistency, searchBudget);
-  } finally {
-    await pool.destroy();
-  }
+  const tasks = groups.map((views): ElleTask => ({ model, views, txnCount: txns.views.length, order: LEVELS[consistency].order }));
+  const pool = { filename: workerFile, minThreads: Math.min(workers, groups.length), maxThreads: workers };
+  const analyses = await runPoolTasks<ElleTask, KeyAnalysis>('checkTransactionsParallel', pool, tasks, (task) =>
+    keysText(new Set(task.views.flatMap((view) => view.ops.map((mop) => String(mop[1]))))),
+  );
+  return finish(txns, analyses, order, model, consistency, searchBudget);
 }
 
 /** Lists for the order the level keeps between transactions: real time, each process's order, or none. */

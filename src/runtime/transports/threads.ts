@@ -16,6 +16,7 @@ import {
   AnswerGatherer,
   answerWithin,
   CONTROL_TIMEOUT_MS,
+  controlLate,
   failPendingCalls,
   inspectLate,
   pingEvery,
@@ -27,6 +28,9 @@ import {
 import { RealTimers } from './real-timers.js';
 import { removeTempDir, trackRuntime } from '../temp-dirs.js';
 import { postToWorker, type FromWorker, type HostWorkerData } from './worker-protocol.js';
+
+/** The lifecycle calls of a node, as their errors name them (controlLate). */
+type LifecycleOp = 'crash' | 'restart' | 'pause' | 'resume';
 
 /** How often workers push their counters to the main thread. */
 export const STATS_PUSH_INTERVAL_MS = 50;
@@ -367,20 +371,40 @@ export class ThreadsRuntime implements Runtime {
   }
 
   /**
-   * An admin call on another host than the one a lifecycle call is about, or on each host for
-   * a cluster-wide answer: undefined if that host's thread ends meanwhile (a crash of another
-   * node overlapping this call, or the host died on its own), rather than failing the whole
-   * call with a HostExitedError that names a host the caller did not ask about. What it was to
-   * be told went with it; started again, it is handed what it needs (handOver). StoppedError
-   * (stop() began) still rejects.
+   * An admin call of a crash, restart or pause (`op`) of `node` on another host than the one it
+   * is about: undefined if that host's thread ends meanwhile (a crash of another node
+   * overlapping this call, or the host died on its own), rather than failing the whole call
+   * with a HostExitedError that names a host the caller did not ask about. What it was to be
+   * told went with it; started again, it is handed what it needs (handOver). Undefined too if
+   * it does not answer within controlAnswerMs (see the catch). StoppedError (stop() began)
+   * still rejects.
    */
-  private async callIfAlive<T>(entry: WorkerHost, f: (admin: Comlink.Remote<AdminApi>) => Promise<T>): Promise<T | undefined> {
+  private async callIfAlive<T>(op: LifecycleOp, node: string, entry: WorkerHost, f: (admin: Comlink.Remote<AdminApi>) => Promise<T>): Promise<T | undefined> {
     try {
-      return await this.call(entry, f);
+      return await this.control(op, node, entry, f);
     } catch (error) {
-      if (error instanceof HostExitedError) return undefined;
+      // Nor one that does not answer in time: the call stays queued on its admin port, after
+      // those sent before it and before those sent after, and is applied once the host runs
+      // again. The lifecycle call it is part of is not held up for good by a host it is not about.
+      if (error instanceof HostExitedError || (error instanceof TimeoutError && !this.stopped)) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * How long a crash, restart or pause waits for each answer of a host (as a NATS control
+   * request); @internal a test lowers it.
+   */
+  controlAnswerMs = CONTROL_TIMEOUT_MS;
+
+  /**
+   * An admin call of a crash, restart or pause (`op`) of `node`, its answer awaited
+   * controlAnswerMs at most, then a TimeoutError naming the operation, the node and the host
+   * (controlLate). Unbounded, a host held in a step for good left the call pending for ever.
+   */
+  private control<T>(op: LifecycleOp, node: string, entry: WorkerHost, f: (admin: Comlink.Remote<AdminApi>) => Promise<T>): Promise<T> {
+    const ms = this.controlAnswerMs;
+    return answerWithin(ms, this.call(entry, f), () => controlLate(op, node, entry, ms));
   }
 
   now(): number {
@@ -425,7 +449,7 @@ export class ThreadsRuntime implements Runtime {
     this.crashedNodes.add(node);
     this.front.host.setNodeDead(node, true);
     const others = this.liveWorkers().filter((h) => h !== entry);
-    await Promise.all(others.map((h) => this.callIfAlive(h, (a) => a.setNodeDead(node, true))));
+    await Promise.all(others.map((h) => this.callIfAlive('crash', node, h, (a) => a.setNodeDead(node, true))));
     // Its thread died on its own already: the node is down, and stays so when a restart of
     // another of its nodes starts the thread again (crashedNodes).
     if (!entry.alive) return;
@@ -435,8 +459,8 @@ export class ThreadsRuntime implements Runtime {
       this.retire(entry);
       await entry.worker.terminate();
     } else {
-      await this.call(entry, (a) => a.setNodeDead(node, true));
-      await this.call(entry, (a) => a.crashNode(node));
+      await this.control('crash', node, entry, (a) => a.setNodeDead(node, true));
+      await this.control('crash', node, entry, (a) => a.crashNode(node));
     }
   }
 
@@ -444,7 +468,7 @@ export class ThreadsRuntime implements Runtime {
   async pauseNode(node: string, paused: boolean): Promise<void> {
     const entry = this.liveHostOfNode(node);
     // The thread goes on (its control plane answers); the node's actors run nothing.
-    if (entry.alive) await this.call(entry, (a) => a.pauseNode(node, paused));
+    if (entry.alive) await this.control(paused ? 'pause' : 'resume', node, entry, (a) => a.pauseNode(node, paused));
   }
 
   /**
@@ -461,11 +485,11 @@ export class ThreadsRuntime implements Runtime {
     }
     if (!entry.alive) await this.respawn(entry, node);
     else if (entry.plan.dedicated) return;
-    else await this.call(entry, (a) => a.restartNode(node));
+    else await this.control('restart', node, entry, (a) => a.restartNode(node));
     this.crashedNodes.delete(node);
     this.deadNodes.delete(node);
     this.front.host.setNodeDead(node, false);
-    await Promise.all(this.liveWorkers().map((h) => this.callIfAlive(h, (a) => a.setNodeDead(node, false))));
+    await Promise.all(this.liveWorkers().map((h) => this.callIfAlive('restart', node, h, (a) => a.setNodeDead(node, false))));
   }
 
   /**
@@ -508,13 +532,13 @@ export class ThreadsRuntime implements Runtime {
         const channel = new MessageChannel();
         postToWorker(fresh.worker, { type: 'peer', peer: other.id, port: channel.port1 }, [channel.port1]);
         // A host crashed meanwhile needs no channel: started again, it links to this one.
-        const linked = this.callIfAlive(other, (a) => a.connect(fresh.id, Comlink.transfer(channel.port2, [channel.port2])));
+        const linked = this.callIfAlive('restart', node, other, (a) => a.connect(fresh.id, Comlink.transfer(channel.port2, [channel.port2])));
         fresh.linkedTo.set(other, linked);
         await linked;
       }
       // The new host boots with the cluster's initial network: hand it what changed since,
       // before its actors start, so its first messages already obey partitions and skews.
-      await this.handOver(fresh, new Set([node, ...revived]));
+      await this.handOver(fresh, node, new Set([node, ...revived]));
       await this.startWorker(fresh);
     } catch (error) {
       // A restart that did not finish leaves no half-started host behind: the node stays
@@ -529,18 +553,18 @@ export class ThreadsRuntime implements Runtime {
     for (const n of revived) {
       this.deadNodes.delete(n);
       this.front.host.setNodeDead(n, false);
-      await Promise.all(this.liveWorkers().map((h) => this.callIfAlive(h, (a) => a.setNodeDead(n, false))));
+      await Promise.all(this.liveWorkers().map((h) => this.callIfAlive('restart', node, h, (a) => a.setNodeDead(n, false))));
     }
   }
 
-  /** Network settings, partitions, other dead nodes and clock skews set since boot, for a respawned host. */
-  private async handOver(fresh: WorkerHost, starting: ReadonlySet<string>): Promise<void> {
+  /** Network settings, partitions, other dead nodes and clock skews set since boot, for a host respawned by a restart of `node`. */
+  private async handOver(fresh: WorkerHost, node: string, starting: ReadonlySet<string>): Promise<void> {
     const network = this.network;
-    if (network !== undefined) await this.call(fresh, (a) => a.setNetwork(network));
+    if (network !== undefined) await this.control('restart', node, fresh, (a) => a.setNetwork(network));
     const partitions = this.partitions;
-    if (partitions.length > 0) await this.call(fresh, (a) => a.setPartitions(partitions));
-    for (const dead of this.deadNodes) if (!starting.has(dead)) await this.call(fresh, (a) => a.setNodeDead(dead, true));
-    for (const [skewed, ms] of this.skews) await this.call(fresh, (a) => a.setClockSkew(skewed, ms));
+    if (partitions.length > 0) await this.control('restart', node, fresh, (a) => a.setPartitions(partitions));
+    for (const dead of this.deadNodes) if (!starting.has(dead)) await this.control('restart', node, fresh, (a) => a.setNodeDead(dead, true));
+    for (const [skewed, ms] of this.skews) await this.control('restart', node, fresh, (a) => a.setClockSkew(skewed, ms));
   }
 
   setNetwork(config: NetworkConfig): Promise<void> {

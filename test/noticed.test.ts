@@ -1,0 +1,52 @@
+/**
+ * Defects class audits of session 67 noticed and left, fixed in the same session: each test
+ * fails on the code before its fix.
+ */
+import test from 'ava';
+import type { ActorContext, Behavior } from '../src/runtime/actor.js';
+import { SimWorld } from '../src/runtime/transports/sim.js';
+
+const SEED = 1;
+
+/** A simulated host running `behavior` as actor `address` on node `n` (mailboxes of `mailboxCapacity`). */
+function world(behavior: Behavior, address: string, mailboxCapacity: number): SimWorld {
+  const w = new SimWorld({
+    seed: SEED,
+    directory: new Map([[address, { host: 0, region: 'r', node: 'n' }]]),
+    behaviors: new Map([[behavior.name, behavior]]),
+    mailboxCapacity,
+  });
+  w.host.spawn({ address, behavior: behavior.name, params: null, region: 'r', node: 'n' });
+  return w;
+}
+
+// Host.restartNode started a node's actors one by one; when one's first log write threw (a
+// disk error), the call threw with that actor registered and running. On threads the restart
+// rejected, the other hosts still took the node as dead, and the actor ran until a second
+// restart. Now a failed restart crashes again what it started, and says the node stays down.
+test('a restart whose first log write fails leaves the node down, says so, and a later restart starts it', (t) => {
+  const writer: Behavior<{ n: number }> = {
+    name: 'writer',
+    init: (ctx: ActorContext, _params, recovered) => {
+      ctx.persist({ life: recovered.length });
+      ctx.setTimer('tick', 10);
+      return { n: recovered.length };
+    },
+    receive: () => undefined,
+  };
+  const w = world(writer, 'w/1', 100);
+  const host = w.host;
+  host.crashNode('n');
+  const append = w.durable.append.bind(w.durable);
+  w.durable.append = () => {
+    throw new Error('EIO: i/o error, write');
+  };
+  const error = t.throws(() => host.restartNode('n'));
+  t.regex(error?.message ?? '', /^the restart of node n failed, and it stays down \(a later restart tries again\): EIO/);
+  t.is(host.cell('w/1'), undefined, 'no actor of the node runs after a failed restart');
+  w.runUntil(100);
+  t.is(host.cell('w/1'), undefined, 'nor later (no timer of the failed start brings it back)');
+  w.durable.append = append;
+  t.is(host.restartNode('n'), 1, 'a second restart starts its actor');
+  t.is(host.cell('w/1')?.summary().status, 'running');
+});

@@ -5,6 +5,7 @@
 import test from 'ava';
 import type { ActorContext, Behavior } from '../src/runtime/actor.js';
 import { SimWorld } from '../src/runtime/transports/sim.js';
+import { closeStoreAtStop, FINAL_WRITE_FAILED, hostExitStatus, SHUT_DOWN_BY_LAUNCHER } from '../src/runtime/transports/nats-host.js';
 
 const SEED = 1;
 
@@ -49,4 +50,34 @@ test('a restart whose first log write fails leaves the node down, says so, and a
   w.durable.append = append;
   t.is(host.restartNode('n'), 1, 'a second restart starts its actor');
   t.is(host.cell('w/1')?.summary().status, 'running');
+});
+
+// stop() of a NATS host closed its log (a last write) unguarded: a failed write rejected stop(),
+// whose callers all ignore its promise, so the process ended on an unhandled rejection with no
+// "exiting" line. Now the failure is logged and the reason `done` gives exits 1.
+test('a NATS host whose last log write fails at stop logs it and stops with a reason that exits 1', (t) => {
+  const lines: string[] = [];
+  const failing = {
+    close: (): void => {
+      throw new Error('ENOSPC: no space left on device, write');
+    },
+  };
+  const reason = closeStoreAtStop(failing, SHUT_DOWN_BY_LAUNCHER, (line) => lines.push(line));
+  t.true(reason.startsWith(FINAL_WRITE_FAILED), reason);
+  t.true(reason.includes('ENOSPC') && reason.includes(SHUT_DOWN_BY_LAUNCHER), reason);
+  t.is(hostExitStatus(reason), 1);
+  t.is(lines.length, 1);
+  t.true(lines[0]!.includes('ENOSPC'), lines[0]);
+  // One that closes: the reason as it was (0 for a shutdown by the launcher), nothing logged.
+  let closed = 0;
+  const ok = closeStoreAtStop({ close: () => void closed++ }, SHUT_DOWN_BY_LAUNCHER, (line) => lines.push(line));
+  t.is(ok, SHUT_DOWN_BY_LAUNCHER);
+  t.is(hostExitStatus(ok), 0);
+  t.is(closed, 1);
+  t.is(lines.length, 1);
+  t.is(
+    closeStoreAtStop(undefined, 'x', (line) => lines.push(line)),
+    'x',
+    'no store yet (no assignment): nothing to close',
+  );
 });

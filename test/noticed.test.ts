@@ -4,6 +4,7 @@
  */
 import test from 'ava';
 import type { ActorContext, Behavior } from '../src/runtime/actor.js';
+import { TIMERS_DROPPED_COUNTER } from '../src/runtime/cell.js';
 import { SimWorld } from '../src/runtime/transports/sim.js';
 import { closeStoreAtStop, FINAL_WRITE_FAILED, hostExitStatus, SHUT_DOWN_BY_LAUNCHER } from '../src/runtime/transports/nats-host.js';
 
@@ -80,4 +81,42 @@ test('a NATS host whose last log write fails at stop logs it and stops with a re
     'x',
     'no store yet (no assignment): nothing to close',
   );
+});
+
+// A timer's firing met a full mailbox (a paused node's: what others sent filled it) and was
+// dropped without a word; an actor that sets its timer again as it handles the firing (a
+// heartbeat) never ran it again. Firings now queue past mailboxCapacity.
+test('sim: a periodic timer firing into a full mailbox of a paused actor is kept, and the loop goes on after resume', (t) => {
+  t.log(`seed ${SEED}`);
+  const ticker: Behavior<{ ticks: number; noise: number }> = {
+    name: 'ticker',
+    init: (ctx: ActorContext) => {
+      ctx.setTimer('tick', 10);
+      return { ticks: 0, noise: 0 };
+    },
+    receive: (state, msg, ctx) => {
+      if (msg.type === 'timer') {
+        state.ticks++;
+        ctx.setTimer('tick', 10);
+      } else {
+        state.noise++;
+      }
+    },
+    summary: (state) => ({ ...state }),
+  };
+  const w = world(ticker, 't/1', 2);
+  const host = w.host;
+  const ticks = (): number => (host.cell('t/1')!.summary().state as { ticks: number }).ticks;
+  w.runUntil(25);
+  t.is(ticks(), 2);
+  host.pauseNode('n', true);
+  for (let i = 0; i < 3; i++) host.deliver({ to: 't/1', from: 'tester', msg: { type: 'noise' } });
+  t.is(host.stats.dropped['mailbox-full'], 1, 'messages past mailboxCapacity are still dropped');
+  w.runUntil(100);
+  const summary = host.cell('t/1')!.summary();
+  t.is(summary.mailbox, 3, 'the two messages and the firing wait');
+  host.pauseNode('n', false);
+  w.runUntil(200);
+  t.true(ticks() >= 10, `ticks after resume: ${ticks()}`);
+  t.false(TIMERS_DROPPED_COUNTER in host.cell('t/1')!.summary().counters, 'no firing dropped');
 });

@@ -3,10 +3,12 @@
  * fails on the code before its fix.
  */
 import test from 'ava';
+import { startCluster, type MemberEvent } from '../src/index.js';
 import type { ActorContext, Behavior } from '../src/runtime/actor.js';
 import { TIMERS_DROPPED_COUNTER } from '../src/runtime/cell.js';
 import { SimWorld } from '../src/runtime/transports/sim.js';
 import { closeStoreAtStop, FINAL_WRITE_FAILED, hostExitStatus, SHUT_DOWN_BY_LAUNCHER } from '../src/runtime/transports/nats-host.js';
+import type { SimRuntime } from '../src/runtime/transports/sim-runtime.js';
 
 const SEED = 1;
 
@@ -119,4 +121,32 @@ test('sim: a periodic timer firing into a full mailbox of a paused actor is kept
   w.runUntil(200);
   t.true(ticks() >= 10, `ticks after resume: ${ticks()}`);
   t.false(TIMERS_DROPPED_COUNTER in host.cell('t/1')!.summary().counters, 'no firing dropped');
+});
+
+// MemberEvent.version counted from 0 in each life of the balancer that publishes it: after a
+// restart (its supervisor's, after an error) a consumer ordering events by version took the new
+// life's events for older ones. It counts on from the life's first rid now (firstRid).
+test('sim: member events after a restart of the publishing balancer have larger versions than those before', async (t) => {
+  t.log(`seed ${SEED}`);
+  const c = await startCluster({ regions: [{ name: 'r1', servers: 2 }], transport: 'sim', seed: SEED, heartbeat: { intervalMs: 100 } });
+  try {
+    const events: MemberEvent[] = [];
+    c.on('member', (e: MemberEvent) => events.push(e));
+    await c.crash('r1/1');
+    await c.sleep(2_000);
+    const before = events.length;
+    t.true(before > 0, 'the crash was published');
+    const last = Math.max(...events.map((e) => e.version));
+    // The balancer fails a step (a message it cannot read) and is restarted: a new life.
+    (c.internals.runtime as SimRuntime).world.host.route('tester', 'balancer/r1', { type: 'req', rid: 1, body: null });
+    await c.sleep(500);
+    await c.restart('r1/1');
+    await c.sleep(2_000);
+    const after = events.slice(before);
+    t.log(`versions before ${JSON.stringify(events.slice(0, before).map((e) => e.version))}, after ${JSON.stringify(after.map((e) => e.version))}`);
+    t.true(after.length > 0, 'the new life published');
+    for (const e of after) t.true(e.version > last, `${e.id} ${e.state}: version ${e.version} after ${last}`);
+  } finally {
+    await c.stop();
+  }
 });

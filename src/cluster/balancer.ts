@@ -169,7 +169,12 @@ export interface BalancerState {
   /** The rid of the next request routed (answers are matched by it): from firstRid on. */
   nextRid: number;
   plan: LocalityPlan | undefined;
-  /** The view's version: one more per change of a server's state in it (MemberEvent.version). */
+  /**
+   * The view's version: one more per change of a server's state in it (MemberEvent.version),
+   * from firstRid - 1 on, so that it grows across the balancer's lives as its rids do: from 0
+   * again after a restart, a consumer that orders 'member' events by version took the new
+   * life's events for stale ones (a class audit, session 67: test/noticed.test.ts).
+   */
   version: number;
   routed: number;
   refused: number;
@@ -339,6 +344,7 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
     }
     ctx.setTimer('sweep', Math.max(1, params.requestTimeoutMs / SWEEP_FRACTION));
     ctx.setTimer('regions', params.heartbeatIntervalMs);
+    const rid = firstRid(ctx);
     return {
       params,
       config,
@@ -352,9 +358,9 @@ export const balancerBehavior: Behavior<BalancerState, BalancerParams, BalancerI
       routedIds: new RoutedIds(),
       routedOrder: new FifoOrder(params.routedRemembered ?? ROUTED_REMEMBERED_MAX),
       senders: new Map(),
-      nextRid: firstRid(ctx),
+      nextRid: rid,
       plan: undefined,
-      version: 0,
+      version: rid - 1,
       routed: 0,
       refused: 0,
       duplicates: 0,
@@ -575,7 +581,7 @@ export const BALANCER_RIDS_PER_MS = 1024;
  * value (a class audit, session 67: test/counter-audit.test.ts). A balancer keeps no log, so its
  * host's monotonic clock stands for a count of lives. In sim the first life starts at 0 ms, so
  * at 1; on threads and NATS the clock counts from the epoch (about 2^41 ms), and 2^53 rids is
- * 2^43 ms of it (the year 2248).
+ * 2^43 ms of it (the year 2248). The view's version counts on from it too (BalancerState.version).
  */
 function firstRid(ctx: ActorContext): number {
   return Math.floor(ctx.monotonicNow() * BALANCER_RIDS_PER_MS) + 1;

@@ -67,6 +67,7 @@ export interface Member {
 
 export interface MemberEvent extends Member {
   previous: MemberState | 'unknown';
+  /** One more per event, and larger after a restart of the balancer that publishes them than before it: order events by it. */
   version: number;
   atMs: number;
 }

@@ -10,6 +10,9 @@ import { clearLevels, type ActorStats, type HostStats } from './stats.js';
 /** Keys of spent or cancelled timers a cell keeps (see Cell.timers) before it sweeps them out. */
 export const TIMER_KEYS_DEAD_MAX = 64;
 
+/** The actor counter of timer firings dropped at a mailbox full even for them (see Cell.fireTimer). */
+export const TIMERS_DROPPED_COUNTER = 'timers-dropped';
+
 /** What a cell needs from the host it runs on (Host implements it). */
 export interface CellHost {
   readonly env: HostEnv;
@@ -77,6 +80,8 @@ export class Cell implements TimerTarget {
   /** Keys of `timers` with a pending timer (the rest, `timers.size - liveTimers`, are dead). */
   private liveTimers = 0;
   private readonly timerEnvelopes = new Map<string, Envelope>();
+  /** A timer firing was dropped and a 'warn' said so (once per incarnation). */
+  private timerDropWarned = false;
   private backoffTimer: TimerHandle | undefined;
   private consecutiveFailures = 0;
   /** Host-clock time spent in this actor's steps (virtual time stands still in a step). */
@@ -289,11 +294,18 @@ export class Cell implements TimerTarget {
     this.host.env.report({ kind: 'warn', address: this.spec.address, message: `the stand-in of ${this.spec.address} ${what}: ${message}` });
   }
 
-  enqueue(envelope: Envelope): boolean {
+  /**
+   * Queue `envelope` unless the mailbox holds `room` messages already (false): mailboxCapacity
+   * for what others send; a timer's firing has TIMERS_PER_ACTOR_MAX more (see fireTimer).
+   */
+  enqueue(envelope: Envelope, room = this.host.mailboxCapacity): boolean {
     if (this.status === 'stopped' || this.status === 'dead') return false;
-    if (this.mailbox.length - this.head >= this.host.mailboxCapacity) return false;
+    if (this.mailbox.length - this.head >= room) return false;
     this.mailbox.push(envelope);
-    assert(this.mailbox.length - this.head <= this.host.mailboxCapacity, 'cell: a mailbox holds at most mailboxCapacity messages');
+    assert(
+      this.mailbox.length - this.head <= this.host.mailboxCapacity + TIMERS_PER_ACTOR_MAX,
+      'cell: a mailbox holds at most mailboxCapacity messages and TIMERS_PER_ACTOR_MAX timer firings more',
+    );
     if ((this.status === 'running' || this.standingIn) && !this.paused && !this.queued) {
       this.queued = true;
       this.host.ready(this);
@@ -520,7 +532,20 @@ export class Cell implements TimerTarget {
       envelope = Object.freeze({ to: this.spec.address, from: this.spec.address, msg: Object.freeze({ type: 'timer', key }) });
       this.timerEnvelopes.set(key, envelope);
     }
-    this.enqueue(envelope);
+    // Past mailboxCapacity too: a firing dropped at a full mailbox (a paused node's, or a busy
+    // one's) was lost without a word, and an actor that sets its timer again as it handles the
+    // firing (heartbeats, retries, sweeps) never ran it again (a class audit, session 67:
+    // test/noticed.test.ts). The actor's own timers bound them, not its senders: each firing
+    // is of a timer it set, and TIMERS_PER_ACTOR_MAX of them over capacity is the most taken.
+    if (this.enqueue(envelope, this.host.mailboxCapacity + TIMERS_PER_ACTOR_MAX)) return;
+    this.stats.counters[TIMERS_DROPPED_COUNTER] = (this.stats.counters[TIMERS_DROPPED_COUNTER] ?? 0) + 1;
+    if (this.timerDropWarned) return;
+    this.timerDropWarned = true;
+    this.host.env.report({
+      kind: 'warn',
+      address: this.spec.address,
+      message: `timer ${key} of ${this.spec.address} dropped: its mailbox holds ${this.mailboxLength()} messages, ${TIMERS_PER_ACTOR_MAX} over mailboxCapacity (counted as ${TIMERS_DROPPED_COUNTER}; said once per incarnation)`,
+    });
   }
 
   /** Supervision: report, then restart after a growing backoff or stop for good. */

@@ -274,17 +274,33 @@ export class Host implements CellHost {
     return touched;
   }
 
-  /** Recreate every actor of `node` that this host ran, recovering from the durable store. */
+  /**
+   * Recreate every actor of `node` that this host ran, recovering from the durable store. All
+   * or none: when one throws as it starts (its first log write failed: an init that throws is
+   * supervised instead), those started by this call are crashed again and the error says the
+   * node stays down. Left running, they ran while every other host took the node as dead
+   * (threads and NATS mark it alive only once this returns) until a second restart (a class
+   * audit, session 67: test/noticed.test.ts).
+   */
   restartNode(node: string): number {
-    let started = 0;
-    for (const spec of this.specs.values()) {
-      if (spec.node !== node || this.cells.has(spec.address)) continue;
-      const cell = new Cell(this, spec, this.behavior(spec.behavior));
-      this.setCell(spec.address, cell);
-      cell.start();
-      started++;
+    const started: Array<[string, Cell]> = [];
+    try {
+      for (const spec of this.specs.values()) {
+        if (spec.node !== node || this.cells.has(spec.address)) continue;
+        const cell = new Cell(this, spec, this.behavior(spec.behavior));
+        this.setCell(spec.address, cell);
+        started.push([spec.address, cell]);
+        cell.start();
+      }
+    } catch (error) {
+      for (const [address, cell] of started) {
+        cell.kill();
+        this.deleteCell(address);
+      }
+      const why = error instanceof Error ? error.message : String(error);
+      throw new Error(`the restart of node ${node} failed, and it stays down (a later restart tries again): ${why}`, { cause: error });
     }
-    return started;
+    return started.length;
   }
 
   setNodeDead(node: string, dead: boolean): void {

@@ -69,12 +69,34 @@ export const LAUNCHER_GONE = 'the launcher is gone (stdin closed)';
 /**
  * The exit status of a host process that stopped for `reason` (`done`'s): 0 when asked to end
  * (by its launcher, interrupted, or a spawned host's launcher gone); 1 when its NATS connection
- * was lost, its launcher went silent or took it as gone (TAKEN_AS_GONE), so that a supervisor
- * that restarts a failed host restarts it, and a launcher's 'host-exit' says it failed (a
- * spawned host exited 0 always: audit, session 60).
+ * was lost, its launcher went silent or took it as gone (TAKEN_AS_GONE), or its log's last
+ * write failed (FINAL_WRITE_FAILED), so that a supervisor that restarts a failed host
+ * restarts it, and a launcher's 'host-exit' says it failed (a spawned host exited 0 always:
+ * audit, session 60).
  */
 export function hostExitStatus(reason: string): 0 | 1 {
   return reason === SHUT_DOWN_BY_LAUNCHER || reason === LAUNCHER_GONE || reason.startsWith('interrupted') ? 0 : 1;
+}
+
+/** The start of the reason a host stops for when its log's last write failed as it stopped (see closeStoreAtStop). */
+export const FINAL_WRITE_FAILED = 'the final log write failed';
+
+/**
+ * Close `durable` (its last write) as a host stops for `reason`: the reason `done` gives. If
+ * the write fails, a line of `log` says so and the reason starts with FINAL_WRITE_FAILED (exit
+ * status 1: its log may lack what its actors wrote last). Thrown, it rejected stop(), whose
+ * callers ignore its promise: the process ended on an unhandled rejection instead of its
+ * "exiting" line and status (a class audit, session 67: test/noticed.test.ts).
+ */
+export function closeStoreAtStop(durable: Pick<FileDurableStore, 'close'> | undefined, reason: string, log: (line: string) => void): string {
+  try {
+    durable?.close();
+    return reason;
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    log(`${FINAL_WRITE_FAILED} as it stopped (${reason}): ${why}`);
+    return `${FINAL_WRITE_FAILED} (${why}) as it stopped (${reason})`;
+  }
 }
 
 export interface NatsHostHandle {
@@ -119,14 +141,14 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     th?.close();
     link?.close();
     for (const s of subs) s.unsubscribe();
-    durable?.close();
+    const said = closeStoreAtStop(durable, reason, (line) => log(`host ${options.uid}: ${line}`));
     try {
       await nc.flush();
     } catch {
       // The connection is already gone.
     }
     await nc.close().catch(() => undefined);
-    resolveDone(reason);
+    resolveDone(said);
   };
 
   void nc.closed().then(() => stop('NATS connection closed'));

@@ -474,6 +474,9 @@ export class ThreadsRuntime implements Runtime {
   /**
    * Start crashed `node` again: on its thread if that is alive, else on a new thread for its
    * host (its own, or one of several nodes that died: see respawn). At stop(), as crashNode.
+   * One that fails (an actor's first log write failed, or a new thread did not start) leaves
+   * the node down on every host, its actors stopped again or their new thread ended: the node
+   * is not marked alive until its actors started (Host.restartNode's error says it stays down).
    */
   async restartNode(node: string): Promise<void> {
     let entry = this.liveHostOfNode(node);

@@ -128,7 +128,7 @@ export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot
 
   const byType = r.counter({
     name: 'meridian_messages_by_type_total',
-    help: 'Messages sent, by type; a wrapped protocol message as wrapper:inner; a batch wire (pxs) once as pxs and each message in it as pxs:inner.',
+    help: 'Messages sent, by type, dropped or not (as meridian_messages_sent_total counts); a wrapped protocol message as wrapper:inner; a batch wire (pxs) once as pxs and each message in it as pxs:inner.',
     labelNames: ['type'],
   });
   for (const type of Object.keys(stats.types).sort()) byType.inc({ type }, stats.types[type]!);

@@ -1,5 +1,8 @@
 import test from 'ava';
 import { sampleValue, startCluster } from '../src/index.js';
+import { percentile } from '../src/cli/format.js';
+import { commandsPerSlot } from '../bench/replication.js';
+import { percentileOfHistogram } from '../bench/soak.js';
 
 // The figures Meridian reports, each checked on a tiny input against a hand computation (an
 // audit of every reported figure, session 67). The simulator's run is fixed by its seed.
@@ -36,4 +39,29 @@ test('meridian_messages_by_type_total counts every message sent, dropped or not,
   } finally {
     await cluster.stop();
   }
+});
+
+test('bench replication: commands per slot is 1 where a slot carries one command (a leader sends accepts to the g - 1 others)', (t) => {
+  // Factor 3, batch 1: a put's slot sends 2 accepts over the router (the leader's own is local).
+  t.is(commandsPerSlot({ mode: 'active', loadedTypes: { 'px:accept': 2 } }), 1);
+  // 8 commands a slot: 2 accepts per 8 puts.
+  t.is(commandsPerSlot({ mode: 'passive', loadedTypes: { 'px:accept': 0.25 } }), 8);
+  t.true(Number.isNaN(commandsPerSlot({ mode: 'none', loadedTypes: {} })));
+});
+
+test("bench soak: a percentile in the histogram's overflow bucket reads as the largest latency, not the bucket's index + 1", (t) => {
+  // Buckets 0..3 ms of 1 ms, bucket 4 every latency from 4 ms on.
+  const buckets = new Uint32Array(5);
+  buckets[1] = 2; // two calls of 1.x ms
+  buckets[4] = 2; // two calls of 4 ms or more: the longest took 250 ms
+  t.is(percentileOfHistogram(buckets, 4, 50, 250), 2, 'rank 2 of 4: the upper edge of the 1 ms bucket');
+  t.is(percentileOfHistogram(buckets, 4, 99, 250), 250, 'rank 4 of 4: in the overflow bucket (it read 5)');
+  t.is(percentileOfHistogram(buckets, 4, 0, 250), 2, 'rank 1, not rank 0 (an empty first bucket read as p0)');
+  t.true(Number.isNaN(percentileOfHistogram(new Uint32Array(5), 0, 50, 0)));
+});
+
+test('meridian demo: the percentile of no latency is NaN (a "-" in the table), not 0 ms', (t) => {
+  t.true(Number.isNaN(percentile([], 0.5)));
+  t.is(percentile([1, 2, 3, 4], 0.5), 2);
+  t.is(percentile([1, 2, 3, 4], 0.99), 4);
 });

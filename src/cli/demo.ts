@@ -1,7 +1,7 @@
 import { startCluster, type Cluster } from '../cluster/cluster.js';
 import type { ClusterConfig, ReplicationMode } from '../cluster/config.js';
 import { MeridianError, StoppedError } from '../core/errors.js';
-import { formatTable, percentile } from './format.js';
+import { formatTable, latencyCell, percentile } from './format.js';
 
 export interface DemoOptions {
   transport: 'threads' | 'sim';
@@ -143,8 +143,8 @@ async function demoOn(
       String(p.ok + p.failed),
       String(p.failed),
       (p.ok / seconds).toFixed(0),
-      percentile(sorted, 0.5).toFixed(2),
-      percentile(sorted, 0.99).toFixed(2),
+      latencyCell(percentile(sorted, 0.5)),
+      latencyCell(percentile(sorted, 0.99)),
     ];
   });
   const all = phases.flatMap((p) => p.latenciesMs).sort((a, b) => a - b);
@@ -156,8 +156,8 @@ async function demoOn(
     String(requests),
     String(failed),
     ((requests - failed) / seconds).toFixed(0),
-    percentile(all, 0.5).toFixed(2),
-    percentile(all, 0.99).toFixed(2),
+    latencyCell(percentile(all, 0.5)),
+    latencyCell(percentile(all, 0.99)),
   ]);
   o.log('');
   o.log(formatTable(['phase', 'requests', 'failed', 'ok/s', 'p50 ms', 'p99 ms'], rows));

@@ -3,6 +3,7 @@ import { sampleValue, startCluster } from '../src/index.js';
 import { percentile } from '../src/cli/format.js';
 import { commandsPerSlot } from '../bench/replication.js';
 import { percentileOfHistogram } from '../bench/soak.js';
+import { runDemo } from '../src/cli/demo.js';
 
 // The figures Meridian reports, each checked on a tiny input against a hand computation (an
 // audit of every reported figure, session 67). The simulator's run is fixed by its seed.
@@ -64,4 +65,24 @@ test('meridian demo: the percentile of no latency is NaN (a "-" in the table), n
   t.true(Number.isNaN(percentile([], 0.5)));
   t.is(percentile([1, 2, 3, 4], 0.5), 2);
   t.is(percentile([1, 2, 3, 4], 0.99), 4);
+});
+
+test("meridian demo: a phase's ok/s divides its calls by its own length, not by the wait for the last calls in flight", async (t) => {
+  const seed = 1;
+  t.log(`seed ${seed}`);
+  const lines: string[] = [];
+  // 300 ms of virtual time: three phases of 100 ms.
+  await runDemo({ transport: 'sim', seed, durationMs: 300, log: (line) => lines.push(...line.split('\n')) });
+  const row = (name: string): string[] => {
+    const line = lines.find((l) => l.startsWith(name));
+    t.truthy(line, `a row ${name} in:\n${lines.join('\n')}`);
+    return line!.slice(name.length).trim().split(/\s+/);
+  };
+  for (const name of ['steady', 'eu-west/1 down', 'recovered']) {
+    const [requests, failed, okPerS] = row(name);
+    // On main the last phase ran until its calls in flight settled: 146 ok/s for 62 calls.
+    t.is(Number(okPerS), Math.round((Number(requests) - Number(failed)) / 0.1), `${name}: ${lines.join('\n')}`);
+  }
+  const [, , settlingRate] = row('settling');
+  t.is(settlingRate, '-');
 });

@@ -2,11 +2,20 @@ import type { HistoryOp } from '../core/history.js';
 import { CHECK_RECORD_WORDS_MAX, type Violation } from '../harness/linearizability.js';
 import { kvLabel } from '../harness/timeline.js';
 
-/** The value at quantile q (0..1) of an ascending array; 0 for an empty one. */
+/**
+ * The value at quantile q (0..1) of an ascending array; NaN for an empty one (latencyCell
+ * prints it as '-'): it was 0, and a demo phase in which no call succeeded printed a p50 and a
+ * p99 of 0.00 ms (found by an audit, session 67).
+ */
 export function percentile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return 0;
+  if (sorted.length === 0) return Number.NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[i]!;
+}
+
+/** A latency in ms for a table: two decimals, or '-' for none (NaN: see percentile). */
+export function latencyCell(ms: number): string {
+  return Number.isNaN(ms) ? '-' : ms.toFixed(2);
 }
 
 /** A plain-text table with right-aligned numeric columns. */

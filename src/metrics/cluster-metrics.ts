@@ -120,7 +120,10 @@ export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot
 
   r.counter({ name: 'meridian_messages_sent_total', help: 'Messages sent by every actor.' }).inc({}, stats.sent);
   r.counter({ name: 'meridian_messages_delivered_total', help: 'Messages delivered to an actor.' }).inc({}, stats.delivered);
-  r.counter({ name: 'meridian_message_bytes_total', help: 'Encoded bytes of messages sent between threads.' }).inc({}, stats.bytes);
+  r.counter({
+    name: 'meridian_message_bytes_total',
+    help: 'Encoded bytes of the messages sent, less those dropped on the way out (dead node, partition, loss, too large), on every transport: the simulator and messages within one thread too.',
+  }).inc({}, stats.bytes);
   r.counter({ name: 'meridian_actor_errors_total', help: 'Errors thrown by actor code.' }).inc({}, stats.errors);
 
   const dropped = r.counter({ name: 'meridian_messages_dropped_total', help: 'Messages dropped, by cause.', labelNames: ['cause'] });
@@ -128,7 +131,7 @@ export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot
 
   const byType = r.counter({
     name: 'meridian_messages_by_type_total',
-    help: 'Messages sent, by type; a wrapped protocol message as wrapper:inner; a batch wire (pxs) once as pxs and each message in it as pxs:inner.',
+    help: 'Messages sent, by type, dropped or not (as meridian_messages_sent_total counts); a wrapped protocol message as wrapper:inner; a batch wire (pxs) once as pxs and each message in it as pxs:inner.',
     labelNames: ['type'],
   });
   for (const type of Object.keys(stats.types).sort()) byType.inc({ type }, stats.types[type]!);

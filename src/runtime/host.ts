@@ -378,6 +378,24 @@ export class Host implements CellHost {
     const dst = this.locate(to);
     this.stats.sent++;
     (fromStats ?? this.stats.actor(from)).sent++;
+    // By type, every message sent, as `sent` counts it: counted only once past every drop,
+    // the types summed short of meridian_messages_sent_total by the dropped messages (65 of
+    // 615 with a server of a 2 x 2 cluster crashed: found by an audit, session 67).
+    const inner = (msg as { m?: { type?: unknown } | ReadonlyArray<{ type?: unknown }> }).m;
+    if (Array.isArray(inner)) {
+      // A batch (`pxs`): the wire counts under its own type, and each message it carries as
+      // `wrapper:inner`, as it would alone: the by-type counts stay protocol messages.
+      this.stats.typeCounter(msg.type).n++;
+      for (let i = 0; i < inner.length; i++) {
+        const t = (inner[i] as { type?: unknown } | null)?.type;
+        if (typeof t === 'string') this.wrappedTypeCounter(msg.type, t).n++;
+      }
+    } else {
+      const one = inner as { type?: unknown } | null | undefined;
+      const counter =
+        one !== undefined && one !== null && typeof one.type === 'string' ? this.wrappedTypeCounter(msg.type, one.type) : this.stats.typeCounter(msg.type);
+      counter.n++;
+    }
     if (dst === undefined) {
       this.drop('unknown-address', src, undefined);
       this.bounce(from, to, msg, 'unknown-address');
@@ -456,21 +474,6 @@ export class Host implements CellHost {
       this.lastLink = this.stats.link(srcLoc.region, dst.region);
     }
     this.lastLink!.sent++;
-    const inner = (msg as { m?: { type?: unknown } | ReadonlyArray<{ type?: unknown }> }).m;
-    if (Array.isArray(inner)) {
-      // A batch (`pxs`): the wire counts under its own type, and each message it carries as
-      // `wrapper:inner`, as it would alone: the by-type counts stay protocol messages.
-      this.stats.typeCounter(msg.type).n++;
-      for (let i = 0; i < inner.length; i++) {
-        const t = (inner[i] as { type?: unknown } | null)?.type;
-        if (typeof t === 'string') this.wrappedTypeCounter(msg.type, t).n++;
-      }
-    } else {
-      const one = inner as { type?: unknown } | null | undefined;
-      const counter =
-        one !== undefined && one !== null && typeof one.type === 'string' ? this.wrappedTypeCounter(msg.type, one.type) : this.stats.typeCounter(msg.type);
-      counter.n++;
-    }
     this.stats.bytes += end - start;
     const copyable = this.sentMsg !== undefined;
     this.env.transmit(dst.host, encoded, start, end, this.delays[0]!, copyable);

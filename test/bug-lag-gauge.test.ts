@@ -6,7 +6,7 @@ import { natsServerBinary, startNatsServer } from '../src/harness/nats-server.js
 // lag counters. Until 2026-12-02 a server reported its feed's lag changes only while it led, and
 // the runtime kept an actor's counters across a restart while its feed started again from 0, so
 // after a change of leader the sum kept the old leader's last lag for good: here { r1: 0, r2: 22 }
-// with every replica and the learner at the same index (found by test/learner-random.test.ts's
+// with every replica and the learner at the same index (found by test/learner-random.part.ts's
 // model; reproduced on this cluster). A server that stops leading now withdraws what it
 // reported, and the counters are levels of an incarnation (`level:`, src/runtime/stats.ts): a
 // restarted server starts them from 0.

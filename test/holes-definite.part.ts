@@ -45,7 +45,7 @@ test('a duplicated put held at a leaderless replica while its copy is applied do
     t.log(`put answered: ${String(outcome)}`);
     await cluster.heal();
     const value = await eventually(cluster, () => client.get('k'), { timeoutMs: 5_000 });
-    // Before the balancer routed each request once (test/bug-stale-read.test.ts), the second
+    // Before the balancer routed each request once (test/bug-stale-read.part.ts), the second
     // copy reached the leader and was applied; now the duplicate is dropped at the balancer and
     // the put may or may not be applied. Either way its answer must not be definite.
     t.log(`value after healing: ${String(value)}`);

@@ -5,7 +5,7 @@
  * no new command to make the leader send, a fair network. Every learner must catch up with the
  * leader within a bounded number of ticks, its state always one the log had.
  *
- * It is there for a bug that test/learner-random.test.ts catches in few seeds (31 of 100 on
+ * It is there for a bug that test/learner-random.part.ts catches in few seeds (31 of 100 on
  * 2026-12-02): a feed that never sends again what a learner did not acknowledge
  * (`feed-never-resends` of scripts/mutants.mjs): a lost learn leaves the learner behind until
  * new commands come. The model checks that learners catch up, not how the feed resends.
@@ -33,5 +33,5 @@ test('learner feed going quiet: learns lost (the last ones too), acknowledgement
 // A bug nothing in the project knows about (scripts/mutants.mjs puts it into a scratch copy of
 // dist/): seeds 1-100 fail 100 of 100, seeds 1-500 498 (2026-12-02); about half required. (The
 // model also fails learner-ignores-snapshot in 249 of seeds 1-500, learner-restores-older-snapshot
-// in 61, feed-no-probe in 12: not required here, test/learner-random.test.ts is for them.)
+// in 61, feed-no-probe in 12: not required here, test/learner-random.part.ts is for them.)
 mutantTests('learner feed going quiet', 'test/helpers/learner-quiet.js', 100, [{ mutant: 'feed-never-resends', share: 0.5 }]);

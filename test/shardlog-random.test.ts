@@ -27,6 +27,11 @@
  * records and the slots left. After the restart it would accept an older leader's values. The
  * constructor (src/protocols/multipaxos.ts) now raises the promise from accept records too.
  */
+// The learner's randomized test (test/learner-random.part.ts: a hybrid learner fed under loss,
+// copies, reordering and restarts) is a part of this file, as a server's log is of a randomized
+// test of the replication layer: a file of its own until 2026-12-07 (a process, ~0.7-1 CPU s, and
+// the actor cells and Multi-Paxos cores compiled cold again).
+import './learner-random.part.js';
 import test from 'ava';
 import { MultiPaxos } from '../src/protocols/multipaxos.js';
 import { ShardLogs } from '../src/replication/shard-log.js';

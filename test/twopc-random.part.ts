@@ -44,7 +44,7 @@ test('randomized 2PC: late copies, drops, late votes, participant cores rebuilt 
   t.true(committed > seeds, 'most seeds commit something');
 });
 
-test('randomized 2PC, seeds that found bugs: 732 (before stale replicas; the unit test in bug-late-prepare.test.ts holds its sequence), 1582 and 1777 (a stale core: a presumed abort, then a commit)', (t) => {
+test('randomized 2PC, seeds that found bugs: 732 (before stale replicas; the unit test in bug-late-prepare.part.ts holds its sequence), 1582 and 1777 (a stale core: a presumed abort, then a commit)', (t) => {
   for (const seed of [732, 1582, 1777]) t.deepEqual(runSeed(seed).problems, [], `seed ${seed}`);
 });
 

@@ -17,8 +17,13 @@ import { copiesBehind, drawShape } from '../src/harness/scenario.js';
 import { withMutant } from './helpers/core-mutant.js';
 import { lowerInliningForThisFile } from './helpers/inlining.js';
 import { ConfigError } from '../src/core/errors.js';
+// The simulator's own tests (test/sim.part.ts: a seed's trace the same every time, the network
+// model, stalls, real timers while a client loops on simulated calls) run in this file: a file of
+// their own until 2026-12-07, a process compiling the same simulator and scenario cold.
+import './sim.part.js';
 
-// Its seeds run in this thread: V8's inlining budget lowered, as a pool's (helpers/inlining.ts).
+// Its seeds run in this thread: V8's inlining budget lowered, as a pool's (helpers/inlining.ts);
+// for the whole file, so for sim's seeds too.
 lowerInliningForThisFile();
 
 /**

@@ -1,7 +1,7 @@
 /**
  * One seed of the transaction coordinator actor (coordinatorBehavior of src/cluster/coordinator.ts,
  * 2PC) meeting late copies of requests older than the ids it remembers as begun
- * (test/coordinator-marks.test.ts runs it; test/helpers/core-mutant.ts runs it on a scratch copy
+ * (test/coordinator-marks.part.ts runs it; test/helpers/core-mutant.ts runs it on a scratch copy
  * of dist/ with a bug put in, so the imports here are relative).
  *
  * The host is test/helpers/coordinator-host.ts's (a fake ActorContext whose durable log

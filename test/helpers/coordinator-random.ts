@@ -1,6 +1,6 @@
 /**
  * One seed of a randomized test of the transaction coordinator actor's request de-duplication
- * across restarts (test/coordinator-random.test.ts runs it; test/helpers/core-mutant.ts runs it
+ * across restarts (test/coordinator-random.part.ts runs it; test/helpers/core-mutant.ts runs it
  * on a scratch copy of dist/ with a bug put in, so the imports here are relative).
  *
  * The coordinator, its host (a fake ActorContext whose durable log outlives the actor, real 2PC

@@ -1,7 +1,7 @@
 /**
  * One seed of the hybrid-replication learner (src/replication/learner.ts: LearnerFeed at the home
  * replicas, LearnerReplica in the other regions) fed over a network that loses, copies, reorders
- * and replays its messages (test/learner-random.test.ts runs it; test/helpers/core-mutant.ts runs
+ * and replays its messages (test/learner-random.part.ts runs it; test/helpers/core-mutant.ts runs
  * it on a scratch copy of dist/ with a bug put in, so the imports here are relative).
  *
  * Per seed: one shard whose group is three home replicas (h0-h2), each with its own LearnerFeed as

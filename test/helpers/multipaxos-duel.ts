@@ -1,5 +1,5 @@
 /**
- * One seed of duelling Multi-Paxos leaders at the level of the cores (test/multipaxos-duel.test.ts
+ * One seed of duelling Multi-Paxos leaders at the level of the cores (test/multipaxos-duel.part.ts
  * runs it; test/helpers/core-mutant.ts runs it on a scratch copy of dist/ with a bug put in, so
  * the imports here are relative).
  *

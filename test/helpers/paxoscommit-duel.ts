@@ -1,5 +1,5 @@
 /**
- * One seed of duelling Paxos Commit leaders at the level of the cores (test/paxoscommit-duel.test.ts
+ * One seed of duelling Paxos Commit leaders at the level of the cores (test/paxoscommit-duel.part.ts
  * runs it; test/helpers/core-mutant.ts runs it on a scratch copy of dist/ with a bug put in, so
  * the imports here are relative).
  *

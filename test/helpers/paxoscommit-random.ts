@@ -1,5 +1,5 @@
 /**
- * One seed of randomized Paxos Commit at the level of its cores (test/paxoscommit-random.test.ts
+ * One seed of randomized Paxos Commit at the level of its cores (test/paxoscommit-random.part.ts
  * runs it; test/helpers/core-mutant.ts runs it on a scratch copy of dist/ with a bug put in, so
  * the imports here are relative).
  *

@@ -6,10 +6,9 @@ import { runOneSeed } from '../src/harness/check-runner.js';
 import { eventually, runtimeWith } from './helpers/runtimes.js';
 import { decideInto, Partitions, resolveNetwork } from '../src/net/model.js';
 import { Prng } from '../src/core/prng.js';
-import { lowerInliningForThisFile } from './helpers/inlining.js';
 
-// Its seeds run in this thread: V8's inlining budget lowered, as a pool's (helpers/inlining.ts).
-lowerInliningForThisFile();
+// Its seeds run in this thread under the lowered inlining budget its group file,
+// test/txn-check.test.ts, sets for the whole file (helpers/inlining.ts), as a pool's.
 
 async function workload(seed: number): Promise<{ hash: number; stats: string; results: string }> {
   const cluster: Cluster = await startCluster({

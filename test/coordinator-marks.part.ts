@@ -6,7 +6,7 @@
  * restarts. Each request is begun and executed at most once, its copies answered as the design
  * says.
  *
- * It is there for a bug that test/coordinator-random.test.ts catches in about half its seeds
+ * It is there for a bug that test/coordinator-random.part.ts catches in about half its seeds
  * (53 of 100 on 2026-12-02: only those of its seeds that shrink the memory): a coordinator that
  * begins a late copy of a transaction request older than the ids it remembers
  * (`coordinator-forgets-marks` of scripts/mutants.mjs). The model checks that no request runs

@@ -31,6 +31,6 @@ test('randomized coordinator: late request copies, crashes right after durable w
 // a scratch copy of dist/). The shares required are about half of what seeds 1-150 fail
 // (2026-12-02): 150 and 76 of 150 (the second only in seeds that remember 1-6 ids: half of them).
 // The tests run seeds 1-100 (the suite's time), which fail 100 and 53. coordinator-forgets-marks
-// is required of test/coordinator-marks.test.ts since 2026-12-02 (100 of 100 there), not here:
+// is required of test/coordinator-marks.part.ts since 2026-12-02 (100 of 100 there), not here:
 // the suite's time.
 mutantTests('randomized coordinator', 'test/helpers/coordinator-random.js', 100, [{ mutant: 'coordinator-forgets-begun', share: 0.5 }]);

@@ -3,7 +3,7 @@
  * checks): overlapping recovery leaders of every transaction, and phase 2a messages of old
  * ballots (an RM's ballot 0 among them) that arrive after an acceptor promised a newer one.
  *
- * It is there for a bug that test/paxoscommit-random.test.ts catches in few seeds (33 of 400 on
+ * It is there for a bug that test/paxoscommit-random.part.ts catches in few seeds (33 of 400 on
  * 2026-12-02) and `meridian check --workload txn --commit paxos-commit` in none of 100: an
  * acceptor that accepts a phase 2a of a ballot lower than it promised
  * (`pc-acceptor-ignores-promise`). With it, a recovery leader that found no vote for an RM in a

@@ -17,12 +17,15 @@ const echo: Behavior<{ peer: string; pongs: number }, { peer: string }> = {
   },
 };
 
+/** a/0 and a/1 on host 1, b/0 on host 2. */
+const TWO_HOSTS = new Map<string, DirectoryEntry>([
+  ['a/0', { host: 1, region: 'r1', node: 'a/0', index: 0 }],
+  ['a/1', { host: 1, region: 'r1', node: 'a/1', index: 1 }],
+  ['b/0', { host: 2, region: 'r1', node: 'b/0', index: 2 }],
+]);
+
 function pair(): { a: ThreadHost; b: ThreadHost; close: () => void } {
-  const directory = new Map<string, DirectoryEntry>([
-    ['a/0', { host: 1, region: 'r1', node: 'a/0', index: 0 }],
-    ['a/1', { host: 1, region: 'r1', node: 'a/1', index: 1 }],
-    ['b/0', { host: 2, region: 'r1', node: 'b/0', index: 2 }],
-  ]);
+  const directory = TWO_HOSTS;
   const behaviors = new Map<string, Behavior>([['echo', echo as Behavior]]);
   const make = (id: number): ThreadHost => new ThreadHost({ id, seed: 1, directory, behaviors, durable: new MemoryDurableStore(), report: () => undefined });
   const a = make(1);
@@ -166,11 +169,7 @@ test('thread host: a step that messages this host and another lets the local act
       ctx.send('b/0', { type: 'note' });
     },
   };
-  const directory = new Map<string, DirectoryEntry>([
-    ['a/0', { host: 1, region: 'r1', node: 'a/0', index: 0 }],
-    ['a/1', { host: 1, region: 'r1', node: 'a/1', index: 1 }],
-    ['b/0', { host: 2, region: 'r1', node: 'b/0', index: 2 }],
-  ]);
+  const directory = TWO_HOSTS;
   const behaviors = new Map<string, Behavior>([
     ['leader', leader as Behavior],
     ['follower', follower as Behavior],
@@ -197,6 +196,75 @@ test('thread host: a step that messages this host and another lets the local act
     await tick();
     t.deepEqual(order, ['a/0 go', 'a/1 accept', 'a/0 accepted', 'post to 2']);
     t.deepEqual(frames, [2], 'one frame with both messages for host 2');
+  } finally {
+    a.close();
+  }
+});
+
+/** A memory store that counts its syncs and says which records are still waiting for one. */
+class CountingStore extends MemoryDurableStore {
+  syncs = 0;
+  unsynced: string[] = [];
+
+  override append(address: string, records: unknown[]): void {
+    super.append(address, records);
+    for (const r of records) this.unsynced.push(`${address} ${String(r)}`);
+  }
+
+  sync(): void {
+    this.syncs++;
+    this.unsynced = [];
+  }
+}
+
+test('thread host: a same-host delivery is not a sync; the records of every step before a frame are synced before it leaves (the Ready rule)', async (t) => {
+  // a/0 persists and messages a/1 (same host); a/1 persists and messages b/0 (host 2). The
+  // leader and local follower of a lone put wrote their logs at each local delivery (four
+  // writes a put); the one sync before the frame is what the Ready rule needs.
+  const store = new CountingStore();
+  const seen: string[] = [];
+  const leader: Behavior<null, unknown> = {
+    name: 'leader',
+    init: () => null,
+    receive(_state, msg, ctx) {
+      if ((msg as { type: string }).type !== 'go') return;
+      ctx.persist('accept');
+      ctx.send('a/1', { type: 'accept' });
+    },
+  };
+  const follower: Behavior<null, unknown> = {
+    name: 'follower',
+    init: () => null,
+    receive(_state, _msg, ctx) {
+      seen.push(`a/1 stepped after ${store.syncs} syncs, unsynced: ${store.unsynced.join(', ')}`);
+      ctx.persist('accepted');
+      ctx.send('b/0', { type: 'accepted' });
+    },
+  };
+  const directory = TWO_HOSTS;
+  const behaviors = new Map<string, Behavior>([
+    ['leader', leader as Behavior],
+    ['follower', follower as Behavior],
+  ]);
+  const a = new ThreadHost({
+    id: 1,
+    seed: 1,
+    directory,
+    behaviors,
+    durable: store,
+    report: () => undefined,
+    sendFrame: (peer) => {
+      seen.push(`frame to ${peer} after ${store.syncs} syncs, unsynced: ${store.unsynced.join(', ')}`);
+      return undefined;
+    },
+  });
+  try {
+    a.host.spawn({ address: 'a/0', behavior: 'leader', params: {}, region: 'r1', node: 'a/0' });
+    a.host.spawn({ address: 'a/1', behavior: 'follower', params: {}, region: 'r1', node: 'a/1' });
+    const syncsAtStart = store.syncs;
+    a.host.deliver({ to: 'a/0', from: 'test', msg: { type: 'go' } });
+    await until(() => seen.length >= 2);
+    t.deepEqual(seen, [`a/1 stepped after ${syncsAtStart} syncs, unsynced: a/0 accept`, `frame to 2 after ${syncsAtStart + 1} syncs, unsynced: `]);
   } finally {
     a.close();
   }

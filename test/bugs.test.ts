@@ -10,3 +10,8 @@ import './bug-passive-caught-up.part.js';
 import './bug-stale-leader-ack.part.js';
 import './bug-passive-lost-commit.part.js';
 import './restart-audit.part.js';
+import './counter-audit.part.js';
+import './determinism-audit.part.js';
+import './low-defects.part.js';
+import './metrics-audit.part.js';
+import './noticed.part.js';

@@ -173,7 +173,7 @@ export interface BalancerState {
    * The view's version: one more per change of a server's state in it (MemberEvent.version),
    * from firstRid - 1 on, so that it grows across the balancer's lives as its rids do: from 0
    * again after a restart, a consumer that orders 'member' events by version took the new
-   * life's events for stale ones (a class audit, session 67: test/noticed.test.ts).
+   * life's events for stale ones (a class audit, session 67: test/noticed.part.ts).
    */
   version: number;
   routed: number;
@@ -578,7 +578,7 @@ export const BALANCER_RIDS_PER_MS = 1024;
  * matched by rid, and a supervisor restarts a balancer after an error with its mailbox kept: a
  * life that counted from 1 again took a server's late answer to a request of the earlier life
  * for the answer to its own request of that rid, and a get was answered with another key's
- * value (a class audit, session 67: test/counter-audit.test.ts). A balancer keeps no log, so its
+ * value (a class audit, session 67: test/counter-audit.part.ts). A balancer keeps no log, so its
  * host's monotonic clock stands for a count of lives. In sim the first life starts at 0 ms, so
  * at 1; on threads and NATS the clock counts from the epoch (about 2^41 ms), and 2^53 rids is
  * 2^43 ms of it (the year 2248). The view's version counts on from it too (BalancerState.version).

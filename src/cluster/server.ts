@@ -132,7 +132,7 @@ export interface ServerState {
    * stamps, Reach, memberDown, latencies), on its host's monotonic clock (ctx.monotonicNow): it
    * orders a probe's answer against the notice and times a proof of life, and ctx.now(), which
    * a clock-skew fault jumps 2 s, let a dead node's late message take it back up (a class audit,
-   * session 67: test/counter-audit.test.ts).
+   * session 67: test/counter-audit.part.ts).
    */
   downSince: Map<string, number>;
   /** When this server last probed each node in `downNodes` (see probeDown). */

@@ -535,7 +535,7 @@ export class Cell implements TimerTarget {
     // Past mailboxCapacity too: a firing dropped at a full mailbox (a paused node's, or a busy
     // one's) was lost without a word, and an actor that sets its timer again as it handles the
     // firing (heartbeats, retries, sweeps) never ran it again (a class audit, session 67:
-    // test/noticed.test.ts). The actor's own timers bound them, not its senders: each firing
+    // test/noticed.part.ts). The actor's own timers bound them, not its senders: each firing
     // is of a timer it set, and TIMERS_PER_ACTOR_MAX of them over capacity is the most taken.
     if (this.enqueue(envelope, this.host.mailboxCapacity + TIMERS_PER_ACTOR_MAX)) return;
     this.stats.counters[TIMERS_DROPPED_COUNTER] = (this.stats.counters[TIMERS_DROPPED_COUNTER] ?? 0) + 1;

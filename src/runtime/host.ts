@@ -280,7 +280,7 @@ export class Host implements CellHost {
    * supervised instead), those started by this call are crashed again and the error says the
    * node stays down. Left running, they ran while every other host took the node as dead
    * (threads and NATS mark it alive only once this returns) until a second restart (a class
-   * audit, session 67: test/noticed.test.ts).
+   * audit, session 67: test/noticed.part.ts).
    */
   restartNode(node: string): number {
     const started: Array<[string, Cell]> = [];

@@ -86,7 +86,7 @@ export const FINAL_WRITE_FAILED = 'the final log write failed';
  * the write fails, a line of `log` says so and the reason starts with FINAL_WRITE_FAILED (exit
  * status 1: its log may lack what its actors wrote last). Thrown, it rejected stop(), whose
  * callers ignore its promise: the process ended on an unhandled rejection instead of its
- * "exiting" line and status (a class audit, session 67: test/noticed.test.ts).
+ * "exiting" line and status (a class audit, session 67: test/noticed.part.ts).
  */
 export function closeStoreAtStop(durable: Pick<FileDurableStore, 'close'> | undefined, reason: string, log: (line: string) => void): string {
   try {

@@ -1,0 +1,58 @@
+import test from 'ava';
+import { InvariantFailure, ValidationError, withCluster, type ClusterConfig, type TestContextLike } from '../src/index.js';
+import { restartDamaged } from './helpers/damaged-log.js';
+
+// Defects an audit of session 67 noticed and left; one test (or a few) per fix.
+
+/** ava's `t` with what withCluster logs kept, and teardowns only recorded (the cluster is stopped by withCluster itself). */
+function fakeT(): TestContextLike & { logs: string[] } {
+  const logs: string[] = [];
+  return { logs, log: (...values) => logs.push(values.join(' ')), teardown: () => {} };
+}
+
+const threeRegions: ClusterConfig = {
+  regions: [
+    { name: 'a', servers: 1 },
+    { name: 'b', servers: 1 },
+    { name: 'c', servers: 1 },
+  ],
+  transport: 'sim',
+  seed: 7,
+  replication: { mode: 'active', factor: 3 },
+  requestTimeoutMs: 2_000,
+};
+
+/** A body that writes, then restarts b/0 on a damaged log: its actor throws at start (not an assert). */
+async function damageALog(cluster: Parameters<Parameters<typeof withCluster>[2]>[0]): Promise<string> {
+  const a = cluster.client({ region: 'a' });
+  for (let i = 0; i < 5; i++) await a.put(`k${i}`, i);
+  await restartDamaged(cluster, 'b/0');
+  return 'done';
+}
+
+test('withCluster fails the test on an error thrown inside an actor (not only a failed assert), naming the actor and the seed', async (t) => {
+  const ft = fakeT();
+  const error = await t.throwsAsync(withCluster(ft, threeRegions, damageALog), { instanceOf: InvariantFailure });
+  t.regex(
+    error!.message,
+    /^errors were thrown inside actors \(seed 7\): actor error in b\/0 at \d+ ms: \w*Error: durable store: the log of b\/0 is damaged in the middle/,
+  );
+  t.true(error!.actorErrors.length > 0);
+  t.deepEqual(error!.failures, []);
+});
+
+test('withCluster with allowActorErrors lets them pass (a test that damages a log on purpose)', async (t) => {
+  const ft = fakeT();
+  t.is(await withCluster(ft, threeRegions, damageALog, { allowActorErrors: true }), 'done');
+});
+
+test('withCluster checks its options before starting a cluster', async (t) => {
+  const ft = fakeT();
+  const body = async (): Promise<void> => {};
+  await t.throwsAsync(withCluster(ft, threeRegions, body, { allowActorErrors: 'yes' } as never), {
+    instanceOf: ValidationError,
+    message: /options\.allowActorErrors.*true or false/,
+  });
+  await t.throwsAsync(withCluster(ft, threeRegions, body, { allowErrors: true } as never), { instanceOf: ValidationError, message: /allowErrors/ });
+  t.deepEqual(ft.logs, [], 'no cluster started');
+});

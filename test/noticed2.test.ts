@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvariantFailure, TimeoutError, ValidationError, withCluster, type ClusterConfig, type TestContextLike } from '../src/index.js';
+import { unknownShares, unknownSharesLine } from '../src/cli/check.js';
 import type { ThreadsRuntime } from '../src/runtime/transports/threads.js';
 import { restartDamaged } from './helpers/damaged-log.js';
 import { eventually as until, runtimeWith } from './helpers/runtimes.js';
@@ -87,4 +88,27 @@ test('threads: setNetwork and setPartitions reject naming the operation and the 
     await rt.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+// check's "unknown outcomes per seed" mean counted a seed that crashed or hung (no operation,
+// share 0) as 0%, pulling the mean down.
+test('check: seeds with no operation are left out of the unknown-outcome mean, and the line says how many', (t) => {
+  const ran = (unknownShare: number, operations: number): { unknownShare: number; operations: number } => ({ unknownShare, operations });
+  const shares = unknownShares([ran(0.1, 100), ran(0.3, 50), ran(0, 0)]);
+  t.is(shares.mean, 0.2);
+  t.is(shares.max, 0.3);
+  t.is(shares.leftOut, 1);
+  t.is(
+    unknownSharesLine(shares),
+    'unknown outcomes per seed: mean 20.0%, max 30.0% (calls that timed out: they may or may not have taken effect; 1 seed with no operation (crashed or hung) left out)',
+  );
+  t.is(
+    unknownSharesLine(unknownShares([ran(0.1, 100)])),
+    'unknown outcomes per seed: mean 10.0%, max 10.0% (calls that timed out: they may or may not have taken effect)',
+  );
+  t.is(
+    unknownSharesLine(unknownShares([ran(0, 0), ran(0, 0)])),
+    'unknown outcomes per seed: none (no seed ran an operation) (calls that timed out: they may or may not have taken effect; 2 seeds with no operation (crashed or hung) left out)',
+  );
+  t.is(unknownSharesLine(unknownShares([])), undefined, 'no seed finished: no line');
 });

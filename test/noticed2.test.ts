@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvariantFailure, TimeoutError, ValidationError, withCluster, type ClusterConfig, type TestContextLike } from '../src/index.js';
 import { unknownShares, unknownSharesLine } from '../src/cli/check.js';
+import { analyse, delayedCell } from '../bench/failover.js';
 import type { ThreadsRuntime } from '../src/runtime/transports/threads.js';
 import { restartDamaged } from './helpers/damaged-log.js';
 import { eventually as until, runtimeWith } from './helpers/runtimes.js';
@@ -111,4 +112,21 @@ test('check: seeds with no operation are left out of the unknown-outcome mean, a
     'unknown outcomes per seed: none (no seed ran an operation) (calls that timed out: they may or may not have taken effect; 2 seeds with no operation (crashed or hung) left out)',
   );
   t.is(unknownSharesLine(unknownShares([])), undefined, 'no seed finished: no line');
+});
+
+// The failover bench's "delayed" (answered after the fault, slower than 2 x the p99 before it)
+// read 0 when nothing was answered before the fault: the p99 was NaN and every comparison false.
+test('failover bench: delayed is unknown (-, null in JSON) when no request was answered before the fault', (t) => {
+  const scenario = { scope: 'server', failure: 'crash' } as const;
+  const after = [
+    { sentMs: 1_000, latencyMs: 500, ok: true },
+    { sentMs: 1_100, latencyMs: 5, ok: true },
+  ];
+  const none = analyse(scenario, after, 1_000);
+  t.true(Number.isNaN(none.delayed));
+  t.is(delayedCell(none.delayed), '-');
+  // With answers before the fault (p99 10 ms), the slow one counts.
+  const some = analyse(scenario, [{ sentMs: 0, latencyMs: 10, ok: true }, ...after], 1_000);
+  t.is(some.delayed, 1);
+  t.is(delayedCell(some.delayed), '1');
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { InvariantFailure, TimeoutError, ValidationError, withCluster, type ClusterConfig, type TestContextLike } from '../src/index.js';
 import { unknownShares, unknownSharesLine } from '../src/cli/check.js';
 import { analyse, delayedCell } from '../bench/failover.js';
+import { fmt as reportNumber } from '../bench/lib/report.js';
 import type { ThreadsRuntime } from '../src/runtime/transports/threads.js';
 import { restartDamaged } from './helpers/damaged-log.js';
 import { eventually as until, runtimeWith } from './helpers/runtimes.js';
@@ -129,4 +130,22 @@ test('failover bench: delayed is unknown (-, null in JSON) when no request was a
   const some = analyse(scenario, [{ sentMs: 0, latencyMs: 10, ok: true }, ...after], 1_000);
   t.is(some.delayed, 1);
   t.is(delayedCell(some.delayed), '1');
+});
+
+// The bench HTML report chose a number's unit before rounding it: 999,960 printed 1000.0k.
+test('bench report numbers: the unit is chosen after rounding (1.00M, not 1000.0k), and the rest reads as before', (t) => {
+  t.is(reportNumber(999_960), '1.00M');
+  t.is(reportNumber(-999_960), '-1.00M');
+  t.is(reportNumber(9_999.7), '10.0k');
+  t.is(reportNumber(99.999), '100');
+  // Away from the boundaries, as before.
+  t.is(reportNumber(999_940), '999.9k');
+  t.is(reportNumber(1_500_000), '1.50M');
+  t.is(reportNumber(12_345), '12.3k');
+  t.is(reportNumber(9_999.4), '9999');
+  t.is(reportNumber(150), '150');
+  t.is(reportNumber(99.99), '99.99');
+  t.is(reportNumber(1), '1.00');
+  t.is(reportNumber(0.5), '0.50');
+  t.is(reportNumber(Number.NaN), 'NaN');
 });

@@ -20,7 +20,8 @@
  * key's owner (leader hints), no request reached a failed server and every run printed 0 lost,
  * 0 ms.) Per request: sent, answered or failed, latency.
  *   lost         requests that failed (TimeoutError: outcome unknown, or UnavailableError)
- *   delayed      answered, sent after the fault, slower than 2 x the p99 before it
+ *   delayed      answered, sent after the fault, slower than 2 x the p99 before it ('-' in
+ *                the table, null in JSON, when none was answered before it: no p99 to compare)
  *   failover_ms  from the fault to the sending of the last request that failed: every request
  *                sent later was answered (0 when only requests in flight at the fault failed)
  * threads (real time; throughput): closed loops of gets, no modelled latency, one server
@@ -124,6 +125,7 @@ export interface ScenarioResult {
   failure: Failure;
   sent: number;
   lost: number;
+  /** NaN when no request was answered before the fault (no p99 to compare with): it read 0. */
   delayed: number;
   failoverMs: number;
   /** Latency of answered requests before the fault, and of those sent after the failover. */
@@ -151,7 +153,8 @@ function timelineOf(samples: readonly Sample[], faultMs: number): Array<[number,
   return [...bins.values()].sort((a, b) => a[0] - b[0]);
 }
 
-function analyse(scenario: Scenario, samples: readonly Sample[], faultMs: number): ScenarioResult {
+/** @internal exported for a test: one run's figures from its samples. */
+export function analyse(scenario: Scenario, samples: readonly Sample[], faultMs: number): ScenarioResult {
   const before = samples.filter((s) => s.ok && s.sentMs < faultMs).map((s) => s.latencyMs);
   const p99Before = percentile(before, 99);
   const failed = samples.filter((s) => !s.ok);
@@ -162,7 +165,9 @@ function analyse(scenario: Scenario, samples: readonly Sample[], faultMs: number
     ...scenario,
     sent: samples.length,
     lost: failed.length,
-    delayed: samples.filter((s) => s.ok && s.sentMs >= faultMs && s.latencyMs > 2 * p99Before).length,
+    // No answer before the fault: nothing is "slower than before" (any comparison with NaN is
+    // false, so it counted 0), the figure is unknown as the p99 is (NaN, '-' in the table).
+    delayed: before.length === 0 ? Number.NaN : samples.filter((s) => s.ok && s.sentMs >= faultMs && s.latencyMs > 2 * p99Before).length,
     failoverMs,
     beforeP50Ms: percentile(before, 50),
     beforeP99Ms: p99Before,
@@ -170,6 +175,11 @@ function analyse(scenario: Scenario, samples: readonly Sample[], faultMs: number
     afterP99Ms: percentile(settled, 99),
     timeline: timelineOf(samples, faultMs),
   };
+}
+
+/** The delayed count as printed: '-' when unknown (NaN: no answer before the fault), as an empty percentile is. */
+export function delayedCell(delayed: number): string {
+  return Number.isNaN(delayed) ? '-' : String(delayed);
 }
 
 /** One scenario in sim: warm up under load, inject the fault, keep the load on, collect. */
@@ -292,7 +302,8 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       ...scenario,
       sent: pick((r) => r.sent),
       lost: pick((r) => r.lost),
-      delayed: pick((r) => r.delayed),
+      // Over the runs that had a figure (a NaN would unsort the median): NaN when none had.
+      delayed: median(runs.map((r) => r.delayed).filter((d) => !Number.isNaN(d))),
       failoverMs: pick((r) => r.failoverMs),
       beforeP50Ms: pick((r) => r.beforeP50Ms),
       beforeP99Ms: pick((r) => r.beforeP99Ms),
@@ -301,16 +312,16 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     };
     medians.push(m);
     log(
-      `failover: ${scenario.scope} ${scenario.failure}: lost ${m.lost}/${m.sent}, delayed ${m.delayed}, failover ${fmt(m.failoverMs)} ms (median of ${s.seeds})`,
+      `failover: ${scenario.scope} ${scenario.failure}: lost ${m.lost}/${m.sent}, delayed ${delayedCell(m.delayed)}, failover ${fmt(m.failoverMs)} ms (median of ${s.seeds})`,
     );
   }
   const threads = await threadsCrash(s, log);
   log(`failover: threads: ${fmt(threads.beforeReqPerS)} -> ${fmt(threads.afterReqPerS)} req/s, lost ${threads.lost}, failover ${fmt(threads.failoverMs)} ms`);
 
   const find = (scope: Scope, failure: Failure): ScenarioResult => medians.find((m) => m.scope === scope && m.failure === failure)!;
-  const summary = (r: ScenarioResult): Record<string, number> => ({
+  const summary = (r: ScenarioResult): Record<string, number | null> => ({
     lost: r.lost,
-    delayed: r.delayed,
+    delayed: Number.isNaN(r.delayed) ? null : r.delayed,
     sent: r.sent,
     failover_ms: round(r.failoverMs, 4),
     before_p99_ms: round(r.beforeP99Ms, 4),
@@ -340,7 +351,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     m.failure === 'crash' ? 'crash (runtime notice)' : 'partition (silent)',
     m.sent,
     m.lost,
-    m.delayed,
+    delayedCell(m.delayed),
     fmt(m.failoverMs),
     `${fmt(m.beforeP50Ms, 1)} / ${fmt(m.beforeP99Ms, 1)}`,
     `${fmt(m.afterP50Ms, 1)} / ${fmt(m.afterP99Ms, 1)}`,

@@ -131,7 +131,7 @@ export {
   type ShardView,
   type NemesisTarget,
 } from './harness/nemesis.js';
-export { withCluster, eventually, InvariantFailure, type TestContextLike, type EventuallyOptions } from './harness/ava.js';
+export { withCluster, eventually, InvariantFailure, type TestContextLike, type EventuallyOptions, type WithClusterOptions } from './harness/ava.js';
 // Metrics: what cluster.metrics() and serveMetrics() return, and two readers of a snapshot.
 export { sampleValue, histogramSeries } from './metrics/index.js';
 export type { MetricsSnapshot, MetricFamily, SampleSeries, HistogramSeries, Labels, MetricType, MetricsServer, MetricsServerOptions } from './metrics/index.js';

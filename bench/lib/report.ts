@@ -31,13 +31,19 @@ export interface Interruption {
 
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#4d7c0f', '#be185d'];
 
-function fmt(n: number): string {
+/**
+ * A number for a chart or a table: three or four significant figures, k and M above 10,000.
+ * The unit is chosen by the number as rounded for the unit below it: 999,960 is `1.00M`, not
+ * `1000.0k`, 9,999.7 `10.0k`, not `10000`, 99.999 `100`, not `100.00` (found by an audit,
+ * session 67). @internal exported for a test.
+ */
+export function fmt(n: number): string {
   if (!Number.isFinite(n)) return String(n);
-  const a = Math.abs(n);
-  if (a >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
-  if (a >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
-  if (a >= 100) return n.toFixed(0);
-  if (a >= 1) return n.toFixed(2);
+  const reaches = (text: string, limit: number): boolean => Math.abs(Number(text)) >= limit;
+  if (reaches((n / 1e3).toFixed(1), 1e3)) return `${(n / 1e6).toFixed(2)}M`;
+  if (reaches(n.toFixed(0), 1e4)) return `${(n / 1e3).toFixed(1)}k`;
+  if (reaches(n.toFixed(2), 100)) return n.toFixed(0);
+  if (reaches(n.toPrecision(2), 1)) return n.toFixed(2);
   return n.toPrecision(2);
 }
 

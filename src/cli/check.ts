@@ -542,6 +542,32 @@ function pct(x: number): string {
   return `${(x * 100).toFixed(1)}%`;
 }
 
+/**
+ * The share of calls whose outcome stayed unknown, over the seeds that ran an operation:
+ * `mean` and `max` (undefined when none did), and how many seeds were `leftOut` (0 operations:
+ * a seed that crashed or hung before its workload). Such a seed counted as 0%, which pulled the
+ * mean down (session 67's audit).
+ */
+export function unknownShares(reports: readonly Pick<ScenarioReport, 'unknownShare' | 'operations'>[]): {
+  mean: number | undefined;
+  max: number | undefined;
+  leftOut: number;
+} {
+  const counted = reports.filter((r) => r.operations > 0).map((r) => r.unknownShare);
+  const leftOut = reports.length - counted.length;
+  if (counted.length === 0) return { mean: undefined, max: undefined, leftOut };
+  return { mean: counted.reduce((a, b) => a + b, 0) / counted.length, max: Math.max(...counted), leftOut };
+}
+
+/** check's line of unknownShares; undefined when no seed finished (interrupted at once: it said "mean 0.0%, max 0.0%"). */
+export function unknownSharesLine(shares: ReturnType<typeof unknownShares>): string | undefined {
+  if (shares.mean === undefined && shares.leftOut === 0) return undefined;
+  const leftOut = shares.leftOut === 0 ? '' : `; ${count(shares.leftOut, 'seed')} with no operation (crashed or hung) left out`;
+  const figures =
+    shares.mean === undefined || shares.max === undefined ? 'none (no seed ran an operation)' : `mean ${pct(shares.mean)}, max ${pct(shares.max)}`;
+  return `unknown outcomes per seed: ${figures} (calls that timed out: they may or may not have taken effect${leftOut})`;
+}
+
 /** One seed's line of `--json`: its outcome, what failed, and (unless it passed) the command that replays it. */
 function jsonReport(r: ScenarioReport, args: CheckArgs): Record<string, unknown> {
   const out: Record<string, unknown> = {
@@ -700,15 +726,12 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
     for (const r of notPassed) printFailure(io, r, args);
     io.out('');
   }
-  const shares = summary.reports.map((r) => r.unknownShare);
-  const meanShare = shares.reduce((a, b) => a + b, 0) / Math.max(1, shares.length);
-  const maxShare = Math.max(0, ...shares);
+  const shares = unknownShares(summary.reports);
   const seconds = summary.elapsedMs / 1000;
   // Not a finding (exit 1 below, as for an unknown seed): the seeds that finished are reported.
   if (summary.natsUnreachable !== undefined) io.out(`check: NATS cannot be reached, no more seeds started: ${summary.natsUnreachable}`);
-  // No seed finished (interrupted at once): no shares to sum up (it said "mean 0.0%, max 0.0%").
-  if (shares.length > 0)
-    io.out(`unknown outcomes per seed: mean ${pct(meanShare)}, max ${pct(maxShare)} (calls that timed out: they may or may not have taken effect)`);
+  const sharesLine = unknownSharesLine(shares);
+  if (sharesLine !== undefined) io.out(sharesLine);
   const list = (rs: ScenarioReport[]): string => (rs.length > 0 ? ` (${rs.map((r) => r.seed).join(', ')})` : '');
   const ran = summary.reports.length;
   const ofTotal = args.seedsFromTime === true ? count(ran, 'seed') : `${ran} of ${count(total, 'seed')}`;
@@ -741,8 +764,10 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
       failed: summary.failed.map((r) => r.seed),
       unknown: summary.unknown.map((r) => r.seed),
       operations: summary.operations,
-      unknownShareMean: meanShare,
-      unknownShareMax: maxShare,
+      // null when no seed ran an operation (none to average).
+      unknownShareMean: shares.mean ?? null,
+      unknownShareMax: shares.max ?? null,
+      unknownShareSeedsLeftOut: shares.leftOut,
       elapsedMs: summary.elapsedMs,
       workers: summary.workers,
     };

@@ -146,11 +146,13 @@ export function inspectLate(address: string, host: { id: number; plan: HostPlan 
 /**
  * What a crash, restart or pause (`op`) of `node` rejects with when `host` did not answer one of
  * its calls within `ms` (on threads it waited for as long as the host's step ran, for ever for
- * one that never ends: session 66's low list). Not a read: it may have been carried out.
+ * one that never ends: session 66's low list), and a change of every host's network (`op`
+ * setNetwork or setPartitions, `node` undefined: session 67). Not a read: it may have been
+ * carried out.
  */
-export function controlLate(op: string, node: string, host: { id: number; plan: HostPlan }, ms: number): TimeoutError {
+export function controlLate(op: string, node: string | undefined, host: { id: number; plan: HostPlan }, ms: number): TimeoutError {
   return new TimeoutError(
-    `${op} of node ${node}: host ${host.id} (${nodesOf(host).join(', ')}) did not answer within ${ms} ms (stalled, or busy in a long step); it may or may not have been carried out`,
+    `${node === undefined ? op : `${op} of node ${node}`}: host ${host.id} (${nodesOf(host).join(', ')}) did not answer within ${ms} ms (stalled, or busy in a long step); it may or may not have been carried out`,
   );
 }
 

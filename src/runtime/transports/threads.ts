@@ -392,8 +392,8 @@ export class ThreadsRuntime implements Runtime {
   }
 
   /**
-   * How long a crash, restart or pause waits for each answer of a host (as a NATS control
-   * request); @internal a test lowers it.
+   * How long a crash, restart or pause, and a setNetwork or setPartitions, waits for each answer
+   * of a host (as a NATS control request); @internal a test lowers it.
    */
   controlAnswerMs = CONTROL_TIMEOUT_MS;
 
@@ -573,13 +573,13 @@ export class ThreadsRuntime implements Runtime {
   setNetwork(config: NetworkConfig): Promise<void> {
     this.network = config;
     this.front.host.setNetwork(config);
-    return this.everyWorker((a) => a.setNetwork(config));
+    return this.everyWorker('setNetwork', (a) => a.setNetwork(config));
   }
 
   setPartitions(rules: PartitionRule[]): Promise<void> {
     this.partitions = rules;
     this.front.host.setPartitions(rules);
-    return this.everyWorker((a) => a.setPartitions(rules));
+    return this.everyWorker('setPartitions', (a) => a.setPartitions(rules));
   }
 
   /**
@@ -587,10 +587,22 @@ export class ThreadsRuntime implements Runtime {
    * all answered. A worker that died meanwhile is left out: a respawn hands it what is in force
    * (handOver). Not awaited, the change still reached the workers, only a moment later: a
    * message sent meanwhile met the old network there (an audit, session 59: a put right
-   * after heal() was dropped as partitioned, and timed out).
+   * after heal() was dropped as partitioned, and timed out). A worker that does not answer
+   * within controlAnswerMs (held in a step) rejects it with a TimeoutError naming `op` and the
+   * host (controlLate); the call stays queued on its admin port and applies when it runs again.
+   * Unbounded, a host held for good left the change pending for ever (session 67).
    */
-  private async everyWorker(f: (admin: Comlink.Remote<AdminApi>) => Promise<void>): Promise<void> {
-    await Promise.all(this.liveWorkers().map((h) => this.call(h, f).catch(() => undefined)));
+  private async everyWorker(op: 'setNetwork' | 'setPartitions', f: (admin: Comlink.Remote<AdminApi>) => Promise<void>): Promise<void> {
+    const ms = this.controlAnswerMs;
+    await Promise.all(
+      this.liveWorkers().map((h) =>
+        answerWithin(
+          ms,
+          this.call(h, f).catch(() => undefined),
+          () => controlLate(op, undefined, h, ms),
+        ),
+      ),
+    );
   }
 
   setClockSkew(node: string, ms: number): void {

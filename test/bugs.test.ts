@@ -15,3 +15,4 @@ import './determinism-audit.part.js';
 import './low-defects.part.js';
 import './metrics-audit.part.js';
 import './noticed.part.js';
+import './noticed2.part.js';

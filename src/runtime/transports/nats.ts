@@ -479,6 +479,9 @@ export class NatsRuntime implements Runtime {
   }
 
   private waitForRemoteHosts(plans: HostPlan[]): Promise<void> {
+    // stop() came after connect() and before this wait began: it found no wait to fail, and this
+    // one waited the whole of remoteWaitMs (a test of session 67 stopped it right after the first beat).
+    if (this.stopped) return Promise.reject(stoppedDuring());
     const waitMs = this.options.remoteWaitMs ?? REMOTE_HOSTS_WAIT_MS;
     this.remotePending.push(...plans);
     this.remoteExpected = plans.length;

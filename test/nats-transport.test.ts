@@ -94,6 +94,7 @@ function rawAssignment(overrides: Record<string, unknown>): Record<string, unkno
     crashed: [],
     behaviorsModule: 'file:///nonexistent.js',
     statsIntervalMs: 1000,
+    launcher: 'test',
     layout: null,
     replication: null,
     ...overrides,

@@ -165,6 +165,15 @@ export class NatsRuntime implements Runtime {
   /** Set once the NATS connection closed for good (not by stop()): every call fails with it. */
   private lost: UnavailableError | undefined;
   private lastCheck = performance.now();
+  /**
+   * This launcher's generation (NatsAssign.launcher), the payload of its beat: the hosts of a
+   * launcher killed and started again under the same name, still running, hear it and stop at
+   * once (runNatsHost), instead of serving as the new cluster's hosts of their ids. Before
+   * (session 67), the new launcher's beat kept them alive, and the new hosts given their ids
+   * shared their data and control subjects with them.
+   */
+  private readonly generation = randomId().replace(/[^A-Za-z0-9_-]/g, '');
+  private readonly beatPayload = new TextEncoder().encode(this.generation);
 
   /** The hosts' plans: from `planned` once connect() knows messageBytesMax. */
   private plans: HostPlan[] = [];
@@ -297,11 +306,12 @@ export class NatsRuntime implements Runtime {
       }),
     );
     this.beat = setInterval(() => {
-      publishIfOpen(nc, this.subj.beat);
+      publishIfOpen(nc, this.subj.beat, this.beatPayload);
       this.checkSilence();
     }, BEAT_INTERVAL_MS);
     void nc.closed().then((error) => this.connectionLost(error));
-    nc.publish(this.subj.beat);
+    // Before any host is assigned: the hosts an earlier launcher of this name left running stop now.
+    nc.publish(this.subj.beat, this.beatPayload);
     await nc.flush();
   }
 
@@ -623,6 +633,7 @@ export class NatsRuntime implements Runtime {
       crashed: entry.plan.specs.filter((s) => this.crashedNodes.has(s.node)).map((s) => s.node),
       behaviorsModule: this.options.behaviorsModule,
       statsIntervalMs: STATS_PUSH_INTERVAL_MS,
+      launcher: this.generation,
       layout: this.options.layout ?? null,
       replication: this.options.layout === undefined ? null : (this.options.replication ?? null),
     };

@@ -16,6 +16,7 @@ import { ThreadHost } from './thread-host.js';
 import {
   AnswerGatherer,
   CONTROL_TIMEOUT_MS,
+  controlLate,
   failPendingCalls,
   inspectLate,
   pingEvery,
@@ -728,10 +729,21 @@ export class NatsRuntime implements Runtime {
    * rejects. Other methods, and other errors, are not sent again.
    */
   private async tell<M extends NatsControlMethod>(h: HostEntry, method: M, ...args: Parameters<NatsControlApi[M]>): Promise<void> {
+    await this.tellWithin(CONTROL_TIMEOUT_MS, h, method, ...args).catch(() => undefined);
+  }
+
+  /**
+   * As tell, the answer awaited `ms` at most, and rejecting with the TimeoutError when `h` did
+   * not answer in time and still runs as that host (what is in force is then sent again, as by
+   * tell); any other failure resolves, as tell's.
+   */
+  private async tellWithin<M extends NatsControlMethod>(ms: number, h: HostEntry, method: M, ...args: Parameters<NatsControlApi[M]>): Promise<void> {
     try {
-      await this.call(h, method, ...args);
+      await this.callWithin(ms, h, method, ...args);
     } catch (error) {
-      if (this.mayResend(h, error)) this.resendInForce(h, method, args);
+      if (!this.mayResend(h, error)) return;
+      this.resendInForce(h, method, args);
+      throw error;
     }
   }
 
@@ -786,14 +798,29 @@ export class NatsRuntime implements Runtime {
   }
 
   /**
-   * As broadcast, resolving once every live host answered (a host that fails to answer is left
-   * out: one that comes back is handed what is in force). Not awaited, a change still reached
-   * the hosts, a moment later: a message sent meanwhile met the old network there (an audit,
-   * session 59: a put right after heal() was dropped as partitioned, and timed out).
+   * As broadcast, resolving once every live host answered (a host that is gone is left out: one
+   * that comes back is handed what is in force). Not awaited, a change still reached the hosts,
+   * a moment later: a message sent meanwhile met the old network there (an audit, session 59: a
+   * put right after heal() was dropped as partitioned, and timed out). A host that does not
+   * answer within controlAnswerMs (stalled) rejects it with a TimeoutError naming `op` and the
+   * host (controlLate, as on threads); what is in force is sent to it again until it answers
+   * (resendInForce). Before (session 67) that host was left out silently after
+   * CONTROL_TIMEOUT_MS, and the change resolved as if every host had it.
    */
-  private async broadcastAndWait<M extends NatsControlMethod>(method: M, ...args: Parameters<NatsControlApi[M]>): Promise<void> {
-    await Promise.all(this.live().map((h) => this.tell(h, method, ...args)));
+  private async broadcastAndWait<M extends 'setNetwork' | 'setPartitions'>(op: M, ...args: Parameters<NatsControlApi[M]>): Promise<void> {
+    const ms = this.controlAnswerMs;
+    // The request's own timeout bounds the wait (callHost), so answerWithin is not needed here.
+    await Promise.all(
+      this.live().map((h) =>
+        this.tellWithin(ms, h, op, ...args).catch(() => {
+          throw controlLate(op, undefined, h, ms);
+        }),
+      ),
+    );
   }
+
+  /** How long a setNetwork or setPartitions waits for each host's answer (as on threads); @internal a test lowers it. */
+  controlAnswerMs = CONTROL_TIMEOUT_MS;
 
   now(): number {
     return this.host.env.now();

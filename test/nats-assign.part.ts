@@ -34,6 +34,7 @@ function good(): NatsAssign {
     crashed: ['a/0'],
     behaviorsModule: 'file:///opt/meridian/dist/src/cluster/behaviors-lazy.js',
     statsIntervalMs: 50,
+    launcher: 'test',
     layout: {
       shards: 16,
       regions: [

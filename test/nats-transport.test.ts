@@ -14,6 +14,8 @@ import { stopWhileInFlight } from './helpers/stop-in-flight.js';
 import type { NatsRuntime } from '../src/runtime/transports/nats.js';
 import { callHost, connectNats, ControlError, subjects } from '../src/runtime/transports/nats-wire.js';
 import { natsServerBinary, processExists, serverLoad, startNatsServer, type NatsServer } from '../src/harness/nats-server.js';
+// A launcher started again under its name; a broadcast a stalled host does not answer (session 67).
+import './nats-gen.part.js';
 
 /** The NATS transport against a real nats-server, each test on its own server and ports but those that share a cluster (sharedCluster). */
 const binary = natsServerBinary();
@@ -94,6 +96,7 @@ function rawAssignment(overrides: Record<string, unknown>): Record<string, unkno
     crashed: [],
     behaviorsModule: 'file:///nonexistent.js',
     statsIntervalMs: 1000,
+    launcher: 'test',
     layout: null,
     replication: null,
     ...overrides,

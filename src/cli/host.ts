@@ -5,7 +5,8 @@
  * NATS connection is lost or when the launcher goes silent. Exit codes: 0 the cluster it
  * served stopped, or it was interrupted (SIGINT, SIGTERM or SIGHUP, at any point: it tells
  * its launcher it leaves, lets its data directory go and removes its temporary one), 1 NATS
- * could not be reached, or was lost, or the launcher went silent, 2 bad flags (every flag
+ * could not be reached, or was lost, or the launcher went silent, or another launcher started
+ * under the cluster's name (the one it served was killed and started again), 2 bad flags (every flag
  * checked, the data directory made and locked, before connecting; one another host or cluster
  * holds, or that holds another cluster's data, is refused).
  */

@@ -109,6 +109,7 @@ const FIELDS = [
   'crashed',
   'behaviorsModule',
   'statsIntervalMs',
+  'launcher',
   'layout',
   'replication',
 ] as const satisfies ReadonlyArray<keyof NatsAssign>;
@@ -228,6 +229,12 @@ function behaviorsModuleUrl(v: unknown): string {
   return v;
 }
 
+/** The launcher's generation (NatsAssign.launcher): what its beat carries, as UTF-8. */
+function generation(v: unknown): string {
+  if (typeof v !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(v)) throw new Refusal('launcher', '1 to 64 letters, digits, dashes and underscores', v);
+  return v;
+}
+
 /** `value` as an assignment, every field checked (see AssignmentError), or an AssignmentError naming the first bad one. */
 export function checkAssign(value: unknown): NatsAssign {
   return refusedAs(AssignmentError, () => assignment(value));
@@ -273,6 +280,7 @@ function assignment(value: unknown): NatsAssign {
     }),
     behaviorsModule,
     statsIntervalMs: checkInt(value.statsIntervalMs, 'statsIntervalMs', 1, STATS_INTERVAL_MS_MAX),
+    launcher: generation(value.launcher),
     layout: plan,
     replication: replication(value.replication, plan),
   };

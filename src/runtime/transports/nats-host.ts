@@ -63,13 +63,20 @@ export class SettingsRefusedError extends Error {
 export const SHUT_DOWN_BY_LAUNCHER = 'shut down by the launcher';
 /** The start of the reason a host stops for when its launcher took it as gone (NatsGone). */
 export const TAKEN_AS_GONE = 'the launcher took this host as gone';
+/**
+ * The start of the reason a host stops for when a launcher other than its own beats under the
+ * cluster's name (see NatsAssign.launcher): exit 1, so that a supervisor starts it again for
+ * the new launcher.
+ */
+export const ANOTHER_LAUNCHER = 'another launcher started under the cluster name';
 /** The reason a spawned host stops for when its launcher is gone (its stdin closed: workers/nats-host.ts). */
 export const LAUNCHER_GONE = 'the launcher is gone (stdin closed)';
 
 /**
  * The exit status of a host process that stopped for `reason` (`done`'s): 0 when asked to end
  * (by its launcher, interrupted, or a spawned host's launcher gone); 1 when its NATS connection
- * was lost, its launcher went silent or took it as gone (TAKEN_AS_GONE), or its log's last
+ * was lost, its launcher went silent or took it as gone (TAKEN_AS_GONE), another launcher
+ * started under the cluster's name (ANOTHER_LAUNCHER), or its log's last
  * write failed (FINAL_WRITE_FAILED), so that a supervisor that restarts a failed host
  * restarts it, and a launcher's 'host-exit' says it failed (a spawned host exited 0 always:
  * audit, session 60).
@@ -119,6 +126,8 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
   let th: ThreadHost | undefined;
   let link: NatsLink | undefined;
   let durable: FileDurableStore | undefined;
+  /** The generation of the launcher that assigned this host (NatsAssign.launcher). */
+  let launcher = '';
   let lastBeat = performance.now();
   /** Hosts the launcher took as gone (NatsGone), kept for a link made after the news. */
   const fenced = new Set<number>();
@@ -194,6 +203,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     link = new NatsLink(nc, subj, a.hostId, (frame) => h.receiveFrame(frame));
     for (const peer of fenced) link.fence(peer);
     th = host;
+    launcher = a.launcher;
     lastBeat = performance.now();
     clearInterval(hello);
     const api: NatsControlApi = {
@@ -298,7 +308,24 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     }),
   );
   if (options.watchBeat) {
-    subs.push(nc.subscribe(subj.beat, { callback: () => void (lastBeat = performance.now()) }));
+    subs.push(
+      nc.subscribe(subj.beat, {
+        callback: (error, msg) => {
+          if (error !== null || finished) return;
+          const from = new TextDecoder().decode(msg.data);
+          // A launcher started again under this name (the one that assigned this host was killed):
+          // it hands out the same host ids, and this process would share their subjects with the
+          // new hosts, taking their frames and control requests and sending its own old actors'
+          // as theirs. Its beat came before it assigned any host: stop now. Before (session 67)
+          // the new launcher's beat kept this process running for as long as it ran.
+          if (th !== undefined && from !== launcher) {
+            void stop(`${ANOTHER_LAUNCHER} (generation ${from === '' ? '(none)' : from}; this host's is ${launcher})`);
+            return;
+          }
+          lastBeat = performance.now();
+        },
+      }),
+    );
     timers.push(
       setInterval(() => {
         if (th !== undefined && performance.now() - lastBeat > BEAT_SILENCE_MS) void stop(`no beat from the launcher for ${BEAT_SILENCE_MS} ms`);

@@ -16,6 +16,7 @@ import { ThreadHost } from './thread-host.js';
 import {
   AnswerGatherer,
   CONTROL_TIMEOUT_MS,
+  controlLate,
   failPendingCalls,
   inspectLate,
   pingEvery,
@@ -165,6 +166,15 @@ export class NatsRuntime implements Runtime {
   /** Set once the NATS connection closed for good (not by stop()): every call fails with it. */
   private lost: UnavailableError | undefined;
   private lastCheck = performance.now();
+  /**
+   * This launcher's generation (NatsAssign.launcher), the payload of its beat: the hosts of a
+   * launcher killed and started again under the same name, still running, hear it and stop at
+   * once (runNatsHost), instead of serving as the new cluster's hosts of their ids. Before
+   * (session 67), the new launcher's beat kept them alive, and the new hosts given their ids
+   * shared their data and control subjects with them.
+   */
+  private readonly generation = randomId().replace(/[^A-Za-z0-9_-]/g, '');
+  private readonly beatPayload = new TextEncoder().encode(this.generation);
 
   /** The hosts' plans: from `planned` once connect() knows messageBytesMax. */
   private plans: HostPlan[] = [];
@@ -297,11 +307,12 @@ export class NatsRuntime implements Runtime {
       }),
     );
     this.beat = setInterval(() => {
-      publishIfOpen(nc, this.subj.beat);
+      publishIfOpen(nc, this.subj.beat, this.beatPayload);
       this.checkSilence();
     }, BEAT_INTERVAL_MS);
     void nc.closed().then((error) => this.connectionLost(error));
-    nc.publish(this.subj.beat);
+    // Before any host is assigned: the hosts an earlier launcher of this name left running stop now.
+    nc.publish(this.subj.beat, this.beatPayload);
     await nc.flush();
   }
 
@@ -479,6 +490,9 @@ export class NatsRuntime implements Runtime {
   }
 
   private waitForRemoteHosts(plans: HostPlan[]): Promise<void> {
+    // stop() came after connect() and before this wait began: it found no wait to fail, and this
+    // one waited the whole of remoteWaitMs (a test of session 67 stopped it right after the first beat).
+    if (this.stopped) return Promise.reject(stoppedDuring());
     const waitMs = this.options.remoteWaitMs ?? REMOTE_HOSTS_WAIT_MS;
     this.remotePending.push(...plans);
     this.remoteExpected = plans.length;
@@ -620,6 +634,7 @@ export class NatsRuntime implements Runtime {
       crashed: entry.plan.specs.filter((s) => this.crashedNodes.has(s.node)).map((s) => s.node),
       behaviorsModule: this.options.behaviorsModule,
       statsIntervalMs: STATS_PUSH_INTERVAL_MS,
+      launcher: this.generation,
       layout: this.options.layout ?? null,
       replication: this.options.layout === undefined ? null : (this.options.replication ?? null),
     };
@@ -714,10 +729,21 @@ export class NatsRuntime implements Runtime {
    * rejects. Other methods, and other errors, are not sent again.
    */
   private async tell<M extends NatsControlMethod>(h: HostEntry, method: M, ...args: Parameters<NatsControlApi[M]>): Promise<void> {
+    await this.tellWithin(CONTROL_TIMEOUT_MS, h, method, ...args).catch(() => undefined);
+  }
+
+  /**
+   * As tell, the answer awaited `ms` at most, and rejecting with the TimeoutError when `h` did
+   * not answer in time and still runs as that host (what is in force is then sent again, as by
+   * tell); any other failure resolves, as tell's.
+   */
+  private async tellWithin<M extends NatsControlMethod>(ms: number, h: HostEntry, method: M, ...args: Parameters<NatsControlApi[M]>): Promise<void> {
     try {
-      await this.call(h, method, ...args);
+      await this.callWithin(ms, h, method, ...args);
     } catch (error) {
-      if (this.mayResend(h, error)) this.resendInForce(h, method, args);
+      if (!this.mayResend(h, error)) return;
+      this.resendInForce(h, method, args);
+      throw error;
     }
   }
 
@@ -772,14 +798,29 @@ export class NatsRuntime implements Runtime {
   }
 
   /**
-   * As broadcast, resolving once every live host answered (a host that fails to answer is left
-   * out: one that comes back is handed what is in force). Not awaited, a change still reached
-   * the hosts, a moment later: a message sent meanwhile met the old network there (an audit,
-   * session 59: a put right after heal() was dropped as partitioned, and timed out).
+   * As broadcast, resolving once every live host answered (a host that is gone is left out: one
+   * that comes back is handed what is in force). Not awaited, a change still reached the hosts,
+   * a moment later: a message sent meanwhile met the old network there (an audit, session 59: a
+   * put right after heal() was dropped as partitioned, and timed out). A host that does not
+   * answer within controlAnswerMs (stalled) rejects it with a TimeoutError naming `op` and the
+   * host (controlLate, as on threads); what is in force is sent to it again until it answers
+   * (resendInForce). Before (session 67) that host was left out silently after
+   * CONTROL_TIMEOUT_MS, and the change resolved as if every host had it.
    */
-  private async broadcastAndWait<M extends NatsControlMethod>(method: M, ...args: Parameters<NatsControlApi[M]>): Promise<void> {
-    await Promise.all(this.live().map((h) => this.tell(h, method, ...args)));
+  private async broadcastAndWait<M extends 'setNetwork' | 'setPartitions'>(op: M, ...args: Parameters<NatsControlApi[M]>): Promise<void> {
+    const ms = this.controlAnswerMs;
+    // The request's own timeout bounds the wait (callHost), so answerWithin is not needed here.
+    await Promise.all(
+      this.live().map((h) =>
+        this.tellWithin(ms, h, op, ...args).catch(() => {
+          throw controlLate(op, undefined, h, ms);
+        }),
+      ),
+    );
   }
+
+  /** How long a setNetwork or setPartitions waits for each host's answer (as on threads); @internal a test lowers it. */
+  controlAnswerMs = CONTROL_TIMEOUT_MS;
 
   now(): number {
     return this.host.env.now();

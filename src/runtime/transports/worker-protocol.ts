@@ -116,6 +116,12 @@ export interface NatsAssign {
   /** A `file:` URL (checkAssign refuses any other: the host imports it). */
   behaviorsModule: string;
   statsIntervalMs: number;
+  /**
+   * The launcher's generation: an id of its own, drawn at its start, that its beat carries. A
+   * host that hears a beat of another generation stops at once: a new launcher runs under the
+   * cluster's name and hands out the same host ids (see runNatsHost).
+   */
+  launcher: string;
   /** What decides where the cluster's data lives (a host's data directory records it); null from a launcher that has none (bench's pair). */
   layout: ClusterLayout | null;
   /**

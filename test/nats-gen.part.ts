@@ -1,0 +1,135 @@
+import test from 'ava';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pack, unpack } from 'msgpackr';
+import { TimeoutError } from '../src/index.js';
+import { natsServerBinary, startNatsServer, type NatsServer } from '../src/harness/nats-server.js';
+import { ANOTHER_LAUNCHER, runNatsHost } from '../src/runtime/transports/nats-host.js';
+import { connectNats, subjects } from '../src/runtime/transports/nats-wire.js';
+import { natsEchoRuntime } from './helpers/nats-runtime.js';
+
+// A launcher killed and started again under the same name, and a setNetwork or setPartitions
+// that a stalled host does not answer (audits of session 67). Hosts in this process, or played
+// by the test on its own connection: no host process is started.
+const binary = natsServerBinary();
+const natsTest = 'bin' in binary ? test.serial : test.skip;
+const skipped = 'reason' in binary ? ` (skipped: ${binary.reason})` : '';
+const fixtures = new URL('./fixtures/behaviors.js', import.meta.url).href;
+
+let served: Promise<NatsServer> | undefined;
+const serve = (): Promise<NatsServer> => (served ??= startNatsServer((binary as { bin: string }).bin));
+test.after.always(async () => (await served?.catch(() => undefined))?.stop());
+
+natsTest(`nats: a host of a launcher started again under its name stops at the new launcher's first beat${skipped}`, async (t) => {
+  const server = await serve();
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-nats-gen-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const cluster = `gen${process.pid}`;
+  const subj = subjects(cluster);
+  const nc = await connectNats([server.url], 'nats-gen-test');
+  t.teardown(() => nc.close().catch(() => undefined));
+  // The old launcher, played here: it assigns the host id 1 under generation "old", and beats.
+  const hello = new Promise<string>((resolve) => {
+    const sub = nc.subscribe(subj.hello, {
+      callback: (_e, msg) => {
+        sub.unsubscribe();
+        resolve((unpack(msg.data) as { uid: string }).uid);
+      },
+    });
+  });
+  await nc.flush();
+  const lines: string[] = [];
+  const host = await runNatsHost({
+    servers: [server.url],
+    cluster,
+    uid: 'oldhost',
+    fallbackBehaviorsModule: fixtures,
+    dataDir: join(dir, 'host'),
+    watchBeat: true,
+    log: (line) => lines.push(line),
+  });
+  t.teardown(() => host.stop('test over'));
+  const assignment = {
+    hostId: 1,
+    seed: 1,
+    directory: [],
+    network: {},
+    partitions: [],
+    deadNodes: [],
+    clockSkew: [],
+    mailboxCapacity: 10,
+    messageBytesMax: 1000,
+    fsync: false,
+    specs: [],
+    crashed: [],
+    behaviorsModule: fixtures,
+    statsIntervalMs: 1000,
+    launcher: 'old',
+    layout: null,
+    replication: null,
+  };
+  const reply = await nc.request(subj.assign(await hello), pack(assignment), { timeout: 5_000 });
+  t.deepEqual(unpack(reply.data), { v: true }, 'the host takes host id 1');
+  nc.publish(subj.beat, new TextEncoder().encode('old'));
+  await nc.flush();
+  // The old launcher is gone; a new one starts under the same name (it waits for a host of its
+  // own: none comes, it is stopped below). Before, its beat kept the old host running as host 1.
+  const fresh = natsEchoRuntime(dir, [server.url], fixtures, { cluster, hosts: 'remote', remoteWaitMs: 60_000 });
+  const starting = fresh.start().catch((error: unknown) => error);
+  try {
+    // Bounded, so that the code before fails rather than hangs: it ran on for as long as the new launcher did.
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still running 5 s after the new launcher began'), 5_000)));
+    const settled = await Promise.race([host.done, bound]);
+    clearTimeout(timer);
+    t.regex(String(settled), new RegExp(`^${ANOTHER_LAUNCHER} \\(generation [A-Za-z0-9_-]+; this host's is old\\)$`));
+    t.log(lines.join('\n'));
+  } finally {
+    await fresh.stop();
+    await starting;
+  }
+});
+
+natsTest(`nats: setNetwork and setPartitions reject naming the operation and the host when a host never answers${skipped}`, async (t) => {
+  const server = await serve();
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-nats-gen-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const cluster = `late${process.pid}`;
+  const subj = subjects(cluster);
+  const nc = await connectNats([server.url], 'nats-gen-test');
+  t.teardown(() => nc.close().catch(() => undefined));
+  // Host 1, played here: it says hello until it is assigned, answers `start`, then nothing (stalled) but stop()'s `shutdown`.
+  const hello = setInterval(() => nc.publish(subj.hello, pack({ uid: 'stuck', pid: 1 })), 100);
+  t.teardown(() => clearInterval(hello));
+  nc.subscribe(subj.assign('stuck'), {
+    callback: (_e, msg) => {
+      clearInterval(hello);
+      msg.respond(pack({ v: true }));
+    },
+  });
+  const asked: string[] = [];
+  nc.subscribe(subj.control(1), {
+    callback: (_e, msg) => {
+      const { m } = unpack(msg.data) as { m: string };
+      asked.push(m);
+      // stop()'s shutdown is answered too: else stop() waits HOST_EXIT_WAIT_MS for it.
+      if (m === 'start' || m === 'shutdown') msg.respond(pack({ v: m === 'start' ? 1 : true }));
+    },
+  });
+  await nc.flush();
+  const runtime = natsEchoRuntime(dir, [server.url], fixtures, { cluster, hosts: 'remote', remoteWaitMs: 10_000 });
+  try {
+    const started = runtime.start();
+    await started;
+    runtime.controlAnswerMs = 50;
+    const late = (op: string): RegExp =>
+      new RegExp(`^${op}: host 1 \\(n1\\) did not answer within 50 ms \\(stalled, or busy in a long step\\); it may or may not have been carried out$`);
+    // Before, each resolved after CONTROL_TIMEOUT_MS as if the host had the change.
+    await t.throwsAsync(runtime.setPartitions([{ from: ['n1'], to: ['n2'], oneWay: false }]), { instanceOf: TimeoutError, message: late('setPartitions') });
+    await t.throwsAsync(runtime.setNetwork({ jitterMs: 1 }), { instanceOf: TimeoutError, message: late('setNetwork') });
+    t.true(asked.includes('setPartitions') && asked.includes('setNetwork'), asked.join(', '));
+  } finally {
+    await runtime.stop();
+  }
+});

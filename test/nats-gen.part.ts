@@ -7,7 +7,7 @@ import { TimeoutError } from '../src/index.js';
 import { natsServerBinary, startNatsServer, type NatsServer } from '../src/harness/nats-server.js';
 import { ANOTHER_LAUNCHER, runNatsHost } from '../src/runtime/transports/nats-host.js';
 import { connectNats, subjects } from '../src/runtime/transports/nats-wire.js';
-import { natsEchoRuntime } from './helpers/nats-runtime.js';
+import { natsEchoRuntime, rawAssignment } from './helpers/nats-runtime.js';
 
 // A launcher killed and started again under the same name, and a setNetwork or setPartitions
 // that a stalled host does not answer (audits of session 67). Hosts in this process, or played
@@ -50,25 +50,7 @@ natsTest(`nats: a host of a launcher started again under its name stops at the n
     log: (line) => lines.push(line),
   });
   t.teardown(() => host.stop('test over'));
-  const assignment = {
-    hostId: 1,
-    seed: 1,
-    directory: [],
-    network: {},
-    partitions: [],
-    deadNodes: [],
-    clockSkew: [],
-    mailboxCapacity: 10,
-    messageBytesMax: 1000,
-    fsync: false,
-    specs: [],
-    crashed: [],
-    behaviorsModule: fixtures,
-    statsIntervalMs: 1000,
-    launcher: 'old',
-    layout: null,
-    replication: null,
-  };
+  const assignment = rawAssignment({ behaviorsModule: fixtures, launcher: 'old' });
   const reply = await nc.request(subj.assign(await hello), pack(assignment), { timeout: 5_000 });
   t.deepEqual(unpack(reply.data), { v: true }, 'the host takes host id 1');
   nc.publish(subj.beat, new TextEncoder().encode('old'));

@@ -14,6 +14,7 @@ import { stopWhileInFlight } from './helpers/stop-in-flight.js';
 import type { NatsRuntime } from '../src/runtime/transports/nats.js';
 import { callHost, connectNats, ControlError, subjects } from '../src/runtime/transports/nats-wire.js';
 import { natsServerBinary, processExists, serverLoad, startNatsServer, type NatsServer } from '../src/harness/nats-server.js';
+import { rawAssignment } from './helpers/nats-runtime.js';
 // A launcher started again under its name; a broadcast a stalled host does not answer (session 67).
 import './nats-gen.part.js';
 
@@ -74,33 +75,6 @@ async function leavesNothing(t: ExecutionContext, server: NatsServer, baseline: 
     { timeoutMs: 5_000, message: 'the server is back to its baseline' },
   );
   t.deepEqual(load, baseline);
-}
-
-/**
- * An assignment as a launcher sends one to a waiting host, for the tests that send their own:
- * `overrides` on an empty cluster's (its module a file: URL that does not exist).
- */
-function rawAssignment(overrides: Record<string, unknown>): Record<string, unknown> {
-  return {
-    hostId: 1,
-    seed: 1,
-    directory: [],
-    network: {},
-    partitions: [],
-    deadNodes: [],
-    clockSkew: [],
-    mailboxCapacity: 10,
-    messageBytesMax: 1000,
-    fsync: false,
-    specs: [],
-    crashed: [],
-    behaviorsModule: 'file:///nonexistent.js',
-    statsIntervalMs: 1000,
-    launcher: 'test',
-    layout: null,
-    replication: null,
-    ...overrides,
-  };
 }
 
 /**

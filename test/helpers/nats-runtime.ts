@@ -39,3 +39,30 @@ export function natsEchoRuntime(dir: string, servers: string[], behaviorsModule:
     plans,
   );
 }
+
+/**
+ * An assignment as a launcher sends one to a waiting host, for the tests that send their own:
+ * `overrides` on an empty cluster's (its module a file: URL that does not exist).
+ */
+export function rawAssignment(overrides: Record<string, unknown>): Record<string, unknown> {
+  return {
+    hostId: 1,
+    seed: 1,
+    directory: [],
+    network: {},
+    partitions: [],
+    deadNodes: [],
+    clockSkew: [],
+    mailboxCapacity: 10,
+    messageBytesMax: 1000,
+    fsync: false,
+    specs: [],
+    crashed: [],
+    behaviorsModule: 'file:///nonexistent.js',
+    statsIntervalMs: 1000,
+    launcher: 'test',
+    layout: null,
+    replication: null,
+    ...overrides,
+  };
+}

@@ -160,6 +160,14 @@ export interface BalancerState {
    * definitely did not (UnavailableError): seed 255280 of `check --shape random --nemesis
    * swarm --txn-share 0.3 --commit paxos-commit`, a cas refused while both servers were down
    * whose duplicate, delayed by a reorder fault, arrived after the restart.
+   *
+   * Not kept across the balancer's lives: a supervisor's restart (after an error thrown in it,
+   * mailbox kept) could route a copy of a request its earlier life refused. Left so because only
+   * a bug restarts a balancer, and a `check` seed fails on any actor error (ActorErrorWatch): its
+   * node (`front`) is never crashed, and setClockSkew takes servers only, so its clock never
+   * steps back; what it routes comes from Client calls, validated up front; a send over the size
+   * limit bounces (onUndeliverable) rather than throws. Only a message the cluster never sends
+   * restarts it (test/noticed.part.ts; a class audit, session 67).
    */
   routedIds: RoutedIds;
   /** The ids in `routedIds`, oldest first (no iterator per request to find it). */

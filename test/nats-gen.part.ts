@@ -9,9 +9,9 @@ import { ANOTHER_LAUNCHER, runNatsHost } from '../src/runtime/transports/nats-ho
 import { connectNats, subjects } from '../src/runtime/transports/nats-wire.js';
 import { natsEchoRuntime, rawAssignment } from './helpers/nats-runtime.js';
 
-// A launcher killed and started again under the same name, and a setNetwork or setPartitions
-// that a stalled host does not answer (audits of session 67). Hosts in this process, or played
-// by the test on its own connection: no host process is started.
+// A launcher killed and started again under the same name, and a setNetwork, setPartitions,
+// crash, restart or pause that a stalled host does not answer (audits of session 67). Hosts in
+// this process, or played by the test on its own connection: no host process is started.
 const binary = natsServerBinary();
 const natsTest = 'bin' in binary ? test.serial : test.skip;
 const skipped = 'reason' in binary ? ` (skipped: ${binary.reason})` : '';
@@ -73,7 +73,7 @@ natsTest(`nats: a host of a launcher started again under its name stops at the n
   }
 });
 
-natsTest(`nats: setNetwork and setPartitions reject naming the operation and the host when a host never answers${skipped}`, async (t) => {
+natsTest(`nats: network changes, crash, restart and pause reject naming the operation and the host when a host never answers${skipped}`, async (t) => {
   const server = await serve();
   const dir = mkdtempSync(join(tmpdir(), 'meridian-nats-gen-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -110,7 +110,13 @@ natsTest(`nats: setNetwork and setPartitions reject naming the operation and the
     // Before, each resolved after CONTROL_TIMEOUT_MS as if the host had the change.
     await t.throwsAsync(runtime.setPartitions([{ from: ['n1'], to: ['n2'], oneWay: false }]), { instanceOf: TimeoutError, message: late('setPartitions') });
     await t.throwsAsync(runtime.setNetwork({ jitterMs: 1 }), { instanceOf: TimeoutError, message: late('setNetwork') });
-    t.true(asked.includes('setPartitions') && asked.includes('setNetwork'), asked.join(', '));
+    // Before, these rejected with callHost's words ('host 1 did not answer pauseNode ...'), naming neither the operation nor the node.
+    await t.throwsAsync(runtime.pauseNode('n1', true), { instanceOf: TimeoutError, message: late('pause of node n1') });
+    await t.throwsAsync(runtime.pauseNode('n1', false), { instanceOf: TimeoutError, message: late('resume of node n1') });
+    await t.throwsAsync(runtime.crashNode('n1'), { instanceOf: TimeoutError, message: late('crash of node n1') });
+    await t.throwsAsync(runtime.restartNode('n1'), { instanceOf: TimeoutError, message: late('restart of node n1') });
+    for (const m of ['setPartitions', 'setNetwork', 'pauseNode', 'setNodeDead', 'restartNode'])
+      t.true(asked.includes(m), `${m} not asked: ${asked.join(', ')}`);
   } finally {
     await runtime.stop();
   }

@@ -278,9 +278,13 @@ export class NatsRuntime implements Runtime {
           if (error !== null) return;
           const message = decodeChecked(msg.data, isNatsHostStats);
           const entry = message === undefined ? undefined : this.hosts.get(message.host);
+          // Only from the process that host id was assigned to: another uid is an old launcher's
+          // host of that id not stopped yet (or an old process of a respawned host), or a forged
+          // one; its counters were counted as this host's, its pushes hid this host's silence.
+          if (entry === undefined || entry.uid !== message!.uid) return;
           // Taken as gone and still running (it stalled, then resumed): told again to go.
-          if (entry?.gone !== undefined) this.sendGone(entry, BEAT_INTERVAL_MS);
-          if (entry?.alive !== true) return;
+          if (entry.gone !== undefined) this.sendGone(entry, BEAT_INTERVAL_MS);
+          if (!entry.alive) return;
           entry.lastHeard = performance.now();
           this.latestStats.set(entry.id, message!.stats);
         },

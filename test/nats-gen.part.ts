@@ -1,17 +1,20 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { TimeoutError } from '../src/index.js';
 import { natsServerBinary, startNatsServer, type NatsServer } from '../src/harness/nats-server.js';
 import { ANOTHER_LAUNCHER, runNatsHost } from '../src/runtime/transports/nats-host.js';
-import { connectNats, subjects } from '../src/runtime/transports/nats-wire.js';
+import { connectNats, subjects, type Subjects } from '../src/runtime/transports/nats-wire.js';
+import type { NatsRuntime } from '../src/runtime/transports/nats.js';
+import type { StatsSnapshot } from '../src/runtime/stats.js';
 import { natsEchoRuntime, rawAssignment } from './helpers/nats-runtime.js';
 
-// A launcher killed and started again under the same name, and a setNetwork or setPartitions
-// that a stalled host does not answer (audits of session 67). Hosts in this process, or played
-// by the test on its own connection: no host process is started.
+// A launcher killed and started again under the same name, and a setNetwork, setPartitions,
+// crash, restart or pause that a stalled host does not answer (audits of session 67). Hosts in
+// this process, or played by the test on its own connection: no host process is started.
 const binary = natsServerBinary();
 const natsTest = 'bin' in binary ? test.serial : test.skip;
 const skipped = 'reason' in binary ? ` (skipped: ${binary.reason})` : '';
@@ -73,15 +76,24 @@ natsTest(`nats: a host of a launcher started again under its name stops at the n
   }
 });
 
-natsTest(`nats: setNetwork and setPartitions reject naming the operation and the host when a host never answers${skipped}`, async (t) => {
+/**
+ * A runtime whose host 1 (uid 'stuck') is played by the test on its own connection: it says
+ * hello until it is assigned, answers `start` and stop()'s `shutdown` (else stop() waits
+ * HOST_EXIT_WAIT_MS for it), and of the other requests only those `answer` takes (true); to the
+ * rest it says nothing, as a stalled host. Started; the caller stops it.
+ */
+async function playedHost(
+  t: ExecutionContext,
+  name: string,
+  answer: (m: string, msg: Msg, nc: NatsConnection, subj: Subjects) => boolean = () => false,
+): Promise<{ runtime: NatsRuntime; asked: string[] }> {
   const server = await serve();
   const dir = mkdtempSync(join(tmpdir(), 'meridian-nats-gen-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const cluster = `late${process.pid}`;
+  const cluster = `${name}${process.pid}`;
   const subj = subjects(cluster);
   const nc = await connectNats([server.url], 'nats-gen-test');
   t.teardown(() => nc.close().catch(() => undefined));
-  // Host 1, played here: it says hello until it is assigned, answers `start`, then nothing (stalled) but stop()'s `shutdown`.
   const hello = setInterval(() => nc.publish(subj.hello, pack({ uid: 'stuck', pid: 1 })), 100);
   t.teardown(() => clearInterval(hello));
   nc.subscribe(subj.assign('stuck'), {
@@ -95,22 +107,61 @@ natsTest(`nats: setNetwork and setPartitions reject naming the operation and the
     callback: (_e, msg) => {
       const { m } = unpack(msg.data) as { m: string };
       asked.push(m);
-      // stop()'s shutdown is answered too: else stop() waits HOST_EXIT_WAIT_MS for it.
       if (m === 'start' || m === 'shutdown') msg.respond(pack({ v: m === 'start' ? 1 : true }));
+      else answer(m, msg, nc, subj);
     },
   });
   await nc.flush();
   const runtime = natsEchoRuntime(dir, [server.url], fixtures, { cluster, hosts: 'remote', remoteWaitMs: 10_000 });
   try {
-    const started = runtime.start();
-    await started;
+    await runtime.start();
+  } catch (error) {
+    await runtime.stop();
+    throw error;
+  }
+  return { runtime, asked };
+}
+
+natsTest(`nats: network changes, crash, restart and pause reject naming the operation and the host when a host never answers${skipped}`, async (t) => {
+  const { runtime, asked } = await playedHost(t, 'late');
+  try {
     runtime.controlAnswerMs = 50;
     const late = (op: string): RegExp =>
       new RegExp(`^${op}: host 1 \\(n1\\) did not answer within 50 ms \\(stalled, or busy in a long step\\); it may or may not have been carried out$`);
     // Before, each resolved after CONTROL_TIMEOUT_MS as if the host had the change.
     await t.throwsAsync(runtime.setPartitions([{ from: ['n1'], to: ['n2'], oneWay: false }]), { instanceOf: TimeoutError, message: late('setPartitions') });
     await t.throwsAsync(runtime.setNetwork({ jitterMs: 1 }), { instanceOf: TimeoutError, message: late('setNetwork') });
-    t.true(asked.includes('setPartitions') && asked.includes('setNetwork'), asked.join(', '));
+    // Before, these rejected with callHost's words ('host 1 did not answer pauseNode ...'), naming neither the operation nor the node.
+    await t.throwsAsync(runtime.pauseNode('n1', true), { instanceOf: TimeoutError, message: late('pause of node n1') });
+    await t.throwsAsync(runtime.pauseNode('n1', false), { instanceOf: TimeoutError, message: late('resume of node n1') });
+    await t.throwsAsync(runtime.crashNode('n1'), { instanceOf: TimeoutError, message: late('crash of node n1') });
+    await t.throwsAsync(runtime.restartNode('n1'), { instanceOf: TimeoutError, message: late('restart of node n1') });
+    for (const m of ['setPartitions', 'setNetwork', 'pauseNode', 'setNodeDead', 'restartNode'])
+      t.true(asked.includes(m), `${m} not asked: ${asked.join(', ')}`);
+  } finally {
+    await runtime.stop();
+  }
+});
+
+/** Counters of `sent` messages, as a host publishes them on .st. */
+const counters = (sent: number): StatsSnapshot => ({ sent, delivered: sent, bytes: 0, errors: 0, dropped: {}, actors: {}, links: {}, types: {} });
+
+natsTest(`nats: a host's counters count only from the process its host id was assigned to${skipped}`, async (t) => {
+  // Before a ping is answered, host 1 publishes its counters, then another process's under host
+  // id 1 (an old launcher's host 1 not yet stopped by the new beat): from one connection, they
+  // reach the launcher in that order and before the answer.
+  const { runtime } = await playedHost(t, 'uid', (m, msg, nc, subj) => {
+    if (m !== 'ping') return false;
+    nc.publish(subj.stats, pack({ host: 1, uid: 'stuck', stats: counters(7) }));
+    nc.publish(subj.stats, pack({ host: 1, uid: 'oldhost', stats: counters(1000) }));
+    msg.respond(pack({ v: { host: 1, actors: 1, nowMs: 0 } }));
+    return true;
+  });
+  try {
+    const before = runtime.stats().sent;
+    await runtime.ping();
+    // Before, the old process's counters replaced host 1's: 1000.
+    t.is(runtime.stats().sent - before, 7);
   } finally {
     await runtime.stop();
   }

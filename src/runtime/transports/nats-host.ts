@@ -241,7 +241,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
         if (h.stats.delivered + h.stats.sent === lastSent && now - lastPush < HOST_ALIVE_INTERVAL_MS) return;
         lastSent = h.stats.delivered + h.stats.sent;
         lastPush = now;
-        const message: NatsHostStats = { host: a.hostId, stats: snapshot(h.stats) };
+        const message: NatsHostStats = { host: a.hostId, uid: options.uid, stats: snapshot(h.stats) };
         publishIfOpen(nc, subj.stats, encodeControl(message));
       }, a.statsIntervalMs),
     );

@@ -217,7 +217,7 @@ export function isNatsHostEvent(v: unknown): v is NatsHostEvent {
 }
 
 export function isNatsHostStats(v: unknown): v is NatsHostStats {
-  if (!isObject(v) || !isHostId(v.host) || !isObject(v.stats)) return false;
+  if (!isObject(v) || !isHostId(v.host) || typeof v.uid !== 'string' || !isObject(v.stats)) return false;
   const s = v.stats;
   if (![s.sent, s.delivered, s.bytes, s.errors].every(isCount)) return false;
   if (!isObject(s.dropped) || !isObject(s.actors) || !isObject(s.links) || !isObject(s.types)) return false;

@@ -23,6 +23,7 @@ import {
   STATS_ANSWER_MS,
   stoppedDuring,
   type HostPlan,
+  type LifecycleOp,
   type Runtime,
 } from './runtime.js';
 import { RealTimers } from './real-timers.js';
@@ -277,9 +278,13 @@ export class NatsRuntime implements Runtime {
           if (error !== null) return;
           const message = decodeChecked(msg.data, isNatsHostStats);
           const entry = message === undefined ? undefined : this.hosts.get(message.host);
+          // Only from the process that host id was assigned to: another uid is an old launcher's
+          // host of that id not stopped yet (or an old process of a respawned host), or a forged
+          // one; its counters were counted as this host's, its pushes hid this host's silence.
+          if (entry === undefined || entry.uid !== message!.uid) return;
           // Taken as gone and still running (it stalled, then resumed): told again to go.
-          if (entry?.gone !== undefined) this.sendGone(entry, BEAT_INTERVAL_MS);
-          if (entry?.alive !== true) return;
+          if (entry.gone !== undefined) this.sendGone(entry, BEAT_INTERVAL_MS);
+          if (!entry.alive) return;
           entry.lastHeard = performance.now();
           this.latestStats.set(entry.id, message!.stats);
         },
@@ -819,8 +824,32 @@ export class NatsRuntime implements Runtime {
     );
   }
 
-  /** How long a setNetwork or setPartitions waits for each host's answer (as on threads); @internal a test lowers it. */
+  /**
+   * How long a setNetwork or setPartitions, and a crash, restart or pause on the node's own host,
+   * wait for each host's answer (as on threads); @internal a test lowers it.
+   */
   controlAnswerMs = CONTROL_TIMEOUT_MS;
+
+  /**
+   * A control request of a crash, restart or pause (`op`) of `node` to its host, the answer
+   * awaited controlAnswerMs at most, then a TimeoutError naming the operation, the node and the
+   * host (controlLate), as on threads. Before (session 67) it rejected with callHost's own words
+   * ('host 1 did not answer pauseNode ...'), which named neither the operation nor the node.
+   */
+  private async control<M extends 'setNodeDead' | 'crashNode' | 'pauseNode' | 'restartNode'>(
+    op: LifecycleOp,
+    node: string,
+    entry: HostEntry,
+    method: M,
+    ...args: Parameters<NatsControlApi[M]>
+  ): Promise<void> {
+    const ms = this.controlAnswerMs;
+    try {
+      await this.callWithin(ms, entry, method, ...args);
+    } catch (error) {
+      throw error instanceof TimeoutError ? controlLate(op, node, entry, ms) : error;
+    }
+  }
 
   now(): number {
     return this.host.env.now();
@@ -932,8 +961,8 @@ export class NatsRuntime implements Runtime {
       // The process holds nothing else: it is killed with whatever it had in flight.
       await this.killProcess(entry.id);
     } else {
-      await this.call(entry, 'setNodeDead', node, true);
-      await this.call(entry, 'crashNode', node);
+      await this.control('crash', node, entry, 'setNodeDead', node, true);
+      await this.control('crash', node, entry, 'crashNode', node);
     }
   }
 
@@ -941,14 +970,14 @@ export class NatsRuntime implements Runtime {
   async pauseNode(node: string, paused: boolean): Promise<void> {
     const entry = await this.settledHostOfNode(node);
     // The process goes on (its control plane answers); the node's actors run nothing.
-    if (entry.alive) await this.call(entry, 'pauseNode', node, paused);
+    if (entry.alive) await this.control(paused ? 'pause' : 'resume', node, entry, 'pauseNode', node, paused);
   }
 
   /** Start crashed `node` again (a new process if its own was killed). At stop(), as crashNode. */
   async restartNode(node: string): Promise<void> {
     const entry = await this.settledHostOfNode(node);
     this.crashedNodes.delete(node);
-    if (entry.alive) await this.call(entry, 'restartNode', node);
+    if (entry.alive) await this.control('restart', node, entry, 'restartNode', node);
     else if (entry.child !== undefined) await this.respawn(this.hosts.get(entry.id)!);
     else throw new UnavailableError(`host ${entry.id} (started elsewhere) is gone; it cannot be restarted from here`);
     this.deadNodes.delete(node);

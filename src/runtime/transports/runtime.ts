@@ -143,6 +143,9 @@ export function inspectLate(address: string, host: { id: number; plan: HostPlan 
   );
 }
 
+/** The lifecycle calls of a node, as their errors name them (controlLate), on threads and on NATS. */
+export type LifecycleOp = 'crash' | 'restart' | 'pause' | 'resume';
+
 /**
  * What a crash, restart or pause (`op`) of `node` rejects with when `host` did not answer one of
  * its calls within `ms` (on threads it waited for as long as the host's step ran, for ever for

@@ -23,14 +23,12 @@ import {
   STATS_ANSWER_MS,
   stoppedDuring,
   type HostPlan,
+  type LifecycleOp,
   type Runtime,
 } from './runtime.js';
 import { RealTimers } from './real-timers.js';
 import { removeTempDir, trackRuntime } from '../temp-dirs.js';
 import { postToWorker, type FromWorker, type HostWorkerData } from './worker-protocol.js';
-
-/** The lifecycle calls of a node, as their errors name them (controlLate). */
-type LifecycleOp = 'crash' | 'restart' | 'pause' | 'resume';
 
 /** How often workers push their counters to the main thread. */
 export const STATS_PUSH_INTERVAL_MS = 50;

@@ -182,8 +182,13 @@ export interface NatsHostEvent {
   event: HostEvent;
 }
 
-/** A host's counters, published on `.st` now and then. */
+/**
+ * A host's counters, published on `.st` now and then. `uid` is the one it said hello with: the
+ * launcher counts only those of the process it assigned that host id (an old launcher's host of
+ * the same id, not yet stopped by the new beat, is another process: session 67).
+ */
 export interface NatsHostStats {
   host: number;
+  uid: string;
   stats: StatsSnapshot;
 }

@@ -8,7 +8,7 @@ import { TimeoutError } from '../src/index.js';
 import { natsServerBinary, startNatsServer, type NatsServer } from '../src/harness/nats-server.js';
 import { ANOTHER_LAUNCHER, runNatsHost } from '../src/runtime/transports/nats-host.js';
 import { connectNats, subjects, type Subjects } from '../src/runtime/transports/nats-wire.js';
-import type { NatsRuntime } from '../src/runtime/transports/nats.js';
+import type { NatsOptions, NatsRuntime } from '../src/runtime/transports/nats.js';
 import type { StatsSnapshot } from '../src/runtime/stats.js';
 import { natsEchoRuntime, rawAssignment } from './helpers/nats-runtime.js';
 
@@ -86,6 +86,7 @@ async function playedHost(
   t: ExecutionContext,
   name: string,
   answer: (m: string, msg: Msg, nc: NatsConnection, subj: Subjects) => boolean = () => false,
+  extra: Partial<NatsOptions> = {},
 ): Promise<{ runtime: NatsRuntime; asked: string[] }> {
   const server = await serve();
   const dir = mkdtempSync(join(tmpdir(), 'meridian-nats-gen-'));
@@ -112,7 +113,7 @@ async function playedHost(
     },
   });
   await nc.flush();
-  const runtime = natsEchoRuntime(dir, [server.url], fixtures, { cluster, hosts: 'remote', remoteWaitMs: 10_000 });
+  const runtime = natsEchoRuntime(dir, [server.url], fixtures, { cluster, hosts: 'remote', remoteWaitMs: 10_000, ...extra });
   try {
     await runtime.start();
   } catch (error) {
@@ -146,22 +147,35 @@ natsTest(`nats: network changes, crash, restart and pause reject naming the oper
 /** Counters of `sent` messages, as a host publishes them on .st. */
 const counters = (sent: number): StatsSnapshot => ({ sent, delivered: sent, bytes: 0, errors: 0, dropped: {}, actors: {}, links: {}, types: {} });
 
-natsTest(`nats: a host's counters count only from the process its host id was assigned to${skipped}`, async (t) => {
+natsTest(`nats: a host's counters and events count only from the process its host id was assigned to${skipped}`, async (t) => {
   // Before a ping is answered, host 1 publishes its counters, then another process's under host
-  // id 1 (an old launcher's host 1 not yet stopped by the new beat): from one connection, they
-  // reach the launcher in that order and before the answer.
-  const { runtime } = await playedHost(t, 'uid', (m, msg, nc, subj) => {
-    if (m !== 'ping') return false;
-    nc.publish(subj.stats, pack({ host: 1, uid: 'stuck', stats: counters(7) }));
-    nc.publish(subj.stats, pack({ host: 1, uid: 'oldhost', stats: counters(1000) }));
-    msg.respond(pack({ v: { host: 1, actors: 1, nowMs: 0 } }));
-    return true;
-  });
+  // id 1 (an old launcher's host 1 not yet stopped by the new beat), and an event of each: from
+  // one connection, they reach the launcher in that order and before the answer.
+  const warnings: string[] = [];
+  const { runtime } = await playedHost(
+    t,
+    'uid',
+    (m, msg, nc, subj) => {
+      if (m !== 'ping') return false;
+      nc.publish(subj.stats, pack({ host: 1, uid: 'stuck', stats: counters(7) }));
+      nc.publish(subj.stats, pack({ host: 1, uid: 'oldhost', stats: counters(1000) }));
+      nc.publish(subj.events, pack({ host: 1, uid: 'stuck', event: { kind: 'warn', address: 'echo/a', message: 'from stuck' } }));
+      nc.publish(subj.events, pack({ host: 1, uid: 'oldhost', event: { kind: 'warn', address: 'echo/a', message: 'from oldhost' } }));
+      msg.respond(pack({ v: { host: 1, actors: 1, nowMs: 0 } }));
+      return true;
+    },
+    { onEvent: (e) => warnings.push(e.kind === 'warn' ? e.message : e.kind) },
+  );
   try {
     const before = runtime.stats().sent;
     await runtime.ping();
     // Before, the old process's counters replaced host 1's: 1000.
     t.is(runtime.stats().sent - before, 7);
+    // Before, the old process's events were the cluster's too.
+    t.deepEqual(
+      warnings.filter((w) => w.startsWith('from ')),
+      ['from stuck'],
+    );
   } finally {
     await runtime.stop();
   }

@@ -179,7 +179,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     }
     durable = new FileDurableStore(options.dataDir, a.fsync);
     const report = (event: HostEvent): void => {
-      const message: NatsHostEvent = { host: a.hostId, event };
+      const message: NatsHostEvent = { host: a.hostId, uid: options.uid, event };
       publishIfOpen(nc, subj.events, encodeControl(message));
     };
     const host = new ThreadHost({

@@ -213,7 +213,7 @@ function isHostEvent(e: unknown): e is HostEvent {
 }
 
 export function isNatsHostEvent(v: unknown): v is NatsHostEvent {
-  return isObject(v) && isHostId(v.host) && isHostEvent(v.event);
+  return isObject(v) && isHostId(v.host) && typeof v.uid === 'string' && isHostEvent(v.event);
 }
 
 export function isNatsHostStats(v: unknown): v is NatsHostStats {

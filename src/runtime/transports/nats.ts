@@ -267,8 +267,9 @@ export class NatsRuntime implements Runtime {
           if (error !== null || this.stopped) return;
           const message = decodeChecked(msg.data, isNatsHostEvent);
           const entry = message === undefined ? undefined : this.hosts.get(message.host);
-          // Not from a host taken as gone: its process no longer speaks for the nodes it held.
-          if (entry !== undefined && entry.gone === undefined) this.options.onEvent(message!.event);
+          // Not from a host taken as gone: its process no longer speaks for the nodes it held. Nor
+          // from another process than the one that host id was assigned to (as for stats).
+          if (entry !== undefined && entry.gone === undefined && entry.uid === message!.uid) this.options.onEvent(message!.event);
         },
       }),
     );

@@ -176,9 +176,10 @@ export interface NatsControlRequest<M extends NatsControlMethod = NatsControlMet
   a: Parameters<NatsControlApi[M]>;
 }
 
-/** A host event, published on `.ev`. */
+/** A host event, published on `.ev`; `uid` as NatsHostStats's (the launcher takes only its assigned process's). */
 export interface NatsHostEvent {
   host: number;
+  uid: string;
   event: HostEvent;
 }
 

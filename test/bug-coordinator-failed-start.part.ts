@@ -1,7 +1,7 @@
 import test from 'ava';
-import { eventually, TimeoutError, UnavailableError, withCluster, type ClusterConfig } from '../src/index.js';
+import { eventually, TimeoutError, UnavailableError, withCluster } from '../src/index.js';
 import type { SimRuntime } from '../src/runtime/transports/sim-runtime.js';
-import { restartDamaged } from './helpers/damaged-log.js';
+import { DAMAGED_LOG_CLUSTER, restartDamaged } from './helpers/damaged-log.js';
 
 // A coordinator whose actor fails to start (its log is damaged in the middle, and refused at
 // load) had no stand-in, unlike a server: the transactions sent to it waited in the mailbox of
@@ -13,17 +13,7 @@ import { restartDamaged } from './helpers/damaged-log.js';
 // The log is damaged on purpose: the actor's failed start (an actor error) is what is tested.
 const DAMAGES_LOGS = { allowActorErrors: true };
 
-const config: ClusterConfig = {
-  regions: [
-    { name: 'a', servers: 1 },
-    { name: 'b', servers: 1 },
-    { name: 'c', servers: 1 },
-  ],
-  transport: 'sim',
-  seed: 7,
-  replication: { mode: 'active', factor: 3 },
-  requestTimeoutMs: 2_000,
-};
+const config = DAMAGED_LOG_CLUSTER;
 
 test('a coordinator whose start fails refuses transactions at once (UnavailableError), and its region is served by another coordinator', async (t) => {
   await withCluster(

@@ -1,8 +1,8 @@
 import test from 'ava';
-import { eventually, TimeoutError, UnavailableError, withCluster, type ClusterConfig } from '../src/index.js';
+import { eventually, TimeoutError, UnavailableError, withCluster } from '../src/index.js';
 import type { Cluster } from '../src/cluster/cluster.js';
 import type { SimRuntime } from '../src/runtime/transports/sim-runtime.js';
-import { restartDamaged } from './helpers/damaged-log.js';
+import { DAMAGED_LOG_CLUSTER, restartDamaged } from './helpers/damaged-log.js';
 
 // A server whose actor fails to start (its log is damaged in the middle, and refused at load)
 // still heartbeat before (found by an audit, session 55): its heartbeat actor shares its node
@@ -15,17 +15,7 @@ import { restartDamaged } from './helpers/damaged-log.js';
 // The log is damaged on purpose: the actor's failed start (an actor error) is what is tested.
 const DAMAGES_LOGS = { allowActorErrors: true };
 
-const config: ClusterConfig = {
-  regions: [
-    { name: 'a', servers: 1 },
-    { name: 'b', servers: 1 },
-    { name: 'c', servers: 1 },
-  ],
-  transport: 'sim',
-  seed: 7,
-  replication: { mode: 'active', factor: 3 },
-  requestTimeoutMs: 2_000,
-};
+const config = DAMAGED_LOG_CLUSTER;
 
 const stateOf = (cluster: Cluster, id: string): string | undefined => cluster.members().find((m) => m.id === id)?.state;
 

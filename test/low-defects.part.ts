@@ -13,8 +13,7 @@ import { checkHostLayout, checkLayout } from '../src/cluster/data-dir.js';
 import { ConfigError } from '../src/index.js';
 import { runPoolTasks } from '../src/harness/pool-tasks.js';
 import { MeridianError } from '../src/index.js';
-import type { ThreadsRuntime } from '../src/runtime/transports/threads.js';
-import { eventually as until, runtimeWith } from './helpers/runtimes.js';
+import { stalledHostOne } from './helpers/stalled-host.js';
 
 // The transactional scenario's final read told an answer too large from the other refusals by
 // a phrase of its message; the client dropped the answer's `tooLarge` flag, so nothing else
@@ -147,29 +146,16 @@ for (const [kind, module, keys, doing, thrown] of [
 // bound: a host held in a step for good left the call pending for ever, and a crash of a node
 // elsewhere waited as long for that host to hear of it.
 test('threads: a pause of a node whose host never answers rejects naming the operation, the node and the host; a crash elsewhere is not held by it', async (t) => {
-  const rt = (await runtimeWith('threads', [
-    { host: 1, address: 'echo/a', behavior: 'echo', params: {} },
-    { host: 2, address: 'echo/b', behavior: 'echo', params: {} },
-  ])) as ThreadsRuntime;
-  const dir = tempDir(t);
-  const began = join(dir, 'began');
-  const release = join(dir, 'until');
+  const { rt, holds, held, late, release } = await stalledHostOne();
   try {
-    // Held for 5 s at most: on the code before, the pause waited that long, then resolved.
-    rt.host.route('tester', 'echo/a', { type: 'stall', began, until: release, maxMs: 5_000 });
-    t.true(await until(rt, () => existsSync(began)), 'the host of echo/a holds');
-    rt.controlAnswerMs = 50;
-    await t.throwsAsync(rt.pauseNode('echo/a', true), {
-      instanceOf: TimeoutError,
-      message:
-        /^pause of node echo\/a: host 1 \(echo\/a\) did not answer within 50 ms \(stalled, or busy in a long step\); it may or may not have been carried out$/,
-    });
+    t.true(holds, 'the host of echo/a holds');
+    // On the code before, the pause waited for the stall's 5 s, then resolved.
+    await t.throwsAsync(rt.pauseNode('echo/a', true), { instanceOf: TimeoutError, message: late('pause of node echo/a') });
     // Host 1 is told echo/b is dead when it runs again (its admin port keeps the call in order).
     await rt.crashNode('echo/b');
-    t.true(existsSync(began) && !existsSync(release), 'host 1 still held when the crash returned');
+    t.true(held(), 'host 1 still held when the crash returned');
   } finally {
-    writeFileSync(release, '');
-    await rt.stop();
+    await release();
   }
 });
 

@@ -1,14 +1,10 @@
 import test from 'ava';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { InvariantFailure, TimeoutError, ValidationError, withCluster, type ClusterConfig, type TestContextLike } from '../src/index.js';
+import { InvariantFailure, TimeoutError, ValidationError, withCluster, type TestContextLike } from '../src/index.js';
 import { unknownShares, unknownSharesLine } from '../src/cli/check.js';
 import { analyse, delayedCell } from '../bench/failover.js';
 import { fmt as reportNumber } from '../bench/lib/report.js';
-import type { ThreadsRuntime } from '../src/runtime/transports/threads.js';
-import { restartDamaged } from './helpers/damaged-log.js';
-import { eventually as until, runtimeWith } from './helpers/runtimes.js';
+import { DAMAGED_LOG_CLUSTER, restartDamaged } from './helpers/damaged-log.js';
+import { stalledHostOne } from './helpers/stalled-host.js';
 
 // Defects an audit of session 67 noticed and left; one test (or a few) per fix.
 
@@ -18,17 +14,7 @@ function fakeT(): TestContextLike & { logs: string[] } {
   return { logs, log: (...values) => logs.push(values.join(' ')), teardown: () => {} };
 }
 
-const threeRegions: ClusterConfig = {
-  regions: [
-    { name: 'a', servers: 1 },
-    { name: 'b', servers: 1 },
-    { name: 'c', servers: 1 },
-  ],
-  transport: 'sim',
-  seed: 7,
-  replication: { mode: 'active', factor: 3 },
-  requestTimeoutMs: 2_000,
-};
+const threeRegions = DAMAGED_LOG_CLUSTER;
 
 /** A body that writes, then restarts b/0 on a damaged log: its actor throws at start (not an assert). */
 async function damageALog(cluster: Parameters<Parameters<typeof withCluster>[2]>[0]): Promise<string> {
@@ -68,27 +54,15 @@ test('withCluster checks its options before starting a cluster', async (t) => {
 // The threads runtime's setNetwork and setPartitions awaited every host's answer with no bound:
 // a host held in a step for good left the change (a heal(), a partition) pending for ever.
 test('threads: setNetwork and setPartitions reject naming the operation and the host when a host never answers', async (t) => {
-  const rt = (await runtimeWith('threads', [
-    { host: 1, address: 'echo/a', behavior: 'echo', params: {} },
-    { host: 2, address: 'echo/b', behavior: 'echo', params: {} },
-  ])) as ThreadsRuntime;
-  const dir = mkdtempSync(join(tmpdir(), 'meridian-noticed2-'));
-  const began = join(dir, 'began');
-  const release = join(dir, 'until');
+  const { rt, holds, held, late, release } = await stalledHostOne();
   try {
-    // Held for 5 s at most: on the code before, each change waited that long, then resolved.
-    rt.host.route('tester', 'echo/a', { type: 'stall', began, until: release, maxMs: 5_000 });
-    t.true(await until(rt, () => existsSync(began)), 'the host of echo/a holds');
-    rt.controlAnswerMs = 50;
-    const late = (op: string): RegExp =>
-      new RegExp(`^${op}: host 1 \\(echo/a\\) did not answer within 50 ms \\(stalled, or busy in a long step\\); it may or may not have been carried out$`);
+    t.true(holds, 'the host of echo/a holds');
+    // On the code before, each change waited for the stall's 5 s, then resolved.
     await t.throwsAsync(rt.setPartitions([{ from: ['echo/a'], to: ['echo/b'], oneWay: false }]), { instanceOf: TimeoutError, message: late('setPartitions') });
     await t.throwsAsync(rt.setNetwork({ jitterMs: 1 }), { instanceOf: TimeoutError, message: late('setNetwork') });
-    t.false(existsSync(release), 'host 1 still held when they rejected');
+    t.true(held(), 'host 1 still held when they rejected');
   } finally {
-    writeFileSync(release, '');
-    await rt.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await release();
   }
 });
 

@@ -7,7 +7,7 @@ import { startCluster, type AssertionFailure, type Cluster } from '../cluster/cl
 import type { ClusterConfig } from '../cluster/config.js';
 import { StoppedError, TimeoutError, ValidationError, describe } from '../core/errors.js';
 import { checkOptions, waitMs } from '../core/validate.js';
-import { ActorErrorWatch } from './scenario.js';
+import { ActorErrorWatch } from './actor-errors.js';
 
 /** The part of ava's `t` the helpers use. */
 export interface TestContextLike {

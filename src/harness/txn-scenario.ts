@@ -8,6 +8,7 @@ import { allKeys, checkOptions, definedOnly } from '../core/validate.js';
 import { TXN_UNSAFE_VARIANTS, type TxnUnsafe } from '../replication/ops.js';
 import { checkTransactions, describeAnomaly, type TxnCheckResult } from './elle/index.js';
 import { searchBudgetFor } from './check-budget.js';
+import { ActorErrorWatch } from './actor-errors.js';
 import type { TxnHistoryOp } from '../core/history.js';
 import { TXN_COMMITS, type TxnCommit } from './txn-commits.js';
 import {
@@ -18,7 +19,6 @@ import {
   checkScenarioSizes,
   copiesBehind,
   ProgressWatch,
-  ActorErrorWatch,
   withoutAssertPrefix,
   describeBalancer,
   applyLimits,

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { eventually } from '../src/harness/ava.js';
 import { NATS_LOST_DURING_SEED, runChecks } from '../src/harness/check-runner.js';
 import { startCluster, UnavailableError } from '../src/index.js';
-import { connectNats, encodeControl, publishIfOpen, subjects } from '../src/runtime/transports/nats-wire.js';
+import { clusterSubjects, connectNats, encodeControl, publishIfOpen } from '../src/runtime/transports/nats-wire.js';
 import { freePort, natsServerBinary } from '../src/harness/nats-server.js';
 
 /**
@@ -196,7 +196,7 @@ natsTest(
       });
       // A host that refuses every assignment (as `meridian host` does with a --data-dir of another layout).
       const nc = await connectNats([url], 'refusing-host');
-      const subj = subjects('refused');
+      const subj = clusterSubjects('refused');
       nc.subscribe(subj.assign('rRefuser'), { callback: (_error, msg) => void msg.respond(encodeControl({ e: 'this host holds other nodes' })) });
       const hello = setInterval(() => publishIfOpen(nc, subj.hello, encodeControl({ uid: 'rRefuser', pid: 1, hostname: 'test' })), 250);
       try {

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
-import { TimeoutError } from '../src/index.js';
+import { ControlError, TimeoutError } from '../src/index.js';
 import { natsServerBinary, startNatsServer, type NatsServer } from '../src/harness/nats-server.js';
 import { ANOTHER_LAUNCHER, runNatsHost } from '../src/runtime/transports/nats-host.js';
-import { connectNats, subjects, type Subjects } from '../src/runtime/transports/nats-wire.js';
+import { callHost, clusterSubjects, connectNats, subjects, type Subjects } from '../src/runtime/transports/nats-wire.js';
 import type { NatsOptions, NatsRuntime } from '../src/runtime/transports/nats.js';
 import type { StatsSnapshot } from '../src/runtime/stats.js';
 import { natsEchoRuntime, rawAssignment } from './helpers/nats-runtime.js';
@@ -24,15 +24,15 @@ let served: Promise<NatsServer> | undefined;
 const serve = (): Promise<NatsServer> => (served ??= startNatsServer((binary as { bin: string }).bin));
 test.after.always(async () => (await served?.catch(() => undefined))?.stop());
 
-natsTest(`nats: a host of a launcher started again under its name stops at the new launcher's first beat${skipped}`, async (t) => {
+/** A host in this process, assigned host id 1 by a launcher of generation "old" the test plays. */
+async function oldHost(t: ExecutionContext, name: string, watchBeat: boolean) {
   const server = await serve();
   const dir = mkdtempSync(join(tmpdir(), 'meridian-nats-gen-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const cluster = `gen${process.pid}`;
-  const subj = subjects(cluster);
+  const cluster = `${name}${process.pid}`;
+  const subj = clusterSubjects(cluster);
   const nc = await connectNats([server.url], 'nats-gen-test');
   t.teardown(() => nc.close().catch(() => undefined));
-  // The old launcher, played here: it assigns the host id 1 under generation "old", and beats.
   const hello = new Promise<string>((resolve) => {
     const sub = nc.subscribe(subj.hello, {
       callback: (_e, msg) => {
@@ -49,7 +49,7 @@ natsTest(`nats: a host of a launcher started again under its name stops at the n
     uid: 'oldhost',
     fallbackBehaviorsModule: fixtures,
     dataDir: join(dir, 'host'),
-    watchBeat: true,
+    watchBeat,
     log: (line) => lines.push(line),
   });
   t.teardown(() => host.stop('test over'));
@@ -58,6 +58,11 @@ natsTest(`nats: a host of a launcher started again under its name stops at the n
   t.deepEqual(unpack(reply.data), { v: true }, 'the host takes host id 1');
   nc.publish(subj.beat, new TextEncoder().encode('old'));
   await nc.flush();
+  return { server, dir, cluster, nc, host, lines };
+}
+
+natsTest(`nats: a host of a launcher started again under its name stops at the new launcher's first beat${skipped}`, async (t) => {
+  const { server, dir, cluster, host, lines } = await oldHost(t, 'gen', true);
   // The old launcher is gone; a new one starts under the same name (it waits for a host of its
   // own: none comes, it is stopped below). Before, its beat kept the old host running as host 1.
   const fresh = natsEchoRuntime(dir, [server.url], fixtures, { cluster, hosts: 'remote', remoteWaitMs: 60_000 });
@@ -76,6 +81,18 @@ natsTest(`nats: a host of a launcher started again under its name stops at the n
   }
 });
 
+natsTest(`nats: a host that has not yet heard a new launcher's beat serves only its own launcher's subjects${skipped}`, async (t) => {
+  // Without watching beats, the host stays as one stalled while the new launcher's first beat
+  // went out would be for a moment: assigned host id 1 by generation "old", still running.
+  const { cluster, nc } = await oldHost(t, 'stale', false);
+  const ping = await callHost(nc, subjects(cluster, 'old'), 1, 'ping', [], 2_000);
+  t.is((ping as { host: number }).host, 1, 'it serves its own generation');
+  // The new launcher's requests to its host 1 reach no one. Before, data and control subjects
+  // carried no generation: this old process answered them and took the new host 1's frames.
+  const error = await t.throwsAsync(callHost(nc, subjects(cluster, 'new'), 1, 'ping', [], 2_000), { instanceOf: ControlError });
+  t.true(error!.noResponders && error!.definite, String(error));
+});
+
 /**
  * A runtime whose host 1 (uid 'stuck') is played by the test on its own connection: it says
  * hello until it is assigned, answers `start` and stop()'s `shutdown` (else stop() waits
@@ -92,24 +109,27 @@ async function playedHost(
   const dir = mkdtempSync(join(tmpdir(), 'meridian-nats-gen-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const cluster = `${name}${process.pid}`;
-  const subj = subjects(cluster);
+  const cluster0 = clusterSubjects(cluster);
   const nc = await connectNats([server.url], 'nats-gen-test');
   t.teardown(() => nc.close().catch(() => undefined));
-  const hello = setInterval(() => nc.publish(subj.hello, pack({ uid: 'stuck', pid: 1 })), 100);
+  const hello = setInterval(() => nc.publish(cluster0.hello, pack({ uid: 'stuck', pid: 1 })), 100);
   t.teardown(() => clearInterval(hello));
-  nc.subscribe(subj.assign('stuck'), {
+  const asked: string[] = [];
+  nc.subscribe(cluster0.assign('stuck'), {
     callback: (_e, msg) => {
       clearInterval(hello);
-      msg.respond(pack({ v: true }));
-    },
-  });
-  const asked: string[] = [];
-  nc.subscribe(subj.control(1), {
-    callback: (_e, msg) => {
-      const { m } = unpack(msg.data) as { m: string };
-      asked.push(m);
-      if (m === 'start' || m === 'shutdown') msg.respond(pack({ v: m === 'start' ? 1 : true }));
-      else answer(m, msg, nc, subj);
+      // The control subject carries the launcher's generation, which the assignment gives; it
+      // reaches the server before the answer does (else `start` may find no responder).
+      const subj = subjects(cluster, (unpack(msg.data) as { launcher: string }).launcher);
+      nc.subscribe(subj.control(1), {
+        callback: (_e2, request) => {
+          const { m } = unpack(request.data) as { m: string };
+          asked.push(m);
+          if (m === 'start' || m === 'shutdown') request.respond(pack({ v: m === 'start' ? 1 : true }));
+          else answer(m, request, nc, subj);
+        },
+      });
+      void nc.flush().then(() => msg.respond(pack({ v: true })));
     },
   });
   await nc.flush();
@@ -149,7 +169,7 @@ const counters = (sent: number): StatsSnapshot => ({ sent, delivered: sent, byte
 
 natsTest(`nats: a host's counters and events count only from the process its host id was assigned to${skipped}`, async (t) => {
   // Before a ping is answered, host 1 publishes its counters, then another process's under host
-  // id 1 (an old launcher's host 1 not yet stopped by the new beat), and an event of each: from
+  // id 1 (anyone on the server may publish on this generation's subjects), and an event of each: from
   // one connection, they reach the launcher in that order and before the answer.
   const warnings: string[] = [];
   const { runtime } = await playedHost(

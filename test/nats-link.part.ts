@@ -38,7 +38,7 @@ function credit(from: number, bytes: number): Uint8Array {
   return out;
 }
 
-const subj = subjects('t');
+const subj = subjects('t', 'g1');
 const FRAME = 256 * 1024;
 
 test('nats link: frames past the credit window wait for credit, then go in order', (t) => {
@@ -96,7 +96,7 @@ test('nats link: a fenced host (taken as gone) is sent nothing, and what it send
   t.is(link.send(5, new Uint8Array(8)), 'dead');
   t.is(link.send(6, new Uint8Array(8)), undefined);
   t.deepEqual(
-    published.filter((p) => p.subject.startsWith(`${subj.prefix}.d.`)).map((p) => p.subject),
+    published.filter((p) => p.subject.includes('.d.')).map((p) => p.subject),
     [subj.data(6, 2)],
   );
   link.close();

@@ -110,9 +110,11 @@ natsTest(
         // A read that timed out changed nothing: it is not said to be of unknown outcome, as a change is.
         const nc = await connectNats([server.url], 'test-stall');
         try {
-          const read = await t.throwsAsync(callHost(nc, subjects(runtime.clusterName), 2, 'stats', [], 200), { instanceOf: TimeoutError });
+          const read = await t.throwsAsync(callHost(nc, subjects(runtime.clusterName, runtime.generation), 2, 'stats', [], 200), { instanceOf: TimeoutError });
           t.regex(read?.message ?? '', /^host 2 did not answer stats \(.*\)$/);
-          const change = await t.throwsAsync(callHost(nc, subjects(runtime.clusterName), 2, 'setClockSkew', ['a/0', 0], 200), { instanceOf: TimeoutError });
+          const change = await t.throwsAsync(callHost(nc, subjects(runtime.clusterName, runtime.generation), 2, 'setClockSkew', ['a/0', 0], 200), {
+            instanceOf: TimeoutError,
+          });
           t.regex(change?.message ?? '', /it may or may not have been carried out$/);
         } finally {
           await nc.close();

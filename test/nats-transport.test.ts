@@ -444,14 +444,15 @@ natsTest(`nats: malformed messages on .ev, .st and .hello are dropped; the clust
     await client.put('junk', 1);
     // Before: msgpack null (or no msgpack at all) on .ev or .st threw in the launcher's callback
     // and every later call timed out.
-    for (const subject of ['ev', 'st', 'hello']) {
+    const subj = subjects(joinedName, (cluster.internals.runtime as NatsRuntime).generation);
+    for (const subject of [subj.events, subj.stats, subj.hello]) {
       for (const data of [
         pack(null),
         new Uint8Array([0x92]),
         pack({ host: 1, event: { kind: 'host-exit', host: 1, nodes: ['a/0'] } }),
         pack({ host: 1, stats: { sent: 1 } }),
       ]) {
-        nc.publish(`meridian.${joinedName}.${subject}`, data);
+        nc.publish(subject, data);
       }
     }
     await nc.flush();
@@ -473,7 +474,7 @@ natsTest(
       const hostId = (await cluster.ping())[0]!.host;
       const pid = (cluster.internals.runtime as NatsRuntime).processes().find((p) => p.host === hostId)!.pid;
       const target = hosts.find((h) => h.child.pid === pid)!;
-      const subject = `meridian.${joinedName}.c.${hostId}`;
+      const subject = subjects(joinedName, (cluster.internals.runtime as NatsRuntime).generation).control(hostId);
       const ask = async (data: Uint8Array): Promise<{ v?: unknown; e?: string }> =>
         unpack((await nc.request(subject, data, { timeout: 5_000 })).data) as { v?: unknown; e?: string };
       // Before: each ran ('yes' took a/0 for dead on its host, a loss of 2 lost every message,
@@ -808,7 +809,7 @@ natsTest(
     const server = await startNatsServer((binary as { bin: string }).bin);
     const nc = await connectNats([server.url], 'control-test');
     try {
-      const subj = subjects('ctl');
+      const subj = subjects('ctl', 'g1');
       const none = await t.throwsAsync(callHost(nc, subj, 3, 'ping', [], 500));
       t.true(none instanceof ControlError && none.noResponders && none.definite, String(none));
       // A host that takes the request and never answers (frozen, or its answer lost).

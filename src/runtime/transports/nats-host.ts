@@ -23,7 +23,9 @@ import {
   isNatsGone,
   publishIfOpen,
   serveControl,
+  clusterSubjects,
   subjects,
+  type Subjects,
 } from './nats-wire.js';
 import type { AssignAnswer, NatsAssign, NatsControlApi, NatsHello, NatsHostEvent, NatsHostStats, NatsLeaving } from './worker-protocol.js';
 
@@ -119,7 +121,9 @@ export interface NatsHostHandle {
  */
 export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHandle> {
   const log = options.log ?? (() => undefined);
-  const subj = subjects(options.cluster);
+  const cluster = clusterSubjects(options.cluster);
+  /** The launcher generation's subjects, once assigned (subjects()). */
+  let subj: Subjects | undefined;
   const nc: NatsConnection = await connectNats(options.servers, `meridian-host-${options.uid}`);
   const subs: Subscription[] = [];
   const timers: NodeJS.Timeout[] = [];
@@ -142,7 +146,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     finished = true;
     log(`host ${options.uid}: stopping (${reason})`);
     // Leaving unasked (interrupted): the launcher hears it now, not after HOST_SILENCE_MS of silence.
-    if (th !== undefined && reason !== SHUT_DOWN_BY_LAUNCHER) {
+    if (th !== undefined && subj !== undefined && reason !== SHUT_DOWN_BY_LAUNCHER) {
       const message: NatsLeaving = { host: th.host.id, uid: options.uid, reason: reason.slice(0, LEAVING_REASON_CHARS_MAX) };
       publishIfOpen(nc, subj.leaving, encodeControl(message));
     }
@@ -164,7 +168,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
 
   const helloMessage: NatsHello = { uid: options.uid, pid: process.pid, hostname: hostname() };
   const hello = setInterval(() => {
-    if (th === undefined) publishIfOpen(nc, subj.hello, encodeControl(helloMessage));
+    if (th === undefined) publishIfOpen(nc, cluster.hello, encodeControl(helloMessage));
   }, HELLO_INTERVAL_MS);
   timers.push(hello);
 
@@ -178,9 +182,10 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
       behaviors = await importBehaviors(options.fallbackBehaviorsModule, names);
     }
     durable = new FileDurableStore(options.dataDir, a.fsync);
+    const own = subjects(options.cluster, a.launcher);
     const report = (event: HostEvent): void => {
       const message: NatsHostEvent = { host: a.hostId, uid: options.uid, event };
-      publishIfOpen(nc, subj.events, encodeControl(message));
+      publishIfOpen(nc, own.events, encodeControl(message));
     };
     const host = new ThreadHost({
       id: a.hostId,
@@ -200,9 +205,10 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     h.setPartitions(a.partitions);
     for (const node of a.deadNodes) h.setNodeDead(node, true);
     for (const [node, ms] of a.clockSkew) h.setClockSkew(node, ms);
-    link = new NatsLink(nc, subj, a.hostId, (frame) => h.receiveFrame(frame));
+    link = new NatsLink(nc, own, a.hostId, (frame) => h.receiveFrame(frame));
     for (const peer of fenced) link.fence(peer);
     th = host;
+    subj = own;
     launcher = a.launcher;
     lastBeat = performance.now();
     clearInterval(hello);
@@ -231,7 +237,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
         return true;
       },
     };
-    subs.push(serveControl(nc, subj, a.hostId, api, controlRequestCheck(a), log));
+    subs.push(serveControl(nc, own, a.hostId, api, controlRequestCheck(a), log));
     let lastSent = -1;
     let lastPush = 0;
     timers.push(
@@ -242,7 +248,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
         lastSent = h.stats.delivered + h.stats.sent;
         lastPush = now;
         const message: NatsHostStats = { host: a.hostId, uid: options.uid, stats: snapshot(h.stats) };
-        publishIfOpen(nc, subj.stats, encodeControl(message));
+        publishIfOpen(nc, own.stats, encodeControl(message));
       }, a.statsIntervalMs),
     );
     // The control subscription reaches the server before the launcher, answered, sends `start`
@@ -252,7 +258,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
   };
 
   subs.push(
-    nc.subscribe(subj.assign(options.uid), {
+    nc.subscribe(cluster.assign(options.uid), {
       callback: (error, msg) => {
         if (error !== null) return;
         const answer = (a: AssignAnswer): boolean => msg.respond(encodeControl(a));
@@ -289,7 +295,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     }),
   );
   subs.push(
-    nc.subscribe(subj.gone, {
+    nc.subscribe(cluster.gone, {
       callback: (error, msg) => {
         if (error !== null || finished) return;
         const gone = decodeChecked(msg.data, isNatsGone);
@@ -309,7 +315,7 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
   );
   if (options.watchBeat) {
     subs.push(
-      nc.subscribe(subj.beat, {
+      nc.subscribe(cluster.beat, {
         callback: (error, msg) => {
           if (error !== null || finished) return;
           const from = new TextDecoder().decode(msg.data);
@@ -334,6 +340,6 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
   }
   // Subscriptions reach the server before the launcher can ask: the first hello goes after them.
   await nc.flush();
-  nc.publish(subj.hello, encodeControl(helloMessage));
+  nc.publish(cluster.hello, encodeControl(helloMessage));
   return { done, stop };
 }

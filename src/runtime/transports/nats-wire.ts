@@ -26,14 +26,15 @@ import type {
  * Subjects, under `meridian.<cluster>`:
  *   .hello              a host without an id announces itself (NatsHello)
  *   .assign.<uid>       request: the launcher gives that host its id, plan and settings (NatsAssign)
- *   .d.<dst>.<src>      data frames from host src to host dst
- *   .k.<src>            credit returned to host src: 8 bytes, uint32 from (dst), uint32 bytes
- *   .c.<host>           control requests to a host (NatsControlRequest) → ControlAnswer
- *   .ev                 host events (NatsHostEvent); .st host counters (NatsHostStats)
- *   .bye                a host leaving unasked (NatsLeaving)
+ *   .g.<generation>.d.<dst>.<src>  data frames from host src to host dst
+ *   .g.<generation>.k.<src>  credit returned to host src: 8 bytes, uint32 from (dst), uint32 bytes
+ *   .g.<generation>.c.<host>  control requests to a host (NatsControlRequest) → ControlAnswer
+ *   .g.<generation>.ev  host events (NatsHostEvent); .g.<generation>.st host counters (NatsHostStats)
+ *   .g.<generation>.bye  a host leaving unasked (NatsLeaving)
  *   .gone               the launcher took a host started elsewhere as gone (NatsGone): it exits, the others drop its frames
  *   .beat               the launcher is alive (remote hosts exit when it goes silent)
  *   .launcher           request: answered while a launcher runs under this name
+ * where <generation> is the launcher's (NatsAssign.launcher): see subjects().
  */
 
 /** Bytes host A may have in flight towards host B before it waits for B's credit. */
@@ -77,22 +78,37 @@ export const HOST_SILENCE_MS = 5_000;
 /** Control methods that change nothing: a timeout on one is no indefinite outcome. */
 const READ_ONLY_METHODS: ReadonlySet<NatsControlMethod> = new Set(['ping', 'summary', 'stats', 'errors']);
 
-export function subjects(cluster: string) {
+/** The subjects of a cluster name, whichever launcher runs it: a host uses them before it is assigned. */
+export function clusterSubjects(cluster: string) {
   const p = `meridian.${cluster}`;
   return {
     prefix: p,
     hello: `${p}.hello`,
     assign: (uid: string) => `${p}.assign.${uid}`,
-    data: (dst: number, src: number) => `${p}.d.${dst}.${src}`,
-    dataFor: (dst: number) => `${p}.d.${dst}.*`,
-    credit: (src: number) => `${p}.k.${src}`,
-    control: (host: number) => `${p}.c.${host}`,
-    events: `${p}.ev`,
-    stats: `${p}.st`,
-    leaving: `${p}.bye`,
     gone: `${p}.gone`,
     beat: `${p}.beat`,
     launcher: `${p}.launcher`,
+  };
+}
+
+/**
+ * All the subjects of one launcher's generation (NatsAssign.launcher): data, credit, control,
+ * events, counters and leaving carry it, so a host of a launcher killed and started again under
+ * the same name, still running (stalled when the new launcher's first beat went out, it stops
+ * when it reads it), sends its frames and answers where no host of the new launcher listens.
+ */
+export function subjects(cluster: string, generation: string) {
+  const c = clusterSubjects(cluster);
+  const g = `${c.prefix}.g.${generation}`;
+  return {
+    ...c,
+    data: (dst: number, src: number) => `${g}.d.${dst}.${src}`,
+    dataFor: (dst: number) => `${g}.d.${dst}.*`,
+    credit: (src: number) => `${g}.k.${src}`,
+    control: (host: number) => `${g}.c.${host}`,
+    events: `${g}.ev`,
+    stats: `${g}.st`,
+    leaving: `${g}.bye`,
   };
 }
 export type Subjects = ReturnType<typeof subjects>;

@@ -168,13 +168,14 @@ export class NatsRuntime implements Runtime {
   private lost: UnavailableError | undefined;
   private lastCheck = performance.now();
   /**
-   * This launcher's generation (NatsAssign.launcher), the payload of its beat: the hosts of a
-   * launcher killed and started again under the same name, still running, hear it and stop at
-   * once (runNatsHost), instead of serving as the new cluster's hosts of their ids. Before
-   * (session 67), the new launcher's beat kept them alive, and the new hosts given their ids
-   * shared their data and control subjects with them.
+   * This launcher's generation (NatsAssign.launcher): the payload of its beat, and a token of its
+   * data, control, events, counters and leaving subjects (subjects()). The hosts of a launcher
+   * killed and started again under the same name, still running, stop when they hear the beat
+   * (runNatsHost); until then, what they send goes where no host of this launcher listens. Before
+   * (session 67) the new launcher's beat kept them alive, and the new hosts given their ids shared
+   * their data and control subjects with them. Public: tests address one host's control subject.
    */
-  private readonly generation = randomId().replace(/[^A-Za-z0-9_-]/g, '');
+  readonly generation = randomId().replace(/[^A-Za-z0-9_-]/g, '');
   private readonly beatPayload = new TextEncoder().encode(this.generation);
 
   /** The hosts' plans: from `planned` once connect() knows messageBytesMax. */
@@ -186,7 +187,7 @@ export class NatsRuntime implements Runtime {
   ) {
     this.durable = new FileDurableStore(options.dataDir, options.fsync);
     if (options.removeDataDir) this.untrack = trackRuntime(this);
-    this.subj = subjects(options.cluster);
+    this.subj = subjects(options.cluster, this.generation);
     this.network = options.network;
     this.messageBytesMax = options.messageBytesMax;
   }

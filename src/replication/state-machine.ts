@@ -464,7 +464,8 @@ export class KvStateMachine {
       this.prepared.set(txn, ops);
       for (const op of ops) this.locks.set(op.key, txn);
     }
-    // Copies: a clone (the passive primary's working copy) must not share the lists it appends to.
+    // Copies, as snapshot() makes them: what is restored from is kept (a log's snapshot, sent and
+    // checkpointed later; the original of a clone) and must not grow with what this one applies.
     for (const [txn, records] of snapshot.pc) this.pc.set(txn, [...records]);
     for (const [key, queue] of snapshot.waiting ?? []) this.waiting.set(key, [...queue]);
     this.finishedSet.clear();

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster } from '../src/index.js';
 import { FileDurableStore } from '../src/runtime/durable-file.js';
+import { checkLayout, DATA_DIR_LAYOUT } from '../src/cluster/data-dir.js';
 import { replicaStateDiffs } from '../src/harness/scenario.js';
 import type { ServerState } from '../src/cluster/server.js';
 import type { Cluster } from '../src/cluster/cluster.js';
@@ -74,12 +75,12 @@ test('a snapshot holds the participant records of its own log position only: a r
   }
 });
 
-test('the file store with fsync syncs the folder after it makes a log file and after a checkpoint renames one over it', (t) => {
-  // A file's fsync does not make its name durable (POSIX): a power loss after a checkpoint could
-  // bring back the log it replaced, without what was fsynced since into the file now named so.
-  // What the store does to the disk is watched through node:fs (synchronous, so no other test's
-  // calls come between; restored before the test ends).
-  const dir = mkdtempSync(join(tmpdir(), 'meridian-audit-snapshot-'));
+/**
+ * The fsyncs and renames `run` makes in folder `dir`, in order (paths under it as DIR), watched
+ * through node:fs: `run` is synchronous, so no other test's calls come between, and node:fs is
+ * restored before this returns.
+ */
+function diskCalls(dir: string, run: () => void): string[] {
   const real = { openSync: fs.openSync, fsyncSync: fs.fsyncSync, renameSync: fs.renameSync };
   const paths = new Map<number, string>();
   const calls: string[] = [];
@@ -99,18 +100,49 @@ test('the file store with fsync syncs the folder after it makes a log file and a
       real.renameSync(from, to);
     };
     syncBuiltinESMExports();
-    const store = new FileDurableStore(dir, true);
-    store.append('s/1', [{ n: 1 }]);
-    store.sync();
-    store.replace('s/1', [{ n: 2 }]);
-    store.append('s/1', [{ n: 3 }]);
-    store.sync();
-    store.close();
+    run();
   } finally {
     Object.assign(fs, real);
     syncBuiltinESMExports();
   }
-  t.deepEqual(calls, ['fsync DIR/s_1.log', 'fsync DIR', 'fsync DIR/s_1.log.tmp', 'rename DIR/s_1.log', 'fsync DIR', 'fsync DIR/s_1.log']);
-  t.deepEqual(new FileDurableStore(dir, false).load('s/1'), [{ n: 2 }, { n: 3 }]);
-  rmSync(dir, { recursive: true, force: true });
+  return calls;
+}
+
+test('the file store with fsync syncs the folder after it makes a log file and after a checkpoint renames one over it', (t) => {
+  // A file's fsync does not make its name durable (POSIX): a power loss after a checkpoint could
+  // bring back the log it replaced, without what was fsynced since into the file now named so.
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-audit-snapshot-'));
+  try {
+    const calls = diskCalls(dir, () => {
+      const store = new FileDurableStore(dir, true);
+      store.append('s/1', [{ n: 1 }]);
+      store.sync();
+      store.replace('s/1', [{ n: 2 }]);
+      store.append('s/1', [{ n: 3 }]);
+      store.sync();
+      store.close();
+    });
+    t.deepEqual(calls, ['fsync DIR/s_1.log', 'fsync DIR', 'fsync DIR/s_1.log.tmp', 'rename DIR/s_1.log', 'fsync DIR', 'fsync DIR/s_1.log']);
+    t.deepEqual(new FileDurableStore(dir, false).load('s/1'), [{ n: 2 }, { n: 3 }]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a data folder's layout record is synced, and its folder after the rename: a power loss could leave it empty, and every later start refused", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-audit-snapshot-'));
+  try {
+    const config = {
+      shards: 2,
+      regions: [{ name: 'r1', servers: 3 }],
+      replication: { mode: 'active', factor: 3 },
+      commit: '2pc',
+      messageBytesMax: 1 << 20,
+    } as const;
+    const calls = diskCalls(dir, () => checkLayout(dir, config));
+    t.deepEqual(calls, [`fsync DIR/${DATA_DIR_LAYOUT}.tmp`, `rename DIR/${DATA_DIR_LAYOUT}`, 'fsync DIR']);
+    t.is(checkLayout(dir, config), undefined, 'read back as written');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -135,28 +135,9 @@ export class FileDurableStore implements DurableStore {
     }
   }
 
-  /**
-   * With `fsync`, makes the folder's entries durable: a new log file's name, a checkpoint's
-   * rename. A file's fsync does not promise its name (POSIX; file systems differ): until
-   * session 68 neither was synced, and a power loss after a checkpoint could bring back the log
-   * it replaced, without the records fsynced since into the file now named so. A platform that
-   * cannot open a folder (Windows: EISDIR, EPERM) has nothing to sync it with.
-   */
+  /** With `fsync`, makes the folder's entries durable: a new log file's name, a checkpoint's rename (see syncFolder). */
   private syncDir(): void {
-    if (!this.fsync) return;
-    let fd: number;
-    try {
-      fd = openSync(this.dir, 'r');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EISDIR' || code === 'EPERM') return;
-      throw error;
-    }
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    if (this.fsync) syncFolder(this.dir);
   }
 
   load(address: string): unknown[] {
@@ -197,6 +178,29 @@ export class FileDurableStore implements DurableStore {
       for (const fd of this.fds.values()) closeSync(fd);
       this.fds.clear();
     }
+  }
+}
+
+/**
+ * Makes the entries of folder `dir` durable (a file made or renamed there). A file's fsync does
+ * not promise its name (POSIX; file systems differ): until session 68 the store never synced its
+ * folder, and a power loss after a checkpoint could bring back the log it replaced, without the
+ * records fsynced since into the file now named so. A platform that cannot open a folder
+ * (Windows: EISDIR, EPERM) has nothing to sync it with.
+ */
+export function syncFolder(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR' || code === 'EPERM') return;
+    throw error;
+  }
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -1,9 +1,25 @@
-import { accessSync, constants, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomId } from '../core/ids.js';
 import { ConfigError } from '../core/errors.js';
 import { MESSAGE_BYTES_MAX_MAX, MESSAGE_BYTES_MAX_MIN } from '../core/limits.js';
+import { syncFolder } from '../runtime/durable-file.js';
 import { clusterLayout, type ClusterLayout, type ReplicationRecord } from '../runtime/layout.js';
 import { REPLICATION_MODES, type RegionConfig, type ReplicationMode } from '../runtime/validate.js';
 import { groupOf } from './topology.js';
@@ -240,13 +256,25 @@ function parseReplication(parsed: unknown): ReplicationRecord | null {
   return { mode: mode as ReplicationMode, factor: factor as number };
 }
 
-/** Writes `meridian-layout.json` whole (a rename), or a ConfigError from `refuse`. */
+/**
+ * Writes `meridian-layout.json` whole (a rename), synced with its folder, or a ConfigError from
+ * `refuse`. Until session 68 it was not synced: a power loss soon after a folder's first start
+ * could leave it empty, and every later start was refused (not one Meridian wrote) though the
+ * logs beside it were whole. Written once a start at most: synced whatever `fsync` says.
+ */
 function writeLayoutFile(dir: string, content: unknown, refuse: (why: string) => ConfigError): void {
   const file = join(dir, DATA_DIR_LAYOUT);
   const tmp = `${file}.tmp`;
   try {
-    writeFileSync(tmp, `${JSON.stringify(content)}\n`);
+    const fd = openSync(tmp, 'w');
+    try {
+      writeFileSync(fd, `${JSON.stringify(content)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, file);
+    syncFolder(dir);
   } catch (error) {
     rmSync(tmp, { force: true });
     throw refuse(`${(error as NodeJS.ErrnoException).code ?? (error as Error).message} writing ${DATA_DIR_LAYOUT}`);

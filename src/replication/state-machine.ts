@@ -418,7 +418,12 @@ export class KvStateMachine {
     return !this.pc.has(txn) && this.forgottenTxns.covers(txn);
   }
 
-  /** All replicated state: what a replica restored from it needs to go on exactly like this one. */
+  /**
+   * All replicated state: what a replica restored from it needs to go on exactly like this one.
+   * It shares no list this one appends to: a snapshot is kept (the log's, sent to a lagging
+   * copy and checkpointed later), and one that grew with later applies held what the slots
+   * after its index add, which a copy that installs it then applies again.
+   */
   snapshot(): Snapshot {
     return {
       applied: this.applied,
@@ -429,7 +434,9 @@ export class KvStateMachine {
       effectSeq: this.effectSeq,
       data: [...this.data],
       prepared: [...this.prepared],
-      pc: [...this.pc],
+      // Until session 68 the lists themselves: a Paxos Commit round recorded after the snapshot
+      // was in it too, and twice at a replica that caught up by it (test/audit-snapshot.part.ts).
+      pc: [...this.pc].map(([txn, records]) => [txn, [...records]]),
       waiting: [...this.waiting].map(([key, queue]) => [key, [...queue]]),
       finished: [...this.finishedSet],
       forgottenTxns: this.forgottenTxns.entries(),
@@ -457,7 +464,8 @@ export class KvStateMachine {
       this.prepared.set(txn, ops);
       for (const op of ops) this.locks.set(op.key, txn);
     }
-    // Copies: a clone (the passive primary's working copy) must not share the lists it appends to.
+    // Copies, as snapshot() makes them: what is restored from is kept (a log's snapshot, sent and
+    // checkpointed later; the original of a clone) and must not grow with what this one applies.
     for (const [txn, records] of snapshot.pc) this.pc.set(txn, [...records]);
     for (const [key, queue] of snapshot.waiting ?? []) this.waiting.set(key, [...queue]);
     this.finishedSet.clear();

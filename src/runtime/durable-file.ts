@@ -77,12 +77,15 @@ export class FileDurableStore implements DurableStore {
       if (p.length === 0) continue; // Replaced since it appended.
       try {
         let fd = this.fds.get(address);
+        // A log file made by this write: its name is durable only once its folder is synced.
+        const made = fd === undefined && this.fsync && !existsSync(this.fileOf(address));
         if (fd === undefined) {
           fd = openSync(this.fileOf(address), 'a');
           this.fds.set(address, fd);
         }
         writeSync(fd, p.bytes, 0, p.length);
         if (this.fsync) fsyncSync(fd);
+        if (made) this.syncDir();
       } catch (error) {
         this.failed = new Error(
           `durable store: writing ${this.fileOf(address)} failed (${(error as Error).message}); no record is written from now on, and no message leaves this host`,
@@ -114,6 +117,7 @@ export class FileDurableStore implements DurableStore {
       out = undefined;
       // A rename is atomic: a crash leaves the old log or the new one, never half of either.
       renameSync(tmp, file);
+      this.syncDir();
     } catch (error) {
       // The half-written copy goes (it was left beside the log, its descriptor open), and the
       // store fails as a failed sync does: what was pending for this actor was dropped above
@@ -129,6 +133,11 @@ export class FileDurableStore implements DurableStore {
       );
       throw this.failed;
     }
+  }
+
+  /** With `fsync`, makes the folder's entries durable: a new log file's name, a checkpoint's rename (see syncFolder). */
+  private syncDir(): void {
+    if (this.fsync) syncFolder(this.dir);
   }
 
   load(address: string): unknown[] {
@@ -169,6 +178,29 @@ export class FileDurableStore implements DurableStore {
       for (const fd of this.fds.values()) closeSync(fd);
       this.fds.clear();
     }
+  }
+}
+
+/**
+ * Makes the entries of folder `dir` durable (a file made or renamed there). A file's fsync does
+ * not promise its name (POSIX; file systems differ): until session 68 the store never synced its
+ * folder, and a power loss after a checkpoint could bring back the log it replaced, without the
+ * records fsynced since into the file now named so. A platform that cannot open a folder
+ * (Windows: EISDIR, EPERM) has nothing to sync it with.
+ */
+export function syncFolder(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR' || code === 'EPERM') return;
+    throw error;
+  }
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

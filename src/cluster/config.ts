@@ -224,7 +224,10 @@ export interface ClusterConfig {
   transport?: TransportName;
   seed?: number;
   placement?: PlacementName;
-  /** packed: number of worker threads (default: the number of cores). */
+  /**
+   * packed: number of worker threads (default: the number of cores), at most one per region
+   * and server (a thread past those would run no actor, and none is started).
+   */
   threads?: number;
   /** transport 'nats': servers, and host processes to spawn or hosts to wait for. */
   nats?: NatsConfig;
@@ -391,10 +394,14 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
   const transport = config.transport === undefined ? 'threads' : checkOneOf(config.transport, 'transport', TRANSPORTS);
   const seed = config.seed === undefined ? hooks.randomSeed() : checkSeed(config.seed);
   let placement = config.placement === undefined ? 'dedicated' : checkOneOf(config.placement, 'placement', PLACEMENTS);
-  let threads = config.threads === undefined ? hooks.cores : checkInt(config.threads, 'threads', 1, THREADS_MAX);
+  const totalServers = regions.reduce((n, r) => n + r.servers, 0);
+  // A packed placement deals regions and servers over its hosts, one each at most: a host past
+  // that count runs no actor, yet was started (threads: 40 for one server booted 40 worker
+  // threads in 7 s, and the default, the machine's cores, as many on a large machine).
+  const hostsUsable = totalServers + regions.length;
+  let threads = Math.min(hostsUsable, config.threads === undefined ? hooks.cores : checkInt(config.threads, 'threads', 1, THREADS_MAX));
   if (config.threads !== undefined && placement !== 'packed' && transport !== 'nats')
     throw new ConfigError('threads', "only with placement: 'packed'", config.threads);
-  const totalServers = regions.reduce((n, r) => n + r.servers, 0);
   let nats: ResolvedNats | undefined;
   if (transport === 'nats') {
     if (config.placement !== undefined) throw new ConfigError('placement', "absent with transport 'nats' (nats.processes places servers)", config.placement);
@@ -403,7 +410,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     // processes: N and hosts: N deal servers over N hosts as 'packed' does; 'dedicated', one each.
     if (nats.processes === 'dedicated') {
       placement = 'dedicated';
-      if (totalServers + regions.length > NATS_PROCESSES_MAX) {
+      if (hostsUsable > NATS_PROCESSES_MAX) {
         throw new ConfigError(
           'nats.processes',
           `a number for more than ${NATS_PROCESSES_MAX} servers and regions ('dedicated' spawns one process each)`,
@@ -412,7 +419,9 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
       }
     } else {
       placement = 'packed';
-      threads = nats.processes ?? nats.hosts!;
+      // Spawned processes as packed threads (at most one per region and server); hosts started
+      // elsewhere are as many as the launcher waits for.
+      threads = nats.processes === undefined ? nats.hosts! : Math.min(hostsUsable, nats.processes);
     }
   } else if (config.nats !== undefined) {
     throw new ConfigError('nats', "absent unless transport is 'nats'", config.nats);

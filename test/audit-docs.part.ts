@@ -1,0 +1,42 @@
+import test from 'ava';
+import { validateConfig, type ClusterConfig } from '../src/cluster/config.js';
+import { planCluster } from '../src/cluster/plan.js';
+import { validateBalancerConfig, validateHeartbeatConfig } from '../src/cluster/validate-parts.js';
+
+// Defects an audit of what the README, docs/*.md and the commands' --help say (session 68) found.
+
+/** validateConfig's hooks as startCluster passes them, on a machine of `cores` cores. */
+function hooksOf(cores: number): Parameters<typeof validateConfig>[1] {
+  return { balancer: validateBalancerConfig, heartbeat: validateHeartbeatConfig, cores, randomSeed: () => 1 };
+}
+
+test('a packed placement starts no host without an actor: threads and nats.processes at most one per region and server', (t) => {
+  // 2 regions, 3 servers: 5 hosts can run something. On a 64-core machine the default started
+  // 64 worker threads (or host processes), 59 of them idle; `threads: 40` for one server
+  // booted 40 threads in 7 s.
+  const regions = [
+    { name: 'a', servers: 2 },
+    { name: 'b', servers: 1 },
+  ];
+  const cases: Array<[string, ClusterConfig, number]> = [
+    ['threads, packed, default on 64 cores', { regions, transport: 'threads', placement: 'packed' }, 5],
+    ['threads, packed, threads: 40', { regions, transport: 'threads', placement: 'packed', threads: 40 }, 5],
+    ['threads, packed, threads: 2', { regions, transport: 'threads', placement: 'packed', threads: 2 }, 2],
+    ['nats, processes default on 64 cores', { regions, transport: 'nats', nats: { servers: 'nats://127.0.0.1:4222' } }, 5],
+    ['nats, processes: 40', { regions, transport: 'nats', nats: { servers: 'nats://127.0.0.1:4222', processes: 40 } }, 5],
+    // Hosts started elsewhere: as many as the launcher waits for (they have joined by then).
+    ['nats, hosts: 7', { regions, transport: 'nats', nats: { servers: 'nats://127.0.0.1:4222', hosts: 7, cluster: 'c' } }, 7],
+  ];
+  for (const [what, config, hosts] of cases) {
+    const resolved = validateConfig(config, hooksOf(64));
+    t.is(resolved.threads, hosts, what);
+    const { plans } = planCluster(resolved);
+    // Host 0 is the calling thread; the others are started.
+    t.is(plans.length - 1, hosts, `${what}: hosts planned`);
+    if (hosts <= 5)
+      t.true(
+        plans.slice(1).every((p) => p.specs.length > 0),
+        `${what}: every host started runs an actor`,
+      );
+  }
+});

@@ -2,6 +2,8 @@ import test from 'ava';
 import { validateConfig, type ClusterConfig } from '../src/cluster/config.js';
 import { planCluster } from '../src/cluster/plan.js';
 import { validateBalancerConfig, validateHeartbeatConfig } from '../src/cluster/validate-parts.js';
+import { DEMO_DEFAULTS } from '../src/cli/demo.js';
+import { USAGE } from '../src/cli/top.js';
 
 // Defects an audit of what the README, docs/*.md and the commands' --help say (session 68) found.
 
@@ -39,4 +41,12 @@ test('a packed placement starts no host without an actor: threads and nats.proce
         `${what}: every host started runs an actor`,
       );
   }
+});
+
+test("meridian demo's usage says its defaults as runDemo takes them", (t) => {
+  // The flags' defaults and --duration-ms' range were said nowhere (session 68's audit).
+  const line = USAGE.split('\n').find((l) => l.includes('(defaults:'));
+  t.truthy(line, USAGE);
+  const said = `(defaults: ${DEMO_DEFAULTS.transport}, seed ${DEMO_DEFAULTS.seed}, ${DEMO_DEFAULTS.durationMs} ms (300 to 3600000), ${DEMO_DEFAULTS.replication} replication)`;
+  t.is(line?.trim(), said);
 });

@@ -77,10 +77,10 @@ export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] 
            a seed fixes its faults and workload, not their timing, so a failure does not replay)
   meridian check --seed S [--trace] [--history FILE] [--timeline FILE.html] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--regions R] [--servers N] [--factor F] [--shards S]
-                 [--faults KIND,...] [--only-faults I,J,...] [--limits ...] [--balancer ...] [--check-budget B]
-  meridian check --workload txn --seeds N | --seed S [--history FILE] [--timeline FILE.html] [--commit 2pc|paxos-commit|3pc] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
+                 [--shape random] [--faults KIND,...] [--only-faults I,J,...] [--limits ...] [--balancer ...] [--check-budget B]
+  meridian check --workload txn --seeds N | --seed S [--trace] [--history FILE] [--timeline FILE.html] [--commit 2pc|paxos-commit|3pc] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
                  [--nemesis builtin|targeted|swarm] [--faults KIND,...] [--clients N] [--keys N] [--fault-ms MS]
-                 [--regions R] [--servers N] [--factor F] [--shards S] [--limits ...] [--balancer ...] [--shrink [--shrink-runs N]] [--only-faults I,J,...]
+                 [--regions R] [--servers N] [--factor F] [--shards S] [--shape random] [--limits ...] [--balancer ...] [--shrink [--shrink-runs N]] [--only-faults I,J,...]
                  [--check-budget B] [--transport ...] (with --seeds or --time-limit, as above)
           (txn: its own schedule by default, builtin; --faults alone means --nemesis targeted; --shrink needs one of those;
            without --commit, 2pc and paxos-commit both run; 3pc only when named: it is not safe under these faults)

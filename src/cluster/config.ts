@@ -221,8 +221,11 @@ export interface HeartbeatConfig {
 /** What `startCluster` accepts. Every field but `regions` has a default. */
 export interface ClusterConfig {
   regions: RegionConfig[];
+  /** Where the actors run: 'threads' (the default: worker threads), 'sim' (the simulator, one thread) or 'nats' (host processes). */
   transport?: TransportName;
+  /** The run's seed, 0 to 2^32 - 1 (default: a random one; `cluster.seed` says which). */
   seed?: number;
+  /** threads: 'dedicated' (the default: a thread per server and per region) or 'packed' (`threads` of them). */
   placement?: PlacementName;
   /**
    * packed: number of worker threads (default: the number of cores), at most one per region
@@ -233,6 +236,7 @@ export interface ClusterConfig {
   nats?: NatsConfig;
   network?: NetworkConfig;
   replication?: ReplicationConfig;
+  /** How multi-shard transactions commit: '2pc' (the default), '3pc' or 'paxos-commit'. */
   commit?: CommitProtocol;
   /**
    * Testing only: `unsafe` runs a deliberately broken transaction layer, to prove the
@@ -248,9 +252,18 @@ export interface ClusterConfig {
   limits?: Partial<MemoryLimits>;
   balancer?: BalancerConfig;
   heartbeat?: HeartbeatConfig;
+  /** Shards the keys hash to, 1 to 4,096 (default 16). */
   shards?: number;
+  /** How long a client call (a transaction too) waits for its answer before it fails with a TimeoutError (ms; 1 to 3,600,000; default 5,000). */
   requestTimeoutMs?: number;
+  /** Messages an actor's mailbox holds (1 to 10,000,000; default 10,000): one past it is dropped, counted as `mailbox-full` in `stats().dropped`. */
   mailboxCapacity?: number;
+  /**
+   * The largest message in bytes, encoded (64 to 64 MiB; default 1 MiB; with transport 'nats',
+   * at most the server's max_payload less a frame header, and that when unset). A write that
+   * does not fit one replication message is refused, and a read whose answer does not fit
+   * fails with an AnswerTooLargeError.
+   */
   messageBytesMax?: number;
   /**
    * threads only (refused with sim, which has no worker threads, and nats, whose hosts are

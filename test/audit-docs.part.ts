@@ -4,6 +4,7 @@ import { planCluster } from '../src/cluster/plan.js';
 import { validateBalancerConfig, validateHeartbeatConfig } from '../src/cluster/validate-parts.js';
 import { DEMO_DEFAULTS } from '../src/cli/demo.js';
 import { USAGE } from '../src/cli/top.js';
+import { onFile } from './helpers/verify-cli.js';
 
 // Defects an audit of what the README, docs/*.md and the commands' --help say (session 68) found.
 
@@ -49,4 +50,20 @@ test("meridian demo's usage says its defaults as runDemo takes them", (t) => {
   t.truthy(line, USAGE);
   const said = `(defaults: ${DEMO_DEFAULTS.transport}, seed ${DEMO_DEFAULTS.seed}, ${DEMO_DEFAULTS.durationMs} ms (300 to 3600000), ${DEMO_DEFAULTS.replication} replication)`;
   t.is(line?.trim(), said);
+});
+
+test("meridian verify checks Porcupine's formats with their own model: another --model is refused, naming it", async (t) => {
+  // A kv-edn get of a missing key reads "" (Porcupine's kv store). With --model register it was
+  // taken and the history failed (exit 1, not linearizable); jepsen-etcd with --model kv was
+  // refused as "history[0].kind".
+  const kv = ['{:process 0, :type :invoke, :f :get, :key "a", :value nil}', '{:process 0, :type :ok, :f :get, :key "a", :value ""}', ''].join('\n');
+  const own = await onFile('kv.edn', kv, ['--format', 'kv-edn'])(t);
+  t.is(own.code, 0, own.stdout + own.stderr);
+  const other = await onFile('kv.edn', kv, ['--format', 'kv-edn', '--model', 'register'])(t);
+  t.is(other.code, 2, other.stdout);
+  t.regex(other.stderr, /^meridian verify: --model register: --format kv-edn is checked with the kv model/);
+  const etcd = ['INFO  jepsen.util - 0\t:invoke\t:read\tnil', 'INFO  jepsen.util - 0\t:ok\t:read\tnil', ''].join('\n');
+  const wrong = await onFile('etcd.log', etcd, ['--format', 'jepsen-etcd', '--model', 'kv'])(t);
+  t.is(wrong.code, 2, wrong.stdout);
+  t.regex(wrong.stderr, /^meridian verify: --model kv: --format jepsen-etcd is checked with the register model/);
 });

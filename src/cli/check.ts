@@ -517,7 +517,9 @@ function againInRealTime(args: CheckArgs, seed: number): string {
 /** `--processes` in the header: how many host processes each seed's cluster spawns, when given. */
 function processesPhrase(processes: number | 'dedicated' | undefined): string {
   if (processes === undefined) return '';
-  return processes === 'dedicated' ? '; a host process per server and region' : `; ${processes} host ${processes === 1 ? 'process' : 'processes'} a seed`;
+  if (processes === 'dedicated') return '; a host process per server and region';
+  // More than a seed's regions and servers are not started (validateConfig): at most N.
+  return processes === 1 ? '; 1 host process a seed' : `; at most ${processes} host processes a seed`;
 }
 
 /** `45 s`, `12 min 5 s`, `3 h 20 min`: a duration in seconds, to the unit that matters. */

@@ -17,3 +17,4 @@ import './metrics-audit.part.js';
 import './noticed.part.js';
 import './noticed2.part.js';
 import './audit-snapshot.part.js';
+import './audit-docs.part.js';

@@ -77,10 +77,10 @@ export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] 
            a seed fixes its faults and workload, not their timing, so a failure does not replay)
   meridian check --seed S [--trace] [--history FILE] [--timeline FILE.html] [--shrink [--shrink-runs N]] [--mode ...] [--unsafe VARIANT] [--nemesis ...]
                  [--clients N] [--keys N] [--fault-ms MS] [--txn-share X] [--commit ...] [--regions R] [--servers N] [--factor F] [--shards S]
-                 [--faults KIND,...] [--only-faults I,J,...] [--limits ...] [--balancer ...] [--check-budget B]
-  meridian check --workload txn --seeds N | --seed S [--history FILE] [--timeline FILE.html] [--commit 2pc|paxos-commit|3pc] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
+                 [--shape random] [--faults KIND,...] [--only-faults I,J,...] [--limits ...] [--balancer ...] [--check-budget B]
+  meridian check --workload txn --seeds N | --seed S [--trace] [--history FILE] [--timeline FILE.html] [--commit 2pc|paxos-commit|3pc] [--unsafe release-locks-at-prepare|vote-before-prepare-durable] [--mode ...]
                  [--nemesis builtin|targeted|swarm] [--faults KIND,...] [--clients N] [--keys N] [--fault-ms MS]
-                 [--regions R] [--servers N] [--factor F] [--shards S] [--limits ...] [--balancer ...] [--shrink [--shrink-runs N]] [--only-faults I,J,...]
+                 [--regions R] [--servers N] [--factor F] [--shards S] [--shape random] [--limits ...] [--balancer ...] [--shrink [--shrink-runs N]] [--only-faults I,J,...]
                  [--check-budget B] [--transport ...] (with --seeds or --time-limit, as above)
           (txn: its own schedule by default, builtin; --faults alone means --nemesis targeted; --shrink needs one of those;
            without --commit, 2pc and paxos-commit both run; 3pc only when named: it is not safe under these faults)
@@ -517,7 +517,9 @@ function againInRealTime(args: CheckArgs, seed: number): string {
 /** `--processes` in the header: how many host processes each seed's cluster spawns, when given. */
 function processesPhrase(processes: number | 'dedicated' | undefined): string {
   if (processes === undefined) return '';
-  return processes === 'dedicated' ? '; a host process per server and region' : `; ${processes} host ${processes === 1 ? 'process' : 'processes'} a seed`;
+  if (processes === 'dedicated') return '; a host process per server and region';
+  // More than a seed's regions and servers are not started (validateConfig): at most N.
+  return processes === 1 ? '; 1 host process a seed' : `; at most ${processes} host processes a seed`;
 }
 
 /** `45 s`, `12 min 5 s`, `3 h 20 min`: a duration in seconds, to the unit that matters. */

@@ -2,6 +2,7 @@ import { startCluster, type Cluster } from '../cluster/cluster.js';
 import type { ClusterConfig, ReplicationMode } from '../cluster/config.js';
 import { MeridianError, StoppedError } from '../core/errors.js';
 import { formatTable, latencyCell, percentile } from './format.js';
+import { DEMO_DURATION_MS_DEFAULT } from './demo-limits.js';
 
 export interface DemoOptions {
   transport: 'threads' | 'sim';
@@ -21,7 +22,7 @@ export interface DemoOptions {
 export const DEMO_DEFAULTS: DemoOptions = {
   transport: 'threads',
   seed: 1,
-  durationMs: 4_000,
+  durationMs: DEMO_DURATION_MS_DEFAULT,
   clientsPerRegion: 8,
   replication: 'active',
   log: (line) => console.log(line),

@@ -5,6 +5,7 @@
  * do, so that a test calls it in the test's own process rather than spawning meridian.
  */
 import type { DemoOptions } from './demo.js';
+import { DEMO_DURATION_MS_DEFAULT, DEMO_DURATION_MS_MAX, DEMO_DURATION_MS_MIN } from './demo-limits.js';
 import { REPLICATION_MODES, SEED_MAX } from '../cluster/config.js';
 import { FlagError, intFlag, once, oneOf, readArgs, wantsHelp } from './flags.js';
 import { interruptedStatus, interruptLine, untilInterrupted } from './interrupt.js';
@@ -16,13 +17,9 @@ import { interruptedStatus, interruptLine, untilInterrupted } from './interrupt.
  */
 export const EXIT_INTERNAL_ERROR = 70;
 
-/** The shortest demo: each of its three phases about 100 ms. */
-const DEMO_DURATION_MS_MIN = 300;
-/** The longest demo: an hour (its workload runs all along; on threads each phase is a real third of it). */
-const DEMO_DURATION_MS_MAX = 3_600_000;
-
 export const USAGE = `usage:
   meridian demo [--transport threads|sim] [--seed N] [--duration-ms N] [--replication none|passive|active|hybrid]
+                (defaults: threads, seed 1, ${DEMO_DURATION_MS_DEFAULT} ms (${DEMO_DURATION_MS_MIN} to ${DEMO_DURATION_MS_MAX}), active replication)
   meridian bench [suite ...] [--quick] [--json FILE] [--html FILE] [--compare OLD.json]   (meridian bench --help lists the suites)
   meridian check --seeds N | --time-limit SECONDS | --seed S [--workload kv|txn] [flag ...]
   meridian verify FILE [--model M] [--consistency C] [--format json|elle-edn|jepsen-etcd|kv-edn]   (check a history read from a file)

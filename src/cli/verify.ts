@@ -45,7 +45,7 @@ export const VERIFY_USAGE = `usage: meridian verify FILE [--model ${MODELS.join(
                  (its :f :txn operations); jepsen-etcd, kv-edn: Porcupine's test data
   --model M      register or kv for single-key operations (default register; kv is Porcupine's
                  store of strings), list-append or rw-register for transactions (default list-append);
-                 a --history document names its own
+                 a --history document names its own, and so do Porcupine's formats (kv-edn kv, jepsen-etcd register)
   --consistency  transactions only: the level they must meet, strict-serializable (default), or a weaker one
   --timeline OUT an HTML timeline of every run to OUT (self-contained): a lane per client/process, a bar
                  per operation coloured by outcome, the witness or anomaly's transactions outlined, the
@@ -421,6 +421,16 @@ function readRuns(args: VerifyArgs): { runs: Run[]; about: string } {
   // elle-edn holds transactions, Porcupine's formats single-key operations.
   const txn = args.format === 'elle-edn';
   if (args.model !== undefined && isTxnModel(args.model) !== txn) throw new FlagError(modelMismatch(`--model ${args.model}`, txn, `--format ${args.format}`));
+  // Each of Porcupine's formats is checked by its own model: kv-edn's store of strings (a missing
+  // key reads "", append concatenates) is no register, nor an etcd register a kv store. The other
+  // model was taken: kv-edn under register left every key with an append unchecked (not a pass,
+  // pointing to transactions) and failed a read of "" of a missing key; jepsen-etcd under kv was
+  // refused as "history[0].kind" (audit, session 68).
+  const porcupineModel = args.format === 'kv-edn' ? 'kv' : 'register';
+  if (!txn && args.model !== undefined && args.model !== porcupineModel)
+    throw new FlagError(
+      `--model ${args.model}: --format ${args.format} is checked with the ${porcupineModel} model (Porcupine's own for it): leave --model out`,
+    );
   let history: unknown[];
   let entryField: EntryField | undefined;
   try {
@@ -447,8 +457,7 @@ function readRuns(args: VerifyArgs): { runs: Run[]; about: string } {
       ],
       about: "a Jepsen history in EDN, Elle's input",
     };
-  const model = (args.model as ModelName | undefined) ?? (args.format === 'kv-edn' ? 'kv' : 'register');
-  return { runs: [{ label: 'history', kind: 'kv', model, history: history as History }], about: `Porcupine's ${args.format} format` };
+  return { runs: [{ label: 'history', kind: 'kv', model: porcupineModel, history: history as History }], about: `Porcupine's ${args.format} format` };
 }
 
 /** A run's outcome and, for --timeline, what the timeline draws of it (its verdict line, the checker's findings). */

@@ -221,15 +221,22 @@ export interface HeartbeatConfig {
 /** What `startCluster` accepts. Every field but `regions` has a default. */
 export interface ClusterConfig {
   regions: RegionConfig[];
+  /** Where the actors run: 'threads' (the default: worker threads), 'sim' (the simulator, one thread) or 'nats' (host processes). */
   transport?: TransportName;
+  /** The run's seed, 0 to 2^32 - 1 (default: a random one; `cluster.seed` says which). */
   seed?: number;
+  /** threads: 'dedicated' (the default: a thread per server and per region) or 'packed' (`threads` of them). */
   placement?: PlacementName;
-  /** packed: number of worker threads (default: the number of cores). */
+  /**
+   * packed: number of worker threads (default: the number of cores), at most one per region
+   * and server (a thread past those would run no actor, and none is started).
+   */
   threads?: number;
   /** transport 'nats': servers, and host processes to spawn or hosts to wait for. */
   nats?: NatsConfig;
   network?: NetworkConfig;
   replication?: ReplicationConfig;
+  /** How multi-shard transactions commit: '2pc' (the default), '3pc' or 'paxos-commit'. */
   commit?: CommitProtocol;
   /**
    * Testing only: `unsafe` runs a deliberately broken transaction layer, to prove the
@@ -245,9 +252,18 @@ export interface ClusterConfig {
   limits?: Partial<MemoryLimits>;
   balancer?: BalancerConfig;
   heartbeat?: HeartbeatConfig;
+  /** Shards the keys hash to, 1 to 4,096 (default 16). */
   shards?: number;
+  /** How long a client call (a transaction too) waits for its answer before it fails with a TimeoutError (ms; 1 to 3,600,000; default 5,000). */
   requestTimeoutMs?: number;
+  /** Messages an actor's mailbox holds (1 to 10,000,000; default 10,000): one past it is dropped, counted as `mailbox-full` in `stats().dropped`. */
   mailboxCapacity?: number;
+  /**
+   * The largest message in bytes, encoded (64 to 64 MiB; default 1 MiB; with transport 'nats',
+   * at most the server's max_payload less a frame header, and that when unset). A write that
+   * does not fit one replication message is refused, and a read whose answer does not fit
+   * fails with an AnswerTooLargeError.
+   */
   messageBytesMax?: number;
   /**
    * threads only (refused with sim, which has no worker threads, and nats, whose hosts are
@@ -391,10 +407,14 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
   const transport = config.transport === undefined ? 'threads' : checkOneOf(config.transport, 'transport', TRANSPORTS);
   const seed = config.seed === undefined ? hooks.randomSeed() : checkSeed(config.seed);
   let placement = config.placement === undefined ? 'dedicated' : checkOneOf(config.placement, 'placement', PLACEMENTS);
-  let threads = config.threads === undefined ? hooks.cores : checkInt(config.threads, 'threads', 1, THREADS_MAX);
+  const totalServers = regions.reduce((n, r) => n + r.servers, 0);
+  // A packed placement deals regions and servers over its hosts, one each at most: a host past
+  // that count runs no actor, yet was started (threads: 40 for one server booted 40 worker
+  // threads in 7 s, and the default, the machine's cores, as many on a large machine).
+  const hostsUsable = totalServers + regions.length;
+  let threads = Math.min(hostsUsable, config.threads === undefined ? hooks.cores : checkInt(config.threads, 'threads', 1, THREADS_MAX));
   if (config.threads !== undefined && placement !== 'packed' && transport !== 'nats')
     throw new ConfigError('threads', "only with placement: 'packed'", config.threads);
-  const totalServers = regions.reduce((n, r) => n + r.servers, 0);
   let nats: ResolvedNats | undefined;
   if (transport === 'nats') {
     if (config.placement !== undefined) throw new ConfigError('placement', "absent with transport 'nats' (nats.processes places servers)", config.placement);
@@ -403,7 +423,7 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
     // processes: N and hosts: N deal servers over N hosts as 'packed' does; 'dedicated', one each.
     if (nats.processes === 'dedicated') {
       placement = 'dedicated';
-      if (totalServers + regions.length > NATS_PROCESSES_MAX) {
+      if (hostsUsable > NATS_PROCESSES_MAX) {
         throw new ConfigError(
           'nats.processes',
           `a number for more than ${NATS_PROCESSES_MAX} servers and regions ('dedicated' spawns one process each)`,
@@ -412,7 +432,9 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
       }
     } else {
       placement = 'packed';
-      threads = nats.processes ?? nats.hosts!;
+      // Spawned processes as packed threads (at most one per region and server); hosts started
+      // elsewhere are as many as the launcher waits for.
+      threads = nats.processes === undefined ? nats.hosts! : Math.min(hostsUsable, nats.processes);
     }
   } else if (config.nats !== undefined) {
     throw new ConfigError('nats', "absent unless transport is 'nats'", config.nats);

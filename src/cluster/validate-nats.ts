@@ -4,7 +4,11 @@ import { ConfigError } from '../core/errors.js';
 export interface NatsConfig {
   /** One or more NATS server URLs (nats://host:port or tls://host:port). */
   servers: string | string[];
-  /** Host processes to spawn on this machine (servers dealt over them), or one per server and region. */
+  /**
+   * Host processes to spawn on this machine (servers dealt over them; default the number of
+   * cores, at most one per region and server: a process past those would run no actor, and none
+   * is started), or 'dedicated': one per server and region.
+   */
   processes?: number | 'dedicated';
   /** Instead: wait for this many hosts started elsewhere with `meridian host --nats URL --cluster NAME`. */
   hosts?: number;

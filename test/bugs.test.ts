@@ -16,3 +16,4 @@ import './low-defects.part.js';
 import './metrics-audit.part.js';
 import './noticed.part.js';
 import './noticed2.part.js';
+import './audit-stop.part.js';

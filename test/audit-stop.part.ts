@@ -3,7 +3,7 @@
  * reaches; every bounded queue and buffer): each test fails on the code before its fix.
  */
 import test from 'ava';
-import { StoppedError } from '../src/index.js';
+import { startCluster, StoppedError, TimeoutError, UnavailableError } from '../src/index.js';
 import type { Runtime } from '../src/runtime/transports/runtime.js';
 import { runtimeWith } from './helpers/runtimes.js';
 
@@ -19,4 +19,43 @@ test('threads: a setNetwork or setPartitions in flight when stop() begins reject
   await rt.stop();
   await t.throwsAsync(network, { instanceOf: StoppedError, message: /stopped before the call ended/ });
   await t.throwsAsync(partitions, { instanceOf: StoppedError, message: /stopped before the call ended/ });
+});
+
+// A client's request dropped at its own host's balancer because the mailbox was full: the
+// client waited out requestTimeoutMs for a request no actor read, then failed with a plain
+// TimeoutError (a get too, which did nothing); one client's 15,000 puts at once gave 5,000
+// TimeoutErrors 5 s later. The host now tells a client of its own at once: a get fails with a
+// definite UnavailableError, a write with a TimeoutError (a copy the network duplicated may
+// have gone in before), both naming the mailbox and the option.
+test('a client call dropped at its balancer’s full mailbox fails at once, naming the mailbox and mailboxCapacity; a get as definite', async (t) => {
+  const requestTimeoutMs = 5_000;
+  const cluster = await startCluster({
+    regions: [{ name: 'a', servers: 1 }],
+    transport: 'sim',
+    seed: 1,
+    mailboxCapacity: 20,
+    requestTimeoutMs,
+    history: false,
+  });
+  try {
+    const client = cluster.client({ region: 'a' });
+    await client.put('k', 0);
+    const started = cluster.now();
+    const settledAt: number[] = [];
+    const calls = Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? client.get('k') : client.put('k', i)));
+    const results = await Promise.allSettled(calls.map((call) => call.finally(() => settledAt.push(cluster.now() - started))));
+    const full =
+      /^(get|put) "k": the mailbox of balancer\/a is full \(mailboxCapacity 20\): dropped\. Make fewer calls at once, or raise the cluster's mailboxCapacity option/;
+    const dropped = results.flatMap((r, i) => (r.status === 'rejected' && full.test((r.reason as Error).message) ? [{ i, error: r.reason as Error }] : []));
+    t.log(`${dropped.length} of ${calls.length} calls found the mailbox full; the last call settled ${Math.max(...settledAt)} ms after the first began`);
+    t.true(dropped.length > 0, 'some calls found the mailbox full');
+    t.is(cluster.stats().dropped['mailbox-full'], dropped.length, 'each one dropped is one told');
+    for (const { i, error } of dropped) {
+      if (i % 2 === 0) t.true(error instanceof UnavailableError && error.definite, `get ${i}: ${error.name}`);
+      else t.true(error instanceof TimeoutError && /may or may not have taken effect$/.test(error.message), `put ${i}: ${error.name}`);
+    }
+    t.true(Math.max(...settledAt) < requestTimeoutMs, 'no call waited out its timeout');
+  } finally {
+    await cluster.stop();
+  }
 });

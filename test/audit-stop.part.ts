@@ -5,6 +5,9 @@
 import test from 'ava';
 import { startCluster, StoppedError, TimeoutError, UnavailableError } from '../src/index.js';
 import type { Runtime } from '../src/runtime/transports/runtime.js';
+import { MemoryDurableStore } from '../src/runtime/durable-memory.js';
+import type { DirectoryEntry } from '../src/runtime/host.js';
+import { ThreadHost } from '../src/runtime/transports/thread-host.js';
 import { runtimeWith } from './helpers/runtimes.js';
 
 // A setNetwork or setPartitions still waiting for a worker's answer when stop() began resolved
@@ -57,5 +60,27 @@ test('a client call dropped at its balancer’s full mailbox fails at once, nami
     t.true(Math.max(...settledAt) < requestTimeoutMs, 'no call waited out its timeout');
   } finally {
     await cluster.stop();
+  }
+});
+
+// A frame the link dropped (a NATS peer's backlog past BACKLOG_BYTES_MAX, nats-wire.ts; a thread with no port
+// to its peer) was counted as one dropped message however many it carried, while `sent`
+// counted each: a full backlog that lost 5 messages said 1. Now each is counted.
+test('a frame its link drops counts each of its messages as dropped (a NATS peer’s full backlog, a thread with no port)', async (t) => {
+  const directory = new Map<string, DirectoryEntry>([['far/0', { host: 2, region: 'r1', node: 'far/0', index: 0 }]]);
+  for (const [cause, sendFrame] of [
+    ['loss', () => 'loss' as const],
+    ['dead', undefined],
+  ] as const) {
+    const th = new ThreadHost({ id: 1, seed: 1, directory, behaviors: new Map(), durable: new MemoryDurableStore(), report: () => undefined, sendFrame });
+    try {
+      for (let i = 0; i < 5; i++) th.host.route('tester', 'far/0', { type: 'note', i });
+      await new Promise((resolve) => setImmediate(resolve));
+      t.is(th.host.stats.sent, 5, cause);
+      t.is(th.host.stats.dropped[cause], 5, `${cause}: each message of the frame counted`);
+      t.is(th.framesSent, 0, cause);
+    } finally {
+      th.close();
+    }
   }
 });

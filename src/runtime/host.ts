@@ -564,6 +564,15 @@ export class Host implements CellHost {
     }
   }
 
+  /**
+   * The `messages` messages of one frame its link dropped (a NATS peer's full backlog, a thread
+   * with no port left), each counted as `route` counted each one sent: counted as one, a frame
+   * of 200 messages lost at a full backlog read as one message lost (a class audit, session 68).
+   */
+  dropFrame(cause: DropCause, messages: number): void {
+    this.stats.dropped[cause] = (this.stats.dropped[cause] ?? 0) + messages;
+  }
+
   // ---- receiving -----------------------------------------------------------------------
 
   /** A frame from another host (or this one): many encoded envelopes. */

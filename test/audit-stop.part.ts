@@ -84,3 +84,21 @@ test('a frame its link drops counts each of its messages as dropped (a NATS peer
     }
   }
 });
+
+// A message to an actor its supervision stopped for good ('stop') was refused by the cell and
+// counted as 'mailbox-full' (and, since a3301f8, a client would have been told the mailbox was
+// full): its mailbox is empty and nothing runs there. It counts as 'no-actor', as a crashed one's.
+test("sim: a message to an actor stopped by its supervision ('stop') counts as no-actor, not mailbox-full", async (t) => {
+  const rt = await runtimeWith('sim', [{ address: 'y', behavior: 'thrower', params: {}, host: 1, supervision: 'stop' }]);
+  try {
+    rt.host.route('tester', 'y', { type: 'boom' });
+    await rt.sleep(10);
+    t.is((await rt.summary('y'))?.status, 'stopped');
+    for (let i = 0; i < 3; i++) rt.host.route('tester', 'y', { type: 'work' });
+    await rt.sleep(10);
+    t.is(rt.stats().dropped['mailbox-full'] ?? 0, 0);
+    t.is(rt.stats().dropped['no-actor'], 3);
+  } finally {
+    await rt.stop();
+  }
+});

@@ -639,6 +639,12 @@ export class Host implements CellHost {
       return;
     }
     if (!cell.enqueue(envelope)) {
+      // An actor its supervision stopped for good ('stop') takes nothing, its mailbox empty: no
+      // actor there, as a crashed one (it was counted, and would be told, as a full mailbox).
+      if (cell.mailboxLength() < this.mailboxCapacity) {
+        this.stats.dropped['no-actor'] = (this.stats.dropped['no-actor'] ?? 0) + 1;
+        return;
+      }
       this.stats.dropped['mailbox-full'] = (this.stats.dropped['mailbox-full'] ?? 0) + 1;
       this.warnMailboxFull(cell, envelope);
       // A client of this host is told at once, as of a message its host refused to send: its

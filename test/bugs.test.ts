@@ -18,3 +18,4 @@ import './noticed.part.js';
 import './noticed2.part.js';
 import './audit-snapshot.part.js';
 import './audit-docs.part.js';
+import './audit-stop.part.js';

@@ -381,16 +381,24 @@ export class Client {
   }
 
   /**
-   * Why a request never left this client's host. Too large, it says the request's size, the
+   * Why a request never left this client's host, or never went into the mailbox of its
+   * receiver there ('mailbox-full', see notSent's branch). Too large, it says the request's size, the
    * limit and the option that raises it: a transaction of 20 puts of 65 KB values, each within
    * the value limit, failed with "request could not be sent: too-large" (found by an audit,
    * session 55). Still an UnavailableError, definite (nothing was sent): the size is known only
    * once the host encodes it, and checking it here first would encode every request twice.
    */
-  private notSent(rid: number, msg: UndeliverableMessage): UnavailableError {
-    if (msg.reason !== 'too-large' || msg.bytes === undefined) return new UnavailableError(`request could not be sent: ${String(msg.reason)}`);
+  private notSent(rid: number, msg: UndeliverableMessage): UnavailableError | TimeoutError {
     const body = this.pending.get(rid)?.body;
     const what = body === undefined ? 'request' : `${body.op} ${JSON.stringify(body.key)}${body.op === 'txn' ? ` (${body.ops?.length ?? 0} ops)` : ''}`;
+    if (msg.reason === 'mailbox-full') {
+      // Dropped at the receiver: a copy the network duplicated may have gone in before, so only a
+      // read, which changes nothing, fails as definite; a write may or may not have taken effect.
+      const why = `${what}: the mailbox of ${msg.to} is full (mailboxCapacity ${this.deps.host.mailboxCapacity}): dropped. Make fewer calls at once, or raise the cluster's mailboxCapacity option`;
+      const read = body !== undefined && (body.op === 'get' || (body.op === 'txn' && onlyReads(body.ops ?? [])));
+      return read ? new UnavailableError(why) : new TimeoutError(`${why}; it may or may not have taken effect`);
+    }
+    if (msg.reason !== 'too-large' || msg.bytes === undefined) return new UnavailableError(`request could not be sent: ${String(msg.reason)}`);
     // On NATS the servers' max_payload caps messageBytesMax (a larger one is refused at start,
     // an unset one lowered to it): past that cap only a larger max_payload raises it.
     const nats =

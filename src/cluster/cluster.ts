@@ -777,7 +777,8 @@ export class Cluster extends EventEmitter {
    * The cut applies on this thread's host at the call, and on every host once the promise
    * resolves (in sim, at the call): await it before relying on it (on threads and NATS a
    * message sent just after the call may still cross). Bad arguments throw at the call; on a
-   * stopped cluster the promise rejects with StoppedError (as heal's and setNetwork's).
+   * stopped cluster the promise rejects with StoppedError (as heal's and setNetwork's), and so
+   * does one still waiting for a host when stop() begins (on threads and NATS it resolved).
    */
   partition(a: string[], b: string[], options: PartitionOptions = {}, ...extra: never[]): Promise<void> {
     const stopped = this.rejectIfStopped();

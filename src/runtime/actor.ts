@@ -67,11 +67,14 @@ export interface TimerMessage extends Message {
   key: string;
 }
 
-/** Sent back to an actor whose message could not leave its host (never for network drops). */
+/**
+ * Sent back to an actor whose message could not leave its host (never for network drops), and
+ * to a client of the host whose message found its receiver's mailbox full ('mailbox-full').
+ */
 export interface UndeliverableMessage extends Message {
   type: 'undeliverable';
   to: string;
-  reason: 'unknown-address' | 'too-large' | 'encode-error';
+  reason: 'unknown-address' | 'too-large' | 'encode-error' | 'mailbox-full';
   /**
    * The message's `type` and `rid`; for 'too-large', the message itself, handed back (it never
    * left the host, and the notice is not encoded): its sender may send something smaller in

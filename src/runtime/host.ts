@@ -14,7 +14,7 @@ import {
   type PartitionRule,
   type ResolvedNetwork,
 } from '../net/model.js';
-import type { ActorSpec, Behavior } from './actor.js';
+import type { ActorSpec, Behavior, UndeliverableMessage } from './actor.js';
 import { Cell, type CellHost } from './cell.js';
 import type { HostEnv, HostEvent } from './env.js';
 import { emptyHostStats, type ActorStats, type HostStats, type LinkStats, type TypeCounter } from './stats.js';
@@ -538,7 +538,7 @@ export class Host implements CellHost {
     };
   }
 
-  private bounce(from: string, to: string, msg: Message, reason: 'unknown-address' | 'too-large' | 'encode-error', bytes = 0): void {
+  private bounce(from: string, to: string, msg: Message, reason: UndeliverableMessage['reason'], bytes = 0): void {
     // The sender learns at once of what its own host refused to send; never of network drops.
     // A message too large comes back whole, with its size: an answer over messageBytesMax was
     // dropped, and its client waited for nothing until its timeout; its sender now answers
@@ -562,6 +562,15 @@ export class Host implements CellHost {
       link.sent++;
       link.dropped++;
     }
+  }
+
+  /**
+   * The `messages` messages of one frame its link dropped (a NATS peer's full backlog, a thread
+   * with no port left), each counted as `route` counted each one sent: counted as one, a frame
+   * of 200 messages lost at a full backlog read as one message lost (a class audit, session 68).
+   */
+  dropFrame(cause: DropCause, messages: number): void {
+    this.stats.dropped[cause] = (this.stats.dropped[cause] ?? 0) + messages;
   }
 
   // ---- receiving -----------------------------------------------------------------------
@@ -630,8 +639,19 @@ export class Host implements CellHost {
       return;
     }
     if (!cell.enqueue(envelope)) {
+      // An actor its supervision stopped for good ('stop') takes nothing, its mailbox empty: no
+      // actor there, as a crashed one (it was counted, and would be told, as a full mailbox).
+      if (cell.mailboxLength() < this.mailboxCapacity) {
+        this.stats.dropped['no-actor'] = (this.stats.dropped['no-actor'] ?? 0) + 1;
+        return;
+      }
       this.stats.dropped['mailbox-full'] = (this.stats.dropped['mailbox-full'] ?? 0) + 1;
       this.warnMailboxFull(cell, envelope);
+      // A client of this host is told at once, as of a message its host refused to send: its
+      // call waited out its timeout for a request no actor ever read, and failed as indefinite
+      // (one client's 15,000 puts at once: 5,000 TimeoutErrors after 5 s; a class audit of full
+      // queues, session 68). Messages from other actors are dropped as before, as a network would.
+      if (this.externals.has(envelope.from)) this.bounce(envelope.from, envelope.to, envelope.msg, 'mailbox-full');
       return;
     }
     this.stats.delivered++;

@@ -742,12 +742,14 @@ export class NatsRuntime implements Runtime {
   /**
    * As tell, the answer awaited `ms` at most, and rejecting with the TimeoutError when `h` did
    * not answer in time and still runs as that host (what is in force is then sent again, as by
-   * tell); any other failure resolves, as tell's.
+   * tell), and with the StoppedError when stop() came first; any other failure resolves, as tell's.
    */
   private async tellWithin<M extends NatsControlMethod>(ms: number, h: HostEntry, method: M, ...args: Parameters<NatsControlApi[M]>): Promise<void> {
     try {
       await this.callWithin(ms, h, method, ...args);
     } catch (error) {
+      // stop() ended the hosts or the connection before `h` answered: nothing says it applied the setting.
+      if (error instanceof StoppedError) throw error;
       if (!this.mayResend(h, error)) return;
       this.resendInForce(h, method, args);
       throw error;
@@ -812,15 +814,16 @@ export class NatsRuntime implements Runtime {
    * answer within controlAnswerMs (stalled) rejects it with a TimeoutError naming `op` and the
    * host (controlLate, as on threads); what is in force is sent to it again until it answers
    * (resendInForce). Before (session 67) that host was left out silently after
-   * CONTROL_TIMEOUT_MS, and the change resolved as if every host had it.
+   * CONTROL_TIMEOUT_MS, and the change resolved as if every host had it. A stop() that came
+   * before a host answered rejects it with StoppedError, as on threads (it resolved: session 68).
    */
   private async broadcastAndWait<M extends 'setNetwork' | 'setPartitions'>(op: M, ...args: Parameters<NatsControlApi[M]>): Promise<void> {
     const ms = this.controlAnswerMs;
     // The request's own timeout bounds the wait (callHost), so answerWithin is not needed here.
     await Promise.all(
       this.live().map((h) =>
-        this.tellWithin(ms, h, op, ...args).catch(() => {
-          throw controlLate(op, undefined, h, ms);
+        this.tellWithin(ms, h, op, ...args).catch((error: unknown) => {
+          throw error instanceof StoppedError ? error : controlLate(op, undefined, h, ms);
         }),
       ),
     );

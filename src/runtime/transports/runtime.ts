@@ -49,8 +49,10 @@ export interface Runtime {
   pauseNode(node: string, paused: boolean): Promise<void>;
   /**
    * Network settings and partitions apply on this thread's host at the call (in sim, that is
-   * every host); the promise resolves once every other live host applied them too. It never
-   * rejects: a host that died meanwhile gets them at its restart. Calls apply in call order.
+   * every host); the promise resolves once every other live host applied them too. A host that
+   * died meanwhile is left out (it gets them at its restart); one that does not answer in time
+   * rejects it (controlLate), and so does stop() before every host answered (StoppedError).
+   * Calls apply in call order.
    */
   setNetwork(config: NetworkConfig): Promise<void>;
   setPartitions(rules: PartitionRule[]): Promise<void>;

@@ -255,6 +255,7 @@ export class ThreadHost {
   };
 
   private flushOne(host: number, builder: FrameBuilder): void {
+    const messages = builder.count;
     const frame = builder.take();
     if (frame.byteLength <= FRAME_HEADER_BYTES) return;
     if (host === this.host.id) {
@@ -266,12 +267,12 @@ export class ThreadHost {
     if (this.sendFrame !== undefined) {
       const dropped = this.sendFrame(host, frame);
       if (dropped === undefined) this.framesSent++;
-      else this.host.drop(dropped, undefined, undefined);
+      else this.host.dropFrame(dropped, messages);
       return;
     }
     const port = this.ports.get(host);
     if (port === undefined) {
-      this.host.drop('dead', undefined, undefined);
+      this.host.dropFrame('dead', messages);
       return;
     }
     this.framesSent++;

@@ -588,7 +588,10 @@ export class ThreadsRuntime implements Runtime {
    * after heal() was dropped as partitioned, and timed out). A worker that does not answer
    * within controlAnswerMs (held in a step) rejects it with a TimeoutError naming `op` and the
    * host (controlLate); the call stays queued on its admin port and applies when it runs again.
-   * Unbounded, a host held for good left the change pending for ever (session 67).
+   * Unbounded, a host held for good left the change pending for ever (session 67). One that
+   * stop() ended before it answered rejects it with StoppedError, as a crash or pause in flight
+   * does: it resolved, as if every host had applied a change none may have (a class audit of
+   * stop paths, session 68).
    */
   private async everyWorker(op: 'setNetwork' | 'setPartitions', f: (admin: Comlink.Remote<AdminApi>) => Promise<void>): Promise<void> {
     const ms = this.controlAnswerMs;
@@ -596,7 +599,9 @@ export class ThreadsRuntime implements Runtime {
       this.liveWorkers().map((h) =>
         answerWithin(
           ms,
-          this.call(h, f).catch(() => undefined),
+          this.call(h, f).catch((error: unknown) => {
+            if (error instanceof StoppedError) throw error;
+          }),
           () => controlLate(op, undefined, h, ms),
         ),
       ),

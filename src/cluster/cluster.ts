@@ -1267,7 +1267,7 @@ export class Cluster extends EventEmitter {
     return this.runtime.summary(address);
   }
 
-  /** True when the history reached HISTORY_OPS_MAX operations and stopped recording. */
+  /** True when the history reached HISTORY_OPS_MAX operations and stopped recording: not a history to check (config `history`). */
   historyTruncated(...extra: never[]): boolean {
     checkNoMore('historyTruncated', [], extra);
     return this.recorded >= HISTORY_OPS_MAX;

@@ -291,7 +291,9 @@ export interface ClusterConfig {
    * Record client operations for `cluster.history()` (default true). At most
    * HISTORY_OPS_MAX operations are kept (a transaction's count one a key it touches; about 250
    * bytes each, so a full history is some 250 MB: false for a long run that does not check it);
-   * after that recording stops (see `historyTruncated`).
+   * after that recording stops (see `historyTruncated`). A truncated history is not one to
+   * check: a read recorded before the cap may return a write invoked after it, which is not in
+   * the history, and a checker takes that for a violation.
    */
   history?: boolean;
 }

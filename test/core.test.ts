@@ -8,6 +8,7 @@
 // and imports; run one part's tests with `npx ava dist/test/core.test.js --match '<title>'`.
 import './fifo-order.part.js';
 import './number-set.part.js';
+import './forgotten-marks.part.js';
 import './lazy-ticks.part.js';
 import './assertions.part.js';
 import './limits-metrics.part.js';

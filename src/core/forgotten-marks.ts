@@ -6,8 +6,35 @@
 export function sourceAndNumber(id: string): [string, number] | undefined {
   const at = id.lastIndexOf(':');
   if (at <= 0) return undefined;
-  const n = Number(id.slice(at + 1));
+  const n = numberAfter(id, at);
   return Number.isInteger(n) ? [id.slice(0, at), n] : undefined;
+}
+
+/** Digits a count is read from without a substring (see numberAfter): 15 stay below 2^53. */
+const PLAIN_DIGITS_MAX = 15;
+
+/**
+ * `Number(id.slice(at + 1))`: the part of `id` after its ':' at `at`, as a number (NaN, or not
+ * an integer, for another form). A plain run of 1 to PLAIN_DIGITS_MAX decimal digits, the form
+ * every request and transaction id takes, is read in place: a shard's state machine reads two
+ * ids a request (covers for the new one, forgot for the one it drops), and the substring and
+ * the pair sourceAndNumber returns were a third of that cost (scratch bench, 2026-12-07).
+ * Anything else (spaces, a sign, a fraction, hex, an empty part) goes through Number as before.
+ */
+function numberAfter(id: string, at: number): number {
+  const end = id.length;
+  const digits = end - at - 1;
+  if (digits >= 1 && digits <= PLAIN_DIGITS_MAX) {
+    let n = 0;
+    let i = at + 1;
+    for (; i < end; i++) {
+      const d = id.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      n = n * 10 + d;
+    }
+    if (i === end) return n;
+  }
+  return Number(id.slice(at + 1));
 }
 
 /**
@@ -27,8 +54,11 @@ export class ForgottenMarks {
 
   /** `id` left the memory: raise its source's mark. */
   forgot(id: string): void {
-    const parts = sourceAndNumber(id);
-    if (parts !== undefined) this.raise(parts[0], parts[1]);
+    // sourceAndNumber without its pair (the same parse, see numberAfter).
+    const at = id.lastIndexOf(':');
+    if (at <= 0) return;
+    const n = numberAfter(id, at);
+    if (Number.isInteger(n)) this.raise(id.slice(0, at), n);
   }
 
   /** Raise `source`'s mark to `n` (a mark read back from a log or checkpoint). */
@@ -45,10 +75,12 @@ export class ForgottenMarks {
   /** At or below its source's mark: older than what the memory holds. */
   covers(id: string): boolean {
     if (this.marks.size === 0) return false;
-    const parts = sourceAndNumber(id);
-    if (parts === undefined) return false;
-    const upTo = this.marks.get(parts[0]);
-    return upTo !== undefined && parts[1] <= upTo;
+    const at = id.lastIndexOf(':');
+    if (at <= 0) return false;
+    const n = numberAfter(id, at);
+    if (!Number.isInteger(n)) return false;
+    const upTo = this.marks.get(id.slice(0, at));
+    return upTo !== undefined && n <= upTo;
   }
 
   entries(): Array<[string, number]> {

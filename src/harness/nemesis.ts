@@ -20,6 +20,7 @@ import { checkOptions, firstRepeated, waitMs } from '../core/validate.js';
 import { Prng, hashString } from '../core/prng.js';
 import type { NetworkConfig, PartitionOptions } from '../net/model.js';
 import { validateNetworkChange } from '../cluster/config.js';
+import { SimRuntime } from '../runtime/transports/sim-runtime.js';
 
 export type FaultKind =
   | 'crash'
@@ -417,6 +418,8 @@ export interface NemesisTarget {
   atNextCommit?(id: string, shard: number, hook: ((txn: string) => void) | undefined): boolean;
   sleep(ms: number): Promise<void>;
   now(): number;
+  /** The cluster's runtime (Cluster.internals): in the simulator, the polls below are its own (see pollEvery). */
+  readonly internals?: { readonly runtime: unknown };
 }
 
 /** A shard as `NemesisTarget.shardLeaders` reports it. */
@@ -691,17 +694,46 @@ function formatEvent(e: FaultEvent): string {
  */
 export async function crashAfterWrite(c: NemesisTarget, victim: string): Promise<number | 'no-write' | 'at-once' | 'stopped'> {
   if (c.transport === 'sim' && c.crashAfterNextWrite !== undefined && c.isDown !== undefined && c.crashAfterNextWrite(victim)) {
-    for (let i = 0; i < NEMESIS_BUSY_WAITS && !c.isStopped; i++) {
-      await c.sleep(NEMESIS_BUSY_WAIT_MS);
-      if (c.isStopped) return 'stopped';
-      if (c.isDown(victim)) return (i + 1) * NEMESIS_BUSY_WAIT_MS;
-    }
+    const isDown = c.isDown.bind(c);
+    let waits = 0;
+    let down = false;
+    if (!c.isStopped)
+      await pollEvery(c, NEMESIS_BUSY_WAIT_MS, () => {
+        waits++;
+        if (c.isStopped) return true;
+        down = isDown(victim);
+        return down || waits >= NEMESIS_BUSY_WAITS;
+      });
     if (c.isStopped) return 'stopped';
+    if (down) return waits * NEMESIS_BUSY_WAIT_MS;
     await c.crash(victim);
     return 'no-write';
   }
   await c.crash(victim);
   return 'at-once';
+}
+
+/**
+ * `step` after every `ms` of `c`'s time until it returns true: what `for (;;) { await
+ * c.sleep(ms); if (step()) return; }` does, and does off the simulator. In it, the simulator's
+ * own poll (SimRuntime.poll) runs each step at the same instant and place among the events as
+ * that loop did, so a seed runs the same and keeps its trace hash, at a third of the CPU a step:
+ * the waits for a leader (elected, busy, quiet, its slot chosen) were about 1,450 sleeps of 1-2
+ * ms a `meridian check` seed, 8% of its events. `step` must not wait for anything. Not async:
+ * the promise is the poll's own, so the caller's continuation runs as many microtask turns
+ * after the last step as it did after the last sleep (see SIM_QUIET_TURNS).
+ */
+export function pollEvery(c: Pick<NemesisTarget, 'sleep' | 'internals'>, ms: number, step: () => boolean): Promise<void> {
+  const runtime = c.internals?.runtime;
+  if (runtime instanceof SimRuntime) return runtime.poll(ms, step);
+  return sleepPoll(c, ms, step);
+}
+
+async function sleepPoll(c: Pick<NemesisTarget, 'sleep'>, ms: number, step: () => boolean): Promise<void> {
+  for (;;) {
+    await c.sleep(ms);
+    if (step()) return;
+  }
 }
 
 /**
@@ -1178,10 +1210,14 @@ export class Nemesis {
    */
   private async busyLeader(slots = false): Promise<{ server: string; note: string; busy: boolean; shard?: number }> {
     let target = this.pickLeader(true, slots);
-    for (let i = 0; i < NEMESIS_BUSY_WAITS && !target.busy && !this.cluster.isStopped && this.cluster.shardLeaders !== undefined; i++) {
-      await this.cluster.sleep(NEMESIS_BUSY_WAIT_MS);
-      target = this.pickLeader(true, slots);
-    }
+    let waits = 0;
+    const more = (): boolean => waits < NEMESIS_BUSY_WAITS && !target.busy && !this.cluster.isStopped && this.cluster.shardLeaders !== undefined;
+    if (more())
+      await pollEvery(this.cluster, NEMESIS_BUSY_WAIT_MS, () => {
+        target = this.pickLeader(true, slots);
+        waits++;
+        return !more();
+      });
     return target;
   }
 
@@ -1191,15 +1227,21 @@ export class Nemesis {
    * the leader of a random shard.
    */
   private async quietLeader(): Promise<{ server: string; note: string; busy: boolean; shard?: number }> {
-    for (let i = 0; i <= NEMESIS_QUIET_WAITS && !this.cluster.isStopped; i++) {
-      if (i > 0) await this.cluster.sleep(NEMESIS_BUSY_WAIT_MS);
+    const found: Array<{ server: string; note: string; busy: boolean; shard?: number }> = [];
+    const look = (): boolean => {
       const quiet = (this.cluster.shardLeaders?.() ?? []).filter((s) => s.leader !== undefined && !this.down.has(s.leader) && !isBusy(s));
-      if (quiet.length > 0) {
-        const s = this.rng.pick(quiet);
-        return { server: s.leader!, note: ` (leader of shard ${s.shard}, quiet)`, busy: false, shard: s.shard };
-      }
-    }
-    return this.pickLeader(false);
+      if (quiet.length === 0) return false;
+      const s = this.rng.pick(quiet);
+      found.push({ server: s.leader!, note: ` (leader of shard ${s.shard}, quiet)`, busy: false, shard: s.shard });
+      return true;
+    };
+    let waits = 0;
+    if (!this.cluster.isStopped && !look())
+      await pollEvery(this.cluster, NEMESIS_BUSY_WAIT_MS, () => {
+        waits++;
+        return look() || waits >= NEMESIS_QUIET_WAITS || this.cluster.isStopped;
+      });
+    return found[0] ?? this.pickLeader(false);
   }
 
   /** Crash and restart a shard's replicas in turn, the leader first; one down at a time. */
@@ -1272,8 +1314,14 @@ export class Nemesis {
     const deadline = this.cluster.now() + NEMESIS_HANDOVER_WAIT_MS;
     let fresh: string | undefined;
     while (fresh === undefined && !this.cluster.isStopped && this.cluster.now() < deadline) {
-      await this.cluster.sleep(NEMESIS_HANDOVER_POLL_MS);
-      const now = poll();
+      // Polled until there is something to do (the cut widened, which waits, so not in a step; a
+      // new leader) or the wait is over.
+      let now = { leader: undefined as string | undefined, candidates: [] as string[] };
+      await pollEvery(this.cluster, NEMESIS_HANDOVER_POLL_MS, () => {
+        now = poll();
+        const widen = !whole && now.candidates.some((c) => c !== old);
+        return widen || (now.leader !== undefined && now.leader !== old) || this.cluster.isStopped || this.cluster.now() >= deadline;
+      });
       if (!whole && now.candidates.some((c) => c !== old)) {
         await isolation.undo();
         isolation = this.cut({ a: [old], b: shard.replicas.filter((r) => r !== old), oneWay: false });
@@ -1415,12 +1463,14 @@ export class Nemesis {
   /** The first leader of `shard` other than `old` (polled every NEMESIS_HANDOVER_POLL_MS), or undefined after NEMESIS_HANDOVER_WAIT_MS. */
   private async newLeader(shard: number, old: string): Promise<string | undefined> {
     const deadline = this.cluster.now() + NEMESIS_HANDOVER_WAIT_MS;
-    while (!this.cluster.isStopped && this.cluster.now() < deadline) {
-      await this.cluster.sleep(NEMESIS_HANDOVER_POLL_MS);
-      const leader = this.shardNow(shard)?.leader;
-      if (leader !== undefined && leader !== old) return leader;
-    }
-    return undefined;
+    let fresh: string | undefined;
+    if (!this.cluster.isStopped && this.cluster.now() < deadline)
+      await pollEvery(this.cluster, NEMESIS_HANDOVER_POLL_MS, () => {
+        const leader = this.shardNow(shard)?.leader;
+        if (leader !== undefined && leader !== old) fresh = leader;
+        return fresh !== undefined || this.cluster.isStopped || this.cluster.now() >= deadline;
+      });
+    return fresh;
   }
 
   /** See 'leader-duel' above. Carried out inline: when it returns, everything is healed. */
@@ -1442,23 +1492,27 @@ export class Nemesis {
       // accepts) never reaches the others.
       const rest = shard.replicas.filter((r) => r !== old && r !== fresh);
       let deadline = c.now() + NEMESIS_DUEL_INFLIGHT_WAIT_MS;
-      while (muted === undefined && !c.isStopped && c.now() < deadline) {
+      // True once waiting is over: the leader changed, or its slot is in flight and it is muted.
+      const inflight = (): boolean => {
         const now = this.shardNow(shard.shard);
-        if (now?.leader !== fresh) break;
+        if (now?.leader !== fresh) return true;
         if (now.inflight > 0) muted = this.cut({ a: [fresh], b: rest, oneWay: true });
-        else await c.sleep(NEMESIS_HANDOVER_POLL_MS);
-      }
+        return muted !== undefined;
+      };
+      if (!c.isStopped && c.now() < deadline && !inflight())
+        await pollEvery(c, NEMESIS_HANDOVER_POLL_MS, () => c.isStopped || c.now() >= deadline || inflight());
       if (muted === undefined) parts.push(`${fresh} led, no slot in flight`);
       else {
         const at = c.now();
         const committed = this.shardNow(shard.shard)?.commitIndex;
         deadline = at + NEMESIS_DUEL_CHOSEN_WAIT_MS;
-        while (!c.isStopped && c.now() < deadline) {
-          await c.sleep(NEMESIS_HANDOVER_POLL_MS);
-          const now = this.shardNow(shard.shard);
-          if (now?.leader !== fresh || now.inflight === 0) break;
-          if (committed !== undefined && now.commitIndex !== undefined && now.commitIndex > committed) break;
-        }
+        if (!c.isStopped && c.now() < deadline)
+          await pollEvery(c, NEMESIS_HANDOVER_POLL_MS, () => {
+            const now = this.shardNow(shard.shard);
+            if (now?.leader !== fresh || now.inflight === 0) return true;
+            if (committed !== undefined && now.commitIndex !== undefined && now.commitIndex > committed) return true;
+            return c.isStopped || c.now() >= deadline;
+          });
         if (!c.isStopped && this.down.size < this.plan.crashMax) {
           crashed = fresh;
           this.down.add(fresh);
@@ -1505,7 +1559,8 @@ export class Nemesis {
       if (armedHere) armed.push(coordinator);
     }
     const deadline = started + NEMESIS_STRAND_COMMIT_WAIT_MS;
-    while (at.cut === undefined && !c.isStopped && c.now() < deadline) await c.sleep(NEMESIS_HANDOVER_POLL_MS);
+    if (at.cut === undefined && !c.isStopped && c.now() < deadline)
+      await pollEvery(c, NEMESIS_HANDOVER_POLL_MS, () => at.cut !== undefined || c.isStopped || c.now() >= deadline);
     for (const coordinator of armed) if (!c.isStopped && c.isDown?.(coordinator) !== true) c.atNextCommit!(coordinator, shard, undefined);
     if (at.cut === undefined) return `no commit at shard ${shard} within ${Math.round(c.now() - started)} ms`;
     const holdMs = NEMESIS_STRAND_COMMIT_HOLD_MS_MIN + this.rng.int(NEMESIS_STRAND_COMMIT_HOLD_MS_MAX - NEMESIS_STRAND_COMMIT_HOLD_MS_MIN + 1);
@@ -1723,10 +1778,12 @@ export class Nemesis {
     const before = ids.map((id) => c.checkpointsOf!(id));
     const asked = ids.map((id) => c.requestCheckpoint!(id, { at }));
     let waits = 0;
-    while (waits < polls && !c.isStopped && ids.some((id, i) => asked[i] && c.checkpointsOf!(id) === before[i])) {
-      await c.sleep(pollMs);
-      waits++;
-    }
+    const waiting = (): boolean => waits < polls && !c.isStopped && ids.some((id, i) => asked[i] && c.checkpointsOf!(id) === before[i]);
+    if (waiting())
+      await pollEvery(c, pollMs, () => {
+        waits++;
+        return !waiting();
+      });
     if (c.isStopped) return undefined;
     return { taken: ids.filter((id, i) => asked[i] && c.checkpointsOf!(id) > before[i]!).length, waits };
   }

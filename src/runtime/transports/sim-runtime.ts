@@ -31,7 +31,7 @@ export class SimRuntime implements Runtime, SimDriver {
   readonly kind = 'sim' as const;
   readonly world: SimWorld;
   private readonly nodesDown = new Set<string>();
-  /** Each pending sleep's reject, and the mark its wait began with: a stalled run fails them (see SimWorld.onStall), and so does stop(). */
+  /** Each pending sleep's or poll's reject, and the mark its wait began with: a stalled run fails them (see SimWorld.onStall), and so does stop(). */
   private readonly sleeping = new Map<(error: Error) => void, number>();
   private stopped = false;
   /** The plan's addresses: their indexes order the actors' start (see start). */
@@ -110,6 +110,46 @@ export class SimRuntime implements Runtime, SimDriver {
         this.world.endWait(mark);
         resolve();
       });
+    });
+  }
+
+  /**
+   * Call `step` every `ms` of virtual time, the first `ms` from now, until it returns true
+   * (then resolve) or throws (then reject with what it threw); stop() and a stalled run reject
+   * it as they do a sleep. It does what `for (;;) { await this.sleep(ms); if (step()) return; }`
+   * does, each step at the same instant and at the same place among the events (right after
+   * its timer's event, before the next one, where that loop's continuation ran while the driver
+   * waited), and each next timer set where that loop's next sleep set it, so a run's events and
+   * trace are the same. But the whole poll is one wait, where the loop began and ended a wait,
+   * made a promise and stopped the driver for its quiet turns at every step: 5.5 against 1.8 us
+   * of CPU a step (measured on an idle 3 x 3 cluster), and the nemesis's polls for a leader were
+   * about 1,450 steps of 1-2 ms a `meridian check` seed. `step` runs inside an event: it must
+   * not wait for anything (what it starts runs on after it returns).
+   */
+  poll(ms: number, step: () => boolean): Promise<void> {
+    if (this.stopped) return Promise.reject(new StoppedError('the cluster is stopped', true));
+    return new Promise((resolve, reject) => {
+      const mark = this.world.beginWait(); // (throws, so rejects, once the run has stalled)
+      this.sleeping.set(reject, mark);
+      const fire = (): void => {
+        let done: boolean;
+        try {
+          done = step();
+        } catch (error) {
+          this.sleeping.delete(reject);
+          this.world.endWait(mark);
+          reject(error);
+          return;
+        }
+        if (!done) {
+          this.world.at(this.world.now() + ms, fire);
+          return;
+        }
+        this.sleeping.delete(reject);
+        this.world.endWait(mark);
+        resolve();
+      };
+      this.world.at(this.world.now() + ms, fire);
     });
   }
 

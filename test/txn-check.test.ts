@@ -21,6 +21,7 @@ import { ConfigError } from '../src/core/errors.js';
 // model, stalls, real timers while a client loops on simulated calls) run in this file: a file of
 // their own until 2026-12-07, a process compiling the same simulator and scenario cold.
 import './sim.part.js';
+import './sim-poll.part.js';
 
 // Its seeds run in this thread: V8's inlining budget lowered, as a pool's (helpers/inlining.ts);
 // for the whole file, so for sim's seeds too.

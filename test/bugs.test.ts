@@ -19,3 +19,4 @@ import './noticed2.part.js';
 import './audit-snapshot.part.js';
 import './audit-docs.part.js';
 import './audit-stop.part.js';
+import './audit-time.part.js';

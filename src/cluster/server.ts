@@ -606,10 +606,12 @@ function onUndeliverable(state: ServerState, msg: UndeliverableMessage, ctx: Act
 /**
  * A word from a node is proof of life, whatever notice was missed or reordered; but not one
  * that may have been on its way when the node died (the notice travels like any message, and
- * jitter lets older messages arrive after it).
+ * jitter lets older messages arrive after it). Its age is from when it came, not from when it
+ * is handled: a server paused right after the notice handled, at its resume, a message the
+ * dead node sent before it died, and took the node back up (a class audit, session 68).
  */
 function proofOfLife(state: ServerState, ctx: ActorContext): void {
-  if (state.downNodes.size > 0 && ctx.monotonicNow() - (state.downSince.get(ctx.sender) ?? Number.NEGATIVE_INFINITY) >= PROOF_OF_LIFE_AFTER_MS)
+  if (state.downNodes.size > 0 && ctx.receivedAt() - (state.downSince.get(ctx.sender) ?? Number.NEGATIVE_INFINITY) >= PROOF_OF_LIFE_AFTER_MS)
     markUp(state, ctx.sender);
 }
 

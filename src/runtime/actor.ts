@@ -33,6 +33,13 @@ export interface ActorContext {
    * this. For timer arithmetic (how many whole timer periods passed since an instant).
    */
   monotonicNow(): number;
+  /**
+   * When the message in hand came into the mailbox, on monotonicNow's clock: monotonicNow(),
+   * but for the backlog of a paused actor (a process stopped, as by SIGSTOP), taken up at its
+   * resume, the time each message came. For what a message's age must show (a word from a node
+   * held dead that was on its way when it died is not proof that it lives).
+   */
+  receivedAt(): number;
   /** A float in [0, 1) from this actor's seeded PRNG. */
   random(): number;
   /** A fresh id (nanoid alphabet), deterministic in sim. */

@@ -94,6 +94,14 @@ export class Cell implements TimerTarget {
   private readonly stats: ActorStats;
   // The step in progress.
   private sender = '';
+  /** The message of the step in progress (undefined in init): its arrival, if queued while paused, is in `pausedArrivals`. */
+  private inHand: Envelope | undefined;
+  /**
+   * When each message queued while paused came (host clock), by the copy of its envelope the
+   * mailbox holds (one per delivery, so a reused or duplicated envelope has its own stamp):
+   * `ctx.receivedAt()`. Only a paused cell stamps: a running one takes a message in as it comes.
+   */
+  private pausedArrivals: WeakMap<Envelope, number> | undefined;
   // Sends of the step, as three parallel lists and a count: no object per send, and no
   // `length = 0` per step (a costly call in V8 when the list held something).
   private outTo: string[] = [];
@@ -165,6 +173,10 @@ export class Cell implements TimerTarget {
       },
       now: () => host.nowFor(spec.node),
       monotonicNow: () => host.env.now(),
+      receivedAt: () => {
+        const at = this.inHand === undefined ? undefined : this.pausedArrivals?.get(this.inHand);
+        return at ?? host.env.now();
+      },
       random: () => this.prng.next(),
       nextId: () => this.ids(),
       persist: (record) => {
@@ -209,7 +221,7 @@ export class Cell implements TimerTarget {
     if (this.standingIn) this.endStandIn();
     // A new incarnation: its levels start from 0 (the old one's went with it).
     clearLevels(this.stats.counters);
-    this.beginStep('');
+    this.beginStep(undefined);
     try {
       const recovered = this.host.env.durable.load(this.spec.address);
       this.state = this.behavior.init(this.ctx, this.spec.params, recovered);
@@ -235,7 +247,7 @@ export class Cell implements TimerTarget {
   private startStandIn(error: unknown): void {
     const standIn = this.behavior.standIn;
     if (standIn === undefined || this.status !== 'backoff') return;
-    this.beginStep('');
+    this.beginStep(undefined);
     let state: unknown;
     try {
       state = standIn.init(this.ctx, this.spec.params, error instanceof Error ? error : new Error(String(error)));
@@ -272,7 +284,7 @@ export class Cell implements TimerTarget {
 
   private standInStep(envelope: Envelope): void {
     this.stats.received++;
-    this.beginStep(envelope.from);
+    this.beginStep(envelope);
     try {
       this.behavior.standIn!.receive(this.standInState, envelope.msg, this.ctx);
       this.checkStandInWrote();
@@ -301,6 +313,11 @@ export class Cell implements TimerTarget {
   enqueue(envelope: Envelope, room = this.host.mailboxCapacity): boolean {
     if (this.status === 'stopped' || this.status === 'dead') return false;
     if (this.mailbox.length - this.head >= room) return false;
+    if (this.paused) {
+      const copy: Envelope = { to: envelope.to, from: envelope.from, msg: envelope.msg };
+      (this.pausedArrivals ??= new WeakMap()).set(copy, this.host.env.now());
+      envelope = copy;
+    }
     this.mailbox.push(envelope);
     assert(
       this.mailbox.length - this.head <= this.host.mailboxCapacity + TIMERS_PER_ACTOR_MAX,
@@ -376,7 +393,7 @@ export class Cell implements TimerTarget {
     }
     assert(this.status === 'running', 'cell: only a running actor takes a step');
     this.stats.received++;
-    this.beginStep(envelope.from);
+    this.beginStep(envelope);
     try {
       this.behavior.receive(this.state, envelope.msg, this.ctx);
     } catch (error) {
@@ -391,8 +408,9 @@ export class Cell implements TimerTarget {
   // The step buffers are reused from step to step (emptied, not reallocated; only a non-empty
   // persist list is handed to the store and replaced): nothing that commitStep calls can
   // re-enter this cell's step synchronously.
-  private beginStep(sender: string): void {
-    this.sender = sender;
+  private beginStep(envelope: Envelope | undefined): void {
+    this.sender = envelope === undefined ? '' : envelope.from;
+    this.inHand = envelope;
     this.abortStep();
   }
 

@@ -262,6 +262,7 @@ export function runSeed(seed: number): SeedResult {
     cancelTimer: (key: string) => timers.delete(key),
     now: () => now,
     monotonicNow: () => now,
+    receivedAt: () => now,
     random: () => balancerRandom.next(),
     warn: (message: string) => problems.push(`warned: ${message}`),
   });

@@ -311,6 +311,7 @@ export function runCoordinatorSeed(prng: Prng, model: CoordinatorModel): Coordin
     },
     now: () => now,
     monotonicNow: () => now,
+    receivedAt: () => now,
     random: () => actorPrng.next(),
     nextId: () => `i${actorPrng.nextUint32().toString(36)}`,
     persist(record) {

@@ -21,6 +21,7 @@ export function fakeContext(overrides: Partial<ActorContext> = {}): ActorContext
     cancelTimer: () => undefined,
     now: () => 0,
     monotonicNow: () => 0,
+    receivedAt: () => 0,
     random: () => 0.5,
     nextId: () => `id${++ids}`,
     persist: () => undefined,
@@ -72,6 +73,7 @@ export function recordingContext<M = Outgoing>(self: string, world: Partial<Fake
     cancelTimer: (key) => void timers.delete(key),
     now: () => w.now,
     monotonicNow: () => w.now,
+    receivedAt: () => w.now,
     mailbox: () => w.mailbox,
   });
   return { ctx: Object.defineProperties(ctx, Object.getOwnPropertyDescriptors(overrides)), sent, timers, world: w };

@@ -815,7 +815,7 @@ function probeServers(state: CoordinatorState, ctx: ActorContext): void {
     state.probesFrom = Number.POSITIVE_INFINITY;
   } else if (now - state.probedAt < CUT_OFF_PROBE_MS) return;
   state.probedAt = now;
-  // The lowest: a clock-skew fault may move ctx.now() back during the silence.
+  // The first probe's: min() as a guard only (a coordinator's clock is never skewed, so ctx.now() does not go back).
   state.probesFrom = Math.min(state.probesFrom, ctx.now());
   for (const server of allServers(state.params.topology)) ctx.send(server, { type: 'probe', at: ctx.now() } satisfies Probe);
 }

@@ -306,12 +306,17 @@ export class Cell implements TimerTarget {
     this.host.env.report({ kind: 'warn', address: this.spec.address, message: `the stand-in of ${this.spec.address} ${what}: ${message}` });
   }
 
+  /** Stopped by its supervision for good, or dead: it takes no message, its mailbox full or not. */
+  closed(): boolean {
+    return this.status === 'stopped' || this.status === 'dead';
+  }
+
   /**
    * Queue `envelope` unless the mailbox holds `room` messages already (false): mailboxCapacity
    * for what others send; a timer's firing has TIMERS_PER_ACTOR_MAX more (see fireTimer).
    */
   enqueue(envelope: Envelope, room = this.host.mailboxCapacity): boolean {
-    if (this.status === 'stopped' || this.status === 'dead') return false;
+    if (this.closed()) return false;
     if (this.mailbox.length - this.head >= room) return false;
     if (this.paused) {
       const copy: Envelope = { to: envelope.to, from: envelope.from, msg: envelope.msg };

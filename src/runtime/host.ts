@@ -553,8 +553,13 @@ export class Host implements CellHost {
     }
   }
 
-  drop(cause: DropCause, src: Location | undefined, dst: Location | undefined): void {
-    this.stats.dropped[cause] = (this.stats.dropped[cause] ?? 0) + 1;
+  /**
+   * `messages` dropped for `cause` (more than one: a frame its link dropped, a NATS peer's full
+   * backlog or a thread with no port left; counted as one, a frame of 200 messages read as one
+   * message lost: a class audit, session 68).
+   */
+  drop(cause: DropCause, src: Location | undefined, dst: Location | undefined, messages = 1): void {
+    this.stats.dropped[cause] = (this.stats.dropped[cause] ?? 0) + messages;
     if (src !== undefined && dst !== undefined) {
       // Sent on the link and dropped there: a link's `sent` counts every message, as the total
       // does (it counted only those that left, so dropped/sent read p/(1-p) for a loss p).
@@ -562,15 +567,6 @@ export class Host implements CellHost {
       link.sent++;
       link.dropped++;
     }
-  }
-
-  /**
-   * The `messages` messages of one frame its link dropped (a NATS peer's full backlog, a thread
-   * with no port left), each counted as `route` counted each one sent: counted as one, a frame
-   * of 200 messages lost at a full backlog read as one message lost (a class audit, session 68).
-   */
-  dropFrame(cause: DropCause, messages: number): void {
-    this.stats.dropped[cause] = (this.stats.dropped[cause] ?? 0) + messages;
   }
 
   // ---- receiving -----------------------------------------------------------------------
@@ -641,8 +637,8 @@ export class Host implements CellHost {
     if (!cell.enqueue(envelope)) {
       // An actor its supervision stopped for good ('stop') takes nothing, its mailbox empty: no
       // actor there, as a crashed one (it was counted, and would be told, as a full mailbox).
-      if (cell.mailboxLength() < this.mailboxCapacity) {
-        this.stats.dropped['no-actor'] = (this.stats.dropped['no-actor'] ?? 0) + 1;
+      if (cell.closed()) {
+        this.drop('no-actor', undefined, undefined);
         return;
       }
       this.stats.dropped['mailbox-full'] = (this.stats.dropped['mailbox-full'] ?? 0) + 1;

@@ -267,12 +267,12 @@ export class ThreadHost {
     if (this.sendFrame !== undefined) {
       const dropped = this.sendFrame(host, frame);
       if (dropped === undefined) this.framesSent++;
-      else this.host.dropFrame(dropped, messages);
+      else this.host.drop(dropped, undefined, undefined, messages);
       return;
     }
     const port = this.ports.get(host);
     if (port === undefined) {
-      this.host.dropFrame('dead', messages);
+      this.host.drop('dead', undefined, undefined, messages);
       return;
     }
     this.framesSent++;

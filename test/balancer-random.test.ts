@@ -18,6 +18,11 @@ import test from 'ava';
 import { runSeed } from './helpers/balancer-random.js';
 import { sweepSeeds } from './helpers/core-mutant.js';
 import { mutantTests } from './helpers/mutant-tests.js';
+import { lowerInliningForThisFile } from './helpers/inlining.js';
+
+// Its randomized runs run in this thread: V8's inlining budget lowered for the whole file, as a
+// pool's seeds get it (test/helpers/inlining.ts).
+lowerInliningForThisFile();
 
 test('randomized balancer: late, reordered and copied requests, answers and crash notices, crashes, small routed-id bounds; each request forwarded at most once per server (a write to one server only), answered at most once, a refusal never followed by a forward', (t) => {
   const { seeds, results, sum, noneFailed } = sweepSeeds(t, runSeed, 400);

@@ -10,3 +10,8 @@ import './bug-passive-diverge.part.js';
 import './bug-stale-read.part.js';
 import './bug-late-prepare.part.js';
 import './bug-late-crash-notice.part.js';
+import { lowerInliningForThisFile } from './helpers/inlining.js';
+
+// Its parts' seeds run in this thread: V8's inlining budget lowered for the
+// whole file, as a pool's seeds get it (test/helpers/inlining.ts; no part boots threads).
+lowerInliningForThisFile();

@@ -8,3 +8,8 @@ import './coordinator-random.part.js';
 import './coordinator-marks.part.js';
 import './paxoscommit-random.part.js';
 import './paxoscommit-duel.part.js';
+import { lowerInliningForThisFile } from './helpers/inlining.js';
+
+// Its cores' randomized runs run in this thread: V8's inlining budget lowered for the
+// whole file, as a pool's seeds get it (test/helpers/inlining.ts; no part boots threads).
+lowerInliningForThisFile();

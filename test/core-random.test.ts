@@ -13,3 +13,8 @@ import './statemachine-random.part.js';
 import './effect-sequence.part.js';
 import './learner-quiet.part.js';
 import './passive-reads.part.js';
+import { lowerInliningForThisFile } from './helpers/inlining.js';
+
+// Its cores' randomized runs run in this thread: V8's inlining budget lowered for the
+// whole file, as a pool's seeds get it (test/helpers/inlining.ts; no part boots threads).
+lowerInliningForThisFile();

@@ -8,7 +8,8 @@
  * thread for the right code's seeds and one for the mutant's, each loading and compiling the
  * code cold. Now every seed runs in this process's thread, as a pool worker runs a seed of
  * `meridian check` (runOneSeed on check's task of the flags), the right code compiled once for
- * all seven parts; each mutant's copy still compiles its own. The tests are serial: CPU-bound
+ * all seven parts; each mutant's copy compiles anew only the modules that reach its edit
+ * (test/helpers/core-mutant.ts, linkUnedited, since session 68). The tests are serial: CPU-bound
  * seeds side by side in one thread only take turns. Each part (test/NAME-mutant.part.ts) keeps
  * its own module scope; run one part's test with `npx ava dist/test/fault-power.test.js --match
  * '<title>'`.

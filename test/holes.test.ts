@@ -9,3 +9,8 @@ import './holes-values.part.js';
 import './holes-local-reads.part.js';
 import './holes-snapshot-cluster.part.js';
 import './holes-crash-notice.part.js';
+import { lowerInliningForThisFile } from './helpers/inlining.js';
+
+// Its parts' simulated clusters run in this thread: V8's inlining budget lowered for the
+// whole file, as a pool's seeds get it (test/helpers/inlining.ts; no threads here).
+lowerInliningForThisFile();

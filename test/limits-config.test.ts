@@ -8,6 +8,11 @@ import {
   SCENARIO_SMALL_MESSAGE_BYTES_MAX,
   SCENARIO_SMALL_MESSAGE_BYTES_MIN,
 } from '../src/harness/scenario.js';
+import { lowerInliningForThisFile } from './helpers/inlining.js';
+
+// Its simulated clusters run in this thread: V8's inlining budget lowered for the
+// whole file, as a pool's seeds get it (test/helpers/inlining.ts; no threads here).
+lowerInliningForThisFile();
 
 // ClusterConfig.limits: memory bounds a test shrinks, so a short run forgets what a long one
 // would, and must still refuse late copies of what it forgot (src/core/limits.ts).

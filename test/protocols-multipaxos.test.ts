@@ -9,9 +9,14 @@ import { MULTIPAXOS_PENDING_MAX } from '../src/protocols/multipaxos.js';
 import { chaos, Cluster, ELECTION, HEARTBEAT, range, staleLeaderReads } from './helpers/multipaxos-cluster.js';
 import { catchesMutant } from './helpers/core-mutant.js';
 import { seedWindow } from './helpers/seed-window.js';
+import { lowerInliningForThisFile } from './helpers/inlining.js';
 // The randomized duel of Multi-Paxos leaders at the level of the cores (a test file of its own until
 // 2026-12-07: a process of its own, ~0.7-1 CPU s, compiling the same cores cold) runs in this file.
 import './multipaxos-duel.part.js';
+
+// Its randomized runs (the duel part's too) run in this thread: V8's inlining budget lowered for
+// the whole file, as a pool's seeds get it (test/helpers/inlining.ts).
+lowerInliningForThisFile();
 
 test('election then one slot: costs match the analytic counts', (t) => {
   for (const n of [1, 3, 5]) {

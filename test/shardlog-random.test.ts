@@ -38,6 +38,11 @@ import { ShardLogs } from '../src/replication/shard-log.js';
 import { runSeed } from './helpers/shardlog-random.js';
 import { requireCaught, sweepSeeds } from './helpers/core-mutant.js';
 import { mutantTests } from './helpers/mutant-tests.js';
+import { lowerInliningForThisFile } from './helpers/inlining.js';
+
+// Its randomized runs (the learner's part's too) run in this thread: V8's inlining budget lowered
+// for the whole file, as a pool's seeds get it (test/helpers/inlining.ts).
+lowerInliningForThisFile();
 
 test('randomized server log: checkpoints at random points and mid-step, plain crashes, crashes between the write and the send, power losses with torn tails; what was reported survives, the recovered log is a prefix of what was written, replicas agree', (t) => {
   const { seeds, results, sum, noneFailed } = sweepSeeds(t, runSeed, 150);

@@ -1,6 +1,11 @@
 import test from 'ava';
 import { SimulationStalledError, startCluster, type ClusterConfig } from '../src/index.js';
 import { setSimEventsPerInstantMaxForTests } from '../src/runtime/transports/sim.js';
+import { lowerInliningForThisFile } from './helpers/inlining.js';
+
+// Its simulated clusters run in this thread: V8's inlining budget lowered for the
+// whole file, as a pool's seeds get it (test/helpers/inlining.ts; no threads here).
+lowerInliningForThisFile();
 
 /**
  * The simulator's stall bound counts the events a pending wait sat through at one virtual

@@ -16,3 +16,8 @@ import './participant-indoubt.part.js';
 import './txn-readonly-definite.part.js';
 import './coordinator-cut.part.js';
 import './txn-not-live.part.js';
+import { lowerInliningForThisFile } from './helpers/inlining.js';
+
+// Its simulated clusters and seeds run in this thread: V8's inlining budget lowered for the
+// whole file, as a pool's seeds get it (test/helpers/inlining.ts; no part boots threads).
+lowerInliningForThisFile();

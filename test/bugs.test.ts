@@ -20,3 +20,4 @@ import './audit-snapshot.part.js';
 import './audit-docs.part.js';
 import './audit-stop.part.js';
 import './audit-time.part.js';
+import './noticed3.part.js';

@@ -67,8 +67,14 @@ export interface Location {
   node: string;
 }
 
+/**
+ * Why a message was dropped (stats().dropped, meridian_messages_dropped_total's `cause`).
+ * 'loss' is the network model's simulated loss only; 'backlog-full' is the NATS transport's
+ * own overflow (a peer's credit backlog past BACKLOG_BYTES_MAX), kept apart so an overloaded
+ * link is not read as configured loss.
+ */
 export type DropCause =
-  'loss' | 'partition' | 'dead' | 'unknown-address' | 'too-large' | 'encode-error' | 'mailbox-full' | 'malformed' | 'no-actor' | 'stopped';
+  'loss' | 'partition' | 'dead' | 'unknown-address' | 'too-large' | 'encode-error' | 'mailbox-full' | 'malformed' | 'no-actor' | 'stopped' | 'backlog-full';
 
 export const DROP_CAUSES: readonly DropCause[] = [
   'loss',
@@ -81,6 +87,7 @@ export const DROP_CAUSES: readonly DropCause[] = [
   'malformed',
   'no-actor',
   'stopped',
+  'backlog-full',
 ];
 
 export function pairKey(a: string, b: string): string {

@@ -55,7 +55,7 @@ export const CREDIT_DELAY_MS = 100;
  * comes back. A window stuck this long with frames waiting is taken as lost and reopened.
  */
 export const CREDIT_STALL_MS = 500;
-/** Frames waiting for credit, per peer, at most; past it frames are dropped as network loss. */
+/** Frames waiting for credit, per peer, at most; past it frames are dropped ('backlog-full'). */
 export const BACKLOG_BYTES_MAX = 64 * 1024 * 1024;
 /**
  * A frame this full is published before the turn ends. Larger than on threads
@@ -388,8 +388,6 @@ export class NatsLink {
   private closed = false;
   /** Hosts the launcher took as gone (NatsGone): nothing is sent to them, what they send is dropped. */
   private readonly fenced = new Set<number>();
-  /** Frames dropped because a peer's backlog was full (counted by the host as loss). */
-  backlogDrops = 0;
   /** Frames from a fenced host, dropped unread. */
   fencedDrops = 0;
   framesIn = 0;
@@ -445,9 +443,9 @@ export class NatsLink {
       return undefined;
     }
     if (p.backlogBytes + frame.byteLength > BACKLOG_BYTES_MAX) {
-      // A full buffer on the way: as a real network does, it loses what does not fit.
-      this.backlogDrops++;
-      return 'loss';
+      // A full buffer on the way: as a real network does, it loses what does not fit. Its own
+      // cause, not 'loss': the host counts the frame's messages in stats().dropped['backlog-full'].
+      return 'backlog-full';
     }
     if (p.backlog.length === 0) p.lastCredit = performance.now();
     p.backlog.push(frame);

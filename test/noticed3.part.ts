@@ -1,8 +1,16 @@
 import test from 'ava';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { pack } from 'msgpackr';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { natsServerBinary, startNatsServer } from '../src/harness/nats-server.js';
 import { ClientMetrics, buildClusterMetrics } from '../src/metrics/cluster-metrics.js';
 import { sampleValue } from '../src/metrics/registry.js';
-import { BACKLOG_BYTES_MAX, CREDIT_WINDOW_BYTES, NatsLink, subjects } from '../src/runtime/transports/nats-wire.js';
+import { runNatsHost } from '../src/runtime/transports/nats-host.js';
+import { BACKLOG_BYTES_MAX, CREDIT_WINDOW_BYTES, NatsLink, clusterSubjects, connectNats, subjects } from '../src/runtime/transports/nats-wire.js';
+import { rawAssignment } from './helpers/nats-runtime.js';
 
 // Findings of the audit slice 'noticed3' (session 68): each test failed before its fix.
 
@@ -36,4 +44,65 @@ test("metrics: meridian_messages_dropped_total has a 'backlog-full' series apart
   });
   t.is(sampleValue(m, 'meridian_messages_dropped_total', { cause: 'backlog-full' }), 3);
   t.is(sampleValue(m, 'meridian_messages_dropped_total', { cause: 'loss' }), 2);
+});
+
+const binary = natsServerBinary();
+const natsTest = 'bin' in binary ? test.serial : test.skip;
+const skipped = 'reason' in binary ? ` (skipped: ${binary.reason})` : '';
+
+/** What the behaviours module written by the next test reaches: it says it is loading, then waits to be released. */
+interface Hold {
+  loading: () => void;
+  released: Promise<void>;
+}
+
+natsTest(`nats: a host stopped while its assignment loads the behaviours module makes nothing after (no store, no ThreadHost)${skipped}`, async (t) => {
+  const server = await startNatsServer((binary as { bin: string }).bin);
+  t.teardown(() => server.stop());
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-noticed3-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const fixtures = new URL('./fixtures/behaviors.js', import.meta.url).href;
+  const module = join(dir, 'held-behaviors.mjs');
+  writeFileSync(module, `globalThis.noticed3Hold.loading();\nawait globalThis.noticed3Hold.released;\nexport { behaviors } from '${fixtures}';\n`);
+  let release!: () => void;
+  let loading!: () => void;
+  const started = new Promise<void>((resolve) => (loading = resolve));
+  (globalThis as { noticed3Hold?: Hold }).noticed3Hold = { loading, released: new Promise<void>((resolve) => (release = resolve)) };
+  t.teardown(() => delete (globalThis as { noticed3Hold?: Hold }).noticed3Hold);
+
+  const cluster = `noticed3${process.pid}`;
+  const nc = await connectNats([server.url], 'noticed3-test');
+  t.teardown(() => nc.close().catch(() => undefined));
+  const lines: string[] = [];
+  let settled!: () => void;
+  const assignmentSettled = new Promise<void>((resolve) => (settled = resolve));
+  const dataDir = join(dir, 'host');
+  const host = await runNatsHost({
+    servers: [server.url],
+    cluster,
+    uid: 'held',
+    fallbackBehaviorsModule: fixtures,
+    dataDir,
+    watchBeat: false,
+    log: (line) => {
+      lines.push(line);
+      if (line.includes('refused host') || line.includes('joined cluster')) settled();
+    },
+  });
+  nc.publish(clusterSubjects(cluster).assign('held'), pack(rawAssignment({ behaviorsModule: pathToFileURL(module).href })), { reply: `${cluster}.reply` });
+  await started;
+  const stopped = host.stop('test over');
+  release();
+  await assignmentSettled;
+  await stopped;
+  t.is(await host.done, 'test over');
+  t.false(existsSync(dataDir), 'no FileDurableStore was made after stop');
+  t.false(
+    lines.some((line) => line.includes('joined cluster')),
+    lines.join('\n'),
+  );
+  t.true(
+    lines.some((line) => line.includes('refused host 1 (host stopped (test over) while taking the assignment)')),
+    lines.join('\n'),
+  );
 });

@@ -138,12 +138,15 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
   /** An assignment is being taken (its module imported). */
   let taking = false;
   let finished = false;
+  /** Why stop() was called (its first call). */
+  let stoppedFor = '';
   let resolveDone!: (reason: string) => void;
   const done = new Promise<string>((resolve) => (resolveDone = resolve));
 
   const stop = async (reason: string): Promise<void> => {
     if (finished) return;
     finished = true;
+    stoppedFor = reason;
     log(`host ${options.uid}: stopping (${reason})`);
     // Leaving unasked (interrupted): the launcher hears it now, not after HOST_SILENCE_MS of silence.
     if (th !== undefined && subj !== undefined && reason !== SHUT_DOWN_BY_LAUNCHER) {
@@ -175,12 +178,19 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
   const assign = async (a: NatsAssign): Promise<void> => {
     const onStart = options.accept?.(a);
     const names = a.specs.map((spec) => spec.behavior);
+    // stop() may come while this awaits: past it nothing may be made (a store, a ThreadHost and
+    // its timers would outlive the closed connection), so each await is followed by this check.
+    const giveUpIfStopped = (): void => {
+      if (finished) throw new Error(`host stopped (${stoppedFor}) while taking the assignment`);
+    };
     let behaviors: Map<string, Behavior>;
     try {
       behaviors = await importBehaviors(a.behaviorsModule, names);
     } catch {
+      giveUpIfStopped();
       behaviors = await importBehaviors(options.fallbackBehaviorsModule, names);
     }
+    giveUpIfStopped();
     durable = new FileDurableStore(options.dataDir, a.fsync);
     const own = subjects(options.cluster, a.launcher);
     const report = (event: HostEvent): void => {
@@ -253,7 +263,14 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     );
     // The control subscription reaches the server before the launcher, answered, sends `start`
     // (without this a loaded machine answers it with "no responders").
-    await nc.flush();
+    try {
+      await nc.flush();
+    } catch (e) {
+      giveUpIfStopped();
+      throw e;
+    }
+    // Everything above was made before stop() ran, if it did: it has closed them all.
+    giveUpIfStopped();
     log(`host ${options.uid}: joined cluster ${options.cluster} as host ${a.hostId} with ${a.specs.length} actors`);
   };
 
@@ -261,7 +278,9 @@ export async function runNatsHost(options: NatsHostOptions): Promise<NatsHostHan
     nc.subscribe(cluster.assign(options.uid), {
       callback: (error, msg) => {
         if (error !== null) return;
-        const answer = (a: AssignAnswer): boolean => msg.respond(encodeControl(a));
+        // An assignment given up for stop() may settle after the connection closed: respond() would
+        // throw there (an unhandled rejection in the handlers below), and nobody could hear it.
+        const answer = (a: AssignAnswer): boolean => !nc.isClosed() && !nc.isDraining() && msg.respond(encodeControl(a));
         if (th !== undefined || taking) {
           answer({ e: 'already assigned' });
           return;

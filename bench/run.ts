@@ -90,10 +90,10 @@ export function parseArgs(argv: readonly string[]): RunArgs {
       if (read.inline) throw new UsageError(`${arg} takes no value, got ${JSON.stringify(file)}`);
       quick ||= arg === '--quick';
     } else if (flag !== undefined) {
-      // Nothing after the flag: "got null" read as a value null (found by an audit, session 60).
-      if (file === undefined) throw new UsageError(`${flag} needs ${FILE_FLAG_NEEDS[flag]}: the value is missing`);
-      // `-` is refused for --json and --html (standard output carries the tables); --compare reads
-      // its file, and `-` there is a file of that name (or no such file, below).
+      // outputFileFlag refuses a missing value as the commands' flags do ("got no value": bench said
+      // "the value is missing" until session 68), and `-` for --json and --html (standard output
+      // carries the tables); --compare reads its file, and `-` there is a file of that name (or no
+      // such file, below).
       const parsed = outputFileFlag(flag, file, FILE_FLAG_NEEDS[flag]);
       if ('wrong' in parsed && !(flag === '--compare' && file === '-')) throw new UsageError(parsed.wrong);
       // Given twice, one of the two would be ignored (a report not written where asked).

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pack } from 'msgpackr';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { parseArgs, UsageError } from '../bench/run.js';
 import { natsServerBinary, startNatsServer } from '../src/harness/nats-server.js';
 import { ClientMetrics, buildClusterMetrics } from '../src/metrics/cluster-metrics.js';
 import { sampleValue } from '../src/metrics/registry.js';
@@ -105,4 +106,10 @@ natsTest(`nats: a host stopped while its assignment loads the behaviours module 
     lines.some((line) => line.includes('refused host 1 (host stopped (test over) while taking the assignment)')),
     lines.join('\n'),
   );
+});
+
+test('bench: a file flag without its value says "got no value", as the other commands\' flags do', (t) => {
+  for (const flag of ['--json', '--html', '--compare']) {
+    t.throws(() => parseArgs(['--quick', flag]), { instanceOf: UsageError, message: new RegExp(`^${flag} needs .*, got no value$`) });
+  }
 });

@@ -7,6 +7,7 @@ import { pack } from 'msgpackr';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { parseArgs, UsageError } from '../bench/run.js';
 import { natsServerBinary, startNatsServer } from '../src/harness/nats-server.js';
+import { ServerLoad } from '../src/cluster/server-load.js';
 import { ClientMetrics, buildClusterMetrics } from '../src/metrics/cluster-metrics.js';
 import { sampleValue } from '../src/metrics/registry.js';
 import { runNatsHost } from '../src/runtime/transports/nats-host.js';
@@ -112,4 +113,20 @@ test('bench: a file flag without its value says "got no value", as the other com
   for (const flag of ['--json', '--html', '--compare']) {
     t.throws(() => parseArgs(['--quick', flag]), { instanceOf: UsageError, message: new RegExp(`^${flag} needs .*, got no value$`) });
   }
+});
+
+test("server load: a balancer's requests dropping to zero keep its map (not rebuilt per request); a report drops it", (t) => {
+  const load = new ServerLoad();
+  // White-box: the only difference is the map's identity; nothing outside sees it.
+  const byTo = (load as unknown as { arrivals: { byTo: Map<string, Map<number, number>> } }).arrivals.byTo;
+  load.submitted({ to: 'b1', rid: 1 }, 0);
+  const first = byTo.get('b1');
+  load.answered({ to: 'b1', rid: 1 }, 5);
+  t.is(load.latencyEwmaMs, 5);
+  load.submitted({ to: 'b1', rid: 2 }, 10);
+  t.is(byTo.get('b1'), first, 'the same map, cleared and used again');
+  t.is(load.report(20, 0, 0).inflight, 1);
+  load.refused({ to: 'b1', rid: 2 });
+  t.is(load.report(30, 0, 0).inflight, 0);
+  t.false(byTo.has('b1'), 'a report drops the maps of addresses with nothing in flight');
 });

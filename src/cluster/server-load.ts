@@ -53,15 +53,21 @@ class ByOrigin<T> {
     return true;
   }
 
+  /**
+   * An address's map is kept when its last entry goes: a balancer's requests in flight drop to
+   * zero after nearly every lone put, and a map dropped and built again per request cost 50-100
+   * ns a request. Empty maps are bounded by the addresses that send requests (balancers,
+   * coordinators); deleteWhere (ServerLoad.report) drops them. No reader sees one: get finds
+   * nothing in it and size counts entries.
+   */
   delete(origin: Origin): boolean {
     const byRid = this.byTo.get(origin.to);
     if (byRid === undefined || !byRid.delete(origin.rid)) return false;
     this.size--;
-    if (byRid.size === 0) this.byTo.delete(origin.to);
     return true;
   }
 
-  /** Deletes every entry whose value `drop` picks (no object per entry visited). */
+  /** Deletes every entry whose value `drop` picks (no object per entry visited), and the addresses left with none. */
   deleteWhere(drop: (value: T) => boolean): void {
     for (const [to, byRid] of this.byTo) {
       for (const [rid, value] of byRid) {

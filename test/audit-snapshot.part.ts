@@ -129,6 +129,28 @@ test('the file store with fsync syncs the folder after it makes a log file and a
   }
 });
 
+test('the file store with fsync names a folder it makes durably in its parent, each folder of the path it made', (t) => {
+  // Before (session 68) only the entries inside its folder were synced: a power loss soon after
+  // a first start could lose the new folder itself, and every log synced in it.
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-audit-snapshot-'));
+  try {
+    const calls = diskCalls(dir, () => new FileDurableStore(join(dir, 'a', 'b'), true).close());
+    t.deepEqual(calls, ['fsync DIR/a', 'fsync DIR']);
+    t.deepEqual(
+      diskCalls(dir, () => new FileDurableStore(join(dir, 'a', 'b'), true).close()),
+      [],
+      'a folder already there: nothing to sync',
+    );
+    t.deepEqual(
+      diskCalls(dir, () => new FileDurableStore(join(dir, 'c'), false).close()),
+      [],
+      'without fsync: nothing',
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("a data folder's layout record is synced, and its folder after the rename: a power loss could leave it empty, and every later start refused", (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-audit-snapshot-'));
   try {

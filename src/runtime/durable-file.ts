@@ -1,5 +1,5 @@
 import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, existsSync, renameSync, rmSync, truncateSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Packr } from 'msgpackr';
 import { createPackr, FastEncoder, grownBytes } from '../core/codec.js';
 import { crc32js as crc32, damagedLogError, frameRecord, parseLog, RECORD_HEADER_BYTES, writeFrame, type DurableStore } from './durable.js';
@@ -46,7 +46,11 @@ export class FileDurableStore implements DurableStore {
     private readonly dir: string,
     private readonly fsync: boolean,
   ) {
-    mkdirSync(dir, { recursive: true });
+    const made = mkdirSync(dir, { recursive: true });
+    // With fsync, each folder made here is named durably in its parent (as a log file's name is
+    // in its folder, syncDir): until session 68 a power loss soon after a first start could lose
+    // the new folder, and the logs synced inside it with it.
+    if (fsync && made !== undefined) for (let at = dir; at !== dirname(made); at = dirname(at)) syncFolder(dirname(at));
   }
 
   fileOf(address: string): string {

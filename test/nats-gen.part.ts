@@ -24,15 +24,20 @@ let served: Promise<NatsServer> | undefined;
 const serve = (): Promise<NatsServer> => (served ??= startNatsServer((binary as { bin: string }).bin));
 test.after.always(async () => (await served?.catch(() => undefined))?.stop());
 
-/** A host in this process, assigned host id 1 by a launcher of generation "old" the test plays. */
-async function oldHost(t: ExecutionContext, name: string, watchBeat: boolean) {
+/** The shared NATS server, a scratch folder, a cluster name of this process and a connection, for one test (torn down after it). */
+async function scratch(t: ExecutionContext, name: string) {
   const server = await serve();
   const dir = mkdtempSync(join(tmpdir(), 'meridian-nats-gen-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const cluster = `${name}${process.pid}`;
-  const subj = clusterSubjects(cluster);
   const nc = await connectNats([server.url], 'nats-gen-test');
   t.teardown(() => nc.close().catch(() => undefined));
+  return { server, dir, cluster, subj: clusterSubjects(cluster), nc };
+}
+
+/** A host in this process, assigned host id 1 by a launcher of generation "old" the test plays. */
+async function oldHost(t: ExecutionContext, name: string, watchBeat: boolean) {
+  const { server, dir, cluster, subj, nc } = await scratch(t, name);
   const hello = new Promise<string>((resolve) => {
     const sub = nc.subscribe(subj.hello, {
       callback: (_e, msg) => {
@@ -105,13 +110,7 @@ async function playedHost(
   answer: (m: string, msg: Msg, nc: NatsConnection, subj: Subjects) => boolean = () => false,
   extra: Partial<NatsOptions> = {},
 ): Promise<{ runtime: NatsRuntime; asked: string[] }> {
-  const server = await serve();
-  const dir = mkdtempSync(join(tmpdir(), 'meridian-nats-gen-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const cluster = `${name}${process.pid}`;
-  const cluster0 = clusterSubjects(cluster);
-  const nc = await connectNats([server.url], 'nats-gen-test');
-  t.teardown(() => nc.close().catch(() => undefined));
+  const { server, dir, cluster, subj: cluster0, nc } = await scratch(t, name);
   const hello = setInterval(() => nc.publish(cluster0.hello, pack({ uid: 'stuck', pid: 1 })), 100);
   t.teardown(() => clearInterval(hello));
   const asked: string[] = [];

@@ -4,10 +4,21 @@
  * two; undefined for any other form.
  */
 export function sourceAndNumber(id: string): [string, number] | undefined {
+  const at = splitAt(id);
+  return at < 0 ? undefined : [id.slice(0, at), splitCount];
+}
+
+/** The count splitAt read last (set when it returns an index): a state machine's two reads a request make no pair. */
+let splitCount = 0;
+
+/** The index of `id`'s last ':' when a source precedes it and an integer follows (that integer in splitCount), else -1. */
+function splitAt(id: string): number {
   const at = id.lastIndexOf(':');
-  if (at <= 0) return undefined;
+  if (at <= 0) return -1;
   const n = numberAfter(id, at);
-  return Number.isInteger(n) ? [id.slice(0, at), n] : undefined;
+  if (!Number.isInteger(n)) return -1;
+  splitCount = n;
+  return at;
 }
 
 /** Digits a count is read from without a substring (see numberAfter): 15 stay below 2^53. */
@@ -54,11 +65,8 @@ export class ForgottenMarks {
 
   /** `id` left the memory: raise its source's mark. */
   forgot(id: string): void {
-    // sourceAndNumber without its pair (the same parse, see numberAfter).
-    const at = id.lastIndexOf(':');
-    if (at <= 0) return;
-    const n = numberAfter(id, at);
-    if (Number.isInteger(n)) this.raise(id.slice(0, at), n);
+    const at = splitAt(id);
+    if (at >= 0) this.raise(id.slice(0, at), splitCount);
   }
 
   /** Raise `source`'s mark to `n` (a mark read back from a log or checkpoint). */
@@ -75,10 +83,9 @@ export class ForgottenMarks {
   /** At or below its source's mark: older than what the memory holds. */
   covers(id: string): boolean {
     if (this.marks.size === 0) return false;
-    const at = id.lastIndexOf(':');
-    if (at <= 0) return false;
-    const n = numberAfter(id, at);
-    if (!Number.isInteger(n)) return false;
+    const at = splitAt(id);
+    if (at < 0) return false;
+    const n = splitCount;
     const upTo = this.marks.get(id.slice(0, at));
     return upTo !== undefined && n <= upTo;
   }

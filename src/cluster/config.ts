@@ -84,6 +84,7 @@ export interface ReplicationConfig {
    * leader. Without it, a replica that cannot hear its leader (a one-way cut, messages into it
    * delayed past the election timeout) outbids every leader of its groups again and again
    * while the fault lasts: in a 3 x 1 cluster with r2/0 cut off one way, 38 of 40 puts failed.
+   * Refused with mode 'none' (a group of one elects itself; nothing to pre-vote in).
    */
   preVote?: boolean;
   /**
@@ -482,6 +483,15 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
       r.checkpointEvery === undefined ? CHECKPOINT_EVERY_DEFAULT : checkInt(r.checkpointEvery, 'replication.checkpointEvery', 16, 10_000_000);
     const preVote = r.preVote === undefined ? true : r.preVote;
     if (typeof preVote !== 'boolean') throw new ConfigError('replication.preVote', 'true or false', preVote);
+    // Mode 'none' is a group of one: its replica is its own majority and elects itself without
+    // asking anyone, so a pre-vote there would be ignored (as sync and lagBound are refused
+    // where no primary reads them).
+    if (r.preVote !== undefined && mode === 'none')
+      throw new ConfigError(
+        'replication.preVote',
+        "absent with mode 'none' (a group of one elects itself: only modes 'passive', 'active' and 'hybrid' run a pre-vote)",
+        r.preVote,
+      );
     replication = { mode, factor, sync, lagBound, batch, snapshotEvery, checkpointEvery, preVote };
     if (r.unsafe !== undefined) replication.unsafe = checkOneOf(r.unsafe, 'replication.unsafe', UNSAFE_VARIANTS);
   }

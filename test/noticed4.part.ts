@@ -2,6 +2,9 @@ import test from 'ava';
 import { ConfigError } from '../src/core/errors.js';
 import { startCluster } from '../src/cluster/cluster.js';
 import type { ClusterConfig } from '../src/cluster/config.js';
+import { main as checkMain, parseCheckArgs } from '../src/cli/check.js';
+import { FlagError } from '../src/cli/flags.js';
+import { runChecks } from '../src/harness/check-runner.js';
 
 // Findings of the slice 'noticed4' (session 69): each test failed before its fix.
 
@@ -20,4 +23,52 @@ test("config: replication.preVote is refused with mode 'none' (a group of one el
     await cluster.stop();
     t.pass(`${JSON.stringify(replication)} starts`);
   }
+});
+
+/** `meridian check ARGS` in this process: its exit code and output. */
+async function check(args: string[]): Promise<{ code: number; out: string }> {
+  let out = '';
+  const code = await checkMain(args, { out: (l) => (out += `${l}\n`), err: (l) => (out += `${l}\n`) });
+  return { code, out };
+}
+
+test('check: --txn-share 0 with --commit (or the 2PC bug) is refused, naming both flags: without transactions either changed nothing', async (t) => {
+  t.throws(() => parseCheckArgs(['--seed', '1', '--txn-share', '0', '--commit', '3pc']), {
+    instanceOf: FlagError,
+    message: "--commit 3pc chooses the protocol of the kv workload's transactions: not with --txn-share 0 (none to commit)",
+  });
+  t.throws(() => parseCheckArgs(['--seed', '1', '--unsafe', '2pc-commit-on-timeout', '--txn-share', '0']), {
+    instanceOf: FlagError,
+    message: /^--unsafe 2pc-commit-on-timeout .* not with --txn-share 0/,
+  });
+  // Either alone, or with a share of transactions, as before.
+  for (const argv of [
+    ['--txn-share', '0'],
+    ['--commit', '3pc'],
+    ['--txn-share', '0.2', '--commit', '3pc'],
+    ['--unsafe', '2pc-commit-on-timeout', '--txn-share', '0.2'],
+  ])
+    t.notThrows(() => parseCheckArgs(['--seed', '1', ...argv]), argv.join(' '));
+  // The API, as the flags (nothing runs).
+  await t.throwsAsync(runChecks({ seeds: 1, txnShare: 0, commits: ['paxos-commit'] }), { message: /commits: expected absent with txnShare 0 / });
+  await t.throwsAsync(runChecks({ seeds: 1, txnShare: 0, unsafe: '2pc-commit-on-timeout' }), { message: /unsafe: .*txnShare 0/ });
+});
+
+test('check --shrink --commit P: the shrunk run without transactions drops --commit too, and its printed replay line runs (and fails the same way)', async (t) => {
+  // Seed 6 of amnesia fails without transactions (check-cli's test of the same step), here
+  // with paxos-commit's transactions at first. Three runs: as given, 250 ms, no transactions.
+  const r = await check(['--seed', '6', '--unsafe', 'amnesia', '--fault-ms', '500', '--commit', 'paxos-commit', '--shrink', '--shrink-runs', '3']);
+  t.log(
+    r.out
+      .split('\n')
+      .filter((l) => /^(shrunk|replay)/.test(l))
+      .join('\n'),
+  );
+  t.regex(r.out, /\n {2}still fails without transactions /);
+  const replay = /\nreplay: meridian check (--seed 6 [^\n]*) --trace\n/.exec(r.out)?.[1];
+  t.truthy(replay, r.out);
+  t.regex(replay!, /--txn-share 0\b/);
+  t.notRegex(replay!, /--commit/);
+  const again = await check(replay!.split(' '));
+  t.is(again.code, 1, again.out);
 });

@@ -335,6 +335,12 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   if (args.workload === 'txn' && args.txnShare !== undefined) {
     throw new FlagError('--txn-share applies to the kv workload (it mixes transactions into its calls)');
   }
+  // Without transactions the kv workload commits nothing: a protocol named, or the 2PC
+  // coordinator's bug, would change nothing in the run (the same trace hash).
+  if (args.txnShare === 0 && args.commits !== undefined)
+    throw new FlagError(`--commit ${args.commits[0]!} chooses the protocol of the kv workload's transactions: not with --txn-share 0 (none to commit)`);
+  if (args.txnShare === 0 && args.unsafe === '2pc-commit-on-timeout')
+    throw new FlagError("--unsafe 2pc-commit-on-timeout is a 2PC coordinator's bug: not with --txn-share 0 (no transactions, so it cannot act)");
   if (!nemesisGiven) args.schedule = scheduleOf({ workload: args.workload, faults: args.faults });
   if (args.faults !== undefined && args.schedule === 'builtin') {
     throw new FlagError('--faults chooses what --nemesis targeted or swarm draws: not with --nemesis builtin (a fixed schedule of its own)');

@@ -1005,6 +1005,12 @@ function checkSeedFields(o: SeedOptions, mode: CheckMode, schedule: ScheduleName
   if (o.faults !== undefined && schedule === 'builtin') throw new ConfigError('faults', "not with schedule 'builtin' (a fixed schedule of its own)", o.faults);
   if (o.workload === 'txn' && o.txnShare !== undefined)
     throw new ConfigError('workload', "'kv' (txnShare mixes transactions into the kv scenario's calls)", o.workload);
+  // Without transactions the kv workload commits nothing: either would change nothing in the
+  // run (the same trace), and the variant would be a test that cannot fail.
+  if (o.txnShare === 0 && o.commits !== undefined)
+    throw new ConfigError('commits', "absent with txnShare 0 (the protocol of the kv workload's transactions: none to commit)", o.commits);
+  if (o.txnShare === 0 && o.unsafe === '2pc-commit-on-timeout')
+    throw new ConfigError('unsafe', "not '2pc-commit-on-timeout' with txnShare 0 (a 2PC coordinator's bug: no transactions, so it cannot act)", o.unsafe);
 }
 
 /** ScenarioTask's fields: anything else is refused. */

@@ -153,8 +153,13 @@ async function shrink(task: ScenarioTask, options: ShrinkOptions): Promise<Shrin
     faultMs = Math.round(faultMs / 2);
     if (!(await fails({ ...best, faultMs }, `with ${faultMs} ms of faults`))) break;
   }
-  // 1b. No transactions (the workload's two-key transactions and their clients), if it still fails.
-  if (!txn && (best.txnShare ?? SCENARIO_DEFAULTS.txnShare) > 0) await fails({ ...best, txnShare: 0 }, 'without transactions');
+  // 1b. No transactions (the workload's two-key transactions and their clients), if it still
+  // fails: without their protocol too (txnShare 0 refuses commits, which would change nothing),
+  // and not tried for the 2PC coordinator's bug (it cannot act without transactions).
+  if (!txn && best.unsafe !== '2pc-commit-on-timeout' && (best.txnShare ?? SCENARIO_DEFAULTS.txnShare) > 0) {
+    const { commits, ...rest } = best;
+    await fails({ ...rest, txnShare: 0 }, 'without transactions');
+  }
   // 2. Fewer fault episodes.
   const cutEpisodes = async (): Promise<void> => {
     let kept = episodesOf(best, bestReport).filter((e) => e < bestReport.faultEpisodes);

@@ -388,10 +388,6 @@ export class NatsLink {
   private closed = false;
   /** Hosts the launcher took as gone (NatsGone): nothing is sent to them, what they send is dropped. */
   private readonly fenced = new Set<number>();
-  /** Frames from a fenced host, dropped unread. */
-  fencedDrops = 0;
-  framesIn = 0;
-  framesOut = 0;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -406,11 +402,7 @@ export class NatsLink {
           if (error !== null || this.closed) return;
           const src = Number(msg.subject.slice(dataPrefix.length));
           // A host taken as gone that still runs (stalled, then resumed) must not act as the nodes it held.
-          if (this.fenced.has(src)) {
-            this.fencedDrops++;
-            return;
-          }
-          this.framesIn++;
+          if (this.fenced.has(src)) return;
           this.receive(msg.data);
           this.owe(src, msg.data.byteLength);
         },
@@ -456,7 +448,6 @@ export class NatsLink {
 
   private publish(peerId: number, p: Peer, frame: Uint8Array): void {
     p.inflight += frame.byteLength;
-    this.framesOut++;
     publishIfOpen(this.nc, this.subj.data(peerId, this.id), frame);
   }
 

@@ -5,6 +5,7 @@ import type { ClusterConfig } from '../src/cluster/config.js';
 import { main as checkMain, parseCheckArgs } from '../src/cli/check.js';
 import { FlagError } from '../src/cli/flags.js';
 import { runChecks } from '../src/harness/check-runner.js';
+import { FORWARD_TRACK_MS, FORWARDED_TRACKED_MAX, ForwardedRequests } from '../src/cluster/server-load.js';
 
 // Findings of the slice 'noticed4' (session 69): each test failed before its fix.
 
@@ -71,4 +72,27 @@ test('check --shrink --commit P: the shrunk run without transactions drops --com
   t.notRegex(replay!, /--commit/);
   const again = await check(replay!.split(' '));
   t.is(again.code, 1, again.out);
+});
+
+test("server: ForwardedRequests drops an address's map with its last entry (aged out, taken at a crash, or pushed out), not only its entries", (t) => {
+  const f = new ForwardedRequests();
+  // White-box: the maps are all that differs; nothing outside sees them.
+  const byTo = (f as unknown as { byOrigin: { byTo: Map<string, Map<number, unknown>> } }).byOrigin.byTo;
+  f.track({ to: 'b1', rid: 1 }, 'r2/0', 0);
+  f.track({ to: 'b1', rid: 2 }, 'r2/0', 5);
+  f.track({ to: 'c1', rid: 1 }, 'r3/0', 10);
+  t.deepEqual([...byTo.keys()], ['b1', 'c1']);
+  f.ageOut(FORWARD_TRACK_MS + 1);
+  t.is(byTo.get('b1')?.size, 1, 'one of b1 left');
+  f.ageOut(FORWARD_TRACK_MS + 6);
+  t.deepEqual([...byTo.keys()], ['c1'], 'b1 empty: dropped');
+  t.deepEqual(
+    f.takeFor('r3/0').map((x) => x.origin),
+    [{ to: 'c1', rid: 1 }],
+  );
+  t.is(byTo.size, 0, 'c1 taken at a crash: dropped');
+  // Pushed out by the bound: the oldest address goes with its only entry.
+  f.track({ to: 'old', rid: 1 }, 'r2/0', 20);
+  for (let rid = 1; rid <= FORWARDED_TRACKED_MAX; rid++) f.track({ to: 'b2', rid }, 'r2/0', 20);
+  t.deepEqual([...byTo.keys()], ['b2']);
 });

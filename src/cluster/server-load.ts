@@ -54,16 +54,19 @@ class ByOrigin<T> {
   }
 
   /**
-   * An address's map is kept when its last entry goes: a balancer's requests in flight drop to
-   * zero after nearly every lone put, and a map dropped and built again per request cost 50-100
-   * ns a request. Empty maps are bounded by the addresses that send requests (balancers,
-   * coordinators); deleteWhere (ServerLoad.report) drops them. No reader sees one: get finds
-   * nothing in it and size counts entries.
+   * An address's map is kept when its last entry goes, unless `dropEmpty`: a balancer's
+   * requests in flight drop to zero after nearly every lone put (ServerLoad), and a map dropped
+   * and built again per request cost 50-100 ns a request. Empty maps kept are bounded by the
+   * addresses that send requests (balancers, coordinators); deleteWhere (ServerLoad.report)
+   * drops them. No reader sees one: get finds nothing in it and size counts entries.
+   * ForwardedRequests drops them at once: its entries leave only as they age out (10 s after
+   * the last request passed on for that address) or with a crash, never per answer.
    */
-  delete(origin: Origin): boolean {
+  delete(origin: Origin, dropEmpty = false): boolean {
     const byRid = this.byTo.get(origin.to);
     if (byRid === undefined || !byRid.delete(origin.rid)) return false;
     this.size--;
+    if (dropEmpty && byRid.size === 0) this.byTo.delete(origin.to);
     return true;
   }
 
@@ -163,7 +166,9 @@ export class ForwardedRequests {
 
   private forget(entry: Forwarded): void {
     this.order.delete(entry);
-    this.byOrigin.delete(entry.origin);
+    // An address's map goes with its last entry (see ByOrigin.delete): not a per-request cost
+    // here, and kept, one stayed for every address that ever had a request passed on.
+    this.byOrigin.delete(entry.origin, true);
   }
 
   /** `node` crashed or went silent: the requests passed to it (forgotten here), whose callers are told now or which go elsewhere. */

@@ -5,6 +5,7 @@ import type { ClusterConfig } from '../src/cluster/config.js';
 import { main as checkMain, parseCheckArgs } from '../src/cli/check.js';
 import { FlagError } from '../src/cli/flags.js';
 import { runChecks } from '../src/harness/check-runner.js';
+import { PhiAccrualDetector } from '../src/liveness/phi.js';
 import { FORWARD_TRACK_MS, FORWARDED_TRACKED_MAX, ForwardedRequests } from '../src/cluster/server-load.js';
 
 // Findings of the slice 'noticed4' (session 69): each test failed before its fix.
@@ -95,4 +96,27 @@ test("server: ForwardedRequests drops an address's map with its last entry (aged
   f.track({ to: 'old', rid: 1 }, 'r2/0', 20);
   for (let rid = 1; rid <= FORWARDED_TRACKED_MAX; rid++) f.track({ to: 'b2', rid }, 'r2/0', 20);
   t.deepEqual([...byTo.keys()], ['b2']);
+});
+
+test('phi: a heartbeat read after the clock stepped backwards is not sampled as a 0 ms interval; one at the same time on a steady clock is', (t) => {
+  const detector = new PhiAccrualDetector({ firstHeartbeatEstimateMs: 100 });
+  for (let i = 0; i <= 10; i++) detector.heartbeat(i * 100);
+  const samples = detector.sampleCount;
+  const mean = detector.meanIntervalMs;
+  const sd = detector.stdDeviationMs;
+  t.is(mean, 100);
+  // The clock steps back 100 ms and a heartbeat comes: it reads as standing still (as before).
+  detector.heartbeat(900);
+  t.is(detector.lastHeartbeatMs, 1000);
+  t.is(detector.sampleCount, samples, 'no sample for the step');
+  t.is(detector.meanIntervalMs, mean);
+  t.is(detector.stdDeviationMs, sd);
+  // Back past the last heartbeat, intervals are sampled again.
+  detector.heartbeat(1100);
+  t.is(detector.sampleCount, samples + 1);
+  t.is(detector.meanIntervalMs, 100);
+  // Two heartbeats read at the same time on a clock that did not step: a real 0 ms interval.
+  detector.heartbeat(1100);
+  t.is(detector.sampleCount, samples + 2);
+  t.true(detector.meanIntervalMs < 100);
 });

@@ -165,10 +165,14 @@ export class PhiAccrualDetector {
       this.seeds = 2;
     } else {
       // A wall clock may step backwards (NTP); that reads as no time passing, not as a crash.
+      // Nor is it an interval: the heartbeat's 0 ms since the last one is the step's, and as a
+      // sample it pulled the mean down and widened the spread (noticed in session 68). Two
+      // heartbeats read at the same time on a clock that did not step are sampled (as Akka's).
+      const steppedBack = nowMs < last;
       nowMs = Math.max(nowMs, last);
       // An interval that already counts as a failure (the first heartbeat after one) or that
       // spans the monitor's own stall would skew the distribution; Akka skips the former too.
-      if (!this.skipNextInterval && this.isAvailable(nowMs)) {
+      if (!steppedBack && !this.skipNextInterval && this.isAvailable(nowMs)) {
         // Unlike Akka, each real interval evicts a seed while any is left: the estimate stands
         // in only until two real intervals are known. Kept for the whole window (Akka's), an
         // estimate far from the real interval skewed mean and spread for maxSampleSize

@@ -12,11 +12,11 @@
 // rate here is a measure of the harness, not a gate: some of these bugs are masked by another
 // layer (a duplicate the balancer drops never reaches the state machine) and are rare to see.
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decimalInt } from '../dist/src/cli/flags.js';
+import { makeOwnedDir } from '../dist/src/runtime/temp-dirs.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -324,9 +324,14 @@ export function testsCatching() {
   return out;
 }
 
-/** A scratch copy of dist/ with the mutant's edits; throws when an edit's text is not found exactly once. */
+/**
+ * A scratch copy of dist/ with the mutant's edits; throws when an edit's text is not found
+ * exactly once. Named `meridian-mutant-PID-NAME-XXXXXX`: its user removes it (this script, on
+ * Ctrl-C too; a test's withMutant), and the copies of a process killed before it could (SIGKILL,
+ * a test run's timeout) are removed by the next copy made (makeOwnedDir).
+ */
 export function mutatedCopy(mutant) {
-  const dir = mkdtempSync(join(tmpdir(), `meridian-mutant-${mutant.name}-`));
+  const dir = makeOwnedDir('meridian-mutant-', mutant.name);
   // What the CLI and a core test's modules read: not source maps, declarations or the compiled
   // tests, groups and their parts (about 220 of 990 files; copying all of dist/ took half a CPU
   // second per mutant).

@@ -165,9 +165,17 @@ const joined = sharedCluster(async (server) => {
   const { hosts } = await joinedHosts(server);
   return { cluster: await startCluster(natsConfig(server, { processes: undefined, hosts: 2, cluster: joinedName })), hosts };
 });
-// Hosts of a test that failed before the join test stopped them: killed (once exited, a no-op).
+// Hosts of a test that failed before the join test stopped them (or of a run whose --match left
+// the join test out): SIGTERM, so that each removes its temporary folder as it exits (SIGKILL
+// left them in /tmp), killed only past a bound (once exited, both are no-ops).
 test.after.always(async () => {
-  for (const h of (await waiting?.catch(() => undefined))?.hosts ?? []) h.child.kill('SIGKILL');
+  const hosts = (await waiting?.catch(() => undefined))?.hosts ?? [];
+  for (const h of hosts) h.child.kill('SIGTERM');
+  const kill = setTimeout(() => {
+    for (const h of hosts) h.child.kill('SIGKILL');
+  }, 15_000);
+  await Promise.all(hosts.map((h) => h.exited));
+  clearTimeout(kill);
 });
 
 natsTest(`nats: dedicated processes; crash kills the server's process (SIGKILL) and restart recovers it from its log${skipped}`, async (t) => {

@@ -1,4 +1,9 @@
 import test from 'ava';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../src/core/errors.js';
 import { startCluster } from '../src/cluster/cluster.js';
 import type { ClusterConfig } from '../src/cluster/config.js';
@@ -6,6 +11,7 @@ import { main as checkMain, parseCheckArgs } from '../src/cli/check.js';
 import { FlagError } from '../src/cli/flags.js';
 import { runChecks } from '../src/harness/check-runner.js';
 import { PhiAccrualDetector } from '../src/liveness/phi.js';
+import { makeTempDir, removeTempDir, sweepStaleTempDirs } from '../src/runtime/temp-dirs.js';
 import { FORWARD_TRACK_MS, FORWARDED_TRACKED_MAX, ForwardedRequests } from '../src/cluster/server-load.js';
 
 // Findings of the slice 'noticed4' (session 69): each test failed before its fix.
@@ -119,4 +125,91 @@ test('phi: a heartbeat read after the clock stepped backwards is not sampled as 
   detector.heartbeat(1100);
   t.is(detector.sampleCount, samples + 2);
   t.true(detector.meanIntervalMs < 100);
+});
+
+/** The id of a process that ran and is gone (a fresh one, not yet reused). */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', '']);
+  return r.pid!;
+}
+
+test("temp dirs: the sweep removes the folders of a process that is gone, never a live one's or one with no process id in its name", (t) => {
+  const parent = mkdtempSync(join(tmpdir(), 'meridian-noticed4-sweep-'));
+  t.teardown(() => rmSync(parent, { recursive: true, force: true }));
+  const dead = deadPid();
+  const names = [
+    `meridian-host-${dead}-AbC123`, // a host killed with SIGKILL
+    `meridian-host-${process.pid}-XyZ789`, // this process's: alive
+    'meridian-host-1-init00', // pid 1 is always alive (EPERM or itself)
+    'meridian-host-layout-Qw3rTy', // a test's own folder: no process id
+    'meridian-host-123456', // made by mkdtemp alone
+    `meridian-mutant-${dead}-hole-left-open-Zz9Yy8`, // another prefix
+  ];
+  for (const name of names) mkdirSync(join(parent, name, 'logs'), { recursive: true });
+  t.deepEqual(sweepStaleTempDirs('meridian-host-', parent), [join(parent, names[0]!)]);
+  t.deepEqual(
+    names.map((n) => existsSync(join(parent, n))),
+    [false, true, true, true, true, true],
+  );
+  t.deepEqual(sweepStaleTempDirs('meridian-mutant-', parent), [join(parent, names[5]!)]);
+});
+
+test('temp dirs: an owned folder is named with its process id, and making one removes the stale folders of its prefix', (t) => {
+  // A prefix of this test's own in the real temporary folder (the sweep reads tmpdir(), as a host does).
+  const prefix = `meridian-noticed4-owned-${process.pid}x-`;
+  const stale = join(tmpdir(), `${prefix}${deadPid()}-AbC123`);
+  mkdirSync(join(stale, 'logs'), { recursive: true });
+  t.teardown(() => rmSync(stale, { recursive: true, force: true }));
+  const dir = makeTempDir(prefix, { owned: true });
+  try {
+    t.true(basename(dir).startsWith(`${prefix}${process.pid}-`), dir);
+    t.false(existsSync(stale), 'the folder of a process that is gone was removed');
+    t.true(existsSync(dir));
+  } finally {
+    removeTempDir(dir);
+  }
+});
+
+/** `meridian host` at a NATS address nobody serves, its temporary folder in `tmp`: once it says it is connecting (its folder made). */
+async function waitingHost(tmp: string): Promise<{ pid: number; exited: Promise<unknown>; kill: (signal: NodeJS.Signals) => void }> {
+  const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+  const child = spawn(process.execPath, [cli, 'host', '--nats', 'nats://127.0.0.1:1', '--cluster', 'noticed4'], {
+    env: { ...process.env, TMPDIR: tmp },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('connecting to NATS')) resolve();
+    });
+    void exited.then(() => reject(new Error(`meridian host exited before connecting: ${out}`)));
+  });
+  return { pid: child.pid!, exited, kill: (signal) => child.kill(signal) };
+}
+
+test.serial("temp dirs: a 'meridian host' killed with SIGKILL leaves its folder; the next host started removes it, and its own goes at SIGTERM", async (t) => {
+  const tmp = mkdtempSync(join(tmpdir(), 'meridian-noticed4-hosts-'));
+  t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+  const first = await waitingHost(tmp);
+  first.kill('SIGKILL');
+  await first.exited;
+  t.deepEqual(
+    readdirSync(tmp).map((n) => n.replace(/-[A-Za-z0-9]{6}$/, '')),
+    [`meridian-host-${first.pid}`],
+    'left behind, named with its process id',
+  );
+  const second = await waitingHost(tmp);
+  try {
+    t.deepEqual(
+      readdirSync(tmp).map((n) => n.replace(/-[A-Za-z0-9]{6}$/, '')),
+      [`meridian-host-${second.pid}`],
+      "the killed host's folder is gone; the live one's is there",
+    );
+  } finally {
+    second.kill('SIGTERM');
+    await second.exited;
+  }
+  t.deepEqual(readdirSync(tmp), []);
 });

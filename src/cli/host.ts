@@ -185,7 +185,9 @@ async function serve(io: HostIo, parsed: HostArgs, run: HostRun): Promise<number
       return 2;
     }
   }
-  const logs = dataDir ?? (run.tempDir = makeTempDir('meridian-host-'));
+  // Named with this process's id: a host killed with SIGKILL cannot remove it, and the next
+  // host started on this machine removes those of processes that are gone (makeTempDir's owned).
+  const logs = dataDir ?? (run.tempDir = makeTempDir('meridian-host-', { owned: true }));
   const uid = `r${randomId().replace(/[^A-Za-z0-9]/g, '')}`;
   const interrupted = new Promise<NodeJS.Signals>((resolve) => (run.signalled = resolve));
   if (run.caught !== undefined) run.signalled!(run.caught);

@@ -687,7 +687,9 @@ class ScenarioPool implements CheckPool {
     const { Piscina } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
     // Its threads load the scenario module as they start; piscina unrefs them, and refs a
     // thread's port only while a task is on it, so an idle pool does not keep the process alive.
-    this.#tempParent = makeTempDir('meridian-pool-');
+    // Named with this process's id: the folders of a `meridian check` killed with SIGKILL (its
+    // clusters' logs inside) go when the next pool is made (makeTempDir's owned).
+    this.#tempParent = makeTempDir('meridian-pool-', { owned: true });
     this.#piscina = new Piscina({ filename, minThreads: workers, maxThreads: workers, env: { ...process.env, TMPDIR: this.#tempParent } });
     this.#piscina.on('message', (message: unknown) => {
       const id = typeof message === 'object' && message !== null ? (message as Record<string, unknown>)[POOL_THREAD_LOADED] : undefined;

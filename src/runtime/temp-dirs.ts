@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BroadcastChannel, isMainThread } from 'node:worker_threads';
@@ -90,9 +90,14 @@ function listen(): void {
 /** The runtimes of this thread on such a folder, not stopped yet (trackRuntime). */
 const running = new Set<{ stop(): Promise<void> }>();
 
-/** A new empty folder in the system's temporary folder, its name `prefix` and six characters; removed at exit unless removeTempDir removed it first. */
-export function makeTempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+/**
+ * A new empty folder in the system's temporary folder, its name `prefix` and six characters;
+ * removed at exit unless removeTempDir removed it first. `owned`: its name holds this process's
+ * id after `prefix` (makeOwnedDir), and the folders of that prefix whose process is gone go
+ * first: a process killed (SIGKILL) runs no exit listener.
+ */
+export function makeTempDir(prefix: string, options: { owned?: boolean } = {}): string {
+  const dir = options.owned === true ? makeOwnedDir(prefix) : mkdtempSync(join(tmpdir(), prefix));
   made.add(dir);
   listen();
   if (!isMainThread) channel.postMessage({ made: dir } satisfies Note);
@@ -141,4 +146,58 @@ function removeAll(): void {
   }
   made.clear();
   elsewhere.clear();
+}
+
+/**
+ * A new empty folder in the system's temporary folder named `${prefix}${pid}-`, then `tag` and
+ * a dash if given, then six characters: the process that made it, so that a later one can tell
+ * whether it is still there. Made after sweepStaleTempDirs(prefix). Not removed at exit (see
+ * makeTempDir's `owned`): a script with its own clean-up (scripts/mutants.mjs) uses it as is.
+ */
+export function makeOwnedDir(prefix: string, tag?: string): string {
+  sweepStaleTempDirs(prefix);
+  return mkdtempSync(join(tmpdir(), `${prefix}${process.pid}-${tag === undefined ? '' : `${tag}-`}`));
+}
+
+/**
+ * Removes the folders in `parent` that makeOwnedDir made with `prefix` for a process that is
+ * gone (killed with no chance to clean up: SIGKILL, a crash of node itself), and returns them.
+ * A folder of a live process (its id answers signal 0, or is another user's: EPERM) is left,
+ * and so is every folder whose name has no process id after the prefix (made otherwise: a test's
+ * own `meridian-host-layout-...`). A process id reused since by another process keeps its
+ * folder until that one ends too. Process ids are read in this process's namespace: a /tmp
+ * shared with a container of another pid namespace is not supported.
+ */
+export function sweepStaleTempDirs(prefix: string, parent: string = tmpdir()): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = /^(\d+)-/.exec(name.slice(prefix.length))?.[1];
+    if (pid === undefined || processAlive(Number(pid))) continue;
+    const dir = join(parent, name);
+    try {
+      rmSync(dir, { recursive: true, force: true });
+      removed.push(dir);
+    } catch {
+      // Another process's sweep, or a folder not ours to remove: left.
+    }
+  }
+  return removed;
+}
+
+/** Whether process `pid` exists (signal 0 checks without sending); an id that cannot be one counts as alive (never swept). */
+function processAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
 }

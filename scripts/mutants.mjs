@@ -418,7 +418,7 @@ async function main() {
       const summary = out.split('\n').find((l) => l.startsWith('check:'));
       // `N seeds, ...`, or `stopped after R of N seeds (--max-failures K reached), ...` (then R ran).
       const m = summary?.match(
-        /(?:stopped after (\d+) of \d+ seeds \([^)]*\)|(\d+) seeds), (\d+) passed, (\d+) failed.*?, (\d+) unknown.*\(([\d.]+) seeds\/s\)/,
+        /(?:stopped after (\d+) of \d+ seeds? \([^)]*\)|(\d+) seeds?), (\d+) passed, (\d+) failed.*?, (\d+) unknown.*\(([\d.]+) seeds\/s\)/,
       );
       if (m === undefined || m === null) {
         // The check did not run (a flag after -- that this mutant's workload does not take, say).

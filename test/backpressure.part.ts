@@ -3,6 +3,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Envelope } from '../src/core/codec.js';
+import { TimeoutError, UnavailableError } from '../src/core/errors.js';
+import { Client, type ClientDeps } from '../src/cluster/client.js';
+import type { Req } from '../src/cluster/messages.js';
 import type { HostEvent } from '../src/runtime/env.js';
 import type { ThreadsRuntime } from '../src/runtime/transports/threads.js';
 import { PORT_CREDIT_RETURN_BYTES } from '../src/runtime/transports/thread-host.js';
@@ -71,4 +74,38 @@ test('threads: frames to a host held in a step stay within the bound, the rest a
     await rt.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("client: a request bounced as 'backlog-full' fails a get as definite and a put as indefinite, saying why", async (t) => {
+  const sent: Req[] = [];
+  let endpoint: ((envelope: Envelope) => void) | undefined;
+  const deps = {
+    runtime: { kind: 'threads', now: () => 0, setTimer: () => ({ cancel: () => undefined }) },
+    host: {
+      addExternal: (_address: string, f: (envelope: Envelope) => void) => (endpoint = f),
+      removeExternal: () => undefined,
+      route: (_from: string, _to: string, req: Req) => sent.push(req),
+    },
+    observer: { invoke: () => 0, complete: () => undefined },
+    recording: () => false,
+    requestTimeoutMs: 5_000,
+    newId: () => 'c1',
+    isStopped: () => false,
+  } as unknown as ClientDeps;
+  const client = new Client(deps, { region: 'r' });
+  const bounce = (req: Req): void =>
+    endpoint!({
+      to: client.address,
+      from: 'balancer/r',
+      msg: { type: 'undeliverable', to: 'balancer/r', reason: 'backlog-full', original: { type: req.type, rid: req.rid } },
+    });
+  const get = client.get('k');
+  bounce(sent[0]!);
+  const read = await t.throwsAsync(get, { instanceOf: UnavailableError });
+  t.regex(read?.message ?? '', /get "k": the host of balancer\/r has not read the frames sent to it .*\(backlog-full\)/);
+  const put = client.put('k', 1);
+  bounce(sent[1]!);
+  // Before: "request could not be sent: backlog-full", definite for a write a duplicate may have made.
+  const write = await t.throwsAsync(put, { instanceOf: TimeoutError });
+  t.regex(write?.message ?? '', /put "k": .*\(backlog-full\); it may or may not have taken effect/);
 });

@@ -22,3 +22,4 @@ import './audit-stop.part.js';
 import './audit-time.part.js';
 import './noticed3.part.js';
 import './noticed4.part.js';
+import './backpressure.part.js';

@@ -391,10 +391,15 @@ export class Client {
   private notSent(rid: number, msg: UndeliverableMessage): UnavailableError | TimeoutError {
     const body = this.pending.get(rid)?.body;
     const what = body === undefined ? 'request' : `${body.op} ${JSON.stringify(body.key)}${body.op === 'txn' ? ` (${body.ops?.length ?? 0} ops)` : ''}`;
-    if (msg.reason === 'mailbox-full') {
-      // Dropped at the receiver: a copy the network duplicated may have gone in before, so only a
-      // read, which changes nothing, fails as definite; a write may or may not have taken effect.
-      const why = `${what}: the mailbox of ${msg.to} is full (mailboxCapacity ${this.deps.host.mailboxCapacity}): dropped. Make fewer calls at once, or raise the cluster's mailboxCapacity option`;
+    if (msg.reason === 'mailbox-full' || msg.reason === 'backlog-full') {
+      // Dropped at the receiver ('mailbox-full'), or before it left this thread because the
+      // receiver's host has not read what it was sent ('backlog-full': held in a long step, or
+      // stuck): a copy the network duplicated may have gone in before, so only a read, which
+      // changes nothing, fails as definite; a write may or may not have taken effect.
+      const why =
+        msg.reason === 'mailbox-full'
+          ? `${what}: the mailbox of ${msg.to} is full (mailboxCapacity ${this.deps.host.mailboxCapacity}): dropped. Make fewer calls at once, or raise the cluster's mailboxCapacity option`
+          : `${what}: the host of ${msg.to} has not read the frames sent to it (held in a long step, or stuck): dropped (backlog-full)`;
       const read = body !== undefined && (body.op === 'get' || (body.op === 'txn' && onlyReads(body.ops ?? [])));
       return read ? new UnavailableError(why) : new TimeoutError(`${why}; it may or may not have taken effect`);
     }

@@ -69,9 +69,10 @@ export interface Location {
 
 /**
  * Why a message was dropped (stats().dropped, meridian_messages_dropped_total's `cause`).
- * 'loss' is the network model's simulated loss only; 'backlog-full' is the NATS transport's
- * own overflow (a peer's credit backlog past BACKLOG_BYTES_MAX), kept apart so an overloaded
- * link is not read as configured loss.
+ * 'loss' is the network model's simulated loss only; 'backlog-full' is a transport's own
+ * overflow (a NATS peer's credit backlog past BACKLOG_BYTES_MAX, a thread's port to a host that
+ * has not read PORT_BYTES_MAX of frames), kept apart so an overloaded link is not read as
+ * configured loss.
  */
 export type DropCause =
   'loss' | 'partition' | 'dead' | 'unknown-address' | 'too-large' | 'encode-error' | 'mailbox-full' | 'malformed' | 'no-actor' | 'stopped' | 'backlog-full';

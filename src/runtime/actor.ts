@@ -76,12 +76,14 @@ export interface TimerMessage extends Message {
 
 /**
  * Sent back to an actor whose message could not leave its host (never for network drops), and
- * to a client of the host whose message found its receiver's mailbox full ('mailbox-full').
+ * to a client of the host whose message found its receiver's mailbox full ('mailbox-full') or
+ * was dropped with a frame its thread's port to the receiver's host had no room for
+ * ('backlog-full': that host has not read what it was sent, see ThreadHost.portBytesMax).
  */
 export interface UndeliverableMessage extends Message {
   type: 'undeliverable';
   to: string;
-  reason: 'unknown-address' | 'too-large' | 'encode-error' | 'mailbox-full';
+  reason: 'unknown-address' | 'too-large' | 'encode-error' | 'mailbox-full' | 'backlog-full';
   /**
    * The message's `type` and `rid`; for 'too-large', the message itself, handed back (it never
    * left the host, and the notice is not encoded): its sender may send something smaller in

@@ -569,6 +569,29 @@ export class Host implements CellHost {
     }
   }
 
+  /**
+   * A whole frame of `messages` envelopes dropped for `cause` before it left this host (a
+   * thread's port to a host that has not read its frames, 'backlog-full'): counted as drop()
+   * does, and each message a client of this host sent in it is bounced to that client at once
+   * (reason `cause`), as a request to a full mailbox here is, rather than left to wait out its
+   * timeout. Only a host with clients decodes the frame; a frame that does not decode is counted
+   * as dropped all the same.
+   */
+  dropFrame(cause: 'backlog-full', frame: Uint8Array, messages: number): void {
+    this.drop(cause, undefined, undefined, messages);
+    if (this.externals.size === 0) return;
+    let envelopes: Envelope[];
+    try {
+      envelopes = decodeFrame(this.packr, frame);
+    } catch {
+      return;
+    }
+    for (const envelope of envelopes) {
+      const { from, to, msg } = this.resolve(envelope);
+      if (this.externals.has(from)) this.bounce(from, to, msg, cause);
+    }
+  }
+
   // ---- receiving -----------------------------------------------------------------------
 
   /** A frame from another host (or this one): many encoded envelopes. */

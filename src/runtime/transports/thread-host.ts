@@ -24,6 +24,38 @@ export const PORT_DRAIN_FRAMES_MAX = 64;
  */
 export const FLUSH_DEFERRALS_MAX = 8;
 
+/**
+ * Bytes of frames a host may have posted to another host's port and not yet heard it read
+ * (see PortLink): past it the next frames to that host are dropped, counted as 'backlog-full'
+ * (a MessagePort has no flow control: a thread held in a long step, or stuck, collected every
+ * frame sent to it, without bound, in its port's queue; 200,000 messages of 1 KB to a held
+ * worker made the process's array buffers grow by 200 MB). As NATS's BACKLOG_BYTES_MAX, a
+ * bound on the memory one host can pile up in another, far above what a busy host owes a peer
+ * (the receiver returns credit every PORT_CREDIT_RETURN_BYTES it reads).
+ */
+export const PORT_BYTES_MAX = 64 * 1024 * 1024;
+/**
+ * A host tells a peer it read its frames once this many bytes of them were handed to its
+ * actors: one small message on the same port per this much traffic, no timer. What it owes
+ * short of that is never returned, so a sender counts up to this much in flight for ever; a
+ * frame still leaves while no more than that is counted, whatever its size (see flushOne).
+ */
+export const PORT_CREDIT_RETURN_BYTES = 1024 * 1024;
+
+/**
+ * The port to one peer host and its flow control: the bytes of frames posted on it and not yet
+ * credited back (`inflight`), and those read from it and not yet credited (`owed`). Credit is
+ * a number posted on the same port (a frame is a Uint8Array). A new port (the peer restarted)
+ * starts at zero: what the old one carried is gone with it.
+ */
+interface PortLink {
+  port: MessagePort;
+  inflight: number;
+  owed: number;
+  /** A 'warn' said frames to it are dropped, and no credit came since. */
+  warned: boolean;
+}
+
 /** A local queue that held more deliveries than this is not kept for reuse (its memory is let go). */
 export const LOCAL_QUEUE_KEPT_MAX = 4_096;
 
@@ -49,7 +81,7 @@ export interface ThreadHostOptions extends ActorHostOptions {
  */
 export class ThreadHost {
   readonly host: Host;
-  private readonly ports = new Map<number, MessagePort>();
+  private readonly ports = new Map<number, PortLink>();
   private readonly builders = new Map<number, FrameBuilder>();
   private readonly dirty = new Set<number>();
   private flushScheduled = false;
@@ -60,6 +92,8 @@ export class ThreadHost {
   private readonly timers = new RealTimers();
   private closed = false;
   framesSent = 0;
+  /** Bytes posted to a peer's port and not read there yet, at most (PORT_BYTES_MAX); @internal a test lowers it. */
+  portBytesMax = PORT_BYTES_MAX;
 
   private readonly durable: DurableStore;
   private readonly sendFrame: ((peer: number, frame: Uint8Array) => DropCause | undefined) | undefined;
@@ -116,24 +150,45 @@ export class ThreadHost {
   /** Attach the port to another host (replacing an older one, as after that host restarted). */
   connect(peer: number, port: MessagePort): void {
     const old = this.ports.get(peer);
-    if (old !== undefined && old !== port) old.close();
-    this.ports.set(peer, port);
-    port.on('message', (frame: Uint8Array) => {
-      this.host.receiveFrame(frame);
+    if (old !== undefined && old.port !== port) old.port.close();
+    const link: PortLink = { port, inflight: 0, owed: 0, warned: false };
+    this.ports.set(peer, link);
+    port.on('message', (data: Uint8Array | number) => {
+      this.receivePort(link, data);
       // Frames that queued up behind this one (under load) are taken in the same turn, so the
       // answers to all of them leave in one frame per destination at the flush that follows.
       for (let i = 0; i < PORT_DRAIN_FRAMES_MAX; i++) {
         const next = receiveMessageOnPort(port);
         if (next === undefined) break;
-        this.host.receiveFrame(next.message as Uint8Array);
+        this.receivePort(link, next.message as Uint8Array | number);
+      }
+      // Credit for what was read, once per PORT_CREDIT_RETURN_BYTES (see PortLink).
+      if (link.owed >= PORT_CREDIT_RETURN_BYTES && !this.closed) {
+        port.postMessage(link.owed);
+        link.owed = 0;
       }
     });
     port.unref();
   }
 
+  private receivePort(link: PortLink, data: Uint8Array | number): void {
+    if (typeof data === 'number') {
+      link.inflight = Math.max(0, link.inflight - data);
+      link.warned = false;
+      return;
+    }
+    link.owed += data.byteLength;
+    this.host.receiveFrame(data);
+  }
+
+  /** Bytes posted to `peer` that it has not said it read (PortLink.inflight); @internal for tests. */
+  inflightBytes(peer: number): number {
+    return this.ports.get(peer)?.inflight ?? 0;
+  }
+
   disconnect(peer: number): void {
-    const port = this.ports.get(peer);
-    if (port !== undefined) port.close();
+    const link = this.ports.get(peer);
+    if (link !== undefined) link.port.close();
     this.ports.delete(peer);
     this.builders.delete(peer);
     this.dirty.delete(peer);
@@ -270,20 +325,38 @@ export class ThreadHost {
       else this.host.drop(dropped, undefined, undefined, messages);
       return;
     }
-    const port = this.ports.get(host);
-    if (port === undefined) {
+    const link = this.ports.get(host);
+    if (link === undefined) {
       this.host.drop('dead', undefined, undefined, messages);
       return;
     }
+    const bytes = frame.byteLength;
+    // The peer has not read what it was sent (held in a long step, or stuck): past the bound
+    // the frame is dropped and counted, and a client here told, rather than queued in its port
+    // for ever. A frame larger than the room left still goes while only credit the peer may
+    // never return is counted (PORT_CREDIT_RETURN_BYTES).
+    if (link.inflight + bytes > this.portBytesMax && link.inflight >= PORT_CREDIT_RETURN_BYTES) {
+      this.host.dropFrame('backlog-full', frame, messages);
+      if (!link.warned) {
+        link.warned = true;
+        this.host.env.report({
+          kind: 'warn',
+          address: `host ${host}`,
+          message: `host ${host} has not read ${link.inflight} bytes of frames host ${this.host.id} sent it (held in a long step, or stuck): frames to it are dropped as 'backlog-full' until it reads them (at most ${this.portBytesMax} bytes unread per host pair; said once until it does)`,
+        });
+      }
+      return;
+    }
+    link.inflight += bytes;
     this.framesSent++;
-    port.postMessage(frame, [frame.buffer as ArrayBuffer]);
+    link.port.postMessage(frame, [frame.buffer as ArrayBuffer]);
   }
 
   /** Cancel every timer and close every port: nothing of this host keeps the process alive. */
   close(): void {
     this.closed = true;
     this.timers.clear();
-    for (const port of this.ports.values()) port.close();
+    for (const link of this.ports.values()) link.port.close();
     this.ports.clear();
     this.host.stop();
   }

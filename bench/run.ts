@@ -21,6 +21,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readArgs } from '../src/cli/flags.js';
 import { outputFileFlag, sameFile, unwritableReason, writeText } from '../src/cli/output-file.js';
+import { exitOnInternalError, guardProcess } from '../src/cli/process-end.js';
 import { compareReports, type ReportLike } from './lib/compare.js';
 import { jsonLine } from './lib/json.js';
 import { INTERRUPTED_STATUS, interruptedStatus, untilInterrupted } from '../src/cli/interrupt.js';
@@ -343,15 +344,15 @@ async function runSuites(
 
 const isEntry = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
 if (isEntry) {
-  // `node dist/bench/run.js ... | head`: the reader went away. The suites go on without output
-  // and still write --json and --html (as `meridian bench` does, src/cli.ts), not die on EPIPE.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-    process.stdout.write = (() => true) as typeof process.stdout.write;
-  });
+  // As `meridian bench` (src/cli.ts): `node dist/bench/run.js ... | head`, the reader gone, runs
+  // on without output and still writes --json and --html, with the run's exit status; standard
+  // output that cannot be written is one line and exit 2; an error no one catches (here, or in
+  // main) is an internal error, exit 70 with its stack (it exited 1, which a failed suite gives:
+  // an audit, session 69).
+  const { status } = guardProcess('bench');
   main(process.argv.slice(2)).then(
     (code) => {
-      process.exitCode = code;
+      process.exitCode = status(code);
       // Not process.exit(): the runner must end because nothing is left running. This
       // watchdog is unref'd, so it only fires when something else keeps the process alive.
       setTimeout(() => {
@@ -359,10 +360,6 @@ if (isEntry) {
         process.exit(1);
       }, EXIT_GRACE_MS).unref();
     },
-    (error: unknown) => {
-      process.stderr.write(`bench: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exitCode = 1;
-      setTimeout(() => process.exit(1), EXIT_GRACE_MS).unref();
-    },
+    (error: unknown) => exitOnInternalError('bench', error),
   );
 }

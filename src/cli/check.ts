@@ -2,8 +2,9 @@
  * `meridian check`: many seeded fault scenarios checked in parallel, one seed replayed with
  * its message trace, or one failing seed shrunk. Exit codes: 0 every seed passed, 1 some seed
  * failed or came out unknown (the checker ran out of budget: not a pass), 2 bad flags (or
- * NATS servers --nats names that do not answer, or a nats-server binary that does not start),
- * 130 stopped by Ctrl-C (143 by SIGTERM).
+ * NATS servers --nats names that do not answer, or a nats-server binary that does not start,
+ * or a file or standard output that cannot be written: src/cli/process-end.ts), 130 stopped by
+ * Ctrl-C (143 by SIGTERM), 70 an internal error.
  */
 import type { ElleOp } from '../harness/elle/types.js';
 import { timelineHtml, type TimelineRun } from '../harness/timeline.js';

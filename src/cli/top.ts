@@ -1,6 +1,6 @@
 /**
  * `meridian`'s top level, apart from src/cli.ts (which runs its main as it loads): the usage,
- * the exit status of an internal error, and the default command, `meridian demo`, as a `main`
+ * the exit status of an internal error (process-end.ts's), and the default command, `meridian demo`, as a `main`
  * that takes its words and where to print and returns the exit status, as check's and verify's
  * do, so that a test calls it in the test's own process rather than spawning meridian.
  */
@@ -9,13 +9,9 @@ import { DEMO_DURATION_MS_DEFAULT, DEMO_DURATION_MS_MAX, DEMO_DURATION_MS_MIN } 
 import { REPLICATION_MODES, SEED_MAX } from '../cluster/config.js';
 import { FlagError, intFlag, once, oneOf, readArgs, wantsHelp } from './flags.js';
 import { interruptedStatus, interruptLine, untilInterrupted } from './interrupt.js';
+import { EXIT_INTERNAL_ERROR } from './process-end.js';
 
-/**
- * The exit status of an error no command handled: a bug in meridian, not a verdict. It exited
- * 1, which `check` and `verify` give a run that failed, so a crash read as a failed check (an
- * audit, session 57). 70 is sysexits.h's EX_SOFTWARE.
- */
-export const EXIT_INTERNAL_ERROR = 70;
+export { EXIT_INTERNAL_ERROR };
 
 export const USAGE = `usage:
   meridian demo [--transport threads|sim] [--seed N] [--duration-ms N] [--replication none|passive|active|hybrid]

@@ -1,0 +1,96 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The CLI's exit statuses, messages and help (an audit of the commands' user-facing contract,
+ * session 69): what no command handles, standard output that cannot be written.
+ */
+
+const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+const benchRunner = fileURLToPath(new URL('../bench/run.js', import.meta.url));
+
+/** `node [nodeArgs] script args` in a new process, its standard output to `stdout` (a file descriptor) or collected; killed after 60 s. */
+function node(
+  nodeArgs: readonly string[],
+  script: string,
+  args: readonly string[],
+  stdout?: number,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['ignore', stdout ?? 'pipe', 'pipe'], timeout: 60_000 });
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout: out, stderr: err }));
+  });
+}
+
+/** `node ... script args` with its standard output on /dev/full: every write fails with ENOSPC, as on a full disk. */
+async function toFullDisk(script: string, args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
+  const fd = openSync('/dev/full', 'w');
+  try {
+    return await node([], script, args, fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const devFull = existsSync('/dev/full') ? test : test.skip;
+
+devFull(
+  'standard output that cannot be written (ENOSPC) is one line and exit 2, for meridian and the bench runner alike: it threw from the stdout listener, a stack trace and exit 1 (a failed check), even for a run that passed',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-audit-errors-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    // A history that passes: verify exits 0 with its output written, 2 with it lost.
+    const history = join(dir, 'h.json');
+    writeFileSync(
+      history,
+      JSON.stringify([
+        { id: 1, client: 'c', key: 'k', kind: 'put', input: 1, invokeMs: 0, outcome: 'ok', completeMs: 1 },
+        { id: 2, client: 'c', key: 'k', kind: 'get', input: null, invokeMs: 2, outcome: 'ok', output: 1, completeMs: 3 },
+      ]),
+    );
+    const passing = await node([], cli, ['verify', history]);
+    t.is(passing.code, 0, passing.stdout + passing.stderr);
+    for (const [script, args, command] of [
+      [cli, ['--help'], 'meridian'],
+      [cli, ['verify', history], 'meridian'],
+      [benchRunner, ['--help'], 'bench'],
+    ] as const) {
+      const r = await toFullDisk(script, args);
+      t.is(r.code, 2, `${command} ${args.join(' ')}: ${r.stderr}`);
+      t.is(
+        r.stderr,
+        `${command}: cannot write standard output (ENOSPC: no space left on device, write): the rest of the run's output is lost; exit 2\n`,
+        'one line, no stack trace',
+      );
+    }
+  },
+);
+
+test('an error no command catches (thrown in a listener, a promise rejected unhandled) is an internal error, exit 70 with its stack, for meridian and the bench runner alike: it exited 1, which a failed check or suite gives', async (t) => {
+  // Thrown once the command is done and the process about to end: after its modules loaded,
+  // wherever it runs.
+  for (const [fault, message] of [
+    ['throw new Error("boom in a listener")', 'boom in a listener'],
+    ['Promise.reject(new Error("boom unhandled"))', 'boom unhandled'],
+  ] as const) {
+    const inject = ['--import', `data:text/javascript,process.once("beforeExit",()=>{${fault}})`];
+    for (const [script, command] of [
+      [cli, 'meridian'],
+      [benchRunner, 'bench'],
+    ] as const) {
+      const r = await node(inject, script, ['--help']);
+      t.is(r.code, 70, `${command}: ${r.stderr}`);
+      t.true(r.stderr.startsWith(`${command}: internal error (a bug in meridian, exit 70): Error: ${message}\n    at `), r.stderr);
+      t.regex(r.stdout, /^usage:/, 'the command itself ran');
+    }
+  }
+});

@@ -15,13 +15,15 @@
  * entry (the signal, SIGINT or SIGTERM, which the HTML names; the suite cut short, its progress lines so far, the suites never started), and the
  * exit status is 130 (SIGTERM alike, 143); a second Ctrl-C quits at once. A suite that throws
  * is one line (`bench: suite NAME failed: ...`), the suites after it still run, --json gets a
- * `failed` entry, and the exit status is 1.
+ * `failed` entry, and the exit status is 1. A --json or --html file that cannot be written at
+ * the end (its folder removed during the run) is one line, and the exit status 2 whatever the
+ * suites did, as check's and verify's files.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readArgs } from '../src/cli/flags.js';
 import { outputFileFlag, sameFile, unwritableReason, writeText } from '../src/cli/output-file.js';
-import { exitOnInternalError, guardProcess } from '../src/cli/process-end.js';
+import { EXIT_OUTPUT_LOST, exitOnInternalError, guardProcess } from '../src/cli/process-end.js';
 import { compareReports, type ReportLike } from './lib/compare.js';
 import { jsonLine } from './lib/json.js';
 import { INTERRUPTED_STATUS, interruptedStatus, untilInterrupted } from '../src/cli/interrupt.js';
@@ -298,7 +300,10 @@ async function runSuites(
   if (interrupted !== undefined) report.interrupted = interrupted;
   if (failed.length > 0) report.failed = failed;
   // A file that became unwritable during the run (its folder removed, the disk full) costs that
-  // file only: the other is still written and the comparison still printed; the exit code is 1.
+  // file only: the other is still written and the comparison still printed; the exit status is
+  // EXIT_OUTPUT_LOST (2), as check's and verify's for their files, whatever the suites did: a
+  // caller would otherwise read the file's earlier content as this run's. It was 1, which a
+  // failed suite gives (an audit, session 69).
   let code = 0;
   // Each file whole or as it was (writeText: a new file renamed over it), not cut short.
   const write = (flag: string, file: string, text: () => string): void => {
@@ -308,11 +313,11 @@ async function runSuites(
       content = text();
     } catch (error) {
       err(`bench: ${flag}: cannot write ${JSON.stringify(file)}: ${(error as Error).message}`);
-      code = 1;
+      code = EXIT_OUTPUT_LOST;
       return;
     }
     if (writeText('bench', file, content, flag, err)) process.stderr.write(`bench: wrote ${file}\n`);
-    else code = 1;
+    else code = EXIT_OUTPUT_LOST;
   };
   if (args.json !== undefined) {
     const data: Record<string, unknown> = {
@@ -331,14 +336,18 @@ async function runSuites(
     process.stdout.write(`\ncompared with ${args.compare}${interrupted === undefined ? '' : ` (the suites that finished)`}\n${table}\n`);
   }
   if (interrupted !== undefined) {
-    const status = interruptedStatus(interrupt);
+    const status = code === 0 ? interruptedStatus(interrupt) : code;
     process.stderr.write(`bench: interrupted: ${results.length} of ${names.length - skipped.length} suites finished; exit ${status}\n`);
     return status;
   }
   if (failed.length > 0) {
-    process.stderr.write(`bench: ${failed.length} of ${names.length - skipped.length} suites failed (${failed.map((f) => f.suite).join(', ')}); exit 1\n`);
-    return 1;
+    const status = code === 0 ? 1 : code;
+    process.stderr.write(
+      `bench: ${failed.length} of ${names.length - skipped.length} suites failed (${failed.map((f) => f.suite).join(', ')}); exit ${status}\n`,
+    );
+    return status;
   }
+  if (code !== 0) process.stderr.write(`bench: a report file could not be written; exit ${code}\n`);
   return code;
 }
 

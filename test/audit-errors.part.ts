@@ -1,9 +1,11 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { main as benchMain } from '../bench/run.js';
+import type { SuiteRun } from '../bench/lib/suite.js';
 
 /**
  * The CLI's exit statuses, messages and help (an audit of the commands' user-facing contract,
@@ -94,3 +96,37 @@ test('an error no command catches (thrown in a listener, a promise rejected unha
     }
   }
 });
+
+/** bench's main with the suites `suites` gives (each name: a result, or the error it throws), its stderr collected. */
+async function benchWith(argv: string[], suites: (name: string) => SuiteRun): Promise<{ code: number; stderr: string }> {
+  const lines: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string) => (lines.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    const code = await benchMain(argv, { loadSuite: (name) => Promise.resolve(suites(name)), interrupt: new AbortController().signal });
+    return { code, stderr: lines.join('') };
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
+test.serial(
+  'bench: a --json file that cannot be written at the end of the run (its folder removed meanwhile) is exit 2, as in check and verify, whatever the suites did: it was 1, which a failed suite gives',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-audit-errors-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const folder = join(dir, 'gone');
+    const json = join(folder, 'r.json');
+    for (const failing of [false, true]) {
+      mkdirSync(folder);
+      const r = await benchWith(['elle', 'sim', '--json', json], (name) => () => {
+        rmSync(folder, { recursive: true, force: true });
+        return failing && name === 'sim' ? Promise.reject(new Error('a suite failed')) : Promise.resolve({ suite: name, figures: { x: 1 } });
+      });
+      t.is(r.code, 2, r.stderr);
+      t.regex(r.stderr, new RegExp(`^bench: --json: cannot write ${JSON.stringify(json).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: ENOENT`, 'm'));
+      t.regex(r.stderr, /; exit 2\n$/, r.stderr);
+      if (failing) t.regex(r.stderr, /^bench: 1 of 2 suites failed \(sim\); /m);
+    }
+  },
+);

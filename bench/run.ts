@@ -21,7 +21,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { readArgs } from '../src/cli/flags.js';
+import { readArgs, wantsHelp as commandWantsHelp } from '../src/cli/flags.js';
 import { outputFileFlag, sameFile, unwritableReason, writeText } from '../src/cli/output-file.js';
 import { EXIT_OUTPUT_LOST, exitOnInternalError, guardProcess } from '../src/cli/process-end.js';
 import { compareReports, type ReportLike } from './lib/compare.js';
@@ -79,7 +79,7 @@ const BARE_FLAGS: ReadonlySet<string> = new Set(['--quick']);
  * an audit, session 60).
  */
 export function wantsHelp(argv: readonly string[]): boolean {
-  return readArgs(argv, BARE_FLAGS).some((r) => (r.arg === '--help' || r.arg === '-h') && !r.inline);
+  return commandWantsHelp(argv, BARE_FLAGS);
 }
 
 export function parseArgs(argv: readonly string[]): RunArgs {

@@ -6,6 +6,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main as benchMain } from '../bench/run.js';
 import type { SuiteRun } from '../bench/lib/suite.js';
+import { main as checkMain } from '../src/cli/check.js';
+import { main as hostMain } from '../src/cli/host.js';
+import { demoMain } from '../src/cli/top.js';
+import { main as verifyMain } from '../src/cli/verify.js';
 
 /**
  * The CLI's exit statuses, messages and help (an audit of the commands' user-facing contract,
@@ -130,3 +134,28 @@ test.serial(
     }
   },
 );
+
+test('--help=x is refused as a flag given a value it takes none of (exit 2, one line naming it), in check, verify, host and demo as in bench: it printed the usage and exited 0', async (t) => {
+  const commands: Array<[string, (argv: string[], io: { out: (l: string) => void; err: (l: string) => void }) => Promise<number>]> = [
+    ['check', checkMain],
+    ['verify', verifyMain],
+    ['host', hostMain],
+    ['demo', demoMain],
+  ];
+  for (const [name, main] of commands) {
+    for (const argv of [['--help=x'], ['--help=']]) {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+      t.is(code, 2, `${name} ${argv.join(' ')}: ${out.join('\n')}`);
+      t.deepEqual(out, [], `${name} ${argv.join(' ')}: no usage on stdout`);
+      t.true(err[0]?.startsWith(`meridian ${name}: --help takes no value, got ${JSON.stringify(argv[0]!.slice('--help='.length))}`), err.join('\n'));
+    }
+    // --help and -h alone still print the usage, exit 0.
+    for (const argv of [['--help'], ['-h']]) {
+      const out: string[] = [];
+      t.is(await main(argv, { out: (l) => out.push(l), err: () => undefined }), 0, `${name} ${argv.join(' ')}`);
+      t.regex(out.join('\n'), /usage/);
+    }
+  }
+});

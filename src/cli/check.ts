@@ -49,7 +49,7 @@ import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, onlyFaultsBeyond, shrinkSeed } fr
 import { outputFile, sameFile, writable as writableFile, writeText as writeFileText } from './output-file.js';
 import { count, formatViolation, shellWords, undecidedLine, undecidedWhy } from './format.js';
 import { CHECK_BUDGET_MAX } from '../harness/check-budget.js';
-import { FlagError, decimalText, fractionFlag, gotValue, intFlag, noValue, once, oneOf, positiveDecimalFlag, readArgs, wantsHelp } from './flags.js';
+import { FlagError, decimalText, fractionFlag, gotValue, intFlag, noValue, once, oneOf, positiveDecimalFlag, readFlags, wantsHelp } from './flags.js';
 import {
   drawShape,
   BALANCER_CHOICES,
@@ -221,7 +221,7 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   let nemesisGiven = false;
   // A flag given twice with two values: refused (the last one won silently); see once().
   const given = new Map<string, string | undefined>();
-  for (const read of readArgs(argv, CHECK_BARE_FLAGS)) {
+  for (const read of readFlags(argv, CHECK_BARE_FLAGS)) {
     const { arg: flag, value } = read;
     if (CHECK_BARE_FLAGS.has(flag)) noValue(read);
     else once(given, flag, value);

@@ -17,7 +17,7 @@ import { ConfigError } from '../core/errors.js';
 import { checkDataDir, checkHostDataDir, checkHostLayout, lockDataDir } from '../cluster/data-dir.js';
 import { NATS_SERVERS_MAX, validateNats } from '../cluster/validate-nats.js';
 import { natsServersFlag } from './nats-flag.js';
-import { FlagError, gotValue, once, readArgs, wantsHelp } from './flags.js';
+import { FlagError, gotValue, once, readFlags, wantsHelp } from './flags.js';
 import { COMMIT_PROTOCOLS, isPlainObject, type CommitProtocol } from '../cluster/config.js';
 import { hostExitStatus, runNatsHost, SettingsRefusedError } from '../runtime/transports/nats-host.js';
 import type { NatsAssign } from '../runtime/transports/worker-protocol.js';
@@ -53,7 +53,7 @@ export interface HostArgs {
 /** The flags, checked (URLs, name, data directory made if missing), or a FlagError naming the flag. */
 export function parseHostArgs(args: readonly string[]): HostArgs {
   const given = new Map<string, string | undefined>();
-  for (const { arg: flag, value, inline } of readArgs(args)) {
+  for (const { arg: flag, value, inline } of readFlags(args)) {
     if (!(flag in FLAGS)) throw new FlagError(`unknown host option ${JSON.stringify(flag)}; allowed: ${Object.keys(FLAGS).join(', ')}, --help`);
     const known = flag as Flag;
     // `--nats --cluster shop`: --nats has no value (and "shop" is no flag). A value that starts

@@ -7,7 +7,7 @@
 import type { DemoOptions } from './demo.js';
 import { DEMO_DURATION_MS_DEFAULT, DEMO_DURATION_MS_MAX, DEMO_DURATION_MS_MIN } from './demo-limits.js';
 import { REPLICATION_MODES, SEED_MAX } from '../cluster/config.js';
-import { FlagError, intFlag, once, oneOf, readArgs, wantsHelp } from './flags.js';
+import { FlagError, intFlag, once, oneOf, readFlags, wantsHelp } from './flags.js';
 import { interruptedStatus, interruptLine, untilInterrupted } from './interrupt.js';
 import { EXIT_INTERNAL_ERROR } from './process-end.js';
 
@@ -70,7 +70,7 @@ export async function demoMain(argv: string[], io: DemoIo = { out: (l) => consol
 export function parseDemoArgs(args: readonly string[]): Partial<DemoOptions> {
   const options: Partial<DemoOptions> = {};
   const given = new Map<string, string | undefined>();
-  for (const { arg: flag, value } of readArgs(args)) {
+  for (const { arg: flag, value } of readFlags(args)) {
     once(given, flag, value);
     switch (flag) {
       case '--transport':

@@ -61,7 +61,10 @@ const USAGE = `usage: meridian bench [suite ...] [--quick] [--json FILE] [--html
   --help              this text
   each suite once; --json, --html and --compare once each, --json and --html to different files,
   each a path (- is refused: standard output carries the tables)
-  Ctrl-C stops the run: --json and --html get the suites that finished and say where it stopped (exit 130; SIGTERM 143); Ctrl-C again quits at once`;
+  Ctrl-C stops the run: --json and --html get the suites that finished and say where it stopped (exit 130; SIGTERM 143); Ctrl-C again quits at once
+  exit status: 0 every suite ran; 1 a suite failed (the others still run); 2 a bad flag or file, before any suite runs,
+    or a --json or --html file (or standard output) that cannot be written at the end; 130 Ctrl-C (143 SIGTERM);
+    70 meridian itself failed (an internal error: a bug to report)`;
 
 const FILE_FLAGS = ['--json', '--html', '--compare'] as const;
 const FILE_FLAG_NEEDS: Record<(typeof FILE_FLAGS)[number], string> = {

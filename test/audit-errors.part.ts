@@ -159,3 +159,32 @@ test('--help=x is refused as a flag given a value it takes none of (exit 2, one 
     }
   }
 });
+
+test("every command's --help gives its exit statuses, the internal error's among them: check's, host's and bench's gave none", async (t) => {
+  const helps: Array<[string, string]> = [];
+  for (const [name, main] of [
+    ['check', checkMain],
+    ['verify', verifyMain],
+    ['host', hostMain],
+    ['demo', demoMain],
+  ] as const) {
+    const out: string[] = [];
+    await main(['--help'], { out: (l) => out.push(l), err: () => undefined });
+    helps.push([name, out.join('\n')]);
+  }
+  const write = process.stdout.write.bind(process.stdout);
+  let bench = '';
+  process.stdout.write = ((chunk: string) => ((bench += String(chunk)), true)) as typeof process.stdout.write;
+  try {
+    await benchMain(['--help']);
+  } finally {
+    process.stdout.write = write;
+  }
+  helps.push(['bench', bench]);
+  for (const [name, help] of helps) {
+    t.regex(help, /exit status/i, name);
+    t.regex(help, /\b70\b[^\n]*internal error/, `${name}: the internal error's status`);
+    t.regex(help, /\b2\b[^\n]*bad flag/, `${name}: a bad flag's status`);
+  }
+  for (const name of ['check', 'bench']) t.regex(helps.find(([n]) => n === name)![1], /\b1\b[^\n]* failed/, `${name}: a failed run's status`);
+});

@@ -96,7 +96,10 @@ export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] 
   FILE: a path for --json, --history and --timeline to write; - is refused (standard output carries the run's report), ./- is a file named -
   VARIANT: ${UNSAFE_VARIANTS.join(', ')}
   KIND: ${ALL_FAULT_KINDS.join(', ')}
-  A flag's value may also follow an =: --seeds=100.`;
+  A flag's value may also follow an =: --seeds=100.
+  exit status: 0 every seed passed; 1 a seed failed or was unknown (not a pass), or NATS was lost during the run;
+          2 bad flags, --nats servers that do not answer, a nats-server that does not start, a file (or standard output)
+          that cannot be written; 130 Ctrl-C (143 SIGTERM); 70 meridian itself failed (an internal error: a bug to report)`;
 
 /** After a run's header: a check of 3PC says that its failures are expected (THREEPC_NOTE). */
 function threePcNote(args: CheckArgs, io: CheckIo): void {

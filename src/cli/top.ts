@@ -23,7 +23,9 @@ export const USAGE = `usage:
   meridian --version
   (meridian check --help lists every check flag, fault kind and broken variant; meridian verify --help its flags)
   A flag's value may also follow an =: --seed=7, --cluster=NAME.
-  Exit status ${EXIT_INTERNAL_ERROR} for every command: meridian itself failed (an internal error, printed with its stack; a bug to report).`;
+  Exit status ${EXIT_INTERNAL_ERROR} for every command: meridian itself failed (an internal error, printed with its stack; a bug to report);
+  2 a bad flag or command (and standard output that cannot be written); demo: 0 once it ran, 130 Ctrl-C (143 SIGTERM);
+  each command's --help gives its own.`;
 
 /** Where `meridian demo` prints: its lines, and its errors. */
 export interface DemoIo {

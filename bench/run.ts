@@ -153,9 +153,28 @@ export function readCompareReport(file: string): ReportLike {
   const results: ReportLike['results'] = [];
   doc.results.forEach((r: unknown, i: number) => {
     if (!isObject(r) || typeof r.suite !== 'string' || !isObject(r.figures)) throw bad(`results[${i}] is not { "suite": name, "figures": {...} }`);
+    // compareReports walks the figures by recursion: nested thousands deep, it overflowed the
+    // stack after every suite had run, an internal error with the comparison lost (an audit,
+    // session 69).
+    if (nestedDeeper(r.figures, FIGURES_DEPTH_MAX)) throw bad(`results[${i}].figures nest more than ${FIGURES_DEPTH_MAX} deep`);
     results.push({ suite: r.suite, figures: r.figures });
   });
   return { results };
+}
+
+/** How deep a --compare report's figures may nest: a suite's nest two or three levels (by mode, by size). */
+export const FIGURES_DEPTH_MAX = 32;
+
+/** Whether `value` holds objects or arrays more than `max` deep (itself one), walked without recursion. */
+function nestedDeeper(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [v, depth] = top;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function suiteUrl(name: SuiteName): URL {

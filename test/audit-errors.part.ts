@@ -160,7 +160,7 @@ test('--help=x is refused as a flag given a value it takes none of (exit 2, one 
   }
 });
 
-test("every command's --help gives its exit statuses, the internal error's among them: check's, host's and bench's gave none", async (t) => {
+test.serial("every command's --help gives its exit statuses, the internal error's among them: check's, host's and bench's gave none", async (t) => {
   const helps: Array<[string, string]> = [];
   for (const [name, main] of [
     ['check', checkMain],
@@ -188,3 +188,30 @@ test("every command's --help gives its exit statuses, the internal error's among
   }
   for (const name of ['check', 'bench']) t.regex(helps.find(([n]) => n === name)![1], /\b1\b[^\n]* failed/, `${name}: a failed run's status`);
 });
+
+test.serial(
+  'bench: a --compare report whose figures nest thousands deep is refused before any suite runs (exit 2, naming the field): compareReports overflowed the stack after every suite had run',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-audit-errors-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const old = join(dir, 'old.json');
+    // Written as text: JSON.stringify of it would overflow too.
+    writeFileSync(old, `{"results":[{"suite":"elle","figures":${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}}]}`);
+    let ran = false;
+    const r = await benchWith(['elle', '--compare', old], () => () => ((ran = true), Promise.resolve({ suite: 'elle', figures: { a: 1 } })));
+    t.is(r.code, 2, r.stderr);
+    t.false(ran, 'no suite ran');
+    t.true(
+      r.stderr.startsWith(
+        `bench: --compare needs a report an earlier run wrote with --json, got ${JSON.stringify(old)}: results[0].figures nest more than 32 deep\n`,
+      ),
+      r.stderr,
+    );
+    // Figures nested as deep as allowed still compare.
+    writeFileSync(old, `{"results":[{"suite":"elle","figures":${'{"a":'.repeat(31)}2${'}'.repeat(31)}}]}`);
+    let deep: Record<string, unknown> = { a: 1 };
+    for (let i = 1; i < 31; i++) deep = { a: deep };
+    const ok = await benchWith(['elle', '--compare', old], () => () => Promise.resolve({ suite: 'elle', figures: deep }));
+    t.is(ok.code, 0, ok.stderr);
+  },
+);

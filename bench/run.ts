@@ -23,7 +23,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readArgs, wantsHelp as commandWantsHelp } from '../src/cli/flags.js';
 import { outputFileFlag, sameFile, unwritableReason, writeText } from '../src/cli/output-file.js';
-import { EXIT_OUTPUT_LOST, exitOnInternalError, guardProcess } from '../src/cli/process-end.js';
+import { EXIT_INTERNAL_ERROR, EXIT_OUTPUT_LOST, exitOnInternalError, guardProcess } from '../src/cli/process-end.js';
 import { compareReports, type ReportLike } from './lib/compare.js';
 import { jsonLine } from './lib/json.js';
 import { INTERRUPTED_STATUS, interruptedStatus, untilInterrupted } from '../src/cli/interrupt.js';
@@ -385,10 +385,13 @@ if (isEntry) {
     (code) => {
       process.exitCode = status(code);
       // Not process.exit(): the runner must end because nothing is left running. This
-      // watchdog is unref'd, so it only fires when something else keeps the process alive.
+      // watchdog is unref'd, so it only fires when something else keeps the process alive: a
+      // leak, a bug in meridian, so the internal error's status (it exited 1, a failed suite's).
       setTimeout(() => {
-        process.stderr.write(`bench: still running ${EXIT_GRACE_MS} ms after the last suite; leaked: ${process.getActiveResourcesInfo().join(', ')}\n`);
-        process.exit(1);
+        process.stderr.write(
+          `bench: still running ${EXIT_GRACE_MS} ms after the last suite; leaked: ${process.getActiveResourcesInfo().join(', ')} (a bug in meridian, exit ${EXIT_INTERNAL_ERROR})\n`,
+        );
+        process.exit(EXIT_INTERNAL_ERROR);
       }, EXIT_GRACE_MS).unref();
     },
     (error: unknown) => exitOnInternalError('bench', error),

@@ -215,3 +215,10 @@ test.serial(
     t.is(ok.code, 0, ok.stderr);
   },
 );
+
+test('the bench runner still running 10 s after its last suite (a handle leaked: a bug) exits 70, the internal error’s status: it exited 1, a failed suite’s', async (t) => {
+  // An interval of no one's keeps the process up once main has returned (--help: no suite, nothing else to wait for).
+  const r = await node(['--import', 'data:text/javascript,setInterval(()=>{},1e6)'], benchRunner, ['--help']);
+  t.is(r.code, 70, r.stderr);
+  t.regex(r.stderr, /^bench: still running 10000 ms after the last suite; leaked: .*Timeout.* \(a bug in meridian, exit 70\)\n$/);
+});

@@ -4,6 +4,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCommand } from './helpers/run-node.js';
 import { main as benchMain } from '../bench/run.js';
 import type { SuiteRun } from '../bench/lib/suite.js';
 import { main as checkMain } from '../src/cli/check.js';
@@ -221,4 +222,22 @@ test('the bench runner still running 10 s after its last suite (a handle leaked:
   const r = await node(['--import', 'data:text/javascript,setInterval(()=>{},1e6)'], benchRunner, ['--help']);
   t.is(r.code, 70, r.stderr);
   t.regex(r.stderr, /^bench: still running 10000 ms after the last suite; leaked: .*Timeout.* \(a bug in meridian, exit 70\)\n$/);
+});
+
+test('a file flag naming a pipe through a link (/dev/stdout on a pipe, or a shell’s >(cmd), /dev/fd/63) is written to the pipe: it failed after the run, ENOENT on /dev/fd/.pipe:[...].tmp, exit 2', async (t) => {
+  if (!existsSync('/proc/self/fd') || !existsSync('/bin/bash')) return t.pass('no /proc/self/fd or bash here');
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-audit-errors-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const history = join(dir, 'h.json');
+  writeFileSync(history, JSON.stringify([{ id: 1, client: 'c', key: 'k', kind: 'put', input: 1, invokeMs: 0, outcome: 'ok', completeMs: 1 }]));
+  // Standard output a shell's pipe (not a socket, as a spawned child's 'pipe' is): /dev/stdout
+  // links to /proc/self/fd/1, a link to pipe:[N].
+  const r = await runCommand(
+    '/bin/bash',
+    ['-c', '"$0" "$1" verify "$2" --timeline /dev/stdout | cat; exit "${PIPESTATUS[0]}"', process.execPath, cli, history],
+    60_000,
+  );
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /<!DOCTYPE html>/);
+  t.regex(r.stdout, /\ntimeline: written to \/dev\/stdout\n$/);
 });

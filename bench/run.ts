@@ -23,7 +23,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readArgs, wantsHelp as commandWantsHelp } from '../src/cli/flags.js';
 import { outputFileFlag, sameFile, unwritableReason, writeText } from '../src/cli/output-file.js';
-import { EXIT_INTERNAL_ERROR, EXIT_OUTPUT_LOST, exitOnInternalError, guardProcess } from '../src/cli/process-end.js';
+import { EXIT_INTERNAL_ERROR, EXIT_OUTPUT_LOST, exitOnInternalError, guardProcess, internalErrorLine } from '../src/cli/process-end.js';
 import { compareReports, type ReportLike } from './lib/compare.js';
 import { jsonLine } from './lib/json.js';
 import { INTERRUPTED_STATUS, interruptedStatus, untilInterrupted } from '../src/cli/interrupt.js';
@@ -334,12 +334,15 @@ async function runSuites(
     try {
       content = text();
     } catch (error) {
-      err(`bench: ${flag}: cannot write ${JSON.stringify(file)}: ${(error as Error).message}`);
-      code = EXIT_OUTPUT_LOST;
+      // Making the report threw (renderHtml on a chart it cannot draw): a bug, not a file that
+      // cannot be written, as it read ('cannot write "r.html": Cannot read properties of null'),
+      // exit 1 then 2. The other file is still written (an audit, session 69).
+      err(`bench: ${flag}: ${JSON.stringify(file)} not written: ${internalErrorLine('bench', error)}`);
+      code = EXIT_INTERNAL_ERROR;
       return;
     }
     if (writeText('bench', file, content, flag, err)) process.stderr.write(`bench: wrote ${file}\n`);
-    else code = EXIT_OUTPUT_LOST;
+    else if (code === 0) code = EXIT_OUTPUT_LOST;
   };
   if (args.json !== undefined) {
     const data: Record<string, unknown> = {
@@ -369,7 +372,7 @@ async function runSuites(
     );
     return status;
   }
-  if (code !== 0) process.stderr.write(`bench: a report file could not be written; exit ${code}\n`);
+  if (code !== 0) process.stderr.write(`bench: a report file was not written; exit ${code}\n`);
   return code;
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCommand } from './helpers/run-node.js';
 import { main as benchMain } from '../bench/run.js';
-import type { SuiteRun } from '../bench/lib/suite.js';
+import type { Chart, SuiteRun } from '../bench/lib/suite.js';
 import { main as checkMain } from '../src/cli/check.js';
 import { main as hostMain } from '../src/cli/host.js';
 import { demoMain } from '../src/cli/top.js';
@@ -241,3 +241,20 @@ test('a file flag naming a pipe through a link (/dev/stdout on a pipe, or a shel
   t.regex(r.stdout, /<!DOCTYPE html>/);
   t.regex(r.stdout, /\ntimeline: written to \/dev\/stdout\n$/);
 });
+
+test.serial(
+  'bench: a report that throws as it is made (renderHtml on a chart it cannot draw) is an internal error, exit 70 with its stack, the other file still written: it read as a file that cannot be written',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-audit-errors-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const [json, html] = [join(dir, 'r.json'), join(dir, 'r.html')];
+    const chart = { title: 't', kind: 'line', xLabel: 'x', yLabel: 'y', series: null } as unknown as Chart;
+    const r = await benchWith(['elle', '--json', json, '--html', html], () => () => Promise.resolve({ suite: 'elle', figures: { a: 1 }, charts: [chart] }));
+    t.is(r.code, 70, r.stderr);
+    t.true(r.stderr.includes(`bench: --html: ${JSON.stringify(html)} not written: bench: internal error (a bug in meridian, exit 70): TypeError: `), r.stderr);
+    t.regex(r.stderr, /\n {4}at /, 'with its stack');
+    t.regex(r.stderr, /bench: a report file was not written; exit 70\n$/);
+    t.true(existsSync(json), 'the JSON report still written');
+    t.false(existsSync(html));
+  },
+);

@@ -15,12 +15,15 @@
  * entry (the signal, SIGINT or SIGTERM, which the HTML names; the suite cut short, its progress lines so far, the suites never started), and the
  * exit status is 130 (SIGTERM alike, 143); a second Ctrl-C quits at once. A suite that throws
  * is one line (`bench: suite NAME failed: ...`), the suites after it still run, --json gets a
- * `failed` entry, and the exit status is 1.
+ * `failed` entry, and the exit status is 1. A --json or --html file that cannot be written at
+ * the end (its folder removed during the run) is one line, and the exit status 2 whatever the
+ * suites did, as check's and verify's files.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { readArgs } from '../src/cli/flags.js';
+import { readArgs, wantsHelp as commandWantsHelp } from '../src/cli/flags.js';
 import { outputFileFlag, sameFile, unwritableReason, writeText } from '../src/cli/output-file.js';
+import { EXIT_INTERNAL_ERROR, EXIT_OUTPUT_LOST, exitOnInternalError, guardProcess, internalErrorLine } from '../src/cli/process-end.js';
 import { compareReports, type ReportLike } from './lib/compare.js';
 import { jsonLine } from './lib/json.js';
 import { INTERRUPTED_STATUS, interruptedStatus, untilInterrupted } from '../src/cli/interrupt.js';
@@ -58,7 +61,10 @@ const USAGE = `usage: meridian bench [suite ...] [--quick] [--json FILE] [--html
   --help              this text
   each suite once; --json, --html and --compare once each, --json and --html to different files,
   each a path (- is refused: standard output carries the tables)
-  Ctrl-C stops the run: --json and --html get the suites that finished and say where it stopped (exit 130; SIGTERM 143); Ctrl-C again quits at once`;
+  Ctrl-C stops the run: --json and --html get the suites that finished and say where it stopped (exit 130; SIGTERM 143); Ctrl-C again quits at once
+  exit status: 0 every suite ran; 1 a suite failed (the others still run); 2 a bad flag or file, before any suite runs,
+    or a --json or --html file (or standard output) that cannot be written at the end; 130 Ctrl-C (143 SIGTERM);
+    70 meridian itself failed (an internal error: a bug to report)`;
 
 const FILE_FLAGS = ['--json', '--html', '--compare'] as const;
 const FILE_FLAG_NEEDS: Record<(typeof FILE_FLAGS)[number], string> = {
@@ -76,7 +82,7 @@ const BARE_FLAGS: ReadonlySet<string> = new Set(['--quick']);
  * an audit, session 60).
  */
 export function wantsHelp(argv: readonly string[]): boolean {
-  return readArgs(argv, BARE_FLAGS).some((r) => (r.arg === '--help' || r.arg === '-h') && !r.inline);
+  return commandWantsHelp(argv, BARE_FLAGS);
 }
 
 export function parseArgs(argv: readonly string[]): RunArgs {
@@ -147,9 +153,28 @@ export function readCompareReport(file: string): ReportLike {
   const results: ReportLike['results'] = [];
   doc.results.forEach((r: unknown, i: number) => {
     if (!isObject(r) || typeof r.suite !== 'string' || !isObject(r.figures)) throw bad(`results[${i}] is not { "suite": name, "figures": {...} }`);
+    // compareReports walks the figures by recursion: nested thousands deep, it overflowed the
+    // stack after every suite had run, an internal error with the comparison lost (an audit,
+    // session 69).
+    if (nestedDeeper(r.figures, FIGURES_DEPTH_MAX)) throw bad(`results[${i}].figures nest more than ${FIGURES_DEPTH_MAX} deep`);
     results.push({ suite: r.suite, figures: r.figures });
   });
   return { results };
+}
+
+/** How deep a --compare report's figures may nest: a suite's nest two or three levels (by mode, by size). */
+export const FIGURES_DEPTH_MAX = 32;
+
+/** Whether `value` holds objects or arrays more than `max` deep (itself one), walked without recursion. */
+function nestedDeeper(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [v, depth] = top;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function suiteUrl(name: SuiteName): URL {
@@ -297,7 +322,10 @@ async function runSuites(
   if (interrupted !== undefined) report.interrupted = interrupted;
   if (failed.length > 0) report.failed = failed;
   // A file that became unwritable during the run (its folder removed, the disk full) costs that
-  // file only: the other is still written and the comparison still printed; the exit code is 1.
+  // file only: the other is still written and the comparison still printed; the exit status is
+  // EXIT_OUTPUT_LOST (2), as check's and verify's for their files, whatever the suites did: a
+  // caller would otherwise read the file's earlier content as this run's. It was 1, which a
+  // failed suite gives (an audit, session 69).
   let code = 0;
   // Each file whole or as it was (writeText: a new file renamed over it), not cut short.
   const write = (flag: string, file: string, text: () => string): void => {
@@ -306,12 +334,15 @@ async function runSuites(
     try {
       content = text();
     } catch (error) {
-      err(`bench: ${flag}: cannot write ${JSON.stringify(file)}: ${(error as Error).message}`);
-      code = 1;
+      // Making the report threw (renderHtml on a chart it cannot draw): a bug, not a file that
+      // cannot be written, as it read ('cannot write "r.html": Cannot read properties of null'),
+      // exit 1 then 2. The other file is still written (an audit, session 69).
+      err(`bench: ${flag}: ${JSON.stringify(file)} not written: ${internalErrorLine('bench', error)}`);
+      code = EXIT_INTERNAL_ERROR;
       return;
     }
     if (writeText('bench', file, content, flag, err)) process.stderr.write(`bench: wrote ${file}\n`);
-    else code = 1;
+    else if (code === 0) code = EXIT_OUTPUT_LOST;
   };
   if (args.json !== undefined) {
     const data: Record<string, unknown> = {
@@ -330,39 +361,42 @@ async function runSuites(
     process.stdout.write(`\ncompared with ${args.compare}${interrupted === undefined ? '' : ` (the suites that finished)`}\n${table}\n`);
   }
   if (interrupted !== undefined) {
-    const status = interruptedStatus(interrupt);
+    const status = code === 0 ? interruptedStatus(interrupt) : code;
     process.stderr.write(`bench: interrupted: ${results.length} of ${names.length - skipped.length} suites finished; exit ${status}\n`);
     return status;
   }
   if (failed.length > 0) {
-    process.stderr.write(`bench: ${failed.length} of ${names.length - skipped.length} suites failed (${failed.map((f) => f.suite).join(', ')}); exit 1\n`);
-    return 1;
+    const status = code === 0 ? 1 : code;
+    process.stderr.write(
+      `bench: ${failed.length} of ${names.length - skipped.length} suites failed (${failed.map((f) => f.suite).join(', ')}); exit ${status}\n`,
+    );
+    return status;
   }
+  if (code !== 0) process.stderr.write(`bench: a report file was not written; exit ${code}\n`);
   return code;
 }
 
 const isEntry = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
 if (isEntry) {
-  // `node dist/bench/run.js ... | head`: the reader went away. The suites go on without output
-  // and still write --json and --html (as `meridian bench` does, src/cli.ts), not die on EPIPE.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-    process.stdout.write = (() => true) as typeof process.stdout.write;
-  });
+  // As `meridian bench` (src/cli.ts): `node dist/bench/run.js ... | head`, the reader gone, runs
+  // on without output and still writes --json and --html, with the run's exit status; standard
+  // output that cannot be written is one line and exit 2; an error no one catches (here, or in
+  // main) is an internal error, exit 70 with its stack (it exited 1, which a failed suite gives:
+  // an audit, session 69).
+  const { status } = guardProcess('bench');
   main(process.argv.slice(2)).then(
     (code) => {
-      process.exitCode = code;
+      process.exitCode = status(code);
       // Not process.exit(): the runner must end because nothing is left running. This
-      // watchdog is unref'd, so it only fires when something else keeps the process alive.
+      // watchdog is unref'd, so it only fires when something else keeps the process alive: a
+      // leak, a bug in meridian, so the internal error's status (it exited 1, a failed suite's).
       setTimeout(() => {
-        process.stderr.write(`bench: still running ${EXIT_GRACE_MS} ms after the last suite; leaked: ${process.getActiveResourcesInfo().join(', ')}\n`);
-        process.exit(1);
+        process.stderr.write(
+          `bench: still running ${EXIT_GRACE_MS} ms after the last suite; leaked: ${process.getActiveResourcesInfo().join(', ')} (a bug in meridian, exit ${EXIT_INTERNAL_ERROR})\n`,
+        );
+        process.exit(EXIT_INTERNAL_ERROR);
       }, EXIT_GRACE_MS).unref();
     },
-    (error: unknown) => {
-      process.stderr.write(`bench: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exitCode = 1;
-      setTimeout(() => process.exit(1), EXIT_GRACE_MS).unref();
-    },
+    (error: unknown) => exitOnInternalError('bench', error),
   );
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** `meridian demo | bench | check | verify | host`. */
-import { demoMain, EXIT_INTERNAL_ERROR, USAGE } from './cli/top.js';
+import { demoMain, USAGE } from './cli/top.js';
+import { exitOnInternalError, guardProcess } from './cli/process-end.js';
 import { wantsHelp } from './cli/flags.js';
 import { checkTicksSetting } from './cluster/tick-clock.js';
 import { ConfigError } from './core/errors.js';
@@ -25,13 +26,14 @@ async function version(): Promise<string> {
 /** The commands that start clusters (`meridian` alone is demo). */
 const CLUSTER_COMMANDS: readonly string[] = ['demo', 'bench', 'check', 'host'];
 
+/**
+ * An error no command catches is an internal error (exit 70), and standard output that cannot
+ * be written ends the run with exit 2 after one line (`meridian check ... | head`, the reader
+ * gone, keeps the run's own status): process-end.ts. `status(code)` is the status to exit with.
+ */
+const { status } = guardProcess('meridian');
+
 async function main(): Promise<void> {
-  // `meridian check ... | head`: the reader went away. The run goes on without output and still
-  // ends with its exit status (a check's verdict), rather than dying on EPIPE with a stack.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-    process.stdout.write = (() => true) as typeof process.stdout.write;
-  });
   const [command, ...rest] = process.argv.slice(2);
   // The commands that run clusters, before they run any: a MERIDIAN_TICKS that names no mode is
   // one line and exit 2 (startCluster refuses it too, but in `check`'s worker threads every
@@ -48,27 +50,27 @@ async function main(): Promise<void> {
   switch (command) {
     case 'demo':
     case undefined:
-      process.exitCode = await demoMain(rest);
+      process.exitCode = status(await demoMain(rest));
       return;
     case 'bench': {
       const bench = await import('../bench/run.js');
-      process.exitCode = await bench.main(rest);
+      process.exitCode = status(await bench.main(rest));
       return;
     }
     case 'check': {
       const check = await import('./cli/check.js');
-      process.exitCode = await check.main(rest);
+      process.exitCode = status(await check.main(rest));
       return;
     }
     case 'verify': {
       const verify = await import('./cli/verify.js');
-      process.exitCode = await verify.main(rest);
+      process.exitCode = status(await verify.main(rest));
       return;
     }
     case 'host': {
       const host = await import('./cli/host.js');
       // Now: a connection attempt cut short by Ctrl-C would otherwise keep the process up to 5 s more.
-      process.exit(await host.main(rest));
+      process.exit(status(await host.main(rest)));
       break; // not reached (process.exit); the linter's no-fallthrough does not know
     }
     case '--help':
@@ -88,9 +90,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(
-    `meridian: internal error (a bug in meridian, exit ${EXIT_INTERNAL_ERROR}): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-  );
-  process.exit(EXIT_INTERNAL_ERROR);
-});
+main().catch((error: unknown) => exitOnInternalError('meridian', error));

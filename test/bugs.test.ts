@@ -23,3 +23,4 @@ import './audit-time.part.js';
 import './noticed3.part.js';
 import './noticed4.part.js';
 import './backpressure.part.js';
+import './audit-errors.part.js';

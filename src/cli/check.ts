@@ -2,8 +2,9 @@
  * `meridian check`: many seeded fault scenarios checked in parallel, one seed replayed with
  * its message trace, or one failing seed shrunk. Exit codes: 0 every seed passed, 1 some seed
  * failed or came out unknown (the checker ran out of budget: not a pass), 2 bad flags (or
- * NATS servers --nats names that do not answer, or a nats-server binary that does not start),
- * 130 stopped by Ctrl-C (143 by SIGTERM).
+ * NATS servers --nats names that do not answer, or a nats-server binary that does not start,
+ * or a file or standard output that cannot be written: src/cli/process-end.ts), 130 stopped by
+ * Ctrl-C (143 by SIGTERM), 70 an internal error.
  */
 import type { ElleOp } from '../harness/elle/types.js';
 import { timelineHtml, type TimelineRun } from '../harness/timeline.js';
@@ -48,7 +49,7 @@ import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, onlyFaultsBeyond, shrinkSeed } fr
 import { outputFile, sameFile, writable as writableFile, writeText as writeFileText } from './output-file.js';
 import { count, formatViolation, shellWords, undecidedLine, undecidedWhy } from './format.js';
 import { CHECK_BUDGET_MAX } from '../harness/check-budget.js';
-import { FlagError, decimalText, fractionFlag, gotValue, intFlag, noValue, once, oneOf, positiveDecimalFlag, readArgs, wantsHelp } from './flags.js';
+import { FlagError, decimalText, fractionFlag, gotValue, intFlag, noValue, once, oneOf, positiveDecimalFlag, readFlags, wantsHelp } from './flags.js';
 import {
   drawShape,
   BALANCER_CHOICES,
@@ -95,7 +96,10 @@ export const CHECK_USAGE = `  meridian check --seeds N [--from S] [--workers K] 
   FILE: a path for --json, --history and --timeline to write; - is refused (standard output carries the run's report), ./- is a file named -
   VARIANT: ${UNSAFE_VARIANTS.join(', ')}
   KIND: ${ALL_FAULT_KINDS.join(', ')}
-  A flag's value may also follow an =: --seeds=100.`;
+  A flag's value may also follow an =: --seeds=100.
+  exit status: 0 every seed passed; 1 a seed failed or was unknown (not a pass), or NATS was lost during the run;
+          2 bad flags, --nats servers that do not answer, a nats-server that does not start, a file (or standard output)
+          that cannot be written; 130 Ctrl-C (143 SIGTERM); 70 meridian itself failed (an internal error: a bug to report)`;
 
 /** After a run's header: a check of 3PC says that its failures are expected (THREEPC_NOTE). */
 function threePcNote(args: CheckArgs, io: CheckIo): void {
@@ -220,7 +224,7 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   let nemesisGiven = false;
   // A flag given twice with two values: refused (the last one won silently); see once().
   const given = new Map<string, string | undefined>();
-  for (const read of readArgs(argv, CHECK_BARE_FLAGS)) {
+  for (const read of readFlags(argv, CHECK_BARE_FLAGS)) {
     const { arg: flag, value } = read;
     if (CHECK_BARE_FLAGS.has(flag)) noValue(read);
     else once(given, flag, value);

@@ -32,9 +32,23 @@ export function readArgs(argv: readonly string[], bare: ReadonlySet<string> = ne
   return out;
 }
 
-/** Whether `--help` or `-h` stands where a flag goes (not as another flag's value). */
+/**
+ * Whether `--help` or `-h` stands where a flag goes (not as another flag's value). Not
+ * `--help=x`, which readFlags refuses: it printed the usage and exited 0 in check, verify, host
+ * and demo, where bench refused it (an audit, session 69).
+ */
 export function wantsHelp(argv: readonly string[], bare?: ReadonlySet<string>): boolean {
-  return readArgs(argv, bare).some((r) => r.arg === '--help' || r.arg === '-h');
+  return readArgs(argv, bare).some((r) => (r.arg === '--help' && !r.inline) || r.arg === '-h');
+}
+
+/**
+ * `argv` as readArgs reads it, for a command's flag parser (wantsHelp was asked first): a
+ * FlagError for `--help=x`, as for any flag that takes no value given one (noValue).
+ */
+export function readFlags(argv: readonly string[], bare?: ReadonlySet<string>): ArgRead[] {
+  const reads = readArgs(argv, bare);
+  for (const read of reads) if (read.arg === '--help') noValue(read);
+  return reads;
 }
 
 /**

@@ -17,7 +17,7 @@ import { ConfigError } from '../core/errors.js';
 import { checkDataDir, checkHostDataDir, checkHostLayout, lockDataDir } from '../cluster/data-dir.js';
 import { NATS_SERVERS_MAX, validateNats } from '../cluster/validate-nats.js';
 import { natsServersFlag } from './nats-flag.js';
-import { FlagError, gotValue, once, readArgs, wantsHelp } from './flags.js';
+import { FlagError, gotValue, once, readFlags, wantsHelp } from './flags.js';
 import { COMMIT_PROTOCOLS, isPlainObject, type CommitProtocol } from '../cluster/config.js';
 import { hostExitStatus, runNatsHost, SettingsRefusedError } from '../runtime/transports/nats-host.js';
 import type { NatsAssign } from '../runtime/transports/worker-protocol.js';
@@ -27,7 +27,10 @@ export const HOST_USAGE = `usage: meridian host --nats URL[,URL] --cluster NAME 
   --nats URL[,URL]  the NATS servers the launcher uses (1 to ${NATS_SERVERS_MAX}, comma-separated), such as nats://127.0.0.1:4222
   --cluster NAME    the launcher's nats.cluster: 1 to 64 letters, digits, dashes and underscores
   --data-dir DIR    where this host keeps its logs (made if missing, this host's alone while it runs; default: a temporary folder, removed on exit)
-  a value may also follow an =, as --cluster=NAME (one that starts with -- must: --cluster=--x)`;
+  a value may also follow an =, as --cluster=NAME (one that starts with -- must: --cluster=--x)
+  exit status: 0 the cluster stopped, or the host was interrupted (Ctrl-C, SIGTERM, SIGHUP); 1 NATS could not be reached
+               or was lost, the launcher went silent or another started under the cluster's name; 2 bad flags or a
+               --data-dir refused (another host's or cluster's); 70 meridian itself failed (an internal error: a bug to report)`;
 
 export interface HostIo {
   out: (line: string) => void;
@@ -53,7 +56,7 @@ export interface HostArgs {
 /** The flags, checked (URLs, name, data directory made if missing), or a FlagError naming the flag. */
 export function parseHostArgs(args: readonly string[]): HostArgs {
   const given = new Map<string, string | undefined>();
-  for (const { arg: flag, value, inline } of readArgs(args)) {
+  for (const { arg: flag, value, inline } of readFlags(args)) {
     if (!(flag in FLAGS)) throw new FlagError(`unknown host option ${JSON.stringify(flag)}; allowed: ${Object.keys(FLAGS).join(', ')}, --help`);
     const known = flag as Flag;
     // `--nats --cluster shop`: --nats has no value (and "shop" is no flag). A value that starts

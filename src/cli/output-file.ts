@@ -79,7 +79,8 @@ export function writable(command: string, file: string, flag: string, err: (line
  * part way (a full disk, `ulimit -f`) left a file cut short, an earlier good report overwritten
  * with invalid JSON (found by an audit, session 56). In place still where no file can be made
  * beside it (a folder this user cannot write, holding a file it can), and for a file that is
- * not a regular one (`/dev/null`, a FIFO): renaming would replace it.
+ * not a regular one (`/dev/null`, a FIFO, a shell's pipe: `--json >(jq .)`, /dev/stdout on a
+ * pipe): renaming would replace it.
  */
 export function writeText(command: string, file: string, text: string, flag: string, err: (line: string) => void): boolean {
   try {
@@ -93,12 +94,16 @@ export function writeText(command: string, file: string, text: string, flag: str
 
 /** writeText's writing: through a file beside `file`'s target, renamed over it. Throws what failed. */
 function writeWhole(file: string, text: string): void {
-  const target = linkTarget(file);
-  const existing = statSync(target, { throwIfNoEntry: false });
+  // Asked of `file` itself, not of its link's target: a pipe a shell passes (`--json >(jq .)`,
+  // /dev/fd/63; /dev/stderr on a pipe) is a link to `pipe:[131037]`, which names no file.
+  // Resolved, it read as a missing file: a temporary file beside it (/dev/fd/.pipe:[...].tmp)
+  // failed with ENOENT after the whole run, its report lost (an audit, session 69).
+  const existing = statSync(file, { throwIfNoEntry: false });
   if (existing !== undefined && !existing.isFile()) {
-    writeFileSync(target, text);
+    writeFileSync(file, text);
     return;
   }
+  const target = linkTarget(file);
   const temp = join(dirname(target), `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   let fd: number;
   try {

@@ -1,21 +1,17 @@
 /**
  * `meridian`'s top level, apart from src/cli.ts (which runs its main as it loads): the usage,
- * the exit status of an internal error, and the default command, `meridian demo`, as a `main`
+ * the exit status of an internal error (process-end.ts's), and the default command, `meridian demo`, as a `main`
  * that takes its words and where to print and returns the exit status, as check's and verify's
  * do, so that a test calls it in the test's own process rather than spawning meridian.
  */
 import type { DemoOptions } from './demo.js';
 import { DEMO_DURATION_MS_DEFAULT, DEMO_DURATION_MS_MAX, DEMO_DURATION_MS_MIN } from './demo-limits.js';
 import { REPLICATION_MODES, SEED_MAX } from '../cluster/config.js';
-import { FlagError, intFlag, once, oneOf, readArgs, wantsHelp } from './flags.js';
+import { FlagError, intFlag, once, oneOf, readFlags, wantsHelp } from './flags.js';
 import { interruptedStatus, interruptLine, untilInterrupted } from './interrupt.js';
+import { EXIT_INTERNAL_ERROR } from './process-end.js';
 
-/**
- * The exit status of an error no command handled: a bug in meridian, not a verdict. It exited
- * 1, which `check` and `verify` give a run that failed, so a crash read as a failed check (an
- * audit, session 57). 70 is sysexits.h's EX_SOFTWARE.
- */
-export const EXIT_INTERNAL_ERROR = 70;
+export { EXIT_INTERNAL_ERROR };
 
 export const USAGE = `usage:
   meridian demo [--transport threads|sim] [--seed N] [--duration-ms N] [--replication none|passive|active|hybrid]
@@ -27,7 +23,9 @@ export const USAGE = `usage:
   meridian --version
   (meridian check --help lists every check flag, fault kind and broken variant; meridian verify --help its flags)
   A flag's value may also follow an =: --seed=7, --cluster=NAME.
-  Exit status ${EXIT_INTERNAL_ERROR} for every command: meridian itself failed (an internal error, printed with its stack; a bug to report).`;
+  Exit status ${EXIT_INTERNAL_ERROR} for every command: meridian itself failed (an internal error, printed with its stack; a bug to report);
+  2 a bad flag or command (and standard output that cannot be written); demo: 0 once it ran, 130 Ctrl-C (143 SIGTERM);
+  each command's --help gives its own.`;
 
 /** Where `meridian demo` prints: its lines, and its errors. */
 export interface DemoIo {
@@ -74,7 +72,7 @@ export async function demoMain(argv: string[], io: DemoIo = { out: (l) => consol
 export function parseDemoArgs(args: readonly string[]): Partial<DemoOptions> {
   const options: Partial<DemoOptions> = {};
   const given = new Map<string, string | undefined>();
-  for (const { arg: flag, value } of readArgs(args)) {
+  for (const { arg: flag, value } of readFlags(args)) {
     once(given, flag, value);
     switch (flag) {
       case '--transport':

@@ -27,7 +27,7 @@ import { parseJepsenEtcdLog, parseKvEdn } from '../harness/parse.js';
 import { readElleEdn } from '../harness/elle/edn.js';
 import { ANOMALIES_SHOWN, timelineHtml, type TimelineRun } from '../harness/timeline.js';
 import { count, formatViolation, undecidedLine, undecidedWhy } from './format.js';
-import { FlagError, once, oneOf, positiveDecimalFlag, readArgs, wantsHelp } from './flags.js';
+import { FlagError, once, oneOf, positiveDecimalFlag, readFlags, wantsHelp } from './flags.js';
 import { outputFile, sameFile, writable, writeText } from './output-file.js';
 
 const FORMATS = ['json', 'elle-edn', 'jepsen-etcd', 'kv-edn'] as const;
@@ -79,7 +79,7 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
   let file: string | undefined;
   const args: Partial<VerifyArgs> = {};
   const given = new Map<string, string | undefined>();
-  for (const { arg: flag, value } of readArgs(argv)) {
+  for (const { arg: flag, value } of readFlags(argv)) {
     if (flag.startsWith('--')) once(given, flag, value);
     switch (flag) {
       case '--format':

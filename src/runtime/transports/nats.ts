@@ -17,6 +17,7 @@ import {
   AnswerGatherer,
   CONTROL_TIMEOUT_MS,
   controlLate,
+  cutByStop,
   failPendingCalls,
   inspectLate,
   pingEvery,
@@ -742,14 +743,15 @@ export class NatsRuntime implements Runtime {
   /**
    * As tell, the answer awaited `ms` at most, and rejecting with the TimeoutError when `h` did
    * not answer in time and still runs as that host (what is in force is then sent again, as by
-   * tell), and with the StoppedError when stop() came first; any other failure resolves, as tell's.
+   * tell), and with the StoppedError when stop() came first (not a host's death: see cutByStop);
+   * any other failure resolves, as tell's.
    */
   private async tellWithin<M extends NatsControlMethod>(ms: number, h: HostEntry, method: M, ...args: Parameters<NatsControlApi[M]>): Promise<void> {
     try {
       await this.callWithin(ms, h, method, ...args);
     } catch (error) {
       // stop() ended the hosts or the connection before `h` answered: nothing says it applied the setting.
-      if (error instanceof StoppedError) throw error;
+      if (cutByStop(error)) throw error;
       if (!this.mayResend(h, error)) return;
       this.resendInForce(h, method, args);
       throw error;
@@ -823,7 +825,7 @@ export class NatsRuntime implements Runtime {
     await Promise.all(
       this.live().map((h) =>
         this.tellWithin(ms, h, op, ...args).catch((error: unknown) => {
-          throw error instanceof StoppedError ? error : controlLate(op, undefined, h, ms);
+          throw cutByStop(error) ? error : controlLate(op, undefined, h, ms);
         }),
       ),
     );

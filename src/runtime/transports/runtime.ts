@@ -93,6 +93,17 @@ export function stoppedDuring(): StoppedError {
 }
 
 /**
+ * Whether a call's `error` is stop()'s (stoppedDuring, or a call made after stop()), not a
+ * host's death: a HostExitedError is a StoppedError too, and a setNetwork or setPartitions that
+ * rethrew every StoppedError rejected naming a host that a crash() beside it ended, though every
+ * live host had applied the change and the crashed one is handed it at its restart (an audit of
+ * overlapping control calls, session 69; since session 68's 0d14df8).
+ */
+export function cutByStop(error: unknown): boolean {
+  return error instanceof StoppedError && !(error instanceof HostExitedError);
+}
+
+/**
  * A host (a thread or a process) ended: every call pending on it is rejected, with a
  * StoppedError once stop() began (stop() ended it) or else a HostExitedError naming it and
  * `why`, which says the call may or may not have taken effect. What is returned, for the

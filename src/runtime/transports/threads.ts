@@ -17,6 +17,7 @@ import {
   answerWithin,
   CONTROL_TIMEOUT_MS,
   controlLate,
+  cutByStop,
   failPendingCalls,
   inspectLate,
   pingEvery,
@@ -591,7 +592,8 @@ export class ThreadsRuntime implements Runtime {
    * Unbounded, a host held for good left the change pending for ever (session 67). One that
    * stop() ended before it answered rejects it with StoppedError, as a crash or pause in flight
    * does: it resolved, as if every host had applied a change none may have (a class audit of
-   * stop paths, session 68).
+   * stop paths, session 68). A worker that dies meanwhile (a crash() beside this call ended its
+   * thread) is left out as said, not a rejection naming it (cutByStop).
    */
   private async everyWorker(op: 'setNetwork' | 'setPartitions', f: (admin: Comlink.Remote<AdminApi>) => Promise<void>): Promise<void> {
     const ms = this.controlAnswerMs;
@@ -600,7 +602,7 @@ export class ThreadsRuntime implements Runtime {
         answerWithin(
           ms,
           this.call(h, f).catch((error: unknown) => {
-            if (error instanceof StoppedError) throw error;
+            if (cutByStop(error)) throw error;
           }),
           () => controlLate(op, undefined, h, ms),
         ),

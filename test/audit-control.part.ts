@@ -7,6 +7,7 @@
 import test from 'ava';
 import type { MessagePort } from 'node:worker_threads';
 import { startCluster, type Cluster } from '../src/index.js';
+import { natsServerBinary, startNatsServer } from '../src/harness/nats-server.js';
 
 /** A worker host of the threads runtime, as its private table holds it. */
 interface WorkerEntry {
@@ -72,3 +73,121 @@ test('threads: a heal() or setNetwork() beside a crash() of a server that had no
     await cluster.stop();
   }
 });
+
+/** The threads runtime's private start of a new worker's actors, which a restart of a crashed dedicated server awaits. */
+interface ThreadsStart {
+  startWorker: (entry: { worker: { terminate(): Promise<number> } }) => Promise<void>;
+}
+
+// A restart whose new thread ended before the restart finished (its server's first steps
+// failed, it ran out of memory) went on to mark the server alive and resolved: the cluster held
+// it up (isDown false) while nothing ran it, and every later restart() was a no-op, so it stayed
+// dead for good. The host-exit came while the id was still down (the restart in flight), so the
+// cluster let it pass. Now the restart rejects, naming the node, and the id stays down.
+test('threads: a restart whose new thread ends before it finishes rejects and leaves the server down; a later restart brings it back', async (t) => {
+  const cluster = await startCluster({ regions: [{ name: 'r1', servers: 2 }], transport: 'threads', replication: { mode: 'none' }, requestTimeoutMs: 2_000 });
+  try {
+    const runtime = cluster.internals.runtime as unknown as ThreadsStart;
+    await cluster.crash('r1/0');
+    const start = runtime.startWorker.bind(runtime);
+    const exits: string[][] = [];
+    cluster.on('host-exit', (event) => exits.push(event.nodes));
+    // The new thread's actors start, then the thread ends before the restart has told the others.
+    runtime.startWorker = async (entry) => {
+      await start(entry);
+      await entry.worker.terminate();
+    };
+    const [restart] = await Promise.allSettled([cluster.restart('r1/0')]);
+    runtime.startWorker = start;
+    t.deepEqual(exits, [['r1/0']], 'the new thread ended unasked');
+    t.like(restart, { status: 'rejected', reason: { name: 'HostExitedError' } });
+    if (restart.status === 'rejected')
+      t.regex((restart.reason as Error).message, /^restart of node r1\/0: host \d+ \(r1\/0\) ended before the restart finished; r1\/0 stays down/);
+    t.true(cluster.isDown('r1/0'), 'r1/0 is down (it said up, with nothing running it)');
+    t.is(await cluster.inspect('r1/0'), null);
+    await cluster.restart('r1/0');
+    t.false(cluster.isDown('r1/0'));
+    t.not(await cluster.inspect('r1/0'), null, 'a later restart runs it again (it was a no-op)');
+    const client = cluster.client({ region: 'r1' });
+    let key = '';
+    for (let i = 0; key === ''; i++) if (cluster.serverFor(`k${i}`) === 'r1/0') key = `k${i}`;
+    await client.put(key, 1);
+    t.is(await client.get(key), 1);
+  } finally {
+    await cluster.stop();
+  }
+});
+
+const binary = natsServerBinary();
+const natsTest = 'bin' in binary ? test : test.skip;
+const skipped = 'reason' in binary ? ` (skipped: ${binary.reason})` : '';
+
+/** A host process as the NATS runtime's private table holds it. */
+interface NatsEntry {
+  id: number;
+  pid: number | undefined;
+  plan: { specs: Array<{ node: string }> };
+  exited: Promise<void>;
+}
+
+/** The NATS runtime's private control request, through which every call to a host goes. */
+interface NatsInternals {
+  callWithin: (ms: number, entry: NatsEntry, method: string, ...args: unknown[]) => Promise<unknown>;
+}
+
+/** A NATS cluster of one region of `servers`, a process each, on a nats-server of its own, for `body`. */
+async function withNats(servers: number, body: (cluster: Cluster) => Promise<void>): Promise<void> {
+  const server = await startNatsServer((binary as { bin: string }).bin, []);
+  try {
+    const cluster = await startCluster({
+      regions: [{ name: 'r1', servers }],
+      transport: 'nats',
+      seed: 1,
+      requestTimeoutMs: 2_000,
+      replication: { mode: 'none' },
+      nats: { servers: server.url, processes: 'dedicated' },
+    });
+    try {
+      await body(cluster);
+    } finally {
+      await cluster.stop();
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+// The threads test above, on NATS: the new process ends (killed from outside) once its actors
+// started and before the restart told the other hosts.
+natsTest(
+  `nats: a restart whose new process ends before it finishes rejects and leaves the server down; a later restart brings it back${skipped}`,
+  async (t) => {
+    await withNats(1, async (cluster) => {
+      const runtime = cluster.internals.runtime as unknown as NatsInternals;
+      await cluster.crash('r1/0');
+      const callWithin = runtime.callWithin.bind(runtime);
+      let armed = true;
+      runtime.callWithin = async (ms, entry, method, ...args) => {
+        const answer = await callWithin(ms, entry, method, ...args);
+        if (method === 'start' && armed && runs(entry, 'r1/0')) {
+          armed = false;
+          process.kill(entry.pid!, 'SIGKILL');
+          await entry.exited;
+        }
+        return answer;
+      };
+      const [restart] = await Promise.allSettled([cluster.restart('r1/0')]);
+      t.false(armed, "the new process started r1/0's actors, then ended");
+      t.like(restart, { status: 'rejected', reason: { name: 'HostExitedError' } });
+      if (restart.status === 'rejected')
+        t.regex((restart.reason as Error).message, /^restart of node r1\/0: host \d+ \(r1\/0\) ended before the restart finished/);
+      t.true(cluster.isDown('r1/0'));
+      await cluster.restart('r1/0');
+      t.false(cluster.isDown('r1/0'));
+      t.not(await cluster.inspect('r1/0'), null, 'a later restart runs it again');
+      const client = cluster.client({ region: 'r1' });
+      await client.put('k', 1);
+      t.is(await client.get('k'), 1);
+    });
+  },
+);

@@ -724,7 +724,8 @@ export class Cluster extends EventEmitter {
   /**
    * Restart a crashed server or coordinator; it recovers from its durable log. A no-op for one
    * that is up, decided when the crashes and restarts of the id called before it have settled
-   * (see `crash`).
+   * (see `crash`). On threads and NATS, a thread or process it started that ends before it
+   * finishes rejects it with a HostExitedError, and the id stays down (a later restart tries again).
    */
   restart(id: string, ...extra: never[]): Promise<void> {
     // restart('r1/0', 'r1/1') restarted r1/0 alone, without a word: one id a call.

@@ -18,6 +18,7 @@ import {
   CONTROL_TIMEOUT_MS,
   controlLate,
   cutByStop,
+  endedWhileRestarting,
   failPendingCalls,
   inspectLate,
   pingEvery,
@@ -980,16 +981,25 @@ export class NatsRuntime implements Runtime {
     if (entry.alive) await this.control(paused ? 'pause' : 'resume', node, entry, 'pauseNode', node, paused);
   }
 
-  /** Start crashed `node` again (a new process if its own was killed). At stop(), as crashNode. */
+  /**
+   * Start crashed `node` again (a new process if its own was killed). At stop(), as crashNode.
+   * A process that ends before this settles leaves the node down, as its end marked it
+   * (endedWhileRestarting, as on threads).
+   */
   async restartNode(node: string): Promise<void> {
     const entry = await this.settledHostOfNode(node);
     this.crashedNodes.delete(node);
     if (entry.alive) await this.control('restart', node, entry, 'restartNode', node);
     else if (entry.child !== undefined) await this.respawn(this.hosts.get(entry.id)!);
     else throw new UnavailableError(`host ${entry.id} (started elsewhere) is gone; it cannot be restarted from here`);
+    // The process now running the node (a new one after a respawn).
+    const host = this.hosts.get(entry.id)!;
+    if (!host.alive) throw endedWhileRestarting(node, host);
     this.deadNodes.delete(node);
     this.front!.host.setNodeDead(node, false);
     await Promise.all(this.live().map((h) => this.tell(h, 'setNodeDead', node, false)));
+    // Ended while the others were told: hostDied marked the node dead after this marked it alive.
+    if (!host.alive) throw endedWhileRestarting(node, host);
   }
 
   setNetwork(config: NetworkConfig): Promise<void> {

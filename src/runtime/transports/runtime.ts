@@ -173,6 +173,21 @@ export function controlLate(op: string, node: string | undefined, host: { id: nu
 }
 
 /**
+ * What a restart of `node` rejects with when `host`, the thread or process it started the node
+ * on, ended before the restart settled (its actors' first steps failed, it ran out of memory, it
+ * was killed): the node is down, as the host's end marked it, and a later restart starts it
+ * again. Before (an audit of overlapping control calls, session 69) the restart went on to mark
+ * the node alive over that, and resolved: the Cluster took it as up, and every later restart()
+ * of it was a no-op, so it stayed dead for good while isDown() said false.
+ */
+export function endedWhileRestarting(node: string, host: { id: number; plan: HostPlan }): HostExitedError {
+  return new HostExitedError(
+    host.id,
+    `restart of node ${node}: host ${host.id} (${nodesOf(host).join(', ')}) ended before the restart finished; ${node} stays down (a later restart starts it again)`,
+  );
+}
+
+/**
  * `answer`, or a TimeoutError (`late()`) once `ms` pass first. For a transport whose calls
  * have no timeout of their own (comlink, on threads): the answer may still come, and is then
  * dropped.

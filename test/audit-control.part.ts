@@ -8,6 +8,7 @@ import test from 'ava';
 import type { MessagePort } from 'node:worker_threads';
 import { startCluster, type Cluster } from '../src/index.js';
 import { natsServerBinary, startNatsServer } from '../src/harness/nats-server.js';
+import { eventually } from '../src/harness/ava.js';
 
 /** A worker host of the threads runtime, as its private table holds it. */
 interface WorkerEntry {
@@ -191,3 +192,54 @@ natsTest(
     });
   },
 );
+
+/** The NATS runtime's private assignment of a host process (what a restart's new process waits for before it serves control). */
+interface NatsAssign {
+  assign: (entry: NatsEntry) => Promise<void>;
+}
+
+// A restart's new process serves no control subject until it has its assignment, which carries
+// the settings in force when it was sent. A heal() (or partition, setNetwork, a node's death or
+// restart) called meanwhile found no responders there and was lost for that process, while the
+// call resolved: the restarted server kept the partition for good, though currentPartitions()
+// said none (every put to it timed out). inspect() and ping() meanwhile rejected with 'no
+// responders', where on threads they wait for the new worker. Now a call to a host whose new
+// process is starting waits for that start (within its own timeout).
+natsTest(`nats: a heal(), inspect() or ping() while a restart's new process takes its assignment reaches that process${skipped}`, async (t) => {
+  await withNats(1, async (cluster) => {
+    const runtime = cluster.internals.runtime as unknown as NatsAssign;
+    const client = cluster.client({ region: 'r1' });
+    await client.put('k', 0);
+    await cluster.crash('r1/0');
+    await cluster.partition(['r1/0'], ['r1']);
+    const assign = runtime.assign.bind(runtime);
+    let during: Promise<[PromiseSettledResult<void>, PromiseSettledResult<unknown>, PromiseSettledResult<unknown[]>]> | undefined;
+    runtime.assign = (entry) => {
+      // The assignment, with the partition in it, is on its way to the new process.
+      const assigned = assign(entry);
+      if (during === undefined && runs(entry, 'r1/0')) during = Promise.allSettled([cluster.heal(), cluster.inspect('r1/0'), cluster.ping()]);
+      return assigned;
+    };
+    await cluster.restart('r1/0');
+    runtime.assign = assign;
+    t.truthy(during, "the calls were made during r1/0's new process's assignment");
+    const [heal, inspect, ping] = await during!;
+    const outcome = (s: PromiseSettledResult<unknown>): string =>
+      s.status === 'fulfilled' ? 'resolved' : `${(s.reason as Error).name}: ${(s.reason as Error).message}`;
+    t.deepEqual([heal, inspect, ping].map(outcome), ['resolved', 'resolved', 'resolved'], 'none met an unready process');
+    t.not((inspect as PromiseFulfilledResult<unknown>).value, null, 'inspect() read r1/0 once its process ran it');
+    t.is((ping as PromiseFulfilledResult<unknown[]>).value.length, 2, 'both worker processes answered the ping');
+    t.deepEqual(cluster.currentPartitions(), []);
+    // The restarted server is healed: a put to it goes through (before, every one timed out).
+    await eventually(
+      cluster,
+      async () =>
+        await client.put('k', 1).then(
+          () => true,
+          () => false,
+        ),
+      { timeoutMs: 10_000, message: 'a put to the restarted server' },
+    );
+    t.is(await client.get('k'), 1);
+  });
+});

@@ -677,7 +677,16 @@ export class NatsRuntime implements Runtime {
     return this.callWithin(CONTROL_TIMEOUT_MS, entry, method, ...args);
   }
 
-  /** As call, the answer awaited `timeoutMs` at most. */
+  /**
+   * As call, the answer awaited `timeoutMs` at most. A host whose new process is being started
+   * (a restart's respawn) serves no control subject until it has its assignment: a call to it
+   * waits until that start is over (within the same `timeoutMs`), then goes to it, as on threads
+   * a call to a new worker waits on its admin port until the worker runs. Sent at once, it found
+   * no responders: a partition, heal, setNetwork or a node's death or restart broadcast then was
+   * lost for that process, which kept what its assignment said (a heal() resolved and the
+   * restarted server stayed cut off for good), and inspect() or ping() rejected with 'no
+   * responders' (an audit of overlapping control calls, session 69).
+   */
   private async callWithin<M extends NatsControlMethod>(
     timeoutMs: number,
     entry: HostEntry,
@@ -687,6 +696,16 @@ export class NatsRuntime implements Runtime {
     if (this.stopped) throw stoppedDuring();
     if (this.lost !== undefined) throw this.lost;
     if (!entry.alive) throw new HostExitedError(entry.id, `host ${entry.id} is dead`);
+    const starting = entry.assigned ? undefined : this.respawning.get(entry.id);
+    if (starting !== undefined) {
+      const began = performance.now();
+      await this.startOver(starting, timeoutMs, entry, method);
+      timeoutMs -= performance.now() - began;
+      if (this.stopped) throw stoppedDuring();
+      // Its start failed (the process is ended): as any dead host.
+      if (!entry.alive) throw new HostExitedError(entry.id, `host ${entry.id} is dead (its new process did not start)`);
+      if (timeoutMs < 1) throw this.startLate(entry, method);
+    }
     let reject!: (error: Error) => void;
     const died = new Promise<never>((_, r) => (reject = r));
     entry.pending.add(reject);
@@ -710,6 +729,26 @@ export class NatsRuntime implements Runtime {
     } finally {
       entry.pending.delete(reject);
     }
+  }
+
+  /** Resolves once `starting` (a respawn of `entry`'s host) settled, or rejects with startLate once `ms` passed first. */
+  private async startOver(starting: Promise<void>, ms: number, entry: HostEntry, method: NatsControlMethod): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+    try {
+      const over = starting.then(
+        () => 'over' as const,
+        () => 'over' as const,
+      );
+      if ((await Promise.race([over, late])) === 'late') throw this.startLate(entry, method);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** What a call to a host whose new process is still starting rejects with once its time is up (nothing was sent). */
+  private startLate(entry: HostEntry, method: NatsControlMethod): TimeoutError {
+    return new TimeoutError(`host ${entry.id} did not answer ${method}: its new process was still starting`);
   }
 
   /** The host of `node` once no restart of that host's process is under way, for a crash, restart or pause: StoppedError after stop(). */

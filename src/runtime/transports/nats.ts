@@ -1027,10 +1027,20 @@ export class NatsRuntime implements Runtime {
    */
   async restartNode(node: string): Promise<void> {
     const entry = await this.settledHostOfNode(node);
+    // Out of crashedNodes, so that a new process for its host starts it (respawnNow, assign).
     this.crashedNodes.delete(node);
-    if (entry.alive) await this.control('restart', node, entry, 'restartNode', node);
-    else if (entry.child !== undefined) await this.respawn(this.hosts.get(entry.id)!);
-    else throw new UnavailableError(`host ${entry.id} (started elsewhere) is gone; it cannot be restarted from here`);
+    try {
+      if (entry.alive) await this.control('restart', node, entry, 'restartNode', node);
+      else if (entry.child !== undefined) await this.respawn(this.hosts.get(entry.id)!);
+      else throw new UnavailableError(`host ${entry.id} (started elsewhere) is gone; it cannot be restarted from here`);
+    } catch (error) {
+      // Not restarted: crashed as before, or the next process for its host, started by a restart
+      // of another of its nodes, ran it as a node the crash never took (respawnNow's revived)
+      // while the Cluster held it down (a scratch run, session 69: a failed start of r1/0's
+      // process, then r1/1's restart ran r1/0 too, isDown('r1/0') true). On threads it stays down.
+      this.crashedNodes.add(node);
+      throw error;
+    }
     // The process now running the node (a new one after a respawn).
     const host = this.hosts.get(entry.id)!;
     if (!host.alive) throw endedWhileRestarting(node, host);

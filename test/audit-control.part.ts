@@ -283,3 +283,52 @@ natsTest(`nats: after a restart that failed to start a dead process, a restart o
     1,
   );
 });
+
+// A crash() of a coordinator from its own atNextCommit hook (the hook runs inside the
+// coordinator's step, after its commit record is written and before the step's messages leave)
+// took it down (isDown true, 'crashing' emitted, the balancers told), and then the step went on:
+// its commit messages and the client's answer left the dead coordinator, and the transaction was
+// acknowledged as committed by a coordinator the cluster had crashed. Now nothing more of that
+// step leaves, as with crashAfterNextWrite: the write is kept, and the restarted coordinator
+// finishes the commit from its log.
+test('sim: a crash() of a coordinator from its own atNextCommit hook is a crash at the commit point: nothing of that step leaves the dead coordinator', async (t) => {
+  const cluster = await startCluster({
+    regions: [{ name: 'r1', servers: 3 }],
+    transport: 'sim',
+    seed: 3,
+    commit: '2pc',
+    replication: { mode: 'active', factor: 3 },
+    requestTimeoutMs: 3_000,
+  });
+  try {
+    const client = cluster.client({ region: 'r1' });
+    await client.put('a', 0);
+    await client.put('b', 0);
+    const sent = (): number => cluster.stats().actors['coordinator/r1']?.sent ?? 0;
+    let sentAtCrash: number | undefined;
+    t.true(
+      cluster.atNextCommit('coordinator/r1', cluster.shardOf('a'), () => {
+        void cluster.crash('coordinator/r1');
+        sentAtCrash = sent();
+      }),
+    );
+    const [txn] = await Promise.allSettled([
+      client.transaction([
+        { op: 'put', key: 'a', value: 1 },
+        { op: 'put', key: 'b', value: 1 },
+      ]),
+    ]);
+    t.not(sentAtCrash, undefined, 'the hook ran at the commit record');
+    t.true(cluster.isDown('coordinator/r1'));
+    t.is(sent(), sentAtCrash!, 'the dead coordinator sent nothing more (its commit messages and the answer left it)');
+    t.is(txn.status, 'rejected', 'no answer from the crashed coordinator');
+    // Restarted, it finishes the commit from its log: all of the transaction, or none.
+    await cluster.restart('coordinator/r1');
+    await cluster.sleep(1_000);
+    const [a, b] = [await client.get('a'), await client.get('b')];
+    t.is(a, b, 'atomic');
+    t.is(a, 1, 'the commit record written before the crash decides it');
+  } finally {
+    await cluster.stop();
+  }
+});

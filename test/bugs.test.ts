@@ -24,3 +24,4 @@ import './noticed3.part.js';
 import './noticed4.part.js';
 import './backpressure.part.js';
 import './audit-errors.part.js';
+import './audit-control.part.js';

@@ -622,7 +622,9 @@ export class Cluster extends EventEmitter {
    * cut where `crashAfterNextWrite` cuts it, then carried on): a nemesis acts at the moment of
    * a commit decision this way (strand-leader cuts that coordinator off from the shard's
    * replicas but its stranded leader). `hook` gets the transaction's id and runs inside the
-   * step; what it changes (a partition) applies to the step's messages. What it throws does not
+   * step; what it changes (a partition) applies to the step's messages, and a `crash(id)` of
+   * the coordinator itself ends the step there, as `crashAfterNextWrite` does (the record is
+   * kept, none of the step's messages leave; until 2026-12-08 they left the dead coordinator). What it throws does not
    * stop the step: it is thrown again on its own, an uncaught exception (as from a listener).
    * `undefined` clears a hook not yet called. Only 2PC writes such records (with Paxos Commit
    * the hook is never called). Sim only; returns false when the coordinator is down (nothing
@@ -724,7 +726,8 @@ export class Cluster extends EventEmitter {
   /**
    * Restart a crashed server or coordinator; it recovers from its durable log. A no-op for one
    * that is up, decided when the crashes and restarts of the id called before it have settled
-   * (see `crash`).
+   * (see `crash`). On threads and NATS, a thread or process it started that ends before it
+   * finishes rejects it with a HostExitedError, and the id stays down (a later restart tries again).
    */
   restart(id: string, ...extra: never[]): Promise<void> {
     // restart('r1/0', 'r1/1') restarted r1/0 alone, without a word: one id a call.

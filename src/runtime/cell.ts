@@ -444,7 +444,8 @@ export class Cell implements TimerTarget {
    * is done and before the step's messages, timers and publishes are carried out, `hook` is
    * called with the records the step persisted (those its checkpoint covers too; none for a
    * checkpoint alone), until it returns true. What it changes in the world (a partition, say)
-   * is in force before the step's messages leave. It must not throw, nor step this cell.
+   * is in force before the step's messages leave; a crash of this cell's node ends the step
+   * there (nothing else of it is carried out). It must not throw, nor step this cell.
    * `undefined` clears it.
    */
   afterWrites(hook: ((records: readonly unknown[]) => boolean) | undefined): void {
@@ -486,6 +487,16 @@ export class Cell implements TimerTarget {
     if (written !== undefined) {
       const hook = this.writeHook!;
       if (hook(written) && this.writeHook === hook) this.writeHook = undefined;
+      // The hook crashed this very cell (a cluster.crash() of the coordinator from its own
+      // atNextCommit hook): a crash after the write, as crashAfterNextWrite's, so nothing else
+      // of the step is carried out. Before (an audit of overlapping control calls, session 69)
+      // its messages, the client's answer among them, left the dead coordinator.
+      if (this.status === 'dead') {
+        this.timerCount = 0;
+        this.published.length = 0;
+        this.clearOut();
+        return;
+      }
     }
     const timers = this.timerCount;
     if (timers > 0) {

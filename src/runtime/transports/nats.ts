@@ -17,6 +17,8 @@ import {
   AnswerGatherer,
   CONTROL_TIMEOUT_MS,
   controlLate,
+  cutByStop,
+  endedWhileRestarting,
   failPendingCalls,
   inspectLate,
   pingEvery,
@@ -675,7 +677,16 @@ export class NatsRuntime implements Runtime {
     return this.callWithin(CONTROL_TIMEOUT_MS, entry, method, ...args);
   }
 
-  /** As call, the answer awaited `timeoutMs` at most. */
+  /**
+   * As call, the answer awaited `timeoutMs` at most. A host whose new process is being started
+   * (a restart's respawn) serves no control subject until it has its assignment: a call to it
+   * waits until that start is over (within the same `timeoutMs`), then goes to it, as on threads
+   * a call to a new worker waits on its admin port until the worker runs. Sent at once, it found
+   * no responders: a partition, heal, setNetwork or a node's death or restart broadcast then was
+   * lost for that process, which kept what its assignment said (a heal() resolved and the
+   * restarted server stayed cut off for good), and inspect() or ping() rejected with 'no
+   * responders' (an audit of overlapping control calls, session 69).
+   */
   private async callWithin<M extends NatsControlMethod>(
     timeoutMs: number,
     entry: HostEntry,
@@ -685,6 +696,16 @@ export class NatsRuntime implements Runtime {
     if (this.stopped) throw stoppedDuring();
     if (this.lost !== undefined) throw this.lost;
     if (!entry.alive) throw new HostExitedError(entry.id, `host ${entry.id} is dead`);
+    const starting = entry.assigned ? undefined : this.respawning.get(entry.id);
+    if (starting !== undefined) {
+      const began = performance.now();
+      await this.startOver(starting, timeoutMs, entry, method);
+      timeoutMs -= performance.now() - began;
+      if (this.stopped) throw stoppedDuring();
+      // Its start failed (the process is ended): as any dead host.
+      if (!entry.alive) throw new HostExitedError(entry.id, `host ${entry.id} is dead (its new process did not start)`);
+      if (timeoutMs < 1) throw this.startLate(entry, method);
+    }
     let reject!: (error: Error) => void;
     const died = new Promise<never>((_, r) => (reject = r));
     entry.pending.add(reject);
@@ -708,6 +729,26 @@ export class NatsRuntime implements Runtime {
     } finally {
       entry.pending.delete(reject);
     }
+  }
+
+  /** Resolves once `starting` (a respawn of `entry`'s host) settled, or rejects with startLate once `ms` passed first. */
+  private async startOver(starting: Promise<void>, ms: number, entry: HostEntry, method: NatsControlMethod): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+    try {
+      const over = starting.then(
+        () => 'over' as const,
+        () => 'over' as const,
+      );
+      if ((await Promise.race([over, late])) === 'late') throw this.startLate(entry, method);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** What a call to a host whose new process is still starting rejects with once its time is up (nothing was sent). */
+  private startLate(entry: HostEntry, method: NatsControlMethod): TimeoutError {
+    return new TimeoutError(`host ${entry.id} did not answer ${method}: its new process was still starting`);
   }
 
   /** The host of `node` once no restart of that host's process is under way, for a crash, restart or pause: StoppedError after stop(). */
@@ -742,14 +783,15 @@ export class NatsRuntime implements Runtime {
   /**
    * As tell, the answer awaited `ms` at most, and rejecting with the TimeoutError when `h` did
    * not answer in time and still runs as that host (what is in force is then sent again, as by
-   * tell), and with the StoppedError when stop() came first; any other failure resolves, as tell's.
+   * tell), and with the StoppedError when stop() came first (not a host's death: see cutByStop);
+   * any other failure resolves, as tell's.
    */
   private async tellWithin<M extends NatsControlMethod>(ms: number, h: HostEntry, method: M, ...args: Parameters<NatsControlApi[M]>): Promise<void> {
     try {
       await this.callWithin(ms, h, method, ...args);
     } catch (error) {
       // stop() ended the hosts or the connection before `h` answered: nothing says it applied the setting.
-      if (error instanceof StoppedError) throw error;
+      if (cutByStop(error)) throw error;
       if (!this.mayResend(h, error)) return;
       this.resendInForce(h, method, args);
       throw error;
@@ -823,7 +865,7 @@ export class NatsRuntime implements Runtime {
     await Promise.all(
       this.live().map((h) =>
         this.tellWithin(ms, h, op, ...args).catch((error: unknown) => {
-          throw error instanceof StoppedError ? error : controlLate(op, undefined, h, ms);
+          throw cutByStop(error) ? error : controlLate(op, undefined, h, ms);
         }),
       ),
     );
@@ -978,16 +1020,35 @@ export class NatsRuntime implements Runtime {
     if (entry.alive) await this.control(paused ? 'pause' : 'resume', node, entry, 'pauseNode', node, paused);
   }
 
-  /** Start crashed `node` again (a new process if its own was killed). At stop(), as crashNode. */
+  /**
+   * Start crashed `node` again (a new process if its own was killed). At stop(), as crashNode.
+   * A process that ends before this settles leaves the node down, as its end marked it
+   * (endedWhileRestarting, as on threads).
+   */
   async restartNode(node: string): Promise<void> {
     const entry = await this.settledHostOfNode(node);
+    // Out of crashedNodes, so that a new process for its host starts it (respawnNow, assign).
     this.crashedNodes.delete(node);
-    if (entry.alive) await this.control('restart', node, entry, 'restartNode', node);
-    else if (entry.child !== undefined) await this.respawn(this.hosts.get(entry.id)!);
-    else throw new UnavailableError(`host ${entry.id} (started elsewhere) is gone; it cannot be restarted from here`);
+    try {
+      if (entry.alive) await this.control('restart', node, entry, 'restartNode', node);
+      else if (entry.child !== undefined) await this.respawn(this.hosts.get(entry.id)!);
+      else throw new UnavailableError(`host ${entry.id} (started elsewhere) is gone; it cannot be restarted from here`);
+    } catch (error) {
+      // Not restarted: crashed as before, or the next process for its host, started by a restart
+      // of another of its nodes, ran it as a node the crash never took (respawnNow's revived)
+      // while the Cluster held it down (a scratch run, session 69: a failed start of r1/0's
+      // process, then r1/1's restart ran r1/0 too, isDown('r1/0') true). On threads it stays down.
+      this.crashedNodes.add(node);
+      throw error;
+    }
+    // The process now running the node (a new one after a respawn).
+    const host = this.hosts.get(entry.id)!;
+    if (!host.alive) throw endedWhileRestarting(node, host);
     this.deadNodes.delete(node);
     this.front!.host.setNodeDead(node, false);
     await Promise.all(this.live().map((h) => this.tell(h, 'setNodeDead', node, false)));
+    // Ended while the others were told: hostDied marked the node dead after this marked it alive.
+    if (!host.alive) throw endedWhileRestarting(node, host);
   }
 
   setNetwork(config: NetworkConfig): Promise<void> {

@@ -93,6 +93,17 @@ export function stoppedDuring(): StoppedError {
 }
 
 /**
+ * Whether a call's `error` is stop()'s (stoppedDuring, or a call made after stop()), not a
+ * host's death: a HostExitedError is a StoppedError too, and a setNetwork or setPartitions that
+ * rethrew every StoppedError rejected naming a host that a crash() beside it ended, though every
+ * live host had applied the change and the crashed one is handed it at its restart (an audit of
+ * overlapping control calls, session 69; since session 68's 0d14df8).
+ */
+export function cutByStop(error: unknown): boolean {
+  return error instanceof StoppedError && !(error instanceof HostExitedError);
+}
+
+/**
  * A host (a thread or a process) ended: every call pending on it is rejected, with a
  * StoppedError once stop() began (stop() ended it) or else a HostExitedError naming it and
  * `why`, which says the call may or may not have taken effect. What is returned, for the
@@ -158,6 +169,21 @@ export type LifecycleOp = 'crash' | 'restart' | 'pause' | 'resume';
 export function controlLate(op: string, node: string | undefined, host: { id: number; plan: HostPlan }, ms: number): TimeoutError {
   return new TimeoutError(
     `${node === undefined ? op : `${op} of node ${node}`}: host ${host.id} (${nodesOf(host).join(', ')}) did not answer within ${ms} ms (stalled, or busy in a long step); it may or may not have been carried out`,
+  );
+}
+
+/**
+ * What a restart of `node` rejects with when `host`, the thread or process it started the node
+ * on, ended before the restart settled (its actors' first steps failed, it ran out of memory, it
+ * was killed): the node is down, as the host's end marked it, and a later restart starts it
+ * again. Before (an audit of overlapping control calls, session 69) the restart went on to mark
+ * the node alive over that, and resolved: the Cluster took it as up, and every later restart()
+ * of it was a no-op, so it stayed dead for good while isDown() said false.
+ */
+export function endedWhileRestarting(node: string, host: { id: number; plan: HostPlan }): HostExitedError {
+  return new HostExitedError(
+    host.id,
+    `restart of node ${node}: host ${host.id} (${nodesOf(host).join(', ')}) ended before the restart finished; ${node} stays down (a later restart starts it again)`,
   );
 }
 

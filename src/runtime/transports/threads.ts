@@ -17,6 +17,8 @@ import {
   answerWithin,
   CONTROL_TIMEOUT_MS,
   controlLate,
+  cutByStop,
+  endedWhileRestarting,
   failPendingCalls,
   inspectLate,
   pingEvery,
@@ -475,6 +477,8 @@ export class ThreadsRuntime implements Runtime {
    * One that fails (an actor's first log write failed, or a new thread did not start) leaves
    * the node down on every host, its actors stopped again or their new thread ended: the node
    * is not marked alive until its actors started (Host.restartNode's error says it stays down).
+   * Nor when the thread it runs on ends before this settles (endedWhileRestarting): that end
+   * marked the node dead again (hostDied), and the restart rejects rather than mark it alive.
    */
   async restartNode(node: string): Promise<void> {
     let entry = this.liveHostOfNode(node);
@@ -487,10 +491,15 @@ export class ThreadsRuntime implements Runtime {
     if (!entry.alive) await this.respawn(entry, node);
     else if (entry.plan.dedicated) return;
     else await this.control('restart', node, entry, (a) => a.restartNode(node));
+    // The thread now running the node (a new one after a respawn).
+    const host = this.liveHostOfNode(node);
+    if (!host.alive) throw endedWhileRestarting(node, host);
     this.crashedNodes.delete(node);
     this.deadNodes.delete(node);
     this.front.host.setNodeDead(node, false);
     await Promise.all(this.liveWorkers().map((h) => this.callIfAlive('restart', node, h, (a) => a.setNodeDead(node, false))));
+    // Ended while the others were told: hostDied marked the node dead after this marked it alive.
+    if (!host.alive) throw endedWhileRestarting(node, host);
   }
 
   /**
@@ -552,6 +561,8 @@ export class ThreadsRuntime implements Runtime {
       throw error;
     }
     for (const n of revived) {
+      // Ended meanwhile: hostDied marked its nodes dead again, these among them.
+      if (!fresh.alive) throw endedWhileRestarting(node, fresh);
       this.deadNodes.delete(n);
       this.front.host.setNodeDead(n, false);
       await Promise.all(this.liveWorkers().map((h) => this.callIfAlive('restart', node, h, (a) => a.setNodeDead(n, false))));
@@ -591,7 +602,8 @@ export class ThreadsRuntime implements Runtime {
    * Unbounded, a host held for good left the change pending for ever (session 67). One that
    * stop() ended before it answered rejects it with StoppedError, as a crash or pause in flight
    * does: it resolved, as if every host had applied a change none may have (a class audit of
-   * stop paths, session 68).
+   * stop paths, session 68). A worker that dies meanwhile (a crash() beside this call ended its
+   * thread) is left out as said, not a rejection naming it (cutByStop).
    */
   private async everyWorker(op: 'setNetwork' | 'setPartitions', f: (admin: Comlink.Remote<AdminApi>) => Promise<void>): Promise<void> {
     const ms = this.controlAnswerMs;
@@ -600,7 +612,7 @@ export class ThreadsRuntime implements Runtime {
         answerWithin(
           ms,
           this.call(h, f).catch((error: unknown) => {
-            if (error instanceof StoppedError) throw error;
+            if (cutByStop(error)) throw error;
           }),
           () => controlLate(op, undefined, h, ms),
         ),

@@ -21,3 +21,4 @@ import './audit-docs.part.js';
 import './audit-stop.part.js';
 import './audit-time.part.js';
 import './noticed3.part.js';
+import './audit-report.part.js';

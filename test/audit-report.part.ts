@@ -1,5 +1,6 @@
 import test from 'ava';
 import { sample } from '../bench/soak.js';
+import { renderChart } from '../bench/lib/report.js';
 import { undecidedLine, undecidedWhy } from '../src/cli/format.js';
 import { CHECK_RECORD_WORDS_MAX } from '../src/harness/linearizability.js';
 
@@ -18,4 +19,59 @@ test('check: the memory bound a key filled is said in MiB, as it is 2^28 bytes',
   t.regex(undecidedWhy(['x'], ['x']), /\(256 MiB of records,/);
   t.regex(undecidedLine(['x'], ['x']), /memory bound of 256 MiB,/);
   t.is(CHECK_RECORD_WORDS_MAX * 4, 256 * 2 ** 20);
+});
+
+// A figure of a run with no sample is NaN (percentile and median of nothing), and a rate over
+// no time Infinity. One such value in a chart made every bar's height NaN (no bar drawn at all)
+// and a line chart's axis end at Infinity: the whole plot was blank, and nothing said why.
+const numbersIn = (svg: string, attribute: string): string[] => [...svg.matchAll(new RegExp(` ${attribute}="([^"]*)"`, 'g'))].map((m) => m[1]!);
+
+test('report: a NaN or an Infinity in a chart is named under it, and the other points are drawn', (t) => {
+  const bars = renderChart({
+    title: 'p50',
+    kind: 'bar',
+    xLabel: 'configuration',
+    yLabel: 'ms',
+    series: [
+      {
+        name: 'p50',
+        points: [
+          ['a', 5],
+          ['b', Number.NaN],
+          ['c', 10],
+        ],
+      },
+    ],
+  });
+  const heights = numbersIn(bars, 'height').map(Number);
+  t.true(heights.length > 0 && heights.every((h) => Number.isFinite(h)), `bar heights ${heights.join(', ')}`);
+  t.true(
+    numbersIn(bars, 'y').every((y) => Number.isFinite(Number(y))),
+    'every y a number',
+  );
+  t.regex(bars, /<figcaption[^>]*>Not drawn[^<]*p50 at b: NaN/);
+  const line = renderChart({
+    title: 'throughput',
+    kind: 'line',
+    xLabel: 'window',
+    yLabel: 'per second',
+    xScale: 'log',
+    yScale: 'log',
+    series: [
+      {
+        name: 'meridian',
+        points: [
+          [1, 100],
+          [10, Number.POSITIVE_INFINITY],
+          [100, 1000],
+          [1000, 0],
+        ],
+      },
+    ],
+  });
+  t.false(/NaN|Infinity/.test(line.replace(/<figcaption[\s\S]*<\/figcaption>/, '')), 'no NaN or Infinity in the drawing');
+  t.regex(line, /meridian at 10: Infinity; meridian at 1000: 0\./);
+  const empty = renderChart({ title: 'nothing', kind: 'line', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [[1, Number.NaN]] }] });
+  t.false(empty.includes('<svg'), 'no empty axes drawn as a plot');
+  t.regex(empty, /nothing<\/strong>: nothing to draw\. Not drawn/);
 });

@@ -148,7 +148,7 @@ function legendLayout(names: readonly string[]): { at: Array<{ x: number; row: n
   return { at, rows: row + 1 };
 }
 
-function frame(chart: Chart, body: string, legend: string[], extra = 0): string {
+function frame(chart: Chart, body: string, legend: string[], extra = 0, note = ''): string {
   const layout = legendLayout(legend);
   const height = H + extra + (layout.rows - 1) * LEGEND_ROW;
   const legendSvg = legend
@@ -162,7 +162,31 @@ function frame(chart: Chart, body: string, legend: string[], extra = 0): string 
 ${body}
 <text x="14" y="${M.top + (H - M.top - M.bottom) / 2}" font-size="11" transform="rotate(-90 14 ${M.top + (H - M.top - M.bottom) / 2})" text-anchor="middle">${esc(chart.yLabel)}</text>
 ${legendSvg}
-</svg></figure>`;
+</svg>${note === '' ? '' : `<figcaption class="muted">${esc(note)}</figcaption>`}</figure>`;
+}
+
+/**
+ * The chart with only the points it can draw, and a note naming the others: a value that is not
+ * a finite number (a figure of a run with no sample is NaN), or one at or below 0 on a log axis
+ * (an x too on a line chart). One NaN made every bar's height NaN and one Infinity flattened a
+ * line chart: the whole plot was blank or wrong, and nothing said why (found by an audit,
+ * session 69). @internal exported for a test.
+ */
+export function drawable(chart: Chart): { chart: Chart; note: string } {
+  const drawn = (v: number, log: boolean): boolean => Number.isFinite(v) && (!log || v > 0);
+  const leftOut: string[] = [];
+  const series = chart.series.map((s) => ({
+    ...s,
+    points: s.points.filter(([x, v]) => {
+      const ok = drawn(v, chart.yScale === 'log') && (chart.kind === 'bar' || drawn(Number(x), chart.xScale === 'log'));
+      if (!ok) leftOut.push(`${s.name} at ${String(x)}: ${String(v)}`);
+      return ok;
+    }),
+  }));
+  return {
+    chart: { ...chart, series },
+    note: leftOut.length === 0 ? '' : `Not drawn (not a number, or not above 0 on a log axis): ${leftOut.join('; ')}.`,
+  };
 }
 
 /** The chart's y axis over all its values: from 0, or by decades with `yScale: 'log'`. */
@@ -190,7 +214,11 @@ function logLabelled(chart: Chart): Chart {
   return chart.yScale === 'log' ? { ...chart, yLabel: `${chart.yLabel} (log scale)` } : chart;
 }
 
-export function renderChart(chart: Chart): string {
+export function renderChart(given: Chart): string {
+  const { chart, note } = drawable(given);
+  if (chart.series.every((s) => s.points.length === 0)) {
+    return `<figure><figcaption><strong>${esc(chart.title)}</strong>: nothing to draw.${note === '' ? '' : ` ${esc(note)}`}</figcaption></figure>`;
+  }
   const plotW = W - M.left - M.right;
   if (chart.kind === 'bar') {
     const names = chart.series.map((s) => s.name);
@@ -219,7 +247,7 @@ export function renderChart(chart: Chart): string {
         ? `<text x="${lx}" y="${ly}" text-anchor="end" font-size="10" transform="rotate(-35 ${lx} ${ly})"><title>${esc(cat)}</title>${esc(shown(cat))}</text>`
         : `<text x="${lx}" y="${ly}" text-anchor="middle" font-size="10">${esc(cat)}</text>`;
     });
-    return frame(logLabelled(chart), svg + bars, names, extra);
+    return frame(logLabelled(chart), svg + bars, names, extra, note);
   }
   const xs = chart.series.flatMap((s) => s.points.map(([x]) => Number(x)));
   const xScale =
@@ -245,6 +273,8 @@ export function renderChart(chart: Chart): string {
     logLabelled(chart),
     svg + xTicks + paths,
     chart.series.map((s) => s.name),
+    0,
+    note,
   );
 }
 

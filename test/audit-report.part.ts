@@ -75,3 +75,28 @@ test('report: a NaN or an Infinity in a chart is named under it, and the other p
   t.false(empty.includes('<svg'), 'no empty axes drawn as a plot');
   t.regex(empty, /nothing<\/strong>: nothing to draw\. Not drawn/);
 });
+
+// Bars on a log axis rise from its lowest power of ten; when the smallest value was itself a
+// power of ten (10 ms beside 500 ms), the axis began at it and its bar had height 0.
+test('report: on a log axis the smallest bar has a height when its value is a power of ten', (t) => {
+  const svg = renderChart({
+    title: 'p50',
+    kind: 'bar',
+    xLabel: 'configuration',
+    yLabel: 'ms',
+    yScale: 'log',
+    series: [
+      {
+        name: 'p50',
+        points: [
+          ['lone', 10],
+          ['loaded', 500],
+        ],
+      },
+    ],
+  });
+  // The bars' rects (each with its value as a title), not the legend's or the svg's.
+  const heights = [...svg.matchAll(/<rect x="[^"]*" y="[^"]*" width="[^"]*" height="([^"]*)" fill="[^"]*"><title>/g)].map((m) => Number(m[1]));
+  t.is(heights.length, 2);
+  t.true(heights[0]! > 0, `bar heights ${heights.join(', ')}`);
+});

@@ -94,12 +94,15 @@ function linearScale(lo: number, hi: number): Scale {
 /**
  * A log axis over the positive values given (widened to whole decades with `wholeDecades`, as a
  * y axis is; an x axis ends at its first and last points); a value at or below 0 sits at the start.
+ * `barFloor`: the axis starts below the smallest value, where bars rise from: a smallest value
+ * that was a power of ten (10 ms beside 500) was the axis's start and drew a bar of height 0, as
+ * if it had no value (found by an audit, session 69).
  */
-function logScale(values: readonly number[], wholeDecades: boolean): Scale {
+function logScale(values: readonly number[], wholeDecades: boolean, barFloor = false): Scale {
   const positive = values.filter((v) => v > 0);
   const min = positive.length === 0 ? 1 : Math.min(...positive);
   const max = positive.length === 0 ? 10 : Math.max(...positive);
-  const lo = wholeDecades ? 10 ** Math.floor(Math.log10(min)) : min;
+  const lo = wholeDecades ? 10 ** (barFloor ? Math.ceil(Math.log10(min)) - 1 : Math.floor(Math.log10(min))) : min;
   let hi = wholeDecades ? 10 ** Math.ceil(Math.log10(max)) : max;
   if (hi <= lo) hi = lo * 10;
   const span = Math.log10(hi / lo);
@@ -192,7 +195,7 @@ export function drawable(chart: Chart): { chart: Chart; note: string } {
 /** The chart's y axis over all its values: from 0, or by decades with `yScale: 'log'`. */
 function yScaleOf(chart: Chart): Scale {
   const values = chart.series.flatMap((s) => s.points.map(([, v]) => v));
-  return chart.yScale === 'log' ? logScale(values, true) : linearScale(0, Math.max(1e-9, ...values) * 1.1);
+  return chart.yScale === 'log' ? logScale(values, true, chart.kind === 'bar') : linearScale(0, Math.max(1e-9, ...values) * 1.1);
 }
 
 /** The axes: `y` places a value, `bottom` is the x axis's y (where bars rise from). */
@@ -223,7 +226,7 @@ export function renderChart(given: Chart): string {
   if (chart.kind === 'bar') {
     const names = chart.series.map((s) => s.name);
     const categories = [...new Set(chart.series.flatMap((s) => s.points.map(([x]) => String(x))))];
-    // A log axis's bars rise from its lowest decade (a value at or under it draws none).
+    // A log axis's bars rise from the power of ten below the smallest value (see logScale).
     const yScale = yScaleOf(chart);
     const groupW = plotW / Math.max(1, categories.length);
     // Many or long labels would overlap: slant them.

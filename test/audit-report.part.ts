@@ -1,5 +1,8 @@
 import test from 'ava';
 import { sample } from '../bench/soak.js';
+import { ClientMetrics, buildClusterMetrics } from '../src/metrics/cluster-metrics.js';
+import { METRIC_SERIES_MAX, Registry, sampleValue } from '../src/metrics/registry.js';
+import { ValidationError } from '../src/core/errors.js';
 import { renderChart } from '../bench/lib/report.js';
 import { undecidedLine, undecidedWhy } from '../src/cli/format.js';
 import { CHECK_RECORD_WORDS_MAX } from '../src/harness/linearizability.js';
@@ -99,4 +102,51 @@ test('report: on a log axis the smallest bar has a height when its value is a po
   const heights = [...svg.matchAll(/<rect x="[^"]*" y="[^"]*" width="[^"]*" height="([^"]*)" fill="[^"]*"><title>/g)].map((m) => Number(m[1]));
   t.is(heights.length, 2);
   t.true(heights[0]! > 0, `bar heights ${heights.join(', ')}`);
+});
+
+// Every metric held at most 10,000 label combinations, the registry's guard against labels
+// that grow without bound; the config allows 64 regions of 10,000 servers, and a cluster of
+// 10,001 servers failed every metrics() read (ValidationError: meridian_server_requests_total
+// already has 10000 label combinations; seen on a sim cluster of 5,001 + 5,000 servers). The
+// cluster's metrics are built here from made-up counters of that shape.
+test('metrics: a cluster of 10,001 servers, two balancers routing to each, has its metrics', (t) => {
+  const ids = Array.from({ length: 10_001 }, (_, i) => (i < 5_001 ? `a/${i}` : `b/${i - 5_001}`));
+  const routed = Object.fromEntries(ids.map((id) => [`routed:${id}`, 1]));
+  const m = buildClusterMetrics({
+    stats: {
+      sent: 0,
+      delivered: 0,
+      bytes: 0,
+      errors: 0,
+      dropped: {},
+      actors: {
+        'balancer/a': { sent: 0, received: 0, restarts: 0, counters: routed },
+        'balancer/b': { sent: 0, received: 0, restarts: 0, counters: routed },
+      },
+      links: {},
+      types: {},
+      servers: Object.fromEntries(ids.map((id) => [id, { requests: 1 }])),
+    },
+    members: ids.map((id) => ({ id, region: id.split('/')[0]!, state: 'up' as const })),
+    regions: ['a', 'b'],
+    coordinators: [],
+    info: { transport: 'sim', replication: 'none', commit: '2pc' },
+    client: new ClientMetrics().snapshot(),
+  });
+  const seriesOf = (name: string): number => m.families.find((f) => f.name === name)!.series.length;
+  t.is(seriesOf('meridian_server_requests_total'), 10_001);
+  t.is(seriesOf('meridian_member_state'), 10_001);
+  t.is(seriesOf('meridian_balancer_routed_total'), 20_002);
+  t.is(sampleValue(m, 'meridian_server_requests_total', { server: 'b/4999', region: 'b' }), 1);
+});
+
+test('metrics: seriesMax bounds a metric of the registry, and is checked', (t) => {
+  const r = new Registry();
+  const c = r.counter({ name: 'keyed_total', help: 'h', labelNames: ['k'], seriesMax: 2 });
+  c.inc({ k: 'a' });
+  c.inc({ k: 'b' });
+  t.throws(() => c.inc({ k: 'c' }), { instanceOf: ValidationError, message: /keyed_total already has 2 label combinations/ });
+  t.throws(() => r.gauge({ name: 'g', help: 'h', seriesMax: 0 }), { instanceOf: ValidationError, message: /seriesMax/ });
+  t.throws(() => r.gauge({ name: 'g2', help: 'h', seriesMax: 1.5 }), { instanceOf: ValidationError, message: /seriesMax/ });
+  t.is(r.gauge({ name: 'g3', help: 'h' }).seriesMax, METRIC_SERIES_MAX);
 });

@@ -3,7 +3,7 @@ import { sample } from '../bench/soak.js';
 import { ClientMetrics, buildClusterMetrics } from '../src/metrics/cluster-metrics.js';
 import { METRIC_SERIES_MAX, Registry, sampleValue } from '../src/metrics/registry.js';
 import { ValidationError } from '../src/core/errors.js';
-import { renderChart } from '../bench/lib/report.js';
+import { derivedCharts, renderChart } from '../bench/lib/report.js';
 import { undecidedLine, undecidedWhy } from '../src/cli/format.js';
 import { CHECK_RECORD_WORDS_MAX } from '../src/harness/linearizability.js';
 
@@ -149,4 +149,15 @@ test('metrics: seriesMax bounds a metric of the registry, and is checked', (t) =
   t.throws(() => r.gauge({ name: 'g', help: 'h', seriesMax: 0 }), { instanceOf: ValidationError, message: /seriesMax/ });
   t.throws(() => r.gauge({ name: 'g2', help: 'h', seriesMax: 1.5 }), { instanceOf: ValidationError, message: /seriesMax/ });
   t.is(r.gauge({ name: 'g3', help: 'h' }).seriesMax, METRIC_SERIES_MAX);
+});
+
+// The elle suite's elle_cpu_txn_per_s is transactions over the CPU time they took: under load
+// twice its wall rate, it was the tallest bar of "elle: throughput" (per second).
+test('report: the derived throughput bars leave out a rate per CPU second', (t) => {
+  const charts = derivedCharts({ suite: 'elle', figures: { elle_txn_per_s: 69_137, elle_cpu_txn_per_s: 162_317, elle_pool_txn_per_s: 11_078 } });
+  const throughput = charts.find((c) => c.title === 'elle: throughput')!;
+  t.deepEqual(
+    throughput.series[0]!.points.map(([x]) => x),
+    ['elle_txn', 'elle_pool_txn'],
+  );
 });

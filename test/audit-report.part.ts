@@ -3,7 +3,7 @@ import { sample } from '../bench/soak.js';
 import { ClientMetrics, buildClusterMetrics } from '../src/metrics/cluster-metrics.js';
 import { METRIC_SERIES_MAX, Registry, sampleValue } from '../src/metrics/registry.js';
 import { ValidationError } from '../src/core/errors.js';
-import { derivedCharts, renderChart } from '../bench/lib/report.js';
+import { derivedCharts, renderChart, renderHtml } from '../bench/lib/report.js';
 import { undecidedLine, undecidedWhy } from '../src/cli/format.js';
 import { CHECK_RECORD_WORDS_MAX } from '../src/harness/linearizability.js';
 
@@ -160,4 +160,20 @@ test('report: the derived throughput bars leave out a rate per CPU second', (t) 
     throughput.series[0]!.points.map(([x]) => x),
     ['elle_txn', 'elle_pool_txn'],
   );
+});
+
+// A figure with no value is null in the JSON (failover's `delayed` with no sample; a NaN is
+// written as null too) and `-` in the suites' tables; the report's table of figures said
+// `null` and `NaN`.
+test('report: a figure with no value reads "-" in the table of figures, as the suites print it', (t) => {
+  const html = renderHtml({
+    machine: {},
+    quick: true,
+    skipped: [],
+    results: [{ suite: 'failover', figures: { scenarios: { server_crash: { delayed: null, lost: 0 } }, p50_ms: Number.NaN } }],
+  });
+  t.regex(html, /<th>scenarios\.server_crash\.delayed<\/th><td>-<\/td>/);
+  t.regex(html, /<th>scenarios\.server_crash\.lost<\/th><td>0<\/td>/);
+  t.regex(html, /<th>p50_ms<\/th><td>-<\/td>/);
+  t.false(/<td>(null|NaN)<\/td>/.test(html));
 });

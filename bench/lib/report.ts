@@ -358,11 +358,17 @@ function figureText(v: number): string {
   return Number.isInteger(v) ? v.toLocaleString('en-US') : fmt(v);
 }
 
+/**
+ * The figures as rows of the report's table. No value (null, as failover's `delayed` with no
+ * sample, or NaN, which the JSON writes as null) is `-`, as the suites' tables print it: the
+ * report said `null` and `NaN` (found by an audit, session 69).
+ */
 function figureRows(figures: Record<string, unknown>, prefix = ''): Array<[string, string]> {
   const rows: Array<[string, string]> = [];
   for (const [k, v] of Object.entries(figures)) {
     const name = prefix === '' ? k : `${prefix}.${k}`;
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) rows.push(...figureRows(v as Record<string, unknown>, name));
+    else if (v === null || v === undefined || Number.isNaN(v)) rows.push([name, '-']);
     else rows.push([name, typeof v === 'number' ? figureText(v) : Array.isArray(v) ? `[${v.length} rows]` : String(v)]);
   }
   return rows;

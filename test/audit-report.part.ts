@@ -3,7 +3,7 @@ import { sample } from '../bench/soak.js';
 import { ClientMetrics, buildClusterMetrics } from '../src/metrics/cluster-metrics.js';
 import { METRIC_SERIES_MAX, Registry, sampleValue } from '../src/metrics/registry.js';
 import { ValidationError } from '../src/core/errors.js';
-import { derivedCharts, renderChart, renderHtml } from '../bench/lib/report.js';
+import { derivedCharts, renderChart, renderHtml, TITLE_LINE_CHARS_MAX } from '../bench/lib/report.js';
 import { undecidedLine, undecidedWhy } from '../src/cli/format.js';
 import { CHECK_RECORD_WORDS_MAX } from '../src/harness/linearizability.js';
 
@@ -176,4 +176,18 @@ test('report: a figure with no value reads "-" in the table of figures, as the s
   t.regex(html, /<th>scenarios\.server_crash\.lost<\/th><td>0<\/td>/);
   t.regex(html, /<th>p50_ms<\/th><td>-<\/td>/);
   t.false(/<td>(null|NaN)<\/td>/.test(html));
+});
+
+// A chart's title was one line of 13px bold text across a plot 640 wide: the sim suite's, 113
+// characters (some 800 pixels), ran off both sides.
+test('report: a long title wraps into lines that fit the plot, and the plot moves down under them', (t) => {
+  const title = 'sim: speed against its target (300 simulated s per CPU s, 40,000 calls per CPU s, 50 seeds per s; 1 is the target)';
+  const chart = { kind: 'bar' as const, xLabel: 'figure', yLabel: 'figure / target', series: [{ name: 'this run', points: [['a', 1] as [string, number]] }] };
+  const long = renderChart({ ...chart, title });
+  const short = renderChart({ ...chart, title: 'sim: speed' });
+  const lines = [...long.matchAll(/<text [^>]*font-weight="600">([^<]*)<\/text>/g)].map((m) => m[1]!);
+  t.true(lines.length === 2 && lines.every((l) => l.length <= TITLE_LINE_CHARS_MAX), JSON.stringify(lines));
+  t.is(lines.join(' '), title);
+  const heightOf = (svg: string): number => Number(/<svg viewBox="0 0 \d+ (\d+)"/.exec(svg)![1]);
+  t.is(heightOf(long), heightOf(short) + 16);
 });

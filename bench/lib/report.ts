@@ -151,9 +151,34 @@ function legendLayout(names: readonly string[]): { at: Array<{ x: number; row: n
   return { at, rows: row + 1 };
 }
 
+/**
+ * Characters of a title line: 13px bold text is some 7 to 8 pixels a character, and the plot is
+ * 640 wide. A title was one line whatever its length: the sim suite's (113 characters) ran off
+ * both sides of the plot (found by an audit, session 69).
+ */
+export const TITLE_LINE_CHARS_MAX = 80;
+const TITLE_LINE = 16;
+
+/** A title in lines of at most TITLE_LINE_CHARS_MAX characters, broken at spaces (a longer word has a line of its own). */
+export function titleLines(title: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of title.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > TITLE_LINE_CHARS_MAX) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines;
+}
+
 function frame(chart: Chart, body: string, legend: string[], extra = 0, note = ''): string {
   const layout = legendLayout(legend);
-  const height = H + extra + (layout.rows - 1) * LEGEND_ROW;
+  const title = titleLines(chart.title);
+  // The plot moves down by the title's lines past the first.
+  const drop = (title.length - 1) * TITLE_LINE;
+  const height = H + extra + (layout.rows - 1) * LEGEND_ROW + drop;
   const legendSvg = legend
     .map((name, i) => {
       const { x, row } = layout.at[i]!;
@@ -161,10 +186,12 @@ function frame(chart: Chart, body: string, legend: string[], extra = 0, note = '
     })
     .join('');
   return `<figure><svg viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" role="img" aria-label="${esc(chart.title)}" xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif">
-<text x="${W / 2}" y="16" text-anchor="middle" font-size="13" font-weight="600">${esc(chart.title)}</text>
+${title.map((line, i) => `<text x="${W / 2}" y="${16 + i * TITLE_LINE}" text-anchor="middle" font-size="13" font-weight="600">${esc(line)}</text>`).join('')}
+<g transform="translate(0,${drop})">
 ${body}
 <text x="14" y="${M.top + (H - M.top - M.bottom) / 2}" font-size="11" transform="rotate(-90 14 ${M.top + (H - M.top - M.bottom) / 2})" text-anchor="middle">${esc(chart.yLabel)}</text>
 ${legendSvg}
+</g>
 </svg>${note === '' ? '' : `<figcaption class="muted">${esc(note)}</figcaption>`}</figure>`;
 }
 

@@ -57,7 +57,7 @@ export const AFTER_VIOLATION_STEPS_MAX = 100_000;
  */
 const UNSEEN_FIRST_STEPS_SHARE = 0.2;
 
-/** Words of configuration records a search allocates at most before it has recorded any (1 MB). */
+/** Words of configuration records a search allocates at most before it has recorded any (1 MiB). */
 const RECORDS_INITIAL_WORDS = 262_144;
 
 /**

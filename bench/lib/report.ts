@@ -160,7 +160,7 @@ export const TITLE_LINE_CHARS_MAX = 80;
 const TITLE_LINE = 16;
 
 /** A title in lines of at most TITLE_LINE_CHARS_MAX characters, broken at spaces (a longer word has a line of its own). */
-export function titleLines(title: string): string[] {
+function titleLines(title: string): string[] {
   const lines: string[] = [];
   let line = '';
   for (const word of title.split(' ')) {
@@ -200,9 +200,9 @@ ${legendSvg}
  * a finite number (a figure of a run with no sample is NaN), or one at or below 0 on a log axis
  * (an x too on a line chart). One NaN made every bar's height NaN and one Infinity flattened a
  * line chart: the whole plot was blank or wrong, and nothing said why (found by an audit,
- * session 69). @internal exported for a test.
+ * session 69).
  */
-export function drawable(chart: Chart): { chart: Chart; note: string } {
+function drawable(chart: Chart): { chart: Chart; note: string } {
   const drawn = (v: number, log: boolean): boolean => Number.isFinite(v) && (!log || v > 0);
   const leftOut: string[] = [];
   const series = chart.series.map((s) => ({

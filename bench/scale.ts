@@ -12,6 +12,7 @@ import { logger, modeOf, type Chart, type SuiteOptions, type SuiteResult } from 
 import { formatTable } from './lib/table.js';
 import { loadAverage, loadNote } from './lib/machine.js';
 import { withTimeout } from './lib/wait.js';
+import { BYTES_PER_MB } from './lib/stats.js';
 import { mixedLoop } from './lib/cluster-load.js';
 import { natsServerBinary, natsServerFailure, startNatsServer } from '../src/harness/nats-server.js';
 
@@ -47,8 +48,9 @@ const SIZES = {
   },
 };
 
+/** The process's RSS in MB (10^6 bytes; MiB, named MB, until session 69). */
 function rssMb(): number {
-  return process.memoryUsage().rss / (1024 * 1024);
+  return process.memoryUsage().rss / BYTES_PER_MB;
 }
 
 export async function run(opts: SuiteOptions): Promise<SuiteResult> {

@@ -8,9 +8,10 @@
  * thread: the caller's and the workers'), the calling thread's heap in use, and each worker's
  * heap in use (over the control plane's ping).
  *
- * Figures: rss_mb_max (the highest sample), rss_growth_mb_per_min (the Theil-Sen slope, the
- * median of the slopes between every two samples, of RSS over the second half of the run,
- * after the restart and the warm-up; a garbage collector's sawtooth of +-15 MB moved the
+ * Figures, in MB (10^6 bytes; until session 69 MiB, 2^20 bytes, named MB): rss_mb_max (the
+ * highest sample), rss_growth_mb_per_min (the Theil-Sen slope, the median of the slopes
+ * between every two samples, of RSS over the second half of the run, after the restart and
+ * the warm-up; a garbage collector's sawtooth of +-15 MB moved the
  * least-squares slope of a 40 s half by several MB/min either way, and a single high sample
  * at its end decided it), the least-squares slope beside it (rss_growth_mb_per_min_ols), the
  * same slopes for the heaps, and calls per second. Targets (issue 10, item 5): rss_mb_max <= 400,
@@ -31,7 +32,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { MeridianError, startCluster, type Cluster, type ClusterConfig } from '../src/index.js';
 import { baseConfig, clientsOf, untilPutsAnswer as ready, type ClusterShape } from './lib/cluster-load.js';
-import { round } from './lib/stats.js';
+import { BYTES_PER_MB as MB, round } from './lib/stats.js';
 import { logger, modeOf, type Chart, type Mode, type SuiteOptions, type SuiteResult } from './lib/suite.js';
 import { fmt, formatTable, targetWord } from './lib/table.js';
 import { loadAverage, loadNote } from './lib/machine.js';
@@ -114,9 +115,8 @@ export function robustSlope(xs: readonly number[], ys: readonly number[]): numbe
   return slopes.length % 2 === 1 ? slopes[mid]! : (slopes[mid - 1]! + slopes[mid]!) / 2;
 }
 
-const MB = 1024 * 1024;
-
-async function sample(cluster: Cluster, t0: number, calls: number): Promise<MemorySample> {
+/** One sample of memory, in MB (10^6 bytes); @internal exported for a test. */
+export async function sample(cluster: Pick<Cluster, 'ping'>, t0: number, calls: number): Promise<MemorySample> {
   const workerHeapMb: Record<number, number> = {};
   try {
     for (const p of await cluster.ping()) if (p.heapUsedBytes !== undefined) workerHeapMb[p.host] = p.heapUsedBytes / MB;

@@ -136,13 +136,13 @@ test('an undecided key is said stopped by steps (which --check-budget raises) or
   const r = checkHistory(history, 'register', { stepsMax: 50 });
   t.deepEqual([r.verdict, r.timedOut, r.memoryBound], ['unknown', ['k'], []], 'out of steps, not memory');
   t.is(undecidedWhy(r.timedOut, r.memoryBound), 'the checker ran out of steps on k (--check-budget B gives it B times as many)');
-  // A key the memory bound stopped (filling 256 MB takes a minute: the words are checked here,
+  // A key the memory bound stopped (filling 256 MiB takes a minute: the words are checked here,
   // the field on the audit's hard.json by hand, session 61).
   t.is(
     undecidedWhy(['a', 'x'], ['x']),
-    "the checker ran out of steps on a (--check-budget B gives it B times as many); the checker's search filled its memory bound (256 MB of records, fixed: --check-budget does not help) on x",
+    "the checker ran out of steps on a (--check-budget B gives it B times as many); the checker's search filled its memory bound (256 MiB of records, fixed: --check-budget does not help) on x",
   );
-  t.is(undecidedLine(['a', 'x'], ['x']), 'keys the checker could not decide: a, x (x on its memory bound of 256 MB, which --check-budget does not raise)');
+  t.is(undecidedLine(['a', 'x'], ['x']), 'keys the checker could not decide: a, x (x on its memory bound of 256 MiB, which --check-budget does not raise)');
   t.is(undecidedLine(['a'], []), 'keys the checker could not decide: a');
 });
 

@@ -94,12 +94,15 @@ function linearScale(lo: number, hi: number): Scale {
 /**
  * A log axis over the positive values given (widened to whole decades with `wholeDecades`, as a
  * y axis is; an x axis ends at its first and last points); a value at or below 0 sits at the start.
+ * `barFloor`: the axis starts below the smallest value, where bars rise from: a smallest value
+ * that was a power of ten (10 ms beside 500) was the axis's start and drew a bar of height 0, as
+ * if it had no value (found by an audit, session 69).
  */
-function logScale(values: readonly number[], wholeDecades: boolean): Scale {
+function logScale(values: readonly number[], wholeDecades: boolean, barFloor = false): Scale {
   const positive = values.filter((v) => v > 0);
   const min = positive.length === 0 ? 1 : Math.min(...positive);
   const max = positive.length === 0 ? 10 : Math.max(...positive);
-  const lo = wholeDecades ? 10 ** Math.floor(Math.log10(min)) : min;
+  const lo = wholeDecades ? 10 ** (barFloor ? Math.ceil(Math.log10(min)) - 1 : Math.floor(Math.log10(min))) : min;
   let hi = wholeDecades ? 10 ** Math.ceil(Math.log10(max)) : max;
   if (hi <= lo) hi = lo * 10;
   const span = Math.log10(hi / lo);
@@ -148,9 +151,34 @@ function legendLayout(names: readonly string[]): { at: Array<{ x: number; row: n
   return { at, rows: row + 1 };
 }
 
-function frame(chart: Chart, body: string, legend: string[], extra = 0): string {
+/**
+ * Characters of a title line: 13px bold text is some 7 to 8 pixels a character, and the plot is
+ * 640 wide. A title was one line whatever its length: the sim suite's (113 characters) ran off
+ * both sides of the plot (found by an audit, session 69).
+ */
+export const TITLE_LINE_CHARS_MAX = 80;
+const TITLE_LINE = 16;
+
+/** A title in lines of at most TITLE_LINE_CHARS_MAX characters, broken at spaces (a longer word has a line of its own). */
+function titleLines(title: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of title.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > TITLE_LINE_CHARS_MAX) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines;
+}
+
+function frame(chart: Chart, body: string, legend: string[], extra = 0, note = ''): string {
   const layout = legendLayout(legend);
-  const height = H + extra + (layout.rows - 1) * LEGEND_ROW;
+  const title = titleLines(chart.title);
+  // The plot moves down by the title's lines past the first.
+  const drop = (title.length - 1) * TITLE_LINE;
+  const height = H + extra + (layout.rows - 1) * LEGEND_ROW + drop;
   const legendSvg = legend
     .map((name, i) => {
       const { x, row } = layout.at[i]!;
@@ -158,17 +186,43 @@ function frame(chart: Chart, body: string, legend: string[], extra = 0): string 
     })
     .join('');
   return `<figure><svg viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" role="img" aria-label="${esc(chart.title)}" xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif">
-<text x="${W / 2}" y="16" text-anchor="middle" font-size="13" font-weight="600">${esc(chart.title)}</text>
+${title.map((line, i) => `<text x="${W / 2}" y="${16 + i * TITLE_LINE}" text-anchor="middle" font-size="13" font-weight="600">${esc(line)}</text>`).join('')}
+<g transform="translate(0,${drop})">
 ${body}
 <text x="14" y="${M.top + (H - M.top - M.bottom) / 2}" font-size="11" transform="rotate(-90 14 ${M.top + (H - M.top - M.bottom) / 2})" text-anchor="middle">${esc(chart.yLabel)}</text>
 ${legendSvg}
-</svg></figure>`;
+</g>
+</svg>${note === '' ? '' : `<figcaption class="muted">${esc(note)}</figcaption>`}</figure>`;
+}
+
+/**
+ * The chart with only the points it can draw, and a note naming the others: a value that is not
+ * a finite number (a figure of a run with no sample is NaN), or one at or below 0 on a log axis
+ * (an x too on a line chart). One NaN made every bar's height NaN and one Infinity flattened a
+ * line chart: the whole plot was blank or wrong, and nothing said why (found by an audit,
+ * session 69).
+ */
+function drawable(chart: Chart): { chart: Chart; note: string } {
+  const drawn = (v: number, log: boolean): boolean => Number.isFinite(v) && (!log || v > 0);
+  const leftOut: string[] = [];
+  const series = chart.series.map((s) => ({
+    ...s,
+    points: s.points.filter(([x, v]) => {
+      const ok = drawn(v, chart.yScale === 'log') && (chart.kind === 'bar' || drawn(Number(x), chart.xScale === 'log'));
+      if (!ok) leftOut.push(`${s.name} at ${String(x)}: ${String(v)}`);
+      return ok;
+    }),
+  }));
+  return {
+    chart: { ...chart, series },
+    note: leftOut.length === 0 ? '' : `Not drawn (not a number, or not above 0 on a log axis): ${leftOut.join('; ')}.`,
+  };
 }
 
 /** The chart's y axis over all its values: from 0, or by decades with `yScale: 'log'`. */
 function yScaleOf(chart: Chart): Scale {
   const values = chart.series.flatMap((s) => s.points.map(([, v]) => v));
-  return chart.yScale === 'log' ? logScale(values, true) : linearScale(0, Math.max(1e-9, ...values) * 1.1);
+  return chart.yScale === 'log' ? logScale(values, true, chart.kind === 'bar') : linearScale(0, Math.max(1e-9, ...values) * 1.1);
 }
 
 /** The axes: `y` places a value, `bottom` is the x axis's y (where bars rise from). */
@@ -190,12 +244,16 @@ function logLabelled(chart: Chart): Chart {
   return chart.yScale === 'log' ? { ...chart, yLabel: `${chart.yLabel} (log scale)` } : chart;
 }
 
-export function renderChart(chart: Chart): string {
+export function renderChart(given: Chart): string {
+  const { chart, note } = drawable(given);
+  if (chart.series.every((s) => s.points.length === 0)) {
+    return `<figure><figcaption><strong>${esc(chart.title)}</strong>: nothing to draw.${note === '' ? '' : ` ${esc(note)}`}</figcaption></figure>`;
+  }
   const plotW = W - M.left - M.right;
   if (chart.kind === 'bar') {
     const names = chart.series.map((s) => s.name);
     const categories = [...new Set(chart.series.flatMap((s) => s.points.map(([x]) => String(x))))];
-    // A log axis's bars rise from its lowest decade (a value at or under it draws none).
+    // A log axis's bars rise from the power of ten below the smallest value (see logScale).
     const yScale = yScaleOf(chart);
     const groupW = plotW / Math.max(1, categories.length);
     // Many or long labels would overlap: slant them.
@@ -219,7 +277,7 @@ export function renderChart(chart: Chart): string {
         ? `<text x="${lx}" y="${ly}" text-anchor="end" font-size="10" transform="rotate(-35 ${lx} ${ly})"><title>${esc(cat)}</title>${esc(shown(cat))}</text>`
         : `<text x="${lx}" y="${ly}" text-anchor="middle" font-size="10">${esc(cat)}</text>`;
     });
-    return frame(logLabelled(chart), svg + bars, names, extra);
+    return frame(logLabelled(chart), svg + bars, names, extra, note);
   }
   const xs = chart.series.flatMap((s) => s.points.map(([x]) => Number(x)));
   const xScale =
@@ -245,6 +303,8 @@ export function renderChart(chart: Chart): string {
     logLabelled(chart),
     svg + xTicks + paths,
     chart.series.map((s) => s.name),
+    0,
+    note,
   );
 }
 
@@ -282,7 +342,10 @@ export function derivedCharts(result: Pick<SuiteResult, 'suite' | 'figures' | 'c
       ],
     });
   }
-  const rates = Object.entries(f).filter(([k, v]) => typeof v === 'number' && /_(ops|txn)_per_s$/.test(k)) as Array<[string, number]>;
+  // Per second of time: a rate per CPU second (elle_cpu_txn_per_s, transactions over the CPU time
+  // they took) is not a throughput, and was drawn as the tallest bar of elle's (found by an audit,
+  // session 69).
+  const rates = Object.entries(f).filter(([k, v]) => typeof v === 'number' && /_(ops|txn)_per_s$/.test(k) && !/(^|_)cpu_/.test(k)) as Array<[string, number]>;
   if (rates.length > 1) {
     charts.push(
       spanScaled({
@@ -322,11 +385,17 @@ function figureText(v: number): string {
   return Number.isInteger(v) ? v.toLocaleString('en-US') : fmt(v);
 }
 
+/**
+ * The figures as rows of the report's table. No value (null, as failover's `delayed` with no
+ * sample, or NaN, which the JSON writes as null) is `-`, as the suites' tables print it: the
+ * report said `null` and `NaN` (found by an audit, session 69).
+ */
 function figureRows(figures: Record<string, unknown>, prefix = ''): Array<[string, string]> {
   const rows: Array<[string, string]> = [];
   for (const [k, v] of Object.entries(figures)) {
     const name = prefix === '' ? k : `${prefix}.${k}`;
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) rows.push(...figureRows(v as Record<string, unknown>, name));
+    else if (v === null || v === undefined || Number.isNaN(v)) rows.push([name, '-']);
     else rows.push([name, typeof v === 'number' ? figureText(v) : Array.isArray(v) ? `[${v.length} rows]` : String(v)]);
   }
   return rows;

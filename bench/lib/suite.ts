@@ -36,7 +36,7 @@ export interface Chart {
   xScale?: 'linear' | 'log' | 'nines';
   /**
    * The y axis: 'linear' (the default, from 0) or 'log' (latencies whose tail is 100x their
-   * median; a bar chart's bars then rise from the axis's lowest power of ten).
+   * median; a bar chart's bars then rise from the power of ten below its smallest value).
    */
   yScale?: 'linear' | 'log';
 }

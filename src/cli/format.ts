@@ -30,8 +30,11 @@ export function shellWords(argv: readonly string[]): string {
   return argv.map((word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`)).join(' ');
 }
 
-/** The checker's memory bound (CHECK_RECORD_WORDS_MAX words of records) in MB, for messages. */
-const MEMORY_BOUND_MB = (CHECK_RECORD_WORDS_MAX * Int32Array.BYTES_PER_ELEMENT) / 2 ** 20;
+/**
+ * The checker's memory bound (CHECK_RECORD_WORDS_MAX words of records) in MiB (2^20 bytes), for
+ * messages: 256. It said "256 MB", a MiB figure (268 MB) named MB (found by an audit, session 69).
+ */
+const MEMORY_BOUND_MIB = (CHECK_RECORD_WORDS_MAX * Int32Array.BYTES_PER_ELEMENT) / 2 ** 20;
 
 /**
  * Why a linearizability check left keys undecided (CheckResult.timedOut), by what stopped each:
@@ -44,7 +47,7 @@ export function undecidedWhy(timedOut: readonly string[], memoryBound: readonly 
   return [
     ...(steps.length > 0 ? [`the checker ran out of steps on ${steps.join(', ')} (--check-budget B gives it B times as many)`] : []),
     ...(memoryBound.length > 0
-      ? [`the checker's search filled its memory bound (${MEMORY_BOUND_MB} MB of records, fixed: --check-budget does not help) on ${memoryBound.join(', ')}`]
+      ? [`the checker's search filled its memory bound (${MEMORY_BOUND_MIB} MiB of records, fixed: --check-budget does not help) on ${memoryBound.join(', ')}`]
       : []),
   ].join('; ');
 }
@@ -52,7 +55,7 @@ export function undecidedWhy(timedOut: readonly string[], memoryBound: readonly 
 /** `keys the checker could not decide: a, b`, beside a failure, with those its memory bound stopped named. */
 export function undecidedLine(timedOut: readonly string[], memoryBound: readonly string[]): string {
   const memory =
-    memoryBound.length === 0 ? '' : ` (${memoryBound.join(', ')} on its memory bound of ${MEMORY_BOUND_MB} MB, which --check-budget does not raise)`;
+    memoryBound.length === 0 ? '' : ` (${memoryBound.join(', ')} on its memory bound of ${MEMORY_BOUND_MIB} MiB, which --check-budget does not raise)`;
   return `keys the checker could not decide: ${timedOut.join(', ')}${memory}`;
 }
 

@@ -35,7 +35,7 @@ import { canonical, isModelName, MODEL_NAMES, modelByName, type Model, type Mode
 export const CHECK_STEPS_MAX = 50_000_000;
 
 /**
- * Words of configuration records one search may fill (256 MB) before its key's verdict is
+ * Words of configuration records one search may fill (256 MiB) before its key's verdict is
  * 'unknown', whatever steps are left: the bound on the checker's memory. The keys of crowded
  * check runs that were decided (`--clients 60 --keys 4`, `--clients 32 --keys 2`, 40 seeds
  * each) filled at most 4 million words; `check --seed 1 --clients 48 --keys 1`, undecided,
@@ -57,7 +57,7 @@ export const AFTER_VIOLATION_STEPS_MAX = 100_000;
  */
 const UNSEEN_FIRST_STEPS_SHARE = 0.2;
 
-/** Words of configuration records a search allocates at most before it has recorded any (1 MB). */
+/** Words of configuration records a search allocates at most before it has recorded any (1 MiB). */
 const RECORDS_INITIAL_WORDS = 262_144;
 
 /**
@@ -138,7 +138,7 @@ export interface CheckResult {
   timedOut: string[];
   /**
    * The keys of `timedOut` whose search stopped on the checker's memory bound, not on steps: its
-   * records of configurations seen filled CHECK_RECORD_WORDS_MAX (256 MB). The bound is fixed:
+   * records of configurations seen filled CHECK_RECORD_WORDS_MAX (256 MiB). The bound is fixed:
    * a larger stepsMax (`--check-budget`) does not help them. The other keys of `timedOut` ran
    * out of steps (or were cut short once another key failed): more steps may decide them.
    * Added in session 61; "ran out of budget" was said of both, and more budget could not help.

@@ -1,6 +1,6 @@
 import { DROP_CAUSES } from '../net/model.js';
 import { LEVEL_COUNTER_PREFIX, type StatsSnapshot } from '../runtime/stats.js';
-import { LATENCY_BUCKETS_SECONDS, Registry, type MetricsSnapshot } from './registry.js';
+import { LATENCY_BUCKETS_SECONDS, METRIC_SERIES_MAX, Registry, type MetricsSnapshot } from './registry.js';
 
 /**
  * The cluster's metrics, built afresh from what the cluster already keeps: the counters of
@@ -112,6 +112,11 @@ export function replicationLagOf(stats: StatsSnapshot, regions: readonly string[
 export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot {
   const r = new Registry();
   const { stats } = input;
+  // The series of a metric labelled by server, link or balancer are bounded by the cluster's
+  // shape, which may pass the registry's default guard (10,000): a cluster of 10,001 servers,
+  // which the config allows, failed every metrics() read (found by an audit, session 69).
+  const atLeast = (n: number): number => Math.max(METRIC_SERIES_MAX, n);
+  const servers = atLeast(new Set([...Object.keys(stats.servers), ...input.members.map((m) => m.id)]).size);
 
   r.gauge({ name: 'meridian_cluster_info', help: 'Always 1; the labels describe the cluster.', labelNames: ['transport', 'replication', 'commit'] }).set(
     input.info,
@@ -140,11 +145,13 @@ export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot
     name: 'meridian_link_messages_sent_total',
     help: 'Messages sent from one region to another, dropped or not (as meridian_messages_sent_total counts).',
     labelNames: ['from', 'to'],
+    seriesMax: atLeast(Object.keys(stats.links).length),
   });
   const linkDropped = r.counter({
     name: 'meridian_link_messages_dropped_total',
     help: 'Messages dropped between two regions (counted in the link sent total too).',
     labelNames: ['from', 'to'],
+    seriesMax: atLeast(Object.keys(stats.links).length),
   });
   for (const key of Object.keys(stats.links).sort()) {
     const [from, to] = key.split('->') as [string, string];
@@ -153,11 +160,17 @@ export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot
   }
 
   const regionOf = new Map(input.members.map((m) => [m.id, m.region]));
-  const requests = r.counter({ name: 'meridian_server_requests_total', help: 'Client requests executed, per server.', labelNames: ['server', 'region'] });
+  const requests = r.counter({
+    name: 'meridian_server_requests_total',
+    help: 'Client requests executed, per server.',
+    labelNames: ['server', 'region'],
+    seriesMax: servers,
+  });
   const restarts = r.counter({
     name: 'meridian_server_restarts_total',
     help: 'Restarts of each server actor: by restart() after a crash, and by supervision after an error in it.',
     labelNames: ['server', 'region'],
+    seriesMax: servers,
   });
   for (const server of Object.keys(stats.servers).sort()) {
     const labels = { server, region: regionOf.get(server) ?? server.split('/')[0]! };
@@ -180,7 +193,13 @@ export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot
   for (const coordinator of [...coordinators].sort()) {
     for (const [counter, outcome] of Object.entries(COUNTER_TXN)) txns.inc({ coordinator, outcome }, stats.actors[coordinator]?.counters[counter] ?? 0);
   }
-  const routed = r.counter({ name: 'meridian_balancer_routed_total', help: 'Requests each balancer routed, per server.', labelNames: ['balancer', 'server'] });
+  // One balancer a region, each routing to any server.
+  const routed = r.counter({
+    name: 'meridian_balancer_routed_total',
+    help: 'Requests each balancer routed, per server.',
+    labelNames: ['balancer', 'server'],
+    seriesMax: atLeast(Object.values(stats.actors).reduce((n, a) => n + Object.keys(a.counters).filter((c) => c.startsWith(ROUTED_PREFIX)).length, 0)),
+  });
   for (const address of Object.keys(stats.actors).sort()) {
     const counters = stats.actors[address]!.counters;
     for (const [name, n] of Object.entries(counters)) {
@@ -198,6 +217,7 @@ export function buildClusterMetrics(input: ClusterMetricsInput): MetricsSnapshot
     name: 'meridian_member_state',
     help: "Each server's state in the first region's balancer view: 0 up, 1 suspect, 2 down.",
     labelNames: ['server', 'region'],
+    seriesMax: servers,
   });
   const membersIn = r.gauge({ name: 'meridian_members', help: 'Servers in each state, in the first balancer view.', labelNames: ['state'] });
   const perState = { up: 0, suspect: 0, down: 0 };

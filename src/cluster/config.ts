@@ -268,8 +268,8 @@ export interface ClusterConfig {
   messageBytesMax?: number;
   /**
    * threads only (refused with sim, which has no worker threads, and nats, whose hosts are
-   * processes): each worker thread's V8 old-generation maximum in MB (default 1024, from 64 to
-   * 65536). A worker that outgrows it ends (ERR_WORKER_OUT_OF_MEMORY) like any dead host;
+   * processes): each worker thread's V8 old-generation maximum in MiB (2^20 bytes: V8's
+   * `maxOldGenerationSizeMb` counts in those; default 1024, from 64 to 65536). A worker that outgrows it ends (ERR_WORKER_OUT_OF_MEMORY) like any dead host;
    * lower keeps RSS flat, higher suits servers with large state.
    */
   workerHeapMb?: number;

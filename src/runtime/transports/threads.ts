@@ -104,7 +104,7 @@ export interface ThreadsOptions {
   /** Called by stop() once the logs are closed: the caller's lock on `dataDir` is let go. */
   releaseDataDir?: (() => void) | undefined;
   fsync: boolean;
-  /** Each worker's V8 old-generation maximum, MB (default WORKER_OLD_GENERATION_MB_MAX). */
+  /** Each worker's V8 old-generation maximum, MiB as V8 counts it (default WORKER_OLD_GENERATION_MB_MAX). */
   workerHeapMb?: number;
   /**
    * The nodes only restartNode starts again after their thread died, as crashNode leaves them

@@ -363,9 +363,12 @@ export class FastEncoder {
   private copying = false;
   /** The copy of the last object or array written while copying. */
   private copy: unknown = undefined;
-  /** The copies of the values of the objects being written, in [0, copyTop). */
-  private readonly copyValues: unknown[] = [];
-  private copyTop = 0;
+  /**
+   * The values of the objects being written, in [0, valuesTop), read in the walk of their keys
+   * (see writeRecord); while copying, each is replaced by its copy once written.
+   */
+  private readonly values: unknown[] = [];
+  private valuesTop = 0;
   /** The copy of the message of the last encodeEnvelope(..., true) that answered >= 0. */
   copied: unknown = undefined;
 
@@ -401,6 +404,8 @@ export class FastEncoder {
     if (this.learnt > SHAPE_NODES_LEARNT_MAX) this.build();
     this.stamp = (this.stamp + 1) | 0 || 1;
     this.ownCount = 0;
+    // Left by a write that threw (a getter): nothing of it is kept.
+    if (this.valuesTop > 0) this.dropValues(0);
   }
 
   /** Encodes `value` into `buffer` from 0; returns the end, or -1 when msgpackr must do it. */
@@ -451,7 +456,6 @@ export class FastEncoder {
     this.pos = 1;
     if (!this.write(to) || !this.write(from)) return -1;
     this.copying = copy;
-    this.copyTop = 0;
     const end = this.writeMessage(msg);
     this.copying = false;
     if (copy && end >= 0) this.copied = typeof msg === 'object' && msg !== null ? this.copy : copyOf(msg);
@@ -497,7 +501,8 @@ export class FastEncoder {
     b[this.pos++] = node.ownId;
     const copying = this.copying;
     let ok = this.writeDefinition(node);
-    const base = this.copyTop;
+    const values = this.values;
+    const base = this.valuesTop;
     let i = 0;
     if (ok) {
       for (const key in object) {
@@ -506,18 +511,16 @@ export class FastEncoder {
           ok = false;
           break;
         }
-        if (copying) this.copyValues[this.copyTop++] = typeof v === 'object' && v !== null ? this.copy : copyOf(v);
+        if (copying) values[this.valuesTop++] = typeof v === 'object' && v !== null ? this.copy : copyOf(v);
         i++;
       }
     }
     if (ok && i === keys.length) {
-      if (copying) {
-        this.copy = makeCopy(node, this.copyValues, base);
-        this.clearCopyValues(base);
-      }
+      if (copying) this.copy = makeCopy(node, values, base);
+      this.dropValues(base);
       return true;
     }
-    this.clearCopyValues(base);
+    this.dropValues(base);
     // Not this shape (or no room): undo, as writeRecord does.
     this.pos = start;
     const own = this.own;
@@ -562,10 +565,18 @@ export class FastEncoder {
     // first time in this message is defined inline before its values (0xd4 0x72 id, then the
     // keys as an array) and numbered before any shape inside it, as msgpackr does. (Writing
     // the values first and again after a new shape wrote a value nested k new shapes deep
-    // 2^k times: a 100 KB snapshot record took 5x msgpackr's time.)
+    // 2^k times: a 100 KB snapshot record took 5x msgpackr's time.) The values are read in
+    // the same walk of the keys, onto the value stack (one for-in per object, not two).
     if (this.pos + 1 > this.limit && this.overflow()) return false;
     let node = this.root;
-    for (const key in object) node = childOf(node, key) ?? this.addChild(node, key);
+    const values = this.values;
+    const base = this.valuesTop;
+    let top = base;
+    for (const key in object) {
+      node = childOf(node, key) ?? this.addChild(node, key);
+      values[top++] = object[key];
+    }
+    this.valuesTop = top;
     const b = this.buffer;
     if (node.id !== 0) {
       b[this.pos++] = node.id;
@@ -573,27 +584,36 @@ export class FastEncoder {
       // An own shape already defined earlier in this message.
       b[this.pos++] = node.ownId;
     } else {
-      if (this.ownCount >= OWN_STRUCTURES_MAX || (this.pos + 3 > this.limit && this.overflow())) return false;
+      if (this.ownCount >= OWN_STRUCTURES_MAX || (this.pos + 3 > this.limit && this.overflow())) return this.dropValues(base);
       node.stamp = this.stamp;
       node.ownId = OWN_RECORD_ID_FIRST + this.ownCount;
       this.own[this.ownCount++] = node;
       b[this.pos++] = 0xd4;
       b[this.pos++] = 0x72;
       b[this.pos++] = node.ownId;
-      if (!this.writeDefinition(node)) return false;
+      if (!this.writeDefinition(node)) return this.dropValues(base);
     }
-    const copying = this.copying;
-    const base = this.copyTop;
-    for (const key in object) {
-      const v = object[key];
-      if (!this.write(v)) return false;
-      if (copying) this.copyValues[this.copyTop++] = typeof v === 'object' && v !== null ? this.copy : copyOf(v);
+    if (this.copying) {
+      // Each value's copy takes its place on the stack; the copy is made from them.
+      for (let i = base; i < top; i++) {
+        const v = values[i];
+        if (!this.write(v)) return this.dropValues(base);
+        values[i] = typeof v === 'object' && v !== null ? this.copy : copyOf(v);
+      }
+      this.copy = makeCopy(node, values, base);
+    } else {
+      for (let i = base; i < top; i++) if (!this.write(values[i])) return this.dropValues(base);
     }
-    if (copying) {
-      this.copy = makeCopy(node, this.copyValues, base);
-      this.clearCopyValues(base);
-    }
+    this.dropValues(base);
     return true;
+  }
+
+  /** Drop the values above `base` (so the stack holds no message after it is written); false, for the failing paths. */
+  private dropValues(base: number): false {
+    const values = this.values;
+    for (let i = base; i < this.valuesTop; i++) values[i] = undefined;
+    this.valuesTop = base;
+    return false;
   }
 
   /** The keys of an inline definition of `node`'s shape: its kept bytes, else written (not copied) and kept. */
@@ -615,13 +635,6 @@ export class FastEncoder {
     this.copying = copying;
     if (ok) node.definition = this.buffer.slice(start, this.pos);
     return ok;
-  }
-
-  /** Drop the values above `base` (so the stack holds no message after it is written). */
-  private clearCopyValues(base: number): void {
-    const values = this.copyValues;
-    for (let i = base; i < this.copyTop; i++) values[i] = undefined;
-    this.copyTop = base;
   }
 
   private writeArray(array: unknown[]): boolean {

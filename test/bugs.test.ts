@@ -25,3 +25,4 @@ import './noticed4.part.js';
 import './backpressure.part.js';
 import './audit-errors.part.js';
 import './audit-control.part.js';
+import './noticed5.part.js';

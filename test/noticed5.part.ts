@@ -1,6 +1,7 @@
 import test from 'ava';
 import { Nemesis, TimeoutError } from '../src/index.js';
 import type { NemesisTarget } from '../src/harness/nemesis.js';
+import { stalledHostOne } from './helpers/stalled-host.js';
 
 // Small defects the helpers of session 69 noticed and left; one test (or a few) per fix.
 
@@ -37,5 +38,20 @@ test('Nemesis: a network change a heal() forgets while a step is under way, reje
     t.deepEqual(unhandled, []);
   } finally {
     process.off('unhandledRejection', note);
+  }
+});
+
+test('threads: inspect() of an actor whose host thread ends while it is asked (its dedicated node crashed) answers null, as after; it rejected with a HostExitedError', async (t) => {
+  // echo/a's host is held in a step: the summary waits, and the crash ends that thread under it.
+  const stalled = await stalledHostOne();
+  try {
+    t.true(stalled.holds, 'host 1 holds');
+    const asked = stalled.rt.summary('echo/a');
+    await stalled.rt.crashNode('echo/a');
+    t.is(await asked, null);
+    t.is(await stalled.rt.summary('echo/a'), null);
+    t.like(await stalled.rt.summary('echo/b'), { address: 'echo/b', status: 'running' });
+  } finally {
+    await stalled.release();
   }
 });

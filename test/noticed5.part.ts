@@ -1,6 +1,7 @@
 import test from 'ava';
 import { Nemesis, TimeoutError } from '../src/index.js';
 import type { NemesisTarget } from '../src/harness/nemesis.js';
+import { NatsLink, subjects } from '../src/runtime/transports/nats-wire.js';
 import { stalledHostOne } from './helpers/stalled-host.js';
 
 // Small defects the helpers of session 69 noticed and left; one test (or a few) per fix.
@@ -54,4 +55,29 @@ test('threads: inspect() of an actor whose host thread ends while it is asked (i
   } finally {
     await stalled.release();
   }
+});
+
+test('nats link: a host fenced after it sent frames is sent no credit for them (the credit owed it went out at the next return)', async (t) => {
+  const published: string[] = [];
+  const subs: Array<{ subject: string; callback: (error: Error | null, msg: { subject: string; data: Uint8Array }) => void }> = [];
+  const nc = {
+    publish: (subject: string) => void published.push(subject),
+    isClosed: () => false,
+    isDraining: () => false,
+    subscribe: (subject: string, opts: { callback: (typeof subs)[number]['callback'] }) => {
+      subs.push({ subject, callback: opts.callback });
+      return { unsubscribe: () => undefined };
+    },
+  };
+  const subj = subjects('t', 'g1');
+  const link = new NatsLink(nc as never, subj, 1, () => undefined);
+  const data = subs.find((s) => s.subject === subj.dataFor(1))!;
+  // A small frame from host 2 and one from host 3: credit for both is owed until the next return.
+  for (const src of [2, 3]) data.callback(null, { subject: subj.data(1, src), data: new Uint8Array(64) });
+  link.fence(2);
+  // The return (one for all, after CREDIT_DELAY_MS) has happened once host 3 got its credit.
+  for (let i = 0; i < 500 && !published.includes(subj.credit(3)); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  link.close();
+  t.true(published.includes(subj.credit(3)), 'host 3 got its credit');
+  t.false(published.includes(subj.credit(2)), 'nothing went to the fenced host');
 });

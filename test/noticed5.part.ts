@@ -2,6 +2,8 @@ import test from 'ava';
 import { Nemesis, TimeoutError } from '../src/index.js';
 import type { NemesisTarget } from '../src/harness/nemesis.js';
 import { NatsLink, subjects } from '../src/runtime/transports/nats-wire.js';
+import { runOneSeed } from '../src/harness/check-runner.js';
+import { main as checkMain } from '../src/cli/check.js';
 import { stalledHostOne } from './helpers/stalled-host.js';
 
 // Small defects the helpers of session 69 noticed and left; one test (or a few) per fix.
@@ -81,3 +83,35 @@ test('nats link: a host fenced after it sent frames is sent no credit for them (
   t.true(published.includes(subj.credit(3)), 'host 3 got its credit');
   t.false(published.includes(subj.credit(2)), 'nothing went to the fenced host');
 });
+
+// Serial (ava runs these before the file's concurrent tests): it replaces a method every run's nemesis calls.
+test.serial(
+  "meridian check: a replayed seed whose run throws fails (exit 1, the error printed), as the run of many seeds that printed its replay line counts it; it exited 70, an internal error's status",
+  async (t) => {
+    const step = Object.getOwnPropertyDescriptor(Nemesis.prototype, 'step')!;
+    // The one way in for a fault of the harness (a bug): the nemesis's first step throws.
+    Nemesis.prototype.step = () => Promise.reject(new Error('injected: the first nemesis step broke'));
+    try {
+      // A run of many seeds: each seed runs as runOneSeed (a pool thread's job), which fails it.
+      const one = await runOneSeed({ seed: 1, mode: 'active' });
+      t.is(one.outcome, 'fail');
+      t.deepEqual(one.failures, ['the run threw']);
+      t.regex(one.error ?? '', /injected: the first nemesis step broke/);
+      for (const argv of [
+        ['--seed', '1'],
+        ['--seed', '1', '--workload', 'txn', '--commit', '2pc', '--nemesis', 'targeted'],
+      ]) {
+        const out: string[] = [];
+        const code = await checkMain(argv, { out: (l) => void out.push(l), err: (l) => void out.push(l) });
+        t.is(code, 1, `${argv.join(' ')}: ${out.join('\n')}`);
+        t.true(
+          out.some((l) => /^threw .*injected: the first nemesis step broke/.test(l)),
+          out.join('\n'),
+        );
+        t.true(out.includes('verdict: FAILED: the run threw'), out.join('\n'));
+      }
+    } finally {
+      Object.defineProperty(Nemesis.prototype, 'step', step);
+    }
+  },
+);

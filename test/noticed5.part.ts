@@ -1,5 +1,9 @@
 import test from 'ava';
-import { Nemesis, TimeoutError } from '../src/index.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Nemesis, startCluster, TimeoutError } from '../src/index.js';
 import type { NemesisTarget } from '../src/harness/nemesis.js';
 import { NatsLink, subjects } from '../src/runtime/transports/nats-wire.js';
 import { runOneSeed } from '../src/harness/check-runner.js';
@@ -113,5 +117,28 @@ test.serial(
     } finally {
       Object.defineProperty(Nemesis.prototype, 'step', step);
     }
+  },
+);
+
+// Serial: the folders of this process in the temporary folder are then this test's cluster's.
+test.serial(
+  "temp dirs: a cluster's own temporary folder is named with its process id, and starting one removes those of a process that is gone (a SIGKILLed one's stayed)",
+  async (t) => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const stale = join(tmpdir(), `meridian-${dead}-AbC123`);
+    mkdirSync(join(stale, 'logs'), { recursive: true });
+    t.teardown(() => rmSync(stale, { recursive: true, force: true }));
+    const mine = (): string[] => readdirSync(tmpdir()).filter((n) => new RegExp(`^meridian-${process.pid}-[A-Za-z0-9]{6}$`).test(n));
+    const before = mine();
+    const cluster = await startCluster({ regions: [{ name: 'a', servers: 1 }], transport: 'threads', replication: { mode: 'none' } });
+    let during: string[];
+    try {
+      during = mine().filter((n) => !before.includes(n));
+      t.false(existsSync(stale), 'the folder of a process that is gone was removed');
+    } finally {
+      await cluster.stop();
+    }
+    t.is(during.length, 1, `the cluster's folder, named with this process's id: ${during.join(', ')}`);
+    t.false(existsSync(join(tmpdir(), during[0] ?? 'none')), 'its stop() removed it');
   },
 );

@@ -1579,7 +1579,9 @@ async function createRuntime(
   onEvent: (e: HostEvent) => void,
   messageBytesMaxGiven: boolean,
 ): Promise<Launched> {
-  const dataDir = config.dataDir ?? makeTempDir('meridian-');
+  // Named with this process's id: the folders of a process killed with SIGKILL (which runs no
+  // exit listener) go when the next cluster on the machine makes its own (makeTempDir's owned).
+  const dataDir = config.dataDir ?? makeTempDir('meridian-', { owned: true });
   // A given folder is this cluster's until the runtime's stop() releases it (a NATS cluster's
   // spawned hosts write it under the launcher's lock), and holds data of this layout only.
   let releaseDataDir: (() => void) | undefined;

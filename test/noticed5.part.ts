@@ -8,6 +8,8 @@ import type { NemesisTarget } from '../src/harness/nemesis.js';
 import { NatsLink, subjects } from '../src/runtime/transports/nats-wire.js';
 import { runOneSeed } from '../src/harness/check-runner.js';
 import { main as checkMain } from '../src/cli/check.js';
+import { natsServerBinary, startNatsServer } from '../src/harness/nats-server.js';
+import type { NatsRuntime } from '../src/runtime/transports/nats.js';
 import { stalledHostOne } from './helpers/stalled-host.js';
 
 // Small defects the helpers of session 69 noticed and left; one test (or a few) per fix.
@@ -140,5 +142,38 @@ test.serial(
     }
     t.is(during.length, 1, `the cluster's folder, named with this process's id: ${during.join(', ')}`);
     t.false(existsSync(join(tmpdir(), during[0] ?? 'none')), 'its stop() removed it');
+  },
+);
+
+const nats = natsServerBinary();
+const natsTest = 'bin' in nats ? test : test.skip;
+const natsSkipped = 'reason' in nats ? ` (skipped: ${nats.reason})` : '';
+
+natsTest(
+  `nats: inspect() of a server whose host process ends while it is asked (SIGSTOPped, then crashed) answers null, as after; it rejected with a HostExitedError${natsSkipped}`,
+  async (t) => {
+    const server = await startNatsServer((nats as { bin: string }).bin, []);
+    try {
+      const cluster = await startCluster({
+        regions: [{ name: 'a', servers: 1 }],
+        transport: 'nats',
+        seed: 1,
+        replication: { mode: 'none' },
+        nats: { servers: server.url, processes: 'dedicated' },
+      });
+      try {
+        const victim = (cluster.internals.runtime as NatsRuntime).processes().find((p) => p.nodes.includes('a/0'))!;
+        // Stopped, it does not answer: the inspect waits on it (10 s), and the crash kills it under it.
+        process.kill(victim.pid!, 'SIGSTOP');
+        const asked = cluster.inspect('a/0');
+        await cluster.crash('a/0');
+        t.is(await asked, null);
+        t.is(await cluster.inspect('a/0'), null);
+      } finally {
+        await cluster.stop();
+      }
+    } finally {
+      await server.stop();
+    }
   },
 );

@@ -241,7 +241,7 @@ test("a second Ctrl-C's endCheckPools removes every folder the pool's threads ma
     process.env.TMPDIR = ${JSON.stringify(tmp)};
     const { createCheckPoolOf, endCheckPools, POOL_THREAD_LOADED, runChecks } = await import(${JSON.stringify(module)});
     process.env.MERIDIAN_TEST_POOL_THREAD_LOADED = POOL_THREAD_LOADED;
-    const clusters = () => readdirSync(${JSON.stringify(tmp)}, { recursive: true }).filter((e) => /^meridian-.{6}$/.test(e.split('/').pop()));
+    const clusters = () => readdirSync(${JSON.stringify(tmp)}, { recursive: true }).filter((e) => /^meridian-\\d+-.{6}$/.test(e.split('/').pop()));
     const pool = createCheckPoolOf(${JSON.stringify(fixture)}, 2);
     const run = runChecks({ seeds: 2, pool }).catch((e) => e.constructor.name);
     while (clusters().length < 2) await new Promise((r) => setTimeout(r, 10));

@@ -161,7 +161,7 @@ function entriesOf(dir: string): string[] {
 }
 
 /**
- * A cluster's temporary folder (src/runtime/temp-dirs.ts): `meridian-` and six characters, the
+ * A cluster's temporary folder (src/runtime/temp-dirs.ts): `meridian-`, the process id, a dash and six characters, the
  * bench pair's `meridian-bench-...`; a `meridian check` pool thread's is in its pool's folder,
  * `meridian-pool-...`, which is not one.
  */

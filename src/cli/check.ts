@@ -871,7 +871,13 @@ async function replayOne(args: CheckArgs, io: CheckIo): Promise<number> {
   );
   threePcNote(args, io);
   const task = taskOf(args, seed);
-  const r = await replaySeed(task);
+  let r: Awaited<ReturnType<typeof replaySeed>>;
+  try {
+    r = await replaySeed(task);
+  } catch (error) {
+    replayThrew(io, error, args);
+    return 1;
+  }
   printReplay(io, args.trace, r);
   for (const v of r.check.violations) for (const line of formatViolation(v)) io.out(line);
   for (const f of r.failures) if (f !== 'not-linearizable') io.out(f);
@@ -939,6 +945,21 @@ function verdictWord(outcome: 'pass' | 'fail' | 'unknown'): string {
   return outcome === 'pass' ? 'ok' : outcome === 'unknown' ? 'UNKNOWN' : 'FAILED';
 }
 
+/**
+ * A replayed run that threw: the seed fails (exit 1), as it does in a run of many seeds
+ * (runOneSeed: 'the run threw', its error printed as printFailure prints it). Before (noticed by
+ * a helper, session 69) the error left main and the replay line of such a seed exited 70, an
+ * internal error's status, while the run that printed that line had counted the seed failed.
+ * Its --history and --timeline hold no run of it (it recorded none).
+ */
+function replayThrew(io: CheckIo, error: unknown, args: CheckArgs): void {
+  const [first, ...rest] = (error instanceof Error ? (error.stack ?? error.message) : String(error)).split('\n');
+  io.out(`threw ${first}`);
+  for (const line of rest.slice(0, 7)) io.out(`  ${line.trim()}`);
+  io.out('verdict: FAILED: the run threw');
+  if (args.historyFile !== undefined || args.timelineFile !== undefined) io.out('  (no history of it for --history or --timeline: it recorded none)');
+}
+
 /** Replay one seed of the transactional workload, once per protocol, in this process. */
 async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
   const seed = args.seed!;
@@ -951,7 +972,15 @@ async function replayTxn(args: CheckArgs, io: CheckIo): Promise<number> {
       `meridian check: replaying seed ${seed}, read/append transactions, ${commit} over ${args.mode} replication${args.txnUnsafe === undefined ? '' : ` (unsafe: ${args.txnUnsafe})`}, ${schedulePhrase(args)}${shapePhrase(args.randomShape === true ? drawShape(seed) : args)}`,
     );
     threePcNote(args, io);
-    const r = await replayTxnSeed(taskOf(args, seed), commit);
+    let r: Awaited<ReturnType<typeof replayTxnSeed>>;
+    try {
+      r = await replayTxnSeed(taskOf(args, seed), commit);
+    } catch (error) {
+      // As in a run of many seeds (runTxnSeed): this protocol's run failed, the others still run.
+      replayThrew(io, error, args);
+      ok = false;
+      continue;
+    }
     drawn = Math.max(drawn, r.faultEpisodes);
     // The run's own verdict as its verdict line prints it (r.verdict names what failed beyond
     // the history; the word before it says that it failed), and its outcome, as a kv run's.

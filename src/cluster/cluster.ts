@@ -684,7 +684,12 @@ export class Cluster extends EventEmitter {
    * paused one, resumed, takes up a backlog of old messages and late timers with the state it
    * had. A crash ends a pause. Every transport (on threads and NATS the host's thread or
    * process goes on answering its control plane; its actors of that node stop); pausing a
-   * paused or crashed one is a ValidationError.
+   * paused or crashed one is a ValidationError. The id counts as paused from the call: a pause
+   * that rejects with a TimeoutError (its host did not answer in time) may still be carried out
+   * once that host runs again (the request waits for it), so `isPaused` stays true and a
+   * `resume()`, sent after it, undoes it; recorded as not paused, a late pause would have left
+   * the node paused with `resume()` a no-op. A pause whose host ends is undone by that end (a
+   * crash ends a pause).
    */
   pause(id: string, ...extra: never[]): Promise<void> {
     // In order with the id's crashes and restarts (see inOrder): decided from the state the
@@ -1579,7 +1584,9 @@ async function createRuntime(
   onEvent: (e: HostEvent) => void,
   messageBytesMaxGiven: boolean,
 ): Promise<Launched> {
-  const dataDir = config.dataDir ?? makeTempDir('meridian-');
+  // Named with this process's id: the folders of a process killed with SIGKILL (which runs no
+  // exit listener) go when the next cluster on the machine makes its own (makeTempDir's owned).
+  const dataDir = config.dataDir ?? makeTempDir('meridian-', { owned: true });
   // A given folder is this cluster's until the runtime's stop() releases it (a NATS cluster's
   // spawned hosts write it under the launcher's lock), and holds data of this layout only.
   let releaseDataDir: (() => void) | undefined;

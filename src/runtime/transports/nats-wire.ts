@@ -470,11 +470,14 @@ export class NatsLink {
 
   /**
    * From now on drop every frame from host `peerId`, and send it none: the launcher took it as
-   * gone (see NatsGone). For good: that host id is not assigned again.
+   * gone (see NatsGone). For good: that host id is not assigned again. The credit still owed it
+   * for frames it sent before is forgotten too: it was sent to it at the next return (noticed
+   * by a helper, session 69).
    */
   fence(peerId: number): void {
     this.fenced.add(peerId);
     this.peers.delete(peerId);
+    this.owed.delete(peerId);
   }
 
   /** Forget what is in flight to `peer` (it restarted: credit for the old frames will not come). */

@@ -1107,6 +1107,10 @@ export class NatsRuntime implements Runtime {
     try {
       return await this.callWithin(this.inspectAnswerMs, entry, 'summary', address);
     } catch (error) {
+      // Its process ended while asked (a crash of its dedicated node, or on its own): the actor
+      // does not run, as for one asked after (null), as on threads. It rejected with a
+      // HostExitedError; one for a lost NATS connection (the host may live) still rejects.
+      if (error instanceof HostExitedError && !entry.alive) return null;
       throw error instanceof TimeoutError ? inspectLate(address, entry, this.inspectAnswerMs) : error;
     }
   }

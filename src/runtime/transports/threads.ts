@@ -686,13 +686,20 @@ export class ThreadsRuntime implements Runtime {
     if (local !== undefined) return local.summary();
     const entry = this.liveWorkers().find((h) => h.plan.specs.some((s) => s.address === address));
     if (entry === undefined) return null;
-    return this.read(
-      entry,
-      `summary ${address}`,
-      (a) => a.summary(address),
-      this.inspectAnswerMs,
-      () => inspectLate(address, entry, this.inspectAnswerMs),
-    );
+    try {
+      return await this.read(
+        entry,
+        `summary ${address}`,
+        (a) => a.summary(address),
+        this.inspectAnswerMs,
+        () => inspectLate(address, entry, this.inspectAnswerMs),
+      );
+    } catch (error) {
+      // Its thread ended while asked (a crash of its dedicated node, or on its own): the actor
+      // does not run, as for one asked after (null). It rejected with a HostExitedError.
+      if (error instanceof HostExitedError && !entry.alive) return null;
+      throw error;
+    }
   }
 
   /** How long inspect() waits for the actor's host, as a NATS control request; @internal a test lowers it. */

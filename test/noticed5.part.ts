@@ -177,3 +177,39 @@ natsTest(
     }
   },
 );
+
+test('Nemesis: a fault whose start a heal() overtook (a crash applied after the heal) is ended too, not left active until its end time', async (t) => {
+  let now = 0;
+  let crashDone: (() => void) | undefined;
+  const calls: string[] = [];
+  const target: NemesisTarget = {
+    seed: 1,
+    config: { regions: [{ name: 'a', servers: 3 }], network: {} },
+    isStopped: false,
+    // The crash is applied late, as by a host that answers after the heal's restarts.
+    crash: (id) =>
+      new Promise<void>((resolve) => {
+        crashDone = () => {
+          calls.push(`crash ${id}`);
+          resolve();
+        };
+      }),
+    restart: async (id) => void calls.push(`restart ${id}`),
+    partition: async () => {},
+    heal: async () => {},
+    setNetwork: async () => {},
+    sleep: async (ms) => {
+      now += ms;
+    },
+    now: () => now,
+  };
+  const nemesis = new Nemesis(target, { faults: ['crash'], seed: 1 });
+  const step = nemesis.step();
+  t.truthy(crashDone, 'the crash was asked for');
+  await nemesis.heal();
+  crashDone!();
+  await step;
+  t.deepEqual(nemesis.active(), [], 'no fault left active after the heal');
+  const crashed = calls.find((c) => c.startsWith('crash '))!.slice('crash '.length);
+  t.true(calls.lastIndexOf(`restart ${crashed}`) > calls.indexOf(`crash ${crashed}`), `restarted after its late crash: ${calls.join(', ')}`);
+});

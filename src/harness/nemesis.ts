@@ -789,6 +789,8 @@ export class Nemesis {
   private readonly unsettled: Array<Promise<void>> = [];
   private stopped = false;
   private running = false;
+  /** heal() calls so far: a step whose fault was starting when one came ends that fault too. */
+  private heals = 0;
 
   constructor(
     private readonly cluster: NemesisTarget,
@@ -891,14 +893,24 @@ export class Nemesis {
     if (this.only !== undefined && !this.only.has(episode)) return;
     this.rng = stream;
     const startedAt = this.cluster.now();
+    const heals = this.heals;
     const started = await this.start(kind);
     await this.settled();
-    this.activeFaults.push({ kind, endsAtMs: this.cluster.now() + lastsMs, ...started });
     this.record(kind, 'start', `${started.detail} [#${episode}]`, startedAt);
+    if (this.heals !== heals) {
+      // A heal() came while the fault was starting: it may have ended before the fault took
+      // effect (a crash applied after the heal's restarts), and "heal() ends every fault".
+      await started.undo();
+      await this.settled();
+      this.record(kind, 'end', started.detail);
+      return;
+    }
+    this.activeFaults.push({ kind, endsAtMs: this.cluster.now() + lastsMs, ...started });
   }
 
   /** End every fault: restart every crashed server, remove every partition, restore the network. */
   async heal(): Promise<void> {
+    this.heals++;
     this.activeFaults.length = 0;
     this.cuts = [];
     // Superseded by the heal's own changes, made after them (see track).

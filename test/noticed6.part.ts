@@ -8,6 +8,7 @@ import { SimWorld } from '../src/runtime/transports/sim.js';
 import { snapshot } from '../src/runtime/stats.js';
 import { ClientMetrics, MESSAGE_TYPE_OTHER, MESSAGE_TYPE_SERIES_MAX, buildClusterMetrics } from '../src/metrics/cluster-metrics.js';
 import { METRIC_SERIES_MAX, sampleValue } from '../src/metrics/registry.js';
+import { scenarioFigures, type ScenarioResult } from '../bench/failover.js';
 
 const SEED = 1;
 
@@ -58,4 +59,32 @@ test('metrics: an actor sending 10,001 distinct message types leaves metrics() a
   t.is(sum, stats.sent, 'every message is counted, under its type or the other');
   t.true(sampleValue(m, 'meridian_messages_by_type_total', { type: MESSAGE_TYPE_OTHER })! > 0);
   t.regex(byType.help, /other/);
+});
+
+// bench failover's table prints p50 / p99 before the fault and after the failover for each
+// scenario; its JSON carried only before_p99_ms and after_p50_ms, so a report (and --compare)
+// had half the latencies the table showed.
+test('bench failover: a scenario in the JSON carries the p50 and p99 before and after that its table row prints', (t) => {
+  const r: ScenarioResult = {
+    scope: 'server',
+    failure: 'partition',
+    sent: 100,
+    lost: 3,
+    delayed: 2,
+    failoverMs: 412.5,
+    beforeP50Ms: 1.25,
+    beforeP99Ms: 4.5,
+    afterP50Ms: 1.5,
+    afterP99Ms: 9.75,
+  };
+  const f = scenarioFigures(r);
+  t.deepEqual(
+    { before_p50_ms: f.before_p50_ms, before_p99_ms: f.before_p99_ms, after_p50_ms: f.after_p50_ms, after_p99_ms: f.after_p99_ms },
+    { before_p50_ms: 1.25, before_p99_ms: 4.5, after_p50_ms: 1.5, after_p99_ms: 9.75 },
+  );
+  t.like(f, { sent: 100, lost: 3, delayed: 2, failover_ms: 412.5 });
+  // No answer before the fault: the unknown figures are null in JSON ('-' in the table).
+  const empty = scenarioFigures({ ...r, delayed: Number.NaN, beforeP50Ms: Number.NaN, beforeP99Ms: Number.NaN });
+  t.is(JSON.parse(JSON.stringify(empty)).before_p50_ms, null);
+  t.is(empty.delayed, null);
 });

@@ -9,6 +9,7 @@ import { snapshot } from '../src/runtime/stats.js';
 import { ClientMetrics, MESSAGE_TYPE_OTHER, MESSAGE_TYPE_SERIES_MAX, buildClusterMetrics } from '../src/metrics/cluster-metrics.js';
 import { METRIC_SERIES_MAX, sampleValue } from '../src/metrics/registry.js';
 import { scenarioFigures, type ScenarioResult } from '../bench/failover.js';
+import { CONTENDERS, endToEndFigures } from '../bench/balancer.js';
 
 const SEED = 1;
 
@@ -87,4 +88,30 @@ test('bench failover: a scenario in the JSON carries the p50 and p99 before and 
   const empty = scenarioFigures({ ...r, delayed: Number.NaN, beforeP50Ms: Number.NaN, beforeP99Ms: Number.NaN });
   t.is(JSON.parse(JSON.stringify(empty)).before_p50_ms, null);
   t.is(empty.delayed, null);
+});
+
+// bench balancer's JSON named the client API row's CPU ratio through_balancer_cpu_ratio, beside
+// through_balancer_ratio (the balancer row's, the target): both paths go through the balancer,
+// and the name did not say which row it was; the forwarded row's CPU ratio, printed in the
+// table, was in no field. Now every row's `direct cpu / this` and `x direct` are in
+// cpu_ratio_to_direct and rate_ratio_to_direct, named by row; the old names stay as aliases.
+test('bench balancer: the JSON has each row of the table its CPU and rate ratios to direct, by name, and keeps the old names', (t) => {
+  const e2e = {
+    rate: { direct: 100_000, forwarded: 30_000, balancer: 40_000, client: 50_000 },
+    cpuUs: { direct: 10, forwarded: 20, balancer: 12.5, client: 16 },
+    cpuRatioToDirect: { direct: 1, forwarded: 0.5, balancer: 0.8, client: 0.625 },
+  };
+  const f = endToEndFigures(e2e);
+  const byRow = (name: string): Record<string, number> | undefined => f[name] as Record<string, number> | undefined;
+  // What the table prints, row by row: `x direct` and `direct cpu / this`.
+  for (const c of CONTENDERS) {
+    t.is(byRow('rate_ratio_to_direct')?.[c], e2e.rate[c] / e2e.rate.direct, `x direct, ${c}`);
+    t.is(byRow('cpu_ratio_to_direct')?.[c], e2e.cpuRatioToDirect[c], `direct cpu / this, ${c}`);
+  }
+  // The old names, for --compare with older reports.
+  t.is(f.through_balancer_ratio, 0.8, 'the balancer row (the target)');
+  t.is(f.through_balancer_cpu_ratio, 0.625, 'the client row');
+  t.is(f.through_balancer_rate_ratio, 0.5);
+  t.is(f.balancer_actor_ratio, 0.4);
+  t.is(f.forwarded_ratio, 0.3);
 });

@@ -8,8 +8,8 @@ import { SimWorld } from '../src/runtime/transports/sim.js';
 import { snapshot } from '../src/runtime/stats.js';
 import { ClientMetrics, MESSAGE_TYPE_OTHER, MESSAGE_TYPE_SERIES_MAX, buildClusterMetrics } from '../src/metrics/cluster-metrics.js';
 import { METRIC_SERIES_MAX, sampleValue } from '../src/metrics/registry.js';
-import { scenarioFigures, type ScenarioResult } from '../bench/failover.js';
-import { CONTENDERS, endToEndFigures } from '../bench/balancer.js';
+import { scenarioFigures, threadsFigures, type ScenarioResult } from '../bench/failover.js';
+import { CONTENDERS, endToEndFigures, tableFigures } from '../bench/balancer.js';
 
 const SEED = 1;
 
@@ -114,4 +114,48 @@ test('bench balancer: the JSON has each row of the table its CPU and rate ratios
   t.is(f.through_balancer_rate_ratio, 0.5);
   t.is(f.balancer_actor_ratio, 0.4);
   t.is(f.forwarded_ratio, 0.3);
+});
+
+// The balancer suite's JSON rows of its balls-into-bins, phi trade-off and crash detection
+// tables left out columns the tables print (the trials, the maxima measured through the
+// strategies, the trade-off with a pause margin, the predicted phi silence), and the failover
+// suite's threads figures the closed loops its row names.
+test('bench balancer and failover: the JSON rows carry every measured column their tables print', (t) => {
+  const f = tableFigures(
+    {
+      balls_into_bins: [
+        {
+          n: 10,
+          trials: 2_000,
+          random_max: 2.71,
+          two_choices_max: 2.01,
+          strategy_random_max: 2.75,
+          strategy_least_request_max: 2.01,
+          ln_n_over_ln_ln_n: 2.76,
+          ln_ln_n_over_ln_2: 1.2,
+        },
+        {
+          n: 10_000,
+          trials: 2,
+          random_max: 6.5,
+          two_choices_max: 3,
+          strategy_random_max: null,
+          strategy_least_request_max: null,
+          ln_n_over_ln_ln_n: 4.15,
+          ln_ln_n_over_ln_2: 3.2,
+        },
+      ],
+      phi_tradeoff: [{ threshold: 8, detection_ms: 622.9, false_suspicions_per_hour: 23, margin_detection_ms: 1_624, margin_false_suspicions_per_hour: 0 }],
+    },
+    [{ threshold: 8, trials: 9, p50_ms: 684.9, max_ms: 727.7, phi_silence_ms: 623 }],
+  );
+  t.like(f.balls_into_bins[0], { trials: 2_000, strategy_random_max: 2.75, strategy_least_request_max: 2.01 });
+  t.like(f.balls_into_bins[1], { trials: 2, strategy_random_max: null, strategy_least_request_max: null });
+  t.like(f.phi_tradeoff[0], { margin_detection_ms: 1_624, margin_false_suspicions_per_hour: 0 });
+  t.like(f.detection_in_cluster[0], { trials: 9, phi_silence_ms: 623 });
+  t.like(threadsFigures({ beforeReqPerS: 1_277.4, afterReqPerS: 549, lost: 22, failoverMs: 326.7 }, 64), {
+    closed_loops: 64,
+    before_req_per_s: 1_277,
+    failover_ms: 326.7,
+  });
 });

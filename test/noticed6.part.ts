@@ -5,7 +5,7 @@
 import test from 'ava';
 import type { ActorContext, Behavior } from '../src/runtime/actor.js';
 import { SimWorld } from '../src/runtime/transports/sim.js';
-import { snapshot } from '../src/runtime/stats.js';
+import { HOST_MESSAGE_TYPES_MAX, mergeSnapshots, snapshot, type StatsSnapshot } from '../src/runtime/stats.js';
 import { ClientMetrics, MESSAGE_TYPE_OTHER, MESSAGE_TYPE_SERIES_MAX, buildClusterMetrics } from '../src/metrics/cluster-metrics.js';
 import { METRIC_SERIES_MAX, sampleValue } from '../src/metrics/registry.js';
 import { scenarioFigures, threadsFigures, type ScenarioResult } from '../bench/failover.js';
@@ -13,14 +13,12 @@ import { CONTENDERS, endToEndFigures, tableFigures } from '../bench/balancer.js'
 
 const SEED = 1;
 
-// meridian_messages_by_type_total took its label from each message's `type`: an actor that
-// made up a type per message gave it a series each, and past 10,000 (the registry's guard)
-// every metrics() read threw "ValidationError: labels: meridian_messages_by_type_total already
-// has 10000 label combinations". Now the most-sent types have their own series, the rest one
-// series together, and the read answers.
-test('metrics: an actor sending 10,001 distinct message types leaves metrics() answering, the rest counted as one type', (t) => {
-  t.log(`seed ${SEED}`);
-  const types = METRIC_SERIES_MAX + 1;
+/**
+ * The counters of a simulated host whose one actor sends 3 messages of type `common`, then one
+ * of each of `types` made-up types (`made-up-<first + i>`), then one wrapped message
+ * (`{ type: 'w', m: { type } }`) of each of `wrapped` made-up inner types.
+ */
+function inventorStats(first: number, types: number, wrapped = 0): StatsSnapshot {
   const inventor: Behavior<null> = {
     name: 'inventor',
     init: (ctx: ActorContext) => {
@@ -29,21 +27,35 @@ test('metrics: an actor sending 10,001 distinct message types leaves metrics() a
     },
     receive: (_state, msg, ctx) => {
       if (msg.type !== 'timer') return;
-      // One message of each made-up type, and 3 of a common one (kept under its own name).
-      for (let i = 0; i < types; i++) ctx.send(ctx.self, { type: `made-up-${i}` });
       for (let i = 0; i < 3; i++) ctx.send(ctx.self, { type: 'common' });
+      for (let i = 0; i < types; i++) ctx.send(ctx.self, { type: `made-up-${first + i}` });
+      for (let i = 0; i < wrapped; i++) ctx.send(ctx.self, { type: 'w', m: { type: `inner-${i}` } });
     },
   };
   const w = new SimWorld({
     seed: SEED,
     directory: new Map([['inv/1', { host: 0, region: 'r', node: 'n' }]]),
     behaviors: new Map([[inventor.name, inventor]]),
-    mailboxCapacity: 2 * types,
+    mailboxCapacity: 2 * (types + wrapped) + 10,
   });
   w.host.spawn({ address: 'inv/1', behavior: inventor.name, params: null, region: 'r', node: 'n' });
   w.runUntil(100);
-  const stats = snapshot(w.host.stats);
-  t.is(Object.keys(stats.types).filter((k) => k.startsWith('made-up-')).length, types, 'the host counted every made-up type');
+  return snapshot(w.host.stats);
+}
+
+const typesSum = (types: Record<string, number>): number => Object.values(types).reduce((a, b) => a + b, 0);
+
+// meridian_messages_by_type_total took its label from each message's `type`: actors that made
+// up a type per message gave it a series each, and past 10,000 (the registry's guard) every
+// metrics() read threw "ValidationError: labels: meridian_messages_by_type_total already has
+// 10000 label combinations". Now the most-sent types have their own series, the rest one series
+// together, and the read answers. Each host counts at most HOST_MESSAGE_TYPES_MAX types (the
+// next test): 11 hosts of 990 made-up types each pass 10,000 together.
+test('metrics: hosts whose actors sent 10,890 distinct message types leave metrics() answering, the rest counted as one type', (t) => {
+  t.log(`seed ${SEED}`);
+  const hosts = Array.from({ length: 11 }, (_, h) => inventorStats(h * 990, 990));
+  const stats = mergeSnapshots(hosts);
+  t.true(Object.keys(stats.types).length > METRIC_SERIES_MAX, `${Object.keys(stats.types).length} types`);
   const m = buildClusterMetrics({
     stats: { ...stats, servers: {} },
     members: [],
@@ -54,12 +66,28 @@ test('metrics: an actor sending 10,001 distinct message types leaves metrics() a
   });
   const byType = m.families.find((f) => f.name === 'meridian_messages_by_type_total')!;
   t.is(byType.series.length, MESSAGE_TYPE_SERIES_MAX);
-  t.is(sampleValue(m, 'meridian_messages_by_type_total', { type: 'common' }), 3, 'the most-sent type keeps its series');
+  t.is(sampleValue(m, 'meridian_messages_by_type_total', { type: 'common' }), 33, 'the most-sent type keeps its series');
   let sum = 0;
   if (byType.type !== 'histogram') for (const s of byType.series) sum += s.value;
   t.is(sum, stats.sent, 'every message is counted, under its type or the other');
   t.true(sampleValue(m, 'meridian_messages_by_type_total', { type: MESSAGE_TYPE_OTHER })! > 0);
   t.regex(byType.help, /other/);
+});
+
+// Each host kept a counter per message type it ever saw (and a cache entry per wrapped pair),
+// sent with every stats read: an actor making up types grew them by one a message for as long
+// as the host ran (10,000 made-up types and 2,000 wrapped ones: 12,002 entries). Now a host
+// counts HOST_MESSAGE_TYPES_MAX types apart and the rest as MESSAGE_TYPE_OTHER.
+test('stats: a host counts at most HOST_MESSAGE_TYPES_MAX message types apart, the later ones as one, every message counted', (t) => {
+  t.log(`seed ${SEED}`);
+  const stats = inventorStats(0, 10_000, 2_000);
+  t.is(Object.keys(stats.types).length, HOST_MESSAGE_TYPES_MAX + 1, 'the types apart and the other');
+  t.is(stats.types.common, 3, 'a type seen before the bound keeps its counter');
+  t.is(stats.types['made-up-0'], 1);
+  t.false('w:inner-0' in stats.types, 'a wrapped pair past the bound is counted as the other');
+  // 3 + 10,000 + 2,000 sent; apart: common's 3 and one of each of the first 999 made-up types.
+  t.is(stats.types[MESSAGE_TYPE_OTHER], 12_003 - 3 - (HOST_MESSAGE_TYPES_MAX - 1));
+  t.is(typesSum(stats.types), stats.sent, 'every message is counted once');
 });
 
 // bench failover's table prints p50 / p99 before the fault and after the failover for each

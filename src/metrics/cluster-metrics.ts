@@ -1,5 +1,5 @@
 import { DROP_CAUSES } from '../net/model.js';
-import { LEVEL_COUNTER_PREFIX, type StatsSnapshot } from '../runtime/stats.js';
+import { LEVEL_COUNTER_PREFIX, MESSAGE_TYPE_OTHER, type StatsSnapshot } from '../runtime/stats.js';
 import { LATENCY_BUCKETS_SECONDS, METRIC_SERIES_MAX, Registry, type MetricsSnapshot } from './registry.js';
 
 /**
@@ -116,8 +116,8 @@ export function replicationLagOf(stats: StatsSnapshot, regions: readonly string[
  * audit, session 69).
  */
 export const MESSAGE_TYPE_SERIES_MAX = 1_000;
-/** The type under which the by-type counter sums the types left without a series of their own. */
-export const MESSAGE_TYPE_OTHER = '(other)';
+/** The type under which the by-type counter sums the types left without a series of their own (as a host does past its own). */
+export { MESSAGE_TYPE_OTHER };
 
 /**
  * The by-type series: every type, in name order, when there are at most MESSAGE_TYPE_SERIES_MAX;

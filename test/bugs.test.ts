@@ -27,3 +27,4 @@ import './audit-errors.part.js';
 import './audit-control.part.js';
 import './audit-report.part.js';
 import './noticed5.part.js';
+import './noticed6.part.js';

@@ -164,12 +164,23 @@ export class Host implements CellHost {
     return client;
   }
 
-  /** The counter of the `wrapper:inner` type, its name built once per pair. */
+  /**
+   * The counter of the `wrapper:inner` type, its name built once per pair. A pair past the
+   * host's types (HOST_MESSAGE_TYPES_MAX), counted as MESSAGE_TYPE_OTHER, is not kept here:
+   * the cache is bounded as the types are.
+   */
   private wrappedTypeCounter(outer: string, inner: string): TypeCounter {
-    let byInner = this.wrappedTypeCounters.get(outer);
-    if (byInner === undefined) this.wrappedTypeCounters.set(outer, (byInner = new Map()));
-    let counter = byInner.get(inner);
-    if (counter === undefined) byInner.set(inner, (counter = this.stats.typeCounter(`${outer}:${inner}`)));
+    const byInner = this.wrappedTypeCounters.get(outer);
+    let counter = byInner?.get(inner);
+    if (counter === undefined) {
+      const type = `${outer}:${inner}`;
+      const apart = this.stats.countsApart(type);
+      counter = this.stats.typeCounter(type);
+      if (apart) {
+        if (byInner === undefined) this.wrappedTypeCounters.set(outer, new Map([[inner, counter]]));
+        else byInner.set(inner, counter);
+      }
+    }
     return counter;
   }
 

@@ -15,6 +15,17 @@ export interface LinkStats {
   dropped: number;
 }
 
+/**
+ * Message types one host counts apart (HostStats.types). A message's type is whatever its
+ * sender chose: an actor that made up a type per message grew every host's table of types by
+ * one a message, for as long as the host ran, and sent it with every stats read (found by a
+ * report audit, session 69). Past it, a host counts the messages of types it has not seen under
+ * MESSAGE_TYPE_OTHER. The runtime's own protocols use a few dozen.
+ */
+export const HOST_MESSAGE_TYPES_MAX = 1_000;
+/** The type under which a host counts the messages of its types past HOST_MESSAGE_TYPES_MAX (and the metrics theirs past theirs). */
+export const MESSAGE_TYPE_OTHER = '(other)';
+
 /** The count of one message type (see HostStats.typeCounter). */
 export interface TypeCounter {
   n: number;
@@ -40,11 +51,16 @@ export interface HostStats {
   readonly types: Record<string, number>;
   actor(address: string): ActorStats;
   link(fromRegion: string, toRegion: string): LinkStats;
-  /** The counter behind `types[type]`, made on first use. */
+  /**
+   * The counter behind `types[type]`, made on first use; once the host counts
+   * HOST_MESSAGE_TYPES_MAX types, a type it has not seen gets MESSAGE_TYPE_OTHER's.
+   */
   typeCounter(type: string): TypeCounter;
+  /** Whether `type` has a counter of its own (or the host has room for one): not counted as MESSAGE_TYPE_OTHER. */
+  countsApart(type: string): boolean;
 }
 
-export type StatsSnapshot = Omit<HostStats, 'actor' | 'link' | 'typeCounter'>;
+export type StatsSnapshot = Omit<HostStats, 'actor' | 'link' | 'typeCounter' | 'countsApart'>;
 
 export function emptyHostStats(): HostStats {
   // Per region pair, so the hot path does not build a key string per message.
@@ -82,8 +98,15 @@ export function emptyHostStats(): HostStats {
     },
     typeCounter(type) {
       let counter = typeCounters.get(type);
-      if (counter === undefined) typeCounters.set(type, (counter = { n: 0 }));
+      if (counter === undefined) {
+        if (typeCounters.size >= HOST_MESSAGE_TYPES_MAX) type = MESSAGE_TYPE_OTHER;
+        counter = typeCounters.get(type);
+        if (counter === undefined) typeCounters.set(type, (counter = { n: 0 }));
+      }
       return counter;
+    },
+    countsApart(type) {
+      return typeCounters.has(type) || typeCounters.size < HOST_MESSAGE_TYPES_MAX;
     },
   };
   return stats;

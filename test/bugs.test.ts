@@ -26,3 +26,4 @@ import './backpressure.part.js';
 import './audit-errors.part.js';
 import './audit-control.part.js';
 import './audit-report.part.js';
+import './audit-repeat.part.js';

@@ -1,0 +1,53 @@
+/**
+ * Session 69's audit of what one long-lived process accumulates across many runs: a test
+ * harness starting thousands of clusters, `meridian check --time-limit` running tens of
+ * thousands of seeds on one pool.
+ */
+import test from 'ava';
+import { getEventListeners } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { createCheckPoolOf, POOL_THREAD_LOADED, runChecks } from '../src/harness/check-runner.js';
+
+/**
+ * The references Node keeps in `signal` to the signals AbortSignal.any made of it (its
+ * kDependantSignals: on Node 20 never pruned); 0 when it has none (or a Node keeps none).
+ */
+function dependants(signal: AbortSignal): number {
+  const key = Object.getOwnPropertySymbols(signal).find((s) => s.description === 'kDependantSignals');
+  // A set of Node's own (SafeSet: not an instance of this realm's Set).
+  const held = key === undefined ? undefined : (signal as unknown as Record<symbol, { size?: unknown } | undefined>)[key];
+  return typeof held?.size === 'number' ? held.size : 0;
+}
+
+// runChecks linked each seed's signal to the run's with AbortSignal.any, and the run's to the
+// caller's signal and its pool's: on Node 20 every seed left a reference in the caller's signal
+// and in the pool's two, kept for as long as they live (a pool kept warm for a whole suite).
+test('runs on a kept pool leave nothing in the pool or in the caller signal, seed by seed', async (t) => {
+  process.env['MERIDIAN_TEST_POOL_THREAD_LOADED'] = POOL_THREAD_LOADED;
+  const pool = createCheckPoolOf(fileURLToPath(new URL('./fixtures/instant-report-worker.js', import.meta.url)), 1);
+  // ScenarioPool's own signals (CheckPool's interface has neither).
+  const inner = pool as unknown as { closing: AbortSignal; failing: AbortSignal };
+  const caller = new AbortController();
+  const RUNS = 3;
+  const SEEDS = 4;
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      const summary = await runChecks({ from: 1 + run * SEEDS, seeds: SEEDS, pool, signal: caller.signal });
+      t.is(summary.passed, SEEDS);
+    }
+    const left = [caller.signal, inner.closing, inner.failing].map((s) => `${dependants(s)} references, ${getEventListeners(s, 'abort').length} listeners`);
+    t.log(`after ${RUNS} runs of ${SEEDS} seeds: caller ${left[0]}; pool ${left[1]} | ${left[2]}`);
+    for (const signal of [caller.signal, inner.closing, inner.failing]) {
+      t.is(dependants(signal), 0);
+      // One listener for every run on it at most (runs waiting on the pool share it).
+      t.true(getEventListeners(signal, 'abort').length <= 1);
+    }
+    // The caller's signal still stops a run, with the seeds it ran reported.
+    caller.abort();
+    const stopped = await runChecks({ from: 100, seeds: SEEDS, pool, signal: caller.signal });
+    t.true(stopped.interrupted);
+    t.is(stopped.reports.length, 0);
+  } finally {
+    await pool.close();
+  }
+});

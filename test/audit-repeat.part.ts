@@ -6,7 +6,9 @@
 import test from 'ava';
 import { getEventListeners } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { createCheckPoolOf, POOL_THREAD_LOADED, runChecks } from '../src/harness/check-runner.js';
+import { makeTempDir, notedTempDirsForTests, removeTempDir } from '../src/runtime/temp-dirs.js';
 
 /**
  * The references Node keeps in `signal` to the signals AbortSignal.any made of it (its
@@ -50,4 +52,30 @@ test('runs on a kept pool leave nothing in the pool or in the caller signal, see
   } finally {
     await pool.close();
   }
+});
+
+// A worker thread notes each temporary folder it makes to the main thread, which removes those
+// left at exit. A thread ended before it said it removed one (a pool's thread ended under its
+// real-time seed) left the folder noted for the process's life, and SIGINT, SIGTERM and SIGHUP
+// listened to, even once the pool's folder (the thread's TMPDIR) was removed with it inside.
+test('a folder a worker thread made inside a temporary folder is forgotten when that folder is removed', async (t) => {
+  const parent = makeTempDir('meridian-audit-repeat-');
+  const worker = new Worker(new URL('./fixtures/temp-dir-then-hang-worker.js', import.meta.url), { env: { ...process.env, TMPDIR: parent } });
+  try {
+    const inner = await new Promise<string>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    t.true(inner.startsWith(parent), inner);
+    // Its note comes on another channel than its message: waited for (the main thread notes it).
+    for (let i = 0; i < 500 && !notedTempDirsForTests().includes(inner); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    t.true(notedTempDirsForTests().includes(inner), 'the main thread noted the folder');
+  } finally {
+    await worker.terminate();
+    removeTempDir(parent);
+  }
+  t.deepEqual(
+    notedTempDirsForTests().filter((d) => d.startsWith(parent)),
+    [],
+  );
 });

@@ -28,3 +28,4 @@ import './audit-control.part.js';
 import './audit-report.part.js';
 import './noticed5.part.js';
 import './noticed6.part.js';
+import './audit-repeat.part.js';

@@ -1195,6 +1195,47 @@ function afterNats(report: ScenarioReport, watch: NatsWatch, lossesBefore: numbe
 }
 
 /**
+ * By source signal, the callbacks anyOf's signals wait on it with: one listener on the source
+ * for them all, so that runs waiting on one pool (each listening to the caller's signal and the
+ * pool's) add none (more than 10 would have had Node warn of a leak).
+ */
+const abortCallbacks = new WeakMap<AbortSignal, Set<() => void>>();
+
+/** Calls `callback` when `source` fires (not yet fired), until the function returned is called. */
+function onAbortOf(source: AbortSignal, callback: () => void): () => void {
+  let callbacks = abortCallbacks.get(source);
+  if (callbacks === undefined) {
+    const fresh = new Set<() => void>();
+    abortCallbacks.set(source, fresh);
+    source.addEventListener('abort', () => fresh.forEach((f) => f()), { once: true });
+    callbacks = fresh;
+  }
+  const mine = callbacks;
+  mine.add(callback);
+  return () => void mine.delete(callback);
+}
+
+/**
+ * A signal that fires when the first of `sources` fires (with its reason; at once if one has),
+ * and `unlink`, which takes it off the sources: for a run to call as it ends. Not
+ * AbortSignal.any: on Node 20 each signal it makes leaves a reference in each source (a
+ * composite's sources for a composite) that nothing removes, and a run made one for each seed on
+ * the run's signal, a composite of the caller's signal and the pool's: three references each
+ * seed left for the life of the pool and of the caller's signal (15 after 3 runs of 4 seeds on a
+ * kept pool; found by an audit of what a long-lived process accumulates, session 69).
+ */
+function anyOf(sources: readonly AbortSignal[]): { signal: AbortSignal; unlink: () => void } {
+  const any = new AbortController();
+  const fired = sources.find((s) => s.aborted);
+  if (fired !== undefined) {
+    any.abort(fired.reason);
+    return { signal: any.signal, unlink: () => undefined };
+  }
+  const unlinks = sources.map((source) => onAbortOf(source, () => any.abort(source.reason)));
+  return { signal: any.signal, unlink: () => unlinks.forEach((u) => u()) };
+}
+
+/**
  * Run seeds from, from + 1, ... on a pool of `workers` threads; the pool is destroyed before
  * this returns. With `pool` (createCheckPool), on that pool's threads, left open and warm for
  * the next run: a test suite calling runChecks many times pays the threads' start-up once,
@@ -1215,7 +1256,9 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
   const natsGone = new AbortController();
   let natsUnreachable: string | undefined;
   const nats = options.transport === 'nats' && options.nats !== undefined ? new NatsWatch([options.nats.servers].flat()) : undefined;
-  const stop = AbortSignal.any([
+  // Linked by listeners the run removes as it ends (anyOf), not AbortSignal.any: Node 20 keeps
+  // a reference in every source for each signal AbortSignal.any makes, for the source's life.
+  const { signal: stop, unlink } = anyOf([
     ...(options.signal === undefined ? [] : [options.signal]),
     natsGone.signal,
     enough.signal,
@@ -1224,6 +1267,12 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
     pool.closing,
     pool.failing,
   ]);
+  // The seeds in flight, each dropped (its controller aborted) when the run stops.
+  const inFlight = new Set<AbortController>();
+  const dropAll = (): void => {
+    for (const seed of inFlight) seed.abort();
+  };
+  stop.addEventListener('abort', dropAll, { once: true });
   const endTurn = await pool.turn(stop);
   const started = performance.now();
   const reports: ScenarioReport[] = [];
@@ -1254,9 +1303,11 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       }
       const lossesBefore = nats?.losses ?? 0;
       const task: ScenarioTask = { seed: o.from + next++, mode: o.mode, schedule: o.schedule, ...seedOptionsOf(options) };
-      // The seed's wall-time limit, or the run's stop: either ends its worker.
+      // The seed's wall-time limit, or the run's stop (dropAll): either ends its worker.
       const abort = new AbortController();
-      const signal = AbortSignal.any([abort.signal, stop]);
+      const signal = abort.signal;
+      if (stop.aborted) abort.abort();
+      inFlight.add(abort);
       const started = performance.now();
       const limitMs = seedWallMs(task);
       const timer = setTimeout(() => abort.abort(), limitMs);
@@ -1276,6 +1327,7 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
         report = hungReport(task, performance.now() - started, limitMs);
       } finally {
         clearTimeout(timer);
+        inFlight.delete(abort);
       }
       if (nats !== undefined) report = afterNats(report, nats, lossesBefore);
       // A seed that finished as the stop came is kept: it ran whole.
@@ -1320,6 +1372,7 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       throw new StoppedError(`runChecks: its CheckPool was closed during the run (${reports.length} of ${o.seeds} seeds had finished)`);
   } finally {
     clearTimeout(timeUp);
+    unlink();
     await nats?.close();
     endTurn();
     if (o.pool === undefined) await pool.close();

@@ -1,6 +1,6 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { BroadcastChannel, isMainThread } from 'node:worker_threads';
 
 /**
@@ -37,7 +37,7 @@ if (isMainThread) {
       elsewhere.add(note.made);
       listen();
     } else {
-      elsewhere.delete(note.removed);
+      forget(note.removed);
       unlistenSignals();
     }
   };
@@ -104,12 +104,29 @@ export function makeTempDir(prefix: string, options: { owned?: boolean } = {}): 
   return dir;
 }
 
-/** Removes `dir` (one makeTempDir made) with everything in it. */
+/**
+ * Removes `dir` (one makeTempDir made) with everything in it, and forgets the folders noted in
+ * it (a check pool's threads make theirs in the pool's folder): a thread ended before it said
+ * it removed one (a real-time seed dropped after SEED_STOP_WAIT_MS, a pool closed under its
+ * seeds) left it in `elsewhere` for the life of the process, and the signals listened to
+ * (found by an audit of what a long-lived process accumulates, session 69).
+ */
 export function removeTempDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
-  made.delete(dir);
+  forget(dir);
   if (!isMainThread) channel.postMessage({ removed: dir } satisfies Note);
   unlistenSignals();
+}
+
+/** Drops `dir`, removed, from the folders noted, and every folder noted inside it. */
+function forget(dir: string): void {
+  const inside = dir + sep;
+  for (const noted of [made, elsewhere]) for (const d of noted) if (d === dir || d.startsWith(inside)) noted.delete(d);
+}
+
+/** Testing only: the folders this thread would remove at exit (its own, and, the main thread, its worker threads'). */
+export function notedTempDirsForTests(): string[] {
+  return [...made, ...elsewhere];
 }
 
 /**

@@ -1,6 +1,9 @@
 import type { Envelope } from '../../core/codec.js';
 import type { TimerTarget } from '../env.js';
 
+/** What a cancelled callback event holds instead of its callback (never called). */
+const CANCELLED = (): void => undefined;
+
 /**
  * One simulator event, ordered by (at, seq): time first, then scheduling order. It is one of
  * three things, so that the common ones need no closure: a message delivery (`envelope`), an
@@ -20,8 +23,19 @@ export class SimEvent {
     public key: string,
   ) {}
 
+  /**
+   * Marks it skipped when its time comes, and lets go of what it would have run: it stays in
+   * the heap until then, and with 0 ms messages (the default network) a run's virtual time may
+   * never get there. A client's sweep timer, cancelled as each call settles and as the client
+   * closes, kept every client closed on a long-lived simulated cluster (about 2 KB each at
+   * virtual time 0; found by an audit of what a long-lived process accumulates, session 69).
+   * A callback event's `fn` becomes CANCELLED, not undefined: its handle is still out in the
+   * world, so it is never recycled (see SimWorld.recycle).
+   */
   cancel(): void {
     this.cancelled = true;
+    if (this.fn !== undefined) this.fn = CANCELLED;
+    this.target = undefined;
   }
 }
 

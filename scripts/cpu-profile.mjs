@@ -8,8 +8,8 @@
  *
  * `--match` keeps the profiles whose file name matches (a profile's name carries its thread
  * id: `CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile`; thread 0 is the main thread). The
- * worker bundle (dist/workers/*.bundle.cjs) is mapped back to its source files by the
- * `// path` comments esbuild writes before each module. Self time is a sample's time given to
+ * worker bundle (dist/workers/*.bundle.cjs) is mapped back to its source files through its
+ * source map (sourceUrlOf of bench/lib/cpu-profile.ts, as `bench profile` does; build first). Self time is a sample's time given to
  * the function on top of its stack; a part's time goes to the innermost frame of the stack
  * that belongs to a part (the participant, the coordinator, a Paxos group, the durable
  * store...), split by what ran on top (the codec, postMessage, a file write, or the part's
@@ -17,6 +17,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { sourceUrlOf } from '../dist/bench/lib/cpu-profile.js';
 
 const args = process.argv.slice(2);
 const dir = args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
@@ -59,34 +60,8 @@ const NATIVE = new Map([
 ]);
 const OWN_ROWS = new Set(['(garbage collector)', '(idle)', '(program)']);
 
-const bundles = new Map();
-/** The source file of a frame (the module a worker bundle's line belongs to). */
-function sourceOf(url, line) {
-  if (!url.endsWith('.bundle.cjs')) return url;
-  let starts = bundles.get(url);
-  if (starts === undefined) {
-    starts = [];
-    const lines = fs.readFileSync(new URL(url), 'utf8').split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const m = /^\/\/ (\S+\.(?:ts|js|mjs|cjs))$/.exec(lines[i]);
-      if (m !== null) starts.push([i, m[1]]);
-    }
-    bundles.set(url, starts);
-  }
-  let lo = 0;
-  let hi = starts.length - 1;
-  let found = url;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (starts[mid][0] <= line) {
-      found = starts[mid][1];
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return found;
-}
-
-const short = (file, name) => file.replace(/^.*\/(dist|node_modules)\//, '$1/') || `(${name || 'native'})`;
+const short = (file, name) =>
+  file.replace(/^.*\/(dist|node_modules)\//, '$1/').replace(/^file:\/\/.*\/(src|workers|bench)\//, '$1/') || `(${name || 'native'})`;
 const byFunction = new Map();
 const byFile = new Map();
 const byPart = new Map();
@@ -103,7 +78,7 @@ for (const f of files) {
   for (const [id, t] of self) {
     total += t;
     const frame = nodes.get(id).callFrame;
-    const file = short(sourceOf(frame.url, frame.lineNumber), frame.functionName);
+    const file = short(sourceUrlOf(frame), frame.functionName);
     const at = frame.url.endsWith('.bundle.cjs') ? ` (bundle line ${frame.lineNumber + 1})` : `:${frame.lineNumber + 1}`;
     add(byFunction, `${frame.functionName || '(anonymous)'} ${path.basename(file)}${at}`, t);
     add(byFile, file, t);
@@ -115,7 +90,7 @@ for (const f of files) {
     let part;
     for (let cur = id; cur !== undefined && part === undefined; cur = parent.get(cur)) {
       const cf = nodes.get(cur).callFrame;
-      const src = sourceOf(cf.url, cf.lineNumber);
+      const src = sourceUrlOf(cf);
       if (onTop === undefined) onTop = TOPS.find(([re]) => re.test(src))?.[1];
       part = PARTS.find(([re]) => re.test(src))?.[1];
     }

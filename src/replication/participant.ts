@@ -505,7 +505,8 @@ export class Participants {
     if (out.kind === 'vote') {
       if (!shard.awaitingVote.delete(out.txn)) return [];
       // Drained once after all the outputs at hand (afterOutputs): the votes of one log slot's
-      // prepares then share their records' entry, and leave together. A prepare of a
+      // prepares are drained together, their records proposed in one go (a command each, the
+      // last one tagged), and the votes leave together once those are chosen. A prepare of a
       // transaction that finished here is a late copy: dropped, not voted no (see forget).
       if (!out.vote && out.reason === ALREADY_FINISHED) shard.core.forget(out.txn);
       else shard.core.vote(out.txn, out.vote, out.reason);

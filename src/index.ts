@@ -91,6 +91,7 @@ export { runChecks, createCheckPool } from './harness/check-runner.js';
 export type {
   CheckRunOptions,
   CheckRunSummary,
+  UnknownShares,
   CheckPool,
   CheckPoolOptions,
   ScenarioReport,

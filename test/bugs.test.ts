@@ -29,3 +29,4 @@ import './audit-report.part.js';
 import './noticed5.part.js';
 import './noticed6.part.js';
 import './audit-repeat.part.js';
+import './retain.part.js';

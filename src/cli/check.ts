@@ -15,6 +15,9 @@ import {
   CHECK_MODES,
   CHECK_TRANSPORTS,
   CHECK_RUN_SEEDS_MAX,
+  CHECK_RUN_PASSED_REPORTS_KEPT,
+  unknownSharesOf,
+  type UnknownShares,
   CHECK_RUN_TIME_LIMIT_MS_MAX,
   checkRunWorkersDefault,
   CHECK_RUN_WORKERS_MAX,
@@ -558,21 +561,15 @@ function pct(x: number): string {
  * The share of calls whose outcome stayed unknown, over the seeds that ran an operation:
  * `mean` and `max` (undefined when none did), and how many seeds were `leftOut` (0 operations:
  * a seed that crashed or hung before its workload). Such a seed counted as 0%, which pulled the
- * mean down (session 67's audit).
+ * mean down (session 67's audit). A run's summary has them over all its seeds (`unknownShares`,
+ * reports dropped or not).
  */
-export function unknownShares(reports: readonly Pick<ScenarioReport, 'unknownShare' | 'operations'>[]): {
-  mean: number | undefined;
-  max: number | undefined;
-  leftOut: number;
-} {
-  const counted = reports.filter((r) => r.operations > 0).map((r) => r.unknownShare);
-  const leftOut = reports.length - counted.length;
-  if (counted.length === 0) return { mean: undefined, max: undefined, leftOut };
-  return { mean: counted.reduce((a, b) => a + b, 0) / counted.length, max: Math.max(...counted), leftOut };
+export function unknownShares(reports: readonly Pick<ScenarioReport, 'unknownShare' | 'operations'>[]): UnknownShares {
+  return unknownSharesOf(reports);
 }
 
 /** check's line of unknownShares; undefined when no seed finished (interrupted at once: it said "mean 0.0%, max 0.0%"). */
-export function unknownSharesLine(shares: ReturnType<typeof unknownShares>): string | undefined {
+export function unknownSharesLine(shares: UnknownShares): string | undefined {
   if (shares.mean === undefined && shares.leftOut === 0) return undefined;
   const leftOut = shares.leftOut === 0 ? '' : `; ${count(shares.leftOut, 'seed')} with no operation (crashed or hung) left out`;
   const figures =
@@ -738,14 +735,14 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
     for (const r of notPassed) printFailure(io, r, args);
     io.out('');
   }
-  const shares = unknownShares(summary.reports);
+  const shares = summary.unknownShares;
   const seconds = summary.elapsedMs / 1000;
   // Not a finding (exit 1 below, as for an unknown seed): the seeds that finished are reported.
   if (summary.natsUnreachable !== undefined) io.out(`check: NATS cannot be reached, no more seeds started: ${summary.natsUnreachable}`);
   const sharesLine = unknownSharesLine(shares);
   if (sharesLine !== undefined) io.out(sharesLine);
   const list = (rs: ScenarioReport[]): string => (rs.length > 0 ? ` (${rs.map((r) => r.seed).join(', ')})` : '');
-  const ran = summary.reports.length;
+  const ran = summary.ran;
   const ofTotal = args.seedsFromTime === true ? count(ran, 'seed') : `${ran} of ${count(total, 'seed')}`;
   io.out(
     `check: ${
@@ -773,6 +770,8 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
       stoppedAtTimeLimit: summary.stoppedAtTimeLimit,
       ...(summary.natsUnreachable === undefined ? {} : { natsUnreachable: summary.natsUnreachable }),
       passed: summary.passed,
+      // Passed seeds without a line in `reports` (beyond the first CHECK_RUN_PASSED_REPORTS_KEPT to pass).
+      passedReportsLeftOut: summary.passedReportsLeftOut,
       failed: summary.failed.map((r) => r.seed),
       unknown: summary.unknown.map((r) => r.seed),
       operations: summary.operations,
@@ -790,7 +789,12 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
       summary.reports.map((r) => jsonReport(r, args)),
     )}\n`;
     if (!writeText(args.jsonFile, text, '--json', io)) return 2;
-    io.out(`json: ${count(ran, 'seed report')} written to ${args.jsonFile}`);
+    const leftOut = summary.passedReportsLeftOut;
+    io.out(
+      `json: ${count(summary.reports.length, 'seed report')} written to ${args.jsonFile}${
+        leftOut === 0 ? '' : ` (and not those of ${count(leftOut, 'passed seed')} beyond the first ${CHECK_RUN_PASSED_REPORTS_KEPT} to pass: counted, not kept)`
+      }`,
+    );
   }
   if (summary.interrupted) return interruptedStatus(stopped!);
   return summary.failed.length > 0 || summary.unknown.length > 0 || summary.natsUnreachable !== undefined ? 1 : 0;

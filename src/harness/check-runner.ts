@@ -88,6 +88,13 @@ export function checkRunWorkersDefault(transport: CheckTransport | undefined): n
 }
 export const CHECK_RUN_WORKERS_MAX = 64;
 export const CHECK_RUN_SEEDS_MAX = 1_000_000;
+/**
+ * The passed seeds' reports a run keeps by default (CheckRunOptions.keepPassedReports). A run
+ * may have CHECK_RUN_SEEDS_MAX seeds (`meridian check --time-limit` without --seeds): every
+ * report kept (about 1.4 KB each once copied from its worker, by session 69's audit of
+ * long-lived processes) came to about 1.4 GB in the main thread by the end of the run.
+ */
+export const CHECK_RUN_PASSED_REPORTS_KEPT = 10_000;
 /** The longest `timeLimitMs` runChecks takes: a week. */
 export const CHECK_RUN_TIME_LIMIT_MS_MAX = 7 * 24 * 3_600_000;
 /**
@@ -316,13 +323,91 @@ export interface CheckRunOptions extends SeedOptions {
    * it from above: CHECK_RUN_SEEDS_MAX for "as many as fit").
    */
   timeLimitMs?: number;
+  /**
+   * How many passed seeds' reports `reports` keeps at most (default
+   * CHECK_RUN_PASSED_REPORTS_KEPT, 10,000; an integer from 0 to CHECK_RUN_SEEDS_MAX, which
+   * keeps them all): those of the first to finish. A passed seed beyond them is counted
+   * (`passed`, `ran`, `operations`, `unknownShares`) and its report dropped
+   * (`passedReportsLeftOut`), so that a long run holds a bounded number of reports. Every
+   * failed and unknown seed's report is kept.
+   */
+  keepPassedReports?: number;
+}
+
+/**
+ * The share of calls whose outcome stayed unknown (timed out), over the seeds that ran an
+ * operation: `mean` and `max` (undefined when none did), and how many seeds were `leftOut` (0
+ * operations: a seed that crashed or hung before its workload).
+ */
+export interface UnknownShares {
+  mean: number | undefined;
+  max: number | undefined;
+  leftOut: number;
+}
+
+/** What the reports a run dropped add to UnknownShares and its operations. */
+interface DroppedReports {
+  seeds: number;
+  /** Those of them that ran an operation, and the sum and max of their unknownShare. */
+  counted: number;
+  sum: number;
+  max: number | undefined;
+  operations: number;
+}
+
+function noneDropped(): DroppedReports {
+  return { seeds: 0, counted: 0, sum: 0, max: undefined, operations: 0 };
+}
+
+function addDropped(d: DroppedReports, r: Pick<ScenarioReport, 'unknownShare' | 'operations'>): void {
+  d.seeds++;
+  d.operations += r.operations;
+  if (r.operations === 0) return;
+  d.counted++;
+  d.sum += r.unknownShare;
+  d.max = d.max === undefined ? r.unknownShare : Math.max(d.max, r.unknownShare);
+}
+
+/**
+ * UnknownShares of `reports` and of those a run `dropped`. A loop, not Math.max(...shares):
+ * spread over more than about 10^5 seeds' shares threw "Maximum call stack size exceeded", so a
+ * `meridian check` of that many seeds lost its summary and --json at the end (session 69).
+ */
+export function unknownSharesOf(reports: readonly Pick<ScenarioReport, 'unknownShare' | 'operations'>[], dropped = noneDropped()): UnknownShares {
+  let sum = 0;
+  let counted = 0;
+  let max = dropped.max;
+  for (const r of reports) {
+    if (r.operations === 0) continue;
+    sum += r.unknownShare;
+    counted++;
+    max = max === undefined ? r.unknownShare : Math.max(max, r.unknownShare);
+  }
+  const leftOut = reports.length + dropped.seeds - counted - dropped.counted;
+  if (counted + dropped.counted === 0) return { mean: undefined, max: undefined, leftOut };
+  // The kept reports' sum first, in seed order: with none dropped, the mean is the one it was.
+  return { mean: (dropped.counted === 0 ? sum : sum + dropped.sum) / (counted + dropped.counted), max, leftOut };
 }
 
 export interface CheckRunSummary {
-  /** Sorted by seed. */
+  /**
+   * Sorted by seed: every failed and unknown seed's, and the passed seeds' up to
+   * `keepPassedReports` (those of the first to finish; see passedReportsLeftOut).
+   */
   reports: ScenarioReport[];
   failed: ScenarioReport[];
+  /** Every passed seed, its report kept or not. */
   passed: number;
+  /** Seeds that finished (reports.length + passedReportsLeftOut). */
+  ran: number;
+  /**
+   * Passed seeds whose reports were dropped, beyond `keepPassedReports`: counted in `passed`,
+   * `ran`, `operations` and `unknownShares`, absent from `reports`. 0 unless a run passed more
+   * seeds than that.
+   */
+  passedReportsLeftOut: number;
+  /** Over every seed that finished, its report kept or not (unknownSharesOf). */
+  unknownShares: UnknownShares;
   /** Seeds whose check ran out of budget with nothing else failing, or that met a NATS outage (unknownReason). */
   unknown: ScenarioReport[];
   operations: number;
@@ -932,6 +1017,7 @@ export const CHECK_RUN_OPTION_FIELDS = allKeys<CheckRunOptions>()([
   'signal',
   'maxFailures',
   'timeLimitMs',
+  'keepPassedReports',
 ]);
 
 /** null is no default here (as in a cluster's config): a field left out is. */
@@ -1047,6 +1133,15 @@ function checkRunOptions(
       CHECK_RUN_TIME_LIMIT_MS_MAX,
       `a number of milliseconds above 0, at most ${CHECK_RUN_TIME_LIMIT_MS_MAX} (a week), or undefined for no limit`,
     );
+  const keepPassedReports = o.keepPassedReports ?? CHECK_RUN_PASSED_REPORTS_KEPT;
+  if (o.keepPassedReports !== undefined)
+    checkInt(
+      o.keepPassedReports,
+      'keepPassedReports',
+      0,
+      CHECK_RUN_SEEDS_MAX,
+      `an integer from 0 to ${CHECK_RUN_SEEDS_MAX} (${CHECK_RUN_SEEDS_MAX}: every one), or undefined for ${CHECK_RUN_PASSED_REPORTS_KEPT}`,
+    );
   // Seeds are 32-bit: a run past 2^32 - 1 failed every seed beyond it ("the run threw").
   checkInt(from, 'from', 0, SEED_MAX, 'an integer from 0 to 2^32 - 1 (the first seed)');
   const seedsMax = Math.min(CHECK_RUN_SEEDS_MAX, SEED_MAX - from + 1);
@@ -1070,7 +1165,7 @@ function checkRunOptions(
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new ConfigError('signal', 'an AbortSignal', o.signal);
   checkSeedFields(o, mode, schedule);
   const workers = pool?.workers ?? asked ?? checkRunWorkersDefault(o.transport);
-  return { from, seeds: o.seeds, workers, pool, mode, schedule, maxFailures, timeLimitMs };
+  return { from, seeds: o.seeds, workers, pool, mode, schedule, maxFailures, timeLimitMs, keepPassedReports };
 }
 
 /** How many times a check run's NATS connection is tried before the run calls NATS unreachable (connectNatsTries). */
@@ -1276,6 +1371,10 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
   const endTurn = await pool.turn(stop);
   const started = performance.now();
   const reports: ScenarioReport[] = [];
+  // Passed seeds beyond keepPassedReports: counted here, their reports dropped.
+  const dropped = noneDropped();
+  let passedKept = 0;
+  const ran = (): number => reports.length + dropped.seeds;
   // The time limit stops the run at once if a seed has finished, else at the first to finish
   // (no seed starts meanwhile): a run stopped by its time always reports something.
   let timePassed = false;
@@ -1284,7 +1383,7 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       ? undefined
       : setTimeout(() => {
           timePassed = true;
-          if (reports.length > 0) deadline.abort();
+          if (ran() > 0) deadline.abort();
         }, o.timeLimitMs);
   const stopped = (): boolean => stop.aborted;
   let failures = 0;
@@ -1331,8 +1430,9 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
       }
       if (nats !== undefined) report = afterNats(report, nats, lossesBefore);
       // A seed that finished as the stop came is kept: it ran whole.
-      reports.push(report);
-      options.onReport?.(report, reports.length, o.seeds);
+      if (report.outcome !== 'pass' || passedKept++ < o.keepPassedReports) reports.push(report);
+      else addDropped(dropped, report);
+      options.onReport?.(report, ran(), o.seeds);
       if (report.outcome === 'fail' && ++failures >= o.maxFailures) enough.abort();
       if (timePassed) deadline.abort();
     }
@@ -1369,7 +1469,7 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
     }
     // Closed by its owner (not this run) before the run ended: the seeds that finished are not a run.
     if (pool.closed && o.pool !== undefined)
-      throw new StoppedError(`runChecks: its CheckPool was closed during the run (${reports.length} of ${o.seeds} seeds had finished)`);
+      throw new StoppedError(`runChecks: its CheckPool was closed during the run (${ran()} of ${o.seeds} seeds had finished)`);
   } finally {
     clearTimeout(timeUp);
     unlink();
@@ -1378,17 +1478,21 @@ export async function runChecks(options: CheckRunOptions): Promise<CheckRunSumma
     if (o.pool === undefined) await pool.close();
   }
   reports.sort((a, b) => a.seed - b.seed);
+  const finished = ran();
   return {
     reports,
     failed: reports.filter((r) => r.outcome === 'fail'),
-    passed: reports.filter((r) => r.outcome === 'pass').length,
+    passed: reports.filter((r) => r.outcome === 'pass').length + dropped.seeds,
+    ran: finished,
+    passedReportsLeftOut: dropped.seeds,
+    unknownShares: unknownSharesOf(reports, dropped),
     unknown: reports.filter((r) => r.outcome === 'unknown'),
-    operations: reports.reduce((sum, r) => sum + r.operations, 0),
+    operations: reports.reduce((sum, r) => sum + r.operations, 0) + dropped.operations,
     elapsedMs: performance.now() - started,
     workers,
-    interrupted: options.signal?.aborted === true && reports.length < o.seeds,
-    stoppedAtFailures: enough.signal.aborted && reports.length < o.seeds,
-    stoppedAtTimeLimit: deadline.signal.aborted && !enough.signal.aborted && reports.length < o.seeds,
+    interrupted: options.signal?.aborted === true && finished < o.seeds,
+    stoppedAtFailures: enough.signal.aborted && finished < o.seeds,
+    stoppedAtTimeLimit: deadline.signal.aborted && !enough.signal.aborted && finished < o.seeds,
     ...(natsUnreachable === undefined ? {} : { natsUnreachable }),
   };
 }

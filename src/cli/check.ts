@@ -569,6 +569,21 @@ export function unknownShares(reports: readonly Pick<ScenarioReport, 'unknownSha
 }
 
 /** check's line of unknownShares; undefined when no seed finished (interrupted at once: it said "mean 0.0%, max 0.0%"). */
+/** How many failed (and unknown) seeds the summary line names; --json has them all. */
+export const SUMMARY_SEEDS_LISTED = 20;
+
+/**
+ * The seeds the summary line names after a count, in parentheses: the first
+ * SUMMARY_SEEDS_LISTED, then how many more (`(1, 2, ..., 20, ... and 4980 more)`); nothing for
+ * none. Every one was listed: with thousands of failing seeds the line was one enormous line
+ * (noticed, session 69). The report above names each, and --json lists them all.
+ */
+export function seedList(seeds: readonly number[]): string {
+  if (seeds.length === 0) return '';
+  const shown = seeds.slice(0, SUMMARY_SEEDS_LISTED).join(', ');
+  return seeds.length > SUMMARY_SEEDS_LISTED ? ` (${shown}, ... and ${seeds.length - SUMMARY_SEEDS_LISTED} more)` : ` (${shown})`;
+}
+
 export function unknownSharesLine(shares: UnknownShares): string | undefined {
   if (shares.mean === undefined && shares.leftOut === 0) return undefined;
   const leftOut = shares.leftOut === 0 ? '' : `; ${count(shares.leftOut, 'seed')} with no operation (crashed or hung) left out`;
@@ -741,7 +756,7 @@ async function checkMany(args: CheckArgs, io: CheckIo, argv: readonly string[], 
   if (summary.natsUnreachable !== undefined) io.out(`check: NATS cannot be reached, no more seeds started: ${summary.natsUnreachable}`);
   const sharesLine = unknownSharesLine(shares);
   if (sharesLine !== undefined) io.out(sharesLine);
-  const list = (rs: ScenarioReport[]): string => (rs.length > 0 ? ` (${rs.map((r) => r.seed).join(', ')})` : '');
+  const list = (rs: ScenarioReport[]): string => seedList(rs.map((r) => r.seed));
   const ran = summary.ran;
   const ofTotal = args.seedsFromTime === true ? count(ran, 'seed') : `${ran} of ${count(total, 'seed')}`;
   io.out(

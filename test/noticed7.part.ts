@@ -3,6 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main as checkMain } from '../src/cli/check.js';
+import { startCluster, UnavailableError } from '../src/index.js';
+import { eventually } from '../src/harness/ava.js';
+import { natsServerBinary, startNatsServer } from '../src/harness/nats-server.js';
 
 // Small defects noticed in session 69 (the noticed7 helper); one test (or a few) per fix.
 
@@ -28,3 +31,59 @@ test('check: the summary line names the first 20 failing seeds then how many mor
   const m = /(\d+) seeds?, (\d+) passed, (\d+) failed.*?, (\d+) unknown.*\(([\d.]+) seeds\/s\)/.exec(line ?? '');
   t.deepEqual(m?.slice(1, 5).map(Number), [24, 24 - doc.failed.length, doc.failed.length, 0]);
 });
+
+const nats = natsServerBinary();
+const natsTest = 'bin' in nats ? test : test.skip;
+const natsSkipped = 'reason' in nats ? ` (skipped: ${nats.reason})` : '';
+const realClock = { sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)), now: () => Date.now() };
+
+// Once the launcher's NATS connection closed for good, every host was retired, and setNetwork()
+// and heal() (setPartitions) waited on none: they resolved, as if every host had the change,
+// while the other control calls (ping, inspect, crash...) reject with the lost connection.
+natsTest(
+  `nats: setNetwork() and heal() after the NATS connection closed for good reject with an UnavailableError (they resolved, reaching no host)${natsSkipped}`,
+  async (t) => {
+    const server = await startNatsServer((nats as { bin: string }).bin, []);
+    let serverStopped = false;
+    try {
+      const cluster = await startCluster({
+        regions: [{ name: 'a', servers: 1 }],
+        transport: 'nats',
+        seed: 1,
+        requestTimeoutMs: 2_000,
+        replication: { mode: 'none' },
+        nats: { servers: server.url, processes: 1 },
+      });
+      cluster.on('host-exit', () => undefined);
+      cluster.on('frame-error', () => undefined);
+      try {
+        await cluster.setNetwork({ loss: 0 });
+        await server.stop();
+        serverStopped = true;
+        // The hosts' exits can come before the launcher's own connection gives up: wait for it (ping
+        // rejects with the lost connection's UnavailableError).
+        await eventually(
+          realClock,
+          () =>
+            cluster.ping().then(
+              () => false,
+              // Not one that timed out while the client still tried to reconnect.
+              (error: unknown) => error instanceof UnavailableError && /NATS connection .* closed/.test(error.message),
+            ),
+          { timeoutMs: 20_000, message: 'ping fails once the connection is closed' },
+        );
+        for (const [what, call] of [
+          ['setNetwork', () => cluster.setNetwork({ loss: 0 })],
+          ['heal', () => cluster.heal()],
+        ] as const) {
+          const error = await t.throwsAsync(call(), { instanceOf: UnavailableError }, what);
+          t.regex(error?.message ?? '', /NATS connection .* closed/, what);
+        }
+      } finally {
+        await cluster.stop();
+      }
+    } finally {
+      if (!serverStopped) await server.stop();
+    }
+  },
+);

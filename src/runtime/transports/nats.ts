@@ -783,8 +783,10 @@ export class NatsRuntime implements Runtime {
   /**
    * As tell, the answer awaited `ms` at most, and rejecting with the TimeoutError when `h` did
    * not answer in time and still runs as that host (what is in force is then sent again, as by
-   * tell), and with the StoppedError when stop() came first (not a host's death: see cutByStop);
-   * any other failure resolves, as tell's.
+   * tell), with the StoppedError when stop() came first (not a host's death: see cutByStop), and
+   * with the UnavailableError or HostExitedError of a NATS connection closed for good before or
+   * while it was asked (a host out of reach is not a host gone); any other failure resolves, as
+   * tell's.
    */
   private async tellWithin<M extends NatsControlMethod>(ms: number, h: HostEntry, method: M, ...args: Parameters<NatsControlApi[M]>): Promise<void> {
     try {
@@ -792,6 +794,7 @@ export class NatsRuntime implements Runtime {
     } catch (error) {
       // stop() ended the hosts or the connection before `h` answered: nothing says it applied the setting.
       if (cutByStop(error)) throw error;
+      if (this.lostError() !== undefined) throw error;
       if (!this.mayResend(h, error)) return;
       this.resendInForce(h, method, args);
       throw error;
@@ -858,14 +861,20 @@ export class NatsRuntime implements Runtime {
    * (resendInForce). Before (session 67) that host was left out silently after
    * CONTROL_TIMEOUT_MS, and the change resolved as if every host had it. A stop() that came
    * before a host answered rejects it with StoppedError, as on threads (it resolved: session 68).
+   * Once the NATS connection closed for good every host was retired: the change reached none and
+   * rejects with that UnavailableError, as ping() and the calls to one host do; one in flight
+   * then rejects with the HostExitedError of the connection's loss (it may or may not have taken
+   * effect). Both resolved, waiting on no host (noticed, session 69).
    */
   private async broadcastAndWait<M extends 'setNetwork' | 'setPartitions'>(op: M, ...args: Parameters<NatsControlApi[M]>): Promise<void> {
+    if (this.lost !== undefined) throw this.lost;
     const ms = this.controlAnswerMs;
     // The request's own timeout bounds the wait (callHost), so answerWithin is not needed here.
     await Promise.all(
       this.live().map((h) =>
         this.tellWithin(ms, h, op, ...args).catch((error: unknown) => {
-          throw cutByStop(error) ? error : controlLate(op, undefined, h, ms);
+          // Only a stop() or the lost connection (tellWithin) rejects but for a host late to answer.
+          throw cutByStop(error) || error instanceof HostExitedError || error instanceof UnavailableError ? error : controlLate(op, undefined, h, ms);
         }),
       ),
     );

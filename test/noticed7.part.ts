@@ -6,6 +6,7 @@ import { main as checkMain } from '../src/cli/check.js';
 import { startCluster, UnavailableError } from '../src/index.js';
 import { eventually } from '../src/harness/ava.js';
 import { natsServerBinary, startNatsServer } from '../src/harness/nats-server.js';
+import { run as runBalancerBench } from '../bench/balancer.js';
 
 // Small defects noticed in session 69 (the noticed7 helper); one test (or a few) per fix.
 
@@ -87,3 +88,12 @@ natsTest(
     }
   },
 );
+
+// bench balancer's end-to-end table says "median of 7" (quick), and its JSON had the window and
+// the requests per run but not the number of runs the medians are of.
+test('bench balancer (tiny): the JSON carries reps, the "median of N" of the end-to-end table', async (t) => {
+  const result = await runBalancerBench({ quick: true, tiny: true, log: (line) => t.log(line) });
+  const reps = result.figures.reps;
+  t.true(Number.isInteger(reps) && (reps as number) >= 1, `reps: ${String(reps)}`);
+  t.regex(result.table ?? '', new RegExp(`, median of ${String(reps)} \\(CPU ratios`));
+});

@@ -30,3 +30,4 @@ import './noticed5.part.js';
 import './noticed6.part.js';
 import './audit-repeat.part.js';
 import './retain.part.js';
+import './audit-config.part.js';

@@ -419,6 +419,13 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
     throw new FlagError('--only-faults applies to --seed (it replays a shrunk run: episodes are numbered per seed)');
   }
   if (!args.modeGiven) args.mode = defaultModeFor(args.unsafe);
+  // A hybrid group lives in its shard's home region: the scenario cuts the factor to a region's
+  // servers (scenarioFactor), right for the default and drawn factors, but a --factor given
+  // above them ran groups of --servers while the header said the factor given.
+  if (args.mode === 'hybrid' && args.factor !== undefined && args.factor > servers)
+    throw new FlagError(
+      `--factor needs an integer from 1 to ${servers} with --mode hybrid (a shard's group lives in its home region, of ${servers} ${servers === 1 ? 'server' : 'servers'}: --servers), got ${args.factor}`,
+    );
   // The modes a variant acts in (the scenario and runChecks refuse the others too, from the same table).
   const needs = args.unsafe === undefined ? undefined : UNSAFE_VARIANT_MODES[args.unsafe];
   if (needs !== undefined && !needs.modes.includes(args.mode))

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { parseCheckArgs } from '../src/cli/check.js';
 import { FlagError } from '../src/cli/flags.js';
+import { ConfigError, startCluster, type ClusterConfig } from '../src/index.js';
 
 // `check --mode hybrid --factor 4` on the default 2 servers a region ran groups of 2 (the
 // scenario cuts a hybrid factor to a region's servers: scenarioFactor) while its header said
@@ -20,4 +21,24 @@ test('check: --mode hybrid with a --factor above --servers is refused, not cut s
   t.is(parseCheckArgs(['--seed', '1', '--mode', 'hybrid', '--servers', '3', '--factor', '3']).factor, 3);
   t.is(parseCheckArgs(['--seed', '1', '--mode', 'hybrid']).factor, undefined);
   t.is(parseCheckArgs(['--seed', '1', '--factor', '4']).factor, 4);
+});
+
+// `replication.unsafe: 'learner-out-of-order'` breaks hybrid learners, which live in the
+// regions other than a shard's home (learnersOf): a hybrid cluster of one region has none, so
+// the variant could not act and a check of it could not fail, as a variant in a mode it does
+// not act in (refused by UNSAFE_VARIANT_MODES). It started; refused now, naming regions.
+test('config: learner-out-of-order on one region (no learners) is refused; on two it starts', async (t) => {
+  const config = (regions: number): ClusterConfig => ({
+    regions: Array.from({ length: regions }, (_, i) => ({ name: `r${i + 1}`, servers: 2 })),
+    transport: 'sim',
+    seed: 1,
+    shards: 2,
+    replication: { mode: 'hybrid', factor: 2, unsafe: 'learner-out-of-order' },
+  });
+  const e = await t.throwsAsync(startCluster(config(1)), { instanceOf: ConfigError });
+  t.is(e?.field, 'replication.unsafe');
+  t.regex(e?.message ?? '', /only with two regions or more .*regions has one, r1/);
+  const c = await startCluster(config(2));
+  await c.stop();
+  t.pass();
 });

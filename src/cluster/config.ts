@@ -95,7 +95,8 @@ export interface ReplicationConfig {
    * 'stale-reads': linearizable reads answered from whichever replica (or learner) gets them,
    *   as local reads are: local reads presented as linearizable.
    * 'learner-out-of-order': hybrid learners that apply whatever arrives past their index,
-   *   skipping the gaps a lost or late batch leaves.
+   *   skipping the gaps a lost or late batch leaves (on two regions or more: a shard's learners
+   *   are in the regions other than its home, so one region has none).
    * 'forget-prepared': a shard's participant that, rebuilt on a new leader (a restart of the
    *   participant), forgets the transactions it voted yes on and has no outcome for.
    * '2pc-commit-on-timeout': a 2PC coordinator that commits when a vote timed out (as if the
@@ -506,6 +507,14 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
   const needs = replication.unsafe === undefined ? undefined : UNSAFE_VARIANT_MODES[replication.unsafe];
   if (needs !== undefined && !needs.modes.includes(replication.mode))
     throw new ConfigError('replication.unsafe', `'${replication.unsafe!}' only with mode ${quotedList(needs.modes)} (${needs.why})`, replication.unsafe);
+  // Hybrid learners live in the regions other than a shard's home (learnersOf): on one region
+  // there are none, and a variant that breaks them has nothing to break.
+  if (replication.unsafe === 'learner-out-of-order' && regions.length === 1)
+    throw new ConfigError(
+      'replication.unsafe',
+      `'learner-out-of-order' only with two regions or more (hybrid learners live in the regions other than a shard's home; regions has one, ${regions[0]!.name})`,
+      replication.unsafe,
+    );
   if (replication.unsafe === '2pc-commit-on-timeout' && commit !== '2pc')
     throw new ConfigError('replication.unsafe', "'2pc-commit-on-timeout' only with commit '2pc'", replication.unsafe);
   const balancer = hooks.balancer(config.balancer === undefined ? {} : config.balancer, serverIds, names);

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { parseCheckArgs } from '../src/cli/check.js';
 import { FlagError } from '../src/cli/flags.js';
+import { drawBalancer } from '../src/harness/scenario.js';
 import { ConfigError, startCluster, type ClusterConfig } from '../src/index.js';
 
 // `check --mode hybrid --factor 4` on the default 2 servers a region ran groups of 2 (the
@@ -41,4 +42,33 @@ test('config: learner-out-of-order on one region (no learners) is refused; on tw
   const c = await startCluster(config(2));
   await c.stop();
   t.pass();
+});
+
+// `balancer.dynamicWeights` scales each server's weight by the load it reports; round-robin
+// (the default strategy) ignores weights, so it was accepted there and did nothing, and the
+// check's drawn balancers gave it to round-robin too. Refused with round-robin now, as
+// `weights` is; the draws keep it only where a strategy reads weights.
+test('config: balancer.dynamicWeights with round-robin (which ignores weights) is refused', async (t) => {
+  const config = (balancer: ClusterConfig['balancer']): ClusterConfig => ({
+    regions: [{ name: 'r1', servers: 2 }],
+    transport: 'sim',
+    seed: 1,
+    shards: 1,
+    replication: { mode: 'active', factor: 2 },
+    balancer,
+  });
+  for (const balancer of [{ dynamicWeights: true }, { strategy: 'round-robin' as const, dynamicWeights: true }]) {
+    const e = await t.throwsAsync(startCluster(config(balancer)), { instanceOf: ConfigError });
+    t.is(e?.field, 'balancer.dynamicWeights');
+    t.regex(e?.message ?? '', /no value with strategy 'round-robin' \(it is read only by 'random', 'weighted-round-robin'/);
+  }
+  const c = await startCluster(config({ strategy: 'least-request', dynamicWeights: true }));
+  await c.stop();
+  let drawn = 0;
+  for (let seed = 1; seed <= 300; seed++) {
+    const b = drawBalancer(seed, 'drawn', ['r1', 'r2'], 2);
+    if (b?.dynamicWeights === true) drawn++;
+    t.false(b?.strategy === 'round-robin' && b.dynamicWeights !== undefined, `seed ${seed}: ${JSON.stringify(b)}`);
+  }
+  t.true(drawn > 0);
 });

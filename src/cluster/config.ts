@@ -167,7 +167,7 @@ export interface BalancerConfig {
   locality?: BalancerLocalityConfig;
   /** Outlier ejection of servers that keep failing; false turns it off. */
   outlier?: BalancerOutlierConfig | false;
-  /** Scale weights by the load servers report on their heartbeats (default false). */
+  /** Scale weights by the load servers report on their heartbeats (default false). Not with 'round-robin' (it ignores weights). */
   dynamicWeights?: boolean;
 }
 

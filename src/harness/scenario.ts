@@ -255,7 +255,8 @@ export function drawBalancer(seed: number, choice: BalancerChoice, regions: read
     const priority = rng.shuffle(regions);
     b.locality = { overprovisioningFactor: 1 + rng.int(9) / 4, panicThresholdPercent: rng.int(101), priority };
   }
-  if (rng.chance(0.3)) b.dynamicWeights = true;
+  // Drawn for every strategy (the draws after it stay those of before), kept where weights count.
+  if (rng.chance(0.3) && strategy !== 'round-robin') b.dynamicWeights = true;
   return b;
 }
 

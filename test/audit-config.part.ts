@@ -72,3 +72,25 @@ test('config: balancer.dynamicWeights with round-robin (which ignores weights) i
   }
   t.true(drawn > 0);
 });
+
+// `check --fault-ms 0` runs no fault phase: --nemesis, --faults, --only-faults and --shrink,
+// which choose (or cut) that phase's faults, were accepted and unread: seed 1 had trace hash
+// 0x8ac116dd with --nemesis swarm, --faults crash, --nemesis builtin or none of them, while
+// the header said "swarm faults (only crash)" and printed a plan. Refused now.
+test('check: --fault-ms 0 (no fault phase) refuses the flags that choose its faults', (t) => {
+  for (const [extra, named] of [
+    [['--nemesis', 'swarm'], '--nemesis'],
+    [['--faults', 'crash'], '--faults'],
+    [['--only-faults', '0'], '--only-faults'],
+    [['--shrink'], '--shrink'],
+    [['--workload', 'txn', '--nemesis', 'targeted', '--faults', 'crash'], '--nemesis, --faults'],
+  ] as const) {
+    const argv = ['--seed', '1', '--fault-ms', '0', ...extra];
+    const e = t.throws(() => parseCheckArgs(argv), { instanceOf: FlagError }, argv.join(' '));
+    t.true(e?.message.startsWith(`${named} choose`), e?.message);
+    t.regex(e?.message ?? '', /not with --fault-ms 0 \(no fault phase\)$/);
+  }
+  t.is(parseCheckArgs(['--seed', '1', '--fault-ms', '0']).faultMs, 0);
+  t.is(parseCheckArgs(['--seeds', '2', '--fault-ms', '0', '--clients', '2']).faultMs, 0);
+  t.deepEqual(parseCheckArgs(['--seed', '1', '--fault-ms', '1', '--faults', 'crash']).faults, ['crash']);
+});

@@ -348,6 +348,21 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
     throw new FlagError(`--commit ${args.commits[0]!} chooses the protocol of the kv workload's transactions: not with --txn-share 0 (none to commit)`);
   if (args.txnShare === 0 && args.unsafe === '2pc-commit-on-timeout')
     throw new FlagError("--unsafe 2pc-commit-on-timeout is a 2PC coordinator's bug: not with --txn-share 0 (no transactions, so it cannot act)");
+  // --fault-ms 0 is a run without a fault phase (quick runs use it): whatever chooses that
+  // phase's faults would go unread, and the header named the schedule and its plan (the same
+  // trace hash with --nemesis swarm, --faults crash or neither).
+  if (args.faultMs === 0) {
+    const unread = [
+      nemesisGiven ? '--nemesis' : '',
+      args.faults !== undefined ? '--faults' : '',
+      args.onlyFaults !== undefined ? '--only-faults' : '',
+      args.shrink ? '--shrink' : '',
+    ].filter((f) => f !== '');
+    if (unread.length > 0)
+      throw new FlagError(
+        `${unread.join(', ')} ${unread.length === 1 ? 'chooses' : 'choose'} the faults of the fault phase: not with --fault-ms 0 (no fault phase)`,
+      );
+  }
   if (!nemesisGiven) args.schedule = scheduleOf({ workload: args.workload, faults: args.faults });
   if (args.faults !== undefined && args.schedule === 'builtin') {
     throw new FlagError('--faults chooses what --nemesis targeted or swarm draws: not with --nemesis builtin (a fixed schedule of its own)');

@@ -62,6 +62,7 @@ import {
   SCENARIO_REGIONS_MIN,
   SCENARIO_SERVERS_MAX,
   SCENARIO_SHAPE_DEFAULTS,
+  scenarioFactor,
   SCENARIO_SHARDS_MAX,
   LIVENESS_FAILURES,
   SCENARIO_SMALL_MESSAGE_BYTES_MAX,
@@ -437,6 +438,15 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
   // A hybrid group lives in its shard's home region: the scenario cuts the factor to a region's
   // servers (scenarioFactor), right for the default and drawn factors, but a --factor given
   // above them ran groups of --servers while the header said the factor given.
+  // A group of one has no other proposer: forget-promises cannot act there (the cluster refuses it).
+  if (
+    args.unsafe === 'forget-promises' &&
+    args.randomShape !== true &&
+    scenarioFactor(args.mode, { servers, factor: args.factor ?? SCENARIO_SHAPE_DEFAULTS.factor }) === 1
+  )
+    throw new FlagError(
+      `--unsafe forget-promises needs groups of 2 or more (a group of one has no other proposer, so a forgotten promise changes nothing): ${args.factor === 1 ? 'not with --factor 1' : 'not with --mode hybrid on --servers 1'}`,
+    );
   if (args.mode === 'hybrid' && args.factor !== undefined && args.factor > servers)
     throw new FlagError(
       `--factor needs an integer from 1 to ${servers} with --mode hybrid (a shard's group lives in its home region, of ${servers} ${servers === 1 ? 'server' : 'servers'}: --servers), got ${args.factor}`,

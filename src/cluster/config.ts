@@ -90,7 +90,8 @@ export interface ReplicationConfig {
   /**
    * Testing only: run a deliberately broken variant, to prove the tests catch it.
    * 'ack-before-chosen': a primary that acknowledges before its backups have the write.
-   * 'forget-promises': acceptors that forget their promises on restart.
+   * 'forget-promises': acceptors that forget their promises on restart (factor 2 or more: a
+   *   group of one has no other proposer for a forgotten promise to let in).
    * 'amnesia': acceptors that forget their promises and accepted values on restart (a lost disk).
    * 'stale-reads': linearizable reads answered from whichever replica (or learner) gets them,
    *   as local reads are: local reads presented as linearizable.
@@ -507,6 +508,14 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
   const needs = replication.unsafe === undefined ? undefined : UNSAFE_VARIANT_MODES[replication.unsafe];
   if (needs !== undefined && !needs.modes.includes(replication.mode))
     throw new ConfigError('replication.unsafe', `'${replication.unsafe!}' only with mode ${quotedList(needs.modes)} (${needs.why})`, replication.unsafe);
+  // A group of one has no other proposer to outbid it: a promise it forgets on restart cannot
+  // let a competing ballot in (check --factor 1: the same trace hashes with and without it).
+  if (replication.unsafe === 'forget-promises' && replication.factor === 1)
+    throw new ConfigError(
+      'replication.unsafe',
+      `'forget-promises' only with replication.factor 2 or more (a group of one has no other proposer, so a forgotten promise changes nothing; factor is 1)`,
+      replication.unsafe,
+    );
   // Hybrid learners live in the regions other than a shard's home (learnersOf): on one region
   // there are none, and a variant that breaks them has nothing to break.
   if (replication.unsafe === 'learner-out-of-order' && regions.length === 1)

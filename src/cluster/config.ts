@@ -84,7 +84,11 @@ export interface ReplicationConfig {
    * leader. Without it, a replica that cannot hear its leader (a one-way cut, messages into it
    * delayed past the election timeout) outbids every leader of its groups again and again
    * while the fault lasts: in a 3 x 1 cluster with r2/0 cut off one way, 38 of 40 puts failed.
-   * Refused with mode 'none' (a group of one elects itself; nothing to pre-vote in).
+   * Refused with mode 'none' (a group of one elects itself; nothing to pre-vote in). Taken with
+   * factor 1 in the other modes, where it changes nothing either (a group of one is its own
+   * majority: MultiPaxos campaigns at once): the default factor is 1 on a cluster of one server
+   * (and hybrid's on regions of one), so a caller that sets it for every shape is not refused
+   * on those (test/availability-oneway.part.ts draws such shapes with it).
    */
   preVote?: boolean;
   /**

@@ -21,7 +21,7 @@ test('balancer config: defaults are filled in and named', (t) => {
     outlier: { ...DEFAULT_OUTLIER_OPTIONS },
     dynamicWeights: false,
   });
-  t.true(validateBalancerConfig({ dynamicWeights: true }).dynamicWeights);
+  t.true(validateBalancerConfig({ strategy: 'random', dynamicWeights: true }).dynamicWeights);
   t.throws(() => validateBalancerConfig({ dynamicWeights: 'yes' }), { message: /balancer\.dynamicWeights/ });
 });
 

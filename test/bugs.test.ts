@@ -31,3 +31,4 @@ import './noticed6.part.js';
 import './audit-repeat.part.js';
 import './retain.part.js';
 import './noticed7.part.js';
+import './audit-config.part.js';

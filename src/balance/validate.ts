@@ -72,9 +72,11 @@ const OPTION_OWNERS: Readonly<Record<string, readonly StrategyName[]>> = {
   maglevTableSize: ['maglev'],
   decayTimeMs: ['least-latency'],
   weights: STRATEGY_NAMES.filter((name) => name !== 'round-robin'),
+  // It scales the weights by reported load: round-robin, which ignores weights, would ignore it.
+  dynamicWeights: STRATEGY_NAMES.filter((name) => name !== 'round-robin'),
 };
 
-const BALANCER_KEYS = ['strategy', 'locality', 'outlier', 'dynamicWeights', ...Object.keys(OPTION_OWNERS)];
+const BALANCER_KEYS = ['strategy', 'locality', 'outlier', ...Object.keys(OPTION_OWNERS)];
 const LOCALITY_KEYS = ['overprovisioningFactor', 'panicThresholdPercent', 'priority'];
 const OUTLIER_KEYS = Object.keys(DEFAULT_OUTLIER_OPTIONS);
 

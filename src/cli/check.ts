@@ -62,6 +62,7 @@ import {
   SCENARIO_REGIONS_MIN,
   SCENARIO_SERVERS_MAX,
   SCENARIO_SHAPE_DEFAULTS,
+  scenarioFactor,
   SCENARIO_SHARDS_MAX,
   LIVENESS_FAILURES,
   SCENARIO_SMALL_MESSAGE_BYTES_MAX,
@@ -348,6 +349,21 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
     throw new FlagError(`--commit ${args.commits[0]!} chooses the protocol of the kv workload's transactions: not with --txn-share 0 (none to commit)`);
   if (args.txnShare === 0 && args.unsafe === '2pc-commit-on-timeout')
     throw new FlagError("--unsafe 2pc-commit-on-timeout is a 2PC coordinator's bug: not with --txn-share 0 (no transactions, so it cannot act)");
+  // --fault-ms 0 is a run without a fault phase (quick runs use it): whatever chooses that
+  // phase's faults would go unread, and the header named the schedule and its plan (the same
+  // trace hash with --nemesis swarm, --faults crash or neither).
+  if (args.faultMs === 0) {
+    const unread = [
+      nemesisGiven ? '--nemesis' : '',
+      args.faults !== undefined ? '--faults' : '',
+      args.onlyFaults !== undefined ? '--only-faults' : '',
+      args.shrink ? '--shrink' : '',
+    ].filter((f) => f !== '');
+    if (unread.length > 0)
+      throw new FlagError(
+        `${unread.join(', ')} ${unread.length === 1 ? 'chooses' : 'choose'} the faults of the fault phase: not with --fault-ms 0 (no fault phase)`,
+      );
+  }
   if (!nemesisGiven) args.schedule = scheduleOf({ workload: args.workload, faults: args.faults });
   if (args.faults !== undefined && args.schedule === 'builtin') {
     throw new FlagError('--faults chooses what --nemesis targeted or swarm draws: not with --nemesis builtin (a fixed schedule of its own)');
@@ -419,6 +435,22 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
     throw new FlagError('--only-faults applies to --seed (it replays a shrunk run: episodes are numbered per seed)');
   }
   if (!args.modeGiven) args.mode = defaultModeFor(args.unsafe);
+  // A hybrid group lives in its shard's home region: the scenario cuts the factor to a region's
+  // servers (scenarioFactor), right for the default and drawn factors, but a --factor given
+  // above them ran groups of --servers while the header said the factor given.
+  // A group of one has no other proposer: forget-promises cannot act there (the cluster refuses it).
+  if (
+    args.unsafe === 'forget-promises' &&
+    args.randomShape !== true &&
+    scenarioFactor(args.mode, { servers, factor: args.factor ?? SCENARIO_SHAPE_DEFAULTS.factor }) === 1
+  )
+    throw new FlagError(
+      `--unsafe forget-promises needs groups of 2 or more (a group of one has no other proposer, so a forgotten promise changes nothing): ${args.factor === 1 ? 'not with --factor 1' : 'not with --mode hybrid on --servers 1'}`,
+    );
+  if (args.mode === 'hybrid' && args.factor !== undefined && args.factor > servers)
+    throw new FlagError(
+      `--factor needs an integer from 1 to ${servers} with --mode hybrid (a shard's group lives in its home region, of ${servers} ${servers === 1 ? 'server' : 'servers'}: --servers), got ${args.factor}`,
+    );
   // The modes a variant acts in (the scenario and runChecks refuse the others too, from the same table).
   const needs = args.unsafe === undefined ? undefined : UNSAFE_VARIANT_MODES[args.unsafe];
   if (needs !== undefined && !needs.modes.includes(args.mode))

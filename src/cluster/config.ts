@@ -84,18 +84,24 @@ export interface ReplicationConfig {
    * leader. Without it, a replica that cannot hear its leader (a one-way cut, messages into it
    * delayed past the election timeout) outbids every leader of its groups again and again
    * while the fault lasts: in a 3 x 1 cluster with r2/0 cut off one way, 38 of 40 puts failed.
-   * Refused with mode 'none' (a group of one elects itself; nothing to pre-vote in).
+   * Refused with mode 'none' (a group of one elects itself; nothing to pre-vote in). Taken with
+   * factor 1 in the other modes, where it changes nothing either (a group of one is its own
+   * majority: MultiPaxos campaigns at once): the default factor is 1 on a cluster of one server
+   * (and hybrid's on regions of one), so a caller that sets it for every shape is not refused
+   * on those (test/availability-oneway.part.ts draws such shapes with it).
    */
   preVote?: boolean;
   /**
    * Testing only: run a deliberately broken variant, to prove the tests catch it.
    * 'ack-before-chosen': a primary that acknowledges before its backups have the write.
-   * 'forget-promises': acceptors that forget their promises on restart.
+   * 'forget-promises': acceptors that forget their promises on restart (factor 2 or more: a
+   *   group of one has no other proposer for a forgotten promise to let in).
    * 'amnesia': acceptors that forget their promises and accepted values on restart (a lost disk).
    * 'stale-reads': linearizable reads answered from whichever replica (or learner) gets them,
    *   as local reads are: local reads presented as linearizable.
    * 'learner-out-of-order': hybrid learners that apply whatever arrives past their index,
-   *   skipping the gaps a lost or late batch leaves.
+   *   skipping the gaps a lost or late batch leaves (on two regions or more: a shard's learners
+   *   are in the regions other than its home, so one region has none).
    * 'forget-prepared': a shard's participant that, rebuilt on a new leader (a restart of the
    *   participant), forgets the transactions it voted yes on and has no outcome for.
    * '2pc-commit-on-timeout': a 2PC coordinator that commits when a vote timed out (as if the
@@ -166,7 +172,7 @@ export interface BalancerConfig {
   locality?: BalancerLocalityConfig;
   /** Outlier ejection of servers that keep failing; false turns it off. */
   outlier?: BalancerOutlierConfig | false;
-  /** Scale weights by the load servers report on their heartbeats (default false). */
+  /** Scale weights by the load servers report on their heartbeats (default false). Not with 'round-robin' (it ignores weights). */
   dynamicWeights?: boolean;
 }
 
@@ -506,6 +512,22 @@ export function validateConfig(config: unknown, hooks: ValidateHooks): ResolvedC
   const needs = replication.unsafe === undefined ? undefined : UNSAFE_VARIANT_MODES[replication.unsafe];
   if (needs !== undefined && !needs.modes.includes(replication.mode))
     throw new ConfigError('replication.unsafe', `'${replication.unsafe!}' only with mode ${quotedList(needs.modes)} (${needs.why})`, replication.unsafe);
+  // A group of one has no other proposer to outbid it: a promise it forgets on restart cannot
+  // let a competing ballot in (check --factor 1: the same trace hashes with and without it).
+  if (replication.unsafe === 'forget-promises' && replication.factor === 1)
+    throw new ConfigError(
+      'replication.unsafe',
+      `'forget-promises' only with replication.factor 2 or more (a group of one has no other proposer, so a forgotten promise changes nothing; factor is 1)`,
+      replication.unsafe,
+    );
+  // Hybrid learners live in the regions other than a shard's home (learnersOf): on one region
+  // there are none, and a variant that breaks them has nothing to break.
+  if (replication.unsafe === 'learner-out-of-order' && regions.length === 1)
+    throw new ConfigError(
+      'replication.unsafe',
+      `'learner-out-of-order' only with two regions or more (hybrid learners live in the regions other than a shard's home; regions has one, ${regions[0]!.name})`,
+      replication.unsafe,
+    );
   if (replication.unsafe === '2pc-commit-on-timeout' && commit !== '2pc')
     throw new ConfigError('replication.unsafe', "'2pc-commit-on-timeout' only with commit '2pc'", replication.unsafe);
   const balancer = hooks.balancer(config.balancer === undefined ? {} : config.balancer, serverIds, names);

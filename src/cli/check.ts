@@ -435,9 +435,6 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
     throw new FlagError('--only-faults applies to --seed (it replays a shrunk run: episodes are numbered per seed)');
   }
   if (!args.modeGiven) args.mode = defaultModeFor(args.unsafe);
-  // A hybrid group lives in its shard's home region: the scenario cuts the factor to a region's
-  // servers (scenarioFactor), right for the default and drawn factors, but a --factor given
-  // above them ran groups of --servers while the header said the factor given.
   // A group of one has no other proposer: forget-promises cannot act there (the cluster refuses it).
   if (
     args.unsafe === 'forget-promises' &&
@@ -447,6 +444,9 @@ export function parseCheckArgs(argv: string[]): CheckArgs {
     throw new FlagError(
       `--unsafe forget-promises needs groups of 2 or more (a group of one has no other proposer, so a forgotten promise changes nothing): ${args.factor === 1 ? 'not with --factor 1' : 'not with --mode hybrid on --servers 1'}`,
     );
+  // A hybrid group lives in its shard's home region: the scenario cuts the factor to a region's
+  // servers (scenarioFactor), right for the default and drawn factors, but a --factor given
+  // above them ran groups of --servers while the header said the factor given.
   if (args.mode === 'hybrid' && args.factor !== undefined && args.factor > servers)
     throw new FlagError(
       `--factor needs an integer from 1 to ${servers} with --mode hybrid (a shard's group lives in its home region, of ${servers} ${servers === 1 ? 'server' : 'servers'}: --servers), got ${args.factor}`,
@@ -600,7 +600,6 @@ export function unknownShares(reports: readonly Pick<ScenarioReport, 'unknownSha
   return unknownSharesOf(reports);
 }
 
-/** check's line of unknownShares; undefined when no seed finished (interrupted at once: it said "mean 0.0%, max 0.0%"). */
 /** How many failed (and unknown) seeds the summary line names; --json has them all. */
 export const SUMMARY_SEEDS_LISTED = 20;
 
@@ -616,6 +615,7 @@ export function seedList(seeds: readonly number[]): string {
   return seeds.length > SUMMARY_SEEDS_LISTED ? ` (${shown}, ... and ${seeds.length - SUMMARY_SEEDS_LISTED} more)` : ` (${shown})`;
 }
 
+/** check's line of unknownShares; undefined when no seed finished (interrupted at once: it said "mean 0.0%, max 0.0%"). */
 export function unknownSharesLine(shares: UnknownShares): string | undefined {
   if (shares.mean === undefined && shares.leftOut === 0) return undefined;
   const leftOut = shares.leftOut === 0 ? '' : `; ${count(shares.leftOut, 'seed')} with no operation (crashed or hung) left out`;

@@ -32,3 +32,4 @@ import './audit-repeat.part.js';
 import './retain.part.js';
 import './noticed7.part.js';
 import './audit-config.part.js';
+import './outlier.part.js';

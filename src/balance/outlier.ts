@@ -11,6 +11,9 @@ import { assert } from '../core/assert.js';
  * are everywhere the fault is more likely the caller's or the network's, and ejecting more
  * would only pile the load on fewer servers. A server refused ejection by that cap keeps its
  * failure streak, so its next failure tries again once room has freed up.
+ * The cap is not rounded up (Envoy's default; its `always_eject_one_host` is not mirrored): below
+ * 100 / servers nothing is ever ejected, which the cluster refuses for a section given
+ * (src/cluster/validate-parts.ts).
  *
  * Time is an argument; nothing here reads a clock.
  */

@@ -185,7 +185,13 @@ export interface BalancerLocalityConfig {
   priority?: Array<string | string[]>;
 }
 
-/** Outlier ejection: consecutiveFailures, baseEjectionTimeMs, maxEjectionTimeMs, maxEjectionPercent, ejectionDecayMs. */
+/**
+ * Outlier ejection: consecutiveFailures, baseEjectionTimeMs, maxEjectionTimeMs, maxEjectionPercent,
+ * ejectionDecayMs. maxEjectionPercent (default 50) caps the servers out at once at that share of
+ * all the cluster's servers, not rounded up (as Envoy without `always_eject_one_host`): a section
+ * given must allow at least one, 100 / servers or more (50 on 2 servers, 100 on one), or
+ * startCluster refuses it; `outlier: false` turns ejection off.
+ */
 export type BalancerOutlierConfig = Partial<OutlierOptions>;
 
 /**

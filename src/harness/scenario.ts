@@ -247,7 +247,8 @@ export function drawBalancer(seed: number, choice: BalancerChoice, regions: read
       consecutiveFailures: 1 + rng.int(4),
       baseEjectionTimeMs: base,
       maxEjectionTimeMs: base * (1 + rng.int(3)),
-      maxEjectionPercent: rng.pick([34, 50, 100]),
+      // At least one of all the servers (the same draw, raised where it would allow none).
+      maxEjectionPercent: Math.max(rng.pick([34, 50, 100]), Math.ceil(100 / (regions.length * servers))),
       ejectionDecayMs: 500 + rng.int(4_500),
     };
   }
